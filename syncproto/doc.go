@@ -1,0 +1,34 @@
+// Package syncproto is Hamlet's sync core: hybrid logical clocks, version
+// vectors, change records, the field-level last-writer-wins merge, conflict
+// detection and the msgpack wire encoding of every protocol message.
+//
+// # Purity
+//
+// syncproto holds rules, not machinery. It must never import a database
+// driver, database/sql, net, net/http, os, or read the wall clock on its own:
+// the server, the agent and the tests hand it a clock function. That keeps the
+// merge identical on every replica and lets the property tests replay any
+// interleaving deterministically.
+//
+// # The merge contract
+//
+// Every synced row is a set of fields; every field carries the version that
+// wrote it: an HLC timestamp, the dot (origin replica, origin sequence) that
+// names the write, and the base dot of the value the writer overwrote. Deletes
+// are the field [TombstoneField] and merge like any other field.
+//
+// [Resolve] decides one incoming field change against the current version:
+//
+//   - a change whose dot equals the current one is a duplicate;
+//   - a change whose dot is the current value's base is its ancestor: stale;
+//   - a change based on the current value supersedes it (causal overwrite);
+//   - anything else is concurrent: the higher (HLC, replica, seq) wins and the
+//     loser becomes a [Conflict] record, so no value disappears without a trace.
+//
+// Writers always stamp a write above its base ([Clock.NowAfter]), so a causal
+// successor also wins last-writer-wins. That makes the final value of a field
+// the maximum over all writes on every replica, whatever the delivery order,
+// duplication or loss, which is what the property tests check.
+//
+// See docs/PROTOCOL.md for the wire format built on these types.
+package syncproto
