@@ -93,6 +93,7 @@ func (r *MemReplica) Missing(vv VersionVector, limit int) []Change {
 // how many changes were new.
 func (r *MemReplica) Apply(cs []Change) int {
 	n := 0
+	r.log = slices.Grow(r.log, len(cs))
 	for i := range cs {
 		c := &cs[i]
 		if r.vv.Covers(c.Dot) || !r.vv.Next(c.Dot) {
@@ -107,8 +108,12 @@ func (r *MemReplica) Apply(cs []Change) int {
 			r.lost[conflictID{key: k, loser: cf.Loser.Dot}] = cf
 		}
 		if o.Installs() {
-			ver := VersionOf(c)
-			r.fields[k] = &ver
+			if cur != nil {
+				*cur = VersionOf(c)
+			} else {
+				ver := VersionOf(c)
+				r.fields[k] = &ver
+			}
 		}
 		r.vv.Advance(c.Dot)
 		r.log = append(r.log, *c)
