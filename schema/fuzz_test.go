@@ -1,0 +1,78 @@
+package schema_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+// Seeds beyond f.Add live in testdata/fuzz/<FuzzName>/.
+
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"0912345678", "+84 912 345 678", "02903.123.456", "84912345678", "+840912345678", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := schema.NormalizePhone(in)
+		if err != nil {
+			var digits strings.Builder
+			for _, r := range in {
+				if r >= '0' && r <= '9' {
+					digits.WriteRune(r)
+				}
+			}
+			if digits.Len() >= 6 && strings.Contains(err.Error(), digits.String()) {
+				t.Fatalf("error %q leaks the number", err)
+			}
+			return
+		}
+		if len(got) != 10 && len(got) != 11 || got[0] != '0' {
+			t.Fatalf("%q normalised to non-canonical %q", in, got)
+		}
+		if len(got) == 11 && got[1] != '2' {
+			t.Fatalf("%q: 11 digits must be a 02 landline, got %q", in, got)
+		}
+		again, err := schema.NormalizePhone(got)
+		if err != nil || again != got {
+			t.Fatalf("canonical %q is not a fixed point: %q, %v", got, again, err)
+		}
+	})
+}
+
+func FuzzParseUnits2025(f *testing.F) {
+	f.Add([]byte(header2025 + "A,xa,x,32167,32164;32167,1\n"))
+	f.Add([]byte(header2025 + "A,xa,x,32167,32164*,1\nB,phuong,\"y, z\",32168,32164*;32170,2\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		units, err := schema.ParseUnits2025(bytes.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") {
+				t.Fatalf("error does not name a line: %v", err)
+			}
+			return
+		}
+		if len(units) == 0 || units[0].Level != schema.LevelProvince {
+			t.Fatalf("first unit must be the province: %+v", units)
+		}
+		seen := map[string]bool{}
+		shares := map[string][]bool{}
+		for _, u := range units {
+			if err := u.Validate(); err != nil {
+				t.Fatalf("parsed unit does not validate: %v", err)
+			}
+			if seen[u.Code] {
+				t.Fatalf("code %s twice", u.Code)
+			}
+			seen[u.Code] = true
+			for _, p := range u.FormedFrom {
+				shares[p.Code] = append(shares[p.Code], p.Partial)
+			}
+		}
+		for code, s := range shares {
+			if s[0] && len(s) < 2 || !s[0] && len(s) != 1 {
+				t.Fatalf("predecessor %s has inconsistent shares %v", code, s)
+			}
+		}
+	})
+}

@@ -1,0 +1,230 @@
+package schema
+
+import (
+	"embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+//go:embed refdata/*.csv
+var refdata embed.FS
+
+// Skill is one entry of the tutoring catalogue. HouseholdFlag, when set, is
+// the households field that records a household has this skill.
+type Skill struct {
+	Code          string
+	NameVI        string
+	NameEN        string
+	HouseholdFlag string
+}
+
+// ReportCategory is one CaMau-G field-report category.
+type ReportCategory struct {
+	Code   string
+	NameVI string
+	NameEN string
+}
+
+// The embedded files are part of the build; a malformed one is a build bug
+// that the package tests catch, so the loaders panic instead of making every
+// caller handle an error that cannot happen in a tested binary.
+var (
+	skills = sync.OnceValue(func() []Skill {
+		var out []Skill
+		mustReadEmbedded("refdata/skills.csv", []string{"code", "name_vi", "name_en", "household_flag"}, func(r record) error {
+			out = append(out, Skill{Code: r.get("code"), NameVI: r.get("name_vi"), NameEN: r.get("name_en"), HouseholdFlag: r.get("household_flag")})
+			return nil
+		})
+		return out
+	})
+	categories = sync.OnceValue(func() []ReportCategory {
+		var out []ReportCategory
+		mustReadEmbedded("refdata/report-categories.csv", []string{"code", "name_vi", "name_en"}, func(r record) error {
+			out = append(out, ReportCategory{Code: r.get("code"), NameVI: r.get("name_vi"), NameEN: r.get("name_en")})
+			return nil
+		})
+		return out
+	})
+)
+
+// Skills returns the skill catalogue in file order.
+func Skills() []Skill { return slices.Clone(skills()) }
+
+// SkillByCode finds a skill by its code.
+func SkillByCode(code string) (Skill, bool) {
+	i := slices.IndexFunc(skills(), func(s Skill) bool { return s.Code == code })
+	if i < 0 {
+		return Skill{}, false
+	}
+	return skills()[i], true
+}
+
+// ReportCategories returns the field-report categories in file order.
+func ReportCategories() []ReportCategory { return slices.Clone(categories()) }
+
+// ReportCategoryByCode finds a report category by its code.
+func ReportCategoryByCode(code string) (ReportCategory, bool) {
+	i := slices.IndexFunc(categories(), func(c ReportCategory) bool { return c.Code == code })
+	if i < 0 {
+		return ReportCategory{}, false
+	}
+	return categories()[i], true
+}
+
+// EnumValues returns the allowed values of an enum named in Field.Enum, in
+// display order, or nil for an unknown enum name.
+func EnumValues(enum string) []string {
+	switch enum {
+	case EnumSkill:
+		out := make([]string, 0, len(skills()))
+		for _, s := range skills() {
+			out = append(out, s.Code)
+		}
+		return out
+	case EnumReportCategory:
+		out := make([]string, 0, len(categories()))
+		for _, c := range categories() {
+			out = append(out, c.Code)
+		}
+		return out
+	case EnumReportStatus:
+		out := make([]string, len(reportStatuses))
+		for i, s := range reportStatuses {
+			out[i] = string(s)
+		}
+		return out
+	case EnumTutoringOutcome:
+		return []string{string(OutcomeIndependent), string(OutcomeNeedsHelp)}
+	case EnumRole:
+		return []string{string(RoleLeader), string(RoleMember)}
+	}
+	return nil
+}
+
+var enumSets = sync.OnceValue(func() map[string]map[string]bool {
+	m := map[string]map[string]bool{}
+	for _, name := range []string{EnumSkill, EnumReportCategory, EnumReportStatus, EnumTutoringOutcome, EnumRole} {
+		set := map[string]bool{}
+		for _, v := range EnumValues(name) {
+			set[v] = true
+		}
+		m[name] = set
+	}
+	return m
+})
+
+func enumHas(enum, v string) bool { return enumSets()[enum][v] }
+
+// record is one CSV row with its header, so parsers read columns by name and
+// report positions the way a person editing the file sees them.
+type record struct {
+	line   int
+	fields []string
+	cols   map[string]int
+	lines  []int // line of each cell: a quoted cell may span lines
+}
+
+func (r record) get(col string) string { return r.fields[r.cols[col]] }
+
+// errAt builds a parse error pointing at a column of this row.
+func (r record) errAt(col, format string, args ...any) *ParseError {
+	i := r.cols[col]
+	return &ParseError{Line: r.lines[i], Column: i + 1, ColumnName: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ParseError points at the place in a CSV file to fix.
+type ParseError struct {
+	Line       int    // 1-based line in the file
+	Column     int    // 1-based column (field) number, 0 if the whole row
+	ColumnName string // header name of that column
+	Msg        string // what is wrong and what to do
+}
+
+func (e *ParseError) Error() string {
+	if e.Column == 0 {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
+	}
+	return fmt.Sprintf("line %d, column %d (%s): %s", e.Line, e.Column, e.ColumnName, e.Msg)
+}
+
+// readCSV reads a headed CSV file, checks the header names the columns the
+// caller needs (extra columns are allowed, in any order), and calls row for
+// every record with its cells NFC-normalised and trimmed.
+func readCSV(in io.Reader, want []string, row func(record) error) error {
+	cr := csv.NewReader(in)
+	header, err := cr.Read()
+	if err == io.EOF {
+		return &ParseError{Line: 1, Msg: "the file is empty; it must start with a header line: " + strings.Join(want, ",")}
+	}
+	if err != nil {
+		return csvError(err)
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) // Excel writes a BOM
+		if _, dup := cols[h]; dup {
+			return &ParseError{Line: 1, Column: i + 1, ColumnName: h, Msg: "this column name appears twice in the header; remove one"}
+		}
+		cols[h] = i
+	}
+	for _, w := range want {
+		if _, ok := cols[w]; !ok {
+			return &ParseError{Line: 1, Msg: fmt.Sprintf("the header has no %q column; the header must name: %s", w, strings.Join(want, ","))}
+		}
+	}
+	for {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return csvError(err)
+		}
+		for i := range fields {
+			fields[i] = strings.TrimSpace(norm.NFC.String(fields[i]))
+		}
+		// Positions are taken now: FieldPos only describes the latest record,
+		// and some checks report a row after later rows have been read.
+		lines := make([]int, len(fields))
+		for i := range fields {
+			lines[i], _ = cr.FieldPos(i)
+		}
+		if err := row(record{line: lines[0], fields: fields, cols: cols, lines: lines}); err != nil {
+			return err
+		}
+	}
+}
+
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Err.Error()
+		switch pe.Err {
+		case csv.ErrFieldCount:
+			msg = "this row has a different number of columns from the header; check for a missing or extra comma (quote cells that contain commas)"
+		case csv.ErrQuote, csv.ErrBareQuote:
+			msg = "a quotation mark is out of place; a cell with a quote must be wrapped in quotes and the quote doubled (\"\")"
+		}
+		// csv counts columns in characters, not cells, so say so in the text.
+		return &ParseError{Line: pe.Line, Msg: fmt.Sprintf("at character %d: %s", pe.Column, msg)}
+	}
+	return fmt.Errorf("schema: read CSV: %w", err)
+}
+
+func mustReadEmbedded(name string, want []string, row func(record) error) {
+	f, err := refdata.Open(name)
+	if err != nil {
+		panic(fmt.Sprintf("schema: embedded %s: %v", name, err))
+	}
+	defer f.Close()
+	if err := readCSV(f, want, row); err != nil {
+		panic(fmt.Sprintf("schema: embedded %s: %v", name, err))
+	}
+}

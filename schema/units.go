@@ -1,0 +1,314 @@
+package schema
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Level is a node's depth in the admin-unit tree. The tree is data: since
+// 2025-07-01 communes hang directly under the province, with no district.
+type Level string
+
+const (
+	LevelProvince Level = "province"
+	LevelDistrict Level = "district"
+	LevelCommune  Level = "commune"
+	LevelHamlet   Level = "hamlet"
+)
+
+// Unit types by level, as the statistics office spells them without
+// diacritics. dac_khu (special zone) and the hamlet variants outside the
+// Mekong delta are here so other provinces load without a code change.
+var unitTypes = map[Level][]string{
+	LevelProvince: {"tinh", "thanh_pho"},
+	LevelDistrict: {"thanh_pho", "thi_xa", "huyen", "quan"},
+	LevelCommune:  {"phuong", "xa", "thi_tran", "dac_khu"},
+	LevelHamlet:   {"ap", "khom", "thon", "ban", "to_dan_pho", "khu_pho"},
+}
+
+// Predecessor is an old unit that a new one was formed from. Partial means
+// only some of its hamlets went to this unit; the rest went elsewhere.
+type Predecessor struct {
+	Code    string
+	Partial bool
+}
+
+// AdminUnit is one node of the tree, keyed by Code: names repeat (Tân Thành
+// is both a phường and a xã).
+type AdminUnit struct {
+	Code           string
+	Name           string
+	Type           string
+	Level          Level
+	ParentCode     string // "" for a province
+	FormedFrom     []Predecessor
+	SuccessorCodes []string
+	RetiredOn      string // YYYY-MM-DD, "" while in force
+}
+
+// Units2025EffectiveOn is the day resolution 1655/NQ-UBTVQH15 took effect:
+// the 2022 units retire and the 2025 units start on it.
+const Units2025EffectiveOn = "2025-07-01"
+
+// ProvinceCodeCaMau is the province code used for both trees. The 2025 file
+// gives none for the merged province, which keeps Cà Mau's name, so it keeps
+// Cà Mau's statistics-office code 96 too.
+const ProvinceCodeCaMau = "96"
+
+func digits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var codeDigits = map[Level]int{LevelProvince: 2, LevelDistrict: 3, LevelCommune: 5}
+
+// Validate checks one unit on its own: code shape for its level, a known
+// type, a parent of the right shape, dates. Whether the parent exists is the
+// loader's concern.
+func (u AdminUnit) Validate() error {
+	bad := func(field, code, format string, args ...any) error {
+		return verr("admin_units", field, code, "unit %s: "+format, append([]any{u.Code}, args...)...)
+	}
+	types, ok := unitTypes[u.Level]
+	if !ok {
+		return bad("level", CodeUnknownEnum, "level %q is not province, district, commune or hamlet", u.Level)
+	}
+	if u.Level == LevelHamlet {
+		if err := ValidateHamletCode(u.Code); err != nil {
+			return bad("code", CodeInvalidHamlet, "%s", err.(*ValidationError).Detail)
+		}
+		if u.ParentCode != u.Code[:5] {
+			return bad("parent_code", CodeInvalidHamlet, "a hamlet's parent must be the commune its code starts with (%s)", u.Code[:5])
+		}
+	} else if !digits(u.Code, codeDigits[u.Level]) {
+		return bad("code", CodeWrongType, "a %s code has %d digits", u.Level, codeDigits[u.Level])
+	}
+	if strings.TrimSpace(u.Name) == "" {
+		return bad("name", CodeRequired, "no name")
+	}
+	if !slices.Contains(types, u.Type) {
+		return bad("type", CodeUnknownEnum, "type %q is not one of %s for a %s", u.Type, strings.Join(types, ", "), u.Level)
+	}
+	switch u.Level {
+	case LevelProvince:
+		if u.ParentCode != "" {
+			return bad("parent_code", CodeWrongType, "a province has no parent")
+		}
+	case LevelDistrict:
+		if !digits(u.ParentCode, 2) {
+			return bad("parent_code", CodeWrongType, "a district's parent is a 2-digit province code")
+		}
+	case LevelCommune:
+		if !digits(u.ParentCode, 2) && !digits(u.ParentCode, 3) {
+			return bad("parent_code", CodeWrongType, "a commune's parent is a 3-digit district or, since 2025, a 2-digit province code")
+		}
+	}
+	seen := map[string]bool{}
+	for _, p := range u.FormedFrom {
+		if p.Code == "" || seen[p.Code] {
+			return bad("formed_from", CodeWrongType, "predecessor codes must be non-empty and listed once")
+		}
+		seen[p.Code] = true
+	}
+	if u.RetiredOn != "" {
+		if err := checkDate(u.RetiredOn); err != nil {
+			return bad("retired_on", CodeInvalidDate, "%v", err)
+		}
+	}
+	return nil
+}
+
+// HamletCode builds the code of the n-th hamlet of a commune, e.g.
+// HamletCode("32002", 3) == "32002-03". Hamlets have no national code, so
+// Hamlet derives one that sorts and groups under its commune.
+func HamletCode(commune string, n int) string {
+	return fmt.Sprintf("%s-%02d", commune, n)
+}
+
+// ValidateHamletCode checks the "<5-digit commune>-<01..99>" shape.
+func ValidateHamletCode(code string) error {
+	bad := func(detail string) error {
+		return &ValidationError{Field: ScopeField, Code: CodeInvalidHamlet, Detail: detail}
+	}
+	if len(code) != 8 || code[5] != '-' || !digits(code[:5], 5) || !digits(code[6:], 2) {
+		return bad(fmt.Sprintf("%q is not <5-digit commune code>-<2-digit number>", clip(code)))
+	}
+	if code[6:] == "00" {
+		return bad("hamlet numbers start at 01")
+	}
+	return nil
+}
+
+// ParseUnits2022 reads the pre-2025 file (district_name, district_type,
+// commune_name, commune_type, district_code, commune_code) and returns the
+// province (96), its districts in order of first appearance, then the
+// communes in file order.
+func ParseUnits2022(r io.Reader) ([]AdminUnit, error) {
+	cols := []string{"district_name", "district_type", "commune_name", "commune_type", "district_code", "commune_code"}
+	out := []AdminUnit{{Code: ProvinceCodeCaMau, Name: "Cà Mau", Type: "tinh", Level: LevelProvince}}
+	var communes []AdminUnit
+	districts := map[string]int{} // code -> index in out
+	districtLine := map[string]int{}
+	communeLine := map[string]int{}
+	err := readCSV(r, cols, func(rec record) error {
+		d := AdminUnit{Code: rec.get("district_code"), Name: rec.get("district_name"), Type: rec.get("district_type"), Level: LevelDistrict, ParentCode: ProvinceCodeCaMau}
+		c := AdminUnit{Code: rec.get("commune_code"), Name: rec.get("commune_name"), Type: rec.get("commune_type"), Level: LevelCommune, ParentCode: d.Code}
+		if err := unitCells(rec, d, "district_code", "district_name", "district_type"); err != nil {
+			return err
+		}
+		if err := unitCells(rec, c, "commune_code", "commune_name", "commune_type"); err != nil {
+			return err
+		}
+		if i, ok := districts[d.Code]; ok {
+			if prev := out[i]; prev.Name != d.Name || prev.Type != d.Type {
+				return rec.errAt("district_code", "district %s is %q (%s) on line %d but %q (%s) here; make the name and type agree",
+					d.Code, prev.Name, prev.Type, districtLine[d.Code], d.Name, d.Type)
+			}
+		} else {
+			districts[d.Code] = len(out)
+			districtLine[d.Code] = rec.line
+			out = append(out, d)
+		}
+		if l, dup := communeLine[c.Code]; dup {
+			return rec.errAt("commune_code", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
+		}
+		communeLine[c.Code] = rec.line
+		communes = append(communes, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(out, communes...), nil
+}
+
+// ParseUnits2025 reads the post-reorganisation file (commune_name,
+// commune_type, formed_from, commune_code, formed_from_codes, and optionally
+// nq1655_clause) and returns the province (96, see ProvinceCodeCaMau) then
+// its communes in file order, each with FormedFrom from formed_from_codes
+// ("32155*" is a partial share). The free-text formed_from column is not
+// kept: the codes say the same thing without the spelling variations.
+//
+// A predecessor marked partial must be shared by two or more new communes,
+// and one given whole must appear in exactly one: otherwise hamlets would be
+// lost or counted twice when they are moved.
+func ParseUnits2025(r io.Reader) ([]AdminUnit, error) {
+	cols := []string{"commune_name", "commune_type", "formed_from", "commune_code", "formed_from_codes"}
+	out := []AdminUnit{{Code: ProvinceCodeCaMau, Name: "Cà Mau", Type: "tinh", Level: LevelProvince}}
+	communeLine := map[string]int{}
+	type use struct {
+		rec     record
+		partial bool
+	}
+	uses := map[string][]use{}
+	var order []string
+	err := readCSV(r, cols, func(rec record) error {
+		c := AdminUnit{Code: rec.get("commune_code"), Name: rec.get("commune_name"), Type: rec.get("commune_type"), Level: LevelCommune, ParentCode: ProvinceCodeCaMau}
+		if err := unitCells(rec, c, "commune_code", "commune_name", "commune_type"); err != nil {
+			return err
+		}
+		if l, dup := communeLine[c.Code]; dup {
+			return rec.errAt("commune_code", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
+		}
+		communeLine[c.Code] = rec.line
+		raw := rec.get("formed_from_codes")
+		if raw == "" {
+			return rec.errAt("formed_from_codes", "no predecessor codes; list the old commune codes separated by ';' (a commune left unchanged lists its own code)")
+		}
+		for _, part := range strings.Split(raw, ";") {
+			part = strings.TrimSpace(part)
+			p := Predecessor{Code: strings.TrimSuffix(part, "*"), Partial: strings.HasSuffix(part, "*")}
+			if !digits(p.Code, 5) {
+				return rec.errAt("formed_from_codes", "%q is not a 5-digit commune code (optionally followed by * for a partial share); fix it", part)
+			}
+			if slices.ContainsFunc(c.FormedFrom, func(q Predecessor) bool { return q.Code == p.Code }) {
+				return rec.errAt("formed_from_codes", "%s is listed twice; list each old commune once", p.Code)
+			}
+			c.FormedFrom = append(c.FormedFrom, p)
+			if _, ok := uses[p.Code]; !ok {
+				order = append(order, p.Code)
+			}
+			uses[p.Code] = append(uses[p.Code], use{rec, p.Partial})
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, code := range order {
+		us := uses[code]
+		for _, u := range us[1:] {
+			if u.partial != us[0].partial {
+				return nil, u.rec.errAt("formed_from_codes", "%s is marked partial (*) on one line and whole on another (lines %d and %d); mark every share of a split commune with *", code, us[0].rec.line, u.rec.line)
+			}
+		}
+		switch {
+		case us[0].partial && len(us) < 2:
+			return nil, us[0].rec.errAt("formed_from_codes", "%s* is a partial share but no other commune takes the rest; add it to the commune that does, or drop the *", code)
+		case !us[0].partial && len(us) > 1:
+			return nil, us[1].rec.errAt("formed_from_codes", "%s is given whole to two communes (lines %d and %d); mark both shares with *", code, us[0].rec.line, us[1].rec.line)
+		}
+	}
+	return out, nil
+}
+
+// unitCells turns a Validate failure into a parse error at the cell to fix.
+func unitCells(rec record, u AdminUnit, codeCol, nameCol, typeCol string) error {
+	err := u.Validate()
+	if err == nil {
+		return nil
+	}
+	ve := err.(*ValidationError)
+	switch ve.Field {
+	case "name":
+		return rec.errAt(nameCol, "the name is empty; fill it in")
+	case "type":
+		return rec.errAt(typeCol, "%q is not a %s type; use one of %s", u.Type, u.Level, strings.Join(unitTypes[u.Level], ", "))
+	default:
+		return rec.errAt(codeCol, "%q is not a %d-digit %s code; fix the code", u.Code, codeDigits[u.Level], u.Level)
+	}
+}
+
+var (
+	embedded2022 = sync.OnceValue(func() []AdminUnit { return mustParseEmbedded("refdata/camau-2022.csv", ParseUnits2022) })
+	embedded2025 = sync.OnceValue(func() []AdminUnit { return mustParseEmbedded("refdata/camau-2025.csv", ParseUnits2025) })
+)
+
+func mustParseEmbedded(name string, parse func(io.Reader) ([]AdminUnit, error)) []AdminUnit {
+	f, err := refdata.Open(name)
+	if err != nil {
+		panic(fmt.Sprintf("schema: embedded %s: %v", name, err))
+	}
+	defer f.Close()
+	units, err := parse(f)
+	if err != nil {
+		panic(fmt.Sprintf("schema: embedded %s: %v", name, err))
+	}
+	return units
+}
+
+// EmbeddedUnits2022 returns Cà Mau's units as of 2022-10-01 (refdata/SOURCES.md).
+func EmbeddedUnits2022() []AdminUnit { return cloneUnits(embedded2022()) }
+
+// EmbeddedUnits2025 returns Cà Mau's units from 2025-07-01 (refdata/SOURCES.md).
+func EmbeddedUnits2025() []AdminUnit { return cloneUnits(embedded2025()) }
+
+func cloneUnits(us []AdminUnit) []AdminUnit {
+	out := slices.Clone(us)
+	for i := range out {
+		out[i].FormedFrom = slices.Clone(out[i].FormedFrom)
+		out[i].SuccessorCodes = slices.Clone(out[i].SuccessorCodes)
+	}
+	return out
+}

@@ -1,0 +1,215 @@
+package schema_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+func countBy(units []schema.AdminUnit, key func(schema.AdminUnit) string) map[string]int {
+	m := map[string]int{}
+	for _, u := range units {
+		m[key(u)]++
+	}
+	return m
+}
+
+func byCode(units []schema.AdminUnit) map[string]schema.AdminUnit {
+	m := map[string]schema.AdminUnit{}
+	for _, u := range units {
+		m[u.Code] = u
+	}
+	return m
+}
+
+func TestEmbeddedUnits2022(t *testing.T) {
+	units := schema.EmbeddedUnits2022()
+	require.Equal(t, map[string]int{"province": 1, "district": 9, "commune": 101},
+		countBy(units, func(u schema.AdminUnit) string { return string(u.Level) }))
+	communes := countBy(units, func(u schema.AdminUnit) string {
+		if u.Level != schema.LevelCommune {
+			return ""
+		}
+		return u.Type
+	})
+	require.Equal(t, 10, communes["phuong"])
+	require.Equal(t, 9, communes["thi_tran"])
+	require.Equal(t, 82, communes["xa"])
+
+	m := byCode(units)
+	require.Equal(t, schema.AdminUnit{Code: "96", Name: "Cà Mau", Type: "tinh", Level: schema.LevelProvince}, m["96"])
+	require.Equal(t, schema.AdminUnit{Code: "964", Name: "Cà Mau", Type: "thanh_pho", Level: schema.LevelDistrict, ParentCode: "96"}, m["964"])
+	require.Equal(t, "huyen", m["966"].Type)
+	// Same name, different units: keyed by code.
+	require.Equal(t, schema.AdminUnit{Code: "32025", Name: "Tân Thành", Type: "phuong", Level: schema.LevelCommune, ParentCode: "964"}, m["32025"])
+	require.Equal(t, "xa", m["32026"].Type)
+	require.Equal(t, "Tân Thành", m["32026"].Name)
+	require.Equal(t, "Phường 4", m["32002"].Name, "the 2022 file keeps 2022 codes")
+
+	for _, u := range units {
+		require.NoError(t, u.Validate(), u.Code)
+		if u.Level != schema.LevelProvince {
+			_, ok := m[u.ParentCode]
+			require.True(t, ok, "parent of %s exists", u.Code)
+		}
+	}
+}
+
+func TestEmbeddedUnits2025(t *testing.T) {
+	units := schema.EmbeddedUnits2025()
+	require.Len(t, units, 65)
+	require.Equal(t, schema.AdminUnit{Code: "96", Name: "Cà Mau", Type: "tinh", Level: schema.LevelProvince}, units[0])
+	communes := units[1:]
+	require.Len(t, communes, 64)
+	require.Equal(t, map[string]int{"xa": 55, "phuong": 9}, countBy(communes, func(u schema.AdminUnit) string { return u.Type }))
+
+	m := byCode(units)
+	for _, u := range communes {
+		require.NoError(t, u.Validate(), u.Code)
+		require.Equal(t, schema.LevelCommune, u.Level)
+		require.Equal(t, "96", u.ParentCode, "no district level since 2025")
+		require.NotEmpty(t, u.FormedFrom)
+	}
+	require.Equal(t, []schema.Predecessor{{"32158", false}, {"32170", false}, {"32155", true}}, m["32155"].FormedFrom)
+	require.Equal(t, "An Xuyên", m["32002"].Name)
+	require.Equal(t, []schema.Predecessor{{"32092", false}}, m["32092"].FormedFrom, "Hồ Thị Kỷ was not merged")
+
+	// 32155 (old xã Tạ An Khương) was split between Tạ An Khương and Đầm Dơi.
+	var takers []string
+	for _, u := range communes {
+		for _, p := range u.FormedFrom {
+			if p.Code == "32155" {
+				require.True(t, p.Partial)
+				takers = append(takers, u.Code)
+			}
+		}
+	}
+	require.Equal(t, []string{"32155", "32152"}, takers)
+}
+
+func TestEmbeddedUnitsAreCopies(t *testing.T) {
+	a := schema.EmbeddedUnits2025()
+	a[1].Name = "changed"
+	a[1].FormedFrom[0].Code = "00000"
+	b := schema.EmbeddedUnits2025()
+	require.NotEqual(t, "changed", b[1].Name)
+	require.NotEqual(t, "00000", b[1].FormedFrom[0].Code)
+}
+
+const header2022 = "district_name,district_type,commune_name,commune_type,district_code,commune_code\n"
+const header2025 = "commune_name,commune_type,formed_from,commune_code,formed_from_codes,nq1655_clause\n"
+
+func TestParseUnitsErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		parse func(string) error
+		in    string
+		line  int
+		col   string
+		msg   string
+	}{
+		{"2022 empty file", parse2022, "", 1, "", "empty"},
+		{"2022 missing column", parse2022, "district_name,commune_name\nA,B\n", 1, "", `no "district_type" column`},
+		{"2022 short district code", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,96,31999\n", 2, "district_code", "3-digit"},
+		{"2022 bad commune code", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,3199x\n", 2, "commune_code", "5-digit"},
+		{"2022 bad commune type", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,ward,964,31999\n", 2, "commune_type", "phuong, xa"},
+		{"2022 empty name", parse2022, header2022 + "Cà Mau,thanh_pho, ,phuong,964,31999\n", 2, "commune_name", "empty"},
+		{"2022 duplicate commune", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,31999\nCà Mau,thanh_pho,Phường 4,phuong,964,31999\n", 3, "commune_code", "line 2"},
+		{"2022 district disagrees", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,31999\nCà Mau,huyen,Phường 4,phuong,964,32002\n", 3, "district_code", "agree"},
+		{"2022 wrong field count", parse2022, header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964\n", 2, "", "number of columns"},
+		{"2022 bare quote", parse2022, header2022 + "Cà \"Mau,thanh_pho,Phường 9,phuong,964,31999\n", 2, "", "quotation mark"},
+		{"2025 no predecessors", parse2025, header2025 + "A,xa,x,32167,,1\n", 2, "formed_from_codes", "no predecessor"},
+		{"2025 bad predecessor", parse2025, header2025 + "A,xa,x,32167,32164;3216,1\n", 2, "formed_from_codes", `"3216"`},
+		{"2025 doubled star", parse2025, header2025 + "A,xa,x,32167,32164**,1\n", 2, "formed_from_codes", "5-digit"},
+		{"2025 predecessor twice", parse2025, header2025 + "A,xa,x,32167,32164;32164,1\n", 2, "formed_from_codes", "twice"},
+		{"2025 lone partial", parse2025, header2025 + "A,xa,x,32167,32164*,1\n", 2, "formed_from_codes", "no other commune"},
+		{"2025 whole twice", parse2025, header2025 + "A,xa,x,32167,32164,1\nB,xa,x,32168,32164,2\n", 3, "formed_from_codes", "given whole"},
+		{"2025 partial and whole", parse2025, header2025 + "A,xa,x,32167,32164*,1\nB,xa,x,32168,32164,2\n", 3, "formed_from_codes", "partial (*) on one line"},
+		{"2025 district type", parse2025, header2025 + "A,huyen,x,32167,32164,1\n", 2, "commune_type", "not a commune type"},
+		{"2025 duplicate commune", parse2025, header2025 + "A,xa,x,32167,32164,1\nB,xa,x,32167,32165,2\n", 3, "commune_code", "already used"},
+		{"2025 multi-line quoted cell", parse2025, header2025 + "A,xa,\"x\ny\",32167,bad,1\n", 3, "formed_from_codes", "5-digit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.parse(tt.in)
+			var pe *schema.ParseError
+			require.True(t, errors.As(err, &pe), "want *ParseError, got %v", err)
+			require.Equal(t, tt.line, pe.Line, err.Error())
+			require.Equal(t, tt.col, pe.ColumnName, err.Error())
+			require.Contains(t, err.Error(), tt.msg)
+			require.Contains(t, err.Error(), "line ")
+		})
+	}
+}
+
+func parse2022(s string) error { _, err := schema.ParseUnits2022(strings.NewReader(s)); return err }
+func parse2025(s string) error { _, err := schema.ParseUnits2025(strings.NewReader(s)); return err }
+
+func TestParseUnitsTolerance(t *testing.T) {
+	// A BOM from Excel, reordered columns, CRLF, decomposed text and no
+	// trailing newline all import.
+	in := "\ufeffcommune_code,commune_name,commune_type,formed_from,formed_from_codes\r\n" +
+		"32167,Ta\u0302n Thua\u0323\u0302n,xa,x,32164; 32167\r\n" +
+		"32168,B,phuong,y,32170*;32171\r\n" +
+		"32169,C,xa,z,32170*"
+	units, err := schema.ParseUnits2025(strings.NewReader(in))
+	require.NoError(t, err)
+	require.Len(t, units, 4)
+	require.Equal(t, "Tân Thuận", units[1].Name)
+	require.Equal(t, []schema.Predecessor{{"32164", false}, {"32167", false}}, units[1].FormedFrom)
+}
+
+func TestHamletCode(t *testing.T) {
+	require.Equal(t, "32002-03", schema.HamletCode("32002", 3))
+	require.Equal(t, "32002-42", schema.HamletCode("32002", 42))
+	require.NoError(t, schema.ValidateHamletCode(schema.HamletCode("32002", 3)))
+
+	for _, bad := range []string{"", "32002", "32002-3", "32002-003", "3200-03", "32002_03", "32002-00", "3200a-03", "32002-0a", schema.HamletCode("32002", 100)} {
+		t.Run(bad, func(t *testing.T) {
+			requireCode(t, schema.ValidateHamletCode(bad), schema.CodeInvalidHamlet)
+		})
+	}
+}
+
+func TestAdminUnitValidate(t *testing.T) {
+	hamlet := schema.AdminUnit{Code: "32002-03", Name: "Khóm 3", Type: "khom", Level: schema.LevelHamlet, ParentCode: "32002"}
+	require.NoError(t, hamlet.Validate())
+
+	tests := []struct {
+		name  string
+		edit  func(*schema.AdminUnit)
+		field string
+	}{
+		{"unknown level", func(u *schema.AdminUnit) { u.Level = "ward" }, "level"},
+		{"hamlet code", func(u *schema.AdminUnit) { u.Code = "32002-3" }, "code"},
+		{"hamlet parent", func(u *schema.AdminUnit) { u.ParentCode = "32005" }, "parent_code"},
+		{"empty name", func(u *schema.AdminUnit) { u.Name = " " }, "name"},
+		{"commune type on hamlet", func(u *schema.AdminUnit) { u.Type = "xa" }, "type"},
+		{"retired date", func(u *schema.AdminUnit) { u.RetiredOn = "2025-13-01" }, "retired_on"},
+		{"predecessor twice", func(u *schema.AdminUnit) {
+			u.FormedFrom = []schema.Predecessor{{Code: "32002-01"}, {Code: "32002-01", Partial: true}}
+		}, "formed_from"},
+		{"province with parent", func(u *schema.AdminUnit) {
+			*u = schema.AdminUnit{Code: "96", Name: "Cà Mau", Type: "tinh", Level: schema.LevelProvince, ParentCode: "00"}
+		}, "parent_code"},
+		{"district code", func(u *schema.AdminUnit) {
+			*u = schema.AdminUnit{Code: "9640", Name: "Cà Mau", Type: "thanh_pho", Level: schema.LevelDistrict, ParentCode: "96"}
+		}, "code"},
+		{"commune parent", func(u *schema.AdminUnit) {
+			*u = schema.AdminUnit{Code: "32002", Name: "An Xuyên", Type: "phuong", Level: schema.LevelCommune, ParentCode: "9"}
+		}, "parent_code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := hamlet
+			tt.edit(&u)
+			err := u.Validate()
+			require.Error(t, err)
+			require.Equal(t, tt.field, err.(*schema.ValidationError).Field, err.Error())
+		})
+	}
+}
