@@ -312,3 +312,10 @@ func cloneUnits(us []AdminUnit) []AdminUnit {
 	}
 	return out
 }
+
+// InterimMergers are reorganisations between the 2022 and 2025 files: old
+// code → the code it was merged into. In late 2024 Phường 2 (32011) of Cà
+// Mau city merged with Phường 4 into a ward that carries code 32002, which is
+// how the 2025 file names it (shared/data/README.md, "Gotchas"). Without this
+// entry Phường 2's hamlets would have no 2025 home.
+var InterimMergers = map[string]string{"32011": "32002"}
