@@ -1,0 +1,41 @@
+// Package agenttest opens agent replicas for tests and checks their
+// invariants when the test ends (the bbolt MustCreateDB pattern).
+package agenttest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+// Open opens (or creates) a replica at path and registers a cleanup that
+// checks its invariants, then closes it.
+func Open(t testing.TB, path string, opts ...agent.Options) *agent.Replica {
+	t.Helper()
+	var o agent.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	r, err := agent.OpenWith(context.Background(), path, o)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.Check(ctx); err != nil {
+			t.Errorf("replica %s: invariants: %v", path, err)
+		}
+		require.NoError(t, r.Close())
+	})
+	return r
+}
+
+// New opens a fresh replica in t.TempDir().
+func New(t testing.TB, opts ...agent.Options) *agent.Replica {
+	t.Helper()
+	return Open(t, filepath.Join(t.TempDir(), "replica.db"), opts...)
+}

@@ -1,0 +1,165 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// realAgent enrolls a fresh replica with the real test server.
+func realAgent(t *testing.T, ts *servertest.TS, team string) (*agent.Replica, string) {
+	t.Helper()
+	r := agenttest.New(t)
+	tok, e, err := r.Enroll(context.Background(), ts.URL, ts.EnrollCode(t, team), "máy thử")
+	require.NoError(t, err)
+	require.NotEmpty(t, e.Scope)
+	return r, tok
+}
+
+func realSync(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) agent.SyncSummary {
+	t.Helper()
+	s, err := r.Sync(context.Background(), ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	return s
+}
+
+// TestEndToEndTwoAgents is the acceptance test: a real server, two
+// real replicas, both offline; different fields, the same field, a delete
+// against an edit. After sync both equal the server (a fresh clone of it),
+// both different-field edits survive, and the same-field loser is listed in
+// conflicts on both.
+func TestEndToEndTwoAgents(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	hamlet := ts.HamletsA[0]
+
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Phạm Văn Dũng", "phone": "0912345678"})
+	require.NoError(t, err)
+	gone, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Võ Thị Lan"})
+	require.NoError(t, err)
+	_, err = a.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "independent"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	_, err = b.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+
+	// Both offline.
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"address": "Số 1, đường Lý Thường Kiệt"}))
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"members_count": int64(5)}))
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú A"}))
+	time.Sleep(3 * time.Millisecond)
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú B"}))
+	require.NoError(t, a.Delete(ctx, "households", gone))
+	time.Sleep(3 * time.Millisecond)
+	require.NoError(t, b.EditHousehold(ctx, gone, agent.Fields{"phone": "0987654321"}))
+
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+
+	c, tc := realAgent(t, ts, ts.TeamA) // the server's state, as a fresh clone
+	realSync(t, c, ts, tc)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	for name, r := range map[string]*agent.Replica{"a": a, "b": b} {
+		got, err := r.Snapshot(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
+		d, err := r.Show(ctx, "households", hh.String())
+		require.NoError(t, err)
+		require.Equal(t, "Số 1, đường Lý Thường Kiệt", d.Fields["address"], name)
+		require.Equal(t, int64(5), d.Fields["members_count"], name)
+		require.Equal(t, "ghi chú B", d.Fields["notes"], name)
+		g, err := r.Show(ctx, "households", gone.String())
+		require.NoError(t, err)
+		require.True(t, g.Deleted, "%s: the delete and the edit both apply: deleted, phone kept", name)
+		require.Equal(t, "0987654321", g.Fields["phone"], name)
+		cs, err := r.Conflicts(ctx, false)
+		require.NoError(t, err)
+		require.Len(t, cs, 1, name)
+		require.Equal(t, "notes", cs[0].Field)
+		require.Equal(t, "ghi chú A", cs[0].Loser.Value)
+		require.Equal(t, "ghi chú B", cs[0].Winner.Value)
+	}
+}
+
+// TestEndToEndCutMidPush cuts the connection after N bytes of a long push;
+// the next sync completes with nothing duplicated or lost.
+func TestEndToEndCutMidPush(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	const n = 1200
+	for i := 0; i < n; i++ {
+		_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[i%2], "head_name": "Hộ số " + itoa(i), "members_count": int64(1 + i%6)})
+		require.NoError(t, err)
+	}
+	pending, err := a.Pending(ctx)
+	require.NoError(t, err)
+	proxy, cuts := cutProxy(t, ts.URL[len("http://"):], 30_000)
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, BatchSize: 400}
+	s1, err := a.Sync(ctx, proxy, ta, opts)
+	require.EqualValues(t, 1, cuts.Load())
+	if err != nil {
+		s2, err2 := a.Sync(ctx, proxy, ta, opts)
+		require.NoError(t, err2)
+		s1.Pushed += s2.Pushed
+	}
+	left, err := a.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, left)
+	require.LessOrEqual(t, s1.Pushed, pending, "nothing acknowledged was sent twice")
+
+	b, tb := realAgent(t, ts, ts.TeamA)
+	sb := realSync(t, b, ts, tb)
+	require.Equal(t, pending, sb.Pulled, "the server holds each change exactly once")
+	want, _ := a.Snapshot(ctx)
+	got, _ := b.Snapshot(ctx)
+	require.Equal(t, want, got)
+}
+
+func TestEndToEndRevokedAndOutOfScope(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	// Scope is checked locally once enrolled.
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsB[0], "head_name": "Sai địa bàn"})
+	var se *agent.ScopeError
+	require.ErrorAs(t, err, &se)
+	require.Contains(t, agent.MessageOf(err, "vi"), "không thuộc địa bàn")
+
+	_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Đúng địa bàn"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	devs, err := ts.Admin.ListDevices(ctx)
+	require.NoError(t, err)
+	e, _ := a.Enrollment(ctx)
+	for _, d := range devs {
+		if d.ID == e.DeviceID {
+			require.NoError(t, ts.Admin.RevokeDevice(ctx, d.ID))
+		}
+	}
+	_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Sau khi thu hồi"})
+	require.NoError(t, err)
+	_, err = a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 5 * time.Second})
+	require.Error(t, err)
+	require.Contains(t, agent.MessageOf(err, "vi"), "thu hồi")
+	n, _ := a.Pending(ctx)
+	require.NotZero(t, n, "the data stays on the laptop")
+
+	_, _, err = a.Enroll(ctx, ts.URL, "WRONG-CODE", "x")
+	require.Error(t, err)
+	require.NotEmpty(t, agent.MessageOf(err, "vi"))
+}
+
+func itoa(i int) string { return time.Duration(i).String() }

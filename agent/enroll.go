@@ -1,0 +1,180 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Version is the agent's version, sent in Hello and enroll.
+const Version = "0.1.0"
+
+// ClientName names this build for the server's logs.
+func ClientName() string {
+	return fmt.Sprintf("hamlet-agent/%s %s/%s", Version, runtime.GOOS, runtime.GOARCH)
+}
+
+// NormalizeServerURL checks a server address typed by a volunteer: http or
+// https (https assumed when the scheme is missing), a host, no query.
+func NormalizeServerURL(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s != "" && !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		if err == nil {
+			err = errors.New("want http://host[:port] or https://host[:port]")
+		}
+		return nil, &ConnectError{URL: s, NotHamlet: true, Err: err}
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// enrollRequest and enrollResponse are the JSON of POST /v1/enroll.
+type enrollRequest struct {
+	Code      string `json:"code"`
+	ReplicaID string `json:"replica_id"`
+	Label     string `json:"label"`
+	Client    string `json:"client"`
+}
+
+type enrollResponse struct {
+	DeviceID string   `json:"device_id"`
+	Token    string   `json:"token"`
+	MemberID string   `json:"member_id"`
+	TeamID   string   `json:"team_id"`
+	TeamName string   `json:"team_name"`
+	Scope    []Hamlet `json:"scope"`
+	ServerID string   `json:"server_id"`
+	Schema   int      `json:"schema"`
+}
+
+type errorBody struct {
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Hint    string `json:"hint"`
+		HintEN  string `json:"hint_en"`
+	} `json:"error"`
+}
+
+// parseEnrollResponse reads the server's answer, refusing anything that is
+// not a well-formed enrollment (it is external input).
+func parseEnrollResponse(body []byte) (*enrollResponse, error) {
+	var resp enrollResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, err
+	}
+	if resp.Token == "" || len(resp.Token) > 4096 {
+		return nil, errors.New("enroll response without a usable token")
+	}
+	if len(resp.Scope) > 4096 {
+		return nil, errors.New("enroll response with an oversized scope")
+	}
+	return &resp, nil
+}
+
+// parseErrorBody turns a JSON error answer into a *ServerError (nil if the
+// body is not one: then the server is not a Hamlet server).
+func parseErrorBody(status int, body []byte) *ServerError {
+	var eb errorBody
+	if json.Unmarshal(body, &eb) != nil || eb.Error == nil || eb.Error.Code == "" {
+		return nil
+	}
+	return &ServerError{Status: status, Code: syncproto.Code(eb.Error.Code), Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN}
+}
+
+// Enroll exchanges a one-time code for a device token and stores the
+// enrollment (scope, member, server) in the replica. The caller stores the
+// token (WriteToken).
+func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token string, e *Enrollment, err error) {
+	u, err := NormalizeServerURL(server)
+	if err != nil {
+		return "", nil, err
+	}
+	body, _ := json.Marshal(enrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName()})
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/enroll", bytes.NewReader(body))
+	if err != nil {
+		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", nil, &ConnectError{URL: u.String(), Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", nil, &ConnectError{URL: u.String(), Err: err}
+	}
+	if resp.StatusCode != http.StatusOK {
+		if se := parseErrorBody(resp.StatusCode, data); se != nil {
+			if resp.StatusCode == http.StatusTooManyRequests && se.Code == "" {
+				se.Code = syncproto.CodeCodeInvalid
+			}
+			return "", nil, se
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			return "", nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeBusy, Msg: "too many attempts"}
+		}
+		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+	}
+	er, err := parseEnrollResponse(data)
+	if err != nil {
+		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
+	}
+	e = &Enrollment{Server: u.String(), DeviceID: er.DeviceID, MemberID: er.MemberID, TeamID: er.TeamID, TeamName: er.TeamName,
+		Scope: er.Scope, ServerID: er.ServerID, Schema: er.Schema}
+	if err := r.SetEnrollment(ctx, e); err != nil {
+		return "", nil, err
+	}
+	return er.Token, e, nil
+}
+
+// WriteToken stores the device token in a file only the user can read.
+func WriteToken(path, token string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(token+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// ReadToken reads the device token; a missing file is *NotEnrolledError.
+func ReadToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", &NotEnrolledError{}
+	}
+	if err != nil {
+		return "", err
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", &NotEnrolledError{}
+	}
+	return t, nil
+}

@@ -1,0 +1,209 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Messager is an error that can tell a volunteer, in their language, what
+// went wrong and what to do. lang is "vi" (default) or "en".
+type Messager interface {
+	error
+	Message(lang string) string
+}
+
+func isEN(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "en") }
+
+func pick(lang, vi, en string) string {
+	if isEN(lang) {
+		return en
+	}
+	return vi
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrCorrupt     = errors.New("agent: replica file is corrupt")
+	ErrForeign     = errors.New("agent: file is not a Hamlet replica")
+	ErrNewer       = errors.New("agent: replica was written by a newer Hamlet")
+	ErrNotFound    = errors.New("agent: no such record")
+	ErrNotEnrolled = errors.New("agent: device not enrolled")
+)
+
+// FileError says the replica file cannot be used. The file is never modified
+// when Open returns one.
+type FileError struct {
+	Path string
+	Kind error // ErrCorrupt, ErrForeign or ErrNewer
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v: %s: %v", e.Kind, e.Path, e.Err)
+	}
+	return fmt.Sprintf("%v: %s", e.Kind, e.Path)
+}
+
+func (e *FileError) Unwrap() []error { return []error{e.Kind, e.Err} }
+
+func (e *FileError) Message(lang string) string {
+	switch e.Kind {
+	case ErrForeign:
+		return pick(lang,
+			fmt.Sprintf("Tệp %s không phải dữ liệu Hamlet. Hamlet không sửa tệp này. Hãy kiểm tra lại --data-dir (hoặc HAMLET_AGENT_DIR).", e.Path),
+			fmt.Sprintf("%s is not a Hamlet replica. Hamlet left it untouched. Check --data-dir (or HAMLET_AGENT_DIR).", e.Path))
+	case ErrNewer:
+		return pick(lang,
+			fmt.Sprintf("Dữ liệu trong %s do bản Hamlet mới hơn tạo ra. Hãy cài bản Hamlet mới nhất; dữ liệu vẫn nguyên vẹn.", e.Path),
+			fmt.Sprintf("%s was written by a newer Hamlet. Install the latest Hamlet; your data is intact.", e.Path))
+	default:
+		return pick(lang,
+			fmt.Sprintf("Tệp dữ liệu %s bị hỏng. Hamlet không sửa tệp này. Đừng xóa nó: hãy sao chép tệp và báo cán bộ CNTT.", e.Path),
+			fmt.Sprintf("The replica file %s is damaged. Hamlet left it untouched. Do not delete it: copy it and tell IT staff.", e.Path))
+	}
+}
+
+// NotFoundError names a record id that the replica does not hold.
+type NotFoundError struct {
+	Table string
+	ID    string
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("agent: no %s with id %q", e.Table, e.ID) }
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+func (e *NotFoundError) Message(lang string) string {
+	what := map[string][2]string{
+		"households":       {"hộ gia đình", "household"},
+		"visits":           {"lượt thăm", "visit"},
+		"tutoring_records": {"lượt hướng dẫn", "tutoring record"},
+		"field_reports":    {"phản ánh", "field report"},
+		"conflicts":        {"xung đột", "conflict"},
+		"rejected":         {"thay đổi bị từ chối", "refused change"},
+	}[e.Table]
+	if what[0] == "" {
+		what = [2]string{"bản ghi", "record"}
+	}
+	return pick(lang,
+		fmt.Sprintf("Không tìm thấy %s có mã %q trên máy này. Hãy xem danh sách (lệnh list) và chép đúng mã; nếu vừa được thêm ở máy khác, hãy đồng bộ trước.", what[0], e.ID),
+		fmt.Sprintf("No %s with id %q on this laptop. List them (the list command) and copy the id exactly; if it was added on another laptop, sync first.", what[1], e.ID))
+}
+
+// NotEnrolledError: sync or a volunteer write needs an enrollment first.
+type NotEnrolledError struct{}
+
+func (*NotEnrolledError) Error() string { return ErrNotEnrolled.Error() }
+func (*NotEnrolledError) Unwrap() error { return ErrNotEnrolled }
+func (*NotEnrolledError) Message(lang string) string {
+	return pick(lang,
+		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>.",
+		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>.")
+}
+
+// ScopeError: a write to a hamlet the team does not cover.
+type ScopeError struct {
+	Hamlet string
+	Scope  []string
+}
+
+func (e *ScopeError) Error() string {
+	return fmt.Sprintf("agent: hamlet %s is not in this device's scope %v", e.Hamlet, e.Scope)
+}
+
+func (e *ScopeError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Ấp/khóm %s không thuộc địa bàn tổ bạn phụ trách (%s). Hãy chọn đúng ấp/khóm hoặc báo tổ trưởng.", e.Hamlet, strings.Join(e.Scope, ", ")),
+		fmt.Sprintf("Hamlet %s is not one your team covers (%s). Pick the right hamlet or tell your team leader.", e.Hamlet, strings.Join(e.Scope, ", ")))
+}
+
+// ServerError is an error the server answered with (enroll, or a refused
+// WebSocket upgrade, or an ErrorMsg during a session).
+type ServerError struct {
+	Status  int // HTTP status, 0 for an ErrorMsg
+	Code    syncproto.Code
+	Msg     string
+	Hint    string
+	HintEN  string
+	Fatal   bool
+	Retries bool
+}
+
+func (e *ServerError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("agent: server answered %d %s: %s", e.Status, e.Code, e.Msg)
+	}
+	return fmt.Sprintf("agent: server error %s: %s", e.Code, e.Msg)
+}
+
+// Is matches syncproto sentinels by code, so errors.Is(err, &syncproto.Error{Code: ...}) works.
+func (e *ServerError) Is(target error) bool {
+	t, ok := target.(*syncproto.Error)
+	return ok && t.Code == e.Code && t.Msg == ""
+}
+
+func (e *ServerError) Message(lang string) string {
+	if isEN(lang) {
+		if e.HintEN != "" {
+			return e.HintEN
+		}
+		return syncproto.Hint(e.Code, "en")
+	}
+	if e.Hint != "" {
+		return e.Hint
+	}
+	return syncproto.Hint(e.Code, "vi")
+}
+
+// ConnectError: the server could not be reached, or what answered is not a
+// Hamlet server.
+type ConnectError struct {
+	URL       string
+	NotHamlet bool // something answered, but not the Hamlet API
+	Err       error
+}
+
+func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err) }
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+func (e *ConnectError) Message(lang string) string {
+	if e.NotHamlet {
+		return pick(lang,
+			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),
+			fmt.Sprintf("%s is not a Hamlet server. Check the address (ask your team leader or IT staff). Your data on this laptop is safe.", e.URL))
+	}
+	return pick(lang,
+		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (3G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
+		fmt.Sprintf("Cannot reach the server at %s. Check the network (3G/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
+}
+
+// InputError is a bad value given by the volunteer that the schema does not
+// cover (an unknown skill name typed on the command line, say).
+type InputError struct {
+	VI, EN string
+}
+
+func (e *InputError) Error() string              { return "agent: " + e.EN }
+func (e *InputError) Message(lang string) string { return pick(lang, e.VI, e.EN) }
+
+// MessageOf returns the volunteer-facing text for any error.
+func MessageOf(err error, lang string) string {
+	var m Messager
+	if errors.As(err, &m) {
+		return m.Message(lang)
+	}
+	var ve *schema.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Message(lang)
+	}
+	var pe *syncproto.Error
+	if errors.As(err, &pe) {
+		return syncproto.Hint(pe.Code, lang)
+	}
+	return pick(lang, "Có lỗi: "+err.Error()+". Dữ liệu trên máy vẫn an toàn; hãy báo cán bộ CNTT nếu lỗi lặp lại.",
+		"Error: "+err.Error()+". Your data on this laptop is safe; tell IT staff if this repeats.")
+}

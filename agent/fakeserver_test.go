@@ -1,0 +1,264 @@
+package agent_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// fakeServer speaks the sync protocol from the model in syncproto, so the
+// agent's client is tested without the real server (the end-to-end tests
+// use server/servertest). It keeps one log, answers Push with per-change
+// results, refuses out-of-scope writes, restamps clocks ahead of its own and
+// excludes a replica's own changes from its pulls.
+type fakeServer struct {
+	t      testing.TB
+	srv    *httptest.Server
+	id     syncproto.ReplicaID
+	clock  *syncproto.Clock
+	scope  []string
+	tokens map[string]bool
+
+	mu       sync.Mutex
+	log      []syncproto.Change // cursor = index+1
+	fields   map[syncproto.FieldKey]*syncproto.Version
+	pushed   map[syncproto.ReplicaID]uint64
+	received map[syncproto.Dot]int // how many times each write was pushed
+	conns    map[*websocket.Conn]*sync.Mutex
+	limit    int
+}
+
+func newFakeServer(t testing.TB, scope ...string) *fakeServer {
+	f := &fakeServer{t: t, id: uuid.New(), scope: scope, tokens: map[string]bool{"good": true},
+		clock:  syncproto.NewClock(time.Now, 0),
+		fields: map[syncproto.FieldKey]*syncproto.Version{}, pushed: map[syncproto.ReplicaID]uint64{},
+		received: map[syncproto.Dot]int{}, conns: map[*websocket.Conn]*sync.Mutex{}, limit: 5000}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/enroll", f.enroll)
+	mux.HandleFunc("GET /v1/sync", f.sync)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func jsonError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg,
+		"hint": syncproto.Hint(syncproto.Code(code), "vi"), "hint_en": syncproto.Hint(syncproto.Code(code), "en")}})
+}
+
+func (f *fakeServer) enroll(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Code, ReplicaID string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		jsonError(w, 400, "bad_request", "bad json")
+		return
+	}
+	switch req.Code {
+	case "EXPIRED":
+		jsonError(w, 400, "code_expired", "expired")
+		return
+	case "GOOD":
+	default:
+		jsonError(w, 400, "code_invalid", "unknown code")
+		return
+	}
+	var scope []map[string]string
+	for _, c := range f.scope {
+		scope = append(scope, map[string]string{"code": c, "name": "Ấp " + c})
+	}
+	json.NewEncoder(w).Encode(map[string]any{"device_id": uuid.NewString(), "token": "good", "member_id": uuid.NewString(),
+		"team_id": uuid.NewString(), "team_name": "Tổ 1", "scope": scope, "server_id": f.id.String(), "schema": 1})
+}
+
+var upgrader = websocket.Upgrader{EnableCompression: true}
+
+func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if tok == "revoked" {
+		jsonError(w, 403, "token_revoked", "revoked")
+		return
+	}
+	if !f.tokens[tok] {
+		jsonError(w, 401, "unauthorized", "unknown token")
+		return
+	}
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	wmu := &sync.Mutex{}
+	f.mu.Lock()
+	f.conns[c] = wmu
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.conns, c)
+		f.mu.Unlock()
+		c.Close()
+	}()
+	send := func(m syncproto.Message) error {
+		b, err := syncproto.Encode(nil, m)
+		if err != nil {
+			return err
+		}
+		wmu.Lock()
+		defer wmu.Unlock()
+		return c.WriteMessage(websocket.BinaryMessage, b)
+	}
+	var replica syncproto.ReplicaID
+	for {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		m, err := syncproto.Decode(data, syncproto.DefaultLimits)
+		if err != nil {
+			send(&syncproto.ErrorMsg{Code: syncproto.CodeOf(err), Msg: err.Error(), Fatal: true})
+			return
+		}
+		switch m := m.(type) {
+		case *syncproto.Hello:
+			replica = m.Replica
+			f.mu.Lock()
+			wel := &syncproto.Welcome{Protocol: syncproto.ProtocolVersion, Schema: 1, MinSchema: 1, Server: f.id,
+				ServerTime: time.Now().UnixMilli(), EchoSentAt: m.SentAt, MaxSkewMs: syncproto.DefaultMaxSkew.Milliseconds(),
+				Scope: f.scope, PushedSeq: f.pushed[replica], Cursor: uint64(len(f.log)), MaxChanges: 10000, MaxFrame: 4 << 20}
+			f.mu.Unlock()
+			if send(wel) != nil {
+				return
+			}
+		case *syncproto.Push:
+			ack, gap := f.apply(replica, m)
+			if gap {
+				send(&syncproto.ErrorMsg{Code: syncproto.CodeSequenceGap, Msg: "gap", Fatal: true})
+				return
+			}
+			if send(ack) != nil {
+				return
+			}
+			f.notifyOthers(c)
+		case *syncproto.Pull:
+			if send(f.changes(replica, m)) != nil {
+				return
+			}
+		}
+	}
+}
+
+func (f *fakeServer) apply(replica syncproto.ReplicaID, p *syncproto.Push) (*syncproto.Ack, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ack := &syncproto.Ack{Batch: p.Batch, ServerTime: time.Now().UnixMilli()}
+	for i := range p.Changes {
+		c := p.Changes[i]
+		f.received[c.Dot]++
+		if c.Dot.Seq <= f.pushed[replica] {
+			ack.Results = append(ack.Results, syncproto.Result{Status: syncproto.ResultDuplicate})
+			continue
+		}
+		if c.Dot.Seq != f.pushed[replica]+1 {
+			return nil, true
+		}
+		f.pushed[replica] = c.Dot.Seq
+		if !slices.Contains(f.scope, c.Scope) {
+			ack.Results = append(ack.Results, syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeOutOfScope, Reason: "hamlet " + c.Scope})
+			continue
+		}
+		var res syncproto.Result
+		cur := f.fields[c.Key()]
+		var floor syncproto.HLC
+		if cur != nil && c.Base == cur.Dot {
+			floor = cur.HLC
+		}
+		if h, restamped := f.clock.Admit(c.HLC, floor); restamped {
+			c.HLC, res.HLC = h, h
+		}
+		o := syncproto.Resolve(cur, &c)
+		switch {
+		case o.Installs():
+			v := syncproto.VersionOf(&c)
+			f.fields[c.Key()] = &v
+			res.Status = syncproto.ResultApplied
+		case o == syncproto.Duplicate:
+			res.Status = syncproto.ResultDuplicate
+		default:
+			res.Status = syncproto.ResultSuperseded
+		}
+		f.log = append(f.log, c)
+		ack.Results = append(ack.Results, res)
+	}
+	return ack, false
+}
+
+func (f *fakeServer) changes(replica syncproto.ReplicaID, p *syncproto.Pull) *syncproto.Changes {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	limit := f.limit
+	if p.Limit > 0 && int(p.Limit) < limit {
+		limit = int(p.Limit)
+	}
+	out := &syncproto.Changes{From: p.Cursor}
+	i := int(p.Cursor)
+	for ; i < len(f.log) && len(out.Changes) < limit; i++ {
+		if f.log[i].Dot.Replica != replica {
+			out.Changes = append(out.Changes, f.log[i])
+		}
+	}
+	out.To = uint64(i)
+	out.More = i < len(f.log)
+	return out
+}
+
+func (f *fakeServer) notifyOthers(except *websocket.Conn) {
+	f.mu.Lock()
+	head := uint64(len(f.log))
+	var targets []*websocket.Conn
+	var locks []*sync.Mutex
+	for c, l := range f.conns {
+		if c != except {
+			targets = append(targets, c)
+			locks = append(locks, l)
+		}
+	}
+	f.mu.Unlock()
+	b, _ := syncproto.Encode(nil, &syncproto.Notify{Cursor: head})
+	for i, c := range targets {
+		locks[i].Lock()
+		c.WriteMessage(websocket.BinaryMessage, b)
+		locks[i].Unlock()
+	}
+}
+
+// load puts n changes from another replica into the log directly (a
+// commune's worth of data for the clone benchmark).
+func (f *fakeServer) load(cs []syncproto.Change) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range cs {
+		c := cs[i]
+		v := syncproto.VersionOf(&c)
+		f.fields[c.Key()] = &v
+		f.log = append(f.log, c)
+	}
+}
+
+func (f *fakeServer) snapshot() map[syncproto.FieldKey]syncproto.Version {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[syncproto.FieldKey]syncproto.Version{}
+	for k, v := range f.fields {
+		out[k] = *v
+	}
+	return out
+}

@@ -1,0 +1,305 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Conflict is a value that lost to a concurrent write: both values, who
+// wrote each (origin replica; "mine" when it was this laptop) and when.
+type Conflict struct {
+	ID         int64      `json:"id"`
+	Table      string     `json:"table"`
+	Row        string     `json:"row_id"`
+	Field      string     `json:"field"`
+	Hamlet     string     `json:"hamlet_code"`
+	Loser      Side       `json:"loser"`
+	Winner     Side       `json:"winner"`
+	DetectedAt time.Time  `json:"detected_at"`
+	RestoredAt *time.Time `json:"restored_at,omitempty"`
+}
+
+// Side is one value of a conflict.
+type Side struct {
+	Value  any       `json:"value"`
+	At     time.Time `json:"at"`
+	HLC    uint64    `json:"hlc"`
+	Origin string    `json:"origin"`
+	Seq    uint64    `json:"seq"`
+	Mine   bool      `json:"mine"`
+}
+
+// recordConflict stores a conflict once (the same loser arriving twice is
+// one conflict). It reports whether it was new.
+func (t *txn) recordConflict(c syncproto.Conflict, now int64) (bool, error) {
+	s, err := t.stmt(`INSERT INTO conflicts (tbl, row_id, field, scope,
+		loser_kind, loser_value, loser_hlc, loser_replica, loser_seq,
+		winner_kind, winner_value, winner_hlc, winner_replica, winner_seq, detected_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (row_id, field, loser_replica, loser_seq) DO NOTHING`)
+	if err != nil {
+		return false, err
+	}
+	lk, lv := valueArgs(c.Loser.Value)
+	wk, wv := valueArgs(c.Winner.Value)
+	res, err := s.ExecContext(t.ctx, c.Key.Table, c.Key.Row.String(), c.Key.Field, c.Scope,
+		lk, lv, int64(c.Loser.HLC), c.Loser.Dot.Replica[:], int64(c.Loser.Dot.Seq),
+		wk, wv, int64(c.Winner.HLC), c.Winner.Dot.Replica[:], int64(c.Winner.Dot.Seq), now)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Conflicts lists the conflicts not yet restored (all with all=true),
+// newest first.
+func (r *Replica) Conflicts(ctx context.Context, all bool) ([]Conflict, error) {
+	q := `SELECT id, tbl, row_id, field, scope, loser_kind, loser_value, loser_hlc, loser_replica, loser_seq,
+		winner_kind, winner_value, winner_hlc, winner_replica, winner_seq, detected_at, restored_at FROM conflicts`
+	if !all {
+		q += ` WHERE restored_at IS NULL`
+	}
+	rows, err := r.db.QueryContext(ctx, q+` ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Conflict
+	for rows.Next() {
+		c, err := r.scanConflict(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(...any) error }
+
+func (r *Replica) scanConflict(sc scanner) (Conflict, error) {
+	var c Conflict
+	var lk, wk, lh, wh, ls, ws, det int64
+	var lv, wv any
+	var lr, wr []byte
+	var restored sql.NullInt64
+	if err := sc.Scan(&c.ID, &c.Table, &c.Row, &c.Field, &c.Hamlet, &lk, &lv, &lh, &lr, &ls, &wk, &wv, &wh, &wr, &ws, &det, &restored); err != nil {
+		return c, err
+	}
+	side := func(k int64, v any, h int64, rep []byte, seq int64) Side {
+		d := dotFrom(rep, seq)
+		return Side{Value: valueFrom(k, v).Any(), At: syncproto.HLC(h).Time(), HLC: uint64(h), Origin: d.Replica.String(), Seq: d.Seq, Mine: d.Replica == r.id}
+	}
+	c.Loser = side(lk, lv, lh, lr, ls)
+	c.Winner = side(wk, wv, wh, wr, ws)
+	c.DetectedAt = time.UnixMilli(det)
+	if restored.Valid {
+		t := time.UnixMilli(restored.Int64)
+		c.RestoredAt = &t
+	}
+	return c, nil
+}
+
+// RestoreConflict makes the losing value of a conflict the field's value
+// again: a new local write, based on the current value, that syncs like any
+// other. The conflict is marked restored.
+func (r *Replica) RestoreConflict(ctx context.Context, id int64) (Conflict, error) {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return Conflict{}, err
+	}
+	defer t.rollback()
+	c, err := r.scanConflict(t.tx.QueryRowContext(ctx, `SELECT id, tbl, row_id, field, scope, loser_kind, loser_value, loser_hlc, loser_replica, loser_seq,
+		winner_kind, winner_value, winner_hlc, winner_replica, winner_seq, detected_at, restored_at FROM conflicts WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, &NotFoundError{Table: "conflicts", ID: itoa(id)}
+	}
+	if err != nil {
+		return c, err
+	}
+	rowID, err := uuid.Parse(c.Row)
+	if err != nil {
+		return c, err
+	}
+	st, err := t.get(rowID)
+	if err != nil {
+		return c, err
+	}
+	if st == nil {
+		return c, &NotFoundError{Table: c.Table, ID: c.Row}
+	}
+	v, err := syncproto.ValueOf(c.Loser.Value)
+	if err != nil {
+		return c, err
+	}
+	if _, err := r.writeFields(t, st, []fieldWrite{{field: c.Field, value: v, force: true}}); err != nil {
+		return c, err
+	}
+	now := r.now().UnixMilli()
+	if err := t.exec(`UPDATE conflicts SET restored_at = ? WHERE id = ?`, now, id); err != nil {
+		return c, err
+	}
+	if err := t.commit(); err != nil {
+		return c, err
+	}
+	rt := time.UnixMilli(now)
+	c.RestoredAt = &rt
+	return c, nil
+}
+
+// Rejected is a local change the server refused, with its reason.
+type Rejected struct {
+	ID     int64     `json:"id"` // the change's local sequence
+	Table  string    `json:"table"`
+	Row    string    `json:"row_id"`
+	Field  string    `json:"field"`
+	Hamlet string    `json:"hamlet_code"`
+	Value  any       `json:"value"`
+	At     time.Time `json:"at"`
+	Code   string    `json:"code"`
+	Reason string    `json:"reason"`
+}
+
+// Rejected lists the changes the server refused, oldest first. They stay
+// until fixed (a new write to the field) or discarded.
+func (r *Replica) Rejected(ctx context.Context) ([]Rejected, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, scope, kind, value, hlc, code, reason
+		FROM outbox WHERE state = ? ORDER BY seq`, outboxRejected)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Rejected
+	for rows.Next() {
+		var x Rejected
+		var kind, hlc int64
+		var v any
+		if err := rows.Scan(&x.ID, &x.Table, &x.Row, &x.Field, &x.Hamlet, &kind, &v, &hlc, &x.Code, &x.Reason); err != nil {
+			return nil, err
+		}
+		x.Value = valueFrom(kind, v).Any()
+		x.At = syncproto.HLC(hlc).Time()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) rejected(id int64) (Rejected, syncproto.Version, error) {
+	var x Rejected
+	var kind, hlc, baseSeq int64
+	var v any
+	var baseRep []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT seq, tbl, row_id, field, scope, kind, value, hlc, code, reason, base_replica, base_seq
+		FROM outbox WHERE seq = ? AND state = ?`, id, outboxRejected).Scan(&x.ID, &x.Table, &x.Row, &x.Field, &x.Hamlet, &kind, &v, &hlc, &x.Code, &x.Reason, &baseRep, &baseSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, syncproto.Version{}, &NotFoundError{Table: "rejected", ID: itoa(id)}
+	}
+	x.Value = valueFrom(kind, v).Any()
+	ver := syncproto.Version{Value: valueFrom(kind, v), HLC: syncproto.HLC(hlc), Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(id)}, Base: dotFrom(baseRep, baseSeq)}
+	return x, ver, err
+}
+
+// FixRejected sends a refused change again as a new write: with value (a
+// corrected value) when value is non-nil, else the same value (after the
+// cause was fixed elsewhere, say the team's scope). The entry leaves the
+// list; if the new write is refused too, it comes back with the new reason.
+func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	x, ver, err := t.rejected(id)
+	if err != nil {
+		return err
+	}
+	v := ver.Value
+	if value != nil {
+		tb, err := lookup(x.Table)
+		if err != nil {
+			return err
+		}
+		nv, err := tb.NormalizeValue(x.Field, value)
+		if err != nil {
+			return err
+		}
+		if v, err = syncproto.ValueOf(nv); err != nil {
+			return err
+		}
+	}
+	rowID, err := uuid.Parse(x.Row)
+	if err != nil {
+		return err
+	}
+	st, err := t.get(rowID)
+	if err != nil {
+		return err
+	}
+	if st == nil {
+		st = newRowState(x.Table, rowID, x.Hamlet)
+	}
+	if _, err := r.writeFields(t, st, []fieldWrite{{field: x.Field, value: v, force: true}}); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+// DiscardRejected drops a refused change. If the field still holds it, the
+// field goes back to the value it overwrote (the server never took the
+// refused one, so this is local only and matches the server again).
+func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	x, ver, err := t.rejected(id)
+	if err != nil {
+		return err
+	}
+	if err := t.exec(`DELETE FROM outbox WHERE seq = ?`, id); err != nil {
+		return err
+	}
+	rowID, err := uuid.Parse(x.Row)
+	if err != nil {
+		return err
+	}
+	st, err := t.get(rowID)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		if cur := st.cur[x.Field]; cur != nil && cur.Dot == ver.Dot {
+			delete(st.cur, x.Field)
+			// Back to the version it overwrote, taken out of the history.
+			for i := len(st.hist) - 1; i >= 0; i-- {
+				h := st.hist[i]
+				if h.Field == x.Field && h.Ver.Dot == ver.Base && !h.Lost {
+					v := h.Ver
+					st.cur[x.Field] = &v
+					st.hist = append(st.hist[:i], st.hist[i+1:]...)
+					break
+				}
+			}
+		}
+		if len(st.cur) == 0 {
+			err = t.drop(st.table, st.id)
+		} else {
+			err = t.save(st)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return t.commit()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

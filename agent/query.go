@@ -1,0 +1,381 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Record is one row as the volunteer sees it: current values, kinds kept
+// (bool, int64, float64, string), including fields this build does not know.
+type Record struct {
+	ID      string         `json:"id"`
+	Table   string         `json:"table"`
+	Hamlet  string         `json:"hamlet_code"`
+	Deleted bool           `json:"deleted"`
+	Fields  map[string]any `json:"fields"`
+}
+
+func (s *rowState) record() Record {
+	rec := Record{ID: s.id.String(), Table: s.table, Hamlet: s.scope, Deleted: s.deleted(), Fields: map[string]any{}}
+	for f, v := range s.cur {
+		if f == syncproto.TombstoneField {
+			continue
+		}
+		rec.Fields[f] = v.Value.Any()
+	}
+	return rec
+}
+
+// Str returns a string field ("" when absent).
+func (rec Record) Str(field string) string {
+	s, _ := rec.Fields[field].(string)
+	return s
+}
+
+// ListOptions filters List.
+type ListOptions struct {
+	Hamlet         string // only this hamlet
+	Household      string // only records of this household (child tables)
+	IncludeDeleted bool
+	Limit          int
+}
+
+// listOrder is how each table is listed.
+var listOrder = map[string]string{
+	"households":       "hamlet_code, head_name, id",
+	"visits":           "visited_on DESC, id",
+	"tutoring_records": "taught_on DESC, id",
+	"field_reports":    "submitted_at DESC, id",
+}
+
+// List returns the rows of a table, filtered.
+func (r *Replica) List(ctx context.Context, table string, o ListOptions) ([]Record, error) {
+	if _, err := lookup(table); err != nil {
+		return nil, err
+	}
+	q := `SELECT id FROM ` + table + ` WHERE 1=1`
+	var args []any
+	if !o.IncludeDeleted {
+		q += ` AND _deleted = 0`
+	}
+	if o.Hamlet != "" {
+		q += ` AND hamlet_code = ?`
+		args = append(args, o.Hamlet)
+	}
+	if o.Household != "" && table != "households" {
+		q += ` AND household_id = ?`
+		args = append(args, strings.ToLower(o.Household))
+	}
+	q += ` ORDER BY ` + listOrder[table]
+	if o.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, o.Limit)
+	}
+	return r.recordsBy(ctx, q, args...)
+}
+
+func (r *Replica) recordsBy(ctx context.Context, q string, args ...any) ([]Record, error) {
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []syncproto.RowID
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		id, err := uuid.Parse(s)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.rollback()
+	states, err := t.getMany(ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Record, 0, len(ids))
+	for _, id := range ids {
+		if s := states[id]; s != nil {
+			out = append(out, s.record())
+		}
+	}
+	return out, nil
+}
+
+// Search finds live households whose head's name, address, phone, hamlet
+// code or hamlet name contain every word of query, ignoring case and
+// Vietnamese diacritics ("duc" finds "Đức").
+func (r *Replica) Search(ctx context.Context, query string, o ListOptions) ([]Record, error) {
+	words := strings.Fields(Fold(query))
+	if len(words) == 0 {
+		return r.List(ctx, "households", o)
+	}
+	// Hamlet names live in the enrollment: a word matching one selects its code.
+	hamletsByWord := map[string][]string{}
+	if e, err := r.Enrollment(ctx); err == nil && e != nil {
+		for _, w := range words {
+			for _, h := range e.Scope {
+				if strings.Contains(Fold(h.Name), w) {
+					hamletsByWord[w] = append(hamletsByWord[w], h.Code)
+				}
+			}
+		}
+	}
+	q := `SELECT s.id FROM row_state s JOIN households h ON h.id = s.id WHERE s.tbl = 'households'`
+	var args []any
+	if !o.IncludeDeleted {
+		q += ` AND h._deleted = 0`
+	}
+	if o.Hamlet != "" {
+		q += ` AND h.hamlet_code = ?`
+		args = append(args, o.Hamlet)
+	}
+	for _, w := range words {
+		cond := `s.folded LIKE ? ESCAPE '\'`
+		args = append(args, "%"+likeEscape(w)+"%")
+		if codes := hamletsByWord[w]; len(codes) > 0 {
+			cond += ` OR h.hamlet_code IN (?` + strings.Repeat(",?", len(codes)-1) + `)`
+			for _, c := range codes {
+				args = append(args, c)
+			}
+		}
+		q += ` AND (` + cond + `)`
+	}
+	q += ` ORDER BY h.hamlet_code, h.head_name, h.id`
+	if o.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, o.Limit)
+	}
+	return r.recordsBy(ctx, q, args...)
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// VersionInfo is one value a field has had.
+type VersionInfo struct {
+	Value   any       `json:"value"`
+	At      time.Time `json:"at"`
+	HLC     uint64    `json:"hlc"`
+	Origin  string    `json:"origin"` // replica id that wrote it
+	Seq     uint64    `json:"seq"`
+	Mine    bool      `json:"mine"`    // written on this laptop
+	Current bool      `json:"current"` // the field's value now
+	Lost    bool      `json:"lost"`    // lost to a concurrent write (see conflicts)
+	Pending bool      `json:"pending"` // not yet acknowledged by the server
+}
+
+// FieldHistory is every value a field has had on this replica, oldest first.
+type FieldHistory struct {
+	Field    string        `json:"field"`
+	Versions []VersionInfo `json:"versions"`
+}
+
+// Detail is a row with its full field history and, for a household, its
+// visits, tutoring records and reports.
+type Detail struct {
+	Record
+	History  []FieldHistory `json:"history"`
+	Visits   []Record       `json:"visits,omitempty"`
+	Tutoring []Record       `json:"tutoring,omitempty"`
+	Reports  []Record       `json:"reports,omitempty"`
+}
+
+// ParseID parses a row id as typed by a volunteer (a bad one is "not found").
+func ParseID(table, s string) (syncproto.RowID, error) {
+	id, err := uuid.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return uuid.Nil, &NotFoundError{Table: table, ID: s}
+	}
+	return id, nil
+}
+
+// Show returns a row with its history. An id prefix of at least 8
+// characters is accepted when it names exactly one row.
+func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
+	rid, err := r.ResolveID(ctx, table, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := t.get(rid)
+	if err != nil {
+		t.rollback()
+		return nil, err
+	}
+	pending := map[uint64]bool{}
+	rows, err := t.tx.QueryContext(ctx, `SELECT seq FROM outbox WHERE row_id = ? AND state = ?`, rid.String(), outboxPending)
+	if err != nil {
+		t.rollback()
+		return nil, err
+	}
+	for rows.Next() {
+		var s int64
+		if err := rows.Scan(&s); err == nil {
+			pending[uint64(s)] = true
+		}
+	}
+	rows.Close()
+	t.rollback()
+	if st == nil || (table != "" && st.table != table) {
+		return nil, &NotFoundError{Table: table, ID: id}
+	}
+	d := &Detail{Record: st.record()}
+	byField := map[string][]VersionInfo{}
+	info := func(v syncproto.Version, cur, lost bool) VersionInfo {
+		return VersionInfo{Value: v.Value.Any(), At: v.HLC.Time(), HLC: uint64(v.HLC), Origin: v.Dot.Replica.String(), Seq: v.Dot.Seq,
+			Mine: v.Dot.Replica == r.id, Current: cur, Lost: lost, Pending: v.Dot.Replica == r.id && pending[v.Dot.Seq]}
+	}
+	for _, h := range st.hist {
+		byField[h.Field] = append(byField[h.Field], info(h.Ver, false, h.Lost))
+	}
+	for f, v := range st.cur {
+		byField[f] = append(byField[f], info(*v, true, false))
+	}
+	for f, vs := range byField {
+		sort.SliceStable(vs, func(i, j int) bool { return vs[i].HLC < vs[j].HLC })
+		d.History = append(d.History, FieldHistory{Field: f, Versions: vs})
+	}
+	sort.Slice(d.History, func(i, j int) bool { return d.History[i].Field < d.History[j].Field })
+	if st.table == "households" {
+		o := ListOptions{Household: rid.String()}
+		if d.Visits, err = r.List(ctx, "visits", o); err != nil {
+			return nil, err
+		}
+		if d.Tutoring, err = r.List(ctx, "tutoring_records", o); err != nil {
+			return nil, err
+		}
+		if d.Reports, err = r.List(ctx, "field_reports", o); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// ResolveID accepts a full id, or a unique prefix of at least 8 characters
+// (what the readable tables print).
+func (r *Replica) ResolveID(ctx context.Context, table, s string) (syncproto.RowID, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if id, err := uuid.Parse(s); err == nil {
+		return id, nil
+	}
+	if len(s) < 8 || strings.ContainsAny(s, "%_\\'") {
+		return uuid.Nil, &NotFoundError{Table: table, ID: s}
+	}
+	q := `SELECT id FROM row_state WHERE id >= ? AND id < ?`
+	args := []any{s, s + "~"}
+	if table != "" {
+		q += ` AND tbl = ?`
+		args = append(args, table)
+	}
+	rows, err := r.db.QueryContext(ctx, q+` LIMIT 2`, args...)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return uuid.Nil, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) != 1 {
+		return uuid.Nil, &NotFoundError{Table: table, ID: s}
+	}
+	return uuid.Parse(ids[0])
+}
+
+// Status is what `hamlet-agent status` shows.
+type Status struct {
+	ReplicaID   string        `json:"replica_id"`
+	Path        string        `json:"path"`
+	Enrolled    bool          `json:"enrolled"`
+	Enrollment  *Enrollment   `json:"enrollment,omitempty"`
+	Pending     int           `json:"pending"`
+	Rejected    int           `json:"rejected"`
+	Conflicts   int           `json:"conflicts"`
+	Households  int           `json:"households"`
+	LastSync    *time.Time    `json:"last_sync,omitempty"`
+	Offset      time.Duration `json:"clock_offset_ns"`
+	OffsetText  string        `json:"clock_offset"`
+	ClockWarn   bool          `json:"clock_warning"`
+	Cursor      uint64        `json:"cursor"`
+	LastSyncErr string        `json:"last_sync_error,omitempty"`
+}
+
+// Status reports pending changes, last sync, clock offset and scope.
+func (r *Replica) Status(ctx context.Context) (*Status, error) {
+	s := &Status{ReplicaID: r.id.String(), Path: r.path}
+	var err error
+	if s.Enrollment, err = r.Enrollment(ctx); err != nil {
+		return nil, err
+	}
+	s.Enrolled = s.Enrollment != nil
+	counts := []struct {
+		q   string
+		dst *int
+	}{
+		{`SELECT count(*) FROM outbox WHERE state = 0`, &s.Pending},
+		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
+		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
+		{`SELECT count(*) FROM households WHERE _deleted = 0`, &s.Households},
+	}
+	for _, c := range counts {
+		if err := r.db.QueryRowContext(ctx, c.q).Scan(c.dst); err != nil {
+			return nil, err
+		}
+	}
+	if ms, err := r.metaInt(ctx, r.db, "last_sync"); err != nil {
+		return nil, err
+	} else if ms > 0 {
+		t := time.UnixMilli(ms)
+		s.LastSync = &t
+	}
+	off, err := r.metaInt(ctx, r.db, "offset_ms")
+	if err != nil {
+		return nil, err
+	}
+	s.Offset = time.Duration(off) * time.Millisecond
+	s.OffsetText = s.Offset.String()
+	s.ClockWarn = s.Offset > r.clk().MaxSkew() || -s.Offset > r.clk().MaxSkew()
+	cur, err := r.metaInt(ctx, r.db, "cursor")
+	if err != nil {
+		return nil, err
+	}
+	s.Cursor = uint64(cur)
+	if s.LastSyncErr, err = r.meta(ctx, r.db, "last_sync_error"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Pending is the number of local changes not yet acknowledged by the server.
+func (r *Replica) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = 0`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,407 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// ApplicationID marks a SQLite file as a Hamlet agent replica ("HMLT").
+const ApplicationID = 0x484d4c54
+
+// MigrationSet is the agent's own set in schema_migrations.
+const MigrationSet = "agent"
+
+var agentMigrations = []migrate.Migration{
+	{Version: 1, Name: "replica", SQL: `
+CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE row_state (
+	id TEXT PRIMARY KEY,
+	tbl TEXT NOT NULL,
+	scope TEXT NOT NULL,
+	folded TEXT NOT NULL DEFAULT '',
+	state BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+	seq INTEGER PRIMARY KEY,
+	tbl TEXT NOT NULL,
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	kind INTEGER NOT NULL,
+	value,
+	hlc INTEGER NOT NULL,
+	base_replica BLOB,
+	base_seq INTEGER NOT NULL DEFAULT 0,
+	scope TEXT NOT NULL,
+	state INTEGER NOT NULL DEFAULT 0,
+	code TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL DEFAULT '',
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_state ON outbox(state, seq);
+CREATE INDEX outbox_row ON outbox(row_id, field);
+CREATE TABLE conflicts (
+	id INTEGER PRIMARY KEY,
+	tbl TEXT NOT NULL,
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	scope TEXT NOT NULL,
+	loser_kind INTEGER NOT NULL, loser_value, loser_hlc INTEGER NOT NULL,
+	loser_replica BLOB NOT NULL, loser_seq INTEGER NOT NULL,
+	winner_kind INTEGER NOT NULL, winner_value, winner_hlc INTEGER NOT NULL,
+	winner_replica BLOB NOT NULL, winner_seq INTEGER NOT NULL,
+	detected_at INTEGER NOT NULL,
+	restored_at INTEGER,
+	UNIQUE (row_id, field, loser_replica, loser_seq)
+);
+`},
+}
+
+// Migrations returns the agent's migration set (applied after schema's).
+func Migrations() []migrate.Migration { return agentMigrations }
+
+// Outbox states.
+const (
+	outboxPending  = 0
+	outboxRejected = 2
+)
+
+// Options tunes Open. The zero value is what the CLI uses.
+type Options struct {
+	// Now is the wall clock (time.Now when nil); tests move it.
+	Now func() time.Time
+	// MaxSkew is the clock bound (syncproto.DefaultMaxSkew when zero).
+	MaxSkew time.Duration
+}
+
+// Replica is a volunteer's local replica. It is safe for concurrent use; all
+// writes are serialised by SQLite (BEGIN IMMEDIATE), also across processes,
+// so a CLI command can write while `sync --watch` runs.
+type Replica struct {
+	db    *sql.DB
+	path  string
+	id    syncproto.ReplicaID
+	clock atomic.Pointer[syncproto.Clock]
+	skew  time.Duration
+	now   func() time.Time
+	cols  map[string][]string // row table -> columns (without id)
+
+	mu     sync.Mutex // guards closed
+	closed bool
+}
+
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// Open opens the replica in the SQLite file at path, creating it (and its
+// replica id) if the file does not exist, and migrating it forward. A file
+// that is not a Hamlet replica, or is damaged, or was written by a newer
+// build gives a *FileError and is left byte-for-byte untouched.
+func Open(ctx context.Context, path string) (*Replica, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	fresh, err := precheck(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
+		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	// One connection: a write transaction and the reads inside it share it,
+	// and SQLite serialises writers anyway.
+	db.SetMaxOpenConns(1)
+	r := &Replica{db: db, path: path, now: opts.Now}
+	if err := r.init(ctx, fresh, opts); err != nil {
+		db.Close()
+		return nil, classify(path, err)
+	}
+	return r, nil
+}
+
+// precheck reads the file without writing: a missing or empty file is fresh;
+// anything else must be a SQLite file marked with our application id.
+func precheck(ctx context.Context, path string) (fresh bool, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	head := make([]byte, 100)
+	n, err := io.ReadFull(f, head)
+	f.Close()
+	if n == 0 {
+		return true, nil
+	}
+	if err != nil || !bytes.Equal(head[:16], sqliteHeader) {
+		if n >= 16 && !bytes.Equal(head[:16], sqliteHeader) {
+			return false, &FileError{Path: path, Kind: ErrForeign, Err: errors.New("not a SQLite file")}
+		}
+		return false, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("truncated header")}
+	}
+	// Application id: big-endian at offset 68 of the header.
+	app := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
+	if app != ApplicationID {
+		if app == 0 {
+			// A SQLite file nobody marked: ours only if it is empty.
+			if empty, err := emptyDB(ctx, path); err == nil && empty {
+				return true, nil
+			}
+		}
+		return false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
+	}
+	// A quick read-only look: a damaged file fails here before we write.
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v); err != nil {
+		return false, classify(path, err)
+	}
+	if _, err := uuid.Parse(v); err != nil {
+		return false, &FileError{Path: path, Kind: ErrCorrupt, Err: err}
+	}
+	return false, nil
+}
+
+func emptyDB(ctx context.Context, path string) (bool, error) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n)
+	return n == 0, err
+}
+
+// classify maps SQLite's corruption codes to a *FileError.
+func classify(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return err
+	}
+	if errors.Is(err, migrate.ErrNewerThanCode) {
+		return &FileError{Path: path, Kind: ErrNewer, Err: err}
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_ERROR:
+			return &FileError{Path: path, Kind: ErrCorrupt, Err: err}
+		}
+	}
+	if strings.Contains(err.Error(), "malformed") || strings.Contains(err.Error(), "not a database") {
+		return &FileError{Path: path, Kind: ErrCorrupt, Err: err}
+	}
+	return err
+}
+
+func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
+	if fresh {
+		if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, ApplicationID)); err != nil {
+			return err
+		}
+	}
+	if err := migrate.Apply(ctx, r.db, schema.MigrationSet, schema.SQLiteMigrations()); err != nil {
+		return err
+	}
+	if err := migrate.Apply(ctx, r.db, MigrationSet, agentMigrations); err != nil {
+		return err
+	}
+	if err := r.loadColumns(ctx); err != nil {
+		return err
+	}
+	idText, err := r.meta(ctx, r.db, "replica_id")
+	if err != nil {
+		return err
+	}
+	if idText == "" {
+		id := uuid.New()
+		if _, err := r.db.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('replica_id', ?) ON CONFLICT (key) DO NOTHING`, id.String()); err != nil {
+			return err
+		}
+		if idText, err = r.meta(ctx, r.db, "replica_id"); err != nil {
+			return err
+		}
+	}
+	if r.id, err = uuid.Parse(idText); err != nil {
+		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	r.skew = opts.MaxSkew
+	off, _ := r.metaInt(ctx, r.db, "offset_ms")
+	last, _ := r.metaInt(ctx, r.db, "clock_last")
+	r.setClock(time.Duration(off)*time.Millisecond, syncproto.HLC(last))
+	return nil
+}
+
+// Close closes the database. It is safe to call twice.
+func (r *Replica) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	return r.db.Close()
+}
+
+// ID is the replica id, made once when the file was created.
+func (r *Replica) ID() syncproto.ReplicaID { return r.id }
+
+// Path is the SQLite file.
+func (r *Replica) Path() string { return r.path }
+
+// DB exposes the database for tests and invariant checks.
+func (r *Replica) DB() *sql.DB { return r.db }
+
+// Clock is the replica's HLC.
+func (r *Replica) Clock() *syncproto.Clock { return r.clk() }
+
+func (r *Replica) clk() *syncproto.Clock { return r.clock.Load() }
+
+// setClock installs a clock corrected by offset that resumes after last,
+// unless last lies beyond the skew bound of the corrected clock: then it
+// came from this laptop's wrong date before the offset was known, and
+// following it would keep stamping writes a year ahead. (A write over such a
+// value still beats it: Clock.NowAfter stamps above its base.)
+func (r *Replica) setClock(offset time.Duration, last syncproto.HLC) {
+	c := syncproto.NewClock(r.now, r.skew)
+	c.SetOffset(offset)
+	if last.Millis() <= c.PhysicalNow().Millis()+c.MaxSkew().Milliseconds() {
+		c.Restore(last)
+	}
+	r.clock.Store(c)
+}
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (r *Replica) meta(ctx context.Context, q querier, key string) (string, error) {
+	var v any
+	err := q.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch t := v.(type) {
+	case string:
+		return t, nil
+	case []byte:
+		return string(t), nil
+	case int64:
+		return strconv.FormatInt(t, 10), nil
+	case nil:
+		return "", nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+func (r *Replica) metaInt(ctx context.Context, q querier, key string) (int64, error) {
+	s, err := r.meta(ctx, q, key)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func setMeta(ctx context.Context, q querier, key string, v any) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, v)
+	return err
+}
+
+// Enrollment is what the server told this device when it enrolled.
+type Enrollment struct {
+	Server   string   `json:"server"`
+	DeviceID string   `json:"device_id"`
+	MemberID string   `json:"member_id"`
+	TeamID   string   `json:"team_id"`
+	TeamName string   `json:"team_name"`
+	Scope    []Hamlet `json:"scope"`
+	ServerID string   `json:"server_id"`
+	Schema   int      `json:"schema"`
+}
+
+// Hamlet is one hamlet of the device's scope.
+type Hamlet struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// Enrollment returns the stored enrollment, nil if the device never enrolled.
+func (r *Replica) Enrollment(ctx context.Context) (*Enrollment, error) {
+	s, err := r.meta(ctx, r.db, "enrollment")
+	if err != nil || s == "" {
+		return nil, err
+	}
+	var e Enrollment
+	if err := json.Unmarshal([]byte(s), &e); err != nil {
+		return nil, &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	return &e, nil
+}
+
+// SetEnrollment stores the enrollment (scope, member, server).
+func (r *Replica) SetEnrollment(ctx context.Context, e *Enrollment) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return setMeta(ctx, r.db, "enrollment", string(b))
+}
+
+// updateScope replaces the scope codes with the server's list at Welcome,
+// keeping the names we know.
+func (r *Replica) updateScope(ctx context.Context, codes []string) error {
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, h := range e.Scope {
+		names[h.Code] = h.Name
+	}
+	e.Scope = e.Scope[:0]
+	for _, c := range codes {
+		e.Scope = append(e.Scope, Hamlet{Code: c, Name: names[c]})
+	}
+	return r.SetEnrollment(ctx, e)
+}

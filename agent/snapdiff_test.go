@@ -1,0 +1,24 @@
+package agent_test
+
+import (
+	"fmt"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+func diffSnap(a, b map[syncproto.FieldKey]syncproto.Version) string {
+	s := fmt.Sprintf("len %d vs %d\n", len(a), len(b))
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok {
+			s += fmt.Sprintf("only in first: %s %s %v\n", k.Row.String()[:8], k.Field, v.Value)
+		} else if w != v {
+			s += fmt.Sprintf("differ: %s %s %v/%v %v/%v %v/%v\n", k.Row.String()[:8], k.Field, v.Value, w.Value, v.HLC, w.HLC, v.Dot.Seq, w.Dot.Seq)
+		}
+	}
+	for k, v := range b {
+		if _, ok := a[k]; !ok {
+			s += fmt.Sprintf("only in second: %s %s %v\n", k.Row.String()[:8], k.Field, v.Value)
+		}
+	}
+	return s
+}

@@ -1,0 +1,714 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// SyncOptions tunes Sync and Watch. The zero value is sensible.
+type SyncOptions struct {
+	// BatchSize is the number of changes per Push (2000; capped by the
+	// server's MaxChanges).
+	BatchSize int
+	// Window is how many pushes may await their Ack at once (4).
+	Window int
+	// PullLimit caps changes per Changes message (0: server default).
+	PullLimit uint32
+	// IOTimeout bounds every read and write (30 s).
+	IOTimeout time.Duration
+	// TLS is used for https servers (nil: system roots).
+	TLS *tls.Config
+	// Progress, if set, is called after every pushed or pulled batch.
+	Progress func(Progress)
+	// OnSync, in Watch, is called after every sync cycle and every failed
+	// connection attempt.
+	OnSync func(SyncSummary, error)
+	// Dial replaces the TCP dialer (tests put a proxy or a fault here).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// MaxBackoff caps Watch's reconnect delay (5 min); MinBackoff starts it (1 s).
+	MinBackoff, MaxBackoff time.Duration
+	// PollInterval is how often Watch looks for local writes to push (3 s).
+	PollInterval time.Duration
+}
+
+func (o *SyncOptions) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	if o.Window <= 0 {
+		o.Window = 4
+	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = 30 * time.Second
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 5 * time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 3 * time.Second
+	}
+}
+
+// Progress is how far a sync is.
+type Progress struct {
+	Phase string `json:"phase"` // "push" or "pull"
+	Done  int    `json:"done"`  // changes pushed, or log entries pulled
+	Total int    `json:"total"` // best estimate, 0 if unknown
+}
+
+// SyncSummary is what one sync did.
+type SyncSummary struct {
+	Pushed        int           `json:"pushed"`
+	Pulled        int           `json:"pulled"`
+	Conflicts     int           `json:"conflicts"`
+	Rejected      int           `json:"rejected"`
+	Evicted       int           `json:"evicted"`
+	BytesSent     int64         `json:"bytes_sent"`
+	BytesReceived int64         `json:"bytes_received"`
+	RoundTrips    int           `json:"round_trips"`
+	Duration      time.Duration `json:"duration_ns"`
+	Offset        time.Duration `json:"clock_offset_ns"`
+	ClockWarning  bool          `json:"clock_warning"`
+	Scope         []string      `json:"scope"`
+}
+
+// Bytes is the total on the wire.
+func (s SyncSummary) Bytes() int64 { return s.BytesSent + s.BytesReceived }
+
+func (s *SyncSummary) add(o SyncSummary) {
+	s.Pushed += o.Pushed
+	s.Pulled += o.Pulled
+	s.Conflicts += o.Conflicts
+	s.Rejected += o.Rejected
+	s.Evicted += o.Evicted
+	s.BytesSent += o.BytesSent
+	s.BytesReceived += o.BytesReceived
+	s.RoundTrips += o.RoundTrips
+	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
+}
+
+// syncURL is the WebSocket address of a server's sync endpoint.
+func syncURL(server string) (string, error) {
+	u, err := NormalizeServerURL(server)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path += "/v1/sync"
+	return u.String(), nil
+}
+
+// Sync pushes every pending change and pulls everything new, once. A
+// dropped connection is retried a few times; what the server acknowledged
+// is never sent again, and a pull resumes from its stored cursor.
+func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptions) (SyncSummary, error) {
+	opts.defaults()
+	start := time.Now()
+	var total SyncSummary
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var s SyncSummary
+		err = r.session(ctx, server, token, opts, false, &s)
+		total.add(s)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		if sleep(ctx, jitter(time.Duration(attempt+1)*200*time.Millisecond)) != nil {
+			break
+		}
+	}
+	total.Duration = time.Since(start)
+	r.recordSync(ctx, err)
+	return total, err
+}
+
+func (r *Replica) recordSync(ctx context.Context, err error) {
+	if err == nil {
+		_ = setMeta(ctx, r.db, "last_sync", r.now().UnixMilli())
+		_ = setMeta(ctx, r.db, "last_sync_error", "")
+	} else if ctx.Err() == nil {
+		_ = setMeta(ctx, r.db, "last_sync_error", err.Error())
+	}
+}
+
+// retryable: worth another connection at once (a gap, a busy server, a
+// dropped connection), as opposed to a refusal a person must fix.
+func retryable(err error) bool {
+	var se *ServerError
+	if errors.As(err, &se) {
+		return se.Code.Retryable()
+	}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return !ce.NotHamlet
+	}
+	var pe *syncproto.Error
+	if errors.As(err, &pe) {
+		return pe.Code.Retryable()
+	}
+	var fe *FileError
+	return !errors.As(err, &fe) && !errors.Is(err, context.Canceled)
+}
+
+// fatal errors stop Watch: nothing will change without a person.
+func fatal(err error) bool {
+	var se *ServerError
+	if errors.As(err, &se) {
+		switch se.Code {
+		case syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeVersionMismatch:
+			return true
+		}
+		return se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden
+	}
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		return ce.NotHamlet
+	}
+	var fe *FileError
+	return errors.As(err, &fe)
+}
+
+// Watch keeps syncing while ctx lives: it pulls when the server notifies,
+// pushes local writes as they appear, and reconnects with exponential
+// backoff and jitter after a lost connection. It returns nil when ctx is
+// cancelled, or the error that needs a person (revoked token, wrong server).
+func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOptions) error {
+	opts.defaults()
+	backoff := opts.MinBackoff
+	for ctx.Err() == nil {
+		start := time.Now()
+		var s SyncSummary
+		err := r.session(ctx, server, token, opts, true, &s)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.recordSync(ctx, err)
+		if opts.OnSync != nil && err != nil {
+			opts.OnSync(s, err)
+		}
+		if fatal(err) {
+			return err
+		}
+		if time.Since(start) > time.Minute {
+			backoff = opts.MinBackoff // the connection was healthy for a while
+		}
+		if sleep(ctx, jitter(backoff)) != nil {
+			return nil
+		}
+		backoff = min(backoff*2, opts.MaxBackoff)
+	}
+	return nil
+}
+
+// jitter spreads d over [d/2, d) so a village of laptops does not reconnect
+// in lockstep after the 3G tower comes back.
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// countingConn counts the bytes a connection carries (after TLS and
+// compression: what the volunteer's data plan pays for).
+type countingConn struct {
+	net.Conn
+	sent, recv *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.recv.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.sent.Add(int64(n))
+	return n, err
+}
+
+// wire is one WebSocket session: a reader goroutine feeding in, writes from
+// the session goroutine only, deadlines on both.
+type wire struct {
+	conn    *websocket.Conn
+	timeout time.Duration
+	in      chan inMsg
+	done    chan struct{}
+	wg      sync.WaitGroup
+}
+
+type inMsg struct {
+	m   syncproto.Message
+	err error
+}
+
+func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOptions, sent, recv *atomic.Int64) (*wire, error) {
+	u, err := syncURL(server)
+	if err != nil {
+		return nil, err
+	}
+	nd := opts.Dial
+	if nd == nil {
+		d := &net.Dialer{Timeout: opts.IOTimeout, KeepAlive: 30 * time.Second}
+		nd = d.DialContext
+	}
+	dialer := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c, sent: sent, recv: recv}, nil
+		},
+		HandshakeTimeout:  opts.IOTimeout,
+		EnableCompression: true,
+		TLSClientConfig:   opts.TLS,
+		Proxy:             http.ProxyFromEnvironment,
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("User-Agent", ClientName())
+	conn, resp, err := dialer.DialContext(ctx, u, h)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			if se := parseErrorBody(resp.StatusCode, body); se != nil {
+				return nil, se
+			}
+			if resp.StatusCode == http.StatusUnauthorized {
+				return nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeUnauthorized, Msg: "unauthorized"}
+			}
+			return nil, &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d on %s", resp.StatusCode, u)}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &ConnectError{URL: server, Err: err}
+	}
+	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
+	conn.EnableWriteCompression(true)
+	w := &wire{conn: conn, timeout: opts.IOTimeout, in: make(chan inMsg, 8), done: make(chan struct{})}
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(w.timeout))
+	})
+	w.wg.Add(2)
+	go w.readLoop()
+	go w.pingLoop()
+	return w, nil
+}
+
+func (w *wire) readLoop() {
+	defer w.wg.Done()
+	defer close(w.in)
+	for {
+		_ = w.conn.SetReadDeadline(time.Now().Add(w.timeout))
+		typ, data, err := w.conn.ReadMessage()
+		var m inMsg
+		switch {
+		case err != nil:
+			m.err = err
+		case typ != websocket.BinaryMessage:
+			m.err = syncproto.Errorf(syncproto.CodeBadFrame, "text frame on the sync socket")
+		default:
+			m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
+		}
+		select {
+		case w.in <- m:
+		case <-w.done:
+			return
+		}
+		if m.err != nil {
+			return
+		}
+	}
+}
+
+// pingLoop keeps an idle watch connection alive and detects a dead one:
+// every pong extends the read deadline.
+func (w *wire) pingLoop() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.timeout / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+			if err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.timeout)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (w *wire) send(m syncproto.Message) error {
+	buf, err := syncproto.Encode(nil, m)
+	if err != nil {
+		return err
+	}
+	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return err
+	}
+	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
+}
+
+// recv waits for the next message. An ErrorMsg becomes a *ServerError.
+func (w *wire) recv(ctx context.Context) (syncproto.Message, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case m, ok := <-w.in:
+		if !ok {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		if em, ok := m.m.(*syncproto.ErrorMsg); ok {
+			return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
+		}
+		return m.m, nil
+	}
+}
+
+func (w *wire) close() {
+	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	close(w.done)
+	w.conn.Close()
+	w.wg.Wait()
+}
+
+// netErr wraps a transport failure in the middle of a session.
+func netErr(server string, err error) error {
+	var se *ServerError
+	var pe *syncproto.Error
+	var ce *ConnectError
+	var fe *FileError
+	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || errors.As(err, &fe) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &ConnectError{URL: server, Err: err}
+}
+
+// session runs one connection: handshake, push, pull, and in watch mode
+// keeps going until the connection or ctx ends.
+func (r *Replica) session(ctx context.Context, server, token string, opts SyncOptions, watch bool, sum *SyncSummary) (err error) {
+	var sent, recv atomic.Int64
+	defer func() {
+		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
+		err = netErr(server, err)
+	}()
+	w, err := r.dial(ctx, server, token, &opts, &sent, &recv)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+
+	helloAt := r.now()
+	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: schema.Version, Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
+		return err
+	}
+	m, err := w.recv(ctx)
+	if err != nil {
+		return err
+	}
+	sum.RoundTrips++
+	wel, ok := m.(*syncproto.Welcome)
+	if !ok {
+		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
+	}
+	if err := r.welcome(ctx, wel, helloAt, r.now(), sum); err != nil {
+		return err
+	}
+	batch := min(opts.BatchSize, int(wel.MaxChanges))
+	if wel.MaxChanges == 0 {
+		batch = opts.BatchSize
+	}
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch, pushedSeq: wel.PushedSeq}
+	cursor, err := r.metaInt(ctx, r.db, "cursor")
+	if err != nil {
+		return err
+	}
+	s.cursor = uint64(cursor)
+	s.pullTotal = int(wel.Cursor) - int(s.cursor)
+	s.pullStart = s.cursor
+	needPull := wel.Cursor != s.cursor
+	if err := s.push(ctx); err != nil {
+		return err
+	}
+	if needPull || s.notified || sum.Pushed > 0 {
+		if err := s.pull(ctx); err != nil {
+			return err
+		}
+	}
+	if !watch {
+		return nil
+	}
+	r.recordSync(ctx, nil)
+	if opts.OnSync != nil {
+		opts.OnSync(*sum, nil)
+	}
+	poll := time.NewTicker(opts.PollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case im, ok := <-w.in:
+			if !ok {
+				return io.ErrUnexpectedEOF
+			}
+			if im.err != nil {
+				return im.err
+			}
+			switch m := im.m.(type) {
+			case *syncproto.Notify:
+				if m.Cursor <= s.cursor {
+					continue
+				}
+			case *syncproto.ErrorMsg:
+				return &ServerError{Code: m.Code, Msg: m.Msg, Fatal: m.Fatal}
+			default:
+				return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while idle", m.Type())
+			}
+			before := *sum
+			if err := s.pull(ctx); err != nil {
+				return err
+			}
+			if opts.OnSync != nil {
+				opts.OnSync(diff(*sum, before), nil)
+			}
+		case <-poll.C:
+			n, err := r.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			before := *sum
+			if err := s.push(ctx); err != nil {
+				return err
+			}
+			if s.notified {
+				if err := s.pull(ctx); err != nil {
+					return err
+				}
+			}
+			r.recordSync(ctx, nil)
+			if opts.OnSync != nil {
+				opts.OnSync(diff(*sum, before), nil)
+			}
+		}
+	}
+}
+
+func diff(a, b SyncSummary) SyncSummary {
+	a.Pushed -= b.Pushed
+	a.Pulled -= b.Pulled
+	a.Conflicts -= b.Conflicts
+	a.Rejected -= b.Rejected
+	a.Evicted -= b.Evicted
+	a.RoundTrips -= b.RoundTrips
+	return a
+}
+
+// welcome learns the clock offset and scope, and forgets pushes the server
+// already holds.
+func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary) error {
+	if w.Protocol != syncproto.ProtocolVersion {
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
+	}
+	if w.MinSchema > schema.Version {
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server needs schema %d, this agent has %d", w.MinSchema, schema.Version)}
+	}
+	off := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
+	if err := setMeta(ctx, r.db, "offset_ms", off.Milliseconds()); err != nil {
+		return err
+	}
+	r.setClock(off, r.clk().Last())
+	if err := setMeta(ctx, r.db, "clock_last", int64(r.clk().Last())); err != nil {
+		return err
+	}
+	bound := r.clk().MaxSkew()
+	if w.MaxSkewMs > 0 {
+		bound = time.Duration(w.MaxSkewMs) * time.Millisecond
+	}
+	sum.Offset = off
+	sum.ClockWarning = off > bound || -off > bound
+	sum.Scope = w.Scope
+	if err := r.updateScope(ctx, w.Scope); err != nil {
+		return err
+	}
+	if _, err := r.ackUpTo(ctx, w.PushedSeq); err != nil {
+		return err
+	}
+	return nil
+}
+
+// syncRun is the state of one session's push and pull.
+type syncRun struct {
+	r         *Replica
+	w         *wire
+	opts      *SyncOptions
+	sum       *SyncSummary
+	batch     int
+	pushedSeq uint64 // highest seq sent (or held by the server)
+	nextBatch uint64
+	cursor    uint64
+	pullTotal int
+	pullStart uint64
+	notified  bool
+}
+
+type inflight struct {
+	id      uint64
+	changes []syncproto.Change
+}
+
+// push sends every pending change in batches, up to Window unacknowledged
+// at once, and records each Ack in its own transaction.
+func (s *syncRun) push(ctx context.Context) error {
+	total, err := s.r.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	done := 0
+	var queue []inflight
+	exhausted := false
+	for {
+		for !exhausted && len(queue) < s.opts.Window {
+			cs, err := s.r.pendingBatch(ctx, s.pushedSeq, s.batch)
+			if err != nil {
+				return err
+			}
+			if len(cs) == 0 {
+				exhausted = true
+				break
+			}
+			s.nextBatch++
+			if err := s.w.send(&syncproto.Push{Batch: s.nextBatch, Changes: cs}); err != nil {
+				return err
+			}
+			queue = append(queue, inflight{id: s.nextBatch, changes: cs})
+			s.pushedSeq = cs[len(cs)-1].Dot.Seq
+		}
+		if len(queue) == 0 {
+			return nil
+		}
+		m, err := s.w.recv(ctx)
+		if err != nil {
+			return err
+		}
+		switch m := m.(type) {
+		case *syncproto.Notify:
+			s.notified = true
+		case *syncproto.Ack:
+			s.sum.RoundTrips++
+			head := queue[0]
+			if m.Batch != head.id {
+				return syncproto.Errorf(syncproto.CodeUnexpected, "ack for batch %d, expected %d", m.Batch, head.id)
+			}
+			queue = queue[1:]
+			rej, err := s.r.applyAck(ctx, head.changes, m.Results)
+			if err != nil {
+				return err
+			}
+			s.sum.Pushed += len(head.changes) - rej
+			s.sum.Rejected += rej
+			done += len(head.changes)
+			if s.opts.Progress != nil {
+				s.opts.Progress(Progress{Phase: "push", Done: done, Total: max(total, done)})
+			}
+		default:
+			return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pushing", m.Type())
+		}
+	}
+}
+
+// pull asks for everything after the cursor; each Changes is applied with
+// its cursor in one transaction, and the next Pull is sent before applying
+// so the network and the disk work at the same time.
+func (s *syncRun) pull(ctx context.Context) error {
+	s.notified = false
+	if err := s.w.send(&syncproto.Pull{Cursor: s.cursor, Limit: s.opts.PullLimit}); err != nil {
+		return err
+	}
+	for {
+		m, err := s.w.recv(ctx)
+		if err != nil {
+			return err
+		}
+		switch m := m.(type) {
+		case *syncproto.Notify:
+			s.notified = true
+			continue
+		case *syncproto.Changes:
+			s.sum.RoundTrips++
+			if m.More {
+				if err := s.w.send(&syncproto.Pull{Cursor: m.To, Limit: s.opts.PullLimit}); err != nil {
+					return err
+				}
+			}
+			st, err := s.r.ApplyChanges(ctx, m)
+			if err != nil {
+				return err
+			}
+			s.cursor = m.To
+			s.sum.Pulled += len(m.Changes)
+			s.sum.Conflicts += st.conflicts
+			s.sum.Evicted += st.evicted
+			if s.opts.Progress != nil {
+				done := int(m.To - s.pullStart)
+				s.opts.Progress(Progress{Phase: "pull", Done: done, Total: max(s.pullTotal, done)})
+			}
+			if !m.More {
+				if s.notified {
+					s.notified = false
+					if err := s.w.send(&syncproto.Pull{Cursor: s.cursor, Limit: s.opts.PullLimit}); err != nil {
+						return err
+					}
+					continue
+				}
+				return nil
+			}
+		default:
+			return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pulling", m.Type())
+		}
+	}
+}

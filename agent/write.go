@@ -1,0 +1,337 @@
+package agent
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Fields are field values of one row, by field name. Values are what
+// schema.Table.NormalizeValue accepts: nil, bool, int64, float64, string.
+type Fields map[string]any
+
+// fieldWrite is one normalised field value to write.
+type fieldWrite struct {
+	field string
+	value syncproto.Value
+	force bool // write even if the value is unchanged (a retry)
+}
+
+func lookup(table string) (*schema.Table, error) {
+	t, ok := schema.LookupTable(table)
+	if !ok {
+		return nil, &schema.ValidationError{Table: table, Code: schema.CodeUnknownTable}
+	}
+	return t, nil
+}
+
+// normalize validates fs against the table and orders the writes by the
+// table's field order (the tombstone last), so the same input always makes
+// the same changes.
+func normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
+	var norm map[string]any
+	if create {
+		n, err := t.ValidateRow(map[string]any(fs))
+		if err != nil {
+			return nil, err
+		}
+		norm = n
+	} else {
+		norm = make(map[string]any, len(fs))
+		names := make([]string, 0, len(fs))
+		for k := range fs {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			v, err := t.NormalizeValue(k, fs[k])
+			if err != nil {
+				return nil, err
+			}
+			norm[k] = v
+		}
+	}
+	order := func(name string) int {
+		for i := range t.Fields {
+			if t.Fields[i].Name == name {
+				return i
+			}
+		}
+		return len(t.Fields)
+	}
+	out := make([]fieldWrite, 0, len(norm))
+	for k, v := range norm {
+		val, err := syncproto.ValueOf(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fieldWrite{field: k, value: val})
+	}
+	slices.SortFunc(out, func(a, b fieldWrite) int { return order(a.field) - order(b.field) })
+	return out, nil
+}
+
+// Insert creates a row in table and returns its new id.
+func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncproto.RowID, error) {
+	t, err := lookup(table)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	ws, err := normalize(t, fs, true)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	id := uuid.New()
+	if err := r.writeRow(ctx, table, id, ws, true); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}
+
+// Update writes the given fields of an existing row. Unchanged values make
+// no change.
+func (r *Replica) Update(ctx context.Context, table string, id syncproto.RowID, fs Fields) error {
+	t, err := lookup(table)
+	if err != nil {
+		return err
+	}
+	ws, err := normalize(t, fs, false)
+	if err != nil {
+		return err
+	}
+	return r.writeRow(ctx, table, id, ws, false)
+}
+
+// Delete writes the row's tombstone; Restore clears it. Both sync like any
+// field write.
+func (r *Replica) Delete(ctx context.Context, table string, id syncproto.RowID) error {
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(true)}}, false)
+}
+
+// Restore undoes a delete.
+func (r *Replica) Restore(ctx context.Context, table string, id syncproto.RowID) error {
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false)
+}
+
+// checkScope refuses a hamlet the enrolled team does not cover (before
+// sync, so the volunteer hears it at once rather than as a refusal later).
+func (r *Replica) checkScope(ctx context.Context, hamlet string) error {
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil || len(e.Scope) == 0 {
+		return err
+	}
+	codes := make([]string, len(e.Scope))
+	for i, h := range e.Scope {
+		if h.Code == hamlet {
+			return nil
+		}
+		codes[i] = h.Code
+	}
+	return &ScopeError{Hamlet: hamlet, Scope: codes}
+}
+
+// writeRow is every local write: row table, row_state (versions) and outbox
+// in one transaction.
+func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID, ws []fieldWrite, create bool) error {
+	for _, w := range ws {
+		if w.field == schema.ScopeField {
+			if err := r.checkScope(ctx, w.value.AsString()); err != nil {
+				return err
+			}
+		}
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	st, err := t.get(id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st == nil && !create:
+		return &NotFoundError{Table: table, ID: id.String()}
+	case st != nil && st.table != table:
+		return &NotFoundError{Table: table, ID: id.String()}
+	case st == nil:
+		st = newRowState(table, id, "")
+	}
+	if _, err := r.writeFields(t, st, ws); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+// writeFields stamps, queues and installs the writes on st, then saves it.
+// It returns the dots it made.
+func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncproto.Dot, error) {
+	seq64, err := t.metaInt("seq")
+	if err != nil {
+		return nil, err
+	}
+	seq := uint64(seq64)
+	last, err := t.metaInt("clock_last")
+	if err != nil {
+		return nil, err
+	}
+	r.clk().Restore(syncproto.HLC(last)) // another process may have written
+	// The scope of every change is the row's hamlet after this write.
+	scope := st.scope
+	for _, w := range ws {
+		if w.field == schema.ScopeField {
+			scope = w.value.AsString()
+		}
+	}
+	if scope == "" {
+		return nil, &schema.ValidationError{Table: st.table, Field: schema.ScopeField, Code: schema.CodeRequired}
+	}
+	st.scope = scope
+	now := r.now().UnixMilli()
+	var dots []syncproto.Dot
+	for _, w := range ws {
+		cur := st.cur[w.field]
+		if cur != nil && cur.Value == w.value && !w.force {
+			continue
+		}
+		c := syncproto.Change{Table: st.table, Row: st.id, Field: w.field, Value: w.value, Scope: scope}
+		if cur != nil {
+			c.Base = cur.Dot
+			c.HLC = r.clk().NowAfter(cur.HLC)
+		} else {
+			c.HLC = r.clk().Now()
+		}
+		seq++
+		c.Dot = syncproto.Dot{Replica: r.id, Seq: seq}
+		kind, val := valueArgs(c.Value)
+		if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			int64(seq), c.Table, c.Row.String(), c.Field, kind, val, int64(c.HLC), replicaBytes(c.Base), int64(c.Base.Seq), scope, now); err != nil {
+			return nil, err
+		}
+		// A new write to a field fixes whatever the server refused for it.
+		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
+			return nil, err
+		}
+		st.install(w.field, syncproto.VersionOf(&c))
+		dots = append(dots, c.Dot)
+	}
+	if len(dots) == 0 {
+		return nil, nil
+	}
+	if err := t.setMeta("seq", int64(seq)); err != nil {
+		return nil, err
+	}
+	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
+		return nil, err
+	}
+	return dots, t.save(st)
+}
+
+// household loads a live household (for a child record's hamlet).
+func (r *Replica) household(ctx context.Context, id syncproto.RowID) (*rowState, error) {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.rollback()
+	st, err := t.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil || st.table != "households" || st.deleted() {
+		return nil, &NotFoundError{Table: "households", ID: id.String()}
+	}
+	return st, nil
+}
+
+// AddHousehold registers a household. fs must hold hamlet_code and
+// head_name; registered_on defaults to today and active to true.
+func (r *Replica) AddHousehold(ctx context.Context, fs Fields) (syncproto.RowID, error) {
+	fs = withDefaults(fs, Fields{"registered_on": r.today(), "active": true})
+	return r.Insert(ctx, "households", fs)
+}
+
+// EditHousehold writes the given fields of a household.
+func (r *Replica) EditHousehold(ctx context.Context, id syncproto.RowID, fs Fields) error {
+	return r.Update(ctx, "households", id, fs)
+}
+
+// child adds a record that belongs to a household: household_id, its hamlet
+// and the volunteer (the enrolled member) are filled in.
+func (r *Replica) child(ctx context.Context, table string, household syncproto.RowID, fs Fields, defaults Fields) (syncproto.RowID, error) {
+	h, err := r.household(ctx, household)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	d := Fields{"household_id": household.String(), schema.ScopeField: h.scope}
+	if e, err := r.Enrollment(ctx); err != nil {
+		return uuid.Nil, err
+	} else if e != nil && e.MemberID != "" {
+		d["volunteer_id"] = e.MemberID
+	} else if fs["volunteer_id"] == nil {
+		return uuid.Nil, &NotEnrolledError{} // the record needs to say who did it
+	}
+	for k, v := range defaults {
+		d[k] = v
+	}
+	return r.Insert(ctx, table, withDefaults(fs, d))
+}
+
+// AddVisit records a door-to-door visit (visited_on defaults to today).
+func (r *Replica) AddVisit(ctx context.Context, household syncproto.RowID, fs Fields) (syncproto.RowID, error) {
+	return r.child(ctx, "visits", household, fs, Fields{"visited_on": r.today()})
+}
+
+// AddTutoring records a skill taught (taught_on defaults to today).
+func (r *Replica) AddTutoring(ctx context.Context, household syncproto.RowID, fs Fields) (syncproto.RowID, error) {
+	if s, ok := fs["skill"].(string); ok {
+		if _, known := schema.SkillByCode(s); !known {
+			return uuid.Nil, &schema.ValidationError{Table: "tutoring_records", Field: "skill", Code: schema.CodeUnknownEnum}
+		}
+	}
+	return r.child(ctx, "tutoring_records", household, fs, Fields{"taught_on": r.today()})
+}
+
+// AddReport files a field report for a resident. household may be uuid.Nil
+// for a report about a place; then fs must hold hamlet_code.
+func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs Fields) (syncproto.RowID, error) {
+	d := Fields{"status": "submitted", "submitted_at": r.now().UnixMilli()}
+	if household != uuid.Nil {
+		return r.child(ctx, "field_reports", household, fs, d)
+	}
+	e, err := r.Enrollment(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if e != nil && e.MemberID != "" {
+		d["volunteer_id"] = e.MemberID
+	}
+	return r.Insert(ctx, "field_reports", withDefaults(fs, d))
+}
+
+func (r *Replica) today() string {
+	off := r.clk().Offset()
+	return r.now().Add(off).In(vietnam).Format(time.DateOnly)
+}
+
+// vietnam is UTC+7 (no daylight saving), fixed so a laptop set to another
+// zone still dates a visit by the hamlet's calendar.
+var vietnam = time.FixedZone("ICT", 7*3600)
+
+func withDefaults(fs, d Fields) Fields {
+	out := make(Fields, len(fs)+len(d))
+	for k, v := range d {
+		out[k] = v
+	}
+	for k, v := range fs {
+		out[k] = v
+	}
+	return out
+}

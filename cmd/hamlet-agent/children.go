@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+var vnZone = time.FixedZone("ICT", 7*3600)
+
+// listChildren prints visits, tutoring records or reports.
+func (e *env) listChildren(ctx context.Context, table string, args []string, cols func(agent.Record) []string, header []string) error {
+	fs := flag.NewFlagSet(table+" list", flag.ContinueOnError)
+	household := fs.String("household", "", e.tr("chỉ của hộ này (mã)", "only this household (id)"))
+	hamlet := fs.String("hamlet", "", e.tr("chỉ ấp/khóm này", "only this hamlet"))
+	limit := fs.Int("limit", 0, e.tr("số dòng tối đa", "maximum rows"))
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	r, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	o := agent.ListOptions{Hamlet: *hamlet, Limit: *limit}
+	if *household != "" {
+		id, err := r.ResolveID(ctx, "households", *household)
+		if err != nil {
+			return err
+		}
+		o.Household = id.String()
+	}
+	recs, err := r.List(ctx, table, o)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		if recs == nil {
+			recs = []agent.Record{}
+		}
+		return e.printJSON(recs)
+	}
+	rows := make([][]string, 0, len(recs))
+	for _, rec := range recs {
+		rows = append(rows, append([]string{short(rec.ID), short(rec.Str("household_id"))}, cols(rec)...))
+	}
+	e.table(append([]string{e.tr("MÃ", "ID"), e.tr("HỘ", "HOUSEHOLD")}, header...), rows)
+	fmt.Fprintf(e.stdout, "%d\n", len(recs))
+	return nil
+}
+
+func (e *env) householdArg(ctx context.Context, r *agent.Replica, s string) (uuid.UUID, error) {
+	if s == "" {
+		return uuid.Nil, &agent.InputError{VI: "Thiếu --household: hãy nhập mã hộ (xem: hamlet-agent household search TÊN).",
+			EN: "Missing --household: give the household id (see: hamlet-agent household search NAME)."}
+	}
+	return r.ResolveID(ctx, "households", s)
+}
+
+func runVisit(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent visit add|list", "Usage: hamlet-agent visit add|list"))
+	}
+	switch args[0] {
+	case "add":
+		fs := flag.NewFlagSet("visit add", flag.ContinueOnError)
+		household := fs.String("household", "", e.tr("mã hộ", "household id"))
+		var sets setFlags
+		fs.String("date", "", e.tr("ngày thăm YYYY-MM-DD (mặc định hôm nay)", "visit date YYYY-MM-DD (default today)"))
+		fs.String("notes", "", e.tr("ghi chú", "notes"))
+		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		hh, err := e.householdArg(ctx, r, *household)
+		if err != nil {
+			return err
+		}
+		f, err := e.fields("visits", fs, map[string]string{"date": "visited_on", "notes": "notes"}, sets)
+		if err != nil {
+			return err
+		}
+		id, err := r.AddVisit(ctx, hh, f)
+		if err != nil {
+			return err
+		}
+		return e.saved(ctx, "visits", id.String())
+	case "list":
+		return e.listChildren(ctx, "visits", args[1:], func(r agent.Record) []string {
+			return []string{r.Str("visited_on"), r.Str("notes")}
+		}, []string{e.tr("NGÀY", "DATE"), e.tr("GHI CHÚ", "NOTES")})
+	}
+	return e.usageErr("%s: visit %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
+}
+
+func runTutor(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent tutor add|list|skills", "Usage: hamlet-agent tutor add|list|skills"))
+	}
+	switch args[0] {
+	case "skills":
+		fs := flag.NewFlagSet("tutor skills", flag.ContinueOnError)
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(schema.Skills())
+		}
+		var rows [][]string
+		for _, s := range schema.Skills() {
+			rows = append(rows, []string{s.Code, e.tr(s.NameVI, s.NameEN)})
+		}
+		e.table([]string{e.tr("MÃ", "CODE"), e.tr("KỸ NĂNG", "SKILL")}, rows)
+		return nil
+	case "add":
+		fs := flag.NewFlagSet("tutor add", flag.ContinueOnError)
+		household := fs.String("household", "", e.tr("mã hộ", "household id"))
+		skill := fs.String("skill", "", e.tr("mã kỹ năng (xem: hamlet-agent tutor skills)", "skill code (see: hamlet-agent tutor skills)"))
+		fs.String("person", "", e.tr("tên người được hướng dẫn", "name of the person taught"))
+		fs.String("outcome", "independent", e.tr("kết quả: independent (tự làm được) | needs_help (cần hỗ trợ thêm)", "outcome: independent | needs_help"))
+		fs.String("date", "", e.tr("ngày YYYY-MM-DD (mặc định hôm nay)", "date YYYY-MM-DD (default today)"))
+		var sets setFlags
+		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if _, ok := schema.SkillByCode(*skill); !ok {
+			return unknownSkill(*skill)
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		hh, err := e.householdArg(ctx, r, *household)
+		if err != nil {
+			return err
+		}
+		f, err := e.fields("tutoring_records", fs, map[string]string{"skill": "skill", "person": "person_name", "outcome": "outcome", "date": "taught_on"}, sets)
+		if err != nil {
+			return err
+		}
+		f["skill"] = *skill
+		if _, ok := f["outcome"]; !ok {
+			f["outcome"] = "independent"
+		}
+		id, err := r.AddTutoring(ctx, hh, f)
+		if err != nil {
+			return err
+		}
+		return e.saved(ctx, "tutoring_records", id.String())
+	case "list":
+		return e.listChildren(ctx, "tutoring_records", args[1:], func(r agent.Record) []string {
+			name := r.Str("skill")
+			if s, ok := schema.SkillByCode(name); ok {
+				name = e.tr(s.NameVI, s.NameEN)
+			}
+			return []string{r.Str("taught_on"), name, r.Str("outcome"), r.Str("person_name")}
+		}, []string{e.tr("NGÀY", "DATE"), e.tr("KỸ NĂNG", "SKILL"), e.tr("KẾT QUẢ", "OUTCOME"), e.tr("NGƯỜI HỌC", "PERSON")})
+	}
+	return e.usageErr("%s: tutor %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
+}
+
+func unknownSkill(s string) error {
+	codes := ""
+	for i, sk := range schema.Skills() {
+		if i > 0 {
+			codes += ", "
+		}
+		codes += sk.Code
+	}
+	return &agent.InputError{
+		VI: fmt.Sprintf("Kỹ năng %q không có trong danh mục. Hãy chọn một mã trong: %s (xem: hamlet-agent tutor skills).", s, codes),
+		EN: fmt.Sprintf("Skill %q is not in the catalogue. Pick one of: %s (see: hamlet-agent tutor skills).", s, codes),
+	}
+}
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent report add|list|categories", "Usage: hamlet-agent report add|list|categories"))
+	}
+	switch args[0] {
+	case "categories":
+		fs := flag.NewFlagSet("report categories", flag.ContinueOnError)
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(schema.ReportCategories())
+		}
+		var rows [][]string
+		for _, c := range schema.ReportCategories() {
+			rows = append(rows, []string{c.Code, e.tr(c.NameVI, c.NameEN)})
+		}
+		e.table([]string{e.tr("MÃ", "CODE"), e.tr("LĨNH VỰC", "CATEGORY")}, rows)
+		return nil
+	case "add":
+		fs := flag.NewFlagSet("report add", flag.ContinueOnError)
+		household := fs.String("household", "", e.tr("mã hộ của người phản ánh", "household id of the resident"))
+		named := map[string]string{"hamlet": "hamlet_code", "category": "category", "description": "description", "location": "location",
+			"reporter-name": "reporter_name", "reporter-phone": "reporter_phone", "consent": "consent_disclose", "occurred-at": "occurred_at"}
+		fs.String("hamlet", "", e.tr("ấp/khóm (khi không gắn với hộ)", "hamlet (when not for a household)"))
+		fs.String("category", "", e.tr("lĩnh vực (xem: hamlet-agent report categories)", "category (see: hamlet-agent report categories)"))
+		fs.String("description", "", e.tr("nội dung phản ánh", "description"))
+		fs.String("location", "", e.tr("địa điểm", "location"))
+		fs.String("reporter-name", "", e.tr("tên người phản ánh (bảo mật)", "reporter's name (confidential)"))
+		fs.String("reporter-phone", "", e.tr("số điện thoại người phản ánh (bảo mật)", "reporter's phone (confidential)"))
+		fs.String("consent", "", e.tr("đồng ý công khai danh tính (có/không)", "consents to disclose identity (yes/no)"))
+		fs.String("occurred-at", "", e.tr("thời điểm xảy ra (Unix ms)", "when it happened (Unix ms)"))
+		var sets setFlags
+		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := e.fields("field_reports", fs, named, sets)
+		if err != nil {
+			return err
+		}
+		hh := uuid.Nil
+		if *household != "" {
+			if hh, err = r.ResolveID(ctx, "households", *household); err != nil {
+				return err
+			}
+		}
+		id, err := r.AddReport(ctx, hh, f)
+		if err != nil {
+			return err
+		}
+		return e.saved(ctx, "field_reports", id.String())
+	case "list":
+		return e.listChildren(ctx, "field_reports", args[1:], func(r agent.Record) []string {
+			cat := r.Str("category")
+			if c, ok := schema.ReportCategoryByCode(cat); ok {
+				cat = e.tr(c.NameVI, c.NameEN)
+			}
+			return []string{cat, r.Str("status"), r.Str("description")}
+		}, []string{e.tr("LĨNH VỰC", "CATEGORY"), e.tr("TRẠNG THÁI", "STATUS"), e.tr("NỘI DUNG", "DESCRIPTION")})
+	}
+	return e.usageErr("%s: report %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+func runConflicts(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("conflicts", flag.ContinueOnError)
+	all := fs.Bool("all", false, e.tr("kể cả xung đột đã khôi phục", "include restored conflicts"))
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	r, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		if fs.Arg(0) != "restore" || fs.NArg() != 2 {
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent conflicts [restore ID]", "Usage: hamlet-agent conflicts [restore ID]"))
+		}
+		id, err := strconv.ParseInt(fs.Arg(1), 10, 64)
+		if err != nil {
+			return &agent.NotFoundError{Table: "conflicts", ID: fs.Arg(1)}
+		}
+		c, err := r.RestoreConflict(ctx, id)
+		if err != nil {
+			return err
+		}
+		if e.json {
+			return e.printJSON(c)
+		}
+		fmt.Fprintf(e.stdout, e.tr("Đã khôi phục %s = %s (sẽ gửi khi đồng bộ).\n", "Restored %s = %s (sent at the next sync).\n"), c.Field, show(c.Loser.Value))
+		return nil
+	}
+	cs, err := r.Conflicts(ctx, *all)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		if cs == nil {
+			cs = []agent.Conflict{}
+		}
+		return e.printJSON(cs)
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(e.stdout, e.tr("Không có xung đột.", "No conflicts."))
+		return nil
+	}
+	who := func(s agent.Side) string {
+		if s.Mine {
+			return e.tr("máy này", "this laptop")
+		}
+		return short(s.Origin)
+	}
+	var rows [][]string
+	for _, c := range cs {
+		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Table, short(c.Row), c.Field,
+			show(c.Loser.Value), who(c.Loser) + " " + c.Loser.At.In(vnZone).Format("01-02 15:04"),
+			show(c.Winner.Value), who(c.Winner) + " " + c.Winner.At.In(vnZone).Format("01-02 15:04")})
+	}
+	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"),
+		e.tr("GIÁ TRỊ BỊ GHI ĐÈ", "LOST VALUE"), e.tr("AI/LÚC", "WHO/WHEN"), e.tr("GIÁ TRỊ HIỆN TẠI", "KEPT VALUE"), e.tr("AI/LÚC", "WHO/WHEN")}, rows)
+	fmt.Fprintln(e.stdout, e.tr("Khôi phục giá trị bị ghi đè: hamlet-agent conflicts restore ID", "Restore a lost value: hamlet-agent conflicts restore ID"))
+	return nil
+}
+
+func runRejected(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("rejected", flag.ContinueOnError)
+	value := fs.String("value", "", e.tr("giá trị đã sửa (với fix); bỏ trống để gửi lại giá trị cũ", "corrected value (with fix); omit to resend the same value"))
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	r, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		sub := fs.Arg(0)
+		if (sub != "fix" && sub != "discard") || fs.NArg() < 2 {
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent rejected [fix ID [--value GIÁ_TRỊ] | discard ID]", "Usage: hamlet-agent rejected [fix ID [--value VALUE] | discard ID]"))
+		}
+		idText := fs.Arg(1)
+		// Flags may follow the id (rejected fix 12 --value ...): parse the rest.
+		if err := fs.Parse(fs.Args()[2:]); err != nil {
+			return errUsage
+		}
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil {
+			return &agent.NotFoundError{Table: "rejected", ID: idText}
+		}
+		if sub == "discard" {
+			err = r.DiscardRejected(ctx, id)
+		} else {
+			var v any
+			if *value != "" {
+				list, lerr := r.Rejected(ctx)
+				if lerr != nil {
+					return lerr
+				}
+				for _, x := range list {
+					if x.ID == id {
+						if v, err = agent.ParseFieldValue(x.Table, x.Field, *value); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			err = r.FixRejected(ctx, id, v)
+		}
+		if err != nil {
+			return err
+		}
+		if !e.json {
+			fmt.Fprintln(e.stdout, e.tr("Đã xong.", "Done."))
+		}
+		return nil
+	}
+	list, err := r.Rejected(ctx)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		if list == nil {
+			list = []agent.Rejected{}
+		}
+		return e.printJSON(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, e.tr("Không có thay đổi bị từ chối.", "No refused changes."))
+		return nil
+	}
+	var rows [][]string
+	for _, x := range list {
+		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code,
+			agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)})
+	}
+	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("MÃ LỖI", "CODE"), e.tr("CẦN LÀM", "WHAT TO DO")}, rows)
+	fmt.Fprintln(e.stdout, e.tr("Sửa: hamlet-agent rejected fix ID --value GIÁ_TRỊ; bỏ: hamlet-agent rejected discard ID",
+		"Fix: hamlet-agent rejected fix ID --value VALUE; drop: hamlet-agent rejected discard ID"))
+	return nil
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+// env is what every subcommand shares: where the data is, the language,
+// the output format, and the open replica.
+type env struct {
+	stdout, stderr io.Writer
+	lang           string
+	dataDir        string
+	json           bool
+	replica        *agent.Replica
+}
+
+// common registers the flags every subcommand takes.
+func (e *env) common(fs *flag.FlagSet) {
+	fs.StringVar(&e.dataDir, "data-dir", "", tr(e.lang, "thư mục dữ liệu (mặc định HAMLET_AGENT_DIR hoặc thư mục cấu hình của người dùng)", "data directory (default HAMLET_AGENT_DIR or the user's config directory)"))
+	fs.BoolVar(&e.json, "json", false, tr(e.lang, "in kết quả dạng JSON", "print JSON"))
+	fs.Func("lang", "vi|en", func(s string) error {
+		e.lang = normLang(s)
+		return nil
+	})
+}
+
+func normLang(s string) string {
+	if strings.HasPrefix(strings.ToLower(s), "en") {
+		return "en"
+	}
+	return "vi"
+}
+
+// langFromEnv: --lang anywhere in args wins, then LC_ALL, LANG; Vietnamese
+// by default.
+func langFromEnv(args []string) string {
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--lang=") || strings.HasPrefix(a, "-lang="):
+			return normLang(a[strings.IndexByte(a, '=')+1:])
+		case (a == "--lang" || a == "-lang") && i+1 < len(args):
+			return normLang(args[i+1])
+		}
+	}
+	for _, k := range []string{"LC_ALL", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			return normLang(v)
+		}
+	}
+	return "vi"
+}
+
+func tr(lang, vi, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return vi
+}
+
+func (e *env) tr(vi, en string) string { return tr(e.lang, vi, en) }
+
+// dir is the data directory: --data-dir, HAMLET_AGENT_DIR, or
+// os.UserConfigDir()/hamlet (%AppData%\hamlet on Windows).
+func (e *env) dir() (string, error) {
+	if e.dataDir != "" {
+		return e.dataDir, nil
+	}
+	if d := os.Getenv("HAMLET_AGENT_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "hamlet"), nil
+}
+
+func (e *env) tokenPath() (string, error) {
+	d, err := e.dir()
+	return filepath.Join(d, "token"), err
+}
+
+// open opens the replica (creating the directory on first use).
+func (e *env) open(ctx context.Context) (*agent.Replica, error) {
+	if e.replica != nil {
+		return e.replica, nil
+	}
+	d, err := e.dir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return nil, err
+	}
+	r, err := agent.Open(ctx, filepath.Join(d, "replica.db"))
+	if err != nil {
+		return nil, err
+	}
+	e.replica = r
+	return r, nil
+}
+
+// exit prints err in the volunteer's language and picks the exit code.
+func (e *env) exit(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		return exitUsage
+	}
+	msg := agent.MessageOf(err, e.lang)
+	if e.json {
+		e.printJSON(map[string]any{"error": map[string]string{"message": msg, "detail": err.Error()}})
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", e.tr("Lỗi", "Error"), msg)
+	return exitError
+}
+
+func (e *env) printJSON(v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table prints rows under a header, aligned (tabwriter counts runes, so
+// Vietnamese names line up).
+func (e *env) table(header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+func (e *env) usageErr(format string, args ...any) error {
+	fmt.Fprintf(e.stderr, format+"\n", args...)
+	return errUsage
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+func show(v any) string {
+	switch t := v.(type) {
+	case nil:
+		return "-"
+	case bool:
+		if t {
+			return "✓"
+		}
+		return "✗"
+	case string:
+		return t
+	}
+	return fmt.Sprint(v)
+}
+
+// setFlags is a repeatable --set field=value.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+// fields builds the values of named flags that were given, plus --set.
+func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, sets setFlags) (agent.Fields, error) {
+	out := agent.Fields{}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		field, ok := named[f.Name]
+		if !ok || err != nil {
+			return
+		}
+		out[field], err = agent.ParseFieldValue(table, field, f.Value.String())
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, &agent.InputError{VI: "--set cần dạng trường=giá_trị, ví dụ --set notes=\"đã cài VNeID\"", EN: "--set takes field=value, e.g. --set notes=\"installed VNeID\""}
+		}
+		if out[strings.TrimSpace(k)], err = agent.ParseFieldValue(table, strings.TrimSpace(k), v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+// householdFlags are the named flags of household add/edit and their fields.
+var householdFlags = map[string]string{
+	"hamlet": "hamlet_code", "head": "head_name", "address": "address", "phone": "phone",
+	"members": "members_count", "smartphone": "has_smartphone", "vneid": "vneid_installed",
+	"vneid-level2": "vneid_level2", "public-services": "uses_public_services", "cashless": "uses_cashless",
+	"ehealth": "has_ehealth_record", "active": "active", "registered-on": "registered_on", "notes": "notes",
+}
+
+func householdFlagSet(e *env, name string, sets *setFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("household "+name, flag.ContinueOnError)
+	help := map[string][2]string{
+		"hamlet": {"mã ấp/khóm, ví dụ 32002-03", "hamlet code, e.g. 32002-03"}, "head": {"họ tên chủ hộ", "head of household"},
+		"address": {"địa chỉ", "address"}, "phone": {"số điện thoại", "phone number"}, "members": {"số nhân khẩu", "household members"},
+		"smartphone": {"có điện thoại thông minh (có/không)", "has a smartphone (yes/no)"}, "vneid": {"đã cài VNeID (có/không)", "VNeID installed (yes/no)"},
+		"vneid-level2": {"đã kích hoạt mức 2 (có/không)", "e-ID level 2 (yes/no)"}, "public-services": {"dùng dịch vụ công trực tuyến (có/không)", "uses online public services (yes/no)"},
+		"cashless": {"thanh toán không tiền mặt (có/không)", "cashless payment (yes/no)"}, "ehealth": {"có sổ sức khỏe điện tử (có/không)", "e-health record (yes/no)"},
+		"active": {"còn sinh sống (có/không)", "active (yes/no)"}, "registered-on": {"ngày đăng ký YYYY-MM-DD", "registration date YYYY-MM-DD"}, "notes": {"ghi chú", "notes"},
+	}
+	names := make([]string, 0, len(householdFlags))
+	for k := range householdFlags {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fs.String(k, "", e.tr(help[k][0], help[k][1]))
+	}
+	fs.Var(sets, "set", e.tr("trường=giá_trị (lặp lại được)", "field=value (repeatable)"))
+	return fs
+}
+
+func runHousehold(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent household add|edit|list|search|show|delete|restore", "Usage: hamlet-agent household add|edit|list|search|show|delete|restore"))
+	}
+	sub, args := args[0], args[1:]
+	switch sub {
+	case "add":
+		var sets setFlags
+		fs := householdFlagSet(e, "add", &sets)
+		if err := e.parse(fs, args); err != nil {
+			return err
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := e.fields("households", fs, householdFlags, sets)
+		if err != nil {
+			return err
+		}
+		id, err := r.AddHousehold(ctx, f)
+		if err != nil {
+			return err
+		}
+		return e.saved(ctx, "households", id.String())
+	case "edit":
+		var sets setFlags
+		fs := householdFlagSet(e, "edit", &sets)
+		if err := e.parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent household edit ID --phone 09... [--set trường=giá_trị]", "Usage: hamlet-agent household edit ID --phone 09... [--set field=value]"))
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		id, err := r.ResolveID(ctx, "households", fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		f, err := e.fields("households", fs, householdFlags, sets)
+		if err != nil {
+			return err
+		}
+		if err := r.EditHousehold(ctx, id, f); err != nil {
+			return err
+		}
+		return e.saved(ctx, "households", id.String())
+	case "list", "search":
+		fs := flag.NewFlagSet("household "+sub, flag.ContinueOnError)
+		hamlet := fs.String("hamlet", "", e.tr("chỉ ấp/khóm này", "only this hamlet"))
+		deleted := fs.Bool("deleted", false, e.tr("kể cả hộ đã xóa", "include deleted households"))
+		limit := fs.Int("limit", 0, e.tr("số dòng tối đa", "maximum rows"))
+		if err := e.parse(fs, args); err != nil {
+			return err
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		o := agent.ListOptions{Hamlet: *hamlet, IncludeDeleted: *deleted, Limit: *limit}
+		var recs []agent.Record
+		if sub == "search" {
+			recs, err = r.Search(ctx, strings.Join(fs.Args(), " "), o)
+		} else {
+			recs, err = r.List(ctx, "households", o)
+		}
+		if err != nil {
+			return err
+		}
+		return e.households(recs)
+	case "show":
+		fs := flag.NewFlagSet("household show", flag.ContinueOnError)
+		if err := e.parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent household show ID", "Usage: hamlet-agent household show ID"))
+		}
+		return e.show(ctx, "households", fs.Arg(0))
+	case "delete", "restore":
+		fs := flag.NewFlagSet("household "+sub, flag.ContinueOnError)
+		if err := e.parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent household "+sub+" ID", "Usage: hamlet-agent household "+sub+" ID"))
+		}
+		r, err := e.open(ctx)
+		if err != nil {
+			return err
+		}
+		id, err := r.ResolveID(ctx, "households", fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if sub == "delete" {
+			err = r.Delete(ctx, "households", id)
+		} else {
+			err = r.Restore(ctx, "households", id)
+		}
+		if err != nil {
+			return err
+		}
+		return e.saved(ctx, "households", id.String())
+	}
+	return e.usageErr("%s: household %s", e.tr("Lệnh không tồn tại", "Unknown command"), sub)
+}
+
+// saved confirms a write: the record as JSON, or one line.
+func (e *env) saved(ctx context.Context, table, id string) error {
+	if e.json {
+		d, err := e.replica.Show(ctx, table, id)
+		if err != nil {
+			return err
+		}
+		return e.printJSON(d.Record)
+	}
+	fmt.Fprintf(e.stdout, "%s %s\n", e.tr("Đã lưu trên máy, sẽ gửi khi đồng bộ. Mã:", "Saved on this laptop; it will be sent at the next sync. ID:"), id)
+	return nil
+}
+
+func (e *env) households(recs []agent.Record) error {
+	if e.json {
+		if recs == nil {
+			recs = []agent.Record{}
+		}
+		return e.printJSON(recs)
+	}
+	rows := make([][]string, 0, len(recs))
+	for _, r := range recs {
+		head := r.Str("head_name")
+		if r.Deleted {
+			head += e.tr(" (đã xóa)", " (deleted)")
+		}
+		rows = append(rows, []string{short(r.ID), r.Hamlet, head, show(r.Fields["phone"]), show(r.Fields["members_count"]), r.Str("address")})
+	}
+	e.table([]string{e.tr("MÃ", "ID"), e.tr("ẤP/KHÓM", "HAMLET"), e.tr("CHỦ HỘ", "HEAD"), e.tr("ĐIỆN THOẠI", "PHONE"), e.tr("NK", "MEMBERS"), e.tr("ĐỊA CHỈ", "ADDRESS")}, rows)
+	fmt.Fprintf(e.stdout, "%d %s\n", len(recs), e.tr("hộ", "households"))
+	return nil
+}
+
+func (e *env) show(ctx context.Context, table, id string) error {
+	r, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := r.Show(ctx, table, id)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(d)
+	}
+	fmt.Fprintf(e.stdout, "%s %s (%s)\n", e.tr("Mã", "ID"), d.ID, d.Table)
+	if d.Deleted {
+		fmt.Fprintln(e.stdout, e.tr("ĐÃ XÓA", "DELETED"))
+	}
+	var rows [][]string
+	for _, h := range d.History {
+		for i, v := range h.Versions {
+			name := ""
+			if i == 0 {
+				name = h.Field
+			}
+			var marks []string
+			if v.Current {
+				marks = append(marks, e.tr("hiện tại", "current"))
+			}
+			if v.Lost {
+				marks = append(marks, e.tr("bị ghi đè đồng thời", "lost to a concurrent edit"))
+			}
+			if v.Pending {
+				marks = append(marks, e.tr("chờ gửi", "pending"))
+			}
+			who := short(v.Origin)
+			if v.Mine {
+				who = e.tr("máy này", "this laptop")
+			}
+			rows = append(rows, []string{name, show(v.Value), v.At.In(vnZone).Format("2006-01-02 15:04"), who, strings.Join(marks, ", ")})
+		}
+	}
+	e.table([]string{e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("LÚC", "WHEN"), e.tr("AI GHI", "WHO"), ""}, rows)
+	for _, sec := range []struct {
+		vi, en string
+		recs   []agent.Record
+	}{{"Lượt thăm", "Visits", d.Visits}, {"Hướng dẫn", "Tutoring", d.Tutoring}, {"Phản ánh", "Reports", d.Reports}} {
+		if len(sec.recs) > 0 {
+			fmt.Fprintf(e.stdout, "%s: %d\n", e.tr(sec.vi, sec.en), len(sec.recs))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+// Command hamlet-agent is the volunteer's tool: it records households,
+// visits, tutoring and field reports in a replica on this laptop, offline,
+// and syncs them with the team's Hamlet server when a network is there.
+//
+// Every subcommand lives in its own file with its own flag.FlagSet; this
+// file only dispatches and turns errors into a message and an exit code.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+type command struct {
+	name  string
+	vi    string
+	en    string
+	run   func(ctx context.Context, env *env, args []string) error
+	group bool // has sub-subcommands
+}
+
+func commands() []command {
+	return []command{
+		{"enroll", "đăng ký máy này với máy chủ", "enroll this laptop with the server", runEnroll, false},
+		{"household", "hộ gia đình: add, edit, list, search, show, delete, restore", "households: add, edit, list, search, show, delete, restore", runHousehold, true},
+		{"visit", "lượt thăm hộ: add, list", "visits: add, list", runVisit, true},
+		{"tutor", "hướng dẫn kỹ năng: add, list, skills", "tutoring: add, list, skills", runTutor, true},
+		{"report", "phản ánh hiện trường: add, list, categories", "field reports: add, list, categories", runReport, true},
+		{"status", "tình trạng: thay đổi chờ gửi, lần đồng bộ cuối, đồng hồ, địa bàn", "status: pending changes, last sync, clock, scope", runStatus, false},
+		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
+		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục", "values lost to concurrent edits; restore ID", runConflicts, false},
+		{"rejected", "thay đổi bị máy chủ từ chối; fix ID hoặc discard ID", "changes the server refused; fix ID or discard ID", runRejected, false},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	lang := langFromEnv(args)
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stderr, lang)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		e := &env{stdout: stdout, stderr: stderr, lang: lang}
+		err := c.run(ctx, e, args[1:])
+		if e.replica != nil {
+			e.replica.Close()
+		}
+		return e.exit(err)
+	}
+	fmt.Fprintf(stderr, "%s: %s\n", tr(lang, "Lệnh không tồn tại", "Unknown command"), args[0])
+	usage(stderr, lang)
+	return exitUsage
+}
+
+func usage(w io.Writer, lang string) {
+	fmt.Fprintln(w, tr(lang, "Cách dùng: hamlet-agent <lệnh> [tùy chọn]", "Usage: hamlet-agent <command> [flags]"))
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, tr(lang, c.vi, c.en))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, tr(lang,
+		"Tùy chọn chung: --data-dir THƯ_MỤC (hoặc HAMLET_AGENT_DIR), --json, --lang vi|en",
+		"Common flags: --data-dir DIR (or HAMLET_AGENT_DIR), --json, --lang vi|en"))
+}
+
+// errUsage is a usage error already explained to the volunteer.
+var errUsage = errors.New("usage")
+
+// parse parses a FlagSet with the common flags, reporting usage errors in the
+// volunteer's language.
+func (e *env) parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(e.stderr)
+	e.common(fs)
+	// Flags may come after positional arguments (household edit ID --phone
+	// ...), as volunteers type them: parse, set the positional aside, go on.
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp
+			}
+			return errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	// "--" ends the flags, so fs.Args() becomes exactly the positional ones.
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+var errHelp = errors.New("help")

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	r, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := r.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(s)
+	}
+	w := e.stdout
+	if s.Enrollment == nil {
+		fmt.Fprintln(w, e.tr("Chưa đăng ký. Chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ", "Not enrolled. Run: hamlet-agent enroll --server URL --code CODE"))
+	} else {
+		var scope []string
+		for _, h := range s.Enrollment.Scope {
+			if h.Name != "" {
+				scope = append(scope, h.Code+" "+h.Name)
+			} else {
+				scope = append(scope, h.Code)
+			}
+		}
+		fmt.Fprintf(w, "%-22s %s (%s)\n", e.tr("Tổ:", "Team:"), s.Enrollment.TeamName, s.Enrollment.Server)
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Địa bàn:", "Scope:"), strings.Join(scope, "; "))
+	}
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Hộ trên máy:", "Households here:"), s.Households)
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Thay đổi chờ gửi:", "Pending changes:"), s.Pending)
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Bị từ chối:", "Refused:"), s.Rejected)
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Xung đột:", "Conflicts:"), s.Conflicts)
+	last := e.tr("chưa bao giờ", "never")
+	if s.LastSync != nil {
+		last = s.LastSync.In(vnZone).Format("2006-01-02 15:04") + " (" + ago(e, time.Since(*s.LastSync)) + ")"
+	}
+	fmt.Fprintf(w, "%-22s %s\n", e.tr("Đồng bộ lần cuối:", "Last sync:"), last)
+	if s.LastSyncErr != "" {
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
+	}
+	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), s.Offset.Round(time.Second))
+	if s.ClockWarn {
+		fmt.Fprintln(w, clockWarning(e, s.Offset))
+	}
+	return nil
+}
+
+func clockWarning(e *env, off time.Duration) string {
+	return e.tr(
+		fmt.Sprintf("CẢNH BÁO: đồng hồ máy tính lệch %s so với máy chủ. Hamlet tự hiệu chỉnh, nhưng hãy chỉnh lại ngày giờ của máy.", (-off).Round(time.Minute)),
+		fmt.Sprintf("WARNING: this laptop's clock is off by %s from the server. Hamlet corrects for it, but please set the date and time.", (-off).Round(time.Minute)))
+}
+
+func ago(e *env, d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return e.tr("vừa xong", "just now")
+	case d < time.Hour:
+		return fmt.Sprintf(e.tr("%d phút trước", "%d min ago"), int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf(e.tr("%d giờ trước", "%d h ago"), int(d.Hours()))
+	}
+	return fmt.Sprintf(e.tr("%d ngày trước", "%d days ago"), int(d.Hours()/24))
+}

@@ -1,0 +1,225 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Period is a range of dates, both ends included.
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+func (p Period) days() (day, day) { return dayOf(p.From), dayOf(p.To) }
+
+// SkillCount is how many households can use a skill alone.
+type SkillCount struct {
+	Skill      string  `json:"skill"`
+	NameVI     string  `json:"name_vi"`
+	NameEN     string  `json:"name_en"`
+	Households int     `json:"households"`
+	Share      float64 `json:"share"`
+}
+
+// CoverageRow is coverage of one unit.
+type CoverageRow struct {
+	Code       string       `json:"code"`
+	Name       string       `json:"name"`
+	Level      string       `json:"level"`
+	Households int          `json:"households"` // active households registered
+	Reached    int          `json:"reached"`    // with a visit or tutoring record in the period
+	Coverage   float64      `json:"coverage"`   // reached / households, 0..1
+	Skills     []SkillCount `json:"skills"`
+}
+
+// Coverage is a unit's coverage with its breakdown by child unit.
+type Coverage struct {
+	Period   Period        `json:"period"`
+	Unit     CoverageRow   `json:"unit"`
+	Children []CoverageRow `json:"children"`
+}
+
+// UnitError is returned for a unit that cannot be reported on.
+type UnitError struct {
+	Code       string
+	Retired    string   // retirement date when the unit was retired
+	Successors []string // where its hamlets went
+}
+
+func (e *UnitError) Error() string {
+	if e.Retired != "" {
+		return fmt.Sprintf("unit %s was retired on %s; its households count under %v", e.Code, e.Retired, e.Successors)
+	}
+	return fmt.Sprintf("unit %s: %v", e.Code, ErrUnknownUnit)
+}
+
+func (e *UnitError) Unwrap() error { return ErrUnknownUnit }
+
+func (x *Index) unit(code string) (*node, error) {
+	n, ok := x.tree.nodes[code]
+	if !ok {
+		return nil, &UnitError{Code: code}
+	}
+	if n.RetiredOn != "" {
+		succ := n.SuccessorCodes
+		if len(succ) == 0 {
+			for _, m := range x.tree.nodes {
+				for _, p := range m.FormedFrom {
+					if p.Code == code && m.RetiredOn == "" {
+						succ = append(succ, m.Code)
+					}
+				}
+			}
+		}
+		return nil, &UnitError{Code: code, Retired: n.RetiredOn, Successors: succ}
+	}
+	return n, nil
+}
+
+// Within reports whether unit lies under (or is) ancestor: the authorisation
+// check for a leader bound to a unit.
+func (x *Index) Within(unit, ancestor string) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.tree == nil {
+		return false
+	}
+	return x.tree.within(unit, ancestor)
+}
+
+// groups maps each hamlet index to a child slot of unit: -1 for hamlets
+// outside it. For a hamlet unit the only slot is the unit itself.
+func (x *Index) groups(u *node) ([]int32, []*node) {
+	slots := make([]int32, len(x.hamlets))
+	var children []*node
+	slotOf := map[string]int32{}
+	for _, c := range u.children {
+		slotOf[c] = int32(len(children))
+		children = append(children, x.tree.nodes[c])
+	}
+	for i, h := range x.hamlets {
+		slots[i] = -1
+		child, ok := x.tree.childUnder(h, u.Code)
+		if !ok {
+			continue
+		}
+		if child == "" { // u is the hamlet itself
+			slots[i] = 0
+			if len(children) == 0 {
+				children = append(children, u)
+			}
+			continue
+		}
+		s, ok := slotOf[child]
+		if !ok {
+			continue
+		}
+		slots[i] = s
+	}
+	return slots, children
+}
+
+// reachedIn marks households with a visit or tutoring record in [from, to].
+func (x *Index) reachedIn(from, to day) []bool {
+	reached := make([]bool, len(x.hh))
+	for i := range x.visits {
+		v := &x.visits[i]
+		if !v.deleted && v.on >= from && v.on <= to {
+			reached[v.hh] = true
+		}
+	}
+	for i := range x.tut {
+		t := &x.tut[i]
+		if !t.deleted && t.on >= from && t.on <= to {
+			reached[t.hh] = true
+		}
+	}
+	return reached
+}
+
+// Coverage answers "what share of this unit's households did teams reach in
+// the period", with skill coverage (households where someone can use the
+// skill alone, taught up to the end of the period) and a row per child unit.
+func (x *Index) Coverage(ctx context.Context, unit string, p Period) (*Coverage, error) {
+	if err := x.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	u, err := x.unit(unit)
+	if err != nil {
+		return nil, err
+	}
+	from, to := p.days()
+	reached := x.reachedIn(from, to)
+	skillMask := make([]uint16, len(x.hh))
+	for i := range x.tut {
+		t := &x.tut[i]
+		if !t.deleted && t.indep && t.on <= to {
+			skillMask[t.hh] |= 1 << t.skill
+		}
+	}
+	slots, children := x.groups(u)
+	type tally struct {
+		households, reached int
+		skills              []int
+	}
+	tallies := make([]tally, len(children))
+	for i := range tallies {
+		tallies[i].skills = make([]int, len(x.skills))
+	}
+	for i := range x.hh {
+		h := &x.hh[i]
+		if h.deleted || !h.active || h.hamlet < 0 {
+			continue
+		}
+		s := slots[h.hamlet]
+		if s < 0 {
+			continue
+		}
+		tl := &tallies[s]
+		tl.households++
+		if reached[i] {
+			tl.reached++
+		}
+		for m, k := skillMask[i], 0; m != 0; m, k = m>>1, k+1 {
+			if m&1 != 0 {
+				tl.skills[k]++
+			}
+		}
+	}
+	out := &Coverage{Period: p}
+	total := tally{skills: make([]int, len(x.skills))}
+	for i, c := range children {
+		tl := tallies[i]
+		out.Children = append(out.Children, x.row(c, tl.households, tl.reached, tl.skills))
+		total.households += tl.households
+		total.reached += tl.reached
+		for k, n := range tl.skills {
+			total.skills[k] += n
+		}
+	}
+	out.Unit = x.row(u, total.households, total.reached, total.skills)
+	if u.Level == "hamlet" {
+		out.Children = nil
+	}
+	return out, nil
+}
+
+func (x *Index) row(n *node, households, reached int, skills []int) CoverageRow {
+	r := CoverageRow{Code: n.Code, Name: n.Name, Level: string(n.Level), Households: households, Reached: reached,
+		Coverage: share(reached, households)}
+	for k, s := range x.skills {
+		r.Skills = append(r.Skills, SkillCount{Skill: s.Code, NameVI: s.NameVI, NameEN: s.NameEN, Households: skills[k], Share: share(skills[k], households)})
+	}
+	return r
+}
+
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}

@@ -1,0 +1,231 @@
+package analytics
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+// SQLSource reads the read model's inputs from the tables every Hamlet store
+// has: schema's row and admin tables, and the server's sync_log and devices.
+// Rebind turns '?' placeholders into the driver's (nil for SQLite).
+type SQLSource struct {
+	DB     *sql.DB
+	Rebind func(string) string
+	// MaxIncremental is the number of log entries above which a refresh
+	// reloads everything instead (0: 200,000).
+	MaxIncremental int
+}
+
+var _ Source = (*SQLSource)(nil)
+
+func (s *SQLSource) q(query string) string {
+	if s.Rebind != nil {
+		return s.Rebind(query)
+	}
+	return query
+}
+
+// columns are what put reads, per table.
+var columns = map[string][]string{
+	"households":       {"hamlet_code", "active"},
+	"visits":           {"household_id", "visited_on", "volunteer_id"},
+	"tutoring_records": {"household_id", "taught_on", "volunteer_id", "skill", "outcome"},
+	"field_reports": {"hamlet_code", "category", "status", "submitted_at", "dispatched_at", "resolved_at", "agency",
+		"status_reason", "description", "location", "reporter_name", "reporter_phone", "consent_disclose", "satisfaction", "volunteer_id"},
+}
+
+func (s *SQLSource) Head(ctx context.Context) (uint64, error) {
+	var head int64
+	err := s.DB.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM sync_log").Scan(&head)
+	return uint64(head), err
+}
+
+func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, error) {
+	head, err := s.Head(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if head <= after {
+		return nil, after, nil
+	}
+	limit := s.MaxIncremental
+	if limit == 0 {
+		limit = 200_000
+	}
+	if head-after > uint64(limit) {
+		return nil, 0, ErrResync
+	}
+	rows, err := s.DB.QueryContext(ctx, s.q("SELECT DISTINCT tbl, row FROM sync_log WHERE seq > ? AND seq <= ? AND kind = 0"), int64(after), int64(head))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var refs []Ref
+	for rows.Next() {
+		var tbl string
+		var id []byte
+		if err := rows.Scan(&tbl, &id); err != nil {
+			return nil, 0, err
+		}
+		u, err := uuid.FromBytes(id)
+		if err != nil {
+			return nil, 0, fmt.Errorf("log row id of %d bytes: %w", len(id), err)
+		}
+		refs = append(refs, Ref{Table: tbl, ID: u.String()})
+	}
+	return refs, head, rows.Err()
+}
+
+func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn func(string, map[string]any) error) error {
+	cols, ok := columns[table]
+	if !ok {
+		return fmt.Errorf("analytics does not read table %q", table)
+	}
+	query := fmt.Sprintf("SELECT id, _deleted, %s FROM %s", strings.Join(cols, ", "), table)
+	var args []any
+	if ids != nil {
+		if len(ids) == 0 {
+			return nil
+		}
+		query += " WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.DB.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols)+2)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	row := make(map[string]any, len(cols)+1)
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		id, _ := vals[0].(string)
+		row[schema.DeletedField] = vals[1]
+		for i, c := range cols {
+			v := vals[i+2]
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			row[c] = v
+		}
+		if err := fn(id, row); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (s *SQLSource) Units(ctx context.Context) ([]schema.AdminUnit, error) {
+	rows, err := s.DB.QueryContext(ctx, "SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var units []schema.AdminUnit
+	at := map[string]int{}
+	for rows.Next() {
+		var u schema.AdminUnit
+		var level string
+		if err := rows.Scan(&u.Code, &u.Name, &u.Type, &level, &u.ParentCode, &u.RetiredOn); err != nil {
+			return nil, err
+		}
+		u.Level = schema.Level(level)
+		at[u.Code] = len(units)
+		units = append(units, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	preds, err := s.DB.QueryContext(ctx, "SELECT code, predecessor_code, partial FROM admin_unit_predecessors")
+	if err != nil {
+		return nil, err
+	}
+	defer preds.Close()
+	for preds.Next() {
+		var code, pred string
+		var partial int64
+		if err := preds.Scan(&code, &pred, &partial); err != nil {
+			return nil, err
+		}
+		if i, ok := at[code]; ok {
+			units[i].FormedFrom = append(units[i].FormedFrom, schema.Predecessor{Code: pred, Partial: partial != 0})
+		}
+		if i, ok := at[pred]; ok && units[i].RetiredOn != "" {
+			units[i].SuccessorCodes = append(units[i].SuccessorCodes, code)
+		}
+	}
+	return units, preds.Err()
+}
+
+func (s *SQLSource) Teams(ctx context.Context) ([]Team, error) {
+	var teams []Team
+	at := map[string]int{}
+	rows, err := s.DB.QueryContext(ctx, "SELECT id, name, commune_code FROM teams ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t Team
+		if err := rows.Scan(&t.ID, &t.Name, &t.CommuneCode); err != nil {
+			return nil, err
+		}
+		at[t.ID] = len(teams)
+		teams = append(teams, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	hs, err := s.DB.QueryContext(ctx, "SELECT team_id, hamlet_code FROM team_hamlets ORDER BY team_id, hamlet_code")
+	if err != nil {
+		return nil, err
+	}
+	defer hs.Close()
+	for hs.Next() {
+		var team, hamlet string
+		if err := hs.Scan(&team, &hamlet); err != nil {
+			return nil, err
+		}
+		if i, ok := at[team]; ok {
+			teams[i].Hamlets = append(teams[i].Hamlets, hamlet)
+		}
+	}
+	if err := hs.Err(); err != nil {
+		return nil, err
+	}
+	ms, err := s.DB.QueryContext(ctx, `SELECT m.id, m.team_id, m.role, COALESCE(MAX(d.last_seen_ms), 0)
+		FROM members m LEFT JOIN devices d ON d.member_id = m.id GROUP BY m.id, m.team_id, m.role ORDER BY m.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer ms.Close()
+	for ms.Next() {
+		var m Member
+		var team string
+		var last int64
+		if err := ms.Scan(&m.ID, &team, &m.Role, &last); err != nil {
+			return nil, err
+		}
+		if last > 0 {
+			m.LastSync = time.UnixMilli(last)
+		}
+		if i, ok := at[team]; ok {
+			teams[i].Members = append(teams[i].Members, m)
+		}
+	}
+	return teams, ms.Err()
+}
