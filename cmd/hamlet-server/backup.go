@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+)
+
+func init() {
+	register(command{name: "backup", vi: "sao lưu cơ sở dữ liệu ra tệp, kể cả khi máy chủ đang chạy (--out)",
+		en: "back up the database to a file, also while serving (--out)", run: runBackup})
+}
+
+func runBackup(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("backup")
+	out := fs.String("out", "", e.msg("tệp sao lưu (chưa tồn tại)", "backup file (must not exist)"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New(e.msg("cần --out", "--out is required"))
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return errors.New(e.msg("tệp đã tồn tại: ", "file exists: ") + *out)
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Admin().Backup(ctx, *out); err != nil {
+		return err
+	}
+	e.printf("Đã sao lưu vào %s.\n", "Backed up to %s.\n", *out)
+	return nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+func init() {
+	register(command{name: "member add", vi: "thêm thành viên vào tổ (--team, --name, --role leader|member, --phone)",
+		en: "add a member to a team (--team, --name, --role leader|member, --phone)", run: runMemberAdd})
+}
+
+func runMemberAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("member add")
+	e.jsonFlag(fs)
+	team := fs.String("team", "", e.msg("mã tổ", "team id"))
+	name := fs.String("name", "", e.msg("họ tên", "full name"))
+	role := fs.String("role", "member", "leader|member")
+	phone := fs.String("phone", "", e.msg("số điện thoại (tùy chọn)", "phone (optional)"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *team == "" || *name == "" {
+		return errors.New(e.msg("cần --team và --name", "--team and --name are required"))
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, err := s.Admin().AddMember(ctx, *team, *name, *role, *phone)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(m)
+	}
+	e.printf("Đã thêm thành viên (mã %s). Cấp mã đăng ký: hamlet-server code issue --member %s\n",
+		"Added member (id %s). Issue an enrollment code: hamlet-server code issue --member %s\n", m.ID, m.ID)
+	return nil
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+func init() {
+	register(command{name: "unit add-hamlets", vi: "thêm ấp/khóm cho một xã (--commune, --count, hoặc --file CSV code,name)",
+		en: "add hamlets to a commune (--commune, --count, or --file CSV code,name)", run: runAddHamlets})
+}
+
+func runAddHamlets(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("unit add-hamlets")
+	e.jsonFlag(fs)
+	commune := fs.String("commune", "", e.msg("mã xã/phường, ví dụ 32002", "commune code, e.g. 32002"))
+	count := fs.Int("count", 0, e.msg("số ấp/khóm", "number of hamlets"))
+	from := fs.Int("from", 1, e.msg("số thứ tự bắt đầu", "first number"))
+	file := fs.String("file", "", e.msg("CSV các ấp/khóm: code,name[,type]", "CSV of hamlets: code,name[,type]"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	var added []schema.AdminUnit
+	switch {
+	case *file != "":
+		added, err = hamletsFromCSV(*file)
+		if err == nil {
+			err = s.Admin().ImportUnits(ctx, added)
+		}
+	case *commune != "" && *count > 0:
+		added, err = s.Admin().AddHamlets(ctx, *commune, *from, *count)
+	default:
+		return errors.New(e.msg("cần --commune và --count, hoặc --file", "give --commune and --count, or --file"))
+	}
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(added)
+	}
+	var rows [][]string
+	for _, u := range added {
+		rows = append(rows, []string{u.Code, u.Name, u.ParentCode})
+	}
+	e.table(e.msg("MÃ\tTÊN\tXÃ", "CODE\tNAME\tCOMMUNE"), rows)
+	e.printf("Đã thêm %d ấp/khóm.\n", "Added %d hamlets.\n", len(added))
+	return nil
+}
+
+func hamletsFromCSV(path string) ([]schema.AdminUnit, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []schema.AdminUnit
+	for i, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		f := strings.Split(line, ",")
+		if strings.TrimSpace(line) == "" || (i == 0 && strings.TrimSpace(f[0]) == "code") {
+			continue
+		}
+		if len(f) < 2 {
+			return nil, fmt.Errorf("%s:%d: want code,name[,type]", path, i+1)
+		}
+		u := schema.AdminUnit{Code: strings.TrimSpace(f[0]), Name: strings.TrimSpace(f[1]), Type: "ap", Level: schema.LevelHamlet}
+		if len(f) > 2 && strings.TrimSpace(f[2]) != "" {
+			u.Type = strings.TrimSpace(f[2])
+		}
+		if len(u.Code) == 8 {
+			u.ParentCode = u.Code[:5]
+		}
+		if err := u.Validate(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}

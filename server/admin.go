@@ -1,0 +1,218 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Admin is the operator's API: what the hamlet-server subcommands call.
+type Admin struct{ s *Server }
+
+// ImportUnits loads admin units (schema.ParseUnits2022/2025 output).
+func (a *Admin) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
+	return a.s.store.ImportUnits(ctx, units)
+}
+
+// Units lists units of a level ("" for all) under parent ("" for any).
+func (a *Admin) Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error) {
+	return a.s.store.Units(ctx, level, parent)
+}
+
+// AddHamlets creates hamlets number from..from+count-1 of a commune, named
+// "Ấp N" (or "Khóm N" in a phường), with codes schema.HamletCode. Existing
+// hamlets are left as they are.
+func (a *Admin) AddHamlets(ctx context.Context, commune string, from, count int) ([]schema.AdminUnit, error) {
+	if from < 1 {
+		from = 1
+	}
+	if count < 1 || from+count-1 > 99 {
+		return nil, fmt.Errorf("add hamlets: numbers %d..%d must lie in 1..99", from, from+count-1)
+	}
+	communes, err := a.s.store.Units(ctx, schema.LevelCommune, "")
+	if err != nil {
+		return nil, err
+	}
+	var c *schema.AdminUnit
+	for i := range communes {
+		if communes[i].Code == commune {
+			c = &communes[i]
+		}
+	}
+	if c == nil {
+		return nil, fmt.Errorf("add hamlets: commune %s: %w (import the units first)", commune, ErrNotFound)
+	}
+	existing, err := a.s.store.Units(ctx, schema.LevelHamlet, commune)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, u := range existing {
+		have[u.Code] = true
+	}
+	typ, word := "ap", "Ấp"
+	if c.Type == "phuong" {
+		typ, word = "khom", "Khóm"
+	}
+	var out []schema.AdminUnit
+	for n := from; n < from+count; n++ {
+		u := schema.AdminUnit{Code: schema.HamletCode(commune, n), Name: fmt.Sprintf("%s %d", word, n), Type: typ, Level: schema.LevelHamlet, ParentCode: commune}
+		if have[u.Code] {
+			continue
+		}
+		out = append(out, u)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if err := a.s.store.ImportUnits(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateTeam creates a team of a commune covering hamlets, which must exist.
+func (a *Admin) CreateTeam(ctx context.Context, communeCode, name string, hamlets []string) (Team, error) {
+	t := Team{ID: uuid.NewString(), CommuneCode: communeCode, Name: strings.TrimSpace(name), Hamlets: append([]string(nil), hamlets...)}
+	sort.Strings(t.Hamlets)
+	if err := (schema.Team{ID: t.ID, CommuneCode: t.CommuneCode, Name: t.Name, HamletCodes: t.Hamlets}).Validate(); err != nil {
+		return Team{}, fmt.Errorf("create team: %w", err)
+	}
+	units, err := a.s.store.Units(ctx, schema.LevelHamlet, communeCode)
+	if err != nil {
+		return Team{}, err
+	}
+	have := map[string]bool{}
+	for _, u := range units {
+		have[u.Code] = true
+	}
+	for _, h := range t.Hamlets {
+		if !have[h] {
+			return Team{}, fmt.Errorf("create team: hamlet %s: %w (add it with: hamlet-server unit add-hamlets)", h, ErrNotFound)
+		}
+	}
+	if err := a.s.store.CreateTeam(ctx, t); err != nil {
+		return Team{}, err
+	}
+	return t, nil
+}
+
+// Teams lists the teams.
+func (a *Admin) Teams(ctx context.Context) ([]Team, error) { return a.s.store.Teams(ctx) }
+
+// AddMember adds a member to a team. role is "leader" or "member".
+func (a *Admin) AddMember(ctx context.Context, teamID, name, role, phone string) (Member, error) {
+	if role == "" {
+		role = string(schema.RoleMember)
+	}
+	m := Member{ID: uuid.NewString(), TeamID: teamID, Name: strings.TrimSpace(name), Role: role}
+	if phone != "" {
+		p, err := schema.NormalizePhone(phone)
+		if err != nil {
+			return Member{}, fmt.Errorf("add member: phone: %w", err)
+		}
+		m.Phone = p
+	}
+	if err := (schema.Member{ID: m.ID, TeamID: m.TeamID, Name: m.Name, Role: schema.Role(m.Role), Phone: m.Phone}).Validate(); err != nil {
+		return Member{}, fmt.Errorf("add member: %w", err)
+	}
+	if err := a.s.store.AddMember(ctx, m); err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// DefaultCodeTTL is how long an enrollment code is valid by default.
+const DefaultCodeTTL = 72 * time.Hour
+
+// IssueCode makes a one-time enrollment code for a member, valid for ttl.
+// Only its hash is stored: show the code to the operator once.
+func (a *Admin) IssueCode(ctx context.Context, memberID string, ttl time.Duration) (string, time.Time, error) {
+	if ttl <= 0 {
+		ttl = DefaultCodeTTL
+	}
+	if _, err := a.s.store.Member(ctx, memberID); err != nil {
+		return "", time.Time{}, fmt.Errorf("issue code: %w", err)
+	}
+	code, err := newCode()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	norm, _ := normalizeCode(code)
+	now := a.s.now()
+	exp := now.Add(ttl).UTC().Truncate(time.Second)
+	if err := a.s.store.PutCode(ctx, EnrollCode{Hash: hashCode(norm), MemberID: memberID, Expires: exp, Created: now}); err != nil {
+		return "", time.Time{}, err
+	}
+	a.s.log.Info("enrollment code issued", LogMember, memberID, "expires", exp)
+	return code, exp, nil
+}
+
+// ListDevices lists enrolled devices, revoked ones included.
+func (a *Admin) ListDevices(ctx context.Context) ([]Device, error) {
+	a.s.flushActivity(ctx)
+	return a.s.store.Devices(ctx)
+}
+
+// RevokeDevice revokes a device's token and closes its open sessions.
+func (a *Admin) RevokeDevice(ctx context.Context, deviceID string) error {
+	if err := a.s.store.RevokeDevice(ctx, deviceID, a.s.now()); err != nil {
+		return err
+	}
+	for _, c := range a.s.hub.device(deviceID) {
+		c.fail(errRevoked)
+	}
+	a.s.log.Info("device revoked", LogDevice, deviceID)
+	return nil
+}
+
+var errRevoked = syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's token was revoked")
+
+// DeviceStatus is one line of the sync status.
+type DeviceStatus struct {
+	Device
+	Connected bool   `json:"connected"`
+	Lag       uint64 `json:"lag"` // server head − cursor
+}
+
+// Status is the server's sync status.
+type Status struct {
+	ServerID string         `json:"server_id"`
+	Head     uint64         `json:"head"`
+	Agents   int            `json:"connected_agents"`
+	Devices  []DeviceStatus `json:"devices"`
+}
+
+// SyncStatus reports, per device, last contact and lag behind the log head.
+func (a *Admin) SyncStatus(ctx context.Context) (Status, error) {
+	devs, err := a.ListDevices(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	head, err := a.s.store.Head(ctx)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{ServerID: a.s.id.String(), Head: head, Agents: a.s.hub.count()}
+	for _, d := range devs {
+		ds := DeviceStatus{Device: d, Connected: len(a.s.hub.device(d.ID)) > 0}
+		if head > d.Cursor {
+			ds.Lag = head - d.Cursor
+		}
+		st.Devices = append(st.Devices, ds)
+	}
+	return st, nil
+}
+
+// Backup writes a consistent copy of the database to path while serving.
+func (a *Admin) Backup(ctx context.Context, path string) error { return a.s.store.Backup(ctx, path) }
+
+// GC collects tombstones now.
+func (a *Admin) GC(ctx context.Context) (GCStats, error) { return a.s.GC(ctx) }

@@ -1,0 +1,480 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// pusher is who pushes: the device and its replica and scope.
+type pusher struct {
+	deviceID string
+	replica  syncproto.ReplicaID
+	scope    map[string]bool
+}
+
+// pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
+type pushOutcome struct {
+	results    []syncproto.Result
+	applied    int
+	superseded int
+	duplicate  int
+	refused    int
+	conflicts  int
+	restamped  int
+	scopes     map[string]bool // scopes whose log grew
+	head       uint64
+}
+
+// errSequenceGap aborts a batch whose changes skip origin sequences.
+type gapError struct{ have, got uint64 }
+
+func (e *gapError) Error() string {
+	return fmt.Sprintf("origin sequence %d follows %d: changes in between are missing", e.got, e.have)
+}
+
+// checked is a change after the checks that need no storage.
+type checked struct {
+	code   syncproto.Code // non-empty: refuse with this code
+	reason string
+}
+
+// precheck validates a change against the schema: pure, outside the
+// transaction. It normalises the value in place.
+func precheck(c *syncproto.Change) checked {
+	t, ok := schema.LookupTable(c.Table)
+	if !ok {
+		return checked{syncproto.CodeUnknownTable, fmt.Sprintf("the server has no table %q", c.Table)}
+	}
+	if _, ok := t.Field(c.Field); !ok {
+		return checked{syncproto.CodeUnknownField, fmt.Sprintf("table %s has no field %q", c.Table, c.Field)}
+	}
+	if c.Row == (syncproto.RowID{}) {
+		return checked{syncproto.CodeInvalidValue, "the nil UUID is not a row id"}
+	}
+	nv, err := t.NormalizeValue(c.Field, c.Value.Any())
+	if err != nil {
+		var ve *schema.ValidationError
+		if errors.As(err, &ve) {
+			// Message is built from the code and the field's rules only: no value leaks.
+			return checked{syncproto.CodeInvalidValue, ve.Code + ": " + ve.Message("vi")}
+		}
+		return checked{syncproto.CodeInvalidValue, "invalid value"}
+	}
+	v, err := syncproto.ValueOf(nv)
+	if err != nil {
+		return checked{syncproto.CodeInvalidValue, "invalid value"}
+	}
+	c.Value = v
+	return checked{}
+}
+
+// rowCache holds one row's state and versions during a batch.
+type rowCache struct {
+	st     RowState
+	exists bool
+	dirty  bool                       // st changed
+	fields map[string]syncproto.Value // installed this batch, to materialize
+}
+
+type batch struct {
+	s    *Server
+	tx   Tx
+	p    pusher
+	now  time.Time
+	rows map[RowRef]*rowCache
+	out  *pushOutcome
+	// server-authored writes (children moved with their household)
+	serverSeq       uint64
+	serverSeqLoaded bool
+}
+
+func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
+	k := RowRef{t, id}
+	if rc, ok := b.rows[k]; ok {
+		return rc, nil
+	}
+	st, ok, err := b.tx.Row(t, id)
+	if err != nil {
+		return nil, err
+	}
+	rc := &rowCache{st: st, exists: ok}
+	if rc.st.Versions == nil {
+		rc.st.Versions = map[string]syncproto.Version{}
+	}
+	b.rows[k] = rc
+	return rc, nil
+}
+
+func (b *batch) appendEntry(e *LogEntry) error {
+	if err := b.tx.Append(e); err != nil {
+		return err
+	}
+	b.out.scopes[e.Change.Scope] = true
+	if e.Seq > b.out.head {
+		b.out.head = e.Seq
+	}
+	return nil
+}
+
+// pushReq is one session's batch waiting for the committer.
+type pushReq struct {
+	p       pusher
+	changes []syncproto.Change
+	pre     []checked
+	out     *pushOutcome
+	err     error
+	done    chan struct{}
+}
+
+// maxGroup bounds how many queued batches one transaction commits.
+const maxGroup = 64
+
+// applyPush applies one Push and returns the per-change results once the
+// transaction holding it has committed. Batches queued by several sessions
+// at once are committed together (group commit: one fsync for all), each
+// batch still all-or-nothing: a batch with a sequence gap is rejected
+// before it writes anything (*gapError), and a store error fails the whole
+// group, so nothing is acknowledged that was not committed.
+func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Change) (*pushOutcome, error) {
+	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), done: make(chan struct{})}
+	for i := range changes {
+		r.pre[i] = precheck(&changes[i]) // pure: outside the writer
+	}
+	select {
+	case s.pushQ <- r:
+	case <-s.commitDone:
+		return nil, errShuttingDown
+	}
+	<-r.done
+	return r.out, r.err
+}
+
+// committer owns the write path: it takes a batch, adds whatever else is
+// queued, and commits them in one transaction.
+func (s *Server) committer() {
+	defer close(s.commitDone)
+	for {
+		var first *pushReq
+		select {
+		case first = <-s.pushQ:
+		case <-s.commitStop:
+			return
+		}
+		group := []*pushReq{first}
+	fill:
+		for len(group) < maxGroup {
+			select {
+			case r := <-s.pushQ:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		err := s.store.Update(context.Background(), func(tx Tx) error {
+			for _, r := range group {
+				r.out, r.err = s.applyBatch(tx, r)
+				var ge *gapError
+				if r.err != nil && !errors.As(r.err, &ge) {
+					return r.err
+				}
+			}
+			return nil
+		})
+		for _, r := range group {
+			if err != nil {
+				r.out, r.err = nil, err
+			}
+			close(r.done)
+		}
+	}
+}
+
+// checkSequence finds a gap in the batch's own origin sequences before
+// anything is written, so a rejected batch leaves no trace.
+func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) {
+	maxSeq, err := tx.OriginSeq(p.replica)
+	if err != nil {
+		return 0, err
+	}
+	m := maxSeq
+	for i := range changes {
+		c := &changes[i]
+		if c.Dot.Replica != p.replica || c.Dot.Seq <= m {
+			continue
+		}
+		if c.Dot.Seq != m+1 {
+			return 0, &gapError{have: m, got: c.Dot.Seq}
+		}
+		m = c.Dot.Seq
+	}
+	return maxSeq, nil
+}
+
+func (s *Server) applyBatch(tx Tx, r *pushReq) (*pushOutcome, error) {
+	p, changes, pre := r.p, r.changes, r.pre
+	maxSeq, err := checkSequence(tx, p, changes)
+	if err != nil {
+		return nil, err
+	}
+	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
+	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: map[RowRef]*rowCache{}, out: out}
+	start := maxSeq
+	for i := range changes {
+		c := &changes[i]
+		res := &out.results[i]
+		if c.Dot.Replica != p.replica {
+			if *res, err = b.refuse(c, syncproto.CodeUnauthorized, "a device may push only changes made on its own replica"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if c.Dot.Seq <= maxSeq {
+			res.Status = syncproto.ResultDuplicate
+			out.duplicate++
+			continue
+		}
+		maxSeq = c.Dot.Seq
+		if pre[i].code != "" {
+			if *res, err = b.refuse(c, pre[i].code, pre[i].reason); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if *res, err = b.apply(c); err != nil {
+			return nil, err
+		}
+	}
+	if maxSeq != start {
+		if err := tx.SetOriginSeq(p.replica, maxSeq); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, reason string) (syncproto.Result, error) {
+	b.out.refused++
+	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: reason, At: b.now}); err != nil {
+		return syncproto.Result{}, err
+	}
+	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: reason}, nil
+}
+
+// apply decides one change with syncproto.Resolve and persists the decision.
+func (b *batch) apply(c *syncproto.Change) (syncproto.Result, error) {
+	rc, err := b.row(c.Table, c.Row)
+	if err != nil {
+		return syncproto.Result{}, err
+	}
+	scope := c.Scope
+	if rc.exists || rc.st.Scope != "" {
+		scope = rc.st.Scope
+	}
+	if !b.p.scope[scope] {
+		return b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", scope))
+	}
+	if !rc.exists && rc.st.Scope == "" {
+		rc.st.Scope, rc.dirty = scope, true
+	}
+	var res syncproto.Result
+	cur, has := rc.st.Versions[c.Field]
+	var curp *syncproto.Version
+	var floor syncproto.HLC
+	if has {
+		curp = &cur
+		if c.Base == cur.Dot {
+			floor = cur.HLC
+		}
+	}
+	if h, restamped := b.s.clock.Admit(c.HLC, floor); restamped {
+		b.s.log.Info("restamped a change beyond the skew bound", LogDevice, b.p.deviceID, LogTable, c.Table,
+			LogField, c.Field, LogSeq, c.Dot.Seq, "claimed", c.HLC.String(), "restamped_to", h.String())
+		c.HLC, res.HLC = h, h
+		b.out.restamped++
+	}
+	o := syncproto.Resolve(curp, c)
+	switch o {
+	case syncproto.Duplicate:
+		res.Status = syncproto.ResultDuplicate
+		b.out.duplicate++
+		return res, nil
+	case syncproto.Stale:
+		res.Status = syncproto.ResultSuperseded
+		b.out.superseded++
+	case syncproto.LoseToConcurrent:
+		res.Status = syncproto.ResultSuperseded
+		b.out.superseded++
+	default:
+		res.Status = syncproto.ResultApplied
+		b.out.applied++
+	}
+	if o.Conflicted() {
+		b.out.conflicts++
+		if err := b.tx.AddConflict(syncproto.ConflictFor(o, curp, withScope(c, rc.st.Scope)), b.now); err != nil {
+			return res, err
+		}
+	}
+	if !o.Installs() {
+		e := LogEntry{Change: *c}
+		e.Change.Scope = rc.st.Scope
+		return res, b.appendEntry(&e)
+	}
+	return res, b.install(c, rc)
+}
+
+func withScope(c *syncproto.Change, scope string) *syncproto.Change {
+	cc := *c
+	cc.Scope = scope
+	return &cc
+}
+
+// install makes c the field's value and follows what the field means for the
+// row: tombstone, parent link, or a household moving to another hamlet.
+func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
+	rc.st.Versions[c.Field] = syncproto.VersionOf(c)
+	rc.dirty = true
+	if rc.fields == nil {
+		rc.fields = map[string]syncproto.Value{}
+	}
+	rc.fields[c.Field] = c.Value
+	oldScope := rc.st.Scope
+	moving := c.Table == "households" && c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != oldScope
+	if moving {
+		rc.st.Scope, rc.dirty = c.Value.AsString(), true
+	}
+	e := LogEntry{Change: *c}
+	e.Change.Scope = rc.st.Scope
+	if err := b.appendEntry(&e); err != nil {
+		return err
+	}
+	switch {
+	case c.Field == schema.DeletedField:
+		del := c.Value.AsBool()
+		if del != rc.st.Deleted || del {
+			rc.st.Deleted, rc.dirty = del, true
+			rc.st.TombSeq = 0
+			if del {
+				rc.st.TombSeq = e.Seq
+			}
+		}
+	case c.Field == "household_id" && c.Table != "households":
+		var p syncproto.RowID
+		if !c.Value.IsNull() {
+			if u, err := uuid.Parse(c.Value.AsString()); err == nil {
+				p = u
+			}
+		}
+		if p != rc.st.Parent {
+			rc.st.Parent, rc.dirty = p, true
+		}
+	}
+	if moving && rc.exists {
+		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field); err != nil {
+			return err
+		}
+		kids, err := b.tx.Children(c.Row)
+		if err != nil {
+			return err
+		}
+		for _, kid := range kids {
+			kc, err := b.row(kid.Table, kid.Row)
+			if err != nil {
+				return err
+			}
+			if kc.st.Scope == rc.st.Scope {
+				continue
+			}
+			old := kc.st.Scope
+			kc.st.Scope, kc.dirty = rc.st.Scope, true
+			// The server writes the child's hamlet_code as a replica of its
+			// own, so every agent converges on the new value by the usual merge.
+			if err := b.serverWrite(kid, kc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
+				return err
+			}
+			if err := b.move(kid, kc, old, schema.ScopeField); err != nil {
+				return err
+			}
+		}
+		b.s.log.Info("household moved between hamlets", LogRow, c.Row.String(), "from", oldScope, "to", rc.st.Scope, "children", len(kids))
+	}
+	return nil
+}
+
+// move re-emits a row's current versions under its new scope (except skip,
+// already logged there) and files an eviction under the old scope.
+func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string) error {
+	for f, v := range rc.st.Versions {
+		if f == skip {
+			continue
+		}
+		e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}}
+		if err := b.appendEntry(&e); err != nil {
+			return err
+		}
+	}
+	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
+	return b.appendEntry(&ev)
+}
+
+// serverWrite records a write authored by the server's own replica.
+func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.Value) error {
+	if !b.serverSeqLoaded {
+		seq, err := b.tx.OriginSeq(b.s.id)
+		if err != nil {
+			return err
+		}
+		b.serverSeq, b.serverSeqLoaded = seq, true
+	}
+	b.serverSeq++
+	c := syncproto.Change{Table: ref.Table, Row: ref.Row, Field: field, Value: v, Dot: syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, Scope: rc.st.Scope}
+	if cur, ok := rc.st.Versions[field]; ok {
+		c.Base = cur.Dot
+		c.HLC = b.s.clock.NowAfter(cur.HLC)
+	} else {
+		c.HLC = b.s.clock.Now()
+	}
+	if err := b.tx.SetOriginSeq(b.s.id, b.serverSeq); err != nil {
+		return err
+	}
+	rc.st.Versions[field] = syncproto.VersionOf(&c)
+	rc.dirty = true
+	if rc.fields == nil {
+		rc.fields = map[string]syncproto.Value{}
+	}
+	rc.fields[field] = v
+	e := LogEntry{Change: c}
+	return b.appendEntry(&e)
+}
+
+// flush saves row states and materialises the installed fields.
+func (b *batch) flush() error {
+	for ref, rc := range b.rows {
+		if rc.dirty || !rc.exists {
+			if rc.st.Scope == "" {
+				continue // only refused changes touched it
+			}
+			if err := b.tx.PutRow(ref.Table, ref.Row, rc.st); err != nil {
+				return err
+			}
+		}
+		if rc.dirty && len(rc.fields) > 0 {
+			rc.fields[schema.ScopeField] = syncproto.String(rc.st.Scope)
+		}
+		if len(rc.fields) > 0 {
+			if err := b.tx.Materialize(ref.Table, ref.Row, rc.fields); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

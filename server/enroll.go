@@ -1,0 +1,159 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// codeAlphabet has no 0/O, 1/I: 32 symbols a person reads and types
+// without doubt. Eight of them make 40 bits, typed as XXXX-XXXX.
+const codeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+func newCode() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make enrollment code: %w", err)
+	}
+	out := make([]byte, 0, 9)
+	for i, x := range b {
+		if i == 4 {
+			out = append(out, '-')
+		}
+		out = append(out, codeAlphabet[x&31])
+	}
+	return string(out), nil
+}
+
+// normalizeCode accepts what people type: any case, spaces or dashes.
+func normalizeCode(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case r == '-' || r == ' ' || r == '\t':
+		case r < utf8.RuneSelf && strings.IndexByte(codeAlphabet, byte(r)) >= 0:
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), b.Len() == 8
+}
+
+func hashCode(normalized string) []byte { return hashToken("enroll:" + normalized) }
+
+func newToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make device token: %w", err)
+	}
+	return "hmt_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// EnrollRequest is the body of POST /v1/enroll.
+type EnrollRequest struct {
+	Code      string `json:"code"`
+	ReplicaID string `json:"replica_id"`
+	Label     string `json:"label"`
+	Client    string `json:"client"`
+}
+
+// ScopeUnit names one hamlet of a device's scope.
+type ScopeUnit struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// EnrollResponse is the answer to a successful enrollment.
+type EnrollResponse struct {
+	DeviceID string      `json:"device_id"`
+	Token    string      `json:"token"`
+	MemberID string      `json:"member_id"`
+	TeamID   string      `json:"team_id"`
+	TeamName string      `json:"team_name"`
+	Scope    []ScopeUnit `json:"scope"`
+	ServerID string      `json:"server_id"`
+	Schema   int         `json:"schema"`
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	addr := remoteAddr(r)
+	now := s.now()
+	if !s.limiter.allowed(addr, now) {
+		s.log.Warn("enrollment refused: too many wrong codes", LogRemote, addr)
+		writeHTTPError(w, errTooManyAttempts)
+		return
+	}
+	var req EnrollRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+	if err := dec.Decode(&req); err != nil {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {code, replica_id, label, client}"))
+		return
+	}
+	replica, err := uuid.Parse(req.ReplicaID)
+	if err != nil || replica == uuid.Nil {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
+		return
+	}
+	label := strings.TrimSpace(req.Label)
+	if label == "" {
+		label = "laptop"
+	}
+	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
+		return
+	}
+	code, ok := normalizeCode(req.Code)
+	if !ok {
+		s.limiter.fail(addr, now)
+		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeCodeInvalid))
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
+		return
+	}
+	tok, err := newToken()
+	if err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: now}
+	en, err := s.store.Enroll(r.Context(), hashCode(code), now, d)
+	if err != nil {
+		pe := protoError(err)
+		if pe.Code == syncproto.CodeCodeInvalid {
+			s.limiter.fail(addr, now)
+		}
+		if pe.Code == syncproto.CodeInternal {
+			s.log.Error("enrollment failed", LogErr, err)
+		} else {
+			s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(pe.Code))
+		}
+		writeHTTPError(w, err)
+		return
+	}
+	resp := EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
+		ServerID: s.id.String(), Schema: schema.Version, Scope: []ScopeUnit{}}
+	names := map[string]string{}
+	if units, err := s.store.Units(r.Context(), schema.LevelHamlet, en.Team.CommuneCode); err == nil {
+		for _, u := range units {
+			names[u.Code] = u.Name
+		}
+	}
+	for _, h := range en.Team.Hamlets {
+		resp.Scope = append(resp.Scope, ScopeUnit{Code: h, Name: names[h]})
+	}
+	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String())
+	writeJSON(w, http.StatusOK, resp)
+}
+
+var _ = time.Second

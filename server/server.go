@@ -1,0 +1,349 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	DataDir string // holds hamlet.db; created if missing
+	Addr    string // listen address for cmd/hamlet-server (default ":8750")
+	MaxSkew time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time // nil = time.Now
+	// TLSCert and TLSKey, when both set, make cmd/hamlet-server serve TLS.
+	TLSCert, TLSKey string
+
+	// Limits are the frame limits enforced on agents (default
+	// syncproto.DefaultLimits).
+	Limits syncproto.Limits
+	// PullLimit caps changes per Changes message (default 1000).
+	PullLimit int
+	// PingInterval is how often the server pings an idle agent (default
+	// 30s); PongWait how long it waits for any frame or pong before it
+	// drops the agent (default 2.5×PingInterval); WriteWait bounds every
+	// write (default 10s).
+	PingInterval, PongWait, WriteWait time.Duration
+	// SendQueue is the outgoing queue per connection (default 8); an agent
+	// that lets it fill is disconnected.
+	SendQueue int
+	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
+	Synchronous string
+	// EnrollFailures is how many wrong codes one address may try per
+	// EnrollWindow (default 10 per 10 minutes).
+	EnrollFailures int
+	EnrollWindow   time.Duration
+	// FlushInterval is how often device activity is written (default 2s).
+	FlushInterval time.Duration
+	// GCInterval is how often tombstones are collected (default 1h; <0 never).
+	GCInterval time.Duration
+	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
+	ShutdownGrace time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = ":8750"
+	}
+	if c.MaxSkew <= 0 {
+		c.MaxSkew = syncproto.DefaultMaxSkew
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Limits.MaxFrame == 0 {
+		c.Limits = syncproto.DefaultLimits
+	}
+	if c.PullLimit <= 0 {
+		c.PullLimit = 1000
+	}
+	if c.PullLimit > c.Limits.MaxChanges {
+		c.PullLimit = c.Limits.MaxChanges
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 30 * time.Second
+	}
+	if c.PongWait <= 0 {
+		c.PongWait = c.PingInterval * 5 / 2
+	}
+	if c.WriteWait <= 0 {
+		c.WriteWait = 10 * time.Second
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 8
+	}
+	if c.EnrollFailures <= 0 {
+		c.EnrollFailures = 10
+	}
+	if c.EnrollWindow <= 0 {
+		c.EnrollWindow = 10 * time.Minute
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 2 * time.Second
+	}
+	if c.GCInterval == 0 {
+		c.GCInterval = time.Hour
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 10 * time.Second
+	}
+}
+
+// Server is the sync hub. Open it, serve Handler, Close it.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   Store
+	clock   *syncproto.Clock
+	id      syncproto.ReplicaID
+	metrics *metrics
+	hub     *hub
+	limiter *limiter
+	up      websocket.Upgrader
+
+	ctx    context.Context // ends when Close starts
+	cancel context.CancelFunc
+
+	mu       sync.Mutex // guards closing and wg.Add
+	closing  bool
+	wg       sync.WaitGroup // sessions and HTTP handlers
+	bg       sync.WaitGroup // background loops
+	closed   chan struct{}
+	closeErr error
+	once     sync.Once
+
+	actMu sync.Mutex
+	act   map[string]DeviceActivity
+
+	pushQ      chan *pushReq
+	commitStop chan struct{} // closed by Close after the sessions ended
+	commitDone chan struct{} // closed when the committer returned
+}
+
+// Open opens or creates the data directory and its database, migrates it,
+// and starts the background loops (activity flush, tombstone GC).
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	if cfg.DataDir == "" {
+		return nil, errors.New("open server: no data directory given (--data-dir or HAMLET_DATA_DIR)")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("open server: create data directory: %w", err)
+	}
+	st, err := OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), SQLiteOptions{Synchronous: cfg.Synchronous})
+	if err != nil {
+		return nil, fmt.Errorf("open server: %w", err)
+	}
+	return newServer(ctx, cfg, st)
+}
+
+// OpenWithStore runs a Server on any Store (tests, a PostgreSQL store).
+func OpenWithStore(ctx context.Context, cfg Config, st Store) (*Server, error) {
+	cfg.defaults()
+	return newServer(ctx, cfg, st)
+}
+
+func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
+	id, err := st.ServerID(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open server: %w", err)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, store: st, id: id,
+		clock:   syncproto.NewClock(cfg.Now, cfg.MaxSkew),
+		metrics: newMetrics(),
+		hub:     newHub(),
+		limiter: newLimiter(cfg.EnrollFailures, cfg.EnrollWindow),
+		closed:  make(chan struct{}),
+		act:     map[string]DeviceActivity{},
+
+		pushQ:      make(chan *pushReq),
+		commitStop: make(chan struct{}),
+		commitDone: make(chan struct{}),
+	}
+	go s.committer()
+	s.up = websocket.Upgrader{
+		ReadBufferSize:    2048,
+		WriteBufferSize:   2048,
+		WriteBufferPool:   &sync.Pool{},
+		EnableCompression: true,
+		HandshakeTimeout:  10 * time.Second,
+		// Agents are not browsers; a browser page cannot set the bearer
+		// header, so an Origin check adds nothing here.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.bg.Add(1)
+	go s.background()
+	return s, nil
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// ID is the server's replica id.
+func (s *Server) ID() syncproto.ReplicaID { return s.id }
+
+// Admin returns the operator's API.
+func (s *Server) Admin() *Admin { return &Admin{s: s} }
+
+// Handler serves /v1/enroll, /v1/sync, /healthz and /metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
+	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// track counts a handler in wg so Close waits for it, and refuses new work
+// once Close has started.
+func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			writeHTTPError(w, errShuttingDown)
+			return
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		defer s.wg.Done()
+		h(w, r)
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		s.log.Error("health check: store unreadable", LogErr, err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store_unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
+}
+
+// Close stops the server gracefully: new requests are refused; each session
+// finishes the batch it is applying (its Ack is sent), is told
+// shutting_down and closed; device activity is flushed; the store closed.
+// It is safe to call twice.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closing = true
+		s.mu.Unlock()
+		s.cancel()
+		for _, c := range s.hub.all() {
+			c.shutdown()
+		}
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(s.cfg.ShutdownGrace):
+			s.log.Warn("sessions did not end in time; closing them", LogDuration, s.cfg.ShutdownGrace)
+			for _, c := range s.hub.all() {
+				c.ws.Close()
+			}
+			<-done
+		}
+		close(s.commitStop)
+		<-s.commitDone
+		s.bg.Wait()
+		s.flushActivity(context.Background())
+		s.closeErr = s.store.Close()
+		close(s.closed)
+	})
+	<-s.closed
+	return s.closeErr
+}
+
+func (s *Server) background() {
+	defer s.bg.Done()
+	flush := time.NewTicker(s.cfg.FlushInterval)
+	defer flush.Stop()
+	var gcC <-chan time.Time
+	if s.cfg.GCInterval > 0 {
+		gc := time.NewTicker(s.cfg.GCInterval)
+		defer gc.Stop()
+		gcC = gc.C
+	}
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-flush.C:
+			s.flushActivity(s.ctx)
+		case <-gcC:
+			st, err := s.store.GC(s.ctx)
+			if err != nil {
+				s.log.Error("tombstone gc failed", LogErr, err)
+				continue
+			}
+			if st.Rows+st.Entries > 0 {
+				s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
+			}
+		}
+	}
+}
+
+func (s *Server) noteActivity(deviceID string, cursor *uint64) {
+	s.actMu.Lock()
+	a := s.act[deviceID]
+	a.DeviceID, a.At = deviceID, s.now()
+	if cursor != nil {
+		c := *cursor
+		a.Cursor = &c
+	}
+	s.act[deviceID] = a
+	s.actMu.Unlock()
+}
+
+func (s *Server) flushActivity(ctx context.Context) {
+	s.actMu.Lock()
+	if len(s.act) == 0 {
+		s.actMu.Unlock()
+		return
+	}
+	acts := make([]DeviceActivity, 0, len(s.act))
+	for _, a := range s.act {
+		acts = append(acts, a)
+	}
+	s.act = map[string]DeviceActivity{}
+	s.actMu.Unlock()
+	if err := s.store.Touch(context.WithoutCancel(ctx), acts); err != nil {
+		s.log.Error("record device activity", LogErr, err)
+	}
+}
+
+// GC runs tombstone collection now.
+func (s *Server) GC(ctx context.Context) (GCStats, error) {
+	s.flushActivity(ctx)
+	return s.store.GC(ctx)
+}

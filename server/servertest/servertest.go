@@ -1,0 +1,176 @@
+// Package servertest starts a real hamlet server on loopback for tests of
+// the server itself and of the agent: a temporary data directory, Cà Mau's
+// 2025 units, hamlets in two communes, and one team in each.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The fixture's communes (Cà Mau 2025 codes) and hamlets.
+const (
+	CommuneA  = "32002" // phường An Xuyên
+	CommuneB  = "32167" // xã Tân Thuận
+	TeamAName = "Tổ CNTS Ấp 1"
+	TeamBName = "Tổ CNTS Tân Thuận"
+)
+
+// TS is a running test server.
+type TS struct {
+	URL     string // http://127.0.0.1:port
+	DataDir string
+	Server  *server.Server
+	Admin   *server.Admin
+	// TeamA covers HamletsA (two hamlets of CommuneA); TeamB covers
+	// HamletsB in CommuneB. OtherHamletA is a hamlet of CommuneA no team covers.
+	TeamA, TeamB       string
+	HamletsA, HamletsB []string
+	OtherHamletA       string
+
+	http *httptest.Server
+}
+
+type options struct {
+	cfg     func(*server.Config)
+	dataDir string
+}
+
+// Option configures Start.
+type Option func(*options)
+
+// WithConfig edits the server configuration before Open.
+func WithConfig(f func(*server.Config)) Option { return func(o *options) { o.cfg = f } }
+
+// WithDataDir uses dir instead of a fresh temporary directory (to restart a
+// server on the same data).
+func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// Logger is the test logger: quiet unless HAMLET_TEST_LOG=1.
+func Logger() *slog.Logger {
+	if os.Getenv("HAMLET_TEST_LOG") == "1" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// Start runs a server on 127.0.0.1:0 with the fixture loaded; t.Cleanup
+// closes it.
+func Start(t testing.TB, opts ...Option) *TS {
+	t.Helper()
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	dir := o.dataDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cfg := server.Config{DataDir: dir, Logger: Logger(), GCInterval: -1}
+	if o.cfg != nil {
+		o.cfg(&cfg)
+	}
+	ctx := context.Background()
+	srv, err := server.Open(ctx, cfg)
+	require.NoError(t, err)
+	ts := &TS{Server: srv, Admin: srv.Admin(), DataDir: dir}
+	require.NoError(t, ts.loadFixture(ctx))
+	ts.http = httptest.NewServer(srv.Handler())
+	ts.URL = ts.http.URL
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// Close stops the server (idempotent).
+func (ts *TS) Close() {
+	_ = ts.Server.Close()
+	ts.http.Close()
+}
+
+func (ts *TS) loadFixture(ctx context.Context) error {
+	a := ts.Admin
+	teams, err := a.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	if len(teams) == 0 {
+		if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
+			return err
+		}
+		for _, c := range []string{CommuneA, CommuneB} {
+			if _, err := a.AddHamlets(ctx, c, 1, 4); err != nil {
+				return err
+			}
+		}
+		if _, err := a.CreateTeam(ctx, CommuneA, TeamAName, []string{schema.HamletCode(CommuneA, 1), schema.HamletCode(CommuneA, 2)}); err != nil {
+			return err
+		}
+		if _, err := a.CreateTeam(ctx, CommuneB, TeamBName, []string{schema.HamletCode(CommuneB, 1), schema.HamletCode(CommuneB, 2)}); err != nil {
+			return err
+		}
+		if teams, err = a.Teams(ctx); err != nil {
+			return err
+		}
+	}
+	for _, t := range teams {
+		switch t.Name {
+		case TeamAName:
+			ts.TeamA, ts.HamletsA = t.ID, t.Hamlets
+		case TeamBName:
+			ts.TeamB, ts.HamletsB = t.ID, t.Hamlets
+		}
+	}
+	ts.OtherHamletA = schema.HamletCode(CommuneA, 3)
+	return nil
+}
+
+// EnrollCode adds a member to team and returns a fresh enrollment code.
+func (ts *TS) EnrollCode(t testing.TB, team string) string {
+	t.Helper()
+	ctx := context.Background()
+	m, err := ts.Admin.AddMember(ctx, team, "Thành viên thử", "member", "")
+	require.NoError(t, err)
+	code, _, err := ts.Admin.IssueCode(ctx, m.ID, time.Hour)
+	require.NoError(t, err)
+	return code
+}
+
+// Device is an enrolled test device.
+type Device struct {
+	Replica syncproto.ReplicaID
+	Token   string
+	Enroll  server.EnrollResponse
+}
+
+// NewDevice enrolls a fresh replica in team.
+func (ts *TS) NewDevice(t testing.TB, team string) Device {
+	t.Helper()
+	replica := uuid.New()
+	er, status, eb, err := Enroll(context.Background(), ts.URL, ts.EnrollCode(t, team), replica, "máy thử")
+	require.NoError(t, err)
+	require.Equal(t, 200, status, "enroll: %+v", eb)
+	return Device{Replica: replica, Token: er.Token, Enroll: er}
+}
+
+// Connect dials and says Hello as the device.
+func (ts *TS) Connect(t testing.TB, d Device) *Client {
+	t.Helper()
+	c, status, eb, err := Dial(context.Background(), ts.URL, d.Token)
+	require.NoError(t, err, "dial: status %d %+v", status, eb)
+	t.Cleanup(func() { c.Close() })
+	_, err = c.Hello(d.Replica)
+	require.NoError(t, err)
+	return c
+}

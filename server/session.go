@@ -1,0 +1,489 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// hashToken is how device tokens are stored. Tokens are 32 random bytes, so
+// there is nothing to brute-force and a fast hash is right: SHA-256.
+func hashToken(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// authenticate checks the bearer token of a request.
+func (s *Server) authenticate(r *http.Request) (Device, error) {
+	tok := bearer(r)
+	if tok == "" {
+		return Device{}, syncproto.Errorf(syncproto.CodeUnauthorized, "no bearer token")
+	}
+	d, err := s.store.DeviceByToken(r.Context(), hashToken(tok))
+	if errors.Is(err, ErrNotFound) {
+		return d, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown token")
+	}
+	if err != nil {
+		return d, &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "cannot check the token", Err: err}
+	}
+	if d.Revoked != nil {
+		return d, syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's token was revoked")
+	}
+	return d, nil
+}
+
+// handleSync authenticates, then upgrades: an unauthenticated client gets a
+// JSON error and never a socket.
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
+	dev, err := s.authenticate(r)
+	if err != nil {
+		s.log.Info("sync refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
+		writeHTTPError(w, err)
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
+		return
+	}
+	scope, err := s.store.Scope(r.Context(), dev.MemberID)
+	if err != nil {
+		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
+		writeHTTPError(w, &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "cannot load scope", Err: err})
+		return
+	}
+	ws, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
+		return // the upgrader has answered
+	}
+	c := &conn{
+		s: s, ws: ws, dev: dev, scopeList: scope, scope: map[string]bool{},
+		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
+	}
+	for _, h := range scope {
+		c.scope[h] = true
+	}
+	ws.SetReadLimit(int64(s.cfg.Limits.MaxFrame) + 64<<10)
+	s.hub.add(c)
+	s.metrics.connected.Inc()
+	s.noteActivity(dev.ID, nil)
+	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, remoteAddr(r))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.writePump() }()
+	c.readPump()
+	wg.Wait()
+	s.hub.remove(c)
+	s.metrics.connected.Dec()
+	s.noteActivity(dev.ID, nil)
+	s.log.Info("agent disconnected", LogDevice, dev.ID, "reason", c.reason)
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// conn is one agent session. readPump (the handler goroutine) reads and
+// answers messages one at a time; writePump owns every write. They meet at
+// send, a bounded queue: an agent that does not read its answers fills it
+// and is disconnected, so the server never buffers without limit.
+type conn struct {
+	s         *Server
+	ws        *websocket.Conn
+	dev       Device
+	scopeList []string
+	scope     map[string]bool
+
+	send     chan []byte   // closed by finish, under opMu
+	wake     chan struct{} // a Notify is pending
+	notifyAt atomic.Uint64
+	quit     chan struct{} // closed when the writer must stop at once
+
+	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
+	finished bool
+	hello    bool
+	reason   string
+	quitOnce sync.Once
+}
+
+func (c *conn) stop() { c.quitOnce.Do(func() { close(c.quit) }) }
+
+// enqueueLocked queues a frame; a full queue means a slow reader: drop it.
+// Callers hold opMu.
+func (c *conn) enqueueLocked(m syncproto.Message) bool {
+	if c.finished {
+		return false
+	}
+	b, err := syncproto.Encode(nil, m)
+	if err != nil {
+		c.s.log.Error("encode message", LogDevice, c.dev.ID, LogErr, err)
+		return false
+	}
+	select {
+	case c.send <- b:
+		return true
+	default:
+		c.s.log.Warn("agent does not read its answers; disconnecting", LogDevice, c.dev.ID)
+		c.reason = "slow reader"
+		c.finishLocked()
+		c.stop()
+		c.ws.Close()
+		return false
+	}
+}
+
+// finishLocked ends the session after the queued frames are written.
+func (c *conn) finishLocked() {
+	if !c.finished {
+		c.finished = true
+		close(c.send)
+	}
+}
+
+func (c *conn) fail(err error) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	c.failLocked(err)
+}
+
+func (c *conn) failLocked(err error) {
+	em := wireError(err)
+	c.s.metrics.errors.WithLabelValues(string(em.Code)).Inc()
+	c.s.log.Info("protocol error", LogDevice, c.dev.ID, LogCode, string(em.Code), "fatal", em.Fatal, LogErr, err.Error())
+	c.enqueueLocked(em)
+	if em.Fatal {
+		if c.reason == "" {
+			c.reason = string(em.Code)
+		}
+		c.finishLocked()
+	}
+}
+
+// shutdown is Close's part: it waits for the message being handled (a batch
+// finishes and its Ack is queued), then says shutting_down and ends.
+func (c *conn) shutdown() {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.finished {
+		return
+	}
+	c.reason = "server shutdown"
+	c.enqueueLocked(wireError(errShuttingDown))
+	c.finishLocked()
+}
+
+func (c *conn) notify(head uint64) {
+	for {
+		cur := c.notifyAt.Load()
+		if head <= cur || c.notifyAt.CompareAndSwap(cur, head) {
+			break
+		}
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) readPump() {
+	pongWait := c.s.cfg.PongWait
+	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	max := c.s.cfg.Limits.MaxFrame
+	buf := make([]byte, 0, 4096)
+	for {
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			c.opMu.Lock()
+			if c.reason == "" {
+				c.reason = "read: " + closeReason(err)
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.failLocked(syncproto.Errorf(syncproto.CodeTooLarge, "frame exceeds %d bytes", max))
+			}
+			c.finishLocked()
+			c.opMu.Unlock()
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		// Read at most max+1 bytes: the limit holds after decompression too.
+		buf = buf[:0]
+		buf, err = readAll(buf, io.LimitReader(r, int64(max)+1))
+		if err != nil {
+			c.opMu.Lock()
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.failLocked(syncproto.Errorf(syncproto.CodeTooLarge, "frame exceeds %d bytes", max))
+			} else {
+				if c.reason == "" {
+					c.reason = "read: " + closeReason(err)
+				}
+				c.finishLocked()
+			}
+			c.opMu.Unlock()
+			return
+		}
+		if len(buf) > max {
+			c.fail(syncproto.Errorf(syncproto.CodeTooLarge, "frame exceeds %d bytes", max))
+			return
+		}
+		if typ != websocket.BinaryMessage {
+			c.fail(syncproto.Errorf(syncproto.CodeBadFrame, "text frames are not part of the protocol; send binary frames"))
+			return
+		}
+		m, err := syncproto.Decode(buf, c.s.cfg.Limits)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		if !c.handle(m) {
+			return
+		}
+		if cap(buf) > 64<<10 {
+			buf = make([]byte, 0, 4096) // do not keep a large buffer on an idle connection
+		}
+	}
+}
+
+func readAll(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+func closeReason(err error) string {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		return "closed by agent"
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return "timeout"
+	}
+	return "connection lost"
+}
+
+// handle answers one message; false ends the session.
+func (c *conn) handle(m syncproto.Message) bool {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.finished {
+		return false
+	}
+	ctx := c.s.ctx
+	switch m := m.(type) {
+	case *syncproto.Hello:
+		if c.hello {
+			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "hello was already received"))
+			return !c.finished
+		}
+		return c.onHello(ctx, m)
+	case *syncproto.Push:
+		if !c.hello {
+			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		c.onPush(ctx, m)
+	case *syncproto.Pull:
+		if !c.hello {
+			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		c.onPull(ctx, m)
+	case *syncproto.ErrorMsg:
+		c.s.log.Info("agent reported an error", LogDevice, c.dev.ID, LogCode, string(m.Code), "fatal", m.Fatal)
+		if m.Fatal {
+			c.reason = "agent error " + string(m.Code)
+			c.finishLocked()
+		}
+	default:
+		c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "a %s message is not sent to the server", m.Type()))
+	}
+	return !c.finished
+}
+
+func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
+	switch {
+	case h.Protocol != syncproto.ProtocolVersion:
+		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
+			"this server speaks sync protocol %d and the agent speaks %d: update hamlet-agent to the latest release", syncproto.ProtocolVersion, h.Protocol))
+		return false
+	case int(h.Schema) < schema.MinSupportedVersion:
+		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
+			"the agent's data schema %d is older than the oldest this server accepts (%d): update hamlet-agent to the latest release", h.Schema, schema.MinSupportedVersion))
+		return false
+	case int(h.Schema) > schema.Version:
+		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
+			"the agent's data schema %d is newer than this server's (%d): the operator must update hamlet-server", h.Schema, schema.Version))
+		return false
+	case h.Replica != c.dev.Replica:
+		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "this token was issued for another replica"))
+		return false
+	}
+	pushed, err := c.s.store.PushedSeq(ctx, c.dev.Replica)
+	if err != nil {
+		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "read pushed seq", Err: err})
+		return false
+	}
+	head, err := c.s.store.Head(ctx)
+	if err != nil {
+		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "read head", Err: err})
+		return false
+	}
+	c.hello = true
+	return c.enqueueLocked(&syncproto.Welcome{
+		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: schema.MinSupportedVersion,
+		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
+		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,
+		MaxFrame: uint32(c.s.cfg.Limits.MaxFrame), MaxChanges: uint32(c.s.cfg.Limits.MaxChanges),
+	})
+}
+
+func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
+	start := time.Now()
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope}, p.Changes)
+	if err != nil {
+		var ge *gapError
+		if !errors.As(err, &ge) {
+			c.s.log.Error("push failed", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes), LogErr, err)
+			err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
+		}
+		c.failLocked(err)
+		return
+	}
+	el := time.Since(start)
+	c.s.metrics.recordPush(out, el.Seconds())
+	c.s.noteActivity(c.dev.ID, nil)
+	c.s.log.Debug("push applied", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes),
+		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
+	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
+	if len(out.scopes) > 0 {
+		c.s.hub.notify(out.scopes, out.head, c)
+	}
+}
+
+func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
+	limit := c.s.cfg.PullLimit
+	if p.Limit > 0 && int(p.Limit) < limit {
+		limit = int(p.Limit)
+	}
+	for {
+		page, err := c.s.store.ReadLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
+		if err != nil {
+			var pe *syncproto.Error
+			if !errors.As(err, &pe) {
+				c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
+				err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
+			}
+			c.failLocked(err)
+			return
+		}
+		msg := &syncproto.Changes{From: p.Cursor, To: page.To, More: page.More}
+		for i := range page.Entries {
+			e := &page.Entries[i]
+			if e.Kind == EntryEviction {
+				if !c.scope[e.NewScope] {
+					msg.Evict = append(msg.Evict, syncproto.Eviction{Table: e.Change.Table, Row: e.Change.Row, NewScope: e.NewScope})
+				}
+				continue
+			}
+			msg.Changes = append(msg.Changes, e.Change)
+		}
+		b, err := syncproto.Encode(nil, msg)
+		if err == nil && len(b) > c.s.cfg.Limits.MaxFrame && limit > 1 {
+			limit /= 2 // large values: a smaller page fits the frame
+			continue
+		}
+		c.s.metrics.pulls.Inc()
+		// Pull.Cursor is what the agent holds durably: it acknowledges
+		// everything up to it (tombstone GC relies on this).
+		cur := p.Cursor
+		c.s.noteActivity(c.dev.ID, &cur)
+		c.enqueueLocked(msg)
+		return
+	}
+}
+
+// compressAbove is the frame size from which the server compresses.
+const compressAbove = 1024
+
+func (c *conn) writePump() {
+	ping := time.NewTicker(c.s.cfg.PingInterval)
+	defer func() {
+		ping.Stop()
+		c.ws.Close()
+	}()
+	ww := c.s.cfg.WriteWait
+	write := func(typ int, b []byte) bool {
+		_ = c.ws.SetWriteDeadline(time.Now().Add(ww))
+		// Deflate pays off on pages of changes, not on small acks.
+		c.ws.EnableWriteCompression(len(b) > compressAbove)
+		if err := c.ws.WriteMessage(typ, b); err != nil {
+			c.stop()
+			return false
+		}
+		return true
+	}
+	var sentNotify uint64
+	for {
+		select {
+		case b, ok := <-c.send:
+			if !ok {
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(ww))
+				return
+			}
+			if !write(websocket.BinaryMessage, b) {
+				return
+			}
+		case <-c.wake:
+			n := c.notifyAt.Load()
+			if n <= sentNotify {
+				continue
+			}
+			sentNotify = n
+			b, err := syncproto.Encode(nil, &syncproto.Notify{Cursor: n})
+			if err != nil || !write(websocket.BinaryMessage, b) {
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ww)); err != nil {
+				c.stop()
+				return
+			}
+		case <-c.quit:
+			return
+		}
+	}
+}

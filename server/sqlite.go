@@ -1,0 +1,631 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // driver "sqlite"
+
+	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// MigrationSet is the name the server's own migrations are recorded under.
+const MigrationSet = "server"
+
+//go:embed migrations/sqlite/*.sql
+var sqliteMigrationsFS embed.FS
+
+// ServerMigrations returns the server's own SQLite migrations.
+func ServerMigrations() ([]migrate.Migration, error) {
+	return migrate.FromEmbed(sqliteMigrationsFS, "migrations/sqlite")
+}
+
+// DBFile is the database file name inside the data directory.
+const DBFile = "hamlet.db"
+
+// sqliteStore is the SQLite Store: one file in WAL mode, one writer
+// connection (SQLite has one writer anyway) guarded by mu, and a pool of
+// read-only connections for pulls and listings.
+type sqliteStore struct {
+	path string
+	wdb  *sql.DB // one connection
+	rdb  *sql.DB // read pool
+
+	mu    sync.Mutex // the writer
+	wconn *sql.Conn
+	stmts map[string]*sql.Stmt
+
+	readOnce sync.Once
+	readStmt *sql.Stmt
+	readErr  error
+
+	repMu    sync.RWMutex
+	repIdx   map[syncproto.ReplicaID]int64
+	repByIdx map[int64]syncproto.ReplicaID
+}
+
+var _ Store = (*sqliteStore)(nil)
+
+// SQLiteOptions tune the SQLite store.
+type SQLiteOptions struct {
+	// Synchronous is the SQLite synchronous pragma: "FULL" (default:
+	// durable across power loss) or "NORMAL" (durable across a process
+	// crash, faster).
+	Synchronous string
+	ReadConns   int
+}
+
+// OpenSQLite opens (creating and migrating) the store at path.
+func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, error) {
+	sync := strings.ToUpper(opt.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" && sync != "EXTRA" {
+		return nil, fmt.Errorf("open store: synchronous must be FULL or NORMAL, not %q", opt.Synchronous)
+	}
+	if opt.ReadConns <= 0 {
+		opt.ReadConns = 8
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "foreign_keys(0)")
+	q.Add("_pragma", "cache_size(-32000)")
+	q.Add("_txlock", "immediate")
+	wdb, err := sql.Open("sqlite", "file:"+abs+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	if err := migrate.Apply(ctx, wdb, schema.MigrationSet, schema.SQLiteMigrations()); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: data model: %w", path, err)
+	}
+	migs, err := ServerMigrations()
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := migrate.Apply(ctx, wdb, MigrationSet, migs); err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: server tables: %w", path, err)
+	}
+	rq := url.Values{}
+	rq.Add("_pragma", "busy_timeout(10000)")
+	rq.Add("_pragma", "query_only(1)")
+	rq.Add("_pragma", "cache_size(-8000)")
+	rdb, err := sql.Open("sqlite", "file:"+abs+"?"+rq.Encode())
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(opt.ReadConns)
+	rdb.SetMaxIdleConns(opt.ReadConns)
+	s := &sqliteStore{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
+		repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
+	s.wconn, err = wdb.Conn(ctx)
+	if err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.loadReplicas(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if _, err := s.ServerID(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sqliteStore) closeDBs() {
+	s.rdb.Close()
+	s.wdb.Close()
+}
+
+func (s *sqliteStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	var errs []error
+	if s.wconn != nil {
+		// Fold the WAL back so the file is whole on its own.
+		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+		errs = append(errs, s.wconn.Close())
+		s.wconn = nil
+	}
+	if s.readStmt != nil {
+		s.readStmt.Close()
+	}
+	errs = append(errs, s.rdb.Close(), s.wdb.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+func (s *sqliteStore) loadReplicas(ctx context.Context) error {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, id FROM replicas`)
+	if err != nil {
+		return fmt.Errorf("load replicas: %w", err)
+	}
+	defer rows.Close()
+	s.repMu.Lock()
+	defer s.repMu.Unlock()
+	for rows.Next() {
+		var idx int64
+		var id []byte
+		if err := rows.Scan(&idx, &id); err != nil {
+			return fmt.Errorf("load replicas: %w", err)
+		}
+		r, err := uuid.FromBytes(id)
+		if err != nil {
+			return fmt.Errorf("load replicas: %w", err)
+		}
+		s.repIdx[r], s.repByIdx[idx] = idx, r
+	}
+	return rows.Err()
+}
+
+func (s *sqliteStore) replicaOf(ctx context.Context, idx int64) (syncproto.ReplicaID, error) {
+	if idx == 0 {
+		return syncproto.ReplicaID{}, nil
+	}
+	s.repMu.RLock()
+	r, ok := s.repByIdx[idx]
+	s.repMu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	var id []byte
+	if err := s.rdb.QueryRowContext(ctx, `SELECT id FROM replicas WHERE idx = ?`, idx).Scan(&id); err != nil {
+		return r, fmt.Errorf("replica %d: %w", idx, err)
+	}
+	r, err := uuid.FromBytes(id)
+	if err != nil {
+		return r, fmt.Errorf("replica %d: %w", idx, err)
+	}
+	s.repMu.Lock()
+	s.repIdx[r], s.repByIdx[idx] = idx, r
+	s.repMu.Unlock()
+	return r, nil
+}
+
+// stmt returns a statement prepared on the writer connection. Callers hold mu.
+func (s *sqliteStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.wconn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// write runs fn in one IMMEDIATE transaction on the writer connection.
+func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wconn == nil {
+		return errors.New("store is closed")
+	}
+	// The transaction must finish even if the caller's context ends: a
+	// half-done batch is rolled back below, never left open.
+	bg := context.WithoutCancel(ctx)
+	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	w := &sqliteTx{s: s, ctx: bg}
+	defer func() {
+		if r := recover(); r != nil {
+			_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
+			err = fmt.Errorf("write transaction panicked: %v", r)
+		}
+	}()
+	err = fn(w)
+	if err == nil {
+		err = w.flushLog()
+	}
+	if err != nil {
+		if _, rerr := s.wconn.ExecContext(bg, "ROLLBACK"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if _, err := s.wconn.ExecContext(bg, "COMMIT"); err != nil {
+		_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
+		return fmt.Errorf("commit: %w", err)
+	}
+	if len(w.newReps) > 0 {
+		s.repMu.Lock()
+		for r, idx := range w.newReps {
+			s.repIdx[r], s.repByIdx[idx] = idx, r
+		}
+		s.repMu.Unlock()
+	}
+	return nil
+}
+
+func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.write(ctx, func(w *sqliteTx) error { return fn(w) })
+}
+
+// sqliteTx is one write transaction.
+type sqliteTx struct {
+	s       *sqliteStore
+	ctx     context.Context
+	newReps map[syncproto.ReplicaID]int64
+	buf     []byte
+	nextSeq uint64
+	pending []any // buffered log rows, logCols values each
+}
+
+var _ Tx = (*sqliteTx)(nil)
+
+func (w *sqliteTx) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.s.stmt(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(w.ctx, args...)
+}
+
+func (w *sqliteTx) queryRow(q string, args ...any) (*sql.Row, error) {
+	st, err := w.s.stmt(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryRowContext(w.ctx, args...), nil
+}
+
+func (w *sqliteTx) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := w.s.stmt(w.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
+}
+
+// idx returns the replica's small integer, creating it (create=true).
+func (w *sqliteTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
+	if r == (syncproto.ReplicaID{}) {
+		return 0, nil
+	}
+	w.s.repMu.RLock()
+	i, ok := w.s.repIdx[r]
+	w.s.repMu.RUnlock()
+	if ok {
+		return i, nil
+	}
+	if i, ok := w.newReps[r]; ok {
+		return i, nil
+	}
+	if !create {
+		return -1, nil
+	}
+	res, err := w.exec(`INSERT INTO replicas (id) VALUES (?)`, r[:])
+	if err != nil {
+		return 0, fmt.Errorf("add replica: %w", err)
+	}
+	i, err = res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("add replica: %w", err)
+	}
+	if w.newReps == nil {
+		w.newReps = map[syncproto.ReplicaID]int64{}
+	}
+	w.newReps[r] = i
+	return i, nil
+}
+
+func (w *sqliteTx) replica(i int64) (syncproto.ReplicaID, error) {
+	for r, j := range w.newReps {
+		if i == j {
+			return r, nil
+		}
+	}
+	w.s.repMu.RLock()
+	r, ok := w.s.repByIdx[i]
+	w.s.repMu.RUnlock()
+	if ok || i == 0 {
+		return r, nil
+	}
+	return r, fmt.Errorf("unknown replica index %d", i)
+}
+
+func (w *sqliteTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
+	i, err := w.idx(r, false)
+	if err != nil || i < 0 {
+		return 0, err
+	}
+	row, err := w.queryRow(`SELECT max_seq FROM replicas WHERE idx = ?`, i)
+	if err != nil {
+		return 0, err
+	}
+	var seq int64
+	if err := row.Scan(&seq); err != nil {
+		return 0, fmt.Errorf("origin seq: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+func (w *sqliteTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
+	i, err := w.idx(r, true)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec(`UPDATE replicas SET max_seq = ? WHERE idx = ?`, int64(seq), i); err != nil {
+		return fmt.Errorf("set origin seq: %w", err)
+	}
+	return nil
+}
+
+func (w *sqliteTx) Row(table string, id syncproto.RowID) (RowState, bool, error) {
+	row, err := w.queryRow(`SELECT scope, parent, deleted, tomb_seq, versions FROM sync_rows WHERE tbl = ? AND row = ?`, table, id[:])
+	if err != nil {
+		return RowState{}, false, err
+	}
+	var st RowState
+	var parent, blob []byte
+	var tomb int64
+	if err := row.Scan(&st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return RowState{}, false, nil
+		}
+		return RowState{}, false, fmt.Errorf("load row: %w", err)
+	}
+	st.TombSeq = uint64(tomb)
+	if len(parent) == 16 {
+		copy(st.Parent[:], parent)
+	}
+	if st.Versions, err = decodeVersions(blob, w.replica); err != nil {
+		return st, false, fmt.Errorf("load row %s: %w", id, err)
+	}
+	return st, true, nil
+}
+
+func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
+	var parent any
+	if st.Parent != (syncproto.RowID{}) {
+		parent = st.Parent[:]
+	}
+	blob, err := encodeVersions(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+	if err != nil {
+		return fmt.Errorf("save row: %w", err)
+	}
+	w.buf = blob
+	_, err = w.exec(`INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tbl, row) DO UPDATE SET scope = excluded.scope, parent = excluded.parent,
+		deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`,
+		table, id[:], st.Scope, parent, st.Deleted, int64(st.TombSeq), blob)
+	if err != nil {
+		return fmt.Errorf("save row: %w", err)
+	}
+	return nil
+}
+
+// Append assigns the next server_seq and buffers the entry; entries are
+// written in multi-row INSERTs (flushLog), far cheaper than one statement
+// per change. One writer holds the database, so MAX(seq)+1 is ours.
+func (w *sqliteTx) Append(e *LogEntry) error {
+	if w.nextSeq == 0 {
+		row, err := w.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM sync_log`)
+		if err != nil {
+			return err
+		}
+		var head int64
+		if err := row.Scan(&head); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		w.nextSeq = uint64(head) + 1
+	}
+	c := &e.Change
+	o, err := w.idx(c.Dot.Replica, true)
+	if err != nil {
+		return err
+	}
+	b, err := w.idx(c.Base.Replica, true)
+	if err != nil {
+		return err
+	}
+	var ns any
+	if e.Kind == EntryEviction {
+		ns = e.NewScope
+	}
+	e.Seq = w.nextSeq
+	w.nextSeq++
+	w.pending = append(w.pending, int64(e.Seq), int64(e.Kind), c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), encodeValue(c.Value), int64(c.HLC),
+		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns)
+	if len(w.pending) >= logCols*logRowsPerInsert {
+		return w.flushLog()
+	}
+	return nil
+}
+
+const (
+	logCols          = 14
+	logRowsPerInsert = 64
+)
+
+func (w *sqliteTx) flushLog() error {
+	for len(w.pending) > 0 {
+		n := min(len(w.pending)/logCols, logRowsPerInsert)
+		q := `INSERT INTO sync_log (seq, kind, scope, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
+		if _, err := w.exec(q, w.pending[:n*logCols]...); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		w.pending = w.pending[n*logCols:]
+	}
+	w.pending = w.pending[:0:0]
+	return nil
+}
+
+func (w *sqliteTx) Children(parent syncproto.RowID) ([]RowRef, error) {
+	rows, err := w.query(`SELECT tbl, row FROM sync_rows WHERE parent = ?`, parent[:])
+	if err != nil {
+		return nil, fmt.Errorf("load children: %w", err)
+	}
+	defer rows.Close()
+	var out []RowRef
+	for rows.Next() {
+		var r RowRef
+		var id []byte
+		if err := rows.Scan(&r.Table, &id); err != nil {
+			return nil, fmt.Errorf("load children: %w", err)
+		}
+		copy(r.Row[:], id)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (w *sqliteTx) AddConflict(c syncproto.Conflict, at time.Time) error {
+	_, err := w.exec(`INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
+		winner_hlc, winner_origin, winner_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, int64(c.Loser.Value.Kind()), encodeValue(c.Loser.Value),
+		int64(c.Loser.HLC), c.Loser.Dot.Replica[:], int64(c.Loser.Dot.Seq), int64(c.Winner.HLC), c.Winner.Dot.Replica[:], int64(c.Winner.Dot.Seq))
+	if err != nil {
+		return fmt.Errorf("record conflict: %w", err)
+	}
+	return nil
+}
+
+func (w *sqliteTx) AddRefused(r Refused) error {
+	c := &r.Change
+	_, err := w.exec(`INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), encodeValue(c.Value),
+		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason)
+	if err != nil {
+		return fmt.Errorf("record refused change: %w", err)
+	}
+	return nil
+}
+
+func (w *sqliteTx) Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error {
+	t, ok := schema.LookupTable(table)
+	if !ok {
+		return fmt.Errorf("materialize: unknown table %q", table)
+	}
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		if _, ok := t.Field(f); !ok {
+			return fmt.Errorf("materialize: table %s has no field %q", table, f)
+		}
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + t.Name + " (id")
+	for _, n := range names {
+		b.WriteString(", " + n)
+	}
+	b.WriteString(") VALUES (?" + strings.Repeat(", ?", len(names)) + ")")
+	if len(names) > 0 {
+		b.WriteString(" ON CONFLICT (id) DO UPDATE SET ")
+		for i, n := range names {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n + " = excluded." + n)
+		}
+	} else {
+		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	}
+	args := make([]any, 0, len(names)+1)
+	args = append(args, id.String())
+	for _, n := range names {
+		v := fields[n]
+		if n == schema.DeletedField && v.IsNull() {
+			args = append(args, false) // the column is NOT NULL
+			continue
+		}
+		args = append(args, encodeValue(v))
+	}
+	if _, err := w.exec(b.String(), args...); err != nil {
+		return fmt.Errorf("materialize %s row: %w", table, err)
+	}
+	return nil
+}
+
+// deleteRowData drops a row's materialized data (GC).
+func (w *sqliteTx) deleteRowData(table string, id syncproto.RowID) error {
+	t, ok := schema.LookupTable(table)
+	if !ok {
+		return nil
+	}
+	if _, err := w.exec(`DELETE FROM `+t.Name+` WHERE id = ?`, id.String()); err != nil {
+		return fmt.Errorf("drop %s row: %w", table, err)
+	}
+	return nil
+}
+
+func encodeValue(v syncproto.Value) any {
+	switch v.Kind() {
+	case syncproto.KindBool:
+		if v.AsBool() {
+			return int64(1)
+		}
+		return int64(0)
+	case syncproto.KindNull:
+		return nil
+	default:
+		return v.Any()
+	}
+}
+
+func decodeValue(kind int64, val any) syncproto.Value {
+	switch syncproto.Kind(kind) {
+	case syncproto.KindBool:
+		n, _ := val.(int64)
+		return syncproto.Bool(n != 0)
+	case syncproto.KindInt:
+		n, _ := val.(int64)
+		return syncproto.Int(n)
+	case syncproto.KindFloat:
+		switch x := val.(type) {
+		case float64:
+			return syncproto.Float(x)
+		case int64:
+			return syncproto.Float(float64(x))
+		}
+		return syncproto.Float(0)
+	case syncproto.KindString:
+		switch x := val.(type) {
+		case string:
+			return syncproto.String(x)
+		case []byte:
+			return syncproto.String(string(x))
+		}
+		return syncproto.String("")
+	}
+	return syncproto.Null()
+}

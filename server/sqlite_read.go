@@ -1,0 +1,401 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+func (s *sqliteStore) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error) {
+	var seq int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT max_seq FROM replicas WHERE id = ?`, r[:]).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read pushed seq: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+func (s *sqliteStore) Head(ctx context.Context) (uint64, error) {
+	var head sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_log`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read log head: %w", err)
+	}
+	return uint64(head.Int64), nil
+}
+
+// ReadLog reads each scope's entries through the (scope, seq) index in seq
+// order, merges them and cuts the page where every scope's stream is still
+// complete, so the answer is exact without sorting the whole log.
+func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) {
+	if q.Limit <= 0 {
+		q.Limit = 1000
+	}
+	// No transaction needed: the head is read first and every query is
+	// bounded by it; one writer commits seqs in order, so everything at or
+	// below a visible head is visible.
+	var hv sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_log`).Scan(&hv); err != nil {
+		return LogPage{}, fmt.Errorf("read log head: %w", err)
+	}
+	head := uint64(hv.Int64)
+	if q.After > head {
+		return LogPage{}, syncproto.Errorf(syncproto.CodeBadCursor, "cursor %d is beyond the log head %d", q.After, head)
+	}
+	page := LogPage{To: head}
+	if q.After == head || len(q.Scopes) == 0 {
+		return page, nil
+	}
+	var excl int64 = -1
+	s.repMu.RLock()
+	if i, ok := s.repIdx[q.Exclude]; ok {
+		excl = i
+	}
+	s.repMu.RUnlock()
+	st, err := s.readLogStmt()
+	if err != nil {
+		return LogPage{}, fmt.Errorf("read log: %w", err)
+	}
+	bound := head
+	var all []LogEntry
+	for _, sc := range dedupe(q.Scopes) {
+		n := 0
+		var last uint64
+		rows, err := st.QueryContext(ctx, sc, int64(q.After), int64(head), excl, q.Limit)
+		if err != nil {
+			return LogPage{}, fmt.Errorf("read log: %w", err)
+		}
+		for rows.Next() {
+			e, err := s.scanEntry(ctx, rows)
+			if err != nil {
+				rows.Close()
+				return LogPage{}, err
+			}
+			all = append(all, e)
+			last = e.Seq
+			n++
+		}
+		if err := rows.Close(); err != nil {
+			return LogPage{}, fmt.Errorf("read log: %w", err)
+		}
+		if n == q.Limit && last < bound {
+			bound = last // entries of this scope after last were not read
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
+	k := sort.Search(len(all), func(i int) bool { return all[i].Seq > bound })
+	all = all[:k]
+	page.To = bound
+	if len(all) > q.Limit {
+		all = all[:q.Limit]
+		page.To = all[len(all)-1].Seq
+	}
+	page.Entries = all
+	page.More = page.To < head
+	return page, nil
+}
+
+// readLogStmt is prepared once on the read pool; database/sql prepares it on
+// each pooled connection as needed and keeps it.
+func (s *sqliteStore) readLogStmt() (*sql.Stmt, error) {
+	s.readOnce.Do(func() {
+		s.readStmt, s.readErr = s.rdb.Prepare(`SELECT seq, kind, scope, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope
+		FROM sync_log WHERE scope = ? AND seq > ? AND seq <= ? AND (origin != ? OR kind = 1) ORDER BY seq LIMIT ?`)
+	})
+	return s.readStmt, s.readErr
+}
+
+func dedupe(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	out := ss[:0:0]
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *sqliteStore) scanEntry(ctx context.Context, rows *sql.Rows) (LogEntry, error) {
+	var e LogEntry
+	var seq, kind, vkind, hlc, origin, oseq, bo, bs int64
+	var row []byte
+	var val any
+	var ns sql.NullString
+	c := &e.Change
+	if err := rows.Scan(&seq, &kind, &c.Scope, &c.Table, &row, &c.Field, &vkind, &val, &hlc, &origin, &oseq, &bo, &bs, &ns); err != nil {
+		return e, fmt.Errorf("read log: %w", err)
+	}
+	e.Seq, e.Kind, e.NewScope = uint64(seq), EntryKind(kind), ns.String
+	copy(c.Row[:], row)
+	c.Value = decodeValue(vkind, val)
+	c.HLC = syncproto.HLC(hlc)
+	var err error
+	if c.Dot.Replica, err = s.replicaOf(ctx, origin); err != nil {
+		return e, err
+	}
+	c.Dot.Seq = uint64(oseq)
+	if bo != 0 {
+		if c.Base.Replica, err = s.replicaOf(ctx, bo); err != nil {
+			return e, err
+		}
+		c.Base.Seq = uint64(bs)
+	}
+	return e, nil
+}
+
+func (s *sqliteStore) Touch(ctx context.Context, acts []DeviceActivity) error {
+	if len(acts) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(w *sqliteTx) error {
+		for _, a := range acts {
+			if _, err := w.exec(`UPDATE devices SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?) WHERE id = ?`, a.At.UnixMilli(), a.DeviceID); err != nil {
+				return fmt.Errorf("touch device: %w", err)
+			}
+			if a.Cursor != nil {
+				if _, err := w.exec(`UPDATE devices SET cursor = ? WHERE id = ?`, int64(*a.Cursor), a.DeviceID); err != nil {
+					return fmt.Errorf("touch device: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// ---- enrollment and authentication ----
+
+func (s *sqliteStore) PutCode(ctx context.Context, c EnrollCode) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		_, err := w.exec(`INSERT INTO enroll_codes (hash, member_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)`,
+			c.Hash, c.MemberID, c.Created.UnixMilli(), c.Expires.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("store enrollment code: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error) {
+	var out Enrollment
+	err := s.write(ctx, func(w *sqliteTx) error {
+		row, err := w.queryRow(`SELECT member_id, expires_ms, used_ms FROM enroll_codes WHERE hash = ?`, codeHash)
+		if err != nil {
+			return err
+		}
+		var member string
+		var expires int64
+		var used sql.NullInt64
+		if err := row.Scan(&member, &expires, &used); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrCodeInvalid
+			}
+			return fmt.Errorf("enroll: %w", err)
+		}
+		if used.Valid {
+			return ErrCodeUsed
+		}
+		if now.UnixMilli() >= expires {
+			return ErrCodeExpired
+		}
+		m, err := w.member(member)
+		if err != nil {
+			return err
+		}
+		t, err := w.team(m.TeamID)
+		if err != nil {
+			return err
+		}
+		d.MemberID, d.TeamID = m.ID, m.TeamID
+		if _, err := w.exec(`UPDATE enroll_codes SET used_ms = ?, device_id = ? WHERE hash = ?`, now.UnixMilli(), d.ID, codeHash); err != nil {
+			return fmt.Errorf("enroll: %w", err)
+		}
+		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
+			return fmt.Errorf("enroll: store device: %w", err)
+		}
+		out = Enrollment{Device: d, Member: m, Team: t}
+		return nil
+	})
+	return out, err
+}
+
+func (w *sqliteTx) member(id string) (Member, error) {
+	row, err := w.queryRow(`SELECT id, team_id, name, role, COALESCE(phone, '') FROM members WHERE id = ?`, id)
+	if err != nil {
+		return Member{}, err
+	}
+	var m Member
+	if err := row.Scan(&m.ID, &m.TeamID, &m.Name, &m.Role, &m.Phone); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return m, fmt.Errorf("member %s: %w", id, ErrNotFound)
+		}
+		return m, fmt.Errorf("member %s: %w", id, err)
+	}
+	return m, nil
+}
+
+func (w *sqliteTx) team(id string) (Team, error) {
+	row, err := w.queryRow(`SELECT id, commune_code, name FROM teams WHERE id = ?`, id)
+	if err != nil {
+		return Team{}, err
+	}
+	var t Team
+	if err := row.Scan(&t.ID, &t.CommuneCode, &t.Name); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return t, fmt.Errorf("team %s: %w", id, ErrNotFound)
+		}
+		return t, fmt.Errorf("team %s: %w", id, err)
+	}
+	rows, err := w.query(`SELECT hamlet_code FROM team_hamlets WHERE team_id = ? ORDER BY hamlet_code`, id)
+	if err != nil {
+		return t, fmt.Errorf("team %s: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return t, fmt.Errorf("team %s: %w", id, err)
+		}
+		t.Hamlets = append(t.Hamlets, h)
+	}
+	return t, rows.Err()
+}
+
+const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor`
+
+func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
+	var d Device
+	var rep []byte
+	var created int64
+	var revoked, seen sql.NullInt64
+	var cursor int64
+	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor); err != nil {
+		return d, err
+	}
+	copy(d.Replica[:], rep)
+	d.Created = time.UnixMilli(created).UTC()
+	if revoked.Valid {
+		t := time.UnixMilli(revoked.Int64).UTC()
+		d.Revoked = &t
+	}
+	if seen.Valid {
+		t := time.UnixMilli(seen.Int64).UTC()
+		d.LastSeen = &t
+	}
+	d.Cursor = uint64(cursor)
+	return d, nil
+}
+
+func (s *sqliteStore) DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error) {
+	d, err := scanDevice(s.rdb.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.token_hash = ?`, tokenHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("look up device: %w", err)
+	}
+	return d, nil
+}
+
+func (s *sqliteStore) Scope(ctx context.Context, memberID string) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT th.hamlet_code FROM members m JOIN team_hamlets th ON th.team_id = m.team_id
+		WHERE m.id = ? ORDER BY th.hamlet_code`, memberID)
+	if err != nil {
+		return nil, fmt.Errorf("read scope: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("read scope: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.created_ms, d.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) RevokeDevice(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		res, err := w.exec(`UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?`, at.UnixMilli(), id)
+		if err != nil {
+			return fmt.Errorf("revoke device: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("revoke device %s: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+func (s *sqliteStore) ServerID(ctx context.Context) (syncproto.ReplicaID, error) {
+	var v string
+	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		id := uuid.New()
+		err = s.write(ctx, func(w *sqliteTx) error {
+			_, err := w.exec(`INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO NOTHING`, id.String())
+			return err
+		})
+		if err != nil {
+			return id, fmt.Errorf("create server id: %w", err)
+		}
+		err = s.rdb.QueryRowContext(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v)
+	}
+	if err != nil {
+		return syncproto.ReplicaID{}, fmt.Errorf("read server id: %w", err)
+	}
+	id, err := uuid.Parse(v)
+	if err != nil {
+		return id, fmt.Errorf("read server id: %w", err)
+	}
+	return id, nil
+}
+
+// Backup writes a consistent copy of the database to path with VACUUM INTO,
+// which reads one snapshot and so works while the server is writing.
+func (s *sqliteStore) Backup(ctx context.Context, path string) error {
+	if strings.ContainsRune(path, 0) {
+		return fmt.Errorf("backup: bad path")
+	}
+	// A connection of its own: the read pool is query_only, and the writer
+	// must stay free for pushes while the copy is made.
+	db, err := sql.Open("sqlite", "file:"+s.path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	return nil
+}

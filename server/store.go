@@ -1,0 +1,218 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Store is everything the server keeps. It persists what the sync code
+// decided (syncproto.Resolve runs in apply.go, never in a store) and answers
+// reads. SQLite fills it now (sqliteStore); PostgreSQL will later, and both
+// must pass server/storetest.Run.
+type Store interface {
+	SyncStore
+	AuthStore
+	AdminStore
+	// GC drops tombstoned rows every device in their scope has pulled past,
+	// and superseded log entries at or below the lowest cursor of their
+	// scope's devices (see GCStats).
+	GC(ctx context.Context) (GCStats, error)
+	Close() error
+}
+
+// SyncStore is what a sync session needs.
+type SyncStore interface {
+	// Update runs fn in one write transaction and commits it when fn
+	// returns nil; the commit is durable when Update returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// PushedSeq is the highest origin sequence of r the store holds.
+	PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error)
+	// Head is the highest server_seq in the log.
+	Head(ctx context.Context) (uint64, error)
+	// ReadLog returns a page of the log (see LogQuery).
+	ReadLog(ctx context.Context, q LogQuery) (LogPage, error)
+	// Touch records devices' last contact and acknowledged cursors.
+	Touch(ctx context.Context, acts []DeviceActivity) error
+}
+
+// Tx is one write transaction: loads and saves, no decisions.
+type Tx interface {
+	OriginSeq(r syncproto.ReplicaID) (uint64, error)
+	SetOriginSeq(r syncproto.ReplicaID, seq uint64) error
+	// Row is a synced row's server-side state with the current version of
+	// every field; ok is false for a new row.
+	Row(table string, id syncproto.RowID) (st RowState, ok bool, err error)
+	// PutRow saves a row's state and field versions, whole.
+	PutRow(table string, id syncproto.RowID, st RowState) error
+	// Append adds an entry to the log and sets e.Seq.
+	Append(e *LogEntry) error
+	// Children lists the rows whose parent is the given row.
+	Children(parent syncproto.RowID) ([]RowRef, error)
+	AddConflict(c syncproto.Conflict, at time.Time) error
+	AddRefused(r Refused) error
+	// Materialize writes the given field values into the row table named
+	// table (schema.SQLiteMigrations), creating the row if needed.
+	Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error
+}
+
+// RowState is what the server tracks per synced row beyond its fields.
+type RowState struct {
+	Scope   string
+	Parent  syncproto.RowID // the household of a visit/tutoring record/field report; zero if none
+	Deleted bool
+	// TombSeq is the server_seq of the log entry that deleted the row.
+	TombSeq uint64
+	// Versions is the winning version of each field, by field name.
+	Versions map[string]syncproto.Version
+}
+
+// RowRef names a row.
+type RowRef struct {
+	Table string
+	Row   syncproto.RowID
+}
+
+// EntryKind is what a log entry is.
+type EntryKind uint8
+
+const (
+	EntryChange   EntryKind = 0
+	EntryEviction EntryKind = 1
+)
+
+// LogEntry is one entry of the server log. For an eviction, Change carries
+// Table, Row and Scope (the scope the row left) and NewScope where it went.
+type LogEntry struct {
+	Seq      uint64
+	Kind     EntryKind
+	Change   syncproto.Change
+	NewScope string
+}
+
+// LogQuery selects log entries with Seq > After whose scope is in Scopes and
+// whose origin is not Exclude (evictions are always included), at most Limit.
+type LogQuery struct {
+	After   uint64
+	Scopes  []string
+	Exclude syncproto.ReplicaID
+	Limit   int
+}
+
+// LogPage is the answer to a LogQuery. To is the last server_seq the page
+// covers: every matching entry in (After, To] is in Entries. More is true
+// when the page was cut at Limit.
+type LogPage struct {
+	Entries []LogEntry
+	To      uint64
+	More    bool
+}
+
+// Refused is a pushed change the server did not apply, kept with its reason.
+type Refused struct {
+	Change   syncproto.Change
+	DeviceID string
+	Code     syncproto.Code
+	Reason   string
+	At       time.Time
+}
+
+// DeviceActivity is a device's last contact; Cursor is its acknowledged pull
+// cursor (nil: unchanged).
+type DeviceActivity struct {
+	DeviceID string
+	At       time.Time
+	Cursor   *uint64
+}
+
+// GCStats counts what GC removed.
+type GCStats struct {
+	Rows       int // tombstoned rows dropped
+	Entries    int // log entries dropped
+	Superseded int // of which superseded entries compacted
+}
+
+// AuthStore is what enrollment and authentication need.
+type AuthStore interface {
+	PutCode(ctx context.Context, c EnrollCode) error
+	// Enroll consumes the code whose hash is codeHash and creates d. It
+	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed.
+	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
+	// DeviceByToken finds the device with that token hash (ErrNotFound).
+	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
+	// Scope is the hamlets of a member's team.
+	Scope(ctx context.Context, memberID string) ([]string, error)
+}
+
+// AdminStore is what the operator's commands need.
+type AdminStore interface {
+	ImportUnits(ctx context.Context, units []schema.AdminUnit) error
+	Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error)
+	CreateTeam(ctx context.Context, t Team) error
+	Teams(ctx context.Context) ([]Team, error)
+	AddMember(ctx context.Context, m Member) error
+	Member(ctx context.Context, id string) (Member, error)
+	Devices(ctx context.Context) ([]Device, error)
+	RevokeDevice(ctx context.Context, id string, at time.Time) error
+	ServerID(ctx context.Context) (syncproto.ReplicaID, error)
+	Backup(ctx context.Context, path string) error
+}
+
+// Team is a hamlet team and the hamlets it covers.
+type Team struct {
+	ID          string   `json:"id"`
+	CommuneCode string   `json:"commune_code"`
+	Name        string   `json:"name"`
+	Hamlets     []string `json:"hamlets"`
+}
+
+// Member belongs to a team. Name and Phone are personal data: never log them.
+type Member struct {
+	ID     string `json:"id"`
+	TeamID string `json:"team_id"`
+	Name   string `json:"name"`
+	Role   string `json:"role"`
+	Phone  string `json:"phone,omitempty"`
+}
+
+// EnrollCode is a one-time enrollment code, stored as a hash.
+type EnrollCode struct {
+	Hash     []byte
+	MemberID string
+	Expires  time.Time
+	Created  time.Time
+}
+
+// Device is an enrolled laptop.
+type Device struct {
+	ID        string              `json:"id"`
+	MemberID  string              `json:"member_id"`
+	TeamID    string              `json:"team_id"`
+	Replica   syncproto.ReplicaID `json:"replica_id"`
+	Label     string              `json:"label"`
+	Client    string              `json:"client"`
+	TokenHash []byte              `json:"-"`
+	Created   time.Time           `json:"created"`
+	Revoked   *time.Time          `json:"revoked,omitempty"`
+	LastSeen  *time.Time          `json:"last_seen,omitempty"`
+	Cursor    uint64              `json:"cursor"`
+}
+
+// Enrollment is what Enroll returns besides the stored device.
+type Enrollment struct {
+	Device Device
+	Member Member
+	Team   Team
+}
+
+// Store errors. Stores return these (wrapped) so callers can map them.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrCodeInvalid = errors.New("enrollment code unknown")
+	ErrCodeExpired = errors.New("enrollment code expired")
+	ErrCodeUsed    = errors.New("enrollment code already used")
+	ErrConflict    = errors.New("already exists")
+)

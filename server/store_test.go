@@ -1,0 +1,20 @@
+package server_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/storetest"
+)
+
+func TestSQLiteStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) server.Store {
+		s, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), server.SQLiteOptions{Synchronous: "NORMAL"})
+		require.NoError(t, err)
+		return s
+	})
+}

@@ -1,0 +1,352 @@
+// Package storetest is the conformance suite every server.Store must pass:
+// SQLite now, PostgreSQL later. Call Run from the implementation's tests
+// with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Run runs every conformance test against stores made by open.
+func Run(t *testing.T, open func(t *testing.T) server.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s server.Store)
+	}{
+		{"UpdateRollsBackOnError", testRollback},
+		{"OriginSeq", testOriginSeq},
+		{"RowsAndVersionsKeepKinds", testVersions},
+		{"ReadLogFiltersAndPages", testReadLog},
+		{"Children", testChildren},
+		{"EnrollAndRevoke", testEnroll},
+		{"GCWaitsForEveryDeviceInScope", testGC},
+		{"UnitsAndTeams", testUnits},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func change(table string, row uuid.UUID, field string, v syncproto.Value, scope string, origin uuid.UUID, seq uint64) syncproto.Change {
+	return syncproto.Change{Table: table, Row: row, Field: field, Value: v, Scope: scope,
+		HLC: syncproto.MakeHLC(time.Now().UnixMilli(), uint16(seq)), Dot: syncproto.Dot{Replica: origin, Seq: seq}}
+}
+
+func testRollback(t *testing.T, s server.Store) {
+	r := uuid.New()
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx server.Tx) error {
+		require.NoError(t, tx.SetOriginSeq(r, 7))
+		e := server.LogEntry{Change: change("households", uuid.New(), "notes", syncproto.String("x"), "32002-01", r, 7)}
+		require.NoError(t, tx.Append(&e))
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	seq, err := s.PushedSeq(ctx, r)
+	require.NoError(t, err)
+	require.Zero(t, seq)
+	head, err := s.Head(ctx)
+	require.NoError(t, err)
+	require.Zero(t, head)
+}
+
+func testOriginSeq(t *testing.T, s server.Store) {
+	r := uuid.New()
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		seq, err := tx.OriginSeq(r)
+		require.NoError(t, err)
+		require.Zero(t, seq)
+		return tx.SetOriginSeq(r, 42)
+	}))
+	seq, err := s.PushedSeq(ctx, r)
+	require.NoError(t, err)
+	require.Equal(t, uint64(42), seq)
+}
+
+func testVersions(t *testing.T, s server.Store) {
+	row := uuid.New()
+	origin, base := uuid.New(), uuid.New()
+	vals := map[string]syncproto.Value{
+		"head_name": syncproto.String("Nguyễn Văn A"), "members_count": syncproto.Int(4),
+		"has_smartphone": syncproto.Bool(false), "notes": syncproto.Null(), "_deleted": syncproto.Bool(true),
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		_, ok, err := tx.Row("households", row)
+		require.NoError(t, err)
+		require.False(t, ok)
+		vs := map[string]syncproto.Version{}
+		seq := uint64(0)
+		for f, v := range vals {
+			seq++
+			vs[f] = syncproto.Version{Value: v, HLC: syncproto.HLC(1000 + seq), Dot: syncproto.Dot{Replica: origin, Seq: seq}, Base: syncproto.Dot{Replica: base, Seq: 3}}
+		}
+		require.NoError(t, tx.PutRow("households", row, server.RowState{Scope: "32002-01", Deleted: true, TombSeq: 9, Versions: vs}))
+		return tx.Materialize("households", row, vals)
+	}))
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		st, ok, err := tx.Row("households", row)
+		require.NoError(t, err)
+		require.True(t, ok)
+		got := st.Versions
+		st.Versions = nil
+		require.Equal(t, server.RowState{Scope: "32002-01", Deleted: true, TombSeq: 9}, st)
+		require.Len(t, got, len(vals))
+		for f, v := range vals {
+			require.Equal(t, v, got[f].Value, f)
+			require.Equal(t, v.Kind(), got[f].Value.Kind(), f)
+			require.Equal(t, origin, got[f].Dot.Replica)
+			require.Equal(t, syncproto.Dot{Replica: base, Seq: 3}, got[f].Base)
+		}
+		return nil
+	}))
+}
+
+func testReadLog(t *testing.T, s server.Store) {
+	me, other := uuid.New(), uuid.New()
+	var seqs []uint64
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		for i := 0; i < 30; i++ {
+			origin, scope := other, "32002-01"
+			switch i % 3 {
+			case 1:
+				scope = "32002-02"
+			case 2:
+				scope = "32167-01"
+			}
+			if i%5 == 0 {
+				origin = me
+			}
+			e := server.LogEntry{Change: change("households", uuid.New(), "notes", syncproto.Int(int64(i)), scope, origin, uint64(i+1))}
+			require.NoError(t, tx.Append(&e))
+			seqs = append(seqs, e.Seq)
+		}
+		ev := server.LogEntry{Kind: server.EntryEviction, NewScope: "32167-01", Change: syncproto.Change{Table: "households", Row: uuid.New(), Scope: "32002-01", Dot: syncproto.Dot{Replica: me}}}
+		return tx.Append(&ev)
+	}))
+	for i := 1; i < len(seqs); i++ {
+		require.Greater(t, seqs[i], seqs[i-1])
+	}
+	head, err := s.Head(ctx)
+	require.NoError(t, err)
+	scopes := []string{"32002-01", "32002-02"}
+	// Page through with a small limit: the union is exactly the filter.
+	var got []server.LogEntry
+	cursor := uint64(0)
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 50)
+		p, err := s.ReadLog(ctx, server.LogQuery{After: cursor, Scopes: scopes, Exclude: me, Limit: 4})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(p.Entries), 4)
+		require.Greater(t, p.To, cursor)
+		for _, e := range p.Entries {
+			require.Greater(t, e.Seq, cursor)
+			require.LessOrEqual(t, e.Seq, p.To)
+		}
+		got = append(got, p.Entries...)
+		cursor = p.To
+		if !p.More {
+			break
+		}
+	}
+	require.Equal(t, head, cursor)
+	var want int
+	for i := 0; i < 30; i++ {
+		if i%3 != 2 && i%5 != 0 {
+			want++
+		}
+	}
+	require.Len(t, got, want+1)
+	last := got[len(got)-1]
+	require.Equal(t, server.EntryEviction, last.Kind)
+	require.Equal(t, "32167-01", last.NewScope)
+	for _, e := range got[:len(got)-1] {
+		require.NotEqual(t, me, e.Change.Dot.Replica)
+		require.Contains(t, scopes, e.Change.Scope)
+		require.Equal(t, syncproto.KindInt, e.Change.Value.Kind())
+	}
+	// Nothing in scope: the cursor still moves to the head.
+	p, err := s.ReadLog(ctx, server.LogQuery{After: 0, Scopes: []string{"99999-01"}, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, p.Entries)
+	require.Equal(t, head, p.To)
+	require.False(t, p.More)
+	_, err = s.ReadLog(ctx, server.LogQuery{After: head + 10, Scopes: scopes})
+	require.ErrorIs(t, err, &syncproto.Error{Code: syncproto.CodeBadCursor})
+}
+
+func testChildren(t *testing.T, s server.Store) {
+	hh, v1, v2 := uuid.New(), uuid.New(), uuid.New()
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		require.NoError(t, tx.PutRow("households", hh, server.RowState{Scope: "32002-01"}))
+		require.NoError(t, tx.PutRow("visits", v1, server.RowState{Scope: "32002-01", Parent: hh}))
+		require.NoError(t, tx.PutRow("field_reports", v2, server.RowState{Scope: "32002-01", Parent: hh}))
+		kids, err := tx.Children(hh)
+		require.NoError(t, err)
+		require.ElementsMatch(t, []server.RowRef{{Table: "visits", Row: v1}, {Table: "field_reports", Row: v2}}, kids)
+		return nil
+	}))
+}
+
+// Fixture: units, a team covering two hamlets, a member.
+func fixture(t *testing.T, s server.Store) (server.Team, server.Member) {
+	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2025()))
+	require.NoError(t, s.ImportUnits(ctx, []schema.AdminUnit{
+		{Code: "32002-01", Name: "Khóm 1", Type: "khom", Level: schema.LevelHamlet, ParentCode: "32002"},
+		{Code: "32002-02", Name: "Khóm 2", Type: "khom", Level: schema.LevelHamlet, ParentCode: "32002"},
+	}))
+	team := server.Team{ID: uuid.NewString(), CommuneCode: "32002", Name: "Tổ 1", Hamlets: []string{"32002-01", "32002-02"}}
+	require.NoError(t, s.CreateTeam(ctx, team))
+	m := server.Member{ID: uuid.NewString(), TeamID: team.ID, Name: "Lê Thị B", Role: "member"}
+	require.NoError(t, s.AddMember(ctx, m))
+	return team, m
+}
+
+func enroll(t *testing.T, s server.Store, m server.Member, now time.Time) server.Device {
+	hash := []byte(uuid.NewString())
+	require.NoError(t, s.PutCode(ctx, server.EnrollCode{Hash: hash, MemberID: m.ID, Expires: now.Add(time.Hour), Created: now}))
+	d := server.Device{ID: uuid.NewString(), Replica: uuid.New(), Label: "máy", Client: "test", TokenHash: []byte(uuid.NewString()), Created: now}
+	en, err := s.Enroll(ctx, hash, now, d)
+	require.NoError(t, err)
+	return en.Device
+}
+
+func testEnroll(t *testing.T, s server.Store) {
+	team, m := fixture(t, s)
+	now := time.Now().Truncate(time.Millisecond)
+	hash := []byte("code-hash")
+	require.NoError(t, s.PutCode(ctx, server.EnrollCode{Hash: hash, MemberID: m.ID, Expires: now.Add(time.Hour), Created: now}))
+	d := server.Device{ID: uuid.NewString(), Replica: uuid.New(), Label: "máy", Client: "test", TokenHash: []byte("tok"), Created: now}
+	_, err := s.Enroll(ctx, []byte("nope"), now, d)
+	require.ErrorIs(t, err, server.ErrCodeInvalid)
+	_, err = s.Enroll(ctx, hash, now.Add(2*time.Hour), d)
+	require.ErrorIs(t, err, server.ErrCodeExpired)
+	en, err := s.Enroll(ctx, hash, now, d)
+	require.NoError(t, err)
+	require.Equal(t, team.ID, en.Team.ID)
+	require.Equal(t, team.Hamlets, en.Team.Hamlets)
+	_, err = s.Enroll(ctx, hash, now, d)
+	require.ErrorIs(t, err, server.ErrCodeUsed)
+
+	got, err := s.DeviceByToken(ctx, []byte("tok"))
+	require.NoError(t, err)
+	require.Equal(t, d.ID, got.ID)
+	require.Equal(t, d.Replica, got.Replica)
+	require.Equal(t, m.ID, got.MemberID)
+	require.Nil(t, got.Revoked)
+	scope, err := s.Scope(ctx, m.ID)
+	require.NoError(t, err)
+	require.Equal(t, team.Hamlets, scope)
+
+	require.NoError(t, s.RevokeDevice(ctx, d.ID, now))
+	got, err = s.DeviceByToken(ctx, []byte("tok"))
+	require.NoError(t, err)
+	require.NotNil(t, got.Revoked)
+	require.ErrorIs(t, s.RevokeDevice(ctx, "no-such-device", now), server.ErrNotFound)
+	_, err = s.DeviceByToken(ctx, []byte("other"))
+	require.ErrorIs(t, err, server.ErrNotFound)
+	devs, err := s.Devices(ctx)
+	require.NoError(t, err)
+	require.Len(t, devs, 1)
+}
+
+func testGC(t *testing.T, s server.Store) {
+	_, m := fixture(t, s)
+	now := time.Now()
+	d1, d2 := enroll(t, s, m, now), enroll(t, s, m, now)
+	origin := uuid.New()
+	dead, alive := uuid.New(), uuid.New()
+	var tomb uint64
+	vs := map[uuid.UUID]map[string]syncproto.Version{dead: {}, alive: {}}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		seq := uint64(0)
+		put := func(row uuid.UUID, f string, v syncproto.Value) uint64 {
+			seq++
+			c := change("households", row, f, v, "32002-01", origin, seq)
+			vs[row][f] = syncproto.VersionOf(&c)
+			e := server.LogEntry{Change: c}
+			require.NoError(t, tx.Append(&e))
+			return e.Seq
+		}
+		put(dead, "head_name", syncproto.String("X"))
+		put(alive, "head_name", syncproto.String("Y"))
+		tomb = put(dead, "_deleted", syncproto.Bool(true))
+		// A superseded entry of the live row, compacted once everyone has it.
+		old := change("households", alive, "notes", syncproto.String("cũ"), "32002-01", origin, 100)
+		e := server.LogEntry{Change: old}
+		require.NoError(t, tx.Append(&e))
+		put(alive, "notes", syncproto.String("mới"))
+		require.NoError(t, tx.PutRow("households", dead, server.RowState{Scope: "32002-01", Deleted: true, TombSeq: tomb, Versions: vs[dead]}))
+		require.NoError(t, tx.PutRow("households", alive, server.RowState{Scope: "32002-01", Versions: vs[alive]}))
+		require.NoError(t, tx.Materialize("households", dead, map[string]syncproto.Value{"head_name": syncproto.String("X"), "_deleted": syncproto.Bool(true)}))
+		return nil
+	}))
+	c, err := s.Head(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: d1.ID, At: now, Cursor: &c}}))
+	st, err := s.GC(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Rows, "d2 has not pulled the tombstone yet")
+
+	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: d2.ID, At: now, Cursor: &c}}))
+	st, err = s.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Rows)
+	require.Equal(t, 1, st.Superseded)
+	require.Equal(t, 3, st.Entries)
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		_, ok, err := tx.Row("households", dead)
+		require.NoError(t, err)
+		require.False(t, ok)
+		st, ok, err := tx.Row("households", alive)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Len(t, st.Versions, 2)
+		return nil
+	}))
+	p, err := s.ReadLog(ctx, server.LogQuery{Scopes: []string{"32002-01"}, Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, p.Entries, 2)
+	for _, e := range p.Entries {
+		require.Equal(t, alive, e.Change.Row)
+		require.NotEqual(t, syncproto.String("cũ"), e.Change.Value)
+	}
+}
+
+func testUnits(t *testing.T, s server.Store) {
+	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2022()))
+	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2025()))
+	all, err := s.Units(ctx, schema.LevelCommune, "")
+	require.NoError(t, err)
+	byCode := map[string]schema.AdminUnit{}
+	for _, u := range all {
+		byCode[u.Code] = u
+	}
+	// 32164 (xã Tân Đức, 2022) was merged into 32167 Tân Thuận.
+	old := byCode["32164"]
+	require.Equal(t, schema.Units2025EffectiveOn, old.RetiredOn)
+	require.Contains(t, old.SuccessorCodes, "32167")
+	require.Empty(t, byCode["32167"].RetiredOn)
+	require.Contains(t, byCode["32167"].FormedFrom, schema.Predecessor{Code: "32164"})
+	districts, err := s.Units(ctx, schema.LevelDistrict, "")
+	require.NoError(t, err)
+	require.NotEmpty(t, districts)
+	for _, d := range districts {
+		require.NotEmpty(t, d.RetiredOn, "no district level since 2025")
+	}
+}

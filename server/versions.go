@@ -1,0 +1,131 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// encodeVersions packs a row's field versions for the SQLite store: a
+// msgpack array of 8 elements per field (name, kind, value, hlc, origin,
+// seq, base origin, base seq), replicas as the store's small integers,
+// fields sorted so equal rows give equal bytes.
+func encodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(buf)
+	names := make([]string, 0, len(vs))
+	for f := range vs {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	if err := enc.EncodeArrayLen(8 * len(names)); err != nil {
+		return nil, err
+	}
+	for _, f := range names {
+		v := vs[f]
+		o, err := idx(v.Dot.Replica)
+		if err != nil {
+			return nil, err
+		}
+		var b int64
+		if !v.Base.IsZero() {
+			if b, err = idx(v.Base.Replica); err != nil {
+				return nil, err
+			}
+		}
+		if err := enc.EncodeString(f); err != nil {
+			return nil, err
+		}
+		if err := enc.EncodeUint(uint64(v.Value.Kind())); err != nil {
+			return nil, err
+		}
+		if err := enc.Encode(encodeValue(v.Value)); err != nil {
+			return nil, err
+		}
+		for _, n := range []uint64{uint64(v.HLC), uint64(o), v.Dot.Seq, uint64(b), v.Base.Seq} {
+			if err := enc.EncodeUint(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+	out := map[string]syncproto.Version{}
+	if len(blob) == 0 {
+		return out, nil
+	}
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(bytes.NewReader(blob))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return nil, fmt.Errorf("decode versions: %w", err)
+	}
+	if n%8 != 0 {
+		return nil, fmt.Errorf("decode versions: %d elements", n)
+	}
+	for i := 0; i < n/8; i++ {
+		f, err := dec.DecodeString()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		kind, err := dec.DecodeInt64()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		raw, err := dec.DecodeInterface()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		var nums [5]uint64
+		for j := range nums {
+			if nums[j], err = dec.DecodeUint64(); err != nil {
+				return nil, fmt.Errorf("decode versions: %w", err)
+			}
+		}
+		v := syncproto.Version{Value: decodeValue(kind, normalizeRaw(raw)), HLC: syncproto.HLC(nums[0])}
+		if v.Dot.Replica, err = replica(int64(nums[1])); err != nil {
+			return nil, err
+		}
+		v.Dot.Seq = nums[2]
+		if nums[3] != 0 {
+			if v.Base.Replica, err = replica(int64(nums[3])); err != nil {
+				return nil, err
+			}
+			v.Base.Seq = nums[4]
+		}
+		out[f] = v
+	}
+	return out, nil
+}
+
+// normalizeRaw maps msgpack's decoded integer types to int64.
+func normalizeRaw(x any) any {
+	switch n := x.(type) {
+	case int8:
+		return int64(n)
+	case int16:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case uint8:
+		return int64(n)
+	case uint16:
+		return int64(n)
+	case uint32:
+		return int64(n)
+	case uint64:
+		return int64(n)
+	case float32:
+		return float64(n)
+	}
+	return x
+}
