@@ -82,7 +82,8 @@ func (e *encoder) message(m Message) error {
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgAck)), enc.EncodeUint(m.Batch),
 			enc.EncodeInt(m.ServerTime), e.results(m.Results))
 	case *Pull:
-		err = errors.Join(enc.EncodeArrayLen(3), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)))
+		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)),
+			enc.EncodeUint(m.Durable))
 	case *Changes:
 		err = errors.Join(enc.EncodeArrayLen(6), enc.EncodeUint(uint64(MsgChanges)), enc.EncodeUint(m.From), enc.EncodeUint(m.To),
 			enc.EncodeBool(m.More), e.changes(m.Changes), e.evictions(m.Evict))
@@ -620,7 +621,13 @@ func (d *decoder) pull(n int) (Message, int, error) {
 		return nil, 0, err
 	}
 	m.Limit = uint32(l)
-	return m, 3, nil
+	if n < 4 { // a version-1 client that predates Durable
+		return m, 3, nil
+	}
+	if m.Durable, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	return m, 4, nil
 }
 
 func (d *decoder) changesMsg(n int) (Message, int, error) {

@@ -62,7 +62,7 @@ func TestCodecRoundTripsEveryMessage(t *testing.T) {
 		&Push{Batch: 18},
 		&Ack{Batch: 17, ServerTime: -5, Results: []Result{{Status: ResultApplied}, {Status: ResultSuperseded},
 			{Status: ResultApplied, HLC: 123456}, {Status: ResultRefused, Code: CodeOutOfScope, Reason: "hamlet 32002-09 is not in your scope"}}},
-		&Pull{Cursor: 123, Limit: 2000},
+		&Pull{Cursor: 123, Limit: 2000, Durable: 100},
 		&Changes{From: 10, To: 99, More: true, Changes: sampleChanges(rng, 300),
 			Evict: []Eviction{{Table: "households", Row: uuid.New(), NewScope: "32005-01"}}},
 		&Changes{From: 99, To: 99},
@@ -149,6 +149,13 @@ func TestDecodeEveryTruncation(t *testing.T) {
 		var pe *Error
 		require.ErrorAs(t, err, &pe)
 	}
+}
+
+// A Pull from a client that predates Durable (three elements) still decodes.
+func TestPullWithoutDurableDecodes(t *testing.T) {
+	m, err := Decode([]byte{0x93, 0x05, 0x7b, 0xcd, 0x07, 0xd0}, DefaultLimits)
+	require.NoError(t, err)
+	require.Equal(t, &Pull{Cursor: 123, Limit: 2000}, m)
 }
 
 func TestResultsCostOneByteWhenApplied(t *testing.T) {

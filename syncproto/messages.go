@@ -124,6 +124,12 @@ type Pull struct {
 	Cursor uint64
 	// Limit caps the changes per Changes message (0: server default).
 	Limit uint32
+	// Durable is the highest cursor the client has stored in its replica.
+	// A client that pipelines pulls asks for Cursor before it has stored
+	// everything below it; the server measures tombstone garbage collection
+	// by Durable, never by Cursor, so it never drops a tombstone a replica
+	// has not stored. Zero means "unchanged since the last pull".
+	Durable uint64
 }
 
 // Changes is one batch of a pull response. Applying it and storing To as the
