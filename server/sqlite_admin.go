@@ -61,12 +61,26 @@ func (s *sqliteStore) ImportUnits(ctx context.Context, units []schema.AdminUnit)
 		}
 		for _, u := range units {
 			for _, p := range u.FormedFrom {
-				if in[p.Code] {
-					continue
+				preds := []schema.Predecessor{p}
+				// A unit merged away between the two trees (schema.InterimMergers)
+				// is a predecessor too, through the code it was merged into.
+				for old, into := range schema.InterimMergers {
+					if into == p.Code && !in[old] {
+						preds = append(preds, schema.Predecessor{Code: old, Partial: p.Partial})
+						if _, err := w.exec(`INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES (?, ?, ?)
+							ON CONFLICT (code, predecessor_code) DO NOTHING`, u.Code, old, p.Partial); err != nil {
+							return fmt.Errorf("import unit %s: interim predecessor %s: %w", u.Code, old, err)
+						}
+					}
 				}
-				if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE code = ?`,
-					schema.Units2025EffectiveOn, p.Code); err != nil {
-					return fmt.Errorf("retire unit %s: %w", p.Code, err)
+				for _, pp := range preds {
+					if in[pp.Code] {
+						continue
+					}
+					if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE code = ?`,
+						schema.Units2025EffectiveOn, pp.Code); err != nil {
+						return fmt.Errorf("retire unit %s: %w", pp.Code, err)
+					}
 				}
 			}
 		}
