@@ -9,7 +9,7 @@ SCHEDULES ?= 200000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED := 0
 
-.PHONY: all build cross run test test-long bench fuzz lint fmt clean
+.PHONY: all build cross cross-check run test test-long bench fuzz lint fmt clean
 
 all: lint test build
 
@@ -32,7 +32,12 @@ run:
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 9m $(PKGS)
-	$(MAKE) --no-print-directory cross
+	$(MAKE) --no-print-directory cross-check
+
+## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above)
+cross-check:
+	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
+	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
 
 ## test-long: the convergence property test with many more schedules
 test-long:
