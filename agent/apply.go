@@ -9,63 +9,103 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// applyStats counts what one pulled batch did.
+// applyStats counts what pulled batches did.
 type applyStats struct {
 	installed int
 	conflicts int
 	evicted   int
 }
 
+func (a *applyStats) add(b applyStats) {
+	a.installed += b.installed
+	a.conflicts += b.conflicts
+	a.evicted += b.evicted
+}
+
 // ApplyChanges merges one pulled batch and stores its end as the new cursor,
 // in one transaction: applying the same batch twice changes nothing.
 func (r *Replica) ApplyChanges(ctx context.Context, ch *syncproto.Changes) (applyStats, error) {
-	var stats applyStats
-	// Pulled data can always be pulled again (the cursor commits with it),
-	// so these transactions skip the fsync that local writes pay for.
-	if _, err := r.db.ExecContext(ctx, `PRAGMA synchronous = NORMAL`); err != nil {
-		return stats, err
-	}
-	defer r.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`) //nolint:errcheck
-	t, err := r.begin(ctx)
+	g, err := r.beginPull(ctx)
 	if err != nil {
-		return stats, err
+		return applyStats{}, err
 	}
-	defer t.rollback()
-	ids := make([]syncproto.RowID, 0, len(ch.Changes)/4+1)
-	seen := map[syncproto.RowID]bool{}
+	defer g.rollback()
+	if err := g.apply(ch); err != nil {
+		return applyStats{}, err
+	}
+	return g.stats, g.commit(ch.To)
+}
+
+// pullTxn applies one or more consecutive pulled batches in one transaction
+// and commits them with the last one's To as the cursor. Each row is read at
+// most once and written once per transaction, however many of its fields
+// (and batches) arrive: the states it read or made stay in memory until the
+// commit, which writes the changed ones with multi-row INSERTs.
+type pullTxn struct {
+	r      *Replica
+	t      *txn
+	states map[syncproto.RowID]*rowState // rows read or made in this transaction
+	dirty  map[syncproto.RowID]*rowState // of which changed
+	stats  applyStats
+	now    int64
+	seen   map[syncproto.RowID]bool
+	ids    []syncproto.RowID
+}
+
+func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
+	t, err := r.beginPulled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pullTxn{r: r, t: t, states: map[syncproto.RowID]*rowState{}, dirty: map[syncproto.RowID]*rowState{},
+		now: r.now().UnixMilli(), seen: map[syncproto.RowID]bool{}}, nil
+}
+
+func (g *pullTxn) rollback() { g.t.rollback() }
+
+// apply merges one batch into the transaction.
+func (g *pullTxn) apply(ch *syncproto.Changes) error {
+	r, t := g.r, g.t
+	// Read the rows of this batch that the transaction has not seen yet,
+	// all in one query.
+	clear(g.seen)
+	g.ids = g.ids[:0]
 	for i := range ch.Changes {
-		if id := ch.Changes[i].Row; !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+		if id := ch.Changes[i].Row; !g.seen[id] {
+			g.seen[id] = true
+			if _, ok := g.states[id]; !ok {
+				g.ids = append(g.ids, id)
+			}
 		}
 	}
-	states, err := t.getMany(ids)
+	got, err := t.getMany(g.ids)
 	if err != nil {
-		return stats, err
+		return err
 	}
-	dirty := map[syncproto.RowID]bool{}
-	now := r.now().UnixMilli()
+	for _, id := range g.ids {
+		g.states[id] = got[id] // nil: the replica does not hold the row
+	}
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
 		if c.Dot.Replica == r.id {
 			continue // our own write coming back: we hold it already
 		}
 		_ = r.clk().Observe(c.HLC) // beyond the skew bound: stored, our clock stays put
-		st := states[c.Row]
+		st := g.states[c.Row]
 		if st == nil {
 			st = newRowState(c.Table, c.Row, c.Scope)
-			states[c.Row] = st
+			g.states[c.Row] = st
 		}
 		cur := st.cur[c.Field]
 		o := syncproto.Resolve(cur, c)
 		if o.Conflicted() {
 			cf := syncproto.ConflictFor(o, cur, c)
-			isNew, err := t.recordConflict(cf, now)
+			isNew, err := t.recordConflict(cf, g.now)
 			if err != nil {
-				return stats, err
+				return err
 			}
 			if isNew {
-				stats.conflicts++
+				g.stats.conflicts++
 			}
 		}
 		switch o {
@@ -81,39 +121,60 @@ func (r *Replica) ApplyChanges(ctx context.Context, ch *syncproto.Changes) (appl
 			continue
 		}
 		if o.Installs() {
-			stats.installed++
+			g.stats.installed++
 			st.scope = c.Scope
 		}
-		dirty[c.Row] = true
-	}
-	for _, id := range ids {
-		if dirty[id] {
-			if err := t.save(states[id]); err != nil {
-				return stats, err
-			}
-		}
+		g.dirty[c.Row] = st
 	}
 	for _, ev := range ch.Evict {
 		// The row left our scope. Local edits not yet pushed stay in the
-		// outbox and are still pushed (the server decides about them).
+		// outbox and are still pushed (the server decides about them). The
+		// server never puts a change of a row after its eviction in one
+		// batch, so dropping after the batch's changes is right.
 		if err := t.drop(ev.Table, ev.Row); err != nil {
-			return stats, err
+			return err
 		}
-		stats.evicted++
+		delete(g.dirty, ev.Row)
+		g.states[ev.Row] = nil
+		g.stats.evicted++
 	}
-	if err := t.setMeta("cursor", int64(ch.To)); err != nil {
-		return stats, err
-	}
-	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
-		return stats, err
-	}
-	return stats, t.commit()
+	return nil
 }
 
-// pendingBatch returns up to limit unacknowledged local changes after seq.
+// commit writes the changed rows, stores cursor and the clock, and commits.
+func (g *pullTxn) commit(cursor uint64) error {
+	save := make([]*rowState, 0, len(g.dirty))
+	for _, st := range g.dirty {
+		save = append(save, st)
+	}
+	if err := g.t.saveMany(save); err != nil {
+		return err
+	}
+	if err := g.t.setMeta("cursor", int64(cursor)); err != nil {
+		return err
+	}
+	if err := g.t.setMeta("clock_last", int64(g.r.clk().Last())); err != nil {
+		return err
+	}
+	return g.t.commit()
+}
+
+// checkpoint copies the write-ahead log into the database after a pull
+// (pulled batches commit without automatic checkpoints, see beginPulled).
+// PASSIVE never waits for a reader or writer: whatever it cannot copy now
+// the next automatic checkpoint does.
+func (r *Replica) checkpoint(ctx context.Context) error {
+	_, err := r.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	return err
+}
+
+// pendingBatch returns up to limit local changes after seq that await a
+// result: pending ones and unacknowledged ones (their Ack was lost), in
+// sequence order. It walks the outbox by seq (NOT INDEXED: the rowid range),
+// skipping the few rejected entries on the way.
 func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]syncproto.Change, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope
-		FROM outbox WHERE state = ? AND seq > ? ORDER BY seq LIMIT ?`, outboxPending, int64(after), limit)
+		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +224,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
-			if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state = ?`, int64(c.Dot.Seq), outboxPending); err != nil {
+			if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 				return 0, err
 			}
 			if res.HLC != 0 && res.HLC != c.HLC {
@@ -208,10 +269,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	return rejected, t.commit()
 }
 
-// ackUpTo marks every pending change up to seq as acknowledged: the server
-// holds them durably (Welcome.PushedSeq), so they are never sent again.
-func (r *Replica) ackUpTo(ctx context.Context, seq uint64) (int64, error) {
-	res, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE state = ? AND seq <= ?`, outboxPending, int64(seq))
+// markUnacked notes that the server holds every pending change up to seq
+// (Welcome.PushedSeq) without this replica having its result: an Ack was
+// lost. They are pushed again (pendingBatch) for their results; dropping
+// them here would lose a refusal silently.
+func (r *Replica) markUnacked(ctx context.Context, seq uint64) (int64, error) {
+	res, err := r.db.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE state = ? AND seq <= ?`, outboxUnacked, outboxPending, int64(seq))
 	if err != nil {
 		return 0, err
 	}

@@ -80,13 +80,28 @@ func parseEnrollResponse(body []byte) (*enrollResponse, error) {
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, err
 	}
-	if resp.Token == "" || len(resp.Token) > 4096 {
+	if !usableToken(resp.Token) {
 		return nil, errors.New("enroll response without a usable token")
 	}
 	if len(resp.Scope) > 4096 {
 		return nil, errors.New("enroll response with an oversized scope")
 	}
 	return &resp, nil
+}
+
+// usableToken: 1 to 4,096 visible ASCII characters, so the token survives
+// the token file (WriteToken, ReadToken trims spaces) and is a valid value
+// of the Authorization header. Servers issue "hmt_" + base64url.
+func usableToken(t string) bool {
+	if t == "" || len(t) > 4096 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < 0x21 || t[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // parseErrorBody turns a JSON error answer into a *ServerError (nil if the

@@ -34,6 +34,12 @@ type fakeServer struct {
 	fields   map[syncproto.FieldKey]*syncproto.Version
 	pushed   map[syncproto.ReplicaID]uint64
 	received map[syncproto.Dot]int // how many times each write was pushed
+	// refused keeps refusals, to answer a write pushed again (its Ack was
+	// lost) with its refusal again (PROTOCOL.md §7.4).
+	refused map[syncproto.Dot]syncproto.Result
+	// lateDups counts writes pushed again after the session had already
+	// pushed a new one: a client re-pushes only what awaits a result, first.
+	lateDups int
 	conns    map[*websocket.Conn]*sync.Mutex
 	limit    int
 }
@@ -42,7 +48,7 @@ func newFakeServer(t testing.TB, scope ...string) *fakeServer {
 	f := &fakeServer{t: t, id: uuid.New(), scope: scope, tokens: map[string]bool{"good": true},
 		clock:  syncproto.NewClock(time.Now, 0),
 		fields: map[syncproto.FieldKey]*syncproto.Version{}, pushed: map[syncproto.ReplicaID]uint64{},
-		received: map[syncproto.Dot]int{}, conns: map[*websocket.Conn]*sync.Mutex{}, limit: 5000}
+		received: map[syncproto.Dot]int{}, refused: map[syncproto.Dot]syncproto.Result{}, conns: map[*websocket.Conn]*sync.Mutex{}, limit: 5000}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/enroll", f.enroll)
 	mux.HandleFunc("GET /v1/sync", f.sync)
@@ -117,6 +123,7 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 		return c.WriteMessage(websocket.BinaryMessage, b)
 	}
 	var replica syncproto.ReplicaID
+	sawNew := false // this session has pushed a write the server did not hold
 	for {
 		_, data, err := c.ReadMessage()
 		if err != nil {
@@ -139,7 +146,7 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case *syncproto.Push:
-			ack, gap := f.apply(replica, m)
+			ack, gap := f.apply(replica, m, &sawNew)
 			if gap {
 				send(&syncproto.ErrorMsg{Code: syncproto.CodeSequenceGap, Msg: "gap", Fatal: true})
 				return
@@ -156,7 +163,7 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeServer) apply(replica syncproto.ReplicaID, p *syncproto.Push) (*syncproto.Ack, bool) {
+func (f *fakeServer) apply(replica syncproto.ReplicaID, p *syncproto.Push, sawNew *bool) (*syncproto.Ack, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ack := &syncproto.Ack{Batch: p.Batch, ServerTime: time.Now().UnixMilli()}
@@ -164,15 +171,25 @@ func (f *fakeServer) apply(replica syncproto.ReplicaID, p *syncproto.Push) (*syn
 		c := p.Changes[i]
 		f.received[c.Dot]++
 		if c.Dot.Seq <= f.pushed[replica] {
-			ack.Results = append(ack.Results, syncproto.Result{Status: syncproto.ResultDuplicate})
+			if *sawNew {
+				f.lateDups++
+			}
+			res, ok := f.refused[c.Dot]
+			if !ok {
+				res = syncproto.Result{Status: syncproto.ResultDuplicate}
+			}
+			ack.Results = append(ack.Results, res)
 			continue
 		}
+		*sawNew = true
 		if c.Dot.Seq != f.pushed[replica]+1 {
 			return nil, true
 		}
 		f.pushed[replica] = c.Dot.Seq
 		if !slices.Contains(f.scope, c.Scope) {
-			ack.Results = append(ack.Results, syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeOutOfScope, Reason: "hamlet " + c.Scope})
+			res := syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeOutOfScope, Reason: "hamlet " + c.Scope}
+			f.refused[c.Dot] = res
+			ack.Results = append(ack.Results, res)
 			continue
 		}
 		var res syncproto.Result

@@ -81,7 +81,14 @@ func Migrations() []migrate.Migration { return agentMigrations }
 
 // Outbox states.
 const (
-	outboxPending  = 0
+	// outboxPending: not yet held by the server.
+	outboxPending = 0
+	// outboxUnacked: the server holds it (Welcome.PushedSeq) but its Ack
+	// was lost, so its result is unknown: it is pushed again and the server
+	// answers duplicate, or refused again with its reason (§7.4). It never
+	// leaves the outbox without a result.
+	outboxUnacked = 1
+	// outboxRejected: refused by the server; in the rejected list.
 	outboxRejected = 2
 )
 

@@ -1,9 +1,14 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/google/uuid"
@@ -50,6 +55,10 @@ type txn struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
+	// conn, when set, is the connection held for the transaction and the
+	// pragmas around it (beginPulled); done releases it.
+	conn *sql.Conn
+	done bool
 }
 
 func (r *Replica) begin(ctx context.Context) (*txn, error) {
@@ -60,11 +69,51 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
 }
 
+// beginPulled starts the transaction of pulled batches on a connection held
+// for it alone, with synchronous = NORMAL: such a batch can always be pulled
+// again (its cursor commits with it), so it skips the fsync that local
+// writes pay for. Holding the connection means no local write can slip in
+// between the pragma and its reset and be committed without fsync. It also
+// turns off automatic checkpoints, which would copy the log into the
+// database after every batch of a long clone; the pull checkpoints once at
+// its end (Replica.checkpoint).
+func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
+	conn, err := r.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0`); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t := &txn{r: r, ctx: ctx, conn: conn}
+		t.release()
+		return nil, err
+	}
+	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}, nil
+}
+
+// release puts a held connection back with its durable setting.
+func (t *txn) release() {
+	if t.conn == nil || t.done {
+		return
+	}
+	t.done = true
+	if _, err := t.conn.ExecContext(context.WithoutCancel(t.ctx), `PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000`); err != nil {
+		// Never hand back a connection that would commit without fsync.
+		_ = t.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	t.conn.Close()
+}
+
 func (t *txn) rollback() {
 	for _, s := range t.stmts {
 		s.Close()
 	}
 	t.tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	t.release()
 }
 
 func (t *txn) commit() error {
@@ -72,7 +121,9 @@ func (t *txn) commit() error {
 		s.Close()
 	}
 	t.stmts = nil
-	return t.tx.Commit()
+	err := t.tx.Commit()
+	t.release()
+	return err
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {
@@ -114,46 +165,67 @@ func (t *txn) get(id syncproto.RowID) (*rowState, error) {
 	return decodeState(table, id, scope, blob)
 }
 
-// getMany loads the states of many rows at once (missing ones are absent).
+// getMany loads the states of many rows at once (missing ones are absent):
+// one prepared statement for the whole batch, the ids passed as one JSON
+// array.
 func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, error) {
 	out := make(map[syncproto.RowID]*rowState, len(ids))
-	const chunk = 500
-	for i := 0; i < len(ids); i += chunk {
-		part := ids[i:min(i+chunk, len(ids))]
-		args := make([]any, len(part))
-		for j, id := range part {
-			args[j] = id.String()
+	if len(ids) == 0 {
+		return out, nil
+	}
+	st, err := t.stmt(`SELECT r.id, r.tbl, r.scope, r.state FROM json_each(?) j JOIN row_state r ON r.id = j.value`)
+	if err != nil {
+		return nil, err
+	}
+	arg := make([]byte, 0, len(ids)*39+2)
+	arg = append(arg, '[')
+	for i, id := range ids {
+		if i > 0 {
+			arg = append(arg, ',')
 		}
-		q := `SELECT id, tbl, scope, state FROM row_state WHERE id IN (?` + strings.Repeat(",?", len(part)-1) + `)`
-		rows, err := t.tx.QueryContext(t.ctx, q, args...)
+		arg = append(arg, '"')
+		arg = appendUUID(arg, id)
+		arg = append(arg, '"')
+	}
+	arg = append(arg, ']')
+	rows, err := st.QueryContext(t.ctx, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var idText, table, scope string
+	var blob []byte
+	for rows.Next() {
+		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(idText)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var idText, table, scope string
-			var blob []byte
-			if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			id, err := uuid.Parse(idText)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			s, err := decodeState(table, id, scope, blob)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = s
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		s, err := decodeState(table, id, scope, blob)
+		if err != nil {
 			return nil, err
 		}
+		out[id] = s
 	}
-	return out, nil
+	return out, rows.Err()
+}
+
+// appendUUID appends id in its canonical text form (what id.String() makes)
+// without allocating.
+func appendUUID(b []byte, id syncproto.RowID) []byte {
+	var buf [36]byte
+	hex.Encode(buf[0:8], id[0:4])
+	buf[8] = '-'
+	hex.Encode(buf[9:13], id[4:6])
+	buf[13] = '-'
+	hex.Encode(buf[14:18], id[6:8])
+	buf[18] = '-'
+	hex.Encode(buf[19:23], id[8:10])
+	buf[23] = '-'
+	hex.Encode(buf[24:], id[10:])
+	return append(b, buf[:]...)
 }
 
 // folded is the search text of a row.
@@ -187,18 +259,83 @@ func (t *txn) project(s *rowState) error {
 		return nil // a table this build does not know: row_state keeps it
 	}
 	q := `INSERT OR REPLACE INTO ` + s.table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)) + `)`
-	args := make([]any, 0, len(cols)+1)
+	return t.exec(q, s.projectArgs(cols, make([]any, 0, len(cols)+1))...)
+}
+
+// saveChunk is how many rows one multi-row INSERT writes: few statements
+// per batch, far below SQLite's 32,766 parameters.
+const saveChunk = 64
+
+// saveMany writes the states of many rows and their projections with
+// multi-row INSERTs, in id order (the B-trees are keyed by the random ids,
+// so sorted inserts touch each page once).
+func (t *txn) saveMany(states []*rowState) error {
+	slices.SortFunc(states, func(a, b *rowState) int { return bytes.Compare(a.id[:], b.id[:]) })
+	args := make([]any, 0, saveChunk*5)
+	for i := 0; i < len(states); i += saveChunk {
+		part := states[i:min(i+saveChunk, len(states))]
+		args = args[:0]
+		for _, s := range part {
+			blob, err := s.encode()
+			if err != nil {
+				return err
+			}
+			if sc := s.str(schema.ScopeField); sc != "" {
+				s.scope = sc
+			}
+			args = append(args, s.id.String(), s.table, s.scope, folded(s), blob)
+		}
+		q := `INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, len(part)-1) + `
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`
+		if err := t.exec(q, args...); err != nil {
+			return err
+		}
+	}
+	// Projections, table by table (states are in id order within each).
+	byTable := map[string][]*rowState{}
+	var tables []string
+	for _, s := range states {
+		if len(t.r.cols[s.table]) == 0 {
+			continue // a table this build does not know: row_state keeps it
+		}
+		if _, ok := byTable[s.table]; !ok {
+			tables = append(tables, s.table)
+		}
+		byTable[s.table] = append(byTable[s.table], s)
+	}
+	sort.Strings(tables)
+	for _, table := range tables {
+		cols := t.r.cols[table]
+		rows := byTable[table]
+		one := `(?` + strings.Repeat(", ?", len(cols)) + `)`
+		for i := 0; i < len(rows); i += saveChunk {
+			part := rows[i:min(i+saveChunk, len(rows))]
+			args = args[:0]
+			for _, s := range part {
+				args = s.projectArgs(cols, args)
+			}
+			q := `INSERT OR REPLACE INTO ` + table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, len(part)-1)
+			if err := t.exec(q, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// projectArgs appends the row-table values of s: its id, then cols.
+func (s *rowState) projectArgs(cols []string, args []any) []any {
 	args = append(args, s.id.String())
 	for _, c := range cols {
 		if v := s.cur[c]; v != nil {
 			args = append(args, columnValue(v.Value))
 		} else if c == syncproto.TombstoneField {
-			args = append(args, 0)
+			args = append(args, int64(0))
 		} else {
 			args = append(args, nil)
 		}
 	}
-	return t.exec(q, args...)
+	return args
 }
 
 func columnValue(v syncproto.Value) any {

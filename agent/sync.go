@@ -267,6 +267,7 @@ type wire struct {
 	timeout time.Duration
 	in      chan inMsg
 	done    chan struct{}
+	wmu     sync.Mutex // one writer at a time (the pull pump writes too)
 	wg      sync.WaitGroup
 }
 
@@ -380,10 +381,31 @@ func (w *wire) send(m syncproto.Message) error {
 	if err != nil {
 		return err
 	}
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
 	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
 		return err
 	}
 	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
+}
+
+// poll returns the next message if one has arrived, else nil.
+func (w *wire) poll() (syncproto.Message, error) {
+	select {
+	case m, ok := <-w.in:
+		if !ok {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		if em, ok := m.m.(*syncproto.ErrorMsg); ok {
+			return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
+		}
+		return m.m, nil
+	default:
+		return nil, nil
+	}
 }
 
 // recv waits for the next message. An ErrorMsg becomes a *ServerError.
@@ -459,7 +481,9 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if wel.MaxChanges == 0 {
 		batch = opts.BatchSize
 	}
-	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch, pushedSeq: wel.PushedSeq}
+	// The push starts at the oldest change awaiting a result: unacknowledged
+	// ones (≤ PushedSeq, their Ack was lost) come first.
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch}
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return err
@@ -548,8 +572,8 @@ func diff(a, b SyncSummary) SyncSummary {
 	return a
 }
 
-// welcome learns the clock offset and scope, and forgets pushes the server
-// already holds.
+// welcome learns the clock offset and scope, and notes which pushes the
+// server holds without their Ack having arrived (markUnacked).
 func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary) error {
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
@@ -575,7 +599,7 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
-	if _, err := r.ackUpTo(ctx, w.PushedSeq); err != nil {
+	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
 		return err
 	}
 	return nil
@@ -594,6 +618,7 @@ type syncRun struct {
 	pullTotal int
 	pullStart uint64
 	notified  bool
+	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
 }
 
 type inflight struct {
@@ -661,54 +686,186 @@ func (s *syncRun) push(ctx context.Context) error {
 	}
 }
 
-// pull asks for everything after the cursor; each Changes is applied with
-// its cursor in one transaction, and the next Pull is sent before applying
-// so the network and the disk work at the same time.
+// Grouping of pulled batches into one transaction (see pull).
+const (
+	pullGroupChanges = 40000                  // changes per transaction at most
+	pullGroupTime    = 300 * time.Millisecond // a transaction takes no new batch after this
+	pullQueue        = 4                      // batches received and not yet stored, at most
+)
+
+// pulled is what the pull pump hands to the storing loop.
+type pulled struct {
+	m   *syncproto.Changes
+	err error
+}
+
+// pull asks for everything after the cursor and stores it. Two goroutines
+// share the work: the pump receives each Changes and at once asks for the
+// next page, so the server reads and sends it while this replica is still
+// storing earlier ones; the storing loop (this goroutine) applies the
+// batches that have arrived, several in one transaction when they queue up
+// (bounded in changes and time; it never waits for the network with the
+// transaction open), and commits them with the last one's To as the
+// cursor. The queue between them is bounded, so a slow disk slows the
+// pulls instead of filling memory. Every Pull carries Durable, the cursor
+// this replica has committed: the server measures tombstone collection by
+// it, never by the Cursor asked for.
 func (s *syncRun) pull(ctx context.Context) error {
 	s.notified = false
-	if err := s.w.send(&syncproto.Pull{Cursor: s.cursor, Limit: s.opts.PullLimit}); err != nil {
+	s.durable.Store(s.cursor)
+	if err := s.sendPull(s.cursor); err != nil {
 		return err
 	}
+	pctx, cancel := context.WithCancel(ctx)
+	queue := make(chan pulled, pullQueue)
+	var notified atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.pump(pctx, queue, &notified)
+	}()
+	defer func() {
+		cancel()
+		<-done
+		if notified.Load() {
+			s.notified = true
+		}
+	}()
+	for {
+		p, ok := <-queue
+		if !ok {
+			return s.r.checkpoint(ctx)
+		}
+		if p.err != nil {
+			return p.err
+		}
+		if err := s.applyGroup(ctx, p.m, queue); err != nil {
+			return err
+		}
+	}
+}
+
+// pump receives the pull's Changes, asks for the next page as soon as one
+// arrives (and once more after the last page if a Notify came meanwhile),
+// and queues them for storing; it closes queue after the last page.
+func (s *syncRun) pump(ctx context.Context, queue chan<- pulled, notified *atomic.Bool) {
+	put := func(p pulled) bool {
+		select {
+		case queue <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	expect := s.cursor
+	reset := false
 	for {
 		m, err := s.w.recv(ctx)
+		var se *ServerError
+		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !reset && expect == s.cursor {
+			// The server's log is behind our cursor (it was restored from a
+			// backup): start again from the beginning (§7.5).
+			reset = true
+			put(pulled{m: &syncproto.Changes{From: expect, To: 0, More: true}})
+			expect = 0
+			if err := s.sendPull(0); err != nil {
+				put(pulled{err: err})
+				return
+			}
+			continue
+		}
 		if err != nil {
-			return err
+			put(pulled{err: err})
+			return
 		}
 		switch m := m.(type) {
 		case *syncproto.Notify:
-			s.notified = true
+			notified.Store(true)
 			continue
 		case *syncproto.Changes:
-			s.sum.RoundTrips++
-			if m.More {
-				if err := s.w.send(&syncproto.Pull{Cursor: m.To, Limit: s.opts.PullLimit}); err != nil {
-					return err
+			if m.From != expect {
+				put(pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "changes from %d, expected %d", m.From, expect)})
+				return
+			}
+			expect = m.To
+			more := m.More
+			if !more && notified.Swap(false) {
+				more = true // the log grew meanwhile: one more page
+			}
+			if more {
+				if err := s.sendPull(m.To); err != nil {
+					put(pulled{err: err})
+					return
 				}
 			}
-			st, err := s.r.ApplyChanges(ctx, m)
-			if err != nil {
-				return err
+			if !put(pulled{m: m}) {
+				return
 			}
-			s.cursor = m.To
-			s.sum.Pulled += len(m.Changes)
-			s.sum.Conflicts += st.conflicts
-			s.sum.Evicted += st.evicted
-			if s.opts.Progress != nil {
-				done := int(m.To - s.pullStart)
-				s.opts.Progress(Progress{Phase: "pull", Done: done, Total: max(s.pullTotal, done)})
-			}
-			if !m.More {
-				if s.notified {
-					s.notified = false
-					if err := s.w.send(&syncproto.Pull{Cursor: s.cursor, Limit: s.opts.PullLimit}); err != nil {
-						return err
-					}
-					continue
-				}
-				return nil
+			if !more {
+				close(queue)
+				return
 			}
 		default:
-			return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pulling", m.Type())
+			put(pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pulling", m.Type())})
+			return
 		}
 	}
+}
+
+func (s *syncRun) sendPull(cursor uint64) error {
+	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Durable: s.durable.Load()})
+}
+
+// applyGroup stores m, and the batches queued behind it, in one
+// transaction.
+func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-chan pulled) error {
+	g, err := s.r.beginPull(ctx)
+	if err != nil {
+		return err
+	}
+	defer g.rollback()
+	start := time.Now()
+	n, pulled := 0, 0
+	var last *syncproto.Changes
+	for m != nil {
+		s.sum.RoundTrips++
+		if err := g.apply(m); err != nil {
+			return err
+		}
+		last = m
+		n += len(m.Changes) + len(m.Evict)
+		pulled += len(m.Changes)
+		m = nil
+		if n >= pullGroupChanges || time.Since(start) >= pullGroupTime {
+			break
+		}
+		select {
+		case p, ok := <-queue:
+			switch {
+			case !ok:
+			case p.err != nil:
+				return p.err
+			default:
+				m = p.m
+			}
+			if !ok {
+				// The pump is done: commit, and let pull see the close.
+				queue = nil
+			}
+		default:
+		}
+	}
+	if err := g.commit(last.To); err != nil {
+		return err
+	}
+	s.cursor = last.To
+	s.durable.Store(last.To)
+	s.sum.Pulled += pulled
+	s.sum.Conflicts += g.stats.conflicts
+	s.sum.Evicted += g.stats.evicted
+	if s.opts.Progress != nil {
+		done := int(last.To - min(s.pullStart, last.To))
+		s.opts.Progress(Progress{Phase: "pull", Done: done, Total: max(s.pullTotal, done)})
+	}
+	return nil
 }

@@ -156,8 +156,11 @@ func TestCutConnectionResumesWithoutDuplicates(t *testing.T) {
 	fs.mu.Lock()
 	require.Len(t, fs.log, pending, "every change arrived once")
 	for d, n := range fs.received {
-		require.Equal(t, 1, n, "write %v pushed %d times", d, n)
+		// Pushed twice only if the cut lost its Ack: then it is pushed
+		// again for its result, at the start of the next session.
+		require.LessOrEqual(t, n, 2, "write %v pushed %d times", d, n)
 	}
+	require.Zero(t, fs.lateDups, "only writes awaiting a result are pushed again, before new ones")
 	fs.mu.Unlock()
 }
 

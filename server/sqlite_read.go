@@ -3,9 +3,10 @@ package server
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
-	"sort"
+	"io"
 	"strings"
 	"time"
 
@@ -34,9 +35,13 @@ func (s *sqliteStore) Head(ctx context.Context) (uint64, error) {
 	return uint64(head.Int64), nil
 }
 
-// ReadLog reads each scope's entries through the (scope, seq) index in seq
-// order, merges them and cuts the page where every scope's stream is still
-// complete, so the answer is exact without sorting the whole log.
+// ReadLog merges the scopes' streams of the log: one query per scope walks
+// the (scope, seq) index in seq order, all of them open at once on one
+// connection, and the merge takes the lowest seq until the page is full.
+// So a page reads exactly the entries it returns (plus one look-ahead per
+// scope), however many scopes a team covers and however the log interleaves
+// them, and never sorts. Rows are read through the driver directly: no
+// database/sql conversions, and the scope string is the query's own.
 func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 1000
@@ -62,57 +67,193 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 		excl = i
 	}
 	s.repMu.RUnlock()
-	st, err := s.readLogStmt()
+	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return LogPage{}, fmt.Errorf("read log: %w", err)
 	}
-	bound := head
-	var all []LogEntry
-	for _, sc := range dedupe(q.Scopes) {
-		n := 0
-		var last uint64
-		rows, err := st.QueryContext(ctx, sc, int64(q.After), int64(head), excl, q.Limit)
-		if err != nil {
-			return LogPage{}, fmt.Errorf("read log: %w", err)
+	defer conn.Close()
+	var refs []replicaRefs
+	err = conn.Raw(func(dc any) error {
+		var err error
+		page.Entries, refs, page.More, err = mergeScopes(ctx, dc, dedupe(q.Scopes), q.After, head, excl, q.Limit)
+		return err
+	})
+	if err != nil {
+		return LogPage{}, fmt.Errorf("read log: %w", err)
+	}
+	// Replica ids, resolved once the connection is released (replicaOf
+	// may need the pool).
+	last := [2]int64{-1, -1}
+	var lastID [2]syncproto.ReplicaID
+	resolve := func(slot int, idx int64) (syncproto.ReplicaID, error) {
+		if idx == last[slot] {
+			return lastID[slot], nil
 		}
-		for rows.Next() {
-			e, err := s.scanEntry(ctx, rows)
-			if err != nil {
-				rows.Close()
+		r, err := s.replicaOf(ctx, idx)
+		if err != nil {
+			return r, err
+		}
+		last[slot], lastID[slot] = idx, r
+		return r, nil
+	}
+	for i := range page.Entries {
+		c := &page.Entries[i].Change
+		if c.Dot.Replica, err = resolve(0, refs[i].origin); err != nil {
+			return LogPage{}, err
+		}
+		if refs[i].base != 0 {
+			if c.Base.Replica, err = resolve(1, refs[i].base); err != nil {
 				return LogPage{}, err
 			}
-			all = append(all, e)
-			last = e.Seq
-			n++
-		}
-		if err := rows.Close(); err != nil {
-			return LogPage{}, fmt.Errorf("read log: %w", err)
-		}
-		if n == q.Limit && last < bound {
-			bound = last // entries of this scope after last were not read
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
-	k := sort.Search(len(all), func(i int) bool { return all[i].Seq > bound })
-	all = all[:k]
-	page.To = bound
-	if len(all) > q.Limit {
-		all = all[:q.Limit]
-		page.To = all[len(all)-1].Seq
+	if page.More {
+		page.To = page.Entries[len(page.Entries)-1].Seq
 	}
-	page.Entries = all
-	page.More = page.To < head
 	return page, nil
 }
 
-// readLogStmt is prepared once on the read pool; database/sql prepares it on
-// each pooled connection as needed and keeps it.
-func (s *sqliteStore) readLogStmt() (*sql.Stmt, error) {
-	s.readOnce.Do(func() {
-		s.readStmt, s.readErr = s.rdb.Prepare(`SELECT seq, kind, scope, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope
-		FROM sync_log WHERE scope = ? AND seq > ? AND seq <= ? AND (origin != ? OR kind = 1) ORDER BY seq LIMIT ?`)
-	})
-	return s.readStmt, s.readErr
+// replicaRefs are an entry's replica indexes before they are resolved.
+type replicaRefs struct{ origin, base int64 }
+
+const readLogQuery = `SELECT seq, kind, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope
+	FROM sync_log WHERE scope = ? AND seq > ? AND seq <= ? AND (origin != ? OR kind = 1) ORDER BY seq LIMIT ?`
+
+// logStream is one scope's open query and its next row.
+type logStream struct {
+	scope string
+	st    driver.Stmt
+	rows  driver.Rows
+	row   []driver.Value
+	seq   uint64
+	done  bool
+}
+
+func (ls *logStream) next() error {
+	err := ls.rows.Next(ls.row)
+	if err == io.EOF {
+		ls.done = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ls.seq = uint64(asInt(ls.row[0]))
+	return nil
+}
+
+func (ls *logStream) close() {
+	if ls.rows != nil {
+		ls.rows.Close()
+	}
+	if ls.st != nil {
+		ls.st.Close()
+	}
+}
+
+// mergeScopes runs on a raw driver connection: it opens one stream per
+// scope and takes up to limit entries in seq order. more reports that an
+// entry after the last one taken matches.
+func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint64, excl int64, limit int) (out []LogEntry, refs []replicaRefs, more bool, err error) {
+	prep, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, nil, false, fmt.Errorf("driver %T cannot prepare with a context", dc)
+	}
+	streams := make([]*logStream, 0, len(scopes))
+	defer func() {
+		for _, ls := range streams {
+			ls.close()
+		}
+	}()
+	for _, sc := range scopes {
+		st, err := prep.PrepareContext(ctx, readLogQuery)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		ls := &logStream{scope: sc, st: st}
+		streams = append(streams, ls)
+		sq, ok := st.(driver.StmtQueryContext)
+		if !ok {
+			return nil, nil, false, fmt.Errorf("driver statement %T cannot query with a context", st)
+		}
+		args := []driver.NamedValue{{Ordinal: 1, Value: sc}, {Ordinal: 2, Value: int64(after)}, {Ordinal: 3, Value: int64(head)},
+			{Ordinal: 4, Value: excl}, {Ordinal: 5, Value: int64(limit + 1)}}
+		if ls.rows, err = sq.QueryContext(ctx, args); err != nil {
+			return nil, nil, false, err
+		}
+		ls.row = make([]driver.Value, len(ls.rows.Columns()))
+		if err := ls.next(); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	out = make([]LogEntry, 0, min(limit, 128))
+	refs = make([]replicaRefs, 0, cap(out))
+	names := map[string]string{} // table and field names, interned
+	intern := func(v driver.Value) string {
+		var b string
+		switch t := v.(type) {
+		case string:
+			b = t
+		case []byte:
+			if n, ok := names[string(t)]; ok {
+				return n
+			}
+			b = string(t)
+		}
+		if n, ok := names[b]; ok {
+			return n
+		}
+		names[b] = b
+		return b
+	}
+	for {
+		var ls *logStream
+		for _, x := range streams {
+			if !x.done && (ls == nil || x.seq < ls.seq) {
+				ls = x
+			}
+		}
+		if ls == nil {
+			return out, refs, false, nil
+		}
+		if len(out) == limit {
+			return out, refs, true, nil
+		}
+		r := ls.row
+		var e LogEntry
+		c := &e.Change
+		e.Seq, e.Kind, c.Scope = ls.seq, EntryKind(asInt(r[1])), ls.scope
+		c.Table, c.Field = intern(r[2]), intern(r[4])
+		if b, ok := r[3].([]byte); ok {
+			copy(c.Row[:], b)
+		}
+		c.Value = decodeValue(asInt(r[5]), r[6])
+		c.HLC = syncproto.HLC(asInt(r[7]))
+		c.Dot.Seq = uint64(asInt(r[9]))
+		ref := replicaRefs{origin: asInt(r[8])}
+		if bo := asInt(r[10]); bo != 0 {
+			ref.base = bo
+			c.Base.Seq = uint64(asInt(r[11]))
+		}
+		if ns, ok := r[12].(string); ok {
+			e.NewScope = ns
+		}
+		out = append(out, e)
+		refs = append(refs, ref)
+		if err := ls.next(); err != nil {
+			return nil, nil, false, err
+		}
+	}
+}
+
+func asInt(v driver.Value) int64 {
+	switch t := v.(type) {
+	case int64:
+		return t
+	case float64:
+		return int64(t)
+	}
+	return 0
 }
 
 func dedupe(ss []string) []string {
@@ -127,32 +268,27 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func (s *sqliteStore) scanEntry(ctx context.Context, rows *sql.Rows) (LogEntry, error) {
-	var e LogEntry
-	var seq, kind, vkind, hlc, origin, oseq, bo, bs int64
-	var row []byte
-	var val any
-	var ns sql.NullString
-	c := &e.Change
-	if err := rows.Scan(&seq, &kind, &c.Scope, &c.Table, &row, &c.Field, &vkind, &val, &hlc, &origin, &oseq, &bo, &bs, &ns); err != nil {
-		return e, fmt.Errorf("read log: %w", err)
+func (w *sqliteTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error) {
+	rows, err := w.query(`SELECT oseq, code, reason FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ?`,
+		origin[:], int64(from), int64(to))
+	if err != nil {
+		return nil, fmt.Errorf("read refusals: %w", err)
 	}
-	e.Seq, e.Kind, e.NewScope = uint64(seq), EntryKind(kind), ns.String
-	copy(c.Row[:], row)
-	c.Value = decodeValue(vkind, val)
-	c.HLC = syncproto.HLC(hlc)
-	var err error
-	if c.Dot.Replica, err = s.replicaOf(ctx, origin); err != nil {
-		return e, err
-	}
-	c.Dot.Seq = uint64(oseq)
-	if bo != 0 {
-		if c.Base.Replica, err = s.replicaOf(ctx, bo); err != nil {
-			return e, err
+	defer rows.Close()
+	out := map[uint64]Refused{}
+	for rows.Next() {
+		var seq int64
+		var r Refused
+		if err := rows.Scan(&seq, &r.Code, &r.Reason); err != nil {
+			return nil, fmt.Errorf("read refusals: %w", err)
 		}
-		c.Base.Seq = uint64(bs)
+		r.Change.Dot = syncproto.Dot{Replica: origin, Seq: uint64(seq)}
+		out[uint64(seq)] = r
 	}
-	return e, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read refusals: %w", err)
+	}
+	return out, nil
 }
 
 func (s *sqliteStore) Touch(ctx context.Context, acts []DeviceActivity) error {
