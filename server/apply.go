@@ -78,9 +78,10 @@ func precheck(c *syncproto.Change) checked {
 // rowCache holds one row's state and versions during a batch.
 type rowCache struct {
 	st     RowState
-	exists bool
-	dirty  bool                       // st changed
-	fields map[string]syncproto.Value // installed this batch, to materialize
+	exists bool                       // saved in the store
+	dirty  bool                       // st changed since loaded or saved
+	fields map[string]syncproto.Value // installed since, to materialize
+	newIn  *batch                     // the batch that created the row
 }
 
 type batch struct {
@@ -112,6 +113,42 @@ func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
 	return rc, nil
 }
 
+// prefetch loads, in a few statements, the state of every row a group's
+// batches touch, so apply never waits on one SELECT per row. It loads rows
+// of changes that turn out to be duplicates too: they are only cached.
+func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
+	var refs []RowRef
+	for _, r := range group {
+		for i := range r.changes {
+			c := &r.changes[i]
+			if c.Dot.Replica != r.p.replica || r.pre[i].code != "" {
+				continue
+			}
+			k := RowRef{c.Table, c.Row}
+			if _, ok := rows[k]; ok {
+				continue
+			}
+			rows[k] = nil // seen
+			refs = append(refs, k)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	states, err := tx.LoadRows(refs)
+	if err != nil {
+		return err
+	}
+	for _, k := range refs {
+		st, ok := states[k]
+		if st.Versions == nil {
+			st.Versions = map[string]syncproto.Version{}
+		}
+		rows[k] = &rowCache{st: st, exists: ok}
+	}
+	return nil
+}
+
 func (b *batch) appendEntry(e *LogEntry) error {
 	if err := b.tx.Append(e); err != nil {
 		return err
@@ -133,8 +170,14 @@ type pushReq struct {
 	done    chan struct{}
 }
 
-// maxGroup bounds how many queued batches one transaction commits.
-const maxGroup = 64
+// Group commit bounds: one transaction takes queued batches until it holds
+// maxGroup of them or maxGroupChanges changes. Larger groups mean fewer
+// fsyncs and fewer Notify rounds when many agents push at once; the bound
+// keeps the first batch's wait short.
+const (
+	maxGroup        = 256
+	maxGroupChanges = 20_000
+)
 
 // applyPush applies one Push and returns the per-change results once the
 // transaction holding it has committed. Batches queued by several sessions
@@ -167,31 +210,42 @@ func (s *Server) committer() {
 		case <-s.commitStop:
 			return
 		}
-		group := []*pushReq{first}
+		group := append(s.group[:0], first)
+		n := len(first.changes)
 	fill:
-		for len(group) < maxGroup {
+		for len(group) < maxGroup && n < maxGroupChanges {
 			select {
 			case r := <-s.pushQ:
 				group = append(group, r)
+				n += len(r.changes)
 			default:
 				break fill
 			}
 		}
+		s.group = group
+		s.metrics.group.Observe(float64(len(group)))
 		err := s.store.Update(context.Background(), func(tx Tx) error {
+			// The group shares one row cache and saves it once: a row
+			// several batches touch is loaded and written once.
+			rows := make(map[RowRef]*rowCache, n/4+1)
+			if err := prefetch(tx, group, rows); err != nil {
+				return err
+			}
 			for _, r := range group {
-				r.out, r.err = s.applyBatch(tx, r)
+				r.out, r.err = s.applyBatch(tx, r, rows)
 				var ge *gapError
 				if r.err != nil && !errors.As(r.err, &ge) {
 					return r.err
 				}
 			}
-			return nil
+			return (&batch{tx: tx, rows: rows}).flush()
 		})
-		for _, r := range group {
+		for i, r := range group {
 			if err != nil {
 				r.out, r.err = nil, err
 			}
 			close(r.done)
+			group[i] = nil
 		}
 	}
 }
@@ -217,15 +271,18 @@ func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) 
 	return maxSeq, nil
 }
 
-func (s *Server) applyBatch(tx Tx, r *pushReq) (*pushOutcome, error) {
+// applyBatch applies one batch of a group; rows is the group's row cache,
+// which the caller saves (flush) after the last batch.
+func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*pushOutcome, error) {
 	p, changes, pre := r.p, r.changes, r.pre
 	maxSeq, err := checkSequence(tx, p, changes)
 	if err != nil {
 		return nil, err
 	}
 	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
-	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: map[RowRef]*rowCache{}, out: out}
+	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
 	start := maxSeq
+	var refusals map[uint64]Refused // of this batch's re-pushed changes, read at the first
 	for i := range changes {
 		c := &changes[i]
 		res := &out.results[i]
@@ -236,7 +293,18 @@ func (s *Server) applyBatch(tx Tx, r *pushReq) (*pushOutcome, error) {
 			continue
 		}
 		if c.Dot.Seq <= maxSeq {
-			res.Status = syncproto.ResultDuplicate
+			// Pushed again, its Ack lost: a change refused then is refused
+			// again, with its reason, so the client cannot lose it (§7.4).
+			if refusals == nil {
+				if refusals, err = tx.Refusals(p.replica, 1, start); err != nil {
+					return nil, err
+				}
+			}
+			if rf, ok := refusals[c.Dot.Seq]; ok {
+				*res = syncproto.Result{Status: syncproto.ResultRefused, Code: rf.Code, Reason: rf.Reason}
+			} else {
+				res.Status = syncproto.ResultDuplicate
+			}
 			out.duplicate++
 			continue
 		}
@@ -255,9 +323,6 @@ func (s *Server) applyBatch(tx Tx, r *pushReq) (*pushOutcome, error) {
 		if err := tx.SetOriginSeq(p.replica, maxSeq); err != nil {
 			return nil, err
 		}
-	}
-	if err := b.flush(); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -284,7 +349,7 @@ func (b *batch) apply(c *syncproto.Change) (syncproto.Result, error) {
 		return b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", scope))
 	}
 	if !rc.exists && rc.st.Scope == "" {
-		rc.st.Scope, rc.dirty = scope, true
+		rc.st.Scope, rc.dirty, rc.newIn = scope, true, b
 	}
 	var res syncproto.Result
 	cur, has := rc.st.Versions[c.Field]
@@ -378,8 +443,14 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 			rc.st.Parent, rc.dirty = p, true
 		}
 	}
-	if moving && rc.exists {
+	// A row an earlier batch of the group created was logged under its
+	// old scope: it moves like a stored one.
+	if moving && (rc.exists || rc.newIn != b) {
 		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field); err != nil {
+			return err
+		}
+		// Children reads the store: save what the group holds first.
+		if err := b.flush(); err != nil {
 			return err
 		}
 		kids, err := b.tx.Children(c.Row)
@@ -456,25 +527,40 @@ func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.
 	return b.appendEntry(&e)
 }
 
-// flush saves row states and materialises the installed fields.
+// flush saves row states and materialises the installed fields, all rows
+// of the cache in one SaveRows, and marks them saved.
 func (b *batch) flush() error {
+	saves := make([]RowSave, 0, len(b.rows))
+	saved := make([]*rowCache, 0, len(b.rows))
 	for ref, rc := range b.rows {
+		if rc == nil {
+			continue
+		}
+		var sv RowSave
 		if rc.dirty || !rc.exists {
 			if rc.st.Scope == "" {
 				continue // only refused changes touched it
 			}
-			if err := b.tx.PutRow(ref.Table, ref.Row, rc.st); err != nil {
-				return err
-			}
+			sv.State = &rc.st
 		}
 		if rc.dirty && len(rc.fields) > 0 {
 			rc.fields[schema.ScopeField] = syncproto.String(rc.st.Scope)
 		}
-		if len(rc.fields) > 0 {
-			if err := b.tx.Materialize(ref.Table, ref.Row, rc.fields); err != nil {
-				return err
-			}
+		if sv.State == nil && len(rc.fields) == 0 {
+			continue
 		}
+		sv.Ref, sv.Fields = ref, rc.fields
+		saves = append(saves, sv)
+		saved = append(saved, rc)
+	}
+	if len(saves) == 0 {
+		return nil
+	}
+	if err := b.tx.SaveRows(saves); err != nil {
+		return err
+	}
+	for _, rc := range saved {
+		rc.exists, rc.dirty, rc.fields = true, false, nil
 	}
 	return nil
 }

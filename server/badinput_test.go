@@ -63,8 +63,8 @@ func TestEnrollmentErrors(t *testing.T) {
 	}{
 		{"used", code, http.StatusConflict, syncproto.CodeCodeUsed},
 		{"expired", expired, http.StatusGone, syncproto.CodeCodeExpired},
-		{"unknown", "ABCD-EFGH", http.StatusNotFound, syncproto.CodeCodeInvalid},
-		{"malformed", "O0I1", http.StatusNotFound, syncproto.CodeCodeInvalid},
+		{"unknown", "ABCD-EFGH", http.StatusBadRequest, syncproto.CodeCodeInvalid},
+		{"malformed", "O0I1", http.StatusBadRequest, syncproto.CodeCodeInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

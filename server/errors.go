@@ -58,7 +58,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 func httpStatus(code syncproto.Code) int {
 	switch code {
 	case syncproto.CodeCodeInvalid:
-		return http.StatusNotFound
+		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
 	case syncproto.CodeCodeUsed:
@@ -97,6 +97,11 @@ type ErrorDetail struct {
 
 // writeHTTPError is the one place errors become HTTP responses.
 func writeHTTPError(w http.ResponseWriter, err error) {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		writeAPIError(w, ae) // api_errors.go
+		return
+	}
 	pe := protoError(err)
 	status := httpStatus(pe.Code)
 	if err == errTooManyAttempts {

@@ -1,20 +1,76 @@
 package server
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // hub knows the open sessions and which scopes each holds, so a commit can
 // notify exactly the sessions whose scope grew.
+//
+// It also remembers, per scope, the last server_seq logged under it since
+// the server started, so a pull whose scopes did not change since its cursor
+// is answered without reading the store (readLog). The store reports every
+// commit that adds to the log, in commit order, under its write lock
+// (commitWatcher): so when head is published, every entry at or below it is
+// accounted for.
 type hub struct {
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	byScope map[string]map[*conn]struct{}
+
+	seqMu    sync.RWMutex
+	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
+	base     uint64            // the log head when the server started
+	head     atomic.Uint64     // published after scopeSeq is updated
+	tracking atomic.Bool       // the store reports commits (start was called)
 }
 
 func newHub() *hub {
-	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}}
+	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, scopeSeq: map[string]uint64{}}
+}
+
+// start sets the log head the server found at startup and turns the
+// memory answer on.
+func (h *hub) start(head uint64) {
+	h.base = head
+	h.head.Store(head)
+	h.tracking.Store(true)
+}
+
+// logged records a commit: the highest seq it logged under each scope, and
+// the log head after it. The store calls it in commit order.
+func (h *hub) logged(scopes map[string]uint64, head uint64) {
+	h.seqMu.Lock()
+	for sc, seq := range scopes {
+		if seq > h.scopeSeq[sc] {
+			h.scopeSeq[sc] = seq
+		}
+	}
+	h.seqMu.Unlock()
+	maxStore(&h.head, head)
+}
+
+// unchanged reports whether no entry of scopes was logged in (after, head]
+// and returns head; false means the store must be read.
+func (h *hub) unchanged(after uint64, scopes []string) (uint64, bool) {
+	if !h.tracking.Load() {
+		return 0, false
+	}
+	head := h.head.Load() // before reading scopeSeq: see logged
+	if after < h.base || after > head {
+		return 0, false
+	}
+	h.seqMu.RLock()
+	defer h.seqMu.RUnlock()
+	for _, sc := range scopes {
+		if h.scopeSeq[sc] > after {
+			return 0, false
+		}
+	}
+	return head, true
 }
 
 func (h *hub) add(c *conn) {
@@ -136,4 +192,22 @@ func (l *limiter) fail(addr string, now time.Time) {
 	if len(l.by) > 100000 { // bound memory under a scan from many addresses
 		clear(l.by)
 	}
+}
+
+// commitWatcher is a store that reports each commit that grew the log:
+// the highest seq logged under each scope and the head after it, in commit
+// order (the SQLite store does). Without it every pull reads the store.
+type commitWatcher interface {
+	WatchCommits(func(scopes map[string]uint64, head uint64))
+}
+
+// readLog is Store.ReadLog, answered from memory when nothing in the
+// query's scopes was logged after its cursor: an idle agent's pull then
+// costs no database read.
+func (s *Server) readLog(ctx context.Context, q LogQuery) (LogPage, error) {
+	if head, ok := s.hub.unchanged(q.After, q.Scopes); ok {
+		s.metrics.pullsIdle.Inc()
+		return LogPage{To: head}, nil
+	}
+	return s.store.ReadLog(ctx, q)
 }

@@ -16,6 +16,12 @@ type metrics struct {
 	restamped prometheus.Counter
 	errors    *prometheus.CounterVec
 	pulls     prometheus.Counter
+	// group is how many pushed batches one transaction committed.
+	group    prometheus.Histogram
+	notifies prometheus.Counter
+	// pullsIdle counts pulls answered without reading the store because
+	// nothing in the session's scope changed since its cursor.
+	pullsIdle prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -43,8 +49,18 @@ func newMetrics() *metrics {
 		pulls: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hamlet_pulls_total", Help: "Pull requests answered.",
 		}),
+		group: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "hamlet_commit_group_batches", Help: "Pushed batches committed by one transaction (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}),
+		notifies: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hamlet_notifies_total", Help: "Notify messages sent.",
+		}),
+		pullsIdle: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hamlet_pulls_unchanged_total", Help: "Pulls answered from memory: nothing in the scope changed since the cursor.",
+		}),
 	}
-	m.reg.MustRegister(m.connected, m.changes, m.batch, m.conflicts, m.restamped, m.errors, m.pulls,
+	m.reg.MustRegister(m.connected, m.changes, m.batch, m.conflicts, m.restamped, m.errors, m.pulls, m.group, m.notifies, m.pullsIdle,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -119,8 +119,13 @@ type conn struct {
 	scope     map[string]bool
 
 	send     chan []byte   // closed by finish, under opMu
-	wake     chan struct{} // a Notify is pending
-	notifyAt atomic.Uint64
+	wake     chan struct{} // a Notify may be due
+	notifyAt atomic.Uint64 // the head to announce
+	// answered is the highest Changes.To queued to the agent: it holds the
+	// log up to there once it reads it. At most one Notify is outstanding
+	// (sent above answered): the agent pulls for it, and only the answer to
+	// that pull lets the next one go (writePump).
+	answered atomic.Uint64
 	quit     chan struct{} // closed when the writer must stop at once
 
 	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
@@ -143,8 +148,22 @@ func (c *conn) enqueueLocked(m syncproto.Message) bool {
 		c.s.log.Error("encode message", LogDevice, c.dev.ID, LogErr, err)
 		return false
 	}
+	ch, _ := m.(*syncproto.Changes)
+	return c.enqueueFrameLocked(b, ch)
+}
+
+// enqueueFrameLocked queues an encoded frame; ch is the Changes it encodes,
+// if it is one. Callers hold opMu.
+func (c *conn) enqueueFrameLocked(b []byte, ch *syncproto.Changes) bool {
+	if c.finished {
+		return false
+	}
 	select {
 	case c.send <- b:
+		if ch != nil {
+			maxStore(&c.answered, ch.To)
+			c.poke() // a Notify held back for this pull may be due now
+		}
 		return true
 	default:
 		c.s.log.Warn("agent does not read its answers; disconnecting", LogDevice, c.dev.ID)
@@ -197,15 +216,24 @@ func (c *conn) shutdown() {
 }
 
 func (c *conn) notify(head uint64) {
-	for {
-		cur := c.notifyAt.Load()
-		if head <= cur || c.notifyAt.CompareAndSwap(cur, head) {
-			break
-		}
-	}
+	maxStore(&c.notifyAt, head)
+	c.poke()
+}
+
+func (c *conn) poke() {
 	select {
 	case c.wake <- struct{}{}:
 	default:
+	}
+}
+
+// maxStore raises v to x.
+func maxStore(v *atomic.Uint64, x uint64) {
+	for {
+		cur := v.Load()
+		if x <= cur || v.CompareAndSwap(cur, x) {
+			return
+		}
 	}
 }
 
@@ -399,41 +427,121 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	if p.Limit > 0 && int(p.Limit) < limit {
 		limit = int(p.Limit)
 	}
-	for {
-		page, err := c.s.store.ReadLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
-		if err != nil {
-			var pe *syncproto.Error
-			if !errors.As(err, &pe) {
-				c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
-				err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
-			}
-			c.failLocked(err)
-			return
+	page, err := c.s.readLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
+	if err != nil {
+		var pe *syncproto.Error
+		if !errors.As(err, &pe) {
+			c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
+			err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
 		}
-		msg := &syncproto.Changes{From: p.Cursor, To: page.To, More: page.More}
-		for i := range page.Entries {
-			e := &page.Entries[i]
-			if e.Kind == EntryEviction {
-				if !c.scope[e.NewScope] {
-					msg.Evict = append(msg.Evict, syncproto.Eviction{Table: e.Change.Table, Row: e.Change.Row, NewScope: e.NewScope})
-				}
-				continue
-			}
-			msg.Changes = append(msg.Changes, e.Change)
-		}
-		b, err := syncproto.Encode(nil, msg)
-		if err == nil && len(b) > c.s.cfg.Limits.MaxFrame && limit > 1 {
-			limit /= 2 // large values: a smaller page fits the frame
-			continue
-		}
-		c.s.metrics.pulls.Inc()
-		// Pull.Cursor is what the agent holds durably: it acknowledges
-		// everything up to it (tombstone GC relies on this).
-		cur := p.Cursor
-		c.s.noteActivity(c.dev.ID, &cur)
-		c.enqueueLocked(msg)
+		c.failLocked(err)
 		return
 	}
+	b, msg, err := c.changesFrame(p.Cursor, page)
+	if err != nil {
+		c.s.log.Error("encode changes", LogDevice, c.dev.ID, LogErr, err)
+		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
+		return
+	}
+	c.s.metrics.pulls.Inc()
+	// Pull.Durable, not Pull.Cursor, is what the agent holds: a pipelining
+	// agent asks for the next page before it has stored the last one, and a
+	// tombstone collected on the strength of Cursor could be lost if it then
+	// crashed. A client cannot hold more than it asked for, so Durable is
+	// capped by Cursor. Zero means "unchanged".
+	if d := min(p.Durable, p.Cursor); d != 0 {
+		c.s.noteActivity(c.dev.ID, &d)
+	} else {
+		c.s.noteActivity(c.dev.ID, nil)
+	}
+	c.enqueueFrameLocked(b, msg)
+}
+
+// changesFrame encodes a page as one Changes frame. The page is cut short
+// (To = the last entry kept, More = true) where its change list would need
+// more than MaxDict names or replicas, more than MaxEvict evictions, or a
+// frame above MaxFrame; the rest is the next page.
+func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Changes, error) {
+	lim := c.s.cfg.Limits
+	entries := page.Entries
+	for {
+		msg, n := c.changesMsg(from, page.To, page.More, entries, lim)
+		b, err := syncproto.Encode(nil, msg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b) <= lim.MaxFrame || n <= 1 {
+			return b, msg, nil
+		}
+		// Large values: keep the share that fits, with a margin.
+		keep := int(int64(n) * int64(lim.MaxFrame) / int64(len(b)) * 9 / 10)
+		entries = entries[:max(1, min(keep, n-1))]
+		page.To, page.More = entries[len(entries)-1].Seq, true
+	}
+}
+
+// changesMsg builds the Changes of entries (all of them, or a prefix cut at
+// the dictionary or eviction limits); n is the number of entries it covers.
+func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
+	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries))}
+	names := make(map[string]struct{}, 64)
+	reps := make(map[syncproto.ReplicaID]struct{}, 8)
+	maxDict := lim.MaxDict
+	if maxDict <= 0 {
+		maxDict = syncproto.DefaultLimits.MaxDict
+	}
+	var evicted map[syncproto.RowID]bool
+	for i := range entries {
+		e := &entries[i]
+		if e.Kind == EntryEviction {
+			if c.scope[e.NewScope] {
+				continue // moved within the device's scope: its changes follow
+			}
+			if lim.MaxEvict > 0 && len(msg.Evict) == lim.MaxEvict {
+				msg.To, msg.More = entries[i-1].Seq, true
+				return msg, i
+			}
+			msg.Evict = append(msg.Evict, syncproto.Eviction{Table: e.Change.Table, Row: e.Change.Row, NewScope: e.NewScope})
+			if evicted == nil {
+				evicted = map[syncproto.RowID]bool{}
+			}
+			evicted[e.Change.Row] = true
+			continue
+		}
+		ch := &e.Change
+		if evicted[ch.Row] {
+			// The row left and came back: a client applies a batch's
+			// changes before its evictions, so its return is the next page.
+			msg.To, msg.More = entries[i-1].Seq, true
+			return msg, i
+		}
+		nn, nr := len(names), len(reps)
+		for _, s := range [...]string{ch.Table, ch.Scope, ch.Field} {
+			if _, ok := names[s]; !ok {
+				nn++
+			}
+		}
+		_, okDot := reps[ch.Dot.Replica]
+		if !okDot {
+			nr++
+		}
+		if !ch.Base.IsZero() && ch.Base.Replica != ch.Dot.Replica {
+			if _, ok := reps[ch.Base.Replica]; !ok {
+				nr++
+			}
+		}
+		if (nn > maxDict || nr > maxDict) && i > 0 {
+			msg.To, msg.More = entries[i-1].Seq, true
+			return msg, i
+		}
+		names[ch.Table], names[ch.Scope], names[ch.Field] = struct{}{}, struct{}{}, struct{}{}
+		reps[ch.Dot.Replica] = struct{}{}
+		if !ch.Base.IsZero() {
+			reps[ch.Base.Replica] = struct{}{}
+		}
+		msg.Changes = append(msg.Changes, *ch)
+	}
+	return msg, len(entries)
 }
 
 // compressAbove is the frame size from which the server compresses.
@@ -468,15 +576,19 @@ func (c *conn) writePump() {
 				return
 			}
 		case <-c.wake:
-			n := c.notifyAt.Load()
-			if n <= sentNotify {
-				continue
+			n, a := c.notifyAt.Load(), c.answered.Load()
+			if n <= max(sentNotify, a) {
+				continue // the agent was told, or already pulled that far
+			}
+			if sentNotify > a {
+				continue // a Notify is outstanding: its pull's answer pokes wake
 			}
 			sentNotify = n
 			b, err := syncproto.Encode(nil, &syncproto.Notify{Cursor: n})
 			if err != nil || !write(websocket.BinaryMessage, b) {
 				return
 			}
+			c.s.metrics.notifies.Inc()
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ww)); err != nil {
 				c.stop()

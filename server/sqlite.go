@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,14 +47,22 @@ type sqliteStore struct {
 	mu    sync.Mutex // the writer
 	wconn *sql.Conn
 	stmts map[string]*sql.Stmt
+	qtext map[qkey]string // generated multi-row statement texts
 
 	readOnce sync.Once
 	readStmt *sql.Stmt
 	readErr  error
 
+	// watch, if set, hears of every commit that grew the log (under mu).
+	watch func(scopes map[string]uint64, head uint64)
+
 	repMu    sync.RWMutex
 	repIdx   map[syncproto.ReplicaID]int64
 	repByIdx map[int64]syncproto.ReplicaID
+	// repSeq is replicas.max_seq of every replica this store created or
+	// loaded: the writer reads and updates it instead of the table, and
+	// writes the table once per transaction (flushReplicas).
+	repSeq map[int64]uint64
 }
 
 var _ Store = (*sqliteStore)(nil)
@@ -65,6 +74,21 @@ type SQLiteOptions struct {
 	// crash, faster).
 	Synchronous string
 	ReadConns   int
+}
+
+// WriterPragmas is the DSN query (modernc.org/sqlite _pragma parameters)
+// of the store's writer connection for a synchronous setting; the push
+// benchmark gives its bare-insert yardstick the same.
+func WriterPragmas(synchronous string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+synchronous+")")
+	q.Add("_pragma", "cache_size(-32000)")
+	// Multi-row upserts need a statement journal; in memory it costs no
+	// file writes (it holds at most one statement's pages).
+	q.Add("_pragma", "temp_store(MEMORY)")
+	return q.Encode()
 }
 
 // OpenSQLite opens (creating and migrating) the store at path.
@@ -83,14 +107,7 @@ func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, err
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sync+")")
-	q.Add("_pragma", "foreign_keys(0)")
-	q.Add("_pragma", "cache_size(-32000)")
-	q.Add("_txlock", "immediate")
-	wdb, err := sql.Open("sqlite", "file:"+abs+"?"+q.Encode())
+	wdb, err := sql.Open("sqlite", "file:"+abs+"?"+WriterPragmas(sync)+"&_pragma=foreign_keys(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -123,7 +140,7 @@ func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, err
 	rdb.SetMaxOpenConns(opt.ReadConns)
 	rdb.SetMaxIdleConns(opt.ReadConns)
 	s := &sqliteStore{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
-		repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
+		repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}, repSeq: map[int64]uint64{}}
 	s.wconn, err = wdb.Conn(ctx)
 	if err != nil {
 		s.closeDBs()
@@ -170,7 +187,7 @@ func (s *sqliteStore) Close() error {
 }
 
 func (s *sqliteStore) loadReplicas(ctx context.Context) error {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, id FROM replicas`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, id, max_seq FROM replicas`)
 	if err != nil {
 		return fmt.Errorf("load replicas: %w", err)
 	}
@@ -178,16 +195,16 @@ func (s *sqliteStore) loadReplicas(ctx context.Context) error {
 	s.repMu.Lock()
 	defer s.repMu.Unlock()
 	for rows.Next() {
-		var idx int64
+		var idx, seq int64
 		var id []byte
-		if err := rows.Scan(&idx, &id); err != nil {
+		if err := rows.Scan(&idx, &id, &seq); err != nil {
 			return fmt.Errorf("load replicas: %w", err)
 		}
 		r, err := uuid.FromBytes(id)
 		if err != nil {
 			return fmt.Errorf("load replicas: %w", err)
 		}
-		s.repIdx[r], s.repByIdx[idx] = idx, r
+		s.repIdx[r], s.repByIdx[idx], s.repSeq[idx] = idx, r, uint64(seq)
 	}
 	return rows.Err()
 }
@@ -253,6 +270,9 @@ func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (er
 	if err == nil {
 		err = w.flushLog()
 	}
+	if err == nil {
+		err = w.flushReplicas()
+	}
 	if err != nil {
 		if _, rerr := s.wconn.ExecContext(bg, "ROLLBACK"); rerr != nil {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
@@ -263,14 +283,28 @@ func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (er
 		_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
 		return fmt.Errorf("commit: %w", err)
 	}
-	if len(w.newReps) > 0 {
+	if s.watch != nil && len(w.scopes) > 0 {
+		s.watch(w.scopes, w.nextSeq-1)
+	}
+	if len(w.newReps) > 0 || len(w.seqs) > 0 {
 		s.repMu.Lock()
 		for r, idx := range w.newReps {
 			s.repIdx[r], s.repByIdx[idx] = idx, r
 		}
+		for idx, seq := range w.seqs {
+			s.repSeq[idx] = seq
+		}
 		s.repMu.Unlock()
 	}
 	return nil
+}
+
+// WatchCommits sets fn to hear of every commit that grew the log, in
+// commit order, while the writer lock is held (see hub.logged).
+func (s *sqliteStore) WatchCommits(fn func(scopes map[string]uint64, head uint64)) {
+	s.mu.Lock()
+	s.watch = fn
+	s.mu.Unlock()
 }
 
 func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
@@ -281,10 +315,15 @@ func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
 type sqliteTx struct {
 	s       *sqliteStore
 	ctx     context.Context
-	newReps map[syncproto.ReplicaID]int64
+	newReps map[syncproto.ReplicaID]int64 // replicas added by this transaction
+	repOf   map[int64]syncproto.ReplicaID // and back
+	nextRep int64                         // the next free replica index (0: not read yet)
+	seqs    map[int64]uint64              // max_seq set by this transaction
+	scopes  map[string]uint64             // highest seq appended per scope
 	buf     []byte
 	nextSeq uint64
-	pending []any // buffered log rows, logCols values each
+	pending []any  // buffered log rows, logCols values each
+	ids     []byte // arena for the row ids in pending
 }
 
 var _ Tx = (*sqliteTx)(nil)
@@ -313,7 +352,9 @@ func (w *sqliteTx) query(q string, args ...any) (*sql.Rows, error) {
 	return st.QueryContext(w.ctx, args...)
 }
 
-// idx returns the replica's small integer, creating it (create=true).
+// idx returns the replica's small integer, creating it (create=true). A
+// new replica gets the next free index at once; its row is written with the
+// others when the transaction commits (flushReplicas).
 func (w *sqliteTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
 	if r == (syncproto.ReplicaID{}) {
 		return 0, nil
@@ -330,26 +371,28 @@ func (w *sqliteTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
 	if !create {
 		return -1, nil
 	}
-	res, err := w.exec(`INSERT INTO replicas (id) VALUES (?)`, r[:])
-	if err != nil {
-		return 0, fmt.Errorf("add replica: %w", err)
+	if w.nextRep == 0 {
+		row, err := w.queryRow(`SELECT COALESCE(MAX(idx), 0) + 1 FROM replicas`)
+		if err != nil {
+			return 0, fmt.Errorf("add replica: %w", err)
+		}
+		if err := row.Scan(&w.nextRep); err != nil {
+			return 0, fmt.Errorf("add replica: %w", err)
+		}
 	}
-	i, err = res.LastInsertId()
-	if err != nil {
-		return 0, fmt.Errorf("add replica: %w", err)
-	}
+	i = w.nextRep
+	w.nextRep++
 	if w.newReps == nil {
 		w.newReps = map[syncproto.ReplicaID]int64{}
+		w.repOf = map[int64]syncproto.ReplicaID{}
 	}
-	w.newReps[r] = i
+	w.newReps[r], w.repOf[i] = i, r
 	return i, nil
 }
 
 func (w *sqliteTx) replica(i int64) (syncproto.ReplicaID, error) {
-	for r, j := range w.newReps {
-		if i == j {
-			return r, nil
-		}
+	if r, ok := w.repOf[i]; ok {
+		return r, nil
 	}
 	w.s.repMu.RLock()
 	r, ok := w.s.repByIdx[i]
@@ -365,15 +408,27 @@ func (w *sqliteTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
 	if err != nil || i < 0 {
 		return 0, err
 	}
+	if seq, ok := w.seqs[i]; ok {
+		return seq, nil
+	}
+	if _, ok := w.newReps[r]; ok {
+		return 0, nil
+	}
+	w.s.repMu.RLock()
+	seq, ok := w.s.repSeq[i]
+	w.s.repMu.RUnlock()
+	if ok {
+		return seq, nil
+	}
 	row, err := w.queryRow(`SELECT max_seq FROM replicas WHERE idx = ?`, i)
 	if err != nil {
 		return 0, err
 	}
-	var seq int64
-	if err := row.Scan(&seq); err != nil {
+	var n int64
+	if err := row.Scan(&n); err != nil {
 		return 0, fmt.Errorf("origin seq: %w", err)
 	}
-	return uint64(seq), nil
+	return uint64(n), nil
 }
 
 func (w *sqliteTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
@@ -381,8 +436,50 @@ func (w *sqliteTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.exec(`UPDATE replicas SET max_seq = ? WHERE idx = ?`, int64(seq), i); err != nil {
-		return fmt.Errorf("set origin seq: %w", err)
+	if w.seqs == nil {
+		w.seqs = map[int64]uint64{}
+	}
+	w.seqs[i] = seq
+	return nil
+}
+
+const repCols = 3
+
+// flushReplicas writes the replicas this transaction added and the origin
+// sequences it set, in multi-row upserts.
+func (w *sqliteTx) flushReplicas() error {
+	if len(w.newReps) == 0 && len(w.seqs) == 0 {
+		return nil
+	}
+	idxs := make([]int64, 0, len(w.newReps)+len(w.seqs))
+	for _, i := range w.newReps {
+		if _, ok := w.seqs[i]; !ok {
+			idxs = append(idxs, i)
+		}
+	}
+	for i := range w.seqs {
+		idxs = append(idxs, i)
+	}
+	slices.Sort(idxs)
+	args := make([]any, 0, repCols*chunkSizes[1])
+	err := chunks(len(idxs), chunkSizes[1], func(a, b int) error {
+		q := w.s.query(qkey{"reps", "", b - a}, func() string {
+			return `INSERT INTO replicas (idx, id, max_seq) VALUES ` + placeholders(b-a, repCols) +
+				` ON CONFLICT (idx) DO UPDATE SET max_seq = excluded.max_seq`
+		})
+		args = args[:0]
+		for _, i := range idxs[a:b] {
+			r, err := w.replica(i)
+			if err != nil {
+				return err
+			}
+			args = append(args, i, r[:], int64(w.seqs[i]))
+		}
+		_, err := w.exec(q, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save replicas: %w", err)
 	}
 	return nil
 }
@@ -461,9 +558,24 @@ func (w *sqliteTx) Append(e *LogEntry) error {
 	}
 	e.Seq = w.nextSeq
 	w.nextSeq++
-	w.pending = append(w.pending, int64(e.Seq), int64(e.Kind), c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), encodeValue(c.Value), int64(c.HLC),
+	if w.scopes == nil {
+		w.scopes = map[string]uint64{}
+	}
+	w.scopes[c.Scope] = e.Seq
+	// The row id is copied into an arena: slicing c.Row would move every
+	// entry to the heap. An arena that grows leaves earlier slices on the old
+	// array, which stays valid.
+	if cap(w.ids)-len(w.ids) < 16 {
+		w.ids = make([]byte, 0, 16*1024)
+	}
+	w.ids = append(w.ids, c.Row[:]...)
+	row := w.ids[len(w.ids)-16 : len(w.ids) : len(w.ids)]
+	if w.pending == nil {
+		w.pending = make([]any, 0, logCols*logRowsPerInsert*4)
+	}
+	w.pending = append(w.pending, int64(e.Seq), int64(e.Kind), c.Scope, c.Table, row, c.Field, int64(c.Value.Kind()), encodeValue(c.Value), int64(c.HLC),
 		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns)
-	if len(w.pending) >= logCols*logRowsPerInsert {
+	if len(w.pending) >= cap(w.pending)-logCols {
 		return w.flushLog()
 	}
 	return nil
@@ -475,16 +587,20 @@ const (
 )
 
 func (w *sqliteTx) flushLog() error {
-	for len(w.pending) > 0 {
-		n := min(len(w.pending)/logCols, logRowsPerInsert)
-		q := `INSERT INTO sync_log (seq, kind, scope, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", n), ", ")
-		if _, err := w.exec(q, w.pending[:n*logCols]...); err != nil {
-			return fmt.Errorf("append to log: %w", err)
-		}
-		w.pending = w.pending[n*logCols:]
+	n := len(w.pending) / logCols
+	err := chunks(n, logRowsPerInsert, func(i, j int) error {
+		q := w.s.query(qkey{"log", "", j - i}, func() string {
+			return `INSERT INTO sync_log (seq, kind, scope, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope) VALUES ` +
+				placeholders(j-i, logCols)
+		})
+		_, err := w.exec(q, w.pending[i*logCols:j*logCols]...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("append to log: %w", err)
 	}
-	w.pending = w.pending[:0:0]
+	clear(w.pending) // drop references to the values
+	w.pending = w.pending[:0]
 	return nil
 }
 
@@ -628,4 +744,229 @@ func decodeValue(kind int64, val any) syncproto.Value {
 		return syncproto.String("")
 	}
 	return syncproto.Null()
+}
+
+// chunkSizes are the row counts of the multi-row statements the writer
+// uses: a run of n rows is cut greedily into these, so each statement text
+// is prepared once and reused for the life of the store.
+var chunkSizes = [...]int{256, 64, 16, 4, 1}
+
+// chunks calls fn with consecutive [i, j) of n items, each one of
+// chunkSizes no larger than max.
+func chunks(n, max int, fn func(i, j int) error) error {
+	for i := 0; i < n; {
+		k := 1
+		for _, c := range chunkSizes {
+			if c <= max && c <= n-i {
+				k = c
+				break
+			}
+		}
+		if err := fn(i, i+k); err != nil {
+			return err
+		}
+		i += k
+	}
+	return nil
+}
+
+// qkey names a generated statement text.
+type qkey struct {
+	kind string // "load", "rows", "mat"
+	key  string // table, or table and field list
+	n    int
+}
+
+// query returns the cached text of a generated statement. Callers hold mu.
+func (s *sqliteStore) query(k qkey, build func() string) string {
+	if q, ok := s.qtext[k]; ok {
+		return q
+	}
+	if s.qtext == nil {
+		s.qtext = map[qkey]string{}
+	}
+	q := build()
+	s.qtext[k] = q
+	return q
+}
+
+func placeholders(rows, cols int) string {
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
+	out := make(map[RowRef]RowState, len(refs))
+	byTable := map[string][]syncproto.RowID{}
+	var tables []string
+	for _, r := range refs {
+		if _, ok := byTable[r.Table]; !ok {
+			tables = append(tables, r.Table)
+		}
+		byTable[r.Table] = append(byTable[r.Table], r.Row)
+	}
+	args := make([]any, 0, 1+chunkSizes[0])
+	for _, t := range tables {
+		ids := byTable[t]
+		err := chunks(len(ids), chunkSizes[0], func(i, j int) error {
+			q := w.s.query(qkey{"load", "", j - i}, func() string {
+				return `SELECT row, scope, parent, deleted, tomb_seq, versions FROM sync_rows WHERE tbl = ? AND row IN (?` +
+					strings.Repeat(", ?", j-i-1) + `)`
+			})
+			args = append(args[:0], t)
+			for _, id := range ids[i:j] {
+				args = append(args, id[:])
+			}
+			rows, err := w.query(q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var st RowState
+				var id, parent, blob []byte
+				var tomb int64
+				if err := rows.Scan(&id, &st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
+					return err
+				}
+				st.TombSeq = uint64(tomb)
+				if len(parent) == 16 {
+					copy(st.Parent[:], parent)
+				}
+				var ref RowRef
+				ref.Table = t
+				copy(ref.Row[:], id)
+				if st.Versions, err = decodeVersions(blob, w.replica); err != nil {
+					return fmt.Errorf("row %s: %w", ref.Row, err)
+				}
+				out[ref] = st
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load rows: %w", err)
+		}
+	}
+	return out, nil
+}
+
+const rowCols = 7
+
+func (w *sqliteTx) SaveRows(rs []RowSave) error {
+	// Row states: multi-row upserts.
+	states := make([]*RowSave, 0, len(rs))
+	for i := range rs {
+		if rs[i].State != nil {
+			states = append(states, &rs[i])
+		}
+	}
+	args := make([]any, 0, rowCols*chunkSizes[1])
+	err := chunks(len(states), chunkSizes[1], func(i, j int) error {
+		q := w.s.query(qkey{"rows", "", j - i}, func() string {
+			return `INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions) VALUES ` + placeholders(j-i, rowCols) +
+				` ON CONFLICT (tbl, row) DO UPDATE SET scope = excluded.scope, parent = excluded.parent,
+				deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`
+		})
+		args = args[:0]
+		for _, r := range states[i:j] {
+			st := r.State
+			var parent any
+			if st.Parent != (syncproto.RowID{}) {
+				parent = st.Parent[:]
+			}
+			blob, err := encodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+			if err != nil {
+				return err
+			}
+			args = append(args, r.Ref.Table, r.Ref.Row[:], st.Scope, parent, st.Deleted, int64(st.TombSeq), blob)
+		}
+		_, err := w.exec(q, args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save rows: %w", err)
+	}
+
+	// Materialised rows: grouped by table and field set, multi-row upserts.
+	type group struct {
+		t     *schema.Table
+		names []string
+		rows  []*RowSave
+	}
+	groups := map[string]*group{}
+	var order []string
+	var names []string
+	for i := range rs {
+		r := &rs[i]
+		if len(r.Fields) == 0 {
+			continue
+		}
+		t, ok := schema.LookupTable(r.Ref.Table)
+		if !ok {
+			return fmt.Errorf("materialize: unknown table %q", r.Ref.Table)
+		}
+		names = names[:0]
+		for f := range r.Fields {
+			if _, ok := t.Field(f); !ok {
+				return fmt.Errorf("materialize: table %s has no field %q", t.Name, f)
+			}
+			names = append(names, f)
+		}
+		sort.Strings(names)
+		key := t.Name + "(" + strings.Join(names, ",") + ")"
+		g := groups[key]
+		if g == nil {
+			g = &group{t: t, names: slices.Clone(names)}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.rows = append(g.rows, r)
+	}
+	for _, key := range order {
+		g := groups[key]
+		cols := len(g.names) + 1
+		maxRows := max(1, min(chunkSizes[1], 900/cols))
+		err := chunks(len(g.rows), maxRows, func(i, j int) error {
+			q := w.s.query(qkey{"mat", key, j - i}, func() string { return materializeSQL(g.t.Name, g.names, j-i) })
+			args = args[:0]
+			for _, r := range g.rows[i:j] {
+				args = append(args, r.Ref.Row.String())
+				for _, n := range g.names {
+					v := r.Fields[n]
+					if n == schema.DeletedField && v.IsNull() {
+						args = append(args, false) // the column is NOT NULL
+						continue
+					}
+					args = append(args, encodeValue(v))
+				}
+			}
+			_, err := w.exec(q, args...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("materialize %s rows: %w", g.t.Name, err)
+		}
+	}
+	return nil
+}
+
+func materializeSQL(table string, names []string, rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (id")
+	for _, n := range names {
+		b.WriteString(", " + n)
+	}
+	b.WriteString(") VALUES " + placeholders(rows, len(names)+1))
+	if len(names) > 0 {
+		b.WriteString(" ON CONFLICT (id) DO UPDATE SET ")
+		for i, n := range names {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n + " = excluded." + n)
+		}
+	} else {
+		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	}
+	return b.String()
 }

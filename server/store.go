@@ -54,9 +54,28 @@ type Tx interface {
 	Children(parent syncproto.RowID) ([]RowRef, error)
 	AddConflict(c syncproto.Conflict, at time.Time) error
 	AddRefused(r Refused) error
+	// Refusals returns the stored refusals of origin's changes with a
+	// sequence in [from, to], by sequence. A change pushed again (its Ack
+	// was lost) is answered with its refusal again, never as a duplicate.
+	Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error)
 	// Materialize writes the given field values into the row table named
 	// table (schema.SQLiteMigrations), creating the row if needed.
 	Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error
+	// LoadRows is Row for many rows at once: the states of those that
+	// exist. A batch loads all its rows with it before deciding anything.
+	LoadRows(refs []RowRef) (map[RowRef]RowState, error)
+	// SaveRows is PutRow and Materialize for many rows at once (a store
+	// writes them with as few statements as it can).
+	SaveRows(rows []RowSave) error
+}
+
+// RowSave is one row's share of SaveRows.
+type RowSave struct {
+	Ref RowRef
+	// State, when set, replaces the row's state (PutRow).
+	State *RowState
+	// Fields, when non-empty, are materialised (Materialize).
+	Fields map[string]syncproto.Value
 }
 
 // RowState is what the server tracks per synced row beyond its fields.

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -229,6 +230,12 @@ func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) 
 	fmt.Printf("sync round latency: p50 %v  p90 %v  p99 %v  max %v\n", pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond),
 		pct(0.99).Round(time.Millisecond), rounds[len(rounds)-1].Round(time.Millisecond))
 	fmt.Printf("server peak RSS %.1f MB\n", float64(peak)/1024)
+	if m, err := scrape(ctx, url); err == nil {
+		fmt.Printf("server: %.0f pulls (%.0f answered from memory), %.0f notifies, %.0f commits (%.1f batches each), push ack %.0f ms mean\n",
+			m["hamlet_pulls_total"], m["hamlet_pulls_unchanged_total"], m["hamlet_notifies_total"],
+			m["hamlet_commit_group_batches_count"], m["hamlet_commit_group_batches_sum"]/max(1, m["hamlet_commit_group_batches_count"]),
+			1000*m["hamlet_push_batch_seconds_sum"]/max(1, m["hamlet_push_batch_seconds_count"]))
+	}
 	for _, a := range ags {
 		a.c.Close()
 	}
@@ -361,4 +368,28 @@ func parallel(ctx context.Context, ags []*agent, width int, fn func(*agent) erro
 		first = ctx.Err()
 	}
 	return first
+}
+
+// scrape reads the server's unlabelled Prometheus samples.
+func scrape(ctx context.Context, base string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && !strings.HasPrefix(f[0], "#") {
+			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
+				out[f[0]] = v
+			}
+		}
+	}
+	return out, sc.Err()
 }

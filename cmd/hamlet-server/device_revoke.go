@@ -27,7 +27,7 @@ func runDeviceRevoke(ctx context.Context, e *env, args []string) error {
 	if err := s.Admin().RevokeDevice(ctx, *dev); err != nil {
 		return err
 	}
-	e.printf("Đã thu hồi thiết bị %s. Phiên đang mở sẽ bị từ chối ở lần kết nối tới.\n",
-		"Revoked device %s. An open session is refused at its next connection.\n", *dev)
+	e.printf("Đã thu hồi thiết bị %s. Máy chủ đang chạy sẽ đóng phiên đang mở của nó trong vài giây (kiểm tra mỗi 10 giây).\n",
+		"Revoked device %s. A running server closes its open session within seconds (it checks every 10 s).\n", *dev)
 	return nil
 }

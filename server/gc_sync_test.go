@@ -1,0 +1,95 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// pullPast pulls everything after cursor, then pulls again from where that
+// ended with Durable set: the second pull acknowledges the first's answer
+// as stored, which is what tombstone GC counts.
+func pullPast(t *testing.T, c *servertest.Client, cursor uint64) uint64 {
+	t.Helper()
+	_, _, to, err := c.PullAll(cursor)
+	require.NoError(t, err)
+	require.NoError(t, c.Send(&syncproto.Pull{Cursor: to, Durable: to}))
+	m, err := c.RecvAnswer()
+	require.NoError(t, err)
+	return m.(*syncproto.Changes).To
+}
+
+// Tombstone GC through the real sync path: a household is created and
+// deleted on one device; GC keeps it while a device of the team has not
+// pulled past the delete, and drops the row state, its log entries and
+// its data once both devices have.
+func TestTombstoneGCThroughSync(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	hamlet := ts.HamletsA[0]
+	devA, devB := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
+	a, b := ts.Connect(t, devA), ts.Connect(t, devB)
+	wa := servertest.NewWriter(devA.Replica, nil)
+
+	row := uuid.New()
+	_, err := a.Push(1, []syncproto.Change{
+		wa.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet),
+		wa.Write("households", row, "head_name", syncproto.String("Lê Thị Hoa"), hamlet),
+	})
+	require.NoError(t, err)
+	curB := pullPast(t, b, 0) // B holds the household
+	_, err = a.Push(2, []syncproto.Change{wa.Write("households", row, schema.DeletedField, syncproto.Bool(true), hamlet)})
+	require.NoError(t, err)
+
+	db := openDB(t, ts)
+	count := func(q string) int {
+		var n int
+		require.NoError(t, db.QueryRow(q, row[:]).Scan(&n))
+		return n
+	}
+	rows := func() int { return count(`SELECT COUNT(*) FROM sync_rows WHERE row = ?`) }
+	entries := func() int { return count(`SELECT COUNT(*) FROM sync_log WHERE row = ?`) }
+	data := func() int {
+		var n int
+		require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM households WHERE id = ?`, row.String()).Scan(&n))
+		return n
+	}
+	require.Equal(t, 1, rows())
+	require.Equal(t, 3, entries())
+	require.Equal(t, 1, data())
+
+	// A pulls past the delete; B has not: B holds GC back.
+	pullPast(t, a, 0)
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Rows, "GC dropped a tombstone a device had not pulled")
+	require.Equal(t, 1, rows())
+	require.Equal(t, 3, entries())
+
+	// B pulls past it (and sees the delete): now it goes.
+	_, _, to, err := b.PullAll(curB)
+	require.NoError(t, err)
+	pullPast(t, b, to)
+	st, err = ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Rows)
+	require.Equal(t, 3, st.Entries)
+	require.Zero(t, rows())
+	require.Zero(t, entries())
+	require.Zero(t, data())
+
+	// A device enrolled later starts clean: nothing of the row reaches it.
+	c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	cs, ev, _, err := c.PullAll(0)
+	require.NoError(t, err)
+	require.Empty(t, ev)
+	for _, ch := range cs {
+		require.NotEqual(t, row, ch.Row)
+	}
+}

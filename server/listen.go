@@ -1,0 +1,43 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Listen opens addr for Handler: with TLS (HTTPS and WSS) when
+// Config.TLSCert and TLSKey are set, plain otherwise. scheme is "https" or
+// "http", for the addresses the operator is shown.
+func (s *Server) Listen(addr string) (ln net.Listener, scheme string, err error) {
+	tc, err := s.TLSConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	if tc == nil {
+		return ln, "http", nil
+	}
+	return tls.NewListener(ln, tc), "https", nil
+}
+
+// TLSConfig is the server's TLS configuration from Config.TLSCert and
+// TLSKey (PEM files), or nil when neither is set.
+func (s *Server) TLSConfig() (*tls.Config, error) {
+	cert, key := s.cfg.TLSCert, s.cfg.TLSKey
+	if cert == "" && key == "" {
+		return nil, nil
+	}
+	if cert == "" || key == "" {
+		return nil, errors.New("TLS needs both a certificate and a key")
+	}
+	kp, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}, nil
+}
