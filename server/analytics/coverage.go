@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // Period is a range of dates, both ends included.
@@ -121,6 +123,35 @@ func (x *Index) groups(u *node) ([]int32, []*node) {
 	return slots, children
 }
 
+// groupsAt maps each hamlet to a slot per descendant of u at level.
+func (x *Index) groupsAt(u *node, level schema.Level) ([]int32, []*node) {
+	var children []*node
+	slotOf := map[string]int32{}
+	for _, c := range x.tree.descendants(u.Code, level) {
+		slotOf[c] = int32(len(children))
+		children = append(children, x.tree.nodes[c])
+	}
+	slots := make([]int32, len(x.hamlets))
+	for i, h := range x.hamlets {
+		slots[i] = -1
+		if !x.tree.within(h, u.Code) {
+			continue
+		}
+		for c, seen := h, 0; c != "" && seen < 16; seen++ {
+			if s, ok := slotOf[c]; ok {
+				slots[i] = s
+				break
+			}
+			n := x.tree.nodes[c]
+			if n == nil {
+				break
+			}
+			c = n.ParentCode
+		}
+	}
+	return slots, children
+}
+
 // reachedIn marks households with a visit or tutoring record in [from, to].
 func (x *Index) reachedIn(from, to day) []bool {
 	reached := make([]bool, len(x.hh))
@@ -143,6 +174,13 @@ func (x *Index) reachedIn(from, to day) []bool {
 // the period", with skill coverage (households where someone can use the
 // skill alone, taught up to the end of the period) and a row per child unit.
 func (x *Index) Coverage(ctx context.Context, unit string, p Period) (*Coverage, error) {
+	return x.CoverageBy(ctx, unit, p, "")
+}
+
+// CoverageBy is Coverage with the breakdown by the unit's descendants of
+// one level ("" for its children): a province's table of hamlets is
+// CoverageBy(province, p, schema.LevelHamlet).
+func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level schema.Level) (*Coverage, error) {
 	if err := x.Refresh(ctx); err != nil {
 		return nil, err
 	}
@@ -162,6 +200,9 @@ func (x *Index) Coverage(ctx context.Context, unit string, p Period) (*Coverage,
 		}
 	}
 	slots, children := x.groups(u)
+	if level != "" && level != u.Level {
+		slots, children = x.groupsAt(u, level)
+	}
 	type tally struct {
 		households, reached int
 		skills              []int

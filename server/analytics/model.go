@@ -151,19 +151,12 @@ func (x *Index) Calendar() *workcal.Calendar { return x.cal }
 func (x *Index) Refresh(ctx context.Context) error {
 	x.refreshMu.Lock()
 	defer x.refreshMu.Unlock()
-	units, err := x.src.Units(ctx)
-	if err != nil {
-		return fmt.Errorf("analytics: load units: %w", err)
+	if err := x.refreshAdmin(ctx); err != nil {
+		return err
 	}
-	teams, err := x.src.Teams(ctx)
-	if err != nil {
-		return fmt.Errorf("analytics: load teams: %w", err)
-	}
-	t := buildTree(units)
-	x.mu.Lock()
-	x.tree, x.teams = t, teams
+	x.mu.RLock()
 	loaded, head := x.loaded, x.head
-	x.mu.Unlock()
+	x.mu.RUnlock()
 
 	if loaded {
 		refs, to, err := x.src.Changed(ctx, head)
@@ -193,6 +186,30 @@ func (x *Index) Refresh(ctx context.Context) error {
 		}
 	}
 	x.loaded, x.head = true, to
+	return nil
+}
+
+// RefreshUnits reloads only the admin data (units, teams, members' last
+// sync), for questions about the tree.
+func (x *Index) RefreshUnits(ctx context.Context) error {
+	x.refreshMu.Lock()
+	defer x.refreshMu.Unlock()
+	return x.refreshAdmin(ctx)
+}
+
+func (x *Index) refreshAdmin(ctx context.Context) error {
+	units, err := x.src.Units(ctx)
+	if err != nil {
+		return fmt.Errorf("analytics: load units: %w", err)
+	}
+	teams, err := x.src.Teams(ctx)
+	if err != nil {
+		return fmt.Errorf("analytics: load teams: %w", err)
+	}
+	t := buildTree(units)
+	x.mu.Lock()
+	x.tree, x.teams = t, teams
+	x.mu.Unlock()
 	return nil
 }
 

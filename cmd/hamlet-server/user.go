@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+)
+
+func init() {
+	register(command{name: "user add", vi: "thêm tài khoản trang tổng hợp (--username, --name, --role, --unit; mật khẩu đọc từ stdin hoặc --password-file)",
+		en: "add a dashboard user (--username, --name, --role, --unit; password from stdin or --password-file)", run: runUserAdd})
+	register(command{name: "user list", vi: "liệt kê tài khoản trang tổng hợp", en: "list dashboard users", run: runUserList})
+	register(command{name: "user disable", vi: "khóa tài khoản (--username) và đăng xuất mọi phiên", en: "disable a user (--username) and end their sessions", run: runUserDisable})
+	register(command{name: "units reorganise", vi: "áp dụng sắp xếp đơn vị 2025 (--file camau-2025.csv, --hamlets ánh xạ ấp,xã)",
+		en: "apply the 2025 reorganisation (--file camau-2025.csv, --hamlets hamlet,commune map)", run: runUnitsReorganise})
+}
+
+// readPassword reads the password from a file, or from stdin (without echo
+// on a terminal). Only the first line counts.
+func readPassword(e *env, file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r"), nil
+	}
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		fmt.Fprint(e.stderr, e.msg("Mật khẩu: ", "Password: "))
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(e.stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func runUserAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("user add")
+	e.jsonFlag(fs)
+	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
+	name := fs.String("name", "", e.msg("họ tên hiển thị", "display name"))
+	role := fs.String("role", "", "provincial|commune_leader|coordinator|operator")
+	unit := fs.String("unit", "", e.msg("mã đơn vị (tỉnh 96, hoặc mã xã)", "unit code (province 96, or a commune code)"))
+	pwFile := fs.String("password-file", "", e.msg("đọc mật khẩu từ tệp này thay vì stdin", "read the password from this file instead of stdin"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" || *name == "" || *role == "" || *unit == "" {
+		return errors.New(e.msg("cần --username, --name, --role và --unit", "--username, --name, --role and --unit are required"))
+	}
+	pw, err := readPassword(e, *pwFile)
+	if err != nil {
+		return err
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	u, err := s.Admin().AddUser(ctx, server.NewUser{Username: *username, DisplayName: *name, Role: analytics.Role(*role), UnitCode: *unit, Password: pw})
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(u)
+	}
+	e.printf("Đã thêm tài khoản %s (vai trò %s, đơn vị %s).\n", "Added user %s (role %s, unit %s).\n", u.Username, u.Role, u.UnitCode)
+	return nil
+}
+
+func runUserList(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("user list")
+	e.jsonFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	us, err := s.Admin().Users(ctx)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		if us == nil {
+			us = []server.User{}
+		}
+		return e.printJSON(us)
+	}
+	var rows [][]string
+	for _, u := range us {
+		state := e.msg("hoạt động", "active")
+		if u.Disabled != nil {
+			state = e.msg("đã khóa", "disabled")
+		}
+		rows = append(rows, []string{u.Username, u.DisplayName, string(u.Role), u.UnitCode, state})
+	}
+	e.table(e.msg("TÊN ĐĂNG NHẬP\tHỌ TÊN\tVAI TRÒ\tĐƠN VỊ\tTRẠNG THÁI", "USERNAME\tNAME\tROLE\tUNIT\tSTATE"), rows)
+	return nil
+}
+
+func runUserDisable(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("user disable")
+	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New(e.msg("cần --username", "--username is required"))
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Admin().DisableUser(ctx, *username); err != nil {
+		return err
+	}
+	e.printf("Đã khóa tài khoản %s.\n", "Disabled user %s.\n", *username)
+	return nil
+}
+
+func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("units reorganise")
+	e.jsonFlag(fs)
+	file := fs.String("file", "", e.msg("tệp CSV đơn vị 2025 (mặc định: bản nhúng sẵn)", "2025 units CSV (default: the embedded one)"))
+	hamlets := fs.String("hamlets", "", e.msg("CSV hamlet_code,commune_code cho các xã bị chia", "CSV hamlet_code,commune_code for split communes"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	units := schema.EmbeddedUnits2025()
+	if *file != "" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		units, err = schema.ParseUnits2025(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *file, err)
+		}
+	}
+	hamletMap := map[string]string{}
+	if *hamlets != "" {
+		f, err := os.Open(*hamlets)
+		if err != nil {
+			return err
+		}
+		recs, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", *hamlets, err)
+		}
+		for i, r := range recs {
+			if len(r) < 2 || (i == 0 && r[0] == "hamlet_code") {
+				continue
+			}
+			hamletMap[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
+		}
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	st, err := s.Admin().ApplyReorganisation(ctx, units, hamletMap)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(st)
+	}
+	e.printf("Đã áp dụng: %d đơn vị mới, %d đơn vị giải thể, %d ấp/khóm chuyển xã, %d tổ chuyển xã; nay có %d xã/phường.\n",
+		"Applied: %d new units, %d retired, %d hamlets re-parented, %d teams moved; %d communes now.\n",
+		st.Units, st.Retired, st.HamletsMoved, st.TeamsMoved, st.CommunesAfter)
+	return nil
+}

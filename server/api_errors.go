@@ -1,0 +1,68 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// APIError is an error of the dashboard API (/api/v1) with its HTTP status,
+// a stable code, an English message and hints in both languages.
+// writeHTTPError turns it into the JSON error body every endpoint uses.
+type APIError struct {
+	Status     int
+	Code       string
+	Message    string
+	HintVI     string
+	HintEN     string
+	RetryAfter time.Duration // 429: how long to wait
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// badParam is a 400 naming the query parameter or body field at fault.
+func badParam(name, detail string) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: "bad_parameter", Message: fmt.Sprintf("parameter %s: %s", name, detail),
+		HintVI: fmt.Sprintf("Tham số %q không hợp lệ: %s.", name, detail),
+		HintEN: fmt.Sprintf("Parameter %q is invalid: %s.", name, detail)}
+}
+
+var (
+	errNotSignedIn = &APIError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "sign in first (no session, or it expired)",
+		HintVI: "Phiên đăng nhập không có hoặc đã hết hạn. Hãy đăng nhập lại.", HintEN: "You are not signed in or your session expired. Sign in again."}
+	errBadLogin = &APIError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password",
+		HintVI: "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).",
+		HintEN: "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."}
+	errNoAnalytics = &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "this store does not serve the dashboard API",
+		HintVI: "Máy chủ này chưa hỗ trợ trang tổng hợp. Hãy báo cán bộ CNTT.", HintEN: "This server does not serve the dashboard. Tell IT staff."}
+)
+
+func errForbiddenRole(what string) *APIError {
+	return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not " + what,
+		HintVI: "Tài khoản của bạn không có quyền thực hiện việc này. Hãy liên hệ cán bộ điều phối phản ánh.",
+		HintEN: "Your account may not do this. Ask a report coordinator."}
+}
+
+func errOutOfUnit(unit string) *APIError {
+	return &APIError{Status: http.StatusForbidden, Code: "out_of_unit", Message: fmt.Sprintf("unit %s is outside the unit your account is bound to", unit),
+		HintVI: fmt.Sprintf("Đơn vị %s nằm ngoài địa bàn tài khoản của bạn được xem.", unit),
+		HintEN: fmt.Sprintf("Unit %s is outside the area your account may see.", unit)}
+}
+
+func errTooManyLogins(wait time.Duration) *APIError {
+	mins := int(wait.Minutes()) + 1
+	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins; wait before trying again",
+		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %d phút rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", mins),
+		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %d minutes and try again, or ask IT staff to reset the password.", mins),
+		RetryAfter: wait}
+}
+
+func writeAPIError(w http.ResponseWriter, e *APIError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())+1))
+	}
+	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
+}

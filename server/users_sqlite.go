@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/server/analytics"
+)
+
+var _ UserStore = (*sqliteStore)(nil)
+
+const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms`
+
+func scanUser(sc interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var role string
+	var created int64
+	var disabled sql.NullInt64
+	if err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.PasswordHash, &created, &disabled); err != nil {
+		return u, err
+	}
+	u.Role = analytics.Role(role)
+	u.Created = time.UnixMilli(created).UTC()
+	if disabled.Valid {
+		t := time.UnixMilli(disabled.Int64).UTC()
+		u.Disabled = &t
+	}
+	return u, nil
+}
+
+func (s *sqliteStore) AddUser(ctx context.Context, u User) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+			u.ID, u.Username, u.DisplayName, string(u.Role), u.UnitCode, u.PasswordHash, u.Created.UnixMilli())
+		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+			return ErrConflict
+		}
+		return err
+	})
+}
+
+func (s *sqliteStore) UserByName(ctx context.Context, username string) (User, error) {
+	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	return u, err
+}
+
+func (s *sqliteStore) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) DisableUser(ctx context.Context, username string, at time.Time) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		var id string
+		row, err := w.queryRow(`SELECT id FROM users WHERE username = ?`, username)
+		if err != nil {
+			return err
+		}
+		if err := row.Scan(&id); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.exec(`UPDATE users SET disabled_ms = COALESCE(disabled_ms, ?) WHERE id = ?`, at.UnixMilli(), id); err != nil {
+			return err
+		}
+		_, err = w.exec(`DELETE FROM user_sessions WHERE user_id = ?`, id)
+		return err
+	})
+}
+
+func (s *sqliteStore) PutSession(ctx context.Context, us UserSession) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		// Expired sessions go as new ones come: the table stays small.
+		if _, err := w.exec(`DELETE FROM user_sessions WHERE expires_ms < ?`, us.Created.UnixMilli()); err != nil {
+			return err
+		}
+		_, err := w.exec(`INSERT INTO user_sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)`,
+			us.TokenHash, us.UserID, us.Created.UnixMilli(), us.Expires.UnixMilli())
+		return err
+	})
+}
+
+func (s *sqliteStore) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error) {
+	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
+		u.created_ms, u.disabled_ms FROM user_sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.expires_ms > ? AND u.disabled_ms IS NULL`, tokenHash, now.UnixMilli()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	return u, err
+}
+
+func (s *sqliteStore) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		_, err := w.exec(`DELETE FROM user_sessions WHERE token_hash = ?`, tokenHash)
+		return err
+	})
+}
+
+// ReadDB is the store's read-only connection pool, which the analytics read
+// model queries (analytics.SQLSource).
+func (s *sqliteStore) ReadDB() *sql.DB { return s.rdb }

@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+// bulkAdminStore is what a store offers for loading a whole province at
+// once: teams and members with the ids they already have (a generator's, an
+// import's) in one transaction, and teams moved to another commune.
+type bulkAdminStore interface {
+	ImportTeams(ctx context.Context, teams []Team, members []Member) error
+	SetTeamCommunes(ctx context.Context, communeOf map[string]string) error
+	// ReparentHamlets moves hamlets under other communes. A hamlet keeps
+	// its code (the replication scope), whose prefix then names its old
+	// commune: the code is an identifier, not a path.
+	ReparentHamlets(ctx context.Context, parentOf map[string]string) error
+}
+
+// ImportTeams creates teams and members with their given ids (so rows that
+// name a volunteer id keep pointing at the right member). Hamlets must exist.
+func (a *Admin) ImportTeams(ctx context.Context, teams []Team, members []Member) error {
+	hs, err := a.s.store.Units(ctx, schema.LevelHamlet, "")
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, h := range hs {
+		have[h.Code] = true
+	}
+	for _, t := range teams {
+		if err := (schema.Team{ID: t.ID, CommuneCode: t.CommuneCode, Name: t.Name, HamletCodes: t.Hamlets}).Validate(); err != nil {
+			return fmt.Errorf("import teams: %w", err)
+		}
+		for _, h := range t.Hamlets {
+			if !have[h] {
+				return fmt.Errorf("import teams: hamlet %s: %w", h, ErrNotFound)
+			}
+		}
+	}
+	for _, m := range members {
+		if err := (schema.Member{ID: m.ID, TeamID: m.TeamID, Name: m.Name, Role: schema.Role(m.Role), Phone: m.Phone}).Validate(); err != nil {
+			return fmt.Errorf("import members: %w", err)
+		}
+	}
+	if bs, ok := a.s.store.(bulkAdminStore); ok {
+		return bs.ImportTeams(ctx, teams, members)
+	}
+	for _, t := range teams {
+		if err := a.s.store.CreateTeam(ctx, t); err != nil {
+			return err
+		}
+	}
+	for _, m := range members {
+		if err := a.s.store.AddMember(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReorgStats says what ApplyReorganisation did.
+type ReorgStats struct {
+	Units         int `json:"units"`          // units of the new tree imported
+	Retired       int `json:"retired"`        // units in force before and retired now
+	HamletsMoved  int `json:"hamlets_moved"`  // hamlets re-parented
+	TeamsMoved    int `json:"teams_moved"`    // teams whose commune changed
+	HamletsKept   int `json:"hamlets_kept"`   // hamlets whose commune code did not change
+	CommunesAfter int `json:"communes_after"` // communes in force afterwards
+}
+
+// ApplyReorganisation puts a reorganised unit tree in force (the 2025
+// merger: schema.ParseUnits2025): its units are imported, their
+// predecessors and the districts retired (ImportUnits), every hamlet
+// re-parented to its new commune, and every team moved to the commune of its
+// hamlets. Synced rows do not change: a hamlet keeps its code, so households
+// keep their scope and agents notice nothing; figures of the old communes
+// now count under their successors.
+//
+// hamletCommune gives a hamlet's new commune. A hamlet missing from it goes
+// where its old commune went when exactly one new unit took it over; a
+// commune split in parts needs every hamlet listed.
+func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUnit, hamletCommune map[string]string) (ReorgStats, error) {
+	var st ReorgStats
+	before, err := a.s.store.Units(ctx, "", "")
+	if err != nil {
+		return st, err
+	}
+	inForce := map[string]bool{}
+	var hamlets []schema.AdminUnit
+	for _, u := range before {
+		if u.RetiredOn == "" {
+			inForce[u.Code] = true
+		}
+		if u.Level == schema.LevelHamlet {
+			hamlets = append(hamlets, u)
+		}
+	}
+	newCommune := map[string]bool{}
+	takers := map[string][]string{}
+	for _, u := range units {
+		if u.Level == schema.LevelCommune {
+			newCommune[u.Code] = true
+		}
+		for _, p := range u.FormedFrom {
+			takers[p.Code] = append(takers[p.Code], u.Code)
+		}
+	}
+	var missing []string
+	parentOf := map[string]string{}
+	for _, h := range hamlets {
+		to, ok := hamletCommune[h.Code]
+		if !ok {
+			ts := takers[h.ParentCode]
+			if into, ok := schema.InterimMergers[h.ParentCode]; ok && len(ts) == 0 {
+				ts = takers[into]
+			}
+			if len(ts) == 1 {
+				to = ts[0]
+			} else if len(ts) == 0 && newCommune[h.ParentCode] {
+				to = h.ParentCode
+			} else {
+				missing = append(missing, h.Code)
+				continue
+			}
+		}
+		if !newCommune[to] {
+			return st, fmt.Errorf("apply reorganisation: hamlet %s would move to %s, which is not a commune of the new tree", h.Code, to)
+		}
+		if to == h.ParentCode {
+			st.HamletsKept++
+		} else {
+			st.HamletsMoved++
+		}
+		if to != h.ParentCode {
+			parentOf[h.Code] = to
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return st, fmt.Errorf("apply reorganisation: %d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
+			len(missing), strings.Join(missing[:min(10, len(missing))], ", "))
+	}
+	bs, ok := a.s.store.(bulkAdminStore)
+	if !ok {
+		return st, fmt.Errorf("apply reorganisation: this store cannot re-parent hamlets")
+	}
+	if err := a.s.store.ImportUnits(ctx, units); err != nil {
+		return st, fmt.Errorf("apply reorganisation: %w", err)
+	}
+	if err := bs.ReparentHamlets(ctx, parentOf); err != nil {
+		return st, fmt.Errorf("apply reorganisation: %w", err)
+	}
+	st.Units = len(units)
+	teams, err := a.s.store.Teams(ctx)
+	if err != nil {
+		return st, err
+	}
+	homeOf := map[string]string{}
+	for _, h := range hamlets {
+		homeOf[h.Code] = h.ParentCode
+		if to, ok := parentOf[h.Code]; ok {
+			homeOf[h.Code] = to
+		}
+	}
+	communeOf := map[string]string{}
+	for _, t := range teams {
+		votes := map[string]int{}
+		best := ""
+		for _, h := range t.Hamlets {
+			if c, ok := homeOf[h]; ok {
+				votes[c]++
+				if best == "" || votes[c] > votes[best] || (votes[c] == votes[best] && c < best) {
+					best = c
+				}
+			}
+		}
+		if best != "" && best != t.CommuneCode {
+			communeOf[t.ID] = best
+		}
+	}
+	if len(communeOf) > 0 {
+		if err := bs.SetTeamCommunes(ctx, communeOf); err != nil {
+			return st, err
+		}
+	}
+	st.TeamsMoved = len(communeOf)
+	after, err := a.s.store.Units(ctx, "", "")
+	if err != nil {
+		return st, err
+	}
+	for _, u := range after {
+		if u.RetiredOn != "" && inForce[u.Code] {
+			st.Retired++
+		}
+		if u.RetiredOn == "" && u.Level == schema.LevelCommune {
+			st.CommunesAfter++
+		}
+	}
+	a.s.log.Info("units reorganised", "units", st.Units, "retired", st.Retired, "hamlets_moved", st.HamletsMoved, "teams_moved", st.TeamsMoved)
+	return st, nil
+}
+
+// Now is the server's clock (Config.Now): an importer stamps its changes
+// with it so none lands beyond the skew bound.
+func (a *Admin) Now() time.Time { return a.s.now() }
