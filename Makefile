@@ -24,14 +24,15 @@ cross:
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-agent ./cmd/hamlet-agent
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-server ./cmd/hamlet-server
 
-## run: a server on embedded SQLite in ./data with Cà Mau's units and a demo team
+## run: a server on embedded SQLite in ./data/demo with Cà Mau's units and a demo team
 run:
-	$(GO) run ./cmd/hamlet-server demo --data-dir ./data
+	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo
 
-## test: everything CI checks (README gives this command)
+## test: everything CI checks (README gives this command); the Go tests run
+## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh)
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 9m $(PKGS)
+	scripts/pg-test.sh $(GO) test -count=1 -timeout 9m $(PKGS)
 	$(MAKE) --no-print-directory cross-check
 
 ## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above)
@@ -46,6 +47,24 @@ test-long:
 ## bench: the benchmarks whose figures the issues ask for (medians of 5 runs with benchstat-friendly output)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 -cpu 1 ./syncproto | tee bench-syncproto.txt
+
+## bench-analytics: dashboard API on the full Cà Mau province (300k households; loaded once, cached under $TMPDIR)
+bench-analytics:
+	$(GO) test -run '^$$' -bench 'ProvinceAPI' -benchtime 20x -timeout 60m ./examples/camau/loader | tee bench-analytics.txt
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./server/analytics | tee -a bench-analytics.txt
+
+## bench-dashboard: the dashboard's pages on the full Cà Mau province (server time per page, gzipped weight with assets)
+bench-dashboard:
+	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/ | tee bench-dashboard.txt
+
+## bench-server: the server's two benchmarks: push throughput against a bare SQLite insert (5 runs, median
+## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time
+LOAD_RUNS ?= 3
+bench-server:
+	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/ | tee bench-server.txt
+	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
+	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
+	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 func init() {
@@ -19,6 +20,9 @@ func init() {
 type serveFlags struct {
 	addr, cert, key, sync string
 	skew                  time.Duration
+	ping, pong            time.Duration
+	calendar              string
+	db                    string // a PostgreSQL URL, or "" for embedded SQLite in the data directory
 }
 
 func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
@@ -27,6 +31,12 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 	fs.StringVar(&sf.cert, "tls-cert", getenv("HAMLET_TLS_CERT", ""), e.msg("tệp chứng chỉ TLS (HAMLET_TLS_CERT)", "TLS certificate file (HAMLET_TLS_CERT)"))
 	fs.StringVar(&sf.key, "tls-key", getenv("HAMLET_TLS_KEY", ""), e.msg("tệp khóa TLS (HAMLET_TLS_KEY)", "TLS key file (HAMLET_TLS_KEY)"))
 	fs.StringVar(&sf.sync, "synchronous", getenv("HAMLET_SYNCHRONOUS", "FULL"), "SQLite synchronous: FULL|NORMAL (HAMLET_SYNCHRONOUS)")
+	fs.StringVar(&sf.calendar, "calendar", getenv("HAMLET_CALENDAR", ""), e.msg("tệp lịch làm việc JSON cho hạn xử lý phản ánh (mặc định: lịch Việt Nam 2026–2027 nhúng sẵn) (HAMLET_CALENDAR)",
+		"working calendar JSON file for field-report deadlines (default: the embedded Vietnam 2026–2027 calendar) (HAMLET_CALENDAR)"))
+	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
+	fs.DurationVar(&sf.pong, "pong-wait", getenvDuration("HAMLET_PONG_WAIT", 60*time.Second), e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
+	fs.StringVar(&sf.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
+		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
 	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", 5*time.Minute), e.msg("độ lệch đồng hồ tối đa (HAMLET_MAX_SKEW)", "maximum clock skew (HAMLET_MAX_SKEW)"))
 	return fs
 }
@@ -44,32 +54,34 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // ready, if set, is called with the bound address once listening.
 func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s *server.Server)) error {
 	cfg := server.Config{DataDir: e.dataDir, Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
-		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync}
+		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync, PingInterval: sf.ping, PongWait: sf.pong}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New(e.msg("cần cả --tls-cert và --tls-key", "--tls-cert and --tls-key go together"))
 	}
-	s, err := server.Open(ctx, cfg)
+	if sf.calendar != "" {
+		f, err := os.Open(sf.calendar)
+		if err != nil {
+			return err
+		}
+		cal, err := workcal.Parse(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", e.msg("lịch làm việc", "working calendar"), sf.calendar, err)
+		}
+		cfg.Calendar = cal
+	}
+	s, err := openServer(ctx, e, cfg, sf.db)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, scheme, err := s.Listen(cfg.Addr) // TLS when --tls-cert/--tls-key are set
 	if err != nil {
 		s.Close()
 		return fmt.Errorf("%s %s: %w", e.msg("không lắng nghe được trên", "cannot listen on"), cfg.Addr, err)
 	}
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
-	go func() {
-		if cfg.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	scheme := "http"
-	if cfg.TLSCert != "" {
-		scheme = "https"
-	}
+	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().String()
 	lg := e.logger()
 	lg.Info("hamlet-server listening", "addr", addr, "scheme", scheme, "data_dir", e.dataDir, "server_id", s.ID().String())

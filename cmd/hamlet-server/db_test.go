@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
+)
+
+// A wrong or unreachable database URL: one line saying what to fix, and a
+// non-zero exit.
+func TestServeBadDatabaseURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5", "cannot connect to PostgreSQL at 127.0.0.1:1/hamlet"},
+		{"mysql://root@localhost/hamlet", "give a PostgreSQL URL"},
+		{"postgres://[::1", "PostgreSQL URL is not valid"},
+	} {
+		code, _, stderr := cli(t, t.TempDir(), "serve", "--lang", "en", "--addr", "127.0.0.1:0", "--db", tc.url)
+		require.NotZero(t, code, tc.url)
+		require.Contains(t, stderr, tc.want)
+		require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+	}
+}
+
+// serve --db on a reachable database listens, then stops with its context.
+func TestServePostgres(t *testing.T) {
+	url := pgtest.FreshDB(t)
+	var out, errOut strings.Builder
+	e := &env{stdout: &out, stderr: &errOut, lang: "en"}
+	var sf serveFlags
+	require.NoError(t, e.serveFlagSet("serve", &sf).Parse([]string{"--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--log-level", "error", "--db", url}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var addr string
+	err := serve(ctx, e, sf, func(a string, s *server.Server) {
+		addr = a
+		cancel()
+	})
+	require.NoError(t, err, errOut.String())
+	require.True(t, strings.HasPrefix(addr, "http://127.0.0.1:"), addr)
+}

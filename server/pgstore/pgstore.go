@@ -1,0 +1,401 @@
+// Package pgstore is the PostgreSQL server.Store: several hamlet-server
+// processes share one database (DESIGN.md "Running it"). It persists what
+// the sync code decided and answers reads; syncproto.Resolve runs in the
+// server's push path, never here. It passes server/storetest.Run like the
+// SQLite store.
+//
+// # Several processes, one database
+//
+// The SQLite store has one writer, so reading a row, deciding and writing
+// it back cannot interleave with another push. Here two processes (or two
+// pool connections of one) can push to the same row at once, so a write
+// transaction locks what it reads before deciding:
+//
+//   - rows: Row and LoadRows take a transaction-level advisory lock per row
+//     (a 64-bit hash of table and row id, sorted, so two batches lock in the
+//     same order) before reading the row, which works for rows that do not
+//     exist yet, unlike SELECT ... FOR UPDATE;
+//   - replicas: OriginSeq and SetOriginSeq lock the replica the same way, so
+//     one replica's batch is applied once even if it reaches two processes;
+//   - the log: see "The log" below.
+//
+// Locks are held until commit. A transaction takes them in the order rows,
+// replicas, log; a lock it needs after it holds the log lock (a household's
+// children, the second batch of a group) is only tried, and if it is busy
+// the whole transaction is rolled back and fn runs again (errRetry), as it
+// does when PostgreSQL reports a deadlock or a serialization failure.
+//
+// # The log
+//
+// server_seq must be assigned in commit order: a reader that has seen seq
+// n must never later find an entry below n commit (it would skip it, its
+// cursor being past). A sequence object hands out numbers in call order,
+// not commit order, so it cannot do this alone. Instead the first Append of
+// a transaction locks the one row of sync_log_head (SELECT ... FOR UPDATE),
+// takes the next seqs from it, and writes the new head back; the row lock
+// is released only when the transaction ends, after its commit is visible.
+// So appending transactions commit one after another in seq order, and a
+// committed head h means every entry at or below h is committed too: Head
+// and ReadLog read the head row first and never look above it. The head row
+// also keeps the head when GC deletes the newest entries, so a cursor never
+// points past it and a seq is never handed out twice.
+//
+// The price is that appends from all processes are serialised from a
+// transaction's first Append to its commit; everything before (decoding,
+// loading and locking rows, deciding) runs in parallel.
+package pgstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Migration set names. The PostgreSQL store records its own two sets beside
+// each other: the data model (the schema package's SQLite set translated)
+// and the server's tables. They are not "schema" and "server" because their
+// versions are their own: a PostgreSQL migration can be added without a
+// SQLite one and the other way round (TestColumnsMatchRegistry holds the
+// data model's columns to the registry on both).
+const (
+	SchemaSet = "schema_pg"
+	ServerSet = "server_pg"
+)
+
+//go:embed migrations/schema/*.sql migrations/server/*.sql
+var migrationsFS embed.FS
+
+// SchemaMigrations is the data model's PostgreSQL migrations.
+func SchemaMigrations() ([]migrate.Migration, error) {
+	return migrate.FromEmbed(migrationsFS, "migrations/schema")
+}
+
+// ServerMigrations is the server tables' PostgreSQL migrations.
+func ServerMigrations() ([]migrate.Migration, error) {
+	return migrate.FromEmbed(migrationsFS, "migrations/server")
+}
+
+// Options tune the store.
+type Options struct {
+	// MaxConns bounds the connection pool (default: pgxpool's, 4 or the
+	// number of CPUs, whichever is more). A pool_max_conns parameter in the
+	// URL sets it too.
+	MaxConns int32
+}
+
+// Store is the PostgreSQL store.
+type Store struct {
+	pool *pgxpool.Pool
+
+	repMu    sync.RWMutex
+	repIdx   map[syncproto.ReplicaID]int64
+	repByIdx map[int64]syncproto.ReplicaID
+
+	colType map[string]string // "table.column" -> SQL type of a data-model column
+
+	readOnce sync.Once
+	readDB   *sql.DB
+}
+
+var (
+	_ server.Store     = (*Store)(nil)
+	_ server.UserStore = (*Store)(nil)
+)
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://), as --db and HAMLET_DB take it.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database at url, migrates it and returns the store.
+// Its errors are one line that says what to fix.
+func Open(ctx context.Context, url string, opt Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL URL is not valid (%s): write it as postgres://user:password@host:5432/database", oneLine(err))
+	}
+	if opt.MaxConns > 0 {
+		cfg.MaxConns = opt.MaxConns
+	}
+	where := fmt.Sprintf("%s:%d/%s as %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, cfg.ConnConfig.User)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL at %s: %s", where, oneLine(err))
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), connectHint(err))
+	}
+	s := &Store{pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
+	}
+	if err := s.loadColumns(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if _, err := s.ServerID(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// connectHint says what to check for a failed connection.
+func connectHint(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "28P01", "28000":
+			return "check the user name and password in the URL"
+		case "3D000":
+			return "create the database (createdb) or fix its name in the URL"
+		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return "check the host and port in the URL and that a firewall lets this machine through"
+	}
+	return "check the host, port, user and database in the URL and that PostgreSQL is running"
+}
+
+// migrationLock is the session advisory lock key that keeps two processes
+// starting at once from migrating the same database together.
+const migrationLock = 0x68616d6c65740001 // "hamlet" 1
+
+// migrate applies both sets through internal/migrate, on one connection
+// of its own that holds the migration lock.
+func (s *Store) migrate(ctx context.Context) error {
+	schemaMigs, err := SchemaMigrations()
+	if err != nil {
+		return err
+	}
+	serverMigs, err := ServerMigrations()
+	if err != nil {
+		return err
+	}
+	db := stdlib.OpenDB(*s.pool.Config().ConnConfig)
+	defer db.Close()
+	db.SetMaxOpenConns(1) // the lock below is the session's: one connection throughout
+	db.SetMaxIdleConns(1)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`SELECT pg_advisory_lock(%d)`, int64(migrationLock))); err != nil {
+		return fmt.Errorf("migrate: lock: %s", oneLine(err))
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`SELECT pg_advisory_unlock(%d)`, int64(migrationLock))) //nolint:errcheck
+	if err := migrate.Apply(ctx, db, SchemaSet, schemaMigs); err != nil {
+		return fmt.Errorf("data model: %w", err)
+	}
+	if err := migrate.Apply(ctx, db, ServerSet, serverMigs); err != nil {
+		return fmt.Errorf("server tables: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) loadColumns(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name IN ('households', 'visits', 'tutoring_records', 'field_reports')`)
+	if err != nil {
+		return fmt.Errorf("read columns: %w", err)
+	}
+	defer rows.Close()
+	s.colType = map[string]string{}
+	for rows.Next() {
+		var t, c, typ string
+		if err := rows.Scan(&t, &c, &typ); err != nil {
+			return fmt.Errorf("read columns: %w", err)
+		}
+		s.colType[t+"."+c] = typ
+	}
+	return rows.Err()
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	if s.readDB != nil {
+		s.readDB.Close()
+	}
+	s.pool.Close()
+	return nil
+}
+
+// Pool is the store's connection pool (tests, tools).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ---- write transactions ----
+
+// errRetry means a lock this transaction needed was busy while it held the
+// log lock: waiting could deadlock, so the transaction starts over.
+var errRetry = errors.New("pgstore: lock busy, transaction retried")
+
+const maxAttempts = 20
+
+func retryable(err error) bool {
+	if errors.Is(err, errRetry) {
+		return true
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") // deadlock_detected, serialization_failure
+}
+
+// Update runs fn in one transaction and commits it. When a lock conflict
+// forces a rollback (see the package doc) fn runs again from the start, so
+// it must only change state it also resets: the server's push path builds
+// its results afresh on each run.
+func (s *Store) Update(ctx context.Context, fn func(server.Tx) error) error {
+	return s.write(ctx, func(w *pgTx) error { return fn(w) })
+}
+
+func (s *Store) write(ctx context.Context, fn func(w *pgTx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil || !retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	// The transaction finishes even if the caller's context ends: a
+	// half-done batch is rolled back below, never left open.
+	bg := context.WithoutCancel(ctx)
+	w := &pgTx{s: s, ctx: bg, tx: tx}
+	defer func() {
+		if r := recover(); r != nil {
+			_ = tx.Rollback(bg)
+			err = fmt.Errorf("write transaction panicked: %v", r)
+		}
+	}()
+	err = fn(w)
+	if err == nil {
+		err = w.flush()
+	}
+	if err != nil {
+		if rerr := tx.Rollback(bg); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(bg); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if len(w.newReps) > 0 {
+		s.repMu.Lock()
+		for r, i := range w.newReps {
+			s.repIdx[r], s.repByIdx[i] = i, r
+		}
+		s.repMu.Unlock()
+	}
+	return nil
+}
+
+// lockKey is the advisory lock key of a name: FNV-1a of its bytes. Keys of
+// different things may collide; that only serialises them needlessly.
+func lockKey(parts ...[]byte) int64 {
+	h := fnv.New64a()
+	for _, p := range parts {
+		h.Write(p)
+		h.Write([]byte{0})
+	}
+	return int64(h.Sum64())
+}
+
+func rowKey(table string, id syncproto.RowID) int64 {
+	return lockKey([]byte("row"), []byte(table), id[:])
+}
+func replicaKey(r syncproto.ReplicaID) int64 { return lockKey([]byte("replica"), r[:]) }
+
+// lock takes the advisory locks keys this transaction does not hold yet,
+// in key order. Once the log lock is held it only tries (errRetry).
+func (w *pgTx) lock(keys ...int64) error {
+	var need []int64
+	for _, k := range keys {
+		if !w.held[k] {
+			need = append(need, k)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	slices.Sort(need)
+	need = slices.Compact(need)
+	if w.logLocked {
+		var ok bool
+		if err := w.tx.QueryRow(w.ctx, `SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need).Scan(&ok); err != nil {
+			return fmt.Errorf("lock rows: %w", err)
+		}
+		if !ok {
+			return errRetry
+		}
+	} else if _, err := w.tx.Exec(w.ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need); err != nil {
+		return fmt.Errorf("lock rows: %w", err)
+	}
+	if w.held == nil {
+		w.held = map[int64]bool{}
+	}
+	for _, k := range need {
+		w.held[k] = true
+	}
+	return nil
+}
+
+// replica returns the id of a replica index, from the cache or the table.
+func (s *Store) replica(ctx context.Context, q querier, idx int64) (syncproto.ReplicaID, error) {
+	if idx == 0 {
+		return syncproto.ReplicaID{}, nil
+	}
+	s.repMu.RLock()
+	r, ok := s.repByIdx[idx]
+	s.repMu.RUnlock()
+	if ok {
+		return r, nil
+	}
+	var id []byte
+	if err := q.QueryRow(ctx, `SELECT id FROM replicas WHERE idx = $1`, idx).Scan(&id); err != nil {
+		return r, fmt.Errorf("replica %d: %w", idx, err)
+	}
+	copy(r[:], id)
+	s.repMu.Lock()
+	s.repIdx[r], s.repByIdx[idx] = idx, r
+	s.repMu.Unlock()
+	return r, nil
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}

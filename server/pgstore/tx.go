@@ -1,0 +1,469 @@
+package pgstore
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// pgTx is one write transaction.
+type pgTx struct {
+	s   *Store
+	ctx context.Context
+	tx  pgx.Tx
+
+	held      map[int64]bool // advisory locks taken
+	logLocked bool           // sync_log_head is locked: head is ours
+	head      uint64         // the last seq assigned
+	pending   [][]any        // log rows, written at flush
+
+	newReps map[syncproto.ReplicaID]int64 // replicas this transaction added
+	repOf   map[int64]syncproto.ReplicaID
+	seqs    map[int64]uint64 // max_seq set by this transaction
+}
+
+var _ server.Tx = (*pgTx)(nil)
+
+// idx returns the replica's index, adding the replica if create is set
+// (-1 if it is unknown and create is not set).
+func (w *pgTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
+	if r == (syncproto.ReplicaID{}) {
+		return 0, nil
+	}
+	w.s.repMu.RLock()
+	i, ok := w.s.repIdx[r]
+	w.s.repMu.RUnlock()
+	if ok {
+		return i, nil
+	}
+	if i, ok := w.newReps[r]; ok {
+		return i, nil
+	}
+	err := w.tx.QueryRow(w.ctx, `SELECT idx FROM replicas WHERE id = $1`, r[:]).Scan(&i)
+	if err == nil {
+		w.s.repMu.Lock()
+		w.s.repIdx[r], w.s.repByIdx[i] = i, r
+		w.s.repMu.Unlock()
+		return i, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("replica: %w", err)
+	}
+	if !create {
+		return -1, nil
+	}
+	// Another transaction may add the same replica at once: ON CONFLICT
+	// waits for it, then the SELECT finds its row.
+	err = w.tx.QueryRow(w.ctx, `INSERT INTO replicas (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING idx`, r[:]).Scan(&i)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = w.tx.QueryRow(w.ctx, `SELECT idx FROM replicas WHERE id = $1`, r[:]).Scan(&i)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("add replica: %w", err)
+	}
+	if w.newReps == nil {
+		w.newReps = map[syncproto.ReplicaID]int64{}
+		w.repOf = map[int64]syncproto.ReplicaID{}
+	}
+	// Cached only after commit: a rolled-back index must not be reused.
+	w.newReps[r], w.repOf[i] = i, r
+	return i, nil
+}
+
+func (w *pgTx) replica(i int64) (syncproto.ReplicaID, error) {
+	if r, ok := w.repOf[i]; ok {
+		return r, nil
+	}
+	return w.s.replica(w.ctx, w.tx, i)
+}
+
+func (w *pgTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
+	if err := w.lock(replicaKey(r)); err != nil {
+		return 0, err
+	}
+	i, err := w.idx(r, false)
+	if err != nil || i < 0 {
+		return 0, err
+	}
+	if seq, ok := w.seqs[i]; ok {
+		return seq, nil
+	}
+	var n int64
+	if err := w.tx.QueryRow(w.ctx, `SELECT max_seq FROM replicas WHERE idx = $1`, i).Scan(&n); err != nil {
+		return 0, fmt.Errorf("origin seq: %w", err)
+	}
+	return uint64(n), nil
+}
+
+func (w *pgTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
+	if err := w.lock(replicaKey(r)); err != nil {
+		return err
+	}
+	i, err := w.idx(r, true)
+	if err != nil {
+		return err
+	}
+	if w.seqs == nil {
+		w.seqs = map[int64]uint64{}
+	}
+	w.seqs[i] = seq
+	return nil
+}
+
+const rowCols = `scope, parent, deleted, tomb_seq, versions`
+
+func (w *pgTx) scanState(sc pgx.Row, extra ...any) (server.RowState, error) {
+	var st server.RowState
+	var parent, blob []byte
+	var tomb int64
+	if err := sc.Scan(append(extra, &st.Scope, &parent, &st.Deleted, &tomb, &blob)...); err != nil {
+		return st, err
+	}
+	st.TombSeq = uint64(tomb)
+	if len(parent) == 16 {
+		copy(st.Parent[:], parent)
+	}
+	var err error
+	st.Versions, err = decodeVersions(blob, w.replica)
+	return st, err
+}
+
+func (w *pgTx) Row(table string, id syncproto.RowID) (server.RowState, bool, error) {
+	if err := w.lock(rowKey(table, id)); err != nil {
+		return server.RowState{}, false, err
+	}
+	st, err := w.scanState(w.tx.QueryRow(w.ctx, `SELECT `+rowCols+` FROM sync_rows WHERE tbl = $1 AND row = $2`, table, id[:]))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return server.RowState{}, false, nil
+	}
+	if err != nil {
+		return server.RowState{}, false, fmt.Errorf("load row %s: %w", id, err)
+	}
+	return st, true, nil
+}
+
+func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState, error) {
+	out := make(map[server.RowRef]server.RowState, len(refs))
+	if len(refs) == 0 {
+		return out, nil
+	}
+	keys := make([]int64, len(refs))
+	tbls := make([]string, len(refs))
+	ids := make([][]byte, len(refs))
+	for i, r := range refs {
+		keys[i] = rowKey(r.Table, r.Row)
+		tbls[i] = r.Table
+		ids[i] = r.Row[:]
+	}
+	if err := w.lock(keys...); err != nil {
+		return nil, err
+	}
+	rows, err := w.tx.Query(w.ctx, `SELECT r.tbl, r.row, `+prefixed("r.", rowCols)+` FROM sync_rows r
+		JOIN unnest($1::text[], $2::bytea[]) AS k(tbl, row) ON r.tbl = k.tbl AND r.row = k.row`, tbls, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref server.RowRef
+		var id []byte
+		st, err := w.scanState(rows, &ref.Table, &id)
+		if err != nil {
+			return nil, fmt.Errorf("load rows: %w", err)
+		}
+		copy(ref.Row[:], id)
+		out[ref] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load rows: %w", err)
+	}
+	return out, nil
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (w *pgTx) PutRow(table string, id syncproto.RowID, st server.RowState) error {
+	return w.SaveRows([]server.RowSave{{Ref: server.RowRef{Table: table, Row: id}, State: &st}})
+}
+
+func (w *pgTx) Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error {
+	return w.SaveRows([]server.RowSave{{Ref: server.RowRef{Table: table, Row: id}, Fields: fields}})
+}
+
+func (w *pgTx) SaveRows(rs []server.RowSave) error {
+	var tbls, scopes []string
+	var ids, parents, blobs [][]byte
+	var deleted []bool
+	var tombs []int64
+	for i := range rs {
+		st := rs[i].State
+		if st == nil {
+			continue
+		}
+		var parent []byte
+		if st.Parent != (syncproto.RowID{}) {
+			parent = st.Parent[:]
+		}
+		blob, err := encodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+		if err != nil {
+			return fmt.Errorf("save rows: %w", err)
+		}
+		tbls, ids, scopes, parents = append(tbls, rs[i].Ref.Table), append(ids, rs[i].Ref.Row[:]), append(scopes, st.Scope), append(parents, parent)
+		deleted, tombs, blobs = append(deleted, st.Deleted), append(tombs, int64(st.TombSeq)), append(blobs, blob)
+	}
+	if len(tbls) > 0 {
+		_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions)
+			SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bytea[], $5::bool[], $6::int8[], $7::bytea[])
+			ON CONFLICT (tbl, row) DO UPDATE SET scope = excluded.scope, parent = excluded.parent,
+			deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`,
+			tbls, ids, scopes, parents, deleted, tombs, blobs)
+		if err != nil {
+			return fmt.Errorf("save rows: %w", err)
+		}
+	}
+
+	// Materialised rows: grouped by table and field set, one statement
+	// each, every column passed as text and cast to its type.
+	type group struct {
+		t     *schema.Table
+		names []string
+		cols  [][]*string // per column (id first), per row
+	}
+	groups := map[string]*group{}
+	var order []string
+	for i := range rs {
+		r := &rs[i]
+		if len(r.Fields) == 0 && r.State != nil {
+			continue
+		}
+		t, ok := schema.LookupTable(r.Ref.Table)
+		if !ok {
+			return fmt.Errorf("materialize: unknown table %q", r.Ref.Table)
+		}
+		names := make([]string, 0, len(r.Fields))
+		for f := range r.Fields {
+			if _, ok := t.Field(f); !ok {
+				return fmt.Errorf("materialize: table %s has no field %q", t.Name, f)
+			}
+			names = append(names, f)
+		}
+		sort.Strings(names)
+		key := t.Name + "(" + strings.Join(names, ",") + ")"
+		g := groups[key]
+		if g == nil {
+			g = &group{t: t, names: names, cols: make([][]*string, len(names)+1)}
+			groups[key] = g
+			order = append(order, key)
+		}
+		id := r.Ref.Row.String()
+		g.cols[0] = append(g.cols[0], &id)
+		for j, n := range names {
+			v := r.Fields[n]
+			if n == schema.DeletedField && v.IsNull() {
+				v = syncproto.Bool(false) // the column is NOT NULL
+			}
+			g.cols[j+1] = append(g.cols[j+1], textValue(v))
+		}
+	}
+	for _, key := range order {
+		g := groups[key]
+		args := make([]any, len(g.cols))
+		for j := range g.cols {
+			args[j] = g.cols[j]
+		}
+		if _, err := w.tx.Exec(w.ctx, w.s.materializeSQL(g.t.Name, g.names), args...); err != nil {
+			return fmt.Errorf("materialize %s rows: %w", g.t.Name, err)
+		}
+	}
+	return nil
+}
+
+// materializeSQL upserts rows of table from one text array per column.
+func (s *Store) materializeSQL(table string, names []string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (id")
+	for _, n := range names {
+		b.WriteString(", " + n)
+	}
+	b.WriteString(") SELECT u.c0")
+	for i, n := range names {
+		c := "u.c" + strconv.Itoa(i+1)
+		switch s.colType[table+"."+n] {
+		case "bigint", "integer", "smallint":
+			c += "::bigint"
+		case "double precision", "real":
+			c += "::double precision"
+		}
+		b.WriteString(", " + c)
+	}
+	b.WriteString(" FROM unnest($1::text[]")
+	for i := range names {
+		b.WriteString(", $" + strconv.Itoa(i+2) + "::text[]")
+	}
+	b.WriteString(") AS u(c0")
+	for i := range names {
+		b.WriteString(", c" + strconv.Itoa(i+1))
+	}
+	b.WriteString(")")
+	if len(names) > 0 {
+		b.WriteString(" ON CONFLICT (id) DO UPDATE SET ")
+		for i, n := range names {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n + " = excluded." + n)
+		}
+	} else {
+		b.WriteString(" ON CONFLICT (id) DO NOTHING")
+	}
+	return b.String()
+}
+
+// Append assigns the next server_seq under the log lock (package doc, "The
+// log") and buffers the entry; flush writes the buffered entries with COPY.
+func (w *pgTx) Append(e *server.LogEntry) error {
+	if !w.logLocked {
+		var head int64
+		if err := w.tx.QueryRow(w.ctx, `SELECT seq FROM sync_log_head FOR UPDATE`).Scan(&head); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		w.head, w.logLocked = uint64(head), true
+	}
+	c := &e.Change
+	o, err := w.idx(c.Dot.Replica, true)
+	if err != nil {
+		return err
+	}
+	b, err := w.idx(c.Base.Replica, true)
+	if err != nil {
+		return err
+	}
+	var ns any
+	if e.Kind == server.EntryEviction {
+		ns = e.NewScope
+	}
+	w.head++
+	e.Seq = w.head
+	vk, val := encodeValue(c.Value)
+	row := make([]byte, 16)
+	copy(row, c.Row[:])
+	w.pending = append(w.pending, []any{int64(e.Seq), int16(e.Kind), c.Scope, c.Table, row, c.Field, vk, val, int64(c.HLC),
+		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns})
+	return nil
+}
+
+var logColumns = []string{"seq", "kind", "scope", "tbl", "row", "field", "vkind", "val", "hlc", "origin", "oseq", "base_origin", "base_seq", "new_scope"}
+
+// flush writes what the transaction buffered: log entries, the log head,
+// origin sequences.
+func (w *pgTx) flush() error {
+	if len(w.pending) > 0 {
+		if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"sync_log"}, logColumns, pgx.CopyFromRows(w.pending)); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		w.pending = nil
+	}
+	if w.logLocked {
+		if _, err := w.tx.Exec(w.ctx, `UPDATE sync_log_head SET seq = $1`, int64(w.head)); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+	}
+	if len(w.seqs) > 0 {
+		idxs := make([]int64, 0, len(w.seqs))
+		seqs := make([]int64, 0, len(w.seqs))
+		for i, s := range w.seqs {
+			idxs, seqs = append(idxs, i), append(seqs, int64(s))
+		}
+		if _, err := w.tx.Exec(w.ctx, `UPDATE replicas r SET max_seq = v.seq FROM unnest($1::int8[], $2::int8[]) AS v(idx, seq) WHERE r.idx = v.idx`,
+			idxs, seqs); err != nil {
+			return fmt.Errorf("save origin sequences: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *pgTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
+	rows, err := w.tx.Query(w.ctx, `SELECT tbl, row FROM sync_rows WHERE parent = $1`, parent[:])
+	if err != nil {
+		return nil, fmt.Errorf("load children: %w", err)
+	}
+	defer rows.Close()
+	var out []server.RowRef
+	for rows.Next() {
+		var r server.RowRef
+		var id []byte
+		if err := rows.Scan(&r.Table, &id); err != nil {
+			return nil, fmt.Errorf("load children: %w", err)
+		}
+		copy(r.Row[:], id)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (w *pgTx) AddConflict(c syncproto.Conflict, at time.Time) error {
+	lk, lv := encodeValue(c.Loser.Value)
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
+		winner_hlc, winner_origin, winner_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, lk, lv,
+		int64(c.Loser.HLC), c.Loser.Dot.Replica[:], int64(c.Loser.Dot.Seq), int64(c.Winner.HLC), c.Winner.Dot.Replica[:], int64(c.Winner.Dot.Seq))
+	if err != nil {
+		return fmt.Errorf("record conflict: %w", err)
+	}
+	return nil
+}
+
+func (w *pgTx) AddRefused(r server.Refused) error {
+	c := &r.Change
+	k, v := encodeValue(c.Value)
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, k, v,
+		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason)
+	if err != nil {
+		return fmt.Errorf("record refused change: %w", err)
+	}
+	return nil
+}
+
+func (w *pgTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
+	rows, err := w.tx.Query(w.ctx, `SELECT oseq, code, reason FROM sync_refused WHERE origin = $1 AND oseq BETWEEN $2 AND $3`,
+		origin[:], int64(from), int64(to))
+	if err != nil {
+		return nil, fmt.Errorf("read refusals: %w", err)
+	}
+	defer rows.Close()
+	out := map[uint64]server.Refused{}
+	for rows.Next() {
+		var seq int64
+		var r server.Refused
+		var code string
+		if err := rows.Scan(&seq, &code, &r.Reason); err != nil {
+			return nil, fmt.Errorf("read refusals: %w", err)
+		}
+		r.Code = syncproto.Code(code)
+		r.Change.Dot = syncproto.Dot{Replica: origin, Seq: uint64(seq)}
+		out[uint64(seq)] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read refusals: %w", err)
+	}
+	return out, nil
+}
