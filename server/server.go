@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // Config configures a Server. Zero values take the defaults noted.
@@ -30,13 +31,20 @@ type Config struct {
 	// Limits are the frame limits enforced on agents (default
 	// syncproto.DefaultLimits).
 	Limits syncproto.Limits
-	// PullLimit caps changes per Changes message (default 1000).
+	// PullLimit caps changes per Changes message (default and maximum
+	// Limits.MaxChanges; a page is also cut to fit MaxFrame and MaxDict).
 	PullLimit int
-	// PingInterval is how often the server pings an idle agent (default
-	// 30s); PongWait how long it waits for any frame or pong before it
-	// drops the agent (default 2.5×PingInterval); WriteWait bounds every
-	// write (default 10s).
+	// PingInterval is how often the server pings an agent (default 30s);
+	// PongWait how long it waits for any frame or pong before it drops the
+	// agent (default 60s: docs/PROTOCOL.md §2.2); WriteWait bounds every
+	// write (default 10s). PongWait below PingInterval is raised to
+	// 2×PingInterval, or every quiet agent would be dropped.
 	PingInterval, PongWait, WriteWait time.Duration
+	// RevokeCheck is how often open sessions are checked against the
+	// store's revocations, so a device revoked by another process
+	// (`hamlet-server device revoke`) is disconnected within it (default
+	// 10s; <0 never). Revocations through this server's Admin act at once.
+	RevokeCheck time.Duration
 	// SendQueue is the outgoing queue per connection (default 8); an agent
 	// that lets it fill is disconnected.
 	SendQueue int
@@ -52,6 +60,9 @@ type Config struct {
 	GCInterval time.Duration
 	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
 	ShutdownGrace time.Duration
+	// Calendar is the working calendar field-report deadlines use (nil:
+	// workcal.Default, Vietnam's embedded public holidays).
+	Calendar *workcal.Calendar
 }
 
 func (c *Config) defaults() {
@@ -71,7 +82,7 @@ func (c *Config) defaults() {
 		c.Limits = syncproto.DefaultLimits
 	}
 	if c.PullLimit <= 0 {
-		c.PullLimit = 1000
+		c.PullLimit = c.Limits.MaxChanges
 	}
 	if c.PullLimit > c.Limits.MaxChanges {
 		c.PullLimit = c.Limits.MaxChanges
@@ -80,7 +91,13 @@ func (c *Config) defaults() {
 		c.PingInterval = 30 * time.Second
 	}
 	if c.PongWait <= 0 {
-		c.PongWait = c.PingInterval * 5 / 2
+		c.PongWait = 60 * time.Second
+	}
+	if c.PongWait <= c.PingInterval {
+		c.PongWait = 2 * c.PingInterval
+	}
+	if c.RevokeCheck == 0 {
+		c.RevokeCheck = 10 * time.Second
 	}
 	if c.WriteWait <= 0 {
 		c.WriteWait = 10 * time.Second
@@ -132,8 +149,11 @@ type Server struct {
 	act   map[string]DeviceActivity
 
 	pushQ      chan *pushReq
+	group      []*pushReq    // the committer's, reused
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
+
+	api apiState // the dashboard API (api.go)
 }
 
 // Open opens or creates the data directory and its database, migrates it,
@@ -178,6 +198,15 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}
+	if cw, ok := st.(commitWatcher); ok {
+		cw.WatchCommits(s.hub.logged)
+		head, err := st.Head(ctx)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("open server: %w", err)
+		}
+		s.hub.start(head)
+	}
 	go s.committer()
 	s.up = websocket.Upgrader{
 		ReadBufferSize:    2048,
@@ -200,16 +229,22 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // ID is the server's replica id.
 func (s *Server) ID() syncproto.ReplicaID { return s.id }
 
+// Config is the configuration in force, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /healthz and /metrics.
+// Handler serves /v1/enroll, /v1/sync, /healthz, /metrics and the
+// dashboard API under /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.mountAPI(mux) // /api/v1/...: api.go
+	s.mountWeb(mux) // the dashboard's pages at /: web.go
 	return mux
 }
 
@@ -294,12 +329,20 @@ func (s *Server) background() {
 		defer gc.Stop()
 		gcC = gc.C
 	}
+	var revC <-chan time.Time
+	if s.cfg.RevokeCheck > 0 {
+		rev := time.NewTicker(s.cfg.RevokeCheck)
+		defer rev.Stop()
+		revC = rev.C
+	}
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-flush.C:
 			s.flushActivity(s.ctx)
+		case <-revC:
+			s.checkRevoked(s.ctx)
 		case <-gcC:
 			st, err := s.store.GC(s.ctx)
 			if err != nil {
@@ -309,6 +352,35 @@ func (s *Server) background() {
 			if st.Rows+st.Entries > 0 {
 				s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
 			}
+		}
+	}
+}
+
+// checkRevoked ends the sessions of devices revoked in the store since
+// they connected (by another process: the operator's CLI opens the
+// database directly).
+func (s *Server) checkRevoked(ctx context.Context) {
+	conns := s.hub.all()
+	if len(conns) == 0 {
+		return
+	}
+	devs, err := s.store.Devices(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("check revoked devices", LogErr, err)
+		}
+		return
+	}
+	revoked := make(map[string]bool)
+	for _, d := range devs {
+		if d.Revoked != nil {
+			revoked[d.ID] = true
+		}
+	}
+	for _, c := range conns {
+		if revoked[c.dev.ID] {
+			s.log.Info("device revoked elsewhere; closing its session", LogDevice, c.dev.ID)
+			go c.fail(errRevoked) // waits for the message in hand
 		}
 	}
 }

@@ -1,0 +1,263 @@
+package server
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Dashboard sign-in, sign-out and CSRF protection.
+//
+// CSRF: every POST form carries a token the page was rendered with, checked
+// before anything else. For a signed-in user it is an HMAC of a fixed label
+// keyed with the session token: the token is a 256-bit secret that only the
+// HttpOnly cookie holds, so another site can neither read nor compute it;
+// it needs no server secret (several server processes sharing one database
+// agree on it) and dies with the session. The sign-in form, before there is
+// a session, uses a double-submit token: a random value in an HttpOnly,
+// SameSite=Strict cookie that the form must repeat.
+
+const (
+	loginCSRFCookie = "hamlet_login_csrf"
+	csrfField       = "csrf"
+)
+
+// csrfToken is the CSRF token of a session token.
+func csrfToken(sessionTok string) string {
+	m := hmac.New(sha256.New, []byte(sessionTok))
+	m.Write([]byte("hamlet dashboard csrf v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+var errCSRF = &APIError{Status: http.StatusForbidden, Code: "csrf", Message: "the form's CSRF token is missing or wrong",
+	HintVI: "Yêu cầu bị từ chối vì mã bảo vệ biểu mẫu (CSRF) bị thiếu hoặc không đúng. Có thể trang đã mở quá lâu hoặc yêu cầu đến từ một trang khác. Hãy tải lại trang rồi thử lại.",
+	HintEN: "Refused: the form's protection code (CSRF) is missing or wrong. The page may be too old or the request came from another site. Reload the page and try again."}
+
+// webSessionToken is the session cookie (pages never take a bearer token).
+func webSessionToken(r *http.Request) string {
+	if c, err := r.Cookie(SessionCookie); err == nil && len(c.Value) <= 200 {
+		return c.Value
+	}
+	return ""
+}
+
+// webUser resolves the session cookie; ErrNotFound when there is none.
+func (s *Server) webUser(r *http.Request) (User, string, error) {
+	us, err := s.users()
+	if err != nil {
+		return User{}, "", errNoAnalytics
+	}
+	tok := webSessionToken(r)
+	if tok == "" {
+		return User{}, "", ErrNotFound
+	}
+	u, err := us.SessionUser(r.Context(), hashSessionToken(tok), s.now())
+	return u, tok, err
+}
+
+type webHandler func(w http.ResponseWriter, r *http.Request, c *webCtx)
+
+// webAuthed resolves the session (a GET without one goes to the sign-in
+// page and comes back) and checks the CSRF token of a POST.
+func (s *Server) webAuthed(h webHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		x, err := s.Analytics()
+		if err != nil {
+			s.webError(w, r, nil, err)
+			return
+		}
+		u, tok, err := s.webUser(r)
+		if errors.Is(err, ErrNotFound) {
+			if r.Method == http.MethodGet {
+				next := r.URL.RequestURI()
+				http.Redirect(w, r, pageURL("/login", "next", next), http.StatusSeeOther)
+				return
+			}
+			// A POST without a session cannot carry a valid token either.
+			s.webError(w, r, nil, errCSRF)
+			return
+		}
+		if err != nil {
+			s.webError(w, r, nil, err)
+			return
+		}
+		c := &webCtx{User: u, X: x, Lang: webLang(w, r), CSRF: csrfToken(tok), token: tok}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			if !sameToken(r.PostFormValue(csrfField), c.CSRF) {
+				s.log.Warn("dashboard form refused: bad CSRF token", "user", u.ID, "path", r.URL.Path)
+				s.webError(w, r, c, errCSRF)
+				return
+			}
+		}
+		h(w, r, c)
+	}
+}
+
+// safeNext keeps a post-sign-in redirect on this site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+		return "/coverage"
+	}
+	if u, err := url.Parse(next); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/coverage"
+	}
+	return next
+}
+
+type loginView struct {
+	Username string
+	Next     string
+	Error    string // message key
+	Wait     int    // minutes, for too many attempts
+}
+
+// loginCSRF returns the sign-in form's token, setting its cookie if needed.
+func loginCSRF(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCSRFCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	tok := base64.RawURLEncoding.EncodeToString(raw[:])
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", MaxAge: 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	return tok
+}
+
+func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, _, err := s.webUser(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	p := &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: &loginView{Next: next}}
+	if r.URL.Query().Get("out") == "1" {
+		p.Notice = "signed_out"
+	}
+	s.render(w, r, http.StatusOK, "login", p)
+}
+
+func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
+	s.apiInit()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
+	pw := r.PostFormValue("password")
+	view := &loginView{Username: name, Next: safeNext(r.PostFormValue("next"))}
+	again := func(status int, msg string) {
+		view.Error = msg
+		s.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
+	}
+	c, err := r.Cookie(loginCSRFCookie)
+	if err != nil || !sameToken(r.PostFormValue(csrfField), c.Value) {
+		s.log.Warn("dashboard sign-in refused: bad CSRF token", LogRemote, clientAddr(r))
+		s.webError(w, r, nil, errCSRF)
+		return
+	}
+	us, err := s.users()
+	if err != nil {
+		s.webError(w, r, nil, errNoAnalytics)
+		return
+	}
+	if name == "" || pw == "" || len(name) > 64 || len(pw) > 1024 {
+		again(http.StatusBadRequest, "login_missing")
+		return
+	}
+	now := s.now()
+	addr := clientAddr(r)
+	ok, wait := s.api.logins.allowed(now, name)
+	if aok, await := s.api.addrs.allowed(now, addr); !aok {
+		ok, wait = false, max(wait, await)
+	}
+	if !ok {
+		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
+		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
+		view.Wait = int(wait.Minutes()) + 1
+		again(http.StatusTooManyRequests, "login_too_many")
+		return
+	}
+	u, err := us.UserByName(r.Context(), name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		s.webError(w, r, nil, err)
+		return
+	}
+	if errors.Is(err, ErrNotFound) {
+		CheckPassword(dummyHash(), pw) // same time as a wrong password
+	}
+	if err != nil || !CheckPassword(u.PasswordHash, pw) || u.Disabled != nil {
+		s.api.logins.fail(now, name)
+		s.api.addrs.fail(now, addr)
+		s.log.Info("dashboard sign-in failed", LogRemote, addr)
+		again(http.StatusUnauthorized, "login_bad")
+		return
+	}
+	s.api.logins.reset(name)
+	tok, exp, err := s.newUserSession(r.Context(), u, now)
+	if err != nil {
+		s.webError(w, r, nil, err)
+		return
+	}
+	setSessionCookie(w, r, tok, exp)
+	s.log.Info("signed in to the dashboard", "user", u.ID, "role", string(u.Role))
+	http.Redirect(w, r, view.Next, http.StatusSeeOther)
+}
+
+// newUserSession stores a fresh session for u and returns its token.
+func (s *Server) newUserSession(ctx context.Context, u User, now time.Time) (string, time.Time, error) {
+	us, err := s.users()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", time.Time{}, err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw[:])
+	exp := now.Add(SessionTTL)
+	if err := us.PutSession(ctx, UserSession{TokenHash: hashSessionToken(tok), UserID: u.ID, Created: now, Expires: exp}); err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, exp, nil
+}
+
+func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
+	c := &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	if tok == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires, c.MaxAge = exp, int(SessionTTL.Seconds())
+	}
+	http.SetCookie(w, c)
+}
+
+func (s *Server) handleWebLogout(w http.ResponseWriter, r *http.Request) {
+	u, tok, err := s.webUser(r)
+	if err == nil {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if !sameToken(r.PostFormValue(csrfField), csrfToken(tok)) {
+			s.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
+			return
+		}
+		us, _ := s.users()
+		if err := us.DeleteSession(r.Context(), hashSessionToken(tok)); err != nil {
+			s.webError(w, r, nil, err)
+			return
+		}
+		s.log.Info("signed out of the dashboard", "user", u.ID)
+	}
+	setSessionCookie(w, r, "", time.Time{})
+	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
+}
