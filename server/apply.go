@@ -46,7 +46,7 @@ type checked struct {
 }
 
 // precheck validates a change against the schema: pure, outside the
-// transaction. It normalises the value in place.
+// transaction. A value must arrive already normalised.
 func precheck(c *syncproto.Change) checked {
 	t, ok := schema.LookupTable(c.Table)
 	if !ok {
@@ -71,7 +71,13 @@ func precheck(c *syncproto.Change) checked {
 	if err != nil {
 		return checked{syncproto.CodeInvalidValue, "invalid value"}
 	}
-	c.Value = v
+	// Rewriting the value here would leave the sender holding a different
+	// value under the same dot than every other replica: refuse instead, so
+	// the volunteer sees it in 'rejected'. Hamlet's agent normalises with the
+	// same schema before it writes, so this only catches foreign clients.
+	if v != c.Value {
+		return checked{syncproto.CodeInvalidValue, "the value is not in canonical form: normalise it with the schema (NFC text, trimmed, phone as 0XXXXXXXXX) before writing"}
+	}
 	return checked{}
 }
 

@@ -266,3 +266,18 @@ func TestPushRefusalsAndRestamp(t *testing.T) {
 	require.NoError(t, err, "the session survives a gap")
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 }
+
+// A value the schema would rewrite (here: untrimmed text) is refused with a
+// reason, never silently rewritten: rewriting would leave the sender with a
+// different value than everyone else under the same dot.
+func TestNonCanonicalValueIsRefused(t *testing.T) {
+	ts := servertest.Start(t)
+	r := newReplica(t, ts, ts.TeamA)
+	h := ts.HamletsA[0]
+	row := uuid.New()
+	ack := r.push(t, r.write("households", row, "head_name", syncproto.String("  Lê Văn Tám  "), h))
+	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status)
+	require.Equal(t, syncproto.CodeInvalidValue, ack.Results[0].Code)
+	require.Contains(t, ack.Results[0].Reason, "canonical")
+	require.NotContains(t, ack.Results[0].Reason, "Tám", "no personal data in the reason")
+}
