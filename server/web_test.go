@@ -95,7 +95,7 @@ func TestDashboardForms(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, resp.StatusCode, p)
 			require.Contains(t, b, "<html lang=\"vi\">", p)
 		}
-		resp, err := c.Get(ts.URL + "/coverage?unit=" + servertest.HamletsA[0])
+		resp, err := c.Get(ts.URL + "/coverage?unit=" + ts.HamletsA[0])
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, resp.StatusCode, body(resp))
 		// The export buttons' API works with the cookie session.
