@@ -112,7 +112,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			e.printf("  Tỉnh mẫu:  %d ấp/khóm, %d hộ, %d lượt đến hộ, %d lượt hướng dẫn, %d phản ánh (%d thay đổi, %.0f thay đổi/giây)\n",
 				"  Sample:    %d hamlets, %d households, %d visits, %d tutoring records, %d reports (%d changes, %.0f changes/s)\n",
 				c.Hamlets, c.Households, c.Visits, c.Tutoring, c.Reports, loaded.Changes, loaded.ChangesPerSecond())
-			e.printf("  Trang tổng hợp (API): %s/api/v1/   tài liệu: %s/api/v1/openapi.yaml\n", "  Dashboard API: %s/api/v1/   docs: %s/api/v1/openapi.yaml\n", host, host)
+			e.printf("  Trang tổng hợp: %s/   (mở trong trình duyệt, đăng nhập bằng một tài khoản dưới đây)\n",
+				"  Dashboard: %s/   (open in a browser, sign in with an account below)\n", host)
+			e.printf("  API: %s/api/v1/   tài liệu: %s/api/v1/openapi.yaml\n", "  API: %s/api/v1/   docs: %s/api/v1/openapi.yaml\n", host, host)
 			e.printf("  Tài khoản: so-tttt (tỉnh), dieu-phoi (điều phối), xa-an-xuyen (phường An Xuyên); mật khẩu: %s\n",
 				"  Users: so-tttt (province), dieu-phoi (coordinator), xa-an-xuyen (An Xuyên ward); password: %s\n", dashPassword)
 			e.printf("  Thử: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n",
