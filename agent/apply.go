@@ -16,12 +16,6 @@ type applyStats struct {
 	evicted   int
 }
 
-func (a *applyStats) add(b applyStats) {
-	a.installed += b.installed
-	a.conflicts += b.conflicts
-	a.evicted += b.evicted
-}
-
 // ApplyChanges merges one pulled batch and stores its end as the new cursor,
 // in one transaction: applying the same batch twice changes nothing.
 func (r *Replica) ApplyChanges(ctx context.Context, ch *syncproto.Changes) (applyStats, error) {

@@ -389,25 +389,6 @@ func (w *wire) send(m syncproto.Message) error {
 	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
 }
 
-// poll returns the next message if one has arrived, else nil.
-func (w *wire) poll() (syncproto.Message, error) {
-	select {
-	case m, ok := <-w.in:
-		if !ok {
-			return nil, io.ErrUnexpectedEOF
-		}
-		if m.err != nil {
-			return nil, m.err
-		}
-		if em, ok := m.m.(*syncproto.ErrorMsg); ok {
-			return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
-		}
-		return m.m, nil
-	default:
-		return nil, nil
-	}
-}
-
 // recv waits for the next message. An ErrorMsg becomes a *ServerError.
 func (w *wire) recv(ctx context.Context) (syncproto.Message, error) {
 	select {

@@ -49,10 +49,6 @@ type sqliteStore struct {
 	stmts map[string]*sql.Stmt
 	qtext map[qkey]string // generated multi-row statement texts
 
-	readOnce sync.Once
-	readStmt *sql.Stmt
-	readErr  error
-
 	// watch, if set, hears of every commit that grew the log (under mu).
 	watch func(scopes map[string]uint64, head uint64)
 
@@ -175,9 +171,6 @@ func (s *sqliteStore) Close() error {
 		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
 		errs = append(errs, s.wconn.Close())
 		s.wconn = nil
-	}
-	if s.readStmt != nil {
-		s.readStmt.Close()
 	}
 	errs = append(errs, s.rdb.Close(), s.wdb.Close())
 	if err := errors.Join(errs...); err != nil {

@@ -12,11 +12,6 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-type fieldVal struct {
-	key syncproto.FieldKey
-	val syncproto.Value
-}
-
 // replica is a test device's view: fields by key, merged with Resolve.
 type replica struct {
 	dev    servertest.Device
