@@ -9,7 +9,7 @@ SCHEDULES ?= 200000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED := 0
 
-.PHONY: all build cross cross-check run test test-long bench fuzz lint fmt clean
+.PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -66,10 +66,18 @@ bench-server:
 	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
 	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt
 
-## fuzz: each fuzz target for FUZZTIME
+## bench-agent: the agent's figures: first clone of a commune over loopback, a sync with nothing to do, one tutoring record from the CLI
+bench-agent:
+	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
+	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
+
+## fuzz: each fuzz target for FUZZTIME (everything that parses bytes from outside)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./syncproto
 	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./syncproto
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePhone$$' -fuzztime $(FUZZTIME) ./schema
+	$(GO) test -run '^$$' -fuzz '^FuzzParseUnits2025$$' -fuzztime $(FUZZTIME) ./schema
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEnrollResponse$$' -fuzztime $(FUZZTIME) ./agent
 
 ## lint: go vet plus staticcheck, fetched through the module proxy at a pinned version
 lint:
