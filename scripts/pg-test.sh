@@ -8,6 +8,10 @@
 # it ends. `make test` runs the Go tests under it, in CI and on a
 # developer's machine alike.
 #
+# - HAMLET_TEST_PGDATA, HAMLET_TEST_PGBIN and HAMLET_TEST_PGUSER are
+#   exported with it: the data directory, the server binaries (pg_ctl,
+#   initdb) and the cluster's system user when run as root, for the tests
+#   that restart PostgreSQL (pgtest.NewCluster).
 # - HAMLET_TEST_POSTGRES already set: the command runs against that
 #   database and no cluster is started.
 # - PostgreSQL not installed: with CI=true that is an error; otherwise the
@@ -113,6 +117,14 @@ fi
 "${run_as[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U hamlet hamlet
 
 export HAMLET_TEST_POSTGRES="postgres://hamlet@127.0.0.1:$port/hamlet?sslmode=disable"
+# For fault tests (server/pgstore/pgtest.NewCluster): the cluster's data
+# directory, PostgreSQL's server binaries and the system user the cluster
+# runs as (empty: this user). The fault tests start and restart a private
+# cluster with them rather than restart this one under tests of other
+# packages running at the same time.
+export HAMLET_TEST_PGDATA="$dir/data"
+export HAMLET_TEST_PGBIN="$PGBIN"
+export HAMLET_TEST_PGUSER="$owner"
 echo "pg-test.sh: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (HAMLET_TEST_POSTGRES)" >&2
 set +e
 "$@"

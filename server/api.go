@@ -53,6 +53,10 @@ const (
 // readDBStore is a store whose read pool the analytics model can query.
 type readDBStore interface{ ReadDB() *sql.DB }
 
+// rebinder is a store whose SQL takes other placeholders than SQLite's '?'
+// (PostgreSQL's $n): the analytics queries are rewritten with Rebind.
+type rebinder interface{ Rebind(query string) string }
+
 func (s *Server) apiInit() {
 	s.api.once.Do(func() {
 		s.api.logins = newLoginLimiter(loginFailures, loginWindow)
@@ -62,7 +66,11 @@ func (s *Server) apiInit() {
 			s.api.err = errNoAnalytics
 			return
 		}
-		s.api.index = analytics.New(&analytics.SQLSource{DB: rs.ReadDB()}, s.cfg.Calendar)
+		src := &analytics.SQLSource{DB: rs.ReadDB()}
+		if rb, ok := s.store.(rebinder); ok {
+			src.Rebind = rb.Rebind
+		}
+		s.api.index = analytics.New(src, s.cfg.Calendar)
 	})
 }
 

@@ -23,7 +23,7 @@ type hub struct {
 
 	seqMu    sync.RWMutex
 	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
-	base     uint64            // the log head when the server started
+	base     uint64            // the log head when the server started (or its commit feed restarted)
 	head     atomic.Uint64     // published after scopeSeq is updated
 	tracking atomic.Bool       // the store reports commits (start was called)
 }
@@ -34,11 +34,7 @@ func newHub() *hub {
 
 // start sets the log head the server found at startup and turns the
 // memory answer on.
-func (h *hub) start(head uint64) {
-	h.base = head
-	h.head.Store(head)
-	h.tracking.Store(true)
-}
+func (h *hub) start(head uint64) { h.restart(head) }
 
 // logged records a commit: the highest seq it logged under each scope, and
 // the log head after it. The store calls it in commit order.
@@ -49,8 +45,8 @@ func (h *hub) logged(scopes map[string]uint64, head uint64) {
 			h.scopeSeq[sc] = seq
 		}
 	}
-	h.seqMu.Unlock()
 	maxStore(&h.head, head)
+	h.seqMu.Unlock()
 }
 
 // unchanged reports whether no entry of scopes was logged in (after, head]
@@ -59,18 +55,38 @@ func (h *hub) unchanged(after uint64, scopes []string) (uint64, bool) {
 	if !h.tracking.Load() {
 		return 0, false
 	}
-	head := h.head.Load() // before reading scopeSeq: see logged
+	h.seqMu.RLock()
+	defer h.seqMu.RUnlock()
+	head := h.head.Load() // under seqMu: a reset (restart) changes base and head together
 	if after < h.base || after > head {
 		return 0, false
 	}
-	h.seqMu.RLock()
-	defer h.seqMu.RUnlock()
 	for _, sc := range scopes {
 		if h.scopeSeq[sc] > after {
 			return 0, false
 		}
 	}
 	return head, true
+}
+
+// restart forgets what the hub knew of the log and starts again from head:
+// a store shared by several processes lost its feed of their commits for a
+// while (commitFeed), so only cursors at or above head can be answered
+// from memory.
+func (h *hub) restart(head uint64) {
+	h.seqMu.Lock()
+	clear(h.scopeSeq)
+	h.base = head
+	h.head.Store(head)
+	h.seqMu.Unlock()
+	h.tracking.Store(true)
+}
+
+// notifyAll tells every session the log grew to head (its scopes unknown).
+func (h *hub) notifyAll(head uint64) {
+	for _, c := range h.all() {
+		c.notify(head)
+	}
 }
 
 func (h *hub) add(c *conn) {
@@ -199,6 +215,45 @@ func (l *limiter) fail(addr string, now time.Time) {
 // order (the SQLite store does). Without it every pull reads the store.
 type commitWatcher interface {
 	WatchCommits(func(scopes map[string]uint64, head uint64))
+}
+
+// CommitEvent is what a commitFeed reports: a commit, by any process, that
+// grew the log (Scopes: the highest seq it logged under each scope; Head:
+// the log head after it), or, with Restart set, that the feed (re)started
+// and commits before it may have gone unreported: Head is the log head read
+// after the feed started, Scopes is nil.
+type CommitEvent struct {
+	Scopes  map[string]uint64
+	Head    uint64
+	Restart bool
+}
+
+// commitFeed is a store shared by several server processes (PostgreSQL):
+// it reports every commit that grew the log, from every process, in commit
+// order, by calling fn from one goroutine, until the store is closed. The
+// first event is a Restart.
+//
+// The server feeds its hub from it alone (not from its own pushes), so the
+// hub's head only ever covers commits it has heard of in order and the idle
+// pull answer stays right across processes; and it notifies its sessions of
+// every reported commit, as a local push does.
+type commitFeed interface {
+	FeedCommits(fn func(CommitEvent))
+}
+
+// onCommit is the server's commitFeed callback.
+func (s *Server) onCommit(ev CommitEvent) {
+	if ev.Restart {
+		s.hub.restart(ev.Head)
+		s.hub.notifyAll(ev.Head)
+		return
+	}
+	s.hub.logged(ev.Scopes, ev.Head)
+	scopes := make(map[string]bool, len(ev.Scopes))
+	for sc := range ev.Scopes {
+		scopes[sc] = true
+	}
+	s.hub.notify(scopes, ev.Head, nil)
 }
 
 // readLog is Store.ReadLog, answered from memory when nothing in the

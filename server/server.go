@@ -198,7 +198,9 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}
-	if cw, ok := st.(commitWatcher); ok {
+	if cf, ok := st.(commitFeed); ok {
+		cf.FeedCommits(s.onCommit)
+	} else if cw, ok := st.(commitWatcher); ok {
 		cw.WatchCommits(s.hub.logged)
 		head, err := st.Head(ctx)
 		if err != nil {

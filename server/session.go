@@ -44,7 +44,7 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 		return d, syncproto.Errorf(syncproto.CodeUnauthorized, "unknown token")
 	}
 	if err != nil {
-		return d, &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "cannot check the token", Err: err}
+		return d, storeError("cannot check the token", err)
 	}
 	if d.Revoked != nil {
 		return d, syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's token was revoked")
@@ -68,7 +68,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	scope, err := s.store.Scope(r.Context(), dev.MemberID)
 	if err != nil {
 		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
-		writeHTTPError(w, &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "cannot load scope", Err: err})
+		writeHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
 	ws, err := s.up.Upgrade(w, r, nil)
@@ -382,12 +382,12 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 	}
 	pushed, err := c.s.store.PushedSeq(ctx, c.dev.Replica)
 	if err != nil {
-		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "read pushed seq", Err: err})
+		c.failLocked(storeError("read pushed seq", err))
 		return false
 	}
 	head, err := c.s.store.Head(ctx)
 	if err != nil {
-		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "read head", Err: err})
+		c.failLocked(storeError("read head", err))
 		return false
 	}
 	c.hello = true
@@ -406,7 +406,7 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 		var ge *gapError
 		if !errors.As(err, &ge) {
 			c.s.log.Error("push failed", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes), LogErr, err)
-			err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
+			err = storeError("store failed", err)
 		}
 		c.failLocked(err)
 		return
@@ -432,7 +432,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		var pe *syncproto.Error
 		if !errors.As(err, &pe) {
 			c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
-			err = &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "store failed", Err: err}
+			err = storeError("store failed", err)
 		}
 		c.failLocked(err)
 		return

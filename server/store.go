@@ -234,4 +234,16 @@ var (
 	ErrCodeExpired = errors.New("enrollment code expired")
 	ErrCodeUsed    = errors.New("enrollment code already used")
 	ErrConflict    = errors.New("already exists")
+	// ErrBusy means the store had no free connection in time: the request
+	// may succeed unchanged after a pause (the agent is told "busy").
+	ErrBusy = errors.New("store busy")
 )
+
+// storeError is the protocol error for a store failure: busy when the
+// store had no free connection, unavailable otherwise; both retryable.
+func storeError(msg string, err error) *syncproto.Error {
+	if errors.Is(err, ErrBusy) {
+		return &syncproto.Error{Code: syncproto.CodeBusy, Msg: "the server is busy; retry after a pause", Err: err}
+	}
+	return &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: msg, Err: err}
+}

@@ -114,19 +114,31 @@ func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn fun
 			return err
 		}
 		id, _ := vals[0].(string)
-		row[schema.DeletedField] = vals[1]
+		row[schema.DeletedField] = sqliteValue(vals[1])
 		for i, c := range cols {
-			v := vals[i+2]
-			if b, ok := v.([]byte); ok {
-				v = string(b)
-			}
-			row[c] = v
+			row[c] = sqliteValue(vals[i+2])
 		}
 		if err := fn(id, row); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// sqliteValue gives a column's value the type SQLite's driver gives it, so
+// the read model sees the same on every store: text as string, booleans
+// (PostgreSQL's) as 0 or 1.
+func sqliteValue(v any) any {
+	switch v := v.(type) {
+	case []byte:
+		return string(v)
+	case bool:
+		if v {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return v
 }
 
 func (s *SQLSource) Units(ctx context.Context) ([]schema.AdminUnit, error) {
@@ -150,7 +162,7 @@ func (s *SQLSource) Units(ctx context.Context) ([]schema.AdminUnit, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	preds, err := s.DB.QueryContext(ctx, "SELECT code, predecessor_code, partial FROM admin_unit_predecessors")
+	preds, err := s.DB.QueryContext(ctx, "SELECT code, predecessor_code, CASE WHEN partial THEN 1 ELSE 0 END FROM admin_unit_predecessors")
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,20 @@
 // The price is that appends from all processes are serialised from a
 // transaction's first Append to its commit; everything before (decoding,
 // loading and locking rows, deciding) runs in parallel.
+//
+// # Hearing of other processes' commits
+//
+// A transaction that appended also sends pg_notify('hamlet_log', {head,
+// highest seq per scope}), delivered at its commit, in commit order, to
+// every process listening on the database. Each server's store LISTENs on
+// a connection of its own (FeedCommits, notify.go) and reports every
+// commit, its own process's included, to the server, which notifies its
+// agents of them and answers idle pulls from what it heard: since the
+// notifications arrive in seq order, "nothing in these scopes up to the
+// head I heard of" is true whichever process wrote. A lost listener
+// connection is re-established with backoff and reported as a restart:
+// the server forgets what it knew, notifies every agent, and reads the
+// store for any cursor below the new head.
 package pgstore
 
 import (
@@ -52,11 +66,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,6 +115,12 @@ type Options struct {
 	// number of CPUs, whichever is more). A pool_max_conns parameter in the
 	// URL sets it too.
 	MaxConns int32
+	// AcquireTimeout bounds the wait for a free pool connection of a write
+	// or a sync read; past it the request fails with server.ErrBusy
+	// (default 5s).
+	AcquireTimeout time.Duration
+	// Logger hears of the commit feed's reconnections (nil: slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is the PostgreSQL store.
@@ -113,6 +135,13 @@ type Store struct {
 
 	readOnce sync.Once
 	readDB   *sql.DB
+
+	log        *slog.Logger
+	acquireMax time.Duration
+	feedMu     sync.Mutex
+	feedCancel context.CancelFunc // FeedCommits' goroutine (notify.go)
+	feedDone   chan struct{}
+	feedStarts atomic.Int64
 }
 
 var (
@@ -147,7 +176,14 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), connectHint(err))
 	}
-	s := &Store{pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opt.AcquireTimeout <= 0 {
+		opt.AcquireTimeout = 5 * time.Second
+	}
+	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
@@ -235,8 +271,9 @@ func (s *Store) loadColumns(ctx context.Context) error {
 	return rows.Err()
 }
 
-// Close closes the pool.
+// Close stops the commit feed and closes the pool.
 func (s *Store) Close() error {
+	s.stopFeed()
 	if s.readDB != nil {
 		s.readDB.Close()
 	}
@@ -286,8 +323,43 @@ func (s *Store) write(ctx context.Context, fn func(w *pgTx) error) error {
 	}
 }
 
+// acquire takes a pool connection, waiting at most AcquireTimeout for one:
+// a pool whose connections all stay in use gives server.ErrBusy, not a
+// request that hangs.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, s.acquireMax)
+	defer cancel()
+	c, err := s.pool.Acquire(actx)
+	if err == nil {
+		return c, nil
+	}
+	if ctx.Err() == nil && actx.Err() != nil {
+		if st := s.pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
+			return nil, fmt.Errorf("%w: all %d PostgreSQL connections stayed in use for %v (raise pool_max_conns in the URL, and max_connections in PostgreSQL if needed)",
+				server.ErrBusy, st.MaxConns(), s.acquireMax)
+		}
+	}
+	return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+}
+
+// release returns a connection to the pool. One found closed means the
+// server went away (restarted, failed over): every idle connection is then
+// as dead as it, and the pool is emptied so the next requests connect
+// afresh instead of each failing once on a stale one.
+func (s *Store) release(c *pgxpool.Conn) {
+	if c.Conn().IsClosed() {
+		s.pool.Reset()
+	}
+	c.Release()
+}
+
 func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.release(conn)
+	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -2,22 +2,31 @@ package pgstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 func (s *Store) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read pushed seq: %w", err)
+	}
+	defer s.release(conn)
 	var seq int64
-	err := s.pool.QueryRow(ctx, `SELECT max_seq FROM replicas WHERE id = $1`, r[:]).Scan(&seq)
+	err = conn.QueryRow(ctx, `SELECT max_seq FROM replicas WHERE id = $1`, r[:]).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}
@@ -29,8 +38,17 @@ func (s *Store) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, e
 
 // Head is the committed log head (package doc, "The log").
 func (s *Store) Head(ctx context.Context) (uint64, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read log head: %w", err)
+	}
+	defer s.release(conn)
+	return readHead(ctx, conn)
+}
+
+func readHead(ctx context.Context, q querier) (uint64, error) {
 	var head int64
-	if err := s.pool.QueryRow(ctx, `SELECT seq FROM sync_log_head`).Scan(&head); err != nil {
+	if err := q.QueryRow(ctx, `SELECT seq FROM sync_log_head`).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read log head: %w", err)
 	}
 	return uint64(head), nil
@@ -46,7 +64,19 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	if q.Limit <= 0 {
 		q.Limit = 1000
 	}
-	head, err := s.Head(ctx)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return server.LogPage{}, fmt.Errorf("read log: %w", err)
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			s.release(conn)
+		}
+	}
+	defer release()
+	head, err := readHead(ctx, conn)
 	if err != nil {
 		return server.LogPage{}, err
 	}
@@ -65,7 +95,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 		}
 		s.repMu.RUnlock()
 		if excl < 0 {
-			err := s.pool.QueryRow(ctx, `SELECT idx FROM replicas WHERE id = $1`, q.Exclude[:]).Scan(&excl)
+			err := conn.QueryRow(ctx, `SELECT idx FROM replicas WHERE id = $1`, q.Exclude[:]).Scan(&excl)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 				return server.LogPage{}, fmt.Errorf("read log: %w", err)
 			}
@@ -77,9 +107,10 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 		b.Queue(logSelect+` WHERE scope = $1 AND seq > $2 AND seq <= $3 AND (origin <> $4 OR kind = 1) ORDER BY seq LIMIT $5`,
 			sc, int64(q.After), int64(head), excl, q.Limit)
 	}
-	br := s.pool.SendBatch(ctx, b)
+	br := conn.SendBatch(ctx, b)
 	bound := head
 	var all []server.LogEntry
+	var reps [][2]int64 // each entry's origin and base origin, resolved after the batch
 	for range scopes {
 		rows, err := br.Query()
 		if err != nil {
@@ -89,13 +120,14 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 		n := 0
 		var last uint64
 		for rows.Next() {
-			e, err := s.scanEntry(ctx, rows)
+			e, rep, err := scanEntry(rows)
 			if err != nil {
 				rows.Close()
 				br.Close()
 				return server.LogPage{}, err
 			}
 			all = append(all, e)
+			reps = append(reps, rep)
 			last = e.Seq
 			n++
 		}
@@ -110,6 +142,21 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	}
 	if err := br.Close(); err != nil {
 		return server.LogPage{}, fmt.Errorf("read log: %w", err)
+	}
+	release()
+	// Replica ids are looked up once the batch's connection is back in the
+	// pool: a lookup needing a second connection while holding one could
+	// wait forever on a pool whose connections all do the same.
+	for i := range all {
+		c := &all[i].Change
+		if c.Dot.Replica, err = s.replica(ctx, s.pool, reps[i][0]); err != nil {
+			return server.LogPage{}, err
+		}
+		if reps[i][1] != 0 {
+			if c.Base.Replica, err = s.replica(ctx, s.pool, reps[i][1]); err != nil {
+				return server.LogPage{}, err
+			}
+		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
 	k := sort.Search(len(all), func(i int) bool { return all[i].Seq > bound })
@@ -136,7 +183,9 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func (s *Store) scanEntry(ctx context.Context, rows pgx.Rows) (server.LogEntry, error) {
+// scanEntry reads a log row; the entry's replicas are left for the caller
+// to resolve from the returned indexes (origin, base origin).
+func scanEntry(rows pgx.Rows) (server.LogEntry, [2]int64, error) {
 	var e server.LogEntry
 	var seq, hlc, origin, oseq, bo, bs int64
 	var kind, vkind int16
@@ -144,7 +193,7 @@ func (s *Store) scanEntry(ctx context.Context, rows pgx.Rows) (server.LogEntry, 
 	var ns *string
 	c := &e.Change
 	if err := rows.Scan(&seq, &kind, &c.Scope, &c.Table, &row, &c.Field, &vkind, &val, &hlc, &origin, &oseq, &bo, &bs, &ns); err != nil {
-		return e, fmt.Errorf("read log: %w", err)
+		return e, [2]int64{}, fmt.Errorf("read log: %w", err)
 	}
 	e.Seq, e.Kind = uint64(seq), server.EntryKind(kind)
 	if ns != nil {
@@ -153,20 +202,14 @@ func (s *Store) scanEntry(ctx context.Context, rows pgx.Rows) (server.LogEntry, 
 	copy(c.Row[:], row)
 	var err error
 	if c.Value, err = decodeValue(vkind, val); err != nil {
-		return e, fmt.Errorf("read log entry %d: %w", seq, err)
+		return e, [2]int64{}, fmt.Errorf("read log entry %d: %w", seq, err)
 	}
 	c.HLC = syncproto.HLC(hlc)
-	if c.Dot.Replica, err = s.replica(ctx, s.pool, origin); err != nil {
-		return e, err
-	}
 	c.Dot.Seq = uint64(oseq)
 	if bo != 0 {
-		if c.Base.Replica, err = s.replica(ctx, s.pool, bo); err != nil {
-			return e, err
-		}
 		c.Base.Seq = uint64(bs)
 	}
-	return e, nil
+	return e, [2]int64{origin, bo}, nil
 }
 
 // Touch records devices' last contact and cursors in one statement.
@@ -326,7 +369,12 @@ func scanDevice(sc pgx.Row) (server.Device, error) {
 }
 
 func (s *Store) DeviceByToken(ctx context.Context, tokenHash []byte) (server.Device, error) {
-	d, err := scanDevice(s.pool.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.token_hash = $1`, tokenHash))
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return server.Device{}, fmt.Errorf("look up device: %w", err)
+	}
+	defer s.release(conn)
+	d, err := scanDevice(conn.QueryRow(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.token_hash = $1`, tokenHash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, server.ErrNotFound
 	}
@@ -337,8 +385,13 @@ func (s *Store) DeviceByToken(ctx context.Context, tokenHash []byte) (server.Dev
 }
 
 func (s *Store) Scope(ctx context.Context, memberID string) ([]string, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read scope: %w", err)
+	}
+	defer s.release(conn)
 	var out []string
-	err := s.pool.QueryRow(ctx, `SELECT COALESCE(array_agg(th.hamlet_code ORDER BY th.hamlet_code), '{}') FROM members m
+	err = conn.QueryRow(ctx, `SELECT COALESCE(array_agg(th.hamlet_code ORDER BY th.hamlet_code), '{}') FROM members m
 		JOIN team_hamlets th ON th.team_id = m.team_id WHERE m.id = $1`, memberID).Scan(&out)
 	if err != nil {
 		return nil, fmt.Errorf("read scope: %w", err)
@@ -406,4 +459,39 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 func isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// ReadDB is the store's pool as a *sql.DB (pgx stdlib), which the
+// analytics read model queries (analytics.SQLSource with Rebind). Closing
+// the store closes it.
+func (s *Store) ReadDB() *sql.DB {
+	s.readOnce.Do(func() { s.readDB = stdlib.OpenDBFromPool(s.pool) })
+	return s.readDB
+}
+
+// Rebind turns the '?' placeholders of a query written for SQLite into
+// PostgreSQL's $1, $2, ... ('?' inside a quoted literal is left alone).
+func (s *Store) Rebind(query string) string { return Rebind(query) }
+
+// Rebind is Store.Rebind.
+func Rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n, quoted := 0, false
+	for i := 0; i < len(query); i++ {
+		switch ch := query[i]; {
+		case ch == '\'':
+			quoted = !quoted
+			b.WriteByte(ch)
+		case ch == '?' && !quoted:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
 }

@@ -23,10 +23,11 @@ type pgTx struct {
 	ctx context.Context
 	tx  pgx.Tx
 
-	held      map[int64]bool // advisory locks taken
-	logLocked bool           // sync_log_head is locked: head is ours
-	head      uint64         // the last seq assigned
-	pending   [][]any        // log rows, written at flush
+	held      map[int64]bool    // advisory locks taken
+	logLocked bool              // sync_log_head is locked: head is ours
+	head      uint64            // the last seq assigned
+	pending   [][]any           // log rows, written at flush
+	scopes    map[string]uint64 // highest seq appended per scope (the commit's notification)
 
 	newReps map[syncproto.ReplicaID]int64 // replicas this transaction added
 	repOf   map[int64]syncproto.ReplicaID
@@ -174,19 +175,41 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 	if err != nil {
 		return nil, fmt.Errorf("load rows: %w", err)
 	}
-	defer rows.Close()
+	// Scanned whole before decoding: decoding may look a replica up (one
+	// another process added) on this transaction's connection, which is
+	// busy until the rows are closed.
+	type raw struct {
+		ref    server.RowRef
+		st     server.RowState
+		parent []byte
+		tomb   int64
+		blob   []byte
+	}
+	var raws []raw
 	for rows.Next() {
-		var ref server.RowRef
+		var r raw
 		var id []byte
-		st, err := w.scanState(rows, &ref.Table, &id)
-		if err != nil {
+		if err := rows.Scan(&r.ref.Table, &id, &r.st.Scope, &r.parent, &r.st.Deleted, &r.tomb, &r.blob); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("load rows: %w", err)
 		}
-		copy(ref.Row[:], id)
-		out[ref] = st
+		copy(r.ref.Row[:], id)
+		raws = append(raws, r)
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load rows: %w", err)
+	}
+	for _, r := range raws {
+		st := r.st
+		st.TombSeq = uint64(r.tomb)
+		if len(r.parent) == 16 {
+			copy(st.Parent[:], r.parent)
+		}
+		if st.Versions, err = decodeVersions(r.blob, w.replica); err != nil {
+			return nil, fmt.Errorf("load rows: %w", err)
+		}
+		out[r.ref] = st
 	}
 	return out, nil
 }
@@ -361,6 +384,10 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 	}
 	w.head++
 	e.Seq = w.head
+	if w.scopes == nil {
+		w.scopes = map[string]uint64{}
+	}
+	w.scopes[c.Scope] = e.Seq
 	vk, val := encodeValue(c.Value)
 	row := make([]byte, 16)
 	copy(row, c.Row[:])
@@ -383,6 +410,10 @@ func (w *pgTx) flush() error {
 	if w.logLocked {
 		if _, err := w.tx.Exec(w.ctx, `UPDATE sync_log_head SET seq = $1`, int64(w.head)); err != nil {
 			return fmt.Errorf("append to log: %w", err)
+		}
+		// Delivered at commit, in commit order, to every process (notify.go).
+		if _, err := w.tx.Exec(w.ctx, `SELECT pg_notify($1, $2)`, notifyChannel, commitPayload(w.scopes, w.head)); err != nil {
+			return fmt.Errorf("notify commit: %w", err)
 		}
 	}
 	if len(w.seqs) > 0 {

@@ -46,6 +46,7 @@ type TS struct {
 type options struct {
 	cfg     func(*server.Config)
 	dataDir string
+	store   server.Store
 }
 
 // Option configures Start.
@@ -57,6 +58,11 @@ func WithConfig(f func(*server.Config)) Option { return func(o *options) { o.cfg
 // WithDataDir uses dir instead of a fresh temporary directory (to restart a
 // server on the same data).
 func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
+
+// WithStore runs the server on st (server.OpenWithStore) instead of SQLite
+// in the data directory: a PostgreSQL store, several servers on one
+// database. The fixture is loaded only if the store has no teams yet.
+func WithStore(st server.Store) Option { return func(o *options) { o.store = st } }
 
 // Logger is the test logger: quiet unless HAMLET_TEST_LOG=1.
 func Logger() *slog.Logger {
@@ -83,7 +89,13 @@ func Start(t testing.TB, opts ...Option) *TS {
 		o.cfg(&cfg)
 	}
 	ctx := context.Background()
-	srv, err := server.Open(ctx, cfg)
+	var srv *server.Server
+	var err error
+	if o.store != nil {
+		srv, err = server.OpenWithStore(ctx, cfg, o.store)
+	} else {
+		srv, err = server.Open(ctx, cfg)
+	}
 	require.NoError(t, err)
 	ts := &TS{Server: srv, Admin: srv.Admin(), DataDir: dir}
 	require.NoError(t, ts.loadFixture(ctx))

@@ -1,0 +1,425 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// TableCopy is what CopyFromSQLite did to one table: the rows copied and
+// the checksum both sides agreed on.
+type TableCopy struct {
+	Table    string `json:"table"`
+	Rows     int64  `json:"rows"`
+	Checksum string `json:"checksum"`
+}
+
+// valueColumns are the columns that hold a synced value, by the column
+// that says its kind: the SQLite store keeps the value as a native SQLite
+// value, this store as bytes (encodeValue). They are copied and compared
+// as syncproto values.
+var valueColumns = map[string]map[string]string{
+	"sync_log":       {"val": "vkind"},
+	"sync_conflicts": {"loser_val": "loser_kind"},
+	"sync_refused":   {"val": "kind"},
+}
+
+// identityColumns are this store's identity columns: copied as they are,
+// then their sequences moved past the highest value.
+var identityColumns = map[string]string{"replicas": "idx", "sync_conflicts": "id", "sync_refused": "id"}
+
+// CopyFromSQLite copies a SQLite deployment (src: the server's database,
+// migrated to this release) into this store, which must hold no
+// deployment yet: every table, in batches of batch rows (COPY), in one
+// transaction, reading src in one read transaction so the copy is one
+// moment of it. Devices keep their ids, token hashes and cursors; replicas
+// their indexes; the log its seqs; the server its id: agents enrolled on
+// SQLite go on syncing, nothing re-enrolls.
+//
+// Before committing it verifies each table: the row count and an
+// order-independent checksum of every row's canonical text (synced values
+// as syncproto values, others by the PostgreSQL column's type), computed
+// from src as read and from this store as written. Any difference rolls
+// the whole copy back. progress, if set, hears of each table copied.
+func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, progress func(TableCopy)) ([]TableCopy, error) {
+	if batch <= 0 {
+		batch = 10_000
+	}
+	var used int64
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM sync_log) + (SELECT count(*) FROM teams) + (SELECT count(*) FROM devices)
+		+ (SELECT count(*) FROM admin_units) + (SELECT count(*) FROM users) + (SELECT count(*) FROM replicas)`).Scan(&used); err != nil {
+		return nil, fmt.Errorf("check the target database: %w", err)
+	}
+	if used > 0 {
+		return nil, errors.New("the PostgreSQL database already holds a deployment: copy into a new, empty database (createdb)")
+	}
+	tables, err := s.copyTables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sconn, err := src.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open the SQLite database: %w", err)
+	}
+	defer sconn.Close()
+	stx, err := sconn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read the SQLite database: %w", err)
+	}
+	defer stx.Rollback() //nolint:errcheck
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	// Open wrote a server id: the source's replaces it.
+	if _, err := tx.Exec(ctx, `DELETE FROM server_meta`); err != nil {
+		return nil, fmt.Errorf("clear server_meta: %w", err)
+	}
+	var out []TableCopy
+	for _, t := range tables {
+		n, sum, err := copyTable(ctx, stx, tx, t, batch)
+		if err != nil {
+			return nil, fmt.Errorf("copy %s: %w", t.name, err)
+		}
+		n2, sum2, err := checksumTarget(ctx, tx, t)
+		if err != nil {
+			return nil, fmt.Errorf("verify %s: %w", t.name, err)
+		}
+		if n != n2 || sum != sum2 {
+			return nil, fmt.Errorf("verify %s: SQLite has %d rows (checksum %s), PostgreSQL %d (checksum %s): nothing was committed", t.name, n, sum, n2, sum2)
+		}
+		tc := TableCopy{Table: t.name, Rows: n, Checksum: sum}
+		out = append(out, tc)
+		if progress != nil {
+			progress(tc)
+		}
+	}
+	for tbl, col := range identityColumns {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), GREATEST((SELECT max(%s) FROM %s), 1), (SELECT max(%s) FROM %s) IS NOT NULL)`,
+			tbl, col, col, tbl, col, tbl)); err != nil {
+			return nil, fmt.Errorf("move the %s.%s sequence: %w", tbl, col, err)
+		}
+	}
+	// The head: the highest seq the log or any device's cursor has seen, so
+	// every cursor stays valid and no seq is handed out twice.
+	if _, err := tx.Exec(ctx, `UPDATE sync_log_head SET seq = GREATEST((SELECT COALESCE(max(seq), 0) FROM sync_log), (SELECT COALESCE(max(cursor), 0) FROM devices))`); err != nil {
+		return nil, fmt.Errorf("set the log head: %w", err)
+	}
+	var id string
+	if err := tx.QueryRow(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&id); err != nil {
+		return nil, fmt.Errorf("the SQLite database has no server id: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return out, nil
+}
+
+type tableSpec struct {
+	name  string
+	cols  []string
+	types []string // PostgreSQL data_type per column
+}
+
+// copyTables lists this store's tables and columns, but for its own
+// bookkeeping: migrations (each store records its own) and the log head
+// (set from the log afterwards).
+func (s *Store) copyTables(ctx context.Context) ([]tableSpec, error) {
+	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name NOT IN ('schema_migrations', 'sync_log_head')
+		ORDER BY table_name, ordinal_position`)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []tableSpec
+	for rows.Next() {
+		var t, c, typ string
+		if err := rows.Scan(&t, &c, &typ); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].name != t {
+			out = append(out, tableSpec{name: t})
+		}
+		last := &out[len(out)-1]
+		last.cols = append(last.cols, c)
+		last.types = append(last.types, typ)
+	}
+	return out, rows.Err()
+}
+
+func copyTable(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t tableSpec, batch int) (int64, string, error) {
+	rows, err := stx.QueryContext(ctx, "SELECT "+strings.Join(t.cols, ", ")+" FROM "+t.name)
+	if err != nil {
+		return 0, "", fmt.Errorf("read SQLite (is it this release's schema? start this hamlet-server on it once): %w", err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	kindOf := kindColumns(t)
+	var sum checksum
+	var n int64
+	buf := make([][]any, 0, batch)
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, t.cols, pgx.CopyFromRows(buf)); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		return nil
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return 0, "", err
+		}
+		row := make([]any, len(vals))
+		canon := make([]string, len(vals))
+		for i, v := range vals {
+			if k := kindOf[i]; k >= 0 {
+				kind, _ := vals[k].(int64)
+				sv := sqliteValue(kind, v)
+				_, row[i] = encodeValue(sv)
+				canon[i] = canonValue(sv)
+				continue
+			}
+			if row[i], err = toPG(v, t.types[i]); err != nil {
+				return 0, "", fmt.Errorf("column %s: %w", t.cols[i], err)
+			}
+			canon[i] = canonical(row[i])
+		}
+		sum.add(canon)
+		n++
+		buf = append(buf, row)
+		if len(buf) == batch {
+			if err := flush(); err != nil {
+				return 0, "", err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, "", err
+	}
+	if err := flush(); err != nil {
+		return 0, "", err
+	}
+	return n, sum.String(), nil
+}
+
+// kindColumns gives, per column of t, the index of the column holding its
+// value kind, or -1 for an ordinary column.
+func kindColumns(t tableSpec) []int {
+	out := make([]int, len(t.cols))
+	for i, c := range t.cols {
+		out[i] = -1
+		if k, ok := valueColumns[t.name][c]; ok {
+			for j, c2 := range t.cols {
+				if c2 == k {
+					out[i] = j
+				}
+			}
+		}
+	}
+	return out
+}
+
+func checksumTarget(ctx context.Context, tx pgx.Tx, t tableSpec) (int64, string, error) {
+	rows, err := tx.Query(ctx, "SELECT "+strings.Join(t.cols, ", ")+" FROM "+t.name)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rows.Close()
+	kindOf := kindColumns(t)
+	var sum checksum
+	var n int64
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return 0, "", err
+		}
+		canon := make([]string, len(vals))
+		for i, v := range vals {
+			if k := kindOf[i]; k >= 0 {
+				b, _ := v.([]byte)
+				sv, err := decodeValue(int16(asInt(vals[k])), b)
+				if err != nil {
+					return 0, "", err
+				}
+				canon[i] = canonValue(sv)
+				continue
+			}
+			canon[i] = canonical(v)
+		}
+		sum.add(canon)
+		n++
+	}
+	return n, sum.String(), rows.Err()
+}
+
+// sqliteValue reads a synced value as the SQLite store keeps it (see
+// server's decodeValue): booleans as 0/1, the rest native.
+func sqliteValue(kind int64, v any) syncproto.Value {
+	switch syncproto.Kind(kind) {
+	case syncproto.KindBool:
+		return syncproto.Bool(asInt(v) != 0)
+	case syncproto.KindInt:
+		return syncproto.Int(asInt(v))
+	case syncproto.KindFloat:
+		switch x := v.(type) {
+		case float64:
+			return syncproto.Float(x)
+		case int64:
+			return syncproto.Float(float64(x))
+		}
+		return syncproto.Float(0)
+	case syncproto.KindString:
+		switch x := v.(type) {
+		case string:
+			return syncproto.String(x)
+		case []byte:
+			return syncproto.String(string(x))
+		}
+		return syncproto.String("")
+	}
+	return syncproto.Null()
+}
+
+func asInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case float64:
+		return int64(x)
+	}
+	return 0
+}
+
+// toPG converts a SQLite value to the Go value of a PostgreSQL column type.
+func toPG(v any, typ string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch typ {
+	case "boolean":
+		switch x := v.(type) {
+		case int64:
+			return x != 0, nil
+		case bool:
+			return x, nil
+		}
+	case "bigint", "integer", "smallint":
+		switch x := v.(type) {
+		case int64:
+			return x, nil
+		case float64:
+			if x == math.Trunc(x) {
+				return int64(x), nil
+			}
+		case string:
+			return strconv.ParseInt(x, 10, 64)
+		}
+	case "double precision", "real":
+		switch x := v.(type) {
+		case float64:
+			return x, nil
+		case int64:
+			return float64(x), nil
+		}
+	case "text":
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case []byte:
+			return string(x), nil
+		case int64:
+			return strconv.FormatInt(x, 10), nil
+		case float64:
+			return strconv.FormatFloat(x, 'g', -1, 64), nil
+		}
+	case "bytea":
+		switch x := v.(type) {
+		case []byte:
+			return x, nil
+		case string:
+			return []byte(x), nil
+		}
+	}
+	return nil, fmt.Errorf("a SQLite %T cannot go into a PostgreSQL %s column", v, typ)
+}
+
+// canonical is a column value's text for the checksum: the same for the
+// value read from SQLite (after toPG) and read back from PostgreSQL.
+func canonical(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return `\N`
+	case bool:
+		if x {
+			return "t"
+		}
+		return "f"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int16:
+		return strconv.FormatInt(int64(x), 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 64)
+	case string:
+		return strconv.Quote(x)
+	case []byte:
+		return `\x` + hex.EncodeToString(x)
+	}
+	return fmt.Sprintf("%T:%v", v, v)
+}
+
+func canonValue(v syncproto.Value) string {
+	switch v.Kind() {
+	case syncproto.KindNull:
+		return "null"
+	case syncproto.KindBool:
+		return strconv.FormatBool(v.AsBool())
+	case syncproto.KindInt:
+		return "i" + strconv.FormatInt(v.AsInt(), 10)
+	case syncproto.KindFloat:
+		return "f" + strconv.FormatFloat(v.AsFloat(), 'g', -1, 64)
+	}
+	return strconv.Quote(v.AsString())
+}
+
+// checksum is an order-independent digest of rows: the sums, modulo 2^64,
+// of the two halves of each row's SHA-256 prefix. A row copied twice or
+// lost, or one changed value, changes it.
+type checksum struct{ a, b uint64 }
+
+func (c *checksum) add(cols []string) {
+	h := sha256.Sum256([]byte(strings.Join(cols, "\x1f")))
+	c.a += binary.BigEndian.Uint64(h[0:8])
+	c.b += binary.BigEndian.Uint64(h[8:16])
+}
+
+func (c *checksum) String() string { return fmt.Sprintf("%016x%016x", c.a, c.b) }
