@@ -495,7 +495,7 @@ func (w *sqliteTx) Row(table string, id syncproto.RowID) (RowState, bool, error)
 	if len(parent) == 16 {
 		copy(st.Parent[:], parent)
 	}
-	if st.Versions, err = decodeVersions(blob, w.replica); err != nil {
+	if st.Versions, err = DecodeVersions(blob, w.replica); err != nil {
 		return st, false, fmt.Errorf("load row %s: %w", id, err)
 	}
 	return st, true, nil
@@ -506,7 +506,7 @@ func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
 	if st.Parent != (syncproto.RowID{}) {
 		parent = st.Parent[:]
 	}
-	blob, err := encodeVersions(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+	blob, err := EncodeVersions(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 	if err != nil {
 		return fmt.Errorf("save row: %w", err)
 	}
@@ -829,7 +829,7 @@ func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
 				var ref RowRef
 				ref.Table = t
 				copy(ref.Row[:], id)
-				if st.Versions, err = decodeVersions(blob, w.replica); err != nil {
+				if st.Versions, err = DecodeVersions(blob, w.replica); err != nil {
 					return fmt.Errorf("row %s: %w", ref.Row, err)
 				}
 				out[ref] = st
@@ -867,7 +867,7 @@ func (w *sqliteTx) SaveRows(rs []RowSave) error {
 			if st.Parent != (syncproto.RowID{}) {
 				parent = st.Parent[:]
 			}
-			blob, err := encodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+			blob, err := EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 			if err != nil {
 				return err
 			}

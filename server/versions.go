@@ -10,11 +10,12 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// encodeVersions packs a row's field versions for the SQLite store: a
-// msgpack array of 8 elements per field (name, kind, value, hlc, origin,
-// seq, base origin, base seq), replicas as the store's small integers,
-// fields sorted so equal rows give equal bytes.
-func encodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+// EncodeVersions packs a row's field versions: a msgpack array of 8
+// elements per field (name, kind, value, hlc, origin, seq, base origin,
+// base seq), replicas as the store's small integers, fields sorted so equal
+// rows give equal bytes. Every store keeps this one format, which is what
+// lets migrate-store copy the blobs between stores unchanged.
+func EncodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	enc := msgpack.GetEncoder()
 	defer msgpack.PutEncoder(enc)
@@ -57,7 +58,7 @@ func encodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncpr
 	return buf.Bytes(), nil
 }
 
-func decodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+func DecodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
 	out := map[string]syncproto.Version{}
 	if len(blob) == 0 {
 		return out, nil

@@ -372,7 +372,7 @@ func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
 					var blob []byte
 					err := w.tx.QueryRow(w.ctx, `SELECT versions FROM sync_rows WHERE tbl = $1 AND row = $2`, e.ref.Table, e.ref.Row[:]).Scan(&blob)
 					if err == nil {
-						vs, err = decodeVersions(blob, w.replica)
+						vs, err = server.DecodeVersions(blob, w.replica)
 					} else if errors.Is(err, pgx.ErrNoRows) {
 						err = nil
 					}

@@ -136,7 +136,7 @@ func (w *pgTx) scanState(sc pgx.Row, extra ...any) (server.RowState, error) {
 		copy(st.Parent[:], parent)
 	}
 	var err error
-	st.Versions, err = decodeVersions(blob, w.replica)
+	st.Versions, err = server.DecodeVersions(blob, w.replica)
 	return st, err
 }
 
@@ -206,7 +206,7 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		if len(r.parent) == 16 {
 			copy(st.Parent[:], r.parent)
 		}
-		if st.Versions, err = decodeVersions(r.blob, w.replica); err != nil {
+		if st.Versions, err = server.DecodeVersions(r.blob, w.replica); err != nil {
 			return nil, fmt.Errorf("load rows: %w", err)
 		}
 		out[r.ref] = st
@@ -244,7 +244,7 @@ func (w *pgTx) SaveRows(rs []server.RowSave) error {
 		if st.Parent != (syncproto.RowID{}) {
 			parent = st.Parent[:]
 		}
-		blob, err := encodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+		blob, err := server.EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 		if err != nil {
 			return fmt.Errorf("save rows: %w", err)
 		}
