@@ -11,25 +11,15 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// ImportUnits upserts units by code (codes are reused across
-// reorganisations, so a new tree updates rows in place) and records
-// predecessor links. When the set is a reorganised tree (units with
-// FormedFrom), every predecessor that is not itself in the set is retired on
-// schema.Units2025EffectiveOn, and so is every district when the new tree
-// has none: its successors are then the units that list it in FormedFrom.
+// ImportUnits persists schema.PlanUnitImport's plan in one transaction: the
+// plan decides which units a reorganised tree retires, the store only writes.
 func (s *sqliteStore) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
-	in := map[string]bool{}
-	reorganised, hasDistrict := false, false
-	for _, u := range units {
-		if err := u.Validate(); err != nil {
-			return fmt.Errorf("import units: %w", err)
-		}
-		in[u.Code] = true
-		reorganised = reorganised || len(u.FormedFrom) > 0
-		hasDistrict = hasDistrict || u.Level == schema.LevelDistrict
+	plan, err := schema.PlanUnitImport(units)
+	if err != nil {
+		return fmt.Errorf("import units: %w", err)
 	}
 	return s.write(ctx, func(w *sqliteTx) error {
-		for _, u := range units {
+		for _, u := range plan.Units {
 			var parent, retired any
 			if u.ParentCode != "" {
 				parent = u.ParentCode
@@ -43,50 +33,20 @@ func (s *sqliteStore) ImportUnits(ctx context.Context, units []schema.AdminUnit)
 				u.Code, u.Name, u.Type, string(u.Level), parent, retired); err != nil {
 				return fmt.Errorf("import unit %s: %w", u.Code, err)
 			}
-			for _, p := range u.FormedFrom {
-				if _, err := w.exec(`INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES (?, ?, ?)
-					ON CONFLICT (code, predecessor_code) DO UPDATE SET partial = excluded.partial`, u.Code, p.Code, p.Partial); err != nil {
-					return fmt.Errorf("import unit %s: predecessor %s: %w", u.Code, p.Code, err)
-				}
-			}
-			for _, sc := range u.SuccessorCodes {
-				if _, err := w.exec(`INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES (?, ?, 0)
-					ON CONFLICT (code, predecessor_code) DO NOTHING`, sc, u.Code); err != nil {
-					return fmt.Errorf("import unit %s: successor %s: %w", u.Code, sc, err)
-				}
+		}
+		for _, l := range plan.Links {
+			if _, err := w.exec(`INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES (?, ?, ?)
+				ON CONFLICT (code, predecessor_code) DO UPDATE SET partial = excluded.partial`, l.Code, l.Predecessor, l.Partial); err != nil {
+				return fmt.Errorf("import unit %s: predecessor %s: %w", l.Code, l.Predecessor, err)
 			}
 		}
-		if !reorganised {
-			return nil
-		}
-		for _, u := range units {
-			for _, p := range u.FormedFrom {
-				preds := []schema.Predecessor{p}
-				// A unit merged away between the two trees (schema.InterimMergers)
-				// is a predecessor too, through the code it was merged into.
-				for old, into := range schema.InterimMergers {
-					if into == p.Code && !in[old] {
-						preds = append(preds, schema.Predecessor{Code: old, Partial: p.Partial})
-						if _, err := w.exec(`INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES (?, ?, ?)
-							ON CONFLICT (code, predecessor_code) DO NOTHING`, u.Code, old, p.Partial); err != nil {
-							return fmt.Errorf("import unit %s: interim predecessor %s: %w", u.Code, old, err)
-						}
-					}
-				}
-				for _, pp := range preds {
-					if in[pp.Code] {
-						continue
-					}
-					if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE code = ?`,
-						schema.Units2025EffectiveOn, pp.Code); err != nil {
-						return fmt.Errorf("retire unit %s: %w", pp.Code, err)
-					}
-				}
+		for _, code := range plan.Retire {
+			if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE code = ?`, plan.RetiredOn, code); err != nil {
+				return fmt.Errorf("retire unit %s: %w", code, err)
 			}
 		}
-		if !hasDistrict {
-			if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE level = 'district'`,
-				schema.Units2025EffectiveOn); err != nil {
+		if plan.RetireDistricts {
+			if _, err := w.exec(`UPDATE admin_units SET retired_on = COALESCE(retired_on, ?) WHERE level = 'district'`, plan.RetiredOn); err != nil {
 				return fmt.Errorf("retire districts: %w", err)
 			}
 		}

@@ -13,23 +13,15 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// ImportUnits follows the SQLite store's ImportUnits rule for rule
-// (server/sqlite_admin.go): upsert by code, record predecessors, retire the
-// predecessors a reorganised tree leaves out, and every district when the
-// new tree has none.
+// ImportUnits persists schema.PlanUnitImport's plan in one transaction, as
+// the SQLite store does: the plan decides, the store only writes.
 func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
-	in := map[string]bool{}
-	reorganised, hasDistrict := false, false
-	for _, u := range units {
-		if err := u.Validate(); err != nil {
-			return fmt.Errorf("import units: %w", err)
-		}
-		in[u.Code] = true
-		reorganised = reorganised || len(u.FormedFrom) > 0
-		hasDistrict = hasDistrict || u.Level == schema.LevelDistrict
+	plan, err := schema.PlanUnitImport(units)
+	if err != nil {
+		return fmt.Errorf("import units: %w", err)
 	}
 	return s.write(ctx, func(w *pgTx) error {
-		for _, u := range units {
+		for _, u := range plan.Units {
 			var parent, retired *string
 			if u.ParentCode != "" {
 				parent = &u.ParentCode
@@ -43,48 +35,20 @@ func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error
 				u.Code, u.Name, u.Type, string(u.Level), parent, retired); err != nil {
 				return fmt.Errorf("import unit %s: %w", u.Code, err)
 			}
-			for _, p := range u.FormedFrom {
-				if _, err := w.tx.Exec(w.ctx, `INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES ($1, $2, $3)
-					ON CONFLICT (code, predecessor_code) DO UPDATE SET partial = excluded.partial`, u.Code, p.Code, p.Partial); err != nil {
-					return fmt.Errorf("import unit %s: predecessor %s: %w", u.Code, p.Code, err)
-				}
-			}
-			for _, sc := range u.SuccessorCodes {
-				if _, err := w.tx.Exec(w.ctx, `INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES ($1, $2, FALSE)
-					ON CONFLICT (code, predecessor_code) DO NOTHING`, sc, u.Code); err != nil {
-					return fmt.Errorf("import unit %s: successor %s: %w", u.Code, sc, err)
-				}
+		}
+		for _, l := range plan.Links {
+			if _, err := w.tx.Exec(w.ctx, `INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES ($1, $2, $3)
+				ON CONFLICT (code, predecessor_code) DO UPDATE SET partial = excluded.partial`, l.Code, l.Predecessor, l.Partial); err != nil {
+				return fmt.Errorf("import unit %s: predecessor %s: %w", l.Code, l.Predecessor, err)
 			}
 		}
-		if !reorganised {
-			return nil
-		}
-		for _, u := range units {
-			for _, p := range u.FormedFrom {
-				preds := []schema.Predecessor{p}
-				for old, into := range schema.InterimMergers {
-					if into == p.Code && !in[old] {
-						preds = append(preds, schema.Predecessor{Code: old, Partial: p.Partial})
-						if _, err := w.tx.Exec(w.ctx, `INSERT INTO admin_unit_predecessors (code, predecessor_code, partial) VALUES ($1, $2, $3)
-							ON CONFLICT (code, predecessor_code) DO NOTHING`, u.Code, old, p.Partial); err != nil {
-							return fmt.Errorf("import unit %s: interim predecessor %s: %w", u.Code, old, err)
-						}
-					}
-				}
-				for _, pp := range preds {
-					if in[pp.Code] {
-						continue
-					}
-					if _, err := w.tx.Exec(w.ctx, `UPDATE admin_units SET retired_on = COALESCE(retired_on, $1) WHERE code = $2`,
-						schema.Units2025EffectiveOn, pp.Code); err != nil {
-						return fmt.Errorf("retire unit %s: %w", pp.Code, err)
-					}
-				}
+		for _, code := range plan.Retire {
+			if _, err := w.tx.Exec(w.ctx, `UPDATE admin_units SET retired_on = COALESCE(retired_on, $1) WHERE code = $2`, plan.RetiredOn, code); err != nil {
+				return fmt.Errorf("retire unit %s: %w", code, err)
 			}
 		}
-		if !hasDistrict {
-			if _, err := w.tx.Exec(w.ctx, `UPDATE admin_units SET retired_on = COALESCE(retired_on, $1) WHERE level = 'district'`,
-				schema.Units2025EffectiveOn); err != nil {
+		if plan.RetireDistricts {
+			if _, err := w.tx.Exec(w.ctx, `UPDATE admin_units SET retired_on = COALESCE(retired_on, $1) WHERE level = 'district'`, plan.RetiredOn); err != nil {
 				return fmt.Errorf("retire districts: %w", err)
 			}
 		}
