@@ -562,7 +562,10 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if w.MinSchema > schema.Version {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server needs schema %d, this agent has %d", w.MinSchema, schema.Version)}
 	}
-	off := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
+	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
+	// Sub-second offsets are measurement noise: correcting them would only
+	// jitter the order of writes from laptops whose clocks are right.
+	off := syncproto.Correction(measured, received.Sub(sent))
 	if err := setMeta(ctx, r.db, "offset_ms", off.Milliseconds()); err != nil {
 		return err
 	}

@@ -194,3 +194,22 @@ func EstimateOffset(sent, received, ref time.Time) time.Duration {
 	mid := sent.Add(received.Sub(sent) / 2)
 	return ref.Sub(mid).Round(time.Millisecond)
 }
+
+// MinCorrection is the smallest clock offset worth correcting. Laptops with
+// wrong dates are off by minutes to years; below a second, an estimate taken
+// over a loaded 3G link is mostly noise, and applying it would only jitter
+// the order of writes from machines whose clocks are fine.
+const MinCorrection = time.Second
+
+// Correction is the offset a replica should apply after estimating off over
+// a round trip of rtt: zero while the estimate cannot be told apart from the
+// measurement's own uncertainty (half the round trip) plus MinCorrection.
+func Correction(off, rtt time.Duration) time.Duration {
+	if rtt < 0 {
+		rtt = 0
+	}
+	if off < 0 && -off <= rtt/2+MinCorrection || off >= 0 && off <= rtt/2+MinCorrection {
+		return 0
+	}
+	return off
+}

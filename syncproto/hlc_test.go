@@ -131,3 +131,18 @@ func TestHLCLogicalOverflowCarriesIntoMillis(t *testing.T) {
 	require.Equal(t, epoch.UnixMilli()+1, h.Millis())
 	require.Equal(t, "2026-11-25T09:00:00.001Z+0", h.String())
 }
+
+func TestCorrectionIgnoresMeasurementNoise(t *testing.T) {
+	cases := []struct {
+		off, rtt, want time.Duration
+	}{
+		{3 * time.Millisecond, 20 * time.Millisecond, 0},
+		{-40 * time.Millisecond, 10 * time.Millisecond, 0},
+		{1200 * time.Millisecond, 800 * time.Millisecond, 0}, // within rtt/2 + 1 s
+		{2 * time.Second, 100 * time.Millisecond, 2 * time.Second},
+		{-365 * 24 * time.Hour, 300 * time.Millisecond, -365 * 24 * time.Hour},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, Correction(tc.off, tc.rtt), "offset %s over rtt %s", tc.off, tc.rtt)
+	}
+}
