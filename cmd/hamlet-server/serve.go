@@ -85,6 +85,7 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 	addr := ln.Addr().String()
 	lg := e.logger()
 	lg.Info("hamlet-server listening", "addr", addr, "scheme", scheme, "data_dir", e.dataDir, "server_id", s.ID().String())
+	s.WarmAnalytics() // so the first commune leader to open the dashboard does not wait for the province to load
 	if ready != nil {
 		ready(scheme+"://"+addr, s)
 	}
