@@ -9,7 +9,7 @@ SCHEDULES ?= 200000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED := 0
 
-.PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server fuzz lint fmt clean test-long
+.PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -65,6 +65,13 @@ bench-server:
 	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
 	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
 	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt
+
+## bench-postgres: push throughput through one server on PostgreSQL against a bare COPY of the same rows
+## in the same run (5 runs, median ratio printed last), on the throwaway cluster of scripts/pg-test.sh
+## (fsync off there: the same for both sides, so the ratio is fair; the absolute rates are not a disk's)
+bench-postgres:
+	scripts/pg-test.sh $(GO) test -run '^$$' -bench PushThroughputPostgres -benchtime 1x -count 5 -timeout 20m ./server/pgstore/ | tee bench-postgres.txt
+	@grep -o '[0-9.]* %-of-copy' bench-postgres.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput on PostgreSQL: median %.1f%% of the bare COPY over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-postgres.txt
 
 ## bench-agent: the agent's figures: first clone of a commune over loopback, a sync with nothing to do, one tutoring record from the CLI
 bench-agent:
