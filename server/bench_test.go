@@ -112,24 +112,7 @@ func BenchmarkPushThroughput(b *testing.B) {
 
 		b.ResetTimer()
 		start := time.Now()
-		// Like an agent, keep two batches in flight: the next is on the
-		// wire while the server commits the previous one.
-		const window = 2
-		var sent, acked int
-		for j, batch := 0, uint64(1); j < len(cs); j, batch = j+benchBatch, batch+1 {
-			require.NoError(b, c.Send(&syncproto.Push{Batch: batch, Changes: cs[j:min(j+benchBatch, len(cs))]}))
-			sent++
-			for sent-acked >= window {
-				m, err := c.RecvAnswer()
-				require.NoError(b, err)
-				require.Equal(b, syncproto.ResultApplied, m.(*syncproto.Ack).Results[0].Status)
-				acked++
-			}
-		}
-		for ; acked < sent; acked++ {
-			_, err := c.RecvAnswer()
-			require.NoError(b, err)
-		}
+		require.NoError(b, c.PushAll(cs, benchBatch, 2)) // two batches in flight, like an agent
 		el := time.Since(start)
 		b.StopTimer()
 		syscall.Sync()

@@ -190,6 +190,47 @@ func (c *Client) Push(batch uint64, changes []syncproto.Change) (*syncproto.Ack,
 	return a, nil
 }
 
+// PushAll pushes changes in batches of size, keeping window batches in flight
+// as an agent does (the next batch is on the wire while the server commits
+// the previous one), and fails unless every change is applied.
+func (c *Client) PushAll(changes []syncproto.Change, size, window int) error {
+	var sent, acked int
+	await := func() error {
+		m, err := c.RecvAnswer()
+		if err != nil {
+			return err
+		}
+		a, ok := m.(*syncproto.Ack)
+		if !ok {
+			return fmt.Errorf("want ack, got %s", m.Type())
+		}
+		for i, r := range a.Results {
+			if r.Status != syncproto.ResultApplied {
+				return fmt.Errorf("batch %d change %d: status %d (%s %s)", a.Batch, i, r.Status, r.Code, r.Reason)
+			}
+		}
+		acked++
+		return nil
+	}
+	for j, batch := 0, uint64(1); j < len(changes); j, batch = j+size, batch+1 {
+		if err := c.Send(&syncproto.Push{Batch: batch, Changes: changes[j:min(j+size, len(changes))]}); err != nil {
+			return err
+		}
+		sent++
+		for sent-acked >= window {
+			if err := await(); err != nil {
+				return err
+			}
+		}
+	}
+	for acked < sent {
+		if err := await(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Pull sends one Pull and waits for its Changes.
 func (c *Client) Pull(cursor uint64, limit uint32) (*syncproto.Changes, error) {
 	if err := c.Send(&syncproto.Pull{Cursor: cursor, Limit: limit}); err != nil {
