@@ -24,37 +24,12 @@ import (
 // is sent only once it is durable), the agent never learns its results.
 // Later connections pass untouched.
 func ackDropProxy(t *testing.T, target string) (url string, dropped *atomic.Int32) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	dropped = &atomic.Int32{}
-	var first atomic.Bool
-	first.Store(true)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn, drop bool) {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go func() { io.Copy(s, c); s.Close() }()
-				if !drop {
-					io.Copy(c, s)
-					return
-				}
-				if forwardFirstMessage(c, s) == nil {
-					dropped.Add(1)
-				}
-			}(c, first.Swap(false))
+	return faultProxy(t, target, func(c, s net.Conn, fired func()) {
+		go func() { io.Copy(s, c); s.Close() }()
+		if forwardFirstMessage(c, s) == nil {
+			fired()
 		}
-	}()
-	return "http://" + ln.Addr().String(), dropped
+	})
 }
 
 // forwardFirstMessage copies the HTTP response and one WebSocket frame from

@@ -92,13 +92,15 @@ func TestNoopSyncIsOneRoundTrip(t *testing.T) {
 	t.Logf("no-op sync: %d round trip, %d bytes on the wire", s.RoundTrips, s.Bytes())
 }
 
-// cutProxy forwards TCP to target and cuts its first connection once the
-// client has sent n bytes; later connections pass untouched.
-func cutProxy(t *testing.T, target string, n int64) (url string, cuts *atomic.Int32) {
+// faultProxy forwards TCP to target. Its first connection goes through
+// fault(client, server, fired), which owns that connection and calls fired
+// when the fault happens, before the client can see it (counted in faults);
+// later connections pass untouched.
+func faultProxy(t *testing.T, target string, fault func(c, s net.Conn, fired func())) (url string, faults *atomic.Int32) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
-	cuts = &atomic.Int32{}
+	faults = &atomic.Int32{}
 	var first atomic.Bool
 	first.Store(true)
 	go func() {
@@ -107,30 +109,37 @@ func cutProxy(t *testing.T, target string, n int64) (url string, cuts *atomic.In
 			if err != nil {
 				return
 			}
-			go func(c net.Conn, cut bool) {
+			go func(c net.Conn, isFirst bool) {
 				defer c.Close()
 				s, err := net.Dial("tcp", target)
 				if err != nil {
 					return
 				}
 				defer s.Close()
-				var wg sync.WaitGroup
-				wg.Add(1)
-				go func() { defer wg.Done(); io.Copy(c, s); c.Close() }()
-				if cut {
-					io.CopyN(s, c, n)
-					cuts.Add(1)
-					s.Close()
-					c.Close()
-				} else {
-					io.Copy(s, c)
-					s.Close()
+				if isFirst {
+					fault(c, s, func() { faults.Add(1) })
+					return
 				}
-				wg.Wait()
+				go func() { io.Copy(s, c); s.Close() }()
+				io.Copy(c, s)
 			}(c, first.Swap(false))
 		}
 	}()
-	return "http://" + ln.Addr().String(), cuts
+	return "http://" + ln.Addr().String(), faults
+}
+
+// cutProxy cuts its first connection once the client has sent n bytes.
+func cutProxy(t *testing.T, target string, n int64) (url string, cuts *atomic.Int32) {
+	return faultProxy(t, target, func(c, s net.Conn, fired func()) {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); io.Copy(c, s); c.Close() }()
+		io.CopyN(s, c, n)
+		fired()
+		s.Close()
+		c.Close()
+		wg.Wait()
+	})
 }
 
 func TestCutConnectionResumesWithoutDuplicates(t *testing.T) {
