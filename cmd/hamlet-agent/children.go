@@ -108,19 +108,11 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 	}
 	switch args[0] {
 	case "skills":
-		fs := flag.NewFlagSet("tutor skills", flag.ContinueOnError)
-		if err := e.parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if e.json {
-			return e.printJSON(schema.Skills())
-		}
-		var rows [][]string
+		var rows [][3]string
 		for _, s := range schema.Skills() {
-			rows = append(rows, []string{s.Code, e.tr(s.NameVI, s.NameEN)})
+			rows = append(rows, [3]string{s.Code, s.NameVI, s.NameEN})
 		}
-		e.table([]string{e.tr("MÃ", "CODE"), e.tr("KỸ NĂNG", "SKILL")}, rows)
-		return nil
+		return listCatalogue(e, "tutor skills", args[1:], schema.Skills(), rows, "KỸ NĂNG", "SKILL")
 	case "add":
 		fs := flag.NewFlagSet("tutor add", flag.ContinueOnError)
 		household := fs.String("household", "", e.tr("mã hộ", "household id"))
@@ -189,19 +181,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	switch args[0] {
 	case "categories":
-		fs := flag.NewFlagSet("report categories", flag.ContinueOnError)
-		if err := e.parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if e.json {
-			return e.printJSON(schema.ReportCategories())
-		}
-		var rows [][]string
+		var rows [][3]string
 		for _, c := range schema.ReportCategories() {
-			rows = append(rows, []string{c.Code, e.tr(c.NameVI, c.NameEN)})
+			rows = append(rows, [3]string{c.Code, c.NameVI, c.NameEN})
 		}
-		e.table([]string{e.tr("MÃ", "CODE"), e.tr("LĨNH VỰC", "CATEGORY")}, rows)
-		return nil
+		return listCatalogue(e, "report categories", args[1:], schema.ReportCategories(), rows, "LĨNH VỰC", "CATEGORY")
 	case "add":
 		fs := flag.NewFlagSet("report add", flag.ContinueOnError)
 		household := fs.String("household", "", e.tr("mã hộ của người phản ánh", "household id of the resident"))
@@ -249,4 +233,22 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		}, []string{e.tr("LĨNH VỰC", "CATEGORY"), e.tr("TRẠNG THÁI", "STATUS"), e.tr("NỘI DUNG", "DESCRIPTION")})
 	}
 	return e.usageErr("%s: report %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
+}
+
+// listCatalogue prints a reference catalogue (skills, report categories):
+// the whole entries as JSON, or code and name in the volunteer's language.
+func listCatalogue(e *env, name string, args []string, asJSON any, rows [][3]string, headVI, headEN string) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(asJSON)
+	}
+	table := make([][]string, len(rows))
+	for i, r := range rows {
+		table[i] = []string{r[0], e.tr(r[1], r[2])}
+	}
+	e.table([]string{e.tr("MÃ", "CODE"), e.tr(headVI, headEN)}, table)
+	return nil
 }
