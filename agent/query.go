@@ -57,7 +57,7 @@ var listOrder = map[string]string{
 
 // List returns the rows of a table, filtered.
 func (r *Replica) List(ctx context.Context, table string, o ListOptions) ([]Record, error) {
-	if _, err := lookup(table); err != nil {
+	if _, err := r.lookup(table); err != nil {
 		return nil, err
 	}
 	q := `SELECT id FROM ` + table + ` WHERE 1=1`
