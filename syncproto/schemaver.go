@@ -26,7 +26,7 @@ func (a SchemaAdvice) TooOld() bool { return a.Agent < a.Min }
 func (a SchemaAdvice) Err() *Error {
 	msg := fmt.Sprintf(schemaAdviceForm, a.Agent, a.Min, a.Max)
 	if a.TooOld() {
-		msg += fmt.Sprintf("; install hamlet-agent with schema %d or later", a.Min)
+		msg += fmt.Sprintf("; update hamlet-agent to a build with schema %d or later", a.Min)
 	} else {
 		msg += fmt.Sprintf("; the operator must update hamlet-server to schema %d or later", a.Agent)
 	}
