@@ -49,8 +49,8 @@ func ParseSchemaAdvice(msg string) (SchemaAdvice, bool) {
 }
 
 // Hint tells the volunteer (lang "vi", the default) or an operator ("en")
-// exactly what to update: Hint(CodeVersionMismatch) with the versions and
-// where to get the update.
+// exactly what to update: what Hint(CodeVersionMismatch) says in general,
+// with the versions and where to get the update.
 func (a SchemaAdvice) Hint(lang string) string {
 	en := lang == "en"
 	if !a.TooOld() {
@@ -65,9 +65,9 @@ func (a SchemaAdvice) Hint(lang string) string {
 		where, whereVI = "get it at: "+a.Update, "tải tại: "+a.Update
 	}
 	if en {
-		return fmt.Sprintf("%s This laptop's hamlet-agent has data schema %d; the server needs %d or later. Install hamlet-agent with schema %d (%s), then run: hamlet-agent sync. Your data is safe on this laptop and will be sent after the update.",
-			Hint(CodeVersionMismatch, "en"), a.Agent, a.Min, a.Min, where)
+		return fmt.Sprintf("This laptop's Hamlet is too old for the server: hamlet-agent has data schema %d, the server needs %d or later. Install hamlet-agent with schema %d (%s), then run: hamlet-agent sync. Your data is safe on this laptop and will be sent after the update.",
+			a.Agent, a.Min, a.Min, where)
 	}
-	return fmt.Sprintf("%s Hamlet trên máy này dùng lược đồ dữ liệu %d; máy chủ cần từ %d trở lên. Hãy cài hamlet-agent bản có lược đồ %d (%s), rồi chạy: hamlet-agent sync. Dữ liệu trên máy vẫn an toàn và sẽ được gửi sau khi cập nhật.",
-		Hint(CodeVersionMismatch, "vi"), a.Agent, a.Min, a.Min, whereVI)
+	return fmt.Sprintf("Hamlet trên máy này đã cũ so với máy chủ: hamlet-agent dùng lược đồ dữ liệu %d, máy chủ cần từ %d trở lên. Hãy cài hamlet-agent bản có lược đồ %d (%s), rồi chạy: hamlet-agent sync. Dữ liệu trên máy vẫn an toàn và sẽ được gửi sau khi cập nhật.",
+		a.Agent, a.Min, a.Min, whereVI)
 }
