@@ -146,8 +146,7 @@ var tables = sync.OnceValue(func() []*Table {
 				str("address", lenShort),
 				typed("phone", TypePhone),
 				ranged("members_count", TypeInt, 1, 50),
-				// The six flags below, and uses_camau_g, are the names skills.csv
-				// gives in household_flag.
+				// The six flags below are the names skills.csv gives in household_flag.
 				typed("has_smartphone", TypeBool),
 				typed("vneid_installed", TypeBool),
 				typed("vneid_level2", TypeBool),
@@ -158,7 +157,9 @@ var tables = sync.OnceValue(func() []*Table {
 				typed("registered_on", TypeDate),
 				str("notes", lenNotes),
 				// Schema 2: the household uses the province's CaMau-G app
-				// (field reports, public services), the skill camau_g.
+				// (field reports, public services), what the skill camau_g
+				// teaches. skills.csv is the shared reference file as it is,
+				// so its household_flag column does not name it yet.
 				since(2, typed("uses_camau_g", TypeBool)),
 			},
 		},

@@ -77,8 +77,7 @@ func TestSkillsAndCategories(t *testing.T) {
 	_, ok = schema.SkillByCode("nope")
 	require.False(t, ok)
 
-	// household_flag names a boolean households field; all seven are used
-	// (uses_camau_g since schema 2).
+	// household_flag names a boolean households field; all six are used.
 	hh, _ := schema.LookupTable("households")
 	flags := 0
 	for _, s := range skills {
@@ -90,7 +89,7 @@ func TestSkillsAndCategories(t *testing.T) {
 		require.True(t, ok, s.HouseholdFlag)
 		require.Equal(t, schema.TypeBool, f.Type)
 	}
-	require.Equal(t, 7, flags)
+	require.Equal(t, 6, flags)
 
 	cats := schema.ReportCategories()
 	require.Len(t, cats, 10)

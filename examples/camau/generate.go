@@ -401,8 +401,6 @@ func setFlag(h *schema.Household, flag string) {
 		h.UsesCashless = true
 	case "has_ehealth_record":
 		h.HasEHealthRecord = true
-	case "uses_camau_g":
-		h.UsesCaMauG = true
 	}
 }
 
