@@ -36,9 +36,23 @@ func (a SchemaAdvice) Err() *Error {
 	return &Error{Code: CodeVersionMismatch, Msg: msg}
 }
 
+// The refusals of servers built before SchemaAdvice (schema 1): an agent
+// updated before its server still learns that the server is the one to
+// update.
+const (
+	legacyNewer = "the agent's data schema %d is newer than this server's (%d)"
+	legacyOlder = "the agent's data schema %d is older than the oldest this server accepts (%d)"
+)
+
 // ParseSchemaAdvice reads the advice back from an Error's Msg.
 func ParseSchemaAdvice(msg string) (SchemaAdvice, bool) {
 	var a SchemaAdvice
+	if _, err := fmt.Sscanf(msg, legacyNewer, &a.Agent, &a.Max); err == nil {
+		return SchemaAdvice{Agent: a.Agent, Min: 1, Max: a.Max}, true
+	}
+	if _, err := fmt.Sscanf(msg, legacyOlder, &a.Agent, &a.Min); err == nil {
+		return SchemaAdvice{Agent: a.Agent, Min: a.Min, Max: a.Min}, true
+	}
 	if _, err := fmt.Sscanf(msg, schemaAdviceForm, &a.Agent, &a.Min, &a.Max); err != nil {
 		return SchemaAdvice{}, false
 	}

@@ -32,4 +32,14 @@ func TestSchemaAdviceRoundTrip(t *testing.T) {
 	}
 	_, ok := syncproto.ParseSchemaAdvice("this server speaks sync protocol 2 and the agent speaks 1")
 	require.False(t, ok)
+
+	// A server built at schema 1 words its refusals as before; an agent
+	// updated first still hears that the server must be updated.
+	a, ok := syncproto.ParseSchemaAdvice("the agent's data schema 2 is newer than this server's (1): the operator must update hamlet-server")
+	require.True(t, ok)
+	require.False(t, a.TooOld())
+	require.Contains(t, a.Hint("vi"), "cập nhật hamlet-server")
+	a, ok = syncproto.ParseSchemaAdvice("the agent's data schema 0 is older than the oldest this server accepts (1): update hamlet-agent to the latest release")
+	require.True(t, ok)
+	require.Equal(t, syncproto.SchemaAdvice{Agent: 0, Min: 1, Max: 1}, a)
 }
