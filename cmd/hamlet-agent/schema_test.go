@@ -27,6 +27,10 @@ func TestCLITooOldSchema(t *testing.T) {
 	r := cli(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA), "--label", "máy thử")
 	require.Equal(t, 0, r.code, r.stderr)
 
+	r = cli(t, dir, "status")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Regexp(t, `Lược đồ dữ liệu:\s+1\n`, r.stdout)
+
 	r = cli(t, dir, "sync")
 	require.Equal(t, exitError, r.code)
 	require.Contains(t, r.stderr, "hamlet-agent dùng lược đồ dữ liệu 1, máy chủ cần từ 2 trở lên")
