@@ -68,7 +68,8 @@ bench-server:
 
 ## bench-postgres: push throughput through one server on PostgreSQL against a bare COPY of the same rows
 ## in the same run (5 runs, median ratio printed last), on the throwaway cluster of scripts/pg-test.sh
-## (fsync off there: the same for both sides, so the ratio is fair; the absolute rates are not a disk's)
+## (fsync off there: the same for both sides, so the ratio is fair; the absolute rates are not a disk's);
+## then 2,000 agents on 1 and on 2 server processes against one database (hamlet-load --compare-procs 1,2)
 bench-postgres:
 	scripts/pg-test.sh $(GO) test -run '^$$' -bench PushThroughputPostgres -benchtime 1x -count 5 -timeout 20m ./server/pgstore/ | tee bench-postgres.txt
 	@grep -o '[0-9.]* %-of-copy' bench-postgres.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput on PostgreSQL: median %.1f%% of the bare COPY over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-postgres.txt
