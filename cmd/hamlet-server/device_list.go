@@ -83,7 +83,7 @@ func runDeviceList(ctx context.Context, e *env, args []string) error {
 		if d.Revoked != nil {
 			state = e.msg("đã thu hồi", "revoked")
 		}
-		rows = append(rows, []string{d.ID, shortID(d.MemberID), shortID(d.TeamID), d.Label, state, fmtTime(d.Revoked), fmtTime(d.LastSeen),
+		rows = append(rows, []string{d.ID, d.MemberID, shortID(d.TeamID), d.Label, state, fmtTime(d.Revoked), fmtTime(d.LastSeen),
 			shortID(d.Replica.String()), shortID(d.Replaces)})
 	}
 	e.table(e.msg("MÃ THIẾT BỊ\tTHÀNH VIÊN\tTỔ\tTÊN MÁY\tMÃ TRUY CẬP\tTHU HỒI LÚC\tLẦN CUỐI\tBẢN DỮ LIỆU\tTHAY CHO",
