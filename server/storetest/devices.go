@@ -218,3 +218,44 @@ func testListDevicesAndCodes(t *testing.T, s server.Store) {
 	require.NoError(t, err)
 	require.Len(t, devs, 2)
 }
+
+// testConcurrentReenroll: several enrollments of one new replica at once,
+// each with its own code: exactly one wins, the others are told the replica
+// is active, and their codes stay unused.
+func testConcurrentReenroll(t *testing.T, s server.Store) {
+	ds := deviceStore(t, s)
+	_, m := fixture(t, s)
+	now := time.Now().Truncate(time.Millisecond)
+	replica := uuid.New()
+	const n = 6
+	hashes := make([][]byte, n)
+	for i := range hashes {
+		hashes[i] = code(t, s, m, now)
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.Enroll(ctx, hashes[i], now, device(replica, uuid.NewString(), now))
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		err := <-errs
+		if err == nil {
+			won++
+			continue
+		}
+		require.ErrorIs(t, err, server.ErrReplicaActive)
+	}
+	require.Equal(t, 1, won)
+	codes, err := ds.Codes(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	used := 0
+	for _, c := range codes {
+		if c.Used != nil {
+			used++
+		}
+	}
+	require.Equal(t, 1, used)
+}
