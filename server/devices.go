@@ -34,6 +34,9 @@ import (
 type DeviceStore interface {
 	// DeviceByID returns a device (ErrNotFound).
 	DeviceByID(ctx context.Context, id string) (Device, error)
+	// DeviceRevoked is whether a device is revoked (ErrNotFound): the
+	// check before every Push and Pull, so it is one narrow lookup.
+	DeviceRevoked(ctx context.Context, id string) (bool, error)
 	// RestoreDevice clears a device's revocation so its token works again.
 	// It returns ErrNotFound, ErrNotRevoked, or a *ReplicaError of
 	// ErrReplicaActive when another device of its replica is active.
@@ -213,7 +216,7 @@ func (c *conn) authorizedLocked(ctx context.Context) bool {
 	if !ok {
 		return true
 	}
-	d, err := ds.DeviceByID(ctx, c.dev.ID)
+	revoked, err := ds.DeviceRevoked(ctx, c.dev.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "the device is no longer enrolled"))
@@ -221,7 +224,7 @@ func (c *conn) authorizedLocked(ctx context.Context) bool {
 	case err != nil:
 		c.failLocked(storeError("cannot check the device", err))
 		return false
-	case d.Revoked != nil:
+	case revoked:
 		c.reason = "revoked"
 		c.failLocked(errRevoked)
 		return false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -140,4 +141,34 @@ func (s *sqliteStore) Codes(ctx context.Context, f DeviceFilter) ([]CodeInfo, er
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// readStmt is a statement on the read pool, prepared at first use: the
+// revocation check runs before every Push and Pull, and preparing it each
+// time would cost more than running it.
+type readStmt struct {
+	once sync.Once
+	st   *sql.Stmt
+	err  error
+}
+
+func (r *readStmt) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
+	r.once.Do(func() { r.st, r.err = db.PrepareContext(context.WithoutCancel(ctx), q) })
+	return r.st, r.err
+}
+
+func (s *sqliteStore) DeviceRevoked(ctx context.Context, id string) (bool, error) {
+	st, err := s.revoked.get(ctx, s.rdb, `SELECT revoked_ms IS NOT NULL FROM devices WHERE id = ?`)
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	var revoked bool
+	err = st.QueryRowContext(ctx, id).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("device %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	return revoked, nil
 }

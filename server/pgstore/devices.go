@@ -145,3 +145,20 @@ func (s *Store) Codes(ctx context.Context, f server.DeviceFilter) ([]server.Code
 	}
 	return out, rows.Err()
 }
+
+func (s *Store) DeviceRevoked(ctx context.Context, id string) (bool, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	defer s.release(conn)
+	var revoked bool
+	err = conn.QueryRow(ctx, `SELECT revoked_ms IS NOT NULL FROM devices WHERE id = $1`, id).Scan(&revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("device %s: %w", id, server.ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	return revoked, nil
+}

@@ -99,6 +99,13 @@ func testReenroll(t *testing.T, s server.Store) {
 	require.Equal(t, got, byID)
 	_, err = ds.DeviceByID(ctx, "no-such-device")
 	require.ErrorIs(t, err, server.ErrNotFound)
+	for id, want := range map[string]bool{d1.ID: true, d2.ID: false} {
+		revoked, err := ds.DeviceRevoked(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, want, revoked)
+	}
+	_, err = ds.DeviceRevoked(ctx, "no-such-device")
+	require.ErrorIs(t, err, server.ErrNotFound)
 
 	// Another team: refused, code unused.
 	require.NoError(t, s.RevokeDevice(ctx, d2.ID, now.Add(3*time.Second)))
