@@ -38,6 +38,10 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	require.Contains(t, r.stderr, "hamlet-agent enroll --server "+ts.URL+" --code")
 	r = cli(t, dir, "sync", "--lang", "en")
 	require.Contains(t, r.stderr, "Nothing is lost")
+	r = cli(t, dir, "sync", "--watch")
+	require.Equal(t, exitError, r.code, "watch stops: nothing changes without a person")
+	require.NotContains(t, r.stderr, "sẽ thử lại", "no promise of a retry")
+	require.Contains(t, r.stderr, "Quyền đồng bộ của máy này đã bị thu hồi")
 
 	code, _, err = ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 	require.NoError(t, err)

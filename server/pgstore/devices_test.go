@@ -10,7 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/pgstore"
+	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -57,4 +60,41 @@ func TestOneActiveDevicePerReplicaIndex(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, "23505", pe.Code)
 	require.Equal(t, "devices_replica_active", pe.ConstraintName)
+}
+
+// 0004_devices revokes the older active devices of a replica enrolled twice
+// (server/devices_migration_test.go has the SQLite case and the reasons).
+func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
+	db := pgtest.OpenDB(t)
+	migs, err := pgstore.ServerMigrations()
+	require.NoError(t, err)
+	var upTo3 []migrate.Migration
+	for _, m := range migs {
+		if m.Version < 4 {
+			upTo3 = append(upTo3, m)
+		}
+	}
+	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, upTo3))
+	for _, r := range [][4]any{
+		{"d1", []byte("replica-r-000001"), int64(1000), nil},
+		{"d2", []byte("replica-r-000001"), int64(2000), nil},
+		{"d3", []byte("replica-r-000001"), int64(3000), nil},
+		{"d0", []byte("replica-r-000001"), int64(500), int64(600)},
+		{"e1", []byte("replica-s-000001"), int64(1500), nil},
+	} {
+		_, err := db.Exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, revoked_ms) VALUES ($1, 'm', $2, 'l', 'c', $3, $4, $5)`,
+			r[0], r[1], []byte(r[0].(string)), r[2], r[3])
+		require.NoError(t, err)
+	}
+	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, migs))
+	for id, want := range map[string]any{"d1": int64(2000), "d2": int64(3000), "d3": nil, "d0": int64(600), "e1": nil} {
+		var got *int64
+		require.NoError(t, db.QueryRow(`SELECT revoked_ms FROM devices WHERE id = $1`, id).Scan(&got))
+		if want == nil {
+			require.Nil(t, got, id)
+		} else {
+			require.NotNil(t, got, id)
+			require.Equal(t, want, *got, id)
+		}
+	}
 }
