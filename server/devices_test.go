@@ -124,4 +124,14 @@ func TestRestoreDevice(t *testing.T) {
 	var re *server.ReplicaError
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, er.DeviceID, re.DeviceID)
+
+	// Both revoked: the laptop holds the newer token, so that is the one
+	// to restore.
+	require.NoError(t, a.RevokeDevice(ctx, er.DeviceID))
+	_, err = a.RestoreDevice(ctx, dev.Enroll.DeviceID)
+	require.ErrorIs(t, err, server.ErrReplaced)
+	require.ErrorAs(t, err, &re)
+	require.Equal(t, er.DeviceID, re.DeviceID)
+	_, err = a.RestoreDevice(ctx, er.DeviceID)
+	require.NoError(t, err)
 }

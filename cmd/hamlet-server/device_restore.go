@@ -67,6 +67,10 @@ func deviceError(e *env, id string, err error) error {
 	case errors.Is(err, server.ErrNotRevoked):
 		return fmt.Errorf(e.msg("thiết bị %s chưa bị thu hồi nên không cần khôi phục; mã truy cập của nó vẫn dùng được",
 			"device %s is not revoked, so there is nothing to restore; its token works"), id)
+	case errors.As(err, &re) && errors.Is(err, server.ErrReplaced):
+		return fmt.Errorf(e.msg("thiết bị %s đã được thay bằng thiết bị %s (máy đó đăng ký lại và đang giữ mã truy cập của %s); hãy khôi phục thiết bị mới: hamlet-server device restore %s",
+			"device %s was replaced by device %s (the laptop enrolled again and holds %s's token); restore the newer one: hamlet-server device restore %s"),
+			id, re.DeviceID, re.DeviceID, re.DeviceID)
 	case errors.As(err, &re) && errors.Is(err, server.ErrReplicaActive):
 		return fmt.Errorf(e.msg("dữ liệu của thiết bị %s đã được đăng ký lại và đang hoạt động trên thiết bị %s; một bản dữ liệu chỉ được hoạt động trên một thiết bị. Máy đó tiếp tục dùng thiết bị %s; nếu thật sự cần quay lại thiết bị cũ, hãy thu hồi %s trước (hamlet-server device revoke --device %s)",
 			"device %s's replica was enrolled again and is active on device %s; one replica may be active on one device only. The laptop keeps working as %s; to go back to the old device, revoke %s first (hamlet-server device revoke --device %s)"),

@@ -139,6 +139,12 @@ func TestDeviceCommandsBadInput(t *testing.T) {
 	require.Equal(t, 1, rc)
 	require.Contains(t, errOut, "đang hoạt động trên thiết bị "+er.DeviceID)
 	require.Contains(t, errOut, "hamlet-server device revoke --device "+er.DeviceID)
+	require.Equal(t, 0, first(cli(t, f.dir, "device", "revoke", "--device", er.DeviceID)))
+	rc, _, errOut = cli(t, f.dir, "device", "restore", f.deviceA)
+	require.Equal(t, 1, rc)
+	require.Contains(t, errOut, "đã được thay bằng thiết bị "+er.DeviceID)
+	require.Contains(t, errOut, "hamlet-server device restore "+er.DeviceID)
+	require.Equal(t, 0, first(cli(t, f.dir, "device", "restore", er.DeviceID)))
 	rc, out, _ := cli(t, f.dir, "device", "list", "--member", f.memberA)
 	require.Equal(t, 0, rc)
 

@@ -19,9 +19,9 @@ import (
 )
 
 // Two server processes on one database: a device revoked through B is cut
-// at its next message on A (the periodic check is off), re-enrolls its
-// replica through B, and its restore through A lets the old token in again
-// only once the new device is revoked.
+// at its next message on A (the periodic check is off) and re-enrolls its
+// replica through B; A sees the new device when asked to restore the old
+// one, and restores the new one once it too was revoked.
 func TestRevokeAcrossProcesses(t *testing.T) {
 	a, b, _ := twoServers(t, func(c *server.Config) { c.RevokeCheck = -1 })
 	dev := a.NewDevice(t, a.TeamA)
@@ -38,8 +38,10 @@ func TestRevokeAcrossProcesses(t *testing.T) {
 	require.ErrorIs(t, err, server.ErrReplicaActive)
 	require.NoError(t, a.Admin.RevokeDevice(ctx, er.DeviceID))
 	_, err = a.Admin.RestoreDevice(ctx, dev.Enroll.DeviceID)
+	require.ErrorIs(t, err, server.ErrReplaced, "the laptop holds the newer token")
+	_, err = a.Admin.RestoreDevice(ctx, er.DeviceID)
 	require.NoError(t, err)
-	b.Connect(t, dev).Close()
+	b.Connect(t, servertest.Device{Replica: dev.Replica, Token: er.Token, Enroll: er}).Close()
 }
 
 // The unique index devices_replica_active refuses a second active device of
