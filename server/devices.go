@@ -90,6 +90,9 @@ var (
 	ErrReplicaActive = errors.New("the replica is active on another device")
 	ErrReplicaTeam   = errors.New("the replica belongs to another team")
 	ErrNotRevoked    = errors.New("the device is not revoked")
+	// ErrReplaced: the device's replica was enrolled again; the laptop
+	// holds the newer device's token, so that one is what to restore.
+	ErrReplaced = errors.New("the device was replaced by")
 )
 
 // ReplicaError says which device stands in the way of an enrollment or a
@@ -100,6 +103,9 @@ type ReplicaError struct {
 }
 
 func (e *ReplicaError) Error() string {
+	if e.Kind == ErrReplaced {
+		return fmt.Sprintf("%v %s, whose token the laptop holds: restore %s instead", e.Kind, e.DeviceID, e.DeviceID)
+	}
 	if e.Kind == ErrReplicaTeam {
 		return fmt.Sprintf("%v (its last device is %s): issue the code to a member of that team", e.Kind, e.DeviceID)
 	}
@@ -144,12 +150,24 @@ func (s *Server) deviceStore() (DeviceStore, error) {
 }
 
 // RestoreDevice makes a revoked device's token work again (the operator's
-// undo of a revocation). It is refused when the device is not revoked, or
-// when its replica has since been enrolled again on an active device.
+// undo of a revocation). It is refused when the device is not revoked, when
+// its replica has since been enrolled again on an active device
+// (ErrReplicaActive), or on a device now revoked too (ErrReplaced: the
+// laptop holds that newer device's token, restoring the old one would not
+// let it sync).
 func (a *Admin) RestoreDevice(ctx context.Context, deviceID string) (Device, error) {
 	ds, err := a.s.deviceStore()
 	if err != nil {
 		return Device{}, err
+	}
+	devs, err := a.s.store.Devices(ctx)
+	if err != nil {
+		return Device{}, fmt.Errorf("restore device %s: %w", deviceID, err)
+	}
+	for _, o := range devs {
+		if o.Replaces == deviceID && o.Revoked != nil {
+			return Device{}, fmt.Errorf("restore device %s: %w", deviceID, &ReplicaError{Kind: ErrReplaced, DeviceID: o.ID})
+		}
 	}
 	d, err := ds.RestoreDevice(ctx, deviceID)
 	if err != nil {
