@@ -16,11 +16,17 @@ import (
 
 var _ server.DeviceStore = (*Store)(nil)
 
+// enrollKey is the advisory lock that serialises enrollments and restores
+// of one replica across processes: the second reads what the first wrote.
+// The unique index devices_replica_active backs it (isReplicaActive).
+func enrollKey(r [16]byte) int64 { return lockKey([]byte("enroll-replica"), r[:]) }
+
 // reenroll applies server.Reenroll to the replica's earlier devices inside
-// the Enroll transaction. Two processes enrolling one replica at once both
-// may see no active device: the unique index devices_replica_active lets
-// one commit and refuses the other (isReplicaActive).
+// the Enroll transaction, under the replica's enrollKey.
 func (w *pgTx) reenroll(d *server.Device, m server.Member) error {
+	if err := w.lock(enrollKey(d.Replica)); err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
 	rows, err := w.tx.Query(w.ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.replica_id = $1`, d.Replica[:])
 	if err != nil {
 		return fmt.Errorf("enroll: read the replica's devices: %w", err)
@@ -82,6 +88,9 @@ func (s *Store) RestoreDevice(ctx context.Context, id string) (server.Device, er
 		}
 		if d.Revoked == nil {
 			return server.ErrNotRevoked
+		}
+		if err := w.lock(enrollKey(d.Replica)); err != nil {
+			return fmt.Errorf("restore: %w", err)
 		}
 		var other string
 		switch err := w.tx.QueryRow(w.ctx, `SELECT id FROM devices WHERE replica_id = $1 AND revoked_ms IS NULL AND id <> $2`, d.Replica[:], id).Scan(&other); {
