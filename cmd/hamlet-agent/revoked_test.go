@@ -43,6 +43,11 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	require.NotContains(t, r.stderr, "sẽ thử lại", "no promise of a retry")
 	require.Contains(t, r.stderr, "Quyền đồng bộ của máy này đã bị thu hồi")
 
+	r = cli(t, dir, "status")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Quyền đồng bộ:")
+	require.Contains(t, r.stdout, "xin cán bộ điều phối mã đăng ký mới rồi chạy hamlet-agent enroll")
+
 	code, _, err = ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 	require.NoError(t, err)
 	r = cli(t, dir, "enroll", "--server", ts.URL, "--code", code)
@@ -51,6 +56,8 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	r = cli(t, dir, "sync")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Đồng bộ xong")
+	r = cli(t, dir, "status")
+	require.NotContains(t, r.stdout, "Quyền đồng bộ:", "enrolled again: no longer revoked")
 	r = cli(t, dir, "status", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, `"pending": 0`)
