@@ -139,7 +139,7 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	total.Duration = time.Since(start)
 	r.recordSync(ctx, err)
-	return total, err
+	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
 
 func (r *Replica) recordSync(ctx context.Context, err error) {
@@ -207,7 +207,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			opts.OnSync(s, err)
 		}
 		if fatal(err) {
-			return err
+			return r.explainRevoked(ctx, server, err) // revoked.go
 		}
 		if time.Since(start) > time.Minute {
 			backoff = opts.MinBackoff // the connection was healthy for a while

@@ -34,6 +34,10 @@ func protoError(err error) *syncproto.Error {
 		return syncproto.Errorf(syncproto.CodeCodeUsed, "the enrollment code was already used")
 	case errors.As(err, &ve):
 		return syncproto.Errorf(syncproto.CodeInvalidValue, "%s", ve.Message("en"))
+	case errors.Is(err, ErrReplicaActive):
+		return &syncproto.Error{Code: syncproto.CodeReplicaActive, Msg: replicaMsg(err)}
+	case errors.Is(err, ErrReplicaTeam):
+		return &syncproto.Error{Code: syncproto.CodeReplicaTeam, Msg: replicaMsg(err)}
 	}
 	return &syncproto.Error{Code: syncproto.CodeInternal, Msg: "internal error", Err: err}
 }
@@ -61,7 +65,7 @@ func httpStatus(code syncproto.Code) int {
 		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
-	case syncproto.CodeCodeUsed:
+	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam:
 		return http.StatusConflict
 	case syncproto.CodeUnauthorized:
 		return http.StatusUnauthorized

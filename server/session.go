@@ -344,10 +344,16 @@ func (c *conn) handle(m syncproto.Message) bool {
 			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
 			return !c.finished
 		}
+		if !c.authorizedLocked(ctx) { // devices.go
+			return !c.finished
+		}
 		c.onPush(ctx, m)
 	case *syncproto.Pull:
 		if !c.hello {
 			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		if !c.authorizedLocked(ctx) { // devices.go
 			return !c.finished
 		}
 		c.onPull(ctx, m)

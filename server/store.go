@@ -158,7 +158,9 @@ type GCStats struct {
 type AuthStore interface {
 	PutCode(ctx context.Context, c EnrollCode) error
 	// Enroll consumes the code whose hash is codeHash and creates d. It
-	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed.
+	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
+	// enrolled before is enrolled again by the policy of Reenroll
+	// (devices.go): *ReplicaError refuses it, leaving the code unused.
 	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
@@ -218,6 +220,9 @@ type Device struct {
 	Revoked   *time.Time          `json:"revoked,omitempty"`
 	LastSeen  *time.Time          `json:"last_seen,omitempty"`
 	Cursor    uint64              `json:"cursor"`
+	// Replaces is the device this one replaced: the same replica enrolled
+	// again with a new code (devices.go). Empty for a first enrollment.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Enrollment is what Enroll returns besides the stored device.

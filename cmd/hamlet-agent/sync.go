@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // progressThreshold: syncs smaller than this finish before a bar helps.
@@ -53,6 +55,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if *watch {
 		opts.OnSync = func(s agent.SyncSummary, err error) {
 			if err != nil {
+				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) {
+					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
+				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
 			}

@@ -297,11 +297,17 @@ func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d se
 			return err
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
+		if err := w.reenroll(&d, m); err != nil { // devices.go
+			return err
+		}
 		if _, err := w.tx.Exec(w.ctx, `UPDATE enroll_codes SET used_ms = $1, device_id = $2 WHERE hash = $3`, now.UnixMilli(), d.ID, codeHash); err != nil {
 			return fmt.Errorf("enroll: %w", err)
 		}
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
+		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))`,
+			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
+			if isReplicaActive(err) {
+				return &server.ReplicaError{Kind: server.ErrReplicaActive}
+			}
 			return fmt.Errorf("enroll: store device: %w", err)
 		}
 		out = server.Enrollment{Device: d, Member: m, Team: t}
@@ -344,14 +350,15 @@ func team1(ctx context.Context, q queryer, id string) (server.Team, error) {
 	return t, nil
 }
 
-const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor`
+const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor, d.replaces_id`
 
 func scanDevice(sc pgx.Row) (server.Device, error) {
 	var d server.Device
 	var rep []byte
 	var created, cursor int64
 	var revoked, seen *int64
-	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor); err != nil {
+	var replaces *string
+	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor, &replaces); err != nil {
 		return d, err
 	}
 	copy(d.Replica[:], rep)
@@ -365,6 +372,9 @@ func scanDevice(sc pgx.Row) (server.Device, error) {
 		d.LastSeen = &t
 	}
 	d.Cursor = uint64(cursor)
+	if replaces != nil {
+		d.Replaces = *replaces
+	}
 	return d, nil
 }
 

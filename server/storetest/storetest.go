@@ -32,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"GCWaitsForEveryDeviceInScope", testGC},
 		{"UnitsAndTeams", testUnits},
 		{"ConcurrentWritesToOneRow", testConcurrentRow},
+		{"ReenrollSameReplica", testReenroll},            // devices.go
+		{"RestoreDevice", testRestore},                   // devices.go
+		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
