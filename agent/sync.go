@@ -583,6 +583,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
+	if _, err := r.renumberRestored(ctx, w.PushedSeq); err != nil {
+		return err
+	}
 	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
 		return err
 	}
@@ -597,6 +600,7 @@ type syncRun struct {
 	sum       *SyncSummary
 	batch     int
 	pushedSeq uint64 // highest seq sent (or held by the server)
+	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
 	nextBatch uint64
 	cursor    uint64
 	pullTotal int
@@ -629,6 +633,13 @@ func (s *syncRun) push(ctx context.Context) error {
 			if len(cs) == 0 {
 				exhausted = true
 				break
+			}
+			if last := cs[len(cs)-1].Dot.Seq; last > s.sentSeq {
+				marked, err := s.r.noteSent(ctx, last)
+				if err != nil {
+					return err
+				}
+				s.sentSeq = marked
 			}
 			s.nextBatch++
 			if err := s.w.send(&syncproto.Push{Batch: s.nextBatch, Changes: cs}); err != nil {
