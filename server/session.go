@@ -401,7 +401,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
-	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope}, p.Changes)
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, team: c.dev.TeamID}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
@@ -427,7 +427,17 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	if p.Limit > 0 && int(p.Limit) < limit {
 		limit = int(p.Limit)
 	}
-	page, err := c.s.readLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
+	q := LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit}
+	var only map[string]bool // a back-fill of these hamlets (Pull.Scopes)
+	if len(p.Scopes) > 0 {
+		var err error
+		if only, err = c.pullScopes(p.Scopes); err != nil {
+			c.failLocked(err)
+			return
+		}
+		q.Scopes = p.Scopes
+	}
+	page, err := c.s.readLog(ctx, q)
 	if err != nil {
 		var pe *syncproto.Error
 		if !errors.As(err, &pe) {
@@ -437,7 +447,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		c.failLocked(err)
 		return
 	}
-	b, msg, err := c.changesFrame(p.Cursor, page)
+	b, msg, err := c.changesFrame(p.Cursor, page, only)
 	if err != nil {
 		c.s.log.Error("encode changes", LogDevice, c.dev.ID, LogErr, err)
 		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
@@ -449,7 +459,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// tombstone collected on the strength of Cursor could be lost if it then
 	// crashed. A client cannot hold more than it asked for, so Durable is
 	// capped by Cursor. Zero means "unchanged".
-	if d := min(p.Durable, p.Cursor); d != 0 {
+	if d := min(p.Durable, p.Cursor); d != 0 && only == nil {
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {
 		c.s.noteActivity(c.dev.ID, nil)
@@ -461,11 +471,14 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 // (To = the last entry kept, More = true) where its change list would need
 // more than MaxDict names or replicas, more than MaxEvict evictions, or a
 // frame above MaxFrame; the rest is the next page.
-func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Changes, error) {
+//
+// only, when set, is a back-fill's hamlets: evictions from other hamlets
+// are left out (the device's own cursor brings those, in order).
+func (c *conn) changesFrame(from uint64, page LogPage, only map[string]bool) ([]byte, *syncproto.Changes, error) {
 	lim := c.s.cfg.Limits
 	entries := page.Entries
 	for {
-		msg, n := c.changesMsg(from, page.To, page.More, entries, lim)
+		msg, n := c.changesMsg(from, page.To, page.More, entries, lim, only)
 		b, err := syncproto.Encode(nil, msg)
 		if err != nil {
 			return nil, nil, err
@@ -482,7 +495,7 @@ func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Chang
 
 // changesMsg builds the Changes of entries (all of them, or a prefix cut at
 // the dictionary or eviction limits); n is the number of entries it covers.
-func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
+func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits, only map[string]bool) (*syncproto.Changes, int) {
 	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries))}
 	names := make(map[string]struct{}, 64)
 	reps := make(map[syncproto.ReplicaID]struct{}, 8)
@@ -494,7 +507,7 @@ func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim sy
 	for i := range entries {
 		e := &entries[i]
 		if e.Kind == EntryEviction {
-			if c.scope[e.NewScope] {
+			if c.scope[e.NewScope] || (only != nil && !only[e.Change.Scope]) {
 				continue // moved within the device's scope: its changes follow
 			}
 			if lim.MaxEvict > 0 && len(msg.Evict) == lim.MaxEvict {
