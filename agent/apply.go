@@ -136,7 +136,11 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 }
 
 // commit writes the changed rows, stores cursor and the clock, and commits.
-func (g *pullTxn) commit(cursor uint64) error {
+func (g *pullTxn) commit(cursor uint64) error { return g.commitKey("cursor", cursor) }
+
+// commitKey is commit storing the cursor under key (a back-fill has its
+// own, scope.go).
+func (g *pullTxn) commitKey(key string, cursor uint64) error {
 	save := make([]*rowState, 0, len(g.dirty))
 	for _, st := range g.dirty {
 		save = append(save, st)
@@ -144,7 +148,7 @@ func (g *pullTxn) commit(cursor uint64) error {
 	if err := g.t.saveMany(save); err != nil {
 		return err
 	}
-	if err := g.t.setMeta("cursor", int64(cursor)); err != nil {
+	if err := g.t.setMeta(key, int64(cursor)); err != nil {
 		return err
 	}
 	if err := g.t.setMeta("clock_last", int64(g.r.clk().Last())); err != nil {
