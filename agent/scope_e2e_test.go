@@ -327,3 +327,54 @@ func openSecond(t *testing.T, ts *servertest.TS) *server.Server {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// A back-fill cut part-way resumes from its own stored cursor: no page is
+// fetched twice, and the replica's normal cursor is untouched by it.
+func TestScopeBackfillResumes(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	c, tc := realAgent(t, ts, teamC.ID)
+	for i := range 40 {
+		_, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": gained, "head_name": "Hộ C", "notes": fmt.Sprintf("số %d", i)})
+		require.NoError(t, err)
+	}
+	cSum := realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+
+	// Cut after the third back-fill page is stored.
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := 0
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, PullLimit: 10, Progress: func(p agent.Progress) {
+		if p.Phase == "backfill" {
+			if pages++; pages == 3 {
+				cancel()
+			}
+		}
+	}}
+	_, err = a.Sync(cctx, ts.URL, ta, opts)
+	require.Error(t, err)
+	_, backfilling, err := a.HeldScope(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{gained}, backfilling, "the back-fill is remembered")
+	first := rowsByHamlet(t, a)[gained]
+	require.Positive(t, first)
+	require.Less(t, first, 40)
+
+	opts.Progress = nil
+	sum, err := a.Sync(ctx, ts.URL, ta, opts)
+	require.NoError(t, err)
+	require.NotNil(t, sum.ScopeChange)
+	require.Empty(t, sum.ScopeChange.Gained, "already noted: not started again")
+	require.Equal(t, cSum.Pushed-3*10, sum.ScopeChange.Backfilled, "resumed after the three stored pages")
+	require.Equal(t, 40, rowsByHamlet(t, a)[gained])
+	_, backfilling, err = a.HeldScope(ctx)
+	require.NoError(t, err)
+	require.Empty(t, backfilling)
+}
