@@ -378,3 +378,39 @@ func TestScopeBackfillResumes(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, backfilling)
 }
+
+// A back-fill replays only evictions from the hamlets it fills: a row
+// that left the team's hamlet and came back (its eviction is old history
+// of another hamlet) stays on the replica.
+func TestScopeBackfillKeepsRowsThatCameBack(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	home, away := ts.HamletsA[0], ts.HamletsB[0]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Hộ đi rồi về"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	// Moved to team B's hamlet by team A, and back by team B.
+	ma := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	wa := servertest.NewWriter(ma.Replica, time.Now)
+	_, err = ma.Push(1, []syncproto.Change{wa.Write("households", hh, schema.ScopeField, syncproto.String(away), home)})
+	require.NoError(t, err)
+	tick()
+	mb := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
+	wb := servertest.NewWriter(mb.Replica, time.Now)
+	ack, err := mb.Push(1, []syncproto.Change{wb.Write("households", hh, schema.ScopeField, syncproto.String(home), away)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	realSync(t, a, ts, ta)
+	_, err = a.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "back home")
+
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, ts.OtherHamletA)
+	require.NoError(t, err)
+	sum := realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Zero(t, sum.Evicted, "the back-fill of %s replays no eviction from %s", ts.OtherHamletA, home)
+	_, err = a.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "the household that came back is still here")
+}
