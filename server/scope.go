@@ -221,14 +221,12 @@ func (s *Server) checkScopes(ctx context.Context) {
 
 // pullScopes checks Pull.Scopes (a back-fill of hamlets the device
 // gained): every one must be in the session's scope.
-func (c *conn) pullScopes(want []string) (map[string]bool, error) {
-	only := make(map[string]bool, len(want))
+func (c *conn) pullScopes(want []string) error {
 	for _, h := range want {
 		if !c.scope[h] {
-			return nil, syncproto.Errorf(syncproto.CodeOutOfScope,
+			return syncproto.Errorf(syncproto.CodeOutOfScope,
 				"pull.scopes names hamlet %q, which is not in this device's scope (Welcome.Scope): back-fill only hamlets of the scope", h)
 		}
-		only[h] = true
 	}
-	return only, nil
+	return nil
 }

@@ -428,10 +428,11 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		limit = int(p.Limit)
 	}
 	q := LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit}
-	var only map[string]bool // a back-fill of these hamlets (Pull.Scopes)
-	if len(p.Scopes) > 0 {
-		var err error
-		if only, err = c.pullScopes(p.Scopes); err != nil {
+	// A back-fill of hamlets the device gained (Pull.Scopes): the log of
+	// those hamlets only, evictions from them included (LogQuery).
+	backfill := len(p.Scopes) > 0
+	if backfill {
+		if err := c.pullScopes(p.Scopes); err != nil {
 			c.failLocked(err)
 			return
 		}
@@ -447,7 +448,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		c.failLocked(err)
 		return
 	}
-	b, msg, err := c.changesFrame(p.Cursor, page, only)
+	b, msg, err := c.changesFrame(p.Cursor, page)
 	if err != nil {
 		c.s.log.Error("encode changes", LogDevice, c.dev.ID, LogErr, err)
 		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
@@ -459,7 +460,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// tombstone collected on the strength of Cursor could be lost if it then
 	// crashed. A client cannot hold more than it asked for, so Durable is
 	// capped by Cursor. Zero means "unchanged".
-	if d := min(p.Durable, p.Cursor); d != 0 && only == nil {
+	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {
 		c.s.noteActivity(c.dev.ID, nil)
@@ -471,14 +472,11 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 // (To = the last entry kept, More = true) where its change list would need
 // more than MaxDict names or replicas, more than MaxEvict evictions, or a
 // frame above MaxFrame; the rest is the next page.
-//
-// only, when set, is a back-fill's hamlets: evictions from other hamlets
-// are left out (the device's own cursor brings those, in order).
-func (c *conn) changesFrame(from uint64, page LogPage, only map[string]bool) ([]byte, *syncproto.Changes, error) {
+func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Changes, error) {
 	lim := c.s.cfg.Limits
 	entries := page.Entries
 	for {
-		msg, n := c.changesMsg(from, page.To, page.More, entries, lim, only)
+		msg, n := c.changesMsg(from, page.To, page.More, entries, lim)
 		b, err := syncproto.Encode(nil, msg)
 		if err != nil {
 			return nil, nil, err
@@ -495,7 +493,7 @@ func (c *conn) changesFrame(from uint64, page LogPage, only map[string]bool) ([]
 
 // changesMsg builds the Changes of entries (all of them, or a prefix cut at
 // the dictionary or eviction limits); n is the number of entries it covers.
-func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits, only map[string]bool) (*syncproto.Changes, int) {
+func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
 	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries))}
 	names := make(map[string]struct{}, 64)
 	reps := make(map[syncproto.ReplicaID]struct{}, 8)
@@ -507,7 +505,7 @@ func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim sy
 	for i := range entries {
 		e := &entries[i]
 		if e.Kind == EntryEviction {
-			if c.scope[e.NewScope] || (only != nil && !only[e.Change.Scope]) {
+			if c.scope[e.NewScope] {
 				continue // moved within the device's scope: its changes follow
 			}
 			if lim.MaxEvict > 0 && len(msg.Evict) == lim.MaxEvict {
