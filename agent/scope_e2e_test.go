@@ -266,7 +266,8 @@ func TestScopeTeamLosesHamlet(t *testing.T) {
 // when its hamlets change, here or in another process on the same data.
 func TestScopeChangeEndsTeamSessions(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.RevokeCheck = 50 * time.Millisecond }))
+	// No periodic scope check here: the Admin call itself ends the session.
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.RevokeCheck = -1 }))
 	ca := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
 	cb := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
 
@@ -284,8 +285,10 @@ func TestScopeChangeEndsTeamSessions(t *testing.T) {
 	_, err = cb.Pull(0, 0)
 	require.NoError(t, err)
 
-	// Another process (the operator's CLI) changes team B: the server
+	// Another process (the operator's CLI) changes team B: a server
 	// notices at its next scope check.
+	ts = servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.RevokeCheck = 50 * time.Millisecond }))
+	cb = ts.Connect(t, ts.NewDevice(t, ts.TeamB))
 	other := openSecond(t, ts)
 	_, err = other.Admin().RemoveTeamHamlet(ctx, ts.TeamB, ts.HamletsB[1])
 	require.NoError(t, err)
