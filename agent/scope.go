@@ -240,7 +240,7 @@ func (s *syncRun) backfill(ctx context.Context) (int, error) {
 		s.sum.Evicted += g.stats.evicted
 		s.sum.Conflicts += g.stats.conflicts
 		if s.opts.Progress != nil {
-			s.opts.Progress(Progress{Phase: "backfill", Done: n, Total: n})
+			s.opts.Progress(Progress{Phase: "backfill", Done: n}) // the total is unknown
 		}
 		if !m.More {
 			return n, r.checkpoint(ctx)

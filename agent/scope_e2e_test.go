@@ -417,3 +417,61 @@ func TestScopeBackfillKeepsRowsThatCameBack(t *testing.T) {
 	_, err = a.Show(ctx, "households", hh.String())
 	require.NoError(t, err, "the household that came back is still here")
 }
+
+// An agent in watch mode learns of a new hamlet while connected: its
+// session ends with scope_changed, it reconnects and back-fills only the
+// new hamlet, without a person.
+func TestScopeWatchLearnsNewHamlet(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	c, tc := realAgent(t, ts, teamC.ID)
+	row, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": gained, "head_name": "Hộ C"})
+	require.NoError(t, err)
+	cSum := realSync(t, c, ts, tc)
+
+	a, ta := realAgent(t, ts, ts.TeamA)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	synced := make(chan agent.SyncSummary, 16)
+	errs := make(chan error, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Watch(wctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, MinBackoff: 10 * time.Millisecond,
+			MaxBackoff: 50 * time.Millisecond, OnSync: func(s agent.SyncSummary, err error) {
+				// Never block Watch: the test reads what it needs.
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				select {
+				case synced <- s:
+				default:
+				}
+			}})
+	}()
+	<-synced // the first cycle: connected and up to date
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+	ended := <-errs
+	var se *agent.ServerError
+	require.ErrorAs(t, ended, &se)
+	require.Equal(t, syncproto.CodeScopeChanged, se.Code)
+	for s := range synced {
+		if s.ScopeChange == nil {
+			continue
+		}
+		require.Equal(t, []string{gained}, s.ScopeChange.Gained)
+		require.Equal(t, cSum.Pushed, s.ScopeChange.Backfilled)
+		break
+	}
+	_, err = a.Show(ctx, "households", row.String())
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, <-done)
+}
