@@ -101,6 +101,8 @@ type batch struct {
 	// server-authored writes (children moved with their household)
 	serverSeq       uint64
 	serverSeqLoaded bool
+	// scope history read for out-of-scope changes (scope.go)
+	hist *scopeHistory
 }
 
 func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {

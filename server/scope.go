@@ -94,22 +94,36 @@ func scopeVerdict(c *syncproto.Change, cur string, inScope map[string]bool, move
 	return false, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", cur)
 }
 
+// scopeHistory is what one batch read of the scope history.
+type scopeHistory struct {
+	team  []TeamScopeChange
+	moves map[RowRef][]ScopeMove
+}
+
 // outOfScope judges a change to a row outside the pusher's scope by the
 // row's and the team's scope history: ok means apply it as usual.
 func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bool, res syncproto.Result, err error) {
-	var moves []ScopeMove
-	if rc.exists {
+	// A laptop back after weeks may push many edits to rows that moved:
+	// each row's moves and the team's log are read once per batch.
+	h := b.hist
+	if h == nil {
+		h = &scopeHistory{moves: map[RowRef][]ScopeMove{}}
+		if b.p.team != "" {
+			if h.team, err = b.tx.TeamScopeLog(b.p.team); err != nil {
+				return false, res, err
+			}
+		}
+		b.hist = h
+	}
+	ref := RowRef{c.Table, c.Row}
+	moves, read := h.moves[ref]
+	if !read && rc.exists {
 		if moves, err = b.tx.ScopeMoves(c.Table, c.Row); err != nil {
 			return false, res, err
 		}
+		h.moves[ref] = moves
 	}
-	var log []TeamScopeChange
-	if b.p.team != "" {
-		if log, err = b.tx.TeamScopeLog(b.p.team); err != nil {
-			return false, res, err
-		}
-	}
-	ok, code, reason := scopeVerdict(c, cur, b.p.scope, moves, log)
+	ok, code, reason := scopeVerdict(c, cur, b.p.scope, moves, h.team)
 	if ok {
 		b.s.log.Info("accepted a change made while its row was in scope", LogDevice, b.p.deviceID, LogTable, c.Table,
 			LogRow, c.Row.String(), "now_in", cur)
@@ -120,8 +134,11 @@ func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bo
 }
 
 // recordMove files a ScopeMove for a row that has just left oldScope
-// because household's hamlet_code changed with hc.
+// because household's hamlet_code changed at hlc; seq is its eviction.
 func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newScope string, hlc syncproto.HLC, seq uint64) error {
+	if b.hist != nil {
+		delete(b.hist.moves, ref) // read again if this batch asks
+	}
 	return b.tx.AddScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
 		HLC: hlc, ServerSeq: seq, At: b.now})
 }
