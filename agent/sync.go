@@ -15,7 +15,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -448,7 +447,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	defer w.close()
 
 	helloAt := r.now()
-	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: schema.Version, Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
+	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
 		return err
 	}
 	m, err := w.recv(ctx)
@@ -568,8 +567,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
 	}
-	if w.MinSchema > schema.Version {
-		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server needs schema %d, this agent has %d", w.MinSchema, schema.Version)}
+	if int(w.MinSchema) > r.sch.Version() {
+		a := syncproto.SchemaAdvice{Agent: r.sch.Version(), Min: int(w.MinSchema), Max: int(w.Schema)}
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: a.Err().Msg}
 	}
 	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
 	// Sub-second offsets are measurement noise: correcting them would only

@@ -17,6 +17,7 @@ type pusher struct {
 	deviceID string
 	replica  syncproto.ReplicaID
 	scope    map[string]bool
+	schema   int    // the agent's data schema; 0 when not a session (all fields)
 	team     string // the device's team, for its scope history (scope.go)
 }
 
@@ -198,6 +199,9 @@ func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Ch
 	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), done: make(chan struct{})}
 	for i := range changes {
 		r.pre[i] = precheck(&changes[i]) // pure: outside the writer
+		if r.pre[i].code != "" && p.schema > 0 {
+			r.pre[i] = olderSchemaReason(p.schema, &changes[i], r.pre[i])
+		}
 	}
 	select {
 	case s.pushQ <- r:

@@ -131,6 +131,7 @@ type conn struct {
 	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
 	finished bool
 	hello    bool
+	schema   int // the agent's data schema (Hello.Schema)
 	reason   string
 	quitOnce sync.Once
 }
@@ -368,13 +369,8 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
 			"this server speaks sync protocol %d and the agent speaks %d: update hamlet-agent to the latest release", syncproto.ProtocolVersion, h.Protocol))
 		return false
-	case int(h.Schema) < schema.MinSupportedVersion:
-		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
-			"the agent's data schema %d is older than the oldest this server accepts (%d): update hamlet-agent to the latest release", h.Schema, schema.MinSupportedVersion))
-		return false
-	case int(h.Schema) > schema.Version:
-		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
-			"the agent's data schema %d is newer than this server's (%d): the operator must update hamlet-server", h.Schema, schema.Version))
+	case int(h.Schema) < c.s.cfg.MinAgentSchema || int(h.Schema) > schema.Version:
+		c.failLocked(c.s.schemaRefusal(c.dev, int(h.Schema)))
 		return false
 	case h.Replica != c.dev.Replica:
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "this token was issued for another replica"))
@@ -391,8 +387,9 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		return false
 	}
 	c.hello = true
+	c.schema = int(h.Schema)
 	return c.enqueueLocked(&syncproto.Welcome{
-		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: schema.MinSupportedVersion,
+		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: uint16(c.s.cfg.MinAgentSchema),
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
 		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,
 		MaxFrame: uint32(c.s.cfg.Limits.MaxFrame), MaxChanges: uint32(c.s.cfg.Limits.MaxChanges),
@@ -401,7 +398,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
-	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, team: c.dev.TeamID}, p.Changes)
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {

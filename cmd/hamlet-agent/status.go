@@ -52,6 +52,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), s.Offset.Round(time.Second))
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Lược đồ dữ liệu:", "Data schema:"), s.Schema)
 	if s.ClockWarn {
 		fmt.Fprintln(w, clockWarning(e, s.Offset))
 	}
