@@ -44,6 +44,10 @@ type pullTxn struct {
 	now    int64
 	seen   map[syncproto.RowID]bool
 	ids    []syncproto.RowID
+	// own: apply this replica's own writes too (a back-fill of a hamlet
+	// it held before and dropped, scope.go); Resolve makes them no-ops
+	// where it still holds them.
+	own bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -81,7 +85,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	}
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
-		if c.Dot.Replica == r.id {
+		if c.Dot.Replica == r.id && !g.own {
 			continue // our own write coming back: we hold it already
 		}
 		_ = r.clk().Observe(c.HLC) // beyond the skew bound: stored, our clock stays put

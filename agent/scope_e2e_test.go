@@ -260,6 +260,25 @@ func TestScopeTeamLosesHamlet(t *testing.T) {
 	got, err = d.Show(ctx, "households", gone[2].String())
 	require.NoError(t, err)
 	require.Nil(t, got.Fields["notes"])
+
+	// The team gets the hamlet back: the back-fill brings the rows again,
+	// this replica's own writes included (it dropped them).
+	changed, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	require.True(t, changed)
+	sum = realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Equal(t, []string{lost}, sum.ScopeChange.Gained)
+	require.Equal(t, map[string]int{kept: 1, lost: 4}, rowsByHamlet(t, a))
+	got, err = a.Show(ctx, "households", gone[0].String())
+	require.NoError(t, err)
+	require.Equal(t, "Hộ chuyển tổ", got.Fields["head_name"], "written by this replica alone, back again")
+	got, err = a.Show(ctx, "households", gone[1].String())
+	require.NoError(t, err)
+	require.Equal(t, "trước khi bỏ ấp", got.Fields["notes"])
+	rej, err = a.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "the refusal stays until a person acts")
 }
 
 // A connected session of the team is ended with a retryable scope_changed
