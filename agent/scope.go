@@ -220,6 +220,7 @@ func (s *syncRun) backfill(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
+		g.own = true // a hamlet held before may bring back our own writes
 		if err := g.apply(m); err != nil {
 			g.rollback()
 			return n, err

@@ -437,7 +437,9 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 			c.failLocked(err)
 			return
 		}
-		q.Scopes = p.Scopes
+		// Its own writes too: the replica may have dropped them when the
+		// team lost the hamlet before.
+		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
 	}
 	page, err := c.s.readLog(ctx, q)
 	if err != nil {
