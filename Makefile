@@ -84,6 +84,12 @@ bench-agent:
 	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
 	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
 
+## bench-scope: a team of 5,000 households gains a hamlet of 500: bytes the back-fill receives against a full clone (issue 9)
+.PHONY: bench-scope
+bench-scope:
+	$(GO) test -run '^$$' -bench 'ScopeAddHamlet' -benchtime 3x -count 5 -timeout 20m ./agent | tee bench-scope.txt
+	@grep -o '[0-9.]* ratio' bench-scope.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "scope back-fill: median %.4f of the full clone bytes over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-scope.txt
+
 ## fuzz: each fuzz target for FUZZTIME (everything that parses bytes from outside)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./syncproto

@@ -86,6 +86,8 @@ type SyncSummary struct {
 	Offset        time.Duration `json:"clock_offset_ns"`
 	ClockWarning  bool          `json:"clock_warning"`
 	Scope         []string      `json:"scope"`
+	// ScopeChange is what a change of the team's hamlets did (scope.go).
+	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -101,6 +103,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
+	if o.ScopeChange != nil {
+		s.ScopeChange = o.ScopeChange
+	}
 }
 
 // syncURL is the WebSocket address of a server's sync endpoint.
@@ -475,6 +480,10 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if err := s.push(ctx); err != nil {
 		return err
 	}
+	// After the push: drop lost hamlets, back-fill gained ones (scope.go).
+	if err := s.rescope(ctx, wel.Scope); err != nil {
+		return err
+	}
 	if needPull || s.notified || sum.Pushed > 0 {
 		if err := s.pull(ctx); err != nil {
 			return err
@@ -580,6 +589,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	sum.Offset = off
 	sum.ClockWarning = off > bound || -off > bound
 	sum.Scope = w.Scope
+	if err := r.noteHeldScope(ctx); err != nil {
+		return err
+	}
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}

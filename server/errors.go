@@ -53,7 +53,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 	fatal := false
 	switch pe.Code {
 	case syncproto.CodeBadFrame, syncproto.CodeTooLarge, syncproto.CodeUnknownType, syncproto.CodeVersionMismatch,
-		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown:
+		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged:
 		fatal = true
 	}
 	return &syncproto.ErrorMsg{Code: pe.Code, Msg: msg, Fatal: fatal}

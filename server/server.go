@@ -354,6 +354,7 @@ func (s *Server) background() {
 			s.flushActivity(s.ctx)
 		case <-revC:
 			s.checkRevoked(s.ctx)
+			s.checkScopes(s.ctx)
 		case <-gcC:
 			st, err := s.store.GC(s.ctx)
 			if err != nil {

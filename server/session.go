@@ -404,7 +404,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
-	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema}, p.Changes)
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
@@ -434,7 +434,20 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	if p.Limit > 0 && int(p.Limit) < limit {
 		limit = int(p.Limit)
 	}
-	page, err := c.s.readLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
+	q := LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit}
+	// A back-fill of hamlets the device gained (Pull.Scopes): the log of
+	// those hamlets only, evictions from them included (LogQuery).
+	backfill := len(p.Scopes) > 0
+	if backfill {
+		if err := c.pullScopes(p.Scopes); err != nil {
+			c.failLocked(err)
+			return
+		}
+		// Its own writes too: the replica may have dropped them when the
+		// team lost the hamlet before.
+		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
+	}
+	page, err := c.s.readLog(ctx, q)
 	if err != nil {
 		var pe *syncproto.Error
 		if !errors.As(err, &pe) {
@@ -456,7 +469,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// tombstone collected on the strength of Cursor could be lost if it then
 	// crashed. A client cannot hold more than it asked for, so Durable is
 	// capped by Cursor. Zero means "unchanged".
-	if d := min(p.Durable, p.Cursor); d != 0 {
+	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {
 		c.s.noteActivity(c.dev.ID, nil)

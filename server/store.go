@@ -67,6 +67,12 @@ type Tx interface {
 	// SaveRows is PutRow and Materialize for many rows at once (a store
 	// writes them with as few statements as it can).
 	SaveRows(rows []RowSave) error
+	// AddScopeMove records that a row moved between hamlets (scope.go).
+	AddScopeMove(m ScopeMove) error
+	// ScopeMoves lists a row's moves, oldest first.
+	ScopeMoves(table string, id syncproto.RowID) ([]ScopeMove, error)
+	// TeamScopeLog lists the changes of a team's hamlets, oldest first.
+	TeamScopeLog(team string) ([]TeamScopeChange, error)
 }
 
 // RowSave is one row's share of SaveRows.
@@ -180,6 +186,11 @@ type AdminStore interface {
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	ServerID(ctx context.Context) (syncproto.ReplicaID, error)
 	Backup(ctx context.Context, path string) error
+	// ChangeTeamHamlet adds c.Hamlet to c.Team's hamlets (c.Added) or
+	// removes it, and records c in the team's scope log, in one
+	// transaction. changed is false (and nothing is recorded) when the
+	// team already had (or lacked) the hamlet; ErrNotFound: no such team.
+	ChangeTeamHamlet(ctx context.Context, c TeamScopeChange) (changed bool, err error)
 }
 
 // Team is a hamlet team and the hamlets it covers.

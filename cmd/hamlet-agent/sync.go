@@ -61,7 +61,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
 			}
-			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || e.json {
+			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
 				e.summary(s)
 			}
 		}
@@ -90,6 +90,7 @@ func (e *env) summary(s agent.SyncSummary) {
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
+	e.scopeSummary(s.ScopeChange)
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
 	}
@@ -124,7 +125,7 @@ func (e *env) progress() *bar {
 }
 
 func (b *bar) update(p agent.Progress) {
-	if p.Total < progressThreshold && b.pb == nil {
+	if p.Total < progressThreshold && b.pb == nil || p.Total == 0 { // 0: unknown (a back-fill)
 		return
 	}
 	if b.pb == nil || b.phase != p.Phase {

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ReenrollSameReplica", testReenroll},            // devices.go
 		{"RestoreDevice", testRestore},                   // devices.go
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
+		{"ScopeHistory", testScopeHistory},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
