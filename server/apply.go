@@ -253,6 +253,15 @@ func (s *Server) committer() {
 			}
 			return (&batch{tx: tx, rows: rows}).flush()
 		})
+		if err == nil {
+			var head uint64
+			for _, r := range group {
+				if r.out != nil {
+					head = max(head, r.out.head)
+				}
+			}
+			s.committedLocally(head)
+		}
 		for i, r := range group {
 			if err != nil {
 				r.out, r.err = nil, err

@@ -420,11 +420,10 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	c.s.log.Debug("push applied", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes),
 		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
 	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
-	// A store shared by several processes (commitFeed) reports this commit
-	// to the hub like any other, and only then may the teammates be told:
-	// a Notify sent now could be answered from the hub's older head, and
-	// the session would hold back every later Notify for it (writePump).
-	if _, shared := c.s.store.(commitFeed); !shared && len(out.scopes) > 0 {
+	// On a store shared by several processes the feed has not reported
+	// this commit yet; the pulls this Notify causes read the store until it
+	// has (hub.local), so the answer is never older than the Notify.
+	if len(out.scopes) > 0 {
 		c.s.hub.notify(out.scopes, out.head, c)
 	}
 }
