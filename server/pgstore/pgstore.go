@@ -297,7 +297,13 @@ func retryable(err error) bool {
 		return true
 	}
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") // deadlock_detected, serialization_failure
+	if !errors.As(err, &pe) {
+		return false
+	}
+	// deadlock_detected, serialization_failure; and a row SaveRows
+	// inserted as new that exists after all (the row locks rule it out; run
+	// again, the row is found and updated).
+	return pe.Code == "40P01" || pe.Code == "40001" || pe.Code == "23505" && pe.ConstraintName == "sync_rows_pkey"
 }
 
 // Update runs fn in one transaction and commits it. When a lock conflict
@@ -359,32 +365,28 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err erro
 		return err
 	}
 	defer s.release(conn)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
+	// BEGIN travels with the transaction's first statement (txconn.go).
+	tx := &txConn{conn: conn.Conn()}
 	// The transaction finishes even if the caller's context ends: a
 	// half-done batch is rolled back below, never left open.
 	bg := context.WithoutCancel(ctx)
 	w := &pgTx{s: s, ctx: bg, tx: tx}
 	defer func() {
 		if r := recover(); r != nil {
-			_ = tx.Rollback(bg)
+			_ = tx.rollback(bg)
 			err = fmt.Errorf("write transaction panicked: %v", r)
 		}
 	}()
 	err = fn(w)
 	if err == nil {
-		err = w.flush()
+		// The buffered writes and COMMIT, in as few round trips as it can.
+		err = w.commit()
 	}
 	if err != nil {
-		if rerr := tx.Rollback(bg); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+		if rerr := tx.rollback(bg); rerr != nil {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
 		return err
-	}
-	if err := tx.Commit(bg); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	if len(w.newReps) > 0 {
 		s.repMu.Lock()
@@ -415,6 +417,21 @@ func replicaKey(r syncproto.ReplicaID) int64 { return lockKey([]byte("replica"),
 // lock takes the advisory locks keys this transaction does not hold yet,
 // in key order. Once the log lock is held it only tries (errRetry).
 func (w *pgTx) lock(keys ...int64) error {
+	var read func(pgx.BatchResults) error
+	return w.tx.pipeline(w.ctx, func(b *pgx.Batch) { read = w.queueLock(b, keys...) }, func(br pgx.BatchResults) error {
+		if read == nil {
+			return nil
+		}
+		return read(br)
+	})
+}
+
+// queueLock queues in b the statement that takes the locks (see lock) and
+// returns what reads its result, nil if every lock is held already. The
+// locks and the reads after them may travel in one round trip: in READ
+// COMMITTED each statement takes its snapshot when it starts, so a read
+// queued after the lock sees what the lock's previous holder committed.
+func (w *pgTx) queueLock(b *pgx.Batch, keys ...int64) func(pgx.BatchResults) error {
 	var need []int64
 	for _, k := range keys {
 		if !w.held[k] {
@@ -426,24 +443,32 @@ func (w *pgTx) lock(keys ...int64) error {
 	}
 	slices.Sort(need)
 	need = slices.Compact(need)
-	if w.logLocked {
-		var ok bool
-		if err := w.tx.QueryRow(w.ctx, `SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need).Scan(&ok); err != nil {
+	try := w.logLocked
+	if try {
+		b.Queue(`SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need)
+	} else {
+		b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need)
+	}
+	return func(br pgx.BatchResults) error {
+		if try {
+			var ok bool
+			if err := br.QueryRow().Scan(&ok); err != nil {
+				return fmt.Errorf("lock rows: %w", err)
+			}
+			if !ok {
+				return errRetry
+			}
+		} else if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("lock rows: %w", err)
 		}
-		if !ok {
-			return errRetry
+		if w.held == nil {
+			w.held = map[int64]bool{}
 		}
-	} else if _, err := w.tx.Exec(w.ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need); err != nil {
-		return fmt.Errorf("lock rows: %w", err)
+		for _, k := range need {
+			w.held[k] = true
+		}
+		return nil
 	}
-	if w.held == nil {
-		w.held = map[int64]bool{}
-	}
-	for _, k := range need {
-		w.held[k] = true
-	}
-	return nil
 }
 
 // replica returns the id of a replica index, from the cache or the table.
