@@ -26,7 +26,7 @@ type pgTx struct {
 	held      map[int64]bool    // advisory locks taken
 	logLocked bool              // sync_log_head is locked: head is ours
 	head      uint64            // the last seq assigned
-	pending   [][]any           // log rows, written at flush
+	pending   logCopy           // log rows, written at commit
 	scopes    map[string]uint64 // highest seq appended per scope (the commit's notification)
 
 	newReps map[syncproto.ReplicaID]int64 // replicas this transaction added
@@ -442,9 +442,9 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 	if err != nil {
 		return err
 	}
-	var ns any
+	var ns *string
 	if e.Kind == server.EntryEviction {
-		ns = e.NewScope
+		ns = &e.NewScope
 	}
 	w.head++
 	e.Seq = w.head
@@ -452,11 +452,7 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 		w.scopes = map[string]uint64{}
 	}
 	w.scopes[c.Scope] = e.Seq
-	vk, val := encodeValue(c.Value)
-	row := make([]byte, 16)
-	copy(row, c.Row[:])
-	w.pending = append(w.pending, []any{int64(e.Seq), int16(e.Kind), c.Scope, c.Table, row, c.Field, vk, val, int64(c.HLC),
-		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns})
+	w.pending.add(int64(e.Seq), int16(e.Kind), c, o, b, ns)
 	return nil
 }
 
@@ -466,13 +462,12 @@ var logColumns = []string{"seq", "kind", "scope", "tbl", "row", "field", "vkind"
 // trips: the log entries (COPY), then the queued writes, the log head, its
 // notification, the origin sequences and COMMIT together.
 func (w *pgTx) commit() error {
-	if len(w.pending) > 0 {
+	if w.pending.n > 0 {
 		// The log lock is held, so the transaction has begun: the COPY
 		// need not wait for the queued writes, which go with COMMIT.
-		if _, err := w.tx.conn.CopyFrom(w.ctx, pgx.Identifier{"sync_log"}, logColumns, pgx.CopyFromRows(w.pending)); err != nil {
+		if err := w.pending.send(w.ctx, w.tx.conn.PgConn()); err != nil {
 			return fmt.Errorf("append to log: %w", err)
 		}
-		w.pending = nil
 	}
 	var idxs, seqs []int64
 	for i, s := range w.seqs {
