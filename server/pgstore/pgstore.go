@@ -339,13 +339,20 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	if err == nil {
 		return c, nil
 	}
+	return nil, s.acquireErr(ctx, actx, err)
+}
+
+// acquireErr is the error of a failed wait for a pool connection: ErrBusy
+// if the wait ran out (actx, bounded by AcquireTimeout) with every
+// connection in use, not the caller's context (ctx).
+func (s *Store) acquireErr(ctx, actx context.Context, err error) error {
 	if ctx.Err() == nil && actx.Err() != nil {
 		if st := s.pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
-			return nil, fmt.Errorf("%w: all %d PostgreSQL connections stayed in use for %v (raise pool_max_conns in the URL, and max_connections in PostgreSQL if needed)",
+			return fmt.Errorf("%w: all %d PostgreSQL connections stayed in use for %v (raise pool_max_conns in the URL, and max_connections in PostgreSQL if needed)",
 				server.ErrBusy, st.MaxConns(), s.acquireMax)
 		}
 	}
-	return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	return fmt.Errorf("connect to PostgreSQL: %w", err)
 }
 
 // release returns a connection to the pool. One found closed means the
