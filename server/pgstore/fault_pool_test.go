@@ -52,7 +52,10 @@ func TestPoolExhaustedEveryPathIsBusy(t *testing.T) {
 		{"PutCode", func(ctx context.Context) error {
 			return st.PutCode(ctx, server.EnrollCode{Hash: []byte("c"), MemberID: "m", Expires: now, Created: now})
 		}},
-		{"Enroll", func(ctx context.Context) error { _, err := st.Enroll(ctx, []byte("c"), now, server.Device{}); return err }},
+		{"Enroll", func(ctx context.Context) error {
+			_, err := st.Enroll(ctx, []byte("c"), now, server.Device{})
+			return err
+		}},
 		{"Devices", func(ctx context.Context) error { _, err := st.Devices(ctx); return err }},
 		{"RevokeDevice", func(ctx context.Context) error { return st.RevokeDevice(ctx, "d", now) }},
 		{"Units", func(ctx context.Context) error { _, err := st.Units(ctx, schema.Level(""), ""); return err }},
