@@ -68,7 +68,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -156,25 +155,37 @@ func IsURL(s string) bool {
 }
 
 // Open connects to the database at url, migrates it and returns the store.
-// Its errors are one line that says what to fix.
+// Its errors are an *OpenError: one line that says what to fix.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL URL is not valid (%s): write it as postgres://user:password@host:5432/database", oneLine(err))
+		return nil, openErr(err, "URL PostgreSQL không hợp lệ (%s): hãy viết dạng postgres://người-dùng:mật-khẩu@máy:5432/cơ-sở-dữ-liệu",
+			"PostgreSQL URL is not valid (%s): write it as postgres://user:password@host:5432/database", oneLine(err))
 	}
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
 	}
-	where := fmt.Sprintf("%s:%d/%s as %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, cfg.ConnConfig.User)
+	cc := cfg.ConnConfig
+	where := fmt.Sprintf("%s:%d/%s as %s", cc.Host, cc.Port, cc.Database, cc.User)
+	whereVi := fmt.Sprintf("%s:%d/%s (người dùng %s)", cc.Host, cc.Port, cc.Database, cc.User)
+	// openErr's Vietnamese and English lines, with the place in each.
+	at := func(err error, vi, en string) *OpenError {
+		return &OpenError{vi: fmt.Sprintf(vi, whereVi, oneLine(err)), en: fmt.Sprintf(en, where, oneLine(err)), Err: err}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL at %s: %s", where, oneLine(err))
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), connectHint(err))
+		vi, en := connectHint(err)
+		return nil, &OpenError{
+			vi:  fmt.Sprintf("không kết nối được PostgreSQL tại %s: %s: %s", whereVi, oneLine(err), vi),
+			en:  fmt.Sprintf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), en),
+			Err: err,
+		}
 	}
 	log := opt.Logger
 	if log == nil {
@@ -186,39 +197,21 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
+		return nil, at(err, "PostgreSQL tại %s: không cập nhật được lược đồ cơ sở dữ liệu: %s", "PostgreSQL at %s: %s")
 	}
 	if err := s.loadColumns(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	if _, err := s.ServerID(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	return s, nil
 }
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
-// connectHint says what to check for a failed connection.
-func connectHint(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "28P01", "28000":
-			return "check the user name and password in the URL"
-		case "3D000":
-			return "create the database (createdb) or fix its name in the URL"
-		}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-		return "check the host and port in the URL and that a firewall lets this machine through"
-	}
-	return "check the host, port, user and database in the URL and that PostgreSQL is running"
 }
 
 // migrationLock is the session advisory lock key that keeps two processes
