@@ -34,6 +34,8 @@ func protoError(err error) *syncproto.Error {
 		return syncproto.Errorf(syncproto.CodeCodeUsed, "the enrollment code was already used")
 	case errors.As(err, &ve):
 		return syncproto.Errorf(syncproto.CodeInvalidValue, "%s", ve.Message("en"))
+	case errors.Is(err, ErrBusy):
+		return &syncproto.Error{Code: syncproto.CodeBusy, Msg: "the server is busy; retry after a pause", Err: err}
 	case errors.Is(err, ErrReplicaActive):
 		return &syncproto.Error{Code: syncproto.CodeReplicaActive, Msg: replicaMsg(err)}
 	case errors.Is(err, ErrReplicaTeam):
@@ -111,6 +113,9 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	if err == errTooManyAttempts {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "300")
+	}
+	if pe.Code == syncproto.CodeBusy {
+		w.Header().Set("Retry-After", "5")
 	}
 	msg := pe.Msg
 	if pe.Code == syncproto.CodeInternal {
