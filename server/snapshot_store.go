@@ -14,12 +14,16 @@ import (
 // SnapshotStore serves snapshot clones (docs/PROTOCOL.md, "Snapshot
 // clone") and tells how far the log was truncated.
 type SnapshotStore interface {
-	// SnapshotRows returns up to q.Limit live (not tombstoned) rows whose
-	// scope is in q.Scopes, after q.After in (table, row) order, each with
-	// every field's current version. The order is the rows' primary key,
-	// which never changes, so a clone resumed after a row misses none.
+	// SnapshotRows returns up to q.Limit rows whose scope is in q.Scopes,
+	// after q.After in (table, row) order, each with every field's current
+	// version. The order is the rows' primary key, which never changes, so
+	// a clone resumed after a row misses none. Tombstoned rows the store
+	// still holds are included: a change to a deleted row pulled later
+	// must find it deleted, as after a log replay (GC drops them from the
+	// log and the store alike).
 	SnapshotRows(ctx context.Context, q SnapshotQuery) ([]SnapshotRow, error)
-	// SnapshotCount is the number of live rows whose scope is in scopes.
+	// SnapshotCount is the number of rows SnapshotRows would return from
+	// the start.
 	SnapshotCount(ctx context.Context, scopes []string) (uint64, error)
 	// LogFloor is the highest server_seq at or below which the log of any
 	// of scopes may have been truncated (sync_log_floor; 0 if never).
@@ -48,7 +52,7 @@ func scopesJSON(scopes []string) string {
 }
 
 const sqliteSnapshotRows = `SELECT tbl, row, scope, versions FROM sync_rows
-	WHERE (tbl, row) > (?, ?) AND deleted = 0 AND scope IN (SELECT value FROM json_each(?))
+	WHERE (tbl, row) > (?, ?) AND scope IN (SELECT value FROM json_each(?))
 	ORDER BY tbl, row LIMIT ?`
 
 func (s *sqliteStore) SnapshotRows(ctx context.Context, q SnapshotQuery) ([]SnapshotRow, error) {
@@ -104,7 +108,7 @@ func (s *sqliteStore) SnapshotCount(ctx context.Context, scopes []string) (uint6
 		return 0, nil
 	}
 	var n int64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM sync_rows WHERE deleted = 0 AND scope IN (SELECT value FROM json_each(?))`,
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM sync_rows WHERE scope IN (SELECT value FROM json_each(?))`,
 		scopesJSON(scopes)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count snapshot rows: %w", err)
 	}

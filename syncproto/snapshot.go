@@ -42,8 +42,8 @@ type SnapshotRequest struct {
 
 // SnapshotChunk is one chunk of a snapshot. Rows carries every field of
 // each row as a Change holding the field's current version (value, HLC,
-// dot, base), grouped by row in (table, row) order; tombstoned rows are not
-// sent. Storing a chunk's rows and To in one transaction makes the clone
+// dot, base), grouped by row in (table, row) order; tombstoned rows the
+// server still holds are sent too. Storing a chunk's rows and To in one transaction makes the clone
 // resumable.
 type SnapshotChunk struct {
 	// Head is the log head the snapshot started at: after the last chunk the

@@ -24,7 +24,7 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	rows, err := conn.Query(ctx, `SELECT tbl, row, scope, versions FROM sync_rows
-		WHERE (tbl, row) > ($1, $2) AND NOT deleted AND scope = ANY($3)
+		WHERE (tbl, row) > ($1, $2) AND scope = ANY($3)
 		ORDER BY tbl, row LIMIT $4`, q.After.Table, q.After.Row[:], dedupe(q.Scopes), q.Limit)
 	if err != nil {
 		s.release(conn)
@@ -76,7 +76,7 @@ func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, err
 		return 0, nil
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sync_rows WHERE NOT deleted AND scope = ANY($1)`, dedupe(scopes)).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sync_rows WHERE scope = ANY($1)`, dedupe(scopes)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count snapshot rows: %w", err)
 	}
 	return uint64(n), nil
