@@ -40,8 +40,8 @@ import (
 const (
 	cloneGroupRows   = 20000                  // rows per transaction at most
 	cloneGroupChunks = 8                      // chunks per transaction at most
-	cloneGroupTime = 500 * time.Millisecond // a transaction takes no new chunk after this
-	cloneQueue     = 3                      // chunks received and not yet stored, at most
+	cloneGroupTime   = 500 * time.Millisecond // a transaction takes no new chunk after this
+	cloneQueue       = 3                      // chunks received and not yet stored, at most
 )
 
 // cloneState is a clone in progress, as stored in agent_meta.
