@@ -498,7 +498,9 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		if err := s.clone(ctx); err != nil {
 			return err
 		}
-		needPull = wel.Cursor != s.cursor
+		// Always pull after a clone: from the snapshot's head, and so the
+		// server learns the cursor this replica holds (Pull.Durable).
+		needPull = true
 		s.pullStart, s.pullTotal = s.cursor, int(wel.Cursor)-int(s.cursor)
 	}
 	if needPull || s.notified || sum.Pushed > 0 {
