@@ -38,8 +38,8 @@ import (
 
 // Grouping of chunks into one transaction.
 const (
-	cloneGroupRows   = 20000                  // rows per transaction at most
-	cloneGroupChunks = 8                      // chunks per transaction at most
+	cloneGroupRows   = 10000                  // rows per transaction at most
+	cloneGroupChunks = 4                      // chunks per transaction at most
 	cloneGroupTime   = 500 * time.Millisecond // a transaction takes no new chunk after this
 	cloneQueue       = 3                      // chunks received and not yet stored, at most
 	// cloneCheckpointEvery is how many clone transactions pass between
