@@ -81,6 +81,13 @@ func (r *Replica) loadClone(ctx context.Context) (cloneState, error) {
 	return c, err
 }
 
+// cloneStarted reports whether a clone stored a chunk (a running clone
+// has clone_head).
+func (r *Replica) cloneStarted(ctx context.Context) bool {
+	h, err := r.metaInt(ctx, r.db, "clone_head")
+	return err == nil && h != 0
+}
+
 var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
 
 func (t *txn) clearClone() error {
@@ -131,6 +138,9 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	if err != nil {
 		return false, err
 	}
+	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
+		return false, err // an older server: replay its log
+	}
 	switch {
 	case c.head != 0:
 		return true, nil // resume
@@ -164,6 +174,15 @@ func (s *syncRun) clone(ctx context.Context) error {
 	}
 	if err := s.cloneFrom(ctx, st); err != nil {
 		var se *ServerError
+		if errors.As(err, &se) && se.Code == syncproto.CodeUnknownType && st.head == 0 && !s.r.cloneStarted(ctx) {
+			// A server of an earlier release does not know snapshot
+			// requests (and closes the connection): note it, and the
+			// next attempt replays its log as before.
+			if err := setMeta(ctx, s.r.db, "snapshot_unsupported", int64(1)); err != nil {
+				return err
+			}
+			return &ServerError{Code: syncproto.CodeUnavailable, Msg: "the server does not offer snapshot clones; replaying its log instead"}
+		}
 		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 			return err
 		}
