@@ -42,6 +42,13 @@ type SyncOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// PollInterval is how often Watch looks for local writes to push (3 s).
 	PollInterval time.Duration
+	// SnapshotLimit caps rows per snapshot chunk of a clone (0: server
+	// default).
+	SnapshotLimit uint32
+	// LogReplay makes a first sync replay the server's log instead of
+	// cloning by snapshot (slower; for comparisons and tests). A re-clone
+	// the server asks for always uses a snapshot.
+	LogReplay bool
 }
 
 func (o *SyncOptions) defaults() {
@@ -70,6 +77,10 @@ type Progress struct {
 	Phase string `json:"phase"` // "push" or "pull"
 	Done  int    `json:"done"`  // changes pushed, or log entries pulled
 	Total int    `json:"total"` // best estimate, 0 if unknown
+	// Rate (per second) and Remaining (the time left at that rate) are set
+	// for a clone (Phase "clone": Done and Total count rows).
+	Rate      float64       `json:"rate,omitempty"`
+	Remaining time.Duration `json:"remaining_ns,omitempty"`
 }
 
 // SyncSummary is what one sync did.
@@ -88,6 +99,8 @@ type SyncSummary struct {
 	Scope         []string      `json:"scope"`
 	// ScopeChange is what a change of the team's hamlets did (scope.go).
 	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
+	// Cloned is the rows stored by a snapshot clone.
+	Cloned int `json:"cloned,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -102,6 +115,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesSent += o.BytesSent
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
+	s.Cloned += o.Cloned
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 	if o.ScopeChange != nil {
 		s.ScopeChange = o.ScopeChange
@@ -480,9 +494,26 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if err := s.push(ctx); err != nil {
 		return err
 	}
+	// A replica that never pulled, or whose log was truncated below its
+	// cursor, clones by snapshot (clone.go), then pulls from its head. A
+	// re-clone drops its rows first (needsClone), so the scope change
+	// below has nothing to back-fill: the clone brings every hamlet.
+	cl, err := s.needsClone(ctx, wel)
+	if err != nil {
+		return err
+	}
 	// After the push: drop lost hamlets, back-fill gained ones (scope.go).
 	if err := s.rescope(ctx, wel.Scope); err != nil {
 		return err
+	}
+	if cl {
+		if err := s.clone(ctx); err != nil {
+			return err
+		}
+		// Always pull after a clone: from the snapshot's head, and so the
+		// server learns the cursor this replica holds (Pull.Durable).
+		needPull = true
+		s.pullStart, s.pullTotal = s.cursor, int(wel.Cursor)-int(s.cursor)
 	}
 	if needPull || s.notified || sum.Pushed > 0 {
 		if err := s.pull(ctx); err != nil {

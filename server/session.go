@@ -357,6 +357,15 @@ func (c *conn) handle(m syncproto.Message) bool {
 			return !c.finished
 		}
 		c.onPull(ctx, m)
+	case *syncproto.SnapshotRequest:
+		if !c.hello {
+			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		if !c.authorizedLocked(ctx) { // devices.go
+			return !c.finished
+		}
+		c.onSnapshot(ctx, m)
 	case *syncproto.ErrorMsg:
 		c.s.log.Info("agent reported an error", LogDevice, c.dev.ID, LogCode, string(m.Code), "fatal", m.Fatal)
 		if m.Fatal {
@@ -392,9 +401,14 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(storeError("read head", err))
 		return false
 	}
+	reclone, err := c.s.recloneNeeded(ctx, c.dev, c.scopeList)
+	if err != nil {
+		c.failLocked(storeError("read log floor", err))
+		return false
+	}
 	c.hello = true
 	c.schema = int(h.Schema)
-	return c.enqueueLocked(&syncproto.Welcome{
+	return c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
 		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: uint16(c.s.cfg.MinAgentSchema),
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
 		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,

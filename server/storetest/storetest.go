@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"RestoreDevice", testRestore},                   // devices.go
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
 		{"ScopeHistory", testScopeHistory},
+		{"SnapshotRowsPageByKey", testSnapshotRows}, // snapshot.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
