@@ -148,13 +148,23 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
 		return false, err // an older server: replay its log
 	}
+	restored, err := s.r.metaInt(ctx, s.r.db, "restored")
+	if err != nil {
+		return false, err
+	}
 	switch {
 	case c.head != 0:
 		return true, nil // resume
-	case wel.Reclone:
+	case wel.Reclone || restored != 0:
+		// A file restored from an older copy (renumberRestored) lacks the
+		// writes its discarded state made, and pulls never return a
+		// replica's own writes: it clones again, as a truncated log asks.
 		// Pending changes were pushed first (session); now drop what the
 		// truncated log can no longer bring up to date.
 		if err := s.r.dropSynced(ctx); err != nil {
+			return false, err
+		}
+		if err := setMeta(ctx, s.r.db, "restored", int64(0)); err != nil {
 			return false, err
 		}
 		s.cursor = 0

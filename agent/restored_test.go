@@ -66,6 +66,12 @@ func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
 	require.Zero(t, left)
 	require.NoError(t, a.Check(ctx))
 
+	// The write the restore threw away comes back with a clone.
+	_, err = a.Show(ctx, "households", lost.String())
+	require.NoError(t, err, "the restored replica clones again and gets its lost write")
+	_, err = a.Show(ctx, "households", after.String())
+	require.NoError(t, err)
+
 	b, tb := realAgent(t, ts, ts.TeamA)
 	realSync(t, b, ts, tb)
 	for _, id := range []string{before.String(), lost.String(), after.String()} {
