@@ -34,7 +34,7 @@ func TestCopyFromSQLiteVerificationCatchesAChangedValue(t *testing.T) {
 		row := uuid.New()
 		cs = append(cs, w.Write("households", row, "hamlet_code", syncproto.String(h), h),
 			w.Write("households", row, "head_name", syncproto.String(fmt.Sprintf("Hộ %d", i)), h),
-			w.Write("households", row, "members_count", syncproto.Int(int64(i)), h))
+			w.Write("households", row, "members_count", syncproto.Int(int64(i+1)), h)) // 0 is refused: no household has no members
 	}
 	_, err := c.Push(1, cs)
 	require.NoError(t, err)
