@@ -133,6 +133,8 @@ type conn struct {
 	hello    bool
 	reason   string
 	quitOnce sync.Once
+	// horizon is the Changes.Horizon of the pull being answered (gc.go).
+	horizon uint64
 }
 
 func (c *conn) stop() { c.quitOnce.Do(func() { close(c.quit) }) }
@@ -437,6 +439,10 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		c.failLocked(err)
 		return
 	}
+	c.horizon = 0
+	if !page.More {
+		c.horizon = c.s.horizon(ctx, c.scopeList)
+	}
 	b, msg, err := c.changesFrame(p.Cursor, page)
 	if err != nil {
 		c.s.log.Error("encode changes", LogDevice, c.dev.ID, LogErr, err)
@@ -483,7 +489,7 @@ func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Chang
 // changesMsg builds the Changes of entries (all of them, or a prefix cut at
 // the dictionary or eviction limits); n is the number of entries it covers.
 func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
-	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries))}
+	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries)), Horizon: c.horizon}
 	names := make(map[string]struct{}, 64)
 	reps := make(map[syncproto.ReplicaID]struct{}, 8)
 	maxDict := lim.MaxDict

@@ -21,6 +21,14 @@ type Store interface {
 	// and superseded log entries at or below the lowest cursor of their
 	// scope's devices (see GCStats).
 	GC(ctx context.Context) (GCStats, error)
+	// Collect is GC with options: silent devices no longer hold it back,
+	// and the log can be truncated below every scope's lowest durable
+	// cursor. Whatever it removes that a device behind might still need
+	// raises the scope's floor (sync_log_floor). See gc.go.
+	Collect(ctx context.Context, opts GCOptions) (GCStats, error)
+	// Horizon is the server_seq at or below which every active device
+	// covering any of scopes holds the log durably (0: none known).
+	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
 	Close() error
 }
 
@@ -152,6 +160,8 @@ type GCStats struct {
 	Rows       int // tombstoned rows dropped
 	Entries    int // log entries dropped
 	Superseded int // of which superseded entries compacted
+	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
+	Floors     int // scopes whose log floor rose
 }
 
 // AuthStore is what enrollment and authentication need.

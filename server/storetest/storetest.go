@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"GCWaitsForEveryDeviceInScope", testGC},
 		{"UnitsAndTeams", testUnits},
 		{"ConcurrentWritesToOneRow", testConcurrentRow},
+		{"HorizonOfActiveDevices", testHorizon},
+		{"CollectTruncatesBelowFloor", testCollectTruncates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
