@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Tombstone collection on the replica (issue 9 part 5). The server tells
+// the agent a horizon (Changes.Horizon): the server_seq at or below which
+// every active device covering this device's scopes holds the log durably.
+// A deleted row whose tombstone the replica knows to be at or below it is
+// dropped, state and projection, as the server drops it.
+//
+// The replica does not see the server_seq of a change, so it keeps a
+// conservative bound per deleted row in tombs: for a tombstone it pulled,
+// the cursor the batch committed with (at or above the entry's seq); for
+// one it made itself (the server never sends a replica its own changes),
+// 0 until the Ack, then the cursor at the end of the first complete pull
+// after it: that pull read the log up to a head at or above the tombstone.
+
+// tombsMigration is the agent's bookkeeping table for the bounds.
+const tombsMigration = `
+CREATE TABLE tombs (
+	id TEXT PRIMARY KEY,
+	seq INTEGER NOT NULL
+) WITHOUT ROWID;
+`
+
+// noteTombs records the bound of every row this pulled transaction left
+// deleted, and forgets rows it restored.
+func (g *pullTxn) noteTombs(cursor uint64) error {
+	for id, st := range g.dirty {
+		if st.deleted() {
+			// An own tombstone awaiting its pull (0) keeps waiting: this
+			// batch's cursor may be below the head at its Ack.
+			if err := g.t.exec(`INSERT INTO tombs (id, seq) VALUES (?, ?)
+				ON CONFLICT (id) DO UPDATE SET seq = CASE WHEN tombs.seq = 0 THEN 0 ELSE excluded.seq END`, id.String(), int64(cursor)); err != nil {
+				return fmt.Errorf("note tombstone: %w", err)
+			}
+		} else if err := g.t.exec(`DELETE FROM tombs WHERE id = ?`, id.String()); err != nil {
+			return fmt.Errorf("note tombstone: %w", err)
+		}
+	}
+	return nil
+}
+
+// noteOwnTomb marks a tombstone the server acknowledged: its bound is the
+// end of the next complete pull (settleTombs).
+func (t *txn) noteOwnTomb(c *syncproto.Change) error {
+	if c.Field != syncproto.TombstoneField || !c.Value.AsBool() {
+		return nil
+	}
+	return t.exec(`INSERT INTO tombs (id, seq) VALUES (?, 0) ON CONFLICT (id) DO UPDATE SET seq = 0`, c.Row.String())
+}
+
+// afterPull runs at the end of a complete pull that ended at cursor: own
+// tombstones acknowledged before it get cursor as their bound, and rows
+// whose tombstone is at or below horizon are dropped. It returns how many.
+func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent uint64) (int, error) {
+	if _, err := r.db.ExecContext(ctx, `UPDATE tombs SET seq = ? WHERE seq = 0`, int64(cursor)); err != nil {
+		return 0, fmt.Errorf("settle tombstones: %w", err)
+	}
+	if err := setMeta(ctx, r.db, "durable_sent", int64(sent)); err != nil {
+		return 0, err
+	}
+	if horizon == 0 {
+		return 0, nil
+	}
+	return r.CollectTombstones(ctx, horizon)
+}
+
+// CollectTombstones drops the deleted rows whose tombstone is at or below
+// horizon: row_state, projection and bound. A row with a change still in
+// the outbox (pending, unacknowledged or rejected) stays: a person may yet
+// act on it.
+func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, error) {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.rollback()
+	rows, err := t.tx.QueryContext(ctx, `SELECT b.id, s.tbl, s.scope, s.state FROM tombs b JOIN row_state s ON s.id = b.id
+		WHERE b.seq > 0 AND b.seq <= ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = b.id)`, int64(horizon))
+	if err != nil {
+		return 0, fmt.Errorf("collect tombstones: %w", err)
+	}
+	var dead []*rowState
+	for rows.Next() {
+		var idText, table, scope string
+		var blob []byte
+		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("collect tombstones: %w", err)
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("collect tombstones: %w", err)
+		}
+		st, err := decodeState(table, id, scope, blob)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("collect tombstones: %w", err)
+		}
+		if st.deleted() {
+			dead = append(dead, st)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("collect tombstones: %w", err)
+	}
+	for _, st := range dead {
+		if err := t.drop(st.table, st.id); err != nil {
+			return 0, fmt.Errorf("collect tombstones: drop %s: %w", st.id, err)
+		}
+	}
+	if err := t.exec(`DELETE FROM tombs WHERE seq > 0 AND seq <= ? AND id NOT IN (SELECT id FROM row_state)`, int64(horizon)); err != nil {
+		return 0, fmt.Errorf("collect tombstones: %w", err)
+	}
+	return len(dead), t.commit()
+}
+
+// needsPull reports whether a sync whose server has nothing new should pull
+// all the same: the server has not heard that this replica stored its
+// cursor (so it would hold collection back on every device), or the replica
+// keeps tombstones waiting for a horizon. The pull is one round trip.
+func (r *Replica) needsPull(ctx context.Context, cursor uint64) (bool, error) {
+	sent, err := r.metaInt(ctx, r.db, "durable_sent")
+	if err != nil {
+		return false, err
+	}
+	if uint64(sent) < cursor {
+		return true, nil
+	}
+	var any bool
+	if err := r.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombs)`).Scan(&any); err != nil {
+		return false, fmt.Errorf("read tombstones: %w", err)
+	}
+	return any, nil
+}
