@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -29,6 +30,12 @@ type Store interface {
 	// Horizon is the server_seq at or below which every active device
 	// covering any of scopes holds the log durably (0: none known).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
+	// ConflictsBefore calls fn for every conflict-log entry recorded
+	// before `before`, by id (conflicts_archive.go).
+	ConflictsBefore(ctx context.Context, before time.Time, fn func(archive.Conflict) error) error
+	// DeleteConflicts removes the entries recorded before `before` whose
+	// id is at most upTo (those an archive holds) and says how many.
+	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
 	Close() error
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -112,4 +113,46 @@ func testCollectTruncates(t *testing.T, s server.Store) {
 		require.Equal(t, head+1, e.Seq)
 		return nil
 	}))
+}
+
+// testConflictArchive: ConflictsBefore reads the entries recorded before a
+// time, by id, with the loser's value; DeleteConflicts removes those up to
+// the id an archive holds, never a newer one.
+func testConflictArchive(t *testing.T, s server.Store) {
+	now := time.Now().Truncate(time.Millisecond)
+	row := uuid.New()
+	loser, winner := uuid.New(), uuid.New()
+	mk := func(f string, v syncproto.Value, seq uint64) syncproto.Conflict {
+		return syncproto.Conflict{Key: syncproto.FieldKey{Table: "households", Row: row, Field: f}, Scope: "32002-01",
+			Loser:  syncproto.Version{Value: v, HLC: syncproto.MakeHLC(now.UnixMilli(), 1), Dot: syncproto.Dot{Replica: loser, Seq: seq}},
+			Winner: syncproto.Version{Value: syncproto.String("thắng"), HLC: syncproto.MakeHLC(now.UnixMilli(), 2), Dot: syncproto.Dot{Replica: winner, Seq: seq}}}
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		require.NoError(t, tx.AddConflict(mk("phone", syncproto.String("0912345678"), 1), now.Add(-100*24*time.Hour)))
+		require.NoError(t, tx.AddConflict(mk("members_count", syncproto.Int(5), 2), now.Add(-95*24*time.Hour)))
+		require.NoError(t, tx.AddConflict(mk("notes", syncproto.String("mới"), 3), now.Add(-time.Hour)))
+		return nil
+	}))
+	cut := now.Add(-90 * 24 * time.Hour)
+	var got []archive.Conflict
+	require.NoError(t, s.ConflictsBefore(ctx, cut, func(c archive.Conflict) error { got = append(got, c); return nil }))
+	require.Len(t, got, 2)
+	require.Equal(t, "phone", got[0].Field)
+	require.Equal(t, "0912345678", got[0].Loser.Value)
+	require.Equal(t, "string", got[0].Loser.Kind)
+	require.Equal(t, int64(5), got[1].Loser.Value)
+	require.Equal(t, loser.String(), got[1].Loser.Replica)
+	require.Equal(t, winner.String(), got[1].Winner.Replica)
+	require.Equal(t, row.String(), got[1].Row)
+	require.Equal(t, now.Add(-95*24*time.Hour).UTC(), got[1].At)
+	require.Less(t, got[0].ID, got[1].ID)
+
+	// Only what the archive holds goes: up to the first entry's id.
+	n, err := s.DeleteConflicts(ctx, cut, got[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	var rest []archive.Conflict
+	require.NoError(t, s.ConflictsBefore(ctx, now.Add(time.Hour), func(c archive.Conflict) error { rest = append(rest, c); return nil }))
+	require.Len(t, rest, 2)
+	require.Equal(t, []string{"members_count", "notes"}, []string{rest[0].Field, rest[1].Field})
 }

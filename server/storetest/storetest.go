@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ConcurrentWritesToOneRow", testConcurrentRow},
 		{"HorizonOfActiveDevices", testHorizon},
 		{"CollectTruncatesBelowFloor", testCollectTruncates},
+		{"ConflictArchiveReadsAndDeletes", testConflictArchive},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
