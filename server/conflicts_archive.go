@@ -55,7 +55,7 @@ func archiveConflict(id, atMs int64, scope, table string, row []byte, field stri
 	copy(wo[:], wOrigin)
 	return archive.Conflict{
 		ID: id, At: time.UnixMilli(atMs).UTC(), Scope: scope, Table: table, Row: r.String(), Field: field,
-		Loser: archive.Version{Kind: archive.KindName(loser.Kind()), Value: loser.Any(), HLC: uint64(lHLC), Replica: lo.String(), Seq: uint64(lSeq)},
+		Loser:  archive.Version{Kind: archive.KindName(loser.Kind()), Value: loser.Any(), HLC: uint64(lHLC), Replica: lo.String(), Seq: uint64(lSeq)},
 		Winner: archive.Version{HLC: uint64(wHLC), Replica: wo.String(), Seq: uint64(wSeq)},
 	}
 }
