@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
@@ -40,26 +39,8 @@ func (a *age) Set(s string) error {
 	return nil
 }
 
-// parseAge reads "90d" or a Go duration; it refuses a negative age.
-func parseAge(s string) (time.Duration, error) {
-	var d time.Duration
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		days, err := strconv.Atoi(n)
-		if err != nil {
-			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
-		}
-		d = time.Duration(days) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
-		}
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q: thời gian không được âm / must not be negative", s)
-	}
-	return d, nil
-}
+// parseAge reads "90d" or a Go duration (archive.ParseAge).
+var parseAge = archive.ParseAge
 
 func ageFlag(fs *flag.FlagSet, name string, def time.Duration, usage string) *age {
 	a := &age{d: def}

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -151,3 +153,27 @@ func Read(path string) ([]Conflict, error) {
 	}
 	return out, nil
 }
+
+// ParseAge reads an age for --older-than and similar flags: a number of
+// days ("90d") or a Go duration ("36h"); it refuses a negative age. Its
+// errors say, in Vietnamese and English, how to write one.
+func ParseAge(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
+		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("%q: thời gian không được âm / must not be negative", s)
+	}
+	return d, nil
+}
+
