@@ -176,4 +176,3 @@ func ParseAge(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
