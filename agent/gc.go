@@ -143,3 +143,80 @@ func (r *Replica) needsPull(ctx context.Context, cursor uint64) (bool, error) {
 	}
 	return any, nil
 }
+
+// CompactHistory drops the overwritten versions each row keeps for
+// `show`'s history (rowState.hist entries not lost to a concurrent write),
+// except on rows with changes still in the outbox: rolling back a refused
+// local write needs the version it overwrote. Versions lost to concurrent
+// writes stay (the conflicts list refers to them). It returns how many
+// versions it dropped; rows are rewritten in transactions of a few hundred.
+func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
+	const chunk = 500
+	after, dropped := "", 0
+	for {
+		t, err := r.begin(ctx)
+		if err != nil {
+			return dropped, err
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT s.id, s.tbl, s.scope, s.state FROM row_state s WHERE s.id > ?
+			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = s.id) ORDER BY s.id LIMIT ?`, after, chunk)
+		if err != nil {
+			t.rollback()
+			return dropped, fmt.Errorf("compact history: %w", err)
+		}
+		var todo []*rowState
+		n := 0
+		for rows.Next() {
+			var idText, table, scope string
+			var blob []byte
+			if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
+				rows.Close()
+				t.rollback()
+				return dropped, fmt.Errorf("compact history: %w", err)
+			}
+			n++
+			after = idText
+			id, err := uuid.Parse(idText)
+			if err != nil {
+				rows.Close()
+				t.rollback()
+				return dropped, fmt.Errorf("compact history: %w", err)
+			}
+			st, err := decodeState(table, id, scope, blob)
+			if err != nil {
+				rows.Close()
+				t.rollback()
+				return dropped, fmt.Errorf("compact history: %w", err)
+			}
+			keep := st.hist[:0]
+			for _, h := range st.hist {
+				if h.Lost {
+					keep = append(keep, h)
+				}
+			}
+			if d := len(st.hist) - len(keep); d > 0 {
+				dropped += d
+				st.hist = keep
+				todo = append(todo, st)
+			}
+		}
+		rows.Close()
+		for _, st := range todo {
+			blob, err := st.encode()
+			if err != nil {
+				t.rollback()
+				return dropped, err
+			}
+			if err := t.exec(`UPDATE row_state SET state = ? WHERE id = ?`, blob, st.id.String()); err != nil {
+				t.rollback()
+				return dropped, fmt.Errorf("compact history: %w", err)
+			}
+		}
+		if err := t.commit(); err != nil {
+			return dropped, fmt.Errorf("compact history: %w", err)
+		}
+		if n < chunk {
+			return dropped, nil
+		}
+	}
+}
