@@ -133,7 +133,7 @@ func TestCloneFromFakeIsComplete(t *testing.T) {
 	cs := commune(uuid.New(), []string{hamletA, "32002-02"}, 300, 1200, 60)
 	fs.load(cs)
 	r := enrolled(t, fs.srv.URL)
-	s, err := r.Sync(context.Background(), fs.srv.URL, "good", agent.SyncOptions{PullLimit: 1000})
+	s, err := r.Sync(context.Background(), fs.srv.URL, "good", agent.SyncOptions{PullLimit: 1000, LogReplay: true})
 	require.NoError(t, err)
 	require.Equal(t, len(cs), s.Pulled)
 	got, err := r.Snapshot(context.Background())

@@ -120,7 +120,8 @@ func TestEndToEndCutMidPush(t *testing.T) {
 	require.LessOrEqual(t, s1.Pushed, pending, "nothing acknowledged was sent twice")
 
 	b, tb := realAgent(t, ts, ts.TeamA)
-	sb := realSync(t, b, ts, tb)
+	sb, err := b.Sync(ctx, ts.URL, tb, agent.SyncOptions{IOTimeout: 10 * time.Second, LogReplay: true})
+	require.NoError(t, err)
 	require.Equal(t, pending, sb.Pulled, "the server holds each change exactly once")
 	want, _ := a.Snapshot(ctx)
 	got, _ := b.Snapshot(ctx)

@@ -159,6 +159,10 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 			if send(f.changes(replica, m)) != nil {
 				return
 			}
+		case *syncproto.SnapshotRequest:
+			if send(f.snapshotChunk(m)) != nil {
+				return
+			}
 		}
 	}
 }
@@ -276,6 +280,66 @@ func (f *fakeServer) snapshot() map[syncproto.FieldKey]syncproto.Version {
 	out := map[syncproto.FieldKey]syncproto.Version{}
 	for k, v := range f.fields {
 		out[k] = *v
+	}
+	return out
+}
+
+// snapshotChunk answers a snapshot request from the current versions, in
+// (table, row) order, whole rows, at most the request's limit of rows.
+func (f *fakeServer) snapshotChunk(m *syncproto.SnapshotRequest) *syncproto.SnapshotChunk {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	head := m.Head
+	if head == 0 {
+		head = uint64(len(f.log))
+	}
+	keys := make([]syncproto.FieldKey, 0, len(f.fields))
+	scopes := map[syncproto.RowID]string{}
+	for k := range f.fields {
+		keys = append(keys, k)
+	}
+	for _, c := range f.log {
+		scopes[c.Row] = c.Scope
+	}
+	slices.SortFunc(keys, func(a, b syncproto.FieldKey) int {
+		if c := strings.Compare(a.Table, b.Table); c != 0 {
+			return c
+		}
+		if c := slices.Compare(a.Row[:], b.Row[:]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Field, b.Field)
+	})
+	limit := int(m.Limit)
+	if limit == 0 {
+		limit = 1000
+	}
+	out := &syncproto.SnapshotChunk{Head: head, From: m.After, To: m.After}
+	after := func(k syncproto.FieldKey) bool {
+		if c := strings.Compare(k.Table, m.After.Table); c != 0 {
+			return c > 0
+		}
+		return slices.Compare(k.Row[:], m.After.Row[:]) > 0
+	}
+	rows := 0
+	for _, k := range keys {
+		if !after(k) {
+			continue
+		}
+		if (k.Table != out.To.Table || k.Row != out.To.Row) && rows == limit {
+			out.More = true
+			break
+		}
+		if k.Table != out.To.Table || k.Row != out.To.Row {
+			rows++
+			out.To = syncproto.SnapshotPos{Table: k.Table, Row: k.Row}
+		}
+		v := f.fields[k]
+		out.Rows = append(out.Rows, syncproto.Change{Table: k.Table, Row: k.Row, Field: k.Field, Value: v.Value, HLC: v.HLC,
+			Dot: v.Dot, Base: v.Base, Scope: scopes[k.Row]})
+	}
+	if m.After.IsZero() {
+		out.Total = uint64(len(scopes))
 	}
 	return out
 }

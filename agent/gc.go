@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -219,4 +220,29 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 			return dropped, nil
 		}
 	}
+}
+
+// noteClonedTombs runs after a snapshot clone: the clone stored rows
+// without their server_seq, so every deleted row gets the bound of the
+// pull that follows (0 until then, settled by afterPull), and bounds of
+// rows a re-clone dropped go.
+func (r *Replica) noteClonedTombs(ctx context.Context) error {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	if err := t.exec(`DELETE FROM tombs WHERE id NOT IN (SELECT id FROM row_state)`); err != nil {
+		return fmt.Errorf("note cloned tombstones: %w", err)
+	}
+	for table, cols := range r.cols {
+		if !slices.Contains(cols, syncproto.TombstoneField) {
+			continue
+		}
+		if err := t.exec(`INSERT INTO tombs (id, seq) SELECT id, 0 FROM ` + table + ` WHERE ` + syncproto.TombstoneField + ` = 1
+			ON CONFLICT (id) DO UPDATE SET seq = 0`); err != nil {
+			return fmt.Errorf("note cloned tombstones: %w", err)
+		}
+	}
+	return t.commit()
 }

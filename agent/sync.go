@@ -43,6 +43,13 @@ type SyncOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// PollInterval is how often Watch looks for local writes to push (3 s).
 	PollInterval time.Duration
+	// SnapshotLimit caps rows per snapshot chunk of a clone (0: server
+	// default).
+	SnapshotLimit uint32
+	// LogReplay makes a first sync replay the server's log instead of
+	// cloning by snapshot (slower; for comparisons and tests). A re-clone
+	// the server asks for always uses a snapshot.
+	LogReplay bool
 }
 
 func (o *SyncOptions) defaults() {
@@ -71,6 +78,10 @@ type Progress struct {
 	Phase string `json:"phase"` // "push" or "pull"
 	Done  int    `json:"done"`  // changes pushed, or log entries pulled
 	Total int    `json:"total"` // best estimate, 0 if unknown
+	// Rate (per second) and Remaining (the time left at that rate) are set
+	// for a clone (Phase "clone": Done and Total count rows).
+	Rate      float64       `json:"rate,omitempty"`
+	Remaining time.Duration `json:"remaining_ns,omitempty"`
 }
 
 // SyncSummary is what one sync did.
@@ -89,6 +100,8 @@ type SyncSummary struct {
 	Scope         []string      `json:"scope"`
 	// Collected is how many deleted rows every replica holds were dropped.
 	Collected int `json:"collected,omitempty"`
+	// Cloned is the rows stored by a snapshot clone.
+	Cloned int `json:"cloned,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -104,6 +117,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
 	s.Collected += o.Collected
+	s.Cloned += o.Cloned
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 }
 
@@ -485,6 +499,22 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	}
 	if err := s.push(ctx); err != nil {
 		return err
+	}
+	// A replica that never pulled, or whose log was truncated below its
+	// cursor, clones by snapshot (clone.go), then pulls from its head.
+	if cl, err := s.needsClone(ctx, wel); err != nil {
+		return err
+	} else if cl {
+		if err := s.clone(ctx); err != nil {
+			return err
+		}
+		if err := r.noteClonedTombs(ctx); err != nil {
+			return err
+		}
+		// Always pull after a clone: from the snapshot's head, and so the
+		// server learns the cursor this replica holds (Pull.Durable).
+		needPull = true
+		s.pullStart, s.pullTotal = s.cursor, int(wel.Cursor)-int(s.cursor)
 	}
 	if needPull || s.notified || sum.Pushed > 0 {
 		if err := s.pull(ctx); err != nil {

@@ -352,6 +352,12 @@ func (c *conn) handle(m syncproto.Message) bool {
 			return !c.finished
 		}
 		c.onPull(ctx, m)
+	case *syncproto.SnapshotRequest:
+		if !c.hello {
+			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		c.onSnapshot(ctx, m)
 	case *syncproto.ErrorMsg:
 		c.s.log.Info("agent reported an error", LogDevice, c.dev.ID, LogCode, string(m.Code), "fatal", m.Fatal)
 		if m.Fatal {
@@ -392,8 +398,13 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(storeError("read head", err))
 		return false
 	}
+	reclone, err := c.s.recloneNeeded(ctx, c.dev, c.scopeList)
+	if err != nil {
+		c.failLocked(storeError("read log floor", err))
+		return false
+	}
 	c.hello = true
-	return c.enqueueLocked(&syncproto.Welcome{
+	return c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
 		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: schema.MinSupportedVersion,
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
 		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,

@@ -18,6 +18,7 @@ type Store interface {
 	SyncStore
 	AuthStore
 	AdminStore
+	SnapshotStore
 	// GC drops tombstoned rows every device in their scope has pulled past,
 	// and superseded log entries at or below the lowest cursor of their
 	// scope's devices (see GCStats).

@@ -71,11 +71,11 @@ func (e *encoder) message(m Message) error {
 			enc.EncodeUint(uint64(m.Protocol)), enc.EncodeUint(uint64(m.Schema)),
 			enc.EncodeBytes(m.Replica[:]), enc.EncodeString(m.Client), enc.EncodeInt(m.SentAt))
 	case *Welcome:
-		err = errors.Join(enc.EncodeArrayLen(14), enc.EncodeUint(uint64(MsgWelcome)),
+		err = errors.Join(enc.EncodeArrayLen(15), enc.EncodeUint(uint64(MsgWelcome)),
 			enc.EncodeUint(uint64(m.Protocol)), enc.EncodeUint(uint64(m.Schema)), enc.EncodeUint(uint64(m.MinSchema)),
 			enc.EncodeBytes(m.Server[:]), enc.EncodeInt(m.ServerTime), enc.EncodeInt(m.EchoSentAt), enc.EncodeInt(m.MaxSkewMs),
 			e.strings(m.Scope), enc.EncodeUint(m.PushedSeq), enc.EncodeUint(m.Cursor),
-			enc.EncodeUint(uint64(m.MaxFrame)), enc.EncodeUint(uint64(m.MaxChanges)), enc.EncodeNil())
+			enc.EncodeUint(uint64(m.MaxFrame)), enc.EncodeUint(uint64(m.MaxChanges)), enc.EncodeNil(), enc.EncodeBool(m.Reclone))
 	case *Push:
 		err = errors.Join(enc.EncodeArrayLen(3), enc.EncodeUint(uint64(MsgPush)), enc.EncodeUint(m.Batch), e.changes(m.Changes))
 	case *Ack:
@@ -93,6 +93,9 @@ func (e *encoder) message(m Message) error {
 	case *Notify:
 		err = errors.Join(enc.EncodeArrayLen(2), enc.EncodeUint(uint64(MsgNotify)), enc.EncodeUint(m.Cursor))
 	default:
+		if ok, serr := e.snapshot(m); ok {
+			return serr
+		}
 		return Errorf(CodeUnknownType, "cannot encode %T", m)
 	}
 	return err
@@ -436,6 +439,10 @@ func (d *decoder) message() (Message, error) {
 		m, read, err = d.errorMsg(n)
 	case MsgNotify:
 		m, read, err = d.notify(n)
+	case MsgSnapshotRequest:
+		m, read, err = d.snapshotRequest(n)
+	case MsgSnapshotChunk:
+		m, read, err = d.snapshotChunk(n)
 	default:
 		return nil, Errorf(CodeUnknownType, "unknown message type %d", t)
 	}
@@ -530,7 +537,16 @@ func (d *decoder) welcome(n int) (Message, int, error) {
 		return nil, 0, err
 	}
 	m.MaxFrame, m.MaxChanges = uint32(mf), uint32(mc)
-	return m, 13, nil // element 14 is reserved; skipRest consumes it
+	if n < 15 {
+		return m, 13, nil // element 14 is reserved; skipRest consumes it
+	}
+	if err := d.d.Skip(); err != nil { // element 14, reserved
+		return nil, 0, err
+	}
+	if m.Reclone, err = d.d.DecodeBool(); err != nil {
+		return nil, 0, err
+	}
+	return m, 15, nil
 }
 
 func (d *decoder) push(n int) (Message, int, error) {

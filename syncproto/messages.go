@@ -36,6 +36,10 @@ func (t MsgType) String() string {
 		return "error"
 	case MsgNotify:
 		return "notify"
+	case MsgSnapshotRequest:
+		return "snapshot_request"
+	case MsgSnapshotChunk:
+		return "snapshot_chunk"
 	}
 	return "unknown"
 }
@@ -77,6 +81,10 @@ type Welcome struct {
 	// MaxFrame and MaxChanges are the limits the server enforces.
 	MaxFrame   uint32
 	MaxChanges uint32
+	// Reclone (element 15) tells the client that the log it would pull
+	// from was truncated below its cursor (LogFloor): it pushes its pending
+	// changes, drops its synced rows and clones again by snapshot.
+	Reclone bool
 }
 
 // Push carries a batch of the client's changes, in its log order.

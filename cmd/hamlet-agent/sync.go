@@ -82,6 +82,9 @@ func (e *env) summary(s agent.SyncSummary) {
 	fmt.Fprintf(e.stdout, e.tr("Đồng bộ xong: gửi %d, nhận %d, xung đột %d, bị từ chối %d, %s trong %s\n",
 		"Synced: sent %d, received %d, conflicts %d, refused %d, %s in %s\n"),
 		s.Pushed, s.Pulled, s.Conflicts, s.Rejected, bytesText(s.Bytes()), s.Duration.Round(time.Millisecond))
+	if s.Cloned > 0 {
+		fmt.Fprintf(e.stdout, e.tr("Bản sao: %d dòng\n", "Cloned: %d rows\n"), s.Cloned)
+	}
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
@@ -109,17 +112,28 @@ type bar struct {
 	e     *env
 	pb    *progressbar.ProgressBar
 	phase string
+	plain bool      // not a terminal: periodic lines (clone.go)
+	last  time.Time // the last plain line
 }
 
 func (e *env) progress() *bar {
-	if e.json || !term.IsTerminal(int(os.Stderr.Fd())) {
+	if e.json {
 		return nil
+	}
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		// Not a terminal (a log file, a service): a clone prints plain
+		// lines now and then instead of redrawing a bar.
+		return &bar{e: e, plain: true}
 	}
 	return &bar{e: e}
 }
 
 func (b *bar) update(p agent.Progress) {
-	if p.Total < progressThreshold && b.pb == nil {
+	if p.Phase == "clone" {
+		b.clone(p)
+		return
+	}
+	if b.plain || p.Total < progressThreshold && b.pb == nil {
 		return
 	}
 	if b.pb == nil || b.phase != p.Phase {

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"HorizonOfActiveDevices", testHorizon},
 		{"CollectTruncatesBelowFloor", testCollectTruncates},
 		{"ConflictArchiveReadsAndDeletes", testConflictArchive},
+		{"SnapshotRowsPageByKey", testSnapshotRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,503 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Snapshot clone (docs/PROTOCOL.md, "Snapshot clone"). A replica that has
+// never pulled, or that the server tells to clone again (Welcome.Reclone:
+// the log below its cursor was truncated), asks for the current rows of its
+// scope in chunks ordered by (table, row) instead of replaying the log.
+// Each stored group of chunks commits with its position, so a cut
+// connection resumes after the last chunk stored; the log head the clone
+// started at is kept across resumes, and after the last chunk it becomes
+// the cursor: the log after it is pulled as usual (changes a chunk already
+// reflected are duplicates under last-writer-wins; moves and tombstones
+// after it arrive through the log).
+//
+// The clone's state lives in agent_meta while it runs:
+//
+//	clone_head   the log head of the first chunk (0: no clone running)
+//	clone_table  the position: the last row stored
+//	clone_row
+//	clone_total  rows in scope when the clone started (for progress)
+//	clone_done   rows stored so far
+//
+// A cloned replica holds each field's current version, not the versions
+// it replaced (the server keeps none): `show` lists no older history for
+// cloned rows. Merges use only current versions, so later merges behave
+// as after a log replay.
+
+// Grouping of chunks into one transaction.
+const (
+	cloneGroupRows   = 20000                  // rows per transaction at most
+	cloneGroupChunks = 8                      // chunks per transaction at most
+	cloneGroupTime   = 500 * time.Millisecond // a transaction takes no new chunk after this
+	cloneQueue       = 3                      // chunks received and not yet stored, at most
+)
+
+// cloneState is a clone in progress, as stored in agent_meta.
+type cloneState struct {
+	head  uint64
+	pos   syncproto.SnapshotPos
+	total uint64
+	done  uint64
+}
+
+func (r *Replica) loadClone(ctx context.Context) (cloneState, error) {
+	var c cloneState
+	h, err := r.metaInt(ctx, r.db, "clone_head")
+	if err != nil || h == 0 {
+		return c, err
+	}
+	c.head = uint64(h)
+	if c.pos.Table, err = r.meta(ctx, r.db, "clone_table"); err != nil {
+		return c, err
+	}
+	if row, err := r.meta(ctx, r.db, "clone_row"); err != nil {
+		return c, err
+	} else if row != "" {
+		if c.pos.Row, err = uuid.Parse(row); err != nil {
+			return c, fmt.Errorf("clone position: %w", err)
+		}
+	}
+	t, err := r.metaInt(ctx, r.db, "clone_total")
+	if err != nil {
+		return c, err
+	}
+	d, err := r.metaInt(ctx, r.db, "clone_done")
+	c.total, c.done = uint64(t), uint64(d)
+	return c, err
+}
+
+var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
+
+func (t *txn) clearClone() error {
+	for _, k := range cloneKeys {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropSynced removes every synced row before a re-clone: row states and
+// their projections, except rows with changes not yet pushed (none after
+// a successful push, unless a person wrote meanwhile). The outbox (its
+// refused entries), conflicts and the enrollment stay.
+func (r *Replica) dropSynced(ctx context.Context) error {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	keep := `SELECT row_id FROM outbox WHERE state IN (` + fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked) + `)`
+	for table, cols := range t.r.cols {
+		if len(cols) == 0 {
+			continue
+		}
+		if err := t.exec(`DELETE FROM ` + table + ` WHERE id NOT IN (` + keep + `)`); err != nil {
+			return fmt.Errorf("drop synced %s: %w", table, err)
+		}
+	}
+	if err := t.exec(`DELETE FROM row_state WHERE id NOT IN (` + keep + `)`); err != nil {
+		return fmt.Errorf("drop synced rows: %w", err)
+	}
+	if err := t.clearClone(); err != nil {
+		return err
+	}
+	if err := t.setMeta("cursor", int64(0)); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+// needsClone decides whether this session clones by snapshot: a clone is
+// under way, or the replica never pulled and the server's log is not
+// empty, or the server asked for a re-clone.
+func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool, error) {
+	c, err := s.r.loadClone(ctx)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case c.head != 0:
+		return true, nil // resume
+	case wel.Reclone:
+		// Pending changes were pushed first (session); now drop what the
+		// truncated log can no longer bring up to date.
+		if err := s.r.dropSynced(ctx); err != nil {
+			return false, err
+		}
+		s.cursor = 0
+		return true, nil
+	}
+	return s.cursor == 0 && wel.Cursor > 0 && !s.opts.LogReplay, nil
+}
+
+// chunkIn is what the clone pump hands to the storing loop.
+type chunkIn struct {
+	m   *syncproto.SnapshotChunk
+	err error
+}
+
+// clone runs or resumes a snapshot clone to its end, then sets the cursor
+// to the snapshot's head. Like pull, a pump goroutine receives chunks and
+// asks for the next at once while this goroutine stores, several chunks in
+// one transaction when they queue up; the queue is bounded, so memory
+// holds a few chunks at most.
+func (s *syncRun) clone(ctx context.Context) error {
+	st, err := s.r.loadClone(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.cloneFrom(ctx, st); err != nil {
+		var se *ServerError
+		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
+			return err
+		}
+		// The server cannot resume this clone (restored from a backup, or
+		// a table it no longer syncs): start again from the beginning.
+		// Rows stored so far merge with the new snapshot's.
+		t, err := s.r.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer t.rollback()
+		if err := t.clearClone(); err != nil {
+			return err
+		}
+		if err := t.commit(); err != nil {
+			return err
+		}
+		return s.cloneFrom(ctx, cloneState{})
+	}
+	return nil
+}
+
+func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
+	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit}); err != nil {
+		return err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	queue := make(chan chunkIn, cloneQueue)
+	done := make(chan struct{})
+	var notified atomic.Bool
+	go func() {
+		defer close(done)
+		s.clonePump(pctx, st, queue, &notified)
+	}()
+	defer func() {
+		cancel()
+		<-done
+		if notified.Load() {
+			s.notified = true
+		}
+	}()
+	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
+	for {
+		p, ok := <-queue
+		if !ok {
+			return s.r.checkpoint(ctx)
+		}
+		if p.err != nil {
+			return p.err
+		}
+		last, err := s.storeChunks(ctx, &st, p.m, queue)
+		if err != nil {
+			return err
+		}
+		if s.opts.Progress != nil {
+			pr := Progress{Phase: "clone", Done: int(st.done), Total: int(max(st.total, st.done))}
+			meter.fill(&pr, s.r.now())
+			s.opts.Progress(pr)
+		}
+		if !last.More {
+			s.cursor = last.Head
+			s.durable.Store(last.Head)
+		}
+	}
+}
+
+// clonePump receives chunks, asks for the next as soon as one arrives,
+// and queues them; it closes queue after the last.
+func (s *syncRun) clonePump(ctx context.Context, st cloneState, queue chan<- chunkIn, notified *atomic.Bool) {
+	put := func(p chunkIn) bool {
+		select {
+		case queue <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	expect, head := st.pos, st.head
+	for {
+		m, err := s.w.recv(ctx)
+		if err != nil {
+			put(chunkIn{err: err})
+			return
+		}
+		switch m := m.(type) {
+		case *syncproto.Notify:
+			notified.Store(true) // the pull after the clone takes it
+			continue
+		case *syncproto.SnapshotChunk:
+			if m.From != expect || (head != 0 && m.Head != head) || m.Head == 0 && m.More {
+				put(chunkIn{err: syncproto.Errorf(syncproto.CodeUnexpected, "snapshot chunk from %s/%s at head %d, expected %s/%s at head %d",
+					m.From.Table, m.From.Row, m.Head, expect.Table, expect.Row, head)})
+				return
+			}
+			expect, head = m.To, m.Head
+			if m.More {
+				if err := s.w.send(&syncproto.SnapshotRequest{Head: head, After: m.To, Limit: s.opts.SnapshotLimit}); err != nil {
+					put(chunkIn{err: err})
+					return
+				}
+			}
+			if !put(chunkIn{m: m}) {
+				return
+			}
+			if !m.More {
+				close(queue)
+				return
+			}
+		default:
+			put(chunkIn{err: syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while cloning", m.Type())})
+			return
+		}
+	}
+}
+
+// storeChunks stores m, and the chunks queued behind it, in one
+// transaction with the position of the last one; after the last chunk of
+// the snapshot it sets the cursor to the snapshot's head and ends the
+// clone. It returns the last chunk stored.
+func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.SnapshotChunk, queue <-chan chunkIn) (*syncproto.SnapshotChunk, error) {
+	r := s.r
+	t, err := r.beginPulled(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.rollback()
+	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli()}
+	start := time.Now()
+	next := *st
+	if next.head == 0 {
+		next.total = m.Total
+	}
+	var last *syncproto.SnapshotChunk
+	rows, chunks := 0, 0
+	for m != nil {
+		s.sum.RoundTrips++
+		n, err := g.add(m)
+		if err != nil {
+			return nil, err
+		}
+		rows += n
+		chunks++
+		last = m
+		m = nil
+		if rows >= cloneGroupRows || chunks >= cloneGroupChunks || time.Since(start) >= cloneGroupTime || !last.More {
+			break
+		}
+		select {
+		case p, ok := <-queue:
+			switch {
+			case !ok:
+			case p.err != nil:
+				return nil, p.err
+			default:
+				m = p.m
+			}
+		default:
+		}
+	}
+	if err := t.saveMany(g.save); err != nil {
+		return nil, err
+	}
+	next.head, next.pos = last.Head, last.To
+	next.done += uint64(rows)
+	if last.More {
+		for k, v := range map[string]any{"clone_head": int64(next.head), "clone_table": next.pos.Table, "clone_row": next.pos.Row.String(),
+			"clone_total": int64(next.total), "clone_done": int64(next.done)} {
+			if err := t.setMeta(k, v); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		if err := t.clearClone(); err != nil {
+			return nil, err
+		}
+		if err := t.setMeta("cursor", int64(last.Head)); err != nil {
+			return nil, err
+		}
+	}
+	if g.maxHLC != 0 {
+		_ = r.clk().Observe(g.maxHLC) // beyond the skew bound: stored, our clock stays put
+	}
+	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
+		return nil, err
+	}
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
+	*st = next
+	s.sum.Cloned += rows
+	s.sum.Conflicts += g.conflicts
+	return last, nil
+}
+
+// cloneTxn turns chunks into row states. A row the replica does not hold
+// (the usual case: a fresh replica) takes the chunk's versions as they
+// are; one it holds (written here before the clone, or stored by an
+// earlier attempt) merges field by field with Resolve, as a pull would.
+type cloneTxn struct {
+	r         *Replica
+	t         *txn
+	now       int64
+	save      []*rowState
+	maxHLC    syncproto.HLC
+	conflicts int
+}
+
+// add adds one chunk's rows; it returns how many rows the chunk had.
+func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
+	cs := m.Rows
+	rows := 0
+	for i := 0; i < len(cs); {
+		// One table's run of rows: held rows are found with one range
+		// query (ids sort as their text does), not one lookup per row.
+		j := i
+		for j < len(cs) && cs[j].Table == cs[i].Table {
+			j++
+		}
+		held, err := g.heldIn(cs[i].Table, cs[i].Row, cs[j-1].Row)
+		if err != nil {
+			return 0, err
+		}
+		for k := i; k < j; {
+			l := k + 1
+			for l < j && cs[l].Row == cs[k].Row {
+				l++
+			}
+			if err := g.row(cs[k:l], held[cs[k].Row]); err != nil {
+				return 0, err
+			}
+			rows++
+			k = l
+		}
+		i = j
+	}
+	return rows, nil
+}
+
+func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto.RowID]*rowState, error) {
+	st, err := g.t.stmt(`SELECT id, scope, state FROM row_state WHERE id >= ? AND id <= ? AND tbl = ?`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(g.t.ctx, from.String(), to.String(), table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[syncproto.RowID]*rowState
+	for rows.Next() {
+		var idText, scope string
+		var blob []byte
+		if err := rows.Scan(&idText, &scope, &blob); err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			return nil, err
+		}
+		s, err := decodeState(table, id, scope, blob)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[syncproto.RowID]*rowState{}
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+// row stores one row's fields (cs, all of one row).
+func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
+	c0 := &cs[0]
+	if st == nil {
+		st = newRowState(c0.Table, c0.Row, c0.Scope)
+		for i := range cs {
+			c := &cs[i]
+			v := syncproto.VersionOf(c)
+			st.cur[c.Field] = &v
+			g.maxHLC = max(g.maxHLC, c.HLC)
+		}
+		g.save = append(g.save, st)
+		return nil
+	}
+	changed := false
+	for i := range cs {
+		c := &cs[i]
+		g.maxHLC = max(g.maxHLC, c.HLC)
+		cur := st.cur[c.Field]
+		o := syncproto.Resolve(cur, c)
+		if o.Conflicted() {
+			isNew, err := g.t.recordConflict(syncproto.ConflictFor(o, cur, c), g.now)
+			if err != nil {
+				return err
+			}
+			if isNew {
+				g.conflicts++
+			}
+		}
+		switch o {
+		case syncproto.Install:
+			st.install(c.Field, syncproto.VersionOf(c))
+		case syncproto.InstallOverConcurrent:
+			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur, Lost: true})
+			v := syncproto.VersionOf(c)
+			st.cur[c.Field] = &v
+		case syncproto.LoseToConcurrent:
+			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: syncproto.VersionOf(c), Lost: true})
+		default:
+			continue
+		}
+		if o.Installs() {
+			st.scope = c.Scope
+		}
+		changed = true
+	}
+	if changed {
+		g.save = append(g.save, st)
+	}
+	return nil
+}
+
+// rateMeter measures a clone's rate over this session (rows stored by an
+// earlier session do not count) and estimates the time left.
+type rateMeter struct {
+	start     time.Time
+	startDone int
+}
+
+func (m *rateMeter) fill(p *Progress, now time.Time) {
+	el := now.Sub(m.start).Seconds()
+	if el <= 0 || p.Done <= m.startDone {
+		return
+	}
+	p.Rate = float64(p.Done-m.startDone) / el
+	if left := p.Total - p.Done; left > 0 {
+		p.Remaining = time.Duration(float64(left) / p.Rate * float64(time.Second))
+	}
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// snapshotRows is the default and largest number of rows per snapshot
+// chunk; a chunk is cut earlier at MaxChanges fields or MaxFrame bytes.
+const snapshotRows = 2000
+
+// recloneNeeded reports whether a device must clone again: its
+// acknowledged cursor is below the floor of the log of one of its scopes
+// (the entries it would pull next may be gone). A device that never pulled
+// (cursor 0) clones anyway.
+func (s *Server) recloneNeeded(ctx context.Context, dev Device, scopes []string) (bool, error) {
+	if dev.Cursor == 0 {
+		return false, nil
+	}
+	floor, err := s.store.LogFloor(ctx, scopes)
+	if err != nil {
+		return false, err
+	}
+	return dev.Cursor < floor, nil
+}
+
+// onSnapshot answers one SnapshotRequest with one chunk (docs/PROTOCOL.md,
+// "Snapshot clone"). Requests are answered in order, so an agent may send
+// the next one as soon as a chunk arrives.
+func (c *conn) onSnapshot(ctx context.Context, m *syncproto.SnapshotRequest) {
+	ch, err := c.snapshotChunk(ctx, m)
+	if err != nil {
+		var pe *syncproto.Error
+		if !errors.As(err, &pe) {
+			c.s.log.Error("snapshot failed", LogDevice, c.dev.ID, LogErr, err)
+			err = storeError("store failed", err)
+		}
+		c.failLocked(err)
+		return
+	}
+	b, err := c.encodeChunk(ch)
+	if err != nil {
+		c.s.log.Error("encode snapshot chunk", LogDevice, c.dev.ID, LogErr, err)
+		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
+		return
+	}
+	c.s.noteActivity(c.dev.ID, nil)
+	c.enqueueFrameLocked(b, nil)
+}
+
+func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) (*syncproto.SnapshotChunk, error) {
+	scopes := c.scopeList
+	if len(m.Scopes) > 0 {
+		for _, sc := range m.Scopes {
+			if !c.scope[sc] {
+				return nil, syncproto.Errorf(syncproto.CodeOutOfScope,
+					"hamlet %q is not in this device's scope: ask only for hamlets of Welcome.Scope, or none for all of them", sc)
+			}
+		}
+		scopes = m.Scopes
+	}
+	if !m.After.IsZero() {
+		if _, ok := schema.LookupTable(m.After.Table); !ok {
+			return nil, syncproto.Errorf(syncproto.CodeBadCursor,
+				"snapshot position names table %q, which this server does not sync: start the clone again from the beginning", m.After.Table)
+		}
+		if m.Head == 0 {
+			return nil, syncproto.Errorf(syncproto.CodeBadCursor,
+				"a snapshot request after a position must carry the Head of its first chunk: start the clone again from the beginning")
+		}
+	}
+	head, err := c.s.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Head == 0:
+		m.Head = head
+	case m.Head > head:
+		return nil, syncproto.Errorf(syncproto.CodeBadCursor,
+			"snapshot head %d is beyond the log head %d (the server was restored from a backup): start the clone again from the beginning", m.Head, head)
+	}
+	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}
+	if m.After.IsZero() {
+		if ch.Total, err = c.s.store.SnapshotCount(ctx, scopes); err != nil {
+			return nil, err
+		}
+	}
+	limit := snapshotRows
+	if m.Limit > 0 && int(m.Limit) < limit {
+		limit = int(m.Limit)
+	}
+	rows, err := c.s.store.SnapshotRows(ctx, SnapshotQuery{Scopes: scopes, After: RowRef{Table: m.After.Table, Row: m.After.Row}, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	ch.More = len(rows) == limit
+	maxChanges := c.s.cfg.Limits.MaxChanges
+	names := make([]string, 0, 32)
+	for i := range rows {
+		r := &rows[i]
+		if i > 0 && len(ch.Rows)+len(r.Versions) > maxChanges {
+			ch.More = true // the rest is the next chunk
+			break
+		}
+		names = names[:0]
+		for f := range r.Versions {
+			names = append(names, f)
+		}
+		slices.Sort(names)
+		for _, f := range names {
+			v := r.Versions[f]
+			ch.Rows = append(ch.Rows, syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f, Value: v.Value,
+				HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: r.Scope})
+		}
+		ch.To = syncproto.SnapshotPos{Table: r.Ref.Table, Row: r.Ref.Row}
+	}
+	return ch, nil
+}
+
+// encodeChunk encodes a chunk, cutting it at a row boundary while the
+// frame would exceed MaxFrame (large text values).
+func (c *conn) encodeChunk(ch *syncproto.SnapshotChunk) ([]byte, error) {
+	lim := c.s.cfg.Limits.MaxFrame
+	for {
+		b, err := syncproto.Encode(nil, ch)
+		if err != nil || len(b) <= lim {
+			return b, err
+		}
+		// Keep the share of rows that fits, with a margin, and at least one.
+		keep := int(int64(len(ch.Rows)) * int64(lim) / int64(len(b)) * 9 / 10)
+		end := max(keep, 1)
+		for end < len(ch.Rows) && ch.Rows[end].Row == ch.Rows[end-1].Row {
+			end++ // whole rows only
+		}
+		if end >= len(ch.Rows) {
+			return b, nil // one row larger than a frame: the decoder will say so
+		}
+		last := ch.Rows[end-1]
+		ch.Rows = ch.Rows[:end]
+		ch.To = syncproto.SnapshotPos{Table: last.Table, Row: last.Row}
+		ch.More = true
+	}
+}

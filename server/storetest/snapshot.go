@@ -1,0 +1,97 @@
+package storetest
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// testSnapshotRows: SnapshotRows pages through the rows of the asked
+// scopes in (table, row) order, with every field's version (tombstoned
+// ones too), skips other scopes, and resumes exactly after a row;
+// SnapshotCount counts the same rows; LogFloor is 0 on a fresh store.
+func testSnapshotRows(t *testing.T, s server.Store) {
+	origin, base := uuid.New(), uuid.New()
+	type put struct {
+		ref     server.RowRef
+		scope   string
+		deleted bool
+	}
+	var puts []put
+	for i := 0; i < 7; i++ {
+		for _, tbl := range []string{"visits", "households"} {
+			scope := []string{"32002-01", "32002-02", "32002-09"}[i%3]
+			puts = append(puts, put{ref: server.RowRef{Table: tbl, Row: uuid.New()}, scope: scope, deleted: i == 4})
+		}
+	}
+	versions := func(p put) map[string]syncproto.Version {
+		return map[string]syncproto.Version{
+			"notes":                  {Value: syncproto.String("ghi chú " + p.ref.Row.String()[:4]), HLC: 2000, Dot: syncproto.Dot{Replica: origin, Seq: 5}, Base: syncproto.Dot{Replica: base, Seq: 2}},
+			"members_count":          {Value: syncproto.Int(3), HLC: 1000, Dot: syncproto.Dot{Replica: origin, Seq: 1}},
+			syncproto.TombstoneField: {Value: syncproto.Bool(p.deleted), HLC: 1500, Dot: syncproto.Dot{Replica: base, Seq: 9}},
+		}
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		for _, p := range puts {
+			if err := tx.PutRow(p.ref.Table, p.ref.Row, server.RowState{Scope: p.scope, Deleted: p.deleted, Versions: versions(p)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	scopes := []string{"32002-01", "32002-02", "32002-03"}
+	var want []put
+	for _, p := range puts {
+		if p.scope != "32002-09" {
+			want = append(want, p)
+		}
+	}
+	slices.SortFunc(want, func(a, b put) int {
+		if a.ref.Table != b.ref.Table {
+			return bytes.Compare([]byte(a.ref.Table), []byte(b.ref.Table))
+		}
+		return bytes.Compare(a.ref.Row[:], b.ref.Row[:])
+	})
+	n, err := s.SnapshotCount(ctx, scopes)
+	require.NoError(t, err)
+	require.Equal(t, uint64(len(want)), n)
+
+	var got []server.SnapshotRow
+	var after server.RowRef
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 20, "paging does not end")
+		page, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: scopes, After: after, Limit: 3})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page), 3)
+		got = append(got, page...)
+		if len(page) < 3 {
+			break
+		}
+		after = page[len(page)-1].Ref
+	}
+	require.Len(t, got, len(want))
+	for i, p := range want {
+		require.Equal(t, p.ref, got[i].Ref, "row %d", i)
+		require.Equal(t, p.scope, got[i].Scope)
+		require.Equal(t, versions(p), got[i].Versions)
+	}
+	// Resuming after a row returns exactly the rows after it.
+	page, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: scopes, After: want[3].ref, Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, page, len(want)-4)
+	require.Equal(t, want[4].ref, page[0].Ref)
+
+	none, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: []string{"99999-99"}, Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	floor, err := s.LogFloor(ctx, scopes)
+	require.NoError(t, err)
+	require.Zero(t, floor)
+}

@@ -1,0 +1,164 @@
+package syncproto
+
+import (
+	"errors"
+	"math"
+)
+
+// Snapshot clone (docs/PROTOCOL.md, "Snapshot clone"): a replica that has
+// never synced, or whose cursor fell below the server's truncated log
+// (Welcome.Reclone), asks for the current rows of its scope in chunks
+// instead of replaying the log. Rows come in a stable order, (table, row
+// id), so a cut connection resumes after the last chunk the client stored.
+const (
+	MsgSnapshotRequest MsgType = 9  // client → server: send me the rows after this position
+	MsgSnapshotChunk   MsgType = 10 // server → client: one chunk of rows
+)
+
+// SnapshotPos is a position in the snapshot order: the last row stored.
+// The zero position is the start.
+type SnapshotPos struct {
+	Table string
+	Row   RowID
+}
+
+// IsZero reports whether p is the start.
+func (p SnapshotPos) IsZero() bool { return p.Table == "" && p.Row == RowID{} }
+
+// SnapshotRequest asks for the next chunk of the current rows of the
+// device's scope.
+type SnapshotRequest struct {
+	// Head is the log head the clone started at, from its first chunk;
+	// zero starts a clone (the server picks the head and returns it).
+	Head uint64
+	// After is the last row the client stored (zero: from the start).
+	After SnapshotPos
+	// Limit caps rows per chunk (0: server default).
+	Limit uint32
+	// Scopes narrows the clone to these hamlets of the device's scope
+	// (empty: all of it). A hamlet outside the scope is refused.
+	Scopes []string
+}
+
+// SnapshotChunk is one chunk of a snapshot. Rows carries every field of
+// each row as a Change holding the field's current version (value, HLC,
+// dot, base), grouped by row in (table, row) order; tombstoned rows the
+// server still holds are sent too. Storing a chunk's rows and To in one transaction makes the clone
+// resumable.
+type SnapshotChunk struct {
+	// Head is the log head the snapshot started at: after the last chunk the
+	// client pulls the log from it.
+	Head uint64
+	// Total is the number of rows in scope, on the chunk answering a
+	// request from the start (0 on later chunks).
+	Total uint64
+	From  SnapshotPos
+	// To is the position of the last row of this chunk (From when empty).
+	To SnapshotPos
+	// More is true when rows remain after To.
+	More bool
+	Rows []Change
+}
+
+func (*SnapshotRequest) Type() MsgType { return MsgSnapshotRequest }
+func (*SnapshotChunk) Type() MsgType   { return MsgSnapshotChunk }
+
+func (e *encoder) snapshot(m Message) (bool, error) {
+	enc := e.enc
+	switch m := m.(type) {
+	case *SnapshotRequest:
+		return true, errors.Join(enc.EncodeArrayLen(6), enc.EncodeUint(uint64(MsgSnapshotRequest)), enc.EncodeUint(m.Head),
+			e.pos(m.After), enc.EncodeUint(uint64(m.Limit)), e.strings(m.Scopes))
+	case *SnapshotChunk:
+		return true, errors.Join(enc.EncodeArrayLen(7), enc.EncodeUint(uint64(MsgSnapshotChunk)), enc.EncodeUint(m.Head),
+			enc.EncodeUint(m.Total), e.pos(m.From), e.pos(m.To), enc.EncodeBool(m.More), e.changes(m.Rows))
+	}
+	return false, nil
+}
+
+func (e *encoder) pos(p SnapshotPos) error {
+	if p.IsZero() {
+		return e.enc.EncodeNil()
+	}
+	return errors.Join(e.enc.EncodeArrayLen(2), e.enc.EncodeString(p.Table), e.enc.EncodeBytes(p.Row[:]))
+}
+
+func (d *decoder) pos() (SnapshotPos, error) {
+	var p SnapshotPos
+	n, err := d.d.DecodeArrayLen()
+	if err != nil {
+		return p, err
+	}
+	if n < 0 {
+		return p, nil // nil: the start
+	}
+	if n != 2 {
+		return p, Errorf(CodeBadFrame, "a snapshot position has 2 elements, got %d", n)
+	}
+	if p.Table, err = d.str("position table"); err != nil {
+		return p, err
+	}
+	if p.Row, err = d.uuid("position row"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (d *decoder) snapshotRequest(n int) (Message, int, error) {
+	if err := need(n, 6, MsgSnapshotRequest); err != nil {
+		return nil, 0, err
+	}
+	m := &SnapshotRequest{}
+	var err error
+	if m.Head, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	if m.After, err = d.pos(); err != nil {
+		return nil, 0, err
+	}
+	l, err := d.uint(math.MaxUint32, "limit")
+	if err != nil {
+		return nil, 0, err
+	}
+	m.Limit = uint32(l)
+	k, err := d.arrayLen(d.lim.MaxScope, "scopes")
+	if err != nil {
+		return nil, 0, err
+	}
+	if k > 0 {
+		m.Scopes = make([]string, k)
+	}
+	for i := range m.Scopes {
+		if m.Scopes[i], err = d.str("scope"); err != nil {
+			return nil, 0, err
+		}
+	}
+	return m, 6, nil
+}
+
+func (d *decoder) snapshotChunk(n int) (Message, int, error) {
+	if err := need(n, 7, MsgSnapshotChunk); err != nil {
+		return nil, 0, err
+	}
+	m := &SnapshotChunk{}
+	var err error
+	if m.Head, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	if m.Total, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	if m.From, err = d.pos(); err != nil {
+		return nil, 0, err
+	}
+	if m.To, err = d.pos(); err != nil {
+		return nil, 0, err
+	}
+	if m.More, err = d.d.DecodeBool(); err != nil {
+		return nil, 0, err
+	}
+	if m.Rows, err = d.changes(); err != nil {
+		return nil, 0, err
+	}
+	return m, 7, nil
+}
