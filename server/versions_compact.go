@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/hamlet-vn/hamlet/internal/fieldcode"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -26,29 +27,9 @@ import (
 //	        else uvarint(replica) uvarint(seq)
 //
 // Replicas are the store's small integers, as before. Field names are codes
-// into versionFields, a frozen list: codes are never reused or reordered, a
-// new field is appended (or written as a literal, code 0).
+// of internal/fieldcode, a frozen list (a name it lacks is written out,
+// code 0).
 const versionsCompact = 0xc1
-
-// versionFields is frozen: append only (see versionsCompact).
-var versionFields = [...]string{"",
-	"_deleted", "active", "address", "agency", "category", "consent_disclose", "description", "dispatched_at",
-	"hamlet_code", "has_ehealth_record", "has_smartphone", "head_name", "household_id", "lat", "lng", "location",
-	"members_count", "notes", "occurred_at", "outcome", "person_name", "phone", "photos", "registered_on",
-	"reporter_name", "reporter_phone", "resolved_at", "satisfaction", "skill", "status", "status_reason",
-	"submitted_at", "taught_on", "uses_cashless", "uses_public_services", "visited_on", "vneid_installed",
-	"vneid_level2", "volunteer_id", "uses_camau_g",
-}
-
-var versionFieldCode = func() map[string]uint64 {
-	m := make(map[string]uint64, len(versionFields))
-	for i, f := range versionFields {
-		if i > 0 {
-			m[f] = uint64(i)
-		}
-	}
-	return m
-}()
 
 const (
 	flagKind     = 0x07
@@ -73,7 +54,7 @@ func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func
 	dst = binary.AppendUvarint(dst, uint64(low))
 	for _, f := range names {
 		v := vs[f]
-		code := versionFieldCode[f]
+		code := fieldcode.Code(f)
 		dst = binary.AppendUvarint(dst, code)
 		if code == 0 {
 			dst = binary.AppendUvarint(dst, uint64(len(f)))
@@ -189,12 +170,11 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		code := r.uvarint()
 		var f string
-		switch {
-		case code == 0:
+		if code == 0 {
 			f = string(r.bytes(r.uvarint()))
-		case code < uint64(len(versionFields)):
-			f = versionFields[code]
-		default:
+		} else if name, ok := fieldcode.Name(code); ok {
+			f = name
+		} else {
 			return nil, fmt.Errorf("decode versions: field code %d", code)
 		}
 		flags := r.byte1()
