@@ -150,7 +150,9 @@ func (r *Replica) needsPull(ctx context.Context, cursor uint64) (bool, error) {
 // except on rows with changes still in the outbox: rolling back a refused
 // local write needs the version it overwrote. Versions lost to concurrent
 // writes stay (the conflicts list refers to them). It returns how many
-// versions it dropped; rows are rewritten in transactions of a few hundred.
+// versions it dropped. Rows are rewritten in transactions of a few
+// hundred, then the file is vacuumed so the space goes back to the disk
+// (rewritten rows leave pages part empty).
 func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 	const chunk = 500
 	after, dropped := "", 0
@@ -217,6 +219,12 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 			return dropped, fmt.Errorf("compact history: %w", err)
 		}
 		if n < chunk {
+			if dropped == 0 {
+				return 0, nil
+			}
+			if _, err := r.db.ExecContext(ctx, `VACUUM`); err != nil {
+				return dropped, fmt.Errorf("compact history: vacuum: %w", err)
+			}
 			return dropped, nil
 		}
 	}
