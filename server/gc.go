@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // GCOptions tunes Store.Collect.
@@ -62,3 +64,29 @@ func (s *Server) horizon(ctx context.Context, scopes []string) uint64 {
 // head GC recorded before it removed the last entries (so a collected log
 // never hands out a seq again, nor tells a device its cursor is beyond it).
 const sqliteHead = `MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`
+
+// checkFloor refuses a pull from below the log floor of the device's
+// scopes: collection removed entries there, so the pull would silently
+// miss them. An agent that understands Welcome.Reclone never asks (it
+// re-clones first); an older one is told what to do. Once a cursor passed,
+// the session's later pulls from at or above it are not checked again:
+// the floor never rises above an active device's acknowledged cursor.
+// Cursor 0 is not checked: a replica that holds nothing misses no
+// tombstone, and one that clones never pulls from 0 (Config.TruncateLog is
+// for fleets whose agents all clone: an agent too old to clone would pull
+// a truncated log from 0).
+func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
+	if cursor == 0 || (cursor >= c.floorOK && c.floorOK > 0) {
+		return nil
+	}
+	floor, err := c.s.store.LogFloor(ctx, c.scopeList)
+	if err != nil {
+		return storeError("read log floor", err)
+	}
+	if cursor < floor {
+		return syncproto.Errorf(syncproto.CodeBadCursor,
+			"the log before %d was collected and this replica's cursor %d is below it: update hamlet-agent and sync again (it clones the current data after pushing its own changes)", floor, cursor)
+	}
+	c.floorOK = cursor
+	return nil
+}

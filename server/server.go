@@ -64,7 +64,9 @@ type Config struct {
 	SilentAfter time.Duration
 	// TruncateLog makes collection drop the whole log below every scope's
 	// lowest durable cursor, not only superseded entries (GCOptions.Truncate):
-	// devices behind the floor re-clone from the snapshot of rows.
+	// devices behind the floor re-clone from the snapshot of rows. Turn it
+	// on once every agent in the field can clone (an older one would pull
+	// a truncated log from the start and miss what was truncated).
 	TruncateLog bool
 	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
 	ShutdownGrace time.Duration

@@ -135,6 +135,9 @@ type conn struct {
 	quitOnce sync.Once
 	// horizon is the Changes.Horizon of the pull being answered (gc.go).
 	horizon uint64
+	// floorOK: a pull from this cursor or above was checked against the
+	// log floor of the device's scopes (gc.go, checkFloor).
+	floorOK uint64
 }
 
 func (c *conn) stop() { c.quitOnce.Do(func() { close(c.quit) }) }
@@ -439,6 +442,10 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	limit := c.s.cfg.PullLimit
 	if p.Limit > 0 && int(p.Limit) < limit {
 		limit = int(p.Limit)
+	}
+	if err := c.checkFloor(ctx, p.Cursor); err != nil {
+		c.failLocked(err)
+		return
 	}
 	page, err := c.s.readLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
 	if err != nil {
