@@ -42,6 +42,9 @@ const (
 	cloneGroupChunks = 8                      // chunks per transaction at most
 	cloneGroupTime   = 500 * time.Millisecond // a transaction takes no new chunk after this
 	cloneQueue       = 3                      // chunks received and not yet stored, at most
+	// cloneCheckpointEvery is how many clone transactions pass between
+	// checkpoints of the write-ahead log.
+	cloneCheckpointEvery = 4
 )
 
 // cloneState is a clone in progress, as stored in agent_meta.
@@ -184,6 +187,9 @@ func (s *syncRun) clone(ctx context.Context) error {
 }
 
 func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
+	if err := s.r.dropIndexesForClone(ctx); err != nil {
+		return err
+	}
 	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit}); err != nil {
 		return err
 	}
@@ -203,9 +209,13 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		}
 	}()
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
+	commits := 0
 	for {
 		p, ok := <-queue
 		if !ok {
+			if err := s.r.restoreIndexes(ctx); err != nil {
+				return err
+			}
 			return s.r.checkpoint(ctx)
 		}
 		if p.err != nil {
@@ -214,6 +224,14 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		last, err := s.storeChunks(ctx, &st, p.m, queue)
 		if err != nil {
 			return err
+		}
+		// Pulled transactions skip automatic checkpoints (beginPulled);
+		// a clone's would grow the write-ahead log to many times the
+		// data: copy it into the database now and then.
+		if commits++; commits%cloneCheckpointEvery == 0 {
+			if err := s.r.checkpoint(ctx); err != nil {
+				return err
+			}
 		}
 		if s.opts.Progress != nil {
 			pr := Progress{Phase: "clone", Done: int(st.done), Total: int(max(st.total, st.done))}

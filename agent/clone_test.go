@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -154,6 +155,10 @@ func TestSnapshotCloneResumesAfterCut(t *testing.T) {
 	got, err := r.Snapshot(ctx)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
+	// The row tables' indexes, dropped for the bulk load, are all back.
+	require.Equal(t, indexes(t, clean), indexes(t, r))
+	require.Equal(t, indexes(t, agenttest.New(t)), indexes(t, r))
+	require.Contains(t, indexes(t, r), "households_hamlet")
 
 	// Progress: totals, and a finite estimate of the time left.
 	require.NotEmpty(t, reports)
@@ -278,4 +283,20 @@ func TestSnapshotBadRequests(t *testing.T) {
 	ch, ok := m.(*syncproto.SnapshotChunk)
 	require.True(t, ok)
 	require.False(t, ch.More)
+}
+
+// indexes lists a replica's index names.
+func indexes(t *testing.T, r *agent.Replica) []string {
+	t.Helper()
+	rows, err := r.DB().Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		out = append(out, n)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Bulk loading. A first clone writes every row of the scope: a province
+// is over a million rows, and each secondary index of the row tables
+// (households by hamlet, visits by household and date, ...) takes its
+// entries in random order, touching a different page for almost every
+// row. So a clone into a replica that holds no rows drops those indexes
+// first and builds them again after the last chunk, from sorted data, in
+// one pass each. The dropped indexes' SQL stays in agent_meta
+// (clone_indexes) until they are rebuilt, so a clone cut and resumed (or
+// a crash) still ends with every index; queries meanwhile are correct,
+// only slower.
+
+// dropIndexesForClone drops the row tables' secondary indexes of an empty
+// replica, remembering their SQL. It does nothing if the replica holds
+// rows or the indexes are already dropped.
+func (r *Replica) dropIndexesForClone(ctx context.Context) error {
+	var n int
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM row_state LIMIT 1)`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if saved, err := r.meta(ctx, r.db, "clone_indexes"); err != nil || saved != "" {
+		return err
+	}
+	var tables []string
+	for t, cols := range r.cols {
+		if len(cols) > 0 {
+			tables = append(tables, "'"+t+"'")
+		}
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (`+strings.Join(tables, ", ")+`)`)
+	if err != nil {
+		return err
+	}
+	var names, sqls []string
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			rows.Close()
+			return err
+		}
+		names, sqls = append(names, name), append(sqls, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(sqls) == 0 {
+		return err
+	}
+	blob, _ := json.Marshal(sqls)
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	if err := t.setMeta("clone_indexes", string(blob)); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := t.exec(`DROP INDEX IF EXISTS "` + name + `"`); err != nil {
+			return fmt.Errorf("drop index %s for the clone: %w", name, err)
+		}
+	}
+	return t.commit()
+}
+
+// restoreIndexes builds again the indexes a clone dropped.
+func (r *Replica) restoreIndexes(ctx context.Context) error {
+	saved, err := r.meta(ctx, r.db, "clone_indexes")
+	if err != nil || saved == "" {
+		return err
+	}
+	var sqls []string
+	if err := json.Unmarshal([]byte(saved), &sqls); err != nil {
+		return fmt.Errorf("indexes dropped for the clone: %w", err)
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	for _, q := range sqls {
+		q = strings.Replace(q, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+		if err := t.exec(q); err != nil {
+			return fmt.Errorf("rebuild index after the clone: %w", err)
+		}
+	}
+	if err := t.exec(`DELETE FROM agent_meta WHERE key = 'clone_indexes'`); err != nil {
+		return err
+	}
+	return t.commit()
+}
