@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -26,7 +27,10 @@ func conflictServer(t *testing.T, n int) (string, []string) {
 	hamlet := ts.HamletsA[0]
 	da, db := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
 	a, b := ts.Connect(t, da), ts.Connect(t, db)
-	wa, wb := servertest.NewWriter(da.Replica, nil), servertest.NewWriter(db.Replica, nil)
+	// B's clock is an hour behind: its writes always lose, exactly one
+	// conflict per round.
+	wa := servertest.NewWriter(da.Replica, nil)
+	wb := servertest.NewWriter(db.Replica, func() time.Time { return time.Now().Add(-time.Hour) })
 	row := uuid.New()
 	_, err := a.Push(1, []syncproto.Change{wa.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet)})
 	require.NoError(t, err)
