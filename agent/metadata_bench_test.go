@@ -170,6 +170,9 @@ func metadataRatio(b *testing.B, compact bool) {
 		b.Logf("households=%d gc: %+v; agent history versions dropped %d", n, st, dropped)
 		b.Logf("server pages: data %d; %v", sData, pick(spg, serverMeta))
 		b.Logf("agent pages: data %d; %v", aData, pick(apg, agentMeta))
+		b.Logf("agent row_state payload: state blobs %d, folded search text %d; server sync_rows versions blobs %d",
+			colBytes(b, r.Path(), `SELECT SUM(length(state)) FROM row_state`), colBytes(b, r.Path(), `SELECT SUM(length(folded)) FROM row_state`),
+			colBytes(b, filepath.Join(ts.DataDir, server.DBFile), `SELECT SUM(length(versions)) FROM sync_rows`))
 		ts.Close()
 	}
 }
@@ -180,4 +183,14 @@ func pick(m map[string]int64, names []string) map[string]int64 {
 		out[k] = m[k]
 	}
 	return out
+}
+
+func colBytes(tb testing.TB, path, q string) int64 {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	require.NoError(tb, err)
+	defer db.Close()
+	var n sql.NullInt64
+	require.NoError(tb, db.QueryRow(q).Scan(&n))
+	return n.Int64
 }
