@@ -166,3 +166,21 @@ func BenchmarkFirstCloneFake(b *testing.B) {
 	b.ReportMetric(float64(s.Bytes())/1e6, "MB/clone")
 	b.ReportMetric(float64(s.RoundTrips), "roundtrips")
 }
+
+// TestCloneFromOlderServerReplaysTheLog: a server of an earlier release
+// refuses the snapshot request as an unknown message; the agent notes it
+// and clones by replaying the log, within the same Sync.
+func TestCloneFromOlderServerReplaysTheLog(t *testing.T) {
+	fs := newFakeServer(t, hamletA, "32002-02")
+	fs.noSnapshot = true
+	cs := commune(uuid.New(), []string{hamletA, "32002-02"}, 50, 100, 10)
+	fs.load(cs)
+	r := enrolled(t, fs.srv.URL)
+	s, err := r.Sync(context.Background(), fs.srv.URL, "good", agent.SyncOptions{IOTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	require.Equal(t, len(cs), s.Pulled)
+	require.Zero(t, s.Cloned)
+	got, err := r.Snapshot(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, fs.snapshot(), got)
+}

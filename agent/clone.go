@@ -38,8 +38,8 @@ import (
 
 // Grouping of chunks into one transaction.
 const (
-	cloneGroupRows   = 20000                  // rows per transaction at most
-	cloneGroupChunks = 8                      // chunks per transaction at most
+	cloneGroupRows   = 10000                  // rows per transaction at most
+	cloneGroupChunks = 4                      // chunks per transaction at most
 	cloneGroupTime   = 500 * time.Millisecond // a transaction takes no new chunk after this
 	cloneQueue       = 3                      // chunks received and not yet stored, at most
 	// cloneCheckpointEvery is how many clone transactions pass between
@@ -79,6 +79,13 @@ func (r *Replica) loadClone(ctx context.Context) (cloneState, error) {
 	d, err := r.metaInt(ctx, r.db, "clone_done")
 	c.total, c.done = uint64(t), uint64(d)
 	return c, err
+}
+
+// cloneStarted reports whether a clone stored a chunk (a running clone
+// has clone_head).
+func (r *Replica) cloneStarted(ctx context.Context) bool {
+	h, err := r.metaInt(ctx, r.db, "clone_head")
+	return err == nil && h != 0
 }
 
 var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
@@ -131,6 +138,9 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	if err != nil {
 		return false, err
 	}
+	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
+		return false, err // an older server: replay its log
+	}
 	switch {
 	case c.head != 0:
 		return true, nil // resume
@@ -164,6 +174,15 @@ func (s *syncRun) clone(ctx context.Context) error {
 	}
 	if err := s.cloneFrom(ctx, st); err != nil {
 		var se *ServerError
+		if errors.As(err, &se) && se.Code == syncproto.CodeUnknownType && st.head == 0 && !s.r.cloneStarted(ctx) {
+			// A server of an earlier release does not know snapshot
+			// requests (and closes the connection): note it, and the
+			// next attempt replays its log as before.
+			if err := setMeta(ctx, s.r.db, "snapshot_unsupported", int64(1)); err != nil {
+				return err
+			}
+			return &ServerError{Code: syncproto.CodeUnavailable, Msg: "the server does not offer snapshot clones; replaying its log instead"}
+		}
 		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 			return err
 		}

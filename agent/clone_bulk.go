@@ -90,6 +90,11 @@ func (r *Replica) restoreIndexes(ctx context.Context) error {
 		return err
 	}
 	defer t.rollback()
+	// Sort in temporary files, not in memory: an index of a million rows
+	// would otherwise cost its size in RAM.
+	if err := t.exec(`PRAGMA temp_store = FILE`); err != nil {
+		return err
+	}
 	for _, q := range sqls {
 		q = strings.Replace(q, "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
 		if err := t.exec(q); err != nil {
@@ -97,6 +102,9 @@ func (r *Replica) restoreIndexes(ctx context.Context) error {
 		}
 	}
 	if err := t.exec(`DELETE FROM agent_meta WHERE key = 'clone_indexes'`); err != nil {
+		return err
+	}
+	if err := t.exec(`PRAGMA temp_store = MEMORY`); err != nil { // the connection's usual setting
 		return err
 	}
 	return t.commit()

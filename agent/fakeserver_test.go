@@ -42,6 +42,9 @@ type fakeServer struct {
 	lateDups int
 	conns    map[*websocket.Conn]*sync.Mutex
 	limit    int
+	// noSnapshot makes it a server of an earlier release: a snapshot
+	// request is an unknown message type (fatal).
+	noSnapshot bool
 }
 
 func newFakeServer(t testing.TB, scope ...string) *fakeServer {
@@ -160,6 +163,10 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case *syncproto.SnapshotRequest:
+			if f.noSnapshot {
+				send(&syncproto.ErrorMsg{Code: syncproto.CodeUnknownType, Msg: "unknown message type 9", Fatal: true})
+				return
+			}
 			if send(f.snapshotChunk(m)) != nil {
 				return
 			}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -100,22 +99,15 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	}
 	ch.More = len(rows) == limit
 	maxChanges := c.s.cfg.Limits.MaxChanges
-	names := make([]string, 0, 32)
 	for i := range rows {
 		r := &rows[i]
-		if i > 0 && len(ch.Rows)+len(r.Versions) > maxChanges {
+		if i > 0 && len(ch.Rows)+len(r.Fields) > maxChanges {
 			ch.More = true // the rest is the next chunk
 			break
 		}
-		names = names[:0]
-		for f := range r.Versions {
-			names = append(names, f)
-		}
-		slices.Sort(names)
-		for _, f := range names {
-			v := r.Versions[f]
-			ch.Rows = append(ch.Rows, syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f, Value: v.Value,
-				HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: r.Scope})
+		for _, f := range r.Fields { // by field name
+			ch.Rows = append(ch.Rows, syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f.Field, Value: f.Value,
+				HLC: f.HLC, Dot: f.Dot, Base: f.Base, Scope: r.Scope})
 		}
 		ch.To = syncproto.SnapshotPos{Table: r.Ref.Table, Row: r.Ref.Row}
 	}

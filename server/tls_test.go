@@ -116,7 +116,7 @@ func TestTLSServesHTTPSAndWSS(t *testing.T) {
 	require.NoError(t, err)
 	sum, err = b.Sync(ctx, base, tb, opts)
 	require.NoError(t, err)
-	require.Positive(t, sum.Pulled+sum.Cloned) // a first sync clones by snapshot (i9-clone)
+	require.Positive(t, sum.Pulled+sum.Cloned) // a first sync clones by snapshot
 	_, err = b.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 

@@ -160,13 +160,22 @@ func (r *versionsReader) byte1() byte {
 }
 
 func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+	var out map[string]syncproto.Version
+	err := walkVersionsCompact(blob, replica, func(n uint64) { out = make(map[string]syncproto.Version, n) },
+		func(f string, v syncproto.Version) { out[f] = v })
+	return out, err
+}
+
+// walkVersionsCompact decodes a compact blob field by field, in name
+// order: size is called first with the number of fields.
+func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error), size func(uint64), emit func(string, syncproto.Version)) error {
 	r := &versionsReader{b: blob[1:]}
 	n := r.uvarint()
 	if n > uint64(len(blob)) {
-		return nil, fmt.Errorf("decode versions: %d fields in %d bytes", n, len(blob))
+		return fmt.Errorf("decode versions: %d fields in %d bytes", n, len(blob))
 	}
+	size(n)
 	low := syncproto.HLC(r.uvarint())
-	out := make(map[string]syncproto.Version, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		code := r.uvarint()
 		var f string
@@ -175,7 +184,7 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 		} else if name, ok := fieldcode.Name(code); ok {
 			f = name
 		} else {
-			return nil, fmt.Errorf("decode versions: field code %d", code)
+			return fmt.Errorf("decode versions: field code %d", code)
 		}
 		flags := r.byte1()
 		var v syncproto.Version
@@ -192,7 +201,7 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 		case syncproto.KindString:
 			v.Value = syncproto.String(string(r.bytes(r.uvarint())))
 		default:
-			return nil, fmt.Errorf("decode versions: value kind %d", flags&flagKind)
+			return fmt.Errorf("decode versions: value kind %d", flags&flagKind)
 		}
 		v.HLC = low + syncproto.HLC(r.uvarint())
 		o := r.uvarint()
@@ -202,13 +211,13 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 		}
 		var err error
 		if v.Dot.Replica, err = replica(int64(o)); err != nil {
-			return nil, err
+			return err
 		}
 		switch {
 		case flags&flagBaseSame != 0:
 			d := r.uvarint()
 			if d > v.Dot.Seq {
-				return nil, fmt.Errorf("decode versions: base seq below zero")
+				return fmt.Errorf("decode versions: base seq below zero")
 			}
 			v.Base = syncproto.Dot{Replica: v.Dot.Replica, Seq: v.Dot.Seq - d}
 		case flags&flagBase != 0:
@@ -218,16 +227,27 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 				break
 			}
 			if v.Base.Replica, err = replica(int64(b)); err != nil {
-				return nil, err
+				return err
 			}
 		}
-		out[f] = v
+		emit(f, v)
 	}
 	if r.err != nil {
-		return nil, r.err
+		return r.err
 	}
 	if len(r.b) != 0 {
-		return nil, fmt.Errorf("decode versions: %d bytes after the last field", len(r.b))
+		return fmt.Errorf("decode versions: %d bytes after the last field", len(r.b))
 	}
-	return out, nil
+	return nil
+}
+
+// decodeVersionListCompact is DecodeVersionList for a compact blob.
+func decodeVersionListCompact(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
+	err := walkVersionsCompact(blob, replica, func(uint64) {}, func(f string, v syncproto.Version) {
+		dst = append(dst, FieldVersion{Field: f, Version: v})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
 }

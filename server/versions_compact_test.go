@@ -91,6 +91,18 @@ func TestVersionsCompactRoundTripAndOldFormat(t *testing.T) {
 		got, err = DecodeVersions(old, d.replica)
 		require.NoError(t, err, i)
 		require.Equal(t, vs, got, "old format, case %d", i)
+		// The snapshot's list decoder reads both formats alike.
+		for _, b := range [][]byte{blob, old} {
+			list, err := DecodeVersionList(nil, b, d.replica)
+			require.NoError(t, err, i)
+			require.Len(t, list, len(vs))
+			for j, fv := range list {
+				require.Equal(t, vs[fv.Field], fv.Version, "case %d field %s", i, fv.Field)
+				if j > 0 {
+					require.Less(t, list[j-1].Field, fv.Field)
+				}
+			}
+		}
 		oldBytes += len(old)
 		newBytes += len(blob)
 

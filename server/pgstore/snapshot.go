@@ -62,11 +62,11 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	resolve := func(idx int64) (syncproto.ReplicaID, error) { return s.replica(ctx, s.pool, idx) }
 	out := make([]server.SnapshotRow, len(got))
 	for i, r := range got {
-		vs, err := server.DecodeVersions(r.blob, resolve)
+		fs, err := server.DecodeVersionList(nil, r.blob, resolve)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}
-		out[i] = server.SnapshotRow{Ref: r.ref, Scope: r.scope, Versions: vs}
+		out[i] = server.SnapshotRow{Ref: r.ref, Scope: r.scope, Fields: fs}
 	}
 	return out, nil
 }

@@ -34,6 +34,8 @@ func testSnapshotRows(t *testing.T, s server.Store) {
 		return map[string]syncproto.Version{
 			"notes":                  {Value: syncproto.String("ghi chú " + p.ref.Row.String()[:4]), HLC: 2000, Dot: syncproto.Dot{Replica: origin, Seq: 5}, Base: syncproto.Dot{Replica: base, Seq: 2}},
 			"members_count":          {Value: syncproto.Int(3), HLC: 1000, Dot: syncproto.Dot{Replica: origin, Seq: 1}},
+			"lat":                    {Value: syncproto.Float(9.1769), HLC: 1000, Dot: syncproto.Dot{Replica: origin, Seq: 2}},
+			"phone":                  {Value: syncproto.Null(), HLC: 1000, Dot: syncproto.Dot{Replica: origin, Seq: 3}},
 			syncproto.TombstoneField: {Value: syncproto.Bool(p.deleted), HLC: 1500, Dot: syncproto.Dot{Replica: base, Seq: 9}},
 		}
 	}
@@ -79,7 +81,14 @@ func testSnapshotRows(t *testing.T, s server.Store) {
 	for i, p := range want {
 		require.Equal(t, p.ref, got[i].Ref, "row %d", i)
 		require.Equal(t, p.scope, got[i].Scope)
-		require.Equal(t, versions(p), got[i].Versions)
+		vs := map[string]syncproto.Version{}
+		var names []string
+		for _, f := range got[i].Fields {
+			vs[f.Field] = f.Version
+			names = append(names, f.Field)
+		}
+		require.True(t, slices.IsSorted(names), "fields by name: %v", names)
+		require.Equal(t, versions(p), vs)
 	}
 	// Resuming after a row returns exactly the rows after it.
 	page, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: scopes, After: want[3].ref, Limit: 100})

@@ -66,6 +66,8 @@ func BenchmarkProvinceClone(b *testing.B) {
 		require.NoError(b, err)
 		run(b, bin, "enroll", "--data-dir", agentDir, "--server", hs.URL, "--code", code, "--label", "bench", "--lang", "en")
 		b.StartTimer()
+		var ru0 syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		start := time.Now()
 		cmd := exec.Command(bin, "sync", "--data-dir", agentDir, "--json")
 		var out, errb bytes.Buffer
@@ -73,6 +75,11 @@ func BenchmarkProvinceClone(b *testing.B) {
 		require.NoError(b, cmd.Run(), "sync: %s", errb.String())
 		wall := time.Since(start)
 		b.StopTimer()
+		var ru1 syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		// CPU time says what a quiet machine would do: this one is shared.
+		serverCPU := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+		agentCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 		var sum struct {
 			Cloned        int   `json:"cloned"`
 			Pulled        int   `json:"pulled"`
@@ -86,9 +93,11 @@ func BenchmarkProvinceClone(b *testing.B) {
 		b.ReportMetric(float64(sum.Cloned)/wall.Seconds(), "rows/s")
 		b.ReportMetric(float64(rss)/1024, "MB-agent-peak-rss")
 		b.ReportMetric(float64(sum.BytesReceived+sum.BytesSent)/(1<<20), "MB-wire")
-		b.Logf("clone: %d rows in %s (%.0f rows/s), agent peak RSS %.0f MB, %.1f MB on the wire",
+		b.ReportMetric(agentCPU.Seconds(), "agent-cpu-s")
+		b.ReportMetric(serverCPU.Seconds(), "server-cpu-s")
+		b.Logf("clone: %d rows in %s (%.0f rows/s), agent peak RSS %.0f MB, %.1f MB on the wire, CPU agent %s server %s",
 			sum.Cloned, wall.Round(time.Millisecond), float64(sum.Cloned)/wall.Seconds(), float64(rss)/1024,
-			float64(sum.BytesReceived+sum.BytesSent)/(1<<20))
+			float64(sum.BytesReceived+sum.BytesSent)/(1<<20), agentCPU.Round(time.Second), serverCPU.Round(time.Second))
 		_ = os.RemoveAll(agentDir)
 		b.StartTimer()
 	}
