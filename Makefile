@@ -68,15 +68,27 @@ bench-server:
 
 ## bench-postgres: push throughput through one server on PostgreSQL against a bare COPY of the same rows
 ## in the same run (5 runs, median ratio printed last), on the throwaway cluster of scripts/pg-test.sh
-## (fsync off there: the same for both sides, so the ratio is fair; the absolute rates are not a disk's)
+## (fsync off there: the same for both sides, so the ratio is fair; the absolute rates are not a disk's);
+## then 2,000 agents on 1 and on 2 server processes against one database (hamlet-load --compare-procs 1,2)
 bench-postgres:
 	scripts/pg-test.sh $(GO) test -run '^$$' -bench PushThroughputPostgres -benchtime 1x -count 5 -timeout 20m ./server/pgstore/ | tee bench-postgres.txt
 	@grep -o '[0-9.]* %-of-copy' bench-postgres.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput on PostgreSQL: median %.1f%% of the bare COPY over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-postgres.txt
+	@# 2,000 agents on one server process, then on two against one database (a fresh database each), LOAD_RUNS times;
+	@# each run prints a one-line summary with the throughput ratio, the median ratio is printed last
+	$(GO) build -o $(BIN)/ ./cmd/hamlet-server ./cmd/hamlet-load
+	scripts/pg-test.sh sh -c 'for i in $$(seq $(LOAD_RUNS)); do timeout 8m $(BIN)/hamlet-load --server-bin $(BIN)/hamlet-server --db "$$HAMLET_TEST_POSTGRES" --agents 2000 --compare-procs 1,2 --notify-wait 5s --timeout 7m || exit 1; done' | tee -a bench-postgres.txt
+	@grep -o 'procs ratio [0-9.]*' bench-postgres.txt | awk '{print $$3}' | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "2 server processes against 1 on one PostgreSQL, 2,000 agents: median throughput ratio %.2f over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-postgres.txt
 
 ## bench-agent: the agent's figures: first clone of a commune over loopback, a sync with nothing to do, one tutoring record from the CLI
 bench-agent:
 	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
 	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
+
+## bench-scope: a team of 5,000 households gains a hamlet of 500: bytes the back-fill receives against a full clone (issue 9)
+.PHONY: bench-scope
+bench-scope:
+	$(GO) test -run '^$$' -bench 'ScopeAddHamlet' -benchtime 3x -count 5 -timeout 20m ./agent | tee bench-scope.txt
+	@grep -o '[0-9.]* ratio' bench-scope.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "scope back-fill: median %.4f of the full clone bytes over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-scope.txt
 
 ## fuzz: each fuzz target for FUZZTIME (everything that parses bytes from outside)
 fuzz:

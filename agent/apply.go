@@ -46,6 +46,10 @@ type pullTxn struct {
 	ids    []syncproto.RowID
 	// horizon is the latest non-zero Changes.Horizon applied (gc.go).
 	horizon uint64
+	// own: apply this replica's own writes too (a back-fill of a hamlet
+	// it held before and dropped, scope.go); Resolve makes them no-ops
+	// where it still holds them.
+	own bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -86,7 +90,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	}
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
-		if c.Dot.Replica == r.id {
+		if c.Dot.Replica == r.id && !g.own {
 			continue // our own write coming back: we hold it already
 		}
 		_ = r.clk().Observe(c.HLC) // beyond the skew bound: stored, our clock stays put
@@ -141,7 +145,11 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 }
 
 // commit writes the changed rows, stores cursor and the clock, and commits.
-func (g *pullTxn) commit(cursor uint64) error {
+func (g *pullTxn) commit(cursor uint64) error { return g.commitKey("cursor", cursor) }
+
+// commitKey is commit storing the cursor under key (a back-fill has its
+// own, scope.go).
+func (g *pullTxn) commitKey(key string, cursor uint64) error {
 	save := make([]*rowState, 0, len(g.dirty))
 	for _, st := range g.dirty {
 		save = append(save, st)
@@ -152,7 +160,7 @@ func (g *pullTxn) commit(cursor uint64) error {
 	if err := g.noteTombs(cursor); err != nil {
 		return err
 	}
-	if err := g.t.setMeta("cursor", int64(cursor)); err != nil {
+	if err := g.t.setMeta(key, int64(cursor)); err != nil {
 		return err
 	}
 	if err := g.t.setMeta("clock_last", int64(g.r.clk().Last())); err != nil {

@@ -124,6 +124,13 @@ func (r *Replica) dropSynced(ctx context.Context) error {
 	if err := t.clearClone(); err != nil {
 		return err
 	}
+	// A back-fill under way (scope.go) is moot: the clone brings every
+	// hamlet of the scope.
+	for _, k := range []string{metaBackfillScopes, metaBackfillCursor} {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
+			return err
+		}
+	}
 	if err := t.setMeta("cursor", int64(0)); err != nil {
 		return err
 	}

@@ -160,6 +160,10 @@ func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token
 	if err := r.SetEnrollment(ctx, e); err != nil {
 		return "", nil, err
 	}
+	// A new token: the last sync's refusal (token_revoked, say) is over.
+	if err := setMeta(ctx, r.db, "last_sync_error", ""); err != nil {
+		return "", nil, err
+	}
 	return er.Token, e, nil
 }
 

@@ -147,6 +147,11 @@ func (e *ServerError) Is(target error) bool {
 }
 
 func (e *ServerError) Message(lang string) string {
+	if e.Code == syncproto.CodeVersionMismatch {
+		if a, ok := syncproto.ParseSchemaAdvice(e.Msg); ok {
+			return a.Hint(pick(lang, "vi", "en"))
+		}
+	}
 	if isEN(lang) {
 		if e.HintEN != "" {
 			return e.HintEN

@@ -223,7 +223,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	}
 	v := ver.Value
 	if value != nil {
-		tb, err := lookup(x.Table)
+		tb, err := r.lookup(x.Table)
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,7 @@ var listOrder = map[string]string{
 
 // List returns the rows of a table, filtered.
 func (r *Replica) List(ctx context.Context, table string, o ListOptions) ([]Record, error) {
-	if _, err := lookup(table); err != nil {
+	if _, err := r.lookup(table); err != nil {
 		return nil, err
 	}
 	q := `SELECT id FROM ` + table + ` WHERE 1=1`
@@ -325,11 +325,12 @@ type Status struct {
 	ClockWarn   bool          `json:"clock_warning"`
 	Cursor      uint64        `json:"cursor"`
 	LastSyncErr string        `json:"last_sync_error,omitempty"`
+	Schema      int           `json:"schema"` // the data schema this agent runs
 }
 
 // Status reports pending changes, last sync, clock offset and scope.
 func (r *Replica) Status(ctx context.Context) (*Status, error) {
-	s := &Status{ReplicaID: r.id.String(), Path: r.path}
+	s := &Status{ReplicaID: r.id.String(), Path: r.path, Schema: r.sch.Version()}
 	var err error
 	if s.Enrollment, err = r.Enrollment(ctx); err != nil {
 		return nil, err

@@ -99,6 +99,10 @@ type Options struct {
 	Now func() time.Time
 	// MaxSkew is the clock bound (syncproto.DefaultMaxSkew when zero).
 	MaxSkew time.Duration
+	// Schema is the data model the replica runs (schema.Current() when
+	// nil). Tests pass schema.At(1) to play an agent built at the previous
+	// schema version against a newer server.
+	Schema *schema.Registry
 }
 
 // Replica is a volunteer's local replica. It is safe for concurrent use; all
@@ -112,6 +116,7 @@ type Replica struct {
 	skew  time.Duration
 	now   func() time.Time
 	cols  map[string][]string // row table -> columns (without id)
+	sch   *schema.Registry    // the data model this replica runs
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -132,6 +137,9 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Schema == nil {
+		opts.Schema = schema.Current()
+	}
 	fresh, err := precheck(ctx, path)
 	if err != nil {
 		return nil, err
@@ -145,7 +153,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	// One connection: a write transaction and the reads inside it share it,
 	// and SQLite serialises writers anyway.
 	db.SetMaxOpenConns(1)
-	r := &Replica{db: db, path: path, now: opts.Now}
+	r := &Replica{db: db, path: path, now: opts.Now, sch: opts.Schema}
 	if err := r.init(ctx, fresh, opts); err != nil {
 		db.Close()
 		return nil, classify(path, err)
@@ -244,7 +252,7 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 			return err
 		}
 	}
-	if err := migrate.Apply(ctx, r.db, schema.MigrationSet, schema.SQLiteMigrations()); err != nil {
+	if err := migrate.Apply(ctx, r.db, schema.MigrationSet, r.sch.SQLiteMigrations()); err != nil {
 		return err
 	}
 	if err := migrate.Apply(ctx, r.db, MigrationSet, agentMigrations); err != nil {
@@ -252,6 +260,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	}
 	if err := r.loadColumns(ctx); err != nil {
 		return err
+	}
+	if err := r.backfill(ctx, fresh); err != nil {
+		return fmt.Errorf("fill the columns of schema %d: %w", r.sch.Version(), err)
 	}
 	idText, err := r.meta(ctx, r.db, "replica_id")
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 // row_state).
 func (r *Replica) loadColumns(ctx context.Context) error {
 	r.cols = map[string][]string{}
-	for _, t := range schema.SyncedTables() {
+	for _, t := range r.sch.Tables() {
 		rows, err := r.db.QueryContext(ctx, fmt.Sprintf(`SELECT name FROM pragma_table_info('%s')`, t.Name))
 		if err != nil {
 			return err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -100,6 +99,8 @@ type SyncSummary struct {
 	Scope         []string      `json:"scope"`
 	// Collected is how many deleted rows every replica holds were dropped.
 	Collected int `json:"collected,omitempty"`
+	// ScopeChange is what a change of the team's hamlets did (scope.go).
+	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
 	// Cloned is the rows stored by a snapshot clone.
 	Cloned int `json:"cloned,omitempty"`
 }
@@ -119,6 +120,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.Collected += o.Collected
 	s.Cloned += o.Cloned
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
+	if o.ScopeChange != nil {
+		s.ScopeChange = o.ScopeChange
+	}
 }
 
 // syncURL is the WebSocket address of a server's sync endpoint.
@@ -157,7 +161,7 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	total.Duration = time.Since(start)
 	r.recordSync(ctx, err)
-	return total, err
+	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
 
 func (r *Replica) recordSync(ctx context.Context, err error) {
@@ -225,7 +229,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			opts.OnSync(s, err)
 		}
 		if fatal(err) {
-			return err
+			return r.explainRevoked(ctx, server, err) // revoked.go
 		}
 		if time.Since(start) > time.Minute {
 			backoff = opts.MinBackoff // the connection was healthy for a while
@@ -460,7 +464,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	defer w.close()
 
 	helloAt := r.now()
-	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: schema.Version, Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
+	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
 		return err
 	}
 	m, err := w.recv(ctx)
@@ -501,10 +505,18 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		return err
 	}
 	// A replica that never pulled, or whose log was truncated below its
-	// cursor, clones by snapshot (clone.go), then pulls from its head.
-	if cl, err := s.needsClone(ctx, wel); err != nil {
+	// cursor, clones by snapshot (clone.go), then pulls from its head. A
+	// re-clone drops its rows first (needsClone), so the scope change
+	// below has nothing to back-fill: the clone brings every hamlet.
+	cl, err := s.needsClone(ctx, wel)
+	if err != nil {
 		return err
-	} else if cl {
+	}
+	// After the push: drop lost hamlets, back-fill gained ones (scope.go).
+	if err := s.rescope(ctx, wel.Scope); err != nil {
+		return err
+	}
+	if cl {
 		if err := s.clone(ctx); err != nil {
 			return err
 		}
@@ -600,8 +612,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
 	}
-	if w.MinSchema > schema.Version {
-		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server needs schema %d, this agent has %d", w.MinSchema, schema.Version)}
+	if int(w.MinSchema) > r.sch.Version() {
+		a := syncproto.SchemaAdvice{Agent: r.sch.Version(), Min: int(w.MinSchema), Max: int(w.Schema)}
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: a.Err().Msg}
 	}
 	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
 	// Sub-second offsets are measurement noise: correcting them would only
@@ -621,7 +634,13 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	sum.Offset = off
 	sum.ClockWarning = off > bound || -off > bound
 	sum.Scope = w.Scope
+	if err := r.noteHeldScope(ctx); err != nil {
+		return err
+	}
 	if err := r.updateScope(ctx, w.Scope); err != nil {
+		return err
+	}
+	if _, err := r.renumberRestored(ctx, w.PushedSeq); err != nil {
 		return err
 	}
 	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
@@ -638,6 +657,7 @@ type syncRun struct {
 	sum       *SyncSummary
 	batch     int
 	pushedSeq uint64 // highest seq sent (or held by the server)
+	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
 	nextBatch uint64
 	cursor    uint64
 	pullTotal int
@@ -672,6 +692,13 @@ func (s *syncRun) push(ctx context.Context) error {
 			if len(cs) == 0 {
 				exhausted = true
 				break
+			}
+			if last := cs[len(cs)-1].Dot.Seq; last > s.sentSeq {
+				marked, err := s.r.noteSent(ctx, last)
+				if err != nil {
+					return err
+				}
+				s.sentSeq = marked
 			}
 			s.nextBatch++
 			if err := s.w.send(&syncproto.Push{Batch: s.nextBatch, Changes: cs}); err != nil {

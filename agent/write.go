@@ -31,6 +31,15 @@ func lookup(table string) (*schema.Table, error) {
 	return t, nil
 }
 
+// lookup is the table as this replica's schema knows it.
+func (r *Replica) lookup(table string) (*schema.Table, error) {
+	t, ok := r.sch.Table(table)
+	if !ok {
+		return nil, &schema.ValidationError{Table: table, Code: schema.CodeUnknownTable}
+	}
+	return t, nil
+}
+
 // normalize validates fs against the table and orders the writes by the
 // table's field order (the tombstone last), so the same input always makes
 // the same changes.
@@ -79,7 +88,7 @@ func normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
 
 // Insert creates a row in table and returns its new id.
 func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncproto.RowID, error) {
-	t, err := lookup(table)
+	t, err := r.lookup(table)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -97,7 +106,7 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncprot
 // Update writes the given fields of an existing row. Unchanged values make
 // no change.
 func (r *Replica) Update(ctx context.Context, table string, id syncproto.RowID, fs Fields) error {
-	t, err := lookup(table)
+	t, err := r.lookup(table)
 	if err != nil {
 		return err
 	}

@@ -27,5 +27,10 @@
 //
 // Version is carried in the sync handshake. Any change to a synced table's
 // fields, types or enums that an older peer would reject must bump Version
-// and come with a migration.
+// and come with a migration. A version only adds optional fields (Field.Since
+// says which version added each; its migrations start with
+// "-- schema-version: N"), so peers of the previous version keep syncing:
+// At(v) is the registry a build at version v had, which the agent can run
+// (agent.Options.Schema) to play an older build in tests. The rules are in
+// docs/PROTOCOL.md, "Schema evolution".
 package schema

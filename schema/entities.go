@@ -180,6 +180,7 @@ type Household struct {
 	UsesPublicServices bool
 	UsesCashless       bool
 	HasEHealthRecord   bool
+	UsesCaMauG         bool // schema 2
 	Active             bool // false once the household moved away or dissolved
 	RegisteredOn       string
 	Notes              string
@@ -199,6 +200,7 @@ func (h Household) Row() map[string]any {
 		"uses_public_services": h.UsesPublicServices,
 		"uses_cashless":        h.UsesCashless,
 		"has_ehealth_record":   h.HasEHealthRecord,
+		"uses_camau_g":         h.UsesCaMauG,
 		"active":               h.Active,
 		"registered_on":        h.RegisteredOn,
 		"notes":                h.Notes,

@@ -135,6 +135,7 @@ var labels = map[string][2]string{ // name -> {vi, en}
 	"uses_public_services": {"dùng dịch vụ công trực tuyến", "uses online public services"},
 	"uses_cashless":        {"thanh toán không dùng tiền mặt", "uses cashless payment"},
 	"has_ehealth_record":   {"có sổ sức khỏe điện tử", "has an e-health record"},
+	"uses_camau_g":         {"dùng ứng dụng CaMau-G", "uses the CaMau-G app"},
 	"active":               {"còn sinh sống", "active"},
 	"registered_on":        {"ngày đăng ký", "registration date"},
 	"notes":                {"ghi chú", "notes"},

@@ -2,8 +2,10 @@ package schema
 
 import "sync"
 
-// Version is the schema version carried in the sync handshake.
-const Version = 1
+// Version is the schema version carried in the sync handshake. Version 2
+// added households.uses_camau_g (see Field.Since and docs/PROTOCOL.md,
+// "Schema evolution").
+const Version = 2
 
 // MinSupportedVersion is the oldest peer schema this build still syncs with.
 const MinSupportedVersion = 1
@@ -62,6 +64,10 @@ type Field struct {
 	MaxLen       int
 	Min, Max     int64
 	Confidential bool // reporter identity: only some roles may read it
+	// Since is the schema version that added the field; 0 means the first
+	// (version 1). A peer at an older version does not know the field: it
+	// keeps the field's versions without validating or showing them.
+	Since int
 
 	format format
 }
@@ -128,6 +134,8 @@ func ranged(name string, t FieldType, lo, hi int64) Field {
 
 func confidential(f Field) Field { f.Confidential = true; return f }
 
+func since(v int, f Field) Field { f.Since = v; return f }
+
 var tables = sync.OnceValue(func() []*Table {
 	ts := []*Table{
 		{
@@ -148,6 +156,11 @@ var tables = sync.OnceValue(func() []*Table {
 				typed("active", TypeBool),
 				typed("registered_on", TypeDate),
 				str("notes", lenNotes),
+				// Schema 2: the household uses the province's CaMau-G app
+				// (field reports, public services), what the skill camau_g
+				// teaches. skills.csv is the shared reference file as it is,
+				// so its household_flag column does not name it yet.
+				since(2, typed("uses_camau_g", TypeBool)),
 			},
 		},
 		{
@@ -204,13 +217,17 @@ var tables = sync.OnceValue(func() []*Table {
 	}
 	for _, t := range ts {
 		t.ScopeField = ScopeField
-		t.byName = make(map[string]*Field, len(t.Fields))
-		for i := range t.Fields {
-			t.byName[t.Fields[i].Name] = &t.Fields[i]
-		}
+		t.index()
 	}
 	return ts
 })
+
+func (t *Table) index() {
+	t.byName = make(map[string]*Field, len(t.Fields))
+	for i := range t.Fields {
+		t.byName[t.Fields[i].Name] = &t.Fields[i]
+	}
+}
 
 // SyncedTables returns the synced tables in dependency order (parents first).
 // The tables are shared: do not modify them.

@@ -17,6 +17,8 @@ type pusher struct {
 	deviceID string
 	replica  syncproto.ReplicaID
 	scope    map[string]bool
+	schema   int    // the agent's data schema; 0 when not a session (all fields)
+	team     string // the device's team, for its scope history (scope.go)
 }
 
 // pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
@@ -100,6 +102,8 @@ type batch struct {
 	// server-authored writes (children moved with their household)
 	serverSeq       uint64
 	serverSeqLoaded bool
+	// scope history read for out-of-scope changes (scope.go)
+	hist *scopeHistory
 }
 
 func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
@@ -195,6 +199,9 @@ func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Ch
 	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), done: make(chan struct{})}
 	for i := range changes {
 		r.pre[i] = precheck(&changes[i]) // pure: outside the writer
+		if r.pre[i].code != "" && p.schema > 0 {
+			r.pre[i] = olderSchemaReason(p.schema, &changes[i], r.pre[i])
+		}
 	}
 	select {
 	case s.pushQ <- r:
@@ -246,6 +253,15 @@ func (s *Server) committer() {
 			}
 			return (&batch{tx: tx, rows: rows}).flush()
 		})
+		if err == nil {
+			var head uint64
+			for _, r := range group {
+				if r.out != nil {
+					head = max(head, r.out.head)
+				}
+			}
+			s.committedLocally(head)
+		}
 		for i, r := range group {
 			if err != nil {
 				r.out, r.err = nil, err
@@ -352,7 +368,11 @@ func (b *batch) apply(c *syncproto.Change) (syncproto.Result, error) {
 		scope = rc.st.Scope
 	}
 	if !b.p.scope[scope] {
-		return b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", scope))
+		// Made while the row was in scope (before it moved or its hamlet
+		// left the team)? Then it is applied; otherwise refused (scope.go).
+		if ok, res, err := b.outOfScope(c, rc, scope); !ok || err != nil {
+			return res, err
+		}
 	}
 	if !rc.exists && rc.st.Scope == "" {
 		rc.st.Scope, rc.dirty, rc.newIn = scope, true, b
@@ -452,7 +472,7 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	// A row an earlier batch of the group created was logged under its
 	// old scope: it moves like a stored one.
 	if moving && (rc.exists || rc.newIn != b) {
-		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field); err != nil {
+		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field, c); err != nil {
 			return err
 		}
 		// Children reads the store: save what the group holds first.
@@ -478,7 +498,7 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 			if err := b.serverWrite(kid, kc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
 				return err
 			}
-			if err := b.move(kid, kc, old, schema.ScopeField); err != nil {
+			if err := b.move(kid, kc, old, schema.ScopeField, c); err != nil {
 				return err
 			}
 		}
@@ -488,8 +508,9 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 }
 
 // move re-emits a row's current versions under its new scope (except skip,
-// already logged there) and files an eviction under the old scope.
-func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string) error {
+// already logged there) and files an eviction under the old scope; hc is
+// the household's change that moved it (recorded as a ScopeMove).
+func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
 	for f, v := range rc.st.Versions {
 		if f == skip {
 			continue
@@ -500,7 +521,10 @@ func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string) error {
 		}
 	}
 	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
-	return b.appendEntry(&ev)
+	if err := b.appendEntry(&ev); err != nil {
+		return err
+	}
+	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
 }
 
 // serverWrite records a write authored by the server's own replica.

@@ -34,6 +34,12 @@ func protoError(err error) *syncproto.Error {
 		return syncproto.Errorf(syncproto.CodeCodeUsed, "the enrollment code was already used")
 	case errors.As(err, &ve):
 		return syncproto.Errorf(syncproto.CodeInvalidValue, "%s", ve.Message("en"))
+	case errors.Is(err, ErrBusy):
+		return &syncproto.Error{Code: syncproto.CodeBusy, Msg: "the server is busy; retry after a pause", Err: err}
+	case errors.Is(err, ErrReplicaActive):
+		return &syncproto.Error{Code: syncproto.CodeReplicaActive, Msg: replicaMsg(err)}
+	case errors.Is(err, ErrReplicaTeam):
+		return &syncproto.Error{Code: syncproto.CodeReplicaTeam, Msg: replicaMsg(err)}
 	}
 	return &syncproto.Error{Code: syncproto.CodeInternal, Msg: "internal error", Err: err}
 }
@@ -49,7 +55,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 	fatal := false
 	switch pe.Code {
 	case syncproto.CodeBadFrame, syncproto.CodeTooLarge, syncproto.CodeUnknownType, syncproto.CodeVersionMismatch,
-		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown:
+		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged:
 		fatal = true
 	}
 	return &syncproto.ErrorMsg{Code: pe.Code, Msg: msg, Fatal: fatal}
@@ -61,7 +67,7 @@ func httpStatus(code syncproto.Code) int {
 		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
-	case syncproto.CodeCodeUsed:
+	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam:
 		return http.StatusConflict
 	case syncproto.CodeUnauthorized:
 		return http.StatusUnauthorized
@@ -107,6 +113,9 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	if err == errTooManyAttempts {
 		status = http.StatusTooManyRequests
 		w.Header().Set("Retry-After", "300")
+	}
+	if pe.Code == syncproto.CodeBusy {
+		w.Header().Set("Retry-After", "5")
 	}
 	msg := pe.Msg
 	if pe.Code == syncproto.CodeInternal {

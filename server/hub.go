@@ -26,6 +26,13 @@ type hub struct {
 	base     uint64            // the log head when the server started (or its commit feed restarted)
 	head     atomic.Uint64     // published after scopeSeq is updated
 	tracking atomic.Bool       // the store reports commits (start was called)
+	// local is the highest log head this process committed itself on a
+	// store shared by several processes (commitFeed). Until the feed has
+	// reported it, the hub does not know which scopes the commits between
+	// its head and local touched, so pulls read the store: an agent told
+	// of a commit (or pulling on its own) never gets an answer older than
+	// a write this process has already acknowledged.
+	local atomic.Uint64
 }
 
 func newHub() *hub {
@@ -58,7 +65,7 @@ func (h *hub) unchanged(after uint64, scopes []string) (uint64, bool) {
 	h.seqMu.RLock()
 	defer h.seqMu.RUnlock()
 	head := h.head.Load() // under seqMu: a reset (restart) changes base and head together
-	if after < h.base || after > head {
+	if after < h.base || after > head || h.local.Load() > head {
 		return 0, false
 	}
 	for _, sc := range scopes {
@@ -239,6 +246,14 @@ type CommitEvent struct {
 // every reported commit, as a local push does.
 type commitFeed interface {
 	FeedCommits(fn func(CommitEvent))
+}
+
+// committedLocally notes a commit of this process that grew the log to
+// head (see hub.local); only a shared store's hub needs it.
+func (s *Server) committedLocally(head uint64) {
+	if _, shared := s.store.(commitFeed); shared && head > 0 {
+		maxStore(&s.hub.local, head)
+	}
 }
 
 // onCommit is the server's commitFeed callback.

@@ -53,9 +53,9 @@ func TestHouseholdMoveArrivesInNewScopeAndLeavesOld(t *testing.T) {
 	}, ev)
 	require.Empty(t, values(a2))
 
-	// The mover can no longer write the row; the new team can.
+	// The mover can no longer write the row (the refusal names the move); the new team can.
 	ack = a.push(t, a.write("households", row, "notes", syncproto.String("sau khi chuyển"), from))
-	require.Equal(t, syncproto.CodeOutOfScope, ack.Results[0].Code)
+	require.Equal(t, syncproto.CodeMovedOutOfScope, ack.Results[0].Code)
 	ack = b.push(t, b.write("households", row, "notes", syncproto.String("đã nhận"), to))
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 

@@ -73,9 +73,18 @@ type Config struct {
 	// Calendar is the working calendar field-report deadlines use (nil:
 	// workcal.Default, Vietnam's embedded public holidays).
 	Calendar *workcal.Calendar
+
+	// MinAgentSchema is the oldest agent data schema this server syncs
+	// with: schema.MinSupportedVersion by default, raised (never past
+	// schema.Version) once every laptop has been updated. AgentUpdate says
+	// where volunteers get hamlet-agent (a URL or a command): a refused
+	// too-old agent is told it. See schema_compat.go.
+	MinAgentSchema int
+	AgentUpdate    string
 }
 
 func (c *Config) defaults() {
+	c.schemaDefaults()
 	if c.Addr == "" {
 		c.Addr = ":8750"
 	}
@@ -358,6 +367,7 @@ func (s *Server) background() {
 			s.flushActivity(s.ctx)
 		case <-revC:
 			s.checkRevoked(s.ctx)
+			s.checkScopes(s.ctx)
 		case <-gcC:
 			st, err := s.store.Collect(s.ctx, s.gcOptions())
 			if err != nil {

@@ -131,6 +131,7 @@ type conn struct {
 	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
 	finished bool
 	hello    bool
+	schema   int // the agent's data schema (Hello.Schema)
 	reason   string
 	quitOnce sync.Once
 	// horizon is the Changes.Horizon of the pull being answered (gc.go).
@@ -348,16 +349,25 @@ func (c *conn) handle(m syncproto.Message) bool {
 			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
 			return !c.finished
 		}
+		if !c.authorizedLocked(ctx) { // devices.go
+			return !c.finished
+		}
 		c.onPush(ctx, m)
 	case *syncproto.Pull:
 		if !c.hello {
 			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
 			return !c.finished
 		}
+		if !c.authorizedLocked(ctx) { // devices.go
+			return !c.finished
+		}
 		c.onPull(ctx, m)
 	case *syncproto.SnapshotRequest:
 		if !c.hello {
 			c.failLocked(syncproto.Errorf(syncproto.CodeUnexpected, "send hello first"))
+			return !c.finished
+		}
+		if !c.authorizedLocked(ctx) { // devices.go
 			return !c.finished
 		}
 		c.onSnapshot(ctx, m)
@@ -379,13 +389,8 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
 			"this server speaks sync protocol %d and the agent speaks %d: update hamlet-agent to the latest release", syncproto.ProtocolVersion, h.Protocol))
 		return false
-	case int(h.Schema) < schema.MinSupportedVersion:
-		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
-			"the agent's data schema %d is older than the oldest this server accepts (%d): update hamlet-agent to the latest release", h.Schema, schema.MinSupportedVersion))
-		return false
-	case int(h.Schema) > schema.Version:
-		c.failLocked(syncproto.Errorf(syncproto.CodeVersionMismatch,
-			"the agent's data schema %d is newer than this server's (%d): the operator must update hamlet-server", h.Schema, schema.Version))
+	case int(h.Schema) < c.s.cfg.MinAgentSchema || int(h.Schema) > schema.Version:
+		c.failLocked(c.s.schemaRefusal(c.dev, int(h.Schema)))
 		return false
 	case h.Replica != c.dev.Replica:
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "this token was issued for another replica"))
@@ -407,8 +412,9 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		return false
 	}
 	c.hello = true
+	c.schema = int(h.Schema)
 	return c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
-		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: schema.MinSupportedVersion,
+		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: uint16(c.s.cfg.MinAgentSchema),
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
 		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,
 		MaxFrame: uint32(c.s.cfg.Limits.MaxFrame), MaxChanges: uint32(c.s.cfg.Limits.MaxChanges),
@@ -417,7 +423,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
-	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope}, p.Changes)
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
@@ -433,6 +439,9 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	c.s.log.Debug("push applied", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes),
 		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
 	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
+	// On a store shared by several processes the feed has not reported
+	// this commit yet; the pulls this Notify causes read the store until it
+	// has (hub.local), so the answer is never older than the Notify.
 	if len(out.scopes) > 0 {
 		c.s.hub.notify(out.scopes, out.head, c)
 	}
@@ -443,11 +452,25 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	if p.Limit > 0 && int(p.Limit) < limit {
 		limit = int(p.Limit)
 	}
-	if err := c.checkFloor(ctx, p.Cursor); err != nil {
+	q := LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit}
+	// A back-fill of hamlets the device gained (Pull.Scopes): the log of
+	// those hamlets only, evictions from them included (LogQuery).
+	backfill := len(p.Scopes) > 0
+	if backfill {
+		if err := c.pullScopes(p.Scopes); err != nil {
+			c.failLocked(err)
+			return
+		}
+		// Its own writes too: the replica may have dropped them when the
+		// team lost the hamlet before.
+		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
+	} else if err := c.checkFloor(ctx, p.Cursor); err != nil {
+		// (A back-fill reads hamlets the device never held: a collected
+		// tombstone there leaves it nothing to miss.)
 		c.failLocked(err)
 		return
 	}
-	page, err := c.s.readLog(ctx, LogQuery{After: p.Cursor, Scopes: c.scopeList, Exclude: c.dev.Replica, Limit: limit})
+	page, err := c.s.readLog(ctx, q)
 	if err != nil {
 		var pe *syncproto.Error
 		if !errors.As(err, &pe) {
@@ -473,7 +496,7 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// tombstone collected on the strength of Cursor could be lost if it then
 	// crashed. A client cannot hold more than it asked for, so Durable is
 	// capped by Cursor. Zero means "unchanged".
-	if d := min(p.Durable, p.Cursor); d != 0 {
+	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {
 		c.s.noteActivity(c.dev.ID, nil)

@@ -49,6 +49,8 @@ type sqliteStore struct {
 	stmts map[string]*sql.Stmt
 	qtext map[qkey]string // generated multi-row statement texts
 
+	revoked readStmt // DeviceRevoked's (sqlite_devices.go)
+
 	// watch, if set, hears of every commit that grew the log (under mu).
 	watch func(scopes map[string]uint64, head uint64)
 

@@ -354,11 +354,17 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 			return err
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
+		if err := w.reenroll(&d, m); err != nil { // sqlite_devices.go
+			return err
+		}
 		if _, err := w.exec(`UPDATE enroll_codes SET used_ms = ?, device_id = ? WHERE hash = ?`, now.UnixMilli(), d.ID, codeHash); err != nil {
 			return fmt.Errorf("enroll: %w", err)
 		}
-		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
+		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`,
+			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
+			if isReplicaActive(err) {
+				return &ReplicaError{Kind: ErrReplicaActive}
+			}
 			return fmt.Errorf("enroll: store device: %w", err)
 		}
 		out = Enrollment{Device: d, Member: m, Team: t}
@@ -409,15 +415,16 @@ func (w *sqliteTx) team(id string) (Team, error) {
 	return t, rows.Err()
 }
 
-const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor`
+const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor, d.replaces_id`
 
 func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
 	var d Device
 	var rep []byte
 	var created int64
 	var revoked, seen sql.NullInt64
+	var replaces sql.NullString
 	var cursor int64
-	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor); err != nil {
+	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor, &replaces); err != nil {
 		return d, err
 	}
 	copy(d.Replica[:], rep)
@@ -431,6 +438,7 @@ func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
 		d.LastSeen = &t
 	}
 	d.Cursor = uint64(cursor)
+	d.Replaces = replaces.String
 	return d, nil
 }
 

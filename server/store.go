@@ -83,6 +83,12 @@ type Tx interface {
 	// SaveRows is PutRow and Materialize for many rows at once (a store
 	// writes them with as few statements as it can).
 	SaveRows(rows []RowSave) error
+	// AddScopeMove records that a row moved between hamlets (scope.go).
+	AddScopeMove(m ScopeMove) error
+	// ScopeMoves lists a row's moves, oldest first.
+	ScopeMoves(table string, id syncproto.RowID) ([]ScopeMove, error)
+	// TeamScopeLog lists the changes of a team's hamlets, oldest first.
+	TeamScopeLog(team string) ([]TeamScopeChange, error)
 }
 
 // RowSave is one row's share of SaveRows.
@@ -176,7 +182,9 @@ type GCStats struct {
 type AuthStore interface {
 	PutCode(ctx context.Context, c EnrollCode) error
 	// Enroll consumes the code whose hash is codeHash and creates d. It
-	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed.
+	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
+	// enrolled before is enrolled again by the policy of Reenroll
+	// (devices.go): *ReplicaError refuses it, leaving the code unused.
 	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
@@ -196,6 +204,11 @@ type AdminStore interface {
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	ServerID(ctx context.Context) (syncproto.ReplicaID, error)
 	Backup(ctx context.Context, path string) error
+	// ChangeTeamHamlet adds c.Hamlet to c.Team's hamlets (c.Added) or
+	// removes it, and records c in the team's scope log, in one
+	// transaction. changed is false (and nothing is recorded) when the
+	// team already had (or lacked) the hamlet; ErrNotFound: no such team.
+	ChangeTeamHamlet(ctx context.Context, c TeamScopeChange) (changed bool, err error)
 }
 
 // Team is a hamlet team and the hamlets it covers.
@@ -236,6 +249,9 @@ type Device struct {
 	Revoked   *time.Time          `json:"revoked,omitempty"`
 	LastSeen  *time.Time          `json:"last_seen,omitempty"`
 	Cursor    uint64              `json:"cursor"`
+	// Replaces is the device this one replaced: the same replica enrolled
+	// again with a new code (devices.go). Empty for a first enrollment.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Enrollment is what Enroll returns besides the stored device.

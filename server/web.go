@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
@@ -248,7 +249,13 @@ func setWebSecurityHeaders(h http.Header) {
 // the page's language.
 func (s *Server) webError(w http.ResponseWriter, r *http.Request, c *webCtx, err error) {
 	var ae *APIError
-	if !errors.As(err, &ae) {
+	if !errors.As(err, &ae) && errors.Is(err, ErrBusy) {
+		s.log.Warn("dashboard page: store busy", "path", r.URL.Path, LogErr, err)
+		ae = &APIError{Status: http.StatusServiceUnavailable, Code: "busy", Message: "the server is busy", RetryAfter: 5 * time.Second,
+			HintVI: "Máy chủ đang bận. Hãy tải lại trang sau vài giây.",
+			HintEN: "The server is busy. Reload the page in a few seconds."}
+	}
+	if ae == nil {
 		s.log.Error("dashboard page failed", "path", r.URL.Path, LogErr, err)
 		ae = &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error",
 			HintVI: "Máy chủ gặp lỗi. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo cán bộ CNTT.",

@@ -123,6 +123,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		return TransitionResult{}, err
 	}
 	res.Head = out.head
+	s.committedLocally(out.head)
 	s.hub.notify(out.scopes, out.head, nil)
 	s.log.Info("field report status changed", LogRow, res.ID, "from", res.From, "to", res.To, "hamlet", res.Hamlet)
 	return res, nil

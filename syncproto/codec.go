@@ -82,6 +82,11 @@ func (e *encoder) message(m Message) error {
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgAck)), enc.EncodeUint(m.Batch),
 			enc.EncodeInt(m.ServerTime), e.results(m.Results))
 	case *Pull:
+		if len(m.Scopes) > 0 { // a back-fill: one trailing element more
+			err = errors.Join(enc.EncodeArrayLen(5), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)),
+				enc.EncodeUint(m.Durable), e.strings(m.Scopes))
+			break
+		}
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)),
 			enc.EncodeUint(m.Durable))
 	case *Changes:
@@ -643,7 +648,22 @@ func (d *decoder) pull(n int) (Message, int, error) {
 	if m.Durable, err = d.d.DecodeUint64(); err != nil {
 		return nil, 0, err
 	}
-	return m, 4, nil
+	if n < 5 { // no Scopes: the device's whole scope
+		return m, 4, nil
+	}
+	k, err := d.arrayLen(d.lim.MaxScope, "pull scopes")
+	if err != nil {
+		return nil, 0, err
+	}
+	if k > 0 {
+		m.Scopes = make([]string, k)
+		for i := range m.Scopes {
+			if m.Scopes[i], err = d.str("pull scope"); err != nil {
+				return nil, 0, err
+			}
+		}
+	}
+	return m, 5, nil
 }
 
 func (d *decoder) changesMsg(n int) (Message, int, error) {

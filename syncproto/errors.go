@@ -31,12 +31,19 @@ const (
 	CodeUnavailable     Code = "unavailable"      // storage unavailable: retry
 	CodeShuttingDown    Code = "shutting_down"    // the server is stopping: reconnect later
 	CodeInternal        Code = "internal"         // a bug on the sending side
+	// CodeMovedOutOfScope: a change made after its row left the device's
+	// scope (the household moved, or the hamlet left the team); the reason
+	// names the move.
+	CodeMovedOutOfScope Code = "moved_out_of_scope"
+	// CodeScopeChanged: the team's hamlets changed; the session ends and
+	// the client reconnects to learn its new scope (Welcome.Scope).
+	CodeScopeChanged Code = "scope_changed"
 )
 
 // Retryable reports whether the same request may succeed later unchanged.
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeBusy, CodeUnavailable, CodeShuttingDown, CodeSequenceGap:
+	case CodeBusy, CodeUnavailable, CodeShuttingDown, CodeSequenceGap, CodeScopeChanged:
 		return true
 	}
 	return false
@@ -125,4 +132,7 @@ var hints = map[Code][2]string{
 	CodeUnavailable:     {"Máy chủ tạm thời không lưu được dữ liệu. Hamlet sẽ tự thử lại.", "The server cannot store data right now. Hamlet will retry."},
 	CodeShuttingDown:    {"Máy chủ đang khởi động lại. Hamlet sẽ tự kết nối lại.", "The server is restarting. Hamlet will reconnect."},
 	CodeInternal:        {"Có lỗi trong Hamlet. Hãy báo cán bộ CNTT.", "Hamlet hit an internal error. Tell IT staff."},
+	CodeMovedOutOfScope: {"Thay đổi này được ghi sau khi hộ đã chuyển sang ấp/khóm mà tổ bạn không phụ trách (hoặc ấp/khóm đã chuyển khỏi tổ), nên máy chủ không nhận. Lý do ghi rõ hộ chuyển từ đâu đến đâu và khi nào; hãy báo tổ trưởng để chuyển thông tin cho tổ đang phụ trách.",
+		"This change was made after the household moved to a hamlet your team does not cover (or the hamlet left your team), so the server refused it. The reason says where it moved from and to, and when; tell your team leader so the team now covering it can take the information."},
+	CodeScopeChanged: {"Danh sách ấp/khóm của tổ vừa thay đổi. Hamlet sẽ tự kết nối lại và chỉ tải dữ liệu của ấp/khóm mới.", "Your team's hamlets changed. Hamlet reconnects by itself and fetches only the new hamlets' data."},
 }

@@ -138,6 +138,12 @@ type Pull struct {
 	// by Durable, never by Cursor, so it never drops a tombstone a replica
 	// has not stored. Zero means "unchanged since the last pull".
 	Durable uint64
+	// Scopes, when not empty, asks only for these hamlets' entries (and
+	// evictions from them): a back-fill of hamlets the device's team gained,
+	// from cursor 0, beside the device's own cursor. Each must be in the
+	// device's scope (else CodeOutOfScope). A back-fill pull should send
+	// Durable 0: its cursor is not the device's.
+	Scopes []string
 }
 
 // Changes is one batch of a pull response. Applying it and storing To as the

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 func runConflicts(ctx context.Context, e *env, args []string) error {
@@ -139,8 +140,11 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 	}
 	var rows [][]string
 	for _, x := range list {
-		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code,
-			agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)})
+		what := agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)
+		if codeOf(x.Code) == syncproto.CodeMovedOutOfScope && x.Reason != "" {
+			what += " [" + x.Reason + "]" // the move: from, to, when
+		}
+		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code, what})
 	}
 	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("MÃ LỖI", "CODE"), e.tr("CẦN LÀM", "WHAT TO DO")}, rows)
 	fmt.Fprintln(e.stdout, e.tr("Sửa: hamlet-agent rejected fix ID --value GIÁ_TRỊ; bỏ: hamlet-agent rejected discard ID",

@@ -25,6 +25,10 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	prev, err := r.Enrollment(ctx) // re-enrolling keeps the replica: say so (reenroll.go)
+	if err != nil {
+		return err
+	}
 	token, en, err := r.Enroll(ctx, *server, *code, *label)
 	if err != nil {
 		return err
@@ -42,6 +46,9 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%s %s (%s)\n", e.tr("Đã đăng ký với tổ", "Enrolled with team"), en.TeamName, en.Server)
 	for _, h := range en.Scope {
 		fmt.Fprintf(e.stdout, "  %s  %s\n", h.Code, h.Name)
+	}
+	if prev != nil {
+		e.reenrolled(ctx, r, prev, en)
 	}
 	fmt.Fprintln(e.stdout, e.tr("Tiếp theo: hamlet-agent sync", "Next: hamlet-agent sync"))
 	return nil

@@ -16,6 +16,7 @@ var householdFlags = map[string]string{
 	"members": "members_count", "smartphone": "has_smartphone", "vneid": "vneid_installed",
 	"vneid-level2": "vneid_level2", "public-services": "uses_public_services", "cashless": "uses_cashless",
 	"ehealth": "has_ehealth_record", "active": "active", "registered-on": "registered_on", "notes": "notes",
+	"camau-g": "uses_camau_g", // schema 2
 }
 
 func householdFlagSet(e *env, name string, sets *setFlags) *flag.FlagSet {
@@ -26,7 +27,7 @@ func householdFlagSet(e *env, name string, sets *setFlags) *flag.FlagSet {
 		"smartphone": {"có điện thoại thông minh (có/không)", "has a smartphone (yes/no)"}, "vneid": {"đã cài VNeID (có/không)", "VNeID installed (yes/no)"},
 		"vneid-level2": {"đã kích hoạt mức 2 (có/không)", "e-ID level 2 (yes/no)"}, "public-services": {"dùng dịch vụ công trực tuyến (có/không)", "uses online public services (yes/no)"},
 		"cashless": {"thanh toán không tiền mặt (có/không)", "cashless payment (yes/no)"}, "ehealth": {"có sổ sức khỏe điện tử (có/không)", "e-health record (yes/no)"},
-		"active": {"còn sinh sống (có/không)", "active (yes/no)"}, "registered-on": {"ngày đăng ký YYYY-MM-DD", "registration date YYYY-MM-DD"}, "notes": {"ghi chú", "notes"},
+		"active": {"còn sinh sống (có/không)", "active (yes/no)"}, "camau-g": {"dùng ứng dụng CaMau-G (có/không)", "uses the CaMau-G app (yes/no)"}, "registered-on": {"ngày đăng ký YYYY-MM-DD", "registration date YYYY-MM-DD"}, "notes": {"ghi chú", "notes"},
 	}
 	names := make([]string, 0, len(householdFlags))
 	for k := range householdFlags {

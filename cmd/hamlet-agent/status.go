@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 func runStatus(ctx context.Context, e *env, args []string) error {
@@ -48,10 +50,16 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		last = s.LastSync.In(vnZone).Format("2006-01-02 15:04") + " (" + ago(e, time.Since(*s.LastSync)) + ")"
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Đồng bộ lần cuối:", "Last sync:"), last)
+	if strings.Contains(s.LastSyncErr, string(syncproto.CodeTokenRevoked)) { // revoked.go in agent
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
+			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ điều phối mã đăng ký mới rồi chạy hamlet-agent enroll",
+			"revoked. The data on this laptop is kept; ask the coordinator for a new enrollment code, then run hamlet-agent enroll"))
+	}
 	if s.LastSyncErr != "" {
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), s.Offset.Round(time.Second))
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Lược đồ dữ liệu:", "Data schema:"), s.Schema)
 	if s.ClockWarn {
 		fmt.Fprintln(w, clockWarning(e, s.Offset))
 	}

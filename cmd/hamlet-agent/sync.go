@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // progressThreshold: syncs smaller than this finish before a bar helps.
@@ -53,10 +55,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if *watch {
 		opts.OnSync = func(s agent.SyncSummary, err error) {
 			if err != nil {
+				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) {
+					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
+				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
 			}
-			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || e.json {
+			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
 				e.summary(s)
 			}
 		}
@@ -88,6 +93,7 @@ func (e *env) summary(s agent.SyncSummary) {
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
+	e.scopeSummary(s.ScopeChange)
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
 	}
@@ -133,7 +139,7 @@ func (b *bar) update(p agent.Progress) {
 		b.clone(p)
 		return
 	}
-	if b.plain || p.Total < progressThreshold && b.pb == nil {
+	if b.plain || p.Total < progressThreshold && b.pb == nil || p.Total == 0 { // 0: unknown (a back-fill)
 		return
 	}
 	if b.pb == nil || b.phase != p.Phase {

@@ -1,12 +1,25 @@
-// Command hamlet-load is the server's load test: it prepares a data
-// directory, runs `hamlet-server serve` as a child process on loopback,
-// connects N simulated agents (teams of --team-size), has each push
-// --changes field changes and pull its teammates', checks that all
-// converge, and reports round latency percentiles, the server's peak RSS
-// and its memory per idle connection. Loopback only, bounded by --timeout.
+// Command hamlet-load is the server's load test: it prepares a
+// deployment, runs `hamlet-server serve` as one or more child processes on
+// loopback, connects N simulated agents (teams of --team-size), has each
+// push --changes field changes and pull its teammates', checks that all
+// converge, and reports round latency percentiles, throughput, the
+// servers' peak RSS and memory per idle connection. Loopback only, bounded
+// by --timeout.
+//
+// On embedded SQLite (the default) there is one process. With --db
+// postgres://... each run gets a fresh database on that cluster (created
+// and dropped by the tool; the URL's user must be allowed CREATE DATABASE),
+// and --procs N starts N `serve --db` children on different ports against
+// it; agents are spread over them round-robin, so teammates sit on
+// different processes and a change pushed through one reaches the others'
+// agents by PostgreSQL's NOTIFY. --compare-procs 1,2 runs one process then
+// two, back to back in one invocation, and prints the throughput ratio.
+// --measure-sizes loads an example province and prints rows and bytes per
+// table (sizes.go).
 //
 //	go build -o bin/hamlet-server ./cmd/hamlet-server
 //	go run ./cmd/hamlet-load --server-bin bin/hamlet-server --agents 2000
+//	scripts/pg-test.sh sh -c 'go run ./cmd/hamlet-load --server-bin bin/hamlet-server --db "$HAMLET_TEST_POSTGRES" --compare-procs 1,2'
 package main
 
 import (
@@ -39,6 +52,7 @@ import (
 
 type agent struct {
 	team    int
+	proc    int // the server process it talks to
 	hamlet  string
 	replica uuid.UUID
 	code    string
@@ -47,6 +61,34 @@ type agent struct {
 	sent    []syncproto.Change
 	got     map[syncproto.FieldKey]syncproto.Value
 	round   time.Duration
+	// crossed counts the changes it received that a teammate pushed
+	// through another process; quiet the waits for a Notify that ran out.
+	crossed, quiet int
+}
+
+// loadConfig is one invocation's settings.
+type loadConfig struct {
+	agents, teamSize, changes int
+	bin                       string
+	keep                      bool
+	db                        string // PostgreSQL base URL, or "" for SQLite
+	pool                      int    // pool_max_conns of each child on PostgreSQL (0: the server's default)
+	notifyWait                time.Duration
+}
+
+// result is one run's figures.
+type result struct {
+	procs       int
+	converged   bool
+	total       time.Duration
+	p50, p99    time.Duration
+	throughput  float64 // changes pushed and delivered per second
+	crossed     int     // changes delivered across processes
+	quiet       int     // Notify waits that ran out
+	dbRows      int64   // households in the database afterwards (-1: not checked)
+	wantDBRows  int64
+	peakRSSMB   float64
+	connectTime time.Duration
 }
 
 func main() {
@@ -55,15 +97,52 @@ func main() {
 	changes := flag.Int("changes", 20, "field changes each agent pushes")
 	bin := flag.String("server-bin", "", "hamlet-server binary (default: build it)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after")
-	keep := flag.Bool("keep", false, "keep the data directory")
+	keep := flag.Bool("keep", false, "keep the data directory (and the PostgreSQL database)")
+	db := flag.String("db", "", "PostgreSQL cluster postgres://... (each run creates a fresh database there); default embedded SQLite")
+	procs := flag.Int("procs", 1, "server processes against the one database (PostgreSQL only above 1)")
+	compare := flag.String("compare-procs", "", "run these process counts back to back, e.g. 1,2, and print the throughput ratio of the last to the first")
+	pool := flag.Int("pool", 0, "connection pool of each server process on PostgreSQL (pool_max_conns; 0: the server's default)")
+	notifyWait := flag.Duration("notify-wait", 30*time.Second, "how long an agent waits for a Notify before it pulls anyway (each such wait is counted)")
+	measure := flag.Bool("measure-sizes", false, "load an example province (--scale) into SQLite and, with --db, PostgreSQL, and print rows and bytes per table")
+	scale := flag.String("scale", "tenth", "province for --measure-sizes: small, seed2023, tenth (Cà Mau at a tenth of its households) or province")
 	flag.Parse()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if *measure {
+		if err := measureSizes(ctx, *db, *scale); err != nil {
+			fmt.Fprintln(os.Stderr, "hamlet-load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *agents > 5000 || *agents < 2 || *teamSize < 2 {
 		fmt.Fprintln(os.Stderr, "--agents must be 2..5000 and --team-size at least 2")
 		os.Exit(2)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	if err := run(ctx, *agents, *teamSize, *changes, *bin, *keep); err != nil {
+	counts := []int{*procs}
+	if *compare != "" {
+		counts = nil
+		for _, f := range strings.Split(*compare, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				fmt.Fprintln(os.Stderr, "--compare-procs takes process counts separated by commas, e.g. 1,2")
+				os.Exit(2)
+			}
+			counts = append(counts, n)
+		}
+	}
+	for _, n := range counts {
+		if n < 1 || n > 16 {
+			fmt.Fprintln(os.Stderr, "--procs must be 1..16")
+			os.Exit(2)
+		}
+		if n > 1 && *db == "" {
+			fmt.Fprintln(os.Stderr, "several processes share one database only on PostgreSQL: give --db postgres://...")
+			os.Exit(2)
+		}
+	}
+	cfg := loadConfig{agents: *agents, teamSize: *teamSize, changes: *changes, bin: *bin, keep: *keep, db: *db, pool: *pool, notifyWait: *notifyWait}
+	if err := runAll(ctx, cfg, counts); err != nil {
 		fmt.Fprintln(os.Stderr, "hamlet-load:", err)
 		os.Exit(1)
 	}
@@ -80,39 +159,123 @@ func raiseFDLimit(need uint64) {
 	}
 }
 
-func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) error {
-	raiseFDLimit(uint64(2*n + 1024)) // the child server inherits it
-	dir, err := os.MkdirTemp("", "hamlet-load-")
-	if err != nil {
-		return err
-	}
-	if !keep {
+// runAll builds the server once, runs each process count in turn and, for
+// more than one, prints the one-line summary with the throughput ratio.
+func runAll(ctx context.Context, cfg loadConfig, counts []int) error {
+	raiseFDLimit(uint64(2*cfg.agents + 1024)) // the child servers inherit it
+	if cfg.bin == "" {
+		dir, err := os.MkdirTemp("", "hamlet-load-bin-")
+		if err != nil {
+			return err
+		}
 		defer os.RemoveAll(dir)
-	}
-	if bin == "" {
-		bin = filepath.Join(dir, "hamlet-server")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server")
+		cfg.bin = filepath.Join(dir, "hamlet-server")
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", cfg.bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("build hamlet-server: %w", err)
 		}
 	}
-	ags, err := prepare(ctx, dir, n, teamSize)
-	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
+	var res []*result
+	for _, n := range counts {
+		r, err := runOnce(ctx, cfg, n)
+		if err != nil {
+			return fmt.Errorf("%d process(es): %w", n, err)
+		}
+		res = append(res, r)
 	}
-	srv, url, err := startServer(ctx, bin, dir)
-	if err != nil {
-		return err
+	if len(res) > 1 {
+		store := "SQLite"
+		if cfg.db != "" {
+			store = "PostgreSQL"
+		}
+		var parts []string
+		all := true
+		for _, r := range res {
+			all = all && r.converged
+			parts = append(parts, fmt.Sprintf("%d proc: %.0f changes/s p50 %v p99 %v, %d notify waits ran out", r.procs, r.throughput,
+				r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond), r.quiet))
+		}
+		first, last := res[0], res[len(res)-1]
+		fmt.Printf("multi-process on %s, %d agents x %d changes: %s; converged %s; throughput %d/%d procs ratio %.2f\n",
+			store, cfg.agents, cfg.changes, strings.Join(parts, "; "), yesNo(all), last.procs, first.procs, last.throughput/first.throughput)
 	}
-	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
-	pid := srv.Process.Pid
-	rssBase := rss(pid, "VmRSS")
-	fmt.Printf("server pid %d at %s, RSS at start %.1f MB\n", pid, url, float64(rssBase)/1024)
+	return nil
+}
 
-	// Enroll and connect everyone.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// runOnce prepares a fresh deployment, starts procs servers on it and runs
+// the agents against them.
+func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
+	n, teamSize, nChanges := cfg.agents, cfg.teamSize, cfg.changes
+	dir, err := os.MkdirTemp("", "hamlet-load-")
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.keep {
+		defer os.RemoveAll(dir)
+	}
+	var dbURL string
+	var ags []*agent
+	if cfg.db == "" {
+		ags, err = prepareSQLite(ctx, dir, n, teamSize)
+	} else {
+		var drop func()
+		dbURL, drop, err = freshDatabase(ctx, cfg.db)
+		if err != nil {
+			return nil, err
+		}
+		if !cfg.keep {
+			defer drop()
+		} else {
+			fmt.Printf("database kept: %s\n", dbURL)
+		}
+		ags, err = preparePostgres(ctx, dbURL, n, teamSize)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	fmt.Printf("--- %d server process(es) on %s\n", procs, map[bool]string{true: "embedded SQLite", false: "PostgreSQL"}[cfg.db == ""])
+	var pids []int
+	var urls []string
+	for i := 0; i < procs; i++ {
+		args := []string{"serve", "--data-dir", filepath.Join(dir, fmt.Sprintf("proc%d", i)), "--addr", "127.0.0.1:0", "--log-level", "info"}
+		if cfg.db == "" {
+			args[2] = dir
+		} else {
+			args = append(args, "--db", withPool(dbURL, cfg.pool))
+		}
+		srv, url, err := startServer(ctx, cfg.bin, args)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+		pids = append(pids, srv.Process.Pid)
+		urls = append(urls, url)
+	}
+	sumRSS := func(field string) int64 {
+		var t int64
+		for _, p := range pids {
+			t += rss(p, field)
+		}
+		return t
+	}
+	rssBase := sumRSS("VmRSS")
+	fmt.Printf("server pids %v at %v, RSS at start %.1f MB\n", pids, urls, float64(rssBase)/1024)
+	for i, a := range ags {
+		a.proc = i % procs // round-robin: teammates (consecutive agents) sit on different processes
+	}
+
+	// Enroll and connect everyone, each through its own process.
 	start := time.Now()
 	if err := parallel(ctx, ags, 64, func(a *agent) error {
+		url := urls[a.proc]
 		er, status, eb, err := servertest.Enroll(ctx, url, a.code, a.replica, "load")
 		if err != nil {
 			return err
@@ -130,11 +293,12 @@ func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) 
 		_, err = c.Hello(a.replica)
 		return err
 	}); err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return nil, fmt.Errorf("connect: %w", err)
 	}
-	fmt.Printf("%d agents enrolled and connected in %v\n", n, time.Since(start).Round(time.Millisecond))
-	time.Sleep(2 * time.Second) // let the server settle
-	rssIdle := rss(pid, "VmRSS")
+	res := &result{procs: procs, connectTime: time.Since(start), dbRows: -1}
+	fmt.Printf("%d agents enrolled and connected in %v\n", n, res.connectTime.Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // let the servers settle
+	rssIdle := sumRSS("VmRSS")
 	perConn := float64(rssIdle-rssBase) / float64(n)
 	fmt.Printf("server RSS with %d idle connections: %.1f MB (%.1f KB per idle connection)\n", n, float64(rssIdle)/1024, perConn)
 
@@ -183,21 +347,39 @@ func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) 
 				a.got[c.Key()] = c.Value
 			}
 			if len(a.got) < want && a.c.Notifies == 0 {
-				// Teammates still pushing: the server notifies when they commit.
-				if _, err := a.c.WaitNotify(a.c.Timeout); err != nil {
+				// Teammates still pushing: a server notifies when one
+				// commits, through whichever process (NOTIFY between them).
+				if _, err := a.c.WaitNotify(cfg.notifyWait); err != nil {
 					return fmt.Errorf("wait: %w", err)
+				}
+				if a.c.Notifies == 0 {
+					// No Notify came: count it, and pull on a new session
+					// as an agent's periodic sync would (a read that timed
+					// out leaves the WebSocket unusable).
+					a.quiet++
+					a.c.Close()
+					c, _, _, err := servertest.Dial(ctx, urls[a.proc], a.token)
+					if err != nil {
+						return fmt.Errorf("reconnect: %w", err)
+					}
+					c.Timeout = 60 * time.Second
+					a.c = c
+					if _, err := c.Hello(a.replica); err != nil {
+						return fmt.Errorf("reconnect: %w", err)
+					}
 				}
 			}
 		}
 		a.round = time.Since(t0)
 		return nil
 	}); err != nil {
-		return fmt.Errorf("sync: %w", err)
+		return nil, fmt.Errorf("sync: %w", err)
 	}
-	total := time.Since(start)
-	peak := rss(pid, "VmHWM")
+	res.total = time.Since(start)
+	peak := sumRSS("VmHWM")
 
-	// Convergence: each agent holds exactly its teammates' changes.
+	// Convergence: each agent holds exactly its teammates' changes, field
+	// by field, and counts those that crossed processes.
 	byTeam := map[int][]*agent{}
 	for _, a := range ags {
 		byTeam[a.team] = append(byTeam[a.team], a)
@@ -209,29 +391,62 @@ func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) 
 				for _, c := range b.sent {
 					want[c.Key()] = c.Value
 				}
+				if b.proc != a.proc {
+					a.crossed += len(b.sent)
+				}
 			}
 		}
 		if len(want) != len(a.got) {
-			return fmt.Errorf("agent of team %d holds %d changes, want %d", a.team, len(a.got), len(want))
+			return nil, fmt.Errorf("not converged: agent of team %d holds %d changes, want %d", a.team, len(a.got), len(want))
 		}
 		for k, v := range want {
 			if a.got[k] != v {
-				return fmt.Errorf("agent of team %d: %v differs", a.team, k)
+				return nil, fmt.Errorf("not converged: agent of team %d: %v differs", a.team, k)
 			}
 		}
+		res.crossed += a.crossed
+		res.quiet += a.quiet
 	}
+	if cfg.db != "" {
+		// The database holds each pushed household once: nothing lost, nothing doubled.
+		res.wantDBRows = int64(n * ((nChanges + 4) / 5))
+		if res.dbRows, err = countRows(ctx, dbURL, "households"); err != nil {
+			return nil, err
+		}
+		if res.dbRows != res.wantDBRows {
+			return nil, fmt.Errorf("not converged: the database holds %d households, the agents pushed %d", res.dbRows, res.wantDBRows)
+		}
+	}
+	res.converged = true
 	rounds := make([]time.Duration, len(ags))
 	for i, a := range ags {
 		rounds[i] = a.round
 	}
 	slices.Sort(rounds)
 	pct := func(p float64) time.Duration { return rounds[min(len(rounds)-1, int(p*float64(len(rounds))))] }
-	fmt.Printf("all %d agents converged (%d changes pushed) in %v\n", n, n*nChanges, total.Round(time.Millisecond))
+	res.p50, res.p99 = pct(0.5), pct(0.99)
+	res.throughput = float64(n*nChanges) / res.total.Seconds()
+	res.peakRSSMB = float64(peak) / 1024
+	fmt.Printf("all %d agents converged (%d changes pushed) in %v: %.0f changes/s\n", n, n*nChanges, res.total.Round(time.Millisecond), res.throughput)
+	fmt.Printf("convergence checked: every agent's pulled state equals its %d teammates' pushes field by field", teamSize-1)
+	if res.dbRows >= 0 {
+		fmt.Printf("; the database holds %d households, as pushed", res.dbRows)
+	}
+	fmt.Printf("; %d of %d delivered changes crossed processes; %d Notify waits ran out (%v each)\n",
+		res.crossed, n*(teamSize-1)*nChanges, res.quiet, cfg.notifyWait)
 	fmt.Printf("sync round latency: p50 %v  p90 %v  p99 %v  max %v\n", pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond),
 		pct(0.99).Round(time.Millisecond), rounds[len(rounds)-1].Round(time.Millisecond))
-	fmt.Printf("server peak RSS %.1f MB\n", float64(peak)/1024)
-	if m, err := scrape(ctx, url); err == nil {
-		fmt.Printf("server: %.0f pulls (%.0f answered from memory), %.0f notifies, %.0f commits (%.1f batches each), push ack %.0f ms mean\n",
+	fmt.Printf("servers' peak RSS %.1f MB (sum over %d)\n", res.peakRSSMB, procs)
+	m := map[string]float64{}
+	for _, url := range urls {
+		if mm, err := scrape(ctx, url); err == nil {
+			for k, v := range mm {
+				m[k] += v
+			}
+		}
+	}
+	if len(m) > 0 {
+		fmt.Printf("servers: %.0f pulls (%.0f answered from memory), %.0f notifies, %.0f commits (%.1f batches each), push ack %.0f ms mean\n",
 			m["hamlet_pulls_total"], m["hamlet_pulls_unchanged_total"], m["hamlet_notifies_total"],
 			m["hamlet_commit_group_batches_count"], m["hamlet_commit_group_batches_sum"]/max(1, m["hamlet_commit_group_batches_count"]),
 			1000*m["hamlet_push_batch_seconds_sum"]/max(1, m["hamlet_push_batch_seconds_count"]))
@@ -239,16 +454,21 @@ func run(ctx context.Context, n, teamSize, nChanges int, bin string, keep bool) 
 	for _, a := range ags {
 		a.c.Close()
 	}
-	return nil
+	return res, nil
 }
 
-// prepare loads units, one hamlet per team, members and codes.
-func prepare(ctx context.Context, dir string, n, teamSize int) ([]*agent, error) {
+// prepareSQLite prepares the deployment in dir's embedded SQLite database.
+func prepareSQLite(ctx context.Context, dir string, n, teamSize int) ([]*agent, error) {
 	s, err := server.Open(ctx, server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), GCInterval: -1, Synchronous: "NORMAL"})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
+	return prepare(ctx, s, n, teamSize)
+}
+
+// prepare loads units, one hamlet per team, members and codes.
+func prepare(ctx context.Context, s *server.Server, n, teamSize int) ([]*agent, error) {
 	a := s.Admin()
 	if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
 		return nil, err
@@ -291,8 +511,8 @@ func prepare(ctx context.Context, dir string, n, teamSize int) ([]*agent, error)
 	return out, nil
 }
 
-func startServer(ctx context.Context, bin, dir string) (*exec.Cmd, string, error) {
-	cmd := exec.CommandContext(ctx, bin, "serve", "--data-dir", dir, "--addr", "127.0.0.1:0", "--log-level", "info")
+func startServer(ctx context.Context, bin string, args []string) (*exec.Cmd, string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "HAMLET_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

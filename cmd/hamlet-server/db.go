@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hamlet-vn/hamlet/server"
@@ -21,7 +22,17 @@ func openServer(ctx context.Context, e *env, cfg server.Config, db string) (*ser
 	}
 	st, err := pgstore.Open(ctx, db, pgstore.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("--db: %w", err)
+		return nil, e.dbError("--db", err)
 	}
 	return server.OpenWithStore(ctx, cfg, st)
+}
+
+// dbError is a failed pgstore.Open for the flag that named the database,
+// in the operator's language.
+func (e *env) dbError(flag string, err error) error {
+	var oe *pgstore.OpenError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("%s: %s", flag, oe.Message(e.lang))
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }

@@ -11,15 +11,20 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 )
 
-// A wrong or unreachable database URL: one line saying what to fix, and a
-// non-zero exit.
+// A wrong or unreachable database URL: one line saying what to fix, in the
+// operator's language (Vietnamese unless --lang en), and a non-zero exit.
 func TestServeBadDatabaseURL(t *testing.T) {
-	for _, tc := range []struct{ url, want string }{
-		{"postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5", "cannot connect to PostgreSQL at 127.0.0.1:1/hamlet"},
-		{"mysql://root@localhost/hamlet", "give a PostgreSQL URL"},
-		{"postgres://[::1", "PostgreSQL URL is not valid"},
+	const unreachable = "postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5"
+	for _, tc := range []struct{ lang, url, want string }{
+		{"en", unreachable, "cannot connect to PostgreSQL at 127.0.0.1:1/hamlet"},
+		{"en", "mysql://root@localhost/hamlet", "give a PostgreSQL URL"},
+		{"en", "postgres://[::1", "PostgreSQL URL is not valid"},
+		{"vi", unreachable, "không kết nối được PostgreSQL tại 127.0.0.1:1/hamlet (người dùng hamlet)"},
+		{"vi", unreachable, "và PostgreSQL có đang chạy không"},
+		{"vi", "mysql://root@localhost/hamlet", "cần một URL PostgreSQL"},
+		{"vi", "postgres://[::1", "URL PostgreSQL không hợp lệ"},
 	} {
-		code, _, stderr := cli(t, t.TempDir(), "serve", "--lang", "en", "--addr", "127.0.0.1:0", "--db", tc.url)
+		code, _, stderr := cli(t, t.TempDir(), "serve", "--lang", tc.lang, "--addr", "127.0.0.1:0", "--db", tc.url)
 		require.NotZero(t, code, tc.url)
 		require.Contains(t, stderr, tc.want)
 		require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)

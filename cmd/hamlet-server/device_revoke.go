@@ -25,9 +25,11 @@ func runDeviceRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if err := s.Admin().RevokeDevice(ctx, *dev); err != nil {
-		return err
+		return deviceError(e, *dev, err) // device_restore.go
 	}
-	e.printf("Đã thu hồi thiết bị %s. Máy chủ đang chạy sẽ đóng phiên đang mở của nó trong vài giây (kiểm tra mỗi 10 giây).\n",
-		"Revoked device %s. A running server closes its open session within seconds (it checks every 10 s).\n", *dev)
+	e.printf("Đã thu hồi thiết bị %s. Máy chủ đang chạy từ chối nó ngay ở yêu cầu kế tiếp và đóng phiên đang mở trong vòng 10 giây.\n"+
+		"Dữ liệu trên máy đó vẫn được giữ. Để máy tiếp tục: cấp mã mới (hamlet-server code issue --member ...) rồi trên máy chạy hamlet-agent enroll; hoặc hoàn tác: hamlet-server device restore %s\n",
+		"Revoked device %s. A running server refuses it at its next request and closes its open session within 10 s.\n"+
+			"The data on that laptop is kept. To let it sync again: issue a new code (hamlet-server code issue --member ...) and run hamlet-agent enroll on it; or undo: hamlet-server device restore %s\n", *dev, *dev)
 	return nil
 }

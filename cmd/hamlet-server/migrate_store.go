@@ -59,7 +59,7 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 	defer src.Close()
 	dst, err := pgstore.Open(ctx, *to, pgstore.Options{})
 	if err != nil {
-		return fmt.Errorf("--to: %w", err)
+		return e.dbError("--to", err)
 	}
 	defer dst.Close()
 	tables, err := dst.CopyFromSQLite(ctx, src, *batch, nil)

@@ -24,6 +24,8 @@ type serveFlags struct {
 	calendar              string
 	db                    string // a PostgreSQL URL, or "" for embedded SQLite in the data directory
 	gc                    gcFlags
+	minAgentSchema        int    // oldest agent data schema accepted (0: schema.MinSupportedVersion)
+	agentUpdate           string // where volunteers get hamlet-agent, told to a too-old agent
 }
 
 func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
@@ -40,6 +42,7 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
 	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", 5*time.Minute), e.msg("độ lệch đồng hồ tối đa (HAMLET_MAX_SKEW)", "maximum clock skew (HAMLET_MAX_SKEW)"))
 	e.gcFlagSet(fs, &sf.gc)
+	schemaFlags(e, fs, sf)
 	return fs
 }
 
@@ -58,6 +61,9 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 	cfg := server.Config{DataDir: e.dataDir, Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
 		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync, PingInterval: sf.ping, PongWait: sf.pong}
 	sf.gc.apply(&cfg)
+	if err := sf.applySchema(e, &cfg); err != nil {
+		return err
+	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return errors.New(e.msg("cần cả --tls-cert và --tls-key", "--tls-cert and --tls-key go together"))
 	}

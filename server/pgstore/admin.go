@@ -59,7 +59,7 @@ func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error
 
 // Units lists units of a level (all levels if ""), under parent if not "".
 func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error) {
-	rows, err := s.pool.Query(ctx, `SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units
+	rows, err := s.q().Query(ctx, `SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units
 		WHERE ($1 = '' OR level = $1) AND ($2 = '' OR parent_code = $2) ORDER BY code COLLATE "C"`, string(level), parent)
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
@@ -81,7 +81,7 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
 	}
-	prows, err := s.pool.Query(ctx, `SELECT code, predecessor_code, partial FROM admin_unit_predecessors ORDER BY code COLLATE "C", predecessor_code COLLATE "C"`)
+	prows, err := s.q().Query(ctx, `SELECT code, predecessor_code, partial FROM admin_unit_predecessors ORDER BY code COLLATE "C", predecessor_code COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
 	}
@@ -151,7 +151,7 @@ func addMember(w *pgTx, m server.Member, check bool) error {
 }
 
 func (s *Store) Teams(ctx context.Context) ([]server.Team, error) {
-	rows, err := s.pool.Query(ctx, `SELECT t.id, t.commune_code, t.name,
+	rows, err := s.q().Query(ctx, `SELECT t.id, t.commune_code, t.name,
 		COALESCE(array_agg(th.hamlet_code ORDER BY th.hamlet_code COLLATE "C") FILTER (WHERE th.hamlet_code IS NOT NULL), '{}')
 		FROM teams t LEFT JOIN team_hamlets th ON th.team_id = t.id GROUP BY t.id
 		ORDER BY t.commune_code COLLATE "C", t.name COLLATE "C", t.id COLLATE "C"`)
@@ -178,7 +178,7 @@ func (s *Store) AddMember(ctx context.Context, m server.Member) error {
 }
 
 func (s *Store) Member(ctx context.Context, id string) (server.Member, error) {
-	return member1(ctx, s.pool, id)
+	return member1(ctx, s.q(), id)
 }
 
 // SetTeamCommunes moves teams to other communes (after a reorganisation).

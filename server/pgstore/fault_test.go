@@ -77,6 +77,10 @@ func TestPostgresRestartMidPush(t *testing.T) {
 	require.NoError(t, restartErr)
 	t.Logf("%d retries, error codes %v", retries, codes)
 	require.Positive(t, retries, "the restart did not hit a push: make the batches bigger")
+	for code := range codes {
+		// What a store failure is answered with: retry after a pause.
+		require.Contains(t, []syncproto.Code{syncproto.CodeUnavailable, syncproto.CodeBusy}, code)
+	}
 
 	// Everything acknowledged is there, once.
 	reader := a.Connect(t, a.NewDevice(t, a.TeamA))

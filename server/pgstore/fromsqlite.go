@@ -94,6 +94,11 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, prog
 		if err != nil {
 			return nil, fmt.Errorf("copy %s: %w", t.name, err)
 		}
+		if afterCopy != nil {
+			if err := afterCopy(ctx, tx, t.name); err != nil {
+				return nil, err
+			}
+		}
 		n2, sum2, err := checksumTarget(ctx, tx, t)
 		if err != nil {
 			return nil, fmt.Errorf("verify %s: %w", t.name, err)
@@ -127,6 +132,10 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, prog
 	}
 	return out, nil
 }
+
+// afterCopy, set by tests, runs between copying a table and verifying it
+// (to show that a value changed in between is caught).
+var afterCopy func(ctx context.Context, tx pgx.Tx, table string) error
 
 type tableSpec struct {
 	name  string

@@ -68,7 +68,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -156,25 +155,37 @@ func IsURL(s string) bool {
 }
 
 // Open connects to the database at url, migrates it and returns the store.
-// Its errors are one line that says what to fix.
+// Its errors are an *OpenError: one line that says what to fix.
 func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL URL is not valid (%s): write it as postgres://user:password@host:5432/database", oneLine(err))
+		return nil, openErr(err, "URL PostgreSQL không hợp lệ (%s): hãy viết dạng postgres://người-dùng:mật-khẩu@máy:5432/cơ-sở-dữ-liệu",
+			"PostgreSQL URL is not valid (%s): write it as postgres://user:password@host:5432/database", oneLine(err))
 	}
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
 	}
-	where := fmt.Sprintf("%s:%d/%s as %s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, cfg.ConnConfig.User)
+	cc := cfg.ConnConfig
+	where := fmt.Sprintf("%s:%d/%s as %s", cc.Host, cc.Port, cc.Database, cc.User)
+	whereVi := fmt.Sprintf("%s:%d/%s (người dùng %s)", cc.Host, cc.Port, cc.Database, cc.User)
+	// openErr's Vietnamese and English lines, with the place in each.
+	at := func(err error, vi, en string) *OpenError {
+		return &OpenError{vi: fmt.Sprintf(vi, whereVi, oneLine(err)), en: fmt.Sprintf(en, where, oneLine(err)), Err: err}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL at %s: %s", where, oneLine(err))
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), connectHint(err))
+		vi, en := connectHint(err)
+		return nil, &OpenError{
+			vi:  fmt.Sprintf("không kết nối được PostgreSQL tại %s: %s: %s", whereVi, oneLine(err), vi),
+			en:  fmt.Sprintf("cannot connect to PostgreSQL at %s: %s: %s", where, oneLine(err), en),
+			Err: err,
+		}
 	}
 	log := opt.Logger
 	if log == nil {
@@ -186,39 +197,21 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("PostgreSQL at %s: %w", where, err)
+		return nil, at(err, "PostgreSQL tại %s: không cập nhật được lược đồ cơ sở dữ liệu: %s", "PostgreSQL at %s: %s")
 	}
 	if err := s.loadColumns(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	if _, err := s.ServerID(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, at(err, "PostgreSQL tại %s: %s", "PostgreSQL at %s: %s")
 	}
 	return s, nil
 }
 
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
-}
-
-// connectHint says what to check for a failed connection.
-func connectHint(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "28P01", "28000":
-			return "check the user name and password in the URL"
-		case "3D000":
-			return "create the database (createdb) or fix its name in the URL"
-		}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-		return "check the host and port in the URL and that a firewall lets this machine through"
-	}
-	return "check the host, port, user and database in the URL and that PostgreSQL is running"
 }
 
 // migrationLock is the session advisory lock key that keeps two processes
@@ -297,7 +290,13 @@ func retryable(err error) bool {
 		return true
 	}
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") // deadlock_detected, serialization_failure
+	if !errors.As(err, &pe) {
+		return false
+	}
+	// deadlock_detected, serialization_failure; and a row SaveRows
+	// inserted as new that exists after all (the row locks rule it out; run
+	// again, the row is found and updated).
+	return pe.Code == "40P01" || pe.Code == "40001" || pe.Code == "23505" && pe.ConstraintName == "sync_rows_pkey"
 }
 
 // Update runs fn in one transaction and commits it. When a lock conflict
@@ -333,13 +332,20 @@ func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	if err == nil {
 		return c, nil
 	}
+	return nil, s.acquireErr(ctx, actx, err)
+}
+
+// acquireErr is the error of a failed wait for a pool connection: ErrBusy
+// if the wait ran out (actx, bounded by AcquireTimeout) with every
+// connection in use, not the caller's context (ctx).
+func (s *Store) acquireErr(ctx, actx context.Context, err error) error {
 	if ctx.Err() == nil && actx.Err() != nil {
 		if st := s.pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
-			return nil, fmt.Errorf("%w: all %d PostgreSQL connections stayed in use for %v (raise pool_max_conns in the URL, and max_connections in PostgreSQL if needed)",
+			return fmt.Errorf("%w: all %d PostgreSQL connections stayed in use for %v (raise pool_max_conns in the URL, and max_connections in PostgreSQL if needed)",
 				server.ErrBusy, st.MaxConns(), s.acquireMax)
 		}
 	}
-	return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	return fmt.Errorf("connect to PostgreSQL: %w", err)
 }
 
 // release returns a connection to the pool. One found closed means the
@@ -359,32 +365,28 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err erro
 		return err
 	}
 	defer s.release(conn)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
+	// BEGIN travels with the transaction's first statement (txconn.go).
+	tx := &txConn{conn: conn.Conn()}
 	// The transaction finishes even if the caller's context ends: a
 	// half-done batch is rolled back below, never left open.
 	bg := context.WithoutCancel(ctx)
 	w := &pgTx{s: s, ctx: bg, tx: tx}
 	defer func() {
 		if r := recover(); r != nil {
-			_ = tx.Rollback(bg)
+			_ = tx.rollback(bg)
 			err = fmt.Errorf("write transaction panicked: %v", r)
 		}
 	}()
 	err = fn(w)
 	if err == nil {
-		err = w.flush()
+		// The buffered writes and COMMIT, in as few round trips as it can.
+		err = w.commit()
 	}
 	if err != nil {
-		if rerr := tx.Rollback(bg); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+		if rerr := tx.rollback(bg); rerr != nil {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
 		return err
-	}
-	if err := tx.Commit(bg); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	if len(w.newReps) > 0 {
 		s.repMu.Lock()
@@ -415,6 +417,21 @@ func replicaKey(r syncproto.ReplicaID) int64 { return lockKey([]byte("replica"),
 // lock takes the advisory locks keys this transaction does not hold yet,
 // in key order. Once the log lock is held it only tries (errRetry).
 func (w *pgTx) lock(keys ...int64) error {
+	var read func(pgx.BatchResults) error
+	return w.tx.pipeline(w.ctx, func(b *pgx.Batch) { read = w.queueLock(b, keys...) }, func(br pgx.BatchResults) error {
+		if read == nil {
+			return nil
+		}
+		return read(br)
+	})
+}
+
+// queueLock queues in b the statement that takes the locks (see lock) and
+// returns what reads its result, nil if every lock is held already. The
+// locks and the reads after them may travel in one round trip: in READ
+// COMMITTED each statement takes its snapshot when it starts, so a read
+// queued after the lock sees what the lock's previous holder committed.
+func (w *pgTx) queueLock(b *pgx.Batch, keys ...int64) func(pgx.BatchResults) error {
 	var need []int64
 	for _, k := range keys {
 		if !w.held[k] {
@@ -426,24 +443,32 @@ func (w *pgTx) lock(keys ...int64) error {
 	}
 	slices.Sort(need)
 	need = slices.Compact(need)
-	if w.logLocked {
-		var ok bool
-		if err := w.tx.QueryRow(w.ctx, `SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need).Scan(&ok); err != nil {
+	try := w.logLocked
+	if try {
+		b.Queue(`SELECT bool_and(pg_try_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need)
+	} else {
+		b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need)
+	}
+	return func(br pgx.BatchResults) error {
+		if try {
+			var ok bool
+			if err := br.QueryRow().Scan(&ok); err != nil {
+				return fmt.Errorf("lock rows: %w", err)
+			}
+			if !ok {
+				return errRetry
+			}
+		} else if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("lock rows: %w", err)
 		}
-		if !ok {
-			return errRetry
+		if w.held == nil {
+			w.held = map[int64]bool{}
 		}
-	} else if _, err := w.tx.Exec(w.ctx, `SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k`, need); err != nil {
-		return fmt.Errorf("lock rows: %w", err)
+		for _, k := range need {
+			w.held[k] = true
+		}
+		return nil
 	}
-	if w.held == nil {
-		w.held = map[int64]bool{}
-	}
-	for _, k := range need {
-		w.held[k] = true
-	}
-	return nil
 }
 
 // replica returns the id of a replica index, from the cache or the table.

@@ -87,16 +87,22 @@ func TestColumnsMatchSQLite(t *testing.T) {
 
 func TestOpenBadURL(t *testing.T) {
 	base := pgtest.URL(t)
-	cases := map[string]string{
-		"postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5": "cannot connect to PostgreSQL at 127.0.0.1:1/hamlet",
-		"postgres://[::1": "PostgreSQL URL is not valid",
-		strings.Replace(base, "/hamlet?", "/no_such_db?", 1): "create the database",
+	cases := map[string][2]string{ // English, Vietnamese
+		"postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5": {"cannot connect to PostgreSQL at 127.0.0.1:1/hamlet", "không kết nối được PostgreSQL tại 127.0.0.1:1/hamlet"},
+		"postgres://[::1": {"PostgreSQL URL is not valid", "URL PostgreSQL không hợp lệ"},
+		strings.Replace(base, "/hamlet?", "/no_such_db?", 1): {"create the database", "tạo cơ sở dữ liệu (createdb)"},
 	}
 	for url, want := range cases {
 		_, err := pgstore.Open(ctx, url, pgstore.Options{})
 		require.Error(t, err, url)
-		require.Contains(t, err.Error(), want)
+		require.Contains(t, err.Error(), want[0])
 		require.NotContains(t, err.Error(), "\n", "one line")
+		// The operator reads it in their language (the CLI's --lang).
+		var oe *pgstore.OpenError
+		require.ErrorAs(t, err, &oe)
+		require.Equal(t, err.Error(), oe.Message("en"))
+		require.Contains(t, oe.Message("vi"), want[1])
+		require.NotContains(t, oe.Message("vi"), "\n", "one line")
 	}
 }
 

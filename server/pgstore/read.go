@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -149,11 +148,11 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	// wait forever on a pool whose connections all do the same.
 	for i := range all {
 		c := &all[i].Change
-		if c.Dot.Replica, err = s.replica(ctx, s.pool, reps[i][0]); err != nil {
+		if c.Dot.Replica, err = s.replica(ctx, s.q(), reps[i][0]); err != nil {
 			return server.LogPage{}, err
 		}
 		if reps[i][1] != 0 {
-			if c.Base.Replica, err = s.replica(ctx, s.pool, reps[i][1]); err != nil {
+			if c.Base.Replica, err = s.replica(ctx, s.q(), reps[i][1]); err != nil {
 				return server.LogPage{}, err
 			}
 		}
@@ -297,11 +296,17 @@ func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d se
 			return err
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
+		if err := w.reenroll(&d, m); err != nil { // devices.go
+			return err
+		}
 		if _, err := w.tx.Exec(w.ctx, `UPDATE enroll_codes SET used_ms = $1, device_id = $2 WHERE hash = $3`, now.UnixMilli(), d.ID, codeHash); err != nil {
 			return fmt.Errorf("enroll: %w", err)
 		}
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
+		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))`,
+			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
+			if isReplicaActive(err) {
+				return &server.ReplicaError{Kind: server.ErrReplicaActive}
+			}
 			return fmt.Errorf("enroll: store device: %w", err)
 		}
 		out = server.Enrollment{Device: d, Member: m, Team: t}
@@ -344,14 +349,15 @@ func team1(ctx context.Context, q queryer, id string) (server.Team, error) {
 	return t, nil
 }
 
-const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor`
+const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor, d.replaces_id`
 
 func scanDevice(sc pgx.Row) (server.Device, error) {
 	var d server.Device
 	var rep []byte
 	var created, cursor int64
 	var revoked, seen *int64
-	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor); err != nil {
+	var replaces *string
+	if err := sc.Scan(&d.ID, &d.MemberID, &d.TeamID, &rep, &d.Label, &d.Client, &d.TokenHash, &created, &revoked, &seen, &cursor, &replaces); err != nil {
 		return d, err
 	}
 	copy(d.Replica[:], rep)
@@ -365,6 +371,9 @@ func scanDevice(sc pgx.Row) (server.Device, error) {
 		d.LastSeen = &t
 	}
 	d.Cursor = uint64(cursor)
+	if replaces != nil {
+		d.Replaces = *replaces
+	}
 	return d, nil
 }
 
@@ -403,7 +412,7 @@ func (s *Store) Scope(ctx context.Context, memberID string) ([]string, error) {
 }
 
 func (s *Store) Devices(ctx context.Context) ([]server.Device, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.created_ms, d.id`)
+	rows, err := s.q().Query(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.created_ms, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
@@ -435,12 +444,12 @@ func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error
 // ServerID is the server's replica id, one for every process sharing the
 // database: the first process to start creates it.
 func (s *Store) ServerID(ctx context.Context) (syncproto.ReplicaID, error) {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', $1) ON CONFLICT (key) DO NOTHING`,
+	if _, err := s.q().Exec(ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', $1) ON CONFLICT (key) DO NOTHING`,
 		uuid.NewString()); err != nil {
 		return syncproto.ReplicaID{}, fmt.Errorf("create server id: %w", err)
 	}
 	var v string
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v); err != nil {
+	if err := s.q().QueryRow(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v); err != nil {
 		return syncproto.ReplicaID{}, fmt.Errorf("read server id: %w", err)
 	}
 	id, err := uuid.Parse(v)
@@ -465,7 +474,11 @@ func isUnique(err error) bool {
 // analytics read model queries (analytics.SQLSource with Rebind). Closing
 // the store closes it.
 func (s *Store) ReadDB() *sql.DB {
-	s.readOnce.Do(func() { s.readDB = stdlib.OpenDBFromPool(s.pool) })
+	s.readOnce.Do(func() {
+		// As stdlib.OpenDBFromPool, with acquire's bound on the wait.
+		s.readDB = sql.OpenDB(newReadConnector(s, s.pool))
+		s.readDB.SetMaxIdleConns(0)
+	})
 	return s.readDB
 }
 

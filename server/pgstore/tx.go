@@ -21,17 +21,22 @@ import (
 type pgTx struct {
 	s   *Store
 	ctx context.Context
-	tx  pgx.Tx
+	tx  *txConn
 
 	held      map[int64]bool    // advisory locks taken
 	logLocked bool              // sync_log_head is locked: head is ours
 	head      uint64            // the last seq assigned
-	pending   [][]any           // log rows, written at flush
+	pending   logCopy           // log rows, written at commit
 	scopes    map[string]uint64 // highest seq appended per scope (the commit's notification)
 
 	newReps map[syncproto.ReplicaID]int64 // replicas this transaction added
 	repOf   map[int64]syncproto.ReplicaID
 	seqs    map[int64]uint64 // max_seq set by this transaction
+
+	// absent is the rows Row or LoadRows found missing, under their lock:
+	// SaveRows inserts them without ON CONFLICT (cheaper), since no other
+	// transaction can add them before this one ends.
+	absent map[server.RowRef]bool
 }
 
 var _ server.Tx = (*pgTx)(nil)
@@ -90,19 +95,39 @@ func (w *pgTx) replica(i int64) (syncproto.ReplicaID, error) {
 }
 
 func (w *pgTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
-	if err := w.lock(replicaKey(r)); err != nil {
-		return 0, err
-	}
+	// A replica's index never changes once committed, so it may be looked
+	// up before the lock; its max_seq is read after it, in the same round
+	// trip.
 	i, err := w.idx(r, false)
-	if err != nil || i < 0 {
+	if err != nil {
 		return 0, err
 	}
-	if seq, ok := w.seqs[i]; ok {
-		return seq, nil
-	}
+	seq, set := w.seqs[i]
 	var n int64
-	if err := w.tx.QueryRow(w.ctx, `SELECT max_seq FROM replicas WHERE idx = $1`, i).Scan(&n); err != nil {
-		return 0, fmt.Errorf("origin seq: %w", err)
+	var read func(pgx.BatchResults) error
+	err = w.tx.pipeline(w.ctx, func(b *pgx.Batch) {
+		read = w.queueLock(b, replicaKey(r))
+		if i >= 0 && !set {
+			b.Queue(`SELECT max_seq FROM replicas WHERE idx = $1`, i)
+		}
+	}, func(br pgx.BatchResults) error {
+		if read != nil {
+			if err := read(br); err != nil {
+				return err
+			}
+		}
+		if i >= 0 && !set {
+			if err := br.QueryRow().Scan(&n); err != nil {
+				return fmt.Errorf("origin seq: %w", err)
+			}
+		}
+		return nil
+	})
+	switch {
+	case err != nil || i < 0:
+		return 0, err
+	case set:
+		return seq, nil
 	}
 	return uint64(n), nil
 }
@@ -141,17 +166,13 @@ func (w *pgTx) scanState(sc pgx.Row, extra ...any) (server.RowState, error) {
 }
 
 func (w *pgTx) Row(table string, id syncproto.RowID) (server.RowState, bool, error) {
-	if err := w.lock(rowKey(table, id)); err != nil {
-		return server.RowState{}, false, err
-	}
-	st, err := w.scanState(w.tx.QueryRow(w.ctx, `SELECT `+rowCols+` FROM sync_rows WHERE tbl = $1 AND row = $2`, table, id[:]))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return server.RowState{}, false, nil
-	}
+	refs := []server.RowRef{{Table: table, Row: id}}
+	states, err := w.LoadRows(refs)
 	if err != nil {
 		return server.RowState{}, false, fmt.Errorf("load row %s: %w", id, err)
 	}
-	return st, true, nil
+	st, ok := states[refs[0]]
+	return st, ok, nil
 }
 
 func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState, error) {
@@ -167,14 +188,6 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		tbls[i] = r.Table
 		ids[i] = r.Row[:]
 	}
-	if err := w.lock(keys...); err != nil {
-		return nil, err
-	}
-	rows, err := w.tx.Query(w.ctx, `SELECT r.tbl, r.row, `+prefixed("r.", rowCols)+` FROM sync_rows r
-		JOIN unnest($1::text[], $2::bytea[]) AS k(tbl, row) ON r.tbl = k.tbl AND r.row = k.row`, tbls, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load rows: %w", err)
-	}
 	// Scanned whole before decoding: decoding may look a replica up (one
 	// another process added) on this transaction's connection, which is
 	// busy until the rows are closed.
@@ -186,19 +199,39 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		blob   []byte
 	}
 	var raws []raw
-	for rows.Next() {
-		var r raw
-		var id []byte
-		if err := rows.Scan(&r.ref.Table, &id, &r.st.Scope, &r.parent, &r.st.Deleted, &r.tomb, &r.blob); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load rows: %w", err)
+	// The locks, then the read, in one round trip (queueLock).
+	var lockRead func(pgx.BatchResults) error
+	err := w.tx.pipeline(w.ctx, func(b *pgx.Batch) {
+		lockRead = w.queueLock(b, keys...)
+		b.Queue(`SELECT r.tbl, r.row, `+prefixed("r.", rowCols)+` FROM sync_rows r
+		JOIN unnest($1::text[], $2::bytea[]) AS k(tbl, row) ON r.tbl = k.tbl AND r.row = k.row`, tbls, ids)
+	}, func(br pgx.BatchResults) error {
+		if lockRead != nil {
+			if err := lockRead(br); err != nil {
+				return err
+			}
 		}
-		copy(r.ref.Row[:], id)
-		raws = append(raws, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load rows: %w", err)
+		rows, err := br.Query()
+		if err != nil {
+			return fmt.Errorf("load rows: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r raw
+			var id []byte
+			if err := rows.Scan(&r.ref.Table, &id, &r.st.Scope, &r.parent, &r.st.Deleted, &r.tomb, &r.blob); err != nil {
+				return fmt.Errorf("load rows: %w", err)
+			}
+			copy(r.ref.Row[:], id)
+			raws = append(raws, r)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load rows: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range raws {
 		st := r.st
@@ -210,6 +243,14 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 			return nil, fmt.Errorf("load rows: %w", err)
 		}
 		out[r.ref] = st
+	}
+	for _, r := range refs {
+		if _, ok := out[r]; !ok {
+			if w.absent == nil {
+				w.absent = map[server.RowRef]bool{}
+			}
+			w.absent[r] = true
+		}
 	}
 	return out, nil
 }
@@ -230,11 +271,11 @@ func (w *pgTx) Materialize(table string, id syncproto.RowID, fields map[string]s
 	return w.SaveRows([]server.RowSave{{Ref: server.RowRef{Table: table, Row: id}, Fields: fields}})
 }
 
+// SaveRows queues its statements (txconn.go): they are sent with the
+// transaction's next statement or with its COMMIT. Rows known to be new
+// (absent) are inserted, the others upserted.
 func (w *pgTx) SaveRows(rs []server.RowSave) error {
-	var tbls, scopes []string
-	var ids, parents, blobs [][]byte
-	var deleted []bool
-	var tombs []int64
+	var ins, ups rowCols7
 	for i := range rs {
 		st := rs[i].State
 		if st == nil {
@@ -242,24 +283,30 @@ func (w *pgTx) SaveRows(rs []server.RowSave) error {
 		}
 		var parent []byte
 		if st.Parent != (syncproto.RowID{}) {
-			parent = st.Parent[:]
+			parent = clone(st.Parent[:]) // sent later: st may change first
 		}
 		blob, err := server.EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 		if err != nil {
 			return fmt.Errorf("save rows: %w", err)
 		}
-		tbls, ids, scopes, parents = append(tbls, rs[i].Ref.Table), append(ids, rs[i].Ref.Row[:]), append(scopes, st.Scope), append(parents, parent)
-		deleted, tombs, blobs = append(deleted, st.Deleted), append(tombs, int64(st.TombSeq)), append(blobs, blob)
+		c := &ups
+		if w.absent[rs[i].Ref] {
+			c = &ins
+			delete(w.absent, rs[i].Ref) // saved: an upsert from now on
+		}
+		id := make([]byte, 16)
+		copy(id, rs[i].Ref.Row[:])
+		c.add(rs[i].Ref.Table, id, st.Scope, parent, st.Deleted, int64(st.TombSeq), blob)
 	}
-	if len(tbls) > 0 {
-		_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions)
+	if len(ins.tbls) > 0 {
+		w.tx.queue("save rows", `INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions)
+			SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bytea[], $5::bool[], $6::int8[], $7::bytea[])`, ins.args()...)
+	}
+	if len(ups.tbls) > 0 {
+		w.tx.queue("save rows", `INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions)
 			SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::bytea[], $5::bool[], $6::int8[], $7::bytea[])
 			ON CONFLICT (tbl, row) DO UPDATE SET scope = excluded.scope, parent = excluded.parent,
-			deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`,
-			tbls, ids, scopes, parents, deleted, tombs, blobs)
-		if err != nil {
-			return fmt.Errorf("save rows: %w", err)
-		}
+			deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`, ups.args()...)
 	}
 
 	// Materialised rows: grouped by table and field set, one statement
@@ -311,11 +358,26 @@ func (w *pgTx) SaveRows(rs []server.RowSave) error {
 		for j := range g.cols {
 			args[j] = g.cols[j]
 		}
-		if _, err := w.tx.Exec(w.ctx, w.s.materializeSQL(g.t.Name, g.names), args...); err != nil {
-			return fmt.Errorf("materialize %s rows: %w", g.t.Name, err)
-		}
+		w.tx.queue("materialize "+g.t.Name+" rows", w.s.materializeSQL(g.t.Name, g.names), args...)
 	}
 	return nil
+}
+
+// rowCols7 is sync_rows' columns, one slice each, for unnest.
+type rowCols7 struct {
+	tbls, scopes        []string
+	ids, parents, blobs [][]byte
+	deleted             []bool
+	tombs               []int64
+}
+
+func (c *rowCols7) add(tbl string, id []byte, scope string, parent []byte, deleted bool, tomb int64, blob []byte) {
+	c.tbls, c.ids, c.scopes, c.parents = append(c.tbls, tbl), append(c.ids, id), append(c.scopes, scope), append(c.parents, parent)
+	c.deleted, c.tombs, c.blobs = append(c.deleted, deleted), append(c.tombs, tomb), append(c.blobs, blob)
+}
+
+func (c *rowCols7) args() []any {
+	return []any{c.tbls, c.ids, c.scopes, c.parents, c.deleted, c.tombs, c.blobs}
 }
 
 // materializeSQL upserts rows of table from one text array per column.
@@ -364,7 +426,9 @@ func (s *Store) materializeSQL(table string, names []string) string {
 func (w *pgTx) Append(e *server.LogEntry) error {
 	if !w.logLocked {
 		var head int64
-		if err := w.tx.QueryRow(w.ctx, `SELECT seq FROM sync_log_head FOR UPDATE`).Scan(&head); err != nil {
+		err := w.tx.pipeline(w.ctx, func(b *pgx.Batch) { b.Queue(`SELECT seq FROM sync_log_head FOR UPDATE`) },
+			func(br pgx.BatchResults) error { return br.QueryRow().Scan(&head) })
+		if err != nil {
 			return fmt.Errorf("append to log: %w", err)
 		}
 		w.head, w.logLocked = uint64(head), true
@@ -378,9 +442,9 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 	if err != nil {
 		return err
 	}
-	var ns any
+	var ns *string
 	if e.Kind == server.EntryEviction {
-		ns = e.NewScope
+		ns = &e.NewScope
 	}
 	w.head++
 	e.Seq = w.head
@@ -388,46 +452,37 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 		w.scopes = map[string]uint64{}
 	}
 	w.scopes[c.Scope] = e.Seq
-	vk, val := encodeValue(c.Value)
-	row := make([]byte, 16)
-	copy(row, c.Row[:])
-	w.pending = append(w.pending, []any{int64(e.Seq), int16(e.Kind), c.Scope, c.Table, row, c.Field, vk, val, int64(c.HLC),
-		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns})
+	w.pending.add(int64(e.Seq), int16(e.Kind), c, o, b, ns)
 	return nil
 }
 
 var logColumns = []string{"seq", "kind", "scope", "tbl", "row", "field", "vkind", "val", "hlc", "origin", "oseq", "base_origin", "base_seq", "new_scope"}
 
-// flush writes what the transaction buffered: log entries, the log head,
-// origin sequences.
-func (w *pgTx) flush() error {
-	if len(w.pending) > 0 {
-		if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"sync_log"}, logColumns, pgx.CopyFromRows(w.pending)); err != nil {
+// commit writes what the transaction buffered and commits, in two round
+// trips: the log entries (COPY), then the queued writes, the log head, its
+// notification, the origin sequences and COMMIT together.
+func (w *pgTx) commit() error {
+	if w.pending.n > 0 {
+		// The log lock is held, so the transaction has begun: the COPY
+		// need not wait for the queued writes, which go with COMMIT.
+		if err := w.pending.send(w.ctx, w.tx.conn.PgConn()); err != nil {
 			return fmt.Errorf("append to log: %w", err)
 		}
-		w.pending = nil
+	}
+	var idxs, seqs []int64
+	for i, s := range w.seqs {
+		idxs, seqs = append(idxs, i), append(seqs, int64(s))
 	}
 	if w.logLocked {
-		if _, err := w.tx.Exec(w.ctx, `UPDATE sync_log_head SET seq = $1`, int64(w.head)); err != nil {
-			return fmt.Errorf("append to log: %w", err)
-		}
+		w.tx.queue("append to log", `UPDATE sync_log_head SET seq = $1`, int64(w.head))
 		// Delivered at commit, in commit order, to every process (notify.go).
-		if _, err := w.tx.Exec(w.ctx, `SELECT pg_notify($1, $2)`, notifyChannel, commitPayload(w.scopes, w.head)); err != nil {
-			return fmt.Errorf("notify commit: %w", err)
-		}
+		w.tx.queue("notify commit", `SELECT pg_notify($1, $2)`, notifyChannel, commitPayload(w.scopes, w.head))
 	}
-	if len(w.seqs) > 0 {
-		idxs := make([]int64, 0, len(w.seqs))
-		seqs := make([]int64, 0, len(w.seqs))
-		for i, s := range w.seqs {
-			idxs, seqs = append(idxs, i), append(seqs, int64(s))
-		}
-		if _, err := w.tx.Exec(w.ctx, `UPDATE replicas r SET max_seq = v.seq FROM unnest($1::int8[], $2::int8[]) AS v(idx, seq) WHERE r.idx = v.idx`,
-			idxs, seqs); err != nil {
-			return fmt.Errorf("save origin sequences: %w", err)
-		}
+	if len(idxs) > 0 {
+		w.tx.queue("save origin sequences", `UPDATE replicas r SET max_seq = v.seq FROM unnest($1::int8[], $2::int8[]) AS v(idx, seq) WHERE r.idx = v.idx`,
+			idxs, seqs)
 	}
-	return nil
+	return w.tx.commit(w.ctx, nil, nil)
 }
 
 func (w *pgTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
@@ -451,26 +506,20 @@ func (w *pgTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
 
 func (w *pgTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 	lk, lv := encodeValue(c.Loser.Value)
-	_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
+	w.tx.queue("record conflict", `INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
 		winner_hlc, winner_origin, winner_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, lk, lv,
-		int64(c.Loser.HLC), c.Loser.Dot.Replica[:], int64(c.Loser.Dot.Seq), int64(c.Winner.HLC), c.Winner.Dot.Replica[:], int64(c.Winner.Dot.Seq))
-	if err != nil {
-		return fmt.Errorf("record conflict: %w", err)
-	}
+		at.UnixMilli(), c.Scope, c.Key.Table, clone(c.Key.Row[:]), c.Key.Field, lk, lv,
+		int64(c.Loser.HLC), clone(c.Loser.Dot.Replica[:]), int64(c.Loser.Dot.Seq), int64(c.Winner.HLC), clone(c.Winner.Dot.Replica[:]), int64(c.Winner.Dot.Seq))
 	return nil
 }
 
 func (w *pgTx) AddRefused(r server.Refused) error {
 	c := &r.Change
 	k, v := encodeValue(c.Value)
-	_, err := w.tx.Exec(w.ctx, `INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
+	w.tx.queue("record refused change", `INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, k, v,
-		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason)
-	if err != nil {
-		return fmt.Errorf("record refused change: %w", err)
-	}
+		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, clone(c.Row[:]), c.Field, k, v,
+		int64(c.HLC), clone(c.Dot.Replica[:]), int64(c.Dot.Seq), string(r.Code), r.Reason)
 	return nil
 }
 
@@ -498,3 +547,7 @@ func (w *pgTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64
 	}
 	return out, nil
 }
+
+// clone copies b: a queued statement's arguments are encoded when it is
+// sent, after the caller may have reused what they pointed at.
+func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -44,7 +44,7 @@ func (s *Store) AddUser(ctx context.Context, u server.User) error {
 
 // UserByName finds a user by username, case-insensitively.
 func (s *Store) UserByName(ctx context.Context, username string) (server.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower($1)`, username))
+	u, err := scanUser(s.q().QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower($1)`, username))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, server.ErrNotFound
 	}
@@ -52,7 +52,7 @@ func (s *Store) UserByName(ctx context.Context, username string) (server.User, e
 }
 
 func (s *Store) Users(ctx context.Context) ([]server.User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY username COLLATE "C"`)
+	rows, err := s.q().Query(ctx, `SELECT `+userCols+` FROM users ORDER BY username COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
@@ -97,7 +97,7 @@ func (s *Store) PutSession(ctx context.Context, us server.UserSession) error {
 }
 
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (server.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
+	u, err := scanUser(s.q().QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
 		u.created_ms, u.disabled_ms FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_ms > $2 AND u.disabled_ms IS NULL`, tokenHash, now.UnixMilli()))
 	if errors.Is(err, pgx.ErrNoRows) {

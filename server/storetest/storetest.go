@@ -35,7 +35,11 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"HorizonOfActiveDevices", testHorizon},
 		{"CollectTruncatesBelowFloor", testCollectTruncates},
 		{"ConflictArchiveReadsAndDeletes", testConflictArchive},
-		{"SnapshotRowsPageByKey", testSnapshotRows},
+		{"ReenrollSameReplica", testReenroll},            // devices.go
+		{"RestoreDevice", testRestore},                   // devices.go
+		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
+		{"ScopeHistory", testScopeHistory},
+		{"SnapshotRowsPageByKey", testSnapshotRows}, // snapshot.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

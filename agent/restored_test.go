@@ -1,0 +1,78 @@
+package agent_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// restoreFile copies a closed replica file (its WAL is checkpointed on close).
+func restoreFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, b, 0o600))
+	for _, suf := range []string{"-wal", "-shm"} {
+		os.Remove(to + suf)
+	}
+}
+
+// A laptop restored from an older copy of its replica reuses sequence
+// numbers the server already holds for the writes made after the copy.
+// Its new writes must still reach the server (not be answered "duplicate"
+// and dropped), and the replica must stay consistent.
+func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	dir := t.TempDir()
+	path, backup := filepath.Join(dir, "replica.db"), filepath.Join(dir, "backup.db")
+	open := func() *agent.Replica {
+		r, err := agent.OpenWith(ctx, path, agent.Options{})
+		require.NoError(t, err)
+		return r
+	}
+	hamlet := ts.HamletsA[0]
+
+	a := open()
+	tok, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+	require.NoError(t, err)
+	before, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Trước bản sao"})
+	require.NoError(t, err)
+	realSync(t, a, ts, tok)
+	require.NoError(t, a.Close())
+	restoreFile(t, path, backup)
+
+	a = open()
+	lost, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Sau bản sao"})
+	require.NoError(t, err)
+	realSync(t, a, ts, tok)
+	require.NoError(t, a.Close())
+
+	restoreFile(t, backup, path) // the disk is restored from the copy
+	a = open()
+	defer a.Close()
+	after, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Sau khi khôi phục"})
+	require.NoError(t, err)
+	s := realSync(t, a, ts, tok)
+	require.Zero(t, s.Rejected)
+	left, err := a.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, left)
+	require.NoError(t, a.Check(ctx))
+
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	for _, id := range []string{before.String(), lost.String(), after.String()} {
+		_, err := b.Show(ctx, "households", id)
+		require.NoError(t, err, "household %s on the teammate's replica (before %s, lost %s, after %s)", id, before, lost, after)
+	}
+	got, err := b.Show(ctx, "households", after.String())
+	require.NoError(t, err)
+	require.Equal(t, "Sau khi khôi phục", got.Fields["head_name"])
+}

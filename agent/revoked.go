@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// RevokedError is a sync the server refused because this device's token was
+// revoked (token_revoked). Revocation never touches the replica: rows,
+// outbox, conflicts and refusals stay as they were, and enrolling this same
+// replica again with a new code (hamlet-agent enroll) pushes the unsynced
+// changes with their original origin and author.
+type RevokedError struct {
+	Err       error // the server's answer (*ServerError)
+	Unsynced  int   // local changes (field writes) the server has not acknowledged
+	Records   int   // the records (rows) those changes belong to
+	Rejected  int   // refused changes kept in 'rejected'
+	Conflicts int   // conflicts kept in 'conflicts'
+	Server    string
+}
+
+func (e *RevokedError) Error() string {
+	return fmt.Sprintf("agent: this device's token was revoked; %d unsynced changes are kept: %v", e.Unsynced, e.Err)
+}
+
+func (e *RevokedError) Unwrap() error { return e.Err }
+
+func (e *RevokedError) Message(lang string) string {
+	server := e.Server
+	if server == "" {
+		server = pick(lang, "<địa chỉ máy chủ>", "<server address>")
+	}
+	kept := pick(lang, fmt.Sprintf("%d bản ghi có thay đổi chưa gửi (%d thay đổi)", e.Records, e.Unsynced),
+		fmt.Sprintf("%d records with unsynced changes (%d changes)", e.Records, e.Unsynced))
+	if e.Rejected+e.Conflicts > 0 {
+		kept += pick(lang, fmt.Sprintf(", %d thay đổi bị từ chối và %d xung đột", e.Rejected, e.Conflicts),
+			fmt.Sprintf(", %d refused changes and %d conflicts", e.Rejected, e.Conflicts))
+	}
+	return pick(lang,
+		fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ điều phối đã thu hồi mã truy cập của máy). "+
+			"Không mất gì: mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s. "+
+			"Việc cần làm: 1) xin cán bộ điều phối một mã đăng ký mới; "+
+			"2) chạy: hamlet-agent enroll --server %s --code <MÃ MỚI>; "+
+			"3) chạy: hamlet-agent sync — các thay đổi chưa gửi sẽ được gửi đi, vẫn mang tên người đã ghi. "+
+			"Đừng xóa thư mục dữ liệu và đừng cài lại Hamlet.", kept, server),
+		fmt.Sprintf("This device's sync access was revoked (the coordinator revoked its token). "+
+			"Nothing is lost: all data on this laptop is kept, including %s. "+
+			"What to do: 1) ask the coordinator for a new enrollment code; "+
+			"2) run: hamlet-agent enroll --server %s --code <NEW CODE>; "+
+			"3) run: hamlet-agent sync — the unsynced changes are sent, still under the name of whoever recorded them. "+
+			"Do not delete the data directory or reinstall Hamlet.", kept, server))
+}
+
+// explainRevoked turns a token_revoked refusal into a *RevokedError that
+// counts what the replica keeps; any other error is returned as it is.
+func (r *Replica) explainRevoked(ctx context.Context, server string, err error) error {
+	var se *ServerError
+	if err == nil || !errors.As(err, &se) || se.Code != syncproto.CodeTokenRevoked {
+		return err
+	}
+	re := &RevokedError{Err: err, Server: server}
+	ctx = context.WithoutCancel(ctx)
+	for _, c := range []struct {
+		q    string
+		args []any
+		dst  *int
+	}{
+		{`SELECT count(*) FROM outbox WHERE state IN (?, ?)`, []any{outboxPending, outboxUnacked}, &re.Unsynced},
+		{`SELECT count(DISTINCT row_id) FROM outbox WHERE state IN (?, ?)`, []any{outboxPending, outboxUnacked}, &re.Records},
+		{`SELECT count(*) FROM outbox WHERE state = ?`, []any{outboxRejected}, &re.Rejected},
+		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, nil, &re.Conflicts},
+	} {
+		if qerr := r.db.QueryRowContext(ctx, c.q, c.args...).Scan(c.dst); qerr != nil {
+			return err // the counts are a courtesy; the refusal is what matters
+		}
+	}
+	return re
+}

@@ -1,0 +1,266 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// A team's hamlets change without a re-clone (issue 9 part 1). The replica
+// remembers the hamlets it holds (agent_meta "scope_held"). When a Welcome
+// brings a different scope, after this session's push (so edits made
+// while a hamlet was in scope reach the server and are judged there):
+//
+//   - for each hamlet it lost, it drops only that hamlet's rows (row_state
+//     and the materialised tables); outbox entries stay, pending ones still
+//     pushed, refused ones in 'rejected';
+//   - for each hamlet it gained, it back-fills only that hamlet: Pulls with
+//     Scopes from cursor 0, its own cursor in agent_meta "backfill_cursor"
+//     (resumable), beside the normal cursor, which it then resumes.
+//     Entries received twice are idempotent.
+
+const (
+	metaScopeHeld      = "scope_held"
+	metaBackfillScopes = "backfill_scopes"
+	metaBackfillCursor = "backfill_cursor"
+)
+
+// ScopeChange is what a Welcome's new scope did to this replica.
+type ScopeChange struct {
+	Gained []string `json:"gained,omitempty"`
+	Lost   []string `json:"lost,omitempty"`
+	// Dropped is the rows of lost hamlets removed from the replica.
+	Dropped int `json:"dropped,omitempty"`
+	// KeptEdits is the local edits to lost hamlets still in the outbox
+	// (pending, or refused and listed in 'rejected').
+	KeptEdits int `json:"kept_edits,omitempty"`
+	// Backfilled is the log entries pulled for gained hamlets.
+	Backfilled int `json:"backfilled,omitempty"`
+}
+
+func (c ScopeChange) empty() bool { return len(c.Gained) == 0 && len(c.Lost) == 0 && c.Backfilled == 0 }
+
+func (r *Replica) metaList(ctx context.Context, q querier, key string) ([]string, bool, error) {
+	s, err := r.meta(ctx, q, key)
+	if err != nil || s == "" {
+		return nil, false, err
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, false, &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	return out, true, nil
+}
+
+func listJSON(l []string) string {
+	if l == nil {
+		l = []string{}
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+// noteHeldScope records the hamlets this replica holds, the first time a
+// Welcome arrives after this feature: the scope it enrolled with (or last
+// synced with), before the Welcome's scope replaces it.
+func (r *Replica) noteHeldScope(ctx context.Context) error {
+	if _, ok, err := r.metaList(ctx, r.db, metaScopeHeld); err != nil || ok {
+		return err
+	}
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil {
+		return err
+	}
+	held := make([]string, 0, len(e.Scope))
+	for _, h := range e.Scope {
+		held = append(held, h.Code)
+	}
+	return setMeta(ctx, r.db, metaScopeHeld, listJSON(held))
+}
+
+// HeldScope is the hamlets whose rows this replica holds (or is
+// back-filling), and those still being back-filled.
+func (r *Replica) HeldScope(ctx context.Context) (held, backfilling []string, err error) {
+	if held, _, err = r.metaList(ctx, r.db, metaScopeHeld); err != nil {
+		return nil, nil, err
+	}
+	backfilling, _, err = r.metaList(ctx, r.db, metaBackfillScopes)
+	return held, backfilling, err
+}
+
+// rescope applies a Welcome's scope: drops the rows of lost hamlets and
+// notes gained ones for back-fill, in one transaction.
+func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (ScopeChange, error) {
+	var ch ScopeChange
+	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+	if err != nil {
+		return ch, err
+	}
+	if !ok {
+		// An unenrolled replica (tests, or an old file): what it has is
+		// what the server says it may hold.
+		return ch, setMeta(ctx, r.db, metaScopeHeld, listJSON(scope))
+	}
+	for _, h := range scope {
+		if !slices.Contains(held, h) {
+			ch.Gained = append(ch.Gained, h)
+		}
+	}
+	for _, h := range held {
+		if !slices.Contains(scope, h) {
+			ch.Lost = append(ch.Lost, h)
+		}
+	}
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 {
+		return ch, nil
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return ch, err
+	}
+	defer t.rollback()
+	if len(ch.Lost) > 0 {
+		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost); err != nil {
+			return ch, err
+		}
+	}
+	bf, _, err := r.metaList(ctx, t.tx, metaBackfillScopes)
+	if err != nil {
+		return ch, err
+	}
+	// A replica that never pulled gets every hamlet from its own cursor.
+	if cursor > 0 && len(ch.Gained) > 0 {
+		bf = append(bf, ch.Gained...)
+		if err := t.setMeta(metaBackfillCursor, 0); err != nil {
+			return ch, err
+		}
+	}
+	bf = slices.DeleteFunc(slices.Compact(sortedCopy(bf)), func(h string) bool { return !slices.Contains(scope, h) })
+	if err := t.setMeta(metaBackfillScopes, listJSON(bf)); err != nil {
+		return ch, err
+	}
+	if err := t.setMeta(metaScopeHeld, listJSON(scope)); err != nil {
+		return ch, err
+	}
+	return ch, t.commit()
+}
+
+func sortedCopy(l []string) []string {
+	l = slices.Clone(l)
+	slices.Sort(l)
+	return l
+}
+
+// dropHamlets removes the rows of hamlets from row_state and the row
+// tables, and counts the outbox entries of those hamlets it keeps.
+func (t *txn) dropHamlets(hamlets []string) (dropped, kept int, err error) {
+	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
+	args := make([]any, len(hamlets))
+	for i, h := range hamlets {
+		args[i] = h
+	}
+	for table := range t.r.cols {
+		if err := t.exec(`DELETE FROM `+table+` WHERE id IN (SELECT id FROM row_state WHERE tbl = ? AND scope IN `+in+`)`,
+			append([]any{table}, args...)...); err != nil {
+			return 0, 0, err
+		}
+	}
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM row_state WHERE scope IN `+in, args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
+	var k int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM outbox WHERE scope IN `+in, args...).Scan(&k); err != nil {
+		return 0, 0, err
+	}
+	return int(n), k, nil
+}
+
+// backfill pulls the hamlets noted for back-fill (rescope), from the
+// back-fill cursor to the head, and then forgets them.
+func (s *syncRun) backfill(ctx context.Context) (int, error) {
+	r := s.r
+	scopes, _, err := r.metaList(ctx, r.db, metaBackfillScopes)
+	if err != nil || len(scopes) == 0 {
+		return 0, err
+	}
+	c, err := r.metaInt(ctx, r.db, metaBackfillCursor)
+	if err != nil {
+		return 0, err
+	}
+	cursor, n := uint64(c), 0
+	for {
+		if err := s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Scopes: scopes}); err != nil {
+			return n, err
+		}
+		var m *syncproto.Changes
+		for m == nil {
+			msg, err := s.w.recv(ctx)
+			if err != nil {
+				return n, err
+			}
+			switch msg := msg.(type) {
+			case *syncproto.Notify:
+				s.notified = true
+			case *syncproto.Changes:
+				if msg.From != cursor {
+					return n, syncproto.Errorf(syncproto.CodeUnexpected, "back-fill changes from %d, expected %d", msg.From, cursor)
+				}
+				m = msg
+			default:
+				return n, syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while back-filling", msg.Type())
+			}
+		}
+		s.sum.RoundTrips++
+		g, err := r.beginPull(ctx)
+		if err != nil {
+			return n, err
+		}
+		g.own = true // a hamlet held before may bring back our own writes
+		if err := g.apply(m); err != nil {
+			g.rollback()
+			return n, err
+		}
+		if !m.More {
+			// Done: forget the back-fill with its last page.
+			if err := g.t.setMeta(metaBackfillScopes, listJSON(nil)); err != nil {
+				g.rollback()
+				return n, err
+			}
+		}
+		if err := g.commitKey(metaBackfillCursor, m.To); err != nil {
+			g.rollback()
+			return n, err
+		}
+		cursor = m.To
+		n += len(m.Changes)
+		s.sum.Evicted += g.stats.evicted
+		s.sum.Conflicts += g.stats.conflicts
+		if s.opts.Progress != nil {
+			s.opts.Progress(Progress{Phase: "backfill", Done: n}) // the total is unknown
+		}
+		if !m.More {
+			return n, r.checkpoint(ctx)
+		}
+	}
+}
+
+// rescope is the session's part: rescope, then back-fill, and report.
+func (s *syncRun) rescope(ctx context.Context, scope []string) error {
+	ch, err := s.r.rescope(ctx, scope, s.cursor)
+	if err != nil {
+		return err
+	}
+	if ch.Backfilled, err = s.backfill(ctx); err != nil {
+		return err
+	}
+	s.sum.Pulled += ch.Backfilled
+	if !ch.empty() {
+		s.sum.ScopeChange = &ch
+	}
+	return nil
+}

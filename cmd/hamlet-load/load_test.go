@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/examples/camau"
+	"github.com/hamlet-vn/hamlet/examples/camau/loader"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
+)
+
+func TestWithPool(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"postgres://u@h:5432/d", 0, "postgres://u@h:5432/d"},
+		{"postgres://u@h:5432/d", 16, "postgres://u@h:5432/d?pool_max_conns=16"},
+		{"postgres://u@h:5432/d?sslmode=disable", 8, "postgres://u@h:5432/d?pool_max_conns=8&sslmode=disable"},
+		{"postgres://u@h:5432/d?pool_max_conns=4", 8, "postgres://u@h:5432/d?pool_max_conns=8"},
+	} {
+		require.Equal(t, tc.want, withPool(tc.in, tc.n), "%s with %d", tc.in, tc.n)
+	}
+}
+
+func TestSizeScale(t *testing.T) {
+	for _, name := range []string{"small", "seed2023", "tenth", "province"} {
+		_, err := sizeScale(name)
+		require.NoError(t, err, name)
+	}
+	tenth, err := sizeScale("tenth")
+	require.NoError(t, err)
+	full := camau.Province()
+	require.Equal(t, full.HouseholdsPerHamlet/10, tenth.HouseholdsPerHamlet)
+	require.Equal(t, full.TutoringPerReached, tenth.TutoringPerReached, "the same profile per household")
+	_, err = sizeScale("country")
+	require.ErrorContains(t, err, "--scale")
+}
+
+// Two server processes on one PostgreSQL database: every agent converges,
+// teammates sit on different processes so changes cross them, and the
+// database holds each pushed household once.
+func TestTwoProcessesOnePostgres(t *testing.T) {
+	base := pgtest.URL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "hamlet-server")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
+	require.NoError(t, err, "build hamlet-server: %s", out)
+
+	const agents, teamSize, changes = 24, 4, 10
+	cfg := loadConfig{agents: agents, teamSize: teamSize, changes: changes, bin: bin, db: base, notifyWait: 10 * time.Second}
+	res, err := runOnce(ctx, cfg, 2)
+	require.NoError(t, err)
+	require.True(t, res.converged)
+	require.Equal(t, int64(agents*changes/5), res.dbRows, "households in the database")
+	require.Equal(t, res.wantDBRows, res.dbRows)
+	// Round-robin over 2 processes puts 2 of each agent's 3 teammates on the other process.
+	require.Equal(t, agents*2*changes, res.crossed, "changes delivered across processes")
+}
+
+// The size measurement counts what the loader put in: the households, and
+// one log entry per applied change, with bytes for every table it counts.
+func TestSizesCountTheLoadedProvince(t *testing.T) {
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	check := func(t *testing.T, sizes map[string]tableSize, res *loader.Result) {
+		require.Equal(t, int64(res.Counts.Households), sizes["households"].rows)
+		require.Equal(t, int64(res.Changes), sizes["sync_log"].rows)
+		for _, tbl := range []string{"households", "sync_log", "sync_rows", "tutoring_records"} {
+			require.Positive(t, sizes[tbl].bytes, tbl)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: quiet, GCInterval: -1, Synchronous: "NORMAL"})
+		require.NoError(t, err)
+		res, err := loader.Load(ctx, srv, camau.Small(), loader.Options{})
+		require.NoError(t, err)
+		require.NoError(t, srv.Close())
+		sizes, err := sqliteSizes(ctx, filepath.Join(dir, server.DBFile))
+		require.NoError(t, err)
+		check(t, sizes, res)
+		// Tables and their indexes are nearly the whole file (the rest:
+		// the schema's pages and free pages).
+		var sum int64
+		for _, ts := range sizes {
+			sum += ts.bytes
+		}
+		fi, err := os.Stat(filepath.Join(dir, server.DBFile))
+		require.NoError(t, err)
+		require.LessOrEqual(t, sum, fi.Size())
+		require.Greater(t, sum, fi.Size()*9/10, "the tables' bytes are most of the file")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.FreshDB(t)
+		srv, err := openPostgres(ctx, url)
+		require.NoError(t, err)
+		res, err := loader.Load(ctx, srv, camau.Small(), loader.Options{})
+		require.NoError(t, err)
+		require.NoError(t, srv.Close())
+		sizes, err := postgresSizes(ctx, url)
+		require.NoError(t, err)
+		check(t, sizes, res)
+	})
+}

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Leaving a scope is an event, not a delete (issue 9 part 1). The server
+// records every move of a row between hamlets (ScopeMove, written by
+// batch.move) and every change of a team's hamlets (TeamScopeChange,
+// Admin.AddTeamHamlet/RemoveTeamHamlet). A change pushed to a row that is
+// now outside the device's scope is judged by where the row was when the
+// change was made, by its HLC: in the team's scope then, it is applied as
+// usual (LWW); otherwise it is refused with CodeMovedOutOfScope and a
+// reason that names the move.
+
+// ScopeMove is one row leaving a hamlet for another. A household's
+// children move with it, with the household's HLC.
+type ScopeMove struct {
+	Table     string
+	Row       syncproto.RowID
+	Household syncproto.RowID // the household whose hamlet_code changed (Row itself for a household)
+	From, To  string
+	HLC       syncproto.HLC // of the change that moved the household
+	ServerSeq uint64        // the eviction logged under From
+	At        time.Time     // server time of the move
+}
+
+// TeamScopeChange is a hamlet added to or removed from a team.
+type TeamScopeChange struct {
+	Team   string
+	Hamlet string
+	Added  bool
+	HLC    syncproto.HLC // the server's clock when the operator changed it
+	At     time.Time
+}
+
+// scopeAt is the hamlet a row was in at h, given its current hamlet and
+// its moves (oldest first): the From of the first move after h.
+func scopeAt(cur string, moves []ScopeMove, h syncproto.HLC) string {
+	for i := range moves {
+		if moves[i].HLC > h {
+			return moves[i].From
+		}
+	}
+	return cur
+}
+
+// heldAt reports whether a team held hamlet at h, given whether it holds
+// it now and its scope log (oldest first): the first change of that
+// hamlet after h tells the state before it.
+func heldAt(now bool, log []TeamScopeChange, hamlet string, h syncproto.HLC) bool {
+	for i := range log {
+		if log[i].Hamlet == hamlet && log[i].HLC > h {
+			return !log[i].Added
+		}
+	}
+	return now
+}
+
+// scopeVerdict decides a change to a row in a hamlet (cur) outside the
+// pusher's scope: ok when the row was in the team's scope at the change's
+// HLC; otherwise the refusal's code and reason.
+func scopeVerdict(c *syncproto.Change, cur string, inScope map[string]bool, moves []ScopeMove, log []TeamScopeChange) (ok bool, code syncproto.Code, reason string) {
+	held := func(hamlet string, h syncproto.HLC) bool { return heldAt(inScope[hamlet], log, hamlet, h) }
+	at := scopeAt(cur, moves, c.HLC)
+	if held(at, c.HLC) {
+		return true, "", ""
+	}
+	// What took it out: the last move at or before the change that left a
+	// hamlet the team held then, or else the hamlet leaving the team.
+	for i := len(moves) - 1; i >= 0; i-- {
+		m := &moves[i]
+		if m.HLC <= c.HLC && held(m.From, m.HLC) {
+			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
+				"household %s moved from hamlet %s to hamlet %s at %s (server time, UTC); this change was made after the move, and hamlet %s is not in this device's scope",
+				m.Household, m.From, m.To, m.At.UTC().Format("2006-01-02 15:04"), m.To)
+		}
+	}
+	for i := len(log) - 1; i >= 0; i-- {
+		e := &log[i]
+		if e.Hamlet == at && !e.Added && e.HLC <= c.HLC {
+			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
+				"hamlet %s was removed from this device's team at %s (server time, UTC); this change was made after that",
+				e.Hamlet, e.At.UTC().Format("2006-01-02 15:04"))
+		}
+	}
+	return false, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", cur)
+}
+
+// scopeHistory is what one batch read of the scope history.
+type scopeHistory struct {
+	team  []TeamScopeChange
+	moves map[RowRef][]ScopeMove
+}
+
+// outOfScope judges a change to a row outside the pusher's scope by the
+// row's and the team's scope history: ok means apply it as usual.
+func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bool, res syncproto.Result, err error) {
+	// A laptop back after weeks may push many edits to rows that moved:
+	// each row's moves and the team's log are read once per batch.
+	h := b.hist
+	if h == nil {
+		h = &scopeHistory{moves: map[RowRef][]ScopeMove{}}
+		if b.p.team != "" {
+			if h.team, err = b.tx.TeamScopeLog(b.p.team); err != nil {
+				return false, res, err
+			}
+		}
+		b.hist = h
+	}
+	ref := RowRef{c.Table, c.Row}
+	moves, read := h.moves[ref]
+	if !read && rc.exists {
+		if moves, err = b.tx.ScopeMoves(c.Table, c.Row); err != nil {
+			return false, res, err
+		}
+		h.moves[ref] = moves
+	}
+	ok, code, reason := scopeVerdict(c, cur, b.p.scope, moves, h.team)
+	if ok {
+		b.s.log.Info("accepted a change made while its row was in scope", LogDevice, b.p.deviceID, LogTable, c.Table,
+			LogRow, c.Row.String(), "now_in", cur)
+		return true, res, nil
+	}
+	res, err = b.refuse(c, code, reason)
+	return false, res, err
+}
+
+// recordMove files a ScopeMove for a row that has just left oldScope
+// because household's hamlet_code changed at hlc; seq is its eviction.
+func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newScope string, hlc syncproto.HLC, seq uint64) error {
+	if b.hist != nil {
+		delete(b.hist.moves, ref) // read again if this batch asks
+	}
+	return b.tx.AddScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
+		HLC: hlc, ServerSeq: seq, At: b.now})
+}
+
+// errScopeChanged ends a session whose team's hamlets changed: the agent
+// reconnects and learns its new scope from Welcome.
+var errScopeChanged = syncproto.Errorf(syncproto.CodeScopeChanged, "the team's hamlets changed: reconnect to get the new scope")
+
+// AddTeamHamlet adds a hamlet of the team's commune to the team's scope
+// and records it; the team's open sessions end (scope_changed) so their
+// agents reconnect, back-fill that hamlet only, and keep everything else.
+// changed is false when the team already covered it.
+func (a *Admin) AddTeamHamlet(ctx context.Context, teamID, hamlet string) (changed bool, err error) {
+	return a.changeTeamHamlet(ctx, teamID, hamlet, true)
+}
+
+// RemoveTeamHamlet removes a hamlet from the team's scope and records it;
+// the team's agents drop that hamlet's rows after pushing their pending
+// edits (accepted if made before the removal).
+func (a *Admin) RemoveTeamHamlet(ctx context.Context, teamID, hamlet string) (changed bool, err error) {
+	return a.changeTeamHamlet(ctx, teamID, hamlet, false)
+}
+
+func (a *Admin) changeTeamHamlet(ctx context.Context, teamID, hamlet string, add bool) (bool, error) {
+	what := "remove hamlet from team"
+	if add {
+		what = "add hamlet to team"
+	}
+	teams, err := a.s.store.Teams(ctx)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	i := slices.IndexFunc(teams, func(t Team) bool { return t.ID == teamID })
+	if i < 0 {
+		return false, fmt.Errorf("%s: team %s: %w (list teams with: hamlet-server team list)", what, teamID, ErrNotFound)
+	}
+	if add {
+		units, err := a.s.store.Units(ctx, schema.LevelHamlet, teams[i].CommuneCode)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", what, err)
+		}
+		if !slices.ContainsFunc(units, func(u schema.AdminUnit) bool { return u.Code == hamlet }) {
+			return false, fmt.Errorf("%s: hamlet %s of commune %s: %w (add it with: hamlet-server unit add-hamlets)", what, hamlet, teams[i].CommuneCode, ErrNotFound)
+		}
+	}
+	changed, err := a.s.store.ChangeTeamHamlet(ctx, TeamScopeChange{Team: teamID, Hamlet: hamlet, Added: add, HLC: a.s.clock.Now(), At: a.s.now()})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	if !changed {
+		return false, nil
+	}
+	a.s.log.Info("team scope changed", "team", teamID, "hamlet", hamlet, "added", add)
+	for _, c := range a.s.hub.all() {
+		if c.dev.TeamID == teamID {
+			c.fail(errScopeChanged)
+		}
+	}
+	return true, nil
+}
+
+// checkScopes ends the sessions whose team's hamlets differ from the scope
+// they were opened with: a change made by another process (the operator's
+// CLI, or another server on the same PostgreSQL) is noticed within
+// Config.RevokeCheck, and the agents reconnect with their new scope.
+func (s *Server) checkScopes(ctx context.Context) {
+	conns := s.hub.all()
+	if len(conns) == 0 {
+		return
+	}
+	teams, err := s.store.Teams(ctx)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("check team scopes", LogErr, err)
+		}
+		return
+	}
+	now := make(map[string][]string, len(teams))
+	for _, t := range teams {
+		hs := slices.Clone(t.Hamlets)
+		slices.Sort(hs)
+		now[t.ID] = hs
+	}
+	for _, c := range conns {
+		hs, ok := now[c.dev.TeamID]
+		if !ok {
+			continue
+		}
+		had := slices.Clone(c.scopeList)
+		slices.Sort(had)
+		if !slices.Equal(had, hs) {
+			s.log.Info("team scope changed elsewhere; closing the session", LogDevice, c.dev.ID)
+			go c.fail(errScopeChanged) // waits for the message in hand
+		}
+	}
+}
+
+// pullScopes checks Pull.Scopes (a back-fill of hamlets the device
+// gained): every one must be in the session's scope.
+func (c *conn) pullScopes(want []string) error {
+	for _, h := range want {
+		if !c.scope[h] {
+			return syncproto.Errorf(syncproto.CodeOutOfScope,
+				"pull.scopes names hamlet %q, which is not in this device's scope (Welcome.Scope): back-fill only hamlets of the scope", h)
+		}
+	}
+	return nil
+}

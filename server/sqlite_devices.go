@@ -1,0 +1,174 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SQLite's DeviceStore (devices.go).
+
+var _ DeviceStore = (*sqliteStore)(nil)
+
+// reenroll applies Reenroll to the replica's earlier devices, inside the
+// Enroll transaction: d gets the device it replaces and its cursor.
+func (w *sqliteTx) reenroll(d *Device, m Member) error {
+	rows, err := w.query(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.replica_id = ?`, d.Replica[:])
+	if err != nil {
+		return fmt.Errorf("enroll: read the replica's devices: %w", err)
+	}
+	var prev []Device
+	for rows.Next() {
+		p, err := scanDevice(rows)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("enroll: read the replica's devices: %w", err)
+		}
+		prev = append(prev, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("enroll: read the replica's devices: %w", err)
+	}
+	rep, err := Reenroll(prev, m)
+	if err != nil {
+		return fmt.Errorf("enroll: %w", err)
+	}
+	if rep != nil {
+		d.Replaces, d.Cursor = rep.ID, rep.Cursor
+	}
+	return nil
+}
+
+// isReplicaActive: the unique index devices_replica_active refused a
+// second active device of one replica.
+func isReplicaActive(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: devices.replica_id")
+}
+
+func (s *sqliteStore) DeviceByID(ctx context.Context, id string) (Device, error) {
+	d, err := scanDevice(s.rdb.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("device %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return d, fmt.Errorf("look up device %s: %w", id, err)
+	}
+	return d, nil
+}
+
+func (s *sqliteStore) RestoreDevice(ctx context.Context, id string) (Device, error) {
+	var d Device
+	err := s.write(ctx, func(w *sqliteTx) error {
+		row, err := w.queryRow(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if d, err = scanDevice(row); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("read device: %w", err)
+		}
+		if d.Revoked == nil {
+			return ErrNotRevoked
+		}
+		row, err = w.queryRow(`SELECT id FROM devices WHERE replica_id = ? AND revoked_ms IS NULL AND id <> ?`, d.Replica[:], id)
+		if err != nil {
+			return err
+		}
+		var other string
+		switch err := row.Scan(&other); {
+		case err == nil:
+			return &ReplicaError{Kind: ErrReplicaActive, DeviceID: other}
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read the replica's devices: %w", err)
+		}
+		if _, err := w.exec(`UPDATE devices SET revoked_ms = NULL WHERE id = ?`, id); err != nil {
+			if isReplicaActive(err) {
+				return &ReplicaError{Kind: ErrReplicaActive}
+			}
+			return fmt.Errorf("restore: %w", err)
+		}
+		d.Revoked = nil
+		return nil
+	})
+	return d, err
+}
+
+func (s *sqliteStore) DevicesBy(ctx context.Context, f DeviceFilter) ([]Device, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id
+		WHERE (?1 = '' OR d.member_id = ?1) AND (?2 = '' OR m.team_id = ?2) ORDER BY d.created_ms, d.id`, f.MemberID, f.TeamID)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqliteStore) Codes(ctx context.Context, f DeviceFilter) ([]CodeInfo, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT c.member_id, m.team_id, c.created_ms, c.expires_ms, c.used_ms, COALESCE(c.device_id, '')
+		FROM enroll_codes c JOIN members m ON m.id = c.member_id
+		WHERE (?1 = '' OR c.member_id = ?1) AND (?2 = '' OR m.team_id = ?2) ORDER BY c.created_ms, c.hash`, f.MemberID, f.TeamID)
+	if err != nil {
+		return nil, fmt.Errorf("list codes: %w", err)
+	}
+	defer rows.Close()
+	var out []CodeInfo
+	for rows.Next() {
+		var c CodeInfo
+		var created, expires int64
+		var used sql.NullInt64
+		if err := rows.Scan(&c.MemberID, &c.TeamID, &created, &expires, &used, &c.DeviceID); err != nil {
+			return nil, fmt.Errorf("list codes: %w", err)
+		}
+		c.Created, c.Expires = time.UnixMilli(created).UTC(), time.UnixMilli(expires).UTC()
+		if used.Valid {
+			t := time.UnixMilli(used.Int64).UTC()
+			c.Used = &t
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// readStmt is a statement on the read pool, prepared at first use: the
+// revocation check runs before every Push and Pull, and preparing it each
+// time would cost more than running it.
+type readStmt struct {
+	once sync.Once
+	st   *sql.Stmt
+	err  error
+}
+
+func (r *readStmt) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, error) {
+	r.once.Do(func() { r.st, r.err = db.PrepareContext(context.WithoutCancel(ctx), q) })
+	return r.st, r.err
+}
+
+func (s *sqliteStore) DeviceRevoked(ctx context.Context, id string) (bool, error) {
+	st, err := s.revoked.get(ctx, s.rdb, `SELECT revoked_ms IS NOT NULL FROM devices WHERE id = ?`)
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	var revoked bool
+	err = st.QueryRowContext(ctx, id).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("device %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("check device %s: %w", id, err)
+	}
+	return revoked, nil
+}
