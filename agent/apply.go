@@ -44,6 +44,8 @@ type pullTxn struct {
 	now    int64
 	seen   map[syncproto.RowID]bool
 	ids    []syncproto.RowID
+	// horizon is the latest non-zero Changes.Horizon applied (gc.go).
+	horizon uint64
 	// own: apply this replica's own writes too (a back-fill of a hamlet
 	// it held before and dropped, scope.go); Resolve makes them no-ops
 	// where it still holds them.
@@ -64,6 +66,9 @@ func (g *pullTxn) rollback() { g.t.rollback() }
 // apply merges one batch into the transaction.
 func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	r, t := g.r, g.t
+	if ch.Horizon != 0 {
+		g.horizon = ch.Horizon // the latest: a returning device lowers it
+	}
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
 	clear(g.seen)
@@ -152,6 +157,9 @@ func (g *pullTxn) commitKey(key string, cursor uint64) error {
 	if err := g.t.saveMany(save); err != nil {
 		return err
 	}
+	if err := g.noteTombs(cursor); err != nil {
+		return err
+	}
 	if err := g.t.setMeta(key, int64(cursor)); err != nil {
 		return err
 	}
@@ -227,6 +235,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
 			if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
+				return 0, err
+			}
+			if err := t.noteOwnTomb(c); err != nil {
 				return 0, err
 			}
 			if res.HLC != 0 && res.HLC != c.HLC {

@@ -74,6 +74,7 @@ CREATE TABLE conflicts (
 	UNIQUE (row_id, field, loser_replica, loser_seq)
 );
 `},
+	{Version: 2, Name: "tombs", SQL: tombsMigration},
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -78,6 +78,11 @@ type blobEnc struct {
 
 const blobVersion = 1
 
+// encodeMsgpackState makes encode write the msgpack format earlier builds
+// wrote (blobVersion 1) instead of the compact one (state_compact.go):
+// tests set it to check that old replicas still decode.
+var encodeMsgpackState = false
+
 // encode writes [1, replicas, cur..., hist...] with replica ids as indexes
 // into a per-row dictionary (most rows have one or two writers).
 func (s *rowState) encode() ([]byte, error) {
@@ -109,6 +114,9 @@ func (s *rowState) encode() ([]byte, error) {
 		if !h.Ver.Base.IsZero() {
 			idx(h.Ver.Base.Replica)
 		}
+	}
+	if !encodeMsgpackState {
+		return s.encodeCompact(e, fields), nil
 	}
 	e.buf.Reset()
 	enc := e.enc
@@ -172,6 +180,9 @@ func encodeAny(enc *msgpack.Encoder, v syncproto.Value) error {
 
 func decodeState(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
 	s := newRowState(table, id, scope)
+	if len(blob) > 0 && blob[0] == stateCompact {
+		return decodeStateCompact(s, blob)
+	}
 	d := msgpack.NewDecoder(bytes.NewReader(blob))
 	n, err := d.DecodeArrayLen()
 	if err != nil || n != 4 {

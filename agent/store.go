@@ -353,6 +353,9 @@ func (t *txn) drop(table string, id syncproto.RowID) error {
 	if err := t.exec(`DELETE FROM row_state WHERE id = ?`, id.String()); err != nil {
 		return err
 	}
+	if err := t.exec(`DELETE FROM tombs WHERE id = ?`, id.String()); err != nil {
+		return err
+	}
 	if len(t.r.cols[table]) == 0 {
 		return nil
 	}

@@ -97,6 +97,8 @@ type SyncSummary struct {
 	Offset        time.Duration `json:"clock_offset_ns"`
 	ClockWarning  bool          `json:"clock_warning"`
 	Scope         []string      `json:"scope"`
+	// Collected is how many deleted rows every replica holds were dropped.
+	Collected int `json:"collected,omitempty"`
 	// ScopeChange is what a change of the team's hamlets did (scope.go).
 	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
 	// Cloned is the rows stored by a snapshot clone.
@@ -115,6 +117,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesSent += o.BytesSent
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
+	s.Collected += o.Collected
 	s.Cloned += o.Cloned
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 	if o.ScopeChange != nil {
@@ -491,6 +494,13 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor
 	needPull := wel.Cursor != s.cursor
+	if !needPull {
+		// The server learns what this replica stored only from a Pull's
+		// Durable, and tells the collection horizon only in Changes (gc.go).
+		if needPull, err = r.needsPull(ctx, s.cursor); err != nil {
+			return err
+		}
+	}
 	if err := s.push(ctx); err != nil {
 		return err
 	}
@@ -508,6 +518,9 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	}
 	if cl {
 		if err := s.clone(ctx); err != nil {
+			return err
+		}
+		if err := r.noteClonedTombs(ctx); err != nil {
 			return err
 		}
 		// Always pull after a clone: from the snapshot's head, and so the
@@ -589,6 +602,7 @@ func diff(a, b SyncSummary) SyncSummary {
 	a.Rejected -= b.Rejected
 	a.Evicted -= b.Evicted
 	a.RoundTrips -= b.RoundTrips
+	a.Collected -= b.Collected
 	return a
 }
 
@@ -650,6 +664,8 @@ type syncRun struct {
 	pullStart uint64
 	notified  bool
 	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
+	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
+	sent      atomic.Uint64 // the Durable of the last Pull sent
 }
 
 type inflight struct {
@@ -750,6 +766,7 @@ type pulled struct {
 // it, never by the Cursor asked for.
 func (s *syncRun) pull(ctx context.Context) error {
 	s.notified = false
+	s.horizon = 0
 	s.durable.Store(s.cursor)
 	if err := s.sendPull(s.cursor); err != nil {
 		return err
@@ -772,6 +789,11 @@ func (s *syncRun) pull(ctx context.Context) error {
 	for {
 		p, ok := <-queue
 		if !ok {
+			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
+			if err != nil {
+				return err
+			}
+			s.sum.Collected += n
 			return s.r.checkpoint(ctx)
 		}
 		if p.err != nil {
@@ -851,7 +873,9 @@ func (s *syncRun) pump(ctx context.Context, queue chan<- pulled, notified *atomi
 }
 
 func (s *syncRun) sendPull(cursor uint64) error {
-	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Durable: s.durable.Load()})
+	d := s.durable.Load()
+	s.sent.Store(d)
+	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Durable: d})
 }
 
 // applyGroup stores m, and the batches queued behind it, in one
@@ -898,6 +922,9 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-
 	}
 	s.cursor = last.To
 	s.durable.Store(last.To)
+	if g.horizon != 0 {
+		s.horizon = g.horizon
+	}
 	s.sum.Pulled += pulled
 	s.sum.Conflicts += g.stats.conflicts
 	s.sum.Evicted += g.stats.evicted

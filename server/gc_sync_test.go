@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"context"
+	"database/sql"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -92,4 +95,49 @@ func TestTombstoneGCThroughSync(t *testing.T) {
 	for _, ch := range cs {
 		require.NotEqual(t, row, ch.Row)
 	}
+}
+
+// A pull from below the log floor of the device's scopes is refused with
+// what to do (an agent too old for Welcome.Reclone would otherwise miss
+// the collected entries silently); from the floor on it is answered.
+func TestPullBelowLogFloorRefused(t *testing.T) {
+	ts := servertest.Start(t)
+	dev := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, dev)
+	w := servertest.NewWriter(dev.Replica, nil)
+	row := uuid.New()
+	hamlet := ts.HamletsA[0]
+	var cs []syncproto.Change
+	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
+		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
+	}
+	_, err := c.Push(1, cs)
+	require.NoError(t, err)
+	db := openWriteDB(t, ts)
+	_, err = db.Exec(`INSERT INTO sync_log_floor (scope, seq) VALUES (?, 2)`, hamlet)
+	require.NoError(t, err)
+
+	ch, err := c.Pull(2, 0)
+	require.NoError(t, err, "from the floor on, pulls are answered")
+	require.Equal(t, uint64(3), ch.To)
+
+	c2 := ts.Connect(t, dev)
+	require.NoError(t, c2.Send(&syncproto.Pull{Cursor: 1}))
+	m, err := c2.RecvAnswer()
+	if err == nil {
+		em, ok := m.(*syncproto.ErrorMsg)
+		require.True(t, ok, "want an error, got %T", m)
+		err = em.Err()
+	}
+	var pe *syncproto.Error
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
+	require.Contains(t, pe.Msg, "update hamlet-agent")
+}
+
+func openWriteDB(t *testing.T, ts *servertest.TS) *sql.DB {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, server.DBFile)+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -58,6 +58,16 @@ type Config struct {
 	FlushInterval time.Duration
 	// GCInterval is how often tombstones are collected (default 1h; <0 never).
 	GCInterval time.Duration
+	// SilentAfter is how long a device may stay silent before it no longer
+	// holds tombstone and log collection back (default DefaultSilentAfter,
+	// 180 days; <0 never). Measured with Now.
+	SilentAfter time.Duration
+	// TruncateLog makes collection drop the whole log below every scope's
+	// lowest durable cursor, not only superseded entries (GCOptions.Truncate):
+	// devices behind the floor re-clone from the snapshot of rows. Turn it
+	// on once every agent in the field can clone (an older one would pull
+	// a truncated log from the start and miss what was truncated).
+	TruncateLog bool
 	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
 	ShutdownGrace time.Duration
 	// Calendar is the working calendar field-report deadlines use (nil:
@@ -125,6 +135,9 @@ func (c *Config) defaults() {
 	}
 	if c.GCInterval == 0 {
 		c.GCInterval = time.Hour
+	}
+	if c.SilentAfter == 0 {
+		c.SilentAfter = DefaultSilentAfter
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
@@ -356,7 +369,7 @@ func (s *Server) background() {
 			s.checkRevoked(s.ctx)
 			s.checkScopes(s.ctx)
 		case <-gcC:
-			st, err := s.store.GC(s.ctx)
+			st, err := s.store.Collect(s.ctx, s.gcOptions())
 			if err != nil {
 				s.log.Error("tombstone gc failed", LogErr, err)
 				continue
@@ -429,5 +442,5 @@ func (s *Server) flushActivity(ctx context.Context) {
 // GC runs tombstone collection now.
 func (s *Server) GC(ctx context.Context) (GCStats, error) {
 	s.flushActivity(ctx)
-	return s.store.GC(ctx)
+	return s.store.Collect(ctx, s.gcOptions())
 }

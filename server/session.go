@@ -134,6 +134,11 @@ type conn struct {
 	schema   int // the agent's data schema (Hello.Schema)
 	reason   string
 	quitOnce sync.Once
+	// horizon is the Changes.Horizon of the pull being answered (gc.go).
+	horizon uint64
+	// floorOK: a pull from this cursor or above was checked against the
+	// log floor of the device's scopes (gc.go, checkFloor).
+	floorOK uint64
 }
 
 func (c *conn) stop() { c.quitOnce.Do(func() { close(c.quit) }) }
@@ -459,6 +464,11 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		// Its own writes too: the replica may have dropped them when the
 		// team lost the hamlet before.
 		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
+	} else if err := c.checkFloor(ctx, p.Cursor); err != nil {
+		// (A back-fill reads hamlets the device never held: a collected
+		// tombstone there leaves it nothing to miss.)
+		c.failLocked(err)
+		return
 	}
 	page, err := c.s.readLog(ctx, q)
 	if err != nil {
@@ -469,6 +479,10 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		}
 		c.failLocked(err)
 		return
+	}
+	c.horizon = 0
+	if !page.More {
+		c.horizon = c.s.horizon(ctx, c.scopeList)
 	}
 	b, msg, err := c.changesFrame(p.Cursor, page)
 	if err != nil {
@@ -516,7 +530,7 @@ func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Chang
 // changesMsg builds the Changes of entries (all of them, or a prefix cut at
 // the dictionary or eviction limits); n is the number of entries it covers.
 func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
-	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries))}
+	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries)), Horizon: c.horizon}
 	names := make(map[string]struct{}, 64)
 	reps := make(map[syncproto.ReplicaID]struct{}, 8)
 	maxDict := lim.MaxDict

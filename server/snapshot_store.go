@@ -62,6 +62,9 @@ func DecodeVersionList(dst []FieldVersion, blob []byte, replica func(int64) (syn
 	if len(blob) == 0 {
 		return dst, nil
 	}
+	if blob[0] == versionsCompact {
+		return decodeVersionListCompact(dst, blob, replica)
+	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)
 	dec.Reset(bytes.NewReader(blob))

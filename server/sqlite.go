@@ -528,7 +528,7 @@ func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
 // per change. One writer holds the database, so MAX(seq)+1 is ours.
 func (w *sqliteTx) Append(e *LogEntry) error {
 	if w.nextSeq == 0 {
-		row, err := w.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM sync_log`)
+		row, err := w.queryRow(`SELECT ` + sqliteHead)
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -181,11 +184,15 @@ func (s *sqliteStore) Member(ctx context.Context, id string) (Member, error) {
 // acknowledged (pulled past) the tombstone; a scope no device holds needs no
 // tombstone. Superseded log entries at or below the lowest cursor of a
 // scope's devices are compacted too: every device there has them already.
-func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) {
+func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) { return s.Collect(ctx, GCOptions{}) }
+
+// Collect is GC with options (see GCOptions).
+func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, error) {
 	var st GCStats
 	err := s.write(ctx, func(w *sqliteTx) error {
-		var head sql.NullInt64
-		row, err := w.queryRow(`SELECT MAX(seq) FROM sync_log`)
+		st = GCStats{}
+		var head int64
+		row, err := w.queryRow(`SELECT ` + sqliteHead)
 		if err != nil {
 			return err
 		}
@@ -195,7 +202,8 @@ func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) {
 		// The lowest acknowledged cursor per scope, over active devices.
 		minCur := map[string]uint64{}
 		rows, err := w.query(`SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL GROUP BY th.hamlet_code`)
+			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
+			GROUP BY th.hamlet_code`, SilentMs(opts.SilentBefore))
 		if err != nil {
 			return fmt.Errorf("gc: %w", err)
 		}
@@ -213,11 +221,20 @@ func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) {
 			if c, ok := minCur[scope]; ok {
 				return c
 			}
-			return uint64(head.Int64)
+			return uint64(head)
+		}
+		// raised is the new log floor of each scope: the highest seq removed
+		// there that a device behind it would have needed.
+		raised := map[string]uint64{}
+		raise := func(scope string, seq uint64) {
+			if seq > raised[scope] {
+				raised[scope] = seq
+			}
 		}
 		type dead struct {
 			RowRef
 			scope string
+			tomb  uint64
 		}
 		var drop []dead
 		rows, err = w.query(`SELECT tbl, row, scope, tomb_seq FROM sync_rows WHERE deleted = 1`)
@@ -233,7 +250,8 @@ func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) {
 				return fmt.Errorf("gc: %w", err)
 			}
 			copy(d.Row[:], id)
-			if uint64(tomb) <= floor(d.scope) {
+			d.tomb = uint64(tomb)
+			if d.tomb <= floor(d.scope) {
 				drop = append(drop, d)
 			}
 		}
@@ -252,79 +270,162 @@ func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) {
 				return err
 			}
 			st.Rows++
+			// A device below the tombstone never learns of the delete.
+			raise(d.scope, d.tomb)
 		}
-		// Compact superseded entries scope by scope.
-		var scopes []string
-		rows, err = w.query(`SELECT DISTINCT scope FROM sync_rows`)
-		if err != nil {
-			return fmt.Errorf("gc: %w", err)
+		if opts.Truncate {
+			if err := sqliteTruncate(w, minCur, raise, &st); err != nil {
+				return err
+			}
+		} else if err := sqliteCompact(w, floor, &st); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var sc string
-			if err := rows.Scan(&sc); err != nil {
-				rows.Close()
-				return fmt.Errorf("gc: %w", err)
+		if st.Entries > 0 {
+			// Keep the head: a log emptied at its top must not hand out
+			// its seqs again.
+			if _, err := w.exec(`INSERT INTO server_meta (key, value) VALUES ('gc_head', ?)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value`, fmt.Sprint(head)); err != nil {
+				return fmt.Errorf("gc: keep head: %w", err)
 			}
-			scopes = append(scopes, sc)
 		}
-		rows.Close()
-		cache := map[RowRef]map[string]syncproto.Version{}
-		for _, sc := range scopes {
-			var stale []int64
-			rows, err := w.query(`SELECT seq, tbl, row, field, origin, oseq FROM sync_log WHERE scope = ? AND seq <= ? AND kind = 0`, sc, int64(floor(sc)))
-			if err != nil {
-				return fmt.Errorf("gc: compact: %w", err)
+		for sc, seq := range raised {
+			if _, err := w.exec(`INSERT INTO sync_log_floor (scope, seq) VALUES (?, ?)
+				ON CONFLICT (scope) DO UPDATE SET seq = MAX(seq, excluded.seq)`, sc, int64(seq)); err != nil {
+				return fmt.Errorf("gc: log floor: %w", err)
 			}
-			type ent struct {
-				seq    int64
-				ref    RowRef
-				field  string
-				origin int64
-				oseq   int64
-			}
-			var ents []ent
-			for rows.Next() {
-				var e ent
-				var id []byte
-				if err := rows.Scan(&e.seq, &e.ref.Table, &id, &e.field, &e.origin, &e.oseq); err != nil {
-					rows.Close()
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-				copy(e.ref.Row[:], id)
-				ents = append(ents, e)
-			}
-			rows.Close()
-			for _, e := range ents {
-				vs, ok := cache[e.ref]
-				if !ok {
-					st, _, err := w.Row(e.ref.Table, e.ref.Row)
-					if err != nil {
-						return fmt.Errorf("gc: compact: %w", err)
-					}
-					vs = st.Versions
-					cache[e.ref] = vs
-				}
-				cur, ok := vs[e.field]
-				if !ok {
-					continue
-				}
-				origin, err := w.replica(e.origin)
-				if err != nil {
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-				if cur.Dot != (syncproto.Dot{Replica: origin, Seq: uint64(e.oseq)}) {
-					stale = append(stale, e.seq)
-				}
-			}
-			for _, seq := range stale {
-				if _, err := w.exec(`DELETE FROM sync_log WHERE seq = ?`, seq); err != nil {
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-			}
-			st.Superseded += len(stale)
-			st.Entries += len(stale)
+			st.Floors++
 		}
 		return nil
 	})
 	return st, err
+}
+
+// sqliteTruncate drops every entry at or below the lowest durable cursor of
+// each scope some active device covers (GCOptions.Truncate).
+func sqliteTruncate(w *sqliteTx, minCur map[string]uint64, raise func(string, uint64), st *GCStats) error {
+	scopes := make([]string, 0, len(minCur))
+	for sc := range minCur {
+		scopes = append(scopes, sc)
+	}
+	sort.Strings(scopes)
+	for _, sc := range scopes {
+		f := int64(minCur[sc])
+		var top sql.NullInt64
+		row, err := w.queryRow(`SELECT MAX(seq) FROM sync_log WHERE scope = ? AND seq <= ?`, sc, f)
+		if err != nil {
+			return fmt.Errorf("gc: truncate: %w", err)
+		}
+		if err := row.Scan(&top); err != nil {
+			return fmt.Errorf("gc: truncate: %w", err)
+		}
+		if !top.Valid {
+			continue
+		}
+		res, err := w.exec(`DELETE FROM sync_log WHERE scope = ? AND seq <= ?`, sc, f)
+		if err != nil {
+			return fmt.Errorf("gc: truncate: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		st.Entries += int(n)
+		st.Truncated += int(n)
+		raise(sc, uint64(top.Int64))
+	}
+	return nil
+}
+
+// sqliteCompact drops superseded entries at or below each scope's floor.
+func sqliteCompact(w *sqliteTx, floor func(string) uint64, st *GCStats) error {
+	// Compact superseded entries scope by scope.
+	var scopes []string
+	rows, err := w.query(`SELECT DISTINCT scope FROM sync_rows`)
+	if err != nil {
+		return fmt.Errorf("gc: %w", err)
+	}
+	for rows.Next() {
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			rows.Close()
+			return fmt.Errorf("gc: %w", err)
+		}
+		scopes = append(scopes, sc)
+	}
+	rows.Close()
+	cache := map[RowRef]map[string]syncproto.Version{}
+	for _, sc := range scopes {
+		var stale []int64
+		rows, err := w.query(`SELECT seq, tbl, row, field, origin, oseq FROM sync_log WHERE scope = ? AND seq <= ? AND kind = 0`, sc, int64(floor(sc)))
+		if err != nil {
+			return fmt.Errorf("gc: compact: %w", err)
+		}
+		type ent struct {
+			seq    int64
+			ref    RowRef
+			field  string
+			origin int64
+			oseq   int64
+		}
+		var ents []ent
+		for rows.Next() {
+			var e ent
+			var id []byte
+			if err := rows.Scan(&e.seq, &e.ref.Table, &id, &e.field, &e.origin, &e.oseq); err != nil {
+				rows.Close()
+				return fmt.Errorf("gc: compact: %w", err)
+			}
+			copy(e.ref.Row[:], id)
+			ents = append(ents, e)
+		}
+		rows.Close()
+		for _, e := range ents {
+			vs, ok := cache[e.ref]
+			if !ok {
+				rs, _, err := w.Row(e.ref.Table, e.ref.Row)
+				if err != nil {
+					return fmt.Errorf("gc: compact: %w", err)
+				}
+				vs = rs.Versions
+				cache[e.ref] = vs
+			}
+			cur, ok := vs[e.field]
+			if !ok {
+				continue
+			}
+			origin, err := w.replica(e.origin)
+			if err != nil {
+				return fmt.Errorf("gc: compact: %w", err)
+			}
+			if cur.Dot != (syncproto.Dot{Replica: origin, Seq: uint64(e.oseq)}) {
+				stale = append(stale, e.seq)
+			}
+		}
+		for _, seq := range stale {
+			if _, err := w.exec(`DELETE FROM sync_log WHERE seq = ?`, seq); err != nil {
+				return fmt.Errorf("gc: compact: %w", err)
+			}
+		}
+		st.Superseded += len(stale)
+		st.Entries += len(stale)
+	}
+	return nil
+}
+
+// Horizon implements Store.Horizon: the lowest durable cursor of the active
+// devices (not silent since silentBefore) covering any of scopes.
+func (s *sqliteStore) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
+	if len(scopes) == 0 {
+		return 0, nil
+	}
+	js, err := json.Marshal(scopes)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	var h sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
+		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`,
+		SilentMs(silentBefore), string(js)).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	return uint64(h.Int64), nil
 }

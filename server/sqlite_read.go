@@ -29,7 +29,7 @@ func (s *sqliteStore) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uin
 
 func (s *sqliteStore) Head(ctx context.Context) (uint64, error) {
 	var head sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_log`).Scan(&head); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read log head: %w", err)
 	}
 	return uint64(head.Int64), nil
@@ -50,7 +50,7 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 	// bounded by it; one writer commits seqs in order, so everything at or
 	// below a visible head is visible.
 	var hv sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT MAX(seq) FROM sync_log`).Scan(&hv); err != nil {
+	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&hv); err != nil {
 		return LogPage{}, fmt.Errorf("read log head: %w", err)
 	}
 	head := uint64(hv.Int64)

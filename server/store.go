@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -22,6 +23,20 @@ type Store interface {
 	// and superseded log entries at or below the lowest cursor of their
 	// scope's devices (see GCStats).
 	GC(ctx context.Context) (GCStats, error)
+	// Collect is GC with options: silent devices no longer hold it back,
+	// and the log can be truncated below every scope's lowest durable
+	// cursor. Whatever it removes that a device behind might still need
+	// raises the scope's floor (sync_log_floor). See gc.go.
+	Collect(ctx context.Context, opts GCOptions) (GCStats, error)
+	// Horizon is the server_seq at or below which every active device
+	// covering any of scopes holds the log durably (0: none known).
+	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
+	// ConflictsBefore calls fn for every conflict-log entry recorded
+	// before `before`, by id (conflicts_archive.go).
+	ConflictsBefore(ctx context.Context, before time.Time, fn func(archive.Conflict) error) error
+	// DeleteConflicts removes the entries recorded before `before` whose
+	// id is at most upTo (those an archive holds) and says how many.
+	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
 	Close() error
 }
 
@@ -159,6 +174,8 @@ type GCStats struct {
 	Rows       int // tombstoned rows dropped
 	Entries    int // log entries dropped
 	Superseded int // of which superseded entries compacted
+	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
+	Floors     int // scopes whose log floor rose
 }
 
 // AuthStore is what enrollment and authentication need.

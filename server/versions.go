@@ -10,12 +10,19 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// EncodeVersions packs a row's field versions: a msgpack array of 8
-// elements per field (name, kind, value, hlc, origin, seq, base origin,
-// base seq), replicas as the store's small integers, fields sorted so equal
-// rows give equal bytes. Every store keeps this one format, which is what
-// lets migrate-store copy the blobs between stores unchanged.
+// EncodeVersions packs a row's field versions in the compact format
+// (versions_compact.go), fields sorted so equal rows give equal bytes.
+// Every store keeps this one format, which is what lets migrate-store copy
+// the blobs between stores unchanged.
 func EncodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	return encodeVersionsCompact(dst, vs, idx)
+}
+
+// encodeVersionsMsgpack is the format before the compact one: a msgpack
+// array of 8 elements per field (name, kind, value, hlc, origin, seq, base
+// origin, base seq), replicas as the store's small integers. Databases
+// written by earlier builds hold it; DecodeVersions still reads it.
+func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	enc := msgpack.GetEncoder()
 	defer msgpack.PutEncoder(enc)
@@ -62,6 +69,9 @@ func DecodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error
 	out := map[string]syncproto.Version{}
 	if len(blob) == 0 {
 		return out, nil
+	}
+	if blob[0] == versionsCompact {
+		return decodeVersionsCompact(blob, replica)
 	}
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)

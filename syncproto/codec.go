@@ -90,8 +90,8 @@ func (e *encoder) message(m Message) error {
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)),
 			enc.EncodeUint(m.Durable))
 	case *Changes:
-		err = errors.Join(enc.EncodeArrayLen(6), enc.EncodeUint(uint64(MsgChanges)), enc.EncodeUint(m.From), enc.EncodeUint(m.To),
-			enc.EncodeBool(m.More), e.changes(m.Changes), e.evictions(m.Evict))
+		err = errors.Join(enc.EncodeArrayLen(7), enc.EncodeUint(uint64(MsgChanges)), enc.EncodeUint(m.From), enc.EncodeUint(m.To),
+			enc.EncodeBool(m.More), e.changes(m.Changes), e.evictions(m.Evict), enc.EncodeUint(m.Horizon))
 	case *ErrorMsg:
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgError)), enc.EncodeString(string(m.Code)),
 			enc.EncodeString(m.Msg), enc.EncodeBool(m.Fatal))
@@ -706,7 +706,13 @@ func (d *decoder) changesMsg(n int) (Message, int, error) {
 			return nil, 0, err
 		}
 	}
-	return m, 6, nil
+	if n < 7 { // a server that predates Horizon
+		return m, 6, nil
+	}
+	if m.Horizon, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	return m, 7, nil
 }
 
 func (d *decoder) errorMsg(n int) (Message, int, error) {

@@ -157,6 +157,11 @@ type Changes struct {
 	// Evict lists rows that left this device's scope (a household moved to a
 	// hamlet the team does not cover): the client drops them.
 	Evict []Eviction
+	// Horizon, when non-zero, is the server_seq at or below which every
+	// active device covering any of this device's scopes holds the log
+	// durably: the client may drop rows whose tombstone it received at or
+	// below it. Sent on the last page of a pull.
+	Horizon uint64
 }
 
 // Eviction tells a client that a row is no longer in its scope.

@@ -11,6 +11,9 @@ import (
 )
 
 func runConflicts(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "archive" {
+		return runConflictsArchive(ctx, e, args[1:])
+	}
 	fs := flag.NewFlagSet("conflicts", flag.ContinueOnError)
 	all := fs.Bool("all", false, e.tr("kể cả xung đột đã khôi phục", "include restored conflicts"))
 	if err := e.parse(fs, args); err != nil {
@@ -22,7 +25,7 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		if fs.Arg(0) != "restore" || fs.NArg() != 2 {
-			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent conflicts [restore ID]", "Usage: hamlet-agent conflicts [restore ID]"))
+			return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent conflicts [restore ID | archive --older-than 90d --out TỆP]", "Usage: hamlet-agent conflicts [restore ID | archive --older-than 90d --out FILE]"))
 		}
 		id, err := strconv.ParseInt(fs.Arg(1), 10, 64)
 		if err != nil {

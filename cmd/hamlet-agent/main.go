@@ -40,7 +40,7 @@ func commands() []command {
 		{"report", "phản ánh hiện trường: add, list, categories", "field reports: add, list, categories", runReport, true},
 		{"status", "tình trạng: thay đổi chờ gửi, lần đồng bộ cuối, đồng hồ, địa bàn", "status: pending changes, last sync, clock, scope", runStatus, false},
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
-		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục", "values lost to concurrent edits; restore ID", runConflicts, false},
+		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},
 		{"rejected", "thay đổi bị máy chủ từ chối; fix ID hoặc discard ID", "changes the server refused; fix ID or discard ID", runRejected, false},
 	}
 }

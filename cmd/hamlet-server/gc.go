@@ -1,18 +1,63 @@
 package main
 
-import "context"
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+
+	"github.com/hamlet-vn/hamlet/server"
+)
 
 func init() {
-	register(command{name: "gc", vi: "dọn các bản ghi đã xóa mà mọi thiết bị đã nhận", en: "collect tombstones every device has acknowledged", run: runGC})
+	register(command{name: "gc", vi: "dọn các bản ghi đã xóa mà mọi thiết bị đã nhận (--silent-after, --truncate-log)",
+		en: "collect tombstones every device has acknowledged (--silent-after, --truncate-log)", run: runGC})
+}
+
+// gcFlags are the collection settings serve and gc share.
+type gcFlags struct {
+	silentAfter *age
+	truncate    bool
+}
+
+func (e *env) gcFlagSet(fs *flag.FlagSet, g *gcFlags) {
+	def := server.DefaultSilentAfter
+	if v := getenv("HAMLET_SILENT_AFTER", ""); v != "" {
+		if d, err := parseAge(v); err == nil {
+			def = d
+		}
+	}
+	g.silentAfter = ageFlag(fs, "silent-after", def, e.msg(
+		"thiết bị im lặng lâu hơn (vd. 180d) không còn giữ việc dọn dẹp; khi quay lại nó gửi thay đổi rồi tải lại toàn bộ; 0 = không bao giờ (HAMLET_SILENT_AFTER)",
+		"a device silent longer than this (e.g. 180d) no longer holds collection back; when it returns it pushes, then re-clones; 0 = never (HAMLET_SILENT_AFTER)"))
+	fs.BoolVar(&g.truncate, "truncate-log", getenv("HAMLET_TRUNCATE_LOG", "") == "1", e.msg(
+		"xóa cả nhật ký đồng bộ dưới mốc mọi thiết bị đã nhận (máy mới tải bản chụp) (HAMLET_TRUNCATE_LOG=1)",
+		"drop the whole sync log below what every device holds (new replicas clone the snapshot) (HAMLET_TRUNCATE_LOG=1)"))
+}
+
+func (g *gcFlags) apply(cfg *server.Config) {
+	cfg.SilentAfter = g.silentAfter.d
+	if cfg.SilentAfter == 0 {
+		cfg.SilentAfter = -1 // 0 on the command line: never
+	}
+	cfg.TruncateLog = g.truncate
 }
 
 func runGC(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("gc")
 	e.jsonFlag(fs)
+	var g gcFlags
+	e.gcFlagSet(fs, &g)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	s, err := e.open(ctx)
+	lg := e.logger()
+	if e.logLevel == "info" {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil)) // admin tasks print their own result
+	}
+	cfg := server.Config{DataDir: e.dataDir, Logger: lg, GCInterval: -1}
+	g.apply(&cfg)
+	s, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -24,6 +69,7 @@ func runGC(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printJSON(st)
 	}
-	e.printf("Đã dọn %d bản ghi, %d mục nhật ký (%d mục bị thay thế).\n", "Collected %d rows, %d log entries (%d superseded).\n", st.Rows, st.Entries, st.Superseded)
+	e.printf("Đã dọn %d bản ghi, %d mục nhật ký (%d mục bị thay thế, %d mục dưới mốc).\n", "Collected %d rows, %d log entries (%d superseded, %d below the floor).\n",
+		st.Rows, st.Entries, st.Superseded, st.Truncated)
 	return nil
 }

@@ -23,6 +23,7 @@ type serveFlags struct {
 	ping, pong            time.Duration
 	calendar              string
 	db                    string // a PostgreSQL URL, or "" for embedded SQLite in the data directory
+	gc                    gcFlags
 	minAgentSchema        int    // oldest agent data schema accepted (0: schema.MinSupportedVersion)
 	agentUpdate           string // where volunteers get hamlet-agent, told to a too-old agent
 }
@@ -40,6 +41,7 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 	fs.StringVar(&sf.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
 		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
 	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", 5*time.Minute), e.msg("độ lệch đồng hồ tối đa (HAMLET_MAX_SKEW)", "maximum clock skew (HAMLET_MAX_SKEW)"))
+	e.gcFlagSet(fs, &sf.gc)
 	schemaFlags(e, fs, sf)
 	return fs
 }
@@ -58,6 +60,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s *server.Server)) error {
 	cfg := server.Config{DataDir: e.dataDir, Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
 		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync, PingInterval: sf.ping, PongWait: sf.pong}
+	sf.gc.apply(&cfg)
 	if err := sf.applySchema(e, &cfg); err != nil {
 		return err
 	}

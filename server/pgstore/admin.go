@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/jackc/pgx/v5"
 	"sort"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -209,6 +210,11 @@ func (s *Store) ReparentHamlets(ctx context.Context, parentOf map[string]string)
 // under its row lock, taken only if free: a push holding the row now is
 // left alone, and the row goes at the next GC.
 func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
+	return s.Collect(ctx, server.GCOptions{})
+}
+
+// Collect is GC with options (server.GCOptions), as the SQLite store does.
+func (s *Store) Collect(ctx context.Context, opts server.GCOptions) (server.GCStats, error) {
 	var st server.GCStats
 	err := s.write(ctx, func(w *pgTx) error {
 		st = server.GCStats{}
@@ -218,7 +224,8 @@ func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
 		}
 		minCur := map[string]uint64{}
 		rows, err := w.tx.Query(w.ctx, `SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL GROUP BY th.hamlet_code`)
+			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
+			GROUP BY th.hamlet_code`, server.SilentMs(opts.SilentBefore))
 		if err != nil {
 			return fmt.Errorf("gc: %w", err)
 		}
@@ -237,6 +244,12 @@ func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
 				return c
 			}
 			return uint64(head)
+		}
+		raised := map[string]uint64{}
+		raise := func(scope string, seq uint64) {
+			if seq > raised[scope] {
+				raised[scope] = seq
+			}
 		}
 		type dead struct {
 			server.RowRef
@@ -287,6 +300,31 @@ func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
 				}
 			}
 			st.Rows++
+			raise(d.scope, uint64(d.tomb))
+		}
+		if opts.Truncate {
+			scopes := make([]string, 0, len(minCur))
+			for sc := range minCur {
+				scopes = append(scopes, sc)
+			}
+			sort.Strings(scopes)
+			for _, sc := range scopes {
+				var top *int64
+				if err := w.tx.QueryRow(w.ctx, `SELECT max(seq) FROM sync_log WHERE scope = $1 AND seq <= $2`, sc, int64(minCur[sc])).Scan(&top); err != nil {
+					return fmt.Errorf("gc: truncate: %w", err)
+				}
+				if top == nil {
+					continue
+				}
+				tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE scope = $1 AND seq <= $2`, sc, int64(minCur[sc]))
+				if err != nil {
+					return fmt.Errorf("gc: truncate: %w", err)
+				}
+				st.Entries += int(tag.RowsAffected())
+				st.Truncated += int(tag.RowsAffected())
+				raise(sc, uint64(*top))
+			}
+			return writeFloors(w, raised, &st)
 		}
 		// Compact superseded entries scope by scope.
 		var scopes []string
@@ -367,7 +405,38 @@ func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
 			st.Superseded += len(stale)
 			st.Entries += len(stale)
 		}
-		return nil
+		return writeFloors(w, raised, &st)
 	})
 	return st, err
+}
+
+// writeFloors raises the log floor of each scope to what collection removed.
+func writeFloors(w *pgTx, raised map[string]uint64, st *server.GCStats) error {
+	for sc, seq := range raised {
+		if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_log_floor (scope, seq) VALUES ($1, $2)
+			ON CONFLICT (scope) DO UPDATE SET seq = GREATEST(sync_log_floor.seq, excluded.seq)`, sc, int64(seq)); err != nil {
+			return fmt.Errorf("gc: log floor: %w", err)
+		}
+		st.Floors++
+	}
+	return nil
+}
+
+// Horizon implements server.Store.Horizon.
+func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
+	if len(scopes) == 0 {
+		return 0, nil
+	}
+	var h *int64
+	err := s.pool.QueryRow(ctx, `SELECT min(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
+		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code = ANY($2::text[]))`,
+		server.SilentMs(silentBefore), scopes).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	if h == nil {
+		return 0, nil
+	}
+	return uint64(*h), nil
 }

@@ -32,6 +32,9 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"GCWaitsForEveryDeviceInScope", testGC},
 		{"UnitsAndTeams", testUnits},
 		{"ConcurrentWritesToOneRow", testConcurrentRow},
+		{"HorizonOfActiveDevices", testHorizon},
+		{"CollectTruncatesBelowFloor", testCollectTruncates},
+		{"ConflictArchiveReadsAndDeletes", testConflictArchive},
 		{"ReenrollSameReplica", testReenroll},            // devices.go
 		{"RestoreDevice", testRestore},                   // devices.go
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go

@@ -1,0 +1,273 @@
+package agent
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/hamlet-vn/hamlet/internal/fieldcode"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The compact row state (issue 9 part 5): rowState.encode writes it and
+// decodeState reads it and the msgpack format before it (replicas of
+// earlier builds), telling them apart by the first byte: 0xc1, the one
+// byte msgpack never uses.
+//
+//	0xc1 uvarint(replicas) 16 bytes each
+//	uvarint(base HLC: the lowest of the row)
+//	uvarint(current versions) versions, uvarint(history) versions
+//	version: uvarint(name code) [uvarint(len) name, when 0]
+//	  flags: bits 0-2 kind, 3 the bool value, 4 has a base, 5 the base is
+//	         the same replica (seq as a delta), 6 lost to a concurrent write
+//	  value: int zigzag varint, float 8 bytes, string uvarint(len) bytes
+//	  uvarint(HLC - base) uvarint(replica index, from 1) uvarint(seq)
+//	  base: uvarint(seq - base seq) if same replica,
+//	        else uvarint(replica index) uvarint(seq)
+const stateCompact = 0xc1
+
+const (
+	stKind     = 0x07
+	stTrue     = 0x08
+	stBase     = 0x10
+	stBaseSame = 0x20
+	stLost     = 0x40
+)
+
+func (e *blobEnc) compactVersion(dst []byte, field string, v *syncproto.Version, low syncproto.HLC, lost bool) []byte {
+	code := fieldcode.Code(field)
+	dst = binary.AppendUvarint(dst, code)
+	if code == 0 {
+		dst = binary.AppendUvarint(dst, uint64(len(field)))
+		dst = append(dst, field...)
+	}
+	k := v.Value.Kind()
+	flags := byte(k) & stKind
+	if k == syncproto.KindBool && v.Value.AsBool() {
+		flags |= stTrue
+	}
+	hasBase := !v.Base.IsZero()
+	same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
+	if hasBase {
+		flags |= stBase
+	}
+	if same {
+		flags |= stBaseSame
+	}
+	if lost {
+		flags |= stLost
+	}
+	dst = append(dst, flags)
+	switch k {
+	case syncproto.KindInt:
+		dst = binary.AppendVarint(dst, v.Value.AsInt())
+	case syncproto.KindFloat:
+		dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Value.AsFloat()))
+	case syncproto.KindString:
+		s := v.Value.AsString()
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	}
+	dst = binary.AppendUvarint(dst, uint64(v.HLC-low))
+	dst = binary.AppendUvarint(dst, uint64(e.reps[v.Dot.Replica]))
+	dst = binary.AppendUvarint(dst, v.Dot.Seq)
+	switch {
+	case same:
+		dst = binary.AppendUvarint(dst, v.Dot.Seq-v.Base.Seq)
+	case hasBase:
+		dst = binary.AppendUvarint(dst, uint64(e.reps[v.Base.Replica]))
+		dst = binary.AppendUvarint(dst, v.Base.Seq)
+	}
+	return dst
+}
+
+// encodeCompact writes s in the compact format; e.reps and e.list hold
+// the row's replicas (indexes from 1).
+func (s *rowState) encodeCompact(e *blobEnc, fields []string) []byte {
+	var low syncproto.HLC = math.MaxUint64
+	for _, v := range s.cur {
+		low = min(low, v.HLC)
+	}
+	for i := range s.hist {
+		low = min(low, s.hist[i].Ver.HLC)
+	}
+	if len(s.cur)+len(s.hist) == 0 {
+		low = 0
+	}
+	dst := make([]byte, 0, 16+16*len(e.list)+24*(len(fields)+len(s.hist)))
+	dst = append(dst, stateCompact)
+	dst = binary.AppendUvarint(dst, uint64(len(e.list)))
+	for _, r := range e.list {
+		dst = append(dst, r[:]...)
+	}
+	dst = binary.AppendUvarint(dst, uint64(low))
+	dst = binary.AppendUvarint(dst, uint64(len(fields)))
+	for _, f := range fields {
+		dst = e.compactVersion(dst, f, s.cur[f], low, false)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(s.hist)))
+	for i := range s.hist {
+		h := &s.hist[i]
+		dst = e.compactVersion(dst, h.Field, &h.Ver, low, h.Lost)
+	}
+	return dst
+}
+
+var errShortState = errors.New("truncated")
+
+type stateReader struct {
+	b   []byte
+	err error
+}
+
+func (r *stateReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShortState
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *stateReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShortState
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *stateReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShortState
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
+	id := s.id
+	r := &stateReader{b: blob[1:]}
+	nr := r.uvarint()
+	if nr > uint64(len(blob))/16 {
+		return nil, fmt.Errorf("row state %s: %d replicas in %d bytes", id, nr, len(blob))
+	}
+	reps := make([]syncproto.ReplicaID, nr)
+	for i := range reps {
+		copy(reps[i][:], r.bytes(16))
+	}
+	rep := func(i uint64) (syncproto.ReplicaID, error) {
+		if i == 0 || i > uint64(len(reps)) {
+			return syncproto.ReplicaID{}, fmt.Errorf("row state %s: replica index %d", id, i)
+		}
+		return reps[i-1], nil
+	}
+	low := syncproto.HLC(r.uvarint())
+	version := func() (string, syncproto.Version, bool, error) {
+		var v syncproto.Version
+		var f string
+		code := r.uvarint()
+		if code == 0 {
+			f = string(r.bytes(r.uvarint()))
+		} else if name, ok := fieldcode.Name(code); ok {
+			f = name
+		} else if r.err == nil {
+			return "", v, false, fmt.Errorf("row state %s: field code %d", id, code)
+		}
+		var flags byte
+		if b := r.bytes(1); len(b) == 1 {
+			flags = b[0]
+		}
+		switch syncproto.Kind(flags & stKind) {
+		case syncproto.KindNull:
+		case syncproto.KindBool:
+			v.Value = syncproto.Bool(flags&stTrue != 0)
+		case syncproto.KindInt:
+			v.Value = syncproto.Int(r.varint())
+		case syncproto.KindFloat:
+			if b := r.bytes(8); len(b) == 8 {
+				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
+			}
+		case syncproto.KindString:
+			v.Value = syncproto.String(string(r.bytes(r.uvarint())))
+		default:
+			return "", v, false, fmt.Errorf("row state %s: kind %d", id, flags&stKind)
+		}
+		v.HLC = low + syncproto.HLC(r.uvarint())
+		ri := r.uvarint()
+		v.Dot.Seq = r.uvarint()
+		var bi, bs uint64
+		switch {
+		case flags&stBaseSame != 0:
+			d := r.uvarint()
+			if d > v.Dot.Seq {
+				return "", v, false, fmt.Errorf("row state %s: base seq below zero", id)
+			}
+			bs = v.Dot.Seq - d
+		case flags&stBase != 0:
+			bi, bs = r.uvarint(), r.uvarint()
+		}
+		if r.err != nil {
+			return "", v, false, fmt.Errorf("row state %s: %w", id, r.err)
+		}
+		var err error
+		if v.Dot.Replica, err = rep(ri); err != nil {
+			return "", v, false, err
+		}
+		switch {
+		case flags&stBaseSame != 0:
+			v.Base = syncproto.Dot{Replica: v.Dot.Replica, Seq: bs}
+		case flags&stBase != 0:
+			if v.Base.Replica, err = rep(bi); err != nil {
+				return "", v, false, err
+			}
+			v.Base.Seq = bs
+		}
+		return f, v, flags&stLost != 0, nil
+	}
+	nc := r.uvarint()
+	if nc > uint64(len(blob)) {
+		return nil, fmt.Errorf("row state %s: %d versions in %d bytes", id, nc, len(blob))
+	}
+	for range nc {
+		f, v, _, err := version()
+		if err != nil {
+			return nil, err
+		}
+		vv := v
+		s.cur[f] = &vv
+	}
+	nh := r.uvarint()
+	if nh > uint64(len(blob)) {
+		return nil, fmt.Errorf("row state %s: %d versions in %d bytes", id, nh, len(blob))
+	}
+	for range nh {
+		f, v, lost, err := version()
+		if err != nil {
+			return nil, err
+		}
+		s.hist = append(s.hist, histEntry{Field: f, Ver: v, Lost: lost})
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("row state %s: %w", id, r.err)
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("row state %s: %d bytes after the last version", id, len(r.b))
+	}
+	return s, nil
+}

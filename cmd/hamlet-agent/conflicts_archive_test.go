@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/archive"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// addConflict makes the replica in dir record one conflict at `at`: a
+// local phone edit loses to a concurrent pulled one.
+func addConflict(t *testing.T, dir string, at time.Time, cursor uint64, phone string) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := agent.OpenWith(ctx, filepath.Join(dir, "replica.db"), agent.Options{Now: func() time.Time { return at }})
+	require.NoError(t, err)
+	defer r.Close()
+	id, err := r.AddHousehold(ctx, agent.Fields{"hamlet_code": "32002-01", "head_name": "Lê Văn Tám", "phone": phone})
+	require.NoError(t, err)
+	_, err = r.ApplyChanges(ctx, &syncproto.Changes{From: cursor, To: cursor + 1, Changes: []syncproto.Change{{
+		Table: "households", Row: id, Field: "phone", Value: syncproto.String("0987654321"), Scope: "32002-01",
+		HLC: syncproto.MakeHLC(at.UnixMilli()+1000, 0), Dot: syncproto.Dot{Replica: uuid.New(), Seq: 1},
+	}}})
+	require.NoError(t, err)
+}
+
+func conflictRows(t *testing.T, dir string) int {
+	t.Helper()
+	r, err := agent.Open(context.Background(), filepath.Join(dir, "replica.db"))
+	require.NoError(t, err)
+	defer r.Close()
+	cs, err := r.Conflicts(context.Background(), true)
+	require.NoError(t, err)
+	return len(cs)
+}
+
+// TestCLIConflictsArchive: `conflicts archive` moves entries older than
+// --older-than to a JSON Lines file, written and fsynced first; a failing
+// output path or an existing file removes nothing.
+func TestCLIConflictsArchive(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")
+	addConflict(t, dir, time.Now().Add(-time.Hour), 1, "0922222222")
+	require.Equal(t, 2, conflictRows(t, dir))
+
+	bad := filepath.Join(dir, "no-such-dir", "a.jsonl")
+	r := cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", bad)
+	require.NotZero(t, r.code)
+	require.Contains(t, r.stderr, "Chưa xóa mục nào")
+	require.Equal(t, 2, conflictRows(t, dir), "a failed archive removed entries")
+
+	exists := filepath.Join(t.TempDir(), "x.jsonl")
+	require.NoError(t, os.WriteFile(exists, []byte("cũ\n"), 0o600))
+	r = cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", exists)
+	require.NotZero(t, r.code)
+	require.Contains(t, r.stderr, "Tệp đã tồn tại")
+	require.Equal(t, 2, conflictRows(t, dir))
+
+	r = cli(t, dir, "conflicts", "archive", "--older-than", "chín mươi", "--out", exists)
+	require.NotZero(t, r.code)
+	require.Contains(t, r.stderr, "90d")
+
+	out := filepath.Join(t.TempDir(), "conflicts.jsonl")
+	r = cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", out)
+	require.Zero(t, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Đã lưu 1 xung đột")
+	require.Equal(t, 1, conflictRows(t, dir), "the recent conflict stays")
+	got, err := archive.Read(out)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	c := got[0]
+	require.Equal(t, "households", c.Table)
+	require.Equal(t, "phone", c.Field)
+	require.Equal(t, "32002-01", c.Scope)
+	require.Equal(t, "0911111111", c.Loser.Value)
+	require.Equal(t, "0987654321", c.Winner.Value)
+	require.Equal(t, "string", c.Loser.Kind)
+	require.NotEmpty(t, c.Row)
+
+	r = cli(t, dir, "conflicts", "archive", "--lang", "en", "--older-than", "90d", "--out", filepath.Join(t.TempDir(), "y.jsonl"))
+	require.Zero(t, r.code, r.stderr)
+	require.Contains(t, r.stdout, "No conflicts older")
+}

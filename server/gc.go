@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// GCOptions tunes Store.Collect.
+type GCOptions struct {
+	// SilentBefore, when set, excludes active devices whose last contact
+	// (or enrollment, if never seen) is before it: a device silent that
+	// long no longer holds collection back. When it returns, its cursor is
+	// below its scopes' log floor and it is told to re-clone
+	// (Welcome.Reclone) after pushing what it has.
+	SilentBefore time.Time
+	// Truncate drops every log entry at or below the lowest durable cursor
+	// of the active devices covering its scope, not only superseded ones:
+	// every such device holds them already, and a new or returning device
+	// behind the floor clones from the snapshot of rows instead. Scopes no
+	// active device covers keep their log (a team that gains one reads it).
+	Truncate bool
+}
+
+// DefaultSilentAfter is how long a device may stay silent before it stops
+// holding collection back (Config.SilentAfter).
+const DefaultSilentAfter = 180 * 24 * time.Hour
+
+// SilentMs is the cutoff of GCOptions.SilentBefore in Unix ms for a store
+// query: every device counts when it is zero.
+func SilentMs(before time.Time) int64 {
+	if before.IsZero() {
+		return math.MinInt64
+	}
+	return before.UnixMilli()
+}
+
+// gcOptions is the options the server's own collection runs with.
+func (s *Server) gcOptions() GCOptions {
+	o := GCOptions{Truncate: s.cfg.TruncateLog}
+	if s.cfg.SilentAfter > 0 {
+		o.SilentBefore = s.now().Add(-s.cfg.SilentAfter)
+	}
+	return o
+}
+
+// silentBefore is the cutoff for Horizon (zero: no device is silent).
+func (s *Server) silentBefore() time.Time { return s.gcOptions().SilentBefore }
+
+// horizon is Changes.Horizon for a device of these scopes; 0 when unknown
+// (the agent then keeps its tombstones).
+func (s *Server) horizon(ctx context.Context, scopes []string) uint64 {
+	h, err := s.store.Horizon(ctx, scopes, s.silentBefore())
+	if err != nil {
+		s.log.Warn("read collection horizon", LogErr, err)
+		return 0
+	}
+	return h
+}
+
+// sqliteHead is the log head in SQL: the highest seq in the log, or the
+// head GC recorded before it removed the last entries (so a collected log
+// never hands out a seq again, nor tells a device its cursor is beyond it).
+const sqliteHead = `MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`
+
+// checkFloor refuses a pull from below the log floor of the device's
+// scopes: collection removed entries there, so the pull would silently
+// miss them. An agent that understands Welcome.Reclone never asks (it
+// re-clones first); an older one is told what to do. Once a cursor passed,
+// the session's later pulls from at or above it are not checked again:
+// the floor never rises above an active device's acknowledged cursor.
+// Cursor 0 is not checked: a replica that holds nothing misses no
+// tombstone, and one that clones never pulls from 0 (Config.TruncateLog is
+// for fleets whose agents all clone: an agent too old to clone would pull
+// a truncated log from 0).
+func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
+	if cursor == 0 || (cursor >= c.floorOK && c.floorOK > 0) {
+		return nil
+	}
+	floor, err := c.s.store.LogFloor(ctx, c.scopeList)
+	if err != nil {
+		return storeError("read log floor", err)
+	}
+	if cursor < floor {
+		return syncproto.Errorf(syncproto.CodeBadCursor,
+			"the log before %d was collected and this replica's cursor %d is below it: update hamlet-agent and sync again (it clones the current data after pushing its own changes)", floor, cursor)
+	}
+	c.floorOK = cursor
+	return nil
+}

@@ -1,0 +1,253 @@
+package server
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/hamlet-vn/hamlet/internal/fieldcode"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The compact versions format (issue 9 part 5: metadata that does not grow
+// without bound). EncodeVersions writes it; DecodeVersions reads it and the
+// msgpack format before it (databases written by earlier builds), telling
+// them apart by the first byte: 0xc1 is the one byte msgpack never uses.
+//
+//	0xc1 uvarint(fields) uvarint(base HLC: the row's lowest)
+//	per field, by name:
+//	  uvarint(name code) [uvarint(len) name, when the code is 0]
+//	  flags: bits 0-2 value kind, 3 the bool value, 4 has a base,
+//	         5 the base is the same replica (then its seq is a delta)
+//	  value: int zigzag varint, float 8 bytes, string uvarint(len) bytes
+//	  uvarint(HLC - base HLC) uvarint(replica) uvarint(seq)
+//	  base: uvarint(seq - base seq) if same replica,
+//	        else uvarint(replica) uvarint(seq)
+//
+// Replicas are the store's small integers, as before. Field names are codes
+// of internal/fieldcode, a frozen list (a name it lacks is written out,
+// code 0).
+const versionsCompact = 0xc1
+
+const (
+	flagKind     = 0x07
+	flagTrue     = 0x08
+	flagBase     = 0x10
+	flagBaseSame = 0x20
+)
+
+func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	names := make([]string, 0, len(vs))
+	var low syncproto.HLC = math.MaxUint64
+	for f, v := range vs {
+		names = append(names, f)
+		low = min(low, v.HLC)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		low = 0
+	}
+	dst = append(dst, versionsCompact)
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	dst = binary.AppendUvarint(dst, uint64(low))
+	for _, f := range names {
+		v := vs[f]
+		code := fieldcode.Code(f)
+		dst = binary.AppendUvarint(dst, code)
+		if code == 0 {
+			dst = binary.AppendUvarint(dst, uint64(len(f)))
+			dst = append(dst, f...)
+		}
+		o, err := idx(v.Dot.Replica)
+		if err != nil {
+			return nil, err
+		}
+		k := v.Value.Kind()
+		flags := byte(k) & flagKind
+		if k == syncproto.KindBool && v.Value.AsBool() {
+			flags |= flagTrue
+		}
+		hasBase := !v.Base.IsZero()
+		same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
+		if hasBase {
+			flags |= flagBase
+		}
+		if same {
+			flags |= flagBaseSame
+		}
+		dst = append(dst, flags)
+		switch k {
+		case syncproto.KindInt:
+			dst = binary.AppendVarint(dst, v.Value.AsInt())
+		case syncproto.KindFloat:
+			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Value.AsFloat()))
+		case syncproto.KindString:
+			s := v.Value.AsString()
+			dst = binary.AppendUvarint(dst, uint64(len(s)))
+			dst = append(dst, s...)
+		}
+		dst = binary.AppendUvarint(dst, uint64(v.HLC-low))
+		dst = binary.AppendUvarint(dst, uint64(o))
+		dst = binary.AppendUvarint(dst, v.Dot.Seq)
+		switch {
+		case same:
+			dst = binary.AppendUvarint(dst, v.Dot.Seq-v.Base.Seq)
+		case hasBase:
+			b, err := idx(v.Base.Replica)
+			if err != nil {
+				return nil, err
+			}
+			dst = binary.AppendUvarint(dst, uint64(b))
+			dst = binary.AppendUvarint(dst, v.Base.Seq)
+		}
+	}
+	return dst, nil
+}
+
+var errShortVersions = errors.New("decode versions: truncated")
+
+type versionsReader struct {
+	b   []byte
+	err error
+}
+
+func (r *versionsReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShortVersions
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *versionsReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShortVersions
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *versionsReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShortVersions
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *versionsReader) byte1() byte {
+	if b := r.bytes(1); len(b) == 1 {
+		return b[0]
+	}
+	return 0
+}
+
+func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+	var out map[string]syncproto.Version
+	err := walkVersionsCompact(blob, replica, func(n uint64) { out = make(map[string]syncproto.Version, n) },
+		func(f string, v syncproto.Version) { out[f] = v })
+	return out, err
+}
+
+// walkVersionsCompact decodes a compact blob field by field, in name
+// order: size is called first with the number of fields.
+func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error), size func(uint64), emit func(string, syncproto.Version)) error {
+	r := &versionsReader{b: blob[1:]}
+	n := r.uvarint()
+	if n > uint64(len(blob)) {
+		return fmt.Errorf("decode versions: %d fields in %d bytes", n, len(blob))
+	}
+	size(n)
+	low := syncproto.HLC(r.uvarint())
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		code := r.uvarint()
+		var f string
+		if code == 0 {
+			f = string(r.bytes(r.uvarint()))
+		} else if name, ok := fieldcode.Name(code); ok {
+			f = name
+		} else {
+			return fmt.Errorf("decode versions: field code %d", code)
+		}
+		flags := r.byte1()
+		var v syncproto.Version
+		switch syncproto.Kind(flags & flagKind) {
+		case syncproto.KindNull:
+		case syncproto.KindBool:
+			v.Value = syncproto.Bool(flags&flagTrue != 0)
+		case syncproto.KindInt:
+			v.Value = syncproto.Int(r.varint())
+		case syncproto.KindFloat:
+			if b := r.bytes(8); len(b) == 8 {
+				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
+			}
+		case syncproto.KindString:
+			v.Value = syncproto.String(string(r.bytes(r.uvarint())))
+		default:
+			return fmt.Errorf("decode versions: value kind %d", flags&flagKind)
+		}
+		v.HLC = low + syncproto.HLC(r.uvarint())
+		o := r.uvarint()
+		v.Dot.Seq = r.uvarint()
+		if r.err != nil {
+			break
+		}
+		var err error
+		if v.Dot.Replica, err = replica(int64(o)); err != nil {
+			return err
+		}
+		switch {
+		case flags&flagBaseSame != 0:
+			d := r.uvarint()
+			if d > v.Dot.Seq {
+				return fmt.Errorf("decode versions: base seq below zero")
+			}
+			v.Base = syncproto.Dot{Replica: v.Dot.Replica, Seq: v.Dot.Seq - d}
+		case flags&flagBase != 0:
+			b := r.uvarint()
+			v.Base.Seq = r.uvarint()
+			if r.err != nil {
+				break
+			}
+			if v.Base.Replica, err = replica(int64(b)); err != nil {
+				return err
+			}
+		}
+		emit(f, v)
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if len(r.b) != 0 {
+		return fmt.Errorf("decode versions: %d bytes after the last field", len(r.b))
+	}
+	return nil
+}
+
+// decodeVersionListCompact is DecodeVersionList for a compact blob.
+func decodeVersionListCompact(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
+	err := walkVersionsCompact(blob, replica, func(uint64) {}, func(f string, v syncproto.Version) {
+		dst = append(dst, FieldVersion{Field: f, Version: v})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
