@@ -167,6 +167,17 @@ func metadataRatio(b *testing.B, compact bool) {
 		b.ReportMetric(float64(am)/float64(aData), "agent-meta/data")
 		b.ReportMetric(float64(sum(spl, serverMeta...))/float64(spl["households"]), "server-payload-ratio")
 		b.ReportMetric(float64(sum(apl, agentMeta...))/float64(apl["households"]), "agent-payload-ratio")
+		// Version metadata proper: the same, less the copies of field
+		// values the versions blobs carry (they are data, stored twice)
+		// and the agent's search text (an index for the volunteer's
+		// search, not sync metadata).
+		sVals := serverBlobValueBytes(b, filepath.Join(ts.DataDir, server.DBFile))
+		aVals, err := agent.StateValueBytes(ctx, r)
+		require.NoError(b, err)
+		aFolded := colBytes(b, r.Path(), `SELECT SUM(length(folded)) FROM row_state`)
+		b.ReportMetric(float64(sm-sVals)/float64(sData), "server-version-meta/data")
+		b.ReportMetric(float64(am-aVals-aFolded)/float64(aData), "agent-version-meta/data")
+		b.Logf("value copies in versions blobs: server %d B, agent %d B; agent search text %d B", sVals, aVals, aFolded)
 		b.Logf("households=%d gc: %+v; agent history versions dropped %d", n, st, dropped)
 		b.Logf("server pages: data %d; %v", sData, pick(spg, serverMeta))
 		b.Logf("agent pages: data %d; %v", aData, pick(apg, agentMeta))
@@ -193,4 +204,45 @@ func colBytes(tb testing.TB, path, q string) int64 {
 	var n sql.NullInt64
 	require.NoError(tb, db.QueryRow(q).Scan(&n))
 	return n.Int64
+}
+
+// serverBlobValueBytes is how many bytes of the server's sync_rows versions
+// blobs are copies of field values: each blob as stored, less the same
+// versions re-encoded with every value nulled.
+func serverBlobValueBytes(tb testing.TB, path string) int64 {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	require.NoError(tb, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT versions FROM sync_rows`)
+	require.NoError(tb, err)
+	defer rows.Close()
+	// Replica numbers only need to round-trip within one blob's encoding.
+	ids := map[syncproto.ReplicaID]int64{}
+	byNum := map[int64]syncproto.ReplicaID{}
+	replica := func(n int64) (syncproto.ReplicaID, error) {
+		if r, ok := byNum[n]; ok {
+			return r, nil
+		}
+		r := uuid.New()
+		byNum[n], ids[r] = r, n
+		return r, nil
+	}
+	idx := func(r syncproto.ReplicaID) (int64, error) { return ids[r], nil }
+	var total int64
+	for rows.Next() {
+		var blob []byte
+		require.NoError(tb, rows.Scan(&blob))
+		vs, err := server.DecodeVersions(blob, replica)
+		require.NoError(tb, err)
+		for f, v := range vs {
+			v.Value = syncproto.Null()
+			vs[f] = v
+		}
+		bare, err := server.EncodeVersions(nil, vs, idx)
+		require.NoError(tb, err)
+		total += int64(len(blob) - len(bare))
+	}
+	require.NoError(tb, rows.Err())
+	return total
 }
