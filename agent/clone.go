@@ -88,6 +88,9 @@ func (r *Replica) cloneStarted(ctx context.Context) bool {
 	return err == nil && h != 0
 }
 
+// metaReclone set to 1 makes the next session clone again after pushing.
+const metaReclone = "reclone"
+
 var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
 
 func (t *txn) clearClone() error {
@@ -148,23 +151,24 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
 		return false, err // an older server: replay its log
 	}
-	restored, err := s.r.metaInt(ctx, s.r.db, "restored")
+	reclone, err := s.r.metaInt(ctx, s.r.db, metaReclone)
 	if err != nil {
 		return false, err
 	}
 	switch {
 	case c.head != 0:
 		return true, nil // resume
-	case wel.Reclone || restored != 0:
-		// A file restored from an older copy (renumberRestored) lacks the
-		// writes its discarded state made, and pulls never return a
-		// replica's own writes: it clones again, as a truncated log asks.
+	case wel.Reclone || reclone != 0:
+		// The agent itself may ask (metaReclone): a file restored from an
+		// older copy (renumberRestored) lacks the writes its discarded
+		// state made, which pulls never return; a back-fill of gained
+		// hamlets found their log truncated (backfill).
 		// Pending changes were pushed first (session); now drop what the
 		// truncated log can no longer bring up to date.
 		if err := s.r.dropSynced(ctx); err != nil {
 			return false, err
 		}
-		if err := setMeta(ctx, s.r.db, "restored", int64(0)); err != nil {
+		if err := setMeta(ctx, s.r.db, metaReclone, int64(0)); err != nil {
 			return false, err
 		}
 		s.cursor = 0

@@ -27,7 +27,7 @@ import (
 // than the sent_seq mark is not checked.
 //
 // The writes the thrown-away state made are on the server but not in the
-// file, and a pull never returns a replica's own writes; "restored" is set
+// file, and a pull never returns a replica's own writes; metaReclone is set
 // so the session clones the replica's scope again after pushing.
 func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, error) {
 	t, err := r.begin(ctx)
@@ -128,7 +128,7 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	if err := t.setMeta("sent_seq", int64(pushed)); err != nil {
 		return 0, err
 	}
-	if err := t.setMeta("restored", 1); err != nil {
+	if err := t.setMeta(metaReclone, 1); err != nil {
 		return 0, err
 	}
 	if err := t.commit(); err != nil {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 
@@ -200,6 +201,16 @@ func (s *syncRun) backfill(ctx context.Context) (int, error) {
 		var m *syncproto.Changes
 		for m == nil {
 			msg, err := s.w.recv(ctx)
+			var se *ServerError
+			if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor {
+				// The server truncated those hamlets' log: a back-fill
+				// cannot be complete. Clone again (the whole scope, by
+				// snapshot) on the next session, which starts at once.
+				if err := setMeta(ctx, r.db, metaReclone, int64(1)); err != nil {
+					return n, err
+				}
+				return n, &ServerError{Code: syncproto.CodeScopeChanged, Msg: "the gained hamlets' log was truncated: cloning again"}
+			}
 			if err != nil {
 				return n, err
 			}

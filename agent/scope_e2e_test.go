@@ -494,3 +494,57 @@ func TestScopeWatchLearnsNewHamlet(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// With the log truncated (Config.TruncateLog), a back-fill of a gained
+// hamlet from its log would miss the rows whose entries were cut: the
+// server refuses it and the agent clones again by snapshot, so the gained
+// hamlet's rows still arrive, and nothing of its own is lost.
+func TestScopeGainAfterLogTruncation(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.TruncateLog = true }))
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	c, tc := realAgent(t, ts, teamC.ID)
+	var cRows []syncproto.RowID
+	for range 3 {
+		id, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": gained, "head_name": "Hộ C"})
+		require.NoError(t, err)
+		cRows = append(cRows, id)
+	}
+	realSync(t, c, ts, tc)
+	realSync(t, c, ts, tc) // the server hears C stored the log
+	own, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Truncated, "the gained hamlet's log was truncated")
+
+	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+	require.True(t, changed)
+	pending, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Hộ A ngoại tuyến"})
+	require.NoError(t, err)
+	var sum agent.SyncSummary
+	for range 3 { // the refused back-fill ends a session; the next one clones
+		if sum, err = a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second}); err == nil {
+			break
+		}
+	}
+	require.NoError(t, err)
+	for _, id := range append(cRows, own, pending) {
+		_, err := a.Show(ctx, "households", id.String())
+		require.NoError(t, err, "household %s after the gain", id)
+	}
+	n, err := a.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	held, backfilling, err := a.HeldScope(ctx)
+	require.NoError(t, err)
+	require.Contains(t, held, gained)
+	require.Empty(t, backfilling)
+	t.Logf("last session: %+v", sum)
+}

@@ -90,3 +90,24 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 	c.floorOK = cursor
 	return nil
 }
+
+// checkBackfillFloor refuses a back-fill (Pull.Scopes) that would read a
+// truncated log. Tombstone collection alone leaves a back-fill nothing to
+// miss (the collected rows are deleted ones the device never held), but a
+// log truncated below its floor (Config.TruncateLog) no longer holds the
+// current values of live rows: the agent must clone those hamlets by
+// snapshot instead, which it does by cloning again.
+func (c *conn) checkBackfillFloor(ctx context.Context, cursor uint64, scopes []string) error {
+	if !c.s.cfg.TruncateLog {
+		return nil
+	}
+	floor, err := c.s.store.LogFloor(ctx, scopes)
+	if err != nil {
+		return storeError("read log floor", err)
+	}
+	if cursor < floor {
+		return syncproto.Errorf(syncproto.CodeBadCursor,
+			"the log of the gained hamlets before %d was truncated and a back-fill from %d cannot be complete: clone again", floor, cursor)
+	}
+	return nil
+}

@@ -464,6 +464,10 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		// Its own writes too: the replica may have dropped them when the
 		// team lost the hamlet before.
 		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
+		if err := c.checkBackfillFloor(ctx, p.Cursor, p.Scopes); err != nil {
+			c.failLocked(err)
+			return
+		}
 	} else if err := c.checkFloor(ctx, p.Cursor); err != nil {
 		// (A back-fill reads hamlets the device never held: a collected
 		// tombstone there leaves it nothing to miss.)
