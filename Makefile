@@ -8,6 +8,9 @@ FUZZTIME  ?= 30s
 SCHEDULES ?= 200000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED := 0
+# A benchmark piped into tee must still fail the target when it fails.
+SHELL       := bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
