@@ -2,10 +2,10 @@ package agent
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 
+	"github.com/hamlet-vn/hamlet/internal/compact"
 	"github.com/hamlet-vn/hamlet/internal/fieldcode"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -114,62 +114,16 @@ func (s *rowState) encodeCompact(e *blobEnc, fields []string) []byte {
 	return dst
 }
 
-var errShortState = errors.New("truncated")
-
-type stateReader struct {
-	b   []byte
-	err error
-}
-
-func (r *stateReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShortState
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *stateReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShortState
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *stateReader) bytes(n uint64) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShortState
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-
 func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 	id := s.id
-	r := &stateReader{b: blob[1:]}
-	nr := r.uvarint()
+	r := &compact.Reader{B: blob[1:]}
+	nr := r.Uvarint()
 	if nr > uint64(len(blob))/16 {
 		return nil, fmt.Errorf("row state %s: %d replicas in %d bytes", id, nr, len(blob))
 	}
 	reps := make([]syncproto.ReplicaID, nr)
 	for i := range reps {
-		copy(reps[i][:], r.bytes(16))
+		copy(reps[i][:], r.Bytes(16))
 	}
 	rep := func(i uint64) (syncproto.ReplicaID, error) {
 		if i == 0 || i > uint64(len(reps)) {
@@ -177,20 +131,20 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		}
 		return reps[i-1], nil
 	}
-	low := syncproto.HLC(r.uvarint())
+	low := syncproto.HLC(r.Uvarint())
 	version := func() (string, syncproto.Version, bool, error) {
 		var v syncproto.Version
 		var f string
-		code := r.uvarint()
+		code := r.Uvarint()
 		if code == 0 {
-			f = string(r.bytes(r.uvarint()))
+			f = string(r.Bytes(r.Uvarint()))
 		} else if name, ok := fieldcode.Name(code); ok {
 			f = name
-		} else if r.err == nil {
+		} else if r.Err == nil {
 			return "", v, false, fmt.Errorf("row state %s: field code %d", id, code)
 		}
 		var flags byte
-		if b := r.bytes(1); len(b) == 1 {
+		if b := r.Bytes(1); len(b) == 1 {
 			flags = b[0]
 		}
 		switch syncproto.Kind(flags & stKind) {
@@ -198,32 +152,32 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		case syncproto.KindBool:
 			v.Value = syncproto.Bool(flags&stTrue != 0)
 		case syncproto.KindInt:
-			v.Value = syncproto.Int(r.varint())
+			v.Value = syncproto.Int(r.Varint())
 		case syncproto.KindFloat:
-			if b := r.bytes(8); len(b) == 8 {
+			if b := r.Bytes(8); len(b) == 8 {
 				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
 			}
 		case syncproto.KindString:
-			v.Value = syncproto.String(string(r.bytes(r.uvarint())))
+			v.Value = syncproto.String(string(r.Bytes(r.Uvarint())))
 		default:
 			return "", v, false, fmt.Errorf("row state %s: kind %d", id, flags&stKind)
 		}
-		v.HLC = low + syncproto.HLC(r.uvarint())
-		ri := r.uvarint()
-		v.Dot.Seq = r.uvarint()
+		v.HLC = low + syncproto.HLC(r.Uvarint())
+		ri := r.Uvarint()
+		v.Dot.Seq = r.Uvarint()
 		var bi, bs uint64
 		switch {
 		case flags&stBaseSame != 0:
-			d := r.uvarint()
+			d := r.Uvarint()
 			if d > v.Dot.Seq {
 				return "", v, false, fmt.Errorf("row state %s: base seq below zero", id)
 			}
 			bs = v.Dot.Seq - d
 		case flags&stBase != 0:
-			bi, bs = r.uvarint(), r.uvarint()
+			bi, bs = r.Uvarint(), r.Uvarint()
 		}
-		if r.err != nil {
-			return "", v, false, fmt.Errorf("row state %s: %w", id, r.err)
+		if r.Err != nil {
+			return "", v, false, fmt.Errorf("row state %s: %w", id, r.Err)
 		}
 		var err error
 		if v.Dot.Replica, err = rep(ri); err != nil {
@@ -240,7 +194,7 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		}
 		return f, v, flags&stLost != 0, nil
 	}
-	nc := r.uvarint()
+	nc := r.Uvarint()
 	if nc > uint64(len(blob)) {
 		return nil, fmt.Errorf("row state %s: %d versions in %d bytes", id, nc, len(blob))
 	}
@@ -252,7 +206,7 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		vv := v
 		s.cur[f] = &vv
 	}
-	nh := r.uvarint()
+	nh := r.Uvarint()
 	if nh > uint64(len(blob)) {
 		return nil, fmt.Errorf("row state %s: %d versions in %d bytes", id, nh, len(blob))
 	}
@@ -263,11 +217,11 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		}
 		s.hist = append(s.hist, histEntry{Field: f, Ver: v, Lost: lost})
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("row state %s: %w", id, r.err)
+	if r.Err != nil {
+		return nil, fmt.Errorf("row state %s: %w", id, r.Err)
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("row state %s: %d bytes after the last version", id, len(r.b))
+	if len(r.B) != 0 {
+		return nil, fmt.Errorf("row state %s: %d bytes after the last version", id, len(r.B))
 	}
 	return s, nil
 }

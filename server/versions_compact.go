@@ -2,11 +2,11 @@ package server
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
 
+	"github.com/hamlet-vn/hamlet/internal/compact"
 	"github.com/hamlet-vn/hamlet/internal/fieldcode"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -106,59 +106,6 @@ func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func
 	return dst, nil
 }
 
-var errShortVersions = errors.New("decode versions: truncated")
-
-type versionsReader struct {
-	b   []byte
-	err error
-}
-
-func (r *versionsReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShortVersions
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *versionsReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	x, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShortVersions
-		return 0
-	}
-	r.b = r.b[n:]
-	return x
-}
-
-func (r *versionsReader) bytes(n uint64) []byte {
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShortVersions
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *versionsReader) byte1() byte {
-	if b := r.bytes(1); len(b) == 1 {
-		return b[0]
-	}
-	return 0
-}
-
 func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
 	var out map[string]syncproto.Version
 	err := walkVersionsCompact(blob, replica, func(n uint64) { out = make(map[string]syncproto.Version, n) },
@@ -169,44 +116,44 @@ func decodeVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID
 // walkVersionsCompact decodes a compact blob field by field, in name
 // order: size is called first with the number of fields.
 func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, error), size func(uint64), emit func(string, syncproto.Version)) error {
-	r := &versionsReader{b: blob[1:]}
-	n := r.uvarint()
+	r := &compact.Reader{B: blob[1:]}
+	n := r.Uvarint()
 	if n > uint64(len(blob)) {
 		return fmt.Errorf("decode versions: %d fields in %d bytes", n, len(blob))
 	}
 	size(n)
-	low := syncproto.HLC(r.uvarint())
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		code := r.uvarint()
+	low := syncproto.HLC(r.Uvarint())
+	for i := uint64(0); i < n && r.Err == nil; i++ {
+		code := r.Uvarint()
 		var f string
 		if code == 0 {
-			f = string(r.bytes(r.uvarint()))
+			f = string(r.Bytes(r.Uvarint()))
 		} else if name, ok := fieldcode.Name(code); ok {
 			f = name
 		} else {
 			return fmt.Errorf("decode versions: field code %d", code)
 		}
-		flags := r.byte1()
+		flags := r.Byte()
 		var v syncproto.Version
 		switch syncproto.Kind(flags & flagKind) {
 		case syncproto.KindNull:
 		case syncproto.KindBool:
 			v.Value = syncproto.Bool(flags&flagTrue != 0)
 		case syncproto.KindInt:
-			v.Value = syncproto.Int(r.varint())
+			v.Value = syncproto.Int(r.Varint())
 		case syncproto.KindFloat:
-			if b := r.bytes(8); len(b) == 8 {
+			if b := r.Bytes(8); len(b) == 8 {
 				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
 			}
 		case syncproto.KindString:
-			v.Value = syncproto.String(string(r.bytes(r.uvarint())))
+			v.Value = syncproto.String(string(r.Bytes(r.Uvarint())))
 		default:
 			return fmt.Errorf("decode versions: value kind %d", flags&flagKind)
 		}
-		v.HLC = low + syncproto.HLC(r.uvarint())
-		o := r.uvarint()
-		v.Dot.Seq = r.uvarint()
-		if r.err != nil {
+		v.HLC = low + syncproto.HLC(r.Uvarint())
+		o := r.Uvarint()
+		v.Dot.Seq = r.Uvarint()
+		if r.Err != nil {
 			break
 		}
 		var err error
@@ -215,15 +162,15 @@ func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 		}
 		switch {
 		case flags&flagBaseSame != 0:
-			d := r.uvarint()
+			d := r.Uvarint()
 			if d > v.Dot.Seq {
 				return fmt.Errorf("decode versions: base seq below zero")
 			}
 			v.Base = syncproto.Dot{Replica: v.Dot.Replica, Seq: v.Dot.Seq - d}
 		case flags&flagBase != 0:
-			b := r.uvarint()
-			v.Base.Seq = r.uvarint()
-			if r.err != nil {
+			b := r.Uvarint()
+			v.Base.Seq = r.Uvarint()
+			if r.Err != nil {
 				break
 			}
 			if v.Base.Replica, err = replica(int64(b)); err != nil {
@@ -232,11 +179,11 @@ func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 		}
 		emit(f, v)
 	}
-	if r.err != nil {
-		return r.err
+	if r.Err != nil {
+		return fmt.Errorf("decode versions: %w", r.Err)
 	}
-	if len(r.b) != 0 {
-		return fmt.Errorf("decode versions: %d bytes after the last field", len(r.b))
+	if len(r.B) != 0 {
+		return fmt.Errorf("decode versions: %d bytes after the last field", len(r.B))
 	}
 	return nil
 }
