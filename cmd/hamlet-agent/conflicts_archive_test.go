@@ -90,3 +90,19 @@ func TestCLIConflictsArchive(t *testing.T) {
 	require.Zero(t, r.code, r.stderr)
 	require.Contains(t, r.stdout, "No conflicts older")
 }
+
+// `compact` runs on a replica and says what it did; a local-only replica
+// (everything still to push) keeps all its history.
+func TestCLICompact(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	id := addHH(t, dir, "Nguyễn Văn An")
+	r := cli(t, dir, "household", "edit", id, "--phone", "0987654321")
+	require.Zero(t, r.code, r.stderr)
+	r = cli(t, dir, "compact")
+	require.Zero(t, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Không có giá trị cũ nào để bỏ")
+	r = cli(t, dir, "compact", "--lang", "en", "--json")
+	require.Zero(t, r.code, r.stderr)
+	require.JSONEq(t, `{"dropped": 0}`, r.stdout)
+}

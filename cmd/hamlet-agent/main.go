@@ -42,6 +42,7 @@ func commands() []command {
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
 		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},
 		{"rejected", "thay đổi bị máy chủ từ chối; fix ID hoặc discard ID", "changes the server refused; fix ID or discard ID", runRejected, false},
+		{"compact", "thu gọn bản sao: bỏ các giá trị cũ đã đồng bộ (lịch sử trong show); giữ giá trị hiện tại, xung đột, thay đổi chờ gửi", "compact the replica: drop old values already synced (show's history); keeps current values, conflicts, pending changes", runCompact, false},
 	}
 }
 
