@@ -234,6 +234,11 @@ func (c *conn) authorizedLocked(ctx context.Context) bool {
 	if !ok {
 		return true
 	}
+	// A message being handled when Close begins still finishes (Close
+	// waits for it, then says shutting_down): the server's cancelled
+	// context must not turn this read into "unavailable".
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.cfg.WriteWait)
+	defer cancel()
 	revoked, err := ds.DeviceRevoked(ctx, c.dev.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
