@@ -124,8 +124,9 @@ bench-metadata:
 ## bench-clone: the first clone of the whole Cà Mau province (≈1.65 M rows) over loopback, the agent in its
 ## own process (peak RSS from its rusage); the province is seeded once and cached under $TMPDIR
 .PHONY: bench-clone bench-hard
+CLONE_RUNS ?= 3
 bench-clone:
-	$(GO) test -run '^$$' -bench 'ProvinceClone' -benchtime 1x -count 3 -timeout 60m ./examples/camau/loader | tee bench-clone.txt
+	$(GO) test -run '^$$' -bench 'ProvinceClone' -benchtime 1x -count $(CLONE_RUNS) -timeout 60m ./examples/camau/loader | tee bench-clone.txt
 
 ## bench-hard: issue 9's benchmarks from one target: the province clone, metadata against data after
 ## 10 edits of every field of 10,000 households and a compaction, and a scope change adding one hamlet

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -227,6 +229,7 @@ func (s *syncRun) clone(ctx context.Context) error {
 }
 
 func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
+	defer cloneGC()()
 	if err := s.r.dropIndexesForClone(ctx); err != nil {
 		return err
 	}
@@ -559,3 +562,43 @@ func (m *rateMeter) fill(p *Progress, now time.Time) {
 		p.Remaining = time.Duration(float64(left) / p.Rate * float64(time.Second))
 	}
 }
+
+// cloneGC trades memory the clone has room for against collector time:
+// chunks are decoded into short-lived changes by the hundred thousand, and
+// at the default GOGC the collector took a fifth of the agent's CPU on a
+// province clone. A soft limit on the Go heap keeps the agent's peak
+// memory where it was (the SQLite cache and the index rebuild are outside
+// it). The settings are process-wide: the first clone to start sets them,
+// the last to end restores them. It returns the function that ends.
+//
+// Measured on the province (make bench-clone): 64 s and 190 MB peak RSS at
+// the defaults, 54 s and 198 MB with these.
+func cloneGC() func() {
+	cloneGCState.Lock()
+	defer cloneGCState.Unlock()
+	if cloneGCState.active == 0 {
+		cloneGCState.percent = debug.SetGCPercent(cloneGCPercent)
+		cloneGCState.limit = debug.SetMemoryLimit(cloneHeapLimit)
+	}
+	cloneGCState.active++
+	return func() {
+		cloneGCState.Lock()
+		defer cloneGCState.Unlock()
+		if cloneGCState.active--; cloneGCState.active == 0 {
+			debug.SetGCPercent(cloneGCState.percent)
+			debug.SetMemoryLimit(cloneGCState.limit)
+		}
+	}
+}
+
+var cloneGCState struct {
+	sync.Mutex
+	active  int
+	percent int
+	limit   int64
+}
+
+const (
+	cloneGCPercent = 160
+	cloneHeapLimit = 32 << 20
+)
