@@ -149,22 +149,6 @@ func (w *pgTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
 
 const rowCols = `scope, parent, deleted, tomb_seq, versions`
 
-func (w *pgTx) scanState(sc pgx.Row, extra ...any) (server.RowState, error) {
-	var st server.RowState
-	var parent, blob []byte
-	var tomb int64
-	if err := sc.Scan(append(extra, &st.Scope, &parent, &st.Deleted, &tomb, &blob)...); err != nil {
-		return st, err
-	}
-	st.TombSeq = uint64(tomb)
-	if len(parent) == 16 {
-		copy(st.Parent[:], parent)
-	}
-	var err error
-	st.Versions, err = server.DecodeVersions(blob, w.replica)
-	return st, err
-}
-
 func (w *pgTx) Row(table string, id syncproto.RowID) (server.RowState, bool, error) {
 	refs := []server.RowRef{{Table: table, Row: id}}
 	states, err := w.LoadRows(refs)

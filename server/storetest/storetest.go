@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ReenrollSameReplica", testReenroll},            // devices.go
 		{"RestoreDevice", testRestore},                   // devices.go
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
+		{"ConcurrentReenroll", testConcurrentReenroll},   // devices.go
 		{"ScopeHistory", testScopeHistory},
 		{"SnapshotRowsPageByKey", testSnapshotRows}, // snapshot.go
 	}
