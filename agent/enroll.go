@@ -155,6 +155,9 @@ func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token
 	if err != nil {
 		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
 	}
+	if err := r.sameServer(ctx, er.ServerID); err != nil {
+		return "", nil, err
+	}
 	e = &Enrollment{Server: u.String(), DeviceID: er.DeviceID, MemberID: er.MemberID, TeamID: er.TeamID, TeamName: er.TeamName,
 		Scope: er.Scope, ServerID: er.ServerID, Schema: er.Schema}
 	if err := r.SetEnrollment(ctx, e); err != nil {
@@ -196,4 +199,26 @@ func ReadToken(path string) (string, error) {
 		return "", &NotEnrolledError{}
 	}
 	return t, nil
+}
+
+// sameServer refuses an enrollment with another server (deployment) than
+// the one whose data this replica holds (see OtherServerError). A replica
+// that never synced nor wrote may move.
+func (r *Replica) sameServer(ctx context.Context, serverID string) error {
+	prev, err := r.Enrollment(ctx)
+	if err != nil || prev == nil || prev.ServerID == "" || serverID == "" || prev.ServerID == serverID {
+		return err
+	}
+	cursor, err := r.metaInt(ctx, r.db, "cursor")
+	if err != nil {
+		return err
+	}
+	seq, err := r.metaInt(ctx, r.db, "seq")
+	if err != nil {
+		return err
+	}
+	if cursor == 0 && seq == 0 && !r.cloneStarted(ctx) {
+		return nil
+	}
+	return &OtherServerError{Held: prev.ServerID, New: serverID}
 }

@@ -212,3 +212,28 @@ func MessageOf(err error, lang string) string {
 	return pick(lang, "Có lỗi: "+err.Error()+". Dữ liệu trên máy vẫn an toàn; hãy báo cán bộ CNTT nếu lỗi lặp lại.",
 		"Error: "+err.Error()+". Your data on this laptop is safe; tell IT staff if this repeats.")
 }
+
+// OtherServerError: the replica holds data of one Hamlet server (one
+// deployment) and a code of another was used. Its sequence numbers, cursor
+// and rows belong to the first: synced with the second it would be stuck
+// on a sequence gap. Nothing local is changed.
+type OtherServerError struct {
+	Held, New string // server ids
+}
+
+func (e *OtherServerError) Error() string {
+	return fmt.Sprintf("agent: this replica holds data of server %s; the code is from server %s", shortID(e.Held), shortID(e.New))
+}
+
+func (e *OtherServerError) Message(lang string) string {
+	return pick(lang,
+		"Dữ liệu trên máy này thuộc một máy chủ Hamlet khác với máy chủ của mã vừa nhập. Dữ liệu vẫn giữ nguyên. Để dùng máy chủ mới, hãy chạy hamlet-agent với một thư mục dữ liệu mới (--data-dir) và xin mã mới (mã vừa nhập đã được dùng).",
+		"This laptop's data belongs to a different Hamlet server than the code's. Nothing was changed. To use the new server, run hamlet-agent with a new data directory (--data-dir) and ask for a new code (this one is used).")
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

@@ -82,3 +82,31 @@ func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Sau khi khôi phục", got.Fields["head_name"])
 }
+
+// A laptop holding one server's data is not enrolled with another server
+// (another deployment): its sequences and cursor belong to the first, so
+// it would be stuck. It is told what to do and nothing local changes.
+func TestEnrollWithAnotherServerIsRefused(t *testing.T) {
+	ctx := context.Background()
+	one, two := servertest.Start(t), servertest.Start(t)
+	a, tok := realAgent(t, one, one.TeamA)
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": one.HamletsA[0], "head_name": "Hộ ở máy chủ một"})
+	require.NoError(t, err)
+	realSync(t, a, one, tok)
+	before, err := a.Enrollment(ctx)
+	require.NoError(t, err)
+
+	_, _, err = a.Enroll(ctx, two.URL, two.EnrollCode(t, two.TeamA), "máy thử")
+	var oe *agent.OtherServerError
+	require.ErrorAs(t, err, &oe)
+	require.Contains(t, oe.Message("vi"), "--data-dir")
+	after, err := a.Enrollment(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the enrollment is unchanged")
+	realSync(t, a, one, tok) // and it still syncs with its own server
+
+	// A replica that never synced nor wrote may move.
+	fresh, _ := realAgent(t, one, one.TeamA)
+	_, _, err = fresh.Enroll(ctx, two.URL, two.EnrollCode(t, two.TeamA), "máy thử")
+	require.NoError(t, err)
+}
