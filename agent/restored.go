@@ -46,10 +46,6 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	if pushed <= uint64(sentSeq) {
 		return 0, nil
 	}
-	seq, err := t.metaInt("seq")
-	if err != nil {
-		return 0, err
-	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
 	if err != nil {
 		return 0, fmt.Errorf("renumber restored replica: %w", err)
@@ -57,6 +53,10 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	renum := map[uint64]uint64{}
 	var order []uint64
 	touched := map[syncproto.RowID]bool{}
+	// New numbers follow pushed without a gap (the server requires it).
+	// The file may have written past pushed since the restore, so new and
+	// old numbers can overlap: every rewrite goes through the negative
+	// of its new number first, and the signs are flipped at the end.
 	next := pushed
 	for rows.Next() {
 		var old int64
@@ -80,19 +80,28 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 		return 0, fmt.Errorf("renumber restored replica: %w", err)
 	}
 	self := r.id[:]
-	// New numbers are above every old one (the counter is at most pushed),
-	// so no update collides.
 	for _, old := range order {
-		if err := t.exec(`UPDATE outbox SET seq = ? WHERE seq = ?`, int64(renum[old]), int64(old)); err != nil {
+		neg := -int64(renum[old])
+		if err := t.exec(`UPDATE outbox SET seq = ? WHERE seq = ?`, neg, int64(old)); err != nil {
 			return 0, fmt.Errorf("renumber restored replica: outbox: %w", err)
 		}
-		if err := t.exec(`UPDATE outbox SET base_seq = ? WHERE base_replica = ? AND base_seq = ?`, int64(renum[old]), self, int64(old)); err != nil {
+		if err := t.exec(`UPDATE outbox SET base_seq = ? WHERE base_replica = ? AND base_seq = ?`, neg, self, int64(old)); err != nil {
 			return 0, fmt.Errorf("renumber restored replica: outbox bases: %w", err)
 		}
 		for _, side := range [...]string{"loser", "winner"} {
-			if err := t.exec(`UPDATE conflicts SET `+side+`_seq = ? WHERE `+side+`_replica = ? AND `+side+`_seq = ?`, int64(renum[old]), self, int64(old)); err != nil {
+			if err := t.exec(`UPDATE conflicts SET `+side+`_seq = ? WHERE `+side+`_replica = ? AND `+side+`_seq = ?`, neg, self, int64(old)); err != nil {
 				return 0, fmt.Errorf("renumber restored replica: conflicts: %w", err)
 			}
+		}
+	}
+	for _, q := range [...]string{
+		`UPDATE outbox SET seq = -seq WHERE seq < 0`,
+		`UPDATE outbox SET base_seq = -base_seq WHERE base_seq < 0`,
+		`UPDATE conflicts SET loser_seq = -loser_seq WHERE loser_seq < 0`,
+		`UPDATE conflicts SET winner_seq = -winner_seq WHERE winner_seq < 0`,
+	} {
+		if err := t.exec(q); err != nil {
+			return 0, fmt.Errorf("renumber restored replica: %w", err)
 		}
 	}
 	redot := func(d *syncproto.Dot) {
@@ -122,7 +131,8 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 			return 0, fmt.Errorf("renumber restored replica: row %s: %w", id, err)
 		}
 	}
-	if err := t.setMeta("seq", max(int64(next), seq)); err != nil {
+	// The counter continues from the last renumbered entry.
+	if err := t.setMeta("seq", int64(next)); err != nil {
 		return 0, err
 	}
 	if err := t.setMeta("sent_seq", int64(pushed)); err != nil {
