@@ -150,6 +150,16 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	if err != nil {
 		return false, err
 	}
+	if c.head == 0 {
+		// No clone under way, yet indexes a clone dropped may still be
+		// missing: the session that stored its last chunk ended before
+		// rebuilding them, or the server turned out not to offer
+		// snapshots. Build them now (a clone about to start drops them
+		// again; that costs little on the few rows it holds then).
+		if err := s.r.restoreIndexes(ctx); err != nil {
+			return false, err
+		}
+	}
 	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
 		return false, err // an older server: replay its log
 	}
