@@ -132,7 +132,15 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 	if err != nil {
 		return ch, err
 	}
-	// A replica that never pulled gets every hamlet from its own cursor.
+	// A replica that never pulled gets every hamlet from its own cursor,
+	// or from its clone. A clone under way resumes after the last row it
+	// stored, so rows of a gained hamlet that sort before it would never
+	// come: it starts again from the first row (the rows it stored merge).
+	if cursor == 0 && len(ch.Gained) > 0 {
+		if err := t.clearClone(); err != nil {
+			return ch, err
+		}
+	}
 	if cursor > 0 && len(ch.Gained) > 0 {
 		bf = append(bf, ch.Gained...)
 		if err := t.setMeta(metaBackfillCursor, 0); err != nil {
