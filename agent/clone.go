@@ -410,6 +410,9 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		if err := t.setMeta("cursor", int64(last.Head)); err != nil {
 			return nil, err
 		}
+		if err := t.setMeta(metaCloneTombs, int64(1)); err != nil {
+			return nil, err
+		}
 	}
 	if g.maxHLC != 0 {
 		_ = r.clk().Observe(g.maxHLC) // beyond the skew bound: stored, our clock stays put

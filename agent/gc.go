@@ -233,13 +233,22 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 // noteClonedTombs runs after a snapshot clone: the clone stored rows
 // without their server_seq, so every deleted row gets the bound of the
 // pull that follows (0 until then, settled by afterPull), and bounds of
-// rows a re-clone dropped go.
+// rows a re-clone dropped go. The clone's last transaction sets
+// metaCloneTombs, so a session that ended right after it still leaves the
+// work to the next one; without the mark there is nothing to do.
 func (r *Replica) noteClonedTombs(ctx context.Context) error {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
+	pending, err := t.metaInt(metaCloneTombs)
+	if err != nil || pending == 0 {
+		return err
+	}
+	if err := t.setMeta(metaCloneTombs, int64(0)); err != nil {
+		return err
+	}
 	if err := t.exec(`DELETE FROM tombs WHERE id NOT IN (SELECT id FROM row_state)`); err != nil {
 		return fmt.Errorf("note cloned tombstones: %w", err)
 	}
@@ -254,3 +263,7 @@ func (r *Replica) noteClonedTombs(ctx context.Context) error {
 	}
 	return t.commit()
 }
+
+// metaCloneTombs is set by a clone's last transaction until
+// noteClonedTombs has run.
+const metaCloneTombs = "clone_tombs"

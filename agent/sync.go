@@ -520,13 +520,15 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		if err := s.clone(ctx); err != nil {
 			return err
 		}
-		if err := r.noteClonedTombs(ctx); err != nil {
-			return err
-		}
 		// Always pull after a clone: from the snapshot's head, and so the
 		// server learns the cursor this replica holds (Pull.Durable).
 		needPull = true
 		s.pullStart, s.pullTotal = s.cursor, int(wel.Cursor)-int(s.cursor)
+	}
+	// A clone's deleted rows get their bounds (this session's clone, or
+	// one whose session ended right after its last chunk).
+	if err := r.noteClonedTombs(ctx); err != nil {
+		return err
 	}
 	if needPull || s.notified || sum.Pushed > 0 {
 		if err := s.pull(ctx); err != nil {
