@@ -118,9 +118,15 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, prog
 			return nil, fmt.Errorf("move the %s.%s sequence: %w", tbl, col, err)
 		}
 	}
-	// The head: the highest seq the log or any device's cursor has seen, so
-	// every cursor stays valid and no seq is handed out twice.
-	if _, err := tx.Exec(ctx, `UPDATE sync_log_head SET seq = GREATEST((SELECT COALESCE(max(seq), 0) FROM sync_log), (SELECT COALESCE(max(cursor), 0) FROM devices))`); err != nil {
+	// The head: the highest seq the log, any device's cursor, the log
+	// floors or the SQLite store's kept head (gc_head: GC removed the top
+	// entries) has seen, so every cursor stays valid and no seq is handed
+	// out twice.
+	if _, err := tx.Exec(ctx, `UPDATE sync_log_head SET seq = GREATEST(
+		(SELECT COALESCE(max(seq), 0) FROM sync_log),
+		(SELECT COALESCE(max(cursor), 0) FROM devices),
+		(SELECT COALESCE(max(seq), 0) FROM sync_log_floor),
+		(SELECT COALESCE(max(value::bigint), 0) FROM server_meta WHERE key = 'gc_head'))`); err != nil {
 		return nil, fmt.Errorf("set the log head: %w", err)
 	}
 	var id string
