@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/hamlet-vn/hamlet/internal/compact"
-	"github.com/hamlet-vn/hamlet/internal/fieldcode"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -28,25 +27,14 @@ import (
 const stateCompact = 0xc1
 
 const (
-	stKind     = 0x07
-	stTrue     = 0x08
-	stBase     = 0x10
-	stBaseSame = 0x20
-	stLost     = 0x40
+	stBase     = compact.FlagBase
+	stBaseSame = compact.FlagBaseSame
+	stLost     = 0x40 // a version lost to a concurrent write (history only)
 )
 
 func (e *blobEnc) compactVersion(dst []byte, field string, v *syncproto.Version, low syncproto.HLC, lost bool) []byte {
-	code := fieldcode.Code(field)
-	dst = binary.AppendUvarint(dst, code)
-	if code == 0 {
-		dst = binary.AppendUvarint(dst, uint64(len(field)))
-		dst = append(dst, field...)
-	}
-	k := v.Value.Kind()
-	flags := byte(k) & stKind
-	if k == syncproto.KindBool && v.Value.AsBool() {
-		flags |= stTrue
-	}
+	dst = compact.AppendName(dst, field)
+	flags := compact.ValueFlags(v.Value)
 	hasBase := !v.Base.IsZero()
 	same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
 	if hasBase {
@@ -59,16 +47,7 @@ func (e *blobEnc) compactVersion(dst []byte, field string, v *syncproto.Version,
 		flags |= stLost
 	}
 	dst = append(dst, flags)
-	switch k {
-	case syncproto.KindInt:
-		dst = binary.AppendVarint(dst, v.Value.AsInt())
-	case syncproto.KindFloat:
-		dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Value.AsFloat()))
-	case syncproto.KindString:
-		s := v.Value.AsString()
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
-	}
+	dst = compact.AppendValue(dst, v.Value)
 	dst = binary.AppendUvarint(dst, uint64(v.HLC-low))
 	dst = binary.AppendUvarint(dst, uint64(e.reps[v.Dot.Replica]))
 	dst = binary.AppendUvarint(dst, v.Dot.Seq)
@@ -134,33 +113,13 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 	low := syncproto.HLC(r.Uvarint())
 	version := func() (string, syncproto.Version, bool, error) {
 		var v syncproto.Version
-		var f string
-		code := r.Uvarint()
-		if code == 0 {
-			f = string(r.Bytes(r.Uvarint()))
-		} else if name, ok := fieldcode.Name(code); ok {
-			f = name
-		} else if r.Err == nil {
-			return "", v, false, fmt.Errorf("row state %s: field code %d", id, code)
+		f, err := r.Name()
+		if err != nil {
+			return "", v, false, fmt.Errorf("row state %s: %w", id, err)
 		}
-		var flags byte
-		if b := r.Bytes(1); len(b) == 1 {
-			flags = b[0]
-		}
-		switch syncproto.Kind(flags & stKind) {
-		case syncproto.KindNull:
-		case syncproto.KindBool:
-			v.Value = syncproto.Bool(flags&stTrue != 0)
-		case syncproto.KindInt:
-			v.Value = syncproto.Int(r.Varint())
-		case syncproto.KindFloat:
-			if b := r.Bytes(8); len(b) == 8 {
-				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
-			}
-		case syncproto.KindString:
-			v.Value = syncproto.String(string(r.Bytes(r.Uvarint())))
-		default:
-			return "", v, false, fmt.Errorf("row state %s: kind %d", id, flags&stKind)
+		flags := r.Byte()
+		if v.Value, err = r.Value(flags); err != nil {
+			return "", v, false, fmt.Errorf("row state %s: %w", id, err)
 		}
 		v.HLC = low + syncproto.HLC(r.Uvarint())
 		ri := r.Uvarint()
@@ -179,7 +138,6 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 		if r.Err != nil {
 			return "", v, false, fmt.Errorf("row state %s: %w", id, r.Err)
 		}
-		var err error
 		if v.Dot.Replica, err = rep(ri); err != nil {
 			return "", v, false, err
 		}

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/hamlet-vn/hamlet/internal/compact"
-	"github.com/hamlet-vn/hamlet/internal/fieldcode"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -32,10 +31,8 @@ import (
 const versionsCompact = 0xc1
 
 const (
-	flagKind     = 0x07
-	flagTrue     = 0x08
-	flagBase     = 0x10
-	flagBaseSame = 0x20
+	flagBase     = compact.FlagBase
+	flagBaseSame = compact.FlagBaseSame
 )
 
 func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
@@ -54,21 +51,12 @@ func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func
 	dst = binary.AppendUvarint(dst, uint64(low))
 	for _, f := range names {
 		v := vs[f]
-		code := fieldcode.Code(f)
-		dst = binary.AppendUvarint(dst, code)
-		if code == 0 {
-			dst = binary.AppendUvarint(dst, uint64(len(f)))
-			dst = append(dst, f...)
-		}
+		dst = compact.AppendName(dst, f)
 		o, err := idx(v.Dot.Replica)
 		if err != nil {
 			return nil, err
 		}
-		k := v.Value.Kind()
-		flags := byte(k) & flagKind
-		if k == syncproto.KindBool && v.Value.AsBool() {
-			flags |= flagTrue
-		}
+		flags := compact.ValueFlags(v.Value)
 		hasBase := !v.Base.IsZero()
 		same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
 		if hasBase {
@@ -78,16 +66,7 @@ func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func
 			flags |= flagBaseSame
 		}
 		dst = append(dst, flags)
-		switch k {
-		case syncproto.KindInt:
-			dst = binary.AppendVarint(dst, v.Value.AsInt())
-		case syncproto.KindFloat:
-			dst = binary.BigEndian.AppendUint64(dst, math.Float64bits(v.Value.AsFloat()))
-		case syncproto.KindString:
-			s := v.Value.AsString()
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
-		}
+		dst = compact.AppendValue(dst, v.Value)
 		dst = binary.AppendUvarint(dst, uint64(v.HLC-low))
 		dst = binary.AppendUvarint(dst, uint64(o))
 		dst = binary.AppendUvarint(dst, v.Dot.Seq)
@@ -124,31 +103,14 @@ func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 	size(n)
 	low := syncproto.HLC(r.Uvarint())
 	for i := uint64(0); i < n && r.Err == nil; i++ {
-		code := r.Uvarint()
-		var f string
-		if code == 0 {
-			f = string(r.Bytes(r.Uvarint()))
-		} else if name, ok := fieldcode.Name(code); ok {
-			f = name
-		} else {
-			return fmt.Errorf("decode versions: field code %d", code)
+		f, err := r.Name()
+		if err != nil {
+			return fmt.Errorf("decode versions: %w", err)
 		}
 		flags := r.Byte()
 		var v syncproto.Version
-		switch syncproto.Kind(flags & flagKind) {
-		case syncproto.KindNull:
-		case syncproto.KindBool:
-			v.Value = syncproto.Bool(flags&flagTrue != 0)
-		case syncproto.KindInt:
-			v.Value = syncproto.Int(r.Varint())
-		case syncproto.KindFloat:
-			if b := r.Bytes(8); len(b) == 8 {
-				v.Value = syncproto.Float(math.Float64frombits(binary.BigEndian.Uint64(b)))
-			}
-		case syncproto.KindString:
-			v.Value = syncproto.String(string(r.Bytes(r.Uvarint())))
-		default:
-			return fmt.Errorf("decode versions: value kind %d", flags&flagKind)
+		if v.Value, err = r.Value(flags); err != nil {
+			return fmt.Errorf("decode versions: %w", err)
 		}
 		v.HLC = low + syncproto.HLC(r.Uvarint())
 		o := r.Uvarint()
@@ -156,7 +118,6 @@ func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 		if r.Err != nil {
 			break
 		}
-		var err error
 		if v.Dot.Replica, err = replica(int64(o)); err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
-// Package compact reads the compact binary blobs the server (versions of a
-// synced row) and the agent (a row's state) store: varints and
-// length-prefixed bytes. It imports nothing beyond the standard library's
-// encoding.
+// Package compact holds what the two compact blob formats share: the
+// server's versions of a synced row and the agent's row state. Varints,
+// length-prefixed bytes, field names as fieldcode codes, and values with
+// their kind in a flags byte. Like syncproto, it does no I/O.
 package compact
 
 import (

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 func TestReaderReadsAndStopsAtTheEnd(t *testing.T) {
@@ -28,4 +30,35 @@ func TestReaderReadsAndStopsAtTheEnd(t *testing.T) {
 	r = &Reader{B: []byte{5, 'a'}}
 	require.Nil(t, r.Bytes(r.Uvarint()))
 	require.ErrorIs(t, r.Err, ErrTruncated)
+}
+
+func TestNamesAndValuesRoundTrip(t *testing.T) {
+	values := []syncproto.Value{syncproto.Null(), syncproto.Bool(true), syncproto.Bool(false), syncproto.Int(-300),
+		syncproto.Float(2.5), syncproto.String("Nguyễn Văn An")}
+	var b []byte
+	for _, v := range values {
+		b = AppendName(b, "head_name")
+		b = AppendName(b, "a_field_no_list_has")
+		b = append(b, ValueFlags(v))
+		b = AppendValue(b, v)
+	}
+	r := &Reader{B: b}
+	for _, want := range values {
+		n, err := r.Name()
+		require.NoError(t, err)
+		require.Equal(t, "head_name", n)
+		n, err = r.Name()
+		require.NoError(t, err)
+		require.Equal(t, "a_field_no_list_has", n)
+		got, err := r.Value(r.Byte())
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	require.NoError(t, r.Err)
+	require.Empty(t, r.B)
+
+	_, err := (&Reader{B: []byte{0x7f}}).Name()
+	require.ErrorContains(t, err, "field code 127")
+	_, err = (&Reader{}).Value(0x07)
+	require.ErrorContains(t, err, "value kind 7")
 }
