@@ -99,33 +99,18 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			st = newRowState(c.Table, c.Row, c.Scope)
 			g.states[c.Row] = st
 		}
-		cur := st.cur[c.Field]
-		o := syncproto.Resolve(cur, c)
-		if o.Conflicted() {
-			cf := syncproto.ConflictFor(o, cur, c)
-			isNew, err := t.recordConflict(cf, g.now)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				g.stats.conflicts++
-			}
+		o, newConflict, err := t.merge(st, c, g.now)
+		if err != nil {
+			return err
 		}
-		switch o {
-		case syncproto.Install:
-			st.install(c.Field, syncproto.VersionOf(c))
-		case syncproto.InstallOverConcurrent:
-			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur, Lost: true})
-			v := syncproto.VersionOf(c)
-			st.cur[c.Field] = &v
-		case syncproto.LoseToConcurrent:
-			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: syncproto.VersionOf(c), Lost: true})
-		default:
+		if newConflict {
+			g.stats.conflicts++
+		}
+		if !stateChanged(o) {
 			continue
 		}
 		if o.Installs() {
 			g.stats.installed++
-			st.scope = c.Scope
 		}
 		g.dirty[c.Row] = st
 	}
@@ -292,4 +277,38 @@ func (r *Replica) markUnacked(ctx context.Context, seq uint64) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// merge applies one change to a row's state with Resolve: installs it,
+// keeps what a concurrent write displaced (or the losing write itself) in
+// the history, moves the row's scope with an installed change, and records
+// a conflict. newConflict is true when the conflict was not known yet.
+func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.Outcome, newConflict bool, err error) {
+	cur := st.cur[c.Field]
+	o = syncproto.Resolve(cur, c)
+	if o.Conflicted() {
+		if newConflict, err = t.recordConflict(syncproto.ConflictFor(o, cur, c), now); err != nil {
+			return o, false, err
+		}
+	}
+	switch o {
+	case syncproto.Install:
+		st.install(c.Field, syncproto.VersionOf(c))
+	case syncproto.InstallOverConcurrent:
+		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur, Lost: true})
+		v := syncproto.VersionOf(c)
+		st.cur[c.Field] = &v
+	case syncproto.LoseToConcurrent:
+		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: syncproto.VersionOf(c), Lost: true})
+	}
+	if o.Installs() {
+		st.scope = c.Scope
+	}
+	return o, newConflict, nil
+}
+
+// stateChanged reports whether merge changed the row state: an install,
+// or a losing write kept in the history.
+func stateChanged(o syncproto.Outcome) bool {
+	return o.Installs() || o == syncproto.LoseToConcurrent
 }

@@ -524,33 +524,14 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 	for i := range cs {
 		c := &cs[i]
 		g.maxHLC = max(g.maxHLC, c.HLC)
-		cur := st.cur[c.Field]
-		o := syncproto.Resolve(cur, c)
-		if o.Conflicted() {
-			isNew, err := g.t.recordConflict(syncproto.ConflictFor(o, cur, c), g.now)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				g.conflicts++
-			}
+		o, newConflict, err := g.t.merge(st, c, g.now)
+		if err != nil {
+			return err
 		}
-		switch o {
-		case syncproto.Install:
-			st.install(c.Field, syncproto.VersionOf(c))
-		case syncproto.InstallOverConcurrent:
-			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur, Lost: true})
-			v := syncproto.VersionOf(c)
-			st.cur[c.Field] = &v
-		case syncproto.LoseToConcurrent:
-			st.hist = append(st.hist, histEntry{Field: c.Field, Ver: syncproto.VersionOf(c), Lost: true})
-		default:
-			continue
+		if newConflict {
+			g.conflicts++
 		}
-		if o.Installs() {
-			st.scope = c.Scope
-		}
-		changed = true
+		changed = changed || stateChanged(o)
 	}
 	if changed {
 		g.save = append(g.save, st)
