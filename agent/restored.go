@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -30,22 +31,23 @@ import (
 // file, and a pull never returns a replica's own writes; metaReclone is set
 // so the session clones the replica's scope again after pushing.
 func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, error) {
+	// Every session asks; only a restored file needs the write transaction.
+	sent, err := r.meta(ctx, r.db, "sent_seq")
+	if err != nil || sent == "" {
+		return 0, err
+	}
+	sentSeq, err := strconv.ParseUint(sent, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("renumber restored replica: sent_seq %q: %w", sent, err)
+	}
+	if pushed <= sentSeq {
+		return 0, nil
+	}
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer t.rollback()
-	sent, err := t.r.meta(ctx, t.tx, "sent_seq")
-	if err != nil || sent == "" {
-		return 0, err
-	}
-	sentSeq, err := t.metaInt("sent_seq")
-	if err != nil {
-		return 0, err
-	}
-	if pushed <= uint64(sentSeq) {
-		return 0, nil
-	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
 	if err != nil {
 		return 0, fmt.Errorf("renumber restored replica: %w", err)
