@@ -237,15 +237,15 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 // metaCloneTombs, so a session that ended right after it still leaves the
 // work to the next one; without the mark there is nothing to do.
 func (r *Replica) noteClonedTombs(ctx context.Context) error {
+	// Every session asks; only after a clone is there a transaction to run.
+	if pending, err := r.metaInt(ctx, r.db, metaCloneTombs); err != nil || pending == 0 {
+		return err
+	}
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
-	pending, err := t.metaInt(metaCloneTombs)
-	if err != nil || pending == 0 {
-		return err
-	}
 	if err := t.setMeta(metaCloneTombs, int64(0)); err != nil {
 		return err
 	}
