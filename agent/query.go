@@ -103,7 +103,7 @@ func (r *Replica) recordsBy(ctx context.Context, q string, args ...any) ([]Recor
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -195,7 +195,7 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 		return false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
 	}
 	// A quick read-only look: a damaged file fails here before we write.
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		return false, err
 	}
@@ -210,8 +210,17 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	return false, nil
 }
 
+// readOnlyDSN opens path for a look without writing. It waits, as every
+// connection of ours does, while another process holds the file: the last
+// connection of a command checkpoints and removes the write-ahead log under
+// an exclusive lock, and a command starting meanwhile must not fail at once
+// with "database is locked".
+func readOnlyDSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
+}
+
 func emptyDB(ctx context.Context, path string) (bool, error) {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		return false, err
 	}
