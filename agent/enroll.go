@@ -118,6 +118,9 @@ func parseErrorBody(status int, body []byte) *ServerError {
 // enrollment (scope, member, server) in the replica. The caller stores the
 // token (WriteToken).
 func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token string, e *Enrollment, err error) {
+	if err := r.writable(); err != nil { // damage.go: repair first
+		return "", nil, err
+	}
 	u, err := NormalizeServerURL(server)
 	if err != nil {
 		return "", nil, err

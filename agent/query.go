@@ -326,11 +326,15 @@ type Status struct {
 	Cursor      uint64        `json:"cursor"`
 	LastSyncErr string        `json:"last_sync_error,omitempty"`
 	Schema      int           `json:"schema"` // the data schema this agent runs
+	// Damaged: the replica is marked damaged (damage.go); writes wait for
+	// `hamlet-agent repair`.
+	Damaged bool `json:"damaged,omitempty"`
 }
 
 // Status reports pending changes, last sync, clock offset and scope.
 func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	s := &Status{ReplicaID: r.id.String(), Path: r.path, Schema: r.sch.Version()}
+	s.Damaged, _ = r.Damaged()
 	var err error
 	if s.Enrollment, err = r.Enrollment(ctx); err != nil {
 		return nil, err

@@ -142,7 +142,15 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	}
 	fresh, err := precheck(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, classifyOpen(path, err)
+	}
+	if fresh {
+		// A repair moves the damaged file aside before its fresh copy
+		// takes the name: a command in between must not create an
+		// empty replica there (repair.go).
+		if m, err := readMark(path); err != nil || m != nil {
+			return nil, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("the replica is being repaired, or its repair was interrupted")}
+		}
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
@@ -156,9 +164,23 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	r := &Replica{db: db, path: path, now: opts.Now, sch: opts.Schema}
 	if err := r.init(ctx, fresh, opts); err != nil {
 		db.Close()
-		return nil, classify(path, err)
+		return nil, classifyOpen(path, err)
 	}
 	return r, nil
+}
+
+// classifyOpen is classify for Open's errors, and marks a damaged file so
+// that later commands refuse to write and point to repair (damage.go).
+func classifyOpen(path string, err error) error {
+	err = classify(path, err)
+	var fe *FileError
+	if errors.As(err, &fe) && errors.Is(fe.Kind, ErrCorrupt) {
+		markDamaged(path, fe.Err)
+	}
+	if isDiskFull(err) {
+		return &DiskFullError{Path: path, Err: err}
+	}
+	return err
 }
 
 // precheck reads the file without writing: a missing or empty file is fresh;

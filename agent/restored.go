@@ -43,6 +43,13 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	if pushed <= sentSeq {
 		return 0, nil
 	}
+	return r.renumberAbove(ctx, sentSeq, pushed)
+}
+
+// renumberAbove gives every outbox entry above seq `above` a new sequence
+// following pushed without a gap, in its old order, rewriting every dot
+// that named it (renumberRestored; closeRepairGaps).
+func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (int, error) {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err

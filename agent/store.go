@@ -65,7 +65,12 @@ type txn struct {
 // BEGIN IMMEDIATE: it takes the write lock first, waiting (busy_timeout) for
 // another process's writer, instead of reading first and failing with
 // SQLITE_BUSY when it then needs to write.
+//
+// A replica marked damaged takes no write (damage.go).
 func (r *Replica) begin(ctx context.Context) (*txn, error) {
+	if err := r.writable(); err != nil {
+		return nil, err
+	}
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -93,6 +98,9 @@ func (r *Replica) beginRead(ctx context.Context) (*txn, error) {
 // database after every batch of a long clone; the pull checkpoints once at
 // its end (Replica.checkpoint).
 func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
+	if err := r.writable(); err != nil {
+		return nil, err
+	}
 	conn, err := r.db.Conn(ctx)
 	if err != nil {
 		return nil, err

@@ -147,6 +147,10 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	opts.defaults()
 	start := time.Now()
 	var total SyncSummary
+	// Never push from, or pull into, a damaged file (damage.go).
+	if err := r.DamageCheck(ctx); err != nil {
+		return total, err
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
@@ -165,6 +169,9 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 }
 
 func (r *Replica) recordSync(ctx context.Context, err error) {
+	if IsStoreError(err) {
+		return // a damaged file takes no write; a full disk takes none either
+	}
 	if err == nil {
 		_ = setMeta(ctx, r.db, "last_sync", r.now().UnixMilli())
 		_ = setMeta(ctx, r.db, "last_sync_error", "")
@@ -188,8 +195,7 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		return pe.Code.Retryable()
 	}
-	var fe *FileError
-	return !errors.As(err, &fe) && !errors.Is(err, context.Canceled)
+	return !IsStoreError(err) && !errors.Is(err, context.Canceled)
 }
 
 // fatal errors stop Watch: nothing will change without a person.
@@ -206,8 +212,8 @@ func fatal(err error) bool {
 	if errors.As(err, &ce) {
 		return ce.NotHamlet
 	}
-	var fe *FileError
-	return errors.As(err, &fe)
+	// A damaged file or a full disk: a person must repair it or free space.
+	return IsStoreError(err)
 }
 
 // Watch keeps syncing while ctx lives: it pulls when the server notifies,
@@ -220,7 +226,10 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	for ctx.Err() == nil {
 		start := time.Now()
 		var s SyncSummary
-		err := r.session(ctx, server, token, opts, true, &s)
+		err := r.DamageCheck(ctx)
+		if err == nil {
+			err = r.session(ctx, server, token, opts, true, &s)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -441,8 +450,7 @@ func netErr(server string, err error) error {
 	var se *ServerError
 	var pe *syncproto.Error
 	var ce *ConnectError
-	var fe *FileError
-	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || errors.As(err, &fe) ||
+	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || IsStoreError(err) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -455,7 +463,8 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	var sent, recv atomic.Int64
 	defer func() {
 		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
-		err = netErr(server, err)
+		// This laptop's files fail as themselves, never as the network.
+		err = netErr(server, r.Classify(err))
 	}()
 	w, err := r.dial(ctx, server, token, &opts, &sent, &recv)
 	if err != nil {
@@ -640,6 +649,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 		return err
 	}
 	if err := r.updateScope(ctx, w.Scope); err != nil {
+		return err
+	}
+	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err
 	}
 	if _, err := r.renumberRestored(ctx, w.PushedSeq); err != nil {

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,12 +15,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 var built struct {
@@ -74,13 +79,20 @@ func newLaptop(t testing.TB, dir string) *laptop {
 func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, l.bin, append(args, "--data-dir", l.dir)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=")
+	// A command that hangs dumps its goroutines into its stderr.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
+
+// commandTimeout bounds one command of the binary (none takes a second
+// in these tests; a hang must fail the test with its goroutines).
+const commandTimeout = 20 * time.Second
 
 // run runs one command to its end.
 func (l *laptop) run(args ...string) result {
 	l.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := l.command(ctx, args...)
 	var out, errb bytes.Buffer
@@ -246,4 +258,171 @@ func TestFaultTwoCommandsAtOnce(t *testing.T) {
 	}
 	l.must("sync")
 	requireOnServer(t, ts, ids)
+}
+
+// seedServer stores n households on the server as another laptop of team
+// A did, so a laptop's replica spans many pages.
+func seedServer(t testing.TB, ts *servertest.TS, n int) {
+	t.Helper()
+	d := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, d)
+	defer c.Close()
+	w := servertest.NewWriter(d.Replica, nil)
+	var cs []syncproto.Change
+	for i := 0; i < n; i++ {
+		h := ts.HamletsA[i%len(ts.HamletsA)]
+		row := uuid.New()
+		for _, f := range []struct {
+			name string
+			v    syncproto.Value
+		}{
+			{"hamlet_code", syncproto.String(h)},
+			{"head_name", syncproto.String(fmt.Sprintf("Nguyễn Văn Hộ %d", i))},
+			{"address", syncproto.String(fmt.Sprintf("Số %d, tổ %d, ấp Tân Thành", i, i%20))},
+			{"phone", syncproto.String(fmt.Sprintf("09%08d", i))},
+			{"active", syncproto.Bool(true)},
+			{"registered_on", syncproto.String("2025-07-15")},
+		} {
+			cs = append(cs, w.Write("households", row, f.name, f.v, h))
+		}
+	}
+	for i, b := 0, uint64(1); i < len(cs); i, b = i+2000, b+1 {
+		a, err := c.Push(b, cs[i:min(i+2000, len(cs))])
+		require.NoError(t, err)
+		for _, r := range a.Results {
+			require.NotEqual(t, syncproto.ResultRefused, r.Status, "%+v", r)
+		}
+	}
+}
+
+// damage overwrites size bytes of file at off with bytes no SQLite page
+// holds, as a failing disk or a crashed copy leaves them.
+func damage(t testing.TB, file string, off int64, size int) {
+	t.Helper()
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	junk := bytes.Repeat([]byte{0xA5, 0x5A, 0xFF, 0x13}, (size+3)/4)[:size]
+	_, err = f.WriteAt(junk, off)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
+// pagesOf finds the pages of a table or index in a replica file (read
+// only, through SQLite's dbstat table), in page order.
+func pagesOf(t testing.TB, file, name, pagetype string) []int64 {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT pageno FROM dbstat WHERE name = ? AND pagetype = ? ORDER BY pageno`, name, pagetype)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var p int64
+		require.NoError(t, rows.Scan(&p))
+		out = append(out, p)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// Defect 4: a replica damaged mid-file (16 bytes, or a whole page) must
+// not be written to or pushed from. The sync's check finds it and says to
+// run `hamlet-agent repair`; from then on `household add` refuses with the
+// same advice; `repair` keeps the damaged file, salvages what it can read
+// and every pending change, fetches the rest from the server, and the
+// records added before the damage reach the server.
+func TestFaultDamagedReplica(t *testing.T) {
+	ts := servertest.Start(t)
+	seedServer(t, ts, 1500)
+	const page = 4096
+	middle := func(pages []int64) int64 { return pages[len(pages)/2] }
+	tests := []struct {
+		name string
+		// where returns the offset and size of the damage in file.
+		where func(t testing.TB, file string) (int64, int)
+	}{
+		{"16 bytes at a row_state leaf", func(t testing.TB, file string) (int64, int) {
+			return (middle(pagesOf(t, file, "row_state", "leaf")) - 1) * page, 16
+		}},
+		{"a whole row_state leaf", func(t testing.TB, file string) (int64, int) {
+			return (middle(pagesOf(t, file, "row_state", "leaf")) - 1) * page, page
+		}},
+		{"16 bytes at the row_state root", func(t testing.TB, file string) (int64, int) {
+			return (pagesOf(t, file, "row_state", "internal")[0] - 1) * page, 16
+		}},
+		{"a whole households leaf", func(t testing.TB, file string) (int64, int) {
+			return (middle(pagesOf(t, file, "households", "leaf")) - 1) * page, page
+		}},
+		{"a whole outbox page", func(t testing.TB, file string) (int64, int) {
+			return (pagesOf(t, file, "outbox", "leaf")[0] - 1) * page, page
+		}},
+		{"16 bytes at mid-file", func(t testing.TB, file string) (int64, int) {
+			st, err := os.Stat(file)
+			require.NoError(t, err)
+			return st.Size() / 2 / page * page, 16
+		}},
+		{"a whole page at two thirds", func(t testing.TB, file string) (int64, int) {
+			st, err := os.Stat(file)
+			require.NoError(t, err)
+			return st.Size() * 2 / 3 / page * page, page
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLaptop(t, t.TempDir())
+			l.enroll(ts)
+			l.must("sync")
+			var ids []string
+			for i := 0; i < 5; i++ {
+				id, r := l.add(ts.HamletsA[0], fmt.Sprintf("Hộ chờ gửi %d", i))
+				require.NotEmpty(t, id, r.stderr)
+				ids = append(ids, id)
+			}
+			file := filepath.Join(l.dir, "replica.db")
+			_, err := os.Stat(file + "-wal")
+			require.True(t, os.IsNotExist(err), "the last command checkpointed its log")
+			off, size := tt.where(t, file)
+			damage(t, file, off, size)
+
+			r := l.run("sync")
+			require.Equal(t, exitError, r.code, "sync from a damaged replica:\n%s%s", r.stdout, r.stderr)
+			require.Contains(t, r.stderr, "hamlet-agent repair")
+			require.Equal(t, 1, countErrorPrefix(r.stderr), r.stderr)
+			have := serverHouseholds(t, ts)
+			for _, id := range ids {
+				require.False(t, have[id], "nothing was pushed from the damaged file")
+			}
+			// Reading goes on where the file allows, and says what to do.
+			r = l.run("status")
+			require.Contains(t, r.stdout+r.stderr, "hamlet-agent repair", "status of a damaged replica")
+			_, r = l.add(ts.HamletsA[0], "Hộ sau khi hỏng")
+			require.Equal(t, exitError, r.code, "household add into a damaged replica:\n%s%s", r.stdout, r.stderr)
+			require.Contains(t, r.stderr, "bị hỏng")
+			require.Contains(t, r.stderr, "hamlet-agent repair")
+			r = l.run("household", "add", "--hamlet", ts.HamletsA[0], "--head", "X", "--lang", "en")
+			require.Contains(t, r.stderr, "damaged")
+			require.Contains(t, r.stderr, "hamlet-agent repair")
+
+			r = l.must("repair")
+			t.Logf("repair:\n%s%s", r.stdout, r.stderr)
+			kept, err := filepath.Glob(file + ".damaged-*")
+			require.NoError(t, err)
+			require.NotEmpty(t, kept, "the damaged file is kept")
+			requireOnServer(t, ts, ids)
+			ids = append(ids, mustAdd(t, l, ts.HamletsA[0], "Hộ sau khi sửa"))
+			l.must("sync")
+			requireOnServer(t, ts, ids)
+			require.Zero(t, l.pending())
+			require.Len(t, l.households(), len(serverHouseholds(t, ts)), "the repaired replica holds every household of the team again")
+		})
+	}
+}
+
+func mustAdd(t testing.TB, l *laptop, hamlet, head string) string {
+	t.Helper()
+	id, r := l.add(hamlet, head)
+	require.NotEmpty(t, id, r.stderr)
+	return id
 }
