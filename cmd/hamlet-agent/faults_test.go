@@ -134,14 +134,30 @@ func (l *laptop) add(hamlet, head string) (string, result) {
 	return rec.ID, r
 }
 
-// households lists the ids the laptop holds (household list --json).
-func (l *laptop) households() map[string]bool {
+// listed is one household as household list --json prints it.
+type listed struct {
+	ID     string
+	Head   string
+	Fields map[string]any
+}
+
+// list lists the households the laptop holds, deleted ones too.
+func (l *laptop) list() []listed {
 	l.t.Helper()
 	r := l.must("household", "list", "--deleted", "--json")
-	var recs []struct{ ID string }
+	var recs []listed
 	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &recs), r.stdout)
+	for i := range recs {
+		recs[i].Head, _ = recs[i].Fields["head_name"].(string)
+	}
+	return recs
+}
+
+// households is the ids of list.
+func (l *laptop) households() map[string]bool {
+	l.t.Helper()
 	out := map[string]bool{}
-	for _, rec := range recs {
+	for _, rec := range l.list() {
 		out[rec.ID] = true
 	}
 	return out
@@ -425,4 +441,101 @@ func mustAdd(t testing.TB, l *laptop, hamlet, head string) string {
 	id, r := l.add(hamlet, head)
 	require.NotEmpty(t, id, r.stderr)
 	return id
+}
+
+// smallDisk mounts a tmpfs of size bytes for the test (CI runs as root);
+// where mounting is not permitted the test is skipped, saying so.
+func smallDisk(t testing.TB, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "disk")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		t.Skipf("a full disk needs a small filesystem: mount -t tmpfs failed (%v: %s); run as root to test it", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	return dir
+}
+
+// fill writes a file until the disk has no room left, and returns it.
+func fill(t testing.TB, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	require.NoError(t, err)
+	defer f.Close()
+	block := make([]byte, 4096)
+	for {
+		if _, err := f.Write(block); err != nil {
+			require.ErrorIs(t, err, syscall.ENOSPC)
+			return name
+		}
+	}
+}
+
+// Defect 6: on a full disk the agent says the disk is full, to free some
+// space, and that the record was not saved (never "cannot reach the
+// server" nor "your data is safe"), with "Error:" printed once; the
+// record is indeed not saved, and once space is freed everything saved
+// before reaches the server. The disk fills while no process has the
+// replica open (opening it fails: SQLite cannot make its shared-memory
+// index), and while another one has (sync --watch, say: the index is
+// there, and the write of the log fails).
+func TestFaultFullDisk(t *testing.T) {
+	ts := servertest.Start(t)
+	for _, tt := range []struct {
+		name string
+		held bool
+	}{{"replica closed", false}, {"replica held open by another process", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			disk := smallDisk(t, 3<<20)
+			l := newLaptop(t, filepath.Join(disk, "hamlet"))
+			l.enroll(ts)
+			l.must("sync")
+			var ids []string
+			for i := 0; i < 3; i++ {
+				ids = append(ids, mustAdd(t, l, ts.HamletsA[0], fmt.Sprintf("Hộ trước khi đầy %d", i)))
+			}
+			if tt.held {
+				db, err := sql.Open("sqlite", "file:"+filepath.Join(l.dir, "replica.db")+"?_pragma=busy_timeout(10000)")
+				require.NoError(t, err)
+				t.Cleanup(func() { db.Close() })
+				var n int
+				require.NoError(t, db.QueryRow(`SELECT count(*) FROM agent_meta`).Scan(&n))
+			}
+			filler := fill(t, disk)
+
+			r := l.run("household", "add", "--hamlet", ts.HamletsA[0], "--head", "Hộ khi đĩa đầy")
+			require.Equal(t, exitError, r.code, "household add on a full disk:\n%s%s", r.stdout, r.stderr)
+			require.Contains(t, r.stderr, "Ổ đĩa của máy đã đầy")
+			require.Contains(t, r.stderr, "CHƯA được lưu")
+			require.Contains(t, r.stderr, "giải phóng dung lượng")
+			require.NotContains(t, r.stderr, "an toàn", "the record was not saved: nothing claims it is safe")
+			require.Equal(t, 1, countErrorPrefix(r.stderr), r.stderr)
+			r = l.run("household", "add", "--hamlet", ts.HamletsA[0], "--head", "Hộ khi đĩa đầy", "--lang", "en")
+			require.Equal(t, exitError, r.code)
+			require.Contains(t, r.stderr, "The disk is full")
+			require.Contains(t, r.stderr, "this record was NOT saved")
+			require.Contains(t, r.stderr, "Free some space")
+			require.Equal(t, 1, countErrorPrefix(r.stderr), r.stderr)
+
+			r = l.run("sync")
+			require.Equal(t, exitError, r.code, "sync on a full disk:\n%s%s", r.stdout, r.stderr)
+			require.Contains(t, r.stderr, "Ổ đĩa của máy đã đầy")
+			require.Contains(t, r.stderr, "hamlet-agent sync")
+			require.NotContains(t, r.stderr, "Không kết nối được máy chủ")
+			require.Equal(t, 1, countErrorPrefix(r.stderr), r.stderr)
+			r = l.run("sync", "--lang", "en")
+			require.Contains(t, r.stderr, "The disk is full")
+			require.NotContains(t, r.stderr, "Cannot reach the server")
+
+			require.NoError(t, os.Remove(filler))
+			l.must("sync")
+			requireOnServer(t, ts, ids)
+			for _, rec := range l.list() {
+				require.NotEqual(t, "Hộ khi đĩa đầy", rec.Head, "a record reported not saved is not there")
+			}
+			require.Zero(t, l.pending())
+		})
+	}
 }
