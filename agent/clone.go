@@ -264,7 +264,15 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
 	commits := 0
 	for {
-		p, ok := <-queue
+		// The pump may end on a cancelled context without handing
+		// anything over: wait for the context too.
+		var p chunkIn
+		var ok bool
+		select {
+		case p, ok = <-queue:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			if err := s.r.restoreIndexes(ctx); err != nil {
 				return err
