@@ -344,7 +344,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		q   string
 		dst *int
 	}{
-		{`SELECT count(*) FROM outbox WHERE state = 0`, &s.Pending},
+		{`SELECT count(*) FROM outbox WHERE state = 0 AND code != '` + salvagedCode + `'`, &s.Pending},
 		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
 		{`SELECT count(*) FROM households WHERE _deleted = 0`, &s.Households},

@@ -61,13 +61,20 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 			mark = &damageMark{At: opts.Now().UTC(), Reason: "damaged"}
 		}
 	}
-	if mark.Kept != "" && exists(path) {
-		// A repair that put its replica in place and stopped before
+	if mark.Kept != "" && exists(mark.Kept) && exists(path) {
+		// The damaged file was moved aside and a file took its name
+		// again: only the repair's own replica does (Open creates none
+		// while the marker is there). A repair that stopped before
 		// removing the marker: it is done.
 		return &RepairReport{Kept: mark.Kept, Done: true}, removeMark(path)
 	}
 	if mark.Kept == "" {
-		mark.Kept = fmt.Sprintf("%s.damaged-%s", path, opts.Now().Format("20060102-150405"))
+		// A name no earlier repair used (two may fall in one second).
+		base := fmt.Sprintf("%s.damaged-%s", path, opts.Now().Format("20060102-150405"))
+		mark.Kept = base
+		for n := 2; exists(mark.Kept) || exists(mark.Kept+"-wal"); n++ {
+			mark.Kept = fmt.Sprintf("%s-%d", base, n)
+		}
 		if err := writeMark(path, mark); err != nil {
 			return nil, classifyStore(path, err)
 		}
@@ -109,6 +116,15 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 		}
 		if err := sv.read(ctx, scratch); err != nil {
 			return nil, err
+		}
+		if len(sv.unreadable) > 0 {
+			// Some of it SQLite could not read: read the kept file page
+			// by page for the rows it missed (rawsalvage.go).
+			raw, err := rawRecords(kept)
+			if err != nil {
+				return nil, err
+			}
+			sv.merge(raw)
 		}
 	} else {
 		rep.Unreadable["file"]++
@@ -179,6 +195,10 @@ type RepairReport struct {
 	// LostPending is changes never sent whose content could not be read
 	// anywhere: made on this laptop, on no other copy.
 	LostPending int `json:"lost_pending"`
+	// LostUnknown: the sequence counter was unreadable (the settings, or
+	// the file's schema, were in the damaged part), so whether unsent
+	// changes were lost cannot be told.
+	LostUnknown bool `json:"lost_pending_unknown,omitempty"`
 	// NewReplicaID: the replica id was unreadable; the replica got a new
 	// one and this laptop must be enrolled again.
 	NewReplicaID bool `json:"new_replica_id,omitempty"`
@@ -187,7 +207,7 @@ type RepairReport struct {
 }
 
 // Lost reports whether anything made only on this laptop is gone.
-func (rep *RepairReport) Lost() bool { return rep.LostPending > 0 }
+func (rep *RepairReport) Lost() bool { return rep.LostPending > 0 || rep.LostUnknown }
 
 // salvaged is what could be read from a damaged replica.
 type salvaged struct {
@@ -223,7 +243,9 @@ const salvageBudget = 4000
 const salvageBatch = 512
 
 func (sv *salvaged) read(ctx context.Context, file string) error {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: file}).EscapedPath()+"?_pragma=busy_timeout(10000)")
+	// writable_schema: SQLite then loads what it can read of a damaged
+	// schema instead of refusing every table.
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: file}).EscapedPath()+"?_pragma=busy_timeout(10000)&_pragma=writable_schema(1)")
 	if err != nil {
 		return err
 	}
@@ -257,6 +279,65 @@ func (sv *salvaged) read(ctx context.Context, file string) error {
 	sv.outbox = s.rows("outbox", "seq")
 	sv.conflicts = s.rows("conflicts", "id")
 	return ctx.Err()
+}
+
+// merge adds the rows read page by page that SQLite did not return.
+func (sv *salvaged) merge(raw *rawRows) {
+	for k, v := range raw.meta {
+		if _, ok := sv.meta[k]; !ok {
+			sv.meta[k] = v
+		}
+	}
+	have := map[string]bool{}
+	for _, st := range sv.states {
+		have[st.id.String()] = true
+	}
+	for _, r := range raw.states {
+		idText := r[0].(string)
+		if have[idText] {
+			continue
+		}
+		id, _ := uuid.Parse(idText)
+		st, err := decodeState(r[1].(string), id, r[2].(string), r[4].([]byte))
+		if err != nil {
+			sv.undecodable++
+			continue
+		}
+		have[idText] = true
+		sv.states = append(sv.states, st)
+	}
+	sv.outbox = mergeRows(sv.outbox, raw.outbox, outboxBase)
+	sv.conflicts = mergeRows(sv.conflicts, raw.conflicts, conflictsBase)
+}
+
+// mergeRows adds raw records (fields in declaration order, key first) to
+// rows read by SQLite, by key.
+func mergeRows(t tableRows, raw [][]any, base []string) tableRows {
+	if len(t.cols) == 0 {
+		t.cols = base
+	}
+	have := map[int64]bool{}
+	for _, r := range t.rows {
+		if k, ok := r[0].(int64); ok {
+			have[k] = true
+		}
+	}
+	for _, r := range raw {
+		k := r[0].(int64)
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		row := make([]any, len(t.cols))
+		copy(row, r)
+		t.rows = append(t.rows, row)
+	}
+	sort.Slice(t.rows, func(i, j int) bool {
+		a, _ := t.rows[i][0].(int64)
+		b, _ := t.rows[j][0].(int64)
+		return a < b
+	})
+	return t
 }
 
 // salvager reads what it can of one damaged file.
@@ -473,8 +554,9 @@ var metaSkipped = map[string]bool{
 // may have lost entries (closeRepairGaps).
 const metaRepairGaps = "repair_gaps"
 
-// salvagedCode marks a change-log entry rebuilt from a row version: the
-// server may hold it already (closeRepairGaps drops it then).
+// salvagedCode marks a change-log entry rebuilt from a row version that
+// the server may hold already (closeRepairGaps drops it then, or makes it
+// an ordinary pending change). Status does not count it as pending.
 const salvagedCode = "salvaged"
 
 // buildRepaired writes what was salvaged into a fresh replica at file.
@@ -538,7 +620,16 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 		}
 	}
 
-	// Row states, and the pending changes only they still carry.
+	// The sequence counter never goes back: a number the server may have
+	// seen is never used again. Changes above sent_seq were never sent.
+	seq := metaUint(sv.meta["seq"])
+	sent, sentKnown := metaUint(sv.meta["sent_seq"]), sv.meta["sent_seq"] != nil
+	rep.LostUnknown = sv.meta["seq"] == nil
+
+	// Row states, and the pending changes only they still carry: every
+	// own version not in the log is queued again (the server answers
+	// "duplicate" for one it holds, and closeRepairGaps drops those it
+	// says it holds before they are sent).
 	states := map[syncproto.RowID]*rowState{}
 	now := opts.Now().UnixMilli()
 	for _, st := range sv.states {
@@ -553,15 +644,23 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 			if inLog[v.Dot.Seq] {
 				continue
 			}
+			// Above sent_seq it was never sent: pending for sure.
+			// At or below, the server may hold it: closeRepairGaps
+			// decides once it says what it holds.
+			unsent := sentKnown && v.Dot.Seq > sent
+			code := salvagedCode
+			if unsent {
+				code = ""
+				rep.Rebuilt++
+				rep.Pending++
+			}
 			kind, val := valueArgs(v.Value)
 			if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, code, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				int64(v.Dot.Seq), st.table, st.id.String(), f, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), st.scope, salvagedCode, now); err != nil {
+				int64(v.Dot.Seq), st.table, st.id.String(), f, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), st.scope, code, now); err != nil {
 				return err
 			}
 			inLog[v.Dot.Seq] = true
-			rep.Rebuilt++
-			rep.Pending++
 		}
 	}
 	// Rows lost with pending changes: rebuilt from those changes.
@@ -593,11 +692,7 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 	}
 	rep.Undecodable += sv.undecodable
 
-	// The sequence counter never goes back: a number the server may have
-	// seen is never used again.
-	seq := metaUint(sv.meta["seq"])
-	sent := metaUint(sv.meta["sent_seq"])
-	if _, ok := sv.meta["sent_seq"]; !ok {
+	if !sentKnown {
 		sent = max(seq, seqTop)
 	}
 	// Changes never sent (above sent_seq) that neither the log nor a row

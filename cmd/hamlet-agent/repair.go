@@ -149,7 +149,11 @@ func (e *env) repairReport(rep *agent.RepairReport) {
 		fmt.Fprintln(w, "  "+e.tr("Những bản ghi đã đồng bộ nằm trong phần hỏng sẽ được tải lại từ máy chủ.",
 			"Records in those parts that were synced before come back from the server."))
 	}
-	if rep.LostPending > 0 {
+	if rep.LostUnknown {
+		fmt.Fprintln(e.stderr, e.tr(
+			"Phần hỏng gồm cả sổ ghi thay đổi của máy này, nên không biết chắc các thay đổi chưa gửi còn đủ hay không. Sau khi đồng bộ, hãy xem lại những gì đã nhập từ lần đồng bộ cuối (hamlet-agent household list) và nhập lại phần còn thiếu.",
+			"The damaged part held this laptop's change counter, so whether unsent changes were lost cannot be told. After syncing, check what you entered since the last sync (hamlet-agent household list) and enter what is missing again."))
+	} else if rep.LostPending > 0 {
 		fmt.Fprintf(e.stderr, "%s\n", e.tr(
 			fmt.Sprintf("KHÔNG cứu được %d thay đổi chưa gửi (nội dung nằm trong phần hỏng). Hãy xem lại những gì đã nhập từ lần đồng bộ cuối (hamlet-agent household list) và nhập lại phần còn thiếu.", rep.LostPending),
 			fmt.Sprintf("%d unsent changes could NOT be saved (their content was in the damaged part). Check what you entered since the last sync (hamlet-agent household list) and enter what is missing again.", rep.LostPending)))
