@@ -188,7 +188,7 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 		}
 		if rowText != lastRow {
 			if lastID, err = uuid.Parse(rowText); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: change %d: %w", errDamagedRecord, seq, err)
 			}
 			lastRow = rowText
 		}

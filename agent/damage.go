@@ -96,10 +96,11 @@ func (r *Replica) Damaged() (bool, string) {
 	return true, m.Reason
 }
 
-// errDamagedState wraps a row state that does not decode: its bytes are
-// not what this program wrote, so the file is damaged where SQLite cannot
-// see it (a record's content, not the page's structure).
-var errDamagedState = errors.New("row state does not decode")
+// errDamagedRecord wraps a stored record that does not decode (a row
+// state, a change-log entry's row id): its bytes are not what this program
+// wrote, so the file is damaged where SQLite cannot see it (a record's
+// content, not the page's structure).
+var errDamagedRecord = errors.New("stored record does not decode")
 
 // Classify is the one place that sorts the errors of replica operations:
 // SQLite's corruption codes and undecodable row states become a
@@ -130,8 +131,16 @@ func classifyStore(path string, err error) error {
 		return &FileError{Path: path, Kind: ErrCorrupt, Err: err}
 	case isDiskFull(err):
 		return &DiskFullError{Path: path, Err: err}
+	case isBusy(err):
+		return &BusyError{Err: err}
 	}
 	return err
+}
+
+// isBusy: another process held the file past the busy timeout (10 s).
+func isBusy(err error) bool {
+	code, ok := sqliteCode(err)
+	return ok && (code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 func sqliteCode(err error) (int, bool) {
@@ -148,7 +157,7 @@ func isCorrupt(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errDamagedState) {
+	if errors.Is(err, errDamagedRecord) {
 		return true
 	}
 	if code, ok := sqliteCode(err); ok {
@@ -195,6 +204,14 @@ func IsStoreError(err error) bool {
 	var df *DiskFullError
 	var se *sqlite.Error
 	return errors.As(err, &fe) || errors.As(err, &df) || errors.As(err, &se) || isCorrupt(err) || isDiskFull(err)
+}
+
+// NeedsPerson: the replica is damaged or its disk is full. Retrying does
+// not help; the volunteer must repair it or free some space.
+func NeedsPerson(err error) bool {
+	var fe *FileError
+	var df *DiskFullError
+	return errors.As(err, &fe) || errors.As(err, &df)
 }
 
 // DamageCheck is the check at the start of every sync: the marker, then

@@ -107,6 +107,19 @@ func (e *DiskFullError) Message(lang string) string {
 		fmt.Sprintf("The disk is full, so Hamlet could not write to %s: this record was NOT saved. Free some space (delete files you do not need, empty the Recycle Bin), then enter it again. Records saved before are intact.", e.Path))
 }
 
+// BusyError: another Hamlet process held the replica longer than the
+// busy timeout, so this command did nothing.
+type BusyError struct{ Err error }
+
+func (e *BusyError) Error() string { return fmt.Sprintf("agent: replica busy: %v", e.Err) }
+func (e *BusyError) Unwrap() error { return e.Err }
+
+func (e *BusyError) Message(lang string) string {
+	return pick(lang,
+		"Một lệnh Hamlet khác (có thể là đồng bộ) đang dùng dữ liệu trên máy quá lâu nên lệnh này chưa làm được; nếu lệnh này đang lưu một bản ghi thì bản ghi đó CHƯA được lưu. Hãy chờ lệnh kia xong rồi thử lại.",
+		"Another Hamlet command (a sync, perhaps) held the data on this laptop too long, so this command did nothing; if it was saving a record, that record was NOT saved. Wait for the other command to finish, then try again.")
+}
+
 // NotFoundError names a record id that the replica does not hold.
 type NotFoundError struct {
 	Table string

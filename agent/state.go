@@ -181,7 +181,7 @@ func encodeAny(enc *msgpack.Encoder, v syncproto.Value) error {
 func decodeState(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
 	s, err := decodeStateBlob(table, id, scope, blob)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errDamagedState, err)
+		return nil, fmt.Errorf("%w: %w", errDamagedRecord, err)
 	}
 	return s, nil
 }

@@ -195,7 +195,7 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		return pe.Code.Retryable()
 	}
-	return !IsStoreError(err) && !errors.Is(err, context.Canceled)
+	return !NeedsPerson(err) && !errors.Is(err, context.Canceled)
 }
 
 // fatal errors stop Watch: nothing will change without a person.
@@ -213,7 +213,7 @@ func fatal(err error) bool {
 		return ce.NotHamlet
 	}
 	// A damaged file or a full disk: a person must repair it or free space.
-	return IsStoreError(err)
+	return NeedsPerson(err)
 }
 
 // Watch keeps syncing while ctx lives: it pulls when the server notifies,

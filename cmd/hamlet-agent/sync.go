@@ -58,7 +58,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) {
 					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
 				}
-				if agent.IsStoreError(err) {
+				if agent.NeedsPerson(err) {
 					return // a damaged file or a full disk: Watch stops and the exit message explains
 				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
