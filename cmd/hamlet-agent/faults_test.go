@@ -266,7 +266,7 @@ func TestFaultTwoCommandsAtOnce(t *testing.T) {
 	cancel()
 	wg.Wait()
 	t.Logf("100 adds against %d status and list runs", reads)
-	require.Empty(t, failures, "household add failed while status ran")
+	require.Empty(t, failures, "%d of 100 household add failed while status and list ran", len(failures))
 	require.Zero(t, readFails, "status or list failed while household add ran: %s", readErr)
 	have := l.households()
 	for _, id := range ids {
