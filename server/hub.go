@@ -20,6 +20,7 @@ type hub struct {
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	byScope map[string]map[*conn]struct{}
+	byDev   map[string]map[*conn]struct{} // device id -> its sessions (one, but for a replacement under way)
 
 	seqMu    sync.RWMutex
 	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
@@ -36,7 +37,8 @@ type hub struct {
 }
 
 func newHub() *hub {
-	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, scopeSeq: map[string]uint64{}}
+	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, byDev: map[string]map[*conn]struct{}{},
+		scopeSeq: map[string]uint64{}}
 }
 
 // start sets the log head the server found at startup and turns the
@@ -96,9 +98,20 @@ func (h *hub) notifyAll(head uint64) {
 	}
 }
 
-func (h *hub) add(c *conn) {
+// add registers c and returns the other sessions of its device, which c
+// replaces.
+func (h *hub) add(c *conn) (older []*conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	devs := h.byDev[c.dev.ID]
+	if devs == nil {
+		devs = map[*conn]struct{}{}
+		h.byDev[c.dev.ID] = devs
+	}
+	for o := range devs {
+		older = append(older, o)
+	}
+	devs[c] = struct{}{}
 	h.conns[c] = struct{}{}
 	for sc := range c.scope {
 		m := h.byScope[sc]
@@ -108,12 +121,19 @@ func (h *hub) add(c *conn) {
 		}
 		m[c] = struct{}{}
 	}
+	return older
 }
 
 func (h *hub) remove(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns, c)
+	if devs := h.byDev[c.dev.ID]; devs != nil {
+		delete(devs, c)
+		if len(devs) == 0 {
+			delete(h.byDev, c.dev.ID)
+		}
+	}
 	for sc := range c.scope {
 		if m := h.byScope[sc]; m != nil {
 			delete(m, c)
@@ -144,22 +164,21 @@ func (h *hub) device(id string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []*conn
-	for c := range h.conns {
-		if c.dev.ID == id {
-			out = append(out, c)
-		}
+	for c := range h.byDev[id] {
+		out = append(out, c)
 	}
 	return out
 }
 
-// notify tells every session holding one of scopes, except from, that the
-// log grew to head. It never blocks: a notify coalesces with a pending one.
+// notify tells every session holding one of scopes, except those of
+// from's device (a pull never returns a device's own writes), that the log
+// grew to head. It never blocks: a notify coalesces with a pending one.
 func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
 	h.mu.Lock()
 	targets := map[*conn]struct{}{}
 	for sc := range scopes {
 		for c := range h.byScope[sc] {
-			if c != from {
+			if from == nil || c.dev.ID != from.dev.ID {
 				targets[c] = struct{}{}
 			}
 		}

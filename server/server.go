@@ -40,6 +40,10 @@ type Config struct {
 	// write (default 10s). PongWait below PingInterval is raised to
 	// 2×PingInterval, or every quiet agent would be dropped.
 	PingInterval, PongWait, WriteWait time.Duration
+	// HelloWait is how long a new sync connection may take to send Hello
+	// before it is closed (default 10s): a token cannot hold sockets that
+	// never start a session.
+	HelloWait time.Duration
 	// RevokeCheck is how often open sessions are checked against the
 	// store's revocations, so a device revoked by another process
 	// (`hamlet-server device revoke`) is disconnected within it (default
@@ -114,6 +118,9 @@ func (c *Config) defaults() {
 	}
 	if c.PongWait <= c.PingInterval {
 		c.PongWait = 2 * c.PingInterval
+	}
+	if c.HelloWait <= 0 {
+		c.HelloWait = 10 * time.Second
 	}
 	if c.RevokeCheck == 0 {
 		c.RevokeCheck = 10 * time.Second
