@@ -116,7 +116,9 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	status := httpStatus(pe.Code)
 	if err == errTooManyAttempts {
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", "300")
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "300")
+		}
 	}
 	if pe.Code == syncproto.CodeBusy {
 		w.Header().Set("Retry-After", "5")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // hub knows the open sessions and which scopes each holds, so a commit can
@@ -186,53 +185,6 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
 	h.mu.Unlock()
 	for c := range targets {
 		c.notify(head)
-	}
-}
-
-// limiter counts failed enrollment attempts per client address and in
-// total, so a 40-bit code cannot be guessed: each address gets max failures
-// per window, and all addresses together 20×max.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	by     map[string][]time.Time
-	all    []time.Time
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, by: map[string][]time.Time{}}
-}
-
-func prune(ts []time.Time, since time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && ts[i].Before(since) {
-		i++
-	}
-	return ts[i:]
-}
-
-func (l *limiter) allowed(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	since := now.Add(-l.window)
-	l.all = prune(l.all, since)
-	ts := prune(l.by[addr], since)
-	if len(ts) == 0 {
-		delete(l.by, addr)
-	} else {
-		l.by[addr] = ts
-	}
-	return len(ts) < l.max && len(l.all) < 20*l.max
-}
-
-func (l *limiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.by[addr] = append(l.by[addr], now)
-	l.all = append(l.all, now)
-	if len(l.by) > 100000 { // bound memory under a scan from many addresses
-		clear(l.by)
 	}
 }
 

@@ -54,8 +54,10 @@ type Config struct {
 	SendQueue int
 	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
 	Synchronous string
-	// EnrollFailures is how many wrong codes one address may try per
-	// EnrollWindow (default 10 per 10 minutes).
+	// EnrollFailures is how many wrong codes one client address may try
+	// before it must wait EnrollWindow for its next try, twice as long
+	// after each further wrong code, up to 6×EnrollWindow (default 10, 10
+	// minutes). Only the address that failed waits (throttle.go).
 	EnrollFailures int
 	EnrollWindow   time.Duration
 	// FlushInterval is how often device activity is written (default 2s).
@@ -160,8 +162,11 @@ type Server struct {
 	id      syncproto.ReplicaID
 	metrics *metrics
 	hub     *hub
-	limiter *limiter
-	up      websocket.Upgrader
+	// enrollTh throttles wrong enrollment codes per client address;
+	// loginPair wrong passwords per account and address, loginAddr per
+	// address over all accounts (throttle.go, users.go).
+	enrollTh, loginPair, loginAddr *throttle
+	up                             websocket.Upgrader
 
 	ctx    context.Context // ends when Close starts
 	cancel context.CancelFunc
@@ -216,12 +221,14 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, store: st, id: id,
-		clock:   syncproto.NewClock(cfg.Now, cfg.MaxSkew),
-		metrics: newMetrics(),
-		hub:     newHub(),
-		limiter: newLimiter(cfg.EnrollFailures, cfg.EnrollWindow),
-		closed:  make(chan struct{}),
-		act:     map[string]DeviceActivity{},
+		clock:     syncproto.NewClock(cfg.Now, cfg.MaxSkew),
+		metrics:   newMetrics(),
+		hub:       newHub(),
+		enrollTh:  newThrottle(cfg.EnrollFailures, cfg.EnrollWindow, 6*cfg.EnrollWindow, 6*cfg.EnrollWindow, throttleCap),
+		loginPair: newThrottle(loginFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
+		loginAddr: newThrottle(loginAddrFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
+		closed:    make(chan struct{}),
+		act:       map[string]DeviceActivity{},
 
 		pushQ:      make(chan *pushReq),
 		commitStop: make(chan struct{}),
@@ -360,6 +367,8 @@ func (s *Server) background() {
 		defer gc.Stop()
 		gcC = gc.C
 	}
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
 	var revC <-chan time.Time
 	if s.cfg.RevokeCheck > 0 {
 		rev := time.NewTicker(s.cfg.RevokeCheck)
@@ -372,6 +381,11 @@ func (s *Server) background() {
 			return
 		case <-flush.C:
 			s.flushActivity(s.ctx)
+		case <-sweep.C:
+			now := s.now()
+			for _, t := range []*throttle{s.enrollTh, s.loginPair, s.loginAddr} {
+				t.sweep(now)
+			}
 		case <-revC:
 			s.checkRevoked(s.ctx)
 			s.checkScopes(s.ctx)
