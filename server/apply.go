@@ -253,6 +253,7 @@ func (s *Server) committer() {
 			}
 			return (&batch{tx: tx, rows: rows}).flush()
 		})
+		s.noteWrite(err)
 		if err == nil {
 			var head uint64
 			for _, r := range group {

@@ -40,6 +40,9 @@ type Config struct {
 	// write (default 10s). PongWait below PingInterval is raised to
 	// 2×PingInterval, or every quiet agent would be dropped.
 	PingInterval, PongWait, WriteWait time.Duration
+	// HealthTimeout bounds /healthz's write probe (default 2s): a store
+	// that does not commit a small write in time is reported unhealthy.
+	HealthTimeout time.Duration
 	// HelloWait is how long a new sync connection may take to send Hello
 	// before it is closed (default 10s): a token cannot hold sockets that
 	// never start a session.
@@ -121,6 +124,9 @@ func (c *Config) defaults() {
 	if c.PongWait <= c.PingInterval {
 		c.PongWait = 2 * c.PingInterval
 	}
+	if c.HealthTimeout <= 0 {
+		c.HealthTimeout = 2 * time.Second
+	}
 	if c.HelloWait <= 0 {
 		c.HelloWait = 10 * time.Second
 	}
@@ -187,7 +193,8 @@ type Server struct {
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
-	api apiState // the dashboard API (api.go)
+	api    apiState    // the dashboard API (api.go)
+	health healthState // /healthz (health.go)
 }
 
 // Open opens or creates the data directory and its database, migrates it,
@@ -301,25 +308,6 @@ func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
 		defer s.wg.Done()
 		h(w, r)
 	}
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	head, err := s.store.Head(ctx)
-	if err != nil {
-		s.log.Error("health check: store unreadable", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store_unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
 }
 
 // Close stops the server gracefully: new requests are refused; each session
@@ -456,6 +444,9 @@ func (s *Server) flushActivity(ctx context.Context) {
 	s.act = map[string]DeviceActivity{}
 	s.actMu.Unlock()
 	if err := s.store.Touch(context.WithoutCancel(ctx), acts); err != nil {
+		// Only a failure counts: these small updates in place succeed on a
+		// full disk where pushes do not.
+		s.noteWrite(err)
 		s.log.Error("record device activity", LogErr, err)
 	}
 }

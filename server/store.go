@@ -37,6 +37,13 @@ type Store interface {
 	// DeleteConflicts removes the entries recorded before `before` whose
 	// id is at most upTo (those an archive holds) and says how many.
 	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
+	// ProbeWrite commits a write to the store's own health row, so
+	// /healthz can tell a store that cannot write (a full disk, a
+	// read-only database) from one that can. With size > 0 the write
+	// first needs about size bytes of new space (removed again in the same
+	// transaction): the check that a store whose writes failed for lack of
+	// space has room again.
+	ProbeWrite(ctx context.Context, size int) error
 	Close() error
 }
 
