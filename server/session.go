@@ -71,7 +71,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, nil)
+	ws, err := s.up.Upgrade(w, r, securityHeader(r))
 	if err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered
