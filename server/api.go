@@ -33,6 +33,10 @@ import (
 //go:embed openapi.yaml
 var openAPISpec []byte
 
+// OpenAPISpec is the API's OpenAPI document, as served at
+// /api/v1/openapi.yaml.
+func OpenAPISpec() []byte { return openAPISpec }
+
 // apiState is the API's per-server state, made on first use.
 type apiState struct {
 	once  sync.Once

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -55,6 +56,7 @@ func headerCases(token string) []headerCase {
 // checkHeaders sends every case to base and checks X-Content-Type-Options
 // on each answer, and Strict-Transport-Security exactly when hsts.
 func checkHeaders(t *testing.T, c *http.Client, base, token string, hsts bool) {
+	c.Transport = apitest.Transport(t, c.Transport)
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for _, tc := range headerCases(token) {
 		t.Run(tc.name, func(t *testing.T) {

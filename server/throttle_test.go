@@ -19,6 +19,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -29,6 +30,14 @@ import (
 func from(ip string) *http.Client {
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
+}
+
+// fromAPI is from(ip) with every /api/v1 answer checked against the
+// OpenAPI document.
+func fromAPI(t *testing.T, ip string) *http.Client {
+	c := from(ip)
+	c.Transport = apitest.Transport(t, c.Transport)
+	return c
 }
 
 func postJSON(t *testing.T, c *http.Client, u string, body any) (int, http.Header, []byte) {
@@ -97,7 +106,7 @@ func TestSignInThrottleIsPerAccountAndAddress(t *testing.T) {
 	addUser(t, ts.Admin, "dieuphoi", analytics.RoleCoordinator, servertest.CommuneA)
 	addUser(t, ts.Admin, "tinh", analytics.RoleProvincial, schema.ProvinceCodeCaMau)
 	login := ts.URL + "/api/v1/login"
-	attacker := from("127.0.0.2")
+	attacker := fromAPI(t, "127.0.0.2")
 	wrong := map[string]string{"username": "dieuphoi", "password": "sai-mat-khau"}
 
 	// Ten wrong passwords in a row from the attacker's address...
@@ -106,7 +115,7 @@ func TestSignInThrottleIsPerAccountAndAddress(t *testing.T) {
 		require.Contains(t, []int{http.StatusUnauthorized, http.StatusTooManyRequests}, st, string(b))
 	}
 	// ...and the real user, at their own address, signs in at once.
-	st, _, b := postJSON(t, from("127.0.0.1"), login, map[string]string{"username": "dieuphoi", "password": testPassword})
+	st, _, b := postJSON(t, fromAPI(t, "127.0.0.1"), login, map[string]string{"username": "dieuphoi", "password": testPassword})
 	require.Equal(t, http.StatusOK, st, string(b))
 
 	// The attacker guesses on; past a few failures each try waits longer than
@@ -133,7 +142,7 @@ func TestSignInThrottleIsPerAccountAndAddress(t *testing.T) {
 	require.LessOrEqual(t, waits[len(waits)-1], 15*time.Minute+time.Second, "delays are capped: %v", waits)
 
 	// Still the real user signs in.
-	st, _, b = postJSON(t, from("127.0.0.1"), login, map[string]string{"username": "dieuphoi", "password": testPassword})
+	st, _, b = postJSON(t, fromAPI(t, "127.0.0.1"), login, map[string]string{"username": "dieuphoi", "password": testPassword})
 	require.Equal(t, http.StatusOK, st, string(b))
 	// So does the attacker's neighbour on another account of the same
 	// address: an address alone is slowed only after many more failures.
