@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -78,27 +77,29 @@ func metric(t *testing.T, base, name string) int {
 	return 0
 }
 
-var agentBin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "hamlet-agent-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "hamlet-agent")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-agent").CombinedOutput()
-	if err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return bin, nil
-})
-
-// binAgent builds hamlet-agent once per test binary and returns a command
-// running it on dir, in English.
+// binAgent returns a command running hamlet-agent, built for this test,
+// on dir, in English.
 func binAgent(t *testing.T, dir string, args ...string) *exec.Cmd {
 	t.Helper()
-	bin, err := agentBin()
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
+	bin := agentBinary(t)
 	return exec.Command(bin, append(args, "--data-dir", dir, "--lang", "en")...)
+}
+
+var builtAgent sync.Map // test name -> binary path
+
+// agentBinary builds hamlet-agent once per test into its temporary
+// directory.
+func agentBinary(t *testing.T) string {
+	t.Helper()
+	if p, ok := builtAgent.Load(t.Name()); ok {
+		return p.(string)
+	}
+	bin := filepath.Join(t.TempDir(), "hamlet-agent")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-agent").CombinedOutput()
+	require.NoError(t, err, "build hamlet-agent: %s", out)
+	builtAgent.Store(t.Name(), bin)
+	t.Cleanup(func() { builtAgent.Delete(t.Name()) })
+	return bin
 }
 
 func runBin(t *testing.T, dir string, args ...string) (string, string, error) {
