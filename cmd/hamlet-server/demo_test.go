@@ -251,7 +251,7 @@ func TestDemoBothStores(t *testing.T) {
 // data: it is not the demo's to fill.
 func TestDemoRefusesOtherData(t *testing.T) {
 	serverBin, _ := binaries(t)
-	for _, kind := range operatorStores() {
+	for _, kind := range bothStores() {
 		t.Run(kind, func(t *testing.T) {
 			st := newOperatorStore(t, kind)
 			st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")

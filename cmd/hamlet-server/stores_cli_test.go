@@ -33,6 +33,10 @@ type operatorStore struct {
 
 func operatorStores() []string { return []string{"sqlite", "postgres --db", "postgres HAMLET_DB"} }
 
+// bothStores are the two stores, for a test about what the store keeps
+// rather than how a command is told which one (operatorStores).
+func bothStores() []string { return []string{"sqlite", "postgres --db"} }
+
 // newOperatorStore makes a fresh store of the named kind for one test.
 // HAMLET_DB is set for the test's duration (so no test here is parallel).
 func newOperatorStore(t *testing.T, kind string) *operatorStore {
@@ -143,7 +147,16 @@ func TestOperatorCommandsBothStores(t *testing.T) {
 			s.team = team.ID
 		}},
 		{"units reorganise", func(t *testing.T, st *operatorStore, s *state) {
-			st.ok(t, "units", "reorganise")
+			require.Contains(t, st.ok(t, "units", "reorganise"), "hamlet-server user rebind --username lanh-dao-p4")
+		}},
+		{"user rebind", func(t *testing.T, st *operatorStore, s *state) {
+			st.ok(t, "user", "rebind", "--username", "lanh-dao-p4")
+			srv, _, stop := st.open(t)
+			defer stop()
+			us, err := srv.Admin().Users(context.Background())
+			require.NoError(t, err)
+			require.Len(t, us, 1)
+			require.Empty(t, us[0].UnitChangedOn, "confirmed on the store the server reads")
 		}},
 		{"team list", func(t *testing.T, st *operatorStore, s *state) {
 			require.Contains(t, st.ok(t, "team", "list"), "Tổ CNTS Khóm 1")
