@@ -22,7 +22,10 @@ type Source interface {
 	// Head is the current log head.
 	Head(ctx context.Context) (uint64, error)
 	// Load streams the current state of the given rows of one table (all rows
-	// when ids is nil), deleted ones included, as column → value maps.
+	// when ids is nil), deleted ones included, as column → value maps. The
+	// map is fn's only until fn returns: a source may fill the same map
+	// again for the next row (SQLSource does, so a full load of a province
+	// makes no map per row). fn copies whatever it keeps.
 	Load(ctx context.Context, table string, ids []string, fn func(id string, row map[string]any) error) error
 	// Units is the admin-unit tree in force.
 	Units(ctx context.Context) ([]schema.AdminUnit, error)

@@ -108,6 +108,7 @@ func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn fun
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	// One map for every row: fn may not keep it (Source.Load).
 	row := make(map[string]any, len(cols)+1)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
