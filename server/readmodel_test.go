@@ -233,3 +233,56 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 		})
 	}
 }
+
+// Rows deleted and collected between two requests leave the leaders'
+// answers. Collection removes a dropped row's log entries, its tombstone
+// included: a model that had not read the tombstone before kept counting
+// the household and showing the report until a restart.
+func TestReadModelRowsCollectedBetweenRequests(t *testing.T) {
+	for _, store := range testStores {
+		t.Run(store.name, func(t *testing.T) {
+			ts, _ := store.start(t, servertest.WithConfig(func(c *server.Config) { c.Now = func() time.Time { return fixedNow } }))
+			addUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
+			leader := login(t, ts.URL, "xa-a")
+			dev := ts.NewDevice(t, ts.TeamA)
+			cl := ts.Connect(t, dev)
+			w := servertest.NewWriter(dev.Replica, func() time.Time { return fixedNow })
+			hamlet := ts.HamletsA[0]
+			kept, gone, report := uuid.New(), uuid.New(), uuid.New()
+			var cs []syncproto.Change
+			for _, id := range []uuid.UUID{kept, gone} {
+				cs = append(cs, rowWrites(w, "households", id, hamlet, map[string]syncproto.Value{
+					"hamlet_code": syncproto.String(hamlet), "head_name": syncproto.String("Chủ hộ thử")})...)
+			}
+			cs = append(cs, rowWrites(w, "field_reports", report, hamlet, map[string]syncproto.Value{
+				"hamlet_code": syncproto.String(hamlet), "volunteer_id": syncproto.String(uuid.NewString()),
+				"category": syncproto.String(schema.ReportCategories()[0].Code), "description": syncproto.String("Đèn đường hỏng"),
+				"submitted_at": syncproto.Int(fixedNow.Add(-time.Hour).UnixMilli())})...)
+			pushApplied(t, cl, 1, cs)
+
+			var cov analytics.Coverage
+			require.Equal(t, 200, leader.get("/api/v1/coverage", &cov))
+			require.Equal(t, 2, cov.Unit.Households)
+			require.Equal(t, 200, leader.get("/api/v1/reports/"+report.String(), nil))
+
+			// Deleted on the laptop, pulled past by every device of the
+			// team, collected.
+			pushApplied(t, cl, 2, []syncproto.Change{
+				w.Write("households", gone, syncproto.TombstoneField, syncproto.Bool(true), hamlet),
+				w.Write("field_reports", report, syncproto.TombstoneField, syncproto.Bool(true), hamlet),
+			})
+			pullPast(t, cl, 0)
+			st, err := ts.Server.GC(context.Background())
+			require.NoError(t, err)
+			require.Equal(t, 2, st.Rows)
+
+			require.Equal(t, 200, leader.get("/api/v1/coverage", &cov))
+			require.Equal(t, 1, cov.Unit.Households, "a collected household still counted")
+			var list server.ReportList
+			require.Equal(t, 200, leader.get("/api/v1/reports", &list))
+			require.Empty(t, list.Reports)
+			st2, _ := leader.do("GET", "/api/v1/reports/"+report.String(), nil)
+			require.Equal(t, 404, st2, "a collected report still shown")
+		})
+	}
+}

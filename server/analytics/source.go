@@ -16,7 +16,8 @@ type Ref struct {
 // Source is what the read model needs from a store.
 type Source interface {
 	// Changed lists the synced rows changed after log position after, and the
-	// log head the list reaches. A store whose log was compacted past after
+	// log head the list reaches. A store whose collection removed entries
+	// after that position (deleted rows' tombstones, a truncated log)
 	// returns ErrResync and the model reloads everything.
 	Changed(ctx context.Context, after uint64) ([]Ref, uint64, error)
 	// Head is the current log head.
