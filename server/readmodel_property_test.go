@@ -440,11 +440,15 @@ func (w *modelWorld) compare(ctx context.Context, incs []*analytics.Index, rows 
 	same("team statistics of commune A, last week", false, func(x *analytics.Index) (any, error) {
 		return x.TeamStats(ctx, servertest.CommuneA, week, analytics.Monthly, fixedNow)
 	})
-	filters := []analytics.ReportFilter{{}, {Status: string(pick(rng, w.statuses))}, {Category: pick(rng, w.categories)}, {Period: &week}}
+	filters := []struct {
+		name string
+		f    analytics.ReportFilter
+	}{{"none", analytics.ReportFilter{}}, {"status", analytics.ReportFilter{Status: string(pick(rng, w.statuses))}},
+		{"category", analytics.ReportFilter{Category: pick(rng, w.categories)}}, {"last week", analytics.ReportFilter{Period: &week}}}
 	for i, v := range w.viewers {
 		f := pick(rng, filters)
-		same(fmt.Sprintf("reports of %s for a %s, filter %+v", v.unit, v.role, f), i == 0, func(x *analytics.Index) (any, error) {
-			return x.Reports(ctx, v.unit, f, v.role, fixedNow)
+		same(fmt.Sprintf("reports of %s for a %s, filter %s %+v", v.unit, v.role, f.name, f.f), i == 0, func(x *analytics.Index) (any, error) {
+			return x.Reports(ctx, v.unit, f.f, v.role, fixedNow)
 		})
 	}
 	for _, r := range rows {

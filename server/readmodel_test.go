@@ -286,3 +286,42 @@ func TestReadModelRowsCollectedBetweenRequests(t *testing.T) {
 		})
 	}
 }
+
+// Reports that tie on the documented order (same status, deadline and
+// submission time) come in one order however the model learned of them:
+// by id. It used to be the order the model first saw them in, so a list
+// paged by offset changed between a running server and a restarted one,
+// or between two server processes on one database.
+func TestReportListOrderTotal(t *testing.T) {
+	for _, store := range testStores {
+		t.Run(store.name, func(t *testing.T) {
+			ts, _ := store.start(t, servertest.WithConfig(func(c *server.Config) { c.Now = func() time.Time { return fixedNow } }))
+			addUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
+			leader := login(t, ts.URL, "xa-a")
+			dev := ts.NewDevice(t, ts.TeamA)
+			cl := ts.Connect(t, dev)
+			w := servertest.NewWriter(dev.Replica, func() time.Time { return fixedNow })
+			hamlet := ts.HamletsA[0]
+			submitted := fixedNow.Add(-time.Hour)
+			first, second := uuid.MustParse("f0000000-0000-4000-8000-000000000001"), uuid.MustParse("00000000-0000-4000-8000-000000000002")
+			ids := func() []string {
+				var list server.ReportList
+				require.Equal(t, 200, leader.get("/api/v1/reports", &list))
+				var out []string
+				for _, r := range list.Reports {
+					out = append(out, r.ID)
+				}
+				return out
+			}
+			require.Empty(t, ids())
+			for i, id := range []uuid.UUID{first, second} { // the higher id reaches the model first
+				pushApplied(t, cl, uint64(i+1), rowWrites(w, "field_reports", id, hamlet, map[string]syncproto.Value{
+					"hamlet_code": syncproto.String(hamlet), "volunteer_id": syncproto.String(uuid.NewString()),
+					"category": syncproto.String(schema.ReportCategories()[0].Code), "description": syncproto.String("Đèn đường hỏng"),
+					"submitted_at": syncproto.Int(submitted.UnixMilli())}))
+				ids()
+			}
+			require.Equal(t, []string{second.String(), first.String()}, ids())
+		})
+	}
+}

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -144,7 +145,9 @@ type ReportFilter struct {
 }
 
 // Reports lists a unit's reports for a viewer: overdue ones first, then by
-// deadline, then newest.
+// deadline, then newest, then by id. The order is total, so it does not
+// depend on the order the model learned of the reports in (a running model
+// and a freshly loaded one page alike).
 func (x *Index) Reports(ctx context.Context, unit string, f ReportFilter, viewer Role, now time.Time) ([]ReportView, error) {
 	if err := x.Refresh(ctx); err != nil {
 		return nil, err
@@ -195,7 +198,10 @@ func (x *Index) Reports(ctx context.Context, unit string, f ReportFilter, viewer
 			}
 			return 1
 		}
-		return b.SubmittedAt.Compare(a.SubmittedAt)
+		if c := b.SubmittedAt.Compare(a.SubmittedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
 }
