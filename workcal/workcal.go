@@ -172,6 +172,13 @@ func New(f File) (*Calendar, error) {
 	return c, nil
 }
 
+// Clone is a calendar like c whose schedules change apart from c's.
+func (c *Calendar) Clone() *Calendar {
+	n := &Calendar{loc: c.loc, workdays: c.workdays, periods: slices.Clone(c.periods)}
+	n.official.Store(c.official.Load()) // never modified in place: shared safely
+	return n
+}
+
 // SetSchedules puts official schedules in force, each replacing the one of
 // its year, if any.
 func (c *Calendar) SetSchedules(s ...Schedule) {
