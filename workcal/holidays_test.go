@@ -280,6 +280,7 @@ func TestScheduleFileErrorsSayWhatToFix(t *testing.T) {
 		{"no day next to National Day", without("2025-09-01,holiday,Quốc khánh (ngày liền kề),National Day (adjacent day)"),
 			"thiếu ngày liền kề Quốc khánh", "lacks the day next to National Day"},
 		{"only Tết's announcement", "date,kind,name_vi,name_en\n2025-01-29,holiday,Tết,\n", "thiếu ngày lễ 2025-01-01", "lacks the holiday 2025-01-01"},
+		{"too large", "date,kind,name_vi,name_en\n" + strings.Repeat("# padding\n", 120_000), "tệp quá lớn", "too large"},
 		{"bad CSV", "date,kind,name_vi,name_en\n\"2025-01-01,holiday\n", "không đọc được CSV", "not valid CSV"},
 	}
 	for _, tc := range cases {

@@ -81,9 +81,13 @@ const maxScheduleDays = 1000
 func ParseSchedules(r io.Reader) ([]Schedule, error) {
 	// encoding/csv drops comment lines, so the note is read from the text
 	// first; schedule files are small.
-	raw, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	const maxBytes = 1 << 20
+	raw, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read holiday schedule: %w", err)
+	}
+	if len(raw) > maxBytes {
+		return nil, schedErr(0, "tệp quá lớn (tối đa 1 MiB)", "the file is too large (at most 1 MiB)")
 	}
 	text := strings.TrimPrefix(string(raw), "\ufeff")
 	var note []string
