@@ -366,3 +366,19 @@ func FuzzParseSchedules(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDeadline is one report's deadline, as the read model computes
+// it for every open report of a list: a year with an official schedule,
+// and one with computed holidays (made once, then cached).
+func BenchmarkDeadline(b *testing.B) {
+	cal := Default()
+	for _, start := range []string{"2026-02-13 16:00", "2027-02-03 16:00"} {
+		b.Run(start[:4], func(b *testing.B) {
+			t0 := at(start)
+			for b.Loop() {
+				cal.Deadline(t0, Response)
+				cal.ComputedYears(t0, t0)
+			}
+		})
+	}
+}

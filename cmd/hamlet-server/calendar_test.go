@@ -70,3 +70,30 @@ func TestCalendarImport(t *testing.T) {
 		})
 	}
 }
+
+// A deployment moving from SQLite to PostgreSQL keeps the schedules its
+// operator imported.
+func TestCalendarSurvivesMigrateStore(t *testing.T) {
+	url := pgtest.FreshDB(t)
+	dir := t.TempDir()
+	code, _, errOut := cli(t, dir, "calendar", "import", filepath.Join("..", "..", "workcal", "official", "vn-2025.csv"))
+	require.Zero(t, code, errOut)
+	code, _, errOut = cli(t, dir, "migrate-store", "--to", url)
+	require.Zero(t, code, errOut)
+	code, out, errOut := cli(t, t.TempDir(), "calendar", "show", "2025", "--json", "--db", url)
+	require.Zero(t, code, errOut)
+	var show struct {
+		Computed bool
+		Days     []struct{ Date, Kind string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &show), out)
+	require.False(t, show.Computed)
+	require.Len(t, show.Days, 13)
+	code, out, errOut = cli(t, t.TempDir(), "calendar", "list", "--json", "--db", url)
+	require.Zero(t, code, errOut)
+	var years []server.HolidayYear
+	require.NoError(t, json.Unmarshal([]byte(out), &years), out)
+	for _, y := range years {
+		require.Equal(t, y.Year == 2025, y.Imported != nil, "%d", y.Year)
+	}
+}
