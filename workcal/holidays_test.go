@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -331,9 +332,10 @@ func TestSetSchedulesWhileReading(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			for range 200 {
-				due := cal.Deadline(at("2025-05-02 09:00"), Dispatch)
-				require.Contains(t, []time.Time{at("2025-05-02 11:00"), at("2025-05-02 21:00")}, due)
+			start := at("2025-05-02 09:00")
+			for range 100 {
+				due := cal.Deadline(start, Dispatch)
+				assert.True(t, due.Equal(start.Add(2*time.Hour)) || due.Equal(start.Add(12*time.Hour)), "%s", due) // t.FailNow is for the test's goroutine
 			}
 		})
 	}
