@@ -46,6 +46,10 @@ type Deadline struct {
 	Overdue bool      `json:"overdue"`
 	// Left is the time left (negative when overdue), in seconds for JSON.
 	LeftSeconds int64 `json:"left_seconds"`
+	// ComputedYears are the years between the step's start and Due that
+	// have no official holiday schedule: the deadline counts their
+	// holidays as computed from the Labour Code, without bridge days.
+	ComputedYears []int `json:"computed_years,omitempty"`
 }
 
 // deadline is the open step of a report, if any. A report waits for
@@ -71,7 +75,8 @@ func deadline(cal *workcal.Calendar, r *report, now time.Time) (Deadline, bool) 
 		return Deadline{}, false
 	}
 	due := cal.Deadline(start, rule)
-	return Deadline{Step: rule.Name, Due: due, Overdue: now.After(due), LeftSeconds: int64(due.Sub(now).Seconds())}, true
+	return Deadline{Step: rule.Name, Due: due, Overdue: now.After(due), LeftSeconds: int64(due.Sub(now).Seconds()),
+		ComputedYears: cal.ComputedYears(start, due)}, true
 }
 
 // OnTime is the share of workflow steps done within their deadline.
