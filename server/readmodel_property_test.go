@@ -20,6 +20,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 var (
@@ -95,6 +96,7 @@ type modelWorld struct {
 	outcomes   []string
 	categories []string
 	statuses   []schema.ReportStatus
+	cal        *workcal.Calendar // the server's, with the schedules it holds
 
 	batches, changes, transitions, compared int
 }
@@ -126,8 +128,10 @@ func newModelWorld(t *testing.T, ts *servertest.TS, sql *analytics.SQLSource) *m
 	for _, s := range schema.EnumValues(schema.EnumReportStatus) {
 		w.statuses = append(w.statuses, schema.ReportStatus(s))
 	}
+	srv, err := ts.Server.Analytics()
+	require.NoError(t, err)
+	w.cal = srv.Calendar()
 	w.src = &heldSource{SQLSource: sql}
-	var err error
 	w.src.units, err = sql.Units(ctx)
 	require.NoError(t, err)
 	w.src.teams, err = sql.Teams(ctx)
@@ -304,7 +308,7 @@ func (w *modelWorld) sequence(seedValue uint64) error {
 	ctx := context.Background()
 	s := &seq{modelWorld: w, rng: rand.New(rand.NewPCG(seedValue, seedValue^0x9e3779b97f4a7c15)), byKind: map[string][]int{}}
 	s.w = servertest.NewWriter(s.uuid(), func() time.Time { return fixedNow })
-	inc := analytics.New(w.src, nil)
+	inc := analytics.New(w.src, w.cal)
 	if err := w.refresh(ctx, inc); err != nil {
 		return err
 	}
@@ -404,7 +408,7 @@ func (w *modelWorld) compare(ctx context.Context, incs []*analytics.Index, rows 
 	if err := w.refresh(ctx, incs[0]); err != nil {
 		return err
 	}
-	fresh := analytics.New(w.src, nil)
+	fresh := analytics.New(w.src, w.cal)
 	if err := w.refresh(ctx, fresh); err != nil {
 		return err
 	}
