@@ -86,7 +86,6 @@ func (h *heldSource) Changed(ctx context.Context, after uint64) ([]analytics.Ref
 
 // modelWorld is one server and what every sequence draws from.
 type modelWorld struct {
-	t          *testing.T
 	ts         *servertest.TS
 	src        *heldSource
 	hamlets    []string // two teams' hamlets and one no team covers
@@ -109,7 +108,7 @@ type viewer struct {
 
 func newModelWorld(t *testing.T, ts *servertest.TS, sql *analytics.SQLSource) *modelWorld {
 	ctx := context.Background()
-	w := &modelWorld{t: t, ts: ts, outcomes: schema.EnumValues(schema.EnumTutoringOutcome)}
+	w := &modelWorld{ts: ts, outcomes: schema.EnumValues(schema.EnumTutoringOutcome)}
 	w.hamlets = append(append(slices.Clone(ts.HamletsA), ts.OtherHamletA), ts.HamletsB...)
 	for _, team := range []string{ts.TeamA, ts.TeamA, ts.TeamB, ts.TeamB} {
 		m, err := ts.Admin.AddMember(ctx, team, "Tình nguyện viên", "member", "")
