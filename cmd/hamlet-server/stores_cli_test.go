@@ -225,6 +225,24 @@ func TestOperatorCommandsBothStores(t *testing.T) {
 			require.NoError(t, err, "HTTP %d %+v", status, eb)
 			c.Close()
 		}},
+		{"calendar import", func(t *testing.T, st *operatorStore, s *state) {
+			st.ok(t, "calendar", "import", filepath.Join("..", "..", "workcal", "official", "vn-2025.csv"))
+			srv, _, stop := st.open(t)
+			defer stop()
+			years, err := srv.Admin().HolidayYears(context.Background())
+			require.NoError(t, err)
+			imported := false
+			for _, y := range years {
+				imported = imported || (y.Year == 2025 && y.Imported != nil)
+			}
+			require.True(t, imported, "the schedule is in the store the server reads: %+v", years)
+		}},
+		{"calendar list", func(t *testing.T, st *operatorStore, s *state) {
+			require.True(t, json.Valid([]byte(st.ok(t, "calendar", "list", "--json"))))
+		}},
+		{"calendar show", func(t *testing.T, st *operatorStore, s *state) {
+			require.Contains(t, st.ok(t, "calendar", "show", "2025"), "2025-09-02")
+		}},
 		{"gc", func(t *testing.T, st *operatorStore, s *state) {
 			require.True(t, json.Valid([]byte(st.ok(t, "gc", "--json"))))
 		}},
