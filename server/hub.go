@@ -20,6 +20,7 @@ type hub struct {
 	conns   map[*conn]struct{}
 	byScope map[string]map[*conn]struct{}
 	byDev   map[string]map[*conn]struct{} // device id -> its sessions (one, but for a replacement under way)
+	gen     atomic.Uint64                 // the last connection's order (conn.gen)
 
 	seqMu    sync.RWMutex
 	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
@@ -97,9 +98,9 @@ func (h *hub) notifyAll(head uint64) {
 	}
 }
 
-// add registers c and returns the other sessions of its device, which c
-// replaces.
-func (h *hub) add(c *conn) (older []*conn) {
+// add registers c and returns the older sessions of its device, which c
+// replaces, and whether a newer one is registered already, which replaces c.
+func (h *hub) add(c *conn) (older []*conn, superseded bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	devs := h.byDev[c.dev.ID]
@@ -108,7 +109,11 @@ func (h *hub) add(c *conn) (older []*conn) {
 		h.byDev[c.dev.ID] = devs
 	}
 	for o := range devs {
-		older = append(older, o)
+		if o.gen > c.gen {
+			superseded = true
+		} else {
+			older = append(older, o)
+		}
 	}
 	devs[c] = struct{}{}
 	h.conns[c] = struct{}{}
@@ -120,7 +125,7 @@ func (h *hub) add(c *conn) (older []*conn) {
 		}
 		m[c] = struct{}{}
 	}
-	return older
+	return older, superseded
 }
 
 func (h *hub) remove(c *conn) {

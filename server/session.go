@@ -65,6 +65,10 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
 		return
 	}
+	// The session's place in its device's order: taken before the upgrade
+	// answers, so a connection the client opened after this one's 101 is
+	// newer whichever handler reaches the hub first.
+	gen := s.hub.gen.Add(1)
 	scope, err := s.store.Scope(r.Context(), dev.MemberID)
 	if err != nil {
 		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
@@ -77,14 +81,14 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, dev: dev, scopeList: scope, scope: map[string]bool{},
+		s: s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
 		c.scope[h] = true
 	}
 	ws.SetReadLimit(int64(s.cfg.Limits.MaxFrame) + 64<<10)
-	older := s.hub.add(c)
+	older, superseded := s.hub.add(c)
 	s.metrics.connected.Inc()
 	s.noteActivity(dev.ID, nil)
 	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, remoteAddr(r))
@@ -94,6 +98,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	// next start), and a token cannot hold many sockets.
 	for _, o := range older {
 		o.replace()
+	}
+	if superseded { // a newer one got to the hub first
+		c.replace()
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -124,6 +131,7 @@ type conn struct {
 	s         *Server
 	ws        *websocket.Conn
 	dev       Device
+	gen       uint64 // order among the server's connections (hub.gen)
 	scopeList []string
 	scope     map[string]bool
 
