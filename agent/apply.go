@@ -169,7 +169,7 @@ func (r *Replica) checkpoint(ctx context.Context) error {
 // skipping the few rejected entries on the way.
 func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]syncproto.Change, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope
-		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit)
+		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,29 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 		c.Base = dotFrom(baseRep, baseSeq)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return cutAtRow(out, limit), nil
+}
+
+// cutAtRow keeps at most limit changes (of limit+1 read) without splitting
+// a run of one row's changes across two pushes: the server judges a new
+// row by what one push carries for it (its required fields, its hamlet).
+// A run longer than limit is split all the same.
+func cutAtRow(cs []syncproto.Change, limit int) []syncproto.Change {
+	if len(cs) <= limit {
+		return cs
+	}
+	next := cs[limit]
+	n := limit
+	for n > 0 && cs[n-1].Row == next.Row && cs[n-1].Table == next.Table {
+		n--
+	}
+	if n == 0 {
+		n = limit
+	}
+	return cs[:n]
 }
 
 // applyAck records the server's answer for each change of a pushed batch:

@@ -141,8 +141,8 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 	var rows [][]string
 	for _, x := range list {
 		what := agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)
-		if codeOf(x.Code) == syncproto.CodeMovedOutOfScope && x.Reason != "" {
-			what += " [" + x.Reason + "]" // the move: from, to, when
+		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Reason != "" {
+			what += " [" + x.Reason + "]" // the move or the hamlet, and who may make it
 		}
 		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code, what})
 	}
