@@ -14,6 +14,7 @@ type applyStats struct {
 	installed int
 	conflicts int
 	evicted   int
+	hidden    int // edits found under this replica's own deletes (hidden.go)
 }
 
 // ApplyChanges merges one pulled batch and stores its end as the new cursor,
@@ -50,6 +51,9 @@ type pullTxn struct {
 	// it held before and dropped, scope.go); Resolve makes them no-ops
 	// where it still holds them.
 	own bool
+	// open is the fields with a conflict not yet restored (hidden.go),
+	// read at the transaction's first batch.
+	open map[syncproto.FieldKey]bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -68,6 +72,13 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	r, t := g.r, g.t
 	if ch.Horizon != 0 {
 		g.horizon = ch.Horizon // the latest: a returning device lowers it
+	}
+	if g.open == nil {
+		open, err := t.openConflicts()
+		if err != nil {
+			return err
+		}
+		g.open = open
 	}
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
@@ -106,6 +117,15 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		if newConflict {
 			g.stats.conflicts++
 		}
+		if o.Conflicted() {
+			g.open[c.Key()] = true
+		}
+		if g.open[c.Key()] && o != syncproto.Duplicate && o != syncproto.Stale {
+			// A restore made elsewhere clears the conflict here too.
+			if g.open[c.Key()], err = t.restoreConflicts(c, g.now); err != nil {
+				return err
+			}
+		}
 		if !stateChanged(o) {
 			continue
 		}
@@ -113,6 +133,17 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			g.stats.installed++
 		}
 		g.dirty[c.Row] = st
+		if !g.own && r.hidesEdit(st, c) {
+			hid, err := t.hideEdit(st, c, g.now)
+			if err != nil {
+				return err
+			}
+			if hid {
+				g.stats.conflicts++
+				g.stats.hidden++
+				g.open[syncproto.FieldKey{Table: c.Table, Row: c.Row, Field: syncproto.TombstoneField}] = true
+			}
+		}
 	}
 	for _, ev := range ch.Evict {
 		// The row left our scope. Local edits not yet pushed stay in the

@@ -144,6 +144,11 @@ func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID
 		return &NotFoundError{Table: table, ID: id.String()}
 	case st == nil:
 		st = newRowState(table, id, "")
+	case !create && st.deleted() && !slices.ContainsFunc(ws, func(w fieldWrite) bool { return w.field == syncproto.TombstoneField }):
+		// Edits go to live rows: an edit that reaches a deleted row was
+		// made before its author knew of the delete, which is how the
+		// deleting replica tells a conflict (hidden.go).
+		return &DeletedError{Table: table, ID: id.String()}
 	}
 	if _, err := r.writeFields(t, st, ws); err != nil {
 		return err
@@ -200,6 +205,13 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		// A new write to a field fixes whatever the server refused for it.
 		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
 			return nil, err
+		}
+		if cur != nil {
+			// Writing a conflict's lost value again restores it, here as on
+			// every replica this write reaches (hidden.go).
+			if _, err := t.restoreConflicts(&c, now); err != nil {
+				return nil, err
+			}
 		}
 		st.install(w.field, syncproto.VersionOf(&c))
 		dots = append(dots, c.Dot)
