@@ -260,7 +260,16 @@ func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
 				continue
 			}
 			k := RowRef{c.Table, c.Row}
-			if _, ok := rows[k]; ok {
+			if c.Field == "household_id" && c.Table != "households" {
+				// The household a new row names is judged too (judgeRows).
+				if id, err := uuid.Parse(c.Value.AsString()); err == nil {
+					if p := (RowRef{"households", id}); !has(rows, p) {
+						rows[p] = nil
+						refs = append(refs, p)
+					}
+				}
+			}
+			if has(rows, k) {
 				continue
 			}
 			rows[k] = nil // seen
@@ -283,6 +292,8 @@ func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
 	}
 	return nil
 }
+
+func has(rows map[RowRef]*rowCache, k RowRef) bool { _, ok := rows[k]; return ok }
 
 func (b *batch) appendEntry(e *LogEntry) error {
 	if err := b.tx.Append(e); err != nil {
