@@ -23,6 +23,13 @@ func sendHello(t *testing.T, c *servertest.Client, replica syncproto.ReplicaID) 
 		Client: "servertest", SentAt: time.Now().UnixMilli()}))
 }
 
+// newHousehold is the changes of a new household the server accepts.
+func newHousehold(w *servertest.Writer, hamlet string) []syncproto.Change {
+	row := uuid.New()
+	return []syncproto.Change{w.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet),
+		w.Write("households", row, "head_name", syncproto.String("Hộ "+row.String()[:8]), hamlet)}
+}
+
 // closeCode reads until the server closes the socket and returns the
 // close frame's code and text, skipping any messages before it.
 func closeCode(t *testing.T, c *servertest.Client) (int, string, []syncproto.Message) {
@@ -53,8 +60,9 @@ func TestWelcomeComesFirst(t *testing.T) {
 	b := ts.Connect(t, devB)
 	w := servertest.NewWriter(devB.Replica, nil)
 	h := ts.HamletsA[0]
-	_, err = b.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	ack, err := b.Push(1, newHousehold(w, h))
 	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 
 	sendHello(t, a, devA.Replica)
 	m, err := a.Recv()
@@ -100,9 +108,9 @@ func TestNewSessionReplacesTheOlder(t *testing.T) {
 	require.NoError(t, err)
 	w := servertest.NewWriter(dev.Replica, nil)
 	h := ts.HamletsA[0]
-	ack, err := last.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	ack, err := last.Push(1, newHousehold(w, h))
 	require.NoError(t, err)
-	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 
 	// Other devices are not affected.
 	other := ts.Connect(t, ts.NewDevice(t, ts.TeamA))

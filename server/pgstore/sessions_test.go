@@ -20,13 +20,19 @@ import (
 // ends when its socket does (keep-alive, PongWait) and cannot strand the
 // device, since pushes are applied by sequence whichever process holds them.
 func TestNewSessionOnAnotherProcess(t *testing.T) {
+	household := func(w *servertest.Writer, h string) []syncproto.Change {
+		row := uuid.New()
+		return []syncproto.Change{w.Write("households", row, "hamlet_code", syncproto.String(h), h),
+			w.Write("households", row, "head_name", syncproto.String("Hộ "+row.String()[:8]), h)}
+	}
 	a, b, _ := twoServers(t, nil)
 	dev := a.NewDevice(t, a.TeamA)
 	h := a.HamletsA[0]
 	w := servertest.NewWriter(dev.Replica, nil)
 	old := a.Connect(t, dev)
-	_, err := old.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	ack, err := old.Push(1, household(w, h))
 	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 
 	fresh, _, _, err := servertest.Dial(ctx, b.URL, dev.Token)
 	require.NoError(t, err)
@@ -37,7 +43,7 @@ func TestNewSessionOnAnotherProcess(t *testing.T) {
 	other := a.NewDevice(t, a.TeamA)
 	co := a.Connect(t, other)
 	wo := servertest.NewWriter(other.Replica, nil)
-	_, err = co.Push(1, []syncproto.Change{wo.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	_, err = co.Push(1, household(wo, h))
 	require.NoError(t, err)
 	n, err := mate.WaitNotify(5 * time.Second)
 	require.NoError(t, err)
@@ -49,10 +55,10 @@ func TestNewSessionOnAnotherProcess(t *testing.T) {
 	require.NoError(t, err)
 	require.IsType(t, &syncproto.Welcome{}, m, "a session's first message is Welcome")
 	wel := m.(*syncproto.Welcome)
-	require.EqualValues(t, 1, wel.PushedSeq)
+	require.EqualValues(t, 2, wel.PushedSeq)
 	require.GreaterOrEqual(t, wel.Cursor, n)
 	fresh.Welcome, fresh.Replica = wel, dev.Replica
-	ack, err := fresh.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	ack, err = fresh.Push(1, household(w, h))
 	require.NoError(t, err)
-	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 }
