@@ -27,9 +27,12 @@ cross:
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-agent ./cmd/hamlet-agent
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-server ./cmd/hamlet-server
 
-## run: a server on embedded SQLite in ./data/demo with Cà Mau's units and a demo team
+## run: a server on embedded SQLite in ./data/demo with Cà Mau's units and a demo team, on
+## 127.0.0.1:8750 (it prints passwords); run again, it keeps that data. DEMO_FLAGS passes flags:
+## make run DEMO_FLAGS=--reset starts afresh, DEMO_FLAGS='--addr :8750' opens it to the network
+DEMO_FLAGS ?=
 run:
-	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo
+	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo $(DEMO_FLAGS)
 
 ## test: everything CI checks (README gives this command); the Go tests run
 ## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh)

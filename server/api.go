@@ -277,6 +277,10 @@ func (s *Server) authed(h authedHandler) http.HandlerFunc {
 			writeHTTPError(w, err)
 			return
 		}
+		if u.UnitChangedOn != "" {
+			writeHTTPError(w, errUnitChanged(u)) // no data until the operator confirms the unit (unit_review.go)
+			return
+		}
 		h(w, r, u, x)
 	}
 }

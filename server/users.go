@@ -33,6 +33,11 @@ type User struct {
 	Created      time.Time      `json:"created"`
 	Disabled     *time.Time     `json:"disabled,omitempty"`
 	PasswordHash string         `json:"-"`
+
+	// UnitChangedOn is set (the day, YYYY-MM-DD) while the account awaits
+	// the operator's confirmation of its unit, whose extent a
+	// reorganisation changed (Admin.RebindUser): until then it sees no data.
+	UnitChangedOn string `json:"unit_changed_on,omitempty"`
 }
 
 // UserSession is a signed-in session, stored as the hash of its token so
@@ -59,6 +64,12 @@ type UserStore interface {
 	// SessionUser is the enabled user of an unexpired session (ErrNotFound).
 	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+	// MarkUnitChanged sets UnitChangedOn (if unset) on every enabled user
+	// bound to one of codes.
+	MarkUnitChanged(ctx context.Context, codes []string, on string) error
+	// RebindUser binds a user to unitCode and clears UnitChangedOn
+	// (ErrNotFound).
+	RebindUser(ctx context.Context, username, unitCode string) error
 }
 
 // SessionTTL is how long a dashboard session lasts.

@@ -94,6 +94,10 @@ func (s *Server) webAuthed(h webHandler) http.HandlerFunc {
 			return
 		}
 		c := &webCtx{User: u, X: x, Lang: webLang(w, r), CSRF: csrfToken(tok), token: tok}
+		if u.UnitChangedOn != "" {
+			s.renderUnitChanged(w, r, c) // no data until the operator confirms the unit (unit_review.go)
+			return
+		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if !sameToken(r.PostFormValue(csrfField), c.CSRF) {
