@@ -57,7 +57,8 @@ func SpecMarkdown() string {
 	p("\nEvery text value (types `string`, `date`, `uuid`, `enum`, `phone`) is NFC and trimmed before\n")
 	p("anything else; text that is empty then is sent as `nil`. `nil` clears an optional field; a\n")
 	p("required field never takes `nil`, except on a deleted row (`_deleted` = `true`), which needs\n")
-	p("only its `hamlet_code`. Lengths count Unicode code points after NFC, not bytes.\n\n")
+	p("only its `hamlet_code`. Lengths count Unicode code points after NFC, not bytes. A `date` or\n")
+	p("`time` after tomorrow in Vietnam (UTC+7), by the server's clock, is refused (`in_future`).\n\n")
 
 	p("### 17.3 Tables\n\n")
 	p("Data schema version **%d**; a server of this version accepts agents of versions %d to %d\n",
@@ -65,6 +66,8 @@ func SpecMarkdown() string {
 	p("(§14). Every row of every table also has its id (the change's `Row`, not a field) and the\n")
 	p("field `_deleted` (`bool`, §8.5). A field marked *since N* is unknown to agents of an older\n")
 	p("schema (§14). *confidential*: the reporter's identity, shown only to the roles allowed to see it.\n")
+	p("*coordinators only*: the report workflow's fields, which coordinators write on the server; a\n")
+	p("device's write of them is refused (`read_only`, §7.4 rule 4b).\n")
 	for _, t := range SyncedTables() {
 		p("\n#### `%s`\n\n", t.Name)
 		if t.ParentTable != "" {
@@ -124,6 +127,17 @@ func (f *Field) specRule() string {
 	}
 	if f.Confidential {
 		rs = append(rs, "*confidential*")
+	}
+	switch f.WrittenBy {
+	case 0:
+	case WriterCoordinator:
+		w := "*coordinators only*"
+		if f.FiledAs != "" {
+			w += fmt.Sprintf(" (a device may only file a new row with `%s`)", f.FiledAs)
+		}
+		rs = append(rs, w)
+	default:
+		rs = append(rs, fmt.Sprintf("*written by writer %d only*", f.WrittenBy))
 	}
 	if f.Since > 1 {
 		rs = append(rs, fmt.Sprintf("*since %d*", f.Since))
