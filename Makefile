@@ -12,7 +12,7 @@ export CGO_ENABLED := 0
 SHELL       := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
+.PHONY: all build cross cross-check run test spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -45,6 +45,10 @@ test:
 cross-check:
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
 	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
+
+## spec: regenerate docs/protocol-vectors/ and the data-schema section of docs/PROTOCOL.md (a test checks them)
+spec:
+	$(GO) run ./cmd/hamlet-spec
 
 ## test-long: the convergence property test with many more schedules
 test-long:

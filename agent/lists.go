@@ -28,13 +28,14 @@ type Conflict struct {
 	RestoredAt *time.Time `json:"restored_at,omitempty"`
 }
 
-// Side is one value of a conflict.
+// Side is one value of a conflict. HLC and Seq are 64-bit: --json prints
+// them as strings, since JavaScript rounds numbers beyond 2^53.
 type Side struct {
 	Value  any       `json:"value"`
 	At     time.Time `json:"at"`
-	HLC    uint64    `json:"hlc"`
+	HLC    uint64    `json:"hlc,string"`
 	Origin string    `json:"origin"`
-	Seq    uint64    `json:"seq"`
+	Seq    uint64    `json:"seq,string"`
 	Mine   bool      `json:"mine"`
 }
 

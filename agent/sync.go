@@ -94,7 +94,7 @@ type SyncSummary struct {
 	BytesReceived int64         `json:"bytes_received"`
 	RoundTrips    int           `json:"round_trips"`
 	Duration      time.Duration `json:"duration_ns"`
-	Offset        time.Duration `json:"clock_offset_ns"`
+	Offset        time.Duration `json:"clock_offset_ns,string"`
 	ClockWarning  bool          `json:"clock_warning"`
 	Scope         []string      `json:"scope"`
 	// Collected is how many deleted rows every replica holds were dropped.

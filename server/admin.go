@@ -182,13 +182,13 @@ var errRevoked = syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's toke
 type DeviceStatus struct {
 	Device
 	Connected bool   `json:"connected"`
-	Lag       uint64 `json:"lag"` // server head − cursor
+	Lag       uint64 `json:"lag,string"` // server head − cursor; a string in JSON, like every 64-bit log position
 }
 
 // Status is the server's sync status.
 type Status struct {
 	ServerID string         `json:"server_id"`
-	Head     uint64         `json:"head"`
+	Head     uint64         `json:"head,string"`
 	Agents   int            `json:"connected_agents"`
 	Devices  []DeviceStatus `json:"devices"`
 }

@@ -255,7 +255,7 @@ type Device struct {
 	Created   time.Time           `json:"created"`
 	Revoked   *time.Time          `json:"revoked,omitempty"`
 	LastSeen  *time.Time          `json:"last_seen,omitempty"`
-	Cursor    uint64              `json:"cursor"`
+	Cursor    uint64              `json:"cursor,string"` // 64-bit: a string in JSON, as JavaScript rounds beyond 2^53
 	// Replaces is the device this one replaced: the same replica enrolled
 	// again with a new code (devices.go). Empty for a first enrollment.
 	Replaces string `json:"replaces,omitempty"`

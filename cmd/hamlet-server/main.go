@@ -69,7 +69,7 @@ func (e *env) flags(name string) *flag.FlagSet {
 }
 
 func (e *env) jsonFlag(fs *flag.FlagSet) {
-	fs.BoolVar(&e.json, "json", false, e.msg("in kết quả dạng JSON", "print JSON"))
+	fs.BoolVar(&e.json, "json", false, e.msg("in kết quả dạng JSON (số 64 bit như head, cursor, lag là chuỗi)", "print JSON (64-bit integers such as head, cursor, lag are strings)"))
 }
 
 func (e *env) logger() *slog.Logger {
