@@ -184,7 +184,7 @@ func messageVectors() []struct {
 var fatal = map[syncproto.Code]bool{
 	syncproto.CodeBadFrame: true, syncproto.CodeTooLarge: true, syncproto.CodeUnknownType: true,
 	syncproto.CodeVersionMismatch: true, syncproto.CodeUnauthorized: true, syncproto.CodeTokenRevoked: true,
-	syncproto.CodeShuttingDown: true, syncproto.CodeScopeChanged: true,
+	syncproto.CodeShuttingDown: true, syncproto.CodeScopeChanged: true, syncproto.CodeSessionReplaced: true,
 }
 
 // errorVectors: one Error message per code, with the code's English hint
