@@ -22,7 +22,7 @@ var webMessages = map[string][2]string{
 	"login_intro":         {"Trang tổng hợp dành cho lãnh đạo xã/phường, cán bộ tỉnh và cán bộ điều phối phản ánh.", "The dashboard for commune leaders, provincial staff and report coordinators."},
 	"login_missing":       {"Hãy nhập tên đăng nhập và mật khẩu.", "Enter your username and password."},
 	"login_bad":           {"Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).", "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."},
-	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %d phút rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %d minutes and try again, or ask IT staff to reset the password."},
+	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password."},
 	"signed_out":          {"Bạn đã đăng xuất.", "You are signed out."},
 	"coverage":            {"Độ phủ", "Coverage"},
 	"teams":               {"Tổ công nghệ số", "Teams"},
@@ -94,6 +94,7 @@ var webMessages = map[string][2]string{
 	"reason":              {"Lý do", "Reason"},
 	"reporter":            {"Người phản ánh", "Reporter"},
 	"reporter_hidden":     {"(được giữ bí mật)", "(kept confidential)"},
+	"computed_holidays":   {"(ngày lễ tính theo Bộ luật Lao động, chưa có lịch nghỉ chính thức năm %s)", "(holidays as computed from the Labour Code: no official schedule of days off for %s yet)"},
 	"step_dispatch":       {"chuyển xử lý", "dispatch"},
 	"step_response":       {"phản hồi của cơ quan", "agency response"},
 	"no_reports":          {"Không có phản ánh nào.", "No field reports."},
@@ -143,6 +144,19 @@ var webMessages = map[string][2]string{
 	"households_reached":  {"Hộ được hỗ trợ", "Households reached"},
 	"report_stats":        {"Phản ánh theo lĩnh vực", "Reports by category"},
 	"whole_unit":          {"Toàn đơn vị", "Whole unit"},
+
+	// An account whose unit a reorganisation changed (unit_review.go).
+	"unit_changed_title": {"Địa bàn của tài khoản đã thay đổi", "Your account's area has changed"},
+	"unit_changed_bound": {"Tài khoản %s gắn với đơn vị %s (%s).", "Account %s is bound to unit %s (%s)."},
+	"unit_changed_reused": {"Từ ngày %s, các đơn vị hành chính được sắp xếp lại và mã %s nay chỉ một địa bàn khác (rộng hơn hoặc hẹp hơn) địa bàn lúc tài khoản được tạo.",
+		"On %s the admin units were reorganised, and code %s now names another area (wider or narrower) than when the account was created."},
+	"unit_changed_retired": {"Từ ngày %s, đơn vị này đã giải thể; địa bàn của nó nay thuộc: %s.", "On %s this unit was retired; its area now belongs to: %s."},
+	"unit_changed_nodata": {"Để không ai xem số liệu ngoài địa bàn được giao, tài khoản tạm thời không xem được số liệu cho tới khi địa bàn mới được xác nhận.",
+		"So that nobody sees figures outside the area they were given, the account shows no figures until its new area is confirmed."},
+	"unit_changed_who": {"Người xác nhận được: quản trị viên hệ thống Hamlet (cán bộ CNTT quản lý máy chủ), bằng lệnh",
+		"Who can confirm it: the Hamlet system operator (the IT staff who run the server), with the command"},
+	"unit_changed_other": {"Nếu tài khoản cần gắn với đơn vị khác, quản trị viên thêm --unit MÃ_ĐƠN_VỊ vào lệnh.",
+		"If the account belongs to another unit, the operator adds --unit CODE to the command."},
 }
 
 func webT(lang, key string) string {
@@ -216,6 +230,15 @@ func (p *webPage) Time(t time.Time) string {
 		return t.Format("2 Jan 2006 15:04")
 	}
 	return t.Format("15:04 02/01/2006")
+}
+
+// Years lists years: "2026, 2027".
+func (p *webPage) Years(ys []int) string {
+	s := make([]string, len(ys))
+	for i, y := range ys {
+		s[i] = strconv.Itoa(y)
+	}
+	return strings.Join(s, ", ")
 }
 
 // TimePtr formats an optional instant.

@@ -65,18 +65,18 @@ func agentBinary(t testing.TB) string {
 	return built.bin
 }
 
-// laptop is one volunteer's data folder used through the binary.
-type laptop struct {
+// binLaptop is one volunteer's data folder used through the binary.
+type binLaptop struct {
 	t   testing.TB
 	bin string
 	dir string
 }
 
-func newLaptop(t testing.TB, dir string) *laptop {
-	return &laptop{t: t, bin: agentBinary(t), dir: dir}
+func newLaptop(t testing.TB, dir string) *binLaptop {
+	return &binLaptop{t: t, bin: agentBinary(t), dir: dir}
 }
 
-func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
+func (l *binLaptop) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, l.bin, append(args, "--data-dir", l.dir)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=")
 	// A command that hangs dumps its goroutines into its stderr.
@@ -90,7 +90,7 @@ func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
 const commandTimeout = 20 * time.Second
 
 // run runs one command to its end.
-func (l *laptop) run(args ...string) result {
+func (l *binLaptop) run(args ...string) result {
 	l.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
@@ -108,21 +108,21 @@ func (l *laptop) run(args ...string) result {
 }
 
 // must runs a command that has to succeed.
-func (l *laptop) must(args ...string) result {
+func (l *binLaptop) must(args ...string) result {
 	l.t.Helper()
 	r := l.run(args...)
 	require.Equal(l.t, 0, r.code, "%v:\n%s%s", args, r.stdout, r.stderr)
 	return r
 }
 
-func (l *laptop) enroll(ts *servertest.TS) {
+func (l *binLaptop) enroll(ts *servertest.TS) {
 	l.t.Helper()
 	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(l.t, ts.TeamA))
 }
 
 // add records a household; it returns its id, or "" when the command did
 // not exit 0 (the volunteer was not told it is saved).
-func (l *laptop) add(hamlet, head string) (string, result) {
+func (l *binLaptop) add(hamlet, head string) (string, result) {
 	l.t.Helper()
 	r := l.run("household", "add", "--hamlet", hamlet, "--head", head, "--json")
 	if r.code != 0 {
@@ -142,7 +142,7 @@ type listed struct {
 }
 
 // list lists the households the laptop holds, deleted ones too.
-func (l *laptop) list() []listed {
+func (l *binLaptop) list() []listed {
 	l.t.Helper()
 	r := l.must("household", "list", "--deleted", "--json")
 	var recs []listed
@@ -154,7 +154,7 @@ func (l *laptop) list() []listed {
 }
 
 // households is the ids of list.
-func (l *laptop) households() map[string]bool {
+func (l *binLaptop) households() map[string]bool {
 	l.t.Helper()
 	out := map[string]bool{}
 	for _, rec := range l.list() {
@@ -164,7 +164,7 @@ func (l *laptop) households() map[string]bool {
 }
 
 // rejectedRows are the row ids of the changes the server refused.
-func (l *laptop) rejectedRows() map[string]bool {
+func (l *binLaptop) rejectedRows() map[string]bool {
 	l.t.Helper()
 	r := l.must("rejected", "--json")
 	var rows []struct {
@@ -179,7 +179,7 @@ func (l *laptop) rejectedRows() map[string]bool {
 }
 
 // pending is status's count of changes not yet sent.
-func (l *laptop) pending() int {
+func (l *binLaptop) pending() int {
 	l.t.Helper()
 	r := l.must("status", "--json")
 	var s struct{ Pending int }
@@ -436,7 +436,7 @@ func TestFaultDamagedReplica(t *testing.T) {
 	}
 }
 
-func mustAdd(t testing.TB, l *laptop, hamlet, head string) string {
+func mustAdd(t testing.TB, l *binLaptop, hamlet, head string) string {
 	t.Helper()
 	id, r := l.add(hamlet, head)
 	require.NotEmpty(t, id, r.stderr)
