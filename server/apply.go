@@ -30,6 +30,8 @@ type pushOutcome struct {
 	refused    int
 	conflicts  int
 	restamped  int
+	forked     int             // changes not taken: another copy of the replica pushed first (fork.go)
+	forkedAt   uint64          // the first of them
 	scopes     map[string]bool // scopes whose log grew
 	head       uint64
 }
@@ -305,6 +307,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
 	start := maxSeq
 	var refusals map[uint64]Refused // of this batch's re-pushed changes, read at the first
+	fk := newForkCheck(tx, p.replica, maxSeq, changes)
 	for i := range changes {
 		c := &changes[i]
 		res := &out.results[i]
@@ -314,7 +317,19 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 			}
 			continue
 		}
+		if fk.forked() {
+			*res = fk.result()
+			out.forked++
+			continue
+		}
 		if c.Dot.Seq <= maxSeq {
+			if forked, err := fk.repushed(c); err != nil {
+				return nil, err
+			} else if forked {
+				*res, out.forkedAt = fk.result(), c.Dot.Seq
+				out.forked++
+				continue
+			}
 			// Pushed again, its Ack lost: a change refused then is refused
 			// again, with its reason, so the client cannot lose it (§7.4).
 			if refusals == nil {
@@ -331,6 +346,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 			continue
 		}
 		maxSeq = c.Dot.Seq
+		fk.take(c)
 		if pre[i].code != "" {
 			if *res, err = b.refuse(c, pre[i].code, pre[i].reason); err != nil {
 				return nil, err
@@ -345,6 +361,9 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 		if err := tx.SetOriginSeq(p.replica, maxSeq); err != nil {
 			return nil, err
 		}
+	}
+	if err := fk.save(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
