@@ -216,9 +216,12 @@ func MessageOf(err error, lang string) string {
 // OtherServerError: the replica holds data of one Hamlet server (one
 // deployment) and a code of another was used. Its sequence numbers, cursor
 // and rows belong to the first: synced with the second it would be stuck
-// on a sequence gap. Nothing local is changed.
+// on a sequence gap. Nothing local is changed. A server since issue 14
+// refuses it before using the code up (other_server); an older one used
+// the code and this agent refused its answer (Used).
 type OtherServerError struct {
 	Held, New string // server ids
+	Used      bool   // the server used the code up
 }
 
 func (e *OtherServerError) Error() string {
@@ -226,6 +229,9 @@ func (e *OtherServerError) Error() string {
 }
 
 func (e *OtherServerError) Message(lang string) string {
+	if !e.Used {
+		return syncproto.Hint(syncproto.CodeOtherServer, pick(lang, "vi", "en"))
+	}
 	return pick(lang,
 		"Dữ liệu trên máy này thuộc một máy chủ Hamlet khác với máy chủ của mã vừa nhập. Dữ liệu vẫn giữ nguyên. Để dùng máy chủ mới, hãy chạy hamlet-agent với một thư mục dữ liệu mới (--data-dir) và xin mã mới (mã vừa nhập đã được dùng).",
 		"This laptop's data belongs to a different Hamlet server than the code's. Nothing was changed. To use the new server, run hamlet-agent with a new data directory (--data-dir) and ask for a new code (this one is used).")
