@@ -508,6 +508,14 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		return err
 	}
 	m, err := w.recv(ctx)
+	// A teammate's push may be announced before the Welcome (the server
+	// counts the session from its upgrade): Welcome.Cursor covers it.
+	for err == nil {
+		if _, ok := m.(*syncproto.Notify); !ok {
+			break
+		}
+		m, err = w.recv(ctx)
+	}
 	if err != nil {
 		return err
 	}
