@@ -101,8 +101,8 @@ func (*NotEnrolledError) Error() string { return ErrNotEnrolled.Error() }
 func (*NotEnrolledError) Unwrap() error { return ErrNotEnrolled }
 func (*NotEnrolledError) Message(lang string) string {
 	return pick(lang,
-		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>.",
-		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>.")
+		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>. Nếu lần đăng ký trước bị ngắt giữa chừng, hãy chạy lại đúng lệnh đó với cùng mã (mã còn hạn vẫn dùng được).",
+		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>. If an earlier enroll was cut off, run the same command again with the same code (it still works while it is valid).")
 }
 
 // ScopeError: a write to a hamlet the team does not cover.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -39,14 +40,19 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 				{"c", "e", false, false}, // a restored backup with nothing new of its own
 			}
 			var forked []int // per round, how many copies took a new replica id
+			var visits []string
+			member := procStatus(t, dir("a"))["enrollment"].(map[string]any)["member_id"].(string)
 			for i, rd := range rounds {
 				copyDir(t, dir(rd.from), dir(rd.to))
 				names := []string{fmt.Sprintf("Vòng %d bản %s", i+1, rd.from), fmt.Sprintf("Vòng %d bản %s", i+1, rd.to)}
 				procAddHH(t, dir(rd.from), h, names[0])
 				want = append(want, names[0])
 				if rd.toWrites {
-					procAddHH(t, dir(rd.to), h, names[1])
+					id := procAddHH(t, dir(rd.to), h, names[1])
 					want = append(want, names[1])
+					// A record that names its author: it must keep its author.
+					ok(t, dir(rd.to), "visit", "add", "--household", id, "--notes", names[1])
+					visits = append(visits, names[1])
 				}
 				forks := 0
 				if !rd.concurrent {
@@ -103,6 +109,16 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 				}
 			}
 			require.Equal(t, []int{1, 1, 1, 1}, forked, "in each round one of the two copies took a new replica id")
+			r := ok(t, dir("t"), "visit", "list", "--json")
+			var vs []struct{ Fields map[string]any }
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &vs), r.stdout)
+			authors := map[string]any{}
+			for _, v := range vs {
+				authors[fmt.Sprint(v.Fields["notes"])] = v.Fields["volunteer_id"]
+			}
+			for _, v := range visits {
+				require.Equal(t, member, authors[v], "the visit %q keeps its author", v)
+			}
 			ids := map[string]string{}
 			for _, f := range folders {
 				id := procStatus(t, dir(f))["replica_id"].(string)
