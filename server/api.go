@@ -24,6 +24,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/server/export"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // The dashboard API (/api/v1): sign-in, and what leaders ask (coverage,
@@ -316,7 +317,9 @@ func (s *Server) analyticsError(param string, err error) error {
 
 // ---- query parameters ----
 
-var vnZone = time.FixedZone("ICT", 7*3600)
+// vnZone is the zone of every time the dashboard, the API's periods and
+// the exports show: Vietnam's, fixed (no machine's zoneinfo involved).
+var vnZone = workcal.Vietnam
 
 // period reads from and to (YYYY-MM-DD, both included); the default is the
 // current month in Vietnam.

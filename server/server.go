@@ -71,7 +71,9 @@ type Config struct {
 	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
 	ShutdownGrace time.Duration
 	// Calendar is the working calendar field-report deadlines use (nil:
-	// workcal.Default, Vietnam's embedded public holidays).
+	// workcal.Default, Vietnam's computed public holidays and embedded
+	// official schedules). The server works on a copy, to which it adds the
+	// schedules imported into the store (holidays.go).
 	Calendar *workcal.Calendar
 
 	// MinAgentSchema is the oldest agent data schema this server syncs
@@ -142,6 +144,13 @@ func (c *Config) defaults() {
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
 	}
+	// Each server puts the store's holiday schedules in force on its own
+	// calendar (holidays.go).
+	if c.Calendar == nil {
+		c.Calendar = workcal.Default()
+	} else {
+		c.Calendar = c.Calendar.Clone()
+	}
 }
 
 // Server is the sync hub. Open it, serve Handler, Close it.
@@ -176,6 +185,9 @@ type Server struct {
 	commitDone chan struct{} // closed when the committer returned
 
 	api apiState // the dashboard API (api.go)
+
+	holMu   sync.Mutex // guards holMark
+	holMark []int64    // the store's schedules last put in force (holidays.go)
 }
 
 // Open opens or creates the data directory and its database, migrates it,
@@ -230,6 +242,10 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 			return nil, fmt.Errorf("open server: %w", err)
 		}
 		s.hub.start(head)
+	}
+	if _, err := s.loadHolidays(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open server: %w", err)
 	}
 	go s.committer()
 	s.up = websocket.Upgrader{
@@ -369,6 +385,7 @@ func (s *Server) background() {
 		case <-revC:
 			s.checkRevoked(s.ctx)
 			s.checkScopes(s.ctx)
+			s.checkHolidays(s.ctx)
 		case <-gcC:
 			st, err := s.store.Collect(s.ctx, s.gcOptions())
 			if err != nil {

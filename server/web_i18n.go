@@ -94,6 +94,7 @@ var webMessages = map[string][2]string{
 	"reason":              {"Lý do", "Reason"},
 	"reporter":            {"Người phản ánh", "Reporter"},
 	"reporter_hidden":     {"(được giữ bí mật)", "(kept confidential)"},
+	"computed_holidays":   {"(ngày lễ tính theo Bộ luật Lao động, chưa có lịch nghỉ chính thức năm %s)", "(holidays as computed from the Labour Code: no official schedule of days off for %s yet)"},
 	"step_dispatch":       {"chuyển xử lý", "dispatch"},
 	"step_response":       {"phản hồi của cơ quan", "agency response"},
 	"no_reports":          {"Không có phản ánh nào.", "No field reports."},
@@ -216,6 +217,15 @@ func (p *webPage) Time(t time.Time) string {
 		return t.Format("2 Jan 2006 15:04")
 	}
 	return t.Format("15:04 02/01/2006")
+}
+
+// Years lists years: "2026, 2027".
+func (p *webPage) Years(ys []int) string {
+	s := make([]string, len(ys))
+	for i, y := range ys {
+		s[i] = strconv.Itoa(y)
+	}
+	return strings.Join(s, ", ")
 }
 
 // TimePtr formats an optional instant.

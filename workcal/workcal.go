@@ -6,26 +6,42 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
-//go:embed vn-2026-2027.json
+//go:embed default.json
 var defaultCalendar []byte
 
 // Calendar knows which days are working days and which hours of them count.
+// It is safe for concurrent use, SetSchedules included.
 type Calendar struct {
 	loc      *time.Location
 	workdays [7]bool
 	periods  []period // minutes after midnight, sorted, non-overlapping
-	holidays map[string]string
-	extra    map[string]string // weekend days worked to make up a bridge holiday
+
+	official atomic.Pointer[map[int]*yearDays] // by year; replaced whole by SetSchedules
+	computed sync.Map                          // year → *yearDays, made on first use
 }
 
 type period struct{ from, to int }
 
-// File is the JSON form of a calendar.
+// yearDays is one year's exceptions to the working week, by dayKey.
+type yearDays struct {
+	off      map[int]string // days off → Vietnamese name
+	work     map[int]string // weekly rest days worked
+	schedule *Schedule      // the official schedule, nil when computed
+}
+
+func dayKey(y int, m time.Month, d int) int { return y*10000 + int(m)*100 + d }
+
+// File is the JSON form of a calendar: the working week and office hours,
+// and optionally days off (the years they fall in then follow this list
+// alone, as an official schedule does).
 type File struct {
 	// Timezone is an IANA name; Vietnam is "Asia/Ho_Chi_Minh" (UTC+7, no DST).
 	Timezone string `json:"timezone"`
@@ -33,14 +49,15 @@ type File struct {
 	WorkingDays []string `json:"working_days"`
 	// WorkingHours lists office periods as ["07:00","11:30"].
 	WorkingHours [][2]string `json:"working_hours"`
-	Holidays     []Day       `json:"holidays"`
+	Holidays     []Day       `json:"holidays,omitempty"`
 	// ExtraWorkingDays are days off made working days (compensation for a bridge holiday).
-	ExtraWorkingDays []Day `json:"extra_working_days"`
+	ExtraWorkingDays []Day `json:"extra_working_days,omitempty"`
 }
 
 // Day is one dated entry.
 type Day struct {
 	Date   string `json:"date"` // YYYY-MM-DD
+	Kind   Kind   `json:"kind,omitempty"`
 	NameVI string `json:"name_vi"`
 	NameEN string `json:"name_en"`
 }
@@ -48,13 +65,20 @@ type Day struct {
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
 	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 
-// Default is the embedded calendar: Monday to Friday, 07:00–11:30 and
-// 13:30–17:00 in Asia/Ho_Chi_Minh, with Vietnam's public holidays of 2026 and 2027.
+// Vietnam is Vietnam's time zone, UTC+7 without daylight saving since 1975,
+// fixed so that no machine's zoneinfo database (absent on many Windows
+// PCs) can change what a deadline or an exported time says.
+var Vietnam = time.FixedZone("ICT", 7*3600)
+
+// Default is Vietnam's calendar: Monday to Friday, 07:00–11:30 and
+// 13:30–17:00 in Asia/Ho_Chi_Minh, the official schedules this build ships
+// (OfficialSchedules) and the computed public holidays of every other year.
 func Default() *Calendar {
 	c, err := Parse(bytes.NewReader(defaultCalendar))
 	if err != nil {
 		panic(fmt.Sprintf("workcal: embedded calendar is invalid: %v", err)) // a build defect, caught by tests
 	}
+	c.SetSchedules(OfficialSchedules()...)
 	return c
 }
 
@@ -69,22 +93,24 @@ func Parse(r io.Reader) (*Calendar, error) {
 	return New(f)
 }
 
-// New builds a calendar from its file form.
+// New builds a calendar from its file form. It holds no official schedule
+// but the file's own days off: add the embedded ones with FillSchedules.
 func New(f File) (*Calendar, error) {
 	tz := f.Timezone
 	if tz == "" {
 		tz = "Asia/Ho_Chi_Minh"
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		// Windows machines may lack the zoneinfo database; Vietnam has had
-		// UTC+7 without daylight saving since 1975.
-		if tz != "Asia/Ho_Chi_Minh" {
+	var loc *time.Location
+	if tz == "Asia/Ho_Chi_Minh" {
+		loc = Vietnam
+	} else {
+		var err error
+		if loc, err = time.LoadLocation(tz); err != nil {
 			return nil, fmt.Errorf("calendar timezone %q: %w", tz, err)
 		}
-		loc = time.FixedZone("ICT", 7*3600)
 	}
-	c := &Calendar{loc: loc, holidays: map[string]string{}, extra: map[string]string{}}
+	c := &Calendar{loc: loc}
+	c.official.Store(&map[int]*yearDays{})
 	if len(f.WorkingDays) == 0 {
 		return nil, fmt.Errorf("calendar has no working_days: list them, e.g. [\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"]")
 	}
@@ -112,19 +138,156 @@ func New(f File) (*Calendar, error) {
 			return nil, fmt.Errorf("calendar working_hours overlap at %s", f.WorkingHours[i][0])
 		}
 	}
+	byYear := map[int]*Schedule{}
 	for _, set := range []struct {
 		days []Day
-		into map[string]string
+		kind Kind
 		what string
-	}{{f.Holidays, c.holidays, "holiday"}, {f.ExtraWorkingDays, c.extra, "extra working day"}} {
+	}{{f.Holidays, KindHoliday, "holiday"}, {f.ExtraWorkingDays, KindWorkday, "extra working day"}} {
 		for _, d := range set.days {
-			if _, err := time.Parse(time.DateOnly, d.Date); err != nil {
+			t, err := time.Parse(time.DateOnly, d.Date)
+			if err != nil {
 				return nil, fmt.Errorf("calendar %s %q: dates are YYYY-MM-DD", set.what, d.Date)
 			}
-			set.into[d.Date] = d.NameVI
+			if d.Kind == "" || set.kind == KindWorkday {
+				d.Kind = set.kind
+			}
+			if !d.Kind.valid() || !d.Kind.dayOff() && set.kind == KindHoliday {
+				return nil, fmt.Errorf("calendar %s %s: kind %q: use holiday, in_lieu or bridge", set.what, d.Date, d.Kind)
+			}
+			s := byYear[t.Year()]
+			if s == nil {
+				s = &Schedule{Year: t.Year(), Note: "calendar file"}
+				byYear[t.Year()] = s
+			}
+			s.Days = append(s.Days, d)
 		}
 	}
+	var scheds []Schedule
+	for _, s := range byYear {
+		sortDays(s.Days)
+		scheds = append(scheds, *s)
+	}
+	c.SetSchedules(scheds...)
 	return c, nil
+}
+
+// Clone is a calendar like c whose schedules change apart from c's.
+func (c *Calendar) Clone() *Calendar {
+	n := &Calendar{loc: c.loc, workdays: c.workdays, periods: slices.Clone(c.periods)}
+	n.official.Store(c.official.Load()) // never modified in place: shared safely
+	return n
+}
+
+// SetSchedules puts official schedules in force, each replacing the one of
+// its year, if any.
+func (c *Calendar) SetSchedules(s ...Schedule) {
+	c.setSchedules(s, true)
+}
+
+// FillSchedules puts in force those of s whose year has no official
+// schedule yet (the embedded ones under a calendar file's own).
+func (c *Calendar) FillSchedules(s ...Schedule) {
+	c.setSchedules(s, false)
+}
+
+func (c *Calendar) setSchedules(s []Schedule, replace bool) {
+	for {
+		old := c.official.Load()
+		next := make(map[int]*yearDays, len(*old)+len(s))
+		for y, d := range *old {
+			next[y] = d
+		}
+		for _, sc := range s {
+			if _, ok := next[sc.Year]; ok && !replace {
+				continue
+			}
+			sc.Days = slices.Clone(sc.Days)
+			yd := &yearDays{off: map[int]string{}, work: map[int]string{}, schedule: &sc}
+			for _, d := range sc.Days {
+				t, err := time.Parse(time.DateOnly, d.Date)
+				if err != nil || t.Year() != sc.Year {
+					continue // ParseSchedules and New refuse these
+				}
+				if d.Kind.dayOff() {
+					yd.off[dayKey(t.Date())] = d.NameVI
+				} else {
+					yd.work[dayKey(t.Date())] = d.NameVI
+				}
+			}
+			next[sc.Year] = yd
+		}
+		if c.official.CompareAndSwap(old, &next) {
+			return
+		}
+	}
+}
+
+// Schedules are the official schedules in force, by year.
+func (c *Calendar) Schedules() []Schedule {
+	m := *c.official.Load()
+	out := make([]Schedule, 0, len(m))
+	for _, yd := range m {
+		out = append(out, *yd.schedule)
+	}
+	slices.SortFunc(out, func(a, b Schedule) int { return a.Year - b.Year })
+	return out
+}
+
+// HasSchedule reports whether year y follows an official schedule.
+func (c *Calendar) HasSchedule(y int) bool {
+	_, ok := (*c.official.Load())[y]
+	return ok
+}
+
+// ComputedYears lists the years from a to b (in the calendar's zone) that
+// have no official schedule, so their days off are the computed statutory
+// holidays: what a deadline between a and b rests on.
+func (c *Calendar) ComputedYears(a, b time.Time) []int {
+	ya, yb := a.In(c.loc).Year(), b.In(c.loc).Year()
+	if yb < ya {
+		ya, yb = yb, ya
+	}
+	var out []int
+	for y := ya; y <= yb && y <= ya+20; y++ {
+		if !c.HasSchedule(y) {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// year is year y's days off and make-up days: the official schedule's,
+// else the computed statutory holidays with their days in lieu.
+func (c *Calendar) year(y int) *yearDays {
+	if yd, ok := (*c.official.Load())[y]; ok {
+		return yd
+	}
+	if yd, ok := c.computed.Load(y); ok {
+		return yd.(*yearDays)
+	}
+	yd := &yearDays{off: map[int]string{}}
+	if y >= MinYear && y <= MaxYear {
+		for _, d := range withDaysInLieu(Statutory(y), c.workdays) {
+			t, _ := time.Parse(time.DateOnly, d.Date)
+			yd.off[dayKey(t.Date())] = d.NameVI
+		}
+	}
+	v, _ := c.computed.LoadOrStore(y, yd)
+	return v.(*yearDays)
+}
+
+// Holidays are year y's days off beyond the weekly rest days, and the
+// weekly rest days worked instead, in date order: the official schedule's
+// or, without one, the computed ones (computed is then true).
+func (c *Calendar) Holidays(y int) (days []Day, computed bool) {
+	if yd, ok := (*c.official.Load())[y]; ok {
+		return slices.Clone(yd.schedule.Days), false
+	}
+	if y < MinYear || y > MaxYear {
+		return nil, true
+	}
+	return withDaysInLieu(Statutory(y), c.workdays), true
 }
 
 func clock(s string) (int, error) {
@@ -138,22 +301,25 @@ func clock(s string) (int, error) {
 // Location is the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 
-// Holiday returns the holiday's Vietnamese name if t falls on one.
+// Holiday returns the Vietnamese name of the day off t falls on, if any
+// (weekly rest days aside).
 func (c *Calendar) Holiday(t time.Time) (string, bool) {
-	n, ok := c.holidays[t.In(c.loc).Format(time.DateOnly)]
+	lt := t.In(c.loc)
+	n, ok := c.year(lt.Year()).off[dayKey(lt.Date())]
 	return n, ok
 }
 
 // IsWorkingDay reports whether t's date (in the calendar's zone) is a working day.
 func (c *Calendar) IsWorkingDay(t time.Time) bool {
-	d := t.In(c.loc).Format(time.DateOnly)
-	if _, ok := c.extra[d]; ok {
+	lt := t.In(c.loc)
+	yd, k := c.year(lt.Year()), dayKey(lt.Date())
+	if _, ok := yd.work[k]; ok {
 		return true
 	}
-	if _, ok := c.holidays[d]; ok {
+	if _, ok := yd.off[k]; ok {
 		return false
 	}
-	return c.workdays[t.In(c.loc).Weekday()]
+	return c.workdays[lt.Weekday()]
 }
 
 // AddWorkingHours returns the instant when d of working time has elapsed

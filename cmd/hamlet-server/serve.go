@@ -34,8 +34,8 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 	fs.StringVar(&sf.cert, "tls-cert", getenv("HAMLET_TLS_CERT", ""), e.msg("tệp chứng chỉ TLS (HAMLET_TLS_CERT)", "TLS certificate file (HAMLET_TLS_CERT)"))
 	fs.StringVar(&sf.key, "tls-key", getenv("HAMLET_TLS_KEY", ""), e.msg("tệp khóa TLS (HAMLET_TLS_KEY)", "TLS key file (HAMLET_TLS_KEY)"))
 	fs.StringVar(&sf.sync, "synchronous", getenv("HAMLET_SYNCHRONOUS", "FULL"), "SQLite synchronous: FULL|NORMAL (HAMLET_SYNCHRONOUS)")
-	fs.StringVar(&sf.calendar, "calendar", getenv("HAMLET_CALENDAR", ""), e.msg("tệp lịch làm việc JSON cho hạn xử lý phản ánh (mặc định: lịch Việt Nam 2026–2027 nhúng sẵn) (HAMLET_CALENDAR)",
-		"working calendar JSON file for field-report deadlines (default: the embedded Vietnam 2026–2027 calendar) (HAMLET_CALENDAR)"))
+	fs.StringVar(&sf.calendar, "calendar", getenv("HAMLET_CALENDAR", ""), e.msg("tệp lịch làm việc JSON (giờ hành chính) cho hạn xử lý phản ánh (mặc định: thứ Hai–thứ Sáu, 07:00–11:30 và 13:30–17:00; ngày lễ: xem hamlet-server calendar) (HAMLET_CALENDAR)",
+		"working calendar JSON file (office hours) for field-report deadlines (default: Monday–Friday, 07:00–11:30 and 13:30–17:00; holidays: see hamlet-server calendar) (HAMLET_CALENDAR)"))
 	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
 	fs.DurationVar(&sf.pong, "pong-wait", getenvDuration("HAMLET_PONG_WAIT", 60*time.Second), e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
 	fs.StringVar(&sf.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
@@ -77,6 +77,9 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", e.msg("lịch làm việc", "working calendar"), sf.calendar, err)
 		}
+		// The file's own holidays, if any, take precedence over the
+		// embedded official schedules; the store's imports over both.
+		cal.FillSchedules(workcal.OfficialSchedules()...)
 		cfg.Calendar = cal
 	}
 	s, err := openServer(ctx, e, cfg, sf.db)

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -64,8 +65,13 @@ func (m *memSource) Load(_ context.Context, table string, ids []string, fn func(
 		}
 		slices.Sort(ids)
 	}
+	// One map refilled for every row, as SQLSource does: the model must copy
+	// what it keeps (Source.Load).
+	row := map[string]any{}
 	for _, id := range ids {
-		if row, ok := m.tables[table][id]; ok {
+		if stored, ok := m.tables[table][id]; ok {
+			clear(row)
+			maps.Copy(row, stored)
 			if err := fn(id, row); err != nil {
 				return err
 			}
@@ -274,11 +280,16 @@ func TestReportsOverdueFirstAndIncrementalRefresh(t *testing.T) {
 	require.False(t, views[1].Deadline.Overdue)
 	require.Nil(t, views[2].Deadline)
 
-	// A status change arriving through the log is seen by the next question.
+	// Status changes arriving through the log are seen by the next
+	// question, each report with its own.
 	mk("00000000-0000-4000-8000-0000000000a2", now.Add(-26*time.Hour), schema.StatusReturned)
-	views, err = x.Reports(ctx, hamlet, ReportFilter{Status: "returned"}, RoleProvincial, now)
-	require.NoError(t, err)
-	require.Len(t, views, 1)
+	mk("00000000-0000-4000-8000-0000000000a1", now.Add(-30*time.Minute), schema.StatusDispatched)
+	for status, id := range map[string]string{"returned": "00000000-0000-4000-8000-0000000000a2", "dispatched": "00000000-0000-4000-8000-0000000000a1"} {
+		views, err = x.Reports(ctx, hamlet, ReportFilter{Status: status}, RoleProvincial, now)
+		require.NoError(t, err)
+		require.Len(t, views, 1, status)
+		require.Equal(t, id, views[0].ID)
+	}
 }
 
 func TestUnknownUnit(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -232,7 +233,9 @@ func (x *Index) apply(ctx context.Context, refs []Ref, to uint64) error {
 			chunk := ids[:min(len(ids), 500)]
 			ids = ids[len(chunk):]
 			if err := x.src.Load(ctx, table, chunk, func(id string, row map[string]any) error {
-				rows = append(rows, loadedRow{table, id, row})
+				// Kept past fn until the write lock is taken: a copy, since
+				// the source refills row for the next one (Source.Load).
+				rows = append(rows, loadedRow{table, id, maps.Clone(row)})
 				return nil
 			}); err != nil {
 				return fmt.Errorf("analytics: reload %d %s rows: %w", len(chunk), table, err)

@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -45,6 +46,10 @@ type Deadline struct {
 	Overdue bool      `json:"overdue"`
 	// Left is the time left (negative when overdue), in seconds for JSON.
 	LeftSeconds int64 `json:"left_seconds"`
+	// ComputedYears are the years between the step's start and Due that
+	// have no official holiday schedule: the deadline counts their
+	// holidays as computed from the Labour Code, without bridge days.
+	ComputedYears []int `json:"computed_years,omitempty"`
 }
 
 // deadline is the open step of a report, if any. A report waits for
@@ -70,7 +75,8 @@ func deadline(cal *workcal.Calendar, r *report, now time.Time) (Deadline, bool) 
 		return Deadline{}, false
 	}
 	due := cal.Deadline(start, rule)
-	return Deadline{Step: rule.Name, Due: due, Overdue: now.After(due), LeftSeconds: int64(due.Sub(now).Seconds())}, true
+	return Deadline{Step: rule.Name, Due: due, Overdue: now.After(due), LeftSeconds: int64(due.Sub(now).Seconds()),
+		ComputedYears: cal.ComputedYears(start, due)}, true
 }
 
 // OnTime is the share of workflow steps done within their deadline.
@@ -144,7 +150,9 @@ type ReportFilter struct {
 }
 
 // Reports lists a unit's reports for a viewer: overdue ones first, then by
-// deadline, then newest.
+// deadline, then newest, then by id. The order is total, so it does not
+// depend on the order the model learned of the reports in (a running model
+// and a freshly loaded one page alike).
 func (x *Index) Reports(ctx context.Context, unit string, f ReportFilter, viewer Role, now time.Time) ([]ReportView, error) {
 	if err := x.Refresh(ctx); err != nil {
 		return nil, err
@@ -195,7 +203,10 @@ func (x *Index) Reports(ctx context.Context, unit string, f ReportFilter, viewer
 			}
 			return 1
 		}
-		return b.SubmittedAt.Compare(a.SubmittedAt)
+		if c := b.SubmittedAt.Compare(a.SubmittedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
 	})
 	return out, nil
 }

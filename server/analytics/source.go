@@ -16,13 +16,17 @@ type Ref struct {
 // Source is what the read model needs from a store.
 type Source interface {
 	// Changed lists the synced rows changed after log position after, and the
-	// log head the list reaches. A store whose log was compacted past after
+	// log head the list reaches. A store whose collection removed entries
+	// after that position (deleted rows' tombstones, a truncated log)
 	// returns ErrResync and the model reloads everything.
 	Changed(ctx context.Context, after uint64) ([]Ref, uint64, error)
 	// Head is the current log head.
 	Head(ctx context.Context) (uint64, error)
 	// Load streams the current state of the given rows of one table (all rows
-	// when ids is nil), deleted ones included, as column → value maps.
+	// when ids is nil), deleted ones included, as column → value maps. The
+	// map is fn's only until fn returns: a source may fill the same map
+	// again for the next row (SQLSource does, so a full load of a province
+	// makes no map per row). fn copies whatever it keeps.
 	Load(ctx context.Context, table string, ids []string, fn func(id string, row map[string]any) error) error
 	// Units is the admin-unit tree in force.
 	Units(ctx context.Context) ([]schema.AdminUnit, error)

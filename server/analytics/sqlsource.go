@@ -12,7 +12,8 @@ import (
 )
 
 // SQLSource reads the read model's inputs from the tables every Hamlet store
-// has: schema's row and admin tables, and the server's sync_log and devices.
+// has: schema's row and admin tables, and the server's sync_log,
+// sync_log_floor and devices.
 // Rebind turns '?' placeholders into the driver's (nil for SQLite).
 type SQLSource struct {
 	DB     *sql.DB
@@ -40,10 +41,14 @@ var columns = map[string][]string{
 		"status_reason", "description", "location", "reporter_name", "reporter_phone", "consent_disclose", "satisfaction", "volunteer_id"},
 }
 
+// Head is the highest seq in the log, or the log floor when collection
+// removed the entries above that: a model loaded then must not count as
+// behind the floor (Changed).
 func (s *SQLSource) Head(ctx context.Context) (uint64, error) {
-	var head int64
-	err := s.DB.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM sync_log").Scan(&head)
-	return uint64(head), err
+	var head, floor int64
+	err := s.DB.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM sync_log),
+		(SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor)`).Scan(&head, &floor)
+	return uint64(max(head, floor)), err
 }
 
 func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, error) {
@@ -79,7 +84,22 @@ func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, e
 		}
 		refs = append(refs, Ref{Table: tbl, ID: u.String()})
 	}
-	return refs, head, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	// Collection removes every entry of a row it drops, the tombstone
+	// included, and raises the floor past them (sync_log_floor): a model
+	// that had not read that far would keep the row as it last saw it, so
+	// it reloads, as a device below the floor clones again. Read after the
+	// entries, so a collection that removed some of them is seen.
+	var floor int64
+	if err := s.DB.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor").Scan(&floor); err != nil {
+		return nil, 0, err
+	}
+	if uint64(floor) > after {
+		return nil, 0, ErrResync
+	}
+	return refs, head, nil
 }
 
 func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn func(string, map[string]any) error) error {
@@ -108,6 +128,7 @@ func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn fun
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	// One map for every row: fn may not keep it (Source.Load).
 	row := make(map[string]any, len(cols)+1)
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {

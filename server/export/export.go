@@ -10,9 +10,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // Column is one column: its key and headers in both languages.
@@ -22,16 +25,40 @@ type Column struct {
 	HeaderEN string
 	// Percent formats a 0..1 value as a percentage in XLSX.
 	Percent bool
+	// Time marks a column of instants: written in Vietnam's local time, as
+	// the dashboard shows them, with the zone in the header.
+	Time bool
 }
 
-// Table is a titled grid of values: string, int, float64, bool, time.Time or nil.
+// Text is a cell whose words depend on the export's language (a status,
+// a category, yes or no).
+type Text struct{ VI, EN string }
+
+func (t Text) in(lang string) string {
+	if lang == "en" {
+		return t.EN
+	}
+	return t.VI
+}
+
+// Table is a titled grid of values: string, Text, int, float64, bool,
+// time.Time or nil.
 type Table struct {
-	Name    string // file and sheet name, ASCII
+	Name    string // file name, ASCII
+	SheetVI string // XLSX sheet names (at most 31 characters, none of []:*?/\)
+	SheetEN string
 	TitleVI string
 	TitleEN string
 	Columns []Column
 	Rows    [][]any
 }
+
+// Zone headers: Vietnam has one time zone and no daylight saving, so the
+// offset says it all.
+const (
+	zoneVI = " (giờ Việt Nam, UTC+7)"
+	zoneEN = " (Vietnam time, UTC+7)"
+)
 
 func (t *Table) headers(lang string) []string {
 	h := make([]string, len(t.Columns))
@@ -40,31 +67,64 @@ func (t *Table) headers(lang string) []string {
 		if lang == "en" {
 			h[i] = c.HeaderEN
 		}
+		if c.Time {
+			h[i] += map[bool]string{false: zoneVI, true: zoneEN}[lang == "en"]
+		}
 	}
 	return h
 }
 
-func cell(v any) string {
+func (t *Table) sheet(lang string) string {
+	name := t.SheetVI
+	if lang == "en" {
+		name = t.SheetEN
+	}
+	if name == "" {
+		name = t.Name
+	}
+	if name == "" {
+		name = "Sheet1"
+	}
+	return name
+}
+
+var yesNo = map[bool]Text{true: {"Có", "Yes"}, false: {"Không", "No"}}
+
+// local is t as Vietnam's wall clock.
+func local(t time.Time) time.Time { return t.In(workcal.Vietnam) }
+
+func cell(v any, lang string) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
-		return x
+		return neutralise(x)
+	case Text:
+		return neutralise(x.in(lang))
 	case time.Time:
 		if x.IsZero() {
 			return ""
 		}
-		return x.Format("2006-01-02 15:04")
+		return local(x).Format("2006-01-02 15:04")
 	case float64:
 		return fmt.Sprintf("%.4f", x)
 	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
+		return yesNo[x].in(lang)
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// neutralise keeps a text cell from being read as a formula by a
+// spreadsheet opening the CSV (OWASP, "CSV Injection"): a cell beginning
+// with =, +, -, @, a tab or a carriage return gets a leading single quote,
+// which Excel and LibreOffice show as text and do not display. Numbers are
+// written by cell as numbers and never pass here, so -3 stays -3.
+func neutralise(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // WriteCSV writes the table as UTF-8 CSV with a byte-order mark, which is
@@ -82,7 +142,7 @@ func WriteCSV(w io.Writer, t *Table, lang string) error {
 		for j := range rec {
 			rec[j] = ""
 			if j < len(row) {
-				rec[j] = cell(row[j])
+				rec[j] = cell(row[j], lang)
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -94,14 +154,13 @@ func WriteCSV(w io.Writer, t *Table, lang string) error {
 }
 
 // WriteXLSX writes the table as a one-sheet workbook: a bold header row,
-// frozen, numbers as numbers and coverage as percentages.
+// frozen, numbers as numbers, coverage as percentages and times as dates in
+// Vietnam's local time. Text is written as typed text (inline strings),
+// which a spreadsheet never evaluates, so it needs no neutralising.
 func WriteXLSX(w io.Writer, t *Table, lang string) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	sheet := t.Name
-	if sheet == "" {
-		sheet = "Sheet1"
-	}
+	sheet := t.sheet(lang)
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return fmt.Errorf("name sheet %q: %w", sheet, err)
 	}
@@ -142,11 +201,20 @@ func WriteXLSX(w io.Writer, t *Table, lang string) error {
 				v = r[j]
 			}
 			switch x := v.(type) {
+			case Text:
+				v = x.in(lang)
+			case bool:
+				v = yesNo[x].in(lang)
 			case time.Time:
 				if x.IsZero() {
 					v = nil
 				} else {
-					v = excelize.Cell{StyleID: dateStyle, Value: x}
+					// A spreadsheet date has no zone: excelize counts it
+					// from the instant's UTC reading, so give it Vietnam's
+					// wall clock as if it were UTC.
+					l := local(x)
+					wall := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+					v = excelize.Cell{StyleID: dateStyle, Value: wall}
 				}
 			case float64:
 				if c.Percent {

@@ -35,6 +35,47 @@ func TestCSVIsExcelFriendlyAndVietnameseByDefault(t *testing.T) {
 	b.Reset()
 	require.NoError(t, WriteCSV(&b, Coverage(sampleCoverage()), "en"))
 	require.Contains(t, b.String(), "Households reached")
+	recs, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, "Hamlet", recs[1][2], "levels in the export's language")
+}
+
+// OWASP's rule for CSV injection: a text cell that a spreadsheet would
+// take for a formula gets a leading quote; numbers, times and ordinary
+// text are written as they are.
+func TestCSVNeutralisesFormulaLikeText(t *testing.T) {
+	cases := []struct {
+		in   any
+		want string
+	}{
+		{"=1+1", "'=1+1"},
+		{"+84912345678", "'+84912345678"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1:A2)", "'@SUM(A1:A2)"},
+		{"\t=1", "'\t=1"},
+		{"\r=1", "'\r=1"},
+		{"=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"},
+		{"Đèn đường hỏng", "Đèn đường hỏng"},
+		{"32248-01", "32248-01"},
+		{" =1", " =1"},
+		{"", ""},
+		{Text{"=vi", "=en"}, "'=vi"},
+		{-3, "-3"},
+		{-0.5, "-0.5000"},
+		{time.Date(2026, 11, 13, 3, 0, 0, 0, time.UTC), "2026-11-13 10:00"},
+		{true, "Có"},
+	}
+	tbl := &Table{Name: "t", Columns: []Column{{Key: "n", HeaderVI: "STT", HeaderEN: "No."}, {Key: "v", HeaderVI: "Giá trị", HeaderEN: "Value"}}}
+	for i, tc := range cases {
+		tbl.Rows = append(tbl.Rows, []any{i, tc.in})
+	}
+	var b bytes.Buffer
+	require.NoError(t, WriteCSV(&b, tbl, "vi"))
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
+	require.NoError(t, err)
+	for i, tc := range cases {
+		require.Equal(t, tc.want, recs[i+1][1], "%#v", tc.in)
+	}
 }
 
 func TestXLSXOpensWithTypedCells(t *testing.T) {
@@ -45,20 +86,22 @@ func TestXLSXOpensWithTypedCells(t *testing.T) {
 	f, err := excelize.OpenReader(&b)
 	require.NoError(t, err)
 	defer f.Close()
-	rows, err := f.GetRows("reports")
+	require.Equal(t, []string{"Phản ánh hiện trường"}, f.GetSheetList())
+	rows, err := f.GetRows("Phản ánh hiện trường")
 	require.NoError(t, err)
 	require.Equal(t, "Mã phản ánh", rows[0][0])
 	require.Equal(t, "r1", rows[1][0])
-	require.Equal(t, "TRUE", rows[1][8])
+	require.Equal(t, "Mới tiếp nhận", rows[1][3])
+	require.Equal(t, "Có", rows[1][8])
 
 	b.Reset()
 	require.NoError(t, WriteXLSX(&b, Coverage(sampleCoverage()), "vi"))
 	f2, err := excelize.OpenReader(&b)
 	require.NoError(t, err)
-	v, err := f2.GetCellValue("coverage", "F2")
+	v, err := f2.GetCellValue("Độ phủ", "F2")
 	require.NoError(t, err)
 	require.Equal(t, "50.00%", v)
-	raw, err := f2.GetCellValue("coverage", "D2", excelize.Options{RawCellValue: true})
+	raw, err := f2.GetCellValue("Độ phủ", "D2", excelize.Options{RawCellValue: true})
 	require.NoError(t, err)
 	require.Equal(t, "6", raw, "numbers stay numbers")
 }

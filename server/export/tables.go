@@ -1,6 +1,7 @@
 package export
 
 import (
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
@@ -16,7 +17,7 @@ func skillColumns(skills []analytics.SkillCount) []Column {
 // Coverage is the table of a unit's children (the dashboard's coverage
 // table): households, reached, coverage and skill coverage per child unit.
 func Coverage(c *analytics.Coverage) *Table {
-	t := &Table{Name: "coverage", TitleVI: "Độ phủ " + c.Unit.Name, TitleEN: "Coverage of " + c.Unit.Name, Columns: []Column{
+	t := &Table{Name: "coverage", SheetVI: "Độ phủ", SheetEN: "Coverage", TitleVI: "Độ phủ " + c.Unit.Name, TitleEN: "Coverage of " + c.Unit.Name, Columns: []Column{
 		{Key: "code", HeaderVI: "Mã đơn vị", HeaderEN: "Unit code"},
 		{Key: "name", HeaderVI: "Tên đơn vị", HeaderEN: "Unit name"},
 		{Key: "level", HeaderVI: "Cấp", HeaderEN: "Level"},
@@ -30,7 +31,7 @@ func Coverage(c *analytics.Coverage) *Table {
 		rows = []analytics.CoverageRow{c.Unit}
 	}
 	for _, r := range rows {
-		row := []any{r.Code, r.Name, levelVI(r.Level), r.Households, r.Reached, r.Coverage}
+		row := []any{r.Code, r.Name, level(r.Level), r.Households, r.Reached, r.Coverage}
 		for _, s := range r.Skills {
 			row = append(row, s.Households, s.Share)
 		}
@@ -39,23 +40,23 @@ func Coverage(c *analytics.Coverage) *Table {
 	return t
 }
 
-func levelVI(level string) string {
-	switch level {
+func level(l string) Text {
+	switch l {
 	case "province":
-		return "Tỉnh"
+		return Text{"Tỉnh", "Province"}
 	case "district":
-		return "Huyện"
+		return Text{"Huyện", "District"}
 	case "commune":
-		return "Xã/Phường"
+		return Text{"Xã/Phường", "Commune"}
 	case "hamlet":
-		return "Ấp/Khóm"
+		return Text{"Ấp/Khóm", "Hamlet"}
 	}
-	return level
+	return Text{l, l}
 }
 
 // Teams is the per-team table of team statistics.
 func Teams(s *analytics.TeamStats) *Table {
-	t := &Table{Name: "teams", TitleVI: "Tổ công nghệ số cộng đồng", TitleEN: "Community digital technology teams", Columns: []Column{
+	t := &Table{Name: "teams", SheetVI: "Tổ công nghệ số", SheetEN: "Teams", TitleVI: "Tổ công nghệ số cộng đồng", TitleEN: "Community digital technology teams", Columns: []Column{
 		{Key: "id", HeaderVI: "Mã tổ", HeaderEN: "Team id"},
 		{Key: "name", HeaderVI: "Tên tổ", HeaderEN: "Team"},
 		{Key: "commune_code", HeaderVI: "Mã xã/phường", HeaderEN: "Commune code"},
@@ -73,13 +74,13 @@ func Teams(s *analytics.TeamStats) *Table {
 
 // Tutoring is tutoring records by skill.
 func Tutoring(s *analytics.TeamStats) *Table {
-	t := &Table{Name: "tutoring", TitleVI: "Hướng dẫn theo kỹ năng", TitleEN: "Tutoring by skill", Columns: []Column{
+	t := &Table{Name: "tutoring", SheetVI: "Hướng dẫn theo kỹ năng", SheetEN: "Tutoring by skill", TitleVI: "Hướng dẫn theo kỹ năng", TitleEN: "Tutoring by skill", Columns: []Column{
 		{Key: "skill", HeaderVI: "Mã kỹ năng", HeaderEN: "Skill code"},
 		{Key: "name", HeaderVI: "Kỹ năng", HeaderEN: "Skill"},
 		{Key: "records", HeaderVI: "Lượt hướng dẫn", HeaderEN: "Tutoring records"},
 	}}
 	for _, r := range s.TutoringBySkill {
-		t.Rows = append(t.Rows, []any{r.Skill, r.NameVI, r.Records})
+		t.Rows = append(t.Rows, []any{r.Skill, Text{r.NameVI, r.NameEN}, r.Records})
 	}
 	return t
 }
@@ -90,9 +91,28 @@ var statuses = []struct{ code, vi, en string }{
 	{"returned", "Trả lại (không thuộc phạm vi)", "Returned (out of scope)"}, {"redispatch", "Chờ chuyển lại", "Sent back for re-dispatch"},
 }
 
+// status is a report status in both languages (the code if unknown).
+func status(code string) Text {
+	for _, st := range statuses {
+		if st.code == code {
+			return Text{st.vi, st.en}
+		}
+	}
+	return Text{code, code}
+}
+
+// category is a report category in both languages, from the catalogue
+// (schema/refdata).
+func category(code, vi string) Text {
+	if c, ok := schema.ReportCategoryByCode(code); ok {
+		return Text{c.NameVI, c.NameEN}
+	}
+	return Text{vi, code}
+}
+
 // ReportStats is reports by category and status.
 func ReportStats(s *analytics.TeamStats) *Table {
-	t := &Table{Name: "report_stats", TitleVI: "Phản ánh hiện trường theo lĩnh vực", TitleEN: "Field reports by category", Columns: []Column{
+	t := &Table{Name: "report_stats", SheetVI: "Phản ánh theo lĩnh vực", SheetEN: "Reports by category", TitleVI: "Phản ánh hiện trường theo lĩnh vực", TitleEN: "Field reports by category", Columns: []Column{
 		{Key: "category", HeaderVI: "Mã lĩnh vực", HeaderEN: "Category code"},
 		{Key: "name", HeaderVI: "Lĩnh vực", HeaderEN: "Category"},
 		{Key: "total", HeaderVI: "Tổng số", HeaderEN: "Total"},
@@ -101,7 +121,7 @@ func ReportStats(s *analytics.TeamStats) *Table {
 		t.Columns = append(t.Columns, Column{Key: st.code, HeaderVI: st.vi, HeaderEN: st.en})
 	}
 	for _, c := range s.Reports {
-		row := []any{c.Category, c.NameVI, c.Total}
+		row := []any{c.Category, Text{c.NameVI, c.NameEN}, c.Total}
 		for _, st := range statuses {
 			row = append(row, c.ByStatus[st.code])
 		}
@@ -112,7 +132,7 @@ func ReportStats(s *analytics.TeamStats) *Table {
 
 // Trend is activity per week or month.
 func Trend(s *analytics.TeamStats) *Table {
-	t := &Table{Name: "trend", TitleVI: "Diễn biến theo thời gian", TitleEN: "Trend", Columns: []Column{
+	t := &Table{Name: "trend", SheetVI: "Diễn biến", SheetEN: "Trend", TitleVI: "Diễn biến theo thời gian", TitleEN: "Trend", Columns: []Column{
 		{Key: "start", HeaderVI: "Từ ngày", HeaderEN: "Period start"},
 		{Key: "visits", HeaderVI: "Lượt đến hộ", HeaderEN: "Visits"},
 		{Key: "tutoring", HeaderVI: "Lượt hướng dẫn", HeaderEN: "Tutoring records"},
@@ -127,15 +147,15 @@ func Trend(s *analytics.TeamStats) *Table {
 // Reports is the report list as the viewer may see it (reporter columns are
 // empty where the viewer's role may not see them).
 func Reports(views []analytics.ReportView) *Table {
-	t := &Table{Name: "reports", TitleVI: "Danh sách phản ánh hiện trường", TitleEN: "Field reports", Columns: []Column{
+	t := &Table{Name: "reports", SheetVI: "Phản ánh hiện trường", SheetEN: "Field reports", TitleVI: "Danh sách phản ánh hiện trường", TitleEN: "Field reports", Columns: []Column{
 		{Key: "id", HeaderVI: "Mã phản ánh", HeaderEN: "Report id"},
 		{Key: "hamlet_code", HeaderVI: "Mã ấp/khóm", HeaderEN: "Hamlet code"},
 		{Key: "category", HeaderVI: "Lĩnh vực", HeaderEN: "Category"},
 		{Key: "status", HeaderVI: "Trạng thái", HeaderEN: "Status"},
-		{Key: "submitted_at", HeaderVI: "Thời điểm tiếp nhận", HeaderEN: "Submitted at"},
-		{Key: "dispatched_at", HeaderVI: "Thời điểm chuyển xử lý", HeaderEN: "Dispatched at"},
-		{Key: "resolved_at", HeaderVI: "Thời điểm xử lý xong", HeaderEN: "Resolved at"},
-		{Key: "deadline", HeaderVI: "Hạn xử lý", HeaderEN: "Deadline"},
+		{Key: "submitted_at", HeaderVI: "Thời điểm tiếp nhận", HeaderEN: "Submitted at", Time: true},
+		{Key: "dispatched_at", HeaderVI: "Thời điểm chuyển xử lý", HeaderEN: "Dispatched at", Time: true},
+		{Key: "resolved_at", HeaderVI: "Thời điểm xử lý xong", HeaderEN: "Resolved at", Time: true},
+		{Key: "deadline", HeaderVI: "Hạn xử lý", HeaderEN: "Deadline", Time: true},
 		{Key: "overdue", HeaderVI: "Quá hạn", HeaderEN: "Overdue"},
 		{Key: "agency", HeaderVI: "Cơ quan xử lý", HeaderEN: "Agency"},
 		{Key: "status_reason", HeaderVI: "Lý do", HeaderEN: "Reason"},
@@ -149,7 +169,7 @@ func Reports(views []analytics.ReportView) *Table {
 		if v.Deadline != nil {
 			due, overdue = v.Deadline.Due, v.Deadline.Overdue
 		}
-		t.Rows = append(t.Rows, []any{v.ID, v.HamletCode, v.CategoryVI, v.Status, v.SubmittedAt, v.DispatchedAt, v.ResolvedAt,
+		t.Rows = append(t.Rows, []any{v.ID, v.HamletCode, category(v.Category, v.CategoryVI), status(v.Status), v.SubmittedAt, v.DispatchedAt, v.ResolvedAt,
 			due, overdue, v.Agency, v.StatusReason, v.Description, v.ReporterName, v.ReporterPhone})
 	}
 	return t
