@@ -114,10 +114,14 @@ func place(tmp, path string) error {
 // removeStaleTemps drops replicas a killed process left half built. One
 // being built by a live process right now is younger than a minute.
 func removeStaleTemps(path string) {
-	matches, _ := filepath.Glob(path + tempPrefix + "*")
-	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && time.Since(fi.ModTime()) > time.Minute && strings.HasPrefix(filepath.Base(m), filepath.Base(path)+tempPrefix) {
-			os.Remove(m)
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+tempPrefix
+	ents, _ := os.ReadDir(dir) // not a glob: a user's folder may hold [ or *
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Minute {
+			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
 }
