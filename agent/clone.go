@@ -264,7 +264,14 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
 	commits := 0
 	for {
-		p, ok := <-queue
+		var p chunkIn
+		var ok bool
+		// The pump stops without a word when ctx ends: do not wait for it.
+		select {
+		case p, ok = <-queue:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			if err := s.r.restoreIndexes(ctx); err != nil {
 				return err

@@ -853,7 +853,14 @@ func (s *syncRun) pull(ctx context.Context) error {
 		}
 	}()
 	for {
-		p, ok := <-queue
+		var p pulled
+		var ok bool
+		// The pump stops without a word when ctx ends: do not wait for it.
+		select {
+		case p, ok = <-queue:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {
