@@ -12,7 +12,7 @@ export CGO_ENABLED := 0
 SHELL       := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build cross cross-check run test bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
+.PHONY: all build cross cross-check run test spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -27,9 +27,12 @@ cross:
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-agent ./cmd/hamlet-agent
 	GOOS=linux   GOARCH=amd64 $(GO) build -trimpath -o $(DIST)/linux-amd64/hamlet-server ./cmd/hamlet-server
 
-## run: a server on embedded SQLite in ./data/demo with Cà Mau's units and a demo team
+## run: a server on embedded SQLite in ./data/demo with Cà Mau's units and a demo team, on
+## 127.0.0.1:8750 (it prints passwords); run again, it keeps that data. DEMO_FLAGS passes flags:
+## make run DEMO_FLAGS=--reset starts afresh, DEMO_FLAGS='--addr :8750' opens it to the network
+DEMO_FLAGS ?=
 run:
-	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo
+	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo $(DEMO_FLAGS)
 
 ## test: everything CI checks (README gives this command); the Go tests run
 ## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh)
@@ -42,6 +45,10 @@ test:
 cross-check:
 	GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
 	GOOS=darwin  GOARCH=arm64 $(GO) build -trimpath -o /dev/null ./cmd/hamlet-agent
+
+## spec: regenerate docs/protocol-vectors/ and the data-schema section of docs/PROTOCOL.md (a test checks them)
+spec:
+	$(GO) run ./cmd/hamlet-spec
 
 ## test-long: the convergence property test with many more schedules
 test-long:

@@ -14,6 +14,7 @@ type applyStats struct {
 	installed int
 	conflicts int
 	evicted   int
+	hidden    int // edits found under this replica's own deletes (hidden.go)
 }
 
 // ApplyChanges merges one pulled batch and stores its end as the new cursor,
@@ -50,6 +51,9 @@ type pullTxn struct {
 	// it held before and dropped, scope.go); Resolve makes them no-ops
 	// where it still holds them.
 	own bool
+	// open is the fields with a conflict not yet restored (hidden.go),
+	// read at the transaction's first batch.
+	open map[syncproto.FieldKey]bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -68,6 +72,13 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	r, t := g.r, g.t
 	if ch.Horizon != 0 {
 		g.horizon = ch.Horizon // the latest: a returning device lowers it
+	}
+	if g.open == nil {
+		open, err := t.openConflicts()
+		if err != nil {
+			return err
+		}
+		g.open = open
 	}
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
@@ -106,6 +117,15 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		if newConflict {
 			g.stats.conflicts++
 		}
+		if o.Conflicted() {
+			g.open[c.Key()] = true
+		}
+		if g.open[c.Key()] && o != syncproto.Duplicate && o != syncproto.Stale {
+			// A restore made elsewhere clears the conflict here too.
+			if g.open[c.Key()], err = t.restoreConflicts(c, g.now); err != nil {
+				return err
+			}
+		}
 		if !stateChanged(o) {
 			continue
 		}
@@ -113,6 +133,17 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			g.stats.installed++
 		}
 		g.dirty[c.Row] = st
+		if !g.own && r.hidesEdit(st, c) {
+			hid, err := t.hideEdit(st, c, g.now)
+			if err != nil {
+				return err
+			}
+			if hid {
+				g.stats.conflicts++
+				g.stats.hidden++
+				g.open[syncproto.FieldKey{Table: c.Table, Row: c.Row, Field: syncproto.TombstoneField}] = true
+			}
+		}
 	}
 	for _, ev := range ch.Evict {
 		// The row left our scope. Local edits not yet pushed stay in the
@@ -169,7 +200,7 @@ func (r *Replica) checkpoint(ctx context.Context) error {
 // skipping the few rejected entries on the way.
 func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]syncproto.Change, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope
-		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit)
+		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +230,29 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 		c.Base = dotFrom(baseRep, baseSeq)
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return cutAtRow(out, limit), nil
+}
+
+// cutAtRow keeps at most limit changes (of limit+1 read) without splitting
+// a run of one row's changes across two pushes: the server judges a new
+// row by what one push carries for it (its required fields, its hamlet).
+// A run longer than limit is split all the same.
+func cutAtRow(cs []syncproto.Change, limit int) []syncproto.Change {
+	if len(cs) <= limit {
+		return cs
+	}
+	next := cs[limit]
+	n := limit
+	for n > 0 && cs[n-1].Row == next.Row && cs[n-1].Table == next.Table {
+		n--
+	}
+	if n == 0 {
+		n = limit
+	}
+	return cs[:n]
 }
 
 // applyAck records the server's answer for each change of a pushed batch:

@@ -64,7 +64,8 @@ func TestEndToEndTwoAgents(t *testing.T) {
 
 	realSync(t, a, ts, ta)
 	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta) // a's delete never saw b's edit: a records it and sends it...
+	realSync(t, b, ts, tb) // ...b hears of it
 
 	c, tc := realAgent(t, ts, ts.TeamA) // the server's state, as a fresh clone
 	realSync(t, c, ts, tc)
@@ -85,10 +86,12 @@ func TestEndToEndTwoAgents(t *testing.T) {
 		require.Equal(t, "0987654321", g.Fields["phone"], name)
 		cs, err := r.Conflicts(ctx, false)
 		require.NoError(t, err)
-		require.Len(t, cs, 1, name)
-		require.Equal(t, "notes", cs[0].Field)
-		require.Equal(t, "ghi chú A", cs[0].Loser.Value)
-		require.Equal(t, "ghi chú B", cs[0].Winner.Value)
+		require.Len(t, cs, 2, name)
+		require.Equal(t, "_deleted", cs[0].Field, "%s: the edit under the delete", name)
+		require.Equal(t, gone.String(), cs[0].Row, name)
+		require.Equal(t, "notes", cs[1].Field)
+		require.Equal(t, "ghi chú A", cs[1].Loser.Value)
+		require.Equal(t, "ghi chú B", cs[1].Winner.Value)
 	}
 }
 

@@ -94,6 +94,26 @@ func (e *NotFoundError) Message(lang string) string {
 		fmt.Sprintf("No %s with id %q on this laptop. List them (the list command) and copy the id exactly; if it was added on another laptop, sync first.", what[1], e.ID))
 }
 
+// DeletedError: an edit of a record deleted on this laptop (here or by a
+// teammate, synced). It must be restored first.
+type DeletedError struct {
+	Table string
+	ID    string
+}
+
+func (e *DeletedError) Error() string { return fmt.Sprintf("agent: %s %s is deleted", e.Table, e.ID) }
+
+func (e *DeletedError) Message(lang string) string {
+	if e.Table == "households" {
+		return pick(lang,
+			fmt.Sprintf("Hộ %s đã bị xóa nên không sửa được. Nếu hộ vẫn còn, hãy khôi phục trước: hamlet-agent household restore %s, rồi sửa lại.", shortID(e.ID), shortID(e.ID)),
+			fmt.Sprintf("Household %s is deleted, so it cannot be edited. If it still exists, restore it first: hamlet-agent household restore %s, then edit it.", shortID(e.ID), shortID(e.ID)))
+	}
+	return pick(lang,
+		fmt.Sprintf("Bản ghi %s đã bị xóa nên không sửa được. Hãy xem lại danh sách hoặc hỏi tổ trưởng.", shortID(e.ID)),
+		fmt.Sprintf("Record %s is deleted, so it cannot be edited. Check the list or ask your team leader.", shortID(e.ID)))
+}
+
 // NotEnrolledError: sync or a volunteer write needs an enrollment first.
 type NotEnrolledError struct{}
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -26,13 +28,14 @@ type Conflict struct {
 	RestoredAt *time.Time `json:"restored_at,omitempty"`
 }
 
-// Side is one value of a conflict.
+// Side is one value of a conflict. HLC and Seq are 64-bit: --json prints
+// them as strings, since JavaScript rounds numbers beyond 2^53.
 type Side struct {
 	Value  any       `json:"value"`
 	At     time.Time `json:"at"`
-	HLC    uint64    `json:"hlc"`
+	HLC    uint64    `json:"hlc,string"`
 	Origin string    `json:"origin"`
-	Seq    uint64    `json:"seq"`
+	Seq    uint64    `json:"seq,string"`
 	Mine   bool      `json:"mine"`
 }
 
@@ -222,16 +225,16 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		return err
 	}
 	v := ver.Value
+	tb, err := r.lookup(x.Table)
+	if err != nil {
+		return err
+	}
 	if value != nil {
-		tb, err := r.lookup(x.Table)
+		norm, err := tb.CheckWrite(schema.Write{Fields: map[string]any{x.Field: value}, Writer: schema.WriterVolunteer, Today: r.today()})
 		if err != nil {
 			return err
 		}
-		nv, err := tb.NormalizeValue(x.Field, value)
-		if err != nil {
-			return err
-		}
-		if v, err = syncproto.ValueOf(nv); err != nil {
+		if v, err = syncproto.ValueOf(norm[x.Field]); err != nil {
 			return err
 		}
 	}
@@ -246,10 +249,51 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	if st == nil {
 		st = newRowState(x.Table, rowID, x.Hamlet)
 	}
-	if _, err := r.writeFields(t, st, []fieldWrite{{field: x.Field, value: v, force: true}}); err != nil {
+	// The server judges a new row by what one push carries for it, and
+	// refuses it whole: the row's other refused writes go again with this
+	// one, so a household refused for one field arrives whole once fixed.
+	ws := []fieldWrite{{field: x.Field, value: v, force: true}}
+	rows, err := t.tx.QueryContext(ctx, `SELECT field, kind, value FROM outbox WHERE state = ? AND row_id = ? AND seq != ? ORDER BY seq`,
+		outboxRejected, x.Row, id)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var f string
+		var kind int64
+		var val any
+		if err := rows.Scan(&f, &kind, &val); err != nil {
+			rows.Close()
+			return err
+		}
+		if i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == f }); i >= 0 {
+			ws[i] = fieldWrite{field: f, value: valueFrom(kind, val), force: true} // the later write of the field
+			if f == x.Field {
+				ws[i].value = v
+			}
+			continue
+		}
+		ws = append(ws, fieldWrite{field: f, value: valueFrom(kind, val), force: true})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.SortStableFunc(ws, func(a, b fieldWrite) int { return fieldOrder(tb, a.field) - fieldOrder(tb, b.field) })
+	if _, err := r.writeFields(t, st, ws); err != nil {
 		return err
 	}
 	return t.commit()
+}
+
+// fieldOrder is a field's place in its table, the tombstone last.
+func fieldOrder(t *schema.Table, name string) int {
+	for i := range t.Fields {
+		if t.Fields[i].Name == name {
+			return i
+		}
+	}
+	return len(t.Fields)
 }
 
 // DiscardRejected drops a refused change. If the field still holds it, the

@@ -171,13 +171,14 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// VersionInfo is one value a field has had.
+// VersionInfo is one value a field has had. HLC and Seq are strings in
+// JSON (64-bit, beyond what JavaScript's numbers hold exactly).
 type VersionInfo struct {
 	Value   any       `json:"value"`
 	At      time.Time `json:"at"`
-	HLC     uint64    `json:"hlc"`
+	HLC     uint64    `json:"hlc,string"`
 	Origin  string    `json:"origin"` // replica id that wrote it
-	Seq     uint64    `json:"seq"`
+	Seq     uint64    `json:"seq,string"`
 	Mine    bool      `json:"mine"`    // written on this laptop
 	Current bool      `json:"current"` // the field's value now
 	Lost    bool      `json:"lost"`    // lost to a concurrent write (see conflicts)
@@ -309,7 +310,8 @@ func (r *Replica) ResolveID(ctx context.Context, table, s string) (syncproto.Row
 	return uuid.Parse(ids[0])
 }
 
-// Status is what `hamlet-agent status` shows.
+// Status is what `hamlet-agent status` shows. The 64-bit Offset and Cursor
+// are strings in JSON (a clock a year off is 3·10^16 ns, beyond 2^53).
 type Status struct {
 	ReplicaID   string        `json:"replica_id"`
 	Path        string        `json:"path"`
@@ -320,10 +322,10 @@ type Status struct {
 	Conflicts   int           `json:"conflicts"`
 	Households  int           `json:"households"`
 	LastSync    *time.Time    `json:"last_sync,omitempty"`
-	Offset      time.Duration `json:"clock_offset_ns"`
+	Offset      time.Duration `json:"clock_offset_ns,string"`
 	OffsetText  string        `json:"clock_offset"`
 	ClockWarn   bool          `json:"clock_warning"`
-	Cursor      uint64        `json:"cursor"`
+	Cursor      uint64        `json:"cursor,string"`
 	LastSyncErr string        `json:"last_sync_error,omitempty"`
 	Schema      int           `json:"schema"` // the data schema this agent runs
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // RevokedError is a sync the server refused because this device's token was
-// revoked (token_revoked). Revocation never touches the replica: rows,
+// revoked (token_revoked), or, with Unknown, because the server does not
+// know the token at all (unauthorized: its data was wiped, or it was
+// reinstalled) although this laptop was enrolled with it. Revocation never touches the replica: rows,
 // outbox, conflicts and refusals stay as they were, and enrolling this same
 // replica again with a new code (hamlet-agent enroll) pushes the unsynced
 // changes with their original origin and author.
@@ -20,9 +22,13 @@ type RevokedError struct {
 	Rejected  int   // refused changes kept in 'rejected'
 	Conflicts int   // conflicts kept in 'conflicts'
 	Server    string
+	Unknown   bool
 }
 
 func (e *RevokedError) Error() string {
+	if e.Unknown {
+		return fmt.Sprintf("agent: the server does not know this device any more; %d unsynced changes are kept: %v", e.Unsynced, e.Err)
+	}
 	return fmt.Sprintf("agent: this device's token was revoked; %d unsynced changes are kept: %v", e.Unsynced, e.Err)
 }
 
@@ -39,6 +45,15 @@ func (e *RevokedError) Message(lang string) string {
 		kept += pick(lang, fmt.Sprintf(", %d thay đổi bị từ chối và %d xung đột", e.Rejected, e.Conflicts),
 			fmt.Sprintf(", %d refused changes and %d conflicts", e.Rejected, e.Conflicts))
 	}
+	if e.Unknown {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ không còn biết máy này nữa: hãy xin mã đăng ký mới (máy chủ có thể đã được cài lại hoặc dữ liệu của nó đã bị xóa). "+
+				"Mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s; đừng xóa thư mục dữ liệu. "+
+				"Khi có mã mới, chạy: hamlet-agent enroll --server %s --code <MÃ MỚI>.", kept, server),
+			fmt.Sprintf("The server does not know this laptop any more: ask for a new code (the server may have been reinstalled or its data wiped). "+
+				"All data on this laptop is kept, including %s; do not delete the data directory. "+
+				"With the new code, run: hamlet-agent enroll --server %s --code <NEW CODE>.", kept, server))
+	}
 	return pick(lang,
 		fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ điều phối đã thu hồi mã truy cập của máy). "+
 			"Không mất gì: mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s. "+
@@ -54,14 +69,21 @@ func (e *RevokedError) Message(lang string) string {
 			"Do not delete the data directory or reinstall Hamlet.", kept, server))
 }
 
-// explainRevoked turns a token_revoked refusal into a *RevokedError that
-// counts what the replica keeps; any other error is returned as it is.
+// explainRevoked turns a token_revoked refusal, or an unauthorized one (the
+// laptop holds a token, so the server has forgotten it), into a
+// *RevokedError that counts what the replica keeps; any other error is
+// returned as it is.
 func (r *Replica) explainRevoked(ctx context.Context, server string, err error) error {
 	var se *ServerError
-	if err == nil || !errors.As(err, &se) || se.Code != syncproto.CodeTokenRevoked {
+	if err == nil || !errors.As(err, &se) || (se.Code != syncproto.CodeTokenRevoked && se.Code != syncproto.CodeUnauthorized) {
 		return err
 	}
-	re := &RevokedError{Err: err, Server: server}
+	if se.Code == syncproto.CodeUnauthorized {
+		if en, eerr := r.Enrollment(context.WithoutCancel(ctx)); eerr != nil || en == nil {
+			return err // never enrolled: "not enrolled" is the truth
+		}
+	}
+	re := &RevokedError{Err: err, Server: server, Unknown: se.Code == syncproto.CodeUnauthorized}
 	ctx = context.WithoutCancel(ctx)
 	for _, c := range []struct {
 		q    string

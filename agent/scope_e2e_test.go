@@ -70,9 +70,9 @@ func TestScopeMoveWhileOffline(t *testing.T) {
 	// Offline: an edit before the move...
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "sửa trước khi chuyển"}))
 	tick()
-	// ...the move, by another device of team A (the agent itself only
-	// writes hamlets of its scope, so the mover is a raw protocol client)...
-	mover := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	// ...the move, by a device of team B, the receiving team (a raw
+	// protocol client: the agent itself only writes hamlets it holds)...
+	mover := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
 	w := servertest.NewWriter(mover.Replica, time.Now)
 	ack, err := mover.Push(1, []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(to), from)})
 	require.NoError(t, err)
@@ -413,15 +413,17 @@ func TestScopeBackfillKeepsRowsThatCameBack(t *testing.T) {
 	require.NoError(t, err)
 	realSync(t, a, ts, ta)
 
-	// Moved to team B's hamlet by team A, and back by team B.
-	ma := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
-	wa := servertest.NewWriter(ma.Replica, time.Now)
-	_, err = ma.Push(1, []syncproto.Change{wa.Write("households", hh, schema.ScopeField, syncproto.String(away), home)})
-	require.NoError(t, err)
-	tick()
+	// Taken to team B's hamlet by team B, and back by team A (each move
+	// is made by the receiving team).
 	mb := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
 	wb := servertest.NewWriter(mb.Replica, time.Now)
-	ack, err := mb.Push(1, []syncproto.Change{wb.Write("households", hh, schema.ScopeField, syncproto.String(home), away)})
+	ack, err := mb.Push(1, []syncproto.Change{wb.Write("households", hh, schema.ScopeField, syncproto.String(away), home)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	tick()
+	ma := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	wa := servertest.NewWriter(ma.Replica, time.Now)
+	ack, err = ma.Push(1, []syncproto.Change{wa.Write("households", hh, schema.ScopeField, syncproto.String(home), away)})
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 	realSync(t, a, ts, ta)

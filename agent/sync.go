@@ -98,7 +98,7 @@ type SyncSummary struct {
 	BytesReceived int64         `json:"bytes_received"`
 	RoundTrips    int           `json:"round_trips"`
 	Duration      time.Duration `json:"duration_ns"`
-	Offset        time.Duration `json:"clock_offset_ns"`
+	Offset        time.Duration `json:"clock_offset_ns,string"`
 	ClockWarning  bool          `json:"clock_warning"`
 	Scope         []string      `json:"scope"`
 	// Collected is how many deleted rows every replica holds were dropped.
@@ -592,6 +592,15 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 			return err
 		}
 	}
+	if s.hidden > 0 {
+		// The pull showed this replica's deletes missed edits and queued
+		// the conflicts it records (hidden.go): the others hear of them now,
+		// not at the next sync.
+		s.hidden = 0
+		if err := s.push(ctx); err != nil {
+			return err
+		}
+	}
 	if !watch {
 		return nil
 	}
@@ -723,6 +732,7 @@ type syncRun struct {
 	notified  bool
 	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
 	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
+	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
 	sent      atomic.Uint64 // the Durable of the last Pull sent
 }
 
@@ -1001,6 +1011,7 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-
 	s.sum.Pulled += pulled
 	s.sum.Conflicts += g.stats.conflicts
 	s.sum.Evicted += g.stats.evicted
+	s.hidden += g.stats.hidden
 	if s.opts.Progress != nil {
 		done := int(last.To - min(s.pullStart, last.To))
 		s.opts.Progress(Progress{Phase: "pull", Done: done, Total: max(s.pullTotal, done)})

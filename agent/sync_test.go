@@ -60,7 +60,8 @@ func TestTwoAgentsConvergeWithFake(t *testing.T) {
 
 	syncOK(t, a, fs.srv.URL)
 	syncOK(t, b, fs.srv.URL)
-	syncOK(t, a, fs.srv.URL)
+	syncOK(t, a, fs.srv.URL) // a's delete never saw b's edit: a records it and sends it...
+	syncOK(t, b, fs.srv.URL) // ...b hears of it
 
 	want := fs.snapshot()
 	for _, r := range []*agent.Replica{a, b} {
@@ -74,9 +75,11 @@ func TestTwoAgentsConvergeWithFake(t *testing.T) {
 		require.Equal(t, "ghi chú B", d.Fields["notes"])
 		cs, err := r.Conflicts(ctx, false)
 		require.NoError(t, err)
-		require.Len(t, cs, 1, "the loser of the same-field edit is listed on both")
-		require.Equal(t, "ghi chú A", cs[0].Loser.Value)
-		require.Equal(t, "ghi chú B", cs[0].Winner.Value)
+		require.Len(t, cs, 2, "the loser of the same-field edit, and the edit under the delete, are listed on both")
+		require.Equal(t, "_deleted", cs[0].Field)
+		require.Equal(t, gone.String(), cs[0].Row)
+		require.Equal(t, "ghi chú A", cs[1].Loser.Value)
+		require.Equal(t, "ghi chú B", cs[1].Winner.Value)
 	}
 }
 
@@ -205,11 +208,11 @@ func TestRefusedChangesStayUntilFixedOrDiscarded(t *testing.T) {
 	rej, _ = a.Rejected(ctx)
 	require.Len(t, rej, 4, "nothing leaves the list silently")
 
-	// Fix the hamlet: the other refused fields are sent again as new writes.
+	// Fix the hamlet: the row's other refused fields are sent again with it
+	// as new writes (the server judges a new row by one push).
 	require.NoError(t, a.FixRejected(ctx, rej[0].ID, hamletA))
-	for _, x := range rej[1:] {
-		require.NoError(t, a.FixRejected(ctx, x.ID, nil))
-	}
+	rej, _ = a.Rejected(ctx)
+	require.Empty(t, rej)
 	s = syncOK(t, a, fs.srv.URL)
 	require.Zero(t, s.Rejected)
 	rej, _ = a.Rejected(ctx)

@@ -3,8 +3,6 @@ package agent
 import (
 	"context"
 	"slices"
-	"sort"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -40,39 +38,14 @@ func (r *Replica) lookup(table string) (*schema.Table, error) {
 	return t, nil
 }
 
-// normalize validates fs against the table and orders the writes by the
-// table's field order (the tombstone last), so the same input always makes
-// the same changes.
-func normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
-	var norm map[string]any
-	if create {
-		n, err := t.ValidateRow(map[string]any(fs))
-		if err != nil {
-			return nil, err
-		}
-		norm = n
-	} else {
-		norm = make(map[string]any, len(fs))
-		names := make([]string, 0, len(fs))
-		for k := range fs {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			v, err := t.NormalizeValue(k, fs[k])
-			if err != nil {
-				return nil, err
-			}
-			norm[k] = v
-		}
-	}
-	order := func(name string) int {
-		for i := range t.Fields {
-			if t.Fields[i].Name == name {
-				return i
-			}
-		}
-		return len(t.Fields)
+// normalize validates fs against the table with schema's one check of a
+// write (the server runs the same on what it receives) and orders the
+// writes by the table's field order (the tombstone last), so the same input
+// always makes the same changes.
+func (r *Replica) normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
+	norm, err := t.CheckWrite(schema.Write{Create: create, Fields: map[string]any(fs), Writer: schema.WriterVolunteer, Today: r.today()})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]fieldWrite, 0, len(norm))
 	for k, v := range norm {
@@ -82,7 +55,7 @@ func normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
 		}
 		out = append(out, fieldWrite{field: k, value: val})
 	}
-	slices.SortFunc(out, func(a, b fieldWrite) int { return order(a.field) - order(b.field) })
+	slices.SortFunc(out, func(a, b fieldWrite) int { return fieldOrder(t, a.field) - fieldOrder(t, b.field) })
 	return out, nil
 }
 
@@ -92,7 +65,7 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncprot
 	if err != nil {
 		return uuid.Nil, err
 	}
-	ws, err := normalize(t, fs, true)
+	ws, err := r.normalize(t, fs, true)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -110,7 +83,7 @@ func (r *Replica) Update(ctx context.Context, table string, id syncproto.RowID, 
 	if err != nil {
 		return err
 	}
-	ws, err := normalize(t, fs, false)
+	ws, err := r.normalize(t, fs, false)
 	if err != nil {
 		return err
 	}
@@ -171,6 +144,11 @@ func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID
 		return &NotFoundError{Table: table, ID: id.String()}
 	case st == nil:
 		st = newRowState(table, id, "")
+	case !create && st.deleted() && !slices.ContainsFunc(ws, func(w fieldWrite) bool { return w.field == syncproto.TombstoneField }):
+		// Edits go to live rows: an edit that reaches a deleted row was
+		// made before its author knew of the delete, which is how the
+		// deleting replica tells a conflict (hidden.go).
+		return &DeletedError{Table: table, ID: id.String()}
 	}
 	if _, err := r.writeFields(t, st, ws); err != nil {
 		return err
@@ -230,6 +208,13 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		// A new write to a field fixes whatever the server refused for it.
 		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
 			return nil, err
+		}
+		if cur != nil {
+			// Writing a conflict's lost value again restores it, here as on
+			// every replica this write reaches (hidden.go).
+			if _, err := t.restoreConflicts(&c, now); err != nil {
+				return nil, err
+			}
 		}
 		st.install(w.field, syncproto.VersionOf(&c))
 		dots = append(dots, c.Dot)
@@ -314,7 +299,7 @@ func (r *Replica) AddTutoring(ctx context.Context, household syncproto.RowID, fs
 // AddReport files a field report for a resident. household may be uuid.Nil
 // for a report about a place; then fs must hold hamlet_code.
 func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs Fields) (syncproto.RowID, error) {
-	d := Fields{"status": "submitted", "submitted_at": r.now().UnixMilli()}
+	d := Fields{"status": string(schema.StatusSubmitted), "submitted_at": r.now().Add(r.clk().Offset()).UnixMilli()}
 	if household != uuid.Nil {
 		return r.child(ctx, "field_reports", household, fs, d)
 	}
@@ -329,13 +314,8 @@ func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs F
 }
 
 func (r *Replica) today() string {
-	off := r.clk().Offset()
-	return r.now().Add(off).In(vietnam).Format(time.DateOnly)
+	return schema.Today(r.now().Add(r.clk().Offset()))
 }
-
-// vietnam is UTC+7 (no daylight saving), fixed so a laptop set to another
-// zone still dates a visit by the hamlet's calendar.
-var vietnam = time.FixedZone("ICT", 7*3600)
 
 func withDefaults(fs, d Fields) Fields {
 	out := make(Fields, len(fs)+len(d))

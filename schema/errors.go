@@ -19,6 +19,10 @@ const (
 	CodeInvalidHamlet = "invalid_hamlet"
 	CodeUnknownField  = "unknown_field"
 	CodeUnknownTable  = "unknown_table"
+	// CodeReadOnly: the writer may not write this field (Field.WrittenBy).
+	CodeReadOnly = "read_only"
+	// CodeInFuture: a date or time after the day after the writer's today.
+	CodeInFuture = "in_future"
 )
 
 // ValidationError is the one error type of the package's value checks.
@@ -96,13 +100,54 @@ func (e *ValidationError) Message(lang string) string {
 	case CodeInvalidHamlet:
 		return pick("Mã ấp/khóm không hợp lệ (dạng mã xã-số thứ tự, ví dụ 32002-03): hãy chọn lại ấp/khóm.",
 			"Invalid hamlet code (commune code-number, for example 32002-03): pick the hamlet again.")
+	case CodeReadOnly:
+		return pick(capitalize(label)+" do điều phối viên cập nhật trên hệ thống, máy của tổ không sửa được: hãy bỏ thay đổi này.",
+			capitalize(label)+" is set by the coordinators, not from a team's laptop: drop this change.")
+	case CodeInFuture:
+		return pick(capitalize(label)+" ở tương lai (sau ngày mai): hãy kiểm tra ngày và đồng hồ trên máy rồi nhập lại.",
+			capitalize(label)+" is in the future (after tomorrow): check the date and the laptop's clock, then enter it again.")
+	case CodeWrongType:
+		if f != nil {
+			t := typeLabels[f.Type]
+			return pick(fmt.Sprintf("%s phải là %s: hãy nhập lại.", capitalize(label), t[0]),
+				fmt.Sprintf("%s must be %s: please enter it again.", capitalize(label), t[1]))
+		}
+		return pick(capitalize(label)+" có dạng không đúng: hãy nhập lại.",
+			capitalize(label)+" is in the wrong form: please enter it again.")
 	case CodeUnknownField, CodeUnknownTable:
 		return pick("Máy chủ không nhận dạng được dữ liệu này: hãy cập nhật Hamlet lên phiên bản mới nhất rồi đồng bộ lại.",
 			"The server does not recognise this data: update Hamlet to the latest version and sync again.")
-	default: // CodeWrongType and anything newer than this build
+	default: // anything newer than this build
 		return pick(capitalize(label)+" có dạng không đúng: hãy nhập lại.",
 			capitalize(label)+" is in the wrong form: please enter it again.")
 	}
+}
+
+// typeLabels says what a value of each type looks like, for a person.
+var typeLabels = map[FieldType][2]string{ // {vi, en}
+	TypeString: {"chữ", "text"},
+	TypeInt:    {"số nguyên", "a whole number"},
+	TypeBool:   {"có hoặc không", "yes or no"},
+	TypeFloat:  {"số", "a number"},
+	TypeTime:   {"ngày giờ", "a date and time"},
+	TypeDate:   {"ngày (năm-tháng-ngày)", "a date (year-month-day)"},
+	TypeUUID:   {"mã bản ghi", "a record id"},
+	TypeEnum:   {"một mục trong danh sách", "an item from the list"},
+	TypePhone:  {"số điện thoại", "a phone number"},
+}
+
+// ExpectedType names the type a field's value must have ("int", "bool",
+// ...), for a reason a client's developer reads; "" for an unknown field.
+func ExpectedType(table, field string) string {
+	t, ok := LookupTable(table)
+	if !ok {
+		return ""
+	}
+	f, ok := t.Field(field)
+	if !ok {
+		return ""
+	}
+	return f.Type.String()
 }
 
 func (e *ValidationError) field() *Field {

@@ -68,6 +68,12 @@ type Field struct {
 	// (version 1). A peer at an older version does not know the field: it
 	// keeps the field's versions without validating or showing them.
 	Since int
+	// WrittenBy, when set, is the only writer that may write the field
+	// (Table.CheckWrite): the report workflow's fields belong to
+	// coordinators. FiledAs is the one value another writer may give it,
+	// when it creates the row (a volunteer files a report as submitted).
+	WrittenBy Writer
+	FiledAs   string
 
 	format format
 }
@@ -135,6 +141,13 @@ func ranged(name string, t FieldType, lo, hi int64) Field {
 func confidential(f Field) Field { f.Confidential = true; return f }
 
 func since(v int, f Field) Field { f.Since = v; return f }
+
+// workflow marks a field of the report workflow, which only coordinators
+// write (server/workflow.go: status, agency, status_reason, dispatched_at,
+// resolved_at); filedAs is the status a volunteer may file a new report with.
+func workflow(f Field) Field { f.WrittenBy = WriterCoordinator; return f }
+
+func filedAs(v string, f Field) Field { f.FiledAs = v; return f }
 
 var tables = sync.OnceValue(func() []*Table {
 	ts := []*Table{
@@ -205,12 +218,12 @@ var tables = sync.OnceValue(func() []*Table {
 				confidential(typed("reporter_phone", TypePhone)),
 				typed("consent_disclose", TypeBool),
 				{Name: "photos", Type: TypeString, MaxLen: lenLong, format: formatJSONStrings},
-				enum("status", EnumReportStatus),
-				str("status_reason", lenNotes),
-				str("agency", lenName),
+				filedAs(string(StatusSubmitted), workflow(enum("status", EnumReportStatus))),
+				workflow(str("status_reason", lenNotes)),
+				workflow(str("agency", lenName)),
 				typed("submitted_at", TypeTime),
-				typed("dispatched_at", TypeTime),
-				typed("resolved_at", TypeTime),
+				workflow(typed("dispatched_at", TypeTime)),
+				workflow(typed("resolved_at", TypeTime)),
 				ranged("satisfaction", TypeInt, 1, 5),
 			},
 		},

@@ -1,6 +1,9 @@
 package schema
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // UnitLink says that Code was formed (in whole or in part) from Predecessor.
 type UnitLink struct {
@@ -67,4 +70,78 @@ func PlanUnitImport(units []AdminUnit) (UnitImport, error) {
 	sort.Strings(plan.Retire)
 	plan.RetireDistricts = reorganised && !hasDistrict
 	return plan, nil
+}
+
+// ExtentChange is a unit in force before an import whose extent the import
+// changes: its code is reused for a unit formed from more (or less) than
+// the old unit, or the unit is retired. Whoever was bound to it (a
+// dashboard account, a team) was bound to the old extent, and must not
+// silently inherit the new one.
+type ExtentChange struct {
+	Code       string        `json:"code"`
+	Level      Level         `json:"level"`
+	Retired    bool          `json:"retired"`               // retired by the import
+	FormedFrom []Predecessor `json:"formed_from,omitempty"` // the new unit's make-up, for a reused code
+	Successors []string      `json:"successors,omitempty"`  // the units that took a retired one's area
+	On         string        `json:"on"`                    // the day the change took effect
+}
+
+// ExtentChanges lists the units of before (the tree in force, with its
+// predecessor links) whose extent plan changes. A reused code counts when
+// the new unit was formed from anything but the whole old unit alone: in
+// 2025 code 32002 passed from Phường 4 to An Xuyên, formed from five old
+// units. Importing a tree already in force changes nothing: the unit then
+// already carries the same links.
+func ExtentChanges(before []AdminUnit, plan UnitImport) []ExtentChange {
+	inForce := map[string]AdminUnit{}
+	for _, u := range before {
+		if u.RetiredOn == "" && u.Level != LevelHamlet {
+			inForce[u.Code] = u
+		}
+	}
+	links := map[string][]Predecessor{}
+	successors := map[string][]string{}
+	for _, l := range plan.Links {
+		p := Predecessor{Code: l.Predecessor, Partial: l.Partial}
+		if !slices.Contains(links[l.Code], p) {
+			links[l.Code] = append(links[l.Code], p)
+		}
+		if !slices.Contains(successors[l.Predecessor], l.Code) {
+			successors[l.Predecessor] = append(successors[l.Predecessor], l.Code)
+		}
+	}
+	var out []ExtentChange
+	for _, u := range plan.Units {
+		old, ok := inForce[u.Code]
+		ls := links[u.Code]
+		if !ok || len(ls) == 0 || (len(ls) == 1 && ls[0] == Predecessor{Code: u.Code}) || samePredecessors(old.FormedFrom, ls) {
+			continue
+		}
+		out = append(out, ExtentChange{Code: u.Code, Level: old.Level, FormedFrom: ls, On: plan.RetiredOn})
+	}
+	retire := map[string]bool{}
+	for _, code := range plan.Retire {
+		retire[code] = true
+	}
+	for code, u := range inForce {
+		if retire[code] || (plan.RetireDistricts && u.Level == LevelDistrict) {
+			ss := slices.Clone(successors[code])
+			sort.Strings(ss)
+			out = append(out, ExtentChange{Code: code, Level: u.Level, Retired: true, Successors: ss, On: plan.RetiredOn})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+func samePredecessors(a, b []Predecessor) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, p := range a {
+		if !slices.Contains(b, p) {
+			return false
+		}
+	}
+	return true
 }

@@ -33,3 +33,44 @@ func TestPlanUnitImport(t *testing.T) {
 	_, err = PlanUnitImport([]AdminUnit{{Code: "x"}})
 	require.Error(t, err)
 }
+
+// Code 32002 was Phường 4 until 2025 and is An Xuyên after it, formed from
+// five old units: an import of the 2025 tree over the 2022 one changes its
+// extent, retires the units merged into it, and leaves the province alone;
+// importing the 2025 tree again changes nothing.
+func TestExtentChanges(t *testing.T) {
+	plan, err := PlanUnitImport(EmbeddedUnits2025())
+	require.NoError(t, err)
+	changes := ExtentChanges(EmbeddedUnits2022(), plan)
+	by := map[string]ExtentChange{}
+	for _, c := range changes {
+		by[c.Code] = c
+	}
+	require.Contains(t, by, "32002")
+	require.False(t, by["32002"].Retired)
+	require.Len(t, by["32002"].FormedFrom, 6, "five old units, and Phường 2 through the 2024 merger")
+	require.Equal(t, Units2025EffectiveOn, by["32002"].On)
+	require.True(t, by["32005"].Retired, "Phường 1 went into An Xuyên")
+	require.Equal(t, []string{"32002"}, by["32005"].Successors)
+	require.True(t, by["32011"].Retired)
+	require.Equal(t, []string{"32002"}, by["32011"].Successors)
+	require.Contains(t, by, "32155", "Tạ An Khương kept its code but gave part of itself away")
+	require.NotContains(t, by, ProvinceCodeCaMau)
+	for _, c := range changes {
+		if c.Level == LevelDistrict {
+			require.True(t, c.Retired, "no district in the 2025 tree")
+		}
+	}
+
+	// The 2025 tree in force (as a store lists it, with its links): nothing changes.
+	after := EmbeddedUnits2025()
+	for i := range after {
+		for _, l := range plan.Links {
+			if l.Code == after[i].Code && !slices.Contains(after[i].FormedFrom, Predecessor{Code: l.Predecessor, Partial: l.Partial}) {
+				after[i].FormedFrom = append(after[i].FormedFrom, Predecessor{Code: l.Predecessor, Partial: l.Partial})
+			}
+		}
+	}
+	require.Empty(t, ExtentChanges(after, plan))
+	require.Empty(t, ExtentChanges(nil, plan), "a first import binds nobody to an old extent")
+}

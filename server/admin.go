@@ -16,9 +16,12 @@ import (
 // Admin is the operator's API: what the hamlet-server subcommands call.
 type Admin struct{ s *Server }
 
-// ImportUnits loads admin units (schema.ParseUnits2022/2025 output).
+// ImportUnits loads admin units (schema.ParseUnits2022/2025 output). The
+// accounts bound to a unit whose extent the import changes await the
+// operator's confirmation (ImportUnitsReviewed, unit_review.go).
 func (a *Admin) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
-	return a.s.store.ImportUnits(ctx, units)
+	_, err := a.ImportUnitsReviewed(ctx, units)
+	return err
 }
 
 // Units lists units of a level ("" for all) under parent ("" for any).
@@ -179,13 +182,13 @@ var errRevoked = syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's toke
 type DeviceStatus struct {
 	Device
 	Connected bool   `json:"connected"`
-	Lag       uint64 `json:"lag"` // server head − cursor
+	Lag       uint64 `json:"lag,string"` // server head − cursor; a string in JSON, like every 64-bit log position
 }
 
 // Status is the server's sync status.
 type Status struct {
 	ServerID string         `json:"server_id"`
-	Head     uint64         `json:"head"`
+	Head     uint64         `json:"head,string"`
 	Agents   int            `json:"connected_agents"`
 	Devices  []DeviceStatus `json:"devices"`
 }

@@ -19,6 +19,9 @@ type pusher struct {
 	scope    map[string]bool
 	schema   int    // the agent's data schema; 0 when not a session (all fields)
 	team     string // the device's team, for its scope history (scope.go)
+	// writer is whose rules apply to the fields (schema.Field.WrittenBy): a
+	// device is a volunteer's, an import a coordinator's.
+	writer schema.Writer
 }
 
 // pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
@@ -50,8 +53,10 @@ type checked struct {
 }
 
 // precheck validates a change against the schema: pure, outside the
-// transaction. A value must arrive already normalised.
-func precheck(c *syncproto.Change) checked {
+// transaction. A value must arrive already normalised. The rules that need
+// the row as a whole (a new row's required fields, who may write a field)
+// are judged per row (planRows).
+func precheck(c *syncproto.Change, today string) checked {
 	t, ok := schema.LookupTable(c.Table)
 	if !ok {
 		return checked{syncproto.CodeUnknownTable, fmt.Sprintf("the server has no table %q", c.Table)}
@@ -62,18 +67,18 @@ func precheck(c *syncproto.Change) checked {
 	if c.Row == (syncproto.RowID{}) {
 		return checked{syncproto.CodeInvalidValue, "the nil UUID is not a row id"}
 	}
-	nv, err := t.NormalizeValue(c.Field, c.Value.Any())
+	norm, err := t.CheckWrite(schema.Write{Fields: map[string]any{c.Field: c.Value.Any()}, Today: today})
 	if err != nil {
-		var ve *schema.ValidationError
-		if errors.As(err, &ve) {
-			// Message is built from the code and the field's rules only: no value leaks.
-			return checked{syncproto.CodeInvalidValue, ve.Code + ": " + ve.Message("vi")}
-		}
+		return refusalOf(c, err)
+	}
+	v, err := syncproto.ValueOf(norm[c.Field])
+	if err != nil {
 		return checked{syncproto.CodeInvalidValue, "invalid value"}
 	}
-	v, err := syncproto.ValueOf(nv)
-	if err != nil {
-		return checked{syncproto.CodeInvalidValue, "invalid value"}
+	if v.Kind() != c.Value.Kind() && !c.Value.IsNull() && !v.IsNull() {
+		// A bool sent as 0/1, a time as a float: the schema reads it, but
+		// every replica must hold the same value under the same dot.
+		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, c.Field, c.Value.Kind())}
 	}
 	// Rewriting the value here would leave the sender holding a different
 	// value under the same dot than every other replica: refuse instead, so
@@ -83,6 +88,126 @@ func precheck(c *syncproto.Change) checked {
 		return checked{syncproto.CodeInvalidValue, "the value is not in canonical form: normalise it with the schema (NFC text, trimmed, phone as 0XXXXXXXXX) before writing"}
 	}
 	return checked{}
+}
+
+var kindNames = [...]string{syncproto.KindNull: "null", syncproto.KindBool: "bool", syncproto.KindInt: "int",
+	syncproto.KindFloat: "float", syncproto.KindString: "string"}
+
+func wrongType(table, field string, got syncproto.Kind) string {
+	name := "unknown"
+	if int(got) < len(kindNames) {
+		name = kindNames[got]
+	}
+	msg := (&schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType}).Message("vi")
+	return fmt.Sprintf("%s: %s.%s wants %s, got %s: %s", schema.CodeWrongType, table, field, schema.ExpectedType(table, field), name, msg)
+}
+
+// refusalOf turns a schema verdict on a change into its refusal. The
+// reason is built from the code and the field's rules only: no value leaks.
+func refusalOf(c *syncproto.Change, err error) checked {
+	var ve *schema.ValidationError
+	if !errors.As(err, &ve) {
+		return checked{syncproto.CodeInvalidValue, "invalid value"}
+	}
+	switch ve.Code {
+	case schema.CodeWrongType:
+		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
+	case schema.CodeRequired:
+		if ve.Field != c.Field { // judged on the row: the batch lacks a field
+			return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: a new %s row must carry %s in the same push: %s",
+				ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
+		}
+	case schema.CodeReadOnly:
+		return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: %s.%s is written by coordinators only (the report workflow): %s",
+			ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
+	}
+	return checked{syncproto.CodeInvalidValue, ve.Code + ": " + ve.Message("vi")}
+}
+
+// rowPlan is what one batch writes to one row, judged outside the
+// transaction by the same schema.Table.CheckWrite the agent runs: the
+// verdict on the row if it turns out to be new, and on each change if it
+// exists. Whether it is new is known only in the transaction (judgeRows).
+type rowPlan struct {
+	idx    []int  // the batch's own changes to the row, in order
+	hamlet string // hamlet_code as the batch leaves it: a new row's hamlet
+	parent int    // the change that names the row's household, or -1
+	create checked
+	edit   map[int]checked // changes the writer may not make to an existing row
+}
+
+// planRows groups a batch's own changes by row and judges each group as
+// one write. A new row stands or falls whole: it must arrive in one push
+// (the agent never splits a row's write across pushes), and a change of it
+// refused alone (precheck) refuses the rest with the same reason.
+func planRows(p pusher, changes []syncproto.Change, pre []checked, today string, only func(i int) bool) map[RowRef]*rowPlan {
+	plans := map[RowRef]*rowPlan{}
+	for i := range changes {
+		c := &changes[i]
+		if c.Dot.Replica != p.replica || (only != nil && !only(i)) {
+			continue
+		}
+		if _, ok := schema.LookupTable(c.Table); !ok {
+			continue
+		}
+		k := RowRef{c.Table, c.Row}
+		pl := plans[k]
+		if pl == nil {
+			pl = &rowPlan{parent: -1}
+			plans[k] = pl
+		}
+		pl.idx = append(pl.idx, i)
+	}
+	for k, pl := range plans {
+		t, _ := schema.LookupTable(k.Table)
+		fields := make(map[string]any, len(pl.idx))
+		for _, i := range pl.idx {
+			c := &changes[i]
+			if pre[i].code != "" {
+				if pl.create.code == "" {
+					pl.create = pre[i]
+				}
+				continue
+			}
+			fields[c.Field] = c.Value.Any()
+			switch {
+			case c.Field == schema.ScopeField:
+				pl.hamlet = c.Value.AsString()
+			case c.Field == "household_id" && k.Table != "households":
+				pl.parent = i
+			}
+		}
+		if pl.create.code == "" {
+			if _, err := t.CheckWrite(schema.Write{Create: true, Fields: fields, Writer: p.writer, Today: today}); err != nil {
+				pl.create = refusalOf(&changes[pl.idx[0]], err)
+				var ve *schema.ValidationError
+				if errors.As(err, &ve) && ve.Field != "" {
+					for _, i := range pl.idx {
+						if changes[i].Field == ve.Field {
+							pl.create = refusalOf(&changes[i], err)
+							break
+						}
+					}
+				}
+			}
+		}
+		if p.writer == 0 {
+			continue
+		}
+		for _, i := range pl.idx {
+			c := &changes[i]
+			if f, _ := t.Field(c.Field); pre[i].code != "" || f.WrittenBy == 0 {
+				continue // precheck ran the same check on it
+			}
+			if _, err := t.CheckWrite(schema.Write{Fields: map[string]any{c.Field: c.Value.Any()}, Writer: p.writer, Today: today}); err != nil {
+				if pl.edit == nil {
+					pl.edit = map[int]checked{}
+				}
+				pl.edit[i] = refusalOf(c, err)
+			}
+		}
+	}
+	return plans
 }
 
 // rowCache holds one row's state and versions during a batch.
@@ -137,7 +262,16 @@ func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
 				continue
 			}
 			k := RowRef{c.Table, c.Row}
-			if _, ok := rows[k]; ok {
+			if c.Field == "household_id" && c.Table != "households" {
+				// The household a new row names is judged too (judgeRows).
+				if id, err := uuid.Parse(c.Value.AsString()); err == nil {
+					if p := (RowRef{"households", id}); !has(rows, p) {
+						rows[p] = nil
+						refs = append(refs, p)
+					}
+				}
+			}
+			if has(rows, k) {
 				continue
 			}
 			rows[k] = nil // seen
@@ -161,6 +295,8 @@ func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
 	return nil
 }
 
+func has(rows map[RowRef]*rowCache, k RowRef) bool { _, ok := rows[k]; return ok }
+
 func (b *batch) appendEntry(e *LogEntry) error {
 	if err := b.tx.Append(e); err != nil {
 		return err
@@ -177,6 +313,8 @@ type pushReq struct {
 	p       pusher
 	changes []syncproto.Change
 	pre     []checked
+	today   string
+	plans   map[RowRef]*rowPlan
 	out     *pushOutcome
 	err     error
 	done    chan struct{}
@@ -198,13 +336,15 @@ const (
 // before it writes anything (*gapError), and a store error fails the whole
 // group, so nothing is acknowledged that was not committed.
 func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Change) (*pushOutcome, error) {
-	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), done: make(chan struct{})}
+	today := schema.Today(s.now())
+	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), today: today, done: make(chan struct{})}
 	for i := range changes {
-		r.pre[i] = precheck(&changes[i]) // pure: outside the writer
+		r.pre[i] = precheck(&changes[i], today) // pure: outside the writer
 		if r.pre[i].code != "" && p.schema > 0 {
 			r.pre[i] = olderSchemaReason(p.schema, &changes[i], r.pre[i])
 		}
 	}
+	r.plans = planRows(p, changes, r.pre, today, nil)
 	select {
 	case s.pushQ <- r:
 	case <-s.commitDone:
@@ -255,6 +395,7 @@ func (s *Server) committer() {
 			}
 			return (&batch{tx: tx, rows: rows}).flush()
 		})
+		s.noteWrite(err)
 		if err == nil {
 			var head uint64
 			for _, r := range group {
@@ -305,6 +446,10 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 	}
 	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
 	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
+	verdicts, hamlets, err := b.judgeRows(r, maxSeq)
+	if err != nil {
+		return nil, err
+	}
 	start := maxSeq
 	var refusals map[uint64]Refused // of this batch's re-pushed changes, read at the first
 	fk := newForkCheck(tx, p.replica, maxSeq, changes)
@@ -347,13 +492,17 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 		}
 		maxSeq = c.Dot.Seq
 		fk.take(c)
-		if pre[i].code != "" {
-			if *res, err = b.refuse(c, pre[i].code, pre[i].reason); err != nil {
+		v := pre[i]
+		if v.code == "" {
+			v = verdicts[i]
+		}
+		if v.code != "" {
+			if *res, err = b.refuse(c, v.code, v.reason); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if *res, err = b.apply(c); err != nil {
+		if *res, err = b.apply(c, hamlets[RowRef{c.Table, c.Row}]); err != nil {
 			return nil, err
 		}
 	}
@@ -368,6 +517,62 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 	return out, nil
 }
 
+// judgeRows applies the batch's row plans now that the store says which
+// rows are new: a new row's changes all stand or fall together, and it
+// takes the hamlet the batch gives it (never the label the changes carry);
+// an existing row's changes are judged one by one. verdicts holds the
+// refusals by change index; hamlets the hamlet of each new row.
+func (b *batch) judgeRows(r *pushReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
+	verdicts := make([]checked, len(r.changes))
+	hamlets := map[RowRef]string{}
+	for ref, pl := range r.plans {
+		rc, err := b.row(ref.Table, ref.Row)
+		if err != nil {
+			return nil, nil, err
+		}
+		created := !rc.exists && rc.st.Scope == ""
+		if created && r.changes[pl.idx[0]].Dot.Seq <= maxSeq {
+			// Pushed again after a lost Ack, and the row was not created
+			// then: judge what is new in this push on its own.
+			again := planRows(r.p, r.changes, r.pre, r.today, func(i int) bool {
+				return r.changes[i].Dot.Seq > maxSeq && RowRef{r.changes[i].Table, r.changes[i].Row} == ref
+			})
+			if pl = again[ref]; pl == nil {
+				continue
+			}
+		}
+		var parent checked
+		if pl.parent >= 0 {
+			c := &r.changes[pl.parent]
+			if id, err := uuid.Parse(c.Value.AsString()); err == nil {
+				if parent, err = b.parentOutOfScope(c, id); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		if !created {
+			for i, v := range pl.edit {
+				verdicts[i] = v
+			}
+			if parent.code != "" {
+				verdicts[pl.parent] = parent
+			}
+			continue
+		}
+		if pl.create.code == "" {
+			pl.create = parent
+		}
+		if pl.create.code != "" {
+			for _, i := range pl.idx {
+				verdicts[i] = pl.create
+			}
+			continue
+		}
+		hamlets[ref] = pl.hamlet
+	}
+	return verdicts, hamlets, nil
+}
+
 func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, reason string) (syncproto.Result, error) {
 	b.out.refused++
 	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: reason, At: b.now}); err != nil {
@@ -377,7 +582,8 @@ func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, reason string) 
 }
 
 // apply decides one change with syncproto.Resolve and persists the decision.
-func (b *batch) apply(c *syncproto.Change) (syncproto.Result, error) {
+// hamlet is the hamlet the batch gives the row if it is new (judgeRows).
+func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, error) {
 	rc, err := b.row(c.Table, c.Row)
 	if err != nil {
 		return syncproto.Result{}, err
@@ -385,11 +591,26 @@ func (b *batch) apply(c *syncproto.Change) (syncproto.Result, error) {
 	scope := c.Scope
 	if rc.exists || rc.st.Scope != "" {
 		scope = rc.st.Scope
+	} else if hamlet != "" {
+		scope = hamlet // where its hamlet_code puts it, whatever the label says
 	}
-	if !b.p.scope[scope] {
+	// A write is judged by the row's hamlet after it: a household whose
+	// hamlet_code changes is judged by the new hamlet (the receiving team
+	// may take it in), every other write by the row's hamlet, and a new
+	// hamlet_code must be in scope too.
+	to := ""
+	if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != scope {
+		to = c.Value.AsString()
+	}
+	if !b.p.scope[scope] && !(to != "" && c.Table == "households") {
 		// Made while the row was in scope (before it moved or its hamlet
 		// left the team)? Then it is applied; otherwise refused (scope.go).
 		if ok, res, err := b.outOfScope(c, rc, scope); !ok || err != nil {
+			return res, err
+		}
+	}
+	if to != "" && !b.p.scope[to] {
+		if ok, res, err := b.movingOut(c, to); !ok || err != nil {
 			return res, err
 		}
 	}

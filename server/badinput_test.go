@@ -219,14 +219,17 @@ func TestPushRefusalsAndRestamp(t *testing.T) {
 	ts := servertest.Start(t)
 	r := newReplica(t, ts, ts.TeamA)
 	h := ts.HamletsA[0]
-	row := uuid.New()
+	row, created := household(r, h, "Đặng Văn E")
+	r.push(t, created...) // an existing row: each change is judged alone
+	other := uuid.New()
 	cases := []syncproto.Change{
 		r.write("households", row, "head_name", syncproto.String("Đặng Văn F"), h),
 		r.write("no_such_table", row, "x", syncproto.Int(1), h),
 		r.write("households", row, "no_such_field", syncproto.Int(1), h),
 		r.write("households", row, "members_count", syncproto.Int(500), h),
 		r.write("households", row, "phone", syncproto.String("99999"), h),
-		r.write("households", uuid.New(), "head_name", syncproto.String("G"), ts.OtherHamletA),
+		r.write("households", other, "hamlet_code", syncproto.String(ts.OtherHamletA), ts.OtherHamletA),
+		r.write("households", other, "head_name", syncproto.String("G"), ts.OtherHamletA),
 		r.write("households", row, "notes", syncproto.String("năm sau"), h),
 	}
 	cases[len(cases)-1].HLC = syncproto.MakeHLC(time.Now().Add(365*24*time.Hour).UnixMilli(), 0)
@@ -241,6 +244,7 @@ func TestPushRefusalsAndRestamp(t *testing.T) {
 		{syncproto.ResultRefused, syncproto.CodeInvalidValue},
 		{syncproto.ResultRefused, syncproto.CodeInvalidValue},
 		{syncproto.ResultRefused, syncproto.CodeOutOfScope},
+		{syncproto.ResultRefused, syncproto.CodeOutOfScope},
 		{syncproto.ResultApplied, ""},
 	}
 	for i, w := range want {
@@ -251,7 +255,7 @@ func TestPushRefusalsAndRestamp(t *testing.T) {
 		}
 	}
 	require.NotContains(t, ack.Results[4].Reason, "99999", "a reason never echoes the value")
-	restamped := ack.Results[6].HLC
+	restamped := ack.Results[7].HLC
 	require.NotZero(t, restamped, "a timestamp a year ahead is restamped")
 	require.Less(t, restamped.Millis(), time.Now().Add(time.Minute).UnixMilli())
 

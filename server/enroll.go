@@ -94,9 +94,11 @@ type EnrollResponse struct {
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	addr := remoteAddr(r)
+	key := addrKey(addr)
 	now := s.now()
-	if !s.limiter.allowed(addr, now) {
+	if wait := s.enrollTh.wait(key, now); wait > 0 {
 		s.log.Warn("enrollment refused: too many wrong codes", LogRemote, addr)
+		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
 		writeHTTPError(w, errTooManyAttempts)
 		return
 	}
@@ -121,7 +123,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	code, ok := normalizeCode(req.Code)
 	if !ok {
-		s.limiter.fail(addr, now)
+		s.enrollTh.fail(key, now)
 		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeCodeInvalid))
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
 		return
@@ -141,7 +143,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pe := protoError(err)
 		if pe.Code == syncproto.CodeCodeInvalid {
-			s.limiter.fail(addr, now)
+			s.enrollTh.fail(key, now)
 		}
 		if pe.Code == syncproto.CodeInternal {
 			s.log.Error("enrollment failed", LogErr, err)

@@ -12,6 +12,9 @@ import (
 // errTooManyAttempts: an enrollment client failed too often recently.
 var errTooManyAttempts = syncproto.Errorf(syncproto.CodeCodeInvalid, "too many wrong enrollment codes from this address; wait a few minutes")
 
+// errReplaced: a newer session of the same device started.
+var errReplaced = syncproto.Errorf(syncproto.CodeSessionReplaced, "a newer session of this device started; this one ends")
+
 // errShuttingDown: the server is stopping.
 var errShuttingDown = syncproto.Errorf(syncproto.CodeShuttingDown, "the server is shutting down")
 
@@ -56,7 +59,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 	switch pe.Code {
 	case syncproto.CodeBadFrame, syncproto.CodeTooLarge, syncproto.CodeUnknownType, syncproto.CodeVersionMismatch,
 		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged,
-		syncproto.CodeReplicaForked:
+		syncproto.CodeSessionReplaced, syncproto.CodeReplicaForked:
 		fatal = true
 	}
 	return &syncproto.ErrorMsg{Code: pe.Code, Msg: msg, Fatal: fatal}
@@ -113,7 +116,9 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	status := httpStatus(pe.Code)
 	if err == errTooManyAttempts {
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", "300")
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "300")
+		}
 	}
 	if pe.Code == syncproto.CodeBusy {
 		w.Header().Set("Retry-After", "5")

@@ -143,7 +143,7 @@ func TestSlowReaderIsDisconnectedAndBounded(t *testing.T) {
 	// The other agent was not affected: a round trip is quick.
 	start := time.Now()
 	w := servertest.NewWriter(healthy.Replica, nil)
-	ack, err := healthy.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(hamlet), hamlet)})
+	ack, err := healthy.Push(1, w.Household(uuid.New(), hamlet, "Hộ thử"))
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 	_, _, _, err = healthy.PullAll(0)

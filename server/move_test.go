@@ -30,7 +30,11 @@ func TestHouseholdMoveArrivesInNewScopeAndLeavesOld(t *testing.T) {
 	a2.pull(t)
 	require.Len(t, values(a2), 8)
 
+	// Team A's device may not move it out of team A's hamlets; team B's
+	// device, the receiving team, may (issue 13 defect 2).
 	ack := a.push(t, a.write("households", row, "hamlet_code", syncproto.String(to), from))
+	require.Equal(t, syncproto.CodeOutOfScope, ack.Results[0].Code)
+	ack = b.push(t, b.write("households", row, "hamlet_code", syncproto.String(to), from))
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 
 	// The new scope receives the household and its visit, the visit's

@@ -13,7 +13,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // heldFeed is a store shared by several processes, as the server sees
@@ -80,7 +79,7 @@ func TestPullAfterALocalCommitReadsTheStore(t *testing.T) {
 	h := ts.HamletsA[0]
 	push := func(batch uint64) uuid.UUID {
 		row := uuid.New()
-		_, err := a.Push(batch, []syncproto.Change{w.Write("households", row, "hamlet_code", syncproto.String(h), h)})
+		_, err := a.Push(batch, w.Household(row, h, "Hộ thử"))
 		require.NoError(t, err)
 		return row
 	}
@@ -89,7 +88,7 @@ func TestPullAfterALocalCommitReadsTheStore(t *testing.T) {
 	row := push(1)
 	cs, _, to, err := b.PullAll(cur) // before the feed reports the commit
 	require.NoError(t, err)
-	require.Len(t, cs, 1, "a pull after an acknowledged commit of this process sees it")
+	require.Len(t, cs, 2, "a pull after an acknowledged commit of this process sees it")
 	require.Equal(t, row, cs[0].Row)
 	feed.setHold(false)
 
@@ -100,6 +99,6 @@ func TestPullAfterALocalCommitReadsTheStore(t *testing.T) {
 	require.Greater(t, n, to)
 	cs, _, _, err = b.PullAll(to)
 	require.NoError(t, err)
-	require.Len(t, cs, 1)
+	require.Len(t, cs, 2)
 	require.Equal(t, row, cs[0].Row)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // A pull whose scopes did not change since its cursor is answered from
@@ -27,7 +26,7 @@ func TestIdlePullIsAnsweredFromMemory(t *testing.T) {
 	w := servertest.NewWriter(devA.Replica, nil)
 	h := ts.HamletsA[0]
 	row := uuid.New()
-	_, err = a.Push(1, []syncproto.Change{w.Write("households", row, "hamlet_code", syncproto.String(h), h)})
+	_, err = a.Push(1, w.Household(row, h, "Hộ thử"))
 	require.NoError(t, err)
 
 	idle := metricValue(t, ts.URL, "hamlet_pulls_unchanged_total")
@@ -40,7 +39,7 @@ func TestIdlePullIsAnsweredFromMemory(t *testing.T) {
 
 	cs, _, _, err := a2.PullAll(curA2) // team A's did
 	require.NoError(t, err)
-	require.Len(t, cs, 1)
+	require.Len(t, cs, 2) // the household's hamlet and head
 	require.Equal(t, row, cs[0].Row)
 	require.Equal(t, idle+1, metricValue(t, ts.URL, "hamlet_pulls_unchanged_total"))
 }
@@ -57,7 +56,7 @@ func TestNotifyIsCoalescedUntilThePull(t *testing.T) {
 	w := servertest.NewWriter(devA.Replica, nil)
 	h := ts.HamletsA[0]
 	push := func(batch uint64) {
-		_, err := a.Push(batch, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+		_, err := a.Push(batch, w.Household(uuid.New(), h, "Hộ thử"))
 		require.NoError(t, err)
 	}
 
@@ -71,7 +70,7 @@ func TestNotifyIsCoalescedUntilThePull(t *testing.T) {
 	b.Notifies = 0
 	cs, _, to, err := b.PullAll(cur)
 	require.NoError(t, err)
-	require.Len(t, cs, 3)
+	require.Len(t, cs, 6)
 	require.Zero(t, b.Notifies, "a second Notify was sent before the pull")
 	push(4)
 	n2, err := b.WaitNotify(2 * time.Second)

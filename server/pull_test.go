@@ -45,7 +45,8 @@ func TestGCCursorIsDurableNotCursor(t *testing.T) {
 	ts := servertest.Start(t)
 	a := newReplica(t, ts, ts.TeamA)
 	row := uuid.New()
-	a.push(t, a.write("households", row, "head_name", syncproto.String("Lê Văn H"), ts.HamletsA[0]),
+	a.push(t, a.write("households", row, "hamlet_code", syncproto.String(ts.HamletsA[0]), ts.HamletsA[0]),
+		a.write("households", row, "head_name", syncproto.String("Lê Văn H"), ts.HamletsA[0]),
 		a.write("households", row, "_deleted", syncproto.Bool(true), ts.HamletsA[0]))
 	b := newReplica(t, ts, ts.TeamA)
 	first := pullRaw(t, b.c, &syncproto.Pull{Cursor: 0})
@@ -73,10 +74,11 @@ func TestGCCursorIsDurableNotCursor(t *testing.T) {
 func TestRePushedRefusalIsRefusedAgain(t *testing.T) {
 	ts := servertest.Start(t)
 	r := newReplica(t, ts, ts.TeamA)
-	row := uuid.New()
+	row, cs := household(r, ts.HamletsA[0], "Trần Thị K")
+	r.push(t, cs...)
 	batch := []syncproto.Change{
-		r.write("households", row, "head_name", syncproto.String("Trần Thị K"), ts.HamletsA[0]),
-		r.write("households", uuid.New(), "head_name", syncproto.String("L"), ts.OtherHamletA),
+		r.write("households", row, "notes", syncproto.String("hộ khó khăn"), ts.HamletsA[0]),
+		r.write("households", uuid.New(), "hamlet_code", syncproto.String(ts.OtherHamletA), ts.OtherHamletA),
 		r.write("households", row, "members_count", syncproto.Int(500), ts.HamletsA[0]),
 	}
 	first := r.push(t, batch...)
@@ -143,7 +145,7 @@ func TestPullPagesFitDictionaryAndFrame(t *testing.T) {
 		cs = append(cs, a.write("visits", row, "hamlet_code", syncproto.String(h), h),
 			a.write("visits", row, "household_id", syncproto.String(hh.String()), h),
 			a.write("visits", row, "visited_on", syncproto.String("2025-08-01"), h),
-			a.write("visits", row, "notes", syncproto.String("Hướng dẫn cài VNeID"), h))
+			a.write("visits", row, "volunteer_id", syncproto.String(a.dev.Replica.String()), h))
 	}
 	for _, r := range a.push(t, cs...).Results {
 		require.Equal(t, syncproto.ResultApplied, r.Status, "%+v", r)

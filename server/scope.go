@@ -105,15 +105,9 @@ type scopeHistory struct {
 func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bool, res syncproto.Result, err error) {
 	// A laptop back after weeks may push many edits to rows that moved:
 	// each row's moves and the team's log are read once per batch.
-	h := b.hist
-	if h == nil {
-		h = &scopeHistory{moves: map[RowRef][]ScopeMove{}}
-		if b.p.team != "" {
-			if h.team, err = b.tx.TeamScopeLog(b.p.team); err != nil {
-				return false, res, err
-			}
-		}
-		b.hist = h
+	h, err := b.history()
+	if err != nil {
+		return false, res, err
 	}
 	ref := RowRef{c.Table, c.Row}
 	moves, read := h.moves[ref]
@@ -131,6 +125,72 @@ func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bo
 	}
 	res, err = b.refuse(c, code, reason)
 	return false, res, err
+}
+
+// movingOut judges a change of hamlet_code to a hamlet outside the
+// pusher's scope: a household leaves the team's hamlets only by a device
+// of the receiving team or a coordinator. It is applied only if the team
+// held that hamlet when the change was made (and lost it since).
+func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncproto.Result, err error) {
+	h, err := b.history()
+	if err != nil {
+		return false, res, err
+	}
+	if heldAt(false, h.team, to, c.HLC) {
+		return true, res, nil
+	}
+	res, err = b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf(
+		"hamlet %s is not in this device's scope: a %s row moves to a hamlet outside the team's only by a device of the team that covers %s, or by a coordinator",
+		to, c.Table, to))
+	return false, res, err
+}
+
+// parentOutOfScope judges a new row that names a household (a visit, a
+// tutoring record, a report) by the household's hamlet too, as the server
+// holds it: a row of one team may not hang on another team's household.
+// It is in scope when the household was in the team's scope at the
+// change's HLC (it may have moved since); otherwise the refusal.
+func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (refusal checked, err error) {
+	pc, err := b.row("households", parent)
+	if err != nil || !(pc.exists || pc.st.Scope != "") || b.p.scope[pc.st.Scope] {
+		return checked{}, err
+	}
+	h, err := b.history()
+	if err != nil {
+		return checked{}, err
+	}
+	ref := RowRef{"households", parent}
+	moves, read := h.moves[ref]
+	if !read && pc.exists {
+		if moves, err = b.tx.ScopeMoves(ref.Table, ref.Row); err != nil {
+			return checked{}, err
+		}
+		h.moves[ref] = moves
+	}
+	ok, code, reason := scopeVerdict(c, pc.st.Scope, b.p.scope, moves, h.team)
+	if ok {
+		return checked{}, nil
+	}
+	if code == syncproto.CodeOutOfScope {
+		reason = fmt.Sprintf("household %s is in hamlet %s, which is not in this device's scope: a %s row of it belongs to the team that covers %s",
+			parent, pc.st.Scope, c.Table, pc.st.Scope)
+	}
+	return checked{code, reason}, nil
+}
+
+// history is the scope history this batch read, read once.
+func (b *batch) history() (*scopeHistory, error) {
+	if b.hist == nil {
+		h := &scopeHistory{moves: map[RowRef][]ScopeMove{}}
+		if b.p.team != "" {
+			var err error
+			if h.team, err = b.tx.TeamScopeLog(b.p.team); err != nil {
+				return nil, err
+			}
+		}
+		b.hist = h
+	}
+	return b.hist, nil
 }
 
 // recordMove files a ScopeMove for a row that has just left oldScope

@@ -37,6 +37,13 @@ type Store interface {
 	// DeleteConflicts removes the entries recorded before `before` whose
 	// id is at most upTo (those an archive holds) and says how many.
 	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
+	// ProbeWrite commits a write to the store's own health row, so
+	// /healthz can tell a store that cannot write (a full disk, a
+	// read-only database) from one that can. With size > 0 the write
+	// first needs about size bytes of new space (removed again in the same
+	// transaction): the check that a store whose writes failed for lack of
+	// space has room again.
+	ProbeWrite(ctx context.Context, size int) error
 	Close() error
 }
 
@@ -252,7 +259,7 @@ type Device struct {
 	Created   time.Time           `json:"created"`
 	Revoked   *time.Time          `json:"revoked,omitempty"`
 	LastSeen  *time.Time          `json:"last_seen,omitempty"`
-	Cursor    uint64              `json:"cursor"`
+	Cursor    uint64              `json:"cursor,string"` // 64-bit: a string in JSON, as JavaScript rounds beyond 2^53
 	// Replaces is the device this one replaced: the same replica enrolled
 	// again with a new code (devices.go). Empty for a first enrollment.
 	Replaces string `json:"replaces,omitempty"`

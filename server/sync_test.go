@@ -152,19 +152,24 @@ func TestOtherCommuneSeesNothingAndCannotWrite(t *testing.T) {
 	require.NotZero(t, x.cursor, "the cursor moves even when everything is filtered out")
 
 	// Writing into team A's row or hamlet is refused per change, with a reason.
+	intruder, ours := uuid.New(), uuid.New()
 	ack := x.push(t,
 		x.write("households", row, "notes", syncproto.String("xâm nhập"), ts.HamletsB[0]),
-		x.write("households", uuid.New(), "head_name", syncproto.String("Hộ mới"), ts.HamletsA[1]),
-		x.write("households", uuid.New(), "head_name", syncproto.String("Hộ của B"), ts.HamletsB[0]),
+		x.write("households", intruder, "hamlet_code", syncproto.String(ts.HamletsA[1]), ts.HamletsA[1]),
+		x.write("households", intruder, "head_name", syncproto.String("Hộ mới"), ts.HamletsA[1]),
+		x.write("households", ours, "hamlet_code", syncproto.String(ts.HamletsB[0]), ts.HamletsB[0]),
+		x.write("households", ours, "head_name", syncproto.String("Hộ của B"), ts.HamletsB[0]),
 	)
-	require.Equal(t, []syncproto.ResultStatus{syncproto.ResultRefused, syncproto.ResultRefused, syncproto.ResultApplied}, statuses(ack))
+	require.Equal(t, []syncproto.ResultStatus{syncproto.ResultRefused, syncproto.ResultRefused, syncproto.ResultRefused,
+		syncproto.ResultApplied, syncproto.ResultApplied}, statuses(ack))
 	require.Equal(t, syncproto.CodeOutOfScope, ack.Results[0].Code)
 	require.Equal(t, syncproto.CodeOutOfScope, ack.Results[1].Code)
+	require.Equal(t, syncproto.CodeOutOfScope, ack.Results[2].Code)
 	require.NotEmpty(t, ack.Results[0].Reason)
 
 	// Refused changes advance the origin sequence: no gap.
 	c2 := ts.Connect(t, x.dev)
-	require.Equal(t, uint64(3), c2.Welcome.PushedSeq)
+	require.Equal(t, uint64(5), c2.Welcome.PushedSeq)
 
 	a.pull(t)
 	require.NotContains(t, values(a), syncproto.FieldKey{Table: "households", Row: row, Field: "notes"})

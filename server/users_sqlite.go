@@ -13,16 +13,18 @@ import (
 
 var _ UserStore = (*sqliteStore)(nil)
 
-const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms`
+const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms, unit_changed_on`
 
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var role string
 	var created int64
 	var disabled sql.NullInt64
-	if err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.PasswordHash, &created, &disabled); err != nil {
+	var changed sql.NullString
+	if err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.PasswordHash, &created, &disabled, &changed); err != nil {
 		return u, err
 	}
+	u.UnitChangedOn = changed.String
 	u.Role = analytics.Role(role)
 	u.Created = time.UnixMilli(created).UTC()
 	if disabled.Valid {
@@ -34,7 +36,7 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 
 func (s *sqliteStore) AddUser(ctx context.Context, u User) error {
 	return s.write(ctx, func(w *sqliteTx) error {
-		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
 			u.ID, u.Username, u.DisplayName, string(u.Role), u.UnitCode, u.PasswordHash, u.Created.UnixMilli())
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 			return ErrConflict
@@ -88,6 +90,35 @@ func (s *sqliteStore) DisableUser(ctx context.Context, username string, at time.
 	})
 }
 
+func (s *sqliteStore) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(w *sqliteTx) error {
+		for _, code := range codes {
+			if _, err := w.exec(`UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, ?) WHERE unit_code = ? AND disabled_ms IS NULL`, on, code); err != nil {
+				return fmt.Errorf("mark users of unit %s: %w", code, err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *sqliteStore) RebindUser(ctx context.Context, username, unitCode string) error {
+	return s.write(ctx, func(w *sqliteTx) error {
+		res, err := w.exec(`UPDATE users SET unit_code = ?, unit_changed_on = NULL WHERE username = ?`, unitCode, username)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
 func (s *sqliteStore) PutSession(ctx context.Context, us UserSession) error {
 	return s.write(ctx, func(w *sqliteTx) error {
 		// Expired sessions go as new ones come: the table stays small.
@@ -102,7 +133,7 @@ func (s *sqliteStore) PutSession(ctx context.Context, us UserSession) error {
 
 func (s *sqliteStore) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error) {
 	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
-		u.created_ms, u.disabled_ms FROM user_sessions s JOIN users u ON u.id = s.user_id
+		u.created_ms, u.disabled_ms, u.unit_changed_on FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_ms > ? AND u.disabled_ms IS NULL`, tokenHash, now.UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, ErrNotFound

@@ -85,7 +85,7 @@ func webInit() {
 		web.cssURL = "/static/style.css?v=" + strings.Trim(web.assets["style.css"].etag, `"`)
 		web.iconURL = "/static/icon.svg?v=" + strings.Trim(web.assets["icon.svg"].etag, `"`)
 		web.pages = map[string]*template.Template{}
-		for _, p := range []string{"login", "coverage", "teams", "reports", "sync", "error"} {
+		for _, p := range []string{"login", "coverage", "teams", "reports", "sync", "error", "unit_changed"} {
 			web.pages[p] = template.Must(template.New("").Funcs(webFuncs).ParseFS(webTemplateFS,
 				"web/templates/layout.html", "web/templates/"+p+".html"))
 		}

@@ -22,7 +22,7 @@ var webMessages = map[string][2]string{
 	"login_intro":         {"Trang tổng hợp dành cho lãnh đạo xã/phường, cán bộ tỉnh và cán bộ điều phối phản ánh.", "The dashboard for commune leaders, provincial staff and report coordinators."},
 	"login_missing":       {"Hãy nhập tên đăng nhập và mật khẩu.", "Enter your username and password."},
 	"login_bad":           {"Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).", "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."},
-	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %d phút rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %d minutes and try again, or ask IT staff to reset the password."},
+	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password."},
 	"signed_out":          {"Bạn đã đăng xuất.", "You are signed out."},
 	"coverage":            {"Độ phủ", "Coverage"},
 	"teams":               {"Tổ công nghệ số", "Teams"},
@@ -144,6 +144,19 @@ var webMessages = map[string][2]string{
 	"households_reached":  {"Hộ được hỗ trợ", "Households reached"},
 	"report_stats":        {"Phản ánh theo lĩnh vực", "Reports by category"},
 	"whole_unit":          {"Toàn đơn vị", "Whole unit"},
+
+	// An account whose unit a reorganisation changed (unit_review.go).
+	"unit_changed_title": {"Địa bàn của tài khoản đã thay đổi", "Your account's area has changed"},
+	"unit_changed_bound": {"Tài khoản %s gắn với đơn vị %s (%s).", "Account %s is bound to unit %s (%s)."},
+	"unit_changed_reused": {"Từ ngày %s, các đơn vị hành chính được sắp xếp lại và mã %s nay chỉ một địa bàn khác (rộng hơn hoặc hẹp hơn) địa bàn lúc tài khoản được tạo.",
+		"On %s the admin units were reorganised, and code %s now names another area (wider or narrower) than when the account was created."},
+	"unit_changed_retired": {"Từ ngày %s, đơn vị này đã giải thể; địa bàn của nó nay thuộc: %s.", "On %s this unit was retired; its area now belongs to: %s."},
+	"unit_changed_nodata": {"Để không ai xem số liệu ngoài địa bàn được giao, tài khoản tạm thời không xem được số liệu cho tới khi địa bàn mới được xác nhận.",
+		"So that nobody sees figures outside the area they were given, the account shows no figures until its new area is confirmed."},
+	"unit_changed_who": {"Người xác nhận được: quản trị viên hệ thống Hamlet (cán bộ CNTT quản lý máy chủ), bằng lệnh",
+		"Who can confirm it: the Hamlet system operator (the IT staff who run the server), with the command"},
+	"unit_changed_other": {"Nếu tài khoản cần gắn với đơn vị khác, quản trị viên thêm --unit MÃ_ĐƠN_VỊ vào lệnh.",
+		"If the account belongs to another unit, the operator adds --unit CODE to the command."},
 }
 
 func webT(lang, key string) string {

@@ -76,18 +76,26 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		fields["status_reason"] = syncproto.String(req.Reason)
 	}
 	t, _ := schema.LookupTable("field_reports")
-	for f, v := range fields { // the same checks a pushed change gets
-		nv, err := t.NormalizeValue(f, v.Any())
-		if err != nil {
-			return TransitionResult{}, badParam(f, err.Error())
+	write := schema.Write{Fields: map[string]any{}, Writer: schema.WriterCoordinator, Today: schema.Today(now)}
+	for f, v := range fields {
+		write.Fields[f] = v.Any()
+	}
+	norm, err := t.CheckWrite(write) // the same check a pushed change gets
+	if err != nil {
+		var ve *schema.ValidationError
+		if errors.As(err, &ve) {
+			return TransitionResult{}, badParam(ve.Field, err.Error())
 		}
-		if fields[f], err = syncproto.ValueOf(nv); err != nil {
+		return TransitionResult{}, badParam("to", err.Error())
+	}
+	for f := range fields {
+		if fields[f], err = syncproto.ValueOf(norm[f]); err != nil {
 			return TransitionResult{}, badParam(f, err.Error())
 		}
 	}
 	res := TransitionResult{ID: reportID.String(), To: string(to), Fields: map[string]any{}, At: now}
 	out := &pushOutcome{scopes: map[string]bool{}}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		b := &batch{s: s, tx: tx, p: pusher{deviceID: "server", replica: s.id}, now: now, rows: map[RowRef]*rowCache{}, out: out}
 		ref := RowRef{"field_reports", reportID}
 		rc, err := b.row(ref.Table, ref.Row)
@@ -149,7 +157,7 @@ func (a *Admin) ApplyChanges(ctx context.Context, replica syncproto.ReplicaID, c
 	if err != nil {
 		return ImportStats{}, err
 	}
-	out, err := a.s.applyPush(ctx, pusher{deviceID: "import:" + replica.String(), replica: replica, scope: scope}, changes)
+	out, err := a.s.applyPush(ctx, pusher{deviceID: "import:" + replica.String(), replica: replica, scope: scope, writer: schema.WriterCoordinator}, changes)
 	if err != nil {
 		return ImportStats{}, err
 	}

@@ -72,6 +72,9 @@ type ReorgStats struct {
 	TeamsMoved    int `json:"teams_moved"`    // teams whose commune changed
 	HamletsKept   int `json:"hamlets_kept"`   // hamlets whose commune code did not change
 	CommunesAfter int `json:"communes_after"` // communes in force afterwards
+	// Review lists the accounts (now awaiting confirmation) and teams bound
+	// to a unit whose extent changed (unit_review.go).
+	Review UnitReview `json:"review"`
 }
 
 // ApplyReorganisation puts a reorganised unit tree in force (the 2025
@@ -151,6 +154,10 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 		return st, fmt.Errorf("apply reorganisation: this store cannot re-parent hamlets")
 	}
 	if err := a.s.store.ImportUnits(ctx, units); err != nil {
+		return st, fmt.Errorf("apply reorganisation: %w", err)
+	}
+	// Teams are listed bound to their commune before the move below.
+	if st.Review, err = a.reviewExtents(ctx, before, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
 	if err := bs.ReparentHamlets(ctx, parentOf); err != nil {

@@ -88,8 +88,11 @@ func fuzzDecodeSeeds() [][]byte {
 		&Changes{From: 1, To: 2, Changes: sampleChanges(rng, 5), Evict: []Eviction{{Table: "households", NewScope: "y"}}},
 		&ErrorMsg{Code: CodeBusy, Msg: "later"},
 		&Notify{Cursor: 3},
+		&SnapshotRequest{Head: 9, After: SnapshotPos{Table: "households", Row: uuid.UUID{2}}, Scopes: []string{"32002-01"}},
+		&SnapshotChunk{Head: 9, Total: 5, To: SnapshotPos{Table: "visits", Row: uuid.UUID{3}}, More: true, Rows: sampleChanges(rng, 5)},
 	}
-	var out [][]byte
+	// The previous release's SnapshotRequest: header 6, 5 elements (§16.2).
+	out := [][]byte{{0x96, 0x09, 0x00, 0xc0, 0x00, 0x90}}
 	for _, m := range msgs {
 		b, err := Encode(nil, m)
 		if err != nil {

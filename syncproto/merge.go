@@ -79,3 +79,31 @@ func ConflictFor(o Outcome, cur *Version, in *Change) Conflict {
 	}
 	return c
 }
+
+// RestoredBy reports whether in restores the conflict's loser: it writes
+// the losing value to the field again, later than the winner. A restore is
+// an ordinary write that syncs like any other; every replica that merges
+// it (or makes it) marks the conflict restored, so restoring a conflict on
+// one laptop clears it on every other one.
+func (c *Conflict) RestoredBy(in *Change) bool {
+	return in.Key() == c.Key && in.Value == c.Loser.Value && in.HLC > c.Winner.HLC && in.Dot != c.Loser.Dot
+}
+
+// HiddenEdit is how a delete that won over an edit it never saw becomes a
+// conflict: a tombstone makes the row's other fields invisible, and field
+// by field nothing conflicts with it. The replica that made the delete is
+// the one that knows, when the edit reaches it after its own tombstone,
+// that its delete did not know the edit. It then writes, as its own write
+// (dot), "the row is not deleted" (false) concurrent with the tombstone
+// (based on what the tombstone overwrote), stamped at the edit but below
+// the tombstone so that it loses: every replica's merge (Resolve: lose to
+// concurrent) records it as a conflict lost to the tombstone, and
+// restoring that conflict, writing false again, brings the row back with
+// the edit.
+func HiddenEdit(tomb Version, edit *Change, scope string, dot Dot) Change {
+	h := edit.HLC
+	if h >= tomb.HLC && tomb.HLC > 0 {
+		h = tomb.HLC - 1
+	}
+	return Change{Table: edit.Table, Row: edit.Row, Field: TombstoneField, Value: Bool(false), HLC: h, Dot: dot, Base: tomb.Base, Scope: scope}
+}

@@ -67,7 +67,7 @@ func (e *encoder) snapshot(m Message) (bool, error) {
 	enc := e.enc
 	switch m := m.(type) {
 	case *SnapshotRequest:
-		return true, errors.Join(enc.EncodeArrayLen(6), enc.EncodeUint(uint64(MsgSnapshotRequest)), enc.EncodeUint(m.Head),
+		return true, errors.Join(enc.EncodeArrayLen(5), enc.EncodeUint(uint64(MsgSnapshotRequest)), enc.EncodeUint(m.Head),
 			e.pos(m.After), enc.EncodeUint(uint64(m.Limit)), e.strings(m.Scopes))
 	case *SnapshotChunk:
 		return true, errors.Join(enc.EncodeArrayLen(7), enc.EncodeUint(uint64(MsgSnapshotChunk)), enc.EncodeUint(m.Head),
@@ -105,7 +105,7 @@ func (d *decoder) pos() (SnapshotPos, error) {
 }
 
 func (d *decoder) snapshotRequest(n int) (Message, int, error) {
-	if err := need(n, 6, MsgSnapshotRequest); err != nil {
+	if err := need(n, 5, MsgSnapshotRequest); err != nil {
 		return nil, 0, err
 	}
 	m := &SnapshotRequest{}
@@ -133,7 +133,14 @@ func (d *decoder) snapshotRequest(n int) (Message, int, error) {
 			return nil, 0, err
 		}
 	}
-	return m, 6, nil
+	if n == 6 && d.r.Len() == 0 {
+		// The previous release's agents wrote an array header of 6 and
+		// then these 5 elements. A real sixth element would have bytes,
+		// so a frame that ends here can only be that form: accept it so
+		// those agents still clone (docs/PROTOCOL.md §16.2).
+		return m, 6, nil
+	}
+	return m, 5, nil
 }
 
 func (d *decoder) snapshotChunk(n int) (Message, int, error) {

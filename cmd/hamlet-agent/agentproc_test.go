@@ -29,8 +29,9 @@ var agentBuild struct {
 	out  []byte
 }
 
-// agentBinary builds cmd/hamlet-agent into a temporary directory (once).
-func agentBinary(t *testing.T) string {
+// sharedAgent builds cmd/hamlet-agent into a temporary directory, once for
+// every test of issue 14 (crash_push_test.go builds one per test).
+func sharedAgent(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the hamlet-agent binary")
@@ -60,7 +61,7 @@ func TestMain(m *testing.M) {
 // proc runs the agent binary on dir and waits for it.
 func proc(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	agentBinary(t)
+	sharedAgent(t)
 	r, err := runAgent(dir, args...)
 	require.NoError(t, err, "run %v", args)
 	return r

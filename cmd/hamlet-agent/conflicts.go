@@ -38,6 +38,11 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 		if e.json {
 			return e.printJSON(c)
 		}
+		if c.Field == syncproto.TombstoneField {
+			fmt.Fprintln(e.stdout, e.tr("Đã khôi phục bản ghi bị xóa, cùng phần đã sửa (sẽ gửi khi đồng bộ).",
+				"Restored the deleted record, with its edits (sent at the next sync)."))
+			return nil
+		}
 		fmt.Fprintf(e.stdout, e.tr("Đã khôi phục %s = %s (sẽ gửi khi đồng bộ).\n", "Restored %s = %s (sent at the next sync).\n"), c.Field, show(c.Loser.Value))
 		return nil
 	}
@@ -62,13 +67,25 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 		return short(s.Origin)
 	}
 	var rows [][]string
+	deletes := false
 	for _, c := range cs {
-		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Table, short(c.Row), c.Field,
-			show(c.Loser.Value), who(c.Loser) + " " + c.Loser.At.In(vnZone).Format("01-02 15:04"),
-			show(c.Winner.Value), who(c.Winner) + " " + c.Winner.At.In(vnZone).Format("01-02 15:04")})
+		field, lost, kept := c.Field, show(c.Loser.Value), show(c.Winner.Value)
+		lostWho := who(c.Loser) + " " + c.Loser.At.In(vnZone).Format("01-02 15:04")
+		if c.Field == syncproto.TombstoneField && c.Loser.Value == false {
+			// A delete that won over an edit it never saw (agent/hidden.go).
+			deletes = true
+			field, lost, kept = e.tr("xóa/sửa", "delete/edit"), e.tr("còn, đã sửa", "kept, edited"), e.tr("đã xóa", "deleted")
+			lostWho = c.Loser.At.In(vnZone).Format("01-02 15:04")
+		}
+		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Table, short(c.Row), field,
+			lost, lostWho, kept, who(c.Winner) + " " + c.Winner.At.In(vnZone).Format("01-02 15:04")})
 	}
 	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"),
 		e.tr("GIÁ TRỊ BỊ GHI ĐÈ", "LOST VALUE"), e.tr("AI/LÚC", "WHO/WHEN"), e.tr("GIÁ TRỊ HIỆN TẠI", "KEPT VALUE"), e.tr("AI/LÚC", "WHO/WHEN")}, rows)
+	if deletes {
+		fmt.Fprintln(e.stdout, e.tr("xóa/sửa: bản ghi bị xóa trong khi có người sửa nó mà chưa biết việc xóa; khôi phục để giữ bản ghi và phần đã sửa.",
+			"delete/edit: the record was deleted while someone who did not know it edited it; restore to keep the record and the edit."))
+	}
 	fmt.Fprintln(e.stdout, e.tr("Khôi phục giá trị bị ghi đè: hamlet-agent conflicts restore ID", "Restore a lost value: hamlet-agent conflicts restore ID"))
 	return nil
 }
@@ -141,8 +158,8 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 	var rows [][]string
 	for _, x := range list {
 		what := agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)
-		if codeOf(x.Code) == syncproto.CodeMovedOutOfScope && x.Reason != "" {
-			what += " [" + x.Reason + "]" // the move: from, to, when
+		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Reason != "" {
+			what += " [" + x.Reason + "]" // the move or the hamlet, and who may make it
 		}
 		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code, what})
 	}

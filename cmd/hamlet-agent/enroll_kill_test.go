@@ -29,7 +29,7 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ts := sc.start(t)
-			bin := agentBinary(t)
+			bin := sharedAgent(t)
 			ctx := context.Background()
 			// A slow network (rural 3G): the server's answer arrives 0.25 s
 			// after it enrolled the device, so kills land before the

@@ -28,7 +28,7 @@ type env struct {
 // common registers the flags every subcommand takes.
 func (e *env) common(fs *flag.FlagSet) {
 	fs.StringVar(&e.dataDir, "data-dir", "", tr(e.lang, "thư mục dữ liệu (mặc định HAMLET_AGENT_DIR hoặc thư mục cấu hình của người dùng)", "data directory (default HAMLET_AGENT_DIR or the user's config directory)"))
-	fs.BoolVar(&e.json, "json", false, tr(e.lang, "in kết quả dạng JSON", "print JSON"))
+	fs.BoolVar(&e.json, "json", false, tr(e.lang, "in kết quả dạng JSON (số 64 bit như hlc, seq, cursor, clock_offset_ns là chuỗi)", "print JSON (64-bit integers such as hlc, seq, cursor, clock_offset_ns are strings)"))
 	fs.Func("lang", "vi|en", func(s string) error {
 		e.lang = normLang(s)
 		return nil

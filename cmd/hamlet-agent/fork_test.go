@@ -77,8 +77,17 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 				}
 				wg.Wait()
 				for j, r := range res {
-					require.Equal(t, 0, r.code, "round %d, sync of %s: %s%s", i+1, []string{rd.from, rd.to}[j], r.stdout, r.stderr)
-					t.Logf("round %d, sync of %s: %s%s", i+1, []string{rd.from, rd.to}[j], r.stdout, r.stderr)
+					d := []string{rd.from, rd.to}[j]
+					t.Logf("round %d, sync of %s: %s%s", i+1, d, r.stdout, r.stderr)
+					if r.code != 0 {
+						// The copies hold one device's token: the second to
+						// connect may replace the first's session (one
+						// session per device). That copy is told so, and
+						// its next sync finds the fork.
+						require.Contains(t, r.stderr, "A newer sync session of this laptop started", "round %d, sync of %s", i+1, d)
+						r = ok(t, dir(d), "sync", "--lang", "en")
+						t.Logf("round %d, sync of %s again: %s%s", i+1, d, r.stdout, r.stderr)
+					}
 					if strings.Contains(r.stderr, "This data folder is a copy") {
 						forks++
 					}

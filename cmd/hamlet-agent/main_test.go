@@ -92,6 +92,8 @@ func TestCLIBadInput(t *testing.T) {
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Trần Thị Hoa")
+	gone := addHH(t, dir, "Hộ đã chuyển đi")
+	require.Zero(t, cli(t, dir, "household", "delete", gone).code)
 	pending := func() string {
 		r := cli(t, dir, "status", "--json")
 		var s struct{ Pending int }
@@ -111,6 +113,13 @@ func TestCLIBadInput(t *testing.T) {
 		{"unknown skill", dir, []string{"tutor", "add", "--household", id, "--skill", "bay"}, "không có trong danh mục", "not in the catalogue"},
 		{"empty head", dir, []string{"household", "add", "--hamlet", "32002-01", "--head", "  "}, "Chưa nhập tên chủ hộ", "missing"},
 		{"malformed phone", dir, []string{"household", "edit", id, "--phone", "12-34"}, "Số điện thoại không hợp lệ", "Invalid phone"},
+		{"edit a deleted household", dir, []string{"household", "edit", gone, "--phone", "0912345678"}, "đã bị xóa", "restore it first"},
+		// The same check the server runs on a push (schema.Table.CheckWrite).
+		{"visit in 2030", dir, []string{"visit", "add", "--household", id, "--date", "2030-01-01"}, "Ngày thăm hộ ở tương lai", "Visit date is in the future"},
+		{"report filed as dispatched", dir, []string{"report", "add", "--household", id, "--category", "dien_chieu_sang", "--description", "Đèn hỏng", "--set", "status=dispatched"},
+			"Trạng thái do điều phối viên cập nhật", "Status is set by the coordinators"},
+		{"report dispatch time", dir, []string{"report", "add", "--household", id, "--category", "dien_chieu_sang", "--description", "Đèn hỏng", "--set", "dispatched_at=1767229200000"},
+			"do điều phối viên cập nhật", "set by the coordinators"},
 		{"unknown household", dir, []string{"visit", "add", "--household", "deadbeef-0000-0000-0000-000000000000"}, "Không tìm thấy hộ", "No household"},
 		{"foreign replica", foreign, []string{"status"}, "không phải dữ liệu Hamlet", "not a Hamlet replica"},
 		{"not enrolled", dir, []string{"sync"}, "chưa được đăng ký", "not enrolled"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +62,38 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	r = cli(t, dir, "status", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, `"pending": 0`)
+}
+
+// A server that no longer knows this laptop (its data was wiped, or it was
+// reinstalled: `make run` used to do that) says so, not "this laptop is not
+// enrolled", and keeps the laptop's records. Vietnamese first, English
+// under --lang en.
+func TestCLIServerNoLongerKnowsThisLaptop(t *testing.T) {
+	ts := servertest.Start(t)
+	dir := t.TempDir()
+	r := cli(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, "household", "add", "--hamlet", ts.HamletsA[0], "--head", "Phạm Văn Dũng")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	fresh := servertest.Start(t) // the same deployment's address, its data gone
+	r = cli(t, dir, "sync", "--server", fresh.URL)
+	require.Equal(t, exitError, r.code)
+	require.Contains(t, r.stderr, "Máy chủ không còn biết máy này nữa: hãy xin mã đăng ký mới")
+	require.Contains(t, r.stderr, "1 bản ghi có thay đổi chưa gửi")
+	require.NotContains(t, r.stderr, "chưa được đăng ký")
+	require.Equal(t, 1, strings.Count(r.stderr, "Lỗi"), "one error, said once: %q", r.stderr)
+	r = cli(t, dir, "sync", "--server", fresh.URL, "--lang", "en")
+	require.Contains(t, r.stderr, "The server does not know this laptop any more: ask for a new code")
+	r = cli(t, dir, "sync", "--server", fresh.URL, "--watch")
+	require.Equal(t, exitError, r.code, "watch stops: nothing changes without a person")
+	require.NotContains(t, r.stderr, "sẽ thử lại", "no promise of a retry")
+	require.Contains(t, r.stderr, "Máy chủ không còn biết máy này nữa")
+	r = cli(t, dir, "status")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "máy chủ không còn biết máy này nữa; xin mã đăng ký mới")
+
+	// The records are still there to send.
+	r = cli(t, dir, "sync")
+	require.Equal(t, 0, r.code, r.stderr)
 }

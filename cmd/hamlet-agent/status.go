@@ -55,6 +55,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ điều phối mã đăng ký mới rồi chạy hamlet-agent enroll",
 			"revoked. The data on this laptop is kept; ask the coordinator for a new enrollment code, then run hamlet-agent enroll"))
 	}
+	if strings.Contains(s.LastSyncErr, " "+string(syncproto.CodeUnauthorized)+":") { // the server answered 401 unauthorized to a token it issued
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
+			"máy chủ không còn biết máy này nữa; xin mã đăng ký mới rồi chạy hamlet-agent enroll. Dữ liệu trên máy vẫn giữ nguyên",
+			"the server does not know this laptop any more; ask for a new code, then run hamlet-agent enroll. The data on this laptop is kept"))
+	}
 	if s.LastSyncErr != "" {
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
 	}

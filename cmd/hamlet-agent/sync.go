@@ -55,7 +55,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if *watch {
 		opts.OnSync = func(s agent.SyncSummary, err error) {
 			if err != nil {
-				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) {
+				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) || errors.Is(err, &syncproto.Error{Code: syncproto.CodeUnauthorized}) {
 					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
 				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))

@@ -119,6 +119,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "--agents must be 2..5000 and --team-size at least 2")
 		os.Exit(2)
 	}
+	if *changes < 2 || *changes%5 == 1 {
+		// Each household is pushed with at least its hamlet and head's
+		// name (the server refuses a new row without them).
+		fmt.Fprintln(os.Stderr, "--changes must be at least 2 and leave no household with a single change (households take 5 changes each: use a multiple of 5)")
+		os.Exit(2)
+	}
 	counts := []int{*procs}
 	if *compare != "" {
 		counts = nil

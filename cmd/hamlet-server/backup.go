@@ -17,6 +17,10 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if e.db != "" {
+		return errors.New(e.msg("hamlet-server backup chỉ sao lưu SQLite; cơ sở dữ liệu PostgreSQL (--db, HAMLET_DB) được sao lưu bằng công cụ của PostgreSQL: pg_dump, hoặc pg_basebackup kèm lưu trữ WAL",
+			"hamlet-server backup backs up SQLite only; a PostgreSQL database (--db, HAMLET_DB) is backed up with PostgreSQL's tools: pg_dump, or pg_basebackup with WAL archiving"))
+	}
 	if *out == "" {
 		return errors.New(e.msg("cần --out", "--out is required"))
 	}

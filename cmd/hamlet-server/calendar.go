@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -23,17 +22,11 @@ func init() {
 		en: "a year's days off as field-report deadlines count them", run: runCalendarShow})
 }
 
-// calendarFlags are the shared flags and --db, which every command will
-// take from e.flags once one place chooses the store for all of them.
-func (e *env) calendarFlags(name string) (*flag.FlagSet, *string) {
+// calendarFlags are the shared flags (--db among them) and --json.
+func (e *env) calendarFlags(name string) *flag.FlagSet {
 	fs := e.flags(name)
 	e.jsonFlag(fs)
-	db := new(string)
-	if fs.Lookup("db") == nil {
-		fs.StringVar(db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
-			"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
-	}
-	return fs, db
+	return fs
 }
 
 // parseArgs parses flags placed before, between or after the positional
@@ -52,16 +45,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func (e *env) openCalendarStore(ctx context.Context, db string) (*server.Server, error) {
-	if db == "" {
-		return e.open(ctx)
-	}
-	cfg := server.Config{DataDir: e.dataDir, Logger: e.logger(), GCInterval: -1, RevokeCheck: -1}
-	return openServer(ctx, e, cfg, db)
-}
-
 func runCalendarImport(ctx context.Context, e *env, args []string) error {
-	fs, db := e.calendarFlags("calendar import")
+	fs := e.calendarFlags("calendar import")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -84,7 +69,7 @@ func runCalendarImport(ctx context.Context, e *env, args []string) error {
 		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	s, err := e.openCalendarStore(ctx, *db)
+	s, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -110,13 +95,13 @@ func runCalendarImport(ctx context.Context, e *env, args []string) error {
 }
 
 func runCalendarList(ctx context.Context, e *env, args []string) error {
-	fs, db := e.calendarFlags("calendar list")
+	fs := e.calendarFlags("calendar list")
 	if pos, err := parseArgs(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return fmt.Errorf(e.msg("thừa tham số %q", "unexpected argument %q"), pos[0])
 	}
-	s, err := e.openCalendarStore(ctx, *db)
+	s, err := e.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -144,7 +129,7 @@ func runCalendarList(ctx context.Context, e *env, args []string) error {
 }
 
 func runCalendarShow(ctx context.Context, e *env, args []string) error {
-	fs, db := e.calendarFlags("calendar show")
+	fs := e.calendarFlags("calendar show")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -156,7 +141,7 @@ func runCalendarShow(ctx context.Context, e *env, args []string) error {
 	if year < workcal.MinYear || year > workcal.MaxYear {
 		return fmt.Errorf(e.msg("cách dùng: hamlet-server calendar show NĂM (%d–%d)", "usage: hamlet-server calendar show YEAR (%d–%d)"), workcal.MinYear, workcal.MaxYear)
 	}
-	s, err := e.openCalendarStore(ctx, *db)
+	s, err := e.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func conflictServer(t *testing.T, n int) (string, []string) {
 	wa := servertest.NewWriter(da.Replica, nil)
 	wb := servertest.NewWriter(db.Replica, func() time.Time { return time.Now().Add(-time.Hour) })
 	row := uuid.New()
-	_, err := a.Push(1, []syncproto.Change{wa.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet)})
+	_, err := a.Push(1, wa.Household(row, hamlet, "Hộ thử"))
 	require.NoError(t, err)
 	var losers []string
 	for i := range n {

@@ -9,18 +9,23 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 )
 
-// openServer opens the server on embedded SQLite in the data directory, or
-// on the PostgreSQL database db names (--db, HAMLET_DB). A bad or
-// unreachable URL is one line saying what to fix.
-func openServer(ctx context.Context, e *env, cfg server.Config, db string) (*server.Server, error) {
-	if db == "" {
+// openStore is the one place that chooses the store, for every command:
+// the PostgreSQL database --db (or HAMLET_DB) names, else embedded SQLite
+// in the data directory. A command told to use PostgreSQL never creates a
+// SQLite file, so nothing it does can land where the server does not look.
+// A bad or unreachable URL is one line saying what to fix.
+func (e *env) openStore(ctx context.Context, cfg server.Config) (*server.Server, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = e.dataDir
+	}
+	if e.db == "" {
 		return server.Open(ctx, cfg)
 	}
-	if !pgstore.IsURL(db) {
+	if !pgstore.IsURL(e.db) {
 		return nil, fmt.Errorf("--db: %s", e.msg("cần một URL PostgreSQL dạng postgres://người-dùng:mật-khẩu@máy:5432/tên",
 			"give a PostgreSQL URL: postgres://user:password@host:5432/name"))
 	}
-	st, err := pgstore.Open(ctx, db, pgstore.Options{})
+	st, err := pgstore.Open(ctx, e.db, pgstore.Options{})
 	if err != nil {
 		return nil, e.dbError("--db", err)
 	}

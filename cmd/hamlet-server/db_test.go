@@ -11,7 +11,8 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 )
 
-// A wrong or unreachable database URL: one line saying what to fix, in the
+// A wrong or unreachable database URL, for serve as for every other
+// command: one line saying what to fix, in the
 // operator's language (Vietnamese unless --lang en), and a non-zero exit.
 func TestServeBadDatabaseURL(t *testing.T) {
 	const unreachable = "postgres://hamlet@127.0.0.1:1/hamlet?sslmode=disable&connect_timeout=5"
@@ -24,10 +25,13 @@ func TestServeBadDatabaseURL(t *testing.T) {
 		{"vi", "mysql://root@localhost/hamlet", "cần một URL PostgreSQL"},
 		{"vi", "postgres://[::1", "URL PostgreSQL không hợp lệ"},
 	} {
-		code, _, stderr := cli(t, t.TempDir(), "serve", "--lang", tc.lang, "--addr", "127.0.0.1:0", "--db", tc.url)
-		require.NotZero(t, code, tc.url)
-		require.Contains(t, stderr, tc.want)
-		require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+		// serve, and any operator command: they choose the store in one place.
+		for _, cmd := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"device", "revoke", "--device", "d"}, {"status"}} {
+			code, _, stderr := cli(t, t.TempDir(), append(cmd, "--lang", tc.lang, "--db", tc.url)...)
+			require.NotZero(t, code, tc.url)
+			require.Contains(t, stderr, tc.want, "%v", cmd)
+			require.Equal(t, 1, strings.Count(strings.TrimSpace(stderr), "\n")+1, "one line: %q", stderr)
+		}
 	}
 }
 

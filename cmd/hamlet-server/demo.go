@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -19,76 +20,73 @@ import (
 )
 
 func init() {
-	register(command{name: "demo", vi: "chạy thử: dữ liệu mới, đơn vị Cà Mau 2025, một tổ mẫu, in mã đăng ký",
-		en: "demo: fresh data, Cà Mau 2025 units, a demo team, prints an enrollment code", run: runDemo})
+	register(command{name: "demo", vi: "chạy thử trên 127.0.0.1: đơn vị Cà Mau 2025, một tổ mẫu, in mã đăng ký; lần chạy sau giữ dữ liệu (--reset để làm lại)",
+		en: "demo on 127.0.0.1: Cà Mau 2025 units, a demo team, prints an enrollment code; later runs keep the data (--reset starts afresh)", run: runDemo})
+}
+
+// The demo's team and member: finding them is how a second run knows the
+// data is the demo's own, to keep.
+const (
+	demoCommune    = "32002"
+	demoTeamName   = "Tổ CNTS Khóm 1"
+	demoMemberName = "Thành viên thử"
+	// demoAccountsFile keeps the dashboard password of the demo's users in
+	// the data directory (mode 0600), so a second run can print it again;
+	// only its hash is in the database.
+	demoAccountsFile = "demo-accounts.json"
+	demoAddr         = "127.0.0.1:8750"
+)
+
+type demoAccounts struct {
+	ServerID string `json:"server_id"`
+	Password string `json:"password"`
+}
+
+// demoRun is what the banner prints.
+type demoRun struct {
+	code     string
+	kept     bool           // the data of an earlier run, kept
+	loaded   *loader.Result // the sample province, when loaded now
+	users    bool           // the dashboard users exist
+	password string         // "" when not known (kept, and its file is gone)
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	var sf serveFlags
 	fs := e.serveFlagSet("demo", &sf)
+	// The demo prints passwords and codes: only this machine may reach it
+	// unless the operator says otherwise (--addr, HAMLET_ADDR).
+	if getenv("HAMLET_ADDR", "") == "" {
+		f := fs.Lookup("addr")
+		f.DefValue = demoAddr
+		_ = f.Value.Set(demoAddr)
+	}
 	province := fs.String("province", "small", e.msg("dữ liệu mẫu: small (tỉnh Cà Mau thu nhỏ, đã sắp xếp 2025) hoặc none",
 		"sample data: small (a small Cà Mau province, reorganised as in 2025) or none"))
+	reset := fs.Bool("reset", false, e.msg("xóa dữ liệu thử cũ (SQLite trong thư mục dữ liệu) rồi bắt đầu lại: máy chủ mới, mật khẩu mới, máy đã đăng ký phải đăng ký lại",
+		"wipe the old demo data (SQLite in the data directory) and start afresh: a new server, new passwords, enrolled laptops must enroll again"))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *province != "small" && *province != "none" {
 		return errors.New(e.msg("--province phải là small hoặc none", "--province must be small or none"))
 	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if err := os.Remove(filepath.Join(e.dataDir, server.DBFile+suffix)); err != nil && !os.IsNotExist(err) {
-			return err
+	if *reset {
+		if e.db != "" {
+			return errors.New(e.msg("--reset chỉ xóa được dữ liệu thử SQLite trong thư mục dữ liệu; với PostgreSQL (--db, HAMLET_DB) hãy dùng một cơ sở dữ liệu trống",
+				"--reset wipes only a SQLite demo in the data directory; with PostgreSQL (--db, HAMLET_DB) use an empty database"))
+		}
+		for _, name := range []string{server.DBFile, server.DBFile + "-wal", server.DBFile + "-shm", demoAccountsFile} {
+			if err := os.Remove(filepath.Join(e.dataDir, name)); err != nil && !os.IsNotExist(err) {
+				return err
+			}
 		}
 	}
-	s, err := server.Open(ctx, server.Config{DataDir: e.dataDir, Logger: e.logger(), GCInterval: -1})
+	s, err := e.openStore(ctx, server.Config{Logger: e.logger(), GCInterval: -1})
 	if err != nil {
 		return err
 	}
-	a := s.Admin()
-	var loaded *loader.Result
-	dashPassword := ""
-	code, err := func() (string, error) {
-		if *province == "small" {
-			e.printf("Đang nạp tỉnh mẫu (camau.Small) qua đường đồng bộ...\n", "Loading the sample province (camau.Small) through the sync path...\n")
-			res, err := loader.Load(ctx, s, camau.Small(), loader.Options{Reorganise: true})
-			if err != nil {
-				return "", err
-			}
-			loaded = res
-			pw, err := demoPassword()
-			if err != nil {
-				return "", err
-			}
-			dashPassword = pw
-			for _, u := range []server.NewUser{
-				{Username: "so-tttt", DisplayName: "Sở KH&CN (thử)", Role: analytics.RoleProvincial, UnitCode: schema.ProvinceCodeCaMau},
-				{Username: "dieu-phoi", DisplayName: "Điều phối phản ánh (thử)", Role: analytics.RoleCoordinator, UnitCode: schema.ProvinceCodeCaMau},
-				{Username: "xa-an-xuyen", DisplayName: "Lãnh đạo phường An Xuyên (thử)", Role: analytics.RoleCommuneLeader, UnitCode: "32002"},
-			} {
-				u.Password = pw
-				if _, err := a.AddUser(ctx, u); err != nil {
-					return "", err
-				}
-			}
-		}
-		if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
-			return "", err
-		}
-		for _, c := range []string{"32002", "32167"} {
-			if _, err := a.AddHamlets(ctx, c, 1, 8); err != nil {
-				return "", err
-			}
-		}
-		t, err := a.CreateTeam(ctx, "32002", "Tổ CNTS Khóm 1", []string{"32002-01", "32002-02"})
-		if err != nil {
-			return "", err
-		}
-		m, err := a.AddMember(ctx, t.ID, "Thành viên thử", "leader", "")
-		if err != nil {
-			return "", err
-		}
-		code, _, err := a.IssueCode(ctx, m.ID, 24*time.Hour)
-		return code, err
-	}()
+	d, err := prepareDemo(ctx, e, s, *province)
 	s.Close()
 	if err != nil {
 		return err
@@ -100,26 +98,42 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		ws := "ws" + strings.TrimPrefix(host, "http")
 		fmt.Fprintln(e.stdout, strings.Repeat("─", 64))
-		e.printf("Hamlet demo đang chạy. Dữ liệu: %s\n", "Hamlet demo is running. Data: %s\n", e.dataDir)
+		where := e.dataDir
+		if e.db != "" {
+			where = e.msg("PostgreSQL (--db)", "PostgreSQL (--db)")
+		}
+		e.printf("Hamlet demo đang chạy. Dữ liệu: %s\n", "Hamlet demo is running. Data: %s\n", where)
+		if d.kept {
+			e.printf("  Đã giữ dữ liệu thử đã có (máy chủ, máy đã đăng ký, mật khẩu); chạy với --reset để bắt đầu lại.\n",
+				"  Kept the existing demo data (server, enrolled laptops, passwords); run with --reset to start afresh.\n")
+		}
 		e.printf("  Máy chủ:   %s\n", "  Server:    %s\n", host)
 		e.printf("  Đồng bộ:   %s/v1/sync\n", "  Sync:      %s/v1/sync\n", ws)
 		e.printf("  Sức khỏe:  %s/healthz   Số liệu: %s/metrics\n", "  Health:    %s/healthz   Metrics: %s/metrics\n", host, host)
 		e.printf("  Tổ mẫu:    Tổ CNTS Khóm 1 (32002-01, 32002-02)\n", "  Demo team: Tổ CNTS Khóm 1 (32002-01, 32002-02)\n")
-		e.printf("  Mã đăng ký: %s   (hết hạn sau 24 giờ)\n", "  Enrollment code: %s   (expires in 24 hours)\n", code)
-		e.printf("  Đăng ký máy: hamlet-agent enroll --server %s --code %s\n", "  Enroll a laptop: hamlet-agent enroll --server %s --code %s\n", host, code)
-		if loaded != nil {
+		e.printf("  Mã đăng ký: %s   (hết hạn sau 24 giờ)\n", "  Enrollment code: %s   (expires in 24 hours)\n", d.code)
+		e.printf("  Đăng ký máy: hamlet-agent enroll --server %s --code %s\n", "  Enroll a laptop: hamlet-agent enroll --server %s --code %s\n", host, d.code)
+		if loaded := d.loaded; loaded != nil {
 			c := loaded.Counts
 			e.printf("  Tỉnh mẫu:  %d ấp/khóm, %d hộ, %d lượt đến hộ, %d lượt hướng dẫn, %d phản ánh (%d thay đổi, %.0f thay đổi/giây)\n",
 				"  Sample:    %d hamlets, %d households, %d visits, %d tutoring records, %d reports (%d changes, %.0f changes/s)\n",
 				c.Hamlets, c.Households, c.Visits, c.Tutoring, c.Reports, loaded.Changes, loaded.ChangesPerSecond())
+		}
+		if d.users {
+			dashPassword := d.password
+			if dashPassword == "" {
+				dashPassword = e.msg("như đã in ở lần chạy đầu (chạy với --reset để có mật khẩu mới)", "as printed by the first run (run with --reset for new ones)")
+			}
 			e.printf("  Trang tổng hợp: %s/   (mở trong trình duyệt, đăng nhập bằng một tài khoản dưới đây)\n",
 				"  Dashboard: %s/   (open in a browser, sign in with an account below)\n", host)
 			e.printf("  API: %s/api/v1/   tài liệu: %s/api/v1/openapi.yaml\n", "  API: %s/api/v1/   docs: %s/api/v1/openapi.yaml\n", host, host)
 			e.printf("  Tài khoản: so-tttt (tỉnh), dieu-phoi (điều phối), xa-an-xuyen (phường An Xuyên); mật khẩu: %s\n",
 				"  Users: so-tttt (province), dieu-phoi (coordinator), xa-an-xuyen (An Xuyên ward); password: %s\n", dashPassword)
-			e.printf("  Thử: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n",
-				"  Try: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n", dashPassword, host)
-			e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", host)
+			if d.password != "" {
+				e.printf("  Thử: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n",
+					"  Try: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n", d.password, host)
+				e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", host)
+			}
 		}
 		e.printf("Nhấn Ctrl+C để dừng.\n", "Press Ctrl+C to stop.\n")
 		fmt.Fprintln(e.stdout, strings.Repeat("─", 64))
@@ -138,4 +152,127 @@ func demoPassword() (string, error) {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b), nil
+}
+
+// prepareDemo keeps the demo data an earlier run left in the store (a new
+// enrollment code for its member, the saved password), loads it into an
+// empty store, and refuses a store that holds anything else: the demo's
+// sample data does not belong in a real deployment's database.
+func prepareDemo(ctx context.Context, e *env, s *server.Server, province string) (demoRun, error) {
+	a := s.Admin()
+	teams, err := a.Teams(ctx)
+	if err != nil {
+		return demoRun{}, err
+	}
+	for _, t := range teams {
+		if t.Name == demoTeamName && t.CommuneCode == demoCommune {
+			return keepDemo(ctx, e, s, t)
+		}
+	}
+	units, err := a.Units(ctx, "", "")
+	if err != nil {
+		return demoRun{}, err
+	}
+	if len(teams) > 0 || len(units) > 0 {
+		if e.db != "" {
+			return demoRun{}, errors.New(e.msg(
+				"cơ sở dữ liệu --db đã có dữ liệu không phải của bản chạy thử, nên demo không nạp dữ liệu mẫu vào đó: dùng một cơ sở dữ liệu PostgreSQL trống",
+				"the --db database holds data that is not the demo's, so the demo loads nothing into it: use an empty PostgreSQL database"))
+		}
+		return demoRun{}, fmt.Errorf("%s", e.msg(
+			"thư mục dữ liệu "+e.dataDir+" đã có dữ liệu không phải của bản chạy thử, nên demo không nạp dữ liệu mẫu vào đó: dùng --data-dir khác, hoặc chạy với --reset để xóa nó",
+			"the data directory "+e.dataDir+" holds data that is not the demo's, so the demo loads nothing into it: use another --data-dir, or run with --reset to wipe it"))
+	}
+	d := demoRun{}
+	if province == "small" {
+		e.printf("Đang nạp tỉnh mẫu (camau.Small) qua đường đồng bộ...\n", "Loading the sample province (camau.Small) through the sync path...\n")
+		res, err := loader.Load(ctx, s, camau.Small(), loader.Options{Reorganise: true})
+		if err != nil {
+			return d, err
+		}
+		d.loaded = res
+		pw, err := demoPassword()
+		if err != nil {
+			return d, err
+		}
+		for _, u := range []server.NewUser{
+			{Username: "so-tttt", DisplayName: "Sở KH&CN (thử)", Role: analytics.RoleProvincial, UnitCode: schema.ProvinceCodeCaMau},
+			{Username: "dieu-phoi", DisplayName: "Điều phối phản ánh (thử)", Role: analytics.RoleCoordinator, UnitCode: schema.ProvinceCodeCaMau},
+			{Username: "xa-an-xuyen", DisplayName: "Lãnh đạo phường An Xuyên (thử)", Role: analytics.RoleCommuneLeader, UnitCode: demoCommune},
+		} {
+			u.Password = pw
+			if _, err := a.AddUser(ctx, u); err != nil {
+				return d, err
+			}
+		}
+		if err := saveDemoAccounts(e, demoAccounts{ServerID: s.ID().String(), Password: pw}); err != nil {
+			return d, err
+		}
+		d.users, d.password = true, pw
+	}
+	if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
+		return d, err
+	}
+	for _, c := range []string{demoCommune, "32167"} {
+		if _, err := a.AddHamlets(ctx, c, 1, 8); err != nil {
+			return d, err
+		}
+	}
+	t, err := a.CreateTeam(ctx, demoCommune, demoTeamName, []string{"32002-01", "32002-02"})
+	if err != nil {
+		return d, err
+	}
+	m, err := a.AddMember(ctx, t.ID, demoMemberName, "leader", "")
+	if err != nil {
+		return d, err
+	}
+	d.code, _, err = a.IssueCode(ctx, m.ID, 24*time.Hour)
+	return d, err
+}
+
+// keepDemo is a second run on the demo's own data: nothing is wiped, the
+// enrolled laptops keep syncing, and the demo member gets a fresh code.
+func keepDemo(ctx context.Context, e *env, s *server.Server, team server.Team) (demoRun, error) {
+	a := s.Admin()
+	d := demoRun{kept: true}
+	codes, err := a.ListCodes(ctx, server.DeviceFilter{TeamID: team.ID})
+	if err != nil {
+		return d, err
+	}
+	member := ""
+	if len(codes) > 0 {
+		member = codes[0].MemberID
+	} else {
+		m, err := a.AddMember(ctx, team.ID, demoMemberName, "leader", "")
+		if err != nil {
+			return d, err
+		}
+		member = m.ID
+	}
+	if d.code, _, err = a.IssueCode(ctx, member, 24*time.Hour); err != nil {
+		return d, err
+	}
+	users, err := a.Users(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.users = len(users) > 0
+	if b, err := os.ReadFile(filepath.Join(e.dataDir, demoAccountsFile)); err == nil {
+		var acc demoAccounts
+		if json.Unmarshal(b, &acc) == nil && acc.ServerID == s.ID().String() {
+			d.password = acc.Password
+		}
+	}
+	return d, nil
+}
+
+func saveDemoAccounts(e *env, acc demoAccounts) error {
+	b, err := json.Marshal(acc)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(e.dataDir, 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(e.dataDir, demoAccountsFile), b, 0o600)
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"io"
-	"log/slog"
 
 	"github.com/hamlet-vn/hamlet/server"
 )
@@ -51,13 +49,9 @@ func runGC(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	lg := e.logger()
-	if e.logLevel == "info" {
-		lg = slog.New(slog.NewTextHandler(io.Discard, nil)) // admin tasks print their own result
-	}
-	cfg := server.Config{DataDir: e.dataDir, Logger: lg, GCInterval: -1}
+	cfg := e.adminConfig()
 	g.apply(&cfg)
-	s, err := server.Open(ctx, cfg)
+	s, err := e.openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

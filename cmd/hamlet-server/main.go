@@ -40,6 +40,7 @@ type env struct {
 	stdout, stderr io.Writer
 	lang           string
 	dataDir        string
+	db             string // a PostgreSQL URL (--db, HAMLET_DB), or "" for SQLite in dataDir
 	json           bool
 	logFormat      string
 	logLevel       string
@@ -59,6 +60,8 @@ func (e *env) flags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("hamlet-server "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.StringVar(&e.dataDir, "data-dir", getenv("HAMLET_DATA_DIR", "./data"), e.msg("thư mục dữ liệu (HAMLET_DATA_DIR)", "data directory (HAMLET_DATA_DIR)"))
+	fs.StringVar(&e.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
+		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
 	fs.StringVar(&e.lang, "lang", getenv("HAMLET_LANG", "vi"), e.msg("ngôn ngữ thông báo: vi hoặc en (HAMLET_LANG)", "message language: vi or en (HAMLET_LANG)"))
 	fs.StringVar(&e.logFormat, "log-format", getenv("HAMLET_LOG_FORMAT", "text"), "text|json (HAMLET_LOG_FORMAT)")
 	fs.StringVar(&e.logLevel, "log-level", getenv("HAMLET_LOG_LEVEL", "info"), "debug|info|warn|error (HAMLET_LOG_LEVEL)")
@@ -66,7 +69,7 @@ func (e *env) flags(name string) *flag.FlagSet {
 }
 
 func (e *env) jsonFlag(fs *flag.FlagSet) {
-	fs.BoolVar(&e.json, "json", false, e.msg("in kết quả dạng JSON", "print JSON"))
+	fs.BoolVar(&e.json, "json", false, e.msg("in kết quả dạng JSON (số 64 bit như head, cursor, lag là chuỗi)", "print JSON (64-bit integers such as head, cursor, lag are strings)"))
 }
 
 func (e *env) logger() *slog.Logger {
@@ -79,13 +82,21 @@ func (e *env) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-// open opens the server on the data directory for an admin task.
-func (e *env) open(ctx context.Context) (*server.Server, error) {
+// adminConfig is the configuration of a server opened for an admin task:
+// no background collection, and quiet at the default log level since the
+// task prints its own result.
+func (e *env) adminConfig() server.Config {
 	lg := e.logger()
 	if e.logLevel == "info" {
-		lg = slog.New(slog.NewTextHandler(io.Discard, nil)) // admin tasks print their own result
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return server.Open(ctx, server.Config{DataDir: e.dataDir, Logger: lg, GCInterval: -1})
+	return server.Config{DataDir: e.dataDir, Logger: lg, GCInterval: -1}
+}
+
+// open opens the server for an admin task on the store every command
+// shares (openStore).
+func (e *env) open(ctx context.Context) (*server.Server, error) {
+	return e.openStore(ctx, e.adminConfig())
 }
 
 func (e *env) printJSON(v any) error {

@@ -23,7 +23,7 @@ func init() {
 func runMigrateStore(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("migrate-store")
 	from := fs.String("from", "", e.msg("thư mục dữ liệu SQLite cần chép (mặc định --data-dir)", "the SQLite data directory to copy (default --data-dir)"))
-	to := fs.String("to", getenv("HAMLET_DB", ""), e.msg("URL PostgreSQL đích, cơ sở dữ liệu trống (HAMLET_DB)", "the target PostgreSQL URL, an empty database (HAMLET_DB)"))
+	to := fs.String("to", "", e.msg("URL PostgreSQL đích, cơ sở dữ liệu trống (mặc định --db, HAMLET_DB)", "the target PostgreSQL URL, an empty database (default --db, HAMLET_DB)"))
 	batch := fs.Int("batch", 10000, e.msg("số dòng mỗi lô", "rows per batch"))
 	e.jsonFlag(fs)
 	if err := fs.Parse(args); err != nil {
@@ -33,7 +33,10 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 		*from = e.dataDir
 	}
 	if *to == "" {
-		return errors.New(e.msg("cần --to postgres://...", "--to postgres://... is required"))
+		*to = e.db // the database every other command would use
+	}
+	if *to == "" {
+		return errors.New(e.msg("cần --to postgres://... (hoặc --db, HAMLET_DB)", "--to postgres://... is required (or --db, HAMLET_DB)"))
 	}
 	if !pgstore.IsURL(*to) {
 		return fmt.Errorf("--to: %s", e.msg("cần một URL PostgreSQL dạng postgres://người-dùng:mật-khẩu@máy:5432/tên",

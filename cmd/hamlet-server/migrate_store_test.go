@@ -43,7 +43,7 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	require.NoError(t, err)
 	hamlet := wl.Scope[0]
 	w := servertest.NewWriter(replica, nil)
-	_, err = c.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(hamlet), hamlet)})
+	_, err = c.Push(1, w.Household(uuid.New(), hamlet, "Hộ thử"))
 	require.NoError(t, err)
 	before, _, cur, err := c.PullAll(0)
 	require.NoError(t, err)
@@ -84,7 +84,7 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	pw, err := pc.Hello(replica)
 	require.NoError(t, err)
 	require.Equal(t, oldID, pw.Server)
-	require.Equal(t, uint64(1), pw.PushedSeq, "the replica's sequence came along")
+	require.Equal(t, uint64(2), pw.PushedSeq, "the replica's sequence came along")
 	m, err := pc.Pull(cur, 0) // the old cursor is valid: nothing new
 	require.NoError(t, err)
 	require.Empty(t, m.Changes)
@@ -92,7 +92,7 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	after, _, _, err := pc.PullAll(0) // and the same log from the start
 	require.NoError(t, err)
 	require.Equal(t, before, after)
-	ack, err := pc.Push(2, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(hamlet), hamlet)})
+	ack, err := pc.Push(3, w.Household(uuid.New(), hamlet, "Hộ thử"))
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 
@@ -110,10 +110,10 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	_, err = c3.Hello(r3)
 	require.NoError(t, err)
 	w3 := servertest.NewWriter(r3, nil)
-	ack, err = c3.Push(1, []syncproto.Change{w3.Write("households", uuid.New(), "hamlet_code", syncproto.String(hamlet), hamlet)})
+	ack, err = c3.Push(1, w3.Household(uuid.New(), hamlet, "Hộ thử"))
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 	got, _, _, err := c3.PullAll(0)
 	require.NoError(t, err)
-	require.Len(t, got, len(before)+2, "everything but its own change, and both of the first laptop's")
+	require.Len(t, got, len(before)+4, "everything but its own changes, and both households of the first laptop")
 }

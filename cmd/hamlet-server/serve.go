@@ -22,7 +22,6 @@ type serveFlags struct {
 	skew                  time.Duration
 	ping, pong            time.Duration
 	calendar              string
-	db                    string // a PostgreSQL URL, or "" for embedded SQLite in the data directory
 	gc                    gcFlags
 	minAgentSchema        int    // oldest agent data schema accepted (0: schema.MinSupportedVersion)
 	agentUpdate           string // where volunteers get hamlet-agent, told to a too-old agent
@@ -38,8 +37,6 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 		"working calendar JSON file (office hours) for field-report deadlines (default: Monday–Friday, 07:00–11:30 and 13:30–17:00; holidays: see hamlet-server calendar) (HAMLET_CALENDAR)"))
 	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
 	fs.DurationVar(&sf.pong, "pong-wait", getenvDuration("HAMLET_PONG_WAIT", 60*time.Second), e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
-	fs.StringVar(&sf.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
-		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
 	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", 5*time.Minute), e.msg("độ lệch đồng hồ tối đa (HAMLET_MAX_SKEW)", "maximum clock skew (HAMLET_MAX_SKEW)"))
 	e.gcFlagSet(fs, &sf.gc)
 	schemaFlags(e, fs, sf)
@@ -82,7 +79,7 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 		cal.FillSchedules(workcal.OfficialSchedules()...)
 		cfg.Calendar = cal
 	}
-	s, err := openServer(ctx, e, cfg, sf.db)
+	s, err := e.openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

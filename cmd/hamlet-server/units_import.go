@@ -46,7 +46,8 @@ func runUnitsImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.Admin().ImportUnits(ctx, units); err != nil {
+	review, err := s.Admin().ImportUnitsReviewed(ctx, units)
+	if err != nil {
 		return err
 	}
 	counts := map[schema.Level]int{}
@@ -58,5 +59,6 @@ func runUnitsImport(ctx context.Context, e *env, args []string) error {
 	}
 	e.printf("Đã nạp %d đơn vị (%d tỉnh, %d huyện, %d xã/phường) từ %s.\n", "Imported %d units (%d provinces, %d districts, %d communes) from %s.\n",
 		len(units), counts[schema.LevelProvince], counts[schema.LevelDistrict], counts[schema.LevelCommune], *file)
+	printUnitReview(e, review) // user.go
 	return nil
 }

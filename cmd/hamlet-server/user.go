@@ -22,6 +22,8 @@ func init() {
 		en: "add a dashboard user (--username, --name, --role, --unit; password from stdin or --password-file)", run: runUserAdd})
 	register(command{name: "user list", vi: "liệt kê tài khoản trang tổng hợp", en: "list dashboard users", run: runUserList})
 	register(command{name: "user disable", vi: "khóa tài khoản (--username) và đăng xuất mọi phiên", en: "disable a user (--username) and end their sessions", run: runUserDisable})
+	register(command{name: "user rebind", vi: "xác nhận đơn vị của tài khoản sau khi địa bàn đơn vị thay đổi (--username; --unit để gắn với đơn vị khác)",
+		en: "confirm an account's unit after the unit's area changed (--username; --unit to bind it to another unit)", run: runUserRebind})
 	register(command{name: "units reorganise", vi: "áp dụng sắp xếp đơn vị 2025 (--file camau-2025.csv, --hamlets ánh xạ ấp,xã)",
 		en: "apply the 2025 reorganisation (--file camau-2025.csv, --hamlets hamlet,commune map)", run: runUnitsReorganise})
 }
@@ -109,6 +111,8 @@ func runUserList(ctx context.Context, e *env, args []string) error {
 		state := e.msg("hoạt động", "active")
 		if u.Disabled != nil {
 			state = e.msg("đã khóa", "disabled")
+		} else if u.UnitChangedOn != "" {
+			state = fmt.Sprintf(e.msg("chờ xác nhận địa bàn (thay đổi từ %s)", "awaiting area confirmation (changed on %s)"), u.UnitChangedOn)
 		}
 		rows = append(rows, []string{u.Username, u.DisplayName, string(u.Role), u.UnitCode, state})
 	}
@@ -190,5 +194,100 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 	e.printf("Đã áp dụng: %d đơn vị mới, %d đơn vị giải thể, %d ấp/khóm chuyển xã, %d tổ chuyển xã; nay có %d xã/phường.\n",
 		"Applied: %d new units, %d retired, %d hamlets re-parented, %d teams moved; %d communes now.\n",
 		st.Units, st.Retired, st.HamletsMoved, st.TeamsMoved, st.CommunesAfter)
+	printUnitReview(e, st.Review)
+	return nil
+}
+
+// printUnitReview lists the accounts and teams bound to a unit whose area
+// an import changed, and the command that confirms each account.
+func printUnitReview(e *env, r server.UnitReview) {
+	if len(r.Accounts)+len(r.Teams) == 0 {
+		return
+	}
+	change := map[string]schema.ExtentChange{}
+	for _, c := range r.Units {
+		change[c.Code] = c
+	}
+	describe := func(code string) string {
+		c := change[code]
+		if c.Retired {
+			return fmt.Sprintf(e.msg("giải thể từ %s, địa bàn nay thuộc %s", "retired on %s, its area now in %s"), c.On, strings.Join(c.Successors, ", "))
+		}
+		var from []string
+		for _, p := range c.FormedFrom {
+			if p.Partial {
+				from = append(from, p.Code+e.msg(" (một phần)", " (part)"))
+			} else {
+				from = append(from, p.Code)
+			}
+		}
+		return fmt.Sprintf(e.msg("mã dùng lại từ %s cho đơn vị lập từ %s", "code reused from %s for the unit formed from %s"), c.On, strings.Join(from, ", "))
+	}
+	if len(r.Accounts) > 0 {
+		e.printf("\nTài khoản gắn với đơn vị đã thay đổi địa bàn: %d. Tới khi được xác nhận, các tài khoản này đăng nhập vào trang báo địa bàn đã thay đổi và không xem được số liệu.\n",
+			"\nAccounts bound to a unit whose area changed: %d. Until confirmed they sign in to a page saying their area changed, and see no data.\n", len(r.Accounts))
+		var rows [][]string
+		for _, u := range r.Accounts {
+			rows = append(rows, []string{u.Username, string(u.Role), u.UnitCode, describe(u.UnitCode)})
+		}
+		e.table(e.msg("TÊN ĐĂNG NHẬP\tVAI TRÒ\tĐƠN VỊ\tTHAY ĐỔI", "USERNAME\tROLE\tUNIT\tCHANGE"), rows)
+		e.printf("Xác nhận từng tài khoản (hoặc gắn với đơn vị khác bằng --unit MÃ):\n", "Confirm each account (or bind it to another unit with --unit CODE):\n")
+		for _, u := range r.Accounts {
+			cmd := "  hamlet-server user rebind --username " + u.Username
+			if c := change[u.UnitCode]; c.Retired {
+				if len(c.Successors) == 1 {
+					cmd += " --unit " + c.Successors[0]
+				} else {
+					cmd += e.msg(" --unit <MÃ>", " --unit <CODE>")
+				}
+			}
+			fmt.Fprintln(e.stdout, cmd)
+		}
+	}
+	if len(r.Teams) > 0 {
+		e.printf("\nTổ gắn với đơn vị đã thay đổi địa bàn: %d. Tổ vẫn đồng bộ đúng các ấp/khóm của mình; hãy kiểm tra xã/phường của tổ (hamlet-server team list).\n",
+			"\nTeams bound to a unit whose area changed: %d. Each still syncs its own hamlets; check the team's commune (hamlet-server team list).\n", len(r.Teams))
+		var rows [][]string
+		for _, t := range r.Teams {
+			rows = append(rows, []string{t.ID, t.Name, t.CommuneCode, strings.Join(t.Hamlets, ","), describe(t.CommuneCode)})
+		}
+		e.table(e.msg("MÃ TỔ\tTÊN\tXÃ\tẤP/KHÓM\tTHAY ĐỔI", "TEAM ID\tNAME\tCOMMUNE\tHAMLETS\tCHANGE"), rows)
+	}
+}
+
+func runUserRebind(ctx context.Context, e *env, args []string) error {
+	fs := e.flags("user rebind")
+	e.jsonFlag(fs)
+	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
+	unit := fs.String("unit", "", e.msg("gắn với đơn vị này (mặc định: xác nhận đơn vị đang gắn, với địa bàn hiện nay)", "bind to this unit (default: confirm the unit it is bound to, with its present area)"))
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New(e.msg("cần --username (xem: hamlet-server user list)", "--username is required (see: hamlet-server user list)"))
+	}
+	s, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	u, err := s.Admin().RebindUser(ctx, *username, strings.TrimSpace(*unit))
+	var re *server.UnitRetiredError
+	switch {
+	case errors.As(err, &re):
+		return fmt.Errorf("%s", fmt.Sprintf(e.msg("đơn vị %s đã giải thể từ %s: hãy gắn tài khoản với đơn vị khác bằng --unit (đơn vị kế thừa: %s)",
+			"unit %s was retired on %s: bind the account to another unit with --unit (successors: %s)"), re.Code, re.RetiredOn, strings.Join(re.Successors, ", ")))
+	case errors.Is(err, server.ErrNotFound) && *unit == "":
+		return fmt.Errorf("%s", fmt.Sprintf(e.msg("không có tài khoản %s; xem: hamlet-server user list", "no account %s; see: hamlet-server user list"), *username))
+	case errors.Is(err, server.ErrNotFound):
+		return fmt.Errorf("%s", fmt.Sprintf(e.msg("không có tài khoản %s hoặc đơn vị %s; xem: hamlet-server user list", "no account %s or no unit %s; see: hamlet-server user list"), *username, *unit))
+	case err != nil:
+		return err
+	}
+	if e.json {
+		return e.printJSON(u)
+	}
+	e.printf("Đã xác nhận: tài khoản %s gắn với đơn vị %s với địa bàn hiện nay, và xem lại được số liệu.\n",
+		"Confirmed: account %s is bound to unit %s with its present area, and sees data again.\n", u.Username, u.UnitCode)
 	return nil
 }

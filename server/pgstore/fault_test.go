@@ -38,7 +38,7 @@ func TestPostgresRestartMidPush(t *testing.T) {
 	all := make([][]syncproto.Change, batches)
 	for i := range all {
 		for j := 0; j < per; j++ {
-			all[i] = append(all[i], w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h))
+			all[i] = append(all[i], w.Household(uuid.New(), h, "Hộ thử")...)
 		}
 	}
 
@@ -95,13 +95,13 @@ func TestPostgresRestartMidPush(t *testing.T) {
 			require.Equal(t, 1, seen[ch.Dot], "change %v", ch.Dot)
 		}
 	}
-	require.Len(t, cs, batches*per)
+	require.Len(t, cs, batches*per*2) // each household: its hamlet and head
 
 	// B's feed reconnected: a push through A reaches B's agent promptly.
 	require.Eventually(t, func() bool { return stB.FeedStarts() >= 2 }, 15*time.Second, 20*time.Millisecond)
 	_, _, cur, err := pullAll(t, watcher)
 	require.NoError(t, err)
-	_, err = c.Push(batches+1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)})
+	_, err = c.Push(batches+1, w.Household(uuid.New(), h, "Hộ thử"))
 	require.NoError(t, err)
 	for {
 		n, err := watcher.WaitNotify(2 * time.Second)
@@ -131,7 +131,7 @@ func TestPoolExhaustedIsBusy(t *testing.T) {
 	}
 	h := ts.HamletsA[0]
 	w := servertest.NewWriter(dev.Replica, nil)
-	batch := []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(h), h)}
+	batch := w.Household(uuid.New(), h, "Hộ thử")
 	start := time.Now()
 	_, err = c.Push(1, batch)
 	var pe *syncproto.Error

@@ -39,11 +39,11 @@ func TestScopeChangeAcrossProcesses(t *testing.T) {
 	from, to := a.HamletsA[0], a.HamletsB[0]
 	w := servertest.NewWriter(dev.Replica, time.Now)
 	hh := uuid.New()
-	_, err = ca.Push(1, []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(from), from)})
+	_, err = ca.Push(1, w.Household(hh, from, "Hộ thử"))
 	require.NoError(t, err)
 	before := w.Write("households", hh, "notes", syncproto.String("trước"), from)
 	time.Sleep(3 * time.Millisecond)
-	mover := b.Connect(t, b.NewDevice(t, a.TeamA))
+	mover := b.Connect(t, b.NewDevice(t, a.TeamB)) // the receiving team
 	mw := servertest.NewWriter(mover.Replica, time.Now)
 	ack, err := mover.Push(1, []syncproto.Change{mw.Write("households", hh, schema.ScopeField, syncproto.String(to), from)})
 	require.NoError(t, err)

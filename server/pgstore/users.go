@@ -12,15 +12,19 @@ import (
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
-const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms`
+const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms, unit_changed_on`
 
 func scanUser(sc pgx.Row) (server.User, error) {
 	var u server.User
 	var role string
 	var created int64
 	var disabled *int64
-	if err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.PasswordHash, &created, &disabled); err != nil {
+	var changed *string
+	if err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.PasswordHash, &created, &disabled, &changed); err != nil {
 		return u, err
+	}
+	if changed != nil {
+		u.UnitChangedOn = *changed
 	}
 	u.Role = analytics.Role(role)
 	u.Created = time.UnixMilli(created).UTC()
@@ -33,7 +37,7 @@ func scanUser(sc pgx.Row) (server.User, error) {
 
 func (s *Store) AddUser(ctx context.Context, u server.User) error {
 	return s.write(ctx, func(w *pgTx) error {
-		_, err := w.tx.Exec(w.ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`,
+		_, err := w.tx.Exec(w.ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL)`,
 			u.ID, u.Username, u.DisplayName, string(u.Role), u.UnitCode, u.PasswordHash, u.Created.UnixMilli())
 		if isUnique(err) {
 			return server.ErrConflict
@@ -84,6 +88,32 @@ func (s *Store) DisableUser(ctx context.Context, username string, at time.Time) 
 	})
 }
 
+func (s *Store) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(w *pgTx) error {
+		_, err := w.tx.Exec(w.ctx, `UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, $1) WHERE unit_code = ANY($2) AND disabled_ms IS NULL`, on, codes)
+		if err != nil {
+			return fmt.Errorf("mark users of changed units: %w", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) RebindUser(ctx context.Context, username, unitCode string) error {
+	return s.write(ctx, func(w *pgTx) error {
+		tag, err := w.tx.Exec(w.ctx, `UPDATE users SET unit_code = $1, unit_changed_on = NULL WHERE lower(username) = lower($2)`, unitCode, username)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return server.ErrNotFound
+		}
+		return nil
+	})
+}
+
 func (s *Store) PutSession(ctx context.Context, us server.UserSession) error {
 	return s.write(ctx, func(w *pgTx) error {
 		// Expired sessions go as new ones come: the table stays small.
@@ -98,7 +128,7 @@ func (s *Store) PutSession(ctx context.Context, us server.UserSession) error {
 
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (server.User, error) {
 	u, err := scanUser(s.q().QueryRow(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
-		u.created_ms, u.disabled_ms FROM user_sessions s JOIN users u ON u.id = s.user_id
+		u.created_ms, u.disabled_ms, u.unit_changed_on FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.expires_ms > $2 AND u.disabled_ms IS NULL`, tokenHash, now.UnixMilli()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, server.ErrNotFound

@@ -212,10 +212,23 @@ func (c *Client) PushAll(changes []syncproto.Change, size, window int) error {
 		acked++
 		return nil
 	}
-	for j, batch := 0, uint64(1); j < len(changes); j, batch = j+size, batch+1 {
-		if err := c.Send(&syncproto.Push{Batch: batch, Changes: changes[j:min(j+size, len(changes))]}); err != nil {
+	for j, batch := 0, uint64(1); j < len(changes); batch++ {
+		// As the agent does, a batch never splits one row's run of changes:
+		// the server judges a new row by what one push carries for it.
+		end := min(j+size, len(changes))
+		if end < len(changes) {
+			n := end
+			for n > j && changes[n-1].Row == changes[end].Row {
+				n--
+			}
+			if n > j {
+				end = n
+			}
+		}
+		if err := c.Send(&syncproto.Push{Batch: batch, Changes: changes[j:end]}); err != nil {
 			return err
 		}
+		j = end
 		sent++
 		for sent-acked >= window {
 			if err := await(); err != nil {
@@ -303,6 +316,15 @@ func (w *Writer) Write(table string, row syncproto.RowID, field string, v syncpr
 	c.Dot = syncproto.Dot{Replica: w.Replica, Seq: w.Seq}
 	w.last[k] = syncproto.VersionOf(&c)
 	return c
+}
+
+// Household makes a new household as an agent writes one: its hamlet and
+// head's name, the fields a household cannot be without.
+func (w *Writer) Household(row syncproto.RowID, hamlet, head string) []syncproto.Change {
+	return []syncproto.Change{
+		w.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet),
+		w.Write("households", row, "head_name", syncproto.String(head), hamlet),
+	}
 }
 
 // Saw records a change received from the server, so later writes base on it.

@@ -1,4 +1,4 @@
--- Issue 14: a copied data folder (server/migrations/sqlite 0008_forks.sql
+-- Issue 14: a copied data folder (server/migrations/sqlite 0009_forks.sql
 -- translated; the reasons are there).
 CREATE TABLE sync_digests (
     origin BIGINT NOT NULL,

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+)
+
+// A reorganisation reuses codes: 32002 was Phường 4 (174 households) until
+// 2025 and is all of An Xuyên after it. An account bound to such a code
+// (or to a retired unit) was given the old area, and must not silently
+// inherit the new one. Importing a tree marks those accounts; until the
+// operator confirms (Admin.RebindUser, hamlet-server user rebind) they sign
+// in to a page that says their area changed and who can confirm it, and the
+// API answers 403 unit_changed. Teams bound to such a unit are listed too:
+// what a team syncs is its hamlets, which keep their codes, but the
+// operator should know the team's commune now names another area.
+
+// UnitReview is what an import of units did to what was bound to the units
+// whose extent it changed.
+type UnitReview struct {
+	Units    []schema.ExtentChange `json:"units_changed"`
+	Accounts []User                `json:"accounts"` // awaiting confirmation
+	Teams    []Team                `json:"teams"`
+}
+
+// ImportUnitsReviewed imports units as ImportUnits does and marks the
+// accounts bound to a unit whose extent the import changed.
+func (a *Admin) ImportUnitsReviewed(ctx context.Context, units []schema.AdminUnit) (UnitReview, error) {
+	before, err := a.s.store.Units(ctx, "", "")
+	if err != nil {
+		return UnitReview{}, err
+	}
+	if err := a.s.store.ImportUnits(ctx, units); err != nil {
+		return UnitReview{}, err
+	}
+	return a.reviewExtents(ctx, before, units)
+}
+
+// reviewExtents marks the accounts bound to units of before whose extent
+// importing units changed, and lists them with the teams bound to such a
+// unit (their commune as it was before the import moved any team).
+func (a *Admin) reviewExtents(ctx context.Context, before, units []schema.AdminUnit) (UnitReview, error) {
+	plan, err := schema.PlanUnitImport(units)
+	if err != nil {
+		return UnitReview{}, err
+	}
+	r := UnitReview{Units: schema.ExtentChanges(before, plan), Accounts: []User{}, Teams: []Team{}}
+	if len(r.Units) == 0 {
+		return r, nil
+	}
+	changed := map[string]bool{}
+	var codes []string
+	for _, c := range r.Units {
+		changed[c.Code] = true
+		codes = append(codes, c.Code)
+	}
+	if us, ok := a.s.store.(UserStore); ok {
+		if err := us.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
+			return r, fmt.Errorf("review reorganised units: %w", err)
+		}
+		users, err := us.Users(ctx)
+		if err != nil {
+			return r, err
+		}
+		for _, u := range users {
+			if changed[u.UnitCode] && u.UnitChangedOn != "" && u.Disabled == nil {
+				r.Accounts = append(r.Accounts, u)
+			}
+		}
+	}
+	teams, err := a.s.store.Teams(ctx)
+	if err != nil {
+		return r, err
+	}
+	for _, t := range teams {
+		if changed[t.CommuneCode] {
+			r.Teams = append(r.Teams, t)
+		}
+	}
+	a.s.log.Info("units whose extent changed", "units", len(r.Units), "accounts_to_confirm", len(r.Accounts), "teams", len(r.Teams))
+	return r, nil
+}
+
+// UnitRetiredError refuses to confirm an account on a retired unit: it
+// must be bound to another unit, usually a successor.
+type UnitRetiredError struct {
+	Code, RetiredOn string
+	Successors      []string
+}
+
+func (e *UnitRetiredError) Error() string {
+	return fmt.Sprintf("unit %s was retired on %s; bind the account to another unit (successors: %s)", e.Code, e.RetiredOn, strings.Join(e.Successors, ", "))
+}
+
+// successors are the units formed (in whole or part) from code.
+func successors(units []schema.AdminUnit, code string) []string {
+	var out []string
+	for _, u := range units {
+		if slices.ContainsFunc(u.FormedFrom, func(p schema.Predecessor) bool { return p.Code == code }) && u.Code != code {
+			out = append(out, u.Code)
+		}
+	}
+	return out
+}
+
+// RebindUser confirms the unit of an account awaiting confirmation
+// (unitCode "": the unit it is bound to, with its new extent), or binds it
+// to another unit in force. Either way the account sees data again.
+func (a *Admin) RebindUser(ctx context.Context, username, unitCode string) (User, error) {
+	us, err := a.s.users()
+	if err != nil {
+		return User{}, err
+	}
+	username = strings.ToLower(strings.TrimSpace(username))
+	u, err := us.UserByName(ctx, username)
+	if err != nil {
+		return User{}, fmt.Errorf("rebind user %s: %w", username, err)
+	}
+	if unitCode == "" {
+		unitCode = u.UnitCode
+	}
+	units, err := a.s.store.Units(ctx, "", "")
+	if err != nil {
+		return User{}, err
+	}
+	i := slices.IndexFunc(units, func(x schema.AdminUnit) bool { return x.Code == unitCode })
+	switch {
+	case i < 0:
+		return User{}, fmt.Errorf("rebind user %s: unit %q: %w", username, unitCode, ErrNotFound)
+	case units[i].RetiredOn != "":
+		return User{}, &UnitRetiredError{Code: unitCode, RetiredOn: units[i].RetiredOn, Successors: successors(units, unitCode)}
+	case u.Role == analytics.RoleCommuneLeader && units[i].Level != schema.LevelCommune:
+		return User{}, fmt.Errorf("rebind user %s: a commune leader is bound to a commune, and %s is a %s", username, unitCode, units[i].Level)
+	}
+	if err := us.RebindUser(ctx, u.Username, unitCode); err != nil {
+		return User{}, fmt.Errorf("rebind user %s: %w", username, err)
+	}
+	a.s.log.Info("user unit confirmed", "user", u.ID, "unit", unitCode, "was", u.UnitCode)
+	u.UnitCode, u.UnitChangedOn = unitCode, ""
+	return u, nil
+}
+
+// errUnitChanged is the API's answer to an account awaiting confirmation.
+func errUnitChanged(u User) *APIError {
+	return &APIError{Status: http.StatusForbidden, Code: "unit_changed",
+		Message: fmt.Sprintf("the area of unit %s changed on %s; an operator must confirm this account's unit (hamlet-server user rebind) before it sees data", u.UnitCode, u.UnitChangedOn),
+		HintVI: fmt.Sprintf("Địa bàn của tài khoản đã thay đổi: đơn vị %s được sắp xếp lại từ ngày %s. Tài khoản tạm thời không xem được số liệu cho tới khi quản trị viên hệ thống Hamlet (cán bộ CNTT quản lý máy chủ) xác nhận bằng lệnh: hamlet-server user rebind --username %s",
+			u.UnitCode, u.UnitChangedOn, u.Username),
+		HintEN: fmt.Sprintf("Your account's area changed: unit %s was reorganised on %s. The account shows no data until the Hamlet system operator (the IT staff who run the server) confirms it with: hamlet-server user rebind --username %s",
+			u.UnitCode, u.UnitChangedOn, u.Username)}
+}
+
+// unitChangedView is the page an account awaiting confirmation signs in to.
+type unitChangedView struct {
+	Username, UnitCode, UnitName, Since string
+	Retired                             bool
+	Successors                          string // "32002 An Xuyên, ..."
+	Operators                           string // operator accounts' names, who can confirm
+}
+
+// renderUnitChanged is every dashboard page for an account awaiting
+// confirmation: what changed and who can confirm it, and no data.
+func (s *Server) renderUnitChanged(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	v := &unitChangedView{Username: c.User.Username, UnitCode: c.User.UnitCode, Since: c.User.UnitChangedOn}
+	units, err := s.store.Units(r.Context(), "", "")
+	if err != nil {
+		s.webError(w, r, c, err)
+		return
+	}
+	name := map[string]string{}
+	for _, u := range units {
+		name[u.Code] = u.Name
+		if u.Code == v.UnitCode {
+			v.UnitName, v.Retired = u.Name, u.RetiredOn != ""
+		}
+	}
+	var succ []string
+	for _, code := range successors(units, v.UnitCode) {
+		succ = append(succ, code+" "+name[code])
+	}
+	v.Successors = strings.Join(succ, ", ")
+	if us, err := s.users(); err == nil {
+		users, err := us.Users(r.Context())
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.webError(w, r, c, err)
+			return
+		}
+		var ops []string
+		for _, u := range users {
+			if u.Role == analytics.RoleOperator && u.Disabled == nil {
+				ops = append(ops, u.DisplayName)
+			}
+		}
+		v.Operators = strings.Join(ops, ", ")
+	}
+	s.render(w, r, http.StatusForbidden, "unit_changed", &webPage{Title: "unit_changed_title", User: &c.User, CSRF: c.CSRF,
+		Lang: c.Lang, CanSync: false, Body: v})
+}
