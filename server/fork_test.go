@@ -128,9 +128,13 @@ func TestForkEndpoint(t *testing.T) {
 	require.Equal(t, uint64(17), c.Welcome.PushedSeq)
 	w := servertest.NewWriter(copyID, nil)
 	w.Seq = 17
-	ack, err := c.Push(1, []syncproto.Change{w.Write("households", uuid.New(), "hamlet_code", syncproto.String(ts.HamletsA[0]), ts.HamletsA[0])})
+	hh := uuid.New()
+	ack, err := c.Push(1, []syncproto.Change{
+		w.Write("households", hh, "hamlet_code", syncproto.String(ts.HamletsA[0]), ts.HamletsA[0]),
+		w.Write("households", hh, "head_name", syncproto.String("Chủ hộ máy chép"), ts.HamletsA[0]),
+	})
 	require.NoError(t, err)
-	require.Equal(t, []syncproto.ResultStatus{1}, statuses(ack))
+	require.Equal(t, []syncproto.ResultStatus{1, 1}, statuses(ack), "numbered from 18 on")
 	ts.Connect(t, dev) // the original's token still works
 
 	st2, again, _ := post(dev.Token, req)
