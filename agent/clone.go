@@ -264,12 +264,14 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
 	commits := 0
 	for {
+		// The pump gives up without closing the queue when ctx ends (a
+		// closed queue means "the snapshot is complete"), so wait on ctx
+		// too or a cancelled clone waits forever.
 		var p chunkIn
 		var ok bool
-		// The pump stops without a word when ctx ends: do not wait for it.
 		select {
 		case p, ok = <-queue:
-		case <-ctx.Done():
+		case <-pctx.Done():
 			return ctx.Err()
 		}
 		if !ok {
