@@ -171,9 +171,9 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	case c.head != 0:
 		return true, nil // resume
 	case wel.Reclone || reclone != 0:
-		// The agent itself may ask (metaReclone): a file restored from an
-		// older copy (renumberRestored) lacks the writes its discarded
-		// state made, which pulls never return; a back-fill of gained
+		// The agent itself may ask (metaReclone): a copy of a data folder
+		// that took a new replica id (fork.go) lacks what the other copy
+		// wrote under the old one, which pulls left out; a back-fill of gained
 		// hamlets found their log truncated (backfill).
 		// Pending changes were pushed first (session); now drop what the
 		// truncated log can no longer bring up to date.

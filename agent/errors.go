@@ -173,8 +173,8 @@ func (*NotEnrolledError) Error() string { return ErrNotEnrolled.Error() }
 func (*NotEnrolledError) Unwrap() error { return ErrNotEnrolled }
 func (*NotEnrolledError) Message(lang string) string {
 	return pick(lang,
-		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>.",
-		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>.")
+		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>. Nếu lần đăng ký trước bị ngắt giữa chừng, hãy chạy lại đúng lệnh đó với cùng mã (mã còn hạn vẫn dùng được).",
+		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>. If an earlier enroll was cut off, run the same command again with the same code (it still works while it is valid).")
 }
 
 // ScopeError: a write to a hamlet the team does not cover.
@@ -291,9 +291,12 @@ func MessageOf(err error, lang string) string {
 // OtherServerError: the replica holds data of one Hamlet server (one
 // deployment) and a code of another was used. Its sequence numbers, cursor
 // and rows belong to the first: synced with the second it would be stuck
-// on a sequence gap. Nothing local is changed.
+// on a sequence gap. Nothing local is changed. A server since issue 14
+// refuses it before using the code up (other_server); an older one used
+// the code and this agent refused its answer (Used).
 type OtherServerError struct {
 	Held, New string // server ids
+	Used      bool   // the server used the code up
 }
 
 func (e *OtherServerError) Error() string {
@@ -301,6 +304,9 @@ func (e *OtherServerError) Error() string {
 }
 
 func (e *OtherServerError) Message(lang string) string {
+	if !e.Used {
+		return syncproto.Hint(syncproto.CodeOtherServer, pick(lang, "vi", "en"))
+	}
 	return pick(lang,
 		"Dữ liệu trên máy này thuộc một máy chủ Hamlet khác với máy chủ của mã vừa nhập. Dữ liệu vẫn giữ nguyên. Để dùng máy chủ mới, hãy chạy hamlet-agent với một thư mục dữ liệu mới (--data-dir) và xin mã mới (mã vừa nhập đã được dùng).",
 		"This laptop's data belongs to a different Hamlet server than the code's. Nothing was changed. To use the new server, run hamlet-agent with a new data directory (--data-dir) and ask for a new code (this one is used).")

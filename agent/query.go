@@ -247,7 +247,7 @@ func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
 	byField := map[string][]VersionInfo{}
 	info := func(v syncproto.Version, cur, lost bool) VersionInfo {
 		return VersionInfo{Value: v.Value.Any(), At: v.HLC.Time(), HLC: uint64(v.HLC), Origin: v.Dot.Replica.String(), Seq: v.Dot.Seq,
-			Mine: v.Dot.Replica == r.id, Current: cur, Lost: lost, Pending: v.Dot.Replica == r.id && pending[v.Dot.Seq]}
+			Mine: r.mine(v.Dot.Replica), Current: cur, Lost: lost, Pending: v.Dot.Replica == r.id && pending[v.Dot.Seq]}
 	}
 	for _, h := range st.hist {
 		byField[h.Field] = append(byField[h.Field], info(h.Ver, false, h.Lost))

@@ -879,15 +879,3 @@ func copyFile(from, to string) error {
 	}
 	return out.Close()
 }
-
-// syncDir makes renames in dir durable (a no-op where directories cannot
-// be opened for it, as on Windows).
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil
-	}
-	defer d.Close()
-	_ = d.Sync()
-	return nil
-}

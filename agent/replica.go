@@ -117,6 +117,9 @@ type Replica struct {
 	now   func() time.Time
 	cols  map[string][]string // row table -> columns (without id)
 	sch   *schema.Registry    // the data model this replica runs
+	// former holds the replica ids this file wrote under before a fork
+	// (fork.go): what they wrote is still this laptop's.
+	former atomic.Pointer[map[syncproto.ReplicaID]bool]
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -150,6 +153,13 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 		// empty replica there (repair.go).
 		if m, err := readMark(path); err != nil || m != nil {
 			return nil, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("the replica is being repaired, or its repair was interrupted")}
+		}
+		// Built whole beside it, then named (create.go).
+		if err := createReplica(ctx, path, opts); err != nil {
+			return nil, classifyOpen(path, err)
+		}
+		if fresh, err = precheck(ctx, path); err != nil {
+			return nil, classifyOpen(path, err)
 		}
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
@@ -197,7 +207,12 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	n, err := io.ReadFull(f, head)
 	f.Close()
 	if n == 0 {
-		return true, nil
+		if _, ok := walApplicationID(ctx, path); !ok {
+			return true, nil
+		}
+		// All of it still in the -wal file (create.go): read it through SQLite.
+		copy(head, sqliteHeader)
+		n, err = len(head), nil
 	}
 	if err != nil || !bytes.Equal(head[:16], sqliteHeader) {
 		if n >= 16 && !bytes.Equal(head[:16], sqliteHeader) {
@@ -207,6 +222,12 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	}
 	// Application id: big-endian at offset 68 of the header.
 	app := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
+	if app == 0 {
+		// Set by a transaction still in the -wal file (create.go)?
+		if id, ok := walApplicationID(ctx, path); ok {
+			app = id
+		}
+	}
 	if app != ApplicationID {
 		if app == 0 {
 			// A SQLite file nobody marked: ours only if it is empty.
@@ -224,6 +245,9 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	defer db.Close()
 	var v string
 	if err := db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v); err != nil {
+		if halfCreated(ctx, path) {
+			return false, nil // opening it finishes its creation (create.go)
+		}
 		return false, classify(path, err)
 	}
 	if _, err := uuid.Parse(v); err != nil {
@@ -310,6 +334,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	}
 	if r.id, err = uuid.Parse(idText); err != nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	if err := r.loadFormer(ctx, r.db); err != nil {
+		return err
 	}
 	r.skew = opts.MaxSkew
 	off, _ := r.metaInt(ctx, r.db, "offset_ms")

@@ -49,6 +49,10 @@ type SyncOptions struct {
 	// cloning by snapshot (slower; for comparisons and tests). A re-clone
 	// the server asks for always uses a snapshot.
 	LogReplay bool
+	// SaveToken stores a new device token: the one a fork made (this data
+	// folder turned out to be a copy, fork.go). Until it has, the token
+	// stays in the replica file and is used from there (PendingToken).
+	SaveToken func(token string) error
 }
 
 func (o *SyncOptions) defaults() {
@@ -103,6 +107,9 @@ type SyncSummary struct {
 	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
 	// Cloned is the rows stored by a snapshot clone.
 	Cloned int `json:"cloned,omitempty"`
+	// Fork is set when this data folder turned out to be a copy of
+	// another and took a new replica id (fork.go).
+	Fork *ForkInfo `json:"fork,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -122,6 +129,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 	if o.ScopeChange != nil {
 		s.ScopeChange = o.ScopeChange
+	}
+	if o.Fork != nil {
+		s.Fork = o.Fork
 	}
 }
 
@@ -151,11 +161,25 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	if err := r.DamageCheck(ctx); err != nil {
 		return total, err
 	}
-	var err error
+	token, err := r.takeToken(ctx, token, opts.SaveToken)
+	if err != nil {
+		return total, err
+	}
+	forks := 0
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
 		err = r.session(ctx, server, token, opts, false, &s)
 		total.add(s)
+		if forkNeeded(err) && forks < 2 {
+			// This folder is a copy: a new replica id, then the same sync
+			// goes on under it (not a failed attempt).
+			forks++
+			attempt--
+			if token, err = r.forkNow(ctx, server, token, &opts, &total); err != nil {
+				break
+			}
+			continue
+		}
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
 		}
@@ -223,6 +247,10 @@ func fatal(err error) bool {
 func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOptions) error {
 	opts.defaults()
 	backoff := opts.MinBackoff
+	token, err := r.takeToken(ctx, token, opts.SaveToken)
+	if err != nil {
+		return err
+	}
 	for ctx.Err() == nil {
 		start := time.Now()
 		var s SyncSummary
@@ -232,6 +260,18 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if forkNeeded(err) {
+			var sum SyncSummary
+			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)
+			if ferr == nil {
+				token = tok
+				if opts.OnSync != nil {
+					opts.OnSync(sum, nil)
+				}
+				continue
+			}
+			err = ferr
 		}
 		r.recordSync(ctx, err)
 		if opts.OnSync != nil && err != nil {
@@ -477,6 +517,14 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		return err
 	}
 	m, err := w.recv(ctx)
+	// A teammate's push may be announced before the Welcome (the server
+	// counts the session from its upgrade): Welcome.Cursor covers it.
+	for err == nil {
+		if _, ok := m.(*syncproto.Notify); !ok {
+			break
+		}
+		m, err = w.recv(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -492,9 +540,15 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if wel.MaxChanges == 0 {
 		batch = opts.BatchSize
 	}
+	// A copy of another data folder pushes what it sent under this replica
+	// id, then takes a new one (fork.go).
+	bound, forkDue, err := r.forkBound(ctx, wel.PushedSeq)
+	if err != nil {
+		return err
+	}
 	// The push starts at the oldest change awaiting a result: unacknowledged
 	// ones (≤ PushedSeq, their Ack was lost) come first.
-	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch}
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch, forkDue: forkDue, forkBound: bound}
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return err
@@ -512,6 +566,9 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	}
 	if err := s.push(ctx); err != nil {
 		return err
+	}
+	if s.forkDue {
+		return errForkDue
 	}
 	// A replica that never pulled, or whose log was truncated below its
 	// cursor, clones by snapshot (clone.go), then pulls from its head. A
@@ -663,9 +720,6 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err
 	}
-	if _, err := r.renumberRestored(ctx, w.PushedSeq); err != nil {
-		return err
-	}
 	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
 		return err
 	}
@@ -680,6 +734,8 @@ type syncRun struct {
 	sum       *SyncSummary
 	batch     int
 	pushedSeq uint64 // highest seq sent (or held by the server)
+	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound uint64
 	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
 	nextBatch uint64
 	cursor    uint64
@@ -712,6 +768,9 @@ func (s *syncRun) push(ctx context.Context) error {
 			cs, err := s.r.pendingBatch(ctx, s.pushedSeq, s.batch)
 			if err != nil {
 				return err
+			}
+			if s.forkDue {
+				cs = upTo(cs, s.forkBound)
 			}
 			if len(cs) == 0 {
 				exhausted = true
@@ -748,11 +807,16 @@ func (s *syncRun) push(ctx context.Context) error {
 				return syncproto.Errorf(syncproto.CodeUnexpected, "ack for batch %d, expected %d", m.Batch, head.id)
 			}
 			queue = queue[1:]
-			rej, err := s.r.applyAck(ctx, head.changes, m.Results)
+			rej, forked, err := s.r.applyAck(ctx, head.changes, m.Results)
 			if err != nil {
 				return err
 			}
-			s.sum.Pushed += len(head.changes) - rej
+			if forked > 0 {
+				// The server holds other content under these sequences:
+				// nothing more is pushed under this replica id (fork.go).
+				s.forkDue, s.forkBound, exhausted = true, 0, true
+			}
+			s.sum.Pushed += len(head.changes) - rej - forked
 			s.sum.Rejected += rej
 			done += len(head.changes)
 			if s.opts.Progress != nil {
@@ -811,7 +875,14 @@ func (s *syncRun) pull(ctx context.Context) error {
 		}
 	}()
 	for {
-		p, ok := <-queue
+		var p pulled
+		var ok bool
+		// The pump stops without a word when ctx ends: do not wait for it.
+		select {
+		case p, ok = <-queue:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -67,6 +68,10 @@ type EnrollRequest struct {
 	ReplicaID string `json:"replica_id"`
 	Label     string `json:"label"`
 	Client    string `json:"client"`
+	// ServerID is the server whose data the replica holds (empty when it
+	// holds none): another server's is refused before the code is used
+	// (fork_http.go, checkEnrollServer).
+	ServerID string `json:"server_id,omitempty"`
 }
 
 // ScopeUnit names one hamlet of a device's scope.
@@ -123,6 +128,11 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
 		return
 	}
+	if err := s.checkEnrollServer(req); err != nil {
+		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeOtherServer), LogReplica, replica.String())
+		writeHTTPError(w, err)
+		return
+	}
 	tok, err := newToken()
 	if err != nil {
 		writeHTTPError(w, err)
@@ -143,10 +153,20 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, err)
 		return
 	}
+	if en.Again {
+		s.tokenReplaced(en.Device.ID) // fork_http.go
+	}
+	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String(), "again", en.Again)
+	writeJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
+}
+
+// enrollResponse is the answer to an enrollment (or a fork) that made en
+// with token tok.
+func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) EnrollResponse {
 	resp := EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
 		ServerID: s.id.String(), Schema: schema.Version, Scope: []ScopeUnit{}}
 	names := map[string]string{}
-	if units, err := s.store.Units(r.Context(), schema.LevelHamlet, en.Team.CommuneCode); err == nil {
+	if units, err := s.store.Units(ctx, schema.LevelHamlet, en.Team.CommuneCode); err == nil {
 		for _, u := range units {
 			names[u.Code] = u.Name
 		}
@@ -154,8 +174,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	for _, h := range en.Team.Hamlets {
 		resp.Scope = append(resp.Scope, ScopeUnit{Code: h, Name: names[h]})
 	}
-	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String())
-	writeJSON(w, http.StatusOK, resp)
+	return resp
 }
 
 var _ = time.Second

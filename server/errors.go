@@ -59,7 +59,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 	switch pe.Code {
 	case syncproto.CodeBadFrame, syncproto.CodeTooLarge, syncproto.CodeUnknownType, syncproto.CodeVersionMismatch,
 		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged,
-		syncproto.CodeSessionReplaced:
+		syncproto.CodeSessionReplaced, syncproto.CodeReplicaForked:
 		fatal = true
 	}
 	return &syncproto.ErrorMsg{Code: pe.Code, Msg: msg, Fatal: fatal}
@@ -71,7 +71,7 @@ func httpStatus(code syncproto.Code) int {
 		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
-	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam:
+	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam, syncproto.CodeOtherServer:
 		return http.StatusConflict
 	case syncproto.CodeUnauthorized:
 		return http.StatusUnauthorized

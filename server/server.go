@@ -296,12 +296,13 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /healthz, /metrics and the
+// Handler serves /v1/enroll, /v1/sync, /v1/fork, /healthz, /metrics and the
 // dashboard API under /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
+	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork)) // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mountAPI(mux) // /api/v1/...: api.go

@@ -496,6 +496,7 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	c.s.log.Debug("push applied", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes),
 		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
 	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
+	c.endForkedLocked(out) // fork.go
 	// On a store shared by several processes the feed has not reported
 	// this commit yet; the pulls this Notify causes read the store until it
 	// has (hub.local), so the answer is never older than the Notify.

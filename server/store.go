@@ -183,6 +183,7 @@ type GCStats struct {
 	Superseded int // of which superseded entries compacted
 	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
 	Floors     int // scopes whose log floor rose
+	Digests    int // change digests older than DigestWindow dropped (fork.go)
 }
 
 // AuthStore is what enrollment and authentication need.
@@ -191,7 +192,10 @@ type AuthStore interface {
 	// Enroll consumes the code whose hash is codeHash and creates d. It
 	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
 	// enrolled before is enrolled again by the policy of Reenroll
-	// (devices.go): *ReplicaError refuses it, leaving the code unused.
+	// (devices.go): *ReplicaError refuses it, leaving the code unused. The
+	// replica a used code enrolled gets the same device again, with d's
+	// token, while the code has not expired and the device is not revoked
+	// (Enrollment.Again, enroll_again.go).
 	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
@@ -266,6 +270,10 @@ type Enrollment struct {
 	Device Device
 	Member Member
 	Team   Team
+	// Again: the code was used before by this replica (an enroll cut off
+	// before the laptop kept its token); Device is that device, its token
+	// replaced by the new one (enroll_again.go).
+	Again bool
 }
 
 // Store errors. Stores return these (wrapped) so callers can map them.

@@ -27,43 +27,9 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-var built struct {
-	once sync.Once
-	dir  string
-	bin  string
-	err  error
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
-// agentBinary builds hamlet-agent once for the whole test run.
-func agentBinary(t testing.TB) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the real hamlet-agent binary")
-	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "hamlet-agent-bin")
-		if built.err != nil {
-			return
-		}
-		built.bin = filepath.Join(built.dir, "hamlet-agent")
-		cmd := exec.Command("go", "build", "-o", built.bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-agent")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, built.err)
-	return built.bin
-}
+// agentBinary is the hamlet-agent binary every test of the package shares
+// (sharedAgent: built once per test run).
+func agentBinary(t *testing.T) string { return sharedAgent(t) }
 
 // binLaptop is one volunteer's data folder used through the binary.
 type binLaptop struct {
@@ -72,7 +38,7 @@ type binLaptop struct {
 	dir string
 }
 
-func newLaptop(t testing.TB, dir string) *binLaptop {
+func newLaptop(t *testing.T, dir string) *binLaptop {
 	return &binLaptop{t: t, bin: agentBinary(t), dir: dir}
 }
 

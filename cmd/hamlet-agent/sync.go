@@ -47,7 +47,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := agent.SyncOptions{}
+	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }}
 	bar := e.progress()
 	if bar != nil {
 		opts.Progress = bar.update
@@ -97,6 +97,7 @@ func (e *env) summary(s agent.SyncSummary) {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
 	e.scopeSummary(s.ScopeChange)
+	e.forkSummary(s.Fork) // fork.go
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
 	}
