@@ -84,7 +84,24 @@ func (r *Replica) writable() error {
 	if _, err := os.Stat(markerPath(r.path)); err == nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged, Refused: true}
 	}
+	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
+		return &ReplacedError{Path: r.path}
+	}
 	return nil
+}
+
+// ReplacedError: the replica file was replaced (by a repair) while this
+// process had it open; what it would write now would go to the old file.
+type ReplacedError struct{ Path string }
+
+func (e *ReplacedError) Error() string {
+	return fmt.Sprintf("agent: %s was replaced while open", e.Path)
+}
+
+func (e *ReplacedError) Message(lang string) string {
+	return pick(lang,
+		"Tệp dữ liệu vừa được thay bằng bản đã sửa trong lúc lệnh này chạy, nên lệnh này chưa lưu gì. Hãy chạy lại lệnh.",
+		"The data file was replaced by its repaired copy while this command ran, so this command saved nothing. Run the command again.")
 }
 
 // Damaged reports whether the replica is marked damaged, and what was found.
@@ -203,7 +220,8 @@ func IsStoreError(err error) bool {
 	var fe *FileError
 	var df *DiskFullError
 	var se *sqlite.Error
-	return errors.As(err, &fe) || errors.As(err, &df) || errors.As(err, &se) || isCorrupt(err) || isDiskFull(err)
+	var re *ReplacedError
+	return errors.As(err, &fe) || errors.As(err, &df) || errors.As(err, &se) || errors.As(err, &re) || isCorrupt(err) || isDiskFull(err)
 }
 
 // NeedsPerson: the replica is damaged or its disk is full. Retrying does
@@ -211,7 +229,8 @@ func IsStoreError(err error) bool {
 func NeedsPerson(err error) bool {
 	var fe *FileError
 	var df *DiskFullError
-	return errors.As(err, &fe) || errors.As(err, &df)
+	var re *ReplacedError
+	return errors.As(err, &fe) || errors.As(err, &df) || errors.As(err, &re)
 }
 
 // DamageCheck is the check at the start of every sync: the marker, then
@@ -224,6 +243,9 @@ func NeedsPerson(err error) bool {
 func (r *Replica) DamageCheck(ctx context.Context) error {
 	if _, err := os.Stat(markerPath(r.path)); err == nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
+	}
+	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
+		return &ReplacedError{Path: r.path}
 	}
 	// main only: checking "temp" too would open the temporary database,
 	// and a connection with it open cannot change temp_store inside a

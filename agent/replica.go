@@ -120,6 +120,9 @@ type Replica struct {
 	// former holds the replica ids this file wrote under before a fork
 	// (fork.go): what they wrote is still this laptop's.
 	former atomic.Pointer[map[syncproto.ReplicaID]bool]
+	// file is the replica file as opened: a repair (repair.go) puts a new
+	// file in its place, and this one must not be written on.
+	file os.FileInfo
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -176,6 +179,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 		db.Close()
 		return nil, classifyOpen(path, err)
 	}
+	r.file, _ = os.Stat(path)
 	return r, nil
 }
 
