@@ -275,15 +275,8 @@ func (f *faultRun) settle() {
 	if f.damaged() {
 		f.repair()
 	}
-	// A few attempts: the first sync after a push killed mid-way can still
-	// meet the server holding the killed session (issue 14, defect 7,
-	// fixed elsewhere); once that lands, one attempt must do.
-	var r result
-	for attempt := 0; attempt < 3; attempt++ {
-		if r = f.l.run("sync"); r.code == 0 {
-			break
-		}
-	}
+	// One attempt: the first sync after any crash succeeds (defect 7).
+	r := f.l.run("sync")
 	require.Equal(t, 0, r.code, "the sync after the faults:\n%s%s", r.stdout, r.stderr)
 	onServer := serverHouseholds(t, f.ts)
 	local := f.l.households()
