@@ -15,6 +15,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -233,13 +234,13 @@ func serverBlobValueBytes(tb testing.TB, path string) int64 {
 	for rows.Next() {
 		var blob []byte
 		require.NoError(tb, rows.Scan(&blob))
-		vs, err := server.DecodeVersions(blob, replica)
+		vs, err := versions.Decode(blob, replica)
 		require.NoError(tb, err)
 		for f, v := range vs {
 			v.Value = syncproto.Null()
 			vs[f] = v
 		}
-		bare, err := server.EncodeVersions(nil, vs, idx)
+		bare, err := versions.Encode(nil, vs, idx)
 		require.NoError(tb, err)
 		total += int64(len(blob) - len(bare))
 	}

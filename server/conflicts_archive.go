@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -78,7 +79,7 @@ func (s *sqliteStore) ConflictsBefore(ctx context.Context, before time.Time, fn 
 		if err := rows.Scan(&id, &at, &scope, &table, &row, &field, &kind, &val, &lHLC, &lOrigin, &lSeq, &wHLC, &wOrigin, &wSeq); err != nil {
 			return fmt.Errorf("read conflicts: %w", err)
 		}
-		if err := fn(archiveConflict(id, at, scope, table, row, field, decodeValue(kind, val), lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
+		if err := fn(archiveConflict(id, at, scope, table, row, field, versions.FromSQL(kind, val), lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -497,7 +498,7 @@ func (w *sqliteTx) Row(table string, id syncproto.RowID) (RowState, bool, error)
 	if len(parent) == 16 {
 		copy(st.Parent[:], parent)
 	}
-	if st.Versions, err = DecodeVersions(blob, w.replica); err != nil {
+	if st.Versions, err = versions.Decode(blob, w.replica); err != nil {
 		return st, false, fmt.Errorf("load row %s: %w", id, err)
 	}
 	return st, true, nil
@@ -508,7 +509,7 @@ func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
 	if st.Parent != (syncproto.RowID{}) {
 		parent = st.Parent[:]
 	}
-	blob, err := EncodeVersions(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+	blob, err := versions.Encode(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 	if err != nil {
 		return fmt.Errorf("save row: %w", err)
 	}
@@ -568,7 +569,7 @@ func (w *sqliteTx) Append(e *LogEntry) error {
 	if w.pending == nil {
 		w.pending = make([]any, 0, logCols*logRowsPerInsert*4)
 	}
-	w.pending = append(w.pending, int64(e.Seq), int64(e.Kind), c.Scope, c.Table, row, c.Field, int64(c.Value.Kind()), encodeValue(c.Value), int64(c.HLC),
+	w.pending = append(w.pending, int64(e.Seq), int64(e.Kind), c.Scope, c.Table, row, c.Field, int64(c.Value.Kind()), versions.SQLValue(c.Value), int64(c.HLC),
 		o, int64(c.Dot.Seq), b, int64(c.Base.Seq), ns)
 	if len(w.pending) >= cap(w.pending)-logCols {
 		return w.flushLog()
@@ -621,7 +622,7 @@ func (w *sqliteTx) Children(parent syncproto.RowID) ([]RowRef, error) {
 func (w *sqliteTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 	_, err := w.exec(`INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
 		winner_hlc, winner_origin, winner_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, int64(c.Loser.Value.Kind()), encodeValue(c.Loser.Value),
+		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, int64(c.Loser.Value.Kind()), versions.SQLValue(c.Loser.Value),
 		int64(c.Loser.HLC), c.Loser.Dot.Replica[:], int64(c.Loser.Dot.Seq), int64(c.Winner.HLC), c.Winner.Dot.Replica[:], int64(c.Winner.Dot.Seq))
 	if err != nil {
 		return fmt.Errorf("record conflict: %w", err)
@@ -633,7 +634,7 @@ func (w *sqliteTx) AddRefused(r Refused) error {
 	c := &r.Change
 	_, err := w.exec(`INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), encodeValue(c.Value),
+		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), versions.SQLValue(c.Value),
 		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason)
 	if err != nil {
 		return fmt.Errorf("record refused change: %w", err)
@@ -679,7 +680,7 @@ func (w *sqliteTx) Materialize(table string, id syncproto.RowID, fields map[stri
 			args = append(args, false) // the column is NOT NULL
 			continue
 		}
-		args = append(args, encodeValue(v))
+		args = append(args, versions.SQLValue(v))
 	}
 	if _, err := w.exec(b.String(), args...); err != nil {
 		return fmt.Errorf("materialize %s row: %w", table, err)
@@ -697,48 +698,6 @@ func (w *sqliteTx) deleteRowData(table string, id syncproto.RowID) error {
 		return fmt.Errorf("drop %s row: %w", table, err)
 	}
 	return nil
-}
-
-func encodeValue(v syncproto.Value) any {
-	switch v.Kind() {
-	case syncproto.KindBool:
-		if v.AsBool() {
-			return int64(1)
-		}
-		return int64(0)
-	case syncproto.KindNull:
-		return nil
-	default:
-		return v.Any()
-	}
-}
-
-func decodeValue(kind int64, val any) syncproto.Value {
-	switch syncproto.Kind(kind) {
-	case syncproto.KindBool:
-		n, _ := val.(int64)
-		return syncproto.Bool(n != 0)
-	case syncproto.KindInt:
-		n, _ := val.(int64)
-		return syncproto.Int(n)
-	case syncproto.KindFloat:
-		switch x := val.(type) {
-		case float64:
-			return syncproto.Float(x)
-		case int64:
-			return syncproto.Float(float64(x))
-		}
-		return syncproto.Float(0)
-	case syncproto.KindString:
-		switch x := val.(type) {
-		case string:
-			return syncproto.String(x)
-		case []byte:
-			return syncproto.String(string(x))
-		}
-		return syncproto.String("")
-	}
-	return syncproto.Null()
 }
 
 // chunkSizes are the row counts of the multi-row statements the writer
@@ -831,7 +790,7 @@ func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
 				var ref RowRef
 				ref.Table = t
 				copy(ref.Row[:], id)
-				if st.Versions, err = DecodeVersions(blob, w.replica); err != nil {
+				if st.Versions, err = versions.Decode(blob, w.replica); err != nil {
 					return fmt.Errorf("row %s: %w", ref.Row, err)
 				}
 				out[ref] = st
@@ -869,7 +828,7 @@ func (w *sqliteTx) SaveRows(rs []RowSave) error {
 			if st.Parent != (syncproto.RowID{}) {
 				parent = st.Parent[:]
 			}
-			blob, err := EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+			blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 			if err != nil {
 				return err
 			}
@@ -932,7 +891,7 @@ func (w *sqliteTx) SaveRows(rs []RowSave) error {
 						args = append(args, false) // the column is NOT NULL
 						continue
 					}
-					args = append(args, encodeValue(v))
+					args = append(args, versions.SQLValue(v))
 				}
 			}
 			_, err := w.exec(q, args...)

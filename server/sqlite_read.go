@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -227,7 +228,7 @@ func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint6
 		if b, ok := r[3].([]byte); ok {
 			copy(c.Row[:], b)
 		}
-		c.Value = decodeValue(asInt(r[5]), r[6])
+		c.Value = versions.FromSQL(asInt(r[5]), r[6])
 		c.HLC = syncproto.HLC(asInt(r[7]))
 		c.Dot.Seq = uint64(asInt(r[9]))
 		ref := replicaRefs{origin: asInt(r[8])}

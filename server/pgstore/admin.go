@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -377,7 +378,7 @@ func (s *Store) Collect(ctx context.Context, opts server.GCOptions) (server.GCSt
 					var blob []byte
 					err := w.tx.QueryRow(w.ctx, `SELECT versions FROM sync_rows WHERE tbl = $1 AND row = $2`, e.ref.Table, e.ref.Row[:]).Scan(&blob)
 					if err == nil {
-						vs, err = server.DecodeVersions(blob, w.replica)
+						vs, err = versions.Decode(blob, w.replica)
 					} else if errors.Is(err, pgx.ErrNoRows) {
 						err = nil
 					}

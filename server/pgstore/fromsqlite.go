@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -210,7 +211,7 @@ func copyTable(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t tableSpec, batch i
 		for i, v := range vals {
 			if k := kindOf[i]; k >= 0 {
 				kind, _ := vals[k].(int64)
-				sv := sqliteValue(kind, v)
+				sv := versions.FromSQL(kind, v)
 				_, row[i] = encodeValue(sv)
 				canon[i] = canonValue(sv)
 				continue
@@ -286,34 +287,6 @@ func checksumTarget(ctx context.Context, tx pgx.Tx, t tableSpec) (int64, string,
 		n++
 	}
 	return n, sum.String(), rows.Err()
-}
-
-// sqliteValue reads a synced value as the SQLite store keeps it (see
-// server's decodeValue): booleans as 0/1, the rest native.
-func sqliteValue(kind int64, v any) syncproto.Value {
-	switch syncproto.Kind(kind) {
-	case syncproto.KindBool:
-		return syncproto.Bool(asInt(v) != 0)
-	case syncproto.KindInt:
-		return syncproto.Int(asInt(v))
-	case syncproto.KindFloat:
-		switch x := v.(type) {
-		case float64:
-			return syncproto.Float(x)
-		case int64:
-			return syncproto.Float(float64(x))
-		}
-		return syncproto.Float(0)
-	case syncproto.KindString:
-		switch x := v.(type) {
-		case string:
-			return syncproto.String(x)
-		case []byte:
-			return syncproto.String(string(x))
-		}
-		return syncproto.String("")
-	}
-	return syncproto.Null()
 }
 
 func asInt(v any) int64 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -223,7 +224,7 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		if len(r.parent) == 16 {
 			copy(st.Parent[:], r.parent)
 		}
-		if st.Versions, err = server.DecodeVersions(r.blob, w.replica); err != nil {
+		if st.Versions, err = versions.Decode(r.blob, w.replica); err != nil {
 			return nil, fmt.Errorf("load rows: %w", err)
 		}
 		out[r.ref] = st
@@ -269,7 +270,7 @@ func (w *pgTx) SaveRows(rs []server.RowSave) error {
 		if st.Parent != (syncproto.RowID{}) {
 			parent = clone(st.Parent[:]) // sent later: st may change first
 		}
-		blob, err := server.EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+		blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 		if err != nil {
 			return fmt.Errorf("save rows: %w", err)
 		}

@@ -1,4 +1,9 @@
-package server
+// Package versions is the one encoding of a synced row's field versions
+// that every server store keeps (the compact format, and the msgpack format
+// of earlier builds it still reads), and of a synced value as a SQL column
+// holds it natively. The stores share it, so that migrate-store copies the
+// blobs between them unchanged. It does no I/O.
+package versions
 
 import (
 	"bytes"
@@ -10,18 +15,18 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// EncodeVersions packs a row's field versions in the compact format
-// (versions_compact.go), fields sorted so equal rows give equal bytes.
+// Encode packs a row's field versions in the compact format (compact.go),
+// fields sorted so equal rows give equal bytes.
 // Every store keeps this one format, which is what lets migrate-store copy
 // the blobs between stores unchanged.
-func EncodeVersions(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+func Encode(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	return encodeVersionsCompact(dst, vs, idx)
 }
 
 // encodeVersionsMsgpack is the format before the compact one: a msgpack
 // array of 8 elements per field (name, kind, value, hlc, origin, seq, base
 // origin, base seq), replicas as the store's small integers. Databases
-// written by earlier builds hold it; DecodeVersions still reads it.
+// written by earlier builds hold it; Decode still reads it.
 func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	buf := bytes.NewBuffer(dst)
 	enc := msgpack.GetEncoder()
@@ -53,7 +58,7 @@ func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func
 		if err := enc.EncodeUint(uint64(v.Value.Kind())); err != nil {
 			return nil, err
 		}
-		if err := enc.Encode(encodeValue(v.Value)); err != nil {
+		if err := enc.Encode(SQLValue(v.Value)); err != nil {
 			return nil, err
 		}
 		for _, n := range []uint64{uint64(v.HLC), uint64(o), v.Dot.Seq, uint64(b), v.Base.Seq} {
@@ -65,7 +70,9 @@ func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func
 	return buf.Bytes(), nil
 }
 
-func DecodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+// Decode unpacks a versions blob of either format; replica turns the
+// store's small integers back into replica ids.
+func Decode(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
 	out := map[string]syncproto.Version{}
 	if len(blob) == 0 {
 		return out, nil
@@ -102,7 +109,7 @@ func DecodeVersions(blob []byte, replica func(int64) (syncproto.ReplicaID, error
 				return nil, fmt.Errorf("decode versions: %w", err)
 			}
 		}
-		v := syncproto.Version{Value: decodeValue(kind, normalizeRaw(raw)), HLC: syncproto.HLC(nums[0])}
+		v := syncproto.Version{Value: FromSQL(kind, normalizeRaw(raw)), HLC: syncproto.HLC(nums[0])}
 		if v.Dot.Replica, err = replica(int64(nums[1])); err != nil {
 			return nil, err
 		}

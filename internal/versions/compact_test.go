@@ -1,4 +1,4 @@
-package server
+package versions
 
 import (
 	"fmt"
@@ -79,21 +79,21 @@ func TestVersionsCompactRoundTripAndOldFormat(t *testing.T) {
 	var oldBytes, newBytes int
 	for i := range 500 {
 		vs := randomVersions(rng, reps)
-		blob, err := EncodeVersions(nil, vs, d.index)
+		blob, err := Encode(nil, vs, d.index)
 		require.NoError(t, err)
 		require.Equal(t, byte(versionsCompact), blob[0])
-		got, err := DecodeVersions(blob, d.replica)
+		got, err := Decode(blob, d.replica)
 		require.NoError(t, err, i)
 		require.Equal(t, vs, got, i)
 
 		old, err := encodeVersionsMsgpack(nil, vs, d.index)
 		require.NoError(t, err)
-		got, err = DecodeVersions(old, d.replica)
+		got, err = Decode(old, d.replica)
 		require.NoError(t, err, i)
 		require.Equal(t, vs, got, "old format, case %d", i)
 		// The snapshot's list decoder reads both formats alike.
 		for _, b := range [][]byte{blob, old} {
-			list, err := DecodeVersionList(nil, b, d.replica)
+			list, err := DecodeList(nil, b, d.replica)
 			require.NoError(t, err, i)
 			require.Len(t, list, len(vs))
 			for j, fv := range list {
@@ -108,14 +108,14 @@ func TestVersionsCompactRoundTripAndOldFormat(t *testing.T) {
 
 		// Appending to a buffer keeps what it held.
 		pre := []byte("xy")
-		blob2, err := EncodeVersions(pre, vs, d.index)
+		blob2, err := Encode(pre, vs, d.index)
 		require.NoError(t, err)
 		require.Equal(t, append([]byte("xy"), blob...), blob2)
 	}
 	require.Less(t, newBytes, oldBytes*2/3, "compact %d bytes, msgpack %d", newBytes, oldBytes)
-	empty, err := EncodeVersions(nil, nil, d.index)
+	empty, err := Encode(nil, nil, d.index)
 	require.NoError(t, err)
-	got, err := DecodeVersions(empty, d.replica)
+	got, err := Decode(empty, d.replica)
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
@@ -126,7 +126,7 @@ func FuzzDecodeVersionsCompact(f *testing.F) {
 	reps := []syncproto.ReplicaID{uuid.New(), uuid.New()}
 	d := &replicaDict{idx: map[syncproto.ReplicaID]int64{}}
 	for range 8 {
-		blob, err := EncodeVersions(nil, randomVersions(rng, reps), d.index)
+		blob, err := Encode(nil, randomVersions(rng, reps), d.index)
 		require.NoError(f, err)
 		f.Add(blob)
 	}
@@ -135,6 +135,6 @@ func FuzzDecodeVersionsCompact(f *testing.F) {
 			return
 		}
 		blob[0] = versionsCompact
-		_, _ = DecodeVersions(blob, d.replica)
+		_, _ = Decode(blob, d.replica)
 	})
 }

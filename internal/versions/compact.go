@@ -1,4 +1,4 @@
-package server
+package versions
 
 import (
 	"encoding/binary"
@@ -11,7 +11,7 @@ import (
 )
 
 // The compact versions format (issue 9 part 5: metadata that does not grow
-// without bound). EncodeVersions writes it; DecodeVersions reads it and the
+// without bound). Encode writes it; Decode reads it and the
 // msgpack format before it (databases written by earlier builds), telling
 // them apart by the first byte: 0xc1 is the one byte msgpack never uses.
 //
@@ -149,7 +149,7 @@ func walkVersionsCompact(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 	return nil
 }
 
-// decodeVersionListCompact is DecodeVersionList for a compact blob.
+// decodeVersionListCompact is DecodeList for a compact blob.
 func decodeVersionListCompact(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
 	err := walkVersionsCompact(blob, replica, func(uint64) {}, func(f string, v syncproto.Version) {
 		dst = append(dst, FieldVersion{Field: f, Version: v})
