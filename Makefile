@@ -71,7 +71,7 @@ bench-dashboard:
 ## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time
 LOAD_RUNS ?= 3
 bench-server:
-	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/ | tee bench-server.txt
+	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/sqlitestore/ | tee bench-server.txt
 	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
 	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
 	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt

@@ -17,8 +17,8 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -237,7 +237,7 @@ func TestRecloneKeepsOfflineChanges(t *testing.T) {
 // setFloor writes the log floor of scopes as log truncation would.
 func setFloor(t *testing.T, ts *servertest.TS, seq uint64, scopes ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, server.DBFile)+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, sqlitestore.DBFile)+"?_pragma=busy_timeout(10000)")
 	require.NoError(t, err)
 	defer db.Close()
 	for _, sc := range scopes {

@@ -264,3 +264,9 @@ func replicaMsg(err error) string {
 	}
 	return err.Error()
 }
+
+// SameEnrollment (both stores): d, asking with a used code, is the replica that code
+// enrolled as prev, and prev still works.
+func SameEnrollment(prev, d Device) bool {
+	return prev.Replica == d.Replica && prev.Revoked == nil
+}

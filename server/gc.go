@@ -60,11 +60,6 @@ func (s *Server) horizon(ctx context.Context, scopes []string) uint64 {
 	return h
 }
 
-// sqliteHead is the log head in SQL: the highest seq in the log, or the
-// head GC recorded before it removed the last entries (so a collected log
-// never hands out a seq again, nor tells a device its cursor is beyond it).
-const sqliteHead = `MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`
-
 // checkFloor refuses a pull from below the log floor of the device's
 // scopes: collection removed entries there, so the pull would silently
 // miss them. An agent that understands Welcome.Reclone never asks (it

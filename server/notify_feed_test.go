@@ -13,6 +13,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // heldFeed is a store shared by several processes, as the server sees
@@ -67,7 +68,7 @@ func (h *heldFeed) setHold(on bool) {
 // outstanding, so the agent would wait for its next timed sync (seen with
 // 2,000 agents on PostgreSQL, before hub.local).
 func TestPullAfterALocalCommitReadsTheStore(t *testing.T) {
-	st, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), server.SQLiteOptions{})
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), sqlitestore.Options{})
 	require.NoError(t, err)
 	feed := &heldFeed{Store: st}
 	ts := servertest.Start(t, servertest.WithStore(feed))

@@ -43,8 +43,7 @@ func TestReadModelEquivalenceProperty(t *testing.T) {
 		t.Run(store.name, func(t *testing.T) {
 			ts, src := store.start(t, servertest.WithConfig(func(c *server.Config) {
 				c.Now = func() time.Time { return fixedNow }
-				c.Synchronous = "NORMAL" // the property is about the model, not durability
-			}))
+			}), servertest.WithSynchronous("NORMAL")) // the property is about the model, not durability
 			w := newModelWorld(t, ts, src)
 			if *flagReadModelSeed != 0 {
 				require.NoError(t, w.sequence(*flagReadModelSeed), "seed %d", *flagReadModelSeed)

@@ -17,6 +17,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -34,7 +35,7 @@ var testStores = []testStore{
 	{"sqlite", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource) {
 		dir := t.TempDir()
 		ts := servertest.Start(t, append(opts, servertest.WithDataDir(dir))...)
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
 		return ts, &analytics.SQLSource{DB: db}

@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -20,7 +18,6 @@ import (
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
-	DataDir string // holds hamlet.db; created if missing
 	Addr    string // listen address for cmd/hamlet-server (default ":8750")
 	MaxSkew time.Duration
 	Logger  *slog.Logger
@@ -55,8 +52,6 @@ type Config struct {
 	// SendQueue is the outgoing queue per connection (default 8); an agent
 	// that lets it fill is disconnected.
 	SendQueue int
-	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
-	Synchronous string
 	// EnrollFailures is how many wrong codes one client address may try
 	// before it must wait EnrollWindow for its next try, twice as long
 	// after each further wrong code, up to 6×EnrollWindow (default 10, 10
@@ -209,24 +204,10 @@ type Server struct {
 	holMark []int64    // the store's schedules last put in force (holidays.go)
 }
 
-// Open opens or creates the data directory and its database, migrates it,
-// and starts the background loops (activity flush, tombstone GC).
-func Open(ctx context.Context, cfg Config) (*Server, error) {
-	cfg.defaults()
-	if cfg.DataDir == "" {
-		return nil, errors.New("open server: no data directory given (--data-dir or HAMLET_DATA_DIR)")
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("open server: create data directory: %w", err)
-	}
-	st, err := OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), SQLiteOptions{Synchronous: cfg.Synchronous})
-	if err != nil {
-		return nil, fmt.Errorf("open server: %w", err)
-	}
-	return newServer(ctx, cfg, st)
-}
-
-// OpenWithStore runs a Server on any Store (tests, a PostgreSQL store).
+// OpenWithStore runs a Server on st, which the caller opened (cmd's
+// openStore chooses SQLite or PostgreSQL; tests use servertest), and starts
+// the background loops (activity flush, tombstone GC). The Server owns st
+// from then on: Close closes it, and so does a failed OpenWithStore.
 func OpenWithStore(ctx context.Context, cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
 	return newServer(ctx, cfg, st)

@@ -34,10 +34,10 @@ import (
 //	make bench-dashboard
 func BenchmarkDashboardProvince(b *testing.B) {
 	ctx := context.Background()
-	dir, res, err := loader.CachedDataDir(ctx, camau.Province(), false, server.Config{Logger: servertest.Logger()})
+	dir, res, err := loader.CachedDataDir(ctx, camau.Province(), false, server.Config{Logger: servertest.Logger()}, openNormal)
 	require.NoError(b, err)
 	b.Logf("province data in %s: %d households, %d tutoring records, %d reports", dir, res.Counts.Households, res.Counts.Tutoring, res.Counts.Reports)
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: servertest.Logger(), GCInterval: -1,
+	srv, err := servertest.Open(ctx, dir, "", server.Config{Logger: servertest.Logger(), GCInterval: -1,
 		Now: func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }})
 	require.NoError(b, err)
 	b.Cleanup(func() { srv.Close() })
@@ -139,4 +139,10 @@ func gunzip(tb testing.TB, b []byte) string {
 	out, err := io.ReadAll(zr)
 	require.NoError(tb, err)
 	return string(out)
+}
+
+// openNormal opens the cached province's server (loader.CachedDataDir) on
+// SQLite with synchronous NORMAL.
+func openNormal(ctx context.Context, dir string, cfg server.Config) (*server.Server, error) {
+	return servertest.Open(ctx, dir, "NORMAL", cfg)
 }

@@ -52,7 +52,7 @@ type dashboard struct {
 func startDashboard(t *testing.T) *dashboard {
 	t.Helper()
 	ctx := context.Background()
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"})
+	srv, err := servertest.Open(ctx, t.TempDir(), "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1})
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	t0 := time.Now()

@@ -26,7 +26,7 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"})
+	srv, err := servertest.Open(ctx, dir, "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1})
 	require.NoError(t, err)
 	res, err := loader.Load(ctx, srv, camau.Small(), loader.Options{Reorganise: true})
 	require.NoError(t, err)

@@ -55,8 +55,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serve runs until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
 // ready, if set, is called with the bound address once listening.
 func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s *server.Server)) error {
-	cfg := server.Config{DataDir: e.dataDir, Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
-		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync, PingInterval: sf.ping, PongWait: sf.pong}
+	cfg := server.Config{Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
+		TLSCert: sf.cert, TLSKey: sf.key, PingInterval: sf.ping, PongWait: sf.pong}
+	e.synchronous = sf.sync
 	sf.gc.apply(&cfg)
 	if err := sf.applySchema(e, &cfg); err != nil {
 		return err

@@ -25,8 +25,8 @@ func TestRebind(t *testing.T) {
 // The dashboard's statistics are the same on SQLite and PostgreSQL for the
 // same province: camau.Small loaded into a server of each kind.
 func TestAnalyticsSameOnBothStores(t *testing.T) {
-	cfg := server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"}
-	lite, err := server.Open(ctx, cfg)
+	cfg := server.Config{Logger: servertest.Logger(), GCInterval: -1}
+	lite, err := servertest.Open(ctx, t.TempDir(), "NORMAL", cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { lite.Close() })
 	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})

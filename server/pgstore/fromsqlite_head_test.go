@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -41,7 +41,7 @@ func TestCopyFromSQLiteKeepsCollectedHead(t *testing.T) {
 	require.Equal(t, 1, st.Rows)
 	ts.Close()
 
-	src, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=query_only(1)")
+	src, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=query_only(1)")
 	require.NoError(t, err)
 	defer src.Close()
 	var head uint64

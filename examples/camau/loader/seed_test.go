@@ -65,8 +65,7 @@ func TestSeedFiguresThroughTheAPI(t *testing.T) {
 	ctx := context.Background()
 	// 1 August 2022, 09:00: the day after CaMau-G's first month.
 	now := time.Date(2022, 8, 1, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600))
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1,
-		Synchronous: "NORMAL", Now: func() time.Time { return now }})
+	srv, err := servertest.Open(ctx, t.TempDir(), "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1, Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	res, err := loader.Load(ctx, srv, camau.Seed2023(), loader.Options{})

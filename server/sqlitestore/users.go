@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
-var _ UserStore = (*sqliteStore)(nil)
+var _ server.UserStore = (*Store)(nil)
 
 const userCols = `id, username, display_name, role, unit_code, password_hash, created_ms, disabled_ms, unit_changed_on`
 
-func scanUser(sc interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanUser(sc interface{ Scan(...any) error }) (server.User, error) {
+	var u server.User
 	var role string
 	var created int64
 	var disabled sql.NullInt64
@@ -34,32 +35,32 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	return u, nil
 }
 
-func (s *sqliteStore) AddUser(ctx context.Context, u User) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) AddUser(ctx context.Context, u server.User) error {
+	return s.write(ctx, func(w *writeTx) error {
 		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
 			u.ID, u.Username, u.DisplayName, string(u.Role), u.UnitCode, u.PasswordHash, u.Created.UnixMilli())
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-			return ErrConflict
+			return server.ErrConflict
 		}
 		return err
 	})
 }
 
-func (s *sqliteStore) UserByName(ctx context.Context, username string) (User, error) {
+func (s *Store) UserByName(ctx context.Context, username string) (server.User, error) {
 	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, username))
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, ErrNotFound
+		return u, server.ErrNotFound
 	}
 	return u, err
 }
 
-func (s *sqliteStore) Users(ctx context.Context) ([]User, error) {
+func (s *Store) Users(ctx context.Context) ([]server.User, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var out []User
+	var out []server.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
@@ -70,15 +71,15 @@ func (s *sqliteStore) Users(ctx context.Context) ([]User, error) {
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) DisableUser(ctx context.Context, username string, at time.Time) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) DisableUser(ctx context.Context, username string, at time.Time) error {
+	return s.write(ctx, func(w *writeTx) error {
 		var id string
 		row, err := w.queryRow(`SELECT id FROM users WHERE username = ?`, username)
 		if err != nil {
 			return err
 		}
 		if err := row.Scan(&id); errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return server.ErrNotFound
 		} else if err != nil {
 			return err
 		}
@@ -90,11 +91,11 @@ func (s *sqliteStore) DisableUser(ctx context.Context, username string, at time.
 	})
 }
 
-func (s *sqliteStore) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
+func (s *Store) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
 	if len(codes) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(w *sqliteTx) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for _, code := range codes {
 			if _, err := w.exec(`UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, ?) WHERE unit_code = ? AND disabled_ms IS NULL`, on, code); err != nil {
 				return fmt.Errorf("mark users of unit %s: %w", code, err)
@@ -104,8 +105,8 @@ func (s *sqliteStore) MarkUnitChanged(ctx context.Context, codes []string, on st
 	})
 }
 
-func (s *sqliteStore) RebindUser(ctx context.Context, username, unitCode string) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) RebindUser(ctx context.Context, username, unitCode string) error {
+	return s.write(ctx, func(w *writeTx) error {
 		res, err := w.exec(`UPDATE users SET unit_code = ?, unit_changed_on = NULL WHERE username = ?`, unitCode, username)
 		if err != nil {
 			return err
@@ -113,14 +114,14 @@ func (s *sqliteStore) RebindUser(ctx context.Context, username, unitCode string)
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return ErrNotFound
+			return server.ErrNotFound
 		}
 		return nil
 	})
 }
 
-func (s *sqliteStore) PutSession(ctx context.Context, us UserSession) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) PutSession(ctx context.Context, us server.UserSession) error {
+	return s.write(ctx, func(w *writeTx) error {
 		// Expired sessions go as new ones come: the table stays small.
 		if _, err := w.exec(`DELETE FROM user_sessions WHERE expires_ms < ?`, us.Created.UnixMilli()); err != nil {
 			return err
@@ -131,18 +132,18 @@ func (s *sqliteStore) PutSession(ctx context.Context, us UserSession) error {
 	})
 }
 
-func (s *sqliteStore) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error) {
+func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (server.User, error) {
 	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_code, u.password_hash,
 		u.created_ms, u.disabled_ms, u.unit_changed_on FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.expires_ms > ? AND u.disabled_ms IS NULL`, tokenHash, now.UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, ErrNotFound
+		return u, server.ErrNotFound
 	}
 	return u, err
 }
 
-func (s *sqliteStore) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return s.write(ctx, func(w *writeTx) error {
 		_, err := w.exec(`DELETE FROM user_sessions WHERE token_hash = ?`, tokenHash)
 		return err
 	})
@@ -150,4 +151,4 @@ func (s *sqliteStore) DeleteSession(ctx context.Context, tokenHash []byte) error
 
 // ReadDB is the store's read-only connection pool, which the analytics read
 // model queries (analytics.SQLSource).
-func (s *sqliteStore) ReadDB() *sql.DB { return s.rdb }
+func (s *Store) ReadDB() *sql.DB { return s.rdb }

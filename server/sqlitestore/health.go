@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-func (s *sqliteStore) ProbeWrite(ctx context.Context, size int) error {
-	err := s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) ProbeWrite(ctx context.Context, size int) error {
+	err := s.write(ctx, func(w *writeTx) error {
 		if size > 0 {
 			// hex() of a zeroblob is size bytes of text: pages SQLite must
 			// find room for (overflow pages), freed by the update below.

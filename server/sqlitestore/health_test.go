@@ -1,4 +1,4 @@
-package server_test
+package sqlitestore_test
 
 import (
 	"encoding/json"
@@ -8,8 +8,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -41,7 +41,7 @@ func TestHealthReportsAStoreThatCannotWrite(t *testing.T) {
 	require.Equal(t, http.StatusOK, st, "%+v", h)
 	require.Equal(t, "ok", h.Status)
 
-	undo, err := server.FillDatabase(ts.Server)
+	undo, err := sqlitestore.FillDatabase(ts.Store.(*sqlitestore.Store))
 	require.NoError(t, err)
 	w := servertest.NewWriter(dev.Replica, nil)
 	hamlet := ts.HamletsA[0]

@@ -1,20 +1,20 @@
-package server
+package sqlitestore
 
 import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/hamlet-vn/hamlet/server"
 )
 
-var _ bulkAdminStore = (*sqliteStore)(nil)
-
 // ImportTeams inserts teams, their hamlets and members in one transaction.
-func (s *sqliteStore) ImportTeams(ctx context.Context, teams []Team, members []Member) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) ImportTeams(ctx context.Context, teams []server.Team, members []server.Member) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for _, t := range teams {
 			if _, err := w.exec(`INSERT INTO teams (id, commune_code, name) VALUES (?, ?, ?)`, t.ID, t.CommuneCode, t.Name); err != nil {
 				if strings.Contains(err.Error(), "UNIQUE") {
-					return fmt.Errorf("import team %s: %w", t.ID, ErrConflict)
+					return fmt.Errorf("import team %s: %w", t.ID, server.ErrConflict)
 				}
 				return fmt.Errorf("import team %s: %w", t.ID, err)
 			}
@@ -38,8 +38,8 @@ func (s *sqliteStore) ImportTeams(ctx context.Context, teams []Team, members []M
 }
 
 // SetTeamCommunes moves teams to other communes (after a reorganisation).
-func (s *sqliteStore) SetTeamCommunes(ctx context.Context, communeOf map[string]string) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) SetTeamCommunes(ctx context.Context, communeOf map[string]string) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for id, c := range communeOf {
 			if _, err := w.exec(`UPDATE teams SET commune_code = ? WHERE id = ?`, c, id); err != nil {
 				return fmt.Errorf("move team %s: %w", id, err)
@@ -50,8 +50,8 @@ func (s *sqliteStore) SetTeamCommunes(ctx context.Context, communeOf map[string]
 }
 
 // ReparentHamlets sets hamlets' parent communes in one transaction.
-func (s *sqliteStore) ReparentHamlets(ctx context.Context, parentOf map[string]string) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) ReparentHamlets(ctx context.Context, parentOf map[string]string) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for h, c := range parentOf {
 			if _, err := w.exec(`UPDATE admin_units SET parent_code = ? WHERE code = ? AND level = 'hamlet'`, c, h); err != nil {
 				return fmt.Errorf("re-parent hamlet %s: %w", h, err)

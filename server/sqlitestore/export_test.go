@@ -1,18 +1,15 @@
-package server
+package sqlitestore
 
 import (
 	"context"
 	"fmt"
 )
 
-// FillDatabase makes the SQLite store's file unable to grow past its size
+// FillDatabase makes the store's file unable to grow past its size
 // (SQLite's max_page_count), as a full disk does to the writes that need
-// space; the returned func lifts it. For tests in package server_test.
-func FillDatabase(s *Server) (undo func() error, err error) {
-	st, ok := s.store.(*sqliteStore)
-	if !ok {
-		return nil, fmt.Errorf("fill database: the store is %T, not SQLite", s.store)
-	}
+// space; the returned func lifts it. For tests in package
+// sqlitestore_test.
+func FillDatabase(st *Store) (undo func() error, err error) {
 	set := func(pages string) error {
 		st.mu.Lock()
 		defer st.mu.Unlock()

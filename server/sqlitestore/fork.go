@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -6,16 +6,17 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // SQLite's DigestTx (fork.go).
 
-var _ DigestTx = (*sqliteTx)(nil)
+var _ server.DigestTx = (*writeTx)(nil)
 
 const digestCols = 3
 
-func (w *sqliteTx) AddDigests(origin syncproto.ReplicaID, ds []Digest) error {
+func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
 	o, err := w.idx(origin, true)
 	if err != nil {
 		return err
@@ -39,7 +40,7 @@ func (w *sqliteTx) AddDigests(origin syncproto.ReplicaID, ds []Digest) error {
 	})
 }
 
-func (w *sqliteTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error) {
+func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error) {
 	out := map[uint64]uint64{}
 	o, err := w.idx(origin, false)
 	if err != nil || o < 0 || from > to {
@@ -60,23 +61,23 @@ func (w *sqliteTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uin
 	return out, rows.Err()
 }
 
-var _ ForkStore = (*sqliteStore)(nil)
+var _ server.ForkStore = (*Store)(nil)
 
-func (s *sqliteStore) ForkDevice(ctx context.Context, from Device, d Device, startSeq uint64) (Enrollment, error) {
-	var out Enrollment
-	err := s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) ForkDevice(ctx context.Context, from server.Device, d server.Device, startSeq uint64) (server.Enrollment, error) {
+	var out server.Enrollment
+	err := s.write(ctx, func(w *writeTx) error {
 		var revoked sql.NullInt64
 		row, err := w.queryRow(`SELECT revoked_ms FROM devices WHERE id = ?`, from.ID)
 		if err != nil {
 			return err
 		}
 		if err := row.Scan(&revoked); errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return server.ErrNotFound
 		} else if err != nil {
 			return fmt.Errorf("fork: read the device: %w", err)
 		}
 		if revoked.Valid {
-			return ErrRevoked
+			return server.ErrRevoked
 		}
 		m, err := w.member(from.MemberID)
 		if err != nil {
@@ -99,7 +100,7 @@ func (s *sqliteStore) ForkDevice(ctx context.Context, from Device, d Device, sta
 				return fmt.Errorf("fork: replace the device's token: %w", err)
 			}
 			prev.TokenHash, prev.Label, prev.Client = d.TokenHash, d.Label, d.Client
-			out = Enrollment{Device: prev, Member: m, Team: t, Again: true}
+			out = server.Enrollment{Device: prev, Member: m, Team: t, Again: true}
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("fork: read the forked device: %w", err)
@@ -110,20 +111,20 @@ func (s *sqliteStore) ForkDevice(ctx context.Context, from Device, d Device, sta
 		}
 		var other string
 		if err := row.Scan(&other); err == nil {
-			return &ReplicaError{Kind: ErrReplicaActive, DeviceID: other}
+			return &server.ReplicaError{Kind: server.ErrReplicaActive, DeviceID: other}
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("fork: read the replica's devices: %w", err)
 		}
 		if seq, err := w.OriginSeq(d.Replica); err != nil {
 			return err
 		} else if seq > 0 {
-			return &ReplicaError{Kind: ErrReplicaActive}
+			return &server.ReplicaError{Kind: server.ErrReplicaActive}
 		}
 		d.MemberID, d.TeamID, d.Cursor, d.Replaces = m.ID, m.TeamID, 0, ""
 		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
 			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
 			if isReplicaActive(err) {
-				return &ReplicaError{Kind: ErrReplicaActive}
+				return &server.ReplicaError{Kind: server.ErrReplicaActive}
 			}
 			return fmt.Errorf("fork: store device: %w", err)
 		}
@@ -135,15 +136,15 @@ func (s *sqliteStore) ForkDevice(ctx context.Context, from Device, d Device, sta
 				return err
 			}
 		}
-		out = Enrollment{Device: d, Member: m, Team: t}
+		out = server.Enrollment{Device: d, Member: m, Team: t}
 		return nil
 	})
 	return out, err
 }
 
 // collectDigests keeps each replica's newest DigestWindow digests.
-func (w *sqliteTx) collectDigests(st *GCStats) error {
-	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, DigestWindow)
+func (w *writeTx) collectDigests(st *server.GCStats) error {
+	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, server.DigestWindow)
 	if err != nil {
 		return fmt.Errorf("gc: digests: %w", err)
 	}

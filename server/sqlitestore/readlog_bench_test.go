@@ -1,4 +1,4 @@
-package server_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -20,7 +21,7 @@ import (
 //	go test ./server -run '^$' -bench ReadLogClone -benchtime 5x
 func BenchmarkReadLogClone(b *testing.B) {
 	ctx := context.Background()
-	st, err := server.OpenSQLite(ctx, filepath.Join(b.TempDir(), "hamlet.db"), server.SQLiteOptions{Synchronous: "NORMAL", ReadConns: 4})
+	st, err := sqlitestore.Open(ctx, filepath.Join(b.TempDir(), "hamlet.db"), sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 4})
 	require.NoError(b, err)
 	defer st.Close()
 	scopes := []string{"32001-01", "32001-02"}

@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -8,20 +8,22 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 // SQLite's DeviceStore (devices.go).
 
-var _ DeviceStore = (*sqliteStore)(nil)
+var _ server.DeviceStore = (*Store)(nil)
 
 // reenroll applies Reenroll to the replica's earlier devices, inside the
 // Enroll transaction: d gets the device it replaces and its cursor.
-func (w *sqliteTx) reenroll(d *Device, m Member) error {
+func (w *writeTx) reenroll(d *server.Device, m server.Member) error {
 	rows, err := w.query(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.replica_id = ?`, d.Replica[:])
 	if err != nil {
 		return fmt.Errorf("enroll: read the replica's devices: %w", err)
 	}
-	var prev []Device
+	var prev []server.Device
 	for rows.Next() {
 		p, err := scanDevice(rows)
 		if err != nil {
@@ -34,7 +36,7 @@ func (w *sqliteTx) reenroll(d *Device, m Member) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("enroll: read the replica's devices: %w", err)
 	}
-	rep, err := Reenroll(prev, m)
+	rep, err := server.Reenroll(prev, m)
 	if err != nil {
 		return fmt.Errorf("enroll: %w", err)
 	}
@@ -50,10 +52,10 @@ func isReplicaActive(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: devices.replica_id")
 }
 
-func (s *sqliteStore) DeviceByID(ctx context.Context, id string) (Device, error) {
+func (s *Store) DeviceByID(ctx context.Context, id string) (server.Device, error) {
 	d, err := scanDevice(s.rdb.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("device %s: %w", id, ErrNotFound)
+		return d, fmt.Errorf("device %s: %w", id, server.ErrNotFound)
 	}
 	if err != nil {
 		return d, fmt.Errorf("look up device %s: %w", id, err)
@@ -61,20 +63,20 @@ func (s *sqliteStore) DeviceByID(ctx context.Context, id string) (Device, error)
 	return d, nil
 }
 
-func (s *sqliteStore) RestoreDevice(ctx context.Context, id string) (Device, error) {
-	var d Device
-	err := s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) RestoreDevice(ctx context.Context, id string) (server.Device, error) {
+	var d server.Device
+	err := s.write(ctx, func(w *writeTx) error {
 		row, err := w.queryRow(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, id)
 		if err != nil {
 			return err
 		}
 		if d, err = scanDevice(row); errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return server.ErrNotFound
 		} else if err != nil {
 			return fmt.Errorf("read device: %w", err)
 		}
 		if d.Revoked == nil {
-			return ErrNotRevoked
+			return server.ErrNotRevoked
 		}
 		row, err = w.queryRow(`SELECT id FROM devices WHERE replica_id = ? AND revoked_ms IS NULL AND id <> ?`, d.Replica[:], id)
 		if err != nil {
@@ -83,13 +85,13 @@ func (s *sqliteStore) RestoreDevice(ctx context.Context, id string) (Device, err
 		var other string
 		switch err := row.Scan(&other); {
 		case err == nil:
-			return &ReplicaError{Kind: ErrReplicaActive, DeviceID: other}
+			return &server.ReplicaError{Kind: server.ErrReplicaActive, DeviceID: other}
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("read the replica's devices: %w", err)
 		}
 		if _, err := w.exec(`UPDATE devices SET revoked_ms = NULL WHERE id = ?`, id); err != nil {
 			if isReplicaActive(err) {
-				return &ReplicaError{Kind: ErrReplicaActive}
+				return &server.ReplicaError{Kind: server.ErrReplicaActive}
 			}
 			return fmt.Errorf("restore: %w", err)
 		}
@@ -99,14 +101,14 @@ func (s *sqliteStore) RestoreDevice(ctx context.Context, id string) (Device, err
 	return d, err
 }
 
-func (s *sqliteStore) DevicesBy(ctx context.Context, f DeviceFilter) ([]Device, error) {
+func (s *Store) DevicesBy(ctx context.Context, f server.DeviceFilter) ([]server.Device, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id
 		WHERE (?1 = '' OR d.member_id = ?1) AND (?2 = '' OR m.team_id = ?2) ORDER BY d.created_ms, d.id`, f.MemberID, f.TeamID)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	defer rows.Close()
-	var out []Device
+	var out []server.Device
 	for rows.Next() {
 		d, err := scanDevice(rows)
 		if err != nil {
@@ -117,7 +119,7 @@ func (s *sqliteStore) DevicesBy(ctx context.Context, f DeviceFilter) ([]Device, 
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) Codes(ctx context.Context, f DeviceFilter) ([]CodeInfo, error) {
+func (s *Store) Codes(ctx context.Context, f server.DeviceFilter) ([]server.CodeInfo, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT c.member_id, m.team_id, c.created_ms, c.expires_ms, c.used_ms, COALESCE(c.device_id, '')
 		FROM enroll_codes c JOIN members m ON m.id = c.member_id
 		WHERE (?1 = '' OR c.member_id = ?1) AND (?2 = '' OR m.team_id = ?2) ORDER BY c.created_ms, c.hash`, f.MemberID, f.TeamID)
@@ -125,9 +127,9 @@ func (s *sqliteStore) Codes(ctx context.Context, f DeviceFilter) ([]CodeInfo, er
 		return nil, fmt.Errorf("list codes: %w", err)
 	}
 	defer rows.Close()
-	var out []CodeInfo
+	var out []server.CodeInfo
 	for rows.Next() {
-		var c CodeInfo
+		var c server.CodeInfo
 		var created, expires int64
 		var used sql.NullInt64
 		if err := rows.Scan(&c.MemberID, &c.TeamID, &created, &expires, &used, &c.DeviceID); err != nil {
@@ -157,7 +159,7 @@ func (r *readStmt) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, er
 	return r.st, r.err
 }
 
-func (s *sqliteStore) DeviceRevoked(ctx context.Context, id string) (bool, error) {
+func (s *Store) DeviceRevoked(ctx context.Context, id string) (bool, error) {
 	st, err := s.revoked.get(ctx, s.rdb, `SELECT revoked_ms IS NOT NULL FROM devices WHERE id = ?`)
 	if err != nil {
 		return false, fmt.Errorf("check device %s: %w", id, err)
@@ -165,7 +167,7 @@ func (s *sqliteStore) DeviceRevoked(ctx context.Context, id string) (bool, error
 	var revoked bool
 	err = st.QueryRowContext(ctx, id).Scan(&revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("device %s: %w", id, ErrNotFound)
+		return false, fmt.Errorf("device %s: %w", id, server.ErrNotFound)
 	}
 	if err != nil {
 		return false, fmt.Errorf("check device %s: %w", id, err)

@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -11,17 +11,18 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction: the
 // plan decides which units a reorganised tree retires, the store only writes.
-func (s *sqliteStore) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
+func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
 	plan, err := schema.PlanUnitImport(units)
 	if err != nil {
 		return fmt.Errorf("import units: %w", err)
 	}
-	return s.write(ctx, func(w *sqliteTx) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for _, u := range plan.Units {
 			var parent, retired any
 			if u.ParentCode != "" {
@@ -58,7 +59,7 @@ func (s *sqliteStore) ImportUnits(ctx context.Context, units []schema.AdminUnit)
 }
 
 // Units lists units of a level (all levels if ""), under parent if not "".
-func (s *sqliteStore) Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error) {
+func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error) {
 	q := `SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units WHERE 1 = 1`
 	var args []any
 	if level != "" {
@@ -111,11 +112,11 @@ func (s *sqliteStore) Units(ctx context.Context, level schema.Level, parent stri
 	return out, prows.Err()
 }
 
-func (s *sqliteStore) CreateTeam(ctx context.Context, t Team) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) CreateTeam(ctx context.Context, t server.Team) error {
+	return s.write(ctx, func(w *writeTx) error {
 		if _, err := w.exec(`INSERT INTO teams (id, commune_code, name) VALUES (?, ?, ?)`, t.ID, t.CommuneCode, t.Name); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
-				return fmt.Errorf("create team %s: %w", t.ID, ErrConflict)
+				return fmt.Errorf("create team %s: %w", t.ID, server.ErrConflict)
 			}
 			return fmt.Errorf("create team: %w", err)
 		}
@@ -128,16 +129,16 @@ func (s *sqliteStore) CreateTeam(ctx context.Context, t Team) error {
 	})
 }
 
-func (s *sqliteStore) Teams(ctx context.Context) ([]Team, error) {
+func (s *Store) Teams(ctx context.Context) ([]server.Team, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT t.id, t.commune_code, t.name, COALESCE(GROUP_CONCAT(th.hamlet_code, ','), '')
 		FROM teams t LEFT JOIN team_hamlets th ON th.team_id = t.id GROUP BY t.id ORDER BY t.commune_code, t.name, t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list teams: %w", err)
 	}
 	defer rows.Close()
-	var out []Team
+	var out []server.Team
 	for rows.Next() {
-		var t Team
+		var t server.Team
 		var hs string
 		if err := rows.Scan(&t.ID, &t.CommuneCode, &t.Name, &hs); err != nil {
 			return nil, fmt.Errorf("list teams: %w", err)
@@ -150,8 +151,8 @@ func (s *sqliteStore) Teams(ctx context.Context) ([]Team, error) {
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) AddMember(ctx context.Context, m Member) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) AddMember(ctx context.Context, m server.Member) error {
+	return s.write(ctx, func(w *writeTx) error {
 		if _, err := w.team(m.TeamID); err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}
@@ -166,12 +167,12 @@ func (s *sqliteStore) AddMember(ctx context.Context, m Member) error {
 	})
 }
 
-func (s *sqliteStore) Member(ctx context.Context, id string) (Member, error) {
-	var m Member
+func (s *Store) Member(ctx context.Context, id string) (server.Member, error) {
+	var m server.Member
 	err := s.rdb.QueryRowContext(ctx, `SELECT id, team_id, name, role, COALESCE(phone, '') FROM members WHERE id = ?`, id).
 		Scan(&m.ID, &m.TeamID, &m.Name, &m.Role, &m.Phone)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("member %s: %w", id, ErrNotFound)
+		return m, fmt.Errorf("member %s: %w", id, server.ErrNotFound)
 	}
 	if err != nil {
 		return m, fmt.Errorf("member %s: %w", id, err)
@@ -184,13 +185,15 @@ func (s *sqliteStore) Member(ctx context.Context, id string) (Member, error) {
 // acknowledged (pulled past) the tombstone; a scope no device holds needs no
 // tombstone. Superseded log entries at or below the lowest cursor of a
 // scope's devices are compacted too: every device there has them already.
-func (s *sqliteStore) GC(ctx context.Context) (GCStats, error) { return s.Collect(ctx, GCOptions{}) }
+func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
+	return s.Collect(ctx, server.GCOptions{})
+}
 
 // Collect is GC with options (see GCOptions).
-func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, error) {
-	var st GCStats
-	err := s.write(ctx, func(w *sqliteTx) error {
-		st = GCStats{}
+func (s *Store) Collect(ctx context.Context, opts server.GCOptions) (server.GCStats, error) {
+	var st server.GCStats
+	err := s.write(ctx, func(w *writeTx) error {
+		st = server.GCStats{}
 		if err := w.collectDigests(&st); err != nil { // sqlite_fork.go
 			return err
 		}
@@ -206,7 +209,7 @@ func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, err
 		minCur := map[string]uint64{}
 		rows, err := w.query(`SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
 			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
-			GROUP BY th.hamlet_code`, SilentMs(opts.SilentBefore))
+			GROUP BY th.hamlet_code`, server.SilentMs(opts.SilentBefore))
 		if err != nil {
 			return fmt.Errorf("gc: %w", err)
 		}
@@ -235,7 +238,7 @@ func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, err
 			}
 		}
 		type dead struct {
-			RowRef
+			server.RowRef
 			scope string
 			tomb  uint64
 		}
@@ -305,7 +308,7 @@ func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, err
 
 // sqliteTruncate drops every entry at or below the lowest durable cursor of
 // each scope some active device covers (GCOptions.Truncate).
-func sqliteTruncate(w *sqliteTx, minCur map[string]uint64, raise func(string, uint64), st *GCStats) error {
+func sqliteTruncate(w *writeTx, minCur map[string]uint64, raise func(string, uint64), st *server.GCStats) error {
 	scopes := make([]string, 0, len(minCur))
 	for sc := range minCur {
 		scopes = append(scopes, sc)
@@ -337,7 +340,7 @@ func sqliteTruncate(w *sqliteTx, minCur map[string]uint64, raise func(string, ui
 }
 
 // sqliteCompact drops superseded entries at or below each scope's floor.
-func sqliteCompact(w *sqliteTx, floor func(string) uint64, st *GCStats) error {
+func sqliteCompact(w *writeTx, floor func(string) uint64, st *server.GCStats) error {
 	// Compact superseded entries scope by scope.
 	var scopes []string
 	rows, err := w.query(`SELECT DISTINCT scope FROM sync_rows`)
@@ -353,7 +356,7 @@ func sqliteCompact(w *sqliteTx, floor func(string) uint64, st *GCStats) error {
 		scopes = append(scopes, sc)
 	}
 	rows.Close()
-	cache := map[RowRef]map[string]syncproto.Version{}
+	cache := map[server.RowRef]map[string]syncproto.Version{}
 	for _, sc := range scopes {
 		var stale []int64
 		rows, err := w.query(`SELECT seq, tbl, row, field, origin, oseq FROM sync_log WHERE scope = ? AND seq <= ? AND kind = 0`, sc, int64(floor(sc)))
@@ -362,7 +365,7 @@ func sqliteCompact(w *sqliteTx, floor func(string) uint64, st *GCStats) error {
 		}
 		type ent struct {
 			seq    int64
-			ref    RowRef
+			ref    server.RowRef
 			field  string
 			origin int64
 			oseq   int64
@@ -414,7 +417,7 @@ func sqliteCompact(w *sqliteTx, floor func(string) uint64, st *GCStats) error {
 
 // Horizon implements Store.Horizon: the lowest durable cursor of the active
 // devices (not silent since silentBefore) covering any of scopes.
-func (s *sqliteStore) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
+func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
 	if len(scopes) == 0 {
 		return 0, nil
 	}
@@ -426,7 +429,7 @@ func (s *sqliteStore) Horizon(ctx context.Context, scopes []string, silentBefore
 	err = s.rdb.QueryRowContext(ctx, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
 		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
 		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`,
-		SilentMs(silentBefore), string(js)).Scan(&h)
+		server.SilentMs(silentBefore), string(js)).Scan(&h)
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
 	}

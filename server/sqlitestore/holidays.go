@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
-var _ HolidayStore = (*sqliteStore)(nil)
+var _ server.HolidayStore = (*Store)(nil)
 
-func (s *sqliteStore) PutHolidaySchedules(ctx context.Context, scheds []workcal.Schedule, at time.Time) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) PutHolidaySchedules(ctx context.Context, scheds []workcal.Schedule, at time.Time) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for _, sc := range scheds {
 			if _, err := w.exec(`DELETE FROM holiday_days WHERE year = ?`, sc.Year); err != nil {
 				return fmt.Errorf("replace holiday schedule %d: %w", sc.Year, err)
@@ -32,14 +33,14 @@ func (s *sqliteStore) PutHolidaySchedules(ctx context.Context, scheds []workcal.
 	})
 }
 
-func (s *sqliteStore) HolidaySchedules(ctx context.Context) ([]StoredSchedule, error) {
+func (s *Store) HolidaySchedules(ctx context.Context) ([]server.StoredSchedule, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT y.year, y.note, y.imported_ms, d.day, d.kind, d.name_vi, d.name_en
 		FROM holiday_years y LEFT JOIN holiday_days d ON d.year = y.year ORDER BY y.year, d.day`)
 	if err != nil {
 		return nil, fmt.Errorf("read holiday schedules: %w", err)
 	}
 	defer rows.Close()
-	var out []StoredSchedule
+	var out []server.StoredSchedule
 	for rows.Next() {
 		var year int
 		var note string
@@ -49,7 +50,7 @@ func (s *sqliteStore) HolidaySchedules(ctx context.Context) ([]StoredSchedule, e
 			return nil, fmt.Errorf("read holiday schedules: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Year != year {
-			out = append(out, StoredSchedule{Schedule: workcal.Schedule{Year: year, Note: note}, Imported: time.UnixMilli(ms).UTC()})
+			out = append(out, server.StoredSchedule{Schedule: workcal.Schedule{Year: year, Note: note}, Imported: time.UnixMilli(ms).UTC()})
 		}
 		if date.Valid {
 			last := &out[len(out)-1]

@@ -1,9 +1,11 @@
-package server
+package sqlitestore
 
 import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 // Issue 14, defect 2: an enroll killed after the server answered (a closed
@@ -16,9 +18,9 @@ import (
 // enrollAgain turns d into the device the used code enrolled, with d's
 // token, label and client, when it is d's replica's and still active and
 // the code is still valid; otherwise ErrCodeUsed.
-func (w *sqliteTx) enrollAgain(usedBy string, d *Device, valid bool) error {
+func (w *writeTx) enrollAgain(usedBy string, d *server.Device, valid bool) error {
 	if !valid || usedBy == "" {
-		return ErrCodeUsed
+		return server.ErrCodeUsed
 	}
 	row, err := w.queryRow(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, usedBy)
 	if err != nil {
@@ -26,13 +28,13 @@ func (w *sqliteTx) enrollAgain(usedBy string, d *Device, valid bool) error {
 	}
 	prev, err := scanDevice(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrCodeUsed
+		return server.ErrCodeUsed
 	}
 	if err != nil {
 		return fmt.Errorf("enroll: read the code's device: %w", err)
 	}
-	if !SameEnrollment(prev, *d) {
-		return ErrCodeUsed
+	if !server.SameEnrollment(prev, *d) {
+		return server.ErrCodeUsed
 	}
 	if _, err := w.exec(`UPDATE devices SET token_hash = ?, label = ?, client = ? WHERE id = ?`, d.TokenHash, d.Label, d.Client, prev.ID); err != nil {
 		return fmt.Errorf("enroll: replace the device's token: %w", err)
@@ -40,10 +42,4 @@ func (w *sqliteTx) enrollAgain(usedBy string, d *Device, valid bool) error {
 	prev.TokenHash, prev.Label, prev.Client = d.TokenHash, d.Label, d.Client
 	*d = prev
 	return nil
-}
-
-// SameEnrollment (both stores): d, asking with a used code, is the replica that code
-// enrolled as prev, and prev still works.
-func SameEnrollment(prev, d Device) bool {
-	return prev.Replica == d.Replica && prev.Revoked == nil
 }

@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -13,10 +13,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-func (s *sqliteStore) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error) {
+// sqliteHead is the log head in SQL: the highest seq in the log, or the
+// head GC recorded before it removed the last entries (so a collected log
+// never hands out a seq again, nor tells a device its cursor is beyond it).
+const sqliteHead = `MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`
+
+func (s *Store) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error) {
 	var seq int64
 	err := s.rdb.QueryRowContext(ctx, `SELECT max_seq FROM replicas WHERE id = ?`, r[:]).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -28,7 +34,7 @@ func (s *sqliteStore) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uin
 	return uint64(seq), nil
 }
 
-func (s *sqliteStore) Head(ctx context.Context) (uint64, error) {
+func (s *Store) Head(ctx context.Context) (uint64, error) {
 	var head sql.NullInt64
 	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read log head: %w", err)
@@ -43,7 +49,7 @@ func (s *sqliteStore) Head(ctx context.Context) (uint64, error) {
 // scope), however many scopes a team covers and however the log interleaves
 // them, and never sorts. Rows are read through the driver directly: no
 // database/sql conversions, and the scope string is the query's own.
-func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) {
+func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage, error) {
 	if q.Limit <= 0 {
 		q.Limit = 1000
 	}
@@ -52,13 +58,13 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 	// below a visible head is visible.
 	var hv sql.NullInt64
 	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&hv); err != nil {
-		return LogPage{}, fmt.Errorf("read log head: %w", err)
+		return server.LogPage{}, fmt.Errorf("read log head: %w", err)
 	}
 	head := uint64(hv.Int64)
 	if q.After > head {
-		return LogPage{}, syncproto.Errorf(syncproto.CodeBadCursor, "cursor %d is beyond the log head %d", q.After, head)
+		return server.LogPage{}, syncproto.Errorf(syncproto.CodeBadCursor, "cursor %d is beyond the log head %d", q.After, head)
 	}
-	page := LogPage{To: head}
+	page := server.LogPage{To: head}
 	if q.After == head || len(q.Scopes) == 0 {
 		return page, nil
 	}
@@ -70,7 +76,7 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 	s.repMu.RUnlock()
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
-		return LogPage{}, fmt.Errorf("read log: %w", err)
+		return server.LogPage{}, fmt.Errorf("read log: %w", err)
 	}
 	defer conn.Close()
 	var refs []replicaRefs
@@ -80,7 +86,7 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 		return err
 	})
 	if err != nil {
-		return LogPage{}, fmt.Errorf("read log: %w", err)
+		return server.LogPage{}, fmt.Errorf("read log: %w", err)
 	}
 	// Replica ids, resolved once the connection is released (replicaOf
 	// may need the pool).
@@ -100,11 +106,11 @@ func (s *sqliteStore) ReadLog(ctx context.Context, q LogQuery) (LogPage, error) 
 	for i := range page.Entries {
 		c := &page.Entries[i].Change
 		if c.Dot.Replica, err = resolve(0, refs[i].origin); err != nil {
-			return LogPage{}, err
+			return server.LogPage{}, err
 		}
 		if refs[i].base != 0 {
 			if c.Base.Replica, err = resolve(1, refs[i].base); err != nil {
-				return LogPage{}, err
+				return server.LogPage{}, err
 			}
 		}
 	}
@@ -155,7 +161,7 @@ func (ls *logStream) close() {
 // mergeScopes runs on a raw driver connection: it opens one stream per
 // scope and takes up to limit entries in seq order. more reports that an
 // entry after the last one taken matches.
-func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint64, excl int64, limit int) (out []LogEntry, refs []replicaRefs, more bool, err error) {
+func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint64, excl int64, limit int) (out []server.LogEntry, refs []replicaRefs, more bool, err error) {
 	prep, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
 		return nil, nil, false, fmt.Errorf("driver %T cannot prepare with a context", dc)
@@ -187,7 +193,7 @@ func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint6
 			return nil, nil, false, err
 		}
 	}
-	out = make([]LogEntry, 0, min(limit, 128))
+	out = make([]server.LogEntry, 0, min(limit, 128))
 	refs = make([]replicaRefs, 0, cap(out))
 	names := map[string]string{} // table and field names, interned
 	intern := func(v driver.Value) string {
@@ -221,9 +227,9 @@ func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint6
 			return out, refs, true, nil
 		}
 		r := ls.row
-		var e LogEntry
+		var e server.LogEntry
 		c := &e.Change
-		e.Seq, e.Kind, c.Scope = ls.seq, EntryKind(asInt(r[1])), ls.scope
+		e.Seq, e.Kind, c.Scope = ls.seq, server.EntryKind(asInt(r[1])), ls.scope
 		c.Table, c.Field = intern(r[2]), intern(r[4])
 		if b, ok := r[3].([]byte); ok {
 			copy(c.Row[:], b)
@@ -269,17 +275,17 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-func (w *sqliteTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error) {
+func (w *writeTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
 	rows, err := w.query(`SELECT oseq, code, reason FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ?`,
 		origin[:], int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read refusals: %w", err)
 	}
 	defer rows.Close()
-	out := map[uint64]Refused{}
+	out := map[uint64]server.Refused{}
 	for rows.Next() {
 		var seq int64
-		var r Refused
+		var r server.Refused
 		if err := rows.Scan(&seq, &r.Code, &r.Reason); err != nil {
 			return nil, fmt.Errorf("read refusals: %w", err)
 		}
@@ -292,11 +298,11 @@ func (w *sqliteTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[ui
 	return out, nil
 }
 
-func (s *sqliteStore) Touch(ctx context.Context, acts []DeviceActivity) error {
+func (s *Store) Touch(ctx context.Context, acts []server.DeviceActivity) error {
 	if len(acts) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(w *sqliteTx) error {
+	return s.write(ctx, func(w *writeTx) error {
 		for _, a := range acts {
 			if _, err := w.exec(`UPDATE devices SET last_seen_ms = MAX(COALESCE(last_seen_ms, 0), ?) WHERE id = ?`, a.At.UnixMilli(), a.DeviceID); err != nil {
 				return fmt.Errorf("touch device: %w", err)
@@ -313,8 +319,8 @@ func (s *sqliteStore) Touch(ctx context.Context, acts []DeviceActivity) error {
 
 // ---- enrollment and authentication ----
 
-func (s *sqliteStore) PutCode(ctx context.Context, c EnrollCode) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) PutCode(ctx context.Context, c server.EnrollCode) error {
+	return s.write(ctx, func(w *writeTx) error {
 		_, err := w.exec(`INSERT INTO enroll_codes (hash, member_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)`,
 			c.Hash, c.MemberID, c.Created.UnixMilli(), c.Expires.UnixMilli())
 		if err != nil {
@@ -324,9 +330,9 @@ func (s *sqliteStore) PutCode(ctx context.Context, c EnrollCode) error {
 	})
 }
 
-func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error) {
-	var out Enrollment
-	err := s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
+	var out server.Enrollment
+	err := s.write(ctx, func(w *writeTx) error {
 		row, err := w.queryRow(`SELECT member_id, expires_ms, used_ms, COALESCE(device_id, '') FROM enroll_codes WHERE hash = ?`, codeHash)
 		if err != nil {
 			return err
@@ -336,7 +342,7 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 		var used sql.NullInt64
 		if err := row.Scan(&member, &expires, &used, &usedBy); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return ErrCodeInvalid
+				return server.ErrCodeInvalid
 			}
 			return fmt.Errorf("enroll: %w", err)
 		}
@@ -347,7 +353,7 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 				return err
 			}
 		} else if now.UnixMilli() >= expires {
-			return ErrCodeExpired
+			return server.ErrCodeExpired
 		}
 		m, err := w.member(member)
 		if err != nil {
@@ -358,7 +364,7 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 			return err
 		}
 		if used.Valid {
-			out = Enrollment{Device: d, Member: m, Team: t, Again: true}
+			out = server.Enrollment{Device: d, Member: m, Team: t, Again: true}
 			return nil
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
@@ -371,40 +377,40 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`,
 			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
 			if isReplicaActive(err) {
-				return &ReplicaError{Kind: ErrReplicaActive}
+				return &server.ReplicaError{Kind: server.ErrReplicaActive}
 			}
 			return fmt.Errorf("enroll: store device: %w", err)
 		}
-		out = Enrollment{Device: d, Member: m, Team: t}
+		out = server.Enrollment{Device: d, Member: m, Team: t}
 		return nil
 	})
 	return out, err
 }
 
-func (w *sqliteTx) member(id string) (Member, error) {
+func (w *writeTx) member(id string) (server.Member, error) {
 	row, err := w.queryRow(`SELECT id, team_id, name, role, COALESCE(phone, '') FROM members WHERE id = ?`, id)
 	if err != nil {
-		return Member{}, err
+		return server.Member{}, err
 	}
-	var m Member
+	var m server.Member
 	if err := row.Scan(&m.ID, &m.TeamID, &m.Name, &m.Role, &m.Phone); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return m, fmt.Errorf("member %s: %w", id, ErrNotFound)
+			return m, fmt.Errorf("member %s: %w", id, server.ErrNotFound)
 		}
 		return m, fmt.Errorf("member %s: %w", id, err)
 	}
 	return m, nil
 }
 
-func (w *sqliteTx) team(id string) (Team, error) {
+func (w *writeTx) team(id string) (server.Team, error) {
 	row, err := w.queryRow(`SELECT id, commune_code, name FROM teams WHERE id = ?`, id)
 	if err != nil {
-		return Team{}, err
+		return server.Team{}, err
 	}
-	var t Team
+	var t server.Team
 	if err := row.Scan(&t.ID, &t.CommuneCode, &t.Name); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return t, fmt.Errorf("team %s: %w", id, ErrNotFound)
+			return t, fmt.Errorf("team %s: %w", id, server.ErrNotFound)
 		}
 		return t, fmt.Errorf("team %s: %w", id, err)
 	}
@@ -425,8 +431,8 @@ func (w *sqliteTx) team(id string) (Team, error) {
 
 const deviceCols = `d.id, d.member_id, m.team_id, d.replica_id, d.label, d.client, d.token_hash, d.created_ms, d.revoked_ms, d.last_seen_ms, d.cursor, d.replaces_id`
 
-func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
-	var d Device
+func scanDevice(sc interface{ Scan(...any) error }) (server.Device, error) {
+	var d server.Device
 	var rep []byte
 	var created int64
 	var revoked, seen sql.NullInt64
@@ -450,10 +456,10 @@ func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
 	return d, nil
 }
 
-func (s *sqliteStore) DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error) {
+func (s *Store) DeviceByToken(ctx context.Context, tokenHash []byte) (server.Device, error) {
 	d, err := scanDevice(s.rdb.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.token_hash = ?`, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, ErrNotFound
+		return d, server.ErrNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("look up device: %w", err)
@@ -461,7 +467,7 @@ func (s *sqliteStore) DeviceByToken(ctx context.Context, tokenHash []byte) (Devi
 	return d, nil
 }
 
-func (s *sqliteStore) Scope(ctx context.Context, memberID string) ([]string, error) {
+func (s *Store) Scope(ctx context.Context, memberID string) ([]string, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT th.hamlet_code FROM members m JOIN team_hamlets th ON th.team_id = m.team_id
 		WHERE m.id = ? ORDER BY th.hamlet_code`, memberID)
 	if err != nil {
@@ -479,13 +485,13 @@ func (s *sqliteStore) Scope(ctx context.Context, memberID string) ([]string, err
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) Devices(ctx context.Context) ([]Device, error) {
+func (s *Store) Devices(ctx context.Context) ([]server.Device, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id ORDER BY d.created_ms, d.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	defer rows.Close()
-	var out []Device
+	var out []server.Device
 	for rows.Next() {
 		d, err := scanDevice(rows)
 		if err != nil {
@@ -496,25 +502,25 @@ func (s *sqliteStore) Devices(ctx context.Context) ([]Device, error) {
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) RevokeDevice(ctx context.Context, id string, at time.Time) error {
-	return s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) RevokeDevice(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, func(w *writeTx) error {
 		res, err := w.exec(`UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?`, at.UnixMilli(), id)
 		if err != nil {
 			return fmt.Errorf("revoke device: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("revoke device %s: %w", id, ErrNotFound)
+			return fmt.Errorf("revoke device %s: %w", id, server.ErrNotFound)
 		}
 		return nil
 	})
 }
 
-func (s *sqliteStore) ServerID(ctx context.Context) (syncproto.ReplicaID, error) {
+func (s *Store) ServerID(ctx context.Context) (syncproto.ReplicaID, error) {
 	var v string
 	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		id := uuid.New()
-		err = s.write(ctx, func(w *sqliteTx) error {
+		err = s.write(ctx, func(w *writeTx) error {
 			_, err := w.exec(`INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO NOTHING`, id.String())
 			return err
 		})
@@ -535,7 +541,7 @@ func (s *sqliteStore) ServerID(ctx context.Context) (syncproto.ReplicaID, error)
 
 // Backup writes a consistent copy of the database to path with VACUUM INTO,
 // which reads one snapshot and so works while the server is writing.
-func (s *sqliteStore) Backup(ctx context.Context, path string) error {
+func (s *Store) Backup(ctx context.Context, path string) error {
 	if strings.ContainsRune(path, 0) {
 		return fmt.Errorf("backup: bad path")
 	}

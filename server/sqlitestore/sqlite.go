@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -20,27 +20,28 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // MigrationSet is the name the server's own migrations are recorded under.
 const MigrationSet = "server"
 
-//go:embed migrations/sqlite/*.sql
+//go:embed migrations/*.sql
 var sqliteMigrationsFS embed.FS
 
 // ServerMigrations returns the server's own SQLite migrations.
 func ServerMigrations() ([]migrate.Migration, error) {
-	return migrate.FromEmbed(sqliteMigrationsFS, "migrations/sqlite")
+	return migrate.FromEmbed(sqliteMigrationsFS, "migrations")
 }
 
 // DBFile is the database file name inside the data directory.
 const DBFile = "hamlet.db"
 
-// sqliteStore is the SQLite Store: one file in WAL mode, one writer
+// Store is the SQLite Store: one file in WAL mode, one writer
 // connection (SQLite has one writer anyway) guarded by mu, and a pool of
 // read-only connections for pulls and listings.
-type sqliteStore struct {
+type Store struct {
 	path string
 	wdb  *sql.DB // one connection
 	rdb  *sql.DB // read pool
@@ -64,10 +65,10 @@ type sqliteStore struct {
 	repSeq map[int64]uint64
 }
 
-var _ Store = (*sqliteStore)(nil)
+var _ server.Store = (*Store)(nil)
 
-// SQLiteOptions tune the SQLite store.
-type SQLiteOptions struct {
+// Options tune the SQLite store.
+type Options struct {
 	// Synchronous is the SQLite synchronous pragma: "FULL" (default:
 	// durable across power loss) or "NORMAL" (durable across a process
 	// crash, faster).
@@ -90,8 +91,8 @@ func WriterPragmas(synchronous string) string {
 	return q.Encode()
 }
 
-// OpenSQLite opens (creating and migrating) the store at path.
-func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, error) {
+// Open opens (creating and migrating) the store at path.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	sync := strings.ToUpper(opt.Synchronous)
 	if sync == "" {
 		sync = "FULL"
@@ -138,7 +139,7 @@ func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, err
 	}
 	rdb.SetMaxOpenConns(opt.ReadConns)
 	rdb.SetMaxIdleConns(opt.ReadConns)
-	s := &sqliteStore{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
+	s := &Store{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
 		repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}, repSeq: map[int64]uint64{}}
 	s.wconn, err = wdb.Conn(ctx)
 	if err != nil {
@@ -156,12 +157,12 @@ func OpenSQLite(ctx context.Context, path string, opt SQLiteOptions) (Store, err
 	return s, nil
 }
 
-func (s *sqliteStore) closeDBs() {
+func (s *Store) closeDBs() {
 	s.rdb.Close()
 	s.wdb.Close()
 }
 
-func (s *sqliteStore) Close() error {
+func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range s.stmts {
@@ -182,7 +183,7 @@ func (s *sqliteStore) Close() error {
 	return nil
 }
 
-func (s *sqliteStore) loadReplicas(ctx context.Context) error {
+func (s *Store) loadReplicas(ctx context.Context) error {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, id, max_seq FROM replicas`)
 	if err != nil {
 		return fmt.Errorf("load replicas: %w", err)
@@ -205,7 +206,7 @@ func (s *sqliteStore) loadReplicas(ctx context.Context) error {
 	return rows.Err()
 }
 
-func (s *sqliteStore) replicaOf(ctx context.Context, idx int64) (syncproto.ReplicaID, error) {
+func (s *Store) replicaOf(ctx context.Context, idx int64) (syncproto.ReplicaID, error) {
 	if idx == 0 {
 		return syncproto.ReplicaID{}, nil
 	}
@@ -230,7 +231,7 @@ func (s *sqliteStore) replicaOf(ctx context.Context, idx int64) (syncproto.Repli
 }
 
 // stmt returns a statement prepared on the writer connection. Callers hold mu.
-func (s *sqliteStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := s.stmts[q]; ok {
 		return st, nil
 	}
@@ -243,7 +244,7 @@ func (s *sqliteStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 }
 
 // write runs fn in one IMMEDIATE transaction on the writer connection.
-func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (err error) {
+func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.wconn == nil {
@@ -255,7 +256,7 @@ func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (er
 	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	w := &sqliteTx{s: s, ctx: bg}
+	w := &writeTx{s: s, ctx: bg}
 	defer func() {
 		if r := recover(); r != nil {
 			_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
@@ -297,19 +298,19 @@ func (s *sqliteStore) write(ctx context.Context, fn func(w *sqliteTx) error) (er
 
 // WatchCommits sets fn to hear of every commit that grew the log, in
 // commit order, while the writer lock is held (see hub.logged).
-func (s *sqliteStore) WatchCommits(fn func(scopes map[string]uint64, head uint64)) {
+func (s *Store) WatchCommits(fn func(scopes map[string]uint64, head uint64)) {
 	s.mu.Lock()
 	s.watch = fn
 	s.mu.Unlock()
 }
 
-func (s *sqliteStore) Update(ctx context.Context, fn func(Tx) error) error {
-	return s.write(ctx, func(w *sqliteTx) error { return fn(w) })
+func (s *Store) Update(ctx context.Context, fn func(server.Tx) error) error {
+	return s.write(ctx, func(w *writeTx) error { return fn(w) })
 }
 
-// sqliteTx is one write transaction.
-type sqliteTx struct {
-	s       *sqliteStore
+// writeTx is one write transaction.
+type writeTx struct {
+	s       *Store
 	ctx     context.Context
 	newReps map[syncproto.ReplicaID]int64 // replicas added by this transaction
 	repOf   map[int64]syncproto.ReplicaID // and back
@@ -322,9 +323,9 @@ type sqliteTx struct {
 	ids     []byte // arena for the row ids in pending
 }
 
-var _ Tx = (*sqliteTx)(nil)
+var _ server.Tx = (*writeTx)(nil)
 
-func (w *sqliteTx) exec(q string, args ...any) (sql.Result, error) {
+func (w *writeTx) exec(q string, args ...any) (sql.Result, error) {
 	st, err := w.s.stmt(w.ctx, q)
 	if err != nil {
 		return nil, err
@@ -332,7 +333,7 @@ func (w *sqliteTx) exec(q string, args ...any) (sql.Result, error) {
 	return st.ExecContext(w.ctx, args...)
 }
 
-func (w *sqliteTx) queryRow(q string, args ...any) (*sql.Row, error) {
+func (w *writeTx) queryRow(q string, args ...any) (*sql.Row, error) {
 	st, err := w.s.stmt(w.ctx, q)
 	if err != nil {
 		return nil, err
@@ -340,7 +341,7 @@ func (w *sqliteTx) queryRow(q string, args ...any) (*sql.Row, error) {
 	return st.QueryRowContext(w.ctx, args...), nil
 }
 
-func (w *sqliteTx) query(q string, args ...any) (*sql.Rows, error) {
+func (w *writeTx) query(q string, args ...any) (*sql.Rows, error) {
 	st, err := w.s.stmt(w.ctx, q)
 	if err != nil {
 		return nil, err
@@ -351,7 +352,7 @@ func (w *sqliteTx) query(q string, args ...any) (*sql.Rows, error) {
 // idx returns the replica's small integer, creating it (create=true). A
 // new replica gets the next free index at once; its row is written with the
 // others when the transaction commits (flushReplicas).
-func (w *sqliteTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
+func (w *writeTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
 	if r == (syncproto.ReplicaID{}) {
 		return 0, nil
 	}
@@ -386,7 +387,7 @@ func (w *sqliteTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
 	return i, nil
 }
 
-func (w *sqliteTx) replica(i int64) (syncproto.ReplicaID, error) {
+func (w *writeTx) replica(i int64) (syncproto.ReplicaID, error) {
 	if r, ok := w.repOf[i]; ok {
 		return r, nil
 	}
@@ -399,7 +400,7 @@ func (w *sqliteTx) replica(i int64) (syncproto.ReplicaID, error) {
 	return r, fmt.Errorf("unknown replica index %d", i)
 }
 
-func (w *sqliteTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
+func (w *writeTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
 	i, err := w.idx(r, false)
 	if err != nil || i < 0 {
 		return 0, err
@@ -427,7 +428,7 @@ func (w *sqliteTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
 	return uint64(n), nil
 }
 
-func (w *sqliteTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
+func (w *writeTx) SetOriginSeq(r syncproto.ReplicaID, seq uint64) error {
 	i, err := w.idx(r, true)
 	if err != nil {
 		return err
@@ -443,7 +444,7 @@ const repCols = 3
 
 // flushReplicas writes the replicas this transaction added and the origin
 // sequences it set, in multi-row upserts.
-func (w *sqliteTx) flushReplicas() error {
+func (w *writeTx) flushReplicas() error {
 	if len(w.newReps) == 0 && len(w.seqs) == 0 {
 		return nil
 	}
@@ -480,19 +481,19 @@ func (w *sqliteTx) flushReplicas() error {
 	return nil
 }
 
-func (w *sqliteTx) Row(table string, id syncproto.RowID) (RowState, bool, error) {
+func (w *writeTx) Row(table string, id syncproto.RowID) (server.RowState, bool, error) {
 	row, err := w.queryRow(`SELECT scope, parent, deleted, tomb_seq, versions FROM sync_rows WHERE tbl = ? AND row = ?`, table, id[:])
 	if err != nil {
-		return RowState{}, false, err
+		return server.RowState{}, false, err
 	}
-	var st RowState
+	var st server.RowState
 	var parent, blob []byte
 	var tomb int64
 	if err := row.Scan(&st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return RowState{}, false, nil
+			return server.RowState{}, false, nil
 		}
-		return RowState{}, false, fmt.Errorf("load row: %w", err)
+		return server.RowState{}, false, fmt.Errorf("load row: %w", err)
 	}
 	st.TombSeq = uint64(tomb)
 	if len(parent) == 16 {
@@ -504,7 +505,7 @@ func (w *sqliteTx) Row(table string, id syncproto.RowID) (RowState, bool, error)
 	return st, true, nil
 }
 
-func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
+func (w *writeTx) PutRow(table string, id syncproto.RowID, st server.RowState) error {
 	var parent any
 	if st.Parent != (syncproto.RowID{}) {
 		parent = st.Parent[:]
@@ -527,7 +528,7 @@ func (w *sqliteTx) PutRow(table string, id syncproto.RowID, st RowState) error {
 // Append assigns the next server_seq and buffers the entry; entries are
 // written in multi-row INSERTs (flushLog), far cheaper than one statement
 // per change. One writer holds the database, so MAX(seq)+1 is ours.
-func (w *sqliteTx) Append(e *LogEntry) error {
+func (w *writeTx) Append(e *server.LogEntry) error {
 	if w.nextSeq == 0 {
 		row, err := w.queryRow(`SELECT ` + sqliteHead)
 		if err != nil {
@@ -549,7 +550,7 @@ func (w *sqliteTx) Append(e *LogEntry) error {
 		return err
 	}
 	var ns any
-	if e.Kind == EntryEviction {
+	if e.Kind == server.EntryEviction {
 		ns = e.NewScope
 	}
 	e.Seq = w.nextSeq
@@ -582,7 +583,7 @@ const (
 	logRowsPerInsert = 64
 )
 
-func (w *sqliteTx) flushLog() error {
+func (w *writeTx) flushLog() error {
 	n := len(w.pending) / logCols
 	err := chunks(n, logRowsPerInsert, func(i, j int) error {
 		q := w.s.query(qkey{"log", "", j - i}, func() string {
@@ -600,15 +601,15 @@ func (w *sqliteTx) flushLog() error {
 	return nil
 }
 
-func (w *sqliteTx) Children(parent syncproto.RowID) ([]RowRef, error) {
+func (w *writeTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
 	rows, err := w.query(`SELECT tbl, row FROM sync_rows WHERE parent = ?`, parent[:])
 	if err != nil {
 		return nil, fmt.Errorf("load children: %w", err)
 	}
 	defer rows.Close()
-	var out []RowRef
+	var out []server.RowRef
 	for rows.Next() {
-		var r RowRef
+		var r server.RowRef
 		var id []byte
 		if err := rows.Scan(&r.Table, &id); err != nil {
 			return nil, fmt.Errorf("load children: %w", err)
@@ -619,7 +620,7 @@ func (w *sqliteTx) Children(parent syncproto.RowID) ([]RowRef, error) {
 	return out, rows.Err()
 }
 
-func (w *sqliteTx) AddConflict(c syncproto.Conflict, at time.Time) error {
+func (w *writeTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 	_, err := w.exec(`INSERT INTO sync_conflicts (at_ms, scope, tbl, row, field, loser_kind, loser_val, loser_hlc, loser_origin, loser_seq,
 		winner_hlc, winner_origin, winner_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		at.UnixMilli(), c.Scope, c.Key.Table, c.Key.Row[:], c.Key.Field, int64(c.Loser.Value.Kind()), versions.SQLValue(c.Loser.Value),
@@ -630,7 +631,7 @@ func (w *sqliteTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 	return nil
 }
 
-func (w *sqliteTx) AddRefused(r Refused) error {
+func (w *writeTx) AddRefused(r server.Refused) error {
 	c := &r.Change
 	_, err := w.exec(`INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -642,7 +643,7 @@ func (w *sqliteTx) AddRefused(r Refused) error {
 	return nil
 }
 
-func (w *sqliteTx) Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error {
+func (w *writeTx) Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error {
 	t, ok := schema.LookupTable(table)
 	if !ok {
 		return fmt.Errorf("materialize: unknown table %q", table)
@@ -689,7 +690,7 @@ func (w *sqliteTx) Materialize(table string, id syncproto.RowID, fields map[stri
 }
 
 // deleteRowData drops a row's materialized data (GC).
-func (w *sqliteTx) deleteRowData(table string, id syncproto.RowID) error {
+func (w *writeTx) deleteRowData(table string, id syncproto.RowID) error {
 	t, ok := schema.LookupTable(table)
 	if !ok {
 		return nil
@@ -732,7 +733,7 @@ type qkey struct {
 }
 
 // query returns the cached text of a generated statement. Callers hold mu.
-func (s *sqliteStore) query(k qkey, build func() string) string {
+func (s *Store) query(k qkey, build func() string) string {
 	if q, ok := s.qtext[k]; ok {
 		return q
 	}
@@ -749,8 +750,8 @@ func placeholders(rows, cols int) string {
 	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
 }
 
-func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
-	out := make(map[RowRef]RowState, len(refs))
+func (w *writeTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState, error) {
+	out := make(map[server.RowRef]server.RowState, len(refs))
 	byTable := map[string][]syncproto.RowID{}
 	var tables []string
 	for _, r := range refs {
@@ -777,7 +778,7 @@ func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
 			}
 			defer rows.Close()
 			for rows.Next() {
-				var st RowState
+				var st server.RowState
 				var id, parent, blob []byte
 				var tomb int64
 				if err := rows.Scan(&id, &st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
@@ -787,7 +788,7 @@ func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
 				if len(parent) == 16 {
 					copy(st.Parent[:], parent)
 				}
-				var ref RowRef
+				var ref server.RowRef
 				ref.Table = t
 				copy(ref.Row[:], id)
 				if st.Versions, err = versions.Decode(blob, w.replica); err != nil {
@@ -806,9 +807,9 @@ func (w *sqliteTx) LoadRows(refs []RowRef) (map[RowRef]RowState, error) {
 
 const rowCols = 7
 
-func (w *sqliteTx) SaveRows(rs []RowSave) error {
+func (w *writeTx) SaveRows(rs []server.RowSave) error {
 	// Row states: multi-row upserts.
-	states := make([]*RowSave, 0, len(rs))
+	states := make([]*server.RowSave, 0, len(rs))
 	for i := range rs {
 		if rs[i].State != nil {
 			states = append(states, &rs[i])
@@ -845,7 +846,7 @@ func (w *sqliteTx) SaveRows(rs []RowSave) error {
 	type group struct {
 		t     *schema.Table
 		names []string
-		rows  []*RowSave
+		rows  []*server.RowSave
 	}
 	groups := map[string]*group{}
 	var order []string

@@ -1,4 +1,4 @@
-package server_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -8,12 +8,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/server/storetest"
 )
 
 func TestSQLiteStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) server.Store {
-		s, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), server.SQLiteOptions{Synchronous: "NORMAL"})
+		s, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), sqlitestore.Options{Synchronous: "NORMAL"})
 		require.NoError(t, err)
 		return s
 	})

@@ -1,16 +1,17 @@
-package server
+package sqlitestore
 
 import (
 	"context"
 	"fmt"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // Scope history on SQLite (scope.go, migration 0003_scope_history.sql).
 
-func (w *sqliteTx) AddScopeMove(m ScopeMove) error {
+func (w *writeTx) AddScopeMove(m server.ScopeMove) error {
 	_, err := w.exec(`INSERT INTO scope_moves (tbl, row, household, from_scope, to_scope, hlc, server_seq, at_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.Table, m.Row[:], m.Household[:], m.From, m.To, int64(m.HLC), int64(m.ServerSeq), m.At.UnixMilli())
 	if err != nil {
@@ -19,16 +20,16 @@ func (w *sqliteTx) AddScopeMove(m ScopeMove) error {
 	return nil
 }
 
-func (w *sqliteTx) ScopeMoves(table string, id syncproto.RowID) ([]ScopeMove, error) {
+func (w *writeTx) ScopeMoves(table string, id syncproto.RowID) ([]server.ScopeMove, error) {
 	rows, err := w.query(`SELECT household, from_scope, to_scope, hlc, server_seq, at_ms FROM scope_moves
 		WHERE row = ? AND tbl = ? ORDER BY server_seq, id`, id[:], table)
 	if err != nil {
 		return nil, fmt.Errorf("read scope moves: %w", err)
 	}
 	defer rows.Close()
-	var out []ScopeMove
+	var out []server.ScopeMove
 	for rows.Next() {
-		m := ScopeMove{Table: table, Row: id}
+		m := server.ScopeMove{Table: table, Row: id}
 		var hh []byte
 		var hlc, seq, at int64
 		if err := rows.Scan(&hh, &m.From, &m.To, &hlc, &seq, &at); err != nil {
@@ -41,15 +42,15 @@ func (w *sqliteTx) ScopeMoves(table string, id syncproto.RowID) ([]ScopeMove, er
 	return out, rows.Err()
 }
 
-func (w *sqliteTx) TeamScopeLog(team string) ([]TeamScopeChange, error) {
+func (w *writeTx) TeamScopeLog(team string) ([]server.TeamScopeChange, error) {
 	rows, err := w.query(`SELECT hamlet, added, hlc, at_ms FROM team_scope_log WHERE team_id = ? ORDER BY id`, team)
 	if err != nil {
 		return nil, fmt.Errorf("read team scope log: %w", err)
 	}
 	defer rows.Close()
-	var out []TeamScopeChange
+	var out []server.TeamScopeChange
 	for rows.Next() {
-		c := TeamScopeChange{Team: team}
+		c := server.TeamScopeChange{Team: team}
 		var hlc, at int64
 		if err := rows.Scan(&c.Hamlet, &c.Added, &hlc, &at); err != nil {
 			return nil, fmt.Errorf("read team scope log: %w", err)
@@ -60,8 +61,8 @@ func (w *sqliteTx) TeamScopeLog(team string) ([]TeamScopeChange, error) {
 	return out, rows.Err()
 }
 
-func (s *sqliteStore) ChangeTeamHamlet(ctx context.Context, c TeamScopeChange) (changed bool, err error) {
-	err = s.write(ctx, func(w *sqliteTx) error {
+func (s *Store) ChangeTeamHamlet(ctx context.Context, c server.TeamScopeChange) (changed bool, err error) {
+	err = s.write(ctx, func(w *writeTx) error {
 		changed = false
 		if _, err := w.team(c.Team); err != nil {
 			return fmt.Errorf("change team hamlets: %w", err)

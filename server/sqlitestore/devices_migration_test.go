@@ -1,4 +1,4 @@
-package server_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/migrate/migratetest"
-	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // devicesMigrationCase is the data 0004_devices migrates: before it a
@@ -34,7 +34,7 @@ var devicesMigrationCase = struct {
 func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	ctx := context.Background()
 	db := migratetest.OpenSQLite(t)
-	migs, err := server.ServerMigrations()
+	migs, err := sqlitestore.ServerMigrations()
 	require.NoError(t, err)
 	var upTo3 []migrate.Migration
 	for _, m := range migs {
@@ -42,13 +42,13 @@ func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 			upTo3 = append(upTo3, m)
 		}
 	}
-	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, upTo3))
+	require.NoError(t, migrate.Apply(ctx, db, sqlitestore.MigrationSet, upTo3))
 	for _, r := range devicesMigrationCase.Rows {
 		_, err := db.Exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, revoked_ms) VALUES (?, 'm', ?, 'l', 'c', ?, ?, ?)`,
 			r[0], r[1], []byte(r[0].(string)), r[2], r[3])
 		require.NoError(t, err)
 	}
-	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, migs))
+	require.NoError(t, migrate.Apply(ctx, db, sqlitestore.MigrationSet, migs))
 	for id, want := range devicesMigrationCase.Want {
 		var got sql.NullInt64
 		require.NoError(t, db.QueryRow(`SELECT revoked_ms FROM devices WHERE id = ?`, id).Scan(&got))

@@ -1,4 +1,4 @@
-package server
+package sqlitestore
 
 import (
 	"context"
@@ -9,46 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
-
-// SnapshotStore serves snapshot clones (docs/PROTOCOL.md, "Snapshot
-// clone") and tells how far the log was truncated.
-type SnapshotStore interface {
-	// SnapshotRows returns up to q.Limit rows whose scope is in q.Scopes,
-	// after q.After in (table, row) order, each with every field's current
-	// version. The order is the rows' primary key, which never changes, so
-	// a clone resumed after a row misses none. Tombstoned rows the store
-	// still holds are included: a change to a deleted row pulled later
-	// must find it deleted, as after a log replay (GC drops them from the
-	// log and the store alike).
-	SnapshotRows(ctx context.Context, q SnapshotQuery) ([]SnapshotRow, error)
-	// SnapshotCount is the number of rows SnapshotRows would return from
-	// the start.
-	SnapshotCount(ctx context.Context, scopes []string) (uint64, error)
-	// LogFloor is the highest server_seq at or below which the log of any
-	// of scopes may have been truncated (sync_log_floor; 0 if never).
-	LogFloor(ctx context.Context, scopes []string) (uint64, error)
-}
-
-// SnapshotQuery selects a page of SnapshotRows.
-type SnapshotQuery struct {
-	Scopes []string
-	// After is the last row of the previous page (zero: from the start).
-	After RowRef
-	Limit int
-}
-
-// SnapshotRow is one row of a snapshot: its fields' versions, by field
-// name.
-type SnapshotRow struct {
-	Ref    RowRef
-	Scope  string
-	Fields []FieldVersion
-}
-
-// FieldVersion is one field's current version.
-type FieldVersion = versions.FieldVersion
 
 // scopesJSON passes a scope list to SQLite as one JSON array (json_each).
 func scopesJSON(scopes []string) string {
@@ -60,7 +23,7 @@ const sqliteSnapshotRows = `SELECT tbl, row, scope, versions FROM sync_rows
 	WHERE (tbl, row) > (?, ?) AND scope IN (SELECT value FROM json_each(?))
 	ORDER BY tbl, row LIMIT ?`
 
-func (s *sqliteStore) SnapshotRows(ctx context.Context, q SnapshotQuery) ([]SnapshotRow, error) {
+func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]server.SnapshotRow, error) {
 	if q.Limit <= 0 {
 		q.Limit = 1000
 	}
@@ -72,7 +35,7 @@ func (s *sqliteStore) SnapshotRows(ctx context.Context, q SnapshotQuery) ([]Snap
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	type raw struct {
-		ref   RowRef
+		ref   server.RowRef
 		scope string
 		blob  []byte
 	}
@@ -97,18 +60,18 @@ func (s *sqliteStore) SnapshotRows(ctx context.Context, q SnapshotQuery) ([]Snap
 	// Replica ids are resolved after the rows are read (replicaOf may
 	// need a connection of the pool).
 	resolve := func(idx int64) (syncproto.ReplicaID, error) { return s.replicaOf(ctx, idx) }
-	out := make([]SnapshotRow, len(got))
+	out := make([]server.SnapshotRow, len(got))
 	for i, r := range got {
 		fs, err := versions.DecodeList(nil, r.blob, resolve)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}
-		out[i] = SnapshotRow{Ref: r.ref, Scope: r.scope, Fields: fs}
+		out[i] = server.SnapshotRow{Ref: r.ref, Scope: r.scope, Fields: fs}
 	}
 	return out, nil
 }
 
-func (s *sqliteStore) SnapshotCount(ctx context.Context, scopes []string) (uint64, error) {
+func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, error) {
 	if len(scopes) == 0 {
 		return 0, nil
 	}
@@ -120,7 +83,7 @@ func (s *sqliteStore) SnapshotCount(ctx context.Context, scopes []string) (uint6
 	return uint64(n), nil
 }
 
-func (s *sqliteStore) LogFloor(ctx context.Context, scopes []string) (uint64, error) {
+func (s *Store) LogFloor(ctx context.Context, scopes []string) (uint64, error) {
 	if len(scopes) == 0 {
 		return 0, nil
 	}
