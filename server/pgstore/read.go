@@ -88,11 +88,9 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	}
 	excl := int64(-1)
 	if q.Exclude != (syncproto.ReplicaID{}) {
-		s.repMu.RLock()
-		if i, ok := s.repIdx[q.Exclude]; ok {
+		if i, ok := s.reps.Index(q.Exclude); ok {
 			excl = i
 		}
-		s.repMu.RUnlock()
 		if excl < 0 {
 			err := conn.QueryRow(ctx, `SELECT idx FROM replicas WHERE id = $1`, q.Exclude[:]).Scan(&excl)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {

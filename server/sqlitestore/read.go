@@ -69,11 +69,9 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 		return page, nil
 	}
 	var excl int64 = -1
-	s.repMu.RLock()
-	if i, ok := s.repIdx[q.Exclude]; ok {
+	if i, ok := s.reps.Index(q.Exclude); ok {
 		excl = i
 	}
-	s.repMu.RUnlock()
 	conn, err := s.rdb.Conn(ctx)
 	if err != nil {
 		return server.LogPage{}, fmt.Errorf("read log: %w", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/internal/replicas"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -56,12 +57,11 @@ type Store struct {
 	// watch, if set, hears of every commit that grew the log (under mu).
 	watch func(scopes map[string]uint64, head uint64)
 
-	repMu    sync.RWMutex
-	repIdx   map[syncproto.ReplicaID]int64
-	repByIdx map[int64]syncproto.ReplicaID
+	reps *replicas.Cache // every committed replica (loaded at Open)
 	// repSeq is replicas.max_seq of every replica this store created or
 	// loaded: the writer reads and updates it instead of the table, and
-	// writes the table once per transaction (flushReplicas).
+	// writes the table once per transaction (flushReplicas). Under seqMu.
+	seqMu  sync.Mutex
 	repSeq map[int64]uint64
 }
 
@@ -140,7 +140,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	rdb.SetMaxOpenConns(opt.ReadConns)
 	rdb.SetMaxIdleConns(opt.ReadConns)
 	s := &Store{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
-		repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}, repSeq: map[int64]uint64{}}
+		reps: replicas.NewCache(), repSeq: map[int64]uint64{}}
 	s.wconn, err = wdb.Conn(ctx)
 	if err != nil {
 		s.closeDBs()
@@ -189,8 +189,8 @@ func (s *Store) loadReplicas(ctx context.Context) error {
 		return fmt.Errorf("load replicas: %w", err)
 	}
 	defer rows.Close()
-	s.repMu.Lock()
-	defer s.repMu.Unlock()
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
 	for rows.Next() {
 		var idx, seq int64
 		var id []byte
@@ -201,33 +201,20 @@ func (s *Store) loadReplicas(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("load replicas: %w", err)
 		}
-		s.repIdx[r], s.repByIdx[idx], s.repSeq[idx] = idx, r, uint64(seq)
+		s.reps.Add(r, idx)
+		s.repSeq[idx] = uint64(seq)
 	}
 	return rows.Err()
 }
 
 func (s *Store) replicaOf(ctx context.Context, idx int64) (syncproto.ReplicaID, error) {
-	if idx == 0 {
-		return syncproto.ReplicaID{}, nil
-	}
-	s.repMu.RLock()
-	r, ok := s.repByIdx[idx]
-	s.repMu.RUnlock()
-	if ok {
-		return r, nil
-	}
-	var id []byte
-	if err := s.rdb.QueryRowContext(ctx, `SELECT id FROM replicas WHERE idx = ?`, idx).Scan(&id); err != nil {
-		return r, fmt.Errorf("replica %d: %w", idx, err)
-	}
-	r, err := uuid.FromBytes(id)
-	if err != nil {
-		return r, fmt.Errorf("replica %d: %w", idx, err)
-	}
-	s.repMu.Lock()
-	s.repIdx[r], s.repByIdx[idx] = idx, r
-	s.repMu.Unlock()
-	return r, nil
+	return s.reps.Resolve(idx, func(idx int64) (syncproto.ReplicaID, error) {
+		var id []byte
+		if err := s.rdb.QueryRowContext(ctx, `SELECT id FROM replicas WHERE idx = ?`, idx).Scan(&id); err != nil {
+			return syncproto.ReplicaID{}, err
+		}
+		return uuid.FromBytes(id)
+	})
 }
 
 // stmt returns a statement prepared on the writer connection. Callers hold mu.
@@ -256,7 +243,7 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	w := &writeTx{s: s, ctx: bg}
+	w := &writeTx{s: s, ctx: bg, reps: replicas.NewTx(s.reps)}
 	defer func() {
 		if r := recover(); r != nil {
 			_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
@@ -283,15 +270,13 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 	if s.watch != nil && len(w.scopes) > 0 {
 		s.watch(w.scopes, w.nextSeq-1)
 	}
-	if len(w.newReps) > 0 || len(w.seqs) > 0 {
-		s.repMu.Lock()
-		for r, idx := range w.newReps {
-			s.repIdx[r], s.repByIdx[idx] = idx, r
-		}
+	w.reps.Commit()
+	if len(w.seqs) > 0 {
+		s.seqMu.Lock()
 		for idx, seq := range w.seqs {
 			s.repSeq[idx] = seq
 		}
-		s.repMu.Unlock()
+		s.seqMu.Unlock()
 	}
 	return nil
 }
@@ -312,11 +297,10 @@ func (s *Store) Update(ctx context.Context, fn func(server.Tx) error) error {
 type writeTx struct {
 	s       *Store
 	ctx     context.Context
-	newReps map[syncproto.ReplicaID]int64 // replicas added by this transaction
-	repOf   map[int64]syncproto.ReplicaID // and back
-	nextRep int64                         // the next free replica index (0: not read yet)
-	seqs    map[int64]uint64              // max_seq set by this transaction
-	scopes  map[string]uint64             // highest seq appended per scope
+	reps    replicas.Tx       // replicas added by this transaction
+	nextRep int64             // the next free replica index (0: not read yet)
+	seqs    map[int64]uint64  // max_seq set by this transaction
+	scopes  map[string]uint64 // highest seq appended per scope
 	buf     []byte
 	nextSeq uint64
 	pending []any  // buffered log rows, logCols values each
@@ -353,52 +337,29 @@ func (w *writeTx) query(q string, args ...any) (*sql.Rows, error) {
 // new replica gets the next free index at once; its row is written with the
 // others when the transaction commits (flushReplicas).
 func (w *writeTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
-	if r == (syncproto.ReplicaID{}) {
-		return 0, nil
-	}
-	w.s.repMu.RLock()
-	i, ok := w.s.repIdx[r]
-	w.s.repMu.RUnlock()
-	if ok {
-		return i, nil
-	}
-	if i, ok := w.newReps[r]; ok {
-		return i, nil
-	}
-	if !create {
-		return -1, nil
-	}
+	return w.reps.Index(r, create, w)
+}
+
+// Find: the store read every committed replica when it opened and is the
+// only writer, so one missing from the cache does not exist.
+func (w *writeTx) Find(syncproto.ReplicaID) (int64, bool, error) { return 0, false, nil }
+
+// New takes the next free index; flushReplicas writes the row.
+func (w *writeTx) New(syncproto.ReplicaID) (int64, error) {
 	if w.nextRep == 0 {
 		row, err := w.queryRow(`SELECT COALESCE(MAX(idx), 0) + 1 FROM replicas`)
 		if err != nil {
-			return 0, fmt.Errorf("add replica: %w", err)
+			return 0, err
 		}
 		if err := row.Scan(&w.nextRep); err != nil {
-			return 0, fmt.Errorf("add replica: %w", err)
+			return 0, err
 		}
 	}
-	i = w.nextRep
 	w.nextRep++
-	if w.newReps == nil {
-		w.newReps = map[syncproto.ReplicaID]int64{}
-		w.repOf = map[int64]syncproto.ReplicaID{}
-	}
-	w.newReps[r], w.repOf[i] = i, r
-	return i, nil
+	return w.nextRep - 1, nil
 }
 
-func (w *writeTx) replica(i int64) (syncproto.ReplicaID, error) {
-	if r, ok := w.repOf[i]; ok {
-		return r, nil
-	}
-	w.s.repMu.RLock()
-	r, ok := w.s.repByIdx[i]
-	w.s.repMu.RUnlock()
-	if ok || i == 0 {
-		return r, nil
-	}
-	return r, fmt.Errorf("unknown replica index %d", i)
-}
+func (w *writeTx) replica(i int64) (syncproto.ReplicaID, error) { return w.reps.ID(i, nil) }
 
 func (w *writeTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
 	i, err := w.idx(r, false)
@@ -408,12 +369,12 @@ func (w *writeTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
 	if seq, ok := w.seqs[i]; ok {
 		return seq, nil
 	}
-	if _, ok := w.newReps[r]; ok {
+	if w.reps.Added(r) {
 		return 0, nil
 	}
-	w.s.repMu.RLock()
+	w.s.seqMu.Lock()
 	seq, ok := w.s.repSeq[i]
-	w.s.repMu.RUnlock()
+	w.s.seqMu.Unlock()
 	if ok {
 		return seq, nil
 	}
@@ -445,11 +406,12 @@ const repCols = 3
 // flushReplicas writes the replicas this transaction added and the origin
 // sequences it set, in multi-row upserts.
 func (w *writeTx) flushReplicas() error {
-	if len(w.newReps) == 0 && len(w.seqs) == 0 {
+	added := w.reps.New()
+	if len(added) == 0 && len(w.seqs) == 0 {
 		return nil
 	}
-	idxs := make([]int64, 0, len(w.newReps)+len(w.seqs))
-	for _, i := range w.newReps {
+	idxs := make([]int64, 0, len(added)+len(w.seqs))
+	for _, i := range added {
 		if _, ok := w.seqs[i]; !ok {
 			idxs = append(idxs, i)
 		}
