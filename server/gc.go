@@ -2,13 +2,12 @@ package server
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// GCOptions tunes Store.Collect.
+// GCOptions tunes Collect.
 type GCOptions struct {
 	// SilentBefore, when set, excludes active devices whose last contact
 	// (or enrollment, if never seen) is before it: a device silent that
@@ -27,15 +26,6 @@ type GCOptions struct {
 // DefaultSilentAfter is how long a device may stay silent before it stops
 // holding collection back (Config.SilentAfter).
 const DefaultSilentAfter = 180 * 24 * time.Hour
-
-// SilentMs is the cutoff of GCOptions.SilentBefore in Unix ms for a store
-// query: every device counts when it is zero.
-func SilentMs(before time.Time) int64 {
-	if before.IsZero() {
-		return math.MinInt64
-	}
-	return before.UnixMilli()
-}
 
 // gcOptions is the options the server's own collection runs with.
 func (s *Server) gcOptions() GCOptions {

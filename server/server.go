@@ -404,7 +404,7 @@ func (s *Server) background() {
 			s.checkScopes(s.ctx)
 			s.checkHolidays(s.ctx)
 		case <-gcC:
-			st, err := s.store.Collect(s.ctx, s.gcOptions())
+			st, err := Collect(s.ctx, s.store, s.gcOptions())
 			if err != nil {
 				s.log.Error("tombstone gc failed", LogErr, err)
 				continue
@@ -480,5 +480,5 @@ func (s *Server) flushActivity(ctx context.Context) {
 // GC runs tombstone collection now.
 func (s *Server) GC(ctx context.Context) (GCStats, error) {
 	s.flushActivity(ctx)
-	return s.store.Collect(ctx, s.gcOptions())
+	return Collect(ctx, s.store, s.gcOptions())
 }

@@ -10,24 +10,16 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// Store is everything the server keeps. It persists what the sync code
-// decided (syncproto.Resolve runs in apply.go, never in a store) and answers
-// reads. SQLite fills it now (sqliteStore); PostgreSQL will later, and both
-// must pass server/storetest.Run.
+// Store is the port every store implements: everything the server keeps.
+// It persists what the server decided (syncproto.Resolve runs in apply.go,
+// collection's policy in collect.go, never in a store) and answers reads.
+// server/sqlitestore and server/pgstore implement it, and both pass
+// server/storetest.Run.
 type Store interface {
 	SyncStore
 	AuthStore
 	AdminStore
 	SnapshotStore
-	// GC drops tombstoned rows every device in their scope has pulled past,
-	// and superseded log entries at or below the lowest cursor of their
-	// scope's devices (see GCStats).
-	GC(ctx context.Context) (GCStats, error)
-	// Collect is GC with options: silent devices no longer hold it back,
-	// and the log can be truncated below every scope's lowest durable
-	// cursor. Whatever it removes that a device behind might still need
-	// raises the scope's floor (sync_log_floor). See gc.go.
-	Collect(ctx context.Context, opts GCOptions) (GCStats, error)
 	// Horizon is the server_seq at or below which every active device
 	// covering any of scopes holds the log durably (0: none known).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
@@ -62,8 +54,16 @@ type SyncStore interface {
 	Touch(ctx context.Context, acts []DeviceActivity) error
 }
 
-// Tx is one write transaction: loads and saves, no decisions.
+// Tx is one write transaction of a store: loads and saves, no decisions.
+// Each part of the server uses the part it decides with.
 type Tx interface {
+	SyncTx
+	DigestTx // fork.go
+	GCTx     // collect.go
+}
+
+// SyncTx is the part of a write transaction that applies pushes.
+type SyncTx interface {
 	OriginSeq(r syncproto.ReplicaID) (uint64, error)
 	SetOriginSeq(r syncproto.ReplicaID, seq uint64) error
 	// Row is a synced row's server-side state with the current version of

@@ -63,7 +63,7 @@ func TestPoolExhaustedEveryPathIsBusy(t *testing.T) {
 		{"Member", func(ctx context.Context) error { _, err := st.Member(ctx, "m"); return err }},
 		{"AddMember", func(ctx context.Context) error { return st.AddMember(ctx, server.Member{ID: "m", TeamID: "t"}) }},
 		{"ServerID", func(ctx context.Context) error { _, err := st.ServerID(ctx); return err }},
-		{"GC", func(ctx context.Context) error { _, err := st.GC(ctx); return err }},
+		{"GC", func(ctx context.Context) error { _, err := server.Collect(ctx, st, server.GCOptions{}); return err }},
 		{"AddUser", func(ctx context.Context) error { return st.AddUser(ctx, server.User{ID: "u", Username: "u"}) }},
 		{"UserByName", func(ctx context.Context) error { _, err := st.UserByName(ctx, "u"); return err }},
 		{"Users", func(ctx context.Context) error { _, err := st.Users(ctx); return err }},

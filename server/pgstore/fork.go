@@ -131,13 +131,3 @@ func (s *Store) ForkDevice(ctx context.Context, from server.Device, d server.Dev
 	})
 	return out, err
 }
-
-// collectDigests keeps each replica's newest DigestWindow digests.
-func (w *pgTx) collectDigests(st *server.GCStats) error {
-	tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_digests d USING replicas r WHERE r.idx = d.origin AND d.seq <= r.max_seq - $1`, int64(server.DigestWindow))
-	if err != nil {
-		return fmt.Errorf("gc: digests: %w", err)
-	}
-	st.Digests = int(tag.RowsAffected())
-	return nil
-}

@@ -141,14 +141,3 @@ func (s *Store) ForkDevice(ctx context.Context, from server.Device, d server.Dev
 	})
 	return out, err
 }
-
-// collectDigests keeps each replica's newest DigestWindow digests.
-func (w *writeTx) collectDigests(st *server.GCStats) error {
-	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, server.DigestWindow)
-	if err != nil {
-		return fmt.Errorf("gc: digests: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	st.Digests = int(n)
-	return nil
-}

@@ -13,8 +13,8 @@ import (
 
 // Conformance of server.DeviceStore and of re-enrollment (issue 9 part 2).
 
-func deviceStore(t *testing.T, s server.Store) server.DeviceStore {
-	ds, ok := s.(server.DeviceStore)
+func deviceStore(t *testing.T, s store) server.DeviceStore {
+	ds, ok := s.Store.(server.DeviceStore)
 	require.True(t, ok, "the store must implement server.DeviceStore")
 	return ds
 }
@@ -51,7 +51,7 @@ func device(replica uuid.UUID, tok string, now time.Time) server.Device {
 // testReenroll: the same replica enrolls again with a new code only once
 // its device is revoked, only for its team, as a new device record that
 // replaces the old one and keeps its cursor; a refused code stays unused.
-func testReenroll(t *testing.T, s server.Store) {
+func testReenroll(t *testing.T, s store) {
 	ds := deviceStore(t, s)
 	team, m := fixture(t, s)
 	other := addMember(t, s, team.ID)
@@ -126,7 +126,7 @@ func testReenroll(t *testing.T, s server.Store) {
 
 // testRestore: restoring clears a revocation; unknown, not revoked, and a
 // replica active on another device are refused with their own errors.
-func testRestore(t *testing.T, s server.Store) {
+func testRestore(t *testing.T, s store) {
 	ds := deviceStore(t, s)
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
@@ -166,7 +166,7 @@ func testRestore(t *testing.T, s server.Store) {
 
 // testListDevicesAndCodes: devices and codes by member and by team, with
 // the code's status and the device that used it.
-func testListDevicesAndCodes(t *testing.T, s server.Store) {
+func testListDevicesAndCodes(t *testing.T, s store) {
 	ds := deviceStore(t, s)
 	teamA, a1 := fixture(t, s)
 	a2 := addMember(t, s, teamA.ID)
@@ -229,7 +229,7 @@ func testListDevicesAndCodes(t *testing.T, s server.Store) {
 // testConcurrentReenroll: several enrollments of one new replica at once,
 // each with its own code: exactly one wins, the others are told the replica
 // is active, and their codes stay unused.
-func testConcurrentReenroll(t *testing.T, s server.Store) {
+func testConcurrentReenroll(t *testing.T, s store) {
 	ds := deviceStore(t, s)
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)

@@ -1,6 +1,8 @@
-// Package storetest is the conformance suite every server.Store must pass:
-// SQLite now, PostgreSQL later. Call Run from the implementation's tests
-// with a function that opens a fresh, empty store.
+// Package storetest is the conformance suite every server.Store must pass
+// (server/sqlitestore, server/pgstore). Call Run from the implementation's
+// tests with a function that opens a fresh, empty store. Where the server
+// decides from the store's primitives (collection), the suite runs the
+// server's policy over the store, as the server does.
 package storetest
 
 import (
@@ -21,7 +23,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) server.Store) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s server.Store)
+		fn   func(t *testing.T, s store)
 	}{
 		{"UpdateRollsBackOnError", testRollback},
 		{"OriginSeq", testOriginSeq},
@@ -49,19 +51,34 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() { s.Close() })
-			tc.fn(t, s)
+			tc.fn(t, store{s})
 		})
 	}
 }
 
 var ctx = context.Background()
 
+// store is a store under test as the server uses it: its port, and the
+// server's policy over the port's primitives, which the store's answers
+// decide (collection).
+type store struct{ server.Store }
+
+// GC is the server's collection with no options.
+func (s store) GC(ctx context.Context) (server.GCStats, error) {
+	return server.Collect(ctx, s.Store, server.GCOptions{})
+}
+
+// Collect is the server's collection.
+func (s store) Collect(ctx context.Context, opts server.GCOptions) (server.GCStats, error) {
+	return server.Collect(ctx, s.Store, opts)
+}
+
 func change(table string, row uuid.UUID, field string, v syncproto.Value, scope string, origin uuid.UUID, seq uint64) syncproto.Change {
 	return syncproto.Change{Table: table, Row: row, Field: field, Value: v, Scope: scope,
 		HLC: syncproto.MakeHLC(time.Now().UnixMilli(), uint16(seq)), Dot: syncproto.Dot{Replica: origin, Seq: seq}}
 }
 
-func testRollback(t *testing.T, s server.Store) {
+func testRollback(t *testing.T, s store) {
 	r := uuid.New()
 	boom := errors.New("boom")
 	err := s.Update(ctx, func(tx server.Tx) error {
@@ -79,7 +96,7 @@ func testRollback(t *testing.T, s server.Store) {
 	require.Zero(t, head)
 }
 
-func testOriginSeq(t *testing.T, s server.Store) {
+func testOriginSeq(t *testing.T, s store) {
 	r := uuid.New()
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		seq, err := tx.OriginSeq(r)
@@ -92,7 +109,7 @@ func testOriginSeq(t *testing.T, s server.Store) {
 	require.Equal(t, uint64(42), seq)
 }
 
-func testVersions(t *testing.T, s server.Store) {
+func testVersions(t *testing.T, s store) {
 	row := uuid.New()
 	origin, base := uuid.New(), uuid.New()
 	vals := map[string]syncproto.Value{
@@ -130,7 +147,7 @@ func testVersions(t *testing.T, s server.Store) {
 	}))
 }
 
-func testReadLog(t *testing.T, s server.Store) {
+func testReadLog(t *testing.T, s store) {
 	me, other := uuid.New(), uuid.New()
 	var seqs []uint64
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
@@ -203,7 +220,7 @@ func testReadLog(t *testing.T, s server.Store) {
 	require.ErrorIs(t, err, &syncproto.Error{Code: syncproto.CodeBadCursor})
 }
 
-func testChildren(t *testing.T, s server.Store) {
+func testChildren(t *testing.T, s store) {
 	hh, v1, v2 := uuid.New(), uuid.New(), uuid.New()
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		require.NoError(t, tx.PutRow("households", hh, server.RowState{Scope: "32002-01"}))
@@ -239,7 +256,7 @@ func enroll(t *testing.T, s server.Store, m server.Member, now time.Time) server
 	return en.Device
 }
 
-func testEnroll(t *testing.T, s server.Store) {
+func testEnroll(t *testing.T, s store) {
 	team, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
 	hash := []byte("code-hash")
@@ -281,7 +298,7 @@ func testEnroll(t *testing.T, s server.Store) {
 	require.Len(t, devs, 1)
 }
 
-func testGC(t *testing.T, s server.Store) {
+func testGC(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now()
 	d1, d2 := enroll(t, s, m, now), enroll(t, s, m, now)
@@ -344,7 +361,7 @@ func testGC(t *testing.T, s server.Store) {
 	}
 }
 
-func testUnits(t *testing.T, s server.Store) {
+func testUnits(t *testing.T, s store) {
 	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2022()))
 	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2025()))
 	all, err := s.Units(ctx, schema.LevelCommune, "")
@@ -373,7 +390,7 @@ func testUnits(t *testing.T, s server.Store) {
 // the log must hold every entry once, under distinct seqs. A store that
 // serves several processes must lock what a transaction reads (the SQLite
 // store has one writer).
-func testConcurrentRow(t *testing.T, s server.Store) {
+func testConcurrentRow(t *testing.T, s store) {
 	row := uuid.New()
 	const writers, each = 2, 25
 	errs := make(chan error, writers)
