@@ -139,7 +139,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: now}
-	en, err := s.store.Enroll(r.Context(), hashCode(code), now, d)
+	en, err := Enroll(r.Context(), s.store, hashCode(code), now, d)
 	if err != nil {
 		pe := protoError(err)
 		if pe.Code == syncproto.CodeCodeInvalid {

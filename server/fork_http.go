@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,16 +32,6 @@ type ForkRequest struct {
 	StartSeq  uint64 `json:"start_seq"`
 	Label     string `json:"label"`
 	Client    string `json:"client"`
-}
-
-// ForkStore is what a fork needs of a store (both stores implement it).
-type ForkStore interface {
-	// ForkDevice makes d, of from's member, for a new replica whose
-	// numbering starts after startSeq; or, asked again for the same replica
-	// by the same device, gives the device it made d's token
-	// (Enrollment.Again). from revoked meanwhile: ErrRevoked. The replica
-	// on another device, or holding changes: *ReplicaError ErrReplicaActive.
-	ForkDevice(ctx context.Context, from Device, d Device, startSeq uint64) (Enrollment, error)
 }
 
 // ErrRevoked: the device was revoked (a fork asked with its token).
@@ -83,18 +72,13 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
 		return
 	}
-	fs, ok := s.store.(ForkStore)
-	if !ok {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnavailable, "this server's store cannot fork a replica"))
-		return
-	}
 	tok, err := newToken()
 	if err != nil {
 		writeHTTPError(w, err)
 		return
 	}
 	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
-	en, err := fs.ForkDevice(r.Context(), dev, d, req.StartSeq)
+	en, err := ForkDevice(r.Context(), s.store, dev, d, req.StartSeq)
 	if errors.Is(err, ErrRevoked) {
 		err = errRevoked
 	}

@@ -19,7 +19,11 @@ type Store interface {
 	SyncStore
 	AuthStore
 	AdminStore
-	SnapshotStore
+	BulkAdminStore // workflow_import.go
+	DeviceStore    // devices.go
+	UserStore      // users.go
+	HolidayStore   // holidays.go
+	SnapshotStore  // snapshot.go
 	// Horizon is the server_seq at or below which every active device
 	// covering any of scopes holds the log durably (0: none known).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
@@ -60,6 +64,7 @@ type Tx interface {
 	SyncTx
 	DigestTx // fork.go
 	GCTx     // collect.go
+	DeviceTx // enrollment.go
 }
 
 // SyncTx is the part of a write transaction that applies pushes.
@@ -186,17 +191,10 @@ type GCStats struct {
 	Digests    int // change digests older than DigestWindow dropped (fork.go)
 }
 
-// AuthStore is what enrollment and authentication need.
+// AuthStore is what enrollment and authentication need besides the
+// enrollment transaction (Enroll, enrollment.go).
 type AuthStore interface {
 	PutCode(ctx context.Context, c EnrollCode) error
-	// Enroll consumes the code whose hash is codeHash and creates d. It
-	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
-	// enrolled before is enrolled again by the policy of Reenroll
-	// (devices.go): *ReplicaError refuses it, leaving the code unused. The
-	// replica a used code enrolled gets the same device again, with d's
-	// token, while the code has not expired and the device is not revoked
-	// (Enrollment.Again, enroll_again.go).
-	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
 	// Scope is the hamlets of a member's team.
@@ -272,7 +270,7 @@ type Enrollment struct {
 	Team   Team
 	// Again: the code was used before by this replica (an enroll cut off
 	// before the laptop kept its token); Device is that device, its token
-	// replaced by the new one (enroll_again.go).
+	// replaced by the new one (enrollment.go).
 	Again bool
 }
 

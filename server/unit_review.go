@@ -61,18 +61,16 @@ func (a *Admin) reviewExtents(ctx context.Context, before, units []schema.AdminU
 		changed[c.Code] = true
 		codes = append(codes, c.Code)
 	}
-	if us, ok := a.s.store.(UserStore); ok {
-		if err := us.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
-			return r, fmt.Errorf("review reorganised units: %w", err)
-		}
-		users, err := us.Users(ctx)
-		if err != nil {
-			return r, err
-		}
-		for _, u := range users {
-			if changed[u.UnitCode] && u.UnitChangedOn != "" && u.Disabled == nil {
-				r.Accounts = append(r.Accounts, u)
-			}
+	if err := a.s.store.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
+		return r, fmt.Errorf("review reorganised units: %w", err)
+	}
+	users, err := a.s.store.Users(ctx)
+	if err != nil {
+		return r, err
+	}
+	for _, u := range users {
+		if changed[u.UnitCode] && u.UnitChangedOn != "" && u.Disabled == nil {
+			r.Accounts = append(r.Accounts, u)
 		}
 	}
 	teams, err := a.s.store.Teams(ctx)

@@ -53,7 +53,7 @@ func TestPoolExhaustedEveryPathIsBusy(t *testing.T) {
 			return st.PutCode(ctx, server.EnrollCode{Hash: []byte("c"), MemberID: "m", Expires: now, Created: now})
 		}},
 		{"Enroll", func(ctx context.Context) error {
-			_, err := st.Enroll(ctx, []byte("c"), now, server.Device{})
+			_, err := server.Enroll(ctx, st, []byte("c"), now, server.Device{})
 			return err
 		}},
 		{"Devices", func(ctx context.Context) error { _, err := st.Devices(ctx); return err }},

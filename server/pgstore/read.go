@@ -263,63 +263,6 @@ func (s *Store) PutCode(ctx context.Context, c server.EnrollCode) error {
 	})
 }
 
-// Enroll locks the code's row, so two processes handed the same code at
-// once enroll one device.
-func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
-	var out server.Enrollment
-	err := s.write(ctx, func(w *pgTx) error {
-		var member, usedBy string
-		var expires int64
-		var used *int64
-		err := w.tx.QueryRow(w.ctx, `SELECT member_id, expires_ms, used_ms, COALESCE(device_id, '') FROM enroll_codes WHERE hash = $1 FOR UPDATE`, codeHash).
-			Scan(&member, &expires, &used, &usedBy)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return server.ErrCodeInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("enroll: %w", err)
-		}
-		if used != nil {
-			// The same replica again, its enroll cut off before it kept the
-			// token: the same device, a new token (enroll_again.go).
-			if err := w.enrollAgain(usedBy, &d, now.UnixMilli() < expires); err != nil {
-				return err
-			}
-		} else if now.UnixMilli() >= expires {
-			return server.ErrCodeExpired
-		}
-		m, err := member1(w.ctx, w.tx, member)
-		if err != nil {
-			return err
-		}
-		t, err := team1(w.ctx, w.tx, m.TeamID)
-		if err != nil {
-			return err
-		}
-		if used != nil {
-			out = server.Enrollment{Device: d, Member: m, Team: t, Again: true}
-			return nil
-		}
-		d.MemberID, d.TeamID = m.ID, m.TeamID
-		if err := w.reenroll(&d, m); err != nil { // devices.go
-			return err
-		}
-		if _, err := w.tx.Exec(w.ctx, `UPDATE enroll_codes SET used_ms = $1, device_id = $2 WHERE hash = $3`, now.UnixMilli(), d.ID, codeHash); err != nil {
-			return fmt.Errorf("enroll: %w", err)
-		}
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
-			if isReplicaActive(err) {
-				return &server.ReplicaError{Kind: server.ErrReplicaActive}
-			}
-			return fmt.Errorf("enroll: store device: %w", err)
-		}
-		out = server.Enrollment{Device: d, Member: m, Team: t}
-		return nil
-	})
-	return out, err
-}
-
 type queryer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

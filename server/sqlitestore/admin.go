@@ -149,7 +149,7 @@ func (s *Store) Teams(ctx context.Context) ([]server.Team, error) {
 
 func (s *Store) AddMember(ctx context.Context, m server.Member) error {
 	return s.write(ctx, func(w *writeTx) error {
-		if _, err := w.team(m.TeamID); err != nil {
+		if _, err := w.Team(m.TeamID); err != nil {
 			return fmt.Errorf("add member: %w", err)
 		}
 		var phone any

@@ -16,40 +16,18 @@ import (
 
 var _ server.DeviceStore = (*Store)(nil)
 
-// reenroll applies Reenroll to the replica's earlier devices, inside the
-// Enroll transaction: d gets the device it replaces and its cursor.
-func (w *writeTx) reenroll(d *server.Device, m server.Member) error {
-	rows, err := w.query(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.replica_id = ?`, d.Replica[:])
-	if err != nil {
-		return fmt.Errorf("enroll: read the replica's devices: %w", err)
-	}
-	var prev []server.Device
-	for rows.Next() {
-		p, err := scanDevice(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("enroll: read the replica's devices: %w", err)
-		}
-		prev = append(prev, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("enroll: read the replica's devices: %w", err)
-	}
-	rep, err := server.Reenroll(prev, m)
-	if err != nil {
-		return fmt.Errorf("enroll: %w", err)
-	}
-	if rep != nil {
-		d.Replaces, d.Cursor = rep.ID, rep.Cursor
-	}
-	return nil
-}
-
 // isReplicaActive: the unique index devices_replica_active refused a
 // second active device of one replica.
 func isReplicaActive(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed: devices.replica_id")
+}
+
+// replicaActive is the answer to a write isReplicaActive refused.
+func replicaActive(err error) error {
+	if isReplicaActive(err) {
+		return &server.ReplicaError{Kind: server.ErrReplicaActive}
+	}
+	return err
 }
 
 func (s *Store) DeviceByID(ctx context.Context, id string) (server.Device, error) {
@@ -61,44 +39,6 @@ func (s *Store) DeviceByID(ctx context.Context, id string) (server.Device, error
 		return d, fmt.Errorf("look up device %s: %w", id, err)
 	}
 	return d, nil
-}
-
-func (s *Store) RestoreDevice(ctx context.Context, id string) (server.Device, error) {
-	var d server.Device
-	err := s.write(ctx, func(w *writeTx) error {
-		row, err := w.queryRow(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if d, err = scanDevice(row); errors.Is(err, sql.ErrNoRows) {
-			return server.ErrNotFound
-		} else if err != nil {
-			return fmt.Errorf("read device: %w", err)
-		}
-		if d.Revoked == nil {
-			return server.ErrNotRevoked
-		}
-		row, err = w.queryRow(`SELECT id FROM devices WHERE replica_id = ? AND revoked_ms IS NULL AND id <> ?`, d.Replica[:], id)
-		if err != nil {
-			return err
-		}
-		var other string
-		switch err := row.Scan(&other); {
-		case err == nil:
-			return &server.ReplicaError{Kind: server.ErrReplicaActive, DeviceID: other}
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("read the replica's devices: %w", err)
-		}
-		if _, err := w.exec(`UPDATE devices SET revoked_ms = NULL WHERE id = ?`, id); err != nil {
-			if isReplicaActive(err) {
-				return &server.ReplicaError{Kind: server.ErrReplicaActive}
-			}
-			return fmt.Errorf("restore: %w", err)
-		}
-		d.Revoked = nil
-		return nil
-	})
-	return d, err
 }
 
 func (s *Store) DevicesBy(ctx context.Context, f server.DeviceFilter) ([]server.Device, error) {

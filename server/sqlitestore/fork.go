@@ -1,9 +1,6 @@
 package sqlitestore
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/hamlet-vn/hamlet/server"
@@ -59,85 +56,4 @@ func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint
 		out[uint64(seq)] = uint64(d)
 	}
 	return out, rows.Err()
-}
-
-var _ server.ForkStore = (*Store)(nil)
-
-func (s *Store) ForkDevice(ctx context.Context, from server.Device, d server.Device, startSeq uint64) (server.Enrollment, error) {
-	var out server.Enrollment
-	err := s.write(ctx, func(w *writeTx) error {
-		var revoked sql.NullInt64
-		row, err := w.queryRow(`SELECT revoked_ms FROM devices WHERE id = ?`, from.ID)
-		if err != nil {
-			return err
-		}
-		if err := row.Scan(&revoked); errors.Is(err, sql.ErrNoRows) {
-			return server.ErrNotFound
-		} else if err != nil {
-			return fmt.Errorf("fork: read the device: %w", err)
-		}
-		if revoked.Valid {
-			return server.ErrRevoked
-		}
-		m, err := w.member(from.MemberID)
-		if err != nil {
-			return err
-		}
-		t, err := w.team(m.TeamID)
-		if err != nil {
-			return err
-		}
-		// Asked again: the device this one forked for that replica.
-		row, err = w.queryRow(`SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id
-			JOIN device_forks f ON f.device_id = d.id WHERE d.replica_id = ? AND f.forked_from = ? AND d.revoked_ms IS NULL`, d.Replica[:], from.ID)
-		if err != nil {
-			return err
-		}
-		prev, err := scanDevice(row)
-		switch {
-		case err == nil:
-			if _, err := w.exec(`UPDATE devices SET token_hash = ?, label = ?, client = ? WHERE id = ?`, d.TokenHash, d.Label, d.Client, prev.ID); err != nil {
-				return fmt.Errorf("fork: replace the device's token: %w", err)
-			}
-			prev.TokenHash, prev.Label, prev.Client = d.TokenHash, d.Label, d.Client
-			out = server.Enrollment{Device: prev, Member: m, Team: t, Again: true}
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("fork: read the forked device: %w", err)
-		}
-		row, err = w.queryRow(`SELECT id FROM devices WHERE replica_id = ? LIMIT 1`, d.Replica[:])
-		if err != nil {
-			return err
-		}
-		var other string
-		if err := row.Scan(&other); err == nil {
-			return &server.ReplicaError{Kind: server.ErrReplicaActive, DeviceID: other}
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("fork: read the replica's devices: %w", err)
-		}
-		if seq, err := w.OriginSeq(d.Replica); err != nil {
-			return err
-		} else if seq > 0 {
-			return &server.ReplicaError{Kind: server.ErrReplicaActive}
-		}
-		d.MemberID, d.TeamID, d.Cursor, d.Replaces = m.ID, m.TeamID, 0, ""
-		if _, err := w.exec(`INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli()); err != nil {
-			if isReplicaActive(err) {
-				return &server.ReplicaError{Kind: server.ErrReplicaActive}
-			}
-			return fmt.Errorf("fork: store device: %w", err)
-		}
-		if _, err := w.exec(`INSERT INTO device_forks (device_id, forked_from, created_ms) VALUES (?, ?, ?)`, d.ID, from.ID, d.Created.UnixMilli()); err != nil {
-			return fmt.Errorf("fork: %w", err)
-		}
-		if startSeq > 0 {
-			if err := w.SetOriginSeq(d.Replica, startSeq); err != nil {
-				return err
-			}
-		}
-		out = server.Enrollment{Device: d, Member: m, Team: t}
-		return nil
-	})
-	return out, err
 }

@@ -64,7 +64,7 @@ func (w *writeTx) TeamScopeLog(team string) ([]server.TeamScopeChange, error) {
 func (s *Store) ChangeTeamHamlet(ctx context.Context, c server.TeamScopeChange) (changed bool, err error) {
 	err = s.write(ctx, func(w *writeTx) error {
 		changed = false
-		if _, err := w.team(c.Team); err != nil {
+		if _, err := w.Team(c.Team); err != nil {
 			return fmt.Errorf("change team hamlets: %w", err)
 		}
 		var res interface{ RowsAffected() (int64, error) }

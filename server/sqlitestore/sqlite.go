@@ -52,7 +52,7 @@ type Store struct {
 	stmts map[string]*sql.Stmt
 	qtext map[qkey]string // generated multi-row statement texts
 
-	revoked readStmt // DeviceRevoked's (sqlite_devices.go)
+	revoked readStmt // DeviceRevoked's (devices.go)
 
 	// watch, if set, hears of every commit that grew the log (under mu).
 	watch func(scopes map[string]uint64, head uint64)

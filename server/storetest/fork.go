@@ -110,8 +110,7 @@ func testDigests(t *testing.T, s store) {
 // same device a new token; a replica in use and a revoked device are
 // refused.
 func testForkDevice(t *testing.T, s store) {
-	fs, ok := s.Store.(server.ForkStore)
-	require.True(t, ok, "the store can fork a replica")
+	fs := s
 	ds := deviceStore(t, s)
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)

@@ -60,8 +60,23 @@ var ctx = context.Background()
 
 // store is a store under test as the server uses it: its port, and the
 // server's policy over the port's primitives, which the store's answers
-// decide (collection).
+// decide (collection, enrollment).
 type store struct{ server.Store }
+
+// Enroll is the server's enrollment.
+func (s store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
+	return server.Enroll(ctx, s.Store, codeHash, now, d)
+}
+
+// ForkDevice is the server's fork of a copied replica.
+func (s store) ForkDevice(ctx context.Context, from, d server.Device, startSeq uint64) (server.Enrollment, error) {
+	return server.ForkDevice(ctx, s.Store, from, d, startSeq)
+}
+
+// RestoreDevice is the server's restore of a revoked device.
+func (s store) RestoreDevice(ctx context.Context, id string) (server.Device, error) {
+	return server.RestoreDevice(ctx, s.Store, id)
+}
 
 // GC is the server's collection with no options.
 func (s store) GC(ctx context.Context) (server.GCStats, error) {
@@ -247,7 +262,7 @@ func fixture(t *testing.T, s server.Store) (server.Team, server.Member) {
 	return team, m
 }
 
-func enroll(t *testing.T, s server.Store, m server.Member, now time.Time) server.Device {
+func enroll(t *testing.T, s store, m server.Member, now time.Time) server.Device {
 	hash := []byte(uuid.NewString())
 	require.NoError(t, s.PutCode(ctx, server.EnrollCode{Hash: hash, MemberID: m.ID, Expires: now.Add(time.Hour), Created: now}))
 	d := server.Device{ID: uuid.NewString(), Replica: uuid.New(), Label: "máy", Client: "test", TokenHash: []byte(uuid.NewString()), Created: now}
