@@ -17,8 +17,9 @@ import (
 )
 
 // heldFeed is a store shared by several processes, as the server sees
-// PostgreSQL: commits reach the hub through FeedCommits, and the test
-// decides when (LISTEN/NOTIFY delivers a little after the commit).
+// PostgreSQL: commits reach the hub and the sessions through FeedCommits,
+// and the test decides when (LISTEN/NOTIFY delivers a little after the
+// commit).
 type heldFeed struct {
 	server.Store
 	mu   sync.Mutex
@@ -27,26 +28,21 @@ type heldFeed struct {
 	held []server.CommitEvent
 }
 
-func (h *heldFeed) FeedCommits(fn func(server.CommitEvent)) {
+// Shared: the server treats the store as PostgreSQL.
+func (h *heldFeed) Shared() bool { return true }
+
+func (h *heldFeed) FeedCommits(fn func(server.CommitEvent)) error {
 	h.fn = fn
-	w := h.Store.(interface {
-		WatchCommits(func(map[string]uint64, uint64))
-	})
-	w.WatchCommits(func(scopes map[string]uint64, head uint64) {
+	return h.Store.FeedCommits(func(ev server.CommitEvent) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		ev := server.CommitEvent{Scopes: maps.Clone(scopes), Head: head}
-		if h.hold {
+		ev.Scopes = maps.Clone(ev.Scopes)
+		if h.hold && !ev.Restart {
 			h.held = append(h.held, ev)
 			return
 		}
 		h.fn(ev)
 	})
-	head, err := h.Store.Head(context.Background())
-	if err != nil {
-		panic(err) // test setup only
-	}
-	fn(server.CommitEvent{Restart: true, Head: head})
 }
 
 func (h *heldFeed) setHold(on bool) {

@@ -172,6 +172,7 @@ type Server struct {
 	id      syncproto.ReplicaID
 	metrics *metrics
 	hub     *hub
+	shared  bool // other processes commit to the store too (CommitFeed)
 	// enrollTh throttles wrong enrollment codes per client address;
 	// loginPair wrong passwords per account and address, loginAddr per
 	// address over all accounts (throttle.go, users.go).
@@ -234,16 +235,10 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}
-	if cf, ok := st.(commitFeed); ok {
-		cf.FeedCommits(s.onCommit)
-	} else if cw, ok := st.(commitWatcher); ok {
-		cw.WatchCommits(s.hub.logged)
-		head, err := st.Head(ctx)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("open server: %w", err)
-		}
-		s.hub.start(head)
+	s.shared = st.Shared()
+	if err := st.FeedCommits(s.onCommit); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open server: %w", err)
 	}
 	if _, err := s.loadHolidays(ctx); err != nil {
 		st.Close()

@@ -24,6 +24,7 @@ type Store interface {
 	UserStore      // users.go
 	HolidayStore   // holidays.go
 	SnapshotStore  // snapshot.go
+	CommitFeed     // hub.go
 	// Horizon is the server_seq at or below which every active device
 	// covering any of scopes holds the log durably (0: none known).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)

@@ -55,7 +55,7 @@ type Store struct {
 	revoked readStmt // DeviceRevoked's (devices.go)
 
 	// watch, if set, hears of every commit that grew the log (under mu).
-	watch func(scopes map[string]uint64, head uint64)
+	watch func(server.CommitEvent)
 
 	reps *replicas.Cache // every committed replica (loaded at Open)
 	// repSeq is replicas.max_seq of every replica this store created or
@@ -268,7 +268,7 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 		return fmt.Errorf("commit: %w", err)
 	}
 	if s.watch != nil && len(w.scopes) > 0 {
-		s.watch(w.scopes, w.nextSeq-1)
+		s.watch(server.CommitEvent{Scopes: w.scopes, Head: w.nextSeq - 1})
 	}
 	w.reps.Commit()
 	if len(w.seqs) > 0 {
@@ -281,12 +281,26 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 	return nil
 }
 
-// WatchCommits sets fn to hear of every commit that grew the log, in
-// commit order, while the writer lock is held (see hub.logged).
-func (s *Store) WatchCommits(fn func(scopes map[string]uint64, head uint64)) {
+// Shared: this process alone writes the database (one writer connection;
+// the operator's commands run while the server is stopped, or only read).
+func (s *Store) Shared() bool { return false }
+
+// FeedCommits reports every commit that grew the log, in commit order,
+// while the writer lock is held (see hub.logged); first, under the same
+// lock, the head as a Restart.
+func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wconn == nil {
+		return errors.New("store is closed")
+	}
+	var head int64
+	if err := s.wconn.QueryRowContext(context.Background(), `SELECT `+sqliteHead).Scan(&head); err != nil {
+		return fmt.Errorf("read log head: %w", err)
+	}
 	s.watch = fn
-	s.mu.Unlock()
+	fn(server.CommitEvent{Restart: true, Head: uint64(head)})
+	return nil
 }
 
 func (s *Store) Update(ctx context.Context, fn func(server.Tx) error) error {
