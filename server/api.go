@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -60,25 +59,9 @@ const (
 	throttleCap       = 100_000   // keys per throttle
 )
 
-// readDBStore is a store whose read pool the analytics model can query.
-type readDBStore interface{ ReadDB() *sql.DB }
-
-// rebinder is a store whose SQL takes other placeholders than SQLite's '?'
-// (PostgreSQL's $n): the analytics queries are rewritten with Rebind.
-type rebinder interface{ Rebind(query string) string }
-
 func (s *Server) apiInit() {
 	s.api.once.Do(func() {
-		rs, ok := s.store.(readDBStore)
-		if !ok {
-			s.api.err = errNoAnalytics
-			return
-		}
-		src := &analytics.SQLSource{DB: rs.ReadDB()}
-		if rb, ok := s.store.(rebinder); ok {
-			src.Rebind = rb.Rebind
-		}
-		s.api.index = analytics.New(src, s.cfg.Calendar)
+		s.api.index = analytics.New(s.store.AnalyticsSource(), s.cfg.Calendar)
 	})
 }
 

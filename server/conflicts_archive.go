@@ -40,3 +40,48 @@ func (a *Admin) ArchiveConflicts(ctx context.Context, before time.Time, out stri
 	}
 	return res, nil
 }
+
+// ConflictNote is an entry of the server's conflict log as the dashboard
+// lists it: where and when, never a value.
+type ConflictNote struct {
+	At                  time.Time
+	Scope, Table, Field string
+	Row                 string // the row's id
+}
+
+// conflictScan is how many of the newest entries RecentConflicts reads
+// at most to find those in a unit.
+const conflictScan = 5000
+
+// RecentConflicts lists the newest conflict-log entries of the scopes in
+// (at most limit, newest first, from the newest conflictScan entries), and
+// how many entries of those scopes the log holds in all.
+func (s *Server) RecentConflicts(ctx context.Context, in func(scope string) bool, limit int) ([]ConflictNote, int, error) {
+	counts, err := s.store.ConflictCounts(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	total := 0
+	for scope, n := range counts {
+		if in(scope) {
+			total += n
+		}
+	}
+	if total == 0 {
+		return nil, 0, nil
+	}
+	notes, err := s.store.LatestConflicts(ctx, conflictScan)
+	if err != nil {
+		return nil, total, err
+	}
+	var out []ConflictNote
+	for _, n := range notes {
+		if len(out) == limit {
+			break
+		}
+		if in(n.Scope) {
+			out = append(out, n)
+		}
+	}
+	return out, total, nil
+}

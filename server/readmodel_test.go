@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -17,34 +15,29 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // testStore starts a server on a fresh database of one store kind and
-// returns it with a read-model source on that database, built as the
-// server builds its own (a fresh analytics.Index over it is a fresh load).
+// returns it with the store's read-model source, the server's own (a
+// fresh analytics.Index over it is a fresh load).
 type testStore struct {
 	name  string
-	start func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource)
+	start func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source)
 }
 
 // testStores are SQLite in a temporary directory and PostgreSQL in a fresh
 // database of the test cluster (skipped without one, outside CI).
 var testStores = []testStore{
-	{"sqlite", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource) {
-		dir := t.TempDir()
-		ts := servertest.Start(t, append(opts, servertest.WithDataDir(dir))...)
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return ts, &analytics.SQLSource{DB: db}
+	{"sqlite", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source) {
+		ts := servertest.Start(t, opts...)
+		return ts, ts.Store.AnalyticsSource()
 	}},
-	{"postgres", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource) {
+	{"postgres", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source) {
 		st, err := pgstore.Open(context.Background(), pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 		require.NoError(t, err)
 		ts := servertest.Start(t, append(opts, servertest.WithStore(st))...)
-		return ts, &analytics.SQLSource{DB: st.ReadDB(), Rebind: pgstore.Rebind}
+		return ts, ts.Store.AnalyticsSource()
 	}},
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -25,6 +26,7 @@ type Store interface {
 	HolidayStore   // holidays.go
 	SnapshotStore  // snapshot.go
 	CommitFeed     // hub.go
+	ReadModelStore
 	// Horizon is the server_seq at or below which every active device
 	// covering any of scopes holds the log durably (0: none known).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
@@ -190,6 +192,19 @@ type GCStats struct {
 	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
 	Floors     int // scopes whose log floor rose
 	Digests    int // change digests older than DigestWindow dropped (fork.go)
+}
+
+// ReadModelStore is what the dashboard reads of a store: the read model's
+// source, and the conflict log's latest entries.
+type ReadModelStore interface {
+	// AnalyticsSource is the read model's source over the store's tables
+	// (one per store: the read model keeps no connection of its own).
+	AnalyticsSource() analytics.Source
+	// ConflictCounts is the number of conflict-log entries per hamlet.
+	ConflictCounts(ctx context.Context) (map[string]int, error)
+	// LatestConflicts lists the newest n entries of the conflict log,
+	// newest first.
+	LatestConflicts(ctx context.Context, n int) ([]ConflictNote, error)
 }
 
 // AuthStore is what enrollment and authentication need besides the

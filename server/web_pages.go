@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
@@ -582,61 +580,12 @@ func (s *Server) handleWebSync(w http.ResponseWriter, r *http.Request, c *webCtx
 }
 
 // recentConflicts lists the latest conflicts in the user's unit from the
-// server's conflict log (sync_conflicts), and how many there are in all.
+// server's conflict log (RecentConflicts), and how many there are in all.
 func (s *Server) recentConflicts(ctx context.Context, x *analytics.Index, u User, limit int) ([]conflictRow, int, error) {
-	rs, ok := s.store.(readDBStore)
-	if !ok {
-		return nil, 0, errNoAnalytics
+	notes, total, err := s.RecentConflicts(ctx, func(scope string) bool { return x.Within(scope, u.UnitCode) }, limit)
+	out := make([]conflictRow, len(notes))
+	for i, n := range notes {
+		out[i] = conflictRow{At: n.At, Hamlet: n.Scope, Table: n.Table, Row: n.Row, Field: n.Field}
 	}
-	db := rs.ReadDB()
-	rows, err := db.QueryContext(ctx, `SELECT scope, count(*) FROM sync_conflicts GROUP BY scope`)
-	if err != nil {
-		return nil, 0, err
-	}
-	total := 0
-	for rows.Next() {
-		var scope string
-		var n int
-		if err := rows.Scan(&scope, &n); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		if x.Within(scope, u.UnitCode) {
-			total += n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || total == 0 {
-		return nil, total, err
-	}
-	rows, err = db.QueryContext(ctx, `SELECT at_ms, scope, tbl, row, field FROM sync_conflicts ORDER BY id DESC LIMIT 5000`)
-	if err != nil {
-		return nil, total, err
-	}
-	defer rows.Close()
-	var out []conflictRow
-	for rows.Next() && len(out) < limit {
-		var at int64
-		var cr conflictRow
-		var row []byte
-		if err := rows.Scan(&at, &cr.Hamlet, &cr.Table, &row, &cr.Field); err != nil {
-			return nil, total, err
-		}
-		if !x.Within(cr.Hamlet, u.UnitCode) {
-			continue
-		}
-		cr.At = time.UnixMilli(at)
-		cr.Row = rowIDString(row)
-		out = append(out, cr)
-	}
-	return out, total, rows.Err()
-}
-
-func rowIDString(b []byte) string {
-	if len(b) == 16 {
-		var id uuid.UUID
-		copy(id[:], b)
-		return id.String()
-	}
-	return string(b)
+	return out, total, err
 }

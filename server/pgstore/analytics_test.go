@@ -16,12 +16,6 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-func TestRebind(t *testing.T) {
-	require.Equal(t, "SELECT a FROM t WHERE x = $1 AND y IN ($2,$3) AND z = '?'",
-		pgstore.Rebind("SELECT a FROM t WHERE x = ? AND y IN (?,?) AND z = '?'"))
-	require.Equal(t, "SELECT 1", pgstore.Rebind("SELECT 1"))
-}
-
 // The dashboard's statistics are the same on SQLite and PostgreSQL for the
 // same province: camau.Small loaded into a server of each kind.
 func TestAnalyticsSameOnBothStores(t *testing.T) {

@@ -82,6 +82,7 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -132,7 +133,8 @@ type Store struct {
 	colType map[string]string // "table.column" -> SQL type of a data-model column
 
 	readOnce sync.Once
-	readDB   *sql.DB
+	readDB   *sql.DB // the read model's (AnalyticsSource)
+	readSrc  *sqlread.Source
 
 	log        *slog.Logger
 	acquireMax time.Duration

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -418,41 +418,27 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// ReadDB is the store's pool as a *sql.DB (pgx stdlib), which the
-// analytics read model queries (analytics.SQLSource with Rebind). Closing
-// the store closes it.
-func (s *Store) ReadDB() *sql.DB {
+// AnalyticsSource is the read model's source over the store's pool as a
+// *sql.DB (pgx stdlib), its '?' placeholders rebound to PostgreSQL's.
+// Closing the store closes it.
+func (s *Store) AnalyticsSource() analytics.Source { return s.source() }
+
+func (s *Store) source() *sqlread.Source {
 	s.readOnce.Do(func() {
 		// As stdlib.OpenDBFromPool, with acquire's bound on the wait.
 		s.readDB = sql.OpenDB(newReadConnector(s, s.pool))
 		s.readDB.SetMaxIdleConns(0)
+		s.readSrc = &sqlread.Source{DB: s.readDB, Rebind: sqlread.Rebind}
 	})
-	return s.readDB
+	return s.readSrc
 }
 
-// Rebind turns the '?' placeholders of a query written for SQLite into
-// PostgreSQL's $1, $2, ... ('?' inside a quoted literal is left alone).
-func (s *Store) Rebind(query string) string { return Rebind(query) }
+// ConflictCounts implements server.ReadModelStore.
+func (s *Store) ConflictCounts(ctx context.Context) (map[string]int, error) {
+	return s.source().ConflictCounts(ctx)
+}
 
-// Rebind is Store.Rebind.
-func Rebind(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 8)
-	n, quoted := 0, false
-	for i := 0; i < len(query); i++ {
-		switch ch := query[i]; {
-		case ch == '\'':
-			quoted = !quoted
-			b.WriteByte(ch)
-		case ch == '?' && !quoted:
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-		default:
-			b.WriteByte(ch)
-		}
-	}
-	return b.String()
+// LatestConflicts implements server.ReadModelStore.
+func (s *Store) LatestConflicts(ctx context.Context, n int) ([]server.ConflictNote, error) {
+	return s.source().LatestConflicts(ctx, n)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -44,8 +45,9 @@ const DBFile = "hamlet.db"
 // read-only connections for pulls and listings.
 type Store struct {
 	path string
-	wdb  *sql.DB // one connection
-	rdb  *sql.DB // read pool
+	wdb  *sql.DB         // one connection
+	rdb  *sql.DB         // read pool
+	src  *sqlread.Source // the read model's, over rdb
 
 	mu    sync.Mutex // the writer
 	wconn *sql.Conn
@@ -140,7 +142,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	rdb.SetMaxOpenConns(opt.ReadConns)
 	rdb.SetMaxIdleConns(opt.ReadConns)
 	s := &Store{path: abs, wdb: wdb, rdb: rdb, stmts: map[string]*sql.Stmt{},
-		reps: replicas.NewCache(), repSeq: map[int64]uint64{}}
+		reps: replicas.NewCache(), repSeq: map[int64]uint64{}, src: &sqlread.Source{DB: rdb}}
 	s.wconn, err = wdb.Conn(ctx)
 	if err != nil {
 		s.closeDBs()

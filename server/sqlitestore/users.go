@@ -148,7 +148,3 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 		return err
 	})
 }
-
-// ReadDB is the store's read-only connection pool, which the analytics read
-// model queries (analytics.SQLSource).
-func (s *Store) ReadDB() *sql.DB { return s.rdb }

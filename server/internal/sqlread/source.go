@@ -1,4 +1,4 @@
-package analytics
+package sqlread
 
 import (
 	"context"
@@ -9,13 +9,16 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hamlet-vn/hamlet/schema"
+
+	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
-// SQLSource reads the read model's inputs from the tables every Hamlet store
-// has: schema's row and admin tables, and the server's sync_log,
-// sync_log_floor and devices.
-// Rebind turns '?' placeholders into the driver's (nil for SQLite).
-type SQLSource struct {
+// Source reads the read model's inputs (analytics.Source) from the tables
+// every Hamlet store has: schema's row and admin tables, and the server's
+// sync_log, sync_log_floor and devices. Each store gives one over its own
+// read pool (Store.AnalyticsSource). Rebind turns '?' placeholders into
+// the driver's (nil for SQLite).
+type Source struct {
 	DB     *sql.DB
 	Rebind func(string) string
 	// MaxIncremental is the number of log entries above which a refresh
@@ -23,9 +26,9 @@ type SQLSource struct {
 	MaxIncremental int
 }
 
-var _ Source = (*SQLSource)(nil)
+var _ analytics.Source = (*Source)(nil)
 
-func (s *SQLSource) q(query string) string {
+func (s *Source) q(query string) string {
 	if s.Rebind != nil {
 		return s.Rebind(query)
 	}
@@ -44,14 +47,14 @@ var columns = map[string][]string{
 // Head is the highest seq in the log, or the log floor when collection
 // removed the entries above that: a model loaded then must not count as
 // behind the floor (Changed).
-func (s *SQLSource) Head(ctx context.Context) (uint64, error) {
+func (s *Source) Head(ctx context.Context) (uint64, error) {
 	var head, floor int64
 	err := s.DB.QueryRowContext(ctx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM sync_log),
 		(SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor)`).Scan(&head, &floor)
 	return uint64(max(head, floor)), err
 }
 
-func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, error) {
+func (s *Source) Changed(ctx context.Context, after uint64) ([]analytics.Ref, uint64, error) {
 	head, err := s.Head(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -64,14 +67,14 @@ func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, e
 		limit = 200_000
 	}
 	if head-after > uint64(limit) {
-		return nil, 0, ErrResync
+		return nil, 0, analytics.ErrResync
 	}
 	rows, err := s.DB.QueryContext(ctx, s.q("SELECT DISTINCT tbl, row FROM sync_log WHERE seq > ? AND seq <= ? AND kind = 0"), int64(after), int64(head))
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	var refs []Ref
+	var refs []analytics.Ref
 	for rows.Next() {
 		var tbl string
 		var id []byte
@@ -82,7 +85,7 @@ func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, e
 		if err != nil {
 			return nil, 0, fmt.Errorf("log row id of %d bytes: %w", len(id), err)
 		}
-		refs = append(refs, Ref{Table: tbl, ID: u.String()})
+		refs = append(refs, analytics.Ref{Table: tbl, ID: u.String()})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, err
@@ -97,12 +100,12 @@ func (s *SQLSource) Changed(ctx context.Context, after uint64) ([]Ref, uint64, e
 		return nil, 0, err
 	}
 	if uint64(floor) > after {
-		return nil, 0, ErrResync
+		return nil, 0, analytics.ErrResync
 	}
 	return refs, head, nil
 }
 
-func (s *SQLSource) Load(ctx context.Context, table string, ids []string, fn func(string, map[string]any) error) error {
+func (s *Source) Load(ctx context.Context, table string, ids []string, fn func(string, map[string]any) error) error {
 	cols, ok := columns[table]
 	if !ok {
 		return fmt.Errorf("analytics does not read table %q", table)
@@ -162,7 +165,7 @@ func sqliteValue(v any) any {
 	return v
 }
 
-func (s *SQLSource) Units(ctx context.Context) ([]schema.AdminUnit, error) {
+func (s *Source) Units(ctx context.Context) ([]schema.AdminUnit, error) {
 	rows, err := s.DB.QueryContext(ctx, "SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units")
 	if err != nil {
 		return nil, err
@@ -204,8 +207,8 @@ func (s *SQLSource) Units(ctx context.Context) ([]schema.AdminUnit, error) {
 	return units, preds.Err()
 }
 
-func (s *SQLSource) Teams(ctx context.Context) ([]Team, error) {
-	var teams []Team
+func (s *Source) Teams(ctx context.Context) ([]analytics.Team, error) {
+	var teams []analytics.Team
 	at := map[string]int{}
 	rows, err := s.DB.QueryContext(ctx, "SELECT id, name, commune_code FROM teams ORDER BY id")
 	if err != nil {
@@ -213,7 +216,7 @@ func (s *SQLSource) Teams(ctx context.Context) ([]Team, error) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t Team
+		var t analytics.Team
 		if err := rows.Scan(&t.ID, &t.Name, &t.CommuneCode); err != nil {
 			return nil, err
 		}
@@ -247,7 +250,7 @@ func (s *SQLSource) Teams(ctx context.Context) ([]Team, error) {
 	}
 	defer ms.Close()
 	for ms.Next() {
-		var m Member
+		var m analytics.Member
 		var team string
 		var last int64
 		if err := ms.Scan(&m.ID, &team, &m.Role, &last); err != nil {
