@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -46,16 +45,9 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--from: %s %s", e.msg("không có cơ sở dữ liệu SQLite tại", "no SQLite database at"), path)
 	}
-	// Bring the SQLite database to this release's schema first (as serve
-	// would), then read it through a read-only connection.
-	lite, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	if err != nil {
-		return fmt.Errorf("--from: %w", err)
-	}
-	if err := lite.Close(); err != nil {
-		return fmt.Errorf("--from: %w", err)
-	}
-	src, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	// Opening the store brings the database to this release's schema (as
+	// serve would); the copy reads it in one read transaction.
+	src, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}

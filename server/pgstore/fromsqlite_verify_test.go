@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -40,7 +39,7 @@ func TestCopyFromSQLiteVerificationCatchesAChangedValue(t *testing.T) {
 	require.NoError(t, err)
 	c.Close()
 	ts.Close()
-	src, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=query_only(1)")
+	src, err := sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { src.Close() })
 

@@ -275,9 +275,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Pool is the store's connection pool (tests, tools).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // ---- write transactions ----
 
 // errRetry means a lock this transaction needed was busy while it held the
