@@ -111,16 +111,12 @@ type healthBody struct {
 // may name paths or hosts): disk_full, read_only, timeout or write_failed.
 func writeTrouble(err error) healthBody {
 	b := healthBody{Status: "store_cannot_write", Reason: "write_failed", Message: "the store could not commit a write; see the server log"}
-	var se interface{ Code() int }        // modernc.org/sqlite
-	var pe interface{ SQLState() string } // PostgreSQL
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		b.Reason, b.Message = "timeout", "the store did not commit a write in time"
-	case errors.Is(err, syscall.ENOSPC), errors.As(err, &se) && se.Code()&0xff == 13, // SQLITE_FULL
-		errors.As(err, &pe) && pe.SQLState() == "53100": // disk_full
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, ErrStoreFull):
 		b.Reason, b.Message = "disk_full", "the disk or the database is full: free space, then check again"
-	case errors.Is(err, syscall.EROFS), errors.As(err, &se) && se.Code()&0xff == 8, // SQLITE_READONLY
-		errors.As(err, &pe) && pe.SQLState() == "25006": // read_only_sql_transaction
+	case errors.Is(err, syscall.EROFS), errors.Is(err, ErrStoreReadOnly):
 		b.Reason, b.Message = "read_only", "the database is read-only"
 	}
 	return b

@@ -300,6 +300,11 @@ var (
 	// ErrBusy means the store had no free connection in time: the request
 	// may succeed unchanged after a pause (the agent is told "busy").
 	ErrBusy = errors.New("store busy")
+	// ErrStoreFull and ErrStoreReadOnly say why a write failed, in the
+	// store's own terms (a full disk or database, a read-only database),
+	// so /healthz can tell the operator without the error's text.
+	ErrStoreFull     = errors.New("the disk or the database is full")
+	ErrStoreReadOnly = errors.New("the database is read-only")
 )
 
 // storeError is the protocol error for a store failure: busy when the

@@ -309,13 +309,13 @@ func (s *Store) write(ctx context.Context, fn func(w *pgTx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
-			return err
+			return trouble(err)
 		}
 		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
-			return err
+			return trouble(err)
 		}
 	}
 }

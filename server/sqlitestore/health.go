@@ -2,9 +2,12 @@ package sqlitestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 func (s *Store) ProbeWrite(ctx context.Context, size int) error {
@@ -25,4 +28,20 @@ func (s *Store) ProbeWrite(ctx context.Context, size int) error {
 		return fmt.Errorf("probe write: %w", err)
 	}
 	return nil
+}
+
+// trouble marks a failed write whose cause the server reports on /healthz
+// (server.ErrStoreFull, server.ErrStoreReadOnly), by SQLite's result code.
+func trouble(err error) error {
+	var se interface{ Code() int } // modernc.org/sqlite
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case 13: // SQLITE_FULL
+		return fmt.Errorf("%w: %w", server.ErrStoreFull, err)
+	case 8: // SQLITE_READONLY
+		return fmt.Errorf("%w: %w", server.ErrStoreReadOnly, err)
+	}
+	return err
 }

@@ -234,6 +234,7 @@ func (s *Store) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // write runs fn in one IMMEDIATE transaction on the writer connection.
 func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error) {
+	defer func() { err = trouble(err) }()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.wconn == nil {
