@@ -71,7 +71,6 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 		return nil, fmt.Errorf("list units: %w", err)
 	}
 	var out []schema.AdminUnit
-	idx := map[string]int{}
 	for rows.Next() {
 		var u schema.AdminUnit
 		var lvl string
@@ -80,7 +79,6 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 			return nil, fmt.Errorf("list units: %w", err)
 		}
 		u.Level = schema.Level(lvl)
-		idx[u.Code] = len(out)
 		out = append(out, u)
 	}
 	rows.Close()
@@ -92,20 +90,19 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 		return nil, fmt.Errorf("list units: %w", err)
 	}
 	defer prows.Close()
+	var links []schema.UnitLink
 	for prows.Next() {
-		var code, pred string
-		var partial bool
-		if err := prows.Scan(&code, &pred, &partial); err != nil {
+		var l schema.UnitLink
+		if err := prows.Scan(&l.Code, &l.Predecessor, &l.Partial); err != nil {
 			return nil, fmt.Errorf("list units: %w", err)
 		}
-		if i, ok := idx[code]; ok {
-			out[i].FormedFrom = append(out[i].FormedFrom, schema.Predecessor{Code: pred, Partial: partial})
-		}
-		if i, ok := idx[pred]; ok && pred != code {
-			out[i].SuccessorCodes = append(out[i].SuccessorCodes, code)
-		}
+		links = append(links, l)
 	}
-	return out, prows.Err()
+	if err := prows.Err(); err != nil {
+		return nil, fmt.Errorf("list units: %w", err)
+	}
+	schema.LinkUnits(out, links)
+	return out, nil
 }
 
 func (s *Store) CreateTeam(ctx context.Context, t server.Team) error {
