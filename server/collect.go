@@ -78,7 +78,7 @@ type LoggedChange struct {
 // them already), or with opts.Truncate every entry there. Whatever it
 // removes that a device behind might still need raises the scope's floor
 // (sync_log_floor): such a device clones again.
-func Collect(ctx context.Context, st SyncStore, opts GCOptions) (GCStats, error) {
+func Collect(ctx context.Context, st Updater, opts GCOptions) (GCStats, error) {
 	var out GCStats
 	err := st.Update(ctx, func(tx Tx) error {
 		var err error

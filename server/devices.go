@@ -212,7 +212,7 @@ func (c *conn) authorizedLocked(ctx context.Context) bool {
 	// context must not turn this read into "unavailable".
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.cfg.WriteWait)
 	defer cancel()
-	revoked, err := c.s.store.DeviceRevoked(ctx, c.dev.ID)
+	revoked, err := c.st.DeviceRevoked(ctx, c.dev.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "the device is no longer enrolled"))

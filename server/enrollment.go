@@ -46,8 +46,13 @@ type DeviceTx interface {
 	AddFork(id, from string, at time.Time) error
 }
 
-// Updater runs a write transaction (every store: SyncStore.Update).
+// Updater runs a write transaction: what the policies written over Tx
+// (Enroll, ForkDevice, RestoreDevice, Collect) need of a store.
 type Updater interface {
+	// Update runs fn in one write transaction and commits it when fn
+	// returns nil; the commit is durable when Update returns nil. A store
+	// may run fn again from the start (pgstore, after a lock conflict), so
+	// fn keeps no state it does not reset.
 	Update(ctx context.Context, fn func(Tx) error) error
 }
 

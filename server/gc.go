@@ -64,7 +64,7 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 	if cursor == 0 || (cursor >= c.floorOK && c.floorOK > 0) {
 		return nil
 	}
-	floor, err := c.s.store.LogFloor(ctx, c.scopeList)
+	floor, err := c.st.LogFloor(ctx, c.scopeList)
 	if err != nil {
 		return storeError("read log floor", err)
 	}
@@ -86,7 +86,7 @@ func (c *conn) checkBackfillFloor(ctx context.Context, cursor uint64, scopes []s
 	if !c.s.cfg.TruncateLog {
 		return nil
 	}
-	floor, err := c.s.store.LogFloor(ctx, scopes)
+	floor, err := c.st.LogFloor(ctx, scopes)
 	if err != nil {
 		return storeError("read log floor", err)
 	}

@@ -81,7 +81,8 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		st: s.store,
+		s:  s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
@@ -127,8 +128,19 @@ func remoteAddr(r *http.Request) string {
 // answers messages one at a time; writePump owns every write. They meet at
 // send, a bounded queue: an agent that does not read its answers fills it
 // and is disconnected, so the server never buffers without limit.
+// SessionStore is what a sync session reads of the store itself: its
+// pushes go through the committer (apply.go), its pulls through the hub
+// (Server.readLog).
+type SessionStore interface {
+	PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error)
+	Head(ctx context.Context) (uint64, error)
+	SnapshotStore
+	DeviceRevoked(ctx context.Context, id string) (bool, error)
+}
+
 type conn struct {
 	s         *Server
+	st        SessionStore // s.store, as far as the session reads it
 	ws        *websocket.Conn
 	dev       Device
 	gen       uint64 // order among the server's connections (hub.gen)
@@ -448,12 +460,12 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "this token was issued for another replica"))
 		return false
 	}
-	pushed, err := c.s.store.PushedSeq(ctx, c.dev.Replica)
+	pushed, err := c.st.PushedSeq(ctx, c.dev.Replica)
 	if err != nil {
 		c.failLocked(storeError("read pushed seq", err))
 		return false
 	}
-	head, err := c.s.store.Head(ctx)
+	head, err := c.st.Head(ctx)
 	if err != nil {
 		c.failLocked(storeError("read head", err))
 		return false

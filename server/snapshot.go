@@ -111,7 +111,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 				"a snapshot request after a position must carry the Head of its first chunk: start the clone again from the beginning")
 		}
 	}
-	head, err := c.s.store.Head(ctx)
+	head, err := c.st.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	}
 	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}
 	if m.After.IsZero() {
-		if ch.Total, err = c.s.store.SnapshotCount(ctx, scopes); err != nil {
+		if ch.Total, err = c.st.SnapshotCount(ctx, scopes); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +132,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	if m.Limit > 0 && int(m.Limit) < limit {
 		limit = int(m.Limit)
 	}
-	rows, err := c.s.store.SnapshotRows(ctx, SnapshotQuery{Scopes: scopes, After: RowRef{Table: m.After.Table, Row: m.After.Row}, Limit: limit})
+	rows, err := c.st.SnapshotRows(ctx, SnapshotQuery{Scopes: scopes, After: RowRef{Table: m.After.Table, Row: m.After.Row}, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

@@ -11,31 +11,41 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// Store is the port every store implements: everything the server keeps.
-// It persists what the server decided (syncproto.Resolve runs in apply.go,
-// collection's policy in collect.go, never in a store) and answers reads.
-// server/sqlitestore and server/pgstore implement it, and both pass
-// server/storetest.Run.
+// Store is the port every store implements: everything the server keeps,
+// as the parts each of the server's consumers declares (where it uses
+// them). It persists what the server decided and answers reads: the
+// decisions are the server's (syncproto.Resolve in apply.go, collection in
+// collect.go, enrollment in enrollment.go), written once over the
+// primitives of Tx. server/sqlitestore and server/pgstore implement it,
+// and both pass server/storetest.Run. cmd/hamlet-server chooses one.
 type Store interface {
-	SyncStore
-	AuthStore
-	AdminStore
+	SyncStore      // the committer, the hub, the sessions (SessionStore)
+	AuthStore      // enroll.go, session.go
+	AdminStore     // admin.go and the operator's commands
 	BulkAdminStore // workflow_import.go
 	DeviceStore    // devices.go
 	UserStore      // users.go
 	HolidayStore   // holidays.go
 	SnapshotStore  // snapshot.go
 	CommitFeed     // hub.go
-	ReadModelStore
-	// Horizon is the server_seq at or below which every active device
-	// covering any of scopes holds the log durably (0: none known).
-	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
+	ReadModelStore // api.go, the dashboard
+	ConflictStore  // conflicts_archive.go
+	HealthStore    // health.go
+	Close() error
+}
+
+// ConflictStore is what archiving the conflict log needs.
+type ConflictStore interface {
 	// ConflictsBefore calls fn for every conflict-log entry recorded
 	// before `before`, by id (conflicts_archive.go).
 	ConflictsBefore(ctx context.Context, before time.Time, fn func(archive.Conflict) error) error
 	// DeleteConflicts removes the entries recorded before `before` whose
 	// id is at most upTo (those an archive holds) and says how many.
 	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
+}
+
+// HealthStore is what /healthz asks of a store.
+type HealthStore interface {
 	// ProbeWrite commits a write to the store's own health row, so
 	// /healthz can tell a store that cannot write (a full disk, a
 	// read-only database) from one that can. With size > 0 the write
@@ -43,14 +53,13 @@ type Store interface {
 	// transaction): the check that a store whose writes failed for lack of
 	// space has room again.
 	ProbeWrite(ctx context.Context, size int) error
-	Close() error
 }
 
-// SyncStore is what a sync session needs.
+// SyncStore is what syncing needs: the committer's transactions (Updater),
+// the sessions' reads (SessionStore), the hub's log reads, device
+// activity, and the collection horizon each pull announces.
 type SyncStore interface {
-	// Update runs fn in one write transaction and commits it when fn
-	// returns nil; the commit is durable when Update returns nil.
-	Update(ctx context.Context, fn func(Tx) error) error
+	Updater
 	// PushedSeq is the highest origin sequence of r the store holds.
 	PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error)
 	// Head is the highest server_seq in the log.
@@ -59,6 +68,9 @@ type SyncStore interface {
 	ReadLog(ctx context.Context, q LogQuery) (LogPage, error)
 	// Touch records devices' last contact and acknowledged cursors.
 	Touch(ctx context.Context, acts []DeviceActivity) error
+	// Horizon is the server_seq at or below which every active device
+	// covering any of scopes holds the log durably (0: none known).
+	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
 }
 
 // Tx is one write transaction of a store: loads and saves, no decisions.
