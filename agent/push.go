@@ -12,7 +12,9 @@ type inflight struct {
 }
 
 // push sends every pending change in batches, up to Window unacknowledged
-// at once, and records each Ack in its own transaction.
+// at once, and records each Ack in its own transaction. It starts at the
+// oldest change awaiting a result: unacknowledged ones (≤ PushedSeq, their
+// Ack was lost) come first.
 func (s *syncRun) push(ctx context.Context) error {
 	total, err := s.r.Pending(ctx)
 	if err != nil {

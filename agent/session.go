@@ -10,8 +10,9 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// session runs one connection: handshake, push, pull, and in watch mode
-// keeps going until the connection or ctx ends.
+// session runs one connection as a list of phases, in this order; each
+// says itself when it has nothing to do. In watch mode the connection then
+// stays open (idle) until it or ctx ends.
 func (r *Replica) session(ctx context.Context, server, token string, opts SyncOptions, watch bool, sum *SyncSummary) (err error) {
 	var sent, recv atomic.Int64
 	defer func() {
@@ -24,7 +25,33 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		return err
 	}
 	defer w.close()
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum}
+	for _, phase := range []func(context.Context) error{
+		s.handshake,        // Hello, then Welcome: clock offset, scope, what the server holds; always
+		s.plan,             // batch size, fork bound, cursor, whether to pull; always
+		s.push,             // every change not acknowledged yet; sends nothing when none is
+		s.stopIfCopy,       // a copied folder ends the session to take a new id; skipped otherwise
+		s.decideClone,      // whether to clone by snapshot (a re-clone drops synced rows); always
+		s.followScope,      // drop lost hamlets, back-fill gained ones; nothing when the scope is held
+		s.cloneIfDue,       // snapshot clone of the scope; skipped unless decideClone chose it
+		s.boundClonedTombs, // bounds for a clone's deleted rows; nothing when no clone left any
+		s.pullIfDue,        // the log after the cursor; skipped when there is nothing to pull or report
+		s.pushHidden,       // the conflicts the pull found under local deletes; skipped when none
+	} {
+		if err := phase(ctx); err != nil {
+			return err
+		}
+	}
+	if !watch {
+		return nil
+	}
+	return s.idle(ctx)
+}
 
+// handshake sends Hello and reads Welcome (skipping the Notify a teammate's
+// push may send first), then learns from it (welcome).
+func (s *syncRun) handshake(ctx context.Context) error {
+	r, w := s.r, s.w
 	helloAt := r.now()
 	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
 		return err
@@ -41,27 +68,30 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if err != nil {
 		return err
 	}
-	sum.RoundTrips++
+	s.sum.RoundTrips++
 	wel, ok := m.(*syncproto.Welcome)
 	if !ok {
 		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
 	}
-	if err := r.welcome(ctx, wel, helloAt, r.now(), sum); err != nil {
-		return err
-	}
-	batch := min(opts.BatchSize, int(wel.MaxChanges))
+	s.wel = wel
+	return r.welcome(ctx, wel, helloAt, r.now(), s.sum)
+}
+
+// plan reads, before anything is sent, what the session has to do: the
+// push's batch size and fork bound, the pull's cursor and whether a pull
+// is needed even if the server's log did not grow.
+func (s *syncRun) plan(ctx context.Context) error {
+	r, wel := s.r, s.wel
+	s.batch = min(s.opts.BatchSize, int(wel.MaxChanges))
 	if wel.MaxChanges == 0 {
-		batch = opts.BatchSize
+		s.batch = s.opts.BatchSize
 	}
 	// A copy of another data folder pushes what it sent under this replica
 	// id, then takes a new one (fork.go).
-	bound, forkDue, err := r.forkBound(ctx, wel.PushedSeq)
-	if err != nil {
+	var err error
+	if s.forkBound, s.forkDue, err = r.forkBound(ctx, wel.PushedSeq); err != nil {
 		return err
 	}
-	// The push starts at the oldest change awaiting a result: unacknowledged
-	// ones (≤ PushedSeq, their Ack was lost) come first.
-	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch, forkDue: forkDue, forkBound: bound}
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return err
@@ -69,63 +99,84 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	s.cursor = uint64(cursor)
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor
-	needPull := wel.Cursor != s.cursor
-	if !needPull {
+	s.needPull = wel.Cursor != s.cursor
+	if !s.needPull {
 		// The server learns what this replica stored only from a Pull's
 		// Durable, and tells the collection horizon only in Changes (gc.go).
-		if needPull, err = r.needsPull(ctx, s.cursor); err != nil {
+		if s.needPull, err = r.needsPull(ctx, s.cursor); err != nil {
 			return err
 		}
 	}
-	if err := s.push(ctx); err != nil {
-		return err
-	}
+	return nil
+}
+
+// stopIfCopy ends the session with errForkDue when this data folder turned
+// out to be a copy (fork.go): Sync and Watch then take a new replica id.
+func (s *syncRun) stopIfCopy(context.Context) error {
 	if s.forkDue {
 		return errForkDue
 	}
-	// A replica that never pulled, or whose log was truncated below its
-	// cursor, clones by snapshot (clone.go), then pulls from its head. A
-	// re-clone drops its rows first (needsClone), so the scope change
-	// below has nothing to back-fill: the clone brings every hamlet.
-	cl, err := s.needsClone(ctx, wel)
-	if err != nil {
-		return err
-	}
-	// After the push: drop lost hamlets, back-fill gained ones (scope.go).
-	if err := s.rescope(ctx, wel.Scope); err != nil {
-		return err
-	}
-	if cl {
-		if err := s.clone(ctx); err != nil {
-			return err
-		}
-		// Always pull after a clone: from the snapshot's head, and so the
-		// server learns the cursor this replica holds (Pull.Durable).
-		needPull = true
-		s.pullStart, s.pullTotal = s.cursor, int(wel.Cursor)-int(s.cursor)
-	}
-	// A clone's deleted rows get their bounds (this session's clone, or
-	// one whose session ended right after its last chunk).
-	if err := r.noteClonedTombs(ctx); err != nil {
-		return err
-	}
-	if needPull || s.notified || sum.Pushed > 0 {
-		if err := s.pull(ctx); err != nil {
-			return err
-		}
-	}
-	if s.hidden > 0 {
-		// The pull showed this replica's deletes missed edits and queued
-		// the conflicts it records (hidden.go): the others hear of them now,
-		// not at the next sync.
-		s.hidden = 0
-		if err := s.push(ctx); err != nil {
-			return err
-		}
-	}
-	if !watch {
+	return nil
+}
+
+// decideClone: a replica that never pulled, or whose log was truncated
+// below its cursor, clones by snapshot (clone.go), then pulls from its
+// head. A re-clone drops its rows first (needsClone), so the scope change
+// after it has nothing to back-fill: the clone brings every hamlet.
+func (s *syncRun) decideClone(ctx context.Context) (err error) {
+	s.cloning, err = s.needsClone(ctx, s.wel)
+	return err
+}
+
+// followScope, after the push, drops the hamlets the team lost and
+// back-fills the ones it gained (scope.go).
+func (s *syncRun) followScope(ctx context.Context) error { return s.rescope(ctx, s.wel.Scope) }
+
+// cloneIfDue runs or resumes the snapshot clone decideClone chose.
+func (s *syncRun) cloneIfDue(ctx context.Context) error {
+	if !s.cloning {
 		return nil
 	}
+	if err := s.clone(ctx); err != nil {
+		return err
+	}
+	// Always pull after a clone: from the snapshot's head, and so the
+	// server learns the cursor this replica holds (Pull.Durable).
+	s.needPull = true
+	s.pullStart, s.pullTotal = s.cursor, int(s.wel.Cursor)-int(s.cursor)
+	return nil
+}
+
+// boundClonedTombs gives a clone's deleted rows their bounds (this
+// session's clone, or one whose session ended right after its last chunk;
+// gc.go).
+func (s *syncRun) boundClonedTombs(ctx context.Context) error { return s.r.noteClonedTombs(ctx) }
+
+// pullIfDue pulls when the server's log grew, a push or a Notify may have
+// added to it, or the server must hear what this replica stored (plan).
+func (s *syncRun) pullIfDue(ctx context.Context) error {
+	if !s.needPull && !s.notified && s.sum.Pushed == 0 {
+		return nil
+	}
+	return s.pull(ctx)
+}
+
+// pushHidden: the pull showed this replica's deletes missed edits and
+// queued the conflicts it records (hidden.go); the others hear of them
+// now, not at the next sync.
+func (s *syncRun) pushHidden(ctx context.Context) error {
+	if s.hidden == 0 {
+		return nil
+	}
+	s.hidden = 0
+	return s.push(ctx)
+}
+
+// idle keeps a watch session open: it pulls when the server notifies and
+// pushes local writes it finds every PollInterval, until the connection
+// or ctx ends (nil when ctx ended).
+func (s *syncRun) idle(ctx context.Context) error {
+	r, w, opts, sum := s.r, s.w, s.opts, s.sum
 	r.recordSync(ctx, nil)
 	if opts.OnSync != nil {
 		opts.OnSync(*sum, nil)
@@ -239,12 +290,16 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	return nil
 }
 
-// syncRun is the state of one session's push and pull.
+// syncRun is the state of one session: what its phases learn and decide
+// (session), and the push's and the pull's positions.
 type syncRun struct {
 	r         *Replica
 	w         *wire
 	opts      *SyncOptions
 	sum       *SyncSummary
+	wel       *syncproto.Welcome // the server's Welcome (handshake)
+	needPull  bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
+	cloning   bool               // this session clones by snapshot (decideClone)
 	batch     int
 	pushedSeq uint64 // highest seq sent (or held by the server)
 	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
