@@ -441,11 +441,8 @@ type Enrollment struct {
 	Schema   int      `json:"schema"`
 }
 
-// Hamlet is one hamlet of the device's scope.
-type Hamlet struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-}
+// Hamlet is one hamlet of the device's scope, as the enrollment names it.
+type Hamlet = syncproto.ScopeUnit
 
 // Enrollment returns the stored enrollment, nil if the device never enrolled.
 func (r *Replica) Enrollment(ctx context.Context) (*Enrollment, error) {

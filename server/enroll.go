@@ -62,35 +62,14 @@ func newToken() (string, error) {
 	return "hmt_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// EnrollRequest is the body of POST /v1/enroll.
-type EnrollRequest struct {
-	Code      string `json:"code"`
-	ReplicaID string `json:"replica_id"`
-	Label     string `json:"label"`
-	Client    string `json:"client"`
-	// ServerID is the server whose data the replica holds (empty when it
-	// holds none): another server's is refused before the code is used
-	// (fork_http.go, checkEnrollServer).
-	ServerID string `json:"server_id,omitempty"`
-}
-
-// ScopeUnit names one hamlet of a device's scope.
-type ScopeUnit struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-}
-
-// EnrollResponse is the answer to a successful enrollment.
-type EnrollResponse struct {
-	DeviceID string      `json:"device_id"`
-	Token    string      `json:"token"`
-	MemberID string      `json:"member_id"`
-	TeamID   string      `json:"team_id"`
-	TeamName string      `json:"team_name"`
-	Scope    []ScopeUnit `json:"scope"`
-	ServerID string      `json:"server_id"`
-	Schema   int         `json:"schema"`
-}
+// The JSON of POST /v1/enroll (and of the fork's answer) is declared once,
+// in syncproto, for the server and the agent alike. The server's own
+// checks of a request stay here (handleEnroll, checkEnrollServer).
+type (
+	EnrollRequest  = syncproto.EnrollRequest
+	EnrollResponse = syncproto.EnrollResponse
+	ScopeUnit      = syncproto.ScopeUnit
+)
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	addr := remoteAddr(r)

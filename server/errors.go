@@ -91,19 +91,12 @@ func httpStatus(code syncproto.Code) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorBody is the JSON error of every HTTP endpoint.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail says what went wrong (message, English, for logs and
-// developers) and what to do (hint, Vietnamese; hint_en, English).
-type ErrorDetail struct {
-	Code    syncproto.Code `json:"code"`
-	Message string         `json:"message"`
-	Hint    string         `json:"hint"`
-	HintEN  string         `json:"hint_en"`
-}
+// ErrorBody is the JSON error of every HTTP endpoint; the agent reads it
+// (syncproto declares it for both).
+type (
+	ErrorBody   = syncproto.ErrorBody
+	ErrorDetail = syncproto.ErrorDetail
+)
 
 // writeHTTPError is the one place errors become HTTP responses.
 func writeHTTPError(w http.ResponseWriter, err error) {

@@ -27,13 +27,9 @@ import (
 // new token. A replica id some other device or push already uses is
 // refused (replica_active).
 
-// ForkRequest is the body of POST /v1/fork.
-type ForkRequest struct {
-	ReplicaID string `json:"replica_id"`
-	StartSeq  uint64 `json:"start_seq"`
-	Label     string `json:"label"`
-	Client    string `json:"client"`
-}
+// ForkRequest is the body of POST /v1/fork (syncproto: shared with the
+// agent).
+type ForkRequest = syncproto.ForkRequest
 
 // ForkStore is what a fork needs of a store (both stores implement it).
 type ForkStore interface {
