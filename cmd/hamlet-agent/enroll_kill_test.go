@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,7 +28,6 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ts := sc.start(t)
-			bin := sharedAgent(t)
 			ctx := context.Background()
 			// A slow network (rural 3G): the server's answer arrives 0.25 s
 			// after it enrolled the device, so kills land before the
@@ -38,14 +36,13 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 			url := slowProxy(t, ts.URL, 250*time.Millisecond)
 			seen := map[string]int{}
 			for i := range rounds {
-				dir := filepath.Join(t.TempDir(), "hamlet")
+				l := newLaptop(t, filepath.Join(t.TempDir(), "hamlet"))
 				m, err := ts.Admin.AddMember(ctx, ts.TeamA, "Tình nguyện viên", "member", "")
 				require.NoError(t, err)
 				code, _, err := ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 				require.NoError(t, err)
 
-				cmd := exec.Command(bin, "enroll", "--server", url, "--code", code, "--data-dir", dir)
-				cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_AGENT_DIR=")
+				cmd := l.command(ctx, "enroll", "--server", url, "--code", code)
 				require.NoError(t, cmd.Start())
 				after := time.Duration(50+rand.IntN(351)) * time.Millisecond
 				time.Sleep(after)
@@ -56,10 +53,10 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 				codes, err := ts.Admin.ListCodes(ctx, server.DeviceFilter{MemberID: m.ID})
 				require.NoError(t, err)
 				used := codes[0].Used != nil
-				st := proc(t, dir, "status", "--json", "--lang", "en")
+				st := l.run("status", "--json", "--lang", "en")
 				require.Equal(t, 0, st.code, "round %d (killed after %s, code used: %v): the folder must stay usable: %s", i, after, used, st.stderr)
-				enrolled := procStatus(t, dir)["enrolled"] == true
-				_, tokErr := os.Stat(filepath.Join(dir, "token"))
+				enrolled := l.status()["enrolled"] == true
+				_, tokErr := os.Stat(filepath.Join(l.dir, "token"))
 				switch {
 				case !killed:
 					seen["finished"]++
@@ -69,12 +66,12 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 					seen["killed before the server saw the code"]++
 				}
 				if !enrolled || tokErr != nil {
-					r := proc(t, dir, "enroll", "--server", url, "--code", code, "--lang", "en")
+					r := l.run("enroll", "--server", url, "--code", code, "--lang", "en")
 					require.Equal(t, 0, r.code, "round %d (killed after %s, code used: %v): enroll again with the same code: %s", i, after, used, r.stderr)
 				}
-				procAddHH(t, dir, ts.HamletsA[0], "Hộ sau khi đăng ký")
-				ok(t, dir, "sync", "--server", ts.URL)
-				require.EqualValues(t, 0, procStatus(t, dir)["pending"])
+				l.mustAdd(ts.HamletsA[0], "Hộ sau khi đăng ký")
+				l.must("sync", "--server", ts.URL)
+				require.EqualValues(t, 0, l.status()["pending"])
 				devs, err := ts.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
 				require.NoError(t, err)
 				require.Len(t, devs, 1, "round %d: one device for the member", i)

@@ -39,7 +39,7 @@ type faultCase struct {
 type faultRun struct {
 	t     *testing.T
 	ts    *servertest.TS
-	l     *binLaptop
+	l     *laptop
 	rng   *rand.Rand
 	saved []string
 	disk  string // the case's small filesystem, if any

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,9 +20,12 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-// The tests of issue 14 drive the real hamlet-agent binary, built once per
-// test run, as a volunteer's shell would: a process per command, killed
-// with SIGKILL where the fault needs it.
+// The tests that drive the real hamlet-agent binary (issue 14's faults,
+// copies, kills, conflicts between laptops) share this harness: the
+// binary is built once per test process, and a laptop is a data folder
+// used through it as a volunteer's shell would, a process per command,
+// killed with SIGKILL where the fault needs it. (cli, in main_test.go,
+// runs the commands in-process instead.)
 
 var agentBuild struct {
 	once sync.Once
@@ -29,9 +34,9 @@ var agentBuild struct {
 	out  []byte
 }
 
-// sharedAgent builds cmd/hamlet-agent into a temporary directory, once for
-// every test that runs the binary.
-func sharedAgent(t *testing.T) string {
+// agentBinary builds cmd/hamlet-agent into a temporary directory, once for
+// every test of the process that runs the binary.
+func agentBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the hamlet-agent binary")
@@ -58,67 +63,140 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// proc runs the agent binary on dir and waits for it.
-func proc(t *testing.T, dir string, args ...string) result {
-	t.Helper()
-	sharedAgent(t)
-	r, err := runAgent(dir, args...)
-	require.NoError(t, err, "run %v", args)
-	return r
+// commandTimeout bounds one command of the binary (none takes more than a
+// second or two in these tests; a hang must fail the test with its
+// goroutines).
+const commandTimeout = time.Minute
+
+// laptop is one volunteer's data folder used through the binary.
+type laptop struct {
+	t   testing.TB
+	bin string
+	dir string
+	// lang, if set, is passed as --lang to every command (the default is
+	// the environment's, which the harness clears: Vietnamese).
+	lang string
 }
 
-// procNoFail is proc for another goroutine: it never stops the test (a
-// failure to start shows as exit code -1 and the error in stderr).
-func procNoFail(t *testing.T, dir string, args ...string) result {
-	r, err := runAgent(dir, args...)
-	if err != nil {
-		return result{-1, "", err.Error()}
+// newLaptop is a laptop whose data folder is dir (created by the first
+// command that needs it).
+func newLaptop(t testing.TB, dir string) *laptop {
+	return &laptop{t: t, bin: agentBinary(t), dir: dir}
+}
+
+// command is one command of the binary on the laptop's folder, with no
+// language or data folder from the test's environment.
+func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
+	args = append(args, "--data-dir", l.dir)
+	if l.lang != "" {
+		args = append(args, "--lang", l.lang)
 	}
-	return r
+	cmd := exec.CommandContext(ctx, l.bin, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=", "HAMLET_AGENT_DIR=")
+	// A command that hangs dumps its goroutines into its stderr.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
 }
 
-func runAgent(dir string, args ...string) (result, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// exec runs one command to its end. It never stops the test, so another
+// goroutine may call it; err is only a failure to run the binary.
+func (l *laptop) exec(args ...string) (result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, agentBuild.path, append(args, "--data-dir", dir)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_AGENT_DIR=")
+	cmd := l.command(ctx, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			return result{}, err
-		}
-		code = ee.ExitCode()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		return result{}, err
 	}
-	return result{code, out.String(), errb.String()}, nil
+	if ctx.Err() != nil {
+		return result{}, errors.New("timed out: " + errb.String())
+	}
+	return result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}, nil
 }
 
-// ok runs the agent and requires success.
-func ok(t *testing.T, dir string, args ...string) result {
-	t.Helper()
-	r := proc(t, dir, args...)
-	require.Equal(t, 0, r.code, "hamlet-agent %v: %s%s", args, r.stdout, r.stderr)
+// run runs one command to its end, whatever its exit code.
+func (l *laptop) run(args ...string) result {
+	l.t.Helper()
+	r, err := l.exec(args...)
+	require.NoError(l.t, err, "hamlet-agent %v", args)
 	return r
 }
 
-// procAddHH adds a household through the binary and returns its id.
-func procAddHH(t *testing.T, dir, hamlet, head string) string {
-	t.Helper()
-	r := ok(t, dir, "household", "add", "--hamlet", hamlet, "--head", head, "--json")
-	var rec struct{ ID string }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
-	return rec.ID
+// must runs a command that has to succeed.
+func (l *laptop) must(args ...string) result {
+	l.t.Helper()
+	r := l.run(args...)
+	require.Equal(l.t, 0, r.code, "hamlet-agent %v:\n%s%s", args, r.stdout, r.stderr)
+	return r
 }
 
-// heads lists the household heads a replica holds.
-func heads(t *testing.T, dir string) map[string]bool {
-	t.Helper()
-	r := ok(t, dir, "household", "list", "--json")
+// enroll enrolls the laptop with a code for a new member of team A.
+func (l *laptop) enroll(ts *servertest.TS) {
+	l.t.Helper()
+	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(l.t, ts.TeamA))
+}
+
+// add records a household; it returns its id, or "" when the command did
+// not exit 0 (the volunteer was not told it is saved).
+func (l *laptop) add(hamlet, head string) (string, result) {
+	l.t.Helper()
+	r := l.run("household", "add", "--hamlet", hamlet, "--head", head, "--json")
+	if r.code != 0 {
+		return "", r
+	}
+	var rec struct{ ID string }
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
+	require.NotEmpty(l.t, rec.ID)
+	return rec.ID, r
+}
+
+// mustAdd records a household that has to be saved, and returns its id.
+func (l *laptop) mustAdd(hamlet, head string) string {
+	l.t.Helper()
+	id, r := l.add(hamlet, head)
+	require.NotEmpty(l.t, id, "household add:\n%s%s", r.stdout, r.stderr)
+	return id
+}
+
+// listed is one household as household list --json prints it.
+type listed struct {
+	ID     string
+	Head   string
+	Fields map[string]any
+}
+
+// list lists the households the laptop holds, deleted ones too.
+func (l *laptop) list() []listed {
+	l.t.Helper()
+	r := l.must("household", "list", "--deleted", "--json")
+	var recs []listed
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &recs), r.stdout)
+	for i := range recs {
+		recs[i].Head, _ = recs[i].Fields["head_name"].(string)
+	}
+	return recs
+}
+
+// households is the ids of list.
+func (l *laptop) households() map[string]bool {
+	l.t.Helper()
+	out := map[string]bool{}
+	for _, rec := range l.list() {
+		out[rec.ID] = true
+	}
+	return out
+}
+
+// heads lists the heads of the households the laptop holds (not deleted).
+func (l *laptop) heads() map[string]bool {
+	l.t.Helper()
+	r := l.must("household", "list", "--json")
 	var hs []struct{ Fields map[string]any }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &hs), r.stdout)
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &hs), r.stdout)
 	out := map[string]bool{}
 	for _, h := range hs {
 		if s, ok := h.Fields["head_name"].(string); ok {
@@ -128,29 +206,91 @@ func heads(t *testing.T, dir string) map[string]bool {
 	return out
 }
 
-// procStatus is `status --json`.
-func procStatus(t *testing.T, dir string) map[string]any {
-	t.Helper()
-	r := ok(t, dir, "status", "--json")
+// household is one household as household show --json prints it, its
+// deleted flag among the fields.
+func (l *laptop) household(id string) map[string]any {
+	l.t.Helper()
+	var rec struct {
+		Deleted bool           `json:"deleted"`
+		Fields  map[string]any `json:"fields"`
+	}
+	r := l.must("household", "show", id, "--json")
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
+	rec.Fields["deleted"] = rec.Deleted
+	return rec.Fields
+}
+
+// status is status --json.
+func (l *laptop) status() map[string]any {
+	l.t.Helper()
+	r := l.must("status", "--json")
 	var s map[string]any
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
 	return s
 }
 
-// copyDir copies a data folder the way a volunteer does (every file).
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	require.NoError(t, os.MkdirAll(to, 0o700))
-	ents, err := os.ReadDir(from)
-	require.NoError(t, err)
+// pending is status's count of changes not yet sent.
+func (l *laptop) pending() int {
+	l.t.Helper()
+	r := l.must("status", "--json")
+	var s struct{ Pending int }
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	return s.Pending
+}
+
+// rejectedRows are the row ids of the changes the server refused.
+func (l *laptop) rejectedRows() map[string]bool {
+	l.t.Helper()
+	r := l.must("rejected", "--json")
+	var rows []struct {
+		Row string `json:"row_id"`
+	}
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rows), r.stdout)
+	out := map[string]bool{}
+	for _, row := range rows {
+		out[row.Row] = true
+	}
+	return out
+}
+
+// conflictJSON is one conflict as conflicts --json prints it.
+type conflictJSON struct {
+	ID    int64  `json:"id"`
+	Row   string `json:"row_id"`
+	Field string `json:"field"`
+	Loser struct {
+		Value any `json:"value"`
+	} `json:"loser"`
+	Winner struct {
+		Value any `json:"value"`
+	} `json:"winner"`
+}
+
+// conflicts lists the laptop's open conflicts.
+func (l *laptop) conflicts() []conflictJSON {
+	l.t.Helper()
+	var cs []conflictJSON
+	r := l.must("conflicts", "--json")
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &cs), r.stdout)
+	return cs
+}
+
+// copyTo copies the laptop's data folder to dir the way a volunteer does
+// (every file), and returns the copy as a laptop.
+func (l *laptop) copyTo(dir string) *laptop {
+	l.t.Helper()
+	require.NoError(l.t, os.MkdirAll(dir, 0o700))
+	ents, err := os.ReadDir(l.dir)
+	require.NoError(l.t, err)
 	for _, e := range ents {
 		if e.IsDir() {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), b, 0o600))
+		b, err := os.ReadFile(filepath.Join(l.dir, e.Name()))
+		require.NoError(l.t, err)
+		require.NoError(l.t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600))
 	}
+	return &laptop{t: l.t, bin: l.bin, dir: dir, lang: l.lang}
 }
 
 // storeCase is a server store the binary tests run against.
