@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -85,8 +87,9 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 }
 
 // slowProxy forwards TCP to the server at base (http://host:port), holding
-// each answer back by delay before its first byte, and returns its own
-// http://host:port.
+// the answer to an enrollment (POST /v1/enroll) back by delay before its
+// first byte, and returns its own http://host:port. Other requests (a
+// sync) pass at once.
 func slowProxy(t *testing.T, base string, delay time.Duration) string {
 	t.Helper()
 	target := strings.TrimPrefix(base, "http://")
@@ -107,11 +110,20 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 				c.Close()
 				continue
 			}
+			// Set before the request reaches the server, so before its
+			// answer comes back.
+			var enroll atomic.Bool
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
+				defer s.Close()
+				buf := make([]byte, 32<<10)
+				n, err := c.Read(buf)
+				enroll.Store(bytes.HasPrefix(buf[:n], []byte("POST /v1/enroll")))
+				if _, werr := s.Write(buf[:n]); werr != nil || err != nil {
+					return
+				}
 				_, _ = io.Copy(s, c)
-				s.Close()
 			}()
 			go func() {
 				defer wg.Done()
@@ -121,10 +133,10 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 				for {
 					n, err := s.Read(buf)
 					if n > 0 {
-						if first {
+						if first && enroll.Load() {
 							time.Sleep(delay)
-							first = false
 						}
+						first = false
 						if _, werr := c.Write(buf[:n]); werr != nil {
 							return
 						}
