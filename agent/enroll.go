@@ -118,6 +118,12 @@ func parseErrorBody(status int, body []byte) *ServerError {
 // enrollment (scope, member, server) in the replica. The caller stores the
 // token (WriteToken).
 func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token string, e *Enrollment, err error) {
+	defer func() { // nothing to send yet: the message says so (ConnectError)
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			ce.Enrolling = true
+		}
+	}()
 	u, err := NormalizeServerURL(server)
 	if err != nil {
 		return "", nil, err
