@@ -46,7 +46,7 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 func runServe(ctx context.Context, e *env, args []string) error {
 	var sf serveFlags
 	fs := e.serveFlagSet("serve", &sf)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	return serve(ctx, e, sf, nil)
