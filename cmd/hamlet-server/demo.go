@@ -145,7 +145,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			if d.password != "" {
 				e.printf("  Thử: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n",
 					"  Try: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n", d.password, host)
-				e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", host)
+				from, to := "2026-09-01", "2026-11-30"
+				if p := demoProvinces[d.province]; p.scale != nil { // the period the sample's rows are in
+					from, to = p.scale().From, p.scale().To
+				}
+				e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=%s&to=%s'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=%s&to=%s'\n", host, from, to)
 			}
 		}
 		e.printf("Nhấn Ctrl+C để dừng.\n", "Press Ctrl+C to stop.\n")

@@ -224,3 +224,22 @@ func assertOrder(t *testing.T, out string, names ...string) {
 		last = i
 	}
 }
+
+// Item 2: the demo loads any of the example's scales; the seed's 2023
+// figures are there to see, and the demo team still enrolls and syncs.
+// (small is make run's default: TestReadmeVolunteerCommands; full takes
+// minutes, README says how long.)
+func TestDemoLoadsTheSeedProvince(t *testing.T) {
+	serverBin, agentBin := binaries(t)
+	d := startDemo(t, serverBin, processEnv("HAMLET_LOG_LEVEL=error"), "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--province", "seed2023")
+	defer d.stop(t)
+	out := d.output()
+	require.Contains(t, out, "Tỉnh mẫu (seed2023): 343 tổ, 1.610 thành viên,")
+	require.Contains(t, out, "142 phản ánh")
+	require.Contains(t, out, "from=2022-07-01&to=2022-07-31", "the example query asks for the sample's period")
+	laptop := t.TempDir()
+	code, stdout, errOut := agentRun(t, agentBin, laptop, "enroll", "--server", d.url, "--code", d.code)
+	require.Equal(t, 0, code, stdout+errOut)
+	code, stdout, errOut = agentRun(t, agentBin, laptop, "sync")
+	require.Equal(t, 0, code, stdout+errOut)
+}
