@@ -62,7 +62,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			"the server does not know this laptop any more; ask IT staff for a new code, then run hamlet-agent enroll. The data on this laptop is kept"))
 	}
 	if s.LastSyncErr != "" {
-		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
+		// The stored cause is the error's English text: told as the
+		// detail for IT staff, not as a sentence for the volunteer.
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), e.tr("(chi tiết cho cán bộ CNTT) ", "")+s.LastSyncErr)
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), i18n.Duration(s.Offset.Round(time.Second), e.lang))
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Phiên bản dữ liệu:", "Data version:"), s.Schema)
