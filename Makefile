@@ -110,6 +110,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStateCompact$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSchedules$$' -fuzztime $(FUZZTIME) ./workcal
+	$(GO) test -run '^$$' -fuzz '^FuzzRawRecords$$' -fuzztime $(FUZZTIME) ./agent
 
 ## lint: go vet plus staticcheck, fetched through the module proxy at a pinned version
 lint:

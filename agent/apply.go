@@ -219,7 +219,7 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 		}
 		if rowText != lastRow {
 			if lastID, err = uuid.Parse(rowText); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%w: change %d: %w", errDamagedRecord, seq, err)
 			}
 			lastRow = rowText
 		}
@@ -257,14 +257,15 @@ func cutAtRow(cs []syncproto.Change, limit int) []syncproto.Change {
 
 // applyAck records the server's answer for each change of a pushed batch:
 // done ones leave the outbox (adopting a restamped HLC), refused ones stay
-// in the rejected list with their reason.
-func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, results []syncproto.Result) (rejected int, err error) {
+// in the rejected list with their reason. Changes refused as
+// replica_forked stay as they are, and the fork is noted (fork.go).
+func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, results []syncproto.Result) (rejected, forked int, err error) {
 	if len(results) != len(batch) {
-		return 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("ack has %d results for %d changes", len(results), len(batch))}
+		return 0, 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("ack has %d results for %d changes", len(results), len(batch))}
 	}
 	t, err := r.begin(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer t.rollback()
 	restamp := map[syncproto.RowID]*rowState{}
@@ -273,16 +274,16 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
 			if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if err := t.noteOwnTomb(c); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if res.HLC != 0 && res.HLC != c.HLC {
 				st := restamp[c.Row]
 				if st == nil {
 					if st, err = t.get(c.Row); err != nil {
-						return 0, err
+						return 0, 0, err
 					}
 					if st == nil {
 						continue
@@ -299,6 +300,10 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				}
 			}
 		case syncproto.ResultRefused:
+			if res.Code == syncproto.CodeReplicaForked {
+				forked++ // pushed again under the new replica id (fork.go)
+				continue
+			}
 			rejected++
 			reason := res.Reason
 			if reason == "" {
@@ -306,18 +311,23 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			}
 			if err := t.exec(`UPDATE outbox SET state = ?, code = ?, reason = ? WHERE seq = ?`,
 				outboxRejected, string(res.Code), reason, int64(c.Dot.Seq)); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		default:
-			return 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("unknown result status %d", res.Status)}
+			return 0, 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("unknown result status %d", res.Status)}
 		}
 	}
 	for _, st := range restamp {
 		if err := t.save(st); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return rejected, t.commit()
+	if forked > 0 {
+		if _, err := t.markForkDue(0); err != nil {
+			return 0, 0, err
+		}
+	}
+	return rejected, forked, t.commit()
 }
 
 // markUnacked notes that the server holds every pending change up to seq

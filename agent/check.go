@@ -34,7 +34,7 @@ func (r *Replica) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func sameColumn(want, got any) bool {
 // Snapshot returns every field's current version (for tests comparing
 // replicas with each other and with the server).
 func (r *Replica) Snapshot(ctx context.Context) (map[syncproto.FieldKey]syncproto.Version, error) {
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}

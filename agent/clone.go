@@ -171,9 +171,9 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	case c.head != 0:
 		return true, nil // resume
 	case wel.Reclone || reclone != 0:
-		// The agent itself may ask (metaReclone): a file restored from an
-		// older copy (renumberRestored) lacks the writes its discarded
-		// state made, which pulls never return; a back-fill of gained
+		// The agent itself may ask (metaReclone): a copy of a data folder
+		// that took a new replica id (fork.go) lacks what the other copy
+		// wrote under the old one, which pulls left out; a back-fill of gained
 		// hamlets found their log truncated (backfill).
 		// Pending changes were pushed first (session); now drop what the
 		// truncated log can no longer bring up to date.
@@ -264,7 +264,16 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
 	commits := 0
 	for {
-		p, ok := <-queue
+		// The pump gives up without closing the queue when ctx ends (a
+		// closed queue means "the snapshot is complete"), so wait on ctx
+		// too or a cancelled clone waits forever.
+		var p chunkIn
+		var ok bool
+		select {
+		case p, ok = <-queue:
+		case <-pctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			if err := s.r.restoreIndexes(ctx); err != nil {
 				return err

@@ -51,6 +51,9 @@ type enrollRequest struct {
 	ReplicaID string `json:"replica_id"`
 	Label     string `json:"label"`
 	Client    string `json:"client"`
+	// ServerID is the server whose data this replica holds, so that
+	// another server refuses before it uses the code up (heldServer).
+	ServerID string `json:"server_id,omitempty"`
 }
 
 type enrollResponse struct {
@@ -118,17 +121,33 @@ func parseErrorBody(status int, body []byte) *ServerError {
 // enrollment (scope, member, server) in the replica. The caller stores the
 // token (WriteToken).
 func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token string, e *Enrollment, err error) {
+	return r.EnrollWith(ctx, server, code, label, nil)
+}
+
+// EnrollWith is Enroll that hands the token to save before it stores the
+// enrollment, so that the enrollment stored is the one commit point: a
+// process killed before it is not enrolled, and enroll run again with the
+// same code gets a token for the same device (the server allows it while
+// the code is valid); killed after it, it is enrolled.
+func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, save func(token string) error) (token string, e *Enrollment, err error) {
 	defer func() { // nothing to send yet: the message says so (ConnectError)
 		var ce *ConnectError
 		if errors.As(err, &ce) {
 			ce.Enrolling = true
 		}
 	}()
+	if err := r.writable(); err != nil { // damage.go: repair first
+		return "", nil, err
+	}
 	u, err := NormalizeServerURL(server)
 	if err != nil {
 		return "", nil, err
 	}
-	body, _ := json.Marshal(enrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName()})
+	held, err := r.heldServer(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	body, _ := json.Marshal(enrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName(), ServerID: held})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/enroll", bytes.NewReader(body))
@@ -150,6 +169,14 @@ func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token
 			if resp.StatusCode == http.StatusTooManyRequests && se.Code == "" {
 				se.Code = syncproto.CodeCodeInvalid
 			}
+			if se.Code == syncproto.CodeOtherServer {
+				prev, _ := r.Enrollment(ctx)
+				oe := &OtherServerError{}
+				if prev != nil {
+					oe.Held = prev.ServerID
+				}
+				return "", nil, oe
+			}
 			return "", nil, se
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
@@ -166,11 +193,28 @@ func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token
 	}
 	e = &Enrollment{Server: u.String(), DeviceID: er.DeviceID, MemberID: er.MemberID, TeamID: er.TeamID, TeamName: er.TeamName,
 		Scope: er.Scope, ServerID: er.ServerID, Schema: er.Schema}
-	if err := r.SetEnrollment(ctx, e); err != nil {
+	if save != nil {
+		if err := save(er.Token); err != nil {
+			return "", nil, err
+		}
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	defer t.rollback()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := t.setMeta("enrollment", string(b)); err != nil {
 		return "", nil, err
 	}
 	// A new token: the last sync's refusal (token_revoked, say) is over.
-	if err := setMeta(ctx, r.db, "last_sync_error", ""); err != nil {
+	if err := t.setMeta("last_sync_error", ""); err != nil {
+		return "", nil, err
+	}
+	if err := t.commit(); err != nil {
 		return "", nil, err
 	}
 	return er.Token, e, nil
@@ -209,22 +253,34 @@ func ReadToken(path string) (string, error) {
 
 // sameServer refuses an enrollment with another server (deployment) than
 // the one whose data this replica holds (see OtherServerError). A replica
-// that never synced nor wrote may move.
+// that never synced nor wrote may move. A server since issue 14 refuses
+// it itself, before it uses the code up (heldServer); this check is for an
+// older one, which did use it.
 func (r *Replica) sameServer(ctx context.Context, serverID string) error {
-	prev, err := r.Enrollment(ctx)
-	if err != nil || prev == nil || prev.ServerID == "" || serverID == "" || prev.ServerID == serverID {
+	held, err := r.heldServer(ctx)
+	if err != nil || held == "" || serverID == "" || held == serverID {
 		return err
+	}
+	return &OtherServerError{Held: held, New: serverID, Used: true}
+}
+
+// heldServer is the id of the server whose data this replica holds: the
+// one it enrolled with, once it synced or wrote; "" otherwise.
+func (r *Replica) heldServer(ctx context.Context) (string, error) {
+	prev, err := r.Enrollment(ctx)
+	if err != nil || prev == nil || prev.ServerID == "" {
+		return "", err
 	}
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
-		return err
+		return "", err
 	}
 	seq, err := r.metaInt(ctx, r.db, "seq")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if cursor == 0 && seq == 0 && !r.cloneStarted(ctx) {
-		return nil
+		return "", nil
 	}
-	return &OtherServerError{Held: prev.ServerID, New: serverID}
+	return prev.ServerID, nil
 }

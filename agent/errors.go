@@ -40,6 +40,9 @@ type FileError struct {
 	Path string
 	Kind error // ErrCorrupt, ErrForeign or ErrNewer
 	Err  error
+	// Refused: a write was refused because the replica is marked damaged
+	// (damage.go), so the command saved nothing.
+	Refused bool
 }
 
 func (e *FileError) Error() string {
@@ -62,10 +65,59 @@ func (e *FileError) Message(lang string) string {
 			fmt.Sprintf("Dữ liệu trong %s do bản Hamlet mới hơn tạo ra. Hãy cài bản Hamlet mới nhất; dữ liệu vẫn nguyên vẹn.", e.Path),
 			fmt.Sprintf("%s was written by a newer Hamlet. Install the latest Hamlet; your data is intact.", e.Path))
 	default:
-		return pick(lang,
-			fmt.Sprintf("Tệp dữ liệu %s bị hỏng. Hamlet không sửa tệp này. Đừng xóa nó: hãy sao chép tệp và báo cán bộ CNTT.", e.Path),
-			fmt.Sprintf("The replica file %s is damaged. Hamlet left it untouched. Do not delete it: copy it and tell IT staff.", e.Path))
+		msg := pick(lang,
+			fmt.Sprintf("Tệp dữ liệu %s bị hỏng (lỗi ổ đĩa, hoặc tệp bị ghi đè). Hamlet đã ngừng ghi vào tệp này để không mất thêm dữ liệu. Hãy chạy: hamlet-agent repair. Lệnh này giữ lại một bản sao của tệp hỏng, cứu mọi bản ghi còn đọc được và mọi thay đổi chưa gửi, rồi tải phần còn lại từ máy chủ.", e.Path),
+			fmt.Sprintf("The data file %s is damaged (a disk fault, or the file was overwritten). Hamlet stopped writing to it so that nothing more is lost. Run: hamlet-agent repair. It keeps a copy of the damaged file, saves every record it can still read and every change not yet sent, and fetches the rest from the server.", e.Path))
+		if e.Refused {
+			msg += pick(lang, " Lệnh vừa rồi chưa lưu gì: sau khi sửa, hãy nhập lại.", " This command saved nothing: after the repair, enter it again.")
+		}
+		return msg
 	}
+}
+
+// DiskFullError: the disk holding the replica is full, so a write failed
+// and was rolled back: what it was writing is not saved, what was saved
+// before is intact.
+type DiskFullError struct {
+	Path string
+	// Op is what failed: "" a record being saved, "sync", or "command"
+	// (anything else). The CLI sets it from the command.
+	Op  string
+	Err error
+}
+
+func (e *DiskFullError) Error() string {
+	return fmt.Sprintf("agent: disk full writing %s: %v", e.Path, e.Err)
+}
+func (e *DiskFullError) Unwrap() error { return e.Err }
+
+func (e *DiskFullError) Message(lang string) string {
+	switch e.Op {
+	case "sync":
+		return pick(lang,
+			fmt.Sprintf("Ổ đĩa của máy đã đầy nên Hamlet không ghi được vào %s và chưa đồng bộ xong. Hãy giải phóng dung lượng (xóa tệp không cần, dọn Thùng rác) rồi chạy lại: hamlet-agent sync. Các bản ghi đã lưu trên máy vẫn còn nguyên và sẽ được gửi khi đồng bộ xong.", e.Path),
+			fmt.Sprintf("The disk is full, so Hamlet could not write to %s and the sync did not finish. Free some space (delete files you do not need, empty the Recycle Bin), then run again: hamlet-agent sync. The records saved on this laptop are intact and will be sent once the sync finishes.", e.Path))
+	case "command":
+		return pick(lang,
+			fmt.Sprintf("Ổ đĩa của máy đã đầy nên Hamlet không ghi được vào %s; lệnh vừa rồi chưa làm xong và không lưu gì. Hãy giải phóng dung lượng (xóa tệp không cần, dọn Thùng rác) rồi chạy lại lệnh. Các bản ghi đã lưu trước đó vẫn còn nguyên.", e.Path),
+			fmt.Sprintf("The disk is full, so Hamlet could not write to %s; the command did not finish and saved nothing. Free some space (delete files you do not need, empty the Recycle Bin), then run the command again. Records saved before are intact.", e.Path))
+	}
+	return pick(lang,
+		fmt.Sprintf("Ổ đĩa của máy đã đầy nên Hamlet không ghi được vào %s: bản ghi vừa nhập CHƯA được lưu. Hãy giải phóng dung lượng (xóa tệp không cần, dọn Thùng rác) rồi nhập lại. Các bản ghi đã lưu trước đó vẫn còn nguyên.", e.Path),
+		fmt.Sprintf("The disk is full, so Hamlet could not write to %s: this record was NOT saved. Free some space (delete files you do not need, empty the Recycle Bin), then enter it again. Records saved before are intact.", e.Path))
+}
+
+// BusyError: another Hamlet process held the replica longer than the
+// busy timeout, so this command did nothing.
+type BusyError struct{ Err error }
+
+func (e *BusyError) Error() string { return fmt.Sprintf("agent: replica busy: %v", e.Err) }
+func (e *BusyError) Unwrap() error { return e.Err }
+
+func (e *BusyError) Message(lang string) string {
+	return pick(lang,
+		"Một lệnh Hamlet khác (có thể là đồng bộ) đang dùng dữ liệu trên máy quá lâu nên lệnh này chưa làm được; nếu lệnh này đang lưu một bản ghi thì bản ghi đó CHƯA được lưu. Hãy chờ lệnh kia xong rồi thử lại.",
+		"Another Hamlet command (a sync, perhaps) held the data on this laptop too long, so this command did nothing; if it was saving a record, that record was NOT saved. Wait for the other command to finish, then try again.")
 }
 
 // NotFoundError names a record id that the replica does not hold.
@@ -121,8 +173,8 @@ func (*NotEnrolledError) Error() string { return ErrNotEnrolled.Error() }
 func (*NotEnrolledError) Unwrap() error { return ErrNotEnrolled }
 func (*NotEnrolledError) Message(lang string) string {
 	return pick(lang,
-		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>.",
-		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>.")
+		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>. Nếu lần đăng ký trước bị ngắt giữa chừng, hãy chạy lại đúng lệnh đó với cùng mã (mã còn hạn vẫn dùng được).",
+		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>. If an earlier enroll was cut off, run the same command again with the same code (it still works while it is valid).")
 }
 
 // ScopeError: a write to a hamlet the team does not cover.
@@ -237,19 +289,24 @@ func MessageOf(err error, lang string) string {
 	if errors.As(err, &pe) {
 		return syncproto.Hint(pe.Code, lang)
 	}
-	// The CLI prints "Lỗi:" before this, so no prefix of its own; the
-	// cause is English (Go's, the driver's): it is the detail for IT
-	// staff, set apart from the Vietnamese sentence.
-	return pick(lang, "Lệnh chưa làm xong. Dữ liệu đã lưu trên máy vẫn an toàn; hãy thử lại, và báo cán bộ CNTT nếu lỗi lặp lại (chi tiết cho cán bộ CNTT: "+err.Error()+").",
-		"The command did not finish. The data saved on this laptop is safe; try again, and tell IT staff if this repeats (detail for IT staff: "+err.Error()+").")
+	// The CLI prints "Lỗi:"/"Error:" before this: no prefix of its own. It
+	// cannot tell whether the failed command was saving a record, so it
+	// does not claim that one was saved. The cause is English (Go's, the
+	// driver's): it is the detail for IT staff, set apart from the
+	// Vietnamese sentence.
+	return pick(lang, "Lệnh chưa làm xong. Những bản ghi đã lưu trước đó vẫn còn nguyên; nếu lệnh này đang lưu một bản ghi thì bản ghi đó chưa được lưu: hãy thử lại, và báo cán bộ CNTT nếu lỗi lặp lại (chi tiết cho cán bộ CNTT: "+err.Error()+").",
+		"The command did not finish. Records saved before are intact; if this command was saving a record, that record was not saved: try again, and tell IT staff if this repeats (detail for IT staff: "+err.Error()+").")
 }
 
 // OtherServerError: the replica holds data of one Hamlet server (one
 // deployment) and a code of another was used. Its sequence numbers, cursor
 // and rows belong to the first: synced with the second it would be stuck
-// on a sequence gap. Nothing local is changed.
+// on a sequence gap. Nothing local is changed. A server since issue 14
+// refuses it before using the code up (other_server); an older one used
+// the code and this agent refused its answer (Used).
 type OtherServerError struct {
 	Held, New string // server ids
+	Used      bool   // the server used the code up
 }
 
 func (e *OtherServerError) Error() string {
@@ -257,6 +314,9 @@ func (e *OtherServerError) Error() string {
 }
 
 func (e *OtherServerError) Message(lang string) string {
+	if !e.Used {
+		return syncproto.Hint(syncproto.CodeOtherServer, pick(lang, "vi", "en"))
+	}
 	return pick(lang,
 		"Dữ liệu trên máy này thuộc một máy chủ Hamlet khác với máy chủ của mã vừa nhập. Dữ liệu vẫn giữ nguyên. Để dùng máy chủ mới, hãy chạy hamlet-agent với một thư mục dữ liệu mới (--data-dir) và xin mã mới (mã vừa nhập đã được dùng).",
 		"This laptop's data belongs to a different Hamlet server than the code's. Nothing was changed. To use the new server, run hamlet-agent with a new data directory (--data-dir) and ask for a new code (this one is used).")

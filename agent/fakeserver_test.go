@@ -45,6 +45,9 @@ type fakeServer struct {
 	// noSnapshot makes it a server of an earlier release: a snapshot
 	// request is an unknown message type (fatal).
 	noSnapshot bool
+	// notifyFirst announces the log head as soon as a session opens,
+	// before its Hello is answered (a teammate pushing meanwhile).
+	notifyFirst bool
 }
 
 func newFakeServer(t testing.TB, scope ...string) *fakeServer {
@@ -124,6 +127,14 @@ func (f *fakeServer) sync(w http.ResponseWriter, r *http.Request) {
 		wmu.Lock()
 		defer wmu.Unlock()
 		return c.WriteMessage(websocket.BinaryMessage, b)
+	}
+	if f.notifyFirst {
+		f.mu.Lock()
+		head := uint64(len(f.log))
+		f.mu.Unlock()
+		if err := send(&syncproto.Notify{Cursor: head + 1}); err != nil {
+			return
+		}
 	}
 	var replica syncproto.ReplicaID
 	sawNew := false // this session has pushed a write the server did not hold

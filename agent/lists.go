@@ -99,7 +99,7 @@ func (r *Replica) scanConflict(sc scanner) (Conflict, error) {
 	}
 	side := func(k int64, v any, h int64, rep []byte, seq int64) Side {
 		d := dotFrom(rep, seq)
-		return Side{Value: valueFrom(k, v).Any(), At: syncproto.HLC(h).Time(), HLC: uint64(h), Origin: d.Replica.String(), Seq: d.Seq, Mine: d.Replica == r.id}
+		return Side{Value: valueFrom(k, v).Any(), At: syncproto.HLC(h).Time(), HLC: uint64(h), Origin: d.Replica.String(), Seq: d.Seq, Mine: r.mine(d.Replica)}
 	}
 	c.Loser = side(lk, lv, lh, lr, ls)
 	c.Winner = side(wk, wv, wh, wr, ws)

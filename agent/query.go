@@ -153,7 +153,7 @@ func (r *Replica) recordsBy(ctx context.Context, q string, args ...any) ([]Recor
 
 // records reads the rows ids name, in that order.
 func (r *Replica) records(ctx context.Context, ids []syncproto.RowID) ([]Record, error) {
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.begin(ctx)
+	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
 	byField := map[string][]VersionInfo{}
 	info := func(v syncproto.Version, cur, lost bool) VersionInfo {
 		return VersionInfo{Value: v.Value.Any(), At: v.HLC.Time(), HLC: uint64(v.HLC), Origin: v.Dot.Replica.String(), Seq: v.Dot.Seq,
-			Mine: v.Dot.Replica == r.id, Current: cur, Lost: lost, Pending: v.Dot.Replica == r.id && pending[v.Dot.Seq]}
+			Mine: r.mine(v.Dot.Replica), Current: cur, Lost: lost, Pending: v.Dot.Replica == r.id && pending[v.Dot.Seq]}
 	}
 	for _, h := range st.hist {
 		byField[h.Field] = append(byField[h.Field], info(h.Ver, false, h.Lost))
@@ -374,11 +374,15 @@ type Status struct {
 	Cursor      uint64        `json:"cursor,string"`
 	LastSyncErr string        `json:"last_sync_error,omitempty"`
 	Schema      int           `json:"schema"` // the data schema this agent runs
+	// Damaged: the replica is marked damaged (damage.go); writes wait for
+	// `hamlet-agent repair`.
+	Damaged bool `json:"damaged,omitempty"`
 }
 
 // Status reports pending changes, last sync, clock offset and scope.
 func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	s := &Status{ReplicaID: r.id.String(), Path: r.path, Schema: r.sch.Version()}
+	s.Damaged, _ = r.Damaged()
 	var err error
 	if s.Enrollment, err = r.Enrollment(ctx); err != nil {
 		return nil, err
@@ -388,7 +392,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		q   string
 		dst *int
 	}{
-		{`SELECT count(*) FROM outbox WHERE state = 0`, &s.Pending},
+		{`SELECT count(*) FROM outbox WHERE state = 0 AND code != '` + salvagedCode + `'`, &s.Pending},
 		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
 		{`SELECT count(*) FROM households WHERE _deleted = 0`, &s.Households},

@@ -117,6 +117,12 @@ type Replica struct {
 	now   func() time.Time
 	cols  map[string][]string // row table -> columns (without id)
 	sch   *schema.Registry    // the data model this replica runs
+	// former holds the replica ids this file wrote under before a fork
+	// (fork.go): what they wrote is still this laptop's.
+	former atomic.Pointer[map[syncproto.ReplicaID]bool]
+	// file is the replica file as opened: a repair (repair.go) puts a new
+	// file in its place, and this one must not be written on.
+	file os.FileInfo
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -142,7 +148,22 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	}
 	fresh, err := precheck(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, classifyOpen(path, err)
+	}
+	if fresh {
+		// A repair moves the damaged file aside before its fresh copy
+		// takes the name: a command in between must not create an
+		// empty replica there (repair.go).
+		if m, err := readMark(path); err != nil || m != nil {
+			return nil, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("the replica is being repaired, or its repair was interrupted")}
+		}
+		// Built whole beside it, then named (create.go).
+		if err := createReplica(ctx, path, opts); err != nil {
+			return nil, classifyOpen(path, err)
+		}
+		if fresh, err = precheck(ctx, path); err != nil {
+			return nil, classifyOpen(path, err)
+		}
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)&_pragma=cache_size(-32000)&_pragma=temp_store(MEMORY)"
@@ -156,9 +177,24 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	r := &Replica{db: db, path: path, now: opts.Now, sch: opts.Schema}
 	if err := r.init(ctx, fresh, opts); err != nil {
 		db.Close()
-		return nil, classify(path, err)
+		return nil, classifyOpen(path, err)
 	}
+	r.file, _ = os.Stat(path)
 	return r, nil
+}
+
+// classifyOpen is classify for Open's errors, and marks a damaged file so
+// that later commands refuse to write and point to repair (damage.go).
+func classifyOpen(path string, err error) error {
+	err = classify(path, err)
+	var fe *FileError
+	if errors.As(err, &fe) && errors.Is(fe.Kind, ErrCorrupt) {
+		markDamaged(path, fe.Err)
+	}
+	if isDiskFull(err) {
+		return &DiskFullError{Path: path, Err: err}
+	}
+	return err
 }
 
 // precheck reads the file without writing: a missing or empty file is fresh;
@@ -175,7 +211,12 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	n, err := io.ReadFull(f, head)
 	f.Close()
 	if n == 0 {
-		return true, nil
+		if _, ok := walApplicationID(ctx, path); !ok {
+			return true, nil
+		}
+		// All of it still in the -wal file (create.go): read it through SQLite.
+		copy(head, sqliteHeader)
+		n, err = len(head), nil
 	}
 	if err != nil || !bytes.Equal(head[:16], sqliteHeader) {
 		if n >= 16 && !bytes.Equal(head[:16], sqliteHeader) {
@@ -185,6 +226,12 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	}
 	// Application id: big-endian at offset 68 of the header.
 	app := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
+	if app == 0 {
+		// Set by a transaction still in the -wal file (create.go)?
+		if id, ok := walApplicationID(ctx, path); ok {
+			app = id
+		}
+	}
 	if app != ApplicationID {
 		if app == 0 {
 			// A SQLite file nobody marked: ours only if it is empty.
@@ -195,13 +242,16 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 		return false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
 	}
 	// A quick read-only look: a damaged file fails here before we write.
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		return false, err
 	}
 	defer db.Close()
 	var v string
 	if err := db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v); err != nil {
+		if halfCreated(ctx, path) {
+			return false, nil // opening it finishes its creation (create.go)
+		}
 		return false, classify(path, err)
 	}
 	if _, err := uuid.Parse(v); err != nil {
@@ -210,8 +260,17 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	return false, nil
 }
 
+// readOnlyDSN opens path for a look without writing. It waits, as every
+// connection of ours does, while another process holds the file: the last
+// connection of a command checkpoints and removes the write-ahead log under
+// an exclusive lock, and a command starting meanwhile must not fail at once
+// with "database is locked".
+func readOnlyDSN(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)"
+}
+
 func emptyDB(ctx context.Context, path string) (bool, error) {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		return false, err
 	}
@@ -279,6 +338,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	}
 	if r.id, err = uuid.Parse(idText); err != nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	if err := r.loadFormer(ctx, r.db); err != nil {
+		return err
 	}
 	r.skew = opts.MaxSkew
 	off, _ := r.metaInt(ctx, r.db, "offset_ms")

@@ -3,46 +3,19 @@ package agent
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// renumberRestored handles a replica file that was restored from an older
-// copy (a backup, a disk image). The file remembers the highest sequence it
-// ever sent to the server ("sent_seq", written before each push). When the
-// server holds changes of this replica above it (Welcome.PushedSeq), they
-// were sent by a later state of this file that the restore threw away, and
-// every write made since the restore reuses one of their sequence numbers:
-// pushed as it is, the server would answer "duplicate" and the change would
-// leave the outbox without ever reaching the server. (A lost Ack is
-// different: the changes the server holds were sent by this very file, so
-// they are at or below sent_seq and are pushed again for their results.)
-//
-// So every outbox entry above sent_seq gets a new sequence above pushed, in
-// its old order, and every dot that named it (the row states' versions and
-// history, later entries' bases, the conflict log) is rewritten in the same
-// transaction. It returns how many entries were renumbered. A file older
-// than the sent_seq mark is not checked.
-//
-// The writes the thrown-away state made are on the server but not in the
-// file, and a pull never returns a replica's own writes; metaReclone is set
-// so the session clones the replica's scope again after pushing.
-func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, error) {
-	// Every session asks; only a restored file needs the write transaction.
-	sent, err := r.meta(ctx, r.db, "sent_seq")
-	if err != nil || sent == "" {
-		return 0, err
-	}
-	sentSeq, err := strconv.ParseUint(sent, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("renumber restored replica: sent_seq %q: %w", sent, err)
-	}
-	if pushed <= sentSeq {
-		return 0, nil
-	}
+// renumberAbove gives every outbox entry above seq sentSeq a new sequence
+// following pushed without a gap, in its old order, rewriting every dot
+// that named it (the row states' versions and history, later entries'
+// bases, the conflict log), in one transaction; it sets metaReclone. A
+// repaired replica whose lost change-log entries left gaps needs it
+// (closeRepairGaps).
+func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (int, error) {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
@@ -50,7 +23,7 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	defer t.rollback()
 	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
 	if err != nil {
-		return 0, fmt.Errorf("renumber restored replica: %w", err)
+		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
 	renum := map[uint64]uint64{}
 	var order []uint64
@@ -65,12 +38,12 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 		var rowText string
 		if err := rows.Scan(&old, &rowText); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("renumber restored replica: %w", err)
+			return 0, fmt.Errorf("renumber changes: %w", err)
 		}
 		id, err := uuid.Parse(rowText)
 		if err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("renumber restored replica: outbox entry %d: %w", old, err)
+			return 0, fmt.Errorf("renumber changes: outbox entry %d: %w", old, err)
 		}
 		next++
 		renum[uint64(old)] = next
@@ -79,20 +52,20 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("renumber restored replica: %w", err)
+		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
 	self := r.id[:]
 	for _, old := range order {
 		neg := -int64(renum[old])
 		if err := t.exec(`UPDATE outbox SET seq = ? WHERE seq = ?`, neg, int64(old)); err != nil {
-			return 0, fmt.Errorf("renumber restored replica: outbox: %w", err)
+			return 0, fmt.Errorf("renumber changes: outbox: %w", err)
 		}
 		if err := t.exec(`UPDATE outbox SET base_seq = ? WHERE base_replica = ? AND base_seq = ?`, neg, self, int64(old)); err != nil {
-			return 0, fmt.Errorf("renumber restored replica: outbox bases: %w", err)
+			return 0, fmt.Errorf("renumber changes: outbox bases: %w", err)
 		}
 		for _, side := range [...]string{"loser", "winner"} {
 			if err := t.exec(`UPDATE conflicts SET `+side+`_seq = ? WHERE `+side+`_replica = ? AND `+side+`_seq = ?`, neg, self, int64(old)); err != nil {
-				return 0, fmt.Errorf("renumber restored replica: conflicts: %w", err)
+				return 0, fmt.Errorf("renumber changes: conflicts: %w", err)
 			}
 		}
 	}
@@ -103,7 +76,7 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 		`UPDATE conflicts SET winner_seq = -winner_seq WHERE winner_seq < 0`,
 	} {
 		if err := t.exec(q); err != nil {
-			return 0, fmt.Errorf("renumber restored replica: %w", err)
+			return 0, fmt.Errorf("renumber changes: %w", err)
 		}
 	}
 	redot := func(d *syncproto.Dot) {
@@ -116,7 +89,7 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 	for id := range touched {
 		st, err := t.get(id)
 		if err != nil {
-			return 0, fmt.Errorf("renumber restored replica: row %s: %w", id, err)
+			return 0, fmt.Errorf("renumber changes: row %s: %w", id, err)
 		}
 		if st == nil {
 			continue
@@ -130,7 +103,7 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 			redot(&st.hist[i].Ver.Base)
 		}
 		if err := t.save(st); err != nil {
-			return 0, fmt.Errorf("renumber restored replica: row %s: %w", id, err)
+			return 0, fmt.Errorf("renumber changes: row %s: %w", id, err)
 		}
 	}
 	// The counter continues from the last renumbered entry.
@@ -144,14 +117,14 @@ func (r *Replica) renumberRestored(ctx context.Context, pushed uint64) (int, err
 		return 0, err
 	}
 	if err := t.commit(); err != nil {
-		return 0, fmt.Errorf("renumber restored replica: %w", err)
+		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
 	return len(order), nil
 }
 
 // noteSent records that changes up to seq are about to be sent: written
-// before the Push, so a file restored from an older copy can tell (see
-// renumberRestored).
+// before the Push, so a copy of this file (a restored backup, a copied
+// folder) can tell that the server holds changes it never sent (fork.go).
 func (r *Replica) noteSent(ctx context.Context, seq uint64) (uint64, error) {
 	cur, err := r.metaInt(ctx, r.db, "sent_seq")
 	if err != nil {

@@ -179,6 +179,14 @@ func encodeAny(enc *msgpack.Encoder, v syncproto.Value) error {
 }
 
 func decodeState(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
+	s, err := decodeStateBlob(table, id, scope, blob)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errDamagedRecord, err)
+	}
+	return s, nil
+}
+
+func decodeStateBlob(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
 	s := newRowState(table, id, scope)
 	if len(blob) > 0 && blob[0] == stateCompact {
 		return decodeStateCompact(s, blob)

@@ -61,8 +61,28 @@ type txn struct {
 	done bool
 }
 
+// begin starts a write transaction. The DSN's _txlock=immediate makes it
+// BEGIN IMMEDIATE: it takes the write lock first, waiting (busy_timeout) for
+// another process's writer, instead of reading first and failing with
+// SQLITE_BUSY when it then needs to write.
+//
+// A replica marked damaged takes no write (damage.go).
 func (r *Replica) begin(ctx context.Context) (*txn, error) {
+	if err := r.writable(); err != nil {
+		return nil, err
+	}
 	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// beginRead starts a read transaction: deferred (the DSN's _txlock makes
+// every other transaction BEGIN IMMEDIATE), so a long list or check takes no
+// write lock and never makes another process's write wait.
+func (r *Replica) beginRead(ctx context.Context) (*txn, error) {
+	tx, err := r.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +98,9 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 // database after every batch of a long clone; the pull checkpoints once at
 // its end (Replica.checkpoint).
 func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
+	if err := r.writable(); err != nil {
+		return nil, err
+	}
 	conn, err := r.db.Conn(ctx)
 	if err != nil {
 		return nil, err

@@ -49,6 +49,10 @@ type SyncOptions struct {
 	// cloning by snapshot (slower; for comparisons and tests). A re-clone
 	// the server asks for always uses a snapshot.
 	LogReplay bool
+	// SaveToken stores a new device token: the one a fork made (this data
+	// folder turned out to be a copy, fork.go). Until it has, the token
+	// stays in the replica file and is used from there (PendingToken).
+	SaveToken func(token string) error
 }
 
 func (o *SyncOptions) defaults() {
@@ -106,6 +110,9 @@ type SyncSummary struct {
 	// ClonedLive counts the rows of Cloned that are not deleted, by table:
 	// what the volunteer now has on the laptop ("12 households, ...").
 	ClonedLive map[string]int `json:"cloned_live,omitempty"`
+	// Fork is set when this data folder turned out to be a copy of
+	// another and took a new replica id (fork.go).
+	Fork *ForkInfo `json:"fork,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -132,6 +139,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 	if o.ScopeChange != nil {
 		s.ScopeChange = o.ScopeChange
 	}
+	if o.Fork != nil {
+		s.Fork = o.Fork
+	}
 }
 
 // syncURL is the WebSocket address of a server's sync endpoint.
@@ -156,11 +166,29 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	opts.defaults()
 	start := time.Now()
 	var total SyncSummary
-	var err error
+	// Never push from, or pull into, a damaged file (damage.go).
+	if err := r.DamageCheck(ctx); err != nil {
+		return total, err
+	}
+	token, err := r.takeToken(ctx, token, opts.SaveToken)
+	if err != nil {
+		return total, err
+	}
+	forks := 0
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
 		err = r.session(ctx, server, token, opts, false, &s)
 		total.add(s)
+		if forkNeeded(err) && forks < 2 {
+			// This folder is a copy: a new replica id, then the same sync
+			// goes on under it (not a failed attempt).
+			forks++
+			attempt--
+			if token, err = r.forkNow(ctx, server, token, &opts, &total); err != nil {
+				break
+			}
+			continue
+		}
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
 		}
@@ -174,6 +202,9 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 }
 
 func (r *Replica) recordSync(ctx context.Context, err error) {
+	if IsStoreError(err) {
+		return // a damaged file takes no write; a full disk takes none either
+	}
 	if err == nil {
 		_ = setMeta(ctx, r.db, "last_sync", r.now().UnixMilli())
 		_ = setMeta(ctx, r.db, "last_sync_error", "")
@@ -197,8 +228,7 @@ func retryable(err error) bool {
 	if errors.As(err, &pe) {
 		return pe.Code.Retryable()
 	}
-	var fe *FileError
-	return !errors.As(err, &fe) && !errors.Is(err, context.Canceled)
+	return !NeedsPerson(err) && !errors.Is(err, context.Canceled)
 }
 
 // fatal errors stop Watch: nothing will change without a person.
@@ -215,8 +245,8 @@ func fatal(err error) bool {
 	if errors.As(err, &ce) {
 		return ce.NotHamlet
 	}
-	var fe *FileError
-	return errors.As(err, &fe)
+	// A damaged file or a full disk: a person must repair it or free space.
+	return NeedsPerson(err)
 }
 
 // Watch keeps syncing while ctx lives: it pulls when the server notifies,
@@ -226,12 +256,31 @@ func fatal(err error) bool {
 func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOptions) error {
 	opts.defaults()
 	backoff := opts.MinBackoff
+	token, err := r.takeToken(ctx, token, opts.SaveToken)
+	if err != nil {
+		return err
+	}
 	for ctx.Err() == nil {
 		start := time.Now()
 		var s SyncSummary
-		err := r.session(ctx, server, token, opts, true, &s)
+		err := r.DamageCheck(ctx)
+		if err == nil {
+			err = r.session(ctx, server, token, opts, true, &s)
+		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if forkNeeded(err) {
+			var sum SyncSummary
+			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)
+			if ferr == nil {
+				token = tok
+				if opts.OnSync != nil {
+					opts.OnSync(sum, nil)
+				}
+				continue
+			}
+			err = ferr
 		}
 		r.recordSync(ctx, err)
 		if opts.OnSync != nil && err != nil {
@@ -450,8 +499,7 @@ func netErr(server string, err error) error {
 	var se *ServerError
 	var pe *syncproto.Error
 	var ce *ConnectError
-	var fe *FileError
-	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || errors.As(err, &fe) ||
+	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || IsStoreError(err) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -464,7 +512,8 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	var sent, recv atomic.Int64
 	defer func() {
 		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
-		err = netErr(server, err)
+		// This laptop's files fail as themselves, never as the network.
+		err = netErr(server, r.Classify(err))
 	}()
 	w, err := r.dial(ctx, server, token, &opts, &sent, &recv)
 	if err != nil {
@@ -477,6 +526,14 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		return err
 	}
 	m, err := w.recv(ctx)
+	// A teammate's push may be announced before the Welcome (the server
+	// counts the session from its upgrade): Welcome.Cursor covers it.
+	for err == nil {
+		if _, ok := m.(*syncproto.Notify); !ok {
+			break
+		}
+		m, err = w.recv(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -492,9 +549,15 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	if wel.MaxChanges == 0 {
 		batch = opts.BatchSize
 	}
+	// A copy of another data folder pushes what it sent under this replica
+	// id, then takes a new one (fork.go).
+	bound, forkDue, err := r.forkBound(ctx, wel.PushedSeq)
+	if err != nil {
+		return err
+	}
 	// The push starts at the oldest change awaiting a result: unacknowledged
 	// ones (≤ PushedSeq, their Ack was lost) come first.
-	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch}
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, batch: batch, forkDue: forkDue, forkBound: bound}
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return err
@@ -512,6 +575,9 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	}
 	if err := s.push(ctx); err != nil {
 		return err
+	}
+	if s.forkDue {
+		return errForkDue
 	}
 	// A replica that never pulled, or whose log was truncated below its
 	// cursor, clones by snapshot (clone.go), then pulls from its head. A
@@ -660,7 +726,7 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
-	if _, err := r.renumberRestored(ctx, w.PushedSeq); err != nil {
+	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err
 	}
 	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
@@ -677,6 +743,8 @@ type syncRun struct {
 	sum       *SyncSummary
 	batch     int
 	pushedSeq uint64 // highest seq sent (or held by the server)
+	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound uint64
 	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
 	nextBatch uint64
 	cursor    uint64
@@ -709,6 +777,9 @@ func (s *syncRun) push(ctx context.Context) error {
 			cs, err := s.r.pendingBatch(ctx, s.pushedSeq, s.batch)
 			if err != nil {
 				return err
+			}
+			if s.forkDue {
+				cs = upTo(cs, s.forkBound)
 			}
 			if len(cs) == 0 {
 				exhausted = true
@@ -745,11 +816,16 @@ func (s *syncRun) push(ctx context.Context) error {
 				return syncproto.Errorf(syncproto.CodeUnexpected, "ack for batch %d, expected %d", m.Batch, head.id)
 			}
 			queue = queue[1:]
-			rej, err := s.r.applyAck(ctx, head.changes, m.Results)
+			rej, forked, err := s.r.applyAck(ctx, head.changes, m.Results)
 			if err != nil {
 				return err
 			}
-			s.sum.Pushed += len(head.changes) - rej
+			if forked > 0 {
+				// The server holds other content under these sequences:
+				// nothing more is pushed under this replica id (fork.go).
+				s.forkDue, s.forkBound, exhausted = true, 0, true
+			}
+			s.sum.Pushed += len(head.changes) - rej - forked
 			s.sum.Rejected += rej
 			done += len(head.changes)
 			if s.opts.Progress != nil {
@@ -808,7 +884,14 @@ func (s *syncRun) pull(ctx context.Context) error {
 		}
 	}()
 	for {
-		p, ok := <-queue
+		var p pulled
+		var ok bool
+		// The pump stops without a word when ctx ends: do not wait for it.
+		select {
+		case p, ok = <-queue:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		if !ok {
 			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {

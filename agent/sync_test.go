@@ -95,6 +95,21 @@ func TestNoopSyncIsOneRoundTrip(t *testing.T) {
 	t.Logf("no-op sync: %d round trip, %d bytes on the wire", s.RoundTrips, s.Bytes())
 }
 
+// A teammate's push announced before the Welcome (the server counts a
+// session from its upgrade) is not "a message out of order": the Welcome
+// follows, and its cursor covers the announcement.
+func TestNotifyBeforeWelcome(t *testing.T) {
+	fs := newFakeServer(t, hamletA)
+	a := enrolled(t, fs.srv.URL)
+	b := enrolled(t, fs.srv.URL)
+	id := addHousehold(t, a, "Trần Văn Nam")
+	syncOK(t, a, fs.srv.URL)
+	fs.notifyFirst = true
+	syncOK(t, b, fs.srv.URL)
+	_, err := b.Show(context.Background(), "households", id.String())
+	require.NoError(t, err)
+}
+
 // faultProxy forwards TCP to target. Its first connection goes through
 // fault(client, server, fired), which owns that connection and calls fired
 // when the fault happens, before the client can see it (counted in faults);

@@ -159,6 +159,9 @@ func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID
 // writeFields stamps, queues and installs the writes on st, then saves it.
 // It returns the dots it made.
 func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncproto.Dot, error) {
+	if err := t.refreshID(); err != nil { // another process may have forked (fork.go)
+		return nil, err
+	}
 	seq64, err := t.metaInt("seq")
 	if err != nil {
 		return nil, err

@@ -34,21 +34,30 @@ import (
 //go:embed openapi.yaml
 var openAPISpec []byte
 
+// OpenAPISpec is the API's OpenAPI document, as served at
+// /api/v1/openapi.yaml.
+func OpenAPISpec() []byte { return openAPISpec }
+
 // apiState is the API's per-server state, made on first use.
 type apiState struct {
-	once   sync.Once
-	index  *analytics.Index
-	err    error
-	logins *loginLimiter // per username
-	addrs  *loginLimiter // per client address
+	once  sync.Once
+	index *analytics.Index
+	err   error
 }
 
-// Login limits: failures per username, and per client address (higher: an
-// office behind one NAT address shares it), in a sliding window.
+// Sign-in throttling (throttle.go): an account may fail loginFailures times
+// from one address, then waits loginDelay, doubled after each further
+// failure up to loginMaxDelay; an address over all accounts (password
+// spraying; an office behind one NAT address shares it, so the bar is
+// higher) the same from loginAddrFailures. The account alone is never
+// throttled: whoever knows a username could lock its owner out.
 const (
-	loginFailures     = 10
+	loginFailures     = 5
 	loginAddrFailures = 50
-	loginWindow       = 15 * time.Minute
+	loginDelay        = 15 * time.Second
+	loginMaxDelay     = 15 * time.Minute
+	loginForget       = time.Hour // ≥ loginMaxDelay (throttle.sweep)
+	throttleCap       = 100_000   // keys per throttle
 )
 
 // readDBStore is a store whose read pool the analytics model can query.
@@ -60,8 +69,6 @@ type rebinder interface{ Rebind(query string) string }
 
 func (s *Server) apiInit() {
 	s.api.once.Do(func() {
-		s.api.logins = newLoginLimiter(loginFailures, loginWindow)
-		s.api.addrs = newLoginLimiter(loginAddrFailures, loginWindow)
 		rs, ok := s.store.(readDBStore)
 		if !ok {
 			s.api.err = errNoAnalytics
@@ -168,12 +175,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	addr := clientAddr(r)
-	ok, wait := s.api.logins.allowed(now, name)
-	if aok, await := s.api.addrs.allowed(now, addr); !aok {
-		ok, wait = false, max(wait, await)
-	}
-	if !ok {
-		s.log.Warn("sign-in refused: too many failures", LogRemote, clientAddr(r))
+	if wait := s.loginWait(name, addr, now); wait > 0 {
+		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
 		writeHTTPError(w, errTooManyLogins(wait))
 		return
 	}
@@ -181,9 +184,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		CheckPassword(dummyHash(), req.Password) // same time as a wrong password
-		s.api.logins.fail(now, name)
-		s.api.addrs.fail(now, addr)
-		s.log.Info("sign-in failed", LogRemote, clientAddr(r))
+		s.loginFailed(name, addr, now)
+		s.log.Info("sign-in failed", LogRemote, addr)
 		writeHTTPError(w, errBadLogin)
 		return
 	case err != nil:
@@ -192,13 +194,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !CheckPassword(u.PasswordHash, req.Password) || u.Disabled != nil {
-		s.api.logins.fail(now, name)
-		s.api.addrs.fail(now, addr)
-		s.log.Info("sign-in failed", LogRemote, clientAddr(r), "user", u.ID)
+		s.loginFailed(name, addr, now)
+		s.log.Info("sign-in failed", LogRemote, addr, "user", u.ID)
 		writeHTTPError(w, errBadLogin)
 		return
 	}
-	s.api.logins.reset(name)
+	s.loginSucceeded(name, addr)
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		writeHTTPError(w, err)

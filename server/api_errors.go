@@ -53,16 +53,39 @@ func errOutOfUnit(unit string) *APIError {
 }
 
 func errTooManyLogins(wait time.Duration) *APIError {
-	mins := int(wait.Minutes()) + 1
-	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins; wait before trying again",
-		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %d phút rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", mins),
-		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %d minutes and try again, or ask IT staff to reset the password.", mins),
+	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins from this address; wait before trying again",
+		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", waitText(wait, "vi")),
+		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password.", waitText(wait, "en")),
 		RetryAfter: wait}
+}
+
+// retrySeconds is a Retry-After for wait: whole seconds, rounded up.
+func retrySeconds(wait time.Duration) int {
+	return int((wait + time.Second - 1) / time.Second)
+}
+
+// waitText says how long wait is, for a person: seconds under a minute,
+// else minutes, rounded up.
+func waitText(wait time.Duration, lang string) string {
+	if s := retrySeconds(wait); s < 60 {
+		if lang == "en" {
+			return fmt.Sprintf("%d seconds", s)
+		}
+		return fmt.Sprintf("%d giây", s)
+	}
+	m := int((wait + time.Minute - 1) / time.Minute)
+	if lang == "en" {
+		if m == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", m)
+	}
+	return fmt.Sprintf("%d phút", m)
 }
 
 func writeAPIError(w http.ResponseWriter, e *APIError) {
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())+1))
+		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(e.RetryAfter)))
 	}
 	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
 }

@@ -33,6 +33,8 @@ type pushOutcome struct {
 	refused    int
 	conflicts  int
 	restamped  int
+	forked     int             // changes not taken: another copy of the replica pushed first (fork.go)
+	forkedAt   uint64          // the first of them
 	scopes     map[string]bool // scopes whose log grew
 	head       uint64
 }
@@ -393,6 +395,7 @@ func (s *Server) committer() {
 			}
 			return (&batch{tx: tx, rows: rows}).flush()
 		})
+		s.noteWrite(err)
 		if err == nil {
 			var head uint64
 			for _, r := range group {
@@ -449,6 +452,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 	}
 	start := maxSeq
 	var refusals map[uint64]Refused // of this batch's re-pushed changes, read at the first
+	fk := newForkCheck(tx, p.replica, maxSeq, changes)
 	for i := range changes {
 		c := &changes[i]
 		res := &out.results[i]
@@ -458,7 +462,19 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 			}
 			continue
 		}
+		if fk.forked() {
+			*res = fk.result()
+			out.forked++
+			continue
+		}
 		if c.Dot.Seq <= maxSeq {
+			if forked, err := fk.repushed(c); err != nil {
+				return nil, err
+			} else if forked {
+				*res, out.forkedAt = fk.result(), c.Dot.Seq
+				out.forked++
+				continue
+			}
 			// Pushed again, its Ack lost: a change refused then is refused
 			// again, with its reason, so the client cannot lose it (§7.4).
 			if refusals == nil {
@@ -475,6 +491,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 			continue
 		}
 		maxSeq = c.Dot.Seq
+		fk.take(c)
 		v := pre[i]
 		if v.code == "" {
 			v = verdicts[i]
@@ -493,6 +510,9 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 		if err := tx.SetOriginSeq(p.replica, maxSeq); err != nil {
 			return nil, err
 		}
+	}
+	if err := fk.save(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -67,6 +68,10 @@ type EnrollRequest struct {
 	ReplicaID string `json:"replica_id"`
 	Label     string `json:"label"`
 	Client    string `json:"client"`
+	// ServerID is the server whose data the replica holds (empty when it
+	// holds none): another server's is refused before the code is used
+	// (fork_http.go, checkEnrollServer).
+	ServerID string `json:"server_id,omitempty"`
 }
 
 // ScopeUnit names one hamlet of a device's scope.
@@ -89,9 +94,11 @@ type EnrollResponse struct {
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	addr := remoteAddr(r)
+	key := addrKey(addr)
 	now := s.now()
-	if !s.limiter.allowed(addr, now) {
+	if wait := s.enrollTh.wait(key, now); wait > 0 {
 		s.log.Warn("enrollment refused: too many wrong codes", LogRemote, addr)
+		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
 		writeHTTPError(w, errTooManyAttempts)
 		return
 	}
@@ -116,9 +123,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	code, ok := normalizeCode(req.Code)
 	if !ok {
-		s.limiter.fail(addr, now)
+		s.enrollTh.fail(key, now)
 		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeCodeInvalid))
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
+		return
+	}
+	if err := s.checkEnrollServer(req); err != nil {
+		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeOtherServer), LogReplica, replica.String())
+		writeHTTPError(w, err)
 		return
 	}
 	tok, err := newToken()
@@ -131,7 +143,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pe := protoError(err)
 		if pe.Code == syncproto.CodeCodeInvalid {
-			s.limiter.fail(addr, now)
+			s.enrollTh.fail(key, now)
 		}
 		if pe.Code == syncproto.CodeInternal {
 			s.log.Error("enrollment failed", LogErr, err)
@@ -141,10 +153,20 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, err)
 		return
 	}
+	if en.Again {
+		s.tokenReplaced(en.Device.ID) // fork_http.go
+	}
+	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String(), "again", en.Again)
+	writeJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
+}
+
+// enrollResponse is the answer to an enrollment (or a fork) that made en
+// with token tok.
+func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) EnrollResponse {
 	resp := EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
 		ServerID: s.id.String(), Schema: schema.Version, Scope: []ScopeUnit{}}
 	names := map[string]string{}
-	if units, err := s.store.Units(r.Context(), schema.LevelHamlet, en.Team.CommuneCode); err == nil {
+	if units, err := s.store.Units(ctx, schema.LevelHamlet, en.Team.CommuneCode); err == nil {
 		for _, u := range units {
 			names[u.Code] = u.Name
 		}
@@ -152,8 +174,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	for _, h := range en.Team.Hamlets {
 		resp.Scope = append(resp.Scope, ScopeUnit{Code: h, Name: names[h]})
 	}
-	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String())
-	writeJSON(w, http.StatusOK, resp)
+	return resp
 }
 
 var _ = time.Second

@@ -12,6 +12,9 @@ import (
 // errTooManyAttempts: an enrollment client failed too often recently.
 var errTooManyAttempts = syncproto.Errorf(syncproto.CodeCodeInvalid, "too many wrong enrollment codes from this address; wait a few minutes")
 
+// errReplaced: a newer session of the same device started.
+var errReplaced = syncproto.Errorf(syncproto.CodeSessionReplaced, "a newer session of this device started; this one ends")
+
 // errShuttingDown: the server is stopping.
 var errShuttingDown = syncproto.Errorf(syncproto.CodeShuttingDown, "the server is shutting down")
 
@@ -55,7 +58,8 @@ func wireError(err error) *syncproto.ErrorMsg {
 	fatal := false
 	switch pe.Code {
 	case syncproto.CodeBadFrame, syncproto.CodeTooLarge, syncproto.CodeUnknownType, syncproto.CodeVersionMismatch,
-		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged:
+		syncproto.CodeUnauthorized, syncproto.CodeTokenRevoked, syncproto.CodeShuttingDown, syncproto.CodeScopeChanged,
+		syncproto.CodeSessionReplaced, syncproto.CodeReplicaForked:
 		fatal = true
 	}
 	return &syncproto.ErrorMsg{Code: pe.Code, Msg: msg, Fatal: fatal}
@@ -67,7 +71,7 @@ func httpStatus(code syncproto.Code) int {
 		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
-	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam:
+	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam, syncproto.CodeOtherServer:
 		return http.StatusConflict
 	case syncproto.CodeUnauthorized:
 		return http.StatusUnauthorized
@@ -112,7 +116,9 @@ func writeHTTPError(w http.ResponseWriter, err error) {
 	status := httpStatus(pe.Code)
 	if err == errTooManyAttempts {
 		status = http.StatusTooManyRequests
-		w.Header().Set("Retry-After", "300")
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "300")
+		}
 	}
 	if pe.Code == syncproto.CodeBusy {
 		w.Header().Set("Retry-After", "5")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // hub knows the open sessions and which scopes each holds, so a commit can
@@ -20,6 +19,8 @@ type hub struct {
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
 	byScope map[string]map[*conn]struct{}
+	byDev   map[string]map[*conn]struct{} // device id -> its sessions (one, but for a replacement under way)
+	gen     atomic.Uint64                 // the last connection's order (conn.gen)
 
 	seqMu    sync.RWMutex
 	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
@@ -36,7 +37,8 @@ type hub struct {
 }
 
 func newHub() *hub {
-	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, scopeSeq: map[string]uint64{}}
+	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, byDev: map[string]map[*conn]struct{}{},
+		scopeSeq: map[string]uint64{}}
 }
 
 // start sets the log head the server found at startup and turns the
@@ -96,9 +98,24 @@ func (h *hub) notifyAll(head uint64) {
 	}
 }
 
-func (h *hub) add(c *conn) {
+// add registers c and returns the older sessions of its device, which c
+// replaces, and whether a newer one is registered already, which replaces c.
+func (h *hub) add(c *conn) (older []*conn, superseded bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	devs := h.byDev[c.dev.ID]
+	if devs == nil {
+		devs = map[*conn]struct{}{}
+		h.byDev[c.dev.ID] = devs
+	}
+	for o := range devs {
+		if o.gen > c.gen {
+			superseded = true
+		} else {
+			older = append(older, o)
+		}
+	}
+	devs[c] = struct{}{}
 	h.conns[c] = struct{}{}
 	for sc := range c.scope {
 		m := h.byScope[sc]
@@ -108,12 +125,19 @@ func (h *hub) add(c *conn) {
 		}
 		m[c] = struct{}{}
 	}
+	return older, superseded
 }
 
 func (h *hub) remove(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.conns, c)
+	if devs := h.byDev[c.dev.ID]; devs != nil {
+		delete(devs, c)
+		if len(devs) == 0 {
+			delete(h.byDev, c.dev.ID)
+		}
+	}
 	for sc := range c.scope {
 		if m := h.byScope[sc]; m != nil {
 			delete(m, c)
@@ -144,22 +168,21 @@ func (h *hub) device(id string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []*conn
-	for c := range h.conns {
-		if c.dev.ID == id {
-			out = append(out, c)
-		}
+	for c := range h.byDev[id] {
+		out = append(out, c)
 	}
 	return out
 }
 
-// notify tells every session holding one of scopes, except from, that the
-// log grew to head. It never blocks: a notify coalesces with a pending one.
+// notify tells every session holding one of scopes, except those of
+// from's device (a pull never returns a device's own writes), that the log
+// grew to head. It never blocks: a notify coalesces with a pending one.
 func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
 	h.mu.Lock()
 	targets := map[*conn]struct{}{}
 	for sc := range scopes {
 		for c := range h.byScope[sc] {
-			if c != from {
+			if from == nil || c.dev.ID != from.dev.ID {
 				targets[c] = struct{}{}
 			}
 		}
@@ -167,53 +190,6 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
 	h.mu.Unlock()
 	for c := range targets {
 		c.notify(head)
-	}
-}
-
-// limiter counts failed enrollment attempts per client address and in
-// total, so a 40-bit code cannot be guessed: each address gets max failures
-// per window, and all addresses together 20×max.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	by     map[string][]time.Time
-	all    []time.Time
-}
-
-func newLimiter(max int, window time.Duration) *limiter {
-	return &limiter{max: max, window: window, by: map[string][]time.Time{}}
-}
-
-func prune(ts []time.Time, since time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && ts[i].Before(since) {
-		i++
-	}
-	return ts[i:]
-}
-
-func (l *limiter) allowed(addr string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	since := now.Add(-l.window)
-	l.all = prune(l.all, since)
-	ts := prune(l.by[addr], since)
-	if len(ts) == 0 {
-		delete(l.by, addr)
-	} else {
-		l.by[addr] = ts
-	}
-	return len(ts) < l.max && len(l.all) < 20*l.max
-}
-
-func (l *limiter) fail(addr string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.by[addr] = append(l.by[addr], now)
-	l.all = append(l.all, now)
-	if len(l.by) > 100000 { // bound memory under a scan from many addresses
-		clear(l.by)
 	}
 }
 

@@ -40,6 +40,13 @@ type Config struct {
 	// write (default 10s). PongWait below PingInterval is raised to
 	// 2×PingInterval, or every quiet agent would be dropped.
 	PingInterval, PongWait, WriteWait time.Duration
+	// HealthTimeout bounds /healthz's write probe (default 2s): a store
+	// that does not commit a small write in time is reported unhealthy.
+	HealthTimeout time.Duration
+	// HelloWait is how long a new sync connection may take to send Hello
+	// before it is closed (default 10s): a token cannot hold sockets that
+	// never start a session.
+	HelloWait time.Duration
 	// RevokeCheck is how often open sessions are checked against the
 	// store's revocations, so a device revoked by another process
 	// (`hamlet-server device revoke`) is disconnected within it (default
@@ -50,8 +57,10 @@ type Config struct {
 	SendQueue int
 	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
 	Synchronous string
-	// EnrollFailures is how many wrong codes one address may try per
-	// EnrollWindow (default 10 per 10 minutes).
+	// EnrollFailures is how many wrong codes one client address may try
+	// before it must wait EnrollWindow for its next try, twice as long
+	// after each further wrong code, up to 6×EnrollWindow (default 10, 10
+	// minutes). Only the address that failed waits (throttle.go).
 	EnrollFailures int
 	EnrollWindow   time.Duration
 	// FlushInterval is how often device activity is written (default 2s).
@@ -117,6 +126,12 @@ func (c *Config) defaults() {
 	if c.PongWait <= c.PingInterval {
 		c.PongWait = 2 * c.PingInterval
 	}
+	if c.HealthTimeout <= 0 {
+		c.HealthTimeout = 2 * time.Second
+	}
+	if c.HelloWait <= 0 {
+		c.HelloWait = 10 * time.Second
+	}
 	if c.RevokeCheck == 0 {
 		c.RevokeCheck = 10 * time.Second
 	}
@@ -162,8 +177,11 @@ type Server struct {
 	id      syncproto.ReplicaID
 	metrics *metrics
 	hub     *hub
-	limiter *limiter
-	up      websocket.Upgrader
+	// enrollTh throttles wrong enrollment codes per client address;
+	// loginPair wrong passwords per account and address, loginAddr per
+	// address over all accounts (throttle.go, users.go).
+	enrollTh, loginPair, loginAddr *throttle
+	up                             websocket.Upgrader
 
 	ctx    context.Context // ends when Close starts
 	cancel context.CancelFunc
@@ -184,7 +202,8 @@ type Server struct {
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
-	api apiState // the dashboard API (api.go)
+	api    apiState    // the dashboard API (api.go)
+	health healthState // /healthz (health.go)
 
 	holMu   sync.Mutex // guards holMark
 	holMark []int64    // the store's schedules last put in force (holidays.go)
@@ -221,12 +240,14 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, store: st, id: id,
-		clock:   syncproto.NewClock(cfg.Now, cfg.MaxSkew),
-		metrics: newMetrics(),
-		hub:     newHub(),
-		limiter: newLimiter(cfg.EnrollFailures, cfg.EnrollWindow),
-		closed:  make(chan struct{}),
-		act:     map[string]DeviceActivity{},
+		clock:     syncproto.NewClock(cfg.Now, cfg.MaxSkew),
+		metrics:   newMetrics(),
+		hub:       newHub(),
+		enrollTh:  newThrottle(cfg.EnrollFailures, cfg.EnrollWindow, 6*cfg.EnrollWindow, 6*cfg.EnrollWindow, throttleCap),
+		loginPair: newThrottle(loginFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
+		loginAddr: newThrottle(loginAddrFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
+		closed:    make(chan struct{}),
+		act:       map[string]DeviceActivity{},
 
 		pushQ:      make(chan *pushReq),
 		commitStop: make(chan struct{}),
@@ -275,18 +296,46 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /healthz, /metrics and the
+// Handler serves /v1/enroll, /v1/sync, /v1/fork, /healthz, /metrics and the
 // dashboard API under /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
-	mux.HandleFunc("GET /v1/roster", s.track(s.handleRoster))
+	mux.HandleFunc("GET /v1/roster", s.track(s.handleRoster)) // roster.go
+	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork))    // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mountAPI(mux) // /api/v1/...: api.go
 	s.mountWeb(mux) // the dashboard's pages at /: web.go
-	return mux
+	return securityHeaders(mux)
+}
+
+// hstsMaxAge is a year: a browser that once reached the dashboard over
+// TLS never again sends a password in the clear to it. Not for
+// subdomains: the server may sit under a domain whose other sites it does
+// not speak for.
+const hstsMaxAge = "max-age=31536000"
+
+// securityHeaders sets, on every response (errors, the mux's own 404 and
+// 405, the WebSocket endpoint's refusals), nosniff, and under TLS HSTS.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range securityHeader(r) {
+			w.Header()[k] = v
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// securityHeader is what securityHeaders sets, for responses written
+// outside the ResponseWriter's header map (the WebSocket upgrade's 101).
+func securityHeader(r *http.Request) http.Header {
+	h := http.Header{"X-Content-Type-Options": {"nosniff"}}
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", hstsMaxAge)
+	}
+	return h
 }
 
 // track counts a handler in wg so Close waits for it, and refuses new work
@@ -304,25 +353,6 @@ func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
 		defer s.wg.Done()
 		h(w, r)
 	}
-}
-
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	head, err := s.store.Head(ctx)
-	if err != nil {
-		s.log.Error("health check: store unreadable", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store_unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
 }
 
 // Close stops the server gracefully: new requests are refused; each session
@@ -370,6 +400,8 @@ func (s *Server) background() {
 		defer gc.Stop()
 		gcC = gc.C
 	}
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
 	var revC <-chan time.Time
 	if s.cfg.RevokeCheck > 0 {
 		rev := time.NewTicker(s.cfg.RevokeCheck)
@@ -382,6 +414,11 @@ func (s *Server) background() {
 			return
 		case <-flush.C:
 			s.flushActivity(s.ctx)
+		case <-sweep.C:
+			now := s.now()
+			for _, t := range []*throttle{s.enrollTh, s.loginPair, s.loginAddr} {
+				t.sweep(now)
+			}
 		case <-revC:
 			s.checkRevoked(s.ctx)
 			s.checkScopes(s.ctx)
@@ -453,6 +490,9 @@ func (s *Server) flushActivity(ctx context.Context) {
 	s.act = map[string]DeviceActivity{}
 	s.actMu.Unlock()
 	if err := s.store.Touch(context.WithoutCancel(ctx), acts); err != nil {
+		// Only a failure counts: these small updates in place succeed on a
+		// full disk where pushes do not.
+		s.noteWrite(err)
 		s.log.Error("record device activity", LogErr, err)
 	}
 }

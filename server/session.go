@@ -65,33 +65,49 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
 		return
 	}
+	// The session's place in its device's order: taken before the upgrade
+	// answers, so a connection the client opened after this one's 101 is
+	// newer whichever handler reaches the hub first.
+	gen := s.hub.gen.Add(1)
 	scope, err := s.store.Scope(r.Context(), dev.MemberID)
 	if err != nil {
 		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
 		writeHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, nil)
+	ws, err := s.up.Upgrade(w, r, securityHeader(r))
 	if err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, dev: dev, scopeList: scope, scope: map[string]bool{},
+		s: s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
 		c.scope[h] = true
 	}
 	ws.SetReadLimit(int64(s.cfg.Limits.MaxFrame) + 64<<10)
-	s.hub.add(c)
+	older, superseded := s.hub.add(c)
 	s.metrics.connected.Inc()
 	s.noteActivity(dev.ID, nil)
 	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, remoteAddr(r))
+	// One session per device: the older ones end once the message each is
+	// handling is done, so nothing of theirs commits after this session's
+	// Welcome reads PushedSeq (a crashed agent's session cannot race its
+	// next start), and a token cannot hold many sockets.
+	for _, o := range older {
+		o.replace()
+	}
+	if superseded { // a newer one got to the hub first
+		c.replace()
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); c.writePump() }()
+	noHello := time.AfterFunc(s.cfg.HelloWait, c.helloTimeout)
 	c.readPump()
+	noHello.Stop()
 	wg.Wait()
 	s.hub.remove(c)
 	s.metrics.connected.Dec()
@@ -115,6 +131,7 @@ type conn struct {
 	s         *Server
 	ws        *websocket.Conn
 	dev       Device
+	gen       uint64 // order among the server's connections (hub.gen)
 	scopeList []string
 	scope     map[string]bool
 
@@ -127,13 +144,21 @@ type conn struct {
 	// that pull lets the next one go (writePump).
 	answered atomic.Uint64
 	quit     chan struct{} // closed when the writer must stop at once
+	// greeted: Welcome is queued. Notify waits for it (writePump): a
+	// session's first message is Welcome (§7.1), whatever commits while
+	// the server reads what Welcome says.
+	greeted atomic.Bool
 
 	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
 	finished bool
 	hello    bool
 	schema   int // the agent's data schema (Hello.Schema)
 	reason   string
-	quitOnce sync.Once
+	// closeCode and closeText are the WebSocket close frame's, set before
+	// finishLocked closes send (0: 1000, normal closure).
+	closeCode int
+	closeText string
+	quitOnce  sync.Once
 	// horizon is the Changes.Horizon of the pull being answered (gc.go).
 	horizon uint64
 	// floorOK: a pull from this cursor or above was checked against the
@@ -218,6 +243,33 @@ func (c *conn) shutdown() {
 	}
 	c.reason = "server shutdown"
 	c.enqueueLocked(wireError(errShuttingDown))
+	c.finishLocked()
+}
+
+// replace ends the session because a newer one of the same device
+// started. It waits for the message being handled (a batch commits and its
+// Ack is queued), then says session_replaced and closes with CloseReplaced.
+func (c *conn) replace() {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.finished {
+		return
+	}
+	c.reason = "replaced by a newer session of the device"
+	c.closeCode, c.closeText = syncproto.CloseReplaced, string(syncproto.CodeSessionReplaced)
+	c.failLocked(errReplaced)
+}
+
+// helloTimeout closes a connection that has not said Hello in time.
+func (c *conn) helloTimeout() {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.hello || c.finished {
+		return
+	}
+	c.s.log.Info("no hello in time; closing", LogDevice, c.dev.ID, LogDuration, c.s.cfg.HelloWait)
+	c.reason = "no hello"
+	c.closeCode, c.closeText = syncproto.CloseNoHello, "no Hello within "+c.s.cfg.HelloWait.String()
 	c.finishLocked()
 }
 
@@ -413,12 +465,17 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 	}
 	c.hello = true
 	c.schema = int(h.Schema)
-	return c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
+	if !c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
 		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: uint16(c.s.cfg.MinAgentSchema),
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
 		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,
 		MaxFrame: uint32(c.s.cfg.Limits.MaxFrame), MaxChanges: uint32(c.s.cfg.Limits.MaxChanges),
-	})
+	}) {
+		return false
+	}
+	c.greeted.Store(true)
+	c.poke() // a commit since the connection opened may be due
+	return true
 }
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
@@ -439,6 +496,7 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	c.s.log.Debug("push applied", LogDevice, c.dev.ID, LogBatch, p.Batch, LogChanges, len(p.Changes),
 		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
 	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
+	c.endForkedLocked(out) // fork.go
 	// On a store shared by several processes the feed has not reported
 	// this commit yet; the pulls this Notify causes read the store until it
 	// has (hub.local), so the answer is never older than the Notify.
@@ -605,6 +663,13 @@ func (c *conn) writePump() {
 		c.ws.Close()
 	}()
 	ww := c.s.cfg.WriteWait
+	closeFrame := func() {
+		code, text := c.closeCode, c.closeText
+		if code == 0 {
+			code = websocket.CloseNormalClosure
+		}
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(ww))
+	}
 	write := func(typ int, b []byte) bool {
 		_ = c.ws.SetWriteDeadline(time.Now().Add(ww))
 		// Deflate pays off on pages of changes, not on small acks.
@@ -620,13 +685,28 @@ func (c *conn) writePump() {
 		select {
 		case b, ok := <-c.send:
 			if !ok {
-				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(ww))
+				closeFrame()
 				return
 			}
 			if !write(websocket.BinaryMessage, b) {
 				return
 			}
 		case <-c.wake:
+			if !c.greeted.Load() {
+				continue // onHello pokes once Welcome is queued
+			}
+			// What was queued before the wake goes first: the Welcome
+			// among it, whichever case select picked.
+			for len(c.send) > 0 {
+				b, ok := <-c.send
+				if !ok {
+					closeFrame()
+					return
+				}
+				if !write(websocket.BinaryMessage, b) {
+					return
+				}
+			}
 			n, a := c.notifyAt.Load(), c.answered.Load()
 			if n <= max(sentNotify, a) {
 				continue // the agent was told, or already pulled that far

@@ -191,6 +191,9 @@ func (s *sqliteStore) Collect(ctx context.Context, opts GCOptions) (GCStats, err
 	var st GCStats
 	err := s.write(ctx, func(w *sqliteTx) error {
 		st = GCStats{}
+		if err := w.collectDigests(&st); err != nil { // sqlite_fork.go
+			return err
+		}
 		var head int64
 		row, err := w.queryRow(`SELECT ` + sqliteHead)
 		if err != nil {

@@ -326,23 +326,26 @@ func (s *sqliteStore) PutCode(ctx context.Context, c EnrollCode) error {
 func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error) {
 	var out Enrollment
 	err := s.write(ctx, func(w *sqliteTx) error {
-		row, err := w.queryRow(`SELECT member_id, expires_ms, used_ms FROM enroll_codes WHERE hash = ?`, codeHash)
+		row, err := w.queryRow(`SELECT member_id, expires_ms, used_ms, COALESCE(device_id, '') FROM enroll_codes WHERE hash = ?`, codeHash)
 		if err != nil {
 			return err
 		}
-		var member string
+		var member, usedBy string
 		var expires int64
 		var used sql.NullInt64
-		if err := row.Scan(&member, &expires, &used); err != nil {
+		if err := row.Scan(&member, &expires, &used, &usedBy); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return ErrCodeInvalid
 			}
 			return fmt.Errorf("enroll: %w", err)
 		}
 		if used.Valid {
-			return ErrCodeUsed
-		}
-		if now.UnixMilli() >= expires {
+			// The same replica again, its enroll cut off before it kept the
+			// token: the same device, a new token (enroll_again.go).
+			if err := w.enrollAgain(usedBy, &d, now.UnixMilli() < expires); err != nil {
+				return err
+			}
+		} else if now.UnixMilli() >= expires {
 			return ErrCodeExpired
 		}
 		m, err := w.member(member)
@@ -352,6 +355,10 @@ func (s *sqliteStore) Enroll(ctx context.Context, codeHash []byte, now time.Time
 		t, err := w.team(m.TeamID)
 		if err != nil {
 			return err
+		}
+		if used.Valid {
+			out = Enrollment{Device: d, Member: m, Team: t, Again: true}
+			return nil
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
 		if err := w.reenroll(&d, m); err != nil { // sqlite_devices.go

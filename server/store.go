@@ -37,6 +37,13 @@ type Store interface {
 	// DeleteConflicts removes the entries recorded before `before` whose
 	// id is at most upTo (those an archive holds) and says how many.
 	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
+	// ProbeWrite commits a write to the store's own health row, so
+	// /healthz can tell a store that cannot write (a full disk, a
+	// read-only database) from one that can. With size > 0 the write
+	// first needs about size bytes of new space (removed again in the same
+	// transaction): the check that a store whose writes failed for lack of
+	// space has room again.
+	ProbeWrite(ctx context.Context, size int) error
 	Close() error
 }
 
@@ -176,6 +183,7 @@ type GCStats struct {
 	Superseded int // of which superseded entries compacted
 	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
 	Floors     int // scopes whose log floor rose
+	Digests    int // change digests older than DigestWindow dropped (fork.go)
 }
 
 // AuthStore is what enrollment and authentication need.
@@ -184,7 +192,10 @@ type AuthStore interface {
 	// Enroll consumes the code whose hash is codeHash and creates d. It
 	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
 	// enrolled before is enrolled again by the policy of Reenroll
-	// (devices.go): *ReplicaError refuses it, leaving the code unused.
+	// (devices.go): *ReplicaError refuses it, leaving the code unused. The
+	// replica a used code enrolled gets the same device again, with d's
+	// token, while the code has not expired and the device is not revoked
+	// (Enrollment.Again, enroll_again.go).
 	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
@@ -259,6 +270,10 @@ type Enrollment struct {
 	Device Device
 	Member Member
 	Team   Team
+	// Again: the code was used before by this replica (an enroll cut off
+	// before the laptop kept its token); Device is that device, its token
+	// replaced by the new one (enroll_again.go).
+	Again bool
 }
 
 // Store errors. Stores return these (wrapped) so callers can map them.

@@ -237,64 +237,21 @@ func (a *Admin) DisableUser(ctx context.Context, username string) error {
 	return nil
 }
 
-// loginLimiter counts failed sign-ins per key (a username, a client
-// address) in a sliding window.
-type loginLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string][]time.Time
+// loginWait is how long a sign-in of name from addr must still wait.
+func (s *Server) loginWait(name, addr string, now time.Time) time.Duration {
+	return max(s.loginPair.wait(loginKey(name, addr), now), s.loginAddr.wait(addrKey(addr), now))
 }
 
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, fails: map[string][]time.Time{}}
+func (s *Server) loginFailed(name, addr string, now time.Time) {
+	s.loginPair.fail(loginKey(name, addr), now)
+	s.loginAddr.fail(addrKey(addr), now)
 }
 
-func (l *loginLimiter) prune(key string, now time.Time) []time.Time {
-	fs := l.fails[key]
-	i := 0
-	for i < len(fs) && now.Sub(fs[i]) > l.window {
-		i++
-	}
-	fs = fs[i:]
-	if len(fs) == 0 {
-		delete(l.fails, key)
-		return nil
-	}
-	l.fails[key] = fs
-	return fs
+// loginSucceeded forgets the account's failures from addr; the address's
+// failures over all accounts stay (a sprayer's one good guess does not
+// clear the others).
+func (s *Server) loginSucceeded(name, addr string) {
+	s.loginPair.reset(loginKey(name, addr))
 }
 
-// allowed reports whether every key is under its limit, and if not how long
-// until the oldest failure leaves the window.
-func (l *loginLimiter) allowed(now time.Time, keys ...string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if fs := l.prune(k, now); len(fs) >= l.max {
-			return false, l.window - now.Sub(fs[0])
-		}
-	}
-	return true, 0
-}
-
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 100_000 { // bound memory under a spray of usernames
-		for k := range l.fails {
-			l.prune(k, now)
-		}
-	}
-	for _, k := range keys {
-		l.fails[k] = append(l.prune(k, now), now)
-	}
-}
-
-func (l *loginLimiter) reset(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		delete(l.fails, k)
-	}
-}
+func loginKey(name, addr string) string { return name + "\x00" + addrKey(addr) }

@@ -126,7 +126,7 @@ type loginView struct {
 	Username string
 	Next     string
 	Error    string // message key
-	Wait     int    // minutes, for too many attempts
+	Wait     string // how long, for too many attempts (waitText)
 }
 
 // loginCSRF returns the sign-in form's token, setting its cookie if needed.
@@ -182,14 +182,10 @@ func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	addr := clientAddr(r)
-	ok, wait := s.api.logins.allowed(now, name)
-	if aok, await := s.api.addrs.allowed(now, addr); !aok {
-		ok, wait = false, max(wait, await)
-	}
-	if !ok {
+	if wait := s.loginWait(name, addr, now); wait > 0 {
 		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
-		w.Header().Set("Retry-After", itoa(int(wait.Seconds())+1))
-		view.Wait = int(wait.Minutes()) + 1
+		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
+		view.Wait = waitText(wait, webLang(w, r))
 		again(http.StatusTooManyRequests, "login_too_many")
 		return
 	}
@@ -202,13 +198,12 @@ func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
 		CheckPassword(dummyHash(), pw) // same time as a wrong password
 	}
 	if err != nil || !CheckPassword(u.PasswordHash, pw) || u.Disabled != nil {
-		s.api.logins.fail(now, name)
-		s.api.addrs.fail(now, addr)
+		s.loginFailed(name, addr, now)
 		s.log.Info("dashboard sign-in failed", LogRemote, addr)
 		again(http.StatusUnauthorized, "login_bad")
 		return
 	}
-	s.api.logins.reset(name)
+	s.loginSucceeded(name, addr)
 	tok, exp, err := s.newUserSession(r.Context(), u, now)
 	if err != nil {
 		s.webError(w, r, nil, err)

@@ -22,7 +22,7 @@ var webMessages = map[string][2]string{
 	"login_intro":         {"Trang tổng hợp dành cho lãnh đạo xã/phường, cán bộ tỉnh và cán bộ điều phối phản ánh.", "The dashboard for commune leaders, provincial staff and report coordinators."},
 	"login_missing":       {"Hãy nhập tên đăng nhập và mật khẩu.", "Enter your username and password."},
 	"login_bad":           {"Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).", "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."},
-	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %d phút rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %d minutes and try again, or ask IT staff to reset the password."},
+	"login_too_many":      {"Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", "Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password."},
 	"signed_out":          {"Bạn đã đăng xuất.", "You are signed out."},
 	"coverage":            {"Độ phủ", "Coverage"},
 	"teams":               {"Tổ công nghệ số", "Teams"},

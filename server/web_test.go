@@ -15,6 +15,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -64,7 +65,7 @@ func TestDashboardForms(t *testing.T) {
 
 	signIn := func(t *testing.T, user, pw string) (*http.Client, *http.Response) {
 		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
+		c := &http.Client{Jar: jar, Transport: apitest.Transport(t, nil)}
 		resp, err := c.Get(ts.URL + "/login")
 		require.NoError(t, err)
 		m := csrfRE.FindStringSubmatch(body(resp))

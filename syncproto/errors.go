@@ -38,6 +38,19 @@ const (
 	// CodeScopeChanged: the team's hamlets changed; the session ends and
 	// the client reconnects to learn its new scope (Welcome.Scope).
 	CodeScopeChanged Code = "scope_changed"
+	// CodeSessionReplaced: a newer session of the same device started;
+	// this one ends (a device holds one session at a time). Sent as a
+	// fatal ErrorMsg, then the socket closes with CloseReplaced.
+	CodeSessionReplaced Code = "session_replaced"
+)
+
+// WebSocket close codes of the private range (RFC 6455 §7.4.2) the server
+// closes a sync socket with, so a client can tell why without a message.
+const (
+	// CloseReplaced: a newer session of the same device replaced this one.
+	CloseReplaced = 4000
+	// CloseNoHello: no Hello arrived within the server's deadline.
+	CloseNoHello = 4001
 )
 
 // Retryable reports whether the same request may succeed later unchanged.
@@ -134,5 +147,7 @@ var hints = map[Code][2]string{
 	CodeInternal:        {"Có lỗi trong Hamlet. Hãy báo cán bộ CNTT.", "Hamlet hit an internal error. Tell IT staff."},
 	CodeMovedOutOfScope: {"Thay đổi này được ghi sau khi hộ đã chuyển sang ấp/khóm mà tổ bạn không phụ trách (hoặc ấp/khóm đã chuyển khỏi tổ), nên máy chủ không nhận. Lý do ghi rõ hộ chuyển từ đâu đến đâu và khi nào; hãy báo tổ trưởng để chuyển thông tin cho tổ đang phụ trách.",
 		"This change was made after the household moved to a hamlet your team does not cover (or the hamlet left your team), so the server refused it. The reason says where it moved from and to, and when; tell your team leader so the team now covering it can take the information."},
+	CodeSessionReplaced: {"Máy này vừa mở một phiên đồng bộ mới nên phiên này dừng lại (có thể lệnh đồng bộ đang chạy ở cửa sổ khác, hoặc thư mục dữ liệu đã được chép sang máy khác). Dữ liệu trên máy vẫn an toàn; nếu chỉ có một lệnh đồng bộ, hãy chạy lại hamlet-agent sync.",
+		"A newer sync session of this laptop started, so this one stopped (another sync may be running in another window, or the data folder was copied to another laptop). Your data on this laptop is safe; if only one sync runs, run hamlet-agent sync again."},
 	CodeScopeChanged: {"Danh sách ấp/khóm của tổ vừa thay đổi. Hamlet sẽ tự kết nối lại và chỉ tải dữ liệu của ấp/khóm mới.", "Your team's hamlets changed. Hamlet reconnects by itself and fetches only the new hamlets' data."},
 }

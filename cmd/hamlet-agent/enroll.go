@@ -29,15 +29,15 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	token, en, err := r.Enroll(ctx, *server, *code, *label)
-	if err != nil {
-		return err
-	}
 	path, err := e.tokenPath()
 	if err != nil {
 		return err
 	}
-	if err := agent.WriteToken(path, token); err != nil {
+	// The token is stored before the enrollment, which is the commit: a
+	// process killed in between is not enrolled and enroll runs again with
+	// the same code (issue 14).
+	token, en, err := r.EnrollWith(ctx, *server, *code, *label, func(token string) error { return agent.WriteToken(path, token) })
+	if err != nil {
 		return err
 	}
 	if e.json {
@@ -48,7 +48,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	for _, h := range en.Scope {
 		fmt.Fprintf(e.stdout, "  %s  %s\n", h.Code, h.Name)
 	}
-	if prev != nil {
+	if prev != nil && prev.DeviceID != en.DeviceID { // the same device: an enroll cut off and run again
 		e.reenrolled(ctx, r, prev, en)
 	}
 	fmt.Fprintln(e.stdout, e.tr("Tiếp theo: hamlet-agent sync", "Next: hamlet-agent sync"))

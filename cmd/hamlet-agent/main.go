@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 
+	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/cliflag"
 )
 
@@ -44,6 +45,7 @@ func commands() []command {
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
 		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},
 		{"rejected", "thay đổi bị máy chủ từ chối; fix ID hoặc discard ID", "changes the server refused; fix ID or discard ID", runRejected, false},
+		{"repair", "sửa tệp dữ liệu bị hỏng: giữ bản sao tệp hỏng, cứu mọi bản ghi còn đọc được và thay đổi chưa gửi, tải phần còn lại từ máy chủ", "repair a damaged data file: keeps a copy of it, saves every readable record and unsent change, fetches the rest from the server", runRepair, false},
 		{"compact", "dọn dữ liệu cũ trên máy: bỏ các giá trị cũ đã đồng bộ (lịch sử trong show); giữ giá trị hiện tại, xung đột, thay đổi chờ gửi", "tidy the data on this laptop: drop old values already synced (show's history); keeps current values, conflicts, pending changes", runCompact, false},
 	}
 }
@@ -87,9 +89,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		e := &env{stdout: stdout, stderr: stderr, lang: lang}
 		err := c.run(ctx, e, args)
 		if e.replica != nil {
+			// A damaged file is marked before anything else can write
+			// to it; a full disk is told as such (agent/damage.go).
+			err = e.replica.Classify(err)
 			e.replica.Close()
 		}
-		return e.exit(err)
+		return e.exit(diskFullOp(c.name, args, err)) // args: the subcommand first
 	}
 	fmt.Fprintf(stderr, "%s: %s\n\n", tr(lang, "Lệnh không tồn tại", "Unknown command"), rest[0])
 	usage(stderr, lang)
@@ -107,6 +112,25 @@ func usage(w io.Writer, lang string) {
 		"Tùy chọn chung, đặt ở vị trí nào cũng được: --data-dir THƯ_MỤC (hoặc HAMLET_AGENT_DIR), --json, --lang vi|en (hoặc HAMLET_LANG)",
 		"Common options, anywhere on the line: --data-dir DIR (or HAMLET_AGENT_DIR), --json, --lang vi|en (or HAMLET_LANG)"))
 	fmt.Fprintln(w, tr(lang, "Hướng dẫn của từng lệnh: hamlet-agent <lệnh> --help", "Help on a command: hamlet-agent <command> --help"))
+}
+
+// diskFullOp says what a full disk stopped, from the command: a record
+// being saved, a sync, or another command (agent.DiskFullError.Message).
+func diskFullOp(name string, args []string, err error) error {
+	var df *agent.DiskFullError
+	if !errors.As(err, &df) {
+		return err
+	}
+	switch {
+	case name == "sync":
+		df.Op = "sync"
+	case len(args) > 0 && (name == "household" || name == "visit" || name == "tutor" || name == "report") &&
+		(args[0] == "add" || args[0] == "edit" || args[0] == "delete" || args[0] == "restore"):
+		df.Op = ""
+	default:
+		df.Op = "command"
+	}
+	return err
 }
 
 // errUsage is a usage error already explained to the volunteer.

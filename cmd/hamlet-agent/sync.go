@@ -49,7 +49,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := agent.SyncOptions{}
+	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }}
 	bar := e.progress()
 	if bar != nil {
 		opts.Progress = bar.update
@@ -60,6 +60,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) || errors.Is(err, &syncproto.Error{Code: syncproto.CodeUnauthorized}) {
 					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
+				}
+				if agent.NeedsPerson(err) {
+					return // a damaged file or a full disk: Watch stops and the exit message explains
 				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
@@ -103,6 +106,7 @@ func (e *env) summary(s agent.SyncSummary) {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
 	e.scopeSummary(s.ScopeChange)
+	e.forkSummary(s.Fork) // fork.go
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
 	}

@@ -184,7 +184,8 @@ func messageVectors() []struct {
 var fatal = map[syncproto.Code]bool{
 	syncproto.CodeBadFrame: true, syncproto.CodeTooLarge: true, syncproto.CodeUnknownType: true,
 	syncproto.CodeVersionMismatch: true, syncproto.CodeUnauthorized: true, syncproto.CodeTokenRevoked: true,
-	syncproto.CodeShuttingDown: true, syncproto.CodeScopeChanged: true,
+	syncproto.CodeShuttingDown: true, syncproto.CodeScopeChanged: true, syncproto.CodeSessionReplaced: true,
+	syncproto.CodeReplicaForked: true,
 }
 
 // errorVectors: one Error message per code, with the code's English hint

@@ -231,7 +231,9 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 			}
 		}
 	}
-	out := &Coverage{Period: p}
+	// Children is [] for a hamlet, never null: the API's clients take it as
+	// an array (openapi.yaml).
+	out := &Coverage{Period: p, Children: []CoverageRow{}}
 	total := tally{skills: make([]int, len(x.skills))}
 	for i, c := range children {
 		tl := tallies[i]
@@ -244,7 +246,7 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 	}
 	out.Unit = x.row(u, total.households, total.reached, total.skills)
 	if u.Level == "hamlet" {
-		out.Children = nil
+		out.Children = out.Children[:0]
 	}
 	return out, nil
 }

@@ -218,6 +218,9 @@ func (s *Store) Collect(ctx context.Context, opts server.GCOptions) (server.GCSt
 	var st server.GCStats
 	err := s.write(ctx, func(w *pgTx) error {
 		st = server.GCStats{}
+		if err := w.collectDigests(&st); err != nil { // fork.go
+			return err
+		}
 		var head int64
 		if err := w.tx.QueryRow(w.ctx, `SELECT seq FROM sync_log_head`).Scan(&head); err != nil {
 			return fmt.Errorf("gc: %w", err)

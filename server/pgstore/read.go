@@ -270,11 +270,11 @@ func (s *Store) PutCode(ctx context.Context, c server.EnrollCode) error {
 func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
 	var out server.Enrollment
 	err := s.write(ctx, func(w *pgTx) error {
-		var member string
+		var member, usedBy string
 		var expires int64
 		var used *int64
-		err := w.tx.QueryRow(w.ctx, `SELECT member_id, expires_ms, used_ms FROM enroll_codes WHERE hash = $1 FOR UPDATE`, codeHash).
-			Scan(&member, &expires, &used)
+		err := w.tx.QueryRow(w.ctx, `SELECT member_id, expires_ms, used_ms, COALESCE(device_id, '') FROM enroll_codes WHERE hash = $1 FOR UPDATE`, codeHash).
+			Scan(&member, &expires, &used, &usedBy)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return server.ErrCodeInvalid
 		}
@@ -282,9 +282,12 @@ func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d se
 			return fmt.Errorf("enroll: %w", err)
 		}
 		if used != nil {
-			return server.ErrCodeUsed
-		}
-		if now.UnixMilli() >= expires {
+			// The same replica again, its enroll cut off before it kept the
+			// token: the same device, a new token (enroll_again.go).
+			if err := w.enrollAgain(usedBy, &d, now.UnixMilli() < expires); err != nil {
+				return err
+			}
+		} else if now.UnixMilli() >= expires {
 			return server.ErrCodeExpired
 		}
 		m, err := member1(w.ctx, w.tx, member)
@@ -294,6 +297,10 @@ func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d se
 		t, err := team1(w.ctx, w.tx, m.TeamID)
 		if err != nil {
 			return err
+		}
+		if used != nil {
+			out = server.Enrollment{Device: d, Member: m, Team: t, Again: true}
+			return nil
 		}
 		d.MemberID, d.TeamID = m.ID, m.TeamID
 		if err := w.reenroll(&d, m); err != nil { // devices.go

@@ -40,7 +40,10 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
 		{"ConcurrentReenroll", testConcurrentReenroll},   // devices.go
 		{"ScopeHistory", testScopeHistory},
-		{"SnapshotRowsPageByKey", testSnapshotRows}, // snapshot.go
+		{"SnapshotRowsPageByKey", testSnapshotRows},     // snapshot.go
+		{"EnrollAgainWithTheSameCode", testEnrollAgain}, // fork.go
+		{"ChangeDigests", testDigests},                  // fork.go
+		{"ForkDevice", testForkDevice},                  // fork.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,8 +253,11 @@ func testEnroll(t *testing.T, s server.Store) {
 	require.NoError(t, err)
 	require.Equal(t, team.ID, en.Team.ID)
 	require.Equal(t, team.Hamlets, en.Team.Hamlets)
-	_, err = s.Enroll(ctx, hash, now, d)
-	require.ErrorIs(t, err, server.ErrCodeUsed)
+	require.False(t, en.Again)
+	other := d
+	other.ID, other.Replica, other.TokenHash = uuid.NewString(), uuid.New(), []byte("tok2")
+	_, err = s.Enroll(ctx, hash, now, other)
+	require.ErrorIs(t, err, server.ErrCodeUsed, "another replica with a used code")
 
 	got, err := s.DeviceByToken(ctx, []byte("tok"))
 	require.NoError(t, err)

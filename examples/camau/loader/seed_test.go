@@ -17,6 +17,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -36,7 +37,7 @@ func jsonBody(v any) io.Reader {
 func signIn(t *testing.T, base, user string) *client {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"username": user, "password": password})
-	resp, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(b))
+	resp, err := apitest.Client(t).Post(base+"/api/v1/login", "application/json", bytes.NewReader(b))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -49,7 +50,7 @@ func (c *client) get(path string, v any) {
 	c.t.Helper()
 	req, _ := http.NewRequest("GET", c.base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(c.t).Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

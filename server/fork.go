@@ -1,0 +1,177 @@
+package server
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Issue 14: a copied data folder. Two copies of one replica file (a
+// restored backup, a second laptop set up by copying) number their changes
+// as one replica. The server tells them apart by content: it keeps a
+// digest of every change it took from a replica, so a change pushed again
+// with a sequence it holds is either the same change (its Ack was lost:
+// duplicate, or refused again) or another copy's (a fork). From the first
+// forked change on, nothing of the batch is taken: each change is answered
+// refused with code replica_forked (and stored nowhere: the sequence
+// belongs to the copy that pushed first), and the session ends with a
+// fatal replica_forked after the Ack, so a pipelined batch behind it is
+// never applied either. The agent then takes a new replica id for its
+// copy (POST /v1/fork, fork_http.go) and pushes its changes again under
+// it.
+
+// DigestWindow is how many of a replica's newest digests collection keeps.
+// A legitimate re-push (a lost Ack) is never further behind than what an
+// agent keeps in flight (4 batches of at most 2,000 changes, again after
+// each lost connection); an older copy is caught by the agent itself
+// (Welcome.PushedSeq above what it ever sent), so a digest older than this
+// only costs space.
+const DigestWindow = 20_000
+
+// Digest is the digest of one change a replica pushed, by its sequence.
+type Digest struct {
+	Seq    uint64
+	Digest uint64
+}
+
+// DigestTx is the part of a write transaction that keeps change digests
+// (both stores implement it; server/storetest checks them).
+type DigestTx interface {
+	// AddDigests records the digests of changes of origin the server took.
+	AddDigests(origin syncproto.ReplicaID, ds []Digest) error
+	// Digests returns the stored digests of origin's changes with a
+	// sequence in [from, to], this transaction's own included.
+	Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error)
+}
+
+// changeDigest is a 64-bit FNV-1a digest of a change as its replica sent
+// it: what the change is (row, field, value, its base) and when it was
+// made (its HLC before any restamp: an agent whose Ack was lost never saw
+// the restamp and sends the change as it was). The scope is left out: an
+// agent may file a pending change under the row's new hamlet.
+func changeDigest(c *syncproto.Change) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	add := func(b []byte) {
+		for _, x := range b {
+			h ^= uint64(x)
+			h *= prime
+		}
+	}
+	var n [8]byte
+	num := func(v uint64) {
+		binary.LittleEndian.PutUint64(n[:], v)
+		add(n[:])
+	}
+	str := func(s string) {
+		num(uint64(len(s)))
+		for i := 0; i < len(s); i++ {
+			h ^= uint64(s[i])
+			h *= prime
+		}
+	}
+	str(c.Table)
+	add(c.Row[:])
+	str(c.Field)
+	add([]byte{byte(c.Value.Kind())})
+	num(uint64(c.Value.AsInt()))
+	str(c.Value.AsString())
+	num(uint64(c.HLC))
+	add(c.Base.Replica[:])
+	num(c.Base.Seq)
+	return h
+}
+
+// forkCheck is one batch's digest bookkeeping: the digests of the changes
+// it takes, and the check of the ones pushed again.
+type forkCheck struct {
+	tx     DigestTx // nil: the store keeps no digests, nothing is checked
+	origin syncproto.ReplicaID
+	held   uint64            // the origin's highest sequence before the batch
+	top    uint64            // the batch's highest sequence of origin
+	stored map[uint64]uint64 // digests of the batch's re-pushed sequences, read at the first
+	took   []Digest
+	at     uint64 // the first forked sequence; 0: none
+}
+
+func newForkCheck(tx Tx, origin syncproto.ReplicaID, held uint64, changes []syncproto.Change) *forkCheck {
+	dt, _ := tx.(DigestTx)
+	f := &forkCheck{tx: dt, origin: origin, held: held}
+	for i := range changes {
+		if changes[i].Dot.Replica == origin {
+			f.top = max(f.top, changes[i].Dot.Seq)
+		}
+	}
+	return f
+}
+
+// forked: a change of the batch was another copy's, so none after it is
+// taken.
+func (f *forkCheck) forked() bool { return f.at != 0 }
+
+// repushed checks a change whose sequence the server holds: true if the
+// server holds other content under it (a fork). A sequence without a
+// digest (collected, or taken before digests were kept) is not a fork.
+func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
+	if f.tx == nil {
+		return false, nil
+	}
+	if f.stored == nil {
+		// Changes come in ascending order: the first re-pushed one is the
+		// lowest.
+		var err error
+		if f.stored, err = f.tx.Digests(f.origin, c.Dot.Seq, min(f.held, f.top)); err != nil {
+			return false, fmt.Errorf("read change digests: %w", err)
+		}
+	}
+	d, ok := f.stored[c.Dot.Seq]
+	if !ok || d == changeDigest(c) {
+		return false, nil
+	}
+	f.at = c.Dot.Seq
+	return true, nil
+}
+
+// take notes the digest of a change the server takes (applied, superseded
+// or refused: its sequence is spent either way). Called before the change
+// is applied, which may restamp its HLC.
+func (f *forkCheck) take(c *syncproto.Change) {
+	if f.tx != nil {
+		f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c)})
+	}
+}
+
+// save stores the digests of the changes taken.
+func (f *forkCheck) save() error {
+	if f.tx == nil || len(f.took) == 0 {
+		return nil
+	}
+	if err := f.tx.AddDigests(f.origin, f.took); err != nil {
+		return fmt.Errorf("store change digests: %w", err)
+	}
+	return nil
+}
+
+// result is the answer to a change the server did not take because its
+// replica forked: refused, with a reason naming the sequence (no personal
+// data). An agent built before issue 14 keeps it in its rejected list.
+func (f *forkCheck) result() syncproto.Result {
+	return syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeReplicaForked,
+		Reason: fmt.Sprintf("this replica's change %d reached the server from another copy of its data folder: update hamlet-agent, which continues under a new replica id", f.at)}
+}
+
+// errReplicaForked ends the session after the Ack of a forked batch.
+var errReplicaForked = syncproto.Errorf(syncproto.CodeReplicaForked,
+	"a change of this replica reached the server with other content from another copy of its data folder; take a new replica id (POST /v1/fork) and push the changes again under it")
+
+// endForkedLocked ends the session whose batch forked, after its Ack, so a
+// batch pipelined behind it is never applied. Callers hold opMu.
+func (c *conn) endForkedLocked(out *pushOutcome) {
+	if out.forked == 0 {
+		return
+	}
+	c.s.log.Warn("replica forked: two copies of one data folder push as one replica", LogDevice, c.dev.ID,
+		LogReplica, c.dev.Replica.String(), LogSeq, out.forkedAt, LogChanges, out.forked)
+	c.failLocked(errReplicaForked)
+}

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// POST /v1/fork: a copy of a data folder (fork.go) continues under a new
+// replica id. The agent names the id it made, and the sequence its
+// numbering starts after (start_seq: its own counter, so that none of the
+// sequences its file already uses for the refused changes it keeps is ever
+// issued again), and authenticates with the token it holds: the token of
+// the device whose folder was copied. The server makes a new device of the
+// same member for the new replica and answers as an enrollment does. The
+// original device is left as it is: the other copy goes on with it.
+//
+// The same request again (its answer was lost) gets the same device with a
+// new token. A replica id some other device or push already uses is
+// refused (replica_active).
+
+// ForkRequest is the body of POST /v1/fork.
+type ForkRequest struct {
+	ReplicaID string `json:"replica_id"`
+	StartSeq  uint64 `json:"start_seq"`
+	Label     string `json:"label"`
+	Client    string `json:"client"`
+}
+
+// ForkStore is what a fork needs of a store (both stores implement it).
+type ForkStore interface {
+	// ForkDevice makes d, of from's member, for a new replica whose
+	// numbering starts after startSeq; or, asked again for the same replica
+	// by the same device, gives the device it made d's token
+	// (Enrollment.Again). from revoked meanwhile: ErrRevoked. The replica
+	// on another device, or holding changes: *ReplicaError ErrReplicaActive.
+	ForkDevice(ctx context.Context, from Device, d Device, startSeq uint64) (Enrollment, error)
+}
+
+// ErrRevoked: the device was revoked (a fork asked with its token).
+var ErrRevoked = errors.New("the device is revoked")
+
+// maxStartSeq bounds start_seq far below what a replica could ever write.
+const maxStartSeq = 1 << 53
+
+func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
+	dev, err := s.authenticate(r)
+	if err != nil {
+		s.log.Info("fork refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
+		writeHTTPError(w, err)
+		return
+	}
+	var req ForkRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {replica_id, start_seq, label, client}"))
+		return
+	}
+	replica, err := uuid.Parse(req.ReplicaID)
+	switch {
+	case err != nil || replica == uuid.Nil:
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
+		return
+	case replica == dev.Replica:
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a new replica id, not the device's own"))
+		return
+	case req.StartSeq > maxStartSeq:
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "start_seq must be at most %d", uint64(maxStartSeq)))
+		return
+	}
+	label := strings.TrimSpace(req.Label)
+	if label == "" {
+		label = dev.Label
+	}
+	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
+		return
+	}
+	fs, ok := s.store.(ForkStore)
+	if !ok {
+		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnavailable, "this server's store cannot fork a replica"))
+		return
+	}
+	tok, err := newToken()
+	if err != nil {
+		writeHTTPError(w, err)
+		return
+	}
+	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
+	en, err := fs.ForkDevice(r.Context(), dev, d, req.StartSeq)
+	if errors.Is(err, ErrRevoked) {
+		err = errRevoked
+	}
+	if err != nil {
+		pe := protoError(err)
+		if pe.Code == syncproto.CodeInternal {
+			s.log.Error("fork failed", LogDevice, dev.ID, LogErr, err)
+		} else {
+			s.log.Info("fork refused", LogDevice, dev.ID, LogCode, string(pe.Code))
+		}
+		writeHTTPError(w, err)
+		return
+	}
+	if en.Again {
+		s.tokenReplaced(en.Device.ID)
+	}
+	s.log.Info("replica forked onto a new device", LogDevice, en.Device.ID, "forked_from", dev.ID, LogMember, en.Member.ID,
+		LogReplica, replica.String(), "from_replica", dev.Replica.String(), "start_seq", req.StartSeq, "again", en.Again)
+	writeJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
+}
+
+// errOtherServer: Enroll's server_id names another server.
+var errOtherServer = syncproto.Errorf(syncproto.CodeOtherServer,
+	"the replica holds the data of another Hamlet server; enroll a new data folder with this code (the code is not used up)")
+
+// checkEnrollServer refuses, before the code is used, a replica that holds
+// another server's data (issue 14, defect 3): its sequences, cursor and
+// rows belong to that server.
+func (s *Server) checkEnrollServer(req EnrollRequest) error {
+	if req.ServerID == "" {
+		return nil
+	}
+	if id, err := uuid.Parse(req.ServerID); err != nil || id != s.id {
+		return errOtherServer
+	}
+	return nil
+}
+
+// tokenReplaced ends the sessions a device's previous token opened: a
+// device's token was replaced (its enroll or fork asked again).
+func (s *Server) tokenReplaced(deviceID string) {
+	for _, c := range s.hub.device(deviceID) {
+		c.fail(syncproto.Errorf(syncproto.CodeUnauthorized, "the device's token was replaced"))
+	}
+}

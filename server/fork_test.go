@@ -1,0 +1,207 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Issue 14, defect 1 at the protocol: two copies of one data folder push
+// the same sequences. The server answers the second copy's changes
+// replica_forked from the first that differs, takes none of them (nor a
+// batch pipelined behind), and ends the session; the same change pushed
+// again (a lost Ack) is still a duplicate, even one the server restamped.
+func TestForkedReplicaIsTold(t *testing.T) {
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.MaxSkew = time.Minute }))
+	h := ts.HamletsA[0]
+	dev := ts.NewDevice(t, ts.TeamA)
+	watcher := newReplica(t, ts, ts.TeamA)
+
+	// The original: a household, the last change stamped an hour ahead
+	// (restamped by the server).
+	orig := servertest.NewWriter(dev.Replica, nil)
+	row := uuid.New()
+	shared := []syncproto.Change{
+		orig.Write("households", row, "hamlet_code", syncproto.String(h), h),
+		orig.Write("households", row, "head_name", syncproto.String("Chủ hộ chung"), h),
+	}
+	ahead := orig.Write("households", row, "notes", syncproto.String("ghi chú"), h)
+	ahead.HLC = syncproto.MakeHLC(time.Now().Add(time.Hour).UnixMilli(), 0)
+	shared = append(shared, ahead)
+	a := ts.Connect(t, dev)
+	ack, err := a.Push(1, shared)
+	require.NoError(t, err)
+	require.NotZero(t, ack.Results[2].HLC, "restamped")
+
+	// Its Ack lost: the same changes again are duplicates.
+	b := ts.Connect(t, dev)
+	ack, err = b.Push(1, shared)
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.ResultStatus{3, 3, 3}, statuses(ack))
+
+	// The copy: the shared changes, then its own under the same numbers as
+	// the original's next ones.
+	mine := orig.Write("households", row, "members_count", syncproto.Int(3), h) // seq 4, the original's
+	require.Equal(t, uint64(4), mine.Dot.Seq)
+	ack, err = b.Push(2, []syncproto.Change{mine})
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.ResultStatus{1}, statuses(ack))
+
+	copyW := servertest.NewWriter(dev.Replica, nil)
+	copyW.Seq = 3
+	other := uuid.New()
+	theirs := []syncproto.Change{
+		copyW.Write("households", other, "hamlet_code", syncproto.String(h), h), // 4: the original has another change there
+		copyW.Write("households", other, "head_name", syncproto.String("Chủ hộ bản sao"), h),
+		copyW.Write("households", other, "members_count", syncproto.Int(2), h), // 6: new to the server, not taken either
+	}
+	c := ts.Connect(t, dev)
+	batch := append(append([]syncproto.Change{}, shared...), theirs...)
+	require.NoError(t, c.Send(&syncproto.Push{Batch: 1, Changes: batch}))
+	// A batch pipelined behind it: never applied.
+	later := copyW.Write("households", other, "address", syncproto.String("Ấp 1"), h)
+	require.NoError(t, c.Send(&syncproto.Push{Batch: 2, Changes: []syncproto.Change{later}}))
+	m, err := c.RecvAnswer()
+	require.NoError(t, err)
+	ack = m.(*syncproto.Ack)
+	require.Equal(t, []syncproto.ResultStatus{3, 3, 3, 4, 4, 4}, statuses(ack))
+	for _, r := range ack.Results[3:] {
+		require.Equal(t, syncproto.CodeReplicaForked, r.Code)
+		require.Contains(t, r.Reason, "change 4 ")
+	}
+	_, err = c.RecvAnswer()
+	var pe *syncproto.Error
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, syncproto.CodeReplicaForked, pe.Code)
+	_, err = c.RecvAnswer()
+	require.Error(t, err, "the session is over")
+
+	require.Equal(t, uint64(4), ts.Connect(t, dev).Welcome.PushedSeq, "nothing of the copy was taken")
+	cs, _ := watcher.pull(t)
+	for _, ch := range cs {
+		require.NotEqual(t, other, ch.Row, "the copy's household is not on the server under the shared replica")
+	}
+	require.Equal(t, syncproto.Int(3), values(watcher)[syncproto.FieldKey{Table: "households", Row: row, Field: "members_count"}])
+}
+
+// POST /v1/fork: the copy's own device for its new replica id, asked with
+// the token it holds; the same request again gets the same device.
+func TestForkEndpoint(t *testing.T) {
+	ts := servertest.Start(t)
+	dev := ts.NewDevice(t, ts.TeamA)
+	post := func(token string, req server.ForkRequest) (int, server.EnrollResponse, server.ErrorBody) {
+		t.Helper()
+		b, _ := json.Marshal(req)
+		hr, err := http.NewRequest(http.MethodPost, ts.URL+"/v1/fork", bytes.NewReader(b))
+		require.NoError(t, err)
+		hr.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(hr)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var ok server.EnrollResponse
+		var eb server.ErrorBody
+		if resp.StatusCode == http.StatusOK {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&ok))
+		} else {
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&eb))
+		}
+		return resp.StatusCode, ok, eb
+	}
+	copyID := uuid.New()
+	req := server.ForkRequest{ReplicaID: copyID.String(), StartSeq: 17, Label: "máy chép", Client: "servertest"}
+	st, en, _ := post(dev.Token, req)
+	require.Equal(t, http.StatusOK, st)
+	require.NotEqual(t, dev.Enroll.DeviceID, en.DeviceID)
+	require.Equal(t, dev.Enroll.MemberID, en.MemberID)
+	require.Equal(t, ts.HamletsA, []string{en.Scope[0].Code, en.Scope[1].Code})
+	c := ts.Connect(t, servertest.Device{Replica: copyID, Token: en.Token})
+	require.Equal(t, uint64(17), c.Welcome.PushedSeq)
+	w := servertest.NewWriter(copyID, nil)
+	w.Seq = 17
+	hh := uuid.New()
+	ack, err := c.Push(1, []syncproto.Change{
+		w.Write("households", hh, "hamlet_code", syncproto.String(ts.HamletsA[0]), ts.HamletsA[0]),
+		w.Write("households", hh, "head_name", syncproto.String("Chủ hộ máy chép"), ts.HamletsA[0]),
+	})
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.ResultStatus{1, 1}, statuses(ack), "numbered from 18 on")
+	ts.Connect(t, dev) // the original's token still works
+
+	st2, again, _ := post(dev.Token, req)
+	require.Equal(t, http.StatusOK, st2)
+	require.Equal(t, en.DeviceID, again.DeviceID)
+	_, code, eb, err := servertest.Dial(context.Background(), ts.URL, en.Token)
+	require.Error(t, err)
+	require.Equal(t, http.StatusUnauthorized, code, "the lost answer's token stops working: %+v", eb)
+
+	for name, tc := range map[string]struct {
+		token  string
+		req    server.ForkRequest
+		status int
+		code   syncproto.Code
+	}{
+		"no token":            {"", req, http.StatusUnauthorized, syncproto.CodeUnauthorized},
+		"its own replica id":  {dev.Token, server.ForkRequest{ReplicaID: dev.Replica.String()}, http.StatusBadRequest, syncproto.CodeInvalidValue},
+		"not a uuid":          {dev.Token, server.ForkRequest{ReplicaID: "x"}, http.StatusBadRequest, syncproto.CodeInvalidValue},
+		"another's replica":   {ts.NewDevice(t, ts.TeamA).Token, req, http.StatusConflict, syncproto.CodeReplicaActive},
+		"start beyond reason": {dev.Token, server.ForkRequest{ReplicaID: uuid.NewString(), StartSeq: 1 << 60}, http.StatusBadRequest, syncproto.CodeInvalidValue},
+	} {
+		st, _, eb := post(tc.token, tc.req)
+		require.Equal(t, tc.status, st, name)
+		require.Equal(t, tc.code, eb.Error.Code, name)
+	}
+	devs, err := ts.Admin.ListDevices(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, ts.Admin.RevokeDevice(context.Background(), dev.Enroll.DeviceID))
+	st, _, reb := post(dev.Token, server.ForkRequest{ReplicaID: uuid.NewString()})
+	require.Equal(t, http.StatusForbidden, st)
+	require.Equal(t, syncproto.CodeTokenRevoked, reb.Error.Code)
+	after, err := ts.Admin.ListDevices(context.Background())
+	require.NoError(t, err)
+	require.Len(t, after, len(devs), "no device made by a refused fork")
+}
+
+// Issue 14, defect 3 at the protocol: an enrollment of a replica holding
+// another server's data is refused before the code is used.
+func TestEnrollOtherServerKeepsTheCode(t *testing.T) {
+	ts := servertest.Start(t)
+	ctx := context.Background()
+	m, err := ts.Admin.AddMember(ctx, ts.TeamA, "Thành viên", "member", "")
+	require.NoError(t, err)
+	code, _, err := ts.Admin.IssueCode(ctx, m.ID, time.Hour)
+	require.NoError(t, err)
+	body, _ := json.Marshal(server.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: uuid.NewString()})
+	resp, err := http.Post(ts.URL+"/v1/enroll", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	var eb server.ErrorBody
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&eb))
+	resp.Body.Close()
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Equal(t, syncproto.CodeOtherServer, eb.Error.Code)
+	require.Contains(t, eb.Error.Hint, "mã chưa bị dùng")
+	codes, err := ts.Admin.ListCodes(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	require.Nil(t, codes[0].Used)
+	devs, err := ts.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	require.Empty(t, devs)
+
+	// Its own server id, or none: enrolled.
+	status, err := ts.Admin.SyncStatus(ctx)
+	require.NoError(t, err)
+	body, _ = json.Marshal(server.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: status.ServerID})
+	resp, err = http.Post(ts.URL+"/v1/enroll", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}

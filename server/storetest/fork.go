@@ -1,0 +1,163 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+)
+
+// Issue 14: an enroll cut off, a copied data folder.
+
+// testEnrollAgain: the replica a used code enrolled gets the same device
+// with a new token while the code is valid and the device active; nothing
+// else does, and no second device appears.
+func testEnrollAgain(t *testing.T, s server.Store) {
+	ds := deviceStore(t, s)
+	_, m := fixture(t, s)
+	now := time.Now().Truncate(time.Millisecond)
+	replica := uuid.New()
+	hash := code(t, s, m, now) // valid for an hour
+	en, err := s.Enroll(ctx, hash, now, device(replica, "tok1", now))
+	require.NoError(t, err)
+	require.False(t, en.Again)
+
+	again, err := s.Enroll(ctx, hash, now.Add(time.Minute), device(replica, "tok2", now.Add(time.Minute)))
+	require.NoError(t, err)
+	require.True(t, again.Again)
+	require.Equal(t, en.Device.ID, again.Device.ID, "the same device")
+	require.Equal(t, m.ID, again.Member.ID)
+	require.Equal(t, en.Team.Hamlets, again.Team.Hamlets)
+	got, err := s.DeviceByToken(ctx, []byte("tok2"))
+	require.NoError(t, err)
+	require.Equal(t, en.Device.ID, got.ID)
+	_, err = s.DeviceByToken(ctx, []byte("tok1"))
+	require.ErrorIs(t, err, server.ErrNotFound, "the replaced token stops working")
+
+	for name, tc := range map[string]struct {
+		replica uuid.UUID
+		at      time.Time
+	}{
+		"another replica":  {uuid.New(), now.Add(time.Minute)},
+		"the code expired": {replica, now.Add(2 * time.Hour)},
+	} {
+		_, err := s.Enroll(ctx, hash, tc.at, device(tc.replica, "tok-"+name, tc.at))
+		require.ErrorIs(t, err, server.ErrCodeUsed, name)
+	}
+	require.NoError(t, s.RevokeDevice(ctx, en.Device.ID, now.Add(time.Minute)))
+	_, err = s.Enroll(ctx, hash, now.Add(2*time.Minute), device(replica, "tok3", now.Add(2*time.Minute)))
+	require.ErrorIs(t, err, server.ErrCodeUsed, "the device was revoked")
+
+	devs, err := ds.DevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	require.Len(t, devs, 1, "no second device")
+	codes, err := ds.Codes(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	require.Len(t, codes, 1)
+	require.Equal(t, en.Device.ID, codes[0].DeviceID)
+}
+
+// testDigests: change digests are read back within their transaction and
+// after it, by origin and range; collection keeps each replica's newest
+// server.DigestWindow.
+func testDigests(t *testing.T, s server.Store) {
+	r, other := uuid.New(), uuid.New()
+	n := uint64(server.DigestWindow + 5)
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		dt, ok := tx.(server.DigestTx)
+		require.True(t, ok, "the store keeps change digests")
+		got, err := dt.Digests(r, 1, 10)
+		require.NoError(t, err)
+		require.Empty(t, got, "an unknown replica")
+		ds := make([]server.Digest, 0, n)
+		for seq := uint64(1); seq <= n; seq++ {
+			ds = append(ds, server.Digest{Seq: seq, Digest: seq*0x9e3779b97f4a7c15 | 1<<63})
+		}
+		require.NoError(t, dt.AddDigests(r, ds))
+		require.NoError(t, dt.AddDigests(other, []server.Digest{{Seq: 1, Digest: 7}}))
+		got, err = dt.Digests(r, 2, 4)
+		require.NoError(t, err)
+		require.Equal(t, map[uint64]uint64{2: ds[1].Digest, 3: ds[2].Digest, 4: ds[3].Digest}, got, "this transaction's own")
+		require.NoError(t, tx.SetOriginSeq(r, n))
+		return tx.SetOriginSeq(other, 1)
+	}))
+	read := func(origin uuid.UUID, from, to uint64) map[uint64]uint64 {
+		var got map[uint64]uint64
+		require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+			var err error
+			got, err = tx.(server.DigestTx).Digests(origin, from, to)
+			return err
+		}))
+		return got
+	}
+	require.Equal(t, map[uint64]uint64{1: 7}, read(other, 1, 1))
+	require.Len(t, read(r, 1, n), int(n))
+	require.Equal(t, uint64(1<<63|1*0x9e3779b97f4a7c15), read(r, 1, 1)[1], "64 bits kept")
+
+	st, err := s.Collect(ctx, server.GCOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 5, st.Digests)
+	require.Empty(t, read(r, 1, 5))
+	require.Len(t, read(r, 1, n), server.DigestWindow)
+	require.Len(t, read(other, 1, 1), 1, "a replica's newest are kept")
+}
+
+// testForkDevice: a fork makes a device of the same member for a new
+// replica whose numbering starts after start_seq; asked again it gives the
+// same device a new token; a replica in use and a revoked device are
+// refused.
+func testForkDevice(t *testing.T, s server.Store) {
+	fs, ok := s.(server.ForkStore)
+	require.True(t, ok, "the store can fork a replica")
+	ds := deviceStore(t, s)
+	_, m := fixture(t, s)
+	now := time.Now().Truncate(time.Millisecond)
+	from := enroll(t, s, m, now)
+	copyID := uuid.New()
+
+	en, err := fs.ForkDevice(ctx, from, device(copyID, "fork1", now), 41)
+	require.NoError(t, err)
+	require.False(t, en.Again)
+	require.Equal(t, m.ID, en.Device.MemberID)
+	require.Equal(t, copyID, en.Device.Replica)
+	require.NotEqual(t, from.ID, en.Device.ID)
+	pushed, err := s.PushedSeq(ctx, copyID)
+	require.NoError(t, err)
+	require.Equal(t, uint64(41), pushed, "the copy's numbering goes on after its own counter")
+	got, err := s.DeviceByToken(ctx, []byte("fork1"))
+	require.NoError(t, err)
+	require.Equal(t, en.Device.ID, got.ID)
+	require.Nil(t, got.Revoked)
+	orig, err := s.DeviceByToken(ctx, from.TokenHash)
+	require.NoError(t, err)
+	require.Nil(t, orig.Revoked, "the original goes on with its own device")
+
+	again, err := fs.ForkDevice(ctx, from, device(copyID, "fork2", now.Add(time.Second)), 41)
+	require.NoError(t, err)
+	require.True(t, again.Again)
+	require.Equal(t, en.Device.ID, again.Device.ID)
+	_, err = s.DeviceByToken(ctx, []byte("fork1"))
+	require.ErrorIs(t, err, server.ErrNotFound, "the lost answer's token stops working")
+	devs, err := ds.DevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
+	require.NoError(t, err)
+	require.Len(t, devs, 2)
+
+	// Another device's replica, or the forked one asked by another device.
+	other := enroll(t, s, m, now)
+	_, err = fs.ForkDevice(ctx, from, device(other.Replica, "fork3", now), 0)
+	require.ErrorIs(t, err, server.ErrReplicaActive)
+	_, err = fs.ForkDevice(ctx, other, device(copyID, "fork4", now), 0)
+	require.ErrorIs(t, err, server.ErrReplicaActive)
+	// A replica that pushed without a device of its own is not handed out.
+	pushedOnly := uuid.New()
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error { return tx.SetOriginSeq(pushedOnly, 3) }))
+	_, err = fs.ForkDevice(ctx, from, device(pushedOnly, "fork5", now), 0)
+	require.ErrorIs(t, err, server.ErrReplicaActive)
+
+	require.NoError(t, s.RevokeDevice(ctx, from.ID, now))
+	_, err = fs.ForkDevice(ctx, from, device(uuid.New(), "fork6", now), 0)
+	require.ErrorIs(t, err, server.ErrRevoked)
+}
