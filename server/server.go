@@ -302,7 +302,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
-	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork)) // fork_http.go
+	mux.HandleFunc("GET /v1/roster", s.track(s.handleRoster)) // roster.go
+	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork))    // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mountAPI(mux) // /api/v1/...: api.go
