@@ -3,20 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,76 +33,25 @@ var openAPISpec []byte
 // /api/v1/openapi.yaml.
 func OpenAPISpec() []byte { return openAPISpec }
 
-// apiState is the API's per-server state, made on first use.
-type apiState struct {
-	once  sync.Once
-	index *analytics.Index
-	err   error
-}
-
-// Sign-in throttling (throttle.go): an account may fail loginFailures times
-// from one address, then waits loginDelay, doubled after each further
-// failure up to loginMaxDelay; an address over all accounts (password
-// spraying; an office behind one NAT address shares it, so the bar is
-// higher) the same from loginAddrFailures. The account alone is never
-// throttled: whoever knows a username could lock its owner out.
-const (
-	loginFailures     = 5
-	loginAddrFailures = 50
-	loginDelay        = 15 * time.Second
-	loginMaxDelay     = 15 * time.Minute
-	loginForget       = time.Hour // ≥ loginMaxDelay (throttle.sweep)
-	throttleCap       = 100_000   // keys per throttle
-)
-
-// readDBStore is a store whose read pool the analytics model can query.
-type readDBStore interface{ ReadDB() *sql.DB }
-
-// rebinder is a store whose SQL takes other placeholders than SQLite's '?'
-// (PostgreSQL's $n): the analytics queries are rewritten with Rebind.
-type rebinder interface{ Rebind(query string) string }
-
-func (s *Server) apiInit() {
-	s.api.once.Do(func() {
-		rs, ok := s.store.(readDBStore)
-		if !ok {
-			s.api.err = errNoAnalytics
-			return
-		}
-		src := &analytics.SQLSource{DB: rs.ReadDB()}
-		if rb, ok := s.store.(rebinder); ok {
-			src.Rebind = rb.Rebind
-		}
-		s.api.index = analytics.New(src, s.cfg.Calendar)
-	})
-}
-
-// Analytics is the server's read model (one per server), or an error when
-// the store cannot feed one.
-func (s *Server) Analytics() (*analytics.Index, error) {
-	s.apiInit()
-	return s.api.index, s.api.err
-}
-
 // mountAPI adds the /api/v1 routes to mux.
 func (s *Server) mountAPI(mux *http.ServeMux) {
 	const p = "/api/v1"
-	mux.HandleFunc("POST "+p+"/login", s.track(s.handleLogin))
-	mux.HandleFunc("POST "+p+"/logout", s.track(s.handleLogout))
-	mux.HandleFunc("GET "+p+"/me", s.track(s.authed(s.handleMe)))
-	mux.HandleFunc("GET "+p+"/units/{code}", s.track(s.authed(s.handleUnit)))
-	mux.HandleFunc("GET "+p+"/coverage", s.track(s.authed(s.handleCoverage)))
-	mux.HandleFunc("GET "+p+"/stats", s.track(s.authed(s.handleStats)))
-	mux.HandleFunc("GET "+p+"/reports", s.track(s.authed(s.handleReports)))
-	mux.HandleFunc("GET "+p+"/reports/{id}", s.track(s.authed(s.handleReport)))
-	mux.HandleFunc("POST "+p+"/reports/{id}/transition", s.track(s.authed(s.handleTransition)))
-	mux.HandleFunc("GET "+p+"/export/{file}", s.track(s.authed(s.handleExport)))
+	mux.HandleFunc("POST "+p+"/login", s.Track(s.handleLogin))
+	mux.HandleFunc("POST "+p+"/logout", s.Track(s.handleLogout))
+	mux.HandleFunc("GET "+p+"/me", s.Track(s.authed(s.handleMe)))
+	mux.HandleFunc("GET "+p+"/units/{code}", s.Track(s.authed(s.handleUnit)))
+	mux.HandleFunc("GET "+p+"/coverage", s.Track(s.authed(s.handleCoverage)))
+	mux.HandleFunc("GET "+p+"/stats", s.Track(s.authed(s.handleStats)))
+	mux.HandleFunc("GET "+p+"/reports", s.Track(s.authed(s.handleReports)))
+	mux.HandleFunc("GET "+p+"/reports/{id}", s.Track(s.authed(s.handleReport)))
+	mux.HandleFunc("POST "+p+"/reports/{id}/transition", s.Track(s.authed(s.handleTransition)))
+	mux.HandleFunc("GET "+p+"/export/{file}", s.Track(s.authed(s.handleExport)))
 	mux.HandleFunc("GET "+p+"/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 		_, _ = w.Write(openAPISpec)
 	})
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
-		writeHTTPError(w, &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path,
+		WriteHTTPError(w, &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path,
 			HintVI: "Không có địa chỉ này. Xem tài liệu API tại /api/v1/openapi.yaml.", HintEN: "No such endpoint. See /api/v1/openapi.yaml."})
 	})
 }
@@ -125,14 +69,6 @@ type LoginResponse struct {
 	Token   string    `json:"token"`
 	Expires time.Time `json:"expires"`
 	User    User      `json:"user"`
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func decodeJSON(r *http.Request, v any) error {
@@ -157,65 +93,19 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	s.apiInit()
-	us, err := s.users()
-	if err != nil {
-		writeHTTPError(w, errNoAnalytics)
-		return
-	}
 	var req loginRequest
 	if err := decodeJSON(r, &req); err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
-	name := strings.ToLower(strings.TrimSpace(req.Username))
-	if name == "" || req.Password == "" || len(name) > 64 || len(req.Password) > 1024 {
-		writeHTTPError(w, badParam("username", "give username and password"))
+	in, err := s.SignIn(r.Context(), req.Username, req.Password, ClientAddr(r))
+	if err != nil {
+		WriteHTTPError(w, err)
 		return
 	}
-	now := s.now()
-	addr := clientAddr(r)
-	if wait := s.loginWait(name, addr, now); wait > 0 {
-		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
-		writeHTTPError(w, errTooManyLogins(wait))
-		return
-	}
-	u, err := us.UserByName(r.Context(), name)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		CheckPassword(dummyHash(), req.Password) // same time as a wrong password
-		s.loginFailed(name, addr, now)
-		s.log.Info("sign-in failed", LogRemote, addr)
-		writeHTTPError(w, errBadLogin)
-		return
-	case err != nil:
-		s.log.Error("sign-in: read user", LogErr, err)
-		writeHTTPError(w, err)
-		return
-	}
-	if !CheckPassword(u.PasswordHash, req.Password) || u.Disabled != nil {
-		s.loginFailed(name, addr, now)
-		s.log.Info("sign-in failed", LogRemote, addr, "user", u.ID)
-		writeHTTPError(w, errBadLogin)
-		return
-	}
-	s.loginSucceeded(name, addr)
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		writeHTTPError(w, err)
-		return
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	exp := now.Add(SessionTTL)
-	if err := us.PutSession(r.Context(), UserSession{TokenHash: hashSessionToken(tok), UserID: u.ID, Created: now, Expires: exp}); err != nil {
-		s.log.Error("sign-in: store session", LogErr, err)
-		writeHTTPError(w, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", Expires: exp, MaxAge: int(SessionTTL.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: in.Token, Path: "/", Expires: in.Expires, MaxAge: int(SessionTTL.Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	s.log.Info("signed in", "user", u.ID, "role", string(u.Role))
-	writeJSON(w, http.StatusOK, LoginResponse{Token: tok, Expires: exp, User: u})
+	WriteJSON(w, http.StatusOK, LoginResponse{Token: in.Token, Expires: in.Expires, User: in.User})
 }
 
 // sessionToken is the bearer token or the session cookie.
@@ -233,19 +123,12 @@ func sessionToken(r *http.Request) string {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	us, err := s.users()
-	if err != nil {
-		writeHTTPError(w, errNoAnalytics)
+	if err := s.SignOut(r.Context(), sessionToken(r)); err != nil {
+		WriteHTTPError(w, err)
 		return
 	}
-	if tok := sessionToken(r); tok != "" {
-		if err := us.DeleteSession(r.Context(), hashSessionToken(tok)); err != nil {
-			writeHTTPError(w, err)
-			return
-		}
-	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
+	WriteJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index)
@@ -255,31 +138,21 @@ func (s *Server) authed(h authedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		x, err := s.Analytics()
 		if err != nil {
-			writeHTTPError(w, err)
+			WriteHTTPError(w, err)
 			return
 		}
-		us, err := s.users()
-		if err != nil {
-			writeHTTPError(w, errNoAnalytics)
-			return
-		}
-		tok := sessionToken(r)
-		if tok == "" || len(tok) > 200 {
-			writeHTTPError(w, errNotSignedIn)
-			return
-		}
-		u, err := us.SessionUser(r.Context(), hashSessionToken(tok), s.now())
+		u, err := s.SessionUser(r.Context(), sessionToken(r))
 		if errors.Is(err, ErrNotFound) {
-			writeHTTPError(w, errNotSignedIn)
+			WriteHTTPError(w, errNotSignedIn)
 			return
 		}
 		if err != nil {
 			s.log.Error("read session", LogErr, err)
-			writeHTTPError(w, err)
+			WriteHTTPError(w, err)
 			return
 		}
 		if u.UnitChangedOn != "" {
-			writeHTTPError(w, errUnitChanged(u)) // no data until the operator confirms the unit (unit_review.go)
+			WriteHTTPError(w, errUnitChanged(u)) // no data until the operator confirms the unit (unit_review.go)
 			return
 		}
 		h(w, r, u, x)
@@ -315,7 +188,7 @@ func (s *Server) analyticsError(param string, err error) error {
 				HintVI: fmt.Sprintf("Đơn vị %s đã giải thể ngày %s; số liệu của đơn vị này nay tính vào: %s.", ue.Code, ue.Retired, strings.Join(ue.Successors, ", ")),
 				HintEN: fmt.Sprintf("Unit %s was retired on %s; its figures now count under: %s.", ue.Code, ue.Retired, strings.Join(ue.Successors, ", "))}
 		}
-		return badParam(param, fmt.Sprintf("unknown admin unit %q", ue.Code))
+		return BadParam(param, fmt.Sprintf("unknown admin unit %q", ue.Code))
 	}
 	return err
 }
@@ -343,10 +216,10 @@ func (s *Server) period(r *http.Request) (analytics.Period, error) {
 		}
 		t, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return p, badParam(f.name, fmt.Sprintf("%q is not a date YYYY-MM-DD", v))
+			return p, BadParam(f.name, fmt.Sprintf("%q is not a date YYYY-MM-DD", v))
 		}
 		if t.Year() < 2000 || t.Year() > 2150 {
-			return p, badParam(f.name, fmt.Sprintf("%q is outside 2000..2150", v))
+			return p, BadParam(f.name, fmt.Sprintf("%q is outside 2000..2150", v))
 		}
 		*f.t = t
 	}
@@ -354,10 +227,10 @@ func (s *Server) period(r *http.Request) (analytics.Period, error) {
 		p.To = p.From.AddDate(0, 1, -1)
 	}
 	if p.To.Before(p.From) {
-		return p, badParam("to", "the end of the period is before its start")
+		return p, BadParam("to", "the end of the period is before its start")
 	}
 	if p.To.Sub(p.From) > 10*366*24*time.Hour {
-		return p, badParam("to", "a period spans at most ten years")
+		return p, BadParam("to", "a period spans at most ten years")
 	}
 	return p, nil
 }
@@ -369,7 +242,7 @@ func (s *Server) unitParam(r *http.Request, x *analytics.Index, u User) (string,
 		code = u.UnitCode
 	}
 	if len(code) > 20 {
-		return "", badParam("unit", "an admin unit code is at most 20 characters")
+		return "", BadParam("unit", "an admin unit code is at most 20 characters")
 	}
 	return code, s.authorizeUnit(r.Context(), x, u, "unit", code)
 }
@@ -381,18 +254,18 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, u User, x *ana
 	if d, err := x.Unit(r.Context(), u.UnitCode); err == nil {
 		resp["unit"] = d.Unit
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleUnit(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	code := r.PathValue("code")
 	if err := s.authorizeUnit(r.Context(), x, u, "code", code); err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	d, err := x.Unit(r.Context(), code)
 	if err != nil {
-		writeHTTPError(w, s.analyticsError("code", err))
+		WriteHTTPError(w, s.analyticsError("code", err))
 		return
 	}
 	// The path above the caller's own unit is not theirs to browse.
@@ -406,7 +279,7 @@ func (s *Server) handleUnit(w http.ResponseWriter, r *http.Request, u User, x *a
 	if d.Path == nil {
 		d.Path = []analytics.UnitInfo{}
 	}
-	writeJSON(w, http.StatusOK, d)
+	WriteJSON(w, http.StatusOK, d)
 }
 
 func levelParam(r *http.Request) (schema.Level, error) {
@@ -416,7 +289,7 @@ func levelParam(r *http.Request) (schema.Level, error) {
 	case "district", "commune", "hamlet":
 		return schema.Level(l), nil
 	default:
-		return "", badParam("level", fmt.Sprintf("%q: want district, commune or hamlet", l))
+		return "", BadParam("level", fmt.Sprintf("%q: want district, commune or hamlet", l))
 	}
 }
 
@@ -443,10 +316,10 @@ func (s *Server) coverage(r *http.Request, u User, x *analytics.Index) (*analyti
 func (s *Server) handleCoverage(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	c, err := s.coverage(r, u, x)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	WriteJSON(w, http.StatusOK, c)
 }
 
 func (s *Server) stats(r *http.Request, u User, x *analytics.Index) (*analytics.TeamStats, error) {
@@ -464,7 +337,7 @@ func (s *Server) stats(r *http.Request, u User, x *analytics.Index) (*analytics.
 	case "month":
 		g = analytics.Monthly
 	default:
-		return nil, badParam("by", fmt.Sprintf("%q: want week or month", by))
+		return nil, BadParam("by", fmt.Sprintf("%q: want week or month", by))
 	}
 	st, err := x.TeamStats(r.Context(), unit, p, g, s.now())
 	if err != nil {
@@ -476,10 +349,10 @@ func (s *Server) stats(r *http.Request, u User, x *analytics.Index) (*analytics.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	st, err := s.stats(r, u, x)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	WriteJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) reports(r *http.Request, u User, x *analytics.Index) ([]analytics.ReportView, error) {
@@ -490,10 +363,10 @@ func (s *Server) reports(r *http.Request, u User, x *analytics.Index) ([]analyti
 	q := r.URL.Query()
 	f := analytics.ReportFilter{Status: q.Get("status"), Category: q.Get("category")}
 	if f.Status != "" && !schema.ReportStatus(f.Status).Valid() {
-		return nil, badParam("status", fmt.Sprintf("unknown status %q (want one of %s)", f.Status, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
+		return nil, BadParam("status", fmt.Sprintf("unknown status %q (want one of %s)", f.Status, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
 	}
 	if f.Category != "" && !validCategory(f.Category) {
-		return nil, badParam("category", fmt.Sprintf("unknown category %q", f.Category))
+		return nil, BadParam("category", fmt.Sprintf("unknown category %q", f.Category))
 	}
 	// The period filters only when given: open reports of any age matter.
 	if q.Get("from") != "" || q.Get("to") != "" {
@@ -534,7 +407,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, badParam(name, fmt.Sprintf("%q: want a whole number in %d..%d", v, lo, hi))
+		return 0, BadParam(name, fmt.Sprintf("%q: want a whole number in %d..%d", v, lo, hi))
 	}
 	return n, nil
 }
@@ -542,17 +415,17 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	limit, err := intParam(r, "limit", 200, 1, 5000)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	offset, err := intParam(r, "offset", 0, 0, 1<<30)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	views, err := s.reports(r, u, x)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	out := ReportList{Total: len(views), Offset: offset, Reports: []analytics.ReportView{}}
@@ -564,7 +437,7 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, u User, x
 	if offset < len(views) {
 		out.Reports = views[offset:min(len(views), offset+limit)]
 	}
-	writeJSON(w, http.StatusOK, out)
+	WriteJSON(w, http.StatusOK, out)
 }
 
 // reportFor finds a report the caller may see: 404 when there is none, 403
@@ -572,7 +445,7 @@ func (s *Server) handleReports(w http.ResponseWriter, r *http.Request, u User, x
 func (s *Server) reportFor(r *http.Request, u User, x *analytics.Index) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
-		return id, badParam("id", "a report id is a UUID")
+		return id, BadParam("id", "a report id is a UUID")
 	}
 	hamlet, err := x.UnitOf(r.Context(), id.String())
 	if err != nil {
@@ -594,19 +467,19 @@ func (s *Server) reportFor(r *http.Request, u User, x *analytics.Index) (uuid.UU
 func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	id, err := s.reportFor(r, u, x)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	v, ok, err := x.Report(r.Context(), id.String(), u.Role, s.now())
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	if !ok {
-		writeHTTPError(w, errReportNotFound)
+		WriteHTTPError(w, errReportNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	WriteJSON(w, http.StatusOK, v)
 }
 
 // TransitionResponse is what POST /reports/{id}/transition returns.
@@ -617,17 +490,17 @@ type TransitionResponse struct {
 
 func (s *Server) handleTransition(w http.ResponseWriter, r *http.Request, u User, x *analytics.Index) {
 	if u.Role != analytics.RoleCoordinator {
-		writeHTTPError(w, errForbiddenRole("change a field report's status (coordinators only)"))
+		WriteHTTPError(w, errForbiddenRole("change a field report's status (coordinators only)"))
 		return
 	}
 	id, err := s.reportFor(r, u, x)
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	var req TransitionRequest
 	if err := decodeJSON(r, &req); err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	res, err := s.Transition(r.Context(), id, req)
@@ -636,16 +509,16 @@ func (s *Server) handleTransition(w http.ResponseWriter, r *http.Request, u User
 		if !errors.As(err, &ae) {
 			s.log.Error("field report transition failed", LogRow, id.String(), LogErr, err)
 		}
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	s.log.Info("transition by user", "user", u.ID, LogRow, id.String())
 	v, _, err := x.Report(r.Context(), id.String(), u.Role, s.now())
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, TransitionResponse{Transition: res, Report: v})
+	WriteJSON(w, http.StatusOK, TransitionResponse{Transition: res, Report: v})
 }
 
 // ExportTables are the tables GET /api/v1/export/{table}.{csv|xlsx} serves.
@@ -655,7 +528,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u User, x 
 	file := r.PathValue("file")
 	name, ext, _ := strings.Cut(file, ".")
 	if ext != "csv" && ext != "xlsx" {
-		writeHTTPError(w, badParam("file", fmt.Sprintf("%q: want {table}.csv or {table}.xlsx", file)))
+		WriteHTTPError(w, BadParam("file", fmt.Sprintf("%q: want {table}.csv or {table}.xlsx", file)))
 		return
 	}
 	lang := r.URL.Query().Get("lang")
@@ -663,7 +536,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u User, x 
 		lang = "vi"
 	}
 	if lang != "vi" && lang != "en" {
-		writeHTTPError(w, badParam("lang", fmt.Sprintf("%q: want vi or en", lang)))
+		WriteHTTPError(w, BadParam("lang", fmt.Sprintf("%q: want vi or en", lang)))
 		return
 	}
 	var t *export.Table
@@ -671,14 +544,14 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u User, x 
 	case "coverage":
 		c, err := s.coverage(r, u, x)
 		if err != nil {
-			writeHTTPError(w, err)
+			WriteHTTPError(w, err)
 			return
 		}
 		t = export.Coverage(c)
 	case "teams", "tutoring", "report_stats", "trend":
 		st, err := s.stats(r, u, x)
 		if err != nil {
-			writeHTTPError(w, err)
+			WriteHTTPError(w, err)
 			return
 		}
 		t = map[string]func(*analytics.TeamStats) *export.Table{"teams": export.Teams, "tutoring": export.Tutoring,
@@ -686,12 +559,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u User, x 
 	case "reports":
 		views, err := s.reports(r, u, x)
 		if err != nil {
-			writeHTTPError(w, err)
+			WriteHTTPError(w, err)
 			return
 		}
 		t = export.Reports(views)
 	default:
-		writeHTTPError(w, badParam("table", fmt.Sprintf("%q: want one of %s", name, strings.Join(ExportTables, ", "))))
+		WriteHTTPError(w, BadParam("table", fmt.Sprintf("%q: want one of %s", name, strings.Join(ExportTables, ", "))))
 		return
 	}
 	var buf bytes.Buffer
@@ -705,7 +578,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, u User, x 
 	}
 	if err != nil {
 		s.log.Error("export failed", "table", name, LogErr, err)
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	unit := r.URL.Query().Get("unit")
@@ -727,33 +600,4 @@ func safeName(s string) string {
 		}
 		return '_'
 	}, s)
-}
-
-// WarmAnalytics loads the leaders' read model in the background, so the
-// first dashboard user after a start does not wait while a whole province
-// loads (about 10 s for 300,000 households). The load belongs to the server
-// and stops with Close; a failure only means the first request loads it.
-func (s *Server) WarmAnalytics() {
-	idx, err := s.Analytics()
-	if err != nil {
-		return
-	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return
-	}
-	s.bg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.bg.Done()
-		start := time.Now()
-		if err := idx.Refresh(s.ctx); err != nil {
-			if s.ctx.Err() == nil {
-				s.log.Warn("loading the analytics read model failed; the first dashboard request will load it", LogErr, err)
-			}
-			return
-		}
-		s.log.Info("analytics read model loaded", LogDuration, time.Since(start))
-	}()
 }

@@ -202,7 +202,7 @@ type Server struct {
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
-	api    apiState    // the dashboard API (api.go)
+	rm     readModel   // the leaders' read model (readmodel.go)
 	health healthState // /healthz (health.go)
 
 	holMu   sync.Mutex // guards holMark
@@ -287,6 +287,9 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
+// Now is the server's clock (Config.Now).
+func (s *Server) Now() time.Time { return s.cfg.Now() }
+
 // ID is the server's replica id.
 func (s *Server) ID() syncproto.ReplicaID { return s.id }
 
@@ -300,9 +303,9 @@ func (s *Server) Admin() *Admin { return &Admin{s: s} }
 // dashboard API under /api/v1/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
-	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
-	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork)) // fork_http.go
+	mux.HandleFunc("POST /v1/enroll", s.Track(s.handleEnroll))
+	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
+	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork)) // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mountAPI(mux) // /api/v1/...: api.go
@@ -337,14 +340,15 @@ func securityHeader(r *http.Request) http.Header {
 	return h
 }
 
-// track counts a handler in wg so Close waits for it, and refuses new work
-// once Close has started.
-func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
+// Track counts a handler in wg so Close waits for it, and refuses new work
+// once Close has started. Every handler of the server's routes, the API's
+// and the dashboard's, runs under it.
+func (s *Server) Track(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			writeHTTPError(w, errShuttingDown)
+			WriteHTTPError(w, errShuttingDown)
 			return
 		}
 		s.wg.Add(1)

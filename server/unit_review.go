@@ -99,8 +99,8 @@ func (e *UnitRetiredError) Error() string {
 	return fmt.Sprintf("unit %s was retired on %s; bind the account to another unit (successors: %s)", e.Code, e.RetiredOn, strings.Join(e.Successors, ", "))
 }
 
-// successors are the units formed (in whole or part) from code.
-func successors(units []schema.AdminUnit, code string) []string {
+// Successors are the units formed (in whole or part) from code.
+func Successors(units []schema.AdminUnit, code string) []string {
 	var out []string
 	for _, u := range units {
 		if slices.ContainsFunc(u.FormedFrom, func(p schema.Predecessor) bool { return p.Code == code }) && u.Code != code {
@@ -135,7 +135,7 @@ func (a *Admin) RebindUser(ctx context.Context, username, unitCode string) (User
 	case i < 0:
 		return User{}, fmt.Errorf("rebind user %s: unit %q: %w", username, unitCode, ErrNotFound)
 	case units[i].RetiredOn != "":
-		return User{}, &UnitRetiredError{Code: unitCode, RetiredOn: units[i].RetiredOn, Successors: successors(units, unitCode)}
+		return User{}, &UnitRetiredError{Code: unitCode, RetiredOn: units[i].RetiredOn, Successors: Successors(units, unitCode)}
 	case u.Role == analytics.RoleCommuneLeader && units[i].Level != schema.LevelCommune:
 		return User{}, fmt.Errorf("rebind user %s: a commune leader is bound to a commune, and %s is a %s", username, unitCode, units[i].Level)
 	}
@@ -182,7 +182,7 @@ func (s *Server) renderUnitChanged(w http.ResponseWriter, r *http.Request, c *we
 		}
 	}
 	var succ []string
-	for _, code := range successors(units, v.UnitCode) {
+	for _, code := range Successors(units, v.UnitCode) {
 		succ = append(succ, code+" "+name[code])
 	}
 	v.Successors = strings.Join(succ, ", ")

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // The web dashboard: server-rendered pages for commune leaders, provincial
@@ -108,17 +108,17 @@ var webFuncs = template.FuncMap{
 // mountWeb adds the dashboard's pages to mux.
 func (s *Server) mountWeb(mux *http.ServeMux) {
 	webInit()
-	mux.HandleFunc("GET /{$}", s.track(s.webAuthed(func(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	mux.HandleFunc("GET /{$}", s.Track(s.webAuthed(func(w http.ResponseWriter, r *http.Request, c *webCtx) {
 		http.Redirect(w, r, "/coverage", http.StatusSeeOther)
 	})))
-	mux.HandleFunc("GET /login", s.track(s.handleWebLoginForm))
-	mux.HandleFunc("POST /login", s.track(s.handleWebLogin))
-	mux.HandleFunc("POST /logout", s.track(s.handleWebLogout))
-	mux.HandleFunc("GET /coverage", s.track(s.webAuthed(s.handleWebCoverage)))
-	mux.HandleFunc("GET /teams", s.track(s.webAuthed(s.handleWebTeams)))
-	mux.HandleFunc("GET /reports", s.track(s.webAuthed(s.handleWebReports)))
-	mux.HandleFunc("POST /reports/{id}/transition", s.track(s.webAuthed(s.handleWebTransition)))
-	mux.HandleFunc("GET /sync", s.track(s.webAuthed(s.handleWebSync)))
+	mux.HandleFunc("GET /login", s.Track(s.handleWebLoginForm))
+	mux.HandleFunc("POST /login", s.Track(s.handleWebLogin))
+	mux.HandleFunc("POST /logout", s.Track(s.handleWebLogout))
+	mux.HandleFunc("GET /coverage", s.Track(s.webAuthed(s.handleWebCoverage)))
+	mux.HandleFunc("GET /teams", s.Track(s.webAuthed(s.handleWebTeams)))
+	mux.HandleFunc("GET /reports", s.Track(s.webAuthed(s.handleWebReports)))
+	mux.HandleFunc("POST /reports/{id}/transition", s.Track(s.webAuthed(s.handleWebTransition)))
+	mux.HandleFunc("GET /sync", s.Track(s.webAuthed(s.handleWebSync)))
 	mux.HandleFunc("GET /static/{file}", handleWebStatic)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.iconURL, http.StatusMovedPermanently)
@@ -245,19 +245,20 @@ func setWebSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// webError renders an error page: the APIError's status and its hint in
-// the page's language.
+// webError renders an error page: the status and hints HTTPError gives
+// err, in the page's language. A busy store and an internal error get a
+// page's advice (reload, tell IT staff) instead of a client's.
 func (s *Server) webError(w http.ResponseWriter, r *http.Request, c *webCtx, err error) {
-	var ae *APIError
-	if !errors.As(err, &ae) && errors.Is(err, ErrBusy) {
+	ae := HTTPError(err)
+	switch ae.Code {
+	case string(syncproto.CodeBusy):
 		s.log.Warn("dashboard page: store busy", "path", r.URL.Path, LogErr, err)
-		ae = &APIError{Status: http.StatusServiceUnavailable, Code: "busy", Message: "the server is busy", RetryAfter: 5 * time.Second,
+		ae = &APIError{Status: http.StatusServiceUnavailable, Code: ae.Code, Message: "the server is busy", RetryAfter: 5 * time.Second,
 			HintVI: "Máy chủ đang bận. Hãy tải lại trang sau vài giây.",
 			HintEN: "The server is busy. Reload the page in a few seconds."}
-	}
-	if ae == nil {
+	case string(syncproto.CodeInternal):
 		s.log.Error("dashboard page failed", "path", r.URL.Path, LogErr, err)
-		ae = &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error",
+		ae = &APIError{Status: http.StatusInternalServerError, Code: ae.Code, Message: ae.Message,
 			HintVI: "Máy chủ gặp lỗi. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo cán bộ CNTT.",
 			HintEN: "The server hit an error. Try again in a few minutes; if it persists, tell IT staff."}
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,15 +55,8 @@ func webSessionToken(r *http.Request) string {
 
 // webUser resolves the session cookie; ErrNotFound when there is none.
 func (s *Server) webUser(r *http.Request) (User, string, error) {
-	us, err := s.users()
-	if err != nil {
-		return User{}, "", errNoAnalytics
-	}
 	tok := webSessionToken(r)
-	if tok == "" {
-		return User{}, "", ErrNotFound
-	}
-	u, err := us.SessionUser(r.Context(), hashSessionToken(tok), s.now())
+	u, err := s.SessionUser(r.Context(), tok)
 	return u, tok, err
 }
 
@@ -156,80 +149,39 @@ func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
-	s.apiInit()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
-	pw := r.PostFormValue("password")
-	view := &loginView{Username: name, Next: safeNext(r.PostFormValue("next"))}
+	view := &loginView{Username: strings.ToLower(strings.TrimSpace(r.PostFormValue("username"))), Next: safeNext(r.PostFormValue("next"))}
 	again := func(status int, msg string) {
 		view.Error = msg
 		s.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
 	}
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameToken(r.PostFormValue(csrfField), c.Value) {
-		s.log.Warn("dashboard sign-in refused: bad CSRF token", LogRemote, clientAddr(r))
+		s.log.Warn("dashboard sign-in refused: bad CSRF token", LogRemote, ClientAddr(r))
 		s.webError(w, r, nil, errCSRF)
 		return
 	}
-	us, err := s.users()
-	if err != nil {
-		s.webError(w, r, nil, errNoAnalytics)
-		return
-	}
-	if name == "" || pw == "" || len(name) > 64 || len(pw) > 1024 {
+	in, err := s.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), ClientAddr(r))
+	var ae *APIError
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrSignInIncomplete):
 		again(http.StatusBadRequest, "login_missing")
 		return
-	}
-	now := s.now()
-	addr := clientAddr(r)
-	if wait := s.loginWait(name, addr, now); wait > 0 {
-		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
-		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
-		view.Wait = waitText(wait, webLang(w, r))
-		again(http.StatusTooManyRequests, "login_too_many")
-		return
-	}
-	u, err := us.UserByName(r.Context(), name)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		s.webError(w, r, nil, err)
-		return
-	}
-	if errors.Is(err, ErrNotFound) {
-		CheckPassword(dummyHash(), pw) // same time as a wrong password
-	}
-	if err != nil || !CheckPassword(u.PasswordHash, pw) || u.Disabled != nil {
-		s.loginFailed(name, addr, now)
-		s.log.Info("dashboard sign-in failed", LogRemote, addr)
+	case errors.Is(err, ErrBadCredentials):
 		again(http.StatusUnauthorized, "login_bad")
 		return
-	}
-	s.loginSucceeded(name, addr)
-	tok, exp, err := s.newUserSession(r.Context(), u, now)
-	if err != nil {
+	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(ae.RetryAfter)))
+		view.Wait = WaitText(ae.RetryAfter, webLang(w, r))
+		again(http.StatusTooManyRequests, "login_too_many")
+		return
+	default:
 		s.webError(w, r, nil, err)
 		return
 	}
-	setSessionCookie(w, r, tok, exp)
-	s.log.Info("signed in to the dashboard", "user", u.ID, "role", string(u.Role))
+	setSessionCookie(w, r, in.Token, in.Expires)
 	http.Redirect(w, r, view.Next, http.StatusSeeOther)
-}
-
-// newUserSession stores a fresh session for u and returns its token.
-func (s *Server) newUserSession(ctx context.Context, u User, now time.Time) (string, time.Time, error) {
-	us, err := s.users()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", time.Time{}, err
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	exp := now.Add(SessionTTL)
-	if err := us.PutSession(ctx, UserSession{TokenHash: hashSessionToken(tok), UserID: u.ID, Created: now, Expires: exp}); err != nil {
-		return "", time.Time{}, err
-	}
-	return tok, exp, nil
 }
 
 func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
@@ -250,8 +202,7 @@ func (s *Server) handleWebLogout(w http.ResponseWriter, r *http.Request) {
 			s.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
 			return
 		}
-		us, _ := s.users()
-		if err := us.DeleteSession(r.Context(), hashSessionToken(tok)); err != nil {
+		if err := s.SignOut(r.Context(), tok); err != nil {
 			s.webError(w, r, nil, err)
 			return
 		}

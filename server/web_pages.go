@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
@@ -393,11 +391,11 @@ func (s *Server) handleWebReports(w http.ResponseWriter, r *http.Request, c *web
 	q := r.URL.Query()
 	status, category := q.Get("status"), q.Get("category")
 	if status != "" && !schema.ReportStatus(status).Valid() {
-		s.webError(w, r, c, badParam("status", "unknown status"))
+		s.webError(w, r, c, BadParam("status", "unknown status"))
 		return
 	}
 	if category != "" && !validCategory(category) {
-		s.webError(w, r, c, badParam("category", "unknown category"))
+		s.webError(w, r, c, BadParam("category", "unknown category"))
 		return
 	}
 	offset, err := intParam(r, "offset", 0, 0, 1<<30)
@@ -519,17 +517,11 @@ type deviceRow struct {
 	TeamName string
 }
 
-type conflictRow struct {
-	At                   time.Time
-	Hamlet, Table, Field string
-	Row                  string
-}
-
 type syncView struct {
 	Head          uint64
 	Agents        int
 	Devices       []deviceRow
-	Conflicts     []conflictRow
+	Conflicts     []ConflictEntry
 	ConflictTotal int
 	ConflictsOK   bool
 }
@@ -573,70 +565,10 @@ func (s *Server) handleWebSync(w http.ResponseWriter, r *http.Request, c *webCtx
 		}
 		return cmp.Compare(b.Lag, a.Lag)
 	})
-	v.Conflicts, v.ConflictTotal, err = s.recentConflicts(ctx, c.X, c.User, 50)
+	v.Conflicts, v.ConflictTotal, err = s.Admin().RecentConflicts(ctx, func(scope string) bool { return c.X.Within(scope, c.User.UnitCode) }, 50)
 	v.ConflictsOK = err == nil
 	if err != nil {
 		s.log.Warn("sync page: conflicts unavailable", LogErr, err)
 	}
 	s.render(w, r, http.StatusOK, "sync", s.page(c, "sync", "sync", v))
-}
-
-// recentConflicts lists the latest conflicts in the user's unit from the
-// server's conflict log (sync_conflicts), and how many there are in all.
-func (s *Server) recentConflicts(ctx context.Context, x *analytics.Index, u User, limit int) ([]conflictRow, int, error) {
-	rs, ok := s.store.(readDBStore)
-	if !ok {
-		return nil, 0, errNoAnalytics
-	}
-	db := rs.ReadDB()
-	rows, err := db.QueryContext(ctx, `SELECT scope, count(*) FROM sync_conflicts GROUP BY scope`)
-	if err != nil {
-		return nil, 0, err
-	}
-	total := 0
-	for rows.Next() {
-		var scope string
-		var n int
-		if err := rows.Scan(&scope, &n); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		if x.Within(scope, u.UnitCode) {
-			total += n
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || total == 0 {
-		return nil, total, err
-	}
-	rows, err = db.QueryContext(ctx, `SELECT at_ms, scope, tbl, row, field FROM sync_conflicts ORDER BY id DESC LIMIT 5000`)
-	if err != nil {
-		return nil, total, err
-	}
-	defer rows.Close()
-	var out []conflictRow
-	for rows.Next() && len(out) < limit {
-		var at int64
-		var cr conflictRow
-		var row []byte
-		if err := rows.Scan(&at, &cr.Hamlet, &cr.Table, &row, &cr.Field); err != nil {
-			return nil, total, err
-		}
-		if !x.Within(cr.Hamlet, u.UnitCode) {
-			continue
-		}
-		cr.At = time.UnixMilli(at)
-		cr.Row = rowIDString(row)
-		out = append(out, cr)
-	}
-	return out, total, rows.Err()
-}
-
-func rowIDString(b []byte) string {
-	if len(b) == 16 {
-		var id uuid.UUID
-		copy(id[:], b)
-		return id.String()
-	}
-	return string(b)
 }

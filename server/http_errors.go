@@ -11,7 +11,7 @@ import (
 
 // APIError is an error of the dashboard API (/api/v1) with its HTTP status,
 // a stable code, an English message and hints in both languages.
-// writeHTTPError turns it into the JSON error body every endpoint uses.
+// WriteHTTPError turns it into the JSON error body every endpoint uses.
 type APIError struct {
 	Status     int
 	Code       string
@@ -23,8 +23,8 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Message }
 
-// badParam is a 400 naming the query parameter or body field at fault.
-func badParam(name, detail string) *APIError {
+// BadParam is a 400 naming the query parameter or body field at fault.
+func BadParam(name, detail string) *APIError {
 	return &APIError{Status: http.StatusBadRequest, Code: "bad_parameter", Message: fmt.Sprintf("parameter %s: %s", name, detail),
 		HintVI: fmt.Sprintf("Tham số %q không hợp lệ: %s.", name, detail),
 		HintEN: fmt.Sprintf("Parameter %q is invalid: %s.", name, detail)}
@@ -33,7 +33,9 @@ func badParam(name, detail string) *APIError {
 var (
 	errNotSignedIn = &APIError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "sign in first (no session, or it expired)",
 		HintVI: "Phiên đăng nhập không có hoặc đã hết hạn. Hãy đăng nhập lại.", HintEN: "You are not signed in or your session expired. Sign in again."}
-	errBadLogin = &APIError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password",
+	// ErrBadCredentials is SignIn's answer to a wrong username or password
+	// (or a disabled account: the caller cannot tell).
+	ErrBadCredentials = &APIError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password",
 		HintVI: "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).",
 		HintEN: "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."}
 	errNoAnalytics = &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "this store does not serve the dashboard API",
@@ -54,20 +56,20 @@ func errOutOfUnit(unit string) *APIError {
 
 func errTooManyLogins(wait time.Duration) *APIError {
 	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins from this address; wait before trying again",
-		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", waitText(wait, "vi")),
-		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password.", waitText(wait, "en")),
+		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", WaitText(wait, "vi")),
+		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password.", WaitText(wait, "en")),
 		RetryAfter: wait}
 }
 
-// retrySeconds is a Retry-After for wait: whole seconds, rounded up.
-func retrySeconds(wait time.Duration) int {
+// RetrySeconds is a Retry-After for wait: whole seconds, rounded up.
+func RetrySeconds(wait time.Duration) int {
 	return int((wait + time.Second - 1) / time.Second)
 }
 
-// waitText says how long wait is, for a person: seconds under a minute,
+// WaitText says how long wait is, for a person: seconds under a minute,
 // else minutes, rounded up.
-func waitText(wait time.Duration, lang string) string {
-	if s := retrySeconds(wait); s < 60 {
+func WaitText(wait time.Duration, lang string) string {
+	if s := RetrySeconds(wait); s < 60 {
 		if lang == "en" {
 			return fmt.Sprintf("%d seconds", s)
 		}
@@ -85,7 +87,7 @@ func waitText(wait time.Duration, lang string) string {
 
 func writeAPIError(w http.ResponseWriter, e *APIError) {
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(e.RetryAfter)))
+		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(e.RetryAfter)))
 	}
-	writeJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
+	WriteJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
 }
