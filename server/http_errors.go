@@ -31,8 +31,6 @@ func BadParam(name, detail string) *APIError {
 }
 
 var (
-	errNotSignedIn = &APIError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "sign in first (no session, or it expired)",
-		HintVI: "Phiên đăng nhập không có hoặc đã hết hạn. Hãy đăng nhập lại.", HintEN: "You are not signed in or your session expired. Sign in again."}
 	// ErrBadCredentials is SignIn's answer to a wrong username or password
 	// (or a disabled account: the caller cannot tell).
 	ErrBadCredentials = &APIError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password",
@@ -41,18 +39,6 @@ var (
 	errNoAnalytics = &APIError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "this store does not serve the dashboard API",
 		HintVI: "Máy chủ này chưa hỗ trợ trang tổng hợp. Hãy báo cán bộ CNTT.", HintEN: "This server does not serve the dashboard. Tell IT staff."}
 )
-
-func errForbiddenRole(what string) *APIError {
-	return &APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not " + what,
-		HintVI: "Tài khoản của bạn không có quyền thực hiện việc này. Hãy liên hệ cán bộ điều phối phản ánh.",
-		HintEN: "Your account may not do this. Ask a report coordinator."}
-}
-
-func errOutOfUnit(unit string) *APIError {
-	return &APIError{Status: http.StatusForbidden, Code: "out_of_unit", Message: fmt.Sprintf("unit %s is outside the unit your account is bound to", unit),
-		HintVI: fmt.Sprintf("Đơn vị %s nằm ngoài địa bàn tài khoản của bạn được xem.", unit),
-		HintEN: fmt.Sprintf("Unit %s is outside the area your account may see.", unit)}
-}
 
 func errTooManyLogins(wait time.Duration) *APIError {
 	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins from this address; wait before trying again",

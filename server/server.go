@@ -299,18 +299,16 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /v1/fork, /healthz, /metrics and the
-// dashboard API under /api/v1/.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+// Mount adds the core's routes to mux: /v1/enroll, /v1/sync, /v1/fork,
+// /healthz and /metrics. The JSON API (server/api) and the dashboard
+// (server/dashboard) mount theirs beside them; server/httpapp composes
+// the three, as hamlet-server serves them.
+func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/enroll", s.Track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
 	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork)) // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	s.mountAPI(mux) // /api/v1/...: api.go
-	s.mountWeb(mux) // the dashboard's pages at /: web.go
-	return securityHeaders(mux)
 }
 
 // hstsMaxAge is a year: a browser that once reached the dashboard over
@@ -319,20 +317,10 @@ func (s *Server) Handler() http.Handler {
 // not speak for.
 const hstsMaxAge = "max-age=31536000"
 
-// securityHeaders sets, on every response (errors, the mux's own 404 and
-// 405, the WebSocket endpoint's refusals), nosniff, and under TLS HSTS.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range securityHeader(r) {
-			w.Header()[k] = v
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// securityHeader is what securityHeaders sets, for responses written
-// outside the ResponseWriter's header map (the WebSocket upgrade's 101).
-func securityHeader(r *http.Request) http.Header {
+// SecurityHeader is what every response carries (server/httpapp sets it
+// on all of them; the WebSocket upgrade's 101, written outside the
+// ResponseWriter's header map, gets it here): nosniff, and under TLS HSTS.
+func SecurityHeader(r *http.Request) http.Header {
 	h := http.Header{"X-Content-Type-Options": {"nosniff"}}
 	if r.TLS != nil {
 		h.Set("Strict-Transport-Security", hstsMaxAge)

@@ -75,7 +75,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, securityHeader(r))
+	ws, err := s.up.Upgrade(w, r, SecurityHeader(r))
 	if err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered

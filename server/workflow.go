@@ -31,9 +31,10 @@ type TransitionResult struct {
 	At     time.Time      `json:"at"`
 }
 
-// Workflow errors, mapped to HTTP by WriteHTTPError (api_errors.go).
+// Workflow errors, mapped to HTTP by HTTPError (errors.go).
 var (
-	errReportNotFound = &APIError{Status: 404, Code: "not_found", Message: "no field report with that id",
+	// ErrReportNotFound: no field report has the id.
+	ErrReportNotFound = &APIError{Status: 404, Code: "not_found", Message: "no field report with that id",
 		HintVI: "Không tìm thấy phản ánh này. Hãy tải lại danh sách.", HintEN: "No such field report. Reload the list."}
 )
 
@@ -103,7 +104,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			return err
 		}
 		if !rc.exists || rc.st.Deleted {
-			return errReportNotFound
+			return ErrReportNotFound
 		}
 		from := schema.StatusSubmitted
 		if v, ok := rc.st.Versions["status"]; ok && !v.Value.IsNull() {

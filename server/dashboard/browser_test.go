@@ -1,4 +1,4 @@
-package server_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -60,7 +61,7 @@ func startDashboard(t *testing.T) *dashboard {
 	require.NoError(t, err)
 	t.Logf("loaded camau.Small: %d households, %d visits, %d tutoring, %d reports in %s",
 		res.Counts.Households, res.Counts.Visits, res.Counts.Tutoring, res.Counts.Reports, time.Since(t0).Round(time.Millisecond))
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	t.Cleanup(hs.Close)
 	x, err := srv.Analytics()
 	require.NoError(t, err)

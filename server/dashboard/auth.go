@@ -1,4 +1,4 @@
-package server
+package dashboard
 
 import (
 	"crypto/hmac"
@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 // Dashboard sign-in, sign-out and CSRF protection.
@@ -41,22 +44,22 @@ func sameToken(a, b string) bool {
 	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-var errCSRF = &APIError{Status: http.StatusForbidden, Code: "csrf", Message: "the form's CSRF token is missing or wrong",
+var errCSRF = &server.APIError{Status: http.StatusForbidden, Code: "csrf", Message: "the form's CSRF token is missing or wrong",
 	HintVI: "Yêu cầu bị từ chối vì mã bảo vệ biểu mẫu (CSRF) bị thiếu hoặc không đúng. Có thể trang đã mở quá lâu hoặc yêu cầu đến từ một trang khác. Hãy tải lại trang rồi thử lại.",
 	HintEN: "Refused: the form's protection code (CSRF) is missing or wrong. The page may be too old or the request came from another site. Reload the page and try again."}
 
 // webSessionToken is the session cookie (pages never take a bearer token).
 func webSessionToken(r *http.Request) string {
-	if c, err := r.Cookie(SessionCookie); err == nil && len(c.Value) <= 200 {
+	if c, err := r.Cookie(server.SessionCookie); err == nil && len(c.Value) <= 200 {
 		return c.Value
 	}
 	return ""
 }
 
-// webUser resolves the session cookie; ErrNotFound when there is none.
-func (s *Server) webUser(r *http.Request) (User, string, error) {
+// webUser resolves the session cookie; server.ErrNotFound when there is none.
+func (d *Dashboard) webUser(r *http.Request) (server.User, string, error) {
 	tok := webSessionToken(r)
-	u, err := s.SessionUser(r.Context(), tok)
+	u, err := d.core.SessionUser(r.Context(), tok)
 	return u, tok, err
 }
 
@@ -64,38 +67,38 @@ type webHandler func(w http.ResponseWriter, r *http.Request, c *webCtx)
 
 // webAuthed resolves the session (a GET without one goes to the sign-in
 // page and comes back) and checks the CSRF token of a POST.
-func (s *Server) webAuthed(h webHandler) http.HandlerFunc {
+func (d *Dashboard) webAuthed(h webHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		x, err := s.Analytics()
+		x, err := d.core.Analytics()
 		if err != nil {
-			s.webError(w, r, nil, err)
+			d.webError(w, r, nil, err)
 			return
 		}
-		u, tok, err := s.webUser(r)
-		if errors.Is(err, ErrNotFound) {
+		u, tok, err := d.webUser(r)
+		if errors.Is(err, server.ErrNotFound) {
 			if r.Method == http.MethodGet {
 				next := r.URL.RequestURI()
 				http.Redirect(w, r, pageURL("/login", "next", next), http.StatusSeeOther)
 				return
 			}
 			// A POST without a session cannot carry a valid token either.
-			s.webError(w, r, nil, errCSRF)
+			d.webError(w, r, nil, errCSRF)
 			return
 		}
 		if err != nil {
-			s.webError(w, r, nil, err)
+			d.webError(w, r, nil, err)
 			return
 		}
 		c := &webCtx{User: u, X: x, Lang: webLang(w, r), CSRF: csrfToken(tok), token: tok}
 		if u.UnitChangedOn != "" {
-			s.renderUnitChanged(w, r, c) // no data until the operator confirms the unit (unit_review.go)
+			d.renderUnitChanged(w, r, c) // no data until the operator confirms the unit (unit_changed.go)
 			return
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if !sameToken(r.PostFormValue(csrfField), c.CSRF) {
-				s.log.Warn("dashboard form refused: bad CSRF token", "user", u.ID, "path", r.URL.Path)
-				s.webError(w, r, c, errCSRF)
+				d.log.Warn("dashboard form refused: bad CSRF token", "user", u.ID, "path", r.URL.Path)
+				d.webError(w, r, c, errCSRF)
 				return
 			}
 		}
@@ -135,9 +138,9 @@ func loginCSRF(w http.ResponseWriter, r *http.Request) string {
 	return tok
 }
 
-func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if _, _, err := s.webUser(r); err == nil {
+	if _, _, err := d.webUser(r); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
@@ -145,69 +148,59 @@ func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("out") == "1" {
 		p.Notice = "signed_out"
 	}
-	s.render(w, r, http.StatusOK, "login", p)
+	d.render(w, r, http.StatusOK, "login", p)
 }
 
-func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) handleWebLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	view := &loginView{Username: strings.ToLower(strings.TrimSpace(r.PostFormValue("username"))), Next: safeNext(r.PostFormValue("next"))}
 	again := func(status int, msg string) {
 		view.Error = msg
-		s.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
+		d.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
 	}
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameToken(r.PostFormValue(csrfField), c.Value) {
-		s.log.Warn("dashboard sign-in refused: bad CSRF token", LogRemote, ClientAddr(r))
-		s.webError(w, r, nil, errCSRF)
+		d.log.Warn("dashboard sign-in refused: bad CSRF token", server.LogRemote, server.ClientAddr(r))
+		d.webError(w, r, nil, errCSRF)
 		return
 	}
-	in, err := s.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), ClientAddr(r))
-	var ae *APIError
+	in, err := d.core.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), server.ClientAddr(r))
+	var ae *server.APIError
 	switch {
 	case err == nil:
-	case errors.Is(err, ErrSignInIncomplete):
+	case errors.Is(err, server.ErrSignInIncomplete):
 		again(http.StatusBadRequest, "login_missing")
 		return
-	case errors.Is(err, ErrBadCredentials):
+	case errors.Is(err, server.ErrBadCredentials):
 		again(http.StatusUnauthorized, "login_bad")
 		return
 	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(ae.RetryAfter)))
-		view.Wait = WaitText(ae.RetryAfter, webLang(w, r))
+		w.Header().Set("Retry-After", strconv.Itoa(server.RetrySeconds(ae.RetryAfter)))
+		view.Wait = server.WaitText(ae.RetryAfter, webLang(w, r))
 		again(http.StatusTooManyRequests, "login_too_many")
 		return
 	default:
-		s.webError(w, r, nil, err)
+		d.webError(w, r, nil, err)
 		return
 	}
-	setSessionCookie(w, r, in.Token, in.Expires)
+	api.SetSessionCookie(w, r, in.Token, in.Expires)
 	http.Redirect(w, r, view.Next, http.StatusSeeOther)
 }
 
-func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
-	c := &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
-	if tok == "" {
-		c.MaxAge = -1
-	} else {
-		c.Expires, c.MaxAge = exp, int(SessionTTL.Seconds())
-	}
-	http.SetCookie(w, c)
-}
-
-func (s *Server) handleWebLogout(w http.ResponseWriter, r *http.Request) {
-	u, tok, err := s.webUser(r)
+func (d *Dashboard) handleWebLogout(w http.ResponseWriter, r *http.Request) {
+	u, tok, err := d.webUser(r)
 	if err == nil {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if !sameToken(r.PostFormValue(csrfField), csrfToken(tok)) {
-			s.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
+			d.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
 			return
 		}
-		if err := s.SignOut(r.Context(), tok); err != nil {
-			s.webError(w, r, nil, err)
+		if err := d.core.SignOut(r.Context(), tok); err != nil {
+			d.webError(w, r, nil, err)
 			return
 		}
-		s.log.Info("signed out of the dashboard", "user", u.ID)
+		d.log.Info("signed out of the dashboard", "user", u.ID)
 	}
-	setSessionCookie(w, r, "", time.Time{})
+	api.SetSessionCookie(w, r, "", time.Time{})
 	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
 }

@@ -1,4 +1,4 @@
-package server
+package dashboard
 
 import (
 	"cmp"
@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 // The dashboard's pages. Each reads the same query parameters as the API
@@ -32,8 +34,8 @@ type presetLink struct {
 	Active bool
 }
 
-func (s *Server) periodView(path string, p analytics.Period, keep ...string) periodView {
-	now := s.now().In(vnZone)
+func (d *Dashboard) periodView(path string, p analytics.Period, keep ...string) periodView {
+	now := d.core.Now().In(vnZone)
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	v := periodView{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly)}
 	for _, pr := range []struct {
@@ -52,7 +54,7 @@ func (s *Server) periodView(path string, p analytics.Period, keep ...string) per
 }
 
 // crumbs is the path from the user's own unit down to unit.
-func crumbs(ctx context.Context, x *analytics.Index, u User, unit string) ([]analytics.UnitInfo, analytics.UnitInfo, error) {
+func crumbs(ctx context.Context, x *analytics.Index, u server.User, unit string) ([]analytics.UnitInfo, analytics.UnitInfo, error) {
 	d, err := x.Unit(ctx, unit)
 	if err != nil {
 		return nil, analytics.UnitInfo{}, err
@@ -66,7 +68,7 @@ func crumbs(ctx context.Context, x *analytics.Index, u User, unit string) ([]ana
 	return out, d.Unit, nil
 }
 
-func (s *Server) page(c *webCtx, title, nav string, body any) *webPage {
+func (d *Dashboard) page(c *webCtx, title, nav string, body any) *webPage {
 	return &webPage{Lang: c.Lang, Title: title, Nav: nav, User: &c.User, CSRF: c.CSRF, CanSync: canSeeSync(c.User.Role), Body: body}
 }
 
@@ -128,28 +130,28 @@ func sortLinks(path, cur, dir string, cols []sortHead, keys []string, keep ...st
 	return cols
 }
 
-func (s *Server) handleWebCoverage(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	ctx := r.Context()
-	cov, err := s.coverage(r, c.User, c.X)
+	cov, err := d.q.Coverage(r, c.User, c.X)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
 	path, info, err := crumbs(ctx, c.X, c.User, cov.Unit.Code)
 	if err != nil {
-		s.webError(w, r, c, s.analyticsError("unit", err))
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
 		return
 	}
 	from, to := cov.Period.From.Format(time.DateOnly), cov.Period.To.Format(time.DateOnly)
 	level := r.URL.Query().Get("level")
 	keep := []string{"unit", cov.Unit.Code, "from", from, "to", to, "level", level}
 	v := &coverageView{Unit: cov.Unit, Info: info, Crumbs: path, UnitCode: cov.Unit.Code,
-		Period: s.periodView("/coverage", cov.Period, "unit", cov.Unit.Code, "level", level),
+		Period: d.periodView("/coverage", cov.Period, "unit", cov.Unit.Code, "level", level),
 		Hidden: [][2]string{{"unit", cov.Unit.Code}}}
 	if level != "" {
 		v.Hidden = append(v.Hidden, [2]string{"level", level})
 	}
-	p := s.page(c, "coverage", "coverage", v)
+	p := d.page(c, "coverage", "coverage", v)
 
 	// Sort the rows as asked: ?sort=name|households|reached|coverage|skill:<code>.
 	q := r.URL.Query()
@@ -211,7 +213,7 @@ func (s *Server) handleWebCoverage(w http.ResponseWriter, r *http.Request, c *we
 	}
 	v.Skills = hbarChart(p.T("chart_skills"), sk, 1, "skill")
 	v.Exports = exportLinks(c.Lang, []string{"coverage"}, keep...)
-	s.render(w, r, http.StatusOK, "coverage", p)
+	d.render(w, r, http.StatusOK, "coverage", p)
 }
 
 // ---- teams ----
@@ -236,26 +238,26 @@ type teamsView struct {
 	Exports []exportLink
 }
 
-func (s *Server) handleWebTeams(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	ctx := r.Context()
-	st, err := s.stats(r, c.User, c.X)
+	st, err := d.q.Stats(r, c.User, c.X)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
 	path, _, err := crumbs(ctx, c.X, c.User, st.Unit)
 	if err != nil {
-		s.webError(w, r, c, s.analyticsError("unit", err))
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
 		return
 	}
 	by := r.URL.Query().Get("by")
 	from, to := st.Period.From.Format(time.DateOnly), st.Period.To.Format(time.DateOnly)
-	v := &teamsView{St: st, Crumbs: path, Monthly: by == "month", Period: s.periodView("/teams", st.Period, "unit", st.Unit, "by", by),
+	v := &teamsView{St: st, Crumbs: path, Monthly: by == "month", Period: d.periodView("/teams", st.Period, "unit", st.Unit, "by", by),
 		Hidden: [][2]string{{"unit", st.Unit}}}
 	if by != "" {
 		v.Hidden = append(v.Hidden, [2]string{"by", by})
 	}
-	p := s.page(c, "teams", "teams", v)
+	p := d.page(c, "teams", "teams", v)
 
 	var sk []barItem
 	most := 0.0
@@ -342,7 +344,7 @@ func (s *Server) handleWebTeams(w http.ResponseWriter, r *http.Request, c *webCt
 	}
 	v.Status = schema.EnumValues(schema.EnumReportStatus)
 	v.Exports = exportLinks(c.Lang, []string{"teams", "tutoring", "trend", "report_stats"}, "unit", st.Unit, "from", from, "to", to, "by", by)
-	s.render(w, r, http.StatusOK, "teams", p)
+	d.render(w, r, http.StatusOK, "teams", p)
 }
 
 // ---- field reports ----
@@ -381,36 +383,36 @@ type reportsView struct {
 	Exports  []exportLink
 }
 
-func (s *Server) handleWebReports(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	ctx := r.Context()
-	unit, err := s.unitParam(r, c.X, c.User)
+	unit, err := d.q.Unit(r, c.X, c.User)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
 	q := r.URL.Query()
 	status, category := q.Get("status"), q.Get("category")
 	if status != "" && !schema.ReportStatus(status).Valid() {
-		s.webError(w, r, c, BadParam("status", "unknown status"))
+		d.webError(w, r, c, server.BadParam("status", "unknown status"))
 		return
 	}
-	if category != "" && !validCategory(category) {
-		s.webError(w, r, c, BadParam("category", "unknown category"))
+	if category != "" && !api.ValidCategory(category) {
+		d.webError(w, r, c, server.BadParam("category", "unknown category"))
 		return
 	}
-	offset, err := intParam(r, "offset", 0, 0, 1<<30)
+	offset, err := api.IntParam(r, "offset", 0, 0, 1<<30)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
-	views, err := c.X.Reports(ctx, unit, analytics.ReportFilter{Category: category}, c.User.Role, s.now())
+	views, err := c.X.Reports(ctx, unit, analytics.ReportFilter{Category: category}, c.User.Role, d.core.Now())
 	if err != nil {
-		s.webError(w, r, c, s.analyticsError("unit", err))
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
 		return
 	}
 	path, info, err := crumbs(ctx, c.X, c.User, unit)
 	if err != nil {
-		s.webError(w, r, c, s.analyticsError("unit", err))
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
 		return
 	}
 	v := &reportsView{UnitCode: unit, Crumbs: path, Info: info, Category: category, Status: status, Cats: schema.ReportCategories(),
@@ -461,7 +463,7 @@ func (s *Server) handleWebReports(w http.ResponseWriter, r *http.Request, c *web
 	}
 	// Hamlet names of the page's reports: one query for all hamlets.
 	if len(hamlets) > 0 {
-		if hs, err := s.store.Units(ctx, schema.LevelHamlet, ""); err == nil {
+		if hs, err := d.dir.Units(ctx, schema.LevelHamlet, ""); err == nil {
 			for _, h := range hs {
 				if _, ok := hamlets[h.Code]; ok {
 					hamlets[h.Code] = h.Name + " · " + h.Code
@@ -473,33 +475,33 @@ func (s *Server) handleWebReports(w http.ResponseWriter, r *http.Request, c *web
 		v.Reports[i].HamletName = hamlets[v.Reports[i].HamletCode]
 	}
 	v.Exports = exportLinks(c.Lang, []string{"reports"}, "unit", unit, "status", status, "category", category)
-	p := s.page(c, "reports", "reports", v)
+	p := d.page(c, "reports", "reports", v)
 	if q.Get("done") == "1" {
 		p.Notice = "done_transition"
 	}
-	s.render(w, r, http.StatusOK, "reports", p)
+	d.render(w, r, http.StatusOK, "reports", p)
 }
 
-func (s *Server) handleWebTransition(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (d *Dashboard) handleWebTransition(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	if c.User.Role != analytics.RoleCoordinator {
-		s.webError(w, r, c, errForbiddenRole("change a field report's status (coordinators only)"))
+		d.webError(w, r, c, api.ErrForbiddenRole("change a field report's status (coordinators only)"))
 		return
 	}
-	id, err := s.reportFor(r, c.User, c.X)
+	id, err := d.q.Report(r, c.User, c.X)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
-	req := TransitionRequest{To: r.PostFormValue("to"), Agency: r.PostFormValue("agency"), Reason: r.PostFormValue("reason")}
-	if _, err := s.Transition(r.Context(), id, req); err != nil {
-		var ae *APIError
+	req := server.TransitionRequest{To: r.PostFormValue("to"), Agency: r.PostFormValue("agency"), Reason: r.PostFormValue("reason")}
+	if _, err := d.core.Transition(r.Context(), id, req); err != nil {
+		var ae *server.APIError
 		if !errors.As(err, &ae) {
-			s.log.Error("field report transition failed", LogRow, id.String(), LogErr, err)
+			d.log.Error("field report transition failed", server.LogRow, id.String(), server.LogErr, err)
 		}
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
-	s.log.Info("transition by user (dashboard)", "user", c.User.ID, LogRow, id.String())
+	d.log.Info("transition by user (dashboard)", "user", c.User.ID, server.LogRow, id.String())
 	back, err := url.Parse(safeNext(r.PostFormValue("back")))
 	if err != nil || back.Path != "/reports" {
 		back, _ = url.Parse("/reports")
@@ -513,7 +515,7 @@ func (s *Server) handleWebTransition(w http.ResponseWriter, r *http.Request, c *
 // ---- sync health ----
 
 type deviceRow struct {
-	DeviceStatus
+	server.DeviceStatus
 	TeamName string
 }
 
@@ -521,25 +523,25 @@ type syncView struct {
 	Head          uint64
 	Agents        int
 	Devices       []deviceRow
-	Conflicts     []ConflictEntry
+	Conflicts     []server.ConflictEntry
 	ConflictTotal int
 	ConflictsOK   bool
 }
 
-func (s *Server) handleWebSync(w http.ResponseWriter, r *http.Request, c *webCtx) {
+func (d *Dashboard) handleWebSync(w http.ResponseWriter, r *http.Request, c *webCtx) {
 	if !canSeeSync(c.User.Role) {
-		s.webError(w, r, c, errForbiddenRole("see sync health (operators and provincial staff)"))
+		d.webError(w, r, c, api.ErrForbiddenRole("see sync health (operators and provincial staff)"))
 		return
 	}
 	ctx := r.Context()
-	st, err := s.Admin().SyncStatus(ctx)
+	st, err := d.dir.SyncStatus(ctx)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
-	teams, err := s.store.Teams(ctx)
+	teams, err := d.dir.Teams(ctx)
 	if err != nil {
-		s.webError(w, r, c, err)
+		d.webError(w, r, c, err)
 		return
 	}
 	type teamInfo struct{ name, commune string }
@@ -565,10 +567,10 @@ func (s *Server) handleWebSync(w http.ResponseWriter, r *http.Request, c *webCtx
 		}
 		return cmp.Compare(b.Lag, a.Lag)
 	})
-	v.Conflicts, v.ConflictTotal, err = s.Admin().RecentConflicts(ctx, func(scope string) bool { return c.X.Within(scope, c.User.UnitCode) }, 50)
+	v.Conflicts, v.ConflictTotal, err = d.dir.RecentConflicts(ctx, func(scope string) bool { return c.X.Within(scope, c.User.UnitCode) }, 50)
 	v.ConflictsOK = err == nil
 	if err != nil {
-		s.log.Warn("sync page: conflicts unavailable", LogErr, err)
+		d.log.Warn("sync page: conflicts unavailable", server.LogErr, err)
 	}
-	s.render(w, r, http.StatusOK, "sync", s.page(c, "sync", "sync", v))
+	d.render(w, r, http.StatusOK, "sync", d.page(c, "sync", "sync", v))
 }
