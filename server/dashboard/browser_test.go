@@ -38,10 +38,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 const webPassword = "mat-khau-thu-nghiem"
 
-// dashboard is a real server on loopback with the small Cà Mau province
+// site is a real server on loopback with the small Cà Mau province
 // loaded through the push path and reorganised as in 2025 (province →
 // commune → hamlet), and dashboard users.
-type dashboard struct {
+type site struct {
 	URL      string
 	Srv      *server.Server
 	X        *analytics.Index
@@ -50,7 +50,7 @@ type dashboard struct {
 	From, To string // the generated period
 }
 
-func startDashboard(t *testing.T) *dashboard {
+func startDashboard(t *testing.T) *site {
 	t.Helper()
 	ctx := context.Background()
 	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"})
@@ -65,7 +65,7 @@ func startDashboard(t *testing.T) *dashboard {
 	t.Cleanup(hs.Close)
 	x, err := srv.Analytics()
 	require.NoError(t, err)
-	d := &dashboard{URL: hs.URL, Srv: srv, X: x, From: camau.Small().From, To: camau.Small().To}
+	d := &site{URL: hs.URL, Srv: srv, X: x, From: camau.Small().From, To: camau.Small().To}
 	from, _ := time.Parse(time.DateOnly, d.From)
 	to, _ := time.Parse(time.DateOnly, d.To)
 	cov, err := x.Coverage(ctx, schema.ProvinceCodeCaMau, analytics.Period{From: from, To: to})
