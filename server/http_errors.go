@@ -9,9 +9,10 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// APIError is an error of the dashboard API (/api/v1) with its HTTP status,
-// a stable code, an English message and hints in both languages.
-// WriteHTTPError turns it into the JSON error body every endpoint uses.
+// APIError is an answer to an HTTP request that failed: its status, a
+// stable code, an English message and hints in both languages. The JSON
+// endpoints write it as the error body (WriteHTTPError), the dashboard as a
+// page; HTTPError (errors.go) makes one of any error.
 type APIError struct {
 	Status     int
 	Code       string
@@ -40,6 +41,8 @@ var (
 		HintVI: "Máy chủ này chưa hỗ trợ trang tổng hợp. Hãy báo cán bộ CNTT.", HintEN: "This server does not serve the dashboard. Tell IT staff."}
 )
 
+// errTooManyLogins is SignIn's answer while an account must wait before it
+// tries again from an address.
 func errTooManyLogins(wait time.Duration) *APIError {
 	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins from this address; wait before trying again",
 		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", WaitText(wait, "vi")),

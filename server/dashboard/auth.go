@@ -122,7 +122,7 @@ type loginView struct {
 	Username string
 	Next     string
 	Error    string // message key
-	Wait     string // how long, for too many attempts (waitText)
+	Wait     string // how long, for too many attempts (server.WaitText)
 }
 
 // loginCSRF returns the sign-in form's token, setting its cookie if needed.
