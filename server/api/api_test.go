@@ -22,48 +22,27 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// The API as these tests call it (apitest.Session).
-
-type apiClient = apitest.Session
-
-const testPassword = apitest.Password
-
-func addUser(t testing.TB, a *server.Admin, username string, role analytics.Role, unit string) {
-	t.Helper()
-	apitest.AddUser(t, a, username, role, unit)
-}
-
-func login(t testing.TB, base, username string) *apiClient {
-	t.Helper()
-	return apitest.SignIn(t, base, username)
-}
-
-func apiError(t testing.TB, b []byte) server.ErrorDetail {
-	t.Helper()
-	return apitest.ErrorOf(t, b)
-}
-
 var fixedNow = time.Date(2026, 11, 16, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600)) // a Monday
 
 func startAPI(t *testing.T) *servertest.TS {
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = func() time.Time { return fixedNow } }))
-	addUser(t, ts.Admin, "tinh", analytics.RoleProvincial, schema.ProvinceCodeCaMau)
-	addUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
-	addUser(t, ts.Admin, "dieuphoi", analytics.RoleCoordinator, servertest.CommuneA)
-	addUser(t, ts.Admin, "cntt", analytics.RoleOperator, schema.ProvinceCodeCaMau)
+	apitest.AddUser(t, ts.Admin, "tinh", analytics.RoleProvincial, schema.ProvinceCodeCaMau)
+	apitest.AddUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
+	apitest.AddUser(t, ts.Admin, "dieuphoi", analytics.RoleCoordinator, servertest.CommuneA)
+	apitest.AddUser(t, ts.Admin, "cntt", analytics.RoleOperator, schema.ProvinceCodeCaMau)
 	return ts
 }
 
 func TestLoginSessionsAndErrors(t *testing.T) {
 	ts := startAPI(t)
-	anon := &apiClient{T: t, Base: ts.URL}
+	anon := &apitest.Session{T: t, Base: ts.URL}
 
 	st, b := anon.Do("GET", "/api/v1/me", nil)
 	require.Equal(t, 401, st)
-	require.Equal(t, "unauthenticated", string(apiError(t, b).Code))
+	require.Equal(t, "unauthenticated", string(apitest.ErrorOf(t, b).Code))
 
 	// The cookie: HttpOnly, SameSite=Lax, not Secure over plain HTTP.
-	body, _ := json.Marshal(map[string]string{"username": "XA-A", "password": testPassword})
+	body, _ := json.Marshal(map[string]string{"username": "XA-A", "password": apitest.Password})
 	hc := apitest.Client(t)
 	resp, err := hc.Post(ts.URL+"/api/v1/login", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
@@ -93,14 +72,14 @@ func TestLoginSessionsAndErrors(t *testing.T) {
 	require.Equal(t, servertest.CommuneA, me.Unit.Code)
 
 	// Logout ends the session.
-	c := login(t, ts.URL, "tinh")
+	c := apitest.SignIn(t, ts.URL, "tinh")
 	require.Equal(t, 200, c.Get("/api/v1/me", nil))
 	st, _ = c.Do("POST", "/api/v1/logout", nil)
 	require.Equal(t, 200, st)
 	require.Equal(t, 401, c.Get("/api/v1/me", nil))
 
 	// Disabled users cannot use their sessions.
-	c = login(t, ts.URL, "cntt")
+	c = apitest.SignIn(t, ts.URL, "cntt")
 	require.NoError(t, ts.Admin.DisableUser(context.Background(), "cntt"))
 	require.Equal(t, 401, c.Get("/api/v1/me", nil))
 
@@ -110,30 +89,30 @@ func TestLoginSessionsAndErrors(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": "sai-mat-khau"})
 		require.Equal(t, 401, st)
-		require.Equal(t, "bad_credentials", string(apiError(t, b).Code))
+		require.Equal(t, "bad_credentials", string(apitest.ErrorOf(t, b).Code))
 	}
-	st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": testPassword})
+	st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": apitest.Password})
 	require.Equal(t, 429, st)
-	e := apiError(t, b)
+	e := apitest.ErrorOf(t, b)
 	require.Equal(t, "too_many_attempts", string(e.Code))
 	require.Contains(t, e.Hint, "Đăng nhập sai quá nhiều lần")
 
 	// Bad parameters name themselves.
-	c = login(t, ts.URL, "tinh")
+	c = apitest.SignIn(t, ts.URL, "tinh")
 	st, b = c.Do("GET", "/api/v1/coverage?from=2026-13-01", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "from")
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "from")
 	st, b = c.Do("GET", "/api/v1/coverage?unit=99999", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "unit")
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "unit")
 	st, b = c.Do("GET", "/api/v1/stats?by=day", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "by")
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "by")
 	st, _ = c.Do("GET", "/api/v1/export/nothing.csv", nil)
 	require.Equal(t, 400, st)
 	st, b = c.Do("GET", "/api/v1/reports/not-a-uuid", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "id")
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "id")
 	st, _ = anon.Do("POST", "/api/v1/login", map[string]string{"username": "tinh"})
 	require.Equal(t, 400, st)
 	resp, err = hc.Post(ts.URL+"/api/v1/login", "text/plain", strings.NewReader("tinh"))
@@ -206,8 +185,8 @@ func TestOpenAPIDocument(t *testing.T) {
 
 func TestUnitAuthorisation(t *testing.T) {
 	ts := startAPI(t)
-	leader := login(t, ts.URL, "xa-a")
-	prov := login(t, ts.URL, "tinh")
+	leader := apitest.SignIn(t, ts.URL, "xa-a")
+	prov := apitest.SignIn(t, ts.URL, "tinh")
 
 	var d analytics.UnitDetail
 	require.Equal(t, 200, leader.Get("/api/v1/units/"+servertest.CommuneA, &d))
@@ -217,7 +196,7 @@ func TestUnitAuthorisation(t *testing.T) {
 
 	st, b := leader.Do("GET", "/api/v1/coverage?unit="+servertest.CommuneB, nil)
 	require.Equal(t, 403, st)
-	require.Equal(t, "out_of_unit", string(apiError(t, b).Code))
+	require.Equal(t, "out_of_unit", string(apitest.ErrorOf(t, b).Code))
 	st, _ = leader.Do("GET", "/api/v1/coverage?unit="+schema.ProvinceCodeCaMau, nil)
 	require.Equal(t, 403, st)
 	st, _ = leader.Do("GET", "/api/v1/units/"+ts.HamletsB[0], nil)
@@ -270,8 +249,8 @@ func TestTransitionSyncsBackToTheVolunteer(t *testing.T) {
 	_, _, cursor, err := cl.PullAll(0)
 	require.NoError(t, err)
 
-	coord := login(t, ts.URL, "dieuphoi")
-	leader := login(t, ts.URL, "xa-a")
+	coord := apitest.SignIn(t, ts.URL, "dieuphoi")
+	leader := apitest.SignIn(t, ts.URL, "xa-a")
 	path := "/api/v1/reports/" + report.String()
 
 	// Each role's view: only the coordinator sees who reported.
@@ -293,10 +272,10 @@ func TestTransitionSyncsBackToTheVolunteer(t *testing.T) {
 	require.Equal(t, 403, st, string(b))
 	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "returned"})
 	require.Equal(t, 400, st)
-	require.Equal(t, "reason_required", string(apiError(t, b).Code))
+	require.Equal(t, "reason_required", string(apitest.ErrorOf(t, b).Code))
 	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "resolved"})
 	require.Equal(t, 409, st)
-	require.Equal(t, "invalid_transition", string(apiError(t, b).Code))
+	require.Equal(t, "invalid_transition", string(apitest.ErrorOf(t, b).Code))
 	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "dispatched", "agency": "Điện lực Cà Mau"})
 	require.Equal(t, 200, st, string(b))
 	var tr api.TransitionResponse
@@ -320,8 +299,8 @@ func TestTransitionSyncsBackToTheVolunteer(t *testing.T) {
 	require.Equal(t, changes[7].Dot, byField["status"].Base, "the server's write is based on the volunteer's")
 
 	// Out-of-unit coordinators get 403; unknown reports 404.
-	addUser(t, ts.Admin, "dieuphoi-b", analytics.RoleCoordinator, servertest.CommuneB)
-	other := login(t, ts.URL, "dieuphoi-b")
+	apitest.AddUser(t, ts.Admin, "dieuphoi-b", analytics.RoleCoordinator, servertest.CommuneB)
+	other := apitest.SignIn(t, ts.URL, "dieuphoi-b")
 	st, _ = other.Do("POST", path+"/transition", map[string]string{"to": "in_progress"})
 	require.Equal(t, 403, st)
 	st, _ = coord.Do("GET", "/api/v1/reports/"+uuid.NewString(), nil)

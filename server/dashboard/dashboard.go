@@ -26,16 +26,12 @@ import (
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
-// Core is what the dashboard needs of the server (*server.Server): the
-// same as the JSON API's (api.Core), since every page mirrors an endpoint.
+// Core is what the dashboard needs of the server (*server.Server): what
+// the JSON API needs (its request tracking and clock, the read model, the
+// sign-in domain, the report workflow), since every page mirrors an
+// endpoint, and nothing more.
 type Core interface {
-	Track(h http.HandlerFunc) http.HandlerFunc
-	Now() time.Time
-	Analytics() (*analytics.Index, error)
-	SignIn(ctx context.Context, username, password, addr string) (server.SignedIn, error)
-	SessionUser(ctx context.Context, token string) (server.User, error)
-	SignOut(ctx context.Context, token string) error
-	Transition(ctx context.Context, reportID syncproto.RowID, req server.TransitionRequest) (server.TransitionResult, error)
+	api.Core
 }
 
 // Directory is what the pages read of the operator's records

@@ -14,30 +14,12 @@ import (
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/dashboard"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// fakeCore is a server whose read model cannot be had (err): what the
-// pages do then does not depend on any store.
-type fakeCore struct{ err error }
-
-func (f fakeCore) Track(h http.HandlerFunc) http.HandlerFunc { return h }
-func (f fakeCore) Now() time.Time                            { return time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC) }
-func (f fakeCore) Analytics() (*analytics.Index, error)      { return nil, f.err }
-func (f fakeCore) SignIn(context.Context, string, string, string) (server.SignedIn, error) {
-	return server.SignedIn{}, f.err
-}
-func (f fakeCore) SessionUser(context.Context, string) (server.User, error) {
-	return server.User{}, f.err
-}
-func (f fakeCore) SignOut(context.Context, string) error { return f.err }
-func (f fakeCore) Transition(context.Context, syncproto.RowID, server.TransitionRequest) (server.TransitionResult, error) {
-	return server.TransitionResult{}, f.err
-}
-
+// noDirectory is the records of a server that has none.
 type noDirectory struct{}
 
 func (noDirectory) Units(context.Context, schema.Level, string) ([]schema.AdminUnit, error) {
@@ -68,7 +50,7 @@ func TestPageErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mux := http.NewServeMux()
-			dashboard.New(fakeCore{err: tc.err}, noDirectory{}, servertest.Logger()).Mount(mux)
+			dashboard.New(apitest.FailingCore{Err: tc.err, At: time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)}, noDirectory{}, servertest.Logger()).Mount(mux)
 			hs := httptest.NewServer(mux)
 			defer hs.Close()
 			resp, err := http.Get(hs.URL + "/coverage")
