@@ -434,6 +434,14 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	*st = next
 	s.sum.Cloned += rows
+	for _, rs := range g.save {
+		if !rs.deleted() {
+			if s.sum.ClonedLive == nil {
+				s.sum.ClonedLive = map[string]int{}
+			}
+			s.sum.ClonedLive[rs.table]++
+		}
+	}
 	s.sum.Conflicts += g.conflicts
 	return last, nil
 }

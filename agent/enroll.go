@@ -130,6 +130,12 @@ func (r *Replica) Enroll(ctx context.Context, server, code, label string) (token
 // same code gets a token for the same device (the server allows it while
 // the code is valid); killed after it, it is enrolled.
 func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, save func(token string) error) (token string, e *Enrollment, err error) {
+	defer func() { // nothing to send yet: the message says so (ConnectError)
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			ce.Enrolling = true
+		}
+	}()
 	if err := r.writable(); err != nil { // damage.go: repair first
 		return "", nil, err
 	}

@@ -107,6 +107,9 @@ type SyncSummary struct {
 	ScopeChange *ScopeChange `json:"scope_change,omitempty"`
 	// Cloned is the rows stored by a snapshot clone.
 	Cloned int `json:"cloned,omitempty"`
+	// ClonedLive counts the rows of Cloned that are not deleted, by table:
+	// what the volunteer now has on the laptop ("12 households, ...").
+	ClonedLive map[string]int `json:"cloned_live,omitempty"`
 	// Fork is set when this data folder turned out to be a copy of
 	// another and took a new replica id (fork.go).
 	Fork *ForkInfo `json:"fork,omitempty"`
@@ -126,6 +129,12 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.RoundTrips += o.RoundTrips
 	s.Collected += o.Collected
 	s.Cloned += o.Cloned
+	for t, n := range o.ClonedLive {
+		if s.ClonedLive == nil {
+			s.ClonedLive = map[string]int{}
+		}
+		s.ClonedLive[t] += n
+	}
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 	if o.ScopeChange != nil {
 		s.ScopeChange = o.ScopeChange

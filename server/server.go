@@ -299,14 +299,15 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Mount adds the core's routes to mux: /v1/enroll, /v1/sync, /v1/fork,
-// /healthz and /metrics. The JSON API (server/api) and the dashboard
-// (server/dashboard) mount theirs beside them; server/httpapp composes
-// the three, as hamlet-server serves them.
+// Mount adds the core's routes to mux: /v1/enroll, /v1/sync, /v1/roster,
+// /v1/fork, /healthz and /metrics. The JSON API (server/api) and the
+// dashboard (server/dashboard) mount theirs beside them; server/httpapp
+// composes the three, as hamlet-server serves them.
 func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/enroll", s.Track(s.handleEnroll))
 	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
-	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork)) // fork_http.go
+	mux.HandleFunc("GET /v1/roster", s.Track(s.handleRoster)) // roster.go
+	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork))    // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 }
