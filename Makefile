@@ -65,7 +65,7 @@ bench-analytics:
 
 ## bench-dashboard: the dashboard's pages on the full Cà Mau province (server time per page, gzipped weight with assets)
 bench-dashboard:
-	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/ | tee bench-dashboard.txt
+	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/dashboard/ | tee bench-dashboard.txt
 
 ## bench-server: the server's two benchmarks: push throughput against a bare SQLite insert (5 runs, median
 ## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -90,7 +91,7 @@ func (st *operatorStore) open(t *testing.T) (*server.Server, string, func()) {
 		srv, err = server.OpenWithStore(ctx, cfg, pg)
 	}
 	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	stop := func() {
 		hs.Close()
 		_ = srv.Close()
