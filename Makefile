@@ -65,7 +65,7 @@ bench-analytics:
 
 ## bench-dashboard: the dashboard's pages on the full Cà Mau province (server time per page, gzipped weight with assets)
 bench-dashboard:
-	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/ | tee bench-dashboard.txt
+	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/dashboard/ | tee bench-dashboard.txt
 
 ## bench-server: the server's two benchmarks: push throughput against a bare SQLite insert (5 runs, median
 ## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time
@@ -100,7 +100,7 @@ bench-scope:
 	$(GO) test -run '^$$' -bench 'ScopeAddHamlet' -benchtime 3x -count 5 -timeout 20m ./agent | tee bench-scope.txt
 	@grep -o '[0-9.]* ratio' bench-scope.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "scope back-fill: median %.4f of the full clone bytes over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-scope.txt
 
-## fuzz: each fuzz target for FUZZTIME (everything that parses bytes from outside)
+## fuzz: each fuzz target for FUZZTIME (everything that parses bytes from outside, and dates people type)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./syncproto
 	$(GO) test -run '^$$' -fuzz '^FuzzMerge$$' -fuzztime $(FUZZTIME) ./syncproto
@@ -110,6 +110,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./server
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStateCompact$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSchedules$$' -fuzztime $(FUZZTIME) ./workcal
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDateTime$$' -fuzztime $(FUZZTIME) ./internal/i18n
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRoster$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzRawRecords$$' -fuzztime $(FUZZTIME) ./agent
 
 ## lint: go vet plus staticcheck, fetched through the module proxy at a pinned version

@@ -242,6 +242,9 @@ type ConnectError struct {
 	URL       string
 	NotHamlet bool // something answered, but not the Hamlet API
 	Err       error
+	// Enrolling: the laptop was enrolling, so there is no data to send
+	// yet and the code is still unused.
+	Enrolling bool
 }
 
 func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err) }
@@ -253,9 +256,14 @@ func (e *ConnectError) Message(lang string) string {
 			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),
 			fmt.Sprintf("%s is not a Hamlet server. Check the address (ask your team leader or IT staff). Your data on this laptop is safe.", e.URL))
 	}
+	if e.Enrolling {
+		return pick(lang,
+			fmt.Sprintf("Không kết nối được máy chủ %s nên máy này chưa được đăng ký. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ (đúng như cán bộ CNTT đưa, kể cả cổng, ví dụ :8750) rồi chạy lại lệnh; mã đăng ký chưa bị dùng.", e.URL),
+			fmt.Sprintf("Cannot reach the server at %s, so this laptop is not enrolled. Check the network (mobile data/Wi-Fi) and the server address (exactly as IT staff gave it, port included, e.g. :8750), then run the command again; the code is not used up.", e.URL))
+	}
 	return pick(lang,
-		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (3G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
-		fmt.Sprintf("Cannot reach the server at %s. Check the network (3G/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
+		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
+		fmt.Sprintf("Cannot reach the server at %s. Check the network (mobile data/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
 }
 
 // InputError is a bad value given by the volunteer that the schema does not
@@ -283,9 +291,11 @@ func MessageOf(err error, lang string) string {
 	}
 	// The CLI prints "Lỗi:"/"Error:" before this: no prefix of its own. It
 	// cannot tell whether the failed command was saving a record, so it
-	// does not claim that one was saved.
-	return pick(lang, "Lệnh chưa làm xong ("+err.Error()+"). Những bản ghi đã lưu trước đó vẫn còn nguyên; nếu lệnh này đang lưu một bản ghi thì bản ghi đó chưa được lưu: hãy thử lại, và báo cán bộ CNTT nếu lỗi lặp lại.",
-		"The command did not finish ("+err.Error()+"). Records saved before are intact; if this command was saving a record, that record was not saved: try again, and tell IT staff if this repeats.")
+	// does not claim that one was saved. The cause is English (Go's, the
+	// driver's): it is the detail for IT staff, set apart from the
+	// Vietnamese sentence.
+	return pick(lang, "Lệnh chưa làm xong. Những bản ghi đã lưu trước đó vẫn còn nguyên; nếu lệnh này đang lưu một bản ghi thì bản ghi đó chưa được lưu: hãy thử lại, và báo cán bộ CNTT nếu lỗi lặp lại (chi tiết cho cán bộ CNTT: "+err.Error()+").",
+		"The command did not finish. Records saved before are intact; if this command was saving a record, that record was not saved: try again, and tell IT staff if this repeats (detail for IT staff: "+err.Error()+").")
 }
 
 // OtherServerError: the replica holds data of one Hamlet server (one

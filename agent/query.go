@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -73,11 +75,54 @@ func (r *Replica) List(ctx context.Context, table string, o ListOptions) ([]Reco
 		q += ` AND household_id = ?`
 		args = append(args, strings.ToLower(o.Household))
 	}
+	if table == "households" {
+		return r.householdsBy(ctx, strings.Replace(q, `SELECT id FROM`, `SELECT id, hamlet_code, head_name FROM`, 1), o.Limit, args...)
+	}
 	q += ` ORDER BY ` + listOrder[table]
 	if o.Limit > 0 {
 		q += fmt.Sprintf(` LIMIT %d`, o.Limit)
 	}
 	return r.recordsBy(ctx, q, args...)
+}
+
+// householdsBy lists the households q selects (id, hamlet_code,
+// head_name) by hamlet, then by head's name in Vietnamese order ("Ngô"
+// before "Nguyễn", "Đ" after "D": SQLite's ORDER BY compares bytes), then
+// keeps the first limit (0: all).
+func (r *Replica) householdsBy(ctx context.Context, q string, limit int, args ...any) ([]Record, error) {
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ id, hamlet, head string }
+	var keys []key
+	for rows.Next() {
+		var k key
+		var hamlet, head sql.NullString
+		if err := rows.Scan(&k.id, &hamlet, &head); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		k.hamlet, k.head = hamlet.String, head.String
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	i18n.SortByKeys(keys, func(k key) []string { return []string{k.hamlet, k.head, k.id} })
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+	}
+	ids := make([]syncproto.RowID, 0, len(keys))
+	for _, k := range keys {
+		id, err := uuid.Parse(k.id)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return r.records(ctx, ids)
 }
 
 func (r *Replica) recordsBy(ctx context.Context, q string, args ...any) ([]Record, error) {
@@ -103,6 +148,11 @@ func (r *Replica) recordsBy(ctx context.Context, q string, args ...any) ([]Recor
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	return r.records(ctx, ids)
+}
+
+// records reads the rows ids name, in that order.
+func (r *Replica) records(ctx context.Context, ids []syncproto.RowID) ([]Record, error) {
 	t, err := r.beginRead(ctx)
 	if err != nil {
 		return nil, err
@@ -140,7 +190,7 @@ func (r *Replica) Search(ctx context.Context, query string, o ListOptions) ([]Re
 			}
 		}
 	}
-	q := `SELECT s.id FROM row_state s JOIN households h ON h.id = s.id WHERE s.tbl = 'households'`
+	q := `SELECT s.id, h.hamlet_code, h.head_name FROM row_state s JOIN households h ON h.id = s.id WHERE s.tbl = 'households'`
 	var args []any
 	if !o.IncludeDeleted {
 		q += ` AND h._deleted = 0`
@@ -160,11 +210,7 @@ func (r *Replica) Search(ctx context.Context, query string, o ListOptions) ([]Re
 		}
 		q += ` AND (` + cond + `)`
 	}
-	q += ` ORDER BY h.hamlet_code, h.head_name, h.id`
-	if o.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, o.Limit)
-	}
-	return r.recordsBy(ctx, q, args...)
+	return r.householdsBy(ctx, q, o.Limit, args...)
 }
 
 func likeEscape(s string) string {

@@ -61,7 +61,7 @@ func TestRevokedDeviceLosesNothing(t *testing.T) {
 	require.Contains(t, vi, "đã bị thu hồi")
 	require.Contains(t, vi, "hamlet-agent enroll --server "+ts.URL)
 	require.Contains(t, vi, "3 bản ghi có thay đổi chưa gửi")
-	require.Contains(t, agent.MessageOf(err, "en"), "ask the coordinator for a new enrollment code")
+	require.Contains(t, agent.MessageOf(err, "en"), "ask IT staff for a new enrollment code")
 	after, err := a.Pending(ctx)
 	require.NoError(t, err)
 	require.Equal(t, pending, after, "the outbox is kept")

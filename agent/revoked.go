@@ -55,15 +55,15 @@ func (e *RevokedError) Message(lang string) string {
 				"With the new code, run: hamlet-agent enroll --server %s --code <NEW CODE>.", kept, server))
 	}
 	return pick(lang,
-		fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ điều phối đã thu hồi mã truy cập của máy). "+
+		fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ CNTT đã thu hồi mã truy cập của máy). "+
 			"Không mất gì: mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s. "+
-			"Việc cần làm: 1) xin cán bộ điều phối một mã đăng ký mới; "+
+			"Việc cần làm: 1) xin cán bộ CNTT một mã đăng ký mới; "+
 			"2) chạy: hamlet-agent enroll --server %s --code <MÃ MỚI>; "+
 			"3) chạy: hamlet-agent sync — các thay đổi chưa gửi sẽ được gửi đi, vẫn mang tên người đã ghi. "+
 			"Đừng xóa thư mục dữ liệu và đừng cài lại Hamlet.", kept, server),
-		fmt.Sprintf("This device's sync access was revoked (the coordinator revoked its token). "+
+		fmt.Sprintf("This device's sync access was revoked (IT staff revoked its token). "+
 			"Nothing is lost: all data on this laptop is kept, including %s. "+
-			"What to do: 1) ask the coordinator for a new enrollment code; "+
+			"What to do: 1) ask IT staff for a new enrollment code; "+
 			"2) run: hamlet-agent enroll --server %s --code <NEW CODE>; "+
 			"3) run: hamlet-agent sync — the unsynced changes are sent, still under the name of whoever recorded them. "+
 			"Do not delete the data directory or reinstall Hamlet.", kept, server))

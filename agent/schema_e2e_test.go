@@ -265,7 +265,7 @@ func TestSchemaTooOldAgent(t *testing.T) {
 			need := max(tc.minSchema, 1)
 			vi := agent.MessageOf(err, "vi")
 			en := agent.MessageOf(err, "en")
-			for _, want := range []string{strconv.Itoa(tc.agent), "từ " + strconv.Itoa(need), "lược đồ " + strconv.Itoa(need), update, "hamlet-agent sync"} {
+			for _, want := range []string{strconv.Itoa(tc.agent), "từ " + strconv.Itoa(need), "phiên bản dữ liệu " + strconv.Itoa(need), update, "hamlet-agent sync"} {
 				require.Contains(t, vi, want)
 			}
 			for _, want := range []string{"schema " + strconv.Itoa(tc.agent), "needs " + strconv.Itoa(need), update} {

@@ -1,28 +1,37 @@
 package agent
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // ParseFieldValue turns text typed on the command line into the kind the
-// field takes: booleans accept có/không and yes/no, numbers are parsed, an
-// empty string clears the field. The schema then validates the value.
+// field takes: booleans accept có/không and yes/no, numbers are parsed,
+// dates and times are read as people write them ("01/12/2026 14:30", in
+// Vietnam's time), an enum value must be one of its list, an empty string
+// clears the field. The schema then validates the value. What cannot be
+// read is an *InputError naming the field and what it accepts: nothing
+// has been sent anywhere yet.
 func ParseFieldValue(table, field, text string) (any, error) {
 	t, err := lookup(table)
 	if err != nil {
 		return nil, err
 	}
 	f, ok := t.Field(field)
-	if !ok {
-		return nil, &schema.ValidationError{Table: table, Field: field, Code: schema.CodeUnknownField}
+	if !ok || field == schema.DeletedField {
+		return nil, unknownField(t, field)
 	}
 	s := strings.TrimSpace(text)
 	if s == "" {
 		return nil, nil
 	}
+	label := func(lang string) string { return capitalize(schema.FieldLabel(field, lang)) }
 	wrong := &schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType}
 	switch f.Type {
 	case schema.TypeBool:
@@ -32,19 +41,88 @@ func ParseFieldValue(table, field, text string) (any, error) {
 		case "khong", "k", "no", "n", "false", "0":
 			return false, nil
 		}
-		return nil, wrong
-	case schema.TypeInt, schema.TypeTime:
+		return nil, &InputError{
+			VI: fmt.Sprintf("%s chỉ nhận có hoặc không (viết tắt c/k; cũng được yes/no, 1/0).", label("vi")),
+			EN: fmt.Sprintf("%s takes yes or no (also y/n, 1/0, có/không).", label("en")),
+		}
+	case schema.TypeInt:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, wrong
 		}
 		return n, nil
+	case schema.TypeTime:
+		if unixMS.MatchString(s) { // scripts written before dates were read
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err == nil {
+				return n, nil
+			}
+		}
+		at, err := i18n.ParseDateTime(s)
+		if err != nil {
+			return nil, dateInput(label, err)
+		}
+		return at.UnixMilli(), nil
+	case schema.TypeDate:
+		d, err := i18n.ParseDate(s)
+		if err != nil {
+			return nil, dateInput(label, err)
+		}
+		return d, nil
 	case schema.TypeFloat:
 		x, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
 		if err != nil {
 			return nil, wrong
 		}
 		return x, nil
+	case schema.TypeEnum:
+		for _, v := range schema.EnumValues(f.Enum) {
+			if v == s {
+				return s, nil
+			}
+		}
+		return nil, &InputError{
+			VI: fmt.Sprintf("%s %q không có trong danh mục. Hãy chọn một mã trong: %s.", label("vi"), s, schema.EnumChoices(f.Enum, "vi")),
+			EN: fmt.Sprintf("%s %q is not in the list. Pick one of: %s.", label("en"), s, schema.EnumChoices(f.Enum, "en")),
+		}
 	}
 	return s, nil
+}
+
+// unixMS is a time given as Unix milliseconds (13 digits, 2001–2286).
+var unixMS = regexp.MustCompile(`^1[0-9]{12}$`)
+
+func dateInput(label func(string) string, err error) error {
+	var de *i18n.DateError
+	if !errors.As(err, &de) {
+		return err
+	}
+	return &InputError{VI: label("vi") + ": " + de.Message("vi"), EN: label("en") + ": " + de.Message("en")}
+}
+
+// unknownField: a field this table does not have, typed by the volunteer
+// (--set foo=bar). It lists the fields a volunteer may set, with their
+// names in the volunteer's language.
+func unknownField(t *schema.Table, field string) error {
+	list := func(lang string) string {
+		var parts []string
+		for _, f := range t.Fields {
+			if f.WrittenBy != 0 || f.Type == schema.TypeUUID {
+				continue // the coordinators' fields, and links set by the commands
+			}
+			parts = append(parts, f.Name+" ("+schema.FieldLabel(f.Name, lang)+")")
+		}
+		return strings.Join(parts, ", ")
+	}
+	return &InputError{
+		VI: fmt.Sprintf("%s không có trường %q. Các trường nhập được (--set tên=giá_trị): %s.", schema.TableLabel(t.Name, "vi"), field, list("vi")),
+		EN: fmt.Sprintf("A %s has no field %q. The fields you can set (--set name=value): %s.", strings.ToLower(schema.TableLabel(t.Name, "en")), field, list("en")),
+	}
+}
+
+func capitalize(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
 }

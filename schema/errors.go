@@ -101,7 +101,7 @@ func (e *ValidationError) Message(lang string) string {
 		return pick("Mã ấp/khóm không hợp lệ (dạng mã xã-số thứ tự, ví dụ 32002-03): hãy chọn lại ấp/khóm.",
 			"Invalid hamlet code (commune code-number, for example 32002-03): pick the hamlet again.")
 	case CodeReadOnly:
-		return pick(capitalize(label)+" do điều phối viên cập nhật trên hệ thống, máy của tổ không sửa được: hãy bỏ thay đổi này.",
+		return pick(capitalize(label)+" do cán bộ điều phối phản ánh cập nhật trên hệ thống, máy của tổ không sửa được: hãy bỏ thay đổi này.",
 			capitalize(label)+" is set by the coordinators, not from a team's laptop: drop this change.")
 	case CodeInFuture:
 		return pick(capitalize(label)+" ở tương lai (sau ngày mai): hãy kiểm tra ngày và đồng hồ trên máy rồi nhập lại.",
@@ -176,7 +176,7 @@ var labels = map[string][2]string{ // name -> {vi, en}
 	"members_count":        {"số nhân khẩu", "number of household members"},
 	"has_smartphone":       {"có điện thoại thông minh", "has a smartphone"},
 	"vneid_installed":      {"đã cài VNeID", "VNeID installed"},
-	"vneid_level2":         {"đã kích hoạt định danh mức 2", "e-ID level 2 activated"},
+	"vneid_level2":         {"đã kích hoạt định danh điện tử mức độ 2", "e-ID level 2 activated"},
 	"uses_public_services": {"dùng dịch vụ công trực tuyến", "uses online public services"},
 	"uses_cashless":        {"thanh toán không dùng tiền mặt", "uses cashless payment"},
 	"has_ehealth_record":   {"có sổ sức khỏe điện tử", "has an e-health record"},

@@ -45,7 +45,7 @@ func TestCheckWrite(t *testing.T) {
 		{"time after tomorrow", "field_reports", schema.Write{Fields: map[string]any{"occurred_at": afterTomorrow}, Writer: vol, Today: today}, schema.CodeInFuture, "occurred_at", ""},
 		{"volunteer files a report", "field_reports", schema.Write{Create: true, Fields: report(map[string]any{"status": "submitted"}), Writer: vol, Today: today}, "", "", ""},
 		{"volunteer files it dispatched", "field_reports", schema.Write{Create: true, Fields: report(map[string]any{"status": "dispatched"}), Writer: vol, Today: today},
-			schema.CodeReadOnly, "status", "điều phối viên"},
+			schema.CodeReadOnly, "status", "cán bộ điều phối phản ánh"},
 		{"volunteer sets the status", "field_reports", schema.Write{Fields: map[string]any{"status": "submitted"}, Writer: vol, Today: today}, schema.CodeReadOnly, "status", ""},
 		{"volunteer sets the dispatch time", "field_reports", schema.Write{Fields: map[string]any{"dispatched_at": afterTomorrow - 1}, Writer: vol, Today: today}, schema.CodeReadOnly, "dispatched_at", ""},
 		{"volunteer names the agency", "field_reports", schema.Write{Create: true, Fields: report(map[string]any{"agency": "UBND"}), Writer: vol, Today: today}, schema.CodeReadOnly, "agency", ""},

@@ -127,30 +127,30 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HealthTimeout)
 	defer cancel()
 	if err := s.probe(ctx); err != nil {
 		if errors.Is(err, errShuttingDown) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
 			return
 		}
 		s.log.Error("health check: the store cannot write", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, writeTrouble(err))
+		WriteJSON(w, http.StatusServiceUnavailable, writeTrouble(err))
 		return
 	}
 	if f := s.health.failed.Load(); f != nil {
 		s.log.Error("health check: the server's writes fail", LogErr, f.err, "since", f.at)
-		writeJSON(w, http.StatusServiceUnavailable, writeTrouble(f.err))
+		WriteJSON(w, http.StatusServiceUnavailable, writeTrouble(f.err))
 		return
 	}
 	head, err := s.store.Head(ctx)
 	if err != nil {
 		s.log.Error("health check: store unreadable", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store_unavailable", Reason: "read_failed", Message: "the store could not be read"})
+		WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store_unavailable", Reason: "read_failed", Message: "the store could not be read"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
 }

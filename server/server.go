@@ -198,7 +198,7 @@ type Server struct {
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
-	api    apiState    // the dashboard API (api.go)
+	rm     readModel   // the leaders' read model (readmodel.go)
 	health healthState // /healthz (health.go)
 
 	holMu   sync.Mutex // guards holMark
@@ -263,6 +263,9 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
+// Now is the server's clock (Config.Now).
+func (s *Server) Now() time.Time { return s.cfg.Now() }
+
 // ID is the server's replica id.
 func (s *Server) ID() syncproto.ReplicaID { return s.id }
 
@@ -272,18 +275,17 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /v1/fork, /healthz, /metrics and the
-// dashboard API under /api/v1/.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
-	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
-	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork)) // fork_http.go
+// Mount adds the core's routes to mux: /v1/enroll, /v1/sync, /v1/roster,
+// /v1/fork, /healthz and /metrics. The JSON API (server/api) and the
+// dashboard (server/dashboard) mount theirs beside them; server/httpapp
+// composes the three, as hamlet-server serves them.
+func (s *Server) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/enroll", s.Track(s.handleEnroll))
+	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
+	mux.HandleFunc("GET /v1/roster", s.Track(s.handleRoster)) // roster.go
+	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork))    // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	s.mountAPI(mux) // /api/v1/...: api.go
-	s.mountWeb(mux) // the dashboard's pages at /: web.go
-	return securityHeaders(mux)
 }
 
 // hstsMaxAge is a year: a browser that once reached the dashboard over
@@ -292,20 +294,10 @@ func (s *Server) Handler() http.Handler {
 // not speak for.
 const hstsMaxAge = "max-age=31536000"
 
-// securityHeaders sets, on every response (errors, the mux's own 404 and
-// 405, the WebSocket endpoint's refusals), nosniff, and under TLS HSTS.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range securityHeader(r) {
-			w.Header()[k] = v
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// securityHeader is what securityHeaders sets, for responses written
-// outside the ResponseWriter's header map (the WebSocket upgrade's 101).
-func securityHeader(r *http.Request) http.Header {
+// SecurityHeader is what every response carries (server/httpapp sets it
+// on all of them; the WebSocket upgrade's 101, written outside the
+// ResponseWriter's header map, gets it here): nosniff, and under TLS HSTS.
+func SecurityHeader(r *http.Request) http.Header {
 	h := http.Header{"X-Content-Type-Options": {"nosniff"}}
 	if r.TLS != nil {
 		h.Set("Strict-Transport-Security", hstsMaxAge)
@@ -313,14 +305,15 @@ func securityHeader(r *http.Request) http.Header {
 	return h
 }
 
-// track counts a handler in wg so Close waits for it, and refuses new work
-// once Close has started.
-func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
+// Track counts a handler in wg so Close waits for it, and refuses new work
+// once Close has started. Every handler of the server's routes, the API's
+// and the dashboard's, runs under it.
+func (s *Server) Track(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			writeHTTPError(w, errShuttingDown)
+			WriteHTTPError(w, errShuttingDown)
 			return
 		}
 		s.wg.Add(1)

@@ -57,12 +57,12 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.authenticate(r)
 	if err != nil {
-		s.log.Info("sync refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
-		writeHTTPError(w, err)
+		s.log.Info("sync refused", LogRemote, ClientAddr(r), LogCode, string(protoError(err).Code))
+		WriteHTTPError(w, err)
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
 		return
 	}
 	// The session's place in its device's order: taken before the upgrade
@@ -72,10 +72,10 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	scope, err := s.store.Scope(r.Context(), dev.MemberID)
 	if err != nil {
 		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
-		writeHTTPError(w, storeError("cannot load scope", err))
+		WriteHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, securityHeader(r))
+	ws, err := s.up.Upgrade(w, r, SecurityHeader(r))
 	if err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered
@@ -92,7 +92,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	older, superseded := s.hub.add(c)
 	s.metrics.connected.Inc()
 	s.noteActivity(dev.ID, nil)
-	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, remoteAddr(r))
+	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, ClientAddr(r))
 	// One session per device: the older ones end once the message each is
 	// handling is done, so nothing of theirs commits after this session's
 	// Welcome reads PushedSeq (a crashed agent's session cannot race its
@@ -116,7 +116,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("agent disconnected", LogDevice, dev.ID, "reason", c.reason)
 }
 
-func remoteAddr(r *http.Request) string {
+// ClientAddr is the client's address without its port: what the
+// throttles count and the logs show.
+func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -216,7 +216,7 @@ type ReadModelStore interface {
 	ConflictCounts(ctx context.Context) (map[string]int, error)
 	// LatestConflicts lists the newest n entries of the conflict log,
 	// newest first.
-	LatestConflicts(ctx context.Context, n int) ([]ConflictNote, error)
+	LatestConflicts(ctx context.Context, n int) ([]ConflictEntry, error)
 }
 
 // AuthStore is what enrollment and authentication need besides the

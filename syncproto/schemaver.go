@@ -71,7 +71,7 @@ func (a SchemaAdvice) Hint(lang string) string {
 		if en {
 			return fmt.Sprintf("The server is older than this laptop's Hamlet (data schema %d, the server knows up to %d). Tell IT staff to update hamlet-server. Your data is safe on this laptop.", a.Agent, a.Max)
 		}
-		return fmt.Sprintf("Máy chủ cũ hơn Hamlet trên máy này (lược đồ dữ liệu %d, máy chủ chỉ biết đến %d). Hãy báo cán bộ CNTT cập nhật hamlet-server. Dữ liệu trên máy vẫn an toàn.", a.Agent, a.Max)
+		return fmt.Sprintf("Máy chủ cũ hơn Hamlet trên máy này (phiên bản dữ liệu %d, máy chủ chỉ biết đến %d). Hãy báo cán bộ CNTT cập nhật hamlet-server. Dữ liệu trên máy vẫn an toàn.", a.Agent, a.Max)
 	}
 	where := "ask your team leader or IT staff for it"
 	whereVI := "hỏi tổ trưởng hoặc cán bộ CNTT"
@@ -82,6 +82,6 @@ func (a SchemaAdvice) Hint(lang string) string {
 		return fmt.Sprintf("This laptop's Hamlet is too old for the server: hamlet-agent has data schema %d, the server needs %d or later. Install hamlet-agent with schema %d (%s), then run: hamlet-agent sync. Your data is safe on this laptop and will be sent after the update.",
 			a.Agent, a.Min, a.Min, where)
 	}
-	return fmt.Sprintf("Hamlet trên máy này đã cũ so với máy chủ: hamlet-agent dùng lược đồ dữ liệu %d, máy chủ cần từ %d trở lên. Hãy cài hamlet-agent bản có lược đồ %d (%s), rồi chạy: hamlet-agent sync. Dữ liệu trên máy vẫn an toàn và sẽ được gửi sau khi cập nhật.",
+	return fmt.Sprintf("Hamlet trên máy này đã cũ so với máy chủ: hamlet-agent dùng phiên bản dữ liệu %d, máy chủ cần từ %d trở lên. Hãy cài hamlet-agent bản có phiên bản dữ liệu %d (%s), rồi chạy: hamlet-agent sync. Dữ liệu trên máy vẫn an toàn và sẽ được gửi sau khi cập nhật.",
 		a.Agent, a.Min, a.Min, whereVI)
 }

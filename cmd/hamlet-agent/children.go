@@ -17,8 +17,8 @@ var vnZone = time.FixedZone("ICT", 7*3600)
 // listChildren prints visits, tutoring records or reports.
 func (e *env) listChildren(ctx context.Context, table string, args []string, cols func(agent.Record) []string, header []string) error {
 	fs := flag.NewFlagSet(table+" list", flag.ContinueOnError)
-	household := fs.String("household", "", e.tr("chỉ của hộ này (mã)", "only this household (id)"))
-	hamlet := fs.String("hamlet", "", e.tr("chỉ ấp/khóm này", "only this hamlet"))
+	household := fs.String("household", "", e.tr("`MÃ` chỉ của hộ này", "`ID` only this household's"))
+	hamlet := fs.String("hamlet", "", e.tr("`MÃ` chỉ ấp/khóm này, ví dụ 32002-01", "`CODE` only this hamlet, e.g. 32002-01"))
 	limit := fs.Int("limit", 0, e.tr("số dòng tối đa", "maximum rows"))
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -69,11 +69,11 @@ func runVisit(ctx context.Context, e *env, args []string) error {
 	switch args[0] {
 	case "add":
 		fs := flag.NewFlagSet("visit add", flag.ContinueOnError)
-		household := fs.String("household", "", e.tr("mã hộ", "household id"))
+		household := fs.String("household", "", e.tr("`MÃ` mã hộ (xem: hamlet-agent household search TÊN)", "`ID` the household's id (see: hamlet-agent household search NAME)"))
 		var sets setFlags
-		fs.String("date", "", e.tr("ngày thăm YYYY-MM-DD (mặc định hôm nay)", "visit date YYYY-MM-DD (default today)"))
+		fs.String("date", "", e.tr("`NGÀY` ngày thăm hộ, ví dụ 01/12/2026 (nếu không nêu: hôm nay)", "`DATE` the visit's date, e.g. 01/12/2026 or 2026-12-01 (if not given: today)"))
 		fs.String("notes", "", e.tr("ghi chú", "notes"))
-		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		fs.Var(&sets, "set", e.tr("`TRƯỜNG=GIÁ_TRỊ` một trường khác (lặp lại được)", "`FIELD=VALUE` another field (repeatable)"))
 		if err := e.parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func runVisit(ctx context.Context, e *env, args []string) error {
 		return e.saved(ctx, "visits", id.String())
 	case "list":
 		return e.listChildren(ctx, "visits", args[1:], func(r agent.Record) []string {
-			return []string{r.Str("visited_on"), r.Str("notes")}
+			return []string{e.date(r.Str("visited_on")), r.Str("notes")}
 		}, []string{e.tr("NGÀY", "DATE"), e.tr("GHI CHÚ", "NOTES")})
 	}
 	return e.usageErr("%s: visit %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
@@ -115,13 +115,13 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 		return listCatalogue(e, "tutor skills", args[1:], schema.Skills(), rows, "KỸ NĂNG", "SKILL")
 	case "add":
 		fs := flag.NewFlagSet("tutor add", flag.ContinueOnError)
-		household := fs.String("household", "", e.tr("mã hộ", "household id"))
-		skill := fs.String("skill", "", e.tr("mã kỹ năng (xem: hamlet-agent tutor skills)", "skill code (see: hamlet-agent tutor skills)"))
+		household := fs.String("household", "", e.tr("`MÃ` mã hộ (xem: hamlet-agent household search TÊN)", "`ID` the household's id (see: hamlet-agent household search NAME)"))
+		skill := fs.String("skill", "", e.tr("`MÃ` mã kỹ năng (xem: hamlet-agent tutor skills)", "`CODE` skill code (see: hamlet-agent tutor skills)"))
 		fs.String("person", "", e.tr("tên người được hướng dẫn", "name of the person taught"))
-		fs.String("outcome", "independent", e.tr("kết quả: independent (tự làm được) | needs_help (cần hỗ trợ thêm)", "outcome: independent | needs_help"))
-		fs.String("date", "", e.tr("ngày YYYY-MM-DD (mặc định hôm nay)", "date YYYY-MM-DD (default today)"))
+		fs.String("outcome", "independent", e.tr("`KẾT_QUẢ` kết quả: ", "`OUTCOME` outcome: ")+schema.EnumChoices(schema.EnumTutoringOutcome, e.lang))
+		fs.String("date", "", e.tr("`NGÀY` ngày hướng dẫn, ví dụ 01/12/2026 (nếu không nêu: hôm nay)", "`DATE` the day it was taught, e.g. 01/12/2026 or 2026-12-01 (if not given: today)"))
 		var sets setFlags
-		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		fs.Var(&sets, "set", e.tr("`TRƯỜNG=GIÁ_TRỊ` một trường khác (lặp lại được)", "`FIELD=VALUE` another field (repeatable)"))
 		if err := e.parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -151,27 +151,17 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 		return e.saved(ctx, "tutoring_records", id.String())
 	case "list":
 		return e.listChildren(ctx, "tutoring_records", args[1:], func(r agent.Record) []string {
-			name := r.Str("skill")
-			if s, ok := schema.SkillByCode(name); ok {
-				name = e.tr(s.NameVI, s.NameEN)
-			}
-			return []string{r.Str("taught_on"), name, r.Str("outcome"), r.Str("person_name")}
+			return []string{e.date(r.Str("taught_on")), e.value("tutoring_records", "skill", r.Fields["skill"]),
+				e.value("tutoring_records", "outcome", r.Fields["outcome"]), r.Str("person_name")}
 		}, []string{e.tr("NGÀY", "DATE"), e.tr("KỸ NĂNG", "SKILL"), e.tr("KẾT QUẢ", "OUTCOME"), e.tr("NGƯỜI HỌC", "PERSON")})
 	}
 	return e.usageErr("%s: tutor %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
 }
 
 func unknownSkill(s string) error {
-	codes := ""
-	for i, sk := range schema.Skills() {
-		if i > 0 {
-			codes += ", "
-		}
-		codes += sk.Code
-	}
 	return &agent.InputError{
-		VI: fmt.Sprintf("Kỹ năng %q không có trong danh mục. Hãy chọn một mã trong: %s (xem: hamlet-agent tutor skills).", s, codes),
-		EN: fmt.Sprintf("Skill %q is not in the catalogue. Pick one of: %s (see: hamlet-agent tutor skills).", s, codes),
+		VI: fmt.Sprintf("Kỹ năng %q không có trong danh mục. Hãy chọn một mã trong: %s (xem: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "vi")),
+		EN: fmt.Sprintf("Skill %q is not in the catalogue. Pick one of: %s (see: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "en")),
 	}
 }
 
@@ -188,19 +178,19 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return listCatalogue(e, "report categories", args[1:], schema.ReportCategories(), rows, "LĨNH VỰC", "CATEGORY")
 	case "add":
 		fs := flag.NewFlagSet("report add", flag.ContinueOnError)
-		household := fs.String("household", "", e.tr("mã hộ của người phản ánh", "household id of the resident"))
+		household := fs.String("household", "", e.tr("`MÃ` mã hộ của người phản ánh", "`ID` the resident's household id"))
 		named := map[string]string{"hamlet": "hamlet_code", "category": "category", "description": "description", "location": "location",
 			"reporter-name": "reporter_name", "reporter-phone": "reporter_phone", "consent": "consent_disclose", "occurred-at": "occurred_at"}
-		fs.String("hamlet", "", e.tr("ấp/khóm (khi không gắn với hộ)", "hamlet (when not for a household)"))
-		fs.String("category", "", e.tr("lĩnh vực (xem: hamlet-agent report categories)", "category (see: hamlet-agent report categories)"))
+		fs.String("hamlet", "", e.tr("`MÃ` ấp/khóm (khi không gắn với hộ)", "`CODE` hamlet (when not for a household)"))
+		fs.String("category", "", e.tr("`MÃ` lĩnh vực (xem: hamlet-agent report categories)", "`CODE` category (see: hamlet-agent report categories)"))
 		fs.String("description", "", e.tr("nội dung phản ánh", "description"))
 		fs.String("location", "", e.tr("địa điểm", "location"))
 		fs.String("reporter-name", "", e.tr("tên người phản ánh (bảo mật)", "reporter's name (confidential)"))
 		fs.String("reporter-phone", "", e.tr("số điện thoại người phản ánh (bảo mật)", "reporter's phone (confidential)"))
-		fs.String("consent", "", e.tr("đồng ý công khai danh tính (có/không)", "consents to disclose identity (yes/no)"))
-		fs.String("occurred-at", "", e.tr("thời điểm xảy ra (Unix ms)", "when it happened (Unix ms)"))
+		fs.String("consent", "", e.tr("`có|không` đồng ý công khai danh tính", "`yes|no` consents to disclose identity"))
+		fs.String("occurred-at", "", e.tr("`NGÀY_GIỜ` thời điểm xảy ra, giờ Việt Nam, ví dụ 01/12/2026 14:30 hoặc 01/12/2026", "`WHEN` when it happened, Vietnam time, e.g. 01/12/2026 14:30 or 2026-12-01 14:30"))
 		var sets setFlags
-		fs.Var(&sets, "set", e.tr("trường=giá_trị", "field=value"))
+		fs.Var(&sets, "set", e.tr("`TRƯỜNG=GIÁ_TRỊ` một trường khác (lặp lại được)", "`FIELD=VALUE` another field (repeatable)"))
 		if err := e.parse(fs, args[1:]); err != nil {
 			return err
 		}
@@ -225,11 +215,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return e.saved(ctx, "field_reports", id.String())
 	case "list":
 		return e.listChildren(ctx, "field_reports", args[1:], func(r agent.Record) []string {
-			cat := r.Str("category")
-			if c, ok := schema.ReportCategoryByCode(cat); ok {
-				cat = e.tr(c.NameVI, c.NameEN)
-			}
-			return []string{cat, r.Str("status"), r.Str("description")}
+			return []string{e.value("field_reports", "category", r.Fields["category"]), e.value("field_reports", "status", r.Fields["status"]), r.Str("description")}
 		}, []string{e.tr("LĨNH VỰC", "CATEGORY"), e.tr("TRẠNG THÁI", "STATUS"), e.tr("NỘI DUNG", "DESCRIPTION")})
 	}
 	return e.usageErr("%s: report %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])

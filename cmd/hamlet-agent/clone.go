@@ -8,6 +8,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 )
 
 // plainEvery is how often a clone prints a progress line when stderr is
@@ -47,10 +48,10 @@ func (b *bar) clone(p agent.Progress) {
 
 func (b *bar) cloneDesc(p agent.Progress) string {
 	if p.Rate <= 0 {
-		return b.e.tr("Đang tải bản sao", "Cloning")
+		return b.e.tr("Đang tải dữ liệu của tổ về máy", "Downloading the team's data")
 	}
-	return fmt.Sprintf(b.e.tr("Đang tải bản sao (%.0f dòng/giây, còn khoảng %s)", "Cloning (%.0f rows/s, about %s left)"),
-		p.Rate, roundLeft(p.Remaining))
+	return fmt.Sprintf(b.e.tr("Đang tải dữ liệu của tổ về máy (%s bản ghi/giây, còn khoảng %s)", "Downloading the team's data (%s records/s, about %s left)"),
+		i18n.Int(int64(p.Rate+0.5), b.e.lang), i18n.Duration(roundLeft(p.Remaining), b.e.lang))
 }
 
 func (b *bar) cloneLine(p agent.Progress) string {
@@ -58,11 +59,13 @@ func (b *bar) cloneLine(p agent.Progress) string {
 	if p.Total > 0 {
 		pct = 100 * float64(p.Done) / float64(p.Total)
 	}
+	lang := b.e.lang
 	if p.Rate <= 0 {
-		return fmt.Sprintf(b.e.tr("Bản sao: %d/%d dòng (%.0f%%)", "Clone: %d/%d rows (%.0f%%)"), p.Done, p.Total, pct)
+		return fmt.Sprintf(b.e.tr("Đang tải dữ liệu về máy: %s/%s bản ghi (%s%%)", "Downloading: %s/%s records (%s%%)"),
+			i18n.Int(int64(p.Done), lang), i18n.Int(int64(p.Total), lang), i18n.Decimal(pct, 0, lang))
 	}
-	return fmt.Sprintf(b.e.tr("Bản sao: %d/%d dòng (%.0f%%), %.0f dòng/giây, còn khoảng %s", "Clone: %d/%d rows (%.0f%%), %.0f rows/s, about %s left"),
-		p.Done, p.Total, pct, p.Rate, roundLeft(p.Remaining))
+	return fmt.Sprintf(b.e.tr("Đang tải dữ liệu về máy: %s/%s bản ghi (%s%%), %s bản ghi/giây, còn khoảng %s", "Downloading: %s/%s records (%s%%), %s records/s, about %s left"),
+		i18n.Int(int64(p.Done), lang), i18n.Int(int64(p.Total), lang), i18n.Decimal(pct, 0, lang), i18n.Int(int64(p.Rate+0.5), lang), i18n.Duration(roundLeft(p.Remaining), lang))
 }
 
 // roundLeft rounds a time left to what a person reads: seconds under a

@@ -14,7 +14,8 @@ import (
 
 // TestSyncShowsCloneProgress: a first sync clones by snapshot and, with
 // stderr not a terminal, prints plain progress lines (rows done of the
-// total, Vietnamese first) and the rows cloned in its summary.
+// total, Vietnamese first) and, in its summary, what it brought in plain
+// words (issue 21, item 12).
 func TestSyncShowsCloneProgress(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
@@ -29,8 +30,8 @@ func TestSyncShowsCloneProgress(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, tc := range []struct{ lang, line, summary string }{
-		{"vi", "Bản sao: 20/20 dòng (100%)", "Bản sao: 20 dòng"},
-		{"en", "Clone: 20/20 rows (100%)", "Cloned: 20 rows"},
+		{"vi", "Đang tải dữ liệu về máy: 20/20 bản ghi (100%)", "Đã tải về máy 20 bản ghi của tổ: 20 hộ."},
+		{"en", "Downloading: 20/20 records (100%)", "Downloaded the team's 20 records to this laptop: 20 households."},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			dir := t.TempDir()

@@ -21,7 +21,7 @@ func runCompact(ctx context.Context, e *env, args []string) error {
 	}
 	dropped, err := r.CompactHistory(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", e.tr("Không thu gọn được bản sao (dữ liệu không đổi)", "Could not compact the replica (nothing changed)"), err)
+		return fmt.Errorf("%s: %w", e.tr("Không dọn được dữ liệu cũ trên máy (dữ liệu không đổi)", "Could not tidy the data on this laptop (nothing changed)"), err)
 	}
 	if e.json {
 		return e.printJSON(map[string]int{"dropped": dropped})

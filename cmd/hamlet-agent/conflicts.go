@@ -43,7 +43,7 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 				"Restored the deleted record, with its edits (sent at the next sync)."))
 			return nil
 		}
-		fmt.Fprintf(e.stdout, e.tr("Đã khôi phục %s = %s (sẽ gửi khi đồng bộ).\n", "Restored %s = %s (sent at the next sync).\n"), c.Field, show(c.Loser.Value))
+		fmt.Fprintf(e.stdout, e.tr("Đã khôi phục %s = %s (sẽ gửi khi đồng bộ).\n", "Restored %s = %s (sent at the next sync).\n"), e.fieldName(c.Field), e.value(c.Table, c.Field, c.Loser.Value))
 		return nil
 	}
 	cs, err := r.Conflicts(ctx, *all)
@@ -60,28 +60,24 @@ func runConflicts(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, e.tr("Không có xung đột.", "No conflicts."))
 		return nil
 	}
-	who := func(s agent.Side) string {
-		if s.Mine {
-			return e.tr("máy này", "this laptop")
-		}
-		return short(s.Origin)
-	}
+	names := e.writers(ctx)
+	who := func(s agent.Side) string { return names.name(s.Origin, s.Mine) + ", " + e.when(s.At) }
 	var rows [][]string
 	deletes := false
 	for _, c := range cs {
-		field, lost, kept := c.Field, show(c.Loser.Value), show(c.Winner.Value)
-		lostWho := who(c.Loser) + " " + c.Loser.At.In(vnZone).Format("01-02 15:04")
+		field, lost, kept := e.fieldName(c.Field), e.value(c.Table, c.Field, c.Loser.Value), e.value(c.Table, c.Field, c.Winner.Value)
+		lostWho := who(c.Loser)
 		if c.Field == syncproto.TombstoneField && c.Loser.Value == false {
 			// A delete that won over an edit it never saw (agent/hidden.go).
 			deletes = true
 			field, lost, kept = e.tr("xóa/sửa", "delete/edit"), e.tr("còn, đã sửa", "kept, edited"), e.tr("đã xóa", "deleted")
-			lostWho = c.Loser.At.In(vnZone).Format("01-02 15:04")
+			lostWho = e.when(c.Loser.At)
 		}
-		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), c.Table, short(c.Row), field,
-			lost, lostWho, kept, who(c.Winner) + " " + c.Winner.At.In(vnZone).Format("01-02 15:04")})
+		rows = append(rows, []string{strconv.FormatInt(c.ID, 10), e.tableName(c.Table), short(c.Row), field,
+			lost, lostWho, kept, who(c.Winner)})
 	}
-	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"),
-		e.tr("GIÁ TRỊ BỊ GHI ĐÈ", "LOST VALUE"), e.tr("AI/LÚC", "WHO/WHEN"), e.tr("GIÁ TRỊ HIỆN TẠI", "KEPT VALUE"), e.tr("AI/LÚC", "WHO/WHEN")}, rows)
+	e.table([]string{e.tr("MÃ", "ID"), e.tr("LOẠI", "KIND"), e.tr("BẢN GHI", "RECORD"), e.tr("TRƯỜNG", "FIELD"),
+		e.tr("GIÁ TRỊ BỊ GHI ĐÈ", "LOST VALUE"), zoneHeader(e.tr("AI GHI, LÚC", "WHO, WHEN")), e.tr("GIÁ TRỊ HIỆN TẠI", "KEPT VALUE"), zoneHeader(e.tr("AI GHI, LÚC", "WHO, WHEN"))}, rows)
 	if deletes {
 		fmt.Fprintln(e.stdout, e.tr("xóa/sửa: bản ghi bị xóa trong khi có người sửa nó mà chưa biết việc xóa; khôi phục để giữ bản ghi và phần đã sửa.",
 			"delete/edit: the record was deleted while someone who did not know it edited it; restore to keep the record and the edit."))
@@ -161,9 +157,9 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Reason != "" {
 			what += " [" + x.Reason + "]" // the move or the hamlet, and who may make it
 		}
-		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), x.Table, short(x.Row), x.Field, show(x.Value), x.Code, what})
+		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), e.tableName(x.Table), short(x.Row), e.fieldName(x.Field), e.value(x.Table, x.Field, x.Value), x.Code, what})
 	}
-	e.table([]string{"ID", e.tr("BẢNG", "TABLE"), e.tr("BẢN GHI", "ROW"), e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("MÃ LỖI", "CODE"), e.tr("CẦN LÀM", "WHAT TO DO")}, rows)
+	e.table([]string{e.tr("MÃ", "ID"), e.tr("LOẠI", "KIND"), e.tr("BẢN GHI", "RECORD"), e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("MÃ LỖI", "CODE"), e.tr("CẦN LÀM", "WHAT TO DO")}, rows)
 	fmt.Fprintln(e.stdout, e.tr("Sửa: hamlet-agent rejected fix ID --value GIÁ_TRỊ; bỏ: hamlet-agent rejected discard ID",
 		"Fix: hamlet-agent rejected fix ID --value VALUE; drop: hamlet-agent rejected discard ID"))
 	return nil

@@ -15,14 +15,18 @@ import (
 // durably, before they leave the list.
 func runConflictsArchive(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("conflicts archive", flag.ContinueOnError)
-	older := fs.String("older-than", "90d", e.tr("lưu các mục cũ hơn (vd. 90d, 36h)", "archive entries older than (e.g. 90d, 36h)"))
-	out := fs.String("out", "", e.tr("tệp JSON Lines sẽ tạo (chưa tồn tại)", "JSON Lines file to create (must not exist)"))
+	older := fs.String("older-than", "90d", e.tr("`TUỔI` lưu các mục cũ hơn, ví dụ 90d (ngày) hoặc 36h (giờ)", "`AGE` archive entries older than this, e.g. 90d (days) or 36h (hours)"))
+	out := fs.String("out", "", e.tr("`TỆP` tệp JSON Lines sẽ tạo (chưa tồn tại)", "`FILE` JSON Lines file to create (must not exist)"))
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
 	age, err := archive.ParseAge(*older)
+	var ae *archive.AgeError
+	if errors.As(err, &ae) {
+		return e.usageErr("%s: --older-than %s", e.tr("Lỗi", "Error"), ae.Message(e.lang))
+	}
 	if err != nil {
-		return e.usageErr("--older-than %v", err)
+		return err
 	}
 	if *out == "" {
 		return e.usageErr("%s", e.tr("Cần --out: tệp lưu trữ sẽ tạo.", "--out is required: the archive file to create."))

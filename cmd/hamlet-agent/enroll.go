@@ -11,10 +11,10 @@ import (
 
 func runEnroll(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("enroll", flag.ContinueOnError)
-	server := fs.String("server", "", e.tr("địa chỉ máy chủ, ví dụ https://hamlet.camau.gov.vn", "server address, e.g. https://hamlet.camau.gov.vn"))
-	code := fs.String("code", "", e.tr("mã đăng ký do cán bộ CNTT cấp", "enrollment code from IT staff"))
+	server := fs.String("server", "", e.tr("`ĐỊA_CHỈ` địa chỉ máy chủ, ví dụ https://hamlet.camau.gov.vn", "`URL` server address, e.g. https://hamlet.camau.gov.vn"))
+	code := fs.String("code", "", e.tr("`MÃ` mã đăng ký do cán bộ CNTT cấp", "`CODE` enrollment code from IT staff"))
 	host, _ := os.Hostname()
-	label := fs.String("label", host, e.tr("tên máy này", "name of this laptop"))
+	label := fs.String("label", host, e.tr("`TÊN` tên máy này", "`NAME` name of this laptop"))
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -36,14 +36,15 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	// The token is stored before the enrollment, which is the commit: a
 	// process killed in between is not enrolled and enroll runs again with
 	// the same code (issue 14).
-	_, en, err := r.EnrollWith(ctx, *server, *code, *label, func(token string) error { return agent.WriteToken(path, token) })
+	token, en, err := r.EnrollWith(ctx, *server, *code, *label, func(token string) error { return agent.WriteToken(path, token) })
 	if err != nil {
 		return err
 	}
 	if e.json {
 		return e.printJSON(en)
 	}
-	fmt.Fprintf(e.stdout, "%s %s (%s)\n", e.tr("Đã đăng ký với tổ", "Enrolled with team"), en.TeamName, en.Server)
+	_ = r.RefreshRoster(ctx, *server, token) // names for conflicts and histories; best effort
+	fmt.Fprintf(e.stdout, e.tr("Đã đăng ký máy này với %s (máy chủ %s).\n", "This laptop is enrolled with %s (server %s).\n"), teamName(e, en.TeamName), en.Server)
 	for _, h := range en.Scope {
 		fmt.Fprintf(e.stdout, "  %s  %s\n", h.Code, h.Name)
 	}

@@ -27,9 +27,9 @@ type env struct {
 
 // common registers the flags every subcommand takes.
 func (e *env) common(fs *flag.FlagSet) {
-	fs.StringVar(&e.dataDir, "data-dir", "", tr(e.lang, "thư mục dữ liệu (mặc định HAMLET_AGENT_DIR hoặc thư mục cấu hình của người dùng)", "data directory (default HAMLET_AGENT_DIR or the user's config directory)"))
+	fs.StringVar(&e.dataDir, "data-dir", "", tr(e.lang, "`THƯ_MỤC` thư mục dữ liệu (nếu không nêu: HAMLET_AGENT_DIR, hoặc thư mục cấu hình của người dùng)", "`DIR` data directory (if not given: HAMLET_AGENT_DIR, else the user's config directory)"))
 	fs.BoolVar(&e.json, "json", false, tr(e.lang, "in kết quả dạng JSON (số 64 bit như hlc, seq, cursor, clock_offset_ns là chuỗi)", "print JSON (64-bit integers such as hlc, seq, cursor, clock_offset_ns are strings)"))
-	fs.Func("lang", "vi|en", func(s string) error {
+	fs.Func("lang", e.tr("`vi|en` ngôn ngữ (hoặc HAMLET_LANG)", "`vi|en` language (or HAMLET_LANG)"), func(s string) error {
 		e.lang = normLang(s)
 		return nil
 	})
@@ -42,8 +42,8 @@ func normLang(s string) string {
 	return "vi"
 }
 
-// langFromEnv: --lang anywhere in args wins, then LC_ALL, LANG; Vietnamese
-// by default.
+// langFromEnv: --lang anywhere in args wins, then HAMLET_LANG (as
+// hamlet-server reads it), LC_ALL, LANG; Vietnamese by default.
 func langFromEnv(args []string) string {
 	for i, a := range args {
 		switch {
@@ -53,7 +53,7 @@ func langFromEnv(args []string) string {
 			return normLang(args[i+1])
 		}
 	}
-	for _, k := range []string{"LC_ALL", "LANG"} {
+	for _, k := range []string{"HAMLET_LANG", "LC_ALL", "LANG"} {
 		if v := os.Getenv(k); v != "" {
 			return normLang(v)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // householdFlags are the named flags of household add/edit and their fields.
@@ -22,12 +23,12 @@ var householdFlags = map[string]string{
 func householdFlagSet(e *env, name string, sets *setFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("household "+name, flag.ContinueOnError)
 	help := map[string][2]string{
-		"hamlet": {"mã ấp/khóm, ví dụ 32002-03", "hamlet code, e.g. 32002-03"}, "head": {"họ tên chủ hộ", "head of household"},
+		"hamlet": {"`MÃ` mã ấp/khóm, ví dụ 32002-03", "`CODE` hamlet code, e.g. 32002-03"}, "head": {"họ tên chủ hộ", "head of household"},
 		"address": {"địa chỉ", "address"}, "phone": {"số điện thoại", "phone number"}, "members": {"số nhân khẩu", "household members"},
 		"smartphone": {"có điện thoại thông minh (có/không)", "has a smartphone (yes/no)"}, "vneid": {"đã cài VNeID (có/không)", "VNeID installed (yes/no)"},
-		"vneid-level2": {"đã kích hoạt mức 2 (có/không)", "e-ID level 2 (yes/no)"}, "public-services": {"dùng dịch vụ công trực tuyến (có/không)", "uses online public services (yes/no)"},
-		"cashless": {"thanh toán không tiền mặt (có/không)", "cashless payment (yes/no)"}, "ehealth": {"có sổ sức khỏe điện tử (có/không)", "e-health record (yes/no)"},
-		"active": {"còn sinh sống (có/không)", "active (yes/no)"}, "camau-g": {"dùng ứng dụng CaMau-G (có/không)", "uses the CaMau-G app (yes/no)"}, "registered-on": {"ngày đăng ký YYYY-MM-DD", "registration date YYYY-MM-DD"}, "notes": {"ghi chú", "notes"},
+		"vneid-level2": {"đã kích hoạt định danh điện tử mức độ 2 (có/không)", "e-ID level 2 activated (yes/no)"}, "public-services": {"dùng dịch vụ công trực tuyến (có/không)", "uses online public services (yes/no)"},
+		"cashless": {"thanh toán không dùng tiền mặt (có/không)", "uses cashless payment (yes/no)"}, "ehealth": {"có sổ sức khỏe điện tử (có/không)", "e-health record (yes/no)"},
+		"active": {"còn sinh sống (có/không)", "active (yes/no)"}, "camau-g": {"dùng ứng dụng CaMau-G (có/không)", "uses the CaMau-G app (yes/no)"}, "registered-on": {"`NGÀY` ngày đăng ký, ví dụ 01/12/2026", "`DATE` registration date, e.g. 01/12/2026 or 2026-12-01"}, "notes": {"ghi chú", "notes"},
 	}
 	names := make([]string, 0, len(householdFlags))
 	for k := range householdFlags {
@@ -35,9 +36,13 @@ func householdFlagSet(e *env, name string, sets *setFlags) *flag.FlagSet {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		fs.String(k, "", e.tr(help[k][0], help[k][1]))
+		text := e.tr(help[k][0], help[k][1])
+		if t, ok := strings.CutSuffix(text, e.tr(" (có/không)", " (yes/no)")); ok {
+			text = e.tr("`có|không` ", "`yes|no` ") + t
+		}
+		fs.String(k, "", text)
 	}
-	fs.Var(sets, "set", e.tr("trường=giá_trị (lặp lại được)", "field=value (repeatable)"))
+	fs.Var(sets, "set", e.tr("`TRƯỜNG=GIÁ_TRỊ` một trường khác (lặp lại được)", "`FIELD=VALUE` another field (repeatable)"))
 	return fs
 }
 
@@ -93,7 +98,7 @@ func runHousehold(ctx context.Context, e *env, args []string) error {
 		return e.saved(ctx, "households", id.String())
 	case "list", "search":
 		fs := flag.NewFlagSet("household "+sub, flag.ContinueOnError)
-		hamlet := fs.String("hamlet", "", e.tr("chỉ ấp/khóm này", "only this hamlet"))
+		hamlet := fs.String("hamlet", "", e.tr("`MÃ` chỉ ấp/khóm này, ví dụ 32002-01", "`CODE` only this hamlet, e.g. 32002-01"))
 		deleted := fs.Bool("deleted", false, e.tr("kể cả hộ đã xóa", "include deleted households"))
 		limit := fs.Int("limit", 0, e.tr("số dòng tối đa", "maximum rows"))
 		if err := e.parse(fs, args); err != nil {
@@ -197,16 +202,33 @@ func (e *env) show(ctx context.Context, table, id string) error {
 	if e.json {
 		return e.printJSON(d)
 	}
-	fmt.Fprintf(e.stdout, "%s %s (%s)\n", e.tr("Mã", "ID"), d.ID, d.Table)
+	fmt.Fprintf(e.stdout, "%s %s\n", e.tableName(d.Table), d.ID)
 	if d.Deleted {
 		fmt.Fprintln(e.stdout, e.tr("ĐÃ XÓA", "DELETED"))
 	}
+	// Fields in the order of the form (the schema's), not alphabetical by
+	// their names in the data.
+	order := map[string]int{}
+	if t, ok := schema.LookupTable(d.Table); ok {
+		for i, f := range t.Fields {
+			order[f.Name] = i
+		}
+	}
+	sort.SliceStable(d.History, func(i, j int) bool {
+		oi, ki := order[d.History[i].Field]
+		oj, kj := order[d.History[j].Field]
+		if ki != kj {
+			return ki
+		}
+		return oi < oj
+	})
+	who := e.writers(ctx)
 	var rows [][]string
 	for _, h := range d.History {
 		for i, v := range h.Versions {
 			name := ""
 			if i == 0 {
-				name = h.Field
+				name = e.fieldName(h.Field)
 			}
 			var marks []string
 			if v.Current {
@@ -218,18 +240,14 @@ func (e *env) show(ctx context.Context, table, id string) error {
 			if v.Pending {
 				marks = append(marks, e.tr("chờ gửi", "pending"))
 			}
-			who := short(v.Origin)
-			if v.Mine {
-				who = e.tr("máy này", "this laptop")
-			}
-			rows = append(rows, []string{name, show(v.Value), v.At.In(vnZone).Format("2006-01-02 15:04"), who, strings.Join(marks, ", ")})
+			rows = append(rows, []string{name, e.value(d.Table, h.Field, v.Value), e.when(v.At), who.name(v.Origin, v.Mine), strings.Join(marks, ", ")})
 		}
 	}
-	e.table([]string{e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), e.tr("LÚC", "WHEN"), e.tr("AI GHI", "WHO"), ""}, rows)
+	e.table([]string{e.tr("TRƯỜNG", "FIELD"), e.tr("GIÁ TRỊ", "VALUE"), zoneHeader(e.tr("LÚC", "WHEN")), e.tr("AI GHI", "WHO"), ""}, rows)
 	for _, sec := range []struct {
 		vi, en string
 		recs   []agent.Record
-	}{{"Lượt thăm", "Visits", d.Visits}, {"Hướng dẫn", "Tutoring", d.Tutoring}, {"Phản ánh", "Reports", d.Reports}} {
+	}{{"Lượt thăm hộ", "Visits", d.Visits}, {"Lượt hướng dẫn", "Tutoring", d.Tutoring}, {"Phản ánh hiện trường", "Field reports", d.Reports}} {
 		if len(sec.recs) > 0 {
 			fmt.Fprintf(e.stdout, "%s: %d\n", e.tr(sec.vi, sec.en), len(sec.recs))
 		}

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/cliflag"
 )
 
 // Exit codes.
@@ -38,14 +39,14 @@ func commands() []command {
 		{"enroll", "đăng ký máy này với máy chủ", "enroll this laptop with the server", runEnroll, false},
 		{"household", "hộ gia đình: add, edit, list, search, show, delete, restore", "households: add, edit, list, search, show, delete, restore", runHousehold, true},
 		{"visit", "lượt thăm hộ: add, list", "visits: add, list", runVisit, true},
-		{"tutor", "hướng dẫn kỹ năng: add, list, skills", "tutoring: add, list, skills", runTutor, true},
+		{"tutor", "lượt hướng dẫn kỹ năng: add, list, skills", "tutoring: add, list, skills", runTutor, true},
 		{"report", "phản ánh hiện trường: add, list, categories", "field reports: add, list, categories", runReport, true},
 		{"status", "tình trạng: thay đổi chờ gửi, lần đồng bộ cuối, đồng hồ, địa bàn", "status: pending changes, last sync, clock, scope", runStatus, false},
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
 		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},
 		{"rejected", "thay đổi bị máy chủ từ chối; fix ID hoặc discard ID", "changes the server refused; fix ID or discard ID", runRejected, false},
 		{"repair", "sửa tệp dữ liệu bị hỏng: giữ bản sao tệp hỏng, cứu mọi bản ghi còn đọc được và thay đổi chưa gửi, tải phần còn lại từ máy chủ", "repair a damaged data file: keeps a copy of it, saves every readable record and unsent change, fetches the rest from the server", runRepair, false},
-		{"compact", "thu gọn bản sao: bỏ các giá trị cũ đã đồng bộ (lịch sử trong show); giữ giá trị hiện tại, xung đột, thay đổi chờ gửi", "compact the replica: drop old values already synced (show's history); keeps current values, conflicts, pending changes", runCompact, false},
+		{"compact", "dọn dữ liệu cũ trên máy: bỏ các giá trị cũ đã đồng bộ (lịch sử trong show); giữ giá trị hiện tại, xung đột, thay đổi chờ gửi", "tidy the data on this laptop: drop old values already synced (show's history); keeps current values, conflicts, pending changes", runCompact, false},
 	}
 }
 
@@ -56,45 +57,61 @@ func main() {
 	os.Exit(code)
 }
 
-// run is main without the process: tests call it.
+// run is main without the process: tests call it. Common options may
+// come before the command ("hamlet-agent --lang en household list"), and
+// help is there at every level: "help", -h, --help (help.go).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	lang := langFromEnv(args)
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stderr, lang)
-		if len(args) == 0 {
-			return exitUsage
+	lead, rest := cliflag.SplitLeading(args, valuedCommon)
+	helpWanted := cliflag.HasHelp(lead)
+	if len(rest) > 0 && rest[0] == "help" {
+		helpWanted, rest = true, rest[1:]
+	}
+	if len(rest) == 0 {
+		if helpWanted {
+			usage(stdout, lang)
+			return exitOK
 		}
-		return exitOK
+		usage(stderr, lang)
+		return exitUsage
+	}
+	if helpWanted {
+		rest = append(rest, "--help")
 	}
 	for _, c := range commands() {
-		if c.name != args[0] {
+		if c.name != rest[0] {
 			continue
 		}
+		args, ok, code := commandArgs(c, lead, rest[1:], stdout, stderr, lang)
+		if !ok {
+			return code
+		}
 		e := &env{stdout: stdout, stderr: stderr, lang: lang}
-		err := c.run(ctx, e, args[1:])
+		err := c.run(ctx, e, args)
 		if e.replica != nil {
 			// A damaged file is marked before anything else can write
 			// to it; a full disk is told as such (agent/damage.go).
 			err = e.replica.Classify(err)
 			e.replica.Close()
 		}
-		return e.exit(diskFullOp(c.name, args[1:], err))
+		return e.exit(diskFullOp(c.name, args, err)) // args: the subcommand first
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", tr(lang, "Lệnh không tồn tại", "Unknown command"), args[0])
+	fmt.Fprintf(stderr, "%s: %s\n\n", tr(lang, "Lệnh không tồn tại", "Unknown command"), rest[0])
 	usage(stderr, lang)
 	return exitUsage
 }
 
 func usage(w io.Writer, lang string) {
-	fmt.Fprintln(w, tr(lang, "Cách dùng: hamlet-agent <lệnh> [tùy chọn]", "Usage: hamlet-agent <command> [flags]"))
+	fmt.Fprintln(w, tr(lang, "Cách dùng: hamlet-agent <lệnh> [tùy chọn]", "Usage: hamlet-agent <command> [options]"))
 	fmt.Fprintln(w)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, tr(lang, c.vi, c.en))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, tr(lang,
-		"Tùy chọn chung: --data-dir THƯ_MỤC (hoặc HAMLET_AGENT_DIR), --json, --lang vi|en",
-		"Common flags: --data-dir DIR (or HAMLET_AGENT_DIR), --json, --lang vi|en"))
+		"Tùy chọn chung, đặt ở vị trí nào cũng được: --data-dir THƯ_MỤC (hoặc HAMLET_AGENT_DIR), --json, --lang vi|en (hoặc HAMLET_LANG)",
+		"Common options, anywhere on the line: --data-dir DIR (or HAMLET_AGENT_DIR), --json, --lang vi|en (or HAMLET_LANG)"))
+	fmt.Fprintln(w, tr(lang, "Hướng dẫn của từng lệnh: hamlet-agent <lệnh> --help", "Help on a command: hamlet-agent <command> --help"))
 }
 
 // diskFullOp says what a full disk stopped, from the command: a record
@@ -119,31 +136,24 @@ func diskFullOp(name string, args []string, err error) error {
 // errUsage is a usage error already explained to the volunteer.
 var errUsage = errors.New("usage")
 
-// parse parses a FlagSet with the common flags, reporting usage errors in the
-// volunteer's language.
+// parse parses a FlagSet with the common flags: flags may come after
+// positional arguments (household edit ID --phone ...), as volunteers type
+// them; afterwards fs.Args() is exactly the positional ones. Help and
+// mistakes are told in the volunteer's language (help.go).
 func (e *env) parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(e.stderr)
 	e.common(fs)
-	// Flags may come after positional arguments (household edit ID --phone
-	// ...), as volunteers type them: parse, set the positional aside, go on.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return errHelp
-			}
-			return errUsage
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+	pos, err := cliflag.Parse(fs, args)
+	if errors.Is(err, cliflag.ErrHelp) {
+		e.help(fs)
+		return errHelp
+	}
+	var fe *cliflag.Error
+	if errors.As(err, &fe) {
+		fmt.Fprintf(e.stderr, "%s: %s. %s hamlet-agent %s --help\n", e.tr("Lỗi", "Error"), fe.Message(e.lang), e.tr("Xem:", "See:"), fs.Name())
+		return errUsage
+	}
+	if err != nil {
+		return err
 	}
 	// "--" ends the flags, so fs.Args() becomes exactly the positional ones.
 	return fs.Parse(append([]string{"--"}, pos...))

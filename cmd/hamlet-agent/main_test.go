@@ -70,7 +70,7 @@ func TestCLIRecordsAndLists(t *testing.T) {
 
 	r = cli(t, dir, "household", "show", id, "--lang", "en")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Contains(t, r.stdout, "members_count")
+	require.Contains(t, r.stdout, "Number of household members")
 	require.Contains(t, r.stdout, "this laptop")
 	require.Contains(t, r.stdout, "Tutoring: 1")
 
@@ -117,9 +117,9 @@ func TestCLIBadInput(t *testing.T) {
 		// The same check the server runs on a push (schema.Table.CheckWrite).
 		{"visit in 2030", dir, []string{"visit", "add", "--household", id, "--date", "2030-01-01"}, "Ngày thăm hộ ở tương lai", "Visit date is in the future"},
 		{"report filed as dispatched", dir, []string{"report", "add", "--household", id, "--category", "dien_chieu_sang", "--description", "Đèn hỏng", "--set", "status=dispatched"},
-			"Trạng thái do điều phối viên cập nhật", "Status is set by the coordinators"},
+			"Trạng thái do cán bộ điều phối phản ánh cập nhật", "Status is set by the coordinators"},
 		{"report dispatch time", dir, []string{"report", "add", "--household", id, "--category", "dien_chieu_sang", "--description", "Đèn hỏng", "--set", "dispatched_at=1767229200000"},
-			"do điều phối viên cập nhật", "set by the coordinators"},
+			"do cán bộ điều phối phản ánh cập nhật", "set by the coordinators"},
 		{"unknown household", dir, []string{"visit", "add", "--household", "deadbeef-0000-0000-0000-000000000000"}, "Không tìm thấy hộ", "No household"},
 		{"foreign replica", foreign, []string{"status"}, "không phải dữ liệu Hamlet", "not a Hamlet replica"},
 		{"not enrolled", dir, []string{"sync"}, "chưa được đăng ký", "not enrolled"},

@@ -85,8 +85,8 @@ func (e *env) afterRepair(out map[string]any, syncErr error) error {
 	switch {
 	case rep.NewReplicaID || rep.NotEnrolled:
 		fmt.Fprintln(e.stderr, e.tr(
-			"Không đọc được thông tin đăng ký của máy này trong tệp hỏng. Hãy xin cán bộ điều phối một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi đã cứu vẫn nằm trên máy và sẽ được gửi sau khi đăng ký.",
-			"The enrollment of this laptop could not be read from the damaged file. Ask the coordinator for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records saved are on this laptop and will be sent once enrolled."))
+			"Không đọc được thông tin đăng ký của máy này trong tệp hỏng. Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi đã cứu vẫn nằm trên máy và sẽ được gửi sau khi đăng ký.",
+			"The enrollment of this laptop could not be read from the damaged file. Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records saved are on this laptop and will be sent once enrolled."))
 	case syncErr != nil:
 		fmt.Fprintf(e.stderr, "%s %s\n", e.tr(
 			"Chưa tải được phần còn lại từ máy chủ:", "Could not fetch the rest from the server yet:"), agent.MessageOf(syncErr, e.lang))

@@ -35,7 +35,7 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	require.Equal(t, exitError, r.code)
 	require.Contains(t, r.stderr, "Quyền đồng bộ của máy này đã bị thu hồi")
 	require.Contains(t, r.stderr, "1 bản ghi có thay đổi chưa gửi")
-	require.Contains(t, r.stderr, "xin cán bộ điều phối một mã đăng ký mới")
+	require.Contains(t, r.stderr, "xin cán bộ CNTT một mã đăng ký mới")
 	require.Contains(t, r.stderr, "hamlet-agent enroll --server "+ts.URL+" --code")
 	r = cli(t, dir, "sync", "--lang", "en")
 	require.Contains(t, r.stderr, "Nothing is lost")
@@ -47,7 +47,7 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 	r = cli(t, dir, "status")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Quyền đồng bộ:")
-	require.Contains(t, r.stdout, "xin cán bộ điều phối mã đăng ký mới rồi chạy hamlet-agent enroll")
+	require.Contains(t, r.stdout, "xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll")
 
 	code, _, err = ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 	require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestCLIServerNoLongerKnowsThisLaptop(t *testing.T) {
 	require.Contains(t, r.stderr, "Máy chủ không còn biết máy này nữa")
 	r = cli(t, dir, "status")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Contains(t, r.stdout, "máy chủ không còn biết máy này nữa; xin mã đăng ký mới")
+	require.Contains(t, r.stdout, "máy chủ không còn biết máy này nữa; xin cán bộ CNTT mã đăng ký mới")
 
 	// The records are still there to send.
 	r = cli(t, dir, "sync")

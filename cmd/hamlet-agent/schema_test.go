@@ -29,11 +29,11 @@ func TestCLITooOldSchema(t *testing.T) {
 
 	r = cli(t, dir, "status")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Regexp(t, `Lược đồ dữ liệu:\s+1\n`, r.stdout)
+	require.Regexp(t, `Phiên bản dữ liệu:\s+1\n`, r.stdout)
 
 	r = cli(t, dir, "sync")
 	require.Equal(t, exitError, r.code)
-	require.Contains(t, r.stderr, "hamlet-agent dùng lược đồ dữ liệu 1, máy chủ cần từ 2 trở lên")
+	require.Contains(t, r.stderr, "hamlet-agent dùng phiên bản dữ liệu 1, máy chủ cần từ 2 trở lên")
 	require.Contains(t, r.stderr, "tải tại: "+update)
 	r = cli(t, dir, "sync", "--lang", "en")
 	require.Equal(t, exitError, r.code)
@@ -55,5 +55,5 @@ func TestCLICaMauG(t *testing.T) {
 	require.Equal(t, true, d.Fields["uses_camau_g"])
 	r = cli(t, dir, "household", "show", id)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Contains(t, r.stdout, "uses_camau_g")
+	require.Contains(t, r.stdout, "Dùng ứng dụng CaMau-G")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -52,24 +53,26 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Xung đột:", "Conflicts:"), s.Conflicts)
 	last := e.tr("chưa bao giờ", "never")
 	if s.LastSync != nil {
-		last = s.LastSync.In(vnZone).Format("2006-01-02 15:04") + " (" + ago(e, time.Since(*s.LastSync)) + ")"
+		last = i18n.DateTime(*s.LastSync, e.lang) + ", " + ago(e, time.Since(*s.LastSync))
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Đồng bộ lần cuối:", "Last sync:"), last)
 	if strings.Contains(s.LastSyncErr, string(syncproto.CodeTokenRevoked)) { // revoked.go in agent
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
-			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ điều phối mã đăng ký mới rồi chạy hamlet-agent enroll",
-			"revoked. The data on this laptop is kept; ask the coordinator for a new enrollment code, then run hamlet-agent enroll"))
+			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll",
+			"revoked. The data on this laptop is kept; ask IT staff for a new enrollment code, then run hamlet-agent enroll"))
 	}
 	if strings.Contains(s.LastSyncErr, " "+string(syncproto.CodeUnauthorized)+":") { // the server answered 401 unauthorized to a token it issued
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
-			"máy chủ không còn biết máy này nữa; xin mã đăng ký mới rồi chạy hamlet-agent enroll. Dữ liệu trên máy vẫn giữ nguyên",
-			"the server does not know this laptop any more; ask for a new code, then run hamlet-agent enroll. The data on this laptop is kept"))
+			"máy chủ không còn biết máy này nữa; xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll. Dữ liệu trên máy vẫn giữ nguyên",
+			"the server does not know this laptop any more; ask IT staff for a new code, then run hamlet-agent enroll. The data on this laptop is kept"))
 	}
 	if s.LastSyncErr != "" {
-		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), s.LastSyncErr)
+		// The stored cause is the error's English text: told as the
+		// detail for IT staff, not as a sentence for the volunteer.
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Lỗi lần trước:", "Last error:"), e.tr("(chi tiết cho cán bộ CNTT) ", "")+s.LastSyncErr)
 	}
-	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), s.Offset.Round(time.Second))
-	fmt.Fprintf(w, "%-22s %d\n", e.tr("Lược đồ dữ liệu:", "Data schema:"), s.Schema)
+	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), i18n.Duration(s.Offset.Round(time.Second), e.lang))
+	fmt.Fprintf(w, "%-22s %d\n", e.tr("Phiên bản dữ liệu:", "Data version:"), s.Schema)
 	if s.ClockWarn {
 		fmt.Fprintln(w, clockWarning(e, s.Offset))
 	}
@@ -78,8 +81,8 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 
 func clockWarning(e *env, off time.Duration) string {
 	return e.tr(
-		fmt.Sprintf("CẢNH BÁO: đồng hồ máy tính lệch %s so với máy chủ. Hamlet tự hiệu chỉnh, nhưng hãy chỉnh lại ngày giờ của máy.", (-off).Round(time.Minute)),
-		fmt.Sprintf("WARNING: this laptop's clock is off by %s from the server. Hamlet corrects for it, but please set the date and time.", (-off).Round(time.Minute)))
+		fmt.Sprintf("CẢNH BÁO: đồng hồ máy tính lệch %s so với máy chủ. Hamlet tự hiệu chỉnh, nhưng hãy chỉnh lại ngày giờ của máy.", i18n.Duration((-off).Round(time.Minute), "vi")),
+		fmt.Sprintf("WARNING: this laptop's clock is off by %s from the server. Hamlet corrects for it, but please set the date and time.", i18n.Duration((-off).Round(time.Minute), "en")))
 }
 
 func ago(e *env, d time.Duration) string {

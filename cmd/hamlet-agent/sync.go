@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -53,6 +55,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		opts.Progress = bar.update
 	}
 	if *watch {
+		rosterFetched := false
 		opts.OnSync = func(s agent.SyncSummary, err error) {
 			if err != nil {
 				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) || errors.Is(err, &syncproto.Error{Code: syncproto.CodeUnauthorized}) {
@@ -63,6 +66,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
+			}
+			if !rosterFetched { // once a session: names for conflicts and histories
+				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
 			}
 			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
 				e.summary(s)
@@ -78,6 +84,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Who the team's members are, to name them in conflicts and
+	// histories; a server without the roster leaves the ids.
+	_ = r.RefreshRoster(ctx, *server, token)
 	e.summary(s)
 	return nil
 }
@@ -87,11 +96,11 @@ func (e *env) summary(s agent.SyncSummary) {
 		e.printJSON(s)
 		return
 	}
-	fmt.Fprintf(e.stdout, e.tr("Đồng bộ xong: gửi %d, nhận %d, xung đột %d, bị từ chối %d, %s trong %s\n",
-		"Synced: sent %d, received %d, conflicts %d, refused %d, %s in %s\n"),
-		s.Pushed, s.Pulled, s.Conflicts, s.Rejected, bytesText(s.Bytes()), s.Duration.Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, e.tr("Đồng bộ xong: gửi %d, nhận %d, xung đột %d, bị từ chối %d; %s trong %s\n",
+		"Synced: sent %d, received %d, conflicts %d, refused %d; %s in %s\n"),
+		s.Pushed, s.Pulled+s.Cloned, s.Conflicts, s.Rejected, i18n.Bytes(s.Bytes(), e.lang), i18n.Duration(s.Duration.Round(time.Millisecond), e.lang))
 	if s.Cloned > 0 {
-		fmt.Fprintf(e.stdout, e.tr("Bản sao: %d dòng\n", "Cloned: %d rows\n"), s.Cloned)
+		fmt.Fprintln(e.stdout, e.cloned(s.ClonedLive))
 	}
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
@@ -106,14 +115,25 @@ func (e *env) summary(s agent.SyncSummary) {
 	}
 }
 
-func bytesText(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KB", float64(n)/1024)
+// cloned says what a first sync brought to the laptop, in plain words:
+// "Đã tải về 27 bản ghi của tổ: 12 hộ, 10 lượt thăm hộ, ...".
+func (e *env) cloned(live map[string]int) string {
+	total := 0
+	var parts []string
+	for _, t := range []struct {
+		table  string
+		vi, en string
+	}{{"households", "hộ", "households"}, {"visits", "lượt thăm hộ", "visits"}, {"tutoring_records", "lượt hướng dẫn", "tutoring records"}, {"field_reports", "phản ánh hiện trường", "field reports"}} {
+		n := live[t.table]
+		total += n
+		if n > 0 {
+			parts = append(parts, i18n.Int(int64(n), e.lang)+" "+e.tr(t.vi, t.en))
+		}
 	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	if total == 0 {
+		return e.tr("Tổ chưa có bản ghi nào trên máy chủ: máy này đã sẵn sàng để ghi.", "The team has no records on the server yet: this laptop is ready to record.")
+	}
+	return fmt.Sprintf(e.tr("Đã tải về máy %s bản ghi của tổ: %s.", "Downloaded the team's %s records to this laptop: %s."), i18n.Int(int64(total), e.lang), strings.Join(parts, ", "))
 }
 
 // bar shows a progress bar on an interactive terminal, only once a sync

@@ -14,7 +14,7 @@ func init() {
 func runBackup(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("backup")
 	out := fs.String("out", "", e.msg("tệp sao lưu (chưa tồn tại)", "backup file (must not exist)"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if e.db != "" {

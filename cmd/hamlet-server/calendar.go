@@ -10,16 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 func init() {
 	register(command{name: "calendar import", vi: "nạp lịch nghỉ lễ, Tết chính thức của một năm (tệp CSV, xem workcal/README.md)",
-		en: "load a year's official schedule of days off (CSV file, see workcal/README.md)", run: runCalendarImport})
+		en: "load a year's official schedule of days off (CSV file, see workcal/README.md)", run: runCalendarImport, args: [2]string{"TỆP.csv", "FILE.csv"}})
 	register(command{name: "calendar list", vi: "các năm có lịch nghỉ chính thức (các năm khác: ngày lễ tính theo Bộ luật Lao động)",
 		en: "years with an official schedule of days off (other years: holidays computed from the Labour Code)", run: runCalendarList})
 	register(command{name: "calendar show", vi: "các ngày nghỉ lễ của một năm dùng để tính hạn xử lý phản ánh",
-		en: "a year's days off as field-report deadlines count them", run: runCalendarShow})
+		en: "a year's days off as field-report deadlines count them", run: runCalendarShow, args: [2]string{"NĂM", "YEAR"}})
 }
 
 // calendarFlags are the shared flags (--db among them) and --json.
@@ -29,25 +30,9 @@ func (e *env) calendarFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parseArgs parses flags placed before, between or after the positional
-// arguments (flag.Parse stops at the first of those), and returns them.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 func runCalendarImport(ctx context.Context, e *env, args []string) error {
 	fs := e.calendarFlags("calendar import")
-	pos, err := parseArgs(fs, args)
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -96,10 +81,8 @@ func runCalendarImport(ctx context.Context, e *env, args []string) error {
 
 func runCalendarList(ctx context.Context, e *env, args []string) error {
 	fs := e.calendarFlags("calendar list")
-	if pos, err := parseArgs(fs, args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return fmt.Errorf(e.msg("thừa tham số %q", "unexpected argument %q"), pos[0])
 	}
 	s, err := e.open(ctx)
 	if err != nil {
@@ -117,7 +100,7 @@ func runCalendarList(ctx context.Context, e *env, args []string) error {
 	for _, y := range years {
 		src := e.msg("có sẵn", "built in")
 		if y.Imported != nil {
-			src = e.msg("nạp ", "imported ") + y.Imported.In(workcal.Vietnam).Format("2006-01-02 15:04")
+			src = e.msg("nạp ", "imported ") + i18n.DateTime(*y.Imported, e.lang)
 		}
 		note, _, _ := strings.Cut(y.Note, "\n")
 		rows = append(rows, []string{strconv.Itoa(y.Year), src, strconv.Itoa(y.DaysOff), strconv.Itoa(y.Workdays), note})
@@ -130,7 +113,7 @@ func runCalendarList(ctx context.Context, e *env, args []string) error {
 
 func runCalendarShow(ctx context.Context, e *env, args []string) error {
 	fs := e.calendarFlags("calendar show")
-	pos, err := parseArgs(fs, args)
+	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -167,10 +150,18 @@ func runCalendarShow(ctx context.Context, e *env, args []string) error {
 		if e.lang != "en" {
 			wd, name = weekdayVI(t.Weekday()), d.NameVI
 		}
-		rows = append(rows, []string{d.Date, wd, string(d.Kind), name})
+		rows = append(rows, []string{i18n.DateText(d.Date, e.lang), wd, e.msg(kindLabel[d.Kind][0], kindLabel[d.Kind][1]), name})
 	}
 	e.table(e.msg("NGÀY\tTHỨ\tLOẠI\tTÊN", "DATE\tWEEKDAY\tKIND\tNAME"), rows)
 	return nil
+}
+
+// kindLabel names the kinds of a day of a holiday schedule.
+var kindLabel = map[workcal.Kind][2]string{
+	workcal.KindHoliday: {"Nghỉ lễ, Tết", "Public holiday"},
+	workcal.KindInLieu:  {"Nghỉ bù", "Day off in lieu"},
+	workcal.KindBridge:  {"Nghỉ hoán đổi", "Bridge day off"},
+	workcal.KindWorkday: {"Làm bù", "Make-up working day"},
 }
 
 func weekdayVI(d time.Weekday) string {

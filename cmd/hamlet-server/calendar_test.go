@@ -62,7 +62,7 @@ func TestCalendarImport(t *testing.T) {
 			code, out, errOut = run("calendar", "show", "2027")
 			require.Zero(t, code, errOut)
 			require.Contains(t, out, "Năm 2027 chưa có lịch nghỉ chính thức")
-			require.Contains(t, out, "2027-02-10  Thứ Tư    in_lieu  Nghỉ bù Tết Nguyên đán")
+			require.Contains(t, out, "10/02/2027  Thứ Tư    Nghỉ bù       Nghỉ bù Tết Nguyên đán")
 
 			if db != nil {
 				_, err := os.Stat(filepath.Join(dir, sqlitestore.DBFile))

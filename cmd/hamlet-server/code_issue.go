@@ -2,28 +2,30 @@ package main
 
 import (
 	"context"
-	"errors"
-	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server"
 )
 
 func init() {
-	register(command{name: "code issue", vi: "cấp mã đăng ký thiết bị dùng một lần (--member, --ttl)",
-		en: "issue a one-time enrollment code (--member, --ttl)", run: runCodeIssue})
+	register(command{name: "code issue", vi: "cấp mã đăng ký thiết bị dùng một lần cho một thành viên (--ttl: thời hạn)",
+		en: "issue a one-time enrollment code for a member (--ttl: how long it is valid)", run: runCodeIssue, args: [2]string{"MÃ_THÀNH_VIÊN", "MEMBER_ID"}})
 }
 
 func runCodeIssue(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("code issue")
 	e.jsonFlag(fs)
-	member := fs.String("member", "", e.msg("mã thành viên", "member id"))
-	ttl := fs.Duration("ttl", server.DefaultCodeTTL, e.msg("thời hạn của mã", "how long the code is valid"))
-	if err := fs.Parse(args); err != nil {
+	byFlag := fs.String("member", "", e.msg("`MÃ_THÀNH_VIÊN` như viết sau tên lệnh (cách viết cũ)", "`MEMBER_ID` as after the command's name (the older form)"))
+	ttl := fs.Duration("ttl", server.DefaultCodeTTL, e.msg("thời hạn của mã, ví dụ 24h", "how long the code is valid, e.g. 24h"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if *member == "" {
-		return errors.New(e.msg("cần --member", "--member is required"))
+	id, err := e.one(fs, pos, *byFlag, e.msg("một mã thành viên (in khi thêm: hamlet-server member add)", "member id (printed by hamlet-server member add)"))
+	if err != nil {
+		return err
 	}
+	member := &id
 	s, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -36,6 +38,6 @@ func runCodeIssue(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printJSON(map[string]any{"code": code, "expires": exp, "member_id": *member})
 	}
-	e.printf("Mã đăng ký: %s  (dùng một lần, hết hạn %s)\n", "Enrollment code: %s  (one-time, expires %s)\n", code, exp.Local().Format(time.DateTime))
+	e.printf("Mã đăng ký: %s  (dùng một lần, hết hạn %s)\n", "Enrollment code: %s  (one-time, expires %s)\n", code, i18n.DateTime(exp, e.lang))
 	return nil
 }

@@ -18,7 +18,7 @@ func runCodeList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("code list")
 	e.jsonFlag(fs)
 	f := filterFlags(e, fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)
@@ -51,11 +51,11 @@ func runCodeList(ctx context.Context, e *env, args []string) error {
 	for _, c := range codes {
 		st := status[c.Status(now)]
 		created, expires := c.Created, c.Expires
-		rows = append(rows, []string{fmtTime(&created), fmtTime(&expires), e.msg(st[0], st[1]), fmtTime(c.Used),
+		rows = append(rows, []string{e.fmtTime(&created), e.fmtTime(&expires), e.msg(st[0], st[1]), e.fmtTime(c.Used),
 			c.MemberID, shortID(c.TeamID), orDash(c.DeviceID)})
 	}
-	e.table(e.msg("CẤP LÚC\tHẾT HẠN\tTRẠNG THÁI\tDÙNG LÚC\tTHÀNH VIÊN\tTỔ\tTHIẾT BỊ",
-		"CREATED\tEXPIRES\tSTATUS\tUSED AT\tMEMBER\tTEAM\tDEVICE"), rows)
+	e.table(zone(e.msg("CẤP LÚC\tHẾT HẠN\tTRẠNG THÁI\tDÙNG LÚC\tTHÀNH VIÊN\tTỔ\tTHIẾT BỊ",
+		"CREATED\tEXPIRES\tSTATUS\tUSED AT\tMEMBER\tTEAM\tDEVICE"), 0, 1, 3), rows)
 	return nil
 }
 

@@ -53,7 +53,7 @@ func runConflictsArchive(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag(fs)
 	older := ageFlag(fs, "older-than", 90*24*time.Hour, e.msg("lưu các mục cũ hơn (vd. 90d, 36h)", "archive entries older than (e.g. 90d, 36h)"))
 	out := fs.String("out", "", e.msg("tệp JSON Lines sẽ tạo (chưa tồn tại)", "JSON Lines file to create (must not exist)"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {

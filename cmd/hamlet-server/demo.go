@@ -14,6 +14,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/examples/camau"
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
@@ -28,9 +29,12 @@ func init() {
 // The demo's team and member: finding them is how a second run knows the
 // data is the demo's own, to keep.
 const (
-	demoCommune    = "32002"
-	demoTeamName   = "Tổ CNTS Khóm 1"
-	demoMemberName = "Thành viên thử"
+	demoCommune  = "32002"
+	demoTeamName = "Tổ CNSCĐ Khóm 1" // the glossary's short form, as every team's name (i18n.TeamShort)
+	// demoTeamNameBefore is the name earlier releases gave the demo team:
+	// their demo data is still the demo's own.
+	demoTeamNameBefore = "Tổ CNTS Khóm 1" //wording:allow (data of earlier releases)
+	demoMemberName     = "Thành viên thử"
 	// demoAccountsFile keeps the dashboard password of the demo's users in
 	// the data directory (mode 0600), so a second run can print it again;
 	// only its hash is in the database.
@@ -45,6 +49,8 @@ type demoAccounts struct {
 
 // demoRun is what the banner prints.
 type demoRun struct {
+	team     string // the demo team's name
+	province string // the sample loaded now, by its --province name
 	code     string
 	kept     bool           // the data of an earlier run, kept
 	loaded   *loader.Result // the sample province, when loaded now
@@ -62,15 +68,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		f.DefValue = demoAddr
 		_ = f.Value.Set(demoAddr)
 	}
-	province := fs.String("province", "small", e.msg("dữ liệu mẫu: small (tỉnh Cà Mau thu nhỏ, đã sắp xếp 2025) hoặc none",
-		"sample data: small (a small Cà Mau province, reorganised as in 2025) or none"))
+	province := fs.String("province", "small", "`"+strings.Join(demoProvinceNames, "|")+"` "+e.msg("dữ liệu mẫu: ", "sample data: ")+demoProvinceChoices(e))
 	reset := fs.Bool("reset", false, e.msg("xóa dữ liệu thử cũ (SQLite trong thư mục dữ liệu) rồi bắt đầu lại: máy chủ mới, mật khẩu mới, máy đã đăng ký phải đăng ký lại",
 		"wipe the old demo data (SQLite in the data directory) and start afresh: a new server, new passwords, enrolled laptops must enroll again"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
-	if *province != "small" && *province != "none" {
-		return errors.New(e.msg("--province phải là small hoặc none", "--province must be small or none"))
+	if _, ok := demoProvinces[*province]; !ok {
+		return fmt.Errorf(e.msg("--province %q không có; chọn một trong: %s", "there is no --province %q; pick one of: %s"), *province, demoProvinceChoices(e))
 	}
 	if *reset {
 		if e.db != "" {
@@ -111,14 +116,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		e.printf("  Máy chủ:   %s\n", "  Server:    %s\n", host)
 		e.printf("  Đồng bộ:   %s/v1/sync\n", "  Sync:      %s/v1/sync\n", ws)
 		e.printf("  Sức khỏe:  %s/healthz   Số liệu: %s/metrics\n", "  Health:    %s/healthz   Metrics: %s/metrics\n", host, host)
-		e.printf("  Tổ mẫu:    Tổ CNTS Khóm 1 (32002-01, 32002-02)\n", "  Demo team: Tổ CNTS Khóm 1 (32002-01, 32002-02)\n")
+		e.printf("  Tổ mẫu:    %s (32002-01, 32002-02)\n", "  Demo team: %s (32002-01, 32002-02)\n", d.team)
 		e.printf("  Mã đăng ký: %s   (hết hạn sau 24 giờ)\n", "  Enrollment code: %s   (expires in 24 hours)\n", d.code)
 		e.printf("  Đăng ký máy: hamlet-agent enroll --server %s --code %s\n", "  Enroll a laptop: hamlet-agent enroll --server %s --code %s\n", host, d.code)
 		if loaded := d.loaded; loaded != nil {
 			c := loaded.Counts
-			e.printf("  Tỉnh mẫu:  %d ấp/khóm, %d hộ, %d lượt đến hộ, %d lượt hướng dẫn, %d phản ánh (%d thay đổi, %.0f thay đổi/giây)\n",
-				"  Sample:    %d hamlets, %d households, %d visits, %d tutoring records, %d reports (%d changes, %.0f changes/s)\n",
-				c.Hamlets, c.Households, c.Visits, c.Tutoring, c.Reports, loaded.Changes, loaded.ChangesPerSecond())
+			teams, members := 0, 0
+			if st := loaded.Structure; st != nil {
+				teams = len(st.Teams)
+				for _, t := range st.Teams {
+					members += len(t.Members)
+				}
+			}
+			n := func(v int) string { return i18n.Int(int64(v), e.lang) }
+			e.printf("  Tỉnh mẫu (%s): %s tổ, %s thành viên, %s ấp/khóm, %s hộ, %s lượt thăm hộ, %s lượt hướng dẫn, %s phản ánh; nạp trong %s\n",
+				"  Sample (%s): %s teams, %s members, %s hamlets, %s households, %s visits, %s tutoring records, %s reports; loaded in %s\n",
+				d.province, n(teams), n(members), n(c.Hamlets), n(c.Households), n(c.Visits), n(c.Tutoring), n(c.Reports), i18n.Duration(loaded.Elapsed.Round(time.Second/10), e.lang))
 		}
 		if d.users {
 			dashPassword := d.password
@@ -133,7 +146,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			if d.password != "" {
 				e.printf("  Thử: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n",
 					"  Try: curl -s -c /tmp/h -H 'Content-Type: application/json' -d '{\"username\":\"so-tttt\",\"password\":\"%s\"}' %s/api/v1/login\n", d.password, host)
-				e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=2026-09-01&to=2026-11-30'\n", host)
+				from, to := "2026-09-01", "2026-11-30"
+				if p := demoProvinces[d.province]; p.scale != nil { // the period the sample's rows are in
+					from, to = p.scale().From, p.scale().To
+				}
+				e.printf("        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=%s&to=%s'\n", "        curl -s -b /tmp/h '%s/api/v1/coverage?unit=96&from=%s&to=%s'\n", host, from, to)
 			}
 		}
 		e.printf("Nhấn Ctrl+C để dừng.\n", "Press Ctrl+C to stop.\n")
@@ -166,7 +183,7 @@ func prepareDemo(ctx context.Context, e *env, s *server.Server, province string)
 		return demoRun{}, err
 	}
 	for _, t := range teams {
-		if t.Name == demoTeamName && t.CommuneCode == demoCommune {
+		if (t.Name == demoTeamName || t.Name == demoTeamNameBefore) && t.CommuneCode == demoCommune {
 			return keepDemo(ctx, e, s, t)
 		}
 	}
@@ -184,10 +201,10 @@ func prepareDemo(ctx context.Context, e *env, s *server.Server, province string)
 			"thư mục dữ liệu "+e.dataDir+" đã có dữ liệu không phải của bản chạy thử, nên demo không nạp dữ liệu mẫu vào đó: dùng --data-dir khác, hoặc chạy với --reset để xóa nó",
 			"the data directory "+e.dataDir+" holds data that is not the demo's, so the demo loads nothing into it: use another --data-dir, or run with --reset to wipe it"))
 	}
-	d := demoRun{}
-	if province == "small" {
-		e.printf("Đang nạp tỉnh mẫu (camau.Small) qua đường đồng bộ...\n", "Loading the sample province (camau.Small) through the sync path...\n")
-		res, err := loader.Load(ctx, s, camau.Small(), loader.Options{Reorganise: true})
+	d := demoRun{team: demoTeamName, province: province}
+	if p := demoProvinces[province]; p.scale != nil {
+		e.printf("Đang nạp tỉnh mẫu %s qua đường đồng bộ (%s)...\n", "Loading the sample province %s through the sync path (%s)...\n", province, e.msg(p.vi, p.en))
+		res, err := loader.Load(ctx, s, p.scale(), loader.Options{Reorganise: true})
 		if err != nil {
 			return d, err
 		}
@@ -235,7 +252,7 @@ func prepareDemo(ctx context.Context, e *env, s *server.Server, province string)
 // enrolled laptops keep syncing, and the demo member gets a fresh code.
 func keepDemo(ctx context.Context, e *env, s *server.Server, team server.Team) (demoRun, error) {
 	a := s.Admin()
-	d := demoRun{kept: true}
+	d := demoRun{kept: true, team: team.Name}
 	codes, err := a.ListCodes(ctx, server.DeviceFilter{TeamID: team.ID})
 	if err != nil {
 		return d, err
@@ -276,4 +293,30 @@ func saveDemoAccounts(e *env, acc demoAccounts) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(e.dataDir, demoAccountsFile), b, 0o600)
+}
+
+// demoProvinces are the example's scales the demo loads (examples/camau),
+// by their --province names, with what each is and how long it takes to
+// load on a laptop (2 cores, SQLite; README).
+var demoProvinces = map[string]struct {
+	scale  func() camau.Scale
+	vi, en string
+}{
+	"seed2023": {camau.Seed2023, "số liệu năm 2023 theo báo cáo của tỉnh: 343 tổ, 1.610 thành viên ở 45/101 xã, 142 phản ánh tháng 7/2022; vài giây",
+		"the province's 2023 figures: 343 teams, 1,610 members in 45 of 101 communes, 142 reports in July 2022; seconds"},
+	"small": {camau.Small, "tỉnh Cà Mau thu nhỏ: 12 tổ, vài nghìn hộ; vài giây", "a small Cà Mau province: 12 teams, a few thousand households; seconds"},
+	"full": {camau.Province, "cả tỉnh: 863 tổ, 300.000 hộ, 1 triệu lượt hướng dẫn, 50.000 phản ánh; nạp mất vài phút",
+		"the whole province: 863 teams, 300,000 households, 1 million tutoring records, 50,000 reports; takes minutes to load"},
+	"none": {nil, "không nạp, chỉ có đơn vị hành chính và tổ mẫu", "nothing but the units and the demo team"},
+}
+
+var demoProvinceNames = []string{"seed2023", "small", "full", "none"}
+
+func demoProvinceChoices(e *env) string {
+	out := make([]string, len(demoProvinceNames))
+	for i, n := range demoProvinceNames {
+		p := demoProvinces[n]
+		out[i] = n + " (" + e.msg(p.vi, p.en) + ")"
+	}
+	return strings.Join(out, "; ")
 }

@@ -277,5 +277,5 @@ func TestDemoListensOnLoopback(t *testing.T) {
 	cmd.Env = processEnv()
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	require.Regexp(t, `-addr string\n[^\n]*\n?[^\n]*\(default "127\.0\.0\.1:8750"\)`, string(out))
+	require.Regexp(t, `--addr [^\n]*\n[^\n]*\(mặc định: 127\.0\.0\.1:8750\)`, string(out))
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 
 	"github.com/hamlet-vn/hamlet/server"
 )
@@ -14,11 +17,22 @@ func init() {
 		en: "list enrolled devices and their token status (--member, --team)", run: runDeviceList})
 }
 
-func fmtTime(t *time.Time) string {
+// fmtTime is a time in a table whose header names the zone (zone):
+// Vietnam's time, as people there write it.
+func (e *env) fmtTime(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return t.Local().Format(time.DateTime)
+	return i18n.DateTimeBare(*t, e.lang)
+}
+
+// zone names the zone in the headers of the columns that hold times.
+func zone(header string, cols ...int) string {
+	hs := strings.Split(header, "\t")
+	for _, c := range cols {
+		hs[c] = i18n.WithZone(hs[c])
+	}
+	return strings.Join(hs, "\t")
 }
 
 // filterFlags adds --member and --team.
@@ -59,7 +73,7 @@ func runDeviceList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("device list")
 	e.jsonFlag(fs)
 	f := filterFlags(e, fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)
@@ -83,10 +97,10 @@ func runDeviceList(ctx context.Context, e *env, args []string) error {
 		if d.Revoked != nil {
 			state = e.msg("đã thu hồi", "revoked")
 		}
-		rows = append(rows, []string{d.ID, d.MemberID, shortID(d.TeamID), d.Label, state, fmtTime(d.Revoked), fmtTime(d.LastSeen),
+		rows = append(rows, []string{d.ID, d.MemberID, shortID(d.TeamID), d.Label, state, e.fmtTime(d.Revoked), e.fmtTime(d.LastSeen),
 			shortID(d.Replica.String()), shortID(d.Replaces)})
 	}
-	e.table(e.msg("MÃ THIẾT BỊ\tTHÀNH VIÊN\tTỔ\tTÊN MÁY\tMÃ TRUY CẬP\tTHU HỒI LÚC\tLẦN CUỐI\tBẢN DỮ LIỆU\tTHAY CHO",
-		"DEVICE ID\tMEMBER\tTEAM\tLABEL\tTOKEN\tREVOKED AT\tLAST SEEN\tREPLICA\tREPLACES"), rows)
+	e.table(zone(e.msg("MÃ THIẾT BỊ\tTHÀNH VIÊN\tTỔ\tTÊN MÁY\tMÃ TRUY CẬP\tTHU HỒI LÚC\tLẦN CUỐI\tBẢN DỮ LIỆU\tTHAY CHO",
+		"DEVICE ID\tMEMBER\tTEAM\tLABEL\tTOKEN\tREVOKED AT\tLAST SEEN\tREPLICA\tREPLACES"), 5, 6), rows)
 	return nil
 }

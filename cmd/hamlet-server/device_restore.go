@@ -9,27 +9,21 @@ import (
 )
 
 func init() {
-	register(command{name: "device restore", vi: "khôi phục thiết bị đã bị thu hồi: mã cũ dùng lại được (ID hoặc --device)",
-		en: "restore a revoked device: its token works again (ID or --device)", run: runDeviceRestore})
+	register(command{name: "device restore", vi: "khôi phục thiết bị đã bị thu hồi: mã truy cập cũ dùng lại được",
+		en: "restore a revoked device: its token works again", run: runDeviceRestore, args: [2]string{"MÃ_THIẾT_BỊ", "DEVICE_ID"}})
 }
 
 func runDeviceRestore(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("device restore")
 	e.jsonFlag(fs)
-	dev := fs.String("device", "", e.msg("mã thiết bị", "device id"))
-	id, rest := leadingArg(args)
-	if err := fs.Parse(rest); err != nil {
+	byFlag := fs.String("device", "", e.msg("`MÃ_THIẾT_BỊ` như viết sau tên lệnh (cách viết cũ)", "`DEVICE_ID` as after the command's name (the older form)"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if id == "" {
-		id = *dev
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	}
-	if id == "" {
-		return errors.New(e.msg("cần mã thiết bị: hamlet-server device restore MÃ (xem hamlet-server device list)",
-			"a device id is required: hamlet-server device restore ID (see hamlet-server device list)"))
+	id, err := e.one(fs, pos, *byFlag, e.msg("một mã thiết bị (xem: hamlet-server device list)", "device id (see: hamlet-server device list)"))
+	if err != nil {
+		return err
 	}
 	s, err := e.open(ctx)
 	if err != nil {
@@ -48,15 +42,6 @@ func runDeviceRestore(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// leadingArg splits a positional argument given before the flags
-// ("device restore ID --data-dir x"), which flag.Parse would stop at.
-func leadingArg(args []string) (string, []string) {
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		return args[0], args[1:]
-	}
-	return "", args
-}
-
 // deviceError says, in the operator's language, what is wrong with a device
 // command and what to do.
 func deviceError(e *env, id string, err error) error {
@@ -72,8 +57,8 @@ func deviceError(e *env, id string, err error) error {
 			"device %s was replaced by device %s (the laptop enrolled again and holds %s's token); restore the newer one: hamlet-server device restore %s"),
 			id, re.DeviceID, re.DeviceID, re.DeviceID)
 	case errors.As(err, &re) && errors.Is(err, server.ErrReplicaActive):
-		return fmt.Errorf(e.msg("dữ liệu của thiết bị %s đã được đăng ký lại và đang hoạt động trên thiết bị %s; một bản dữ liệu chỉ được hoạt động trên một thiết bị. Máy đó tiếp tục dùng thiết bị %s; nếu thật sự cần quay lại thiết bị cũ, hãy thu hồi %s trước (hamlet-server device revoke --device %s)",
-			"device %s's replica was enrolled again and is active on device %s; one replica may be active on one device only. The laptop keeps working as %s; to go back to the old device, revoke %s first (hamlet-server device revoke --device %s)"),
+		return fmt.Errorf(e.msg("dữ liệu của thiết bị %s đã được đăng ký lại và đang hoạt động trên thiết bị %s; một bản dữ liệu chỉ được hoạt động trên một thiết bị. Máy đó tiếp tục dùng thiết bị %s; nếu thật sự cần quay lại thiết bị cũ, hãy thu hồi %s trước (hamlet-server device revoke %s)",
+			"device %s's replica was enrolled again and is active on device %s; one replica may be active on one device only. The laptop keeps working as %s; to go back to the old device, revoke %s first (hamlet-server device revoke %s)"),
 			id, re.DeviceID, re.DeviceID, re.DeviceID, re.DeviceID)
 	}
 	return err

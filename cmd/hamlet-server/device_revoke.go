@@ -2,23 +2,25 @@ package main
 
 import (
 	"context"
-	"errors"
 )
 
 func init() {
-	register(command{name: "device revoke", vi: "thu hồi quyền đồng bộ của một thiết bị (--device)",
-		en: "revoke a device's token (--device)", run: runDeviceRevoke})
+	register(command{name: "device revoke", vi: "thu hồi quyền đồng bộ của một thiết bị (mã như trong device list)",
+		en: "revoke a device's token (its id as in device list)", run: runDeviceRevoke, args: [2]string{"MÃ_THIẾT_BỊ", "DEVICE_ID"}})
 }
 
 func runDeviceRevoke(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("device revoke")
-	dev := fs.String("device", "", e.msg("mã thiết bị", "device id"))
-	if err := fs.Parse(args); err != nil {
+	byFlag := fs.String("device", "", e.msg("`MÃ_THIẾT_BỊ` như viết sau tên lệnh (cách viết cũ)", "`DEVICE_ID` as after the command's name (the older form)"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if *dev == "" {
-		return errors.New(e.msg("cần --device", "--device is required"))
+	id, err := e.one(fs, pos, *byFlag, e.msg("một mã thiết bị (xem: hamlet-server device list)", "device id (see: hamlet-server device list)"))
+	if err != nil {
+		return err
 	}
+	dev := &id
 	s, err := e.open(ctx)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func runGC(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag(fs)
 	var g gcFlags
 	e.gcFlagSet(fs, &g)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	cfg := e.adminConfig()

@@ -21,6 +21,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/cliflag"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server"
 )
 
@@ -29,6 +31,9 @@ type command struct {
 	vi   string // one-line help
 	en   string
 	run  func(ctx context.Context, env *env, args []string) error
+	// args are the positional arguments in the synopsis ("MÃ_THIẾT_BỊ",
+	// "DEVICE_ID"), in both languages; none for most commands.
+	args [2]string
 }
 
 var commands []command
@@ -58,15 +63,86 @@ func (e *env) printf(vi, en string, args ...any) { fmt.Fprintf(e.stdout, e.msg(v
 
 // flags makes a FlagSet with the shared flags.
 func (e *env) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("hamlet-server "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.StringVar(&e.dataDir, "data-dir", getenv("HAMLET_DATA_DIR", "./data"), e.msg("thư mục dữ liệu (HAMLET_DATA_DIR)", "data directory (HAMLET_DATA_DIR)"))
-	fs.StringVar(&e.db, "db", getenv("HAMLET_DB", ""), e.msg("cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên (mặc định: SQLite trong thư mục dữ liệu) (HAMLET_DB)",
-		"PostgreSQL database postgres://user:password@host:5432/name (default: SQLite in the data directory) (HAMLET_DB)"))
-	fs.StringVar(&e.lang, "lang", getenv("HAMLET_LANG", "vi"), e.msg("ngôn ngữ thông báo: vi hoặc en (HAMLET_LANG)", "message language: vi or en (HAMLET_LANG)"))
-	fs.StringVar(&e.logFormat, "log-format", getenv("HAMLET_LOG_FORMAT", "text"), "text|json (HAMLET_LOG_FORMAT)")
-	fs.StringVar(&e.logLevel, "log-level", getenv("HAMLET_LOG_LEVEL", "info"), "debug|info|warn|error (HAMLET_LOG_LEVEL)")
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // e.parse says what is wrong, in the operator's language
+	fs.StringVar(&e.dataDir, "data-dir", getenv("HAMLET_DATA_DIR", "./data"), e.msg("`THƯ_MỤC` thư mục dữ liệu (HAMLET_DATA_DIR)", "`DIR` data directory (HAMLET_DATA_DIR)"))
+	fs.StringVar(&e.db, "db", getenv("HAMLET_DB", ""), e.msg("`URL` cơ sở dữ liệu PostgreSQL postgres://người-dùng:mật-khẩu@máy:5432/tên; nếu không nêu: SQLite trong thư mục dữ liệu (HAMLET_DB)",
+		"`URL` PostgreSQL database postgres://user:password@host:5432/name; if not given: SQLite in the data directory (HAMLET_DB)"))
+	// The language is known before the flags are made (run), so that
+	// their own descriptions are in it: keep it as the default.
+	fs.Func("lang", e.msg("`vi|en` ngôn ngữ thông báo (HAMLET_LANG)", "`vi|en` message language (HAMLET_LANG)"), func(v string) error {
+		e.lang = i18n.Lang(v)
+		return nil
+	})
+	fs.StringVar(&e.logFormat, "log-format", getenv("HAMLET_LOG_FORMAT", "text"), e.msg("`text|json` định dạng nhật ký (HAMLET_LOG_FORMAT)", "`text|json` log format (HAMLET_LOG_FORMAT)"))
+	fs.StringVar(&e.logLevel, "log-level", getenv("HAMLET_LOG_LEVEL", "info"), e.msg("`debug|info|warn|error` mức nhật ký (HAMLET_LOG_LEVEL)", "`debug|info|warn|error` log level (HAMLET_LOG_LEVEL)"))
 	return fs
+}
+
+// commonFlags are the flags every command shares (flags, jsonFlag); the
+// valued ones may come before the command word.
+var (
+	commonFlags  = map[string]bool{"data-dir": true, "db": true, "lang": true, "log-format": true, "log-level": true, "json": true}
+	valuedCommon = map[string]bool{"data-dir": true, "db": true, "lang": true, "log-format": true, "log-level": true}
+)
+
+// errUsage is a command line already explained to the operator (exit 2).
+var errUsage = errors.New("usage")
+
+// parse parses args with fs, flags and positional arguments in any order
+// ("device revoke ID --data-dir x"), and returns the positional ones.
+// -h/--help prints the command's help and returns flag.ErrHelp; a mistake
+// is told in the operator's language, with where to look.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, err := cliflag.Parse(fs, args)
+	if errors.Is(err, cliflag.ErrHelp) {
+		e.help(fs)
+		return nil, flag.ErrHelp
+	}
+	var fe *cliflag.Error
+	if errors.As(err, &fe) {
+		fmt.Fprintf(e.stderr, "%s: %s. %s hamlet-server %s --help\n", e.msg("Lỗi", "Error"), fe.Message(e.lang), e.msg("Xem:", "See:"), fs.Name())
+		return nil, errUsage
+	}
+	return pos, err
+}
+
+// parseNone parses a command that takes no positional argument.
+func (e *env) parseNone(fs *flag.FlagSet, args []string) error {
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "%s: %s. %s hamlet-server %s --help\n", e.msg("Lỗi", "Error"),
+			fmt.Sprintf(e.msg("thừa tham số %q", "unexpected argument %q"), pos[0]), e.msg("Xem:", "See:"), fs.Name())
+		return errUsage
+	}
+	return nil
+}
+
+// one is the one thing a command names: given positionally, as README
+// writes it ("device revoke ID"), or by its flag as before ("--device ID");
+// not both, not two. what says what it is, for the message.
+func (e *env) one(fs *flag.FlagSet, pos []string, byFlag, what string) (string, error) {
+	switch {
+	case len(pos) == 0 && byFlag != "":
+		return byFlag, nil
+	case len(pos) == 1 && byFlag == "":
+		return pos[0], nil
+	}
+	synopsis := "hamlet-server " + fs.Name()
+	for _, c := range commands {
+		if c.name == fs.Name() {
+			synopsis += " " + e.msg(c.args[0], c.args[1])
+		}
+	}
+	if len(pos)+len(byFlag) == 0 {
+		fmt.Fprintf(e.stderr, "%s: %s: %s\n", e.msg("Lỗi", "Error"), fmt.Sprintf(e.msg("cần %s", "%s is required"), what), synopsis)
+	} else {
+		fmt.Fprintf(e.stderr, "%s: %s: %s\n", e.msg("Lỗi", "Error"), fmt.Sprintf(e.msg("lệnh này nhận đúng một %s", "this command takes exactly one %s"), what), synopsis)
+	}
+	return "", errUsage
 }
 
 func (e *env) jsonFlag(fs *flag.FlagSet) {
@@ -139,52 +215,121 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, lang: getenv("HAMLET_LANG", "vi")}
-	for _, a := range args {
-		if a == "--lang=en" || a == "-lang=en" {
-			e.lang = "en"
-		}
-	}
-	for i, a := range args {
-		if (a == "--lang" || a == "-lang") && i+1 < len(args) {
-			e.lang = args[i+1]
+	e := &env{stdout: stdout, stderr: stderr, lang: i18n.Lang(getenv("HAMLET_LANG", "vi"))}
+	for i, a := range args { // before any text is made: the flags' own descriptions are in it
+		switch {
+		case strings.HasPrefix(a, "--lang=") || strings.HasPrefix(a, "-lang="):
+			e.lang = i18n.Lang(a[strings.IndexByte(a, '=')+1:])
+		case (a == "--lang" || a == "-lang") && i+1 < len(args):
+			e.lang = i18n.Lang(args[i+1])
 		}
 	}
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
+	// Common options may come before the command ("--lang en team list").
+	lead, rest := cliflag.SplitLeading(args, valuedCommon)
+	helpWanted := cliflag.HasHelp(lead)
+	if len(rest) > 0 && rest[0] == "help" {
+		helpWanted, rest = true, rest[1:]
+	}
 	var cmd *command
-	var rest []string
+	var cargs []string
 	for i := range commands {
 		words := strings.Fields(commands[i].name)
-		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+		if len(rest) >= len(words) && strings.Join(rest[:len(words)], " ") == commands[i].name {
 			if cmd == nil || len(words) > len(strings.Fields(cmd.name)) {
-				cmd, rest = &commands[i], args[len(words):]
+				cmd, cargs = &commands[i], rest[len(words):]
 			}
 		}
 	}
 	if cmd == nil {
-		usage(e)
-		if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		// A group's first word ("team", "device"): its commands.
+		w := stderr
+		if helpWanted || len(rest) > 1 && cliflag.IsHelp(rest[1]) || len(rest) == 0 {
+			w = stdout
+		}
+		if len(rest) > 0 && groupUsage(e, w, rest[0]) {
+			if w == stdout {
+				return 0
+			}
+			return 2
+		}
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "%s: %s\n\n", e.msg("Lệnh không tồn tại", "Unknown command"), strings.Join(rest, " "))
+			w = stderr
+		}
+		usage(e, w)
+		if len(rest) == 0 && helpWanted {
 			return 0
 		}
 		return 2
 	}
-	if err := cmd.run(ctx, e, rest); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+	if helpWanted {
+		cargs = append(cargs, "--help")
+	}
+	if err := cmd.run(ctx, e, append(lead, cargs...)); err != nil {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errUsage):
+			return 2
 		}
-		fmt.Fprintf(stderr, "%s: %v\n", e.msg("Lỗi", "Error"), err)
+		fmt.Fprintf(stderr, "%s: %s\n", e.msg("Lỗi", "Error"), e.errText(err))
 		return 1
 	}
 	return 0
 }
 
-func usage(e *env) {
-	fmt.Fprintln(e.stderr, e.msg("Cách dùng: hamlet-server <lệnh> [tùy chọn]   (thêm --lang en cho tiếng Anh)",
-		"Usage: hamlet-server <command> [flags]   (--lang vi for Vietnamese)"))
-	fmt.Fprintln(e.stderr)
-	tw := tabwriter.NewWriter(e.stderr, 0, 4, 2, ' ', 0)
+func usage(e *env, w io.Writer) {
+	fmt.Fprintln(w, e.msg("Cách dùng: hamlet-server <lệnh> [tùy chọn]", "Usage: hamlet-server <command> [options]"))
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, c := range commands {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, e.msg(c.vi, c.en))
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, e.msg("Tùy chọn chung, đặt ở vị trí nào cũng được: --data-dir, --db, --lang vi|en (hoặc HAMLET_LANG), --log-format, --log-level; --json ở các lệnh in kết quả",
+		"Common options, anywhere on the line: --data-dir, --db, --lang vi|en (or HAMLET_LANG), --log-format, --log-level; --json on commands that print results"))
+	fmt.Fprintln(w, e.msg("Hướng dẫn của từng lệnh: hamlet-server <lệnh> --help", "Help on a command: hamlet-server <command> --help"))
+}
+
+// groupUsage lists the commands starting with word ("team": team create,
+// team list, ...); false if there are none.
+func groupUsage(e *env, w io.Writer, word string) bool {
+	var cs []command
+	for _, c := range commands {
+		if strings.HasPrefix(c.name, word+" ") {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return false
+	}
+	fmt.Fprintf(w, "%s hamlet-server %s <%s> [%s]\n\n", e.msg("Cách dùng:", "Usage:"), word, e.msg("lệnh", "command"), e.msg("tùy chọn", "options"))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range cs {
+		name := "hamlet-server " + c.name
+		if a := e.msg(c.args[0], c.args[1]); a != "" {
+			name += " " + a
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, e.msg(c.vi, c.en))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%s hamlet-server %s <%s> --help\n", e.msg("Tùy chọn của từng lệnh:", "Options of each:"), word, e.msg("lệnh", "command"))
+	return true
+}
+
+// help prints a command's help: synopsis, what it does, its options and
+// the common ones, all in the operator's language.
+func (e *env) help(fs *flag.FlagSet) {
+	synopsis, about := "hamlet-server "+fs.Name(), ""
+	for _, c := range commands {
+		if c.name == fs.Name() {
+			about = e.msg(c.vi, c.en)
+			if a := e.msg(c.args[0], c.args[1]); a != "" {
+				synopsis += " " + a
+			}
+		}
+	}
+	cliflag.Usage(e.stdout, e.lang, fs, synopsis+" ["+e.msg("tùy chọn", "options")+"]", about, commonFlags)
 }

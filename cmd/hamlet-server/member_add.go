@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 func init() {
@@ -15,13 +19,16 @@ func runMemberAdd(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag(fs)
 	team := fs.String("team", "", e.msg("mã tổ", "team id"))
 	name := fs.String("name", "", e.msg("họ tên", "full name"))
-	role := fs.String("role", "member", "leader|member")
+	role := fs.String("role", "member", "`leader|member` "+e.msg("vai trò: ", "role: ")+schema.EnumChoices(schema.EnumRole, e.lang))
 	phone := fs.String("phone", "", e.msg("số điện thoại (tùy chọn)", "phone (optional)"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if *team == "" || *name == "" {
 		return errors.New(e.msg("cần --team và --name", "--team and --name are required"))
+	}
+	if !slices.Contains(schema.EnumValues(schema.EnumRole), *role) {
+		return fmt.Errorf(e.msg("vai trò %q không có; chọn một trong: %s", "there is no role %q; pick one of: %s"), *role, schema.EnumChoices(schema.EnumRole, e.lang))
 	}
 	s, err := e.open(ctx)
 	if err != nil {

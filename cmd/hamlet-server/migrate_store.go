@@ -25,7 +25,7 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 	to := fs.String("to", "", e.msg("URL PostgreSQL đích, cơ sở dữ liệu trống (mặc định --db, HAMLET_DB)", "the target PostgreSQL URL, an empty database (default --db, HAMLET_DB)"))
 	batch := fs.Int("batch", 10000, e.msg("số dòng mỗi lô", "rows per batch"))
 	e.jsonFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if *from == "" {

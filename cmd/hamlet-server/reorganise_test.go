@@ -15,13 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 const reorgPassword = "mật-khẩu-dài-đủ"
 
 // apiAs signs in to the dashboard API and returns a function that GETs a
 // path as that user: status and error code ("" on success).
-func apiAs(t *testing.T, base, username string) (login server.LoginResponse, get func(path string) (int, string)) {
+func apiAs(t *testing.T, base, username string) (login api.LoginResponse, get func(path string) (int, string)) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": reorgPassword})
 	resp, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))
@@ -107,7 +108,7 @@ func TestReorganisationDoesNotWidenAccounts(t *testing.T) {
 			require.Contains(t, out, "lanh-dao-p1", "the account bound to a retired unit is listed")
 			require.NotContains(t, out, "so-tttt", "the province's extent did not change")
 			require.Contains(t, out, "Tổ CNTS Phường 4", "the team bound to the reused code is listed")
-			require.Contains(t, out, "hamlet-server user rebind --username lanh-dao-p4")
+			require.Contains(t, out, "hamlet-server user rebind lanh-dao-p4")
 
 			_, url, stop = st.open(t)
 			login, get := apiAs(t, url, "lanh-dao-p4")
@@ -171,7 +172,7 @@ func TestUnitsImportFlagsReusedCodes(t *testing.T) {
 			st.ok(t, "user", "add", "--username", "lanh-dao-p4", "--name", "Lãnh đạo", "--role", "commune_leader", "--unit", "32002", "--password-file", pwFile)
 			out := st.ok(t, "units", "import", "--file", dataFile(t, "camau-2025.csv"), "--format", "2025", "--lang", "en")
 			require.Contains(t, out, "lanh-dao-p4")
-			require.Contains(t, out, "hamlet-server user rebind --username lanh-dao-p4")
+			require.Contains(t, out, "hamlet-server user rebind lanh-dao-p4")
 			code, out, _ := st.cli(t, "user", "list", "--json")
 			require.Equal(t, 0, code)
 			var us []server.User

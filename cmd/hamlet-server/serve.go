@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -29,10 +30,10 @@ type serveFlags struct {
 
 func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 	fs := e.flags(name)
-	fs.StringVar(&sf.addr, "addr", getenv("HAMLET_ADDR", ":8750"), e.msg("địa chỉ lắng nghe (HAMLET_ADDR)", "listen address (HAMLET_ADDR)"))
+	fs.StringVar(&sf.addr, "addr", getenv("HAMLET_ADDR", ":8750"), e.msg("`ĐỊA_CHỈ:CỔNG` địa chỉ lắng nghe (HAMLET_ADDR)", "`HOST:PORT` listen address (HAMLET_ADDR)"))
 	fs.StringVar(&sf.cert, "tls-cert", getenv("HAMLET_TLS_CERT", ""), e.msg("tệp chứng chỉ TLS (HAMLET_TLS_CERT)", "TLS certificate file (HAMLET_TLS_CERT)"))
 	fs.StringVar(&sf.key, "tls-key", getenv("HAMLET_TLS_KEY", ""), e.msg("tệp khóa TLS (HAMLET_TLS_KEY)", "TLS key file (HAMLET_TLS_KEY)"))
-	fs.StringVar(&sf.sync, "synchronous", getenv("HAMLET_SYNCHRONOUS", "FULL"), "SQLite synchronous: FULL|NORMAL (HAMLET_SYNCHRONOUS)")
+	fs.StringVar(&sf.sync, "synchronous", getenv("HAMLET_SYNCHRONOUS", "FULL"), e.msg("`FULL|NORMAL` mức ghi chắc chắn xuống đĩa của SQLite (HAMLET_SYNCHRONOUS)", "`FULL|NORMAL` SQLite's synchronous mode (HAMLET_SYNCHRONOUS)"))
 	fs.StringVar(&sf.calendar, "calendar", getenv("HAMLET_CALENDAR", ""), e.msg("tệp lịch làm việc JSON (giờ hành chính) cho hạn xử lý phản ánh (mặc định: thứ Hai–thứ Sáu, 07:00–11:30 và 13:30–17:00; ngày lễ: xem hamlet-server calendar) (HAMLET_CALENDAR)",
 		"working calendar JSON file (office hours) for field-report deadlines (default: Monday–Friday, 07:00–11:30 and 13:30–17:00; holidays: see hamlet-server calendar) (HAMLET_CALENDAR)"))
 	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
@@ -46,7 +47,7 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 func runServe(ctx context.Context, e *env, args []string) error {
 	var sf serveFlags
 	fs := e.serveFlagSet("serve", &sf)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	return serve(ctx, e, sf, nil)
@@ -89,7 +90,7 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 		s.Close()
 		return fmt.Errorf("%s %s: %w", e.msg("không lắng nghe được trên", "cannot listen on"), cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: httpapp.Handler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().String()

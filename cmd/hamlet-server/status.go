@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"strconv"
+
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 )
 
 func init() {
@@ -13,7 +14,7 @@ func init() {
 func runStatus(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("status")
 	e.jsonFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)
@@ -28,15 +29,15 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printJSON(st)
 	}
-	e.printf("Máy chủ %s, nhật ký tới %d.\n", "Server %s, log head %d.\n", st.ServerID, st.Head)
+	e.printf("Máy chủ %s, đã ghi nhận %s thay đổi.\n", "Server %s, log head %s.\n", st.ServerID, i18n.Int(int64(st.Head), e.lang))
 	var rows [][]string
 	for _, d := range st.Devices {
 		state := ""
 		if d.Revoked != nil {
 			state = e.msg("đã thu hồi", "revoked")
 		}
-		rows = append(rows, []string{d.ID, d.Label, fmtTime(d.LastSeen), strconv.FormatUint(d.Cursor, 10), strconv.FormatUint(d.Lag, 10), state})
+		rows = append(rows, []string{d.ID, d.Label, e.fmtTime(d.LastSeen), i18n.Int(int64(d.Cursor), e.lang), i18n.Int(int64(d.Lag), e.lang), state})
 	}
-	e.table(e.msg("MÃ THIẾT BỊ\tTÊN\tLẦN CUỐI\tCON TRỎ\tĐỘ TRỄ\t", "DEVICE ID\tLABEL\tLAST SEEN\tCURSOR\tLAG\t"), rows)
+	e.table(zone(e.msg("MÃ THIẾT BỊ\tTÊN MÁY\tLẦN CUỐI\tĐÃ NHẬN TỚI\tCHƯA NHẬN\t", "DEVICE ID\tLABEL\tLAST SEEN\tCURSOR\tLAG\t"), 2), rows)
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/hamlet-vn/hamlet/internal/i18n"
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 func init() {
@@ -18,7 +21,7 @@ func runTeamCreate(ctx context.Context, e *env, args []string) error {
 	commune := fs.String("commune", "", e.msg("mã xã/phường", "commune code"))
 	name := fs.String("name", "", e.msg("tên tổ", "team name"))
 	hamlets := fs.String("hamlets", "", e.msg("các mã ấp/khóm, cách nhau bởi dấu phẩy", "comma-separated hamlet codes"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if *commune == "" || *name == "" || *hamlets == "" {
@@ -49,7 +52,7 @@ func runTeamCreate(ctx context.Context, e *env, args []string) error {
 func runTeamList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("team list")
 	e.jsonFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)
@@ -65,6 +68,7 @@ func runTeamList(ctx context.Context, e *env, args []string) error {
 		return e.printJSON(teams)
 	}
 	var rows [][]string
+	i18n.SortByKeys(teams, func(t server.Team) []string { return []string{t.CommuneCode, t.Name, t.ID} })
 	for _, t := range teams {
 		rows = append(rows, []string{t.ID, t.CommuneCode, t.Name, strings.Join(t.Hamlets, ",")})
 	}

@@ -26,7 +26,7 @@ func runTeamHamlet(ctx context.Context, e *env, name string, add bool, args []st
 	e.jsonFlag(fs)
 	team := fs.String("team", "", e.msg("mã tổ (xem: hamlet-server team list)", "team id (see: hamlet-server team list)"))
 	hamlet := fs.String("hamlet", "", e.msg("mã ấp/khóm, ví dụ 32002-03", "hamlet code, e.g. 32002-03"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	*team, *hamlet = strings.TrimSpace(*team), strings.TrimSpace(*hamlet)

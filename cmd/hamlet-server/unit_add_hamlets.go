@@ -22,7 +22,7 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 	count := fs.Int("count", 0, e.msg("số ấp/khóm", "number of hamlets"))
 	from := fs.Int("from", 1, e.msg("số thứ tự bắt đầu", "first number"))
 	file := fs.String("file", "", e.msg("CSV các ấp/khóm: code,name[,type]", "CSV of hamlets: code,name[,type]"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)

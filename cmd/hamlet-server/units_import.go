@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -10,16 +9,17 @@ import (
 )
 
 func init() {
-	register(command{name: "units import", vi: "nạp danh mục đơn vị hành chính từ CSV (--file, --format 2022|2025)",
-		en: "import admin units from CSV (--file, --format 2022|2025)", run: runUnitsImport})
+	register(command{name: "units import", vi: "nạp danh mục đơn vị hành chính từ tệp CSV (--format 2022|2025)",
+		en: "import admin units from a CSV file (--format 2022|2025)", run: runUnitsImport, args: [2]string{"TỆP.csv", "FILE.csv"}})
 }
 
 func runUnitsImport(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("units import")
 	e.jsonFlag(fs)
-	file := fs.String("file", "", e.msg("tệp CSV", "CSV file"))
-	format := fs.String("format", "2025", "2022|2025")
-	if err := fs.Parse(args); err != nil {
+	byFlag := fs.String("file", "", e.msg("`TỆP.csv` như viết sau tên lệnh (cách viết cũ)", "`FILE.csv` as after the command's name (the older form)"))
+	format := fs.String("format", "2025", e.msg("`2022|2025` định dạng của tệp: danh mục 2022 hoặc danh mục sau sắp xếp 2025", "`2022|2025` the file's format: the 2022 catalogue or the reorganised 2025 one"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
 	parse := map[string]func(r *os.File) ([]schema.AdminUnit, error){
@@ -27,11 +27,13 @@ func runUnitsImport(ctx context.Context, e *env, args []string) error {
 		"2025": func(r *os.File) ([]schema.AdminUnit, error) { return schema.ParseUnits2025(r) },
 	}[*format]
 	if parse == nil {
-		return errors.New(e.msg("--format phải là 2022 hoặc 2025", "--format must be 2022 or 2025"))
+		return fmt.Errorf(e.msg("--format %q không hợp lệ: chọn 2022 (danh mục 2022) hoặc 2025 (danh mục sau sắp xếp 2025)", "--format %q is invalid: pick 2022 (the 2022 catalogue) or 2025 (the reorganised 2025 one)"), *format)
 	}
-	if *file == "" {
-		return errors.New(e.msg("thiếu --file", "--file is required"))
+	name, err := e.one(fs, pos, *byFlag, e.msg("một tệp CSV", "CSV file"))
+	if err != nil {
+		return err
 	}
+	file := &name
 	f, err := os.Open(*file)
 	if err != nil {
 		return err
@@ -59,6 +61,6 @@ func runUnitsImport(ctx context.Context, e *env, args []string) error {
 	}
 	e.printf("Đã nạp %d đơn vị (%d tỉnh, %d huyện, %d xã/phường) từ %s.\n", "Imported %d units (%d provinces, %d districts, %d communes) from %s.\n",
 		len(units), counts[schema.LevelProvince], counts[schema.LevelDistrict], counts[schema.LevelCommune], *file)
-	printUnitReview(e, review) // user.go
+	printUnitReview(e, review, unitNames(ctx, s)) // user.go
 	return nil
 }

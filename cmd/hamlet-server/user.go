@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
@@ -21,9 +23,10 @@ func init() {
 	register(command{name: "user add", vi: "thêm tài khoản trang tổng hợp (--username, --name, --role, --unit; mật khẩu đọc từ stdin hoặc --password-file)",
 		en: "add a dashboard user (--username, --name, --role, --unit; password from stdin or --password-file)", run: runUserAdd})
 	register(command{name: "user list", vi: "liệt kê tài khoản trang tổng hợp", en: "list dashboard users", run: runUserList})
-	register(command{name: "user disable", vi: "khóa tài khoản (--username) và đăng xuất mọi phiên", en: "disable a user (--username) and end their sessions", run: runUserDisable})
-	register(command{name: "user rebind", vi: "xác nhận đơn vị của tài khoản sau khi địa bàn đơn vị thay đổi (--username; --unit để gắn với đơn vị khác)",
-		en: "confirm an account's unit after the unit's area changed (--username; --unit to bind it to another unit)", run: runUserRebind})
+	register(command{name: "user disable", vi: "khóa tài khoản và đăng xuất mọi phiên", en: "disable a user and end their sessions", run: runUserDisable,
+		args: [2]string{"TÊN_ĐĂNG_NHẬP", "USERNAME"}})
+	register(command{name: "user rebind", vi: "xác nhận đơn vị của tài khoản sau khi địa bàn đơn vị thay đổi (--unit để gắn với đơn vị khác)",
+		en: "confirm an account's unit after the unit's area changed (--unit to bind it to another unit)", run: runUserRebind, args: [2]string{"TÊN_ĐĂNG_NHẬP", "USERNAME"}})
 	register(command{name: "units reorganise", vi: "áp dụng sắp xếp đơn vị 2025 (--file camau-2025.csv, --hamlets ánh xạ ấp,xã)",
 		en: "apply the 2025 reorganisation (--file camau-2025.csv, --hamlets hamlet,commune map)", run: runUnitsReorganise})
 }
@@ -56,14 +59,17 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag(fs)
 	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
 	name := fs.String("name", "", e.msg("họ tên hiển thị", "display name"))
-	role := fs.String("role", "", "provincial|commune_leader|coordinator|operator")
+	role := fs.String("role", "", "`"+strings.Join(userRoles, "|")+"` "+e.msg("vai trò: ", "role: ")+roleChoices(e))
 	unit := fs.String("unit", "", e.msg("mã đơn vị (tỉnh 96, hoặc mã xã)", "unit code (province 96, or a commune code)"))
 	pwFile := fs.String("password-file", "", e.msg("đọc mật khẩu từ tệp này thay vì stdin", "read the password from this file instead of stdin"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	if *username == "" || *name == "" || *role == "" || *unit == "" {
 		return errors.New(e.msg("cần --username, --name, --role và --unit", "--username, --name, --role and --unit are required"))
+	}
+	if !slices.Contains(userRoles, *role) {
+		return fmt.Errorf(e.msg("vai trò %q không có; chọn một trong: %s", "there is no role %q; pick one of: %s"), *role, roleChoices(e))
 	}
 	pw, err := readPassword(e, *pwFile)
 	if err != nil {
@@ -81,14 +87,14 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printJSON(u)
 	}
-	e.printf("Đã thêm tài khoản %s (vai trò %s, đơn vị %s).\n", "Added user %s (role %s, unit %s).\n", u.Username, u.Role, u.UnitCode)
+	e.printf("Đã thêm tài khoản %s (vai trò %s, đơn vị %s).\n", "Added user %s (role %s, unit %s).\n", u.Username, i18n.UserRoleLabel(string(u.Role), e.lang), u.UnitCode)
 	return nil
 }
 
 func runUserList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("user list")
 	e.jsonFlag(fs)
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	s, err := e.open(ctx)
@@ -107,14 +113,16 @@ func runUserList(ctx context.Context, e *env, args []string) error {
 		return e.printJSON(us)
 	}
 	var rows [][]string
+	names := unitNames(ctx, s)
+	i18n.SortByKeys(us, func(u server.User) []string { return []string{u.DisplayName, u.Username} })
 	for _, u := range us {
 		state := e.msg("hoạt động", "active")
 		if u.Disabled != nil {
 			state = e.msg("đã khóa", "disabled")
 		} else if u.UnitChangedOn != "" {
-			state = fmt.Sprintf(e.msg("chờ xác nhận địa bàn (thay đổi từ %s)", "awaiting area confirmation (changed on %s)"), u.UnitChangedOn)
+			state = fmt.Sprintf(e.msg("chờ xác nhận địa bàn (thay đổi từ %s)", "awaiting area confirmation (changed on %s)"), i18n.DateText(u.UnitChangedOn, e.lang))
 		}
-		rows = append(rows, []string{u.Username, u.DisplayName, string(u.Role), u.UnitCode, state})
+		rows = append(rows, []string{u.Username, u.DisplayName, i18n.UserRoleLabel(string(u.Role), e.lang), unitWithName(u.UnitCode, names), state})
 	}
 	e.table(e.msg("TÊN ĐĂNG NHẬP\tHỌ TÊN\tVAI TRÒ\tĐƠN VỊ\tTRẠNG THÁI", "USERNAME\tNAME\tROLE\tUNIT\tSTATE"), rows)
 	return nil
@@ -122,13 +130,16 @@ func runUserList(ctx context.Context, e *env, args []string) error {
 
 func runUserDisable(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("user disable")
-	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
-	if err := fs.Parse(args); err != nil {
+	byFlag := fs.String("username", "", e.msg("`TÊN_ĐĂNG_NHẬP` như viết sau tên lệnh (cách viết cũ)", "`USERNAME` as after the command's name (the older form)"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if *username == "" {
-		return errors.New(e.msg("cần --username", "--username is required"))
+	name, err := e.one(fs, pos, *byFlag, e.msg("một tên đăng nhập (xem: hamlet-server user list)", "username (see: hamlet-server user list)"))
+	if err != nil {
+		return err
 	}
+	username := &name
 	s, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -146,7 +157,7 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag(fs)
 	file := fs.String("file", "", e.msg("tệp CSV đơn vị 2025 (mặc định: bản nhúng sẵn)", "2025 units CSV (default: the embedded one)"))
 	hamlets := fs.String("hamlets", "", e.msg("CSV hamlet_code,commune_code cho các xã bị chia", "CSV hamlet_code,commune_code for split communes"))
-	if err := fs.Parse(args); err != nil {
+	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
 	units := schema.EmbeddedUnits2025()
@@ -191,16 +202,16 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 	if e.json {
 		return e.printJSON(st)
 	}
-	e.printf("Đã áp dụng: %d đơn vị mới, %d đơn vị giải thể, %d ấp/khóm chuyển xã, %d tổ chuyển xã; nay có %d xã/phường.\n",
-		"Applied: %d new units, %d retired, %d hamlets re-parented, %d teams moved; %d communes now.\n",
+	e.printf("Đã áp dụng: %d đơn vị mới, %d đơn vị cũ đã sắp xếp (sáp nhập) vào đơn vị mới, %d ấp/khóm chuyển xã, %d tổ chuyển xã; nay có %d xã/phường.\n",
+		"Applied: %d new units, %d old units reorganised (merged) into new ones, %d hamlets re-parented, %d teams moved; %d communes now.\n",
 		st.Units, st.Retired, st.HamletsMoved, st.TeamsMoved, st.CommunesAfter)
-	printUnitReview(e, st.Review)
+	printUnitReview(e, st.Review, unitNames(ctx, s))
 	return nil
 }
 
 // printUnitReview lists the accounts and teams bound to a unit whose area
 // an import changed, and the command that confirms each account.
-func printUnitReview(e *env, r server.UnitReview) {
+func printUnitReview(e *env, r server.UnitReview, names map[string]string) {
 	if len(r.Accounts)+len(r.Teams) == 0 {
 		return
 	}
@@ -211,29 +222,30 @@ func printUnitReview(e *env, r server.UnitReview) {
 	describe := func(code string) string {
 		c := change[code]
 		if c.Retired {
-			return fmt.Sprintf(e.msg("giải thể từ %s, địa bàn nay thuộc %s", "retired on %s, its area now in %s"), c.On, strings.Join(c.Successors, ", "))
+			return fmt.Sprintf(e.msg("đã sắp xếp (sáp nhập) từ %s, địa bàn nay thuộc %s", "reorganised (merged) on %s, its area now in %s"),
+				i18n.DateText(c.On, e.lang), unitList(c.Successors, names))
 		}
 		var from []string
 		for _, p := range c.FormedFrom {
 			if p.Partial {
-				from = append(from, p.Code+e.msg(" (một phần)", " (part)"))
+				from = append(from, unitWithName(p.Code, names)+e.msg(" (một phần)", " (part)"))
 			} else {
-				from = append(from, p.Code)
+				from = append(from, unitWithName(p.Code, names))
 			}
 		}
-		return fmt.Sprintf(e.msg("mã dùng lại từ %s cho đơn vị lập từ %s", "code reused from %s for the unit formed from %s"), c.On, strings.Join(from, ", "))
+		return fmt.Sprintf(e.msg("mã dùng lại từ %s cho đơn vị lập từ %s", "code reused from %s for the unit formed from %s"), i18n.DateText(c.On, e.lang), strings.Join(from, ", "))
 	}
 	if len(r.Accounts) > 0 {
 		e.printf("\nTài khoản gắn với đơn vị đã thay đổi địa bàn: %d. Tới khi được xác nhận, các tài khoản này đăng nhập vào trang báo địa bàn đã thay đổi và không xem được số liệu.\n",
 			"\nAccounts bound to a unit whose area changed: %d. Until confirmed they sign in to a page saying their area changed, and see no data.\n", len(r.Accounts))
 		var rows [][]string
 		for _, u := range r.Accounts {
-			rows = append(rows, []string{u.Username, string(u.Role), u.UnitCode, describe(u.UnitCode)})
+			rows = append(rows, []string{u.Username, i18n.UserRoleLabel(string(u.Role), e.lang), unitWithName(u.UnitCode, names), describe(u.UnitCode)})
 		}
 		e.table(e.msg("TÊN ĐĂNG NHẬP\tVAI TRÒ\tĐƠN VỊ\tTHAY ĐỔI", "USERNAME\tROLE\tUNIT\tCHANGE"), rows)
 		e.printf("Xác nhận từng tài khoản (hoặc gắn với đơn vị khác bằng --unit MÃ):\n", "Confirm each account (or bind it to another unit with --unit CODE):\n")
 		for _, u := range r.Accounts {
-			cmd := "  hamlet-server user rebind --username " + u.Username
+			cmd := "  hamlet-server user rebind " + u.Username
 			if c := change[u.UnitCode]; c.Retired {
 				if len(c.Successors) == 1 {
 					cmd += " --unit " + c.Successors[0]
@@ -249,7 +261,7 @@ func printUnitReview(e *env, r server.UnitReview) {
 			"\nTeams bound to a unit whose area changed: %d. Each still syncs its own hamlets; check the team's commune (hamlet-server team list).\n", len(r.Teams))
 		var rows [][]string
 		for _, t := range r.Teams {
-			rows = append(rows, []string{t.ID, t.Name, t.CommuneCode, strings.Join(t.Hamlets, ","), describe(t.CommuneCode)})
+			rows = append(rows, []string{t.ID, t.Name, unitWithName(t.CommuneCode, names), strings.Join(t.Hamlets, ","), describe(t.CommuneCode)})
 		}
 		e.table(e.msg("MÃ TỔ\tTÊN\tXÃ\tẤP/KHÓM\tTHAY ĐỔI", "TEAM ID\tNAME\tCOMMUNE\tHAMLETS\tCHANGE"), rows)
 	}
@@ -258,14 +270,17 @@ func printUnitReview(e *env, r server.UnitReview) {
 func runUserRebind(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("user rebind")
 	e.jsonFlag(fs)
-	username := fs.String("username", "", e.msg("tên đăng nhập", "username"))
-	unit := fs.String("unit", "", e.msg("gắn với đơn vị này (mặc định: xác nhận đơn vị đang gắn, với địa bàn hiện nay)", "bind to this unit (default: confirm the unit it is bound to, with its present area)"))
-	if err := fs.Parse(args); err != nil {
+	byFlag := fs.String("username", "", e.msg("`TÊN_ĐĂNG_NHẬP` như viết sau tên lệnh (cách viết cũ)", "`USERNAME` as after the command's name (the older form)"))
+	unit := fs.String("unit", "", e.msg("`MÃ_ĐƠN_VỊ` gắn với đơn vị này (nếu không nêu: xác nhận đơn vị đang gắn, với địa bàn hiện nay)", "`UNIT_CODE` bind to this unit (if not given: confirm the unit it is bound to, with its present area)"))
+	pos, err := e.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if *username == "" {
-		return errors.New(e.msg("cần --username (xem: hamlet-server user list)", "--username is required (see: hamlet-server user list)"))
+	name, err := e.one(fs, pos, *byFlag, e.msg("một tên đăng nhập (xem: hamlet-server user list)", "username (see: hamlet-server user list)"))
+	if err != nil {
+		return err
 	}
+	username := &name
 	s, err := e.open(ctx)
 	if err != nil {
 		return err
@@ -275,8 +290,10 @@ func runUserRebind(ctx context.Context, e *env, args []string) error {
 	var re *server.UnitRetiredError
 	switch {
 	case errors.As(err, &re):
-		return fmt.Errorf("%s", fmt.Sprintf(e.msg("đơn vị %s đã giải thể từ %s: hãy gắn tài khoản với đơn vị khác bằng --unit (đơn vị kế thừa: %s)",
-			"unit %s was retired on %s: bind the account to another unit with --unit (successors: %s)"), re.Code, re.RetiredOn, strings.Join(re.Successors, ", ")))
+		names := unitNames(ctx, s)
+		return fmt.Errorf("%s", fmt.Sprintf(e.msg("đơn vị %s đã sắp xếp (sáp nhập) từ %s: hãy gắn tài khoản với đơn vị mới bằng --unit (đơn vị nhận địa bàn: %s)",
+			"unit %s was reorganised (merged) on %s: bind the account to a new unit with --unit (the units that took its area: %s)"),
+			unitWithName(re.Code, names), i18n.DateText(re.RetiredOn, e.lang), unitList(re.Successors, names)))
 	case errors.Is(err, server.ErrNotFound) && *unit == "":
 		return fmt.Errorf("%s", fmt.Sprintf(e.msg("không có tài khoản %s; xem: hamlet-server user list", "no account %s; see: hamlet-server user list"), *username))
 	case errors.Is(err, server.ErrNotFound):
@@ -290,4 +307,56 @@ func runUserRebind(ctx context.Context, e *env, args []string) error {
 	e.printf("Đã xác nhận: tài khoản %s gắn với đơn vị %s với địa bàn hiện nay, và xem lại được số liệu.\n",
 		"Confirmed: account %s is bound to unit %s with its present area, and sees data again.\n", u.Username, u.UnitCode)
 	return nil
+}
+
+// unitNames names every unit the store knows, by code, as a person reads
+// it ("phường An Xuyên"); empty when they cannot be read (the codes are
+// then shown alone).
+func unitNames(ctx context.Context, s *server.Server) map[string]string {
+	names := map[string]string{}
+	units, err := s.Admin().Units(ctx, "", "")
+	if err != nil {
+		return names
+	}
+	for _, u := range units {
+		names[u.Code] = unitName(u)
+	}
+	return names
+}
+
+// unitName is a unit's name with its type when the name does not say it:
+// "xã Tân Thuận", "Phường 4".
+func unitName(u schema.AdminUnit) string {
+	kind := map[string]string{"xa": "xã", "phuong": "phường", "thi_tran": "thị trấn", "huyen": "huyện", "thanh_pho": "thành phố", "thi_xa": "thị xã", "tinh": "tỉnh"}[u.Type]
+	if kind == "" || strings.HasPrefix(strings.ToLower(u.Name), kind) {
+		return u.Name
+	}
+	return kind + " " + u.Name
+}
+
+// unitWithName is "32002 (phường An Xuyên)", or the code alone.
+func unitWithName(code string, names map[string]string) string {
+	if n := names[code]; n != "" {
+		return code + " (" + n + ")"
+	}
+	return code
+}
+
+func unitList(codes []string, names map[string]string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = unitWithName(c, names)
+	}
+	return strings.Join(out, ", ")
+}
+
+// userRoles are the dashboard's roles, as user add takes them.
+var userRoles = []string{"provincial", "commune_leader", "coordinator", "operator"}
+
+func roleChoices(e *env) string {
+	out := make([]string, len(userRoles))
+	for i, r := range userRoles {
+		out[i] = r + " (" + i18n.UserRoleLabel(r, e.lang) + ")"
+	}
+	return strings.Join(out, ", ")
 }

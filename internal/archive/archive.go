@@ -175,23 +175,47 @@ func Read(path string) ([]Conflict, error) {
 
 // ParseAge reads an age for --older-than and similar flags: a number of
 // days ("90d") or a Go duration ("36h"); it refuses a negative age. Its
-// errors say, in Vietnamese and English, how to write one.
+// errors are *AgeError, which says in either language how to write one.
 func ParseAge(s string) (time.Duration, error) {
 	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil {
-			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
+			return 0, &AgeError{Input: s}
 		}
 		d = time.Duration(days) * 24 * time.Hour
 	} else {
 		var err error
 		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q: viết số ngày như 90d, hoặc thời lượng như 36h / write days as 90d, or a duration as 36h", s)
+			return 0, &AgeError{Input: s}
 		}
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("%q: thời gian không được âm / must not be negative", s)
+		return 0, &AgeError{Input: s, Negative: true}
 	}
 	return d, nil
+}
+
+// AgeError is an age ParseAge cannot read.
+type AgeError struct {
+	Input    string
+	Negative bool
+}
+
+func (e *AgeError) Error() string {
+	return e.Message("vi") + " / " + e.Message("en")
+}
+
+// Message says how to write an age, in lang ("en" or Vietnamese).
+func (e *AgeError) Message(lang string) string {
+	en := strings.HasPrefix(lang, "en")
+	switch {
+	case e.Negative && en:
+		return fmt.Sprintf("%q: must not be negative", e.Input)
+	case e.Negative:
+		return fmt.Sprintf("%q: thời gian không được âm", e.Input)
+	case en:
+		return fmt.Sprintf("%q: write days as 90d, or a duration as 36h", e.Input)
+	}
+	return fmt.Sprintf("%q: viết số ngày như 90d, hoặc thời lượng như 36h", e.Input)
 }

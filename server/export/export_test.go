@@ -17,8 +17,8 @@ func sampleCoverage() *analytics.Coverage {
 	return &analytics.Coverage{
 		Unit: analytics.CoverageRow{Code: "32248", Name: "Đất Mũi", Level: "commune", Households: 10, Reached: 4, Coverage: 0.4, Skills: skills},
 		Children: []analytics.CoverageRow{
-			{Code: "32248-01", Name: "Ấp Xóm Mũi", Level: "hamlet", Households: 6, Reached: 3, Coverage: 0.5, Skills: skills},
-			{Code: "32248-02", Name: "Ấp Kênh Đào", Level: "hamlet", Households: 4, Reached: 1, Coverage: 0.25, Skills: skills},
+			{Code: "32248-01", Name: "Ấp Kênh Đào", Level: "hamlet", Households: 6, Reached: 3, Coverage: 0.5, Skills: skills},
+			{Code: "32248-02", Name: "Ấp Xóm Mũi", Level: "hamlet", Households: 4, Reached: 1, Coverage: 0.25, Skills: skills},
 		},
 	}
 }
@@ -31,7 +31,7 @@ func TestCSVIsExcelFriendlyAndVietnameseByDefault(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Mã đơn vị", recs[0][0])
 	require.Equal(t, "Tỷ lệ phủ", recs[0][5])
-	require.Equal(t, []string{"32248-01", "Ấp Xóm Mũi", "Ấp/Khóm", "6", "3", "0.5000", "3", "0.3000"}, recs[1])
+	require.Equal(t, []string{"32248-01", "Ấp Kênh Đào", "Ấp/Khóm", "6", "3", "0.5000", "3", "0.3000"}, recs[1])
 	b.Reset()
 	require.NoError(t, WriteCSV(&b, Coverage(sampleCoverage()), "en"))
 	require.Contains(t, b.String(), "Households reached")

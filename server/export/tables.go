@@ -1,6 +1,9 @@
 package export
 
 import (
+	"slices"
+
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
@@ -26,10 +29,12 @@ func Coverage(c *analytics.Coverage) *Table {
 		{Key: "coverage", HeaderVI: "Tỷ lệ phủ", HeaderEN: "Coverage", Percent: true},
 	}}
 	t.Columns = append(t.Columns, skillColumns(c.Unit.Skills)...)
-	rows := c.Children
+	rows := slices.Clone(c.Children)
 	if len(rows) == 0 {
 		rows = []analytics.CoverageRow{c.Unit}
 	}
+	// As a person looks a unit up: by name, in Vietnamese order.
+	i18n.SortByKeys(rows, func(r analytics.CoverageRow) []string { return []string{r.Name, r.Code} })
 	for _, r := range rows {
 		row := []any{r.Code, r.Name, level(r.Level), r.Households, r.Reached, r.Coverage}
 		for _, s := range r.Skills {
@@ -56,17 +61,19 @@ func level(l string) Text {
 
 // Teams is the per-team table of team statistics.
 func Teams(s *analytics.TeamStats) *Table {
-	t := &Table{Name: "teams", SheetVI: "Tổ công nghệ số", SheetEN: "Teams", TitleVI: "Tổ công nghệ số cộng đồng", TitleEN: "Community digital technology teams", Columns: []Column{
+	t := &Table{Name: "teams", SheetVI: i18n.Teams.VI, SheetEN: "Teams", TitleVI: i18n.Teams.VI, TitleEN: i18n.Teams.EN, Columns: []Column{
 		{Key: "id", HeaderVI: "Mã tổ", HeaderEN: "Team id"},
 		{Key: "name", HeaderVI: "Tên tổ", HeaderEN: "Team"},
 		{Key: "commune_code", HeaderVI: "Mã xã/phường", HeaderEN: "Commune code"},
 		{Key: "members", HeaderVI: "Số thành viên", HeaderEN: "Members"},
 		{Key: "active_members", HeaderVI: "Thành viên hoạt động (30 ngày)", HeaderEN: "Active members (30 days)"},
 		{Key: "households_reached", HeaderVI: "Số hộ được hỗ trợ", HeaderEN: "Households reached"},
-		{Key: "visits", HeaderVI: "Lượt đến hộ", HeaderEN: "Visits"},
+		{Key: "visits", HeaderVI: "Lượt thăm hộ", HeaderEN: "Visits"},
 		{Key: "tutoring", HeaderVI: "Lượt hướng dẫn kỹ năng", HeaderEN: "Tutoring records"},
 	}}
-	for _, r := range s.PerTeam {
+	teams := slices.Clone(s.PerTeam)
+	i18n.SortByKeys(teams, func(r analytics.TeamRow) []string { return []string{r.CommuneCode, r.Name, r.ID} })
+	for _, r := range teams {
 		t.Rows = append(t.Rows, []any{r.ID, r.Name, r.CommuneCode, r.Members, r.ActiveMembers, r.HouseholdsReached, r.Visits, r.Tutoring})
 	}
 	return t
@@ -85,20 +92,13 @@ func Tutoring(s *analytics.TeamStats) *Table {
 	return t
 }
 
-var statuses = []struct{ code, vi, en string }{
-	{"submitted", "Mới tiếp nhận", "Submitted"}, {"dispatched", "Đã chuyển xử lý", "Dispatched"},
-	{"in_progress", "Đang xử lý", "In progress"}, {"resolved", "Đã xử lý", "Resolved"},
-	{"returned", "Trả lại (không thuộc phạm vi)", "Returned (out of scope)"}, {"redispatch", "Chờ chuyển lại", "Sent back for re-dispatch"},
-}
+// statuses are the report statuses in workflow order, named as every
+// text names them (schema.EnumLabel: one set for pages, exports, CLIs).
+var statuses = schema.EnumValues(schema.EnumReportStatus)
 
 // status is a report status in both languages (the code if unknown).
 func status(code string) Text {
-	for _, st := range statuses {
-		if st.code == code {
-			return Text{st.vi, st.en}
-		}
-	}
-	return Text{code, code}
+	return Text{schema.EnumLabel(schema.EnumReportStatus, code, "vi"), schema.EnumLabel(schema.EnumReportStatus, code, "en")}
 }
 
 // category is a report category in both languages, from the catalogue
@@ -118,12 +118,13 @@ func ReportStats(s *analytics.TeamStats) *Table {
 		{Key: "total", HeaderVI: "Tổng số", HeaderEN: "Total"},
 	}}
 	for _, st := range statuses {
-		t.Columns = append(t.Columns, Column{Key: st.code, HeaderVI: st.vi, HeaderEN: st.en})
+		l := status(st)
+		t.Columns = append(t.Columns, Column{Key: st, HeaderVI: l.VI, HeaderEN: l.EN})
 	}
 	for _, c := range s.Reports {
 		row := []any{c.Category, Text{c.NameVI, c.NameEN}, c.Total}
 		for _, st := range statuses {
-			row = append(row, c.ByStatus[st.code])
+			row = append(row, c.ByStatus[st])
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -134,7 +135,7 @@ func ReportStats(s *analytics.TeamStats) *Table {
 func Trend(s *analytics.TeamStats) *Table {
 	t := &Table{Name: "trend", SheetVI: "Diễn biến", SheetEN: "Trend", TitleVI: "Diễn biến theo thời gian", TitleEN: "Trend", Columns: []Column{
 		{Key: "start", HeaderVI: "Từ ngày", HeaderEN: "Period start"},
-		{Key: "visits", HeaderVI: "Lượt đến hộ", HeaderEN: "Visits"},
+		{Key: "visits", HeaderVI: "Lượt thăm hộ", HeaderEN: "Visits"},
 		{Key: "tutoring", HeaderVI: "Lượt hướng dẫn", HeaderEN: "Tutoring records"},
 		{Key: "households_reached", HeaderVI: "Số hộ được hỗ trợ", HeaderEN: "Households reached"},
 	}}

@@ -439,6 +439,6 @@ func (s *Store) ConflictCounts(ctx context.Context) (map[string]int, error) {
 }
 
 // LatestConflicts implements server.ReadModelStore.
-func (s *Store) LatestConflicts(ctx context.Context, n int) ([]server.ConflictNote, error) {
+func (s *Store) LatestConflicts(ctx context.Context, n int) ([]server.ConflictEntry, error) {
 	return s.source().LatestConflicts(ctx, n)
 }

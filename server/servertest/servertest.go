@@ -18,6 +18,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -106,7 +107,7 @@ func Start(t testing.TB, opts ...Option) *TS {
 	require.NoError(t, err)
 	ts := &TS{Server: srv, Admin: srv.Admin(), Store: st, DataDir: dir}
 	require.NoError(t, ts.loadFixture(ctx))
-	ts.http = httptest.NewServer(srv.Handler())
+	ts.http = httptest.NewServer(httpapp.Handler(srv))
 	ts.URL = ts.http.URL
 	t.Cleanup(ts.Close)
 	return ts

@@ -17,6 +17,8 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -44,7 +46,7 @@ func BenchmarkProvinceAPI(b *testing.B) {
 	if err != nil && !errors.Is(err, server.ErrConflict) {
 		require.NoError(b, err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	b.Cleanup(hs.Close)
 	c := signInB(b, hs.URL)
 	period := "from=2026-01-01&to=2026-11-30"
@@ -89,7 +91,7 @@ func signInB(b *testing.B, base string) *benchClient {
 	require.NoError(b, err)
 	defer resp.Body.Close()
 	require.Equal(b, 200, resp.StatusCode)
-	var lr server.LoginResponse
+	var lr api.LoginResponse
 	require.NoError(b, json.NewDecoder(resp.Body).Decode(&lr))
 	return &benchClient{base: base, token: lr.Token}
 }

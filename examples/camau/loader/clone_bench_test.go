@@ -19,6 +19,7 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
@@ -49,7 +50,7 @@ func BenchmarkProvinceClone(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(func() { srv.Close() })
 	a := srv.Admin()
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	b.Cleanup(hs.Close)
 
 	bin := filepath.Join(b.TempDir(), "hamlet-agent")

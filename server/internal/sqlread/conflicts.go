@@ -30,18 +30,18 @@ func (s *Source) ConflictCounts(ctx context.Context) (map[string]int, error) {
 }
 
 // LatestConflicts is server.ReadModelStore's: the newest n entries.
-func (s *Source) LatestConflicts(ctx context.Context, n int) ([]server.ConflictNote, error) {
+func (s *Source) LatestConflicts(ctx context.Context, n int) ([]server.ConflictEntry, error) {
 	rows, err := s.DB.QueryContext(ctx, s.q(`SELECT at_ms, scope, tbl, row, field FROM sync_conflicts ORDER BY id DESC LIMIT ?`), n)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []server.ConflictNote
+	var out []server.ConflictEntry
 	for rows.Next() {
 		var at int64
-		var c server.ConflictNote
+		var c server.ConflictEntry
 		var row []byte
-		if err := rows.Scan(&at, &c.Scope, &c.Table, &row, &c.Field); err != nil {
+		if err := rows.Scan(&at, &c.Hamlet, &c.Table, &row, &c.Field); err != nil {
 			return nil, err
 		}
 		c.At = time.UnixMilli(at)

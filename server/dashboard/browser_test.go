@@ -1,4 +1,4 @@
-package server_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -37,10 +38,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 const webPassword = "mat-khau-thu-nghiem"
 
-// dashboard is a real server on loopback with the small Cà Mau province
+// site is a real server on loopback with the small Cà Mau province
 // loaded through the push path and reorganised as in 2025 (province →
 // commune → hamlet), and dashboard users.
-type dashboard struct {
+type site struct {
 	URL      string
 	Srv      *server.Server
 	X        *analytics.Index
@@ -49,7 +50,7 @@ type dashboard struct {
 	From, To string // the generated period
 }
 
-func startDashboard(t *testing.T) *dashboard {
+func startDashboard(t *testing.T) *site {
 	t.Helper()
 	ctx := context.Background()
 	srv, err := servertest.Open(ctx, t.TempDir(), "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1})
@@ -60,11 +61,11 @@ func startDashboard(t *testing.T) *dashboard {
 	require.NoError(t, err)
 	t.Logf("loaded camau.Small: %d households, %d visits, %d tutoring, %d reports in %s",
 		res.Counts.Households, res.Counts.Visits, res.Counts.Tutoring, res.Counts.Reports, time.Since(t0).Round(time.Millisecond))
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	t.Cleanup(hs.Close)
 	x, err := srv.Analytics()
 	require.NoError(t, err)
-	d := &dashboard{URL: hs.URL, Srv: srv, X: x, From: camau.Small().From, To: camau.Small().To}
+	d := &site{URL: hs.URL, Srv: srv, X: x, From: camau.Small().From, To: camau.Small().To}
 	from, _ := time.Parse(time.DateOnly, d.From)
 	to, _ := time.Parse(time.DateOnly, d.To)
 	cov, err := x.Coverage(ctx, schema.ProvinceCodeCaMau, analytics.Period{From: from, To: to})

@@ -1,7 +1,6 @@
-package server
+package dashboard
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,8 +9,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 // Dashboard sign-in, sign-out and CSRF protection.
@@ -41,29 +44,22 @@ func sameToken(a, b string) bool {
 	return a != "" && len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-var errCSRF = &APIError{Status: http.StatusForbidden, Code: "csrf", Message: "the form's CSRF token is missing or wrong",
+var errCSRF = &server.APIError{Status: http.StatusForbidden, Code: "csrf", Message: "the form's CSRF token is missing or wrong",
 	HintVI: "Yêu cầu bị từ chối vì mã bảo vệ biểu mẫu (CSRF) bị thiếu hoặc không đúng. Có thể trang đã mở quá lâu hoặc yêu cầu đến từ một trang khác. Hãy tải lại trang rồi thử lại.",
 	HintEN: "Refused: the form's protection code (CSRF) is missing or wrong. The page may be too old or the request came from another site. Reload the page and try again."}
 
 // webSessionToken is the session cookie (pages never take a bearer token).
 func webSessionToken(r *http.Request) string {
-	if c, err := r.Cookie(SessionCookie); err == nil && len(c.Value) <= 200 {
+	if c, err := r.Cookie(server.SessionCookie); err == nil && len(c.Value) <= 200 {
 		return c.Value
 	}
 	return ""
 }
 
-// webUser resolves the session cookie; ErrNotFound when there is none.
-func (s *Server) webUser(r *http.Request) (User, string, error) {
-	us, err := s.users()
-	if err != nil {
-		return User{}, "", errNoAnalytics
-	}
+// webUser resolves the session cookie; server.ErrNotFound when there is none.
+func (d *Dashboard) webUser(r *http.Request) (server.User, string, error) {
 	tok := webSessionToken(r)
-	if tok == "" {
-		return User{}, "", ErrNotFound
-	}
-	u, err := us.SessionUser(r.Context(), hashSessionToken(tok), s.now())
+	u, err := d.core.SessionUser(r.Context(), tok)
 	return u, tok, err
 }
 
@@ -71,38 +67,38 @@ type webHandler func(w http.ResponseWriter, r *http.Request, c *webCtx)
 
 // webAuthed resolves the session (a GET without one goes to the sign-in
 // page and comes back) and checks the CSRF token of a POST.
-func (s *Server) webAuthed(h webHandler) http.HandlerFunc {
+func (d *Dashboard) webAuthed(h webHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		x, err := s.Analytics()
+		x, err := d.core.Analytics()
 		if err != nil {
-			s.webError(w, r, nil, err)
+			d.webError(w, r, nil, err)
 			return
 		}
-		u, tok, err := s.webUser(r)
-		if errors.Is(err, ErrNotFound) {
+		u, tok, err := d.webUser(r)
+		if errors.Is(err, server.ErrNotFound) {
 			if r.Method == http.MethodGet {
 				next := r.URL.RequestURI()
 				http.Redirect(w, r, pageURL("/login", "next", next), http.StatusSeeOther)
 				return
 			}
 			// A POST without a session cannot carry a valid token either.
-			s.webError(w, r, nil, errCSRF)
+			d.webError(w, r, nil, errCSRF)
 			return
 		}
 		if err != nil {
-			s.webError(w, r, nil, err)
+			d.webError(w, r, nil, err)
 			return
 		}
 		c := &webCtx{User: u, X: x, Lang: webLang(w, r), CSRF: csrfToken(tok), token: tok}
 		if u.UnitChangedOn != "" {
-			s.renderUnitChanged(w, r, c) // no data until the operator confirms the unit (unit_review.go)
+			d.renderUnitChanged(w, r, c) // no data until the operator confirms the unit (unit_changed.go)
 			return
 		}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 			if !sameToken(r.PostFormValue(csrfField), c.CSRF) {
-				s.log.Warn("dashboard form refused: bad CSRF token", "user", u.ID, "path", r.URL.Path)
-				s.webError(w, r, c, errCSRF)
+				d.log.Warn("dashboard form refused: bad CSRF token", "user", u.ID, "path", r.URL.Path)
+				d.webError(w, r, c, errCSRF)
 				return
 			}
 		}
@@ -126,7 +122,7 @@ type loginView struct {
 	Username string
 	Next     string
 	Error    string // message key
-	Wait     string // how long, for too many attempts (waitText)
+	Wait     string // how long, for too many attempts (server.WaitText)
 }
 
 // loginCSRF returns the sign-in form's token, setting its cookie if needed.
@@ -142,9 +138,9 @@ func loginCSRF(w http.ResponseWriter, r *http.Request) string {
 	return tok
 }
 
-func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
+func (d *Dashboard) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if _, _, err := s.webUser(r); err == nil {
+	if _, _, err := d.webUser(r); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
@@ -152,111 +148,59 @@ func (s *Server) handleWebLoginForm(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("out") == "1" {
 		p.Notice = "signed_out"
 	}
-	s.render(w, r, http.StatusOK, "login", p)
+	d.render(w, r, http.StatusOK, "login", p)
 }
 
-func (s *Server) handleWebLogin(w http.ResponseWriter, r *http.Request) {
-	s.apiInit()
+func (d *Dashboard) handleWebLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
-	pw := r.PostFormValue("password")
-	view := &loginView{Username: name, Next: safeNext(r.PostFormValue("next"))}
+	view := &loginView{Username: strings.ToLower(strings.TrimSpace(r.PostFormValue("username"))), Next: safeNext(r.PostFormValue("next"))}
 	again := func(status int, msg string) {
 		view.Error = msg
-		s.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
+		d.render(w, r, status, "login", &webPage{Title: "sign_in", CSRF: loginCSRF(w, r), Body: view})
 	}
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameToken(r.PostFormValue(csrfField), c.Value) {
-		s.log.Warn("dashboard sign-in refused: bad CSRF token", LogRemote, clientAddr(r))
-		s.webError(w, r, nil, errCSRF)
+		d.log.Warn("dashboard sign-in refused: bad CSRF token", server.LogRemote, server.ClientAddr(r))
+		d.webError(w, r, nil, errCSRF)
 		return
 	}
-	us, err := s.users()
-	if err != nil {
-		s.webError(w, r, nil, errNoAnalytics)
-		return
-	}
-	if name == "" || pw == "" || len(name) > 64 || len(pw) > 1024 {
+	in, err := d.core.SignIn(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), server.ClientAddr(r))
+	var ae *server.APIError
+	switch {
+	case err == nil:
+	case errors.Is(err, server.ErrSignInIncomplete):
 		again(http.StatusBadRequest, "login_missing")
 		return
-	}
-	now := s.now()
-	addr := clientAddr(r)
-	if wait := s.loginWait(name, addr, now); wait > 0 {
-		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
-		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
-		view.Wait = waitText(wait, webLang(w, r))
-		again(http.StatusTooManyRequests, "login_too_many")
-		return
-	}
-	u, err := us.UserByName(r.Context(), name)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		s.webError(w, r, nil, err)
-		return
-	}
-	if errors.Is(err, ErrNotFound) {
-		CheckPassword(dummyHash(), pw) // same time as a wrong password
-	}
-	if err != nil || !CheckPassword(u.PasswordHash, pw) || u.Disabled != nil {
-		s.loginFailed(name, addr, now)
-		s.log.Info("dashboard sign-in failed", LogRemote, addr)
+	case errors.Is(err, server.ErrBadCredentials):
 		again(http.StatusUnauthorized, "login_bad")
 		return
-	}
-	s.loginSucceeded(name, addr)
-	tok, exp, err := s.newUserSession(r.Context(), u, now)
-	if err != nil {
-		s.webError(w, r, nil, err)
+	case errors.As(err, &ae) && ae.Status == http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(server.RetrySeconds(ae.RetryAfter)))
+		view.Wait = server.WaitText(ae.RetryAfter, webLang(w, r))
+		again(http.StatusTooManyRequests, "login_too_many")
+		return
+	default:
+		d.webError(w, r, nil, err)
 		return
 	}
-	setSessionCookie(w, r, tok, exp)
-	s.log.Info("signed in to the dashboard", "user", u.ID, "role", string(u.Role))
+	api.SetSessionCookie(w, r, in.Token, in.Expires)
 	http.Redirect(w, r, view.Next, http.StatusSeeOther)
 }
 
-// newUserSession stores a fresh session for u and returns its token.
-func (s *Server) newUserSession(ctx context.Context, u User, now time.Time) (string, time.Time, error) {
-	us, err := s.users()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", time.Time{}, err
-	}
-	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	exp := now.Add(SessionTTL)
-	if err := us.PutSession(ctx, UserSession{TokenHash: hashSessionToken(tok), UserID: u.ID, Created: now, Expires: exp}); err != nil {
-		return "", time.Time{}, err
-	}
-	return tok, exp, nil
-}
-
-func setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
-	c := &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
-	if tok == "" {
-		c.MaxAge = -1
-	} else {
-		c.Expires, c.MaxAge = exp, int(SessionTTL.Seconds())
-	}
-	http.SetCookie(w, c)
-}
-
-func (s *Server) handleWebLogout(w http.ResponseWriter, r *http.Request) {
-	u, tok, err := s.webUser(r)
+func (d *Dashboard) handleWebLogout(w http.ResponseWriter, r *http.Request) {
+	u, tok, err := d.webUser(r)
 	if err == nil {
 		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		if !sameToken(r.PostFormValue(csrfField), csrfToken(tok)) {
-			s.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
+			d.webError(w, r, &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok)}, errCSRF)
 			return
 		}
-		us, _ := s.users()
-		if err := us.DeleteSession(r.Context(), hashSessionToken(tok)); err != nil {
-			s.webError(w, r, nil, err)
+		if err := d.core.SignOut(r.Context(), tok); err != nil {
+			d.webError(w, r, nil, err)
 			return
 		}
-		s.log.Info("signed out of the dashboard", "user", u.ID)
+		d.log.Info("signed out of the dashboard", "user", u.ID)
 	}
-	setSessionCookie(w, r, "", time.Time{})
+	api.SetSessionCookie(w, r, "", time.Time{})
 	http.Redirect(w, r, "/login?out=1", http.StatusSeeOther)
 }

@@ -1,4 +1,4 @@
-package server
+package dashboard
 
 import (
 	"fmt"
@@ -7,11 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
 // The dashboard's words, Vietnamese first. A key missing here shows as
-// itself, which TestWebMessagesComplete catches.
+// itself, which TestDashboardMessagesComplete catches.
 var webMessages = map[string][2]string{
 	"app":                 {"Hamlet – Tổ công nghệ số cộng đồng", "Hamlet – Community digital technology teams"},
 	"app_short":           {"Hamlet", "Hamlet"},
@@ -174,7 +175,7 @@ func webT(lang, key string) string {
 func (p *webPage) Tf(key string, args ...any) string { return fmt.Sprintf(p.T(key), args...) }
 
 // Hint is an error's hint in the page's language.
-func (p *webPage) Hint(e *APIError) string {
+func (p *webPage) Hint(e *server.APIError) string {
 	if p.Lang == "en" {
 		return e.HintEN
 	}
@@ -347,8 +348,9 @@ func (p *webPage) SkillShort(code, vi, en string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// WebMessageKnown reports whether the dashboard has a message key (tests).
-func WebMessageKnown(key string) bool {
+// messageKnown reports whether the dashboard has a message key in both
+// languages.
+func messageKnown(key string) bool {
 	m, ok := webMessages[key]
 	return ok && m[0] != "" && m[1] != ""
 }

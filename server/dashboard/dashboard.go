@@ -1,14 +1,15 @@
-package server
+package dashboard
 
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -17,17 +18,49 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
+	"github.com/hamlet-vn/hamlet/syncproto"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
-// The web dashboard: server-rendered pages for commune leaders, provincial
-// staff, report coordinators and operators, at / beside the JSON API.
-// Everything it needs is embedded (templates, one stylesheet, an icon):
-// no CDN, no script, charts are SVG drawn on the server, so a page works
-// on a provincial network with no internet and with JavaScript disabled.
-// It signs in with the API's users and DB-backed sessions (the same
-// hamlet_session cookie, so the export links of /api/v1 work from a page)
-// and every POST form carries a CSRF token (web_auth.go).
+// Core is what the dashboard needs of the server (*server.Server): what
+// the JSON API needs (its request tracking and clock, the read model, the
+// sign-in domain, the report workflow), since every page mirrors an
+// endpoint, and nothing more.
+type Core interface {
+	api.Core
+}
+
+// Directory is what the pages read of the operator's records
+// (*server.Admin): units and teams for names, users for who can confirm a
+// changed unit, and the sync page's devices and conflicts.
+type Directory interface {
+	Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error)
+	Teams(ctx context.Context) ([]server.Team, error)
+	Users(ctx context.Context) ([]server.User, error)
+	SyncStatus(ctx context.Context) (server.Status, error)
+	RecentConflicts(ctx context.Context, within func(scope string) bool, limit int) ([]server.ConflictEntry, int, error)
+}
+
+// Dashboard serves the pages.
+type Dashboard struct {
+	core Core
+	dir  Directory
+	log  *slog.Logger
+	q    api.Query // the API's reading of a request, so a page and the API agree
+}
+
+// New makes the dashboard over core and dir; log takes its lines (ids and
+// codes only).
+func New(core Core, dir Directory, log *slog.Logger) *Dashboard {
+	return &Dashboard{core: core, dir: dir, log: log, q: api.Query{Now: core.Now, Log: log}}
+}
+
+// vnZone is the zone of every time a page shows: Vietnam's, fixed.
+var vnZone = workcal.Vietnam
 
 //go:embed web/templates/*.html
 var webTemplateFS embed.FS
@@ -105,26 +138,26 @@ var webFuncs = template.FuncMap{
 	},
 }
 
-// mountWeb adds the dashboard's pages to mux.
-func (s *Server) mountWeb(mux *http.ServeMux) {
+// Mount adds the dashboard's pages to mux, at / beside the API.
+func (d *Dashboard) Mount(mux *http.ServeMux) {
 	webInit()
-	mux.HandleFunc("GET /{$}", s.track(s.webAuthed(func(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	mux.HandleFunc("GET /{$}", d.core.Track(d.webAuthed(func(w http.ResponseWriter, r *http.Request, c *webCtx) {
 		http.Redirect(w, r, "/coverage", http.StatusSeeOther)
 	})))
-	mux.HandleFunc("GET /login", s.track(s.handleWebLoginForm))
-	mux.HandleFunc("POST /login", s.track(s.handleWebLogin))
-	mux.HandleFunc("POST /logout", s.track(s.handleWebLogout))
-	mux.HandleFunc("GET /coverage", s.track(s.webAuthed(s.handleWebCoverage)))
-	mux.HandleFunc("GET /teams", s.track(s.webAuthed(s.handleWebTeams)))
-	mux.HandleFunc("GET /reports", s.track(s.webAuthed(s.handleWebReports)))
-	mux.HandleFunc("POST /reports/{id}/transition", s.track(s.webAuthed(s.handleWebTransition)))
-	mux.HandleFunc("GET /sync", s.track(s.webAuthed(s.handleWebSync)))
+	mux.HandleFunc("GET /login", d.core.Track(d.handleWebLoginForm))
+	mux.HandleFunc("POST /login", d.core.Track(d.handleWebLogin))
+	mux.HandleFunc("POST /logout", d.core.Track(d.handleWebLogout))
+	mux.HandleFunc("GET /coverage", d.core.Track(d.webAuthed(d.handleWebCoverage)))
+	mux.HandleFunc("GET /teams", d.core.Track(d.webAuthed(d.handleWebTeams)))
+	mux.HandleFunc("GET /reports", d.core.Track(d.webAuthed(d.handleWebReports)))
+	mux.HandleFunc("POST /reports/{id}/transition", d.core.Track(d.webAuthed(d.handleWebTransition)))
+	mux.HandleFunc("GET /sync", d.core.Track(d.webAuthed(d.handleWebSync)))
 	mux.HandleFunc("GET /static/{file}", handleWebStatic)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.iconURL, http.StatusMovedPermanently)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.webError(w, r, nil, &APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such page",
+		d.webError(w, r, nil, &server.APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such page",
 			HintVI: "Không có trang này.", HintEN: "There is no such page."})
 	})
 }
@@ -171,7 +204,7 @@ func acceptsGzip(r *http.Request) bool {
 
 // webCtx is one signed-in page request.
 type webCtx struct {
-	User  User
+	User  server.User
 	X     *analytics.Index
 	Lang  string
 	CSRF  string
@@ -183,7 +216,7 @@ type webPage struct {
 	Lang     string
 	Title    string
 	Nav      string
-	User     *User
+	User     *server.User
 	UnitName string
 	CSRF     string
 	LangURL  string // the same page in the other language
@@ -199,7 +232,7 @@ func (p *webPage) T(key string) string { return webT(p.Lang, key) }
 
 // render executes a page template and writes it, compressed when the
 // browser takes gzip (provincial links are slow; pages compress ~10×).
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *webPage) {
+func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, name string, p *webPage) {
 	webInit()
 	p.CSSURL, p.IconURL = web.cssURL, web.iconURL
 	if p.Lang == "" {
@@ -208,7 +241,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.LangURL = langSwitchURL(r, p.Lang)
 	var buf bytes.Buffer
 	if err := web.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		s.log.Error("render page", "page", name, LogErr, err)
+		d.log.Error("render page", "page", name, server.LogErr, err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -245,19 +278,20 @@ func setWebSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "same-origin")
 }
 
-// webError renders an error page: the APIError's status and its hint in
-// the page's language.
-func (s *Server) webError(w http.ResponseWriter, r *http.Request, c *webCtx, err error) {
-	var ae *APIError
-	if !errors.As(err, &ae) && errors.Is(err, ErrBusy) {
-		s.log.Warn("dashboard page: store busy", "path", r.URL.Path, LogErr, err)
-		ae = &APIError{Status: http.StatusServiceUnavailable, Code: "busy", Message: "the server is busy", RetryAfter: 5 * time.Second,
+// webError renders an error page: the status and hints HTTPError gives
+// err, in the page's language. A busy store and an internal error get a
+// page's advice (reload, tell IT staff) instead of a client's.
+func (d *Dashboard) webError(w http.ResponseWriter, r *http.Request, c *webCtx, err error) {
+	ae := server.HTTPError(err)
+	switch ae.Code {
+	case string(syncproto.CodeBusy):
+		d.log.Warn("dashboard page: store busy", "path", r.URL.Path, server.LogErr, err)
+		ae = &server.APIError{Status: http.StatusServiceUnavailable, Code: ae.Code, Message: "the server is busy", RetryAfter: 5 * time.Second,
 			HintVI: "Máy chủ đang bận. Hãy tải lại trang sau vài giây.",
 			HintEN: "The server is busy. Reload the page in a few seconds."}
-	}
-	if ae == nil {
-		s.log.Error("dashboard page failed", "path", r.URL.Path, LogErr, err)
-		ae = &APIError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error",
+	case string(syncproto.CodeInternal):
+		d.log.Error("dashboard page failed", "path", r.URL.Path, server.LogErr, err)
+		ae = &server.APIError{Status: http.StatusInternalServerError, Code: ae.Code, Message: ae.Message,
 			HintVI: "Máy chủ gặp lỗi. Hãy thử lại sau ít phút; nếu vẫn lỗi, báo cán bộ CNTT.",
 			HintEN: "The server hit an error. Try again in a few minutes; if it persists, tell IT staff."}
 	}
@@ -269,7 +303,7 @@ func (s *Server) webError(w http.ResponseWriter, r *http.Request, c *webCtx, err
 		p.Lang, p.User, p.CSRF = c.Lang, &c.User, c.CSRF
 		p.CanSync = canSeeSync(c.User.Role)
 	}
-	s.render(w, r, ae.Status, "error", p)
+	d.render(w, r, ae.Status, "error", p)
 }
 
 // ---- language ----

@@ -1,4 +1,4 @@
-package server_test
+package api_test
 
 import (
 	"bytes"
@@ -16,114 +16,35 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
 	"github.com/hamlet-vn/hamlet/server/apitest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// apiClient calls the dashboard API as one signed-in user.
-type apiClient struct {
-	t     testing.TB
-	base  string
-	token string
-}
-
-func (c *apiClient) do(method, path string, body any) (int, []byte) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(c.t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	require.NoError(c.t, err)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := apitest.Client(c.t).Do(req)
-	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	return resp.StatusCode, b
-}
-
-func (c *apiClient) get(path string, v any) int {
-	c.t.Helper()
-	st, b := c.do("GET", path, nil)
-	if v != nil && st == 200 {
-		require.NoError(c.t, json.Unmarshal(b, v), string(b))
-	}
-	return st
-}
-
-func apiError(t testing.TB, b []byte) server.ErrorDetail {
-	t.Helper()
-	var eb server.ErrorBody
-	require.NoError(t, json.Unmarshal(b, &eb), string(b))
-	require.NotEmpty(t, eb.Error.Hint)
-	require.NotEmpty(t, eb.Error.HintEN)
-	return eb.Error
-}
-
-const testPassword = "mật-khẩu-thử-123"
-
-func addUser(t testing.TB, a *server.Admin, username string, role analytics.Role, unit string) {
-	t.Helper()
-	_, err := a.AddUser(context.Background(), server.NewUser{Username: username, DisplayName: "Người dùng " + username, Role: role, UnitCode: unit, Password: testPassword})
-	require.NoError(t, err)
-}
-
-func login(t testing.TB, base, username string) *apiClient {
-	t.Helper()
-	c := &apiClient{t: t, base: base}
-	st, b := c.do("POST", "/api/v1/login", map[string]string{"username": username, "password": testPassword})
-	require.Equal(t, 200, st, string(b))
-	var lr server.LoginResponse
-	require.NoError(t, json.Unmarshal(b, &lr))
-	require.NotEmpty(t, lr.Token)
-	c.token = lr.Token
-	return c
-}
-
 var fixedNow = time.Date(2026, 11, 16, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600)) // a Monday
 
 func startAPI(t *testing.T) *servertest.TS {
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = func() time.Time { return fixedNow } }))
-	addUser(t, ts.Admin, "tinh", analytics.RoleProvincial, schema.ProvinceCodeCaMau)
-	addUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
-	addUser(t, ts.Admin, "dieuphoi", analytics.RoleCoordinator, servertest.CommuneA)
-	addUser(t, ts.Admin, "cntt", analytics.RoleOperator, schema.ProvinceCodeCaMau)
+	apitest.AddUser(t, ts.Admin, "tinh", analytics.RoleProvincial, schema.ProvinceCodeCaMau)
+	apitest.AddUser(t, ts.Admin, "xa-a", analytics.RoleCommuneLeader, servertest.CommuneA)
+	apitest.AddUser(t, ts.Admin, "dieuphoi", analytics.RoleCoordinator, servertest.CommuneA)
+	apitest.AddUser(t, ts.Admin, "cntt", analytics.RoleOperator, schema.ProvinceCodeCaMau)
 	return ts
-}
-
-func TestPasswordHash(t *testing.T) {
-	h, err := server.HashPassword("đúng rồi 123")
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"), h)
-	require.True(t, server.CheckPassword(h, "đúng rồi 123"))
-	require.False(t, server.CheckPassword(h, "đúng rồi 124"))
-	h2, _ := server.HashPassword("đúng rồi 123")
-	require.NotEqual(t, h, h2, "salt per hash")
-	require.False(t, server.CheckPassword("garbage", "x"))
 }
 
 func TestLoginSessionsAndErrors(t *testing.T) {
 	ts := startAPI(t)
-	anon := &apiClient{t: t, base: ts.URL}
+	anon := &apitest.Session{T: t, Base: ts.URL}
 
-	st, b := anon.do("GET", "/api/v1/me", nil)
+	st, b := anon.Do("GET", "/api/v1/me", nil)
 	require.Equal(t, 401, st)
-	require.Equal(t, "unauthenticated", string(apiError(t, b).Code))
+	require.Equal(t, "unauthenticated", string(apitest.ErrorOf(t, b).Code))
 
 	// The cookie: HttpOnly, SameSite=Lax, not Secure over plain HTTP.
-	body, _ := json.Marshal(map[string]string{"username": "XA-A", "password": testPassword})
-	api := apitest.Client(t)
-	resp, err := api.Post(ts.URL+"/api/v1/login", "application/json", bytes.NewReader(body))
+	body, _ := json.Marshal(map[string]string{"username": "XA-A", "password": apitest.Password})
+	hc := apitest.Client(t)
+	resp, err := hc.Post(ts.URL+"/api/v1/login", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
@@ -139,7 +60,7 @@ func TestLoginSessionsAndErrors(t *testing.T) {
 	require.False(t, cookie.Secure)
 	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/me", nil)
 	req.AddCookie(cookie)
-	resp, err = api.Do(req)
+	resp, err = hc.Do(req)
 	require.NoError(t, err)
 	var me struct {
 		User server.User        `json:"user"`
@@ -151,62 +72,62 @@ func TestLoginSessionsAndErrors(t *testing.T) {
 	require.Equal(t, servertest.CommuneA, me.Unit.Code)
 
 	// Logout ends the session.
-	c := login(t, ts.URL, "tinh")
-	require.Equal(t, 200, c.get("/api/v1/me", nil))
-	st, _ = c.do("POST", "/api/v1/logout", nil)
+	c := apitest.SignIn(t, ts.URL, "tinh")
+	require.Equal(t, 200, c.Get("/api/v1/me", nil))
+	st, _ = c.Do("POST", "/api/v1/logout", nil)
 	require.Equal(t, 200, st)
-	require.Equal(t, 401, c.get("/api/v1/me", nil))
+	require.Equal(t, 401, c.Get("/api/v1/me", nil))
 
 	// Disabled users cannot use their sessions.
-	c = login(t, ts.URL, "cntt")
+	c = apitest.SignIn(t, ts.URL, "cntt")
 	require.NoError(t, ts.Admin.DisableUser(context.Background(), "cntt"))
-	require.Equal(t, 401, c.get("/api/v1/me", nil))
+	require.Equal(t, 401, c.Get("/api/v1/me", nil))
 
 	// Wrong passwords: 401, then 429 with a Vietnamese hint once the
 	// username has failed too often from this address (throttle_test.go:
 	// another address is not refused).
 	for i := 0; i < 5; i++ {
-		st, b = anon.do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": "sai-mat-khau"})
+		st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": "sai-mat-khau"})
 		require.Equal(t, 401, st)
-		require.Equal(t, "bad_credentials", string(apiError(t, b).Code))
+		require.Equal(t, "bad_credentials", string(apitest.ErrorOf(t, b).Code))
 	}
-	st, b = anon.do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": testPassword})
+	st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": apitest.Password})
 	require.Equal(t, 429, st)
-	e := apiError(t, b)
+	e := apitest.ErrorOf(t, b)
 	require.Equal(t, "too_many_attempts", string(e.Code))
 	require.Contains(t, e.Hint, "Đăng nhập sai quá nhiều lần")
 
 	// Bad parameters name themselves.
-	c = login(t, ts.URL, "tinh")
-	st, b = c.do("GET", "/api/v1/coverage?from=2026-13-01", nil)
+	c = apitest.SignIn(t, ts.URL, "tinh")
+	st, b = c.Do("GET", "/api/v1/coverage?from=2026-13-01", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "from")
-	st, b = c.do("GET", "/api/v1/coverage?unit=99999", nil)
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "from")
+	st, b = c.Do("GET", "/api/v1/coverage?unit=99999", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "unit")
-	st, b = c.do("GET", "/api/v1/stats?by=day", nil)
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "unit")
+	st, b = c.Do("GET", "/api/v1/stats?by=day", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "by")
-	st, _ = c.do("GET", "/api/v1/export/nothing.csv", nil)
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "by")
+	st, _ = c.Do("GET", "/api/v1/export/nothing.csv", nil)
 	require.Equal(t, 400, st)
-	st, b = c.do("GET", "/api/v1/reports/not-a-uuid", nil)
+	st, b = c.Do("GET", "/api/v1/reports/not-a-uuid", nil)
 	require.Equal(t, 400, st)
-	require.Contains(t, apiError(t, b).Message, "id")
-	st, _ = anon.do("POST", "/api/v1/login", map[string]string{"username": "tinh"})
+	require.Contains(t, apitest.ErrorOf(t, b).Message, "id")
+	st, _ = anon.Do("POST", "/api/v1/login", map[string]string{"username": "tinh"})
 	require.Equal(t, 400, st)
-	resp, err = api.Post(ts.URL+"/api/v1/login", "text/plain", strings.NewReader("tinh"))
+	resp, err = hc.Post(ts.URL+"/api/v1/login", "text/plain", strings.NewReader("tinh"))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 415, resp.StatusCode)
-	st, _ = anon.do("POST", "/api/v1/logout", nil)
+	st, _ = anon.Do("POST", "/api/v1/logout", nil)
 	require.Equal(t, 200, st, "signing out without a session is no error")
 
 	// The OpenAPI document is served, as embedded.
-	resp, err = api.Get(ts.URL + "/api/v1/openapi.yaml")
+	resp, err = hc.Get(ts.URL + "/api/v1/openapi.yaml")
 	require.NoError(t, err)
 	spec, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, server.OpenAPISpec(), spec)
+	require.Equal(t, api.OpenAPISpec(), spec)
 }
 
 // The OpenAPI document is a valid OpenAPI 3 document (kin-openapi's
@@ -264,34 +185,34 @@ func TestOpenAPIDocument(t *testing.T) {
 
 func TestUnitAuthorisation(t *testing.T) {
 	ts := startAPI(t)
-	leader := login(t, ts.URL, "xa-a")
-	prov := login(t, ts.URL, "tinh")
+	leader := apitest.SignIn(t, ts.URL, "xa-a")
+	prov := apitest.SignIn(t, ts.URL, "tinh")
 
 	var d analytics.UnitDetail
-	require.Equal(t, 200, leader.get("/api/v1/units/"+servertest.CommuneA, &d))
+	require.Equal(t, 200, leader.Get("/api/v1/units/"+servertest.CommuneA, &d))
 	require.Len(t, d.Children, 4) // the fixture's four hamlets
 	require.Empty(t, d.Path, "the province above the leader's commune is not theirs to browse")
-	require.Equal(t, 200, leader.get("/api/v1/units/"+ts.HamletsA[0], nil))
+	require.Equal(t, 200, leader.Get("/api/v1/units/"+ts.HamletsA[0], nil))
 
-	st, b := leader.do("GET", "/api/v1/coverage?unit="+servertest.CommuneB, nil)
+	st, b := leader.Do("GET", "/api/v1/coverage?unit="+servertest.CommuneB, nil)
 	require.Equal(t, 403, st)
-	require.Equal(t, "out_of_unit", string(apiError(t, b).Code))
-	st, _ = leader.do("GET", "/api/v1/coverage?unit="+schema.ProvinceCodeCaMau, nil)
+	require.Equal(t, "out_of_unit", string(apitest.ErrorOf(t, b).Code))
+	st, _ = leader.Do("GET", "/api/v1/coverage?unit="+schema.ProvinceCodeCaMau, nil)
 	require.Equal(t, 403, st)
-	st, _ = leader.do("GET", "/api/v1/units/"+ts.HamletsB[0], nil)
+	st, _ = leader.Do("GET", "/api/v1/units/"+ts.HamletsB[0], nil)
 	require.Equal(t, 403, st)
-	st, _ = leader.do("GET", "/api/v1/export/teams.csv?unit="+servertest.CommuneB, nil)
+	st, _ = leader.Do("GET", "/api/v1/export/teams.csv?unit="+servertest.CommuneB, nil)
 	require.Equal(t, 403, st)
 
 	var c analytics.Coverage
-	require.Equal(t, 200, leader.get("/api/v1/coverage", &c)) // defaults: own unit, this month
+	require.Equal(t, 200, leader.Get("/api/v1/coverage", &c)) // defaults: own unit, this month
 	require.Equal(t, servertest.CommuneA, c.Unit.Code)
 	require.Equal(t, "2026-11-01", c.Period.From.Format(time.DateOnly))
 	require.Equal(t, "2026-11-30", c.Period.To.Format(time.DateOnly))
 
-	require.Equal(t, 200, prov.get("/api/v1/coverage?unit="+servertest.CommuneB, nil))
+	require.Equal(t, 200, prov.Get("/api/v1/coverage?unit="+servertest.CommuneB, nil))
 	var ts2 analytics.TeamStats
-	require.Equal(t, 200, prov.get("/api/v1/stats", &ts2))
+	require.Equal(t, 200, prov.Get("/api/v1/stats", &ts2))
 	require.Equal(t, 2, ts2.Teams)
 	require.Equal(t, 2, ts2.CommunesWithTeams)
 }
@@ -328,36 +249,36 @@ func TestTransitionSyncsBackToTheVolunteer(t *testing.T) {
 	_, _, cursor, err := cl.PullAll(0)
 	require.NoError(t, err)
 
-	coord := login(t, ts.URL, "dieuphoi")
-	leader := login(t, ts.URL, "xa-a")
+	coord := apitest.SignIn(t, ts.URL, "dieuphoi")
+	leader := apitest.SignIn(t, ts.URL, "xa-a")
 	path := "/api/v1/reports/" + report.String()
 
 	// Each role's view: only the coordinator sees who reported.
 	var v analytics.ReportView
-	require.Equal(t, 200, coord.get(path, &v))
+	require.Equal(t, 200, coord.Get(path, &v))
 	require.Equal(t, "Nguyễn Văn Bí Mật", v.ReporterName)
 	require.NotNil(t, v.Deadline)
 	require.Equal(t, "dispatch", v.Deadline.Step)
 	require.False(t, v.Deadline.Overdue)
 	var lv analytics.ReportView
-	require.Equal(t, 200, leader.get(path, &lv))
+	require.Equal(t, 200, leader.Get(path, &lv))
 	require.Empty(t, lv.ReporterName)
 	require.Empty(t, lv.ReporterPhone)
 	require.True(t, lv.ReporterHidden)
 
 	// Only coordinators transition; "returned" needs a reason; the
 	// workflow's rules hold.
-	st, b := leader.do("POST", path+"/transition", map[string]string{"to": "dispatched"})
+	st, b := leader.Do("POST", path+"/transition", map[string]string{"to": "dispatched"})
 	require.Equal(t, 403, st, string(b))
-	st, b = coord.do("POST", path+"/transition", map[string]string{"to": "returned"})
+	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "returned"})
 	require.Equal(t, 400, st)
-	require.Equal(t, "reason_required", string(apiError(t, b).Code))
-	st, b = coord.do("POST", path+"/transition", map[string]string{"to": "resolved"})
+	require.Equal(t, "reason_required", string(apitest.ErrorOf(t, b).Code))
+	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "resolved"})
 	require.Equal(t, 409, st)
-	require.Equal(t, "invalid_transition", string(apiError(t, b).Code))
-	st, b = coord.do("POST", path+"/transition", map[string]string{"to": "dispatched", "agency": "Điện lực Cà Mau"})
+	require.Equal(t, "invalid_transition", string(apitest.ErrorOf(t, b).Code))
+	st, b = coord.Do("POST", path+"/transition", map[string]string{"to": "dispatched", "agency": "Điện lực Cà Mau"})
 	require.Equal(t, 200, st, string(b))
-	var tr server.TransitionResponse
+	var tr api.TransitionResponse
 	require.NoError(t, json.Unmarshal(b, &tr))
 	require.Equal(t, "submitted", tr.Transition.From)
 	require.Equal(t, "dispatched", tr.Report.Status)
@@ -378,25 +299,25 @@ func TestTransitionSyncsBackToTheVolunteer(t *testing.T) {
 	require.Equal(t, changes[7].Dot, byField["status"].Base, "the server's write is based on the volunteer's")
 
 	// Out-of-unit coordinators get 403; unknown reports 404.
-	addUser(t, ts.Admin, "dieuphoi-b", analytics.RoleCoordinator, servertest.CommuneB)
-	other := login(t, ts.URL, "dieuphoi-b")
-	st, _ = other.do("POST", path+"/transition", map[string]string{"to": "in_progress"})
+	apitest.AddUser(t, ts.Admin, "dieuphoi-b", analytics.RoleCoordinator, servertest.CommuneB)
+	other := apitest.SignIn(t, ts.URL, "dieuphoi-b")
+	st, _ = other.Do("POST", path+"/transition", map[string]string{"to": "in_progress"})
 	require.Equal(t, 403, st)
-	st, _ = coord.do("GET", "/api/v1/reports/"+uuid.NewString(), nil)
+	st, _ = coord.Do("GET", "/api/v1/reports/"+uuid.NewString(), nil)
 	require.Equal(t, 404, st)
 
 	// Exports carry the same view: the leader's CSV has no reporter.
-	st, b = leader.do("GET", "/api/v1/export/reports.csv", nil)
+	st, b = leader.Do("GET", "/api/v1/export/reports.csv", nil)
 	require.Equal(t, 200, st)
 	require.True(t, strings.HasPrefix(string(b), "\ufeffMã phản ánh,"), string(b[:40]))
 	require.NotContains(t, string(b), "Bí Mật")
-	st, b = coord.do("GET", "/api/v1/export/reports.csv?lang=en", nil)
+	st, b = coord.Do("GET", "/api/v1/export/reports.csv?lang=en", nil)
 	require.Equal(t, 200, st)
 	require.Contains(t, string(b), "Bí Mật")
 	require.True(t, strings.HasPrefix(string(b), "\ufeffReport id,"))
-	for _, table := range server.ExportTables {
+	for _, table := range api.ExportTables {
 		for _, ext := range []string{"csv", "xlsx"} {
-			st, b := coord.do("GET", "/api/v1/export/"+table+"."+ext, nil)
+			st, b := coord.Do("GET", "/api/v1/export/"+table+"."+ext, nil)
 			require.Equal(t, 200, st, "%s.%s: %s", table, ext, b)
 			require.NotEmpty(t, b)
 		}

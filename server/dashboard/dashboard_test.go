@@ -1,4 +1,4 @@
-package server_test
+package dashboard_test
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ import (
 
 // The dashboard without a browser: sign-in refusals, CSRF on every form,
 // roles, the language cookie, the security headers. The browser test
-// (web_browser_test.go) drives the same pages in Chromium.
+// (browser_test.go) drives the same pages in Chromium.
 func TestDashboardForms(t *testing.T) {
 	ts := servertest.Start(t)
 	ctx := context.Background()
@@ -148,18 +147,4 @@ func TestDashboardForms(t *testing.T) {
 		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
 		require.Contains(t, resp.Header.Get("Cache-Control"), "immutable")
 	})
-}
-
-// Every message key the templates use has both languages.
-func TestDashboardMessagesComplete(t *testing.T) {
-	keyRE := regexp.MustCompile(`\.T "([a-z_]+)"`)
-	entries, err := os.ReadDir("web/templates")
-	require.NoError(t, err)
-	for _, e := range entries {
-		b, err := os.ReadFile("web/templates/" + e.Name())
-		require.NoError(t, err)
-		for _, m := range keyRE.FindAllStringSubmatch(string(b), -1) {
-			require.True(t, server.WebMessageKnown(m[1]), "%s: message %q has no translation", e.Name(), m[1])
-		}
-	}
 }

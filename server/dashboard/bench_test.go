@@ -1,4 +1,4 @@
-package server_test
+package dashboard_test
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -46,7 +47,7 @@ func BenchmarkDashboardProvince(b *testing.B) {
 	if err != nil && !errors.Is(err, server.ErrConflict) {
 		require.NoError(b, err)
 	}
-	h := srv.Handler()
+	h := httpapp.Handler(srv)
 	cookie := signInHandler(b, h, "bench-web")
 	get := func(path string, gz bool) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("GET", path, nil)
