@@ -107,7 +107,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePhone$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseUnits2025$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseEnrollResponse$$' -fuzztime $(FUZZTIME) ./agent
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./internal/versions
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStateCompact$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSchedules$$' -fuzztime $(FUZZTIME) ./workcal
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDateTime$$' -fuzztime $(FUZZTIME) ./internal/i18n
