@@ -634,6 +634,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		b.out.restamped++
 	}
 	o := syncproto.Resolve(curp, c)
+	cf, conflicted := syncproto.ApplyOutcome(o, curp, c, func(v syncproto.Version) { rc.st.Versions[c.Field] = v })
 	switch o {
 	case syncproto.Duplicate:
 		res.Status = syncproto.ResultDuplicate
@@ -649,9 +650,10 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		res.Status = syncproto.ResultApplied
 		b.out.applied++
 	}
-	if o.Conflicted() {
+	if conflicted {
 		b.out.conflicts++
-		if err := b.tx.AddConflict(syncproto.ConflictFor(o, curp, withScope(c, rc.st.Scope)), b.now); err != nil {
+		cf.Scope = rc.st.Scope
+		if err := b.tx.AddConflict(cf, b.now); err != nil {
 			return res, err
 		}
 	}
@@ -663,16 +665,10 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	return res, b.install(c, rc)
 }
 
-func withScope(c *syncproto.Change, scope string) *syncproto.Change {
-	cc := *c
-	cc.Scope = scope
-	return &cc
-}
-
-// install makes c the field's value and follows what the field means for the
-// row: tombstone, parent link, or a household moving to another hamlet.
+// install follows c, now the field's version (ApplyOutcome), into the row:
+// its value to materialise, and what the field means for the row:
+// tombstone, parent link, or a household moving to another hamlet.
 func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
-	rc.st.Versions[c.Field] = syncproto.VersionOf(c)
 	rc.dirty = true
 	if rc.fields == nil {
 		rc.fields = map[string]syncproto.Value{}
@@ -777,17 +773,16 @@ func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.
 		b.serverSeq, b.serverSeqLoaded = seq, true
 	}
 	b.serverSeq++
-	c := syncproto.Change{Table: ref.Table, Row: ref.Row, Field: field, Value: v, Dot: syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, Scope: rc.st.Scope}
+	c := syncproto.Change{Table: ref.Table, Row: ref.Row, Field: field, Value: v, Scope: rc.st.Scope}
+	var curp *syncproto.Version
 	if cur, ok := rc.st.Versions[field]; ok {
-		c.Base = cur.Dot
-		c.HLC = b.s.clock.NowAfter(cur.HLC)
-	} else {
-		c.HLC = b.s.clock.Now()
+		curp = &cur
 	}
+	ver := syncproto.Stamp(&c, b.s.clock, syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, curp)
 	if err := b.tx.SetOriginSeq(b.s.id, b.serverSeq); err != nil {
 		return err
 	}
-	rc.st.Versions[field] = syncproto.VersionOf(&c)
+	rc.st.Versions[field] = ver
 	rc.dirty = true
 	if rc.fields == nil {
 		rc.fields = map[string]syncproto.Value{}

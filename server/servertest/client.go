@@ -306,15 +306,8 @@ func NewWriter(replica syncproto.ReplicaID, now func() time.Time) *Writer {
 func (w *Writer) Write(table string, row syncproto.RowID, field string, v syncproto.Value, scope string) syncproto.Change {
 	k := syncproto.FieldKey{Table: table, Row: row, Field: field}
 	c := syncproto.Change{Table: table, Row: row, Field: field, Value: v, Scope: scope}
-	if cur, ok := w.last[k]; ok {
-		c.Base = cur.Dot
-		c.HLC = w.Clock.NowAfter(cur.HLC)
-	} else {
-		c.HLC = w.Clock.Now()
-	}
 	w.Seq++
-	c.Dot = syncproto.Dot{Replica: w.Replica, Seq: w.Seq}
-	w.last[k] = syncproto.VersionOf(&c)
+	w.last[k] = syncproto.Stamp(&c, w.Clock, syncproto.Dot{Replica: w.Replica, Seq: w.Seq}, w.current(k))
 	return c
 }
 
@@ -330,9 +323,18 @@ func (w *Writer) Household(row syncproto.RowID, hamlet, head string) []syncproto
 // Saw records a change received from the server, so later writes base on it.
 func (w *Writer) Saw(c syncproto.Change) {
 	k := c.Key()
-	if cur, ok := w.last[k]; ok && !syncproto.Resolve(&cur, &c).Installs() {
-		return
+	cur := w.current(k)
+	o := syncproto.Resolve(cur, &c)
+	syncproto.ApplyOutcome(o, cur, &c, func(v syncproto.Version) { w.last[k] = v })
+	if o.Installs() {
+		_ = w.Clock.Observe(c.HLC)
 	}
-	w.last[k] = syncproto.VersionOf(&c)
-	_ = w.Clock.Observe(c.HLC)
+}
+
+// current is the field's version as this writer knows it (nil: none).
+func (w *Writer) current(k syncproto.FieldKey) *syncproto.Version {
+	if cur, ok := w.last[k]; ok {
+		return &cur
+	}
+	return nil
 }

@@ -224,8 +224,9 @@ func (k *sink) row(table, id string, row map[string]any) error {
 			return fmt.Errorf("%s %s field %s: %w", table, id, f, err)
 		}
 		k.seq++
-		k.cur = append(k.cur, syncproto.Change{Table: table, Row: rid, Field: f, Value: v, HLC: k.clock.Now(),
-			Dot: syncproto.Dot{Replica: k.replica, Seq: k.seq}, Scope: scope})
+		c := syncproto.Change{Table: table, Row: rid, Field: f, Value: v, Scope: scope}
+		syncproto.Stamp(&c, k.clock, syncproto.Dot{Replica: k.replica, Seq: k.seq}, nil) // every field is new
+		k.cur = append(k.cur, c)
 	}
 	if len(k.cur) >= k.batch {
 		if err := k.getErr(); err != nil {
