@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -253,7 +252,7 @@ func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
 // prefetch loads, in a few statements, the state of every row a group's
 // batches touch, so apply never waits on one SELECT per row. It loads rows
 // of changes that turn out to be duplicates too: they are only cached.
-func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
+func prefetch(tx Tx, group []*writeReq, rows map[RowRef]*rowCache) error {
 	var refs []RowRef
 	for _, r := range group {
 		for i := range r.changes {
@@ -308,113 +307,6 @@ func (b *batch) appendEntry(e *LogEntry) error {
 	return nil
 }
 
-// pushReq is one session's batch waiting for the committer.
-type pushReq struct {
-	p       pusher
-	changes []syncproto.Change
-	pre     []checked
-	today   string
-	plans   map[RowRef]*rowPlan
-	out     *pushOutcome
-	err     error
-	done    chan struct{}
-}
-
-// Group commit bounds: one transaction takes queued batches until it holds
-// maxGroup of them or maxGroupChanges changes. Larger groups mean fewer
-// fsyncs and fewer Notify rounds when many agents push at once; the bound
-// keeps the first batch's wait short.
-const (
-	maxGroup        = 256
-	maxGroupChanges = 20_000
-)
-
-// applyPush applies one Push and returns the per-change results once the
-// transaction holding it has committed. Batches queued by several sessions
-// at once are committed together (group commit: one fsync for all), each
-// batch still all-or-nothing: a batch with a sequence gap is rejected
-// before it writes anything (*gapError), and a store error fails the whole
-// group, so nothing is acknowledged that was not committed.
-func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Change) (*pushOutcome, error) {
-	today := schema.Today(s.now())
-	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), today: today, done: make(chan struct{})}
-	for i := range changes {
-		r.pre[i] = precheck(&changes[i], today) // pure: outside the writer
-		if r.pre[i].code != "" && p.schema > 0 {
-			r.pre[i] = olderSchemaReason(p.schema, &changes[i], r.pre[i])
-		}
-	}
-	r.plans = planRows(p, changes, r.pre, today, nil)
-	select {
-	case s.pushQ <- r:
-	case <-s.commitDone:
-		return nil, errShuttingDown
-	}
-	<-r.done
-	return r.out, r.err
-}
-
-// committer owns the write path: it takes a batch, adds whatever else is
-// queued, and commits them in one transaction.
-func (s *Server) committer() {
-	defer close(s.commitDone)
-	for {
-		var first *pushReq
-		select {
-		case first = <-s.pushQ:
-		case <-s.commitStop:
-			return
-		}
-		group := append(s.group[:0], first)
-		n := len(first.changes)
-	fill:
-		for len(group) < maxGroup && n < maxGroupChanges {
-			select {
-			case r := <-s.pushQ:
-				group = append(group, r)
-				n += len(r.changes)
-			default:
-				break fill
-			}
-		}
-		s.group = group
-		s.metrics.group.Observe(float64(len(group)))
-		err := s.store.Update(context.Background(), func(tx Tx) error {
-			// The group shares one row cache and saves it once: a row
-			// several batches touch is loaded and written once.
-			rows := make(map[RowRef]*rowCache, n/4+1)
-			if err := prefetch(tx, group, rows); err != nil {
-				return err
-			}
-			for _, r := range group {
-				r.out, r.err = s.applyBatch(tx, r, rows)
-				var ge *gapError
-				if r.err != nil && !errors.As(r.err, &ge) {
-					return r.err
-				}
-			}
-			return (&batch{tx: tx, rows: rows}).flush()
-		})
-		s.noteWrite(err)
-		if err == nil {
-			var head uint64
-			for _, r := range group {
-				if r.out != nil {
-					head = max(head, r.out.head)
-				}
-			}
-			s.committedLocally(head)
-		}
-		for i, r := range group {
-			if err != nil {
-				r.out, r.err = nil, err
-			}
-			close(r.done)
-			group[i] = nil
-		}
-	}
-}
-
 // checkSequence finds a gap in the batch's own origin sequences before
 // anything is written, so a rejected batch leaves no trace.
 func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) {
@@ -438,7 +330,7 @@ func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) 
 
 // applyBatch applies one batch of a group; rows is the group's row cache,
 // which the caller saves (flush) after the last batch.
-func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*pushOutcome, error) {
+func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pushOutcome, error) {
 	p, changes, pre := r.p, r.changes, r.pre
 	maxSeq, err := checkSequence(tx, p, changes)
 	if err != nil {
@@ -522,7 +414,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 // takes the hamlet the batch gives it (never the label the changes carry);
 // an existing row's changes are judged one by one. verdicts holds the
 // refusals by change index; hamlets the hamlet of each new row.
-func (b *batch) judgeRows(r *pushReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
+func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
 	verdicts := make([]checked, len(r.changes))
 	hamlets := map[RowRef]string{}
 	for ref, pl := range r.plans {

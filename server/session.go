@@ -511,12 +511,6 @@ func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 		"applied", out.applied, "superseded", out.superseded, "refused", out.refused, LogDuration, el)
 	c.enqueueLocked(&syncproto.Ack{Batch: p.Batch, Results: out.results, ServerTime: c.s.now().UnixMilli()})
 	c.endForkedLocked(out) // fork.go
-	// On a store shared by several processes the feed has not reported
-	// this commit yet; the pulls this Notify causes read the store until it
-	// has (hub.local), so the answer is never older than the Notify.
-	if len(out.scopes) > 0 {
-		c.s.hub.notify(out.scopes, out.head, c)
-	}
 }
 
 func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {

@@ -39,11 +39,11 @@ var (
 )
 
 // Transition records a status change of a field report as synced changes
-// written by the server's own replica, through the same log and row state
-// as every pushed change, so the volunteer's replica shows the outcome after
-// its next pull. The current status is read inside the write transaction:
-// two coordinators acting at once cannot both move the report out of the
-// same status.
+// written by the server's own replica, through the committer like every
+// pushed change (writeOwn), so the volunteer's replica shows the outcome
+// after its next pull. The current status is read inside the write
+// transaction: two coordinators acting at once cannot both move the report
+// out of the same status.
 func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req TransitionRequest) (TransitionResult, error) {
 	to := schema.ReportStatus(strings.TrimSpace(req.To))
 	req.Agency, req.Reason = strings.TrimSpace(req.Agency), strings.TrimSpace(req.Reason)
@@ -95,9 +95,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		}
 	}
 	res := TransitionResult{ID: reportID.String(), To: string(to), Fields: map[string]any{}, At: now}
-	out := &pushOutcome{scopes: map[string]bool{}}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		b := &batch{s: s, tx: tx, p: pusher{deviceID: "server", replica: s.id}, now: now, rows: map[RowRef]*rowCache{}, out: out}
+	out, err := s.writeOwn(func(b *batch) error {
 		ref := RowRef{"field_reports", reportID}
 		rc, err := b.row(ref.Table, ref.Row)
 		if err != nil {
@@ -126,14 +124,12 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			}
 			res.Fields[f] = v.Any()
 		}
-		return b.flush()
+		return nil
 	})
 	if err != nil {
 		return TransitionResult{}, err
 	}
 	res.Head = out.head
-	s.committedLocally(out.head)
-	s.hub.notify(out.scopes, out.head, nil)
 	s.log.Info("field report status changed", LogRow, res.ID, "from", res.From, "to", res.To, "hamlet", res.Hamlet)
 	return res, nil
 }
@@ -169,9 +165,6 @@ func (a *Admin) ApplyChanges(ctx context.Context, replica syncproto.ReplicaID, c
 			st.FirstRefusal = string(r.Code) + ": " + r.Reason
 			break
 		}
-	}
-	if len(out.scopes) > 0 {
-		a.s.hub.notify(out.scopes, out.head, nil)
 	}
 	return st, nil
 }
