@@ -32,26 +32,26 @@ type Client struct {
 }
 
 // Enroll exchanges a code at baseURL (http://host:port) for a token.
-func Enroll(ctx context.Context, baseURL, code string, replica syncproto.ReplicaID, label string) (server.EnrollResponse, int, *server.ErrorBody, error) {
-	body, _ := json.Marshal(server.EnrollRequest{Code: code, ReplicaID: replica.String(), Label: label, Client: "servertest"})
+func Enroll(ctx context.Context, baseURL, code string, replica syncproto.ReplicaID, label string) (syncproto.EnrollResponse, int, *server.ErrorBody, error) {
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: code, ReplicaID: replica.String(), Label: label, Client: "servertest"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/enroll", bytes.NewReader(body))
 	if err != nil {
-		return server.EnrollResponse{}, 0, nil, err
+		return syncproto.EnrollResponse{}, 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return server.EnrollResponse{}, 0, nil, err
+		return syncproto.EnrollResponse{}, 0, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		var eb server.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
-			return server.EnrollResponse{}, resp.StatusCode, nil, fmt.Errorf("decode error body: %w", err)
+			return syncproto.EnrollResponse{}, resp.StatusCode, nil, fmt.Errorf("decode error body: %w", err)
 		}
-		return server.EnrollResponse{}, resp.StatusCode, &eb, nil
+		return syncproto.EnrollResponse{}, resp.StatusCode, &eb, nil
 	}
-	var er server.EnrollResponse
+	var er syncproto.EnrollResponse
 	if err := json.NewDecoder(resp.Body).Decode(&er); err != nil {
 		return er, resp.StatusCode, nil, fmt.Errorf("decode enroll response: %w", err)
 	}

@@ -192,7 +192,7 @@ func (ts *TS) EnrollCode(t testing.TB, team string) string {
 type Device struct {
 	Replica syncproto.ReplicaID
 	Token   string
-	Enroll  server.EnrollResponse
+	Enroll  syncproto.EnrollResponse
 }
 
 // NewDevice enrolls a fresh replica in team.
