@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -160,4 +161,43 @@ func TestSQLIsFound(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, tc.sql, len(sqlIn(fset, f)) > 0, tc.lit)
 	}
+}
+
+// goFileRef is a Go file named in a comment: a bare name is in the
+// comment's own package, a path (server/apply.go) is from the module's
+// root.
+var goFileRef = regexp.MustCompile(`(^|[\s(\x60"'])([\w./-]*\w\.go)\b`)
+
+// TestCommentsNameFilesThatExist: a comment that sends the reader to a
+// file sends them to one that exists, so a moved file cannot leave its
+// readers lost (as the server's package doc once did, naming a file gone
+// since).
+func TestCommentsNameFilesThatExist(t *testing.T) {
+	g := moduleGraph(t)
+	var missing []string
+	for _, p := range g {
+		files, err := filepath.Glob(filepath.Join(p.Dir, "*.go"))
+		require.NoError(t, err)
+		for _, name := range files {
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
+			require.NoError(t, err)
+			for _, cg := range f.Comments {
+				for _, m := range goFileRef.FindAllStringSubmatch(cg.Text(), -1) {
+					ref := m[2]
+					if exists(filepath.Join(p.Dir, ref)) || exists(filepath.Join(root, ref)) {
+						continue
+					}
+					missing = append(missing, fset.Position(cg.Pos()).String()+": "+ref)
+				}
+			}
+		}
+	}
+	slices.Sort(missing)
+	require.Empty(t, missing, "a comment names a file that does not exist: name it by its path from the module's root, or fix the name")
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -146,7 +146,7 @@ var webMessages = map[string][2]string{
 	"report_stats":        {"Phản ánh theo lĩnh vực", "Reports by category"},
 	"whole_unit":          {"Toàn đơn vị", "Whole unit"},
 
-	// An account whose unit a reorganisation changed (unit_review.go).
+	// An account whose unit a reorganisation changed (server/unit_review.go).
 	"unit_changed_title": {"Địa bàn của tài khoản đã thay đổi", "Your account's area has changed"},
 	"unit_changed_bound": {"Tài khoản %s gắn với đơn vị %s (%s).", "Account %s is bound to unit %s (%s)."},
 	"unit_changed_reused": {"Từ ngày %s, các đơn vị hành chính được sắp xếp lại và mã %s nay chỉ một địa bàn khác (rộng hơn hoặc hẹp hơn) địa bàn lúc tài khoản được tạo.",

@@ -9,9 +9,9 @@ import (
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
-// The page of an account whose unit a reorganisation changed (the server's
-// unit_review.go): until the operator confirms its unit it sees this page
-// instead of any data.
+// The page of an account whose unit a reorganisation changed
+// (server/unit_review.go): until the operator confirms its unit it sees
+// this page instead of any data.
 
 // unitChangedView is the page an account awaiting confirmation signs in to.
 type unitChangedView struct {

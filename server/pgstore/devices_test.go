@@ -66,7 +66,7 @@ func TestOneActiveDevicePerReplicaIndex(t *testing.T) {
 }
 
 // 0004_devices revokes the older active devices of a replica enrolled twice
-// (server/devices_migration_test.go has the SQLite case and the reasons).
+// (server/sqlitestore/devices_migration_test.go has the SQLite case and the reasons).
 func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	db := pgtest.OpenDB(t)
 	migs, err := pgstore.ServerMigrations()
