@@ -12,8 +12,8 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// TransitionRequest moves a field report to another status (DESIGN.md
-// "Field reports workflow").
+// TransitionRequest moves a field report to another status (the moves
+// allowed are schema.CanTransition's).
 type TransitionRequest struct {
 	To     string `json:"to"`
 	Agency string `json:"agency,omitempty"`

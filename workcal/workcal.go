@@ -396,7 +396,8 @@ type Rule struct {
 	DayOff  time.Duration
 }
 
-// The deadlines of Cà Mau's field-report regulation (seed 002, DESIGN.md).
+// The deadlines of Cà Mau's field-report regulation (the province's seed
+// 002).
 var (
 	// Dispatch: the portal receives a report and dispatches it to an agency.
 	Dispatch = Rule{Name: "dispatch", Working: 2 * time.Hour, DayOff: 12 * time.Hour}

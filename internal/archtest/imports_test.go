@@ -167,6 +167,17 @@ func violations(g graph) []string {
 			}
 		}
 	}
+	for _, p := range names {
+		// The server's side links nothing of the agent, and the shared
+		// packages (internal/*, the example province) neither side.
+		if under(p, "server", "cmd/hamlet-server", "internal", "examples/camau") && !under(p, "examples/camau/scenario") {
+			for _, d := range g[p].Deps {
+				if under(d, "agent") || (under(p, "internal", "examples/camau") && !under(p, "examples/camau/loader") && under(d, "server")) {
+					bad("%s reaches %s: the server side imports no agent package, a shared one neither side", p, d)
+				}
+			}
+		}
+	}
 	for _, imp := range g["server/analytics"].Imports {
 		if imp == "database/sql" || imp == "database/sql/driver" {
 			bad("server/analytics imports %s: it reads through its Source", imp)
@@ -272,6 +283,11 @@ func TestImportRulesCatchAForbiddenImport(t *testing.T) {
 		{"server/httpapp", "server/servertest"},
 		{"examples/camau/loader", "server/pgstore"},
 		{"server/dashboard", "server/internal/sqlread"},
+		{"server/api", "agent"},
+		{"cmd/hamlet-server", "agent"},
+		{"internal/cliflag", "server"},
+		{"internal/archive", "agent"},
+		{"examples/camau", "server"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.from+" imports "+tc.to, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -200,4 +201,32 @@ func TestCommentsNameFilesThatExist(t *testing.T) {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// TestEveryPackageSaysWhatItIsAndWhatItNeverImports: every package of the
+// module has its package comment in doc.go (a main, in its main file), and the
+// comment says what the package must never import or do.
+func TestEveryPackageSaysWhatItIsAndWhatItNeverImports(t *testing.T) {
+	g := moduleGraph(t)
+	for name, p := range g {
+		file := "doc.go"
+		if p.Name == "main" {
+			file = "main.go"
+		}
+		path := filepath.Join(p.Dir, file)
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ParseComments|parser.PackageClauseOnly)
+		if !assert.NoError(t, err, "%s: its package comment goes in %s", name, file) {
+			continue
+		}
+		if !assert.NotNil(t, f.Doc, "%s has no package comment in %s", name, file) {
+			continue
+		}
+		doc := f.Doc.Text()
+		want := "Package " + p.Name + " "
+		if p.Name == "main" {
+			want = "Command "
+		}
+		assert.True(t, strings.HasPrefix(doc, want), "%s: the comment starts %q", path, want)
+		assert.Contains(t, doc, "never", "%s: say what %s must never import", path, name)
+	}
 }

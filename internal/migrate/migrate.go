@@ -1,10 +1,3 @@
-// Package migrate is the project's one schema-migration runner. The schema
-// package, the server and the agent each hand it a named set of numbered SQL
-// migrations; it records what ran in schema_migrations and applies the rest.
-//
-// The runner refuses to touch a database that is ahead of the code (a replica
-// written by a newer release) rather than guess, because running older code
-// against a newer schema can silently drop data that the newer code relies on.
 package migrate
 
 import (

@@ -1,6 +1,3 @@
-// Package servertest starts a real hamlet server on loopback for tests of
-// the server itself and of the agent: a temporary data directory, Cà Mau's
-// 2025 units, hamlets in two communes, and one team in each.
 package servertest
 
 import (

@@ -1,5 +1,3 @@
-// Package migratetest holds the checks every migration set in the project
-// must pass, so the schema, server and agent sets are held to one standard.
 package migratetest
 
 import (
