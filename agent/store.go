@@ -146,6 +146,9 @@ func (t *txn) commit() error {
 	t.stmts = nil
 	err := t.tx.Commit()
 	t.release()
+	if err == nil {
+		t.r.commits.Add(1)
+	}
 	return err
 }
 
