@@ -112,11 +112,14 @@ func TestFixWithBadValue(t *testing.T) {
 	ctx := context.Background()
 	var seq int64
 	require.NoError(t, h.r.DB().QueryRowContext(ctx, `SELECT seq FROM outbox WHERE field = 'registered_on'`).Scan(&seq))
-	_, err := h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = 'schema: households.registered_on: in_future: 2026-12-09 is after 2026-12-03' WHERE seq = ?`, seq)
+	// As the server refuses a date after its tomorrow (server/apply.go's refusalOf).
+	_, err := h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, value = '2099-01-01', code = 'invalid_value',
+		reason = 'in_future: Ngày đăng ký ở tương lai (sau ngày mai): hãy kiểm tra ngày và đồng hồ trên máy rồi nhập lại.' WHERE seq = ?`, seq)
 	require.NoError(t, err)
 	key := "fix-" + strconv.FormatInt(seq, 10)
 	_, body := h.get("/sync")
-	require.Contains(t, body, "ở tương lai", "the reason in words")
+	require.Contains(t, body, "Ngày đăng ký ở tương lai", "the reason in words")
+	require.Contains(t, body, `value="01/01/2099"`, "the fix field holds the refused date, day first")
 
 	before := h.saved()
 	status, body, _ := h.post("/sync/rejected/"+strconv.FormatInt(seq, 10)+"/fix", url.Values{key: {"32/13/2026"}})

@@ -277,6 +277,7 @@ type fieldView struct {
 	Name     string
 	Label    string
 	Value    string
+	Pending  bool          // the value now is this laptop's, not yet sent
 	Versions []versionView // oldest first; shown when there is more than one
 }
 
@@ -338,6 +339,7 @@ func (a *App) household(w http.ResponseWriter, r *http.Request, en *agent.Enroll
 			}
 			fv.Versions = append(fv.Versions, versionView{Value: val, Who: names.of(v.Origin, v.Mine), When: i18n.DateTime(v.At, lang),
 				Current: v.Current, Lost: v.Lost, Pending: v.Pending})
+			fv.Pending = fv.Pending || v.Current && v.Pending
 		}
 		if len(fv.Versions) == 0 && fv.Value == "" {
 			continue // never set: nothing to show

@@ -16,20 +16,30 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// rejectedView is a change the server refused, with what to do about it.
+// rejectedGroup is what the server refused of one record: a new record
+// is refused whole (every field it carried), for the one field at fault.
+type rejectedGroup struct {
+	Record  string // what the volunteer calls the record ("Nguyễn Văn An", "Lượt thăm hộ · Nguyễn Văn An")
+	Link    string // its household's page
+	First   int64  // the first refused change: "drop" drops the group from it
+	IDs     string // every refused change of the record, for "drop"
+	Why     string // what is wrong, in words
+	Reason  string // the server's own words, for the scope codes
+	Entries []rejectedView
+	Fixes   []rejectedView // the fields to correct (the one at fault when known)
+}
+
+// rejectedView is one refused change, with its fix field.
 type rejectedView struct {
 	ID        int64
 	Table     string
-	Record    string // what the volunteer calls the record ("Nguyễn Văn An", "Lượt thăm hộ 03/11/2026")
-	Link      string // its household's page
 	Field     string
 	FieldName string
 	Value     string
 	Input     string // the value as the fix form shows it for editing
 	Kind      string // how the fix form asks: text, date, datetime, bool, enum
 	Options   []option
-	Why       string
-	Reason    string // the server's own words, for the scope codes
+	code      string // the schema's code for what is wrong with it, when known
 }
 
 type option struct{ Value, Label string }
@@ -54,7 +64,7 @@ type syncData struct {
 	Hamlets    []agent.Hamlet
 	ClockWarn  bool
 	Offset     string
-	Rejected   []rejectedView
+	Rejected   []rejectedGroup
 	Conflicts  []conflictView
 	Enrolled   bool
 	LastSyncAt string
@@ -92,9 +102,7 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		a.fail(w, r, err)
 		return
 	}
-	for _, x := range rej {
-		d.Rejected = append(d.Rejected, a.rejectedView(ctx, x, lang, snap))
-	}
+	d.Rejected = a.rejectedGroups(ctx, rej, lang, snap)
 	cs, err := a.r.Conflicts(ctx, false)
 	if err != nil {
 		a.fail(w, r, err)
@@ -105,8 +113,10 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 	}
 	if form == nil {
 		form = url.Values{}
-		for _, x := range d.Rejected {
-			form.Set("fix-"+strconv.FormatInt(x.ID, 10), x.Input)
+		for _, g := range d.Rejected {
+			for _, x := range g.Fixes {
+				form.Set("fix-"+strconv.FormatInt(x.ID, 10), x.Input)
+			}
 		}
 	}
 	v := &view{Page: "sync", Data: d, Errors: errs, Form: form}
@@ -146,27 +156,61 @@ func (a *App) record(ctx context.Context, table, id, lang string, snap *snapshot
 	return name + " " + shortID(id), ""
 }
 
-func (a *App) rejectedView(ctx context.Context, x agent.Rejected, lang string, snap *snapshot) rejectedView {
+// rejectedGroups puts the refused changes of each record together, in
+// the order they were made, and finds the field at fault.
+func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang string, snap *snapshot) []rejectedGroup {
+	var out []rejectedGroup
+	at := map[string]int{}
+	today := a.r.Today()
+	for _, x := range rej {
+		i, ok := at[x.Row]
+		if !ok {
+			g := rejectedGroup{First: x.ID}
+			g.Record, g.Link = a.record(ctx, x.Table, x.Row, lang, snap)
+			code := syncproto.Code(x.Code)
+			g.Why = agent.MessageOf(&agent.ServerError{Code: code}, lang)
+			if code == syncproto.CodeMovedOutOfScope || code == syncproto.CodeOutOfScope {
+				g.Reason = x.Reason // the move or the hamlet, and who may make it: the server's own words
+			}
+			out = append(out, g)
+			i = len(out) - 1
+			at[x.Row] = i
+		}
+		g := &out[i]
+		v := a.rejectedView(ctx, x, lang, today)
+		if g.IDs != "" {
+			g.IDs += ","
+		}
+		g.IDs += strconv.FormatInt(x.ID, 10)
+		g.Entries = append(g.Entries, v)
+		if vc := validationCode(x.Reason); vc != "" && v.code == vc {
+			// The server ran the schema's check and names the rule broken;
+			// this field breaks it here too: say it as a form would.
+			g.Why = (&schema.ValidationError{Table: x.Table, Field: x.Field, Code: vc}).Message(lang)
+			g.Fixes = append(g.Fixes, v)
+		}
+	}
+	for i := range out {
+		if len(out[i].Fixes) == 0 {
+			out[i].Fixes = out[i].Entries // the fault is not one field here: each can be sent again
+		}
+	}
+	return out
+}
+
+func (a *App) rejectedView(ctx context.Context, x agent.Rejected, lang, today string) rejectedView {
 	v := rejectedView{ID: x.ID, Table: x.Table, Field: x.Field, FieldName: fieldLabel(x.Field, lang), Value: valueText(x.Table, x.Field, x.Value, lang), Kind: "text"}
 	if x.Field == schema.DeletedField {
 		v.FieldName = tr(lang, "field_deleted")
 	}
-	v.Record, v.Link = a.record(ctx, x.Table, x.Row, lang, snap)
-	code := syncproto.Code(x.Code)
-	v.Why = agent.MessageOf(&agent.ServerError{Code: code}, lang)
-	switch code {
-	case syncproto.CodeMovedOutOfScope, syncproto.CodeOutOfScope:
-		v.Reason = x.Reason // the move or the hamlet, and who may make it: the server's own words
-	case syncproto.CodeInvalidValue:
-		// The server ran the schema's check and names the rule broken
-		// ("schema: visits.visited_on: in_future: ..."): say it as the
-		// form would have.
-		if vc := validationCode(x.Reason); vc != "" {
-			v.Why = (&schema.ValidationError{Table: x.Table, Field: x.Field, Code: vc}).Message(lang)
-		}
-	}
 	v.Input = str(x.Value)
 	if tb, ok := schema.LookupTable(x.Table); ok {
+		if _, err := tb.CheckWrite(schema.Write{Fields: map[string]any{x.Field: x.Value}, Writer: schema.WriterVolunteer, Today: today}); err != nil {
+			var ve *schema.ValidationError
+			if errors.As(err, &ve) {
+				v.code = ve.Code
+			}
+		}
 		if f, ok := tb.Field(x.Field); ok {
 			switch f.Type {
 			case schema.TypeDate:
@@ -294,20 +338,33 @@ func (a *App) rejectedFix(w http.ResponseWriter, r *http.Request) {
 	a.notFound(w, r)
 }
 
+// rejectedDiscard drops a refused record's changes: the id of the
+// address, and the others of the same record the form names.
 func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 	id, ok := formID(r)
 	if !ok {
 		a.notFound(w, r)
 		return
 	}
-	if err := a.r.DiscardRejected(r.Context(), id); err != nil {
-		var nf *agent.NotFoundError
-		if errors.As(err, &nf) {
-			a.notFound(w, r)
+	ids := []int64{id}
+	for _, s := range strings.Split(r.PostForm.Get("ids"), ",") {
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && n != id {
+			ids = append(ids, n)
+		}
+	}
+	for i, x := range ids {
+		if err := a.r.DiscardRejected(r.Context(), x); err != nil {
+			var nf *agent.NotFoundError
+			if errors.As(err, &nf) && i > 0 {
+				continue // dropped meanwhile (a second click, the CLI)
+			}
+			if errors.As(err, &nf) {
+				a.notFound(w, r)
+				return
+			}
+			a.fail(w, r, err)
 			return
 		}
-		a.fail(w, r, err)
-		return
 	}
 	http.Redirect(w, r, "/sync?done=discarded#rejected", http.StatusSeeOther)
 }
@@ -407,11 +464,12 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		Data: &enrollData{Enrolled: en, Server: a.cfg.Server}})
 }
 
-// validationCode finds the schema's code in a refusal's reason.
+// validationCode finds the schema's code in a refusal's reason (the
+// server writes "in_future: ..." for the schema's check of a value).
 func validationCode(reason string) string {
 	for _, c := range []string{schema.CodeRequired, schema.CodeWrongType, schema.CodeTooLong, schema.CodeOutOfRange, schema.CodeUnknownEnum,
 		schema.CodeInvalidPhone, schema.CodeInvalidDate, schema.CodeInvalidUUID, schema.CodeInvalidHamlet, schema.CodeReadOnly, schema.CodeInFuture} {
-		if strings.Contains(reason, ": "+c) {
+		if strings.HasPrefix(reason, c+":") || strings.Contains(reason, ": "+c+":") {
 			return c
 		}
 	}

@@ -39,10 +39,21 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		return b
 	}
 	b.Pending, b.Rejected, b.Conflicts = s.Pending, s.Rejected, s.Conflicts
-	b.Attention = s.Rejected + s.Conflicts
+	if s.Rejected > 0 {
+		// A new record is refused whole, every field: one thing to look at.
+		if rej, err := a.r.Rejected(ctx); err == nil {
+			rows := map[string]bool{}
+			for _, x := range rej {
+				rows[x.Row] = true
+			}
+			b.Rejected = len(rows)
+		}
+	}
+	b.Attention = b.Rejected + s.Conflicts
 	b.PendingText = i18n.Int(int64(s.Pending), lang)
 	if s.LastSync != nil {
-		b.LastSync = i18n.DateTime(*s.LastSync, lang)
+		// Recorded by the laptop's clock: shown by the server's.
+		b.LastSync = i18n.DateTime(s.LastSync.Add(s.Offset), lang)
 	}
 	if st.Err != nil {
 		b.Error = agent.MessageOf(st.Err, lang)
