@@ -47,9 +47,12 @@ func (r *Replica) Now() time.Time { return r.now().Add(r.clk().Offset()) }
 // Schema is the data model this replica runs.
 func (r *Replica) Schema() *schema.Registry { return r.sch }
 
-// HouseholdEntry is one live household as a list or a search shows it,
-// read from the projection without decoding its versions.
+// HouseholdEntry is one household as a list or a search shows it, read
+// from the projection without decoding its versions.
 type HouseholdEntry struct {
+	// Pos is where the row's last write stands in the table's order of
+	// writes (HouseholdsWritten).
+	Pos     int64
 	ID      string
 	Hamlet  string
 	Head    string
@@ -57,18 +60,44 @@ type HouseholdEntry struct {
 	Phone   string
 	// Active: not marked as moved away or dissolved. A household whose
 	// flag was never set counts as active, as coverage counts it.
-	Active bool
-	// Folded is the search text (head, address, phone, hamlet) as Fold
-	// makes it, kept by every write.
-	Folded string
+	Active  bool
+	Deleted bool
 }
 
-// HouseholdEntries lists every live household, in no particular order.
-func (r *Replica) HouseholdEntries(ctx context.Context) ([]HouseholdEntry, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT h.id, h.hamlet_code, h.head_name, h.address, h.phone, h.active, s.folded
-		FROM households h JOIN row_state s ON s.id = h.id WHERE h._deleted = 0`)
+// Written rows. Every write of a row's projection gives the row a new
+// SQLite rowid above every rowid in its table, its own old one included
+// (save writes it with INSERT OR REPLACE, which takes the new rowid
+// before it removes the old row), so a reader that keeps the highest
+// position it has read asks again only for what was written since, here
+// or by another process. A row removed for good (an eviction, a
+// re-clone, a collected tombstone) leaves no trace there; the table's
+// Written tells the reader, who knows the positions it holds, that the
+// table holds other rows than it thinks.
+
+// Written sums up a table's rows: how many, and the sum of their
+// positions.
+type Written struct {
+	Rows   int
+	PosSum int64
+}
+
+// HouseholdsWritten returns the households written after position from
+// (0: all of them), deleted ones included, and the table's Written, read
+// in the same transaction.
+func (r *Replica) HouseholdsWritten(ctx context.Context, from int64) ([]HouseholdEntry, Written, error) {
+	var w Written
+	t, err := r.beginRead(ctx)
 	if err != nil {
-		return nil, err
+		return nil, w, err
+	}
+	defer t.rollback()
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(rowid), 0) FROM households`).Scan(&w.Rows, &w.PosSum); err != nil {
+		return nil, w, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT rowid, id, hamlet_code, head_name, address, phone, active, _deleted
+		FROM households WHERE rowid > ? ORDER BY rowid`, from)
+	if err != nil {
+		return nil, w, err
 	}
 	defer rows.Close()
 	var out []HouseholdEntry
@@ -76,14 +105,82 @@ func (r *Replica) HouseholdEntries(ctx context.Context) ([]HouseholdEntry, error
 		var e HouseholdEntry
 		var hamlet, head, addr, phone sql.NullString
 		var active sql.NullInt64
-		if err := rows.Scan(&e.ID, &hamlet, &head, &addr, &phone, &active, &e.Folded); err != nil {
-			return nil, err
+		if err := rows.Scan(&e.Pos, &e.ID, &hamlet, &head, &addr, &phone, &active, &e.Deleted); err != nil {
+			return nil, w, err
 		}
 		e.Hamlet, e.Head, e.Address, e.Phone = hamlet.String, head.String, addr.String, phone.String
 		e.Active = !active.Valid || active.Int64 != 0
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, w, rows.Err()
+}
+
+// Activity is a visit or a tutoring record as coverage counts it.
+type Activity struct {
+	Pos       int64 // as HouseholdEntry.Pos
+	Household string
+	Hamlet    string
+	Date      string // visited_on, taught_on
+	Skill     string // a tutoring record's
+	Deleted   bool
+}
+
+// ActivityWritten returns the visits (table "visits") or the tutoring
+// records ("tutoring_records") written after position from, and how many
+// rows the table holds.
+func (r *Replica) ActivityWritten(ctx context.Context, table string, from int64) ([]Activity, int, error) {
+	var q string
+	switch table {
+	case "visits":
+		q = `SELECT rowid, household_id, hamlet_code, visited_on, '', _deleted FROM visits WHERE rowid > ? ORDER BY rowid`
+	case "tutoring_records":
+		q = `SELECT rowid, household_id, hamlet_code, taught_on, skill, _deleted FROM tutoring_records WHERE rowid > ? ORDER BY rowid`
+	default:
+		return nil, 0, &schema.ValidationError{Table: table, Code: schema.CodeUnknownTable}
+	}
+	t, err := r.beginRead(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer t.rollback()
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		return nil, 0, err
+	}
+	rows, err := t.tx.QueryContext(ctx, q, from)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Activity
+	for rows.Next() {
+		var a Activity
+		var hh, hamlet, date, skill sql.NullString
+		if err := rows.Scan(&a.Pos, &hh, &hamlet, &date, &skill, &a.Deleted); err != nil {
+			return nil, 0, err
+		}
+		a.Household, a.Hamlet, a.Date, a.Skill = hh.String, hamlet.String, date.String, skill.String
+		out = append(out, a)
+	}
+	return out, n, rows.Err()
+}
+
+// LastWritten is the highest write position of a synced table and how
+// many rows it holds: where a reader of its writes starts after it read
+// the table another way (HouseholdsReached, HouseholdsTaught).
+func (r *Replica) LastWritten(ctx context.Context, table string) (pos int64, n int, err error) {
+	if _, ok := r.cols[table]; !ok {
+		return 0, 0, &schema.ValidationError{Table: table, Code: schema.CodeUnknownTable}
+	}
+	var p sql.NullInt64
+	err = r.db.QueryRowContext(ctx, `SELECT (SELECT max(rowid) FROM `+table+`), (SELECT count(*) FROM `+table+`)`).Scan(&p, &n)
+	return p.Int64, n, err
+}
+
+// FoldHousehold is a household's search text: its head, address, phone
+// and hamlet as Fold makes them, what Search compares words with.
+func FoldHousehold(head, address, phone, hamlet string) string {
+	return Fold(head + " " + address + " " + phone + " " + hamlet)
 }
 
 // HouseholdsReached returns the households of the given hamlets with a

@@ -37,7 +37,7 @@ func TestMarkMovesWithEveryWriter(t *testing.T) {
 	require.NotEqual(t, m0, m1, "a local write moves the mark")
 	_, err = r.Show(ctx, "households", id.String())
 	require.NoError(t, err)
-	_, err = r.HouseholdEntries(ctx)
+	_, _, err = r.HouseholdsWritten(ctx, 0)
 	require.NoError(t, err)
 	m2, err := r.Mark(ctx)
 	require.NoError(t, err)
@@ -53,7 +53,10 @@ func TestMarkMovesWithEveryWriter(t *testing.T) {
 	require.NotEqual(t, m2, m3, "another process's write moves the mark")
 }
 
-func TestHouseholdEntries(t *testing.T) {
+// A reader of the households' writes asks only for what was written
+// since the last position it read: a new row, an edit (also of the row
+// written last), a delete; a row removed for good lowers the count.
+func TestHouseholdsWritten(t *testing.T) {
 	ctx := context.Background()
 	r := agenttest.New(t)
 	an := addHousehold(t, r, "Nguyễn Văn Đức")
@@ -65,19 +68,98 @@ func TestHouseholdEntries(t *testing.T) {
 	unset, err := r.Insert(ctx, "households", agent.Fields{"hamlet_code": "32002-02", "head_name": "Đỗ Thị Hoa"})
 	require.NoError(t, err)
 
-	es, err := r.HouseholdEntries(ctx)
+	es, w, err := r.HouseholdsWritten(ctx, 0)
 	require.NoError(t, err)
+	require.Equal(t, 4, w.Rows)
 	byID := map[string]agent.HouseholdEntry{}
+	var last, sum int64
 	for _, e := range es {
 		byID[e.ID] = e
+		require.Greater(t, e.Pos, last, "in the order of writes")
+		last = e.Pos
+		sum += e.Pos
 	}
-	require.Len(t, byID, 3, "the deleted household is not listed")
-	require.NotContains(t, byID, gone.String())
-	require.Equal(t, agent.HouseholdEntry{ID: an.String(), Hamlet: hamletA, Head: "Nguyễn Văn Đức", Phone: "0912345678", Active: true,
-		Folded: "nguyen van duc  0912345678 32002-01"}, byID[an.String()])
+	require.Equal(t, sum, w.PosSum)
+	require.Len(t, byID, 4)
+	require.True(t, byID[gone.String()].Deleted)
+	a := byID[an.String()]
+	require.Equal(t, agent.HouseholdEntry{Pos: a.Pos, ID: an.String(), Hamlet: hamletA, Head: "Nguyễn Văn Đức", Phone: "0912345678", Active: true}, a)
 	require.False(t, byID[moved.String()].Active)
-	require.Contains(t, byID[moved.String()].Folded, "dinh tien hoang")
 	require.True(t, byID[unset.String()].Active, "an unset flag counts as active")
+	require.Equal(t, "nguyen van duc  0912345678 32002-01", agent.FoldHousehold(a.Head, a.Address, a.Phone, a.Hamlet))
+
+	// Nothing written since: nothing to read.
+	es, w, err = r.HouseholdsWritten(ctx, last)
+	require.NoError(t, err)
+	require.Empty(t, es)
+	require.Equal(t, agent.Written{Rows: 4, PosSum: sum}, w)
+	pos, n2, err := r.LastWritten(ctx, "households")
+	require.NoError(t, err)
+	require.Equal(t, last, pos)
+	require.Equal(t, 4, n2)
+
+	// The row written last, edited again, and an older one: the sum moves
+	// by what their positions moved.
+	require.NoError(t, r.EditHousehold(ctx, unset, agent.Fields{"phone": "0987654321"}))
+	require.NoError(t, r.EditHousehold(ctx, an, agent.Fields{"address": "Khóm 1"}))
+	es, w, err = r.HouseholdsWritten(ctx, last)
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	require.Equal(t, sum-byID[unset.String()].Pos-byID[an.String()].Pos+es[0].Pos+es[1].Pos, w.PosSum)
+	require.Equal(t, unset.String(), es[0].ID)
+	require.Equal(t, "0987654321", es[0].Phone)
+	require.Equal(t, an.String(), es[1].ID)
+	require.Equal(t, "Khóm 1", es[1].Address)
+
+	// A new household refused whole and dropped: gone from the table, the
+	// count says so.
+	drop := addHousehold(t, r, "Trần Văn Bỏ")
+	_, err = r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = 'x' WHERE row_id = ?`, drop.String())
+	require.NoError(t, err)
+	rej, err := r.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		require.NoError(t, r.DiscardRejected(ctx, x.ID))
+	}
+	_, w, err = r.HouseholdsWritten(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, 4, w.Rows, "the dropped row left the table")
+}
+
+// The visits and tutoring records written since a position, with what
+// coverage needs of them.
+func TestActivityWritten(t *testing.T) {
+	ctx := context.Background()
+	r := agenttest.New(t)
+	enrolledHere(t, r)
+	hh := addHousehold(t, r, "Nguyễn Văn An")
+	vpos, vn, err := r.LastWritten(ctx, "visits")
+	require.NoError(t, err)
+	require.Zero(t, vpos)
+	require.Zero(t, vn)
+	v, err := r.AddVisit(ctx, hh, agent.Fields{"visited_on": "2026-11-03"})
+	require.NoError(t, err)
+	_, err = r.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "independent", "taught_on": "2026-11-04"})
+	require.NoError(t, err)
+	as, n, err := r.ActivityWritten(ctx, "visits", vpos)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Len(t, as, 1)
+	require.Equal(t, agent.Activity{Pos: as[0].Pos, Household: hh.String(), Hamlet: hamletA, Date: "2026-11-03"}, as[0])
+	require.NoError(t, r.Delete(ctx, "visits", v))
+	as, _, err = r.ActivityWritten(ctx, "visits", as[0].Pos)
+	require.NoError(t, err)
+	require.Len(t, as, 1)
+	require.True(t, as[0].Deleted)
+	as, _, err = r.ActivityWritten(ctx, "tutoring_records", 0)
+	require.NoError(t, err)
+	require.Len(t, as, 1)
+	require.Equal(t, "vneid_install", as[0].Skill)
+	require.Equal(t, "2026-11-04", as[0].Date)
+	_, _, err = r.ActivityWritten(ctx, "households", 0)
+	require.Error(t, err)
+	_, _, err = r.LastWritten(ctx, "no_such_table")
+	require.Error(t, err)
 }
 
 func TestHouseholdsReachedAndTaught(t *testing.T) {

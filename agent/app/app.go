@@ -183,6 +183,15 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(syncDone)
 		a.sync.run(ctx)
 	}()
+	// The first page should not pay for the index: read it now (a sort
+	// key and a folded text per household, once).
+	warmDone := make(chan struct{})
+	go func() {
+		defer close(warmDone)
+		if _, err := a.idx.get(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("household index not read", "err", err)
+		}
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	var err error
@@ -194,6 +203,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	_ = srv.Shutdown(shut)
 	<-syncDone
+	<-warmDone
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -94,9 +95,13 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, en *agent.Enrollment)
 	for i, h := range en.Scope {
 		codes[i] = h.Code
 	}
-	reached, err := a.idx.set(snap, "reached:"+from+":"+to+":"+strings.Join(codes, ","), func() (map[string]bool, error) {
-		return a.r.HouseholdsReached(ctx, codes, from, to)
-	})
+	inScope := map[string]bool{}
+	for _, c := range codes {
+		inScope[c] = true
+	}
+	reached, err := a.idx.set(ctx, snap, "reached:"+from+":"+to+":"+strings.Join(codes, ","), []string{"visits", "tutoring_records"},
+		func(ctx context.Context) (map[string]bool, error) { return a.r.HouseholdsReached(ctx, codes, from, to) },
+		func(_ string, x agent.Activity) bool { return inScope[x.Hamlet] && x.Date >= from && x.Date <= to })
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -141,7 +146,10 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, en *agent.Enrollment)
 	}
 	qu := query{hamlet: d.Hamlet}
 	if d.List == "skill" {
-		taught, err := a.idx.set(snap, "taught:"+d.Skill, func() (map[string]bool, error) { return a.r.HouseholdsTaught(ctx, d.Skill) })
+		skill := d.Skill
+		taught, err := a.idx.set(ctx, snap, "taught:"+skill, []string{"tutoring_records"},
+			func(ctx context.Context) (map[string]bool, error) { return a.r.HouseholdsTaught(ctx, skill) },
+			func(_ string, x agent.Activity) bool { return x.Skill == skill })
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -366,6 +366,7 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	a.idx.invalidate() // a new record dropped whole leaves its table
 	http.Redirect(w, r, "/sync?done=discarded#rejected", http.StatusSeeOther)
 }
 

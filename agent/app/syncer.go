@@ -99,6 +99,9 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 			st.Conflicts += sum.Conflicts
 			st.Rejected += sum.Rejected
 		})
+		if sum.Evicted > 0 || sum.Collected > 0 || sum.Cloned > 0 || sum.ScopeChange != nil || sum.Fork != nil {
+			s.a.idx.invalidate() // rows left the tables, or were all read again
+		}
 		if err == nil && (sum.Pulled+sum.Cloned > 0 || sum.Conflicts > 0) {
 			s.refreshRoster(server, token)
 		}

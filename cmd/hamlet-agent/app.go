@@ -41,7 +41,7 @@ func runApp(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:0", e.tr("`ĐỊA_CHỈ` địa chỉ trên máy này (chỉ 127.0.0.1, ::1 hoặc localhost; cổng 0: tự chọn cổng trống)",
 		"`ADDR` address on this laptop (127.0.0.1, ::1 or localhost only; port 0: any free port)"))
-	noBrowser := fs.Bool("no-browser", false, e.tr("không tự mở trình duyệt (chỉ in địa chỉ)", "do not open the browser (print the address only)"))
+	noBrowser := fs.Bool("no-browser", os.Getenv("HAMLET_NO_BROWSER") != "", e.tr("không tự mở trình duyệt, chỉ in địa chỉ (HAMLET_NO_BROWSER)", "do not open the browser, print the address only (HAMLET_NO_BROWSER)"))
 	server := fs.String("server", serverDefault(), e.tr("`ĐỊA_CHỈ` máy chủ mà trang đăng ký điền sẵn (HAMLET_SERVER)", "`URL` the server the enrollment page fills in (HAMLET_SERVER)"))
 	if err := e.parse(fs, args); err != nil {
 		return err
