@@ -222,6 +222,8 @@ func TestVolunteerDayInBrowser(t *testing.T) {
 	code := srv.demo()
 	srv.stop()
 	otherCode := srv.newMember("Lê Văn Tám")
+	const coordPassword = "mat-khau-dieu-phoi-18"
+	srv.coordinator("dieu-phoi", coordPassword)
 	srv.start("serve")
 
 	// The volunteer's laptop: the app as hamlet-agent app wires it, its
@@ -377,7 +379,6 @@ func TestVolunteerDayInBrowser(t *testing.T) {
 		require.Contains(t, card, "Mới tiếp nhận")
 		require.Contains(t, card, "Hạn xử lý (dự kiến)")
 		require.Contains(t, card, "giữ kín")
-		p.shot("reports")
 	})
 
 	t.Run("the sync finishes in the background", func(t *testing.T) {
@@ -392,6 +393,20 @@ func TestVolunteerDayInBrowser(t *testing.T) {
 		p.shot("home")
 		p.open("/?list=skill&skill=vneid_install", "#worklist")
 		require.Contains(t, p.text("#worklist-count"), "2 hộ chưa được hướng dẫn «Cài đặt ứng dụng VNeID»")
+	})
+
+	t.Run("the report's status and deadline come back from the server", func(t *testing.T) {
+		p.t = t
+		p.open("/reports", "#report-list")
+		id := strings.TrimPrefix(p.eval(`document.querySelector('#report-list li.report').id`), "r-")
+		before := p.text("#r-" + id + " .deadline")
+		srv.dispatch("dieu-phoi", coordPassword, id, "Điện lực Cà Mau")
+		p.reloadUntil("the dispatched status", `document.querySelector('#r-`+id+`').dataset.status === 'dispatched'`)
+		card := p.text("#r-" + id)
+		require.Contains(t, card, "Đã chuyển xử lý")
+		require.Contains(t, card, "Điện lực Cà Mau")
+		require.NotEqual(t, before, p.text("#r-"+id+" .deadline"), "the agency's deadline replaces the dispatch deadline")
+		p.shot("reports")
 	})
 
 	// Another member's laptop, Lê Văn Tám's, with the team's households.

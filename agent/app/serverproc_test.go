@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -206,4 +207,40 @@ func (s *serverProc) newMember(name string) string {
 	s.cli(&c, "code", "issue", "--member", m.ID)
 	require.NotEmpty(s.t, c.Code)
 	return c.Code
+}
+
+// coordinator adds a report coordinator's dashboard account for the
+// province (the server must be stopped).
+func (s *serverProc) coordinator(username, password string) {
+	s.t.Helper()
+	pw := filepath.Join(s.t.TempDir(), "password")
+	require.NoError(s.t, os.WriteFile(pw, []byte(password+"\n"), 0o600))
+	var u map[string]any
+	s.cli(&u, "user", "add", "--username", username, "--name", "Điều phối phản ánh (thử)", "--role", "coordinator", "--unit", "96", "--password-file", pw)
+}
+
+// dispatch moves a field report to an agency as a coordinator does, through
+// the server's JSON API (docs: /api/v1/openapi.yaml).
+func (s *serverProc) dispatch(username, password, report, agency string) {
+	s.t.Helper()
+	post := func(path, token string, body any) []byte {
+		b, _ := json.Marshal(body)
+		req, err := http.NewRequest(http.MethodPost, s.URL()+path, bytes.NewReader(b))
+		require.NoError(s.t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(s.t, err)
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		require.Equal(s.t, http.StatusOK, resp.StatusCode, "%s: %s", path, out)
+		return out
+	}
+	var login struct {
+		Token string `json:"token"`
+	}
+	require.NoError(s.t, json.Unmarshal(post("/api/v1/login", "", map[string]string{"username": username, "password": password}), &login))
+	post("/api/v1/reports/"+report+"/transition", login.Token, map[string]string{"to": "dispatched", "agency": agency})
 }
