@@ -65,13 +65,13 @@ bench-analytics:
 
 ## bench-dashboard: the dashboard's pages on the full Cà Mau province (server time per page, gzipped weight with assets)
 bench-dashboard:
-	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/ | tee bench-dashboard.txt
+	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/dashboard/ | tee bench-dashboard.txt
 
 ## bench-server: the server's two benchmarks: push throughput against a bare SQLite insert (5 runs, median
 ## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time
 LOAD_RUNS ?= 3
 bench-server:
-	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/ | tee bench-server.txt
+	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/sqlitestore/ | tee bench-server.txt
 	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
 	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
 	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt
@@ -117,7 +117,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePhone$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseUnits2025$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseEnrollResponse$$' -fuzztime $(FUZZTIME) ./agent
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./internal/versions
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStateCompact$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSchedules$$' -fuzztime $(FUZZTIME) ./workcal
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDateTime$$' -fuzztime $(FUZZTIME) ./internal/i18n

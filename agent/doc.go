@@ -29,6 +29,10 @@
 // batches, Pull/Changes until nothing is left. Watch keeps doing that while
 // the context lives, reconnecting with exponential backoff and jitter.
 //
+// sync.go holds Sync and Watch (retries, forks, backoff); session.go runs
+// one connection as a list of phases (handshake, push, clone, scope, pull);
+// push.go, pull.go and clone.go are those phases, wire.go the WebSocket.
+//
 // # What it must never import
 //
 // agent must not import server or cmd packages; it talks to the server only

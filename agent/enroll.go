@@ -45,41 +45,10 @@ func NormalizeServerURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// enrollRequest and enrollResponse are the JSON of POST /v1/enroll.
-type enrollRequest struct {
-	Code      string `json:"code"`
-	ReplicaID string `json:"replica_id"`
-	Label     string `json:"label"`
-	Client    string `json:"client"`
-	// ServerID is the server whose data this replica holds, so that
-	// another server refuses before it uses the code up (heldServer).
-	ServerID string `json:"server_id,omitempty"`
-}
-
-type enrollResponse struct {
-	DeviceID string   `json:"device_id"`
-	Token    string   `json:"token"`
-	MemberID string   `json:"member_id"`
-	TeamID   string   `json:"team_id"`
-	TeamName string   `json:"team_name"`
-	Scope    []Hamlet `json:"scope"`
-	ServerID string   `json:"server_id"`
-	Schema   int      `json:"schema"`
-}
-
-type errorBody struct {
-	Error *struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Hint    string `json:"hint"`
-		HintEN  string `json:"hint_en"`
-	} `json:"error"`
-}
-
 // parseEnrollResponse reads the server's answer, refusing anything that is
 // not a well-formed enrollment (it is external input).
-func parseEnrollResponse(body []byte) (*enrollResponse, error) {
-	var resp enrollResponse
+func parseEnrollResponse(body []byte) (*syncproto.EnrollResponse, error) {
+	var resp syncproto.EnrollResponse
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, err
 	}
@@ -110,11 +79,11 @@ func usableToken(t string) bool {
 // parseErrorBody turns a JSON error answer into a *ServerError (nil if the
 // body is not one: then the server is not a Hamlet server).
 func parseErrorBody(status int, body []byte) *ServerError {
-	var eb errorBody
-	if json.Unmarshal(body, &eb) != nil || eb.Error == nil || eb.Error.Code == "" {
+	var eb syncproto.ErrorBody
+	if json.Unmarshal(body, &eb) != nil || eb.Error.Code == "" {
 		return nil
 	}
-	return &ServerError{Status: status, Code: syncproto.Code(eb.Error.Code), Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN}
+	return &ServerError{Status: status, Code: eb.Error.Code, Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN}
 }
 
 // Enroll exchanges a one-time code for a device token and stores the
@@ -147,7 +116,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	if err != nil {
 		return "", nil, err
 	}
-	body, _ := json.Marshal(enrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName(), ServerID: held})
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName(), ServerID: held})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/enroll", bytes.NewReader(body))

@@ -182,14 +182,6 @@ var errServerTooOld = &ServerError{Code: syncproto.CodeVersionMismatch,
 	HintEN: "This data folder is a copy of another laptop's folder (a copied folder or a restored backup) and the Hamlet server is too old to give it a replica id of its own. Ask IT staff to update hamlet-server, then sync again. Your data on this laptop is safe: the unsynced changes are sent once it is updated.",
 }
 
-// forkRequest and forkResponse are the JSON of POST /v1/fork.
-type forkRequest struct {
-	ReplicaID string `json:"replica_id"`
-	StartSeq  uint64 `json:"start_seq"`
-	Label     string `json:"label"`
-	Client    string `json:"client"`
-}
-
 // fork takes the new replica id: the server makes its device (token is the
 // one this file holds), then this file renumbers its changes. It returns
 // the new device's token; until the caller has stored it (SaveToken), it
@@ -221,13 +213,13 @@ func (r *Replica) fork(ctx context.Context, server, token string) (string, *Fork
 	return er.Token, info, nil
 }
 
-func (r *Replica) requestFork(ctx context.Context, server, token string, id syncproto.ReplicaID, start uint64) (*enrollResponse, error) {
+func (r *Replica) requestFork(ctx context.Context, server, token string, id syncproto.ReplicaID, start uint64) (*syncproto.EnrollResponse, error) {
 	u, err := NormalizeServerURL(server)
 	if err != nil {
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	body, _ := json.Marshal(forkRequest{ReplicaID: id.String(), StartSeq: start, Label: host, Client: ClientName()})
+	body, _ := json.Marshal(syncproto.ForkRequest{ReplicaID: id.String(), StartSeq: start, Label: host, Client: ClientName()})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/fork", bytes.NewReader(body))
@@ -268,7 +260,7 @@ func (r *Replica) requestFork(ctx context.Context, server, token string, id sync
 // order; a change kept refused keeps its number under the new id (the
 // server refused it under the old one and nobody else holds it). Every dot
 // that named them is rewritten with them.
-func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uint64, er *enrollResponse) (*ForkInfo, error) {
+func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uint64, er *syncproto.EnrollResponse) (*ForkInfo, error) {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return nil, err

@@ -245,13 +245,18 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 		return false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
 	}
 	// A quick read-only look: a damaged file fails here before we write.
-	db, err := sql.Open("sqlite", readOnlyDSN(path))
-	if err != nil {
-		return false, err
+	v, err := lookReplicaID(ctx, path)
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_READONLY_ROLLBACK {
+		// A process killed while it committed in rollback-journal mode (a
+		// new replica switching to WAL, create.go) left a hot journal that
+		// only a writer may roll back: this file is ours, so do, and look
+		// again.
+		if err = rollBack(ctx, path); err == nil {
+			v, err = lookReplicaID(ctx, path)
+		}
 	}
-	defer db.Close()
-	var v string
-	if err := db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v); err != nil {
+	if err != nil {
 		if halfCreated(ctx, path) {
 			return false, nil // opening it finishes its creation (create.go)
 		}
@@ -261,6 +266,33 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 		return false, &FileError{Path: path, Kind: ErrCorrupt, Err: err}
 	}
 	return false, nil
+}
+
+// lookReplicaID reads the replica id without writing.
+func lookReplicaID(ctx context.Context, path string) (string, error) {
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var v string
+	err = db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v)
+	return v, err
+}
+
+// rollBack rolls back the hot journal beside path: SQLite does it as a
+// writer's connection first reads the file.
+func rollBack(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master`).Scan(&n); err != nil {
+		return fmt.Errorf("roll back the journal a killed command left: %w", err)
+	}
+	return nil
 }
 
 // readOnlyDSN opens path for a look without writing. It waits, as every
@@ -444,11 +476,8 @@ type Enrollment struct {
 	Schema   int      `json:"schema"`
 }
 
-// Hamlet is one hamlet of the device's scope.
-type Hamlet struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
-}
+// Hamlet is one hamlet of the device's scope, as the enrollment names it.
+type Hamlet = syncproto.ScopeUnit
 
 // Enrollment returns the stored enrollment, nil if the device never enrolled.
 func (r *Replica) Enrollment(ctx context.Context) (*Enrollment, error) {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -14,67 +11,12 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-// laptop is a data folder driven through a real hamlet-agent process.
-type laptop struct {
-	t   *testing.T
-	bin string
-	dir string
-}
-
-func (l *laptop) run(args ...string) string {
-	l.t.Helper()
-	cmd := exec.Command(l.bin, append(args, "--data-dir", l.dir, "--lang", "en")...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	require.NoError(l.t, cmd.Run(), "hamlet-agent %v: %s%s", args, out.String(), errb.String())
-	return out.String()
-}
-
-func (l *laptop) sync() { l.t.Helper(); l.run("sync") }
-
-// conflicts lists the laptop's open conflicts (conflicts --json).
-func (l *laptop) conflicts() []conflictJSON {
-	l.t.Helper()
-	var cs []conflictJSON
-	require.NoError(l.t, json.Unmarshal([]byte(l.run("conflicts", "--json")), &cs))
-	return cs
-}
-
-type conflictJSON struct {
-	ID    int64  `json:"id"`
-	Row   string `json:"row_id"`
-	Field string `json:"field"`
-	Loser struct {
-		Value any `json:"value"`
-	} `json:"loser"`
-	Winner struct {
-		Value any `json:"value"`
-	} `json:"winner"`
-}
-
-func (l *laptop) household(id string) map[string]any {
-	l.t.Helper()
-	var rec struct {
-		Deleted bool           `json:"deleted"`
-		Fields  map[string]any `json:"fields"`
-	}
-	require.NoError(l.t, json.Unmarshal([]byte(l.run("household", "show", id, "--json")), &rec))
-	rec.Fields["deleted"] = rec.Deleted
-	return rec.Fields
-}
-
-// buildAgent builds cmd/hamlet-agent into a temporary directory.
-func buildAgent(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hamlet-agent")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "build hamlet-agent: %s", out)
-	return bin
-}
-
-func enrolledLaptop(t *testing.T, bin string, ts *servertest.TS, team, label string) *laptop {
-	l := &laptop{t: t, bin: bin, dir: t.TempDir()}
-	l.run("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, team), "--label", label)
+// enrolledLaptop is a laptop, in English, enrolled for a new member of
+// team.
+func enrolledLaptop(t *testing.T, ts *servertest.TS, team, label string) *laptop {
+	l := newLaptop(t, t.TempDir())
+	l.lang = "en"
+	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, team), "--label", label)
 	return l
 }
 
@@ -83,32 +25,31 @@ func enrolledLaptop(t *testing.T, bin string, ts *servertest.TS, team, label str
 // 'conflicts' on both laptops (whichever reached the server first) and can
 // be restored; a conflict restored on one laptop leaves the other's list.
 func TestConflictsAreSyncedFacts(t *testing.T) {
-	bin := buildAgent(t)
 	ts := servertest.Start(t)
-	a := enrolledLaptop(t, bin, ts, ts.TeamA, "Laptop A")
-	b := enrolledLaptop(t, bin, ts, ts.TeamA, "Laptop B")
+	a := enrolledLaptop(t, ts, ts.TeamA, "Laptop A")
+	b := enrolledLaptop(t, ts, ts.TeamA, "Laptop B")
 	h := ts.HamletsA[0]
 	add := func(head string) string {
 		var rec struct{ ID string }
-		require.NoError(t, json.Unmarshal([]byte(a.run("household", "add", "--hamlet", h, "--head", head, "--json")), &rec))
+		require.NoError(t, json.Unmarshal([]byte(a.must("household", "add", "--hamlet", h, "--head", head, "--json").stdout), &rec))
 		return rec.ID
 	}
 	first, second := add("Nguyễn Văn An"), add("Trần Thị Bình")
-	a.sync()
-	b.sync()
+	a.must("sync")
+	b.must("sync")
 
 	// 1. The edit reaches the server first: A edits, B deletes (later, not
 	// having seen the edit), A syncs, then B.
-	a.run("household", "edit", first, "--phone", "0987654321")
+	a.must("household", "edit", first, "--phone", "0987654321")
 	time.Sleep(5 * time.Millisecond)
-	b.run("household", "delete", first)
+	b.must("household", "delete", first)
 	// 2. The delete reaches the server first: B deletes, syncs; A, which
 	// has not synced since, edits.
-	b.run("household", "delete", second)
-	a.run("household", "edit", second, "--address", "Số 5, khóm 1")
-	a.sync()
-	b.sync() // pushes both deletes, pulls both edits its deletes never saw, and says so
-	a.sync()
+	b.must("household", "delete", second)
+	a.must("household", "edit", second, "--address", "Số 5, khóm 1")
+	a.must("sync")
+	b.must("sync") // pushes both deletes, pulls both edits its deletes never saw, and says so
+	a.must("sync")
 
 	for name, l := range map[string]*laptop{"A": a, "B": b} {
 		cs := l.conflicts()
@@ -121,7 +62,7 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 			rows[c.Row] = true
 		}
 		require.Equal(t, map[string]bool{first: true, second: true}, rows, "laptop %s", name)
-		out := l.run("conflicts")
+		out := l.must("conflicts").stdout
 		require.Contains(t, out, "delete/edit", "laptop %s", name)
 		require.Contains(t, out, "conflicts restore ID", "laptop %s", name)
 	}
@@ -135,9 +76,9 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 			restore = c.ID
 		}
 	}
-	require.Contains(t, a.run("conflicts", "restore", strconv.FormatInt(restore, 10)), "Restored the deleted record")
-	a.sync()
-	b.sync()
+	require.Contains(t, a.must("conflicts", "restore", strconv.FormatInt(restore, 10)).stdout, "Restored the deleted record")
+	a.must("sync")
+	b.must("sync")
 	for name, l := range map[string]*laptop{"A": a, "B": b} {
 		cs := l.conflicts()
 		require.Len(t, cs, 1, "laptop %s: %+v", name, cs)
@@ -149,14 +90,14 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 
 	// 3. An ordinary conflict: both edit the notes; the earlier loses.
 	third := add("Lê Văn Cường")
-	a.sync()
-	b.sync()
-	a.run("household", "edit", third, "--notes", "ghi chú của A")
+	a.must("sync")
+	b.must("sync")
+	a.must("household", "edit", third, "--notes", "ghi chú của A")
 	time.Sleep(5 * time.Millisecond)
-	b.run("household", "edit", third, "--notes", "ghi chú của B")
-	a.sync()
-	b.sync()
-	a.sync()
+	b.must("household", "edit", third, "--notes", "ghi chú của B")
+	a.must("sync")
+	b.must("sync")
+	a.must("sync")
 	var notes map[string]int64
 	for name, l := range map[string]*laptop{"A": a, "B": b} {
 		found := false
@@ -174,9 +115,9 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 		require.True(t, found, "laptop %s lists the notes conflict", name)
 	}
 	// B restores A's notes: A's list drops it at A's next sync.
-	b.run("conflicts", "restore", strconv.FormatInt(notes["B"], 10))
-	b.sync()
-	a.sync()
+	b.must("conflicts", "restore", strconv.FormatInt(notes["B"], 10))
+	b.must("sync")
+	a.must("sync")
 	for name, l := range map[string]*laptop{"A": a, "B": b} {
 		for _, c := range l.conflicts() {
 			require.NotEqual(t, third, c.Row, "laptop %s still lists the restored conflict", name)

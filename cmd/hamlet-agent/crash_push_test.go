@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -76,23 +75,6 @@ func metric(t *testing.T, base, name string) int {
 	return 0
 }
 
-// binAgent returns a command running hamlet-agent, built for this test,
-// on dir, in English.
-func binAgent(t *testing.T, dir string, args ...string) *exec.Cmd {
-	t.Helper()
-	bin := agentBinary(t)
-	return exec.Command(bin, append(args, "--data-dir", dir, "--lang", "en")...)
-}
-
-func runBin(t *testing.T, dir string, args ...string) (string, string, error) {
-	t.Helper()
-	cmd := binAgent(t, dir, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.String(), errb.String(), err
-}
-
 // Issue 14.7: the agent is killed (SIGKILL) while the server commits its
 // push; the server still holds that session when the agent syncs again.
 // The first sync after the crash succeeds and sends everything once.
@@ -100,30 +82,28 @@ func TestSyncAfterKillMidPush(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	st, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), server.DBFile), server.SQLiteOptions{})
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), sqlitestore.DBFile), sqlitestore.Options{})
 	require.NoError(t, err)
 	h := &heldCommit{Store: st, held: make(chan struct{}), release: make(chan struct{}), done: make(chan struct{})}
 	ts := servertest.Start(t, servertest.WithStore(h))
 	h.notifies = func() int { return metric(t, ts.URL, "hamlet_notifies_total") }
-	dir := t.TempDir()
-	_, stderr, err := runBin(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
-	require.NoError(t, err, stderr)
-	_, stderr, err = runBin(t, dir, "sync")
-	require.NoError(t, err, stderr)
+	l := newLaptop(t, t.TempDir())
+	l.lang = "en"
+	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+	l.must("sync")
 	for _, head := range []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"} {
-		_, stderr, err = runBin(t, dir, "household", "add", "--hamlet", ts.HamletsA[0], "--head", head)
-		require.NoError(t, err, stderr)
+		l.must("household", "add", "--hamlet", ts.HamletsA[0], "--head", head)
 	}
 
 	h.arm.Store(true)
-	killed := binAgent(t, dir, "sync")
+	killed := l.command(context.Background(), "sync")
 	require.NoError(t, killed.Start())
 	<-h.held // the push reached the store: the agent waits for its Ack
 	require.NoError(t, killed.Process.Kill())
 	_ = killed.Wait()
 
 	h.hello.Store(true)
-	again := binAgent(t, dir, "sync")
+	again := l.command(context.Background(), "sync")
 	var out, errb bytes.Buffer
 	again.Stdout, again.Stderr = &out, &errb
 	require.NoError(t, again.Start())
@@ -137,13 +117,7 @@ func TestSyncAfterKillMidPush(t *testing.T) {
 	require.Contains(t, out.String(), "Synced:")
 	require.NotContains(t, errb.String(), "out of order")
 
-	status, stderr, err := runBin(t, dir, "status", "--json")
-	require.NoError(t, err, stderr)
-	var s struct {
-		Pending int `json:"pending"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(status), &s))
-	require.Zero(t, s.Pending)
+	require.Zero(t, l.pending())
 	// Every household reached the server, once.
 	other := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
 	got, _, _, err := other.PullAll(0)

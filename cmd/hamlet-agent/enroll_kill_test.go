@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // Issue 14, defect 2: `enroll` killed 0.05–0.4 s in (a closed lid, SIGPIPE
@@ -29,7 +33,6 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ts := sc.start(t)
-			bin := sharedAgent(t)
 			ctx := context.Background()
 			// A slow network (rural 3G): the server's answer arrives 0.25 s
 			// after it enrolled the device, so kills land before the
@@ -38,14 +41,13 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 			url := slowProxy(t, ts.URL, 250*time.Millisecond)
 			seen := map[string]int{}
 			for i := range rounds {
-				dir := filepath.Join(t.TempDir(), "hamlet")
+				l := newLaptop(t, filepath.Join(t.TempDir(), "hamlet"))
 				m, err := ts.Admin.AddMember(ctx, ts.TeamA, "Tình nguyện viên", "member", "")
 				require.NoError(t, err)
 				code, _, err := ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 				require.NoError(t, err)
 
-				cmd := exec.Command(bin, "enroll", "--server", url, "--code", code, "--data-dir", dir)
-				cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_AGENT_DIR=")
+				cmd := l.command(ctx, "enroll", "--server", url, "--code", code)
 				require.NoError(t, cmd.Start())
 				after := time.Duration(50+rand.IntN(351)) * time.Millisecond
 				time.Sleep(after)
@@ -56,10 +58,10 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 				codes, err := ts.Admin.ListCodes(ctx, server.DeviceFilter{MemberID: m.ID})
 				require.NoError(t, err)
 				used := codes[0].Used != nil
-				st := proc(t, dir, "status", "--json", "--lang", "en")
+				st := l.run("status", "--json", "--lang", "en")
 				require.Equal(t, 0, st.code, "round %d (killed after %s, code used: %v): the folder must stay usable: %s", i, after, used, st.stderr)
-				enrolled := procStatus(t, dir)["enrolled"] == true
-				_, tokErr := os.Stat(filepath.Join(dir, "token"))
+				enrolled := l.status()["enrolled"] == true
+				_, tokErr := os.Stat(filepath.Join(l.dir, "token"))
 				switch {
 				case !killed:
 					seen["finished"]++
@@ -69,12 +71,12 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 					seen["killed before the server saw the code"]++
 				}
 				if !enrolled || tokErr != nil {
-					r := proc(t, dir, "enroll", "--server", url, "--code", code, "--lang", "en")
+					r := l.run("enroll", "--server", url, "--code", code, "--lang", "en")
 					require.Equal(t, 0, r.code, "round %d (killed after %s, code used: %v): enroll again with the same code: %s", i, after, used, r.stderr)
 				}
-				procAddHH(t, dir, ts.HamletsA[0], "Hộ sau khi đăng ký")
-				ok(t, dir, "sync", "--server", ts.URL)
-				require.EqualValues(t, 0, procStatus(t, dir)["pending"])
+				l.mustAdd(ts.HamletsA[0], "Hộ sau khi đăng ký")
+				l.must("sync", "--server", ts.URL)
+				require.EqualValues(t, 0, l.status()["pending"])
 				devs, err := ts.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
 				require.NoError(t, err)
 				require.Len(t, devs, 1, "round %d: one device for the member", i)
@@ -85,8 +87,9 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 }
 
 // slowProxy forwards TCP to the server at base (http://host:port), holding
-// each answer back by delay before its first byte, and returns its own
-// http://host:port.
+// the answer to an enrollment (POST /v1/enroll) back by delay before its
+// first byte, and returns its own http://host:port. Other requests (a
+// sync) pass at once.
 func slowProxy(t *testing.T, base string, delay time.Duration) string {
 	t.Helper()
 	target := strings.TrimPrefix(base, "http://")
@@ -107,11 +110,20 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 				c.Close()
 				continue
 			}
+			// Set before the request reaches the server, so before its
+			// answer comes back.
+			var enroll atomic.Bool
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
+				defer s.Close()
+				buf := make([]byte, 32<<10)
+				n, err := c.Read(buf)
+				enroll.Store(bytes.HasPrefix(buf[:n], []byte("POST /v1/enroll")))
+				if _, werr := s.Write(buf[:n]); werr != nil || err != nil {
+					return
+				}
 				_, _ = io.Copy(s, c)
-				s.Close()
 			}()
 			go func() {
 				defer wg.Done()
@@ -121,10 +133,10 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 				for {
 					n, err := s.Read(buf)
 					if n > 0 {
-						if first {
+						if first && enroll.Load() {
 							time.Sleep(delay)
-							first = false
 						}
+						first = false
 						if _, werr := c.Write(buf[:n]); werr != nil {
 							return
 						}
@@ -137,4 +149,69 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 		}
 	}()
 	return "http://" + ln.Addr().String()
+}
+
+// A command killed while it commits a transaction in rollback-journal
+// mode leaves a hot journal beside the replica: a new replica is built in
+// that mode (create.go) and switched to write-ahead logging by the first
+// command that opens it, so `enroll` killed at that moment (about one kill
+// in sixty of TestEnrollKilledAnywhere's) left one. Every later command
+// must roll it back and go on, never fail on it ("attempt to write a
+// readonly database") for good.
+func TestHotJournalLeftByAKill(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.must("status") // makes the replica
+	file := filepath.Join(l.dir, "replica.db")
+	// Back to the mode a new replica is built in, as before its first open.
+	db, err := sql.Open("sqlite", "file:"+file)
+	require.NoError(t, err)
+	var mode string
+	require.NoError(t, db.QueryRow(`PRAGMA journal_mode = DELETE`).Scan(&mode))
+	require.Equal(t, "delete", mode)
+	var id string
+	require.NoError(t, db.QueryRow(`SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&id))
+	require.NoError(t, db.Close())
+	hotJournal(t, file)
+
+	r := l.run("status", "--json")
+	require.Equal(t, 0, r.code, "status beside a hot journal:\n%s", r.stderr)
+	require.Equal(t, id, l.status()["replica_id"], "the replica is the one it was")
+	_, err = os.Stat(file + "-journal")
+	require.True(t, os.IsNotExist(err), "the journal was rolled back")
+	l.enroll(ts)
+	l.mustAdd(ts.HamletsA[0], "Hộ sau khi đăng ký")
+	l.must("sync")
+	require.Zero(t, l.pending())
+}
+
+// hotJournal writes file-journal as SQLite leaves it when a process is
+// killed while it commits: a synced header and the original of page 1
+// (the rollback journal of sqlite.org/fileformat2.html), for a database
+// no process has open.
+func hotJournal(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	pageSize := int(binary.BigEndian.Uint16(data[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	const sector, nonce = 512, 0x5a8a1d67
+	j := make([]byte, sector, sector+4+pageSize+4)
+	copy(j, []byte{0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7})
+	binary.BigEndian.PutUint32(j[8:], 1) // one page
+	binary.BigEndian.PutUint32(j[12:], nonce)
+	binary.BigEndian.PutUint32(j[16:], uint32(len(data)/pageSize)) // pages before the transaction
+	binary.BigEndian.PutUint32(j[20:], sector)
+	binary.BigEndian.PutUint32(j[24:], uint32(pageSize))
+	page := data[:pageSize]
+	j = binary.BigEndian.AppendUint32(j, 1)
+	j = append(j, page...)
+	sum := uint32(nonce)
+	for i := pageSize - 200; i > 0; i -= 200 {
+		sum += uint32(page[i])
+	}
+	j = binary.BigEndian.AppendUint32(j, sum)
+	require.NoError(t, os.WriteFile(file+"-journal", j, 0o600))
 }

@@ -20,10 +20,10 @@ func TestEnrollRefusedKeepsTheCode(t *testing.T) {
 			ctx := context.Background()
 			x, y := sc.start(t), sc.start(t)
 			root := t.TempDir()
-			held, fresh := filepath.Join(root, "x"), filepath.Join(root, "new")
-			ok(t, held, "enroll", "--server", x.URL, "--code", x.EnrollCode(t, x.TeamA))
-			procAddHH(t, held, x.HamletsA[0], "Hộ của máy chủ X")
-			ok(t, held, "sync")
+			held, fresh := newLaptop(t, filepath.Join(root, "x")), newLaptop(t, filepath.Join(root, "new"))
+			held.must("enroll", "--server", x.URL, "--code", x.EnrollCode(t, x.TeamA))
+			held.mustAdd(x.HamletsA[0], "Hộ của máy chủ X")
+			held.must("sync")
 
 			m, err := y.Admin.AddMember(ctx, y.TeamA, "Tình nguyện viên", "member", "")
 			require.NoError(t, err)
@@ -33,7 +33,7 @@ func TestEnrollRefusedKeepsTheCode(t *testing.T) {
 				{"vi", "mã chưa bị dùng"},
 				{"en", "the code is not used up"},
 			} {
-				r := proc(t, held, "enroll", "--server", y.URL, "--code", code, "--lang", lang.lang)
+				r := held.run("enroll", "--server", y.URL, "--code", code, "--lang", lang.lang)
 				require.Equal(t, exitError, r.code, r.stdout)
 				require.Contains(t, r.stderr, lang.want)
 				require.Contains(t, r.stderr, "--data-dir")
@@ -44,12 +44,12 @@ func TestEnrollRefusedKeepsTheCode(t *testing.T) {
 			devs, err := y.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
 			require.NoError(t, err)
 			require.Empty(t, devs, "no device on the dashboard")
-			require.True(t, heads(t, held)["Hộ của máy chủ X"], "the folder is as it was")
-			require.EqualValues(t, 0, procStatus(t, held)["pending"])
-			ok(t, held, "sync") // still enrolled with X
+			require.True(t, held.heads()["Hộ của máy chủ X"], "the folder is as it was")
+			require.EqualValues(t, 0, held.status()["pending"])
+			held.must("sync") // still enrolled with X
 
-			ok(t, fresh, "enroll", "--server", y.URL, "--code", code)
-			ok(t, fresh, "sync")
+			fresh.must("enroll", "--server", y.URL, "--code", code)
+			fresh.must("sync")
 			devs, err = y.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
 			require.NoError(t, err)
 			require.Len(t, devs, 1)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -39,20 +40,33 @@ type faultCase struct {
 type faultRun struct {
 	t     *testing.T
 	ts    *servertest.TS
-	l     *binLaptop
+	l     *laptop   // the case's laptop
+	more  []*laptop // laptops the case added (copies, new enrollments)
 	rng   *rand.Rand
-	saved []string
-	disk  string // the case's small filesystem, if any
-	n     int    // households added so far (names)
+	saved []savedRecord
+	disk  string         // the case's small filesystem, if any
+	url   string         // the server's address as the case's laptops enroll (slowProxy), if not ts.URL
+	n     int            // households added so far (names)
+	seen  map[string]int // what the kills cut, by kind (logged)
 }
 
-// killAt runs a command and sends it SIGKILL after a random delay below
-// max, unless it ended first. killed reports whether the kill cut it short.
-func (f *faultRun) killAt(max time.Duration, args ...string) (r result, killed bool) {
+// savedRecord is a household a laptop said it saved.
+type savedRecord struct {
+	on *laptop
+	id string
+}
+
+// laptops are every laptop of the case.
+func (f *faultRun) laptops() []*laptop { return append([]*laptop{f.l}, f.more...) }
+
+// killAt runs a command on l and sends it SIGKILL after a random delay
+// below max, unless it ended first. killed reports whether the kill cut it
+// short.
+func (f *faultRun) killAt(l *laptop, max time.Duration, args ...string) (r result, killed bool) {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := f.l.command(ctx, args...)
+	cmd := l.command(ctx, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(f.t, cmd.Start())
@@ -73,22 +87,28 @@ func (f *faultRun) killAt(max time.Duration, args ...string) (r result, killed b
 	return r, killed
 }
 
-// add records a household, killed at a random point when kill is set; a
-// record whose command exited 0 is saved.
+// add records a household on the case's laptop (addTo).
 func (f *faultRun) add(kill bool) result {
+	f.t.Helper()
+	return f.addTo(f.l, kill)
+}
+
+// addTo records a household on l, killed at a random point when kill is
+// set; a record whose command exited 0 is saved.
+func (f *faultRun) addTo(l *laptop, kill bool) result {
 	f.t.Helper()
 	f.n++
 	args := []string{"household", "add", "--hamlet", f.ts.HamletsA[f.n%len(f.ts.HamletsA)], "--head", fmt.Sprintf("Hộ thử lỗi %d", f.n), "--json"}
 	var r result
 	if kill {
-		r, _ = f.killAt(60*time.Millisecond, args...)
+		r, _ = f.killAt(l, 60*time.Millisecond, args...)
 	} else {
-		r = f.l.run(args...)
+		r = l.run(args...)
 	}
 	if r.code == 0 {
 		var rec struct{ ID string }
 		require.NoError(f.t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
-		f.saved = append(f.saved, rec.ID)
+		f.saved = append(f.saved, savedRecord{l, rec.ID})
 	} else {
 		// Whatever stopped it, the volunteer is told in one message.
 		require.LessOrEqual(f.t, countErrorPrefix(r.stderr), 1, r.stderr)
@@ -100,7 +120,7 @@ func (f *faultRun) add(kill bool) result {
 // syncKilled syncs, killed at a random point.
 func (f *faultRun) syncKilled() result {
 	f.t.Helper()
-	r, _ := f.killAt(250*time.Millisecond, "sync")
+	r, _ := f.killAt(f.l, 250*time.Millisecond, "sync")
 	return r
 }
 
@@ -115,7 +135,7 @@ func (f *faultRun) damaged() bool {
 // with a new code, as the message says.
 func (f *faultRun) repair() {
 	f.t.Helper()
-	f.killAt(150*time.Millisecond, "repair", "--offline")
+	f.killAt(f.l, 150*time.Millisecond, "repair", "--offline")
 	r := f.l.must("repair", "--offline")
 	if strings.Contains(r.stderr, "hamlet-agent enroll") {
 		f.l.enroll(f.ts)
@@ -224,6 +244,92 @@ func faultCases() []faultCase {
 				require.NoError(f.t, os.Remove(filler))
 			},
 		},
+		{
+			// Defect 1: a synced data folder copied (a second laptop set up
+			// by copying, a restored backup), each copy adding records; one
+			// copy's sync is killed at a random point: the first sync after
+			// the copy, or the second, which finds its folder is a copy and
+			// takes a new replica id. Both copies keep adding and syncing.
+			// Each time a folder of the case, a copy of a copy at times, is
+			// copied again.
+			name: "copied folder",
+			iterate: func(f *faultRun, i int) {
+				all := f.laptops()
+				from := all[f.rng.IntN(len(all))]
+				f.addTo(from, false) // unsent when copied: both copies hold it
+				to := from.copyTo(filepath.Join(f.t.TempDir(), "copy"))
+				f.more = append(f.more, to)
+				f.addTo(from, false)
+				f.addTo(to, false)
+				killed, other := from, to
+				if f.rng.IntN(2) == 0 {
+					killed, other = to, from
+				}
+				if f.rng.IntN(2) == 0 {
+					// The other syncs first: the killed sync is then the one
+					// that finds its folder is a copy.
+					other.must("sync")
+				}
+				if _, cut := f.killAt(killed, 120*time.Millisecond, "sync"); cut {
+					f.seen["sync of a copy killed"]++
+				} else {
+					f.seen["sync of a copy finished"]++
+				}
+				for _, l := range []*laptop{killed, other} {
+					f.addTo(l, false)
+				}
+				for _, l := range []*laptop{other, killed} {
+					r := l.run("sync")
+					require.Equal(f.t, 0, r.code, "round %d: the sync of a copy:\n%s%s", i, r.stdout, r.stderr)
+				}
+				require.NotEqual(f.t, from.status()["replica_id"], to.status()["replica_id"], "round %d: the copies took replica ids of their own", i)
+			},
+		},
+		{
+			// Defect 2: enroll killed at a random point (a closed lid) on a
+			// slow network, so kills land before the request, between the
+			// server's enrollment and its answer, and after it. The folder
+			// stays usable; if it is not enrolled, enroll with the same
+			// code enrolls it; then the volunteer adds and syncs.
+			name: "killed enroll",
+			setup: func(f *faultRun) {
+				f.url = slowProxy(f.t, f.ts.URL, 80*time.Millisecond)
+			},
+			iterate: func(f *faultRun, i int) {
+				ctx := context.Background()
+				m, err := f.ts.Admin.AddMember(ctx, f.ts.TeamA, "Tình nguyện viên", "member", "")
+				require.NoError(f.t, err)
+				code, _, err := f.ts.Admin.IssueCode(ctx, m.ID, time.Hour)
+				require.NoError(f.t, err)
+				l := newLaptop(f.t, filepath.Join(f.t.TempDir(), "hamlet"))
+				f.more = append(f.more, l)
+				r, killed := f.killAt(l, 150*time.Millisecond, "enroll", "--server", f.url, "--code", code)
+				require.True(f.t, killed || r.code == 0, "round %d: enroll:\n%s%s", i, r.stdout, r.stderr)
+				codes, err := f.ts.Admin.ListCodes(ctx, server.DeviceFilter{MemberID: m.ID})
+				require.NoError(f.t, err)
+				switch {
+				case !killed:
+					f.seen["enroll finished"]++
+				case codes[0].Used != nil:
+					f.seen["killed after the server used the code"]++
+				default:
+					f.seen["killed before the server used the code"]++
+				}
+				st := l.run("status", "--json")
+				require.Equal(f.t, 0, st.code, "round %d: the folder of a killed enroll stays usable:\n%s", i, st.stderr)
+				_, tokErr := os.Stat(filepath.Join(l.dir, "token"))
+				if l.status()["enrolled"] != true || tokErr != nil {
+					l.must("enroll", "--server", f.url, "--code", code)
+				}
+				f.addTo(l, f.rng.IntN(3) == 0)
+				f.addTo(l, false)
+				r = l.run("sync")
+				require.Equal(f.t, 0, r.code, "round %d: the first sync after enroll:\n%s%s", i, r.stdout, r.stderr)
+				devs, err := f.ts.Admin.ListDevicesBy(ctx, server.DeviceFilter{MemberID: m.ID})
+				require.NoError(f.t, err)
+				require.Len(f.t, devs, 1, "round %d: one device for the member", i)
+			},
+		},
 	}
 }
 
@@ -249,7 +355,7 @@ func TestFaultInjectionLoop(t *testing.T) {
 	for ci, fc := range faultCases() {
 		t.Run(fc.name, func(t *testing.T) {
 			t.Parallel()
-			f := &faultRun{t: t, ts: ts, rng: rand.New(rand.NewPCG(seed, uint64(ci)))}
+			f := &faultRun{t: t, ts: ts, rng: rand.New(rand.NewPCG(seed, uint64(ci))), seen: map[string]int{}}
 			dir := t.TempDir()
 			if fc.dir != nil {
 				dir = fc.dir(f)
@@ -268,30 +374,48 @@ func TestFaultInjectionLoop(t *testing.T) {
 	}
 }
 
-// settle ends a case: the faults stop, and a sync must succeed (a damaged
-// replica is repaired first); then every saved record is accounted for.
+// settle ends a case: the faults stop, and a sync of each laptop must
+// succeed (a damaged replica is repaired first); then every saved record
+// is accounted for: on the server, or still listed on its laptop as not
+// yet sent (status) or refused (rejected).
 func (f *faultRun) settle() {
 	t := f.t
 	if f.damaged() {
 		f.repair()
 	}
 	// One attempt: the first sync after any crash succeeds (defect 7).
-	r := f.l.run("sync")
-	require.Equal(t, 0, r.code, "the sync after the faults:\n%s%s", r.stdout, r.stderr)
+	for _, l := range f.laptops() {
+		r := l.run("sync")
+		require.Equal(t, 0, r.code, "the sync of %s after the faults:\n%s%s", l.dir, r.stdout, r.stderr)
+	}
 	onServer := serverHouseholds(t, f.ts)
-	local := f.l.households()
-	rejected := f.l.rejectedRows()
-	pending := f.l.pending()
+	type listing struct {
+		local, rejected map[string]bool
+		pending         int
+	}
+	listings := map[*laptop]*listing{}
 	var missing []string
-	for _, id := range f.saved {
+	pending := 0
+	for _, rec := range f.saved {
+		if onServer[rec.id] {
+			continue
+		}
+		ls := listings[rec.on]
+		if ls == nil {
+			ls = &listing{rec.on.households(), rec.on.rejectedRows(), rec.on.pending()}
+			listings[rec.on] = ls
+			pending += ls.pending
+		}
 		switch {
-		case onServer[id]:
-		case rejected[id]:
-		case local[id] && pending > 0:
+		case ls.rejected[rec.id]:
+		case ls.local[rec.id] && ls.pending > 0:
 		default:
-			missing = append(missing, id)
+			missing = append(missing, rec.id)
 		}
 	}
-	require.Empty(t, missing, "%d of %d saved records are neither on the server nor listed on the laptop", len(missing), len(f.saved))
-	t.Logf("%d saved records accounted for (%d on the laptop, %d pending)", len(f.saved), len(local), pending)
+	require.Empty(t, missing, "%d of %d saved records are neither on the server nor listed on their laptop", len(missing), len(f.saved))
+	t.Logf("%d saved records on %d laptops accounted for (%d changes pending)", len(f.saved), len(f.laptops()), pending)
+	if len(f.seen) > 0 {
+		t.Logf("kills: %v", f.seen)
+	}
 }

@@ -1,14 +1,12 @@
 package main
 
-// Issue 14's faults, driven through the real hamlet-agent binary: built
-// once per test run, run as a process against a real server on loopback,
-// killed with SIGKILL where the fault needs it.
+// Issue 14's faults, driven through the real hamlet-agent binary
+// (laptop_test.go) against a real server on loopback.
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -26,132 +23,6 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
-
-// agentBinary is the hamlet-agent binary every test of the package shares
-// (sharedAgent: built once per test run).
-func agentBinary(t *testing.T) string { return sharedAgent(t) }
-
-// binLaptop is one volunteer's data folder used through the binary.
-type binLaptop struct {
-	t   testing.TB
-	bin string
-	dir string
-}
-
-func newLaptop(t *testing.T, dir string) *binLaptop {
-	return &binLaptop{t: t, bin: agentBinary(t), dir: dir}
-}
-
-func (l *binLaptop) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, l.bin, append(args, "--data-dir", l.dir)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=")
-	// A command that hangs dumps its goroutines into its stderr.
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
-	cmd.WaitDelay = 5 * time.Second
-	return cmd
-}
-
-// commandTimeout bounds one command of the binary (none takes a second
-// in these tests; a hang must fail the test with its goroutines).
-const commandTimeout = 20 * time.Second
-
-// run runs one command to its end.
-func (l *binLaptop) run(args ...string) result {
-	l.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := l.command(ctx, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		require.True(l.t, ok, "run %v: %v", args, err)
-		code = ee.ExitCode()
-	}
-	return result{code, out.String(), errb.String()}
-}
-
-// must runs a command that has to succeed.
-func (l *binLaptop) must(args ...string) result {
-	l.t.Helper()
-	r := l.run(args...)
-	require.Equal(l.t, 0, r.code, "%v:\n%s%s", args, r.stdout, r.stderr)
-	return r
-}
-
-func (l *binLaptop) enroll(ts *servertest.TS) {
-	l.t.Helper()
-	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(l.t, ts.TeamA))
-}
-
-// add records a household; it returns its id, or "" when the command did
-// not exit 0 (the volunteer was not told it is saved).
-func (l *binLaptop) add(hamlet, head string) (string, result) {
-	l.t.Helper()
-	r := l.run("household", "add", "--hamlet", hamlet, "--head", head, "--json")
-	if r.code != 0 {
-		return "", r
-	}
-	var rec struct{ ID string }
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
-	require.NotEmpty(l.t, rec.ID)
-	return rec.ID, r
-}
-
-// listed is one household as household list --json prints it.
-type listed struct {
-	ID     string
-	Head   string
-	Fields map[string]any
-}
-
-// list lists the households the laptop holds, deleted ones too.
-func (l *binLaptop) list() []listed {
-	l.t.Helper()
-	r := l.must("household", "list", "--deleted", "--json")
-	var recs []listed
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &recs), r.stdout)
-	for i := range recs {
-		recs[i].Head, _ = recs[i].Fields["head_name"].(string)
-	}
-	return recs
-}
-
-// households is the ids of list.
-func (l *binLaptop) households() map[string]bool {
-	l.t.Helper()
-	out := map[string]bool{}
-	for _, rec := range l.list() {
-		out[rec.ID] = true
-	}
-	return out
-}
-
-// rejectedRows are the row ids of the changes the server refused.
-func (l *binLaptop) rejectedRows() map[string]bool {
-	l.t.Helper()
-	r := l.must("rejected", "--json")
-	var rows []struct {
-		Row string `json:"row_id"`
-	}
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rows), r.stdout)
-	out := map[string]bool{}
-	for _, row := range rows {
-		out[row.Row] = true
-	}
-	return out
-}
-
-// pending is status's count of changes not yet sent.
-func (l *binLaptop) pending() int {
-	l.t.Helper()
-	r := l.must("status", "--json")
-	var s struct{ Pending int }
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
-	return s.Pending
-}
 
 // serverHouseholds is every household id the server holds, read by a
 // device of team A through the protocol (not through the agent under test).
@@ -393,20 +264,13 @@ func TestFaultDamagedReplica(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEmpty(t, kept, "the damaged file is kept")
 			requireOnServer(t, ts, ids)
-			ids = append(ids, mustAdd(t, l, ts.HamletsA[0], "Hộ sau khi sửa"))
+			ids = append(ids, l.mustAdd(ts.HamletsA[0], "Hộ sau khi sửa"))
 			l.must("sync")
 			requireOnServer(t, ts, ids)
 			require.Zero(t, l.pending())
 			require.Len(t, l.households(), len(serverHouseholds(t, ts)), "the repaired replica holds every household of the team again")
 		})
 	}
-}
-
-func mustAdd(t testing.TB, l *binLaptop, hamlet, head string) string {
-	t.Helper()
-	id, r := l.add(hamlet, head)
-	require.NotEmpty(t, id, r.stderr)
-	return id
 }
 
 // smallDisk mounts a tmpfs of size bytes for the test (CI runs as root);
@@ -460,7 +324,7 @@ func TestFaultFullDisk(t *testing.T) {
 			l.must("sync")
 			var ids []string
 			for i := 0; i < 3; i++ {
-				ids = append(ids, mustAdd(t, l, ts.HamletsA[0], fmt.Sprintf("Hộ trước khi đầy %d", i)))
+				ids = append(ids, l.mustAdd(ts.HamletsA[0], fmt.Sprintf("Hộ trước khi đầy %d", i)))
 			}
 			if tt.held {
 				db, err := sql.Open("sqlite", "file:"+filepath.Join(l.dir, "replica.db")+"?_pragma=busy_timeout(10000)")

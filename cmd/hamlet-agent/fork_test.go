@@ -23,11 +23,17 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 			ts := sc.start(t)
 			h := ts.HamletsA[0]
 			root := t.TempDir()
-			dir := func(name string) string { return filepath.Join(root, name) }
-			ok(t, dir("a"), "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+			laptops := map[string]*laptop{}
+			at := func(name string) *laptop {
+				if laptops[name] == nil {
+					laptops[name] = newLaptop(t, filepath.Join(root, name))
+				}
+				return laptops[name]
+			}
+			at("a").must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
 			want := []string{"Trước khi chép"}
-			procAddHH(t, dir("a"), h, want[0])
-			ok(t, dir("a"), "sync")
+			at("a").mustAdd(h, want[0])
+			at("a").must("sync")
 
 			rounds := []struct {
 				from, to   string
@@ -41,23 +47,23 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 			}
 			var forked []int // per round, how many copies took a new replica id
 			var visits []string
-			member := procStatus(t, dir("a"))["enrollment"].(map[string]any)["member_id"].(string)
+			member := at("a").status()["enrollment"].(map[string]any)["member_id"].(string)
 			for i, rd := range rounds {
-				copyDir(t, dir(rd.from), dir(rd.to))
+				at(rd.from).copyTo(at(rd.to).dir)
 				names := []string{fmt.Sprintf("Vòng %d bản %s", i+1, rd.from), fmt.Sprintf("Vòng %d bản %s", i+1, rd.to)}
-				procAddHH(t, dir(rd.from), h, names[0])
+				at(rd.from).mustAdd(h, names[0])
 				want = append(want, names[0])
 				if rd.toWrites {
-					id := procAddHH(t, dir(rd.to), h, names[1])
+					id := at(rd.to).mustAdd(h, names[1])
 					want = append(want, names[1])
 					// A record that names its author: it must keep its author.
-					ok(t, dir(rd.to), "visit", "add", "--household", id, "--notes", names[1])
+					at(rd.to).must("visit", "add", "--household", id, "--notes", names[1])
 					visits = append(visits, names[1])
 				}
 				forks := 0
 				if !rd.concurrent {
 					for _, d := range []string{rd.from, rd.to} {
-						r := ok(t, dir(d), "sync", "--lang", "en")
+						r := at(d).must("sync", "--lang", "en")
 						t.Logf("round %d, sync of %s: %s%s", i+1, d, r.stdout, r.stderr)
 						if strings.Contains(r.stderr, "This data folder is a copy") {
 							forks++
@@ -72,7 +78,11 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						res[j] = procNoFail(t, dir(d), "sync", "--lang", "en")
+						r, err := at(d).exec("sync", "--lang", "en")
+						if err != nil {
+							r = result{-1, "", err.Error()}
+						}
+						res[j] = r
 					}()
 				}
 				wg.Wait()
@@ -85,7 +95,7 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 						// session per device). That copy is told so, and
 						// its next sync finds the fork.
 						require.Contains(t, r.stderr, "A newer sync session of this laptop started", "round %d, sync of %s", i+1, d)
-						r = ok(t, dir(d), "sync", "--lang", "en")
+						r = at(d).must("sync", "--lang", "en")
 						t.Logf("round %d, sync of %s again: %s%s", i+1, d, r.stdout, r.stderr)
 					}
 					if strings.Contains(r.stderr, "This data folder is a copy") {
@@ -97,13 +107,13 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 			// Everyone syncs once more to receive what the others sent later.
 			folders := []string{"a", "b", "c", "d", "e"}
 			for _, f := range folders {
-				ok(t, dir(f), "sync")
+				at(f).must("sync")
 			}
-			ok(t, dir("t"), "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
-			ok(t, dir("t"), "sync")
+			at("t").must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+			at("t").must("sync")
 			sort.Strings(want)
 			for _, f := range append(folders, "t") {
-				got := heads(t, dir(f))
+				got := at(f).heads()
 				var missing []string
 				for _, w := range want {
 					if !got[w] {
@@ -112,13 +122,13 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 				}
 				require.Empty(t, missing, "folder %s lacks households (a teammate's folder t shows what reached the server)", f)
 				if f != "t" {
-					st := procStatus(t, dir(f))
+					st := at(f).status()
 					require.EqualValues(t, 0, st["pending"], "folder %s: nothing left to send", f)
 					require.EqualValues(t, 0, st["rejected"], "folder %s: nothing refused", f)
 				}
 			}
 			require.Equal(t, []int{1, 1, 1, 1}, forked, "in each round one of the two copies took a new replica id")
-			r := ok(t, dir("t"), "visit", "list", "--json")
+			r := at("t").must("visit", "list", "--json")
 			var vs []struct{ Fields map[string]any }
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &vs), r.stdout)
 			authors := map[string]any{}
@@ -130,7 +140,7 @@ func TestCopiedFolderLosesNothing(t *testing.T) {
 			}
 			ids := map[string]string{}
 			for _, f := range folders {
-				id := procStatus(t, dir(f))["replica_id"].(string)
+				id := at(f).status()["replica_id"].(string)
 				require.NotContains(t, ids, id, "folders %s and %s still share a replica id", ids[id], f)
 				ids[id] = f
 			}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -76,21 +73,11 @@ func TestJSONPrints64BitIntegersAsStrings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the agent")
 	}
-	bin := filepath.Join(t.TempDir(), "hamlet-agent")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-agent").CombinedOutput()
-	require.NoError(t, err, "%s", out)
 	ts := servertest.Start(t)
-	dir := t.TempDir()
+	l := newLaptop(t, t.TempDir())
 	agentJSON := func(args ...string) []byte {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, append(args, "--data-dir", dir, "--json")...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		require.NoError(t, err, "%v: %s", args, stderr.String())
-		return out
+		return []byte(l.must(append(args, "--json")...).stdout)
 	}
 
 	agentJSON("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
@@ -101,7 +88,7 @@ func TestJSONPrints64BitIntegersAsStrings(t *testing.T) {
 
 	// A conflict pulled at a cursor beyond 2^53, which a float64 cannot hold
 	// (2^53 + 1).
-	addConflict(t, dir, time.Now(), 1<<53, "0911111111")
+	addConflict(t, l.dir, time.Now(), 1<<53, "0911111111")
 	st := checkJSONIntegers(t, "status", agentJSON("status"))
 	require.Equal(t, []string{"9007199254740993"}, st["cursor"])
 

@@ -1,0 +1,117 @@
+package agent
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// cloneTxn turns chunks into row states. A row the replica does not hold
+// (the usual case: a fresh replica) takes the chunk's versions as they
+// are; one it holds (written here before the clone, or stored by an
+// earlier attempt) merges field by field with Resolve, as a pull would.
+type cloneTxn struct {
+	r         *Replica
+	t         *txn
+	now       int64
+	save      []*rowState
+	maxHLC    syncproto.HLC
+	conflicts int
+}
+
+// add adds one chunk's rows; it returns how many rows the chunk had.
+func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
+	cs := m.Rows
+	rows := 0
+	for i := 0; i < len(cs); {
+		// One table's run of rows: held rows are found with one range
+		// query (ids sort as their text does), not one lookup per row.
+		j := i
+		for j < len(cs) && cs[j].Table == cs[i].Table {
+			j++
+		}
+		held, err := g.heldIn(cs[i].Table, cs[i].Row, cs[j-1].Row)
+		if err != nil {
+			return 0, err
+		}
+		for k := i; k < j; {
+			l := k + 1
+			for l < j && cs[l].Row == cs[k].Row {
+				l++
+			}
+			if err := g.row(cs[k:l], held[cs[k].Row]); err != nil {
+				return 0, err
+			}
+			rows++
+			k = l
+		}
+		i = j
+	}
+	return rows, nil
+}
+
+func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto.RowID]*rowState, error) {
+	st, err := g.t.stmt(`SELECT id, scope, state FROM row_state WHERE id >= ? AND id <= ? AND tbl = ?`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(g.t.ctx, from.String(), to.String(), table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[syncproto.RowID]*rowState
+	for rows.Next() {
+		var idText, scope string
+		var blob []byte
+		if err := rows.Scan(&idText, &scope, &blob); err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			return nil, err
+		}
+		s, err := decodeState(table, id, scope, blob)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[syncproto.RowID]*rowState{}
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+// row stores one row's fields (cs, all of one row).
+func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
+	c0 := &cs[0]
+	if st == nil {
+		st = newRowState(c0.Table, c0.Row, c0.Scope)
+		for i := range cs {
+			c := &cs[i]
+			v := syncproto.VersionOf(c)
+			st.cur[c.Field] = &v
+			g.maxHLC = max(g.maxHLC, c.HLC)
+		}
+		g.save = append(g.save, st)
+		return nil
+	}
+	changed := false
+	for i := range cs {
+		c := &cs[i]
+		g.maxHLC = max(g.maxHLC, c.HLC)
+		o, newConflict, err := g.t.merge(st, c, g.now)
+		if err != nil {
+			return err
+		}
+		if newConflict {
+			g.conflicts++
+		}
+		changed = changed || stateChanged(o)
+	}
+	if changed {
+		g.save = append(g.save, st)
+	}
+	return nil
+}

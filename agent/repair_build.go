@@ -1,0 +1,306 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// metaSkipped are the settings a repaired replica does not take over: the
+// pull position and the state of a clone or back-fill under way (it
+// clones again), and what buildRepaired sets itself.
+var metaSkipped = map[string]bool{
+	"replica_id": true, "seq": true, "cursor": true, "durable_sent": true, metaReclone: true,
+	"clone_head": true, "clone_table": true, "clone_row": true, "clone_total": true, "clone_done": true,
+	"clone_indexes": true, metaBackfillScopes: true, metaBackfillCursor: true, "last_sync_error": true,
+}
+
+// metaRepairGaps set to 1: the replica was repaired, and its change log
+// may have lost entries (closeRepairGaps).
+const metaRepairGaps = "repair_gaps"
+
+// salvagedCode marks a change-log entry rebuilt from a row version that
+// the server may hold already (closeRepairGaps drops it then, or makes it
+// an ordinary pending change). Status does not count it as pending.
+const salvagedCode = "salvaged"
+
+// buildRepaired writes what was salvaged into a fresh replica at file.
+func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options, rep *RepairReport) error {
+	r, err := OpenWith(ctx, file, opts)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	self := r.id
+	rep.NewReplicaID = true
+	if s, ok := sv.meta["replica_id"].(string); ok {
+		if id, err := uuid.Parse(s); err == nil {
+			self, rep.NewReplicaID = id, false
+		}
+	}
+	if e, ok := sv.meta["enrollment"].(string); !ok || e == "" {
+		rep.NotEnrolled = true
+	}
+	// Before the transaction: it holds the one connection.
+	cols := commonColumns(r, "outbox", sv.outbox.cols)
+	ccols := commonColumns(r, "conflicts", sv.conflicts.cols)
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	keys := make([]string, 0, len(sv.meta))
+	for k := range sv.meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !metaSkipped[k] {
+			if err := t.setMeta(k, sv.meta[k]); err != nil {
+				return err
+			}
+		}
+	}
+
+	// The change log: entries that are whole and name a row.
+	inLog := map[uint64]bool{}
+	var seqTop uint64
+	byRow := map[syncproto.RowID][]syncproto.Change{}
+	for _, row := range sv.outbox.rows {
+		c, state, ok := outboxChange(sv.outbox, row, self)
+		if !ok {
+			rep.Undecodable++
+			continue
+		}
+		if err := insertRow(t, "outbox", cols, sv.outbox, row); err != nil {
+			return err
+		}
+		inLog[c.Dot.Seq] = true
+		seqTop = max(seqTop, c.Dot.Seq)
+		if state == outboxRejected {
+			rep.Rejected++
+		} else {
+			rep.Pending++
+			byRow[c.Row] = append(byRow[c.Row], c)
+		}
+	}
+
+	// The sequence counter never goes back: a number the server may have
+	// seen is never used again. Changes above sent_seq were never sent.
+	seq := metaUint(sv.meta["seq"])
+	sent, sentKnown := metaUint(sv.meta["sent_seq"]), sv.meta["sent_seq"] != nil
+	rep.LostUnknown = sv.meta["seq"] == nil
+
+	// Row states, and the pending changes only they still carry: every
+	// own version not in the log is queued again (the server answers
+	// "duplicate" for one it holds, and closeRepairGaps drops those it
+	// says it holds before they are sent).
+	states := map[syncproto.RowID]*rowState{}
+	now := opts.Now().UnixMilli()
+	for _, st := range sv.states {
+		states[st.id] = st
+		rep.Rows[st.table]++
+		for _, f := range st.fields() {
+			v := st.cur[f]
+			if v.Dot.Replica != self || v.Dot.Seq == 0 {
+				continue
+			}
+			seqTop = max(seqTop, v.Dot.Seq)
+			if inLog[v.Dot.Seq] {
+				continue
+			}
+			// Above sent_seq it was never sent: pending for sure.
+			// At or below, the server may hold it: closeRepairGaps
+			// decides once it says what it holds.
+			unsent := sentKnown && v.Dot.Seq > sent
+			code := salvagedCode
+			if unsent {
+				code = ""
+				rep.Rebuilt++
+				rep.Pending++
+			}
+			kind, val := valueArgs(v.Value)
+			if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, code, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				int64(v.Dot.Seq), st.table, st.id.String(), f, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), st.scope, code, now); err != nil {
+				return err
+			}
+			inLog[v.Dot.Seq] = true
+		}
+	}
+	// Rows lost with pending changes: rebuilt from those changes.
+	for id, cs := range byRow {
+		if states[id] != nil {
+			continue
+		}
+		sort.Slice(cs, func(i, j int) bool { return cs[i].Dot.Seq < cs[j].Dot.Seq })
+		st := newRowState(cs[0].Table, id, cs[len(cs)-1].Scope)
+		for i := range cs {
+			st.install(cs[i].Field, syncproto.VersionOf(&cs[i]))
+		}
+		states[id] = st
+		sv.states = append(sv.states, st)
+		rep.RowsFromChanges++
+		rep.Rows[st.table]++
+	}
+	if err := t.saveMany(sv.states); err != nil {
+		return err
+	}
+
+	for _, row := range sv.conflicts.rows {
+		if err := insertRow(t, "conflicts", ccols, sv.conflicts, row); err != nil {
+			// A damaged entry (a broken value): the rest still count.
+			rep.Undecodable++
+			continue
+		}
+		rep.Conflicts++
+	}
+	rep.Undecodable += sv.undecodable
+
+	if !sentKnown {
+		sent = max(seq, seqTop)
+	}
+	// Changes never sent (above sent_seq) that neither the log nor a row
+	// still holds are lost.
+	for s := sent + 1; s <= seq; s++ {
+		if !inLog[s] {
+			rep.LostPending++
+		}
+	}
+	seq = max(seq, seqTop, sent)
+	for k, v := range map[string]any{
+		"replica_id": self.String(), "seq": int64(seq), "sent_seq": int64(sent), "cursor": int64(0),
+		metaReclone: int64(1), metaRepairGaps: int64(1),
+	} {
+		if err := t.setMeta(k, v); err != nil {
+			return err
+		}
+	}
+	return t.commit()
+}
+
+func metaUint(v any) uint64 {
+	switch x := v.(type) {
+	case int64:
+		if x > 0 {
+			return uint64(x)
+		}
+	case string:
+		var n uint64
+		if _, err := fmt.Sscan(x, &n); err == nil {
+			return n
+		}
+	}
+	return 0
+}
+
+// outboxChange reads a salvaged change-log entry; ok is false when it is
+// not whole (a damaged page read as garbage).
+func outboxChange(t tableRows, row []any, self syncproto.ReplicaID) (c syncproto.Change, state int64, ok bool) {
+	seq, _ := t.col(row, "seq").(int64)
+	table, _ := t.col(row, "tbl").(string)
+	rowText, _ := t.col(row, "row_id").(string)
+	field, _ := t.col(row, "field").(string)
+	kind, _ := t.col(row, "kind").(int64)
+	hlc, _ := t.col(row, "hlc").(int64)
+	baseRep, _ := t.col(row, "base_replica").([]byte)
+	baseSeq, _ := t.col(row, "base_seq").(int64)
+	scope, _ := t.col(row, "scope").(string)
+	state, _ = t.col(row, "state").(int64)
+	id, err := uuid.Parse(rowText)
+	if seq <= 0 || table == "" || field == "" || err != nil || state < outboxPending || state > outboxRejected {
+		return c, 0, false
+	}
+	if kind < int64(syncproto.KindNull) || kind > int64(syncproto.KindString) {
+		return c, 0, false
+	}
+	c = syncproto.Change{Table: table, Row: id, Field: field, Value: valueFrom(kind, t.col(row, "value")), HLC: syncproto.HLC(hlc),
+		Dot: syncproto.Dot{Replica: self, Seq: uint64(seq)}, Base: dotFrom(baseRep, baseSeq), Scope: scope}
+	return c, state, true
+}
+
+// commonColumns are the columns of table in both the fresh replica and the
+// damaged one.
+func commonColumns(r *Replica, table string, have []string) []string {
+	rows, err := r.db.QueryContext(context.Background(), `SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	mine := map[string]bool{}
+	for rows.Next() {
+		var c string
+		if rows.Scan(&c) == nil {
+			mine[c] = true
+		}
+	}
+	var out []string
+	for _, c := range have {
+		if mine[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func insertRow(t *txn, table string, cols []string, from tableRows, row []any) error {
+	if len(cols) == 0 {
+		return nil
+	}
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		args[i] = from.col(row, c)
+	}
+	return t.exec(`INSERT OR REPLACE INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`, args...)
+}
+
+// closeRepairGaps runs at the Welcome of a repaired replica, once the
+// server has said the highest sequence of this replica it holds (pushed):
+// change-log entries rebuilt from row versions that the server holds are
+// dropped, and if lost entries left gaps above pushed, the entries there
+// are renumbered to follow it without a gap (the server refuses a gap).
+// The counter never falls below pushed.
+func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
+	flag, err := r.metaInt(ctx, r.db, metaRepairGaps)
+	if err != nil || flag == 0 {
+		return err
+	}
+	if _, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(pushed)); err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	if _, err := r.db.ExecContext(ctx, `UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	var lo, hi sql.NullInt64
+	var n int64
+	if err := r.db.QueryRowContext(ctx, `SELECT min(seq), max(seq), count(*) FROM outbox WHERE seq > ?`, int64(pushed)).Scan(&lo, &hi, &n); err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	if n > 0 && (uint64(lo.Int64) != pushed+1 || hi.Int64-lo.Int64+1 != n) {
+		if _, err := r.renumberAbove(ctx, pushed, pushed); err != nil {
+			return err
+		}
+	} else if seq, err := r.metaInt(ctx, r.db, "seq"); err != nil {
+		return err
+	} else if n == 0 && uint64(seq) != pushed {
+		// Every change above pushed was lost: the next one follows pushed.
+		if err := setMeta(ctx, r.db, "seq", int64(pushed)); err != nil {
+			return err
+		}
+	}
+	if seq, err := r.metaInt(ctx, r.db, "seq"); err != nil {
+		return err
+	} else if uint64(seq) < pushed {
+		if err := setMeta(ctx, r.db, "seq", int64(pushed)); err != nil {
+			return err
+		}
+	}
+	_, err = r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
+	return err
+}

@@ -1,0 +1,317 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// session runs one connection as a list of phases, in this order; each
+// says itself when it has nothing to do. In watch mode the connection then
+// stays open (idle) until it or ctx ends.
+func (r *Replica) session(ctx context.Context, server, token string, opts SyncOptions, watch bool, sum *SyncSummary) (err error) {
+	var sent, recv atomic.Int64
+	defer func() {
+		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
+		// This laptop's files fail as themselves, never as the network.
+		err = netErr(server, r.Classify(err))
+	}()
+	w, err := r.dial(ctx, server, token, &opts, &sent, &recv)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum}
+	for _, phase := range []func(context.Context) error{
+		s.handshake,        // Hello, then Welcome: clock offset, scope, what the server holds; always
+		s.plan,             // batch size, fork bound, cursor, whether to pull; always
+		s.push,             // every change not acknowledged yet; sends nothing when none is
+		s.stopIfCopy,       // a copied folder ends the session to take a new id; skipped otherwise
+		s.decideClone,      // whether to clone by snapshot (a re-clone drops synced rows); always
+		s.followScope,      // drop lost hamlets, back-fill gained ones; nothing when the scope is held
+		s.cloneIfDue,       // snapshot clone of the scope; skipped unless decideClone chose it
+		s.boundClonedTombs, // bounds for a clone's deleted rows; nothing when no clone left any
+		s.pullIfDue,        // the log after the cursor; skipped when there is nothing to pull or report
+		s.pushHidden,       // the conflicts the pull found under local deletes; skipped when none
+	} {
+		if err := phase(ctx); err != nil {
+			return err
+		}
+	}
+	if !watch {
+		return nil
+	}
+	return s.idle(ctx)
+}
+
+// handshake sends Hello and reads Welcome (skipping the Notify a teammate's
+// push may send first), then learns from it (welcome).
+func (s *syncRun) handshake(ctx context.Context) error {
+	r, w := s.r, s.w
+	helloAt := r.now()
+	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
+		return err
+	}
+	m, err := w.recv(ctx)
+	// A teammate's push may be announced before the Welcome (the server
+	// counts the session from its upgrade): Welcome.Cursor covers it.
+	for err == nil {
+		if _, ok := m.(*syncproto.Notify); !ok {
+			break
+		}
+		m, err = w.recv(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	s.sum.RoundTrips++
+	wel, ok := m.(*syncproto.Welcome)
+	if !ok {
+		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
+	}
+	s.wel = wel
+	return r.welcome(ctx, wel, helloAt, r.now(), s.sum)
+}
+
+// plan reads, before anything is sent, what the session has to do: the
+// push's batch size and fork bound, the pull's cursor and whether a pull
+// is needed even if the server's log did not grow.
+func (s *syncRun) plan(ctx context.Context) error {
+	r, wel := s.r, s.wel
+	s.batch = min(s.opts.BatchSize, int(wel.MaxChanges))
+	if wel.MaxChanges == 0 {
+		s.batch = s.opts.BatchSize
+	}
+	// A copy of another data folder pushes what it sent under this replica
+	// id, then takes a new one (fork.go).
+	var err error
+	if s.forkBound, s.forkDue, err = r.forkBound(ctx, wel.PushedSeq); err != nil {
+		return err
+	}
+	cursor, err := r.metaInt(ctx, r.db, "cursor")
+	if err != nil {
+		return err
+	}
+	s.cursor = uint64(cursor)
+	s.pullTotal = int(wel.Cursor) - int(s.cursor)
+	s.pullStart = s.cursor
+	s.needPull = wel.Cursor != s.cursor
+	if !s.needPull {
+		// The server learns what this replica stored only from a Pull's
+		// Durable, and tells the collection horizon only in Changes (gc.go).
+		if s.needPull, err = r.needsPull(ctx, s.cursor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopIfCopy ends the session with errForkDue when this data folder turned
+// out to be a copy (fork.go): Sync and Watch then take a new replica id.
+func (s *syncRun) stopIfCopy(context.Context) error {
+	if s.forkDue {
+		return errForkDue
+	}
+	return nil
+}
+
+// decideClone: a replica that never pulled, or whose log was truncated
+// below its cursor, clones by snapshot (clone.go), then pulls from its
+// head. A re-clone drops its rows first (needsClone), so the scope change
+// after it has nothing to back-fill: the clone brings every hamlet.
+func (s *syncRun) decideClone(ctx context.Context) (err error) {
+	s.cloning, err = s.needsClone(ctx, s.wel)
+	return err
+}
+
+// followScope, after the push, drops the hamlets the team lost and
+// back-fills the ones it gained (scope.go).
+func (s *syncRun) followScope(ctx context.Context) error { return s.rescope(ctx, s.wel.Scope) }
+
+// cloneIfDue runs or resumes the snapshot clone decideClone chose.
+func (s *syncRun) cloneIfDue(ctx context.Context) error {
+	if !s.cloning {
+		return nil
+	}
+	if err := s.clone(ctx); err != nil {
+		return err
+	}
+	// Always pull after a clone: from the snapshot's head, and so the
+	// server learns the cursor this replica holds (Pull.Durable).
+	s.needPull = true
+	s.pullStart, s.pullTotal = s.cursor, int(s.wel.Cursor)-int(s.cursor)
+	return nil
+}
+
+// boundClonedTombs gives a clone's deleted rows their bounds (this
+// session's clone, or one whose session ended right after its last chunk;
+// gc.go).
+func (s *syncRun) boundClonedTombs(ctx context.Context) error { return s.r.noteClonedTombs(ctx) }
+
+// pullIfDue pulls when the server's log grew, a push or a Notify may have
+// added to it, or the server must hear what this replica stored (plan).
+func (s *syncRun) pullIfDue(ctx context.Context) error {
+	if !s.needPull && !s.notified && s.sum.Pushed == 0 {
+		return nil
+	}
+	return s.pull(ctx)
+}
+
+// pushHidden: the pull showed this replica's deletes missed edits and
+// queued the conflicts it records (hidden.go); the others hear of them
+// now, not at the next sync.
+func (s *syncRun) pushHidden(ctx context.Context) error {
+	if s.hidden == 0 {
+		return nil
+	}
+	s.hidden = 0
+	return s.push(ctx)
+}
+
+// idle keeps a watch session open: it pulls when the server notifies and
+// pushes local writes it finds every PollInterval, until the connection
+// or ctx ends (nil when ctx ended).
+func (s *syncRun) idle(ctx context.Context) error {
+	r, w, opts, sum := s.r, s.w, s.opts, s.sum
+	r.recordSync(ctx, nil)
+	if opts.OnSync != nil {
+		opts.OnSync(*sum, nil)
+	}
+	poll := time.NewTicker(opts.PollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case im, ok := <-w.in:
+			if !ok {
+				return io.ErrUnexpectedEOF
+			}
+			if im.err != nil {
+				return im.err
+			}
+			switch m := im.m.(type) {
+			case *syncproto.Notify:
+				if m.Cursor <= s.cursor {
+					continue
+				}
+			case *syncproto.ErrorMsg:
+				return &ServerError{Code: m.Code, Msg: m.Msg, Fatal: m.Fatal}
+			default:
+				return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while idle", m.Type())
+			}
+			before := *sum
+			if err := s.pull(ctx); err != nil {
+				return err
+			}
+			if opts.OnSync != nil {
+				opts.OnSync(diff(*sum, before), nil)
+			}
+		case <-poll.C:
+			n, err := r.Pending(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			before := *sum
+			if err := s.push(ctx); err != nil {
+				return err
+			}
+			if s.notified {
+				if err := s.pull(ctx); err != nil {
+					return err
+				}
+			}
+			r.recordSync(ctx, nil)
+			if opts.OnSync != nil {
+				opts.OnSync(diff(*sum, before), nil)
+			}
+		}
+	}
+}
+
+func diff(a, b SyncSummary) SyncSummary {
+	a.Pushed -= b.Pushed
+	a.Pulled -= b.Pulled
+	a.Conflicts -= b.Conflicts
+	a.Rejected -= b.Rejected
+	a.Evicted -= b.Evicted
+	a.RoundTrips -= b.RoundTrips
+	a.Collected -= b.Collected
+	return a
+}
+
+// welcome learns the clock offset and scope, and notes which pushes the
+// server holds without their Ack having arrived (markUnacked).
+func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary) error {
+	if w.Protocol != syncproto.ProtocolVersion {
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
+	}
+	if int(w.MinSchema) > r.sch.Version() {
+		a := syncproto.SchemaAdvice{Agent: r.sch.Version(), Min: int(w.MinSchema), Max: int(w.Schema)}
+		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: a.Err().Msg}
+	}
+	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
+	// Sub-second offsets are measurement noise: correcting them would only
+	// jitter the order of writes from laptops whose clocks are right.
+	off := syncproto.Correction(measured, received.Sub(sent))
+	if err := setMeta(ctx, r.db, "offset_ms", off.Milliseconds()); err != nil {
+		return err
+	}
+	r.setClock(off, r.clk().Last())
+	if err := setMeta(ctx, r.db, "clock_last", int64(r.clk().Last())); err != nil {
+		return err
+	}
+	bound := r.clk().MaxSkew()
+	if w.MaxSkewMs > 0 {
+		bound = time.Duration(w.MaxSkewMs) * time.Millisecond
+	}
+	sum.Offset = off
+	sum.ClockWarning = off > bound || -off > bound
+	sum.Scope = w.Scope
+	if err := r.noteHeldScope(ctx); err != nil {
+		return err
+	}
+	if err := r.updateScope(ctx, w.Scope); err != nil {
+		return err
+	}
+	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
+		return err
+	}
+	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
+		return err
+	}
+	return nil
+}
+
+// syncRun is the state of one session: what its phases learn and decide
+// (session), and the push's and the pull's positions.
+type syncRun struct {
+	r         *Replica
+	w         *wire
+	opts      *SyncOptions
+	sum       *SyncSummary
+	wel       *syncproto.Welcome // the server's Welcome (handshake)
+	needPull  bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
+	cloning   bool               // this session clones by snapshot (decideClone)
+	batch     int
+	pushedSeq uint64 // highest seq sent (or held by the server)
+	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound uint64
+	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
+	nextBatch uint64
+	cursor    uint64
+	pullTotal int
+	pullStart uint64
+	notified  bool
+	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
+	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
+	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
+	sent      atomic.Uint64 // the Durable of the last Pull sent
+}

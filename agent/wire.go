@@ -1,0 +1,218 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// syncURL is the WebSocket address of a server's sync endpoint.
+func syncURL(server string) (string, error) {
+	u, err := NormalizeServerURL(server)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path += "/v1/sync"
+	return u.String(), nil
+}
+
+// countingConn counts the bytes a connection carries (after TLS and
+// compression: what the volunteer's data plan pays for).
+type countingConn struct {
+	net.Conn
+	sent, recv *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.recv.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.sent.Add(int64(n))
+	return n, err
+}
+
+// wire is one WebSocket session: a reader goroutine feeding in, writes from
+// the session goroutine only, deadlines on both.
+type wire struct {
+	conn    *websocket.Conn
+	timeout time.Duration
+	in      chan inMsg
+	done    chan struct{}
+	wmu     sync.Mutex // one writer at a time (the pull pump writes too)
+	wg      sync.WaitGroup
+}
+
+type inMsg struct {
+	m   syncproto.Message
+	err error
+}
+
+func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOptions, sent, recv *atomic.Int64) (*wire, error) {
+	u, err := syncURL(server)
+	if err != nil {
+		return nil, err
+	}
+	nd := opts.Dial
+	if nd == nil {
+		d := &net.Dialer{Timeout: opts.IOTimeout, KeepAlive: 30 * time.Second}
+		nd = d.DialContext
+	}
+	dialer := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c, sent: sent, recv: recv}, nil
+		},
+		HandshakeTimeout:  opts.IOTimeout,
+		EnableCompression: true,
+		TLSClientConfig:   opts.TLS,
+		Proxy:             http.ProxyFromEnvironment,
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+token)
+	h.Set("User-Agent", ClientName())
+	conn, resp, err := dialer.DialContext(ctx, u, h)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			if se := parseErrorBody(resp.StatusCode, body); se != nil {
+				return nil, se
+			}
+			if resp.StatusCode == http.StatusUnauthorized {
+				return nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeUnauthorized, Msg: "unauthorized"}
+			}
+			return nil, &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d on %s", resp.StatusCode, u)}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &ConnectError{URL: server, Err: err}
+	}
+	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
+	conn.EnableWriteCompression(true)
+	w := &wire{conn: conn, timeout: opts.IOTimeout, in: make(chan inMsg, 8), done: make(chan struct{})}
+	conn.SetPongHandler(func(string) error {
+		return conn.SetReadDeadline(time.Now().Add(w.timeout))
+	})
+	w.wg.Add(2)
+	go w.readLoop()
+	go w.pingLoop()
+	return w, nil
+}
+
+func (w *wire) readLoop() {
+	defer w.wg.Done()
+	defer close(w.in)
+	for {
+		_ = w.conn.SetReadDeadline(time.Now().Add(w.timeout))
+		typ, data, err := w.conn.ReadMessage()
+		var m inMsg
+		switch {
+		case err != nil:
+			m.err = err
+		case typ != websocket.BinaryMessage:
+			m.err = syncproto.Errorf(syncproto.CodeBadFrame, "text frame on the sync socket")
+		default:
+			m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
+		}
+		select {
+		case w.in <- m:
+		case <-w.done:
+			return
+		}
+		if m.err != nil {
+			return
+		}
+	}
+}
+
+// pingLoop keeps an idle watch connection alive and detects a dead one:
+// every pong extends the read deadline.
+func (w *wire) pingLoop() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.timeout / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+			if err := w.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(w.timeout)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (w *wire) send(m syncproto.Message) error {
+	buf, err := syncproto.Encode(nil, m)
+	if err != nil {
+		return err
+	}
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+		return err
+	}
+	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
+}
+
+// recv waits for the next message. An ErrorMsg becomes a *ServerError.
+func (w *wire) recv(ctx context.Context) (syncproto.Message, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case m, ok := <-w.in:
+		if !ok {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		if em, ok := m.m.(*syncproto.ErrorMsg); ok {
+			return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
+		}
+		return m.m, nil
+	}
+}
+
+func (w *wire) close() {
+	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	close(w.done)
+	w.conn.Close()
+	w.wg.Wait()
+}
+
+// netErr wraps a transport failure in the middle of a session.
+func netErr(server string, err error) error {
+	var se *ServerError
+	var pe *syncproto.Error
+	var ce *ConnectError
+	if err == nil || errors.As(err, &se) || errors.As(err, &pe) || errors.As(err, &ce) || IsStoreError(err) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &ConnectError{URL: server, Err: err}
+}
