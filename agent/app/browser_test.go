@@ -548,3 +548,22 @@ func (p *page) evalInt(js string) float64 {
 	require.NoError(p.t, err, js)
 	return n
 }
+
+// The command opens the browser on the launch page it writes in the data
+// folder (a file, so the secret stays off the browser's command line):
+// the browser lands on the app, signed in, at an address without the
+// secret, as when the launch URL is typed.
+func TestLaunchFromTheDataFolder(t *testing.T) {
+	ctx := newBrowser(t)
+	h := newHarness(t, false)
+	file := filepath.Join(h.dir, "open-hamlet.html")
+	require.NoError(t, h.a.WriteLaunchPage(file))
+	fi, err := os.Stat(file)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	p := &page{t: t, ctx: ctx, base: h.base, dir: screenshotDir(t)}
+	p.do(chromedp.Navigate("file://" + file))
+	p.until("the app's first page", `location.origin === `+fmt.Sprintf("%q", h.base)+` && (document.querySelector('#enroll-form') || document.querySelector('#refused'))`)
+	require.Equal(t, "", p.eval(`document.querySelector('#refused') ? document.querySelector('#refused').textContent : ''`), "the app refused the browser it was opened in")
+	require.Equal(t, "/enroll", p.path(), "signed in, and the secret left the address bar")
+}

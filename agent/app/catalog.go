@@ -48,6 +48,7 @@ var catalog = map[string]i18n.Text{
 	"title_notfound":       {VI: "Không tìm thấy", EN: "Not found"},
 
 	// The guard's refusals.
+	"opening":        {VI: "Đang mở Hamlet…", EN: "Opening Hamlet…"},
 	"refused_title":  {VI: "Hamlet chưa mở được trang này", EN: "Hamlet did not open this page"},
 	"refused_hint":   {VI: "Hãy mở Hamlet bằng biểu tượng Hamlet trên máy (hoặc lệnh: hamlet-agent app): trình duyệt sẽ tự mở đúng trang.", EN: "Open Hamlet from its icon on this laptop (or the command: hamlet-agent app): the browser opens the right page by itself."},
 	"refused_remote": {VI: "Trang của Hamlet chỉ mở được trên chính máy này.", EN: "Hamlet's pages open on this laptop only."},

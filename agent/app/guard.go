@@ -52,14 +52,20 @@ func (a *App) guard(next http.Handler) http.Handler {
 				return
 			}
 			http.SetCookie(w, &http.Cookie{Name: a.cookieName(), Value: a.session, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-			// The same address without the secret: it leaves the address
-			// bar, the history and any copy a person makes of the link.
+			// On to the same address without the secret: it leaves the
+			// address bar, the history and any copy a person makes of the
+			// link. Not by an HTTP redirect: the browser was sent here by
+			// another site or a file (the launch page), and a redirect in
+			// that navigation would not carry a SameSite=Strict cookie; a
+			// page of the app's own that moves on does.
 			clean := *r.URL
 			q := clean.Query()
 			q.Del("k")
 			clean.RawQuery = q.Encode()
 			clean.Scheme, clean.Host = "", ""
-			http.Redirect(w, r, clean.String(), http.StatusSeeOther)
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			h.Set("Cache-Control", "no-store")
+			_ = a.pages.opening.Execute(w, struct{ Lang, URL, Text string }{lang, clean.String(), tr(lang, "opening")})
 			return
 		}
 		c, err := r.Cookie(a.cookieName())

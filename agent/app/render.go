@@ -31,6 +31,7 @@ var pageNames = []string{"home", "households", "household", "household_form", "v
 type pages struct {
 	byLang  map[string]map[string]*template.Template
 	refused *template.Template
+	opening *template.Template
 	static  map[string]staticFile
 }
 
@@ -74,6 +75,10 @@ func loadPages() (*pages, error) {
 	p.refused, err = template.ParseFS(webFS, "web/templates/refused.html")
 	if err != nil {
 		return nil, fmt.Errorf("app: template refused: %w", err)
+	}
+	p.opening, err = template.ParseFS(webFS, "web/templates/opening.html")
+	if err != nil {
+		return nil, fmt.Errorf("app: template opening: %w", err)
 	}
 	return p, nil
 }

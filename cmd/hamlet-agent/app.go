@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"os"
@@ -53,8 +52,10 @@ func runApp(ctx context.Context, e *env, args []string) error {
 	info := filepath.Join(dir, appFile)
 	if url, ok := runningApp(info); ok {
 		fmt.Fprintln(e.stdout, e.tr("Hamlet đang chạy sẵn trên máy này: mở trình duyệt tới trang của nó.", "Hamlet is already running on this laptop: opening the browser on it."))
-		if !*noBrowser {
-			return openBrowser(dir, url)
+		if page := filepath.Join(dir, launchFile); !*noBrowser {
+			if _, err := os.Stat(page); err == nil {
+				return openBrowser(page) // the running app wrote it
+			}
 		}
 		fmt.Fprintln(e.stdout, url)
 		return nil
@@ -90,8 +91,12 @@ func runApp(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, e.tr("Nếu trình duyệt không tự mở, hãy mở địa chỉ này (chỉ dùng trên máy này): %s\n",
 		"If the browser does not open by itself, open this address (on this laptop only): %s\n"), url)
 	fmt.Fprintln(e.stdout, e.tr("Dùng dòng lệnh thay cho trang web: hamlet-agent help", "For the command line instead: hamlet-agent help"))
+	page := filepath.Join(dir, launchFile)
+	if err := a.WriteLaunchPage(page); err == nil {
+		defer os.Remove(page)
+	}
 	if !*noBrowser {
-		if err := openBrowser(dir, url); err != nil {
+		if err := openBrowser(page); err != nil {
 			fmt.Fprintf(e.stderr, "%s: %v\n", e.tr("Không tự mở được trình duyệt", "Could not open the browser"), err)
 		}
 	}
@@ -122,33 +127,18 @@ func runningApp(info string) (string, bool) {
 		return "", false
 	}
 	resp.Body.Close()
-	// The launch URL answers with a redirect and the session cookie.
-	return ai.URL, resp.StatusCode == http.StatusSeeOther
+	// The launch URL answers with the session cookie.
+	return ai.URL, resp.StatusCode == http.StatusOK && len(resp.Cookies()) > 0
 }
 
-// launchPage sends the browser on to the app. Opening it rather than the
-// URL itself keeps the launch secret off the command line of the browser
-// process, where another account on the laptop could read it.
-var launchPage = template.Must(template.New("launch").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.}}"><title>Hamlet</title></head>
-<body><p><a href="{{.}}">Hamlet</a></p></body></html>
-`))
+// launchFile is the page in the data folder that sends the browser on
+// to the app (app.WriteLaunchPage): opening it keeps the launch secret off
+// the browser's command line.
+const launchFile = "open-hamlet.html"
 
-// openBrowser opens the default browser on url through a page written in
-// the data folder (readable by this user only).
-func openBrowser(dir, url string) error {
-	page := filepath.Join(dir, "open-hamlet.html")
-	f, err := os.OpenFile(page, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	err = launchPage.Execute(f, template.URL(url))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
+// openBrowser opens the default browser on a page: the app's launch page,
+// or a running app's address.
+func openBrowser(page string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
 	case "windows":

@@ -66,7 +66,7 @@ func TestNoCommandStartsTheApp(t *testing.T) {
 	resp, err := c.Get(ai.URL)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	cookies := resp.Cookies()
 	require.Len(t, cookies, 1)
 	req, _ := http.NewRequest("GET", strings.Split(ai.URL, "?")[0], nil)
