@@ -86,6 +86,7 @@ var catalog = map[string]i18n.Text{
 	"never":                  {VI: "chưa lần nào", EN: "never"},
 	"server":                 {VI: "Máy chủ", EN: "Server"},
 	"team":                   {VI: "Tổ", EN: "Team"},
+	"enroll_again":           {VI: "Đăng ký lại bằng mã mới", EN: "Enroll again with a new code"},
 	"sync_now":               {VI: "Đồng bộ ngay", EN: "Sync now"},
 	"reload_hint":            {VI: "Có thay đổi mới từ máy chủ: bấm để xem", EN: "New changes from the server: click to see them"},
 	"clock_title":            {VI: "Đồng hồ của máy này bị sai", EN: "This laptop's clock is wrong"},
