@@ -561,7 +561,7 @@ func TestLaunchFromTheDataFolder(t *testing.T) {
 	fi, err := os.Stat(file)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-	p := &page{t: t, ctx: ctx, base: h.base, dir: screenshotDir(t)}
+	p := &page{t: t, ctx: ctx, base: h.base, dir: t.TempDir()} // the day test's screenshots stay
 	p.do(chromedp.Navigate("file://" + file))
 	p.until("the app's first page", `location.origin === `+fmt.Sprintf("%q", h.base)+` && (document.querySelector('#enroll-form') || document.querySelector('#refused'))`)
 	require.Equal(t, "", p.eval(`document.querySelector('#refused') ? document.querySelector('#refused').textContent : ''`), "the app refused the browser it was opened in")

@@ -58,6 +58,7 @@
           set('sync-progress-text', s.progress || '');
           set('sync-error', s.error || '');
           show('sync-error', !!s.error);
+          document.getElementById('sync-error').className = s.class === 'stopped' ? 'error' : 'hint';
           var changed = String(s.rejected) !== box.getAttribute('data-rejected') || String(s.conflicts) !== box.getAttribute('data-conflicts');
           show('reload-hint', changed);
         }
