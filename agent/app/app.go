@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -213,5 +212,3 @@ func (a *App) Run(ctx context.Context) error {
 // SyncNow makes the background sync try at once (what the sync page's
 // button does).
 func (a *App) SyncNow() { a.sync.kickNow() }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -124,15 +124,3 @@ func (h *harness) addHousehold(hamlet, head, phone string) string {
 	require.NotNil(h.t, m, loc)
 	return m[1]
 }
-
-// eventually polls cond for up to 15 s (a background sync's result).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 15 s for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
