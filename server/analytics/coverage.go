@@ -29,6 +29,7 @@ type SkillCount struct {
 type CoverageRow struct {
 	Code       string       `json:"code"`
 	Name       string       `json:"name"`
+	Display    DisplayName  `json:"display_name"` // the name lists show
 	Level      string       `json:"level"`
 	Households int          `json:"households"` // active households registered
 	Reached    int          `json:"reached"`    // with a visit or tutoring record in the period
@@ -244,6 +245,15 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 			total.skills[k] += n
 		}
 	}
+	// A list of descendants further down than children (a province's
+	// hamlets) names each with its parent: hamlet names repeat across
+	// communes.
+	for i, c := range children {
+		if c.ParentCode != u.Code && c.Code != u.Code {
+			p := x.tree.displayName(c.ParentCode)
+			out.Children[i].Display = DisplayName{VI: c.display.VI + ", " + p.VI, EN: c.display.EN + ", " + p.EN}
+		}
+	}
 	out.Unit = x.row(u, total.households, total.reached, total.skills)
 	if u.Level == "hamlet" {
 		out.Children = out.Children[:0]
@@ -252,7 +262,7 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 }
 
 func (x *Index) row(n *node, households, reached int, skills []int) CoverageRow {
-	r := CoverageRow{Code: n.Code, Name: n.Name, Level: string(n.Level), Households: households, Reached: reached,
+	r := CoverageRow{Code: n.Code, Name: n.Name, Display: n.display, Level: string(n.Level), Households: households, Reached: reached,
 		Coverage: share(reached, households)}
 	for k, s := range x.skills {
 		r.Skills = append(r.Skills, SkillCount{Skill: s.Code, NameVI: s.NameVI, NameEN: s.NameEN, Households: skills[k], Share: share(skills[k], households)})

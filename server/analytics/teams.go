@@ -12,11 +12,13 @@ const ActiveWindow = 30 * 24 * time.Hour
 
 // TeamRow is one team's figures.
 type TeamRow struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	CommuneCode   string `json:"commune_code"`
-	Members       int    `json:"members"`
-	ActiveMembers int    `json:"active_members"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	CommuneCode string `json:"commune_code"`
+	// Commune is the commune's name as lists show it.
+	Commune       DisplayName `json:"commune_name"`
+	Members       int         `json:"members"`
+	ActiveMembers int         `json:"active_members"`
 	// HouseholdsReached counts the reached households of the team's hamlets;
 	// Visits and Tutoring count what the team's members recorded.
 	HouseholdsReached int `json:"households_reached"`
@@ -46,6 +48,7 @@ type TeamStats struct {
 	Period            Period           `json:"period"`
 	Unit              string           `json:"unit"`
 	UnitName          string           `json:"unit_name"`
+	UnitDisplay       DisplayName      `json:"unit_display_name"` // the name lists show
 	Teams             int              `json:"teams"`
 	Members           int              `json:"members"`
 	ActiveMembers     int              `json:"active_members"`
@@ -97,7 +100,7 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	if err != nil {
 		return nil, err
 	}
-	st := &TeamStats{Period: p, Unit: u.Code, UnitName: u.Name, ReportsByStatus: map[string]int{}}
+	st := &TeamStats{Period: p, Unit: u.Code, UnitName: u.Name, UnitDisplay: u.display, ReportsByStatus: map[string]int{}}
 	from, to := p.days()
 
 	inUnit := make([]bool, len(x.hamlets))
@@ -128,7 +131,7 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 			continue
 		}
 		ti := int32(len(st.PerTeam))
-		row := TeamRow{ID: t.ID, Name: t.Name, CommuneCode: t.CommuneCode, Members: len(t.Members)}
+		row := TeamRow{ID: t.ID, Name: t.Name, CommuneCode: t.CommuneCode, Commune: x.tree.displayName(t.CommuneCode), Members: len(t.Members)}
 		for _, m := range t.Members {
 			if !m.LastSync.IsZero() && now.Sub(m.LastSync) <= ActiveWindow && !m.LastSync.After(now.Add(time.Hour)) {
 				row.ActiveMembers++
