@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // ActiveWindow is how recently a member must have synced to count as active.
@@ -158,9 +159,16 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	}
 
 	// Trend buckets are indexed by their position in the period; each keeps
-	// a bitset of the households it reached, to count them once.
+	// a bitset of the households it reached, to count them once. The trend
+	// stops at today (in Vietnam): a week to come is not a week with no
+	// work, and drawn as 0 it reads as a collapse.
+	today := now.In(workcal.Vietnam)
+	last := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	if p.To.Before(last) {
+		last = p.To
+	}
 	var starts []time.Time
-	for d := bucketStart(p.From, g); !d.After(p.To); {
+	for d := bucketStart(p.From, g); !d.After(last); {
 		starts = append(starts, d)
 		if g == Monthly {
 			d = d.AddDate(0, 1, 0)
@@ -168,13 +176,17 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 			d = d.AddDate(0, 0, 7)
 		}
 	}
-	// bucketOf[d-from] is the bucket of day d: no date arithmetic per record.
+	// bucketOf[d-from] is the bucket of day d (-1 after today): no date
+	// arithmetic per record.
 	bucketOf := make([]int32, int(to)-int(from)+1)
 	for d, b := from, 0; d <= to && d >= from; d++ {
 		for b+1 < len(starts) && !d.Time().Before(starts[b+1]) {
 			b++
 		}
 		bucketOf[d-from] = int32(b)
+		if d.Time().After(last) {
+			bucketOf[d-from] = -1
+		}
 	}
 	trend := make([]Bucket, len(starts))
 	seen := make([][]uint64, len(starts))
@@ -192,12 +204,17 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 				st.PerTeam[ti-1].Tutoring++
 			}
 		}
+		if !isVisit {
+			bySkill[skill]++
+		}
 		b := bucketOf[on-from]
+		if b < 0 {
+			return
+		}
 		if isVisit {
 			trend[b].Visits++
 		} else {
 			trend[b].Tutoring++
-			bySkill[skill]++
 		}
 		if seen[b] == nil {
 			seen[b] = make([]uint64, (len(x.hh)+63)/64)
