@@ -341,3 +341,32 @@ func TestTrendStopsAtToday(t *testing.T) {
 	require.NotNil(t, st.Trend)
 	require.Empty(t, st.Trend, "a period still to come has no trend")
 }
+
+// LatestDay is the newest day with figures up to today, per unit: what a
+// leader's first view shows (issue 21, item 13).
+func TestLatestDay(t *testing.T) {
+	src, st := province(t, camau.Small(), time.Time{})
+	x := New(src, nil)
+	ctx := context.Background()
+	d, ok, err := x.LatestDay(ctx, schema.ProvinceCodeCaMau, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "2026-11-30", d.Format(time.DateOnly), "the data ends with November")
+	// A day still to come is not the latest day with figures.
+	d, ok, err = x.LatestDay(ctx, schema.ProvinceCodeCaMau, time.Date(2026, 10, 14, 18, 0, 0, 0, time.UTC)) // 15/10 01:00 in Vietnam
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "2026-10-15", d.Format(time.DateOnly))
+	withTeams := map[string]bool{}
+	for _, tm := range st.Teams {
+		withTeams[tm.CommuneCode] = true
+	}
+	for _, u := range st.Units2022 {
+		if u.Level == schema.LevelCommune && !withTeams[u.Code] {
+			_, ok, err := x.LatestDay(ctx, u.Code, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+			require.NoError(t, err)
+			require.False(t, ok, "commune %s has no team and no figures", u.Code)
+			break
+		}
+	}
+}

@@ -74,3 +74,11 @@ func (x *Index) UnitOf(ctx context.Context, reportID string) (string, error) {
 	}
 	return x.hamlets[x.reports[i].hamlet], nil
 }
+
+// DisplayName is the name lists show for unit code (its code when the
+// tree does not know it).
+func (x *Index) DisplayName(code string) DisplayName {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.tree.displayName(code)
+}
