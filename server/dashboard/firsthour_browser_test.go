@@ -59,6 +59,14 @@ func open(t *testing.T, ctx context.Context, url, sel string) {
 	require.NoError(t, chromedp.Do(wctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS(sel))), "open %s, wait for %s", url, sel)
 }
 
+// textOf is text, not waiting for ever for an element a failed page lacks.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return text(t, wctx, sel)
+}
+
 // bodyText is what a person reads on the page.
 func bodyText(t *testing.T, ctx context.Context) string {
 	t.Helper()
@@ -157,10 +165,10 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 	t.Run("leader's first view: the latest month with figures, named (item 13)", func(t *testing.T) {
 		switchUser(t, ctx, d.URL, "lanh-dao-xa", webPassword)
 		open(t, ctx, d.URL+"/coverage", "#period-shown")
-		shown := text(t, ctx, "#period-shown")
+		shown := textOf(t, ctx, "#period-shown")
 		require.Contains(t, shown, "Số liệu tháng "+wantMonth)
 		require.Contains(t, shown, "tháng gần nhất có số liệu")
-		require.Positive(t, atoiText(text(t, ctx, "#unit-reached")), "the first view shows figures, not an empty month")
+		require.Positive(t, atoiText(textOf(t, ctx, "#unit-reached")), "the first view shows figures, not an empty month")
 		readsVietnamese(t, ctx, "/coverage")
 		shoot(t, ctx, art, "coverage-leader-default")
 	})
@@ -182,11 +190,11 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 			chromedp.Submit(chromedp.CSS("#period-from")),
 		))
 		settle(t, ctx, `location.search.includes('from=')`)
-		require.Equal(t, "Số liệu từ 01/10/2026 đến 15/11/2026", text(t, ctx, "#period-shown"))
+		require.Equal(t, "Số liệu từ 01/10/2026 đến 15/11/2026", textOf(t, ctx, "#period-shown"))
 		shoot(t, ctx, art, "coverage-leader-period")
 		// A day that does not exist: the page says which forms it reads.
 		open(t, ctx, d.URL+"/coverage?from=31/02/2026&to=15/03/2026", "#error-hint")
-		hint := text(t, ctx, "#error-hint")
+		hint := textOf(t, ctx, "#error-hint")
 		require.Contains(t, hint, "01/12/2026")
 		readsVietnamese(t, ctx, "bad date")
 	})
@@ -223,21 +231,21 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 
 	t.Run("report list: counts and statuses as the glossary names them (items 20, 24)", func(t *testing.T) {
 		open(t, ctx, d.URL+"/reports", "h1")
-		require.Regexp(t, `^Hiển thị 1–\d+ trong tổng số \d+$`, text(t, ctx, "#showing"))
-		tabs := text(t, ctx, "nav.tabs")
+		require.Regexp(t, `^Hiển thị 1–\d+ trong tổng số \d+$`, textOf(t, ctx, "#showing"))
+		tabs := textOf(t, ctx, "nav.tabs")
 		for _, st := range schema.EnumValues(schema.EnumReportStatus) {
 			require.Contains(t, tabs, schema.EnumLabel(schema.EnumReportStatus, st, "vi"))
 		}
-		nav := text(t, ctx, "nav.nav")
+		nav := textOf(t, ctx, "nav.nav")
 		require.Contains(t, nav, "Tổ công nghệ số cộng đồng")
 		readsVietnamese(t, ctx, "/reports")
 		shoot(t, ctx, art, "reports-leader")
 		// A status that does not exist: a Vietnamese page naming the valid ones.
 		open(t, ctx, d.URL+"/reports?status=xyz", "#error-hint")
-		require.Contains(t, text(t, ctx, "#error-hint"), "Mới tiếp nhận")
+		require.Contains(t, textOf(t, ctx, "#error-hint"), "Mới tiếp nhận")
 		readsVietnamese(t, ctx, "bad status")
 		open(t, ctx, d.URL+"/khong-co-trang-nay", "#error-hint")
-		require.Contains(t, text(t, ctx, "#error-hint"), "Không có trang này")
+		require.Contains(t, textOf(t, ctx, "#error-hint"), "Không có trang này")
 		readsVietnamese(t, ctx, "404")
 		shoot(t, ctx, art, "error-404")
 	})
@@ -299,7 +307,7 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 		st, err := d.Srv.Admin().SyncStatus(bg)
 		require.NoError(t, err)
 		require.Greater(t, st.Head, uint64(999))
-		require.Equal(t, i18n.Int(int64(st.Head), "vi"), text(t, ctx, "#server-head"), "thousands grouped")
+		require.Equal(t, i18n.Int(int64(st.Head), "vi"), textOf(t, ctx, "#server-head"), "thousands grouped")
 		readsVietnamese(t, ctx, "/sync")
 		shoot(t, ctx, art, "sync")
 	})
@@ -314,9 +322,9 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 		v, ok, err := d.X.Report(bg, id, analytics.RoleCoordinator, time.Now())
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Contains(t, text(t, ctx, ".desc"), v.Description)
-		require.Contains(t, text(t, ctx, ".reporter"), v.ReporterName, "a coordinator sees who reported it")
-		buttons := text(t, ctx, ".actions")
+		require.Contains(t, textOf(t, ctx, ".desc"), v.Description)
+		require.Contains(t, textOf(t, ctx, ".reporter"), v.ReporterName, "a coordinator sees who reported it")
+		buttons := textOf(t, ctx, ".actions")
 		require.Contains(t, buttons, "Chuyển cơ quan xử lý", "buttons say what they do (item 22)")
 		readsVietnamese(t, ctx, "/reports/{id}")
 		shoot(t, ctx, art, "report-coordinator")
@@ -325,7 +333,7 @@ func firstHour(t *testing.T, ctx context.Context, d *site, art string) {
 			chromedp.SetValue(chromedp.CSS("form.act-dispatched input[name=agency]"), "UBND xã (thử nghiệm)"),
 			chromedp.Click(chromedp.CSS("form.act-dispatched button")), chromedp.WaitVisible(chromedp.CSS(".notice"))))
 		require.Equal(t, "/reports/"+id, location(t, ctx).Path)
-		require.Contains(t, text(t, ctx, ".actions"), "Chuyển sang đang xử lý")
+		require.Contains(t, textOf(t, ctx, ".actions"), "Chuyển sang đang xử lý")
 
 		// The leader of the report's commune reads it without the reporter
 		// (unless consented); the leader of another commune gets a 403
