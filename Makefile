@@ -94,6 +94,16 @@ bench-agent:
 	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
 	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
 
+## bench-app: the volunteer's app on a replica of 20,000 households and 80,000 tutoring records: server time of
+## every page, a search keystroke, the page after a write here or by a CLI command (5 runs; medians printed last)
+.PHONY: bench-app
+bench-app:
+	$(GO) test -run '^$$' -bench 'App' -benchtime 20x -count 5 -timeout 30m ./agent/app | tee bench-app.txt
+	@for b in $$(grep -oE '^BenchmarkApp[^[:space:]]*' bench-app.txt | sed 's/-[0-9]*$$//' | sort -u); do \
+		grep -E "^$$b-[0-9]+[[:space:]]" bench-app.txt | awk '{print $$3}' | sort -n | \
+		awk -v b=$$b '{v[NR]=$$1} END {if (NR) printf "%-60s median %7.2f ms over %d runs\n", b, v[int((NR+1)/2)]/1e6, NR}'; \
+	done | tee -a bench-app.txt
+
 ## bench-scope: a team of 5,000 households gains a hamlet of 500: bytes the back-fill receives against a full clone (issue 9)
 .PHONY: bench-scope
 bench-scope:
