@@ -48,7 +48,9 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 	to := schema.ReportStatus(strings.TrimSpace(req.To))
 	req.Agency, req.Reason = strings.TrimSpace(req.Agency), strings.TrimSpace(req.Reason)
 	if !to.Valid() {
-		return TransitionResult{}, BadParam("to", fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
+		return TransitionResult{}, BadParamText("to",
+			fmt.Sprintf("Trạng thái %q không có; chọn một trong: %s.", req.To, schema.EnumChoices(schema.EnumReportStatus, "vi")),
+			fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
 	}
 	if to == schema.StatusReturned && req.Reason == "" {
 		return TransitionResult{}, &APIError{Status: 400, Code: "reason_required", Message: "returning a report needs a reason",
@@ -56,7 +58,8 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			HintEN: "Give the reason for returning it (e.g. an administrative procedure or a complaint is not a field report)."}
 	}
 	if utf8.RuneCountInString(req.Reason) > 2000 || utf8.RuneCountInString(req.Agency) > 100 {
-		return TransitionResult{}, BadParam("reason", "reason must be at most 2000 characters and agency at most 100")
+		return TransitionResult{}, BadParamText("reason", "Lý do dài nhiều nhất 2.000 ký tự, tên cơ quan xử lý nhiều nhất 100 ký tự: hãy viết ngắn lại.",
+			"reason must be at most 2000 characters and agency at most 100")
 	}
 	now := s.now()
 	fields := map[string]syncproto.Value{"status": syncproto.String(string(to))}
@@ -85,7 +88,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
-			return TransitionResult{}, BadParam(ve.Field, err.Error())
+			return TransitionResult{}, BadParamText(ve.Field, ve.Message("vi"), ve.Message("en"))
 		}
 		return TransitionResult{}, BadParam("to", err.Error())
 	}
@@ -111,8 +114,10 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		res.From, res.Hamlet = string(from), rc.st.Scope
 		if !schema.CanTransition(from, to) {
 			return &APIError{Status: 409, Code: "invalid_transition", Message: fmt.Sprintf("a report in status %s cannot move to %s", from, to),
-				HintVI: fmt.Sprintf("Phản ánh đang ở trạng thái %q, không chuyển sang %q được. Hãy tải lại để xem trạng thái mới nhất.", from, to),
-				HintEN: fmt.Sprintf("The report is %q and cannot move to %q. Reload to see its latest status.", from, to)}
+				HintVI: fmt.Sprintf("Phản ánh đang ở trạng thái “%s”, không chuyển sang “%s” được. Hãy tải lại để xem trạng thái mới nhất.",
+					schema.EnumLabel(schema.EnumReportStatus, string(from), "vi"), schema.EnumLabel(schema.EnumReportStatus, string(to), "vi")),
+				HintEN: fmt.Sprintf("The report is %q and cannot move to %q. Reload to see its latest status.",
+					schema.EnumLabel(schema.EnumReportStatus, string(from), "en"), schema.EnumLabel(schema.EnumReportStatus, string(to), "en"))}
 		}
 		for _, f := range []string{"status", "agency", "status_reason", "dispatched_at", "resolved_at"} {
 			v, ok := fields[f]

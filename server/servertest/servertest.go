@@ -24,8 +24,8 @@ import (
 const (
 	CommuneA  = "32002" // phường An Xuyên
 	CommuneB  = "32167" // xã Tân Thuận
-	TeamAName = "Tổ CNTS Ấp 1"
-	TeamBName = "Tổ CNTS Tân Thuận"
+	TeamAName = "Tổ CNSCĐ Khóm 1"
+	TeamBName = "Tổ CNSCĐ Ấp 1"
 )
 
 // TS is a running test server.
