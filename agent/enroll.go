@@ -124,7 +124,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.httpc.Do(req)
 	if err != nil {
 		return "", nil, &ConnectError{URL: u.String(), Err: err}
 	}

@@ -147,7 +147,7 @@ func (t *txn) markForkDue(bound uint64) (uint64, error) {
 		return 0, err
 	}
 	if rep == "" {
-		if err := t.setMeta(metaForkReplica, uuid.NewString()); err != nil {
+		if err := t.setMeta(metaForkReplica, t.r.newID().String()); err != nil {
 			return 0, err
 		}
 		if err := t.setMeta(metaForkStart, counter); err != nil {
@@ -229,7 +229,7 @@ func (r *Replica) requestFork(ctx context.Context, server, token string, id sync
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("User-Agent", ClientName())
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.httpc.Do(req)
 	if err != nil {
 		return nil, &ConnectError{URL: u.String(), Err: err}
 	}

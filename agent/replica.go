@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -104,6 +105,13 @@ type Options struct {
 	// nil). Tests pass schema.At(1) to play an agent built at the previous
 	// schema version against a newer server.
 	Schema *schema.Registry
+	// HTTPClient makes the replica's HTTP requests to the server: enroll,
+	// fork, roster (http.DefaultClient when nil; internal/simtest's answers
+	// from its in-memory server).
+	HTTPClient *http.Client
+	// NewID makes new row and replica ids (uuid.New when nil; a
+	// simulation's come from its seed).
+	NewID func() uuid.UUID
 }
 
 // Replica is a volunteer's local replica. It is safe for concurrent use; all
@@ -127,6 +135,8 @@ type Replica struct {
 	// commits counts the write transactions committed through this
 	// Replica (Mark): SQLite's data_version only sees other connections'.
 	commits atomic.Uint64
+	httpc   *http.Client     // Options.HTTPClient
+	newID   func() uuid.UUID // Options.NewID
 
 	mu     sync.Mutex // guards closed
 	closed bool
@@ -342,6 +352,13 @@ func classify(path string, err error) error {
 }
 
 func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
+	r.httpc, r.newID = opts.HTTPClient, opts.NewID
+	if r.httpc == nil {
+		r.httpc = http.DefaultClient
+	}
+	if r.newID == nil {
+		r.newID = uuid.New
+	}
 	if fresh {
 		if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, ApplicationID)); err != nil {
 			return err
@@ -364,7 +381,7 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 		return err
 	}
 	if idText == "" {
-		id := uuid.New()
+		id := r.newID()
 		if _, err := r.db.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('replica_id', ?) ON CONFLICT (key) DO NOTHING`, id.String()); err != nil {
 			return err
 		}

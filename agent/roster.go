@@ -61,7 +61,7 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.httpc.Do(req)
 	if err != nil {
 		return &ConnectError{URL: u.String(), Err: err}
 	}

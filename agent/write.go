@@ -69,7 +69,7 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncprot
 	if err != nil {
 		return uuid.Nil, err
 	}
-	id := uuid.New()
+	id := r.newID()
 	if err := r.writeRow(ctx, table, id, ws, true); err != nil {
 		return uuid.Nil, err
 	}
