@@ -239,41 +239,66 @@ func (s *syncRun) clone(ctx context.Context) error {
 }
 
 func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
-	defer cloneGC()()
+	if s.opts.Sched == nil { // process-wide settings: not a simulation's many clones
+		defer cloneGC()()
+	}
 	if err := s.r.dropIndexesForClone(ctx); err != nil {
 		return err
 	}
 	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit}); err != nil {
 		return err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	queue := make(chan chunkIn, cloneQueue)
-	done := make(chan struct{})
 	var notified atomic.Bool
-	go func() {
-		defer close(done)
-		s.clonePump(pctx, st, queue, &notified)
-	}()
-	defer func() {
-		cancel()
-		<-done
-		if notified.Load() {
-			s.notified = true
+	cp := &clonePump{s: s, expect: st.pos, head: st.head, notified: &notified}
+	var take func(wait bool) (chunkIn, bool, bool)
+	if s.opts.Sched != nil {
+		// No pump goroutine: this task receives each chunk when it needs
+		// the next (asking for the one after it at once, as the pump does).
+		take = func(wait bool) (chunkIn, bool, bool) { return cp.next(ctx, wait) }
+		defer func() {
+			if notified.Load() {
+				s.notified = true
+			}
+		}()
+	} else {
+		pctx, cancel := context.WithCancel(ctx)
+		queue := make(chan chunkIn, cloneQueue)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			cp.run(pctx, queue)
+		}()
+		defer func() {
+			cancel()
+			<-done
+			if notified.Load() {
+				s.notified = true
+			}
+		}()
+		take = func(wait bool) (chunkIn, bool, bool) {
+			if !wait {
+				select {
+				case p, ok := <-queue:
+					return p, ok, true
+				default:
+					return chunkIn{}, true, false
+				}
+			}
+			// The pump gives up without closing the queue when ctx ends (a
+			// closed queue means "the snapshot is complete"), so wait on ctx
+			// too or a cancelled clone waits forever.
+			select {
+			case p, ok := <-queue:
+				return p, ok, true
+			case <-pctx.Done():
+				return chunkIn{err: ctx.Err()}, true, true
+			}
 		}
-	}()
+	}
 	meter := &rateMeter{start: s.r.now(), startDone: int(st.done)}
 	commits := 0
 	for {
-		// The pump gives up without closing the queue when ctx ends (a
-		// closed queue means "the snapshot is complete"), so wait on ctx
-		// too or a cancelled clone waits forever.
-		var p chunkIn
-		var ok bool
-		select {
-		case p, ok = <-queue:
-		case <-pctx.Done():
-			return ctx.Err()
-		}
+		p, ok, _ := take(true)
 		if !ok {
 			if err := s.r.restoreIndexes(ctx); err != nil {
 				return err
@@ -283,7 +308,7 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		if p.err != nil {
 			return p.err
 		}
-		last, err := s.storeChunks(ctx, &st, p.m, queue)
+		last, err := s.storeChunks(ctx, &st, p.m, take)
 		if err != nil {
 			return err
 		}
@@ -308,50 +333,76 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 }
 
 // clonePump receives chunks, asks for the next as soon as one arrives,
-// and queues them; it closes queue after the last.
-func (s *syncRun) clonePump(ctx context.Context, st cloneState, queue chan<- chunkIn, notified *atomic.Bool) {
-	put := func(p chunkIn) bool {
+// and hands them to the storing loop: from a goroutine of its own through
+// a queue (run), or to the storing task when it asks (next, under a
+// Scheduler).
+type clonePump struct {
+	s        *syncRun
+	expect   syncproto.SnapshotPos
+	head     uint64
+	notified *atomic.Bool
+	done     bool // the last chunk was handed over
+}
+
+// run queues every chunk, and closes queue after the last.
+func (cp *clonePump) run(ctx context.Context, queue chan<- chunkIn) {
+	for {
+		p, ok, _ := cp.next(ctx, true)
+		if !ok {
+			close(queue)
+			return
+		}
 		select {
 		case queue <- p:
-			return true
 		case <-ctx.Done():
-			return false
+			return
+		}
+		if p.err != nil {
+			return
 		}
 	}
-	expect, head := st.pos, st.head
+}
+
+// next receives until it has a chunk (or an error) to hand over; ok false
+// after the last chunk. Without wait it receives only what has arrived,
+// and got false says nothing had.
+func (cp *clonePump) next(ctx context.Context, wait bool) (p chunkIn, ok, got bool) {
+	s := cp.s
+	if cp.done {
+		return chunkIn{}, false, true
+	}
+	fail := func(err error) (chunkIn, bool, bool) {
+		cp.done = true
+		return chunkIn{err: err}, true, true
+	}
 	for {
+		if !wait && !s.w.ready() {
+			return chunkIn{}, true, false
+		}
 		m, err := s.w.recv(ctx)
 		if err != nil {
-			put(chunkIn{err: err})
-			return
+			return fail(err)
 		}
 		switch m := m.(type) {
 		case *syncproto.Notify:
-			notified.Store(true) // the pull after the clone takes it
+			cp.notified.Store(true) // the pull after the clone takes it
 			continue
 		case *syncproto.SnapshotChunk:
-			if m.From != expect || (head != 0 && m.Head != head) || m.Head == 0 && m.More {
-				put(chunkIn{err: syncproto.Errorf(syncproto.CodeUnexpected, "snapshot chunk from %s/%s at head %d, expected %s/%s at head %d",
-					m.From.Table, m.From.Row, m.Head, expect.Table, expect.Row, head)})
-				return
+			if m.From != cp.expect || (cp.head != 0 && m.Head != cp.head) || m.Head == 0 && m.More {
+				return fail(syncproto.Errorf(syncproto.CodeUnexpected, "snapshot chunk from %s/%s at head %d, expected %s/%s at head %d",
+					m.From.Table, m.From.Row, m.Head, cp.expect.Table, cp.expect.Row, cp.head))
 			}
-			expect, head = m.To, m.Head
+			cp.expect, cp.head = m.To, m.Head
 			if m.More {
-				if err := s.w.send(&syncproto.SnapshotRequest{Head: head, After: m.To, Limit: s.opts.SnapshotLimit}); err != nil {
-					put(chunkIn{err: err})
-					return
+				if err := s.w.send(&syncproto.SnapshotRequest{Head: cp.head, After: m.To, Limit: s.opts.SnapshotLimit}); err != nil {
+					return fail(err)
 				}
+			} else {
+				cp.done = true
 			}
-			if !put(chunkIn{m: m}) {
-				return
-			}
-			if !m.More {
-				close(queue)
-				return
-			}
+			return chunkIn{m: m}, true, true
 		default:
-			put(chunkIn{err: syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while cloning", m.Type())})
-			return
+			return fail(syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while cloning", m.Type()))
 		}
 	}
 }
@@ -360,7 +411,7 @@ func (s *syncRun) clonePump(ctx context.Context, st cloneState, queue chan<- chu
 // transaction with the position of the last one; after the last chunk of
 // the snapshot it sets the cursor to the snapshot's head and ends the
 // clone. It returns the last chunk stored.
-func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.SnapshotChunk, queue <-chan chunkIn) (*syncproto.SnapshotChunk, error) {
+func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.SnapshotChunk, take func(wait bool) (chunkIn, bool, bool)) (*syncproto.SnapshotChunk, error) {
 	r := s.r
 	t, err := r.beginPulled(ctx)
 	if err != nil {
@@ -368,7 +419,7 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	defer t.rollback()
 	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli()}
-	start := time.Now()
+	start := s.opts.ioNow()
 	next := *st
 	if next.head == 0 {
 		next.total = m.Total
@@ -385,19 +436,16 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		chunks++
 		last = m
 		m = nil
-		if rows >= cloneGroupRows || chunks >= cloneGroupChunks || time.Since(start) >= cloneGroupTime || !last.More {
+		if rows >= cloneGroupRows || chunks >= cloneGroupChunks || s.opts.ioNow().Sub(start) >= cloneGroupTime || !last.More {
 			break
 		}
-		select {
-		case p, ok := <-queue:
-			switch {
-			case !ok:
-			case p.err != nil:
-				return nil, p.err
-			default:
-				m = p.m
-			}
+		p, ok, got := take(false)
+		switch {
+		case !got || !ok:
+		case p.err != nil:
+			return nil, p.err
 		default:
+			m = p.m
 		}
 	}
 	if err := t.saveMany(g.save); err != nil {

@@ -40,30 +40,53 @@ func (s *syncRun) pull(ctx context.Context) error {
 	if err := s.sendPull(s.cursor); err != nil {
 		return err
 	}
-	pctx, cancel := context.WithCancel(ctx)
-	queue := make(chan pulled, pullQueue)
 	var notified atomic.Bool
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.pump(pctx, queue, &notified)
-	}()
-	defer func() {
-		cancel()
-		<-done
-		if notified.Load() {
-			s.notified = true
+	pp := &pullPump{s: s, expect: s.cursor, notified: &notified}
+	var take func(wait bool) (pulled, bool, bool)
+	if s.opts.Sched != nil {
+		// No pump goroutine: this task receives each page when it needs
+		// the next (asking for the one after it at once, as the pump does).
+		take = func(wait bool) (pulled, bool, bool) { return pp.next(ctx, wait) }
+		defer func() {
+			if notified.Load() {
+				s.notified = true
+			}
+		}()
+	} else {
+		pctx, cancel := context.WithCancel(ctx)
+		queue := make(chan pulled, pullQueue)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			pp.run(pctx, queue)
+		}()
+		defer func() {
+			cancel()
+			<-done
+			if notified.Load() {
+				s.notified = true
+			}
+		}()
+		take = func(wait bool) (pulled, bool, bool) {
+			if !wait {
+				select {
+				case p, ok := <-queue:
+					return p, ok, true
+				default:
+					return pulled{}, true, false
+				}
+			}
+			// The pump stops without a word when ctx ends: do not wait for it.
+			select {
+			case p, ok := <-queue:
+				return p, ok, true
+			case <-ctx.Done():
+				return pulled{err: ctx.Err()}, true, true
+			}
 		}
-	}()
+	}
 	for {
-		var p pulled
-		var ok bool
-		// The pump stops without a word when ctx ends: do not wait for it.
-		select {
-		case p, ok = <-queue:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		p, ok, _ := take(true)
 		if !ok {
 			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {
@@ -75,75 +98,101 @@ func (s *syncRun) pull(ctx context.Context) error {
 		if p.err != nil {
 			return p.err
 		}
-		if err := s.applyGroup(ctx, p.m, queue); err != nil {
+		if err := s.applyGroup(ctx, p.m, take); err != nil {
 			return err
 		}
 	}
 }
 
-// pump receives the pull's Changes, asks for the next page as soon as one
-// arrives (and once more after the last page if a Notify came meanwhile),
-// and queues them for storing; it closes queue after the last page.
-func (s *syncRun) pump(ctx context.Context, queue chan<- pulled, notified *atomic.Bool) {
-	put := func(p pulled) bool {
+// pullPump receives the pull's Changes, asks for the next page as soon as
+// one arrives (and once more after the last page if a Notify came
+// meanwhile), and hands them to the storing loop: from a goroutine of its
+// own through a queue (run), or to the storing task when it asks (next,
+// under a Scheduler).
+type pullPump struct {
+	s        *syncRun
+	expect   uint64
+	reset    bool
+	notified *atomic.Bool
+	done     bool // the last page was handed over
+}
+
+// run queues every page, and closes queue after the last.
+func (pp *pullPump) run(ctx context.Context, queue chan<- pulled) {
+	for {
+		p, ok, _ := pp.next(ctx, true)
+		if !ok {
+			close(queue)
+			return
+		}
 		select {
 		case queue <- p:
-			return true
 		case <-ctx.Done():
-			return false
+			return
+		}
+		if p.err != nil {
+			return
 		}
 	}
-	expect := s.cursor
-	reset := false
+}
+
+// next receives until it has a page (or an error) to hand over; ok false
+// after the last page. Without wait it receives only what has arrived,
+// and got false says nothing had.
+func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool) {
+	s := pp.s
+	if pp.done {
+		return pulled{}, false, true
+	}
 	for {
+		if !wait && !s.w.ready() {
+			return pulled{}, true, false
+		}
 		m, err := s.w.recv(ctx)
 		var se *ServerError
-		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !reset && expect == s.cursor {
+		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor {
 			// The server's log is behind our cursor (it was restored from a
 			// backup): start again from the beginning (§7.5).
-			reset = true
-			put(pulled{m: &syncproto.Changes{From: expect, To: 0, More: true}})
-			expect = 0
+			pp.reset = true
+			from := pp.expect
+			pp.expect = 0
 			if err := s.sendPull(0); err != nil {
-				put(pulled{err: err})
-				return
+				pp.done = true
+				return pulled{err: err}, true, true
 			}
-			continue
+			return pulled{m: &syncproto.Changes{From: from, To: 0, More: true}}, true, true
 		}
 		if err != nil {
-			put(pulled{err: err})
-			return
+			pp.done = true
+			return pulled{err: err}, true, true
 		}
 		switch m := m.(type) {
 		case *syncproto.Notify:
-			notified.Store(true)
+			pp.notified.Store(true)
 			continue
 		case *syncproto.Changes:
-			if m.From != expect {
-				put(pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "changes from %d, expected %d", m.From, expect)})
-				return
+			if m.From != pp.expect {
+				pp.done = true
+				return pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "changes from %d, expected %d", m.From, pp.expect)}, true, true
 			}
-			expect = m.To
+			pp.expect = m.To
 			more := m.More
-			if !more && notified.Swap(false) {
+			if !more && pp.notified.Swap(false) {
 				more = true // the log grew meanwhile: one more page
 			}
 			if more {
 				if err := s.sendPull(m.To); err != nil {
-					put(pulled{err: err})
-					return
+					pp.done = true
+					return pulled{err: err}, true, true
 				}
 			}
-			if !put(pulled{m: m}) {
-				return
-			}
 			if !more {
-				close(queue)
-				return
+				pp.done = true
 			}
+			return pulled{m: m}, true, true
 		default:
-			put(pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pulling", m.Type())})
-			return
+			pp.done = true
+			return pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pulling", m.Type())}, true, true
 		}
 	}
 }
@@ -154,15 +203,15 @@ func (s *syncRun) sendPull(cursor uint64) error {
 	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Durable: d})
 }
 
-// applyGroup stores m, and the batches queued behind it, in one
-// transaction.
-func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-chan pulled) error {
+// applyGroup stores m, and the batches that arrived behind it (take
+// without waiting), in one transaction.
+func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, take func(wait bool) (pulled, bool, bool)) error {
 	g, err := s.r.beginPull(ctx)
 	if err != nil {
 		return err
 	}
 	defer g.rollback()
-	start := time.Now()
+	start := s.opts.ioNow()
 	n, pulled := 0, 0
 	var last *syncproto.Changes
 	for m != nil {
@@ -174,23 +223,18 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-
 		n += len(m.Changes) + len(m.Evict)
 		pulled += len(m.Changes)
 		m = nil
-		if n >= pullGroupChanges || time.Since(start) >= pullGroupTime {
+		if n >= pullGroupChanges || s.opts.ioNow().Sub(start) >= pullGroupTime {
 			break
 		}
-		select {
-		case p, ok := <-queue:
-			switch {
-			case !ok:
-			case p.err != nil:
-				return p.err
-			default:
-				m = p.m
-			}
-			if !ok {
-				// The pump is done: commit, and let pull see the close.
-				queue = nil
-			}
+		p, ok, got := take(false)
+		switch {
+		case !got || !ok:
+			// Nothing arrived, or the pump is done: commit (pull sees
+			// the end at its next take).
+		case p.err != nil:
+			return p.err
 		default:
+			m = p.m
 		}
 	}
 	if err := g.commit(last.To); err != nil {

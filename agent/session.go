@@ -176,18 +176,19 @@ func (s *syncRun) pushHidden(ctx context.Context) error {
 // pushes local writes it finds every PollInterval, until the connection
 // or ctx ends (nil when ctx ended).
 func (s *syncRun) idle(ctx context.Context) error {
-	r, w, opts, sum := s.r, s.w, s.opts, s.sum
+	r, opts, sum := s.r, s.opts, s.sum
 	r.recordSync(ctx, nil)
 	if opts.OnSync != nil {
 		opts.OnSync(*sum, nil)
 	}
-	poll := time.NewTicker(opts.PollInterval)
-	defer poll.Stop()
+	poll := s.newPoll()
+	defer poll.stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case im, ok := <-w.in:
+		im, ok, polled, err := s.awaitIdle(ctx, poll)
+		if err != nil {
+			return nil // ctx ended
+		}
+		if !polled {
 			if !ok {
 				return io.ErrUnexpectedEOF
 			}
@@ -211,28 +212,74 @@ func (s *syncRun) idle(ctx context.Context) error {
 			if opts.OnSync != nil {
 				opts.OnSync(diff(*sum, before), nil)
 			}
-		case <-poll.C:
-			n, err := r.Pending(ctx)
-			if err != nil {
+			continue
+		}
+		n, err := r.Pending(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		before := *sum
+		if err := s.push(ctx); err != nil {
+			return err
+		}
+		if s.notified {
+			if err := s.pull(ctx); err != nil {
 				return err
-			}
-			if n == 0 {
-				continue
-			}
-			before := *sum
-			if err := s.push(ctx); err != nil {
-				return err
-			}
-			if s.notified {
-				if err := s.pull(ctx); err != nil {
-					return err
-				}
-			}
-			r.recordSync(ctx, nil)
-			if opts.OnSync != nil {
-				opts.OnSync(diff(*sum, before), nil)
 			}
 		}
+		r.recordSync(ctx, nil)
+		if opts.OnSync != nil {
+			opts.OnSync(diff(*sum, before), nil)
+		}
+	}
+}
+
+// idlePoll is idle's PollInterval: a ticker, or the next poll on the
+// Scheduler's time.
+type idlePoll struct {
+	t    *time.Ticker
+	next time.Time
+}
+
+func (s *syncRun) newPoll() *idlePoll {
+	if s.opts.Sched != nil {
+		return &idlePoll{next: s.opts.Sched.Now().Add(s.opts.PollInterval)}
+	}
+	return &idlePoll{t: time.NewTicker(s.opts.PollInterval)}
+}
+
+func (p *idlePoll) stop() {
+	if p.t != nil {
+		p.t.Stop()
+	}
+}
+
+// awaitIdle waits for a message (ok false: the connection's reader is
+// done), a poll (polled), or ctx's end (err).
+func (s *syncRun) awaitIdle(ctx context.Context, p *idlePoll) (im inMsg, ok, polled bool, err error) {
+	w := s.w
+	if sch := s.opts.Sched; sch != nil {
+		sch.Block(func() bool { return ctx.Err() != nil || w.ready() || !sch.Now().Before(p.next) })
+		switch {
+		case ctx.Err() != nil:
+			return im, false, false, ctx.Err()
+		case w.ready():
+			return w.read(), true, false, nil
+		default:
+			p.next = sch.Now().Add(s.opts.PollInterval)
+			return im, false, true, nil
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return im, false, false, ctx.Err()
+	case im, ok = <-w.in:
+		return im, ok, false, nil
+	case <-p.t.C:
+		return im, false, true, nil
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"time"
@@ -47,6 +46,14 @@ type SyncOptions struct {
 	// folder turned out to be a copy, fork.go). Until it has, the token
 	// stays in the replica file and is used from there (PendingToken).
 	SaveToken func(token string) error
+	// Frames, when set, opens a session's connection instead of dialing a
+	// WebSocket: internal/simtest's in-memory network. It answers as
+	// websocket.Dialer.DialContext does: the connection, or the HTTP
+	// response that refused it, or an error.
+	Frames func(ctx context.Context, url string, h http.Header) (FrameConn, *http.Response, error)
+	// Sched, when set, runs the session as a task of a deterministic
+	// simulation (sched.go). nil in production.
+	Sched Scheduler
 }
 
 func (o *SyncOptions) defaults() {
@@ -143,7 +150,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 // is never sent again, and a pull resumes from its stored cursor.
 func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptions) (SyncSummary, error) {
 	opts.defaults()
-	start := time.Now()
+	start := opts.ioNow()
 	var total SyncSummary
 	// Never push from, or pull into, a damaged file (damage.go).
 	if err := r.DamageCheck(ctx); err != nil {
@@ -171,11 +178,11 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			break
 		}
-		if sleep(ctx, jitter(time.Duration(attempt+1)*200*time.Millisecond)) != nil {
+		if opts.sleep(ctx, opts.jitter(time.Duration(attempt+1)*200*time.Millisecond)) != nil {
 			break
 		}
 	}
-	total.Duration = time.Since(start)
+	total.Duration = opts.ioNow().Sub(start)
 	r.recordSync(ctx, err)
 	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
@@ -240,7 +247,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		return err
 	}
 	for ctx.Err() == nil {
-		start := time.Now()
+		start := opts.ioNow()
 		var s SyncSummary
 		err := r.DamageCheck(ctx)
 		if err == nil {
@@ -268,33 +275,13 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		if fatal(err) {
 			return r.explainRevoked(ctx, server, err) // revoked.go
 		}
-		if time.Since(start) > time.Minute {
+		if opts.ioNow().Sub(start) > time.Minute {
 			backoff = opts.MinBackoff // the connection was healthy for a while
 		}
-		if sleep(ctx, jitter(backoff)) != nil {
+		if opts.sleep(ctx, opts.jitter(backoff)) != nil {
 			return nil
 		}
 		backoff = min(backoff*2, opts.MaxBackoff)
 	}
 	return nil
-}
-
-// jitter spreads d over [d/2, d) so a village of laptops does not reconnect
-// in lockstep after the 3G tower comes back.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -50,11 +50,38 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// FrameConn is a sync session's connection: a *websocket.Conn, or one of
+// internal/simtest's in-memory network (SyncOptions.Frames). Under a
+// Scheduler it also says whether a read would return at once (Readable).
+type FrameConn interface {
+	ReadMessage() (messageType int, p []byte, err error)
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	SetPongHandler(h func(appData string) error)
+	SetReadLimit(limit int64)
+	EnableWriteCompression(enable bool)
+	Close() error
+}
+
+// readable reports whether c has a frame, an error or its deadline to
+// give at once (a simulation's connection says; any other is assumed to).
+func readable(c FrameConn) bool {
+	if r, ok := c.(interface{ Readable() bool }); ok {
+		return r.Readable()
+	}
+	return true
+}
+
 // wire is one WebSocket session: a reader goroutine feeding in, writes from
-// the session goroutine only, deadlines on both.
+// the session goroutine only, deadlines on both. Under a Scheduler
+// (SyncOptions.Sched) it has no goroutine: recv reads the connection
+// itself, parking the session's task until a frame is there.
 type wire struct {
-	conn    *websocket.Conn
+	conn    FrameConn
 	timeout time.Duration
+	sched   Scheduler
 	in      chan inMsg
 	done    chan struct{}
 	wmu     sync.Mutex // one writer at a time (the pull pump writes too)
@@ -66,33 +93,29 @@ type inMsg struct {
 	err error
 }
 
+// now is the time deadlines are set from.
+func (w *wire) now() time.Time {
+	if w.sched != nil {
+		return w.sched.Now()
+	}
+	return time.Now()
+}
+
 func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOptions, sent, recv *atomic.Int64) (*wire, error) {
 	u, err := syncURL(server)
 	if err != nil {
 		return nil, err
 	}
-	nd := opts.Dial
-	if nd == nil {
-		d := &net.Dialer{Timeout: opts.IOTimeout, KeepAlive: 30 * time.Second}
-		nd = d.DialContext
-	}
-	dialer := websocket.Dialer{
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := nd(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &countingConn{Conn: c, sent: sent, recv: recv}, nil
-		},
-		HandshakeTimeout:  opts.IOTimeout,
-		EnableCompression: true,
-		TLSClientConfig:   opts.TLS,
-		Proxy:             http.ProxyFromEnvironment,
-	}
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+token)
 	h.Set("User-Agent", ClientName())
-	conn, resp, err := dialer.DialContext(ctx, u, h)
+	var conn FrameConn
+	var resp *http.Response
+	if opts.Frames != nil {
+		conn, resp, err = opts.Frames(ctx, u, h)
+	} else {
+		conn, resp, err = wsDial(ctx, u, h, opts, sent, recv)
+	}
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -112,31 +135,50 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 	}
 	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
 	conn.EnableWriteCompression(true)
-	w := &wire{conn: conn, timeout: opts.IOTimeout, in: make(chan inMsg, 8), done: make(chan struct{})}
+	w := &wire{conn: conn, timeout: opts.IOTimeout, sched: opts.Sched, in: make(chan inMsg, 8), done: make(chan struct{})}
 	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(w.timeout))
+		return conn.SetReadDeadline(w.now().Add(w.timeout))
 	})
-	w.wg.Add(2)
-	go w.readLoop()
-	go w.pingLoop()
+	if w.sched == nil {
+		w.wg.Add(2)
+		go w.readLoop()
+		go w.pingLoop()
+	}
 	return w, nil
+}
+
+// wsDial opens the WebSocket.
+func wsDial(ctx context.Context, u string, h http.Header, opts *SyncOptions, sent, recv *atomic.Int64) (FrameConn, *http.Response, error) {
+	nd := opts.Dial
+	if nd == nil {
+		d := &net.Dialer{Timeout: opts.IOTimeout, KeepAlive: 30 * time.Second}
+		nd = d.DialContext
+	}
+	dialer := websocket.Dialer{
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c, sent: sent, recv: recv}, nil
+		},
+		HandshakeTimeout:  opts.IOTimeout,
+		EnableCompression: true,
+		TLSClientConfig:   opts.TLS,
+		Proxy:             http.ProxyFromEnvironment,
+	}
+	conn, resp, err := dialer.DialContext(ctx, u, h)
+	if err != nil {
+		return nil, resp, err
+	}
+	return conn, resp, nil
 }
 
 func (w *wire) readLoop() {
 	defer w.wg.Done()
 	defer close(w.in)
 	for {
-		_ = w.conn.SetReadDeadline(time.Now().Add(w.timeout))
-		typ, data, err := w.conn.ReadMessage()
-		var m inMsg
-		switch {
-		case err != nil:
-			m.err = err
-		case typ != websocket.BinaryMessage:
-			m.err = syncproto.Errorf(syncproto.CodeBadFrame, "text frame on the sync socket")
-		default:
-			m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
-		}
+		m := w.read()
 		select {
 		case w.in <- m:
 		case <-w.done:
@@ -146,6 +188,22 @@ func (w *wire) readLoop() {
 			return
 		}
 	}
+}
+
+// read reads and decodes the next frame.
+func (w *wire) read() inMsg {
+	_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
+	typ, data, err := w.conn.ReadMessage()
+	var m inMsg
+	switch {
+	case err != nil:
+		m.err = err
+	case typ != websocket.BinaryMessage:
+		m.err = syncproto.Errorf(syncproto.CodeBadFrame, "text frame on the sync socket")
+	default:
+		m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
+	}
+	return m
 }
 
 // pingLoop keeps an idle watch connection alive and detects a dead one:
@@ -173,7 +231,7 @@ func (w *wire) send(m syncproto.Message) error {
 	}
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
-	if err := w.conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
+	if err := w.conn.SetWriteDeadline(w.now().Add(w.timeout)); err != nil {
 		return err
 	}
 	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
@@ -181,25 +239,53 @@ func (w *wire) send(m syncproto.Message) error {
 
 // recv waits for the next message. An ErrorMsg becomes a *ServerError.
 func (w *wire) recv(ctx context.Context) (syncproto.Message, error) {
+	if w.sched != nil {
+		// Park only when there is nothing to read: a caller may hold a
+		// transaction open (applyGroup takes what has arrived), and a
+		// parked task's transaction would block every other task of the
+		// replica where the scheduler cannot see it.
+		if ctx.Err() == nil && !readable(w.conn) {
+			w.sched.Block(func() bool { return ctx.Err() != nil || readable(w.conn) })
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return w.received(w.read(), true)
+	}
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case m, ok := <-w.in:
-		if !ok {
-			return nil, io.ErrUnexpectedEOF
-		}
-		if m.err != nil {
-			return nil, m.err
-		}
-		if em, ok := m.m.(*syncproto.ErrorMsg); ok {
-			return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
-		}
-		return m.m, nil
+		return w.received(m, ok)
 	}
 }
 
+// received is recv's answer for m (ok false: the reader is done).
+func (w *wire) received(m inMsg, ok bool) (syncproto.Message, error) {
+	if !ok {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	if em, ok := m.m.(*syncproto.ErrorMsg); ok {
+		return nil, &ServerError{Code: em.Code, Msg: em.Msg, Fatal: em.Fatal}
+	}
+	return m.m, nil
+}
+
+// ready reports whether recv would return at once with a message or an
+// error the connection has (Scheduler; the reader goroutine's queue
+// otherwise).
+func (w *wire) ready() bool {
+	if w.sched != nil {
+		return readable(w.conn)
+	}
+	return len(w.in) > 0
+}
+
 func (w *wire) close() {
-	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	_ = w.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), w.now().Add(time.Second))
 	close(w.done)
 	w.conn.Close()
 	w.wg.Wait()
