@@ -72,12 +72,23 @@ func (s *Server) writeOwn(own func(b *batch) error) (*pushOutcome, error) {
 func (s *Server) write(r *writeReq) (*pushOutcome, error) {
 	r.done = make(chan struct{})
 	select {
-	case s.pushQ <- r:
+	case s.pushQ <- r: // under a Scheduler the queue has room (pushQueue)
 	case <-s.commitDone:
 		return nil, errShuttingDown
 	}
-	<-r.done
+	s.wait(r.done)
 	return r.out, r.err
+}
+
+// pushQueue is the committer's queue: none in production (a write waits
+// until the committer takes it), room for every write a simulation's
+// tasks can queue under a Scheduler, whose tasks may not block on a
+// channel.
+func pushQueue(cfg Config) int {
+	if cfg.Sched != nil {
+		return 1 << 12
+	}
+	return 0
 }
 
 // committer owns the write path: it takes a write, adds whatever else is
@@ -86,10 +97,20 @@ func (s *Server) committer() {
 	defer close(s.commitDone)
 	for {
 		var first *writeReq
-		select {
-		case first = <-s.pushQ:
-		case <-s.commitStop:
-			return
+		if sch := s.cfg.Sched; sch != nil {
+			// A task parks instead of selecting; what it then takes is
+			// decided, not drawn (select picks at random).
+			sch.Block(func() bool { return len(s.pushQ) > 0 || closed(s.commitStop) })
+			if closed(s.commitStop) {
+				return
+			}
+			first = <-s.pushQ
+		} else {
+			select {
+			case first = <-s.pushQ:
+			case <-s.commitStop:
+				return
+			}
 		}
 		group := append(s.group[:0], first)
 		n := len(first.changes)

@@ -109,7 +109,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, err)
 		return
 	}
-	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: now}
+	d := Device{ID: s.cfg.NewID().String(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: now}
 	en, err := Enroll(r.Context(), s.store, hashCode(code), now, d)
 	if err != nil {
 		pe := protoError(err)

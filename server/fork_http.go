@@ -73,7 +73,7 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, err)
 		return
 	}
-	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
+	d := Device{ID: s.cfg.NewID().String(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
 	en, err := ForkDevice(r.Context(), s.store, dev, d, req.StartSeq)
 	if errors.Is(err, ErrRevoked) {
 		err = errRevoked

@@ -291,7 +291,7 @@ func (s *Server) checkScopes(ctx context.Context) {
 		slices.Sort(had)
 		if !slices.Equal(had, hs) {
 			s.log.Info("team scope changed elsewhere; closing the session", LogDevice, c.dev.ID)
-			go c.fail(errScopeChanged) // waits for the message in hand
+			s.goTask("scope changed", func() { c.fail(errScopeChanged) }) // waits for the message in hand
 		}
 	}
 }

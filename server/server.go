@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -87,6 +88,14 @@ type Config struct {
 	// too-old agent is told it. See schema_compat.go.
 	MinAgentSchema int
 	AgentUpdate    string
+
+	// Sched, when set, runs the server's concurrent work as tasks it
+	// schedules (sched.go): internal/simtest's deterministic simulation.
+	// nil in production.
+	Sched Scheduler
+	// NewID makes the ids of new devices, teams and members (uuid.New when
+	// nil; a simulation's come from its seed).
+	NewID func() uuid.UUID
 }
 
 func (c *Config) defaults() {
@@ -102,6 +111,9 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.NewID == nil {
+		c.NewID = uuid.New
 	}
 	if c.Limits.MaxFrame == 0 {
 		c.Limits = syncproto.DefaultLimits
@@ -231,7 +243,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		closed:    make(chan struct{}),
 		act:       map[string]DeviceActivity{},
 
-		pushQ:      make(chan *writeReq),
+		pushQ:      make(chan *writeReq, pushQueue(cfg)),
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}
@@ -244,7 +256,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("open server: %w", err)
 	}
-	go s.committer()
+	s.goTask("committer", s.committer)
 	s.up = websocket.Upgrader{
 		ReadBufferSize:    2048,
 		WriteBufferSize:   2048,
@@ -256,8 +268,10 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.bg.Add(1)
-	go s.background()
+	if cfg.Sched == nil { // a Scheduler runs the jobs itself (RunJob)
+		s.bg.Add(1)
+		go s.background()
+	}
 	return s, nil
 }
 
@@ -381,25 +395,50 @@ func (s *Server) background() {
 		case <-s.ctx.Done():
 			return
 		case <-flush.C:
-			s.flushActivity(s.ctx)
+			s.RunJob(s.ctx, JobFlush)
 		case <-sweep.C:
-			now := s.now()
-			for _, t := range []*throttle{s.enrollTh, s.loginPair, s.loginAddr} {
-				t.sweep(now)
-			}
+			s.RunJob(s.ctx, JobSweep)
 		case <-revC:
-			s.checkRevoked(s.ctx)
-			s.checkScopes(s.ctx)
-			s.checkHolidays(s.ctx)
+			s.RunJob(s.ctx, JobCheck)
 		case <-gcC:
-			st, err := Collect(s.ctx, s.store, s.gcOptions())
-			if err != nil {
-				s.log.Error("tombstone gc failed", LogErr, err)
-				continue
-			}
-			if st.Rows+st.Entries > 0 {
-				s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
-			}
+			s.RunJob(s.ctx, JobGC)
+		}
+	}
+}
+
+// Job is one of the server's periodic jobs (background).
+type Job int
+
+const (
+	JobFlush Job = iota // write device activity (Config.FlushInterval)
+	JobSweep            // forget old throttle entries (every minute)
+	JobCheck            // revocations, team scopes and holidays changed by another process (Config.RevokeCheck)
+	JobGC               // collection (Config.GCInterval)
+)
+
+// RunJob runs one periodic job now: the background loop's ticks, or a
+// Scheduler's caller (Config.Sched), which starts no background loop.
+func (s *Server) RunJob(ctx context.Context, j Job) {
+	switch j {
+	case JobFlush:
+		s.flushActivity(ctx)
+	case JobSweep:
+		now := s.now()
+		for _, t := range []*throttle{s.enrollTh, s.loginPair, s.loginAddr} {
+			t.sweep(now)
+		}
+	case JobCheck:
+		s.checkRevoked(ctx)
+		s.checkScopes(ctx)
+		s.checkHolidays(ctx)
+	case JobGC:
+		st, err := Collect(ctx, s.store, s.gcOptions())
+		if err != nil {
+			s.log.Error("tombstone gc failed", LogErr, err)
+			return
+		}
+		if st.Rows+st.Entries > 0 {
+			s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
 		}
 	}
 }
@@ -428,7 +467,7 @@ func (s *Server) checkRevoked(ctx context.Context) {
 	for _, c := range conns {
 		if revoked[c.dev.ID] {
 			s.log.Info("device revoked elsewhere; closing its session", LogDevice, c.dev.ID)
-			go c.fail(errRevoked) // waits for the message in hand
+			s.goTask("revoked", func() { c.fail(errRevoked) }) // waits for the message in hand
 		}
 	}
 }

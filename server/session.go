@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -73,8 +74,10 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, SecurityHeader(r))
-	if err != nil {
+	var ws FrameConn
+	if fa, ok := w.(FrameAcceptor); ok {
+		ws = fa.AcceptFrames() // internal/simtest's network: no upgrade
+	} else if ws, err = s.up.Upgrade(w, r, SecurityHeader(r)); err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered
 	}
@@ -102,11 +105,13 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		c.replace()
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); c.writePump() }()
-	noHello := time.AfterFunc(s.cfg.HelloWait, c.helloTimeout)
+	if s.cfg.Sched == nil { // a Scheduler's session writes as it queues (writeQueued)
+		wg.Add(1)
+		go func() { defer wg.Done(); c.writePump() }()
+	}
+	stopHello := s.afterFunc(s.cfg.HelloWait, c.helloTimeout)
 	c.readPump()
-	noHello.Stop()
+	stopHello()
 	wg.Wait()
 	s.hub.remove(c)
 	s.metrics.connected.Dec()
@@ -138,10 +143,32 @@ type SessionStore interface {
 	DeviceRevoked(ctx context.Context, id string) (bool, error)
 }
 
+// FrameConn is what a session needs of its connection: a
+// *websocket.Conn, or a connection of internal/simtest's in-memory network.
+type FrameConn interface {
+	NextReader() (messageType int, r io.Reader, err error)
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	SetPongHandler(h func(appData string) error)
+	SetReadLimit(limit int64)
+	EnableWriteCompression(enable bool)
+	Close() error
+}
+
+// FrameAcceptor is a ResponseWriter that carries a sync session's frames
+// itself (internal/simtest's in-memory network): GET /v1/sync runs the session
+// over AcceptFrames instead of upgrading the connection to a WebSocket.
+type FrameAcceptor interface {
+	http.ResponseWriter
+	AcceptFrames() FrameConn
+}
+
 type conn struct {
 	s         *Server
 	st        SessionStore // s.store, as far as the session reads it
-	ws        *websocket.Conn
+	ws        FrameConn
 	dev       Device
 	gen       uint64 // order among the server's connections (hub.gen)
 	scopeList []string
@@ -160,6 +187,10 @@ type conn struct {
 	// session's first message is Welcome (§7.1), whatever commits while
 	// the server reads what Welcome says.
 	greeted atomic.Bool
+	// sentNotify is the last Notify written; wdone: the writer is done
+	// (Config.Sched). The writer's own.
+	sentNotify uint64
+	wdone      bool
 
 	opMu     sync.Mutex // one message handled at a time; shutdown waits for it
 	finished bool
@@ -178,7 +209,10 @@ type conn struct {
 	floorOK uint64
 }
 
-func (c *conn) stop() { c.quitOnce.Do(func() { close(c.quit) }) }
+func (c *conn) stop() {
+	c.quitOnce.Do(func() { close(c.quit) })
+	c.writeQueued()
+}
 
 // enqueueLocked queues a frame; a full queue means a slow reader: drop it.
 // Callers hold opMu.
@@ -203,6 +237,7 @@ func (c *conn) enqueueFrameLocked(b []byte, ch *syncproto.Changes) bool {
 	}
 	select {
 	case c.send <- b:
+		c.writeQueued()
 		if ch != nil {
 			maxStore(&c.answered, ch.To)
 			c.poke() // a Notify held back for this pull may be due now
@@ -223,11 +258,12 @@ func (c *conn) finishLocked() {
 	if !c.finished {
 		c.finished = true
 		close(c.send)
+		c.writeQueued()
 	}
 }
 
 func (c *conn) fail(err error) {
-	c.opMu.Lock()
+	c.lockOp()
 	defer c.opMu.Unlock()
 	c.failLocked(err)
 }
@@ -248,7 +284,7 @@ func (c *conn) failLocked(err error) {
 // shutdown is Close's part: it waits for the message being handled (a batch
 // finishes and its Ack is queued), then says shutting_down and ends.
 func (c *conn) shutdown() {
-	c.opMu.Lock()
+	c.lockOp()
 	defer c.opMu.Unlock()
 	if c.finished {
 		return
@@ -262,7 +298,7 @@ func (c *conn) shutdown() {
 // started. It waits for the message being handled (a batch commits and its
 // Ack is queued), then says session_replaced and closes with CloseReplaced.
 func (c *conn) replace() {
-	c.opMu.Lock()
+	c.lockOp()
 	defer c.opMu.Unlock()
 	if c.finished {
 		return
@@ -274,7 +310,7 @@ func (c *conn) replace() {
 
 // helloTimeout closes a connection that has not said Hello in time.
 func (c *conn) helloTimeout() {
-	c.opMu.Lock()
+	c.lockOp()
 	defer c.opMu.Unlock()
 	if c.hello || c.finished {
 		return
@@ -291,6 +327,10 @@ func (c *conn) notify(head uint64) {
 }
 
 func (c *conn) poke() {
+	if c.s.cfg.Sched != nil {
+		c.writeQueued()
+		return
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:

@@ -18,7 +18,7 @@ import (
 
 // handle answers one message; false ends the session.
 func (c *conn) handle(m syncproto.Message) bool {
-	c.opMu.Lock()
+	c.lockOp()
 	defer c.opMu.Unlock()
 	if c.finished {
 		return false

@@ -18,14 +18,14 @@ import (
 // readPump runs on the handler's goroutine until the connection ends.
 func (c *conn) readPump() {
 	pongWait := c.s.cfg.PongWait
-	_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
-	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	_ = c.ws.SetReadDeadline(c.s.ioNow().Add(pongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(c.s.ioNow().Add(pongWait)) })
 	max := c.s.cfg.Limits.MaxFrame
 	buf := make([]byte, 0, 4096)
 	for {
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
-			c.opMu.Lock()
+			c.lockOp()
 			if c.reason == "" {
 				c.reason = "read: " + closeReason(err)
 			}
@@ -36,12 +36,12 @@ func (c *conn) readPump() {
 			c.opMu.Unlock()
 			return
 		}
-		_ = c.ws.SetReadDeadline(time.Now().Add(pongWait))
+		_ = c.ws.SetReadDeadline(c.s.ioNow().Add(pongWait))
 		// Read at most max+1 bytes: the limit holds after decompression too.
 		buf = buf[:0]
 		buf, err = readAll(buf, io.LimitReader(r, int64(max)+1))
 		if err != nil {
-			c.opMu.Lock()
+			c.lockOp()
 			if errors.Is(err, websocket.ErrReadLimit) {
 				c.failLocked(syncproto.Errorf(syncproto.CodeTooLarge, "frame exceeds %d bytes", max))
 			} else {
@@ -112,63 +112,16 @@ func (c *conn) writePump() {
 		c.ws.Close()
 	}()
 	ww := c.s.cfg.WriteWait
-	closeFrame := func() {
-		code, text := c.closeCode, c.closeText
-		if code == 0 {
-			code = websocket.CloseNormalClosure
-		}
-		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(ww))
-	}
-	write := func(typ int, b []byte) bool {
-		_ = c.ws.SetWriteDeadline(time.Now().Add(ww))
-		// Deflate pays off on pages of changes, not on small acks.
-		c.ws.EnableWriteCompression(len(b) > compressAbove)
-		if err := c.ws.WriteMessage(typ, b); err != nil {
-			c.stop()
-			return false
-		}
-		return true
-	}
-	var sentNotify uint64
 	for {
 		select {
 		case b, ok := <-c.send:
-			if !ok {
-				closeFrame()
-				return
-			}
-			if !write(websocket.BinaryMessage, b) {
+			if !c.writeFrame(b, ok) {
 				return
 			}
 		case <-c.wake:
-			if !c.greeted.Load() {
-				continue // onHello pokes once Welcome is queued
-			}
-			// What was queued before the wake goes first: the Welcome
-			// among it, whichever case select picked.
-			for len(c.send) > 0 {
-				b, ok := <-c.send
-				if !ok {
-					closeFrame()
-					return
-				}
-				if !write(websocket.BinaryMessage, b) {
-					return
-				}
-			}
-			n, a := c.notifyAt.Load(), c.answered.Load()
-			if n <= max(sentNotify, a) {
-				continue // the agent was told, or already pulled that far
-			}
-			if sentNotify > a {
-				continue // a Notify is outstanding: its pull's answer pokes wake
-			}
-			sentNotify = n
-			b, err := syncproto.Encode(nil, &syncproto.Notify{Cursor: n})
-			if err != nil || !write(websocket.BinaryMessage, b) {
+			if !c.writeWake() {
 				return
 			}
-			c.s.metrics.notifies.Inc()
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ww)); err != nil {
 				c.stop()
@@ -178,4 +131,91 @@ func (c *conn) writePump() {
 			return
 		}
 	}
+}
+
+// writeFrame writes one frame taken from send (ok false: send is closed,
+// and the close frame goes out); false means the writer is done.
+func (c *conn) writeFrame(b []byte, ok bool) bool {
+	if !ok {
+		code, text := c.closeCode, c.closeText
+		if code == 0 {
+			code = websocket.CloseNormalClosure
+		}
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), c.s.ioNow().Add(c.s.cfg.WriteWait))
+		return false
+	}
+	_ = c.ws.SetWriteDeadline(c.s.ioNow().Add(c.s.cfg.WriteWait))
+	// Deflate pays off on pages of changes, not on small acks.
+	c.ws.EnableWriteCompression(len(b) > compressAbove)
+	if err := c.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+		c.stop()
+		return false
+	}
+	return true
+}
+
+// writeWake sends the Notify that may be due; false means the writer is
+// done.
+func (c *conn) writeWake() bool {
+	if !c.greeted.Load() {
+		return true // onHello pokes once Welcome is queued
+	}
+	// What was queued before the wake goes first: the Welcome among it,
+	// whichever case select picked.
+	for len(c.send) > 0 {
+		b, ok := <-c.send
+		if !c.writeFrame(b, ok) {
+			return false
+		}
+	}
+	n, a := c.notifyAt.Load(), c.answered.Load()
+	if n <= max(c.sentNotify, a) {
+		return true // the agent was told, or already pulled that far
+	}
+	if c.sentNotify > a {
+		return true // a Notify is outstanding: its pull's answer pokes wake
+	}
+	c.sentNotify = n
+	b, err := syncproto.Encode(nil, &syncproto.Notify{Cursor: n})
+	if err != nil || !c.writeFrame(b, true) {
+		return false
+	}
+	c.s.metrics.notifies.Inc()
+	return true
+}
+
+// writeQueued is the writer's work done at once by the task that queued
+// it, under a Scheduler (Config.Sched), which runs no writer goroutine:
+// every frame queued is written, then a due Notify. The order is the
+// writer goroutine's; when the frames travel is the simulated network's
+// business.
+func (c *conn) writeQueued() {
+	if c.s.cfg.Sched == nil || c.wdone {
+		return
+	}
+	if closed(c.quit) {
+		c.endWriter()
+		return
+	}
+	for {
+		select {
+		case b, ok := <-c.send:
+			if !c.writeFrame(b, ok) {
+				c.endWriter()
+				return
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if !c.writeWake() {
+		c.endWriter()
+	}
+}
+
+// endWriter is what the writer goroutine's return does (Config.Sched).
+func (c *conn) endWriter() {
+	c.wdone = true
+	c.ws.Close()
 }
