@@ -111,6 +111,9 @@ var (
 	// mayImportHelpers is the one package outside tests that uses a test
 	// helper: hamlet-load drives a server the way the tests do.
 	mayImportHelpers = []string{"cmd/hamlet-load"}
+	// bothSides links the server and the agent in one process: the
+	// deterministic simulation of the whole system (a test helper).
+	bothSides = []string{"internal/simtest"}
 )
 
 // helper reports whether p is a test-helper package (agenttest,
@@ -170,7 +173,7 @@ func violations(g graph) []string {
 	for _, p := range names {
 		// The server's side links nothing of the agent, and the shared
 		// packages (internal/*, the example province) neither side.
-		if under(p, "server", "cmd/hamlet-server", "internal", "examples/camau") && !under(p, "examples/camau/scenario") {
+		if under(p, "server", "cmd/hamlet-server", "internal", "examples/camau") && !under(p, "examples/camau/scenario") && !under(p, bothSides...) {
 			for _, d := range g[p].Deps {
 				if under(d, "agent") || (under(p, "internal", "examples/camau") && !under(p, "examples/camau/loader") && under(d, "server")) {
 					bad("%s reaches %s: the server side imports no agent package, a shared one neither side", p, d)

@@ -1,0 +1,351 @@
+package simtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+)
+
+// model is what the harness knows beside the system: what it saw on the
+// network and what people did, to hold the system to it.
+type model struct {
+	syncs, syncErrs int
+	writes, refused int
+	last            map[string]syncResult // each laptop's last sync
+}
+
+type syncResult struct {
+	sum agent.SyncSummary
+	err error
+}
+
+func newModel() *model { return &model{last: map[string]syncResult{}} }
+
+func (m *model) synced(l *laptop, sum agent.SyncSummary, err error) {
+	m.syncs++
+	if err != nil {
+		m.syncErrs++
+	}
+	m.last[l.name] = syncResult{sum, err}
+}
+
+func (m *model) wrote(l *laptop, what string, err error) {
+	m.writes++
+	if err != nil {
+		m.refused++
+	}
+}
+
+// checkStep holds the invariants that hold at every step.
+func (s *Sim) checkStep() {}
+
+// heal ends every fault and lets the world come to rest: the server up,
+// every laptop running and online, every link delivering, then rounds of
+// syncs until a round moves nothing.
+func (s *Sim) heal() {
+	s.healing = true
+	s.tr.printf("— heal: every fault ends; laptops sync until nothing moves —")
+	if !s.srv.up {
+		s.opStartServer()
+	}
+	for _, lk := range s.links {
+		lk.stall = false
+	}
+	for _, l := range s.laptops {
+		if l.gone {
+			continue
+		}
+		l.online = true
+		if l.cancel != nil {
+			l.cancel()
+			l.cancel = nil
+		}
+		if l.rep == nil {
+			if err := s.startLaptop(l); err != nil {
+				s.fail("%s does not start: %v", l.name, err)
+			}
+		}
+	}
+	s.settleAll()
+	for round := 1; ; round++ {
+		if round > 8 {
+			s.fail("the world does not come to rest after %d rounds of syncs", round-1)
+		}
+		moved := false
+		for _, l := range s.laptops {
+			if !running(l) {
+				continue
+			}
+			s.startSync(l, false)
+			t := l.session
+			if t == nil {
+				s.fail("%s cannot sync while healing", l.name)
+			}
+			if !s.settleTask(t, 200000) {
+				s.fail("%s's sync does not end", l.name)
+			}
+			sum, serr := s.lastSync(l)
+			if serr != nil {
+				moved = true
+				continue
+			}
+			if sum.Pushed+sum.Pulled+sum.Cloned+sum.Rejected+sum.Evicted > 0 || sum.ScopeChange != nil || sum.Fork != nil {
+				moved = true
+			}
+		}
+		s.settleAll()
+		if !moved {
+			s.tr.printf("— at rest after %d rounds —", round)
+			return
+		}
+	}
+}
+
+// lastSync is the summary of the laptop's last finished sync.
+func (s *Sim) lastSync(l *laptop) (agent.SyncSummary, error) {
+	return s.model.last[l.name].sum, s.model.last[l.name].err
+}
+
+// settleAll runs every task and delivers every frame until nothing is
+// left to run or deliver.
+func (s *Sim) settleAll() {
+	for i := 0; i < 200000; i++ {
+		s.sch.fireTimers()
+		var rs []*task
+		rs = s.sch.runnableTasks(rs)
+		if len(rs) > 0 {
+			s.sch.run(rs[s.ch.intn(len(rs))])
+			s.checkPanics()
+			continue
+		}
+		if ls := s.deliverableLinks(); len(ls) > 0 {
+			s.deliverOne(ls[s.ch.intn(len(ls))])
+			continue
+		}
+		return
+	}
+	s.fail("the world does not settle")
+}
+
+// checkRest holds the invariants of a world at rest.
+func (s *Sim) checkRest() {
+	s.checkConverged()
+}
+
+// checkConverged: every laptop holds exactly the live rows of its team's
+// hamlets that the server holds, with the same values.
+func (s *Sim) checkConverged() {
+	srvDB, err := openRO(s.dataPath("server.db"))
+	if err != nil {
+		s.fail("open the server's store to look: %v", err)
+	}
+	defer srvDB.Close()
+	teams, err := s.srv.store.Teams(s.ctx)
+	if err != nil {
+		s.fail("teams: %v", err)
+	}
+	for _, l := range s.laptops {
+		if !running(l) {
+			continue
+		}
+		var scope []string
+		for _, t := range teams {
+			if t.ID == s.srv.teams[l.team] {
+				scope = t.Hamlets
+			}
+		}
+		// A row with a refused change holds the value the server refused
+		// until its volunteer acts (the rejected list): not compared.
+		refused, err := refusedRows(s.ctx, l.rep.DB())
+		if err != nil {
+			s.fail("read %s's rejected list: %v", l.name, err)
+		}
+		for _, t := range schema.SyncedTables() {
+			want, err := tableRows(s.ctx, srvDB, t.Name, scope)
+			if err != nil {
+				s.fail("read the server's %s: %v", t.Name, err)
+			}
+			got, err := tableRows(s.ctx, l.rep.DB(), t.Name, scope)
+			if err != nil {
+				s.fail("read %s's %s: %v", l.name, t.Name, err)
+			}
+			for id := range refused {
+				delete(want, id)
+				delete(got, id)
+			}
+			if d := diffRows(want, got); d != "" {
+				s.fail("%s does not hold what the server holds in %s (scope %v): %s", l.name, t.Name, scope, d)
+			}
+		}
+	}
+}
+
+// refusedRows are the rows with a change in the laptop's rejected list.
+func refusedRows(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT row_id FROM outbox WHERE state = 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+func openRO(path string) (*sql.DB, error) {
+	return sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
+}
+
+// tableRows reads a table's live rows in scope: id → column → value.
+func tableRows(ctx context.Context, db *sql.DB, table string, scope []string) (map[string]map[string]string, error) {
+	if len(scope) == 0 {
+		return map[string]map[string]string{}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	args := make([]any, len(scope))
+	for i, h := range scope {
+		args[i] = h
+	}
+	rows, err := db.QueryContext(ctx, `SELECT * FROM `+table+` WHERE _deleted = 0 AND hamlet_code IN (?`+strings.Repeat(",?", len(scope)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]string{}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		r := map[string]string{}
+		var id string
+		for i, c := range cols {
+			v := vals[i]
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			if c == "id" {
+				id = fmt.Sprint(v)
+				continue
+			}
+			r[c] = fmt.Sprintf("%v", v)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// diffRows describes the first differences of got against want ("" when
+// equal), on the columns both have.
+func diffRows(want, got map[string]map[string]string) string {
+	var d []string
+	ids := make([]string, 0, len(want)+len(got))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w, okw := want[id]
+		g, okg := got[id]
+		switch {
+		case !okg:
+			d = append(d, fmt.Sprintf("lacks %s", id[:8]))
+		case !okw:
+			d = append(d, fmt.Sprintf("holds %s, which the server does not", id[:8]))
+		default:
+			var cols []string
+			for c := range w {
+				if gv, ok := g[c]; ok && gv != w[c] {
+					cols = append(cols, fmt.Sprintf("%s=%q (server %q)", c, gv, w[c]))
+				}
+			}
+			slices.Sort(cols)
+			if len(cols) > 0 {
+				d = append(d, fmt.Sprintf("row %s: %s", id[:8], strings.Join(cols, ", ")))
+			}
+		}
+		if len(d) >= 5 {
+			d = append(d, "…")
+			break
+		}
+	}
+	return strings.Join(d, "; ")
+}
+
+// digest hashes every store's synced tables: the world's state, for the
+// trace (two runs of one schedule end in the same state).
+func (s *Sim) digest() string {
+	h := sha256.New()
+	dbs := []*sql.DB{}
+	srvDB, err := openRO(s.dataPath("server.db"))
+	if err != nil {
+		s.fail("open the server's store to look: %v", err)
+	}
+	defer srvDB.Close()
+	dbs = append(dbs, srvDB)
+	for _, l := range s.laptops {
+		if running(l) {
+			dbs = append(dbs, l.rep.DB())
+		}
+	}
+	for _, db := range dbs {
+		for _, t := range schema.SyncedTables() {
+			rows, err := tableRows(s.ctx, db, t.Name, hamlets)
+			if err != nil {
+				s.fail("digest: %v", err)
+			}
+			ids := make([]string, 0, len(rows))
+			for id := range rows {
+				ids = append(ids, id)
+			}
+			slices.Sort(ids)
+			for _, id := range ids {
+				cols := make([]string, 0, len(rows[id]))
+				for c, v := range rows[id] {
+					cols = append(cols, c+"="+v)
+				}
+				slices.Sort(cols)
+				fmt.Fprintf(h, "%s %s %s\n", t.Name, id, strings.Join(cols, ","))
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+var _ = server.JobGC
+
+// tapState is what the network tap noted on a link.
+type tapState struct{}
+
+// tapSent sees every frame sent on a link (fromAgent: toward the server).
+func (s *Sim) tapSent(l *link, fromAgent bool, f frame) {}

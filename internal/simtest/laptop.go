@@ -1,0 +1,249 @@
+package simtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+)
+
+// laptop is a volunteer's laptop: a data folder with the replica's SQLite
+// file, the device token, a clock of its own, and, while it runs, the
+// agent process (the real agent.Replica) whose sessions are tasks.
+type laptop struct {
+	idx    int
+	name   string
+	team   int // index of the member's team
+	member string
+	dir    string // the data folder
+	sch    *schema.Registry
+	proc   *proc
+	rep    *agent.Replica
+	gen    int
+	token  string
+	online bool
+	// the laptop's clock: true time plus offset, drifting by drift per
+	// hour of true time since driftFrom.
+	offset    time.Duration
+	drift     time.Duration
+	driftFrom time.Time
+	// the running sync: one-shot (Sync) or Watch, and how to stop Watch.
+	session *task
+	cancel  context.CancelFunc
+	// backups: copies of the data folder taken earlier (restore one).
+	backups  []string
+	gone     bool // retired (its folder copied elsewhere and this one dropped)
+	enrolled bool
+}
+
+const replicaFile = "replica.db"
+
+func (l *laptop) now(s *Sim) time.Time {
+	t := s.sch.now
+	if l.drift != 0 {
+		t = t.Add(time.Duration(float64(l.drift) * t.Sub(l.driftFrom).Hours()))
+	}
+	return t.Add(l.offset)
+}
+
+func (l *laptop) running() bool { return l.rep != nil && !l.gone }
+
+// newLaptop enrolls a new laptop for a new member of team.
+func (s *Sim) newLaptop(team int, sch *schema.Registry) (*laptop, error) {
+	l := &laptop{idx: len(s.laptops), team: team, sch: sch, online: true}
+	l.name = fmt.Sprintf("L%d", l.idx+1)
+	l.dir = s.dataPath(l.name)
+	if err := os.MkdirAll(l.dir, 0o755); err != nil {
+		return nil, err
+	}
+	s.laptops = append(s.laptops, l)
+	if err := s.startLaptop(l); err != nil {
+		return nil, err
+	}
+	var code string
+	var err error
+	s.call(s.srv.proc, "issue code", func() { code, err = s.issueCode(l, true) })
+	if err != nil {
+		return nil, err
+	}
+	s.call(l.proc, "enroll "+l.name, func() { err = s.enroll(l, code) })
+	if err != nil {
+		return nil, fmt.Errorf("enroll %s: %w", l.name, err)
+	}
+	v := ""
+	if sch.Version() < schema.Version {
+		v = fmt.Sprintf(" (agent of schema %d)", sch.Version())
+	}
+	s.tr.printf("%s enrolled in team %d%s", l.name, team+1, v)
+	return l, nil
+}
+
+// issueCode makes an enrollment code for the laptop's member (a new
+// member first, when asked).
+func (s *Sim) issueCode(l *laptop, newMember bool) (string, error) {
+	a := s.srv.srv.Admin()
+	if newMember || l.member == "" {
+		m, err := a.AddMember(s.ctx, s.srv.teams[l.team], "Thành viên "+l.name, "member", "")
+		if err != nil {
+			return "", err
+		}
+		l.member = m.ID
+	}
+	code, _, err := a.IssueCode(s.ctx, l.member, 24*time.Hour)
+	return code, err
+}
+
+func (s *Sim) enroll(l *laptop, code string) error {
+	tok, _, err := l.rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(t string) error { l.token = t; return nil })
+	if err != nil {
+		return err
+	}
+	l.token, l.enrolled = tok, true
+	return nil
+}
+
+// startLaptop starts the agent process on the laptop's folder.
+func (s *Sim) startLaptop(l *laptop) error {
+	l.gen++
+	l.proc = &proc{name: fmt.Sprintf("%s#%d", l.name, l.gen)}
+	rep, err := agent.OpenWith(s.ctx, filepath.Join(l.dir, replicaFile), agent.Options{
+		Now:        func() time.Time { return l.now(s) },
+		Schema:     l.sch,
+		HTTPClient: s.httpClient(l),
+		NewID:      s.newID,
+	})
+	if err != nil {
+		return err
+	}
+	l.rep = rep
+	return nil
+}
+
+// crash kills the agent process: committed transactions stay in the
+// file (the agent writes with synchronous=FULL: a power cut keeps them
+// too); its sessions end. halfOpen: the connection is left half-open (a
+// closed lid, a power cut), so the server notices only at its deadline.
+func (l *laptop) crash(s *Sim, halfOpen bool) {
+	if l.rep == nil {
+		return
+	}
+	_ = l.rep.Close()
+	l.rep = nil
+	s.sch.kill(l.proc)
+	l.session, l.cancel = nil, nil
+	for _, lk := range s.links {
+		if lk.name != l.name || lk.ag.closed {
+			continue
+		}
+		lk.ag.closed = true
+		lk.toAg.flight = nil
+		if halfOpen {
+			lk.stall = true
+		} else {
+			lk.toSrv.closed = true
+		}
+	}
+}
+
+// syncOptions are the laptop's sync options: small batches and pages, so
+// that a few rows make many frames.
+func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
+	return agent.SyncOptions{
+		BatchSize:     25, // a new row arrives in one push: every row has fewer fields
+		Window:        2,
+		PullLimit:     5,
+		SnapshotLimit: 3,
+		IOTimeout:     30 * time.Second,
+		MinBackoff:    time.Second,
+		MaxBackoff:    time.Minute,
+		PollInterval:  3 * time.Second,
+		Frames:        s.frames(l),
+		Sched:         s.sch,
+		SaveToken:     func(t string) error { l.token = t; return nil },
+	}
+}
+
+// startSync starts a one-shot sync (watch false) or Watch on the laptop.
+func (s *Sim) startSync(l *laptop, watch bool) {
+	if l.session != nil || !l.running() || !l.enrolled {
+		return
+	}
+	rep, opts := l.rep, s.syncOptions(l)
+	if watch {
+		ctx, cancel := context.WithCancel(s.ctx)
+		l.cancel = cancel
+		var t *task
+		t = s.sch.spawn(l.proc, l.name+" watch", func() {
+			err := rep.Watch(ctx, serverURL, l.token, opts)
+			s.tr.printf("%s watch ends: %s", l.name, errText(err))
+			if l.session == t {
+				l.session, l.cancel = nil, nil
+			}
+		})
+		l.session = t
+		s.tr.printf("%s watch starts", l.name)
+		return
+	}
+	var t *task
+	t = s.sch.spawn(l.proc, l.name+" sync", func() {
+		sum, err := rep.Sync(s.ctx, serverURL, l.token, opts)
+		s.tr.printf("%s sync ends: pushed %d pulled %d cloned %d rejected %d: %s", l.name, sum.Pushed, sum.Pulled, sum.Cloned, sum.Rejected, errText(err))
+		s.model.synced(l, sum, err)
+		if l.session == t {
+			l.session = nil
+		}
+	})
+	l.session = t
+	s.tr.printf("%s sync starts", l.name)
+}
+
+// copyFolder copies the laptop's data folder (the replica file and its
+// write-ahead log, as they are between two steps: every transaction is
+// committed or not begun) to dst.
+func copyFolder(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{replicaFile, replicaFile + "-wal"} {
+		if err := copyFile(filepath.Join(src, name), filepath.Join(dst, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// deviceID is the laptop's device as its replica holds it ("" before
+// enrollment or while the agent is stopped).
+func (s *Sim) deviceID(l *laptop) string {
+	if l.rep == nil {
+		return ""
+	}
+	e, err := l.rep.Enrollment(s.ctx)
+	if err != nil || e == nil {
+		return ""
+	}
+	return e.DeviceID
+}

@@ -1,0 +1,262 @@
+package simtest
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The scheduler: every part of the system runs as a task, a goroutine that
+// runs only while the driver (Sim.run) waits for it, so exactly one runs
+// at a time, and the seed alone decides which. A task runs until it
+// parks (Block: it waits for a frame, a commit, a lock, a time) or ends;
+// the driver then chooses the next step. Production code is unchanged:
+// the server and the agent take this scheduler as their Scheduler
+// (server.Config.Sched, agent.SyncOptions.Sched) and park through it
+// wherever they would otherwise wait on a goroutine, a channel or a timer.
+//
+// A process (proc) groups the tasks of one server or one laptop's
+// agent. A crash kills the process: its tasks never run again; each is
+// resumed once to unwind (runtime.Goexit runs its deferred calls, against
+// database handles already closed, so nothing it does after the crash
+// reaches a file).
+
+type proc struct {
+	name string
+	dead bool
+}
+
+type task struct {
+	id      int
+	name    string
+	proc    *proc
+	fn      func()
+	ready   func() bool // nil: runnable
+	wake    chan struct{}
+	started bool
+	done    bool
+}
+
+type timer struct {
+	id   int
+	at   time.Time
+	proc *proc
+	name string
+	fn   func()
+	gone bool
+}
+
+type sched struct {
+	now     time.Time
+	draw    func(n int) int // the schedule's choices (chooser.intn)
+	tasks   []*task         // live tasks in creation order
+	timers  []*timer
+	nextID  int
+	cur     *task
+	yield   chan struct{}
+	panics  []string
+	stepped int // task runs
+	// procFor is the process a task started outside any task (the
+	// driver) belongs to.
+	procFor *proc
+	// watchdog bounds how long a task may run before it parks: longer
+	// means it blocked on something the scheduler does not see (a real
+	// lock, a channel), which would hang the run.
+	watchdog time.Duration
+}
+
+func newSched(start time.Time, draw func(int) int) *sched {
+	return &sched{now: start, draw: draw, yield: make(chan struct{}), watchdog: 20 * time.Second}
+}
+
+// Go starts f as a task of the calling task's process (server.Scheduler).
+func (s *sched) Go(name string, f func()) {
+	p := s.procFor
+	if s.cur != nil {
+		p = s.cur.proc
+	}
+	s.spawn(p, name, f)
+}
+
+func (s *sched) spawn(p *proc, name string, f func()) *task {
+	s.nextID++
+	t := &task{id: s.nextID, name: name, proc: p, fn: f, wake: make(chan struct{})}
+	s.tasks = append(s.tasks, t)
+	go s.body(t)
+	return t
+}
+
+func (s *sched) body(t *task) {
+	<-t.wake
+	defer func() {
+		if r := recover(); r != nil {
+			s.panics = append(s.panics, fmt.Sprintf("task %s panicked: %v\n%s", t.name, r, debug.Stack()))
+		}
+		t.done = true
+		s.cur = nil
+		s.yield <- struct{}{}
+	}()
+	if t.proc.dead {
+		runtime.Goexit()
+	}
+	f := t.fn
+	t.fn = nil
+	f()
+}
+
+// Block parks the calling task until ready (server.Scheduler and
+// agent.Scheduler).
+func (s *sched) Block(ready func() bool) {
+	t := s.cur
+	if t == nil {
+		panic("simtest: Block outside a task")
+	}
+	if t.proc.dead {
+		runtime.Goexit() // unwinding after a crash: never wait again
+	}
+	t.ready = ready
+	s.cur = nil
+	s.yield <- struct{}{}
+	<-t.wake
+	if t.proc.dead {
+		runtime.Goexit()
+	}
+}
+
+// Now is the simulation's true time.
+func (s *sched) Now() time.Time { return s.now }
+
+// Int64N draws from the schedule, to the millisecond (the agent's jitter).
+func (s *sched) Int64N(n int64) int64 {
+	ms := n / int64(time.Millisecond)
+	if ms <= 1 {
+		return 0
+	}
+	return int64(s.draw(int(min(ms, 1<<30)))) * int64(time.Millisecond)
+}
+
+// AfterFunc runs f as a task of the calling process once d has passed.
+func (s *sched) AfterFunc(d time.Duration, f func()) func() bool {
+	p := s.procFor
+	if s.cur != nil {
+		p = s.cur.proc
+	}
+	s.nextID++
+	tm := &timer{id: s.nextID, at: s.now.Add(d), proc: p, fn: f, name: "timer"}
+	s.timers = append(s.timers, tm)
+	return func() bool {
+		if tm.gone {
+			return false
+		}
+		tm.gone = true
+		s.timers = slices.DeleteFunc(s.timers, func(x *timer) bool { return x == tm })
+		return true
+	}
+}
+
+// runnable reports whether t may run now.
+func (t *task) runnable() bool {
+	return !t.done && (t.ready == nil || t.ready())
+}
+
+// runnableTasks lists the tasks that may run, in creation order.
+func (s *sched) runnableTasks(buf []*task) []*task {
+	buf = buf[:0]
+	for _, t := range s.tasks {
+		if t.runnable() {
+			buf = append(buf, t)
+		}
+	}
+	return buf
+}
+
+// run runs t until it parks or ends.
+func (s *sched) run(t *task) {
+	s.cur = t
+	t.started = true
+	t.ready = nil
+	s.stepped++
+	t.wake <- struct{}{}
+	if s.watchdog <= 0 {
+		<-s.yield
+	} else {
+		wd := time.NewTimer(s.watchdog)
+		select {
+		case <-s.yield:
+			wd.Stop()
+		case <-wd.C:
+			panic(fmt.Sprintf("simtest: task %s ran %s without parking: it blocks on something the scheduler does not see\n%s",
+				t.name, s.watchdog, allStacks()))
+		}
+	}
+	if t.done {
+		s.tasks = slices.DeleteFunc(s.tasks, func(x *task) bool { return x == t })
+	}
+}
+
+// runUntilParked runs t, then every task it makes runnable in turn, until
+// nothing of proc p is runnable: a caller's synchronous call (setup).
+func (s *sched) settle(limit int) {
+	var buf []*task
+	for i := 0; i < limit; i++ {
+		buf = s.runnableTasks(buf)
+		if len(buf) == 0 {
+			return
+		}
+		s.run(buf[0])
+	}
+}
+
+// kill crashes p: its tasks unwind and never run again; its timers go.
+func (s *sched) kill(p *proc) {
+	p.dead = true
+	s.timers = slices.DeleteFunc(s.timers, func(tm *timer) bool { return tm.proc == p })
+	for _, t := range slices.Clone(s.tasks) {
+		if t.proc == p && !t.done {
+			s.run(t)
+		}
+	}
+}
+
+// due fires the timers whose time has come, as tasks.
+func (s *sched) fireTimers() {
+	for {
+		i := -1
+		for j, tm := range s.timers {
+			if !tm.at.After(s.now) && (i < 0 || tm.at.Before(s.timers[i].at)) {
+				i = j
+			}
+		}
+		if i < 0 {
+			return
+		}
+		tm := s.timers[i]
+		tm.gone = true
+		s.timers = slices.Delete(s.timers, i, i+1)
+		s.spawn(tm.proc, tm.name, tm.fn)
+	}
+}
+
+// nextTimer is the earliest timer's time (zero: none).
+func (s *sched) nextTimer() time.Time {
+	var at time.Time
+	for _, tm := range s.timers {
+		if at.IsZero() || tm.at.Before(at) {
+			at = tm.at
+		}
+	}
+	return at
+}
+
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	st := string(buf[:n])
+	if len(st) > 20000 {
+		st = st[:20000] + "\n…"
+	}
+	return strings.TrimSpace(st)
+}
