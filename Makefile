@@ -12,7 +12,7 @@ export CGO_ENABLED := 0
 SHELL       := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build cross cross-check run test spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
+.PHONY: all build cross cross-check run test sim sim-long spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -53,6 +53,21 @@ spec:
 ## test-long: the convergence property test with many more schedules
 test-long:
 	$(GO) test -count=1 -timeout 60m -run 'TestConvergenceProperty$$' ./syncproto -schedules $(SCHEDULES)
+
+## sim: replay one schedule of the deterministic simulation (internal/simtest) with its trace, step by
+## step: make sim SEED=N (a failure prints SEED, STEPS and SCHEDULE, the shortest schedule found)
+SEED     ?= 1
+STEPS    ?= 0
+SCHEDULE ?=
+sim:
+	$(GO) test -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -test.v -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)'
+
+## sim-long: SCHEDULES schedules of the simulation on parallel workers (half with --truncate-log; TRUNCATE=1: all),
+## FIRST the first seed; prints schedules per second
+FIRST    ?= 1
+TRUNCATE ?= 0
+sim-long:
+	$(GO) test -count=1 -timeout 0 -run 'TestSchedules$$' ./internal/simtest -args -test.v -schedules $(SCHEDULES) -first $(FIRST) $(if $(filter 1,$(TRUNCATE)),-truncate)
 
 ## bench: the benchmarks whose figures the issues ask for (medians of 5 runs with benchstat-friendly output)
 bench:

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -94,7 +97,10 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 // already logged there) and files an eviction under the old scope; hc is
 // the household's change that moved it (recorded as a ScopeMove).
 func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
-	for f, v := range rc.st.Versions {
+	// In field order, not the map's: the same push logs the same
+	// entries in the same order (a simulation's seed replays exactly).
+	for _, f := range slices.Sorted(maps.Keys(rc.st.Versions)) {
+		v := rc.st.Versions[f]
 		if f == skip {
 			continue
 		}

@@ -25,17 +25,15 @@ func newChooser(seed uint64, replay []uint32) *chooser {
 
 // intn draws a number in [0, n).
 func (c *chooser) intn(n int) int {
-	if n <= 1 {
-		c.made = append(c.made, 0)
-		return 0
-	}
 	var v uint32
 	if c.replay != nil {
-		if c.pos < len(c.replay) {
+		// Every draw takes its place in the list, a forced one (n ≤ 1)
+		// too, so a recorded list lines up with the draws it replays.
+		if c.pos < len(c.replay) && n > 1 {
 			v = c.replay[c.pos] % uint32(n)
 		}
 		c.pos++
-	} else {
+	} else if n > 1 {
 		v = uint32(c.rnd.IntN(n))
 	}
 	c.made = append(c.made, v)

@@ -75,6 +75,19 @@ func (s *Sim) startServer(fresh bool) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
+	if fresh {
+		// The server's replica id, from the seed (a store makes a random
+		// one when it has none; Welcome carries it).
+		db, err := openRW(s.dataPath("server.db"))
+		if err == nil {
+			_, err = db.ExecContext(s.ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.newID().String())
+			db.Close()
+		}
+		if err != nil {
+			st.Close()
+			return fmt.Errorf("set the server id: %w", err)
+		}
+	}
 	s.sch.procFor = n.proc
 	srv, err := server.OpenWithStore(s.ctx, s.serverConfig(), st)
 	s.sch.procFor = nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"os"
@@ -43,6 +44,8 @@ type Config struct {
 // Result is what one schedule did.
 type Result struct {
 	Seed     uint64
+	Config   Config // what ran (Steps and Laptops filled in)
+	Truncate bool
 	Steps    int
 	Failure  error    // nil: every invariant held
 	Choices  []uint32 // the schedule as made (replays it exactly)
@@ -104,7 +107,7 @@ func Run(cfg Config) (res Result) {
 	} else {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	res.Seed = cfg.Seed
+	res.Seed, res.Config, res.Truncate = cfg.Seed, cfg, cfg.Truncate
 	defer func() {
 		if r := recover(); r != nil {
 			if f, ok := r.(*Failure); ok {
@@ -346,7 +349,11 @@ func (s *Sim) frameText(f frame) string {
 	if err != nil {
 		return fmt.Sprintf("undecodable frame of %d bytes: %v", len(f.data), err)
 	}
-	return describe(m)
+	// A short hash of the bytes: two runs that differ in a frame's
+	// content beyond what describe shows differ in the trace too.
+	h := fnv.New32a()
+	h.Write(f.data)
+	return fmt.Sprintf("%s #%08x", describe(m), h.Sum32())
 }
 
 // settleTask runs t, and whatever must run for it to finish (a commit, a

@@ -1,54 +1,144 @@
 package simtest
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
-var flagSeed = flag.Uint64("seed", 0, "run one schedule with this seed and print its trace")
+var (
+	flagSeed      = flag.Uint64("seed", 0, "TestReplay: run the schedule of this seed and print its trace")
+	flagSchedule  = flag.String("schedule", "", "TestReplay: replay these choices (what a failure prints) instead of the seed's")
+	flagSchedules = flag.Int("schedules", 240, "TestSchedules: how many schedules (make sim-long sets it)")
+	flagFirst     = flag.Uint64("first", 1, "TestSchedules: the first seed")
+	flagSteps     = flag.Int("steps", 0, "steps per schedule (0: the default)")
+	flagTruncate  = flag.Bool("truncate", false, "run the server with --truncate-log")
+	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
+)
 
-func TestOneSeed(t *testing.T) {
-	seed := *flagSeed
-	if seed == 0 {
-		seed = 1
+// TestReplay runs one schedule (-seed, or -schedule) and prints its trace
+// as it happens: `make sim SEED=N`.
+func TestReplay(t *testing.T) {
+	if *flagSeed == 0 && *flagSchedule == "" {
+		t.Skip("make sim SEED=N replays one schedule")
 	}
-	res := Run(Config{Seed: seed, Trace: os.Stdout})
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Trace: os.Stdout}
+	if *flagSchedule != "" {
+		ch, err := decodeSchedule(*flagSchedule)
+		require.NoError(t, err)
+		cfg.Schedule = ch
+	}
+	res := Run(cfg)
 	t.Logf("seed %d: %d steps, %d task runs, %d frames, %s", res.Seed, res.Steps, res.Tasks, res.Frames, res.Duration)
 	if res.Failure != nil {
-		t.Fatalf("seed %d: %v", seed, res.Failure)
+		t.Fatalf("seed %d: %v", res.Seed, res.Failure)
 	}
 }
 
-var flagN = flag.Int("n", 0, "schedules for TestMany")
+// TestSameSeedSameTrace: a schedule replays exactly. Two runs of each seed
+// write the same trace, byte for byte, and so does a replay of the
+// choices the first run made.
+func TestSameSeedSameTrace(t *testing.T) {
+	n := uint64(6)
+	if *flagSchedules > 1000 {
+		n = uint64(*flagSchedules) / 1000 // make sim-long checks more
+	}
+	for seed := uint64(1); seed <= n; seed++ {
+		a := Run(Config{Seed: seed, Truncate: seed%2 == 0})
+		b := Run(Config{Seed: seed, Truncate: seed%2 == 0})
+		require.NoError(t, errOf(a.Failure), "seed %d", seed)
+		require.Greater(t, a.Steps, 200, "seed %d", seed)
+		if !bytes.Equal(a.Trace, b.Trace) {
+			t.Fatalf("seed %d: two runs differ at\n%s", seed, firstDiff(a.Trace, b.Trace))
+		}
+		c := Run(Config{Seed: seed, Truncate: seed%2 == 0, Schedule: a.Choices})
+		if !bytes.Equal(a.Trace, c.Trace) {
+			t.Fatalf("seed %d: the replay of its choices differs at\n%s", seed, firstDiff(a.Trace, c.Trace))
+		}
+	}
+}
 
-func TestMany(t *testing.T) {
-	if *flagN == 0 {
-		t.Skip()
+func errOf(f error) error { return f }
+
+// truncateFor is whether a seed's server runs with --truncate-log: every
+// even seed, every seed with -truncate.
+func truncateFor(seed uint64) bool { return *flagTruncate || seed%2 == 0 }
+
+// firstDiff shows the first line where two traces part.
+func firstDiff(a, b []byte) string {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, la[i], lb[i])
+		}
 	}
-	fails := 0
-	var steps, tasks, frames int
+	return fmt.Sprintf("one ends first (%d against %d lines)", len(la), len(lb))
+}
+
+// TestSchedules runs many schedules on parallel workers, half of them with
+// log truncation on; a failure prints its seed, the shortest schedule
+// found that still fails and how to replay it. `make test` runs the
+// default count; `make sim-long SCHEDULES=N` many more, and prints the
+// rate.
+func TestSchedules(t *testing.T) {
+	n := *flagSchedules
+	if testing.Short() {
+		n = min(n, 20)
+	}
+	workers := *flagWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var next, done, steps atomic.Int64
+	next.Store(int64(*flagFirst))
+	last := int64(*flagFirst) + int64(n)
+	var mu sync.Mutex
+	var failed []Result
 	start := time.Now()
-	for i := 1; i <= *flagN; i++ {
-		if testing.Verbose() {
-			fmt.Fprintf(os.Stderr, "seed %d\r", i)
-		}
-		res := Run(Config{Seed: uint64(i)})
-		steps += res.Steps
-		tasks += res.Tasks
-		frames += res.Frames
-		if res.Failure != nil {
-			fails++
-			if fails <= 10 {
-				t.Logf("seed %d: %v", i, firstLine(res.Failure.Error()))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				seed := next.Add(1) - 1
+				if seed >= last {
+					return
+				}
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed))})
+				steps.Add(int64(res.Steps))
+				done.Add(1)
+				if res.Failure != nil {
+					mu.Lock()
+					failed = append(failed, res)
+					mu.Unlock()
+				}
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	el := time.Since(start)
-	t.Logf("%d schedules, %d failed, %.1f/s, %d steps, %d tasks, %d frames", *flagN, fails, float64(*flagN)/el.Seconds(), steps, tasks, frames)
+	t.Logf("%d schedules (%d steps) on %d workers in %s: %.1f schedules/s, %d failed",
+		done.Load(), steps.Load(), workers, el.Round(time.Millisecond), float64(done.Load())/el.Seconds(), len(failed))
+	for i, res := range failed {
+		if i == 3 {
+			t.Errorf("… and %d more failed", len(failed)-3)
+			break
+		}
+		short := Shrink(res, 200)
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
+			res.Seed, short.Config.Steps, encodeSchedule(short.Choices), tail(short.Trace, 40))
+	}
 }
 
 func firstLine(s string) string {
@@ -56,4 +146,13 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// tail is the last n lines of a trace.
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -1,0 +1,50 @@
+package simtest
+
+import "slices"
+
+// Shrink looks for a shorter schedule that still fails, within budget
+// runs: first the fewest steps (the same choices, cut short), then
+// without blocks of choices, halving the block while any removal keeps it
+// failing (delta debugging). Any list of choices is a schedule (chooser),
+// so every candidate runs; it is kept when it fails, with any failure (a
+// shorter path to a different failure is as useful to whoever debugs it:
+// its replay shows which).
+func Shrink(res Result, budget int) Result {
+	if res.Failure == nil {
+		return res
+	}
+	best := res
+	try := func(steps int, ch []uint32) bool {
+		if budget <= 0 {
+			return false
+		}
+		budget--
+		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Schedule: slices.Clone(ch)})
+		if r.Failure == nil {
+			return false
+		}
+		best = r
+		return true
+	}
+	// The fewest steps: failures in the healing at the end need all of
+	// them, failures on the way fewer.
+	lo, hi := 1, best.Config.Steps
+	for lo < hi && budget > 0 {
+		mid := (lo + hi) / 2
+		if try(mid, best.Choices) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	// Then blocks of choices out.
+	for size := len(best.Choices) / 2; size >= 1 && budget > 0; size /= 2 {
+		for i := 0; i+size <= len(best.Choices) && budget > 0; {
+			cand := slices.Delete(slices.Clone(best.Choices), i, i+size)
+			if !try(best.Config.Steps, cand) {
+				i += size
+			}
+		}
+	}
+	return best
+}
