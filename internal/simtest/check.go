@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -77,6 +78,14 @@ func (s *Sim) heal() {
 		}
 	}
 	s.settleAll()
+	// Lost laptops are found: the operator restores every revoked device.
+	for _, dev := range s.revoked {
+		s.call(s.srv.proc, "restore a device", func() {
+			_, err := s.srv.srv.Admin().RestoreDevice(s.ctx, dev)
+			s.tr.printf("restore a device: %s", errText(err))
+		})
+	}
+	s.revoked = nil
 	for round := 1; ; round++ {
 		if round > 8 {
 			s.fail("the world does not come to rest after %d rounds of syncs", round-1)
@@ -96,6 +105,15 @@ func (s *Sim) heal() {
 			}
 			sum, serr := s.lastSync(l)
 			if serr != nil {
+				var rev *agent.RevokedError
+				if errors.As(serr, &rev) {
+					// Still revoked (a copy's, a device replaced): the
+					// leader gives a new code, the volunteer enrolls again.
+					s.opReenrollOf(l)
+					if !s.settleTask(l.session, 200000) {
+						s.fail("%s's enrollment does not end", l.name)
+					}
+				}
 				moved = true
 				continue
 			}
@@ -140,6 +158,39 @@ func (s *Sim) settleAll() {
 // checkRest holds the invariants of a world at rest.
 func (s *Sim) checkRest() {
 	s.checkConverged()
+	s.checkSent()
+	s.checkLeaders()
+}
+
+// checkSent: at rest every record a volunteer saved has left the laptop:
+// on the server (checkConverged compares the rows), or in the laptop's
+// rejected list with a reason; nothing waits in its outbox.
+func (s *Sim) checkSent() {
+	for _, l := range s.laptops {
+		if !running(l) {
+			continue
+		}
+		var pending, noReason int
+		if err := l.rep.DB().QueryRowContext(s.ctx, `SELECT count(*) FROM outbox WHERE state = 0`).Scan(&pending); err != nil {
+			s.fail("read %s's outbox: %v", l.name, err)
+		}
+		if err := l.rep.DB().QueryRowContext(s.ctx, `SELECT count(*) FROM outbox WHERE state = 2 AND (reason IS NULL OR reason = '')`).Scan(&noReason); err != nil {
+			s.fail("read %s's rejected list: %v", l.name, err)
+		}
+		if pending > 0 {
+			s.fail("%s still holds %d changes it never sent, at rest", l.name, pending)
+		}
+		if noReason > 0 {
+			s.fail("%s's rejected list holds %d changes without a reason", l.name, noReason)
+		}
+	}
+}
+
+// checkLeaders: at rest, the leaders' read model answers as a fresh load.
+func (s *Sim) checkLeaders() {
+	s.opLeaderAsks()
+	s.settleAll()
+	s.checkPanics()
 }
 
 // checkConverged: every laptop holds exactly the live rows of its team's
@@ -183,11 +234,33 @@ func (s *Sim) checkConverged() {
 				delete(want, id)
 				delete(got, id)
 			}
+			outside, err := rowsOutside(s.ctx, l.rep.DB(), t.Name, scope)
+			if err != nil {
+				s.fail("read %s's %s: %v", l.name, t.Name, err)
+			}
+			if outside > 0 {
+				s.fail("%s holds %d live %s outside its team's hamlets %v after syncing", l.name, outside, t.Name, scope)
+			}
 			if d := diffRows(want, got); d != "" {
 				s.fail("%s does not hold what the server holds in %s (scope %v): %s", l.name, t.Name, scope, d)
 			}
 		}
 	}
+}
+
+// rowsOutside counts a table's live rows whose hamlet is not in scope.
+func rowsOutside(ctx context.Context, db *sql.DB, table string, scope []string) (int, error) {
+	q := `SELECT count(*) FROM ` + table + ` WHERE _deleted = 0`
+	args := make([]any, len(scope))
+	for i, h := range scope {
+		args[i] = h
+	}
+	if len(scope) > 0 {
+		q += ` AND hamlet_code NOT IN (?` + strings.Repeat(",?", len(scope)-1) + `)`
+	}
+	var n int
+	err := db.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
 }
 
 // refusedRows are the rows with a change in the laptop's rejected list.

@@ -24,6 +24,8 @@ import (
 type opKind struct {
 	name   string
 	weight int
+	// wide: drawn only in a wide world (Config.Wide).
+	wide bool
 	// can reports whether the operation can happen now; do does it.
 	can func(s *Sim) bool
 	do  func(s *Sim)
@@ -33,22 +35,22 @@ var ops []opKind
 
 func init() {
 	ops = []opKind{
-		{"write", 30, hasLaptop(running), (*Sim).opWrite},
-		{"sync", 12, hasLaptop(idle), func(s *Sim) { s.startSync(s.pickLaptop(idle), false) }},
-		{"watch", 3, hasLaptop(idle), func(s *Sim) { s.startSync(s.pickLaptop(idle), true) }},
-		{"stop watch", 2, hasLaptop(watching), (*Sim).opStopWatch},
-		{"laptop crash", 2, hasLaptop(running), (*Sim).opCrashLaptop},
-		{"laptop start", 6, hasLaptop(stopped), (*Sim).opStartLaptop},
-		{"offline", 2, hasLaptop(func(l *laptop) bool { return l.online && !l.gone }), (*Sim).opOffline},
-		{"online", 4, hasLaptop(func(l *laptop) bool { return !l.online && !l.gone }), (*Sim).opOnline},
-		{"server crash", 1, func(s *Sim) bool { return s.srv.up }, (*Sim).opCrashServer},
-		{"server start", 12, func(s *Sim) bool { return !s.srv.up }, (*Sim).opStartServer},
-		{"cut", 3, func(s *Sim) bool { return len(s.liveLinks()) > 0 }, (*Sim).opCut},
-		{"stall", 1, func(s *Sim) bool { return len(s.liveLinks()) > 0 }, (*Sim).opStall},
-		{"gc", 3, serverUp, func(s *Sim) { s.job(server.JobGC) }},
-		{"flush", 3, serverUp, func(s *Sim) { s.job(server.JobFlush) }},
-		{"check", 1, serverUp, func(s *Sim) { s.job(server.JobCheck) }},
-		{"clock", 2, hasLaptop(running), (*Sim).opClock},
+		{"write", 30, false, hasLaptop(running), (*Sim).opWrite},
+		{"sync", 12, false, hasLaptop(idle), func(s *Sim) { s.startSync(s.pickLaptop(idle), false) }},
+		{"watch", 3, false, hasLaptop(idle), func(s *Sim) { s.startSync(s.pickLaptop(idle), true) }},
+		{"stop watch", 2, false, hasLaptop(watching), (*Sim).opStopWatch},
+		{"laptop crash", 2, false, hasLaptop(running), (*Sim).opCrashLaptop},
+		{"laptop start", 6, false, hasLaptop(stopped), (*Sim).opStartLaptop},
+		{"offline", 2, false, hasLaptop(func(l *laptop) bool { return l.online && !l.gone }), (*Sim).opOffline},
+		{"online", 4, false, hasLaptop(func(l *laptop) bool { return !l.online && !l.gone }), (*Sim).opOnline},
+		{"server crash", 1, false, func(s *Sim) bool { return s.srv.up }, (*Sim).opCrashServer},
+		{"server start", 12, false, func(s *Sim) bool { return !s.srv.up }, (*Sim).opStartServer},
+		{"cut", 3, false, func(s *Sim) bool { return len(s.liveLinks()) > 0 }, (*Sim).opCut},
+		{"stall", 1, false, func(s *Sim) bool { return len(s.liveLinks()) > 0 }, (*Sim).opStall},
+		{"gc", 3, false, serverUp, func(s *Sim) { s.job(server.JobGC) }},
+		{"flush", 3, false, serverUp, func(s *Sim) { s.job(server.JobFlush) }},
+		{"check", 1, false, serverUp, func(s *Sim) { s.job(server.JobCheck) }},
+		{"clock", 2, false, hasLaptop(running), (*Sim).opClock},
 	}
 }
 
@@ -76,7 +78,7 @@ func (s *Sim) pickLaptop(f func(*laptop) bool) *laptop {
 func (s *Sim) operate() {
 	w := make([]int, len(ops))
 	for i, o := range ops {
-		if o.can(s) {
+		if (!o.wide || s.cfg.Wide) && o.can(s) {
 			w[i] = o.weight
 		}
 	}

@@ -30,6 +30,10 @@ type Config struct {
 	Laptops int
 	// Truncate runs the server with --truncate-log (Config.TruncateLog).
 	Truncate bool
+	// Wide adds the operations that still break an invariant (issue 17's
+	// report): teams gaining and losing hamlets, revocations and
+	// re-enrollment, copied folders, backups restored.
+	Wide bool
 	// Schedule, when set, replays these choices instead of drawing them
 	// from the seed (a shrunk schedule).
 	Schedule []uint32
@@ -84,6 +88,16 @@ type Sim struct {
 	delivered int
 	model     *model
 	healing   bool
+	revoked   []string // devices revoked and not restored
+	violated  string   // an invariant a task saw broken
+}
+
+// violation is an invariant broken inside a task: the schedule fails at
+// this step (the driver sees it after the task parks).
+func (s *Sim) violation(format string, args ...any) {
+	if s.violated == "" {
+		s.violated = fmt.Sprintf(format, args...)
+	}
 }
 
 // start is the simulation's first moment: a Monday morning in Cà Mau.
@@ -153,6 +167,9 @@ func (s *Sim) fail(format string, args ...any) {
 func (s *Sim) checkPanics() {
 	if len(s.sch.panics) > 0 {
 		s.fail("%s", s.sch.panics[0])
+	}
+	if s.violated != "" {
+		s.fail("%s", s.violated)
 	}
 }
 

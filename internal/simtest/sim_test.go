@@ -23,6 +23,7 @@ var (
 	flagSteps     = flag.Int("steps", 0, "steps per schedule (0: the default)")
 	flagTruncate  = flag.Bool("truncate", false, "run the server with --truncate-log")
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
+	flagWide      = flag.Bool("wide", false, "add the operations that still break an invariant (Config.Wide)")
 )
 
 // TestReplay runs one schedule (-seed, or -schedule) and prints its trace
@@ -31,7 +32,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Trace: os.Stdout}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Trace: os.Stdout}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -68,6 +69,13 @@ func TestSameSeedSameTrace(t *testing.T) {
 }
 
 func errOf(f error) error { return f }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // truncateFor is whether a seed's server runs with --truncate-log: every
 // even seed, every seed with -truncate.
@@ -114,7 +122,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed))})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide})
 				steps.Add(int64(res.Steps))
 				done.Add(1)
 				if res.Failure != nil {
@@ -135,9 +143,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Wide), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
