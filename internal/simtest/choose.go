@@ -65,6 +65,9 @@ func (c *chooser) weighted(weights []int) int {
 // encodeSchedule writes choices as uvarints, base64: what a failure
 // prints and `make sim SCHEDULE=` reads back.
 func encodeSchedule(ch []uint32) string {
+	for len(ch) > 0 && ch[len(ch)-1] == 0 {
+		ch = ch[:len(ch)-1] // a missing choice is 0
+	}
 	b := make([]byte, 0, len(ch)*2)
 	for _, v := range ch {
 		b = binary.AppendUvarint(b, uint64(v))

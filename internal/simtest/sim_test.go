@@ -2,10 +2,12 @@ package simtest
 
 import (
 	"bytes"
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,6 +139,12 @@ func TestSchedules(t *testing.T) {
 	el := time.Since(start)
 	t.Logf("%d schedules (%d steps) on %d workers in %s: %.1f schedules/s, %d failed",
 		done.Load(), steps.Load(), workers, el.Round(time.Millisecond), float64(done.Load())/el.Seconds(), len(failed))
+	slices.SortFunc(failed, func(a, b Result) int { return cmp.Compare(a.Seed, b.Seed) })
+	for i, res := range failed {
+		if i < 20 {
+			t.Logf("seed %d fails: %s", res.Seed, firstLine(res.Failure.Error()))
+		}
+	}
 	for i, res := range failed {
 		if i == 3 {
 			t.Errorf("… and %d more failed", len(failed)-3)
