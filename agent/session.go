@@ -74,7 +74,8 @@ func (s *syncRun) handshake(ctx context.Context) error {
 		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
 	}
 	s.wel = wel
-	return r.welcome(ctx, wel, helloAt, r.now(), s.sum)
+	s.measuredAt = r.now()
+	return r.welcome(ctx, wel, helloAt, s.measuredAt, s.sum)
 }
 
 // plan reads, before anything is sent, what the session has to do: the
@@ -219,6 +220,9 @@ func (s *syncRun) idle(ctx context.Context) error {
 			if n == 0 {
 				continue
 			}
+			if s.stale() {
+				return errRemeasure // Watch reconnects and measures first (clock.go)
+			}
 			before := *sum
 			if err := s.push(ctx); err != nil {
 				return err
@@ -257,23 +261,14 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 		a := syncproto.SchemaAdvice{Agent: r.sch.Version(), Min: int(w.MinSchema), Max: int(w.Schema)}
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: a.Err().Msg}
 	}
-	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
-	// Sub-second offsets are measurement noise: correcting them would only
-	// jitter the order of writes from laptops whose clocks are right.
-	off := syncproto.Correction(measured, received.Sub(sent))
-	if err := setMeta(ctx, r.db, "offset_ms", off.Milliseconds()); err != nil {
+	// The clock first, before anything is pushed: the writes no server
+	// holds yet are restamped by this measurement (clock.go).
+	sample, off := measured(sent, received, w.ServerTime)
+	if _, err := r.takeClock(ctx, sample, w.PushedSeq); err != nil {
 		return err
-	}
-	r.setClock(off, r.clk().Last())
-	if err := setMeta(ctx, r.db, "clock_last", int64(r.clk().Last())); err != nil {
-		return err
-	}
-	bound := r.clk().MaxSkew()
-	if w.MaxSkewMs > 0 {
-		bound = time.Duration(w.MaxSkewMs) * time.Millisecond
 	}
 	sum.Offset = off
-	sum.ClockWarning = off > bound || -off > bound
+	sum.ClockWarning = off > syncproto.ClockWarnAfter || -off > syncproto.ClockWarnAfter
 	sum.Scope = w.Scope
 	if err := r.noteHeldScope(ctx); err != nil {
 		return err
@@ -293,25 +288,28 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 // syncRun is the state of one session: what its phases learn and decide
 // (session), and the push's and the pull's positions.
 type syncRun struct {
-	r         *Replica
-	w         *wire
-	opts      *SyncOptions
-	sum       *SyncSummary
-	wel       *syncproto.Welcome // the server's Welcome (handshake)
-	needPull  bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
-	cloning   bool               // this session clones by snapshot (decideClone)
-	batch     int
-	pushedSeq uint64 // highest seq sent (or held by the server)
-	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
-	forkBound uint64
-	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
-	nextBatch uint64
-	cursor    uint64
-	pullTotal int
-	pullStart uint64
-	notified  bool
-	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
-	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
-	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
-	sent      atomic.Uint64 // the Durable of the last Pull sent
+	r    *Replica
+	w    *wire
+	opts *SyncOptions
+	sum  *SyncSummary
+	wel  *syncproto.Welcome // the server's Welcome (handshake)
+	// measuredAt is when Welcome measured the clock (with the monotonic
+	// reading when the clock has one): see stale.
+	measuredAt time.Time
+	needPull   bool // pull even if nothing was pushed nor notified (plan, cloneIfDue)
+	cloning    bool // this session clones by snapshot (decideClone)
+	batch      int
+	pushedSeq  uint64 // highest seq sent (or held by the server)
+	forkDue    bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound  uint64
+	sentSeq    uint64 // highest seq recorded as sent (noteSent) this session
+	nextBatch  uint64
+	cursor     uint64
+	pullTotal  int
+	pullStart  uint64
+	notified   bool
+	durable    atomic.Uint64 // the cursor committed, for Pull.Durable
+	horizon    uint64        // the latest Changes.Horizon of this pull (gc.go)
+	hidden     int           // edits the pull found under this replica's deletes (hidden.go)
+	sent       atomic.Uint64 // the Durable of the last Pull sent
 }
