@@ -26,6 +26,10 @@ type pusher struct {
 	// writer is whose rules apply to the fields (schema.Field.WrittenBy): a
 	// device is a volunteer's, an import a coordinator's.
 	writer schema.Writer
+	// since is when the device's last session that pushed everything it
+	// held began (Server.lastSynced): no change it pushes now was made
+	// earlier (scope.go, madeAt). Zero for an import, or when unknown.
+	since time.Time
 }
 
 // pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
@@ -361,8 +365,12 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		}
 	}
 	if h, restamped := b.s.clock.Admit(c.HLC, floor); restamped {
-		b.s.log.Info("restamped a change beyond the skew bound", LogDevice, b.p.deviceID, LogTable, c.Table,
-			LogField, c.Field, LogSeq, c.Dot.Seq, "claimed", c.HLC.String(), "restamped_to", h.String())
+		// Ids and amounts only: how far ahead of the server's clock the
+		// stamp was (negative: not above the value it overwrote), and by
+		// how much it moved.
+		b.s.log.Info("restamped a change", LogDevice, b.p.deviceID, LogTable, c.Table,
+			LogField, c.Field, LogSeq, c.Dot.Seq, "ahead_ms", c.HLC.Millis()-b.now.UnixMilli(),
+			"moved_ms", h.Millis()-c.HLC.Millis())
 		c.HLC, res.HLC = h, h
 		b.out.restamped++
 	}
