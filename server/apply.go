@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -194,7 +195,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 		c := &changes[i]
 		res := &out.results[i]
 		if c.Dot.Replica != p.replica {
-			if *res, err = b.refuse(c, syncproto.CodeUnauthorized, "a device may push only changes made on its own replica"); err != nil {
+			if *res, err = b.refuse(c, syncproto.CodeUnauthorized, refusal.Why(refusal.NotOwnReplica)); err != nil {
 				return nil, err
 			}
 			continue
@@ -221,6 +222,9 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			}
 			if rf, ok := refusals[c.Dot.Seq]; ok {
 				*res = syncproto.Result{Status: syncproto.ResultRefused, Code: rf.Code, Reason: rf.Reason}
+				if w, _ := refusal.Load(rf.Reason); !w.IsZero() { // kept as data: the same reason again
+					res.Reason, res.Why = refusal.Compat(rf.Code, w), w
+				}
 			} else {
 				res.Status = syncproto.ResultDuplicate
 			}
@@ -234,7 +238,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			v = verdicts[i]
 		}
 		if v.code != "" {
-			if *res, err = b.refuse(c, v.code, v.reason); err != nil {
+			if *res, err = b.refuse(c, v.code, v.why); err != nil {
 				return nil, err
 			}
 			continue
@@ -310,12 +314,15 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 	return verdicts, hamlets, nil
 }
 
-func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, reason string) (syncproto.Result, error) {
+// The reason travels as data (Why) and, for clients that read only
+// Reason, as Vietnamese text (refusal.Compat); it is stored as data, so a
+// refusal answered again says the same.
+func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, why syncproto.Why) (syncproto.Result, error) {
 	b.out.refused++
-	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: reason, At: b.now}); err != nil {
+	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: refusal.Store(why), At: b.now}); err != nil {
 		return syncproto.Result{}, err
 	}
-	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: reason}, nil
+	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: refusal.Compat(code, why), Why: why}, nil
 }
 
 // apply decides one change with syncproto.Resolve and persists the decision.

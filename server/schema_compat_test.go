@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -80,13 +81,15 @@ func TestSchemaSessionsOfBothVersions(t *testing.T) {
 	for _, r := range ack.Results[1:] {
 		require.Equal(t, syncproto.ResultRefused, r.Status)
 		require.Equal(t, syncproto.CodeInvalidValue, r.Code)
-		require.Contains(t, r.Reason, "households.uses_camau_g was added in data schema 2 and this agent runs schema 1")
+		require.Equal(t, refusal.NewerField, r.Why.Key)
+		require.Contains(t, refusal.Text(r.Code, r.Why, "en"), "households.uses_camau_g was added in data schema 2 and this agent runs schema 1")
+		require.Contains(t, r.Reason, "có từ lược đồ dữ liệu 2", "Vietnamese for agents that read only Reason")
 	}
 	// The same wrong value from a schema 2 agent gets the plain reason.
 	ack, err = c2.Push(2, []syncproto.Change{cur.Write("households", row, "uses_camau_g", syncproto.String("có"), h)})
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status)
-	require.NotContains(t, ack.Results[0].Reason, "added in data schema")
+	require.Equal(t, schema.CodeWrongType, ack.Results[0].Why.Key)
 
 	// A well-typed value from the schema 1 agent (a restored conflict
 	// loser, say) is an ordinary write.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -91,31 +92,28 @@ func heldAt(now bool, log []TeamScopeChange, hamlet string, made time.Time) bool
 // scopeVerdict decides a change made at made (madeAt) to a row in a hamlet
 // (cur) outside the pusher's scope: ok when the row was in the team's
 // scope then; otherwise the refusal's code and reason.
-func scopeVerdict(made time.Time, cur string, inScope map[string]bool, moves []ScopeMove, log []TeamScopeChange) (ok bool, code syncproto.Code, reason string) {
+func scopeVerdict(made time.Time, cur string, inScope map[string]bool, moves []ScopeMove, log []TeamScopeChange) (ok bool, code syncproto.Code, why syncproto.Why) {
 	held := func(hamlet string, at time.Time) bool { return heldAt(inScope[hamlet], log, hamlet, at) }
 	at := scopeAt(cur, moves, made)
 	if held(at, made) {
-		return true, "", ""
+		return true, "", syncproto.Why{}
 	}
 	// What took it out: the last move at or before the change that left a
 	// hamlet the team held then, or else the hamlet leaving the team.
 	for i := len(moves) - 1; i >= 0; i-- {
 		m := &moves[i]
 		if !m.At.After(made) && held(m.From, m.At) {
-			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
-				"household %s moved from hamlet %s to hamlet %s at %s (server time, UTC); this change was made after the move, and hamlet %s is not in this device's scope",
-				m.Household, m.From, m.To, m.At.UTC().Format("2006-01-02 15:04"), m.To)
+			return false, syncproto.CodeMovedOutOfScope, refusal.Why(refusal.Moved, "household", m.Household.String(),
+				"from", m.From, "to", m.To, "at", refusal.At(m.At))
 		}
 	}
 	for i := len(log) - 1; i >= 0; i-- {
 		e := &log[i]
 		if e.Hamlet == at && !e.Added && !e.At.After(made) {
-			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
-				"hamlet %s was removed from this device's team at %s (server time, UTC); this change was made after that",
-				e.Hamlet, e.At.UTC().Format("2006-01-02 15:04"))
+			return false, syncproto.CodeMovedOutOfScope, refusal.Why(refusal.HamletRemoved, "hamlet", e.Hamlet, "at", refusal.At(e.At))
 		}
 	}
-	return false, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", cur)
+	return false, syncproto.CodeOutOfScope, refusal.Why(refusal.NotInScope, "hamlet", cur)
 }
 
 // scopeHistory is what one batch read of the scope history.
@@ -141,13 +139,13 @@ func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bo
 		}
 		h.moves[ref] = moves
 	}
-	ok, code, reason := scopeVerdict(b.made(c), cur, b.p.scope, moves, h.team)
+	ok, code, why := scopeVerdict(b.made(c), cur, b.p.scope, moves, h.team)
 	if ok {
 		b.s.log.Info("accepted a change made while its row was in scope", LogDevice, b.p.deviceID, LogTable, c.Table,
 			LogRow, c.Row.String(), "now_in", cur)
 		return true, res, nil
 	}
-	res, err = b.refuse(c, code, reason)
+	res, err = b.refuse(c, code, why)
 	return false, res, err
 }
 
@@ -163,9 +161,7 @@ func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncprot
 	if heldAt(false, h.team, to, b.made(c)) {
 		return true, res, nil
 	}
-	res, err = b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf(
-		"hamlet %s is not in this device's scope: a %s row moves to a hamlet outside the team's only by a device of the team that covers %s, or by a coordinator",
-		to, c.Table, to))
+	res, err = b.refuse(c, syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to))
 	return false, res, err
 }
 
@@ -174,7 +170,7 @@ func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncprot
 // holds it: a row of one team may not hang on another team's household.
 // It is in scope when the household was in the team's scope at the
 // change's HLC (it may have moved since); otherwise the refusal.
-func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (refusal checked, err error) {
+func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (verdict checked, err error) {
 	pc, err := b.row("households", parent)
 	if err != nil || !(pc.exists || pc.st.Scope != "") || b.p.scope[pc.st.Scope] {
 		return checked{}, err
@@ -191,15 +187,14 @@ func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (r
 		}
 		h.moves[ref] = moves
 	}
-	ok, code, reason := scopeVerdict(b.made(c), pc.st.Scope, b.p.scope, moves, h.team)
+	ok, code, why := scopeVerdict(b.made(c), pc.st.Scope, b.p.scope, moves, h.team)
 	if ok {
 		return checked{}, nil
 	}
 	if code == syncproto.CodeOutOfScope {
-		reason = fmt.Sprintf("household %s is in hamlet %s, which is not in this device's scope: a %s row of it belongs to the team that covers %s",
-			parent, pc.st.Scope, c.Table, pc.st.Scope)
+		why = refusal.Why(refusal.ParentNotInScope, "household", parent.String(), "hamlet", pc.st.Scope, "table", c.Table)
 	}
-	return checked{code, reason}, nil
+	return checked{code, why}, nil
 }
 
 // made is when the server judges c was made (madeAt).

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -34,12 +35,12 @@ func TestScopeVerdict(t *testing.T) {
 		{"edit before the move is accepted", 5, "B", mine, []ScopeMove{move(10, "A", "B")}, nil, true, "", ""},
 		{"edit after the move names it", 15, "B", mine, []ScopeMove{move(10, "A", "B")}, nil, false, syncproto.CodeMovedOutOfScope, "moved from hamlet A to hamlet B"},
 		{"edit at the move's time counts as after", 10, "B", mine, []ScopeMove{move(10, "A", "B")}, nil, false, syncproto.CodeMovedOutOfScope, "moved from hamlet A to hamlet B"},
-		{"never in scope", 5, "B", mine, nil, nil, false, syncproto.CodeOutOfScope, `hamlet "B"`},
+		{"never in scope", 5, "B", mine, nil, nil, false, syncproto.CodeOutOfScope, "Hamlet B is not"},
 		{"moved between hamlets the team never held", 5, "C", mine, []ScopeMove{move(10, "B", "C")}, nil, false, syncproto.CodeOutOfScope, ""},
 		{"between two moves: the one that took it out", 15, "C", mine, []ScopeMove{move(10, "A", "B"), move(20, "B", "C")}, nil, false, syncproto.CodeMovedOutOfScope, "from hamlet A to hamlet B"},
 		{"before two moves", 5, "C", mine, []ScopeMove{move(10, "A", "B"), move(20, "B", "C")}, nil, true, "", ""},
 		{"hamlet removed from the team after the edit", 5, "B", mine, nil, []TeamScopeChange{team(10, "B", false)}, true, "", ""},
-		{"hamlet removed from the team before the edit", 15, "B", mine, nil, []TeamScopeChange{team(10, "B", false)}, false, syncproto.CodeMovedOutOfScope, "hamlet B was removed"},
+		{"hamlet removed from the team before the edit", 15, "B", mine, nil, []TeamScopeChange{team(10, "B", false)}, false, syncproto.CodeMovedOutOfScope, "Hamlet B was removed"},
 		{"removed, added back, removed: edit in the middle", 25, "B", mine, nil,
 			[]TeamScopeChange{team(10, "B", false), team(20, "B", true), team(30, "B", false)}, true, "", ""},
 		{"hamlet gained after the edit, then the row left", 5, "C", mine, []ScopeMove{move(20, "B", "C")},
@@ -50,12 +51,14 @@ func TestScopeVerdict(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ok, code, reason := scopeVerdict(at(tc.edit), tc.cur, tc.scope, tc.moves, tc.log)
+			ok, code, why := scopeVerdict(at(tc.edit), tc.cur, tc.scope, tc.moves, tc.log)
 			require.Equal(t, tc.ok, ok)
 			require.Equal(t, tc.code, code)
+			reason := refusal.Text(code, why, "en")
 			require.Contains(t, reason, tc.reason)
 			if code == syncproto.CodeMovedOutOfScope {
-				require.Contains(t, reason, "2023-11-14 22:13", "the refusal says when")
+				require.Equal(t, "2023-11-14T22:13:20Z", why.Params["at"], "the refusal says when, as data")
+				require.Contains(t, reason, "2023-11-15 05:13 (UTC+7)", "rendered in Vietnam's time")
 			}
 		})
 	}
