@@ -288,28 +288,29 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 // syncRun is the state of one session: what its phases learn and decide
 // (session), and the push's and the pull's positions.
 type syncRun struct {
-	r    *Replica
-	w    *wire
-	opts *SyncOptions
-	sum  *SyncSummary
-	wel  *syncproto.Welcome // the server's Welcome (handshake)
+	r         *Replica
+	w         *wire
+	opts      *SyncOptions
+	sum       *SyncSummary
+	wel       *syncproto.Welcome // the server's Welcome (handshake)
+	needPull  bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
+	cloning   bool               // this session clones by snapshot (decideClone)
+	batch     int
+	pushedSeq uint64 // highest seq sent (or held by the server)
+	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound uint64
+	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
+	nextBatch uint64
+	cursor    uint64
+	pullTotal int
+	pullStart uint64
+	notified  bool
+	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
+	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
+	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
+	sent      atomic.Uint64 // the Durable of the last Pull sent
+
 	// measuredAt is when Welcome measured the clock (with the monotonic
-	// reading when the clock has one): see stale.
+	// reading when the clock has one): see stale (clock.go).
 	measuredAt time.Time
-	needPull   bool // pull even if nothing was pushed nor notified (plan, cloneIfDue)
-	cloning    bool // this session clones by snapshot (decideClone)
-	batch      int
-	pushedSeq  uint64 // highest seq sent (or held by the server)
-	forkDue    bool   // a new replica id is due (fork.go): push nothing above forkBound
-	forkBound  uint64
-	sentSeq    uint64 // highest seq recorded as sent (noteSent) this session
-	nextBatch  uint64
-	cursor     uint64
-	pullTotal  int
-	pullStart  uint64
-	notified   bool
-	durable    atomic.Uint64 // the cursor committed, for Pull.Durable
-	horizon    uint64        // the latest Changes.Horizon of this pull (gc.go)
-	hidden     int           // edits the pull found under this replica's deletes (hidden.go)
-	sent       atomic.Uint64 // the Durable of the last Pull sent
 }
