@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -310,7 +311,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				continue
 			}
 			rejected++
-			reason := res.Reason
+			// The reason as data when the server sent it, so each reader
+			// renders it in its own language (Rejected.Text); else its text.
+			reason := refusal.Store(res.Why)
+			if reason == "" {
+				reason = res.Reason
+			}
 			if reason == "" {
 				reason = string(res.Code)
 			}
