@@ -190,9 +190,10 @@ type Server struct {
 	closeErr error
 	once     sync.Once
 
-	actMu  sync.Mutex
-	act    map[string]DeviceActivity
-	synced map[string]time.Time // noteSynced
+	actMu sync.Mutex
+	act   map[string]DeviceActivity
+	// synced is, per device, noteSynced's time (under actMu).
+	synced map[string]time.Time
 
 	pushQ      chan *writeReq
 	group      []*writeReq   // the committer's, reused

@@ -79,8 +79,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		st: s.store, since: s.lastSynced(dev.ID), began: s.now(),
-		s: s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		st: s.store,
+		s:  s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		since: s.lastSynced(dev.ID), began: s.now(),
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
