@@ -278,13 +278,15 @@ type FieldReport struct {
 	ReporterPhone   string
 	ConsentDisclose bool
 	Photos          []string
-	Status          ReportStatus
-	StatusReason    string
-	Agency          string
-	SubmittedAt     time.Time
-	DispatchedAt    time.Time
-	ResolvedAt      time.Time
-	Satisfaction    int // 1..5, 0 = not rated yet
+	// PhotoDigests are the report's photos (schema 3, photo_digests).
+	PhotoDigests []string
+	Status       ReportStatus
+	StatusReason string
+	Agency       string
+	SubmittedAt  time.Time
+	DispatchedAt time.Time
+	ResolvedAt   time.Time
+	Satisfaction int // 1..5, 0 = not rated yet
 }
 
 // Row returns the report as a field_reports row (without id).
@@ -308,6 +310,7 @@ func (r FieldReport) Row() map[string]any {
 		"reporter_phone":   r.ReporterPhone,
 		"consent_disclose": r.ConsentDisclose,
 		"photos":           photos,
+		"photo_digests":    PhotoDigestsValue(r.PhotoDigests),
 		"status":           string(r.Status),
 		"status_reason":    r.StatusReason,
 		"agency":           r.Agency,
