@@ -75,6 +75,7 @@ CREATE TABLE conflicts (
 );
 `},
 	{Version: 2, Name: "tombs", SQL: tombsMigration},
+	{Version: 3, Name: "photos", SQL: photosMigration}, // photos.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
