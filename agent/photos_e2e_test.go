@@ -213,4 +213,3 @@ func TestPhotoUploadResumesAfterCut(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, p.JPEG, got)
 }
-
