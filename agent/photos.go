@@ -263,3 +263,8 @@ func writeFileSynced(path string, data []byte) error {
 	}
 	return err
 }
+
+// PhotoDigests is every photo the laptop's live reports name.
+func (r *Replica) PhotoDigests(ctx context.Context) ([]string, error) {
+	return r.reportDigests(ctx, false)
+}
