@@ -120,8 +120,13 @@ func (r *Replica) KeepPhoto(ctx context.Context, p photo.Photo) error {
 	if err := writeFileSynced(r.PhotoPath(p.Digest, false), p.JPEG); err != nil {
 		return fmt.Errorf("keep photo: %w", err)
 	}
-	_, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, full, added_at) VALUES (?, ?, 1, ?)
-		ON CONFLICT (digest) DO UPDATE SET full = 1, size = excluded.size`, p.Digest, len(p.JPEG), r.now().UnixMilli())
+	// Its thumbnail too, made here: lists show it without the server.
+	thumb := 0
+	if th, err := photo.Thumbnail(p.JPEG, photo.ThumbSide, photo.Limits{}); err == nil && writeFileSynced(r.PhotoPath(p.Digest, true), th) == nil {
+		thumb = 1
+	}
+	_, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, full, thumb, added_at) VALUES (?, ?, 1, ?, ?)
+		ON CONFLICT (digest) DO UPDATE SET full = 1, size = excluded.size, thumb = MAX(thumb, excluded.thumb)`, p.Digest, len(p.JPEG), thumb, r.now().UnixMilli())
 	if err != nil {
 		return r.Classify(fmt.Errorf("keep photo: %w", err))
 	}
