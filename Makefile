@@ -155,3 +155,12 @@ bench-clone:
 ## bench-hard: issue 9's benchmarks from one target: the province clone, metadata against data after
 ## 10 edits of every field of 10,000 households and a compaction, and a scope change adding one hamlet
 bench-hard: bench-clone bench-metadata bench-scope
+
+## bench-photos: issue 19's figures over a 3G-like link (1 Mbit/s each way, 300 ms round trip, 1% loss; a proxy in the
+## benchmark stands in for netem): a report with two 4 MB phone photos (record arrival, photo bytes after scaling),
+## a report filed while photos upload, an upload cut at 60% and resumed (bytes); 3 runs
+.PHONY: bench-photos
+PHOTO_RUNS ?= 3
+bench-photos:
+	$(GO) test -run '^$$' -bench 'Photos3G' -benchtime 1x -count $(PHOTO_RUNS) -timeout 20m ./agent | tee bench-photos.txt
+	$(GO) test -run '^$$' -bench 'ProcessPhonePhoto' -benchtime 3x ./internal/photo | tee -a bench-photos.txt

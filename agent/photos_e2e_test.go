@@ -24,7 +24,7 @@ var caMau = [2]float64{9.176944, 105.150278}
 
 // aPhoto is a processed phone-like photo (noisy, so its JPEG weighs what a
 // real one does) of w × h with a GPS tag.
-func aPhoto(t *testing.T, seed uint64, w, h int) photo.Photo {
+func aPhoto(t testing.TB, seed uint64, w, h int) photo.Photo {
 	t.Helper()
 	src := phototest.WithEXIF(phototest.JPEG(phototest.Image(w, h, true, seed), 85), phototest.EXIF(1, &caMau))
 	p, err := agent.PreparePhoto("anh.jpg", src, photo.Limits{})
@@ -32,7 +32,7 @@ func aPhoto(t *testing.T, seed uint64, w, h int) photo.Photo {
 	return p
 }
 
-func addReport(t *testing.T, r *agent.Replica, hamlet string, fs agent.Fields) uuid.UUID {
+func addReport(t testing.TB, r *agent.Replica, hamlet string, fs agent.Fields) uuid.UUID {
 	t.Helper()
 	f := agent.Fields{"hamlet_code": hamlet, "category": "ha_tang_do_thi", "description": "Đường ngập sau mưa"}
 	for k, v := range fs {

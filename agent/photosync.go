@@ -255,16 +255,20 @@ func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, p
 		resp, err := pc.do(ctx, http.MethodPut, "/v1/photos/"+digest, pr, int64(len(body)),
 			map[string]string{"Upload-Length": strconv.Itoa(len(data)), "Upload-Offset": strconv.FormatInt(base, 10),
 				"Content-Type": "application/octet-stream"})
+		complete := false
 		if err == nil {
 			var a uploadAnswer
 			a, err = readAnswer(resp)
 			if err == nil && a.Complete {
-				put = int64(len(data)) - base
+				put, complete = int64(len(data))-base, true
 			}
 		}
 		sent += put
 		if base > 0 {
 			resumes = append(resumes, Resume{Digest: digest, From: base, Sent: put})
+		}
+		if complete {
+			return sent, held, resumes, nil
 		}
 		if err == nil {
 			after, serr := pc.uploadState(ctx, digest)
