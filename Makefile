@@ -126,6 +126,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDateTime$$' -fuzztime $(FUZZTIME) ./internal/i18n
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRoster$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzRawRecords$$' -fuzztime $(FUZZTIME) ./agent
+	$(GO) test -run '^$$' -fuzz '^FuzzParseEXIF$$' -fuzztime $(FUZZTIME) ./internal/photo
 
 ## lint: go vet plus staticcheck, fetched through the module proxy at a pinned version
 lint:
