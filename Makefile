@@ -94,6 +94,16 @@ bench-agent:
 	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
 	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
 
+## bench-vs-bare: each sync figure (first clone, import, push, commands as processes) next to the bare SQLite
+## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
+## PouchDB's bulkDocs of the same records too, installed with npm into POUCHDB_DIR (outside the repository)
+.PHONY: bench-vs-bare
+BENCH_RUNS ?= 5
+POUCHDB_DIR ?= $(or $(TMPDIR),/tmp)/hamlet-bench-pouchdb
+bench-vs-bare:
+	@mkdir -p $(POUCHDB_DIR) && (test -d $(POUCHDB_DIR)/node_modules/pouchdb-node || npm install --prefix $(POUCHDB_DIR) --no-audit --no-fund --cache $(POUCHDB_DIR)/.npm pouchdb-node@9 >/dev/null 2>&1) || echo "PouchDB could not be installed: compared with the bare insert only"
+	HAMLET_POUCHDB=$(POUCHDB_DIR) HAMLET_BENCH_RUNS=$(BENCH_RUNS) $(GO) test -run '^$$' -bench 'VsBare$$' -benchtime 1x -timeout 60m ./agent | tee bench-vs-bare.txt
+
 ## bench-scope: a team of 5,000 households gains a hamlet of 500: bytes the back-fill receives against a full clone (issue 9)
 .PHONY: bench-scope
 bench-scope:

@@ -245,6 +245,7 @@ type importPlan struct {
 	hamlet   string // default hamlet code
 	defaults Fields
 	seen     map[string]int // household key -> first line (in the file or 0: held)
+	parents  map[string]string // live household id -> its hamlet (child tables)
 	today    string
 }
 
@@ -292,6 +293,11 @@ func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []Imp
 	case "field_reports":
 		p.defaults["status"] = string(schema.StatusSubmitted)
 		p.defaults["submitted_at"] = r.now().Add(r.clk().Offset()).UnixMilli()
+	}
+	if _, ok := t.Field("household_id"); ok {
+		if err := p.loadParents(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if _, ok := t.Field("volunteer_id"); ok && e != nil && e.MemberID != "" {
 		p.defaults["volunteer_id"] = e.MemberID
@@ -341,6 +347,25 @@ func (p *importPlan) scopeCodes() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// loadParents notes the live households, for the records of the child
+// tables: each must name one, and goes to its hamlet (as AddTutoring's).
+func (p *importPlan) loadParents(ctx context.Context) error {
+	p.parents = map[string]string{}
+	rows, err := p.r.db.QueryContext(ctx, `SELECT id, coalesce(hamlet_code, '') FROM households WHERE _deleted = 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, hamlet string
+		if err := rows.Scan(&id, &hamlet); err != nil {
+			return err
+		}
+		p.parents[id] = hamlet
+	}
+	return rows.Err()
 }
 
 // loadHeld notes the live households this replica holds, so that importing
@@ -412,6 +437,17 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 			fs[c.Field] = v
 		}
 	}
+	if p.parents != nil {
+		if h, ok := fs["household_id"].(string); ok {
+			hamlet, live := p.parents[strings.ToLower(h)]
+			if !live {
+				return nil, &cellError{p.header("household_id"), &NotFoundError{Table: "households", ID: h}}
+			}
+			if _, ok := fs[schema.ScopeField]; !ok {
+				fs[schema.ScopeField] = hamlet
+			}
+		}
+	}
 	if _, ok := fs[schema.ScopeField]; !ok && p.hamlet != "" {
 		fs[schema.ScopeField] = p.hamlet
 	}
@@ -427,10 +463,8 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
-			for _, c := range p.cols {
-				if c.Field == ve.Field && c.Field != "" {
-					return nil, &cellError{c.Header, err}
-				}
+			if h := p.header(ve.Field); h != "" {
+				return nil, &cellError{h, err}
 			}
 			if ve.Field == schema.ScopeField && ve.Code == schema.CodeRequired {
 				return nil, &ImportHamletError{}
@@ -438,7 +472,7 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 		}
 		return nil, err
 	}
-	if p.seen != nil {
+	if p.seen != nil && p.t.Name == "households" {
 		str := func(f string) string {
 			for _, w := range ws {
 				if w.field == f && w.value.Kind() == syncproto.KindString {
@@ -497,6 +531,16 @@ func (e *ImportColumnError) Message(lang string) string {
 	return pick(lang,
 		fmt.Sprintf("Không có cột nào là %s (các cột: %s). Hãy chỉ rõ bằng --map, ví dụ --map \"Tên cột=%s\".", schema.FieldLabel(e.Field, "vi"), e.Headers, e.Field),
 		fmt.Sprintf("No column holds the %s (the columns: %s). Name it with --map, e.g. --map \"Column=%s\".", schema.FieldLabel(e.Field, "en"), e.Headers, e.Field))
+}
+
+// header is the header of the column holding field, "" if none does.
+func (p *importPlan) header(field string) string {
+	for _, c := range p.cols {
+		if c.Field == field && field != "" {
+			return c.Header
+		}
+	}
+	return ""
 }
 
 // ImportHamletError: a row names no hamlet and the import has no default.
