@@ -244,7 +244,7 @@ type importPlan struct {
 	inScope  func(string) bool
 	hamlet   string // default hamlet code
 	defaults Fields
-	seen     map[string]int // household key -> first line (in the file or 0: held)
+	seen     map[string]int    // household key -> first line (in the file or 0: held)
 	parents  map[string]string // live household id -> its hamlet (child tables)
 	today    string
 }
