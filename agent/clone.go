@@ -201,6 +201,9 @@ type chunkIn struct {
 // one transaction when they queue up; the queue is bounded, so memory
 // holds a few chunks at most.
 func (s *syncRun) clone(ctx context.Context) error {
+	if err := s.sound(ctx); err != nil {
+		return err
+	}
 	st, err := s.r.loadClone(ctx)
 	if err != nil {
 		return err

@@ -456,8 +456,12 @@ func (r *Replica) metaInt(ctx context.Context, q querier, key string) (int64, er
 	return strconv.ParseInt(s, 10, 64)
 }
 
+// setMeta stores a value. An unchanged value is not written again: a
+// statement that changes no page commits nothing, so a sync that only
+// confirms what the replica knew (its offset, scope, roster) costs no
+// fsync.
 func setMeta(ctx context.Context, q querier, key string, v any) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, v)
+	_, err := q.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value`, key, v)
 	return err
 }
 
