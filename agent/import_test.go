@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -126,5 +127,24 @@ func TestImportHeaders(t *testing.T) {
 			}
 			require.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// BenchmarkImport26000: 26,000 households from a sheet into an enrolled,
+// empty replica: the whole Import (mapping, checks, one transaction).
+//
+//	go test ./agent -run '^$' -bench Import26000 -benchtime 3x
+func BenchmarkImport26000(b *testing.B) {
+	fs := newFakeServer(b, hamletA)
+	sh := householdSheet(hamletA, 26000)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		r := agenttest.New(b)
+		_, _, err := r.Enroll(context.Background(), fs.srv.URL, "GOOD", "bench")
+		require.NoError(b, err)
+		b.StartTimer()
+		res, err := r.Import(context.Background(), sh, agent.ImportOptions{})
+		require.NoError(b, err)
+		require.Equal(b, 26000, res.Imported)
 	}
 }
