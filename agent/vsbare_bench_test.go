@@ -60,20 +60,21 @@ func BenchmarkVsBare(b *testing.B) {
 	bare := bareTables(cs)
 	tmp := b.TempDir()
 
-	// First clone of the commune (26,000 rows), Sync from start to end.
+	bin := buildBin(b, tmp, "hamlet-agent", "github.com/hamlet-vn/hamlet/cmd/hamlet-agent")
+
+	// First clone of the commune (26,000 rows): hamlet-agent sync as a
+	// process (enrolled beforehand), the server in this process on
+	// loopback, so the agent's memory and collector are its own.
 	var clone, bareClone []time.Duration
 	for i := 0; i < runs; i++ {
 		bareClone = append(bareClone, bareInsert(b, tmp, bare))
-		r := agenttest.New(b)
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(b, ts.TeamA), "bench")
-		require.NoError(b, err)
-		start := time.Now()
-		s, err := r.Sync(ctx, ts.URL, tok, agent.SyncOptions{})
-		clone = append(clone, time.Since(start))
-		require.NoError(b, err)
-		require.Equal(b, len(bare[0].rows)+len(bare[1].rows)+len(bare[2].rows), s.Cloned)
+		dir := filepath.Join(tmp, fmt.Sprintf("clone-%d", i))
+		runBin(b, bin, "enroll", "--data-dir", dir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamA), "--label", "bench")
+		clone = append(clone, timeProc(b, bin, "sync", "--data-dir", dir))
+		requireHouseholds(b, bin, dir, 5000)
+		os.RemoveAll(dir)
 	}
-	tab.add("first clone, 26,000 rows (Sync)", clone, bareClone, "bare insert", 3)
+	tab.add("first clone, 26,000 rows (hamlet-agent sync process)", clone, bareClone, "bare insert", 3)
 
 	// Local bulk write: the same 26,000 records through Replica.Import
 	// (three imports: households, then their tutoring and reports).
@@ -97,41 +98,45 @@ func BenchmarkVsBare(b *testing.B) {
 		tab.note("PouchDB bulkDocs: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
 	}
 
-	// Push: a replica that imported 26,000 new records sends them.
-	pr, ptok := benchAgent(b, ts, ts.TeamB)
-	_, err := pr.Sync(ctx, ts.URL, ptok, agent.SyncOptions{})
-	require.NoError(b, err)
+	// Push: a laptop that imported 26,000 new records sends them
+	// (hamlet-agent sync as a process; the import before it untimed).
+	pushDir := filepath.Join(tmp, "push")
+	runBin(b, bin, "enroll", "--data-dir", pushDir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamB), "--label", "bench")
+	runBin(b, bin, "sync", "--data-dir", pushDir)
 	var push, barePush []time.Duration
 	for i := 0; i < runs; i++ {
 		barePush = append(barePush, bareInsert(b, tmp, bare))
-		importCommune(b, pr, bareFor(bare, ts.HamletsB), fmt.Sprintf(" lần %d", i))
-		start := time.Now()
-		s, err := pr.Sync(ctx, ts.URL, ptok, agent.SyncOptions{})
-		push = append(push, time.Since(start))
+		r, err := agent.Open(ctx, filepath.Join(pushDir, "replica.db"))
 		require.NoError(b, err)
-		require.Zero(b, s.Rejected)
+		importCommune(b, r, bareFor(bare, ts.HamletsB), fmt.Sprintf(" lần %d", i))
+		require.NoError(b, r.Close())
+		push = append(push, timeProc(b, bin, "sync", "--data-dir", pushDir))
 	}
-	tab.add("push, 26,000 records (Sync)", push, barePush, "bare insert", 0)
+	r, err := agent.Open(ctx, filepath.Join(pushDir, "replica.db"))
+	require.NoError(b, err)
+	n, err := r.Pending(ctx)
+	require.NoError(b, err)
+	require.Zero(b, n, "every imported change pushed")
+	require.NoError(b, r.Close())
+	tab.add("push, 26,000 records (hamlet-agent sync process)", push, barePush, "bare insert", 0)
 
 	// Whole commands as processes, on a replica of 20,000 households.
-	procFigures(b, ts, tab, tmp, runs)
+	procFigures(b, ts, tab, tmp, bin, runs)
 	tab.note("load average at end: " + loadavg())
 	tab.print(os.Stdout)
 }
 
-// benchAgent enrolls a fresh replica with the real server.
-func benchAgent(b *testing.B, ts *servertest.TS, team string) (*agent.Replica, string) {
-	r := agenttest.New(b)
-	tok, _, err := r.Enroll(context.Background(), ts.URL, ts.EnrollCode(b, team), "bench")
-	require.NoError(b, err)
-	return r, tok
+// requireHouseholds checks the laptop holds n households.
+func requireHouseholds(b *testing.B, bin, dir string, n int) {
+	var st struct{ Households int }
+	require.NoError(b, json.Unmarshal([]byte(runBin(b, bin, "status", "--json", "--data-dir", dir)), &st))
+	require.Equal(b, n, st.Households)
 }
 
 // procFigures times hamlet-agent commands as processes (the binary built
 // here, each command run whole: start, open, work, exit) against the bare
 // process on a copy of the same replica file.
-func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp string, runs int) {
-	bin := buildBin(b, tmp, "hamlet-agent", "github.com/hamlet-vn/hamlet/cmd/hamlet-agent")
+func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string, runs int) {
 	bareBin := buildBin(b, tmp, "bareproc", "github.com/hamlet-vn/hamlet/agent/testdata/bareproc")
 	dir := filepath.Join(tmp, "laptop")
 	runBin(b, bin, "enroll", "--data-dir", dir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamB), "--label", "bench")
