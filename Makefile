@@ -89,10 +89,12 @@ bench-postgres:
 	scripts/pg-test.sh sh -c 'for i in $$(seq $(LOAD_RUNS)); do timeout 8m $(BIN)/hamlet-load --server-bin $(BIN)/hamlet-server --db "$$HAMLET_TEST_POSTGRES" --agents 2000 --compare-procs 1,2 --notify-wait 5s --timeout 7m || exit 1; done' | tee -a bench-postgres.txt
 	@grep -o 'procs ratio [0-9.]*' bench-postgres.txt | awk '{print $$3}' | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "2 server processes against 1 on one PostgreSQL, 2,000 agents: median throughput ratio %.2f over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-postgres.txt
 
-## bench-agent: the agent's figures: first clone of a commune over loopback, a sync with nothing to do, one tutoring record from the CLI
+## bench-agent: the agent's figures: first clone of a commune over loopback (by snapshot), a sync with nothing
+## to do, an import of 26,000 households, one tutoring record by the hamlet-agent binary as a whole process
+## (make bench-vs-bare prints each beside its bare SQLite cost)
 bench-agent:
-	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
-	$(GO) test -run '^$$' -bench 'TutorAdd' -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
+	$(GO) test -run '^$$' -bench 'FirstClone$$|NoopSync$$|Import26000$$' -benchtime 1x -count 5 -timeout 20m ./agent | tee bench-agent.txt
+	$(GO) test -run '^$$' -bench 'TutorAdd' -benchtime 20x -count 5 ./cmd/hamlet-agent | tee -a bench-agent.txt
 
 ## bench-vs-bare: each sync figure (first clone, import, push, commands as processes) next to the bare SQLite
 ## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
@@ -124,6 +126,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRoster$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzRawRecords$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME) ./agent/importfile
+	$(GO) test -run '^$$' -fuzz '^FuzzFold$$' -fuzztime $(FUZZTIME) ./agent
 
 ## lint: go vet plus staticcheck, fetched through the module proxy at a pinned version
 lint:
