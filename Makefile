@@ -65,13 +65,13 @@ bench-analytics:
 
 ## bench-dashboard: the dashboard's pages on the full Cà Mau province (server time per page, gzipped weight with assets)
 bench-dashboard:
-	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/ | tee bench-dashboard.txt
+	$(GO) test -run '^$$' -bench 'DashboardProvince' -benchtime 20x -timeout 60m ./server/dashboard/ | tee bench-dashboard.txt
 
 ## bench-server: the server's two benchmarks: push throughput against a bare SQLite insert (5 runs, median
 ## ratio printed last) and LOAD_RUNS runs of 2,000 simulated agents on loopback; each bounded in time
 LOAD_RUNS ?= 3
 bench-server:
-	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/ | tee bench-server.txt
+	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/sqlitestore/ | tee bench-server.txt
 	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
 	$(GO) build -o $(BIN)/hamlet-server ./cmd/hamlet-server
 	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(GO) run ./cmd/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m || exit 1; done | tee -a bench-server.txt
@@ -106,6 +106,16 @@ bench-vs-bare:
 	@mkdir -p $(POUCHDB_DIR) && (test -d $(POUCHDB_DIR)/node_modules/pouchdb-node || npm install --prefix $(POUCHDB_DIR) --no-audit --no-fund --cache $(POUCHDB_DIR)/.npm pouchdb-node@9 >/dev/null 2>&1) || echo "PouchDB could not be installed: compared with the bare insert only"
 	HAMLET_POUCHDB=$(POUCHDB_DIR) HAMLET_BENCH_RUNS=$(BENCH_RUNS) $(GO) test -run '^$$' -bench 'VsBare$$' -benchtime 1x -timeout 60m ./agent | tee bench-vs-bare.txt
 
+## bench-app: the volunteer's app on a replica of 20,000 households and 80,000 tutoring records: server time of
+## every page, a search keystroke, the page after a write here or by a CLI command (5 runs; medians printed last)
+.PHONY: bench-app
+bench-app:
+	$(GO) test -run '^$$' -bench 'App' -benchtime 20x -count 5 -timeout 30m ./agent/app | tee bench-app.txt
+	@for b in $$(grep -oE '^BenchmarkApp[^[:space:]]*' bench-app.txt | sed 's/-[0-9]*$$//' | sort -u); do \
+		grep -E "^$$b-[0-9]+[[:space:]]" bench-app.txt | awk '{print $$3}' | sort -n | \
+		awk -v b=$$b '{v[NR]=$$1} END {if (NR) printf "%-60s median %7.2f ms over %d runs\n", b, v[int((NR+1)/2)]/1e6, NR}'; \
+	done | tee -a bench-app.txt
+
 ## bench-scope: a team of 5,000 households gains a hamlet of 500: bytes the back-fill receives against a full clone (issue 9)
 .PHONY: bench-scope
 bench-scope:
@@ -119,7 +129,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNormalizePhone$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseUnits2025$$' -fuzztime $(FUZZTIME) ./schema
 	$(GO) test -run '^$$' -fuzz '^FuzzParseEnrollResponse$$' -fuzztime $(FUZZTIME) ./agent
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./server
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeVersionsCompact$$' -fuzztime $(FUZZTIME) ./internal/versions
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStateCompact$$' -fuzztime $(FUZZTIME) ./agent
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSchedules$$' -fuzztime $(FUZZTIME) ./workcal
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDateTime$$' -fuzztime $(FUZZTIME) ./internal/i18n

@@ -2,11 +2,9 @@ package agent_test
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"math"
 	"net"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -234,16 +232,17 @@ func TestRecloneKeepsOfflineChanges(t *testing.T) {
 	require.Equal(t, want, got, diffSnap(want, got))
 }
 
-// setFloor writes the log floor of scopes as log truncation would.
+// setFloor raises the log floor of scopes as log truncation would.
 func setFloor(t *testing.T, ts *servertest.TS, seq uint64, scopes ...string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, server.DBFile)+"?_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	defer db.Close()
-	for _, sc := range scopes {
-		_, err := db.Exec(`INSERT INTO sync_log_floor (scope, seq) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET seq = excluded.seq`, sc, int64(seq))
-		require.NoError(t, err)
-	}
+	require.NoError(t, ts.Store.Update(context.Background(), func(tx server.Tx) error {
+		for _, sc := range scopes {
+			if err := tx.RaiseFloor(sc, seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 }
 
 // TestSnapshotBadRequests: a snapshot request for hamlets outside the

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -32,7 +32,7 @@ func holds(t *testing.T, r *agent.Replica, id syncproto.RowID) (state, data, tom
 // serverHolds counts the server's sync_rows, log entries and data of a row.
 func serverHolds(t *testing.T, ts *servertest.TS, id syncproto.RowID) (rows, entries, data int) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, server.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, sqlitestore.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM sync_rows WHERE row = ?`, id[:]).Scan(&rows))

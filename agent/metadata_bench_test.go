@@ -15,8 +15,10 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -159,7 +161,7 @@ func metadataRatio(b *testing.B, compact bool) {
 			require.NoError(b, err)
 		}
 
-		spg, spl := dbBytes(b, filepath.Join(ts.DataDir, server.DBFile))
+		spg, spl := dbBytes(b, filepath.Join(ts.DataDir, sqlitestore.DBFile))
 		apg, apl := dbBytes(b, r.Path())
 		sData, aData := spg["households"], apg["households"]
 		sm, am := sum(spg, serverMeta...), sum(apg, agentMeta...)
@@ -171,7 +173,7 @@ func metadataRatio(b *testing.B, compact bool) {
 		// values the versions blobs carry (they are data, stored twice)
 		// and the agent's search text (an index for the volunteer's
 		// search, not sync metadata).
-		sVals := serverBlobValueBytes(b, filepath.Join(ts.DataDir, server.DBFile))
+		sVals := serverBlobValueBytes(b, filepath.Join(ts.DataDir, sqlitestore.DBFile))
 		aVals, err := agent.StateValueBytes(ctx, r)
 		require.NoError(b, err)
 		aFolded := colBytes(b, r.Path(), `SELECT SUM(length(folded)) FROM row_state`)
@@ -183,7 +185,7 @@ func metadataRatio(b *testing.B, compact bool) {
 		b.Logf("agent pages: data %d; %v", aData, pick(apg, agentMeta))
 		b.Logf("agent row_state payload: state blobs %d, folded search text %d; server sync_rows versions blobs %d",
 			colBytes(b, r.Path(), `SELECT SUM(length(state)) FROM row_state`), colBytes(b, r.Path(), `SELECT SUM(length(folded)) FROM row_state`),
-			colBytes(b, filepath.Join(ts.DataDir, server.DBFile), `SELECT SUM(length(versions)) FROM sync_rows`))
+			colBytes(b, filepath.Join(ts.DataDir, sqlitestore.DBFile), `SELECT SUM(length(versions)) FROM sync_rows`))
 		ts.Close()
 	}
 }
@@ -233,13 +235,13 @@ func serverBlobValueBytes(tb testing.TB, path string) int64 {
 	for rows.Next() {
 		var blob []byte
 		require.NoError(tb, rows.Scan(&blob))
-		vs, err := server.DecodeVersions(blob, replica)
+		vs, err := versions.Decode(blob, replica)
 		require.NoError(tb, err)
 		for f, v := range vs {
 			v.Value = syncproto.Null()
 			vs[f] = v
 		}
-		bare, err := server.EncodeVersions(nil, vs, idx)
+		bare, err := versions.Encode(nil, vs, idx)
 		require.NoError(tb, err)
 		total += int64(len(blob) - len(bare))
 	}

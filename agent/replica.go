@@ -127,6 +127,9 @@ type Replica struct {
 	// file is the replica file as opened: a repair (repair.go) puts a new
 	// file in its place, and this one must not be written on.
 	file os.FileInfo
+	// commits counts the write transactions committed through this
+	// Replica (Mark): SQLite's data_version only sees other connections'.
+	commits atomic.Uint64
 
 	mu     sync.Mutex // guards closed
 	closed bool

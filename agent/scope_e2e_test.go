@@ -344,7 +344,7 @@ func TestScopePullScopesValidated(t *testing.T) {
 // operator's CLI does while the server runs.
 func openSecond(t *testing.T, ts *servertest.TS) *server.Server {
 	t.Helper()
-	s, err := server.Open(context.Background(), server.Config{DataDir: ts.DataDir, Logger: servertest.Logger(), GCInterval: -1})
+	s, err := servertest.Open(context.Background(), ts.DataDir, "", server.Config{Logger: servertest.Logger(), GCInterval: -1})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

@@ -146,6 +146,9 @@ func (t *txn) commit() error {
 	t.stmts = nil
 	err := t.tx.Commit()
 	t.release()
+	if err == nil {
+		t.r.commits.Add(1)
+	}
 	return err
 }
 
@@ -256,7 +259,7 @@ func folded(s *rowState) string {
 	if s.table != "households" {
 		return ""
 	}
-	return Fold(strings.Join([]string{s.str("head_name"), s.str("address"), s.str("phone"), s.str(schema.ScopeField)}, " "))
+	return FoldHousehold(s.str("head_name"), s.str("address"), s.str("phone"), s.str(schema.ScopeField))
 }
 
 // save writes the state and its projection into the row table.

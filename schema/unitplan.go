@@ -12,6 +12,24 @@ type UnitLink struct {
 	Partial     bool
 }
 
+// LinkUnits fills units' FormedFrom and SuccessorCodes from the links a
+// store recorded (UnitImport.Links), in the links' order: what a store's
+// listing of the tree gives back of an import.
+func LinkUnits(units []AdminUnit, links []UnitLink) {
+	idx := make(map[string]int, len(units))
+	for i, u := range units {
+		idx[u.Code] = i
+	}
+	for _, l := range links {
+		if i, ok := idx[l.Code]; ok {
+			units[i].FormedFrom = append(units[i].FormedFrom, Predecessor{Code: l.Predecessor, Partial: l.Partial})
+		}
+		if i, ok := idx[l.Predecessor]; ok && l.Predecessor != l.Code {
+			units[i].SuccessorCodes = append(units[i].SuccessorCodes, l.Code)
+		}
+	}
+}
+
 // UnitImport is what importing a set of admin units does to the tree in
 // force. Stores persist it; they do not decide it, so the SQLite and the
 // PostgreSQL stores cannot disagree about a reorganisation.

@@ -74,3 +74,21 @@ func TestExtentChanges(t *testing.T) {
 	require.Empty(t, ExtentChanges(after, plan))
 	require.Empty(t, ExtentChanges(nil, plan), "a first import binds nobody to an old extent")
 }
+
+// LinkUnits gives back what an import's links say, in their order; a unit
+// that continues under its own code is its own predecessor, not its own
+// successor; a link to a unit not listed fills only the listed side.
+func TestLinkUnits(t *testing.T) {
+	units := []AdminUnit{{Code: "32002"}, {Code: "32011"}, {Code: "32014"}}
+	LinkUnits(units, []UnitLink{
+		{Code: "32002", Predecessor: "32011"},
+		{Code: "32002", Predecessor: "32002", Partial: true},
+		{Code: "32002", Predecessor: "32014", Partial: true},
+		{Code: "32999", Predecessor: "32014"},
+	})
+	require.Equal(t, []Predecessor{{"32011", false}, {"32002", true}, {"32014", true}}, units[0].FormedFrom)
+	require.Empty(t, units[0].SuccessorCodes)
+	require.Equal(t, []string{"32002"}, units[1].SuccessorCodes)
+	require.Equal(t, []string{"32002", "32999"}, units[2].SuccessorCodes)
+	require.Empty(t, units[2].FormedFrom)
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's chromium for the dashboard's browser tests
-# (server/web_browser_test.go), only when /usr/bin/chromium is missing.
+# (server/dashboard/browser_test.go), only when /usr/bin/chromium is missing.
 # The tests drive it with chromedp; no browser is ever downloaded at test time.
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then

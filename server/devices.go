@@ -29,18 +29,15 @@ import (
 //     team is refused: the replica's rows and pending records lie in the
 //     old team's hamlets and would be refused or evicted.
 
-// DeviceStore is what re-enrollment, restore and the operator's listings
-// need of a store (both stores implement it; server/storetest checks them).
+// DeviceStore is what the operator's listings and the sessions' revocation
+// check need of a store (re-enrollment and restore are transactions of
+// DeviceTx: enrollment.go).
 type DeviceStore interface {
 	// DeviceByID returns a device (ErrNotFound).
 	DeviceByID(ctx context.Context, id string) (Device, error)
 	// DeviceRevoked is whether a device is revoked (ErrNotFound): the
 	// check before every Push and Pull, so it is one narrow lookup.
 	DeviceRevoked(ctx context.Context, id string) (bool, error)
-	// RestoreDevice clears a device's revocation so its token works again.
-	// It returns ErrNotFound, ErrNotRevoked, or a *ReplicaError of
-	// ErrReplicaActive when another device of its replica is active.
-	RestoreDevice(ctx context.Context, id string) (Device, error)
 	// DevicesBy lists the devices of a member and/or a team (empty fields
 	// match any), revoked ones included, oldest first.
 	DevicesBy(ctx context.Context, f DeviceFilter) ([]Device, error)
@@ -116,8 +113,8 @@ func (e *ReplicaError) Unwrap() error { return e.Kind }
 
 // Reenroll decides whether a code of member m may enroll a replica whose
 // earlier devices are prev (any order; empty for a new replica), and which
-// device the new one replaces (nil for a new replica). Both stores call it
-// inside their Enroll transaction, so the decision and the write are one.
+// device the new one replaces (nil for a new replica). Enroll decides with
+// it inside its transaction, so the decision and the write are one.
 func Reenroll(prev []Device, m Member) (replaces *Device, err error) {
 	if len(prev) == 0 {
 		return nil, nil
@@ -141,14 +138,6 @@ func Reenroll(prev []Device, m Member) (replaces *Device, err error) {
 	return &last, nil
 }
 
-func (s *Server) deviceStore() (DeviceStore, error) {
-	ds, ok := s.store.(DeviceStore)
-	if !ok {
-		return nil, errors.New("this store cannot list or restore devices")
-	}
-	return ds, nil
-}
-
 // RestoreDevice makes a revoked device's token work again (the operator's
 // undo of a revocation). It is refused when the device is not revoked, when
 // its replica has since been enrolled again on an active device
@@ -156,10 +145,6 @@ func (s *Server) deviceStore() (DeviceStore, error) {
 // laptop holds that newer device's token, restoring the old one would not
 // let it sync).
 func (a *Admin) RestoreDevice(ctx context.Context, deviceID string) (Device, error) {
-	ds, err := a.s.deviceStore()
-	if err != nil {
-		return Device{}, err
-	}
 	devs, err := a.s.store.Devices(ctx)
 	if err != nil {
 		return Device{}, fmt.Errorf("restore device %s: %w", deviceID, err)
@@ -169,7 +154,7 @@ func (a *Admin) RestoreDevice(ctx context.Context, deviceID string) (Device, err
 			return Device{}, fmt.Errorf("restore device %s: %w", deviceID, &ReplicaError{Kind: ErrReplaced, DeviceID: o.ID})
 		}
 	}
-	d, err := ds.RestoreDevice(ctx, deviceID)
+	d, err := RestoreDevice(ctx, a.s.store, deviceID)
 	if err != nil {
 		return Device{}, fmt.Errorf("restore device %s: %w", deviceID, err)
 	}
@@ -180,27 +165,19 @@ func (a *Admin) RestoreDevice(ctx context.Context, deviceID string) (Device, err
 // ListDevicesBy lists the devices of a member and/or team; an unknown
 // member or team is ErrNotFound (not an empty list, which would hide a typo).
 func (a *Admin) ListDevicesBy(ctx context.Context, f DeviceFilter) ([]Device, error) {
-	ds, err := a.s.deviceStore()
-	if err != nil {
-		return nil, err
-	}
 	if err := a.checkFilter(ctx, f); err != nil {
 		return nil, err
 	}
 	a.s.flushActivity(ctx)
-	return ds.DevicesBy(ctx, f)
+	return a.s.store.DevicesBy(ctx, f)
 }
 
 // ListCodes lists the enrollment codes of a member and/or team.
 func (a *Admin) ListCodes(ctx context.Context, f DeviceFilter) ([]CodeInfo, error) {
-	ds, err := a.s.deviceStore()
-	if err != nil {
-		return nil, err
-	}
 	if err := a.checkFilter(ctx, f); err != nil {
 		return nil, err
 	}
-	return ds.Codes(ctx, f)
+	return a.s.store.Codes(ctx, f)
 }
 
 func (a *Admin) checkFilter(ctx context.Context, f DeviceFilter) error {
@@ -230,16 +207,12 @@ func (a *Admin) checkFilter(ctx context.Context, f DeviceFilter) error {
 // the next RevokeCheck tick. false: the session was failed. Callers hold
 // opMu.
 func (c *conn) authorizedLocked(ctx context.Context) bool {
-	ds, ok := c.s.store.(DeviceStore)
-	if !ok {
-		return true
-	}
 	// A message being handled when Close begins still finishes (Close
 	// waits for it, then says shutting_down): the server's cancelled
 	// context must not turn this read into "unavailable".
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.s.cfg.WriteWait)
 	defer cancel()
-	revoked, err := ds.DeviceRevoked(ctx, c.dev.ID)
+	revoked, err := c.st.DeviceRevoked(ctx, c.dev.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "the device is no longer enrolled"))

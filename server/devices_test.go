@@ -24,7 +24,7 @@ func TestRevokedElsewhereIsCutAtItsNextMessage(t *testing.T) {
 		t.Run(msg, func(t *testing.T) {
 			dev := ts.NewDevice(t, ts.TeamA)
 			c := ts.Connect(t, dev)
-			cli, err := server.Open(ctx, server.Config{DataDir: ts.DataDir, Logger: servertest.Logger(), GCInterval: -1, RevokeCheck: -1})
+			cli, err := servertest.Open(ctx, ts.DataDir, "", server.Config{Logger: servertest.Logger(), GCInterval: -1, RevokeCheck: -1})
 			require.NoError(t, err)
 			require.NoError(t, cli.Admin().RevokeDevice(ctx, dev.Enroll.DeviceID))
 			require.NoError(t, cli.Close())

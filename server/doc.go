@@ -4,13 +4,16 @@
 //
 // # Layers
 //
-// The sync session (session.go, apply.go, pull.go) holds the rules of the
-// server side of the protocol and calls syncproto.Resolve for every field;
-// it reaches storage only through the small Store interface it declares
-// (store.go). The SQLite store (sqlite*.go) persists what the session
-// decided and never decides itself; a PostgreSQL store can fill the same
-// interface later and must pass the same conformance suite
-// (server/storetest.Run).
+// The sync session (session.go, apply.go, snapshot.go) holds the rules of
+// the server side of the protocol and calls syncproto.Resolve for every
+// field; the policies over storage (collection in collect.go, enrollment in
+// enrollment.go) are decided here too, once. The server reaches storage
+// only through the Store port (store.go), whose parts each consumer
+// declares where it uses them. The stores, server/sqlitestore and
+// server/pgstore, persist what the server decided and never decide; both
+// pass the same conformance suite (server/storetest.Run). server never
+// imports a store: cmd/hamlet-server opens one and hands it to
+// OpenWithStore.
 //
 // # What it must never do
 //

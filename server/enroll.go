@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,24 +73,24 @@ type (
 )
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	addr := remoteAddr(r)
+	addr := ClientAddr(r)
 	key := addrKey(addr)
 	now := s.now()
 	if wait := s.enrollTh.wait(key, now); wait > 0 {
 		s.log.Warn("enrollment refused: too many wrong codes", LogRemote, addr)
-		w.Header().Set("Retry-After", itoa(retrySeconds(wait)))
-		writeHTTPError(w, errTooManyAttempts)
+		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(wait)))
+		WriteHTTPError(w, errTooManyAttempts)
 		return
 	}
 	var req EnrollRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
 	if err := dec.Decode(&req); err != nil {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {code, replica_id, label, client}"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {code, replica_id, label, client}"))
 		return
 	}
 	replica, err := uuid.Parse(req.ReplicaID)
 	if err != nil || replica == uuid.Nil {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
 		return
 	}
 	label := strings.TrimSpace(req.Label)
@@ -97,28 +98,28 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		label = "laptop"
 	}
 	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
 		return
 	}
 	code, ok := normalizeCode(req.Code)
 	if !ok {
 		s.enrollTh.fail(key, now)
 		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeCodeInvalid))
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeCodeInvalid, "an enrollment code is 8 letters and digits, like ABCD-EF23"))
 		return
 	}
 	if err := s.checkEnrollServer(req); err != nil {
 		s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(syncproto.CodeOtherServer), LogReplica, replica.String())
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	tok, err := newToken()
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: now}
-	en, err := s.store.Enroll(r.Context(), hashCode(code), now, d)
+	en, err := Enroll(r.Context(), s.store, hashCode(code), now, d)
 	if err != nil {
 		pe := protoError(err)
 		if pe.Code == syncproto.CodeCodeInvalid {
@@ -129,14 +130,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.log.Info("enrollment refused", LogRemote, addr, LogCode, string(pe.Code))
 		}
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	if en.Again {
 		s.tokenReplaced(en.Device.ID) // fork_http.go
 	}
 	s.log.Info("device enrolled", LogDevice, en.Device.ID, LogMember, en.Member.ID, LogTeam, en.Team.ID, LogReplica, replica.String(), "again", en.Again)
-	writeJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
+	WriteJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
 }
 
 // enrollResponse is the answer to an enrollment (or a fork) that made en

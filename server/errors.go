@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -68,7 +69,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 func httpStatus(code syncproto.Code) int {
 	switch code {
 	case syncproto.CodeCodeInvalid:
-		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: writeHTTPError)
+		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: HTTPError)
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
 	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam, syncproto.CodeOtherServer:
@@ -98,33 +99,41 @@ type (
 	ErrorDetail = syncproto.ErrorDetail
 )
 
-// writeHTTPError is the one place errors become HTTP responses.
-func writeHTTPError(w http.ResponseWriter, err error) {
+// HTTPError is the one place errors become HTTP answers: the status, the
+// stable code, the message and the hints of err, whether it is written as
+// the JSON error body (WriteHTTPError: the sync endpoints, the JSON API) or
+// as a dashboard page. An *APIError is its own answer; every other error
+// gets its protocol code (protoError), and an internal one says no more.
+func HTTPError(err error) *APIError {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		writeAPIError(w, ae) // api_errors.go
-		return
+		return ae
 	}
 	pe := protoError(err)
-	status := httpStatus(pe.Code)
+	e := &APIError{Status: httpStatus(pe.Code), Code: string(pe.Code), Message: pe.Msg,
+		HintVI: syncproto.Hint(pe.Code, "vi"), HintEN: syncproto.Hint(pe.Code, "en")}
 	if err == errTooManyAttempts {
-		status = http.StatusTooManyRequests
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", "300")
-		}
+		e.Status = http.StatusTooManyRequests
 	}
 	if pe.Code == syncproto.CodeBusy {
-		w.Header().Set("Retry-After", "5")
+		e.RetryAfter = 5 * time.Second
 	}
-	msg := pe.Msg
 	if pe.Code == syncproto.CodeInternal {
-		msg = "internal error"
+		e.Message = "internal error"
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: pe.Code, Message: msg,
-		Hint: syncproto.Hint(pe.Code, "vi"), HintEN: syncproto.Hint(pe.Code, "en")}})
+	return e
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteHTTPError writes err as the JSON error body (HTTPError says what).
+func WriteHTTPError(w http.ResponseWriter, err error) {
+	if err == errTooManyAttempts && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "300") // the enrollment handler sets the exact wait
+	}
+	writeAPIError(w, HTTPError(err))
+}
+
+// WriteJSON writes v as a JSON answer that no cache keeps.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -17,7 +17,7 @@ import (
 // internal error.
 func TestBusyStoreIsBusyOverHTTP(t *testing.T) {
 	rec := httptest.NewRecorder()
-	writeHTTPError(rec, fmt.Errorf("list units: %w", ErrBusy))
+	WriteHTTPError(rec, fmt.Errorf("list units: %w", ErrBusy))
 	require.Equal(t, http.StatusTooManyRequests, rec.Code)
 	require.Equal(t, "5", rec.Header().Get("Retry-After"))
 	var eb ErrorBody

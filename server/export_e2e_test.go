@@ -49,7 +49,7 @@ func TestReportExportsLocalTimeLanguageAndFormulas(t *testing.T) {
 		id := syncReport(t, ts, cl, w, submitted, "=1+1").String()
 		leader := login(t, ts.URL, "xa-a")
 
-		st, b := leader.do("GET", "/api/v1/export/reports.csv", nil)
+		st, b := leader.Do("GET", "/api/v1/export/reports.csv", nil)
 		require.Equal(t, 200, st, string(b))
 		rows := readCSV(t, b)
 		require.Len(t, rows, 1)
@@ -62,7 +62,7 @@ func TestReportExportsLocalTimeLanguageAndFormulas(t *testing.T) {
 		require.Equal(t, "Có", r["Quá hạn"])
 		require.Equal(t, "'=1+1", r["Nội dung"], "a formula-like text cell is neutralised")
 
-		st, b = leader.do("GET", "/api/v1/export/reports.csv?lang=en", nil)
+		st, b = leader.Do("GET", "/api/v1/export/reports.csv?lang=en", nil)
 		require.Equal(t, 200, st, string(b))
 		r = readCSV(t, b)[0]
 		require.Equal(t, "2026-11-13 10:00", r["Submitted at (Vietnam time, UTC+7)"], "%v", r)
@@ -73,7 +73,7 @@ func TestReportExportsLocalTimeLanguageAndFormulas(t *testing.T) {
 		require.Equal(t, "'=1+1", r["Description"])
 
 		for _, lang := range []string{"vi", "en"} {
-			st, b = leader.do("GET", "/api/v1/export/reports.xlsx?lang="+lang, nil)
+			st, b = leader.Do("GET", "/api/v1/export/reports.xlsx?lang="+lang, nil)
 			require.Equal(t, 200, st, string(b))
 			f, err := excelize.OpenReader(bytes.NewReader(b))
 			require.NoError(t, err)

@@ -36,7 +36,7 @@ type Digest struct {
 }
 
 // DigestTx is the part of a write transaction that keeps change digests
-// (both stores implement it; server/storetest checks them).
+// (server/storetest checks them).
 type DigestTx interface {
 	// AddDigests records the digests of changes of origin the server took.
 	AddDigests(origin syncproto.ReplicaID, ds []Digest) error
@@ -86,7 +86,7 @@ func changeDigest(c *syncproto.Change) uint64 {
 // forkCheck is one batch's digest bookkeeping: the digests of the changes
 // it takes, and the check of the ones pushed again.
 type forkCheck struct {
-	tx     DigestTx // nil: the store keeps no digests, nothing is checked
+	tx     DigestTx
 	origin syncproto.ReplicaID
 	held   uint64            // the origin's highest sequence before the batch
 	top    uint64            // the batch's highest sequence of origin
@@ -96,8 +96,7 @@ type forkCheck struct {
 }
 
 func newForkCheck(tx Tx, origin syncproto.ReplicaID, held uint64, changes []syncproto.Change) *forkCheck {
-	dt, _ := tx.(DigestTx)
-	f := &forkCheck{tx: dt, origin: origin, held: held}
+	f := &forkCheck{tx: tx, origin: origin, held: held}
 	for i := range changes {
 		if changes[i].Dot.Replica == origin {
 			f.top = max(f.top, changes[i].Dot.Seq)
@@ -114,9 +113,6 @@ func (f *forkCheck) forked() bool { return f.at != 0 }
 // server holds other content under it (a fork). A sequence without a
 // digest (collected, or taken before digests were kept) is not a fork.
 func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
-	if f.tx == nil {
-		return false, nil
-	}
 	if f.stored == nil {
 		// Changes come in ascending order: the first re-pushed one is the
 		// lowest.
@@ -137,14 +133,12 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 // or refused: its sequence is spent either way). Called before the change
 // is applied, which may restamp its HLC.
 func (f *forkCheck) take(c *syncproto.Change) {
-	if f.tx != nil {
-		f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c)})
-	}
+	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c)})
 }
 
 // save stores the digests of the changes taken.
 func (f *forkCheck) save() error {
-	if f.tx == nil || len(f.took) == 0 {
+	if len(f.took) == 0 {
 		return nil
 	}
 	if err := f.tx.AddDigests(f.origin, f.took); err != nil {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -31,16 +30,6 @@ import (
 // agent).
 type ForkRequest = syncproto.ForkRequest
 
-// ForkStore is what a fork needs of a store (both stores implement it).
-type ForkStore interface {
-	// ForkDevice makes d, of from's member, for a new replica whose
-	// numbering starts after startSeq; or, asked again for the same replica
-	// by the same device, gives the device it made d's token
-	// (Enrollment.Again). from revoked meanwhile: ErrRevoked. The replica
-	// on another device, or holding changes: *ReplicaError ErrReplicaActive.
-	ForkDevice(ctx context.Context, from Device, d Device, startSeq uint64) (Enrollment, error)
-}
-
 // ErrRevoked: the device was revoked (a fork asked with its token).
 var ErrRevoked = errors.New("the device is revoked")
 
@@ -50,25 +39,25 @@ const maxStartSeq = 1 << 53
 func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.authenticate(r)
 	if err != nil {
-		s.log.Info("fork refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
-		writeHTTPError(w, err)
+		s.log.Info("fork refused", LogRemote, ClientAddr(r), LogCode, string(protoError(err).Code))
+		WriteHTTPError(w, err)
 		return
 	}
 	var req ForkRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&req); err != nil {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {replica_id, start_seq, label, client}"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {replica_id, start_seq, label, client}"))
 		return
 	}
 	replica, err := uuid.Parse(req.ReplicaID)
 	switch {
 	case err != nil || replica == uuid.Nil:
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a UUID"))
 		return
 	case replica == dev.Replica:
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a new replica id, not the device's own"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "replica_id must be a new replica id, not the device's own"))
 		return
 	case req.StartSeq > maxStartSeq:
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "start_seq must be at most %d", uint64(maxStartSeq)))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "start_seq must be at most %d", uint64(maxStartSeq)))
 		return
 	}
 	label := strings.TrimSpace(req.Label)
@@ -76,21 +65,16 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		label = dev.Label
 	}
 	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
-		return
-	}
-	fs, ok := s.store.(ForkStore)
-	if !ok {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnavailable, "this server's store cannot fork a replica"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
 		return
 	}
 	tok, err := newToken()
 	if err != nil {
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	d := Device{ID: uuid.NewString(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
-	en, err := fs.ForkDevice(r.Context(), dev, d, req.StartSeq)
+	en, err := ForkDevice(r.Context(), s.store, dev, d, req.StartSeq)
 	if errors.Is(err, ErrRevoked) {
 		err = errRevoked
 	}
@@ -101,7 +85,7 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.log.Info("fork refused", LogDevice, dev.ID, LogCode, string(pe.Code))
 		}
-		writeHTTPError(w, err)
+		WriteHTTPError(w, err)
 		return
 	}
 	if en.Again {
@@ -109,7 +93,7 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("replica forked onto a new device", LogDevice, en.Device.ID, "forked_from", dev.ID, LogMember, en.Member.ID,
 		LogReplica, replica.String(), "from_replica", dev.Replica.String(), "start_seq", req.StartSeq, "again", en.Again)
-	writeJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
+	WriteJSON(w, http.StatusOK, s.enrollResponse(r.Context(), en, tok))
 }
 
 // errOtherServer: Enroll's server_id names another server.

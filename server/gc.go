@@ -2,13 +2,12 @@ package server
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// GCOptions tunes Store.Collect.
+// GCOptions tunes Collect.
 type GCOptions struct {
 	// SilentBefore, when set, excludes active devices whose last contact
 	// (or enrollment, if never seen) is before it: a device silent that
@@ -27,15 +26,6 @@ type GCOptions struct {
 // DefaultSilentAfter is how long a device may stay silent before it stops
 // holding collection back (Config.SilentAfter).
 const DefaultSilentAfter = 180 * 24 * time.Hour
-
-// SilentMs is the cutoff of GCOptions.SilentBefore in Unix ms for a store
-// query: every device counts when it is zero.
-func SilentMs(before time.Time) int64 {
-	if before.IsZero() {
-		return math.MinInt64
-	}
-	return before.UnixMilli()
-}
 
 // gcOptions is the options the server's own collection runs with.
 func (s *Server) gcOptions() GCOptions {
@@ -60,11 +50,6 @@ func (s *Server) horizon(ctx context.Context, scopes []string) uint64 {
 	return h
 }
 
-// sqliteHead is the log head in SQL: the highest seq in the log, or the
-// head GC recorded before it removed the last entries (so a collected log
-// never hands out a seq again, nor tells a device its cursor is beyond it).
-const sqliteHead = `MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`
-
 // checkFloor refuses a pull from below the log floor of the device's
 // scopes: collection removed entries there, so the pull would silently
 // miss them. An agent that understands Welcome.Reclone never asks (it
@@ -79,7 +64,7 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 	if cursor == 0 || (cursor >= c.floorOK && c.floorOK > 0) {
 		return nil
 	}
-	floor, err := c.s.store.LogFloor(ctx, c.scopeList)
+	floor, err := c.st.LogFloor(ctx, c.scopeList)
 	if err != nil {
 		return storeError("read log floor", err)
 	}
@@ -101,7 +86,7 @@ func (c *conn) checkBackfillFloor(ctx context.Context, cursor uint64, scopes []s
 	if !c.s.cfg.TruncateLog {
 		return nil
 	}
-	floor, err := c.s.store.LogFloor(ctx, scopes)
+	floor, err := c.st.LogFloor(ctx, scopes)
 	if err != nil {
 		return storeError("read log floor", err)
 	}

@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
@@ -50,17 +48,36 @@ func TestTombstoneGCThroughSync(t *testing.T) {
 	_, err = a.Push(2, []syncproto.Change{wa.Write("households", row, schema.DeletedField, syncproto.Bool(true), hamlet)})
 	require.NoError(t, err)
 
-	db := openDB(t, ts)
-	count := func(q string) int {
-		var n int
-		require.NoError(t, db.QueryRow(q, row[:]).Scan(&n))
+	// What the store holds of the row, read through its port: its state,
+	// its log entries (all in hamlet) and its materialised data.
+	rows := func() int {
+		n := 0
+		require.NoError(t, ts.Store.Update(ctx, func(tx server.Tx) error {
+			_, ok, err := tx.Row("households", row)
+			if ok {
+				n = 1
+			}
+			return err
+		}))
 		return n
 	}
-	rows := func() int { return count(`SELECT COUNT(*) FROM sync_rows WHERE row = ?`) }
-	entries := func() int { return count(`SELECT COUNT(*) FROM sync_log WHERE row = ?`) }
+	entries := func() int {
+		page, err := ts.Store.ReadLog(ctx, server.LogQuery{Scopes: []string{hamlet}, Limit: 1000})
+		require.NoError(t, err)
+		n := 0
+		for _, e := range page.Entries {
+			if e.Change.Row == row {
+				n++
+			}
+		}
+		return n
+	}
 	data := func() int {
-		var n int
-		require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM households WHERE id = ?`, row.String()).Scan(&n))
+		n := 0
+		require.NoError(t, ts.Store.AnalyticsSource().Load(ctx, "households", []string{row.String()}, func(string, map[string]any) error {
+			n++
+			return nil
+		}))
 		return n
 	}
 	require.Equal(t, 1, rows())
@@ -113,9 +130,7 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	}
 	_, err := c.Push(1, cs)
 	require.NoError(t, err)
-	db := openWriteDB(t, ts)
-	_, err = db.Exec(`INSERT INTO sync_log_floor (scope, seq) VALUES (?, 2)`, hamlet)
-	require.NoError(t, err)
+	require.NoError(t, ts.Store.Update(context.Background(), func(tx server.Tx) error { return tx.RaiseFloor(hamlet, 2) }))
 
 	ch, err := c.Pull(2, 0)
 	require.NoError(t, err, "from the floor on, pulls are answered")
@@ -133,11 +148,4 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
 	require.Contains(t, pe.Msg, "update hamlet-agent")
-}
-
-func openWriteDB(t *testing.T, ts *servertest.TS) *sql.DB {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, server.DBFile)+"?_pragma=busy_timeout(5000)")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/apitest"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -98,7 +99,7 @@ func TestSecurityHeaders(t *testing.T) {
 		dev := ts.NewDevice(t, ts.TeamA)
 		ln, _, err := ts.Server.Listen("127.0.0.1:0")
 		require.NoError(t, err)
-		hs := &http.Server{Handler: ts.Server.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		hs := &http.Server{Handler: httpapp.Handler(ts.Server), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		go func() { _ = hs.Serve(ln) }()
 		t.Cleanup(func() { hs.Close() })
 		base := "https://" + ln.Addr().String()

@@ -111,16 +111,12 @@ type healthBody struct {
 // may name paths or hosts): disk_full, read_only, timeout or write_failed.
 func writeTrouble(err error) healthBody {
 	b := healthBody{Status: "store_cannot_write", Reason: "write_failed", Message: "the store could not commit a write; see the server log"}
-	var se interface{ Code() int }        // modernc.org/sqlite
-	var pe interface{ SQLState() string } // PostgreSQL
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		b.Reason, b.Message = "timeout", "the store did not commit a write in time"
-	case errors.Is(err, syscall.ENOSPC), errors.As(err, &se) && se.Code()&0xff == 13, // SQLITE_FULL
-		errors.As(err, &pe) && pe.SQLState() == "53100": // disk_full
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, ErrStoreFull):
 		b.Reason, b.Message = "disk_full", "the disk or the database is full: free space, then check again"
-	case errors.Is(err, syscall.EROFS), errors.As(err, &se) && se.Code()&0xff == 8, // SQLITE_READONLY
-		errors.As(err, &pe) && pe.SQLState() == "25006": // read_only_sql_transaction
+	case errors.Is(err, syscall.EROFS), errors.Is(err, ErrStoreReadOnly):
 		b.Reason, b.Message = "read_only", "the database is read-only"
 	}
 	return b
@@ -131,30 +127,30 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	closing := s.closing
 	s.mu.Unlock()
 	if closing {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.HealthTimeout)
 	defer cancel()
 	if err := s.probe(ctx); err != nil {
 		if errors.Is(err, errShuttingDown) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
 			return
 		}
 		s.log.Error("health check: the store cannot write", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, writeTrouble(err))
+		WriteJSON(w, http.StatusServiceUnavailable, writeTrouble(err))
 		return
 	}
 	if f := s.health.failed.Load(); f != nil {
 		s.log.Error("health check: the server's writes fail", LogErr, f.err, "since", f.at)
-		writeJSON(w, http.StatusServiceUnavailable, writeTrouble(f.err))
+		WriteJSON(w, http.StatusServiceUnavailable, writeTrouble(f.err))
 		return
 	}
 	head, err := s.store.Head(ctx)
 	if err != nil {
 		s.log.Error("health check: store unreadable", LogErr, err)
-		writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store_unavailable", Reason: "read_failed", Message: "the store could not be read"})
+		WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store_unavailable", Reason: "read_failed", Message: "the store could not be read"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "server_id": s.id.String(), "head": head, "agents": s.hub.count()})
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,18 +26,11 @@ type StoredSchedule struct {
 	Imported time.Time
 }
 
-// errNoHolidayStore: a store without HolidayStore cannot keep schedules.
-var errNoHolidayStore = errors.New("this store cannot keep holiday schedules")
-
 // loadHolidays puts the store's imported schedules in force over the
 // calendar's own (embedded, or from the calendar file). It returns whether
 // anything changed since the last load.
 func (s *Server) loadHolidays(ctx context.Context) (bool, error) {
-	hs, ok := s.store.(HolidayStore)
-	if !ok {
-		return false, nil
-	}
-	stored, err := hs.HolidaySchedules(ctx)
+	stored, err := s.store.HolidaySchedules(ctx)
 	if err != nil {
 		return false, fmt.Errorf("load holiday schedules: %w", err)
 	}
@@ -80,16 +72,12 @@ func (s *Server) checkHolidays(ctx context.Context) {
 // output), each replacing its year's, and puts them in force at once on
 // this server; other servers on the store take them at their next check.
 func (a *Admin) ImportHolidaySchedules(ctx context.Context, s []workcal.Schedule) error {
-	hs, ok := a.s.store.(HolidayStore)
-	if !ok {
-		return errNoHolidayStore
-	}
 	for _, sc := range s {
 		if err := workcal.CheckSchedule(sc); err != nil {
 			return err
 		}
 	}
-	if err := hs.PutHolidaySchedules(ctx, s, a.s.now()); err != nil {
+	if err := a.s.store.PutHolidaySchedules(ctx, s, a.s.now()); err != nil {
 		return fmt.Errorf("import holiday schedules: %w", err)
 	}
 	_, err := a.s.loadHolidays(ctx)
@@ -111,14 +99,12 @@ type HolidayYear struct {
 // schedule; every other year uses the computed statutory holidays.
 func (a *Admin) HolidayYears(ctx context.Context) ([]HolidayYear, error) {
 	imported := map[int]time.Time{}
-	if hs, ok := a.s.store.(HolidayStore); ok {
-		stored, err := hs.HolidaySchedules(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list holiday schedules: %w", err)
-		}
-		for _, st := range stored {
-			imported[st.Year] = st.Imported
-		}
+	stored, err := a.s.store.HolidaySchedules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list holiday schedules: %w", err)
+	}
+	for _, st := range stored {
+		imported[st.Year] = st.Imported
 	}
 	var out []HolidayYear
 	for _, sc := range a.s.cfg.Calendar.Schedules() {

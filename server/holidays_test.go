@@ -31,7 +31,7 @@ func deadlineOf(t *testing.T, c *apiClient, id string) (due time.Time, computedY
 			ComputedYears []int     `json:"computed_years"`
 		} `json:"deadline"`
 	}
-	st, b := c.do("GET", "/api/v1/reports/"+id, nil)
+	st, b := c.Do("GET", "/api/v1/reports/"+id, nil)
 	require.Equal(t, 200, st, string(b))
 	require.NoError(t, json.Unmarshal(b, &v), string(b))
 	require.NotNil(t, v.Deadline, string(b))

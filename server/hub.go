@@ -13,7 +13,7 @@ import (
 // the server started, so a pull whose scopes did not change since its cursor
 // is answered without reading the store (readLog). The store reports every
 // commit that adds to the log, in commit order, under its write lock
-// (commitWatcher): so when head is published, every entry at or below it is
+// (CommitFeed): so when head is published, every entry at or below it is
 // accounted for.
 type hub struct {
 	mu      sync.Mutex
@@ -28,7 +28,7 @@ type hub struct {
 	head     atomic.Uint64     // published after scopeSeq is updated
 	tracking atomic.Bool       // the store reports commits (start was called)
 	// local is the highest log head this process committed itself on a
-	// store shared by several processes (commitFeed). Until the feed has
+	// store shared by several processes (CommitFeed). Until the feed has
 	// reported it, the hub does not know which scopes the commits between
 	// its head and local touched, so pulls read the store: an agent told
 	// of a commit (or pulling on its own) never gets an answer older than
@@ -193,53 +193,59 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
 	}
 }
 
-// commitWatcher is a store that reports each commit that grew the log:
-// the highest seq logged under each scope and the head after it, in commit
-// order (the SQLite store does). Without it every pull reads the store.
-type commitWatcher interface {
-	WatchCommits(func(scopes map[string]uint64, head uint64))
-}
-
-// CommitEvent is what a commitFeed reports: a commit, by any process, that
-// grew the log (Scopes: the highest seq it logged under each scope; Head:
-// the log head after it), or, with Restart set, that the feed (re)started
-// and commits before it may have gone unreported: Head is the log head read
-// after the feed started, Scopes is nil.
+// CommitEvent is what a CommitFeed reports: a commit that grew the log
+// (Scopes: the highest seq it logged under each scope; Head: the log head
+// after it), or, with Restart set, that the feed (re)started and commits
+// before it may have gone unreported: Head is the log head read after the
+// feed started, Scopes is nil.
 type CommitEvent struct {
 	Scopes  map[string]uint64
 	Head    uint64
 	Restart bool
 }
 
-// commitFeed is a store shared by several server processes (PostgreSQL):
-// it reports every commit that grew the log, from every process, in commit
-// order, by calling fn from one goroutine, until the store is closed. The
-// first event is a Restart.
-//
-// The server feeds its hub from it alone (not from its own pushes), so the
-// hub's head only ever covers commits it has heard of in order and the idle
-// pull answer stays right across processes; and it notifies its sessions of
-// every reported commit, as a local push does.
-type commitFeed interface {
-	FeedCommits(fn func(CommitEvent))
+// CommitFeed is how a store reports the commits that grew its log, so the
+// hub answers idle pulls from memory and knows whom to notify.
+type CommitFeed interface {
+	// Shared is whether other processes commit to the store too
+	// (PostgreSQL), or this process alone (SQLite).
+	Shared() bool
+	// FeedCommits makes the store report every commit that grew the log,
+	// in commit order, by calling fn; the first event is a Restart. A
+	// store this process alone writes reports its commits while it holds
+	// its write lock, so when a commit returns the hub has heard of it.
+	// A shared store reports every process's commits from a goroutine of
+	// its own, until it is closed.
+	//
+	// On a shared store the server feeds its hub from the feed alone (not
+	// from its own pushes), so the hub's head only ever covers commits it
+	// has heard of in order and the idle pull answer stays right across
+	// processes; and it notifies its sessions of every reported commit, as
+	// a local push does.
+	FeedCommits(fn func(CommitEvent)) error
 }
 
 // committedLocally notes a commit of this process that grew the log to
 // head (see hub.local); only a shared store's hub needs it.
 func (s *Server) committedLocally(head uint64) {
-	if _, shared := s.store.(commitFeed); shared && head > 0 {
+	if s.shared && head > 0 {
 		maxStore(&s.hub.local, head)
 	}
 }
 
-// onCommit is the server's commitFeed callback.
+// onCommit hears the store's CommitFeed.
 func (s *Server) onCommit(ev CommitEvent) {
 	if ev.Restart {
 		s.hub.restart(ev.Head)
-		s.hub.notifyAll(ev.Head)
+		if s.shared {
+			s.hub.notifyAll(ev.Head)
+		}
 		return
 	}
 	s.hub.logged(ev.Scopes, ev.Head)
+	if !s.shared {
+		return // the pushing session notifies (session.go)
+	}
 	scopes := make(map[string]bool, len(ev.Scopes))
 	for sc := range ev.Scopes {
 		scopes[sc] = true

@@ -96,7 +96,7 @@ func TestSlowReaderIsDisconnectedAndBounded(t *testing.T) {
 	// Enough log that each answer is a full page (about 60 KB).
 	writer := ts.NewDevice(t, ts.TeamA)
 	wc := ts.Connect(t, writer)
-	cs := benchChangeSet(servertest.NewWriter(writer.Replica, nil), hamlet, 3000)
+	cs := servertest.HouseholdChanges(servertest.NewWriter(writer.Replica, nil), hamlet, 3000)
 	for i, b := 0, uint64(1); i < len(cs); i, b = i+1000, b+1 {
 		_, err := wc.Push(b, cs[i:i+1000])
 		require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestRevokeByAnotherProcessClosesSession(t *testing.T) {
 
 	// What the CLI does: its own Server on the same data directory.
 	ctx := context.Background()
-	cli, err := server.Open(ctx, server.Config{DataDir: ts.DataDir, Logger: servertest.Logger(), GCInterval: -1, RevokeCheck: -1})
+	cli, err := servertest.Open(ctx, ts.DataDir, "", server.Config{Logger: servertest.Logger(), GCInterval: -1, RevokeCheck: -1})
 	require.NoError(t, err)
 	revokedAt := time.Now()
 	require.NoError(t, cli.Admin().RevokeDevice(ctx, dev.Enroll.DeviceID))

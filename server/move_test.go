@@ -1,13 +1,13 @@
 package server_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore/sqlitetest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -64,10 +64,6 @@ func TestHouseholdMoveArrivesInNewScopeAndLeavesOld(t *testing.T) {
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 
 	// The materialised tables follow.
-	var hamlet string
-	db := openDB(t, ts)
-	require.NoError(t, db.QueryRowContext(context.Background(), `SELECT hamlet_code FROM visits WHERE id = ?`, visit.String()).Scan(&hamlet))
-	require.Equal(t, to, hamlet)
-	require.NoError(t, db.QueryRowContext(context.Background(), `SELECT hamlet_code FROM households WHERE id = ?`, row.String()).Scan(&hamlet))
-	require.Equal(t, to, hamlet)
+	require.Equal(t, to, sqlitetest.Column(t, ts.DataDir, "visits", visit.String(), "hamlet_code"))
+	require.Equal(t, to, sqlitetest.Column(t, ts.DataDir, "households", row.String(), "hamlet_code"))
 }

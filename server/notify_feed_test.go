@@ -13,11 +13,13 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // heldFeed is a store shared by several processes, as the server sees
-// PostgreSQL: commits reach the hub through FeedCommits, and the test
-// decides when (LISTEN/NOTIFY delivers a little after the commit).
+// PostgreSQL: commits reach the hub and the sessions through FeedCommits,
+// and the test decides when (LISTEN/NOTIFY delivers a little after the
+// commit).
 type heldFeed struct {
 	server.Store
 	mu   sync.Mutex
@@ -26,26 +28,21 @@ type heldFeed struct {
 	held []server.CommitEvent
 }
 
-func (h *heldFeed) FeedCommits(fn func(server.CommitEvent)) {
+// Shared: the server treats the store as PostgreSQL.
+func (h *heldFeed) Shared() bool { return true }
+
+func (h *heldFeed) FeedCommits(fn func(server.CommitEvent)) error {
 	h.fn = fn
-	w := h.Store.(interface {
-		WatchCommits(func(map[string]uint64, uint64))
-	})
-	w.WatchCommits(func(scopes map[string]uint64, head uint64) {
+	return h.Store.FeedCommits(func(ev server.CommitEvent) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		ev := server.CommitEvent{Scopes: maps.Clone(scopes), Head: head}
-		if h.hold {
+		ev.Scopes = maps.Clone(ev.Scopes)
+		if h.hold && !ev.Restart {
 			h.held = append(h.held, ev)
 			return
 		}
 		h.fn(ev)
 	})
-	head, err := h.Store.Head(context.Background())
-	if err != nil {
-		panic(err) // test setup only
-	}
-	fn(server.CommitEvent{Restart: true, Head: head})
 }
 
 func (h *heldFeed) setHold(on bool) {
@@ -67,7 +64,7 @@ func (h *heldFeed) setHold(on bool) {
 // outstanding, so the agent would wait for its next timed sync (seen with
 // 2,000 agents on PostgreSQL, before hub.local).
 func TestPullAfterALocalCommitReadsTheStore(t *testing.T) {
-	st, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), server.SQLiteOptions{})
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "hamlet.db"), sqlitestore.Options{})
 	require.NoError(t, err)
 	feed := &heldFeed{Store: st}
 	ts := servertest.Start(t, servertest.WithStore(feed))

@@ -29,19 +29,19 @@ func TestIdlePullIsAnsweredFromMemory(t *testing.T) {
 	_, err = a.Push(1, w.Household(row, h, "Hộ thử"))
 	require.NoError(t, err)
 
-	idle := metricValue(t, ts.URL, "hamlet_pulls_unchanged_total")
+	idle := servertest.Metric(t, ts.URL, "hamlet_pulls_unchanged_total")
 	m, err := b.Pull(curB, 0) // team B's scope did not change
 	require.NoError(t, err)
 	require.Empty(t, m.Changes)
 	require.False(t, m.More)
 	require.Greater(t, m.To, curB, "the cursor moves past the other scope's entries")
-	require.Equal(t, idle+1, metricValue(t, ts.URL, "hamlet_pulls_unchanged_total"))
+	require.Equal(t, idle+1, servertest.Metric(t, ts.URL, "hamlet_pulls_unchanged_total"))
 
 	cs, _, _, err := a2.PullAll(curA2) // team A's did
 	require.NoError(t, err)
 	require.Len(t, cs, 2) // the household's hamlet and head
 	require.Equal(t, row, cs[0].Row)
-	require.Equal(t, idle+1, metricValue(t, ts.URL, "hamlet_pulls_unchanged_total"))
+	require.Equal(t, idle+1, servertest.Metric(t, ts.URL, "hamlet_pulls_unchanged_total"))
 }
 
 // At most one Notify is outstanding per session: commits after a Notify

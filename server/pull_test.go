@@ -10,6 +10,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore/sqlitetest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -105,9 +106,7 @@ func TestRePushedRefusalIsRefusedAgain(t *testing.T) {
 	check(ack)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[3].Status)
 
-	var n int
-	require.NoError(t, openDB(t, ts).QueryRow(`SELECT count(*) FROM sync_refused`).Scan(&n))
-	require.Equal(t, 2, n, "refusals are stored once")
+	require.Equal(t, 2, sqlitetest.Refusals(t, ts.DataDir), "refusals are stored once")
 }
 
 // TestPullPagesFitDictionaryAndFrame: a page is cut where its change list

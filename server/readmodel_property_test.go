@@ -43,8 +43,7 @@ func TestReadModelEquivalenceProperty(t *testing.T) {
 		t.Run(store.name, func(t *testing.T) {
 			ts, src := store.start(t, servertest.WithConfig(func(c *server.Config) {
 				c.Now = func() time.Time { return fixedNow }
-				c.Synchronous = "NORMAL" // the property is about the model, not durability
-			}))
+			}), servertest.WithSynchronous("NORMAL")) // the property is about the model, not durability
 			w := newModelWorld(t, ts, src)
 			if *flagReadModelSeed != 0 {
 				require.NoError(t, w.sequence(*flagReadModelSeed), "seed %d", *flagReadModelSeed)
@@ -67,9 +66,9 @@ func TestReadModelEquivalenceProperty(t *testing.T) {
 // change no answer: the admin tables, which the test never changes after
 // setup, are read once; and the log is followed only when the test
 // refreshes after a batch, so the many questions asked of one state read
-// no SQL. Rows are loaded by SQLSource itself.
+// nothing. Rows are loaded by the store's source itself.
 type heldSource struct {
-	*analytics.SQLSource
+	analytics.Source
 	units  []schema.AdminUnit
 	teams  []analytics.Team
 	follow bool
@@ -81,7 +80,7 @@ func (h *heldSource) Changed(ctx context.Context, after uint64) ([]analytics.Ref
 	if !h.follow {
 		return nil, after, nil
 	}
-	return h.SQLSource.Changed(ctx, after)
+	return h.Source.Changed(ctx, after)
 }
 
 // modelWorld is one server and what every sequence draws from.
@@ -106,7 +105,7 @@ type viewer struct {
 	unit string
 }
 
-func newModelWorld(t *testing.T, ts *servertest.TS, sql *analytics.SQLSource) *modelWorld {
+func newModelWorld(t *testing.T, ts *servertest.TS, src analytics.Source) *modelWorld {
 	ctx := context.Background()
 	w := &modelWorld{ts: ts, outcomes: schema.EnumValues(schema.EnumTutoringOutcome)}
 	w.hamlets = append(append(slices.Clone(ts.HamletsA), ts.OtherHamletA), ts.HamletsB...)
@@ -130,10 +129,10 @@ func newModelWorld(t *testing.T, ts *servertest.TS, sql *analytics.SQLSource) *m
 	srv, err := ts.Server.Analytics()
 	require.NoError(t, err)
 	w.cal = srv.Calendar()
-	w.src = &heldSource{SQLSource: sql}
-	w.src.units, err = sql.Units(ctx)
+	w.src = &heldSource{Source: src}
+	w.src.units, err = src.Units(ctx)
 	require.NoError(t, err)
-	w.src.teams, err = sql.Teams(ctx)
+	w.src.teams, err = src.Teams(ctx)
 	require.NoError(t, err)
 	return w
 }

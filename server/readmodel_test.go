@@ -2,8 +2,6 @@ package server_test
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -21,29 +20,25 @@ import (
 )
 
 // testStore starts a server on a fresh database of one store kind and
-// returns it with a read-model source on that database, built as the
-// server builds its own (a fresh analytics.Index over it is a fresh load).
+// returns it with the store's read-model source, the server's own (a
+// fresh analytics.Index over it is a fresh load).
 type testStore struct {
 	name  string
-	start func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource)
+	start func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source)
 }
 
 // testStores are SQLite in a temporary directory and PostgreSQL in a fresh
 // database of the test cluster (skipped without one, outside CI).
 var testStores = []testStore{
-	{"sqlite", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource) {
-		dir := t.TempDir()
-		ts := servertest.Start(t, append(opts, servertest.WithDataDir(dir))...)
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		return ts, &analytics.SQLSource{DB: db}
+	{"sqlite", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source) {
+		ts := servertest.Start(t, opts...)
+		return ts, ts.Store.AnalyticsSource()
 	}},
-	{"postgres", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, *analytics.SQLSource) {
+	{"postgres", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source) {
 		st, err := pgstore.Open(context.Background(), pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 		require.NoError(t, err)
 		ts := servertest.Start(t, append(opts, servertest.WithStore(st))...)
-		return ts, &analytics.SQLSource{DB: st.ReadDB(), Rebind: pgstore.Rebind}
+		return ts, ts.Store.AnalyticsSource()
 	}},
 }
 
@@ -90,7 +85,7 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 
 			// The first request loads the model; later ones follow the log.
 			var cov analytics.Coverage
-			require.Equal(t, 200, prov.get(province, &cov))
+			require.Equal(t, 200, prov.Get(province, &cov))
 			require.Zero(t, cov.Unit.Households)
 
 			devA, devB := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamB)
@@ -143,7 +138,7 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 			pushApplied(t, clB, 1, pushB)
 
 			// Coverage: every household reached, each skill counted once.
-			require.Equal(t, 200, prov.get(province, &cov))
+			require.Equal(t, 200, prov.Get(province, &cov))
 			require.Equal(t, 4, cov.Unit.Households, "%+v", cov.Unit)
 			require.Equal(t, 4, cov.Unit.Reached)
 			for k, sc := range cov.Unit.Skills {
@@ -153,16 +148,16 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 				}
 				require.Equal(t, want, sc.Households, "households able to %s alone", sc.Skill)
 			}
-			require.Equal(t, 200, leaderA.get("/api/v1/coverage", &cov))
+			require.Equal(t, 200, leaderA.Get("/api/v1/coverage", &cov))
 			require.Equal(t, 3, cov.Unit.Households)
 			require.Equal(t, 3, cov.Unit.Reached)
 			var byHamlet analytics.Coverage
-			require.Equal(t, 200, leaderA.get("/api/v1/coverage?unit="+ts.HamletsA[1], &byHamlet))
+			require.Equal(t, 200, leaderA.Get("/api/v1/coverage?unit="+ts.HamletsA[1], &byHamlet))
 			require.Equal(t, 1, byHamlet.Unit.Households)
 
 			// Team statistics: tutoring under each skill taught.
 			var st analytics.TeamStats
-			require.Equal(t, 200, prov.get("/api/v1/stats", &st))
+			require.Equal(t, 200, prov.Get("/api/v1/stats", &st))
 			for k, sk := range st.TutoringBySkill {
 				want := 0
 				if k < len(hhs) {
@@ -176,8 +171,8 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 			// own and is refused the other's.
 			checkReports := func(wantStatusA, wantStatusB, descB string) {
 				t.Helper()
-				var all server.ReportList
-				require.Equal(t, 200, prov.get("/api/v1/reports", &all))
+				var all api.ReportList
+				require.Equal(t, 200, prov.Get("/api/v1/reports", &all))
 				got := map[string]analytics.ReportView{}
 				for _, r := range all.Reports {
 					got[r.ID] = r
@@ -193,15 +188,15 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 					hamlet     string
 					status     string
 				}{{leaderA, reportA, reportB, ts.HamletsA[0], wantStatusA}, {leaderB, reportB, reportA, ts.HamletsB[0], wantStatusB}} {
-					var list server.ReportList
-					require.Equal(t, 200, c.leader.get("/api/v1/reports", &list))
+					var list api.ReportList
+					require.Equal(t, 200, c.leader.Get("/api/v1/reports", &list))
 					require.Len(t, list.Reports, 1)
 					require.Equal(t, c.own.String(), list.Reports[0].ID)
 					var v analytics.ReportView
-					require.Equal(t, 200, c.leader.get("/api/v1/reports/"+c.own.String(), &v), "a leader reads their own commune's report")
+					require.Equal(t, 200, c.leader.Get("/api/v1/reports/"+c.own.String(), &v), "a leader reads their own commune's report")
 					require.Equal(t, c.hamlet, v.HamletCode)
 					require.Equal(t, c.status, v.Status)
-					st, b := c.leader.do("GET", "/api/v1/reports/"+c.other.String(), nil)
+					st, b := c.leader.Do("GET", "/api/v1/reports/"+c.other.String(), nil)
 					require.Equal(t, 403, st, "another commune's report: %s", b)
 				}
 			}
@@ -222,12 +217,12 @@ func TestReadModelRowsSyncedBetweenRequests(t *testing.T) {
 			_, err = ts.Server.Transition(context.Background(), reportB, server.TransitionRequest{To: "returned", Reason: "Không thuộc phản ánh hiện trường"})
 			require.NoError(t, err)
 
-			require.Equal(t, 200, leaderA.get("/api/v1/coverage", &cov))
+			require.Equal(t, 200, leaderA.Get("/api/v1/coverage", &cov))
 			require.Equal(t, 1, cov.Unit.Households, "one household left active in commune A")
 			require.Equal(t, 1, cov.Unit.Reached)
-			require.Equal(t, 200, leaderA.get("/api/v1/coverage?unit="+ts.HamletsA[1], &byHamlet))
+			require.Equal(t, 200, leaderA.Get("/api/v1/coverage?unit="+ts.HamletsA[1], &byHamlet))
 			require.Equal(t, 1, byHamlet.Unit.Households, "the moved household counts in its new hamlet")
-			require.Equal(t, 200, leaderA.get("/api/v1/coverage?unit="+ts.HamletsA[0], &byHamlet))
+			require.Equal(t, 200, leaderA.Get("/api/v1/coverage?unit="+ts.HamletsA[0], &byHamlet))
 			require.Zero(t, byHamlet.Unit.Households)
 			checkReports("dispatched", "returned", "Cống Tân Thuận bị tắc, nước tràn")
 		})
@@ -261,9 +256,9 @@ func TestReadModelRowsCollectedBetweenRequests(t *testing.T) {
 			pushApplied(t, cl, 1, cs)
 
 			var cov analytics.Coverage
-			require.Equal(t, 200, leader.get("/api/v1/coverage", &cov))
+			require.Equal(t, 200, leader.Get("/api/v1/coverage", &cov))
 			require.Equal(t, 2, cov.Unit.Households)
-			require.Equal(t, 200, leader.get("/api/v1/reports/"+report.String(), nil))
+			require.Equal(t, 200, leader.Get("/api/v1/reports/"+report.String(), nil))
 
 			// Deleted on the laptop, pulled past by every device of the
 			// team, collected.
@@ -276,12 +271,12 @@ func TestReadModelRowsCollectedBetweenRequests(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 2, st.Rows)
 
-			require.Equal(t, 200, leader.get("/api/v1/coverage", &cov))
+			require.Equal(t, 200, leader.Get("/api/v1/coverage", &cov))
 			require.Equal(t, 1, cov.Unit.Households, "a collected household still counted")
-			var list server.ReportList
-			require.Equal(t, 200, leader.get("/api/v1/reports", &list))
+			var list api.ReportList
+			require.Equal(t, 200, leader.Get("/api/v1/reports", &list))
 			require.Empty(t, list.Reports)
-			st2, _ := leader.do("GET", "/api/v1/reports/"+report.String(), nil)
+			st2, _ := leader.Do("GET", "/api/v1/reports/"+report.String(), nil)
 			require.Equal(t, 404, st2, "a collected report still shown")
 		})
 	}
@@ -305,8 +300,8 @@ func TestReportListOrderTotal(t *testing.T) {
 			submitted := fixedNow.Add(-time.Hour)
 			first, second := uuid.MustParse("f0000000-0000-4000-8000-000000000001"), uuid.MustParse("00000000-0000-4000-8000-000000000002")
 			ids := func() []string {
-				var list server.ReportList
-				require.Equal(t, 200, leader.get("/api/v1/reports", &list))
+				var list api.ReportList
+				require.Equal(t, 200, leader.Get("/api/v1/reports", &list))
 				var out []string
 				for _, r := range list.Reports {
 					out = append(out, r.ID)

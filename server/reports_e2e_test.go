@@ -86,9 +86,9 @@ func syncReport(t *testing.T, ts *servertest.TS, cl *servertest.Client, w *serve
 // webGet fetches a dashboard page with an API session's cookie.
 func webGet(t *testing.T, c *apiClient, path string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
+	req, err := http.NewRequest("GET", c.Base+path, nil)
 	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: c.token})
+	req.AddCookie(&http.Cookie{Name: server.SessionCookie, Value: c.Token})
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

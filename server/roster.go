@@ -2,8 +2,6 @@ package server
 
 import (
 	"net/http"
-
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // RosterWriter is one entry of GET /v1/roster: a replica of the team and
@@ -28,18 +26,13 @@ type RosterResponse struct {
 func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.authenticate(r)
 	if err != nil {
-		s.log.Info("roster refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
-		writeHTTPError(w, err)
+		s.log.Info("roster refused", LogRemote, ClientAddr(r), LogCode, string(protoError(err).Code))
+		WriteHTTPError(w, err)
 		return
 	}
-	ds, err := s.deviceStore()
+	devs, err := s.store.DevicesBy(r.Context(), DeviceFilter{TeamID: dev.TeamID})
 	if err != nil {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnavailable, "this server keeps no device list"))
-		return
-	}
-	devs, err := ds.DevicesBy(r.Context(), DeviceFilter{TeamID: dev.TeamID})
-	if err != nil {
-		writeHTTPError(w, storeError("cannot list the team's devices", err))
+		WriteHTTPError(w, storeError("cannot list the team's devices", err))
 		return
 	}
 	resp := RosterResponse{Writers: []RosterWriter{}}
@@ -55,5 +48,5 @@ func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Writers = append(resp.Writers, RosterWriter{Replica: d.Replica.String(), Member: d.MemberID, Name: name})
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 }

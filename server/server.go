@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -20,7 +18,6 @@ import (
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
-	DataDir string // holds hamlet.db; created if missing
 	Addr    string // listen address for cmd/hamlet-server (default ":8750")
 	MaxSkew time.Duration
 	Logger  *slog.Logger
@@ -55,8 +52,6 @@ type Config struct {
 	// SendQueue is the outgoing queue per connection (default 8); an agent
 	// that lets it fill is disconnected.
 	SendQueue int
-	// Synchronous is SQLite's synchronous pragma: FULL (default) or NORMAL.
-	Synchronous string
 	// EnrollFailures is how many wrong codes one client address may try
 	// before it must wait EnrollWindow for its next try, twice as long
 	// after each further wrong code, up to 6×EnrollWindow (default 10, 10
@@ -177,6 +172,7 @@ type Server struct {
 	id      syncproto.ReplicaID
 	metrics *metrics
 	hub     *hub
+	shared  bool // other processes commit to the store too (CommitFeed)
 	// enrollTh throttles wrong enrollment codes per client address;
 	// loginPair wrong passwords per account and address, loginAddr per
 	// address over all accounts (throttle.go, users.go).
@@ -202,31 +198,17 @@ type Server struct {
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
-	api    apiState    // the dashboard API (api.go)
+	rm     readModel   // the leaders' read model (readmodel.go)
 	health healthState // /healthz (health.go)
 
 	holMu   sync.Mutex // guards holMark
 	holMark []int64    // the store's schedules last put in force (holidays.go)
 }
 
-// Open opens or creates the data directory and its database, migrates it,
-// and starts the background loops (activity flush, tombstone GC).
-func Open(ctx context.Context, cfg Config) (*Server, error) {
-	cfg.defaults()
-	if cfg.DataDir == "" {
-		return nil, errors.New("open server: no data directory given (--data-dir or HAMLET_DATA_DIR)")
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("open server: create data directory: %w", err)
-	}
-	st, err := OpenSQLite(ctx, filepath.Join(cfg.DataDir, DBFile), SQLiteOptions{Synchronous: cfg.Synchronous})
-	if err != nil {
-		return nil, fmt.Errorf("open server: %w", err)
-	}
-	return newServer(ctx, cfg, st)
-}
-
-// OpenWithStore runs a Server on any Store (tests, a PostgreSQL store).
+// OpenWithStore runs a Server on st, which the caller opened (cmd's
+// openStore chooses SQLite or PostgreSQL; tests use servertest), and starts
+// the background loops (activity flush, tombstone GC). The Server owns st
+// from then on: Close closes it, and so does a failed OpenWithStore.
 func OpenWithStore(ctx context.Context, cfg Config, st Store) (*Server, error) {
 	cfg.defaults()
 	return newServer(ctx, cfg, st)
@@ -253,16 +235,10 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}
-	if cf, ok := st.(commitFeed); ok {
-		cf.FeedCommits(s.onCommit)
-	} else if cw, ok := st.(commitWatcher); ok {
-		cw.WatchCommits(s.hub.logged)
-		head, err := st.Head(ctx)
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("open server: %w", err)
-		}
-		s.hub.start(head)
+	s.shared = st.Shared()
+	if err := st.FeedCommits(s.onCommit); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open server: %w", err)
 	}
 	if _, err := s.loadHolidays(ctx); err != nil {
 		st.Close()
@@ -287,6 +263,9 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
 
+// Now is the server's clock (Config.Now).
+func (s *Server) Now() time.Time { return s.cfg.Now() }
+
 // ID is the server's replica id.
 func (s *Server) ID() syncproto.ReplicaID { return s.id }
 
@@ -296,19 +275,17 @@ func (s *Server) Config() Config { return s.cfg }
 // Admin returns the operator's API.
 func (s *Server) Admin() *Admin { return &Admin{s: s} }
 
-// Handler serves /v1/enroll, /v1/sync, /v1/fork, /healthz, /metrics and the
-// dashboard API under /api/v1/.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/enroll", s.track(s.handleEnroll))
-	mux.HandleFunc("GET /v1/sync", s.track(s.handleSync))
-	mux.HandleFunc("GET /v1/roster", s.track(s.handleRoster)) // roster.go
-	mux.HandleFunc("POST /v1/fork", s.track(s.handleFork))    // fork_http.go
+// Mount adds the core's routes to mux: /v1/enroll, /v1/sync, /v1/roster,
+// /v1/fork, /healthz and /metrics. The JSON API (server/api) and the
+// dashboard (server/dashboard) mount theirs beside them; server/httpapp
+// composes the three, as hamlet-server serves them.
+func (s *Server) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/enroll", s.Track(s.handleEnroll))
+	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
+	mux.HandleFunc("GET /v1/roster", s.Track(s.handleRoster)) // roster.go
+	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork))    // fork_http.go
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	s.mountAPI(mux) // /api/v1/...: api.go
-	s.mountWeb(mux) // the dashboard's pages at /: web.go
-	return securityHeaders(mux)
 }
 
 // hstsMaxAge is a year: a browser that once reached the dashboard over
@@ -317,20 +294,10 @@ func (s *Server) Handler() http.Handler {
 // not speak for.
 const hstsMaxAge = "max-age=31536000"
 
-// securityHeaders sets, on every response (errors, the mux's own 404 and
-// 405, the WebSocket endpoint's refusals), nosniff, and under TLS HSTS.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, v := range securityHeader(r) {
-			w.Header()[k] = v
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// securityHeader is what securityHeaders sets, for responses written
-// outside the ResponseWriter's header map (the WebSocket upgrade's 101).
-func securityHeader(r *http.Request) http.Header {
+// SecurityHeader is what every response carries (server/httpapp sets it
+// on all of them; the WebSocket upgrade's 101, written outside the
+// ResponseWriter's header map, gets it here): nosniff, and under TLS HSTS.
+func SecurityHeader(r *http.Request) http.Header {
 	h := http.Header{"X-Content-Type-Options": {"nosniff"}}
 	if r.TLS != nil {
 		h.Set("Strict-Transport-Security", hstsMaxAge)
@@ -338,14 +305,15 @@ func securityHeader(r *http.Request) http.Header {
 	return h
 }
 
-// track counts a handler in wg so Close waits for it, and refuses new work
-// once Close has started.
-func (s *Server) track(h http.HandlerFunc) http.HandlerFunc {
+// Track counts a handler in wg so Close waits for it, and refuses new work
+// once Close has started. Every handler of the server's routes, the API's
+// and the dashboard's, runs under it.
+func (s *Server) Track(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		if s.closing {
 			s.mu.Unlock()
-			writeHTTPError(w, errShuttingDown)
+			WriteHTTPError(w, errShuttingDown)
 			return
 		}
 		s.wg.Add(1)
@@ -424,7 +392,7 @@ func (s *Server) background() {
 			s.checkScopes(s.ctx)
 			s.checkHolidays(s.ctx)
 		case <-gcC:
-			st, err := s.store.Collect(s.ctx, s.gcOptions())
+			st, err := Collect(s.ctx, s.store, s.gcOptions())
 			if err != nil {
 				s.log.Error("tombstone gc failed", LogErr, err)
 				continue
@@ -500,5 +468,5 @@ func (s *Server) flushActivity(ctx context.Context) {
 // GC runs tombstone collection now.
 func (s *Server) GC(ctx context.Context) (GCStats, error) {
 	s.flushActivity(ctx)
-	return s.store.Collect(ctx, s.gcOptions())
+	return Collect(ctx, s.store, s.gcOptions())
 }

@@ -57,12 +57,12 @@ func (s *Server) authenticate(r *http.Request) (Device, error) {
 func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.authenticate(r)
 	if err != nil {
-		s.log.Info("sync refused", LogRemote, remoteAddr(r), LogCode, string(protoError(err).Code))
-		writeHTTPError(w, err)
+		s.log.Info("sync refused", LogRemote, ClientAddr(r), LogCode, string(protoError(err).Code))
+		WriteHTTPError(w, err)
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
-		writeHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
+		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeUnexpected, "GET /v1/sync is a WebSocket endpoint"))
 		return
 	}
 	// The session's place in its device's order: taken before the upgrade
@@ -72,16 +72,17 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	scope, err := s.store.Scope(r.Context(), dev.MemberID)
 	if err != nil {
 		s.log.Error("load scope", LogDevice, dev.ID, LogErr, err)
-		writeHTTPError(w, storeError("cannot load scope", err))
+		WriteHTTPError(w, storeError("cannot load scope", err))
 		return
 	}
-	ws, err := s.up.Upgrade(w, r, securityHeader(r))
+	ws, err := s.up.Upgrade(w, r, SecurityHeader(r))
 	if err != nil {
 		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		st: s.store,
+		s:  s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
@@ -91,7 +92,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	older, superseded := s.hub.add(c)
 	s.metrics.connected.Inc()
 	s.noteActivity(dev.ID, nil)
-	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, remoteAddr(r))
+	s.log.Info("agent connected", LogDevice, dev.ID, LogRemote, ClientAddr(r))
 	// One session per device: the older ones end once the message each is
 	// handling is done, so nothing of theirs commits after this session's
 	// Welcome reads PushedSeq (a crashed agent's session cannot race its
@@ -115,7 +116,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("agent disconnected", LogDevice, dev.ID, "reason", c.reason)
 }
 
-func remoteAddr(r *http.Request) string {
+// ClientAddr is the client's address without its port: what the
+// throttles count and the logs show.
+func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -127,8 +130,19 @@ func remoteAddr(r *http.Request) string {
 // answers messages one at a time; writePump owns every write. They meet at
 // send, a bounded queue: an agent that does not read its answers fills it
 // and is disconnected, so the server never buffers without limit.
+// SessionStore is what a sync session reads of the store itself: its
+// pushes go through the committer (apply.go), its pulls through the hub
+// (Server.readLog).
+type SessionStore interface {
+	PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error)
+	Head(ctx context.Context) (uint64, error)
+	SnapshotStore
+	DeviceRevoked(ctx context.Context, id string) (bool, error)
+}
+
 type conn struct {
 	s         *Server
+	st        SessionStore // s.store, as far as the session reads it
 	ws        *websocket.Conn
 	dev       Device
 	gen       uint64 // order among the server's connections (hub.gen)
@@ -448,12 +462,12 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(syncproto.Errorf(syncproto.CodeUnauthorized, "this token was issued for another replica"))
 		return false
 	}
-	pushed, err := c.s.store.PushedSeq(ctx, c.dev.Replica)
+	pushed, err := c.st.PushedSeq(ctx, c.dev.Replica)
 	if err != nil {
 		c.failLocked(storeError("read pushed seq", err))
 		return false
 	}
-	head, err := c.s.store.Head(ctx)
+	head, err := c.st.Head(ctx)
 	if err != nil {
 		c.failLocked(storeError("read head", err))
 		return false

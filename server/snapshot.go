@@ -4,9 +4,48 @@ import (
 	"context"
 	"errors"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
+
+// SnapshotStore serves snapshot clones (docs/PROTOCOL.md, "Snapshot
+// clone") and tells how far the log was truncated.
+type SnapshotStore interface {
+	// SnapshotRows returns up to q.Limit rows whose scope is in q.Scopes,
+	// after q.After in (table, row) order, each with every field's current
+	// version. The order is the rows' primary key, which never changes, so
+	// a clone resumed after a row misses none. Tombstoned rows the store
+	// still holds are included: a change to a deleted row pulled later
+	// must find it deleted, as after a log replay (GC drops them from the
+	// log and the store alike).
+	SnapshotRows(ctx context.Context, q SnapshotQuery) ([]SnapshotRow, error)
+	// SnapshotCount is the number of rows SnapshotRows would return from
+	// the start.
+	SnapshotCount(ctx context.Context, scopes []string) (uint64, error)
+	// LogFloor is the highest server_seq at or below which the log of any
+	// of scopes may have been truncated (sync_log_floor; 0 if never).
+	LogFloor(ctx context.Context, scopes []string) (uint64, error)
+}
+
+// SnapshotQuery selects a page of SnapshotRows.
+type SnapshotQuery struct {
+	Scopes []string
+	// After is the last row of the previous page (zero: from the start).
+	After RowRef
+	Limit int
+}
+
+// SnapshotRow is one row of a snapshot: its fields' versions, by field
+// name.
+type SnapshotRow struct {
+	Ref    RowRef
+	Scope  string
+	Fields []FieldVersion
+}
+
+// FieldVersion is one field's current version.
+type FieldVersion = versions.FieldVersion
 
 // snapshotRows is the default and largest number of rows per snapshot
 // chunk; a chunk is cut earlier at MaxChanges fields or MaxFrame bytes.
@@ -72,7 +111,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 				"a snapshot request after a position must carry the Head of its first chunk: start the clone again from the beginning")
 		}
 	}
-	head, err := c.s.store.Head(ctx)
+	head, err := c.st.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +124,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	}
 	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}
 	if m.After.IsZero() {
-		if ch.Total, err = c.s.store.SnapshotCount(ctx, scopes); err != nil {
+		if ch.Total, err = c.st.SnapshotCount(ctx, scopes); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +132,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	if m.Limit > 0 && int(m.Limit) < limit {
 		limit = int(m.Limit)
 	}
-	rows, err := c.s.store.SnapshotRows(ctx, SnapshotQuery{Scopes: scopes, After: RowRef{Table: m.After.Table, Row: m.After.Row}, Limit: limit})
+	rows, err := c.st.SnapshotRows(ctx, SnapshotQuery{Scopes: scopes, After: RowRef{Table: m.After.Table, Row: m.After.Row}, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

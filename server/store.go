@@ -7,36 +7,45 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// Store is everything the server keeps. It persists what the sync code
-// decided (syncproto.Resolve runs in apply.go, never in a store) and answers
-// reads. SQLite fills it now (sqliteStore); PostgreSQL will later, and both
-// must pass server/storetest.Run.
+// Store is the port every store implements: everything the server keeps,
+// as the parts each of the server's consumers declares (where it uses
+// them). It persists what the server decided and answers reads: the
+// decisions are the server's (syncproto.Resolve in apply.go, collection in
+// collect.go, enrollment in enrollment.go), written once over the
+// primitives of Tx. server/sqlitestore and server/pgstore implement it,
+// and both pass server/storetest.Run. cmd/hamlet-server chooses one.
 type Store interface {
-	SyncStore
-	AuthStore
-	AdminStore
-	SnapshotStore
-	// GC drops tombstoned rows every device in their scope has pulled past,
-	// and superseded log entries at or below the lowest cursor of their
-	// scope's devices (see GCStats).
-	GC(ctx context.Context) (GCStats, error)
-	// Collect is GC with options: silent devices no longer hold it back,
-	// and the log can be truncated below every scope's lowest durable
-	// cursor. Whatever it removes that a device behind might still need
-	// raises the scope's floor (sync_log_floor). See gc.go.
-	Collect(ctx context.Context, opts GCOptions) (GCStats, error)
-	// Horizon is the server_seq at or below which every active device
-	// covering any of scopes holds the log durably (0: none known).
-	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
+	SyncStore      // the committer, the hub, the sessions (SessionStore)
+	AuthStore      // enroll.go, session.go
+	AdminStore     // admin.go and the operator's commands
+	BulkAdminStore // workflow_import.go
+	DeviceStore    // devices.go
+	UserStore      // users.go
+	HolidayStore   // holidays.go
+	SnapshotStore  // snapshot.go
+	CommitFeed     // hub.go
+	ReadModelStore // api.go, the dashboard
+	ConflictStore  // conflicts_archive.go
+	HealthStore    // health.go
+	Close() error
+}
+
+// ConflictStore is what archiving the conflict log needs.
+type ConflictStore interface {
 	// ConflictsBefore calls fn for every conflict-log entry recorded
 	// before `before`, by id (conflicts_archive.go).
 	ConflictsBefore(ctx context.Context, before time.Time, fn func(archive.Conflict) error) error
 	// DeleteConflicts removes the entries recorded before `before` whose
 	// id is at most upTo (those an archive holds) and says how many.
 	DeleteConflicts(ctx context.Context, before time.Time, upTo int64) (int, error)
+}
+
+// HealthStore is what /healthz asks of a store.
+type HealthStore interface {
 	// ProbeWrite commits a write to the store's own health row, so
 	// /healthz can tell a store that cannot write (a full disk, a
 	// read-only database) from one that can. With size > 0 the write
@@ -44,14 +53,13 @@ type Store interface {
 	// transaction): the check that a store whose writes failed for lack of
 	// space has room again.
 	ProbeWrite(ctx context.Context, size int) error
-	Close() error
 }
 
-// SyncStore is what a sync session needs.
+// SyncStore is what syncing needs: the committer's transactions (Updater),
+// the sessions' reads (SessionStore), the hub's log reads, device
+// activity, and the collection horizon each pull announces.
 type SyncStore interface {
-	// Update runs fn in one write transaction and commits it when fn
-	// returns nil; the commit is durable when Update returns nil.
-	Update(ctx context.Context, fn func(Tx) error) error
+	Updater
 	// PushedSeq is the highest origin sequence of r the store holds.
 	PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, error)
 	// Head is the highest server_seq in the log.
@@ -60,10 +68,22 @@ type SyncStore interface {
 	ReadLog(ctx context.Context, q LogQuery) (LogPage, error)
 	// Touch records devices' last contact and acknowledged cursors.
 	Touch(ctx context.Context, acts []DeviceActivity) error
+	// Horizon is the server_seq at or below which every active device
+	// covering any of scopes holds the log durably (0: none known).
+	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
 }
 
-// Tx is one write transaction: loads and saves, no decisions.
+// Tx is one write transaction of a store: loads and saves, no decisions.
+// Each part of the server uses the part it decides with.
 type Tx interface {
+	SyncTx
+	DigestTx // fork.go
+	GCTx     // collect.go
+	DeviceTx // enrollment.go
+}
+
+// SyncTx is the part of a write transaction that applies pushes.
+type SyncTx interface {
 	OriginSeq(r syncproto.ReplicaID) (uint64, error)
 	SetOriginSeq(r syncproto.ReplicaID, seq uint64) error
 	// Row is a synced row's server-side state with the current version of
@@ -186,17 +206,23 @@ type GCStats struct {
 	Digests    int // change digests older than DigestWindow dropped (fork.go)
 }
 
-// AuthStore is what enrollment and authentication need.
+// ReadModelStore is what the dashboard reads of a store: the read model's
+// source, and the conflict log's latest entries.
+type ReadModelStore interface {
+	// AnalyticsSource is the read model's source over the store's tables
+	// (one per store: the read model keeps no connection of its own).
+	AnalyticsSource() analytics.Source
+	// ConflictCounts is the number of conflict-log entries per hamlet.
+	ConflictCounts(ctx context.Context) (map[string]int, error)
+	// LatestConflicts lists the newest n entries of the conflict log,
+	// newest first.
+	LatestConflicts(ctx context.Context, n int) ([]ConflictEntry, error)
+}
+
+// AuthStore is what enrollment and authentication need besides the
+// enrollment transaction (Enroll, enrollment.go).
 type AuthStore interface {
 	PutCode(ctx context.Context, c EnrollCode) error
-	// Enroll consumes the code whose hash is codeHash and creates d. It
-	// returns ErrCodeInvalid, ErrCodeExpired or ErrCodeUsed. A replica
-	// enrolled before is enrolled again by the policy of Reenroll
-	// (devices.go): *ReplicaError refuses it, leaving the code unused. The
-	// replica a used code enrolled gets the same device again, with d's
-	// token, while the code has not expired and the device is not revoked
-	// (Enrollment.Again, enroll_again.go).
-	Enroll(ctx context.Context, codeHash []byte, now time.Time, d Device) (Enrollment, error)
 	// DeviceByToken finds the device with that token hash (ErrNotFound).
 	DeviceByToken(ctx context.Context, tokenHash []byte) (Device, error)
 	// Scope is the hamlets of a member's team.
@@ -272,7 +298,7 @@ type Enrollment struct {
 	Team   Team
 	// Again: the code was used before by this replica (an enroll cut off
 	// before the laptop kept its token); Device is that device, its token
-	// replaced by the new one (enroll_again.go).
+	// replaced by the new one (enrollment.go).
 	Again bool
 }
 
@@ -286,6 +312,11 @@ var (
 	// ErrBusy means the store had no free connection in time: the request
 	// may succeed unchanged after a pause (the agent is told "busy").
 	ErrBusy = errors.New("store busy")
+	// ErrStoreFull and ErrStoreReadOnly say why a write failed, in the
+	// store's own terms (a full disk or database, a read-only database),
+	// so /healthz can tell the operator without the error's text.
+	ErrStoreFull     = errors.New("the disk or the database is full")
+	ErrStoreReadOnly = errors.New("the database is read-only")
 )
 
 // storeError is the protocol error for a store failure: busy when the

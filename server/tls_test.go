@@ -27,6 +27,7 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -72,7 +73,7 @@ func TestTLSServesHTTPSAndWSS(t *testing.T) {
 	ln, scheme, err := ts.Server.Listen("127.0.0.1:0")
 	require.NoError(t, err)
 	require.Equal(t, "https", scheme)
-	hs := &http.Server{Handler: ts.Server.Handler(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	hs := &http.Server{Handler: httpapp.Handler(ts.Server), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { hs.Close() })
 	base := "https://" + ln.Addr().String()

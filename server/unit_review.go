@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -61,18 +59,16 @@ func (a *Admin) reviewExtents(ctx context.Context, before, units []schema.AdminU
 		changed[c.Code] = true
 		codes = append(codes, c.Code)
 	}
-	if us, ok := a.s.store.(UserStore); ok {
-		if err := us.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
-			return r, fmt.Errorf("review reorganised units: %w", err)
-		}
-		users, err := us.Users(ctx)
-		if err != nil {
-			return r, err
-		}
-		for _, u := range users {
-			if changed[u.UnitCode] && u.UnitChangedOn != "" && u.Disabled == nil {
-				r.Accounts = append(r.Accounts, u)
-			}
+	if err := a.s.store.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
+		return r, fmt.Errorf("review reorganised units: %w", err)
+	}
+	users, err := a.s.store.Users(ctx)
+	if err != nil {
+		return r, err
+	}
+	for _, u := range users {
+		if changed[u.UnitCode] && u.UnitChangedOn != "" && u.Disabled == nil {
+			r.Accounts = append(r.Accounts, u)
 		}
 	}
 	teams, err := a.s.store.Teams(ctx)
@@ -99,8 +95,8 @@ func (e *UnitRetiredError) Error() string {
 	return fmt.Sprintf("unit %s was retired on %s; bind the account to another unit (successors: %s)", e.Code, e.RetiredOn, strings.Join(e.Successors, ", "))
 }
 
-// successors are the units formed (in whole or part) from code.
-func successors(units []schema.AdminUnit, code string) []string {
+// Successors are the units formed (in whole or part) from code.
+func Successors(units []schema.AdminUnit, code string) []string {
 	var out []string
 	for _, u := range units {
 		if slices.ContainsFunc(u.FormedFrom, func(p schema.Predecessor) bool { return p.Code == code }) && u.Code != code {
@@ -114,10 +110,7 @@ func successors(units []schema.AdminUnit, code string) []string {
 // (unitCode "": the unit it is bound to, with its new extent), or binds it
 // to another unit in force. Either way the account sees data again.
 func (a *Admin) RebindUser(ctx context.Context, username, unitCode string) (User, error) {
-	us, err := a.s.users()
-	if err != nil {
-		return User{}, err
-	}
+	var us UserStore = a.s.store
 	username = strings.ToLower(strings.TrimSpace(username))
 	u, err := us.UserByName(ctx, username)
 	if err != nil {
@@ -135,7 +128,7 @@ func (a *Admin) RebindUser(ctx context.Context, username, unitCode string) (User
 	case i < 0:
 		return User{}, fmt.Errorf("rebind user %s: unit %q: %w", username, unitCode, ErrNotFound)
 	case units[i].RetiredOn != "":
-		return User{}, &UnitRetiredError{Code: unitCode, RetiredOn: units[i].RetiredOn, Successors: successors(units, unitCode)}
+		return User{}, &UnitRetiredError{Code: unitCode, RetiredOn: units[i].RetiredOn, Successors: Successors(units, unitCode)}
 	case u.Role == analytics.RoleCommuneLeader && units[i].Level != schema.LevelCommune:
 		return User{}, fmt.Errorf("rebind user %s: a commune leader is bound to a commune, and %s is a %s", username, unitCode, units[i].Level)
 	}
@@ -145,61 +138,4 @@ func (a *Admin) RebindUser(ctx context.Context, username, unitCode string) (User
 	a.s.log.Info("user unit confirmed", "user", u.ID, "unit", unitCode, "was", u.UnitCode)
 	u.UnitCode, u.UnitChangedOn = unitCode, ""
 	return u, nil
-}
-
-// errUnitChanged is the API's answer to an account awaiting confirmation.
-func errUnitChanged(u User) *APIError {
-	return &APIError{Status: http.StatusForbidden, Code: "unit_changed",
-		Message: fmt.Sprintf("the area of unit %s changed on %s; an operator must confirm this account's unit (hamlet-server user rebind) before it sees data", u.UnitCode, u.UnitChangedOn),
-		HintVI: fmt.Sprintf("Địa bàn của tài khoản đã thay đổi: đơn vị %s được sắp xếp lại từ ngày %s. Tài khoản tạm thời không xem được số liệu cho tới khi quản trị viên hệ thống Hamlet (cán bộ CNTT quản lý máy chủ) xác nhận bằng lệnh: hamlet-server user rebind --username %s",
-			u.UnitCode, u.UnitChangedOn, u.Username),
-		HintEN: fmt.Sprintf("Your account's area changed: unit %s was reorganised on %s. The account shows no data until the Hamlet system operator (the IT staff who run the server) confirms it with: hamlet-server user rebind --username %s",
-			u.UnitCode, u.UnitChangedOn, u.Username)}
-}
-
-// unitChangedView is the page an account awaiting confirmation signs in to.
-type unitChangedView struct {
-	Username, UnitCode, UnitName, Since string
-	Retired                             bool
-	Successors                          string // "32002 An Xuyên, ..."
-	Operators                           string // operator accounts' names, who can confirm
-}
-
-// renderUnitChanged is every dashboard page for an account awaiting
-// confirmation: what changed and who can confirm it, and no data.
-func (s *Server) renderUnitChanged(w http.ResponseWriter, r *http.Request, c *webCtx) {
-	v := &unitChangedView{Username: c.User.Username, UnitCode: c.User.UnitCode, Since: c.User.UnitChangedOn}
-	units, err := s.store.Units(r.Context(), "", "")
-	if err != nil {
-		s.webError(w, r, c, err)
-		return
-	}
-	name := map[string]string{}
-	for _, u := range units {
-		name[u.Code] = u.Name
-		if u.Code == v.UnitCode {
-			v.UnitName, v.Retired = u.Name, u.RetiredOn != ""
-		}
-	}
-	var succ []string
-	for _, code := range successors(units, v.UnitCode) {
-		succ = append(succ, code+" "+name[code])
-	}
-	v.Successors = strings.Join(succ, ", ")
-	if us, err := s.users(); err == nil {
-		users, err := us.Users(r.Context())
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			s.webError(w, r, c, err)
-			return
-		}
-		var ops []string
-		for _, u := range users {
-			if u.Role == analytics.RoleOperator && u.Disabled == nil {
-				ops = append(ops, u.DisplayName)
-			}
-		}
-		v.Operators = strings.Join(ops, ", ")
-	}
-	s.render(w, r, http.StatusForbidden, "unit_changed", &webPage{Title: "unit_changed_title", User: &c.User, CSRF: c.CSRF,
-		Lang: c.Lang, CanSync: false, Body: v})
 }

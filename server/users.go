@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -49,9 +48,7 @@ type UserSession struct {
 	Expires   time.Time
 }
 
-// UserStore is what sign-in and the user commands need of a store. The
-// SQLite store implements it (users_sqlite.go); a store without it serves
-// no dashboard API.
+// UserStore is what sign-in and the user commands need of a store.
 type UserStore interface {
 	// AddUser creates u; ErrConflict when the username is taken.
 	AddUser(ctx context.Context, u User) error
@@ -77,14 +74,6 @@ const SessionTTL = 12 * time.Hour
 
 // SessionCookie is the dashboard's session cookie.
 const SessionCookie = "hamlet_session"
-
-func (s *Server) users() (UserStore, error) {
-	us, ok := s.store.(UserStore)
-	if !ok {
-		return nil, errors.New("this store keeps no users")
-	}
-	return us, nil
-}
 
 // argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane), which
 // takes about 30 ms on a server core.
@@ -166,10 +155,7 @@ type NewUser struct {
 // in force. Provincial staff and operators are usually bound to the
 // province, a commune leader to their commune.
 func (a *Admin) AddUser(ctx context.Context, nu NewUser) (User, error) {
-	us, err := a.s.users()
-	if err != nil {
-		return User{}, err
-	}
+	var us UserStore = a.s.store
 	nu.Username = strings.ToLower(strings.TrimSpace(nu.Username))
 	nu.DisplayName = strings.TrimSpace(nu.DisplayName)
 	switch {
@@ -217,19 +203,13 @@ func (a *Admin) AddUser(ctx context.Context, nu NewUser) (User, error) {
 
 // Users lists the dashboard users.
 func (a *Admin) Users(ctx context.Context) ([]User, error) {
-	us, err := a.s.users()
-	if err != nil {
-		return nil, err
-	}
+	var us UserStore = a.s.store
 	return us.Users(ctx)
 }
 
 // DisableUser disables a user and signs them out everywhere.
 func (a *Admin) DisableUser(ctx context.Context, username string) error {
-	us, err := a.s.users()
-	if err != nil {
-		return err
-	}
+	var us UserStore = a.s.store
 	if err := us.DisableUser(ctx, strings.ToLower(strings.TrimSpace(username)), a.s.now()); err != nil {
 		return fmt.Errorf("disable user %s: %w", username, err)
 	}

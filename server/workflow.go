@@ -31,9 +31,10 @@ type TransitionResult struct {
 	At     time.Time      `json:"at"`
 }
 
-// Workflow errors, mapped to HTTP by writeHTTPError (api_errors.go).
+// Workflow errors, mapped to HTTP by HTTPError (errors.go).
 var (
-	errReportNotFound = &APIError{Status: 404, Code: "not_found", Message: "no field report with that id",
+	// ErrReportNotFound: no field report has the id.
+	ErrReportNotFound = &APIError{Status: 404, Code: "not_found", Message: "no field report with that id",
 		HintVI: "Không tìm thấy phản ánh này. Hãy tải lại danh sách.", HintEN: "No such field report. Reload the list."}
 )
 
@@ -47,7 +48,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 	to := schema.ReportStatus(strings.TrimSpace(req.To))
 	req.Agency, req.Reason = strings.TrimSpace(req.Agency), strings.TrimSpace(req.Reason)
 	if !to.Valid() {
-		return TransitionResult{}, badParam("to", fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
+		return TransitionResult{}, BadParam("to", fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
 	}
 	if to == schema.StatusReturned && req.Reason == "" {
 		return TransitionResult{}, &APIError{Status: 400, Code: "reason_required", Message: "returning a report needs a reason",
@@ -55,7 +56,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			HintEN: "Give the reason for returning it (e.g. an administrative procedure or a complaint is not a field report)."}
 	}
 	if utf8.RuneCountInString(req.Reason) > 2000 || utf8.RuneCountInString(req.Agency) > 100 {
-		return TransitionResult{}, badParam("reason", "reason must be at most 2000 characters and agency at most 100")
+		return TransitionResult{}, BadParam("reason", "reason must be at most 2000 characters and agency at most 100")
 	}
 	now := s.now()
 	fields := map[string]syncproto.Value{"status": syncproto.String(string(to))}
@@ -84,13 +85,13 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
-			return TransitionResult{}, badParam(ve.Field, err.Error())
+			return TransitionResult{}, BadParam(ve.Field, err.Error())
 		}
-		return TransitionResult{}, badParam("to", err.Error())
+		return TransitionResult{}, BadParam("to", err.Error())
 	}
 	for f := range fields {
 		if fields[f], err = syncproto.ValueOf(norm[f]); err != nil {
-			return TransitionResult{}, badParam(f, err.Error())
+			return TransitionResult{}, BadParam(f, err.Error())
 		}
 	}
 	res := TransitionResult{ID: reportID.String(), To: string(to), Fields: map[string]any{}, At: now}
@@ -103,7 +104,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			return err
 		}
 		if !rc.exists || rc.st.Deleted {
-			return errReportNotFound
+			return ErrReportNotFound
 		}
 		from := schema.StatusSubmitted
 		if v, ok := rc.st.Versions["status"]; ok && !v.Value.IsNull() {

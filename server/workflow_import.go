@@ -10,10 +10,10 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 )
 
-// bulkAdminStore is what a store offers for loading a whole province at
-// once: teams and members with the ids they already have (a generator's, an
-// import's) in one transaction, and teams moved to another commune.
-type bulkAdminStore interface {
+// BulkAdminStore is what loading a whole province at once needs of a
+// store: teams and members with the ids they already have (a generator's,
+// an import's) in one transaction, and teams moved to another commune.
+type BulkAdminStore interface {
 	ImportTeams(ctx context.Context, teams []Team, members []Member) error
 	SetTeamCommunes(ctx context.Context, communeOf map[string]string) error
 	// ReparentHamlets moves hamlets under other communes. A hamlet keeps
@@ -48,20 +48,7 @@ func (a *Admin) ImportTeams(ctx context.Context, teams []Team, members []Member)
 			return fmt.Errorf("import members: %w", err)
 		}
 	}
-	if bs, ok := a.s.store.(bulkAdminStore); ok {
-		return bs.ImportTeams(ctx, teams, members)
-	}
-	for _, t := range teams {
-		if err := a.s.store.CreateTeam(ctx, t); err != nil {
-			return err
-		}
-	}
-	for _, m := range members {
-		if err := a.s.store.AddMember(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return a.s.store.ImportTeams(ctx, teams, members)
 }
 
 // ReorgStats says what ApplyReorganisation did.
@@ -149,10 +136,6 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 		return st, fmt.Errorf("apply reorganisation: %d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
 			len(missing), strings.Join(missing[:min(10, len(missing))], ", "))
 	}
-	bs, ok := a.s.store.(bulkAdminStore)
-	if !ok {
-		return st, fmt.Errorf("apply reorganisation: this store cannot re-parent hamlets")
-	}
 	if err := a.s.store.ImportUnits(ctx, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
@@ -160,7 +143,7 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 	if st.Review, err = a.reviewExtents(ctx, before, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
-	if err := bs.ReparentHamlets(ctx, parentOf); err != nil {
+	if err := a.s.store.ReparentHamlets(ctx, parentOf); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
 	st.Units = len(units)
@@ -192,7 +175,7 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 		}
 	}
 	if len(communeOf) > 0 {
-		if err := bs.SetTeamCommunes(ctx, communeOf); err != nil {
+		if err := a.s.store.SetTeamCommunes(ctx, communeOf); err != nil {
 			return st, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -81,7 +82,7 @@ func TestSyncAfterKillMidPush(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	st, err := server.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), server.DBFile), server.SQLiteOptions{})
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), sqlitestore.DBFile), sqlitestore.Options{})
 	require.NoError(t, err)
 	h := &heldCommit{Store: st, held: make(chan struct{}), release: make(chan struct{}), done: make(chan struct{})}
 	ts := servertest.Start(t, servertest.WithStore(h))

@@ -36,6 +36,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"app", "mở trang web của Hamlet trên máy này (mặc định khi không nêu lệnh): đăng ký, hộ, lượt thăm, phản ánh, đồng bộ nền", "open Hamlet's web app on this laptop (the default with no command): enroll, households, visits, reports, background sync", runApp, false},
 		{"enroll", "đăng ký máy này với máy chủ", "enroll this laptop with the server", runEnroll, false},
 		{"household", "hộ gia đình: add, edit, list, search, show, delete, restore", "households: add, edit, list, search, show, delete, restore", runHousehold, true},
 		{"visit", "lượt thăm hộ: add, list", "visits: add, list", runVisit, true},
@@ -73,8 +74,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			usage(stdout, lang)
 			return exitOK
 		}
-		usage(stderr, lang)
-		return exitUsage
+		// No command: the volunteer double-clicked hamlet-agent.exe (or
+		// typed its name). The app is what they want; the commands stay
+		// one "hamlet-agent help" away, which the app prints.
+		rest = []string{"app"}
 	}
 	if helpWanted {
 		rest = append(rest, "--help")

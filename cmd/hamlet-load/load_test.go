@@ -16,6 +16,8 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 func TestWithPool(t *testing.T) {
@@ -83,12 +85,12 @@ func TestSizesCountTheLoadedProvince(t *testing.T) {
 	}
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: quiet, GCInterval: -1, Synchronous: "NORMAL"})
+		srv, err := servertest.Open(ctx, dir, "NORMAL", server.Config{Logger: quiet, GCInterval: -1})
 		require.NoError(t, err)
 		res, err := loader.Load(ctx, srv, camau.Small(), loader.Options{})
 		require.NoError(t, err)
 		require.NoError(t, srv.Close())
-		sizes, err := sqliteSizes(ctx, filepath.Join(dir, server.DBFile))
+		sizes, err := sqliteSizes(ctx, filepath.Join(dir, sqlitestore.DBFile))
 		require.NoError(t, err)
 		check(t, sizes, res)
 		// Tables and their indexes are nearly the whole file (the rest:
@@ -97,7 +99,7 @@ func TestSizesCountTheLoadedProvince(t *testing.T) {
 		for _, ts := range sizes {
 			sum += ts.bytes
 		}
-		fi, err := os.Stat(filepath.Join(dir, server.DBFile))
+		fi, err := os.Stat(filepath.Join(dir, sqlitestore.DBFile))
 		require.NoError(t, err)
 		require.LessOrEqual(t, sum, fi.Size())
 		require.Greater(t, sum, fi.Size()*9/10, "the tables' bytes are most of the file")

@@ -42,6 +42,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -213,12 +214,22 @@ func yesNo(b bool) string {
 
 // prepareSQLite prepares the deployment in dir's embedded SQLite database.
 func prepareSQLite(ctx context.Context, dir string, n, teamSize int) ([]*agent, error) {
-	s, err := server.Open(ctx, server.Config{DataDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), GCInterval: -1, Synchronous: "NORMAL"})
+	s, err := openSQLite(ctx, dir, server.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), GCInterval: -1})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
 	return prepare(ctx, s, n, teamSize)
+}
+
+// openSQLite runs a server on the SQLite store in dir, synchronous NORMAL:
+// the load's deployment, not one to keep.
+func openSQLite(ctx context.Context, dir string, cfg server.Config) (*server.Server, error) {
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		return nil, err
+	}
+	return server.OpenWithStore(ctx, cfg, st)
 }
 
 // prepare loads units, one hamlet per team, members and codes.

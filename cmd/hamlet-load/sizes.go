@@ -16,6 +16,7 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau"
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // nationalHouseholds is the national plan's figure (docs/SCALING.md).
@@ -72,7 +73,7 @@ func measureSizes(ctx context.Context, db, scaleName string) error {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	start := time.Now()
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: quiet, GCInterval: -1, Synchronous: "NORMAL"})
+	srv, err := openSQLite(ctx, dir, server.Config{Logger: quiet, GCInterval: -1})
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func measureSizes(ctx context.Context, db, scaleName string) error {
 	fmt.Printf("scale %s: %d households, %d visits, %d tutoring records, %d field reports; %d changes; SQLite loaded in %v (%.0f changes/s)\n",
 		scaleName, res.Counts.Households, res.Counts.Visits, res.Counts.Tutoring, res.Counts.Reports, res.Changes,
 		time.Since(start).Round(time.Second), res.ChangesPerSecond())
-	lite, err := sqliteSizes(ctx, filepath.Join(dir, server.DBFile))
+	lite, err := sqliteSizes(ctx, filepath.Join(dir, sqlitestore.DBFile))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // The operator loads a year's official schedule of days off into the
@@ -64,7 +65,7 @@ func TestCalendarImport(t *testing.T) {
 			require.Contains(t, out, "10/02/2027  Thứ Tư    Nghỉ bù       Nghỉ bù Tết Nguyên đán")
 
 			if db != nil {
-				_, err := os.Stat(filepath.Join(dir, server.DBFile))
+				_, err := os.Stat(filepath.Join(dir, sqlitestore.DBFile))
 				require.ErrorIs(t, err, os.ErrNotExist, "--db writes nothing to SQLite")
 			}
 		})

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -53,7 +53,7 @@ func conflictServer(t *testing.T, n int) (string, []string) {
 
 func conflictCount(t *testing.T, dir string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=busy_timeout(5000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=busy_timeout(5000)")
 	require.NoError(t, err)
 	defer db.Close()
 	var n int

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // openStore is the one place that chooses the store, for every command:
@@ -15,11 +18,18 @@ import (
 // SQLite file, so nothing it does can land where the server does not look.
 // A bad or unreachable URL is one line saying what to fix.
 func (e *env) openStore(ctx context.Context, cfg server.Config) (*server.Server, error) {
-	if cfg.DataDir == "" {
-		cfg.DataDir = e.dataDir
-	}
 	if e.db == "" {
-		return server.Open(ctx, cfg)
+		if e.dataDir == "" {
+			return nil, errors.New(e.msg("chưa có thư mục dữ liệu (--data-dir hoặc HAMLET_DATA_DIR)", "no data directory given (--data-dir or HAMLET_DATA_DIR)"))
+		}
+		if err := os.MkdirAll(e.dataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.msg("tạo thư mục dữ liệu", "create data directory"), err)
+		}
+		st, err := sqlitestore.Open(ctx, filepath.Join(e.dataDir, sqlitestore.DBFile), sqlitestore.Options{Synchronous: e.synchronous})
+		if err != nil {
+			return nil, fmt.Errorf("open server: %w", err)
+		}
+		return server.OpenWithStore(ctx, cfg, st)
 	}
 	if !pgstore.IsURL(e.db) {
 		return nil, fmt.Errorf("--db: %s", e.msg("cần một URL PostgreSQL dạng postgres://người-dùng:mật-khẩu@máy:5432/tên",

@@ -18,6 +18,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 func init() {
@@ -81,7 +82,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return errors.New(e.msg("--reset chỉ xóa được dữ liệu thử SQLite trong thư mục dữ liệu; với PostgreSQL (--db, HAMLET_DB) hãy dùng một cơ sở dữ liệu trống",
 				"--reset wipes only a SQLite demo in the data directory; with PostgreSQL (--db, HAMLET_DB) use an empty database"))
 		}
-		for _, name := range []string{server.DBFile, server.DBFile + "-wal", server.DBFile + "-shm", demoAccountsFile} {
+		for _, name := range []string{sqlitestore.DBFile, sqlitestore.DBFile + "-wal", sqlitestore.DBFile + "-shm", demoAccountsFile} {
 			if err := os.Remove(filepath.Join(e.dataDir, name)); err != nil && !os.IsNotExist(err) {
 				return err
 			}

@@ -46,6 +46,7 @@ type env struct {
 	lang           string
 	dataDir        string
 	db             string // a PostgreSQL URL (--db, HAMLET_DB), or "" for SQLite in dataDir
+	synchronous    string // SQLite's synchronous setting (serve --synchronous; "": FULL)
 	json           bool
 	logFormat      string
 	logLevel       string
@@ -166,7 +167,7 @@ func (e *env) adminConfig() server.Config {
 	if e.logLevel == "info" {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return server.Config{DataDir: e.dataDir, Logger: lg, GCInterval: -1}
+	return server.Config{Logger: lg, GCInterval: -1}
 }
 
 // open opens the server for an admin task on the store every command

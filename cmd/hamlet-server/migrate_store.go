@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 func init() {
@@ -42,20 +41,13 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("--to: %s", e.msg("cần một URL PostgreSQL dạng postgres://người-dùng:mật-khẩu@máy:5432/tên",
 			"give a PostgreSQL URL: postgres://user:password@host:5432/name"))
 	}
-	path := filepath.Join(*from, server.DBFile)
+	path := filepath.Join(*from, sqlitestore.DBFile)
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--from: %s %s", e.msg("không có cơ sở dữ liệu SQLite tại", "no SQLite database at"), path)
 	}
-	// Bring the SQLite database to this release's schema first (as serve
-	// would), then read it through a read-only connection.
-	lite, err := server.OpenSQLite(ctx, path, server.SQLiteOptions{})
-	if err != nil {
-		return fmt.Errorf("--from: %w", err)
-	}
-	if err := lite.Close(); err != nil {
-		return fmt.Errorf("--from: %w", err)
-	}
-	src, err := sql.Open("sqlite", "file:"+path+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	// Opening the store brings the database to this release's schema (as
+	// serve would); the copy reads it in one read transaction.
+	src, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau"
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -26,13 +27,13 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"})
+	srv, err := servertest.Open(ctx, dir, "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1})
 	require.NoError(t, err)
 	res, err := loader.Load(ctx, srv, camau.Small(), loader.Options{Reorganise: true})
 	require.NoError(t, err)
 	code, _, err := srv.Admin().IssueCode(ctx, res.Structure.Teams[0].Members[0].ID, time.Hour)
 	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	replica := uuid.New()
 	er, status, eb, err := servertest.Enroll(ctx, hs.URL, code, replica, "máy thử")
 	require.NoError(t, err)
@@ -71,7 +72,7 @@ func TestMigrateStoreToPostgres(t *testing.T) {
 	require.NoError(t, err)
 	defer pg.Close()
 	require.Equal(t, oldID, pg.ID(), "the server keeps its id")
-	phs := httptest.NewServer(pg.Handler())
+	phs := httptest.NewServer(httpapp.Handler(pg))
 	defer phs.Close()
 	devs, err := pg.Admin().ListDevices(ctx)
 	require.NoError(t, err)

@@ -15,13 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 const reorgPassword = "mật-khẩu-dài-đủ"
 
 // apiAs signs in to the dashboard API and returns a function that GETs a
 // path as that user: status and error code ("" on success).
-func apiAs(t *testing.T, base, username string) (login server.LoginResponse, get func(path string) (int, string)) {
+func apiAs(t *testing.T, base, username string) (login api.LoginResponse, get func(path string) (int, string)) {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": username, "password": reorgPassword})
 	resp, err := http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(body))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -55,8 +56,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serve runs until ctx ends (SIGINT/SIGTERM), then shuts down gracefully.
 // ready, if set, is called with the bound address once listening.
 func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s *server.Server)) error {
-	cfg := server.Config{DataDir: e.dataDir, Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
-		TLSCert: sf.cert, TLSKey: sf.key, Synchronous: sf.sync, PingInterval: sf.ping, PongWait: sf.pong}
+	cfg := server.Config{Addr: sf.addr, Logger: e.logger(), MaxSkew: sf.skew,
+		TLSCert: sf.cert, TLSKey: sf.key, PingInterval: sf.ping, PongWait: sf.pong}
+	e.synchronous = sf.sync
 	sf.gc.apply(&cfg)
 	if err := sf.applySchema(e, &cfg); err != nil {
 		return err
@@ -88,7 +90,7 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 		s.Close()
 		return fmt.Errorf("%s %s: %w", e.msg("không lắng nghe được trên", "cannot listen on"), cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: httpapp.Handler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().String()

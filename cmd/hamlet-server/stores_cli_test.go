@@ -16,9 +16,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // operatorStore is one way an operator names the store every command works
@@ -78,11 +80,11 @@ func (st *operatorStore) ok(t *testing.T, args ...string) string {
 func (st *operatorStore) open(t *testing.T) (*server.Server, string, func()) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := server.Config{DataDir: st.dir, Logger: servertest.Logger(), GCInterval: -1}
+	cfg := server.Config{Logger: servertest.Logger(), GCInterval: -1}
 	var srv *server.Server
 	var err error
 	if st.url == "" {
-		srv, err = server.Open(ctx, cfg)
+		srv, err = servertest.Open(ctx, st.dir, "", cfg)
 	} else {
 		var pg *pgstore.Store
 		pg, err = pgstore.Open(ctx, st.url, pgstore.Options{})
@@ -90,7 +92,7 @@ func (st *operatorStore) open(t *testing.T) (*server.Server, string, func()) {
 		srv, err = server.OpenWithStore(ctx, cfg, pg)
 	}
 	require.NoError(t, err)
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	stop := func() {
 		hs.Close()
 		_ = srv.Close()
@@ -103,9 +105,9 @@ func (st *operatorStore) open(t *testing.T) (*server.Server, string, func()) {
 // database in the data directory.
 func (st *operatorStore) noSQLiteUnlessSQLite(t *testing.T) {
 	t.Helper()
-	_, err := os.Stat(filepath.Join(st.dir, server.DBFile))
+	_, err := os.Stat(filepath.Join(st.dir, sqlitestore.DBFile))
 	if st.url == "" {
-		require.NoError(t, err, "the SQLite store is the data directory's %s", server.DBFile)
+		require.NoError(t, err, "the SQLite store is the data directory's %s", sqlitestore.DBFile)
 		return
 	}
 	require.True(t, os.IsNotExist(err), "%s: commands on PostgreSQL wrote a SQLite database in the data directory", st.name)

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -70,6 +72,23 @@ func KindName(k syncproto.Kind) string {
 // VersionOf is the archive form of a version with its value.
 func VersionOf(v syncproto.Version) Version {
 	return Version{Kind: KindName(v.Value.Kind()), Value: v.Value.Any(), HLC: uint64(v.HLC), Replica: v.Dot.Replica.String(), Seq: v.Dot.Seq}
+}
+
+// ServerConflict is the archive form of a row of the server's conflict
+// log (sync_conflicts, as both server stores keep it: times in Unix ms, ids
+// as 16 bytes), which keeps the loser's value and only the winner's
+// version.
+func ServerConflict(id, atMs int64, scope, table string, row []byte, field string, loser syncproto.Value,
+	lHLC int64, lOrigin []byte, lSeq, wHLC int64, wOrigin []byte, wSeq int64) Conflict {
+	var r, lo, wo uuid.UUID
+	copy(r[:], row)
+	copy(lo[:], lOrigin)
+	copy(wo[:], wOrigin)
+	return Conflict{
+		ID: id, At: time.UnixMilli(atMs).UTC(), Scope: scope, Table: table, Row: r.String(), Field: field,
+		Loser:  Version{Kind: KindName(loser.Kind()), Value: loser.Any(), HLC: uint64(lHLC), Replica: lo.String(), Seq: uint64(lSeq)},
+		Winner: Version{HLC: uint64(wHLC), Replica: wo.String(), Seq: uint64(wSeq)},
+	}
 }
 
 // ErrExists means the output file exists already: an archive is never

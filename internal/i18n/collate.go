@@ -73,3 +73,13 @@ func SortByKeys[T any](s []T, keys func(T) []string) {
 		s[i] = items[i].v
 	}
 }
+
+// Key is s's sort key in Vietnamese order: bytes.Compare of two keys
+// orders them as Compare orders the strings. An index that sorts the same
+// names again and again (the volunteer's app) computes each key once.
+func Key(s string) []byte {
+	c := collators.Get().(*collate.Collator)
+	defer collators.Put(c)
+	var buf collate.Buffer
+	return slices.Clone(c.KeyFromString(&buf, s))
+}

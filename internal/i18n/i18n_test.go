@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"bytes"
 	"sort"
 	"testing"
 	"time"
@@ -23,6 +24,13 @@ func TestSortVietnamese(t *testing.T) {
 	teams := []team{{"32002", "Tổ CNSCĐ Khóm 2"}, {"32001", "Tổ CNSCĐ Ấp Đông"}, {"32001", "Tổ CNSCĐ Ấp Dừa"}}
 	SortByKeys(teams, func(t team) []string { return []string{t.commune, t.name} })
 	require.Equal(t, []team{{"32001", "Tổ CNSCĐ Ấp Dừa"}, {"32001", "Tổ CNSCĐ Ấp Đông"}, {"32002", "Tổ CNSCĐ Khóm 2"}}, teams)
+
+	// Keys computed once order the names as Compare does.
+	for _, a := range names {
+		for _, b := range names {
+			require.Equal(t, Compare(a, b), bytes.Compare(Key(a), Key(b)), "%s / %s", a, b)
+		}
+	}
 }
 
 func indexOf(s []string, v string) int {

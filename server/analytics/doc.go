@@ -8,7 +8,9 @@
 // server's log before every answer, so a question about a whole province is
 // a scan of packed slices rather than a join over a million rows, and several
 // server processes sharing one database each follow the same log. The model
-// is loaded through Source, which SQL stores implement; the rules (who counts
+// is loaded through Source, which each store gives (server.Store's
+// AnalyticsSource; the SQL is the stores', in server/internal/sqlread); the
+// rules (who counts
 // as reached, which deadline applies, who may see a reporter's name) live
 // here and nowhere else.
 //

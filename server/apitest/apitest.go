@@ -1,5 +1,5 @@
 // Package apitest holds the dashboard API to its OpenAPI document in
-// tests: the document (server/openapi.yaml) must be a valid OpenAPI 3
+// tests: the document (server/api/openapi.yaml) must be a valid OpenAPI 3
 // document, and every answer of /api/v1 a test receives through Transport
 // must match it (status documented for the operation, content type, body
 // schema), so a client generated from the document can trust it.
@@ -21,7 +21,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/api"
 )
 
 // Prefix is where the API is served.
@@ -36,7 +36,7 @@ var load = sync.OnceValues(func() (*spec, error) {
 	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
 	openapi3filter.RegisterBodyDecoder("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", openapi3filter.FileBodyDecoder)
 	l := openapi3.NewLoader()
-	doc, err := l.LoadFromData(server.OpenAPISpec())
+	doc, err := l.LoadFromData(api.OpenAPISpec())
 	if err != nil {
 		return nil, fmt.Errorf("load openapi.yaml: %w", err)
 	}

@@ -1,17 +1,11 @@
 package pgstore
 
 import (
-	"errors"
-
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5"
-	"sort"
-	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction, as
@@ -65,7 +59,6 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 		return nil, fmt.Errorf("list units: %w", err)
 	}
 	var out []schema.AdminUnit
-	idx := map[string]int{}
 	for rows.Next() {
 		var u schema.AdminUnit
 		var lvl string
@@ -74,7 +67,6 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 			return nil, fmt.Errorf("list units: %w", err)
 		}
 		u.Level = schema.Level(lvl)
-		idx[u.Code] = len(out)
 		out = append(out, u)
 	}
 	rows.Close()
@@ -86,20 +78,19 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 		return nil, fmt.Errorf("list units: %w", err)
 	}
 	defer prows.Close()
+	var links []schema.UnitLink
 	for prows.Next() {
-		var code, pred string
-		var partial bool
-		if err := prows.Scan(&code, &pred, &partial); err != nil {
+		var l schema.UnitLink
+		if err := prows.Scan(&l.Code, &l.Predecessor, &l.Partial); err != nil {
 			return nil, fmt.Errorf("list units: %w", err)
 		}
-		if i, ok := idx[code]; ok {
-			out[i].FormedFrom = append(out[i].FormedFrom, schema.Predecessor{Code: pred, Partial: partial})
-		}
-		if i, ok := idx[pred]; ok && pred != code {
-			out[i].SuccessorCodes = append(out[i].SuccessorCodes, code)
-		}
+		links = append(links, l)
 	}
-	return out, prows.Err()
+	if err := prows.Err(); err != nil {
+		return nil, fmt.Errorf("list units: %w", err)
+	}
+	schema.LinkUnits(out, links)
+	return out, nil
 }
 
 func (s *Store) CreateTeam(ctx context.Context, t server.Team) error {
@@ -203,243 +194,4 @@ func (s *Store) ReparentHamlets(ctx context.Context, parentOf map[string]string)
 		}
 		return nil
 	})
-}
-
-// GC implements the tombstone rule of DESIGN.md (sync semantics 5) as the
-// SQLite store does (server/sqlite_admin.go). A tombstoned row is dropped
-// under its row lock, taken only if free: a push holding the row now is
-// left alone, and the row goes at the next GC.
-func (s *Store) GC(ctx context.Context) (server.GCStats, error) {
-	return s.Collect(ctx, server.GCOptions{})
-}
-
-// Collect is GC with options (server.GCOptions), as the SQLite store does.
-func (s *Store) Collect(ctx context.Context, opts server.GCOptions) (server.GCStats, error) {
-	var st server.GCStats
-	err := s.write(ctx, func(w *pgTx) error {
-		st = server.GCStats{}
-		if err := w.collectDigests(&st); err != nil { // fork.go
-			return err
-		}
-		var head int64
-		if err := w.tx.QueryRow(w.ctx, `SELECT seq FROM sync_log_head`).Scan(&head); err != nil {
-			return fmt.Errorf("gc: %w", err)
-		}
-		minCur := map[string]uint64{}
-		rows, err := w.tx.Query(w.ctx, `SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-			JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
-			GROUP BY th.hamlet_code`, server.SilentMs(opts.SilentBefore))
-		if err != nil {
-			return fmt.Errorf("gc: %w", err)
-		}
-		for rows.Next() {
-			var sc string
-			var c int64
-			if err := rows.Scan(&sc, &c); err != nil {
-				rows.Close()
-				return fmt.Errorf("gc: %w", err)
-			}
-			minCur[sc] = uint64(c)
-		}
-		rows.Close()
-		floor := func(scope string) uint64 {
-			if c, ok := minCur[scope]; ok {
-				return c
-			}
-			return uint64(head)
-		}
-		raised := map[string]uint64{}
-		raise := func(scope string, seq uint64) {
-			if seq > raised[scope] {
-				raised[scope] = seq
-			}
-		}
-		type dead struct {
-			server.RowRef
-			scope string
-			tomb  int64
-		}
-		var drop []dead
-		rows, err = w.tx.Query(w.ctx, `SELECT tbl, row, scope, tomb_seq FROM sync_rows WHERE deleted`)
-		if err != nil {
-			return fmt.Errorf("gc: %w", err)
-		}
-		for rows.Next() {
-			var d dead
-			var id []byte
-			if err := rows.Scan(&d.Table, &id, &d.scope, &d.tomb); err != nil {
-				rows.Close()
-				return fmt.Errorf("gc: %w", err)
-			}
-			copy(d.Row[:], id)
-			if uint64(d.tomb) <= floor(d.scope) {
-				drop = append(drop, d)
-			}
-		}
-		rows.Close()
-		for _, d := range drop {
-			var ok bool
-			if err := w.tx.QueryRow(w.ctx, `SELECT pg_try_advisory_xact_lock($1)`, rowKey(d.Table, d.Row)).Scan(&ok); err != nil {
-				return fmt.Errorf("gc: %w", err)
-			}
-			if !ok {
-				continue
-			}
-			tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_rows WHERE tbl = $1 AND row = $2 AND deleted AND tomb_seq = $3`, d.Table, d.Row[:], d.tomb)
-			if err != nil {
-				return fmt.Errorf("gc: %w", err)
-			}
-			if tag.RowsAffected() == 0 {
-				continue // changed since it was listed
-			}
-			tag, err = w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE scope = $1 AND tbl = $2 AND row = $3`, d.scope, d.Table, d.Row[:])
-			if err != nil {
-				return fmt.Errorf("gc: %w", err)
-			}
-			st.Entries += int(tag.RowsAffected())
-			if t, ok := schema.LookupTable(d.Table); ok {
-				if _, err := w.tx.Exec(w.ctx, `DELETE FROM `+t.Name+` WHERE id = $1`, d.Row.String()); err != nil {
-					return fmt.Errorf("gc: drop %s row: %w", d.Table, err)
-				}
-			}
-			st.Rows++
-			raise(d.scope, uint64(d.tomb))
-		}
-		if opts.Truncate {
-			scopes := make([]string, 0, len(minCur))
-			for sc := range minCur {
-				scopes = append(scopes, sc)
-			}
-			sort.Strings(scopes)
-			for _, sc := range scopes {
-				var top *int64
-				if err := w.tx.QueryRow(w.ctx, `SELECT max(seq) FROM sync_log WHERE scope = $1 AND seq <= $2`, sc, int64(minCur[sc])).Scan(&top); err != nil {
-					return fmt.Errorf("gc: truncate: %w", err)
-				}
-				if top == nil {
-					continue
-				}
-				tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE scope = $1 AND seq <= $2`, sc, int64(minCur[sc]))
-				if err != nil {
-					return fmt.Errorf("gc: truncate: %w", err)
-				}
-				st.Entries += int(tag.RowsAffected())
-				st.Truncated += int(tag.RowsAffected())
-				raise(sc, uint64(*top))
-			}
-			return writeFloors(w, raised, &st)
-		}
-		// Compact superseded entries scope by scope.
-		var scopes []string
-		rows, err = w.tx.Query(w.ctx, `SELECT DISTINCT scope FROM sync_rows`)
-		if err != nil {
-			return fmt.Errorf("gc: %w", err)
-		}
-		for rows.Next() {
-			var sc string
-			if err := rows.Scan(&sc); err != nil {
-				rows.Close()
-				return fmt.Errorf("gc: %w", err)
-			}
-			scopes = append(scopes, sc)
-		}
-		rows.Close()
-		sort.Strings(scopes)
-		cache := map[server.RowRef]map[string]syncproto.Version{}
-		for _, sc := range scopes {
-			type ent struct {
-				seq    int64
-				ref    server.RowRef
-				field  string
-				origin int64
-				oseq   int64
-			}
-			var ents []ent
-			rows, err := w.tx.Query(w.ctx, `SELECT seq, tbl, row, field, origin, oseq FROM sync_log WHERE scope = $1 AND seq <= $2 AND kind = 0`, sc, int64(floor(sc)))
-			if err != nil {
-				return fmt.Errorf("gc: compact: %w", err)
-			}
-			for rows.Next() {
-				var e ent
-				var id []byte
-				if err := rows.Scan(&e.seq, &e.ref.Table, &id, &e.field, &e.origin, &e.oseq); err != nil {
-					rows.Close()
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-				copy(e.ref.Row[:], id)
-				ents = append(ents, e)
-			}
-			rows.Close()
-			var stale []int64
-			for _, e := range ents {
-				vs, ok := cache[e.ref]
-				if !ok {
-					var blob []byte
-					err := w.tx.QueryRow(w.ctx, `SELECT versions FROM sync_rows WHERE tbl = $1 AND row = $2`, e.ref.Table, e.ref.Row[:]).Scan(&blob)
-					if err == nil {
-						vs, err = server.DecodeVersions(blob, w.replica)
-					} else if errors.Is(err, pgx.ErrNoRows) {
-						err = nil
-					}
-					if err != nil {
-						return fmt.Errorf("gc: compact: %w", err)
-					}
-					cache[e.ref] = vs
-				}
-				cur, ok := vs[e.field]
-				if !ok {
-					continue
-				}
-				origin, err := w.replica(e.origin)
-				if err != nil {
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-				// A version only ever moves on to a newer entry, so an entry
-				// that is not the current one never will be again.
-				if cur.Dot != (syncproto.Dot{Replica: origin, Seq: uint64(e.oseq)}) {
-					stale = append(stale, e.seq)
-				}
-			}
-			if len(stale) > 0 {
-				if _, err := w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE seq = ANY($1::int8[])`, stale); err != nil {
-					return fmt.Errorf("gc: compact: %w", err)
-				}
-			}
-			st.Superseded += len(stale)
-			st.Entries += len(stale)
-		}
-		return writeFloors(w, raised, &st)
-	})
-	return st, err
-}
-
-// writeFloors raises the log floor of each scope to what collection removed.
-func writeFloors(w *pgTx, raised map[string]uint64, st *server.GCStats) error {
-	for sc, seq := range raised {
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_log_floor (scope, seq) VALUES ($1, $2)
-			ON CONFLICT (scope) DO UPDATE SET seq = GREATEST(sync_log_floor.seq, excluded.seq)`, sc, int64(seq)); err != nil {
-			return fmt.Errorf("gc: log floor: %w", err)
-		}
-		st.Floors++
-	}
-	return nil
-}
-
-// Horizon implements server.Store.Horizon.
-func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
-	if len(scopes) == 0 {
-		return 0, nil
-	}
-	var h *int64
-	err := s.pool.QueryRow(ctx, `SELECT min(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
-		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code = ANY($2::text[]))`,
-		server.SilentMs(silentBefore), scopes).Scan(&h)
-	if err != nil {
-		return 0, fmt.Errorf("horizon: %w", err)
-	}
-	if h == nil {
-		return 0, nil
-	}
-	return uint64(*h), nil
 }

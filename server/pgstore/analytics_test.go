@@ -16,17 +16,11 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-func TestRebind(t *testing.T) {
-	require.Equal(t, "SELECT a FROM t WHERE x = $1 AND y IN ($2,$3) AND z = '?'",
-		pgstore.Rebind("SELECT a FROM t WHERE x = ? AND y IN (?,?) AND z = '?'"))
-	require.Equal(t, "SELECT 1", pgstore.Rebind("SELECT 1"))
-}
-
 // The dashboard's statistics are the same on SQLite and PostgreSQL for the
 // same province: camau.Small loaded into a server of each kind.
 func TestAnalyticsSameOnBothStores(t *testing.T) {
-	cfg := server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"}
-	lite, err := server.Open(ctx, cfg)
+	cfg := server.Config{Logger: servertest.Logger(), GCInterval: -1}
+	lite, err := servertest.Open(ctx, t.TempDir(), "NORMAL", cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { lite.Close() })
 	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})

@@ -2,16 +2,10 @@ package pgstore
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -24,37 +18,6 @@ const (
 	pgBenchChanges = 100_000
 	pgBenchBatch   = 5_000
 )
-
-// pgBenchChangeSet makes n field changes to households of ten fields, the
-// same shape as server/bench_test.go's benchChangeSet.
-func pgBenchChangeSet(w *servertest.Writer, scope string, n int) []syncproto.Change {
-	fields := []struct {
-		name string
-		v    func(i int) syncproto.Value
-	}{
-		{"head_name", func(i int) syncproto.Value { return syncproto.String(fmt.Sprintf("Nguyễn Văn %d", i)) }},
-		{"address", func(i int) syncproto.Value { return syncproto.String(fmt.Sprintf("Số %d, khóm 1", i)) }},
-		{"phone", func(i int) syncproto.Value { return syncproto.String(fmt.Sprintf("09%08d", i)) }},
-		{"members_count", func(i int) syncproto.Value { return syncproto.Int(int64(1 + i%8)) }},
-		{"has_smartphone", func(i int) syncproto.Value { return syncproto.Bool(i%2 == 0) }},
-		{"vneid_installed", func(i int) syncproto.Value { return syncproto.Bool(i%3 == 0) }},
-		{"vneid_level2", func(i int) syncproto.Value { return syncproto.Bool(i%4 == 0) }},
-		{"uses_cashless", func(i int) syncproto.Value { return syncproto.Bool(i%5 == 0) }},
-		{"registered_on", func(i int) syncproto.Value { return syncproto.String("2025-07-01") }},
-	}
-	out := make([]syncproto.Change, 0, n)
-	for i := 0; len(out) < n; i++ {
-		row := uuid.New()
-		out = append(out, w.Write("households", row, "hamlet_code", syncproto.String(scope), scope))
-		for _, f := range fields {
-			if len(out) == n {
-				break
-			}
-			out = append(out, w.Write("households", row, f.name, f.v(i), scope))
-		}
-	}
-	return out
-}
 
 // pgBenchSync is synchronous_commit on both sides of the comparison, set on
 // the benchmark's database (so every connection of the store and of the
@@ -140,7 +103,7 @@ func BenchmarkPushThroughputPostgres(b *testing.B) {
 		dev := ts.NewDevice(b, ts.TeamA)
 		c := ts.Connect(b, dev)
 		w := servertest.NewWriter(dev.Replica, nil)
-		cs := pgBenchChangeSet(w, ts.HamletsA[0], pgBenchChanges)
+		cs := servertest.HouseholdChanges(w, ts.HamletsA[0], pgBenchChanges)
 
 		bare1 := bareCopy(b, ctx, url, cs)
 		_, err = st.pool.Exec(ctx, `DROP TABLE bare_log; CHECKPOINT`)
@@ -164,24 +127,7 @@ func BenchmarkPushThroughputPostgres(b *testing.B) {
 		b.ReportMetric(100*push/bareRate, "%-of-copy")
 		b.Logf("fsync=%s synchronous_commit=%s; push %d changes: %v (%.0f/s); bare COPY: %v and %v, mean %.0f/s; ratio %.1f%%",
 			fsync, sc, len(cs), el.Round(time.Millisecond), push, bare1.Round(time.Millisecond), bare2.Round(time.Millisecond), bareRate, 100*push/bareRate)
-		b.Logf("server time in apply+commit: %.2fs of %.2fs", pgBenchMetric(b, ts.URL, "hamlet_push_batch_seconds_sum"), el.Seconds())
+		b.Logf("server time in apply+commit: %.2fs of %.2fs", servertest.Metric(b, ts.URL, "hamlet_push_batch_seconds_sum"), el.Seconds())
 		ts.Close()
 	}
-}
-
-// pgBenchMetric reads one unlabelled value from the server's /metrics (-1: absent).
-func pgBenchMetric(tb testing.TB, base, name string) float64 {
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(tb, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(tb, err)
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(tb, err)
-			return f
-		}
-	}
-	return -1
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
-	"github.com/hamlet-vn/hamlet/server"
 )
 
 // ConflictsBefore implements server.Store.ConflictsBefore.
@@ -29,7 +28,7 @@ func (s *Store) ConflictsBefore(ctx context.Context, before time.Time, fn func(a
 		if err != nil {
 			return fmt.Errorf("read conflict %d: %w", id, err)
 		}
-		if err := fn(server.ArchiveConflict(id, at, scope, table, row, field, v, lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
+		if err := fn(archive.ServerConflict(id, at, scope, table, row, field, v, lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
 			return err
 		}
 	}

@@ -21,42 +21,17 @@ var _ server.DeviceStore = (*Store)(nil)
 // The unique index devices_replica_active backs it (isReplicaActive).
 func enrollKey(r [16]byte) int64 { return lockKey([]byte("enroll-replica"), r[:]) }
 
-// reenroll applies server.Reenroll to the replica's earlier devices inside
-// the Enroll transaction, under the replica's enrollKey.
-func (w *pgTx) reenroll(d *server.Device, m server.Member) error {
-	if err := w.lock(enrollKey(d.Replica)); err != nil {
-		return fmt.Errorf("enroll: %w", err)
-	}
-	rows, err := w.tx.Query(w.ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.replica_id = $1`, d.Replica[:])
-	if err != nil {
-		return fmt.Errorf("enroll: read the replica's devices: %w", err)
-	}
-	var prev []server.Device
-	for rows.Next() {
-		p, err := scanDevice(rows)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("enroll: read the replica's devices: %w", err)
-		}
-		prev = append(prev, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("enroll: read the replica's devices: %w", err)
-	}
-	rep, err := server.Reenroll(prev, m)
-	if err != nil {
-		return fmt.Errorf("enroll: %w", err)
-	}
-	if rep != nil {
-		d.Replaces, d.Cursor = rep.ID, rep.Cursor
-	}
-	return nil
-}
-
 func isReplicaActive(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "devices_replica_active"
+}
+
+// replicaActive is the answer to a write isReplicaActive refused.
+func replicaActive(err error) error {
+	if isReplicaActive(err) {
+		return &server.ReplicaError{Kind: server.ErrReplicaActive}
+	}
+	return err
 }
 
 func (s *Store) DeviceByID(ctx context.Context, id string) (server.Device, error) {
@@ -73,42 +48,6 @@ func (s *Store) DeviceByID(ctx context.Context, id string) (server.Device, error
 		return d, fmt.Errorf("look up device %s: %w", id, err)
 	}
 	return d, nil
-}
-
-func (s *Store) RestoreDevice(ctx context.Context, id string) (server.Device, error) {
-	var d server.Device
-	err := s.write(ctx, func(w *pgTx) error {
-		var err error
-		d, err = scanDevice(w.tx.QueryRow(w.ctx, `SELECT `+deviceCols+` FROM devices d JOIN members m ON m.id = d.member_id WHERE d.id = $1 FOR UPDATE OF d`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return server.ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("read device: %w", err)
-		}
-		if d.Revoked == nil {
-			return server.ErrNotRevoked
-		}
-		if err := w.lock(enrollKey(d.Replica)); err != nil {
-			return fmt.Errorf("restore: %w", err)
-		}
-		var other string
-		switch err := w.tx.QueryRow(w.ctx, `SELECT id FROM devices WHERE replica_id = $1 AND revoked_ms IS NULL AND id <> $2`, d.Replica[:], id).Scan(&other); {
-		case err == nil:
-			return &server.ReplicaError{Kind: server.ErrReplicaActive, DeviceID: other}
-		case !errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("read the replica's devices: %w", err)
-		}
-		if _, err := w.tx.Exec(w.ctx, `UPDATE devices SET revoked_ms = NULL WHERE id = $1`, id); err != nil {
-			if isReplicaActive(err) {
-				return &server.ReplicaError{Kind: server.ErrReplicaActive}
-			}
-			return fmt.Errorf("restore: %w", err)
-		}
-		d.Revoked = nil
-		return nil
-	})
-	return d, err
 }
 
 func (s *Store) DevicesBy(ctx context.Context, f server.DeviceFilter) ([]server.Device, error) {

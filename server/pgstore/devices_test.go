@@ -15,6 +15,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -76,7 +77,7 @@ func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 			upTo3 = append(upTo3, m)
 		}
 	}
-	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, upTo3))
+	require.NoError(t, migrate.Apply(ctx, db, sqlitestore.MigrationSet, upTo3))
 	for _, r := range [][4]any{
 		{"d1", []byte("replica-r-000001"), int64(1000), nil},
 		{"d2", []byte("replica-r-000001"), int64(2000), nil},
@@ -88,7 +89,7 @@ func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 			r[0], r[1], []byte(r[0].(string)), r[2], r[3])
 		require.NoError(t, err)
 	}
-	require.NoError(t, migrate.Apply(ctx, db, server.MigrationSet, migs))
+	require.NoError(t, migrate.Apply(ctx, db, sqlitestore.MigrationSet, migs))
 	for id, want := range map[string]any{"d1": int64(2000), "d2": int64(3000), "d3": nil, "d0": int64(600), "e1": nil} {
 		var got *int64
 		require.NoError(t, db.QueryRow(`SELECT revoked_ms FROM devices WHERE id = $1`, id).Scan(&got))

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -39,7 +39,15 @@ var valueColumns = map[string]map[string]string{
 // then their sequences moved past the highest value.
 var identityColumns = map[string]string{"replicas": "idx", "sync_conflicts": "id", "sync_refused": "id"}
 
-// CopyFromSQLite copies a SQLite deployment (src: the server's database,
+// TableSource is a deployment to copy (sqlitestore.Store is one): ReadTables
+// runs fn in one read transaction, in which read calls row with the values
+// of cols of every row of table, as its database's driver gives them (vals
+// is the row's only until row returns).
+type TableSource interface {
+	ReadTables(ctx context.Context, fn func(read func(table string, cols []string, row func(vals []any) error) error) error) error
+}
+
+// CopyFromSQLite copies a SQLite deployment (src: the server's store,
 // migrated to this release) into this store, which must hold no
 // deployment yet: every table, in batches of batch rows (COPY), in one
 // transaction, reading src in one read transaction so the copy is one
@@ -52,7 +60,7 @@ var identityColumns = map[string]string{"replicas": "idx", "sync_conflicts": "id
 // as syncproto values, others by the PostgreSQL column's type), computed
 // from src as read and from this store as written. Any difference rolls
 // the whole copy back. progress, if set, hears of each table copied.
-func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, progress func(TableCopy)) ([]TableCopy, error) {
+func (s *Store) CopyFromSQLite(ctx context.Context, src TableSource, batch int, progress func(TableCopy)) ([]TableCopy, error) {
 	if batch <= 0 {
 		batch = 10_000
 	}
@@ -68,17 +76,17 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, prog
 	if err != nil {
 		return nil, err
 	}
-	sconn, err := src.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("open the SQLite database: %w", err)
-	}
-	defer sconn.Close()
-	stx, err := sconn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("read the SQLite database: %w", err)
-	}
-	defer stx.Rollback() //nolint:errcheck
+	var out []TableCopy
+	err = src.ReadTables(ctx, func(read func(string, []string, func([]any) error) error) error {
+		out, err = s.copyFrom(ctx, read, tables, batch, progress)
+		return err
+	})
+	return out, err
+}
 
+// copyFrom is CopyFromSQLite within the read of the source.
+func (s *Store) copyFrom(ctx context.Context, read func(string, []string, func([]any) error) error, tables []tableSpec, batch int,
+	progress func(TableCopy)) ([]TableCopy, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
@@ -90,7 +98,7 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src *sql.DB, batch int, prog
 	}
 	var out []TableCopy
 	for _, t := range tables {
-		n, sum, err := copyTable(ctx, stx, tx, t, batch)
+		n, sum, err := copyTable(ctx, read, tx, t, batch)
 		if err != nil {
 			return nil, fmt.Errorf("copy %s: %w", t.name, err)
 		}
@@ -176,17 +184,7 @@ func (s *Store) copyTables(ctx context.Context) ([]tableSpec, error) {
 	return out, rows.Err()
 }
 
-func copyTable(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t tableSpec, batch int) (int64, string, error) {
-	rows, err := stx.QueryContext(ctx, "SELECT "+strings.Join(t.cols, ", ")+" FROM "+t.name)
-	if err != nil {
-		return 0, "", fmt.Errorf("read SQLite (is it this release's schema? start this hamlet-server on it once): %w", err)
-	}
-	defer rows.Close()
-	vals := make([]any, len(t.cols))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+func copyTable(ctx context.Context, read func(string, []string, func([]any) error) error, tx pgx.Tx, t tableSpec, batch int) (int64, string, error) {
 	kindOf := kindColumns(t)
 	var sum checksum
 	var n int64
@@ -201,22 +199,20 @@ func copyTable(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t tableSpec, batch i
 		buf = buf[:0]
 		return nil
 	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return 0, "", err
-		}
+	err := read(t.name, t.cols, func(vals []any) error {
 		row := make([]any, len(vals))
 		canon := make([]string, len(vals))
 		for i, v := range vals {
 			if k := kindOf[i]; k >= 0 {
 				kind, _ := vals[k].(int64)
-				sv := sqliteValue(kind, v)
+				sv := versions.FromSQL(kind, v)
 				_, row[i] = encodeValue(sv)
 				canon[i] = canonValue(sv)
 				continue
 			}
+			var err error
 			if row[i], err = toPG(v, t.types[i]); err != nil {
-				return 0, "", fmt.Errorf("column %s: %w", t.cols[i], err)
+				return fmt.Errorf("column %s: %w", t.cols[i], err)
 			}
 			canon[i] = canonical(row[i])
 		}
@@ -224,12 +220,11 @@ func copyTable(ctx context.Context, stx *sql.Tx, tx pgx.Tx, t tableSpec, batch i
 		n++
 		buf = append(buf, row)
 		if len(buf) == batch {
-			if err := flush(); err != nil {
-				return 0, "", err
-			}
+			return flush()
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return 0, "", err
 	}
 	if err := flush(); err != nil {
@@ -286,34 +281,6 @@ func checksumTarget(ctx context.Context, tx pgx.Tx, t tableSpec) (int64, string,
 		n++
 	}
 	return n, sum.String(), rows.Err()
-}
-
-// sqliteValue reads a synced value as the SQLite store keeps it (see
-// server's decodeValue): booleans as 0/1, the rest native.
-func sqliteValue(kind int64, v any) syncproto.Value {
-	switch syncproto.Kind(kind) {
-	case syncproto.KindBool:
-		return syncproto.Bool(asInt(v) != 0)
-	case syncproto.KindInt:
-		return syncproto.Int(asInt(v))
-	case syncproto.KindFloat:
-		switch x := v.(type) {
-		case float64:
-			return syncproto.Float(x)
-		case int64:
-			return syncproto.Float(float64(x))
-		}
-		return syncproto.Float(0)
-	case syncproto.KindString:
-		switch x := v.(type) {
-		case string:
-			return syncproto.String(x)
-		case []byte:
-			return syncproto.String(string(x))
-		}
-		return syncproto.String("")
-	}
-	return syncproto.Null()
 }
 
 func asInt(v any) int64 {

@@ -2,16 +2,15 @@ package pgstore
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -41,11 +40,11 @@ func TestCopyFromSQLiteKeepsCollectedHead(t *testing.T) {
 	require.Equal(t, 1, st.Rows)
 	ts.Close()
 
-	src, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=query_only(1)")
+	src, err := sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{})
 	require.NoError(t, err)
 	defer src.Close()
-	var head uint64
-	require.NoError(t, src.QueryRow(`SELECT MAX(COALESCE((SELECT MAX(seq) FROM sync_log), 0), COALESCE((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = 'gc_head'), 0))`).Scan(&head))
+	head, err := src.Head(ctx)
+	require.NoError(t, err)
 	require.Positive(t, head)
 	pg, err := Open(ctx, pgtest.FreshDB(t), Options{Logger: servertest.Logger()})
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -11,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -40,7 +39,7 @@ func TestCopyFromSQLiteVerificationCatchesAChangedValue(t *testing.T) {
 	require.NoError(t, err)
 	c.Close()
 	ts.Close()
-	src, err := sql.Open("sqlite", "file:"+filepath.Join(dir, server.DBFile)+"?_pragma=query_only(1)")
+	src, err := sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { src.Close() })
 

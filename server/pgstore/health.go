@@ -2,15 +2,22 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 // ProbeWrite is server.Store's: a committed write to the health row of
 // server_meta. A full disk on PostgreSQL fails any commit (its WAL needs
 // room), so size only makes the row that large for a moment.
 func (s *Store) ProbeWrite(ctx context.Context, size int) error {
+	return trouble(s.probeWrite(ctx, size))
+}
+
+func (s *Store) probeWrite(ctx context.Context, size int) error {
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("probe write: %w", err)
@@ -35,4 +42,20 @@ func (s *Store) ProbeWrite(ctx context.Context, size int) error {
 		return fmt.Errorf("probe write: %w", err)
 	}
 	return nil
+}
+
+// trouble marks a failed write whose cause the server reports on /healthz
+// (server.ErrStoreFull, server.ErrStoreReadOnly), by its SQLSTATE.
+func trouble(err error) error {
+	var pe interface{ SQLState() string }
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.SQLState() {
+	case "53100": // disk_full
+		return fmt.Errorf("%w: %w", server.ErrStoreFull, err)
+	case "25006": // read_only_sql_transaction
+		return fmt.Errorf("%w: %w", server.ErrStoreReadOnly, err)
+	}
+	return err
 }

@@ -45,7 +45,7 @@ func commitPayload(scopes map[string]uint64, head uint64) string {
 // that LISTENs on a connection of its own and reconnects with backoff when
 // it is lost; each (re)connection is reported as a Restart. It waits up to
 // 5 seconds for the first connection. Close stops it.
-func (s *Store) FeedCommits(fn func(server.CommitEvent)) {
+func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	s.feedMu.Lock()
 	defer s.feedMu.Unlock()
 	if s.feedCancel != nil {
@@ -59,7 +59,11 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) {
 	case <-ready:
 	case <-time.After(5 * time.Second):
 	}
+	return nil
 }
+
+// Shared: several server processes may share the database.
+func (s *Store) Shared() bool { return true }
 
 // stopFeed ends FeedCommits' goroutine and waits for it.
 func (s *Store) stopFeed() {

@@ -81,6 +81,8 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/internal/replicas"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -126,14 +128,13 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 
-	repMu    sync.RWMutex
-	repIdx   map[syncproto.ReplicaID]int64
-	repByIdx map[int64]syncproto.ReplicaID
+	reps *replicas.Cache
 
 	colType map[string]string // "table.column" -> SQL type of a data-model column
 
 	readOnce sync.Once
-	readDB   *sql.DB
+	readDB   *sql.DB // the read model's (AnalyticsSource)
+	readSrc  *sqlread.Source
 
 	log        *slog.Logger
 	acquireMax time.Duration
@@ -194,7 +195,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.AcquireTimeout <= 0 {
 		opt.AcquireTimeout = 5 * time.Second
 	}
-	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, repIdx: map[syncproto.ReplicaID]int64{}, repByIdx: map[int64]syncproto.ReplicaID{}}
+	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, reps: replicas.NewCache()}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, at(err, "PostgreSQL tại %s: không cập nhật được lược đồ cơ sở dữ liệu: %s", "PostgreSQL at %s: %s")
@@ -274,9 +275,6 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Pool is the store's connection pool (tests, tools).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // ---- write transactions ----
 
 // errRetry means a lock this transaction needed was busy while it held the
@@ -311,13 +309,13 @@ func (s *Store) write(ctx context.Context, fn func(w *pgTx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
-			return err
+			return trouble(err)
 		}
 		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
-			return err
+			return trouble(err)
 		}
 	}
 }
@@ -370,7 +368,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err erro
 	// The transaction finishes even if the caller's context ends: a
 	// half-done batch is rolled back below, never left open.
 	bg := context.WithoutCancel(ctx)
-	w := &pgTx{s: s, ctx: bg, tx: tx}
+	w := &pgTx{s: s, ctx: bg, tx: tx, reps: replicas.NewTx(s.reps)}
 	defer func() {
 		if r := recover(); r != nil {
 			_ = tx.rollback(bg)
@@ -388,13 +386,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err erro
 		}
 		return err
 	}
-	if len(w.newReps) > 0 {
-		s.repMu.Lock()
-		for r, i := range w.newReps {
-			s.repIdx[r], s.repByIdx[i] = i, r
-		}
-		s.repMu.Unlock()
-	}
+	w.reps.Commit()
 	return nil
 }
 
@@ -473,24 +465,19 @@ func (w *pgTx) queueLock(b *pgx.Batch, keys ...int64) func(pgx.BatchResults) err
 
 // replica returns the id of a replica index, from the cache or the table.
 func (s *Store) replica(ctx context.Context, q querier, idx int64) (syncproto.ReplicaID, error) {
-	if idx == 0 {
-		return syncproto.ReplicaID{}, nil
-	}
-	s.repMu.RLock()
-	r, ok := s.repByIdx[idx]
-	s.repMu.RUnlock()
-	if ok {
+	return s.reps.Resolve(idx, loadReplica(ctx, q))
+}
+
+// loadReplica reads the id of a replica index from the table.
+func loadReplica(ctx context.Context, q querier) func(int64) (syncproto.ReplicaID, error) {
+	return func(idx int64) (r syncproto.ReplicaID, err error) {
+		var id []byte
+		if err := q.QueryRow(ctx, `SELECT id FROM replicas WHERE idx = $1`, idx).Scan(&id); err != nil {
+			return r, err
+		}
+		copy(r[:], id)
 		return r, nil
 	}
-	var id []byte
-	if err := q.QueryRow(ctx, `SELECT id FROM replicas WHERE idx = $1`, idx).Scan(&id); err != nil {
-		return r, fmt.Errorf("replica %d: %w", idx, err)
-	}
-	copy(r[:], id)
-	s.repMu.Lock()
-	s.repIdx[r], s.repByIdx[idx] = idx, r
-	s.repMu.Unlock()
-	return r, nil
 }
 
 type querier interface {

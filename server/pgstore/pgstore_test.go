@@ -17,6 +17,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/server/storetest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -52,9 +53,9 @@ func TestMigrationsUpgradeFromEveryVersion(t *testing.T) {
 func TestColumnsMatchSQLite(t *testing.T) {
 	lite := migratetest.OpenSQLite(t)
 	require.NoError(t, migrate.Apply(ctx, lite, schema.MigrationSet, schema.SQLiteMigrations()))
-	migs, err := server.ServerMigrations()
+	migs, err := sqlitestore.ServerMigrations()
 	require.NoError(t, err)
-	require.NoError(t, migrate.Apply(ctx, lite, server.MigrationSet, migs))
+	require.NoError(t, migrate.Apply(ctx, lite, sqlitestore.MigrationSet, migs))
 	want := map[string][]string{}
 	rows, err := lite.Query(`SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.name`)

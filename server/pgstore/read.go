@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -88,11 +88,9 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	}
 	excl := int64(-1)
 	if q.Exclude != (syncproto.ReplicaID{}) {
-		s.repMu.RLock()
-		if i, ok := s.repIdx[q.Exclude]; ok {
+		if i, ok := s.reps.Index(q.Exclude); ok {
 			excl = i
 		}
-		s.repMu.RUnlock()
 		if excl < 0 {
 			err := conn.QueryRow(ctx, `SELECT idx FROM replicas WHERE id = $1`, q.Exclude[:]).Scan(&excl)
 			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -265,63 +263,6 @@ func (s *Store) PutCode(ctx context.Context, c server.EnrollCode) error {
 	})
 }
 
-// Enroll locks the code's row, so two processes handed the same code at
-// once enroll one device.
-func (s *Store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
-	var out server.Enrollment
-	err := s.write(ctx, func(w *pgTx) error {
-		var member, usedBy string
-		var expires int64
-		var used *int64
-		err := w.tx.QueryRow(w.ctx, `SELECT member_id, expires_ms, used_ms, COALESCE(device_id, '') FROM enroll_codes WHERE hash = $1 FOR UPDATE`, codeHash).
-			Scan(&member, &expires, &used, &usedBy)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return server.ErrCodeInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("enroll: %w", err)
-		}
-		if used != nil {
-			// The same replica again, its enroll cut off before it kept the
-			// token: the same device, a new token (enroll_again.go).
-			if err := w.enrollAgain(usedBy, &d, now.UnixMilli() < expires); err != nil {
-				return err
-			}
-		} else if now.UnixMilli() >= expires {
-			return server.ErrCodeExpired
-		}
-		m, err := member1(w.ctx, w.tx, member)
-		if err != nil {
-			return err
-		}
-		t, err := team1(w.ctx, w.tx, m.TeamID)
-		if err != nil {
-			return err
-		}
-		if used != nil {
-			out = server.Enrollment{Device: d, Member: m, Team: t, Again: true}
-			return nil
-		}
-		d.MemberID, d.TeamID = m.ID, m.TeamID
-		if err := w.reenroll(&d, m); err != nil { // devices.go
-			return err
-		}
-		if _, err := w.tx.Exec(w.ctx, `UPDATE enroll_codes SET used_ms = $1, device_id = $2 WHERE hash = $3`, now.UnixMilli(), d.ID, codeHash); err != nil {
-			return fmt.Errorf("enroll: %w", err)
-		}
-		if _, err := w.tx.Exec(w.ctx, `INSERT INTO devices (id, member_id, replica_id, label, client, token_hash, created_ms, cursor, replaces_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULLIF($9, ''))`,
-			d.ID, d.MemberID, d.Replica[:], d.Label, d.Client, d.TokenHash, d.Created.UnixMilli(), int64(d.Cursor), d.Replaces); err != nil {
-			if isReplicaActive(err) {
-				return &server.ReplicaError{Kind: server.ErrReplicaActive}
-			}
-			return fmt.Errorf("enroll: store device: %w", err)
-		}
-		out = server.Enrollment{Device: d, Member: m, Team: t}
-		return nil
-	})
-	return out, err
-}
-
 type queryer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -477,41 +418,27 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// ReadDB is the store's pool as a *sql.DB (pgx stdlib), which the
-// analytics read model queries (analytics.SQLSource with Rebind). Closing
-// the store closes it.
-func (s *Store) ReadDB() *sql.DB {
+// AnalyticsSource is the read model's source over the store's pool as a
+// *sql.DB (pgx stdlib), its '?' placeholders rebound to PostgreSQL's.
+// Closing the store closes it.
+func (s *Store) AnalyticsSource() analytics.Source { return s.source() }
+
+func (s *Store) source() *sqlread.Source {
 	s.readOnce.Do(func() {
 		// As stdlib.OpenDBFromPool, with acquire's bound on the wait.
 		s.readDB = sql.OpenDB(newReadConnector(s, s.pool))
 		s.readDB.SetMaxIdleConns(0)
+		s.readSrc = &sqlread.Source{DB: s.readDB, Rebind: sqlread.Rebind}
 	})
-	return s.readDB
+	return s.readSrc
 }
 
-// Rebind turns the '?' placeholders of a query written for SQLite into
-// PostgreSQL's $1, $2, ... ('?' inside a quoted literal is left alone).
-func (s *Store) Rebind(query string) string { return Rebind(query) }
+// ConflictCounts implements server.ReadModelStore.
+func (s *Store) ConflictCounts(ctx context.Context) (map[string]int, error) {
+	return s.source().ConflictCounts(ctx)
+}
 
-// Rebind is Store.Rebind.
-func Rebind(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	b.Grow(len(query) + 8)
-	n, quoted := 0, false
-	for i := 0; i < len(query); i++ {
-		switch ch := query[i]; {
-		case ch == '\'':
-			quoted = !quoted
-			b.WriteByte(ch)
-		case ch == '?' && !quoted:
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-		default:
-			b.WriteByte(ch)
-		}
-	}
-	return b.String()
+// LatestConflicts implements server.ReadModelStore.
+func (s *Store) LatestConflicts(ctx context.Context, n int) ([]server.ConflictEntry, error) {
+	return s.source().LatestConflicts(ctx, n)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -62,7 +63,7 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	resolve := func(idx int64) (syncproto.ReplicaID, error) { return s.replica(ctx, s.pool, idx) }
 	out := make([]server.SnapshotRow, len(got))
 	for i, r := range got {
-		fs, err := server.DecodeVersionList(nil, r.blob, resolve)
+		fs, err := versions.DecodeList(nil, r.blob, resolve)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/internal/replicas"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -29,9 +31,8 @@ type pgTx struct {
 	pending   logCopy           // log rows, written at commit
 	scopes    map[string]uint64 // highest seq appended per scope (the commit's notification)
 
-	newReps map[syncproto.ReplicaID]int64 // replicas this transaction added
-	repOf   map[int64]syncproto.ReplicaID
-	seqs    map[int64]uint64 // max_seq set by this transaction
+	reps replicas.Tx      // replicas this transaction added
+	seqs map[int64]uint64 // max_seq set by this transaction
 
 	// absent is the rows Row or LoadRows found missing, under their lock:
 	// SaveRows inserts them without ON CONFLICT (cheaper), since no other
@@ -44,54 +45,30 @@ var _ server.Tx = (*pgTx)(nil)
 // idx returns the replica's index, adding the replica if create is set
 // (-1 if it is unknown and create is not set).
 func (w *pgTx) idx(r syncproto.ReplicaID, create bool) (int64, error) {
-	if r == (syncproto.ReplicaID{}) {
-		return 0, nil
+	return w.reps.Index(r, create, w)
+}
+
+// Find looks r up: another process may have added it.
+func (w *pgTx) Find(r syncproto.ReplicaID) (i int64, ok bool, err error) {
+	err = w.tx.QueryRow(w.ctx, `SELECT idx FROM replicas WHERE id = $1`, r[:]).Scan(&i)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
 	}
-	w.s.repMu.RLock()
-	i, ok := w.s.repIdx[r]
-	w.s.repMu.RUnlock()
-	if ok {
-		return i, nil
-	}
-	if i, ok := w.newReps[r]; ok {
-		return i, nil
-	}
-	err := w.tx.QueryRow(w.ctx, `SELECT idx FROM replicas WHERE id = $1`, r[:]).Scan(&i)
-	if err == nil {
-		w.s.repMu.Lock()
-		w.s.repIdx[r], w.s.repByIdx[i] = i, r
-		w.s.repMu.Unlock()
-		return i, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("replica: %w", err)
-	}
-	if !create {
-		return -1, nil
-	}
-	// Another transaction may add the same replica at once: ON CONFLICT
-	// waits for it, then the SELECT finds its row.
+	return i, err == nil, err
+}
+
+// New adds r. Another transaction may add the same replica at once: ON
+// CONFLICT waits for it, then the SELECT finds its row.
+func (w *pgTx) New(r syncproto.ReplicaID) (i int64, err error) {
 	err = w.tx.QueryRow(w.ctx, `INSERT INTO replicas (id) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING idx`, r[:]).Scan(&i)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = w.tx.QueryRow(w.ctx, `SELECT idx FROM replicas WHERE id = $1`, r[:]).Scan(&i)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("add replica: %w", err)
-	}
-	if w.newReps == nil {
-		w.newReps = map[syncproto.ReplicaID]int64{}
-		w.repOf = map[int64]syncproto.ReplicaID{}
-	}
-	// Cached only after commit: a rolled-back index must not be reused.
-	w.newReps[r], w.repOf[i] = i, r
-	return i, nil
+	return i, err
 }
 
 func (w *pgTx) replica(i int64) (syncproto.ReplicaID, error) {
-	if r, ok := w.repOf[i]; ok {
-		return r, nil
-	}
-	return w.s.replica(w.ctx, w.tx, i)
+	return w.reps.ID(i, loadReplica(w.ctx, w.tx))
 }
 
 func (w *pgTx) OriginSeq(r syncproto.ReplicaID) (uint64, error) {
@@ -223,7 +200,7 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		if len(r.parent) == 16 {
 			copy(st.Parent[:], r.parent)
 		}
-		if st.Versions, err = server.DecodeVersions(r.blob, w.replica); err != nil {
+		if st.Versions, err = versions.Decode(r.blob, w.replica); err != nil {
 			return nil, fmt.Errorf("load rows: %w", err)
 		}
 		out[r.ref] = st
@@ -269,7 +246,7 @@ func (w *pgTx) SaveRows(rs []server.RowSave) error {
 		if st.Parent != (syncproto.RowID{}) {
 			parent = clone(st.Parent[:]) // sent later: st may change first
 		}
-		blob, err := server.EncodeVersions(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+		blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
 		if err != nil {
 			return fmt.Errorf("save rows: %w", err)
 		}

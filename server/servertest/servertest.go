@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -34,6 +37,7 @@ type TS struct {
 	DataDir string
 	Server  *server.Server
 	Admin   *server.Admin
+	Store   server.Store // the store the server runs on
 	// TeamA covers HamletsA (two hamlets of CommuneA); TeamB covers
 	// HamletsB in CommuneB. OtherHamletA is a hamlet of CommuneA no team covers.
 	TeamA, TeamB       string
@@ -47,6 +51,7 @@ type options struct {
 	cfg     func(*server.Config)
 	dataDir string
 	store   server.Store
+	sync    string
 }
 
 // Option configures Start.
@@ -59,8 +64,11 @@ func WithConfig(f func(*server.Config)) Option { return func(o *options) { o.cfg
 // server on the same data).
 func WithDataDir(dir string) Option { return func(o *options) { o.dataDir = dir } }
 
-// WithStore runs the server on st (server.OpenWithStore) instead of SQLite
-// in the data directory: a PostgreSQL store, several servers on one
+// WithSynchronous sets the SQLite store's synchronous setting (FULL by
+// default): NORMAL for tests about something other than durability.
+func WithSynchronous(sync string) Option { return func(o *options) { o.sync = sync } }
+
+// WithStore runs the server on st instead of SQLite in the data directory: a PostgreSQL store, several servers on one
 // database. The fixture is loaded only if the store has no teams yet.
 func WithStore(st server.Store) Option { return func(o *options) { o.store = st } }
 
@@ -84,25 +92,46 @@ func Start(t testing.TB, opts ...Option) *TS {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cfg := server.Config{DataDir: dir, Logger: Logger(), GCInterval: -1}
+	cfg := server.Config{Logger: Logger(), GCInterval: -1}
 	if o.cfg != nil {
 		o.cfg(&cfg)
 	}
 	ctx := context.Background()
-	var srv *server.Server
-	var err error
-	if o.store != nil {
-		srv, err = server.OpenWithStore(ctx, cfg, o.store)
-	} else {
-		srv, err = server.Open(ctx, cfg)
+	st := o.store
+	if st == nil {
+		lite, err := OpenStore(ctx, dir, o.sync)
+		require.NoError(t, err)
+		st = lite
 	}
+	srv, err := server.OpenWithStore(ctx, cfg, st)
 	require.NoError(t, err)
-	ts := &TS{Server: srv, Admin: srv.Admin(), DataDir: dir}
+	ts := &TS{Server: srv, Admin: srv.Admin(), Store: st, DataDir: dir}
 	require.NoError(t, ts.loadFixture(ctx))
-	ts.http = httptest.NewServer(srv.Handler())
+	ts.http = httptest.NewServer(httpapp.Handler(srv))
 	ts.URL = ts.http.URL
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// OpenStore opens (creating) the SQLite store of the data directory dir,
+// as hamlet-server does without --db; sync is its synchronous setting
+// ("": FULL).
+func OpenStore(ctx context.Context, dir, sync string) (*sqlitestore.Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	return sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{Synchronous: sync})
+}
+
+// Open runs a server on the SQLite store of the data directory dir (see
+// OpenStore), without the fixture or a listener: a second process on a
+// test server's data, or a server of a test's own.
+func Open(ctx context.Context, dir, sync string, cfg server.Config) (*server.Server, error) {
+	st, err := OpenStore(ctx, dir, sync)
+	if err != nil {
+		return nil, err
+	}
+	return server.OpenWithStore(ctx, cfg, st)
 }
 
 // Close stops the server (idempotent).

@@ -15,7 +15,7 @@ import (
 // testEnrollAgain: the replica a used code enrolled gets the same device
 // with a new token while the code is valid and the device active; nothing
 // else does, and no second device appears.
-func testEnrollAgain(t *testing.T, s server.Store) {
+func testEnrollAgain(t *testing.T, s store) {
 	ds := deviceStore(t, s)
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
@@ -63,12 +63,11 @@ func testEnrollAgain(t *testing.T, s server.Store) {
 // testDigests: change digests are read back within their transaction and
 // after it, by origin and range; collection keeps each replica's newest
 // server.DigestWindow.
-func testDigests(t *testing.T, s server.Store) {
+func testDigests(t *testing.T, s store) {
 	r, other := uuid.New(), uuid.New()
 	n := uint64(server.DigestWindow + 5)
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
-		dt, ok := tx.(server.DigestTx)
-		require.True(t, ok, "the store keeps change digests")
+		var dt server.DigestTx = tx
 		got, err := dt.Digests(r, 1, 10)
 		require.NoError(t, err)
 		require.Empty(t, got, "an unknown replica")
@@ -88,7 +87,7 @@ func testDigests(t *testing.T, s server.Store) {
 		var got map[uint64]uint64
 		require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 			var err error
-			got, err = tx.(server.DigestTx).Digests(origin, from, to)
+			got, err = tx.Digests(origin, from, to)
 			return err
 		}))
 		return got
@@ -109,9 +108,8 @@ func testDigests(t *testing.T, s server.Store) {
 // replica whose numbering starts after start_seq; asked again it gives the
 // same device a new token; a replica in use and a revoked device are
 // refused.
-func testForkDevice(t *testing.T, s server.Store) {
-	fs, ok := s.(server.ForkStore)
-	require.True(t, ok, "the store can fork a replica")
+func testForkDevice(t *testing.T, s store) {
+	fs := s
 	ds := deviceStore(t, s)
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)

@@ -15,7 +15,7 @@ import (
 // testHorizon: the horizon of a set of scopes is the lowest durable cursor
 // of the active devices covering any of them; revoked and silent devices do
 // not count, and scopes no device covers have none.
-func testHorizon(t *testing.T, s server.Store) {
+func testHorizon(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
 	d1, d2, d3 := enroll(t, s, m, now), enroll(t, s, m, now), enroll(t, s, m, now)
@@ -43,7 +43,7 @@ func testHorizon(t *testing.T, s server.Store) {
 // below the lowest durable cursor of each scope's active devices; a silent
 // device stops holding it back; the head survives a log emptied at its top,
 // so seqs are never handed out again.
-func testCollectTruncates(t *testing.T, s server.Store) {
+func testCollectTruncates(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
 	live, silent := enroll(t, s, m, now), enroll(t, s, m, now.Add(-300*24*time.Hour))
@@ -118,7 +118,7 @@ func testCollectTruncates(t *testing.T, s server.Store) {
 // testConflictArchive: ConflictsBefore reads the entries recorded before a
 // time, by id, with the loser's value; DeleteConflicts removes those up to
 // the id an archive holds, never a newer one.
-func testConflictArchive(t *testing.T, s server.Store) {
+func testConflictArchive(t *testing.T, s store) {
 	now := time.Now().Truncate(time.Millisecond)
 	row := uuid.New()
 	loser, winner := uuid.New(), uuid.New()

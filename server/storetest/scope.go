@@ -14,7 +14,7 @@ import (
 // testScopeHistory: row moves and team hamlet changes are recorded and
 // read back in order (issue 9 part 1); a team's hamlets change in the same
 // transaction as its log, and only when they really change.
-func testScopeHistory(t *testing.T, s server.Store) {
+func testScopeHistory(t *testing.T, s store) {
 	at := time.UnixMilli(time.Now().UnixMilli()).UTC()
 	hh, kid, other := uuid.New(), uuid.New(), uuid.New()
 	h1 := syncproto.MakeHLC(at.UnixMilli(), 1)

@@ -16,7 +16,7 @@ import (
 // scopes in (table, row) order, with every field's version (tombstoned
 // ones too), skips other scopes, and resumes exactly after a row;
 // SnapshotCount counts the same rows; LogFloor is 0 on a fresh store.
-func testSnapshotRows(t *testing.T, s server.Store) {
+func testSnapshotRows(t *testing.T, s store) {
 	origin, base := uuid.New(), uuid.New()
 	type put struct {
 		ref     server.RowRef

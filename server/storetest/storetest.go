@@ -1,6 +1,8 @@
-// Package storetest is the conformance suite every server.Store must pass:
-// SQLite now, PostgreSQL later. Call Run from the implementation's tests
-// with a function that opens a fresh, empty store.
+// Package storetest is the conformance suite every server.Store must pass
+// (server/sqlitestore, server/pgstore). Call Run from the implementation's
+// tests with a function that opens a fresh, empty store. Where the server
+// decides from the store's primitives (collection), the suite runs the
+// server's policy over the store, as the server does.
 package storetest
 
 import (
@@ -21,7 +23,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) server.Store) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s server.Store)
+		fn   func(t *testing.T, s store)
 	}{
 		{"UpdateRollsBackOnError", testRollback},
 		{"OriginSeq", testOriginSeq},
@@ -49,19 +51,49 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() { s.Close() })
-			tc.fn(t, s)
+			tc.fn(t, store{s})
 		})
 	}
 }
 
 var ctx = context.Background()
 
+// store is a store under test as the server uses it: its port, and the
+// server's policy over the port's primitives, which the store's answers
+// decide (collection, enrollment).
+type store struct{ server.Store }
+
+// Enroll is the server's enrollment.
+func (s store) Enroll(ctx context.Context, codeHash []byte, now time.Time, d server.Device) (server.Enrollment, error) {
+	return server.Enroll(ctx, s.Store, codeHash, now, d)
+}
+
+// ForkDevice is the server's fork of a copied replica.
+func (s store) ForkDevice(ctx context.Context, from, d server.Device, startSeq uint64) (server.Enrollment, error) {
+	return server.ForkDevice(ctx, s.Store, from, d, startSeq)
+}
+
+// RestoreDevice is the server's restore of a revoked device.
+func (s store) RestoreDevice(ctx context.Context, id string) (server.Device, error) {
+	return server.RestoreDevice(ctx, s.Store, id)
+}
+
+// GC is the server's collection with no options.
+func (s store) GC(ctx context.Context) (server.GCStats, error) {
+	return server.Collect(ctx, s.Store, server.GCOptions{})
+}
+
+// Collect is the server's collection.
+func (s store) Collect(ctx context.Context, opts server.GCOptions) (server.GCStats, error) {
+	return server.Collect(ctx, s.Store, opts)
+}
+
 func change(table string, row uuid.UUID, field string, v syncproto.Value, scope string, origin uuid.UUID, seq uint64) syncproto.Change {
 	return syncproto.Change{Table: table, Row: row, Field: field, Value: v, Scope: scope,
 		HLC: syncproto.MakeHLC(time.Now().UnixMilli(), uint16(seq)), Dot: syncproto.Dot{Replica: origin, Seq: seq}}
 }
 
-func testRollback(t *testing.T, s server.Store) {
+func testRollback(t *testing.T, s store) {
 	r := uuid.New()
 	boom := errors.New("boom")
 	err := s.Update(ctx, func(tx server.Tx) error {
@@ -79,7 +111,7 @@ func testRollback(t *testing.T, s server.Store) {
 	require.Zero(t, head)
 }
 
-func testOriginSeq(t *testing.T, s server.Store) {
+func testOriginSeq(t *testing.T, s store) {
 	r := uuid.New()
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		seq, err := tx.OriginSeq(r)
@@ -92,7 +124,7 @@ func testOriginSeq(t *testing.T, s server.Store) {
 	require.Equal(t, uint64(42), seq)
 }
 
-func testVersions(t *testing.T, s server.Store) {
+func testVersions(t *testing.T, s store) {
 	row := uuid.New()
 	origin, base := uuid.New(), uuid.New()
 	vals := map[string]syncproto.Value{
@@ -130,7 +162,7 @@ func testVersions(t *testing.T, s server.Store) {
 	}))
 }
 
-func testReadLog(t *testing.T, s server.Store) {
+func testReadLog(t *testing.T, s store) {
 	me, other := uuid.New(), uuid.New()
 	var seqs []uint64
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
@@ -203,7 +235,7 @@ func testReadLog(t *testing.T, s server.Store) {
 	require.ErrorIs(t, err, &syncproto.Error{Code: syncproto.CodeBadCursor})
 }
 
-func testChildren(t *testing.T, s server.Store) {
+func testChildren(t *testing.T, s store) {
 	hh, v1, v2 := uuid.New(), uuid.New(), uuid.New()
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		require.NoError(t, tx.PutRow("households", hh, server.RowState{Scope: "32002-01"}))
@@ -230,7 +262,7 @@ func fixture(t *testing.T, s server.Store) (server.Team, server.Member) {
 	return team, m
 }
 
-func enroll(t *testing.T, s server.Store, m server.Member, now time.Time) server.Device {
+func enroll(t *testing.T, s store, m server.Member, now time.Time) server.Device {
 	hash := []byte(uuid.NewString())
 	require.NoError(t, s.PutCode(ctx, server.EnrollCode{Hash: hash, MemberID: m.ID, Expires: now.Add(time.Hour), Created: now}))
 	d := server.Device{ID: uuid.NewString(), Replica: uuid.New(), Label: "máy", Client: "test", TokenHash: []byte(uuid.NewString()), Created: now}
@@ -239,7 +271,7 @@ func enroll(t *testing.T, s server.Store, m server.Member, now time.Time) server
 	return en.Device
 }
 
-func testEnroll(t *testing.T, s server.Store) {
+func testEnroll(t *testing.T, s store) {
 	team, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
 	hash := []byte("code-hash")
@@ -281,7 +313,7 @@ func testEnroll(t *testing.T, s server.Store) {
 	require.Len(t, devs, 1)
 }
 
-func testGC(t *testing.T, s server.Store) {
+func testGC(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now()
 	d1, d2 := enroll(t, s, m, now), enroll(t, s, m, now)
@@ -344,7 +376,7 @@ func testGC(t *testing.T, s server.Store) {
 	}
 }
 
-func testUnits(t *testing.T, s server.Store) {
+func testUnits(t *testing.T, s store) {
 	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2022()))
 	require.NoError(t, s.ImportUnits(ctx, schema.EmbeddedUnits2025()))
 	all, err := s.Units(ctx, schema.LevelCommune, "")
@@ -373,7 +405,7 @@ func testUnits(t *testing.T, s server.Store) {
 // the log must hold every entry once, under distinct seqs. A store that
 // serves several processes must lock what a transaction reads (the SQLite
 // store has one writer).
-func testConcurrentRow(t *testing.T, s server.Store) {
+func testConcurrentRow(t *testing.T, s store) {
 	row := uuid.New()
 	const writers, each = 2, 25
 	errs := make(chan error, writers)

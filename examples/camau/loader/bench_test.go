@@ -17,6 +17,8 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -30,12 +32,12 @@ import (
 func BenchmarkProvinceAPI(b *testing.B) {
 	ctx := context.Background()
 	t0 := time.Now()
-	dir, res, err := loader.CachedDataDir(ctx, camau.Province(), false, server.Config{Logger: servertest.Logger()})
+	dir, res, err := loader.CachedDataDir(ctx, camau.Province(), false, server.Config{Logger: servertest.Logger()}, openNormal)
 	require.NoError(b, err)
 	b.Logf("province data in %s (ready after %s): %d households, %d visits, %d tutoring records, %d reports; %d changes loaded at %.0f changes/s (rows %s)",
 		dir, time.Since(t0).Round(time.Millisecond), res.Counts.Households, res.Counts.Visits, res.Counts.Tutoring, res.Counts.Reports,
 		res.Changes, res.ChangesPerSecond(), res.RowsTime.Round(time.Second))
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: servertest.Logger(), GCInterval: -1,
+	srv, err := servertest.Open(ctx, dir, "", server.Config{Logger: servertest.Logger(), GCInterval: -1,
 		Now: func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }})
 	require.NoError(b, err)
 	b.Cleanup(func() { srv.Close() })
@@ -44,7 +46,7 @@ func BenchmarkProvinceAPI(b *testing.B) {
 	if err != nil && !errors.Is(err, server.ErrConflict) {
 		require.NoError(b, err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	b.Cleanup(hs.Close)
 	c := signInB(b, hs.URL)
 	period := "from=2026-01-01&to=2026-11-30"
@@ -89,7 +91,7 @@ func signInB(b *testing.B, base string) *benchClient {
 	require.NoError(b, err)
 	defer resp.Body.Close()
 	require.Equal(b, 200, resp.StatusCode)
-	var lr server.LoginResponse
+	var lr api.LoginResponse
 	require.NoError(b, json.NewDecoder(resp.Body).Decode(&lr))
 	return &benchClient{base: base, token: lr.Token}
 }
@@ -103,4 +105,10 @@ func (c *benchClient) fetch(b testing.TB, path string) int {
 	n, _ := io.Copy(io.Discard, resp.Body)
 	require.Equal(b, 200, resp.StatusCode, path)
 	return int(n)
+}
+
+// openNormal opens the cached province's server (loader.CachedDataDir) on
+// SQLite with synchronous NORMAL.
+func openNormal(ctx context.Context, dir string, cfg server.Config) (*server.Server, error) {
+	return servertest.Open(ctx, dir, "NORMAL", cfg)
 }

@@ -19,7 +19,9 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // provinceTeam is the team of the benchmark's provincial staff device: it
@@ -42,14 +44,14 @@ const (
 //	make bench-hard   (go test -run '^$' -bench BenchmarkProvinceClone -benchtime 1x -count 3 ./examples/camau/loader/)
 func BenchmarkProvinceClone(b *testing.B) {
 	ctx := context.Background()
-	dir, res, err := loader.CachedDataDir(ctx, camau.Province2M(), false, server.Config{Logger: servertest.Logger()})
+	dir, res, err := loader.CachedDataDir(ctx, camau.Province2M(), false, server.Config{Logger: servertest.Logger()}, openNormal)
 	require.NoError(b, err)
 	member := ensureProvinceTeam(b, dir)
-	srv, err := server.Open(ctx, server.Config{DataDir: dir, Logger: servertest.Logger(), GCInterval: -1, Synchronous: "NORMAL"})
+	srv, err := servertest.Open(ctx, dir, "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1})
 	require.NoError(b, err)
 	b.Cleanup(func() { srv.Close() })
 	a := srv.Admin()
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	b.Cleanup(hs.Close)
 
 	bin := filepath.Join(b.TempDir(), "hamlet-agent")
@@ -118,7 +120,7 @@ func run(b *testing.B, bin string, args ...string) {
 func ensureProvinceTeam(b *testing.B, dir string) string {
 	b.Helper()
 	ctx := context.Background()
-	st, err := server.OpenSQLite(ctx, filepath.Join(dir, server.DBFile), server.SQLiteOptions{Synchronous: "NORMAL"})
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, sqlitestore.DBFile), sqlitestore.Options{Synchronous: "NORMAL"})
 	require.NoError(b, err)
 	defer st.Close()
 	teams, err := st.Teams(ctx)

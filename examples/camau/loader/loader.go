@@ -252,8 +252,10 @@ func (k *sink) Report(r schema.FieldReport) error { return k.row("field_reports"
 // loading it the first time into os.TempDir()/hamlet-camau-<key> (the key
 // covers the scale and the reorganisation choice). Later calls, in this or
 // another process, reuse it: loading the full province through the push
-// path takes minutes. Callers must not write rows into it.
-func CachedDataDir(ctx context.Context, s camau.Scale, reorganise bool, cfg server.Config) (string, *Result, error) {
+// path takes minutes. Callers must not write rows into it. open opens a
+// server on a data directory (the loader chooses no store).
+func CachedDataDir(ctx context.Context, s camau.Scale, reorganise bool, cfg server.Config,
+	open func(ctx context.Context, dir string, cfg server.Config) (*server.Server, error)) (string, *Result, error) {
 	key, _ := json.Marshal(struct {
 		S camau.Scale
 		R bool
@@ -270,12 +272,11 @@ func CachedDataDir(ctx context.Context, s camau.Scale, reorganise bool, cfg serv
 	}
 	tmp := dir + fmt.Sprintf(".tmp%d", os.Getpid())
 	_ = os.RemoveAll(tmp)
-	cfg.DataDir = tmp
-	if cfg.Synchronous == "" {
-		cfg.Synchronous = "NORMAL"
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return "", nil, err
 	}
 	cfg.GCInterval = -1
-	srv, err := server.Open(ctx, cfg)
+	srv, err := open(ctx, tmp, cfg)
 	if err != nil {
 		return "", nil, err
 	}

@@ -17,7 +17,9 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
 	"github.com/hamlet-vn/hamlet/server/apitest"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -41,7 +43,7 @@ func signIn(t *testing.T, base, user string) *client {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, 200, resp.StatusCode)
-	var lr server.LoginResponse
+	var lr api.LoginResponse
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&lr))
 	return &client{t: t, base: base, token: lr.Token}
 }
@@ -65,15 +67,14 @@ func TestSeedFiguresThroughTheAPI(t *testing.T) {
 	ctx := context.Background()
 	// 1 August 2022, 09:00: the day after CaMau-G's first month.
 	now := time.Date(2022, 8, 1, 9, 0, 0, 0, time.FixedZone("ICT", 7*3600))
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), Logger: servertest.Logger(), GCInterval: -1,
-		Synchronous: "NORMAL", Now: func() time.Time { return now }})
+	srv, err := servertest.Open(ctx, t.TempDir(), "NORMAL", server.Config{Logger: servertest.Logger(), GCInterval: -1, Now: func() time.Time { return now }})
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
 	res, err := loader.Load(ctx, srv, camau.Seed2023(), loader.Options{})
 	require.NoError(t, err)
 	t.Logf("loaded %d households, %d visits, %d tutoring records, %d reports as %d changes in %s (%.0f changes/s)",
 		res.Counts.Households, res.Counts.Visits, res.Counts.Tutoring, res.Counts.Reports, res.Changes, res.RowsTime.Round(time.Millisecond), res.ChangesPerSecond())
-	hs := httptest.NewServer(srv.Handler())
+	hs := httptest.NewServer(httpapp.Handler(srv))
 	t.Cleanup(hs.Close)
 
 	a := srv.Admin()
@@ -112,7 +113,7 @@ func TestSeedFiguresThroughTheAPI(t *testing.T) {
 
 	// Find one report with consent and one without, in the leader's commune.
 	coord := signIn(t, hs.URL, "dieu-phoi")
-	var all server.ReportList
+	var all api.ReportList
 	coord.get("/api/v1/reports?unit="+leaderCommune+"&limit=5000", &all)
 	require.NotEmpty(t, all.Reports)
 	var secret, open *analytics.ReportView
@@ -156,7 +157,7 @@ func TestSeedFiguresThroughTheAPI(t *testing.T) {
 	})
 
 	t.Run("deadlines: open reports past their deadline are flagged", func(t *testing.T) {
-		var l server.ReportList
+		var l api.ReportList
 		prov.get("/api/v1/reports?unit=96&limit=5000", &l)
 		require.Equal(t, 142, l.Total)
 		open := 0

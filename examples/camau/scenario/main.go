@@ -32,6 +32,8 @@ import (
 	"github.com/hamlet-vn/hamlet/examples/camau"
 	"github.com/hamlet-vn/hamlet/examples/camau/loader"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/httpapp"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -83,7 +85,14 @@ func run(keep bool) error {
 
 	// The server: a real one, on loopback, with the small province.
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.Open(ctx, server.Config{DataDir: dir + "/server", Logger: quiet, GCInterval: -1, Synchronous: "NORMAL"})
+	if err := os.MkdirAll(dir+"/server", 0o750); err != nil {
+		return err
+	}
+	st, err := sqlitestore.Open(ctx, dir+"/server/"+sqlitestore.DBFile, sqlitestore.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		return err
+	}
+	srv, err := server.OpenWithStore(ctx, server.Config{Logger: quiet, GCInterval: -1}, st)
 	if err != nil {
 		return err
 	}
@@ -96,7 +105,7 @@ func run(keep bool) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: httpapp.Handler(srv), ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 	url := "http://" + ln.Addr().String()

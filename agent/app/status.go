@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
+)
+
+// bar is the sync status every page shows in its header, and the sync
+// page in full; /sync/status gives the same as JSON for app.js to refresh
+// it while the page is open.
+type bar struct {
+	Class       string `json:"class"` // ok, busy, offline, stopped, waiting
+	Text        string `json:"text"`  // one line for the header
+	Detail      string `json:"detail"`
+	Pending     int    `json:"pending"`
+	PendingText string `json:"pending_text"`
+	Rejected    int    `json:"rejected"`
+	Conflicts   int    `json:"conflicts"`
+	Attention   int    `json:"attention"` // refused changes and conflicts: someone must look
+	LastSync    string `json:"last_sync"`
+	Busy        bool   `json:"busy"`
+	Done        int    `json:"done"`
+	Total       int    `json:"total"`
+	Progress    string `json:"progress"`
+	Error       string `json:"error"`
+}
+
+func (a *App) bar(ctx context.Context, lang string) bar {
+	st := a.sync.state()
+	var b bar
+	s, err := a.r.Status(ctx)
+	if err != nil {
+		b.Class, b.Text, b.Error = "stopped", tr(lang, "bar_error"), agent.MessageOf(err, lang)
+		return b
+	}
+	b.Pending, b.Rejected, b.Conflicts = s.Pending, s.Rejected, s.Conflicts
+	if s.Rejected > 0 {
+		// A new record is refused whole, every field: one thing to look at.
+		if rej, err := a.r.Rejected(ctx); err == nil {
+			rows := map[string]bool{}
+			for _, x := range rej {
+				rows[x.Row] = true
+			}
+			b.Rejected = len(rows)
+		}
+	}
+	b.Attention = b.Rejected + s.Conflicts
+	b.PendingText = i18n.Int(int64(s.Pending), lang)
+	if s.LastSync != nil {
+		// Recorded by the laptop's clock: shown by the server's.
+		b.LastSync = i18n.DateTime(s.LastSync.Add(s.Offset), lang)
+	}
+	if st.Err != nil {
+		b.Error = agent.MessageOf(st.Err, lang)
+	}
+	switch {
+	case !s.Enrolled:
+		b.Class, b.Text = "waiting", tr(lang, "bar_unenrolled")
+	case st.Phase == "stopped":
+		b.Class, b.Text = "stopped", tr(lang, "bar_stopped")
+	case st.Busy:
+		b.Class, b.Text, b.Busy = "busy", tr(lang, "bar_busy"), true
+		b.Done, b.Total = st.Progress.Done, st.Progress.Total
+		b.Progress = progressText(st.Progress, lang)
+	case st.Phase == "offline":
+		b.Class, b.Text = "offline", trf(lang, "bar_offline", i18n.Int(int64(s.Pending), lang))
+	case st.Phase == "online" && s.Pending == 0:
+		b.Class, b.Text = "ok", tr(lang, "bar_ok")
+	case st.Phase == "online":
+		b.Class, b.Text = "busy", trf(lang, "bar_sending", i18n.Int(int64(s.Pending), lang))
+	default:
+		b.Class, b.Text = "busy", tr(lang, "bar_connecting")
+	}
+	if b.Attention > 0 && b.Class != "stopped" {
+		b.Text += " · " + trf(lang, "bar_attention", i18n.Int(int64(b.Attention), lang))
+	}
+	b.Detail = detailText(st, s, lang)
+	return b
+}
+
+func progressText(p agent.Progress, lang string) string {
+	key := map[string]string{"push": "progress_push", "pull": "progress_pull", "clone": "progress_clone"}[p.Phase]
+	if key == "" {
+		return ""
+	}
+	if p.Total <= 0 {
+		return trf(lang, key+"_n", i18n.Int(int64(p.Done), lang))
+	}
+	return trf(lang, key, i18n.Int(int64(p.Done), lang), i18n.Int(int64(p.Total), lang))
+}
+
+// detailText is the sync page's sentence on where things stand.
+func detailText(st syncState, s *agent.Status, lang string) string {
+	switch {
+	case !s.Enrolled:
+		return tr(lang, "sync_detail_unenrolled")
+	case st.Phase == "stopped":
+		return tr(lang, "sync_detail_stopped")
+	case st.Phase == "offline":
+		return trf(lang, "sync_detail_offline", i18n.Int(int64(s.Pending), lang))
+	case st.Phase == "online":
+		if s.Pending == 0 {
+			return tr(lang, "sync_detail_ok")
+		}
+		return trf(lang, "sync_detail_sending", i18n.Int(int64(s.Pending), lang))
+	}
+	return tr(lang, "sync_detail_connecting")
+}
+
+func (a *App) syncStatus(w http.ResponseWriter, r *http.Request) {
+	b := a.bar(r.Context(), a.langOf(r))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(b)
+}
+
+// monthStart is the first day of t's month in Vietnam ("YYYY-MM-DD").
+func monthStart(t time.Time) string {
+	t = t.In(i18n.Zone)
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, i18n.Zone).Format(time.DateOnly)
+}

@@ -1,0 +1,227 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+// syncer runs the background sync: agent.Replica.Watch while the laptop
+// is enrolled, restarted at once when the volunteer asks ("sync now") or
+// enrolls, and what it last did for the pages to show.
+type syncer struct {
+	a       *App
+	kick    chan struct{}
+	recheck time.Duration // how often a stopped or unenrolled sync looks for a change
+
+	mu sync.Mutex
+	st syncState
+
+	roster sync.WaitGroup // roster fetches in flight, owned by run
+}
+
+// syncState is what the pages show of the sync.
+type syncState struct {
+	Phase     string // "", "waiting" (not enrolled), "connecting", "online", "offline", "stopped"
+	Busy      bool   // pushing or pulling now
+	Progress  agent.Progress
+	LastOK    time.Time // the end of the last sync cycle that succeeded
+	Err       error     // the last failure (offline, stopped)
+	ErrAt     time.Time
+	Pushed    int // since the app started
+	Pulled    int
+	Conflicts int
+	Rejected  int
+	Attempts  int // failed connections in a row
+}
+
+func newSyncer(a *App) *syncer {
+	return &syncer{a: a, kick: make(chan struct{}, 1), recheck: 3 * time.Second}
+}
+
+// kickNow restarts the sync at once: a Watch asleep between two attempts
+// tries again now.
+func (s *syncer) kickNow() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *syncer) state() syncState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *syncer) update(f func(*syncState)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.st)
+}
+
+// options are the app's sync options: the command's, with the app's
+// defaults and callbacks.
+func (s *syncer) options(server, token string) agent.SyncOptions {
+	o := s.a.cfg.Sync
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second // a save reaches the server while the volunteer is still at the door
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		// The CLI waits up to 5 min; the app is in front of a person who
+		// wants to see the sync happen once the network is back.
+		o.MaxBackoff = time.Minute
+	}
+	if o.SaveToken == nil {
+		o.SaveToken = func(t string) error { return agent.WriteToken(s.a.cfg.TokenPath, t) }
+	}
+	o.Progress = func(p agent.Progress) {
+		s.update(func(st *syncState) { st.Busy, st.Progress = true, p })
+	}
+	o.OnSync = func(sum agent.SyncSummary, err error) {
+		now := time.Now()
+		s.update(func(st *syncState) {
+			st.Busy, st.Progress = false, agent.Progress{}
+			if err != nil {
+				st.Phase, st.Err, st.ErrAt = "offline", err, now
+				st.Attempts++
+				return
+			}
+			st.Phase, st.Err, st.LastOK, st.Attempts = "online", nil, now, 0
+			st.Pushed += sum.Pushed
+			st.Pulled += sum.Pulled + sum.Cloned
+			st.Conflicts += sum.Conflicts
+			st.Rejected += sum.Rejected
+		})
+		if sum.Evicted > 0 || sum.Collected > 0 || sum.Cloned > 0 || sum.ScopeChange != nil || sum.Fork != nil {
+			s.a.idx.invalidate() // rows left the tables, or were all read again
+		}
+		if err == nil && (sum.Pulled+sum.Cloned > 0 || sum.Conflicts > 0) {
+			s.refreshRoster(server, token)
+		}
+	}
+	return o
+}
+
+// refreshRoster fetches the team's names in the background: a teammate
+// enrolled since the last fetch is named, not numbered, in the conflict
+// that brought their first change.
+func (s *syncer) refreshRoster(server, token string) {
+	s.roster.Add(1)
+	go func() {
+		defer s.roster.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := s.a.r.RefreshRoster(ctx, server, token); err != nil {
+			s.a.log.Debug("roster not refreshed", "err", err)
+		}
+	}()
+}
+
+// run owns the Watch goroutine: it stops it, and waits for it and for the
+// roster fetches, before it returns.
+func (s *syncer) run(ctx context.Context) {
+	defer s.roster.Wait()
+	for ctx.Err() == nil {
+		en, err := s.a.r.Enrollment(ctx)
+		if err != nil || en == nil {
+			s.update(func(st *syncState) { st.Phase, st.Busy = "waiting", false })
+			// Enrolled from the page (a kick) or by the CLI beside the app.
+			if !s.waitFor(ctx, s.changed(ctx)) {
+				return
+			}
+			continue
+		}
+		// A token a fork made and has not yet saved is taken from the
+		// replica by Watch itself.
+		token, err := agent.ReadToken(s.a.cfg.TokenPath)
+		if err != nil {
+			s.stopped(err)
+			if !s.waitFor(ctx, s.changed(ctx)) {
+				return
+			}
+			continue
+		}
+		s.update(func(st *syncState) {
+			if st.Phase == "" || st.Phase == "waiting" || st.Phase == "stopped" {
+				st.Phase = "connecting"
+			}
+		})
+		s.refreshRoster(en.Server, token)
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- s.a.r.Watch(wctx, en.Server, token, s.options(en.Server, token)) }()
+		select {
+		case <-ctx.Done():
+			cancel()
+			<-done
+			return
+		case <-s.kick:
+			cancel()
+			<-done
+			s.update(func(st *syncState) {
+				if st.Phase != "online" {
+					st.Phase = "connecting"
+				}
+			})
+		case err := <-done:
+			cancel()
+			if err == nil {
+				err = errors.New("sync stopped")
+			}
+			// Watch returns only what needs a person: a revoked token, a
+			// damaged file, a full disk. It waits for them: "sync now", or
+			// a new enrollment or token (enroll again, here or by the CLI).
+			s.stopped(err)
+			if !s.waitFor(ctx, s.changed(ctx)) {
+				return
+			}
+		}
+	}
+}
+
+func (s *syncer) stopped(err error) {
+	now := time.Now()
+	s.update(func(st *syncState) { st.Phase, st.Busy, st.Err, st.ErrAt = "stopped", false, err, now })
+	s.a.log.Warn("sync stopped", "err", err)
+}
+
+// waitFor sleeps until a kick (enrollment, "sync now"), until changed
+// reports true (checked every few seconds), or until ctx's end.
+func (s *syncer) waitFor(ctx context.Context, changed func() bool) bool {
+	tick := time.NewTicker(s.recheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.kick:
+			return true
+		case <-tick.C:
+			if changed() {
+				return true
+			}
+		}
+	}
+}
+
+// changed notes the enrollment and the token as they are now and tells
+// whether either has changed since.
+func (s *syncer) changed(ctx context.Context) func() bool {
+	now := func() string {
+		en, _ := s.a.r.Enrollment(ctx)
+		tok, _ := agent.ReadToken(s.a.cfg.TokenPath)
+		if en == nil {
+			return "\x00" + tok
+		}
+		return en.DeviceID + "\x00" + en.Server + "\x00" + tok
+	}
+	was := now()
+	return func() bool { return now() != was }
+}

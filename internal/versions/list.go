@@ -1,0 +1,108 @@
+package versions
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// FieldVersion is one field's current version.
+type FieldVersion struct {
+	Field string
+	syncproto.Version
+}
+
+// DecodeList decodes a versions blob (Encode) into a list in the blob's
+// order, which is by field name. It is Decode for
+// streaming many rows: values are decoded by their kind, without
+// interface values or a map.
+func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
+	if len(blob) == 0 {
+		return dst, nil
+	}
+	if blob[0] == versionsCompact {
+		return decodeVersionListCompact(dst, blob, replica)
+	}
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(bytes.NewReader(blob))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return nil, fmt.Errorf("decode versions: %w", err)
+	}
+	if n%8 != 0 {
+		return nil, fmt.Errorf("decode versions: %d elements", n)
+	}
+	var last [2]int64
+	var lastID [2]syncproto.ReplicaID
+	rep := func(slot int, idx int64) (syncproto.ReplicaID, error) {
+		if idx == last[slot] && idx != 0 {
+			return lastID[slot], nil
+		}
+		r, err := replica(idx)
+		if err == nil {
+			last[slot], lastID[slot] = idx, r
+		}
+		return r, err
+	}
+	for i := 0; i < n/8; i++ {
+		var fv FieldVersion
+		if fv.Field, err = dec.DecodeString(); err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		kind, err := dec.DecodeInt64()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		switch syncproto.Kind(kind) {
+		case syncproto.KindBool:
+			var x int64
+			if x, err = dec.DecodeInt64(); err == nil {
+				fv.Value = syncproto.Bool(x != 0)
+			}
+		case syncproto.KindInt:
+			var x int64
+			if x, err = dec.DecodeInt64(); err == nil {
+				fv.Value = syncproto.Int(x)
+			}
+		case syncproto.KindFloat:
+			var x float64
+			if x, err = dec.DecodeFloat64(); err == nil {
+				fv.Value = syncproto.Float(x)
+			}
+		case syncproto.KindString:
+			var x string
+			if x, err = dec.DecodeString(); err == nil {
+				fv.Value = syncproto.String(x)
+			}
+		default:
+			err = dec.Skip()
+			fv.Value = syncproto.Null()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %s: %w", fv.Field, err)
+		}
+		var nums [5]uint64
+		for j := range nums {
+			if nums[j], err = dec.DecodeUint64(); err != nil {
+				return nil, fmt.Errorf("decode versions: %w", err)
+			}
+		}
+		fv.HLC = syncproto.HLC(nums[0])
+		if fv.Dot.Replica, err = rep(0, int64(nums[1])); err != nil {
+			return nil, err
+		}
+		fv.Dot.Seq = nums[2]
+		if nums[3] != 0 {
+			if fv.Base.Replica, err = rep(1, int64(nums[3])); err != nil {
+				return nil, err
+			}
+			fv.Base.Seq = nums[4]
+		}
+		dst = append(dst, fv)
+	}
+	return dst, nil
+}

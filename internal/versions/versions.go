@@ -1,0 +1,149 @@
+// Package versions is the one encoding of a synced row's field versions
+// that every server store keeps (the compact format, and the msgpack format
+// of earlier builds it still reads), and of a synced value as a SQL column
+// holds it natively. The stores share it, so that migrate-store copies the
+// blobs between them unchanged. It does no I/O.
+package versions
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Encode packs a row's field versions in the compact format (compact.go),
+// fields sorted so equal rows give equal bytes.
+// Every store keeps this one format, which is what lets migrate-store copy
+// the blobs between stores unchanged.
+func Encode(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	return encodeVersionsCompact(dst, vs, idx)
+}
+
+// encodeVersionsMsgpack is the format before the compact one: a msgpack
+// array of 8 elements per field (name, kind, value, hlc, origin, seq, base
+// origin, base seq), replicas as the store's small integers. Databases
+// written by earlier builds hold it; Decode still reads it.
+func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	buf := bytes.NewBuffer(dst)
+	enc := msgpack.GetEncoder()
+	defer msgpack.PutEncoder(enc)
+	enc.Reset(buf)
+	names := make([]string, 0, len(vs))
+	for f := range vs {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	if err := enc.EncodeArrayLen(8 * len(names)); err != nil {
+		return nil, err
+	}
+	for _, f := range names {
+		v := vs[f]
+		o, err := idx(v.Dot.Replica)
+		if err != nil {
+			return nil, err
+		}
+		var b int64
+		if !v.Base.IsZero() {
+			if b, err = idx(v.Base.Replica); err != nil {
+				return nil, err
+			}
+		}
+		if err := enc.EncodeString(f); err != nil {
+			return nil, err
+		}
+		if err := enc.EncodeUint(uint64(v.Value.Kind())); err != nil {
+			return nil, err
+		}
+		if err := enc.Encode(SQLValue(v.Value)); err != nil {
+			return nil, err
+		}
+		for _, n := range []uint64{uint64(v.HLC), uint64(o), v.Dot.Seq, uint64(b), v.Base.Seq} {
+			if err := enc.EncodeUint(n); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// Decode unpacks a versions blob of either format; replica turns the
+// store's small integers back into replica ids.
+func Decode(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+	out := map[string]syncproto.Version{}
+	if len(blob) == 0 {
+		return out, nil
+	}
+	if blob[0] == versionsCompact {
+		return decodeVersionsCompact(blob, replica)
+	}
+	dec := msgpack.GetDecoder()
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(bytes.NewReader(blob))
+	n, err := dec.DecodeArrayLen()
+	if err != nil {
+		return nil, fmt.Errorf("decode versions: %w", err)
+	}
+	if n%8 != 0 {
+		return nil, fmt.Errorf("decode versions: %d elements", n)
+	}
+	for i := 0; i < n/8; i++ {
+		f, err := dec.DecodeString()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		kind, err := dec.DecodeInt64()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		raw, err := dec.DecodeInterface()
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %w", err)
+		}
+		var nums [5]uint64
+		for j := range nums {
+			if nums[j], err = dec.DecodeUint64(); err != nil {
+				return nil, fmt.Errorf("decode versions: %w", err)
+			}
+		}
+		v := syncproto.Version{Value: FromSQL(kind, normalizeRaw(raw)), HLC: syncproto.HLC(nums[0])}
+		if v.Dot.Replica, err = replica(int64(nums[1])); err != nil {
+			return nil, err
+		}
+		v.Dot.Seq = nums[2]
+		if nums[3] != 0 {
+			if v.Base.Replica, err = replica(int64(nums[3])); err != nil {
+				return nil, err
+			}
+			v.Base.Seq = nums[4]
+		}
+		out[f] = v
+	}
+	return out, nil
+}
+
+// normalizeRaw maps msgpack's decoded integer types to int64.
+func normalizeRaw(x any) any {
+	switch n := x.(type) {
+	case int8:
+		return int64(n)
+	case int16:
+		return int64(n)
+	case int32:
+		return int64(n)
+	case uint8:
+		return int64(n)
+	case uint16:
+		return int64(n)
+	case uint32:
+		return int64(n)
+	case uint64:
+		return int64(n)
+	case float32:
+		return float64(n)
+	}
+	return x
+}

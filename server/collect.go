@@ -1,0 +1,229 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The collection policy (DESIGN.md, sync semantics 5), decided here once
+// for every store from the primitives of GCTx.
+
+// GCTx is the part of a write transaction collection works with: reads of
+// what the policy weighs and writes of what it decided, no decisions.
+type GCTx interface {
+	// Head is the log head: the highest seq ever handed out, even if the
+	// entry is gone (KeepHead).
+	Head() (uint64, error)
+	// MinCursors is, per hamlet, the lowest acknowledged cursor of the
+	// active devices of the teams covering it: not revoked, and last seen
+	// (or enrolled, if never seen) at or after silentBefore (every device
+	// when it is zero). A hamlet no such device covers is absent.
+	MinCursors(silentBefore time.Time) (map[string]uint64, error)
+	// Tombstones lists the tombstoned (deleted) rows.
+	Tombstones() ([]Tombstone, error)
+	// DropTombstone removes a tombstoned row: its state, its materialised
+	// data and its log entries in its scope (entries: how many). dropped
+	// is false, and nothing is removed, when the row is no longer that
+	// tombstone or a push holds it now (a store shared by several
+	// processes does not wait for it: the next collection takes it).
+	DropTombstone(t Tombstone) (dropped bool, entries int, err error)
+	// TruncateLog removes scope's log entries at or below upTo; top is the
+	// highest seq removed, 0 if none.
+	TruncateLog(scope string, upTo uint64) (top uint64, n int, err error)
+	// RowScopes lists the scopes of the rows the store holds.
+	RowScopes() ([]string, error)
+	// LoggedChanges lists scope's change entries (not evictions) at or
+	// below upTo.
+	LoggedChanges(scope string, upTo uint64) ([]LoggedChange, error)
+	// Versions is a row's current field versions (empty: no such row),
+	// read without holding the row against pushes.
+	Versions(r RowRef) (map[string]syncproto.Version, error)
+	// DeleteEntries removes log entries by seq.
+	DeleteEntries(seqs []uint64) error
+	// KeepHead records head as the log head, so that a log whose newest
+	// entries were removed hands none of their seqs out again.
+	KeepHead(head uint64) error
+	// RaiseFloor raises scope's log floor to seq (sync_log_floor); a lower
+	// seq leaves it.
+	RaiseFloor(scope string, seq uint64) error
+	// CollectDigests keeps each replica's newest window change digests
+	// (fork.go) and says how many it removed.
+	CollectDigests(window int) (int, error)
+}
+
+// Tombstone is a tombstoned row: its scope and the seq of the entry that
+// deleted it.
+type Tombstone struct {
+	RowRef
+	Scope   string
+	TombSeq uint64
+}
+
+// LoggedChange is a change entry of the log as compaction weighs it.
+type LoggedChange struct {
+	Seq   uint64
+	Ref   RowRef
+	Field string
+	Dot   syncproto.Dot // the change's origin
+}
+
+// Collect drops, in one transaction of st, the tombstoned rows every active
+// device whose scope holds them has acknowledged (pulled past), and a scope
+// no device holds needs no tombstone; then superseded log entries at or
+// below the lowest cursor of each scope's devices (every device there has
+// them already), or with opts.Truncate every entry there. Whatever it
+// removes that a device behind might still need raises the scope's floor
+// (sync_log_floor): such a device clones again.
+func Collect(ctx context.Context, st Updater, opts GCOptions) (GCStats, error) {
+	var out GCStats
+	err := st.Update(ctx, func(tx Tx) error {
+		var err error
+		out, err = collect(tx, opts)
+		return err
+	})
+	return out, err
+}
+
+func collect(tx GCTx, opts GCOptions) (GCStats, error) {
+	var st GCStats
+	var err error
+	if st.Digests, err = tx.CollectDigests(DigestWindow); err != nil {
+		return st, fmt.Errorf("gc: digests: %w", err)
+	}
+	head, err := tx.Head()
+	if err != nil {
+		return st, fmt.Errorf("gc: %w", err)
+	}
+	minCur, err := tx.MinCursors(opts.SilentBefore)
+	if err != nil {
+		return st, fmt.Errorf("gc: %w", err)
+	}
+	// A scope no active device covers needs nothing below the head.
+	floor := func(scope string) uint64 {
+		if c, ok := minCur[scope]; ok {
+			return c
+		}
+		return head
+	}
+	// raised is the new log floor of each scope: the highest seq removed
+	// there that a device behind it would have needed.
+	raised := map[string]uint64{}
+	raise := func(scope string, seq uint64) {
+		if seq > raised[scope] {
+			raised[scope] = seq
+		}
+	}
+	dead, err := tx.Tombstones()
+	if err != nil {
+		return st, fmt.Errorf("gc: %w", err)
+	}
+	for _, d := range dead {
+		if d.TombSeq > floor(d.Scope) {
+			continue
+		}
+		dropped, n, err := tx.DropTombstone(d)
+		if err != nil {
+			return st, fmt.Errorf("gc: %w", err)
+		}
+		if !dropped {
+			continue
+		}
+		st.Entries += n
+		st.Rows++
+		// A device below the tombstone never learns of the delete.
+		raise(d.Scope, d.TombSeq)
+	}
+	if opts.Truncate {
+		err = truncate(tx, minCur, raise, &st)
+	} else {
+		err = compact(tx, floor, &st)
+	}
+	if err != nil {
+		return st, err
+	}
+	if st.Entries > 0 {
+		// Keep the head: a log emptied at its top must not hand out its
+		// seqs again.
+		if err := tx.KeepHead(head); err != nil {
+			return st, fmt.Errorf("gc: keep head: %w", err)
+		}
+	}
+	for sc, seq := range raised {
+		if err := tx.RaiseFloor(sc, seq); err != nil {
+			return st, fmt.Errorf("gc: log floor: %w", err)
+		}
+		st.Floors++
+	}
+	return st, nil
+}
+
+// truncate drops every entry at or below the lowest durable cursor of
+// each scope some active device covers (GCOptions.Truncate).
+func truncate(tx GCTx, minCur map[string]uint64, raise func(string, uint64), st *GCStats) error {
+	scopes := make([]string, 0, len(minCur))
+	for sc := range minCur {
+		scopes = append(scopes, sc)
+	}
+	sort.Strings(scopes)
+	for _, sc := range scopes {
+		top, n, err := tx.TruncateLog(sc, minCur[sc])
+		if err != nil {
+			return fmt.Errorf("gc: truncate: %w", err)
+		}
+		if n == 0 {
+			continue
+		}
+		st.Entries += n
+		st.Truncated += n
+		raise(sc, top)
+	}
+	return nil
+}
+
+// compact drops superseded change entries at or below each scope's floor:
+// an entry whose field's current version is another change's. A version
+// only ever moves on to a newer entry, so an entry that is not the current
+// one never will be again.
+func compact(tx GCTx, floor func(string) uint64, st *GCStats) error {
+	scopes, err := tx.RowScopes()
+	if err != nil {
+		return fmt.Errorf("gc: %w", err)
+	}
+	sort.Strings(scopes)
+	cache := map[RowRef]map[string]syncproto.Version{}
+	for _, sc := range scopes {
+		ents, err := tx.LoggedChanges(sc, floor(sc))
+		if err != nil {
+			return fmt.Errorf("gc: compact: %w", err)
+		}
+		var stale []uint64
+		for _, e := range ents {
+			vs, ok := cache[e.Ref]
+			if !ok {
+				if vs, err = tx.Versions(e.Ref); err != nil {
+					return fmt.Errorf("gc: compact: %w", err)
+				}
+				cache[e.Ref] = vs
+			}
+			cur, ok := vs[e.Field]
+			if !ok {
+				continue
+			}
+			if cur.Dot != e.Dot {
+				stale = append(stale, e.Seq)
+			}
+		}
+		if len(stale) > 0 {
+			if err := tx.DeleteEntries(stale); err != nil {
+				return fmt.Errorf("gc: compact: %w", err)
+			}
+		}
+		st.Superseded += len(stale)
+		st.Entries += len(stale)
+	}
+	return nil
+}

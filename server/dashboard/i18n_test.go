@@ -1,0 +1,23 @@
+package dashboard
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Every message key the templates use has both languages.
+func TestDashboardMessagesComplete(t *testing.T) {
+	keyRE := regexp.MustCompile(`\.T "([a-z_]+)"`)
+	entries, err := os.ReadDir("web/templates")
+	require.NoError(t, err)
+	for _, e := range entries {
+		b, err := os.ReadFile("web/templates/" + e.Name())
+		require.NoError(t, err)
+		for _, m := range keyRE.FindAllStringSubmatch(string(b), -1) {
+			require.True(t, messageKnown(m[1]), "%s: message %q has no translation", e.Name(), m[1])
+		}
+	}
+}

@@ -1,0 +1,178 @@
+package dashboard
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/api"
+)
+
+// The field reports page (/reports, mirrors GET /api/v1/reports) and the
+// coordinator's status change (POST /reports/{id}/transition).
+
+const reportsPerPage = 50
+
+type statusTab struct {
+	Status string
+	Count  int
+	URL    string
+	Active bool
+}
+
+type reportCard struct {
+	analytics.ReportView
+	HamletName string
+	Actions    []string // statuses a coordinator may move it to
+}
+
+type reportsView struct {
+	UnitCode string
+	Crumbs   []analytics.UnitInfo
+	Info     analytics.UnitInfo
+	Tabs     []statusTab
+	Category string
+	Status   string
+	Cats     []schema.ReportCategory
+	Total    int
+	Overdue  int
+	From, To int
+	PrevURL  string
+	NextURL  string
+	Reports  []reportCard
+	CanAct   bool
+	Back     string
+	Exports  []exportLink
+}
+
+func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	ctx := r.Context()
+	unit, err := d.q.Unit(r, c.X, c.User)
+	if err != nil {
+		d.webError(w, r, c, err)
+		return
+	}
+	q := r.URL.Query()
+	status, category := q.Get("status"), q.Get("category")
+	if status != "" && !schema.ReportStatus(status).Valid() {
+		d.webError(w, r, c, server.BadParam("status", "unknown status"))
+		return
+	}
+	if category != "" && !api.ValidCategory(category) {
+		d.webError(w, r, c, server.BadParam("category", "unknown category"))
+		return
+	}
+	offset, err := api.IntParam(r, "offset", 0, 0, 1<<30)
+	if err != nil {
+		d.webError(w, r, c, err)
+		return
+	}
+	views, err := c.X.Reports(ctx, unit, analytics.ReportFilter{Category: category}, c.User.Role, d.core.Now())
+	if err != nil {
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
+		return
+	}
+	path, info, err := crumbs(ctx, c.X, c.User, unit)
+	if err != nil {
+		d.webError(w, r, c, api.AnalyticsError("unit", err))
+		return
+	}
+	v := &reportsView{UnitCode: unit, Crumbs: path, Info: info, Category: category, Status: status, Cats: schema.ReportCategories(),
+		CanAct: c.User.Role == analytics.RoleCoordinator, Back: r.URL.RequestURI()}
+	byStatus := map[string]int{}
+	var list []analytics.ReportView
+	for _, rv := range views {
+		byStatus[rv.Status]++
+		if status == "" || rv.Status == status {
+			list = append(list, rv)
+		}
+	}
+	v.Tabs = append(v.Tabs, statusTab{Status: "", Count: len(views), URL: pageURL("/reports", "unit", unit, "category", category), Active: status == ""})
+	for _, st := range schema.EnumValues(schema.EnumReportStatus) {
+		v.Tabs = append(v.Tabs, statusTab{Status: st, Count: byStatus[st], URL: pageURL("/reports", "unit", unit, "category", category, "status", st), Active: st == status})
+	}
+	v.Total = len(list)
+	for _, rv := range list {
+		if rv.Deadline != nil && rv.Deadline.Overdue {
+			v.Overdue++
+		}
+	}
+	if offset > len(list) {
+		offset = len(list) / reportsPerPage * reportsPerPage
+	}
+	end := min(len(list), offset+reportsPerPage)
+	v.From, v.To = offset+1, end
+	if offset > 0 {
+		v.PrevURL = pageURL("/reports", "unit", unit, "category", category, "status", status, "offset", itoa(max(0, offset-reportsPerPage)))
+	}
+	if end < len(list) {
+		v.NextURL = pageURL("/reports", "unit", unit, "category", category, "status", status, "offset", itoa(end))
+	}
+	hamlets := map[string]string{}
+	for _, rv := range list[offset:end] {
+		card := reportCard{ReportView: rv}
+		if _, ok := hamlets[rv.HamletCode]; !ok {
+			hamlets[rv.HamletCode] = rv.HamletCode
+		}
+		if v.CanAct {
+			for _, to := range []schema.ReportStatus{schema.StatusDispatched, schema.StatusInProgress, schema.StatusResolved, schema.StatusRedispatch, schema.StatusReturned} {
+				if schema.CanTransition(schema.ReportStatus(rv.Status), to) {
+					card.Actions = append(card.Actions, string(to))
+				}
+			}
+		}
+		v.Reports = append(v.Reports, card)
+	}
+	// Hamlet names of the page's reports: one query for all hamlets.
+	if len(hamlets) > 0 {
+		if hs, err := d.dir.Units(ctx, schema.LevelHamlet, ""); err == nil {
+			for _, h := range hs {
+				if _, ok := hamlets[h.Code]; ok {
+					hamlets[h.Code] = h.Name + " · " + h.Code
+				}
+			}
+		}
+	}
+	for i := range v.Reports {
+		v.Reports[i].HamletName = hamlets[v.Reports[i].HamletCode]
+	}
+	v.Exports = exportLinks(c.Lang, []string{"reports"}, "unit", unit, "status", status, "category", category)
+	p := d.page(c, "reports", "reports", v)
+	if q.Get("done") == "1" {
+		p.Notice = "done_transition"
+	}
+	d.render(w, r, http.StatusOK, "reports", p)
+}
+
+func (d *Dashboard) handleWebTransition(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	if c.User.Role != analytics.RoleCoordinator {
+		d.webError(w, r, c, api.ErrForbiddenRole("change a field report's status (coordinators only)"))
+		return
+	}
+	id, err := d.q.Report(r, c.User, c.X)
+	if err != nil {
+		d.webError(w, r, c, err)
+		return
+	}
+	req := server.TransitionRequest{To: r.PostFormValue("to"), Agency: r.PostFormValue("agency"), Reason: r.PostFormValue("reason")}
+	if _, err := d.core.Transition(r.Context(), id, req); err != nil {
+		var ae *server.APIError
+		if !errors.As(err, &ae) {
+			d.log.Error("field report transition failed", server.LogRow, id.String(), server.LogErr, err)
+		}
+		d.webError(w, r, c, err)
+		return
+	}
+	d.log.Info("transition by user (dashboard)", "user", c.User.ID, server.LogRow, id.String())
+	back, err := url.Parse(safeNext(r.PostFormValue("back")))
+	if err != nil || back.Path != "/reports" {
+		back, _ = url.Parse("/reports")
+	}
+	bq := back.Query()
+	bq.Set("done", "1")
+	back.RawQuery = bq.Encode()
+	http.Redirect(w, r, back.String(), http.StatusSeeOther)
+}

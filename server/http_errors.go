@@ -1,0 +1,80 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// APIError is an answer to an HTTP request that failed: its status, a
+// stable code, an English message and hints in both languages. The JSON
+// endpoints write it as the error body (WriteHTTPError), the dashboard as a
+// page; HTTPError (errors.go) makes one of any error.
+type APIError struct {
+	Status     int
+	Code       string
+	Message    string
+	HintVI     string
+	HintEN     string
+	RetryAfter time.Duration // 429: how long to wait
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// BadParam is a 400 naming the query parameter or body field at fault.
+func BadParam(name, detail string) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: "bad_parameter", Message: fmt.Sprintf("parameter %s: %s", name, detail),
+		HintVI: fmt.Sprintf("Tham số %q không hợp lệ: %s.", name, detail),
+		HintEN: fmt.Sprintf("Parameter %q is invalid: %s.", name, detail)}
+}
+
+var (
+	// ErrBadCredentials is SignIn's answer to a wrong username or password
+	// (or a disabled account: the caller cannot tell).
+	ErrBadCredentials = &APIError{Status: http.StatusUnauthorized, Code: "bad_credentials", Message: "wrong username or password",
+		HintVI: "Sai tên đăng nhập hoặc mật khẩu. Hãy kiểm tra lại (chú ý bộ gõ tiếng Việt và phím Caps Lock).",
+		HintEN: "Wrong username or password. Check them (mind the Vietnamese keyboard and Caps Lock)."}
+)
+
+// errTooManyLogins is SignIn's answer while an account must wait before it
+// tries again from an address.
+func errTooManyLogins(wait time.Duration) *APIError {
+	return &APIError{Status: http.StatusTooManyRequests, Code: "too_many_attempts", Message: "too many failed sign-ins from this address; wait before trying again",
+		HintVI:     fmt.Sprintf("Đăng nhập sai quá nhiều lần. Hãy đợi khoảng %s rồi thử lại, hoặc nhờ cán bộ CNTT đặt lại mật khẩu.", WaitText(wait, "vi")),
+		HintEN:     fmt.Sprintf("Too many failed sign-ins. Wait about %s and try again, or ask IT staff to reset the password.", WaitText(wait, "en")),
+		RetryAfter: wait}
+}
+
+// RetrySeconds is a Retry-After for wait: whole seconds, rounded up.
+func RetrySeconds(wait time.Duration) int {
+	return int((wait + time.Second - 1) / time.Second)
+}
+
+// WaitText says how long wait is, for a person: seconds under a minute,
+// else minutes, rounded up.
+func WaitText(wait time.Duration, lang string) string {
+	if s := RetrySeconds(wait); s < 60 {
+		if lang == "en" {
+			return fmt.Sprintf("%d seconds", s)
+		}
+		return fmt.Sprintf("%d giây", s)
+	}
+	m := int((wait + time.Minute - 1) / time.Minute)
+	if lang == "en" {
+		if m == 1 {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", m)
+	}
+	return fmt.Sprintf("%d phút", m)
+}
+
+func writeAPIError(w http.ResponseWriter, e *APIError) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(e.RetryAfter)))
+	}
+	WriteJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
+}

@@ -1,0 +1,61 @@
+package sqlread
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/server"
+)
+
+// ConflictCounts is server.ReadModelStore's: entries of the conflict log
+// per hamlet.
+func (s *Source) ConflictCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT scope, count(*) FROM sync_conflicts GROUP BY scope`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var scope string
+		var n int
+		if err := rows.Scan(&scope, &n); err != nil {
+			return nil, err
+		}
+		out[scope] = n
+	}
+	return out, rows.Err()
+}
+
+// LatestConflicts is server.ReadModelStore's: the newest n entries.
+func (s *Source) LatestConflicts(ctx context.Context, n int) ([]server.ConflictEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, s.q(`SELECT at_ms, scope, tbl, row, field FROM sync_conflicts ORDER BY id DESC LIMIT ?`), n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []server.ConflictEntry
+	for rows.Next() {
+		var at int64
+		var c server.ConflictEntry
+		var row []byte
+		if err := rows.Scan(&at, &c.Hamlet, &c.Table, &row, &c.Field); err != nil {
+			return nil, err
+		}
+		c.At = time.UnixMilli(at)
+		c.Row = rowIDString(row)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func rowIDString(b []byte) string {
+	if len(b) == 16 {
+		var id uuid.UUID
+		copy(id[:], b)
+		return id.String()
+	}
+	return string(b)
+}

@@ -1,0 +1,29 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+)
+
+// FillDatabase makes the store's file unable to grow past its size
+// (SQLite's max_page_count), as a full disk does to the writes that need
+// space; the returned func lifts it. For tests in package
+// sqlitestore_test.
+func FillDatabase(st *Store) (undo func() error, err error) {
+	set := func(pages string) error {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		ctx := context.Background()
+		if pages == "" {
+			if err := st.wconn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+				return err
+			}
+		}
+		_, err := st.wconn.ExecContext(ctx, "PRAGMA max_page_count = "+pages)
+		return err
+	}
+	if err := set(""); err != nil {
+		return nil, fmt.Errorf("fill database: %w", err)
+	}
+	return func() error { return set("1073741823") }, nil
+}

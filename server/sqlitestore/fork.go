@@ -1,0 +1,59 @@
+package sqlitestore
+
+import (
+	"fmt"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// SQLite's DigestTx (fork.go).
+
+var _ server.DigestTx = (*writeTx)(nil)
+
+const digestCols = 3
+
+func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
+	o, err := w.idx(origin, true)
+	if err != nil {
+		return err
+	}
+	args := make([]any, 0, digestCols*min(len(ds), chunkSizes[0]))
+	return chunks(len(ds), chunkSizes[0], func(i, j int) error {
+		q := w.s.query(qkey{"digests", "", j - i}, func() string {
+			// A server restored from a backup takes a sequence again: the
+			// newer change's digest replaces the forgotten one's.
+			return `INSERT INTO sync_digests (origin, seq, digest) VALUES ` + placeholders(j-i, digestCols) +
+				` ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest`
+		})
+		args = args[:0]
+		for _, d := range ds[i:j] {
+			args = append(args, o, int64(d.Seq), int64(d.Digest))
+		}
+		if _, err := w.exec(q, args...); err != nil {
+			return fmt.Errorf("store change digests: %w", err)
+		}
+		return nil
+	})
+}
+
+func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error) {
+	out := map[uint64]uint64{}
+	o, err := w.idx(origin, false)
+	if err != nil || o < 0 || from > to {
+		return out, err
+	}
+	rows, err := w.query(`SELECT seq, digest FROM sync_digests WHERE origin = ? AND seq BETWEEN ? AND ?`, o, int64(from), int64(to))
+	if err != nil {
+		return nil, fmt.Errorf("read change digests: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq, d int64
+		if err := rows.Scan(&seq, &d); err != nil {
+			return nil, fmt.Errorf("read change digests: %w", err)
+		}
+		out[uint64(seq)] = uint64(d)
+	}
+	return out, rows.Err()
+}

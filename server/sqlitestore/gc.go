@@ -1,0 +1,215 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Collection's primitives (server.GCTx): the policy is server.Collect's.
+
+var _ server.GCTx = (*writeTx)(nil)
+
+func (w *writeTx) Head() (uint64, error) {
+	row, err := w.queryRow(`SELECT ` + sqliteHead)
+	if err != nil {
+		return 0, err
+	}
+	var head int64
+	if err := row.Scan(&head); err != nil {
+		return 0, err
+	}
+	return uint64(head), nil
+}
+
+func (w *writeTx) MinCursors(silentBefore time.Time) (map[string]uint64, error) {
+	rows, err := w.query(`SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
+		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]uint64{}
+	for rows.Next() {
+		var sc string
+		var c int64
+		if err := rows.Scan(&sc, &c); err != nil {
+			return nil, err
+		}
+		out[sc] = uint64(c)
+	}
+	return out, rows.Err()
+}
+
+func (w *writeTx) Tombstones() ([]server.Tombstone, error) {
+	rows, err := w.query(`SELECT tbl, row, scope, tomb_seq FROM sync_rows WHERE deleted = 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []server.Tombstone
+	for rows.Next() {
+		var d server.Tombstone
+		var id []byte
+		var tomb int64
+		if err := rows.Scan(&d.Table, &id, &d.Scope, &tomb); err != nil {
+			return nil, err
+		}
+		copy(d.Row[:], id)
+		d.TombSeq = uint64(tomb)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DropTombstone always drops: the writer is this transaction alone, so
+// the row is still the tombstone Tombstones listed.
+func (w *writeTx) DropTombstone(d server.Tombstone) (bool, int, error) {
+	res, err := w.exec(`DELETE FROM sync_log WHERE scope = ? AND tbl = ? AND row = ?`, d.Scope, d.Table, d.Row[:])
+	if err != nil {
+		return false, 0, err
+	}
+	n, _ := res.RowsAffected()
+	if _, err := w.exec(`DELETE FROM sync_rows WHERE tbl = ? AND row = ?`, d.Table, d.Row[:]); err != nil {
+		return false, 0, err
+	}
+	if err := w.deleteRowData(d.Table, d.Row); err != nil {
+		return false, 0, err
+	}
+	return true, int(n), nil
+}
+
+func (w *writeTx) TruncateLog(scope string, upTo uint64) (uint64, int, error) {
+	var top sql.NullInt64
+	row, err := w.queryRow(`SELECT MAX(seq) FROM sync_log WHERE scope = ? AND seq <= ?`, scope, int64(upTo))
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := row.Scan(&top); err != nil || !top.Valid {
+		return 0, 0, err
+	}
+	res, err := w.exec(`DELETE FROM sync_log WHERE scope = ? AND seq <= ?`, scope, int64(upTo))
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
+	return uint64(top.Int64), int(n), nil
+}
+
+func (w *writeTx) RowScopes() ([]string, error) {
+	rows, err := w.query(`SELECT DISTINCT scope FROM sync_rows`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+func (w *writeTx) LoggedChanges(scope string, upTo uint64) ([]server.LoggedChange, error) {
+	rows, err := w.query(`SELECT seq, tbl, row, field, origin, oseq FROM sync_log WHERE scope = ? AND seq <= ? AND kind = 0`, scope, int64(upTo))
+	if err != nil {
+		return nil, err
+	}
+	type ent struct {
+		server.LoggedChange
+		origin int64
+	}
+	var ents []ent
+	for rows.Next() {
+		var e ent
+		var id []byte
+		var seq, oseq int64
+		if err := rows.Scan(&seq, &e.Ref.Table, &id, &e.Field, &e.origin, &oseq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		copy(e.Ref.Row[:], id)
+		e.Seq, e.Dot.Seq = uint64(seq), uint64(oseq)
+		ents = append(ents, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]server.LoggedChange, len(ents))
+	for i, e := range ents {
+		if e.Dot.Replica, err = w.replica(e.origin); err != nil {
+			return nil, err
+		}
+		out[i] = e.LoggedChange
+	}
+	return out, nil
+}
+
+func (w *writeTx) Versions(r server.RowRef) (map[string]syncproto.Version, error) {
+	st, _, err := w.Row(r.Table, r.Row)
+	return st.Versions, err
+}
+
+func (w *writeTx) DeleteEntries(seqs []uint64) error {
+	for _, seq := range seqs {
+		if _, err := w.exec(`DELETE FROM sync_log WHERE seq = ?`, int64(seq)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeepHead records the head as gc_head (sqliteHead reads it).
+func (w *writeTx) KeepHead(head uint64) error {
+	_, err := w.exec(`INSERT INTO server_meta (key, value) VALUES ('gc_head', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatUint(head, 10))
+	return err
+}
+
+func (w *writeTx) RaiseFloor(scope string, seq uint64) error {
+	_, err := w.exec(`INSERT INTO sync_log_floor (scope, seq) VALUES (?, ?)
+		ON CONFLICT (scope) DO UPDATE SET seq = MAX(seq, excluded.seq)`, scope, int64(seq))
+	return err
+}
+
+func (w *writeTx) CollectDigests(window int) (int, error) {
+	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, window)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// Horizon implements Store.Horizon: the lowest durable cursor of the active
+// devices (not silent since silentBefore) covering any of scopes.
+func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error) {
+	if len(scopes) == 0 {
+		return 0, nil
+	}
+	js, err := json.Marshal(scopes)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	var h sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
+		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`,
+		sqlread.SilentMs(silentBefore), string(js)).Scan(&h)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	return uint64(h.Int64), nil
+}
