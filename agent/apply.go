@@ -349,20 +349,17 @@ func (r *Replica) markUnacked(ctx context.Context, seq uint64) (int64, error) {
 func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.Outcome, newConflict bool, err error) {
 	cur := st.cur[c.Field]
 	o = syncproto.Resolve(cur, c)
-	if o.Conflicted() {
-		if newConflict, err = t.recordConflict(syncproto.ConflictFor(o, cur, c), now); err != nil {
+	cf, conflicted := syncproto.ApplyOutcome(o, cur, c, func(v syncproto.Version) { st.cur[c.Field] = &v })
+	switch {
+	case conflicted:
+		// What lost, the value displaced or the change itself, stays in
+		// the history and in the conflict log.
+		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: cf.Loser, Lost: true})
+		if newConflict, err = t.recordConflict(cf, now); err != nil {
 			return o, false, err
 		}
-	}
-	switch o {
-	case syncproto.Install:
-		st.install(c.Field, syncproto.VersionOf(c))
-	case syncproto.InstallOverConcurrent:
-		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur, Lost: true})
-		v := syncproto.VersionOf(c)
-		st.cur[c.Field] = &v
-	case syncproto.LoseToConcurrent:
-		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: syncproto.VersionOf(c), Lost: true})
+	case o == syncproto.Install && cur != nil:
+		st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur})
 	}
 	if o.Installs() {
 		st.scope = c.Scope

@@ -224,10 +224,9 @@ func (f *fakeServer) apply(replica syncproto.ReplicaID, p *syncproto.Push, sawNe
 			c.HLC, res.HLC = h, h
 		}
 		o := syncproto.Resolve(cur, &c)
+		syncproto.ApplyOutcome(o, cur, &c, func(v syncproto.Version) { f.fields[c.Key()] = &v })
 		switch {
 		case o.Installs():
-			v := syncproto.VersionOf(&c)
-			f.fields[c.Key()] = &v
 			res.Status = syncproto.ResultApplied
 		case o == syncproto.Duplicate:
 			res.Status = syncproto.ResultDuplicate

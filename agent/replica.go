@@ -21,6 +21,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -31,7 +32,7 @@ const ApplicationID = 0x484d4c54
 // MigrationSet is the agent's own set in schema_migrations.
 const MigrationSet = "agent"
 
-var agentMigrations = []migrate.Migration{
+var agentMigrations = []migration.Migration{
 	{Version: 1, Name: "replica", SQL: `
 CREATE TABLE agent_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE row_state (
@@ -82,7 +83,7 @@ CREATE TABLE conflicts (
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
-func Migrations() []migrate.Migration { return agentMigrations }
+func Migrations() []migration.Migration { return agentMigrations }
 
 // Outbox states.
 const (

@@ -191,14 +191,8 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 			continue
 		}
 		c := syncproto.Change{Table: st.table, Row: st.id, Field: w.field, Value: w.value, Scope: scope}
-		if cur != nil {
-			c.Base = cur.Dot
-			c.HLC = r.clk().NowAfter(cur.HLC)
-		} else {
-			c.HLC = r.clk().Now()
-		}
 		seq++
-		c.Dot = syncproto.Dot{Replica: r.id, Seq: seq}
+		ver := syncproto.Stamp(&c, r.clk(), syncproto.Dot{Replica: r.id, Seq: seq}, cur)
 		kind, val := valueArgs(c.Value)
 		if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -216,7 +210,7 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 				return nil, err
 			}
 		}
-		st.install(w.field, syncproto.VersionOf(&c))
+		st.install(w.field, ver)
 		dots = append(dots, c.Dot)
 	}
 	if len(dots) == 0 {

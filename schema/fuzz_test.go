@@ -76,3 +76,50 @@ func FuzzParseUnits2025(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseUnits2022: any file either fails with an error naming its line
+// or yields the province, then districts and communes that validate, each
+// code once, each commune under a district of the file.
+func FuzzParseUnits2022(f *testing.F) {
+	f.Add([]byte(header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,31999\n"))
+	f.Add([]byte(header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,31999\nCà Mau,thanh_pho,Phường 4,phuong,964,32002\nU Minh,huyen,\"Khánh An, xã\",xa,966,32155\n"))
+	f.Add([]byte(header2022 + "Cà Mau,thanh_pho,Phường 9,phuong,964,31999\nCà Mau,huyen,Phường 4,phuong,964,32002\n"))
+	f.Add([]byte(header2022))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		units, err := schema.ParseUnits2022(bytes.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") {
+				t.Fatalf("error does not name a line: %v", err)
+			}
+			return
+		}
+		if len(units) == 0 || units[0].Level != schema.LevelProvince {
+			t.Fatalf("first unit must be the province: %+v", units)
+		}
+		seen := map[string]schema.Level{}
+		for i, u := range units {
+			if err := u.Validate(); err != nil {
+				t.Fatalf("parsed unit does not validate: %v", err)
+			}
+			if _, dup := seen[u.Code]; dup {
+				t.Fatalf("code %s twice", u.Code)
+			}
+			seen[u.Code] = u.Level
+			switch u.Level {
+			case schema.LevelDistrict:
+				if u.ParentCode != units[0].Code {
+					t.Fatalf("district %s is not under the province", u.Code)
+				}
+			case schema.LevelCommune:
+				if seen[u.ParentCode] != schema.LevelDistrict {
+					t.Fatalf("commune %s is not under a district listed before it", u.Code)
+				}
+			default:
+				if i > 0 {
+					t.Fatalf("unit %s has level %s", u.Code, u.Level)
+				}
+			}
+		}
+	})
+}

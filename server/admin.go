@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -181,9 +182,24 @@ var errRevoked = syncproto.Errorf(syncproto.CodeTokenRevoked, "the device's toke
 // DeviceStatus is one line of the sync status.
 type DeviceStatus struct {
 	Device
-	Connected bool   `json:"connected"`
-	Lag       uint64 `json:"lag,string"` // server head − cursor; a string in JSON, like every 64-bit log position
+	// MemberName is who uses the device (a laptop's label is often just
+	// its host name, "vm"): personal data, never logged.
+	MemberName string `json:"member_name,omitempty"`
+	Connected  bool   `json:"connected"`
+	// Lag is how many changes the device has yet to receive: those of the
+	// log after its acknowledged cursor (Pull.Durable) in its team's
+	// hamlets, as its next pull would read them. Its own changes, which it
+	// never pulls, do not count: a device that has just pushed is not
+	// behind. A string in JSON, like every 64-bit log position.
+	Lag uint64 `json:"lag,string"`
+	// LagMore: the device has more than Lag changes to receive (the count
+	// stops at LagLimit).
+	LagMore bool `json:"lag_more,omitempty"`
 }
+
+// LagLimit is where counting a device's changes to receive stops: past
+// it the number only says "a lot", and the count reads the log.
+const LagLimit = 1000
 
 // Status is the server's sync status.
 type Status struct {
@@ -193,7 +209,8 @@ type Status struct {
 	Devices  []DeviceStatus `json:"devices"`
 }
 
-// SyncStatus reports, per device, last contact and lag behind the log head.
+// SyncStatus reports, per device, who uses it, its last contact and the
+// changes it has yet to receive (DeviceStatus.Lag).
 func (a *Admin) SyncStatus(ctx context.Context) (Status, error) {
 	devs, err := a.ListDevices(ctx)
 	if err != nil {
@@ -204,10 +221,33 @@ func (a *Admin) SyncStatus(ctx context.Context) (Status, error) {
 		return Status{}, err
 	}
 	st := Status{ServerID: a.s.id.String(), Head: head, Agents: a.s.hub.count()}
+	names := map[string]string{}
+	scopes := map[string][]string{} // by member: a team's hamlets
 	for _, d := range devs {
 		ds := DeviceStatus{Device: d, Connected: len(a.s.hub.device(d.ID)) > 0}
-		if head > d.Cursor {
-			ds.Lag = head - d.Cursor
+		name, ok := names[d.MemberID]
+		if !ok {
+			if m, err := a.s.store.Member(ctx, d.MemberID); err == nil {
+				name = m.Name
+			} else if !errors.Is(err, ErrNotFound) {
+				return Status{}, err
+			}
+			names[d.MemberID] = name // a member removed since: the label alone
+		}
+		ds.MemberName = name
+		if d.Revoked == nil && head > d.Cursor {
+			scope, ok := scopes[d.MemberID]
+			if !ok {
+				if scope, err = a.s.store.Scope(ctx, d.MemberID); err != nil && !errors.Is(err, ErrNotFound) {
+					return Status{}, err
+				}
+				scopes[d.MemberID] = scope
+			}
+			page, err := a.s.readLog(ctx, LogQuery{After: d.Cursor, Scopes: scope, Exclude: d.Replica, Limit: LagLimit})
+			if err != nil {
+				return Status{}, fmt.Errorf("count device %s's changes to receive: %w", d.ID, err)
+			}
+			ds.Lag, ds.LagMore = uint64(len(page.Entries)), page.More
 		}
 		st.Devices = append(st.Devices, ds)
 	}

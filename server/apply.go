@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,6 +9,12 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
+
+// Applying a batch in the committer's transaction (commit.go): its origin
+// sequences checked, its rows judged now that the store says which are
+// new (judgeRows), each change decided by syncproto.Resolve (apply). What
+// runs before, outside the transaction, is in precheck.go; what a winning
+// change does to its row, in install.go.
 
 // pusher is who pushes: the device and its replica and scope.
 type pusher struct {
@@ -44,170 +48,6 @@ type gapError struct{ have, got uint64 }
 
 func (e *gapError) Error() string {
 	return fmt.Sprintf("origin sequence %d follows %d: changes in between are missing", e.got, e.have)
-}
-
-// checked is a change after the checks that need no storage.
-type checked struct {
-	code   syncproto.Code // non-empty: refuse with this code
-	reason string
-}
-
-// precheck validates a change against the schema: pure, outside the
-// transaction. A value must arrive already normalised. The rules that need
-// the row as a whole (a new row's required fields, who may write a field)
-// are judged per row (planRows).
-func precheck(c *syncproto.Change, today string) checked {
-	t, ok := schema.LookupTable(c.Table)
-	if !ok {
-		return checked{syncproto.CodeUnknownTable, fmt.Sprintf("the server has no table %q", c.Table)}
-	}
-	if _, ok := t.Field(c.Field); !ok {
-		return checked{syncproto.CodeUnknownField, fmt.Sprintf("table %s has no field %q", c.Table, c.Field)}
-	}
-	if c.Row == (syncproto.RowID{}) {
-		return checked{syncproto.CodeInvalidValue, "the nil UUID is not a row id"}
-	}
-	norm, err := t.CheckWrite(schema.Write{Fields: map[string]any{c.Field: c.Value.Any()}, Today: today})
-	if err != nil {
-		return refusalOf(c, err)
-	}
-	v, err := syncproto.ValueOf(norm[c.Field])
-	if err != nil {
-		return checked{syncproto.CodeInvalidValue, "invalid value"}
-	}
-	if v.Kind() != c.Value.Kind() && !c.Value.IsNull() && !v.IsNull() {
-		// A bool sent as 0/1, a time as a float: the schema reads it, but
-		// every replica must hold the same value under the same dot.
-		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, c.Field, c.Value.Kind())}
-	}
-	// Rewriting the value here would leave the sender holding a different
-	// value under the same dot than every other replica: refuse instead, so
-	// the volunteer sees it in 'rejected'. Hamlet's agent normalises with the
-	// same schema before it writes, so this only catches foreign clients.
-	if v != c.Value {
-		return checked{syncproto.CodeInvalidValue, "the value is not in canonical form: normalise it with the schema (NFC text, trimmed, phone as 0XXXXXXXXX) before writing"}
-	}
-	return checked{}
-}
-
-var kindNames = [...]string{syncproto.KindNull: "null", syncproto.KindBool: "bool", syncproto.KindInt: "int",
-	syncproto.KindFloat: "float", syncproto.KindString: "string"}
-
-func wrongType(table, field string, got syncproto.Kind) string {
-	name := "unknown"
-	if int(got) < len(kindNames) {
-		name = kindNames[got]
-	}
-	msg := (&schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType}).Message("vi")
-	return fmt.Sprintf("%s: %s.%s wants %s, got %s: %s", schema.CodeWrongType, table, field, schema.ExpectedType(table, field), name, msg)
-}
-
-// refusalOf turns a schema verdict on a change into its refusal. The
-// reason is built from the code and the field's rules only: no value leaks.
-func refusalOf(c *syncproto.Change, err error) checked {
-	var ve *schema.ValidationError
-	if !errors.As(err, &ve) {
-		return checked{syncproto.CodeInvalidValue, "invalid value"}
-	}
-	switch ve.Code {
-	case schema.CodeWrongType:
-		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
-	case schema.CodeRequired:
-		if ve.Field != c.Field { // judged on the row: the batch lacks a field
-			return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: a new %s row must carry %s in the same push: %s",
-				ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
-		}
-	case schema.CodeReadOnly:
-		return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: %s.%s is written by coordinators only (the report workflow): %s",
-			ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
-	}
-	return checked{syncproto.CodeInvalidValue, ve.Code + ": " + ve.Message("vi")}
-}
-
-// rowPlan is what one batch writes to one row, judged outside the
-// transaction by the same schema.Table.CheckWrite the agent runs: the
-// verdict on the row if it turns out to be new, and on each change if it
-// exists. Whether it is new is known only in the transaction (judgeRows).
-type rowPlan struct {
-	idx    []int  // the batch's own changes to the row, in order
-	hamlet string // hamlet_code as the batch leaves it: a new row's hamlet
-	parent int    // the change that names the row's household, or -1
-	create checked
-	edit   map[int]checked // changes the writer may not make to an existing row
-}
-
-// planRows groups a batch's own changes by row and judges each group as
-// one write. A new row stands or falls whole: it must arrive in one push
-// (the agent never splits a row's write across pushes), and a change of it
-// refused alone (precheck) refuses the rest with the same reason.
-func planRows(p pusher, changes []syncproto.Change, pre []checked, today string, only func(i int) bool) map[RowRef]*rowPlan {
-	plans := map[RowRef]*rowPlan{}
-	for i := range changes {
-		c := &changes[i]
-		if c.Dot.Replica != p.replica || (only != nil && !only(i)) {
-			continue
-		}
-		if _, ok := schema.LookupTable(c.Table); !ok {
-			continue
-		}
-		k := RowRef{c.Table, c.Row}
-		pl := plans[k]
-		if pl == nil {
-			pl = &rowPlan{parent: -1}
-			plans[k] = pl
-		}
-		pl.idx = append(pl.idx, i)
-	}
-	for k, pl := range plans {
-		t, _ := schema.LookupTable(k.Table)
-		fields := make(map[string]any, len(pl.idx))
-		for _, i := range pl.idx {
-			c := &changes[i]
-			if pre[i].code != "" {
-				if pl.create.code == "" {
-					pl.create = pre[i]
-				}
-				continue
-			}
-			fields[c.Field] = c.Value.Any()
-			switch {
-			case c.Field == schema.ScopeField:
-				pl.hamlet = c.Value.AsString()
-			case c.Field == "household_id" && k.Table != "households":
-				pl.parent = i
-			}
-		}
-		if pl.create.code == "" {
-			if _, err := t.CheckWrite(schema.Write{Create: true, Fields: fields, Writer: p.writer, Today: today}); err != nil {
-				pl.create = refusalOf(&changes[pl.idx[0]], err)
-				var ve *schema.ValidationError
-				if errors.As(err, &ve) && ve.Field != "" {
-					for _, i := range pl.idx {
-						if changes[i].Field == ve.Field {
-							pl.create = refusalOf(&changes[i], err)
-							break
-						}
-					}
-				}
-			}
-		}
-		if p.writer == 0 {
-			continue
-		}
-		for _, i := range pl.idx {
-			c := &changes[i]
-			if f, _ := t.Field(c.Field); pre[i].code != "" || f.WrittenBy == 0 {
-				continue // precheck ran the same check on it
-			}
-			if _, err := t.CheckWrite(schema.Write{Fields: map[string]any{c.Field: c.Value.Any()}, Writer: p.writer, Today: today}); err != nil {
-				if pl.edit == nil {
-					pl.edit = map[int]checked{}
-				}
-				pl.edit[i] = refusalOf(c, err)
-			}
-		}
-	}
-	return plans
 }
 
 // rowCache holds one row's state and versions during a batch.
@@ -253,7 +93,7 @@ func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
 // prefetch loads, in a few statements, the state of every row a group's
 // batches touch, so apply never waits on one SELECT per row. It loads rows
 // of changes that turn out to be duplicates too: they are only cached.
-func prefetch(tx Tx, group []*pushReq, rows map[RowRef]*rowCache) error {
+func prefetch(tx Tx, group []*writeReq, rows map[RowRef]*rowCache) error {
 	var refs []RowRef
 	for _, r := range group {
 		for i := range r.changes {
@@ -308,113 +148,6 @@ func (b *batch) appendEntry(e *LogEntry) error {
 	return nil
 }
 
-// pushReq is one session's batch waiting for the committer.
-type pushReq struct {
-	p       pusher
-	changes []syncproto.Change
-	pre     []checked
-	today   string
-	plans   map[RowRef]*rowPlan
-	out     *pushOutcome
-	err     error
-	done    chan struct{}
-}
-
-// Group commit bounds: one transaction takes queued batches until it holds
-// maxGroup of them or maxGroupChanges changes. Larger groups mean fewer
-// fsyncs and fewer Notify rounds when many agents push at once; the bound
-// keeps the first batch's wait short.
-const (
-	maxGroup        = 256
-	maxGroupChanges = 20_000
-)
-
-// applyPush applies one Push and returns the per-change results once the
-// transaction holding it has committed. Batches queued by several sessions
-// at once are committed together (group commit: one fsync for all), each
-// batch still all-or-nothing: a batch with a sequence gap is rejected
-// before it writes anything (*gapError), and a store error fails the whole
-// group, so nothing is acknowledged that was not committed.
-func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Change) (*pushOutcome, error) {
-	today := schema.Today(s.now())
-	r := &pushReq{p: p, changes: changes, pre: make([]checked, len(changes)), today: today, done: make(chan struct{})}
-	for i := range changes {
-		r.pre[i] = precheck(&changes[i], today) // pure: outside the writer
-		if r.pre[i].code != "" && p.schema > 0 {
-			r.pre[i] = olderSchemaReason(p.schema, &changes[i], r.pre[i])
-		}
-	}
-	r.plans = planRows(p, changes, r.pre, today, nil)
-	select {
-	case s.pushQ <- r:
-	case <-s.commitDone:
-		return nil, errShuttingDown
-	}
-	<-r.done
-	return r.out, r.err
-}
-
-// committer owns the write path: it takes a batch, adds whatever else is
-// queued, and commits them in one transaction.
-func (s *Server) committer() {
-	defer close(s.commitDone)
-	for {
-		var first *pushReq
-		select {
-		case first = <-s.pushQ:
-		case <-s.commitStop:
-			return
-		}
-		group := append(s.group[:0], first)
-		n := len(first.changes)
-	fill:
-		for len(group) < maxGroup && n < maxGroupChanges {
-			select {
-			case r := <-s.pushQ:
-				group = append(group, r)
-				n += len(r.changes)
-			default:
-				break fill
-			}
-		}
-		s.group = group
-		s.metrics.group.Observe(float64(len(group)))
-		err := s.store.Update(context.Background(), func(tx Tx) error {
-			// The group shares one row cache and saves it once: a row
-			// several batches touch is loaded and written once.
-			rows := make(map[RowRef]*rowCache, n/4+1)
-			if err := prefetch(tx, group, rows); err != nil {
-				return err
-			}
-			for _, r := range group {
-				r.out, r.err = s.applyBatch(tx, r, rows)
-				var ge *gapError
-				if r.err != nil && !errors.As(r.err, &ge) {
-					return r.err
-				}
-			}
-			return (&batch{tx: tx, rows: rows}).flush()
-		})
-		s.noteWrite(err)
-		if err == nil {
-			var head uint64
-			for _, r := range group {
-				if r.out != nil {
-					head = max(head, r.out.head)
-				}
-			}
-			s.committedLocally(head)
-		}
-		for i, r := range group {
-			if err != nil {
-				r.out, r.err = nil, err
-			}
-			close(r.done)
-			group[i] = nil
-		}
-	}
-}
-
 // checkSequence finds a gap in the batch's own origin sequences before
 // anything is written, so a rejected batch leaves no trace.
 func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) {
@@ -438,7 +171,7 @@ func checkSequence(tx Tx, p pusher, changes []syncproto.Change) (uint64, error) 
 
 // applyBatch applies one batch of a group; rows is the group's row cache,
 // which the caller saves (flush) after the last batch.
-func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*pushOutcome, error) {
+func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pushOutcome, error) {
 	p, changes, pre := r.p, r.changes, r.pre
 	maxSeq, err := checkSequence(tx, p, changes)
 	if err != nil {
@@ -522,7 +255,7 @@ func (s *Server) applyBatch(tx Tx, r *pushReq, rows map[RowRef]*rowCache) (*push
 // takes the hamlet the batch gives it (never the label the changes carry);
 // an existing row's changes are judged one by one. verdicts holds the
 // refusals by change index; hamlets the hamlet of each new row.
-func (b *batch) judgeRows(r *pushReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
+func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
 	verdicts := make([]checked, len(r.changes))
 	hamlets := map[RowRef]string{}
 	for ref, pl := range r.plans {
@@ -634,6 +367,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		b.out.restamped++
 	}
 	o := syncproto.Resolve(curp, c)
+	cf, conflicted := syncproto.ApplyOutcome(o, curp, c, func(v syncproto.Version) { rc.st.Versions[c.Field] = v })
 	switch o {
 	case syncproto.Duplicate:
 		res.Status = syncproto.ResultDuplicate
@@ -649,9 +383,10 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		res.Status = syncproto.ResultApplied
 		b.out.applied++
 	}
-	if o.Conflicted() {
+	if conflicted {
 		b.out.conflicts++
-		if err := b.tx.AddConflict(syncproto.ConflictFor(o, curp, withScope(c, rc.st.Scope)), b.now); err != nil {
+		cf.Scope = rc.st.Scope
+		if err := b.tx.AddConflict(cf, b.now); err != nil {
 			return res, err
 		}
 	}
@@ -661,176 +396,4 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		return res, b.appendEntry(&e)
 	}
 	return res, b.install(c, rc)
-}
-
-func withScope(c *syncproto.Change, scope string) *syncproto.Change {
-	cc := *c
-	cc.Scope = scope
-	return &cc
-}
-
-// install makes c the field's value and follows what the field means for the
-// row: tombstone, parent link, or a household moving to another hamlet.
-func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
-	rc.st.Versions[c.Field] = syncproto.VersionOf(c)
-	rc.dirty = true
-	if rc.fields == nil {
-		rc.fields = map[string]syncproto.Value{}
-	}
-	rc.fields[c.Field] = c.Value
-	oldScope := rc.st.Scope
-	moving := c.Table == "households" && c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != oldScope
-	if moving {
-		rc.st.Scope, rc.dirty = c.Value.AsString(), true
-	}
-	e := LogEntry{Change: *c}
-	e.Change.Scope = rc.st.Scope
-	if err := b.appendEntry(&e); err != nil {
-		return err
-	}
-	switch {
-	case c.Field == schema.DeletedField:
-		del := c.Value.AsBool()
-		if del != rc.st.Deleted || del {
-			rc.st.Deleted, rc.dirty = del, true
-			rc.st.TombSeq = 0
-			if del {
-				rc.st.TombSeq = e.Seq
-			}
-		}
-	case c.Field == "household_id" && c.Table != "households":
-		var p syncproto.RowID
-		if !c.Value.IsNull() {
-			if u, err := uuid.Parse(c.Value.AsString()); err == nil {
-				p = u
-			}
-		}
-		if p != rc.st.Parent {
-			rc.st.Parent, rc.dirty = p, true
-		}
-	}
-	// A row an earlier batch of the group created was logged under its
-	// old scope: it moves like a stored one.
-	if moving && (rc.exists || rc.newIn != b) {
-		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field, c); err != nil {
-			return err
-		}
-		// Children reads the store: save what the group holds first.
-		if err := b.flush(); err != nil {
-			return err
-		}
-		kids, err := b.tx.Children(c.Row)
-		if err != nil {
-			return err
-		}
-		for _, kid := range kids {
-			kc, err := b.row(kid.Table, kid.Row)
-			if err != nil {
-				return err
-			}
-			if kc.st.Scope == rc.st.Scope {
-				continue
-			}
-			old := kc.st.Scope
-			kc.st.Scope, kc.dirty = rc.st.Scope, true
-			// The server writes the child's hamlet_code as a replica of its
-			// own, so every agent converges on the new value by the usual merge.
-			if err := b.serverWrite(kid, kc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
-				return err
-			}
-			if err := b.move(kid, kc, old, schema.ScopeField, c); err != nil {
-				return err
-			}
-		}
-		b.s.log.Info("household moved between hamlets", LogRow, c.Row.String(), "from", oldScope, "to", rc.st.Scope, "children", len(kids))
-	}
-	return nil
-}
-
-// move re-emits a row's current versions under its new scope (except skip,
-// already logged there) and files an eviction under the old scope; hc is
-// the household's change that moved it (recorded as a ScopeMove).
-func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
-	for f, v := range rc.st.Versions {
-		if f == skip {
-			continue
-		}
-		e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}}
-		if err := b.appendEntry(&e); err != nil {
-			return err
-		}
-	}
-	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
-	if err := b.appendEntry(&ev); err != nil {
-		return err
-	}
-	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
-}
-
-// serverWrite records a write authored by the server's own replica.
-func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.Value) error {
-	if !b.serverSeqLoaded {
-		seq, err := b.tx.OriginSeq(b.s.id)
-		if err != nil {
-			return err
-		}
-		b.serverSeq, b.serverSeqLoaded = seq, true
-	}
-	b.serverSeq++
-	c := syncproto.Change{Table: ref.Table, Row: ref.Row, Field: field, Value: v, Dot: syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, Scope: rc.st.Scope}
-	if cur, ok := rc.st.Versions[field]; ok {
-		c.Base = cur.Dot
-		c.HLC = b.s.clock.NowAfter(cur.HLC)
-	} else {
-		c.HLC = b.s.clock.Now()
-	}
-	if err := b.tx.SetOriginSeq(b.s.id, b.serverSeq); err != nil {
-		return err
-	}
-	rc.st.Versions[field] = syncproto.VersionOf(&c)
-	rc.dirty = true
-	if rc.fields == nil {
-		rc.fields = map[string]syncproto.Value{}
-	}
-	rc.fields[field] = v
-	e := LogEntry{Change: c}
-	return b.appendEntry(&e)
-}
-
-// flush saves row states and materialises the installed fields, all rows
-// of the cache in one SaveRows, and marks them saved.
-func (b *batch) flush() error {
-	saves := make([]RowSave, 0, len(b.rows))
-	saved := make([]*rowCache, 0, len(b.rows))
-	for ref, rc := range b.rows {
-		if rc == nil {
-			continue
-		}
-		var sv RowSave
-		if rc.dirty || !rc.exists {
-			if rc.st.Scope == "" {
-				continue // only refused changes touched it
-			}
-			sv.State = &rc.st
-		}
-		if rc.dirty && len(rc.fields) > 0 {
-			rc.fields[schema.ScopeField] = syncproto.String(rc.st.Scope)
-		}
-		if sv.State == nil && len(rc.fields) == 0 {
-			continue
-		}
-		sv.Ref, sv.Fields = ref, rc.fields
-		saves = append(saves, sv)
-		saved = append(saved, rc)
-	}
-	if len(saves) == 0 {
-		return nil
-	}
-	if err := b.tx.SaveRows(saves); err != nil {
-		return err
-	}
-	for _, rc := range saved {
-		rc.exists, rc.dirty, rc.fields = true, false, nil
-	}
-	return nil
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// The collection policy (DESIGN.md, sync semantics 5), decided here once
-// for every store from the primitives of GCTx.
+// The collection policy (docs/PROTOCOL.md §8.5 and §7.5: a tombstone goes
+// once every device covering it acknowledged it), decided here once for
+// every store from the primitives of GCTx.
 
 // GCTx is the part of a write transaction collection works with: reads of
 // what the policy weighs and writes of what it decided, no decisions.

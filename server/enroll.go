@@ -63,15 +63,6 @@ func newToken() (string, error) {
 	return "hmt_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// The JSON of POST /v1/enroll (and of the fork's answer) is declared once,
-// in syncproto, for the server and the agent alike. The server's own
-// checks of a request stay here (handleEnroll, checkEnrollServer).
-type (
-	EnrollRequest  = syncproto.EnrollRequest
-	EnrollResponse = syncproto.EnrollResponse
-	ScopeUnit      = syncproto.ScopeUnit
-)
-
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	addr := ClientAddr(r)
 	key := addrKey(addr)
@@ -82,7 +73,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, errTooManyAttempts)
 		return
 	}
-	var req EnrollRequest
+	var req syncproto.EnrollRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
 	if err := dec.Decode(&req); err != nil {
 		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeBadFrame, "the body must be JSON: {code, replica_id, label, client}"))
@@ -142,9 +133,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 
 // enrollResponse is the answer to an enrollment (or a fork) that made en
 // with token tok.
-func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) EnrollResponse {
-	resp := EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
-		ServerID: s.id.String(), Schema: schema.Version, Scope: []ScopeUnit{}}
+func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) syncproto.EnrollResponse {
+	resp := syncproto.EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
+		ServerID: s.id.String(), Schema: schema.Version, Scope: []syncproto.ScopeUnit{}}
 	names := map[string]string{}
 	if units, err := s.store.Units(ctx, schema.LevelHamlet, en.Team.CommuneCode); err == nil {
 		for _, u := range units {
@@ -152,7 +143,7 @@ func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) 
 		}
 	}
 	for _, h := range en.Team.Hamlets {
-		resp.Scope = append(resp.Scope, ScopeUnit{Code: h, Name: names[h]})
+		resp.Scope = append(resp.Scope, syncproto.ScopeUnit{Code: h, Name: names[h]})
 	}
 	return resp
 }

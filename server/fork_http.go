@@ -103,7 +103,7 @@ var errOtherServer = syncproto.Errorf(syncproto.CodeOtherServer,
 // checkEnrollServer refuses, before the code is used, a replica that holds
 // another server's data (issue 14, defect 3): its sequences, cursor and
 // rows belong to that server.
-func (s *Server) checkEnrollServer(req EnrollRequest) error {
+func (s *Server) checkEnrollServer(req syncproto.EnrollRequest) error {
 	if req.ServerID == "" {
 		return nil
 	}

@@ -99,7 +99,7 @@ func TestForkedReplicaIsTold(t *testing.T) {
 func TestForkEndpoint(t *testing.T) {
 	ts := servertest.Start(t)
 	dev := ts.NewDevice(t, ts.TeamA)
-	post := func(token string, req server.ForkRequest) (int, server.EnrollResponse, server.ErrorBody) {
+	post := func(token string, req server.ForkRequest) (int, syncproto.EnrollResponse, server.ErrorBody) {
 		t.Helper()
 		b, _ := json.Marshal(req)
 		hr, err := http.NewRequest(http.MethodPost, ts.URL+"/v1/fork", bytes.NewReader(b))
@@ -108,7 +108,7 @@ func TestForkEndpoint(t *testing.T) {
 		resp, err := http.DefaultClient.Do(hr)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var ok server.EnrollResponse
+		var ok syncproto.EnrollResponse
 		var eb server.ErrorBody
 		if resp.StatusCode == http.StatusOK {
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&ok))
@@ -180,7 +180,7 @@ func TestEnrollOtherServerKeepsTheCode(t *testing.T) {
 	require.NoError(t, err)
 	code, _, err := ts.Admin.IssueCode(ctx, m.ID, time.Hour)
 	require.NoError(t, err)
-	body, _ := json.Marshal(server.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: uuid.NewString()})
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: uuid.NewString()})
 	resp, err := http.Post(ts.URL+"/v1/enroll", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	var eb server.ErrorBody
@@ -199,7 +199,7 @@ func TestEnrollOtherServerKeepsTheCode(t *testing.T) {
 	// Its own server id, or none: enrolled.
 	status, err := ts.Admin.SyncStatus(ctx)
 	require.NoError(t, err)
-	body, _ = json.Marshal(server.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: status.ServerID})
+	body, _ = json.Marshal(syncproto.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "máy", ServerID: status.ServerID})
 	resp, err = http.Post(ts.URL+"/v1/enroll", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()

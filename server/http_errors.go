@@ -31,6 +31,15 @@ func BadParam(name, detail string) *APIError {
 		HintEN: fmt.Sprintf("Parameter %q is invalid: %s.", name, detail)}
 }
 
+// BadParamText is a 400 naming the parameter at fault whose hints say
+// what is wrong in each language, whole: BadParam's Vietnamese hint
+// carries its English detail, which a page a leader reads must not
+// (issue 21, item 22).
+func BadParamText(name, vi, en string) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: "bad_parameter", Message: fmt.Sprintf("parameter %s: %s", name, en),
+		HintVI: vi, HintEN: en}
+}
+
 var (
 	// ErrBadCredentials is SignIn's answer to a wrong username or password
 	// (or a disabled account: the caller cannot tell).

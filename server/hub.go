@@ -174,15 +174,17 @@ func (h *hub) device(id string) []*conn {
 	return out
 }
 
-// notify tells every session holding one of scopes, except those of
-// from's device (a pull never returns a device's own writes), that the log
-// grew to head. It never blocks: a notify coalesces with a pending one.
-func (h *hub) notify(scopes map[string]bool, head uint64, from *conn) {
+// notify tells every session holding one of scopes, except those of the
+// device whose id is from (a pull never returns a device's own writes; ""
+// and an id no device has, such as the server's own, except none), that
+// the log grew to head. It never blocks: a notify coalesces with a pending
+// one.
+func (h *hub) notify(scopes map[string]bool, head uint64, from string) {
 	h.mu.Lock()
 	targets := map[*conn]struct{}{}
 	for sc := range scopes {
 		for c := range h.byScope[sc] {
-			if from == nil || c.dev.ID != from.dev.ID {
+			if c.dev.ID != from {
 				targets[c] = struct{}{}
 			}
 		}
@@ -250,7 +252,7 @@ func (s *Server) onCommit(ev CommitEvent) {
 	for sc := range ev.Scopes {
 		scopes[sc] = true
 	}
-	s.hub.notify(scopes, ev.Head, nil)
+	s.hub.notify(scopes, ev.Head, "")
 }
 
 // readLog is Store.ReadLog, answered from memory when nothing in the

@@ -16,7 +16,8 @@ type metrics struct {
 	restamped prometheus.Counter
 	errors    *prometheus.CounterVec
 	pulls     prometheus.Counter
-	// group is how many pushed batches one transaction committed.
+	// group is how many writes (pushed batches, report transitions) one
+	// transaction committed.
 	group    prometheus.Histogram
 	notifies prometheus.Counter
 	// pullsIdle counts pulls answered without reading the store because
@@ -50,7 +51,7 @@ func newMetrics() *metrics {
 			Name: "hamlet_pulls_total", Help: "Pull requests answered.",
 		}),
 		group: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "hamlet_commit_group_batches", Help: "Pushed batches committed by one transaction (group commit).",
+			Name: "hamlet_commit_group_batches", Help: "Writes (pushed batches, report transitions) committed by one transaction (group commit).",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 		}),
 		notifies: prometheus.NewCounter(prometheus.CounterOpts{

@@ -1,13 +1,17 @@
 package server_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // A pull whose scopes did not change since its cursor is answered from
@@ -76,4 +80,81 @@ func TestNotifyIsCoalescedUntilThePull(t *testing.T) {
 	n2, err := b.WaitNotify(2 * time.Second)
 	require.NoError(t, err)
 	require.Greater(t, n2, to)
+}
+
+// Every synced write reaches the sessions holding its hamlet by a Notify
+// once it is committed, whoever wrote it: a device's push, an import
+// through the push path, a coordinator's report transition (the committer's
+// one "commit, then notify"). The pushing device itself is not told.
+func TestEverySyncedWriteNotifiesTheHamletsSessions(t *testing.T) {
+	ts := servertest.Start(t)
+	devA := ts.NewDevice(t, ts.TeamA)
+	a := ts.Connect(t, devA)
+	wA := servertest.NewWriter(devA.Replica, nil)
+	h := ts.HamletsA[0]
+	report := uuid.New()
+	ack, err := a.Push(1, []syncproto.Change{
+		wA.Write("field_reports", report, "hamlet_code", syncproto.String(h), h),
+		wA.Write("field_reports", report, "volunteer_id", syncproto.String(uuid.NewString()), h),
+		wA.Write("field_reports", report, "category", syncproto.String(schema.ReportCategories()[0].Code), h),
+		wA.Write("field_reports", report, "description", syncproto.String("Đèn đường ấp 1 hỏng"), h),
+	})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, "%+v", ack.Results[0])
+	batch := uint64(1)
+	imported := servertest.NewWriter(uuid.New(), nil)
+
+	cases := []struct {
+		name  string
+		byA   bool // devA writes: its own session is not told
+		write func(t *testing.T)
+	}{
+		{"a device's push", true, func(t *testing.T) {
+			batch++
+			_, err := a.Push(batch, wA.Household(uuid.New(), h, "Hộ thử"))
+			require.NoError(t, err)
+		}},
+		{"an import", false, func(t *testing.T) {
+			st, err := ts.Admin.ApplyChanges(context.Background(), imported.Replica, imported.Household(uuid.New(), h, "Hộ nhập"))
+			require.NoError(t, err)
+			require.Equal(t, 2, st.Applied)
+		}},
+		{"a report transition", false, func(t *testing.T) {
+			_, err := ts.Server.Transition(context.Background(), report, server.TransitionRequest{To: string(schema.StatusDispatched), Agency: "Điện lực"})
+			require.NoError(t, err)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+			other := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
+			_, _, cur, err := b.PullAll(0)
+			require.NoError(t, err)
+			a.Notifies, other.Notifies = 0, 0
+			tc.write(t)
+			n, err := b.WaitNotify(5 * time.Second)
+			require.NoError(t, err)
+			require.Greater(t, n, cur)
+			cs, _, _, err := b.PullAll(cur)
+			require.NoError(t, err)
+			require.NotEmpty(t, cs)
+			// Another hamlet's session hears nothing, nor does the
+			// writer's own: their next frame is the answer to their Pull.
+			silent := []*servertest.Client{other}
+			if tc.byA {
+				silent = append(silent, a)
+			} else {
+				na, err := a.WaitNotify(5 * time.Second)
+				require.NoError(t, err)
+				require.Equal(t, n, na)
+				_, _, _, err = a.PullAll(0) // lets its next Notify go
+				require.NoError(t, err)
+			}
+			for _, c := range silent {
+				_, err := c.Pull(n, 1)
+				require.NoError(t, err)
+				require.Zero(t, c.Notifies)
+			}
+		})
+	}
 }

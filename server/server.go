@@ -193,8 +193,8 @@ type Server struct {
 	actMu sync.Mutex
 	act   map[string]DeviceActivity
 
-	pushQ      chan *pushReq
-	group      []*pushReq    // the committer's, reused
+	pushQ      chan *writeReq
+	group      []*writeReq   // the committer's, reused
 	commitStop chan struct{} // closed by Close after the sessions ended
 	commitDone chan struct{} // closed when the committer returned
 
@@ -231,7 +231,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		closed:    make(chan struct{}),
 		act:       map[string]DeviceActivity{},
 
-		pushQ:      make(chan *pushReq),
+		pushQ:      make(chan *writeReq),
 		commitStop: make(chan struct{}),
 		commitDone: make(chan struct{}),
 	}

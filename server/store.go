@@ -28,7 +28,7 @@ type Store interface {
 	HolidayStore   // holidays.go
 	SnapshotStore  // snapshot.go
 	CommitFeed     // hub.go
-	ReadModelStore // api.go, the dashboard
+	ReadModelStore // server/api, server/dashboard
 	ConflictStore  // conflicts_archive.go
 	HealthStore    // health.go
 	Close() error

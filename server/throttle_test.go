@@ -66,7 +66,7 @@ func TestEnrollmentLimitIsPerAddress(t *testing.T) {
 	clk := newFakeClock()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.Now; c.EnrollFailures = 2 }))
 	enroll := func(ip, code string) (int, http.Header, server.ErrorBody) {
-		st, h, b := postJSON(t, from(ip), ts.URL+"/v1/enroll", server.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "x"})
+		st, h, b := postJSON(t, from(ip), ts.URL+"/v1/enroll", syncproto.EnrollRequest{Code: code, ReplicaID: uuid.NewString(), Label: "x"})
 		var eb server.ErrorBody
 		if st != 200 {
 			require.NoError(t, json.Unmarshal(b, &eb), string(b))

@@ -94,10 +94,10 @@ func TestTLSServesHTTPSAndWSS(t *testing.T) {
 	// Enrollment over HTTPS.
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 10 * time.Second}
 	a := agenttest.New(t)
-	body, _ := json.Marshal(server.EnrollRequest{Code: ts.EnrollCode(t, ts.TeamA), ReplicaID: a.ID().String(), Label: "tls", Client: "test"})
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: ts.EnrollCode(t, ts.TeamA), ReplicaID: a.ID().String(), Label: "tls", Client: "test"})
 	resp, err := hc.Post(base+"/v1/enroll", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
-	var er server.EnrollResponse
+	var er syncproto.EnrollResponse
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&er))
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

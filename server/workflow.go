@@ -12,8 +12,8 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// TransitionRequest moves a field report to another status (DESIGN.md
-// "Field reports workflow").
+// TransitionRequest moves a field report to another status (the moves
+// allowed are schema.CanTransition's).
 type TransitionRequest struct {
 	To     string `json:"to"`
 	Agency string `json:"agency,omitempty"`
@@ -39,16 +39,18 @@ var (
 )
 
 // Transition records a status change of a field report as synced changes
-// written by the server's own replica, through the same log and row state
-// as every pushed change, so the volunteer's replica shows the outcome after
-// its next pull. The current status is read inside the write transaction:
-// two coordinators acting at once cannot both move the report out of the
-// same status.
+// written by the server's own replica, through the committer like every
+// pushed change (writeOwn), so the volunteer's replica shows the outcome
+// after its next pull. The current status is read inside the write
+// transaction: two coordinators acting at once cannot both move the report
+// out of the same status.
 func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req TransitionRequest) (TransitionResult, error) {
 	to := schema.ReportStatus(strings.TrimSpace(req.To))
 	req.Agency, req.Reason = strings.TrimSpace(req.Agency), strings.TrimSpace(req.Reason)
 	if !to.Valid() {
-		return TransitionResult{}, BadParam("to", fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
+		return TransitionResult{}, BadParamText("to",
+			fmt.Sprintf("Trạng thái %q không có; chọn một trong: %s.", req.To, schema.EnumChoices(schema.EnumReportStatus, "vi")),
+			fmt.Sprintf("unknown status %q (want one of %s)", req.To, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
 	}
 	if to == schema.StatusReturned && req.Reason == "" {
 		return TransitionResult{}, &APIError{Status: 400, Code: "reason_required", Message: "returning a report needs a reason",
@@ -56,7 +58,8 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			HintEN: "Give the reason for returning it (e.g. an administrative procedure or a complaint is not a field report)."}
 	}
 	if utf8.RuneCountInString(req.Reason) > 2000 || utf8.RuneCountInString(req.Agency) > 100 {
-		return TransitionResult{}, BadParam("reason", "reason must be at most 2000 characters and agency at most 100")
+		return TransitionResult{}, BadParamText("reason", "Lý do dài nhiều nhất 2.000 ký tự, tên cơ quan xử lý nhiều nhất 100 ký tự: hãy viết ngắn lại.",
+			"reason must be at most 2000 characters and agency at most 100")
 	}
 	now := s.now()
 	fields := map[string]syncproto.Value{"status": syncproto.String(string(to))}
@@ -85,7 +88,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
-			return TransitionResult{}, BadParam(ve.Field, err.Error())
+			return TransitionResult{}, BadParamText(ve.Field, ve.Message("vi"), ve.Message("en"))
 		}
 		return TransitionResult{}, BadParam("to", err.Error())
 	}
@@ -95,9 +98,7 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		}
 	}
 	res := TransitionResult{ID: reportID.String(), To: string(to), Fields: map[string]any{}, At: now}
-	out := &pushOutcome{scopes: map[string]bool{}}
-	err = s.store.Update(ctx, func(tx Tx) error {
-		b := &batch{s: s, tx: tx, p: pusher{deviceID: "server", replica: s.id}, now: now, rows: map[RowRef]*rowCache{}, out: out}
+	out, err := s.writeOwn(func(b *batch) error {
 		ref := RowRef{"field_reports", reportID}
 		rc, err := b.row(ref.Table, ref.Row)
 		if err != nil {
@@ -113,8 +114,10 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		res.From, res.Hamlet = string(from), rc.st.Scope
 		if !schema.CanTransition(from, to) {
 			return &APIError{Status: 409, Code: "invalid_transition", Message: fmt.Sprintf("a report in status %s cannot move to %s", from, to),
-				HintVI: fmt.Sprintf("Phản ánh đang ở trạng thái %q, không chuyển sang %q được. Hãy tải lại để xem trạng thái mới nhất.", from, to),
-				HintEN: fmt.Sprintf("The report is %q and cannot move to %q. Reload to see its latest status.", from, to)}
+				HintVI: fmt.Sprintf("Phản ánh đang ở trạng thái “%s”, không chuyển sang “%s” được. Hãy tải lại để xem trạng thái mới nhất.",
+					schema.EnumLabel(schema.EnumReportStatus, string(from), "vi"), schema.EnumLabel(schema.EnumReportStatus, string(to), "vi")),
+				HintEN: fmt.Sprintf("The report is %q and cannot move to %q. Reload to see its latest status.",
+					schema.EnumLabel(schema.EnumReportStatus, string(from), "en"), schema.EnumLabel(schema.EnumReportStatus, string(to), "en"))}
 		}
 		for _, f := range []string{"status", "agency", "status_reason", "dispatched_at", "resolved_at"} {
 			v, ok := fields[f]
@@ -126,14 +129,12 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			}
 			res.Fields[f] = v.Any()
 		}
-		return b.flush()
+		return nil
 	})
 	if err != nil {
 		return TransitionResult{}, err
 	}
 	res.Head = out.head
-	s.committedLocally(out.head)
-	s.hub.notify(out.scopes, out.head, nil)
 	s.log.Info("field report status changed", LogRow, res.ID, "from", res.From, "to", res.To, "hamlet", res.Hamlet)
 	return res, nil
 }
@@ -169,9 +170,6 @@ func (a *Admin) ApplyChanges(ctx context.Context, replica syncproto.ReplicaID, c
 			st.FirstRefusal = string(r.Code) + ": " + r.Reason
 			break
 		}
-	}
-	if len(out.scopes) > 0 {
-		a.s.hub.notify(out.scopes, out.head, nil)
 	}
 	return st, nil
 }

@@ -5,10 +5,10 @@
 // # Purity
 //
 // syncproto holds rules, not machinery. It must never import a database
-// driver, database/sql, net, net/http, os, or read the wall clock on its own:
-// the server, the agent and the tests hand it a clock function. That keeps the
-// merge identical on every replica and lets the property tests replay any
-// interleaving deterministically.
+// driver, database/sql, net, net/http, os or a package of the module, nor
+// read the wall clock on its own: the server, the agent and the tests hand
+// it a clock function. That keeps the merge identical on every replica and
+// lets the property tests replay any interleaving deterministically.
 //
 // # The merge contract
 //
@@ -25,10 +25,13 @@
 //   - anything else is concurrent: the higher (HLC, replica, seq) wins and the
 //     loser becomes a [Conflict] record, so no value disappears without a trace.
 //
-// Writers always stamp a write above its base ([Clock.NowAfter]), so a causal
-// successor also wins last-writer-wins. That makes the final value of a field
-// the maximum over all writes on every replica, whatever the delivery order,
-// duplication or loss, which is what the property tests check.
+// Writers always stamp a write above its base ([Stamp], with
+// [Clock.NowAfter]), so a causal successor also wins last-writer-wins. That
+// makes the final value of a field the maximum over all writes on every
+// replica, whatever the delivery order, duplication or loss, which is what
+// the property tests check. Every replica, the server's, the agent's and
+// the in-memory model ([MemReplica]), puts Resolve's outcome into its
+// fields with [ApplyOutcome].
 //
 // See docs/PROTOCOL.md for the wire format built on these types.
 package syncproto

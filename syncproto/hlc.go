@@ -36,7 +36,7 @@ func (h HLC) String() string {
 }
 
 // DefaultMaxSkew is how far ahead of the receiver's clock a timestamp may be
-// before the receiver stops trusting it (DESIGN.md, sync semantics 6).
+// before the receiver stops trusting it (docs/PROTOCOL.md §8.1).
 const DefaultMaxSkew = 5 * time.Minute
 
 // Clock is a hybrid logical clock. Its physical source is injected so the

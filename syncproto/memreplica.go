@@ -47,16 +47,9 @@ func (r *MemReplica) ID() ReplicaID { return r.id }
 func (r *MemReplica) Write(table string, row RowID, field string, v Value, scope string) Change {
 	k := FieldKey{Table: table, Row: row, Field: field}
 	c := Change{Table: table, Row: row, Field: field, Value: v, Scope: scope}
-	if cur := r.fields[k]; cur != nil {
-		c.Base = cur.Dot
-		c.HLC = r.clock.NowAfter(cur.HLC)
-	} else {
-		c.HLC = r.clock.Now()
-	}
 	r.seq++
-	c.Dot = Dot{Replica: r.id, Seq: r.seq}
+	ver := Stamp(&c, r.clock, Dot{Replica: r.id, Seq: r.seq}, r.fields[k])
 	r.vv[r.id] = r.seq
-	ver := VersionOf(&c)
 	r.fields[k] = &ver
 	r.log = append(r.log, c)
 	return c
@@ -102,18 +95,15 @@ func (r *MemReplica) Apply(cs []Change) int {
 		_ = r.clock.Observe(c.HLC) // beyond the skew bound: stored, but our clock stays put
 		k := c.Key()
 		cur := r.fields[k]
-		o := r.resolve(cur, c)
-		if o.Conflicted() {
-			cf := ConflictFor(o, cur, c)
-			r.lost[conflictID{key: k, loser: cf.Loser.Dot}] = cf
-		}
-		if o.Installs() {
+		cf, conflicted := ApplyOutcome(r.resolve(cur, c), cur, c, func(v Version) {
 			if cur != nil {
-				*cur = VersionOf(c)
+				*cur = v
 			} else {
-				ver := VersionOf(c)
-				r.fields[k] = &ver
+				r.fields[k] = &v
 			}
+		})
+		if conflicted {
+			r.lost[conflictID{key: k, loser: cf.Loser.Dot}] = cf
 		}
 		r.vv.Advance(c.Dot)
 		r.log = append(r.log, *c)

@@ -8,5 +8,7 @@
 // Saturdays, are data too (Schedule: embedded for 2024–2026, imported by
 // the operator for later years) and take precedence in the years they cover.
 //
-// workcal is pure: it never reads the wall clock, the network or a database.
+// workcal is pure: it never reads the wall clock, the network, a file or a
+// database, and imports no package of the module (internal/archtest holds
+// it to that); the schedules a deployment adds reach it as bytes.
 package workcal

@@ -1,6 +1,8 @@
 package workcal
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +83,57 @@ func TestExtraWorkingDay(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, cal.IsWorkingDay(at("2026-11-28 09:00")))
 	require.Equal(t, at("2026-11-28 10:00"), cal.Deadline(at("2026-11-28 08:00"), Dispatch))
+}
+
+// FuzzParse: a calendar file either fails with an error that says what to
+// fix, or gives a calendar whose deadlines never fall before their start
+// and whose working time adds up: the time AddWorkingHours adds is the
+// working time WorkingTimeBetween counts back.
+func FuzzParse(f *testing.F) {
+	def, err := os.ReadFile("default.json")
+	require.NoError(f, err)
+	f.Add(def)
+	f.Add([]byte(`{"working_days":["mon","sat"],"working_hours":[["08:00","12:00"]],"holidays":[{"date":"2026-01-01","kind":"holiday"}],"extra_working_days":[{"date":"2026-01-03"}]}`))
+	f.Add([]byte(`{"timezone":"UTC","working_days":["sun"],"working_hours":[["00:00","23:59"]]}`))
+	f.Add([]byte(`{"working_days":["mon"],"working_hours":[["13:30","17:00"],["07:00","11:30"]]}`))
+	f.Add([]byte(`{"working_days":[],"working_hours":[]}`))
+	starts := []time.Time{time.Date(2026, 2, 13, 16, 0, 0, 0, Vietnam), time.Date(2025, 12, 31, 23, 59, 0, 0, time.UTC)}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(bytes.NewReader(b))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "calendar") && !strings.HasPrefix(err.Error(), "read calendar") {
+				t.Fatalf("the error does not say it is the calendar's: %v", err)
+			}
+			return
+		}
+		for _, start := range starts {
+			for _, r := range []Rule{Dispatch, Response, HandBack, Feedback} {
+				if d := c.Deadline(start, r); d.Before(start) {
+					t.Fatalf("%s deadline %s before its start %s", r.Name, d, start)
+				}
+			}
+			end := c.AddWorkingHours(start, 2*time.Hour)
+			got := c.WorkingTimeBetween(start, end)
+			if got > end.Sub(start) || got < 0 {
+				t.Fatalf("working time %s between %s and %s", got, start, end)
+			}
+			if c.Location() == Vietnam && end.Before(start.AddDate(1, 0, 0)) && got != 2*time.Hour {
+				t.Fatalf("AddWorkingHours added 2h, WorkingTimeBetween counts %s (%s to %s)", got, start, end)
+			}
+		}
+	})
+}
+
+// A calendar names Vietnam's zone or none: any other is refused with what to
+// write, and reading one never reads the system's zone files.
+func TestCalendarZoneIsVietnams(t *testing.T) {
+	for _, tz := range []string{"", "Asia/Ho_Chi_Minh", "Asia/Saigon", "UTC+7"} {
+		c, err := Parse(strings.NewReader(`{"timezone":"` + tz + `","working_days":["mon"],"working_hours":[["08:00","17:00"]]}`))
+		require.NoError(t, err, tz)
+		require.Equal(t, Vietnam, c.loc, tz)
+	}
+	for _, tz := range []string{"UTC", "Europe/Paris", "Nowhere/Atlantis"} {
+		_, err := Parse(strings.NewReader(`{"timezone":"` + tz + `","working_days":["mon"],"working_hours":[["08:00","17:00"]]}`))
+		require.ErrorContains(t, err, "Asia/Ho_Chi_Minh", tz)
+	}
 }

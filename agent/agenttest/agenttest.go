@@ -1,5 +1,3 @@
-// Package agenttest opens agent replicas for tests and checks their
-// invariants when the test ends (the bbolt MustCreateDB pattern).
 package agenttest
 
 import (

@@ -153,7 +153,7 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 
 // A command killed while it commits a transaction in rollback-journal
 // mode leaves a hot journal beside the replica: a new replica is built in
-// that mode (create.go) and switched to write-ahead logging by the first
+// that mode (agent/create.go) and switched to write-ahead logging by the first
 // command that opens it, so `enroll` killed at that moment (about one kill
 // in sixty of TestEnrollKilledAnywhere's) left one. Every later command
 // must roll it back and go on, never fail on it ("attempt to write a

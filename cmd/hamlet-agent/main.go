@@ -4,6 +4,10 @@
 //
 // Every subcommand lives in its own file with its own flag.FlagSet; this
 // file only dispatches and turns errors into a message and an exit code.
+//
+// It imports the agent and the packages both sides share, never anything
+// under server/: the agent talks to the server through the protocol alone
+// (internal/archtest holds it to that).
 package main
 
 import (

@@ -56,7 +56,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		last = i18n.DateTime(*s.LastSync, e.lang) + ", " + ago(e, time.Since(*s.LastSync))
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Đồng bộ lần cuối:", "Last sync:"), last)
-	if strings.Contains(s.LastSyncErr, string(syncproto.CodeTokenRevoked)) { // revoked.go in agent
+	if strings.Contains(s.LastSyncErr, string(syncproto.CodeTokenRevoked)) { // agent/revoked.go
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
 			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll",
 			"revoked. The data on this laptop is kept; ask IT staff for a new enrollment code, then run hamlet-agent enroll"))

@@ -20,6 +20,12 @@
 //	go build -o bin/hamlet-server ./cmd/hamlet-server
 //	go run ./cmd/hamlet-load --server-bin bin/hamlet-server --agents 2000
 //	scripts/pg-test.sh sh -c 'go run ./cmd/hamlet-load --server-bin bin/hamlet-server --db "$HAMLET_TEST_POSTGRES" --compare-procs 1,2'
+//
+// It is a test tool, not shipped: the one main that imports a test helper
+// (server/servertest, whose client and writer it drives agents with). It
+// opens the stores to prepare and measure a deployment, and must never
+// import the agent (its agents speak the protocol, as a foreign client
+// would).
 package main
 
 import (

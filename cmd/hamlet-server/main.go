@@ -3,6 +3,11 @@
 // devices, sync status and backups. Each subcommand lives in its own file
 // with its own flag.FlagSet; flags default from HAMLET_* environment
 // variables. Messages are Vietnamese unless --lang en (or HAMLET_LANG=en).
+//
+// It is where the parts are chosen and wired: openStore (db.go) opens the
+// store of --db/HAMLET_DB or the data directory for every command, and
+// serve composes the HTTP handler (server/httpapp). Only a main opens a
+// store; this one must never import the agent or a test helper.
 package main
 
 import (

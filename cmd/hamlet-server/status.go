@@ -36,8 +36,13 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		if d.Revoked != nil {
 			state = e.msg("đã thu hồi", "revoked")
 		}
-		rows = append(rows, []string{d.ID, d.Label, e.fmtTime(d.LastSeen), i18n.Int(int64(d.Cursor), e.lang), i18n.Int(int64(d.Lag), e.lang), state})
+		lag := i18n.Int(int64(d.Lag), e.lang)
+		if d.LagMore {
+			lag = e.msg("hơn ", "over ") + lag
+		}
+		// The member by name: a laptop's label is often its host name ("vm").
+		rows = append(rows, []string{d.ID, d.MemberName, d.Label, e.fmtTime(d.LastSeen), i18n.Int(int64(d.Cursor), e.lang), lag, state})
 	}
-	e.table(zone(e.msg("MÃ THIẾT BỊ\tTÊN MÁY\tLẦN CUỐI\tĐÃ NHẬN TỚI\tCHƯA NHẬN\t", "DEVICE ID\tLABEL\tLAST SEEN\tCURSOR\tLAG\t"), 2), rows)
+	e.table(zone(e.msg("MÃ THIẾT BỊ\tTHÀNH VIÊN\tTÊN MÁY\tLẦN CUỐI\tĐÃ NHẬN TỚI\tCHƯA NHẬN\t", "DEVICE ID\tMEMBER\tLABEL\tLAST SEEN\tCURSOR\tLAG\t"), 3), rows)
 	return nil
 }

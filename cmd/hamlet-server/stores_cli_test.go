@@ -209,6 +209,9 @@ func TestOperatorCommandsBothStores(t *testing.T) {
 			require.Len(t, status.Devices, 1)
 			require.Equal(t, s.device, status.Devices[0].ID)
 			s.serverID = status.ServerID
+			// The laptop by its member's name (issue 21, item 18).
+			require.Equal(t, "Nguyễn Thị Lan", status.Devices[0].MemberName)
+			require.Contains(t, st.ok(t, "status"), "Nguyễn Thị Lan")
 		}},
 		{"device revoke", func(t *testing.T, st *operatorStore, s *state) {
 			st.ok(t, "device", "revoke", "--device", s.device)

@@ -7,6 +7,9 @@
 //	go run ./cmd/hamlet-spec
 //
 // With -check it writes nothing and exits 1 when a file is out of date.
+//
+// It imports internal/protospec alone of the module, never the server or
+// the agent: the spec is of the wire.
 package main
 
 import (

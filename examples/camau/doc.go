@@ -10,4 +10,7 @@
 // The figures of the seeds (seed 004: 45 of 101 communes with teams, 343
 // teams, 1,610 members; seed 002: 142 field reports in the first month, 97
 // handled, 45 returned) are the Seed2023 scale.
+//
+// It imports schema alone of the module: never the server, a store or the
+// agent (examples/camau/loader puts a province into a server).
 package camau

@@ -264,8 +264,72 @@ var (
 	middleNames = []string{"Văn", "Thị", "Minh", "Ngọc", "Hoàng", "Thanh", "Hữu", "Kim", "Quốc", "Thị Mỹ"}
 	givenNames  = []string{"An", "Bình", "Cường", "Dung", "Em", "Giang", "Hạnh", "Hùng", "Khánh", "Lan", "Linh", "Mai", "Nam", "Nga", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Tuấn", "Út", "Vân", "Xuân", "Yến"}
 	streets     = []string{"Kênh Xáng", "Lộ Xe", "Bờ Đông", "Cái Nước", "Rạch Gốc", "Vàm Đình", "Chợ Mới", "Kinh Ngang"}
-	agencies    = []string{"UBND xã", "Công an xã", "Điện lực Cà Mau", "Cấp nước Cà Mau", "Phòng Tài nguyên và Môi trường", "Trung tâm Y tế"}
 )
+
+// reportKinds are, per report category (schema/refdata), what residents
+// report in it and the agencies that handle it: a report's text and
+// agency match its category, as leaders reading the example expect.
+var reportKinds = map[string]struct{ texts, agencies []string }{
+	"an_ninh_trat_tu": {[]string{
+		"Nhóm thanh niên tụ tập đua xe, gây ồn ào vào ban đêm trên tuyến lộ ven kênh.",
+		"Có người lạ thường xuyên lảng vảng quanh xóm, nghi trộm cắp tài sản của người dân.",
+		"Quán karaoke mở nhạc lớn sau 22 giờ, ảnh hưởng giấc ngủ của các hộ xung quanh.",
+	}, []string{"Công an xã"}},
+	"ha_tang_do_thi": {[]string{
+		"Mặt lộ bê tông bị sụt lún, nứt vỡ nhiều đoạn, xe qua lại nguy hiểm.",
+		"Cầu gỗ bắc qua kênh bị mục, gãy ván, người đi bộ dễ té ngã.",
+		"Vỉa hè bị lấn chiếm để buôn bán, người đi bộ phải đi xuống lòng đường.",
+	}, []string{"UBND xã", "Phòng Kinh tế, Hạ tầng và Đô thị"}},
+	"ve_sinh_moi_truong": {[]string{
+		"Rác thải sinh hoạt tồn đọng nhiều ngày ở đầu hẻm, bốc mùi hôi.",
+		"Cơ sở chế biến thủy sản xả nước thải chưa qua xử lý ra kênh.",
+		"Xác động vật chết trôi dưới kênh chưa được vớt, gây ô nhiễm.",
+	}, []string{"UBND xã", "Phòng Nông nghiệp và Môi trường"}},
+	"gop_y_hien_ke": {[]string{
+		"Đề nghị lắp thêm biển báo giảm tốc độ trước điểm trường tiểu học.",
+		"Đề nghị bố trí điểm thu gom rác cố định cho các hộ ven sông.",
+		"Đề nghị mở lớp hướng dẫn người cao tuổi sử dụng dịch vụ công trực tuyến.",
+	}, []string{"UBND xã"}},
+	"y_te_suc_khoe": {[]string{
+		"Nhiều hộ có người bị sốt xuất huyết, đề nghị phun thuốc diệt muỗi trong ấp.",
+		"Trạm y tế thiếu thuốc điều trị bệnh mãn tính cho người cao tuổi.",
+		"Xe bán thức ăn đường phố trước cổng trường không bảo đảm vệ sinh an toàn thực phẩm.",
+	}, []string{"Trung tâm Y tế", "Trạm Y tế xã"}},
+	"giao_duc_dao_tao": {[]string{
+		"Phòng học của điểm trường bị dột khi trời mưa, học sinh phải nghỉ học.",
+		"Đường vào điểm trường ngập nước, học sinh đi học khó khăn.",
+		"Đề nghị hỗ trợ học sinh có hoàn cảnh khó khăn để các em tiếp tục đến trường.",
+	}, []string{"UBND xã", "Phòng Văn hóa – Xã hội"}},
+	"dien_chieu_sang": {[]string{
+		"Đèn chiếu sáng công cộng trên tuyến lộ bị hỏng, ban đêm tối om.",
+		"Dây điện võng thấp, cây xanh chạm vào dây, có nguy cơ chập cháy.",
+		"Cột điện nghiêng sau trận mưa giông, có nguy cơ ngã ra đường.",
+	}, []string{"Điện lực Cà Mau"}},
+	"cap_thoat_nuoc": {[]string{
+		"Nước máy yếu và có mùi lạ, nhiều hộ không đủ nước sinh hoạt.",
+		"Cống thoát nước bị tắc, mưa lớn là nước tràn vào nhà dân.",
+		"Đường ống cấp nước bị bể, nước chảy lãng phí ra đường.",
+	}, []string{"Cấp nước Cà Mau"}},
+	"vi_pham_phap_luat": {[]string{
+		"Có người khai thác cát trái phép trên sông vào ban đêm.",
+		"Hộ dân xây nhà lấn chiếm hành lang bảo vệ kênh.",
+		"Phát hiện điểm tụ tập đánh bạc đông người.",
+	}, []string{"Công an xã"}},
+	"linh_vuc_khac": {[]string{
+		"Chó thả rông không rọ mõm trên đường, đã cắn người đi đường.",
+		"Bến đò ngang không có áo phao cho hành khách.",
+		"Bảng tin của ấp bị hư hỏng, thông báo không đến được người dân.",
+	}, []string{"UBND xã"}},
+}
+
+// reportKind is what residents report in category code (a catalogue this
+// example does not know gets its name as the text).
+func reportKind(c schema.ReportCategory) (texts, agencies []string) {
+	if k, ok := reportKinds[c.Code]; ok {
+		return k.texts, k.agencies
+	}
+	return []string{"Phản ánh của người dân về " + strings.ToLower(c.NameVI) + "."}, []string{"UBND xã"}
+}
 
 func (g *gen) personName() string {
 	return familyNames[g.rng.IntN(len(familyNames))] + " " + middleNames[g.rng.IntN(len(middleNames))] + " " + givenNames[g.rng.IntN(len(givenNames))]
@@ -423,8 +487,12 @@ func (g *gen) report(hh schema.Household, vols []string, cats []schema.ReportCat
 	day := g.dayIn(p)
 	submitted := time.Date(day.Year(), day.Month(), day.Day(), 6+g.rng.IntN(15), g.rng.IntN(60), 0, 0, loc)
 	lat, lng := 8.6+g.rng.Float64()*1.0, 104.7+g.rng.Float64()*0.9
-	r := schema.FieldReport{ID: g.uuid(), HamletCode: hh.HamletCode, HouseholdID: hh.ID, VolunteerID: vols[g.rng.IntN(len(vols))],
-		Category: cats[g.rng.IntN(len(cats))].Code, Description: "Phản ánh của người dân về " + strings.ToLower(cats[g.rng.IntN(len(cats))].NameVI),
+	// The text and the agency are the category's own: one draw each, as
+	// before, so the rest of the generated province is unchanged.
+	id, volunteer, cat := g.uuid(), vols[g.rng.IntN(len(vols))], cats[g.rng.IntN(len(cats))]
+	texts, agencies := reportKind(cat)
+	r := schema.FieldReport{ID: id, HamletCode: hh.HamletCode, HouseholdID: hh.ID, VolunteerID: volunteer,
+		Category: cat.Code, Description: texts[g.rng.IntN(len(texts))],
 		Location: hh.Address, Lat: &lat, Lng: &lng, OccurredAt: submitted.Add(-time.Duration(g.rng.IntN(48)) * time.Hour),
 		ReporterName: hh.HeadName, ReporterPhone: hh.Phone, ConsentDisclose: g.rng.IntN(3) == 0, SubmittedAt: submitted,
 		Status: schema.StatusSubmitted}

@@ -1,13 +1,3 @@
-// Package archive writes conflict-log archives: JSON Lines, one conflict a
-// line with everything needed to restore its value by hand. The server
-// (sync_conflicts) and the agent (its conflicts table) both archive through
-// it, so the two files read alike.
-//
-// WriteFile writes to a temporary file beside the target, fsyncs it,
-// renames it into place and fsyncs the directory: a caller deletes the
-// archived entries only after WriteFile returned nil, so a failure at any
-// point loses nothing (the entries stay in the database, and an existing
-// file is never overwritten).
 package archive
 
 import (

@@ -1,7 +1,3 @@
-// Package compact holds what the two compact blob formats share: the
-// server's versions of a synced row and the agent's row state. Varints,
-// length-prefixed bytes, field names as fieldcode codes, and values with
-// their kind in a flags byte. Like syncproto, it does no I/O.
 package compact
 
 import (

@@ -5,7 +5,8 @@
 // dates, durations, sizes and numbers are written and read in Vietnam.
 //
 // It is pure: no I/O, no wall clock (times are given), so the dashboard
-// and the exports can import it as freely as the CLIs.
+// and the exports can import it as freely as the CLIs. It must never import
+// a package of the module but workcal (internal/archtest).
 package i18n
 
 import "strings"

@@ -1,11 +1,13 @@
 package i18n
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,9 +17,16 @@ import (
 
 // wordingDirs are the packages whose Vietnamese text people read: the two
 // CLIs, the agent's and the protocol's messages, the schema's labels and
-// validation messages, the exports. (The dashboard's pages join the list
-// when they move to their own package.)
-var wordingDirs = []string{"cmd/hamlet-agent", "cmd/hamlet-server", "agent", "syncproto", "schema", "server/export"}
+// validation messages, the exports, the dashboard's pages and the API's
+// error hints (an error page shows them).
+var wordingDirs = []string{"cmd/hamlet-agent", "cmd/hamlet-server", "agent", "syncproto", "schema", "server/export",
+	"server/dashboard", "server/api"}
+
+// wordingTemplates are the dashboard's page templates: their text is read
+// as it is.
+const wordingTemplates = "server/dashboard/web/templates/*.html"
+
+var templateMarkup = regexp.MustCompile(`{{.*?}}|<[^>]*>`)
 
 // TestNoAvoidedWording: the Vietnamese message catalogue of the CLIs and
 // exports (every Vietnamese string literal of their code) holds none of
@@ -64,6 +73,21 @@ func TestNoAvoidedWording(t *testing.T) {
 				}
 				return true
 			})
+		}
+	}
+	templates, err := filepath.Glob(filepath.Join(root, wordingTemplates))
+	require.NoError(t, err)
+	require.NotEmpty(t, templates)
+	for _, f := range templates {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for i, line := range strings.Split(string(b), "\n") {
+			// The text between the actions and tags: "{{$p.T "online"}}"
+			// names a message, it is not one.
+			line = templateMarkup.ReplaceAllString(line, " ")
+			for _, a := range Find(line) {
+				bad = append(bad, fmt.Sprintf("%s:%d: %q → %s", f, i+1, a.Term, a.Use))
+			}
 		}
 	}
 	require.Empty(t, bad, "wordings the glossary replaced:\n%s", strings.Join(bad, "\n"))

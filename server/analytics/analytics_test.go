@@ -298,3 +298,75 @@ func TestUnknownUnit(t *testing.T) {
 	_, err := x.Coverage(context.Background(), "99999", Period{From: day0("2026-01-01"), To: day0("2026-01-31")})
 	require.ErrorIs(t, err, ErrUnknownUnit)
 }
+
+// The trend stops at today: weeks and months to come are not drawn as
+// weeks without work (issue 21, item 14). Records dated later still count
+// in the period's totals.
+func TestTrendStopsAtToday(t *testing.T) {
+	src, _ := province(t, camau.Small(), time.Time{})
+	x := New(src, nil)
+	p := Period{From: day0("2026-09-01"), To: day0("2026-11-30")}
+	// 2026-10-15 in Vietnam, a Thursday: its week began on Monday 12 October.
+	now := time.Date(2026, 10, 15, 7, 0, 0, 0, time.UTC)
+	visitsUpTo := 0
+	for _, row := range src.tables["visits"] {
+		if row["visited_on"].(string) <= "2026-10-15" {
+			visitsUpTo++
+		}
+	}
+	require.Positive(t, visitsUpTo)
+	for _, tc := range []struct {
+		g    Granularity
+		last string
+	}{{Weekly, "2026-10-12"}, {Monthly, "2026-10-01"}} {
+		t.Run(string(tc.g), func(t *testing.T) {
+			st, err := x.TeamStats(context.Background(), schema.ProvinceCodeCaMau, p, tc.g, now)
+			require.NoError(t, err)
+			require.NotEmpty(t, st.Trend)
+			require.Equal(t, tc.last, st.Trend[len(st.Trend)-1].Start, "the last bucket is today's")
+			sum := 0
+			for _, b := range st.Trend {
+				sum += b.Visits
+			}
+			if tc.g == Weekly {
+				require.Equal(t, visitsUpTo, sum, "every visit up to today, none after")
+			}
+			full, err := x.TeamStats(context.Background(), schema.ProvinceCodeCaMau, p, tc.g, day0("2026-12-02"))
+			require.NoError(t, err)
+			require.Equal(t, full.HouseholdsReached, st.HouseholdsReached, "the totals keep the whole period")
+		})
+	}
+	st, err := x.TeamStats(context.Background(), schema.ProvinceCodeCaMau, Period{From: day0("2026-12-01"), To: day0("2026-12-31")}, Weekly, now)
+	require.NoError(t, err)
+	require.NotNil(t, st.Trend)
+	require.Empty(t, st.Trend, "a period still to come has no trend")
+}
+
+// LatestDay is the newest day with figures up to today, per unit: what a
+// leader's first view shows (issue 21, item 13).
+func TestLatestDay(t *testing.T) {
+	src, st := province(t, camau.Small(), time.Time{})
+	x := New(src, nil)
+	ctx := context.Background()
+	d, ok, err := x.LatestDay(ctx, schema.ProvinceCodeCaMau, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "2026-11-30", d.Format(time.DateOnly), "the data ends with November")
+	// A day still to come is not the latest day with figures.
+	d, ok, err = x.LatestDay(ctx, schema.ProvinceCodeCaMau, time.Date(2026, 10, 14, 18, 0, 0, 0, time.UTC)) // 15/10 01:00 in Vietnam
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "2026-10-15", d.Format(time.DateOnly))
+	withTeams := map[string]bool{}
+	for _, tm := range st.Teams {
+		withTeams[tm.CommuneCode] = true
+	}
+	for _, u := range st.Units2022 {
+		if u.Level == schema.LevelCommune && !withTeams[u.Code] {
+			_, ok, err := x.LatestDay(ctx, u.Code, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+			require.NoError(t, err)
+			require.False(t, ok, "commune %s has no team and no figures", u.Code)
+			break
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // Period is a range of dates, both ends included.
@@ -29,6 +30,7 @@ type SkillCount struct {
 type CoverageRow struct {
 	Code       string       `json:"code"`
 	Name       string       `json:"name"`
+	Display    DisplayName  `json:"display_name"` // the name lists show
 	Level      string       `json:"level"`
 	Households int          `json:"households"` // active households registered
 	Reached    int          `json:"reached"`    // with a visit or tutoring record in the period
@@ -244,6 +246,15 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 			total.skills[k] += n
 		}
 	}
+	// A list of descendants further down than children (a province's
+	// hamlets) names each with its parent: hamlet names repeat across
+	// communes.
+	for i, c := range children {
+		if c.ParentCode != u.Code && c.Code != u.Code {
+			p := x.tree.displayName(c.ParentCode)
+			out.Children[i].Display = DisplayName{VI: c.display.VI + ", " + p.VI, EN: c.display.EN + ", " + p.EN}
+		}
+	}
 	out.Unit = x.row(u, total.households, total.reached, total.skills)
 	if u.Level == "hamlet" {
 		out.Children = out.Children[:0]
@@ -252,7 +263,7 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 }
 
 func (x *Index) row(n *node, households, reached int, skills []int) CoverageRow {
-	r := CoverageRow{Code: n.Code, Name: n.Name, Level: string(n.Level), Households: households, Reached: reached,
+	r := CoverageRow{Code: n.Code, Name: n.Name, Display: n.display, Level: string(n.Level), Households: households, Reached: reached,
 		Coverage: share(reached, households)}
 	for k, s := range x.skills {
 		r.Skills = append(r.Skills, SkillCount{Skill: s.Code, NameVI: s.NameVI, NameEN: s.NameEN, Households: skills[k], Share: share(skills[k], households)})
@@ -265,4 +276,62 @@ func share(n, of int) float64 {
 		return 0
 	}
 	return float64(n) / float64(of)
+}
+
+// LatestDay is the most recent day, up to today in Vietnam (now), with a
+// visit or tutoring record of a household in unit or a field report from
+// it; ok is false when there is none. A leader's first view is the month
+// of that day, not a current month still without figures.
+func (x *Index) LatestDay(ctx context.Context, unit string, now time.Time) (time.Time, bool, error) {
+	if err := x.Refresh(ctx); err != nil {
+		return time.Time{}, false, err
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	u, err := x.unit(unit)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	inUnit := make([]bool, len(x.hamlets))
+	for i, h := range x.hamlets {
+		inUnit[i] = x.tree.within(h, u.Code)
+	}
+	hhIn := func(i int32) bool {
+		h := &x.hh[i]
+		return !h.deleted && h.hamlet >= 0 && inUnit[h.hamlet]
+	}
+	// Days after today are typing mistakes, not the latest figures.
+	today := vnDay(now)
+	var latest day
+	found := false
+	note := func(d day) {
+		if d <= today && (!found || d > latest) {
+			latest, found = d, true
+		}
+	}
+	for i := range x.visits {
+		if v := &x.visits[i]; !v.deleted && hhIn(v.hh) {
+			note(v.on)
+		}
+	}
+	for i := range x.tut {
+		if t := &x.tut[i]; !t.deleted && hhIn(t.hh) {
+			note(t.on)
+		}
+	}
+	for i := range x.reports {
+		if r := &x.reports[i]; !r.deleted && r.hamlet >= 0 && inUnit[r.hamlet] && !r.submitted.IsZero() {
+			note(vnDay(r.submitted))
+		}
+	}
+	if !found {
+		return time.Time{}, false, nil
+	}
+	return latest.Time(), true, nil
+}
+
+// vnDay is the day it is in Vietnam at t.
+func vnDay(t time.Time) day {
+	t = t.In(workcal.Vietnam)
+	return dayOf(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC))
 }

@@ -120,21 +120,23 @@ func (o *OnTime) finish() { o.Rate = share(o.OnTime, o.Steps) }
 
 // ReportView is a field report as one viewer may see it.
 type ReportView struct {
-	ID              string    `json:"id"`
-	HamletCode      string    `json:"hamlet_code"`
-	Category        string    `json:"category"`
-	CategoryVI      string    `json:"category_vi"`
-	Status          string    `json:"status"`
-	Description     string    `json:"description"`
-	Location        string    `json:"location,omitempty"`
-	Agency          string    `json:"agency,omitempty"`
-	StatusReason    string    `json:"status_reason,omitempty"`
-	SubmittedAt     time.Time `json:"submitted_at"`
-	DispatchedAt    time.Time `json:"dispatched_at,omitzero"`
-	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
-	Satisfaction    int       `json:"satisfaction,omitempty"`
-	Deadline        *Deadline `json:"deadline,omitempty"`
-	ConsentDisclose bool      `json:"consent_disclose"`
+	ID         string `json:"id"`
+	HamletCode string `json:"hamlet_code"`
+	// Hamlet is the hamlet's name as lists show it (DisplayName).
+	Hamlet          DisplayName `json:"hamlet_name"`
+	Category        string      `json:"category"`
+	CategoryVI      string      `json:"category_vi"`
+	Status          string      `json:"status"`
+	Description     string      `json:"description"`
+	Location        string      `json:"location,omitempty"`
+	Agency          string      `json:"agency,omitempty"`
+	StatusReason    string      `json:"status_reason,omitempty"`
+	SubmittedAt     time.Time   `json:"submitted_at"`
+	DispatchedAt    time.Time   `json:"dispatched_at,omitzero"`
+	ResolvedAt      time.Time   `json:"resolved_at,omitzero"`
+	Satisfaction    int         `json:"satisfaction,omitempty"`
+	Deadline        *Deadline   `json:"deadline,omitempty"`
+	ConsentDisclose bool        `json:"consent_disclose"`
 	// ReporterName and ReporterPhone are empty unless the viewer's role
 	// needs them or the resident consented; Hidden says which.
 	ReporterName   string `json:"reporter_name,omitempty"`
@@ -231,6 +233,7 @@ func (x *Index) view(r *report, viewer Role, now time.Time) ReportView {
 		DispatchedAt: r.dispatched, ResolvedAt: r.resolved, Satisfaction: r.satisfaction, ConsentDisclose: r.consent}
 	if r.hamlet >= 0 {
 		v.HamletCode = x.hamlets[r.hamlet]
+		v.Hamlet = x.tree.displayName(v.HamletCode)
 	}
 	if d, ok := deadline(x.cal, r, now); ok {
 		v.Deadline = &d

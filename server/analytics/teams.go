@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // ActiveWindow is how recently a member must have synced to count as active.
@@ -12,11 +13,13 @@ const ActiveWindow = 30 * 24 * time.Hour
 
 // TeamRow is one team's figures.
 type TeamRow struct {
-	ID            string `json:"id"`
-	Name          string `json:"name"`
-	CommuneCode   string `json:"commune_code"`
-	Members       int    `json:"members"`
-	ActiveMembers int    `json:"active_members"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	CommuneCode string `json:"commune_code"`
+	// Commune is the commune's name as lists show it.
+	Commune       DisplayName `json:"commune_name"`
+	Members       int         `json:"members"`
+	ActiveMembers int         `json:"active_members"`
 	// HouseholdsReached counts the reached households of the team's hamlets;
 	// Visits and Tutoring count what the team's members recorded.
 	HouseholdsReached int `json:"households_reached"`
@@ -46,6 +49,7 @@ type TeamStats struct {
 	Period            Period           `json:"period"`
 	Unit              string           `json:"unit"`
 	UnitName          string           `json:"unit_name"`
+	UnitDisplay       DisplayName      `json:"unit_display_name"` // the name lists show
 	Teams             int              `json:"teams"`
 	Members           int              `json:"members"`
 	ActiveMembers     int              `json:"active_members"`
@@ -97,7 +101,7 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	if err != nil {
 		return nil, err
 	}
-	st := &TeamStats{Period: p, Unit: u.Code, UnitName: u.Name, ReportsByStatus: map[string]int{}}
+	st := &TeamStats{Period: p, Unit: u.Code, UnitName: u.Name, UnitDisplay: u.display, ReportsByStatus: map[string]int{}}
 	from, to := p.days()
 
 	inUnit := make([]bool, len(x.hamlets))
@@ -128,7 +132,7 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 			continue
 		}
 		ti := int32(len(st.PerTeam))
-		row := TeamRow{ID: t.ID, Name: t.Name, CommuneCode: t.CommuneCode, Members: len(t.Members)}
+		row := TeamRow{ID: t.ID, Name: t.Name, CommuneCode: t.CommuneCode, Commune: x.tree.displayName(t.CommuneCode), Members: len(t.Members)}
 		for _, m := range t.Members {
 			if !m.LastSync.IsZero() && now.Sub(m.LastSync) <= ActiveWindow && !m.LastSync.After(now.Add(time.Hour)) {
 				row.ActiveMembers++
@@ -155,9 +159,16 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	}
 
 	// Trend buckets are indexed by their position in the period; each keeps
-	// a bitset of the households it reached, to count them once.
+	// a bitset of the households it reached, to count them once. The trend
+	// stops at today (in Vietnam): a week to come is not a week with no
+	// work, and drawn as 0 it reads as a collapse.
+	today := now.In(workcal.Vietnam)
+	last := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	if p.To.Before(last) {
+		last = p.To
+	}
 	var starts []time.Time
-	for d := bucketStart(p.From, g); !d.After(p.To); {
+	for d := bucketStart(p.From, g); !d.After(last); {
 		starts = append(starts, d)
 		if g == Monthly {
 			d = d.AddDate(0, 1, 0)
@@ -165,13 +176,17 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 			d = d.AddDate(0, 0, 7)
 		}
 	}
-	// bucketOf[d-from] is the bucket of day d: no date arithmetic per record.
+	// bucketOf[d-from] is the bucket of day d (-1 after today): no date
+	// arithmetic per record.
 	bucketOf := make([]int32, int(to)-int(from)+1)
 	for d, b := from, 0; d <= to && d >= from; d++ {
 		for b+1 < len(starts) && !d.Time().Before(starts[b+1]) {
 			b++
 		}
 		bucketOf[d-from] = int32(b)
+		if d.Time().After(last) {
+			bucketOf[d-from] = -1
+		}
 	}
 	trend := make([]Bucket, len(starts))
 	seen := make([][]uint64, len(starts))
@@ -189,12 +204,17 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 				st.PerTeam[ti-1].Tutoring++
 			}
 		}
+		if !isVisit {
+			bySkill[skill]++
+		}
 		b := bucketOf[on-from]
+		if b < 0 {
+			return
+		}
 		if isVisit {
 			trend[b].Visits++
 		} else {
 			trend[b].Tutoring++
-			bySkill[skill]++
 		}
 		if seen[b] == nil {
 			seen[b] = make([]uint64, (len(x.hh)+63)/64)

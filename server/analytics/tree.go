@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -11,6 +12,24 @@ import (
 type node struct {
 	schema.AdminUnit
 	children []string
+	display  DisplayName // the name lists show (schema.UnitNames)
+}
+
+// DisplayName is a unit's name as a list shows it, in both languages:
+// its name, and where another unit under the same parent has the same
+// name, what tells them apart ("Khóm 1 (Phường 4 cũ)"; schema.UnitNames).
+// Pages, the API and the exports name units by it.
+type DisplayName struct {
+	VI string `json:"vi"`
+	EN string `json:"en"`
+}
+
+// In is the name in lang ("en" or Vietnamese).
+func (d DisplayName) In(lang string) string {
+	if strings.HasPrefix(lang, "en") && d.EN != "" {
+		return d.EN
+	}
+	return d.VI
 }
 
 // tree indexes the units by code, with children lists in code order.
@@ -37,7 +56,23 @@ func buildTree(units []schema.AdminUnit) *tree {
 	for _, n := range t.nodes {
 		slices.SortFunc(n.children, strings.Compare)
 	}
+	vi, en := schema.UnitNames(units, "vi"), schema.UnitNames(units, "en")
+	for code, n := range t.nodes {
+		n.display = DisplayName{VI: cmp.Or(vi[code], n.Name), EN: cmp.Or(en[code], n.Name)}
+	}
 	return t
+}
+
+// displayName is a unit's display name, or its code when the tree does not
+// know it.
+func (t *tree) displayName(code string) DisplayName {
+	if t == nil {
+		return DisplayName{VI: code, EN: code}
+	}
+	if n, ok := t.nodes[code]; ok {
+		return n.display
+	}
+	return DisplayName{VI: code, EN: code}
 }
 
 // within reports whether unit code lies under (or is) ancestor in the tree

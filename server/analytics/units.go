@@ -8,14 +8,15 @@ import (
 
 // UnitInfo is an admin unit as the dashboard shows it.
 type UnitInfo struct {
-	Code       string   `json:"code"`
-	Name       string   `json:"name"`
-	Type       string   `json:"type"`
-	Level      string   `json:"level"`
-	ParentCode string   `json:"parent_code,omitempty"`
-	RetiredOn  string   `json:"retired_on,omitempty"`
-	Successors []string `json:"successors,omitempty"`
-	Children   int      `json:"children"` // units directly under it, for drill-down
+	Code       string      `json:"code"`
+	Name       string      `json:"name"`
+	Display    DisplayName `json:"display_name"` // the name lists show
+	Type       string      `json:"type"`
+	Level      string      `json:"level"`
+	ParentCode string      `json:"parent_code,omitempty"`
+	RetiredOn  string      `json:"retired_on,omitempty"`
+	Successors []string    `json:"successors,omitempty"`
+	Children   int         `json:"children"` // units directly under it, for drill-down
 }
 
 // UnitDetail is a unit, the path from the top of the tree down to it, and
@@ -27,7 +28,7 @@ type UnitDetail struct {
 }
 
 func (x *Index) info(n *node) UnitInfo {
-	return UnitInfo{Code: n.Code, Name: n.Name, Type: n.Type, Level: string(n.Level), ParentCode: n.ParentCode,
+	return UnitInfo{Code: n.Code, Name: n.Name, Display: n.display, Type: n.Type, Level: string(n.Level), ParentCode: n.ParentCode,
 		RetiredOn: n.RetiredOn, Successors: n.SuccessorCodes, Children: len(n.children)}
 }
 
@@ -72,4 +73,12 @@ func (x *Index) UnitOf(ctx context.Context, reportID string) (string, error) {
 		return "", nil
 	}
 	return x.hamlets[x.reports[i].hamlet], nil
+}
+
+// DisplayName is the name lists show for unit code (its code when the
+// tree does not know it).
+func (x *Index) DisplayName(code string) DisplayName {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.tree.displayName(code)
 }

@@ -84,7 +84,7 @@ func TestLoginSessionsAndErrors(t *testing.T) {
 	require.Equal(t, 401, c.Get("/api/v1/me", nil))
 
 	// Wrong passwords: 401, then 429 with a Vietnamese hint once the
-	// username has failed too often from this address (throttle_test.go:
+	// username has failed too often from this address (server/throttle_test.go:
 	// another address is not refused).
 	for i := 0; i < 5; i++ {
 		st, b = anon.Do("POST", "/api/v1/login", map[string]string{"username": "dieuphoi", "password": "sai-mat-khau"})

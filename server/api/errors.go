@@ -13,6 +13,18 @@ import (
 var errNotSignedIn = &server.APIError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "sign in first (no session, or it expired)",
 	HintVI: "Phiên đăng nhập không có hoặc đã hết hạn. Hãy đăng nhập lại.", HintEN: "You are not signed in or your session expired. Sign in again."}
 
+// BadParam is a 400 naming the query parameter at fault, whose hints say
+// what is wrong in each language, whole: a Vietnamese hint with an English
+// detail in it ("Tham số "status" không hợp lệ: unknown status") is what a
+// leader read on an error page before (issue 21, item 22).
+func BadParam(name, vi, en string) *server.APIError { return server.BadParamText(name, vi, en) }
+
+// ErrReportOutOfUnit refuses a field report outside the caller's unit. It
+// names no unit: where a report is, is part of the report.
+var ErrReportOutOfUnit = &server.APIError{Status: http.StatusForbidden, Code: "out_of_unit", Message: "the field report lies outside the unit your account is bound to",
+	HintVI: "Phản ánh này nằm ngoài địa bàn tài khoản của bạn được xem.",
+	HintEN: "This field report lies outside the area your account may see."}
+
 // ErrForbiddenRole refuses what the user's role may not do.
 func ErrForbiddenRole(what string) *server.APIError {
 	return &server.APIError{Status: http.StatusForbidden, Code: "forbidden", Message: "your role may not " + what,

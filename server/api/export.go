@@ -19,7 +19,7 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request, u server.User
 	file := r.PathValue("file")
 	name, ext, _ := strings.Cut(file, ".")
 	if ext != "csv" && ext != "xlsx" {
-		server.WriteHTTPError(w, server.BadParam("file", fmt.Sprintf("%q: want {table}.csv or {table}.xlsx", file)))
+		server.WriteHTTPError(w, BadParam("file", fmt.Sprintf("Tệp %q không có: tên tệp là {bảng}.csv hoặc {bảng}.xlsx.", file), fmt.Sprintf("%q: want {table}.csv or {table}.xlsx", file)))
 		return
 	}
 	lang := r.URL.Query().Get("lang")
@@ -27,7 +27,7 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request, u server.User
 		lang = "vi"
 	}
 	if lang != "vi" && lang != "en" {
-		server.WriteHTTPError(w, server.BadParam("lang", fmt.Sprintf("%q: want vi or en", lang)))
+		server.WriteHTTPError(w, BadParam("lang", fmt.Sprintf("Ngôn ngữ %q không có; chọn vi (tiếng Việt) hoặc en (tiếng Anh).", lang), fmt.Sprintf("%q: want vi or en", lang)))
 		return
 	}
 	var t *export.Table
@@ -55,7 +55,7 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request, u server.User
 		}
 		t = export.Reports(views)
 	default:
-		server.WriteHTTPError(w, server.BadParam("table", fmt.Sprintf("%q: want one of %s", name, strings.Join(ExportTables, ", "))))
+		server.WriteHTTPError(w, BadParam("table", fmt.Sprintf("Bảng %q không có; chọn một trong: %s.", name, strings.Join(ExportTables, ", ")), fmt.Sprintf("%q: want one of %s", name, strings.Join(ExportTables, ", "))))
 		return
 	}
 	var buf bytes.Buffer

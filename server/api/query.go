@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
@@ -32,27 +33,42 @@ type Query struct {
 	Log *slog.Logger
 }
 
-// Period reads from and to (YYYY-MM-DD, both included); the default is the
+// Period reads from and to (both included; "2026-11-01" or, as people
+// write it, "01/11/2026"). Without them it is the month of the latest day
+// with figures in unit (analytics.LatestDay), so a leader's first view is
+// not a current month still without data; with no figures at all, the
 // current month in Vietnam.
-func (q Query) Period(r *http.Request) (analytics.Period, error) {
+func (q Query) Period(r *http.Request, x *analytics.Index, unit string) (analytics.Period, error) {
 	qs := r.URL.Query()
-	now := q.Now().In(vnZone)
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	month := q.Now().In(vnZone)
+	if strings.TrimSpace(qs.Get("from")) == "" && strings.TrimSpace(qs.Get("to")) == "" {
+		d, ok, err := x.LatestDay(r.Context(), unit, q.Now())
+		if err != nil {
+			return analytics.Period{}, AnalyticsError("unit", err)
+		}
+		if ok {
+			month = d
+		}
+	}
+	first := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, time.UTC)
 	p := analytics.Period{From: first, To: first.AddDate(0, 1, -1)}
 	for _, f := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &p.From}, {"to", &p.To}} {
+		name, vi string
+		t        *time.Time
+	}{{"from", "Ngày bắt đầu", &p.From}, {"to", "Ngày kết thúc", &p.To}} {
 		v := strings.TrimSpace(qs.Get(f.name))
 		if v == "" {
 			continue
 		}
-		t, err := time.Parse(time.DateOnly, v)
+		day, err := i18n.ParseDate(v)
 		if err != nil {
-			return p, server.BadParam(f.name, fmt.Sprintf("%q is not a date YYYY-MM-DD", v))
+			var de *i18n.DateError
+			errors.As(err, &de)
+			return p, BadParam(f.name, f.vi+": "+de.Message("vi"), fmt.Sprintf("%q is not a date (YYYY-MM-DD or DD/MM/YYYY)", v))
 		}
+		t, _ := time.Parse(time.DateOnly, day)
 		if t.Year() < 2000 || t.Year() > 2150 {
-			return p, server.BadParam(f.name, fmt.Sprintf("%q is outside 2000..2150", v))
+			return p, BadParam(f.name, fmt.Sprintf("%s %s nằm ngoài các năm 2000–2150.", f.vi, i18n.Date(t, "vi")), fmt.Sprintf("%q is outside 2000..2150", v))
 		}
 		*f.t = t
 	}
@@ -60,10 +76,11 @@ func (q Query) Period(r *http.Request) (analytics.Period, error) {
 		p.To = p.From.AddDate(0, 1, -1)
 	}
 	if p.To.Before(p.From) {
-		return p, server.BadParam("to", "the end of the period is before its start")
+		return p, BadParam("to", fmt.Sprintf("Ngày kết thúc (%s) đứng trước ngày bắt đầu (%s): hãy chọn lại kỳ báo cáo.", i18n.Date(p.To, "vi"), i18n.Date(p.From, "vi")),
+			"the end of the period is before its start")
 	}
 	if p.To.Sub(p.From) > 10*366*24*time.Hour {
-		return p, server.BadParam("to", "a period spans at most ten years")
+		return p, BadParam("to", "Một kỳ báo cáo dài nhiều nhất mười năm: hãy chọn kỳ ngắn hơn.", "a period spans at most ten years")
 	}
 	return p, nil
 }
@@ -75,7 +92,7 @@ func (q Query) Unit(r *http.Request, x *analytics.Index, u server.User) (string,
 		code = u.UnitCode
 	}
 	if len(code) > 20 {
-		return "", server.BadParam("unit", "an admin unit code is at most 20 characters")
+		return "", BadParam("unit", "Mã đơn vị dài nhiều nhất 20 ký tự.", "an admin unit code is at most 20 characters")
 	}
 	return code, q.Authorize(r.Context(), x, u, "unit", code)
 }
@@ -104,10 +121,10 @@ func AnalyticsError(param string, err error) error {
 	if errors.As(err, &ue) {
 		if ue.Retired != "" {
 			return &server.APIError{Status: http.StatusBadRequest, Code: "unit_retired", Message: fmt.Sprintf("parameter %s: %s", param, ue.Error()),
-				HintVI: fmt.Sprintf("Đơn vị %s đã giải thể ngày %s; số liệu của đơn vị này nay tính vào: %s.", ue.Code, ue.Retired, strings.Join(ue.Successors, ", ")),
-				HintEN: fmt.Sprintf("Unit %s was retired on %s; its figures now count under: %s.", ue.Code, ue.Retired, strings.Join(ue.Successors, ", "))}
+				HintVI: fmt.Sprintf("Đơn vị %s đã được %s từ ngày %s; số liệu của đơn vị này nay tính vào: %s.", ue.Code, i18n.Reorganised.VI, i18n.DateText(ue.Retired, "vi"), strings.Join(ue.Successors, ", ")),
+				HintEN: fmt.Sprintf("Unit %s was %s on %s; its figures now count under: %s.", ue.Code, i18n.Reorganised.EN, i18n.DateText(ue.Retired, "en"), strings.Join(ue.Successors, ", "))}
 		}
-		return server.BadParam(param, fmt.Sprintf("unknown admin unit %q", ue.Code))
+		return BadParam(param, fmt.Sprintf("Không có đơn vị hành chính mã %q.", ue.Code), fmt.Sprintf("unknown admin unit %q", ue.Code))
 	}
 	return err
 }
@@ -119,7 +136,8 @@ func levelParam(r *http.Request) (schema.Level, error) {
 	case "district", "commune", "hamlet":
 		return schema.Level(l), nil
 	default:
-		return "", server.BadParam("level", fmt.Sprintf("%q: want district, commune or hamlet", l))
+		return "", BadParam("level", fmt.Sprintf("Cấp %q không có; chọn district (huyện), commune (xã/phường) hoặc hamlet (ấp/khóm).", l),
+			fmt.Sprintf("%q: want district, commune or hamlet", l))
 	}
 }
 
@@ -128,7 +146,7 @@ func (q Query) Coverage(r *http.Request, u server.User, x *analytics.Index) (*an
 	if err != nil {
 		return nil, err
 	}
-	p, err := q.Period(r)
+	p, err := q.Period(r, x, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +166,7 @@ func (q Query) Stats(r *http.Request, u server.User, x *analytics.Index) (*analy
 	if err != nil {
 		return nil, err
 	}
-	p, err := q.Period(r)
+	p, err := q.Period(r, x, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +176,8 @@ func (q Query) Stats(r *http.Request, u server.User, x *analytics.Index) (*analy
 	case "month":
 		g = analytics.Monthly
 	default:
-		return nil, server.BadParam("by", fmt.Sprintf("%q: want week or month", by))
+		return nil, BadParam("by", fmt.Sprintf("%q không phải cách chia; chọn week (theo tuần) hoặc month (theo tháng).", by),
+			fmt.Sprintf("%q: want week or month", by))
 	}
 	st, err := x.TeamStats(r.Context(), unit, p, g, q.Now())
 	if err != nil {
@@ -174,15 +193,12 @@ func (q Query) Reports(r *http.Request, u server.User, x *analytics.Index) ([]an
 	}
 	qs := r.URL.Query()
 	f := analytics.ReportFilter{Status: qs.Get("status"), Category: qs.Get("category")}
-	if f.Status != "" && !schema.ReportStatus(f.Status).Valid() {
-		return nil, server.BadParam("status", fmt.Sprintf("unknown status %q (want one of %s)", f.Status, strings.Join(schema.EnumValues(schema.EnumReportStatus), ", ")))
-	}
-	if f.Category != "" && !ValidCategory(f.Category) {
-		return nil, server.BadParam("category", fmt.Sprintf("unknown category %q", f.Category))
+	if err := CheckReportFilter(f.Status, f.Category); err != nil {
+		return nil, err
 	}
 	// The period filters only when given: open reports of any age matter.
 	if qs.Get("from") != "" || qs.Get("to") != "" {
-		p, err := q.Period(r)
+		p, err := q.Period(r, x, unit)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +216,8 @@ func (q Query) Reports(r *http.Request, u server.User, x *analytics.Index) ([]an
 func (q Query) Report(r *http.Request, u server.User, x *analytics.Index) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
-		return id, server.BadParam("id", "a report id is a UUID")
+		return id, BadParam("id", "Đường dẫn không chỉ tới một phản ánh: mã phản ánh gồm 36 ký tự chữ và số (ví dụ 3f2b8c1e-…). Hãy mở phản ánh từ danh sách.",
+			"a report id is a UUID")
 	}
 	hamlet, err := x.UnitOf(r.Context(), id.String())
 	if err != nil {
@@ -209,14 +226,35 @@ func (q Query) Report(r *http.Request, u server.User, x *analytics.Index) (uuid.
 	if hamlet == "" {
 		return id, server.ErrReportNotFound
 	}
+	// Refused without naming the report's hamlet: where a report is, is
+	// part of the report.
 	if err := q.Authorize(r.Context(), x, u, "id", hamlet); err != nil {
 		var ae *server.APIError
-		if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
-			return id, ErrOutOfUnit(hamlet) // a report in a hamlet no longer in force
+		if errors.As(err, &ae) && (ae.Status == http.StatusBadRequest || ae.Code == "out_of_unit") {
+			return id, ErrReportOutOfUnit // (a 400: a report in a hamlet no longer in force)
 		}
 		return id, err
 	}
 	return id, nil
+}
+
+// CheckReportFilter checks a report list's status and category filters,
+// naming the valid ones when one is not.
+func CheckReportFilter(status, category string) error {
+	if status != "" && !schema.ReportStatus(status).Valid() {
+		return BadParam("status", fmt.Sprintf("Trạng thái %q không có; chọn một trong: %s.", status, schema.EnumChoices(schema.EnumReportStatus, "vi")),
+			fmt.Sprintf("unknown status %q (want one of %s)", status, schema.EnumChoices(schema.EnumReportStatus, "en")))
+	}
+	if category != "" && !ValidCategory(category) {
+		var vi, en []string
+		for _, c := range schema.ReportCategories() {
+			vi = append(vi, c.Code+" ("+c.NameVI+")")
+			en = append(en, c.Code+" ("+c.NameEN+")")
+		}
+		return BadParam("category", fmt.Sprintf("Lĩnh vực %q không có; chọn một trong: %s.", category, strings.Join(vi, ", ")),
+			fmt.Sprintf("unknown category %q (want one of %s)", category, strings.Join(en, ", ")))
+	}
+	return nil
 }
 
 func ValidCategory(c string) bool {
@@ -235,7 +273,8 @@ func IntParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, server.BadParam(name, fmt.Sprintf("%q: want a whole number in %d..%d", v, lo, hi))
+		return 0, BadParam(name, fmt.Sprintf("Tham số %s = %q: cần một số nguyên từ %d đến %d.", name, v, lo, hi),
+			fmt.Sprintf("%q: want a whole number in %d..%d", v, lo, hi))
 	}
 	return n, nil
 }

@@ -144,7 +144,7 @@ func newBrowser(t *testing.T) context.Context {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(bctx, 150*time.Second)
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	require.NoError(t, chromedp.Do(ctx)) // start the browser
 	return ctx
@@ -313,7 +313,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	t.Run("English switch is remembered", func(t *testing.T) {
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(d.URL+"/teams?lang=en&"+period), chromedp.WaitVisible(chromedp.CSS("#teams-count"))))
-		require.Contains(t, text(t, ctx, "h1"), "Teams")
+		require.Contains(t, text(t, ctx, "h1"), "Community digital technology teams")
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(d.URL+"/reports"), chromedp.WaitVisible(chromedp.CSS("h1"))))
 		require.Contains(t, text(t, ctx, "h1"), "Field reports")
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(d.URL+"/coverage?lang=vi&"+period), chromedp.WaitVisible(chromedp.CSS("h1"))))
@@ -378,12 +378,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		require.NotEmpty(t, sub, "the small province has submitted reports")
 		list := d.URL + "/reports?unit=96&status=submitted"
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(list), chromedp.WaitVisible(chromedp.CSS("form.act-dispatched"))))
-		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('li.report').id.replace('report-', '')`))
+		id, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('.report').id.replace('report-', '')`))
 		require.NoError(t, err)
 		// Forge the token: refused with a Vietnamese page, nothing changes.
 		require.NoError(t, chromedp.Do(ctx,
-			chromedp.SetValue(chromedp.CSS("li.report form.act-dispatched input[name=csrf]"), "forged-token"),
-			chromedp.Click(chromedp.CSS("li.report form.act-dispatched button")),
+			chromedp.SetValue(chromedp.CSS(".report form.act-dispatched input[name=csrf]"), "forged-token"),
+			chromedp.Click(chromedp.CSS(".report form.act-dispatched button")),
 			chromedp.WaitVisible(chromedp.CSS("#error-hint")),
 		))
 		require.Contains(t, text(t, ctx, "#error-hint"), "mã bảo vệ biểu mẫu (CSRF)")
@@ -422,6 +422,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		require.Equal(t, "returned", v.Status)
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#username"))))
 	})
+
+	t.Run("issue 21: the first hour", func(t *testing.T) { firstHour(t, ctx, d, art) })
 
 	t.Run("page weight: coverage HTML and assets under 300 KB gzipped", func(t *testing.T) {
 		c := loginHTTP(t, d.URL, "so-tttt")

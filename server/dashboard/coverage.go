@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/server/api"
 )
@@ -19,7 +19,8 @@ import (
 
 type covRow struct {
 	analytics.CoverageRow
-	Link string
+	Link        string
+	DisplayName string // the name lists show ("Khóm 1 (Phường 4 cũ)")
 }
 
 type coverageView struct {
@@ -52,20 +53,26 @@ func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c 
 	level := r.URL.Query().Get("level")
 	keep := []string{"unit", cov.Unit.Code, "from", from, "to", to, "level", level}
 	v := &coverageView{Unit: cov.Unit, Info: info, Crumbs: path, UnitCode: cov.Unit.Code,
-		Period: d.periodView("/coverage", cov.Period, "unit", cov.Unit.Code, "level", level),
+		Period: d.periodView(r, c.Lang, "/coverage", cov.Period, "unit", cov.Unit.Code, "level", level),
 		Hidden: [][2]string{{"unit", cov.Unit.Code}}}
 	if level != "" {
 		v.Hidden = append(v.Hidden, [2]string{"level", level})
 	}
 	p := d.page(c, "coverage", "coverage", v)
 
-	// Sort the rows as asked: ?sort=name|households|reached|coverage|skill:<code>.
+	// Sort the rows as asked: ?sort=name|households|reached|coverage|skill:<code>;
+	// by default by name, in Vietnamese order, as a person looks a unit up.
 	q := r.URL.Query()
 	sortKey, dir := q.Get("sort"), q.Get("dir")
 	if dir != "asc" && dir != "desc" {
 		dir = "asc"
 	}
 	rows := slices.Clone(cov.Children)
+	i18n.SortByKeys(rows, func(r analytics.CoverageRow) []string { return []string{p.Name(r.Display, r.Name), r.Code} })
+	rank := map[string]int{} // a row's place by name: the tie-break of every order
+	for i, r := range rows {
+		rank[r.Code] = i
+	}
 	skillIx := -1
 	if code, ok := strings.CutPrefix(sortKey, "skill:"); ok && len(cov.Unit.Skills) > 0 {
 		skillIx = slices.IndexFunc(cov.Unit.Skills, func(sc analytics.SkillCount) bool { return sc.Skill == code })
@@ -73,7 +80,7 @@ func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c 
 	less := func(a, b analytics.CoverageRow) int {
 		switch {
 		case sortKey == "name":
-			return cmp.Compare(a.Name, b.Name)
+			return cmp.Compare(rank[a.Code], rank[b.Code])
 		case sortKey == "households":
 			return cmp.Compare(a.Households, b.Households)
 		case sortKey == "reached":
@@ -83,19 +90,21 @@ func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c 
 		case skillIx >= 0 && skillIx < len(a.Skills) && skillIx < len(b.Skills):
 			return cmp.Compare(a.Skills[skillIx].Share, b.Skills[skillIx].Share)
 		}
-		return cmp.Compare(a.Code, b.Code)
+		return cmp.Compare(rank[a.Code], rank[b.Code])
 	}
 	slices.SortStableFunc(rows, func(a, b analytics.CoverageRow) int {
 		if dir == "desc" {
-			return cmp.Or(less(b, a), cmp.Compare(a.Code, b.Code))
+			return cmp.Or(less(b, a), cmp.Compare(rank[a.Code], rank[b.Code]))
 		}
-		return cmp.Or(less(a, b), cmp.Compare(a.Code, b.Code))
+		return cmp.Or(less(a, b), cmp.Compare(rank[a.Code], rank[b.Code]))
 	})
-	heads := []sortHead{{Label: p.T("unit")}, {Label: p.T("coverage_pct"), Num: true}, {Label: p.T("households"), Num: true},
-		{Label: p.T("reached"), Num: true}}
+	heads := []sortHead{{Label: p.T("unit")}, {Label: p.T("coverage_pct"), Num: true, Wrap: true}, {Label: p.T("households"), Num: true, Wrap: true},
+		{Label: p.T("reached"), Num: true, Wrap: true}}
 	keys := []string{"name", "coverage", "households", "reached"}
+	// Skills by their official names in full: the table wraps its headings
+	// or scrolls, never cuts them.
 	for _, sc := range cov.Unit.Skills {
-		heads = append(heads, sortHead{Label: p.SkillShort(sc.Skill, sc.NameVI, sc.NameEN), Title: p.Pick(sc.NameVI, sc.NameEN), Num: true})
+		heads = append(heads, sortHead{Label: p.Pick(sc.NameVI, sc.NameEN), Num: true, Wrap: true})
 		keys = append(keys, "skill:"+sc.Skill)
 	}
 	v.Heads = sortLinks("/coverage", sortKey, dir, heads, keys, "unit", cov.Unit.Code, "from", from, "to", to, "level", level)
@@ -103,18 +112,15 @@ func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c 
 	var bars []barItem
 	for _, row := range rows {
 		link := pageURL("/coverage", "unit", row.Code, "from", from, "to", to)
-		v.Rows = append(v.Rows, covRow{CoverageRow: row, Link: link})
-		label := row.Name
-		if row.Level == string(schema.LevelHamlet) {
-			label += " · " + row.Code // hamlet names repeat within a merged commune
-		}
-		bars = append(bars, barItem{Label: label, Value: row.Coverage, Text: p.Pct(row.Coverage), Link: link,
-			Title: row.Name + ": " + p.Pct(row.Coverage) + " (" + p.Num(row.Reached) + "/" + p.Num(row.Households) + ")"})
+		name := p.Name(row.Display, row.Name)
+		v.Rows = append(v.Rows, covRow{CoverageRow: row, Link: link, DisplayName: name})
+		bars = append(bars, barItem{Label: name, Value: row.Coverage, Text: p.Pct(row.Coverage), Link: link,
+			Title: name + ": " + p.Pct(row.Coverage) + " (" + p.Num(row.Reached) + "/" + p.Num(row.Households) + ")"})
 	}
 	v.Chart = hbarChart(p.T("chart_coverage"), bars, 1, "cov")
 	var sk []barItem
 	for _, sc := range cov.Unit.Skills {
-		sk = append(sk, barItem{Label: p.SkillShort(sc.Skill, sc.NameVI, sc.NameEN), Value: sc.Share, Text: p.Pct(sc.Share),
+		sk = append(sk, barItem{Label: p.Pick(sc.NameVI, sc.NameEN), Value: sc.Share, Text: p.Pct(sc.Share),
 			Title: p.Pick(sc.NameVI, sc.NameEN) + ": " + p.Pct(sc.Share) + " (" + p.Num(sc.Households) + ")"})
 	}
 	v.Skills = hbarChart(p.T("chart_skills"), sk, 1, "skill")

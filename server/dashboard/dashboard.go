@@ -8,6 +8,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -118,9 +119,9 @@ func webInit() {
 		web.cssURL = "/static/style.css?v=" + strings.Trim(web.assets["style.css"].etag, `"`)
 		web.iconURL = "/static/icon.svg?v=" + strings.Trim(web.assets["icon.svg"].etag, `"`)
 		web.pages = map[string]*template.Template{}
-		for _, p := range []string{"login", "coverage", "teams", "reports", "sync", "error", "unit_changed"} {
+		for _, p := range []string{"login", "coverage", "teams", "reports", "report", "sync", "error", "unit_changed"} {
 			web.pages[p] = template.Must(template.New("").Funcs(webFuncs).ParseFS(webTemplateFS,
-				"web/templates/layout.html", "web/templates/"+p+".html"))
+				"web/templates/layout.html", "web/templates/report_card.html", "web/templates/"+p+".html"))
 		}
 	})
 }
@@ -150,15 +151,25 @@ func (d *Dashboard) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /coverage", d.core.Track(d.webAuthed(d.handleWebCoverage)))
 	mux.HandleFunc("GET /teams", d.core.Track(d.webAuthed(d.handleWebTeams)))
 	mux.HandleFunc("GET /reports", d.core.Track(d.webAuthed(d.handleWebReports)))
+	mux.HandleFunc("GET /reports/{id}", d.core.Track(d.webAuthed(d.handleWebReport)))
 	mux.HandleFunc("POST /reports/{id}/transition", d.core.Track(d.webAuthed(d.handleWebTransition)))
 	mux.HandleFunc("GET /sync", d.core.Track(d.webAuthed(d.handleWebSync)))
 	mux.HandleFunc("GET /static/{file}", handleWebStatic)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, web.iconURL, http.StatusMovedPermanently)
 	})
+	// An internal dashboard: no search engine is to list it. A crawler
+	// reads a text answer, not the HTML error page.
+	mux.HandleFunc("GET /robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Cache-Control", "public, max-age=86400")
+		h.Set("X-Content-Type-Options", "nosniff")
+		_, _ = io.WriteString(w, "User-agent: *\nDisallow: /\n")
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		d.webError(w, r, nil, &server.APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such page",
-			HintVI: "Không có trang này.", HintEN: "There is no such page."})
+			HintVI: "Không có trang này. Hãy mở các trang từ trình đơn.", HintEN: "There is no such page. Open the pages from the menu."})
 	})
 }
 

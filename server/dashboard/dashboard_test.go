@@ -137,6 +137,37 @@ func TestDashboardForms(t *testing.T) {
 		require.Contains(t, b, servertest.TeamAName)
 	})
 
+	// Issue 21, items 22 and 24: a crawler reads a text answer; an error
+	// page in Vietnamese holds no English of the server's, and the
+	// English page keeps it for IT staff.
+	t.Run("robots.txt and the page that is not there", func(t *testing.T) {
+		resp, err := http.Get(ts.URL + "/robots.txt")
+		require.NoError(t, err)
+		b := body(resp)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
+		require.Equal(t, "User-agent: *\nDisallow: /\n", b)
+
+		c, resp := signIn(t, "lanh-dao", webPassword)
+		body(resp)
+		for _, tc := range []struct {
+			lang, want string
+			not        []string
+		}{
+			{"vi", "Không có trang này", []string{"not_found", "no such page"}},
+			{"en", "not_found: no such page", nil},
+		} {
+			resp, err := c.Get(ts.URL + "/khong-co?lang=" + tc.lang)
+			require.NoError(t, err)
+			b := body(resp)
+			require.Equal(t, http.StatusNotFound, resp.StatusCode)
+			require.Contains(t, b, tc.want)
+			for _, s := range tc.not {
+				require.NotContains(t, b, s)
+			}
+		}
+	})
+
 	t.Run("static assets are embedded, cached and compressed", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", ts.URL+"/static/style.css?v=x", nil)
 		req.Header.Set("Accept-Encoding", "gzip")

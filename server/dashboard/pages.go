@@ -2,9 +2,12 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
@@ -14,10 +17,19 @@ import (
 // the same functions (api.Query), so a page and the API can never disagree
 // on what a user may see: a unit outside the user's is a 403 here as there.
 
-// periodView is the period picker.
+// periodView is the period picker, and what it says is shown.
 type periodView struct {
+	// From and To are the days in the text inputs, as people write them
+	// (dd/mm/yyyy; English yyyy-mm-dd): a date input shows the browser's
+	// locale instead, mm/dd/yyyy in most (issue 21, item 17).
 	From, To string
-	Presets  []presetLink
+	// FromQ and ToQ are the same days in links (2026-11-01).
+	FromQ, ToQ string
+	// Shown says which period the figures are of, and Latest whether it is
+	// the default: the month of the unit's latest figures (api.Query).
+	Shown   string
+	Latest  bool
+	Presets []presetLink
 }
 
 type presetLink struct {
@@ -26,10 +38,21 @@ type presetLink struct {
 	Active bool
 }
 
-func (d *Dashboard) periodView(path string, p analytics.Period, keep ...string) periodView {
+func (d *Dashboard) periodView(r *http.Request, lang, path string, p analytics.Period, keep ...string) periodView {
 	now := d.core.Now().In(vnZone)
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	v := periodView{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly)}
+	q := r.URL.Query()
+	v := periodView{From: i18n.Date(p.From, lang), To: i18n.Date(p.To, lang),
+		FromQ: p.From.Format(time.DateOnly), ToQ: p.To.Format(time.DateOnly), Latest: q.Get("from") == "" && q.Get("to") == ""}
+	if p.From.Day() == 1 && p.To.Equal(p.From.AddDate(0, 1, -1)) {
+		month := p.From.Format("01/2006")
+		if lang == "en" {
+			month = p.From.Format("January 2006")
+		}
+		v.Shown = fmt.Sprintf(webT(lang, "shown_month"), month)
+	} else {
+		v.Shown = fmt.Sprintf(webT(lang, "shown_range"), i18n.Date(p.From, lang), i18n.Date(p.To, lang))
+	}
 	for _, pr := range []struct {
 		key      string
 		from, to time.Time
@@ -67,6 +90,7 @@ func (d *Dashboard) page(c *webCtx, title, nav string, body any) *webPage {
 type sortHead struct {
 	Label, Title, URL, Arrow string
 	Num                      bool
+	Wrap                     bool // a long heading (a skill's full name) wraps
 }
 
 type exportLink struct{ Name, CSV, XLSX string }

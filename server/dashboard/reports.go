@@ -25,8 +25,25 @@ type statusTab struct {
 
 type reportCard struct {
 	analytics.ReportView
-	HamletName string
+	HamletName string   // the name lists show, with its code
+	Link       string   // the report's own page, the link a coordinator shares
 	Actions    []string // statuses a coordinator may move it to
+}
+
+func newReportCard(rv analytics.ReportView, c *webCtx, canAct bool) reportCard {
+	card := reportCard{ReportView: rv, Link: "/reports/" + rv.ID,
+		HamletName: rv.Hamlet.In(c.Lang) + " · " + rv.HamletCode}
+	if rv.Hamlet.VI == "" {
+		card.HamletName = rv.HamletCode
+	}
+	if canAct {
+		for _, to := range []schema.ReportStatus{schema.StatusDispatched, schema.StatusInProgress, schema.StatusResolved, schema.StatusRedispatch, schema.StatusReturned} {
+			if schema.CanTransition(schema.ReportStatus(rv.Status), to) {
+				card.Actions = append(card.Actions, string(to))
+			}
+		}
+	}
+	return card
 }
 
 type reportsView struct {
@@ -57,12 +74,8 @@ func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *
 	}
 	q := r.URL.Query()
 	status, category := q.Get("status"), q.Get("category")
-	if status != "" && !schema.ReportStatus(status).Valid() {
-		d.webError(w, r, c, server.BadParam("status", "unknown status"))
-		return
-	}
-	if category != "" && !api.ValidCategory(category) {
-		d.webError(w, r, c, server.BadParam("category", "unknown category"))
+	if err := api.CheckReportFilter(status, category); err != nil {
+		d.webError(w, r, c, err)
 		return
 	}
 	offset, err := api.IntParam(r, "offset", 0, 0, 1<<30)
@@ -111,33 +124,8 @@ func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *
 	if end < len(list) {
 		v.NextURL = pageURL("/reports", "unit", unit, "category", category, "status", status, "offset", itoa(end))
 	}
-	hamlets := map[string]string{}
 	for _, rv := range list[offset:end] {
-		card := reportCard{ReportView: rv}
-		if _, ok := hamlets[rv.HamletCode]; !ok {
-			hamlets[rv.HamletCode] = rv.HamletCode
-		}
-		if v.CanAct {
-			for _, to := range []schema.ReportStatus{schema.StatusDispatched, schema.StatusInProgress, schema.StatusResolved, schema.StatusRedispatch, schema.StatusReturned} {
-				if schema.CanTransition(schema.ReportStatus(rv.Status), to) {
-					card.Actions = append(card.Actions, string(to))
-				}
-			}
-		}
-		v.Reports = append(v.Reports, card)
-	}
-	// Hamlet names of the page's reports: one query for all hamlets.
-	if len(hamlets) > 0 {
-		if hs, err := d.dir.Units(ctx, schema.LevelHamlet, ""); err == nil {
-			for _, h := range hs {
-				if _, ok := hamlets[h.Code]; ok {
-					hamlets[h.Code] = h.Name + " · " + h.Code
-				}
-			}
-		}
-	}
-	for i := range v.Reports {
-		v.Reports[i].HamletName = hamlets[v.Reports[i].HamletCode]
+		v.Reports = append(v.Reports, newReportCard(rv, c, v.CanAct))
 	}
 	v.Exports = exportLinks(c.Lang, []string{"reports"}, "unit", unit, "status", status, "category", category)
 	p := d.page(c, "reports", "reports", v)
@@ -145,6 +133,46 @@ func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *
 		p.Notice = "done_transition"
 	}
 	d.render(w, r, http.StatusOK, "reports", p)
+}
+
+// reportView is the page of one report (/reports/{id}).
+type reportView struct {
+	Card    reportCard
+	Crumbs  []analytics.UnitInfo
+	Back    string
+	ListURL string
+}
+
+// handleWebReport is one report's page: the link a coordinator shares.
+// It is authorised as the API's GET /api/v1/reports/{id} is (api.Query
+// Report): a report outside the user's unit is a 403 that says nothing
+// about it, an unknown one a 404; the reporter's name and phone show only
+// to the roles that may see them (analytics.Role.SeesReporter).
+func (d *Dashboard) handleWebReport(w http.ResponseWriter, r *http.Request, c *webCtx) {
+	id, err := d.q.Report(r, c.User, c.X)
+	if err != nil {
+		d.webError(w, r, c, err)
+		return
+	}
+	rv, ok, err := c.X.Report(r.Context(), id.String(), c.User.Role, d.core.Now())
+	if err != nil {
+		d.webError(w, r, c, err)
+		return
+	}
+	if !ok {
+		d.webError(w, r, c, server.ErrReportNotFound)
+		return
+	}
+	canAct := c.User.Role == analytics.RoleCoordinator
+	v := &reportView{Card: newReportCard(rv, c, canAct), Back: r.URL.Path, ListURL: "/reports"}
+	if path, info, err := crumbs(r.Context(), c.X, c.User, rv.HamletCode); err == nil {
+		v.Crumbs = append(path, info)
+	}
+	p := d.page(c, "report_title", "reports", v)
+	if r.URL.Query().Get("done") == "1" {
+		p.Notice = "done_transition"
+	}
+	d.render(w, r, http.StatusOK, "report", p)
 }
 
 func (d *Dashboard) handleWebTransition(w http.ResponseWriter, r *http.Request, c *webCtx) {
@@ -167,8 +195,9 @@ func (d *Dashboard) handleWebTransition(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	d.log.Info("transition by user (dashboard)", "user", c.User.ID, server.LogRow, id.String())
+	// Back to the list, or to the report's own page, it was changed from.
 	back, err := url.Parse(safeNext(r.PostFormValue("back")))
-	if err != nil || back.Path != "/reports" {
+	if err != nil || (back.Path != "/reports" && back.Path != "/reports/"+id.String()) {
 		back, _ = url.Parse("/reports")
 	}
 	bq := back.Query()

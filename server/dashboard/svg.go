@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 )
 
 // Charts drawn on the server as inline SVG: no script, no library, legible
@@ -24,17 +26,16 @@ type barItem struct {
 	Title string  // tooltip
 }
 
-const barRow = 26
+const (
+	barRow = 26 // a row with its label beside the bar
+	// A label longer than sideLabel runes does not fit beside the bar on a
+	// phone: every label of that chart goes above its bar, whole (a skill's
+	// official name, a hamlet with its former commune), never cut.
+	sideLabel  = 16
+	stackedRow = 40
+)
 
 func esc(s string) string { return html.EscapeString(s) }
-
-func truncRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
 
 // hbarChart draws one bar per item, the longest max long.
 func hbarChart(title string, items []barItem, max float64, class string) template.HTML {
@@ -44,11 +45,19 @@ func hbarChart(title string, items []barItem, max float64, class string) templat
 	if max <= 0 {
 		max = 1
 	}
-	h := len(items)*barRow + 8
+	stacked := false
+	for _, it := range items {
+		stacked = stacked || utf8.RuneCountInString(it.Label) > sideLabel
+	}
+	row := barRow
+	if stacked {
+		row = stackedRow
+	}
+	h := len(items)*row + 8
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart hbar %s" width="100%%" height="%d" role="img" aria-label="%s"><title>%s</title>`, class, h, esc(title), esc(title))
 	for i, it := range items {
-		y := 4 + i*barRow
+		y := 4 + i*row
 		w := it.Value / max * 100
 		if w < 0 || math.IsNaN(w) {
 			w = 0
@@ -58,16 +67,21 @@ func hbarChart(title string, items []barItem, max float64, class string) templat
 			tip = it.Label + ": " + it.Text
 		}
 		fmt.Fprintf(&b, `<g><title>%s</title>`, esc(tip))
-		label := esc(truncRunes(it.Label, 24))
-		if it.Link != "" {
-			fmt.Fprintf(&b, `<a href="%s"><text class="lbl link" x="0" y="%d">%s</text></a>`, esc(it.Link), y+16, label)
-		} else {
-			fmt.Fprintf(&b, `<text class="lbl" x="0" y="%d">%s</text>`, y+16, label)
+		label := esc(it.Label)
+		// Beside: the bar lives between 38%% and 86%% of the width. Stacked:
+		// the label on its own line, the bar under it from 0 to 84%%.
+		lx, ly, bx, by, bw := "0", y+16, 38.0, y+4, 48.0
+		if stacked {
+			ly, bx, by, bw = y+13, 0, y+19, 84
 		}
-		// The bar lives between 38%% and 86%% of the width.
-		fmt.Fprintf(&b, `<rect class="track" x="38%%" y="%d" width="48%%" height="16" rx="2"/>`, y+4)
-		fmt.Fprintf(&b, `<rect class="bar" x="38%%" y="%d" width="%.2f%%" height="16" rx="2"/>`, y+4, w*0.48)
-		fmt.Fprintf(&b, `<text class="val" x="100%%" y="%d" text-anchor="end">%s</text></g>`, y+16, esc(it.Text))
+		if it.Link != "" {
+			fmt.Fprintf(&b, `<a href="%s"><text class="lbl link" x="%s" y="%d">%s</text></a>`, esc(it.Link), lx, ly, label)
+		} else {
+			fmt.Fprintf(&b, `<text class="lbl" x="%s" y="%d">%s</text>`, lx, ly, label)
+		}
+		fmt.Fprintf(&b, `<rect class="track" x="%g%%" y="%d" width="%g%%" height="16" rx="2"/>`, bx, by, bw)
+		fmt.Fprintf(&b, `<rect class="bar" x="%g%%" y="%d" width="%.2f%%" height="16" rx="2"/>`, bx, by, w*bw/100)
+		fmt.Fprintf(&b, `<text class="val" x="100%%" y="%d" text-anchor="end">%s</text></g>`, by+12, esc(it.Text))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -80,8 +94,9 @@ type lineSeries struct {
 }
 
 // lineChart draws series over labelled x positions (weeks or months) with
-// a y axis from 0 and a legend.
-func lineChart(title string, xlabels []string, series []lineSeries, lang string) template.HTML {
+// a y axis from 0 and a legend; xkeys (the buckets' first days) mark the
+// points (data-x).
+func lineChart(title string, xlabels, xkeys []string, series []lineSeries, lang string) template.HTML {
 	n := len(xlabels)
 	if n == 0 {
 		return ""
@@ -101,7 +116,7 @@ func lineChart(title string, xlabels []string, series []lineSeries, lang string)
 	for _, f := range []float64{0, 0.5, 1} {
 		y := float64(plotTop) + float64(plotH)*(1-f)
 		fmt.Fprintf(&b, `<line class="grid" x1="9%%" x2="100%%" y1="%.1f" y2="%.1f"/>`, y, y)
-		fmt.Fprintf(&b, `<text class="axis" x="8%%" y="%.1f" text-anchor="end">%s</text>`, y+4, esc(formatInt(int(math.Round(top*f)), lang)))
+		fmt.Fprintf(&b, `<text class="axis" x="8%%" y="%.1f" text-anchor="end">%s</text>`, y+4, esc(i18n.Int(int64(math.Round(top*f)), lang)))
 	}
 	// The plot: x in 0..n-1 (or 0..1 for one point), y in 0..top.
 	w := float64(max1(n-1, 1))
@@ -126,8 +141,8 @@ func lineChart(title string, xlabels []string, series []lineSeries, lang string)
 				xp = 54
 			}
 			y := float64(plotTop) + float64(plotH)*(1-v/top)
-			fmt.Fprintf(&b, `<circle class="pt %s" cx="%.2f%%" cy="%.1f" r="3"><title>%s %s: %s</title></circle>`,
-				s.Class, xp, y, esc(s.Name), esc(xlabels[i]), esc(formatInt(int(v), lang)))
+			fmt.Fprintf(&b, `<circle class="pt %s" cx="%.2f%%" cy="%.1f" r="3" data-x="%s"><title>%s %s: %s</title></circle>`,
+				s.Class, xp, y, esc(xkeys[i]), esc(s.Name), esc(xlabels[i]), esc(i18n.Int(int64(v), lang)))
 		}
 	}
 	// X labels: at most about 8.

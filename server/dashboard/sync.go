@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/api"
 )
@@ -14,14 +16,22 @@ import (
 
 type deviceRow struct {
 	server.DeviceStatus
+	// Who is the member who uses the device, by name: a laptop's label is
+	// often only its host name ("vm"), the same on every laptop.
+	Who      string
 	TeamName string
+}
+
+type conflictRow struct {
+	server.ConflictEntry
+	HamletName, TableName, FieldName string
 }
 
 type syncView struct {
 	Head          uint64
 	Agents        int
 	Devices       []deviceRow
-	Conflicts     []server.ConflictEntry
+	Conflicts     []conflictRow
 	ConflictTotal int
 	ConflictsOK   bool
 }
@@ -53,9 +63,11 @@ func (d *Dashboard) handleWebSync(w http.ResponseWriter, r *http.Request, c *web
 		if !c.X.Within(t.commune, c.User.UnitCode) {
 			continue
 		}
-		v.Devices = append(v.Devices, deviceRow{DeviceStatus: d, TeamName: t.name})
+		v.Devices = append(v.Devices, deviceRow{DeviceStatus: d, Who: cmp.Or(d.MemberName, d.Label), TeamName: t.name})
 	}
-	// Most behind first: they are the ones to call.
+	// Most behind first: they are the ones to call; then by name, in
+	// Vietnamese order.
+	i18n.SortByKeys(v.Devices, func(r deviceRow) []string { return []string{r.Who, r.TeamName, r.ID} })
 	slices.SortStableFunc(v.Devices, func(a, b deviceRow) int {
 		if (a.Revoked == nil) != (b.Revoked == nil) {
 			if a.Revoked == nil {
@@ -63,12 +75,22 @@ func (d *Dashboard) handleWebSync(w http.ResponseWriter, r *http.Request, c *web
 			}
 			return 1
 		}
+		if a.LagMore != b.LagMore {
+			if a.LagMore {
+				return -1
+			}
+			return 1
+		}
 		return cmp.Compare(b.Lag, a.Lag)
 	})
-	v.Conflicts, v.ConflictTotal, err = d.dir.RecentConflicts(ctx, func(scope string) bool { return c.X.Within(scope, c.User.UnitCode) }, 50)
-	v.ConflictsOK = err == nil
+	conflicts, total, err := d.dir.RecentConflicts(ctx, func(scope string) bool { return c.X.Within(scope, c.User.UnitCode) }, 50)
+	v.ConflictTotal, v.ConflictsOK = total, err == nil
 	if err != nil {
 		d.log.Warn("sync page: conflicts unavailable", server.LogErr, err)
+	}
+	for _, e := range conflicts {
+		v.Conflicts = append(v.Conflicts, conflictRow{ConflictEntry: e, HamletName: c.X.DisplayName(e.Hamlet).In(c.Lang),
+			TableName: schema.TableLabel(e.Table, c.Lang), FieldName: schema.FieldLabel(e.Field, c.Lang)})
 	}
 	d.render(w, r, http.StatusOK, "sync", d.page(c, "sync", "sync", v))
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/server/api"
@@ -49,7 +50,7 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 	}
 	by := r.URL.Query().Get("by")
 	from, to := st.Period.From.Format(time.DateOnly), st.Period.To.Format(time.DateOnly)
-	v := &teamsView{St: st, Crumbs: path, Monthly: by == "month", Period: d.periodView("/teams", st.Period, "unit", st.Unit, "by", by),
+	v := &teamsView{St: st, Crumbs: path, Monthly: by == "month", Period: d.periodView(r, c.Lang, "/teams", st.Period, "unit", st.Unit, "by", by),
 		Hidden: [][2]string{{"unit", st.Unit}}}
 	if by != "" {
 		v.Hidden = append(v.Hidden, [2]string{"by", by})
@@ -60,11 +61,11 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 	most := 0.0
 	for _, t := range st.TutoringBySkill {
 		most = max(most, float64(t.Records))
-		sk = append(sk, barItem{Label: p.SkillShort(t.Skill, t.NameVI, t.NameEN), Value: float64(t.Records), Text: p.Num(t.Records),
+		sk = append(sk, barItem{Label: p.Pick(t.NameVI, t.NameEN), Value: float64(t.Records), Text: p.Num(t.Records),
 			Title: p.Pick(t.NameVI, t.NameEN) + ": " + p.Num(t.Records)})
 	}
 	v.Skills = hbarChart(p.T("tutoring_by_skill"), sk, most, "skill")
-	var xl []string
+	var xl, xk []string
 	series := []lineSeries{{Name: p.T("visits"), Class: "s1"}, {Name: p.T("tutoring"), Class: "s2"}, {Name: p.T("households_reached"), Class: "s3"}}
 	for _, b := range st.Trend {
 		d, _ := time.Parse(time.DateOnly, b.Start)
@@ -73,6 +74,7 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 		} else {
 			xl = append(xl, d.Format("02/01"))
 		}
+		xk = append(xk, b.Start)
 		series[0].Values = append(series[0].Values, float64(b.Visits))
 		series[1].Values = append(series[1].Values, float64(b.Tutoring))
 		series[2].Values = append(series[2].Values, float64(b.HouseholdsReached))
@@ -81,19 +83,8 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 	if v.Monthly {
 		title = p.T("trend_month")
 	}
-	v.Trend = lineChart(title, xl, series, c.Lang)
+	v.Trend = lineChart(title, xl, xk, series, c.Lang)
 
-	// Commune names for the per-team table, from the unit's subtree.
-	names := map[string]string{}
-	if d, err := c.X.Unit(ctx, st.Unit); err == nil {
-		names[d.Unit.Code] = d.Unit.Name
-		for _, ch := range d.Children {
-			names[ch.Code] = ch.Name
-		}
-		for _, pa := range d.Path {
-			names[pa.Code] = pa.Name
-		}
-	}
 	q := r.URL.Query()
 	sortKey, dir := q.Get("sort"), q.Get("dir")
 	if dir != "asc" && dir != "desc" {
@@ -102,12 +93,19 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 			sortKey = "reached"
 		}
 	}
+	// By name (a team's, then its commune's) in Vietnamese order: the
+	// order of "name" and every tie-break.
 	teams := slices.Clone(st.PerTeam)
+	i18n.SortByKeys(teams, func(t analytics.TeamRow) []string { return []string{t.Name, p.Name(t.Commune, t.CommuneCode), t.ID} })
+	rank := map[string]int{}
+	for i, t := range teams {
+		rank[t.ID] = i
+	}
 	key := func(t analytics.TeamRow) func(b analytics.TeamRow) int {
 		return func(b analytics.TeamRow) int {
 			switch sortKey {
 			case "name":
-				return cmp.Compare(t.Name, b.Name)
+				return cmp.Compare(rank[t.ID], rank[b.ID])
 			case "members":
 				return cmp.Compare(t.Members, b.Members)
 			case "active":
@@ -122,16 +120,16 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 	}
 	slices.SortStableFunc(teams, func(a, b analytics.TeamRow) int {
 		if dir == "desc" {
-			return cmp.Or(key(b)(a), cmp.Compare(a.Name, b.Name))
+			return cmp.Or(key(b)(a), cmp.Compare(rank[a.ID], rank[b.ID]))
 		}
-		return cmp.Or(key(a)(b), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(key(a)(b), cmp.Compare(rank[a.ID], rank[b.ID]))
 	})
 	for _, t := range teams {
-		v.Teams = append(v.Teams, teamRow{TeamRow: t, CommuneName: cmp.Or(names[t.CommuneCode], t.CommuneCode)})
+		v.Teams = append(v.Teams, teamRow{TeamRow: t, CommuneName: p.Name(t.Commune, t.CommuneCode)})
 	}
-	v.Heads = sortLinks("/teams", sortKey, dir, []sortHead{{Label: p.T("team")}, {Label: p.T("commune")}, {Label: p.T("members"), Num: true},
-		{Label: p.T("active_short"), Num: true}, {Label: p.T("households_reached"), Num: true}, {Label: p.T("visits"), Num: true},
-		{Label: p.T("tutoring"), Num: true}}, []string{"name", "commune", "members", "active", "reached", "visits", "tutoring"},
+	v.Heads = sortLinks("/teams", sortKey, dir, []sortHead{{Label: p.T("team")}, {Label: p.T("commune")}, {Label: p.T("members"), Num: true, Wrap: true},
+		{Label: p.T("active_short"), Num: true, Wrap: true}, {Label: p.T("households_reached"), Num: true, Wrap: true}, {Label: p.T("visits"), Num: true, Wrap: true},
+		{Label: p.T("tutoring"), Num: true, Wrap: true}}, []string{"name", "commune", "members", "active", "reached", "visits", "tutoring"},
 		"unit", st.Unit, "from", from, "to", to, "by", by)
 	v.Heads[1].URL = "" // commune: not a sort key
 	for _, cs := range st.Reports {

@@ -5,13 +5,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 )
 
-// The page of an account whose unit a reorganisation changed (the server's
-// unit_review.go): until the operator confirms its unit it sees this page
-// instead of any data.
+// The page of an account whose unit a reorganisation changed
+// (server/unit_review.go): until the operator confirms its unit it sees
+// this page instead of any data.
 
 // unitChangedView is the page an account awaiting confirmation signs in to.
 type unitChangedView struct {
@@ -24,7 +25,7 @@ type unitChangedView struct {
 // renderUnitChanged is every dashboard page for an account awaiting
 // confirmation: what changed and who can confirm it, and no data.
 func (d *Dashboard) renderUnitChanged(w http.ResponseWriter, r *http.Request, c *webCtx) {
-	v := &unitChangedView{Username: c.User.Username, UnitCode: c.User.UnitCode, Since: c.User.UnitChangedOn}
+	v := &unitChangedView{Username: c.User.Username, UnitCode: c.User.UnitCode, Since: i18n.DateText(c.User.UnitChangedOn, c.Lang)}
 	units, err := d.dir.Units(r.Context(), "", "")
 	if err != nil {
 		d.webError(w, r, c, err)

@@ -91,8 +91,9 @@ func TestXLSXOpensWithTypedCells(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Mã phản ánh", rows[0][0])
 	require.Equal(t, "r1", rows[1][0])
-	require.Equal(t, "Mới tiếp nhận", rows[1][3])
-	require.Equal(t, "Có", rows[1][8])
+	require.Equal(t, "32248-01", rows[1][2], "no name known: the code")
+	require.Equal(t, "Mới tiếp nhận", rows[1][4])
+	require.Equal(t, "Có", rows[1][9])
 
 	b.Reset()
 	require.NoError(t, WriteXLSX(&b, Coverage(sampleCoverage()), "vi"))

@@ -34,15 +34,24 @@ func Coverage(c *analytics.Coverage) *Table {
 		rows = []analytics.CoverageRow{c.Unit}
 	}
 	// As a person looks a unit up: by name, in Vietnamese order.
-	i18n.SortByKeys(rows, func(r analytics.CoverageRow) []string { return []string{r.Name, r.Code} })
+	i18n.SortByKeys(rows, func(r analytics.CoverageRow) []string { return []string{unitName(r.Display, r.Name).VI, r.Code} })
 	for _, r := range rows {
-		row := []any{r.Code, r.Name, level(r.Level), r.Households, r.Reached, r.Coverage}
+		row := []any{r.Code, unitName(r.Display, r.Name), level(r.Level), r.Households, r.Reached, r.Coverage}
 		for _, s := range r.Skills {
 			row = append(row, s.Households, s.Share)
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// unitName is a unit's name as lists show it (analytics.DisplayName: "Khóm
+// 1 (Phường 4 cũ)" where names repeat), or name when there is none.
+func unitName(d analytics.DisplayName, name string) Text {
+	if d.VI == "" {
+		return Text{name, name}
+	}
+	return Text{d.VI, d.EN}
 }
 
 func level(l string) Text {
@@ -65,6 +74,7 @@ func Teams(s *analytics.TeamStats) *Table {
 		{Key: "id", HeaderVI: "Mã tổ", HeaderEN: "Team id"},
 		{Key: "name", HeaderVI: "Tên tổ", HeaderEN: "Team"},
 		{Key: "commune_code", HeaderVI: "Mã xã/phường", HeaderEN: "Commune code"},
+		{Key: "commune_name", HeaderVI: "Tên xã/phường", HeaderEN: "Commune"},
 		{Key: "members", HeaderVI: "Số thành viên", HeaderEN: "Members"},
 		{Key: "active_members", HeaderVI: "Thành viên hoạt động (30 ngày)", HeaderEN: "Active members (30 days)"},
 		{Key: "households_reached", HeaderVI: "Số hộ được hỗ trợ", HeaderEN: "Households reached"},
@@ -74,7 +84,7 @@ func Teams(s *analytics.TeamStats) *Table {
 	teams := slices.Clone(s.PerTeam)
 	i18n.SortByKeys(teams, func(r analytics.TeamRow) []string { return []string{r.CommuneCode, r.Name, r.ID} })
 	for _, r := range teams {
-		t.Rows = append(t.Rows, []any{r.ID, r.Name, r.CommuneCode, r.Members, r.ActiveMembers, r.HouseholdsReached, r.Visits, r.Tutoring})
+		t.Rows = append(t.Rows, []any{r.ID, r.Name, r.CommuneCode, unitName(r.Commune, r.CommuneCode), r.Members, r.ActiveMembers, r.HouseholdsReached, r.Visits, r.Tutoring})
 	}
 	return t
 }
@@ -151,6 +161,7 @@ func Reports(views []analytics.ReportView) *Table {
 	t := &Table{Name: "reports", SheetVI: "Phản ánh hiện trường", SheetEN: "Field reports", TitleVI: "Danh sách phản ánh hiện trường", TitleEN: "Field reports", Columns: []Column{
 		{Key: "id", HeaderVI: "Mã phản ánh", HeaderEN: "Report id"},
 		{Key: "hamlet_code", HeaderVI: "Mã ấp/khóm", HeaderEN: "Hamlet code"},
+		{Key: "hamlet_name", HeaderVI: "Ấp/khóm", HeaderEN: "Hamlet"},
 		{Key: "category", HeaderVI: "Lĩnh vực", HeaderEN: "Category"},
 		{Key: "status", HeaderVI: "Trạng thái", HeaderEN: "Status"},
 		{Key: "submitted_at", HeaderVI: "Thời điểm tiếp nhận", HeaderEN: "Submitted at", Time: true},
@@ -170,7 +181,7 @@ func Reports(views []analytics.ReportView) *Table {
 		if v.Deadline != nil {
 			due, overdue = v.Deadline.Due, v.Deadline.Overdue
 		}
-		t.Rows = append(t.Rows, []any{v.ID, v.HamletCode, category(v.Category, v.CategoryVI), status(v.Status), v.SubmittedAt, v.DispatchedAt, v.ResolvedAt,
+		t.Rows = append(t.Rows, []any{v.ID, v.HamletCode, unitName(v.Hamlet, v.HamletCode), category(v.Category, v.CategoryVI), status(v.Status), v.SubmittedAt, v.DispatchedAt, v.ResolvedAt,
 			due, overdue, v.Agency, v.StatusReason, v.Description, v.ReporterName, v.ReporterPhone})
 	}
 	return t

@@ -62,9 +62,32 @@ func TestExportWording(t *testing.T) {
 	}
 	views := []analytics.ReportView{{ID: "r1", Category: "dien_chieu_sang", Status: "resolved"}, {ID: "r2", Category: "dien_chieu_sang", Status: "submitted"}}
 	recs := csvRecords(t, Reports(views), "vi")
-	require.Equal(t, []string{"Đã xử lý", "Mới tiếp nhận"}, column(recs, 3))
+	require.Equal(t, []string{"Đã xử lý", "Mới tiếp nhận"}, column(recs, 4))
 	for _, tbl := range []*Table{teams, Trend(st), ReportStats(st), Reports(views), Tutoring(st), Coverage(sampleCoverage())} {
 		text := tbl.SheetVI + "|" + tbl.TitleVI + "|" + strings.Join(tbl.headers("vi"), "|")
 		require.Empty(t, i18n.Find(text), text)
 	}
+}
+
+// Issue 21, item 15: hamlets that share a name are told apart in every
+// table that lists them, by the name the read model gives them
+// (schema.UnitNames), in the table's language.
+func TestExportNamesHamletsApart(t *testing.T) {
+	k1 := func(code, former string) analytics.CoverageRow {
+		return analytics.CoverageRow{Code: code, Name: "Khóm 1", Level: "hamlet",
+			Display: analytics.DisplayName{VI: "Khóm 1 (" + former + " cũ)", EN: "Khóm 1 (former " + former + ")"}}
+	}
+	cov := &analytics.Coverage{Unit: analytics.CoverageRow{Code: "32002", Name: "An Xuyên", Level: "commune"},
+		Children: []analytics.CoverageRow{k1("32005-01", "Phường 1"), k1("32002-01", "Phường 4")}}
+	require.Equal(t, []string{"Khóm 1 (Phường 1 cũ)", "Khóm 1 (Phường 4 cũ)"}, column(csvRecords(t, Coverage(cov), "vi"), 1))
+	require.Equal(t, []string{"Khóm 1 (former Phường 1)", "Khóm 1 (former Phường 4)"}, column(csvRecords(t, Coverage(cov), "en"), 1))
+
+	views := []analytics.ReportView{{ID: "r1", HamletCode: "32002-01", Hamlet: cov.Children[1].Display, Status: "submitted"}}
+	recs := csvRecords(t, Reports(views), "vi")
+	require.Equal(t, "Ấp/khóm", recs[0][2])
+	require.Equal(t, []string{"Khóm 1 (Phường 4 cũ)"}, column(recs, 2))
+
+	st := &analytics.TeamStats{PerTeam: []analytics.TeamRow{{ID: "1", Name: "Tổ CNSCĐ Khóm 1", CommuneCode: "32002",
+		Commune: analytics.DisplayName{VI: "An Xuyên", EN: "An Xuyên"}}}}
+	require.Equal(t, []string{"An Xuyên"}, column(csvRecords(t, Teams(st), "vi"), 3))
 }

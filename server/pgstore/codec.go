@@ -29,7 +29,12 @@ func encodeValue(v syncproto.Value) (int16, []byte) {
 	return int16(syncproto.KindNull), nil
 }
 
+// decodeValue reads what encodeValue wrote. A kind no Kind is (a damaged
+// row) is an error, never another kind's value.
 func decodeValue(kind int16, b []byte) (syncproto.Value, error) {
+	if int16(syncproto.Kind(kind)) != kind {
+		return syncproto.Null(), fmt.Errorf("bad stored value: kind %d, %d bytes", kind, len(b))
+	}
 	switch syncproto.Kind(kind) {
 	case syncproto.KindNull:
 		return syncproto.Null(), nil

@@ -3,14 +3,16 @@ package pgstore_test
 import (
 	"net/http"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
@@ -66,12 +68,12 @@ func TestOneActiveDevicePerReplicaIndex(t *testing.T) {
 }
 
 // 0004_devices revokes the older active devices of a replica enrolled twice
-// (server/devices_migration_test.go has the SQLite case and the reasons).
+// (server/sqlitestore/devices_migration_test.go has the SQLite case and the reasons).
 func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	db := pgtest.OpenDB(t)
 	migs, err := pgstore.ServerMigrations()
 	require.NoError(t, err)
-	var upTo3 []migrate.Migration
+	var upTo3 []migration.Migration
 	for _, m := range migs {
 		if m.Version < 4 {
 			upTo3 = append(upTo3, m)

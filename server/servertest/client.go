@@ -32,26 +32,26 @@ type Client struct {
 }
 
 // Enroll exchanges a code at baseURL (http://host:port) for a token.
-func Enroll(ctx context.Context, baseURL, code string, replica syncproto.ReplicaID, label string) (server.EnrollResponse, int, *server.ErrorBody, error) {
-	body, _ := json.Marshal(server.EnrollRequest{Code: code, ReplicaID: replica.String(), Label: label, Client: "servertest"})
+func Enroll(ctx context.Context, baseURL, code string, replica syncproto.ReplicaID, label string) (syncproto.EnrollResponse, int, *server.ErrorBody, error) {
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: code, ReplicaID: replica.String(), Label: label, Client: "servertest"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/v1/enroll", bytes.NewReader(body))
 	if err != nil {
-		return server.EnrollResponse{}, 0, nil, err
+		return syncproto.EnrollResponse{}, 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return server.EnrollResponse{}, 0, nil, err
+		return syncproto.EnrollResponse{}, 0, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		var eb server.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil {
-			return server.EnrollResponse{}, resp.StatusCode, nil, fmt.Errorf("decode error body: %w", err)
+			return syncproto.EnrollResponse{}, resp.StatusCode, nil, fmt.Errorf("decode error body: %w", err)
 		}
-		return server.EnrollResponse{}, resp.StatusCode, &eb, nil
+		return syncproto.EnrollResponse{}, resp.StatusCode, &eb, nil
 	}
-	var er server.EnrollResponse
+	var er syncproto.EnrollResponse
 	if err := json.NewDecoder(resp.Body).Decode(&er); err != nil {
 		return er, resp.StatusCode, nil, fmt.Errorf("decode enroll response: %w", err)
 	}
@@ -306,15 +306,8 @@ func NewWriter(replica syncproto.ReplicaID, now func() time.Time) *Writer {
 func (w *Writer) Write(table string, row syncproto.RowID, field string, v syncproto.Value, scope string) syncproto.Change {
 	k := syncproto.FieldKey{Table: table, Row: row, Field: field}
 	c := syncproto.Change{Table: table, Row: row, Field: field, Value: v, Scope: scope}
-	if cur, ok := w.last[k]; ok {
-		c.Base = cur.Dot
-		c.HLC = w.Clock.NowAfter(cur.HLC)
-	} else {
-		c.HLC = w.Clock.Now()
-	}
 	w.Seq++
-	c.Dot = syncproto.Dot{Replica: w.Replica, Seq: w.Seq}
-	w.last[k] = syncproto.VersionOf(&c)
+	w.last[k] = syncproto.Stamp(&c, w.Clock, syncproto.Dot{Replica: w.Replica, Seq: w.Seq}, w.current(k))
 	return c
 }
 
@@ -330,9 +323,18 @@ func (w *Writer) Household(row syncproto.RowID, hamlet, head string) []syncproto
 // Saw records a change received from the server, so later writes base on it.
 func (w *Writer) Saw(c syncproto.Change) {
 	k := c.Key()
-	if cur, ok := w.last[k]; ok && !syncproto.Resolve(&cur, &c).Installs() {
-		return
+	cur := w.current(k)
+	o := syncproto.Resolve(cur, &c)
+	syncproto.ApplyOutcome(o, cur, &c, func(v syncproto.Version) { w.last[k] = v })
+	if o.Installs() {
+		_ = w.Clock.Observe(c.HLC)
 	}
-	w.last[k] = syncproto.VersionOf(&c)
-	_ = w.Clock.Observe(c.HLC)
+}
+
+// current is the field's version as this writer knows it (nil: none).
+func (w *Writer) current(k syncproto.FieldKey) *syncproto.Version {
+	if cur, ok := w.last[k]; ok {
+		return &cur
+	}
+	return nil
 }

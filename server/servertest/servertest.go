@@ -1,6 +1,3 @@
-// Package servertest starts a real hamlet server on loopback for tests of
-// the server itself and of the agent: a temporary data directory, Cà Mau's
-// 2025 units, hamlets in two communes, and one team in each.
 package servertest
 
 import (
@@ -27,8 +24,8 @@ import (
 const (
 	CommuneA  = "32002" // phường An Xuyên
 	CommuneB  = "32167" // xã Tân Thuận
-	TeamAName = "Tổ CNTS Ấp 1"
-	TeamBName = "Tổ CNTS Tân Thuận"
+	TeamAName = "Tổ CNSCĐ Khóm 1"
+	TeamBName = "Tổ CNSCĐ Ấp 1"
 )
 
 // TS is a running test server.
@@ -192,7 +189,7 @@ func (ts *TS) EnrollCode(t testing.TB, team string) string {
 type Device struct {
 	Replica syncproto.ReplicaID
 	Token   string
-	Enroll  server.EnrollResponse
+	Enroll  syncproto.EnrollResponse
 }
 
 // NewDevice enrolls a fresh replica in team.

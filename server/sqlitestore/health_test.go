@@ -1,13 +1,17 @@
 package sqlitestore_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -67,4 +71,47 @@ func TestHealthReportsAStoreThatCannotWrite(t *testing.T) {
 	ack, err := c2.Push(1, batch)
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+}
+
+// A coordinator's report transition is a synced write like a push: when
+// the store cannot take it, /healthz says so too, and says "ok" again once
+// a transition commits.
+func TestHealthReportsATransitionThatCannotBeStored(t *testing.T) {
+	ts := servertest.Start(t)
+	dev := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, dev)
+	w := servertest.NewWriter(dev.Replica, nil)
+	hamlet, report := ts.HamletsA[0], uuid.New()
+	fields := []struct {
+		f string
+		v syncproto.Value
+	}{
+		{"hamlet_code", syncproto.String(hamlet)}, {"volunteer_id", syncproto.String(uuid.NewString())},
+		{"category", syncproto.String(schema.ReportCategories()[0].Code)}, {"description", syncproto.String("Đèn đường ấp 1 hỏng")},
+	}
+	var cs []syncproto.Change
+	for _, f := range fields {
+		cs = append(cs, w.Write("field_reports", report, f.f, f.v, hamlet))
+	}
+	ack, err := c.Push(1, cs)
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, "%+v", ack.Results[0])
+
+	undo, err := sqlitestore.FillDatabase(ts.Store.(*sqlitestore.Store))
+	require.NoError(t, err)
+	// A reason of the longest allowed length needs pages the store no
+	// longer has.
+	long := server.TransitionRequest{To: string(schema.StatusReturned), Reason: strings.Repeat("Không thuộc phản ánh hiện trường. ", 58)}
+	_, err = ts.Server.Transition(context.Background(), report, long)
+	require.Error(t, err, "the transition cannot be stored")
+	st, h := health(t, ts.URL)
+	require.Equal(t, http.StatusServiceUnavailable, st, "%+v", h)
+	require.Equal(t, "store_cannot_write", h.Status)
+	require.Equal(t, "disk_full", h.Reason)
+
+	require.NoError(t, undo())
+	_, err = ts.Server.Transition(context.Background(), report, long)
+	require.NoError(t, err)
+	st, h = health(t, ts.URL)
+	require.Equal(t, http.StatusOK, st, "%+v", h)
 }

@@ -1,13 +1,3 @@
-// Package loader puts a generated Cà Mau province (package camau) into a
-// Hamlet server: the 2022 admin units, hamlets, teams and members, then every
-// household, visit, tutoring record and field report as synced changes of a
-// generator replica, in large batches through the server's push path, so the
-// server's log holds them exactly as if a laptop had pushed them and agents
-// clone them by pulling. Optionally the 2025 reorganisation is applied
-// afterwards (Admin.ApplyReorganisation).
-//
-// It lives beside package camau, not in it, because it needs the server and
-// the server's analytics tests use camau.
 package loader
 
 import (
@@ -224,8 +214,9 @@ func (k *sink) row(table, id string, row map[string]any) error {
 			return fmt.Errorf("%s %s field %s: %w", table, id, f, err)
 		}
 		k.seq++
-		k.cur = append(k.cur, syncproto.Change{Table: table, Row: rid, Field: f, Value: v, HLC: k.clock.Now(),
-			Dot: syncproto.Dot{Replica: k.replica, Seq: k.seq}, Scope: scope})
+		c := syncproto.Change{Table: table, Row: rid, Field: f, Value: v, Scope: scope}
+		syncproto.Stamp(&c, k.clock, syncproto.Dot{Replica: k.replica, Seq: k.seq}, nil) // every field is new
+		k.cur = append(k.cur, c)
 	}
 	if len(k.cur) >= k.batch {
 		if err := k.getErr(); err != nil {

@@ -11,6 +11,11 @@
 // other, printing what each laptop sees, the conflicts, and the state all
 // three agree on at the end. Everything lives in a temporary directory that
 // is removed afterwards.
+//
+// It is a main, and like cmd/* it wires the parts itself: it opens the
+// SQLite store (server/sqlitestore), the one package outside cmd/ and the
+// tests that does, and serves server/httpapp. It must never import a test
+// helper.
 package main
 
 import (

@@ -1,0 +1,178 @@
+package server
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// What an applied change does to its row once it wins (install): its
+// value materialised, the row's tombstone, parent or hamlet followed (a
+// household's children and log entries move with it), writes of the
+// server's own replica (serverWrite), and the row cache saved (flush).
+
+// install follows c, now the field's version (ApplyOutcome), into the row:
+// its value to materialise, and what the field means for the row:
+// tombstone, parent link, or a household moving to another hamlet.
+func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
+	rc.dirty = true
+	if rc.fields == nil {
+		rc.fields = map[string]syncproto.Value{}
+	}
+	rc.fields[c.Field] = c.Value
+	oldScope := rc.st.Scope
+	moving := c.Table == "households" && c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != oldScope
+	if moving {
+		rc.st.Scope, rc.dirty = c.Value.AsString(), true
+	}
+	e := LogEntry{Change: *c}
+	e.Change.Scope = rc.st.Scope
+	if err := b.appendEntry(&e); err != nil {
+		return err
+	}
+	switch {
+	case c.Field == schema.DeletedField:
+		del := c.Value.AsBool()
+		if del != rc.st.Deleted || del {
+			rc.st.Deleted, rc.dirty = del, true
+			rc.st.TombSeq = 0
+			if del {
+				rc.st.TombSeq = e.Seq
+			}
+		}
+	case c.Field == "household_id" && c.Table != "households":
+		var p syncproto.RowID
+		if !c.Value.IsNull() {
+			if u, err := uuid.Parse(c.Value.AsString()); err == nil {
+				p = u
+			}
+		}
+		if p != rc.st.Parent {
+			rc.st.Parent, rc.dirty = p, true
+		}
+	}
+	// A row an earlier batch of the group created was logged under its
+	// old scope: it moves like a stored one.
+	if moving && (rc.exists || rc.newIn != b) {
+		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field, c); err != nil {
+			return err
+		}
+		// Children reads the store: save what the group holds first.
+		if err := b.flush(); err != nil {
+			return err
+		}
+		kids, err := b.tx.Children(c.Row)
+		if err != nil {
+			return err
+		}
+		for _, kid := range kids {
+			kc, err := b.row(kid.Table, kid.Row)
+			if err != nil {
+				return err
+			}
+			if kc.st.Scope == rc.st.Scope {
+				continue
+			}
+			old := kc.st.Scope
+			kc.st.Scope, kc.dirty = rc.st.Scope, true
+			// The server writes the child's hamlet_code as a replica of its
+			// own, so every agent converges on the new value by the usual merge.
+			if err := b.serverWrite(kid, kc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
+				return err
+			}
+			if err := b.move(kid, kc, old, schema.ScopeField, c); err != nil {
+				return err
+			}
+		}
+		b.s.log.Info("household moved between hamlets", LogRow, c.Row.String(), "from", oldScope, "to", rc.st.Scope, "children", len(kids))
+	}
+	return nil
+}
+
+// move re-emits a row's current versions under its new scope (except skip,
+// already logged there) and files an eviction under the old scope; hc is
+// the household's change that moved it (recorded as a ScopeMove).
+func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
+	for f, v := range rc.st.Versions {
+		if f == skip {
+			continue
+		}
+		e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}}
+		if err := b.appendEntry(&e); err != nil {
+			return err
+		}
+	}
+	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
+	if err := b.appendEntry(&ev); err != nil {
+		return err
+	}
+	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
+}
+
+// serverWrite records a write authored by the server's own replica.
+func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.Value) error {
+	if !b.serverSeqLoaded {
+		seq, err := b.tx.OriginSeq(b.s.id)
+		if err != nil {
+			return err
+		}
+		b.serverSeq, b.serverSeqLoaded = seq, true
+	}
+	b.serverSeq++
+	c := syncproto.Change{Table: ref.Table, Row: ref.Row, Field: field, Value: v, Scope: rc.st.Scope}
+	var curp *syncproto.Version
+	if cur, ok := rc.st.Versions[field]; ok {
+		curp = &cur
+	}
+	ver := syncproto.Stamp(&c, b.s.clock, syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, curp)
+	if err := b.tx.SetOriginSeq(b.s.id, b.serverSeq); err != nil {
+		return err
+	}
+	rc.st.Versions[field] = ver
+	rc.dirty = true
+	if rc.fields == nil {
+		rc.fields = map[string]syncproto.Value{}
+	}
+	rc.fields[field] = v
+	e := LogEntry{Change: c}
+	return b.appendEntry(&e)
+}
+
+// flush saves row states and materialises the installed fields, all rows
+// of the cache in one SaveRows, and marks them saved.
+func (b *batch) flush() error {
+	saves := make([]RowSave, 0, len(b.rows))
+	saved := make([]*rowCache, 0, len(b.rows))
+	for ref, rc := range b.rows {
+		if rc == nil {
+			continue
+		}
+		var sv RowSave
+		if rc.dirty || !rc.exists {
+			if rc.st.Scope == "" {
+				continue // only refused changes touched it
+			}
+			sv.State = &rc.st
+		}
+		if rc.dirty && len(rc.fields) > 0 {
+			rc.fields[schema.ScopeField] = syncproto.String(rc.st.Scope)
+		}
+		if sv.State == nil && len(rc.fields) == 0 {
+			continue
+		}
+		sv.Ref, sv.Fields = ref, rc.fields
+		saves = append(saves, sv)
+		saved = append(saved, rc)
+	}
+	if len(saves) == 0 {
+		return nil
+	}
+	if err := b.tx.SaveRows(saves); err != nil {
+		return err
+	}
+	for _, rc := range saved {
+		rc.exists, rc.dirty, rc.fields = true, false, nil
+	}
+	return nil
+}
