@@ -1,10 +1,3 @@
-// Package importfile reads the spreadsheets teams keep their household
-// lists in (CSV as Excel or LibreOffice save it, or an .xlsx workbook)
-// into rows of text with their line numbers, for agent.Replica.Import. It
-// knows nothing of fields: mapping columns is the agent's.
-//
-// It is its own package so that only the commands that import link the
-// XLSX reader (excelize) and pay for its start-up.
 package importfile
 
 import (
