@@ -156,8 +156,10 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	opts.defaults()
 	start := time.Now()
 	var total SyncSummary
-	// Never push from, or pull into, a damaged file (damage.go).
-	if err := r.DamageCheck(ctx); err != nil {
+	// Never push from, or pull into, a damaged file: a file marked so
+	// stops here; each session reads the whole file before it writes
+	// records (syncRun.sound, damage.go).
+	if err := r.markCheck(); err != nil {
 		return total, err
 	}
 	token, err := r.takeToken(ctx, token, opts.SaveToken)
@@ -274,7 +276,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	for ctx.Err() == nil {
 		start := time.Now()
 		var s SyncSummary
-		err := r.DamageCheck(ctx)
+		err := r.markCheck()
 		if err == nil {
 			err = r.session(ctx, server, token, opts, true, &s)
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // Role of a member in a team.
@@ -61,6 +63,28 @@ func CanTransition(from, to ReportStatus) bool {
 
 // Final reports whether no transition leaves s.
 func (s ReportStatus) Final() bool { return s.Valid() && len(transitions[s]) == 0 }
+
+// Waits says which deadline a report in status s runs against and from
+// when (DESIGN.md's "Field reports workflow"): dispatch from its submission
+// (again from the hand-back, dated by dispatched_at), the agency's response
+// from its dispatch. ok is false when no step is open. The dashboard and the
+// volunteer's app both count deadlines from it.
+func (s ReportStatus) Waits(submitted, dispatched time.Time) (rule workcal.Rule, start time.Time, ok bool) {
+	switch s {
+	case StatusSubmitted:
+		rule, start = workcal.Dispatch, submitted
+	case StatusRedispatch:
+		rule, start = workcal.Dispatch, dispatched
+	case StatusDispatched:
+		rule, start = workcal.Response, dispatched
+	default:
+		return workcal.Rule{}, time.Time{}, false
+	}
+	if start.IsZero() {
+		start = submitted
+	}
+	return rule, start, !start.IsZero()
+}
 
 // Valid reports whether s is a known status.
 func (s ReportStatus) Valid() bool { return enumHas(EnumReportStatus, string(s)) }

@@ -100,25 +100,8 @@ func (a *App) reportRow(rec agent.Record, lang string, snap *snapshot, hamlets m
 // holidays computed from the Labour Code (workcal.Default), so a deadline
 // over an announced bridge day may differ by that day.
 func deadline(cal *workcal.Calendar, status schema.ReportStatus, submitted, dispatched time.Time) (time.Time, bool) {
-	var rule workcal.Rule
-	start := submitted
-	switch status {
-	case schema.StatusSubmitted:
-		rule = workcal.Dispatch
-	case schema.StatusRedispatch:
-		rule = workcal.Dispatch
-		if !dispatched.IsZero() {
-			start = dispatched
-		}
-	case schema.StatusDispatched:
-		rule = workcal.Response
-		if !dispatched.IsZero() {
-			start = dispatched
-		}
-	default:
-		return time.Time{}, false
-	}
-	if start.IsZero() {
+	rule, start, ok := status.Waits(submitted, dispatched)
+	if !ok {
 		return time.Time{}, false
 	}
 	return cal.Deadline(start, rule), true

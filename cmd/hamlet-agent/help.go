@@ -59,6 +59,7 @@ var leafArgs = map[string][2]string{
 	"conflicts":         {"[restore MÃ | archive --older-than 90d --out TỆP]", "[restore ID | archive --older-than 90d --out FILE]"},
 	"rejected":          {"[fix MÃ [--value GIÁ_TRỊ] | discard MÃ]", "[fix ID [--value VALUE] | discard ID]"},
 	"conflicts archive": {"--out TỆP", "--out FILE"},
+	"import":            {"TỆP.xlsx|csv", "FILE.xlsx|csv"},
 }
 
 // commandArgs turns what follows a command word into its arguments: the

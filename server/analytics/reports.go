@@ -56,22 +56,8 @@ type Deadline struct {
 // dispatch from the moment it is submitted (and again when an agency hands
 // it back), and for the agency's response once dispatched.
 func deadline(cal *workcal.Calendar, r *report, now time.Time) (Deadline, bool) {
-	var rule workcal.Rule
-	var start time.Time
-	switch r.status {
-	case schema.StatusSubmitted:
-		rule, start = workcal.Dispatch, r.submitted
-	case schema.StatusRedispatch:
-		rule, start = workcal.Dispatch, r.dispatched
-	case schema.StatusDispatched:
-		rule, start = workcal.Response, r.dispatched
-	default:
-		return Deadline{}, false
-	}
-	if start.IsZero() {
-		start = r.submitted
-	}
-	if start.IsZero() {
+	rule, start, ok := r.status.Waits(r.submitted, r.dispatched)
+	if !ok {
 		return Deadline{}, false
 	}
 	due := cal.Deadline(start, rule)

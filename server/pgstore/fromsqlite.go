@@ -205,7 +205,10 @@ func copyTable(ctx context.Context, read func(string, []string, func([]any) erro
 		for i, v := range vals {
 			if k := kindOf[i]; k >= 0 {
 				kind, _ := vals[k].(int64)
-				sv := versions.FromSQL(kind, v)
+				sv, err := versions.FromSQL(kind, v)
+				if err != nil {
+					return fmt.Errorf("column %s: %w", t.cols[i], err)
+				}
 				_, row[i] = encodeValue(sv)
 				canon[i] = canonValue(sv)
 				continue

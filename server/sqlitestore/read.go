@@ -232,7 +232,11 @@ func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint6
 		if b, ok := r[3].([]byte); ok {
 			copy(c.Row[:], b)
 		}
-		c.Value = versions.FromSQL(asInt(r[5]), r[6])
+		v, err := versions.FromSQL(asInt(r[5]), r[6])
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("log entry %d: %w", ls.seq, err)
+		}
+		c.Value = v
 		c.HLC = syncproto.HLC(asInt(r[7]))
 		c.Dot.Seq = uint64(asInt(r[9]))
 		ref := replicaRefs{origin: asInt(r[8])}

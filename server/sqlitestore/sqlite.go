@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
@@ -29,8 +30,8 @@ const MigrationSet = "server"
 var sqliteMigrationsFS embed.FS
 
 // ServerMigrations returns the server's own SQLite migrations.
-func ServerMigrations() ([]migrate.Migration, error) {
-	return migrate.FromEmbed(sqliteMigrationsFS, "migrations")
+func ServerMigrations() ([]migration.Migration, error) {
+	return migration.FromEmbed(sqliteMigrationsFS, "migrations")
 }
 
 // DBFile is the database file name inside the data directory.
