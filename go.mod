@@ -14,7 +14,7 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require golang.org/x/image v0.48.0 // indirect
+require golang.org/x/image v0.48.0
 
 require (
 	github.com/getkin/kin-openapi v0.153.0
