@@ -153,5 +153,6 @@ func TestSchema2AgentsAndPhotoDigests(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[1].Status)
-	require.Contains(t, ack.Results[1].Reason, "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
+	require.Equal(t, refusal.NewerField, ack.Results[1].Why.Key)
+	require.Contains(t, refusal.Text(ack.Results[1].Code, ack.Results[1].Why, "en"), "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
 }
