@@ -59,12 +59,15 @@ func precheck(c *syncproto.Change, today string) checked {
 var kindNames = [...]string{syncproto.KindNull: "null", syncproto.KindBool: "bool", syncproto.KindInt: "int",
 	syncproto.KindFloat: "float", syncproto.KindString: "string"}
 
-func wrongType(table, field string, got syncproto.Kind) syncproto.Why {
-	name := "unknown"
-	if int(got) < len(kindNames) {
-		name = kindNames[got]
+func kindName(k syncproto.Kind) string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
 	}
-	return refusal.Why(schema.CodeWrongType, "table", table, "field", field, "want", schema.ExpectedType(table, field), "got", name)
+	return "unknown"
+}
+
+func wrongType(table, field string, got syncproto.Kind) syncproto.Why {
+	return refusal.Why(schema.CodeWrongType, "table", table, "field", field, "want", schema.ExpectedType(table, field), "got", kindName(got))
 }
 
 // refusalOf turns a schema verdict on a change into its refusal. The
@@ -76,7 +79,12 @@ func refusalOf(c *syncproto.Change, err error) checked {
 	}
 	switch ve.Code {
 	case schema.CodeWrongType:
-		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
+		// want/got name a kind mismatch only; a value of the right kind in
+		// the wrong form (a photo list that is not one) is refused by its
+		// code, whose message says so.
+		if schema.ExpectedType(c.Table, ve.Field) != kindName(c.Value.Kind()) {
+			return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
+		}
 	case schema.CodeRequired:
 		if ve.Field != c.Field { // judged on the row: the batch lacks a field
 			return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.RequiredInNewRow, "table", ve.Table, "field", ve.Field)}

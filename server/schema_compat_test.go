@@ -154,5 +154,10 @@ func TestSchema2AgentsAndPhotoDigests(t *testing.T) {
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[1].Status)
 	require.Equal(t, refusal.NewerField, ack.Results[1].Why.Key)
-	require.Contains(t, refusal.Text(ack.Results[1].Code, ack.Results[1].Why, "en"), "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
+	text := refusal.Text(ack.Results[1].Code, ack.Results[1].Why, "en")
+	require.Contains(t, text, "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
+	// The value is text, in the wrong form: the reason says so, and does
+	// not ask for the text it already is.
+	require.Contains(t, text, "is in the wrong form")
+	require.NotContains(t, text, "wants string, got string")
 }
