@@ -96,6 +96,11 @@ type Config struct {
 	// NewID makes the ids of new devices, teams and members (uuid.New when
 	// nil; a simulation's come from its seed).
 	NewID func() uuid.UUID
+	// MaxPhotoBytes bounds a stored photo (DefaultMaxPhotoBytes);
+	// PhotoGrace is how long a photo no report names is kept before
+	// collection removes it (DefaultPhotoGrace). See photos.go.
+	MaxPhotoBytes int
+	PhotoGrace    time.Duration
 }
 
 func (c *Config) defaults() {
@@ -163,6 +168,12 @@ func (c *Config) defaults() {
 	if c.SilentAfter == 0 {
 		c.SilentAfter = DefaultSilentAfter
 	}
+	if c.MaxPhotoBytes <= 0 {
+		c.MaxPhotoBytes = DefaultMaxPhotoBytes
+	}
+	if c.PhotoGrace <= 0 {
+		c.PhotoGrace = DefaultPhotoGrace
+	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
 	}
@@ -204,6 +215,8 @@ type Server struct {
 
 	actMu sync.Mutex
 	act   map[string]DeviceActivity
+	// synced is, per device, noteSynced's time (under actMu).
+	synced map[string]time.Time
 
 	pushQ      chan *writeReq
 	group      []*writeReq   // the committer's, reused
@@ -242,6 +255,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		loginAddr: newThrottle(loginAddrFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
 		closed:    make(chan struct{}),
 		act:       map[string]DeviceActivity{},
+		synced:    map[string]time.Time{},
 
 		pushQ:      make(chan *writeReq, pushQueue(cfg)),
 		commitStop: make(chan struct{}),
@@ -298,6 +312,11 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
 	mux.HandleFunc("GET /v1/roster", s.Track(s.handleRoster)) // roster.go
 	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork))    // fork_http.go
+	// Photos of field reports (photos.go, docs/PROTOCOL.md §19).
+	mux.HandleFunc("GET /v1/photos/{digest}/upload", s.Track(s.handleUploadState))
+	mux.HandleFunc("PUT /v1/photos/{digest}", s.Track(s.handleUpload))
+	mux.HandleFunc("GET /v1/photos/{digest}", s.Track(s.handlePhoto(false)))
+	mux.HandleFunc("GET /v1/photos/{digest}/thumb", s.Track(s.handlePhoto(true)))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 }
@@ -440,6 +459,14 @@ func (s *Server) RunJob(ctx context.Context, j Job) {
 		if st.Rows+st.Entries > 0 {
 			s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
 		}
+		ps, err := s.CollectPhotos(ctx)
+		if err != nil {
+			s.log.Error("photo collection failed", LogErr, err)
+			return
+		}
+		if ps.Collected+ps.Uploads+ps.Marked > 0 {
+			s.log.Info("photo collection", "collected", ps.Collected, "uploads", ps.Uploads, "marked", ps.Marked)
+		}
 	}
 }
 
@@ -481,6 +508,28 @@ func (s *Server) noteActivity(deviceID string, cursor *uint64) {
 		a.Cursor = &c
 	}
 	s.act[deviceID] = a
+	s.actMu.Unlock()
+}
+
+// lastSynced is when the device's latest session that pushed everything
+// it held began (noteSynced): no change it pushes later was made before
+// that (scope.go, madeAt). Zero when this process saw none.
+func (s *Server) lastSynced(deviceID string) time.Time {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	return s.synced[deviceID]
+}
+
+// noteSynced records that the device's session that began at began
+// pushed everything it held then: it pulls only after pushing
+// (docs/PROTOCOL.md §15). Kept in memory only, so after a restart, or for
+// a session served by another process, the server knows less and trusts
+// the change's HLC more, never the other way.
+func (s *Server) noteSynced(deviceID string, began time.Time) {
+	s.actMu.Lock()
+	if began.After(s.synced[deviceID]) {
+		s.synced[deviceID] = began
+	}
 	s.actMu.Unlock()
 }
 

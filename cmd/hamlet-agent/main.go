@@ -46,6 +46,7 @@ func commands() []command {
 		{"visit", "lượt thăm hộ: add, list", "visits: add, list", runVisit, true},
 		{"tutor", "lượt hướng dẫn kỹ năng: add, list, skills", "tutoring: add, list, skills", runTutor, true},
 		{"report", "phản ánh hiện trường: add, list, categories", "field reports: add, list, categories", runReport, true},
+		{"import", "nhập danh sách hộ từ tệp Excel (.xlsx) hoặc CSV: xem trước, liệt kê dòng lỗi, không nhập dở dang", "import a household list from an Excel (.xlsx) or CSV file: preview, refused rows listed, never half-imported", runImport, false},
 		{"status", "tình trạng: thay đổi chờ gửi, lần đồng bộ cuối, đồng hồ, địa bàn", "status: pending changes, last sync, clock, scope", runStatus, false},
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
 		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},
@@ -67,6 +68,13 @@ func main() {
 // help is there at every level: "help", -h, --help (help.go).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	lang := langFromEnv(args)
+	shift, err := clockShift(os.Getenv)
+	if err != nil || shift != 0 {
+		fmt.Fprintln(stderr, shiftMessage(lang, shift, err))
+		if err != nil {
+			return exitUsage
+		}
+	}
 	lead, rest := cliflag.SplitLeading(args, valuedCommon)
 	helpWanted := cliflag.HasHelp(lead)
 	if len(rest) > 0 && rest[0] == "help" {
@@ -93,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			return code
 		}
-		e := &env{stdout: stdout, stderr: stderr, lang: lang}
+		e := &env{stdout: stdout, stderr: stderr, lang: lang, shift: shift}
 		err := c.run(ctx, e, args)
 		if e.replica != nil {
 			// A damaged file is marked before anything else can write

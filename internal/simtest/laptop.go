@@ -164,6 +164,7 @@ func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
 		MaxBackoff:    time.Minute,
 		PollInterval:  3 * time.Second,
 		Frames:        s.frames(l),
+		NoPhotos:      true, // photos travel over HTTP beside the session: not simulated yet
 		Sched:         s.sch,
 		SaveToken:     func(t string) error { l.token = t; return nil },
 	}

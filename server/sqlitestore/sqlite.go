@@ -46,10 +46,13 @@ type Store struct {
 	rdb  *sql.DB         // read pool
 	src  *sqlread.Source // the read model's, over rdb
 
-	mu    sync.Mutex // the writer
-	wconn *sql.Conn
-	stmts map[string]*sql.Stmt
-	qtext map[qkey]string // generated multi-row statement texts
+	mu sync.Mutex // the writer
+	// blobMu orders the blob operations that pair a file with its row
+	// (blobs.go); taken before mu.
+	blobMu sync.Mutex
+	wconn  *sql.Conn
+	stmts  map[string]*sql.Stmt
+	qtext  map[qkey]string // generated multi-row statement texts
 
 	revoked readStmt // DeviceRevoked's (devices.go)
 

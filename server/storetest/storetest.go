@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"EnrollAgainWithTheSameCode", testEnrollAgain}, // fork.go
 		{"ChangeDigests", testDigests},                  // fork.go
 		{"ForkDevice", testForkDevice},                  // fork.go
+		{"Blobs", testBlobs},                            // blobs.go
+		{"ConcurrentUpload", testConcurrentUpload},      // blobs.go
+		{"PhotoReferences", testPhotoReferences},        // blobs.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
