@@ -62,6 +62,7 @@ type rowCache struct {
 	dirty  bool                       // st changed since loaded or saved
 	fields map[string]syncproto.Value // installed since, to materialize
 	newIn  *batch                     // the batch that created the row
+	logged bool                       // entries of the row were logged in this group
 }
 
 type batch struct {

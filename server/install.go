@@ -34,6 +34,8 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	if err := b.appendEntry(&e); err != nil {
 		return err
 	}
+	logged := rc.logged
+	rc.logged = true
 	switch {
 	case c.Field == schema.DeletedField:
 		del := c.Value.AsBool()
@@ -56,8 +58,12 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 		}
 	}
 	// A row an earlier batch of the group created was logged under its
-	// old scope: it moves like a stored one.
-	if moving && (rc.exists || rc.newIn != b) {
+	// old scope: it moves like a stored one. So does a row this batch
+	// created and then moved (a household added and moved to another
+	// hamlet before its laptop synced): its first entries went under the
+	// hamlet it was created in, and a team that covers only the new one
+	// would otherwise get the move and none of the fields.
+	if moving && (rc.exists || rc.newIn != b || logged) {
 		if err := b.move(RowRef{c.Table, c.Row}, rc, oldScope, c.Field, c); err != nil {
 			return err
 		}
