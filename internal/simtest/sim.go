@@ -345,6 +345,25 @@ func (s *Sim) deliverOne(l *link) {
 				p.flight = slices.Insert(p.flight, 1, p.flight[0])
 				s.tr.printf("duplicate %s %s", dir, s.frameText(p.flight[0]))
 			}
+		case 3: // a Push whose changes' hamlet labels lie (an agent of another build)
+			// The server places a row by its hamlet_code, never by the
+			// label (server/apply.go).
+			if f := p.flight[0]; toSrv && f.kind == frameData {
+				if m, err := syncproto.Decode(f.data, syncproto.DefaultLimits); err == nil {
+					if push, ok := m.(*syncproto.Push); ok && len(push.Changes) > 0 {
+						// Labelled with a hamlet the device's team covers
+						// now, whatever the rows' hamlet_code says.
+						label := s.teamHamlet(l.name)
+						for i := range push.Changes {
+							push.Changes[i].Scope = label
+						}
+						if b, err := syncproto.Encode(nil, push); err == nil && label != "" {
+							p.flight[0].data = b
+							s.tr.printf("tamper %s: every change labelled %s", dir, label)
+						}
+					}
+				}
+			}
 		case 2: // reordered
 			if len(p.flight) > 1 {
 				j := 1 + s.ch.intn(len(p.flight)-1)
@@ -433,4 +452,27 @@ var errDown = errors.New("connection refused (simulated)")
 // dataPath is a file of the world.
 func (s *Sim) dataPath(parts ...string) string {
 	return filepath.Join(append([]string{s.dir}, parts...)...)
+}
+
+// teamHamlet is the first hamlet the team of laptop name covers now ("":
+// none, or the server is down).
+func (s *Sim) teamHamlet(name string) string {
+	if !s.srv.up {
+		return ""
+	}
+	for _, l := range s.laptops {
+		if l.name != name {
+			continue
+		}
+		ts, err := s.srv.store.Teams(s.ctx)
+		if err != nil {
+			return ""
+		}
+		for _, t := range ts {
+			if t.ID == s.srv.teams[l.team] && len(t.Hamlets) > 0 {
+				return t.Hamlets[0]
+			}
+		}
+	}
+	return ""
 }
