@@ -203,11 +203,14 @@ func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
 	}
-	var h sql.NullInt64
-	err = s.rdb.QueryRowContext(ctx, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+	st, err := s.horizonStmt.get(ctx, s.rdb, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
 		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
-		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`,
-		sqlread.SilentMs(silentBefore), string(js)).Scan(&h)
+		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	var h sql.NullInt64
+	err = st.QueryRowContext(ctx, sqlread.SilentMs(silentBefore), string(js)).Scan(&h)
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
 	}
