@@ -15,12 +15,21 @@ type FieldVersion struct {
 	syncproto.Version
 }
 
-// DecodeList decodes a versions blob (Encode) into a list in the blob's
+// DecodeList decodes a versions blob (Encode; cols as for Decode) into a list in the blob's
 // order, which is by field name. It is Decode for
 // streaming many rows: values are decoded by their kind, without
 // interface values or a map.
-func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
+func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error), cols Columns) ([]FieldVersion, error) {
 	if len(blob) == 0 {
+		return dst, nil
+	}
+	if blob[0] == versionsColumns {
+		err := walkVersionsColumns(blob, replica, orNone(cols), func(uint64) {}, func(f string, v syncproto.Version) {
+			dst = append(dst, FieldVersion{Field: f, Version: v})
+		})
+		if err != nil {
+			return nil, err
+		}
 		return dst, nil
 	}
 	if blob[0] == versionsCompact {

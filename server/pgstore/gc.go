@@ -144,15 +144,26 @@ func (w *pgTx) LoggedChanges(scope string, upTo uint64) ([]server.LoggedChange, 
 // Versions reads the row without its row lock: collection does not wait
 // for pushes.
 func (w *pgTx) Versions(r server.RowRef) (map[string]syncproto.Version, error) {
+	tc := rowTables[r.Table]
+	if tc == nil {
+		return nil, fmt.Errorf("versions: unknown table %q", r.Table)
+	}
+	// One statement: the blob and the row table's values of one moment.
 	var blob []byte
-	err := w.tx.QueryRow(w.ctx, `SELECT versions FROM sync_rows WHERE tbl = $1 AND row = $2`, r.Table, r.Row[:]).Scan(&blob)
+	vals := make([]any, len(tc.Cols))
+	dst := []any{&blob}
+	for i := range vals {
+		dst = append(dst, &vals[i])
+	}
+	err := w.tx.QueryRow(w.ctx, `SELECT s.versions`+colList(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN `+r.Table+
+		` t ON t.id = $3 WHERE s.tbl = $1 AND s.row = $2`, r.Table, r.Row[:], r.Row.String()).Scan(dst...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return versions.Decode(blob, w.replica)
+	return versions.Decode(blob, w.replica, tc.Values(vals))
 }
 
 func (w *pgTx) DeleteEntries(seqs []uint64) error {

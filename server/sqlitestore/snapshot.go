@@ -30,31 +30,61 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	if len(q.Scopes) == 0 {
 		return nil, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, sqliteSnapshotRows, q.After.Table, q.After.Row[:], scopesJSON(q.Scopes), q.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot: %w", err)
-	}
 	type raw struct {
 		ref   server.RowRef
 		scope string
 		blob  []byte
+		vals  []any // the row table's values (rowTable.cols)
 	}
 	var got []raw
-	for rows.Next() {
-		var r raw
-		var id []byte
-		if err := rows.Scan(&r.ref.Table, &id, &r.scope, &r.blob); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read snapshot: %w", err)
+	// sync_rows and the row tables in one read transaction: one moment of
+	// the database, so a value read from a row table is the one its
+	// version names.
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, sqliteSnapshotRows, q.After.Table, q.After.Row[:], scopesJSON(q.Scopes), q.Limit)
+		if err != nil {
+			return err
 		}
-		if r.ref.Row, err = uuid.FromBytes(id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read snapshot: row id: %w", err)
+		defer rows.Close()
+		byTable := map[string][]int{}
+		for rows.Next() {
+			var r raw
+			var id []byte
+			if err := rows.Scan(&r.ref.Table, &id, &r.scope, &r.blob); err != nil {
+				return err
+			}
+			if r.ref.Row, err = uuid.FromBytes(id); err != nil {
+				return fmt.Errorf("row id: %w", err)
+			}
+			if versions.InTable(r.blob) {
+				byTable[r.ref.Table] = append(byTable[r.ref.Table], len(got))
+			}
+			got = append(got, r)
 		}
-		got = append(got, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		for table, at := range byTable {
+			tc, err := rowTableOf(table)
+			if err != nil {
+				return err
+			}
+			ids := make([]syncproto.RowID, len(at))
+			for i, k := range at {
+				ids[i] = got[k].ref.Row
+			}
+			vals, err := readRowTable(ctx, tx, tc, ids)
+			if err != nil {
+				return err
+			}
+			for _, k := range at {
+				got[k].vals = vals[got[k].ref.Row]
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
 	// Replica ids are resolved after the rows are read (replicaOf may
@@ -62,13 +92,56 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	resolve := func(idx int64) (syncproto.ReplicaID, error) { return s.replicaOf(ctx, idx) }
 	out := make([]server.SnapshotRow, len(got))
 	for i, r := range got {
-		fs, err := versions.DecodeList(nil, r.blob, resolve)
+		var cols versions.Columns
+		if tc := rowTables[r.ref.Table]; tc != nil {
+			cols = tc.Values(r.vals)
+		}
+		fs, err := versions.DecodeList(nil, r.blob, resolve, cols)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}
 		out[i] = server.SnapshotRow{Ref: r.ref, Scope: r.scope, Fields: fs}
 	}
 	return out, nil
+}
+
+// readTx runs fn in one read transaction on the read pool.
+func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read only: nothing to keep
+	return fn(tx)
+}
+
+// readRowTable reads the row table's values (tc.Cols) of the rows ids.
+func readRowTable(ctx context.Context, tx *sql.Tx, tc *rowTable, ids []syncproto.RowID) (map[syncproto.RowID][]any, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id`+prefixedCols(", ", tc.Cols)+` FROM `+tc.T.Name+
+		` WHERE id IN (SELECT value FROM json_each(?))`, idsJSON(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[syncproto.RowID][]any, len(ids))
+	for rows.Next() {
+		var id string
+		vals := make([]any, len(tc.Cols))
+		ptrs := make([]any, 1+len(vals))
+		ptrs[0] = &id
+		for i := range vals {
+			ptrs[1+i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		u, err := uuid.Parse(id)
+		if err != nil {
+			return nil, fmt.Errorf("%s row id: %w", tc.T.Name, err)
+		}
+		out[u] = vals
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, error) {

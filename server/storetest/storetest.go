@@ -37,10 +37,11 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
 		{"ConcurrentReenroll", testConcurrentReenroll},   // devices.go
 		{"ScopeHistory", testScopeHistory},
-		{"SnapshotRowsPageByKey", testSnapshotRows},     // snapshot.go
-		{"EnrollAgainWithTheSameCode", testEnrollAgain}, // fork.go
-		{"ChangeDigests", testDigests},                  // fork.go
-		{"ForkDevice", testForkDevice},                  // fork.go
+		{"SnapshotRowsPageByKey", testSnapshotRows},                  // snapshot.go
+		{"EnrollAgainWithTheSameCode", testEnrollAgain},              // fork.go
+		{"ChangeDigests", testDigests},                               // fork.go
+		{"ForkDevice", testForkDevice},                               // fork.go
+		{"VersionsBesideTheRowTable", testVersionsBesideTheRowTable}, // versions.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
