@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ChangeDigests", testDigests},                               // fork.go
 		{"ForkDevice", testForkDevice},                               // fork.go
 		{"VersionsBesideTheRowTable", testVersionsBesideTheRowTable}, // versions.go
+		{"ForgetBases", testForgetBases},                             // versions.go
+		{"CollectForgetsBases", testCollectForgetsBases},             // versions.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package sqlread
 
 import (
+	"slices"
+
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -86,4 +88,20 @@ func StoredIn(mat map[string]syncproto.Value) versions.Columns {
 		}
 		return versions.SQLValue(v), true
 	}
+}
+
+// ForgetBases clears the base of each version of vs whose write dots names
+// for its field (server.GCTx.ForgetBases) and says how many it cleared.
+func ForgetBases(vs map[string]syncproto.Version, dots map[string][]syncproto.Dot) int {
+	n := 0
+	for f, ds := range dots {
+		v, ok := vs[f]
+		if !ok || v.Base.IsZero() || !slices.Contains(ds, v.Dot) {
+			continue
+		}
+		v.Base = syncproto.Dot{}
+		vs[f] = v
+		n++
+	}
+	return n
 }
