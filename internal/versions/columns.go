@@ -62,7 +62,15 @@ func inTable(v syncproto.Value, x any, ok bool) bool {
 	case syncproto.KindInt, syncproto.KindString:
 		return FromSQL(int64(v.Kind()), x) == v
 	case syncproto.KindFloat:
-		return math.Float64bits(FromSQL(int64(v.Kind()), x).AsFloat()) == math.Float64bits(v.AsFloat())
+		// A store may not give back what it was given: SQLite keeps a
+		// whole REAL as an integer and so reads -0.0 as 0, and turns NaN
+		// into NULL. Such a float stays in the blob whatever the encoder
+		// is told.
+		f := v.AsFloat()
+		if f == 0 && math.Signbit(f) || math.IsNaN(f) || math.IsInf(f, 0) {
+			return false
+		}
+		return math.Float64bits(FromSQL(int64(v.Kind()), x).AsFloat()) == math.Float64bits(f)
 	}
 	return false // null and bool cost no payload: they stay in the flags
 }

@@ -185,6 +185,8 @@ func TestVersionsTakeOnlyExactValuesFromTheRowTable(t *testing.T) {
 		{"float", syncproto.Float(9.5), 9.5, true},
 		{"float stored as an integer", syncproto.Float(9), int64(9), true},
 		{"negative zero", syncproto.Float(math.Copysign(0, -1)), 0.0, false},
+		{"negative zero, the column told as given", syncproto.Float(math.Copysign(0, -1)), math.Copysign(0, -1), false},
+		{"infinity", syncproto.Float(math.Inf(1)), math.Inf(1), false},
 		{"another value", syncproto.String("Ấp 2"), "Ấp 1", false},
 		{"a NULL column", syncproto.String(""), nil, false},
 		{"null costs nothing", syncproto.Null(), nil, false},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -213,4 +214,46 @@ func testCollectForgetsBases(t *testing.T, s store) {
 	require.Zero(t, got["notes"])
 	require.Equal(t, vs[syncproto.TombstoneField].Base, got[syncproto.TombstoneField], "the tombstone keeps its base")
 	require.NotZero(t, got[syncproto.TombstoneField])
+}
+
+// testVersionsKeepWhatTheRowTableCannot: a value the row table would not
+// give back to the bit stays in the blob. SQLite stores a REAL -0.0 as 0
+// (it keeps whole floats as integers), and the schema takes -0.0 for a
+// latitude: the version must still read -0.0, as every replica holds it.
+func testVersionsKeepWhatTheRowTableCannot(t *testing.T, s store) {
+	origin := uuid.New()
+	report := uuid.New()
+	negZero := math.Copysign(0, -1)
+	vs := map[string]syncproto.Version{
+		"hamlet_code": {Value: syncproto.String("32002-01"), HLC: syncproto.MakeHLC(1_780_000_000_000, 0), Dot: syncproto.Dot{Replica: origin, Seq: 1}},
+		"lat":         {Value: syncproto.Float(negZero), HLC: syncproto.MakeHLC(1_780_000_000_000, 1), Dot: syncproto.Dot{Replica: origin, Seq: 2}},
+		"lng":         {Value: syncproto.Float(105.15), HLC: syncproto.MakeHLC(1_780_000_000_000, 2), Dot: syncproto.Dot{Replica: origin, Seq: 3}},
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		return tx.PutRow("field_reports", report, server.RowState{Scope: "32002-01", Versions: vs})
+	}))
+	bits := func(fs map[string]syncproto.Version) map[string]uint64 {
+		out := map[string]uint64{}
+		for f, v := range fs {
+			if v.Value.Kind() == syncproto.KindFloat {
+				out[f] = math.Float64bits(v.Value.AsFloat())
+			}
+		}
+		return out
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		st, ok, err := tx.Row("field_reports", report)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, bits(vs), bits(st.Versions), "Row")
+		return nil
+	}))
+	page, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: []string{"32002-01"}, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, page, 1)
+	got := map[string]syncproto.Version{}
+	for _, fv := range page[0].Fields {
+		got[fv.Field] = fv.Version
+	}
+	require.Equal(t, bits(vs), bits(got), "snapshot")
 }
