@@ -201,6 +201,9 @@ type chunkIn struct {
 // one transaction when they queue up; the queue is bounded, so memory
 // holds a few chunks at most.
 func (s *syncRun) clone(ctx context.Context) error {
+	if err := s.sound(ctx); err != nil {
+		return err
+	}
 	st, err := s.r.loadClone(ctx)
 	if err != nil {
 		return err
@@ -240,6 +243,11 @@ func (s *syncRun) clone(ctx context.Context) error {
 
 func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	defer cloneGC()()
+	restore, err := s.r.smallCache(ctx)
+	if err != nil {
+		return err
+	}
+	defer restore()
 	if err := s.r.dropIndexesForClone(ctx); err != nil {
 		return err
 	}
@@ -474,7 +482,12 @@ func (m *rateMeter) fill(p *Progress, now time.Time) {
 //
 // Measured on the province (make bench-clone, medians of 3 on a quiet
 // machine): 64.3 s and 190 MB peak RSS at the defaults, 54.6 s and 190 MB
-// with these (GOGC 160 with 32 MB: 53.8 s but 201 MB).
+// with GOGC 140 and 28 MB. Issue 20 gave the clone a small page cache
+// (smallCache), which took the peak down (the index rebuild's sort is
+// bounded by the cache), and so room for the heap: on the 2-million-row
+// province on a busy machine, GOGC 140/28 MB cost 42.8 s of agent CPU
+// (GC and its preemptions a sixth of it) at a 112 MB peak; 200/56 MB
+// 35.7 s at 112 MB; 400/80 MB 34.1 s but 161 MB.
 func cloneGC() func() {
 	cloneGCState.Lock()
 	defer cloneGCState.Unlock()
@@ -501,6 +514,20 @@ var cloneGCState struct {
 }
 
 const (
-	cloneGCPercent = 140
-	cloneHeapLimit = 28 << 20
+	cloneGCPercent = 200
+	cloneHeapLimit = 56 << 20
+	cloneCacheKiB  = 8000
 )
+
+// smallCache gives the clone a small page cache: a clone inserts rows in
+// key order, so each B-tree needs little more than its rightmost pages
+// cached, and the memory is better left to the index rebuild's sort and
+// to the decoder. It returns the function that gives the usual cache back.
+func (r *Replica) smallCache(ctx context.Context) (func(), error) {
+	if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, cloneCacheKiB)); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = r.db.ExecContext(context.WithoutCancel(ctx), `PRAGMA cache_size = -32000`)
+	}, nil
+}

@@ -87,11 +87,13 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 	c0 := &cs[0]
 	if st == nil {
-		st = newRowState(c0.Table, c0.Row, c0.Scope)
+		// A fresh row: its versions in one allocation, its map sized once.
+		st = &rowState{id: c0.Row, table: c0.Table, scope: c0.Scope, cur: make(map[string]*syncproto.Version, len(cs))}
+		vs := make([]syncproto.Version, len(cs))
 		for i := range cs {
 			c := &cs[i]
-			v := syncproto.VersionOf(c)
-			st.cur[c.Field] = &v
+			vs[i] = syncproto.VersionOf(c)
+			st.cur[c.Field] = &vs[i]
 			g.maxHLC = max(g.maxHLC, c.HLC)
 		}
 		g.save = append(g.save, st)

@@ -241,11 +241,8 @@ func NeedsPerson(err error) bool {
 // (BenchmarkDamageCheck), a fraction of a sync over 3G. Damage found marks
 // the replica and returns a *FileError.
 func (r *Replica) DamageCheck(ctx context.Context) error {
-	if _, err := os.Stat(markerPath(r.path)); err == nil {
-		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
-	}
-	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
-		return &ReplacedError{Path: r.path}
+	if err := r.markCheck(); err != nil {
+		return err
 	}
 	// main only: checking "temp" too would open the temporary database,
 	// and a connection with it open cannot change temp_store inside a
@@ -272,6 +269,18 @@ func (r *Replica) DamageCheck(ctx context.Context) error {
 		err := fmt.Errorf("quick_check: %s", strings.Join(problems, "; "))
 		markDamaged(r.path, err)
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	}
+	return nil
+}
+
+// markCheck is DamageCheck without reading the file: a replica marked
+// damaged, or replaced by a repair since it was opened.
+func (r *Replica) markCheck() error {
+	if _, err := os.Stat(markerPath(r.path)); err == nil {
+		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
+	}
+	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
+		return &ReplacedError{Path: r.path}
 	}
 	return nil
 }

@@ -65,6 +65,11 @@ func (s *syncRun) pull(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if !ok {
+			if s.horizon != 0 {
+				if err := s.sound(ctx); err != nil { // collection drops rows
+					return err
+				}
+			}
 			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {
 				return err
@@ -157,6 +162,11 @@ func (s *syncRun) sendPull(cursor uint64) error {
 // applyGroup stores m, and the batches queued behind it, in one
 // transaction.
 func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, queue <-chan pulled) error {
+	if len(m.Changes)+len(m.Evict) > 0 {
+		if err := s.sound(ctx); err != nil {
+			return err
+		}
+	}
 	g, err := s.r.beginPull(ctx)
 	if err != nil {
 		return err

@@ -36,6 +36,9 @@ func (s *syncRun) push(ctx context.Context) error {
 				exhausted = true
 				break
 			}
+			if err := s.sound(ctx); err != nil {
+				return err
+			}
 			if last := cs[len(cs)-1].Dot.Seq; last > s.sentSeq {
 				marked, err := s.r.noteSent(ctx, last)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -74,7 +75,69 @@ func (s *syncRun) handshake(ctx context.Context) error {
 		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
 	}
 	s.wel = wel
+	if busy, err := r.busy(ctx, wel); err != nil {
+		return err
+	} else if busy || r.checkDue(ctx) {
+		if err := s.sound(ctx); err != nil {
+			return err
+		}
+	}
 	return r.welcome(ctx, wel, helloAt, r.now(), s.sum)
+}
+
+// sound is the damage check (DamageCheck: the marker, then SQLite's
+// quick_check, which reads every page), once per session, before the
+// session writes any record: its first push, clone, pulled page with
+// changes, scope change or collection. A sync with nothing to send or
+// receive writes no record and skips it: on a commune's replica the check
+// alone took 20-40 ms, more than the rest of a no-op sync together, which
+// only confirms metadata (unchanged values are not even written, setMeta)
+// and notes the time of the sync. Damage that no write has met yet is
+// still found within a day: a session checks when the last check is
+// older (checkDue).
+func (s *syncRun) sound(ctx context.Context) error {
+	if s.checked {
+		return nil
+	}
+	s.checked = true
+	if err := s.r.DamageCheck(ctx); err != nil {
+		return err
+	}
+	return setMeta(ctx, s.r.db, metaChecked, s.r.now().UnixMilli())
+}
+
+// metaChecked is when the damage check last found the file sound.
+const metaChecked = "damage_checked"
+
+// checkInterval is how long a replica goes without the damage check when
+// its syncs write no record.
+const checkInterval = 24 * time.Hour
+
+func (r *Replica) checkDue(ctx context.Context) bool {
+	at, err := r.metaInt(ctx, r.db, metaChecked)
+	return err != nil || r.now().Sub(time.UnixMilli(at)) >= checkInterval
+}
+
+// busy: the session will write records, by what the Welcome says and the
+// replica holds: changes to push, a log to pull, a clone to run or
+// resume, a scope that moved, a repair to settle.
+func (r *Replica) busy(ctx context.Context, wel *syncproto.Welcome) (bool, error) {
+	if wel.Reclone {
+		return true, nil
+	}
+	var n int
+	err := r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?, ?)))
+		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?, ?, ?) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
+		+ (SELECT count(*) FROM agent_meta WHERE key = 'cursor' AND value IS NOT ?)`,
+		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, int64(wel.Cursor)).Scan(&n)
+	if err != nil || n > 0 {
+		return true, err
+	}
+	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+	if err != nil || !ok {
+		return true, err
+	}
+	return !slices.Equal(sortedCopy(held), sortedCopy(wel.Scope)), nil
 }
 
 // plan reads, before anything is sent, what the session has to do: the
@@ -310,6 +373,7 @@ type syncRun struct {
 	pullTotal int
 	pullStart uint64
 	notified  bool
+	checked   bool          // the damage check ran this session (sound)
 	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
 	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
 	hidden    int           // edits the pull found under this replica's deletes (hidden.go)

@@ -19,6 +19,7 @@ type rowState struct {
 	scope string
 	cur   map[string]*syncproto.Version
 	hist  []histEntry // versions that were replaced, or lost on arrival
+	text  string      // id as text, once made (idText)
 }
 
 // histEntry is a version that is not (or no longer) a field's value.

@@ -309,7 +309,7 @@ func (t *txn) saveMany(states []*rowState) error {
 			if sc := s.str(schema.ScopeField); sc != "" {
 				s.scope = sc
 			}
-			args = append(args, s.id.String(), s.table, s.scope, folded(s), blob)
+			args = append(args, s.idText(), s.table, s.scope, folded(s), blob)
 		}
 		q := `INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, len(part)-1) + `
 		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`
@@ -349,9 +349,17 @@ func (t *txn) saveMany(states []*rowState) error {
 	return nil
 }
 
+// idText is the row id as its tables key it, made once per row.
+func (s *rowState) idText() string {
+	if s.text == "" {
+		s.text = s.id.String()
+	}
+	return s.text
+}
+
 // projectArgs appends the row-table values of s: its id, then cols.
 func (s *rowState) projectArgs(cols []string, args []any) []any {
-	args = append(args, s.id.String())
+	args = append(args, s.idText())
 	for _, c := range cols {
 		if v := s.cur[c]; v != nil {
 			args = append(args, columnValue(v.Value))

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -43,6 +45,12 @@ type SyncOptions struct {
 	// cloning by snapshot (slower; for comparisons and tests). A re-clone
 	// the server asks for always uses a snapshot.
 	LogReplay bool
+	// OnPhotos, in Watch, is called after every photo transfer that had
+	// something to do (photosync.go); photos travel beside the records'
+	// session and never hold it up.
+	OnPhotos func(PhotoSummary, error)
+	// NoPhotos leaves photos out of Sync and Watch (records only).
+	NoPhotos bool
 	// SaveToken stores a new device token: the one a fork made (this data
 	// folder turned out to be a copy, fork.go). Until it has, the token
 	// stays in the replica file and is used from there (PendingToken).
@@ -107,6 +115,9 @@ type SyncSummary struct {
 	// Fork is set when this data folder turned out to be a copy of
 	// another and took a new replica id (fork.go).
 	Fork *ForkInfo `json:"fork,omitempty"`
+	// Photos is what the photo transfer after the records did (nil: it
+	// had nothing to do).
+	Photos *PhotoSummary `json:"photos,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -145,8 +156,10 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	opts.defaults()
 	start := time.Now()
 	var total SyncSummary
-	// Never push from, or pull into, a damaged file (damage.go).
-	if err := r.DamageCheck(ctx); err != nil {
+	// Never push from, or pull into, a damaged file: a file marked so
+	// stops here; each session reads the whole file before it writes
+	// records (syncRun.sound, damage.go).
+	if err := r.markCheck(); err != nil {
 		return total, err
 	}
 	token, err := r.takeToken(ctx, token, opts.SaveToken)
@@ -173,6 +186,16 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 		}
 		if sleep(ctx, jitter(time.Duration(attempt+1)*200*time.Millisecond)) != nil {
 			break
+		}
+	}
+	if err == nil && !opts.NoPhotos {
+		// The records are on the server: now their photos (a photo that
+		// fails stays pending for the next sync and fails no record).
+		if ps, perr := r.SyncPhotos(ctx, server, token, opts); perr != nil || ps.Wire > 0 {
+			total.Photos = &ps
+			if perr != nil && IsStoreError(perr) {
+				err = perr
+			}
 		}
 	}
 	total.Duration = time.Since(start)
@@ -239,10 +262,21 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	if err != nil {
 		return err
 	}
+	// Photos beside the records' session, on connections of their own,
+	// owned by this call (stopped and waited for when it returns).
+	var tokens atomic.Pointer[string]
+	tokens.Store(&token)
+	if !opts.NoPhotos {
+		pctx, stop := context.WithCancel(ctx)
+		var pwg sync.WaitGroup
+		pwg.Add(1)
+		go func() { defer pwg.Done(); r.photoLoop(pctx, server, &tokens, opts) }()
+		defer func() { stop(); pwg.Wait() }()
+	}
 	for ctx.Err() == nil {
 		start := time.Now()
 		var s SyncSummary
-		err := r.DamageCheck(ctx)
+		err := r.markCheck()
 		if err == nil {
 			err = r.session(ctx, server, token, opts, true, &s)
 		}
@@ -254,6 +288,8 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)
 			if ferr == nil {
 				token = tok
+				newTok := tok
+				tokens.Store(&newTok)
 				if opts.OnSync != nil {
 					opts.OnSync(sum, nil)
 				}

@@ -19,9 +19,9 @@
 // the wall clock (time.Now). Times are parameters; reference data is
 // embedded; parsers take an io.Reader. That keeps every rule here
 // deterministic and testable on any machine, and lets the agent run the same
-// checks with no connection. database/sql reaches this package only as the
-// type behind internal/migrate.Migration; no driver is ever linked. A test
-// (TestPurity) enforces this.
+// checks with no connection. Its SQLite migrations are data of
+// internal/migration's type (pure too); internal/migrate, which applies them,
+// is the caller's. A test (TestPurity) enforces this.
 //
 // # Versions
 //

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 // Role of a member in a team.
@@ -61,6 +63,28 @@ func CanTransition(from, to ReportStatus) bool {
 
 // Final reports whether no transition leaves s.
 func (s ReportStatus) Final() bool { return s.Valid() && len(transitions[s]) == 0 }
+
+// Waits says which deadline a report in status s runs against and from
+// when (DESIGN.md's "Field reports workflow"): dispatch from its submission
+// (again from the hand-back, dated by dispatched_at), the agency's response
+// from its dispatch. ok is false when no step is open. The dashboard and the
+// volunteer's app both count deadlines from it.
+func (s ReportStatus) Waits(submitted, dispatched time.Time) (rule workcal.Rule, start time.Time, ok bool) {
+	switch s {
+	case StatusSubmitted:
+		rule, start = workcal.Dispatch, submitted
+	case StatusRedispatch:
+		rule, start = workcal.Dispatch, dispatched
+	case StatusDispatched:
+		rule, start = workcal.Response, dispatched
+	default:
+		return workcal.Rule{}, time.Time{}, false
+	}
+	if start.IsZero() {
+		start = submitted
+	}
+	return rule, start, !start.IsZero()
+}
 
 // Valid reports whether s is a known status.
 func (s ReportStatus) Valid() bool { return enumHas(EnumReportStatus, string(s)) }
@@ -278,13 +302,15 @@ type FieldReport struct {
 	ReporterPhone   string
 	ConsentDisclose bool
 	Photos          []string
-	Status          ReportStatus
-	StatusReason    string
-	Agency          string
-	SubmittedAt     time.Time
-	DispatchedAt    time.Time
-	ResolvedAt      time.Time
-	Satisfaction    int // 1..5, 0 = not rated yet
+	// PhotoDigests are the report's photos (schema 3, photo_digests).
+	PhotoDigests []string
+	Status       ReportStatus
+	StatusReason string
+	Agency       string
+	SubmittedAt  time.Time
+	DispatchedAt time.Time
+	ResolvedAt   time.Time
+	Satisfaction int // 1..5, 0 = not rated yet
 }
 
 // Row returns the report as a field_reports row (without id).
@@ -308,6 +334,7 @@ func (r FieldReport) Row() map[string]any {
 		"reporter_phone":   r.ReporterPhone,
 		"consent_disclose": r.ConsentDisclose,
 		"photos":           photos,
+		"photo_digests":    PhotoDigestsValue(r.PhotoDigests),
 		"status":           string(r.Status),
 		"status_reason":    r.StatusReason,
 		"agency":           r.Agency,

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/workcal"
 )
 
 func TestCanTransition(t *testing.T) {
@@ -112,4 +113,35 @@ func TestEntityRowsMatchRegistry(t *testing.T) {
 		}
 		require.ElementsMatch(t, want, got, tb.Name)
 	}
+}
+
+// A report's open deadline: dispatch from submission (or the hand-back),
+// the response from dispatch; none once the agency works on it or it ends.
+func TestReportWaits(t *testing.T) {
+	sub := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	disp := sub.Add(3 * time.Hour)
+	tests := []struct {
+		status     schema.ReportStatus
+		dispatched time.Time
+		rule       workcal.Rule
+		start      time.Time
+		ok         bool
+	}{
+		{schema.StatusSubmitted, time.Time{}, workcal.Dispatch, sub, true},
+		{schema.StatusDispatched, disp, workcal.Response, disp, true},
+		{schema.StatusDispatched, time.Time{}, workcal.Response, sub, true},
+		{schema.StatusRedispatch, disp, workcal.Dispatch, disp, true},
+		{schema.StatusRedispatch, time.Time{}, workcal.Dispatch, sub, true},
+		{schema.StatusInProgress, disp, workcal.Rule{}, time.Time{}, false},
+		{schema.StatusResolved, disp, workcal.Rule{}, time.Time{}, false},
+		{schema.StatusReturned, disp, workcal.Rule{}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		rule, start, ok := tt.status.Waits(sub, tt.dispatched)
+		require.Equal(t, tt.ok, ok, tt.status)
+		require.Equal(t, tt.rule, rule, tt.status)
+		require.True(t, tt.start.Equal(start), "%s: start %v, want %v", tt.status, start, tt.start)
+	}
+	_, _, ok := schema.StatusSubmitted.Waits(time.Time{}, time.Time{})
+	require.False(t, ok, "a report with no submission time waits on nothing")
 }

@@ -201,6 +201,7 @@ var labels = map[string][2]string{ // name -> {vi, en}
 	"reporter_phone":       {"số điện thoại người phản ánh", "reporter's phone"},
 	"consent_disclose":     {"đồng ý công khai danh tính", "consent to disclose identity"},
 	"photos":               {"hình ảnh", "photos"},
+	"photo_digests":        {"ảnh chụp", "photos"},
 	"status":               {"trạng thái", "status"},
 	"status_reason":        {"lý do", "reason"},
 	"agency":               {"cơ quan xử lý", "agency"},

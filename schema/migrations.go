@@ -4,7 +4,7 @@ import (
 	"embed"
 	"sync"
 
-	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 )
 
 // MigrationSet is the name the schema's migrations are recorded under in
@@ -14,8 +14,8 @@ const MigrationSet = "schema"
 //go:embed migrations/sqlite/*.sql
 var sqliteMigrations embed.FS
 
-var loadSQLite = sync.OnceValue(func() []migrate.Migration {
-	migs, err := migrate.FromEmbed(sqliteMigrations, "migrations/sqlite")
+var loadSQLite = sync.OnceValue(func() []migration.Migration {
+	migs, err := migration.FromEmbed(sqliteMigrations, "migrations/sqlite")
 	if err != nil {
 		panic("schema: embedded migrations: " + err.Error()) // caught by the package tests
 	}
@@ -24,6 +24,6 @@ var loadSQLite = sync.OnceValue(func() []migrate.Migration {
 
 // SQLiteMigrations returns the data model's SQLite migrations for
 // migrate.Apply(ctx, db, MigrationSet, SQLiteMigrations()).
-func SQLiteMigrations() []migrate.Migration {
-	return append([]migrate.Migration(nil), loadSQLite()...)
+func SQLiteMigrations() []migration.Migration {
+	return append([]migration.Migration(nil), loadSQLite()...)
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -151,6 +152,11 @@ func (f *Field) normalize(table string, v any) (any, error) {
 		if f.MaxLen > 0 {
 			if n := utf8.RuneCountInString(s); n > f.MaxLen {
 				return nil, verr(table, f.Name, CodeTooLong, "%d characters, at most %d", n, f.MaxLen)
+			}
+		}
+		if f.format == formatDigests {
+			if err := checkDigests(s); err != nil {
+				return nil, verr(table, f.Name, CodeWrongType, "%v", err)
 			}
 		}
 		if f.format == formatJSONStrings {
@@ -337,4 +343,74 @@ func clip(s string) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// checkDigests holds a photo_digests value to its one canonical form: the
+// compact JSON array of distinct lowercase hex SHA-256 digests, 1 to
+// MaxPhotos of them, in the volunteer's order (the first is the one lists
+// show). Every replica then writes the same text for the same photos.
+func checkDigests(s string) error {
+	var ds []string
+	if err := json.Unmarshal([]byte(s), &ds); err != nil {
+		return errors.New(`want a JSON array of photo digests, e.g. ["3f5a…"]`)
+	}
+	if len(ds) == 0 || len(ds) > MaxPhotos {
+		return fmt.Errorf("%d photos, want 1 to %d (no photos: leave it empty)", len(ds), MaxPhotos)
+	}
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if !validDigest(d) {
+			return errors.New("a photo digest is 64 lowercase hex digits (SHA-256)")
+		}
+		if seen[d] {
+			return errors.New("a photo is listed twice")
+		}
+		seen[d] = true
+	}
+	if canon, _ := json.Marshal(ds); string(canon) != s {
+		return errors.New("not in canonical form (compact JSON, no spaces)")
+	}
+	return nil
+}
+
+func validDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// PhotoDigests reads a photo_digests value (nil, or its canonical text)
+// into the digests it lists; a value that is not one gives none.
+func PhotoDigests(v any) []string {
+	s, _ := v.(string)
+	if s == "" || checkDigests(s) != nil {
+		return nil
+	}
+	var ds []string
+	_ = json.Unmarshal([]byte(s), &ds)
+	return ds
+}
+
+// PhotoDigestsValue is the canonical photo_digests value for ds (nil for
+// none), duplicates dropped, order kept.
+func PhotoDigestsValue(ds []string) any {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
 }

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -281,4 +282,52 @@ func TestValidateRow(t *testing.T) {
 	got, err = hh.ValidateRow(map[string]any{"hamlet_code": "32002-03", "_deleted": int64(1)})
 	require.NoError(t, err)
 	require.Equal(t, map[string]any{"hamlet_code": "32002-03", "_deleted": true}, got)
+}
+
+// TestPhotoDigestsCanonical: photo_digests takes one text for one list of
+// photos, so replicas that attached the same photos hold the same value.
+func TestPhotoDigestsCanonical(t *testing.T) {
+	tb, ok := schema.LookupTable("field_reports")
+	require.True(t, ok)
+	d1 := strings.Repeat("ab", 32)
+	d2 := strings.Repeat("0f", 32)
+	for name, tc := range map[string]struct {
+		in   any
+		want any
+		code string
+	}{
+		"two photos":    {`["` + d1 + `","` + d2 + `"]`, `["` + d1 + `","` + d2 + `"]`, ""},
+		"none":          {"", nil, ""},
+		"empty array":   {"[]", nil, schema.CodeWrongType},
+		"spaces":        {`["` + d1 + `", "` + d2 + `"]`, nil, schema.CodeWrongType},
+		"upper case":    {`["` + strings.ToUpper(d1) + `"]`, nil, schema.CodeWrongType},
+		"a file name":   {`["a.jpg"]`, nil, schema.CodeWrongType},
+		"twice":         {`["` + d1 + `","` + d1 + `"]`, nil, schema.CodeWrongType},
+		"not an array":  {`"` + d1 + `"`, nil, schema.CodeWrongType},
+		"eleven photos": {elevenDigests(), nil, schema.CodeWrongType},
+		"a number":      {int64(3), nil, schema.CodeWrongType},
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := tb.NormalizeValue(schema.PhotoDigestsField, tc.in)
+			if tc.code != "" {
+				var ve *schema.ValidationError
+				require.ErrorAs(t, err, &ve)
+				require.Equal(t, tc.code, ve.Code)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+	require.Equal(t, []string{d1, d2}, schema.PhotoDigests(schema.PhotoDigestsValue([]string{d1, d2, d1})))
+	require.Nil(t, schema.PhotoDigestsValue(nil))
+	require.Nil(t, schema.PhotoDigests(`["a.jpg"]`))
+}
+
+func elevenDigests() string {
+	var ds []string
+	for i := 0; i < 11; i++ {
+		ds = append(ds, fmt.Sprintf("%064x", i))
+	}
+	return `["` + strings.Join(ds, `","`) + `"]`
 }

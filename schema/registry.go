@@ -3,9 +3,9 @@ package schema
 import "sync"
 
 // Version is the schema version carried in the sync handshake. Version 2
-// added households.uses_camau_g (see Field.Since and docs/PROTOCOL.md,
-// "Schema evolution").
-const Version = 2
+// added households.uses_camau_g, version 3 field_reports.photo_digests
+// (see Field.Since and docs/PROTOCOL.md, "Schema evolution").
+const Version = 3
 
 // MinSupportedVersion is the oldest peer schema this build still syncs with.
 const MinSupportedVersion = 1
@@ -51,6 +51,8 @@ const (
 	DeletedField = "_deleted"
 	// ScopeField is the replication scope of every synced row.
 	ScopeField = "hamlet_code"
+	// PhotoDigestsField is field_reports' list of photos (schema 3).
+	PhotoDigestsField = "photo_digests"
 )
 
 // Field describes one column of a synced table. Min and Max bound TypeInt
@@ -86,7 +88,12 @@ const (
 	formatNone format = iota
 	formatHamlet
 	formatJSONStrings
+	formatDigests
 )
+
+// MaxPhotos is how many photos one field report holds: a few views of the
+// flooded road, not an album; it keeps the field under a kilobyte.
+const MaxPhotos = 10
 
 // Table describes one synced table. Every row also has an "id" (its UUID
 // key, not a Field) and the implicit DeletedField.
@@ -225,6 +232,13 @@ var tables = sync.OnceValue(func() []*Table {
 				workflow(typed("dispatched_at", TypeTime)),
 				workflow(typed("resolved_at", TypeTime)),
 				ranged("satisfaction", TypeInt, 1, 5),
+				// Schema 3: the report's photos, by the SHA-256 of each stored
+				// JPEG (docs/PROTOCOL.md §19). A field of its own, not the
+				// schema 1 "photos" text (any JSON strings, which older agents
+				// may have filled with file names): narrowing what a field
+				// accepts is no additive change. The photos themselves travel
+				// apart from the records.
+				since(3, Field{Name: PhotoDigestsField, Type: TypeString, MaxLen: 1000, format: formatDigests}),
 			},
 		},
 	}

@@ -40,6 +40,7 @@ var wireForms = map[FieldType][2]string{
 var formatRules = map[format]string{
 	formatHamlet:      "`NNNNN-NN`: the 5-digit commune code, `-`, the hamlet's 2-digit number from `01`",
 	formatJSONStrings: "the text of a JSON array of strings, e.g. `[\"a.jpg\"]`",
+	formatDigests:     "the compact JSON array (no spaces) of 1 to 10 distinct photo digests, each the SHA-256 of the stored JPEG as 64 lowercase hex digits, in the volunteer's order; no photos is `nil` (§19)",
 }
 
 // SpecMarkdown is the generated section of docs/PROTOCOL.md, without the

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 )
 
 // Registry is the data model as a build at one schema version knows it: the
@@ -18,7 +18,7 @@ import (
 type Registry struct {
 	version int
 	tables  []*Table
-	sqlite  []migrate.Migration
+	sqlite  []migration.Migration
 }
 
 // Version is the schema version of the registry.
@@ -41,8 +41,8 @@ func (r *Registry) Table(name string) (*Table, bool) {
 // SQLiteMigrations returns the migrations a replica at this version has
 // applied: a prefix of SQLiteMigrations(), up to the first migration of a
 // later version.
-func (r *Registry) SQLiteMigrations() []migrate.Migration {
-	return append([]migrate.Migration(nil), r.sqlite...)
+func (r *Registry) SQLiteMigrations() []migration.Migration {
+	return append([]migration.Migration(nil), r.sqlite...)
 }
 
 // Current is the registry of this build (Version).
@@ -97,7 +97,7 @@ const migrationMark = "-- schema-version:"
 // MigrationSchemaVersion returns the schema version a migration belongs to:
 // the number after "-- schema-version:" on its first line, 1 when the line
 // is absent (indexes and tables every version has).
-func MigrationSchemaVersion(m migrate.Migration) (int, error) {
+func MigrationSchemaVersion(m migration.Migration) (int, error) {
 	first, _, _ := strings.Cut(strings.TrimLeft(m.SQL, "\n"), "\n")
 	rest, ok := strings.CutPrefix(strings.TrimSpace(first), migrationMark)
 	if !ok {

@@ -13,8 +13,8 @@ import (
 )
 
 func TestVersionsSupportThePrevious(t *testing.T) {
-	require.Equal(t, 2, schema.Version)
-	require.Equal(t, 1, schema.MinSupportedVersion, "schema 2 is additive: agents at 1 keep syncing")
+	require.Equal(t, 3, schema.Version)
+	require.Equal(t, 1, schema.MinSupportedVersion, "schemas 2 and 3 are additive: agents at 1 keep syncing")
 	require.Equal(t, schema.Version, schema.Current().Version())
 	_, err := schema.At(schema.Version + 1)
 	require.Error(t, err)
@@ -48,8 +48,9 @@ func TestAddedFieldsAreAdditive(t *testing.T) {
 			require.Equal(t, f.Since, schema.AddedIn(tb.Name, f.Name))
 		}
 	}
-	require.Equal(t, 1, added, "uses_camau_g")
+	require.Equal(t, 2, added, "uses_camau_g, photo_digests")
 	require.Equal(t, 2, schema.AddedIn("households", "uses_camau_g"))
+	require.Equal(t, 3, schema.AddedIn("field_reports", "photo_digests"))
 	require.Equal(t, 1, schema.AddedIn("households", "vneid_level2"))
 	require.Zero(t, schema.AddedIn("households", "no_such_field"))
 }

@@ -87,3 +87,14 @@ func writeAPIError(w http.ResponseWriter, e *APIError) {
 	}
 	WriteJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
 }
+
+// BaseURL is the address the request reached this server by (scheme and
+// host, no path): where links in exports point back to. A reverse proxy
+// that terminates TLS says so with X-Forwarded-Proto.
+func BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

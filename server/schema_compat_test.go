@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,4 +105,50 @@ func TestSchemaSessionsOfBothVersions(t *testing.T) {
 	}
 	require.Equal(t, syncproto.String("hộ khó khăn"), got["notes"])
 	require.Equal(t, syncproto.Bool(false), got["uses_camau_g"])
+}
+
+// TestSchema2AgentsAndPhotoDigests: schema 3 added field_reports.photo_digests.
+// A schema 2 agent (the previous release) keeps syncing: it receives the
+// field it does not know, its edits of a report's other fields apply, and
+// a photo list it could only have made up (not the canonical form) is
+// refused with a reason naming the field, the version that added it and
+// the agent's.
+func TestSchema2AgentsAndPhotoDigests(t *testing.T) {
+	ts := servertest.Start(t)
+	d2, d3 := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
+	c2, _ := connectAtSchema(t, ts, d2, 2)
+	c3, _ := connectAtSchema(t, ts, d3, 3)
+	old, cur := servertest.NewWriter(d2.Replica, nil), servertest.NewWriter(d3.Replica, nil)
+	h := ts.HamletsA[0]
+	row := uuid.New()
+	digest := strings.Repeat("5e", 32)
+	str := func(s string) syncproto.Value { return syncproto.String(s) }
+	ack, err := c3.Push(1, []syncproto.Change{
+		cur.Write("field_reports", row, "hamlet_code", str(h), h),
+		cur.Write("field_reports", row, "volunteer_id", str(d3.Enroll.MemberID), h),
+		cur.Write("field_reports", row, "category", str("cap_thoat_nuoc"), h),
+		cur.Write("field_reports", row, "description", str("Ống nước vỡ"), h),
+		cur.Write("field_reports", row, "status", str("submitted"), h),
+		cur.Write("field_reports", row, schema.PhotoDigestsField, str(`["`+digest+`"]`), h),
+	})
+	require.NoError(t, err)
+	for _, r := range ack.Results {
+		require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
+	}
+	changes, _, _, err := c2.PullAll(0)
+	require.NoError(t, err)
+	var saw bool
+	for _, c := range changes {
+		old.Saw(c)
+		saw = saw || (c.Row == row && c.Field == schema.PhotoDigestsField && c.Value == str(`["`+digest+`"]`))
+	}
+	require.True(t, saw, "a schema 2 agent receives photo_digests")
+	ack, err = c2.Push(1, []syncproto.Change{
+		old.Write("field_reports", row, "location", str("Đầu kênh xáng"), h),
+		old.Write("field_reports", row, schema.PhotoDigestsField, str(`["anh1.jpg"]`), h),
+	})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
+	require.Equal(t, syncproto.ResultRefused, ack.Results[1].Status)
+	require.Contains(t, ack.Results[1].Reason, "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
 }

@@ -87,6 +87,12 @@ type Config struct {
 	// too-old agent is told it. See schema_compat.go.
 	MinAgentSchema int
 	AgentUpdate    string
+
+	// MaxPhotoBytes bounds a stored photo (DefaultMaxPhotoBytes);
+	// PhotoGrace is how long a photo no report names is kept before
+	// collection removes it (DefaultPhotoGrace). See photos.go.
+	MaxPhotoBytes int
+	PhotoGrace    time.Duration
 }
 
 func (c *Config) defaults() {
@@ -150,6 +156,12 @@ func (c *Config) defaults() {
 	}
 	if c.SilentAfter == 0 {
 		c.SilentAfter = DefaultSilentAfter
+	}
+	if c.MaxPhotoBytes <= 0 {
+		c.MaxPhotoBytes = DefaultMaxPhotoBytes
+	}
+	if c.PhotoGrace <= 0 {
+		c.PhotoGrace = DefaultPhotoGrace
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 10 * time.Second
@@ -284,6 +296,11 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/sync", s.Track(s.handleSync))
 	mux.HandleFunc("GET /v1/roster", s.Track(s.handleRoster)) // roster.go
 	mux.HandleFunc("POST /v1/fork", s.Track(s.handleFork))    // fork_http.go
+	// Photos of field reports (photos.go, docs/PROTOCOL.md §19).
+	mux.HandleFunc("GET /v1/photos/{digest}/upload", s.Track(s.handleUploadState))
+	mux.HandleFunc("PUT /v1/photos/{digest}", s.Track(s.handleUpload))
+	mux.HandleFunc("GET /v1/photos/{digest}", s.Track(s.handlePhoto(false)))
+	mux.HandleFunc("GET /v1/photos/{digest}/thumb", s.Track(s.handlePhoto(true)))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 }
@@ -399,6 +416,14 @@ func (s *Server) background() {
 			}
 			if st.Rows+st.Entries > 0 {
 				s.log.Info("tombstone gc", "rows", st.Rows, "entries", st.Entries, "superseded", st.Superseded)
+			}
+			ps, err := s.CollectPhotos(s.ctx)
+			if err != nil {
+				s.log.Error("photo collection failed", LogErr, err)
+				continue
+			}
+			if ps.Collected+ps.Uploads+ps.Marked > 0 {
+				s.log.Info("photo collection", "collected", ps.Collected, "uploads", ps.Uploads, "marked", ps.Marked)
 			}
 		}
 	}

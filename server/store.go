@@ -31,6 +31,7 @@ type Store interface {
 	ReadModelStore // server/api, server/dashboard
 	ConflictStore  // conflicts_archive.go
 	HealthStore    // health.go
+	BlobStore      // photos.go
 	Close() error
 }
 

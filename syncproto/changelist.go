@@ -162,6 +162,12 @@ func (d *decoder) changes() ([]Change, error) {
 		if len(out)+k > d.lim.MaxChanges {
 			return nil, Errorf(CodeTooLarge, "batch has more than %d changes", d.lim.MaxChanges)
 		}
+		if g == 0 && k > 1 {
+			// Rows of one batch carry much the same fields: size the
+			// slice by the first row rather than grow it from one change
+			// per row (which copied and dropped it three times over).
+			out = make([]Change, 0, min(k*ng+k, d.lim.MaxChanges))
+		}
 		table, err := nameAt("table")
 		if err != nil {
 			return nil, err

@@ -43,7 +43,8 @@ func dayKey(y int, m time.Month, d int) int { return y*10000 + int(m)*100 + d }
 // and optionally days off (the years they fall in then follow this list
 // alone, as an official schedule does).
 type File struct {
-	// Timezone is an IANA name; Vietnam is "Asia/Ho_Chi_Minh" (UTC+7, no DST).
+	// Timezone must be Vietnam's: "Asia/Ho_Chi_Minh" (UTC+7, no DST);
+	// empty means the same.
 	Timezone string `json:"timezone"`
 	// WorkingDays lists weekdays as "mon".."sun".
 	WorkingDays []string `json:"working_days"`
@@ -100,15 +101,15 @@ func New(f File) (*Calendar, error) {
 	if tz == "" {
 		tz = "Asia/Ho_Chi_Minh"
 	}
-	var loc *time.Location
-	if tz == "Asia/Ho_Chi_Minh" {
-		loc = Vietnam
-	} else {
-		var err error
-		if loc, err = time.LoadLocation(tz); err != nil {
-			return nil, fmt.Errorf("calendar timezone %q: %w", tz, err)
-		}
+	// Vietnam's public holidays and working hours only make sense in
+	// Vietnam's time; the zone is fixed (UTC+7, no DST) so reading a
+	// calendar never reads the system's zone files.
+	switch tz {
+	case "Asia/Ho_Chi_Minh", "Asia/Saigon", "UTC+7", "+07:00":
+	default:
+		return nil, fmt.Errorf("calendar timezone %q: Hamlet's calendar is Vietnam's: write \"Asia/Ho_Chi_Minh\" (UTC+7)", tz)
 	}
+	loc := Vietnam
 	c := &Calendar{loc: loc}
 	c.official.Store(&map[int]*yearDays{})
 	if len(f.WorkingDays) == 0 {

@@ -123,3 +123,17 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A calendar names Vietnam's zone or none: any other is refused with what to
+// write, and reading one never reads the system's zone files.
+func TestCalendarZoneIsVietnams(t *testing.T) {
+	for _, tz := range []string{"", "Asia/Ho_Chi_Minh", "Asia/Saigon", "UTC+7"} {
+		c, err := Parse(strings.NewReader(`{"timezone":"` + tz + `","working_days":["mon"],"working_hours":[["08:00","17:00"]]}`))
+		require.NoError(t, err, tz)
+		require.Equal(t, Vietnam, c.loc, tz)
+	}
+	for _, tz := range []string{"UTC", "Europe/Paris", "Nowhere/Atlantis"} {
+		_, err := Parse(strings.NewReader(`{"timezone":"` + tz + `","working_days":["mon"],"working_hours":[["08:00","17:00"]]}`))
+		require.ErrorContains(t, err, "Asia/Ho_Chi_Minh", tz)
+	}
+}

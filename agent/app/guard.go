@@ -80,10 +80,19 @@ func (a *App) guard(next http.Handler) http.Handler {
 				a.refuse(w, http.StatusForbidden, lang, "refused_origin")
 				return
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-			if err := r.ParseForm(); err != nil {
-				a.refuse(w, http.StatusBadRequest, lang, "refused_form")
-				return
+			if isMultipart(r) {
+				// A form with photos (pages_photos.go): a few phone photos.
+				r.Body = http.MaxBytesReader(w, r.Body, maxPhotoForm)
+				if err := r.ParseMultipartForm(photoFormMemory); err != nil {
+					a.refuse(w, http.StatusRequestEntityTooLarge, lang, "refused_photo_form")
+					return
+				}
+			} else {
+				r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+				if err := r.ParseForm(); err != nil {
+					a.refuse(w, http.StatusBadRequest, lang, "refused_form")
+					return
+				}
 			}
 			if subtle.ConstantTimeCompare([]byte(r.PostForm.Get(csrfField)), []byte(a.csrf)) != 1 {
 				a.refuse(w, http.StatusForbidden, lang, "refused_csrf")

@@ -28,6 +28,10 @@ func (a *App) routes() {
 	m.HandleFunc("GET /reports", a.enrolled(a.reports))
 	m.HandleFunc("GET /reports/new", a.enrolled(a.reportNew))
 	m.HandleFunc("POST /reports/new", a.enrolled(a.reportCreate))
+	m.HandleFunc("GET /reports/{id}", a.enrolled(a.reportPage))           // pages_photos.go
+	m.HandleFunc("POST /reports/{id}/photos", a.enrolled(a.reportAttach)) // pages_photos.go
+	m.HandleFunc("GET /photos/{digest}", a.enrolled(a.photoFull))         // pages_photos.go
+	m.HandleFunc("GET /photos/{digest}/thumb", a.enrolled(a.photoThumb))  // pages_photos.go
 	m.HandleFunc("GET /sync", a.syncPage)
 	m.HandleFunc("POST /sync", a.syncNowPost)
 	m.HandleFunc("GET /sync/status", a.syncStatus)

@@ -36,6 +36,7 @@ type reportRow struct {
 	Reporter    string
 	Consent     string
 	Who         string
+	Photos      []string // digests, for the thumbnails
 }
 
 func (a *App) reportView(rec agent.Record, lang string, names *people) recView {
@@ -52,7 +53,8 @@ func (a *App) reportRow(rec agent.Record, lang string, snap *snapshot, hamlets m
 	}
 	row := reportRow{ID: rec.ID, Category: schema.EnumLabel(schema.EnumReportCategory, rec.Str("category"), lang),
 		Description: rec.Str("description"), Location: rec.Str("location"), Household: rec.Str("household_id"),
-		StatusCode: rec.Str("status"), Agency: rec.Str("agency"), Reason: rec.Str("status_reason"), Reporter: rec.Str("reporter_name")}
+		StatusCode: rec.Str("status"), Agency: rec.Str("agency"), Reason: rec.Str("status_reason"), Reporter: rec.Str("reporter_name"),
+		Photos: schema.PhotoDigests(rec.Fields[schema.PhotoDigestsField])}
 	if p := rec.Str("reporter_phone"); p != "" {
 		if row.Reporter != "" {
 			row.Reporter += ", "
@@ -98,25 +100,8 @@ func (a *App) reportRow(rec agent.Record, lang string, snap *snapshot, hamlets m
 // holidays computed from the Labour Code (workcal.Default), so a deadline
 // over an announced bridge day may differ by that day.
 func deadline(cal *workcal.Calendar, status schema.ReportStatus, submitted, dispatched time.Time) (time.Time, bool) {
-	var rule workcal.Rule
-	start := submitted
-	switch status {
-	case schema.StatusSubmitted:
-		rule = workcal.Dispatch
-	case schema.StatusRedispatch:
-		rule = workcal.Dispatch
-		if !dispatched.IsZero() {
-			start = dispatched
-		}
-	case schema.StatusDispatched:
-		rule = workcal.Response
-		if !dispatched.IsZero() {
-			start = dispatched
-		}
-	default:
-		return time.Time{}, false
-	}
-	if start.IsZero() {
+	rule, start, ok := status.Waits(submitted, dispatched)
+	if !ok {
 		return time.Time{}, false
 	}
 	return cal.Deadline(start, rule), true
@@ -217,6 +202,12 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	} else {
 		c.yesNo("consent_disclose")
 	}
+	// Photos are checked and processed before anything is saved: a bad
+	// file refuses the form, no report without the photos it was filed with.
+	photos, perr := formPhotos(r)
+	if perr != nil {
+		c.fail("photo", agent.MessageOf(perr, lang))
+	}
 	if c.ok() {
 		fs := agent.Fields{}
 		for k, v := range c.vals {
@@ -229,7 +220,23 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 			hh, _ = uuid.Parse(d.Household)
 			delete(fs, schema.ScopeField)
 		}
-		_, err := a.r.AddReport(r.Context(), hh, fs)
+		var err error
+		if gps := agreedPlace(r, photos); gps != nil {
+			fs["lat"], fs["lng"] = gps.Lat, gps.Lng
+		}
+		var digests []string
+		for _, p := range photos {
+			if err = a.r.KeepPhoto(r.Context(), p); err != nil {
+				break
+			}
+			digests = append(digests, p.Digest)
+		}
+		if len(digests) > 0 {
+			fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(digests)
+		}
+		if err == nil {
+			_, err = a.r.AddReport(r.Context(), hh, fs)
+		}
 		if err == nil {
 			if d.Household != "" {
 				http.Redirect(w, r, "/households/"+d.Household+"?done=report", http.StatusSeeOther)

@@ -26,7 +26,7 @@ import (
 var webFS embed.FS
 
 // pageNames are the templates under web/templates, each with the layout.
-var pageNames = []string{"home", "households", "household", "household_form", "visit_form", "reports", "report_form", "sync", "enroll", "problem"}
+var pageNames = []string{"home", "households", "household", "household_form", "visit_form", "reports", "report", "report_form", "sync", "enroll", "problem"}
 
 type pages struct {
 	byLang  map[string]map[string]*template.Template

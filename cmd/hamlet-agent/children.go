@@ -167,7 +167,7 @@ func unknownSkill(s string) error {
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent report add|list|categories", "Usage: hamlet-agent report add|list|categories"))
+		return e.usageErr("%s", e.tr("Cách dùng: hamlet-agent report add|list|categories|attach|photos|photo", "Usage: hamlet-agent report add|list|categories|attach|photos|photo"))
 	}
 	switch args[0] {
 	case "categories":
@@ -189,9 +189,16 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		fs.String("reporter-phone", "", e.tr("số điện thoại người phản ánh (bảo mật)", "reporter's phone (confidential)"))
 		fs.String("consent", "", e.tr("`có|không` đồng ý công khai danh tính", "`yes|no` consents to disclose identity"))
 		fs.String("occurred-at", "", e.tr("`NGÀY_GIỜ` thời điểm xảy ra, giờ Việt Nam, ví dụ 01/12/2026 14:30 hoặc 01/12/2026", "`WHEN` when it happened, Vietnam time, e.g. 01/12/2026 14:30 or 2026-12-01 14:30"))
-		var sets setFlags
+		var sets, photos setFlags
 		fs.Var(&sets, "set", e.tr("`TRƯỜNG=GIÁ_TRỊ` một trường khác (lặp lại được)", "`FIELD=VALUE` another field (repeatable)"))
+		po := e.photoFlags(fs, &photos)
 		if err := e.parse(fs, args[1:]); err != nil {
+			return err
+		}
+		// Every photo is checked and processed before anything is saved:
+		// a bad file refuses the whole command, no half-made report.
+		prepared, err := e.preparePhotos(photos, po)
+		if err != nil {
 			return err
 		}
 		r, err := e.open(ctx)
@@ -208,11 +215,37 @@ func runReport(ctx context.Context, e *env, args []string) error {
 				return err
 			}
 		}
+		gps := e.photoPlace(prepared, *po.useGPS)
+		if gps != nil {
+			f["lat"], f["lng"] = gps.Lat, gps.Lng
+		}
+		var digests []string
+		for _, p := range prepared {
+			// Kept before the report names them: a record never names a
+			// photo the laptop lacks.
+			if err := r.KeepPhoto(ctx, p); err != nil {
+				return err
+			}
+			digests = append(digests, p.Digest)
+		}
+		if len(digests) > 0 {
+			f[schema.PhotoDigestsField] = schema.PhotoDigestsValue(digests)
+		}
 		id, err := r.AddReport(ctx, hh, f)
 		if err != nil {
 			return err
 		}
-		return e.saved(ctx, "field_reports", id.String())
+		if err := e.saved(ctx, "field_reports", id.String()); err != nil {
+			return err
+		}
+		e.photosSaved(id.String(), photos, prepared, gps != nil)
+		return nil
+	case "attach":
+		return e.reportAttach(ctx, args[1:])
+	case "photos":
+		return e.reportPhotos(ctx, args[1:])
+	case "photo":
+		return e.reportPhoto(ctx, args[1:])
 	case "list":
 		return e.listChildren(ctx, "field_reports", args[1:], func(r agent.Record) []string {
 			return []string{e.value("field_reports", "category", r.Fields["category"]), e.value("field_reports", "status", r.Fields["status"]), r.Str("description")}

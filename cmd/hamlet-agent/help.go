@@ -44,9 +44,12 @@ var subcommands = map[string][]sub{
 		{"skills", "", "", "danh mục kỹ năng và mã của chúng", "the skills and their codes"},
 	},
 	"report": {
-		{"add", "", "", "ghi một phản ánh hiện trường (--category, --description, ...)", "record a field report (--category, --description, ...)"},
+		{"add", "", "", "ghi một phản ánh hiện trường (--category, --description, --photo TỆP, ...)", "record a field report (--category, --description, --photo FILE, ...)"},
 		{"list", "", "", "liệt kê các phản ánh (--household, --hamlet, --limit)", "list field reports (--household, --hamlet, --limit)"},
 		{"categories", "", "", "danh mục lĩnh vực phản ánh và mã của chúng", "the report categories and their codes"},
+		{"attach", "MÃ TỆP", "ID FILE", "gắn một ảnh (JPEG, PNG, WebP) vào phản ánh; --use-photo-location lấy vị trí GPS trong ảnh", "attach a photo (JPEG, PNG, WebP) to a report; --use-photo-location takes its GPS position"},
+		{"photos", "MÃ", "ID", "các ảnh của một phản ánh và nơi chúng nằm trên máy", "a report's photos and where they are on this laptop"},
+		{"photo", "MÃ_ẢNH", "PHOTO_ID", "mở một ảnh đầy đủ: tải về từ máy chủ lần đầu rồi giữ lại (--out TỆP)", "open a full photo: fetched from the server the first time, then kept (--out FILE)"},
 	},
 }
 
@@ -56,6 +59,7 @@ var leafArgs = map[string][2]string{
 	"conflicts":         {"[restore MÃ | archive --older-than 90d --out TỆP]", "[restore ID | archive --older-than 90d --out FILE]"},
 	"rejected":          {"[fix MÃ [--value GIÁ_TRỊ] | discard MÃ]", "[fix ID [--value VALUE] | discard ID]"},
 	"conflicts archive": {"--out TỆP", "--out FILE"},
+	"import":            {"TỆP.xlsx|csv", "FILE.xlsx|csv"},
 }
 
 // commandArgs turns what follows a command word into its arguments: the

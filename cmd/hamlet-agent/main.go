@@ -46,6 +46,7 @@ func commands() []command {
 		{"visit", "lượt thăm hộ: add, list", "visits: add, list", runVisit, true},
 		{"tutor", "lượt hướng dẫn kỹ năng: add, list, skills", "tutoring: add, list, skills", runTutor, true},
 		{"report", "phản ánh hiện trường: add, list, categories", "field reports: add, list, categories", runReport, true},
+		{"import", "nhập danh sách hộ từ tệp Excel (.xlsx) hoặc CSV: xem trước, liệt kê dòng lỗi, không nhập dở dang", "import a household list from an Excel (.xlsx) or CSV file: preview, refused rows listed, never half-imported", runImport, false},
 		{"status", "tình trạng: thay đổi chờ gửi, lần đồng bộ cuối, đồng hồ, địa bàn", "status: pending changes, last sync, clock, scope", runStatus, false},
 		{"sync", "đồng bộ với máy chủ (--watch: đồng bộ liên tục)", "sync with the server (--watch: keep syncing)", runSync, false},
 		{"conflicts", "các giá trị bị ghi đè đồng thời; restore ID để khôi phục; archive --older-than 90d --out TỆP để lưu ra tệp rồi xóa", "values lost to concurrent edits; restore ID; archive --older-than 90d --out FILE to move old ones to a file", runConflicts, false},

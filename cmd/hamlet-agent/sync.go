@@ -74,6 +74,16 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				e.summary(s)
 			}
 		}
+		opts.OnPhotos = func(ps agent.PhotoSummary, err error) {
+			if bar != nil {
+				bar.finish()
+			}
+			if e.json {
+				e.printJSON(map[string]any{"photos": ps})
+				return
+			}
+			e.photoSummary(&ps)
+		}
 		fmt.Fprintln(e.stderr, e.tr("Đang đồng bộ liên tục. Ctrl+C để dừng.", "Syncing continuously. Ctrl+C to stop."))
 		return r.Watch(ctx, *server, token, opts)
 	}
@@ -105,6 +115,7 @@ func (e *env) summary(s agent.SyncSummary) {
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
+	e.photoSummary(s.Photos) // photos.go
 	e.scopeSummary(s.ScopeChange)
 	e.forkSummary(s.Fork) // fork.go
 	if s.Rejected > 0 {
@@ -161,6 +172,10 @@ func (e *env) progress() *bar {
 func (b *bar) update(p agent.Progress) {
 	if p.Phase == "clone" {
 		b.clone(p)
+		return
+	}
+	if p.Phase == "photos" {
+		b.photos(p)
 		return
 	}
 	if b.plain || p.Total < progressThreshold && b.pb == nil || p.Total == 0 { // 0: unknown (a back-fill)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 func init() {
@@ -35,6 +37,8 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err := s.Admin().Backup(ctx, *out); err != nil {
 		return err
 	}
-	e.printf("Đã sao lưu vào %s.\n", "Backed up to %s.\n", *out)
+	e.printf("Đã sao lưu vào %s, ảnh của phản ánh vào thư mục %s. Khôi phục: tệp thành hamlet.db, thư mục thành blobs/ cạnh nó.\n",
+		"Backed up to %s, the field reports' photos to the folder %s. To restore: the file becomes hamlet.db, the folder blobs/ beside it.\n",
+		*out, sqlitestore.BackupBlobsDir(*out))
 	return nil
 }

@@ -98,7 +98,7 @@ func TestOperatorBadInput(t *testing.T) {
 		{"missing CSV file", []string{"units", "import", "--file", "/nonexistent/units.csv", "--format", "2022"}, 1, "Lỗi"},
 		{"CSV of the wrong format", []string{"units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2025"}, 1, "Lỗi"},
 		{"code for an unknown member", []string{"code", "issue", "--member", "00000000-0000-4000-8000-000000000000"}, 1, "Lỗi"},
-		{"agent schema past this build", []string{"serve", "--min-agent-schema", "9", "--addr", "127.0.0.1:0"}, 1, "--min-agent-schema 9 không hợp lệ: bản máy chủ này đồng bộ được phiên bản dữ liệu 1 đến 2"},
+		{"agent schema past this build", []string{"serve", "--min-agent-schema", "9", "--addr", "127.0.0.1:0"}, 1, "--min-agent-schema 9 không hợp lệ: bản máy chủ này đồng bộ được phiên bản dữ liệu 1 đến 3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

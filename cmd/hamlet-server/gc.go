@@ -3,19 +3,21 @@ package main
 import (
 	"context"
 	"flag"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
 )
 
 func init() {
-	register(command{name: "gc", vi: "dọn các bản ghi đã xóa mà mọi thiết bị đã nhận (--silent-after, --truncate-log)",
-		en: "collect tombstones every device has acknowledged (--silent-after, --truncate-log)", run: runGC})
+	register(command{name: "gc", vi: "dọn các bản ghi đã xóa mà mọi thiết bị đã nhận, và ảnh không phản ánh nào còn dùng (--silent-after, --truncate-log, --photo-grace)",
+		en: "collect tombstones every device has acknowledged, and photos no report names (--silent-after, --truncate-log, --photo-grace)", run: runGC})
 }
 
 // gcFlags are the collection settings serve and gc share.
 type gcFlags struct {
 	silentAfter *age
 	truncate    bool
+	photoGrace  *age
 }
 
 func (e *env) gcFlagSet(fs *flag.FlagSet, g *gcFlags) {
@@ -31,6 +33,15 @@ func (e *env) gcFlagSet(fs *flag.FlagSet, g *gcFlags) {
 	fs.BoolVar(&g.truncate, "truncate-log", getenv("HAMLET_TRUNCATE_LOG", "") == "1", e.msg(
 		"xóa cả nhật ký đồng bộ dưới mốc mọi thiết bị đã nhận (máy mới tải bản chụp) (HAMLET_TRUNCATE_LOG=1)",
 		"drop the whole sync log below what every device holds (new replicas clone the snapshot) (HAMLET_TRUNCATE_LOG=1)"))
+	grace := server.DefaultPhotoGrace
+	if v := getenv("HAMLET_PHOTO_GRACE", ""); v != "" {
+		if d, err := parseAge(v); err == nil {
+			grace = d
+		}
+	}
+	g.photoGrace = ageFlag(fs, "photo-grace", grace, e.msg(
+		"ảnh không còn phản ánh nào dùng được giữ thêm chừng này (vd. 7d) rồi mới xóa (HAMLET_PHOTO_GRACE)",
+		"a photo no report names any more is kept this long (e.g. 7d) before it is removed (HAMLET_PHOTO_GRACE)"))
 }
 
 func (g *gcFlags) apply(cfg *server.Config) {
@@ -39,6 +50,7 @@ func (g *gcFlags) apply(cfg *server.Config) {
 		cfg.SilentAfter = -1 // 0 on the command line: never
 	}
 	cfg.TruncateLog = g.truncate
+	cfg.PhotoGrace = max(g.photoGrace.d, time.Millisecond) // 0: at the next collection after the one that finds it unnamed
 }
 
 func runGC(ctx context.Context, e *env, args []string) error {
@@ -60,10 +72,20 @@ func runGC(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ps, err := s.CollectPhotos(ctx)
+	if err != nil {
+		return err
+	}
 	if e.json {
-		return e.printJSON(st)
+		return e.printJSON(struct {
+			server.GCStats
+			Photos server.PhotoGCStats `json:"photos"`
+		}{st, ps})
 	}
 	e.printf("Đã dọn %d bản ghi, %d mục nhật ký (%d mục bị thay thế, %d mục dưới mốc).\n", "Collected %d rows, %d log entries (%d superseded, %d below the floor).\n",
 		st.Rows, st.Entries, st.Superseded, st.Truncated)
+	e.printf("Ảnh: xóa %d ảnh không còn phản ánh nào dùng (và %d lượt tải dở), %d ảnh mới không còn được dùng sẽ giữ thêm một thời gian, %d ảnh đang dùng.\n",
+		"Photos: removed %d no report names (and %d unfinished uploads), %d newly unnamed kept for the grace period, %d in use.\n",
+		ps.Collected, ps.Uploads, ps.Marked, ps.Kept)
 	return nil
 }

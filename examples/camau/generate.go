@@ -57,6 +57,18 @@ func Province() Scale {
 		From: "2026-01-01", To: "2026-11-30"}
 }
 
+// Province2M is Province raised to about 2,000,000 rows (households and
+// reports ×1.21, so visits and tutoring records follow): the size a
+// provincial staff laptop's first clone is measured at (make bench-clone).
+func Province2M() Scale {
+	s := Province()
+	s.HouseholdsPerHamlet = 422
+	s.Reports = 60600
+	s.ReportsResolved = 41200
+	s.ReportsReturned = 14500
+	return s
+}
+
 // Small is a province for demos and quick tests: every commune has hamlets,
 // a handful of teams, a few thousand households.
 func Small() Scale {

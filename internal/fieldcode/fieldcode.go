@@ -6,7 +6,7 @@ var names = [...]string{"",
 	"members_count", "notes", "occurred_at", "outcome", "person_name", "phone", "photos", "registered_on",
 	"reporter_name", "reporter_phone", "resolved_at", "satisfaction", "skill", "status", "status_reason",
 	"submitted_at", "taught_on", "uses_cashless", "uses_public_services", "visited_on", "vneid_installed",
-	"vneid_level2", "volunteer_id", "uses_camau_g",
+	"vneid_level2", "volunteer_id", "uses_camau_g", "photo_digests",
 }
 
 var codes = func() map[string]uint64 {

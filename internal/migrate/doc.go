@@ -8,5 +8,6 @@
 //
 // It imports database/sql and no driver: the caller opens the database
 // (modernc's SQLite for the agent and the SQLite store, pgx's stdlib for
-// PostgreSQL). It must never import a package of the module.
+// PostgreSQL). It must never import a driver, nor any package of the module
+// but internal/migration (the steps as data).
 package migrate

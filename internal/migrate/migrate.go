@@ -5,19 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
-)
 
-// Migration is one step of a set. Version numbers start at 1 and have no gaps.
-type Migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
+	"github.com/hamlet-vn/hamlet/internal/migration"
+)
 
 // ErrNewerThanCode is the sentinel behind *NewerError: test with errors.Is.
 var ErrNewerThanCode = errors.New("database schema is newer than this program")
@@ -37,41 +27,9 @@ func (e *NewerError) Error() string {
 
 func (e *NewerError) Unwrap() error { return ErrNewerThanCode }
 
-// Names go into SQL text as literals (see ensureTable), so they are held to a
-// charset that cannot break out of a quoted string.
-var nameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
-
-// CheckSet reports whether migs is a usable set: versions 1..n with no gaps or
-// duplicates (in any order), every name in [a-z0-9_]+, no empty SQL.
-func CheckSet(set string, migs []Migration) error {
-	if !nameRE.MatchString(set) {
-		return fmt.Errorf("migrate: set name %q must match [a-z0-9_]+", set)
-	}
-	sorted := sortedCopy(migs)
-	for i, m := range sorted {
-		switch {
-		case i > 0 && m.Version == sorted[i-1].Version:
-			return fmt.Errorf("migrate: set %q: version %d appears twice (%q and %q)", set, m.Version, sorted[i-1].Name, m.Name)
-		case m.Version != i+1:
-			return fmt.Errorf("migrate: set %q: expected version %d, found %d; versions must run 1, 2, 3... without gaps", set, i+1, m.Version)
-		case !nameRE.MatchString(m.Name):
-			return fmt.Errorf("migrate: set %q: version %d: name %q must match [a-z0-9_]+", set, m.Version, m.Name)
-		case m.SQL == "":
-			return fmt.Errorf("migrate: set %q: version %d (%s) has no SQL", set, m.Version, m.Name)
-		}
-	}
-	return nil
-}
-
-func sortedCopy(migs []Migration) []Migration {
-	s := append([]Migration(nil), migs...)
-	sort.SliceStable(s, func(i, j int) bool { return s[i].Version < s[j].Version })
-	return s
-}
-
 // The SQL below formats set names, versions and migration names as literals
 // instead of using placeholders: SQLite drivers take "?" and PostgreSQL
-// drivers take "$1", and the same runner must serve both. CheckSet restricts
+// drivers take "$1", and the same runner must serve both. migration.CheckSet restricts
 // every formatted value to [a-z0-9_] or an int, so nothing can escape.
 
 const createTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -115,7 +73,7 @@ func applied(ctx context.Context, q execer, set string) (map[int]string, int, er
 // creates schema_migrations if missing, because no portable SQL asks "does
 // this table exist" on both SQLite and PostgreSQL.
 func Current(ctx context.Context, db *sql.DB, set string) (int, error) {
-	if !nameRE.MatchString(set) {
+	if !migration.ValidName(set) {
 		return 0, fmt.Errorf("migrate: set name %q must match [a-z0-9_]+", set)
 	}
 	if _, err := db.ExecContext(ctx, createTable); err != nil {
@@ -128,11 +86,11 @@ func Current(ctx context.Context, db *sql.DB, set string) (int, error) {
 // Apply brings set up to the last version of migs. Each migration runs in its
 // own transaction together with its schema_migrations row, so a failure
 // leaves the database at the previous version with nothing half-applied.
-func Apply(ctx context.Context, db *sql.DB, set string, migs []Migration) error {
-	if err := CheckSet(set, migs); err != nil {
+func Apply(ctx context.Context, db *sql.DB, set string, migs []migration.Migration) error {
+	if err := migration.CheckSet(set, migs); err != nil {
 		return err
 	}
-	migs = sortedCopy(migs)
+	migs = migration.SortedCopy(migs)
 	if _, err := db.ExecContext(ctx, createTable); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
@@ -162,7 +120,7 @@ func Apply(ctx context.Context, db *sql.DB, set string, migs []Migration) error 
 	return nil
 }
 
-func applyOne(ctx context.Context, db *sql.DB, set string, m Migration) error {
+func applyOne(ctx context.Context, db *sql.DB, set string, m migration.Migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: set %q version %d: begin: %w", set, m.Version, err)
@@ -186,39 +144,4 @@ func applyOne(ctx context.Context, db *sql.DB, set string, m Migration) error {
 		return fmt.Errorf("migrate: set %q version %d: commit: %w", set, m.Version, err)
 	}
 	return nil
-}
-
-var fileRE = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
-
-// FromEmbed reads the migrations in dir of fsys, one file per version named
-// NNNN_name.sql. Other files (a README) are ignored, but a .sql file with a
-// malformed name is an error, since silently skipping it would skip a step.
-func FromEmbed(fsys fs.FS, dir string) ([]Migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: read %s: %w", dir, err)
-	}
-	var migs []Migration
-	for _, e := range entries {
-		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
-			continue
-		}
-		m := fileRE.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("migrate: %s/%s: name must be NNNN_name.sql (four digits, lowercase name)", dir, e.Name())
-		}
-		v, _ := strconv.Atoi(m[1]) // four digits by the regexp
-		body, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("migrate: %w", err)
-		}
-		migs = append(migs, Migration{Version: v, Name: m[2], SQL: string(body)})
-	}
-	migs = sortedCopy(migs)
-	for i := 1; i < len(migs); i++ {
-		if migs[i].Version == migs[i-1].Version {
-			return nil, fmt.Errorf("migrate: %s: two files have version %04d", dir, migs[i].Version)
-		}
-	}
-	return migs, nil
 }

@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/migrate/migratetest"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 )
 
-var sample = []migrate.Migration{
+var sample = []migration.Migration{
 	{Version: 1, Name: "people", SQL: `CREATE TABLE people (id TEXT PRIMARY KEY, name TEXT);`},
 	{Version: 2, Name: "people_phone", SQL: `ALTER TABLE people ADD COLUMN phone TEXT;
 CREATE INDEX people_phone ON people(phone);`},
@@ -32,7 +32,7 @@ func TestFromEmpty(t *testing.T) {
 	require.Equal(t, 0, v)
 
 	// Out of order on input: Apply sorts.
-	require.NoError(t, migrate.Apply(ctx, db, "sample", []migrate.Migration{sample[2], sample[0], sample[1]}))
+	require.NoError(t, migrate.Apply(ctx, db, "sample", []migration.Migration{sample[2], sample[0], sample[1]}))
 	v, err = migrate.Current(ctx, db, "sample")
 	require.NoError(t, err)
 	require.Equal(t, 3, v)
@@ -45,7 +45,7 @@ func TestSetsAreIndependent(t *testing.T) {
 	ctx := context.Background()
 	db := migratetest.OpenSQLite(t)
 	require.NoError(t, migrate.Apply(ctx, db, "sample", sample))
-	other := []migrate.Migration{{Version: 1, Name: "other", SQL: `CREATE TABLE other (x INTEGER);`}}
+	other := []migration.Migration{{Version: 1, Name: "other", SQL: `CREATE TABLE other (x INTEGER);`}}
 	require.NoError(t, migrate.Apply(ctx, db, "server", other))
 	v, err := migrate.Current(ctx, db, "server")
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestRefusesNewerDatabase(t *testing.T) {
 func TestFailingMigrationRollsBack(t *testing.T) {
 	ctx := context.Background()
 	db := migratetest.OpenSQLite(t)
-	broken := []migrate.Migration{
+	broken := []migration.Migration{
 		sample[0],
 		{Version: 2, Name: "broken", SQL: `CREATE TABLE half (x INTEGER);
 INSERT INTO people VALUES ('a', 'b');
@@ -98,32 +98,32 @@ func TestRefusesRenamedStep(t *testing.T) {
 	ctx := context.Background()
 	db := migratetest.OpenSQLite(t)
 	require.NoError(t, migrate.Apply(ctx, db, "sample", sample[:1]))
-	renamed := append([]migrate.Migration{{Version: 1, Name: "persons", SQL: sample[0].SQL}}, sample[1:]...)
+	renamed := append([]migration.Migration{{Version: 1, Name: "persons", SQL: sample[0].SQL}}, sample[1:]...)
 	require.ErrorContains(t, migrate.Apply(ctx, db, "sample", renamed), "never be renamed")
 }
 
 func TestCheckSet(t *testing.T) {
-	m := func(v int, name string) migrate.Migration {
-		return migrate.Migration{Version: v, Name: name, SQL: "SELECT 1;"}
+	m := func(v int, name string) migration.Migration {
+		return migration.Migration{Version: v, Name: name, SQL: "SELECT 1;"}
 	}
 	tests := []struct {
 		name string
 		set  string
-		migs []migrate.Migration
+		migs []migration.Migration
 		err  string
 	}{
-		{"ok", "s", []migrate.Migration{m(1, "a"), m(2, "b")}, ""},
+		{"ok", "s", []migration.Migration{m(1, "a"), m(2, "b")}, ""},
 		{"empty list", "s", nil, ""},
-		{"gap", "s", []migrate.Migration{m(1, "a"), m(3, "c")}, "expected version 2, found 3"},
-		{"not from one", "s", []migrate.Migration{m(2, "b")}, "expected version 1, found 2"},
-		{"duplicate", "s", []migrate.Migration{m(1, "a"), m(1, "b")}, "appears twice"},
-		{"bad set name", "s'; DROP", []migrate.Migration{m(1, "a")}, "set name"},
-		{"bad migration name", "s", []migrate.Migration{m(1, "a'b")}, "name"},
-		{"empty sql", "s", []migrate.Migration{{Version: 1, Name: "a"}}, "no SQL"},
+		{"gap", "s", []migration.Migration{m(1, "a"), m(3, "c")}, "expected version 2, found 3"},
+		{"not from one", "s", []migration.Migration{m(2, "b")}, "expected version 1, found 2"},
+		{"duplicate", "s", []migration.Migration{m(1, "a"), m(1, "b")}, "appears twice"},
+		{"bad set name", "s'; DROP", []migration.Migration{m(1, "a")}, "set name"},
+		{"bad migration name", "s", []migration.Migration{m(1, "a'b")}, "name"},
+		{"empty sql", "s", []migration.Migration{{Version: 1, Name: "a"}}, "no SQL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := migrate.CheckSet(tt.set, tt.migs)
+			err := migration.CheckSet(tt.set, tt.migs)
 			if tt.err == "" {
 				require.NoError(t, err)
 				return
@@ -135,37 +135,6 @@ func TestCheckSet(t *testing.T) {
 			var n int
 			require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&n))
 			require.Zero(t, n)
-		})
-	}
-}
-
-func TestFromEmbed(t *testing.T) {
-	fsys := fstest.MapFS{
-		"m/0002_second.sql": {Data: []byte("CREATE TABLE b (x);")},
-		"m/0001_first.sql":  {Data: []byte("CREATE TABLE a (x);")},
-		"m/README.md":       {Data: []byte("not a migration")},
-	}
-	migs, err := migrate.FromEmbed(fsys, "m")
-	require.NoError(t, err)
-	require.Equal(t, []migrate.Migration{
-		{Version: 1, Name: "first", SQL: "CREATE TABLE a (x);"},
-		{Version: 2, Name: "second", SQL: "CREATE TABLE b (x);"},
-	}, migs)
-
-	bad := []struct {
-		name string
-		fsys fstest.MapFS
-		err  string
-	}{
-		{"short version", fstest.MapFS{"m/1_first.sql": {}}, "NNNN_name.sql"},
-		{"uppercase name", fstest.MapFS{"m/0001_First.sql": {}}, "NNNN_name.sql"},
-		{"duplicate version", fstest.MapFS{"m/0001_a.sql": {}, "m/0001_b.sql": {}}, "two files"},
-		{"missing dir", fstest.MapFS{}, "read m"},
-	}
-	for _, tt := range bad {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := migrate.FromEmbed(tt.fsys, "m")
-			require.ErrorContains(t, err, tt.err)
 		})
 	}
 }

@@ -60,7 +60,7 @@ func inTable(v syncproto.Value, x any, ok bool) bool {
 	}
 	switch v.Kind() {
 	case syncproto.KindInt, syncproto.KindString:
-		return FromSQL(int64(v.Kind()), x) == v
+		return fromSQL(v.Kind(), x) == v
 	case syncproto.KindFloat:
 		// A store may not give back what it was given: SQLite keeps a
 		// whole REAL as an integer and so reads -0.0 as 0, and turns NaN
@@ -70,7 +70,7 @@ func inTable(v syncproto.Value, x any, ok bool) bool {
 		if f == 0 && math.Signbit(f) || math.IsNaN(f) || math.IsInf(f, 0) {
 			return false
 		}
-		return math.Float64bits(FromSQL(int64(v.Kind()), x).AsFloat()) == math.Float64bits(f)
+		return math.Float64bits(fromSQL(v.Kind(), x).AsFloat()) == math.Float64bits(f)
 	}
 	return false // null and bool cost no payload: they stay in the flags
 }
@@ -215,7 +215,7 @@ func walkVersionsColumns(blob []byte, replica func(int64) (syncproto.ReplicaID, 
 			if !ok || x == nil {
 				return fmt.Errorf("decode versions: %s: the row table holds no value for it", f)
 			}
-			v.Value = FromSQL(int64(k), x)
+			v.Value = fromSQL(k, x)
 		} else if v.Value, err = r.Value(flags); err != nil {
 			return fmt.Errorf("decode versions: %w", err)
 		}

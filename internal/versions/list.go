@@ -66,6 +66,10 @@ func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.
 		if err != nil {
 			return nil, fmt.Errorf("decode versions: %w", err)
 		}
+		if kind < int64(syncproto.KindNull) || kind > int64(syncproto.KindString) {
+			// Converting kind would wrap a damaged 259 to a float.
+			return nil, fmt.Errorf("decode versions: %s: bad stored value: kind %d", fv.Field, kind)
+		}
 		switch syncproto.Kind(kind) {
 		case syncproto.KindBool:
 			var x int64
@@ -87,7 +91,7 @@ func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.
 			if x, err = dec.DecodeString(); err == nil {
 				fv.Value = syncproto.String(x)
 			}
-		default:
+		case syncproto.KindNull:
 			err = dec.Skip()
 			fv.Value = syncproto.Null()
 		}

@@ -1,6 +1,10 @@
 package versions
 
-import "github.com/hamlet-vn/hamlet/syncproto"
+import (
+	"fmt"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
 
 // SQLValue is a synced value as a SQL column natively holds it (the SQLite
 // store's log, conflict and refusal tables, and the msgpack versions
@@ -21,9 +25,17 @@ func SQLValue(v syncproto.Value) any {
 
 // FromSQL reads back a value SQLValue wrote, given its kind, from what a
 // SQL driver returns for it (a float column may come back as an integer,
-// text as bytes).
-func FromSQL(kind int64, val any) syncproto.Value {
-	switch syncproto.Kind(kind) {
+// text as bytes). A kind that is no Kind (a damaged row) is an error, never
+// another kind's value: converting it to Kind would wrap 259 to a float.
+func FromSQL(kind int64, val any) (syncproto.Value, error) {
+	if kind < int64(syncproto.KindNull) || kind > int64(syncproto.KindString) {
+		return syncproto.Null(), fmt.Errorf("bad stored value: kind %d", kind)
+	}
+	return fromSQL(syncproto.Kind(kind), val), nil
+}
+
+func fromSQL(kind syncproto.Kind, val any) syncproto.Value {
+	switch kind {
 	case syncproto.KindBool:
 		return syncproto.Bool(asInt(val) != 0)
 	case syncproto.KindInt:

@@ -112,7 +112,11 @@ func Decode(blob []byte, replica func(int64) (syncproto.ReplicaID, error), cols 
 				return nil, fmt.Errorf("decode versions: %w", err)
 			}
 		}
-		v := syncproto.Version{Value: FromSQL(kind, normalizeRaw(raw)), HLC: syncproto.HLC(nums[0])}
+		val, err := FromSQL(kind, normalizeRaw(raw))
+		if err != nil {
+			return nil, fmt.Errorf("decode versions: %s: %w", f, err)
+		}
+		v := syncproto.Version{Value: val, HLC: syncproto.HLC(nums[0])}
 		if v.Dot.Replica, err = replica(int64(nums[1])); err != nil {
 			return nil, err
 		}

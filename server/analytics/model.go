@@ -80,6 +80,7 @@ type report struct {
 	satisfaction                    int
 	volunteer                       int32
 	deleted                         bool
+	photos                          []string // digests, in the report's order
 }
 
 // Index is the read model. It is safe for concurrent use; Refresh takes the
@@ -345,7 +346,7 @@ func (x *Index) put(table, id string, row map[string]any) {
 			resolved: millis(row["resolved_at"]), agency: str(row["agency"]), reason: str(row["status_reason"]),
 			description: str(row["description"]), location: str(row["location"]),
 			reporterName: str(row["reporter_name"]), reporterPhone: str(row["reporter_phone"]), consent: truthy(row["consent_disclose"]),
-			volunteer: x.person(row["volunteer_id"]), deleted: deleted}
+			volunteer: x.person(row["volunteer_id"]), deleted: deleted, photos: schema.PhotoDigests(row[schema.PhotoDigestsField])}
 		if n, ok := row["satisfaction"].(int64); ok {
 			r.satisfaction = int(n)
 		}

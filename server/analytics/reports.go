@@ -56,22 +56,8 @@ type Deadline struct {
 // dispatch from the moment it is submitted (and again when an agency hands
 // it back), and for the agency's response once dispatched.
 func deadline(cal *workcal.Calendar, r *report, now time.Time) (Deadline, bool) {
-	var rule workcal.Rule
-	var start time.Time
-	switch r.status {
-	case schema.StatusSubmitted:
-		rule, start = workcal.Dispatch, r.submitted
-	case schema.StatusRedispatch:
-		rule, start = workcal.Dispatch, r.dispatched
-	case schema.StatusDispatched:
-		rule, start = workcal.Response, r.dispatched
-	default:
-		return Deadline{}, false
-	}
-	if start.IsZero() {
-		start = r.submitted
-	}
-	if start.IsZero() {
+	rule, start, ok := r.status.Waits(r.submitted, r.dispatched)
+	if !ok {
 		return Deadline{}, false
 	}
 	due := cal.Deadline(start, rule)
@@ -142,6 +128,9 @@ type ReportView struct {
 	ReporterName   string `json:"reporter_name,omitempty"`
 	ReporterPhone  string `json:"reporter_phone,omitempty"`
 	ReporterHidden bool   `json:"reporter_hidden"`
+	// Photos are the report's photos by digest (schema 3); whoever may see
+	// the report may see them (the dashboard's /reports/{id}/photos/...).
+	Photos []string `json:"photos,omitempty"`
 }
 
 // ReportFilter selects reports.
@@ -230,7 +219,8 @@ func (x *Index) Report(ctx context.Context, id string, viewer Role, now time.Tim
 func (x *Index) view(r *report, viewer Role, now time.Time) ReportView {
 	v := ReportView{ID: r.id, Category: x.cats[r.category].Code, CategoryVI: x.cats[r.category].NameVI, Status: string(r.status),
 		Description: r.description, Location: r.location, Agency: r.agency, StatusReason: r.reason, SubmittedAt: r.submitted,
-		DispatchedAt: r.dispatched, ResolvedAt: r.resolved, Satisfaction: r.satisfaction, ConsentDisclose: r.consent}
+		DispatchedAt: r.dispatched, ResolvedAt: r.resolved, Satisfaction: r.satisfaction, ConsentDisclose: r.consent,
+		Photos: slices.Clone(r.photos)}
 	if r.hamlet >= 0 {
 		v.HamletCode = x.hamlets[r.hamlet]
 		v.Hamlet = x.tree.displayName(v.HamletCode)

@@ -53,7 +53,7 @@ func (a *API) handleExport(w http.ResponseWriter, r *http.Request, u server.User
 			server.WriteHTTPError(w, err)
 			return
 		}
-		t = export.Reports(views)
+		t = export.Reports(views, server.BaseURL(r))
 	default:
 		server.WriteHTTPError(w, BadParam("table", fmt.Sprintf("Bảng %q không có; chọn một trong: %s.", name, strings.Join(ExportTables, ", ")), fmt.Sprintf("%q: want one of %s", name, strings.Join(ExportTables, ", "))))
 		return

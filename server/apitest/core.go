@@ -28,6 +28,9 @@ func (f FailingCore) SessionUser(context.Context, string) (server.User, error) {
 	return server.User{}, f.Err
 }
 func (f FailingCore) SignOut(context.Context, string) error { return f.Err }
+func (f FailingCore) Photo(context.Context, string, bool) ([]byte, error) {
+	return nil, f.Err
+}
 func (f FailingCore) Transition(context.Context, syncproto.RowID, server.TransitionRequest) (server.TransitionResult, error) {
 	return server.TransitionResult{}, f.Err
 }

@@ -33,6 +33,9 @@ import (
 // endpoint, and nothing more.
 type Core interface {
 	api.Core
+	// Photo is a stored photo of a report, or its thumbnail (made once,
+	// kept); the page checks who may see it first.
+	Photo(ctx context.Context, digest string, thumb bool) ([]byte, error)
 }
 
 // Directory is what the pages read of the operator's records
@@ -153,6 +156,8 @@ func (d *Dashboard) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET /reports", d.core.Track(d.webAuthed(d.handleWebReports)))
 	mux.HandleFunc("GET /reports/{id}", d.core.Track(d.webAuthed(d.handleWebReport)))
 	mux.HandleFunc("POST /reports/{id}/transition", d.core.Track(d.webAuthed(d.handleWebTransition)))
+	mux.HandleFunc("GET /reports/{id}/photos/{digest}", d.core.Track(d.webAuthed(d.handleWebPhoto(false))))
+	mux.HandleFunc("GET /reports/{id}/photos/{digest}/thumb", d.core.Track(d.webAuthed(d.handleWebPhoto(true))))
 	mux.HandleFunc("GET /sync", d.core.Track(d.webAuthed(d.handleWebSync)))
 	mux.HandleFunc("GET /static/{file}", handleWebStatic)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -205,3 +206,38 @@ func (d *Dashboard) handleWebTransition(w http.ResponseWriter, r *http.Request, 
 	back.RawQuery = bq.Encode()
 	http.Redirect(w, r, back.String(), http.StatusSeeOther)
 }
+
+// handleWebPhoto serves a report's photo (thumb false) or its thumbnail:
+// to exactly those who may see the report (the same check as its page,
+// api.Query.Report), and only a photo the report names. An export's photo
+// link is this address, so it opens only for a signed-in user with that
+// right.
+func (d *Dashboard) handleWebPhoto(thumb bool) func(http.ResponseWriter, *http.Request, *webCtx) {
+	return func(w http.ResponseWriter, r *http.Request, c *webCtx) {
+		id, err := d.q.Report(r, c.User, c.X)
+		if err != nil {
+			d.webError(w, r, c, err)
+			return
+		}
+		rv, ok, err := c.X.Report(r.Context(), id.String(), c.User.Role, d.core.Now())
+		if err != nil {
+			d.webError(w, r, c, err)
+			return
+		}
+		digest := r.PathValue("digest")
+		if !ok || !slices.Contains(rv.Photos, digest) {
+			d.webError(w, r, c, errNoPhoto)
+			return
+		}
+		b, err := d.core.Photo(r.Context(), digest, thumb)
+		if err != nil {
+			d.webError(w, r, c, err)
+			return
+		}
+		server.ServePhoto(w, r, digest, thumb, b)
+	}
+}
+
+var errNoPhoto = &server.APIError{Status: http.StatusNotFound, Code: "not_found", Message: "the report has no such photo",
+	HintVI: "Phản ánh này không có ảnh đó (có thể ảnh đã được gỡ khỏi phản ánh). Hãy mở lại trang phản ánh.",
+	HintEN: "This report has no such photo (it may have been removed from the report). Open the report's page again."}

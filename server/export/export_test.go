@@ -82,7 +82,7 @@ func TestXLSXOpensWithTypedCells(t *testing.T) {
 	var b bytes.Buffer
 	views := []analytics.ReportView{{ID: "r1", HamletCode: "32248-01", CategoryVI: "Hạ tầng đô thị", Status: "submitted",
 		SubmittedAt: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), Deadline: &analytics.Deadline{Due: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), Overdue: true}}}
-	require.NoError(t, WriteXLSX(&b, Reports(views), "vi"))
+	require.NoError(t, WriteXLSX(&b, Reports(views, "https://hamlet.example"), "vi"))
 	f, err := excelize.OpenReader(&b)
 	require.NoError(t, err)
 	defer f.Close()

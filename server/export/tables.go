@@ -2,6 +2,7 @@ package export
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
@@ -157,7 +158,9 @@ func Trend(s *analytics.TeamStats) *Table {
 
 // Reports is the report list as the viewer may see it (reporter columns are
 // empty where the viewer's role may not see them).
-func Reports(views []analytics.ReportView) *Table {
+// photoBase is the dashboard's address (scheme and host) the photo links
+// start with.
+func Reports(views []analytics.ReportView, photoBase string) *Table {
 	t := &Table{Name: "reports", SheetVI: "Phản ánh hiện trường", SheetEN: "Field reports", TitleVI: "Danh sách phản ánh hiện trường", TitleEN: "Field reports", Columns: []Column{
 		{Key: "id", HeaderVI: "Mã phản ánh", HeaderEN: "Report id"},
 		{Key: "hamlet_code", HeaderVI: "Mã ấp/khóm", HeaderEN: "Hamlet code"},
@@ -174,15 +177,22 @@ func Reports(views []analytics.ReportView) *Table {
 		{Key: "description", HeaderVI: "Nội dung", HeaderEN: "Description"},
 		{Key: "reporter_name", HeaderVI: "Người phản ánh", HeaderEN: "Reporter"},
 		{Key: "reporter_phone", HeaderVI: "Điện thoại người phản ánh", HeaderEN: "Reporter phone"},
+		{Key: "photos", HeaderVI: "Ảnh (mở khi đã đăng nhập)", HeaderEN: "Photos (open when signed in)"},
 	}}
 	for _, v := range views {
+		// Links to the dashboard's report photos: they open only for a
+		// signed-in user who may see the report, like the report itself.
+		var links []string
+		for _, d := range v.Photos {
+			links = append(links, photoBase+"/reports/"+v.ID+"/photos/"+d)
+		}
 		var due any
 		overdue := false
 		if v.Deadline != nil {
 			due, overdue = v.Deadline.Due, v.Deadline.Overdue
 		}
 		t.Rows = append(t.Rows, []any{v.ID, v.HamletCode, unitName(v.Hamlet, v.HamletCode), category(v.Category, v.CategoryVI), status(v.Status), v.SubmittedAt, v.DispatchedAt, v.ResolvedAt,
-			due, overdue, v.Agency, v.StatusReason, v.Description, v.ReporterName, v.ReporterPhone})
+			due, overdue, v.Agency, v.StatusReason, v.Description, v.ReporterName, v.ReporterPhone, strings.Join(links, "\n")})
 	}
 	return t
 }

@@ -61,9 +61,9 @@ func TestExportWording(t *testing.T) {
 		require.Contains(t, head, schema.EnumLabel(schema.EnumReportStatus, s, "vi"))
 	}
 	views := []analytics.ReportView{{ID: "r1", Category: "dien_chieu_sang", Status: "resolved"}, {ID: "r2", Category: "dien_chieu_sang", Status: "submitted"}}
-	recs := csvRecords(t, Reports(views), "vi")
+	recs := csvRecords(t, Reports(views, "https://hamlet.example"), "vi")
 	require.Equal(t, []string{"Đã xử lý", "Mới tiếp nhận"}, column(recs, 4))
-	for _, tbl := range []*Table{teams, Trend(st), ReportStats(st), Reports(views), Tutoring(st), Coverage(sampleCoverage())} {
+	for _, tbl := range []*Table{teams, Trend(st), ReportStats(st), Reports(views, "https://hamlet.example"), Tutoring(st), Coverage(sampleCoverage())} {
 		text := tbl.SheetVI + "|" + tbl.TitleVI + "|" + strings.Join(tbl.headers("vi"), "|")
 		require.Empty(t, i18n.Find(text), text)
 	}
@@ -83,7 +83,7 @@ func TestExportNamesHamletsApart(t *testing.T) {
 	require.Equal(t, []string{"Khóm 1 (former Phường 1)", "Khóm 1 (former Phường 4)"}, column(csvRecords(t, Coverage(cov), "en"), 1))
 
 	views := []analytics.ReportView{{ID: "r1", HamletCode: "32002-01", Hamlet: cov.Children[1].Display, Status: "submitted"}}
-	recs := csvRecords(t, Reports(views), "vi")
+	recs := csvRecords(t, Reports(views, "https://hamlet.example"), "vi")
 	require.Equal(t, "Ấp/khóm", recs[0][2])
 	require.Equal(t, []string{"Khóm 1 (Phường 4 cũ)"}, column(recs, 2))
 

@@ -3,14 +3,16 @@ package pgstore_test
 import (
 	"net/http"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
@@ -71,7 +73,7 @@ func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	db := pgtest.OpenDB(t)
 	migs, err := pgstore.ServerMigrations()
 	require.NoError(t, err)
-	var upTo3 []migrate.Migration
+	var upTo3 []migration.Migration
 	for _, m := range migs {
 		if m.Version < 4 {
 			upTo3 = append(upTo3, m)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -43,8 +44,15 @@ var identityColumns = map[string]string{"replicas": "idx", "sync_conflicts": "id
 // runs fn in one read transaction, in which read calls row with the values
 // of cols of every row of table, as its database's driver gives them (vals
 // is the row's only until row returns).
+//
+// Blobs and Blob give the deployment's photos (kept outside its tables on
+// SQLite, as files): each whole photo and thumbnail is copied with its
+// bytes. Unfinished uploads are not: the server then answers that none
+// of it is stored, and the laptop sends that photo again from its start.
 type TableSource interface {
 	ReadTables(ctx context.Context, fn func(read func(table string, cols []string, row func(vals []any) error) error) error) error
+	Blobs(ctx context.Context, fn func(server.BlobInfo) error) error
+	Blob(ctx context.Context, key string) ([]byte, error)
 }
 
 // CopyFromSQLite copies a SQLite deployment (src: the server's store,
@@ -78,14 +86,14 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src TableSource, batch int, 
 	}
 	var out []TableCopy
 	err = src.ReadTables(ctx, func(read func(string, []string, func([]any) error) error) error {
-		out, err = s.copyFrom(ctx, read, tables, batch, progress)
+		out, err = s.copyFrom(ctx, src, read, tables, batch, progress)
 		return err
 	})
 	return out, err
 }
 
 // copyFrom is CopyFromSQLite within the read of the source.
-func (s *Store) copyFrom(ctx context.Context, read func(string, []string, func([]any) error) error, tables []tableSpec, batch int,
+func (s *Store) copyFrom(ctx context.Context, src TableSource, read func(string, []string, func([]any) error) error, tables []tableSpec, batch int,
 	progress func(TableCopy)) ([]TableCopy, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -119,6 +127,14 @@ func (s *Store) copyFrom(ctx context.Context, read func(string, []string, func([
 		if progress != nil {
 			progress(tc)
 		}
+	}
+	photos, err := copyBlobs(ctx, src, tx)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, photos)
+	if progress != nil {
+		progress(photos)
 	}
 	for tbl, col := range identityColumns {
 		if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), GREATEST((SELECT max(%s) FROM %s), 1), (SELECT max(%s) FROM %s) IS NOT NULL)`,
@@ -159,10 +175,12 @@ type tableSpec struct {
 
 // copyTables lists this store's tables and columns, but for its own
 // bookkeeping: migrations (each store records its own) and the log head
-// (set from the log afterwards).
+// (set from the log afterwards), and the photos' tables, whose bytes the
+// SQLite store keeps as files (copyBlobs).
 func (s *Store) copyTables(ctx context.Context) ([]tableSpec, error) {
 	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name NOT IN ('schema_migrations', 'sync_log_head')
+			AND table_name NOT IN ('blobs', 'blob_uploads', 'blob_upload_chunks')
 		ORDER BY table_name, ordinal_position`)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
@@ -205,7 +223,10 @@ func copyTable(ctx context.Context, read func(string, []string, func([]any) erro
 		for i, v := range vals {
 			if k := kindOf[i]; k >= 0 {
 				kind, _ := vals[k].(int64)
-				sv := versions.FromSQL(kind, v)
+				sv, err := versions.FromSQL(kind, v)
+				if err != nil {
+					return fmt.Errorf("column %s: %w", t.cols[i], err)
+				}
 				_, row[i] = encodeValue(sv)
 				canon[i] = canonValue(sv)
 				continue
@@ -391,6 +412,72 @@ func canonValue(v syncproto.Value) string {
 		return "f" + strconv.FormatFloat(v.AsFloat(), 'g', -1, 64)
 	}
 	return strconv.Quote(v.AsString())
+}
+
+// copyBlobs copies every whole photo and thumbnail of src, bytes
+// included, and verifies them as copyTable does a table: the count and a
+// checksum of each blob's key, size, times and SHA-256, the target's
+// hashed by PostgreSQL from the bytes it stored.
+func copyBlobs(ctx context.Context, src TableSource, tx pgx.Tx) (TableCopy, error) {
+	var sum checksum
+	var n int64
+	err := src.Blobs(ctx, func(b server.BlobInfo) error {
+		if b.Upload {
+			return nil
+		}
+		data, err := src.Blob(ctx, b.Key)
+		if err != nil {
+			return err
+		}
+		var unref *int64
+		if b.Unreferenced != nil {
+			ms := b.Unreferenced.UnixMilli()
+			unref = &ms
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO blobs (key, data, size, created_ms, unreferenced_ms) VALUES ($1, $2, $3, $4, $5)`,
+			b.Key, data, int64(len(data)), b.Created.UnixMilli(), unref); err != nil {
+			return err
+		}
+		h := sha256.Sum256(data)
+		sum.add(blobRow(b.Key, int64(len(data)), b.Created.UnixMilli(), unref, hex.EncodeToString(h[:])))
+		n++
+		return nil
+	})
+	if err != nil {
+		return TableCopy{}, fmt.Errorf("copy photos: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT key, size, created_ms, unreferenced_ms, encode(sha256(data), 'hex') FROM blobs`)
+	if err != nil {
+		return TableCopy{}, fmt.Errorf("verify photos: %w", err)
+	}
+	defer rows.Close()
+	var got checksum
+	var n2 int64
+	for rows.Next() {
+		var key, digest string
+		var size, created int64
+		var unref *int64
+		if err := rows.Scan(&key, &size, &created, &unref, &digest); err != nil {
+			return TableCopy{}, fmt.Errorf("verify photos: %w", err)
+		}
+		got.add(blobRow(key, size, created, unref, digest))
+		n2++
+	}
+	if err := rows.Err(); err != nil {
+		return TableCopy{}, fmt.Errorf("verify photos: %w", err)
+	}
+	if n != n2 || sum != got {
+		return TableCopy{}, fmt.Errorf("verify photos: SQLite has %d (checksum %s), PostgreSQL %d (checksum %s): nothing was committed", n, sum.String(), n2, got.String())
+	}
+	return TableCopy{Table: "blobs", Rows: n, Checksum: sum.String()}, nil
+}
+
+func blobRow(key string, size, created int64, unref *int64, digest string) []string {
+	u := "null"
+	if unref != nil {
+		u = strconv.FormatInt(*unref, 10)
+	}
+	return []string{key, strconv.FormatInt(size, 10), strconv.FormatInt(created, 10), u, digest}
 }
 
 // checksum is an order-independent digest of rows: the sums, modulo 2^64,

@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
 	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
@@ -42,13 +43,13 @@ const (
 var migrationsFS embed.FS
 
 // SchemaMigrations is the data model's PostgreSQL migrations.
-func SchemaMigrations() ([]migrate.Migration, error) {
-	return migrate.FromEmbed(migrationsFS, "migrations/schema")
+func SchemaMigrations() ([]migration.Migration, error) {
+	return migration.FromEmbed(migrationsFS, "migrations/schema")
 }
 
 // ServerMigrations is the server tables' PostgreSQL migrations.
-func ServerMigrations() ([]migrate.Migration, error) {
-	return migrate.FromEmbed(migrationsFS, "migrations/server")
+func ServerMigrations() ([]migration.Migration, error) {
+	return migration.FromEmbed(migrationsFS, "migrations/server")
 }
 
 // Options tune the store.

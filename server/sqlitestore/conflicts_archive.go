@@ -24,7 +24,11 @@ func (s *Store) ConflictsBefore(ctx context.Context, before time.Time, fn func(a
 		if err := rows.Scan(&id, &at, &scope, &table, &row, &field, &kind, &val, &lHLC, &lOrigin, &lSeq, &wHLC, &wOrigin, &wSeq); err != nil {
 			return fmt.Errorf("read conflicts: %w", err)
 		}
-		if err := fn(archive.ServerConflict(id, at, scope, table, row, field, versions.FromSQL(kind, val), lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
+		v, err := versions.FromSQL(kind, val)
+		if err != nil {
+			return fmt.Errorf("read conflict %d: %w", id, err)
+		}
+		if err := fn(archive.ServerConflict(id, at, scope, table, row, field, v, lHLC, lOrigin, lSeq, wHLC, wOrigin, wSeq)); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/migrate/migratetest"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
@@ -36,7 +37,7 @@ func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	db := migratetest.OpenSQLite(t)
 	migs, err := sqlitestore.ServerMigrations()
 	require.NoError(t, err)
-	var upTo3 []migrate.Migration
+	var upTo3 []migration.Migration
 	for _, m := range migs {
 		if m.Version < 4 {
 			upTo3 = append(upTo3, m)

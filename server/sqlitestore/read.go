@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -278,7 +281,11 @@ func mergeScopes(ctx context.Context, dc any, cache *logStmtCache, scopes []stri
 		if b, ok := r[3].([]byte); ok {
 			copy(c.Row[:], b)
 		}
-		c.Value = versions.FromSQL(asInt(r[5]), r[6])
+		v, err := versions.FromSQL(asInt(r[5]), r[6])
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("log entry %d: %w", ls.seq, err)
+		}
+		c.Value = v
 		c.HLC = syncproto.HLC(asInt(r[7]))
 		c.Dot.Seq = uint64(asInt(r[9]))
 		ref := replicaRefs{origin: asInt(r[8])}
@@ -499,6 +506,72 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
+	}
+	if err := s.backupBlobs(ctx, path); err != nil {
+		return fmt.Errorf("backup to %s: photos: %w", path, err)
+	}
+	return nil
+}
+
+// BackupBlobsDir is where Backup puts the photos of a backup written to
+// path: the data directory's blobs/ layout, so a restore is the backup
+// file as hamlet.db and this directory as blobs/ beside it.
+func BackupBlobsDir(path string) string { return path + ".blobs" }
+
+// backupBlobs copies every photo the backup at path names (its blobs
+// table: the files are written before their rows and never replaced, so
+// each one it names is whole) into BackupBlobsDir(path): hard links where
+// the file system allows, which cost no space and stay whole when
+// collection later removes the original, else copies, synced.
+func (s *Store) backupBlobs(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT key FROM blobs`)
+	if err != nil {
+		return err
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	dir := BackupBlobsDir(path)
+	for _, k := range keys {
+		if err := checkKey(k); err != nil {
+			return err
+		}
+		src, dst := s.blobPath(k), filepath.Join(dir, k[:2], k)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		if err := os.Link(src, dst); err == nil {
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Collected since the copy was read (no report named it for
+			// the grace period): the backup forgets it too.
+			if _, err := db.ExecContext(ctx, `DELETE FROM blobs WHERE key = ?`, k); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := writeFileSynced(dst, data); err != nil {
+			return err
+		}
 	}
 	return nil
 }

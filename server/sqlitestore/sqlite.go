@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
@@ -29,8 +30,8 @@ const MigrationSet = "server"
 var sqliteMigrationsFS embed.FS
 
 // ServerMigrations returns the server's own SQLite migrations.
-func ServerMigrations() ([]migrate.Migration, error) {
-	return migrate.FromEmbed(sqliteMigrationsFS, "migrations")
+func ServerMigrations() ([]migration.Migration, error) {
+	return migration.FromEmbed(sqliteMigrationsFS, "migrations")
 }
 
 // DBFile is the database file name inside the data directory.
@@ -45,10 +46,13 @@ type Store struct {
 	rdb  *sql.DB         // read pool
 	src  *sqlread.Source // the read model's, over rdb
 
-	mu    sync.Mutex // the writer
-	wconn *sql.Conn
-	stmts map[string]*sql.Stmt
-	qtext map[qkey]string // generated multi-row statement texts
+	mu sync.Mutex // the writer
+	// blobMu orders the blob operations that pair a file with its row
+	// (blobs.go); taken before mu.
+	blobMu sync.Mutex
+	wconn  *sql.Conn
+	stmts  map[string]*sql.Stmt
+	qtext  map[qkey]string // generated multi-row statement texts
 
 	revoked readStmt // DeviceRevoked's (devices.go)
 	// Every pull's statements, prepared once (read.go, gc.go): parsing

@@ -45,6 +45,9 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"VersionsKeepWhatTheRowTableCannot", testVersionsKeepWhatTheRowTableCannot}, // versions.go
 		{"ForgetBases", testForgetBases},                                             // versions.go
 		{"CollectForgetsBases", testCollectForgetsBases},                             // versions.go
+		{"Blobs", testBlobs},                                                         // blobs.go
+		{"ConcurrentUpload", testConcurrentUpload},                                   // blobs.go
+		{"PhotoReferences", testPhotoReferences},                                     // blobs.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite" // registers driver "sqlite"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 )
 
 // OpenSQLite opens a fresh SQLite file in t.TempDir and closes it on cleanup.
@@ -55,10 +56,10 @@ func Dump(t testing.TB, db *sql.DB) string {
 // UpgradeFromEveryVersion applies migs to an empty database, then for every
 // k in 1..n-1 applies 1..k, reopens, and applies the rest; every path must
 // end in the same schema. That is what a replica on any older release sees.
-func UpgradeFromEveryVersion(t *testing.T, set string, migs []migrate.Migration) {
+func UpgradeFromEveryVersion(t *testing.T, set string, migs []migration.Migration) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, migrate.CheckSet(set, migs))
+	require.NoError(t, migration.CheckSet(set, migs))
 
 	fresh := OpenSQLite(t)
 	require.NoError(t, migrate.Apply(ctx, fresh, set, migs))

@@ -41,7 +41,8 @@ var columns = map[string][]string{
 	"visits":           {"household_id", "visited_on", "volunteer_id"},
 	"tutoring_records": {"household_id", "taught_on", "volunteer_id", "skill", "outcome"},
 	"field_reports": {"hamlet_code", "category", "status", "submitted_at", "dispatched_at", "resolved_at", "agency",
-		"status_reason", "description", "location", "reporter_name", "reporter_phone", "consent_disclose", "satisfaction", "volunteer_id"},
+		"status_reason", "description", "location", "reporter_name", "reporter_phone", "consent_disclose", "satisfaction", "volunteer_id",
+		"photo_digests"},
 }
 
 // Head is the highest seq in the log, or the log floor when collection

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
+	"github.com/hamlet-vn/hamlet/internal/migration"
 )
 
 // Env is the variable that names the test cluster's database.
@@ -108,7 +109,7 @@ func Dump(t testing.TB, db *sql.DB) string {
 // Set is a named migration set.
 type Set struct {
 	Name string
-	Migs []migrate.Migration
+	Migs []migration.Migration
 }
 
 // UpgradeFromEveryVersion applies sets, in order, to an empty database;
@@ -129,7 +130,7 @@ func UpgradeFromEveryVersion(t *testing.T, sets []Set) {
 	apply(fresh, sets) // again: a no-op
 	require.Equal(t, want, Dump(t, fresh))
 	for i, s := range sets {
-		require.NoError(t, migrate.CheckSet(s.Name, s.Migs))
+		require.NoError(t, migration.CheckSet(s.Name, s.Migs))
 		for k := 1; k < len(s.Migs); k++ {
 			t.Run(fmt.Sprintf("%s_from_v%d", s.Name, k), func(t *testing.T) {
 				db := OpenDB(t)

@@ -1,0 +1,38 @@
+package agent
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestFoldIsFoldSlow: the table gives what decomposition gives, for every
+// rune it covers and for Vietnamese written precomposed or decomposed.
+func TestFoldIsFoldSlow(t *testing.T) {
+	for r := rune(0); r < foldTableSize+64; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		s := "a" + string(r) + "Ư"
+		require.Equal(t, foldSlow(s), Fold(s), "rune %U", r)
+	}
+	for _, s := range []string{"Nguyễn Văn Đức", "NGUYỄN THỊ ÁNH", "Nguye\u0302\u0303n", "Tổ 3, ấp Tân Thành", "", "Số 12/3 – đường 30/4", "日本 Ωμέγα", "\xff bad"} {
+		require.Equal(t, foldSlow(s), Fold(s), "%q", s)
+	}
+	require.Equal(t, "nguyen van duc", Fold("Nguyễn Văn Đức"))
+}
+
+func FuzzFold(f *testing.F) {
+	f.Add("Nguyễn Văn Đức")
+	f.Add("e\u0301\u0323")
+	f.Fuzz(func(t *testing.T, s string) {
+		require.Equal(t, foldSlow(s), Fold(s))
+	})
+}
+
+func BenchmarkFold(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		Fold("Nguyễn Văn Hộ 12345 Số 12, tổ 3 0912345678 32002-01")
+	}
+}

@@ -1,0 +1,809 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Importing what teams already keep: a household list in a spreadsheet.
+// Import maps the sheet's columns to a table's fields (by their Vietnamese
+// or English names, the names people give them, or an explicit map), reads
+// each cell as the CLI reads a flag (ParseFieldValue), validates each row
+// with the one check every local write passes (schema's CheckWrite, through
+// normalize) and writes every accepted row in ONE transaction, change log
+// (outbox) included: a sync sends them like any other change. A row that
+// fails is listed with its line and reason; unless SkipBad, one refused row
+// means nothing is written, so a file is never half imported.
+
+// ImportSheet is a spreadsheet's cells as text, the header among them
+// (Import finds it: the first row naming at least two fields, or one the
+// Map names).
+type ImportSheet struct {
+	Rows [][]string
+	// Lines are the rows' line numbers in the file, as a person finds them
+	// in Excel or a text editor; nil means index + 1.
+	Lines []int
+}
+
+func (s *ImportSheet) line(i int) int {
+	if i < len(s.Lines) {
+		return s.Lines[i]
+	}
+	return i + 1
+}
+
+// ImportOptions says what to import and how.
+type ImportOptions struct {
+	// Table is the table the rows go to (households when empty).
+	Table string
+	// Map names the field of a column by its header as written in the
+	// file ("Họ tên chủ hộ" → head_name); "-" or "" ignores the column.
+	// It overrides the names Import recognises.
+	Map map[string]string
+	// Hamlet is the hamlet (code or name) of rows that name none; when
+	// empty and the sheet has no hamlet column, a team covering one hamlet
+	// imports into it.
+	Hamlet string
+	// SkipBad imports the accepted rows even if some are refused (they are
+	// still listed); otherwise one refused row imports nothing.
+	SkipBad bool
+	// DryRun checks everything and writes nothing.
+	DryRun bool
+	// Preview is how many accepted rows the result shows (5 when zero).
+	Preview int
+}
+
+// ImportColumn is one column of the sheet and the field it goes to.
+type ImportColumn struct {
+	Index  int    `json:"index"` // 0-based
+	Header string `json:"header"`
+	Field  string `json:"field,omitempty"` // "" when the column is not imported
+}
+
+// ImportRefusal is a row that cannot be imported, and why.
+type ImportRefusal struct {
+	Line   int    `json:"line"`
+	Column string `json:"column,omitempty"` // the header of the cell at fault, when one is
+	Err    error  `json:"-"`
+}
+
+// Message tells the volunteer what is wrong with the row.
+func (f ImportRefusal) Message(lang string) string { return MessageOf(f.Err, lang) }
+
+// ImportPreview is one accepted row as it will be saved.
+type ImportPreview struct {
+	Line   int            `json:"line"`
+	Fields map[string]any `json:"fields"`
+}
+
+// ImportResult is what Import found and did.
+type ImportResult struct {
+	Table      string          `json:"table"`
+	HeaderLine int             `json:"header_line"`
+	Columns    []ImportColumn  `json:"columns"`
+	Rows       int             `json:"rows"`     // data rows (blank ones not counted)
+	Accepted   int             `json:"accepted"` // rows that passed every check
+	Imported   int             `json:"imported"` // rows written (0 on a dry run or when refused)
+	Already    []int           `json:"already"`  // lines whose household this laptop already holds (not written again)
+	Refused    []ImportRefusal `json:"-"`
+	Preview    []ImportPreview `json:"preview"`
+	DryRun     bool            `json:"dry_run"`
+	Changes    int             `json:"changes"` // field changes queued for the next sync
+}
+
+// ImportRefusedError: some rows were refused and SkipBad was not given, so
+// nothing was imported.
+type ImportRefusedError struct{ Refused, Accepted int }
+
+func (e *ImportRefusedError) Error() string {
+	return fmt.Sprintf("agent: import refused %d rows; nothing imported", e.Refused)
+}
+
+func (e *ImportRefusedError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("%d dòng không nhập được (danh sách ở trên). Chưa nhập dòng nào: không có chuyện nhập dở dang. Hãy sửa các dòng đó trong tệp rồi nhập lại, hoặc thêm --skip-bad để nhập %d dòng hợp lệ và bỏ qua các dòng lỗi.", e.Refused, e.Accepted),
+		fmt.Sprintf("%d rows cannot be imported (listed above). Nothing was imported: nothing is ever half-imported. Fix those rows in the file and import it again, or add --skip-bad to import the %d valid rows and leave the bad ones out.", e.Refused, e.Accepted))
+}
+
+// ImportHeaderError: no row of the sheet's first lines names the fields.
+type ImportHeaderError struct{ Table string }
+
+func (e *ImportHeaderError) Error() string { return "agent: import found no header row" }
+
+func (e *ImportHeaderError) Message(lang string) string {
+	ex := func(lang string) string {
+		var names []string
+		for _, f := range []string{"head_name", "address", "phone", "members_count"} {
+			names = append(names, capitalize(schema.FieldLabel(f, lang)))
+		}
+		return strings.Join(names, ", ")
+	}
+	return pick(lang,
+		fmt.Sprintf("Không tìm thấy dòng tiêu đề: trong 20 dòng đầu không có dòng nào ghi tên ít nhất hai cột mà Hamlet biết (ví dụ %s). Hãy thêm dòng tiêu đề, hoặc chỉ rõ cột nào là trường nào bằng --map \"Tên cột=head_name,...\".", ex("vi")),
+		fmt.Sprintf("No header row found: none of the first 20 rows names at least two columns Hamlet knows (e.g. %s). Add a header row, or say which column is which field with --map \"Column=head_name,...\".", ex("en")))
+}
+
+// headerScan is how many leading rows may hold the header (a title, a
+// date and blank lines often come first).
+const headerScan = 20
+
+// Import reads sheet into opts.Table (see ImportOptions). On refused rows
+// without SkipBad it returns the result (with Refused) and an
+// *ImportRefusedError, having written nothing.
+func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOptions) (*ImportResult, error) {
+	if opts.Table == "" {
+		opts.Table = "households"
+	}
+	if opts.Preview == 0 {
+		opts.Preview = 5
+	}
+	t, err := r.lookup(opts.Table)
+	if err != nil {
+		return nil, err
+	}
+	res := &ImportResult{Table: t.Name, DryRun: opts.DryRun}
+	hi, cols, err := mapColumns(t, sheet.Rows, opts.Map)
+	if err != nil {
+		return nil, err
+	}
+	res.HeaderLine, res.Columns = sheet.line(hi), cols
+	p, err := r.newImportPlan(ctx, t, cols, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.missingColumns(); err != nil {
+		return res, err
+	}
+	var rows []importRow
+	for i := hi + 1; i < len(sheet.Rows); i++ {
+		cells := sheet.Rows[i]
+		if blank(cells) {
+			continue
+		}
+		res.Rows++
+		line := sheet.line(i)
+		ws, err := p.row(cells, line)
+		if err != nil {
+			ref := ImportRefusal{Line: line, Err: err}
+			var ce *cellError
+			if errors.As(err, &ce) {
+				ref.Column, ref.Err = ce.header, ce.err
+			}
+			res.Refused = append(res.Refused, ref)
+			continue
+		}
+		if ws == nil {
+			res.Already = append(res.Already, line)
+			continue
+		}
+		rows = append(rows, importRow{line: line, ws: ws})
+		if len(res.Preview) < opts.Preview {
+			fs := map[string]any{}
+			for _, w := range ws {
+				fs[w.field] = w.value.Any()
+			}
+			res.Preview = append(res.Preview, ImportPreview{Line: line, Fields: fs})
+		}
+	}
+	res.Accepted = len(rows)
+	if len(res.Refused) > 0 && !opts.SkipBad {
+		return res, &ImportRefusedError{Refused: len(res.Refused), Accepted: len(rows)}
+	}
+	if opts.DryRun || len(rows) == 0 {
+		return res, nil
+	}
+	n, err := r.writeImport(ctx, t.Name, rows)
+	if err != nil {
+		return res, err
+	}
+	res.Imported, res.Changes = len(rows), n
+	return res, nil
+}
+
+func blank(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// importRow is an accepted row: its normalised writes in field order.
+type importRow struct {
+	line int
+	id   syncproto.RowID
+	ws   []fieldWrite
+}
+
+// cellError is a refusal that one cell caused.
+type cellError struct {
+	header string
+	err    error
+}
+
+func (e *cellError) Error() string { return e.err.Error() }
+func (e *cellError) Unwrap() error { return e.err }
+
+// importPlan checks the rows of one import.
+type importPlan struct {
+	r        *Replica
+	t        *schema.Table
+	cols     []ImportColumn
+	hamlets  map[string]string // folded code or name -> code, the enrolled scope
+	inScope  func(string) bool
+	hamlet   string // default hamlet code
+	defaults Fields
+	seen     map[string]int    // household key -> first line (in the file or 0: held)
+	parents  map[string]string // live household id -> its hamlet (child tables)
+	today    string
+}
+
+func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []ImportColumn, opts ImportOptions) (*importPlan, error) {
+	p := &importPlan{r: r, t: t, cols: cols, hamlets: map[string]string{}, today: r.today()}
+	e, err := r.Enrollment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	scope := map[string]bool{}
+	if e != nil {
+		for _, h := range e.Scope {
+			scope[h.Code] = true
+			p.hamlets[hamletKey(h.Code)] = h.Code
+			if h.Name != "" {
+				p.hamlets[hamletKey(h.Name)] = h.Code
+				p.hamlets[hamletKey(stripUnitPrefix(h.Name))] = h.Code
+			}
+		}
+	}
+	p.inScope = func(code string) bool { return len(scope) == 0 || scope[code] }
+	hasHamlet := slices.ContainsFunc(cols, func(c ImportColumn) bool { return c.Field == schema.ScopeField })
+	switch {
+	case opts.Hamlet != "":
+		code, ok := p.hamletCode(opts.Hamlet)
+		if !ok {
+			return nil, p.hamletError(opts.Hamlet)
+		}
+		p.hamlet = code
+	case !hasHamlet && e != nil && len(e.Scope) == 1:
+		p.hamlet = e.Scope[0].Code
+	}
+	p.defaults = Fields{}
+	switch t.Name {
+	case "households":
+		p.defaults["registered_on"] = p.today
+		p.defaults["active"] = true
+		if err := p.loadHeld(ctx); err != nil {
+			return nil, err
+		}
+	case "visits":
+		p.defaults["visited_on"] = p.today
+	case "tutoring_records":
+		p.defaults["taught_on"] = p.today
+	case "field_reports":
+		p.defaults["status"] = string(schema.StatusSubmitted)
+		p.defaults["submitted_at"] = r.now().Add(r.clk().Offset()).UnixMilli()
+	}
+	if _, ok := t.Field("household_id"); ok {
+		if err := p.loadParents(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if _, ok := t.Field("volunteer_id"); ok && e != nil && e.MemberID != "" {
+		p.defaults["volunteer_id"] = e.MemberID
+	}
+	return p, nil
+}
+
+// hamletKey folds a hamlet's code or name for comparison.
+func hamletKey(s string) string { return strings.Join(strings.Fields(Fold(s)), " ") }
+
+// stripUnitPrefix drops "Ấp", "Khóm" and the like from a hamlet's name: a
+// sheet often writes "Tân Thành" for "Ấp Tân Thành".
+func stripUnitPrefix(name string) string {
+	k := hamletKey(name)
+	for _, p := range []string{"ap ", "khom ", "thon ", "to dan pho ", "to "} {
+		if strings.HasPrefix(k, p) {
+			return k[len(p):]
+		}
+	}
+	return k
+}
+
+func (p *importPlan) hamletCode(s string) (string, bool) {
+	if code, ok := p.hamlets[hamletKey(s)]; ok {
+		return code, true
+	}
+	if code, ok := p.hamlets[stripUnitPrefix(s)]; ok {
+		return code, true
+	}
+	s = strings.TrimSpace(s)
+	if len(p.hamlets) == 0 { // not enrolled: codes only, checked by the schema
+		return s, true
+	}
+	return "", false
+}
+
+func (p *importPlan) hamletError(s string) error {
+	return &ScopeError{Hamlet: strings.TrimSpace(s), Scope: p.scopeCodes()}
+}
+
+func (p *importPlan) scopeCodes() []string {
+	var out []string
+	for _, c := range p.hamlets {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// loadParents notes the live households, for the records of the child
+// tables: each must name one, and goes to its hamlet (as AddTutoring's).
+func (p *importPlan) loadParents(ctx context.Context) error {
+	p.parents = map[string]string{}
+	rows, err := p.r.db.QueryContext(ctx, `SELECT id, coalesce(hamlet_code, '') FROM households WHERE _deleted = 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, hamlet string
+		if err := rows.Scan(&id, &hamlet); err != nil {
+			return err
+		}
+		p.parents[id] = hamlet
+	}
+	return rows.Err()
+}
+
+// loadHeld notes the live households this replica holds, so that importing
+// the same list again (after fixing its bad rows, say) does not register
+// them twice.
+func (p *importPlan) loadHeld(ctx context.Context) error {
+	p.seen = map[string]int{}
+	rows, err := p.r.db.QueryContext(ctx, `SELECT coalesce(head_name, ''), coalesce(hamlet_code, ''), coalesce(phone, ''), coalesce(address, '') FROM households WHERE _deleted = 0`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, hamlet, phone, addr string
+		if err := rows.Scan(&name, &hamlet, &phone, &addr); err != nil {
+			return err
+		}
+		p.seen[householdKey(name, hamlet, phone, addr)] = 0
+	}
+	return rows.Err()
+}
+
+func householdKey(name, hamlet, phone, addr string) string {
+	return hamletKey(name) + "\x00" + hamlet + "\x00" + phone + "\x00" + hamletKey(addr)
+}
+
+// HouseholdAgainError: the same household twice in one file.
+type HouseholdAgainError struct{ Line int }
+
+func (e *HouseholdAgainError) Error() string {
+	return fmt.Sprintf("agent: the same household as line %d", e.Line)
+}
+
+func (e *HouseholdAgainError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Trùng với dòng %d (cùng tên chủ hộ, ấp/khóm, số điện thoại và địa chỉ). Hãy xóa một trong hai dòng, hoặc ghi thêm địa chỉ để phân biệt hai hộ.", e.Line),
+		fmt.Sprintf("Same household as line %d (same head's name, hamlet, phone and address). Delete one of the two rows, or add the address to tell the households apart.", e.Line))
+}
+
+// row reads one row's cells into writes; nil writes (and no error) means
+// the household is already on this laptop.
+func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
+	fs := make(Fields, len(p.cols)+len(p.defaults)+1)
+	hamletHeader := ""
+	for _, c := range p.cols {
+		if c.Field == "" || c.Index >= len(cells) {
+			continue
+		}
+		text := strings.TrimSpace(cells[c.Index])
+		if text == "" {
+			continue
+		}
+		if c.Field == schema.ScopeField {
+			code, ok := p.hamletCode(text)
+			if !ok {
+				return nil, &cellError{c.Header, p.hamletError(text)}
+			}
+			fs[c.Field], hamletHeader = code, c.Header
+			continue
+		}
+		if c.Field == "phone" || c.Field == "reporter_phone" {
+			text = phoneDigits(text)
+		}
+		v, err := ParseFieldValue(p.t.Name, c.Field, text)
+		if err != nil {
+			return nil, &cellError{c.Header, err}
+		}
+		if v != nil {
+			fs[c.Field] = v
+		}
+	}
+	if p.parents != nil {
+		if h, ok := fs["household_id"].(string); ok {
+			hamlet, live := p.parents[strings.ToLower(h)]
+			if !live {
+				return nil, &cellError{p.header("household_id"), &NotFoundError{Table: "households", ID: h}}
+			}
+			if _, ok := fs[schema.ScopeField]; !ok {
+				fs[schema.ScopeField] = hamlet
+			}
+		}
+	}
+	if _, ok := fs[schema.ScopeField]; !ok && p.hamlet != "" {
+		fs[schema.ScopeField] = p.hamlet
+	}
+	if h, ok := fs[schema.ScopeField].(string); ok && !p.inScope(h) {
+		return nil, &cellError{hamletHeader, p.hamletError(h)}
+	}
+	for k, v := range p.defaults {
+		if _, ok := fs[k]; !ok {
+			fs[k] = v
+		}
+	}
+	ws, err := p.r.normalize(p.t, fs, true)
+	if err != nil {
+		var ve *schema.ValidationError
+		if errors.As(err, &ve) {
+			if h := p.header(ve.Field); h != "" {
+				return nil, &cellError{h, err}
+			}
+			if ve.Field == schema.ScopeField && ve.Code == schema.CodeRequired {
+				return nil, &ImportHamletError{}
+			}
+		}
+		return nil, err
+	}
+	if p.seen != nil && p.t.Name == "households" {
+		str := func(f string) string {
+			for _, w := range ws {
+				if w.field == f && w.value.Kind() == syncproto.KindString {
+					return w.value.AsString()
+				}
+			}
+			return ""
+		}
+		k := householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+		if first, dup := p.seen[k]; dup {
+			if first == 0 {
+				return nil, nil
+			}
+			return nil, &HouseholdAgainError{Line: first}
+		}
+		p.seen[k] = line
+	}
+	return ws, nil
+}
+
+// missingColumns refuses a sheet without a column for a required field
+// that has no default: every row would be refused for the same reason.
+func (p *importPlan) missingColumns() error {
+	for _, f := range p.t.Fields {
+		if !f.Required || f.Name == schema.ScopeField && p.hamlet != "" {
+			continue
+		}
+		if _, ok := p.defaults[f.Name]; ok {
+			continue
+		}
+		if slices.ContainsFunc(p.cols, func(c ImportColumn) bool { return c.Field == f.Name }) {
+			continue
+		}
+		var headers []string
+		for _, c := range p.cols {
+			if c.Header != "" {
+				headers = append(headers, "«"+c.Header+"»")
+			}
+		}
+		return &ImportColumnError{Field: f.Name, Headers: strings.Join(headers, ", ")}
+	}
+	return nil
+}
+
+// ImportColumnError: no column holds a field every row needs.
+type ImportColumnError struct{ Field, Headers string }
+
+func (e *ImportColumnError) Error() string {
+	return "agent: import has no column for field " + e.Field
+}
+
+func (e *ImportColumnError) Message(lang string) string {
+	if e.Field == schema.ScopeField {
+		return (&ImportHamletError{}).Message(lang)
+	}
+	return pick(lang,
+		fmt.Sprintf("Không có cột nào là %s (các cột: %s). Hãy chỉ rõ bằng --map, ví dụ --map \"Tên cột=%s\".", schema.FieldLabel(e.Field, "vi"), e.Headers, e.Field),
+		fmt.Sprintf("No column holds the %s (the columns: %s). Name it with --map, e.g. --map \"Column=%s\".", schema.FieldLabel(e.Field, "en"), e.Headers, e.Field))
+}
+
+// header is the header of the column holding field, "" if none does.
+func (p *importPlan) header(field string) string {
+	for _, c := range p.cols {
+		if c.Field == field && field != "" {
+			return c.Header
+		}
+	}
+	return ""
+}
+
+// ImportHamletError: a row names no hamlet and the import has no default.
+type ImportHamletError struct{}
+
+func (e *ImportHamletError) Error() string { return "agent: import row without a hamlet" }
+
+func (e *ImportHamletError) Message(lang string) string {
+	return pick(lang,
+		"Dòng này không ghi ấp/khóm. Hãy thêm cột Ấp/Khóm vào tệp, hoặc chọn ấp cho cả tệp bằng --hamlet MÃ_ẤP.",
+		"This row names no hamlet. Add a Hamlet column to the file, or choose the hamlet of the whole file with --hamlet CODE.")
+}
+
+// writeImport writes the accepted rows in one transaction: row states,
+// their projections and the outbox, as writeFields does for one row. New
+// rows have no earlier version, refusal or conflict to settle, so that
+// work is skipped; ids are sorted first so that every B-tree (row_state,
+// the row table, the outbox's row index) takes its entries in order.
+func (r *Replica) writeImport(ctx context.Context, table string, rows []importRow) (int, error) {
+	for i := range rows {
+		rows[i].id = uuid.New()
+	}
+	slices.SortFunc(rows, func(a, b importRow) int { return bytes.Compare(a.id[:], b.id[:]) })
+	t, err := r.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.rollback()
+	if err := t.refreshID(); err != nil {
+		return 0, err
+	}
+	seq64, err := t.metaInt("seq")
+	if err != nil {
+		return 0, err
+	}
+	seq := uint64(seq64)
+	last, err := t.metaInt("clock_last")
+	if err != nil {
+		return 0, err
+	}
+	clk := r.clk()
+	clk.Restore(syncproto.HLC(last))
+	now := r.now().UnixMilli()
+	states := make([]*rowState, 0, len(rows))
+	// Outbox rows go 128 to an INSERT, the table and the time written into
+	// the statement (the table is the registry's name, the time a number):
+	// binding is a good part of the cost of each row.
+	const perStmt = 128
+	args := make([]any, 0, perStmt*7)
+	queued, changes := 0, 0
+	one := fmt.Sprintf(`(?, '%s', ?, ?, ?, ?, ?, NULL, 0, ?, %d), `, table, now)
+	flush := func() error {
+		if queued == 0 {
+			return nil
+		}
+		q := `INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(one, queued), ", ")
+		err := t.exec(q, args...)
+		args, queued = args[:0], 0
+		return err
+	}
+	for _, row := range rows {
+		st := newRowState(table, row.id, "")
+		for _, w := range row.ws {
+			if w.field == schema.ScopeField {
+				st.scope = w.value.AsString()
+			}
+		}
+		idText := row.id.String()
+		for _, w := range row.ws {
+			seq++
+			c := syncproto.Change{Table: table, Row: row.id, Field: w.field, Value: w.value, Scope: st.scope,
+				HLC: clk.Now(), Dot: syncproto.Dot{Replica: r.id, Seq: seq}}
+			kind, val := valueArgs(c.Value)
+			args = append(args, int64(seq), idText, c.Field, kind, val, int64(c.HLC), st.scope)
+			if queued++; queued == perStmt {
+				if err := flush(); err != nil {
+					return 0, err
+				}
+			}
+			st.install(w.field, syncproto.VersionOf(&c))
+			changes++
+		}
+		states = append(states, st)
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	if err := t.saveMany(states); err != nil {
+		return 0, err
+	}
+	if err := t.setMeta("seq", int64(seq)); err != nil {
+		return 0, err
+	}
+	if err := t.setMeta("clock_last", int64(clk.Last())); err != nil {
+		return 0, err
+	}
+	if err := t.commit(); err != nil {
+		return 0, err
+	}
+	return changes, nil
+}
+
+// mapColumns finds the header row among the first rows and the field of
+// each of its columns.
+func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (int, []ImportColumn, error) {
+	byKey := map[string]string{} // normalised header -> field ("" ignores)
+	for h, f := range explicit {
+		byKey[headerKey(h)] = strings.TrimSpace(f)
+	}
+	for _, f := range explicit {
+		f = strings.TrimSpace(f)
+		if f == "" || f == "-" {
+			continue
+		}
+		if _, ok := t.Field(f); !ok || f == schema.DeletedField {
+			return 0, nil, unknownField(t, f)
+		}
+	}
+	best, bestN := -1, 0
+	for i := 0; i < len(rows) && i < headerScan; i++ {
+		n, named := 0, false
+		for _, cell := range rows[i] {
+			k := headerKey(cell)
+			if f, ok := byKey[k]; ok {
+				named = true
+				if f != "" && f != "-" {
+					n++
+				}
+				continue
+			}
+			if fieldForHeader(t, k) != "" {
+				n++
+			}
+		}
+		if named && len(explicit) > 0 || n >= 2 {
+			best, bestN = i, n
+			break
+		}
+		if n > bestN && n >= 1 && len(rows[i]) == 1 {
+			best, bestN = i, n // a one-column list
+		}
+	}
+	if best < 0 || bestN == 0 {
+		return 0, nil, &ImportHeaderError{Table: t.Name}
+	}
+	var cols []ImportColumn
+	used := map[string]string{}
+	for j, cell := range rows[best] {
+		c := ImportColumn{Index: j, Header: strings.TrimSpace(cell)}
+		k := headerKey(cell)
+		if f, ok := byKey[k]; ok {
+			if f != "-" {
+				c.Field = f
+			}
+		} else {
+			c.Field = fieldForHeader(t, k)
+		}
+		if c.Field != "" {
+			if other, dup := used[c.Field]; dup {
+				return 0, nil, &ImportColumnsError{Field: c.Field, A: other, B: c.Header}
+			}
+			used[c.Field] = c.Header
+		}
+		cols = append(cols, c)
+	}
+	return best, cols, nil
+}
+
+// ImportColumnsError: two columns map to the same field.
+type ImportColumnsError struct{ Field, A, B string }
+
+func (e *ImportColumnsError) Error() string {
+	return fmt.Sprintf("agent: two columns map to field %s", e.Field)
+}
+
+func (e *ImportColumnsError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Hai cột «%s» và «%s» đều là %s. Hãy chỉ rõ bằng --map, ví dụ --map \"%s=-\" để bỏ qua một cột.", e.A, e.B, schema.FieldLabel(e.Field, "vi"), e.B),
+		fmt.Sprintf("The columns «%s» and «%s» are both the %s. Say which with --map, e.g. --map \"%s=-\" to leave one out.", e.A, e.B, schema.FieldLabel(e.Field, "en"), e.B))
+}
+
+// headerKey normalises a column header: folded, punctuation and marks such
+// as "(*)" dropped, spaces collapsed.
+func headerKey(s string) string {
+	s = Fold(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		default:
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// headerNames are the names people give the columns of a household list,
+// beyond the registry's own labels and field names (folded, as headerKey
+// makes them).
+var headerNames = map[string][]string{
+	"head_name":            {"chu ho", "ho ten chu ho", "ho va ten chu ho", "ten chu ho", "ho ten", "ho va ten", "head", "head name", "name"},
+	"address":              {"dia chi", "so nha", "dia chi thuong tru", "noi o", "cho o"},
+	"phone":                {"sdt", "so dt", "dien thoai", "so dien thoai", "dt", "dtdd", "di dong", "so di dong", "phone", "mobile"},
+	"members_count":        {"so nhan khau", "nhan khau", "so khau", "so nguoi", "so thanh vien", "members"},
+	"hamlet_code":          {"ap", "khom", "ap khom", "ten ap", "ten khom", "ma ap", "ma ap khom", "thon", "hamlet"},
+	"has_smartphone":       {"dien thoai thong minh", "co dien thoai thong minh", "smartphone", "co smartphone", "dtdm"},
+	"vneid_installed":      {"vneid", "cai vneid", "da cai vneid", "co vneid"},
+	"vneid_level2":         {"muc 2", "muc do 2", "dinh danh muc 2", "vneid muc 2", "dddt muc 2", "tai khoan dinh danh muc 2"},
+	"uses_public_services": {"dich vu cong", "dvc", "dvc truc tuyen", "dich vu cong truc tuyen"},
+	"uses_cashless":        {"khong dung tien mat", "ttkdtm", "thanh toan khong dung tien mat", "thanh toan dien tu"},
+	"has_ehealth_record":   {"so suc khoe", "so suc khoe dien tu", "ho so suc khoe dien tu"},
+	"uses_camau_g":         {"camau g", "ca mau g", "ung dung camau g"},
+	"registered_on":        {"ngay dang ky", "ngay lap"},
+	"notes":                {"ghi chu", "note", "notes"},
+	"active":               {"con sinh song", "dang sinh song"},
+	"household_id":         {"ma ho", "ma ho gia dinh"},
+	"skill":                {"ky nang", "ma ky nang"},
+	"person_name":          {"nguoi duoc huong dan", "ten nguoi duoc huong dan"},
+	"taught_on":            {"ngay huong dan"},
+	"outcome":              {"ket qua"},
+	"visited_on":           {"ngay tham", "ngay tham ho"},
+}
+
+// ignoredHeaders are columns a list carries that are no field: a row
+// number is the usual one.
+var ignoredHeaders = map[string]bool{"stt": true, "tt": true, "so tt": true, "so thu tu": true}
+
+// fieldForHeader is the field a normalised header names in t, "" if none.
+func fieldForHeader(t *schema.Table, k string) string {
+	if k == "" || ignoredHeaders[k] {
+		return ""
+	}
+	for _, f := range t.Fields {
+		if f.Name == schema.DeletedField || f.WrittenBy != 0 {
+			continue
+		}
+		if k == headerKey(f.Name) || k == headerKey(schema.FieldLabel(f.Name, "vi")) || k == headerKey(schema.FieldLabel(f.Name, "en")) ||
+			slices.Contains(headerNames[f.Name], k) {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+// phoneDigits gives back the leading 0 a spreadsheet drops when a phone
+// number was typed as a number (912345678 for 0912345678; 2903123456 for
+// a landline 02903123456).
+func phoneDigits(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return s
+		}
+	}
+	switch {
+	case len(s) == 9 && strings.IndexByte("35789", s[0]) >= 0, len(s) == 10 && s[0] == '2':
+		return "0" + s
+	}
+	return s
+}

@@ -1,0 +1,275 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/hamlet-vn/hamlet/internal/photo"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Photos of field reports (docs/PROTOCOL.md §19). An attached image is
+// processed here (internal/photo: recognised by content, checked, scaled,
+// re-encoded without EXIF), kept in the data folder under its digest
+// (photos/<digest>.jpg, thumbnails photos/<digest>.thumb.jpg), and named
+// in the report's photo_digests field, which syncs like any field. The
+// bytes travel apart from the records (photosync.go).
+
+// photosMigration is the agent's record of the photos it holds and sent.
+// The files are the truth for what is here; the table remembers what the
+// server confirmed, so a photo is not offered again at every sync.
+const photosMigration = `
+CREATE TABLE photos (
+	digest TEXT PRIMARY KEY,
+	size INTEGER NOT NULL DEFAULT 0,
+	full INTEGER NOT NULL DEFAULT 0,
+	thumb INTEGER NOT NULL DEFAULT 0,
+	uploaded INTEGER NOT NULL DEFAULT 0,
+	added_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`
+
+// PhotoDir is the folder of a replica's photos.
+func (r *Replica) PhotoDir() string { return filepath.Join(filepath.Dir(r.path), "photos") }
+
+// PhotoPath is where a photo (or its thumbnail) is kept, whether or not it
+// is there.
+func (r *Replica) PhotoPath(digest string, thumb bool) string {
+	if thumb {
+		return filepath.Join(r.PhotoDir(), digest+".thumb.jpg")
+	}
+	return filepath.Join(r.PhotoDir(), digest+".jpg")
+}
+
+// HasPhoto reports whether the photo (or thumbnail) is in the data folder.
+func (r *Replica) HasPhoto(digest string, thumb bool) bool {
+	if !photo.ValidDigest(digest) {
+		return false
+	}
+	_, err := os.Stat(r.PhotoPath(digest, thumb))
+	return err == nil
+}
+
+// PhotoError is an attached file Hamlet does not take, said so a volunteer
+// knows what to do.
+type PhotoError struct {
+	File string // as the volunteer named it (may be empty)
+	Err  error
+}
+
+func (e *PhotoError) Error() string { return e.text("en") }
+func (e *PhotoError) Unwrap() error { return e.Err }
+
+// Message says it in the volunteer's language.
+func (e *PhotoError) Message(lang string) string { return e.text(lang) }
+
+func (e *PhotoError) text(lang string) string {
+	vi, en := photoErrorText(e.Err)
+	if e.File != "" {
+		vi, en = fmt.Sprintf("Ảnh %q: %s", e.File, vi), fmt.Sprintf("Photo %q: %s", e.File, en)
+	}
+	if lang == "en" {
+		return en
+	}
+	return vi
+}
+
+func photoErrorText(err error) (vi, en string) {
+	var se *photo.SizeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("ảnh %d × %d điểm ảnh là quá lớn (tối đa %d triệu điểm ảnh); hãy chụp lại ở chế độ thường hoặc thu nhỏ ảnh.", se.Width, se.Height, photo.DefaultMaxPixels/1_000_000),
+			fmt.Sprintf("the image is %d × %d pixels, too many (at most %d megapixels); take it again in the normal mode or shrink it.", se.Width, se.Height, photo.DefaultMaxPixels/1_000_000)
+	case errors.Is(err, photo.ErrFileTooLarge):
+		return fmt.Sprintf("tệp quá lớn (tối đa %d MB); hãy chọn ảnh nhỏ hơn.", photo.DefaultMaxBytes>>20),
+			fmt.Sprintf("the file is too large (at most %d MB); choose a smaller photo.", photo.DefaultMaxBytes>>20)
+	case errors.Is(err, photo.ErrNotImage):
+		return "không phải ảnh JPEG, PNG hay WebP (Hamlet xem nội dung tệp, không xem tên tệp); hãy chọn một tấm ảnh chụp.",
+			"not a JPEG, PNG or WebP image (Hamlet reads the file's content, not its name); choose a photo."
+	case errors.Is(err, photo.ErrDamaged):
+		return "tệp ảnh bị hỏng hoặc không trọn vẹn; hãy chép lại ảnh từ điện thoại rồi thử lại.",
+			"the image file is damaged or cut short; copy the photo from the phone again and retry."
+	case errors.Is(err, errTooManyPhotos):
+		return fmt.Sprintf("một phản ánh có tối đa %d ảnh.", schema.MaxPhotos), fmt.Sprintf("a report holds at most %d photos.", schema.MaxPhotos)
+	}
+	return "không đọc được ảnh.", "the photo could not be read."
+}
+
+var errTooManyPhotos = errors.New("too many photos on one report")
+
+// PreparePhoto checks and processes an attached file: nothing is kept yet.
+// A bad file gives a *PhotoError.
+func PreparePhoto(name string, data []byte, l photo.Limits) (photo.Photo, error) {
+	p, err := photo.Process(data, l)
+	if err != nil {
+		return p, &PhotoError{File: name, Err: err}
+	}
+	return p, nil
+}
+
+// KeepPhoto writes a processed photo into the data folder (synced, then
+// named, so a file there is whole) and records it. The report that names
+// it is written after: a record never names a photo the laptop lacks.
+func (r *Replica) KeepPhoto(ctx context.Context, p photo.Photo) error {
+	if err := writeFileSynced(r.PhotoPath(p.Digest, false), p.JPEG); err != nil {
+		return fmt.Errorf("keep photo: %w", err)
+	}
+	// Its thumbnail too, made here: lists show it without the server.
+	thumb := 0
+	if th, err := photo.Thumbnail(p.JPEG, photo.ThumbSide, photo.Limits{}); err == nil && writeFileSynced(r.PhotoPath(p.Digest, true), th) == nil {
+		thumb = 1
+	}
+	_, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, full, thumb, added_at) VALUES (?, ?, 1, ?, ?)
+		ON CONFLICT (digest) DO UPDATE SET full = 1, size = excluded.size, thumb = MAX(thumb, excluded.thumb)`, p.Digest, len(p.JPEG), thumb, r.now().UnixMilli())
+	if err != nil {
+		return r.Classify(fmt.Errorf("keep photo: %w", err))
+	}
+	return nil
+}
+
+// Attached is what AttachPhoto did.
+type Attached struct {
+	Digest string `json:"digest"`
+	Bytes  int    `json:"bytes"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	// Already: the report named this photo before (the same image
+	// attached twice): nothing changed.
+	Already bool `json:"already,omitempty"`
+	// GPS is the position in the photo's EXIF, offered as the report's
+	// place; UsedGPS says whether the report took it (the volunteer
+	// agreed).
+	GPS     *photo.GPS `json:"gps,omitempty"`
+	UsedGPS bool       `json:"used_gps,omitempty"`
+}
+
+// AttachPhoto adds a processed photo to a report: keeps it, then appends
+// its digest to photo_digests and, when useGPS and the photo has a
+// position, writes it as the report's lat and lng; in one transaction,
+// reading the list as it stands (another command may have attached one).
+func (r *Replica) AttachPhoto(ctx context.Context, report syncproto.RowID, p photo.Photo, useGPS bool) (Attached, error) {
+	a := Attached{Digest: p.Digest, Bytes: len(p.JPEG), Width: p.Width, Height: p.Height, GPS: p.GPS}
+	if err := r.KeepPhoto(ctx, p); err != nil {
+		return a, err
+	}
+	tbl, err := r.lookup("field_reports")
+	if err != nil {
+		return a, err
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return a, err
+	}
+	defer t.rollback()
+	st, err := t.get(report)
+	if err != nil {
+		return a, err
+	}
+	if st == nil || st.table != "field_reports" {
+		return a, &NotFoundError{Table: "field_reports", ID: report.String()}
+	}
+	if st.deleted() {
+		return a, &DeletedError{Table: "field_reports", ID: report.String()}
+	}
+	var cur []string
+	if v := st.cur[schema.PhotoDigestsField]; v != nil {
+		cur = schema.PhotoDigests(v.Value.AsString())
+	}
+	fs := Fields{}
+	switch {
+	case slices.Contains(cur, p.Digest):
+		a.Already = true
+	case len(cur) >= schema.MaxPhotos:
+		return a, &PhotoError{Err: errTooManyPhotos}
+	default:
+		fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(append(cur, p.Digest))
+	}
+	if useGPS && p.GPS != nil {
+		fs["lat"], fs["lng"] = p.GPS.Lat, p.GPS.Lng
+		a.UsedGPS = true
+	}
+	if len(fs) == 0 {
+		return a, nil
+	}
+	ws, err := r.normalize(tbl, fs, false)
+	if err != nil {
+		return a, err
+	}
+	if _, err := r.writeFields(t, st, ws); err != nil {
+		return a, err
+	}
+	return a, t.commit()
+}
+
+// ReportPhoto is one photo a report names, and what this laptop holds of it.
+type ReportPhoto struct {
+	Digest string `json:"digest"`
+	Full   bool   `json:"full"`  // the photo is here
+	Thumb  bool   `json:"thumb"` // its thumbnail is here
+	// Uploaded: the server confirmed it holds the photo (for photos taken
+	// here; a pulled report's photo is the server's already).
+	Uploaded bool  `json:"uploaded"`
+	Bytes    int64 `json:"bytes,omitempty"`
+}
+
+// ReportPhotos lists the photos a report names, in its order.
+func (r *Replica) ReportPhotos(ctx context.Context, report syncproto.RowID) ([]ReportPhoto, error) {
+	d, err := r.Show(ctx, "field_reports", report.String())
+	if err != nil {
+		return nil, err
+	}
+	var out []ReportPhoto
+	for _, dg := range schema.PhotoDigests(d.Fields[schema.PhotoDigestsField]) {
+		p := ReportPhoto{Digest: dg, Full: r.HasPhoto(dg, false), Thumb: r.HasPhoto(dg, true)}
+		var size, up int64
+		err := r.db.QueryRowContext(ctx, `SELECT size, uploaded FROM photos WHERE digest = ?`, dg).Scan(&size, &up)
+		if err == nil {
+			p.Uploaded, p.Bytes = up == 1, size
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// writeFileSynced writes data to path through a synced temporary file, so
+// path is absent or whole after any crash.
+func writeFileSynced(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(data)) {
+		return nil // content-addressed: the same bytes are there
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// PhotoDigests is every photo the laptop's live reports name.
+func (r *Replica) PhotoDigests(ctx context.Context) ([]string, error) {
+	return r.reportDigests(ctx, false)
+}
