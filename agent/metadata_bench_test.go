@@ -173,7 +173,11 @@ func metadataRatio(b *testing.B, compact bool) {
 		// values the versions blobs carry (they are data, stored twice)
 		// and the agent's search text (an index for the volunteer's
 		// search, not sync metadata).
-		sVals := serverBlobValueBytes(b, filepath.Join(ts.DataDir, sqlitestore.DBFile))
+		sVals, sCopied := serverBlobValueBytes(b, filepath.Join(ts.DataDir, sqlitestore.DBFile))
+		// The baseline in the same run: the server's ratio had its blobs
+		// copied every value (issue 9's format), payload bytes added to
+		// its pages.
+		b.ReportMetric(float64(sm+sCopied)/float64(sData), "server-meta/data-values-copied")
 		aVals, err := agent.StateValueBytes(ctx, r)
 		require.NoError(b, err)
 		aFolded := colBytes(b, r.Path(), `SELECT SUM(length(folded)) FROM row_state`)
@@ -211,8 +215,10 @@ func colBytes(tb testing.TB, path, q string) int64 {
 // serverBlobValueBytes is how many bytes of the server's sync_rows versions
 // blobs are copies of field values: each blob as stored, less the same
 // versions re-encoded with every value nulled. (Values the row table holds
-// are not in the blob: they count nothing.)
-func serverBlobValueBytes(tb testing.TB, path string) int64 {
+// are not in the blob: they count nothing.) copied is how many more bytes
+// the blobs would hold if they copied every value, as before issue 20: the
+// same versions re-encoded with no row table.
+func serverBlobValueBytes(tb testing.TB, path string) (total, copied int64) {
 	tb.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	require.NoError(tb, err)
@@ -253,7 +259,6 @@ func serverBlobValueBytes(tb testing.TB, path string) int64 {
 		return r, nil
 	}
 	idx := func(r syncproto.ReplicaID) (int64, error) { return ids[r], nil }
-	var total int64
 	for rows.Next() {
 		var tbl string
 		var id, blob []byte
@@ -267,6 +272,9 @@ func serverBlobValueBytes(tb testing.TB, path string) int64 {
 			return x, ok
 		})
 		require.NoError(tb, err)
+		inline, err := versions.Encode(nil, vs, idx, nil)
+		require.NoError(tb, err)
+		copied += int64(len(inline) - len(blob))
 		for f, v := range vs {
 			v.Value = syncproto.Null()
 			vs[f] = v
@@ -276,5 +284,5 @@ func serverBlobValueBytes(tb testing.TB, path string) int64 {
 		total += int64(len(blob) - len(bare))
 	}
 	require.NoError(tb, rows.Err())
-	return total
+	return total, copied
 }
