@@ -71,18 +71,24 @@ bench-dashboard:
 ## ratio printed last), then LOAD_RUNS runs of 2,000 simulated agents on loopback, the load generator pinned to
 ## CPU 0 and the server to CPU 1 (taskset, util-linux): p99 of a sync round, the server's CPU per agent sync
 ## (from /proc) against the bare SQLite cost of the same rows in the same run, RSS per idle connection after
-## enrollment; medians printed last, with the machine's load average before and after (it is shared)
+## enrollment; medians printed last, with the machine's load average before and after (it is shared).
+## bench-load runs the 2,000 agents alone (into bench-load.txt).
+.PHONY: bench-load
 LOAD_RUNS ?= 5
 LOAD_PIN  ?= 0:1
+LOAD_OUT  ?= bench-load.txt
 bench-server:
 	$(GO) test -run '^$$' -bench PushThroughput -benchtime 1x -count 5 -timeout 10m ./server/sqlitestore/ | tee bench-server.txt
 	@grep -o '[0-9.]* %-of-bare' bench-server.txt | sort -n | awk '{v[NR]=$$1} END {if (NR) printf "push throughput: median %.1f%% of the bare insert over %d runs\n", v[int((NR+1)/2)], NR}' | tee -a bench-server.txt
+	@$(MAKE) --no-print-directory bench-load LOAD_OUT=bench-server.txt
+bench-load:
+	@$(if $(filter bench-load.txt,$(LOAD_OUT)),: > $(LOAD_OUT),true)
 	@$(if $(LOAD_PIN),command -v taskset >/dev/null || { echo 'bench-server pins the load generator and the server to a core each: install taskset (apt-get install util-linux) or run unpinned with LOAD_PIN='; exit 1; },true)
 	$(GO) build -o $(BIN)/ ./cmd/hamlet-server ./cmd/hamlet-load
-	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a bench-server.txt
-	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(BIN)/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m $(if $(LOAD_PIN),--pin $(LOAD_PIN)) || exit 1; done | tee -a bench-server.txt
-	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a bench-server.txt
-	@scripts/load-medians.sh < bench-server.txt | tee -a bench-server.txt
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a $(LOAD_OUT)
+	for i in $$(seq $(LOAD_RUNS)); do timeout 6m $(BIN)/hamlet-load --server-bin $(BIN)/hamlet-server --agents 2000 --timeout 5m $(if $(LOAD_PIN),--pin $(LOAD_PIN)) || exit 1; done | tee -a $(LOAD_OUT)
+	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a $(LOAD_OUT)
+	@scripts/load-medians.sh < $(LOAD_OUT) | tee -a $(LOAD_OUT)
 
 ## bench-postgres: push throughput through one server on PostgreSQL against a bare COPY of the same rows
 ## in the same run (5 runs, median ratio printed last), on the throwaway cluster of scripts/pg-test.sh
