@@ -2,6 +2,7 @@ package versions
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -118,4 +119,17 @@ func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.
 		dst = append(dst, fv)
 	}
 	return dst, nil
+}
+
+// Fields is how many fields a blob holds, read from its header without
+// decoding it (ok false for the msgpack format, or a damaged header).
+func Fields(blob []byte) (n int, ok bool) {
+	if len(blob) < 2 || (blob[0] != versionsColumns && blob[0] != versionsCompact) {
+		return 0, false
+	}
+	v, k := binary.Uvarint(blob[1:])
+	if k <= 0 || v > uint64(len(blob)) {
+		return 0, false
+	}
+	return int(v), true
 }

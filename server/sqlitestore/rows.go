@@ -82,6 +82,9 @@ func scanRowStates(rows *sql.Rows, tc *rowTable, put func(server.RowRef, server.
 type rowTable struct {
 	*sqlread.RowTable
 	loadSQL string
+	// snapshotFirst and snapshotAfter read a page of the table's rows
+	// (snapshotSQL): from its first row, and after a given one.
+	snapshotFirst, snapshotAfter string
 }
 
 var rowTables = func() map[string]*rowTable {
@@ -92,6 +95,7 @@ var rowTables = func() map[string]*rowTable {
 		out[name] = &rowTable{RowTable: rt, loadSQL: `SELECT s.row, s.scope, s.parent, s.deleted, s.tomb_seq, s.versions` +
 			prefixedCols(", t.", rt.Cols) + ` FROM json_each(?) k JOIN sync_rows s ON s.tbl = '` + name +
 			`' AND s.row = unhex(replace(k.value, '-', '')) LEFT JOIN ` + name + ` t ON t.id = k.value`}
+		out[name].snapshotFirst, out[name].snapshotAfter = out[name].snapshotSQL(""), out[name].snapshotSQL("s.row > ? AND ")
 	}
 	return out
 }()
