@@ -91,9 +91,12 @@ var rowTables = func() map[string]*rowTable {
 	out := map[string]*rowTable{}
 	for name, rt := range sqlread.RowTables {
 		// The ids come as one JSON array of their text (the row table's
-		// key); sync_rows keys them by their 16 bytes.
+		// key); sync_rows keys them by their 16 bytes. CROSS JOIN keeps
+		// the ids the outer loop, so each is a key lookup: the planner
+		// otherwise scans the table's sync_rows for each id
+		// (TestRowTableReadsLookRowsUpByKey).
 		out[name] = &rowTable{RowTable: rt, loadSQL: `SELECT s.row, s.scope, s.parent, s.deleted, s.tomb_seq, s.versions` +
-			prefixedCols(", t.", rt.Cols) + ` FROM json_each(?) k JOIN sync_rows s ON s.tbl = '` + name +
+			prefixedCols(", t.", rt.Cols) + ` FROM json_each(?) k CROSS JOIN sync_rows s ON s.tbl = '` + name +
 			`' AND s.row = unhex(replace(k.value, '-', '')) LEFT JOIN ` + name + ` t ON t.id = k.value`}
 		out[name].snapshotFirst, out[name].snapshotAfter = out[name].snapshotSQL(""), out[name].snapshotSQL("s.row > ? AND ")
 	}
