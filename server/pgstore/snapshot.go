@@ -42,6 +42,7 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 			return err
 		}
 		byTable := map[string][]int{}
+		fields := 0
 		for rows.Next() {
 			var r raw
 			var id []byte
@@ -57,6 +58,14 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 				byTable[r.ref.Table] = append(byTable[r.ref.Table], len(got))
 			}
 			got = append(got, r)
+			// Past the caller's budget (MaxFields): the rest is not sent.
+			n, ok := versions.Fields(r.blob)
+			if !ok {
+				n = 1
+			}
+			if fields += n; q.MaxFields > 0 && len(got) > 1 && fields > q.MaxFields {
+				break
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
