@@ -146,6 +146,11 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	// A store that stopped early at MaxFields returned the row that passed
 	// it, which the loop below leaves for the next chunk (More).
 	ch.More = len(rows) == limit
+	n := 0
+	for i := range rows {
+		n += len(rows[i].Fields)
+	}
+	ch.Rows = make([]syncproto.Change, 0, min(n, maxChanges)) // growing it cost a tenth of a clone's CPU
 	for i := range rows {
 		r := &rows[i]
 		if i > 0 && len(ch.Rows)+len(r.Fields) > maxChanges {

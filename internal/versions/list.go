@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -25,7 +26,7 @@ func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.
 		return dst, nil
 	}
 	if blob[0] == versionsColumns {
-		err := walkVersionsColumns(blob, replica, orNone(cols), func(uint64) {}, func(f string, v syncproto.Version) {
+		err := walkVersionsColumns(blob, replica, orNone(cols), func(n uint64) { dst = slices.Grow(dst, int(n)) }, func(f string, v syncproto.Version) {
 			dst = append(dst, FieldVersion{Field: f, Version: v})
 		})
 		if err != nil {
