@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -280,6 +281,11 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				return 0, 0, err
 			}
 			if res.HLC != 0 && res.HLC != c.HLC {
+				// A later write over it keeps it as its floor (clock.go).
+				if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,
+					int64(res.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), outboxPending); err != nil {
+					return 0, 0, err
+				}
 				st := restamp[c.Row]
 				if st == nil {
 					if st, err = t.get(c.Row); err != nil {
@@ -305,7 +311,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				continue
 			}
 			rejected++
-			reason := res.Reason
+			// The reason as data when the server sent it, so each reader
+			// renders it in its own language (Rejected.Text); else its text.
+			reason := refusal.Store(res.Why)
+			if reason == "" {
+				reason = res.Reason
+			}
 			if reason == "" {
 				reason = string(res.Code)
 			}

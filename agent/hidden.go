@@ -116,8 +116,10 @@ func (t *txn) hideEdit(st *rowState, c *syncproto.Change, now int64) (bool, erro
 	seq++
 	h := syncproto.HiddenEdit(tomb, c, st.scope, syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)})
 	kind, val := valueArgs(h.Value)
-	if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	// Its stamp is the edit's, not this clock's: no sync restamps it
+	// (stamp_final, clock.go), or it could rise above the tombstone.
+	if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at, stamp_final)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		seq, h.Table, h.Row.String(), h.Field, kind, val, int64(h.HLC), replicaBytes(h.Base), int64(h.Base.Seq), h.Scope, now); err != nil {
 		return false, err
 	}

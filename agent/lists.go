@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -168,7 +169,27 @@ type Rejected struct {
 	Value  any       `json:"value"`
 	At     time.Time `json:"at"`
 	Code   string    `json:"code"`
-	Reason string    `json:"reason"`
+	// Reason is the server's text when it sent no Why (a server before
+	// reasons were data); else empty: render Why (Text).
+	Reason string `json:"reason"`
+	// Why is the reason as data: a key and its parameters.
+	Why *syncproto.Why `json:"why,omitempty"`
+}
+
+// Text is the refusal's reason in lang: rendered from Why, or the
+// server's own text.
+func (x *Rejected) Text(lang string) string {
+	if x.Why != nil {
+		return refusal.Text(syncproto.Code(x.Code), *x.Why, lang)
+	}
+	return x.Reason
+}
+
+// loadWhy reads the stored reason (refusal.Store) into Why and Reason.
+func (x *Rejected) loadWhy() {
+	if w, text := refusal.Load(x.Reason); !w.IsZero() {
+		x.Why, x.Reason = &w, text
+	}
 }
 
 // Rejected lists the changes the server refused, oldest first. They stay
@@ -190,6 +211,7 @@ func (r *Replica) Rejected(ctx context.Context) ([]Rejected, error) {
 		}
 		x.Value = valueFrom(kind, v).Any()
 		x.At = syncproto.HLC(hlc).Time()
+		x.loadWhy()
 		out = append(out, x)
 	}
 	return out, rows.Err()
@@ -206,6 +228,7 @@ func (t *txn) rejected(id int64) (Rejected, syncproto.Version, error) {
 		return x, syncproto.Version{}, &NotFoundError{Table: "rejected", ID: itoa(id)}
 	}
 	x.Value = valueFrom(kind, v).Any()
+	x.loadWhy()
 	ver := syncproto.Version{Value: valueFrom(kind, v), HLC: syncproto.HLC(hlc), Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(id)}, Base: dotFrom(baseRep, baseSeq)}
 	return x, ver, err
 }

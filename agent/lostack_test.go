@@ -124,7 +124,7 @@ func TestLostAckKeepsRefusal(t *testing.T) {
 	for _, x := range rej {
 		require.Equal(t, "out_of_scope", x.Code)
 		require.Equal(t, ts.HamletsB[0], x.Hamlet)
-		require.NotEmpty(t, x.Reason)
+		require.NotEmpty(t, x.Text("vi"))
 	}
 	st, err := a.Status(ctx)
 	require.NoError(t, err)

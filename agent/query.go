@@ -414,7 +414,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	}
 	s.Offset = time.Duration(off) * time.Millisecond
 	s.OffsetText = s.Offset.String()
-	s.ClockWarn = s.Offset > r.clk().MaxSkew() || -s.Offset > r.clk().MaxSkew()
+	s.ClockWarn = s.Offset > syncproto.ClockWarnAfter || -s.Offset > syncproto.ClockWarnAfter
 	cur, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return nil, err

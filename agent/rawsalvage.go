@@ -34,7 +34,8 @@ type rawRows struct {
 
 // outboxBase and conflictsBase are the columns of the agent's first
 // migration, in declaration order: a record holds its fields in this
-// order (later columns, added at the end, may follow).
+// order (later columns, added at the end, may follow: an outbox record
+// may then be as long as a conflict, told apart by their types).
 var (
 	outboxBase    = []string{"seq", "tbl", "row_id", "field", "kind", "value", "hlc", "base_replica", "base_seq", "scope", "state", "code", "reason", "created_at"}
 	conflictsBase = []string{"id", "tbl", "row_id", "field", "scope", "loser_kind", "loser_value", "loser_hlc", "loser_replica", "loser_seq",
@@ -412,7 +413,9 @@ func isState(v any) bool { n, ok := v.(int64); return ok && n >= outboxPending &
 // NULL in its place).
 func (out *rawRows) tableRecord(rowid int64, r []any) {
 	switch {
-	case len(r) >= len(outboxBase) && len(r) < len(conflictsBase) && r[0] == nil &&
+	// Later columns may follow an outbox entry's (outbox_clock): its
+	// base_seq, an integer where a conflict holds a dot, tells them apart.
+	case len(r) >= len(outboxBase) && r[0] == nil &&
 		isText(r[1]) && isUUIDText(r[2]) && isText(r[3]) && isInt(r[4]) && isInt(r[6]) &&
 		(r[7] == nil || isDot(r[7])) && isInt(r[8]) && isText(r[9]) && isState(r[10]):
 		r[0] = rowid

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
@@ -34,7 +35,9 @@ func TestRejectedNewRowIsFixedWhole(t *testing.T) {
 	var date int64
 	for _, x := range rej {
 		require.Equal(t, hh.String(), x.Row)
-		require.Contains(t, x.Reason, schema.CodeInFuture)
+		require.NotNil(t, x.Why, "the reason as data")
+		require.Contains(t, []string{schema.CodeInFuture, refusal.RequiredInNewRow, schema.CodeRequired}, x.Why.Key)
+		require.Equal(t, "households", x.Why.Params["table"])
 		if x.Field == "registered_on" {
 			date = x.ID
 		}

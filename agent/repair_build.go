@@ -127,8 +127,10 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 				rep.Pending++
 			}
 			kind, val := valueArgs(v.Value)
-			if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, code, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			// Rebuilt from the version it installed: when it was made is
+			// lost, so its stamp stands (stamp_final, clock.go).
+			if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, code, created_at, stamp_final)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 				int64(v.Dot.Seq), st.table, st.id.String(), f, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), st.scope, code, now); err != nil {
 				return err
 			}

@@ -80,7 +80,8 @@ CREATE TABLE conflicts (
 	// a scan of the table was a third of the command's time; this index
 	// answers it from a few pages.
 	{Version: 3, Name: "households_live", SQL: `CREATE INDEX IF NOT EXISTS households_live ON households (_deleted);`},
-	{Version: 4, Name: "photos", SQL: photosMigration}, // photos.go
+	{Version: 4, Name: "photos", SQL: photosMigration},      // photos.go
+	{Version: 5, Name: "outbox_clock", SQL: clockMigration}, // clock.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
@@ -103,7 +104,8 @@ const (
 type Options struct {
 	// Now is the wall clock (time.Now when nil); tests move it.
 	Now func() time.Time
-	// MaxSkew is the clock bound (syncproto.DefaultMaxSkew when zero).
+	// MaxSkew is how far ahead of this clock a stamp it follows may be
+	// (syncproto.DefaultMaxSkew when zero).
 	MaxSkew time.Duration
 	// Schema is the data model the replica runs (schema.Current() when
 	// nil). Tests pass schema.At(1) to play an agent built at the previous
@@ -418,14 +420,13 @@ func (r *Replica) clk() *syncproto.Clock { return r.clock.Load() }
 // setClock installs a clock corrected by offset that resumes after last,
 // unless last lies beyond the skew bound of the corrected clock: then it
 // came from this laptop's wrong date before the offset was known, and
-// following it would keep stamping writes a year ahead. (A write over such a
-// value still beats it: Clock.NowAfter stamps above its base.)
+// following it would keep stamping writes a year ahead (Clock.Restore). A
+// write over such a value still beats it: Clock.NowAfter stamps above its
+// base.
 func (r *Replica) setClock(offset time.Duration, last syncproto.HLC) {
 	c := syncproto.NewClock(r.now, r.skew)
 	c.SetOffset(offset)
-	if last.Millis() <= c.PhysicalNow().Millis()+c.MaxSkew().Milliseconds() {
-		c.Restore(last)
-	}
+	c.Restore(last)
 	r.clock.Store(c)
 }
 

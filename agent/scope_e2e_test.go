@@ -91,8 +91,11 @@ func TestScopeMoveWhileOffline(t *testing.T) {
 	require.Len(t, rej, 1)
 	require.Equal(t, "address", rej[0].Field)
 	require.Equal(t, string(syncproto.CodeMovedOutOfScope), rej[0].Code)
-	require.Contains(t, rej[0].Reason, "moved from hamlet "+from+" to hamlet "+to)
-	require.Contains(t, rej[0].Reason, hh.String())
+	require.NotNil(t, rej[0].Why, "the reason as data")
+	require.Equal(t, map[string]string{"household": hh.String(), "from": from, "to": to, "at": rej[0].Why.Params["at"]}, rej[0].Why.Params)
+	require.Contains(t, rej[0].Text("en"), "moved from hamlet "+from+" to hamlet "+to)
+	require.Contains(t, rej[0].Text("vi"), "đã chuyển từ ấp "+from+" sang ấp "+to)
+	require.NotContains(t, rej[0].Text("vi"), "moved", "one language, not two")
 	require.NotEmpty(t, syncproto.Hint(syncproto.CodeMovedOutOfScope, "vi"))
 
 	_, err = a.Show(ctx, "households", hh.String())
@@ -247,7 +250,7 @@ func TestScopeTeamLosesHamlet(t *testing.T) {
 	require.Len(t, rej, 1)
 	require.Equal(t, gone[2].String(), rej[0].Row)
 	require.Equal(t, string(syncproto.CodeMovedOutOfScope), rej[0].Code)
-	require.Contains(t, rej[0].Reason, "hamlet "+lost+" was removed from this device's team")
+	require.Contains(t, rej[0].Text("en"), "Hamlet "+lost+" was removed from this device's team")
 
 	// The server holds the accepted edit: a team now covering the hamlet sees it.
 	teamD, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ nhận ấp 2", []string{lost})

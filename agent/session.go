@@ -75,6 +75,9 @@ func (s *syncRun) handshake(ctx context.Context) error {
 		return syncproto.Errorf(syncproto.CodeUnexpected, "expected welcome, got %s", m.Type())
 	}
 	s.wel = wel
+	// When the Welcome arrived, before the damage check (which may take
+	// a while): the clock's measurement is only as good as this time.
+	s.measuredAt = r.now()
 	if busy, err := r.busy(ctx, wel); err != nil {
 		return err
 	} else if busy || r.checkDue(ctx) {
@@ -82,7 +85,7 @@ func (s *syncRun) handshake(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.welcome(ctx, wel, helloAt, r.now(), s.sum)
+	return r.welcome(ctx, wel, helloAt, s.measuredAt, s.sum)
 }
 
 // sound is the damage check (DamageCheck: the marker, then SQLite's
@@ -282,6 +285,9 @@ func (s *syncRun) idle(ctx context.Context) error {
 			if n == 0 {
 				continue
 			}
+			if s.stale() {
+				return errRemeasure // Watch reconnects and measures first (clock.go)
+			}
 			before := *sum
 			if err := s.push(ctx); err != nil {
 				return err
@@ -320,23 +326,14 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 		a := syncproto.SchemaAdvice{Agent: r.sch.Version(), Min: int(w.MinSchema), Max: int(w.Schema)}
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: a.Err().Msg}
 	}
-	measured := syncproto.EstimateOffset(sent, received, time.UnixMilli(w.ServerTime))
-	// Sub-second offsets are measurement noise: correcting them would only
-	// jitter the order of writes from laptops whose clocks are right.
-	off := syncproto.Correction(measured, received.Sub(sent))
-	if err := setMeta(ctx, r.db, "offset_ms", off.Milliseconds()); err != nil {
+	// The clock first, before anything is pushed: the writes no server
+	// holds yet are restamped by this measurement (clock.go).
+	sample, off := measured(sent, received, w.ServerTime)
+	if _, err := r.takeClock(ctx, sample, w.PushedSeq); err != nil {
 		return err
-	}
-	r.setClock(off, r.clk().Last())
-	if err := setMeta(ctx, r.db, "clock_last", int64(r.clk().Last())); err != nil {
-		return err
-	}
-	bound := r.clk().MaxSkew()
-	if w.MaxSkewMs > 0 {
-		bound = time.Duration(w.MaxSkewMs) * time.Millisecond
 	}
 	sum.Offset = off
-	sum.ClockWarning = off > bound || -off > bound
+	sum.ClockWarning = off > syncproto.ClockWarnAfter || -off > syncproto.ClockWarnAfter
 	sum.Scope = w.Scope
 	if err := r.noteHeldScope(ctx); err != nil {
 		return err
@@ -378,4 +375,8 @@ type syncRun struct {
 	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
 	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
 	sent      atomic.Uint64 // the Durable of the last Pull sent
+
+	// measuredAt is when Welcome measured the clock (with the monotonic
+	// reading when the clock has one): see stale (clock.go).
+	measuredAt time.Time
 }

@@ -283,6 +283,9 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, errRemeasure) {
+			continue // the clock is measured again before the push (clock.go)
+		}
 		if forkNeeded(err) {
 			var sum SyncSummary
 			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)

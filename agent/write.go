@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -171,6 +172,15 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	if err != nil {
 		return nil, err
 	}
+	// Another process may have synced since this one set its clock (the
+	// app runs while the CLI syncs): stamp with the offset it measured.
+	off, err := t.metaInt("offset_ms")
+	if err != nil {
+		return nil, err
+	}
+	if d := time.Duration(off) * time.Millisecond; d != r.clk().Offset() {
+		r.setClock(d, r.clk().Last())
+	}
 	r.clk().Restore(syncproto.HLC(last)) // another process may have written
 	// The scope of every change is the row's hamlet after this write.
 	scope := st.scope
@@ -194,9 +204,13 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		seq++
 		ver := syncproto.Stamp(&c, r.clk(), syncproto.Dot{Replica: r.id, Seq: seq}, cur)
 		kind, val := valueArgs(c.Value)
-		if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			int64(seq), c.Table, c.Row.String(), c.Field, kind, val, int64(c.HLC), replicaBytes(c.Base), int64(c.Base.Seq), scope, now); err != nil {
+		var baseHLC int64 // its floor if a sync restamps it (clock.go)
+		if cur != nil {
+			baseHLC = int64(cur.HLC)
+		}
+		if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, base_hlc, scope, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			int64(seq), c.Table, c.Row.String(), c.Field, kind, val, int64(c.HLC), replicaBytes(c.Base), int64(c.Base.Seq), baseHLC, scope, now); err != nil {
 			return nil, err
 		}
 		// A new write to a field fixes whatever the server refused for it.

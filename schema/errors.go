@@ -107,7 +107,10 @@ func (e *ValidationError) Message(lang string) string {
 		return pick(capitalize(label)+" ở tương lai (sau ngày mai): hãy kiểm tra ngày và đồng hồ trên máy rồi nhập lại.",
 			capitalize(label)+" is in the future (after tomorrow): check the date and the laptop's clock, then enter it again.")
 	case CodeWrongType:
-		if f != nil {
+		// A field with a structure of its own (a photo list) has the right
+		// type and the wrong form: "must be text" would send the reader
+		// looking for what is already there.
+		if f != nil && f.format == formatNone {
 			t := typeLabels[f.Type]
 			return pick(fmt.Sprintf("%s phải là %s: hãy nhập lại.", capitalize(label), t[0]),
 				fmt.Sprintf("%s must be %s: please enter it again.", capitalize(label), t[1]))

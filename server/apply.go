@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -26,6 +27,10 @@ type pusher struct {
 	// writer is whose rules apply to the fields (schema.Field.WrittenBy): a
 	// device is a volunteer's, an import a coordinator's.
 	writer schema.Writer
+	// since is when the device's last session that pushed everything it
+	// held began (Server.lastSynced): no change it pushes now was made
+	// earlier (scope.go, madeAt). Zero for an import, or when unknown.
+	since time.Time
 }
 
 // pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
@@ -190,7 +195,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 		c := &changes[i]
 		res := &out.results[i]
 		if c.Dot.Replica != p.replica {
-			if *res, err = b.refuse(c, syncproto.CodeUnauthorized, "a device may push only changes made on its own replica"); err != nil {
+			if *res, err = b.refuse(c, syncproto.CodeUnauthorized, refusal.Why(refusal.NotOwnReplica)); err != nil {
 				return nil, err
 			}
 			continue
@@ -217,6 +222,9 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			}
 			if rf, ok := refusals[c.Dot.Seq]; ok {
 				*res = syncproto.Result{Status: syncproto.ResultRefused, Code: rf.Code, Reason: rf.Reason}
+				if w, _ := refusal.Load(rf.Reason); !w.IsZero() { // kept as data: the same reason again
+					res.Reason, res.Why = refusal.Compat(rf.Code, w), w
+				}
 			} else {
 				res.Status = syncproto.ResultDuplicate
 			}
@@ -230,7 +238,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			v = verdicts[i]
 		}
 		if v.code != "" {
-			if *res, err = b.refuse(c, v.code, v.reason); err != nil {
+			if *res, err = b.refuse(c, v.code, v.why); err != nil {
 				return nil, err
 			}
 			continue
@@ -306,12 +314,15 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 	return verdicts, hamlets, nil
 }
 
-func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, reason string) (syncproto.Result, error) {
+// The reason travels as data (Why) and, for clients that read only
+// Reason, as Vietnamese text (refusal.Compat); it is stored as data, so a
+// refusal answered again says the same.
+func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, why syncproto.Why) (syncproto.Result, error) {
 	b.out.refused++
-	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: reason, At: b.now}); err != nil {
+	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: refusal.Store(why), At: b.now}); err != nil {
 		return syncproto.Result{}, err
 	}
-	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: reason}, nil
+	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: refusal.Compat(code, why), Why: why}, nil
 }
 
 // apply decides one change with syncproto.Resolve and persists the decision.
@@ -361,8 +372,12 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		}
 	}
 	if h, restamped := b.s.clock.Admit(c.HLC, floor); restamped {
-		b.s.log.Info("restamped a change beyond the skew bound", LogDevice, b.p.deviceID, LogTable, c.Table,
-			LogField, c.Field, LogSeq, c.Dot.Seq, "claimed", c.HLC.String(), "restamped_to", h.String())
+		// Ids and amounts only: how far ahead of the server's clock the
+		// stamp was (negative: not above the value it overwrote), and by
+		// how much it moved.
+		b.s.log.Info("restamped a change", LogDevice, b.p.deviceID, LogTable, c.Table,
+			LogField, c.Field, LogSeq, c.Dot.Seq, "ahead_ms", c.HLC.Millis()-b.now.UnixMilli(),
+			"moved_ms", h.Millis()-c.HLC.Millis())
 		c.HLC, res.HLC = h, h
 		b.out.restamped++
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -282,6 +283,7 @@ func TestNonCanonicalValueIsRefused(t *testing.T) {
 	ack := r.push(t, r.write("households", row, "head_name", syncproto.String("  Lê Văn Tám  "), h))
 	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status)
 	require.Equal(t, syncproto.CodeInvalidValue, ack.Results[0].Code)
-	require.Contains(t, ack.Results[0].Reason, "canonical")
+	require.Equal(t, refusal.NotCanonical, ack.Results[0].Why.Key)
+	require.Contains(t, ack.Results[0].Reason, "dạng chuẩn")
 	require.NotContains(t, ack.Results[0].Reason, "Tám", "no personal data in the reason")
 }

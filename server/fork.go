@@ -3,7 +3,9 @@ package server
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -151,8 +153,8 @@ func (f *forkCheck) save() error {
 // replica forked: refused, with a reason naming the sequence (no personal
 // data). An agent built before issue 14 keeps it in its rejected list.
 func (f *forkCheck) result() syncproto.Result {
-	return syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeReplicaForked,
-		Reason: fmt.Sprintf("this replica's change %d reached the server from another copy of its data folder: update hamlet-agent, which continues under a new replica id", f.at)}
+	why := refusal.Why(refusal.Forked, "seq", strconv.FormatUint(f.at, 10))
+	return syncproto.Result{Status: syncproto.ResultRefused, Code: syncproto.CodeReplicaForked, Reason: refusal.Compat(syncproto.CodeReplicaForked, why), Why: why}
 }
 
 // errReplicaForked ends the session after the Ack of a forked batch.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -77,7 +78,8 @@ func TestForkedReplicaIsTold(t *testing.T) {
 	require.Equal(t, []syncproto.ResultStatus{3, 3, 3, 4, 4, 4}, statuses(ack))
 	for _, r := range ack.Results[3:] {
 		require.Equal(t, syncproto.CodeReplicaForked, r.Code)
-		require.Contains(t, r.Reason, "change 4 ")
+		require.Equal(t, refusal.Why(refusal.Forked, "seq", "4"), r.Why)
+		require.Contains(t, r.Reason, "Thay đổi 4 ", "rendered for agents before reasons were data")
 	}
 	_, err = c.RecvAnswer()
 	var pe *syncproto.Error

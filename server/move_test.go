@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -66,4 +67,54 @@ func TestHouseholdMoveArrivesInNewScopeAndLeavesOld(t *testing.T) {
 	// The materialised tables follow.
 	require.Equal(t, to, sqlitetest.Column(t, ts.DataDir, "visits", visit.String(), "hamlet_code"))
 	require.Equal(t, to, sqlitetest.Column(t, ts.DataDir, "households", row.String(), "hamlet_code"))
+}
+
+// Issue 16: the scope verdict dated a change by its HLC, so a laptop whose
+// clock runs behind had an edit made after a move accepted as made before
+// it. The server dates it no earlier than the start of the device's last
+// session that pushed everything it held and pulled: a device that synced
+// after the move cannot have made it before.
+func TestEditOfAMovedRowJudgedByTheLastSyncNotTheClock(t *testing.T) {
+	ts := servertest.Start(t)
+	a := newReplica(t, ts, ts.TeamA)
+	late := newReplica(t, ts, ts.TeamA)  // syncs after the move, its clock a day behind
+	early := newReplica(t, ts, ts.TeamA) // in a session since before the move
+	b := newReplica(t, ts, ts.TeamB)
+	from, to := ts.HamletsA[0], ts.HamletsB[0]
+	row, cs := household(a, from, "Huỳnh Văn K")
+	a.push(t, cs...)
+	late.pull(t)
+	early.pull(t)
+
+	ack := b.push(t, b.write("households", row, "hamlet_code", syncproto.String(to), from))
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	late.c.Close()
+	late.c = ts.Connect(t, late.dev) // a session that began after the move
+	_, ev := late.pull(t)            // pushed nothing, pulled: the laptop learns of the move...
+	require.Len(t, ev, 1)
+	late.c.Close()
+
+	// ...and, offline, edits the household it still shows, its clock a day
+	// behind: the edit's HLC is before the move.
+	dayAgo := syncproto.MakeHLC(time.Now().Add(-24*time.Hour).UnixMilli(), 0)
+	edit := func(r *replica, note string) *syncproto.Ack {
+		c := r.write("households", row, "notes", syncproto.String(note), from)
+		c.HLC = dayAgo
+		return r.push(t, c)
+	}
+	late.c = ts.Connect(t, late.dev)
+	ack = edit(late, "sau khi chuyển")
+	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status, "a change pushed by a device that synced after the move was made after it")
+	require.Equal(t, syncproto.CodeMovedOutOfScope, ack.Results[0].Code)
+
+	// A device whose last complete sync was before the move may have made
+	// it before: its HLC says so, and nothing the server knows contradicts
+	// it. A session that broke before it pulled (a 3G link) does not count:
+	// the device may not have pushed what it held.
+	early.c.Close()
+	early.c = ts.Connect(t, early.dev)
+	early.c.Close()
+	early.c = ts.Connect(t, early.dev)
+	ack = edit(early, "trước khi chuyển")
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, "%+v", ack.Results[0])
 }

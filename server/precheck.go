@@ -2,8 +2,8 @@ package server
 
 import (
 	"errors"
-	"fmt"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -14,8 +14,8 @@ import (
 
 // checked is a change after the checks that need no storage.
 type checked struct {
-	code   syncproto.Code // non-empty: refuse with this code
-	reason string
+	code syncproto.Code // non-empty: refuse with this code
+	why  syncproto.Why  // and this reason (internal/refusal)
 }
 
 // precheck validates a change against the schema: pure, outside the
@@ -25,13 +25,13 @@ type checked struct {
 func precheck(c *syncproto.Change, today string) checked {
 	t, ok := schema.LookupTable(c.Table)
 	if !ok {
-		return checked{syncproto.CodeUnknownTable, fmt.Sprintf("the server has no table %q", c.Table)}
+		return checked{syncproto.CodeUnknownTable, refusal.Why(schema.CodeUnknownTable, "table", c.Table)}
 	}
 	if _, ok := t.Field(c.Field); !ok {
-		return checked{syncproto.CodeUnknownField, fmt.Sprintf("table %s has no field %q", c.Table, c.Field)}
+		return checked{syncproto.CodeUnknownField, refusal.Why(schema.CodeUnknownField, "table", c.Table, "field", c.Field)}
 	}
 	if c.Row == (syncproto.RowID{}) {
-		return checked{syncproto.CodeInvalidValue, "the nil UUID is not a row id"}
+		return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.NilRow, "table", c.Table)}
 	}
 	norm, err := t.CheckWrite(schema.Write{Fields: map[string]any{c.Field: c.Value.Any()}, Today: today})
 	if err != nil {
@@ -39,7 +39,7 @@ func precheck(c *syncproto.Change, today string) checked {
 	}
 	v, err := syncproto.ValueOf(norm[c.Field])
 	if err != nil {
-		return checked{syncproto.CodeInvalidValue, "invalid value"}
+		return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.Invalid, "table", c.Table, "field", c.Field)}
 	}
 	if v.Kind() != c.Value.Kind() && !c.Value.IsNull() && !v.IsNull() {
 		// A bool sent as 0/1, a time as a float: the schema reads it, but
@@ -51,7 +51,7 @@ func precheck(c *syncproto.Change, today string) checked {
 	// the volunteer sees it in 'rejected'. Hamlet's agent normalises with the
 	// same schema before it writes, so this only catches foreign clients.
 	if v != c.Value {
-		return checked{syncproto.CodeInvalidValue, "the value is not in canonical form: normalise it with the schema (NFC text, trimmed, phone as 0XXXXXXXXX) before writing"}
+		return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.NotCanonical, "table", c.Table, "field", c.Field)}
 	}
 	return checked{}
 }
@@ -59,13 +59,15 @@ func precheck(c *syncproto.Change, today string) checked {
 var kindNames = [...]string{syncproto.KindNull: "null", syncproto.KindBool: "bool", syncproto.KindInt: "int",
 	syncproto.KindFloat: "float", syncproto.KindString: "string"}
 
-func wrongType(table, field string, got syncproto.Kind) string {
-	name := "unknown"
-	if int(got) < len(kindNames) {
-		name = kindNames[got]
+func kindName(k syncproto.Kind) string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
 	}
-	msg := (&schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType}).Message("vi")
-	return fmt.Sprintf("%s: %s.%s wants %s, got %s: %s", schema.CodeWrongType, table, field, schema.ExpectedType(table, field), name, msg)
+	return "unknown"
+}
+
+func wrongType(table, field string, got syncproto.Kind) syncproto.Why {
+	return refusal.Why(schema.CodeWrongType, "table", table, "field", field, "want", schema.ExpectedType(table, field), "got", kindName(got))
 }
 
 // refusalOf turns a schema verdict on a change into its refusal. The
@@ -73,21 +75,22 @@ func wrongType(table, field string, got syncproto.Kind) string {
 func refusalOf(c *syncproto.Change, err error) checked {
 	var ve *schema.ValidationError
 	if !errors.As(err, &ve) {
-		return checked{syncproto.CodeInvalidValue, "invalid value"}
+		return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.Invalid, "table", c.Table, "field", c.Field)}
 	}
 	switch ve.Code {
 	case schema.CodeWrongType:
-		return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
+		// want/got name a kind mismatch only; a value of the right kind in
+		// the wrong form (a photo list that is not one) is refused by its
+		// code, whose message says so.
+		if schema.ExpectedType(c.Table, ve.Field) != kindName(c.Value.Kind()) {
+			return checked{syncproto.CodeInvalidValue, wrongType(c.Table, ve.Field, c.Value.Kind())}
+		}
 	case schema.CodeRequired:
 		if ve.Field != c.Field { // judged on the row: the batch lacks a field
-			return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: a new %s row must carry %s in the same push: %s",
-				ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
+			return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.RequiredInNewRow, "table", ve.Table, "field", ve.Field)}
 		}
-	case schema.CodeReadOnly:
-		return checked{syncproto.CodeInvalidValue, fmt.Sprintf("%s: %s.%s is written by coordinators only (the report workflow): %s",
-			ve.Code, ve.Table, ve.Field, ve.Message("vi"))}
 	}
-	return checked{syncproto.CodeInvalidValue, ve.Code + ": " + ve.Message("vi")}
+	return checked{syncproto.CodeInvalidValue, refusal.Why(ve.Code, "table", ve.Table, "field", ve.Field)}
 }
 
 // rowPlan is what one batch writes to one row, judged outside the

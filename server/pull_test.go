@@ -94,6 +94,8 @@ func TestRePushedRefusalIsRefusedAgain(t *testing.T) {
 			require.Equal(t, syncproto.ResultRefused, ack.Results[i].Status, "change %d", i)
 			require.Equal(t, first.Results[i].Code, ack.Results[i].Code, "change %d", i)
 			require.Equal(t, first.Results[i].Reason, ack.Results[i].Reason, "change %d", i)
+			require.False(t, ack.Results[i].Why.IsZero(), "change %d: the reason is kept as data", i)
+			require.Equal(t, first.Results[i].Why, ack.Results[i].Why, "change %d", i)
 		}
 	}
 	check(r.push(t, batch...))

@@ -1,8 +1,9 @@
 package server
 
 import (
-	"fmt"
+	"strconv"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -44,7 +45,12 @@ func olderSchemaReason(agent int, c *syncproto.Change, ch checked) checked {
 	if since <= agent {
 		return ch
 	}
-	return checked{code: ch.code, reason: fmt.Sprintf(
-		"field %s.%s was added in data schema %d and this agent runs schema %d: it can only pass on a value it received, and this one is refused (%s)",
-		c.Table, c.Field, since, agent, ch.reason)}
+	w := refusal.Why(refusal.NewerField, "table", c.Table, "field", c.Field, "added_in", strconv.Itoa(since), "agent", strconv.Itoa(agent),
+		"cause", ch.why.Key)
+	for k, v := range ch.why.Params {
+		if _, ok := w.Params[k]; !ok {
+			w.Params[k] = v
+		}
+	}
+	return checked{code: ch.code, why: w}
 }

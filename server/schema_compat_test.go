@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -81,13 +82,15 @@ func TestSchemaSessionsOfBothVersions(t *testing.T) {
 	for _, r := range ack.Results[1:] {
 		require.Equal(t, syncproto.ResultRefused, r.Status)
 		require.Equal(t, syncproto.CodeInvalidValue, r.Code)
-		require.Contains(t, r.Reason, "households.uses_camau_g was added in data schema 2 and this agent runs schema 1")
+		require.Equal(t, refusal.NewerField, r.Why.Key)
+		require.Contains(t, refusal.Text(r.Code, r.Why, "en"), "households.uses_camau_g was added in data schema 2 and this agent runs schema 1")
+		require.Contains(t, r.Reason, "có từ lược đồ dữ liệu 2", "Vietnamese for agents that read only Reason")
 	}
 	// The same wrong value from a schema 2 agent gets the plain reason.
 	ack, err = c2.Push(2, []syncproto.Change{cur.Write("households", row, "uses_camau_g", syncproto.String("có"), h)})
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status)
-	require.NotContains(t, ack.Results[0].Reason, "added in data schema")
+	require.Equal(t, schema.CodeWrongType, ack.Results[0].Why.Key)
 
 	// A well-typed value from the schema 1 agent (a restored conflict
 	// loser, say) is an ordinary write.
@@ -150,5 +153,11 @@ func TestSchema2AgentsAndPhotoDigests(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status, ack.Results[0].Reason)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[1].Status)
-	require.Contains(t, ack.Results[1].Reason, "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
+	require.Equal(t, refusal.NewerField, ack.Results[1].Why.Key)
+	text := refusal.Text(ack.Results[1].Code, ack.Results[1].Why, "en")
+	require.Contains(t, text, "field_reports.photo_digests was added in data schema 3 and this agent runs schema 2")
+	// The value is text, in the wrong form: the reason says so, and does
+	// not ask for the text it already is.
+	require.Contains(t, text, "is in the wrong form")
+	require.NotContains(t, text, "wants string, got string")
 }

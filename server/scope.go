@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -16,9 +17,19 @@ import (
 // batch.move) and every change of a team's hamlets (TeamScopeChange,
 // Admin.AddTeamHamlet/RemoveTeamHamlet). A change pushed to a row that is
 // now outside the device's scope is judged by where the row was when the
-// change was made, by its HLC: in the team's scope then, it is applied as
-// usual (LWW); otherwise it is refused with CodeMovedOutOfScope and a
-// reason that names the move.
+// change was made: in the team's scope then, it is applied as usual (LWW);
+// otherwise it is refused with CodeMovedOutOfScope and a reason that names
+// the move.
+//
+// When the change was made is judged by what the server knows (issue 16),
+// not by the change's HLC alone, which a laptop whose clock runs behind
+// would date too early: no later than the server received it, and no
+// earlier than the start of the device's last session that pushed
+// everything it held and then pulled (a client pushes before it pulls,
+// docs/PROTOCOL.md §15, so a change it still had to push was made after
+// that session began); between the two, its HLC, which the agent keeps
+// within the clock bound. Moves and scope changes are dated by the
+// server's clock when it recorded them.
 
 // ScopeMove is one row leaving a hamlet for another. A household's
 // children move with it, with the household's HLC.
@@ -41,57 +52,68 @@ type TeamScopeChange struct {
 	At     time.Time
 }
 
-// scopeAt is the hamlet a row was in at h, given its current hamlet and
-// its moves (oldest first): the From of the first move after h.
-func scopeAt(cur string, moves []ScopeMove, h syncproto.HLC) string {
+// madeAt is when the server judges a change was made: its HLC, held
+// between the start of the device's last complete sync (since) and the
+// change's receipt (received).
+func madeAt(h syncproto.HLC, since, received time.Time) time.Time {
+	t := h.Time()
+	if t.Before(since) {
+		t = since
+	}
+	if t.After(received) {
+		t = received
+	}
+	return t
+}
+
+// scopeAt is the hamlet a row was in at made, given its current hamlet and
+// its moves (oldest first): the From of the first move after made.
+func scopeAt(cur string, moves []ScopeMove, made time.Time) string {
 	for i := range moves {
-		if moves[i].HLC > h {
+		if moves[i].At.After(made) {
 			return moves[i].From
 		}
 	}
 	return cur
 }
 
-// heldAt reports whether a team held hamlet at h, given whether it holds
-// it now and its scope log (oldest first): the first change of that
-// hamlet after h tells the state before it.
-func heldAt(now bool, log []TeamScopeChange, hamlet string, h syncproto.HLC) bool {
+// heldAt reports whether a team held hamlet at made, given whether it
+// holds it now and its scope log (oldest first): the first change of that
+// hamlet after made tells the state before it.
+func heldAt(now bool, log []TeamScopeChange, hamlet string, made time.Time) bool {
 	for i := range log {
-		if log[i].Hamlet == hamlet && log[i].HLC > h {
+		if log[i].Hamlet == hamlet && log[i].At.After(made) {
 			return !log[i].Added
 		}
 	}
 	return now
 }
 
-// scopeVerdict decides a change to a row in a hamlet (cur) outside the
-// pusher's scope: ok when the row was in the team's scope at the change's
-// HLC; otherwise the refusal's code and reason.
-func scopeVerdict(c *syncproto.Change, cur string, inScope map[string]bool, moves []ScopeMove, log []TeamScopeChange) (ok bool, code syncproto.Code, reason string) {
-	held := func(hamlet string, h syncproto.HLC) bool { return heldAt(inScope[hamlet], log, hamlet, h) }
-	at := scopeAt(cur, moves, c.HLC)
-	if held(at, c.HLC) {
-		return true, "", ""
+// scopeVerdict decides a change made at made (madeAt) to a row in a hamlet
+// (cur) outside the pusher's scope: ok when the row was in the team's
+// scope then; otherwise the refusal's code and reason.
+func scopeVerdict(made time.Time, cur string, inScope map[string]bool, moves []ScopeMove, log []TeamScopeChange) (ok bool, code syncproto.Code, why syncproto.Why) {
+	held := func(hamlet string, at time.Time) bool { return heldAt(inScope[hamlet], log, hamlet, at) }
+	at := scopeAt(cur, moves, made)
+	if held(at, made) {
+		return true, "", syncproto.Why{}
 	}
 	// What took it out: the last move at or before the change that left a
 	// hamlet the team held then, or else the hamlet leaving the team.
 	for i := len(moves) - 1; i >= 0; i-- {
 		m := &moves[i]
-		if m.HLC <= c.HLC && held(m.From, m.HLC) {
-			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
-				"household %s moved from hamlet %s to hamlet %s at %s (server time, UTC); this change was made after the move, and hamlet %s is not in this device's scope",
-				m.Household, m.From, m.To, m.At.UTC().Format("2006-01-02 15:04"), m.To)
+		if !m.At.After(made) && held(m.From, m.At) {
+			return false, syncproto.CodeMovedOutOfScope, refusal.Why(refusal.Moved, "household", m.Household.String(),
+				"from", m.From, "to", m.To, "at", refusal.At(m.At))
 		}
 	}
 	for i := len(log) - 1; i >= 0; i-- {
 		e := &log[i]
-		if e.Hamlet == at && !e.Added && e.HLC <= c.HLC {
-			return false, syncproto.CodeMovedOutOfScope, fmt.Sprintf(
-				"hamlet %s was removed from this device's team at %s (server time, UTC); this change was made after that",
-				e.Hamlet, e.At.UTC().Format("2006-01-02 15:04"))
+		if e.Hamlet == at && !e.Added && !e.At.After(made) {
+			return false, syncproto.CodeMovedOutOfScope, refusal.Why(refusal.HamletRemoved, "hamlet", e.Hamlet, "at", refusal.At(e.At))
 		}
 	}
-	return false, syncproto.CodeOutOfScope, fmt.Sprintf("hamlet %q is not in this device's scope", cur)
+	return false, syncproto.CodeOutOfScope, refusal.Why(refusal.NotInScope, "hamlet", cur)
 }
 
 // scopeHistory is what one batch read of the scope history.
@@ -117,13 +139,13 @@ func (b *batch) outOfScope(c *syncproto.Change, rc *rowCache, cur string) (ok bo
 		}
 		h.moves[ref] = moves
 	}
-	ok, code, reason := scopeVerdict(c, cur, b.p.scope, moves, h.team)
+	ok, code, why := scopeVerdict(b.made(c), cur, b.p.scope, moves, h.team)
 	if ok {
 		b.s.log.Info("accepted a change made while its row was in scope", LogDevice, b.p.deviceID, LogTable, c.Table,
 			LogRow, c.Row.String(), "now_in", cur)
 		return true, res, nil
 	}
-	res, err = b.refuse(c, code, reason)
+	res, err = b.refuse(c, code, why)
 	return false, res, err
 }
 
@@ -136,12 +158,10 @@ func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncprot
 	if err != nil {
 		return false, res, err
 	}
-	if heldAt(false, h.team, to, c.HLC) {
+	if heldAt(false, h.team, to, b.made(c)) {
 		return true, res, nil
 	}
-	res, err = b.refuse(c, syncproto.CodeOutOfScope, fmt.Sprintf(
-		"hamlet %s is not in this device's scope: a %s row moves to a hamlet outside the team's only by a device of the team that covers %s, or by a coordinator",
-		to, c.Table, to))
+	res, err = b.refuse(c, syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to))
 	return false, res, err
 }
 
@@ -150,7 +170,7 @@ func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncprot
 // holds it: a row of one team may not hang on another team's household.
 // It is in scope when the household was in the team's scope at the
 // change's HLC (it may have moved since); otherwise the refusal.
-func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (refusal checked, err error) {
+func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (verdict checked, err error) {
 	pc, err := b.row("households", parent)
 	if err != nil || !(pc.exists || pc.st.Scope != "") || b.p.scope[pc.st.Scope] {
 		return checked{}, err
@@ -167,16 +187,18 @@ func (b *batch) parentOutOfScope(c *syncproto.Change, parent syncproto.RowID) (r
 		}
 		h.moves[ref] = moves
 	}
-	ok, code, reason := scopeVerdict(c, pc.st.Scope, b.p.scope, moves, h.team)
+	ok, code, why := scopeVerdict(b.made(c), pc.st.Scope, b.p.scope, moves, h.team)
 	if ok {
 		return checked{}, nil
 	}
 	if code == syncproto.CodeOutOfScope {
-		reason = fmt.Sprintf("household %s is in hamlet %s, which is not in this device's scope: a %s row of it belongs to the team that covers %s",
-			parent, pc.st.Scope, c.Table, pc.st.Scope)
+		why = refusal.Why(refusal.ParentNotInScope, "household", parent.String(), "hamlet", pc.st.Scope, "table", c.Table)
 	}
-	return checked{code, reason}, nil
+	return checked{code, why}, nil
 }
+
+// made is when the server judges c was made (madeAt).
+func (b *batch) made(c *syncproto.Change) time.Time { return madeAt(c.HLC, b.p.since, b.now) }
 
 // history is the scope history this batch read, read once.
 func (b *batch) history() (*scopeHistory, error) {

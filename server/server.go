@@ -204,6 +204,8 @@ type Server struct {
 
 	actMu sync.Mutex
 	act   map[string]DeviceActivity
+	// synced is, per device, noteSynced's time (under actMu).
+	synced map[string]time.Time
 
 	pushQ      chan *writeReq
 	group      []*writeReq   // the committer's, reused
@@ -242,6 +244,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		loginAddr: newThrottle(loginAddrFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
 		closed:    make(chan struct{}),
 		act:       map[string]DeviceActivity{},
+		synced:    map[string]time.Time{},
 
 		pushQ:      make(chan *writeReq),
 		commitStop: make(chan struct{}),
@@ -467,6 +470,28 @@ func (s *Server) noteActivity(deviceID string, cursor *uint64) {
 		a.Cursor = &c
 	}
 	s.act[deviceID] = a
+	s.actMu.Unlock()
+}
+
+// lastSynced is when the device's latest session that pushed everything
+// it held began (noteSynced): no change it pushes later was made before
+// that (scope.go, madeAt). Zero when this process saw none.
+func (s *Server) lastSynced(deviceID string) time.Time {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	return s.synced[deviceID]
+}
+
+// noteSynced records that the device's session that began at began
+// pushed everything it held then: it pulls only after pushing
+// (docs/PROTOCOL.md §15). Kept in memory only, so after a restart, or for
+// a session served by another process, the server knows less and trusts
+// the change's HLC more, never the other way.
+func (s *Server) noteSynced(deviceID string, began time.Time) {
+	s.actMu.Lock()
+	if began.After(s.synced[deviceID]) {
+		s.synced[deviceID] = began
+	}
 	s.actMu.Unlock()
 }
 

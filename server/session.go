@@ -81,6 +81,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		st: s.store,
 		s:  s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		since: s.lastSynced(dev.ID), began: s.now(),
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
 	for _, h := range scope {
@@ -146,6 +147,12 @@ type conn struct {
 	gen       uint64 // order among the server's connections (hub.gen)
 	scopeList []string
 	scope     map[string]bool
+	// since is when the device's last session that pushed everything it
+	// held began (lastSynced): the scope verdict dates no change it pushes
+	// earlier (scope.go). began is when this one began; pulled: it sent a
+	// Pull, after pushing (noteSynced).
+	since, began time.Time
+	pulled       bool
 
 	send     chan []byte   // closed by finish, under opMu
 	wake     chan struct{} // a Notify may be due

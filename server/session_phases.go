@@ -115,7 +115,8 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
-	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID, writer: schema.WriterVolunteer}, p.Changes)
+	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID,
+		writer: schema.WriterVolunteer, since: c.since}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
@@ -187,6 +188,10 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// tombstone collected on the strength of Cursor could be lost if it then
 	// crashed. A client cannot hold more than it asked for, so Durable is
 	// capped by Cursor. Zero means "unchanged".
+	if !backfill && !c.pulled {
+		c.pulled = true
+		c.s.noteSynced(c.dev.ID, c.began)
+	}
 	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {

@@ -167,6 +167,12 @@ func (d *decoder) ack(n int) (Message, int, error) {
 			return nil, 0, Errorf(CodeBadFrame, "result %d has no status", i)
 		}
 	}
+	if n >= 5 {
+		if err := d.whys(m.Results); err != nil {
+			return nil, 0, err
+		}
+		return m, 5, nil
+	}
 	return m, 4, nil
 }
 

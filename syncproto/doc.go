@@ -33,5 +33,25 @@
 // the in-memory model ([MemReplica]), puts Resolve's outcome into its
 // fields with [ApplyOutcome].
 //
+// # The clock bound
+//
+// Of two edits of one field, the one made more than [ClockBound] (ε = 2 s)
+// later in real time wins on every replica, when both laptops completed a
+// sync less than [SyncWithin] (D = 30 days) before pushing the edit, and
+// their clocks drift less than [DriftRate] (r = 1 s a day) at a steady
+// rate. A clock off by any constant amount, a year ahead or behind, is
+// within the bound. Outside it (a laptop that never synced and whose clock
+// drifted or was changed meanwhile; a clock changed by hand between two
+// syncs; longer offline, faster drift) an edit is still stamped between
+// the sync before it and the sync that pushes it. What makes it hold:
+// stamps from the server-corrected clock ([EstimateOffset], [Correction],
+// [Clock.SetOffset], which forgets a wrong date's stamps); the queue
+// restamped by each new measurement before it is pushed ([Restamp]); the
+// server restamping anything more than [DefaultMaxSkew] ahead and never
+// following a stamp past its own time ([Clock.Admit]). [CheckClockBound]
+// states the bound as a check, which the property test applies to every
+// pair of edits of random schedules of wrong clocks. docs/PROTOCOL.md §8.6
+// is the full statement.
+//
 // See docs/PROTOCOL.md for the wire format built on these types.
 package syncproto

@@ -53,6 +53,11 @@ func (e *encoder) message(m Message) error {
 	case *Push:
 		err = errors.Join(enc.EncodeArrayLen(3), enc.EncodeUint(uint64(MsgPush)), enc.EncodeUint(m.Batch), e.changes(m.Changes))
 	case *Ack:
+		if hasWhy(m.Results) { // the reasons as data: one trailing element more (why.go)
+			err = errors.Join(enc.EncodeArrayLen(5), enc.EncodeUint(uint64(MsgAck)), enc.EncodeUint(m.Batch),
+				enc.EncodeInt(m.ServerTime), e.results(m.Results), e.whys(m.Results))
+			break
+		}
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgAck)), enc.EncodeUint(m.Batch),
 			enc.EncodeInt(m.ServerTime), e.results(m.Results))
 	case *Pull:

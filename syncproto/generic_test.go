@@ -201,7 +201,24 @@ func genericCases() []genericCase {
 			}},
 		}, want: &Ack{Batch: 7, ServerTime: 1764000060124, Results: []Result{
 			{Status: ResultApplied}, {Status: ResultApplied, HLC: MakeHLC(1764000060123, 0)}, {Status: ResultDuplicate},
-			{Status: ResultRefused, Code: CodeOutOfScope, Reason: "hamlet 32002-09 is not in the device's scope"}, {Status: ResultSuperseded}}}},
+			{Status: ResultRefused, Code: CodeOutOfScope, Reason: "hamlet 32002-09 is not in the device's scope"}, {Status: ResultSuperseded}}},
+			optionalAbsent: true},
+		{name: "ack with reasons", t: MsgAck, elems: []elem{
+			{"type", "uint", uint8(MsgAck)},
+			{"Batch", "uint64", uint64(8)},
+			{"ServerTime", "int", int64(1764000060124)},
+			{"Results", "[result]", []any{
+				uint64(1),
+				[]any{uint64(4), uint64(0), "invalid_value", "Số nhân khẩu phải từ 1 đến 50."},
+			}},
+			{"Reasons", "[reason]", []any{
+				nil,
+				[]any{"out_of_range", map[string]any{"field": "members_count", "table": "households"}},
+			}},
+		}, want: &Ack{Batch: 8, ServerTime: 1764000060124, Results: []Result{
+			{Status: ResultApplied},
+			{Status: ResultRefused, Code: CodeInvalidValue, Reason: "Số nhân khẩu phải từ 1 đến 50.",
+				Why: Why{Key: "out_of_range", Params: map[string]string{"table": "households", "field": "members_count"}}}}}},
 		{name: "pull", t: MsgPull, elems: pull[:4], want: &Pull{Cursor: 9000, Limit: 2000, Durable: 8999}, optionalAbsent: true},
 		{name: "pull with scopes", t: MsgPull, elems: pull, want: &Pull{Cursor: 9000, Limit: 2000, Durable: 8999, Scopes: []string{"32002-03"}}},
 		{name: "pull of a client before Durable", t: MsgPull, elems: pull[:3], want: &Pull{Cursor: 9000, Limit: 2000}, decodeOnly: true},

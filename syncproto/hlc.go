@@ -35,9 +35,65 @@ func (h HLC) String() string {
 	return fmt.Sprintf("%s+%d", h.Time().Format("2006-01-02T15:04:05.000Z"), h.Logical())
 }
 
-// DefaultMaxSkew is how far ahead of the receiver's clock a timestamp may be
-// before the receiver stops trusting it (docs/PROTOCOL.md §8.1).
-const DefaultMaxSkew = 5 * time.Minute
+// The clock bound (docs/PROTOCOL.md §8.6, DESIGN.md "Wrong clocks"): of
+// two edits of one field, the one made more than ClockBound (ε) later in
+// real time wins on every replica, when each laptop that made one
+//
+//   - pushed its edit at a sync less than SyncWithin (D) after the sync
+//     before the edit, both syncs with a round trip under MaxRoundTrip;
+//   - has a clock that drifts less than DriftRate (r) and at a steady rate:
+//     its drift varies by less than DriftSteadiness between those syncs
+//     (a clock off by a year, or drifting a steady second a day, is fine;
+//     a clock changed by hand between two syncs is not).
+//
+// Under these conditions every stamp is within ClockError of the real
+// time of its edit, so two edits more than twice that apart are stamped in
+// their real-time order; and none is more than DefaultMaxSkew (τ =
+// ClockError) ahead of the server when it arrives, so the server, which
+// restamps anything further ahead, keeps them all. Hence ClockBound =
+// DefaultMaxSkew + ClockError. The stamp's error is the offset's
+// measurement (half the round trip, plus MinCorrection), the clock's
+// departure from a steady rate between two syncs (DriftSteadiness·D/2),
+// and its drift since the last measurement of a write pushed in the
+// session that measured (DriftRate·Remeasure); see Restamp and
+// CheckClockBound.
+const (
+	// ClockBound is ε.
+	ClockBound = DefaultMaxSkew + ClockError
+	// ClockError bounds how far a stamp of a laptop within the conditions
+	// is from the real time of its edit: MaxRoundTrip/2 + MinCorrection +
+	// DriftSteadiness·SyncWithin/2 + DriftRate·Remeasure ≤ 1 s.
+	ClockError = time.Second
+	// SyncWithin is D: the longest time between the sync before an edit
+	// and the sync that pushes it.
+	SyncWithin = 30 * 24 * time.Hour
+	// DriftRate is r: a clock's drift, in seconds per day.
+	DriftRate = 1.0
+	// DriftSteadiness bounds how much a clock's drift varies between two
+	// syncs, in seconds per day (3 % of DriftRate).
+	DriftSteadiness = 0.03
+	// MaxRoundTrip is the longest round trip of a sync whose measurement
+	// keeps the bound: the offset is known to half of it.
+	MaxRoundTrip = time.Second
+	// Remeasure is how long a session's measurement of the offset serves:
+	// a session that would push a write made later measures again first
+	// (the agent reconnects), so a steady drift stays corrected.
+	Remeasure = 10 * time.Minute
+)
+
+// DefaultMaxSkew is τ, how far ahead of the receiver's clock a timestamp
+// may be before the receiver stops trusting it (docs/PROTOCOL.md §8.1): the
+// server restamps a change stamped further ahead of its own clock, and no
+// clock follows a stamp beyond it. It is ClockError: no stamp made within
+// the clock bound's conditions is further ahead. (It was 5 minutes before
+// the bound: a stamp up to 5 minutes ahead was kept, and beat edits made
+// up to 5 minutes later.)
+const DefaultMaxSkew = time.Second
+
+// ClockWarnAfter is the offset beyond which a volunteer is asked to set
+// the laptop's date and time. Any offset is corrected; one this large is a
+// wrong date or time zone, worth fixing for the laptop's own sake.
+const ClockWarnAfter = 5 * time.Minute
 
 // Clock is a hybrid logical clock. Its physical source is injected so the
 // package never reads the wall clock itself; its offset corrects a laptop
@@ -63,10 +119,17 @@ func NewClock(wall func() time.Time, maxSkew time.Duration) *Clock {
 func (c *Clock) MaxSkew() time.Duration { return c.maxSkew }
 
 // SetOffset sets the correction added to the wall clock, learned from a
-// reference clock (see EstimateOffset).
+// reference clock (see EstimateOffset). A clock that issued stamps beyond
+// the skew bound of the corrected time (a laptop a year ahead before its
+// offset was known) forgets them: following them would keep stamping its
+// writes a year ahead. A write over such a stamp still beats it
+// (NowAfter).
 func (c *Clock) SetOffset(d time.Duration) {
 	c.mu.Lock()
 	c.offset = d
+	if !c.withinSkewLocked(c.last) {
+		c.last = 0
+	}
 	c.mu.Unlock()
 }
 
@@ -78,10 +141,12 @@ func (c *Clock) Offset() time.Duration {
 }
 
 // Restore seeds the clock with the highest timestamp it issued before a
-// restart, so timestamps stay monotonic across process lifetimes.
+// restart, so timestamps stay monotonic across process lifetimes. A stamp
+// beyond the skew bound came from a wrong clock and is not followed (see
+// SetOffset).
 func (c *Clock) Restore(last HLC) {
 	c.mu.Lock()
-	if last > c.last {
+	if last > c.last && c.withinSkewLocked(last) {
 		c.last = last
 	}
 	c.mu.Unlock()
@@ -163,19 +228,28 @@ func (c *Clock) withinSkewLocked(h HLC) bool {
 	return h.Millis() <= c.physicalLocked()+c.maxSkew.Milliseconds()
 }
 
-// Admit is the server's guard: a timestamp within the skew bound is observed
-// and returned unchanged; one beyond it is replaced by a fresh local timestamp
-// (restamped = true) so a laptop set a year ahead neither wins every conflict
-// nor drags the server's clock forward. floor is the HLC the write must beat
-// (its base's stamp), so a restamped write still beats what it overwrote.
+// Admit is the server's guard: a timestamp within the skew bound is kept
+// and returned unchanged; one beyond it is replaced by a fresh local
+// timestamp (restamped = true) so a laptop set a year ahead neither wins
+// every conflict nor drags the server's clock forward. floor is the HLC
+// the write must beat (its base's stamp), so a restamped write still beats
+// what it overwrote; one within the bound but not above floor is restamped
+// to floor+1. A kept timestamp moves the clock at most to the
+// server's own time: no device's stamp moves it further.
 func (c *Clock) Admit(h, floor HLC) (admitted HLC, restamped bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.withinSkewLocked(h) && h > floor {
-		if h > c.last {
-			c.last = h
+		if now := MakeHLC(c.physicalLocked(), logicalMask); h > c.last {
+			c.last = min(h, now)
 		}
 		return h, false
+	}
+	if c.withinSkewLocked(h) && c.withinSkewLocked(floor) {
+		// Stamped not above its base (a writer's clock behind the base's):
+		// just above it, not at the server's time, which may be days after
+		// the write was made.
+		return floor + 1, true
 	}
 	f := floor
 	if !c.withinSkewLocked(f) {
@@ -195,20 +269,17 @@ func EstimateOffset(sent, received, ref time.Time) time.Duration {
 	return ref.Sub(mid).Round(time.Millisecond)
 }
 
-// MinCorrection is the smallest clock offset worth correcting. Laptops with
-// wrong dates are off by minutes to years; below a second, an estimate taken
-// over a loaded 3G link is mostly noise, and applying it would only jitter
-// the order of writes from machines whose clocks are fine.
-const MinCorrection = time.Second
+// MinCorrection is the smallest clock offset worth correcting: below it,
+// a laptop whose clock is right (NTP) keeps its own time. It is part of
+// ClockError.
+const MinCorrection = 20 * time.Millisecond
 
-// Correction is the offset a replica should apply after estimating off over
-// a round trip of rtt: zero while the estimate cannot be told apart from the
-// measurement's own uncertainty (half the round trip) plus MinCorrection.
-func Correction(off, rtt time.Duration) time.Duration {
-	if rtt < 0 {
-		rtt = 0
-	}
-	if off < 0 && -off <= rtt/2+MinCorrection || off >= 0 && off <= rtt/2+MinCorrection {
+// Correction is the offset a replica applies after estimating off
+// (EstimateOffset). The estimate is right to within half its round trip
+// whatever the path's asymmetry, which is better than keeping the old
+// offset or none: it is applied unless it is below MinCorrection.
+func Correction(off time.Duration) time.Duration {
+	if off > -MinCorrection && off < MinCorrection {
 		return 0
 	}
 	return off

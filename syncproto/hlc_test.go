@@ -132,17 +132,50 @@ func TestHLCLogicalOverflowCarriesIntoMillis(t *testing.T) {
 	require.Equal(t, "2026-11-25T09:00:00.001Z+0", h.String())
 }
 
-func TestCorrectionIgnoresMeasurementNoise(t *testing.T) {
+func TestCorrectionIgnoresOnlyARightClock(t *testing.T) {
 	cases := []struct {
-		off, rtt, want time.Duration
+		off, want time.Duration
 	}{
-		{3 * time.Millisecond, 20 * time.Millisecond, 0},
-		{-40 * time.Millisecond, 10 * time.Millisecond, 0},
-		{1200 * time.Millisecond, 800 * time.Millisecond, 0}, // within rtt/2 + 1 s
-		{2 * time.Second, 100 * time.Millisecond, 2 * time.Second},
-		{-365 * 24 * time.Hour, 300 * time.Millisecond, -365 * 24 * time.Hour},
+		{3 * time.Millisecond, 0},
+		{-15 * time.Millisecond, 0},
+		{-40 * time.Millisecond, -40 * time.Millisecond}, // right to half the round trip: better than none
+		{1200 * time.Millisecond, 1200 * time.Millisecond},
+		{2 * time.Second, 2 * time.Second},
+		{-365 * 24 * time.Hour, -365 * 24 * time.Hour},
 	}
 	for _, tc := range cases {
-		require.Equal(t, tc.want, Correction(tc.off, tc.rtt), "offset %s over rtt %s", tc.off, tc.rtt)
+		require.Equal(t, tc.want, Correction(tc.off), "offset %s", tc.off)
 	}
+}
+
+// SetOffset used to keep the last stamp a laptop a year ahead issued, so
+// after its offset was corrected it kept stamping a year ahead.
+func TestSetOffsetForgetsStampsOfAWrongDate(t *testing.T) {
+	real := &fakeWall{t: epoch}
+	laptop := &fakeWall{t: epoch.AddDate(1, 0, 0)}
+	c := NewClock(laptop.now, 0)
+	ahead := c.Now()
+	c.SetOffset(real.t.Sub(laptop.t))
+	h := c.Now()
+	require.InDelta(t, epoch.UnixMilli(), h.Millis(), 1, "stamps with the corrected time, not a year ahead")
+	require.Greater(t, c.NowAfter(ahead), ahead, "a write over the year-ahead value still beats it")
+	require.Less(t, c.Last(), MakeHLC(epoch.Add(time.Minute).UnixMilli(), 0))
+
+	c.Restore(ahead) // another process stored it before the correction
+	require.Less(t, c.Now(), MakeHLC(epoch.Add(time.Minute).UnixMilli(), 0), "Restore does not follow a wrong date either")
+}
+
+func TestAdmitNeverMovesTheServersClockPastItsOwnTime(t *testing.T) {
+	w := &fakeWall{t: epoch}
+	c := NewClock(w.now, DefaultMaxSkew)
+	near := MakeHLC(epoch.Add(DefaultMaxSkew/2).UnixMilli(), 0)
+	h, restamped := c.Admit(near, 0)
+	require.False(t, restamped, "within the bound: kept as sent")
+	require.Equal(t, near, h)
+	require.LessOrEqual(t, c.Now().Millis(), epoch.UnixMilli()+1, "but the server's clock did not follow it")
+
+	far := MakeHLC(epoch.Add(DefaultMaxSkew+time.Millisecond).UnixMilli(), 0)
+	h, restamped = c.Admit(far, 0)
+	require.True(t, restamped, "more than τ ahead: restamped")
+	require.LessOrEqual(t, h.Millis(), epoch.UnixMilli()+1)
 }

@@ -117,6 +117,9 @@ type Result struct {
 	HLC    HLC
 	Code   Code
 	Reason string
+	// Why is Reason as data, for the client to render in its user's
+	// language (why.go); zero when the server gave none.
+	Why Why
 }
 
 // Ack answers one Push. It is sent only after the batch is durable.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -170,7 +171,7 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 			code := syncproto.Code(x.Code)
 			g.Why = agent.MessageOf(&agent.ServerError{Code: code}, lang)
 			if code == syncproto.CodeMovedOutOfScope || code == syncproto.CodeOutOfScope {
-				g.Reason = x.Reason // the move or the hamlet, and who may make it: the server's own words
+				g.Reason = x.Text(lang) // the move or the hamlet, and who may make it
 			}
 			out = append(out, g)
 			i = len(out) - 1
@@ -183,7 +184,7 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 		}
 		g.IDs += strconv.FormatInt(x.ID, 10)
 		g.Entries = append(g.Entries, v)
-		if vc := validationCode(x.Reason); vc != "" && v.code == vc {
+		if vc := validationCode(&x); vc != "" && v.code == vc {
 			// The server ran the schema's check and names the rule broken;
 			// this field breaks it here too: say it as a form would.
 			g.Why = (&schema.ValidationError{Table: x.Table, Field: x.Field, Code: vc}).Message(lang)
@@ -465,9 +466,17 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		Data: &enrollData{Enrolled: en, Server: a.cfg.Server}})
 }
 
-// validationCode finds the schema's code in a refusal's reason (the
-// server writes "in_future: ..." for the schema's check of a value).
-func validationCode(reason string) string {
+// validationCode finds the schema's code in a refusal's reason: its key,
+// or in a server's text before reasons were data, the prefix it wrote
+// ("in_future: ...").
+func validationCode(x *agent.Rejected) string {
+	if x.Why != nil {
+		if x.Why.Key == refusal.RequiredInNewRow {
+			return schema.CodeRequired
+		}
+		return x.Why.Key
+	}
+	reason := x.Reason
 	for _, c := range []string{schema.CodeRequired, schema.CodeWrongType, schema.CodeTooLong, schema.CodeOutOfRange, schema.CodeUnknownEnum,
 		schema.CodeInvalidPhone, schema.CodeInvalidDate, schema.CodeInvalidUUID, schema.CodeInvalidHamlet, schema.CodeReadOnly, schema.CodeInFuture} {
 		if strings.HasPrefix(reason, c+":") || strings.Contains(reason, ": "+c+":") {

@@ -145,6 +145,9 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 		if list == nil {
 			list = []agent.Rejected{}
 		}
+		for i := range list {
+			list[i].Reason = list[i].Text(e.lang) // the reason in the user's language; why: as data
+		}
 		return e.printJSON(list)
 	}
 	if len(list) == 0 {
@@ -154,8 +157,8 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 	var rows [][]string
 	for _, x := range list {
 		what := agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)
-		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Reason != "" {
-			what += " [" + x.Reason + "]" // the move or the hamlet, and who may make it
+		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Text(e.lang) != "" {
+			what += " [" + x.Text(e.lang) + "]" // the move or the hamlet, and who may make it
 		}
 		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), e.tableName(x.Table), short(x.Row), e.fieldName(x.Field), e.value(x.Table, x.Field, x.Value), x.Code, what})
 	}

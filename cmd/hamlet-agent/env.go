@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hamlet-vn/hamlet/agent"
 )
@@ -23,6 +24,8 @@ type env struct {
 	dataDir        string
 	json           bool
 	replica        *agent.Replica
+	// shift is HAMLET_CLOCK_SHIFT, a test's (clockshift.go).
+	shift time.Duration
 }
 
 // common registers the flags every subcommand takes.
@@ -103,7 +106,7 @@ func (e *env) open(ctx context.Context) (*agent.Replica, error) {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return nil, err
 	}
-	r, err := agent.OpenWith(ctx, filepath.Join(d, "replica.db"), openOptions)
+	r, err := agent.OpenWith(ctx, filepath.Join(d, "replica.db"), e.openOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -208,3 +211,13 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 // openOptions are the replica options of every command: the zero value,
 // except in tests that play an agent built at an older schema.
 var openOptions agent.Options
+
+// openOptions are openOptions with the test's clock shift, if any.
+func (e *env) openOptions() agent.Options {
+	o := openOptions
+	if e.shift != 0 {
+		shift := e.shift
+		o.Now = func() time.Time { return time.Now().Add(shift) } // keeps the monotonic reading
+	}
+	return o
+}

@@ -76,6 +76,8 @@ type laptop struct {
 	// lang, if set, is passed as --lang to every command (the default is
 	// the environment's, which the harness clears: Vietnamese).
 	lang string
+	// env is added to every command's environment (HAMLET_CLOCK_SHIFT).
+	env []string
 }
 
 // newLaptop is a laptop whose data folder is dir (created by the first
@@ -92,7 +94,7 @@ func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
 		args = append(args, "--lang", l.lang)
 	}
 	cmd := exec.CommandContext(ctx, l.bin, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=", "HAMLET_AGENT_DIR=")
+	cmd.Env = append(append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=", "HAMLET_AGENT_DIR=", "HAMLET_CLOCK_SHIFT=", "HAMLET_TEST="), l.env...)
 	// A command that hangs dumps its goroutines into its stderr.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
 	cmd.WaitDelay = 5 * time.Second

@@ -68,6 +68,13 @@ func main() {
 // help is there at every level: "help", -h, --help (help.go).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	lang := langFromEnv(args)
+	shift, err := clockShift(os.Getenv)
+	if err != nil || shift != 0 {
+		fmt.Fprintln(stderr, shiftMessage(lang, shift, err))
+		if err != nil {
+			return exitUsage
+		}
+	}
 	lead, rest := cliflag.SplitLeading(args, valuedCommon)
 	helpWanted := cliflag.HasHelp(lead)
 	if len(rest) > 0 && rest[0] == "help" {
@@ -94,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			return code
 		}
-		e := &env{stdout: stdout, stderr: stderr, lang: lang}
+		e := &env{stdout: stdout, stderr: stderr, lang: lang, shift: shift}
 		err := c.run(ctx, e, args)
 		if e.replica != nil {
 			// A damaged file is marked before anything else can write

@@ -24,7 +24,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := agent.Repair(ctx, filepath.Join(d, "replica.db"), openOptions)
+	rep, err := agent.Repair(ctx, filepath.Join(d, "replica.db"), e.openOptions())
 	if errors.Is(err, agent.ErrNotDamaged) {
 		if e.json {
 			return e.printJSON(map[string]any{"damaged": false})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/httpapp"
+	"github.com/hamlet-vn/hamlet/syncproto"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -38,7 +39,8 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 		"working calendar JSON file (office hours) for field-report deadlines (default: Monday–Friday, 07:00–11:30 and 13:30–17:00; holidays: see hamlet-server calendar) (HAMLET_CALENDAR)"))
 	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
 	fs.DurationVar(&sf.pong, "pong-wait", getenvDuration("HAMLET_PONG_WAIT", 60*time.Second), e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
-	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", 5*time.Minute), e.msg("độ lệch đồng hồ tối đa (HAMLET_MAX_SKEW)", "maximum clock skew (HAMLET_MAX_SKEW)"))
+	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", syncproto.DefaultMaxSkew), e.msg("độ lệch đồng hồ tối đa: thay đổi được đóng dấu thời gian vượt trước đồng hồ máy chủ hơn mức này sẽ được đóng dấu lại theo giờ máy chủ; thay đổi sau hơn mức này cộng 1 giây luôn thắng (HAMLET_MAX_SKEW)",
+		"maximum clock skew: a change stamped further ahead of the server's clock is restamped with the server's time; an edit made more than this plus 1 s later always wins (HAMLET_MAX_SKEW)"))
 	e.gcFlagSet(fs, &sf.gc)
 	schemaFlags(e, fs, sf)
 	return fs

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -96,6 +97,15 @@ func Meaning(m syncproto.Message) (any, error) {
 			rs[i] = obj{{"Status", int(r.Status)}, {"HLC", hlc(r.HLC)}, {"Code", string(r.Code)}, {"Reason", r.Reason}}
 		}
 		add("Results", rs)
+		if slices.ContainsFunc(m.Results, func(r syncproto.Result) bool { return !r.Why.IsZero() }) {
+			ws := make([]any, len(m.Results))
+			for i, r := range m.Results {
+				if !r.Why.IsZero() {
+					ws[i] = obj{{"Key", r.Why.Key}, {"Params", r.Why.Params}}
+				}
+			}
+			add("Reasons", ws)
+		}
 	case *syncproto.Pull:
 		add("Cursor", u64(m.Cursor))
 		add("Limit", m.Limit)

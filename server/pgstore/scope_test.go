@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -55,5 +56,6 @@ func TestScopeChangeAcrossProcesses(t *testing.T) {
 	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[1].Status)
 	require.Equal(t, syncproto.CodeMovedOutOfScope, ack.Results[1].Code)
-	require.Contains(t, ack.Results[1].Reason, "moved from hamlet "+from+" to hamlet "+to)
+	require.Equal(t, refusal.Moved, ack.Results[1].Why.Key)
+	require.Contains(t, refusal.Text(ack.Results[1].Code, ack.Results[1].Why, "en"), "moved from hamlet "+from+" to hamlet "+to)
 }

@@ -2,12 +2,14 @@ package servertest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -73,8 +75,15 @@ func requireRefused(t *testing.T, res []syncproto.Result, code syncproto.Code, s
 	for i, r := range res {
 		require.Equal(t, syncproto.ResultRefused, r.Status, "change %d: %+v", i, r)
 		require.Equal(t, code, r.Code, "change %d: %+v", i, r)
+		// The reason as data (its key and parameters), rendered in English,
+		// and the Vietnamese text of agents that read only Reason.
+		require.False(t, r.Why.IsZero(), "change %d: the reason travels as data", i)
+		all := []string{r.Reason, refusal.Text(r.Code, r.Why, "en"), r.Why.Key}
+		for k, v := range r.Why.Params {
+			all = append(all, k+"="+v)
+		}
 		for _, s := range says {
-			require.Contains(t, r.Reason, s, "change %d", i)
+			require.Contains(t, strings.Join(all, " | "), s, "change %d", i)
 		}
 	}
 }
@@ -214,9 +223,9 @@ func RunValidationRules(t *testing.T, start StartFunc) {
 		v     syncproto.Value
 		want  string
 	}{
-		{"members_count", syncproto.String("3"), "households.members_count wants int, got string"},
-		{"has_smartphone", syncproto.Int(1), "households.has_smartphone wants bool, got int"},
-		{"registered_on", syncproto.Int(20260101), "households.registered_on wants date, got int"},
+		{"members_count", syncproto.String("3"), "(wants int, got string)"},
+		{"has_smartphone", syncproto.Int(1), "(wants bool, got int)"},
+		{"registered_on", syncproto.Int(20260101), "(wants date, got int)"},
 	} {
 		res := a.push(a.w.Write("households", hh, tc.field, tc.v, h))
 		requireRefused(t, res, syncproto.CodeInvalidValue, tc.want, schema.CodeWrongType)

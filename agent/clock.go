@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The clock bound (syncproto.ClockBound, docs/PROTOCOL.md §8.6): every
+// sync measures this laptop's clock against the server's, and before it
+// pushes anything it brings the stamps of the writes made since the last
+// measurement back into the bound (restampPending). Writes made during a
+// session are stamped with its fresh measurement; a watch session measures
+// again (it reconnects) before it pushes writes made long after it, or
+// after the laptop's clock was changed (stale).
+
+// clockMigration keeps, for every queued write, the stamp of the version
+// it overwrote (its floor when it is restamped) and whether its stamp is
+// final: restamped at a sync after it was made, or not this clock's
+// (a hidden edit, a write rebuilt by repair).
+const clockMigration = `
+ALTER TABLE outbox ADD COLUMN base_hlc INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN stamp_final INTEGER NOT NULL DEFAULT 0;
+`
+
+// clockSample is the measurement of this laptop's clock the last sync
+// stored (the zero sample if it never synced).
+func (r *Replica) clockSample(ctx context.Context, q querier) (syncproto.ClockSample, error) {
+	wall, err := r.metaInt(ctx, q, "offset_wall_ms")
+	if err != nil {
+		return syncproto.ClockSample{}, err
+	}
+	off, err := r.metaInt(ctx, q, "offset_ms")
+	if err != nil {
+		return syncproto.ClockSample{}, err
+	}
+	return syncproto.ClockSample{Wall: wall, Offset: off}, nil
+}
+
+// measured takes a Welcome's measurement of the clock: the sample taken
+// halfway through the round trip, with its corrected offset.
+func measured(sent, received time.Time, serverTime int64) (syncproto.ClockSample, time.Duration) {
+	if received.Before(sent) {
+		received = sent
+	}
+	off := syncproto.Correction(syncproto.EstimateOffset(sent, received, time.UnixMilli(serverTime)))
+	mid := sent.Add(received.Sub(sent) / 2)
+	return syncproto.ClockSample{Wall: mid.UnixMilli(), Offset: off.Milliseconds()}, off
+}
+
+// takeClock stores next as this laptop's clock measurement, sets the clock
+// by it, and restamps the writes no server holds yet (above pushed) and no
+// session sent.
+func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pushed uint64) (restamped int, err error) {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.rollback()
+	prev, err := r.clockSample(ctx, t.tx)
+	if err != nil {
+		return 0, err
+	}
+	// Above what the server holds and what any session sent: a change
+	// sent may reach the server yet (another server process may still be
+	// applying an older session's push), and must arrive as it was sent.
+	sent, err := t.metaInt("sent_seq")
+	if err != nil {
+		return 0, err
+	}
+	if restamped, err = t.restampPending(max(pushed, uint64(sent)), prev, next); err != nil {
+		return 0, err
+	}
+	if err := t.setMeta("offset_ms", next.Offset); err != nil {
+		return 0, err
+	}
+	if err := t.setMeta("offset_wall_ms", next.Wall); err != nil {
+		return 0, err
+	}
+	r.setClock(time.Duration(next.Offset)*time.Millisecond, r.clk().Last())
+	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
+		return 0, err
+	}
+	return restamped, t.commit()
+}
+
+// restampPending restamps the writes above seq that no sync restamped
+// yet (syncproto.Restamp) and records the new stamps wherever this replica
+// keeps them: the queue, the fields' versions, the conflict records. Only
+// writes no server can hold are touched: the server compares a sequence
+// pushed again with what it holds, and would take a restamped one for
+// another copy's write (a fork).
+func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (int, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, row_id, field, hlc, base_replica, base_seq, base_hlc, created_at
+		FROM outbox WHERE state = ? AND stamp_final = 0 AND seq > ? ORDER BY seq`, outboxPending, int64(above))
+	if err != nil {
+		return 0, err
+	}
+	type where struct {
+		row   syncproto.RowID
+		field string
+	}
+	var ws []syncproto.PendingWrite
+	var at []where
+	for rows.Next() {
+		var seq, hlc, baseSeq, baseHLC, created int64
+		var rowText, field string
+		var baseRep []byte
+		if err := rows.Scan(&seq, &rowText, &field, &hlc, &baseRep, &baseSeq, &baseHLC, &created); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		id, err := uuid.Parse(rowText)
+		if err != nil {
+			rows.Close()
+			return 0, errors.Join(errDamagedRecord, err)
+		}
+		ws = append(ws, syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}, Base: dotFrom(baseRep, baseSeq),
+			BaseHLC: syncproto.HLC(baseHLC), Wall: created, HLC: syncproto.HLC(hlc)})
+		at = append(at, where{id, field})
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	if len(ws) == 0 {
+		return 0, nil
+	}
+	hlcs := syncproto.Restamp(ws, prev, next)
+	states := map[syncproto.RowID]*rowState{}
+	n := 0
+	for i, w := range ws {
+		h := hlcs[i]
+		if err := t.exec(`UPDATE outbox SET hlc = ?, stamp_final = 1 WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
+			return 0, err
+		}
+		if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,
+			int64(h), w.Dot.Replica[:], int64(w.Dot.Seq), outboxPending); err != nil {
+			return 0, err
+		}
+		if h == w.HLC {
+			continue
+		}
+		n++
+		st, ok := states[at[i].row]
+		if !ok {
+			if st, err = t.get(at[i].row); err != nil {
+				return 0, err
+			}
+			states[at[i].row] = st
+		}
+		if st != nil {
+			st.adoptHLC(at[i].field, w.Dot, h)
+		}
+		if err := t.exec(`UPDATE conflicts SET loser_hlc = ? WHERE loser_replica = ? AND loser_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
+			return 0, err
+		}
+		if err := t.exec(`UPDATE conflicts SET winner_hlc = ? WHERE winner_replica = ? AND winner_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
+			return 0, err
+		}
+	}
+	for _, st := range states {
+		if st == nil {
+			continue
+		}
+		if err := t.save(st); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// adoptHLC gives the version with dot its new stamp h wherever the row
+// keeps it: the field's value, its history.
+func (s *rowState) adoptHLC(field string, dot syncproto.Dot, h syncproto.HLC) {
+	if cur := s.cur[field]; cur != nil && cur.Dot == dot {
+		cur.HLC = h
+	}
+	for j := range s.hist {
+		if s.hist[j].Ver.Dot == dot {
+			s.hist[j].Ver.HLC = h
+		}
+	}
+}
+
+// errRemeasure ends a watch session whose measurement of the clock went
+// stale before it pushed: Watch reconnects at once and measures again.
+var errRemeasure = errors.New("the clock's measurement is stale: measure again before pushing")
+
+// stale reports whether the session's measurement of the clock no longer
+// serves the writes it is about to push: it is older than
+// syncproto.Remeasure, or the wall clock moved unlike the time that
+// passed (the laptop's date was changed since).
+func (s *syncRun) stale() bool {
+	now := s.r.now()
+	passed := now.Sub(s.measuredAt) // monotonic when the clock has it
+	wall := time.Duration(now.UnixMilli()-s.measuredAt.UnixMilli()) * time.Millisecond
+	jump := wall - passed
+	return wall < 0 || passed > syncproto.Remeasure || wall > syncproto.Remeasure || jump > syncproto.ClockError || -jump > syncproto.ClockError
+}

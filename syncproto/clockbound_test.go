@@ -1,0 +1,113 @@
+package syncproto
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOffsetAtInterpolatesASteadyDrift(t *testing.T) {
+	day := int64(24 * time.Hour / time.Millisecond)
+	prev := ClockSample{Wall: 1_000 * day, Offset: 0}
+	next := ClockSample{Wall: 1_030 * day, Offset: -30_000} // 1 s a day fast, 30 days
+	cases := []struct {
+		name string
+		prev ClockSample
+		wall int64
+		want int64
+	}{
+		{"halfway", prev, 1_015 * day, -15_000},
+		{"a day in", prev, 1_001 * day, -1_000},
+		{"before the previous sync", prev, 999 * day, 0},
+		{"after this sync", prev, 1_031 * day, -30_000},
+		{"never measured before: merely off", ClockSample{}, 1_001 * day, -30_000},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, OffsetAt(tc.prev, next, tc.wall), tc.name)
+	}
+}
+
+func TestRestamp(t *testing.T) {
+	self, other := uuid.UUID{1}, uuid.UUID{2}
+	year := int64(365 * 24 * time.Hour / time.Millisecond)
+	t0 := epoch.UnixMilli()
+	dot := func(r uuid.UUID, s uint64) Dot { return Dot{Replica: r, Seq: s} }
+	cases := []struct {
+		name       string
+		prev, next ClockSample
+		ws         []PendingWrite
+		want       []HLC
+	}{{
+		name: "a laptop a year ahead that never synced: shifted back by what its first sync measured",
+		next: ClockSample{Wall: t0 + year + 60_000, Offset: -year},
+		ws: []PendingWrite{{Dot: dot(self, 1), Wall: t0 + year, HLC: MakeHLC(t0+year, 0)},
+			{Dot: dot(self, 2), Wall: t0 + year + 10_000, HLC: MakeHLC(t0+year+10_000, 0)}},
+		want: []HLC{MakeHLC(t0, 0), MakeHLC(t0+10_000, 0)},
+	}, {
+		name: "a laptop a year behind: shifted forward",
+		next: ClockSample{Wall: t0 - year + 60_000, Offset: year},
+		ws:   []PendingWrite{{Dot: dot(self, 1), Wall: t0 - year, HLC: MakeHLC(t0-year, 0)}},
+		want: []HLC{MakeHLC(t0, 0)},
+	}, {
+		name: "its own later write of the field stays above the earlier one",
+		next: ClockSample{Wall: t0 + year + 60_000, Offset: -year},
+		ws: []PendingWrite{{Dot: dot(self, 1), Wall: t0 + year, HLC: MakeHLC(t0+year, 0)},
+			{Dot: dot(self, 2), Base: dot(self, 1), BaseHLC: MakeHLC(t0+year, 0), Wall: t0 + year, HLC: MakeHLC(t0+year, 1)}},
+		want: []HLC{MakeHLC(t0, 0), MakeHLC(t0, 1)},
+	}, {
+		name: "a write over another's value stays above it",
+		next: ClockSample{Wall: t0 + 60_000, Offset: -5_000},
+		ws: []PendingWrite{{Dot: dot(self, 1), Base: dot(other, 9), BaseHLC: MakeHLC(t0+500, 3), Wall: t0 + 1_000,
+			HLC: MakeHLC(t0+1_000, 0)}},
+		want: []HLC{MakeHLC(t0+500, 4)},
+	}, {
+		name: "over a value whose stamp is unknown: never lowered",
+		next: ClockSample{Wall: t0 + 60_000, Offset: -5_000},
+		ws:   []PendingWrite{{Dot: dot(self, 1), Base: dot(other, 9), Wall: t0 + 1_000, HLC: MakeHLC(t0+1_000, 0)}},
+		want: []HLC{MakeHLC(t0+1_000, 0)},
+	}, {
+		name: "a clock set back a year by hand before the write: the offset measured after it holds",
+		prev: ClockSample{Wall: t0, Offset: 0},
+		next: ClockSample{Wall: t0 + 7_200_000 - year, Offset: year},
+		ws:   []PendingWrite{{Dot: dot(self, 1), Wall: t0 + 3_600_000 - year, HLC: MakeHLC(t0+3_600_000-year, 0)}},
+		want: []HLC{MakeHLC(t0+3_600_000, 0)},
+	}}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, Restamp(tc.ws, tc.prev, tc.next), tc.name)
+	}
+
+	// Set a year ahead by hand after the write: the interpolation spreads
+	// the year over the two hours between the syncs, so the write is
+	// stamped wrong, but never before the previous sync nor after this one.
+	prev := ClockSample{Wall: t0, Offset: 0}
+	next := ClockSample{Wall: t0 + 7_200_000 + year, Offset: -year}
+	h := Restamp([]PendingWrite{{Dot: dot(self, 1), Wall: t0 + 3_600_000, HLC: MakeHLC(t0+3_600_000, 0)}}, prev, next)[0]
+	require.GreaterOrEqual(t, h.Millis(), prev.Time())
+	require.LessOrEqual(t, h.Millis(), next.Time())
+}
+
+func TestCheckClockBound(t *testing.T) {
+	a, b := uuid.UUID{0xa}, uuid.UUID{0xb}
+	key := FieldKey{Table: "households", Row: uuid.UUID{7}, Field: "phone"}
+	at := func(s float64) time.Time { return epoch.Add(time.Duration(s * float64(time.Second))) }
+	edit := func(r uuid.UUID, seq uint64, made float64, stamp float64, in bool) BoundEdit {
+		return BoundEdit{Key: key, Dot: Dot{Replica: r, Seq: seq}, At: at(made), HLC: MakeHLC(at(stamp).UnixMilli(), 0), InBound: in}
+	}
+	cases := []struct {
+		name  string
+		edits []BoundEdit
+		bad   int
+	}{
+		{"later wins", []BoundEdit{edit(a, 1, 0, 0.9, true), edit(b, 1, 3, 2.1, true)}, 0},
+		{"within ε either may win", []BoundEdit{edit(a, 1, 0, 1, true), edit(b, 1, 1.5, 0.5, true)}, 0},
+		{"later by more than ε loses", []BoundEdit{edit(a, 1, 0, 300, true), edit(b, 1, 60, 60, true)}, 1},
+		{"outside the conditions: not judged", []BoundEdit{edit(a, 1, 0, 300, false), edit(b, 1, 60, 60, true)}, 0},
+		{"every later edit is judged", []BoundEdit{edit(a, 1, 0, 300, true), edit(b, 1, 60, 60, true), edit(b, 2, 120, 120, true)}, 2},
+	}
+	for _, tc := range cases {
+		v := CheckClockBound(tc.edits, ClockBound)
+		require.Len(t, v, tc.bad, "%s: %v", tc.name, v)
+	}
+}
