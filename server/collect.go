@@ -87,24 +87,24 @@ type LoggedChange struct {
 // removes that a device behind might still need raises the scope's floor
 // (sync_log_floor): such a device clones again.
 //
-// It first clears the base dots the horizon passed (forgetBases), in a
-// transaction of its own: the log entries that tell which versions those
-// are may be truncated next.
+// It first clears the base dots the horizon passed (forgetBases), in the
+// same transaction: the log entries that tell which versions those are may
+// be truncated next, and the overwritten entries those bases name go in
+// the same commit (compacted or truncated: they are at or below every
+// floor), so no reader sees a version without its base while the entry it
+// overwrote is still in the log.
 func Collect(ctx context.Context, st Updater, opts GCOptions) (GCStats, error) {
-	var bases GCStats
-	if err := st.Update(ctx, func(tx Tx) error {
-		bases = GCStats{}
-		return forgetBases(tx, &bases)
-	}); err != nil {
-		return bases, err
-	}
 	var out GCStats
 	err := st.Update(ctx, func(tx Tx) error {
+		var bases GCStats
+		if err := forgetBases(tx, &bases); err != nil {
+			return err
+		}
 		var err error
 		out, err = collect(tx, opts)
+		out.Bases = bases.Bases
 		return err
 	})
-	out.Bases = bases.Bases
 	return out, err
 }
 
