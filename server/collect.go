@@ -54,6 +54,13 @@ type GCTx interface {
 	// CollectDigests keeps each replica's newest window change digests
 	// (fork.go) and says how many it removed.
 	CollectDigests(window int) (int, error)
+	// ForgetBases clears, in r's versions, the base of each field whose
+	// current version is one of the writes dots names for it, and says how
+	// many it cleared; it rewrites a blob of an earlier build's format in
+	// the current one even if it clears none. A row a push changed since
+	// collection read it is left as it is (the next collection weighs it
+	// again).
+	ForgetBases(r RowRef, dots map[string][]syncproto.Dot) (int, error)
 }
 
 // Tombstone is a tombstoned row: its scope and the seq of the entry that
@@ -79,11 +86,23 @@ type LoggedChange struct {
 // them already), or with opts.Truncate every entry there. Whatever it
 // removes that a device behind might still need raises the scope's floor
 // (sync_log_floor): such a device clones again.
+//
+// It first clears the base dots the horizon passed (forgetBases), in the
+// same transaction: the log entries that tell which versions those are may
+// be truncated next, and the overwritten entries those bases name go in
+// the same commit (compacted or truncated: they are at or below every
+// floor), so no reader sees a version without its base while the entry it
+// overwrote is still in the log.
 func Collect(ctx context.Context, st Updater, opts GCOptions) (GCStats, error) {
 	var out GCStats
 	err := st.Update(ctx, func(tx Tx) error {
+		var bases GCStats
+		if err := forgetBases(tx, &bases); err != nil {
+			return err
+		}
 		var err error
 		out, err = collect(tx, opts)
+		out.Bases = bases.Bases
 		return err
 	})
 	return out, err
@@ -225,6 +244,69 @@ func compact(tx GCTx, floor func(string) uint64, st *GCStats) error {
 		}
 		st.Superseded += len(stale)
 		st.Entries += len(stale)
+	}
+	return nil
+}
+
+// forgetBases drops the base dots the horizon has passed (issue 20: sync
+// metadata under the data it describes). A version's base, the write it
+// overwrote, serves one purpose: a replica that meets that older write
+// after the version knows it for an ancestor (syncproto.Resolve: Stale)
+// instead of a concurrent write. A replica only meets it after the version
+// if it reads the log from below the version: once every device covering
+// the scope, silent ones too (a silent device comes back and clones with
+// rows of changes it has still to push), holds the log durably past the
+// version's entry, and the version's entry is in the log (so its base's
+// entry came before it), no replica can. New devices clone, and a
+// snapshot carries current versions only.
+//
+// The tombstone keeps its base: a hidden edit (syncproto.HiddenEdit) is
+// based on what the tombstone overwrote.
+func forgetBases(tx GCTx, st *GCStats) error {
+	head, err := tx.Head()
+	if err != nil {
+		return fmt.Errorf("gc: bases: %w", err)
+	}
+	all, err := tx.MinCursors(time.Time{})
+	if err != nil {
+		return fmt.Errorf("gc: bases: %w", err)
+	}
+	scopes, err := tx.RowScopes()
+	if err != nil {
+		return fmt.Errorf("gc: bases: %w", err)
+	}
+	sort.Strings(scopes)
+	for _, sc := range scopes {
+		horizon, ok := all[sc]
+		if !ok {
+			horizon = head // no device covers it: a device that comes to it clones
+		}
+		ents, err := tx.LoggedChanges(sc, horizon)
+		if err != nil {
+			return fmt.Errorf("gc: bases: %w", err)
+		}
+		// The writes logged at or below the horizon, by row and field.
+		byRow := map[RowRef]map[string][]syncproto.Dot{}
+		var order []RowRef
+		for _, e := range ents {
+			if e.Field == syncproto.TombstoneField {
+				continue
+			}
+			m := byRow[e.Ref]
+			if m == nil {
+				m = map[string][]syncproto.Dot{}
+				byRow[e.Ref] = m
+				order = append(order, e.Ref)
+			}
+			m[e.Field] = append(m[e.Field], e.Dot)
+		}
+		for _, ref := range order {
+			n, err := tx.ForgetBases(ref, byRow[ref])
+			if err != nil {
+				return fmt.Errorf("gc: bases: %w", err)
+			}
+			st.Bases += n
+		}
 	}
 	return nil
 }

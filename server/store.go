@@ -205,6 +205,7 @@ type GCStats struct {
 	Truncated  int // of which entries below the scope's floor (GCOptions.Truncate)
 	Floors     int // scopes whose log floor rose
 	Digests    int // change digests older than DigestWindow dropped (fork.go)
+	Bases      int // base dots the horizon passed, cleared from versions (collect.go)
 }
 
 // ReadModelStore is what the dashboard reads of a store: the read model's

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +117,77 @@ func TestSizesCountTheLoadedProvince(t *testing.T) {
 		require.NoError(t, err)
 		check(t, sizes, res)
 	})
+}
+
+func TestParsePin(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("taskset (util-linux) is not installed")
+	}
+	for _, tc := range []struct {
+		in           string
+		load, server string
+		err          string
+	}{
+		{in: ""},
+		{in: "0:1", load: "0", server: "1"},
+		{in: "0,2:1-3", load: "0,2", server: "1-3"},
+		{in: "0", err: "LOAD:SERVER"},
+		{in: "a:1", err: "LOAD:SERVER"},
+		{in: "0:3-1", err: "LOAD:SERVER"},
+		{in: ":1", err: "LOAD:SERVER"},
+	} {
+		p, err := parsePin(tc.in)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		if tc.in == "" {
+			require.Nil(t, p)
+			continue
+		}
+		require.Equal(t, tc.load, p.load, tc.in)
+		require.Equal(t, tc.server, p.server, tc.in)
+	}
+}
+
+// A pinned server runs on the CPUs it was given, and /proc gives its CPU
+// time: what the report's CPU per agent sync is made of.
+func TestPinnedServerRunsOnItsCPUs(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("pinning needs two CPUs")
+	}
+	pin, err := parsePin("0:1")
+	if err != nil {
+		t.Skip(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "hamlet-server")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
+	require.NoError(t, err, "build hamlet-server: %s", out)
+	srv, url, err := startServer(ctx, pin, bin, []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
+	require.NotEmpty(t, url)
+	require.Equal(t, "1", cpusAllowed(srv.Process.Pid), "the server's CPU list")
+	cpu, err := cpuSeconds(srv.Process.Pid)
+	require.NoError(t, err)
+	require.Greater(t, cpu, 0.0, "a server that opened its store has used CPU")
+}
+
+// A run on embedded SQLite converges and holds the server against the
+// bare SQLite cost of the same rows, whose reads must find exactly what
+// the sync delivered.
+func TestSQLiteRunWithBareYardstick(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "hamlet-server")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
+	require.NoError(t, err, "build hamlet-server: %s", out)
+	cfg := loadConfig{agents: 12, teamSize: 4, changes: 10, bin: bin, notifyWait: 10 * time.Second}
+	res, err := runOnce(ctx, cfg, 1)
+	require.NoError(t, err)
+	require.True(t, res.converged)
+	require.Positive(t, res.bareCPUPerSync, "the bare workload ran")
 }

@@ -76,6 +76,7 @@ type loadConfig struct {
 	db                        string // PostgreSQL base URL, or "" for SQLite
 	pool                      int    // pool_max_conns of each child on PostgreSQL (0: the server's default)
 	notifyWait                time.Duration
+	pin                       *pinning // nil: not pinned
 }
 
 // result is one run's figures.
@@ -90,7 +91,14 @@ type result struct {
 	dbRows      int64   // households in the database afterwards (-1: not checked)
 	wantDBRows  int64
 	peakRSSMB   float64
+	enrollTime  time.Duration
 	connectTime time.Duration
+	kbPerConn   float64 // server RSS each idle connection adds, after enrollment
+	cpuPerSync  float64 // server CPU seconds per agent sync (push and pull)
+	loadBusy    float64 // the load generator's CPU over the sync phase, in cores
+	// bareCPUPerSync is bareSync's CPU per agent: the same rows in plain
+	// SQLite (SQLite runs only).
+	bareCPUPerSync float64
 }
 
 func main() {
@@ -107,6 +115,7 @@ func main() {
 	notifyWait := flag.Duration("notify-wait", 30*time.Second, "how long an agent waits for a Notify before it pulls anyway (each such wait is counted)")
 	measure := flag.Bool("measure-sizes", false, "load an example province (--scale) into SQLite and, with --db, PostgreSQL, and print rows and bytes per table")
 	scale := flag.String("scale", "tenth", "province for --measure-sizes: small, seed2023, tenth (Cà Mau at a tenth of its households) or province")
+	pin := flag.String("pin", "", "LOAD:SERVER CPU lists (taskset -c), e.g. 0:1: the load generator on CPU 0, each server on CPU 1")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -150,6 +159,17 @@ func main() {
 		}
 	}
 	cfg := loadConfig{agents: *agents, teamSize: *teamSize, changes: *changes, bin: *bin, keep: *keep, db: *db, pool: *pool, notifyWait: *notifyWait}
+	var err error
+	if cfg.pin, err = parsePin(*pin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	if cfg.pin != nil {
+		if err := cfg.pin.selfOnLoadCPUs(); err != nil {
+			fmt.Fprintln(os.Stderr, "hamlet-load: --pin:", err)
+			os.Exit(1)
+		}
+	}
 	if err := runAll(ctx, cfg, counts); err != nil {
 		fmt.Fprintln(os.Stderr, "hamlet-load:", err)
 		os.Exit(1)

@@ -16,8 +16,9 @@ import (
 
 // startServer starts a server process and returns it with its address
 // once it logs that it listens.
-func startServer(ctx context.Context, bin string, args []string) (*exec.Cmd, string, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
+func startServer(ctx context.Context, pin *pinning, bin string, args []string) (*exec.Cmd, string, error) {
+	name, args := pin.command(bin, args)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "HAMLET_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

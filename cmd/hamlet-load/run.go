@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
+	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -57,7 +60,7 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 		} else {
 			args = append(args, "--db", withPool(dbURL, cfg.pool))
 		}
-		srv, url, err := startServer(ctx, cfg.bin, args)
+		srv, url, err := startServer(ctx, cfg.pin, cfg.bin, args)
 		if err != nil {
 			return nil, err
 		}
@@ -72,17 +75,35 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 		}
 		return t
 	}
-	rssBase := sumRSS("VmRSS")
-	fmt.Printf("server pids %v at %v, RSS at start %.1f MB\n", pids, urls, float64(rssBase)/1024)
+	sumCPU := func() float64 {
+		var t float64
+		for _, p := range pids {
+			c, err := cpuSeconds(p)
+			if err != nil {
+				return math.NaN()
+			}
+			t += c
+		}
+		return t
+	}
+	fmt.Printf("server pids %v at %v, RSS at start %.1f MB\n", pids, urls, float64(rss(pids[0], "VmRSS"))/1024)
+	if cfg.pin != nil {
+		fmt.Printf("pinned: load generator on CPU %s (GOMAXPROCS %d), server(s) on CPU %s\n", cpusAllowed(0), runtime.GOMAXPROCS(0), cpusAllowed(pids[0]))
+	} else {
+		fmt.Printf("not pinned: the load generator and the server(s) share CPUs %s\n", cpusAllowed(0))
+	}
 	for i, a := range ags {
 		a.proc = i % procs // round-robin: teammates (consecutive agents) sit on different processes
 	}
 
-	// Enroll and connect everyone, each through its own process.
+	// Enroll everyone first, then connect: memory per idle connection is
+	// what the connections add once every device is enrolled, not what
+	// enrolling left behind.
+	res := &result{procs: procs, dbRows: -1}
+	cpu0 := sumCPU()
 	start := time.Now()
 	if err := parallel(ctx, ags, 64, func(a *agent) error {
-		url := urls[a.proc]
-		er, status, eb, err := servertest.Enroll(ctx, url, a.code, a.replica, "load")
+		er, status, eb, err := servertest.Enroll(ctx, urls[a.proc], a.code, a.replica, "load")
 		if err != nil {
 			return err
 		}
@@ -90,7 +111,19 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 			return fmt.Errorf("enroll: %d %+v", status, eb)
 		}
 		a.token = er.Token
-		c, _, _, err := servertest.Dial(ctx, url, a.token)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	http.DefaultClient.CloseIdleConnections()
+	res.enrollTime = time.Since(start)
+	cpuEnrolled := sumCPU()
+	time.Sleep(2 * time.Second) // let the servers settle
+	rssEnrolled := sumRSS("VmRSS")
+
+	start = time.Now()
+	if err := parallel(ctx, ags, 64, func(a *agent) error {
+		c, _, _, err := servertest.Dial(ctx, urls[a.proc], a.token)
 		if err != nil {
 			return err
 		}
@@ -101,14 +134,24 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	res := &result{procs: procs, connectTime: time.Since(start), dbRows: -1}
-	fmt.Printf("%d agents enrolled and connected in %v\n", n, res.connectTime.Round(time.Millisecond))
+	res.connectTime = time.Since(start)
+	cpuConnected := sumCPU()
+	fmt.Printf("%d agents enrolled in %v (server CPU %.2f ms each), then connected in %v (%.2f ms each)\n", n,
+		res.enrollTime.Round(time.Millisecond), 1000*(cpuEnrolled-cpu0)/float64(n),
+		res.connectTime.Round(time.Millisecond), 1000*(cpuConnected-cpuEnrolled)/float64(n))
 	time.Sleep(2 * time.Second) // let the servers settle
 	rssIdle := sumRSS("VmRSS")
-	perConn := float64(rssIdle-rssBase) / float64(n)
-	fmt.Printf("server RSS with %d idle connections: %.1f MB (%.1f KB per idle connection)\n", n, float64(rssIdle)/1024, perConn)
+	res.kbPerConn = float64(rssIdle-rssEnrolled) / float64(n)
+	fmt.Printf("server RSS after enrolling %d devices %.1f MB; with their %d idle connections %.1f MB: %.1f KB per idle connection\n",
+		n, float64(rssEnrolled)/1024, n, float64(rssIdle)/1024, res.kbPerConn)
 
 	// Every agent pushes, then pulls until it has its teammates' changes.
+	if os.Getenv("TMP_PROF") != "" { // TEMPORARY
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGUSR1)
+		}
+	}
+	cpuSync, loadSync := sumCPU(), selfCPU()
 	start = time.Now()
 	if err := parallel(ctx, ags, n, func(a *agent) error {
 		t0 := time.Now()
@@ -182,6 +225,13 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
 	res.total = time.Since(start)
+	res.cpuPerSync = (sumCPU() - cpuSync) / float64(n)
+	if os.Getenv("TMP_PROF") != "" { // TEMPORARY
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGUSR2)
+		}
+	}
+	res.loadBusy = (selfCPU() - loadSync) / res.total.Seconds()
 	peak := sumRSS("VmHWM")
 
 	// Convergence: each agent holds exactly its teammates' changes, field
@@ -243,6 +293,10 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 	fmt.Printf("sync round latency: p50 %v  p90 %v  p99 %v  max %v\n", pct(0.5).Round(time.Millisecond), pct(0.9).Round(time.Millisecond),
 		pct(0.99).Round(time.Millisecond), rounds[len(rounds)-1].Round(time.Millisecond))
 	fmt.Printf("servers' peak RSS %.1f MB (sum over %d)\n", res.peakRSSMB, procs)
+	fmt.Printf("server CPU per agent sync (push %d changes, pull %d): %.3f ms, so one core of this machine serves %.0f agent syncs/s\n",
+		nChanges, (teamSize-1)*nChanges, 1000*res.cpuPerSync, 1/res.cpuPerSync)
+	fmt.Printf("during the syncs the server(s) used %.0f%% of a core and the load generator %.0f%%\n",
+		100*res.cpuPerSync*float64(n)/res.total.Seconds(), 100*res.loadBusy)
 	m := map[string]float64{}
 	for _, url := range urls {
 		if mm, err := scrape(ctx, url); err == nil {
@@ -260,6 +314,18 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 	for _, a := range ags {
 		a.c.Close()
 	}
+	if cfg.db == "" {
+		commits := int(m["hamlet_commit_group_batches_count"])
+		bare, err := bareSync(ctx, ags, commits)
+		if err != nil {
+			return nil, err
+		}
+		res.bareCPUPerSync = bare.cpu / float64(n)
+		fmt.Println(bare.line(n, commits, res.cpuPerSync))
+	}
+	fmt.Printf("summary: agents %d pinned %s p50_ms %d p99_ms %d cpu_ms_per_sync %.3f bare_ms_per_sync %.3f kb_per_idle_conn %.1f server_core_busy %.2f\n",
+		n, yesNo(cfg.pin != nil), res.p50.Milliseconds(), res.p99.Milliseconds(), 1000*res.cpuPerSync, 1000*res.bareCPUPerSync, res.kbPerConn,
+		res.cpuPerSync*float64(n)/res.total.Seconds())
 	return res, nil
 }
 

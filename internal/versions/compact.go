@@ -11,9 +11,10 @@ import (
 )
 
 // The compact versions format (issue 9 part 5: metadata that does not grow
-// without bound). Encode writes it; Decode reads it and the
-// msgpack format before it (databases written by earlier builds), telling
-// them apart by the first byte: 0xc1 is the one byte msgpack never uses.
+// without bound), which builds before issue 20 wrote (columns.go is its
+// successor). Decode reads it, and the msgpack format before it
+// (databases written by earlier builds), telling them apart by the first
+// byte: 0xc1 is the one byte msgpack never uses.
 //
 //	0xc1 uvarint(fields) uvarint(base HLC: the row's lowest)
 //	per field, by name:
@@ -34,6 +35,13 @@ const (
 	flagBase     = compact.FlagBase
 	flagBaseSame = compact.FlagBaseSame
 )
+
+// EncodeCompact writes the 0xc1 format, every value in the blob, as builds
+// before issue 20 wrote it: tests make databases of those builds with it,
+// to check that they read and upgrade.
+func EncodeCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
+	return encodeVersionsCompact(dst, vs, idx)
+}
 
 func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	names := make([]string, 0, len(vs))

@@ -22,9 +22,9 @@ func TestDamagedKindIsRefused(t *testing.T) {
 		blob, err := msgpack.Marshal([]any{"head_name", kind, float64(1), uint64(7), uint64(1), uint64(1), uint64(0), uint64(0)})
 		require.NoError(t, err)
 		one := func(int64) (syncproto.ReplicaID, error) { return syncproto.ReplicaID{1}, nil }
-		_, err = Decode(blob, one)
+		_, err = Decode(blob, one, nil)
 		require.ErrorContains(t, err, "bad stored value", "Decode kind %d", kind)
-		_, err = DecodeList(nil, blob, one)
+		_, err = DecodeList(nil, blob, one, nil)
 		require.ErrorContains(t, err, "bad stored value", "DecodeList kind %d", kind)
 	}
 	for kind := syncproto.KindNull; kind <= syncproto.KindString; kind++ {

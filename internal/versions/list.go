@@ -2,7 +2,9 @@ package versions
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -15,12 +17,21 @@ type FieldVersion struct {
 	syncproto.Version
 }
 
-// DecodeList decodes a versions blob (Encode) into a list in the blob's
+// DecodeList decodes a versions blob (Encode; cols as for Decode) into a list in the blob's
 // order, which is by field name. It is Decode for
 // streaming many rows: values are decoded by their kind, without
 // interface values or a map.
-func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error)) ([]FieldVersion, error) {
+func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.ReplicaID, error), cols Columns) ([]FieldVersion, error) {
 	if len(blob) == 0 {
+		return dst, nil
+	}
+	if blob[0] == versionsColumns {
+		err := walkVersionsColumns(blob, replica, orNone(cols), func(n uint64) { dst = slices.Grow(dst, int(n)) }, func(f string, v syncproto.Version) {
+			dst = append(dst, FieldVersion{Field: f, Version: v})
+		})
+		if err != nil {
+			return nil, err
+		}
 		return dst, nil
 	}
 	if blob[0] == versionsCompact {
@@ -109,4 +120,17 @@ func DecodeList(dst []FieldVersion, blob []byte, replica func(int64) (syncproto.
 		dst = append(dst, fv)
 	}
 	return dst, nil
+}
+
+// Fields is how many fields a blob holds, read from its header without
+// decoding it (ok false for the msgpack format, or a damaged header).
+func Fields(blob []byte) (n int, ok bool) {
+	if len(blob) < 2 || (blob[0] != versionsColumns && blob[0] != versionsCompact) {
+		return 0, false
+	}
+	v, k := binary.Uvarint(blob[1:])
+	if k <= 0 || v > uint64(len(blob)) {
+		return 0, false
+	}
+	return int(v), true
 }

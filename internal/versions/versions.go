@@ -10,12 +10,14 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// Encode packs a row's field versions in the compact format (compact.go),
-// fields sorted so equal rows give equal bytes.
-// Every store keeps this one format, which is what lets migrate-store copy
-// the blobs between stores unchanged.
-func Encode(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
-	return encodeVersionsCompact(dst, vs, idx)
+// Encode packs a row's field versions in the current format (columns.go),
+// fields sorted so equal rows give equal bytes. stored is what the row
+// table holds for each field once the row is saved (nil: the blob keeps
+// every value): a value it holds exactly is not copied into the blob.
+// Every store keeps this one format, with the same row tables, which is
+// what lets migrate-store copy the blobs between stores unchanged.
+func Encode(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error), stored Columns) ([]byte, error) {
+	return encodeVersionsColumns(dst, vs, idx, stored)
 }
 
 // encodeVersionsMsgpack is the format before the compact one: a msgpack
@@ -65,14 +67,20 @@ func encodeVersionsMsgpack(dst []byte, vs map[string]syncproto.Version, idx func
 	return buf.Bytes(), nil
 }
 
-// Decode unpacks a versions blob of either format; replica turns the
-// store's small integers back into replica ids.
-func Decode(blob []byte, replica func(int64) (syncproto.ReplicaID, error)) (map[string]syncproto.Version, error) {
+// Decode unpacks a versions blob of any format; replica turns the store's
+// small integers back into replica ids, and cols gives the row table's
+// values the blob does not copy (InTable; nil for a blob that has none).
+func Decode(blob []byte, replica func(int64) (syncproto.ReplicaID, error), cols Columns) (map[string]syncproto.Version, error) {
 	out := map[string]syncproto.Version{}
 	if len(blob) == 0 {
 		return out, nil
 	}
-	if blob[0] == versionsCompact {
+	switch blob[0] {
+	case versionsColumns:
+		err := walkVersionsColumns(blob, replica, orNone(cols), func(n uint64) { out = make(map[string]syncproto.Version, n) },
+			func(f string, v syncproto.Version) { out[f] = v })
+		return out, err
+	case versionsCompact:
 		return decodeVersionsCompact(blob, replica)
 	}
 	dec := msgpack.GetDecoder()
@@ -145,4 +153,12 @@ func normalizeRaw(x any) any {
 		return float64(n)
 	}
 	return x
+}
+
+// orNone is cols, or no columns at all.
+func orNone(cols Columns) Columns {
+	if cols == nil {
+		return func(string) (any, bool) { return nil, false }
+	}
+	return cols
 }

@@ -144,15 +144,26 @@ func (w *pgTx) LoggedChanges(scope string, upTo uint64) ([]server.LoggedChange, 
 // Versions reads the row without its row lock: collection does not wait
 // for pushes.
 func (w *pgTx) Versions(r server.RowRef) (map[string]syncproto.Version, error) {
+	tc := rowTables[r.Table]
+	if tc == nil {
+		return nil, fmt.Errorf("versions: unknown table %q", r.Table)
+	}
+	// One statement: the blob and the row table's values of one moment.
 	var blob []byte
-	err := w.tx.QueryRow(w.ctx, `SELECT versions FROM sync_rows WHERE tbl = $1 AND row = $2`, r.Table, r.Row[:]).Scan(&blob)
+	vals := make([]any, len(tc.Cols))
+	dst := []any{&blob}
+	for i := range vals {
+		dst = append(dst, &vals[i])
+	}
+	err := w.tx.QueryRow(w.ctx, `SELECT s.versions`+colList(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN `+r.Table+
+		` t ON t.id = $3 WHERE s.tbl = $1 AND s.row = $2`, r.Table, r.Row[:], r.Row.String()).Scan(dst...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return versions.Decode(blob, w.replica)
+	return versions.Decode(blob, w.replica, tc.Values(vals))
 }
 
 func (w *pgTx) DeleteEntries(seqs []uint64) error {
@@ -199,4 +210,56 @@ func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.
 		return 0, nil
 	}
 	return uint64(*h), nil
+}
+
+// ForgetBases implements server.GCTx.ForgetBases. Collection takes no
+// row's advisory lock and waits for no push: the blob is rewritten, with
+// the row table values read in the same statement, only if it is still the
+// one read and no other transaction holds the row (SKIP LOCKED; a push
+// that saves the row later writes its own blob, bases and all).
+func (w *pgTx) ForgetBases(r server.RowRef, dots map[string][]syncproto.Dot) (int, error) {
+	tc := rowTables[r.Table]
+	if tc == nil {
+		return 0, fmt.Errorf("forget bases: unknown table %q", r.Table)
+	}
+	var blob []byte
+	vals := make([]any, len(tc.Cols))
+	dst := []any{&blob}
+	for i := range vals {
+		dst = append(dst, &vals[i])
+	}
+	err := w.tx.QueryRow(w.ctx, `SELECT s.versions`+colList(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN `+r.Table+
+		` t ON t.id = $3 WHERE s.tbl = $1 AND s.row = $2`, r.Table, r.Row[:], r.Row.String()).Scan(dst...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	cols := tc.Values(vals)
+	vs, err := versions.Decode(blob, w.replica, cols)
+	if err != nil {
+		return 0, fmt.Errorf("row %s: %w", r.Row, err)
+	}
+	n := sqlread.ForgetBases(vs, dots)
+	if n == 0 && versions.InTable(blob) {
+		return 0, nil // nothing to clear, and already in the current format
+	}
+	nb, err := versions.Encode(nil, vs, func(id syncproto.ReplicaID) (int64, error) { return w.idx(id, true) }, cols)
+	if err != nil {
+		return 0, err
+	}
+	var one int
+	err = w.tx.QueryRow(w.ctx, `SELECT 1 FROM sync_rows WHERE tbl = $1 AND row = $2 AND versions = $3 FOR UPDATE SKIP LOCKED`,
+		r.Table, r.Row[:], blob).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.tx.Exec(w.ctx, `UPDATE sync_rows SET versions = $3 WHERE tbl = $1 AND row = $2`, r.Table, r.Row[:], nb); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

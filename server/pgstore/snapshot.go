@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/server"
@@ -24,36 +25,89 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
 	}
-	rows, err := conn.Query(ctx, `SELECT tbl, row, scope, versions FROM sync_rows
-		WHERE (tbl, row) > ($1, $2) AND scope = ANY($3)
-		ORDER BY tbl, row LIMIT $4`, q.After.Table, q.After.Row[:], dedupe(q.Scopes), q.Limit)
-	if err != nil {
-		s.release(conn)
-		return nil, fmt.Errorf("read snapshot: %w", err)
-	}
 	type raw struct {
 		ref   server.RowRef
 		scope string
 		blob  []byte
+		vals  []any // the row table's values (rowTable.Cols)
 	}
 	var got []raw
-	for rows.Next() {
-		var r raw
-		var id []byte
-		if err := rows.Scan(&r.ref.Table, &id, &r.scope, &r.blob); err != nil {
-			rows.Close()
-			s.release(conn)
-			return nil, fmt.Errorf("read snapshot: %w", err)
+	// sync_rows and the row tables in one snapshot of the database: a
+	// value read from a row table is the one its version names.
+	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT tbl, row, scope, versions FROM sync_rows
+			WHERE (tbl, row) > ($1, $2) AND scope = ANY($3)
+			ORDER BY tbl, row LIMIT $4`, q.After.Table, q.After.Row[:], dedupe(q.Scopes), q.Limit)
+		if err != nil {
+			return err
 		}
-		if r.ref.Row, err = uuid.FromBytes(id); err != nil {
-			rows.Close()
-			s.release(conn)
-			return nil, fmt.Errorf("read snapshot: row id: %w", err)
+		byTable := map[string][]int{}
+		fields := 0
+		for rows.Next() {
+			var r raw
+			var id []byte
+			if err := rows.Scan(&r.ref.Table, &id, &r.scope, &r.blob); err != nil {
+				rows.Close()
+				return err
+			}
+			if r.ref.Row, err = uuid.FromBytes(id); err != nil {
+				rows.Close()
+				return fmt.Errorf("row id: %w", err)
+			}
+			if versions.InTable(r.blob) {
+				byTable[r.ref.Table] = append(byTable[r.ref.Table], len(got))
+			}
+			got = append(got, r)
+			// Past the caller's budget (MaxFields): the rest is not sent.
+			n, ok := versions.Fields(r.blob)
+			if !ok {
+				n = 1
+			}
+			if fields += n; q.MaxFields > 0 && len(got) > 1 && fields > q.MaxFields {
+				break
+			}
 		}
-		got = append(got, r)
-	}
-	rows.Close()
-	err = rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for table, at := range byTable {
+			tc := rowTables[table]
+			if tc == nil {
+				return fmt.Errorf("unknown table %q", table)
+			}
+			ids := make([]string, len(at))
+			pos := make(map[string]int, len(at))
+			for i, k := range at {
+				ids[i] = got[k].ref.Row.String()
+				pos[ids[i]] = k
+			}
+			rows, err := tx.Query(ctx, `SELECT id`+colList(", ", tc.Cols)+` FROM `+table+` WHERE id = ANY($1)`, ids)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				vals := make([]any, len(tc.Cols))
+				dst := []any{&id}
+				for i := range vals {
+					dst = append(dst, &vals[i])
+				}
+				if err := rows.Scan(dst...); err != nil {
+					rows.Close()
+					return err
+				}
+				if k, ok := pos[id]; ok {
+					got[k].vals = vals
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	s.release(conn)
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot: %w", err)
@@ -63,7 +117,11 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	resolve := func(idx int64) (syncproto.ReplicaID, error) { return s.replica(ctx, s.pool, idx) }
 	out := make([]server.SnapshotRow, len(got))
 	for i, r := range got {
-		fs, err := versions.DecodeList(nil, r.blob, resolve)
+		var cols versions.Columns
+		if tc := rowTables[r.ref.Table]; tc != nil {
+			cols = tc.Values(r.vals)
+		}
+		fs, err := versions.DecodeList(nil, r.blob, resolve, cols)
 		if err != nil {
 			return nil, fmt.Errorf("read snapshot: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -142,12 +144,14 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		return out, nil
 	}
 	keys := make([]int64, len(refs))
-	tbls := make([]string, len(refs))
-	ids := make([][]byte, len(refs))
+	byTable := map[string][]syncproto.RowID{}
+	var tables []string
 	for i, r := range refs {
 		keys[i] = rowKey(r.Table, r.Row)
-		tbls[i] = r.Table
-		ids[i] = r.Row[:]
+		if _, ok := byTable[r.Table]; !ok {
+			tables = append(tables, r.Table)
+		}
+		byTable[r.Table] = append(byTable[r.Table], r.Row)
 	}
 	// Scanned whole before decoding: decoding may look a replica up (one
 	// another process added) on this transaction's connection, which is
@@ -158,36 +162,59 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		parent []byte
 		tomb   int64
 		blob   []byte
+		vals   []any // the row table's values (rowTable.cols)
 	}
 	var raws []raw
-	// The locks, then the read, in one round trip (queueLock).
+	// The locks, then the reads (sync_rows with each row table: the lock
+	// holds the row still between them), in one round trip (queueLock).
 	var lockRead func(pgx.BatchResults) error
 	err := w.tx.pipeline(w.ctx, func(b *pgx.Batch) {
 		lockRead = w.queueLock(b, keys...)
-		b.Queue(`SELECT r.tbl, r.row, `+prefixed("r.", rowCols)+` FROM sync_rows r
-		JOIN unnest($1::text[], $2::bytea[]) AS k(tbl, row) ON r.tbl = k.tbl AND r.row = k.row`, tbls, ids)
+		for _, t := range tables {
+			tc := rowTables[t]
+			if tc == nil {
+				continue
+			}
+			ids := byTable[t]
+			bs, texts := make([][]byte, len(ids)), make([]string, len(ids))
+			for i, id := range ids {
+				bs[i], texts[i] = id[:], id.String()
+			}
+			b.Queue(tc.loadSQL, bs, texts)
+		}
 	}, func(br pgx.BatchResults) error {
 		if lockRead != nil {
 			if err := lockRead(br); err != nil {
 				return err
 			}
 		}
-		rows, err := br.Query()
-		if err != nil {
-			return fmt.Errorf("load rows: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r raw
-			var id []byte
-			if err := rows.Scan(&r.ref.Table, &id, &r.st.Scope, &r.parent, &r.st.Deleted, &r.tomb, &r.blob); err != nil {
+		for _, t := range tables {
+			tc := rowTables[t]
+			if tc == nil {
+				return fmt.Errorf("load rows: unknown table %q", t)
+			}
+			rows, err := br.Query()
+			if err != nil {
 				return fmt.Errorf("load rows: %w", err)
 			}
-			copy(r.ref.Row[:], id)
-			raws = append(raws, r)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("load rows: %w", err)
+			for rows.Next() {
+				r := raw{ref: server.RowRef{Table: t}, vals: make([]any, len(tc.Cols))}
+				var id []byte
+				dst := []any{&id, &r.st.Scope, &r.parent, &r.st.Deleted, &r.tomb, &r.blob}
+				for i := range r.vals {
+					dst = append(dst, &r.vals[i])
+				}
+				if err := rows.Scan(dst...); err != nil {
+					rows.Close()
+					return fmt.Errorf("load rows: %w", err)
+				}
+				copy(r.ref.Row[:], id)
+				raws = append(raws, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("load rows: %w", err)
+			}
 		}
 		return nil
 	})
@@ -200,8 +227,8 @@ func (w *pgTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowState
 		if len(r.parent) == 16 {
 			copy(st.Parent[:], r.parent)
 		}
-		if st.Versions, err = versions.Decode(r.blob, w.replica); err != nil {
-			return nil, fmt.Errorf("load rows: %w", err)
+		if st.Versions, err = versions.Decode(r.blob, w.replica, rowTables[r.ref.Table].Values(r.vals)); err != nil {
+			return nil, fmt.Errorf("load rows: %s %s: %w", r.ref.Table, r.ref.Row, err)
 		}
 		out[r.ref] = st
 	}
@@ -237,16 +264,20 @@ func (w *pgTx) Materialize(table string, id syncproto.RowID, fields map[string]s
 // (absent) are inserted, the others upserted.
 func (w *pgTx) SaveRows(rs []server.RowSave) error {
 	var ins, ups rowCols7
+	rs = slices.Clone(rs)
 	for i := range rs {
 		st := rs[i].State
 		if st == nil {
 			continue
 		}
+		// A saved state materialises all its fields, the values its blob
+		// leaves out.
+		rs[i].Fields = sqlread.Materialized(rs[i].Ref.Table, st, rs[i].Fields)
 		var parent []byte
 		if st.Parent != (syncproto.RowID{}) {
 			parent = clone(st.Parent[:]) // sent later: st may change first
 		}
-		blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+		blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) }, sqlread.StoredIn(rs[i].Fields))
 		if err != nil {
 			return fmt.Errorf("save rows: %w", err)
 		}

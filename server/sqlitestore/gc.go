@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -203,13 +205,63 @@ func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
 	}
-	var h sql.NullInt64
-	err = s.rdb.QueryRowContext(ctx, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
+	st, err := s.horizonStmt.get(ctx, s.rdb, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
 		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
-		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`,
-		sqlread.SilentMs(silentBefore), string(js)).Scan(&h)
+		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`)
+	if err != nil {
+		return 0, fmt.Errorf("horizon: %w", err)
+	}
+	var h sql.NullInt64
+	err = st.QueryRowContext(ctx, sqlread.SilentMs(silentBefore), string(js)).Scan(&h)
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
 	}
 	return uint64(h.Int64), nil
+}
+
+// ForgetBases implements server.GCTx.ForgetBases: the blob is rewritten
+// with the same row table values (so what it leaves out stays out), and
+// only if it is still the one read.
+func (w *writeTx) ForgetBases(r server.RowRef, dots map[string][]syncproto.Dot) (int, error) {
+	tc, err := rowTableOf(r.Table)
+	if err != nil {
+		return 0, err
+	}
+	vals := make([]any, len(tc.Cols))
+	var blob []byte
+	dst := []any{&blob}
+	for i := range vals {
+		dst = append(dst, &vals[i])
+	}
+	row, err := w.queryRow(`SELECT s.versions`+prefixedCols(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN `+r.Table+
+		` t ON t.id = ? WHERE s.tbl = ? AND s.row = ?`, r.Row.String(), r.Table, r.Row[:])
+	if err != nil {
+		return 0, err
+	}
+	if err := row.Scan(dst...); errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	cols := tc.Values(vals)
+	vs, err := versions.Decode(blob, w.replica, cols)
+	if err != nil {
+		return 0, fmt.Errorf("row %s: %w", r.Row, err)
+	}
+	n := sqlread.ForgetBases(vs, dots)
+	if n == 0 && versions.InTable(blob) {
+		return 0, nil // nothing to clear, and already in the current format
+	}
+	nb, err := versions.Encode(nil, vs, func(id syncproto.ReplicaID) (int64, error) { return w.idx(id, true) }, cols)
+	if err != nil {
+		return 0, err
+	}
+	res, err := w.exec(`UPDATE sync_rows SET versions = ? WHERE tbl = ? AND row = ? AND versions = ?`, nb, r.Table, r.Row[:], blob)
+	if err != nil {
+		return 0, err
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return 0, nil
+	}
+	return n, nil
 }

@@ -87,7 +87,9 @@ func TestHealthReportsATransitionThatCannotBeStored(t *testing.T) {
 		v syncproto.Value
 	}{
 		{"hamlet_code", syncproto.String(hamlet)}, {"volunteer_id", syncproto.String(uuid.NewString())},
-		{"category", syncproto.String(schema.ReportCategories()[0].Code)}, {"description", syncproto.String("Đèn đường ấp 1 hỏng")},
+		// A description near its longest: the report's row then has no
+		// room for a reason of the longest allowed length beside it.
+		{"category", syncproto.String(schema.ReportCategories()[0].Code)}, {"description", syncproto.String(strings.TrimSpace(strings.Repeat("Đèn đường ấp 1 hỏng. ", 90)))},
 	}
 	var cs []syncproto.Change
 	for _, f := range fields {

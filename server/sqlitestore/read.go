@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,8 +39,12 @@ func (s *Store) PushedSeq(ctx context.Context, r syncproto.ReplicaID) (uint64, e
 }
 
 func (s *Store) Head(ctx context.Context) (uint64, error) {
+	st, err := s.headStmt.get(ctx, s.rdb, `SELECT `+sqliteHead)
+	if err != nil {
+		return 0, fmt.Errorf("read log head: %w", err)
+	}
 	var head sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&head); err != nil {
+	if err := st.QueryRowContext(ctx).Scan(&head); err != nil {
 		return 0, fmt.Errorf("read log head: %w", err)
 	}
 	return uint64(head.Int64), nil
@@ -59,11 +64,10 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	// No transaction needed: the head is read first and every query is
 	// bounded by it; one writer commits seqs in order, so everything at or
 	// below a visible head is visible.
-	var hv sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT `+sqliteHead).Scan(&hv); err != nil {
-		return server.LogPage{}, fmt.Errorf("read log head: %w", err)
+	head, err := s.Head(ctx)
+	if err != nil {
+		return server.LogPage{}, err
 	}
-	head := uint64(hv.Int64)
 	if q.After > head {
 		return server.LogPage{}, syncproto.Errorf(syncproto.CodeBadCursor, "cursor %d is beyond the log head %d", q.After, head)
 	}
@@ -83,7 +87,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	var refs []replicaRefs
 	err = conn.Raw(func(dc any) error {
 		var err error
-		page.Entries, refs, page.More, err = mergeScopes(ctx, dc, dedupe(q.Scopes), q.After, head, excl, q.Limit)
+		page.Entries, refs, page.More, err = mergeScopes(ctx, dc, &s.logStmts, dedupe(q.Scopes), q.After, head, excl, q.Limit)
 		return err
 	})
 	if err != nil {
@@ -150,32 +154,74 @@ func (ls *logStream) next() error {
 	return nil
 }
 
-func (ls *logStream) close() {
-	if ls.rows != nil {
-		ls.rows.Close()
+// logStmtCache keeps, per connection of the read pool, the prepared
+// statements of readLogQuery its pulls used (one per scope a pull reads at
+// once), for the next pull on that connection.
+type logStmtCache struct {
+	mu sync.Mutex
+	m  map[any][]driver.Stmt // driver connection -> free statements
+}
+
+// take removes and returns the free statements of connection dc, which
+// the caller holds alone (conn.Raw) until put.
+func (c *logStmtCache) take(dc any) []driver.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.m[dc]
+	delete(c.m, dc)
+	return st
+}
+
+func (c *logStmtCache) put(dc any, st []driver.Stmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[any][]driver.Stmt{}
 	}
-	if ls.st != nil {
-		ls.st.Close()
+	c.m[dc] = st
+}
+
+// close finalises every cached statement (the store is closing: no pull
+// holds a connection).
+func (c *logStmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sts := range c.m {
+		for _, st := range sts {
+			st.Close()
+		}
 	}
+	c.m = nil
 }
 
 // mergeScopes runs on a raw driver connection: it opens one stream per
 // scope and takes up to limit entries in seq order. more reports that an
 // entry after the last one taken matches.
-func mergeScopes(ctx context.Context, dc any, scopes []string, after, head uint64, excl int64, limit int) (out []server.LogEntry, refs []replicaRefs, more bool, err error) {
+func mergeScopes(ctx context.Context, dc any, cache *logStmtCache, scopes []string, after, head uint64, excl int64, limit int) (out []server.LogEntry, refs []replicaRefs, more bool, err error) {
 	prep, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
 		return nil, nil, false, fmt.Errorf("driver %T cannot prepare with a context", dc)
 	}
+	stmts := cache.take(dc)
 	streams := make([]*logStream, 0, len(scopes))
 	defer func() {
 		for _, ls := range streams {
-			ls.close()
+			if ls.rows != nil {
+				ls.rows.Close()
+			}
 		}
+		// Every stream's rows are closed: its statement is free for the
+		// next pull on this connection.
+		for _, ls := range streams {
+			stmts = append(stmts, ls.st)
+		}
+		cache.put(dc, stmts)
 	}()
 	for _, sc := range scopes {
-		st, err := prep.PrepareContext(ctx, readLogQuery)
-		if err != nil {
+		var st driver.Stmt
+		if n := len(stmts); n > 0 {
+			st, stmts = stmts[n-1], stmts[:n-1]
+		} else if st, err = prep.PrepareContext(ctx, readLogQuery); err != nil {
 			return nil, nil, false, err
 		}
 		ls := &logStream{scope: sc, st: st}

@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/internal/sqlread"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -22,43 +24,19 @@ func (w *writeTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowSt
 		}
 		byTable[r.Table] = append(byTable[r.Table], r.Row)
 	}
-	args := make([]any, 0, 1+chunkSizes[0])
 	for _, t := range tables {
+		tc, err := rowTableOf(t)
+		if err != nil {
+			return nil, fmt.Errorf("load rows: %w", err)
+		}
 		ids := byTable[t]
-		err := chunks(len(ids), chunkSizes[0], func(i, j int) error {
-			q := w.s.query(qkey{"load", "", j - i}, func() string {
-				return `SELECT row, scope, parent, deleted, tomb_seq, versions FROM sync_rows WHERE tbl = ? AND row IN (?` +
-					strings.Repeat(", ?", j-i-1) + `)`
-			})
-			args = append(args[:0], t)
-			for _, id := range ids[i:j] {
-				args = append(args, id[:])
-			}
-			rows, err := w.query(q, args...)
+		err = chunks(len(ids), chunkSizes[0], func(i, j int) error {
+			rows, err := w.query(tc.loadSQL, idsJSON(ids[i:j]))
 			if err != nil {
 				return err
 			}
 			defer rows.Close()
-			for rows.Next() {
-				var st server.RowState
-				var id, parent, blob []byte
-				var tomb int64
-				if err := rows.Scan(&id, &st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
-					return err
-				}
-				st.TombSeq = uint64(tomb)
-				if len(parent) == 16 {
-					copy(st.Parent[:], parent)
-				}
-				var ref server.RowRef
-				ref.Table = t
-				copy(ref.Row[:], id)
-				if st.Versions, err = versions.Decode(blob, w.replica); err != nil {
-					return fmt.Errorf("row %s: %w", ref.Row, err)
-				}
-				out[ref] = st
-			}
-			return rows.Err()
+			return scanRowStates(rows, tc, func(ref server.RowRef, st server.RowState) { out[ref] = st }, w.replica)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("load rows: %w", err)
@@ -67,13 +45,105 @@ func (w *writeTx) LoadRows(refs []server.RowRef) (map[server.RowRef]server.RowSt
 	return out, nil
 }
 
+// scanRowStates reads the rows of a rowTable's loadSQL: each row's state,
+// its versions decoded with the row table's values.
+func scanRowStates(rows *sql.Rows, tc *rowTable, put func(server.RowRef, server.RowState), replica func(int64) (syncproto.ReplicaID, error)) error {
+	vals := make([]any, 6+len(tc.Cols))
+	var id, parent, blob []byte
+	var tomb int64
+	var st server.RowState
+	ptrs := []any{&id, &st.Scope, &parent, &st.Deleted, &tomb, &blob}
+	for i := 6; i < len(vals); i++ {
+		ptrs = append(ptrs, &vals[i])
+	}
+	cols := tc.Values(vals[6:])
+	for rows.Next() {
+		st = server.RowState{}
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		st.TombSeq = uint64(tomb)
+		if len(parent) == 16 {
+			copy(st.Parent[:], parent)
+		}
+		ref := server.RowRef{Table: tc.T.Name}
+		copy(ref.Row[:], id)
+		var err error
+		if st.Versions, err = versions.Decode(blob, replica, cols); err != nil {
+			return fmt.Errorf("row %s: %w", ref.Row, err)
+		}
+		put(ref, st)
+	}
+	return rows.Err()
+}
+
+// rowTable is a row table with the statement that loads row states with
+// its values (sqlread.RowTable).
+type rowTable struct {
+	*sqlread.RowTable
+	loadSQL string
+	// snapshotFirst and snapshotAfter read a page of the table's rows
+	// (snapshotSQL): from its first row, and after a given one.
+	snapshotFirst, snapshotAfter string
+}
+
+var rowTables = func() map[string]*rowTable {
+	out := map[string]*rowTable{}
+	for name, rt := range sqlread.RowTables {
+		// The ids come as one JSON array of their text (the row table's
+		// key); sync_rows keys them by their 16 bytes. CROSS JOIN keeps
+		// the ids the outer loop, so each is a key lookup: the planner
+		// otherwise scans the table's sync_rows for each id
+		// (TestRowTableReadsLookRowsUpByKey).
+		out[name] = &rowTable{RowTable: rt, loadSQL: `SELECT s.row, s.scope, s.parent, s.deleted, s.tomb_seq, s.versions` +
+			prefixedCols(", t.", rt.Cols) + ` FROM json_each(?) k CROSS JOIN sync_rows s ON s.tbl = '` + name +
+			`' AND s.row = unhex(replace(k.value, '-', '')) LEFT JOIN ` + name + ` t ON t.id = k.value`}
+		out[name].snapshotFirst, out[name].snapshotAfter = out[name].snapshotSQL(""), out[name].snapshotSQL("s.row > ? AND ")
+	}
+	return out
+}()
+
+func rowTableOf(table string) (*rowTable, error) {
+	tc, ok := rowTables[table]
+	if !ok {
+		return nil, fmt.Errorf("unknown table %q", table)
+	}
+	return tc, nil
+}
+
+func prefixedCols(p string, cols []string) string {
+	var b strings.Builder
+	for _, c := range cols {
+		b.WriteString(p + c)
+	}
+	return b.String()
+}
+
+// idsJSON is ids as one JSON array of their text, for json_each.
+func idsJSON(ids []syncproto.RowID) string {
+	b := make([]byte, 0, 2+39*len(ids))
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, id.String()...)
+		b = append(b, '"')
+	}
+	return string(append(b, ']'))
+}
+
 const rowCols = 7
 
 func (w *writeTx) SaveRows(rs []server.RowSave) error {
-	// Row states: multi-row upserts.
+	// Row states: multi-row upserts. A saved state materialises all its
+	// fields (materialized), the values its blob leaves out.
 	states := make([]*server.RowSave, 0, len(rs))
+	rs = slices.Clone(rs)
 	for i := range rs {
 		if rs[i].State != nil {
+			rs[i].Fields = sqlread.Materialized(rs[i].Ref.Table, rs[i].State, rs[i].Fields)
 			states = append(states, &rs[i])
 		}
 	}
@@ -91,7 +161,7 @@ func (w *writeTx) SaveRows(rs []server.RowSave) error {
 			if st.Parent != (syncproto.RowID{}) {
 				parent = st.Parent[:]
 			}
-			blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
+			blob, err := versions.Encode(nil, st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) }, sqlread.StoredIn(r.Fields))
 			if err != nil {
 				return err
 			}

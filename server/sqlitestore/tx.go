@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -168,47 +167,17 @@ func (w *writeTx) flushReplicas() error {
 }
 
 func (w *writeTx) Row(table string, id syncproto.RowID) (server.RowState, bool, error) {
-	row, err := w.queryRow(`SELECT scope, parent, deleted, tomb_seq, versions FROM sync_rows WHERE tbl = ? AND row = ?`, table, id[:])
+	ref := server.RowRef{Table: table, Row: id}
+	states, err := w.LoadRows([]server.RowRef{ref})
 	if err != nil {
-		return server.RowState{}, false, err
+		return server.RowState{}, false, fmt.Errorf("load row %s: %w", id, err)
 	}
-	var st server.RowState
-	var parent, blob []byte
-	var tomb int64
-	if err := row.Scan(&st.Scope, &parent, &st.Deleted, &tomb, &blob); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return server.RowState{}, false, nil
-		}
-		return server.RowState{}, false, fmt.Errorf("load row: %w", err)
-	}
-	st.TombSeq = uint64(tomb)
-	if len(parent) == 16 {
-		copy(st.Parent[:], parent)
-	}
-	if st.Versions, err = versions.Decode(blob, w.replica); err != nil {
-		return st, false, fmt.Errorf("load row %s: %w", id, err)
-	}
-	return st, true, nil
+	st, ok := states[ref]
+	return st, ok, nil
 }
 
 func (w *writeTx) PutRow(table string, id syncproto.RowID, st server.RowState) error {
-	var parent any
-	if st.Parent != (syncproto.RowID{}) {
-		parent = st.Parent[:]
-	}
-	blob, err := versions.Encode(w.buf[:0], st.Versions, func(r syncproto.ReplicaID) (int64, error) { return w.idx(r, true) })
-	if err != nil {
-		return fmt.Errorf("save row: %w", err)
-	}
-	w.buf = blob
-	_, err = w.exec(`INSERT INTO sync_rows (tbl, row, scope, parent, deleted, tomb_seq, versions) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tbl, row) DO UPDATE SET scope = excluded.scope, parent = excluded.parent,
-		deleted = excluded.deleted, tomb_seq = excluded.tomb_seq, versions = excluded.versions`,
-		table, id[:], st.Scope, parent, st.Deleted, int64(st.TombSeq), blob)
-	if err != nil {
-		return fmt.Errorf("save row: %w", err)
-	}
-	return nil
+	return w.SaveRows([]server.RowSave{{Ref: server.RowRef{Table: table, Row: id}, State: &st}})
 }
 
 // Append assigns the next server_seq and buffers the entry; entries are

@@ -96,6 +96,35 @@ func testSnapshotRows(t *testing.T, s store) {
 	require.Len(t, page, len(want)-4)
 	require.Equal(t, want[4].ref, page[0].Ref)
 
+	// MaxFields lets a store stop early, but only past the budget: a page
+	// is the rows right after After, and one shorter than Limit that is
+	// not the end holds a row (after the first) that passes MaxFields, so
+	// the server knows to send more (snapshotChunk).
+	for _, maxFields := range []int{1, 5, 7, 12, 1000} {
+		for start := -1; start < len(want); start++ {
+			var from server.RowRef
+			if start >= 0 {
+				from = want[start].ref
+			}
+			page, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: scopes, After: from, Limit: 4, MaxFields: maxFields})
+			require.NoError(t, err)
+			rest := want[start+1:]
+			require.LessOrEqual(t, len(page), min(4, len(rest)))
+			fields := 0
+			for i, r := range page {
+				require.Equal(t, rest[i].ref, r.Ref, "max %d, after row %d: row %d", maxFields, start, i)
+				fields += len(r.Fields)
+			}
+			if len(page) < min(4, len(rest)) {
+				require.Greater(t, len(page), 1, "max %d, after row %d", maxFields, start)
+				require.Greater(t, fields, maxFields, "max %d, after row %d: stopped short of the budget", maxFields, start)
+				if len(page) > 2 { // else the first row alone passed it
+					require.LessOrEqual(t, fields-len(page[len(page)-1].Fields), maxFields, "max %d, after row %d: read past the row that passed it", maxFields, start)
+				}
+			}
+		}
+	}
+
 	none, err := s.SnapshotRows(ctx, server.SnapshotQuery{Scopes: []string{"99999-99"}, Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, none)

@@ -37,13 +37,17 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ListDevicesAndCodes", testListDevicesAndCodes}, // devices.go
 		{"ConcurrentReenroll", testConcurrentReenroll},   // devices.go
 		{"ScopeHistory", testScopeHistory},
-		{"SnapshotRowsPageByKey", testSnapshotRows},     // snapshot.go
-		{"EnrollAgainWithTheSameCode", testEnrollAgain}, // fork.go
-		{"ChangeDigests", testDigests},                  // fork.go
-		{"ForkDevice", testForkDevice},                  // fork.go
-		{"Blobs", testBlobs},                            // blobs.go
-		{"ConcurrentUpload", testConcurrentUpload},      // blobs.go
-		{"PhotoReferences", testPhotoReferences},        // blobs.go
+		{"SnapshotRowsPageByKey", testSnapshotRows},                                  // snapshot.go
+		{"EnrollAgainWithTheSameCode", testEnrollAgain},                              // fork.go
+		{"ChangeDigests", testDigests},                                               // fork.go
+		{"ForkDevice", testForkDevice},                                               // fork.go
+		{"VersionsBesideTheRowTable", testVersionsBesideTheRowTable},                 // versions.go
+		{"VersionsKeepWhatTheRowTableCannot", testVersionsKeepWhatTheRowTableCannot}, // versions.go
+		{"ForgetBases", testForgetBases},                                             // versions.go
+		{"CollectForgetsBases", testCollectForgetsBases},                             // versions.go
+		{"Blobs", testBlobs},                                                         // blobs.go
+		{"ConcurrentUpload", testConcurrentUpload},                                   // blobs.go
+		{"PhotoReferences", testPhotoReferences},                                     // blobs.go
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
