@@ -14,7 +14,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
-	"github.com/hamlet-vn/hamlet/server"
 )
 
 // model is what the harness knows beside the system: what it saw on the
@@ -418,11 +417,3 @@ func (s *Sim) digest() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
-
-var _ = server.JobGC
-
-// tapState is what the network tap noted on a link.
-type tapState struct{}
-
-// tapSent sees every frame sent on a link (fromAgent: toward the server).
-func (s *Sim) tapSent(l *link, fromAgent bool, f frame) {}

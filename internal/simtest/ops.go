@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // An operation is what a person does (a volunteer's write, a sync, an
@@ -367,6 +365,3 @@ func keys(fs agent.Fields) []string {
 	slices.Sort(out)
 	return out
 }
-
-var _ = filepath.Join
-var _ = syncproto.ProtocolVersion

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -227,5 +226,3 @@ func deref(v any) any {
 	}
 	return v
 }
-
-var _ = time.Second

@@ -197,8 +197,8 @@ func (s *sched) run(t *task) {
 	}
 }
 
-// runUntilParked runs t, then every task it makes runnable in turn, until
-// nothing of proc p is runnable: a caller's synchronous call (setup).
+// settle runs the first runnable task, again and again, until nothing is
+// runnable or limit runs have passed.
 func (s *sched) settle(limit int) {
 	var buf []*task
 	for i := 0; i < limit; i++ {

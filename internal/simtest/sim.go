@@ -431,8 +431,8 @@ func (s *Sim) call(p *proc, name string, f func()) {
 	}
 }
 
-// errf is an error for the trace: its text without the details that vary
-// (none here, but a place for it).
+// errText is an error for the trace: its first line, at most 160 bytes
+// ("ok" for nil).
 func errText(err error) string {
 	if err == nil {
 		return "ok"
