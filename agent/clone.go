@@ -106,15 +106,21 @@ func (t *txn) clearClone() error {
 
 // dropSynced removes every synced row before a re-clone: row states and
 // their projections, except rows with changes not yet pushed (none after
-// a successful push, unless a person wrote meanwhile). The outbox (its
-// refused entries), conflicts and the enrollment stay.
-func (r *Replica) dropSynced(ctx context.Context) error {
+// a successful push, unless a person wrote meanwhile), and with
+// keepRefused also rows with a refused change, which the volunteer fixes
+// from the rejected list. The outbox (its refused entries), conflicts and
+// the enrollment stay.
+func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
-	keep := `SELECT row_id FROM outbox WHERE state IN (` + fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked) + `)`
+	states := fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked)
+	if keepRefused {
+		states += `, ` + fmt.Sprint(outboxRejected)
+	}
+	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `)`
 	for table, cols := range t.r.cols {
 		if len(cols) == 0 {
 			continue
@@ -177,7 +183,7 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		// hamlets found their log truncated (backfill).
 		// Pending changes were pushed first (session); now drop what the
 		// truncated log can no longer bring up to date.
-		if err := s.r.dropSynced(ctx); err != nil {
+		if err := s.r.dropSynced(ctx, false); err != nil {
 			return false, err
 		}
 		if err := setMeta(ctx, s.r.db, metaReclone, int64(0)); err != nil {
@@ -186,7 +192,19 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		s.cursor = 0
 		return true, nil
 	}
-	return s.cursor == 0 && wel.Cursor > 0 && !s.opts.LogReplay, nil
+	if s.cursor != 0 || wel.Cursor == 0 || s.opts.LogReplay {
+		return false, nil
+	}
+	// A first clone of a replica that wrote before it ever pulled: what it
+	// wrote was pushed first, but the server may since have moved a row out
+	// of this scope (a household's children follow it on the server, not
+	// here) or collected it, and a snapshot says nothing of rows it does
+	// not hold. Drop the synced rows so the snapshot alone brings them;
+	// rows with a refused change stay for their volunteer to fix.
+	if err := s.r.dropSynced(ctx, true); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // chunkIn is what the clone pump hands to the storing loop.

@@ -32,7 +32,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		s.plan,             // batch size, fork bound, cursor, whether to pull; always
 		s.push,             // every change not acknowledged yet; sends nothing when none is
 		s.stopIfCopy,       // a copied folder ends the session to take a new id; skipped otherwise
-		s.decideClone,      // whether to clone by snapshot (a re-clone drops synced rows); always
+		s.decideClone,      // whether to clone by snapshot (a clone drops synced rows); always
 		s.followScope,      // drop lost hamlets, back-fill gained ones; nothing when the scope is held
 		s.cloneIfDue,       // snapshot clone of the scope; skipped unless decideClone chose it
 		s.boundClonedTombs, // bounds for a clone's deleted rows; nothing when no clone left any

@@ -187,6 +187,13 @@ func TestFoundDefects(t *testing.T) {
 		// [32002-01 32002-03]): row c28c095a: active="<nil>" (server "1"),
 		// head_name="<nil>" (server "Chủ hộ 283") …" (server/install.go).
 		{"created and moved in one push", Config{Seed: 8, Wide: true, Truncate: true}},
+		// A laptop that wrote a visit before it ever pulled, whose
+		// household the server then moved (with the visit) out of its scope,
+		// cloned and kept the visit where it had left it: "L3 does not hold
+		// what the server holds in visits (scope [32002-01]): holds
+		// 9b24d31a, which the server does not" (agent/clone.go needsClone).
+		{"first clone keeps a row moved out of scope", Config{Seed: 63, Wide: true}},
+		{"first clone keeps a row moved out of scope, again", Config{Seed: 171, Wide: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
