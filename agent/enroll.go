@@ -167,6 +167,13 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 			return "", nil, err
 		}
 	}
+	// A device enrolled again (revoked, then a new code) may hold rows of
+	// hamlets its team lost meanwhile, yet never had a Welcome note what it
+	// holds: note the old enrollment's hamlets before the new one replaces
+	// them, so the next sync drops the lost ones (rescope).
+	if err := r.noteHeldScope(ctx); err != nil {
+		return "", nil, err
+	}
 	t, err := r.begin(ctx)
 	if err != nil {
 		return "", nil, err
