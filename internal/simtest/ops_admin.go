@@ -90,8 +90,11 @@ func (s *Sim) opReenrollOf(l *laptop) {
 		var code string
 		var err error
 		done := false
-		s.sch.spawn(s.srv.proc, "issue code", func() { code, err = s.issueCode(l, false); done = true })
-		s.sch.Block(func() bool { return done || s.srv.proc.dead })
+		// The server process that runs it: a crash and restart meanwhile
+		// kills the task, and the new process is not dead.
+		srv := s.srv.proc
+		s.sch.spawn(srv, "issue code", func() { code, err = s.issueCode(l, false); done = true })
+		s.sch.Block(func() bool { return done || srv.dead })
 		if done && err == nil {
 			var tok string
 			tok, _, err = rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(tk string) error { l.token = tk; return nil })
