@@ -197,19 +197,6 @@ func (s *sched) run(t *task) {
 	}
 }
 
-// settle runs the first runnable task, again and again, until nothing is
-// runnable or limit runs have passed.
-func (s *sched) settle(limit int) {
-	var buf []*task
-	for i := 0; i < limit; i++ {
-		buf = s.runnableTasks(buf)
-		if len(buf) == 0 {
-			return
-		}
-		s.run(buf[0])
-	}
-}
-
 // kill crashes p: its tasks unwind and never run again; its timers go.
 func (s *sched) kill(p *proc) {
 	p.dead = true

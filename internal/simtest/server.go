@@ -3,12 +3,10 @@ package simtest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -41,10 +39,9 @@ type serverNode struct {
 	gen   int
 	teams []string // team ids by index
 	// importer is the coordinators' import replica (hamlet moves across
-	// teams, Admin.ApplyChanges) and its next sequence.
-	importer  syncproto.ReplicaID
-	importSeq uint64
-	skew      time.Duration // the server's clock against true time
+	// teams, Admin.ApplyChanges).
+	importer syncproto.ReplicaID
+	skew     time.Duration // the server's clock against true time
 }
 
 func (s *Sim) serverConfig() server.Config {
@@ -240,22 +237,3 @@ func (a *acceptor) AcceptFrames() server.FrameConn {
 	a.accepted = true
 	return a.link.srv
 }
-
-// storeRead runs f in a transaction of the store (a look, not a write:
-// whatever it does is rolled back).
-func (n *serverNode) storeRead(ctx context.Context, f func(tx server.Tx) error) error {
-	errLook := errors.New("look only")
-	err := n.store.Update(ctx, func(tx server.Tx) error {
-		if err := f(tx); err != nil {
-			return err
-		}
-		return errLook
-	})
-	if errors.Is(err, errLook) {
-		return nil
-	}
-	return err
-}
-
-// teamOf is the index of a team id.
-func (n *serverNode) teamOf(id string) int { return slices.Index(n.teams, id) }

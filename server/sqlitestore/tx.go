@@ -24,7 +24,6 @@ type writeTx struct {
 	nextRep int64             // the next free replica index (0: not read yet)
 	seqs    map[int64]uint64  // max_seq set by this transaction
 	scopes  map[string]uint64 // highest seq appended per scope
-	buf     []byte
 	nextSeq uint64
 	pending []any  // buffered log rows, logCols values each
 	ids     []byte // arena for the row ids in pending
