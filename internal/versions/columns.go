@@ -98,15 +98,7 @@ func encodeVersionsColumns(dst []byte, vs map[string]syncproto.Version, idx func
 		if err != nil {
 			return nil, err
 		}
-		flags := compact.ValueFlags(v.Value)
-		hasBase := !v.Base.IsZero()
-		same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
-		if hasBase {
-			flags |= flagBase
-		}
-		if same {
-			flags |= flagBaseSame
-		}
+		flags, hasBase, same := entryFlags(v)
 		own := false
 		if stored != nil {
 			x, ok := stored(f)

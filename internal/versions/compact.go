@@ -43,6 +43,22 @@ func EncodeCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncpro
 	return encodeVersionsCompact(dst, vs, idx)
 }
 
+// entryFlags are the flags both formats begin an entry with: the value's
+// kind, whether it has a base, and whether that base is an earlier change
+// of the same replica (then written as a distance).
+func entryFlags(v syncproto.Version) (flags byte, hasBase, same bool) {
+	flags = compact.ValueFlags(v.Value)
+	hasBase = !v.Base.IsZero()
+	same = hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
+	if hasBase {
+		flags |= flagBase
+	}
+	if same {
+		flags |= flagBaseSame
+	}
+	return flags, hasBase, same
+}
+
 func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error)) ([]byte, error) {
 	names := make([]string, 0, len(vs))
 	var low syncproto.HLC = math.MaxUint64
@@ -64,15 +80,7 @@ func encodeVersionsCompact(dst []byte, vs map[string]syncproto.Version, idx func
 		if err != nil {
 			return nil, err
 		}
-		flags := compact.ValueFlags(v.Value)
-		hasBase := !v.Base.IsZero()
-		same := hasBase && v.Base.Replica == v.Dot.Replica && v.Base.Seq <= v.Dot.Seq
-		if hasBase {
-			flags |= flagBase
-		}
-		if same {
-			flags |= flagBaseSame
-		}
+		flags, hasBase, same := entryFlags(v)
 		dst = append(dst, flags)
 		dst = compact.AppendValue(dst, v.Value)
 		dst = binary.AppendUvarint(dst, uint64(v.HLC-low))
