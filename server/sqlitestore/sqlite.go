@@ -16,6 +16,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/migration"
+	"github.com/hamlet-vn/hamlet/internal/stmtcache"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/internal/replicas"
@@ -114,7 +115,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	wdb, err := sql.Open("sqlite", "file:"+abs+"?"+WriterPragmas(sync)+"&_pragma=foreign_keys(0)&_txlock=immediate")
+	// Both the writer and the read pool keep the statements they run
+	// prepared, per connection (internal/stmtcache).
+	wdb, err := sql.Open(stmtcache.DriverName, "file:"+abs+"?"+WriterPragmas(sync)+"&_pragma=foreign_keys(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -139,7 +142,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	rq.Add("_pragma", "busy_timeout(10000)")
 	rq.Add("_pragma", "query_only(1)")
 	rq.Add("_pragma", "cache_size(-8000)")
-	rdb, err := sql.Open("sqlite", "file:"+abs+"?"+rq.Encode())
+	rdb, err := sql.Open(stmtcache.DriverName, "file:"+abs+"?"+rq.Encode())
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
