@@ -112,7 +112,11 @@ func (s *Sim) enroll(l *laptop, code string) error {
 func (s *Sim) startLaptop(l *laptop) error {
 	l.gen++
 	l.proc = &proc{name: fmt.Sprintf("%s#%d", l.name, l.gen)}
-	rep, err := agent.OpenWith(s.ctx, filepath.Join(l.dir, replicaFile), agent.Options{
+	path := filepath.Join(l.dir, replicaFile)
+	if err := s.placeReplica(l, path); err != nil {
+		return err
+	}
+	rep, err := agent.OpenWith(s.ctx, path, agent.Options{
 		Now:        func() time.Time { return l.now(s) },
 		Schema:     l.sch,
 		HTTPClient: s.httpClient(l),

@@ -68,6 +68,11 @@ func (s *Sim) startServer(fresh bool) error {
 	n := s.srv
 	n.gen++
 	n.proc = &proc{name: fmt.Sprintf("server#%d", n.gen)}
+	if fresh {
+		if err := s.placeStore(s.dataPath("server.db")); err != nil {
+			return fmt.Errorf("place the store: %w", err)
+		}
+	}
 	st, err := sqlitestore.Open(s.ctx, s.dataPath("server.db"), sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 2})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)

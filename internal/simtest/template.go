@@ -1,0 +1,156 @@
+package simtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
+)
+
+// Template files. Every schedule starts a new server store and four or
+// more new replicas, and creating a SQLite file and running every
+// migration on it was a fifth of a schedule's CPU. So each process makes
+// one new store and one new replica per schema version, the real way
+// (sqlitestore.Open, agent.OpenWith), keeps their bytes, and a world
+// writes them where it would have created its files: they are real SQLite
+// files still, as new as the ones Open makes (TestTemplatesAreNew
+// compares them), and each gets the id the world would have made for it.
+
+// templateID is the replica id a template is made with; each copy gets
+// its own (placeReplica).
+var templateID = uuid.MustParse("00000000-0000-4000-8000-000000000001")
+
+type templateFiles struct {
+	mu       sync.Mutex
+	store    []byte
+	replicas map[int][]byte // by schema version
+}
+
+var templates templateFiles
+
+// storeTemplate is the bytes of a new server store.
+func (tf *templateFiles) storeTemplate(ctx context.Context, base string) ([]byte, error) {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if tf.store != nil {
+		return tf.store, nil
+	}
+	b, err := makeTemplate(base, "server.db", func(path string) error {
+		st, err := sqlitestore.Open(ctx, path, sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 2})
+		if err != nil {
+			return err
+		}
+		return st.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("make the template store: %w", err)
+	}
+	tf.store = b
+	return b, nil
+}
+
+// replicaTemplate is the bytes of a new replica of sch, its replica id
+// templateID.
+func (tf *templateFiles) replicaTemplate(ctx context.Context, base string, sch *schema.Registry) ([]byte, error) {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if b, ok := tf.replicas[sch.Version()]; ok {
+		return b, nil
+	}
+	b, err := makeTemplate(base, replicaFile, func(path string) error {
+		rep, err := agent.OpenWith(ctx, path, agent.Options{
+			Now:    func() time.Time { return simStart },
+			Schema: sch,
+			NewID:  func() uuid.UUID { return templateID },
+		})
+		if err != nil {
+			return err
+		}
+		return rep.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("make the template replica of schema %d: %w", sch.Version(), err)
+	}
+	if tf.replicas == nil {
+		tf.replicas = map[int][]byte{}
+	}
+	tf.replicas[sch.Version()] = b
+	return b, nil
+}
+
+// makeTemplate creates a file with create in a directory of its own and
+// returns its bytes: the whole database, the write-ahead log folded into
+// it when the last connection closed.
+func makeTemplate(base, name string, create func(path string) error) ([]byte, error) {
+	dir, err := os.MkdirTemp(base, "hamlet-sim-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, name)
+	if err := create(path); err != nil {
+		return nil, err
+	}
+	for _, suf := range []string{"-wal", "-journal"} {
+		if fi, err := os.Stat(path + suf); err == nil && fi.Size() > 0 {
+			return nil, fmt.Errorf("%s left a %s file of %d bytes", name, suf, fi.Size())
+		}
+	}
+	return os.ReadFile(path)
+}
+
+// placeStore writes a new store where the server will open it ("" when
+// the file is there already).
+func (s *Sim) placeStore(path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	b, err := templates.storeTemplate(s.ctx, baseDir(s.cfg))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}
+
+// placeReplica writes a new replica where the laptop's agent will open it,
+// when none is there, with the replica id the agent would have made for it
+// (from the world's ids, at the same point of the schedule).
+func (s *Sim) placeReplica(l *laptop, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	b, err := templates.replicaTemplate(s.ctx, baseDir(s.cfg), l.sch)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return err
+	}
+	return setReplicaID(s.ctx, path, s.newID())
+}
+
+// setReplicaID gives a replica file copied from the template its own id.
+func setReplicaID(ctx context.Context, path string, id uuid.UUID) error {
+	db, err := openRW(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := db.ExecContext(ctx, `UPDATE agent_meta SET value = ? WHERE key = 'replica_id' AND value = ?`, id.String(), templateID.String())
+	if err != nil {
+		return fmt.Errorf("set the replica id: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("set the replica id: %d rows (%v)", n, err)
+	}
+	return db.Close()
+}
