@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/stmtcache"
 	"github.com/hamlet-vn/hamlet/schema"
 )
 
@@ -284,8 +285,10 @@ func openRW(path string) (*sql.DB, error) {
 	return sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(10000)")
 }
 
+// openRO opens a file to look: its statements kept prepared, as the
+// checks at rest run the same few texts for every laptop and table.
 func openRO(path string) (*sql.DB, error) {
-	return sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
+	return sql.Open(stmtcache.DriverName, "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
 }
 
 // tableRows reads a table's live rows in scope: id → column → value.

@@ -1,6 +1,7 @@
 package simtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,11 @@ func (tf *templateFiles) replicaTemplate(ctx context.Context, base string, sch *
 	if err != nil {
 		return nil, fmt.Errorf("make the template replica of schema %d: %w", sch.Version(), err)
 	}
+	// The id is written once, as text (agent_meta), and nowhere else:
+	// placeReplica writes each copy's own over it.
+	if n := bytes.Count(b, []byte(templateID.String())); n != 1 {
+		return nil, fmt.Errorf("the template replica of schema %d holds its id %d times, not once", sch.Version(), n)
+	}
 	if tf.replicas == nil {
 		tf.replicas = map[int][]byte{}
 	}
@@ -123,34 +129,18 @@ func (s *Sim) placeStore(path string) error {
 
 // placeReplica writes a new replica where the laptop's agent will open it,
 // when none is there, with the replica id the agent would have made for it
-// (from the world's ids, at the same point of the schedule).
+// (from the world's ids, at the same point of the schedule). The id is
+// text of the same length as the template's, so it takes its place in the
+// bytes: a change that leaves every page's layout as it was, and costs no
+// connection (opening one reads and parses the whole schema).
 func (s *Sim) placeReplica(l *laptop, path string) error {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	b, err := templates.replicaTemplate(s.ctx, baseDir(s.cfg), l.sch)
+	tmpl, err := templates.replicaTemplate(s.ctx, baseDir(s.cfg), l.sch)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return err
-	}
-	return setReplicaID(s.ctx, path, s.newID())
-}
-
-// setReplicaID gives a replica file copied from the template its own id.
-func setReplicaID(ctx context.Context, path string, id uuid.UUID) error {
-	db, err := openRW(path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := db.ExecContext(ctx, `UPDATE agent_meta SET value = ? WHERE key = 'replica_id' AND value = ?`, id.String(), templateID.String())
-	if err != nil {
-		return fmt.Errorf("set the replica id: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("set the replica id: %d rows (%v)", n, err)
-	}
-	return db.Close()
+	b := bytes.Replace(tmpl, []byte(templateID.String()), []byte(s.newID().String()), 1)
+	return os.WriteFile(path, b, 0o644)
 }

@@ -48,6 +48,7 @@ func TestTemplatesAreNew(t *testing.T) {
 	openStore(copied)
 	setServerID(copied)
 	require.Equal(t, dump(t, made), dump(t, copied), "the server's store")
+	require.Equal(t, "ok", integrity(t, copied))
 
 	prev, err := schema.At(schema.Version - 1)
 	require.NoError(t, err)
@@ -70,6 +71,7 @@ func TestTemplatesAreNew(t *testing.T) {
 		want := s.newID() // what placeReplica draws
 		s.idSeq = 0
 		require.NoError(t, s.placeReplica(&laptop{sch: sch}, copied))
+		require.Equal(t, "ok", integrity(t, copied))
 		setReplicaIDTo(t, copied, want, id)
 		openReplica(copied)
 		require.Equal(t, dump(t, made), dump(t, copied), "a replica of schema %d", sch.Version())
@@ -87,6 +89,24 @@ func setReplicaIDTo(t *testing.T, path string, want, id uuid.UUID) {
 	require.Equal(t, want.String(), got)
 	_, err = db.Exec(`UPDATE agent_meta SET value = ? WHERE key = 'replica_id'`, id.String())
 	require.NoError(t, err)
+}
+
+// integrity is what PRAGMA integrity_check says of a file.
+func integrity(t *testing.T, path string) string {
+	db, err := openRO(path)
+	require.NoError(t, err)
+	defer db.Close()
+	var out []string
+	rows, err := db.Query(`PRAGMA integrity_check`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return strings.Join(out, "; ")
 }
 
 // dump is a SQLite file's content as text: its marks, its schema, and
