@@ -203,6 +203,16 @@ func TestFoundDefects(t *testing.T) {
 		// above also covers it.
 		{"re-enrolled after losing a hamlet", Config{Seed: 214, Wide: true}},
 		{"re-enrolled after losing a hamlet, cloned", Config{Seed: 19, Wide: true}},
+		// A row left a laptop's scope (its team lost the hamlet, or its
+		// first clone dropped it) and another device moved it into a
+		// hamlet the laptop covers: the move re-logged the row's versions
+		// under their authors, and the pull left out the laptop's own, for
+		// ever: "L4 does not hold what the server holds in households
+		// (scope [32002-02 32002-04]): row 89b4d09b: active="<nil>"
+		// (server "1"), head_name="<nil>" (server "Chủ hộ 994") …".
+		{"row moved back into scope without its own writes", Config{Seed: 404, Wide: true, Truncate: true}},
+		{"row moved back into scope without its own writes, cloned", Config{Seed: 144, Wide: true, Truncate: true}},
+		{"row moved back into scope without its own writes, a visit", Config{Seed: 186, Wide: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
