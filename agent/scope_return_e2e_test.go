@@ -65,3 +65,44 @@ func TestScopeRowMovedBackBringsOwnWrites(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, fresh.Fields, got.Fields)
 }
+
+// Issue 17 (simulation seed 538): a tutoring record's hamlet_code written
+// with its household's old hamlet after the household moved (a copy of a
+// data folder pushing its history again under a new replica id does this)
+// won by its later stamp, while the server kept the record in the
+// household's hamlet: replicas showed one hamlet, the server another.
+// The record sits in its household's hamlet, on every replica.
+func TestChildHamletFollowsHousehold(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	from, to := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": from, "head_name": "Trần Văn Ba"})
+	require.NoError(t, err)
+	tut, err := a.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "independent"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": to}))
+	realSync(t, a, ts, ta)
+	kid, err := a.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, kid.Fields["hamlet_code"], "the record moved with its household")
+
+	// Another device writes the record's old hamlet, stamped later.
+	tick()
+	dev := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	w := servertest.NewWriter(dev.Replica, time.Now)
+	ack, err := dev.Push(1, []syncproto.Change{w.Write("tutoring_records", tut, schema.ScopeField, syncproto.String(from), to)})
+	require.NoError(t, err)
+	require.NotEqual(t, syncproto.ResultRefused, ack.Results[0].Status)
+
+	realSync(t, a, ts, ta)
+	kid, err = a.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, kid.Fields["hamlet_code"], "the record stays in its household's hamlet")
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	fresh, err := b.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, fresh.Fields["hamlet_code"], "a fresh clone too")
+}

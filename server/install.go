@@ -41,6 +41,17 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	}
 	logged := rc.logged
 	rc.logged = true
+	if c.Table != "households" && c.Field == schema.ScopeField && rc.st.Scope != "" && !c.Value.Equal(syncproto.String(rc.st.Scope)) {
+		// A child row sits in its household's hamlet: a hamlet_code that
+		// says otherwise (written before the household moved, and pushed
+		// after, by a copy of a data folder pushing its history again)
+		// is answered by the server writing the row's hamlet again, so
+		// every replica converges on where the row is, as the server
+		// holds it.
+		if err := b.serverWrite(RowRef{c.Table, c.Row}, rc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.Field == schema.DeletedField:
 		del := c.Value.AsBool()
