@@ -221,9 +221,28 @@ func TestFoundDefects(t *testing.T) {
 		// 9a9a0da8: hamlet_code="32002-02" (server "32002-01")"
 		// (server/install.go). Seed 73 found it again once the fix above
 		// changed its schedule ("… field_reports … row b37ccd8f:
-		// hamlet_code="32002-01" (server "32002-02")").
+		// hamlet_code="32002-01" (server "32002-02")"). With checkPlaced
+		// both fail on the server first: "the server holds
+		// tutoring_records 9a9a0da8 in 32002-01, its hamlet_code says
+		// "32002-02"".
 		{"child hamlet against its household's", Config{Seed: 538, Wide: true, Truncate: true}},
 		{"child hamlet against its household's, a report", Config{Seed: 73, Wide: true}},
+		// Issue 13's defect, reintroduced to show the harness catches it
+		// (server/apply.go judging a new row by its changes' Scope label):
+		// a laptop that had not synced since its team lost a hamlet added
+		// a household there, and its push arrived labelled with a hamlet
+		// the team covers; the server refused the row's hamlet_code and
+		// kept the rest in the label's hamlet: "the server holds
+		// households 76beb5a3 in 32002-02 without a hamlet_code (fields
+		// [active head_name registered_on])" (18 of wide seeds 1–100
+		// failed, the first at seed 6).
+		{"a new row judged by its hamlet_code, not its label", Config{Seed: 6, Wide: true, Truncate: true}},
+		// A household a laptop added in a hamlet its team had lost, refused,
+		// stays on the laptop beside its refusal: the harness counted it
+		// as a row held outside the laptop's scope ("L5 holds 1 live
+		// households outside its team's hamlets [32002-01 32002-02] after
+		// syncing"; also seed 44 once opStaleWrite existed).
+		{"a refused row stays with its volunteer", Config{Seed: 455, Wide: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
