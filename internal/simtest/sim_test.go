@@ -243,6 +243,22 @@ func TestFoundDefects(t *testing.T) {
 		// households outside its team's hamlets [32002-01 32002-02] after
 		// syncing"; also seed 44 once opStaleWrite existed).
 		{"a refused row stays with its volunteer", Config{Seed: 455, Wide: true}},
+		// A copy of a data folder pushed again, under its new replica id,
+		// a household it added as its team lost the hamlet: the server
+		// judged each change by its own stamp, refused the hamlet_code and
+		// kept the other fields, a row without a hamlet: "the server holds
+		// households 956ef112 in 32002-02 without a hamlet_code (fields
+		// [active has_smartphone head_name registered_on vneid_installed])"
+		// (server/apply.go: a new row now falls whole).
+		{"a new row refused on scope falls whole", Config{Seed: 297, Wide: true}},
+		// The same, on tutoring records ("the server holds tutoring_records
+		// 2ed63433 in 32002-01 without a hamlet_code (fields [household_id
+		// outcome skill taught_on volunteer_id])", seed 310; ff60083b, seed
+		// 493) and on a household ("8a5f3ce0 in 32002-01 without a
+		// hamlet_code (fields [members_count registered_on])", seed 424).
+		{"a new row refused on scope falls whole, a tutoring record", Config{Seed: 310, Wide: true}},
+		{"a new row refused on scope falls whole, again", Config{Seed: 424, Wide: true, Truncate: true}},
+		{"a new row refused on scope falls whole, a tutoring record again", Config{Seed: 493, Wide: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
