@@ -102,11 +102,16 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	}
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
-		if c.Dot.Replica == r.id && !g.own {
-			continue // our own write coming back: we hold it already
+		st := g.states[c.Row]
+		mine := c.Dot.Replica == r.id && !g.own
+		if mine && st != nil && st.cur[c.Field] != nil {
+			// Our own write coming back: a move logged the row's versions
+			// again (§7.5). Where we hold a version of the field we hold
+			// this one or a later one; where we do not, we dropped the row
+			// when it left our scope, and take it back.
+			continue
 		}
 		_ = r.clk().Observe(c.HLC) // beyond the skew bound: stored, our clock stays put
-		st := g.states[c.Row]
 		if st == nil {
 			st = newRowState(c.Table, c.Row, c.Scope)
 			g.states[c.Row] = st
@@ -134,7 +139,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			g.stats.installed++
 		}
 		g.dirty[c.Row] = st
-		if !g.own && r.hidesEdit(st, c) {
+		if !g.own && !mine && r.hidesEdit(st, c) {
 			hid, err := t.hideEdit(st, c, g.now)
 			if err != nil {
 				return err

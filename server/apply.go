@@ -63,6 +63,11 @@ type rowCache struct {
 	fields map[string]syncproto.Value // installed since, to materialize
 	newIn  *batch                     // the batch that created the row
 	logged bool                       // entries of the row were logged in this group
+	// notMade: the scope refusal of a change of this row when it was new:
+	// the rest of the new row falls with it (scopeVerdict judges each
+	// change by its own stamp, and a row made as its hamlet left the team
+	// may straddle that moment).
+	notMade *syncproto.Result
 }
 
 type batch struct {
@@ -347,10 +352,16 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != scope {
 		to = c.Value.AsString()
 	}
+	if rc.notMade != nil && !rc.exists && rc.st.Scope == "" {
+		return b.refuse(c, rc.notMade.Code, rc.notMade.Why)
+	}
 	if !b.p.scope[scope] && !(to != "" && c.Table == "households") {
 		// Made while the row was in scope (before it moved or its hamlet
 		// left the team)? Then it is applied; otherwise refused (scope.go).
 		if ok, res, err := b.outOfScope(c, rc, scope); !ok || err != nil {
+			if err == nil && !rc.exists && rc.st.Scope == "" {
+				rc.notMade = &res // a new row stands or falls whole
+			}
 			return res, err
 		}
 	}

@@ -31,11 +31,27 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	}
 	e := LogEntry{Change: *c}
 	e.Change.Scope = rc.st.Scope
+	if moving {
+		// The move itself goes to its author too, with the versions
+		// move logs beside it (a device that dropped the row has neither).
+		e.NewScope = rc.st.Scope
+	}
 	if err := b.appendEntry(&e); err != nil {
 		return err
 	}
 	logged := rc.logged
 	rc.logged = true
+	if c.Table != "households" && c.Field == schema.ScopeField && rc.st.Scope != "" && !c.Value.Equal(syncproto.String(rc.st.Scope)) {
+		// A child row sits in its household's hamlet: a hamlet_code that
+		// says otherwise (written before the household moved, and pushed
+		// after, by a copy of a data folder pushing its history again)
+		// is answered by the server writing the row's hamlet again, so
+		// every replica converges on where the row is, as the server
+		// holds it.
+		if err := b.serverWrite(RowRef{c.Table, c.Row}, rc, schema.ScopeField, syncproto.String(rc.st.Scope)); err != nil {
+			return err
+		}
+	}
 	switch {
 	case c.Field == schema.DeletedField:
 		del := c.Value.AsBool()
@@ -101,7 +117,10 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 
 // move re-emits a row's current versions under its new scope (except skip,
 // already logged there) and files an eviction under the old scope; hc is
-// the household's change that moved it (recorded as a ScopeMove).
+// the household's change that moved it (recorded as a ScopeMove). The
+// versions are marked as a move's (NewScope): they go to every device of
+// the new scope, their authors too, so a row moved into a device's scope
+// arrives whole even where the device dropped it, its own writes with it.
 func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
 	// In field order, not the map's: the same push logs the same
 	// entries in the same order (a simulation's seed replays exactly).
@@ -110,7 +129,7 @@ func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncpr
 		if f == skip {
 			continue
 		}
-		e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}}
+		e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}, NewScope: rc.st.Scope}
 		if err := b.appendEntry(&e); err != nil {
 			return err
 		}

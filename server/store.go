@@ -155,6 +155,10 @@ const (
 
 // LogEntry is one entry of the server log. For an eviction, Change carries
 // Table, Row and Scope (the scope the row left) and NewScope where it went.
+// A change entry has a NewScope (its own scope) when a move logged it, the
+// row's versions re-logged under the hamlet it moved to: such an entry goes
+// to every device of that hamlet, its origin too, which may have dropped
+// the row when it left its scope earlier (PROTOCOL §7.5).
 type LogEntry struct {
 	Seq      uint64
 	Kind     EntryKind
@@ -163,7 +167,8 @@ type LogEntry struct {
 }
 
 // LogQuery selects log entries with Seq > After whose scope is in Scopes and
-// whose origin is not Exclude (evictions are always included), at most Limit.
+// whose origin is not Exclude (evictions, and changes a move logged, are
+// always included), at most Limit.
 type LogQuery struct {
 	After   uint64
 	Scopes  []string

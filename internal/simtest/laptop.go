@@ -40,6 +40,9 @@ type laptop struct {
 	backups  []string
 	gone     bool // retired (its folder copied elsewhere and this one dropped)
 	enrolled bool
+	// relabel: the laptop's next Push reaches the server with every
+	// change labelled with a hamlet its team covers (opStaleWrite).
+	relabel string
 }
 
 const replicaFile = "replica.db"

@@ -26,6 +26,7 @@ func init() {
 		opKind{name: "backup", weight: 1, wide: true, can: hasLaptop(running), do: (*Sim).opBackup},
 		opKind{name: "restore backup", weight: 1, wide: true, can: hasLaptop(func(l *laptop) bool { return running(l) && len(l.backups) > 0 }), do: (*Sim).opRestoreBackup},
 		opKind{name: "leader asks", weight: 2, can: serverUp, do: (*Sim).opLeaderAsks},
+		opKind{name: "write into a lost hamlet", weight: 8, wide: true, can: func(s *Sim) bool { return len(s.staleWriters()) > 0 }, do: (*Sim).opStaleWrite},
 	)
 }
 
@@ -228,4 +229,63 @@ func deref(v any) any {
 		return rv.Elem().Interface()
 	}
 	return v
+}
+
+// staleWriters are the running laptops that still hold a hamlet their team
+// lost (they have not synced since), with that hamlet and one the team
+// covers now.
+func (s *Sim) staleWriters() []staleWriter {
+	if !s.srv.up {
+		return nil
+	}
+	ts, err := s.srv.store.Teams(s.ctx)
+	if err != nil {
+		return nil
+	}
+	var out []staleWriter
+	for _, l := range s.laptops {
+		if !running(l) {
+			continue
+		}
+		var now []string
+		for _, t := range ts {
+			if t.ID == s.srv.teams[l.team] {
+				now = t.Hamlets
+			}
+		}
+		e, err := l.rep.Enrollment(s.ctx)
+		if err != nil || e == nil || len(now) == 0 {
+			continue
+		}
+		for _, h := range e.Scope {
+			if !slices.Contains(now, h.Code) {
+				out = append(out, staleWriter{l, h.Code, now[0]})
+				break
+			}
+		}
+	}
+	return out
+}
+
+type staleWriter struct {
+	l          *laptop
+	lost, held string
+}
+
+// opStaleWrite: a laptop whose team lost a hamlet, and which has not
+// synced since, adds a household there (as a volunteer offline does); its
+// next Push reaches the server labelled with a hamlet the team covers (an
+// agent of another build, a tampered one): the server must place the row
+// by its hamlet_code and judge it there, never by the label (checkPlaced).
+func (s *Sim) opStaleWrite() {
+	ws := s.staleWriters()
+	w := ws[s.ch.intn(len(ws))]
+	l, rep := w.l, w.l.rep
+	vals := s.ch.intn(1 << 20)
+	l.relabel = w.held
+	s.sch.spawn(l.proc, l.name+" write", func() {
+		id, err := rep.AddHousehold(s.ctx, householdFields(rep, w.lost, vals, true))
+		s.tr.printf("%s adds household %s in %s, a hamlet its team lost: %s", l.name, short(id), w.lost, errText(err))
+		s.model.wrote(l, "stale write", err)
+	})
 }

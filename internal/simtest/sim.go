@@ -333,6 +333,9 @@ func (s *Sim) deliverOne(l *link) {
 	if !toSrv {
 		dir = "S→" + l.name
 	}
+	if toSrv && p.flight[0].kind == frameData {
+		s.relabel(l, p)
+	}
 	if !s.healing {
 		switch s.ch.intn(200) {
 		case 0: // cut at a byte of this frame
@@ -475,4 +478,34 @@ func (s *Sim) teamHamlet(name string) string {
 		}
 	}
 	return ""
+}
+
+// relabel labels every change of a Push of the laptop of link l with the
+// hamlet opStaleWrite chose, once: no choice is drawn, so a schedule
+// replays the same.
+func (s *Sim) relabel(l *link, p *pipe) {
+	for _, lp := range s.laptops {
+		if lp.name != l.name || lp.relabel == "" {
+			continue
+		}
+		m, err := syncproto.Decode(p.flight[0].data, syncproto.DefaultLimits)
+		if err != nil {
+			return
+		}
+		push, ok := m.(*syncproto.Push)
+		if !ok || len(push.Changes) == 0 {
+			return
+		}
+		for i := range push.Changes {
+			push.Changes[i].Scope = lp.relabel
+		}
+		b, err := syncproto.Encode(nil, push)
+		if err != nil {
+			return
+		}
+		p.flight[0].data = b
+		s.tr.printf("%s's push arrives with every change labelled %s", lp.name, lp.relabel)
+		lp.relabel = ""
+		return
+	}
 }

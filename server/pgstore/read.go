@@ -101,7 +101,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	scopes := dedupe(q.Scopes)
 	b := &pgx.Batch{}
 	for _, sc := range scopes {
-		b.Queue(logSelect+` WHERE scope = $1 AND seq > $2 AND seq <= $3 AND (origin <> $4 OR kind = 1) ORDER BY seq LIMIT $5`,
+		b.Queue(logSelect+` WHERE scope = $1 AND seq > $2 AND seq <= $3 AND (origin <> $4 OR kind = 1 OR new_scope IS NOT NULL) ORDER BY seq LIMIT $5`,
 			sc, int64(q.After), int64(head), excl, q.Limit)
 	}
 	br := conn.SendBatch(ctx, b)

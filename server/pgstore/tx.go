@@ -435,7 +435,7 @@ func (w *pgTx) Append(e *server.LogEntry) error {
 		return err
 	}
 	var ns *string
-	if e.Kind == server.EntryEviction {
+	if e.Kind == server.EntryEviction || e.NewScope != "" {
 		ns = &e.NewScope
 	}
 	w.head++

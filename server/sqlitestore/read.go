@@ -129,7 +129,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 type replicaRefs struct{ origin, base int64 }
 
 const readLogQuery = `SELECT seq, kind, tbl, row, field, vkind, val, hlc, origin, oseq, base_origin, base_seq, new_scope
-	FROM sync_log WHERE scope = ? AND seq > ? AND seq <= ? AND (origin != ? OR kind = 1) ORDER BY seq LIMIT ?`
+	FROM sync_log WHERE scope = ? AND seq > ? AND seq <= ? AND (origin != ? OR kind = 1 OR new_scope IS NOT NULL) ORDER BY seq LIMIT ?`
 
 // logStream is one scope's open query and its next row.
 type logStream struct {

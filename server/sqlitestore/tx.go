@@ -204,7 +204,7 @@ func (w *writeTx) Append(e *server.LogEntry) error {
 		return err
 	}
 	var ns any
-	if e.Kind == server.EntryEviction {
+	if e.Kind == server.EntryEviction || e.NewScope != "" {
 		ns = e.NewScope
 	}
 	e.Seq = w.nextSeq

@@ -180,6 +180,10 @@ func testReadLog(t *testing.T, s store) {
 				origin = me
 			}
 			e := server.LogEntry{Change: change("households", uuid.New(), "notes", syncproto.Int(int64(i)), scope, origin, uint64(i+1))}
+			if i%10 == 0 {
+				// A version a move logged again: it goes to its origin too.
+				e.NewScope = scope
+			}
 			require.NoError(t, tx.Append(&e))
 			seqs = append(seqs, e.Seq)
 		}
@@ -214,7 +218,7 @@ func testReadLog(t *testing.T, s store) {
 	require.Equal(t, head, cursor)
 	var want int
 	for i := 0; i < 30; i++ {
-		if i%3 != 2 && i%5 != 0 {
+		if i%3 != 2 && (i%5 != 0 || i%10 == 0) {
 			want++
 		}
 	}
@@ -222,11 +226,18 @@ func testReadLog(t *testing.T, s store) {
 	last := got[len(got)-1]
 	require.Equal(t, server.EntryEviction, last.Kind)
 	require.Equal(t, "32167-01", last.NewScope)
+	moved := 0
 	for _, e := range got[:len(got)-1] {
-		require.NotEqual(t, me, e.Change.Dot.Replica)
+		if e.Change.Dot.Replica == me {
+			require.Equal(t, e.Change.Scope, e.NewScope, "the requester's own entry only where a move logged it")
+			moved++
+		} else {
+			require.Empty(t, e.NewScope)
+		}
 		require.Contains(t, scopes, e.Change.Scope)
 		require.Equal(t, syncproto.KindInt, e.Change.Value.Kind())
 	}
+	require.Equal(t, 2, moved, "entries 0 and 10")
 	// Nothing in scope: the cursor still moves to the head.
 	p, err := s.ReadLog(ctx, server.LogQuery{After: 0, Scopes: []string{"99999-01"}, Limit: 10})
 	require.NoError(t, err)

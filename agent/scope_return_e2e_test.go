@@ -1,0 +1,108 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Issue 17: a household this device wrote leaves its scope (its team
+// loses the hamlet: the replica drops the row with its own writes), and
+// another device moves it into a hamlet the device still covers. The row
+// must come back whole, this device's own fields included: the pull that
+// brings the move must not leave them out as "the device's own writes".
+// Real server on loopback, real agent.
+func TestScopeRowMovedBackBringsOwnWrites(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": lost, "head_name": "Nguyễn Văn Hai", "members_count": int64(4)})
+	require.NoError(t, err)
+	tut, err := a.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "independent"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	// The team loses the hamlet: the replica drops the household and its
+	// tutoring record.
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	require.True(t, changed)
+	sum := realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Equal(t, 2, sum.ScopeChange.Dropped)
+
+	// Another device of the team moves the household into the hamlet the
+	// team kept (a move is judged by the hamlet it goes to).
+	mover := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	w := servertest.NewWriter(mover.Replica, time.Now)
+	ack, err := mover.Push(1, []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(kept), lost)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+
+	realSync(t, a, ts, ta)
+	got, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, kept, got.Fields["hamlet_code"])
+	require.Equal(t, "Nguyễn Văn Hai", got.Fields["head_name"], "this device's own fields come back with the row")
+	require.EqualValues(t, 4, got.Fields["members_count"])
+	kid, err := a.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, "independent", kid.Fields["outcome"], "and its child's")
+	require.Equal(t, hh.String(), kid.Fields["household_id"])
+
+	// A fresh replica of the team holds the same.
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	fresh, err := b.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, fresh.Fields, got.Fields)
+}
+
+// Issue 17 (simulation seed 538): a tutoring record's hamlet_code written
+// with its household's old hamlet after the household moved (a copy of a
+// data folder pushing its history again under a new replica id does this)
+// won by its later stamp, while the server kept the record in the
+// household's hamlet: replicas showed one hamlet, the server another.
+// The record sits in its household's hamlet, on every replica.
+func TestChildHamletFollowsHousehold(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	from, to := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": from, "head_name": "Trần Văn Ba"})
+	require.NoError(t, err)
+	tut, err := a.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "independent"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": to}))
+	realSync(t, a, ts, ta)
+	kid, err := a.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, kid.Fields["hamlet_code"], "the record moved with its household")
+
+	// Another device writes the record's old hamlet, stamped later.
+	tick()
+	dev := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	w := servertest.NewWriter(dev.Replica, time.Now)
+	ack, err := dev.Push(1, []syncproto.Change{w.Write("tutoring_records", tut, schema.ScopeField, syncproto.String(from), to)})
+	require.NoError(t, err)
+	require.NotEqual(t, syncproto.ResultRefused, ack.Results[0].Status)
+
+	realSync(t, a, ts, ta)
+	kid, err = a.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, kid.Fields["hamlet_code"], "the record stays in its household's hamlet")
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	fresh, err := b.Show(ctx, "tutoring_records", tut.String())
+	require.NoError(t, err)
+	require.Equal(t, to, fresh.Fields["hamlet_code"], "a fresh clone too")
+}
