@@ -137,7 +137,7 @@ func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 	}
 	// A back-fill under way (scope.go) is moot: the clone brings every
 	// hamlet of the scope.
-	for _, k := range []string{metaBackfillScopes, metaBackfillCursor} {
+	for _, k := range backfillKeys {
 		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
 			return err
 		}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -18,16 +21,34 @@ import (
 //   - for each hamlet it lost, it drops only that hamlet's rows (row_state
 //     and the materialised tables); outbox entries stay, pending ones still
 //     pushed, refused ones in 'rejected';
-//   - for each hamlet it gained, it back-fills only that hamlet: Pulls with
-//     Scopes from cursor 0, its own cursor in agent_meta "backfill_cursor"
-//     (resumable), beside the normal cursor, which it then resumes.
-//     Entries received twice are idempotent.
+//   - for each hamlet it gained, it back-fills only that hamlet by a scoped
+//     snapshot (SnapshotRequest.Scopes): the current rows of those hamlets,
+//     tombstones included, in chunks, its position in agent_meta
+//     "backfill_head", "backfill_table", "backfill_row" (resumable); the
+//     normal cursor stays where it was until the back-fill ends, and the
+//     pull after it brings what changed since. Versions received twice
+//     merge as duplicates.
+//
+// A back-fill reads no old log (issue 17): a log back-fill from cursor 0
+// brought the entries a moved row left in its old hamlet and so brought
+// back rows deleted and collected since, missed a delete collected while
+// it was cut (the device's normal cursor, not the back-fill's, held
+// collection back), and could not be complete once the log was truncated.
+// The log back-fill (Pull.Scopes) is kept only for a server too old to
+// offer snapshots.
 
 const (
 	metaScopeHeld      = "scope_held"
 	metaBackfillScopes = "backfill_scopes"
-	metaBackfillCursor = "backfill_cursor"
+	metaBackfillCursor = "backfill_cursor" // the log back-fill's position
+	metaBackfillHead   = "backfill_head"   // the snapshot back-fill's: its first chunk's head,
+	metaBackfillTable  = "backfill_table"  // and the last row stored
+	metaBackfillRow    = "backfill_row"
 )
+
+// backfillKeys are the back-fill's state: forgotten when it ends, starts
+// again or gives way to a clone.
+var backfillKeys = []string{metaBackfillScopes, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow}
 
 // ScopeChange is what a Welcome's new scope did to this replica.
 type ScopeChange struct {
@@ -38,7 +59,7 @@ type ScopeChange struct {
 	// KeptEdits is the local edits to lost hamlets still in the outbox
 	// (pending, or refused and listed in 'rejected').
 	KeptEdits int `json:"kept_edits,omitempty"`
-	// Backfilled is the log entries pulled for gained hamlets.
+	// Backfilled is the field versions received for gained hamlets.
 	Backfilled int `json:"backfilled,omitempty"`
 }
 
@@ -142,9 +163,13 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 		}
 	}
 	if cursor > 0 && len(ch.Gained) > 0 {
+		// A back-fill under way starts again from the first row: its
+		// position says nothing of the rows of a hamlet gained now.
 		bf = append(bf, ch.Gained...)
-		if err := t.setMeta(metaBackfillCursor, 0); err != nil {
-			return ch, err
+		for _, k := range backfillKeys[1:] {
+			if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
+				return ch, err
+			}
 		}
 	}
 	bf = slices.DeleteFunc(slices.Compact(sortedCopy(bf)), func(h string) bool { return !slices.Contains(scope, h) })
@@ -189,14 +214,162 @@ func (t *txn) dropHamlets(hamlets []string) (dropped, kept int, err error) {
 	return int(n), k, nil
 }
 
-// backfill pulls the hamlets noted for back-fill (rescope), from the
-// back-fill cursor to the head, and then forgets them.
+// backfill brings the hamlets noted for back-fill (rescope) by a scoped
+// snapshot, and then forgets them; from a server too old to offer
+// snapshots, by their log (backfillLog).
 func (s *syncRun) backfill(ctx context.Context) (int, error) {
 	r := s.r
 	scopes, _, err := r.metaList(ctx, r.db, metaBackfillScopes)
 	if err != nil || len(scopes) == 0 {
 		return 0, err
 	}
+	if old, err := r.metaInt(ctx, r.db, "snapshot_unsupported"); err != nil {
+		return 0, err
+	} else if old != 0 {
+		return s.backfillLog(ctx, scopes)
+	}
+	st, err := r.loadBackfill(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.backfillFrom(ctx, scopes, st)
+	var se *ServerError
+	if err != nil && st.head != 0 && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor {
+		// The server cannot resume it (restored from a backup, or a table
+		// it no longer syncs): start again from the first row; the rows
+		// stored so far merge.
+		if err := r.clearBackfillPos(ctx); err != nil {
+			return n, err
+		}
+		m, err := s.backfillFrom(ctx, scopes, cloneState{})
+		return n + m, err
+	}
+	return n, err
+}
+
+// loadBackfill reads a snapshot back-fill's position (head 0: none yet).
+func (r *Replica) loadBackfill(ctx context.Context) (cloneState, error) {
+	var c cloneState
+	h, err := r.metaInt(ctx, r.db, metaBackfillHead)
+	if err != nil || h == 0 {
+		return c, err
+	}
+	c.head = uint64(h)
+	if c.pos.Table, err = r.meta(ctx, r.db, metaBackfillTable); err != nil {
+		return c, err
+	}
+	row, err := r.meta(ctx, r.db, metaBackfillRow)
+	if err != nil || row == "" {
+		return c, err
+	}
+	if c.pos.Row, err = uuid.Parse(row); err != nil {
+		return c, &FileError{Path: r.path, Kind: ErrCorrupt, Err: fmt.Errorf("back-fill position: %w", err)}
+	}
+	return c, nil
+}
+
+func (r *Replica) clearBackfillPos(ctx context.Context) error {
+	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow)
+	return err
+}
+
+// backfillFrom asks for the scoped snapshot chunk by chunk from st's
+// position and stores each chunk with the position after it, merging
+// with what the replica holds (cloneTxn) as a clone does; the last chunk
+// ends the back-fill. It returns the field versions received.
+func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneState) (int, error) {
+	r := s.r
+	n := 0
+	for {
+		if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit, Scopes: scopes}); err != nil {
+			return n, err
+		}
+		var m *syncproto.SnapshotChunk
+		for m == nil {
+			msg, err := s.w.recv(ctx)
+			if err != nil {
+				return n, err
+			}
+			switch msg := msg.(type) {
+			case *syncproto.Notify:
+				s.notified = true
+			case *syncproto.SnapshotChunk:
+				if msg.From != st.pos || (st.head != 0 && msg.Head != st.head) || msg.Head == 0 && msg.More {
+					return n, syncproto.Errorf(syncproto.CodeUnexpected, "back-fill chunk from %s/%s at head %d, expected %s/%s at head %d",
+						msg.From.Table, msg.From.Row, msg.Head, st.pos.Table, st.pos.Row, st.head)
+				}
+				m = msg
+			default:
+				return n, syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while back-filling", msg.Type())
+			}
+		}
+		s.sum.RoundTrips++
+		if err := s.storeBackfill(ctx, m); err != nil {
+			return n, err
+		}
+		st.head, st.pos = m.Head, m.To
+		n += len(m.Rows)
+		if s.opts.Progress != nil {
+			s.opts.Progress(Progress{Phase: "backfill", Done: n, Total: int(max(m.Total, uint64(n)))})
+		}
+		if !m.More {
+			return n, r.checkpoint(ctx)
+		}
+	}
+}
+
+// storeBackfill stores one chunk of a scoped snapshot with the position
+// after it, or, after the last, forgets the back-fill; its deleted rows
+// get tombstone bounds as a clone's do (noteClonedTombs: the pull after
+// it reads the log past them). The normal cursor does not move.
+func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk) error {
+	r := s.r
+	t, err := r.beginPulled(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli()}
+	if _, err := g.add(m); err != nil {
+		return err
+	}
+	if err := t.saveMany(g.save); err != nil {
+		return err
+	}
+	if m.More {
+		for k, v := range map[string]any{metaBackfillHead: int64(m.Head), metaBackfillTable: m.To.Table, metaBackfillRow: m.To.Row.String()} {
+			if err := t.setMeta(k, v); err != nil {
+				return err
+			}
+		}
+	} else {
+		for _, k := range backfillKeys {
+			if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
+				return err
+			}
+		}
+		if err := t.setMeta(metaCloneTombs, int64(1)); err != nil {
+			return err
+		}
+	}
+	if g.maxHLC != 0 {
+		_ = r.clk().Observe(g.maxHLC) // beyond the skew bound: stored, our clock stays put
+	}
+	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
+		return err
+	}
+	if err := t.commit(); err != nil {
+		return err
+	}
+	s.sum.Conflicts += g.conflicts
+	return nil
+}
+
+// backfillLog pulls the hamlets noted for back-fill from their log, from
+// the back-fill cursor to the head (Pull.Scopes), and then forgets them:
+// for a server too old to offer snapshots.
+func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error) {
+	r := s.r
 	c, err := r.metaInt(ctx, r.db, metaBackfillCursor)
 	if err != nil {
 		return 0, err

@@ -353,8 +353,8 @@ func openSecond(t *testing.T, ts *servertest.TS) *server.Server {
 	return s
 }
 
-// A back-fill cut part-way resumes from its own stored cursor: no page is
-// fetched twice, and the replica's normal cursor is untouched by it.
+// A back-fill cut part-way resumes after the last row it stored: no chunk
+// is fetched twice, and the replica's normal cursor is untouched by it.
 func TestScopeBackfillResumes(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
@@ -372,11 +372,11 @@ func TestScopeBackfillResumes(t *testing.T) {
 	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
 	require.NoError(t, err)
 
-	// Cut after the third back-fill page is stored.
+	// Cut after the third back-fill chunk (10 rows each) is stored.
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := 0
-	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, PullLimit: 10, Progress: func(p agent.Progress) {
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, PullLimit: 10, SnapshotLimit: 10, Progress: func(p agent.Progress) {
 		if p.Phase == "backfill" {
 			if pages++; pages == 3 {
 				cancel()
@@ -397,7 +397,7 @@ func TestScopeBackfillResumes(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, sum.ScopeChange)
 	require.Empty(t, sum.ScopeChange.Gained, "already noted: not started again")
-	require.Equal(t, cSum.Pushed-3*10, sum.ScopeChange.Backfilled, "resumed after the three stored pages")
+	require.Equal(t, cSum.Pushed-cSum.Pushed*30/40, sum.ScopeChange.Backfilled, "resumed after the three stored chunks (30 of 40 rows)")
 	require.Equal(t, 40, rowsByHamlet(t, a)[gained])
 	_, backfilling, err = a.HeldScope(ctx)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -26,8 +27,12 @@ type GCTx interface {
 	MinCursors(silentBefore time.Time) (map[string]uint64, error)
 	// Tombstones lists the tombstoned (deleted) rows.
 	Tombstones() ([]Tombstone, error)
+	// MovedFrom lists the hamlets a row was moved out of (scope_moves),
+	// each once: its log entries there stay until the row is collected.
+	MovedFrom(r RowRef) ([]string, error)
 	// DropTombstone removes a tombstoned row: its state, its materialised
-	// data and its log entries in its scope (entries: how many). dropped
+	// data and its log entries in its scope and in t.MovedFrom (entries:
+	// how many). dropped
 	// is false, and nothing is removed, when the row is no longer that
 	// tombstone or a push holds it now (a store shared by several
 	// processes does not wait for it: the next collection takes it).
@@ -69,6 +74,9 @@ type Tombstone struct {
 	RowRef
 	Scope   string
 	TombSeq uint64
+	// MovedFrom is the hamlets the row left before (GCTx.MovedFrom), set
+	// by the policy before DropTombstone.
+	MovedFrom []string
 }
 
 // LoggedChange is a change entry of the log as compaction weighs it.
@@ -145,6 +153,17 @@ func collect(tx GCTx, opts GCOptions) (GCStats, error) {
 		if d.TombSeq > floor(d.Scope) {
 			continue
 		}
+		// A row moved between hamlets left its entries in the hamlets it
+		// passed through (the changes it had there, and its eviction):
+		// they go with it, or a team that gains one of those hamlets gets
+		// the row back live from them. So every device of those hamlets
+		// must be past the tombstone too (and so past the eviction).
+		if d.MovedFrom, err = tx.MovedFrom(d.RowRef); err != nil {
+			return st, fmt.Errorf("gc: %w", err)
+		}
+		if slices.ContainsFunc(d.MovedFrom, func(sc string) bool { return d.TombSeq > floor(sc) }) {
+			continue
+		}
 		dropped, n, err := tx.DropTombstone(d)
 		if err != nil {
 			return st, fmt.Errorf("gc: %w", err)
@@ -154,8 +173,12 @@ func collect(tx GCTx, opts GCOptions) (GCStats, error) {
 		}
 		st.Entries += n
 		st.Rows++
-		// A device below the tombstone never learns of the delete.
+		// A device below the tombstone never learns of the delete (nor,
+		// in a hamlet the row left, of its eviction).
 		raise(d.Scope, d.TombSeq)
+		for _, sc := range d.MovedFrom {
+			raise(sc, d.TombSeq)
+		}
 	}
 	if opts.Truncate {
 		err = truncate(tx, minCur, raise, &st)

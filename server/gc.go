@@ -76,23 +76,25 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 	return nil
 }
 
-// checkBackfillFloor refuses a back-fill (Pull.Scopes) that would read a
-// truncated log. Tombstone collection alone leaves a back-fill nothing to
-// miss (the collected rows are deleted ones the device never held), but a
-// log truncated below its floor (Config.TruncateLog) no longer holds the
-// current values of live rows: the agent must clone those hamlets by
-// snapshot instead, which it does by cloning again.
+// checkBackfillFloor refuses a log back-fill (Pull.Scopes, sent only by
+// agents of releases before the scoped-snapshot back-fill, or to a server
+// without snapshots) that may be incomplete: the stored floor of those
+// hamlets' log (sync_log_floor), whichever process's collection raised
+// it, is above the back-fill's cursor. Below a floor raised by truncation
+// the log no longer holds the current values of live rows; below one
+// raised by tombstone collection a back-fill cut after storing a row may
+// have missed its delete. The agent clones again instead (by snapshot,
+// which misses neither). The check never depends on this process's
+// Config.TruncateLog: `hamlet-server gc --truncate-log` from the CLI
+// truncates while serve runs without it.
 func (c *conn) checkBackfillFloor(ctx context.Context, cursor uint64, scopes []string) error {
-	if !c.s.cfg.TruncateLog {
-		return nil
-	}
 	floor, err := c.st.LogFloor(ctx, scopes)
 	if err != nil {
 		return storeError("read log floor", err)
 	}
 	if cursor < floor {
 		return syncproto.Errorf(syncproto.CodeBadCursor,
-			"the log of the gained hamlets before %d was truncated and a back-fill from %d cannot be complete: clone again", floor, cursor)
+			"the log of the gained hamlets before %d was collected and a back-fill from %d may not be complete: clone again", floor, cursor)
 	}
 	return nil
 }

@@ -157,8 +157,6 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 			return
 		}
 	} else if err := c.checkFloor(ctx, p.Cursor); err != nil {
-		// (A back-fill reads hamlets the device never held: a collected
-		// tombstone there leaves it nothing to miss.)
 		c.failLocked(err)
 		return
 	}

@@ -161,9 +161,44 @@ func (s *Sim) settleAll() {
 // checkRest holds the invariants of a world at rest.
 func (s *Sim) checkRest() {
 	s.checkPlaced()
+	s.checkCollected()
 	s.checkConverged()
 	s.checkSent()
 	s.checkLeaders()
+}
+
+// checkCollected: collection leaves no log entry of a row the server no
+// longer holds. A row's entries go with its tombstone, in its hamlet and
+// in every hamlet it left (a team that gains one of those would read the
+// row back live from them); superseded and truncated entries are removed
+// whatever their row. Checked after every collection and at rest.
+func (s *Sim) checkCollected() {
+	if d := s.orphanEntries(); d != "" {
+		s.fail("%s", d)
+	}
+}
+
+// orphanEntries describes the log entries of rows the server does not hold
+// ("" when there are none).
+func (s *Sim) orphanEntries() string {
+	db, err := openRO(s.dataPath("server.db"))
+	if err != nil {
+		return fmt.Sprintf("open the server's store to look: %v", err)
+	}
+	defer db.Close()
+	var n int
+	var seq sql.NullInt64
+	var scope, table, row sql.NullString
+	err = db.QueryRowContext(s.ctx, `SELECT count(*), MIN(l.seq), l.scope, l.tbl, hex(l.row) FROM sync_log l
+		WHERE NOT EXISTS (SELECT 1 FROM sync_rows r WHERE r.tbl = l.tbl AND r.row = l.row)`).Scan(&n, &seq, &scope, &table, &row)
+	if err != nil {
+		return fmt.Sprintf("read the server's log: %v", err)
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the server's log holds %d entries of rows it no longer holds (the first: seq %d, %s %s in %s): a collected row left entries behind",
+		n, seq.Int64, table.String, strings.ToLower(row.String)[:8], scope.String)
 }
 
 // checkSent: at rest every record a volunteer saved has left the laptop:

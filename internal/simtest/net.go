@@ -56,6 +56,9 @@ type link struct {
 	toAg   pipe
 	broken bool // cut: both ends fail at once
 	stall  bool // nothing is delivered; readers time out at their deadline
+	// backfill: the agent's last request on this link asked for hamlets
+	// its team gained (Pull.Scopes, SnapshotRequest.Scopes).
+	backfill bool
 	// the server's and the agent's ends
 	srv *srvEnd
 	ag  *agEnd

@@ -94,6 +94,11 @@ func (s *Sim) job(j server.Job) {
 	s.sch.spawn(s.srv.proc, names[j], func() {
 		srv.RunJob(s.ctx, j)
 		s.tr.printf("server %s", names[j])
+		if j == server.JobGC {
+			if d := s.orphanEntries(); d != "" {
+				s.violation("after gc: %s", d)
+			}
+		}
 	})
 }
 

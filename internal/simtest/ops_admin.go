@@ -27,6 +27,7 @@ func init() {
 		opKind{name: "restore backup", weight: 1, wide: true, can: hasLaptop(func(l *laptop) bool { return running(l) && len(l.backups) > 0 }), do: (*Sim).opRestoreBackup},
 		opKind{name: "leader asks", weight: 2, can: serverUp, do: (*Sim).opLeaderAsks},
 		opKind{name: "write into a lost hamlet", weight: 8, wide: true, can: func(s *Sim) bool { return len(s.staleWriters()) > 0 }, do: (*Sim).opStaleWrite},
+		opKind{name: "gc from the CLI", weight: 2, wide: true, can: serverUp, do: (*Sim).opCLIGC},
 	)
 }
 
@@ -56,6 +57,25 @@ func (s *Sim) opScope() {
 		}
 		_, err = a.RemoveTeamHamlet(s.ctx, id, h)
 		return err
+	})
+}
+
+// opCLIGC: the operator runs `hamlet-server gc --truncate-log` from the
+// command line while serve runs with its own flags (in most worlds
+// without --truncate-log): another process's collection on the same
+// store, with other options, that the serving process learns of only
+// through what the store holds. It reads the device cursors serve has
+// flushed, not those it holds in memory.
+func (s *Sim) opCLIGC() {
+	n := s.srv
+	st := n.store
+	opts := server.GCOptions{Truncate: true, SilentBefore: s.sch.now.Add(n.skew).Add(-s.serverConfig().SilentAfter)}
+	s.sch.spawn(n.proc, "gc from the CLI", func() {
+		gs, err := server.Collect(s.ctx, st, opts)
+		s.tr.printf("gc --truncate-log from the CLI: %s (%d rows, %d entries, %d truncated)", errText(err), gs.Rows, gs.Entries, gs.Truncated)
+		if d := s.orphanEntries(); d != "" {
+			s.violation("after gc from the CLI: %s", d)
+		}
 	})
 }
 

@@ -378,6 +378,39 @@ func (s *Sim) deliverOne(l *link) {
 	f := l.deliver(p)
 	s.delivered++
 	s.tr.printf("%s %s", dir, s.frameText(f))
+	s.cutBackfill(l, f, toSrv)
+}
+
+// cutBackfill: a back-fill cut part-way, after the agent got a page it
+// stores (issue 9's review: a delete collected before it resumes). A
+// request marks the link back-filling or not; an answer to a back-fill
+// with more to come is, now and then, the last frame the link carries.
+// Only gained hamlets are back-filled, so a world without scope changes
+// draws nothing here.
+func (s *Sim) cutBackfill(l *link, f frame, toSrv bool) {
+	if f.kind != frameData {
+		return
+	}
+	m, err := syncproto.Decode(f.data, syncproto.DefaultLimits)
+	if err != nil {
+		return
+	}
+	more := false
+	switch m := m.(type) {
+	case *syncproto.Pull:
+		l.backfill = len(m.Scopes) > 0
+	case *syncproto.SnapshotRequest:
+		l.backfill = len(m.Scopes) > 0
+	case *syncproto.Changes:
+		more = m.More
+	case *syncproto.SnapshotChunk:
+		more = m.More
+	}
+	if toSrv || !more || !l.backfill || s.healing || s.ch.intn(3) != 0 {
+		return
+	}
+	n := l.cut()
+	s.tr.printf("cut %s after a back-fill page: %d frames lost", l, n)
 }
 
 func (s *Sim) frameText(f frame) string {

@@ -270,6 +270,21 @@ func TestFoundDefects(t *testing.T) {
 		{"a new row refused on scope falls whole, a tutoring record", Config{Seed: 310, Wide: true}},
 		{"a new row refused on scope falls whole, again", Config{Seed: 424, Wide: true, Truncate: true}},
 		{"a new row refused on scope falls whole, a tutoring record again", Config{Seed: 493, Wide: true}},
+		// Issue 9's review findings on collection (issue 17 item 5). A
+		// household's visit moved with it to another hamlet and was then
+		// deleted; collection took its entries in its new hamlet only:
+		// "after gc: the server's log holds 6 entries of rows it no longer
+		// holds (the first: seq 46, visits 83088d10 in 32002-02): a
+		// collected row left entries behind" (server/collect.go; a team
+		// gaining 32002-02 back-filled the row back live from them).
+		{"a collected moved row left entries in its old hamlet", Config{Seed: 5, Wide: true}},
+		// `gc --truncate-log` from the CLI while serve ran without it, then
+		// a team gained the truncated hamlet and back-filled its log from 0:
+		// "L3 does not hold what the server holds in households (scope
+		// [32002-01 32002-02 32002-03]): lacks 6b77e43b" (agent/scope.go
+		// back-fills by scoped snapshot; server/gc.go checks a log
+		// back-fill against the stored floor).
+		{"a back-fill of a log the CLI truncated", Config{Seed: 1167, Wide: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)

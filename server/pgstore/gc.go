@@ -76,7 +76,8 @@ func (w *pgTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 	if err != nil || tag.RowsAffected() == 0 {
 		return false, 0, err
 	}
-	tag, err = w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE scope = $1 AND tbl = $2 AND row = $3`, d.Scope, d.Table, d.Row[:])
+	tag, err = w.tx.Exec(w.ctx, `DELETE FROM sync_log WHERE scope = ANY($1::text[]) AND tbl = $2 AND row = $3`,
+		append([]string{d.Scope}, d.MovedFrom...), d.Table, d.Row[:])
 	if err != nil {
 		return false, 0, err
 	}
@@ -86,6 +87,14 @@ func (w *pgTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 		}
 	}
 	return true, int(tag.RowsAffected()), nil
+}
+
+func (w *pgTx) MovedFrom(r server.RowRef) ([]string, error) {
+	rows, err := w.tx.Query(w.ctx, `SELECT DISTINCT from_scope FROM scope_moves WHERE row = $1 AND tbl = $2 ORDER BY from_scope`, r.Row[:], r.Table)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 func (w *pgTx) TruncateLog(scope string, upTo uint64) (uint64, int, error) {

@@ -72,14 +72,35 @@ func (w *writeTx) Tombstones() ([]server.Tombstone, error) {
 	return out, rows.Err()
 }
 
+func (w *writeTx) MovedFrom(r server.RowRef) ([]string, error) {
+	rows, err := w.query(`SELECT DISTINCT from_scope FROM scope_moves WHERE row = ? AND tbl = ? ORDER BY from_scope`, r.Row[:], r.Table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sc string
+		if err := rows.Scan(&sc); err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
 // DropTombstone always drops: the writer is this transaction alone, so
 // the row is still the tombstone Tombstones listed.
 func (w *writeTx) DropTombstone(d server.Tombstone) (bool, int, error) {
-	res, err := w.exec(`DELETE FROM sync_log WHERE scope = ? AND tbl = ? AND row = ?`, d.Scope, d.Table, d.Row[:])
-	if err != nil {
-		return false, 0, err
+	var n int64
+	for _, sc := range append([]string{d.Scope}, d.MovedFrom...) {
+		res, err := w.exec(`DELETE FROM sync_log WHERE scope = ? AND tbl = ? AND row = ?`, sc, d.Table, d.Row[:])
+		if err != nil {
+			return false, 0, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
 	}
-	n, _ := res.RowsAffected()
 	if _, err := w.exec(`DELETE FROM sync_rows WHERE tbl = ? AND row = ?`, d.Table, d.Row[:]); err != nil {
 		return false, 0, err
 	}

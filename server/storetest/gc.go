@@ -156,3 +156,63 @@ func testConflictArchive(t *testing.T, s store) {
 	require.Len(t, rest, 2)
 	require.Equal(t, []string{"members_count", "notes"}, []string{rest[0].Field, rest[1].Field})
 }
+
+// testCollectMovedRow: a row moved from one hamlet to another left its
+// entries in the first (its changes there and its eviction). Collecting
+// its tombstone takes them too, and only once every device of that
+// hamlet is past the tombstone; both hamlets' floors rise to it.
+func testCollectMovedRow(t *testing.T, s store) {
+	_, m := fixture(t, s) // one team covering 32002-01 and 32002-02
+	now := time.Now()
+	d := enroll(t, s, m, now)
+	origin := uuid.New()
+	row, other := uuid.New(), uuid.New()
+	from, to := "32002-01", "32002-02"
+	var tomb uint64
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		seq := uint64(0)
+		vs := map[string]syncproto.Version{}
+		put := func(r uuid.UUID, f string, v syncproto.Value, scope string) uint64 {
+			seq++
+			c := change("households", r, f, v, scope, origin, seq)
+			if r == row {
+				vs[f] = syncproto.VersionOf(&c)
+			}
+			e := server.LogEntry{Change: c}
+			require.NoError(t, tx.Append(&e))
+			return e.Seq
+		}
+		put(row, "head_name", syncproto.String("X"), from)
+		put(other, "head_name", syncproto.String("Y"), from)
+		put(row, "hamlet_code", syncproto.String(to), to)
+		put(row, "head_name", syncproto.String("X"), to) // re-logged under the new hamlet
+		ev := server.LogEntry{Kind: server.EntryEviction, NewScope: to, Change: syncproto.Change{Table: "households", Row: row, Scope: from}}
+		require.NoError(t, tx.Append(&ev))
+		require.NoError(t, tx.AddScopeMove(server.ScopeMove{Table: "households", Row: row, Household: row, From: from, To: to,
+			HLC: syncproto.MakeHLC(now.UnixMilli(), 0), ServerSeq: ev.Seq, At: now}))
+		tomb = put(row, "_deleted", syncproto.Bool(true), to)
+		require.NoError(t, tx.PutRow("households", row, server.RowState{Scope: to, Deleted: true, TombSeq: tomb, Versions: vs}))
+		return nil
+	}))
+	logOf := func(scope string) []server.LogEntry {
+		p, err := s.ReadLog(ctx, server.LogQuery{Scopes: []string{scope}, Limit: 100})
+		require.NoError(t, err)
+		return p.Entries
+	}
+	require.Len(t, logOf(from), 3)
+	head, err := s.Head(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: d.ID, At: now, Cursor: &head}}))
+	st, err := s.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Rows)
+	for _, sc := range []string{from, to} {
+		for _, e := range logOf(sc) {
+			require.NotEqual(t, row, e.Change.Row, "an entry of the collected row is left in %s (kind %d, %s)", sc, e.Kind, e.Change.Field)
+		}
+		floor, err := s.LogFloor(ctx, []string{sc})
+		require.NoError(t, err)
+		require.Equal(t, tomb, floor, "the floor of %s", sc)
+	}
+	require.Len(t, logOf(from), 1, "the other row's entry stays")
+}

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ConcurrentWritesToOneRow", testConcurrentRow},
 		{"HorizonOfActiveDevices", testHorizon},
 		{"CollectTruncatesBelowFloor", testCollectTruncates},
+		{"CollectMovedRowEverywhere", testCollectMovedRow}, // gc.go
 		{"ConflictArchiveReadsAndDeletes", testConflictArchive},
 		{"ReenrollSameReplica", testReenroll},            // devices.go
 		{"RestoreDevice", testRestore},                   // devices.go
