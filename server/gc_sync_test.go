@@ -149,3 +149,31 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
 	require.Contains(t, pe.Msg, "update hamlet-agent")
 }
+
+// A device that pulled a page and went silent before its next Pull (the
+// one that acknowledges what it stored, Durable) is known to the server
+// at cursor 0. When it returns after its scopes' log was collected above
+// that, it is told to clone again: otherwise it pulls from its own cursor,
+// is refused below the floor, and stays refused at every sync (found by
+// the simulation: make sim SEED=32 SILENT=1).
+func TestUnacknowledgedCursorBelowFloorReclones(t *testing.T) {
+	ts := servertest.Start(t)
+	dev := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, dev)
+	require.False(t, c.Welcome.Reclone, "a new device with nothing collected")
+	w := servertest.NewWriter(dev.Replica, nil)
+	row := uuid.New()
+	hamlet := ts.HamletsA[0]
+	_, err := c.Push(1, []syncproto.Change{
+		w.Write("households", row, "hamlet_code", syncproto.String(hamlet), hamlet),
+		w.Write("households", row, "head_name", syncproto.String("Lê Văn Tám"), hamlet),
+	})
+	require.NoError(t, err)
+	ch, err := c.Pull(0, 0) // stored by the agent, never acknowledged
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), ch.To)
+	require.NoError(t, ts.Store.Update(context.Background(), func(tx server.Tx) error { return tx.RaiseFloor(hamlet, 2) }))
+
+	back := ts.Connect(t, dev)
+	require.True(t, back.Welcome.Reclone, "a device at acknowledged cursor 0, below the floor 2, is told to clone again")
+}

@@ -157,6 +157,7 @@ func (s *Sim) settleAll() {
 // checkRest holds the invariants of a world at rest.
 func (s *Sim) checkRest() {
 	s.checkConverged()
+	s.checkWhole()
 	s.checkSent()
 	s.checkLeaders()
 }

@@ -34,6 +34,10 @@ type Config struct {
 	// report): teams gaining and losing hamlets, revocations and
 	// re-enrollment, copied folders, backups restored.
 	Wide bool
+	// Silent adds laptops that go silent past the server's horizon and
+	// return, and households corrected and moved in one save
+	// (ops_silent.go); off, a seed draws exactly as before.
+	Silent bool
 	// Schedule, when set, replays these choices instead of drawing them
 	// from the seed (a shrunk schedule).
 	Schedule []uint32

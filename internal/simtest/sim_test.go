@@ -26,6 +26,7 @@ var (
 	flagTruncate  = flag.Bool("truncate", false, "run the server with --truncate-log")
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
 	flagWide      = flag.Bool("wide", false, "add the operations that still break an invariant (Config.Wide)")
+	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
 )
 
 // TestReplay runs one schedule (-seed, or -schedule) and prints its trace
@@ -34,7 +35,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Trace: os.Stdout}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -124,7 +125,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: *flagSilent})
 				steps.Add(int64(res.Steps))
 				done.Add(1)
 				if res.Failure != nil {
@@ -151,9 +152,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SILENT=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Wide), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Wide), b2i(res.Config.Silent), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
@@ -207,7 +208,7 @@ func TestFoundDefects(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
 			if res.Failure != nil {
-				t.Fatalf("seed %d (make sim SEED=%d WIDE=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Wide), res.Failure)
+				t.Fatalf("seed %d (make sim SEED=%d WIDE=%d SILENT=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Wide), b2i(c.cfg.Silent), res.Failure)
 			}
 		})
 	}
