@@ -35,6 +35,12 @@ const (
 	// scope (the household moved, or the hamlet left the team); the reason
 	// names the move.
 	CodeMovedOutOfScope Code = "moved_out_of_scope"
+	// CodeRowCollected: a change to a row the server deleted and then
+	// collected (every device covering it had acknowledged its tombstone,
+	// §8.5), from a device that had not heard of the delete: not applied,
+	// so that the edit does not make the row again from the edited fields
+	// alone; the reason names the row.
+	CodeRowCollected Code = "row_collected"
 	// CodeScopeChanged: the team's hamlets changed; the session ends and
 	// the client reconnects to learn its new scope (Welcome.Scope).
 	CodeScopeChanged Code = "scope_changed"
