@@ -183,6 +183,7 @@ func (s *Sim) settleAll() {
 func (s *Sim) checkRest() {
 	s.checkConverged()
 	s.checkWhole()
+	s.checkConflicts()
 	s.checkSent()
 	s.checkLeaders()
 }

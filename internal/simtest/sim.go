@@ -94,6 +94,9 @@ type Sim struct {
 	healing   bool
 	revoked   []string // devices revoked and not restored
 	violated  string   // an invariant a task saw broken
+	// bases: each change pushed, by dot, and the version it overwrote
+	// (conflicts.go)
+	bases map[syncproto.Dot]syncproto.Dot
 }
 
 // violation is an invariant broken inside a task: the schedule fails at
@@ -378,6 +381,9 @@ func (s *Sim) deliverOne(l *link) {
 	}
 	f := l.deliver(p)
 	s.delivered++
+	if toSrv {
+		s.notePush(f)
+	}
 	s.tr.printf("%s %s", dir, s.frameText(f))
 }
 
