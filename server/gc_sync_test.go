@@ -149,4 +149,3 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
 	require.Contains(t, pe.Msg, "update hamlet-agent")
 }
-
