@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -288,6 +289,19 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 				continue
 			}
 		}
+		if created {
+			gone, err := b.collected(r, pl, maxSeq)
+			if err != nil {
+				return nil, nil, err
+			}
+			if gone {
+				why := refusal.Why(refusal.Collected, "table", ref.Table, "row", ref.Row.String())
+				for _, i := range pl.idx {
+					verdicts[i] = checked{syncproto.CodeRowCollected, why}
+				}
+				continue
+			}
+		}
 		var parent checked
 		if pl.parent >= 0 {
 			c := &r.changes[pl.parent]
@@ -318,6 +332,45 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		hamlets[ref] = pl.hamlet
 	}
 	return verdicts, hamlets, nil
+}
+
+// collected reports whether a row the store does not hold is one it held
+// and collected (a deleted row every device covering it had acknowledged,
+// docs/PROTOCOL.md §8.5) rather than a new one: one of the batch's changes
+// to it overwrote a version the server had taken, which its writer could
+// only have had from the server (another replica's write, pulled), or by
+// writing it and pushing it earlier (its own, at or below the origin
+// sequence the server held before this batch, and not refused). A new
+// row's changes overwrite nothing, or the same push's own earlier writes,
+// or writes of its own the server refused (a refused new row sent again,
+// rejected fix). Taken for a new row, such an edit made the row again
+// from the edited fields alone, live, for every device (issue 17).
+func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error) {
+	var own []uint64 // own earlier writes overwritten: taken unless refused
+	for _, i := range pl.idx {
+		base := r.changes[i].Base
+		switch {
+		case base.IsZero():
+		case base.Replica != b.p.replica:
+			return true, nil
+		case base.Seq <= maxSeq:
+			own = append(own, base.Seq)
+		}
+	}
+	if len(own) == 0 {
+		return false, nil
+	}
+	lo, hi := slices.Min(own), slices.Max(own)
+	refused, err := b.tx.Refusals(b.p.replica, lo, hi)
+	if err != nil {
+		return false, err
+	}
+	for _, seq := range own {
+		if _, ok := refused[seq]; !ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // The reason travels as data (Why) and, for clients that read only

@@ -58,17 +58,33 @@ const snapshotRows = 2000
 
 // recloneNeeded reports whether a device must clone again: its
 // acknowledged cursor is below the floor of the log of one of its scopes
-// (the entries it would pull next may be gone). A device that never pulled
-// (cursor 0) clones anyway.
+// (the entries it would pull next may be gone). An acknowledged cursor of
+// 0 is below any floor: a device acknowledges what it stored with its
+// next Pull (Durable), so one that pulled a page and went silent before
+// another holds rows and a cursor the server never heard of; told
+// nothing, it pulled from that cursor, was refused below the floor, took
+// the refusal for a server restored from a backup, replayed the truncated
+// log from 0 keeping what it held, and was refused again at every sync
+// (issue 17, a laptop silent past the horizon). A device that never pulled
+// clones anyway, so the answer costs it nothing.
 func (s *Server) recloneNeeded(ctx context.Context, dev Device, scopes []string) (bool, error) {
-	if dev.Cursor == 0 {
-		return false, nil
-	}
 	floor, err := s.store.LogFloor(ctx, scopes)
 	if err != nil {
 		return false, err
 	}
-	return dev.Cursor < floor, nil
+	return s.ackedCursor(dev) < floor, nil
+}
+
+// ackedCursor is the device's acknowledged cursor: the one this process
+// heard last (Pull.Durable, kept in memory until the activity flush) or,
+// before that, the stored one.
+func (s *Server) ackedCursor(dev Device) uint64 {
+	s.actMu.Lock()
+	defer s.actMu.Unlock()
+	if a, ok := s.act[dev.ID]; ok && a.Cursor != nil && *a.Cursor > dev.Cursor {
+		return *a.Cursor
+	}
+	return dev.Cursor
 }
 
 // onSnapshot answers one SnapshotRequest with one chunk (docs/PROTOCOL.md,

@@ -35,6 +35,12 @@ const (
 	// scope (the household moved, or the hamlet left the team); the reason
 	// names the move.
 	CodeMovedOutOfScope Code = "moved_out_of_scope"
+	// CodeRowCollected: a change to a row the server deleted and then
+	// collected (every device covering it had acknowledged its tombstone,
+	// §8.5), from a device that had not heard of the delete: not applied,
+	// so that the edit does not make the row again from the edited fields
+	// alone; the reason names the row.
+	CodeRowCollected Code = "row_collected"
 	// CodeScopeChanged: the team's hamlets changed; the session ends and
 	// the client reconnects to learn its new scope (Welcome.Scope).
 	CodeScopeChanged Code = "scope_changed"
@@ -147,6 +153,8 @@ var hints = map[Code][2]string{
 	CodeInternal:        {"Có lỗi trong Hamlet. Hãy báo cán bộ CNTT.", "Hamlet hit an internal error. Tell IT staff."},
 	CodeMovedOutOfScope: {"Thay đổi này được ghi sau khi hộ đã chuyển sang ấp/khóm mà tổ bạn không phụ trách (hoặc ấp/khóm đã chuyển khỏi tổ), nên máy chủ không nhận. Lý do ghi rõ hộ chuyển từ đâu đến đâu và khi nào; hãy báo tổ trưởng để chuyển thông tin cho tổ đang phụ trách.",
 		"This change was made after the household moved to a hamlet your team does not cover (or the hamlet left your team), so the server refused it. The reason says where it moved from and to, and when; tell your team leader so the team now covering it can take the information."},
+	CodeRowCollected: {"Bản ghi này đã bị xoá trên máy chủ và đã được dọn đi trước khi thay đổi của máy này đến, nên thay đổi không được áp dụng. Nếu bản ghi vẫn cần, hãy tạo lại.",
+		"This record was deleted on the server and removed before this device's change arrived, so the change was not applied. If the record is still needed, create it again."},
 	CodeSessionReplaced: {"Máy này vừa mở một phiên đồng bộ mới nên phiên này dừng lại (có thể lệnh đồng bộ đang chạy ở cửa sổ khác, hoặc thư mục dữ liệu đã được chép sang máy khác). Dữ liệu trên máy vẫn an toàn; nếu chỉ có một lệnh đồng bộ, hãy chạy lại hamlet-agent sync.",
 		"A newer sync session of this laptop started, so this one stopped (another sync may be running in another window, or the data folder was copied to another laptop). Your data on this laptop is safe; if only one sync runs, run hamlet-agent sync again."},
 	CodeScopeChanged: {"Danh sách ấp/khóm của tổ vừa thay đổi. Hamlet sẽ tự kết nối lại và chỉ tải dữ liệu của ấp/khóm mới.", "Your team's hamlets changed. Hamlet reconnects by itself and fetches only the new hamlets' data."},

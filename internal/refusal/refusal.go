@@ -44,6 +44,9 @@ const (
 	// Forked: the change reached the server from another copy of the
 	// replica's data folder. Params: seq.
 	Forked = "replica_forked"
+	// Collected: the row was deleted on the server and then collected
+	// before the change arrived. Params: table, row.
+	Collected = "collected"
 	// NewerField: a field the pushing agent's schema does not have, refused
 	// for another reason. Params: table, field, added_in, agent, and the
 	// refusal's own key (cause) and parameters.
@@ -114,6 +117,9 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 	case Forked:
 		return pick(fmt.Sprintf("Thay đổi %s của máy này đến máy chủ từ một bản sao khác của thư mục dữ liệu: hãy cập nhật hamlet-agent, máy sẽ tiếp tục với mã bản sao mới.", p("seq")),
 			fmt.Sprintf("This replica's change %s reached the server from another copy of its data folder: update hamlet-agent, which continues under a new replica id.", p("seq")))
+	case Collected:
+		return pick(fmt.Sprintf("Bản ghi %s đã bị xoá trên máy chủ và đã được dọn đi trước khi thay đổi này đến: thay đổi không được áp dụng. Nếu bản ghi vẫn cần, hãy tạo lại.", p("row")),
+			fmt.Sprintf("Record %s was deleted on the server and removed before this change arrived: the change was not applied. If the record is still needed, create it again.", p("row")))
 	case NewerField:
 		inner := syncproto.Why{Key: p("cause"), Params: w.Params}
 		return pick(fmt.Sprintf("Trường %s.%s có từ lược đồ dữ liệu %s, máy này chạy lược đồ %s: nó chỉ chuyển tiếp giá trị đã nhận, và giá trị này bị từ chối. ",

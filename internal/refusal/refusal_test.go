@@ -33,6 +33,7 @@ func TestEveryReasonInOneLanguage(t *testing.T) {
 		{syncproto.CodeOutOfScope, Why(ParentNotInScope, "household", "0b6f", "hamlet", "32002-09", "table", "visits"), "team that covers 32002-09"},
 		{syncproto.CodeOutOfScope, Why(MoveOutOfScope, "table", "households", "to", "32002-09"), "or a coordinator"},
 		{syncproto.CodeReplicaForked, Why(Forked, "seq", "4"), "change 4 "},
+		{syncproto.CodeRowCollected, Why(Collected, "table", "households", "row", "0b6f"), "Record 0b6f was deleted on the server and removed"},
 		{syncproto.CodeInvalidValue, Why(NewerField, "table", "households", "field", "uses_camau_g", "added_in", "2", "agent", "1",
 			"cause", schema.CodeWrongType, "want", "bool", "got", "string"), "added in data schema 2"},
 	}

@@ -65,11 +65,19 @@ func (s *Sim) heal() {
 	for _, lk := range s.links {
 		lk.stall = false
 	}
+	// In a silent world the laptops away come back last: the others sync
+	// and the server collects first (a returning laptop then finds what it
+	// holds collected), then they return.
+	var away []*laptop
 	for _, l := range s.laptops {
 		if l.gone {
 			continue
 		}
-		l.online = true
+		if s.cfg.Silent && !l.online && l.rep != nil {
+			away = append(away, l)
+		} else {
+			l.online = true
+		}
 		if l.cancel != nil {
 			l.cancel()
 			l.cancel = nil
@@ -89,47 +97,63 @@ func (s *Sim) heal() {
 		})
 	}
 	s.revoked = nil
+	if len(away) > 0 {
+		for range 2 {
+			s.syncRound()
+		}
+		s.call(s.srv.proc, "gc", func() { s.srv.srv.RunJob(s.ctx, server.JobGC); s.tr.printf("server gc") })
+		for _, l := range away {
+			l.online = true
+			s.tr.printf("%s back online", l.name)
+		}
+	}
 	for round := 1; ; round++ {
 		if round > 8 {
 			s.fail("the world does not come to rest after %d rounds of syncs", round-1)
 		}
-		moved := false
-		for _, l := range s.laptops {
-			if !running(l) {
-				continue
-			}
-			s.startSync(l, false)
-			t := l.session
-			if t == nil {
-				s.fail("%s cannot sync while healing", l.name)
-			}
-			if !s.settleTask(t, 200000) {
-				s.fail("%s's sync does not end", l.name)
-			}
-			sum, serr := s.lastSync(l)
-			if serr != nil {
-				var rev *agent.RevokedError
-				if errors.As(serr, &rev) {
-					// Still revoked (a copy's, a device replaced): the
-					// leader gives a new code, the volunteer enrolls again.
-					s.opReenrollOf(l)
-					if !s.settleTask(l.session, 200000) {
-						s.fail("%s's enrollment does not end", l.name)
-					}
-				}
-				moved = true
-				continue
-			}
-			if sum.Pushed+sum.Pulled+sum.Cloned+sum.Rejected+sum.Evicted > 0 || sum.ScopeChange != nil || sum.Fork != nil {
-				moved = true
-			}
-		}
-		s.settleAll()
-		if !moved {
+		if !s.syncRound() {
 			s.tr.printf("— at rest after %d rounds —", round)
 			return
 		}
 	}
+}
+
+// syncRound syncs every running laptop that is online, one after the
+// other, each to its end, and says whether anything moved.
+func (s *Sim) syncRound() bool {
+	moved := false
+	for _, l := range s.laptops {
+		if !running(l) || !l.online {
+			continue
+		}
+		s.startSync(l, false)
+		t := l.session
+		if t == nil {
+			s.fail("%s cannot sync while healing", l.name)
+		}
+		if !s.settleTask(t, 200000) {
+			s.fail("%s's sync does not end", l.name)
+		}
+		sum, serr := s.lastSync(l)
+		if serr != nil {
+			var rev *agent.RevokedError
+			if errors.As(serr, &rev) {
+				// Still revoked (a copy's, a device replaced): the
+				// leader gives a new code, the volunteer enrolls again.
+				s.opReenrollOf(l)
+				if !s.settleTask(l.session, 200000) {
+					s.fail("%s's enrollment does not end", l.name)
+				}
+			}
+			moved = true
+			continue
+		}
+		if sum.Pushed+sum.Pulled+sum.Cloned+sum.Rejected+sum.Evicted > 0 || sum.ScopeChange != nil || sum.Fork != nil {
+			moved = true
+		}
+	}
+	s.settleAll()
+	return moved
 }
 
 // lastSync is the summary of the laptop's last finished sync.
@@ -163,6 +187,8 @@ func (s *Sim) checkRest() {
 	s.checkPlaced()
 	s.checkCollected()
 	s.checkConverged()
+	s.checkWhole()
+	s.checkConflicts()
 	s.checkSent()
 	s.checkLeaders()
 }

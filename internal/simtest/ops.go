@@ -74,8 +74,12 @@ func (s *Sim) pickLaptop(f func(*laptop) bool) *laptop {
 }
 
 func (s *Sim) operate() {
-	w := make([]int, len(ops))
-	for i, o := range ops {
+	all := ops
+	if s.cfg.Silent {
+		all = append(slices.Clip(ops), silentOps...)
+	}
+	w := make([]int, len(all))
+	for i, o := range all {
 		if (!o.wide || s.cfg.Wide) && o.can(s) {
 			w[i] = o.weight
 		}
@@ -85,7 +89,7 @@ func (s *Sim) operate() {
 		s.passTime()
 		return
 	}
-	ops[i].do(s)
+	all[i].do(s)
 }
 
 func (s *Sim) job(j server.Job) {

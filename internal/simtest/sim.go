@@ -34,6 +34,10 @@ type Config struct {
 	// report): teams gaining and losing hamlets, revocations and
 	// re-enrollment, copied folders, backups restored.
 	Wide bool
+	// Silent adds laptops that go silent past the server's horizon and
+	// return, and households corrected and moved in one save
+	// (ops_silent.go); off, a seed draws exactly as before.
+	Silent bool
 	// Schedule, when set, replays these choices instead of drawing them
 	// from the seed (a shrunk schedule).
 	Schedule []uint32
@@ -90,6 +94,9 @@ type Sim struct {
 	healing   bool
 	revoked   []string // devices revoked and not restored
 	violated  string   // an invariant a task saw broken
+	// bases: each change pushed, by dot, and the version it overwrote
+	// (conflicts.go)
+	bases map[syncproto.Dot]syncproto.Dot
 }
 
 // violation is an invariant broken inside a task: the schedule fails at
@@ -377,6 +384,9 @@ func (s *Sim) deliverOne(l *link) {
 	}
 	f := l.deliver(p)
 	s.delivered++
+	if toSrv {
+		s.notePush(f)
+	}
 	s.tr.printf("%s %s", dir, s.frameText(f))
 	s.cutBackfill(l, f, toSrv)
 }

@@ -20,3 +20,4 @@ func startPG(t *testing.T, cfg func(*server.Config)) *servertest.TS {
 
 func TestScopeRulesPostgres(t *testing.T)      { servertest.RunScopeRules(t, startPG) }
 func TestValidationRulesPostgres(t *testing.T) { servertest.RunValidationRules(t, startPG) }
+func TestCollectionRulesPostgres(t *testing.T) { servertest.RunCollectionRules(t, startPG) }
