@@ -4,11 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/compact"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -62,30 +62,16 @@ type rowEntry struct {
 	fields    []rowField
 }
 
-// appendRowFields encodes fields: per field its name, the value's kind and
-// value, and its stamp as the difference from the previous field's.
+// appendRowFields encodes fields as the compact row state does its
+// versions (internal/compact): per field its name code, the value's flags
+// and payload, and its stamp as a zigzag difference from the previous
+// field's (the first from zero).
 func appendRowFields(b []byte, fields []rowField) []byte {
 	var prev int64
 	for _, f := range fields {
-		b = binary.AppendUvarint(b, uint64(len(f.field)))
-		b = append(b, f.field...)
-		b = append(b, byte(f.value.Kind()))
-		switch f.value.Kind() {
-		case syncproto.KindBool:
-			if f.value.AsBool() {
-				b = append(b, 1)
-			} else {
-				b = append(b, 0)
-			}
-		case syncproto.KindInt:
-			b = binary.AppendVarint(b, f.value.AsInt())
-		case syncproto.KindFloat:
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.value.AsFloat()))
-		case syncproto.KindString:
-			s := f.value.AsString()
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
-		}
+		b = compact.AppendName(b, f.field)
+		b = append(b, compact.ValueFlags(f.value))
+		b = compact.AppendValue(b, f.value)
 		b = binary.AppendVarint(b, int64(f.hlc)-prev)
 		prev = int64(f.hlc)
 	}
@@ -94,71 +80,25 @@ func appendRowFields(b []byte, fields []rowField) []byte {
 
 var errRowFields = errors.New("malformed compact change-log entry")
 
-// decodeRowFields reads what appendRowFields wrote.
+// decodeRowFields reads the n fields appendRowFields wrote.
 func decodeRowFields(b []byte, n int) ([]rowField, error) {
 	out := make([]rowField, 0, n)
 	var prev int64
-	uv := func() (uint64, bool) {
-		x, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, false
+	r := compact.Reader{B: b}
+	for len(r.B) > 0 && r.Err == nil {
+		name, err := r.Name()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errRowFields, err)
 		}
-		b = b[k:]
-		return x, true
+		v, err := r.Value(r.Byte())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errRowFields, err)
+		}
+		prev += r.Varint()
+		out = append(out, rowField{field: name, value: v, hlc: syncproto.HLC(prev)})
 	}
-	sv := func() (int64, bool) {
-		x, k := binary.Varint(b)
-		if k <= 0 {
-			return 0, false
-		}
-		b = b[k:]
-		return x, true
-	}
-	for len(b) > 0 {
-		l, ok := uv()
-		if !ok || uint64(len(b)) < l+1 {
-			return nil, errRowFields
-		}
-		f := rowField{field: string(b[:l])}
-		kind := syncproto.Kind(b[l])
-		b = b[l+1:]
-		switch kind {
-		case syncproto.KindNull:
-		case syncproto.KindBool:
-			if len(b) < 1 {
-				return nil, errRowFields
-			}
-			f.value = syncproto.Bool(b[0] == 1)
-			b = b[1:]
-		case syncproto.KindInt:
-			x, ok := sv()
-			if !ok {
-				return nil, errRowFields
-			}
-			f.value = syncproto.Int(x)
-		case syncproto.KindFloat:
-			if len(b) < 8 {
-				return nil, errRowFields
-			}
-			f.value = syncproto.Float(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-			b = b[8:]
-		case syncproto.KindString:
-			l, ok := uv()
-			if !ok || uint64(len(b)) < l {
-				return nil, errRowFields
-			}
-			f.value = syncproto.String(string(b[:l]))
-			b = b[l:]
-		default:
-			return nil, errRowFields
-		}
-		d, ok := sv()
-		if !ok {
-			return nil, errRowFields
-		}
-		prev += d
-		f.hlc = syncproto.HLC(prev)
-		out = append(out, f)
+	if r.Err != nil {
+		return nil, fmt.Errorf("%w: %w", errRowFields, r.Err)
 	}
 	if len(out) != n {
 		return nil, errRowFields
