@@ -13,6 +13,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -155,4 +156,71 @@ func TestPerFieldLogOfOldReplicaStillPushed(t *testing.T) {
 	hs, err := b.List(ctx, "households", agent.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, hs, 2)
+}
+
+// TestImportedStampsRestamped: a laptop whose clock is 4 minutes behind
+// imports a list before its first sync, so the compact log stamps every
+// field 4 minutes early (the server admits stamps from the past as they
+// are). The sync restamps them into the clock's bound before pushing, as
+// it does per-field writes: every replica then holds the same stamp, within
+// seconds of the real time, and an edit made 3 s later on a laptop with a
+// right clock wins on every replica, the importing one included.
+func TestImportedStampsRestamped(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := laptopClock{real: real, start: real.now(), shift: -4 * time.Minute}
+	a := agenttest.New(t, agent.Options{Now: ahead.now})
+	ta, e, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy chậm")
+	require.NoError(t, err)
+	require.NotEmpty(t, e.Scope)
+	_, err = a.Import(ctx, &agent.ImportSheet{Rows: [][]string{{"Họ tên chủ hộ", "Mã ấp", "Số điện thoại", "Ngày đăng ký"},
+		{"Hộ nhập trước", ts.HamletsA[0], "0901234567", "15/07/2025"}, {"Hộ khác", ts.HamletsA[0], "0907654321", "15/07/2025"}}}, agent.ImportOptions{})
+	require.NoError(t, err)
+	s := realSync(t, a, ts, ta)
+	require.Zero(t, s.Rejected)
+
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	real.advance(3 * time.Second)
+	hs, err := b.List(ctx, "households", agent.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, hs, 2)
+	var id string
+	for _, h := range hs {
+		if h.Str("head_name") == "Hộ nhập trước" {
+			id = h.ID
+		}
+	}
+	require.NotEmpty(t, id)
+	// One version, one stamp, on every replica, and within the bound.
+	da, err := a.Show(ctx, "households", id)
+	require.NoError(t, err)
+	db, err := b.Show(ctx, "households", id)
+	require.NoError(t, err)
+	stamps := func(d *agent.Detail) map[string]uint64 {
+		m := map[string]uint64{}
+		for _, fh := range d.History {
+			for _, v := range fh.Versions {
+				if v.Current {
+					m[fh.Field] = v.HLC
+				}
+			}
+		}
+		return m
+	}
+	require.Equal(t, stamps(db), stamps(da), "the importer's stamps are the server's")
+	for _, fh := range db.History {
+		for _, v := range fh.Versions {
+			require.WithinDuration(t, real.now(), v.At, 5*time.Second, "%s stamped within the bound", fh.Field)
+		}
+	}
+	require.NoError(t, b.EditHousehold(ctx, uuid.MustParse(id), agent.Fields{"phone": "0922222222"}))
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+	for who, r := range map[string]*agent.Replica{"importer": a, "editor": b} {
+		d, err := r.Show(ctx, "households", id)
+		require.NoError(t, err)
+		require.Equal(t, "0922222222", d.Fields["phone"], "laptop %s: the later real-time edit wins", who)
+	}
 }
