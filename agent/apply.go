@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -239,7 +241,60 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
+	if out, err = r.withRowEntries(ctx, out, after, limit); err != nil {
+		return nil, err
+	}
 	return cutAtRow(out, limit), nil
+}
+
+// withRowEntries merges into cs (per-field changes after seq, in sequence
+// order) the changes of the compact log's entries (outbox_rows.go) after
+// seq, and keeps the first limit+1.
+func (r *Replica) withRowEntries(ctx context.Context, cs []syncproto.Change, after uint64, limit int) ([]syncproto.Change, error) {
+	// The entry holding after+1 may start at or before after.
+	var from sql.NullInt64
+	if err := r.db.QueryRowContext(ctx, `SELECT max(seq) FROM outbox_rows WHERE seq <= ?`, int64(after)).Scan(&from); err != nil {
+		return nil, err
+	}
+	lo := int64(after) + 1
+	if from.Valid {
+		lo = from.Int64
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT `+rowEntryCols+` FROM outbox_rows WHERE seq >= ? AND state IN (?, ?) ORDER BY seq LIMIT ?`,
+		lo, outboxPending, outboxUnacked, limit+2) // the first may hold nothing after seq
+	if err != nil {
+		return nil, err
+	}
+	es, err := scanRowEntries(rows)
+	if err != nil || len(es) == 0 {
+		return cs, err
+	}
+	out := make([]syncproto.Change, 0, min(len(cs)+limit+1, 2*limit+2))
+	i := 0
+	for k := range es {
+		e := &es[k]
+		id, err := rowEntryID(e)
+		if err != nil {
+			return nil, err
+		}
+		for j := range e.fields {
+			c := e.change(r.id, id, j)
+			if c.Dot.Seq <= after {
+				continue
+			}
+			for i < len(cs) && cs[i].Dot.Seq < c.Dot.Seq {
+				out = append(out, cs[i])
+				i++
+			}
+			out = append(out, c)
+		}
+		if len(out) > limit {
+			break
+		}
+	}
+	out = append(out, cs[i:]...)
+	return out[:min(len(out), limit+1)], nil
 }
 
 // cutAtRow keeps at most limit changes (of limit+1 read) without splitting
@@ -274,13 +329,19 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		return 0, 0, err
 	}
 	defer t.rollback()
+	settled, err := t.settleRowEntries(batch, results)
+	if err != nil {
+		return 0, 0, err
+	}
 	restamp := map[syncproto.RowID]*rowState{}
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
-			if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
-				return 0, 0, err
+			if !settled[i] {
+				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
+					return 0, 0, err
+				}
 			}
 			if err := t.noteOwnTomb(c); err != nil {
 				return 0, 0, err
@@ -346,16 +407,123 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	return rejected, forked, t.commit()
 }
 
+// done is whether a result takes its change out of the log.
+func done(res syncproto.Result) bool {
+	switch res.Status {
+	case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
+		return true
+	}
+	return false
+}
+
+// settleRowEntries settles the batch's changes that compact log entries
+// hold (outbox_rows.go): an entry whose every change is done leaves the log
+// at once (settled marks its changes); any other the batch touches is
+// expanded into per-field rows, which applyAck then settles one by one.
+func (t *txn) settleRowEntries(batch []syncproto.Change, results []syncproto.Result) ([]bool, error) {
+	settled := make([]bool, len(batch))
+	if len(batch) == 0 {
+		return settled, nil
+	}
+	lo, hi := batch[0].Dot.Seq, batch[0].Dot.Seq
+	for _, c := range batch {
+		lo, hi = min(lo, c.Dot.Seq), max(hi, c.Dot.Seq)
+	}
+	es, err := t.rowEntries(`seq <= ? AND seq >= coalesce((SELECT max(seq) FROM outbox_rows WHERE seq <= ?), ?) AND state IN (?, ?)`,
+		int64(hi), int64(lo), int64(lo), outboxPending, outboxUnacked)
+	if err != nil || len(es) == 0 {
+		return settled, err
+	}
+	doneIn := make([]int, len(es))
+	touched := make([]bool, len(es))
+	for i, c := range batch {
+		if c.Dot.Replica != t.r.id {
+			continue
+		}
+		k := entryAt(es, c.Dot.Seq)
+		if k < 0 {
+			continue
+		}
+		touched[k] = true
+		if done(results[i]) {
+			doneIn[k]++
+		}
+	}
+	for k := range es {
+		e := &es[k]
+		switch {
+		case doneIn[k] == len(e.fields):
+			if err := t.exec(`DELETE FROM outbox_rows WHERE seq = ?`, int64(e.seq)); err != nil {
+				return nil, err
+			}
+		case touched[k]:
+			if _, err := t.expandRows(`seq = ?`, int64(e.seq)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, c := range batch {
+		if c.Dot.Replica != t.r.id {
+			continue
+		}
+		if k := entryAt(es, c.Dot.Seq); k >= 0 && doneIn[k] == len(es[k].fields) {
+			settled[i] = true
+		}
+	}
+	return settled, nil
+}
+
 // markUnacked notes that the server holds every pending change up to seq
 // (Welcome.PushedSeq) without this replica having its result: an Ack was
 // lost. They are pushed again (pendingBatch) for their results; dropping
 // them here would lose a refusal silently.
 func (r *Replica) markUnacked(ctx context.Context, seq uint64) (int64, error) {
-	res, err := r.db.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE state = ? AND seq <= ?`, outboxUnacked, outboxPending, int64(seq))
+	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	defer t.rollback()
+	res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE state = ? AND seq <= ?`, outboxUnacked, outboxPending, int64(seq))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	// Compact entries (outbox_rows.go): the one the server holds in part
+	// is expanded (and its held changes marked above); whole ones change
+	// state as one.
+	if k, err := t.expandRows(`seq <= ? AND seq + n - 1 > ? AND state = ?`, int64(seq), int64(seq), outboxPending); err != nil {
+		return 0, err
+	} else if k > 0 {
+		res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE state = ? AND seq <= ?`, outboxUnacked, outboxPending, int64(seq))
+		if err != nil {
+			return 0, err
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	rows, err := t.tx.QueryContext(ctx, `UPDATE outbox_rows SET state = ? WHERE state = ? AND seq <= ? AND seq + n - 1 <= ? RETURNING n`,
+		outboxUnacked, outboxPending, int64(seq), int64(seq))
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var k int64
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		n += k
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, err
+	}
+	return n, t.commit()
 }
 
 // merge applies one change to a row's state with Resolve: installs it,

@@ -131,6 +131,24 @@ func (r *Replica) Check(ctx context.Context) error {
 		}
 	}
 	orows.Close()
+	es, err := t.rowEntries(`1`)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if int64(e.last()) > seq {
+			fail("compact log entry %d..%d above seq %d", e.seq, e.last(), seq)
+		}
+		if e.state != outboxPending && e.state != outboxUnacked {
+			fail("compact log entry %d in state %d", e.seq, e.state)
+		}
+		id, _ := uuid.Parse(e.row)
+		for j, f := range e.fields {
+			if e.state == outboxPending && states[id] != nil && !known[syncproto.Dot{Replica: r.id, Seq: e.seq + uint64(j)}] {
+				fail("compact log %d (%s.%s) is not in the row's versions", e.seq+uint64(j), e.row, f.field)
+			}
+		}
+	}
 	var bad int
 	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM conflicts WHERE loser_replica = winner_replica AND loser_seq = winner_seq`).Scan(&bad); err != nil {
 		return err

@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -95,14 +97,23 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 // pushed again with what it holds, and would take a restamped one for
 // another copy's write (a fork).
 func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (int, error) {
+	// A compact entry (outbox_rows.go) the server may hold part of is
+	// expanded: its changes are judged one by one below.
+	if _, err := t.expandRows(`seq <= ? AND seq + n - 1 > ? AND state = ? AND stamp_final = 0`, int64(above), int64(above), outboxPending); err != nil {
+		return 0, err
+	}
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, row_id, field, hlc, base_replica, base_seq, base_hlc, created_at
 		FROM outbox WHERE state = ? AND stamp_final = 0 AND seq > ? ORDER BY seq`, outboxPending, int64(above))
 	if err != nil {
 		return 0, err
 	}
+	// where is a write's place: its row and field, and for a change of a
+	// compact entry the entry and its index there (entry -1 otherwise).
 	type where struct {
 		row   syncproto.RowID
 		field string
+		entry int
+		at    int
 	}
 	var ws []syncproto.PendingWrite
 	var at []where
@@ -121,25 +132,80 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 		}
 		ws = append(ws, syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}, Base: dotFrom(baseRep, baseSeq),
 			BaseHLC: syncproto.HLC(baseHLC), Wall: created, HLC: syncproto.HLC(hlc)})
-		at = append(at, where{id, field})
+		at = append(at, where{id, field, -1, 0})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
+	es, err := t.rowEntries(`state = ? AND stamp_final = 0 AND seq > ?`, outboxPending, int64(above))
+	if err != nil {
+		return 0, err
+	}
+	if len(es) > 0 {
+		// In sequence order with the per-field writes: a write's base
+		// must come before it (syncproto.Restamp).
+		type item struct {
+			w  syncproto.PendingWrite
+			at where
+		}
+		items := make([]item, 0, len(ws)+len(es)*8)
+		for i := range ws {
+			items = append(items, item{ws[i], at[i]})
+		}
+		for k := range es {
+			e := &es[k]
+			id, err := rowEntryID(e)
+			if err != nil {
+				return 0, err
+			}
+			for j, f := range e.fields {
+				items = append(items, item{syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: e.seq + uint64(j)}, Wall: e.createdAt, HLC: f.hlc},
+					where{id, f.field, k, j}})
+			}
+		}
+		slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.w.Dot.Seq, b.w.Dot.Seq) })
+		ws, at = ws[:0], at[:0]
+		for _, it := range items {
+			ws = append(ws, it.w)
+			at = append(at, it.at)
+		}
+	}
 	if len(ws) == 0 {
 		return 0, nil
+	}
+	// The writes that later queued writes overwrote: their new stamps are
+	// those writes' floors.
+	based := map[int64]bool{}
+	brows, err := t.tx.QueryContext(t.ctx, `SELECT base_seq FROM outbox WHERE state = ? AND base_replica = ?`, outboxPending, t.r.id[:])
+	if err != nil {
+		return 0, err
+	}
+	for brows.Next() {
+		var s int64
+		if err := brows.Scan(&s); err != nil {
+			brows.Close()
+			return 0, err
+		}
+		based[s] = true
+	}
+	if err := errors.Join(brows.Err(), brows.Close()); err != nil {
+		return 0, err
 	}
 	hlcs := syncproto.Restamp(ws, prev, next)
 	states := map[syncproto.RowID]*rowState{}
 	n := 0
 	for i, w := range ws {
 		h := hlcs[i]
-		if err := t.exec(`UPDATE outbox SET hlc = ?, stamp_final = 1 WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
+		if k := at[i].entry; k >= 0 {
+			es[k].fields[at[i].at].hlc = h
+		} else if err := t.exec(`UPDATE outbox SET hlc = ?, stamp_final = 1 WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
 			return 0, err
 		}
-		if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,
-			int64(h), w.Dot.Replica[:], int64(w.Dot.Seq), outboxPending); err != nil {
-			return 0, err
+		if based[int64(w.Dot.Seq)] {
+			if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,
+				int64(h), w.Dot.Replica[:], int64(w.Dot.Seq), outboxPending); err != nil {
+				return 0, err
+			}
 		}
 		if h == w.HLC {
 			continue
@@ -159,6 +225,13 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 			return 0, err
 		}
 		if err := t.exec(`UPDATE conflicts SET winner_hlc = ? WHERE winner_replica = ? AND winner_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
+			return 0, err
+		}
+	}
+	var blob []byte
+	for k := range es {
+		blob = appendRowFields(blob[:0], es[k].fields)
+		if err := t.exec(`UPDATE outbox_rows SET fields = ?, stamp_final = 1 WHERE seq = ?`, blob, int64(es[k].seq)); err != nil {
 			return 0, err
 		}
 	}

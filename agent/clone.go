@@ -120,7 +120,7 @@ func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 	if keepRefused {
 		states += `, ` + fmt.Sprint(outboxRejected)
 	}
-	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `)`
+	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `) UNION SELECT row_id FROM outbox_rows`
 	for table, cols := range t.r.cols {
 		if len(cols) == 0 {
 			continue

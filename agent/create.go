@@ -188,7 +188,7 @@ func halfCreated(ctx context.Context, path string) bool {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return false
 	}
-	for _, t := range []string{"outbox", "row_state"} {
+	for _, t := range []string{"outbox", "outbox_rows", "row_state"} {
 		var rows int
 		err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+t).Scan(&rows)
 		if err == nil && rows > 0 {

@@ -291,6 +291,9 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		}
 		return info, nil
 	}
+	if err := t.expandAllRows(); err != nil { // renumbered one by one below
+		return nil, fmt.Errorf("fork: %w", err)
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id, state, code FROM outbox ORDER BY seq`)
 	if err != nil {
 		return nil, fmt.Errorf("fork: %w", err)

@@ -85,7 +85,8 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 	}
 	defer t.rollback()
 	rows, err := t.tx.QueryContext(ctx, `SELECT b.id, s.tbl, s.scope, s.state FROM tombs b JOIN row_state s ON s.id = b.id
-		WHERE b.seq > 0 AND b.seq <= ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = b.id)`, int64(horizon))
+		WHERE b.seq > 0 AND b.seq <= ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = b.id)
+		AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE o.row_id = b.id)`, int64(horizon))
 	if err != nil {
 		return 0, fmt.Errorf("collect tombstones: %w", err)
 	}
@@ -162,7 +163,8 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 			return dropped, err
 		}
 		rows, err := t.tx.QueryContext(ctx, `SELECT s.id, s.tbl, s.scope, s.state FROM row_state s WHERE s.id > ?
-			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = s.id) ORDER BY s.id LIMIT ?`, after, chunk)
+			AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = s.id)
+			AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE o.row_id = s.id) ORDER BY s.id LIMIT ?`, after, chunk)
 		if err != nil {
 			t.rollback()
 			return dropped, fmt.Errorf("compact history: %w", err)

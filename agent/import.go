@@ -555,10 +555,12 @@ func (e *ImportHamletError) Message(lang string) string {
 }
 
 // writeImport writes the accepted rows in one transaction: row states,
-// their projections and the outbox, as writeFields does for one row. New
-// rows have no earlier version, refusal or conflict to settle, so that
-// work is skipped; ids are sorted first so that every B-tree (row_state,
-// the row table, the outbox's row index) takes its entries in order.
+// their projections and the change log, as writeFields does for one row,
+// but one compact log entry per row (outbox_rows.go) rather than one
+// outbox row per field. New rows have no earlier version, refusal or
+// conflict to settle, so that work is skipped; ids are sorted first so
+// that every B-tree (row_state, the row table, the log's row index) takes
+// its entries in order.
 func (r *Replica) writeImport(ctx context.Context, table string, rows []importRow) (int, error) {
 	for i := range rows {
 		rows[i].id = uuid.New()
@@ -585,23 +587,25 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 	clk.Restore(syncproto.HLC(last))
 	now := r.now().UnixMilli()
 	states := make([]*rowState, 0, len(rows))
-	// Outbox rows go 128 to an INSERT, the table and the time written into
-	// the statement (the table is the registry's name, the time a number):
-	// binding is a good part of the cost of each row.
-	const perStmt = 128
-	args := make([]any, 0, perStmt*7)
+	// One compact change-log entry per row, carrying its fields
+	// (outbox_rows.go), 64 entries to an INSERT, the table and the time
+	// written into the statement (the table is the registry's name, the
+	// time a number): binding is a good part of the cost of each row.
+	const perStmt = 64
+	args := make([]any, 0, perStmt*5)
 	queued, changes := 0, 0
-	one := fmt.Sprintf(`(?, '%s', ?, ?, ?, ?, ?, NULL, 0, ?, %d), `, table, now)
+	one := fmt.Sprintf(`(?, ?, '%s', ?, ?, %d, ?), `, table, now)
 	flush := func() error {
 		if queued == 0 {
 			return nil
 		}
-		q := `INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at) VALUES ` +
+		q := `INSERT INTO outbox_rows (seq, n, tbl, row_id, scope, created_at, fields) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(one, queued), ", ")
 		err := t.exec(q, args...)
 		args, queued = args[:0], 0
 		return err
 	}
+	fields := make([]rowField, 0, 16)
 	for _, row := range rows {
 		st := newRowState(table, row.id, "")
 		for _, w := range row.ws {
@@ -609,20 +613,21 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 				st.scope = w.value.AsString()
 			}
 		}
-		idText := row.id.String()
+		first := seq + 1
+		fields = fields[:0]
 		for _, w := range row.ws {
 			seq++
 			c := syncproto.Change{Table: table, Row: row.id, Field: w.field, Value: w.value, Scope: st.scope,
 				HLC: clk.Now(), Dot: syncproto.Dot{Replica: r.id, Seq: seq}}
-			kind, val := valueArgs(c.Value)
-			args = append(args, int64(seq), idText, c.Field, kind, val, int64(c.HLC), st.scope)
-			if queued++; queued == perStmt {
-				if err := flush(); err != nil {
-					return 0, err
-				}
-			}
+			fields = append(fields, rowField{field: w.field, value: w.value, hlc: c.HLC})
 			st.install(w.field, syncproto.VersionOf(&c))
 			changes++
+		}
+		args = append(args, int64(first), int64(len(fields)), st.idText(), st.scope, appendRowFields(nil, fields))
+		if queued++; queued == perStmt {
+			if err := flush(); err != nil {
+				return 0, err
+			}
 		}
 		states = append(states, st)
 	}

@@ -355,7 +355,8 @@ func (r *Replica) reportDigests(ctx context.Context, held bool) ([]string, error
 	}
 	q := `SELECT photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted`
 	if held {
-		q += ` AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '` + schema.PhotoDigestsField + `')`
+		q += ` AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '` + schema.PhotoDigestsField + `'
+			UNION SELECT row_id FROM outbox_rows WHERE tbl = 'field_reports')`
 	}
 	rows, err := r.db.QueryContext(ctx, q)
 	if err != nil {

@@ -285,6 +285,16 @@ func (r *Replica) Show(ctx context.Context, table, id string) (*Detail, error) {
 		}
 	}
 	rows.Close()
+	es, err := t.rowEntries(`row_id = ? AND state = ?`, rid.String(), outboxPending)
+	if err != nil {
+		t.rollback()
+		return nil, err
+	}
+	for _, e := range es {
+		for s := e.seq; s <= e.last(); s++ {
+			pending[s] = true
+		}
+	}
 	t.rollback()
 	if st == nil || (table != "" && st.table != table) {
 		return nil, &NotFoundError{Table: table, ID: id}
@@ -392,7 +402,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		q   string
 		dst *int
 	}{
-		{`SELECT count(*) FROM outbox WHERE state = 0 AND code != '` + salvagedCode + `'`, &s.Pending},
+		{`SELECT (SELECT count(*) FROM outbox WHERE state = 0 AND code != '` + salvagedCode + `') + ` + rowEntriesPending, &s.Pending},
 		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
 		{`SELECT count(*) FROM households WHERE _deleted = 0`, &s.Households},
@@ -429,6 +439,6 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 // Pending is the number of local changes not yet acknowledged by the server.
 func (r *Replica) Pending(ctx context.Context) (int, error) {
 	var n int
-	err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = 0`).Scan(&n)
+	err := r.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM outbox WHERE state = 0) + `+rowEntriesPending).Scan(&n)
 	return n, err
 }

@@ -21,6 +21,9 @@ func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (in
 		return 0, err
 	}
 	defer t.rollback()
+	if err := t.expandAllRows(); err != nil { // renumbered one by one below
+		return 0, fmt.Errorf("renumber changes: %w", err)
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
 	if err != nil {
 		return 0, fmt.Errorf("renumber changes: %w", err)

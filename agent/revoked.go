@@ -90,8 +90,10 @@ func (r *Replica) explainRevoked(ctx context.Context, server string, err error) 
 		args []any
 		dst  *int
 	}{
-		{`SELECT count(*) FROM outbox WHERE state IN (?, ?)`, []any{outboxPending, outboxUnacked}, &re.Unsynced},
-		{`SELECT count(DISTINCT row_id) FROM outbox WHERE state IN (?, ?)`, []any{outboxPending, outboxUnacked}, &re.Records},
+		{`SELECT (SELECT count(*) FROM outbox WHERE state IN (?, ?)) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state IN (?, ?))`,
+			[]any{outboxPending, outboxUnacked, outboxPending, outboxUnacked}, &re.Unsynced},
+		{`SELECT count(*) FROM (SELECT row_id FROM outbox WHERE state IN (?, ?) UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?))`,
+			[]any{outboxPending, outboxUnacked, outboxPending, outboxUnacked}, &re.Records},
 		{`SELECT count(*) FROM outbox WHERE state = ?`, []any{outboxRejected}, &re.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, nil, &re.Conflicts},
 	} {

@@ -208,7 +208,7 @@ func (t *txn) dropHamlets(hamlets []string) (dropped, kept int, err error) {
 	}
 	n, _ := res.RowsAffected()
 	var k int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM outbox WHERE scope IN `+in, args...).Scan(&k); err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE scope IN `+in+`) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE scope IN `+in+`)`, append(args, args...)...).Scan(&k); err != nil {
 		return 0, 0, err
 	}
 	return int(n), k, nil

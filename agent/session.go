@@ -129,7 +129,8 @@ func (r *Replica) busy(ctx context.Context, wel *syncproto.Welcome) (bool, error
 		return true, nil
 	}
 	var n int
-	err := r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?, ?)))
+	err := r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?1, ?2)))
+		+ (SELECT EXISTS (SELECT 1 FROM outbox_rows WHERE state IN (?1, ?2)))
 		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?, ?, ?) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
 		+ (SELECT count(*) FROM agent_meta WHERE key = 'cursor' AND value IS NOT ?)`,
 		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, int64(wel.Cursor)).Scan(&n)

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,34 +66,41 @@ func BenchmarkVsBare(b *testing.B) {
 	// First clone of the commune (26,000 rows): hamlet-agent sync as a
 	// process (enrolled beforehand), the server in this process on
 	// loopback, so the agent's memory and collector are its own.
-	var clone, bareClone []time.Duration
+	var clone, bareClone, cloneCPU, bareCloneCPU []time.Duration
 	for i := 0; i < runs; i++ {
 		bareClone = append(bareClone, bareInsert(b, tmp, bare))
+		bareCloneCPU = append(bareCloneCPU, lastCPU)
 		dir := filepath.Join(tmp, fmt.Sprintf("clone-%d", i))
 		runBin(b, bin, "enroll", "--data-dir", dir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamA), "--label", "bench")
 		clone = append(clone, timeProc(b, bin, "sync", "--data-dir", dir))
+		cloneCPU = append(cloneCPU, lastCPU)
 		requireHouseholds(b, bin, dir, 5000)
 		os.RemoveAll(dir)
 	}
 	tab.add("first clone, 26,000 rows (hamlet-agent sync process)", clone, bareClone, "bare insert", 3)
+	tab.cpu(cloneCPU, bareCloneCPU)
 
 	// Local bulk write: the same 26,000 records through Replica.Import
 	// (three imports: households, then their tutoring and reports).
-	var imp, bareImp []time.Duration
+	var imp, bareImp, impCPU, bareImpCPU []time.Duration
 	for i := 0; i < runs; i++ {
 		bareImp = append(bareImp, bareInsert(b, tmp, bare))
+		bareImpCPU = append(bareImpCPU, lastCPU)
 		r := agenttest.New(b)
 		_, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(b, ts.TeamA), "bench")
 		require.NoError(b, err)
 		imp = append(imp, importCommune(b, r, bare, ""))
+		impCPU = append(impCPU, lastCPU)
 	}
 	tab.add("import, 26,000 records (Replica.Import)", imp, bareImp, "bare insert", 0)
+	tab.cpu(impCPU, bareImpCPU)
 	if dir := os.Getenv("HAMLET_POUCHDB"); dir != "" {
-		pouch, err := pouchBulkDocs(dir, tmp, bare, runs)
+		pouch, pouchCPU, err := pouchBulkDocs(dir, tmp, bare, runs)
 		if err != nil {
 			tab.note("PouchDB bulkDocs: not run: " + err.Error())
 		} else {
 			tab.add("PouchDB bulkDocs, same 26,000 records (1,000 per call)", pouch, imp, "Hamlet import", 0)
+			tab.cpu(pouchCPU, impCPU)
 		}
 	} else {
 		tab.note("PouchDB bulkDocs: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
@@ -103,14 +111,16 @@ func BenchmarkVsBare(b *testing.B) {
 	pushDir := filepath.Join(tmp, "push")
 	runBin(b, bin, "enroll", "--data-dir", pushDir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamB), "--label", "bench")
 	runBin(b, bin, "sync", "--data-dir", pushDir)
-	var push, barePush []time.Duration
+	var push, barePush, pushCPU, barePushCPU []time.Duration
 	for i := 0; i < runs; i++ {
 		barePush = append(barePush, bareInsert(b, tmp, bare))
+		barePushCPU = append(barePushCPU, lastCPU)
 		r, err := agent.Open(ctx, filepath.Join(pushDir, "replica.db"))
 		require.NoError(b, err)
 		importCommune(b, r, bareFor(bare, ts.HamletsB), fmt.Sprintf(" lần %d", i))
 		require.NoError(b, r.Close())
 		push = append(push, timeProc(b, bin, "sync", "--data-dir", pushDir))
+		pushCPU = append(pushCPU, lastCPU)
 	}
 	r, err := agent.Open(ctx, filepath.Join(pushDir, "replica.db"))
 	require.NoError(b, err)
@@ -119,6 +129,7 @@ func BenchmarkVsBare(b *testing.B) {
 	require.Zero(b, n, "every imported change pushed")
 	require.NoError(b, r.Close())
 	tab.add("push, 26,000 records (hamlet-agent sync process)", push, barePush, "bare insert", 0)
+	tab.cpu(pushCPU, barePushCPU)
 
 	// Whole commands as processes, on a replica of 20,000 households.
 	procFigures(b, ts, tab, tmp, bin, runs)
@@ -161,12 +172,15 @@ func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string,
 		{"tutor add", "write", []string{"tutor", "add", "--household", hh[0].ID, "--skill", "vneid_install"}},
 		{"no-op sync", "read", []string{"sync"}},
 	} {
-		var fig, base []time.Duration
+		var fig, base, figCPU, baseCPU []time.Duration
 		for i := 0; i < max(runs, 11); i++ {
 			base = append(base, timeProc(b, bareBin, c.bareOp, bareDB))
+			baseCPU = append(baseCPU, lastCPU)
 			fig = append(fig, timeProc(b, bin, append(c.args, "--data-dir", dir)...))
+			figCPU = append(figCPU, lastCPU)
 		}
 		tab.addAim(fmt.Sprintf("%s, 20,000 households (process)", c.name), fig, base, "bare "+c.bareOp+" process", 0, 15*time.Millisecond)
+		tab.cpu(figCPU, baseCPU)
 	}
 
 	// Import of a 26,000-household file as a process, CSV and XLSX, each
@@ -179,15 +193,18 @@ func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string,
 	writeXLSX(b, xlsx, rows)
 	bareHH := []bareTable{householdBare(rows)}
 	for _, f := range []struct{ name, file string }{{"CSV", big}, {"XLSX", xlsx}} {
-		var fig, base []time.Duration
+		var fig, base, figCPU, baseCPU []time.Duration
 		for i := 0; i < runs; i++ {
 			base = append(base, bareInsert(b, tmp, bareHH))
+			baseCPU = append(baseCPU, lastCPU)
 			d := filepath.Join(tmp, fmt.Sprintf("import-%s-%d", f.name, i))
 			copyDir(b, empty, d)
 			fig = append(fig, timeProc(b, bin, "import", f.file, "--data-dir", d))
+			figCPU = append(figCPU, lastCPU)
 			os.RemoveAll(d)
 		}
 		tab.addAim("hamlet-agent import, 26,000 households, "+f.name+" (process)", fig, base, "bare insert", 0, time.Second)
+		tab.cpu(figCPU, baseCPU)
 	}
 }
 
@@ -217,6 +234,28 @@ func (t *vsTable) row(name string, fig, base []time.Duration, baseName, aim stri
 	f, bs := median(fig), median(base)
 	t.lines = append(t.lines, fmt.Sprintf("%-58s %10s  %-20s %10s  %7.2f×  %-9s (%d runs)",
 		name, dur(f), baseName, dur(bs), f.Seconds()/bs.Seconds(), aim, len(fig)))
+}
+
+// cpu adds, under the last figure, its CPU time (user + system) and its
+// baseline's: steadier than wall times on a machine others share.
+func (t *vsTable) cpu(fig, base []time.Duration) {
+	f, bs := median(fig), median(base)
+	t.lines = append(t.lines, fmt.Sprintf("%-58s %10s  %-20s %10s  %7.2f×",
+		"  CPU time of the same runs", dur(f), "", dur(bs), f.Seconds()/bs.Seconds()))
+}
+
+// lastCPU is the CPU time (user + system) of the last measurement that
+// bareInsert, importCommune or timeProc made: of the child process for a
+// process, else of this test process over the measured span (its other
+// goroutines, the test server's, are idle then).
+var lastCPU time.Duration
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (t *vsTable) print(w io.Writer) {
@@ -339,7 +378,7 @@ func bareInsert(b testing.TB, dir string, ts []bareTable) time.Duration {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	require.NoError(b, migrate.Apply(ctx, db, schema.MigrationSet, schema.Current().SQLiteMigrations()))
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	tx, err := db.BeginTx(ctx, nil)
 	require.NoError(b, err)
 	for _, t := range ts {
@@ -352,6 +391,7 @@ func bareInsert(b testing.TB, dir string, ts []bareTable) time.Duration {
 		st.Close()
 	}
 	require.NoError(b, tx.Commit())
+	lastCPU = processCPU() - cpu
 	return time.Since(start)
 }
 
@@ -361,7 +401,7 @@ func bareInsert(b testing.TB, dir string, ts []bareTable) time.Duration {
 // returns the time of the three Import calls.
 func importCommune(b testing.TB, r *agent.Replica, ts []bareTable, suffix string) time.Duration {
 	ctx := context.Background()
-	var total time.Duration
+	var total, cpu time.Duration
 	ids := map[string]string{} // bare household id -> imported id
 	for _, t := range ts {
 		sh := &agent.ImportSheet{Rows: [][]string{t.cols}}
@@ -384,9 +424,10 @@ func importCommune(b testing.TB, r *agent.Replica, ts []bareTable, suffix string
 		for _, c := range t.cols {
 			m[c] = c
 		}
-		start := time.Now()
+		start, c0 := time.Now(), processCPU()
 		res, err := r.Import(ctx, sh, agent.ImportOptions{Table: t.name, Map: m})
 		total += time.Since(start)
+		cpu += processCPU() - c0
 		require.NoError(b, err)
 		require.Equal(b, len(t.rows), res.Imported)
 		if t.name == "households" {
@@ -401,6 +442,7 @@ func importCommune(b testing.TB, r *agent.Replica, ts []bareTable, suffix string
 			}
 		}
 	}
+	lastCPU = cpu
 	return total
 }
 
@@ -486,6 +528,7 @@ func timeProc(b testing.TB, bin string, args ...string) time.Duration {
 	err := cmd.Run()
 	d := time.Since(start)
 	require.NoError(b, err, "%s %v: %s", filepath.Base(bin), args, errb.String())
+	lastCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return d
 }
 
@@ -503,7 +546,7 @@ func copyDir(b *testing.B, from, to string) {
 // pouchBulkDocs writes the records as PouchDB documents and times
 // bulkDocs of 1,000 at a time into a fresh database, runs times, in node
 // (agent/testdata/pouchdb/bulkdocs.js) with pouchdb-node from dir.
-func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) ([]time.Duration, error) {
+func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) (wall, cpu []time.Duration, err error) {
 	var docs []map[string]any
 	for _, t := range ts {
 		for _, r := range t.rows {
@@ -516,30 +559,36 @@ func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) ([]time.Duration, 
 	}
 	data, err := json.Marshal(docs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := filepath.Join(tmp, "pouch-docs.json")
 	if err := os.WriteFile(in, data, 0o600); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	script, err := filepath.Abs("testdata/pouchdb/bulkdocs.js")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cmd := exec.Command("node", script, in, filepath.Join(tmp, "pouch-db"), strconv.Itoa(runs))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+		return nil, nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
 	}
-	var ms []float64
-	if err := json.Unmarshal(out.Bytes(), &ms); err != nil || len(ms) != runs {
-		return nil, fmt.Errorf("unexpected output %q", out.String())
+	var res struct {
+		MS    []float64 `json:"ms"`
+		CPUMS []float64 `json:"cpu_ms"`
 	}
-	var ds []time.Duration
-	for _, m := range ms {
-		ds = append(ds, time.Duration(m*float64(time.Millisecond)))
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res.MS) != runs || len(res.CPUMS) != runs {
+		return nil, nil, fmt.Errorf("unexpected output %q", out.String())
 	}
-	return ds, nil
+	ms := func(xs []float64) []time.Duration {
+		var ds []time.Duration
+		for _, m := range xs {
+			ds = append(ds, time.Duration(m*float64(time.Millisecond)))
+		}
+		return ds
+	}
+	return ms(res.MS), ms(res.CPUMS), nil
 }

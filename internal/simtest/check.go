@@ -236,7 +236,7 @@ func (s *Sim) checkSent() {
 			continue
 		}
 		var pending, noReason int
-		if err := l.rep.DB().QueryRowContext(s.ctx, `SELECT count(*) FROM outbox WHERE state = 0`).Scan(&pending); err != nil {
+		if err := l.rep.DB().QueryRowContext(s.ctx, `SELECT (SELECT count(*) FROM outbox WHERE state = 0) + (SELECT count(*) FROM outbox_rows)`).Scan(&pending); err != nil {
 			s.fail("read %s's outbox: %v", l.name, err)
 		}
 		if err := l.rep.DB().QueryRowContext(s.ctx, `SELECT count(*) FROM outbox WHERE state = 2 AND (reason IS NULL OR reason = '')`).Scan(&noReason); err != nil {
