@@ -130,13 +130,14 @@ bench-agent:
 
 ## bench-vs-bare: each sync figure (first clone, import, push, commands as processes) next to the bare SQLite
 ## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
-## PouchDB's bulkDocs of the same records too, installed with npm into POUCHDB_DIR (outside the repository)
+## PouchDB's bulkDocs of the same records too, installed with npm into POUCHDB_DIR (outside the repository);
+## BENCH_ONLY=clone measures the first clone alone
 .PHONY: bench-vs-bare
 BENCH_RUNS ?= 5
 POUCHDB_DIR ?= $(or $(TMPDIR),/tmp)/hamlet-bench-pouchdb
 bench-vs-bare:
 	@mkdir -p $(POUCHDB_DIR) && (test -d $(POUCHDB_DIR)/node_modules/pouchdb-node || npm install --prefix $(POUCHDB_DIR) --no-audit --no-fund --cache $(POUCHDB_DIR)/.npm pouchdb-node@9 >/dev/null 2>&1) || echo "PouchDB could not be installed: compared with the bare insert only"
-	HAMLET_POUCHDB=$(POUCHDB_DIR) HAMLET_BENCH_RUNS=$(BENCH_RUNS) $(GO) test -run '^$$' -bench 'VsBare$$' -benchtime 1x -timeout 60m ./agent | tee bench-vs-bare.txt
+	HAMLET_POUCHDB=$(POUCHDB_DIR) HAMLET_BENCH_RUNS=$(BENCH_RUNS) HAMLET_BENCH_ONLY=$(BENCH_ONLY) $(GO) test -run '^$$' -bench 'VsBare$$' -benchtime 1x -timeout 60m ./agent | tee bench-vs-bare.txt
 
 ## bench-app: the volunteer's app on a replica of 20,000 households and 80,000 tutoring records: server time of
 ## every page, a search keystroke, the page after a write here or by a CLI command (5 runs; medians printed last)

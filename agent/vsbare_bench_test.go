@@ -79,6 +79,10 @@ func BenchmarkVsBare(b *testing.B) {
 	}
 	tab.add("first clone, 26,000 rows (hamlet-agent sync process)", clone, bareClone, "bare insert", 3)
 	tab.cpu(cloneCPU, bareCloneCPU)
+	if os.Getenv("HAMLET_BENCH_ONLY") == "clone" { // the clone's figure alone (make bench-vs-bare BENCH_ONLY=clone)
+		tab.print(os.Stdout)
+		return
+	}
 
 	// Local bulk write: the same 26,000 records through Replica.Import
 	// (three imports: households, then their tutoring and reports).

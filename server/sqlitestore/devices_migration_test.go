@@ -10,6 +10,7 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/internal/migrate/migratetest"
 	"github.com/hamlet-vn/hamlet/internal/migration"
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
@@ -35,6 +36,9 @@ var devicesMigrationCase = struct {
 func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	ctx := context.Background()
 	db := migratetest.OpenSQLite(t)
+	// The store applies the data model's set first (the server's 0011
+	// rebuilds its row tables).
+	require.NoError(t, migrate.Apply(ctx, db, schema.MigrationSet, schema.SQLiteMigrations()))
 	migs, err := sqlitestore.ServerMigrations()
 	require.NoError(t, err)
 	var upTo3 []migration.Migration
