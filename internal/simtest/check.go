@@ -183,7 +183,9 @@ func (s *Sim) settleAll() {
 func (s *Sim) checkRest() {
 	s.checkConverged()
 	s.checkWhole()
-	s.checkConflicts()
+	if s.cfg.Conflicts {
+		s.checkConflicts()
+	}
 	s.checkSent()
 	s.checkLeaders()
 }
