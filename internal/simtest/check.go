@@ -188,7 +188,9 @@ func (s *Sim) checkRest() {
 	s.checkCollected()
 	s.checkConverged()
 	s.checkWhole()
-	s.checkConflicts()
+	if s.cfg.Conflicts {
+		s.checkConflicts()
+	}
 	s.checkSent()
 	s.checkLeaders()
 }

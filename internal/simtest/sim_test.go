@@ -28,6 +28,7 @@ var (
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
 	flagWide      = flag.Bool("wide", false, "add the operations that still break an invariant (Config.Wide)")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
+	flagConflicts = flag.Bool("conflicts", false, "hold the conflict-log invariant at rest (Config.Conflicts)")
 )
 
 // TestMain runs the tests with the collector working a quarter as often:
@@ -46,7 +47,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Conflicts: *flagConflicts, Trace: os.Stdout}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -136,7 +137,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: *flagSilent})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: *flagSilent, Conflicts: *flagConflicts})
 				steps.Add(int64(res.Steps))
 				done.Add(1)
 				if res.Failure != nil {
@@ -163,9 +164,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SILENT=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SILENT=%d CONFLICTS=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Wide), b2i(res.Config.Silent), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Conflicts), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
