@@ -25,6 +25,7 @@
 // Use it by name: sql.Open(stmtcache.DriverName, dsn) with a DSN as for
 // modernc.org/sqlite; errors are that driver's (*sqlite.Error).
 //
-// It is an adapter at the edge: it imports database/sql's driver interface
-// and modernc.org/sqlite only, and must never import a package of the module.
+// It imports database/sql and modernc.org/sqlite only: it must never import
+// a package of the module, nor change what a statement does (no SQL of its
+// own, no pragma).
 package stmtcache

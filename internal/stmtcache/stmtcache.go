@@ -63,6 +63,15 @@ type conn struct {
 	mu   sync.Mutex // database/sql uses a conn from one goroutine at a time; Rows.Close may come from another
 	kept map[string]*entry
 	lru  list.List // of *entry, most recently used first
+	// loose are the statements PrepareContext handed out outside the
+	// cache (their text busy, or a PRAGMA), until closed: Close finalizes
+	// them with the connection, as a statement finalized after its
+	// connection closed crashes the sqlite driver (a caller may hold
+	// driver statements past the connection's life: the store's
+	// logStmtCache, when database/sql drops a connection a cut pull
+	// interrupted).
+	loose  map[*looseStmt]bool
+	closed bool
 }
 
 // entry is a kept statement.
@@ -71,6 +80,7 @@ type entry struct {
 	st      driver.Stmt
 	busy    bool // its rows are open, or a caller holds it (PrepareContext)
 	evicted bool // dropped from the cache while busy: closed when its rows close
+	closed  bool // finalized with the connection
 	at      *list.Element
 }
 
@@ -126,6 +136,7 @@ func (c *conn) take(ctx context.Context, query string) (*entry, error) {
 		if old.busy {
 			old.evicted = true
 		} else {
+			old.closed = true
 			old.st.Close()
 		}
 	}
@@ -137,7 +148,8 @@ func (c *conn) give(e *entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.busy = false
-	if e.evicted {
+	if e.evicted && !e.closed {
+		e.closed = true
 		e.st.Close()
 	}
 }
@@ -184,9 +196,47 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 		return nil, err
 	}
 	if e == nil {
-		return c.base.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+		st, err := c.base.(driver.ConnPrepareContext).PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		l := &looseStmt{Stmt: st, c: c}
+		c.mu.Lock()
+		if c.loose == nil {
+			c.loose = map[*looseStmt]bool{}
+		}
+		c.loose[l] = true
+		c.mu.Unlock()
+		return l, nil
 	}
 	return &stmt{Stmt: e.st, c: c, e: e}, nil
+}
+
+// looseStmt is a statement PrepareContext prepared outside the cache.
+type looseStmt struct {
+	driver.Stmt
+	c      *conn
+	closed bool
+}
+
+// Close finalizes the statement, unless its connection's Close did.
+func (s *looseStmt) Close() error {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	delete(s.c.loose, s)
+	return s.Stmt.Close()
+}
+
+func (s *looseStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+}
+
+func (s *looseStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
 }
 
 //nolint:staticcheck // driver.Conn requires Begin
@@ -204,8 +254,14 @@ func (c *conn) Close() error {
 	var errs []error
 	for _, e := range c.kept {
 		errs = append(errs, e.st.Close())
+		e.evicted = false // finalized: a holder's Close has nothing left to do
+		e.closed = true
 	}
-	c.kept = map[string]*entry{}
+	for l := range c.loose {
+		l.closed = true
+		errs = append(errs, l.Stmt.Close())
+	}
+	c.kept, c.loose, c.closed = map[string]*entry{}, nil, true
 	c.lru.Init()
 	c.mu.Unlock()
 	errs = append(errs, c.base.Close())

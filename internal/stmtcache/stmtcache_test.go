@@ -3,6 +3,7 @@ package stmtcache
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -143,6 +144,34 @@ func TestCloseFinalizes(t *testing.T) {
 	require.NoError(t, db.Close())
 	_, err = os.Stat(path + "-wal")
 	require.True(t, errors.Is(err, os.ErrNotExist), "the -wal file after Close: %v", err)
+}
+
+// Driver statements a caller holds past its connection's life (the
+// store's log statements, when database/sql drops a connection a cut
+// pull interrupted) are finalized with the connection; closing them
+// afterwards is a no-op, not a crash in the sqlite driver.
+func TestHeldPastConnection(t *testing.T) {
+	db, _ := open(t, 1)
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	require.NoError(t, err)
+	var held []driver.Stmt
+	require.ErrorIs(t, c.Raw(func(dc any) error {
+		p := dc.(driver.ConnPrepareContext)
+		for range 2 { // the second is prepared outside the cache: the first is held
+			st, err := p.PrepareContext(ctx, `SELECT v FROM kv WHERE k = ?`)
+			if err != nil {
+				return err
+			}
+			held = append(held, st)
+		}
+		return driver.ErrBadConn // database/sql closes the connection
+	}), driver.ErrBadConn)
+	_ = c.Close() // already closed by database/sql
+	require.NoError(t, db.Close())
+	for _, st := range held {
+		require.NoError(t, st.Close())
+	}
 }
 
 // A kept statement follows the schema (SQLite prepares it again), errors
