@@ -74,19 +74,7 @@ func (w *writeTx) Tombstones() ([]server.Tombstone, error) {
 
 func (w *writeTx) MovedFrom(r server.RowRef) ([]string, error) {
 	rows, err := w.query(`SELECT DISTINCT from_scope FROM scope_moves WHERE row = ? AND tbl = ? ORDER BY from_scope`, r.Row[:], r.Table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var sc string
-		if err := rows.Scan(&sc); err != nil {
-			return nil, err
-		}
-		out = append(out, sc)
-	}
-	return out, rows.Err()
+	return collectStrings(rows, err)
 }
 
 // DropTombstone always drops: the writer is this transaction alone, so
@@ -129,19 +117,7 @@ func (w *writeTx) TruncateLog(scope string, upTo uint64) (uint64, int, error) {
 
 func (w *writeTx) RowScopes() ([]string, error) {
 	rows, err := w.query(`SELECT DISTINCT scope FROM sync_rows`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var sc string
-		if err := rows.Scan(&sc); err != nil {
-			return nil, err
-		}
-		out = append(out, sc)
-	}
-	return out, rows.Err()
+	return collectStrings(rows, err)
 }
 
 func (w *writeTx) LoggedChanges(scope string, upTo uint64) ([]server.LoggedChange, error) {
@@ -285,4 +261,22 @@ func (w *writeTx) ForgetBases(r server.RowRef, dots map[string][]syncproto.Dot) 
 		return 0, nil
 	}
 	return n, nil
+}
+
+// collectStrings reads a one-column text result whole, as pgx.CollectRows
+// does for the PostgreSQL store.
+func collectStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
