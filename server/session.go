@@ -214,6 +214,9 @@ type conn struct {
 	// floorOK: a pull from this cursor or above was checked against the
 	// log floor of the device's scopes (gc.go, checkFloor).
 	floorOK uint64
+	// above is what the snapshot being served found logged above its head
+	// (snapshot.go, loggedAbove).
+	above *snapAbove
 }
 
 func (c *conn) stop() {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
@@ -166,6 +168,12 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	for i := range rows {
 		n += len(rows[i].Fields)
 	}
+	// Read after the rows: every version they hold was logged (in the
+	// same commit) before this reads the log.
+	above, err := c.loggedAbove(ctx, m.Head, scopes)
+	if err != nil {
+		return nil, err
+	}
 	ch.Rows = make([]syncproto.Change, 0, min(n, maxChanges)) // growing it cost a tenth of a clone's CPU
 	for i := range rows {
 		r := &rows[i]
@@ -174,12 +182,80 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 			break
 		}
 		for _, f := range r.Fields { // by field name
+			if len(above) > 0 {
+				if _, ok := above[fieldDot{r.Ref, f.Field, f.Dot}]; ok {
+					continue // the pull from the head brings it, after its history
+				}
+			}
 			ch.Rows = append(ch.Rows, syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f.Field, Value: f.Value,
 				HLC: f.HLC, Dot: f.Dot, Base: f.Base, Scope: r.Scope})
 		}
 		ch.To = syncproto.SnapshotPos{Table: r.Ref.Table, Row: r.Ref.Row}
 	}
+	if !ch.More {
+		c.above = nil // the snapshot ends here (a chunk cut at MaxFrame reads the log again)
+	}
 	return ch, nil
+}
+
+// fieldDot is one version of one field.
+type fieldDot struct {
+	ref   RowRef
+	field string
+	dot   syncproto.Dot
+}
+
+// snapAbove is what a connection read of the log above a snapshot's
+// head: the field versions the pull from that head will bring.
+type snapAbove struct {
+	head   uint64
+	scopes string // the snapshot's hamlets, joined
+	to     uint64 // read up to here
+	dots   map[fieldDot]struct{}
+}
+
+// loggedAbove returns the field versions logged after head in scopes that
+// the device's pull from head brings (its own writes left out, as the pull
+// leaves them; entries a move logged included), reading the log from
+// where the connection's last chunk of the same snapshot stopped.
+//
+// A chunk leaves those versions out, so the clone replays the field's
+// history from the head instead of meeting it below the version it holds
+// (docs/PROTOCOL.md §16.3). Otherwise a field written three times after
+// the head reached the clone at its third write, and the pull then
+// replayed the first, whose successor the clone never saw: neither the
+// version it holds nor its base, so a conflict between writes that never
+// competed (issue 9's review, simulation seed 235 with truncation).
+func (c *conn) loggedAbove(ctx context.Context, head uint64, scopes []string) (map[fieldDot]struct{}, error) {
+	key := strings.Join(scopes, "\x00")
+	a := c.above
+	if a == nil || a.head != head || a.scopes != key {
+		a = &snapAbove{head: head, scopes: key, to: head}
+		c.above = a
+	}
+	for {
+		page, err := c.s.readLog(ctx, LogQuery{After: a.to, Scopes: scopes, Exclude: c.dev.Replica, Limit: snapshotRows})
+		if err != nil {
+			return nil, fmt.Errorf("read the log above the snapshot's head %d: %w", head, err)
+		}
+		for i := range page.Entries {
+			e := &page.Entries[i]
+			if e.Kind != EntryChange {
+				continue
+			}
+			if a.dots == nil {
+				a.dots = map[fieldDot]struct{}{}
+			}
+			a.dots[fieldDot{RowRef{e.Change.Table, e.Change.Row}, e.Change.Field, e.Change.Dot}] = struct{}{}
+		}
+		if page.To <= a.to {
+			return a.dots, nil
+		}
+		a.to = page.To
+		if !page.More {
+			return a.dots, nil
+		}
+	}
 }
 
 // encodeChunk encodes a chunk, cutting it at a row boundary while the

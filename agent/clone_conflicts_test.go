@@ -1,0 +1,82 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestCloneWhileFieldEditedThrice: another device edits a field three
+// times, syncing each, while a clone's chunks are being served, before the
+// chunk that holds the row is read. The clone then pulls from the
+// snapshot's head, which replays the three edits. Nothing competed, so the
+// clone's conflict log stays empty and the field holds the last edit. On
+// the code before the fix the chunk handed the clone the third edit and the
+// pull replayed the first against it: a conflict whose loser lies on its
+// winner's chain (issue 9's review; simulation seed 235 with truncation).
+func TestCloneWhileFieldEditedThrice(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	var last uuid.UUID
+	for i := 0; i < 40; i++ {
+		hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[i%2], "head_name": "Hộ số " + itoa(i), "phone": "0900000000"})
+		require.NoError(t, err)
+		if bytes.Compare(hh[:], last[:]) > 0 {
+			last = hh
+		}
+	}
+	realSync(t, a, ts, ta)
+
+	// One row per chunk: the household with the highest id is the 40th
+	// chunk. The clone asks for a chunk only when one arrives and holds
+	// at most a few unstored (its queue, one transaction's group), so
+	// when it reports the first chunks stored the server has not read the
+	// 40th yet: the edits below are logged above the snapshot's head and
+	// are in the row the chunk brings.
+	c, tc := realAgent(t, ts, ts.TeamA)
+	phones := []string{"0911111111", "0922222222", "0933333333"}
+	edited := false
+	sc, err := c.Sync(ctx, ts.URL, tc, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
+		if p.Phase != "clone" || edited {
+			return
+		}
+		edited = true
+		require.Less(t, p.Done, 12, "the first report comes before the clone reaches the edited row")
+		for _, ph := range phones {
+			require.NoError(t, a.EditHousehold(ctx, last, agent.Fields{"phone": ph}))
+			realSync(t, a, ts, ta)
+		}
+	}})
+	require.NoError(t, err)
+	require.True(t, edited, "the clone reported its progress")
+	require.Equal(t, 40, sc.Cloned, "every household, by snapshot")
+	require.GreaterOrEqual(t, sc.Pulled, 3, "the edits after the snapshot's head, by the pull")
+
+	got, err := c.Show(ctx, "households", last.String())
+	require.NoError(t, err)
+	require.Equal(t, phones[2], got.Fields["phone"], "the clone holds the last edit")
+	cf, err := c.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the clone's conflict log holds a conflict where nothing competed: %s %s.%s: %v (seq %d) lost to %v (seq %d)",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Loser.Seq, x.Winner.Value, x.Winner.Seq)
+	}
+	require.Zero(t, sc.Conflicts, "the clone's sync counted no conflict")
+
+	// And it converges with the editor.
+	realSync(t, a, ts, ta)
+	want, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, have, "the clone equals the editor\n%s", diffSnap(want, have))
+}
+
