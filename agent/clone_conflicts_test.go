@@ -80,3 +80,62 @@ func TestCloneWhileFieldEditedThrice(t *testing.T) {
 	require.Equal(t, want, have, "the clone equals the editor\n%s", diffSnap(want, have))
 }
 
+// TestFirstCloneAfterOwnEditsDuringPush: a replica that wrote before it
+// ever pulled pushes its household, and the volunteer corrects the head's
+// name twice while the push is under way (after its last batch left).
+// The session's first clone then brings the household as pushed, with
+// the name this replica wrote first; the replica holds the third, which
+// it wrote over the other two. Nothing competed: its conflict log stays
+// empty, it keeps the third name, and its next sync pushes the
+// corrections. On the code before the fix the clone merged its own first
+// write as a concurrent one (simulation seed 198 with truncation).
+func TestFirstCloneAfterOwnEditsDuringPush(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ của A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta) // the log is not empty: c's first sync clones
+
+	c, tc := realAgent(t, ts, ts.TeamA)
+	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Nguyễn Văn Một"})
+	require.NoError(t, err)
+	names := []string{"Nguyễn Văn Hai", "Nguyễn Văn Ba"}
+	edited := false
+	sc, err := c.Sync(ctx, ts.URL, tc, agent.SyncOptions{IOTimeout: 10 * time.Second, Progress: func(p agent.Progress) {
+		if p.Phase != "push" || edited {
+			return
+		}
+		edited = true
+		for _, n := range names {
+			require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": n}))
+		}
+	}})
+	require.NoError(t, err)
+	require.True(t, edited, "the push reported its progress")
+	require.Positive(t, sc.Cloned, "the first sync cloned")
+	pending, err := c.Pending(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, pending, "the corrections made during the push wait for the next sync")
+
+	got, err := c.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, names[1], got.Fields["head_name"], "the replica keeps its last correction")
+	cf, err := c.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the clone's conflict log holds a conflict where nothing competed: %s %s.%s: %v (seq %d) lost to %v (seq %d)",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Loser.Seq, x.Winner.Value, x.Winner.Seq)
+	}
+
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+	want, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, have, "the replica equals the other\n%s", diffSnap(want, have))
+	cf, err = a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Empty(t, cf, "nor does the other replica's")
+}
