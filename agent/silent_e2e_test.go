@@ -120,3 +120,62 @@ func TestSilentDeviceReturns(t *testing.T) {
 		require.NoError(t, rep.Check(ctx), name)
 	}
 }
+
+// TestSilentDeviceReturnsToCompactedLog: while a laptop is silent past the
+// horizon, another edits a field it holds twice, and collection compacts
+// the log (no truncation): the first edit's entry goes, superseded by the
+// second, whose base it is. When the laptop returns, nothing it holds
+// competed with either edit: its conflict log stays empty and it holds the
+// second. On the code before the fix it replayed the compacted log from
+// its cursor and met the second edit based on one it never saw: a
+// conflict between its old value and the edit written over it (the
+// simulation's silent world, seeds 1, 12 and 39: there the middle version
+// went from the hamlet a household moved to, the first stayed in the one
+// it left).
+func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	a, ta := enroll()
+	s, tsil := enroll()
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Phạm Văn Dũng", "phone": "0900000000"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, s, ts, tsil)
+	realSync(t, s, ts, tsil) // the server hears S stored it
+
+	// S goes silent past the horizon; A edits the phone twice.
+	clk.advance(190 * 24 * time.Hour)
+	for _, ph := range []string{"0911111111", "0922222222"} {
+		require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"phone": ph}))
+		realSync(t, a, ts, ta)
+	}
+	realSync(t, a, ts, ta) // the server hears A stored both
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Superseded, "collection compacted the superseded phones")
+	require.Zero(t, st.Truncated)
+
+	sum := realSync(t, s, ts, tsil)
+	cf, err := s.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the returning laptop's conflict log holds a conflict where nothing competed: %s %s.%s: %v lost to %v",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Winner.Value)
+	}
+	got, err := s.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "0922222222", got.Fields["phone"], "the returning laptop holds the last edit")
+	require.Positive(t, sum.Cloned, "told to clone again: compaction removed what it had not pulled")
+	want, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := s.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, have, "the returning laptop equals the other\n%s", diffSnap(want, have))
+}

@@ -183,7 +183,14 @@ func collect(tx GCTx, opts GCOptions) (GCStats, error) {
 	if opts.Truncate {
 		err = truncate(tx, minCur, raise, &st)
 	} else {
-		err = compact(tx, floor, &st)
+		// The lowest cursors again, counting the devices silent past the
+		// horizon too: compaction does not wait for them, so what it
+		// removes above one of them raises the floor (compact).
+		var all map[string]uint64
+		if all, err = tx.MinCursors(time.Time{}); err != nil {
+			return st, fmt.Errorf("gc: %w", err)
+		}
+		err = compact(tx, floor, all, raise, &st)
 	}
 	if err != nil {
 		return st, err
@@ -231,7 +238,16 @@ func truncate(tx GCTx, minCur map[string]uint64, raise func(string, uint64), st 
 // an entry whose field's current version is another change's. A version
 // only ever moves on to a newer entry, so an entry that is not the current
 // one never will be again.
-func compact(tx GCTx, floor func(string) uint64, st *GCStats) error {
+//
+// Every device the floor counts holds those entries already. A device
+// silent past the horizon (not counted: all is the lowest cursor of every
+// device, it included) may not: reading the log from below them it would
+// meet a version whose base it never saw, and take the writes it holds and
+// their successors for concurrent ones (spurious conflicts; the
+// simulation's silent world, seed 1). So what compaction removes above
+// such a device's cursor raises the scope's floor, as truncation does: it
+// is told to clone again when it returns (Welcome.Reclone).
+func compact(tx GCTx, floor func(string) uint64, all map[string]uint64, raise func(string, uint64), st *GCStats) error {
 	scopes, err := tx.RowScopes()
 	if err != nil {
 		return fmt.Errorf("gc: %w", err)
@@ -264,11 +280,22 @@ func compact(tx GCTx, floor func(string) uint64, st *GCStats) error {
 			if err := tx.DeleteEntries(stale); err != nil {
 				return fmt.Errorf("gc: compact: %w", err)
 			}
+			if top := slices.Max(stale); top > floorOf(all, sc, top) {
+				raise(sc, top)
+			}
 		}
 		st.Superseded += len(stale)
 		st.Entries += len(stale)
 	}
 	return nil
+}
+
+// floorOf is cur[sc], or def when no device covers sc.
+func floorOf(cur map[string]uint64, sc string, def uint64) uint64 {
+	if c, ok := cur[sc]; ok {
+		return c
+	}
+	return def
 }
 
 // forgetBases drops the base dots the horizon has passed (issue 20: sync

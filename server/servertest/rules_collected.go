@@ -20,6 +20,51 @@ import (
 func RunCollectionRules(t *testing.T, start StartFunc) {
 	t.Run("edit of a collected row refused", func(t *testing.T) { editOfCollectedRowRefused(t, start) })
 	t.Run("unacknowledged cursor below the floor reclones", func(t *testing.T) { unacknowledgedCursorBelowFloorReclones(t, start) })
+	t.Run("compaction past a silent device reclones it", func(t *testing.T) { compactionPastSilentDeviceReclones(t, start) })
+}
+
+// Compaction does not wait for a device silent past the horizon. When it
+// removes an entry that device has not pulled (a superseded version whose
+// successor, based on it, stays), the device returns below the log floor
+// and is told to clone again: replaying the compacted log it would meet
+// the successor without its base and record a conflict between writes
+// that never competed (the simulation's silent world, seed 1). A device
+// within the horizon holds compaction back and is not told anything.
+func compactionPastSilentDeviceReclones(t *testing.T, start StartFunc) {
+	ctx := context.Background()
+	clk := &fakeNow{t: time.Now()}
+	ts := start(t, func(c *server.Config) { c.Now = clk.now })
+	hamlet := ts.HamletsA[0]
+	devA, devS := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
+	a, s := ts.Connect(t, devA), ts.Connect(t, devS)
+	wa := NewWriter(devA.Replica, clk.now)
+	row := uuid.New()
+	_, err := a.Push(1, wa.Household(row, hamlet, "Đỗ Văn Năm"))
+	require.NoError(t, err)
+	ackPast(t, s, 0) // S holds the household, and says so
+	require.NoError(t, s.Close())
+
+	edit := func(batch uint64, head string) {
+		t.Helper()
+		a := ts.Connect(t, devA)
+		_, err := a.Push(batch, []syncproto.Change{wa.Write("households", row, "head_name", syncproto.String(head), hamlet)})
+		require.NoError(t, err)
+		ackPast(t, a, 0)
+		require.NoError(t, a.Close())
+	}
+	edit(2, "Đỗ Văn Sáu")
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Superseded, "the first head's entry, which S holds; S, within the horizon, holds the second's back")
+	require.False(t, ts.Connect(t, devS).Welcome.Reclone, "nothing removed that S had not pulled")
+
+	clk.advance(server.DefaultSilentAfter + 24*time.Hour)
+	edit(3, "Đỗ Văn Bảy")
+	st, err = ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Superseded, "past the horizon S no longer holds compaction back")
+	require.True(t, ts.Connect(t, devS).Welcome.Reclone, "S returns below what compaction removed: it clones again")
+	require.False(t, ts.Connect(t, devA).Welcome.Reclone, "A, counted, holds everything compaction removed")
 }
 
 // ackPast pulls everything after cursor, then pulls again from where that
