@@ -139,3 +139,57 @@ func TestFirstCloneAfterOwnEditsDuringPush(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cf, "nor does the other replica's")
 }
+
+// TestBackfillAfterFieldEditedThrice: a team gains a hamlet where, since
+// the device last pulled, another team's device edited a field three
+// times. The device back-fills the hamlet by scoped snapshot, then pulls
+// from its cursor, which the back-fill does not move: the pull replays the
+// three edits. Nothing competed: its conflict log stays empty and it holds
+// the third. On the code before the fix the snapshot handed it the third
+// edit (logged below the snapshot's head, above the cursor the pull
+// continues from) and the pull replayed the first against it.
+func TestBackfillAfterFieldEditedThrice(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	c, tc := realAgent(t, ts, teamC.ID)
+	_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": gained, "head_name": "Hộ C", "phone": "0900000000"})
+	require.NoError(t, err)
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta) // A's cursor is past the household
+	phones := []string{"0911111111", "0922222222", "0933333333"}
+	for _, ph := range phones {
+		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"phone": ph}))
+		realSync(t, c, ts, tc)
+	}
+
+	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+	require.True(t, changed)
+	sum := realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Equal(t, []string{gained}, sum.ScopeChange.Gained)
+
+	cf, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the back-filled replica's conflict log holds a conflict where nothing competed: %s %s.%s: %v (seq %d) lost to %v (seq %d)",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Loser.Seq, x.Winner.Value, x.Winner.Seq)
+	}
+	got, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, phones[2], got.Fields["phone"], "the back-filled replica holds the last edit")
+	fresh, tf := realAgent(t, ts, ts.TeamA)
+	realSync(t, fresh, ts, tf)
+	want, err := fresh.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, have, "the back-filled replica equals a fresh clone\n%s", diffSnap(want, have))
+}

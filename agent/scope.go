@@ -280,6 +280,17 @@ func (r *Replica) clearBackfillPos(ctx context.Context) error {
 func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneState) (int, error) {
 	r := s.r
 	n := 0
+	if st.head == 0 {
+		// The snapshot's head is the cursor the pull after it continues
+		// from, which the back-fill does not move: the server leaves out
+		// of its chunks each field version that pull brings, and the pull
+		// replays that field's history in order. At the server's head the
+		// chunks held a field written three times since this cursor at its
+		// third write, and the pull replayed the first against it: a
+		// conflict between writes that never competed. (A server before
+		// this takes the Head as given and sends every current version.)
+		st.head = s.cursor
+	}
 	for {
 		if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit, Scopes: scopes}); err != nil {
 			return n, err
