@@ -532,6 +532,18 @@ func (r *Replica) markUnacked(ctx context.Context, seq uint64) (int64, error) {
 // a conflict. newConflict is true when the conflict was not known yet.
 func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.Outcome, newConflict bool, err error) {
 	cur := st.cur[c.Field]
+	if cur != nil && c.Dot != cur.Dot && st.held(c.Field, c.Dot) {
+		// A version this replica held before, and replaced (or recorded
+		// as a loser): not news. It comes again when a move logs a row's
+		// versions anew for its new hamlet, the one it overwrote included
+		// (a volunteer who corrects a head and moves the household in one
+		// save, then corrects the head again before syncing: the move,
+		// applied first, logs the old name for every device of the new
+		// hamlet, this one too). Resolve, which knows only the current
+		// version and its base, would take it for a concurrent write
+		// (simulation silent world, seed 116).
+		return syncproto.Stale, false, nil
+	}
 	o = syncproto.Resolve(cur, c)
 	cf, conflicted := syncproto.ApplyOutcome(o, cur, c, func(v syncproto.Version) { st.cur[c.Field] = &v })
 	switch {

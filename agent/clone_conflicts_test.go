@@ -193,3 +193,41 @@ func TestBackfillAfterFieldEditedThrice(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, have, "the back-filled replica equals a fresh clone\n%s", diffSnap(want, have))
 }
+
+// TestCorrectAndMoveInOneSave: a volunteer corrects a household's head and
+// moves it to the team's other hamlet in one save, twice over. The server
+// applies the move first (hamlet_code sorts first) and logs the row's
+// versions again under the new hamlet, the head's old name among them,
+// for every device there, this one too. This replica wrote over that name
+// itself: nothing competed, its conflict log stays empty. On the code
+// before the fix it met the old name, logged again, against its second
+// correction, whose base is its first, and recorded a conflict (the
+// simulation's silent world, seed 116).
+func TestCorrectAndMoveInOneSave(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Trần Văn Một"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb) // B holds it as A wrote it
+
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Trần Văn Hai"}))
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Trần Văn Ba"}))
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	for name, r := range map[string]*agent.Replica{"the mover": b, "the other": a} {
+		cf, err := r.Conflicts(ctx, true)
+		require.NoError(t, err)
+		for _, x := range cf {
+			t.Errorf("%s's conflict log holds a conflict where nothing competed: %s %s.%s: %v (seq %d) lost to %v (seq %d)",
+				name, x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Loser.Seq, x.Winner.Value, x.Winner.Seq)
+		}
+		got, err := r.Show(ctx, "households", hh.String())
+		require.NoError(t, err)
+		require.Equal(t, "Trần Văn Ba", got.Fields["head_name"], name)
+		require.Equal(t, ts.HamletsA[1], got.Hamlet, name)
+	}
+}

@@ -47,6 +47,17 @@ func (s *rowState) str(field string) string {
 	return ""
 }
 
+// held reports whether the row's history holds version d of field: a
+// value this replica replaced, or a write it recorded as lost.
+func (s *rowState) held(field string, d syncproto.Dot) bool {
+	for i := range s.hist {
+		if h := &s.hist[i]; h.Ver.Dot == d && h.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
 // install makes ver the field's value, keeping the old one in the history.
 func (s *rowState) install(field string, ver syncproto.Version) {
 	if old := s.cur[field]; old != nil {
