@@ -188,9 +188,7 @@ func (s *Sim) checkRest() {
 	s.checkCollected()
 	s.checkConverged()
 	s.checkWhole()
-	if s.cfg.Conflicts {
-		s.checkConflicts()
-	}
+	s.checkConflicts()
 	s.checkSent()
 	s.checkLeaders()
 }

@@ -19,7 +19,7 @@ func Shrink(res Result, budget int) Result {
 			return false
 		}
 		budget--
-		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Wide: res.Config.Wide, Silent: res.Config.Silent, Conflicts: res.Config.Conflicts, Schedule: slices.Clone(ch)})
+		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Wide: res.Config.Wide, Silent: res.Config.Silent, Schedule: slices.Clone(ch)})
 		if r.Failure == nil {
 			return false
 		}

@@ -38,12 +38,6 @@ type Config struct {
 	// return, and households corrected and moved in one save
 	// (ops_silent.go); off, a seed draws exactly as before.
 	Silent bool
-	// Conflicts holds the conflict-log invariant at rest (conflicts.go).
-	// Off by default: it still fails on spurious conflicts not fixed yet
-	// (a clone that replays an edit its rows already passed; a silent
-	// laptop that pulls a moved row's history with a hole compaction left),
-	// 10 of 1,000 seeds with truncation on.
-	Conflicts bool
 	// Schedule, when set, replays these choices instead of drawing them
 	// from the seed (a shrunk schedule).
 	Schedule []uint32

@@ -28,7 +28,6 @@ var (
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
 	flagWide      = flag.Bool("wide", false, "add the operations that still break an invariant (Config.Wide)")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
-	flagConflicts = flag.Bool("conflicts", false, "hold the conflict-log invariant at rest (Config.Conflicts)")
 )
 
 // TestMain runs the tests with the collector working a quarter as often:
@@ -47,7 +46,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Conflicts: *flagConflicts, Trace: os.Stdout}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -96,6 +95,14 @@ func b2i(b bool) int {
 // even seed, every seed with -truncate.
 func truncateFor(seed uint64) bool { return *flagTruncate || seed%2 == 0 }
 
+// silentFor is whether TestSchedules runs a seed in the silent world
+// (Config.Silent): every seed with -silent; in the default world (not
+// -wide, whose seeds keep the world they were found in) a quarter, the
+// seeds 3 mod 4, with truncation on or off as truncateFor says. A failure
+// prints SILENT=1 for its replay: make sim does not apply the share, so
+// `make sim SEED=N` replays the default world whatever N.
+func silentFor(seed uint64) bool { return *flagSilent || (!*flagWide && seed%4 == 3) }
+
 // firstDiff shows the first line where two traces part.
 func firstDiff(a, b []byte) string {
 	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
@@ -108,7 +115,7 @@ func firstDiff(a, b []byte) string {
 }
 
 // TestSchedules runs many schedules on parallel workers, half of them with
-// log truncation on; a failure prints its seed, the shortest schedule
+// log truncation on and a quarter in the silent world (silentFor); a failure prints its seed, the shortest schedule
 // found that still fails and how to replay it. `make test` runs the
 // default count; `make sim-long SCHEDULES=N` many more, and prints the
 // rate.
@@ -137,7 +144,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: *flagSilent, Conflicts: *flagConflicts})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: silentFor(uint64(seed))})
 				steps.Add(int64(res.Steps))
 				done.Add(1)
 				if res.Failure != nil {
@@ -164,9 +171,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SILENT=%d CONFLICTS=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d WIDE=%d SILENT=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Conflicts), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Wide), b2i(res.Config.Silent), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
@@ -301,6 +308,40 @@ func TestFoundDefects(t *testing.T) {
 		// (scope [32002-01 32002-02]): lacks 7112937d" (server/apply.go
 		// collected).
 		{"an edit of a collected household", Config{Seed: 43, Silent: true}},
+		// The conflict-log invariant (every laptop's and the server's log
+		// holds no loser its winner wrote over knowingly), on by default
+		// since these fixes. A clone pulls from its snapshot's head; a
+		// field written three times above the head came in the chunk at
+		// its third write and the pull replayed the first: "L4's conflict
+		// log holds a write that did not compete: households
+		// 480cf6a4.phone: dfe3527c@7 lost to dfe3527c@10, which was written
+		// over it" (server/snapshot.go loggedAbove). Seed 234 failed the
+		// same way on a visit's notes.
+		{"a clone meets a field written thrice above its head", Config{Seed: 235, Truncate: true}},
+		{"a clone meets a field written thrice above its head, a visit", Config{Seed: 234, Truncate: true}},
+		// A first clone right after a push, during which the laptop
+		// corrected a field twice more: the chunk brought its own first
+		// write, against the second correction: "L4's conflict log holds a
+		// write that did not compete: households 40e895aa.head_name:
+		// c07cde05@7 lost to c07cde05@19, which was written over it"
+		// (agent/clone_rows.go, agent/apply.go held). Seeds 457 and 859 too.
+		{"a first clone meets its own write corrected twice", Config{Seed: 198, Truncate: true}},
+		// A laptop silent past the horizon returned to a log compaction had
+		// thinned above its cursor, without being told to clone again: a
+		// moved household's head came at its first and third versions, the
+		// second compacted away: "L1's conflict log holds a write that did
+		// not compete: households e0f25c70.head_name: 77a47c03@2 lost to
+		// 77a47c03@7, which was written over it" (server/collect.go
+		// compact raises the floor). Seeds 12 and 39 too.
+		{"a silent laptop returns to a compacted log", Config{Seed: 1, Silent: true}},
+		// A household corrected and moved in one save, then corrected
+		// again: the move, applied first, logged the old head again for
+		// the new hamlet, and it came back to the mover against its second
+		// correction: "L1's conflict log holds a write that did not
+		// compete: households 74bdbe3d.head_name: 6e0553a3@2 lost to
+		// 620f2471@26, which was written over it" (agent/apply.go held).
+		// Seeds 134, 189, 208, 248 too.
+		{"the mover meets the head its move logged again", Config{Seed: 116, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
