@@ -342,6 +342,14 @@ func TestFoundDefects(t *testing.T) {
 		// 620f2471@26, which was written over it" (agent/apply.go held).
 		// Seeds 134, 189, 208, 248 too.
 		{"the mover meets the head its move logged again", Config{Seed: 116, Silent: true, Truncate: true}},
+		// A team gained a hamlet where a field was written three times
+		// after the laptop's cursor; the back-fill's snapshot, at the
+		// server's head, brought the third write and the pull from the
+		// cursor replayed the first: "L2's conflict log holds a write that
+		// did not compete: households ae56fccb.head_name: a800c8ac@2 lost
+		// to a800c8ac@12, which was written over it" (agent/scope.go: the
+		// back-fill's head is the pull cursor). Wide seed 245 too.
+		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 100, Wide: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
