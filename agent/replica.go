@@ -85,6 +85,7 @@ CREATE TABLE conflicts (
 	{Version: 4, Name: "photos", SQL: photosMigration},          // photos.go
 	{Version: 5, Name: "outbox_clock", SQL: clockMigration},     // clock.go
 	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration}, // outbox_rows.go
+	{Version: 7, Name: "own_away", SQL: ownAwayMigration},       // away.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
