@@ -19,8 +19,8 @@ import (
 )
 
 var (
-	flagSeed      = flag.Uint64("seed", 0, "TestReplay: run the schedule of this seed and print its trace")
-	flagSchedule  = flag.String("schedule", "", "TestReplay: replay these choices (what a failure prints) instead of the seed's")
+	flagSeed     = flag.Uint64("seed", 0, "TestReplay: run the schedule of this seed and print its trace")
+	flagSchedule = flag.String("schedule", "", "TestReplay: replay these choices (what a failure prints) instead of the seed's")
 	// make test's count: 400 schedules of 300 steps cost about 80 CPU-seconds
 	// (0.2 a schedule, issue 17), under a minute on 2 free cores; make test
 	// runs the other packages beside it.
