@@ -1,4 +1,4 @@
-package server_test
+package sqlread_test
 
 import (
 	"context"
@@ -35,7 +35,8 @@ func (c *countedSource) UnitsVersion(ctx context.Context) (int64, error) {
 	return c.Source.(analytics.UnitsVersioner).UnitsVersion(ctx)
 }
 
-// The read model builds its unit tree again only when the units changed,
+// The read model (server/analytics) over this package's Source, on both
+// stores, builds its unit tree again only when the units changed,
 // and whenever they did: through the store, or by SQL of another process
 // (the CLI, an operator at the database), on either table. A tree kept
 // past a change answers with old names, parents and children; one built
