@@ -21,8 +21,8 @@ import (
 var (
 	flagSeed     = flag.Uint64("seed", 0, "TestReplay: run the schedule of this seed and print its trace")
 	flagSchedule = flag.String("schedule", "", "TestReplay: replay these choices (what a failure prints) instead of the seed's")
-	// make test's count: 300 schedules of 300 steps cost about 62
-	// CPU-seconds on a quiet machine (0.205 a schedule, issue 17); in make
+	// make test's count: 300 schedules of 300 steps cost about 64
+	// CPU-seconds on a quiet machine (0.214 a schedule, issue 17); in make
 	// test, beside the other packages on 2 busy cores, 400 took 354 s.
 	flagSchedules = flag.Int("schedules", 300, "TestSchedules: how many schedules (make sim-long sets it)")
 	flagFirst     = flag.Uint64("first", 1, "TestSchedules: the first seed")
