@@ -55,12 +55,13 @@ test-long:
 	$(GO) test -count=1 -timeout 60m -run 'TestConvergenceProperty$$' ./syncproto -schedules $(SCHEDULES)
 
 ## sim: replay one schedule of the deterministic simulation (internal/simtest) with its trace, step by
-## step: make sim SEED=N (a failure prints SEED, STEPS and SCHEDULE, the shortest schedule found)
+## step: make sim SEED=N (a failure prints SEED, STEPS and SCHEDULE, the shortest schedule found); even seeds
+## run the server with --truncate-log, TRUNCATE=1 runs any seed so; WIDE=1, SILENT=1, CONFLICTS=1 as for sim-long
 SEED     ?= 1
 STEPS    ?= 0
 SCHEDULE ?=
 sim:
-	$(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent)
+	$(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent)
 
 ## sim-long: SCHEDULES schedules of the simulation on parallel workers (half with --truncate-log; TRUNCATE=1: all),
 ## FIRST the first seed, WIDE=1 adds the operations that still break an invariant, SILENT=1 runs every seed in the

@@ -170,7 +170,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	if opts.Schema == nil {
 		opts.Schema = schema.Current()
 	}
-	fresh, err := precheck(ctx, path)
+	fresh, lookLater, err := precheck(ctx, path)
 	if err != nil {
 		return nil, classifyOpen(path, err)
 	}
@@ -185,7 +185,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 		if err := createReplica(ctx, path, opts); err != nil {
 			return nil, classifyOpen(path, err)
 		}
-		if fresh, err = precheck(ctx, path); err != nil {
+		if fresh, lookLater, err = precheck(ctx, path); err != nil {
 			return nil, classifyOpen(path, err)
 		}
 	}
@@ -201,6 +201,12 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 	// One connection: a write transaction and the reads inside it share it,
 	// and SQLite serialises writers anyway.
 	db.SetMaxOpenConns(1)
+	if lookLater {
+		if err := lookThrough(ctx, db, path); err != nil {
+			db.Close()
+			return nil, classifyOpen(path, err)
+		}
+	}
 	r := &Replica{db: db, path: path, now: opts.Now, sch: opts.Schema}
 	if err := r.init(ctx, fresh, opts); err != nil {
 		db.Close()
@@ -226,20 +232,24 @@ func classifyOpen(path string, err error) error {
 
 // precheck reads the file without writing: a missing or empty file is fresh;
 // anything else must be a SQLite file marked with our application id.
-func precheck(ctx context.Context, path string) (fresh bool, err error) {
+// lookLater is true when the quick look at the replica id is left to the
+// connection Open makes next (lookThrough): a file in WAL mode with no
+// -wal or -journal content beside it, which opening that connection and
+// closing it again leave byte for byte as they were.
+func precheck(ctx context.Context, path string) (fresh, lookLater bool, err error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return true, nil
+		return true, false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	head := make([]byte, 100)
 	n, err := io.ReadFull(f, head)
 	f.Close()
 	if n == 0 {
 		if _, ok := walApplicationID(ctx, path); !ok {
-			return true, nil
+			return true, false, nil
 		}
 		// All of it still in the -wal file (create.go): read it through SQLite.
 		copy(head, sqliteHeader)
@@ -247,9 +257,9 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	}
 	if err != nil || !bytes.Equal(head[:16], sqliteHeader) {
 		if n >= 16 && !bytes.Equal(head[:16], sqliteHeader) {
-			return false, &FileError{Path: path, Kind: ErrForeign, Err: errors.New("not a SQLite file")}
+			return false, false, &FileError{Path: path, Kind: ErrForeign, Err: errors.New("not a SQLite file")}
 		}
-		return false, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("truncated header")}
+		return false, false, &FileError{Path: path, Kind: ErrCorrupt, Err: errors.New("truncated header")}
 	}
 	// Application id: big-endian at offset 68 of the header.
 	app := uint32(head[68])<<24 | uint32(head[69])<<16 | uint32(head[70])<<8 | uint32(head[71])
@@ -263,10 +273,13 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 		if app == 0 {
 			// A SQLite file nobody marked: ours only if it is empty.
 			if empty, err := emptyDB(ctx, path); err == nil && empty {
-				return true, nil
+				return true, false, nil
 			}
 		}
-		return false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
+		return false, false, &FileError{Path: path, Kind: ErrForeign, Err: fmt.Errorf("application id %#x", app)}
+	}
+	if quiet(path, head) {
+		return false, true, nil
 	}
 	// A quick read-only look: a damaged file fails here before we write.
 	v, err := lookReplicaID(ctx, path)
@@ -282,14 +295,51 @@ func precheck(ctx context.Context, path string) (fresh bool, err error) {
 	}
 	if err != nil {
 		if halfCreated(ctx, path) {
-			return false, nil // opening it finishes its creation (create.go)
+			return false, false, nil // opening it finishes its creation (create.go)
 		}
-		return false, classify(path, err)
+		return false, false, classify(path, err)
 	}
 	if _, err := uuid.Parse(v); err != nil {
-		return false, &FileError{Path: path, Kind: ErrCorrupt, Err: err}
+		return false, false, &FileError{Path: path, Kind: ErrCorrupt, Err: err}
 	}
-	return false, nil
+	return false, false, nil
+}
+
+// quiet is whether the file is in WAL mode (its header's read and write
+// versions are 2) with nothing beside it: no -wal content and no rollback
+// journal. A connection opened on it and closed again writes nothing to
+// the file: journal_mode(WAL) is already so, and closing has no frames to
+// checkpoint.
+func quiet(path string, head []byte) bool {
+	if head[18] != 2 || head[19] != 2 {
+		return false
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if _, err := os.Stat(path + "-journal"); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return true
+}
+
+// lookThrough is precheck's look at the replica id through the connection
+// of db, the replica's own, before anything is written on it: a damaged
+// file fails here. It spares a second connection, which parsed the whole
+// schema again at every start (issue 17).
+func lookThrough(ctx context.Context, db *sql.DB, path string) error {
+	var v string
+	err := db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v)
+	if err != nil {
+		if halfCreated(ctx, path) {
+			return nil // opening it finishes its creation (create.go)
+		}
+		return classify(path, err)
+	}
+	if _, err := uuid.Parse(v); err != nil {
+		return &FileError{Path: path, Kind: ErrCorrupt, Err: err}
+	}
+	return nil
 }
 
 // lookReplicaID reads the replica id without writing.

@@ -145,6 +145,21 @@ func TestCorruptAndForeignFilesUntouched(t *testing.T) {
 	for i := 4096; i < len(corrupt) && i < 4096*3; i++ {
 		corrupt[i] ^= 0x5a
 	}
+	// Both in WAL mode with nothing beside them, as a replica closed
+	// cleanly is: Open looks at them through its own connection
+	// (lookThrough), which must leave them as they are too.
+	require.Equal(t, []byte{2, 2}, goodBytes[18:20], "a replica closed in WAL mode")
+	badID := filepath.Join(dir, "badid.db")
+	require.NoError(t, os.WriteFile(badID, goodBytes, 0o600))
+	{
+		db, err := sqlOpen(badID)
+		require.NoError(t, err)
+		_, err = db.Exec(`UPDATE agent_meta SET value = 'không phải mã' WHERE key = 'replica_id'`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+	}
+	badIDBytes, err := os.ReadFile(badID)
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		data []byte
@@ -154,6 +169,7 @@ func TestCorruptAndForeignFilesUntouched(t *testing.T) {
 		{"foreign sqlite", nil, agent.ErrForeign},
 		{"truncated", goodBytes[:10], agent.ErrCorrupt},
 		{"garbled pages", corrupt, agent.ErrCorrupt},
+		{"replica id not an id", badIDBytes, agent.ErrCorrupt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,31 +21,37 @@ import (
 // the projection writes exactly those; fields without a column live only in
 // row_state).
 func (r *Replica) loadColumns(ctx context.Context) error {
-	r.cols = map[string][]string{}
-	for _, t := range r.sch.Tables() {
-		rows, err := r.db.QueryContext(ctx, fmt.Sprintf(`SELECT name FROM pragma_table_info('%s')`, t.Name))
-		if err != nil {
+	// One statement for every table: a statement is parsed on each new
+	// connection, and the replica opens one at every start (issue 17).
+	names := r.sch.Tables()
+	args := make([]any, len(names))
+	for i, t := range names {
+		args[i] = t.Name
+	}
+	if len(args) == 0 {
+		r.cols = map[string][]string{}
+		return nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+		WHERE m.type = 'table' AND m.name IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY m.name, p.cid`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols := map[string][]string{}
+	for rows.Next() {
+		var t, c string
+		if err := rows.Scan(&t, &c); err != nil {
 			return err
 		}
-		var cols []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			if c != "id" {
-				cols = append(cols, c)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(cols) > 0 {
-			r.cols[t.Name] = cols
+		if c != "id" {
+			cols[t] = append(cols[t], c)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	r.cols = cols
 	return nil
 }
 

@@ -207,11 +207,11 @@ func (s *Sim) checkCollected() {
 // orphanEntries describes the log entries of rows the server does not hold
 // ("" when there are none).
 func (s *Sim) orphanEntries() string {
-	db, err := openRO(s.dataPath("server.db"))
+	db, done, err := s.serverRO()
 	if err != nil {
 		return fmt.Sprintf("open the server's store to look: %v", err)
 	}
-	defer db.Close()
+	defer done()
 	var n int
 	var seq sql.NullInt64
 	var scope, table, row sql.NullString
@@ -261,11 +261,11 @@ func (s *Sim) checkLeaders() {
 // checkConverged: every laptop holds exactly the live rows of its team's
 // hamlets that the server holds, with the same values.
 func (s *Sim) checkConverged() {
-	srvDB, err := openRO(s.dataPath("server.db"))
+	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
 	}
-	defer srvDB.Close()
+	defer done()
 	teams, err := s.srv.store.Teams(s.ctx)
 	if err != nil {
 		s.fail("teams: %v", err)
@@ -455,11 +455,11 @@ func diffRows(want, got map[string]map[string]string) string {
 func (s *Sim) digest() string {
 	h := sha256.New()
 	dbs := []*sql.DB{}
-	srvDB, err := openRO(s.dataPath("server.db"))
+	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
 	}
-	defer srvDB.Close()
+	defer done()
 	dbs = append(dbs, srvDB)
 	for _, l := range s.laptops {
 		if running(l) {
@@ -497,11 +497,11 @@ func (s *Sim) digest() string {
 // hamlet_code names another hamlet than its household's, breaks it; so
 // does a row of fields without a hamlet_code (a partial row).
 func (s *Sim) checkPlaced() {
-	srvDB, err := openRO(s.dataPath("server.db"))
+	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
 	}
-	defer srvDB.Close()
+	defer done()
 	rows, err := srvDB.QueryContext(s.ctx, `SELECT tbl, row FROM sync_rows WHERE deleted = 0 ORDER BY tbl, row`)
 	if err != nil {
 		s.fail("read the server's rows: %v", err)

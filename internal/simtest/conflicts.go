@@ -62,11 +62,11 @@ func (s *Sim) overwrote(w, l syncproto.Dot) bool {
 // checkConflicts: no conflict log, the server's or a laptop's, holds a
 // loser its winner overwrote knowingly.
 func (s *Sim) checkConflicts() {
-	srvDB, err := openRO(s.dataPath("server.db"))
+	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
 	}
-	defer srvDB.Close()
+	defer done()
 	s.checkConflictLog("the server", srvDB, `SELECT tbl, row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts ORDER BY id`)
 	for _, l := range s.laptops {
 		if running(l) {

@@ -120,11 +120,11 @@ func (s *Sim) opDeleteEdited() {
 // judgeRows); a row that lacks one was made of edits alone: an edit of a
 // row the server had collected, taken for a new row.
 func (s *Sim) checkWhole() {
-	srvDB, err := openRO(s.dataPath("server.db"))
+	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
 	}
-	defer srvDB.Close()
+	defer done()
 	for _, t := range schema.SyncedTables() {
 		var req []string
 		for _, f := range t.Fields {

@@ -3,6 +3,7 @@ package simtest
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,6 +43,35 @@ type serverNode struct {
 	// teams, Admin.ApplyChanges).
 	importer syncproto.ReplicaID
 	skew     time.Duration // the server's clock against true time
+	// ro reads the store for the checks while the server runs
+	// (Sim.serverRO).
+	ro *sql.DB
+}
+
+// serverRO is a read-only connection to the server's store for the checks,
+// and what to call when done with it. While the server runs, one is kept
+// and its statements stay prepared: one opened for each check parsed the
+// whole schema again every time (issue 17). It is closed as the server
+// crashes, before the store, so the store's own close is the last, as
+// before.
+func (s *Sim) serverRO() (*sql.DB, func(), error) {
+	n := s.srv
+	if n == nil || !n.up {
+		db, err := openRO(s.dataPath("server.db"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, func() { db.Close() }, nil
+	}
+	if n.ro == nil {
+		db, err := openRO(s.dataPath("server.db"))
+		if err != nil {
+			return nil, nil, err
+		}
+		db.SetMaxIdleConns(2) // a check may read inside another's rows
+		n.ro = db
+	}
+	return n.ro, func() {}, nil
 }
 
 func (s *Sim) serverConfig() server.Config {
@@ -137,6 +167,10 @@ func (n *serverNode) crash(s *Sim) {
 		return
 	}
 	n.up = false
+	if n.ro != nil {
+		_ = n.ro.Close()
+		n.ro = nil
+	}
 	_ = n.store.Close()
 	s.sch.kill(n.proc)
 	for _, l := range s.links {

@@ -34,6 +34,15 @@ type Source interface {
 	Teams(ctx context.Context) ([]Team, error)
 }
 
+// UnitsVersioner is a Source that tells when the admin units changed.
+// UnitsVersion must differ from every earlier answer once a unit or a
+// predecessor link was added, changed or removed, by whatever process;
+// Refresh then builds the unit tree again, and only then. A Source without
+// it has its units read at every Refresh.
+type UnitsVersioner interface {
+	UnitsVersion(ctx context.Context) (int64, error)
+}
+
 // Team is what statistics need of a team.
 type Team struct {
 	ID          string

@@ -71,6 +71,11 @@ func TestOneActiveDevicePerReplicaIndex(t *testing.T) {
 // (server/sqlitestore/devices_migration_test.go has the SQLite case and the reasons).
 func TestDevicesMigrationRevokesDuplicateActiveDevices(t *testing.T) {
 	db := pgtest.OpenDB(t)
+	// The data model first, as the store does (0011 sets triggers on its
+	// admin_units).
+	schemaMigs, err := pgstore.SchemaMigrations()
+	require.NoError(t, err)
+	require.NoError(t, migrate.Apply(ctx, db, pgstore.SchemaSet, schemaMigs))
 	migs, err := pgstore.ServerMigrations()
 	require.NoError(t, err)
 	var upTo3 []migration.Migration

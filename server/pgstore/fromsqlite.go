@@ -174,12 +174,13 @@ type tableSpec struct {
 }
 
 // copyTables lists this store's tables and columns, but for its own
-// bookkeeping: migrations (each store records its own) and the log head
-// (set from the log afterwards), and the photos' tables, whose bytes the
+// bookkeeping: migrations (each store records its own), the log head
+// (set from the log afterwards) and the units' version (its triggers move
+// it as admin_units is copied), and the photos' tables, whose bytes the
 // SQLite store keeps as files (copyBlobs).
 func (s *Store) copyTables(ctx context.Context) ([]tableSpec, error) {
 	rows, err := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name NOT IN ('schema_migrations', 'sync_log_head')
+		WHERE table_schema = current_schema() AND table_name NOT IN ('schema_migrations', 'sync_log_head', 'admin_units_version')
 			AND table_name NOT IN ('blobs', 'blob_uploads', 'blob_upload_chunks')
 		ORDER BY table_name, ordinal_position`)
 	if err != nil {

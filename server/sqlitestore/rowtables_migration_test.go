@@ -165,7 +165,16 @@ func TestRowTablesMigrationKeepsEveryRow(t *testing.T) {
 		require.NoError(t, rows.Err())
 		rows.Close()
 	}
-	_, err = tx.Exec(`DELETE FROM schema_migrations WHERE set_name = ? AND version = 11`, sqlitestore.MigrationSet)
+	// And before the migrations after 0011 (0012's units version, its
+	// table and triggers), which the store applies again.
+	for _, q := range []string{`DROP TRIGGER admin_units_version_insert`, `DROP TRIGGER admin_units_version_update`,
+		`DROP TRIGGER admin_units_version_delete`, `DROP TRIGGER admin_unit_predecessors_version_insert`,
+		`DROP TRIGGER admin_unit_predecessors_version_update`, `DROP TRIGGER admin_unit_predecessors_version_delete`,
+		`DROP TABLE admin_units_version`} {
+		_, err := tx.Exec(q)
+		require.NoError(t, err, q)
+	}
+	_, err = tx.Exec(`DELETE FROM schema_migrations WHERE set_name = ? AND version >= 11`, sqlitestore.MigrationSet)
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit())
 	_, _, clustered := rowTableLayout(t, db)

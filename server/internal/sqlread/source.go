@@ -166,6 +166,16 @@ func sqliteValue(v any) any {
 	return v
 }
 
+var _ analytics.UnitsVersioner = (*Source)(nil)
+
+// UnitsVersion is the count triggers keep of the changes to admin_units and
+// admin_unit_predecessors (both stores' migration units_version).
+func (s *Source) UnitsVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.DB.QueryRowContext(ctx, `SELECT version FROM admin_units_version WHERE id = 1`).Scan(&v)
+	return v, err
+}
+
 func (s *Source) Units(ctx context.Context) ([]schema.AdminUnit, error) {
 	rows, err := s.DB.QueryContext(ctx, "SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units")
 	if err != nil {
