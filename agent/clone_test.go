@@ -97,7 +97,12 @@ func TestSnapshotCloneEqualsLogReplay(t *testing.T) {
 	for name, r := range map[string]*agent.Replica{"snapshot": c, "replay": d} {
 		got, err := r.Snapshot(ctx)
 		require.NoError(t, err)
-		require.Equal(t, sa, got, "%s clone converges\n%s", name, diffSnap(sa, got))
+		// A replica may collect the deleted household once the server's
+		// horizon passes its tombstone (PROTOCOL §7.5), which a slow run
+		// reaches on one replica and not on another: the rows compared
+		// are the live ones.
+		live, liveA := withoutTombstoned(got), withoutTombstoned(sa)
+		require.Equal(t, liveA, live, "%s clone converges\n%s", name, diffSnap(liveA, live))
 		cf, err := r.Conflicts(ctx, true)
 		require.NoError(t, err)
 		require.NotEmpty(t, cf, name)

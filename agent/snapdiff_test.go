@@ -22,3 +22,20 @@ func diffSnap(a, b map[syncproto.FieldKey]syncproto.Version) string {
 	}
 	return s
 }
+
+// withoutTombstoned is snap without the rows it holds deleted.
+func withoutTombstoned(snap map[syncproto.FieldKey]syncproto.Version) map[syncproto.FieldKey]syncproto.Version {
+	gone := map[syncproto.RowID]bool{}
+	for k, v := range snap {
+		if k.Field == syncproto.TombstoneField && v.Value.AsBool() {
+			gone[k.Row] = true
+		}
+	}
+	out := make(map[syncproto.FieldKey]syncproto.Version, len(snap))
+	for k, v := range snap {
+		if !gone[k.Row] {
+			out[k] = v
+		}
+	}
+	return out
+}
