@@ -30,6 +30,10 @@ type rawRows struct {
 	states    [][]any // id, tbl, scope, folded, state
 	outbox    [][]any // the columns of the outbox in declaration order; seq from the rowid
 	conflicts [][]any
+	// rows are records of rowid tables keyed by a row id in their first
+	// column (the row tables'), by that id: the current values of the
+	// row states that keep them there (state_values.go).
+	rows map[string][]any
 }
 
 // outboxBase and conflictsBase are the columns of the agent's first
@@ -424,6 +428,11 @@ func (out *rawRows) tableRecord(rowid int64, r []any) {
 		isInt(r[5]) && isInt(r[7]) && isDot(r[8]) && isInt(r[9]) && isInt(r[10]) && isInt(r[12]) && isDot(r[13]) && isInt(r[14]):
 		r[0] = rowid
 		out.conflicts = append(out.conflicts, r)
+	case len(r) >= 2 && isUUIDText(r[0]):
+		if out.rows == nil {
+			out.rows = map[string][]any{}
+		}
+		out.rows[r[0].(string)] = r
 	}
 }
 

@@ -22,22 +22,28 @@ import (
 // row_state).
 func (r *Replica) loadColumns(ctx context.Context) error {
 	r.cols = map[string][]string{}
+	r.colKinds = map[string]map[string]syncproto.Kind{}
 	for _, t := range r.sch.Tables() {
-		rows, err := r.db.QueryContext(ctx, fmt.Sprintf(`SELECT name FROM pragma_table_info('%s')`, t.Name))
+		rows, err := r.db.QueryContext(ctx, fmt.Sprintf(`SELECT name, type FROM pragma_table_info('%s')`, t.Name))
 		if err != nil {
 			return err
 		}
 		var cols []string
+		kinds := map[string]syncproto.Kind{}
 		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
+			var c, typ string
+			if err := rows.Scan(&c, &typ); err != nil {
 				rows.Close()
 				return err
 			}
 			if c != "id" {
 				cols = append(cols, c)
+				if k, ok := columnKind(typ); ok {
+					kinds[c] = k
+				}
 			}
 		}
+		r.colKinds[t.Name] = kinds
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
@@ -188,7 +194,11 @@ func (t *txn) get(id syncproto.RowID) (*rowState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeState(table, id, scope, blob)
+	out, err := t.r.decodeRows(t.ctx, t.q(), []rawState{{id: id, table: table, scope: scope, blob: blob}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
 
 // getMany loads the states of many rows at once (missing ones are absent):
@@ -220,8 +230,9 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 	}
 	defer rows.Close()
 	var idText, table, scope string
-	var blob []byte
+	var raws []rawState
 	for rows.Next() {
+		var blob []byte
 		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
 			return nil, err
 		}
@@ -229,13 +240,20 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 		if err != nil {
 			return nil, err
 		}
-		s, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = s
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	states, err := t.r.decodeRows(t.ctx, t.q(), raws)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range states {
+		out[s.id] = s
+	}
+	return out, nil
 }
 
 // appendUUID appends id in its canonical text form (what id.String() makes)
@@ -264,7 +282,7 @@ func folded(s *rowState) string {
 
 // save writes the state and its projection into the row table.
 func (t *txn) save(s *rowState) error {
-	blob, err := s.encode()
+	blob, err := s.encode(t.r.stored(s))
 	if err != nil {
 		return err
 	}
@@ -302,7 +320,7 @@ func (t *txn) saveMany(states []*rowState) error {
 		part := states[i:min(i+saveChunk, len(states))]
 		args = args[:0]
 		for _, s := range part {
-			blob, err := s.encode()
+			blob, err := s.encode(t.r.stored(s))
 			if err != nil {
 				return err
 			}

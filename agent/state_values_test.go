@@ -1,0 +1,172 @@
+package agent
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// oldStates writes, in the format of the build before issue 20's (every
+// current value in the row state), 1,100 households (more than one chunk
+// of restate) and a field report with −0.0, NaN and a field no column
+// holds, as another replica's pulled versions, plus one household of this
+// laptop edited twice (history).
+func oldStates(t *testing.T, r *Replica) {
+	t.Helper()
+	ctx := context.Background()
+	encodeCompactState = true
+	defer func() { encodeCompactState = false }()
+	other := uuid.New()
+	hlc := syncproto.MakeHLC(1_700_000_000_000, 0)
+	ver := func(v syncproto.Value, seq uint64) *syncproto.Version {
+		return &syncproto.Version{Value: v, HLC: hlc + syncproto.HLC(seq), Dot: syncproto.Dot{Replica: other, Seq: seq}}
+	}
+	var states []*rowState
+	seq := uint64(0)
+	for i := range 1100 {
+		s := newRowState("households", uuid.New(), "32002-01")
+		for f, v := range map[string]syncproto.Value{
+			"hamlet_code": syncproto.String("32002-01"), "head_name": syncproto.String(fmt.Sprintf("Nguyễn Văn Hộ %d", i)),
+			"members_count": syncproto.Int(int64(1 + i%9)), "active": syncproto.Bool(i%2 == 0), "notes": syncproto.Null(),
+		} {
+			seq++
+			s.cur[f] = ver(v, seq)
+		}
+		states = append(states, s)
+	}
+	rep := newRowState("field_reports", uuid.New(), "32002-01")
+	for f, v := range map[string]syncproto.Value{
+		"hamlet_code": syncproto.String("32002-01"), "description": syncproto.String("Cầu khỉ gãy"),
+		"lat": syncproto.Float(math.Copysign(0, -1)), "lng": syncproto.Float(math.NaN()),
+		"a_field_no_build_knows": syncproto.String("giữ trong blob"),
+	} {
+		seq++
+		rep.cur[f] = ver(v, seq)
+	}
+	states = append(states, rep)
+	tx, err := r.begin(ctx)
+	require.NoError(t, err)
+	require.NoError(t, tx.saveMany(states))
+	require.NoError(t, tx.commit())
+
+	id, err := r.AddHousehold(ctx, Fields{"hamlet_code": "32002-01", "head_name": "Hộ của máy này", "phone": "0912345678"})
+	require.NoError(t, err)
+	require.NoError(t, r.EditHousehold(ctx, id, Fields{"phone": "0987654321"}))
+	require.NoError(t, r.EditHousehold(ctx, id, Fields{"phone": "0911111111", "members_count": int64(4)}))
+}
+
+// allStates reads every row state, decoded, and its blob.
+func allStates(t *testing.T, r *Replica) (map[syncproto.RowID]*rowState, map[syncproto.RowID][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := r.db.QueryContext(ctx, `SELECT id, tbl, scope, state FROM row_state`)
+	require.NoError(t, err)
+	var raws []rawState
+	blobs := map[syncproto.RowID][]byte{}
+	for rows.Next() {
+		var idText, table, scope string
+		var blob []byte
+		require.NoError(t, rows.Scan(&idText, &table, &scope, &blob))
+		id := uuid.MustParse(idText)
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+		blobs[id] = blob
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	states, err := r.decodeRows(ctx, r.db, raws)
+	require.NoError(t, err)
+	out := map[syncproto.RowID]*rowState{}
+	for _, s := range states {
+		out[s.id] = s
+	}
+	return out, blobs
+}
+
+// TestOldReplicaRestatedOnOpen: a replica written by the build before
+// issue 20 (every current value in its row states) is rewritten on Open
+// by agent migration 7: every state in the current format, the values the
+// row table holds exactly left to it, the rest (−0.0, NaN, a field without
+// a column, bools, null) kept; every version, history entry and value as
+// before; the file checks; and a state whose row-table row is gone is a
+// damaged record, not a row with values missing.
+func TestOldReplicaRestatedOnOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "replica.db")
+	r, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, r.SetEnrollment(ctx, &Enrollment{Server: "http://127.0.0.1:1", MemberID: uuid.NewString(), Scope: []Hamlet{{Code: "32002-01"}}}))
+	oldStates(t, r)
+	before, oldBlobs := allStates(t, r)
+	require.Len(t, before, 1102)
+	oldBytes := 0
+	for _, b := range oldBlobs {
+		require.Equal(t, byte(stateCompact), b[0], "written in the previous format")
+		oldBytes += len(b)
+	}
+	require.NoError(t, r.Close())
+
+	// Back to the previous build's migrations: it had no version 7.
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE set_name = 'agent' AND version = 7;
+		DELETE FROM agent_meta WHERE key = '`+metaRestate+`'`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	r, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer r.Close()
+	after, blobs := allStates(t, r)
+	require.Equal(t, before, after, "every version, history entry and value as before")
+	newBytes := 0
+	for id, b := range blobs {
+		require.Equal(t, byte(stateColumns), b[0], "%s rewritten", id)
+		newBytes += len(b)
+		if s := after[id]; s.table == "households" {
+			require.NotContains(t, string(b), s.str("head_name"), "the name lives in the row table only")
+		}
+	}
+	require.Less(t, newBytes, oldBytes*3/4, "current %d bytes, before %d", newBytes, oldBytes)
+	var marked int
+	require.NoError(t, r.db.QueryRow(`SELECT count(*) FROM agent_meta WHERE key = ?`, metaRestate).Scan(&marked))
+	require.Zero(t, marked, "the rewrite is done")
+	require.NoError(t, r.Check(ctx))
+
+	for id, s := range after {
+		if s.table != "field_reports" {
+			continue
+		}
+		require.True(t, math.Signbit(s.cur["lat"].Value.AsFloat()), "−0.0")
+		require.True(t, math.IsNaN(s.cur["lng"].Value.AsFloat()), "NaN")
+		require.Equal(t, "giữ trong blob", s.str("a_field_no_build_knows"))
+		require.Contains(t, string(blobs[id]), "giữ trong blob")
+		require.NotContains(t, string(blobs[id]), "Cầu khỉ gãy")
+	}
+
+	// A household whose row-table row is gone: its state no longer has
+	// its values, and reading it says so.
+	var victim syncproto.RowID
+	for id, s := range after {
+		if s.table == "households" {
+			victim = id
+			break
+		}
+	}
+	_, err = r.db.Exec(`DELETE FROM households WHERE id = ?`, victim.String())
+	require.NoError(t, err)
+	tx, err := r.beginRead(ctx)
+	require.NoError(t, err)
+	defer tx.rollback()
+	_, err = tx.get(victim)
+	require.ErrorIs(t, err, errDamagedRecord)
+	require.True(t, strings.Contains(err.Error(), "row table holds no value"), err.Error())
+}
