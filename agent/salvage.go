@@ -159,7 +159,7 @@ func (sv *salvaged) merge(raw *rawRows, colsOf map[string][]string) {
 			continue
 		}
 		id, _ := uuid.Parse(idText)
-		blob, _ := r[4].([]byte)
+		blob, _ := r[3].([]byte)
 		st := sv.decode(rawState{id: id, table: r[1].(string), scope: r[2].(string), blob: blob})
 		if st == nil {
 			continue

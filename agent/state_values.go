@@ -227,7 +227,11 @@ func rowTableColumns(ctx context.Context, sch *schema.Registry) (map[string][]st
 // restate does it on Open, in chunks, the marker holding the last id done,
 // so a cut Open goes on where it stopped. States of earlier formats
 // still decode as they are; until rewritten they only take more room.
-const restateMigration = `INSERT INTO agent_meta (key, value) VALUES ('` + metaRestate + `', '') ON CONFLICT (key) DO NOTHING;`
+//
+// It also drops row_state's search text (folded): a search folds the row
+// table's columns as it reads them (Search, hamlet_fold).
+const restateMigration = `INSERT INTO agent_meta (key, value) VALUES ('` + metaRestate + `', '') ON CONFLICT (key) DO NOTHING;
+ALTER TABLE row_state DROP COLUMN folded;`
 
 const metaRestate = "restate_after"
 

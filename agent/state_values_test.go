@@ -64,6 +64,21 @@ func oldStates(t *testing.T, r *Replica) {
 	require.NoError(t, r.EditHousehold(ctx, id, Fields{"phone": "0911111111", "members_count": int64(4)}))
 }
 
+// toPreviousBuild takes a replica file back to the layout before agent
+// migration 7: row_state holds each household's search text (folded) and
+// there is no rewrite mark.
+func toPreviousBuild(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec(`DELETE FROM schema_migrations WHERE set_name = 'agent' AND version = 7;
+		DELETE FROM agent_meta WHERE key = '` + metaRestate + `';
+		ALTER TABLE row_state ADD COLUMN folded TEXT NOT NULL DEFAULT '';
+		UPDATE row_state SET folded = (SELECT ` + searchText + ` FROM households h WHERE h.id = row_state.id) WHERE tbl = 'households'`)
+	require.NoError(t, err)
+}
+
 // allStates reads every row state, decoded, and its blob.
 func allStates(t *testing.T, r *Replica) (map[syncproto.RowID]*rowState, map[syncproto.RowID][]byte) {
 	t.Helper()
@@ -114,13 +129,9 @@ func TestOldReplicaRestatedOnOpen(t *testing.T) {
 	}
 	require.NoError(t, r.Close())
 
-	// Back to the previous build's migrations: it had no version 7.
-	db, err := sql.Open("sqlite", "file:"+path)
-	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE set_name = 'agent' AND version = 7;
-		DELETE FROM agent_meta WHERE key = '`+metaRestate+`'`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
+	// Back to the previous build's layout: no version 7, and each state
+	// with its search text.
+	toPreviousBuild(t, path)
 
 	r, err = Open(ctx, path)
 	require.NoError(t, err)
@@ -140,6 +151,13 @@ func TestOldReplicaRestatedOnOpen(t *testing.T) {
 	require.NoError(t, r.db.QueryRow(`SELECT count(*) FROM agent_meta WHERE key = ?`, metaRestate).Scan(&marked))
 	require.Zero(t, marked, "the rewrite is done")
 	require.NoError(t, r.Check(ctx))
+	found, err := r.Search(ctx, "nguyen van ho 1099", ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, found, 1, "search reads the row table")
+	require.Equal(t, "Nguyễn Văn Hộ 1099", found[0].Fields["head_name"])
+	var folded int
+	require.NoError(t, r.db.QueryRow(`SELECT count(*) FROM pragma_table_info('row_state') WHERE name = 'folded'`).Scan(&folded))
+	require.Zero(t, folded, "the stored search text is gone")
 
 	for id, s := range after {
 		if s.table != "field_reports" {

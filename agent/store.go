@@ -272,14 +272,6 @@ func appendUUID(b []byte, id syncproto.RowID) []byte {
 	return append(b, buf[:]...)
 }
 
-// folded is the search text of a row.
-func folded(s *rowState) string {
-	if s.table != "households" {
-		return ""
-	}
-	return FoldHousehold(s.str("head_name"), s.str("address"), s.str("phone"), s.str(schema.ScopeField))
-}
-
 // save writes the state and its projection into the row table.
 func (t *txn) save(s *rowState) error {
 	blob, err := s.encode(t.r.stored(s))
@@ -289,9 +281,9 @@ func (t *txn) save(s *rowState) error {
 	if sc := s.str(schema.ScopeField); sc != "" {
 		s.scope = sc
 	}
-	if err := t.exec(`INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`,
-		s.id.String(), s.table, s.scope, folded(s), blob); err != nil {
+	if err := t.exec(`INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`,
+		s.id.String(), s.table, s.scope, blob); err != nil {
 		return err
 	}
 	return t.project(s)
@@ -315,7 +307,7 @@ const saveChunk = 64
 // so sorted inserts touch each page once).
 func (t *txn) saveMany(states []*rowState) error {
 	slices.SortFunc(states, func(a, b *rowState) int { return bytes.Compare(a.id[:], b.id[:]) })
-	args := make([]any, 0, saveChunk*5)
+	args := make([]any, 0, saveChunk*4)
 	for i := 0; i < len(states); i += saveChunk {
 		part := states[i:min(i+saveChunk, len(states))]
 		args = args[:0]
@@ -327,10 +319,10 @@ func (t *txn) saveMany(states []*rowState) error {
 			if sc := s.str(schema.ScopeField); sc != "" {
 				s.scope = sc
 			}
-			args = append(args, s.idText(), s.table, s.scope, folded(s), blob)
+			args = append(args, s.idText(), s.table, s.scope, blob)
 		}
-		q := `INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, len(part)-1) + `
-		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`
+		q := `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, len(part)-1) + `
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`
 		if err := t.exec(q, args...); err != nil {
 			return err
 		}
