@@ -1,8 +1,6 @@
 package agent
 
 import (
-	"database/sql/driver"
-	"fmt"
 	"strings"
 	"sync"
 	"unicode"
@@ -11,34 +9,13 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
-	"modernc.org/sqlite"
 )
-
-// searchText is a household's search text (FoldHousehold) computed by
-// SQL from its row h.
-const searchText = `hamlet_fold(COALESCE(h.head_name, '') || ' ' || COALESCE(h.address, '') || ' ' || COALESCE(h.phone, '') || ' ' || COALESCE(h.hamlet_code, ''))`
-
-// hamlet_fold(text) is Fold in SQL, on every connection this process
-// opens.
-func init() {
-	sqlite.MustRegisterDeterministicScalarFunction("hamlet_fold", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
-		switch x := args[0].(type) {
-		case string:
-			return Fold(x), nil
-		case []byte:
-			return Fold(string(x)), nil
-		case nil:
-			return nil, nil
-		}
-		return Fold(fmt.Sprint(args[0])), nil
-	})
-}
 
 // Fold reduces Vietnamese text to what a volunteer types on a keyboard
 // without an input method: lowercase, no tone or vowel marks, đ as d. Search
 // compares folded strings, so "Nguyễn Văn Đức" matches "nguyen van duc".
 //
-// A search folds every household's search text (hamlet_fold): letters up to the Latin
+// A search folds every household's search text (Search): letters up to the Latin
 // Extended Additional block (all of Vietnamese, precomposed or with
 // combining marks) go through a table made once from foldSlow; any other
 // text takes foldSlow itself, so the result is the same.

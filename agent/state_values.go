@@ -229,7 +229,7 @@ func rowTableColumns(ctx context.Context, sch *schema.Registry) (map[string][]st
 // still decode as they are; until rewritten they only take more room.
 //
 // It also drops row_state's search text (folded): a search folds the row
-// table's columns as it reads them (Search, hamlet_fold).
+// table's columns as it reads them (Search).
 const restateMigration = `INSERT INTO agent_meta (key, value) VALUES ('` + metaRestate + `', '') ON CONFLICT (key) DO NOTHING;
 ALTER TABLE row_state DROP COLUMN folded;`
 
