@@ -57,6 +57,9 @@ type pullTxn struct {
 	// open is the fields with a conflict not yet restored (hidden.go),
 	// read at the transaction's first batch.
 	open map[syncproto.FieldKey]bool
+	// away: own writes of dropped rows wait for their rows (away.go),
+	// read at the transaction's first batch.
+	away bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -82,6 +85,9 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			return err
 		}
 		g.open = open
+		if g.away, err = t.anyAway(); err != nil {
+			return err
+		}
 	}
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
@@ -105,6 +111,16 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
 		st := g.states[c.Row]
+		if st == nil && g.away {
+			// A row coming back starts from this replica's writes that
+			// were not pushed yet when it left (away.go).
+			if st, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
+				return err
+			}
+			if st != nil {
+				g.states[c.Row], g.dirty[c.Row] = st, st
+			}
+		}
 		mine := c.Dot.Replica == r.id && !g.own
 		if mine && st != nil && st.cur[c.Field] != nil {
 			// Our own write coming back: a move logged the row's versions
@@ -333,6 +349,10 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	if err != nil {
 		return 0, 0, err
 	}
+	away, err := t.anyAway()
+	if err != nil {
+		return 0, 0, err
+	}
 	restamp := map[syncproto.RowID]*rowState{}
 	for i, res := range results {
 		c := &batch[i]
@@ -351,6 +371,11 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,
 					int64(res.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), outboxPending); err != nil {
 					return 0, 0, err
+				}
+				if away {
+					if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(res.HLC), int64(c.Dot.Seq)); err != nil {
+						return 0, 0, err
+					}
 				}
 				st := restamp[c.Row]
 				if st == nil {
@@ -377,6 +402,13 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				continue
 			}
 			rejected++
+			if away {
+				// The server does not hold it: a row that comes back comes
+				// back without it (the refusal stays in the rejected list).
+				if err := t.exec(`DELETE FROM own_away WHERE seq = ?`, int64(c.Dot.Seq)); err != nil {
+					return 0, 0, err
+				}
+			}
 			// The reason as data when the server sent it, so each reader
 			// renders it in its own language (Rejected.Text); else its text.
 			reason := refusal.Store(res.Why)

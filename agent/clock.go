@@ -220,6 +220,8 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 		}
 		if st != nil {
 			st.adoptHLC(at[i].field, w.Dot, h)
+		} else if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
+			return 0, err // its row was dropped (away.go)
 		}
 		if err := t.exec(`UPDATE conflicts SET loser_hlc = ? WHERE loser_replica = ? AND loser_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
 			return 0, err

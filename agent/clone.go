@@ -135,6 +135,10 @@ func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 	if err := t.clearClone(); err != nil {
 		return err
 	}
+	// The clone brings rows as the server holds them.
+	if err := t.exec(`DELETE FROM own_away`); err != nil {
+		return err
+	}
 	// A back-fill under way (scope.go) is moot: the clone brings every
 	// hamlet of the scope.
 	for _, k := range backfillKeys {

@@ -45,6 +45,13 @@ type fakeServer struct {
 	// noSnapshot makes it a server of an earlier release: a snapshot
 	// request is an unknown message type (fatal).
 	noSnapshot bool
+	// snapKeys and snapScopes are the sorted field keys and row scopes a
+	// snapshot pages through, made at log length snapAt: every change to
+	// fields appends to the log, so an unchanged length means they still
+	// hold, and a clone's chunks do not sort the commune again each.
+	snapKeys   []syncproto.FieldKey
+	snapScopes map[syncproto.RowID]string
+	snapAt     int
 	// notifyFirst announces the log head as soon as a session opens,
 	// before its Hello is answered (a teammate pushing meanwhile).
 	notifyFirst bool
@@ -301,22 +308,10 @@ func (f *fakeServer) snapshot() map[syncproto.FieldKey]syncproto.Version {
 	return out
 }
 
-// snapshotChunk answers a snapshot request from the current versions, in
-// (table, row) order, whole rows, at most the request's limit of rows.
-func (f *fakeServer) snapshotChunk(m *syncproto.SnapshotRequest) *syncproto.SnapshotChunk {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	head := m.Head
-	if head == 0 {
-		head = uint64(len(f.log))
-	}
+func (f *fakeServer) sortedFields() []syncproto.FieldKey {
 	keys := make([]syncproto.FieldKey, 0, len(f.fields))
-	scopes := map[syncproto.RowID]string{}
 	for k := range f.fields {
 		keys = append(keys, k)
-	}
-	for _, c := range f.log {
-		scopes[c.Row] = c.Scope
 	}
 	slices.SortFunc(keys, func(a, b syncproto.FieldKey) int {
 		if c := strings.Compare(a.Table, b.Table); c != 0 {
@@ -327,6 +322,25 @@ func (f *fakeServer) snapshotChunk(m *syncproto.SnapshotRequest) *syncproto.Snap
 		}
 		return strings.Compare(a.Field, b.Field)
 	})
+	return keys
+}
+
+// snapshotChunk answers a snapshot request from the current versions, in
+// (table, row) order, whole rows, at most the request's limit of rows.
+func (f *fakeServer) snapshotChunk(m *syncproto.SnapshotRequest) *syncproto.SnapshotChunk {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	head := m.Head
+	if head == 0 {
+		head = uint64(len(f.log))
+	}
+	if f.snapKeys == nil || f.snapAt != len(f.log) {
+		f.snapKeys, f.snapScopes, f.snapAt = f.sortedFields(), map[syncproto.RowID]string{}, len(f.log)
+		for _, c := range f.log {
+			f.snapScopes[c.Row] = c.Scope
+		}
+	}
+	keys, scopes := f.snapKeys, f.snapScopes
 	limit := int(m.Limit)
 	if limit == 0 {
 		limit = 1000
@@ -339,10 +353,13 @@ func (f *fakeServer) snapshotChunk(m *syncproto.SnapshotRequest) *syncproto.Snap
 		return slices.Compare(k.Row[:], m.After.Row[:]) > 0
 	}
 	rows := 0
-	for _, k := range keys {
-		if !after(k) {
-			continue
+	first, _ := slices.BinarySearchFunc(keys, true, func(k syncproto.FieldKey, _ bool) int {
+		if after(k) {
+			return 1
 		}
+		return -1
+	})
+	for _, k := range keys[first:] {
 		if (k.Table != out.To.Table || k.Row != out.To.Row) && rows == limit {
 			out.More = true
 			break

@@ -443,7 +443,7 @@ func (out *rawRows) indexRecord(r []any) {
 	case len(r) == 4 && isUUIDText(r[0]) && isText(r[1]) && isText(r[2]) && isBlob(r[3]):
 		out.states = append(out.states, r)
 	case len(r) == 5 && isUUIDText(r[0]) && isText(r[1]) && isText(r[2]) && isBlob(r[4]):
-		// Before agent migration 7 a state held its search text (folded).
+		// Before agent migration 8 a state held its search text (folded).
 		out.states = append(out.states, []any{r[0], r[1], r[2], r[4]})
 	case len(r) == 2:
 		if k, ok := r[0].(string); ok && metaKey.MatchString(k) {

@@ -85,7 +85,8 @@ CREATE TABLE conflicts (
 	{Version: 4, Name: "photos", SQL: photosMigration},          // photos.go
 	{Version: 5, Name: "outbox_clock", SQL: clockMigration},     // clock.go
 	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration}, // outbox_rows.go
-	{Version: 7, Name: "state_values", SQL: restateMigration},   // state_values.go
+	{Version: 7, Name: "own_away", SQL: ownAwayMigration},       // away.go
+	{Version: 8, Name: "state_values", SQL: restateMigration},   // state_values.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -196,6 +196,13 @@ func (t *txn) dropHamlets(hamlets []string) (dropped, kept int, err error) {
 	for i, h := range hamlets {
 		args[i] = h
 	}
+	away, err := t.pendingRowsIn(hamlets)
+	if err != nil {
+		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
+	}
+	if err := t.keepAway(away); err != nil {
+		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
+	}
 	for table := range t.r.cols {
 		if err := t.exec(`DELETE FROM `+table+` WHERE id IN (SELECT id FROM row_state WHERE tbl = ? AND scope IN `+in+`)`,
 			append([]any{table}, args...)...); err != nil {

@@ -106,3 +106,74 @@ func TestChildHamletFollowsHousehold(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, to, fresh.Fields["hamlet_code"], "a fresh clone too")
 }
+
+// Issue 17: an edit still waiting to be pushed when a pull drops its row
+// (a watch session pulls on the server's notice without pushing first),
+// pushed only after another device moved the row back into the team's
+// hamlets. The server keeps the edit; the replica must show it too, not
+// the value the move brought back.
+// Real server on loopback, real agent in a watch session.
+func TestScopeEditPendingWhileRowDroppedAndMovedBack(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	home, away := ts.HamletsA[0], ts.HamletsB[0]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Phạm Văn Bốn", "notes": "trước"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	// A watch session that never polls for local writes on its own: the
+	// edit below waits while the server's notice of the move is pulled.
+	wctx, stop := context.WithCancel(ctx)
+	pulled := make(chan agent.SyncSummary, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Watch(wctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, PollInterval: time.Hour,
+			OnSync: func(s agent.SyncSummary, err error) {
+				if err == nil {
+					pulled <- s
+				}
+			}})
+	}()
+	<-pulled // the session is open and idle
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "sửa khi đang mở phiên"}))
+	tick()
+	moverB := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
+	wb := servertest.NewWriter(moverB.Replica, time.Now)
+	ack, err := moverB.Push(1, []syncproto.Change{wb.Write("households", hh, schema.ScopeField, syncproto.String(away), home)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	for s := range pulled {
+		if s.Evicted > 0 {
+			break
+		}
+	}
+	stop()
+	require.NoError(t, <-done)
+	_, err = a.Show(ctx, "households", hh.String())
+	require.Error(t, err, "the pull dropped the moved household")
+	n, err := a.Pending(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the edit still waits to be pushed")
+
+	// A device of team A moves it back (judged by the hamlet it goes to).
+	tick()
+	moverA := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	wa := servertest.NewWriter(moverA.Replica, time.Now)
+	ack, err = moverA.Push(1, []syncproto.Change{wa.Write("households", hh, schema.ScopeField, syncproto.String(home), away)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+
+	realSync(t, a, ts, ta)
+	got, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, home, got.Fields["hamlet_code"])
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	fresh, err := b.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "sửa khi đang mở phiên", fresh.Fields["notes"], "the server kept the edit")
+	require.Equal(t, fresh.Fields["notes"], got.Fields["notes"], "the laptop that made the edit shows it too")
+	require.Equal(t, fresh.Fields, got.Fields)
+}

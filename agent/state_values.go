@@ -222,7 +222,7 @@ func rowTableColumns(ctx context.Context, sch *schema.Registry) (map[string][]st
 	return r.cols, nil
 }
 
-// restateMigration (agent migration 7) marks the replica's row states for
+// restateMigration (agent migration 8) marks the replica's row states for
 // rewriting into the format that leaves current values to the row table:
 // restate does it on Open, in chunks, the marker holding the last id done,
 // so a cut Open goes on where it stopped. States of earlier formats

@@ -66,14 +66,14 @@ func oldStates(t *testing.T, r *Replica) {
 }
 
 // toPreviousBuild takes a replica file back to the layout before agent
-// migration 7: row_state holds each household's search text (folded) and
+// migration 8: row_state holds each household's search text (folded) and
 // there is no rewrite mark.
 func toPreviousBuild(t *testing.T, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	require.NoError(t, err)
 	defer db.Close()
-	_, err = db.Exec(`DELETE FROM schema_migrations WHERE set_name = 'agent' AND version = 7;
+	_, err = db.Exec(`DELETE FROM schema_migrations WHERE set_name = 'agent' AND version = 8;
 		DELETE FROM agent_meta WHERE key = '` + metaRestate + `';
 		ALTER TABLE row_state ADD COLUMN folded TEXT NOT NULL DEFAULT '';
 		UPDATE row_state SET folded = (SELECT lower(head_name) FROM households h WHERE h.id = row_state.id) WHERE tbl = 'households'`)
@@ -109,7 +109,7 @@ func allStates(t *testing.T, r *Replica) (map[syncproto.RowID]*rowState, map[syn
 
 // TestOldReplicaRestatedOnOpen: a replica written by the build before
 // issue 20 (every current value in its row states) is rewritten on Open
-// by agent migration 7: every state in the current format, the values the
+// by agent migration 8: every state in the current format, the values the
 // row table holds exactly left to it, the rest (−0.0, NaN, a field without
 // a column, bools, null) kept; every version, history entry and value as
 // before; the file checks; and a state whose row-table row is gone is a

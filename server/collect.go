@@ -31,8 +31,8 @@ type GCTx interface {
 	// each once: its log entries there stay until the row is collected.
 	MovedFrom(r RowRef) ([]string, error)
 	// DropTombstone removes a tombstoned row: its state, its materialised
-	// data and its log entries in its scope and in t.MovedFrom (entries:
-	// how many). dropped
+	// data, its scope moves and its log entries in its scope and in
+	// t.MovedFrom (entries: how many). dropped
 	// is false, and nothing is removed, when the row is no longer that
 	// tombstone or a push holds it now (a store shared by several
 	// processes does not wait for it: the next collection takes it).

@@ -81,12 +81,16 @@ func (w *pgTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 	if err != nil {
 		return false, 0, err
 	}
+	n := tag.RowsAffected()
+	if _, err := w.tx.Exec(w.ctx, `DELETE FROM scope_moves WHERE row = $1 AND tbl = $2`, d.Row[:], d.Table); err != nil {
+		return false, 0, fmt.Errorf("drop the collected row's scope moves: %w", err)
+	}
 	if t, ok := schema.LookupTable(d.Table); ok {
 		if _, err := w.tx.Exec(w.ctx, `DELETE FROM `+t.Name+` WHERE id = $1`, d.Row.String()); err != nil {
 			return false, 0, fmt.Errorf("drop %s row: %w", d.Table, err)
 		}
 	}
-	return true, int(tag.RowsAffected()), nil
+	return true, int(n), nil
 }
 
 func (w *pgTx) MovedFrom(r server.RowRef) ([]string, error) {

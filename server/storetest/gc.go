@@ -190,6 +190,9 @@ func testCollectMovedRow(t *testing.T, s store) {
 		require.NoError(t, tx.Append(&ev))
 		require.NoError(t, tx.AddScopeMove(server.ScopeMove{Table: "households", Row: row, Household: row, From: from, To: to,
 			HLC: syncproto.MakeHLC(now.UnixMilli(), 0), ServerSeq: ev.Seq, At: now}))
+		// A move of a row that stays: only the collected row's moves go.
+		require.NoError(t, tx.AddScopeMove(server.ScopeMove{Table: "households", Row: other, Household: other, From: to, To: from,
+			HLC: syncproto.MakeHLC(now.UnixMilli(), 1), ServerSeq: ev.Seq, At: now}))
 		tomb = put(row, "_deleted", syncproto.Bool(true), to)
 		require.NoError(t, tx.PutRow("households", row, server.RowState{Scope: to, Deleted: true, TombSeq: tomb, Versions: vs}))
 		return nil
@@ -215,4 +218,15 @@ func testCollectMovedRow(t *testing.T, s store) {
 		require.Equal(t, tomb, floor, "the floor of %s", sc)
 	}
 	require.Len(t, logOf(from), 1, "the other row's entry stays")
+	// Scope history is read only for rows the store holds (server/scope.go):
+	// a collected row's moves would be kept forever for nothing.
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		moves, err := tx.ScopeMoves("households", row)
+		require.NoError(t, err)
+		require.Empty(t, moves, "the collected row's scope moves are left behind")
+		moves, err = tx.ScopeMoves("households", other)
+		require.NoError(t, err)
+		require.Len(t, moves, 1, "the other row's move stays")
+		return nil
+	}))
 }

@@ -1,0 +1,172 @@
+package agent
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// Own writes of a row that left the scope before they were pushed
+// (docs/PROTOCOL.md §7.5). A pull may drop a row while this replica's
+// edit of it still waits in the outbox (a watch session pulls on the
+// server's notice without pushing first; the app writes while a sync
+// runs). The edit is still pushed, and when another device moves the row
+// back the server logs it after the move's re-log of the row's versions,
+// as this replica's own write, which its pulls leave out: the row would
+// come back without it, for good. So a drop keeps the row's own versions
+// still waiting to be pushed (own_away), and the pull that brings the row
+// back starts from them, as if the row had never left.
+
+const ownAwayMigration = `
+CREATE TABLE own_away (
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	tbl TEXT NOT NULL,
+	kind INTEGER NOT NULL,
+	value,
+	hlc INTEGER NOT NULL,
+	seq INTEGER NOT NULL,
+	base_replica BLOB,
+	base_seq INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (row_id, field)
+) WITHOUT ROWID;
+CREATE INDEX own_away_seq ON own_away(seq);
+`
+
+// keepAway keeps, for the rows ids about to be dropped, their own current
+// versions that the outbox (or the compact log) still holds unpushed.
+func (t *txn) keepAway(ids []syncproto.RowID) error {
+	for _, id := range ids {
+		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
+			return err
+		}
+		pending, err := t.pendingSeqs(id)
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		st, err := t.get(id)
+		if err != nil || st == nil {
+			return err
+		}
+		for field, v := range st.cur {
+			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
+				continue
+			}
+			kind, val := valueArgs(v.Value)
+			var base any
+			if !v.Base.IsZero() {
+				base = v.Base.Replica[:]
+			}
+			if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id.String(), field, st.table, kind, val, int64(v.HLC), int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seqRanges is a set of outbox sequences: single changes and the ranges of
+// compact entries.
+type seqRanges [][2]uint64
+
+func (s seqRanges) holds(seq uint64) bool {
+	for _, r := range s {
+		if seq >= r[0] && seq <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// pendingSeqs lists the sequences of id's changes that await a result.
+func (t *txn) pendingSeqs(id syncproto.RowID) (seqRanges, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, seq FROM outbox WHERE row_id = ? AND state IN (?, ?)
+		UNION ALL SELECT seq, seq + n - 1 FROM outbox_rows WHERE row_id = ? AND state IN (?, ?)`,
+		id.String(), outboxPending, outboxUnacked, id.String(), outboxPending, outboxUnacked)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out seqRanges
+	for rows.Next() {
+		var lo, hi int64
+		if err := rows.Scan(&lo, &hi); err != nil {
+			return nil, err
+		}
+		out = append(out, [2]uint64{uint64(lo), uint64(hi)})
+	}
+	return out, rows.Err()
+}
+
+// pendingRowsIn lists the rows of hamlets (about to be dropped) with
+// changes awaiting a result.
+func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
+	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
+	args := []any{outboxPending, outboxUnacked}
+	for _, h := range hamlets {
+		args = append(args, h)
+	}
+	args = append(args, args...)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)
+		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []syncproto.RowID
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// anyAway says whether any own version waits for its row to come back.
+func (t *txn) anyAway() (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM own_away)`).Scan(&n)
+	return n != 0, err
+}
+
+// takeAway returns the row state id starts from when a pull brings it back
+// (nil: nothing kept) and forgets what it kept.
+func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowState, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var st *rowState
+	for rows.Next() {
+		var field string
+		var kind, hlc, seq, baseSeq int64
+		var val any
+		var base []byte
+		if err := rows.Scan(&field, &kind, &val, &hlc, &seq, &base, &baseSeq); err != nil {
+			return nil, err
+		}
+		if st == nil {
+			st = newRowState(table, id, scope)
+		}
+		st.cur[field] = &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
+			Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}, Base: dotFrom(base, baseSeq)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if st == nil {
+		return nil, nil
+	}
+	return st, t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String())
+}
