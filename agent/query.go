@@ -241,10 +241,6 @@ func (r *Replica) Search(ctx context.Context, query string, o ListOptions) ([]Re
 	return r.sortedHouseholds(ctx, keys, o.Limit)
 }
 
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // VersionInfo is one value a field has had. HLC and Seq are strings in
 // JSON (64-bit, beyond what JavaScript's numbers hold exactly).
 type VersionInfo struct {
