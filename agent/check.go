@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/google/uuid"
 
@@ -175,6 +176,9 @@ func sameColumn(want, got any) bool {
 	case nil:
 		return got == nil
 	case float64:
+		if math.IsNaN(w) {
+			return got == nil // SQLite stores NaN as NULL; the row state keeps it
+		}
 		switch g := got.(type) {
 		case float64:
 			return g == w

@@ -60,7 +60,7 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 		return nil, err
 	}
 	defer rows.Close()
-	var out map[syncproto.RowID]*rowState
+	var raws []rawState
 	for rows.Next() {
 		var idText, scope string
 		var blob []byte
@@ -71,16 +71,21 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 		if err != nil {
 			return nil, err
 		}
-		s, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			return nil, err
-		}
-		if out == nil {
-			out = map[syncproto.RowID]*rowState{}
-		}
-		out[id] = s
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(raws) == 0 {
+		return nil, err
+	}
+	rows.Close()
+	states, err := g.t.r.decodeRows(g.t.ctx, g.t.q(), raws)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[syncproto.RowID]*rowState, len(states))
+	for _, s := range states {
+		out[s.id] = s
+	}
+	return out, nil
 }
 
 // row stores one row's fields (cs, all of one row).

@@ -18,6 +18,7 @@ func StateValueBytes(ctx context.Context, r *Replica) (int64, error) {
 	}
 	defer rows.Close()
 	var total int64
+	var raws []rawState
 	for rows.Next() {
 		var idText, table, scope string
 		var blob []byte
@@ -28,21 +29,28 @@ func StateValueBytes(ctx context.Context, r *Replica) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
-		s, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			return 0, err
-		}
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	states, err := r.decodeRows(ctx, r.db, raws)
+	if err != nil {
+		return 0, err
+	}
+	for i, s := range states {
+		blob := raws[i].blob
 		for _, v := range s.cur {
 			v.Value = syncproto.Null()
 		}
 		for i := range s.hist {
 			s.hist[i].Ver.Value = syncproto.Null()
 		}
-		bare, err := s.encode()
+		bare, err := s.encode(nil)
 		if err != nil {
 			return 0, err
 		}
 		total += int64(len(blob) - len(bare))
 	}
-	return total, rows.Err()
+	return total, nil
 }

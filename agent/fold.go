@@ -15,8 +15,7 @@ import (
 // without an input method: lowercase, no tone or vowel marks, đ as d. Search
 // compares folded strings, so "Nguyễn Văn Đức" matches "nguyen van duc".
 //
-// Every household's search text is folded when it is saved, so an import
-// or a clone folds tens of thousands of names: letters up to the Latin
+// A search folds every household's search text (Search): letters up to the Latin
 // Extended Additional block (all of Vietnamese, precomposed or with
 // combining marks) go through a table made once from foldSlow; any other
 // text takes foldSlow itself, so the result is the same.

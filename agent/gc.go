@@ -90,7 +90,7 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("collect tombstones: %w", err)
 	}
-	var dead []*rowState
+	var raws []rawState
 	for rows.Next() {
 		var idText, table, scope string
 		var blob []byte
@@ -103,18 +103,21 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 			rows.Close()
 			return 0, fmt.Errorf("collect tombstones: %w", err)
 		}
-		st, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("collect tombstones: %w", err)
-		}
-		if st.deleted() {
-			dead = append(dead, st)
-		}
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("collect tombstones: %w", err)
+	}
+	states, err := r.decodeRows(ctx, t.q(), raws)
+	if err != nil {
+		return 0, fmt.Errorf("collect tombstones: %w", err)
+	}
+	var dead []*rowState
+	for _, st := range states {
+		if st.deleted() {
+			dead = append(dead, st)
+		}
 	}
 	for _, st := range dead {
 		if err := t.drop(st.table, st.id); err != nil {
@@ -169,7 +172,7 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 			t.rollback()
 			return dropped, fmt.Errorf("compact history: %w", err)
 		}
-		var todo []*rowState
+		var raws []rawState
 		n := 0
 		for rows.Next() {
 			var idText, table, scope string
@@ -187,12 +190,20 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 				t.rollback()
 				return dropped, fmt.Errorf("compact history: %w", err)
 			}
-			st, err := decodeState(table, id, scope, blob)
-			if err != nil {
-				rows.Close()
-				t.rollback()
-				return dropped, fmt.Errorf("compact history: %w", err)
-			}
+			raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.rollback()
+			return dropped, fmt.Errorf("compact history: %w", err)
+		}
+		states, err := r.decodeRows(ctx, t.q(), raws)
+		if err != nil {
+			t.rollback()
+			return dropped, fmt.Errorf("compact history: %w", err)
+		}
+		var todo []*rowState
+		for _, st := range states {
 			keep := st.hist[:0]
 			for _, h := range st.hist {
 				if h.Lost {
@@ -205,9 +216,8 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 				todo = append(todo, st)
 			}
 		}
-		rows.Close()
 		for _, st := range todo {
-			blob, err := st.encode()
+			blob, err := st.encode(r.stored(st))
 			if err != nil {
 				t.rollback()
 				return dropped, err

@@ -148,3 +148,24 @@ func BenchmarkImport26000(b *testing.B) {
 		require.Equal(b, 26000, res.Imported)
 	}
 }
+
+// BenchmarkSearch20000: a search of the CLI (hamlet-agent household list
+// with words) over 20,000 imported households: two words, which every
+// household's folded search text is matched against.
+//
+//	go test ./agent -run '^$' -bench Search20000
+func BenchmarkSearch20000(b *testing.B) {
+	fs := newFakeServer(b, hamletA)
+	r := agenttest.New(b)
+	_, _, err := r.Enroll(context.Background(), fs.srv.URL, "GOOD", "bench")
+	require.NoError(b, err)
+	res, err := r.Import(context.Background(), householdSheet(hamletA, 20000), agent.ImportOptions{})
+	require.NoError(b, err)
+	require.Equal(b, 20000, res.Imported)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hs, err := r.Search(context.Background(), "ho 1999", agent.ListOptions{})
+		require.NoError(b, err)
+		require.NotEmpty(b, hs)
+	}
+}

@@ -27,9 +27,13 @@ import (
 // rawRows are the rows read page by page.
 type rawRows struct {
 	meta      map[string]any
-	states    [][]any // id, tbl, scope, folded, state
+	states    [][]any // id, tbl, scope, state
 	outbox    [][]any // the columns of the outbox in declaration order; seq from the rowid
 	conflicts [][]any
+	// rows are records of rowid tables keyed by a row id in their first
+	// column (the row tables'), by that id: the current values of the
+	// row states that keep them there (state_values.go).
+	rows map[string][]any
 }
 
 // outboxBase and conflictsBase are the columns of the agent's first
@@ -424,6 +428,11 @@ func (out *rawRows) tableRecord(rowid int64, r []any) {
 		isInt(r[5]) && isInt(r[7]) && isDot(r[8]) && isInt(r[9]) && isInt(r[10]) && isInt(r[12]) && isDot(r[13]) && isInt(r[14]):
 		r[0] = rowid
 		out.conflicts = append(out.conflicts, r)
+	case len(r) >= 2 && isUUIDText(r[0]):
+		if out.rows == nil {
+			out.rows = map[string][]any{}
+		}
+		out.rows[r[0].(string)] = r
 	}
 }
 
@@ -431,8 +440,11 @@ func (out *rawRows) tableRecord(rowid int64, r []any) {
 // shaped like a row state or a setting.
 func (out *rawRows) indexRecord(r []any) {
 	switch {
-	case len(r) == 5 && isUUIDText(r[0]) && isText(r[1]) && isText(r[2]) && isBlob(r[4]):
+	case len(r) == 4 && isUUIDText(r[0]) && isText(r[1]) && isText(r[2]) && isBlob(r[3]):
 		out.states = append(out.states, r)
+	case len(r) == 5 && isUUIDText(r[0]) && isText(r[1]) && isText(r[2]) && isBlob(r[4]):
+		// Before agent migration 8 a state held its search text (folded).
+		out.states = append(out.states, []any{r[0], r[1], r[2], r[4]})
 	case len(r) == 2:
 		if k, ok := r[0].(string); ok && metaKey.MatchString(k) {
 			out.meta[k] = r[1]

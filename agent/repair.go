@@ -115,7 +115,11 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 			if err != nil {
 				return nil, err
 			}
-			sv.merge(raw)
+			cols, err := rowTableColumns(ctx, opts.Schema)
+			if err != nil {
+				return nil, err
+			}
+			sv.merge(raw, cols)
 		}
 	} else {
 		rep.Unreadable["file"]++

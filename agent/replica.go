@@ -86,6 +86,7 @@ CREATE TABLE conflicts (
 	{Version: 5, Name: "outbox_clock", SQL: clockMigration},     // clock.go
 	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration}, // outbox_rows.go
 	{Version: 7, Name: "own_away", SQL: ownAwayMigration},       // away.go
+	{Version: 8, Name: "state_values", SQL: restateMigration},   // state_values.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
@@ -135,7 +136,11 @@ type Replica struct {
 	skew  time.Duration
 	now   func() time.Time
 	cols  map[string][]string // row table -> columns (without id)
-	sch   *schema.Registry    // the data model this replica runs
+	// colKinds is, per row table, the kind of value each column holds as
+	// it was given (its declared type: TEXT strings, INTEGER ints, REAL
+	// floats); a column of another type holds none exactly (state_values.go).
+	colKinds map[string]map[string]syncproto.Kind
+	sch      *schema.Registry // the data model this replica runs
 	// former holds the replica ids this file wrote under before a fork
 	// (fork.go): what they wrote is still this laptop's.
 	former atomic.Pointer[map[syncproto.ReplicaID]bool]
@@ -438,6 +443,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	}
 	if err := r.backfill(ctx, fresh); err != nil {
 		return fmt.Errorf("fill the columns of schema %d: %w", r.sch.Version(), err)
+	}
+	if err := r.restate(ctx); err != nil {
+		return err
 	}
 	idText, err := r.meta(ctx, r.db, "replica_id")
 	if err != nil {

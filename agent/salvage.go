@@ -11,6 +11,10 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/internal/migration"
+	"github.com/hamlet-vn/hamlet/internal/versions"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // salvaged is what could be read from a damaged replica.
@@ -22,6 +26,9 @@ type salvaged struct {
 	unreadable map[string]int
 	// undecodable is rows read whose state did not decode.
 	undecodable int
+	// values are the row tables' rows read, by table and id: the current
+	// values the row states keep there (state_values.go).
+	values map[string]map[syncproto.RowID]*rowValues
 }
 
 // tableRows are rows of one table with their column names.
@@ -63,6 +70,7 @@ func (sv *salvaged) read(ctx context.Context, file string) error {
 			sv.meta[k] = row[1]
 		}
 	})
+	var raws []rawState
 	s.keyed("row_state", "id", []string{"id", "tbl", "scope", "state"}, uuidSpace, func(row []any) {
 		idText, _ := row[0].(string)
 		table, _ := row[1].(string)
@@ -73,20 +81,69 @@ func (sv *salvaged) read(ctx context.Context, file string) error {
 			sv.undecodable++
 			return
 		}
-		st, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			sv.undecodable++
-			return
-		}
-		sv.states = append(sv.states, st)
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	})
+	// The row tables hold the current values of the states that keep
+	// them there: read them too, each as far as it can be read.
+	sv.values = map[string]map[syncproto.RowID]*rowValues{}
+	for _, raw := range raws {
+		if _, ok := sv.values[raw.table]; ok || !needsColumns(raw.blob) || !migration.ValidName(raw.table) {
+			continue
+		}
+		m := map[syncproto.RowID]*rowValues{}
+		sv.values[raw.table] = m
+		cols := s.columns(raw.table)
+		if len(cols) < 2 || cols[0] != "id" {
+			s.unreadable[raw.table]++
+			continue
+		}
+		s.keyed(raw.table, "id", cols, uuidSpace, func(row []any) {
+			idText, _ := row[0].(string)
+			if id, err := uuid.Parse(idText); err == nil {
+				m[id] = &rowValues{cols: cols[1:], vals: row[1:]}
+			}
+		})
+	}
+	for _, raw := range raws {
+		if st := sv.decode(raw); st != nil {
+			sv.states = append(sv.states, st)
+		}
+	}
 	sv.outbox = s.rows("outbox", "seq")
 	sv.conflicts = s.rows("conflicts", "id")
 	return ctx.Err()
 }
 
 // merge adds the rows read page by page that SQLite did not return.
-func (sv *salvaged) merge(raw *rawRows) {
+// colsOf gives a row table's columns (without id) in declaration order, as
+// this build makes them: a row-table record holds its fields in that
+// order (a damaged file of another schema version holds fewer or more
+// trailing ones), so a row state read page by page finds its values in it.
+func (sv *salvaged) merge(raw *rawRows, colsOf map[string][]string) {
+	for idText, rec := range raw.rows {
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			continue
+		}
+		for table, cols := range colsOf {
+			// Ids are one space across tables: the state says which
+			// table's columns the record has (decode picks by table).
+			m := sv.values[table]
+			if m == nil {
+				m = map[syncproto.RowID]*rowValues{}
+				if sv.values == nil {
+					sv.values = map[string]map[syncproto.RowID]*rowValues{}
+				}
+				sv.values[table] = m
+			}
+			if _, ok := m[id]; ok {
+				continue
+			}
+			vals := make([]any, len(cols))
+			copy(vals, rec[1:])
+			m[id] = &rowValues{cols: cols, vals: vals}
+		}
+	}
 	for k, v := range raw.meta {
 		if _, ok := sv.meta[k]; !ok {
 			sv.meta[k] = v
@@ -102,9 +159,9 @@ func (sv *salvaged) merge(raw *rawRows) {
 			continue
 		}
 		id, _ := uuid.Parse(idText)
-		st, err := decodeState(r[1].(string), id, r[2].(string), r[4].([]byte))
-		if err != nil {
-			sv.undecodable++
+		blob, _ := r[3].([]byte)
+		st := sv.decode(rawState{id: id, table: r[1].(string), scope: r[2].(string), blob: blob})
+		if st == nil {
 			continue
 		}
 		have[idText] = true
@@ -112,6 +169,24 @@ func (sv *salvaged) merge(raw *rawRows) {
 	}
 	sv.outbox = mergeRows(sv.outbox, raw.outbox, outboxBase)
 	sv.conflicts = mergeRows(sv.conflicts, raw.conflicts, conflictsBase)
+}
+
+// decode decodes a salvaged row state with the row-table values read
+// beside it; nil (counted undecodable) if it does not decode, or if it
+// keeps a current value in a row-table row the damage took: that row comes
+// back from the server with the re-clone (Repair), as does a state lost
+// whole.
+func (sv *salvaged) decode(raw rawState) *rowState {
+	var cols versions.Columns
+	if m := sv.values[raw.table]; m != nil {
+		cols = m[raw.id].columns()
+	}
+	st, err := decodeState(raw.table, raw.id, raw.scope, raw.blob, cols)
+	if err != nil {
+		sv.undecodable++
+		return nil
+	}
+	return st
 }
 
 // mergeRows adds raw records (fields in declaration order, key first) to

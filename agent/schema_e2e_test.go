@@ -116,7 +116,7 @@ func TestSchemaOldAgentKeepsNewField(t *testing.T) {
 // replicaMeta is the sync metadata of a replica file, read raw.
 type replicaMeta struct {
 	meta     map[string]any
-	states   map[string]string // id -> scope, folded, state blob
+	states   map[string]string // id -> table, scope, state blob
 	outbox   []string
 	conflict int
 }
@@ -136,12 +136,12 @@ func readMeta(t *testing.T, db *sql.DB) replicaMeta {
 		m.meta[k] = v
 	}
 	require.NoError(t, rows.Close())
-	rows, err = db.Query(`SELECT id, tbl, scope, folded, hex(state) FROM row_state`)
+	rows, err = db.Query(`SELECT id, tbl, scope, hex(state) FROM row_state`)
 	require.NoError(t, err)
 	for rows.Next() {
-		var id, tbl, scope, folded, blob string
-		require.NoError(t, rows.Scan(&id, &tbl, &scope, &folded, &blob))
-		m.states[id] = tbl + "|" + scope + "|" + folded + "|" + blob
+		var id, tbl, scope, blob string
+		require.NoError(t, rows.Scan(&id, &tbl, &scope, &blob))
+		m.states[id] = tbl + "|" + scope + "|" + blob
 	}
 	require.NoError(t, rows.Close())
 	rows, err = db.Query(`SELECT seq, tbl, row_id, field, kind, quote(value), hlc, hex(base_replica), base_seq, scope, state, code, reason, created_at FROM outbox ORDER BY seq`)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -91,13 +92,21 @@ type blobEnc struct {
 const blobVersion = 1
 
 // encodeMsgpackState makes encode write the msgpack format earlier builds
-// wrote (blobVersion 1) instead of the compact one (state_compact.go):
+// wrote (blobVersion 1) instead of the current one (state_compact.go):
 // tests set it to check that old replicas still decode.
 var encodeMsgpackState = false
 
-// encode writes [1, replicas, cur..., hist...] with replica ids as indexes
-// into a per-row dictionary (most rows have one or two writers).
-func (s *rowState) encode() ([]byte, error) {
+// encodeCompactState makes encode write the compact format of issue 9
+// (every value in the blob) instead of the current one, as builds before
+// issue 20 did: tests set it to make a replica of the previous code.
+var encodeCompactState = false
+
+// encode writes the row's versions with replica ids as indexes into a
+// per-row dictionary (most rows have one or two writers). stored says
+// what the row table will hold once the row is saved (rowState.stored):
+// the current values it holds exactly are left out of the blob and read
+// back from it (decodeState's cols).
+func (s *rowState) encode(stored versions.Columns) ([]byte, error) {
 	e := blobPool.Get().(*blobEnc)
 	defer blobPool.Put(e)
 	if e.reps == nil {
@@ -127,8 +136,11 @@ func (s *rowState) encode() ([]byte, error) {
 			idx(h.Ver.Base.Replica)
 		}
 	}
-	if !encodeMsgpackState {
+	switch {
+	case encodeCompactState:
 		return s.encodeCompact(e, fields), nil
+	case !encodeMsgpackState:
+		return s.encodeColumns(e, stored)
 	}
 	e.buf.Reset()
 	enc := e.enc
@@ -190,18 +202,26 @@ func encodeAny(enc *msgpack.Encoder, v syncproto.Value) error {
 	return enc.EncodeNil()
 }
 
-func decodeState(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
-	s, err := decodeStateBlob(table, id, scope, blob)
+// decodeState reads a row state; cols gives the row's values in its row
+// table (nil: none), where the current format keeps its current values
+// (decodeRows reads them).
+func decodeState(table string, id syncproto.RowID, scope string, blob []byte, cols versions.Columns) (*rowState, error) {
+	s, err := decodeStateBlob(table, id, scope, blob, cols)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errDamagedRecord, err)
 	}
 	return s, nil
 }
 
-func decodeStateBlob(table string, id syncproto.RowID, scope string, blob []byte) (*rowState, error) {
+func decodeStateBlob(table string, id syncproto.RowID, scope string, blob []byte, cols versions.Columns) (*rowState, error) {
 	s := newRowState(table, id, scope)
-	if len(blob) > 0 && blob[0] == stateCompact {
-		return decodeStateCompact(s, blob)
+	if len(blob) > 0 {
+		switch blob[0] {
+		case stateColumns:
+			return decodeStateColumns(s, blob, cols)
+		case stateCompact:
+			return decodeStateCompact(s, blob)
+		}
 	}
 	d := msgpack.NewDecoder(bytes.NewReader(blob))
 	n, err := d.DecodeArrayLen()

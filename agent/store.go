@@ -23,36 +23,37 @@ import (
 func (r *Replica) loadColumns(ctx context.Context) error {
 	// One statement for every table: a statement is parsed on each new
 	// connection, and the replica opens one at every start (issue 17).
+	r.cols = map[string][]string{}
+	r.colKinds = map[string]map[string]syncproto.Kind{}
 	names := r.sch.Tables()
 	args := make([]any, len(names))
 	for i, t := range names {
 		args[i] = t.Name
+		r.colKinds[t.Name] = map[string]syncproto.Kind{}
 	}
 	if len(args) == 0 {
-		r.cols = map[string][]string{}
 		return nil
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+	rows, err := r.db.QueryContext(ctx, `SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY m.name, p.cid`, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	cols := map[string][]string{}
 	for rows.Next() {
-		var t, c string
-		if err := rows.Scan(&t, &c); err != nil {
+		var t, c, typ string
+		if err := rows.Scan(&t, &c, &typ); err != nil {
 			return err
 		}
-		if c != "id" {
-			cols[t] = append(cols[t], c)
+		if c == "id" {
+			continue
+		}
+		r.cols[t] = append(r.cols[t], c)
+		if k, ok := columnKind(typ); ok {
+			r.colKinds[t][c] = k
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	r.cols = cols
-	return nil
+	return rows.Err()
 }
 
 // txn is one write transaction with its prepared statements.
@@ -194,7 +195,11 @@ func (t *txn) get(id syncproto.RowID) (*rowState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeState(table, id, scope, blob)
+	out, err := t.r.decodeRows(t.ctx, t.q(), []rawState{{id: id, table: table, scope: scope, blob: blob}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
 }
 
 // getMany loads the states of many rows at once (missing ones are absent):
@@ -226,8 +231,9 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 	}
 	defer rows.Close()
 	var idText, table, scope string
-	var blob []byte
+	var raws []rawState
 	for rows.Next() {
+		var blob []byte
 		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
 			return nil, err
 		}
@@ -235,13 +241,20 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 		if err != nil {
 			return nil, err
 		}
-		s, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = s
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	states, err := t.r.decodeRows(t.ctx, t.q(), raws)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range states {
+		out[s.id] = s
+	}
+	return out, nil
 }
 
 // appendUUID appends id in its canonical text form (what id.String() makes)
@@ -260,26 +273,18 @@ func appendUUID(b []byte, id syncproto.RowID) []byte {
 	return append(b, buf[:]...)
 }
 
-// folded is the search text of a row.
-func folded(s *rowState) string {
-	if s.table != "households" {
-		return ""
-	}
-	return FoldHousehold(s.str("head_name"), s.str("address"), s.str("phone"), s.str(schema.ScopeField))
-}
-
 // save writes the state and its projection into the row table.
 func (t *txn) save(s *rowState) error {
-	blob, err := s.encode()
+	blob, err := s.encode(t.r.stored(s))
 	if err != nil {
 		return err
 	}
 	if sc := s.str(schema.ScopeField); sc != "" {
 		s.scope = sc
 	}
-	if err := t.exec(`INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`,
-		s.id.String(), s.table, s.scope, folded(s), blob); err != nil {
+	if err := t.exec(`INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`,
+		s.id.String(), s.table, s.scope, blob); err != nil {
 		return err
 	}
 	return t.project(s)
@@ -303,22 +308,22 @@ const saveChunk = 64
 // so sorted inserts touch each page once).
 func (t *txn) saveMany(states []*rowState) error {
 	slices.SortFunc(states, func(a, b *rowState) int { return bytes.Compare(a.id[:], b.id[:]) })
-	args := make([]any, 0, saveChunk*5)
+	args := make([]any, 0, saveChunk*4)
 	for i := 0; i < len(states); i += saveChunk {
 		part := states[i:min(i+saveChunk, len(states))]
 		args = args[:0]
 		for _, s := range part {
-			blob, err := s.encode()
+			blob, err := s.encode(t.r.stored(s))
 			if err != nil {
 				return err
 			}
 			if sc := s.str(schema.ScopeField); sc != "" {
 				s.scope = sc
 			}
-			args = append(args, s.idText(), s.table, s.scope, folded(s), blob)
+			args = append(args, s.idText(), s.table, s.scope, blob)
 		}
-		q := `INSERT INTO row_state (id, tbl, scope, folded, state) VALUES (?, ?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?, ?)`, len(part)-1) + `
-		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, folded = excluded.folded, state = excluded.state`
+		q := `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, len(part)-1) + `
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`
 		if err := t.exec(q, args...); err != nil {
 			return err
 		}

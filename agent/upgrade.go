@@ -80,7 +80,7 @@ func (t *txn) fillColumns(table string, cols []string) error {
 		id   string
 		args []any
 	}
-	var fills []fill
+	var raws []rawState
 	for rows.Next() {
 		var idText, scope string
 		var blob []byte
@@ -93,11 +93,18 @@ func (t *txn) fillColumns(table string, cols []string) error {
 			rows.Close()
 			return err
 		}
-		st, err := decodeState(table, id, scope, blob)
-		if err != nil {
-			rows.Close()
-			return err
-		}
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	states, err := t.r.decodeRows(t.ctx, t.q(), raws)
+	if err != nil {
+		return err
+	}
+	var fills []fill
+	for _, st := range states {
 		held := false
 		args := make([]any, 0, len(cols)+1)
 		for _, c := range cols {
@@ -109,12 +116,8 @@ func (t *txn) fillColumns(table string, cols []string) error {
 			}
 		}
 		if held {
-			fills = append(fills, fill{idText, append(args, idText)})
+			fills = append(fills, fill{st.idText(), append(args, st.idText())})
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	set := make([]string, len(cols))
 	for i, c := range cols {
