@@ -109,18 +109,7 @@ func (r *Replica) readRowValues(ctx context.Context, q queryer, table string, id
 		if len(part) == 1 {
 			rows, err = q.QueryContext(ctx, sel+` WHERE id = ?`, part[0].String())
 		} else {
-			arg := make([]byte, 0, len(part)*39+2)
-			arg = append(arg, '[')
-			for j, id := range part {
-				if j > 0 {
-					arg = append(arg, ',')
-				}
-				arg = append(arg, '"')
-				arg = appendUUID(arg, id)
-				arg = append(arg, '"')
-			}
-			arg = append(arg, ']')
-			rows, err = q.QueryContext(ctx, sel+` WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+			rows, err = q.QueryContext(ctx, sel+` WHERE id IN (SELECT value FROM json_each(?))`, jsonIDs(part))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read the row table %s: %w", table, err)

@@ -214,18 +214,7 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 	if err != nil {
 		return nil, err
 	}
-	arg := make([]byte, 0, len(ids)*39+2)
-	arg = append(arg, '[')
-	for i, id := range ids {
-		if i > 0 {
-			arg = append(arg, ',')
-		}
-		arg = append(arg, '"')
-		arg = appendUUID(arg, id)
-		arg = append(arg, '"')
-	}
-	arg = append(arg, ']')
-	rows, err := st.QueryContext(t.ctx, string(arg))
+	rows, err := st.QueryContext(t.ctx, jsonIDs(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +244,22 @@ func (t *txn) getMany(ids []syncproto.RowID) (map[syncproto.RowID]*rowState, err
 		out[s.id] = s
 	}
 	return out, nil
+}
+
+// jsonIDs is ids as a JSON array of their texts, the one argument of a
+// query that reads many rows through json_each.
+func jsonIDs(ids []syncproto.RowID) string {
+	arg := make([]byte, 0, len(ids)*39+2)
+	arg = append(arg, '[')
+	for i, id := range ids {
+		if i > 0 {
+			arg = append(arg, ',')
+		}
+		arg = append(arg, '"')
+		arg = appendUUID(arg, id)
+		arg = append(arg, '"')
+	}
+	return string(append(arg, ']'))
 }
 
 // appendUUID appends id in its canonical text form (what id.String() makes)
