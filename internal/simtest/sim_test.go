@@ -122,6 +122,9 @@ func firstDiff(a, b []byte) string {
 // found that still fails and how to replay it. `make test` runs the
 // default count; `make sim-long SCHEDULES=N` many more, and prints the
 // rate.
+// progressEvery is how often TestSchedules reports how far it is.
+const progressEvery = 1000
+
 func TestSchedules(t *testing.T) {
 	n := *flagSchedules
 	if testing.Short() {
@@ -149,11 +152,20 @@ func TestSchedules(t *testing.T) {
 				}
 				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: silentFor(uint64(seed))})
 				steps.Add(int64(res.Steps))
-				done.Add(1)
+				d := done.Add(1)
 				if res.Failure != nil {
 					mu.Lock()
 					failed = append(failed, res)
 					mu.Unlock()
+					// A long run says what failed as it goes, not hours later.
+					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d): %s", res.Seed, res.Seed,
+						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), firstLine(res.Failure.Error()))
+				}
+				if d%progressEvery == 0 {
+					mu.Lock()
+					nf := len(failed)
+					mu.Unlock()
+					t.Logf("%d of %d schedules, %.1f/s, %d failed", d, n, float64(d)/time.Since(start).Seconds(), nf)
 				}
 			}
 		}()
