@@ -172,31 +172,12 @@ func (r *Replica) CompactHistory(ctx context.Context) (int, error) {
 			t.rollback()
 			return dropped, fmt.Errorf("compact history: %w", err)
 		}
-		var raws []rawState
-		n := 0
-		for rows.Next() {
-			var idText, table, scope string
-			var blob []byte
-			if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
-				rows.Close()
-				t.rollback()
-				return dropped, fmt.Errorf("compact history: %w", err)
-			}
-			n++
-			after = idText
-			id, err := uuid.Parse(idText)
-			if err != nil {
-				rows.Close()
-				t.rollback()
-				return dropped, fmt.Errorf("compact history: %w", err)
-			}
-			raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		raws, n, last, err := scanRawStates(rows, after, nil)
+		if err != nil {
 			t.rollback()
 			return dropped, fmt.Errorf("compact history: %w", err)
 		}
+		after = last
 		states, err := r.decodeRows(ctx, t.q(), raws)
 		if err != nil {
 			t.rollback()

@@ -263,29 +263,8 @@ func (r *Replica) restateChunk(ctx context.Context, after string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	var raws []rawState
-	n := 0
-	for rows.Next() {
-		var idText, table, scope string
-		var blob []byte
-		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
-			rows.Close()
-			return false, err
-		}
-		n++
-		after = idText
-		if needsColumns(blob) {
-			continue
-		}
-		id, err := uuid.Parse(idText)
-		if err != nil {
-			rows.Close()
-			return false, err
-		}
-		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	raws, n, after, err := scanRawStates(rows, after, func(blob []byte) bool { return !needsColumns(blob) })
+	if err != nil {
 		return false, err
 	}
 	states, err := r.decodeRows(ctx, t.q(), raws)
@@ -333,4 +312,31 @@ func (r *Replica) restateChunk(ctx context.Context, after string) (bool, error) 
 		return false, err
 	}
 	return done, t.commit()
+}
+
+// scanRawStates reads rows of (id, tbl, scope, state) walked by id in
+// chunks, and closes them: the states keep would decode (all when keep is
+// nil), how many rows were read, and the last id read (after when none).
+func scanRawStates(rows *sql.Rows, after string, keep func(blob []byte) bool) ([]rawState, int, string, error) {
+	defer rows.Close()
+	var raws []rawState
+	n := 0
+	for rows.Next() {
+		var idText, table, scope string
+		var blob []byte
+		if err := rows.Scan(&idText, &table, &scope, &blob); err != nil {
+			return nil, 0, after, err
+		}
+		n++
+		after = idText
+		if keep != nil && !keep(blob) {
+			continue
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			return nil, 0, after, err
+		}
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+	}
+	return raws, n, after, rows.Err()
 }
