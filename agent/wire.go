@@ -190,10 +190,23 @@ func (w *wire) readLoop() {
 	}
 }
 
-// read reads and decodes the next frame.
+// read reads and decodes the next frame. The reader goroutine gives the
+// read its deadline first and waits in ReadMessage. Under a Scheduler the
+// caller has already waited (recv, awaitIdle), where its context and poll
+// reach it, until the connection was readable: a frame, or the deadline
+// passed on a stalled link. Moving the deadline then would turn that
+// timeout into a second wait inside the connection, which nothing but a
+// frame ends (a watch stopped, or a link that carried frames again, waited
+// for ever: issue 17). So the deadline of the next wait is set after the
+// read, from the time this one returned.
 func (w *wire) read() inMsg {
-	_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
+	if w.sched == nil {
+		_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
+	}
 	typ, data, err := w.conn.ReadMessage()
+	if w.sched != nil {
+		_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
+	}
 	var m inMsg
 	switch {
 	case err != nil:

@@ -375,6 +375,18 @@ func TestFoundDefects(t *testing.T) {
 		// to a800c8ac@12, which was written over it" (agent/scope.go: the
 		// back-fill's head is the pull cursor). Wide seed 245 too.
 		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 100, Wide: true, Truncate: true}},
+		// A watch session idle on a link that stalled past its read
+		// deadline woke to read the timeout, and the read moved the
+		// deadline on and waited again inside the connection, where
+		// neither the watch's context nor its poll reached it; the link
+		// came back, nothing more came, and the watch never ended: "step
+		// 301: L2's sync does not end" (agent/wire.go read). Three routes
+		// to it: a stall, time, the volunteer stopping the watch (6315);
+		// time first, then a short stall (9675); the laptop going silent
+		// for the season (16915). Seed 7263 too.
+		{"a watch waits again past its read deadline", Config{Seed: 6315, Silent: true, Truncate: true}},
+		{"a watch waits again past its read deadline, a short stall", Config{Seed: 9675, Silent: true, Truncate: true}},
+		{"a watch waits again past its read deadline, gone silent", Config{Seed: 16915, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
