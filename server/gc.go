@@ -53,15 +53,18 @@ func (s *Server) horizon(ctx context.Context, scopes []string) uint64 {
 // checkFloor refuses a pull from below the log floor of the device's
 // scopes: collection removed entries there, so the pull would silently
 // miss them. An agent that understands Welcome.Reclone never asks (it
-// re-clones first); an older one is told what to do. Once a cursor passed,
-// the session's later pulls from at or above it are not checked again:
-// the floor never rises above an active device's acknowledged cursor.
+// re-clones first); an older one is told what to do. Every pull is
+// checked, not only a session's first: a collection may raise the floor
+// while the session is open (compaction past a device counted silent,
+// gc --truncate-log from another process), and a pull answered from a log
+// thinned above its cursor brings versions without the ones they
+// overwrote (issue 17). The floor is one read of a table of a row per hamlet.
 // Cursor 0 is not checked: a replica that holds nothing misses no
 // tombstone, and one that clones never pulls from 0 (Config.TruncateLog is
 // for fleets whose agents all clone: an agent too old to clone would pull
 // a truncated log from 0).
 func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
-	if cursor == 0 || (cursor >= c.floorOK && c.floorOK > 0) {
+	if cursor == 0 {
 		return nil
 	}
 	floor, err := c.st.LogFloor(ctx, c.scopeList)
@@ -72,7 +75,6 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 		return syncproto.Errorf(syncproto.CodeBadCursor,
 			"the log before %d was collected and this replica's cursor %d is below it: update hamlet-agent and sync again (it clones the current data after pushing its own changes)", floor, cursor)
 	}
-	c.floorOK = cursor
 	return nil
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -148,4 +149,49 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
 	require.Contains(t, pe.Msg, "update hamlet-agent")
+}
+
+// A collection may raise the floor while a session is open: compaction
+// past a device counted silent (its session idle past the horizon), or
+// `hamlet-server gc --truncate-log` from another process. The session's
+// next pull from below the new floor is refused like a new session's, not
+// answered from a log thinned above its cursor: the replica would meet a
+// version without the one it overwrote and record its own earlier write
+// as a conflict (issue 17, silent seed 43 once the agent's read deadline
+// was fixed: "L3's conflict log holds a write that did not compete").
+func TestPullBelowFloorRaisedDuringSession(t *testing.T) {
+	ts := servertest.Start(t)
+	dev := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, dev)
+	w := servertest.NewWriter(dev.Replica, nil)
+	row := uuid.New()
+	hamlet := ts.HamletsA[0]
+	var cs []syncproto.Change
+	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
+		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
+	}
+	_, err := c.Push(1, cs)
+	require.NoError(t, err)
+	ch, err := c.Pull(1, 0)
+	require.NoError(t, err, "above the floor, a pull is answered")
+	require.Equal(t, uint64(3), ch.To)
+
+	require.NoError(t, ts.Store.Update(context.Background(), func(tx server.Tx) error { return tx.RaiseFloor(hamlet, 2) }))
+	require.NoError(t, c.Send(&syncproto.Pull{Cursor: 1}))
+	m, err := c.RecvAnswer()
+	if err == nil {
+		em, ok := m.(*syncproto.ErrorMsg)
+		require.True(t, ok, "the same session's pull from cursor 1, below the floor 2 a collection raised meanwhile, is refused; got %s", describeMsg(m))
+		err = em.Err()
+	}
+	var pe *syncproto.Error
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
+}
+
+func describeMsg(m syncproto.Message) string {
+	if ch, ok := m.(*syncproto.Changes); ok {
+		return fmt.Sprintf("Changes %d..%d with %d entries", ch.From, ch.To, len(ch.Changes))
+	}
+	return fmt.Sprintf("%T", m)
 }

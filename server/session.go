@@ -211,9 +211,6 @@ type conn struct {
 	quitOnce  sync.Once
 	// horizon is the Changes.Horizon of the pull being answered (gc.go).
 	horizon uint64
-	// floorOK: a pull from this cursor or above was checked against the
-	// log floor of the device's scopes (gc.go, checkFloor).
-	floorOK uint64
 	// above is what the snapshot being served found logged above its head
 	// (snapshot.go, loggedAbove).
 	above *snapAbove
