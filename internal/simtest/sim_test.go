@@ -402,6 +402,15 @@ func TestFoundDefects(t *testing.T) {
 		{"a paused clone resumed below the log floor", Config{Seed: 8291, Silent: true, Truncate: true}},
 		{"a paused clone resumed below the log floor, on hamlet_code", Config{Seed: 15423, Silent: true, Truncate: true}},
 		{"a paused clone resumed below the log floor, a household lacking", Config{Seed: 15747, Silent: true, Truncate: true}},
+		// A laptop silent past the horizon returned with edits to a
+		// household that was deleted and collected meanwhile, in two push
+		// batches: the first batch's were refused (row_collected), and the
+		// second's, based on them, were taken for a new household, which the
+		// server made again: "L3's conflict log holds a write that did not
+		// compete: households a23976b8.hamlet_code: 06b5dd4e@6 lost to
+		// 06b5dd4e@24, which was written over it" (server/apply.go
+		// collected: a base refused as collected is collected).
+		{"an edit based on an edit refused as collected", Config{Seed: 17783, Silent: true, Truncate: true}},
 		// A watch session idle on a link that stalled past its read
 		// deadline woke to read the timeout, and the read moved the
 		// deadline on and waited again inside the connection, where
