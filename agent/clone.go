@@ -244,6 +244,18 @@ func (s *syncRun) clone(ctx context.Context) error {
 		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 			return err
 		}
+		if st.head <= s.wel.Cursor {
+			// The server's log reaches past the clone's head, yet it
+			// cannot resume: the log above that head was collected while
+			// the clone was paused. What the stored chunks hold may have
+			// changed or been deleted since, in entries no pull brings:
+			// drop it (pending changes were pushed first) and clone anew.
+			if err := s.r.dropSynced(ctx, false); err != nil {
+				return err
+			}
+			s.cursor = 0
+			return s.cloneFrom(ctx, cloneState{})
+		}
 		// The server cannot resume this clone (restored from a backup, or
 		// a table it no longer syncs): start again from the beginning.
 		// Rows stored so far merge with the new snapshot's.

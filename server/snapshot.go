@@ -144,6 +144,20 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	case m.Head > head:
 		return nil, syncproto.Errorf(syncproto.CodeBadCursor,
 			"snapshot head %d is beyond the log head %d (the server was restored from a backup): start the clone again from the beginning", m.Head, head)
+	default:
+		// A clone (or back-fill) resumed at a head its scopes' log no
+		// longer reaches: the pull from that head would start below the
+		// floor, and the chunks already stored hold values whose later
+		// changes were collected (a laptop that stopped half-way through
+		// its clone and stayed away past the horizon: issue 17, seed 8291).
+		floor, err := c.st.LogFloor(ctx, scopes)
+		if err != nil {
+			return nil, err
+		}
+		if m.Head < floor {
+			return nil, syncproto.Errorf(syncproto.CodeBadCursor,
+				"the log above snapshot head %d was collected up to %d while this clone was paused: drop what it stored and start the clone again from the beginning", m.Head, floor)
+		}
 	}
 	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}
 	if m.After.IsZero() {

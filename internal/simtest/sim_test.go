@@ -375,6 +375,21 @@ func TestFoundDefects(t *testing.T) {
 		// to a800c8ac@12, which was written over it" (agent/scope.go: the
 		// back-fill's head is the pull cursor). Wide seed 245 too.
 		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 100, Wide: true, Truncate: true}},
+		// A laptop stopped half-way through a clone and stayed away past
+		// the horizon while the server truncated the log above the clone's
+		// head; it resumed the clone there, was refused the pull from that
+		// head below the floor, took the refusal for a server restored from
+		// a backup and replayed the truncated log from 0 over what it held:
+		// "L1's conflict log holds a write that did not compete: households
+		// 330508f0.head_name: 40c6c7db@2 lost to 259433bb@69, which was
+		// written over it" (server/snapshot.go refuses a head below the
+		// floor; agent/clone.go drops and clones anew; agent/pull.go clones
+		// again on a refusal below the floor). Silent seeds 4771, 12647,
+		// 15423 (the same on hamlet_code) and 15747 ("L4 … lacks
+		// 3035c78b") of the 20,000-schedule run too.
+		{"a paused clone resumed below the log floor", Config{Seed: 8291, Silent: true, Truncate: true}},
+		{"a paused clone resumed below the log floor, on hamlet_code", Config{Seed: 15423, Silent: true, Truncate: true}},
+		{"a paused clone resumed below the log floor, a household lacking", Config{Seed: 15747, Silent: true, Truncate: true}},
 		// Found by 20,000 schedules with truncation (seeds 1000–20999). A
 		// laptop's clock was changed by hand during a session; a field
 		// edited then met, before the edit was pushed, another laptop's
