@@ -410,6 +410,15 @@ func TestFoundDefects(t *testing.T) {
 		{"a restamped edit changes places with the one it met, a report", Config{Seed: 19778, Truncate: true}},
 		{"a restamped edit changes places with the one it met, twice met", Config{Seed: 20453, Truncate: true}},
 		{"a restamped edit loses to the one it beat", Config{Seed: 16455, Silent: true, Truncate: true}},
+		// A laptop silent past the horizon returned with edits to a
+		// household that was deleted and collected meanwhile, in two push
+		// batches: the first batch's were refused (row_collected), and the
+		// second's, based on them, were taken for a new household, which the
+		// server made again: "L3's conflict log holds a write that did not
+		// compete: households a23976b8.hamlet_code: 06b5dd4e@6 lost to
+		// 06b5dd4e@24, which was written over it" (server/apply.go
+		// collected: a base refused as collected is collected).
+		{"an edit based on an edit refused as collected", Config{Seed: 17783, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
