@@ -442,8 +442,10 @@ func TestFoundDefects(t *testing.T) {
 		// 301: L2's sync does not end" (agent/wire.go read). Three routes
 		// to it: a stall, time, the volunteer stopping the watch (6315);
 		// time first, then a short stall (9675); the laptop going silent
-		// for the season (16915). Seed 7263 too.
+		// for the season (16915). Seed 7263 too, and default-world seeds
+		// 23470 and 23949 of the next 4,000 (from 21000).
 		{"a watch waits again past its read deadline", Config{Seed: 6315, Silent: true, Truncate: true}},
+		{"a watch waits again past its read deadline, default world", Config{Seed: 23470, Truncate: true}},
 		{"a watch waits again past its read deadline, a short stall", Config{Seed: 9675, Silent: true, Truncate: true}},
 		{"a watch waits again past its read deadline, gone silent", Config{Seed: 16915, Silent: true, Truncate: true}},
 	} {
