@@ -233,7 +233,9 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 					res.Reason, res.Why = refusal.Compat(rf.Code, w), w
 				}
 			} else {
-				res.Status = syncproto.ResultDuplicate
+				// With the stamp the server gave it, if it restamped it:
+				// the client learns it as from the lost Ack (§7.4, §8.6).
+				res.Status, res.HLC = syncproto.ResultDuplicate, fk.duplicateStamp(c)
 			}
 			out.duplicate++
 			continue
@@ -252,6 +254,9 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 		}
 		if *res, err = b.apply(c, hamlets[RowRef{c.Table, c.Row}]); err != nil {
 			return nil, err
+		}
+		if res.HLC != 0 {
+			fk.restamped(res.HLC)
 		}
 	}
 	if maxSeq != start {

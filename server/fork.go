@@ -32,9 +32,17 @@ import (
 const DigestWindow = 20_000
 
 // Digest is the digest of one change a replica pushed, by its sequence.
+// HLC is the stamp the server gave the change when it restamped it
+// (PROTOCOL §7.4 rule 5), 0 when it kept the change's own: a change pushed
+// again after a lost Ack is answered with it (duplicateStamp), so the
+// client adopts the stamp the lost Ack carried. The digest keeps it
+// because a legitimate re-push is always within its window, while the
+// log has no index by origin and may have compacted the entry, and the
+// row may hold a later version by then.
 type Digest struct {
 	Seq    uint64
 	Digest uint64
+	HLC    syncproto.HLC
 }
 
 // DigestTx is the part of a write transaction that keeps change digests
@@ -43,8 +51,9 @@ type DigestTx interface {
 	// AddDigests records the digests of changes of origin the server took.
 	AddDigests(origin syncproto.ReplicaID, ds []Digest) error
 	// Digests returns the stored digests of origin's changes with a
-	// sequence in [from, to], this transaction's own included.
-	Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error)
+	// sequence in [from, to], by sequence, this transaction's own
+	// included. A digest stored before the store kept restamps has HLC 0.
+	Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Digest, error)
 }
 
 // changeDigest is a 64-bit FNV-1a digest of a change as its replica sent
@@ -92,7 +101,7 @@ type forkCheck struct {
 	origin syncproto.ReplicaID
 	held   uint64            // the origin's highest sequence before the batch
 	top    uint64            // the batch's highest sequence of origin
-	stored map[uint64]uint64 // digests of the batch's re-pushed sequences, read at the first
+	stored map[uint64]Digest // digests of the batch's re-pushed sequences, read at the first
 	took   []Digest
 	at     uint64 // the first forked sequence; 0: none
 }
@@ -124,7 +133,7 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 		}
 	}
 	d, ok := f.stored[c.Dot.Seq]
-	if !ok || d == changeDigest(c) {
+	if !ok || d.Digest == changeDigest(c) {
 		return false, nil
 	}
 	f.at = c.Dot.Seq
@@ -136,6 +145,22 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 // is applied, which may restamp its HLC.
 func (f *forkCheck) take(c *syncproto.Change) {
 	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c)})
+}
+
+// restamped notes the stamp the server gave the change taken last.
+func (f *forkCheck) restamped(h syncproto.HLC) {
+	f.took[len(f.took)-1].HLC = h
+}
+
+// duplicateStamp is the result HLC of a change pushed again (repushed said
+// it is no fork): the stamp the server gave it, when that is not the one
+// pushed; 0 when it kept it or holds no digest of it (collected, or taken
+// before the store kept restamps).
+func (f *forkCheck) duplicateStamp(c *syncproto.Change) syncproto.HLC {
+	if h := f.stored[c.Dot.Seq].HLC; h != c.HLC {
+		return h
+	}
+	return 0
 }
 
 // save stores the digests of the changes taken.

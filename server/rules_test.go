@@ -15,3 +15,4 @@ func startSQLite(t *testing.T, cfg func(*server.Config)) *servertest.TS {
 func TestScopeRulesSQLite(t *testing.T)      { servertest.RunScopeRules(t, startSQLite) }
 func TestValidationRulesSQLite(t *testing.T) { servertest.RunValidationRules(t, startSQLite) }
 func TestCollectionRulesSQLite(t *testing.T) { servertest.RunCollectionRules(t, startSQLite) }
+func TestLostAckRulesSQLite(t *testing.T)    { servertest.RunLostAckRules(t, startSQLite) }

@@ -18,35 +18,36 @@ func (w *pgTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error 
 	if err != nil {
 		return err
 	}
-	seqs, digests := make([]int64, len(ds)), make([]int64, len(ds))
+	seqs, digests, hlcs := make([]int64, len(ds)), make([]int64, len(ds)), make([]int64, len(ds))
 	for i, d := range ds {
-		seqs[i], digests[i] = int64(d.Seq), int64(d.Digest)
+		seqs[i], digests[i], hlcs[i] = int64(d.Seq), int64(d.Digest), int64(d.HLC)
 	}
 	// A server restored from a backup takes a sequence again: the newer
 	// change's digest replaces the forgotten one's.
-	w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest)
-		SELECT $1::int8, v.seq, v.digest FROM unnest($2::int8[], $3::int8[]) AS v(seq, digest)
-		ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest`, o, seqs, digests)
+	// hlc NULL: kept as pushed.
+	w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest, hlc)
+		SELECT $1::int8, v.seq, v.digest, nullif(v.hlc, 0) FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(seq, digest, hlc)
+		ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`, o, seqs, digests, hlcs)
 	return nil
 }
 
-func (w *pgTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error) {
-	out := map[uint64]uint64{}
+func (w *pgTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Digest, error) {
+	out := map[uint64]server.Digest{}
 	o, err := w.idx(origin, false)
 	if err != nil || o < 0 || from > to {
 		return out, err
 	}
-	rows, err := w.tx.Query(w.ctx, `SELECT seq, digest FROM sync_digests WHERE origin = $1 AND seq BETWEEN $2 AND $3`, o, int64(from), int64(to))
+	rows, err := w.tx.Query(w.ctx, `SELECT seq, digest, coalesce(hlc, 0) FROM sync_digests WHERE origin = $1 AND seq BETWEEN $2 AND $3`, o, int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read change digests: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq, d int64
-		if err := rows.Scan(&seq, &d); err != nil {
+		var seq, d, h int64
+		if err := rows.Scan(&seq, &d, &h); err != nil {
 			return nil, fmt.Errorf("read change digests: %w", err)
 		}
-		out[uint64(seq)] = uint64(d)
+		out[uint64(seq)] = server.Digest{Seq: uint64(seq), Digest: uint64(d), HLC: syncproto.HLC(h)}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read change digests: %w", err)

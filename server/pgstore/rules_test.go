@@ -21,3 +21,4 @@ func startPG(t *testing.T, cfg func(*server.Config)) *servertest.TS {
 func TestScopeRulesPostgres(t *testing.T)      { servertest.RunScopeRules(t, startPG) }
 func TestValidationRulesPostgres(t *testing.T) { servertest.RunValidationRules(t, startPG) }
 func TestCollectionRulesPostgres(t *testing.T) { servertest.RunCollectionRules(t, startPG) }
+func TestLostAckRulesPostgres(t *testing.T)    { servertest.RunLostAckRules(t, startPG) }

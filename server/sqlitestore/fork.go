@@ -11,7 +11,7 @@ import (
 
 var _ server.DigestTx = (*writeTx)(nil)
 
-const digestCols = 3
+const digestCols = 4
 
 func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
 	o, err := w.idx(origin, true)
@@ -23,12 +23,16 @@ func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) err
 		q := w.s.query(qkey{"digests", "", j - i}, func() string {
 			// A server restored from a backup takes a sequence again: the
 			// newer change's digest replaces the forgotten one's.
-			return `INSERT INTO sync_digests (origin, seq, digest) VALUES ` + placeholders(j-i, digestCols) +
-				` ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest`
+			return `INSERT INTO sync_digests (origin, seq, digest, hlc) VALUES ` + placeholders(j-i, digestCols) +
+				` ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`
 		})
 		args = args[:0]
 		for _, d := range ds[i:j] {
-			args = append(args, o, int64(d.Seq), int64(d.Digest))
+			var h any // NULL: kept as pushed
+			if d.HLC != 0 {
+				h = int64(d.HLC)
+			}
+			args = append(args, o, int64(d.Seq), int64(d.Digest), h)
 		}
 		if _, err := w.exec(q, args...); err != nil {
 			return fmt.Errorf("store change digests: %w", err)
@@ -37,23 +41,23 @@ func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) err
 	})
 }
 
-func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]uint64, error) {
-	out := map[uint64]uint64{}
+func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Digest, error) {
+	out := map[uint64]server.Digest{}
 	o, err := w.idx(origin, false)
 	if err != nil || o < 0 || from > to {
 		return out, err
 	}
-	rows, err := w.query(`SELECT seq, digest FROM sync_digests WHERE origin = ? AND seq BETWEEN ? AND ?`, o, int64(from), int64(to))
+	rows, err := w.query(`SELECT seq, digest, coalesce(hlc, 0) FROM sync_digests WHERE origin = ? AND seq BETWEEN ? AND ?`, o, int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read change digests: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq, d int64
-		if err := rows.Scan(&seq, &d); err != nil {
+		var seq, d, h int64
+		if err := rows.Scan(&seq, &d, &h); err != nil {
 			return nil, fmt.Errorf("read change digests: %w", err)
 		}
-		out[uint64(seq)] = uint64(d)
+		out[uint64(seq)] = server.Digest{Seq: uint64(seq), Digest: uint64(d), HLC: syncproto.HLC(h)}
 	}
 	return out, rows.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // Issue 14: an enroll cut off, a copied data folder.
@@ -62,29 +63,36 @@ func testEnrollAgain(t *testing.T, s store) {
 
 // testDigests: change digests are read back within their transaction and
 // after it, by origin and range; collection keeps each replica's newest
-// server.DigestWindow.
+// server.DigestWindow. A digest keeps the stamp the server gave its change
+// (0: kept as pushed), and a sequence taken again replaces both.
 func testDigests(t *testing.T, s store) {
 	r, other := uuid.New(), uuid.New()
 	n := uint64(server.DigestWindow + 5)
+	ds := make([]server.Digest, 0, n)
+	for seq := uint64(1); seq <= n; seq++ {
+		ds = append(ds, server.Digest{Seq: seq, Digest: seq*0x9e3779b97f4a7c15 | 1<<63})
+	}
+	ds[2].HLC = syncproto.MakeHLC(1_800_000_000_000, 3) // restamped
+	ds[3].HLC = syncproto.MakeHLC(1_800_000_000_000, 4)
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		var dt server.DigestTx = tx
 		got, err := dt.Digests(r, 1, 10)
 		require.NoError(t, err)
 		require.Empty(t, got, "an unknown replica")
-		ds := make([]server.Digest, 0, n)
-		for seq := uint64(1); seq <= n; seq++ {
-			ds = append(ds, server.Digest{Seq: seq, Digest: seq*0x9e3779b97f4a7c15 | 1<<63})
-		}
 		require.NoError(t, dt.AddDigests(r, ds))
 		require.NoError(t, dt.AddDigests(other, []server.Digest{{Seq: 1, Digest: 7}}))
 		got, err = dt.Digests(r, 2, 4)
 		require.NoError(t, err)
-		require.Equal(t, map[uint64]uint64{2: ds[1].Digest, 3: ds[2].Digest, 4: ds[3].Digest}, got, "this transaction's own")
+		require.Equal(t, map[uint64]server.Digest{2: ds[1], 3: ds[2], 4: ds[3]}, got, "this transaction's own")
+		// Taken again (a server restored from a backup): digest and stamp
+		// are the newer change's.
+		require.NoError(t, dt.AddDigests(r, []server.Digest{{Seq: 4, Digest: 11}}))
+		ds[3] = server.Digest{Seq: 4, Digest: 11}
 		require.NoError(t, tx.SetOriginSeq(r, n))
 		return tx.SetOriginSeq(other, 1)
 	}))
-	read := func(origin uuid.UUID, from, to uint64) map[uint64]uint64 {
-		var got map[uint64]uint64
+	read := func(origin uuid.UUID, from, to uint64) map[uint64]server.Digest {
+		var got map[uint64]server.Digest
 		require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 			var err error
 			got, err = tx.Digests(origin, from, to)
@@ -92,9 +100,10 @@ func testDigests(t *testing.T, s store) {
 		}))
 		return got
 	}
-	require.Equal(t, map[uint64]uint64{1: 7}, read(other, 1, 1))
+	require.Equal(t, map[uint64]server.Digest{1: {Seq: 1, Digest: 7}}, read(other, 1, 1))
 	require.Len(t, read(r, 1, n), int(n))
-	require.Equal(t, uint64(1<<63|1*0x9e3779b97f4a7c15), read(r, 1, 1)[1], "64 bits kept")
+	require.Equal(t, uint64(1<<63|1*0x9e3779b97f4a7c15), read(r, 1, 1)[1].Digest, "64 bits kept")
+	require.Equal(t, map[uint64]server.Digest{2: ds[1], 3: ds[2], 4: ds[3]}, read(r, 2, 4), "stamps kept, a replaced one's dropped")
 
 	st, err := s.Collect(ctx, server.GCOptions{})
 	require.NoError(t, err)
