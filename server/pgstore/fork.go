@@ -12,22 +12,35 @@ import (
 var _ server.DigestTx = (*pgTx)(nil)
 
 // AddDigests queues the insert: it travels with the transaction's next
-// statement or its COMMIT, and a later Digests reads it (txconn.go).
+// statement or its COMMIT, and a later Digests reads it (txconn.go). The
+// rare restamped change's digest (with its stamp) goes in a statement of
+// its own, so the common batch sends nothing more than before.
 func (w *pgTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
 	o, err := w.idx(origin, true)
 	if err != nil {
 		return err
 	}
-	seqs, digests, hlcs := make([]int64, len(ds)), make([]int64, len(ds)), make([]int64, len(ds))
-	for i, d := range ds {
-		seqs[i], digests[i], hlcs[i] = int64(d.Seq), int64(d.Digest), int64(d.HLC)
+	seqs, digests := make([]int64, 0, len(ds)), make([]int64, 0, len(ds))
+	var rseqs, rdigests, rhlcs []int64
+	for _, d := range ds {
+		if d.HLC != 0 {
+			rseqs, rdigests, rhlcs = append(rseqs, int64(d.Seq)), append(rdigests, int64(d.Digest)), append(rhlcs, int64(d.HLC))
+			continue
+		}
+		seqs, digests = append(seqs, int64(d.Seq)), append(digests, int64(d.Digest))
 	}
 	// A server restored from a backup takes a sequence again: the newer
-	// change's digest replaces the forgotten one's.
-	// hlc NULL: kept as pushed.
-	w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest, hlc)
-		SELECT $1::int8, v.seq, v.digest, nullif(v.hlc, 0) FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(seq, digest, hlc)
-		ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`, o, seqs, digests, hlcs)
+	// change's digest (and stamp) replaces the forgotten one's.
+	if len(seqs) > 0 {
+		w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest)
+			SELECT $1::int8, v.seq, v.digest FROM unnest($2::int8[], $3::int8[]) AS v(seq, digest)
+			ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = NULL`, o, seqs, digests)
+	}
+	if len(rseqs) > 0 {
+		w.tx.queue("store restamped changes' digests", `INSERT INTO sync_digests (origin, seq, digest, hlc)
+			SELECT $1::int8, v.seq, v.digest, v.hlc FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(seq, digest, hlc)
+			ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`, o, rseqs, rdigests, rhlcs)
+	}
 	return nil
 }
 
