@@ -102,7 +102,9 @@ const (
 	// ResultSuperseded: stored, but a concurrent write wins; the loser is in
 	// the conflict log.
 	ResultSuperseded ResultStatus = 2
-	// ResultDuplicate: the server already held this write.
+	// ResultDuplicate: the server already held this write (pushed again
+	// after a lost Ack); HLC is the stamp the server gave it if it
+	// restamped it.
 	ResultDuplicate ResultStatus = 3
 	// ResultRefused: not stored; Code and Reason say why. The client keeps it
 	// in its rejected list until a person acts.
@@ -113,7 +115,8 @@ const (
 type Result struct {
 	Status ResultStatus
 	// HLC is non-zero when the server restamped the change (its clock was
-	// beyond the skew bound); the client must adopt it.
+	// beyond the skew bound), in its first answer and in a duplicate's;
+	// the client must adopt it.
 	HLC    HLC
 	Code   Code
 	Reason string
