@@ -40,10 +40,7 @@ func (s *syncRun) pull(ctx context.Context) error {
 		// Below the floor of this replica's scopes: the entries it would
 		// pull next were collected. Clone again (after pushing, as for
 		// Welcome.Reclone) in the next session, which starts at once.
-		if err := setMeta(ctx, s.r.db, metaReclone, int64(1)); err != nil {
-			return err
-		}
-		return &ServerError{Code: syncproto.CodeScopeChanged, Msg: "the log below this replica's cursor was collected: cloning again"}
+		return s.r.recloneDue(ctx, "the log after this replica's cursor was collected")
 	}
 	return err
 }
