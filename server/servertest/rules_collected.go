@@ -200,7 +200,6 @@ func returningDeviceHoldsCollectionBack(t *testing.T, start StartFunc, gc func(t
 	require.True(t, requireDeleteReaches(t, s, first.To, row), "S learns that the household it began to pull was deleted")
 }
 
-
 // Compaction does not wait for a device silent past the horizon. When it
 // removes an entry that device has not pulled (a superseded version whose
 // successor, based on it, stays), the device returns below the log floor
