@@ -244,18 +244,14 @@ func (s *syncRun) clone(ctx context.Context) error {
 		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 			return err
 		}
-		// The server cannot resume this clone (restored from a backup, or
-		// a table it no longer syncs): start again from the beginning.
-		// Rows stored so far merge with the new snapshot's.
-		t, err := s.r.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer t.rollback()
-		if err := t.clearClone(); err != nil {
-			return err
-		}
-		if err := t.commit(); err != nil {
+		// The server cannot resume this clone (restored from a backup, a
+		// table it no longer syncs, or its log collected above the
+		// clone's head while it waited): start again from the beginning,
+		// from what the clone started from. The rows stored so far go: the
+		// new snapshot brings those the server still holds, and says
+		// nothing of one deleted and collected meanwhile. Rows with changes
+		// still to push, or refused, stay.
+		if err := s.r.dropSynced(ctx, true); err != nil {
 			return err
 		}
 		return s.cloneFrom(ctx, cloneState{})

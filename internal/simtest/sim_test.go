@@ -398,6 +398,16 @@ func TestFoundDefects(t *testing.T) {
 		{"collection under a session: across a stalled link", Config{Seed: 14927, Silent: true, Truncate: true}},
 		{"collection under a session: begun before the horizon", Config{Seed: 20943, Silent: true, Truncate: true}},
 		{"collection under a session: back from silence", Config{Seed: 4047, Silent: true, Truncate: true}},
+		// A clone cut after its first chunk, its laptop then silent past
+		// the horizon, resumed at its old head after collection had
+		// truncated the log above it: its pull from the head was refused
+		// below the floor, the agent pulled the log again from 0, and a
+		// household added meanwhile before the cut's position never came:
+		// "L4 does not hold what the server holds in households (scope
+		// [32002-01 32002-02]): lacks 3035c78b" (server/snapshot.go refuses
+		// the resume; agent/clone.go starts again without the rows the
+		// first attempt stored).
+		{"a clone resumed after its log was collected", Config{Seed: 15747, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
