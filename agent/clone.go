@@ -244,14 +244,30 @@ func (s *syncRun) clone(ctx context.Context) error {
 		if st.head == 0 || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 			return err
 		}
-		// The server cannot resume this clone (restored from a backup, a
-		// table it no longer syncs, or its log collected above the
-		// clone's head while it waited): start again from the beginning,
-		// from what the clone started from. The rows stored so far go: the
-		// new snapshot brings those the server still holds, and says
-		// nothing of one deleted and collected meanwhile. Rows with changes
-		// still to push, or refused, stay.
-		if err := s.r.dropSynced(ctx, true); err != nil {
+		if st.head <= s.wel.Cursor {
+			// The server's log reaches past the clone's head, yet it
+			// cannot resume: the log above that head was collected while
+			// the clone was paused. What the stored chunks hold may have
+			// changed or been deleted since, in entries no pull brings:
+			// drop it (pending changes were pushed first) and clone anew.
+			if err := s.r.dropSynced(ctx, false); err != nil {
+				return err
+			}
+			s.cursor = 0
+			return s.cloneFrom(ctx, cloneState{})
+		}
+		// The server cannot resume this clone (restored from a backup, or
+		// a table it no longer syncs): start again from the beginning.
+		// Rows stored so far merge with the new snapshot's.
+		t, err := s.r.begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer t.rollback()
+		if err := t.clearClone(); err != nil {
+			return err
+		}
+		if err := t.commit(); err != nil {
 			return err
 		}
 		return s.cloneFrom(ctx, cloneState{})

@@ -34,6 +34,21 @@ type pulled struct {
 // this replica has committed: the server measures tombstone collection by
 // it, never by the Cursor asked for.
 func (s *syncRun) pull(ctx context.Context) error {
+	err := s.pullLog(ctx)
+	var se *ServerError
+	if err != nil && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && s.cursor <= s.wel.Cursor {
+		// Below the floor of this replica's scopes: the entries it would
+		// pull next were collected. Clone again (after pushing, as for
+		// Welcome.Reclone) in the next session, which starts at once.
+		if err := setMeta(ctx, s.r.db, metaReclone, int64(1)); err != nil {
+			return err
+		}
+		return &ServerError{Code: syncproto.CodeScopeChanged, Msg: "the log below this replica's cursor was collected: cloning again"}
+	}
+	return err
+}
+
+func (s *syncRun) pullLog(ctx context.Context) error {
 	s.notified = false
 	s.horizon = 0
 	s.durable.Store(s.cursor)
@@ -155,9 +170,12 @@ func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool
 		}
 		m, err := s.w.recv(ctx)
 		var se *ServerError
-		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor {
+		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor && s.cursor > s.wel.Cursor {
 			// The server's log is behind our cursor (it was restored from a
-			// backup): start again from the beginning (§7.5).
+			// backup): start again from the beginning (§7.5). A cursor the
+			// log reaches is refused only below its floor, where a pull
+			// from 0 would replay a truncated log over what this replica
+			// holds (pull, below): that one clones again instead.
 			pp.reset = true
 			from := pp.expect
 			pp.expect = 0

@@ -191,11 +191,13 @@ func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
 // only by that pull, but collection has since truncated the log above the
 // head (and dropped the tombstone of a row the first chunk stored). The
 // server refuses the resume, and the clone starts again from the
-// beginning without the rows the first attempt stored. Before, the clone
-// resumed, its pull from the head was refused, the agent pulled the log
-// again from 0, and the laptop lacked the new household and kept the
-// collected one (make sim SEED=15747 TRUNCATE=1 SILENT=1: "L4 does not
-// hold what the server holds in households …: lacks 3035c78b").
+// beginning without the rows the first attempt stored (the fix of
+// TestCloneResumedAfterLogTruncated, which this shows for a row added
+// before the position). Before, the clone resumed, its pull from the head
+// was refused, the agent pulled the log again from 0, and the laptop
+// lacked the new household and kept the collected one (make sim
+// SEED=15747 TRUNCATE=1 SILENT=1: "L4 does not hold what the server holds
+// in households …: lacks 3035c78b").
 func TestCloneResumedAfterItsLogWasCollected(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}

@@ -340,7 +340,8 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 // to it overwrote a version the server had taken, which its writer could
 // only have had from the server (another replica's write, pulled), or by
 // writing it and pushing it earlier (its own, at or below the origin
-// sequence the server held before this batch, and not refused). A new
+// sequence the server held before this batch, and not refused, or refused
+// because the row was already collected). A new
 // row's changes overwrite nothing, or the same push's own earlier writes,
 // or writes of its own the server refused (a refused new row sent again,
 // rejected fix). Taken for a new row, such an edit made the row again
@@ -366,7 +367,11 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 		return false, err
 	}
 	for _, seq := range own {
-		if _, ok := refused[seq]; !ok {
+		// A write refused because its row was collected does not make the
+		// row new: one based on it edits the collected row all the same
+		// (the laptop corrected it again before the refusal reached it;
+		// issue 17, silent seed 17783).
+		if r, ok := refused[seq]; !ok || r.Code == syncproto.CodeRowCollected {
 			return true, nil
 		}
 	}

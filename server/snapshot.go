@@ -144,21 +144,19 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	case m.Head > head:
 		return nil, syncproto.Errorf(syncproto.CodeBadCursor,
 			"snapshot head %d is beyond the log head %d (the server was restored from a backup): start the clone again from the beginning", m.Head, head)
-	case !m.After.IsZero() && len(m.Scopes) == 0:
-		// A clone resumed (or continued) after its head: the chunks to come
-		// leave out what the pull from the head brings, and the rows added
-		// meanwhile before the position come only by that pull. Collection
-		// that raised the floor above the head (the device silent past the
-		// horizon while its clone waited) removed some of it: start again.
-		// A back-fill's head is the pull cursor, which Welcome.Reclone
-		// already weighs against the floor.
+	default:
+		// A clone (or back-fill) resumed at a head its scopes' log no
+		// longer reaches: the pull from that head would start below the
+		// floor, and the chunks already stored hold values whose later
+		// changes were collected (a laptop that stopped half-way through
+		// its clone and stayed away past the horizon: issue 17, seed 8291).
 		floor, err := c.st.LogFloor(ctx, scopes)
 		if err != nil {
 			return nil, err
 		}
 		if m.Head < floor {
 			return nil, syncproto.Errorf(syncproto.CodeBadCursor,
-				"the log after snapshot head %d was collected up to %d while the clone waited: start the clone again from the beginning", m.Head, floor)
+				"the log above snapshot head %d was collected up to %d while this clone was paused: drop what it stored and start the clone again from the beginning", m.Head, floor)
 		}
 	}
 	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}

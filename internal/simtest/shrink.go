@@ -4,7 +4,7 @@ import "slices"
 
 // Shrink looks for a shorter schedule that still fails, within budget
 // runs: first the fewest steps (the same choices, cut short), then
-// without blocks of choices, halving the block while any removal keeps it
+// without blocks of whole steps, then without blocks of choices, halving the block while any removal keeps it
 // failing (delta debugging). Any list of choices is a schedule (chooser),
 // so every candidate runs; it is kept when it fails, with any failure (a
 // shorter path to a different failure is as useful to whoever debugs it:
@@ -35,6 +35,23 @@ func Shrink(res Result, budget int) Result {
 			hi = mid
 		} else {
 			lo = mid + 1
+		}
+	}
+	// Then whole steps out, in blocks halving while any removal keeps it
+	// failing: the steps after a removed block keep their own choices, so
+	// they mostly make the same moves (a block of raw choices out shifts
+	// every later draw onto another meaning).
+	for size := len(best.StepStarts) / 2; size >= 1 && budget > 0; size /= 2 {
+		for i := 0; i+size <= len(best.StepStarts) && budget > 0; {
+			starts := best.StepStarts
+			end := len(best.Choices)
+			if i+size < len(starts) {
+				end = starts[i+size]
+			}
+			cand := slices.Delete(slices.Clone(best.Choices), starts[i], end)
+			if !try(best.Config.Steps-size, cand) {
+				i += size
+			}
 		}
 	}
 	// Then blocks of choices out.

@@ -57,10 +57,13 @@ type Result struct {
 	Steps    int
 	Failure  error    // nil: every invariant held
 	Choices  []uint32 // the schedule as made (replays it exactly)
-	Trace    []byte
-	Tasks    int // task runs
-	Frames   int // frames delivered
-	Duration time.Duration
+	// StepStarts[i] is the index in Choices of step i+1's first choice
+	// (what Shrink cuts whole steps by).
+	StepStarts []int
+	Trace      []byte
+	Tasks      int // task runs
+	Frames     int // frames delivered
+	Duration   time.Duration
 }
 
 // Failure is an invariant that did not hold (or a run that could not go
@@ -150,6 +153,7 @@ func Run(cfg Config) (res Result) {
 		s.fail("setup: %v", err)
 	}
 	for s.step = 1; s.step <= cfg.Steps && s.failure == nil; s.step++ {
+		res.StepStarts = append(res.StepStarts, len(s.ch.made))
 		s.stepOnce()
 		s.checkPanics()
 		s.checkStep()

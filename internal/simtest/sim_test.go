@@ -398,16 +398,30 @@ func TestFoundDefects(t *testing.T) {
 		{"collection under a session: across a stalled link", Config{Seed: 14927, Silent: true, Truncate: true}},
 		{"collection under a session: begun before the horizon", Config{Seed: 20943, Silent: true, Truncate: true}},
 		{"collection under a session: back from silence", Config{Seed: 4047, Silent: true, Truncate: true}},
-		// A clone cut after its first chunk, its laptop then silent past
-		// the horizon, resumed at its old head after collection had
-		// truncated the log above it: its pull from the head was refused
-		// below the floor, the agent pulled the log again from 0, and a
-		// household added meanwhile before the cut's position never came:
-		// "L4 does not hold what the server holds in households (scope
-		// [32002-01 32002-02]): lacks 3035c78b" (server/snapshot.go refuses
-		// the resume; agent/clone.go starts again without the rows the
-		// first attempt stored).
-		{"a clone resumed after its log was collected", Config{Seed: 15747, Silent: true, Truncate: true}},
+		// A laptop stopped half-way through a clone and stayed away past
+		// the horizon while the server truncated the log above the clone's
+		// head; it resumed the clone there, was refused the pull from that
+		// head below the floor, took the refusal for a server restored from
+		// a backup and replayed the truncated log from 0 over what it held:
+		// "L1's conflict log holds a write that did not compete: households
+		// 330508f0.head_name: 40c6c7db@2 lost to 259433bb@69, which was
+		// written over it" (server/snapshot.go refuses a head below the
+		// floor; agent/clone.go drops and clones anew; agent/pull.go clones
+		// again on a refusal below the floor). Silent seeds 4771, 12647,
+		// 15423 (the same on hamlet_code) and 15747 ("L4 … lacks
+		// 3035c78b") of the 20,000-schedule run too.
+		{"a paused clone resumed below the log floor", Config{Seed: 8291, Silent: true, Truncate: true}},
+		{"a paused clone resumed below the log floor, on hamlet_code", Config{Seed: 15423, Silent: true, Truncate: true}},
+		{"a paused clone resumed below the log floor, a household lacking", Config{Seed: 15747, Silent: true, Truncate: true}},
+		// A laptop silent past the horizon returned with edits to a
+		// household that was deleted and collected meanwhile, in two push
+		// batches: the first batch's were refused (row_collected), and the
+		// second's, based on them, were taken for a new household, which the
+		// server made again: "L3's conflict log holds a write that did not
+		// compete: households a23976b8.hamlet_code: 06b5dd4e@6 lost to
+		// 06b5dd4e@24, which was written over it" (server/apply.go
+		// collected: a base refused as collected is collected).
+		{"an edit based on an edit refused as collected", Config{Seed: 17783, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)

@@ -47,10 +47,9 @@ func RunCollectionRules(t *testing.T, start StartFunc) {
 // (the device silent past the horizon while its clone waited) is refused:
 // the chunks to come leave out what the pull from the head brings, and
 // rows added before the position come only by that pull, and the log no
-// longer holds all of it. The first request of a clone (Head 0) and a
-// scoped back-fill's (Head = the pull cursor, which Welcome.Reclone
-// weighs) are not (make sim SEED=15747 TRUNCATE=1 SILENT=1: "L4 does not
-// hold what the server holds in households …: lacks 3035c78b";
+// longer holds all of it (make sim SEED=15747 TRUNCATE=1 SILENT=1: "L4
+// does not hold what the server holds in households …: lacks 3035c78b";
+// agent.TestCloneResumedAfterLogTruncated,
 // agent.TestCloneResumedAfterItsLogWasCollected).
 func cloneResumedBelowFloorRefused(t *testing.T, start StartFunc) {
 	ts := start(t, func(*server.Config) {})
@@ -400,6 +399,26 @@ func editOfCollectedRowRefused(t *testing.T, start StartFunc) {
 		require.False(t, ok, "the collected household is not made again")
 		return err
 	}))
+	// B's volunteer corrects the head and the hamlet once more before the
+	// refusal reaches the laptop: pushed in a later batch, the write is based on B's own
+	// refused one, yet the row it edits is still collected (issue 17, the
+	// simulation's silent seed 17783: it recreated the household, and a
+	// team-mate's replica recorded a conflict between writes that never
+	// competed).
+	ack, err = b2.Push(2, []syncproto.Change{
+		wb.Write("households", row, "head_name", syncproto.String("Lê Thị Hòa Bình"), h1),
+		wb.Write("households", row, "hamlet_code", syncproto.String(h0), h1),
+	})
+	require.NoError(t, err)
+	for _, r := range ack.Results {
+		require.Equal(t, syncproto.ResultRefused, r.Status, "an edit based on a write refused for the collected row: %+v", r)
+		require.Equal(t, syncproto.CodeRowCollected, r.Code)
+	}
+	require.NoError(t, ts.Store.Update(ctx, func(tx server.Tx) error {
+		_, ok, err := tx.Row("households", row)
+		require.False(t, ok, "the collected household is not made again by a later edit")
+		return err
+	}))
 	c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
 	cs, _, _, err = c.PullAll(0)
 	require.NoError(t, err)
@@ -411,14 +430,14 @@ func editOfCollectedRowRefused(t *testing.T, start StartFunc) {
 	// push was refused and that is sent again with its writes based on the
 	// refused ones (the agent's rejected fix).
 	fresh := uuid.New()
-	ack, err = b2.Push(2, wb.Household(fresh, h1, "Trần Văn Ba"))
+	ack, err = b2.Push(3, wb.Household(fresh, h1, "Trần Văn Ba"))
 	require.NoError(t, err)
 	require.Equal(t, 2, countStatus(ack, syncproto.ResultApplied))
 	again := uuid.New()
-	ack, err = b2.Push(3, []syncproto.Change{wb.Write("households", again, "hamlet_code", syncproto.String(h1), h1)})
+	ack, err = b2.Push(4, []syncproto.Change{wb.Write("households", again, "hamlet_code", syncproto.String(h1), h1)})
 	require.NoError(t, err)
 	require.Equal(t, syncproto.ResultRefused, ack.Results[0].Status, "a household without a head")
-	ack, err = b2.Push(4, []syncproto.Change{
+	ack, err = b2.Push(5, []syncproto.Change{
 		wb.Write("households", again, "hamlet_code", syncproto.String(h1), h1),
 		wb.Write("households", again, "head_name", syncproto.String("Trần Thị Tư"), h1),
 	})

@@ -1,0 +1,104 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestCloneResumedAfterLogTruncated: a laptop whose first clone stopped
+// half-way (the volunteer closed it) stays away past the silence horizon;
+// meanwhile a team-mate edits and deletes rows the half clone already
+// stored, and the server truncates the log above the clone's head. The
+// laptop returns: its clone cannot resume from that head (the pull after
+// it would start below the log floor), so it starts again, and the laptop
+// ends as a fresh clone of the server, with no conflict where nothing
+// competed and without the deleted row (issue 17, simulation seed 8291 in
+// the silent world: the resumed clone pulled from below the floor, took
+// the refusal for a server restored from a backup, replayed the truncated
+// log from 0 over what it held and was refused again).
+func TestCloneResumedAfterLogTruncated(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now; c.TruncateLog = true }))
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	a, ta := enroll()
+	var ids []uuid.UUID
+	for i := 0; i < 120; i++ {
+		hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[i%2], "head_name": "Hộ số " + itoa(i), "phone": "0900000000"})
+		require.NoError(t, err)
+		ids = append(ids, hh)
+	}
+	realSync(t, a, ts, ta)
+
+	// L's first clone stops after its first chunks.
+	l, tl := enroll()
+	cctx, stop := context.WithCancel(ctx)
+	_, err := l.Sync(cctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 10,
+		Progress: func(p agent.Progress) {
+			if p.Phase == "clone" && p.Done >= 30 {
+				stop()
+			}
+		}})
+	stop()
+	require.Error(t, err, "the clone was stopped half-way")
+	held, err := l.List(ctx, "households", agent.ListOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, held, "the half clone stored rows")
+	require.Less(t, len(held), len(ids))
+	first, err := uuid.Parse(held[0].ID)
+	require.NoError(t, err)
+	second, err := uuid.Parse(held[1].ID)
+	require.NoError(t, err)
+
+	// A corrects a household L holds, three times, and deletes another;
+	// L stays away past the horizon while A keeps in touch, and the
+	// server collects and truncates.
+	for _, ph := range []string{"0911111111", "0922222222", "0933333333"} {
+		require.NoError(t, a.EditHousehold(ctx, first, agent.Fields{"phone": ph}))
+		realSync(t, a, ts, ta)
+	}
+	require.NoError(t, a.Delete(ctx, "households", second))
+	realSync(t, a, ts, ta)
+	clk.advance(190 * 24 * time.Hour)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta) // the server hears A stored all of it
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Truncated, "the log was truncated above the half clone's head")
+
+	sum, err := l.Sync(ctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 10})
+	require.NoError(t, err, "the returning laptop's sync")
+	require.Positive(t, sum.Cloned)
+	cf, err := l.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the returning laptop's conflict log holds a conflict where nothing competed: %s %s.%s: %v lost to %v",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Winner.Value)
+	}
+	got, err := l.Show(ctx, "households", first.String())
+	require.NoError(t, err)
+	require.Equal(t, "0933333333", got.Fields["phone"], "the returning laptop holds the last correction")
+
+	fresh, tf := enroll()
+	realSync(t, fresh, ts, tf)
+	want, err := fresh.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := l.Snapshot(ctx)
+	require.NoError(t, err)
+	want, have = withoutTombstoned(want), withoutTombstoned(have)
+	require.Equal(t, want, have, "the returning laptop equals a fresh clone\n%s", diffSnap(want, have))
+}
