@@ -354,6 +354,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		return 0, 0, err
 	}
 	restamp := map[syncproto.RowID]*rowState{}
+	var moved []syncproto.FieldKey // fields with a version the server restamped
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
@@ -377,6 +378,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 						return 0, 0, err
 					}
 				}
+				if err := t.restampConflicts(c.Dot, res.HLC); err != nil {
+					return 0, 0, err
+				}
 				st := restamp[c.Row]
 				if st == nil {
 					if st, err = t.get(c.Row); err != nil {
@@ -387,14 +391,8 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 					}
 					restamp[c.Row] = st
 				}
-				if cur := st.cur[c.Field]; cur != nil && cur.Dot == c.Dot {
-					cur.HLC = res.HLC
-				}
-				for j := range st.hist {
-					if st.hist[j].Ver.Dot == c.Dot {
-						st.hist[j].Ver.HLC = res.HLC
-					}
-				}
+				st.adoptHLC(c.Field, c.Dot, res.HLC)
+				moved = append(moved, syncproto.FieldKey{Table: c.Table, Row: c.Row, Field: c.Field})
 			}
 		case syncproto.ResultRefused:
 			if res.Code == syncproto.CodeReplicaForked {
@@ -424,6 +422,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			}
 		default:
 			return 0, 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("unknown result status %d", res.Status)}
+		}
+	}
+	now := r.now().UnixMilli()
+	for _, k := range moved {
+		if err := t.redecide(restamp[k.Row], k.Field, now); err != nil {
+			return 0, 0, err
 		}
 	}
 	for _, st := range restamp {

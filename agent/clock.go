@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -193,6 +194,7 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 	}
 	hlcs := syncproto.Restamp(ws, prev, next)
 	states := map[syncproto.RowID]*rowState{}
+	var moved []syncproto.FieldKey // fields with a version restamped, in order
 	n := 0
 	for i, w := range ws {
 		h := hlcs[i]
@@ -220,13 +222,17 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 		}
 		if st != nil {
 			st.adoptHLC(at[i].field, w.Dot, h)
+			moved = append(moved, syncproto.FieldKey{Table: st.table, Row: st.id, Field: at[i].field})
 		} else if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
 			return 0, err // its row was dropped (away.go)
 		}
-		if err := t.exec(`UPDATE conflicts SET loser_hlc = ? WHERE loser_replica = ? AND loser_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
+		if err := t.restampConflicts(w.Dot, h); err != nil {
 			return 0, err
 		}
-		if err := t.exec(`UPDATE conflicts SET winner_hlc = ? WHERE winner_replica = ? AND winner_seq = ?`, int64(h), w.Dot.Replica[:], int64(w.Dot.Seq)); err != nil {
+	}
+	now := t.r.now().UnixMilli()
+	for _, k := range moved {
+		if err := t.redecide(states[k.Row], k.Field, now); err != nil {
 			return 0, err
 		}
 	}
@@ -246,6 +252,81 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 		}
 	}
 	return n, nil
+}
+
+// restampConflicts gives this replica's version dot its new stamp h in the
+// conflict records that name it.
+func (t *txn) restampConflicts(dot syncproto.Dot, h syncproto.HLC) error {
+	if err := t.exec(`UPDATE conflicts SET loser_hlc = ? WHERE loser_replica = ? AND loser_seq = ?`, int64(h), dot.Replica[:], int64(dot.Seq)); err != nil {
+		return err
+	}
+	return t.exec(`UPDATE conflicts SET winner_hlc = ? WHERE winner_replica = ? AND winner_seq = ?`, int64(h), dot.Replica[:], int64(dot.Seq))
+}
+
+// redecide decides a field again once a write of this replica took a new
+// stamp (restampPending; a server's restamp, applyAck). The write met the
+// other versions of the field under its old stamp: one it lost to may now
+// lose to it, or one that lost to it may now win. The server and every
+// other replica decide with the new stamp, and this replica's pulls leave
+// its own write out and bring nothing new of the other (it holds it), so
+// the field is decided here as they decide it: its value is the version
+// that wins over every other the row holds as its value or as a loser.
+// When that is not the value, the two change places and the conflict
+// record turns round (simulation seeds 14953, 16455, 19778, 20453 with
+// truncation).
+func (t *txn) redecide(st *rowState, field string, now int64) error {
+	loser, winner, ok := st.redecide(field)
+	if !ok {
+		return nil
+	}
+	if err := t.exec(`DELETE FROM conflicts WHERE row_id = ? AND field = ? AND loser_replica = ? AND loser_seq = ?`,
+		st.idText(), field, winner.Dot.Replica[:], int64(winner.Dot.Seq)); err != nil {
+		return fmt.Errorf("decide %s again: %w", field, err)
+	}
+	cf := syncproto.Conflict{Key: syncproto.FieldKey{Table: st.table, Row: st.id, Field: field}, Scope: st.scope, Loser: loser, Winner: winner}
+	if _, err := t.recordConflict(cf, now); err != nil {
+		return fmt.Errorf("decide %s again: %w", field, err)
+	}
+	if field != syncproto.TombstoneField {
+		return nil
+	}
+	// The row's deletion changed: its tombstone's bound, as a pull notes
+	// it (gc.go), is the cursor now; a restored row has none.
+	if !st.deleted() {
+		return t.exec(`DELETE FROM tombs WHERE id = ?`, st.idText())
+	}
+	cursor, err := t.metaInt("cursor")
+	if err != nil {
+		return err
+	}
+	return t.exec(`INSERT INTO tombs (id, seq) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, st.idText(), cursor)
+}
+
+// redecide makes the field's value the version that wins over its value
+// and every version of it the history keeps as a loser (syncproto.Wins).
+// Without restamps the value already is; after one it may not be. The
+// value it replaces is kept as a loser. It returns both when they changed
+// places.
+func (s *rowState) redecide(field string) (loser, winner syncproto.Version, changed bool) {
+	cur := s.cur[field]
+	if cur == nil {
+		return loser, winner, false
+	}
+	best := -1
+	h, d := cur.HLC, cur.Dot
+	for i := range s.hist {
+		if e := &s.hist[i]; e.Field == field && e.Lost && syncproto.Wins(e.Ver.HLC, e.Ver.Dot, h, d) {
+			best, h, d = i, e.Ver.HLC, e.Ver.Dot
+		}
+	}
+	if best < 0 {
+		return loser, winner, false
+	}
+	loser, winner = *cur, s.hist[best].Ver
+	s.hist[best] = histEntry{Field: field, Ver: loser, Lost: true}
+	v := winner
+	s.cur[field] = &v
+	return loser, winner, true
 }
 
 // adoptHLC gives the version with dot its new stamp h wherever the row
