@@ -176,3 +176,39 @@ func TestSnapshotMarkerDoesNotBlockReclone(t *testing.T) {
 	require.Positive(t, sum.Cloned, "cloned again, by snapshot")
 	require.True(t, liveHousehold(t, a, hb), "B's household")
 }
+
+// TestServerBehindCursorPullsFromStart: a server restored from a backup
+// holds a log that ends below a laptop's cursor; the laptop's pull from
+// its cursor is refused, and it pulls again from the start (the refusal
+// below a log floor, the other bad_cursor, clones again instead).
+func TestServerBehindCursorPullsFromStart(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	hb, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Hộ B"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	// As if the server lost its last changes: the laptop's cursor is
+	// beyond its log.
+	_, err = a.DB().ExecContext(ctx, `UPDATE agent_meta SET value = ? WHERE key = 'cursor'`, int64(head)+1000)
+	require.NoError(t, err)
+	hb2, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ B hai"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+
+	sum := realSync(t, a, ts, ta)
+	require.Zero(t, sum.Cloned, "a log replay, not a clone")
+	require.Positive(t, sum.Pulled)
+	for _, id := range []uuid.UUID{hb, hb2} {
+		require.True(t, liveHousehold(t, a, id), "household %s", id)
+	}
+	var cur int64
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'cursor'`).Scan(&cur))
+	now, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, now, cur, "the cursor is the server's head again")
+}
