@@ -93,6 +93,29 @@ func (r *Replica) cloneStarted(ctx context.Context) bool {
 // metaReclone set to 1 makes the next session clone again after pushing.
 const metaReclone = "reclone"
 
+// RecloneDueError ends a session that found the log it would read next
+// collected (a pull, a back-fill or a resumed clone refused below the log
+// floor): the replica is marked to clone again, which the next session
+// does after pushing. Sync and Watch start that session at once; the
+// error reaches the volunteer only if it cannot.
+type RecloneDueError struct{ Why string }
+
+func (e *RecloneDueError) Error() string { return "agent: " + e.Why + ": cloning again" }
+
+func (e *RecloneDueError) Message(lang string) string {
+	return pick(lang, "Máy chủ đã dọn phần nhật ký cũ mà máy này chưa tải về. Hamlet tải lại toàn bộ dữ liệu của tổ (những gì máy này ghi đã được gửi lên trước): hãy đồng bộ lại nếu việc này chưa tự xong.",
+		"The server cleared old changes this laptop had not fetched. Hamlet fetches the team's data again (what this laptop wrote was sent first): sync again if that does not finish by itself.")
+}
+
+// recloneDue marks the replica to clone again and returns the error that
+// ends the session for it.
+func (r *Replica) recloneDue(ctx context.Context, why string) error {
+	if err := setMeta(ctx, r.db, metaReclone, int64(1)); err != nil {
+		return err
+	}
+	return &RecloneDueError{Why: why}
+}
+
 var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
 
 func (t *txn) clearClone() error {
@@ -170,12 +193,23 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 			return false, err
 		}
 	}
-	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil || old != 0 {
-		return false, err // an older server: replay its log
-	}
 	reclone, err := s.r.metaInt(ctx, s.r.db, metaReclone)
 	if err != nil {
 		return false, err
+	}
+	if old, err := s.r.metaInt(ctx, s.r.db, "snapshot_unsupported"); err != nil {
+		return false, err
+	} else if old != 0 {
+		if !wel.Reclone && reclone == 0 {
+			return false, nil // an older server: replay its log
+		}
+		// Only a server that offers snapshots keeps a log floor, so the
+		// one that asks for a re-clone was upgraded since this replica met
+		// it: try a snapshot again (one that does not know them sets the
+		// marker again, clone).
+		if err := setMeta(ctx, s.r.db, "snapshot_unsupported", int64(0)); err != nil {
+			return false, err
+		}
 	}
 	switch {
 	case c.head != 0:
@@ -249,8 +283,10 @@ func (s *syncRun) clone(ctx context.Context) error {
 			// cannot resume: the log above that head was collected while
 			// the clone was paused. What the stored chunks hold may have
 			// changed or been deleted since, in entries no pull brings:
-			// drop it (pending changes were pushed first) and clone anew.
-			if err := s.r.dropSynced(ctx, false); err != nil {
+			// drop it (pending changes were pushed first; rows with a
+			// refused change stay for their volunteer to fix) and clone
+			// anew.
+			if err := s.r.dropSynced(ctx, true); err != nil {
 				return err
 			}
 			s.cursor = 0

@@ -102,3 +102,113 @@ func TestCloneResumedAfterLogTruncated(t *testing.T) {
 	want, have = withoutTombstoned(want), withoutTombstoned(have)
 	require.Equal(t, want, have, "the returning laptop equals a fresh clone\n%s", diffSnap(want, have))
 }
+
+// TestBackfillBelowFloorReclones: a laptop whose stored cursor is behind
+// the one the server heard it acknowledge (a power cut took its last
+// pulled pages, which commit without a full flush) is not told to
+// re-clone. Its team gains a hamlet whose log was collected above that
+// cursor: the back-fill's snapshot, read at the cursor, is refused below
+// the floor, and the laptop clones again in the same sync instead of
+// failing every sync (review of issue 17's floor check on resumed clones).
+func TestBackfillBelowFloorReclones(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	g := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g})
+	require.NoError(t, err)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	c, tc := realAgent(t, ts, teamC.ID)
+	_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	var low int64
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'cursor'`).Scan(&low))
+	var ids []uuid.UUID
+	for _, name := range []string{"Hộ 1", "Hộ 2", "Hộ 3"} {
+		id, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": name})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	realSync(t, c, ts, tc)
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta) // the server heard A store the head
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	_, err = a.DB().ExecContext(ctx, `UPDATE agent_meta SET value = ? WHERE key = 'cursor'`, low)
+	require.NoError(t, err)
+	setFloor(t, ts, head, g) // G's log collected up to the head
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, g)
+	require.NoError(t, err)
+
+	sum := realSync(t, a, ts, ta)
+	require.Positive(t, sum.Cloned, "cloned again")
+	for _, id := range ids {
+		require.True(t, liveHousehold(t, a, id), "household %s of the gained hamlet", id)
+	}
+}
+
+// TestSnapshotMarkerDoesNotBlockReclone: a laptop that once met a server
+// of a release without snapshot clones keeps a marker that makes it replay
+// the log. After the server's upgrade, collection passes its cursor: the
+// server asks for a re-clone, and the marker must not stop it (every sync
+// failed the same way).
+func TestSnapshotMarkerDoesNotBlockReclone(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+	_, err = a.DB().ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('snapshot_unsupported', 1)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+	require.NoError(t, err)
+	hb, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Hộ B"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	setFloor(t, ts, head, ts.HamletsA...) // collection passed A's cursor
+
+	sum := realSync(t, a, ts, ta)
+	require.Positive(t, sum.Cloned, "cloned again, by snapshot")
+	require.True(t, liveHousehold(t, a, hb), "B's household")
+}
+
+// TestServerBehindCursorPullsFromStart: a server restored from a backup
+// holds a log that ends below a laptop's cursor; the laptop's pull from
+// its cursor is refused, and it pulls again from the start (the refusal
+// below a log floor, the other bad_cursor, clones again instead).
+func TestServerBehindCursorPullsFromStart(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	hb, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Hộ B"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	// As if the server lost its last changes: the laptop's cursor is
+	// beyond its log.
+	_, err = a.DB().ExecContext(ctx, `UPDATE agent_meta SET value = ? WHERE key = 'cursor'`, int64(head)+1000)
+	require.NoError(t, err)
+	hb2, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ B hai"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+
+	sum := realSync(t, a, ts, ta)
+	require.Zero(t, sum.Cloned, "a log replay, not a clone")
+	require.Positive(t, sum.Pulled)
+	for _, id := range []uuid.UUID{hb, hb2} {
+		require.True(t, liveHousehold(t, a, id), "household %s", id)
+	}
+	var cur int64
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'cursor'`).Scan(&cur))
+	now, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, now, cur, "the cursor is the server's head again")
+}

@@ -36,14 +36,11 @@ type pulled struct {
 func (s *syncRun) pull(ctx context.Context) error {
 	err := s.pullLog(ctx)
 	var se *ServerError
-	if err != nil && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && s.cursor <= s.wel.Cursor {
+	if err != nil && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !s.serverBehind {
 		// Below the floor of this replica's scopes: the entries it would
 		// pull next were collected. Clone again (after pushing, as for
 		// Welcome.Reclone) in the next session, which starts at once.
-		if err := setMeta(ctx, s.r.db, metaReclone, int64(1)); err != nil {
-			return err
-		}
-		return &ServerError{Code: syncproto.CodeScopeChanged, Msg: "the log below this replica's cursor was collected: cloning again"}
+		return s.r.recloneDue(ctx, "the log after this replica's cursor was collected")
 	}
 	return err
 }
@@ -170,7 +167,7 @@ func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool
 		}
 		m, err := s.w.recv(ctx)
 		var se *ServerError
-		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor && s.cursor > s.wel.Cursor {
+		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor && s.serverBehind {
 			// The server's log is behind our cursor (it was restored from a
 			// backup): start again from the beginning (§7.5). A cursor the
 			// log reaches is refused only below its floor, where a pull

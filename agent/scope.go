@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -241,10 +242,18 @@ func (s *syncRun) backfill(ctx context.Context) (int, error) {
 	}
 	n, err := s.backfillFrom(ctx, scopes, st)
 	var se *ServerError
-	if err != nil && st.head != 0 && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor {
-		// The server cannot resume it (restored from a backup, or a table
-		// it no longer syncs): start again from the first row; the rows
-		// stored so far merge.
+	if err == nil || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
+		return n, err
+	}
+	if head := cmp.Or(st.head, s.cursor); head <= s.wel.Cursor {
+		// The gained hamlets' log was collected above the back-fill's
+		// head (the pull cursor, or the head it began at): the pull after
+		// it would start below their floor. Clone again, the whole scope.
+		return n, r.recloneDue(ctx, "the gained hamlets' log was collected above this replica's cursor")
+	}
+	if st.head != 0 {
+		// The server cannot resume it (restored from a backup): start
+		// again from the first row; the rows stored so far merge.
 		if err := r.clearBackfillPos(ctx); err != nil {
 			return n, err
 		}
@@ -405,10 +414,7 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 				// The server truncated those hamlets' log: a back-fill
 				// cannot be complete. Clone again (the whole scope, by
 				// snapshot) on the next session, which starts at once.
-				if err := setMeta(ctx, r.db, metaReclone, int64(1)); err != nil {
-					return n, err
-				}
-				return n, &ServerError{Code: syncproto.CodeScopeChanged, Msg: "the gained hamlets' log was truncated: cloning again"}
+				return n, r.recloneDue(ctx, "the gained hamlets' log was truncated")
 			}
 			if err != nil {
 				return n, err

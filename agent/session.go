@@ -164,6 +164,7 @@ func (s *syncRun) plan(ctx context.Context) error {
 		return err
 	}
 	s.cursor = uint64(cursor)
+	s.serverBehind = s.cursor > wel.Cursor
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor
 	s.needPull = wel.Cursor != s.cursor
@@ -417,12 +418,18 @@ type syncRun struct {
 	cursor    uint64
 	pullTotal int
 	pullStart uint64
-	notified  bool
-	checked   bool          // the damage check ran this session (sound)
-	durable   atomic.Uint64 // the cursor committed, for Pull.Durable
-	horizon   uint64        // the latest Changes.Horizon of this pull (gc.go)
-	hidden    int           // edits the pull found under this replica's deletes (hidden.go)
-	sent      atomic.Uint64 // the Durable of the last Pull sent
+	// serverBehind: the server's log ended below this replica's cursor at
+	// Welcome (it was restored from a backup), so a pull refused as
+	// bad_cursor starts again from 0; otherwise a refusal means the log
+	// floor passed the cursor, even one the session pulled past its
+	// Welcome's head, and the replica clones again (pull).
+	serverBehind bool
+	notified     bool
+	checked      bool          // the damage check ran this session (sound)
+	durable      atomic.Uint64 // the cursor committed, for Pull.Durable
+	horizon      uint64        // the latest Changes.Horizon of this pull (gc.go)
+	hidden       int           // edits the pull found under this replica's deletes (hidden.go)
+	sent         atomic.Uint64 // the Durable of the last Pull sent
 
 	// measuredAt is when Welcome measured the clock (with the monotonic
 	// reading when the clock has one): see stale (clock.go).

@@ -173,11 +173,19 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	if err != nil {
 		return total, err
 	}
-	forks := 0
+	forks, reclones := 0, 0
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
 		err = r.session(ctx, server, token, opts, false, &s)
 		total.add(s)
+		var rd *RecloneDueError
+		if errors.As(err, &rd) && reclones < 2 {
+			// The log this replica would read was collected: the next
+			// session clones again, at once (not a failed attempt).
+			reclones++
+			attempt--
+			continue
+		}
 		if forkNeeded(err) && forks < 2 {
 			// This folder is a copy: a new replica id, then the same sync
 			// goes on under it (not a failed attempt).
@@ -280,6 +288,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		go func() { defer pwg.Done(); r.photoLoop(pctx, server, &tokens, opts) }()
 		defer func() { stop(); pwg.Wait() }()
 	}
+	recloned := false
 	for ctx.Err() == nil {
 		start := opts.ioNow()
 		var s SyncSummary
@@ -293,6 +302,14 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		if errors.Is(err, errRemeasure) {
 			continue // the clock is measured again before the push (clock.go)
 		}
+		var rd *RecloneDueError
+		if errors.As(err, &rd) && !recloned {
+			// The next session clones again, at once; a second refusal in
+			// a row waits like any other failure.
+			recloned = true
+			continue
+		}
+		recloned = false
 		if forkNeeded(err) {
 			var sum SyncSummary
 			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)

@@ -376,7 +376,7 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 		// row new: one based on it edits the collected row all the same
 		// (the laptop corrected it again before the refusal reached it;
 		// issue 17, silent seed 17783).
-		if r, ok := refused[seq]; !ok || r.Code == syncproto.CodeRowCollected {
+		if rf, ok := refused[seq]; !ok || rf.Code == syncproto.CodeRowCollected {
 			return true, nil
 		}
 	}

@@ -36,6 +36,34 @@ func (s *Server) gcOptions() GCOptions {
 	return o
 }
 
+// markReturned writes at once that dev, which the store holds for silent
+// past the horizon (its last contact, or its enrollment, before the
+// cutoff) or nearly so, is back: collection, in this process or another
+// (hamlet-server gc from the command line), reads the store, not the
+// activity this process holds in memory until its next flush. Taken for
+// silent while it pulls, the device would see collection drop entries
+// above its cursor (tombstones, or the whole log with --truncate-log)
+// and never learn of the deletes. The margin of one flush interval covers
+// a device that turns silent, by what the store says, before the next
+// flush writes this session's activity. Called from Hello, before the
+// Welcome reads the log floor: a collection that committed first raised
+// the floor and the device is told to clone again; one that commits after
+// counts the device.
+func (s *Server) markReturned(ctx context.Context, dev Device) error {
+	cutoff := s.silentBefore()
+	if cutoff.IsZero() {
+		return nil
+	}
+	seen := dev.Created
+	if dev.LastSeen != nil {
+		seen = *dev.LastSeen
+	}
+	if !seen.Before(cutoff.Add(s.cfg.FlushInterval)) {
+		return nil
+	}
+	return s.store.Touch(ctx, []DeviceActivity{{DeviceID: dev.ID, At: s.now()}})
+}
+
 // silentBefore is the cutoff for Horizon (zero: no device is silent).
 func (s *Server) silentBefore() time.Time { return s.gcOptions().SilentBefore }
 

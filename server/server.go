@@ -451,7 +451,7 @@ func (s *Server) RunJob(ctx context.Context, j Job) {
 		s.checkScopes(ctx)
 		s.checkHolidays(ctx)
 	case JobGC:
-		st, err := Collect(ctx, s.store, s.gcOptions())
+		st, err := s.GC(ctx)
 		if err != nil {
 			s.log.Error("tombstone gc failed", LogErr, err)
 			return
@@ -553,8 +553,19 @@ func (s *Server) flushActivity(ctx context.Context) {
 	}
 }
 
-// GC runs tombstone collection now.
+// GC runs tombstone collection now (the periodic job, and the admin's).
+// Collection reads from the store which devices are silent. A device this
+// process holds a session of is in contact now, however long ago it last
+// pushed or pulled, and what it did since the last activity flush is only
+// in memory: GC notes every session's device, then writes the activity.
+// Taken for silent, a device in session (its pull pages answered after
+// the horizon passed, or its session begun before it) would see entries
+// above its cursor dropped, tombstones among them, and its later pulls in
+// the session are not checked against the floor again.
 func (s *Server) GC(ctx context.Context) (GCStats, error) {
+	for _, c := range s.hub.all() {
+		s.noteActivity(c.dev.ID, nil)
+	}
 	s.flushActivity(ctx)
 	return Collect(ctx, s.store, s.gcOptions())
 }

@@ -93,6 +93,11 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 		c.failLocked(storeError("read head", err))
 		return false
 	}
+	// Before the floor is read: a collection after this counts the device.
+	if err := c.s.markReturned(ctx, c.dev); err != nil {
+		c.failLocked(storeError("record device activity", err))
+		return false
+	}
 	reclone, err := c.s.recloneNeeded(ctx, c.dev, c.scopeList)
 	if err != nil {
 		c.failLocked(storeError("read log floor", err))

@@ -156,7 +156,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 		}
 		if m.Head < floor {
 			return nil, syncproto.Errorf(syncproto.CodeBadCursor,
-				"the log above snapshot head %d was collected up to %d while this clone was paused: drop what it stored and start the clone again from the beginning", m.Head, floor)
+				"snapshot head %d is below the log floor %d of these hamlets (their log above it was collected): clone again from the beginning, without what a paused clone stored", m.Head, floor)
 		}
 	}
 	ch := &syncproto.SnapshotChunk{Head: m.Head, From: m.After, To: m.After}

@@ -387,6 +387,29 @@ func TestFoundDefects(t *testing.T) {
 		// to a800c8ac@12, which was written over it" (agent/scope.go: the
 		// back-fill's head is the pull cursor). Wide seed 245 too.
 		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 100, Wide: true, Truncate: true}},
+		// Collection took a laptop the server held a session of for silent
+		// past the horizon: it read the laptop's last contact from the
+		// store, which the activity flush writes (the periodic job did not
+		// even flush first), not from the session. With no other laptop
+		// of the hamlets counted, it dropped a tombstone above the
+		// laptop's cursor while the laptop pulled, and the laptop kept the
+		// household every other replica had deleted (server/server.go GC
+		// counts every session). Seed 10919: a pull answered after the
+		// horizon passed ("L1 does not hold what the server holds in
+		// households (scope [32002-01 32002-02]): holds d469173c, which
+		// the server does not"); 14927: a session across a stalled link
+		// ("L4 … holds e24cfb4f"); 20943: a session begun before the
+		// horizon and pulling after it ("L1 … holds 059d76c2"); 4047: a
+		// laptop back from silence, collected under before the next flush,
+		// refused its next pull below the raised floor, pulled the log
+		// again from 0 ("L1 … holds 24ab6e9e"). A collection from another
+		// process (the CLI's) reads only the store: a returning device's
+		// Hello writes its contact at once (server/gc.go markReturned;
+		// servertest.RunCollectionRules).
+		{"collection under a session: a pull answered past the horizon", Config{Seed: 10919, Silent: true, Truncate: true}},
+		{"collection under a session: across a stalled link", Config{Seed: 14927, Silent: true, Truncate: true}},
+		{"collection under a session: begun before the horizon", Config{Seed: 20943, Silent: true, Truncate: true}},
+		{"collection under a session: back from silence", Config{Seed: 4047, Silent: true, Truncate: true}},
 		// A laptop stopped half-way through a clone and stayed away past
 		// the horizon while the server truncated the log above the clone's
 		// head; it resumed the clone there, was refused the pull from that
