@@ -221,7 +221,14 @@ func TestFoundDefects(t *testing.T) {
 		// "L2 does not hold what the server holds in households (scope
 		// [32002-01 32002-03]): row c28c095a: active="<nil>" (server "1"),
 		// head_name="<nil>" (server "Chủ hộ 283") …" (server/install.go).
-		{"created and moved in one push", Config{Seed: 8, Wide: true, Truncate: true}},
+		// Found by seed 8, which no longer reaches it since the harness's
+		// wire timing changed (a38e33b): with install's "|| logged"
+		// reverted seed 8 passes and seed 57 prints "L2 does not hold what
+		// the server holds in households (scope [32002-02 32002-03]): row
+		// 85a76f5d: active="<nil>" (server "1"), head_name="<nil>" (server
+		// "Chủ hộ 372") …" (75 the same; 5 and 84: "holds …, which the
+		// server does not").
+		{"created and moved in one push", Config{Seed: 57, Wide: true, Truncate: true}},
 		// A laptop that wrote a visit before it ever pulled, whose
 		// household the server then moved (with the visit) out of its scope,
 		// cloned and kept the visit where it had left it: "L3 does not hold
@@ -235,7 +242,10 @@ func TestFoundDefects(t *testing.T) {
 		// [32002-01] after syncing" (agent/enroll.go EnrollWith). Seed 19
 		// failed the same way ("L1 holds 2 live households outside its
 		// team's hamlets [32002-02 32002-04]"); the first clone's drop
-		// above also covers it.
+		// above also covers it. Neither seed reaches this defect any
+		// more: with the noteHeldScope call in EnrollWith removed both
+		// pass, and so do wide seeds 1–600 (208 fails either way), so
+		// these two now cover nothing specific.
 		{"re-enrolled after losing a hamlet", Config{Seed: 214, Wide: true}},
 		{"re-enrolled after losing a hamlet, cloned", Config{Seed: 19, Wide: true}},
 		// A row left a laptop's scope (its team lost the hamlet, or its
@@ -245,9 +255,17 @@ func TestFoundDefects(t *testing.T) {
 		// ever: "L4 does not hold what the server holds in households
 		// (scope [32002-02 32002-04]): row 89b4d09b: active="<nil>"
 		// (server "1"), head_name="<nil>" (server "Chủ hộ 994") …".
-		{"row moved back into scope without its own writes", Config{Seed: 404, Wide: true, Truncate: true}},
-		{"row moved back into scope without its own writes, cloned", Config{Seed: 144, Wide: true, Truncate: true}},
-		{"row moved back into scope without its own writes, a visit", Config{Seed: 186, Wide: true, Truncate: true}},
+		// Found by seeds 404, 144 and 186, which no longer reach it: with
+		// the log read's "OR new_scope IS NOT NULL" reverted
+		// (server/sqlitestore/read.go) they pass, and seed 33 prints "L3
+		// does not hold what the server holds in tutoring_records (scope
+		// [32002-02]): row 185abbf2: household_id="<nil>" (server "ed24400d-…"),
+		// outcome="<nil>" (server "independent") …", 128 "… visits (scope
+		// [32002-01 32002-04]): row 9849e216: household_id="<nil>" …", 178
+		// "… visits … row 0ce11e40: household_id="<nil>" …".
+		{"row moved back into scope without its own writes", Config{Seed: 33, Wide: true, Truncate: true}},
+		{"row moved back into scope without its own writes, a visit", Config{Seed: 128, Wide: true, Truncate: true}},
+		{"row moved back into scope without its own writes, a visit again", Config{Seed: 178, Wide: true, Truncate: true}},
 		// A copy of a data folder pushed its history again under a new
 		// replica id after the household moved: the tutoring record's old
 		// hamlet_code won by its later stamp while the server kept the
@@ -291,7 +309,12 @@ func TestFoundDefects(t *testing.T) {
 		// outcome skill taught_on volunteer_id])", seed 310; ff60083b, seed
 		// 493) and on a household ("8a5f3ce0 in 32002-01 without a
 		// hamlet_code (fields [members_count registered_on])", seed 424).
-		{"a new row refused on scope falls whole, a tutoring record", Config{Seed: 310, Wide: true}},
+		// None of 297, 310, 424, 493 reaches it any more: with the
+		// notMade refusal off (server/apply.go) they pass, and seed 119
+		// prints "the server holds households 9b92d65b in 32002-01
+		// without a hamlet_code (fields [uses_camau_g])"; 310's entry
+		// replays 119, the other three cover nothing specific.
+		{"a new row refused on scope falls whole, a household", Config{Seed: 119, Wide: true}},
 		{"a new row refused on scope falls whole, again", Config{Seed: 424, Wide: true, Truncate: true}},
 		{"a new row refused on scope falls whole, a tutoring record again", Config{Seed: 493, Wide: true}},
 		// Issue 14's defect, reintroduced to show the harness catches it
@@ -353,8 +376,14 @@ func TestFoundDefects(t *testing.T) {
 		// log holds a write that did not compete: households
 		// 480cf6a4.phone: dfe3527c@7 lost to dfe3527c@10, which was written
 		// over it" (server/snapshot.go loggedAbove). Seed 234 failed the
-		// same way on a visit's notes.
-		{"a clone meets a field written thrice above its head", Config{Seed: 235, Truncate: true}},
+		// same way on a visit's notes, and still does with loggedAbove's
+		// set ignored: "L1's conflict log holds a write that did not
+		// compete: visits 31917e62.notes: 45cff086@16 lost to
+		// 45cff086@25, which was written over it". Seed 235 no longer
+		// reaches it (it passes so); seed 215 does: "L3's … visits
+		// 7d8cace1.notes: b8941011@11 lost to b8941011@23, which was
+		// written over it" (91 too).
+		{"a clone meets a field written thrice above its head", Config{Seed: 215, Truncate: true}},
 		{"a clone meets a field written thrice above its head, a visit", Config{Seed: 234, Truncate: true}},
 		// A first clone right after a push, during which the laptop
 		// corrected a field twice more: the chunk brought its own first
@@ -385,8 +414,12 @@ func TestFoundDefects(t *testing.T) {
 		// cursor replayed the first: "L2's conflict log holds a write that
 		// did not compete: households ae56fccb.head_name: a800c8ac@2 lost
 		// to a800c8ac@12, which was written over it" (agent/scope.go: the
-		// back-fill's head is the pull cursor). Wide seed 245 too.
-		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 100, Wide: true, Truncate: true}},
+		// back-fill's head is the pull cursor). Seed 100 no longer reaches
+		// it (it passes with the head at 0 again); wide seed 245 does:
+		// "L3's conflict log holds a write that did not compete: visits
+		// 0abc6645.notes: a4c3a12a@17 lost to a4c3a12a@25, which was
+		// written over it".
+		{"a back-fill meets a field written thrice above the cursor", Config{Seed: 245, Wide: true, Truncate: true}},
 		// Collection took a laptop the server held a session of for silent
 		// past the horizon: it read the laptop's last contact from the
 		// store, which the activity flush writes (the periodic job did not
@@ -421,10 +454,19 @@ func TestFoundDefects(t *testing.T) {
 		// floor; agent/clone.go drops and clones anew; agent/pull.go clones
 		// again on a refusal below the floor). Silent seeds 4771, 12647,
 		// 15423 (the same on hamlet_code) and 15747 ("L4 … lacks
-		// 3035c78b") of the 20,000-schedule run too.
-		{"a paused clone resumed below the log floor", Config{Seed: 8291, Silent: true, Truncate: true}},
+		// 3035c78b") of the 20,000-schedule run too. None of 8291, 15423,
+		// 15747 (nor 4771, 12647) reaches it since the harness's wire
+		// timing changed (a38e33b): with the server's refusal of a head
+		// below the floor and the agent's re-clone on a pull refused below
+		// it both reverted (pull from 0 again) they pass. Silent seeds 356
+		// ("L4 does not hold what the server holds in households (scope
+		// [32002-01 32002-02]): lacks 26f1da4f; lacks 2d480e6c") and 545
+		// ("L4 … lacks 6e844c52; lacks 9fbfde6c") fail so, and pass with
+		// the agent's part alone reverted: the server's refusal stops
+		// them. 15423's entry covers nothing specific now.
+		{"a paused clone resumed below the log floor", Config{Seed: 356, Silent: true, Truncate: true}},
 		{"a paused clone resumed below the log floor, on hamlet_code", Config{Seed: 15423, Silent: true, Truncate: true}},
-		{"a paused clone resumed below the log floor, a household lacking", Config{Seed: 15747, Silent: true, Truncate: true}},
+		{"a paused clone resumed below the log floor, a household lacking", Config{Seed: 545, Silent: true, Truncate: true}},
 		// Found by 20,000 schedules with truncation (seeds 1000–20999). A
 		// laptop's clock was changed by hand during a session; a field
 		// edited then met, before the edit was pushed, another laptop's
