@@ -78,14 +78,16 @@ func (s *syncRun) handshake(ctx context.Context) error {
 	// When the Welcome arrived, before the damage check (which may take
 	// a while): the clock's measurement is only as good as this time.
 	s.measuredAt = r.now()
-	if busy, err := r.busy(ctx, wel); err != nil {
+	busy, err := r.busy(ctx, wel)
+	if err != nil {
 		return err
-	} else if busy || r.checkDue(ctx) {
+	}
+	if busy || r.checkDue(ctx) {
 		if err := s.sound(ctx); err != nil {
 			return err
 		}
 	}
-	return r.welcome(ctx, wel, helloAt, s.measuredAt, s.sum)
+	return r.welcome(ctx, wel, helloAt, s.measuredAt, s.sum, busy)
 }
 
 // sound is the damage check (DamageCheck: the marker, then SQLite's
@@ -366,8 +368,12 @@ func diff(a, b SyncSummary) SyncSummary {
 }
 
 // welcome learns the clock offset and scope, and notes which pushes the
-// server holds without their Ack having arrived (markUnacked).
-func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary) error {
+// server holds without their Ack having arrived (markUnacked). busy is
+// what busy said: when false, no change was pending or unacknowledged and
+// no repair gap open, and a change written since has a sequence above any
+// the server can hold (the "seq" counter only rises), so markUnacked
+// would find nothing: its write transaction is skipped (issue 20).
+func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary, busy bool) error {
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
 	}
@@ -392,6 +398,9 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	}
 	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err
+	}
+	if !busy {
+		return nil
 	}
 	if _, err := r.markUnacked(ctx, w.PushedSeq); err != nil {
 		return err

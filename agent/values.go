@@ -3,7 +3,6 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -52,7 +51,7 @@ func ParseFieldValue(table, field, text string) (any, error) {
 		}
 		return n, nil
 	case schema.TypeTime:
-		if unixMS.MatchString(s) { // scripts written before dates were read
+		if isUnixMS(s) { // scripts written before dates were read
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err == nil {
 				return n, nil
@@ -89,8 +88,20 @@ func ParseFieldValue(table, field, text string) (any, error) {
 	return s, nil
 }
 
-// unixMS is a time given as Unix milliseconds (13 digits, 2001–2286).
-var unixMS = regexp.MustCompile(`^1[0-9]{12}$`)
+// isUnixMS: s is a time given as Unix milliseconds, 13 digits starting
+// with 1 (2001–2286). A loop, not a regular expression compiled at every
+// start of a command (package inits run before main: issue 20).
+func isUnixMS(s string) bool {
+	if len(s) != 13 || s[0] != '1' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 func dateInput(label func(string) string, err error) error {
 	var de *i18n.DateError

@@ -134,7 +134,6 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 		return nil, &ConnectError{URL: server, Err: err}
 	}
 	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
-	conn.EnableWriteCompression(true)
 	w := &wire{conn: conn, timeout: opts.IOTimeout, sched: opts.Sched, in: make(chan inMsg, 8), done: make(chan struct{})}
 	conn.SetPongHandler(func(string) error {
 		return conn.SetReadDeadline(w.now().Add(w.timeout))
@@ -247,8 +246,16 @@ func (w *wire) send(m syncproto.Message) error {
 	if err := w.conn.SetWriteDeadline(w.now().Add(w.timeout)); err != nil {
 		return err
 	}
+	// A small message goes as it is: deflating it saves a few bytes at
+	// best, and the first compressed message of a process costs the
+	// compressor's ~1 MB of tables, a good part of a no-op sync's time
+	// (issue 20). The server does the same (compressAbove).
+	w.conn.EnableWriteCompression(len(buf) > compressAbove)
 	return w.conn.WriteMessage(websocket.BinaryMessage, buf)
 }
+
+// compressAbove is the message size from which the agent compresses.
+const compressAbove = 1024
 
 // recv waits for the next message. An ErrorMsg becomes a *ServerError.
 func (w *wire) recv(ctx context.Context) (syncproto.Message, error) {

@@ -21,7 +21,7 @@ var englishMayQuote = []string{"“Nguyễn”"}
 // English holds no Vietnamese; the Vietnamese follows the glossary.
 func TestCatalogComplete(t *testing.T) {
 	verbs := regexp.MustCompile(`%[a-z]`)
-	for key, txt := range catalog {
+	for key, txt := range catalog() {
 		require.NotEmpty(t, strings.TrimSpace(txt.VI), "%s has no Vietnamese", key)
 		require.NotEmpty(t, strings.TrimSpace(txt.EN), "%s has no English", key)
 		en := txt.EN
@@ -47,7 +47,7 @@ func TestCatalogKeysUsed(t *testing.T) {
 		b, err := fs.ReadFile(webFS, p)
 		require.NoError(t, err)
 		for _, m := range tmplKey.FindAllStringSubmatch(string(b), -1) {
-			_, ok := catalog[m[1]]
+			_, ok := catalog()[m[1]]
 			require.True(t, ok, "%s asks for %q", p, m[1])
 			used[m[1]] = true
 		}
@@ -62,12 +62,12 @@ func TestCatalogKeysUsed(t *testing.T) {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		for _, m := range codeKey.FindAllStringSubmatch(string(b), -1) {
-			_, ok := catalog[m[1]]
+			_, ok := catalog()[m[1]]
 			require.True(t, ok, "%s asks for %q", f, m[1])
 			used[m[1]] = true
 		}
 		// Keys handed to tr through a variable, or named in a table.
-		for key := range catalog {
+		for key := range catalog() {
 			if strings.Contains(string(b), `"`+key+`"`) {
 				used[key] = true
 			}
@@ -76,11 +76,11 @@ func TestCatalogKeysUsed(t *testing.T) {
 	// Keys built from a name: a page's title, a form's own field's label,
 	// a field's hint, a sync phase.
 	for _, name := range pageNames {
-		_, ok := catalog["title_"+name]
+		_, ok := catalog()["title_"+name]
 		require.True(t, ok, "no title for page %s", name)
 		used["title_"+name] = true
 	}
-	for key := range catalog {
+	for key := range catalog() {
 		for _, prefix := range []string{"label_", "hint_", "progress_"} {
 			if strings.HasPrefix(key, prefix) {
 				used[key] = true

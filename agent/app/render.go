@@ -89,14 +89,14 @@ func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"lang": func() string { return lang },
 		"t": func(key string) (string, error) {
-			txt, ok := catalog[key]
+			txt, ok := catalog()[key]
 			if !ok {
 				return "", fmt.Errorf("no catalog entry %q", key)
 			}
 			return txt.In(lang), nil
 		},
 		"tf": func(key string, args ...any) (string, error) {
-			txt, ok := catalog[key]
+			txt, ok := catalog()[key]
 			if !ok {
 				return "", fmt.Errorf("no catalog entry %q", key)
 			}
@@ -294,7 +294,7 @@ type control struct {
 func newControl(v *view, table, name, lang string) control {
 	c := control{Name: name, Val: v.Val(name), Err: v.Err(name), Type: "text", Auto: "off"}
 	c.Focus = v.Focus(name)
-	if h, ok := catalog["hint_"+name]; ok {
+	if h, ok := catalog()["hint_"+name]; ok {
 		c.Hint = h.In(lang)
 	}
 	if table == "" {

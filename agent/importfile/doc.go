@@ -8,6 +8,8 @@
 // schema, server or a database driver, and package agent never imports
 // it, so the XLSX reader (excelize, the server's export library) stays
 // out of the replica's package. It is still linked into hamlet-agent,
-// whose every command pays its start-up (about 1.2 ms and 2.7 MB of the
-// binary, measured in issue 20).
+// whose every command pays its package init: 2.7 MB of the binary, and on
+// this project's 2-core machine about 5 ms, 1.3 MB in 21,000 allocations
+// and 400 of status's 1,200 page faults (issue 20; a build without it
+// took 28.6 ms of CPU for status where the same code with it took 35.8).
 package importfile

@@ -95,8 +95,16 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Who the team's members are, to name them in conflicts and
-	// histories; a server without the roster leaves the ids.
-	_ = r.RefreshRoster(ctx, *server, token)
+	// histories; a server without the roster leaves the ids. A writer
+	// this laptop has not heard of comes only with what a sync brings, so
+	// a sync that brought nothing keeps the roster it has (as the app
+	// does, agent/app/syncer.go): a no-op sync is one round trip, not two
+	// (issue 20).
+	if s.Pulled+s.Cloned > 0 || s.Conflicts > 0 {
+		_ = r.RefreshRoster(ctx, *server, token)
+	} else if ws, err := r.Writers(ctx); err == nil && len(ws) == 0 {
+		_ = r.RefreshRoster(ctx, *server, token)
+	}
 	e.summary(s)
 	return nil
 }

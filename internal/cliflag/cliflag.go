@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/internal/i18n"
@@ -74,16 +75,22 @@ func (e *Error) Message(lang string) string {
 		fmt.Sprintf("cannot read %q: write options as --name or --name=value", e.Value))
 }
 
-var goErrors = []struct {
+// goErrors are compiled at the first flag error, not at every start of
+// a command (package inits run before main: issue 20).
+var goErrors = sync.OnceValue(func() []goError {
+	return []goError{
+		{regexp.MustCompile(`^flag provided but not defined: -+(.*)$`), Unknown},
+		{regexp.MustCompile(`^flag needs an argument: -+(.*)$`), NeedsArg},
+		{regexp.MustCompile(`^invalid boolean value "(.*)" for -+([^:]*): `), BadValue},
+		{regexp.MustCompile(`^invalid value "(.*)" for flag -+([^:]*): `), BadValue},
+		{regexp.MustCompile(`^invalid boolean flag ([^:]*): `), BadValue},
+		{regexp.MustCompile(`^bad flag syntax: (.*)$`), BadSyntax},
+	}
+})
+
+type goError struct {
 	re   *regexp.Regexp
 	kind Kind
-}{
-	{regexp.MustCompile(`^flag provided but not defined: -+(.*)$`), Unknown},
-	{regexp.MustCompile(`^flag needs an argument: -+(.*)$`), NeedsArg},
-	{regexp.MustCompile(`^invalid boolean value "(.*)" for -+([^:]*): `), BadValue},
-	{regexp.MustCompile(`^invalid value "(.*)" for flag -+([^:]*): `), BadValue},
-	{regexp.MustCompile(`^invalid boolean flag ([^:]*): `), BadValue},
-	{regexp.MustCompile(`^bad flag syntax: (.*)$`), BadSyntax},
 }
 
 // recorder keeps the error a flag's Value returned, which flag formats
@@ -182,7 +189,7 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func translate(fs *flag.FlagSet, err error, cause error) error {
 	msg := err.Error()
-	for _, g := range goErrors {
+	for _, g := range goErrors() {
 		m := g.re.FindStringSubmatch(msg)
 		if m == nil {
 			continue

@@ -1,5 +1,7 @@
 package fieldcode
 
+import "sync"
+
 var names = [...]string{"",
 	"_deleted", "active", "address", "agency", "category", "consent_disclose", "description", "dispatched_at",
 	"hamlet_code", "has_ehealth_record", "has_smartphone", "head_name", "household_id", "lat", "lng", "location",
@@ -9,7 +11,9 @@ var names = [...]string{"",
 	"vneid_level2", "volunteer_id", "uses_camau_g", "photo_digests",
 }
 
-var codes = func() map[string]uint64 {
+// codes is built at the first use, not at every start of a command
+// (package inits run before main: issue 20).
+var codes = sync.OnceValue(func() map[string]uint64 {
 	m := make(map[string]uint64, len(names))
 	for i, f := range names {
 		if i > 0 {
@@ -17,10 +21,10 @@ var codes = func() map[string]uint64 {
 		}
 	}
 	return m
-}()
+})
 
 // Code is the field's code, 0 if it has none.
-func Code(name string) uint64 { return codes[name] }
+func Code(name string) uint64 { return codes()[name] }
 
 // Name is the field of a code; ok is false for 0 and unknown codes.
 func Name(code uint64) (string, bool) {

@@ -19,5 +19,5 @@ func TestCodesFrozen(t *testing.T) {
 	_, ok = Name(uint64(Len()))
 	require.False(t, ok)
 	require.Zero(t, Code("no_such_field"))
-	require.Len(t, codes, Len()-1, "no name listed twice")
+	require.Len(t, codes(), Len()-1, "no name listed twice")
 }

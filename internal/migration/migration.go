@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
-	"strconv"
+	"strings"
 )
 
 // Migration is one step of a set. Version numbers start at 1 and have no gaps.
@@ -16,17 +15,27 @@ type Migration struct {
 	SQL     string
 }
 
-// Names go into SQL text as literals (see ensureTable), so they are held to a
-// charset that cannot break out of a quoted string.
-var nameRE = regexp.MustCompile(`^[a-z0-9_]+$`)
-
-// ValidName reports whether s may name a set or a migration.
-func ValidName(s string) bool { return nameRE.MatchString(s) }
+// ValidName reports whether s may name a set or a migration: one or more
+// of [a-z0-9_]. Names go into SQL text as literals (see ensureTable), so
+// they are held to a charset that cannot break out of a quoted string.
+// (A loop, not a regular expression compiled at every start of a
+// command: package inits run before main, issue 20.)
+func ValidName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // CheckSet reports whether migs is a usable set: versions 1..n with no gaps or
 // duplicates (in any order), every name in [a-z0-9_]+, no empty SQL.
 func CheckSet(set string, migs []Migration) error {
-	if !nameRE.MatchString(set) {
+	if !ValidName(set) {
 		return fmt.Errorf("migration: set name %q must match [a-z0-9_]+", set)
 	}
 	sorted := SortedCopy(migs)
@@ -36,7 +45,7 @@ func CheckSet(set string, migs []Migration) error {
 			return fmt.Errorf("migration: set %q: version %d appears twice (%q and %q)", set, m.Version, sorted[i-1].Name, m.Name)
 		case m.Version != i+1:
 			return fmt.Errorf("migration: set %q: expected version %d, found %d; versions must run 1, 2, 3... without gaps", set, i+1, m.Version)
-		case !nameRE.MatchString(m.Name):
+		case !ValidName(m.Name):
 			return fmt.Errorf("migration: set %q: version %d: name %q must match [a-z0-9_]+", set, m.Version, m.Name)
 		case m.SQL == "":
 			return fmt.Errorf("migration: set %q: version %d (%s) has no SQL", set, m.Version, m.Name)
@@ -52,7 +61,25 @@ func SortedCopy(migs []Migration) []Migration {
 	return s
 }
 
-var fileRE = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+// fileName splits a migration file's name, NNNN_name.sql (four digits,
+// then a valid name), into its version and name; ok is false for any
+// other name.
+func fileName(s string) (version int, name string, ok bool) {
+	if len(s) < len("0000_x.sql") || s[4] != '_' || !strings.HasSuffix(s, ".sql") {
+		return 0, "", false
+	}
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, "", false
+		}
+		version = version*10 + int(s[i]-'0')
+	}
+	name = s[5 : len(s)-len(".sql")]
+	if !ValidName(name) {
+		return 0, "", false
+	}
+	return version, name, true
+}
 
 // FromEmbed reads the migrations in dir of fsys, one file per version named
 // NNNN_name.sql. Other files (a README) are ignored, but a .sql file with a
@@ -67,16 +94,15 @@ func FromEmbed(fsys fs.FS, dir string) ([]Migration, error) {
 		if e.IsDir() || path.Ext(e.Name()) != ".sql" {
 			continue
 		}
-		m := fileRE.FindStringSubmatch(e.Name())
-		if m == nil {
+		v, name, ok := fileName(e.Name())
+		if !ok {
 			return nil, fmt.Errorf("migration: %s/%s: name must be NNNN_name.sql (four digits, lowercase name)", dir, e.Name())
 		}
-		v, _ := strconv.Atoi(m[1]) // four digits by the regexp
 		body, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("migration: %w", err)
 		}
-		migs = append(migs, Migration{Version: v, Name: m[2], SQL: string(body)})
+		migs = append(migs, Migration{Version: v, Name: name, SQL: string(body)})
 	}
 	migs = SortedCopy(migs)
 	for i := 1; i < len(migs); i++ {

@@ -1,6 +1,8 @@
 package migration_test
 
 import (
+	"regexp"
+	"strconv"
 	"testing"
 	"testing/fstest"
 
@@ -37,5 +39,27 @@ func TestFromEmbed(t *testing.T) {
 			_, err := migration.FromEmbed(tt.fsys, "m")
 			require.ErrorContains(t, err, tt.err)
 		})
+	}
+}
+
+// TestNamesAsTheExpressionsSaid: ValidName and fileName, loops since issue
+// 20, accept exactly what their regular expressions did, and split a file's
+// name as its groups did.
+func TestNamesAsTheExpressionsSaid(t *testing.T) {
+	nameRE := regexp.MustCompile(`^[a-z0-9_]+$`)
+	fileRE := regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
+	for _, s := range []string{"", "agent", "schema_2", "_", "Agent", "a-b", "a b", "a\n", "é", "0001_init.sql", "0001_.sql", "001_init.sql",
+		"00012_init.sql", "0001-init.sql", "0001_Init.sql", "0001_init.SQL", "0001_init.sql.bak", "0001_a.b.sql", "9999_z_9.sql", "٠001_a.sql",
+		"0001_init.sqlx", "x0001_init.sql", "0001_init_.sql", "0001__.sql", ".sql", "0001_x.sql"} {
+		require.Equal(t, nameRE.MatchString(s), migration.ValidName(s), "%q", s)
+		v, name, ok := migration.FileName(s)
+		m := fileRE.FindStringSubmatch(s)
+		require.Equal(t, m != nil, ok, "%q", s)
+		if m != nil {
+			want, err := strconv.Atoi(m[1])
+			require.NoError(t, err)
+			require.Equal(t, want, v, "%q", s)
+			require.Equal(t, m[2], name, "%q", s)
+		}
 	}
 }

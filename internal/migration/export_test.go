@@ -1,0 +1,4 @@
+package migration
+
+// FileName is fileName, for the tests.
+var FileName = fileName
