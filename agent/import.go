@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -561,6 +562,10 @@ func (e *ImportHamletError) Message(lang string) string {
 // conflict to settle, so that work is skipped; ids are sorted first so
 // that every B-tree (row_state, the row table, the log's row index) takes
 // its entries in order.
+//
+// A new row's state is written straight from its writes (newState): the
+// bytes rowState.encode writes for the same versions (the row's one
+// writer, no history), without building a rowState and its map per row.
 func (r *Replica) writeImport(ctx context.Context, table string, rows []importRow) (int, error) {
 	for i := range rows {
 		rows[i].id = uuid.New()
@@ -586,55 +591,84 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 	clk := r.clk()
 	clk.Restore(syncproto.HLC(last))
 	now := r.now().UnixMilli()
-	states := make([]*rowState, 0, len(rows))
-	// One compact change-log entry per row, carrying its fields
-	// (outbox_rows.go), 64 entries to an INSERT, the table and the time
-	// written into the statement (the table is the registry's name, the
-	// time a number): binding is a good part of the cost of each row.
-	const perStmt = 64
-	args := make([]any, 0, perStmt*5)
-	queued, changes := 0, 0
+	cols := r.cols[table]
+	colAt := make(map[string]int, len(cols))
+	for i, c := range cols {
+		colAt[c] = i
+	}
+	ns := &newState{rep: r.id, kinds: r.colKinds[table]}
+	stored := ns.stored
+	// Rows go in chunks of saveChunk: per chunk one INSERT of their
+	// compact change-log entries (outbox_rows.go), one of their states and
+	// one of their projections. The log's table and time are written into
+	// its statement (the table is the registry's name, the time a number):
+	// binding is a good part of the cost of each row. The chunk's blobs
+	// share one buffer (the statements copy what they bind).
 	one := fmt.Sprintf(`(?, ?, '%s', ?, ?, %d, ?), `, table, now)
+	logArgs := make([]any, 0, saveChunk*5)
+	stateArgs := make([]any, 0, saveChunk*4)
+	projArgs := make([]any, 0, saveChunk*(len(cols)+1))
+	var arena []byte
+	queued, changes := 0, 0
 	flush := func() error {
 		if queued == 0 {
 			return nil
 		}
 		q := `INSERT INTO outbox_rows (seq, n, tbl, row_id, scope, created_at, fields) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(one, queued), ", ")
-		err := t.exec(q, args...)
-		args, queued = args[:0], 0
-		return err
+		if err := t.exec(q, logArgs...); err != nil {
+			return err
+		}
+		if err := t.insertStates(stateArgs, queued); err != nil {
+			return err
+		}
+		if len(cols) > 0 {
+			if err := t.insertProjections(table, cols, projArgs, queued); err != nil {
+				return err
+			}
+		}
+		logArgs, stateArgs, projArgs, arena, queued = logArgs[:0], stateArgs[:0], projArgs[:0], arena[:0], 0
+		return nil
 	}
 	fields := make([]rowField, 0, 16)
 	for _, row := range rows {
-		st := newRowState(table, row.id, "")
+		scope := ""
 		for _, w := range row.ws {
-			if w.field == schema.ScopeField {
-				st.scope = w.value.AsString()
+			if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
+				scope = w.value.AsString()
 			}
 		}
 		first := seq + 1
 		fields = fields[:0]
+		ns.cur = ns.cur[:0]
 		for _, w := range row.ws {
 			seq++
-			c := syncproto.Change{Table: table, Row: row.id, Field: w.field, Value: w.value, Scope: st.scope,
-				HLC: clk.Now(), Dot: syncproto.Dot{Replica: r.id, Seq: seq}}
-			fields = append(fields, rowField{field: w.field, value: w.value, hlc: c.HLC})
-			st.install(w.field, syncproto.VersionOf(&c))
+			hlc := clk.Now()
+			fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
+			ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
+				Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
 			changes++
 		}
-		args = append(args, int64(first), int64(len(fields)), st.idText(), st.scope, appendRowFields(nil, fields))
-		if queued++; queued == perStmt {
+		ns.sort()
+		id := string(appendUUID(make([]byte, 0, 36), row.id))
+		start := len(arena)
+		arena = appendRowFields(arena, fields)
+		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scope, arena[start:len(arena):len(arena)])
+		start = len(arena)
+		if arena, err = ns.append(arena, stored); err != nil {
+			return 0, fmt.Errorf("encode the state of an imported row: %w", err)
+		}
+		stateArgs = append(stateArgs, id, table, scope, arena[start:len(arena):len(arena)])
+		if len(cols) > 0 {
+			projArgs = ns.projectArgs(projArgs, id, cols, colAt)
+		}
+		if queued++; queued == saveChunk {
 			if err := flush(); err != nil {
 				return 0, err
 			}
 		}
-		states = append(states, st)
 	}
 	if err := flush(); err != nil {
-		return 0, err
-	}
-	if err := t.saveMany(states); err != nil {
 		return 0, err
 	}
 	if err := t.setMeta("seq", int64(seq)); err != nil {
@@ -647,6 +681,78 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		return 0, err
 	}
 	return changes, nil
+}
+
+// newState encodes the state of a new row that one replica wrote (rep),
+// no field twice and no history: what rowState.encode writes for it.
+type newState struct {
+	rep   syncproto.ReplicaID
+	kinds map[string]syncproto.Kind // the row table's column kinds
+	cur   []versions.FieldVersion   // the row's versions
+}
+
+// sort puts cur in field-name order (a row has a dozen fields or so).
+func (n *newState) sort() {
+	for i := 1; i < len(n.cur); i++ {
+		for j := i; j > 0 && n.cur[j].Field < n.cur[j-1].Field; j-- {
+			n.cur[j], n.cur[j-1] = n.cur[j-1], n.cur[j]
+		}
+	}
+}
+
+// stored is Replica.stored for the row: a current value whose kind is its
+// column's is what the row table holds.
+func (n *newState) stored(f string) (any, bool) {
+	k, ok := n.kinds[f]
+	if !ok {
+		return nil, false
+	}
+	i, found := slices.BinarySearchFunc(n.cur, f, func(fv versions.FieldVersion, f string) int { return strings.Compare(fv.Field, f) })
+	if !found || n.cur[i].Value.Kind() != k {
+		return nil, false
+	}
+	return columnValue(n.cur[i].Value), true
+}
+
+// projectArgs appends the row's row-table values, as rowState.projectArgs
+// does: id, then cols (at gives each column's index in cols).
+func (n *newState) projectArgs(args []any, id string, cols []string, at map[string]int) []any {
+	args = append(args, id)
+	i0 := len(args)
+	for _, c := range cols {
+		if c == syncproto.TombstoneField {
+			args = append(args, int64(0))
+		} else {
+			args = append(args, nil)
+		}
+	}
+	for k := range n.cur {
+		if i, ok := at[n.cur[k].Field]; ok {
+			args[i0+i] = columnValue(n.cur[k].Value)
+		}
+	}
+	return args
+}
+
+func (n *newState) index(r syncproto.ReplicaID) (int64, error) {
+	if r != n.rep {
+		return 0, fmt.Errorf("replica %s is not the row's writer", r)
+	}
+	return 1, nil
+}
+
+// append appends the row's state in the format of stateColumns: one
+// replica, the current versions (sorted), an empty history.
+func (n *newState) append(dst []byte, stored versions.Columns) ([]byte, error) {
+	dst = append(dst, stateColumns, 1)
+	dst = append(dst, n.rep[:]...)
+	start := len(dst)
+	dst, err := versions.EncodeList(dst, n.cur, n.index, stored)
+	if err != nil {
+		return nil, err
+	}
+	dst = insertUvarint(dst, start, uint64(len(dst)-start))
+	return append(dst, 0, 0), nil // the history's base clock, no versions
 }
 
 // mapColumns finds the header row among the first rows and the field of
