@@ -248,6 +248,7 @@ type importPlan struct {
 	seen     map[string]int    // household key -> first line (in the file or 0: held)
 	parents  map[string]string // live household id -> its hamlet (child tables)
 	today    string
+	fs       Fields // the row's fields, reused row after row
 }
 
 func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []ImportColumn, opts ImportOptions) (*importPlan, error) {
@@ -409,7 +410,12 @@ func (e *HouseholdAgainError) Message(lang string) string {
 // row reads one row's cells into writes; nil writes (and no error) means
 // the household is already on this laptop.
 func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
-	fs := make(Fields, len(p.cols)+len(p.defaults)+1)
+	// One map for every row: the check copies what it keeps.
+	if p.fs == nil {
+		p.fs = make(Fields, len(p.cols)+len(p.defaults)+1)
+	}
+	fs := p.fs
+	clear(fs)
 	hamletHeader := ""
 	for _, c := range p.cols {
 		if c.Field == "" || c.Index >= len(cells) {
@@ -460,7 +466,7 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 			fs[k] = v
 		}
 	}
-	ws, err := p.r.normalize(p.t, fs, true)
+	ws, err := normalizeOn(p.t, fs, true, p.today)
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
