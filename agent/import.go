@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -308,7 +310,28 @@ func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []Imp
 }
 
 // hamletKey folds a hamlet's code or name for comparison.
-func hamletKey(s string) string { return strings.Join(strings.Fields(Fold(s)), " ") }
+func hamletKey(s string) string {
+	k := Fold(s)
+	if singleSpaced(k) {
+		return k
+	}
+	return strings.Join(strings.Fields(k), " ")
+}
+
+// singleSpaced reports whether s is ASCII words separated by single spaces
+// (no space first or last, no other white space), so that
+// strings.Join(strings.Fields(s), " ") is s itself.
+func singleSpaced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		}
+	}
+	return true
+}
 
 // stripUnitPrefix drops "Ấp", "Khóm" and the like from a hamlet's name: a
 // sheet often writes "Tân Thành" for "Ấp Tân Thành".
@@ -611,6 +634,7 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 	// binding is a good part of the cost of each row. The chunk's blobs
 	// share one buffer (the statements copy what they bind).
 	one := fmt.Sprintf(`(?, ?, '%s', ?, ?, %d, ?), `, table, now)
+	tableArg := any(table)
 	logArgs := make([]any, 0, saveChunk*5)
 	stateArgs := make([]any, 0, saveChunk*4)
 	projArgs := make([]any, 0, saveChunk*(len(cols)+1))
@@ -646,25 +670,28 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		}
 		first := seq + 1
 		fields = fields[:0]
-		ns.cur = ns.cur[:0]
+		ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
 		for _, w := range row.ws {
 			seq++
 			hlc := clk.Now()
 			fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
 			ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
 				Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
+			ns.raw = append(ns.raw, w.raw)
 			changes++
 		}
 		ns.sort()
-		id := string(appendUUID(make([]byte, 0, 36), row.id))
+		// The id and the scope are bound three times: boxed once.
+		id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
+		scopeArg := any(scope)
 		start := len(arena)
 		arena = appendRowFields(arena, fields)
-		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scope, arena[start:len(arena):len(arena)])
+		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
 		start = len(arena)
 		if arena, err = ns.append(arena, stored); err != nil {
 			return 0, fmt.Errorf("encode the state of an imported row: %w", err)
 		}
-		stateArgs = append(stateArgs, id, table, scope, arena[start:len(arena):len(arena)])
+		stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
 		if len(cols) > 0 {
 			projArgs = ns.projectArgs(projArgs, id, cols, colAt)
 		}
@@ -695,6 +722,7 @@ type newState struct {
 	rep   syncproto.ReplicaID
 	kinds map[string]syncproto.Kind // the row table's column kinds
 	cur   []versions.FieldVersion   // the row's versions
+	raw   []any                     // cur[i]'s value as the check gave it, or nil (fieldWrite.raw)
 }
 
 // sort puts cur in field-name order (a row has a dozen fields or so).
@@ -702,6 +730,9 @@ func (n *newState) sort() {
 	for i := 1; i < len(n.cur); i++ {
 		for j := i; j > 0 && n.cur[j].Field < n.cur[j-1].Field; j-- {
 			n.cur[j], n.cur[j-1] = n.cur[j-1], n.cur[j]
+			if len(n.raw) == len(n.cur) {
+				n.raw[j], n.raw[j-1] = n.raw[j-1], n.raw[j]
+			}
 		}
 	}
 }
@@ -722,7 +753,7 @@ func (n *newState) stored(f string) (any, bool) {
 
 // projectArgs appends the row's row-table values, as rowState.projectArgs
 // does: id, then cols (at gives each column's index in cols).
-func (n *newState) projectArgs(args []any, id string, cols []string, at map[string]int) []any {
+func (n *newState) projectArgs(args []any, id any, cols []string, at map[string]int) []any {
 	args = append(args, id)
 	i0 := len(args)
 	for _, c := range cols {
@@ -734,10 +765,34 @@ func (n *newState) projectArgs(args []any, id string, cols []string, at map[stri
 	}
 	for k := range n.cur {
 		if i, ok := at[n.cur[k].Field]; ok {
-			args[i0+i] = columnValue(n.cur[k].Value)
+			var raw any
+			if len(n.raw) == len(n.cur) {
+				raw = n.raw[k]
+			}
+			args[i0+i] = columnValueOf(n.cur[k].Value, raw)
 		}
 	}
 	return args
+}
+
+// columnValueOf is columnValue(v), given as raw when raw is that very
+// value already boxed (it saves an allocation a value).
+func columnValueOf(v syncproto.Value, raw any) any {
+	switch x := raw.(type) {
+	case string:
+		if v.Kind() == syncproto.KindString && v.AsString() == x {
+			return raw
+		}
+	case int64:
+		if v.Kind() == syncproto.KindInt && v.AsInt() == x {
+			return raw
+		}
+	case float64:
+		if v.Kind() == syncproto.KindFloat && math.Float64bits(v.AsFloat()) == math.Float64bits(x) {
+			return raw
+		}
+	}
+	return columnValue(v)
 }
 
 func (n *newState) index(r syncproto.ReplicaID) (int64, error) {

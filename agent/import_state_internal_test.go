@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -20,7 +21,8 @@ import (
 // and values rowState.encode and projectArgs give for the same row, with
 // values the row table holds, and those it does not hold exactly (a kind
 // that is not the column's, −0.0, NaN, infinities, null, bools, a field
-// without a column), so every reader decodes imported rows as before.
+// without a column), so every reader decodes imported rows as before. The
+// projection binds the check's boxed value only where it is the value.
 func TestNewStateIsRowStateEncode(t *testing.T) {
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
@@ -64,6 +66,9 @@ func TestNewStateIsRowStateEncode(t *testing.T) {
 			v := syncproto.Version{Value: values(f), HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}
 			st.install(f, v)
 			ns.cur = append(ns.cur, versions.FieldVersion{Field: f, Version: v})
+			// The value as the check boxed it, or not known, or (a
+			// mistake the projection must not take) another value.
+			ns.raw = append(ns.raw, []any{v.Value.Any(), nil, "khác", int64(7), 7.5, v.Value.Any()}[rng.IntN(6)])
 		}
 		ns.sort()
 		want, err := st.encode(r.stored(st))
@@ -91,4 +96,13 @@ func floatBits(args []any) []any {
 		out[i] = a
 	}
 	return out
+}
+
+// hamletKey's fast path gives what folding, splitting on white space and
+// joining with one space give.
+func TestHamletKeyIsFieldsJoined(t *testing.T) {
+	for _, s := range []string{"", " ", "Ấp Tân  Thành", "ap tan thanh", " ap", "ap ", "a\tb", "a\u00a0b", "a\u2003b",
+		"Nguyễn Văn Một", "x", "  x  y  ", "a\nb", "a\rb", "a\vb", "a\fb", "Khóm 1", "a  b"} {
+		require.Equal(t, strings.Join(strings.Fields(Fold(s)), " "), hamletKey(s), "%q", s)
+	}
 }

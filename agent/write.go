@@ -20,6 +20,10 @@ type fieldWrite struct {
 	field string
 	value syncproto.Value
 	force bool // write even if the value is unchanged (a retry)
+	// raw is the value as the check gave it (normalize), already boxed:
+	// the import binds it to the row table's column instead of boxing
+	// the value again (nil when not known).
+	raw any
 }
 
 func lookup(table string) (*schema.Table, error) {
@@ -60,7 +64,7 @@ func normalizeOn(t *schema.Table, fs Fields, create bool, today string) ([]field
 		if err != nil {
 			return err
 		}
-		out = append(out, fieldWrite{field: k, value: val})
+		out = append(out, fieldWrite{field: k, value: val, raw: v})
 		return nil
 	}
 	for i := range t.Fields {
