@@ -8,8 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode/utf8"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
