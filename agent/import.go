@@ -250,7 +250,8 @@ type importPlan struct {
 	seen     map[string]int    // household key -> first line (in the file or 0: held)
 	parents  map[string]string // live household id -> its hamlet (child tables)
 	today    string
-	fs       Fields // the row's fields, reused row after row
+	fs       Fields         // the row's fields, reused row after row
+	norm     map[string]any // their checked values, the same
 }
 
 func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []ImportColumn, opts ImportOptions) (*importPlan, error) {
@@ -489,7 +490,10 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 			fs[k] = v
 		}
 	}
-	ws, err := normalizeOn(p.t, fs, true, p.today)
+	if p.norm == nil {
+		p.norm = make(map[string]any, len(fs))
+	}
+	ws, err := normalizeOn(p.t, fs, true, p.today, p.norm)
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {

@@ -48,13 +48,14 @@ func (r *Replica) lookup(table string) (*schema.Table, error) {
 // writes by the table's field order (the tombstone last), so the same input
 // always makes the same changes.
 func (r *Replica) normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
-	return normalizeOn(t, fs, create, r.today())
+	return normalizeOn(t, fs, create, r.today(), nil)
 }
 
-// normalizeOn is normalize on the day today (the replica's, YYYY-MM-DD):
-// an import checks all its rows against the day it began.
-func normalizeOn(t *schema.Table, fs Fields, create bool, today string) ([]fieldWrite, error) {
-	norm, err := t.CheckWrite(schema.Write{Create: create, Fields: map[string]any(fs), Writer: schema.WriterVolunteer, Today: today})
+// normalizeOn is normalize on the day today (the replica's, YYYY-MM-DD),
+// the check writing into into (a new map when nil): an import checks all
+// its rows against the day it began, with one map.
+func normalizeOn(t *schema.Table, fs Fields, create bool, today string, into map[string]any) ([]fieldWrite, error) {
+	norm, err := t.CheckWriteInto(schema.Write{Create: create, Fields: map[string]any(fs), Writer: schema.WriterVolunteer, Today: today}, into)
 	if err != nil {
 		return nil, err
 	}
