@@ -45,8 +45,15 @@ func rowsByHamlet(t *testing.T, r *agent.Replica) map[string]int {
 	return out
 }
 
-// tick makes the next HLC strictly later than the last one on any clock.
-func tick() { time.Sleep(3 * time.Millisecond) }
+// tick separates a write here from a scope change on the server by more
+// than the clock measurement can move it: each sync measures the laptop's
+// clock against the server's from the Hello/Welcome round trip, and an
+// estimate off by more than syncproto.MinCorrection (20 ms; it can be off
+// by half the round trip, tens of milliseconds on a loaded machine)
+// restamps the writes made before it by that much. With a 3 ms tick, "the
+// edit made while the hamlet was the team's" was once refused (load 7–8),
+// most likely restamped past the change that way.
+func tick() { time.Sleep(100 * time.Millisecond) }
 
 // (a) A household moves from team A's hamlet to team B's while A's laptop
 // is offline with one edit made before the move and one after: the first

@@ -195,3 +195,72 @@ func describeMsg(m syncproto.Message) string {
 	}
 	return fmt.Sprintf("%T", m)
 }
+
+// floorRacer is a store on which a collection commits at the moment the
+// session reads the log floor: what another process's `hamlet-server gc
+// --truncate-log`, or this one's periodic job, may do at any instant.
+type floorRacer struct {
+	server.Store
+	collect func() // once, inside the first LogFloor after it is set
+}
+
+func (s *floorRacer) LogFloor(ctx context.Context, scopes []string) (uint64, error) {
+	floor, err := s.Store.LogFloor(ctx, scopes)
+	if f := s.collect; f != nil {
+		s.collect = nil
+		f()
+	}
+	return floor, err
+}
+
+// A truncating collection that commits between a pull's floor check and
+// its log read must not thin the page the pull answers: the replica would
+// move its cursor past entries it never received and hold old values for
+// ever. The pull is answered with every entry after its cursor, or refused
+// as below the floor (the agent clones again); never with a gap.
+func TestPullRacingCollectionNeverThinned(t *testing.T) {
+	ctx := context.Background()
+	lite, err := servertest.OpenStore(ctx, t.TempDir(), "NORMAL")
+	require.NoError(t, err)
+	st := &floorRacer{Store: lite}
+	ts := servertest.Start(t, servertest.WithStore(st))
+	writer, dev := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, dev)
+	w := servertest.NewWriter(writer.Replica, nil)
+	row := uuid.New()
+	hamlet := ts.HamletsA[0]
+	var cs []syncproto.Change
+	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
+		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
+	}
+	_, err = ts.Connect(t, writer).Push(1, cs)
+	require.NoError(t, err)
+	page, err := ts.Store.ReadLog(ctx, server.LogQuery{Scopes: []string{hamlet}, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 3)
+	second := page.Entries[1].Seq
+
+	// The collection truncates the log up to the second entry.
+	st.collect = func() {
+		require.NoError(t, lite.Update(ctx, func(tx server.Tx) error {
+			if err := tx.DeleteEntries([]uint64{second}); err != nil {
+				return err
+			}
+			return tx.RaiseFloor(hamlet, second)
+		}))
+	}
+	from := page.Entries[0].Seq
+	require.NoError(t, c.Send(&syncproto.Pull{Cursor: from}))
+	m, err := c.RecvAnswer()
+	require.NoError(t, err)
+	switch m := m.(type) {
+	case *syncproto.ErrorMsg:
+		var pe *syncproto.Error
+		require.ErrorAs(t, m.Err(), &pe)
+		require.Equal(t, syncproto.CodeBadCursor, pe.Code)
+	case *syncproto.Changes:
+		require.Len(t, m.Changes, 2, "the pull from %d answered %s: a page thinned by the collection that committed during it", from, describeMsg(m))
+	default:
+		t.Fatalf("unexpected answer %s", describeMsg(m))
+	}
+}

@@ -157,13 +157,6 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 		// Its own writes too: the replica may have dropped them when the
 		// team lost the hamlet before.
 		q.Scopes, q.Exclude = p.Scopes, syncproto.ReplicaID{}
-		if err := c.checkBackfillFloor(ctx, p.Cursor, p.Scopes); err != nil {
-			c.failLocked(err)
-			return
-		}
-	} else if err := c.checkFloor(ctx, p.Cursor); err != nil {
-		c.failLocked(err)
-		return
 	}
 	page, err := c.s.readLog(ctx, q)
 	if err != nil {
@@ -172,6 +165,21 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 			c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
 			err = storeError("store failed", err)
 		}
+		c.failLocked(err)
+		return
+	}
+	// The floor is read after the page, not before: a collection deletes
+	// entries and raises the floor in one transaction, so a floor still at
+	// or below the cursor once the page is read means nothing above the
+	// cursor was deleted before or during the read. Checked first, a
+	// collection committing between the check and the read would thin the
+	// page unseen.
+	if backfill {
+		err = c.checkBackfillFloor(ctx, p.Cursor, p.Scopes)
+	} else {
+		err = c.checkFloor(ctx, p.Cursor)
+	}
+	if err != nil {
 		c.failLocked(err)
 		return
 	}
