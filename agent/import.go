@@ -604,6 +604,17 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		rows[i].id = uuid.New()
 	}
 	slices.SortFunc(rows, func(a, b importRow) int { return bytes.Compare(a.id[:], b.id[:]) })
+	// Every B-tree takes the rows in key order (above), so, as for a
+	// clone, a small page cache holds what the inserts touch again (the
+	// rightmost pages); the pages it lets go are written to the log before
+	// the commit, once each. A cache the size of the import would map tens
+	// of megabytes to fill once and unmap page by page when the replica
+	// closes.
+	restore, err := r.smallCache(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer restore()
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
