@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -247,6 +250,8 @@ type importPlan struct {
 	seen     map[string]int    // household key -> first line (in the file or 0: held)
 	parents  map[string]string // live household id -> its hamlet (child tables)
 	today    string
+	fs       Fields         // the row's fields, reused row after row
+	norm     map[string]any // their checked values, the same
 }
 
 func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []ImportColumn, opts ImportOptions) (*importPlan, error) {
@@ -306,7 +311,28 @@ func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []Imp
 }
 
 // hamletKey folds a hamlet's code or name for comparison.
-func hamletKey(s string) string { return strings.Join(strings.Fields(Fold(s)), " ") }
+func hamletKey(s string) string {
+	k := Fold(s)
+	if singleSpaced(k) {
+		return k
+	}
+	return strings.Join(strings.Fields(k), " ")
+}
+
+// singleSpaced reports whether s is ASCII words separated by single spaces
+// (no space first or last, no other white space), so that
+// strings.Join(strings.Fields(s), " ") is s itself.
+func singleSpaced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		}
+	}
+	return true
+}
 
 // stripUnitPrefix drops "Ấp", "Khóm" and the like from a hamlet's name: a
 // sheet often writes "Tân Thành" for "Ấp Tân Thành".
@@ -408,7 +434,12 @@ func (e *HouseholdAgainError) Message(lang string) string {
 // row reads one row's cells into writes; nil writes (and no error) means
 // the household is already on this laptop.
 func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
-	fs := make(Fields, len(p.cols)+len(p.defaults)+1)
+	// One map for every row: the check copies what it keeps.
+	if p.fs == nil {
+		p.fs = make(Fields, len(p.cols)+len(p.defaults)+1)
+	}
+	fs := p.fs
+	clear(fs)
 	hamletHeader := ""
 	for _, c := range p.cols {
 		if c.Field == "" || c.Index >= len(cells) {
@@ -459,7 +490,10 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 			fs[k] = v
 		}
 	}
-	ws, err := p.r.normalize(p.t, fs, true)
+	if p.norm == nil {
+		p.norm = make(map[string]any, len(fs))
+	}
+	ws, err := normalizeOn(p.t, fs, true, p.today, p.norm)
 	if err != nil {
 		var ve *schema.ValidationError
 		if errors.As(err, &ve) {
@@ -561,11 +595,26 @@ func (e *ImportHamletError) Message(lang string) string {
 // conflict to settle, so that work is skipped; ids are sorted first so
 // that every B-tree (row_state, the row table, the log's row index) takes
 // its entries in order.
+//
+// A new row's state is written straight from its writes (newState): the
+// bytes rowState.encode writes for the same versions (the row's one
+// writer, no history), without building a rowState and its map per row.
 func (r *Replica) writeImport(ctx context.Context, table string, rows []importRow) (int, error) {
 	for i := range rows {
 		rows[i].id = uuid.New()
 	}
 	slices.SortFunc(rows, func(a, b importRow) int { return bytes.Compare(a.id[:], b.id[:]) })
+	// Every B-tree takes the rows in key order (above), so, as for a
+	// clone, a small page cache holds what the inserts touch again (the
+	// rightmost pages); the pages it lets go are written to the log before
+	// the commit, once each. A cache the size of the import would map tens
+	// of megabytes to fill once and unmap page by page when the replica
+	// closes.
+	restore, err := r.smallCache(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer restore()
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
@@ -586,55 +635,88 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 	clk := r.clk()
 	clk.Restore(syncproto.HLC(last))
 	now := r.now().UnixMilli()
-	states := make([]*rowState, 0, len(rows))
-	// One compact change-log entry per row, carrying its fields
-	// (outbox_rows.go), 64 entries to an INSERT, the table and the time
-	// written into the statement (the table is the registry's name, the
-	// time a number): binding is a good part of the cost of each row.
-	const perStmt = 64
-	args := make([]any, 0, perStmt*5)
-	queued, changes := 0, 0
+	cols := r.cols[table]
+	colAt := make(map[string]int, len(cols))
+	for i, c := range cols {
+		colAt[c] = i
+	}
+	ns := &newState{rep: r.id, kinds: r.colKinds[table]}
+	stored := ns.stored
+	// Rows go in chunks of saveChunk: per chunk one INSERT of their
+	// compact change-log entries (outbox_rows.go), one of their states and
+	// one of their projections. The log's table and time are written into
+	// its statement (the table is the registry's name, the time a number):
+	// binding is a good part of the cost of each row. The chunk's blobs
+	// share one buffer (the statements copy what they bind).
 	one := fmt.Sprintf(`(?, ?, '%s', ?, ?, %d, ?), `, table, now)
+	tableArg := any(table)
+	logArgs := make([]any, 0, saveChunk*5)
+	stateArgs := make([]any, 0, saveChunk*4)
+	projArgs := make([]any, 0, saveChunk*(len(cols)+1))
+	var arena []byte
+	queued, changes := 0, 0
 	flush := func() error {
 		if queued == 0 {
 			return nil
 		}
 		q := `INSERT INTO outbox_rows (seq, n, tbl, row_id, scope, created_at, fields) VALUES ` +
 			strings.TrimSuffix(strings.Repeat(one, queued), ", ")
-		err := t.exec(q, args...)
-		args, queued = args[:0], 0
-		return err
+		if err := t.exec(q, logArgs...); err != nil {
+			return err
+		}
+		if err := t.insertStates(stateArgs, queued); err != nil {
+			return err
+		}
+		if len(cols) > 0 {
+			if err := t.insertProjections(table, cols, projArgs, queued); err != nil {
+				return err
+			}
+		}
+		logArgs, stateArgs, projArgs, arena, queued = logArgs[:0], stateArgs[:0], projArgs[:0], arena[:0], 0
+		return nil
 	}
 	fields := make([]rowField, 0, 16)
 	for _, row := range rows {
-		st := newRowState(table, row.id, "")
+		scope := ""
 		for _, w := range row.ws {
-			if w.field == schema.ScopeField {
-				st.scope = w.value.AsString()
+			if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
+				scope = w.value.AsString()
 			}
 		}
 		first := seq + 1
 		fields = fields[:0]
+		ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
 		for _, w := range row.ws {
 			seq++
-			c := syncproto.Change{Table: table, Row: row.id, Field: w.field, Value: w.value, Scope: st.scope,
-				HLC: clk.Now(), Dot: syncproto.Dot{Replica: r.id, Seq: seq}}
-			fields = append(fields, rowField{field: w.field, value: w.value, hlc: c.HLC})
-			st.install(w.field, syncproto.VersionOf(&c))
+			hlc := clk.Now()
+			fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
+			ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
+				Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
+			ns.raw = append(ns.raw, w.raw)
 			changes++
 		}
-		args = append(args, int64(first), int64(len(fields)), st.idText(), st.scope, appendRowFields(nil, fields))
-		if queued++; queued == perStmt {
+		ns.sort()
+		// The id and the scope are bound three times: boxed once.
+		id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
+		scopeArg := any(scope)
+		start := len(arena)
+		arena = appendRowFields(arena, fields)
+		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
+		start = len(arena)
+		if arena, err = ns.append(arena, stored); err != nil {
+			return 0, fmt.Errorf("encode the state of an imported row: %w", err)
+		}
+		stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
+		if len(cols) > 0 {
+			projArgs = ns.projectArgs(projArgs, id, cols, colAt)
+		}
+		if queued++; queued == saveChunk {
 			if err := flush(); err != nil {
 				return 0, err
 			}
 		}
-		states = append(states, st)
 	}
 	if err := flush(); err != nil {
-		return 0, err
-	}
-	if err := t.saveMany(states); err != nil {
 		return 0, err
 	}
 	if err := t.setMeta("seq", int64(seq)); err != nil {
@@ -647,6 +729,106 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		return 0, err
 	}
 	return changes, nil
+}
+
+// newState encodes the state of a new row that one replica wrote (rep),
+// no field twice and no history: what rowState.encode writes for it.
+type newState struct {
+	rep   syncproto.ReplicaID
+	kinds map[string]syncproto.Kind // the row table's column kinds
+	cur   []versions.FieldVersion   // the row's versions
+	raw   []any                     // cur[i]'s value as the check gave it, or nil (fieldWrite.raw)
+}
+
+// sort puts cur in field-name order (a row has a dozen fields or so).
+func (n *newState) sort() {
+	for i := 1; i < len(n.cur); i++ {
+		for j := i; j > 0 && n.cur[j].Field < n.cur[j-1].Field; j-- {
+			n.cur[j], n.cur[j-1] = n.cur[j-1], n.cur[j]
+			if len(n.raw) == len(n.cur) {
+				n.raw[j], n.raw[j-1] = n.raw[j-1], n.raw[j]
+			}
+		}
+	}
+}
+
+// stored is Replica.stored for the row: a current value whose kind is its
+// column's is what the row table holds.
+func (n *newState) stored(f string) (any, bool) {
+	k, ok := n.kinds[f]
+	if !ok {
+		return nil, false
+	}
+	i, found := slices.BinarySearchFunc(n.cur, f, func(fv versions.FieldVersion, f string) int { return strings.Compare(fv.Field, f) })
+	if !found || n.cur[i].Value.Kind() != k {
+		return nil, false
+	}
+	return columnValue(n.cur[i].Value), true
+}
+
+// projectArgs appends the row's row-table values, as rowState.projectArgs
+// does: id, then cols (at gives each column's index in cols).
+func (n *newState) projectArgs(args []any, id any, cols []string, at map[string]int) []any {
+	args = append(args, id)
+	i0 := len(args)
+	for _, c := range cols {
+		if c == syncproto.TombstoneField {
+			args = append(args, int64(0))
+		} else {
+			args = append(args, nil)
+		}
+	}
+	for k := range n.cur {
+		if i, ok := at[n.cur[k].Field]; ok {
+			var raw any
+			if len(n.raw) == len(n.cur) {
+				raw = n.raw[k]
+			}
+			args[i0+i] = columnValueOf(n.cur[k].Value, raw)
+		}
+	}
+	return args
+}
+
+// columnValueOf is columnValue(v), given as raw when raw is that very
+// value already boxed (it saves an allocation a value).
+func columnValueOf(v syncproto.Value, raw any) any {
+	switch x := raw.(type) {
+	case string:
+		if v.Kind() == syncproto.KindString && v.AsString() == x {
+			return raw
+		}
+	case int64:
+		if v.Kind() == syncproto.KindInt && v.AsInt() == x {
+			return raw
+		}
+	case float64:
+		if v.Kind() == syncproto.KindFloat && math.Float64bits(v.AsFloat()) == math.Float64bits(x) {
+			return raw
+		}
+	}
+	return columnValue(v)
+}
+
+func (n *newState) index(r syncproto.ReplicaID) (int64, error) {
+	if r != n.rep {
+		return 0, fmt.Errorf("replica %s is not the row's writer", r)
+	}
+	return 1, nil
+}
+
+// append appends the row's state in the format of stateColumns: one
+// replica, the current versions (sorted), an empty history.
+func (n *newState) append(dst []byte, stored versions.Columns) ([]byte, error) {
+	dst = append(dst, stateColumns, 1)
+	dst = append(dst, n.rep[:]...)
+	start := len(dst)
+	dst, err := versions.EncodeList(dst, n.cur, n.index, stored)
+	if err != nil {
+		return nil, err
+	}
+	dst = insertUvarint(dst, start, uint64(len(dst)-start))
+	return append(dst, 0, 0), nil // the history's base clock, no versions
 }
 
 // mapColumns finds the header row among the first rows and the field of

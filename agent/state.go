@@ -87,6 +87,7 @@ type blobEnc struct {
 	enc  *msgpack.Encoder
 	reps map[syncproto.ReplicaID]int
 	list []syncproto.ReplicaID
+	cur  []versions.FieldVersion // the current versions, in field order
 }
 
 const blobVersion = 1
@@ -140,7 +141,7 @@ func (s *rowState) encode(stored versions.Columns) ([]byte, error) {
 	case encodeCompactState:
 		return s.encodeCompact(e, fields), nil
 	case !encodeMsgpackState:
-		return s.encodeColumns(e, stored)
+		return s.encodeColumns(e, fields, stored)
 	}
 	e.buf.Reset()
 	enc := e.enc

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/hamlet-vn/hamlet/internal/compact"
 	"github.com/hamlet-vn/hamlet/internal/versions"
@@ -239,18 +240,29 @@ func decodeStateCompact(s *rowState, blob []byte) (*rowState, error) {
 // know), null and bools (no payload to save).
 const stateColumns = 0xc2
 
-func (s *rowState) encodeColumns(e *blobEnc, stored versions.Columns) ([]byte, error) {
+// insertUvarint inserts uvarint(x) into b at i.
+func insertUvarint(b []byte, i int, x uint64) []byte {
+	var n [binary.MaxVarintLen64]byte
+	l := binary.PutUvarint(n[:], x)
+	b = slices.Insert(b, i, n[:l]...)
+	return b
+}
+
+func (s *rowState) encodeColumns(e *blobEnc, fields []string, stored versions.Columns) ([]byte, error) {
 	dst := make([]byte, 0, 24+16*len(e.list)+12*len(s.cur)+24*len(s.hist))
 	dst = append(dst, stateColumns)
 	dst = binary.AppendUvarint(dst, uint64(len(e.list)))
 	for _, r := range e.list {
 		dst = append(dst, r[:]...)
 	}
-	vs := make(map[string]syncproto.Version, len(s.cur))
-	for f, v := range s.cur {
-		vs[f] = *v
+	e.cur = e.cur[:0]
+	for _, f := range fields {
+		e.cur = append(e.cur, versions.FieldVersion{Field: f, Version: *s.cur[f]})
 	}
-	cur, err := versions.Encode(nil, vs, func(r syncproto.ReplicaID) (int64, error) {
+	// The current versions are written after their length: encoded into
+	// the blob's tail, then moved behind the length once it is known.
+	start := len(dst)
+	dst, err := versions.EncodeList(dst, e.cur, func(r syncproto.ReplicaID) (int64, error) {
 		i, ok := e.reps[r]
 		if !ok {
 			return 0, fmt.Errorf("row state %s: replica %s not in the row's list", s.id, r)
@@ -260,8 +272,7 @@ func (s *rowState) encodeColumns(e *blobEnc, stored versions.Columns) ([]byte, e
 	if err != nil {
 		return nil, fmt.Errorf("encode row state %s: %w", s.id, err)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(cur)))
-	dst = append(dst, cur...)
+	dst = insertUvarint(dst, start, uint64(len(dst)-start))
 	var low syncproto.HLC = math.MaxUint64
 	for i := range s.hist {
 		low = min(low, s.hist[i].Ver.HLC)

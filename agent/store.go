@@ -327,9 +327,7 @@ func (t *txn) saveMany(states []*rowState) error {
 			}
 			args = append(args, s.idText(), s.table, s.scope, blob)
 		}
-		q := `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, len(part)-1) + `
-		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`
-		if err := t.exec(q, args...); err != nil {
+		if err := t.insertStates(args, len(part)); err != nil {
 			return err
 		}
 	}
@@ -349,20 +347,34 @@ func (t *txn) saveMany(states []*rowState) error {
 	for _, table := range tables {
 		cols := t.r.cols[table]
 		rows := byTable[table]
-		one := `(?` + strings.Repeat(", ?", len(cols)) + `)`
 		for i := 0; i < len(rows); i += saveChunk {
 			part := rows[i:min(i+saveChunk, len(rows))]
 			args = args[:0]
 			for _, s := range part {
 				args = s.projectArgs(cols, args)
 			}
-			q := `INSERT OR REPLACE INTO ` + table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, len(part)-1)
-			if err := t.exec(q, args...); err != nil {
+			if err := t.insertProjections(table, cols, args, len(part)); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// insertStates writes n row_state rows, args holding (id, tbl, scope,
+// state) of each.
+func (t *txn) insertStates(args []any, n int) error {
+	q := `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1) + `
+		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`
+	return t.exec(q, args...)
+}
+
+// insertProjections writes n rows of the row table table, args holding
+// each row's id and cols (projectArgs).
+func (t *txn) insertProjections(table string, cols []string, args []any, n int) error {
+	one := `(?` + strings.Repeat(", ?", len(cols)) + `)`
+	q := `INSERT OR REPLACE INTO ` + table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, n-1)
+	return t.exec(q, args...)
 }
 
 // idText is the row id as its tables key it, made once per row.

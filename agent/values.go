@@ -31,7 +31,7 @@ func ParseFieldValue(table, field, text string) (any, error) {
 		return nil, nil
 	}
 	label := func(lang string) string { return capitalize(schema.FieldLabel(field, lang)) }
-	wrong := &schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType}
+	wrong := func() error { return &schema.ValidationError{Table: table, Field: field, Code: schema.CodeWrongType} }
 	switch f.Type {
 	case schema.TypeBool:
 		switch Fold(s) {
@@ -47,7 +47,7 @@ func ParseFieldValue(table, field, text string) (any, error) {
 	case schema.TypeInt:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, wrong
+			return nil, wrong()
 		}
 		return n, nil
 	case schema.TypeTime:
@@ -71,7 +71,7 @@ func ParseFieldValue(table, field, text string) (any, error) {
 	case schema.TypeFloat:
 		x, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
 		if err != nil {
-			return nil, wrong
+			return nil, wrong()
 		}
 		return x, nil
 	case schema.TypeEnum:

@@ -20,6 +20,10 @@ type fieldWrite struct {
 	field string
 	value syncproto.Value
 	force bool // write even if the value is unchanged (a retry)
+	// raw is the value as the check gave it (normalize), already boxed:
+	// the import binds it to the row table's column instead of boxing
+	// the value again (nil when not known).
+	raw any
 }
 
 func lookup(table string) (*schema.Table, error) {
@@ -44,19 +48,47 @@ func (r *Replica) lookup(table string) (*schema.Table, error) {
 // writes by the table's field order (the tombstone last), so the same input
 // always makes the same changes.
 func (r *Replica) normalize(t *schema.Table, fs Fields, create bool) ([]fieldWrite, error) {
-	norm, err := t.CheckWrite(schema.Write{Create: create, Fields: map[string]any(fs), Writer: schema.WriterVolunteer, Today: r.today()})
+	return normalizeOn(t, fs, create, r.today(), nil)
+}
+
+// normalizeOn is normalize on the day today (the replica's, YYYY-MM-DD),
+// the check writing into into (a new map when nil): an import checks all
+// its rows against the day it began, with one map.
+func normalizeOn(t *schema.Table, fs Fields, create bool, today string, into map[string]any) ([]fieldWrite, error) {
+	norm, err := t.CheckWriteInto(schema.Write{Create: create, Fields: map[string]any(fs), Writer: schema.WriterVolunteer, Today: today}, into)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]fieldWrite, 0, len(norm))
-	for k, v := range norm {
+	add := func(k string, v any) error {
 		val, err := syncproto.ValueOf(v)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, fieldWrite{field: k, value: val})
+		out = append(out, fieldWrite{field: k, value: val, raw: v})
+		return nil
 	}
-	slices.SortFunc(out, func(a, b fieldWrite) int { return fieldOrder(t, a.field) - fieldOrder(t, b.field) })
+	for i := range t.Fields {
+		if v, ok := norm[t.Fields[i].Name]; ok {
+			if err := add(t.Fields[i].Name, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) < len(norm) { // the tombstone (fields of no table field), by name
+		var rest []string
+		for k := range norm {
+			if fieldOrder(t, k) == len(t.Fields) {
+				rest = append(rest, k)
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range rest {
+			if err := add(k, norm[k]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
 }
 

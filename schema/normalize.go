@@ -33,6 +33,15 @@ func (t *Table) NormalizeValue(field string, v any) (any, error) {
 // The first problem is returned, in the table's field order, so the same row
 // always yields the same error.
 func (t *Table) ValidateRow(fields map[string]any) (map[string]any, error) {
+	out := make(map[string]any, len(fields))
+	if err := t.validateRowInto(fields, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// validateRowInto is ValidateRow writing into out (empty).
+func (t *Table) validateRowInto(fields map[string]any, out map[string]any) error {
 	var unknown []string
 	for name := range fields {
 		if _, ok := t.Field(name); !ok {
@@ -41,14 +50,13 @@ func (t *Table) ValidateRow(fields map[string]any) (map[string]any, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, verr(t.Name, unknown[0], CodeUnknownField, "table %s has no field %q", t.Name, unknown[0])
+		return verr(t.Name, unknown[0], CodeUnknownField, "table %s has no field %q", t.Name, unknown[0])
 	}
-	out := make(map[string]any, len(fields))
 	deleted := false
 	if v, ok := fields[DeletedField]; ok {
 		nv, err := deletedField.normalize(t.Name, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		deleted = nv == true
 		out[DeletedField] = nv
@@ -58,7 +66,7 @@ func (t *Table) ValidateRow(fields map[string]any) (map[string]any, error) {
 		v, present := fields[f.Name]
 		if !present {
 			if f.Required && (!deleted || f.Name == t.ScopeField) {
-				return nil, verr(t.Name, f.Name, CodeRequired, "missing")
+				return verr(t.Name, f.Name, CodeRequired, "missing")
 			}
 			continue
 		}
@@ -68,11 +76,11 @@ func (t *Table) ValidateRow(fields map[string]any) (map[string]any, error) {
 		}
 		nv, err := f.normalize(t.Name, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out[f.Name] = nv
 	}
-	return out, nil
+	return nil
 }
 
 func (f *Field) normalize(table string, v any) (any, error) {

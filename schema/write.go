@@ -2,6 +2,7 @@ package schema
 
 import (
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,13 +45,21 @@ type Write struct {
 // order (unknown fields first), so the same write always yields the same
 // error.
 func (t *Table) CheckWrite(w Write) (map[string]any, error) {
-	var out map[string]any
+	return t.CheckWriteInto(w, nil)
+}
+
+// CheckWriteInto is CheckWrite writing the normalised values into out
+// (cleared first; a new map when nil) and returning it: a caller checking
+// many rows one after another (an import) reuses one map.
+func (t *Table) CheckWriteInto(w Write, out map[string]any) (map[string]any, error) {
+	if out == nil {
+		out = make(map[string]any, len(w.Fields))
+	}
+	clear(out)
 	if w.Create {
-		n, err := t.ValidateRow(w.Fields)
-		if err != nil {
+		if err := t.validateRowInto(w.Fields, out); err != nil {
 			return nil, err
 		}
-		out = n
 	} else {
 		var unknown []string
 		for name := range w.Fields {
@@ -62,8 +71,8 @@ func (t *Table) CheckWrite(w Write) (map[string]any, error) {
 			sort.Strings(unknown)
 			return nil, verr(t.Name, unknown[0], CodeUnknownField, "table %s has no field %q", t.Name, unknown[0])
 		}
-		out = make(map[string]any, len(w.Fields))
-		for _, f := range t.ordered() {
+		for i := 0; i <= len(t.Fields); i++ {
+			f := t.orderedAt(i)
 			v, ok := w.Fields[f.Name]
 			if !ok {
 				continue
@@ -78,14 +87,13 @@ func (t *Table) CheckWrite(w Write) (map[string]any, error) {
 	var limit string
 	var limitMs int64
 	if w.Today != "" {
-		d, err := time.ParseInLocation(time.DateOnly, w.Today, vietnam)
-		if err != nil {
+		var err error
+		if limit, limitMs, err = dateLimits(w.Today); err != nil {
 			return nil, verr(t.Name, "", CodeInvalidDate, "today %q is not a YYYY-MM-DD date", clip(w.Today))
 		}
-		limit = d.AddDate(0, 0, 1).Format(time.DateOnly)
-		limitMs = d.AddDate(0, 0, 2).UnixMilli() // the end of tomorrow
 	}
-	for _, f := range t.ordered() {
+	for i := 0; i <= len(t.Fields); i++ {
+		f := t.orderedAt(i)
 		v, ok := out[f.Name]
 		if !ok {
 			continue
@@ -113,14 +121,38 @@ func (t *Table) CheckWrite(w Write) (map[string]any, error) {
 	return out, nil
 }
 
-// ordered is the table's fields, then the tombstone.
-func (t *Table) ordered() []*Field {
-	out := make([]*Field, 0, len(t.Fields)+1)
-	for i := range t.Fields {
-		out = append(out, &t.Fields[i])
+// orderedAt is the i-th of the table's fields, then the tombstone
+// (i == len(t.Fields)).
+func (t *Table) orderedAt(i int) *Field {
+	if i < len(t.Fields) {
+		return &t.Fields[i]
 	}
-	return append(out, &deletedField)
+	return &deletedField
 }
+
+// dateLimits are the last date and the first unix millisecond past
+// tomorrow, for today (YYYY-MM-DD in Vietnam). The last day asked is kept:
+// a device checks every write of a day, an import thousands of rows,
+// against the same day.
+func dateLimits(today string) (string, int64, error) {
+	if l := lastLimits.Load(); l != nil && l.today == today {
+		return l.limit, l.limitMs, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, today, vietnam)
+	if err != nil {
+		return "", 0, err
+	}
+	l := &limits{today: today, limit: d.AddDate(0, 0, 1).Format(time.DateOnly), limitMs: d.AddDate(0, 0, 2).UnixMilli()} // the end of tomorrow
+	lastLimits.Store(l)
+	return l.limit, l.limitMs, nil
+}
+
+type limits struct {
+	today, limit string
+	limitMs      int64
+}
+
+var lastLimits atomic.Pointer[limits]
 
 // vietnam is UTC+7 all year: a date is the hamlet's calendar day.
 var vietnam = time.FixedZone("ICT", 7*3600)

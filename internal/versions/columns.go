@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/hamlet-vn/hamlet/internal/compact"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -76,29 +77,49 @@ func inTable(v syncproto.Value, x any, ok bool) bool {
 }
 
 func encodeVersionsColumns(dst []byte, vs map[string]syncproto.Version, idx func(syncproto.ReplicaID) (int64, error), stored Columns) ([]byte, error) {
-	names := make([]string, 0, len(vs))
-	for f := range vs {
-		names = append(names, f)
+	list := make([]FieldVersion, 0, len(vs))
+	for f, v := range vs {
+		list = append(list, FieldVersion{Field: f, Version: v})
 	}
-	sort.Strings(names)
+	slices.SortFunc(list, func(a, b FieldVersion) int { return strings.Compare(a.Field, b.Field) })
+	return encodeListColumns(dst, list, idx, stored)
+}
+
+// EncodeList is Encode of versions given as a list sorted by field name,
+// each field once (what DecodeList gives back): the same bytes, without
+// building a map.
+func EncodeList(dst []byte, list []FieldVersion, idx func(syncproto.ReplicaID) (int64, error), stored Columns) ([]byte, error) {
+	for i := 1; i < len(list); i++ {
+		if list[i-1].Field >= list[i].Field {
+			return nil, fmt.Errorf("encode versions: fields not sorted or twice: %q before %q", list[i-1].Field, list[i].Field)
+		}
+	}
+	return encodeListColumns(dst, list, idx, stored)
+}
+
+func encodeListColumns(dst []byte, list []FieldVersion, idx func(syncproto.ReplicaID) (int64, error), stored Columns) ([]byte, error) {
 	var ms int64       // the previous field's millisecond
 	var logical uint16 // and logical counter
-	if len(names) > 0 {
-		ms, logical = vs[names[0]].HLC.Millis(), vs[names[0]].HLC.Logical()
+	if len(list) > 0 {
+		ms, logical = list[0].HLC.Millis(), list[0].HLC.Logical()
 	}
 	dst = append(dst, versionsColumns)
-	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	dst = binary.AppendUvarint(dst, uint64(len(list)))
 	dst = binary.AppendUvarint(dst, uint64(ms))
-	var prev seqMemo
+	var memo [2]struct {
+		idx int64
+		seq uint64
+	}
+	prev := seqMemo(memo[:0])
 	prevRep := int64(-1)
-	for i, f := range names {
-		v := vs[f]
+	for i := range list {
+		f, v := list[i].Field, &list[i].Version
 		dst = compact.AppendName(dst, f)
 		o, err := idx(v.Dot.Replica)
 		if err != nil {
 			return nil, err
 		}
-		flags, hasBase, same := entryFlags(v)
+		flags, hasBase, same := entryFlags(*v)
 		own := false
 		if stored != nil {
 			x, ok := stored(f)
