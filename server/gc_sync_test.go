@@ -123,12 +123,8 @@ func TestPullBelowLogFloorRefused(t *testing.T) {
 	dev := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)
 	w := servertest.NewWriter(dev.Replica, nil)
-	row := uuid.New()
 	hamlet := ts.HamletsA[0]
-	var cs []syncproto.Change
-	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
-		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
-	}
+	cs := threeFields(w, hamlet)
 	_, err := c.Push(1, cs)
 	require.NoError(t, err)
 	require.NoError(t, ts.Store.Update(context.Background(), func(tx server.Tx) error { return tx.RaiseFloor(hamlet, 2) }))
@@ -164,12 +160,8 @@ func TestPullBelowFloorRaisedDuringSession(t *testing.T) {
 	dev := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)
 	w := servertest.NewWriter(dev.Replica, nil)
-	row := uuid.New()
 	hamlet := ts.HamletsA[0]
-	var cs []syncproto.Change
-	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
-		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
-	}
+	cs := threeFields(w, hamlet)
 	_, err := c.Push(1, cs)
 	require.NoError(t, err)
 	ch, err := c.Pull(1, 0)
@@ -187,6 +179,17 @@ func TestPullBelowFloorRaisedDuringSession(t *testing.T) {
 	var pe *syncproto.Error
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, syncproto.CodeBadCursor, pe.Code)
+}
+
+// threeFields is a new household in hamlet written by w: three changes,
+// the log entries the floor tests pull and collect.
+func threeFields(w *servertest.Writer, hamlet string) []syncproto.Change {
+	row := uuid.New()
+	var cs []syncproto.Change
+	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
+		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
+	}
+	return cs
 }
 
 func describeMsg(m syncproto.Message) string {
@@ -227,12 +230,8 @@ func TestPullRacingCollectionNeverThinned(t *testing.T) {
 	writer, dev := ts.NewDevice(t, ts.TeamA), ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)
 	w := servertest.NewWriter(writer.Replica, nil)
-	row := uuid.New()
 	hamlet := ts.HamletsA[0]
-	var cs []syncproto.Change
-	for _, f := range []string{"hamlet_code", "head_name", "notes"} {
-		cs = append(cs, w.Write("households", row, f, syncproto.String(hamlet), hamlet))
-	}
+	cs := threeFields(w, hamlet)
 	_, err = ts.Connect(t, writer).Push(1, cs)
 	require.NoError(t, err)
 	page, err := ts.Store.ReadLog(ctx, server.LogQuery{Scopes: []string{hamlet}, Limit: 10})
