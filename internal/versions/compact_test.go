@@ -2,8 +2,10 @@ package versions
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -80,9 +82,12 @@ func (t rowTable) get(f string) (any, bool) { x, ok := t[f]; return x, ok }
 // materialise is the row table a store writes for vs: every field, or,
 // with rng, a random share of them, some holding another value (the
 // server's hamlet_code of a child row, a deleted flag stored as false).
+// It draws from rng in field order, so a seed makes the same row table
+// every run.
 func materialise(rng *rand.Rand, vs map[string]syncproto.Version) rowTable {
 	t := rowTable{}
-	for f, v := range vs {
+	for _, f := range slices.Sorted(maps.Keys(vs)) {
+		v := vs[f]
 		switch {
 		case rng == nil:
 			t[f] = SQLValue(v.Value)
