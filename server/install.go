@@ -55,6 +55,18 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	switch {
 	case c.Field == schema.DeletedField:
 		del := c.Value.AsBool()
+		if !del && rc.st.Deleted && rc.exists {
+			// A restore. The other replicas may have dropped the row
+			// already: told that its tombstone was behind every active
+			// device (Changes.Horizon), by a server whose collection had
+			// not yet run when a device silent past the horizon came back
+			// and restored it. The restore alone would bring them a row
+			// with no fields: it comes with the row's versions, to every
+			// device, as a move brings a row (issue 17, seeds 64255, 80611).
+			if err := b.relog(RowRef{c.Table, c.Row}, rc, c.Field); err != nil {
+				return err
+			}
+		}
 		if del != rc.st.Deleted || del {
 			rc.st.Deleted, rc.dirty = del, true
 			rc.st.TombSeq = 0
@@ -122,6 +134,21 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 // the new scope, their authors too, so a row moved into a device's scope
 // arrives whole even where the device dropped it, its own writes with it.
 func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
+	if err := b.relog(ref, rc, skip); err != nil {
+		return err
+	}
+	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
+	if err := b.appendEntry(&ev); err != nil {
+		return err
+	}
+	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
+}
+
+// relog logs a row's current versions again (except skip, already logged
+// in this push), under its scope and marked as a move's (NewScope): they go
+// to every device of the scope, their authors too, so a device that holds
+// none of the row gets it whole.
+func (b *batch) relog(ref RowRef, rc *rowCache, skip string) error {
 	// In field order, not the map's: the same push logs the same
 	// entries in the same order (a simulation's seed replays exactly).
 	for _, f := range slices.Sorted(maps.Keys(rc.st.Versions)) {
@@ -134,11 +161,7 @@ func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncpr
 			return err
 		}
 	}
-	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Scope: oldScope}}
-	if err := b.appendEntry(&ev); err != nil {
-		return err
-	}
-	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
+	return nil
 }
 
 // serverWrite records a write authored by the server's own replica.

@@ -1,0 +1,101 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestRestoreReachesReplicasThatDroppedTheTombstone: a household deleted on
+// a laptop that then stays silent past the server's horizon; the others
+// are told the tombstone is behind every active device (Changes.Horizon)
+// and drop the row. Before the server's next collection takes it, the
+// silent laptop returns and restores the household. Every replica must
+// hold the household again, whole: the ones that dropped it hold none of
+// its fields and need more than the restore itself (issue 17, silent seeds
+// 64255 and 80611).
+func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.Now = clk.now
+		// The horizon is read from the store: device activity (the
+		// acknowledged cursors) is written often so it counts them soon.
+		c.FlushInterval = 5 * time.Millisecond
+	}))
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	a, ta := enroll()
+	b, tb := enroll()
+	s, tsil := enroll()
+	hamlet := ts.HamletsA[0]
+
+	h, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Võ Thị Lan", "phone": "0912345678"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	for _, r := range []struct {
+		rep *agent.Replica
+		tok string
+	}{{b, tb}, {s, tsil}} {
+		realSync(t, r.rep, ts, r.tok)
+		realSync(t, r.rep, ts, r.tok) // the server hears it stored the household
+	}
+
+	// S deletes it, pushes the delete and goes silent past the horizon.
+	require.NoError(t, s.Delete(ctx, "households", h))
+	realSync(t, s, ts, tsil)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	// The server notes a session's device in contact as the session ends,
+	// which may be after the client returned: S's ends before time jumps.
+	time.Sleep(50 * time.Millisecond)
+	clk.advance(190 * 24 * time.Hour)
+
+	// A and B pull the delete and acknowledge it; S no longer holds the
+	// horizon back, so they are told to drop the tombstone, and do.
+	collected := map[string]int{}
+	for i := 0; i < 200 && (collected["a"] == 0 || collected["b"] == 0); i++ {
+		collected["a"] += realSync(t, a, ts, ta).Collected
+		collected["b"] += realSync(t, b, ts, tb).Collected
+		time.Sleep(10 * time.Millisecond) // the next activity flush
+	}
+	require.Equal(t, map[string]int{"a": 1, "b": 1}, collected, "the horizon passed the tombstone")
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b} {
+		require.False(t, holdsRow(t, rep, h), "replica %s still holds the deleted household", name)
+	}
+
+	// S returns before the server's collection ran, and restores it.
+	require.NoError(t, s.Restore(ctx, "households", h))
+	sum := realSync(t, s, ts, tsil)
+	require.Zero(t, sum.Rejected)
+
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+		tok := map[string]string{"a": ta, "b": tb, "silent": tsil}[name]
+		realSync(t, rep, ts, tok)
+		d, err := rep.Show(ctx, "households", h.String())
+		require.NoError(t, err, "replica %s lost the restored household", name)
+		require.Equal(t, "Võ Thị Lan", d.Fields["head_name"], name)
+		require.Equal(t, "0912345678", d.Fields["phone"], name)
+		require.NoError(t, rep.Check(ctx), name)
+	}
+	c, tc := enroll()
+	realSync(t, c, ts, tc)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+		got, err := rep.Snapshot(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
+	}
+}
