@@ -3,6 +3,8 @@ package agent_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -234,7 +236,17 @@ func TestCloneResumedAfterItsLogWasCollected(t *testing.T) {
 	require.NoError(t, err)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, err = s.Sync(cctx, ts.URL, tsil, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
+	// The link lets the Welcome and the first chunk through and then
+	// nothing: under load the agent could otherwise store the second
+	// chunk with the first, before the cancel below.
+	proxy, _ := faultProxy(t, ts.URL[len("http://"):], func(c, s net.Conn, fired func()) {
+		go func() { io.Copy(s, c); s.Close() }()
+		if forwardMessages(c, s, 2) == nil {
+			fired()
+		}
+		<-cctx.Done()
+	})
+	_, err = s.Sync(cctx, proxy, tsil, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
 		if p.Phase == "clone" && p.Done > 0 {
 			cancel() // cut after the first stored chunk: the first household
 		}
