@@ -99,3 +99,87 @@ func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
 	}
 }
+
+// TestLateEditOfADroppedRowStaysDeleted: as above, but the silent laptop
+// comes back with an edit it made before the delete reached it, not a
+// restore. The server merges it into the deleted row (fields keep merging
+// under a tombstone); the replicas that dropped the row must not take the
+// edit alone for a live row of one field.
+func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.Now = clk.now
+		c.FlushInterval = 5 * time.Millisecond
+	}))
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	a, ta := enroll()
+	b, tb := enroll()
+	s, tsil := enroll()
+	hamlet := ts.HamletsA[0]
+
+	h, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Võ Thị Lan"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	realSync(t, s, ts, tsil)
+	realSync(t, s, ts, tsil)
+	time.Sleep(50 * time.Millisecond) // S's session ends before time jumps
+
+	// S edits it offline and goes silent; A deletes it.
+	require.NoError(t, s.EditHousehold(ctx, h, agent.Fields{"phone": "0912345678"}))
+	require.NoError(t, a.Delete(ctx, "households", h))
+	realSync(t, a, ts, ta)
+	clk.advance(190 * 24 * time.Hour)
+	collected := map[string]int{}
+	for i := 0; i < 200 && (collected["a"] == 0 || collected["b"] == 0); i++ {
+		collected["a"] += realSync(t, a, ts, ta).Collected
+		collected["b"] += realSync(t, b, ts, tb).Collected
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Equal(t, map[string]int{"a": 1, "b": 1}, collected, "the horizon passed the tombstone")
+
+	// S returns before the server's collection ran: its edit is merged
+	// into the deleted row.
+	sum := realSync(t, s, ts, tsil)
+	require.Zero(t, sum.Rejected)
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+		tok := map[string]string{"a": ta, "b": tb, "silent": tsil}[name]
+		realSync(t, rep, ts, tok)
+		realSync(t, rep, ts, tok)
+		require.False(t, liveHousehold(t, rep, h), "replica %s holds the deleted household live", name)
+		if d, err := rep.Show(ctx, "households", h.String()); err == nil {
+			require.True(t, d.Deleted, "replica %s shows the deleted household", name)
+		} else {
+			require.ErrorIs(t, err, agent.ErrNotFound, name)
+		}
+		require.NoError(t, rep.Check(ctx), name)
+	}
+	// The delete hid S's edit: a conflict on the household's tombstone, on
+	// the deleter's laptop too, as if it had kept the tombstone.
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.NotEmpty(t, cs, "the deleter records no conflict for the edit its delete hid")
+
+	// Collected everywhere, every replica equals a fresh clone.
+	_, err = ts.Server.GC(ctx)
+	require.NoError(t, err)
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+		tok := map[string]string{"a": ta, "b": tb, "silent": tsil}[name]
+		realSync(t, rep, ts, tok)
+	}
+	c, tc := enroll()
+	realSync(t, c, ts, tc)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+		got, err := rep.Snapshot(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
+	}
+}

@@ -481,6 +481,9 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		}
 	}
 	if !o.Installs() {
+		if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field); err != nil {
+			return res, err
+		}
 		e := LogEntry{Change: *c}
 		e.Change.Scope = rc.st.Scope
 		return res, b.appendEntry(&e)

@@ -35,6 +35,8 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 		// The move itself goes to its author too, with the versions
 		// move logs beside it (a device that dropped the row has neither).
 		e.NewScope = rc.st.Scope
+	} else if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field); err != nil {
+		return err
 	}
 	if err := b.appendEntry(&e); err != nil {
 		return err
@@ -162,6 +164,26 @@ func (b *batch) relog(ref RowRef, rc *rowCache, skip string) error {
 		}
 	}
 	return nil
+}
+
+// tombstoneFirst logs a deleted row's tombstone again, marked as a move's
+// (to every device of its hamlet, its author too), before a write to
+// another of its fields: a replica may have dropped the row when the
+// horizon passed the tombstone, before the server's collection took it,
+// and a write made before the delete reached its laptop (pushed by a
+// device back from silence) would reach that replica alone, a live row of
+// one field. With the tombstone first it holds the row deleted, and the
+// deleter sees the edit its delete hid (hidden.go) as if it had kept it.
+func (b *batch) tombstoneFirst(ref RowRef, rc *rowCache, field string) error {
+	if !rc.st.Deleted || field == schema.DeletedField {
+		return nil
+	}
+	v, ok := rc.st.Versions[schema.DeletedField]
+	if !ok {
+		return nil
+	}
+	e := LogEntry{Change: syncproto.Change{Table: ref.Table, Row: ref.Row, Field: schema.DeletedField, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: rc.st.Scope}, NewScope: rc.st.Scope}
+	return b.appendEntry(&e)
 }
 
 // serverWrite records a write authored by the server's own replica.
