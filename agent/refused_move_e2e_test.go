@@ -18,11 +18,13 @@ import (
 // were moved from, which the team still covers. The Welcome of that sync
 // brings the smaller scope, and the laptop drops the lost hamlet's rows
 // after pushing. It read the rows' hamlet from their own refused moves,
-// and dropped both. The synced one was gone from the laptop; the new one
-// came back as its hamlet_code alone (the server sends the first hamlet of
-// a new row to its author too), a household without its required fields,
-// for good: the other fields are the laptop's own writes, which its pulls
-// leave out (issue 17, wide seeds 684 and 752).
+// and dropped both. The synced one was gone from the laptop for good; the
+// new one came back as its hamlet_code alone (the server sends the first
+// hamlet of a new row to its author too), a household without its
+// required fields: the other fields are the laptop's own writes, which
+// its pulls leave out (issue 17, wide seeds 684 and 752; since the drop
+// keeps the own versions the server took, in own_away, that one comes
+// back whole).
 //
 // Each stays on the laptop, whole, beside its refusal, as any row with a
 // refused change does; discarding the refusal brings it back to where the
