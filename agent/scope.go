@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -146,7 +147,7 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 	}
 	defer t.rollback()
 	if len(ch.Lost) > 0 {
-		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost); err != nil {
+		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {
 			return ch, err
 		}
 	}
@@ -190,36 +191,110 @@ func sortedCopy(l []string) []string {
 }
 
 // dropHamlets removes the rows of hamlets from row_state and the row
-// tables, and counts the outbox entries of those hamlets it keeps.
-func (t *txn) dropHamlets(hamlets []string) (dropped, kept int, err error) {
+// tables, and counts the outbox entries of those hamlets it keeps. A
+// household there only by this replica's own refused move stays: the
+// server holds it in a hamlet of scope (heldInScope).
+func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := make([]any, len(hamlets))
 	for i, h := range hamlets {
 		args[i] = h
 	}
+	stay, err := t.heldInScope(hamlets, scope)
+	if err != nil {
+		return 0, 0, fmt.Errorf("find the households whose move was refused: %w", err)
+	}
+	// The rows to drop: those of the hamlets, but for stay.
+	rowsIn := `SELECT id FROM row_state WHERE scope IN ` + in + ` AND id NOT IN (SELECT value FROM json_each(?))`
+	args = append(args, listJSON(stay))
 	away, err := t.pendingRowsIn(hamlets)
 	if err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
+	away = slices.DeleteFunc(away, func(id syncproto.RowID) bool { return slices.Contains(stay, id.String()) })
 	if err := t.keepAway(away); err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
 	for table := range t.r.cols {
-		if err := t.exec(`DELETE FROM `+table+` WHERE id IN (SELECT id FROM row_state WHERE tbl = ? AND scope IN `+in+`)`,
-			append([]any{table}, args...)...); err != nil {
+		if err := t.exec(`DELETE FROM `+table+` WHERE id IN (`+rowsIn+` AND tbl = ?)`, append(slices.Clone(args), table)...); err != nil {
 			return 0, 0, err
 		}
 	}
-	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM row_state WHERE scope IN `+in, args...)
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM row_state WHERE id IN (`+rowsIn+`)`, args...)
 	if err != nil {
 		return 0, 0, err
 	}
 	n, _ := res.RowsAffected()
+	hargs := args[:len(hamlets)]
 	var k int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE scope IN `+in+`) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE scope IN `+in+`)`, append(args, args...)...).Scan(&k); err != nil {
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE scope IN `+in+`) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE scope IN `+in+`)`, append(slices.Clone(hargs), hargs...)...).Scan(&k); err != nil {
 		return 0, 0, err
 	}
 	return int(n), k, nil
+}
+
+// heldInScope lists the households of hamlets (about to be dropped) that
+// are there only by this replica's own moves, refused by the server: the
+// move it refused, back through any refused move that one overwrote, was
+// made from a hamlet of scope, which the server still holds the household
+// in. A laptop offline moved a household to a hamlet its team had lost
+// meanwhile; dropped with that hamlet, the household was gone from the
+// laptop though its team still covers it, and when the laptop had added it
+// offline it came back as its first hamlet_code alone (the server sends a
+// new row's first hamlet to its author too), with none of its own fields:
+// its pulls leave them out (issue 17, wide seeds 684 and 752). It stays,
+// like any row with a refused change, where its volunteer put it beside
+// the refusal; discarding the refusal puts it back (DiscardRejected).
+func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
+	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
+	args := []any{outboxRejected, schema.ScopeField}
+	for _, h := range hamlets {
+		args = append(args, h)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT o.row_id, o.seq FROM outbox o JOIN row_state s ON s.id = o.row_id
+		WHERE o.state = ? AND o.field = ? AND s.tbl = 'households' AND s.scope IN `+in+` ORDER BY o.row_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	refused := map[string][]uint64{} // row → its refused moves' sequences
+	var ids []string
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if refused[id] == nil {
+			ids = append(ids, id)
+		}
+		refused[id] = append(refused[id], uint64(seq))
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var stay []string
+	for _, id := range ids {
+		rid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("outbox row id %q: %w", id, err)}
+		}
+		st, err := t.get(rid)
+		if err != nil {
+			return nil, err
+		}
+		if st == nil {
+			continue
+		}
+		v := st.cur[schema.ScopeField]
+		for v != nil && v.Dot.Replica == t.r.id && slices.Contains(refused[id], v.Dot.Seq) {
+			v = st.overwritten(schema.ScopeField, v.Base)
+		}
+		if v != nil && v.Value.Kind() == syncproto.KindString && slices.Contains(scope, v.Value.AsString()) {
+			stay = append(stay, id)
+		}
+	}
+	return stay, nil
 }
 
 // backfill brings the hamlets noted for back-fill (rescope) by a scoped

@@ -59,6 +59,20 @@ func (s *rowState) held(field string, d syncproto.Dot) bool {
 	return false
 }
 
+// overwritten is the version d of field that a later value replaced (nil
+// when the history does not hold it).
+func (s *rowState) overwritten(field string, d syncproto.Dot) *syncproto.Version {
+	if d.IsZero() {
+		return nil
+	}
+	for i := len(s.hist) - 1; i >= 0; i-- {
+		if h := &s.hist[i]; h.Field == field && h.Ver.Dot == d && !h.Lost {
+			return &h.Ver
+		}
+	}
+	return nil
+}
+
 // install makes ver the field's value, keeping the old one in the history.
 func (s *rowState) install(field string, ver syncproto.Version) {
 	if old := s.cur[field]; old != nil {

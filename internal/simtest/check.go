@@ -296,6 +296,17 @@ func (s *Sim) checkConverged() {
 				s.fail("read %s's %s: %v", l.name, t.Name, err)
 			}
 			for id := range refused {
+				// Its values are not compared, but the row is still here:
+				// the server holds it in the team's hamlets.
+				if _, ok := want[id]; ok {
+					held, err := holdsRow(s.ctx, l.rep.DB(), id)
+					if err != nil {
+						s.fail("read %s's row states: %v", l.name, err)
+					}
+					if _, ok := got[id]; !ok && !held {
+						s.fail("%s does not hold %s %s, which the server holds in its team's hamlets %v: a row with a refused change dropped", l.name, t.Name, id[:min(8, len(id))], scope)
+					}
+				}
 				delete(want, id)
 				delete(got, id)
 			}
@@ -330,6 +341,14 @@ func rowsOutside(ctx context.Context, db *sql.DB, table string, scope []string) 
 	var n int
 	err := db.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
+}
+
+// holdsRow says whether a laptop holds row id at all, live or deleted,
+// wherever it shows it.
+func holdsRow(ctx context.Context, db *sql.DB, id string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM row_state WHERE id = ?`, id).Scan(&n)
+	return n > 0, err
 }
 
 // refusedRows are the rows with a change in the laptop's rejected list.
