@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,4 +77,39 @@ func TestReenrolledAfterLosingHamletDropsIt(t *testing.T) {
 	got, err := d.Show(ctx, "households", gone.String())
 	require.NoError(t, err)
 	require.Equal(t, "Hộ chuyển tổ", got.Fields["head_name"])
+}
+
+// A laptop enrolled with one server (deployment) that never synced nor
+// wrote may enroll with another (TestEnrollWithAnotherServerIsRefused):
+// it holds no row of the first server's hamlets, so its first sync with
+// the second has no hamlet to drop or to report lost, nor any it
+// "gained": it clones its team's scope as any new laptop does. So too
+// when it did sync with the first, while that server's log was empty (a
+// new deployment): that Welcome noted hamlets of which it holds nothing.
+func TestMovedBeforeFirstSyncReportsNoScopeChange(t *testing.T) {
+	for _, synced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("synced=%v", synced), func(t *testing.T) {
+			ctx := context.Background()
+			one, two := servertest.Start(t), servertest.Start(t)
+			a, tokOne := realAgent(t, one, one.TeamA)
+			if synced {
+				sum := realSync(t, a, one, tokOne)
+				require.Zero(t, sum.Pulled, "the first server's log is empty")
+			}
+			other, to := realAgent(t, two, two.TeamB)
+			_, err := other.AddHousehold(ctx, agent.Fields{"hamlet_code": two.HamletsB[0], "head_name": "Hộ ở máy chủ hai"})
+			require.NoError(t, err)
+			realSync(t, other, two, to)
+
+			tok, en, err := a.Enroll(ctx, two.URL, two.EnrollCode(t, two.TeamB), "máy thử")
+			require.NoError(t, err)
+			require.Equal(t, two.TeamB, en.TeamID)
+			sum := realSync(t, a, two, tok)
+			require.Nil(t, sum.ScopeChange, "a first sync, not a change of the team's hamlets")
+			held, _, err := a.HeldScope(ctx)
+			require.NoError(t, err)
+			require.ElementsMatch(t, two.HamletsB, held)
+			require.Equal(t, map[string]int{two.HamletsB[0]: 1}, rowsByHamlet(t, a))
+		})
+	}
 }
