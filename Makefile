@@ -134,7 +134,7 @@ bench-agent:
 ## bench-vs-bare: each sync figure (first clone, import, push, commands as processes) next to the bare SQLite
 ## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
 ## PouchDB's bulkDocs of the same records too, installed with npm into POUCHDB_DIR (outside the repository);
-## BENCH_ONLY=clone measures the first clone alone, BENCH_ONLY=import the import alone (Replica.Import,
+## BENCH_ONLY=clone measures the first clone alone, BENCH_ONLY=push the push alone, BENCH_ONLY=import the import alone (Replica.Import,
 ## PouchDB's bulkDocs of the same records, hamlet-agent import of a CSV and an XLSX file as processes)
 .PHONY: bench-vs-bare
 BENCH_RUNS ?= 5

@@ -355,10 +355,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	}
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
+	acked := map[syncproto.RowID]uint64{}
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
+			acked[c.Row] = max(acked[c.Row], c.Dot.Seq)
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -434,6 +436,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		if err := t.save(st); err != nil {
 			return 0, 0, err
 		}
+	}
+	if err := t.noteAcked(acked); err != nil {
+		return 0, 0, err
 	}
 	if forked > 0 {
 		if _, err := t.markForkDue(0); err != nil {

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -35,23 +37,71 @@ CREATE TABLE own_away (
 CREATE INDEX own_away_seq ON own_away(seq);
 `
 
+// Writes the server took after this replica's last complete pull began
+// may be logged after it, beside a move's re-log of their row that the
+// replica has not pulled yet: a row dropped then (its hamlet lost) comes
+// back from those entries without them, as with unpushed ones (issue 17,
+// wide seed 208). own_acked names the rows with such writes, each with
+// the highest sequence acknowledged; a complete pull forgets those
+// acknowledged before it began (forgetAcked), so it stays small.
+const ownAckedMigration = `
+CREATE TABLE own_acked (
+	row_id TEXT PRIMARY KEY,
+	seq INTEGER NOT NULL
+) WITHOUT ROWID;
+`
+
+// noteAcked records that the server took (or answered) own writes of
+// rows up to the given sequences.
+func (t *txn) noteAcked(rows map[syncproto.RowID]uint64) error {
+	for id, seq := range rows {
+		if err := t.exec(`INSERT INTO own_acked (row_id, seq) VALUES (?, ?)
+			ON CONFLICT (row_id) DO UPDATE SET seq = max(seq, excluded.seq)`, id.String(), int64(seq)); err != nil {
+			return fmt.Errorf("note acknowledged writes: %w", err)
+		}
+	}
+	return nil
+}
+
+// ackedMark is the highest sequence own_acked holds: a pull that begins
+// now reads the log past every entry of those writes.
+func (r *Replica) ackedMark(ctx context.Context) (uint64, error) {
+	var n int64
+	if err := r.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM own_acked`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read acknowledged writes: %w", err)
+	}
+	return uint64(n), nil
+}
+
 // keepAway keeps, for the rows ids about to be dropped, their own current
-// versions that the outbox (or the compact log) still holds unpushed.
+// versions that the outbox (or the compact log) still holds unpushed, or
+// that the server took since the last complete pull began (own_acked).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
 		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
 			return err
 		}
 		pending, err := t.pendingSeqs(id)
-		if err != nil || len(pending) == 0 {
+		if err != nil {
 			return err
+		}
+		var acked bool
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM own_acked WHERE row_id = ?)`, id.String()).Scan(&acked); err != nil {
+			return err
+		}
+		if len(pending) == 0 && !acked {
+			continue
 		}
 		st, err := t.get(id)
-		if err != nil || st == nil {
+		if err != nil {
 			return err
 		}
+		if st == nil {
+			continue
+		}
 		for field, v := range st.cur {
-			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
+			// A refused write is not current: the replica rolled it back.
+			if v.Dot.Replica != t.r.id || !(acked || pending.holds(v.Dot.Seq)) {
 				continue
 			}
 			kind, val := valueArgs(v.Value)
@@ -102,7 +152,7 @@ func (t *txn) pendingSeqs(id syncproto.RowID) (seqRanges, error) {
 }
 
 // pendingRowsIn lists the rows of hamlets (about to be dropped) with
-// changes awaiting a result.
+// changes awaiting a result, or taken since the last complete pull began.
 func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := []any{outboxPending, outboxUnacked}
@@ -110,8 +160,10 @@ func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 		args = append(args, h)
 	}
 	args = append(args, args...)
+	args = append(args, args[2:2+len(hamlets)]...)
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)
-		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)`, args...)
+		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)
+		UNION SELECT row_id FROM own_acked WHERE row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -26,15 +26,15 @@ import (
 func ackDropProxy(t *testing.T, target string) (url string, dropped *atomic.Int32) {
 	return faultProxy(t, target, func(c, s net.Conn, fired func()) {
 		go func() { io.Copy(s, c); s.Close() }()
-		if forwardFirstMessage(c, s) == nil {
+		if forwardMessages(c, s, 1) == nil {
 			fired()
 		}
 	})
 }
 
-// forwardFirstMessage copies the HTTP response and one WebSocket frame from
-// s to c, then waits for the next frame's header and returns.
-func forwardFirstMessage(c io.Writer, s io.Reader) error {
+// forwardMessages copies the HTTP response and n WebSocket frames from s to
+// c, then waits for the next frame's header and returns.
+func forwardMessages(c io.Writer, s io.Reader, n int) error {
 	br := bufio.NewReader(s)
 	var head bytes.Buffer
 	for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
@@ -73,14 +73,16 @@ func forwardFirstMessage(c io.Writer, s io.Reader) error {
 		}
 		return append(h, body...), nil
 	}
-	welcome, err := frame()
-	if err != nil {
-		return err
+	for range n {
+		f, err := frame()
+		if err != nil {
+			return err
+		}
+		if _, err := c.Write(f); err != nil {
+			return err
+		}
 	}
-	if _, err := c.Write(welcome); err != nil {
-		return err
-	}
-	_, err = br.Peek(1) // the Ack is on its way: drop it
+	_, err := br.Peek(1) // the next message is on its way: drop it
 	return err
 }
 

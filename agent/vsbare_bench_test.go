@@ -67,7 +67,8 @@ func BenchmarkVsBare(b *testing.B) {
 	// process (enrolled beforehand), the server in this process on
 	// loopback, so the agent's memory and collector are its own.
 	var clone, bareClone, cloneCPU, bareCloneCPU []time.Duration
-	for i := 0; i < runs && os.Getenv("HAMLET_BENCH_ONLY") != "import"; i++ {
+	only := os.Getenv("HAMLET_BENCH_ONLY")
+	for i := 0; i < runs && only != "import" && only != "push"; i++ {
 		bareClone = append(bareClone, bareInsert(b, tmp, bare))
 		bareCloneCPU = append(bareCloneCPU, lastCPU)
 		dir := filepath.Join(tmp, fmt.Sprintf("clone-%d", i))
@@ -81,7 +82,7 @@ func BenchmarkVsBare(b *testing.B) {
 		tab.add("first clone, 26,000 rows (hamlet-agent sync process)", clone, bareClone, "bare insert", 3)
 		tab.cpu(cloneCPU, bareCloneCPU)
 	}
-	if os.Getenv("HAMLET_BENCH_ONLY") == "clone" { // the clone's figure alone (make bench-vs-bare BENCH_ONLY=clone)
+	if only == "clone" { // the clone's figure alone (make bench-vs-bare BENCH_ONLY=clone)
 		tab.print(os.Stdout)
 		return
 	}
@@ -89,7 +90,7 @@ func BenchmarkVsBare(b *testing.B) {
 	// Local bulk write: the same 26,000 records through Replica.Import
 	// (three imports: households, then their tutoring and reports).
 	var imp, bareImp, impCPU, bareImpCPU []time.Duration
-	for i := 0; i < runs; i++ {
+	for i := 0; i < runs && only != "push"; i++ {
 		bareImp = append(bareImp, bareInsert(b, tmp, bare))
 		bareImpCPU = append(bareImpCPU, lastCPU)
 		r := agenttest.New(b)
@@ -98,9 +99,13 @@ func BenchmarkVsBare(b *testing.B) {
 		imp = append(imp, importCommune(b, r, bare, ""))
 		impCPU = append(impCPU, lastCPU)
 	}
-	tab.add("import, 26,000 records (Replica.Import)", imp, bareImp, "bare insert", 0)
-	tab.cpu(impCPU, bareImpCPU)
-	if dir := os.Getenv("HAMLET_POUCHDB"); dir != "" {
+	if len(imp) > 0 {
+		tab.add("import, 26,000 records (Replica.Import)", imp, bareImp, "bare insert", 0)
+		tab.cpu(impCPU, bareImpCPU)
+	}
+	if dir := os.Getenv("HAMLET_POUCHDB"); dir == "" || only == "push" {
+		tab.note("PouchDB bulkDocs: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
+	} else {
 		pouch, pouchCPU, err := pouchBulkDocs(dir, tmp, bare, runs)
 		if err != nil {
 			tab.note("PouchDB bulkDocs: not run: " + err.Error())
@@ -110,10 +115,8 @@ func BenchmarkVsBare(b *testing.B) {
 			tab.row("PouchDB bulkDocs, same 26,000 records (1,000 per call)", pouch, imp, "Hamlet import", "≥ 1×")
 			tab.cpu(pouchCPU, impCPU)
 		}
-	} else {
-		tab.note("PouchDB bulkDocs: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
 	}
-	if os.Getenv("HAMLET_BENCH_ONLY") == "import" { // the import's figures alone (make bench-vs-bare BENCH_ONLY=import)
+	if only == "import" { // the import's figures alone (make bench-vs-bare BENCH_ONLY=import)
 		importProcFigures(b, ts, tab, tmp, bin, runs)
 		tab.note("load average at end: " + loadavg())
 		tab.print(os.Stdout)
@@ -144,6 +147,10 @@ func BenchmarkVsBare(b *testing.B) {
 	require.NoError(b, r.Close())
 	tab.add("push, 26,000 records (hamlet-agent sync process)", push, barePush, "bare insert", 0)
 	tab.cpu(pushCPU, barePushCPU)
+	if only == "push" { // the push's figure alone (make bench-vs-bare BENCH_ONLY=push)
+		tab.print(os.Stdout)
+		return
+	}
 
 	// Whole commands as processes, on a replica of 20,000 households: a
 	// server of their own, since team B above now holds the pushes'
