@@ -86,6 +86,8 @@ func TestReenrolledAfterLosingHamletDropsIt(t *testing.T) {
 // "gained": it clones its team's scope as any new laptop does. So too
 // when it did sync with the first, while that server's log was empty (a
 // new deployment): that Welcome noted hamlets of which it holds nothing.
+// Here it writes in its new team's hamlets before its first sync with the
+// second server.
 func TestMovedBeforeFirstSyncReportsNoScopeChange(t *testing.T) {
 	for _, synced := range []bool{false, true} {
 		t.Run(fmt.Sprintf("synced=%v", synced), func(t *testing.T) {
@@ -104,12 +106,60 @@ func TestMovedBeforeFirstSyncReportsNoScopeChange(t *testing.T) {
 			tok, en, err := a.Enroll(ctx, two.URL, two.EnrollCode(t, two.TeamB), "máy thử")
 			require.NoError(t, err)
 			require.Equal(t, two.TeamB, en.TeamID)
+			// Written before its first sync with the second server.
+			_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": two.HamletsB[1], "head_name": "Hộ mới"})
+			require.NoError(t, err)
 			sum := realSync(t, a, two, tok)
+			require.Equal(t, map[string]int{two.HamletsB[0]: 1, two.HamletsB[1]: 1}, rowsByHamlet(t, a))
 			require.Nil(t, sum.ScopeChange, "a first sync, not a change of the team's hamlets")
 			held, _, err := a.HeldScope(ctx)
 			require.NoError(t, err)
 			require.ElementsMatch(t, two.HamletsB, held)
-			require.Equal(t, map[string]int{two.HamletsB[0]: 1}, rowsByHamlet(t, a))
+		})
+	}
+}
+
+// A laptop enrolled while its team held two hamlets, whose team gained a
+// third (or lost one) before the laptop's first sync: that sync clones the
+// team's hamlets, a first sync, not a change of the team's hamlets to
+// report ("Your team gained hamlet(s) 32002-03: fetched 0 changes of them
+// only", while the clone fetched them; "no longer covers hamlet(s)
+// 32002-02: removed 0 of their records" of a laptop that held none).
+func TestFirstSyncAfterTeamHamletsChangedReportsNoScopeChange(t *testing.T) {
+	for _, c := range []struct {
+		gain, wrote bool
+	}{{true, false}, {true, true}, {false, false}} {
+		t.Run(fmt.Sprintf("gain=%v,wrote=%v", c.gain, c.wrote), func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			gained := ts.OtherHamletA
+			teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+			require.NoError(t, err)
+			other, to := realAgent(t, ts, teamC.ID)
+			_, err = other.AddHousehold(ctx, agent.Fields{"hamlet_code": gained, "head_name": "Hộ C"})
+			require.NoError(t, err)
+			realSync(t, other, ts, to)
+
+			a, ta := realAgent(t, ts, ts.TeamA)
+			want := map[string]int{}
+			if c.wrote {
+				_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ A"})
+				require.NoError(t, err)
+				want[ts.HamletsA[0]] = 1
+			}
+			if c.gain {
+				changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+				require.NoError(t, err)
+				require.True(t, changed)
+				want[gained] = 1
+			} else {
+				changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, ts.HamletsA[1])
+				require.NoError(t, err)
+				require.True(t, changed)
+			}
+			sum := realSync(t, a, ts, ta)
+			require.Equal(t, want, rowsByHamlet(t, a))
+			require.Nil(t, sum.ScopeChange, "a first sync, not a change of the team's hamlets")
 		})
 	}
 }
