@@ -355,12 +355,15 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	}
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
-	acked := map[syncproto.RowID]uint64{}
+	var ackedLo, ackedHi uint64
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
-			acked[c.Row] = max(acked[c.Row], c.Dot.Seq)
+			if ackedLo == 0 || c.Dot.Seq < ackedLo {
+				ackedLo = c.Dot.Seq
+			}
+			ackedHi = max(ackedHi, c.Dot.Seq)
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -437,7 +440,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			return 0, 0, err
 		}
 	}
-	if err := t.noteAcked(acked); err != nil {
+	if err := t.noteAcked(ackedLo, ackedHi); err != nil {
 		return 0, 0, err
 	}
 	if forked > 0 {

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -41,42 +40,73 @@ CREATE INDEX own_away_seq ON own_away(seq);
 // may be logged after it, beside a move's re-log of their row that the
 // replica has not pulled yet: a row dropped then (its hamlet lost) comes
 // back from those entries without them, as with unpushed ones (issue 17,
-// wide seed 208). own_acked names the rows with such writes, each with
-// the highest sequence acknowledged; a complete pull forgets those
-// acknowledged before it began (forgetAcked), so it stays small.
-const ownAckedMigration = `
-CREATE TABLE own_acked (
-	row_id TEXT PRIMARY KEY,
-	seq INTEGER NOT NULL
-) WITHOUT ROWID;
-`
+// wide seed 208). Own sequences from metaAckedFrom on (0: none) may be
+// such writes; metaAckedTo is the highest acknowledged. Two numbers per
+// Ack, not a row each: drops are rare, pushes are not.
+const (
+	metaAckedFrom = "acked_from"
+	metaAckedTo   = "acked_to"
+)
 
-// noteAcked records that the server took (or answered) own writes of
-// rows up to the given sequences.
-func (t *txn) noteAcked(rows map[syncproto.RowID]uint64) error {
-	for id, seq := range rows {
-		if err := t.exec(`INSERT INTO own_acked (row_id, seq) VALUES (?, ?)
-			ON CONFLICT (row_id) DO UPDATE SET seq = max(seq, excluded.seq)`, id.String(), int64(seq)); err != nil {
-			return fmt.Errorf("note acknowledged writes: %w", err)
+// noteAcked records that the server took (or answered) own writes from
+// sequence lo to hi.
+func (t *txn) noteAcked(lo, hi uint64) error {
+	if hi == 0 {
+		return nil
+	}
+	from, err := t.metaInt(metaAckedFrom)
+	if err != nil {
+		return err
+	}
+	if from == 0 || uint64(from) > lo {
+		if err := t.setMeta(metaAckedFrom, int64(lo)); err != nil {
+			return err
 		}
 	}
-	return nil
+	to, err := t.metaInt(metaAckedTo)
+	if err != nil || uint64(to) >= hi {
+		return err
+	}
+	return t.setMeta(metaAckedTo, int64(hi))
 }
 
-// ackedMark is the highest sequence own_acked holds: a pull that begins
-// now reads the log past every entry of those writes.
+// ackedFrom is the lowest own sequence that may be logged above the
+// cursor although acknowledged (0: none).
+func (t *txn) ackedFrom() (uint64, error) {
+	n, err := t.metaInt(metaAckedFrom)
+	return uint64(n), err
+}
+
+// ackedMark is the highest own sequence acknowledged so far: a pull that
+// begins now reads the log past every entry of those writes.
 func (r *Replica) ackedMark(ctx context.Context) (uint64, error) {
-	var n int64
-	if err := r.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM own_acked`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("read acknowledged writes: %w", err)
+	n, err := r.metaInt(ctx, r.db, metaAckedTo)
+	return uint64(n), err
+}
+
+// pulledPastAcked runs at the end of a complete pull that began when
+// mark was the highest acknowledged sequence: those writes are at or
+// below the cursor now.
+func (r *Replica) pulledPastAcked(ctx context.Context, mark uint64) error {
+	to, err := r.metaInt(ctx, r.db, metaAckedTo)
+	if err != nil {
+		return err
 	}
-	return uint64(n), nil
+	from := int64(0)
+	if uint64(to) > mark {
+		from = int64(mark) + 1 // acknowledged while the pull ran
+	}
+	return setMeta(ctx, r.db, metaAckedFrom, from)
 }
 
 // keepAway keeps, for the rows ids about to be dropped, their own current
 // versions that the outbox (or the compact log) still holds unpushed, or
-// that the server took since the last complete pull began (own_acked).
+// that the server took since the last complete pull began (ackedFrom).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
+	from, err := t.ackedFrom()
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
 		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
 			return err
@@ -85,11 +115,7 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 		if err != nil {
 			return err
 		}
-		var acked bool
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM own_acked WHERE row_id = ?)`, id.String()).Scan(&acked); err != nil {
-			return err
-		}
-		if len(pending) == 0 && !acked {
+		if len(pending) == 0 && from == 0 {
 			continue
 		}
 		st, err := t.get(id)
@@ -101,7 +127,7 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 		}
 		for field, v := range st.cur {
 			// A refused write is not current: the replica rolled it back.
-			if v.Dot.Replica != t.r.id || !(acked || pending.holds(v.Dot.Seq)) {
+			if v.Dot.Replica != t.r.id || !(pending.holds(v.Dot.Seq) || from != 0 && v.Dot.Seq >= from) {
 				continue
 			}
 			kind, val := valueArgs(v.Value)
@@ -152,7 +178,8 @@ func (t *txn) pendingSeqs(id syncproto.RowID) (seqRanges, error) {
 }
 
 // pendingRowsIn lists the rows of hamlets (about to be dropped) with
-// changes awaiting a result, or taken since the last complete pull began.
+// changes awaiting a result; all of them while writes taken since the last
+// complete pull began may be among them (ackedFrom).
 func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := []any{outboxPending, outboxUnacked}
@@ -160,10 +187,16 @@ func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 		args = append(args, h)
 	}
 	args = append(args, args...)
-	args = append(args, args[2:2+len(hamlets)]...)
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)
-		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)
-		UNION SELECT row_id FROM own_acked WHERE row_id IN (SELECT id FROM row_state WHERE scope IN `+in+`)`, args...)
+	q := `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)
+		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)`
+	if from, err := t.ackedFrom(); err != nil {
+		return nil, err
+	} else if from != 0 {
+		// Any of them may hold a write taken since the last pull began.
+		q = `SELECT id FROM row_state WHERE scope IN ` + in
+		args = args[2 : 2+len(hamlets)]
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

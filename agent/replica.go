@@ -87,7 +87,6 @@ CREATE TABLE conflicts (
 	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration}, // outbox_rows.go
 	{Version: 7, Name: "own_away", SQL: ownAwayMigration},       // away.go
 	{Version: 8, Name: "state_values", SQL: restateMigration},   // state_values.go
-	{Version: 9, Name: "own_acked", SQL: ownAckedMigration},     // away.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -540,7 +540,7 @@ func TestFoundDefects(t *testing.T) {
 		// edit, which the pull leaves out as the laptop's own: "L1 does not
 		// hold what the server holds in households (scope [32002-02]): row
 		// 094b8024: head_name="Chủ hộ 352" (server "Chủ hộ 958")"
-		// (agent/away.go own_acked).
+		// (agent/away.go: acked_from).
 		{"own edit taken, then its row dropped with a lost hamlet", Config{Seed: 208, Wide: true, Truncate: true}},
 		{"a restore after the horizon passed its tombstone", Config{Seed: 64255, Silent: true, Truncate: true}},
 		{"a restore after the horizon passed its tombstone, again", Config{Seed: 80611, Silent: true, Truncate: true}},
