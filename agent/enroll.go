@@ -170,15 +170,29 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	// A device enrolled again (revoked, then a new code) may hold rows of
 	// hamlets its team lost meanwhile, yet never had a Welcome note what it
 	// holds: note the old enrollment's hamlets before the new one replaces
-	// them, so the next sync drops the lost ones (rescope).
-	if err := r.noteHeldScope(ctx); err != nil {
+	// them, so the next sync drops the lost ones (rescope). A replica that
+	// holds nothing (it never synced nor wrote, and may have moved to
+	// another server) forgets any hamlets noted before: its next sync is a
+	// first one, not a change of its team's hamlets to report.
+	holds, err := r.holdsData(ctx)
+	if err != nil {
 		return "", nil, err
+	}
+	if holds {
+		if err := r.noteHeldScope(ctx); err != nil {
+			return "", nil, err
+		}
 	}
 	t, err := r.begin(ctx)
 	if err != nil {
 		return "", nil, err
 	}
 	defer t.rollback()
+	if !holds {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaScopeHeld); err != nil {
+			return "", nil, err
+		}
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", nil, err
@@ -247,16 +261,22 @@ func (r *Replica) heldServer(ctx context.Context) (string, error) {
 	if err != nil || prev == nil || prev.ServerID == "" {
 		return "", err
 	}
+	if holds, err := r.holdsData(ctx); err != nil || !holds {
+		return "", err
+	}
+	return prev.ServerID, nil
+}
+
+// holdsData says whether this replica holds anything of a server: it
+// pulled (a cursor), wrote (a sequence) or began a clone.
+func (r *Replica) holdsData(ctx context.Context) (bool, error) {
 	cursor, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
-		return "", err
+		return false, err
 	}
 	seq, err := r.metaInt(ctx, r.db, "seq")
 	if err != nil {
-		return "", err
+		return false, err
 	}
-	if cursor == 0 && seq == 0 && !r.cloneStarted(ctx) {
-		return "", nil
-	}
-	return prev.ServerID, nil
+	return cursor != 0 || seq != 0 || r.cloneStarted(ctx), nil
 }

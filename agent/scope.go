@@ -87,9 +87,12 @@ func listJSON(l []string) string {
 	return string(b)
 }
 
-// noteHeldScope records the hamlets this replica holds, the first time a
-// Welcome arrives after this feature: the scope it enrolled with (or last
-// synced with), before the Welcome's scope replaces it.
+// noteHeldScope records the hamlets this replica holds, when none are
+// recorded yet: the scope it enrolled with (or last synced with), before
+// a Welcome's scope or a new enrollment's replaces it. Only for a replica
+// that holds data (holdsData): one that holds nothing holds the
+// Welcome's scope (welcome), and forgets what was noted when enrolled
+// again (EnrollWith).
 func (r *Replica) noteHeldScope(ctx context.Context) error {
 	if _, ok, err := r.metaList(ctx, r.db, metaScopeHeld); err != nil || ok {
 		return err
@@ -545,6 +548,12 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 	ch, err := s.r.rescope(ctx, scope, s.cursor)
 	if err != nil {
 		return err
+	}
+	if s.cursor == 0 {
+		// Never pulled (or cloning again): the clone, or the log replay
+		// from 0, brings every hamlet of the scope; no hamlet is gained by
+		// a back-fill.
+		ch.Gained = nil
 	}
 	if ch.Backfilled, err = s.backfill(ctx); err != nil {
 		return err

@@ -390,7 +390,16 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	sum.Offset = off
 	sum.ClockWarning = off > syncproto.ClockWarnAfter || -off > syncproto.ClockWarnAfter
 	sum.Scope = w.Scope
-	if err := r.noteHeldScope(ctx); err != nil {
+	// A replica that holds nothing yet (it never pulled, wrote nor began a
+	// clone) holds the Welcome's scope: its team's hamlets may have changed
+	// since it enrolled, and a first sync is not a change to report.
+	if holds, err := r.holdsData(ctx); err != nil {
+		return err
+	} else if !holds {
+		if err := setMeta(ctx, r.db, metaScopeHeld, listJSON(w.Scope)); err != nil {
+			return err
+		}
+	} else if err := r.noteHeldScope(ctx); err != nil {
 		return err
 	}
 	if err := r.updateScope(ctx, w.Scope); err != nil {

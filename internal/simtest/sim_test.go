@@ -245,7 +245,9 @@ func TestFoundDefects(t *testing.T) {
 		// above also covers it. Neither seed reaches this defect any
 		// more: with the noteHeldScope call in EnrollWith removed both
 		// pass, and so do wide seeds 1–600 (208 fails either way), so
-		// these two now cover nothing specific.
+		// these two now cover nothing specific: agent
+		// TestReenrolledAfterLosingHamletDropsIt does (a laptop that wrote
+		// before its first sync, with a server whose log was empty).
 		{"re-enrolled after losing a hamlet", Config{Seed: 214, Wide: true}},
 		{"re-enrolled after losing a hamlet, cloned", Config{Seed: 19, Wide: true}},
 		// A row left a laptop's scope (its team lost the hamlet, or its
