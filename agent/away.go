@@ -125,9 +125,19 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 		if st == nil {
 			continue
 		}
+		var refused seqRanges
+		if from != 0 {
+			if refused, err = t.seqsIn(id, outboxRejected, outboxRejected); err != nil {
+				return err
+			}
+		}
 		for field, v := range st.cur {
-			// A refused write is not current: the replica rolled it back.
-			if v.Dot.Replica != t.r.id || !(pending.holds(v.Dot.Seq) || from != 0 && v.Dot.Seq >= from) {
+			// A refused write stays current until the volunteer discards
+			// it, but the server does not hold it: a row that comes back
+			// comes back without it, as applyAck drops a refused one kept
+			// here before.
+			if v.Dot.Replica != t.r.id || refused.holds(v.Dot.Seq) ||
+				!(pending.holds(v.Dot.Seq) || from != 0 && v.Dot.Seq >= from) {
 				continue
 			}
 			kind, val := valueArgs(v.Value)
@@ -159,9 +169,14 @@ func (s seqRanges) holds(seq uint64) bool {
 
 // pendingSeqs lists the sequences of id's changes that await a result.
 func (t *txn) pendingSeqs(id syncproto.RowID) (seqRanges, error) {
+	return t.seqsIn(id, outboxPending, outboxUnacked)
+}
+
+// seqsIn lists the sequences of id's changes in outbox state a or b.
+func (t *txn) seqsIn(id syncproto.RowID, a, b int) (seqRanges, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, seq FROM outbox WHERE row_id = ? AND state IN (?, ?)
 		UNION ALL SELECT seq, seq + n - 1 FROM outbox_rows WHERE row_id = ? AND state IN (?, ?)`,
-		id.String(), outboxPending, outboxUnacked, id.String(), outboxPending, outboxUnacked)
+		id.String(), a, b, id.String(), a, b)
 	if err != nil {
 		return nil, err
 	}
