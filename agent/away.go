@@ -100,12 +100,21 @@ func (r *Replica) pulledPastAcked(ctx context.Context, mark uint64) error {
 }
 
 // keepAway keeps, for the rows ids about to be dropped, their own current
-// versions that the outbox (or the compact log) still holds unpushed, or
-// that the server took since the last complete pull began (ackedFrom).
-func (t *txn) keepAway(ids []syncproto.RowID) error {
-	from, err := t.ackedFrom()
-	if err != nil {
-		return err
+// versions that the outbox (or the compact log) still holds unpushed, and
+// with acked (a drop of lost hamlets) also those the server took since
+// the last complete pull began (ackedFrom). An eviction keeps none of
+// those: only a later move brings the row back, and it re-logs the row's
+// current versions after every write the server took before it, this
+// replica's own included. Kept, a version others wrote over since would
+// come back without its history, and the move's re-log would record a
+// conflict no one else has (review 28).
+func (t *txn) keepAway(ids []syncproto.RowID, acked bool) error {
+	var from uint64
+	if acked {
+		var err error
+		if from, err = t.ackedFrom(); err != nil {
+			return err
+		}
 	}
 	for _, id := range ids {
 		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {

@@ -166,13 +166,28 @@ func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, cs, "the deleter records no conflict for the edit its delete hid")
 
-	// Collected everywhere, every replica equals a fresh clone.
-	_, err = ts.Server.GC(ctx)
-	require.NoError(t, err)
-	for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
-		tok := map[string]string{"a": ta, "b": tb, "silent": tsil}[name]
-		realSync(t, rep, ts, tok)
+	// Collected everywhere, every replica equals a fresh clone. The
+	// server collects the row once it has recorded every laptop's cursor
+	// past the re-logged tombstone (written by the activity flush, which
+	// runs on its own), and each laptop drops it at the horizon after.
+	gone := func() bool {
+		r, e, _ := serverHolds(t, ts, h)
+		for _, rep := range []*agent.Replica{a, b, s} {
+			if holdsRow(t, rep, h) {
+				return false
+			}
+		}
+		return r == 0 && e == 0
 	}
+	for i := 0; i < 200 && !gone(); i++ {
+		_, err = ts.Server.GC(ctx)
+		require.NoError(t, err)
+		for name, rep := range map[string]*agent.Replica{"a": a, "b": b, "silent": s} {
+			realSync(t, rep, ts, map[string]string{"a": ta, "b": tb, "silent": tsil}[name])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.True(t, gone(), "the deleted household is collected everywhere")
 	c, tc := enroll()
 	realSync(t, c, ts, tc)
 	want, err := c.Snapshot(ctx)

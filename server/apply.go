@@ -481,7 +481,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		}
 	}
 	if !o.Installs() {
-		if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field); err != nil {
+		if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field, false); err != nil {
 			return res, err
 		}
 		e := LogEntry{Change: *c}

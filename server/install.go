@@ -35,7 +35,7 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 		// The move itself goes to its author too, with the versions
 		// move logs beside it (a device that dropped the row has neither).
 		e.NewScope = rc.st.Scope
-	} else if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field); err != nil {
+	} else if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field, true); err != nil {
 		return err
 	}
 	if err := b.appendEntry(&e); err != nil {
@@ -174,8 +174,14 @@ func (b *batch) relog(ref RowRef, rc *rowCache, skip string) error {
 // device back from silence) would reach that replica alone, a live row of
 // one field. With the tombstone first it holds the row deleted, and the
 // deleter sees the edit its delete hid (hidden.go) as if it had kept it.
-func (b *batch) tombstoneFirst(ref RowRef, rc *rowCache, field string) error {
-	if !rc.st.Deleted || field == schema.DeletedField {
+//
+// A write to _deleted itself needs it only when it loses (installs is
+// false): a losing restore (or the deleter's hidden-edit write, made to
+// lose) would otherwise reach such a replica alone, a live row of no
+// field; a winning one is the tombstone, or a restore that re-logs the
+// row (install).
+func (b *batch) tombstoneFirst(ref RowRef, rc *rowCache, field string, installs bool) error {
+	if !rc.st.Deleted || field == schema.DeletedField && installs {
 		return nil
 	}
 	v, ok := rc.st.Versions[schema.DeletedField]
