@@ -173,7 +173,7 @@ func (b *batch) relog(ref RowRef, rc *rowCache, skip string) error {
 // and a write made before the delete reached its laptop (pushed by a
 // device back from silence) would reach that replica alone, a live row of
 // one field. With the tombstone first it holds the row deleted, and the
-// deleter sees the edit its delete hid (hidden.go) as if it had kept it.
+// deleter sees the edit its delete hid (agent/hidden.go) as if it had kept it.
 //
 // A write to _deleted itself needs it only when it loses (installs is
 // false): a losing restore (or the deleter's hidden-edit write, made to
