@@ -139,6 +139,14 @@ func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 		return err
 	}
 	defer t.rollback()
+	if err := t.dropSynced(keepRefused); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+// dropSynced is Replica.dropSynced in t.
+func (t *txn) dropSynced(keepRefused bool) error {
 	states := fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked)
 	if keepRefused {
 		states += `, ` + fmt.Sprint(outboxRejected)
@@ -169,10 +177,7 @@ func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 			return err
 		}
 	}
-	if err := t.setMeta("cursor", int64(0)); err != nil {
-		return err
-	}
-	return t.commit()
+	return t.setMeta("cursor", int64(0))
 }
 
 // needsClone decides whether this session clones by snapshot: a clone is
@@ -293,17 +298,11 @@ func (s *syncRun) clone(ctx context.Context) error {
 			return s.cloneFrom(ctx, cloneState{})
 		}
 		// The server cannot resume this clone (restored from a backup, or
-		// a table it no longer syncs): start again from the beginning.
-		// Rows stored so far merge with the new snapshot's.
-		t, err := s.r.begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer t.rollback()
-		if err := t.clearClone(); err != nil {
-			return err
-		}
-		if err := t.commit(); err != nil {
+		// a table it no longer syncs): start again from the beginning,
+		// without the rows stored so far. Merged with the new snapshot's,
+		// a field written twice between the two heads would come based on
+		// a version this replica never saw: a conflict no one else has.
+		if err := s.r.dropSynced(ctx, true); err != nil {
 			return err
 		}
 		return s.cloneFrom(ctx, cloneState{})
