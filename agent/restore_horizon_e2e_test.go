@@ -24,18 +24,7 @@ import (
 func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.Now = clk.now
-		// The horizon is read from the store: device activity (the
-		// acknowledged cursors) is written often so it counts them soon.
-		c.FlushInterval = 5 * time.Millisecond
-	}))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	ts, enroll := horizonServer(t, clk)
 	a, ta := enroll()
 	b, tb := enroll()
 	s, tsil := enroll()
@@ -64,13 +53,7 @@ func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 
 	// A and B pull the delete and acknowledge it; S no longer holds the
 	// horizon back, so they are told to drop the tombstone, and do.
-	collected := map[string]int{}
-	for i := 0; i < 200 && (collected["a"] == 0 || collected["b"] == 0); i++ {
-		collected["a"] += realSync(t, a, ts, ta).Collected
-		collected["b"] += realSync(t, b, ts, tb).Collected
-		time.Sleep(10 * time.Millisecond) // the next activity flush
-	}
-	require.Equal(t, map[string]int{"a": 1, "b": 1}, collected, "the horizon passed the tombstone")
+	dropAtHorizon(t, ts, laptop{"a", a, ta}, laptop{"b", b, tb})
 	for name, rep := range map[string]*agent.Replica{"a": a, "b": b} {
 		require.False(t, holdsRow(t, rep, h), "replica %s still holds the deleted household", name)
 	}
@@ -108,16 +91,7 @@ func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.Now = clk.now
-		c.FlushInterval = 5 * time.Millisecond
-	}))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	ts, enroll := horizonServer(t, clk)
 	a, ta := enroll()
 	b, tb := enroll()
 	s, tsil := enroll()
@@ -136,13 +110,7 @@ func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
 	require.NoError(t, a.Delete(ctx, "households", h))
 	realSync(t, a, ts, ta)
 	clk.advance(190 * 24 * time.Hour)
-	collected := map[string]int{}
-	for i := 0; i < 200 && (collected["a"] == 0 || collected["b"] == 0); i++ {
-		collected["a"] += realSync(t, a, ts, ta).Collected
-		collected["b"] += realSync(t, b, ts, tb).Collected
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Equal(t, map[string]int{"a": 1, "b": 1}, collected, "the horizon passed the tombstone")
+	dropAtHorizon(t, ts, laptop{"a", a, ta}, laptop{"b", b, tb})
 
 	// S returns before the server's collection ran: its edit is merged
 	// into the deleted row.
@@ -197,4 +165,53 @@ func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
 	}
+}
+
+// horizonServer starts a server on clk's time, and enroll makes laptops of
+// team A on it. The horizon is read from the store: device activity (the
+// acknowledged cursors) is written often so it counts them soon.
+func horizonServer(t *testing.T, clk *fakeClock) (*servertest.TS, func() (*agent.Replica, string)) {
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.Now = clk.now
+		c.FlushInterval = 5 * time.Millisecond
+	}))
+	return ts, func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(context.Background(), ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+}
+
+// laptop is a replica of a test and its token.
+type laptop struct {
+	name string
+	rep  *agent.Replica
+	tok  string
+}
+
+// dropAtHorizon syncs the laptops until each has dropped one tombstone,
+// told by the horizon that every active device holds it (the activity
+// flush runs on its own, so it may take a few rounds).
+func dropAtHorizon(t *testing.T, ts *servertest.TS, ls ...laptop) {
+	t.Helper()
+	collected, want := map[string]int{}, map[string]int{}
+	for _, l := range ls {
+		want[l.name] = 1
+	}
+	done := func() bool {
+		for _, l := range ls {
+			if collected[l.name] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i < 200 && !done(); i++ {
+		for _, l := range ls {
+			collected[l.name] += realSync(t, l.rep, ts, l.tok).Collected
+		}
+		time.Sleep(10 * time.Millisecond) // the next activity flush
+	}
+	require.Equal(t, want, collected, "the horizon passed the tombstone")
 }

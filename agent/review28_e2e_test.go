@@ -8,8 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
-	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -24,16 +22,7 @@ import (
 func TestHiddenEditOfASilentDeleterKeepsTheRowDeleted(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.Now = clk.now
-		c.FlushInterval = 5 * time.Millisecond
-	}))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	ts, enroll := horizonServer(t, clk)
 	d, td := enroll() // the deleter, silent after its delete
 	b, tb := enroll()
 	e, te := enroll() // the editor
@@ -56,13 +45,7 @@ func TestHiddenEditOfASilentDeleterKeepsTheRowDeleted(t *testing.T) {
 	realSync(t, e, ts, te)            // the edit merges into the deleted row
 	clk.advance(190 * 24 * time.Hour)
 
-	collected := map[string]int{}
-	for i := 0; i < 200 && (collected["b"] == 0 || collected["e"] == 0); i++ {
-		collected["b"] += realSync(t, b, ts, tb).Collected
-		collected["e"] += realSync(t, e, ts, te).Collected
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Equal(t, map[string]int{"b": 1, "e": 1}, collected, "the horizon passed the tombstone")
+	dropAtHorizon(t, ts, laptop{"b", b, tb}, laptop{"e", e, te})
 
 	// D comes back before the server's collection: it sees the edit its
 	// delete hid and writes the hidden edit.
@@ -230,16 +213,7 @@ func TestEvictionKeepsNoEditWhoseSuccessorLostItsBase(t *testing.T) {
 func TestLosingRestoreKeepsADroppedRowDeleted(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.Now = clk.now
-		c.FlushInterval = 5 * time.Millisecond
-	}))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	ts, enroll := horizonServer(t, clk)
 	a, ta := enroll()
 	b, tb := enroll()
 	s, tsil := enroll()
@@ -264,13 +238,7 @@ func TestLosingRestoreKeepsADroppedRowDeleted(t *testing.T) {
 	realSync(t, a, ts, ta)
 	clk.advance(190 * 24 * time.Hour)
 
-	collected := map[string]int{}
-	for i := 0; i < 200 && (collected["a"] == 0 || collected["b"] == 0); i++ {
-		collected["a"] += realSync(t, a, ts, ta).Collected
-		collected["b"] += realSync(t, b, ts, tb).Collected
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Equal(t, map[string]int{"a": 1, "b": 1}, collected, "the horizon passed the tombstone")
+	dropAtHorizon(t, ts, laptop{"a", a, ta}, laptop{"b", b, tb})
 
 	sum := realSync(t, s, ts, tsil)
 	require.Zero(t, sum.Rejected)
