@@ -96,6 +96,10 @@ func (r *Replica) pulledPastAcked(ctx context.Context, mark uint64) error {
 	if uint64(to) > mark {
 		from = int64(mark) + 1 // acknowledged while the pull ran
 	}
+	// Most pulls change nothing here: no write then.
+	if was, err := r.metaInt(ctx, r.db, metaAckedFrom); err != nil || was == from {
+		return err
+	}
 	return setMeta(ctx, r.db, metaAckedFrom, from)
 }
 
