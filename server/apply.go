@@ -383,6 +383,39 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 	return false, nil
 }
 
+// seenThroughRefusal gives c the base cur when c overwrote its own
+// replica's refused write (or a chain of them) whose base was cur: the
+// laptop keeps a refused value on screen until the refusal is read, and a
+// volunteer who edits it again has seen cur all the same. Judged by the
+// refused base it never reached the server with, the write would log a
+// conflict against a value its writer overwrote knowingly (issue 17, wide
+// seed 2078). The change is logged with that base, so every replica judges
+// it the same way; its digest was taken as pushed (fork.go).
+func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error {
+	base := c.Base
+	for hop := 0; hop < maxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
+		rf, err := b.tx.Refusals(b.p.replica, base.Seq, base.Seq)
+		if err != nil {
+			return fmt.Errorf("read the refusal of the base of change %d: %w", c.Dot.Seq, err)
+		}
+		r, ok := rf[base.Seq]
+		if !ok {
+			return nil
+		}
+		if base = r.Change.Base; base == cur {
+			c.Base = cur
+			return nil
+		}
+	}
+	return nil
+}
+
+// maxRefusalHops bounds how many refused writes in a row seenThroughRefusal
+// follows: each is a correction typed over a refused one before the
+// refusal arrived, so a long chain is an agent misbehaving, judged as
+// concurrent.
+const maxRefusalHops = 8
+
 // The reason travels as data (Why) and, for clients that read only
 // Reason, as Vietnamese text (refusal.Compat); it is stored as data, so a
 // refusal answered again says the same.
@@ -442,6 +475,11 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	var floor syncproto.HLC
 	if has {
 		curp = &cur
+		if c.Base != cur.Dot && c.Base.Replica == b.p.replica {
+			if err := b.seenThroughRefusal(c, cur.Dot); err != nil {
+				return res, err
+			}
+		}
 		if c.Base == cur.Dot {
 			floor = cur.HLC
 		}

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/archive"
 	"github.com/hamlet-vn/hamlet/schema"
@@ -187,6 +190,7 @@ type LogPage struct {
 
 // Refused is a pushed change the server did not apply, kept with its reason.
 type Refused struct {
+	// Change is the refused change; Refusals fills only its Dot and Base.
 	Change   syncproto.Change
 	DeviceID string
 	Code     syncproto.Code
@@ -333,4 +337,17 @@ func storeError(msg string, err error) *syncproto.Error {
 		return &syncproto.Error{Code: syncproto.CodeBusy, Msg: "the server is busy; retry after a pause", Err: err}
 	}
 	return &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: msg, Err: err}
+}
+
+// RefusedBase is a refused change's base as a store keeps it: NULL columns
+// (no base, or refused before the store kept bases) are the zero Dot.
+func RefusedBase(origin []byte, seq *int64) (syncproto.Dot, error) {
+	if origin == nil || seq == nil {
+		return syncproto.Dot{}, nil
+	}
+	id, err := uuid.FromBytes(origin)
+	if err != nil {
+		return syncproto.Dot{}, fmt.Errorf("refused change's base origin: %w", err)
+	}
+	return syncproto.Dot{Replica: id, Seq: uint64(*seq)}, nil
 }

@@ -570,6 +570,16 @@ func TestFoundDefects(t *testing.T) {
 		{"a clone started again over the rows it stored", Config{Seed: 2100, Wide: true, Truncate: true}},
 		{"a restore after the horizon passed its tombstone", Config{Seed: 64255, Silent: true, Truncate: true}},
 		{"a restore after the horizon passed its tombstone, again", Config{Seed: 80611, Silent: true, Truncate: true}},
+		// A laptop moved a household to a hamlet its team had lost; the
+		// server refused the move, and the laptop moved the household back
+		// before discarding the refusal. The correction's base was the
+		// refused move, which the server never took, and it logged a
+		// conflict against the household's first hamlet_code, the laptop's
+		// own: "the server's conflict log holds a write that did not
+		// compete: households 2b894955.hamlet_code: 6c529582@1 lost to
+		// 6c529582@22, which was written over it" (server/apply.go
+		// seenThroughRefusal). Wide seed 2078 of 1,000 from 1501.
+		{"a correction of a refused move", Config{Seed: 2078, Wide: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)

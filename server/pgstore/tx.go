@@ -508,15 +508,19 @@ func (w *pgTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 func (w *pgTx) AddRefused(r server.Refused) error {
 	c := &r.Change
 	k, v := encodeValue(c.Value)
-	w.tx.queue("record refused change", `INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	var baseOrigin, baseSeq any // NULL: the change overwrote no version
+	if !c.Base.IsZero() {
+		baseOrigin, baseSeq = clone(c.Base.Replica[:]), int64(c.Base.Seq)
+	}
+	w.tx.queue("record refused change", `INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason, base_origin, base_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, clone(c.Row[:]), c.Field, k, v,
-		int64(c.HLC), clone(c.Dot.Replica[:]), int64(c.Dot.Seq), string(r.Code), r.Reason)
+		int64(c.HLC), clone(c.Dot.Replica[:]), int64(c.Dot.Seq), string(r.Code), r.Reason, baseOrigin, baseSeq)
 	return nil
 }
 
 func (w *pgTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
-	rows, err := w.tx.Query(w.ctx, `SELECT oseq, code, reason FROM sync_refused WHERE origin = $1 AND oseq BETWEEN $2 AND $3`,
+	rows, err := w.tx.Query(w.ctx, `SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = $1 AND oseq BETWEEN $2 AND $3`,
 		origin[:], int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read refusals: %w", err)
@@ -527,10 +531,15 @@ func (w *pgTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64
 		var seq int64
 		var r server.Refused
 		var code string
-		if err := rows.Scan(&seq, &code, &r.Reason); err != nil {
+		var baseOrigin []byte
+		var baseSeq *int64
+		if err := rows.Scan(&seq, &code, &r.Reason, &baseOrigin, &baseSeq); err != nil {
 			return nil, fmt.Errorf("read refusals: %w", err)
 		}
 		r.Code = syncproto.Code(code)
+		if r.Change.Base, err = server.RefusedBase(baseOrigin, baseSeq); err != nil {
+			return nil, fmt.Errorf("read refusals: %w", err)
+		}
 		r.Change.Dot = syncproto.Dot{Replica: origin, Seq: uint64(seq)}
 		out[uint64(seq)] = r
 	}

@@ -327,7 +327,7 @@ func dedupe(ss []string) []string {
 }
 
 func (w *writeTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
-	rows, err := w.query(`SELECT oseq, code, reason FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ?`,
+	rows, err := w.query(`SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ?`,
 		origin[:], int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read refusals: %w", err)
@@ -337,7 +337,12 @@ func (w *writeTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uin
 	for rows.Next() {
 		var seq int64
 		var r server.Refused
-		if err := rows.Scan(&seq, &r.Code, &r.Reason); err != nil {
+		var baseOrigin []byte
+		var baseSeq *int64
+		if err := rows.Scan(&seq, &r.Code, &r.Reason, &baseOrigin, &baseSeq); err != nil {
+			return nil, fmt.Errorf("read refusals: %w", err)
+		}
+		if r.Change.Base, err = server.RefusedBase(baseOrigin, baseSeq); err != nil {
 			return nil, fmt.Errorf("read refusals: %w", err)
 		}
 		r.Change.Dot = syncproto.Dot{Replica: origin, Seq: uint64(seq)}

@@ -166,9 +166,10 @@ func TestRowTablesMigrationKeepsEveryRow(t *testing.T) {
 		rows.Close()
 	}
 	// And before the migrations after 0011 (0012's units version, its
-	// table and triggers; 0013's column of restamps beside the digests),
-	// which the store applies again.
-	for _, q := range []string{`ALTER TABLE sync_digests DROP COLUMN hlc`, `DROP TRIGGER admin_units_version_insert`, `DROP TRIGGER admin_units_version_update`,
+	// table and triggers; 0013's column of restamps beside the digests;
+	// 0014's base of a refused change), which the store applies again.
+	for _, q := range []string{`ALTER TABLE sync_digests DROP COLUMN hlc`, `ALTER TABLE sync_refused DROP COLUMN base_origin`,
+		`ALTER TABLE sync_refused DROP COLUMN base_seq`, `DROP TRIGGER admin_units_version_insert`, `DROP TRIGGER admin_units_version_update`,
 		`DROP TRIGGER admin_units_version_delete`, `DROP TRIGGER admin_unit_predecessors_version_insert`,
 		`DROP TRIGGER admin_unit_predecessors_version_update`, `DROP TRIGGER admin_unit_predecessors_version_delete`,
 		`DROP TABLE admin_units_version`} {

@@ -287,10 +287,14 @@ func (w *writeTx) AddConflict(c syncproto.Conflict, at time.Time) error {
 
 func (w *writeTx) AddRefused(r server.Refused) error {
 	c := &r.Change
-	_, err := w.exec(`INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	var baseOrigin, baseSeq any // NULL: the change overwrote no version
+	if !c.Base.IsZero() {
+		baseOrigin, baseSeq = c.Base.Replica[:], int64(c.Base.Seq)
+	}
+	_, err := w.exec(`INSERT INTO sync_refused (at_ms, device_id, scope, tbl, row, field, kind, val, hlc, origin, oseq, code, reason, base_origin, base_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.At.UnixMilli(), r.DeviceID, c.Scope, c.Table, c.Row[:], c.Field, int64(c.Value.Kind()), versions.SQLValue(c.Value),
-		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason)
+		int64(c.HLC), c.Dot.Replica[:], int64(c.Dot.Seq), string(r.Code), r.Reason, baseOrigin, baseSeq)
 	if err != nil {
 		return fmt.Errorf("record refused change: %w", err)
 	}

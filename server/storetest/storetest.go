@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 	}{
 		{"UpdateRollsBackOnError", testRollback},
 		{"OriginSeq", testOriginSeq},
+		{"RefusalsKeepCodeReasonAndBase", testRefusals},
 		{"RowsAndVersionsKeepKinds", testVersions},
 		{"ReadLogFiltersAndPages", testReadLog},
 		{"Children", testChildren},
@@ -125,6 +126,40 @@ func testOriginSeq(t *testing.T, s store) {
 	seq, err := s.PushedSeq(ctx, r)
 	require.NoError(t, err)
 	require.Equal(t, uint64(42), seq)
+}
+
+// testRefusals: a refused change is answered again with its code and
+// reason, and the server judges a write over it by its base (apply.go,
+// seenThroughRefusal), within one transaction too.
+func testRefusals(t *testing.T, s store) {
+	r, other := uuid.New(), uuid.New()
+	row := uuid.New()
+	withBase := change("households", row, "hamlet_code", syncproto.String("32002-02"), "32002-01", r, 13)
+	withBase.Base = syncproto.Dot{Replica: other, Seq: 4}
+	noBase := change("households", row, "notes", syncproto.String("x"), "32002-01", r, 14)
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		for _, c := range []syncproto.Change{withBase, noBase} {
+			require.NoError(t, tx.AddRefused(server.Refused{Change: c, DeviceID: "d1", Code: syncproto.CodeOutOfScope, Reason: "why", At: time.Now()}))
+		}
+		got, err := tx.Refusals(r, 13, 13)
+		require.NoError(t, err)
+		require.Equal(t, withBase.Base, got[13].Change.Base, "read back in the transaction that stored it")
+		return nil
+	}))
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		got, err := tx.Refusals(r, 1, 20)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		require.Equal(t, syncproto.CodeOutOfScope, got[13].Code)
+		require.Equal(t, "why", got[13].Reason)
+		require.Equal(t, syncproto.Dot{Replica: r, Seq: 13}, got[13].Change.Dot)
+		require.Equal(t, withBase.Base, got[13].Change.Base)
+		require.True(t, got[14].Change.Base.IsZero(), "no base: the zero dot")
+		none, err := tx.Refusals(other, 1, 20)
+		require.NoError(t, err)
+		require.Empty(t, none)
+		return nil
+	}))
 }
 
 func testVersions(t *testing.T, s store) {
