@@ -129,7 +129,7 @@ func testOriginSeq(t *testing.T, s store) {
 }
 
 // testRefusals: a refused change is answered again with its code and
-// reason, and the server judges a write over it by its base (apply.go,
+// reason, and the server judges a write over it by its base (server/apply.go,
 // seenThroughRefusal), within one transaction too.
 func testRefusals(t *testing.T, s store) {
 	r, other := uuid.New(), uuid.New()
