@@ -122,11 +122,14 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			}
 		}
 		mine := c.Dot.Replica == r.id && !g.own
-		if mine && st != nil && st.cur[c.Field] != nil {
+		if mine && st != nil && ownSince(st.cur[c.Field], r.id, c.Dot.Seq) {
 			// Our own write coming back: a move logged the row's versions
-			// again (§7.5). Where we hold a version of the field we hold
-			// this one or a later one; where we do not, we dropped the row
-			// when it left our scope, and take it back.
+			// again (§7.5), or the server marked a write of ours to a row
+			// that moved after our cursor (server/apply.go ownBack). Where
+			// we hold it or a later write of ours, we keep what we hold;
+			// otherwise we dropped the row when it left our scope, and take
+			// it back, merged as the server merged it: the row came back
+			// from the log below it, as the server held it then.
 			continue
 		}
 		_ = r.clk().Observe(c.HLC) // beyond the skew bound: stored, our clock stays put
@@ -355,15 +358,10 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	}
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
-	var ackedLo, ackedHi uint64
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
-			if ackedLo == 0 || c.Dot.Seq < ackedLo {
-				ackedLo = c.Dot.Seq
-			}
-			ackedHi = max(ackedHi, c.Dot.Seq)
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -439,9 +437,6 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		if err := t.save(st); err != nil {
 			return 0, 0, err
 		}
-	}
-	if err := t.noteAcked(ackedLo, ackedHi); err != nil {
-		return 0, 0, err
 	}
 	if forked > 0 {
 		if _, err := t.markForkDue(0); err != nil {
@@ -611,4 +606,9 @@ func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.O
 // or a losing write kept in the history.
 func stateChanged(o syncproto.Outcome) bool {
 	return o.Installs() || o == syncproto.LoseToConcurrent
+}
+
+// ownSince says whether v is replica's own write of sequence seq or later.
+func ownSince(v *syncproto.Version, replica syncproto.ReplicaID, seq uint64) bool {
+	return v != nil && v.Dot.Replica == replica && v.Dot.Seq >= seq
 }

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"context"
 	"strings"
 
 	"github.com/google/uuid"
@@ -36,90 +35,15 @@ CREATE TABLE own_away (
 CREATE INDEX own_away_seq ON own_away(seq);
 `
 
-// Writes the server took after this replica's last complete pull began
-// may be logged after it, beside a move's re-log of their row that the
-// replica has not pulled yet: a row dropped then (its hamlet lost) comes
-// back from those entries without them, as with unpushed ones (issue 17,
-// wide seed 208). Own sequences from metaAckedFrom on (0: none) may be
-// such writes; metaAckedTo is the highest acknowledged. Two numbers per
-// Ack, not a row each: drops are rare, pushes are not.
-const (
-	metaAckedFrom = "acked_from"
-	metaAckedTo   = "acked_to"
-)
-
-// noteAcked records that the server took (or answered) own writes from
-// sequence lo to hi.
-func (t *txn) noteAcked(lo, hi uint64) error {
-	if hi == 0 {
-		return nil
-	}
-	from, err := t.metaInt(metaAckedFrom)
-	if err != nil {
-		return err
-	}
-	if from == 0 || uint64(from) > lo {
-		if err := t.setMeta(metaAckedFrom, int64(lo)); err != nil {
-			return err
-		}
-	}
-	to, err := t.metaInt(metaAckedTo)
-	if err != nil || uint64(to) >= hi {
-		return err
-	}
-	return t.setMeta(metaAckedTo, int64(hi))
-}
-
-// ackedFrom is the lowest own sequence that may be logged above the
-// cursor although acknowledged (0: none).
-func (t *txn) ackedFrom() (uint64, error) {
-	n, err := t.metaInt(metaAckedFrom)
-	return uint64(n), err
-}
-
-// ackedMark is the highest own sequence acknowledged so far: a pull that
-// begins now reads the log past every entry of those writes.
-func (r *Replica) ackedMark(ctx context.Context) (uint64, error) {
-	n, err := r.metaInt(ctx, r.db, metaAckedTo)
-	return uint64(n), err
-}
-
-// pulledPastAcked runs at the end of a complete pull that began when
-// mark was the highest acknowledged sequence: those writes are at or
-// below the cursor now.
-func (r *Replica) pulledPastAcked(ctx context.Context, mark uint64) error {
-	to, err := r.metaInt(ctx, r.db, metaAckedTo)
-	if err != nil {
-		return err
-	}
-	from := int64(0)
-	if uint64(to) > mark {
-		from = int64(mark) + 1 // acknowledged while the pull ran
-	}
-	// Most pulls change nothing here: no write then.
-	if was, err := r.metaInt(ctx, r.db, metaAckedFrom); err != nil || was == from {
-		return err
-	}
-	return setMeta(ctx, r.db, metaAckedFrom, from)
-}
-
 // keepAway keeps, for the rows ids about to be dropped, their own current
-// versions that the outbox (or the compact log) still holds unpushed, and
-// with acked (a drop of lost hamlets) also those the server took since
-// the last complete pull began (ackedFrom). An eviction keeps none of
-// those: only a later move brings the row back, and it re-logs the row's
-// current versions after every write the server took before it, this
-// replica's own included. Kept, a version others wrote over since would
-// come back without its history, and the move's re-log would record a
-// conflict no one else has (review 28).
-func (t *txn) keepAway(ids []syncproto.RowID, acked bool) error {
-	var from uint64
-	if acked {
-		var err error
-		if from, err = t.ackedFrom(); err != nil {
-			return err
-		}
-	}
+// versions that the outbox (or the compact log) still holds unpushed. It
+// keeps none the server took: a row that comes back by a move comes with
+// the move's re-log of its current versions, and a write of its own the
+// server took after a move this replica had not pulled reaches it marked
+// as a move's (server/apply.go ownBack). Kept, a version others wrote
+// over since would come back without its history, and the move's re-log
+// would record a conflict no one else has (review 28 D2).
+func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
 		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
 			return err
@@ -128,7 +52,7 @@ func (t *txn) keepAway(ids []syncproto.RowID, acked bool) error {
 		if err != nil {
 			return err
 		}
-		if len(pending) == 0 && from == 0 {
+		if len(pending) == 0 {
 			continue
 		}
 		st, err := t.get(id)
@@ -138,19 +62,11 @@ func (t *txn) keepAway(ids []syncproto.RowID, acked bool) error {
 		if st == nil {
 			continue
 		}
-		var refused seqRanges
-		if from != 0 {
-			if refused, err = t.seqsIn(id, outboxRejected, outboxRejected); err != nil {
-				return err
-			}
-		}
 		for field, v := range st.cur {
 			// A refused write stays current until the volunteer discards
-			// it, but the server does not hold it: a row that comes back
-			// comes back without it, as applyAck drops a refused one kept
-			// here before.
-			if v.Dot.Replica != t.r.id || refused.holds(v.Dot.Seq) ||
-				!(pending.holds(v.Dot.Seq) || from != 0 && v.Dot.Seq >= from) {
+			// it, but it is not pending: the server does not hold it, and
+			// a row that comes back comes back without it.
+			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
 				continue
 			}
 			kind, val := valueArgs(v.Value)
@@ -206,8 +122,7 @@ func (t *txn) seqsIn(id syncproto.RowID, a, b int) (seqRanges, error) {
 }
 
 // pendingRowsIn lists the rows of hamlets (about to be dropped) with
-// changes awaiting a result; all of them while writes taken since the last
-// complete pull began may be among them (ackedFrom).
+// changes awaiting a result.
 func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := []any{outboxPending, outboxUnacked}
@@ -217,13 +132,6 @@ func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	args = append(args, args...)
 	q := `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)
 		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)`
-	if from, err := t.ackedFrom(); err != nil {
-		return nil, err
-	} else if from != 0 {
-		// Any of them may hold a write taken since the last pull began.
-		q = `SELECT id FROM row_state WHERE scope IN ` + in
-		args = args[2 : 2+len(hamlets)]
-	}
 	rows, err := t.tx.QueryContext(t.ctx, q, args...)
 	if err != nil {
 		return nil, err

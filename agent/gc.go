@@ -59,16 +59,11 @@ func (t *txn) noteOwnTomb(c *syncproto.Change) error {
 }
 
 // afterPull runs at the end of a complete pull that ended at cursor: own
-// tombstones acknowledged before it get cursor as their bound, own writes
-// acknowledged before it began (up to ackedMark) are known to be at or
-// below it (away.go), and rows whose tombstone is at or below horizon are
-// dropped. It returns how many.
-func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent, ackedMark uint64) (int, error) {
+// tombstones acknowledged before it get cursor as their bound, and rows
+// whose tombstone is at or below horizon are dropped. It returns how many.
+func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent uint64) (int, error) {
 	if _, err := r.db.ExecContext(ctx, `UPDATE tombs SET seq = ? WHERE seq = 0`, int64(cursor)); err != nil {
 		return 0, fmt.Errorf("settle tombstones: %w", err)
-	}
-	if err := r.pulledPastAcked(ctx, ackedMark); err != nil {
-		return 0, fmt.Errorf("settle acknowledged writes: %w", err)
 	}
 	if err := setMeta(ctx, r.db, "durable_sent", int64(sent)); err != nil {
 		return 0, err

@@ -49,10 +49,6 @@ func (s *syncRun) pullLog(ctx context.Context) error {
 	s.notified = false
 	s.horizon = 0
 	s.durable.Store(s.cursor)
-	ackedMark, err := s.r.ackedMark(ctx)
-	if err != nil {
-		return err
-	}
 	if err := s.sendPull(s.cursor); err != nil {
 		return err
 	}
@@ -109,7 +105,7 @@ func (s *syncRun) pullLog(ctx context.Context) error {
 					return err
 				}
 			}
-			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load(), ackedMark)
+			n, err := s.r.afterPull(ctx, s.cursor, s.horizon, s.sent.Load())
 			if err != nil {
 				return err
 			}

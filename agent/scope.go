@@ -230,7 +230,7 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
 	away = slices.DeleteFunc(away, func(id syncproto.RowID) bool { return slices.Contains(stay, id.String()) })
-	if err := t.keepAway(away, true); err != nil {
+	if err := t.keepAway(away); err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
 	for table := range t.r.cols {

@@ -412,7 +412,7 @@ func columnValue(v syncproto.Value) any {
 
 // drop removes a row (eviction): state and projection, not its outbox.
 func (t *txn) drop(table string, id syncproto.RowID) error {
-	if err := t.keepAway([]syncproto.RowID{id}, false); err != nil {
+	if err := t.keepAway([]syncproto.RowID{id}); err != nil {
 		return fmt.Errorf("keep the unpushed writes of a dropped row: %w", err)
 	}
 	if err := t.exec(`DELETE FROM row_state WHERE id = ?`, id.String()); err != nil {

@@ -32,6 +32,11 @@ type pusher struct {
 	// held began (Server.lastSynced): no change it pushes now was made
 	// earlier (scope.go, madeAt). Zero for an import, or when unknown.
 	since time.Time
+	// pulled is the device's acknowledged pull cursor when it pushed
+	// (Server.ackedCursor), for ownBack; backOwn is false for pushes that
+	// are not a device's session (an import, the server's own writes).
+	pulled  uint64
+	backOwn bool
 }
 
 // pushOutcome is what one applied batch did, for the Ack, metrics and Notify.
@@ -83,6 +88,8 @@ type batch struct {
 	serverSeqLoaded bool
 	// scope history read for out-of-scope changes (scope.go)
 	hist *scopeHistory
+	// moved: the batch's rows that moved after the pusher's cursor (ownBack)
+	moved map[RowRef]bool
 }
 
 func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
@@ -191,6 +198,11 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 	}
 	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
 	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
+	if p.backOwn {
+		if b.moved, err = tx.MovedAbove(ownRows(p, changes), p.pulled); err != nil {
+			return nil, err
+		}
+	}
 	verdicts, hamlets, err := b.judgeRows(r, maxSeq)
 	if err != nil {
 		return nil, err
@@ -524,7 +536,40 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		}
 		e := LogEntry{Change: *c}
 		e.Change.Scope = rc.st.Scope
+		b.ownBack(&e)
 		return res, b.appendEntry(&e)
 	}
 	return res, b.install(c, rc)
+}
+
+// ownRows lists the rows of the pusher's own changes, each once.
+func ownRows(p pusher, changes []syncproto.Change) []RowRef {
+	seen := make(map[RowRef]bool, len(changes)/4+1)
+	var out []RowRef
+	for i := range changes {
+		c := &changes[i]
+		if k := (RowRef{c.Table, c.Row}); c.Dot.Replica == p.replica && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// ownBack marks e, the entry of a pushed change, as a move's (NewScope:
+// to every device of its hamlet, its author too) when its row moved
+// between hamlets after the pusher's acknowledged cursor. The move's
+// re-log of the row's versions sits below the entry, and the pusher has
+// not pulled it: had it dropped the row meanwhile (its team lost the
+// hamlet the row was in before the move), the re-log would bring the row
+// back without this write, its own, which pulls leave out (issue 17, wide
+// seed 208). Marked, the write follows the re-log to its author, who
+// takes it as a duplicate when it kept the row, so the laptop keeps no
+// acknowledged write of its own through a drop (review 28 D2: one that
+// others overwrote since would come back against their later versions as
+// a conflict no one else has).
+func (b *batch) ownBack(e *LogEntry) {
+	if e.NewScope == "" && b.moved[RowRef{e.Change.Table, e.Change.Row}] {
+		e.NewScope = e.Change.Scope
+	}
 }

@@ -38,6 +38,7 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 	} else if err := b.tombstoneFirst(RowRef{c.Table, c.Row}, rc, c.Field, true); err != nil {
 		return err
 	}
+	b.ownBack(&e)
 	if err := b.appendEntry(&e); err != nil {
 		return err
 	}

@@ -118,6 +118,9 @@ type SyncTx interface {
 	AddScopeMove(m ScopeMove) error
 	// ScopeMoves lists a row's moves, oldest first.
 	ScopeMoves(table string, id syncproto.RowID) ([]ScopeMove, error)
+	// MovedAbove reports which of refs moved between hamlets with the
+	// move's eviction logged above seq (apply.go, ownBack).
+	MovedAbove(refs []RowRef, seq uint64) (map[RowRef]bool, error)
 	// TeamScopeLog lists the changes of a team's hamlets, oldest first.
 	TeamScopeLog(team string) ([]TeamScopeChange, error)
 }

@@ -557,7 +557,7 @@ func TestFoundDefects(t *testing.T) {
 		// edit, which the pull leaves out as the laptop's own: "L1 does not
 		// hold what the server holds in households (scope [32002-02]): row
 		// 094b8024: head_name="Chủ hộ 352" (server "Chủ hộ 958")"
-		// (agent/away.go: acked_from).
+		// (agent/away.go: acked_from, since replaced by server/apply.go ownBack).
 		{"own edit taken, then its row dropped with a lost hamlet", Config{Seed: 208, Wide: true, Truncate: true}},
 		// A first clone cut after its first chunk started again from the
 		// first row when the team gained a hamlet, and merged the new

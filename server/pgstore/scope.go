@@ -43,6 +43,35 @@ func (w *pgTx) ScopeMoves(table string, id syncproto.RowID) ([]server.ScopeMove,
 	return out, rows.Err()
 }
 
+func (w *pgTx) MovedAbove(refs []server.RowRef, seq uint64) (map[server.RowRef]bool, error) {
+	out := map[server.RowRef]bool{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	ids := make([][]byte, len(refs))
+	for i, r := range refs {
+		ids[i] = r.Row[:]
+	}
+	rows, err := w.tx.Query(w.ctx, `SELECT DISTINCT tbl, row FROM scope_moves WHERE server_seq > $1 AND row = ANY($2)`, int64(seq), ids)
+	if err != nil {
+		return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r server.RowRef
+		var id []byte
+		if err := rows.Scan(&r.Table, &id); err != nil {
+			return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+		}
+		copy(r.Row[:], id)
+		out[r] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+	}
+	return out, nil
+}
+
 func (w *pgTx) TeamScopeLog(team string) ([]server.TeamScopeChange, error) {
 	rows, err := w.tx.Query(w.ctx, `SELECT hamlet, added, hlc, at_ms FROM team_scope_log WHERE team_id = $1 ORDER BY id`, team)
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
@@ -40,6 +41,37 @@ func (w *writeTx) ScopeMoves(table string, id syncproto.RowID) ([]server.ScopeMo
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+func (w *writeTx) MovedAbove(refs []server.RowRef, seq uint64) (map[server.RowRef]bool, error) {
+	out := map[server.RowRef]bool{}
+	for len(refs) > 0 {
+		chunk := refs[:min(len(refs), 400)]
+		refs = refs[len(chunk):]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, int64(seq))
+		for _, r := range chunk {
+			args = append(args, r.Row[:])
+		}
+		rows, err := w.query(`SELECT DISTINCT tbl, row FROM scope_moves WHERE server_seq > ? AND row IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+		}
+		for rows.Next() {
+			var r server.RowRef
+			var id []byte
+			if err := rows.Scan(&r.Table, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+			}
+			copy(r.Row[:], id)
+			out[r] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read rows moved above %d: %w", seq, err)
+		}
+	}
+	return out, nil
 }
 
 func (w *writeTx) TeamScopeLog(team string) ([]server.TeamScopeChange, error) {

@@ -44,6 +44,26 @@ func testScopeHistory(t *testing.T, s store) {
 		got, err = tx.ScopeMoves("households", other)
 		require.NoError(t, err)
 		require.Empty(t, got)
+
+		// The rows that moved after a device's cursor (server/apply.go
+		// ownBack): above 10, the household (20) and the record (12).
+		refs := []server.RowRef{{Table: "households", Row: hh}, {Table: "tutoring_records", Row: kid}, {Table: "households", Row: other}}
+		for _, tc := range []struct {
+			above uint64
+			want  map[server.RowRef]bool
+		}{
+			{0, map[server.RowRef]bool{refs[0]: true, refs[1]: true}},
+			{10, map[server.RowRef]bool{refs[0]: true, refs[1]: true}},
+			{12, map[server.RowRef]bool{refs[0]: true}},
+			{20, map[server.RowRef]bool{}},
+		} {
+			moved, err := tx.MovedAbove(refs, tc.above)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, moved, "moved above %d", tc.above)
+		}
+		moved, err := tx.MovedAbove(nil, 0)
+		require.NoError(t, err)
+		require.Empty(t, moved)
 		return nil
 	}))
 
