@@ -199,7 +199,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
 	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
 	if p.backOwn {
-		if b.moved, err = tx.MovedAbove(ownRows(p, changes), p.pulled); err != nil {
+		if b.moved, err = tx.MovedAbove(ownRows(p, changes, rows), p.pulled); err != nil {
 			return nil, err
 		}
 	}
@@ -542,13 +542,18 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	return res, b.install(c, rc)
 }
 
-// ownRows lists the rows of the pusher's own changes, each once.
-func ownRows(p pusher, changes []syncproto.Change) []RowRef {
+// ownRows lists the rows of the pusher's own changes that the store
+// held before the group (prefetch), each once: a new row has not moved.
+func ownRows(p pusher, changes []syncproto.Change, rows map[RowRef]*rowCache) []RowRef {
 	seen := make(map[RowRef]bool, len(changes)/4+1)
 	var out []RowRef
 	for i := range changes {
 		c := &changes[i]
-		if k := (RowRef{c.Table, c.Row}); c.Dot.Replica == p.replica && !seen[k] {
+		k := RowRef{c.Table, c.Row}
+		if rc := rows[k]; rc == nil || !rc.exists && rc.st.Scope == "" {
+			continue
+		}
+		if c.Dot.Replica == p.replica && !seen[k] {
 			seen[k] = true
 			out = append(out, k)
 		}
