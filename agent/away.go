@@ -101,6 +101,17 @@ func (t *txn) pendingSeqs(id syncproto.RowID) (seqRanges, error) {
 	return t.seqsIn(id, outboxPending, outboxUnacked)
 }
 
+// unsettledSeqs lists the sequences of id's changes the server has not
+// taken: awaiting a result, or refused.
+func (t *txn) unsettledSeqs(id syncproto.RowID) (seqRanges, error) {
+	out, err := t.pendingSeqs(id)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := t.seqsIn(id, outboxRejected, outboxRejected)
+	return append(out, refused...), err
+}
+
 // seqsIn lists the sequences of id's changes in outbox state a or b.
 func (t *txn) seqsIn(id syncproto.RowID, a, b int) (seqRanges, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, seq FROM outbox WHERE row_id = ? AND state IN (?, ?)

@@ -3,6 +3,8 @@ package agent_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -230,4 +232,85 @@ func TestCorrectAndMoveInOneSave(t *testing.T) {
 		require.Equal(t, "Trần Văn Ba", got.Fields["head_name"], name)
 		require.Equal(t, ts.HamletsA[1], got.Hamlet, name)
 	}
+}
+
+// TestFirstCloneAfterOthersWroteOverItsPush: a replica that wrote before
+// it ever pulled pushes its household, and the Ack is lost; a
+// team-mate corrects the head's name twice, each over the last, and this
+// replica's volunteer edits another field of the household. The clone
+// (after the push again, answered duplicate) brings the second
+// correction, based on the first, which this replica never saw, against
+// the name it wrote and the server took: it
+// merged them as concurrent and recorded a conflict no one else has
+// (simulation silent seed 248311 with truncation). A snapshot is the
+// server's state, which already holds what the server took of ours.
+func TestFirstCloneAfterOthersWroteOverItsPush(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ của A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta) // the log is not empty: c's first sync clones
+
+	c, tc := realAgent(t, ts, ts.TeamA)
+	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Nguyễn Văn Một"})
+	require.NoError(t, err)
+	// The push is taken and its Ack lost with the connection; while the
+	// Ack is held back, A takes the household and corrects it twice. C's
+	// sync then connects again, pushes again (duplicates) and clones.
+	var between error
+	proxy, dropped := faultProxy(t, ts.URL[len("http://"):], func(cl, sv net.Conn, fired func()) {
+		go func() { io.Copy(sv, cl); sv.Close() }()
+		if dropFirstAck(cl, sv) != nil {
+			return
+		}
+		fired()
+		between = func() error {
+			opts := agent.SyncOptions{IOTimeout: 10 * time.Second}
+			if _, err := a.Sync(ctx, ts.URL, ta, opts); err != nil {
+				return err
+			}
+			for _, n := range []string{"Nguyễn Văn Hai", "Nguyễn Văn Ba"} {
+				if err := a.EditHousehold(ctx, hh, agent.Fields{"head_name": n}); err != nil {
+					return err
+				}
+				if _, err := a.Sync(ctx, ts.URL, ta, opts); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+	})
+	// C's volunteer edits another field of the household while the
+	// push again is under way: the row has a change to push when the
+	// clone comes.
+	edited := false
+	sc, err := c.Sync(ctx, proxy, tc, agent.SyncOptions{IOTimeout: 10 * time.Second, MinBackoff: 10 * time.Millisecond,
+		Progress: func(p agent.Progress) {
+			if p.Phase == "push" && !edited {
+				edited = true
+				require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"phone": "0912345678"}))
+			}
+		}})
+	require.NoError(t, err)
+	require.True(t, edited, "the push reported its progress")
+	require.EqualValues(t, 1, dropped.Load(), "the first Ack was lost")
+	require.NoError(t, between)
+	require.Positive(t, sc.Cloned, "the sync cloned")
+	got, err := c.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "Nguyễn Văn Ba", got.Fields["head_name"])
+	cf, err := c.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, x := range cf {
+		t.Errorf("the clone's conflict log holds a conflict where nothing competed: %s %s.%s: %v (seq %d) lost to %v (seq %d)",
+			x.Table, x.Row[:8], x.Field, x.Loser.Value, x.Loser.Seq, x.Winner.Value, x.Winner.Seq)
+	}
+	realSync(t, c, ts, tc) // the phone
+	realSync(t, a, ts, ta)
+	want, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	have, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, have, "the replica equals the other\n%s", diffSnap(want, have))
 }

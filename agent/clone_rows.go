@@ -105,9 +105,34 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 		return nil
 	}
 	changed := false
+	var unsettled seqRanges // own changes the server has not taken (yet)
+	unsettledRead := false
 	for i := range cs {
 		c := &cs[i]
 		g.maxHLC = max(g.maxHLC, c.HLC)
+		if cur := st.cur[c.Field]; cur != nil && cur.Dot.Replica == g.r.id && c.Dot.Replica != g.r.id {
+			// Our own write against another's version of the field, as the
+			// server holds it: where the server took ours (acknowledged),
+			// its state came after it, and the version is what became of
+			// ours there (written over it, through writes we never saw, or
+			// the winner of a conflict the server recorded). Merged, a
+			// version two writes after ours would count as a concurrent
+			// write that beat it (simulation silent seed 248311).
+			if !unsettledRead {
+				var err error
+				if unsettled, err = g.t.unsettledSeqs(st.id); err != nil {
+					return err
+				}
+				unsettledRead = true
+			}
+			if !unsettled.holds(cur.Dot.Seq) {
+				st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur})
+				v := syncproto.VersionOf(c)
+				st.cur[c.Field], st.scope = &v, c.Scope // as merge installs
+				changed = true
+				continue
+			}
+		}
 		if c.Dot.Replica == g.r.id && st.cur[c.Field] != nil {
 			// Our own write, as the server holds it: where we hold a
 			// version of the field we hold this one or one we wrote or

@@ -580,6 +580,16 @@ func TestFoundDefects(t *testing.T) {
 		// 6c529582@22, which was written over it" (server/apply.go
 		// seenThroughRefusal). Wide seed 2078 of 1,000 from 1501.
 		{"a correction of a refused move", Config{Seed: 2078, Wide: true, Truncate: true}},
+		// A laptop's first push was taken and its Ack lost; a team-mate
+		// wrote the head's name twice over it; the laptop pushed again
+		// (duplicates), edited another field of the household, and its
+		// first clone met its own name, acknowledged, against the second
+		// correction, based on the first: "L1's conflict log holds a write
+		// that did not compete: households 82ed618c.head_name: 4bb9c48a@2
+		// lost to d9ef8d5a@25, which was written over it"
+		// (agent/clone_rows.go: an acknowledged own write gives way to the
+		// snapshot). Silent seed 248311 of 50,000 from 200001.
+		{"a first clone meets its acknowledged write overwritten twice", Config{Seed: 248311, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
