@@ -264,7 +264,10 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			}
 			continue
 		}
-		if *res, err = b.apply(c, hamlets[RowRef{c.Table, c.Row}]); err != nil {
+		// apply may rewrite the change (its base, its stamp): on a copy,
+		// so a store that runs the transaction again sees it as pushed.
+		cc := *c
+		if *res, err = b.apply(&cc, hamlets[RowRef{c.Table, c.Row}]); err != nil {
 			return nil, err
 		}
 		if res.HLC != 0 {
