@@ -33,19 +33,7 @@ func TestLostHamletKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
 			ctx := context.Background()
 			ts := servertest.Start(t)
 			kept, lost := ts.HamletsA[0], ts.HamletsA[1]
-			teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{lost, kept})
-			require.NoError(t, err)
-			l, tl := realAgent(t, ts, ts.TeamA)
-			c, tc2 := realAgent(t, ts, teamC.ID)
-
-			row, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": lost, "head_name": "Nguyễn Văn Bình"})
-			require.NoError(t, err)
-			realSync(t, c, ts, tc2)
-			realSync(t, l, ts, tl)
-			realSync(t, l, ts, tl)
-
-			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính"}))
-			pushOnly(t, l, ts, tl)
+			l, tl, c, tc2, row := ackedEditBesideTeamC(t, ts, []string{lost, kept}, lost)
 
 			realSync(t, c, ts, tc2)
 			require.NoError(t, c.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính Hai"}))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // A laptop offline moves a household to a hamlet its team has lost
@@ -21,20 +22,8 @@ import (
 func TestCorrectionOfARefusedMoveIsNoConflict(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
 	a, ta := realAgent(t, ts, ts.TeamA)
-	id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Hộ chuyển nhầm"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
-	require.NoError(t, err)
-	require.True(t, changed)
-	tick()
-	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"hamlet_code": lost}))
-	require.Equal(t, 1, realSync(t, a, ts, ta).Rejected, "the move is refused")
-
-	tick()
+	id, kept := refusedMove(t, ts, a, ta)
 	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"hamlet_code": kept}))
 	sum := realSync(t, a, ts, ta)
 	require.Zero(t, sum.Rejected)
@@ -58,4 +47,25 @@ func TestCorrectionOfARefusedMoveIsNoConflict(t *testing.T) {
 	cf, err = b.Conflicts(ctx, true)
 	require.NoError(t, err)
 	require.Empty(t, cf, "a fresh clone's conflict list is empty")
+}
+
+// refusedMove has a's household, synced in the team's first hamlet (kept),
+// moved to its second after the team lost it: the move is refused, and
+// the volunteer has not discarded it.
+func refusedMove(t *testing.T, ts *servertest.TS, a *agent.Replica, ta string) (id syncproto.RowID, kept string) {
+	t.Helper()
+	ctx := context.Background()
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Hộ chuyển nhầm"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	require.True(t, changed)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"hamlet_code": lost}))
+	require.Equal(t, 1, realSync(t, a, ts, ta).Rejected, "the move is refused")
+	tick()
+	return id, kept
 }

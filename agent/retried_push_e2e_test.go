@@ -47,32 +47,13 @@ func (s *retryStore) Update(ctx context.Context, fn func(server.Tx) error) error
 // another copy's (replica_forked).
 func TestRetriedCorrectionOfRefusedMoveIsNoFork(t *testing.T) {
 	ctx := context.Background()
-	lite, err := servertest.OpenStore(ctx, t.TempDir(), "NORMAL")
-	require.NoError(t, err)
-	st := &retryStore{Store: lite}
-	ts := servertest.Start(t, servertest.WithStore(st))
-	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	ts, st := retryServer(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
-	id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Hộ chuyển nhầm"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
-	require.NoError(t, err)
-	require.True(t, changed)
-	tick()
-	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"hamlet_code": lost}))
-	require.Equal(t, 1, realSync(t, a, ts, ta).Rejected, "the move is refused")
-
-	tick()
+	id, kept := refusedMove(t, ts, a, ta)
 	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"hamlet_code": kept}))
-	st.on.Store(true)
-	proxy, dropped := firstAckDropProxy(t, ts.URL[len("http://"):])
-	first, err := a.Sync(ctx, proxy, ta, agent.SyncOptions{IOTimeout: 5 * time.Second, NoPhotos: true})
+	first, err := syncRetriedAckLost(t, ts, st, a, ta)
 	t.Logf("sync through the proxy: %+v %v", first, err)
 	require.Nil(t, first.Fork, "the correction pushed again is a duplicate, not another copy's")
-	require.EqualValues(t, 1, dropped.Load(), "the correction's Ack was dropped")
-	st.on.Store(false)
 
 	sum, err := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
 	t.Logf("second sync: %+v err %v", sum, err)
@@ -87,19 +68,35 @@ func TestRetriedCorrectionOfRefusedMoveIsNoFork(t *testing.T) {
 // (no refused write under it) is no fork.
 func TestRetriedPlainEditIsNoFork(t *testing.T) {
 	ctx := context.Background()
-	lite, err := servertest.OpenStore(ctx, t.TempDir(), "NORMAL")
-	require.NoError(t, err)
-	st := &retryStore{Store: lite}
-	ts := servertest.Start(t, servertest.WithStore(st))
+	ts, st := retryServer(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
 	id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ một"})
 	require.NoError(t, err)
 	realSync(t, a, ts, ta)
 	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"head_name": "Hộ hai"}))
-	st.on.Store(true)
-	proxy, dropped := firstAckDropProxy(t, ts.URL[len("http://"):])
-	first, err := a.Sync(ctx, proxy, ta, agent.SyncOptions{IOTimeout: 5 * time.Second, NoPhotos: true})
+	first, err := syncRetriedAckLost(t, ts, st, a, ta)
 	require.NoError(t, err)
-	require.EqualValues(t, 1, dropped.Load())
 	require.Nil(t, first.Fork)
+}
+
+// retryServer is a real server on a SQLite store that runs write
+// transactions twice while its switch is on (retryStore).
+func retryServer(t *testing.T) (*servertest.TS, *retryStore) {
+	t.Helper()
+	lite, err := servertest.OpenStore(context.Background(), t.TempDir(), "NORMAL")
+	require.NoError(t, err)
+	st := &retryStore{Store: lite}
+	return servertest.Start(t, servertest.WithStore(st)), st
+}
+
+// syncRetriedAckLost syncs a with every write transaction run twice and
+// the first Ack dropped with its connection (Sync connects again).
+func syncRetriedAckLost(t *testing.T, ts *servertest.TS, st *retryStore, a *agent.Replica, ta string) (agent.SyncSummary, error) {
+	t.Helper()
+	st.on.Store(true)
+	defer st.on.Store(false)
+	proxy, dropped := firstAckDropProxy(t, ts.URL[len("http://"):])
+	sum, err := a.Sync(context.Background(), proxy, ta, agent.SyncOptions{IOTimeout: 5 * time.Second, NoPhotos: true})
+	require.EqualValues(t, 1, dropped.Load(), "the first Ack was dropped")
+	return sum, err
 }

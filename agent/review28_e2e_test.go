@@ -9,6 +9,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // Review 28: the deleter goes silent right after pushing its delete; a
@@ -104,20 +105,7 @@ func TestEvictionKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	l, tl := realAgent(t, ts, ts.TeamA)
-	c, tc := realAgent(t, ts, teamC.ID)
-
-	row, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": h, "head_name": "Nguyễn Văn Bình"})
-	require.NoError(t, err)
-	realSync(t, c, ts, tc)
-	realSync(t, l, ts, tl)
-	realSync(t, l, ts, tl)
-
-	// L corrects the name; the push is taken, the pull cut.
-	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính"}))
-	pushOnly(t, l, ts, tl)
+	l, tl, c, tc, row := ackedEditBesideTeamC(t, ts, []string{g, h}, h)
 
 	// C takes L's edit, moves the household out of L's scope and writes
 	// the name twice, each over the last.
@@ -152,19 +140,7 @@ func TestEvictionKeepsNoEditWhoseSuccessorLostItsBase(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	l, tl := realAgent(t, ts, ts.TeamA)
-	c, tc := realAgent(t, ts, teamC.ID)
-
-	row, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": h, "head_name": "Nguyễn Văn Bình"})
-	require.NoError(t, err)
-	realSync(t, c, ts, tc)
-	realSync(t, l, ts, tl)
-	realSync(t, l, ts, tl)
-
-	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính"}))
-	pushOnly(t, l, ts, tl)
+	l, tl, c, tc, row := ackedEditBesideTeamC(t, ts, []string{g, h}, h)
 
 	realSync(t, c, ts, tc)
 	require.NoError(t, c.EditHousehold(ctx, row, agent.Fields{"hamlet_code": g}))
@@ -318,4 +294,25 @@ func requireNoConflictBeyondServer(t *testing.T, ts *servertest.TS, l *agent.Rep
 		t.Logf("L's conflict: %s.%s loser %v winner %v", k.Table, k.Field, k.Loser, k.Winner)
 	}
 	require.Empty(t, cs, "L records conflicts the server has not: its edit against a write made over it")
+}
+
+// ackedEditBesideTeamC starts review 28's D2 pattern: team C (covering
+// hamletsC) adds a household in hamlet, L (team A) takes it, and L's
+// correction of the head's name is pushed and taken, its pull cut
+// (pushOnly): L holds an acknowledged edit C has not pulled yet.
+func ackedEditBesideTeamC(t *testing.T, ts *servertest.TS, hamletsC []string, hamlet string) (l *agent.Replica, tl string, c *agent.Replica, tc string, row syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", hamletsC)
+	require.NoError(t, err)
+	l, tl = realAgent(t, ts, ts.TeamA)
+	c, tc = realAgent(t, ts, teamC.ID)
+	row, err = c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Nguyễn Văn Bình"})
+	require.NoError(t, err)
+	realSync(t, c, ts, tc)
+	realSync(t, l, ts, tl)
+	realSync(t, l, ts, tl)
+	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính"}))
+	pushOnly(t, l, ts, tl)
+	return l, tl, c, tc, row
 }
