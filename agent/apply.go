@@ -184,6 +184,16 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		g.states[ev.Row] = nil
 		g.stats.evicted++
 	}
+	if len(ch.Evict) > 0 && !g.away {
+		// A row dropped here may have kept own writes, and a later batch
+		// of this transaction may bring it back (a move out and back):
+		// read at the first batch, away would miss them, and the row would
+		// come back without them.
+		var err error
+		if g.away, err = t.anyAway(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -54,3 +54,21 @@ func StateValueBytes(ctx context.Context, r *Replica) (int64, error) {
 	}
 	return total, nil
 }
+
+// ApplyGroup applies pulled batches in one transaction, as a sync does
+// with the pages that arrive behind each other (applyGroup in
+// agent/pull.go), which a test over a real link cannot make happen at
+// will.
+func ApplyGroup(ctx context.Context, r *Replica, batches ...*syncproto.Changes) error {
+	g, err := r.beginPull(ctx)
+	if err != nil {
+		return err
+	}
+	defer g.rollback()
+	for _, b := range batches {
+		if err := g.apply(b); err != nil {
+			return err
+		}
+	}
+	return g.commit(batches[len(batches)-1].To)
+}
