@@ -387,7 +387,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 					return 0, 0, err
 				}
 				if away {
-					if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(res.HLC), int64(c.Dot.Seq)); err != nil {
+					if err := t.restampAway(c.Dot.Seq, res.HLC); err != nil {
 						return 0, 0, err
 					}
 				}

@@ -16,8 +16,12 @@ import (
 // back the server logs it after the move's re-log of the row's versions,
 // as this replica's own write, which its pulls leave out: the row would
 // come back without it, for good. So a drop keeps the row's own versions
-// still waiting to be pushed (own_away), and the pull that brings the row
-// back starts from them, as if the row had never left.
+// still waiting to be pushed (own_away), with the history of their fields
+// (own_away_hist), and the pull that brings the row back starts from them,
+// as if the row had never left. Without the history, the move's re-log of
+// the version a kept correction was written over (its base's base) would
+// meet the correction alone and be taken for a concurrent write: a
+// conflict the server never has (review 29 D2).
 
 const ownAwayMigration = `
 CREATE TABLE own_away (
@@ -35,9 +39,28 @@ CREATE TABLE own_away (
 CREATE INDEX own_away_seq ON own_away(seq);
 `
 
+// ownAwayHistMigration: the history of the fields own_away keeps, in the
+// row's order (pos).
+const ownAwayHistMigration = `
+CREATE TABLE own_away_hist (
+	row_id TEXT NOT NULL,
+	pos INTEGER NOT NULL,
+	field TEXT NOT NULL,
+	kind INTEGER NOT NULL,
+	value,
+	hlc INTEGER NOT NULL,
+	replica BLOB NOT NULL,
+	seq INTEGER NOT NULL,
+	base_replica BLOB,
+	base_seq INTEGER NOT NULL DEFAULT 0,
+	lost INTEGER NOT NULL,
+	PRIMARY KEY (row_id, pos)
+) WITHOUT ROWID;
+`
+
 // keepAway keeps, for the rows ids about to be dropped, their own current
-// versions that the outbox (or the compact log) still holds unpushed. It
-// keeps none the server took: a row that comes back by a move comes with
+// versions that the outbox (or the compact log) still holds unpushed, and
+// those fields' history. It keeps no current version the server took: a row that comes back by a move comes with
 // the move's re-log of its current versions, and a write of its own the
 // server took after a move this replica had not pulled reaches it marked
 // as a move's (server/apply.go ownBack). Kept, a version others wrote
@@ -45,7 +68,7 @@ CREATE INDEX own_away_seq ON own_away(seq);
 // would record a conflict no one else has (review 28 D2).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
-		if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
+		if err := t.forgetAway(id); err != nil {
 			return err
 		}
 		pending, err := t.pendingSeqs(id)
@@ -62,6 +85,7 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 		if st == nil {
 			continue
 		}
+		kept := map[string]bool{}
 		for field, v := range st.cur {
 			// A refused write stays current until the volunteer discards
 			// it, but it is not pending: the server does not hold it, and
@@ -69,6 +93,7 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
 				continue
 			}
+			kept[field] = true
 			kind, val := valueArgs(v.Value)
 			var base any
 			if !v.Base.IsZero() {
@@ -79,8 +104,39 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 				return err
 			}
 		}
+		for pos, h := range st.hist {
+			if !kept[h.Field] {
+				continue
+			}
+			kind, val := valueArgs(h.Ver.Value)
+			var base any
+			if !h.Ver.Base.IsZero() {
+				base = h.Ver.Base.Replica[:]
+			}
+			if err := t.exec(`INSERT INTO own_away_hist (row_id, pos, field, kind, value, hlc, replica, seq, base_replica, base_seq, lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				id.String(), pos, h.Field, kind, val, int64(h.Ver.HLC), h.Ver.Dot.Replica[:], int64(h.Ver.Dot.Seq), base, int64(h.Ver.Base.Seq), h.Lost); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// forgetAway forgets what keepAway kept of id.
+func (t *txn) forgetAway(id syncproto.RowID) error {
+	if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
+		return err
+	}
+	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())
+}
+
+// restampAway gives a kept own write (current or in a kept history) the
+// stamp the server gave it.
+func (t *txn) restampAway(seq uint64, h syncproto.HLC) error {
+	if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(h), int64(seq)); err != nil {
+		return err
+	}
+	return t.exec(`UPDATE own_away_hist SET hlc = ? WHERE replica = ? AND seq = ?`, int64(h), t.r.id[:], int64(seq))
 }
 
 // seqRanges is a set of outbox sequences: single changes and the ranges of
@@ -197,8 +253,35 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 		return nil, err
 	}
 	rows.Close()
-	if st == nil {
-		return nil, nil
+	if st != nil {
+		if err := t.takeAwayHist(st); err != nil {
+			return nil, err
+		}
 	}
-	return st, t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String())
+	return st, t.forgetAway(id)
+}
+
+// takeAwayHist restores the history keepAway kept with st's versions.
+func (t *txn) takeAwayHist(st *rowState) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, lost FROM own_away_hist WHERE row_id = ? ORDER BY pos`, st.id.String())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var field string
+		var kind, hlc, seq, baseSeq int64
+		var val any
+		var replica, base []byte
+		var lost bool
+		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq, &lost); err != nil {
+			return err
+		}
+		if st.cur[field] == nil {
+			continue // its kept version was refused meanwhile
+		}
+		st.hist = append(st.hist, histEntry{Field: field, Lost: lost, Ver: syncproto.Version{Value: valueFrom(kind, val),
+			HLC: syncproto.HLC(hlc), Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}})
+	}
+	return rows.Err()
 }

@@ -223,7 +223,7 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 		if st != nil {
 			st.adoptHLC(at[i].field, w.Dot, h)
 			moved = append(moved, syncproto.FieldKey{Table: st.table, Row: st.id, Field: at[i].field})
-		} else if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(h), int64(w.Dot.Seq)); err != nil {
+		} else if err := t.restampAway(w.Dot.Seq, h); err != nil {
 			return 0, err // its row was dropped (away.go)
 		}
 		if err := t.restampConflicts(w.Dot, h); err != nil {

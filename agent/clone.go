@@ -170,6 +170,9 @@ func (t *txn) dropSynced(keepRefused bool) error {
 	if err := t.exec(`DELETE FROM own_away`); err != nil {
 		return err
 	}
+	if err := t.exec(`DELETE FROM own_away_hist`); err != nil {
+		return err
+	}
 	// A back-fill under way (scope.go) is moot: the clone brings every
 	// hamlet of the scope.
 	for _, k := range backfillKeys {
