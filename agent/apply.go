@@ -177,7 +177,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		// outbox and are still pushed (the server decides about them). The
 		// server never puts a change of a row after its eviction in one
 		// batch, so dropping after the batch's changes is right.
-		if err := t.drop(ev.Table, ev.Row); err != nil {
+		if err := t.drop(ev.Table, ev.Row, g.states[ev.Row]); err != nil {
 			return err
 		}
 		delete(g.dirty, ev.Row)
@@ -417,6 +417,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				// The server does not hold it: a row that comes back comes
 				// back without it (the refusal stays in the rejected list).
 				if err := t.exec(`DELETE FROM own_away WHERE seq = ?`, int64(c.Dot.Seq)); err != nil {
+					return 0, 0, err
+				}
+				// And the history kept with it, unless a later write of
+				// the field is kept.
+				if err := t.exec(`DELETE FROM own_away_hist WHERE row_id = ? AND field = ? AND NOT EXISTS (SELECT 1 FROM own_away WHERE row_id = ? AND field = ?)`,
+					c.Row.String(), c.Field, c.Row.String(), c.Field); err != nil {
 					return 0, 0, err
 				}
 			}

@@ -39,8 +39,9 @@ CREATE TABLE own_away (
 CREATE INDEX own_away_seq ON own_away(seq);
 `
 
-// ownAwayHistMigration: the history of the fields own_away keeps, in the
-// row's order (pos).
+// ownAwayHistMigration: the versions the writes own_away keeps were
+// written over (the row's history of those fields, less what lost to
+// them), in the row's order (pos).
 const ownAwayHistMigration = `
 CREATE TABLE own_away_hist (
 	row_id TEXT NOT NULL,
@@ -53,70 +54,86 @@ CREATE TABLE own_away_hist (
 	seq INTEGER NOT NULL,
 	base_replica BLOB,
 	base_seq INTEGER NOT NULL DEFAULT 0,
-	lost INTEGER NOT NULL,
 	PRIMARY KEY (row_id, pos)
 ) WITHOUT ROWID;
+CREATE INDEX own_away_hist_seq ON own_away_hist(seq);
 `
 
 // keepAway keeps, for the rows ids about to be dropped, their own current
 // versions that the outbox (or the compact log) still holds unpushed, and
-// those fields' history. It keeps no current version the server took: a row that comes back by a move comes with
-// the move's re-log of its current versions, and a write of its own the
+// the history those versions were written over. It keeps no current
+// version the server took: a row that comes back by a move comes with the
+// move's re-log of its current versions, and a write of its own the
 // server took after a move this replica had not pulled reaches it marked
 // as a move's (server/apply.go ownBack). Kept, a version others wrote
 // over since would come back without its history, and the move's re-log
 // would record a conflict no one else has (review 28 D2).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
-		if err := t.forgetAway(id); err != nil {
+		if err := t.keepRowAway(id, nil); err != nil {
 			return err
 		}
-		pending, err := t.pendingSeqs(id)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			continue
-		}
-		st, err := t.get(id)
-		if err != nil {
+	}
+	return nil
+}
+
+// keepRowAway is keepAway for one row, whose state st is as the
+// transaction holds it (nil: as stored). A pull that brought the row back
+// and drops it again in one transaction holds the versions it restored
+// only in memory (review 30 D2).
+func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
+	if err := t.forgetAway(id); err != nil {
+		return err
+	}
+	pending, err := t.pendingSeqs(id)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	if st == nil {
+		if st, err = t.get(id); err != nil {
 			return err
 		}
 		if st == nil {
+			return nil
+		}
+	}
+	kept := map[string]bool{}
+	for field, v := range st.cur {
+		// A refused write stays current until the volunteer discards
+		// it, but it is not pending: the server does not hold it, and
+		// a row that comes back comes back without it.
+		if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
 			continue
 		}
-		kept := map[string]bool{}
-		for field, v := range st.cur {
-			// A refused write stays current until the volunteer discards
-			// it, but it is not pending: the server does not hold it, and
-			// a row that comes back comes back without it.
-			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
-				continue
-			}
-			kept[field] = true
-			kind, val := valueArgs(v.Value)
-			var base any
-			if !v.Base.IsZero() {
-				base = v.Base.Replica[:]
-			}
-			if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				id.String(), field, st.table, kind, val, int64(v.HLC), int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
-				return err
-			}
+		kept[field] = true
+		kind, val := valueArgs(v.Value)
+		var base any
+		if !v.Base.IsZero() {
+			base = v.Base.Replica[:]
 		}
-		for pos, h := range st.hist {
-			if !kept[h.Field] {
-				continue
-			}
-			kind, val := valueArgs(h.Ver.Value)
-			var base any
-			if !h.Ver.Base.IsZero() {
-				base = h.Ver.Base.Replica[:]
-			}
-			if err := t.exec(`INSERT INTO own_away_hist (row_id, pos, field, kind, value, hlc, replica, seq, base_replica, base_seq, lost) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				id.String(), pos, h.Field, kind, val, int64(h.Ver.HLC), h.Ver.Dot.Replica[:], int64(h.Ver.Dot.Seq), base, int64(h.Ver.Base.Seq), h.Lost); err != nil {
-				return err
-			}
+		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id.String(), field, st.table, kind, val, int64(v.HLC), int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
+			return err
+		}
+	}
+	for pos, h := range st.hist {
+		// Not what lost to the kept write: a restamp while the row is
+		// away may make it the winner, and the row, when it comes
+		// back, must decide again by the stamps (review 30 D1).
+		if !kept[h.Field] || h.Lost {
+			continue
+		}
+		kind, val := valueArgs(h.Ver.Value)
+		var base any
+		if !h.Ver.Base.IsZero() {
+			base = h.Ver.Base.Replica[:]
+		}
+		if err := t.exec(`INSERT INTO own_away_hist (row_id, pos, field, kind, value, hlc, replica, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id.String(), pos, h.Field, kind, val, int64(h.Ver.HLC), h.Ver.Dot.Replica[:], int64(h.Ver.Dot.Seq), base, int64(h.Ver.Base.Seq)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -253,17 +270,18 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 		return nil, err
 	}
 	rows.Close()
-	if st != nil {
-		if err := t.takeAwayHist(st); err != nil {
-			return nil, err
-		}
+	if st == nil {
+		return nil, nil
+	}
+	if err := t.takeAwayHist(st); err != nil {
+		return nil, err
 	}
 	return st, t.forgetAway(id)
 }
 
 // takeAwayHist restores the history keepAway kept with st's versions.
 func (t *txn) takeAwayHist(st *rowState) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, lost FROM own_away_hist WHERE row_id = ? ORDER BY pos`, st.id.String())
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq FROM own_away_hist WHERE row_id = ? ORDER BY pos`, st.id.String())
 	if err != nil {
 		return err
 	}
@@ -273,14 +291,13 @@ func (t *txn) takeAwayHist(st *rowState) error {
 		var kind, hlc, seq, baseSeq int64
 		var val any
 		var replica, base []byte
-		var lost bool
-		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq, &lost); err != nil {
+		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
 			return err
 		}
 		if st.cur[field] == nil {
 			continue // its kept version was refused meanwhile
 		}
-		st.hist = append(st.hist, histEntry{Field: field, Lost: lost, Ver: syncproto.Version{Value: valueFrom(kind, val),
+		st.hist = append(st.hist, histEntry{Field: field, Ver: syncproto.Version{Value: valueFrom(kind, val),
 			HLC: syncproto.HLC(hlc), Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}})
 	}
 	return rows.Err()

@@ -72,3 +72,18 @@ func ApplyGroup(ctx context.Context, r *Replica, batches ...*syncproto.Changes) 
 	}
 	return g.commit(batches[len(batches)-1].To)
 }
+
+// AckPending answers every pending change as a server would (res), as a
+// push's Ack does (applyAck).
+func AckPending(ctx context.Context, r *Replica, res func(c syncproto.Change) syncproto.Result) error {
+	batch, err := r.pendingBatch(ctx, 0, 1000)
+	if err != nil {
+		return err
+	}
+	results := make([]syncproto.Result, len(batch))
+	for i := range batch {
+		results[i] = res(batch[i])
+	}
+	_, _, err = r.applyAck(ctx, batch, results)
+	return err
+}

@@ -120,7 +120,7 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 		}
 	}
 	for _, st := range dead {
-		if err := t.drop(st.table, st.id); err != nil {
+		if err := t.drop(st.table, st.id, st); err != nil {
 			return 0, fmt.Errorf("collect tombstones: drop %s: %w", st.id, err)
 		}
 	}

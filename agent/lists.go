@@ -358,7 +358,7 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 			}
 		}
 		if len(st.cur) == 0 {
-			err = t.drop(st.table, st.id)
+			err = t.drop(st.table, st.id, st)
 		} else {
 			err = t.save(st)
 		}

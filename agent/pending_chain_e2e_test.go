@@ -75,6 +75,9 @@ func pendingChainThroughDrop(t *testing.T, firstPushed bool) {
 		}})
 	require.NoError(t, err)
 	require.True(t, edited)
+	pending, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Positive(t, pending, "the corrections made during the push wait for the next sync: the pull dropped the row with them")
 	// The row left and came back in that pull: L still shows what its
 	// volunteer typed last.
 	got, err := l.Show(ctx, "households", row.String())

@@ -411,8 +411,9 @@ func columnValue(v syncproto.Value) any {
 }
 
 // drop removes a row (eviction): state and projection, not its outbox.
-func (t *txn) drop(table string, id syncproto.RowID) error {
-	if err := t.keepAway([]syncproto.RowID{id}); err != nil {
+// st is the row's state as the transaction holds it (nil: as stored).
+func (t *txn) drop(table string, id syncproto.RowID, st *rowState) error {
+	if err := t.keepRowAway(id, st); err != nil {
 		return fmt.Errorf("keep the unpushed writes of a dropped row: %w", err)
 	}
 	if err := t.exec(`DELETE FROM row_state WHERE id = ?`, id.String()); err != nil {
