@@ -12,7 +12,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -157,51 +156,4 @@ func delimiter(data []byte) rune {
 		}
 	}
 	return best
-}
-
-// ReadXLSX reads one worksheet of a workbook (the first when sheet is ""),
-// cells as Excel shows them, except dates: a cell with Excel's short date
-// format reads as YYYY-MM-DD, whatever the locale that wrote it.
-func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{ShortDatePattern: "yyyy-mm-dd"})
-	if err != nil {
-		return nil, &Error{VI: "Không đọc được tệp .xlsx (tệp hỏng, hoặc có mật khẩu). Hãy mở và lưu lại trong Excel.", EN: "Cannot read the .xlsx file (damaged, or password-protected). Open and save it again in Excel.", Err: err}
-	}
-	defer f.Close()
-	names := f.GetSheetList()
-	if sheet == "" {
-		if len(names) == 0 {
-			return nil, &Error{VI: "Tệp .xlsx không có trang tính nào.", EN: "The .xlsx file has no worksheet."}
-		}
-		sheet = names[f.GetActiveSheetIndex()]
-	} else if idx, _ := f.GetSheetIndex(sheet); idx < 0 {
-		return nil, &Error{VI: fmt.Sprintf("Không có trang tính %q. Các trang tính: %s.", sheet, strings.Join(names, ", ")),
-			EN: fmt.Sprintf("No worksheet %q. The worksheets: %s.", sheet, strings.Join(names, ", "))}
-	}
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return nil, &Error{VI: "Không đọc được trang tính " + sheet + ".", EN: "Cannot read worksheet " + sheet + ".", Err: err}
-	}
-	defer rows.Close()
-	s := &Sheet{Name: sheet}
-	line := 0
-	for rows.Next() {
-		line++
-		cells, err := rows.Columns()
-		if err != nil {
-			return nil, &Error{VI: fmt.Sprintf("Không đọc được dòng %d của trang tính %s.", line, sheet), EN: fmt.Sprintf("Cannot read row %d of worksheet %s.", line, sheet), Err: err}
-		}
-		if len(cells) == 0 {
-			continue
-		}
-		if len(s.Rows) == MaxRows {
-			return nil, tooMany()
-		}
-		s.Rows = append(s.Rows, cells)
-		s.Lines = append(s.Lines, line)
-	}
-	if err := rows.Error(); err != nil {
-		return nil, &Error{VI: "Không đọc hết được trang tính " + sheet + ".", EN: "Cannot read all of worksheet " + sheet + ".", Err: err}
-	}
-	return s, nil
 }
