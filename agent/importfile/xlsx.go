@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/htmlindex"
 )
 
 // The workbook reader. A household list needs a sheet's cells as values,
@@ -25,37 +27,69 @@ import (
 // still writes with excelize, and the tests compare this reader with it.
 //
 // Cells read as Excel shows them in the formats household lists use:
-// text as typed; numbers in General (and "0") as Excel's 15 significant
-// digits; numbers in a zero-padded format ("0000000000", a phone typed as
-// a number) with their leading zeros; dates (any date format, built-in or
+// text as typed; numbers in General (and in Text and "0") as Excel's 15
+// significant digits; numbers in an integer format with literal text
+// ("0#########", "000-000-0000": a phone typed as a number) as the format
+// shows them, leading zero included; dates (any date format, built-in or
 // custom) as YYYY-MM-DD, with the time when the format shows one, so that
 // a list written on a Vietnamese-locale Excel reads the same as any other;
 // TRUE and FALSE. A number in any other format ("#,##0", currency,
 // percent) reads as its General digits, which is what an importer wants.
+// Part names are matched as the format says, without case; parts may
+// declare another encoding than UTF-8.
 
-// maxPart bounds one decompressed part: a worksheet of MaxRows households
-// is some hundreds of megabytes (split it); beyond this it is a zip bomb.
-const maxPart = 256 << 20
+// maxPart bounds one decompressed part: a worksheet of a commune's list
+// is some megabytes; beyond this it is a zip bomb. A variable, so that a
+// test can lower it.
+var maxPart int64 = 256 << 20
+
+// maxCells bounds the cells of the rows read (empty ones within a row
+// included): 64 MiB of them. A few values far to the right in many rows
+// (column XFD is the 16,384th) would otherwise take gigabytes from a file
+// of kilobytes.
+const maxCells = 1 << 22
 
 var errPartTooLarge = errors.New("part too large")
 
 type workbook struct {
-	zip      map[string]*zip.File
+	zip      map[string]*zip.File // by normalised name (partName)
 	date1904 bool
 	sheets   []wbSheet
 	active   int
 	strings  []string
 	numFmts  map[int]string // custom formats by id
 	xfFmt    []int          // cellXfs: number format id by style index
+	strPart  string         // the shared strings' part
+	stylPart string         // the styles' part
 }
 
 type wbSheet struct{ name, rid, target string }
 
 func xlsxError(err error) error {
 	if errors.Is(err, errPartTooLarge) {
-		return tooMany()
+		return tooLarge()
 	}
 	return &Error{VI: "Không đọc được tệp .xlsx (tệp hỏng, hoặc có mật khẩu). Hãy mở và lưu lại trong Excel.", EN: "Cannot read the .xlsx file (damaged, or password-protected). Open and save it again in Excel.", Err: err}
+}
+
+func tooLarge() error {
+	return &Error{VI: "Tệp .xlsx quá lớn để đọc: hãy chia nhỏ tệp (hoặc xoá các ô thừa ở xa bên phải).",
+		EN: "The .xlsx file is too large to read: split it (or clear stray cells far to the right)."}
+}
+
+// rowError is a worksheet row that cannot be read.
+type rowError struct {
+	row int
+	err error
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("row %d: %v", e.row, e.err) }
+func (e *rowError) Unwrap() error { return e.err }
+
+// partName is how a part is looked up: part names are case-insensitive
+// (ECMA-376 part 2), and some writers put backslashes in them.
+func partName(name string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(name, "\\", "/"), "/"))
 }
 
 // ReadXLSX reads one worksheet of a workbook (the active one when sheet is
@@ -65,8 +99,8 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 	if err != nil {
 		return nil, xlsxError(err)
 	}
-	if len(data) > maxPart {
-		return nil, tooMany()
+	if int64(len(data)) > maxPart {
+		return nil, tooLarge()
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -74,7 +108,7 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 	}
 	wb := &workbook{zip: map[string]*zip.File{}, numFmts: map[int]string{}}
 	for _, f := range zr.File {
-		wb.zip[strings.TrimPrefix(f.Name, "/")] = f
+		wb.zip[partName(f.Name)] = f
 	}
 	if err := wb.readWorkbook(); err != nil {
 		return nil, xlsxError(err)
@@ -84,7 +118,11 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 	}
 	var ws *wbSheet
 	if sheet == "" {
-		ws = &wb.sheets[min(max(wb.active, 0), len(wb.sheets)-1)]
+		// As excelize did: the first view's active tab, else the first.
+		if wb.active < 0 || wb.active >= len(wb.sheets) {
+			wb.active = 0
+		}
+		ws = &wb.sheets[wb.active]
 	} else {
 		names := make([]string, len(wb.sheets))
 		for i := range wb.sheets {
@@ -107,24 +145,28 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 	s, err := wb.readSheet(ws)
 	if err != nil {
 		var fe *Error
-		if errors.As(err, &fe) {
+		var re *rowError
+		switch {
+		case errors.As(err, &fe):
 			return nil, err
+		case errors.Is(err, errPartTooLarge):
+			return nil, tooLarge()
+		case errors.As(err, &re):
+			return nil, &Error{VI: fmt.Sprintf("Không đọc được dòng %d của trang tính %s. Hãy mở và lưu lại tệp trong Excel.", re.row, ws.name),
+				EN: fmt.Sprintf("Cannot read row %d of worksheet %s. Open and save the file again in Excel.", re.row, ws.name), Err: err}
 		}
-		if errors.Is(err, errPartTooLarge) {
-			return nil, tooMany()
-		}
-		return nil, &Error{VI: "Không đọc hết được trang tính " + ws.name + ".", EN: "Cannot read all of worksheet " + ws.name + ".", Err: err}
+		return nil, &Error{VI: "Không đọc hết được trang tính " + ws.name + ". Hãy mở và lưu lại tệp trong Excel.", EN: "Cannot read all of worksheet " + ws.name + ". Open and save the file again in Excel.", Err: err}
 	}
 	return s, nil
 }
 
 // part opens a part of the package; nil, nil when it is absent.
 func (wb *workbook) part(name string) ([]byte, error) {
-	f := wb.zip[name]
+	f := wb.zip[partName(name)]
 	if f == nil {
 		return nil, nil
 	}
-	if f.UncompressedSize64 > maxPart {
+	if f.UncompressedSize64 > uint64(maxPart) {
 		return nil, errPartTooLarge
 	}
 	rc, err := f.Open()
@@ -136,10 +178,54 @@ func (wb *workbook) part(name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if len(b) > maxPart {
+	if int64(len(b)) > maxPart {
 		return nil, errPartTooLarge
 	}
 	return b, nil
+}
+
+// xmlReader reads a part's tokens as they are written (no namespace
+// translation, the fast path), checking that each end tag closes the
+// element open, which the raw tokenizer does not.
+type xmlReader struct {
+	d     *xml.Decoder
+	stack []xml.Name
+}
+
+func newXMLReader(b []byte) *xmlReader {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.CharsetReader = charsetReader
+	return &xmlReader{d: d}
+}
+
+// charsetReader reads a part declared in another encoding than UTF-8, as
+// some older writers save them.
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %q: %w", label, err)
+	}
+	return enc.NewDecoder().Reader(in), nil
+}
+
+func (x *xmlReader) next() (xml.Token, error) {
+	tok, err := x.d.RawToken()
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(x.stack) > 0 {
+			return nil, fmt.Errorf("the part ends inside <%s>: %w", x.stack[len(x.stack)-1].Local, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case xml.StartElement:
+		x.stack = append(x.stack, t.Name)
+	case xml.EndElement:
+		if n := len(x.stack); n == 0 || x.stack[n-1] != t.Name {
+			return nil, fmt.Errorf("</%s> closes no open element of that name", t.Name.Local)
+		}
+		x.stack = x.stack[:len(x.stack)-1]
+	}
+	return tok, nil
 }
 
 func attr(se xml.StartElement, local string) (string, bool) {
@@ -186,9 +272,10 @@ func (wb *workbook) readWorkbook() error {
 	if b == nil {
 		return fmt.Errorf("no workbook part %s", wbPath)
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLReader(b)
+	views := false
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -204,8 +291,11 @@ func (wb *workbook) readWorkbook() error {
 			v, _ := attr(se, "date1904")
 			wb.date1904 = isTrue(v)
 		case "workbookView":
-			if v, ok := attr(se, "activeTab"); ok {
-				wb.active, _ = strconv.Atoi(v)
+			if !views {
+				views = true
+				if v, ok := attr(se, "activeTab"); ok {
+					wb.active, _ = strconv.Atoi(v)
+				}
 			}
 		case "sheet":
 			name, _ := attr(se, "name")
@@ -226,9 +316,9 @@ func (wb *workbook) readWorkbook() error {
 		byID[r.id] = r.target
 		switch {
 		case strings.HasSuffix(r.typ, "/sharedStrings"):
-			wb.zip["#strings"] = wb.zip[r.target]
+			wb.strPart = r.target
 		case strings.HasSuffix(r.typ, "/styles"):
-			wb.zip["#styles"] = wb.zip[r.target]
+			wb.stylPart = r.target
 		}
 	}
 	for i := range wb.sheets {
@@ -242,9 +332,9 @@ type rel struct{ id, typ, target string }
 // readRels reads a relationships part; targets are resolved against dir.
 func readRels(b []byte, dir string) ([]rel, error) {
 	var out []rel
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLReader(b)
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
@@ -259,6 +349,7 @@ func readRels(b []byte, dir string) ([]rel, error) {
 		r.id, _ = attr(se, "Id")
 		r.typ, _ = attr(se, "Type")
 		r.target, _ = attr(se, "Target")
+		r.target = strings.ReplaceAll(r.target, "\\", "/")
 		if mode, _ := attr(se, "TargetMode"); mode == "External" {
 			continue
 		}
@@ -273,11 +364,11 @@ func readRels(b []byte, dir string) ([]rel, error) {
 
 // text gathers the character data of the element just opened (its <t>
 // runs, leaving phonetic runs out) up to its end.
-func text(d *xml.Decoder, phonetic string) (string, error) {
+func text(d *xmlReader, phonetic string) (string, error) {
 	var sb strings.Builder
 	depth, inT, skip := 1, 0, 0
 	for depth > 0 {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if err != nil {
 			return "", err
 		}
@@ -308,21 +399,17 @@ func text(d *xml.Decoder, phonetic string) (string, error) {
 }
 
 func (wb *workbook) readStrings() error {
-	f := wb.zip["#strings"]
-	if f == nil {
-		f = wb.zip["xl/sharedStrings.xml"]
+	name := wb.strPart
+	if wb.zip[partName(name)] == nil {
+		name = "xl/sharedStrings.xml"
 	}
-	if f == nil {
-		return nil
-	}
-	wb.zip["#strings"] = f
-	b, err := wb.part("#strings")
-	if err != nil {
+	b, err := wb.part(name)
+	if err != nil || b == nil {
 		return err
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
+	d := newXMLReader(b)
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -343,22 +430,21 @@ func (wb *workbook) readStrings() error {
 }
 
 func (wb *workbook) readStyles() error {
-	f := wb.zip["#styles"]
-	if f == nil {
-		f = wb.zip["xl/styles.xml"]
+	name := wb.stylPart
+	if wb.zip[partName(name)] == nil {
+		name = "xl/styles.xml"
 	}
-	if f == nil {
-		return nil
-	}
-	wb.zip["#styles"] = f
-	b, err := wb.part("#styles")
-	if err != nil {
+	b, err := wb.part(name)
+	if err != nil || b == nil {
 		return err
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	inXfs := false
+	d := newXMLReader(b)
+	// Number formats of cells only: differential formats (dxfs, for
+	// conditional formatting) have numFmt elements too, with ids that may
+	// be a cell format's.
+	inXfs, inFmts := false, false
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -368,7 +454,12 @@ func (wb *workbook) readStyles() error {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch t.Name.Local {
+			case "numFmts":
+				inFmts = len(d.stack) == 2 // in styleSheet
 			case "numFmt":
+				if !inFmts {
+					break
+				}
 				id, _ := attr(t, "numFmtId")
 				code, _ := attr(t, "formatCode")
 				if n, err := strconv.Atoi(id); err == nil {
@@ -384,8 +475,11 @@ func (wb *workbook) readStyles() error {
 				}
 			}
 		case xml.EndElement:
-			if t.Name.Local == "cellXfs" {
+			switch t.Name.Local {
+			case "cellXfs":
 				inXfs = false
+			case "numFmts":
+				inFmts = false
 			}
 		}
 	}
@@ -401,16 +495,16 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 			Err: fmt.Errorf("no part %q", ws.target)}
 	}
 	s := &Sheet{Name: ws.name}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	row := 0
-	var cells []string
+	d := newXMLReader(b)
+	row, cells := 0, 0
+	var values []string
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
 			return s, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", row+1, err)
+			return nil, &rowError{row: row + 1, err: err}
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "row" {
@@ -419,25 +513,25 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 		if v, ok := attr(se, "r"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= row || n > 1<<20 {
-				return nil, fmt.Errorf("row number %q after row %d", v, row)
+				return nil, &rowError{row: row + 1, err: fmt.Errorf("row number %q after row %d", v, row)}
 			}
 			row = n
 		} else {
 			row++
 		}
-		if cells, err = wb.readRow(d, cells[:0], row); err != nil {
-			return nil, err
+		if values, err = wb.readRow(d, values[:0]); err != nil {
+			return nil, &rowError{row: row, err: err}
 		}
-		for len(cells) > 0 && cells[len(cells)-1] == "" {
-			cells = cells[:len(cells)-1]
-		}
-		if len(cells) == 0 {
+		if len(values) == 0 {
 			continue
 		}
 		if len(s.Rows) == MaxRows {
 			return nil, tooMany()
 		}
-		s.Rows = append(s.Rows, append([]string(nil), cells...))
+		if cells += len(values); cells > maxCells {
+			return nil, tooLarge()
+		}
+		s.Rows = append(s.Rows, append([]string(nil), values...))
 		s.Lines = append(s.Lines, row)
 	}
 }
@@ -445,18 +539,19 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 // maxCols is Excel's column limit (XFD).
 const maxCols = 16384
 
-// readRow reads the cells of the <row> just opened.
-func (wb *workbook) readRow(d *xml.Decoder, cells []string, row int) ([]string, error) {
+// readRow reads the cells of the <row> just opened, up to its last value:
+// an empty cell costs nothing, wherever it is.
+func (wb *workbook) readRow(d *xmlReader, values []string) ([]string, error) {
 	col := 0
 	for {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", row, err)
+			return nil, err
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
 			if t.Name.Local == "row" {
-				return cells, nil
+				return values, nil
 			}
 		case xml.StartElement:
 			if t.Name.Local != "c" {
@@ -465,21 +560,23 @@ func (wb *workbook) readRow(d *xml.Decoder, cells []string, row int) ([]string, 
 			if ref, ok := attr(t, "r"); ok {
 				c, err := column(ref)
 				if err != nil || c < col {
-					return nil, fmt.Errorf("row %d: cell %q out of place", row, ref)
+					return nil, fmt.Errorf("cell %q out of place", ref)
 				}
 				col = c
 			}
 			if col >= maxCols {
-				return nil, fmt.Errorf("row %d: more than %d columns", row, maxCols)
+				return nil, fmt.Errorf("more than %d columns", maxCols)
 			}
 			v, err := wb.cell(d, t)
 			if err != nil {
-				return nil, fmt.Errorf("row %d: %w", row, err)
+				return nil, err
 			}
-			for len(cells) < col {
-				cells = append(cells, "")
+			if v != "" {
+				for len(values) < col {
+					values = append(values, "")
+				}
+				values = append(values, v)
 			}
-			cells = append(cells, v)
 			col++
 		}
 	}
@@ -505,7 +602,7 @@ func column(ref string) (int, error) {
 }
 
 // cell reads the <c> just opened and renders its value.
-func (wb *workbook) cell(d *xml.Decoder, c xml.StartElement) (string, error) {
+func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (string, error) {
 	typ, _ := attr(c, "t")
 	style := 0
 	if v, ok := attr(c, "s"); ok {
@@ -514,7 +611,7 @@ func (wb *workbook) cell(d *xml.Decoder, c xml.StartElement) (string, error) {
 	var raw string
 	var inline *string
 	for depth := 1; depth > 0; {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if err != nil {
 			return "", err
 		}
@@ -572,10 +669,10 @@ func (wb *workbook) cell(d *xml.Decoder, c xml.StartElement) (string, error) {
 }
 
 // charData reads the text of the element just opened, up to its end.
-func charData(d *xml.Decoder) (string, error) {
+func charData(d *xmlReader) (string, error) {
 	var sb strings.Builder
 	for depth := 1; depth > 0; {
-		tok, err := d.RawToken()
+		tok, err := d.next()
 		if err != nil {
 			return "", err
 		}
@@ -603,19 +700,13 @@ func (wb *workbook) number(raw string, style int) string {
 	}
 	code, custom := wb.numFmts[id]
 	switch {
-	case !custom && id == 49, custom && code == "@":
-		return raw
 	case !custom && builtinDate(id):
 		return wb.date(f, builtinShows(id))
 	case custom:
 		if shows := dateFormat(code); shows != 0 {
 			return wb.date(f, shows)
 		}
-		if n := zeroPad(code); n > 0 && f >= 0 && f == math.Trunc(f) && f < 1e15 {
-			s := strconv.FormatFloat(f, 'f', 0, 64)
-			if len(s) < n {
-				s = strings.Repeat("0", n-len(s)) + s
-			}
+		if s, ok := integerFormat(code, f); ok {
 			return s
 		}
 	}
@@ -692,6 +783,12 @@ func dateFormat(code string) int {
 			i += j
 		case ';':
 			i = len(code) // the first section decides
+		case '.':
+			if s { // fractions of a second
+				for i+1 < len(code) && code[i+1] == '0' {
+					i++
+				}
+			}
 		case '0', '#', '?':
 			return 0
 		default:
@@ -720,12 +817,91 @@ func dateFormat(code string) int {
 	return shows
 }
 
-// zeroPad is n for a format of n zeros ("0000000000"), else 0.
-func zeroPad(code string) int {
-	if len(code) < 2 || strings.Trim(code, "0") != "" {
-		return 0
+// integerFormat renders f in a custom format whose first section shows
+// an integer: digit placeholders (0 shows a digit always, # and ? only
+// where the number has one) among literal text, as "0#########",
+// "\"0\"#########", "000-000-0000" or "[$-42A]0000000000;@" show a phone
+// typed as a number with its leading zero. Any other format (decimals,
+// thousands, percent, exponents, text), a negative number or one that is
+// not an integer: false.
+func integerFormat(code string, f float64) (string, bool) {
+	if f < 0 || f != math.Trunc(f) || f >= 1e15 {
+		return "", false
 	}
-	return len(code)
+	type piece struct {
+		lit   string
+		place byte // 0 for a literal
+	}
+	var pieces []piece
+	places, firstZero := 0, -1
+	for i := 0; i < len(code); i++ {
+		switch c := code[i]; c {
+		case ';':
+			i = len(code) // the first section, for positive numbers
+		case '"':
+			j := strings.IndexByte(code[i+1:], '"')
+			if j < 0 {
+				return "", false
+			}
+			pieces = append(pieces, piece{lit: code[i+1 : i+1+j]})
+			i += j + 1
+		case '\\':
+			if i+1 < len(code) {
+				_, n := utf8.DecodeRuneInString(code[i+1:])
+				pieces = append(pieces, piece{lit: code[i+1 : i+1+n]})
+				i += n
+			}
+		case '[':
+			j := strings.IndexByte(code[i:], ']')
+			if j < 0 {
+				return "", false
+			}
+			i += j
+		case '_', '*':
+			i++ // a space as wide as the next character; a fill
+		case '0', '#', '?':
+			if c == '0' && firstZero < 0 {
+				firstZero = places
+			}
+			pieces = append(pieces, piece{place: c})
+			places++
+		case ' ', '-', '(', ')', '/', ':', '+', '$':
+			pieces = append(pieces, piece{lit: code[i : i+1]})
+		default:
+			return "", false // decimals, thousands, %, E, letters
+		}
+	}
+	if places == 0 {
+		return "", false
+	}
+	digits := strconv.FormatFloat(f, 'f', 0, 64)
+	if digits == "0" && firstZero < 0 {
+		digits = ""
+	}
+	// Digits fill the placeholders from the right; the first takes any
+	// the format has no room for.
+	var sb strings.Builder
+	next := len(digits) - places // digits[next] goes to the first placeholder
+	seen := 0
+	for _, p := range pieces {
+		if p.place == 0 {
+			sb.WriteString(p.lit)
+			continue
+		}
+		if seen == 0 && next > 0 {
+			sb.WriteString(digits[:next])
+		}
+		switch k := next + seen; {
+		case k >= 0:
+			sb.WriteByte(digits[k])
+		case p.place == '0' || firstZero >= 0 && seen >= firstZero:
+			sb.WriteByte('0')
+		case p.place == '?':
+			sb.WriteByte(' ')
+		}
+		seen++
+	}
+	return sb.String(), true
 }
 
 // date renders an Excel serial date, from 1900 (with its leap-year slip:

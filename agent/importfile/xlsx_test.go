@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -234,14 +235,19 @@ func TestReadXLSXBad(t *testing.T) {
 		{"truncated", good[:len(good)/2], "Không đọc được tệp .xlsx"},
 		{"no workbook", workbookOf(map[string]string{"a.txt": "x"}), "Không đọc được tệp .xlsx"},
 		{"no sheets", workbookOf(map[string]string{"xl/workbook.xml": `<workbook><sheets/></workbook>`}), "không có trang tính"},
-		{"shared string out of range", handWorkbook("", `<si><t>a</t></si>`, `<row r="1"><c r="A1" t="s"><v>7</v></c></row>`), "Không đọc hết được trang tính"},
-		{"rows out of order", handWorkbook("", "", `<row r="3"><c r="A3"><v>1</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>`), "Không đọc hết được trang tính"},
-		{"cells out of order", handWorkbook("", "", `<row r="1"><c r="C1"><v>1</v></c><c r="A1"><v>1</v></c></row>`), "Không đọc hết được trang tính"},
-		{"beyond XFD", handWorkbook("", "", `<row r="1"><c r="XFE1"><v>1</v></c></row>`), "Không đọc hết được trang tính"},
-		{"broken XML", handWorkbook("", "", `<row r="1"><c r="A1"><v>1</c></row>`), "Không đọc hết được trang tính"},
+		{"shared string out of range", handWorkbook("", `<si><t>a</t></si>`, `<row r="1"><c r="A1" t="s"><v>7</v></c></row>`), "Không đọc được dòng 1 của trang tính Hộ"},
+		{"rows out of order", handWorkbook("", "", `<row r="3"><c r="A3"><v>1</v></c></row><row r="2"><c r="A2"><v>1</v></c></row>`), "Không đọc được dòng 4"},
+		{"cells out of order", handWorkbook("", "", `<row r="1"><c r="C1"><v>1</v></c><c r="A1"><v>1</v></c></row>`), "Không đọc được dòng 1"},
+		{"beyond XFD", handWorkbook("", "", `<row r="1"><c r="XFE1"><v>1</v></c></row>`), "Không đọc được dòng 1"},
+		{"broken XML", handWorkbook("", "", `<row r="1"><c r="A1"><v>1</c></row>`), "Không đọc được dòng 1"},
+		{"part too large", tooBig(), "quá lớn"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "part too large" {
+				defer func(was int64) { maxPart = was }(maxPart)
+				maxPart = 4096
+			}
 			_, err := ReadXLSX(bytes.NewReader(tt.data), "")
 			var fe *Error
 			require.ErrorAs(t, err, &fe)
@@ -249,6 +255,12 @@ func TestReadXLSXBad(t *testing.T) {
 			require.NotEmpty(t, fe.Message("en"))
 		})
 	}
+}
+
+// tooBig is a workbook whose sheet is 10 KB of rows, for a part limit of
+// 4 KB.
+func tooBig() []byte {
+	return handWorkbook("", "", strings.Repeat(`<row><c><v>1</v></c></row>`, 400))
 }
 
 // FuzzReadXLSX: any bytes give rows or an *Error, never a panic; lines
@@ -306,6 +318,34 @@ func BenchmarkReadXLSX(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
 			require.Len(b, readWithExcelize(b, data, "").Rows, 26001)
+		}
+	})
+}
+
+// FuzzReadXLSXParts: the worksheet, shared strings and styles as the
+// fuzzer makes them, in a sound package, so that its mutations reach the
+// XML (a mutated zip mostly fails its checksums): rows or an *Error, never
+// a panic.
+func FuzzReadXLSXParts(f *testing.F) {
+	f.Add([]byte(`<row r="2"><c r="B2" t="s"><v>0</v></c><c t="inlineStr"><is><t>c_x000D_</t></is></c><c s="1"><v>45853</v></c><c s="2"><v>1</v></c></row>`),
+		[]byte(`<si><r><t>a</t></r><rPh><t>b</t></rPh></si>`),
+		[]byte(`<numFmts><numFmt numFmtId="164" formatCode="0#########"/></numFmts><cellXfs><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/></cellXfs>`))
+	f.Fuzz(func(t *testing.T, sheet, sst, styles []byte) {
+		data := oneSheet(string(styles), string(sst), string(sheet))
+		s, err := ReadXLSX(bytes.NewReader(data), "")
+		if err != nil {
+			var fe *Error
+			require.ErrorAs(t, err, &fe)
+			return
+		}
+		require.Len(t, s.Lines, len(s.Rows))
+		for i := range s.Rows {
+			if i > 0 {
+				require.Greater(t, s.Lines[i], s.Lines[i-1])
+			}
+			for _, c := range s.Rows[i] {
+				require.True(t, utf8.ValidString(c))
+			}
 		}
 	})
 }
