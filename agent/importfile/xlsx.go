@@ -398,12 +398,17 @@ func text(d *xmlReader, phonetic string) (string, error) {
 	return sb.String(), nil
 }
 
-func (wb *workbook) readStrings() error {
-	name := wb.strPart
+// partOr reads the part the workbook's relationships name, or the usual
+// one when they name none that the package holds; nil when neither is.
+func (wb *workbook) partOr(name, usual string) ([]byte, error) {
 	if wb.zip[partName(name)] == nil {
-		name = "xl/sharedStrings.xml"
+		name = usual
 	}
-	b, err := wb.part(name)
+	return wb.part(name)
+}
+
+func (wb *workbook) readStrings() error {
+	b, err := wb.partOr(wb.strPart, "xl/sharedStrings.xml")
 	if err != nil || b == nil {
 		return err
 	}
@@ -430,11 +435,7 @@ func (wb *workbook) readStrings() error {
 }
 
 func (wb *workbook) readStyles() error {
-	name := wb.stylPart
-	if wb.zip[partName(name)] == nil {
-		name = "xl/styles.xml"
-	}
-	b, err := wb.part(name)
+	b, err := wb.partOr(wb.stylPart, "xl/styles.xml")
 	if err != nil || b == nil {
 		return err
 	}
