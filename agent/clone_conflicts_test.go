@@ -93,15 +93,7 @@ func TestCloneWhileFieldEditedThrice(t *testing.T) {
 // write as a concurrent one (simulation seed 198 with truncation).
 func TestFirstCloneAfterOwnEditsDuringPush(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	a, ta := realAgent(t, ts, ts.TeamA)
-	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ của A"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta) // the log is not empty: c's first sync clones
-
-	c, tc := realAgent(t, ts, ts.TeamA)
-	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Nguyễn Văn Một"})
-	require.NoError(t, err)
+	ts, a, ta, c, tc, hh := cloneDueWithHousehold(t)
 	names := []string{"Nguyễn Văn Hai", "Nguyễn Văn Ba"}
 	edited := false
 	sc, err := c.Sync(ctx, ts.URL, tc, agent.SyncOptions{IOTimeout: 10 * time.Second, Progress: func(p agent.Progress) {
@@ -246,15 +238,7 @@ func TestCorrectAndMoveInOneSave(t *testing.T) {
 // server's state, which already holds what the server took of ours.
 func TestFirstCloneAfterOthersWroteOverItsPush(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	a, ta := realAgent(t, ts, ts.TeamA)
-	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ của A"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta) // the log is not empty: c's first sync clones
-
-	c, tc := realAgent(t, ts, ts.TeamA)
-	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Nguyễn Văn Một"})
-	require.NoError(t, err)
+	ts, a, ta, c, tc, hh := cloneDueWithHousehold(t)
 	// The push is taken and its Ack lost with the connection; while the
 	// Ack is held back, A takes the household and corrects it twice. C's
 	// sync then connects again, pushes again (duplicates) and clones.
@@ -313,4 +297,21 @@ func TestFirstCloneAfterOthersWroteOverItsPush(t *testing.T) {
 	have, err := c.Snapshot(ctx)
 	require.NoError(t, err)
 	require.Equal(t, want, have, "the replica equals the other\n%s", diffSnap(want, have))
+}
+
+// cloneDueWithHousehold: a server whose log is not empty (A synced a
+// household), so that a new laptop C's first sync clones, and C, not yet
+// synced, with a household of its own ("Nguyễn Văn Một").
+func cloneDueWithHousehold(t *testing.T) (ts *servertest.TS, a *agent.Replica, ta string, c *agent.Replica, tc string, hh uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	ts = servertest.Start(t)
+	a, ta = realAgent(t, ts, ts.TeamA)
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ của A"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	c, tc = realAgent(t, ts, ts.TeamA)
+	hh, err = c.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Nguyễn Văn Một"})
+	require.NoError(t, err)
+	return ts, a, ta, c, tc, hh
 }

@@ -59,9 +59,7 @@ func TestLostHamletKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
 			}
 			realSync(t, l, ts, tl)
 			realSync(t, l, ts, tl)
-			d, err := l.Show(ctx, "households", row.String())
-			require.NoError(t, err)
-			require.Equal(t, "Nguyễn Văn Bính Ba", d.Fields["head_name"])
+			requireName(t, l, row, "Nguyễn Văn Bính Ba", "L holds the last correction")
 			requireNoConflictBeyondServer(t, ts, l)
 		})
 	}

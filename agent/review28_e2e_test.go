@@ -124,9 +124,7 @@ func TestEvictionKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
 	realSync(t, c, ts, tc)
 	realSync(t, l, ts, tl)
 	realSync(t, l, ts, tl)
-	d, err := l.Show(ctx, "households", row.String())
-	require.NoError(t, err)
-	require.Equal(t, "Nguyễn Văn Bính Ba", d.Fields["head_name"])
+	requireName(t, l, row, "Nguyễn Văn Bính Ba", "L holds the last correction")
 
 	requireNoConflictBeyondServer(t, ts, l)
 }
