@@ -69,9 +69,11 @@ type Config struct {
 	SilentAfter time.Duration
 	// TruncateLog makes collection drop the whole log below every scope's
 	// lowest durable cursor, not only superseded entries (GCOptions.Truncate):
-	// devices behind the floor re-clone from the snapshot of rows. Turn it
-	// on once every agent in the field can clone (an older one would pull
-	// a truncated log from the start and miss what was truncated).
+	// devices behind the floor re-clone from the snapshot of rows. The
+	// zero value keeps the log, but hamlet-server serve and gc turn it on
+	// unless told otherwise (cmd/hamlet-server/gc.go); off only where an
+	// agent that cannot clone is still in the field (it would pull a
+	// truncated log from the start).
 	TruncateLog bool
 	// ShutdownGrace bounds how long Close waits for sessions (default 10s).
 	ShutdownGrace time.Duration
