@@ -32,9 +32,10 @@ type pusher struct {
 	// held began (Server.lastSynced): no change it pushes now was made
 	// earlier (scope.go, madeAt). Zero for an import, or when unknown.
 	since time.Time
-	// pulled is the device's acknowledged pull cursor when it pushed
-	// (Server.ackedCursor), for ownBack; backOwn is false for pushes that
-	// are not a device's session (an import, the server's own writes).
+	// pulled is the cursor the pushing session's agent has shown it holds
+	// (conn.holds; 0 before its first Pull), for ownBack; backOwn is false
+	// for pushes that are not a device's session (an import, the server's
+	// own writes).
 	pulled  uint64
 	backOwn bool
 }
@@ -566,7 +567,11 @@ func ownRows(p pusher, changes []syncproto.Change, rows map[RowRef]*rowCache) []
 
 // ownBack marks e, the entry of a pushed change, as a move's (NewScope:
 // to every device of its hamlet, its author too) when its row moved
-// between hamlets after the pusher's acknowledged cursor. The move's
+// between hamlets after the cursor the pushing session's agent has shown
+// it holds (conn.holds): 0 before the session's first Pull, so a push, the
+// first thing a session does, is marked for any move of its row; the
+// cursor the server heard last from the device would do for most
+// laptops, not for one restored from an older copy (review 29 S1). The move's
 // re-log of the row's versions sits below the entry, and the pusher has
 // not pulled it: had it dropped the row meanwhile (its team lost the
 // hamlet the row was in before the move), the re-log would bring the row

@@ -121,7 +121,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
 	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID,
-		writer: schema.WriterVolunteer, since: c.since, pulled: c.s.ackedCursor(c.dev), backOwn: true}, p.Changes)
+		writer: schema.WriterVolunteer, since: c.since, pulled: c.holds, backOwn: true}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
@@ -201,9 +201,11 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// capped by Cursor. Zero means "unchanged".
 	if !backfill && !c.pulled {
 		c.pulled = true
+		c.holds = p.Cursor
 		c.s.noteSynced(c.dev.ID, c.began)
 	}
 	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
+		c.holds = max(c.holds, d)
 		c.s.noteActivity(c.dev.ID, &d)
 	} else {
 		c.s.noteActivity(c.dev.ID, nil)
