@@ -17,12 +17,22 @@ type cloneTxn struct {
 	save      []*rowState
 	maxHLC    syncproto.HLC
 	conflicts int
+	// away: the replica keeps writes of rows it dropped (own_away), read
+	// at the first chunk; awayRead: away was read.
+	away, awayRead bool
 }
 
 // add adds one chunk's rows; it returns how many rows the chunk had.
 func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 	cs := m.Rows
 	rows := 0
+	if !g.awayRead {
+		var err error
+		if g.away, err = g.t.anyAway(); err != nil {
+			return 0, err
+		}
+		g.awayRead = true
+	}
 	for i := 0; i < len(cs); {
 		// One table's run of rows: held rows are found with one range
 		// query (ids sort as their text does), not one lookup per row.
@@ -91,6 +101,20 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 // row stores one row's fields (cs, all of one row).
 func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 	c0 := &cs[0]
+	taken := false
+	if st == nil && g.away {
+		// A row coming back (a back-fill of a hamlet regained, a clone
+		// resumed) starts, as in a pull (apply.go), from the writes this
+		// replica kept when it dropped the row, and forgets them: left
+		// kept, a later return by a pull would start from them again,
+		// and the versions written over them since would meet them as
+		// concurrent writes (review 30 D3).
+		var err error
+		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+			return err
+		}
+		taken = st != nil
+	}
 	if st == nil {
 		// A fresh row: its versions in one allocation, its map sized once.
 		st = &rowState{id: c0.Row, table: c0.Table, scope: c0.Scope, cur: make(map[string]*syncproto.Version, len(cs))}
@@ -152,7 +176,7 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 		}
 		changed = changed || stateChanged(o)
 	}
-	if changed {
+	if changed || taken {
 		g.save = append(g.save, st)
 	}
 	return nil
