@@ -243,8 +243,9 @@ func (t *txn) anyAway() (bool, error) {
 	return n != 0, err
 }
 
-// takeAway returns the row state id starts from when a pull brings it back
-// (nil: nothing kept) and forgets what it kept.
+// takeAway returns the row state id starts from when a pull, a back-fill or
+// a clone brings it back (nil: nothing kept that the server has not taken)
+// and forgets what it kept.
 func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowState, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {
@@ -272,6 +273,23 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 	rows.Close()
 	if st == nil {
 		return nil, nil
+	}
+	// Only what the server has not taken yet: a kept write it took while
+	// the row was away is the server's to bring back, or what became of it
+	// (the snapshot, the move's re-log, the write itself marked by
+	// server/apply.go ownBack). Started from, a write over it made since
+	// would meet it as a concurrent write (review 31).
+	pending, err := t.pendingSeqs(id)
+	if err != nil {
+		return nil, err
+	}
+	for f, v := range st.cur {
+		if !pending.holds(v.Dot.Seq) {
+			delete(st.cur, f)
+		}
+	}
+	if len(st.cur) == 0 {
+		return nil, t.forgetAway(id)
 	}
 	if err := t.takeAwayHist(st); err != nil {
 		return nil, err
