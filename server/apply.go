@@ -568,16 +568,16 @@ func ownRows(p pusher, changes []syncproto.Change, rows map[RowRef]*rowCache) []
 // ownBack marks e, the entry of a pushed change, as a move's (NewScope:
 // to every device of its hamlet, its author too) when its row moved
 // between hamlets after the cursor the pushing session's agent has shown
-// it holds (conn.holds): 0 before the session's first Pull, so a push, the
-// first thing a session does, is marked for any move of its row; the
-// cursor the server heard last from the device would do for most
-// laptops, not for one restored from an older copy (review 29 S1). The move's
-// re-log of the row's versions sits below the entry, and the pusher has
-// not pulled it: had it dropped the row meanwhile (its team lost the
-// hamlet the row was in before the move), the re-log would bring the row
-// back without this write, its own, which pulls leave out (issue 17, wide
-// seed 208). Marked, the write follows the re-log to its author, who
-// takes it as a duplicate when it kept the row, so the laptop keeps no
+// it holds (conn.holds, its Pull.Durable). That is 0 before the session's
+// first Pull, so a push, the first thing a session does, is marked for any
+// move of its row: the cursor the server heard last from the device would
+// do for most laptops, not for one restored from an older copy (review 29
+// S1). The move's re-log of the row's versions sits below the entry, and
+// the pusher has not pulled it: had it dropped the row meanwhile (its team
+// lost the hamlet the row was in before the move), the re-log would bring
+// the row back without this write, its own, which pulls leave out (issue
+// 17, wide seed 208). Marked, the write follows the re-log to its author,
+// who takes it as a duplicate when it kept the row, so the laptop keeps no
 // acknowledged write of its own through a drop (review 28 D2: one that
 // others overwrote since would come back against their later versions as
 // a conflict no one else has).

@@ -181,8 +181,7 @@ type conn struct {
 	since, began time.Time
 	pulled       bool
 	// holds is the highest cursor this session's agent has shown it
-	// stores: its first Pull's cursor, then its Pull.Durable; 0 before it
-	// pulls. Pushes are marked against it (apply.go ownBack), not against
+	// stores (Pull.Durable, capped by Pull.Cursor); 0 before it says. Pushes are marked against it (apply.go ownBack), not against
 	// the cursor the server heard last: a laptop restored from an older
 	// copy holds less than it once acknowledged (review 29 S1).
 	holds uint64

@@ -201,7 +201,6 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	// capped by Cursor. Zero means "unchanged".
 	if !backfill && !c.pulled {
 		c.pulled = true
-		c.holds = p.Cursor
 		c.s.noteSynced(c.dev.ID, c.began)
 	}
 	if d := min(p.Durable, p.Cursor); d != 0 && !backfill {
