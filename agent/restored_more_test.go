@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,13 +18,7 @@ import (
 func TestRestoredReplicaWroteMoreThanItLost(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	dir := t.TempDir()
-	path, backup := filepath.Join(dir, "replica.db"), filepath.Join(dir, "backup.db")
-	open := func() *agent.Replica {
-		r, err := agent.OpenWith(ctx, path, agent.Options{})
-		require.NoError(t, err)
-		return r
-	}
+	open, path, backup := replicaFile(t)
 	hamlet := ts.HamletsA[0]
 	a := open()
 	tok, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")

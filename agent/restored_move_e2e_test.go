@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,13 +25,7 @@ func TestRestoredLaptopKeepsItsCorrectionOfAMovedHousehold(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	lost, kept := ts.HamletsA[0], ts.HamletsA[1]
-	dir := t.TempDir()
-	path, backup := filepath.Join(dir, "replica.db"), filepath.Join(dir, "backup.db")
-	open := func() *agent.Replica {
-		r, err := agent.OpenWith(ctx, path, agent.Options{})
-		require.NoError(t, err)
-		return r
-	}
+	open, path, backup := replicaFile(t)
 
 	mate, tm := realAgent(t, ts, ts.TeamA)
 	row, err := mate.AddHousehold(ctx, agent.Fields{"hamlet_code": lost, "head_name": "Nguyễn Văn Bình"})

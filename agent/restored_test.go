@@ -12,6 +12,19 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
+// replicaFile gives a replica file's path, a path beside it for a copy,
+// and how to open the file.
+func replicaFile(t *testing.T) (open func() *agent.Replica, path, backup string) {
+	t.Helper()
+	dir := t.TempDir()
+	path, backup = filepath.Join(dir, "replica.db"), filepath.Join(dir, "backup.db")
+	return func() *agent.Replica {
+		r, err := agent.OpenWith(context.Background(), path, agent.Options{})
+		require.NoError(t, err)
+		return r
+	}, path, backup
+}
+
 // restoreFile copies a closed replica file (its WAL is checkpointed on close).
 func restoreFile(t *testing.T, from, to string) {
 	t.Helper()
@@ -30,13 +43,7 @@ func restoreFile(t *testing.T, from, to string) {
 func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	dir := t.TempDir()
-	path, backup := filepath.Join(dir, "replica.db"), filepath.Join(dir, "backup.db")
-	open := func() *agent.Replica {
-		r, err := agent.OpenWith(ctx, path, agent.Options{})
-		require.NoError(t, err)
-		return r
-	}
+	open, path, backup := replicaFile(t)
 	hamlet := ts.HamletsA[0]
 
 	a := open()
