@@ -498,7 +498,10 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		return nil, err
 	}
 	defer t.rollback()
-	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli()}
+	g, err := newCloneTxn(r, t)
+	if err != nil {
+		return nil, err
+	}
 	start := s.opts.ioNow()
 	next := *st
 	if next.head == 0 {

@@ -17,22 +17,23 @@ type cloneTxn struct {
 	save      []*rowState
 	maxHLC    syncproto.HLC
 	conflicts int
-	// away: the replica keeps writes of rows it dropped (own_away), read
-	// at the first chunk; awayRead: away was read.
-	away, awayRead bool
+	// away: the replica keeps writes of rows it dropped (own_away).
+	away bool
+}
+
+// newCloneTxn stores chunks in t.
+func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
+	away, err := t.anyAway()
+	if err != nil {
+		return nil, err
+	}
+	return &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away}, nil
 }
 
 // add adds one chunk's rows; it returns how many rows the chunk had.
 func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 	cs := m.Rows
 	rows := 0
-	if !g.awayRead {
-		var err error
-		if g.away, err = g.t.anyAway(); err != nil {
-			return 0, err
-		}
-		g.awayRead = true
-	}
 	for i := 0; i < len(cs); {
 		// One table's run of rows: held rows are found with one range
 		// query (ids sort as their text does), not one lookup per row.

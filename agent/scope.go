@@ -449,7 +449,10 @@ func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk)
 		return err
 	}
 	defer t.rollback()
-	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli()}
+	g, err := newCloneTxn(r, t)
+	if err != nil {
+		return err
+	}
 	if _, err := g.add(m); err != nil {
 		return err
 	}

@@ -32,11 +32,11 @@ type pusher struct {
 	// held began (Server.lastSynced): no change it pushes now was made
 	// earlier (scope.go, madeAt). Zero for an import, or when unknown.
 	since time.Time
-	// pulled is the cursor the pushing session's agent has shown it holds
+	// holds is the cursor the pushing session's agent has shown it holds
 	// (conn.holds; 0 before its first Pull), for ownBack; backOwn is false
 	// for pushes that are not a device's session (an import, the server's
 	// own writes).
-	pulled  uint64
+	holds   uint64
 	backOwn bool
 }
 
@@ -200,7 +200,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 	out := &pushOutcome{results: make([]syncproto.Result, len(changes)), scopes: map[string]bool{}}
 	b := &batch{s: s, tx: tx, p: p, now: s.now(), rows: rows, out: out}
 	if p.backOwn {
-		if b.moved, err = tx.MovedAbove(ownRows(p, changes, rows), p.pulled); err != nil {
+		if b.moved, err = tx.MovedAbove(ownRows(p, changes, rows), p.holds); err != nil {
 			return nil, err
 		}
 	}

@@ -181,9 +181,10 @@ type conn struct {
 	since, began time.Time
 	pulled       bool
 	// holds is the highest cursor this session's agent has shown it
-	// stores (Pull.Durable, capped by Pull.Cursor); 0 before it says. Pushes are marked against it (apply.go ownBack), not against
-	// the cursor the server heard last: a laptop restored from an older
-	// copy holds less than it once acknowledged (review 29 S1).
+	// stores (Pull.Durable, capped by Pull.Cursor); 0 before it says.
+	// Pushes are marked against it (apply.go ownBack), not against the
+	// cursor the server heard last: a laptop restored from an older copy
+	// holds less than it once acknowledged (review 29 S1).
 	holds uint64
 
 	send     chan []byte   // closed by finish, under opMu

@@ -121,7 +121,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 func (c *conn) onPush(ctx context.Context, p *syncproto.Push) {
 	start := time.Now()
 	out, err := c.s.applyPush(ctx, pusher{deviceID: c.dev.ID, replica: c.dev.Replica, scope: c.scope, schema: c.schema, team: c.dev.TeamID,
-		writer: schema.WriterVolunteer, since: c.since, pulled: c.holds, backOwn: true}, p.Changes)
+		writer: schema.WriterVolunteer, since: c.since, holds: c.holds, backOwn: true}, p.Changes)
 	if err != nil {
 		var ge *gapError
 		if !errors.As(err, &ge) {
