@@ -101,11 +101,15 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	scopes := dedupe(q.Scopes)
 	b := &pgx.Batch{}
 	for _, sc := range scopes {
+		// One more than the page: the first Limit+1 entries of all the
+		// scopes together are among each scope's first Limit+1, so the
+		// merge below knows whether another entry follows the page, as
+		// SQLite's does (sqlitestore mergeScopes), and a page never ends
+		// short of the head with nothing after it.
 		b.Queue(logSelect+` WHERE scope = $1 AND seq > $2 AND seq <= $3 AND (origin <> $4 OR kind = 1 OR new_scope IS NOT NULL) ORDER BY seq LIMIT $5`,
-			sc, int64(q.After), int64(head), excl, q.Limit)
+			sc, int64(q.After), int64(head), excl, q.Limit+1)
 	}
 	br := conn.SendBatch(ctx, b)
-	bound := head
 	var all []server.LogEntry
 	var reps [][2]int64 // each entry's origin and base origin, resolved after the batch
 	for range scopes {
@@ -114,8 +118,6 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 			br.Close()
 			return server.LogPage{}, fmt.Errorf("read log: %w", err)
 		}
-		n := 0
-		var last uint64
 		for rows.Next() {
 			e, rep, err := scanEntry(rows)
 			if err != nil {
@@ -125,16 +127,11 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 			}
 			all = append(all, e)
 			reps = append(reps, rep)
-			last = e.Seq
-			n++
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			br.Close()
 			return server.LogPage{}, fmt.Errorf("read log: %w", err)
-		}
-		if n == q.Limit && last < bound {
-			bound = last // entries of this scope after last were not read
 		}
 	}
 	if err := br.Close(); err != nil {
@@ -156,15 +153,11 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
-	k := sort.Search(len(all), func(i int) bool { return all[i].Seq > bound })
-	all = all[:k]
-	page.To = bound
 	if len(all) > q.Limit {
 		all = all[:q.Limit]
-		page.To = all[len(all)-1].Seq
+		page.To, page.More = all[len(all)-1].Seq, true
 	}
 	page.Entries = all
-	page.More = page.To < head
 	return page, nil
 }
 

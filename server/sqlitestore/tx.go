@@ -256,7 +256,7 @@ func (w *writeTx) flushLog() error {
 }
 
 func (w *writeTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
-	rows, err := w.query(`SELECT tbl, row FROM sync_rows WHERE parent = ?`, parent[:])
+	rows, err := w.query(`SELECT tbl, row FROM sync_rows WHERE parent = ? ORDER BY tbl, row`, parent[:])
 	if err != nil {
 		return nil, fmt.Errorf("load children: %w", err)
 	}

@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"RefusalsKeepCodeReasonAndBase", testRefusals},
 		{"RowsAndVersionsKeepKinds", testVersions},
 		{"ReadLogFiltersAndPages", testReadLog},
+		{"ReadLogSaysMoreOnlyWhenMoreFollows", testReadLogMore},
 		{"Children", testChildren},
 		{"EnrollAndRevoke", testEnroll},
 		{"GCWaitsForEveryDeviceInScope", testGC},
@@ -284,6 +285,52 @@ func testReadLog(t *testing.T, s store) {
 	require.ErrorIs(t, err, &syncproto.Error{Code: syncproto.CodeBadCursor})
 }
 
+// testReadLogMore: a page says More only when an entry in the query's
+// scopes follows it; one that holds the last of them ends at the head,
+// however many entries of other scopes lie above. A page that stopped at
+// a scope's Limit-th entry instead cost the agent a pull for nothing, and
+// made the stores page differently (internal/simtest TestPostgresSameTrace).
+func testReadLogMore(t *testing.T, s store) {
+	origin := uuid.New()
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		for i, scope := range []string{"32002-01", "32002-02", "32002-01", "32002-01", "32002-02", "32002-03", "32002-03"} {
+			e := server.LogEntry{Change: change("households", uuid.New(), "notes", syncproto.Int(int64(i)), scope, origin, uint64(i+1))}
+			if err := tx.Append(&e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	head, err := s.Head(ctx)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		limit   int
+		entries int
+		more    bool
+	}{
+		{limit: 3, entries: 3, more: true},
+		{limit: 4, entries: 4, more: true},
+		{limit: 5, entries: 5, more: false},
+		{limit: 9, entries: 5, more: false},
+	} {
+		// 32002-01 holds three entries: a page of three has read all of
+		// that scope, and another of 32002-02 still follows.
+		p, err := s.ReadLog(ctx, server.LogQuery{Scopes: []string{"32002-01", "32002-02"}, Limit: c.limit})
+		require.NoError(t, err)
+		require.Len(t, p.Entries, c.entries, "limit %d", c.limit)
+		require.Equal(t, c.more, p.More, "limit %d", c.limit)
+		if !c.more {
+			require.Equal(t, head, p.To, "limit %d: the last page ends at the head", c.limit)
+		}
+	}
+	// One scope of exactly Limit entries, entries of another above them.
+	p, err := s.ReadLog(ctx, server.LogQuery{Scopes: []string{"32002-01"}, Limit: 3})
+	require.NoError(t, err)
+	require.Len(t, p.Entries, 3)
+	require.False(t, p.More, "nothing of 32002-01 follows")
+	require.Equal(t, head, p.To)
+}
+
 func testChildren(t *testing.T, s store) {
 	hh, v1, v2 := uuid.New(), uuid.New(), uuid.New()
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
@@ -292,7 +339,10 @@ func testChildren(t *testing.T, s store) {
 		require.NoError(t, tx.PutRow("field_reports", v2, server.RowState{Scope: "32002-01", Parent: hh}))
 		kids, err := tx.Children(hh)
 		require.NoError(t, err)
-		require.ElementsMatch(t, []server.RowRef{{Table: "visits", Row: v1}, {Table: "field_reports", Row: v2}}, kids)
+		// By table, then row: the server stamps its writes to a moved
+		// household's children in this order, so their dots are the same
+		// on every store (internal/simtest TestPostgresSameTrace).
+		require.Equal(t, []server.RowRef{{Table: "field_reports", Row: v2}, {Table: "visits", Row: v1}}, kids)
 		return nil
 	}))
 }
