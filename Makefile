@@ -56,24 +56,27 @@ test-long:
 
 ## sim: replay one schedule of the deterministic simulation (internal/simtest) with its trace, step by
 ## step: make sim SEED=N (a failure prints SEED, STEPS and SCHEDULE, the shortest schedule found); even seeds
-## run the server with --truncate-log, TRUNCATE=1 runs any seed so; WIDE=1, SILENT=1, CONFLICTS=1 as for sim-long
+## run the server with --truncate-log, TRUNCATE=1 runs any seed so; WIDE=1, SILENT=1, PG=1 as for sim-long
 SEED     ?= 1
 STEPS    ?= 0
 SCHEDULE ?=
 sim:
-	$(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent)
+	$(SIMPG) $(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(PG)),-pg)
 
 ## sim-long: SCHEDULES schedules of the simulation on parallel workers (half with --truncate-log; TRUNCATE=1: all),
 ## FIRST the first seed, WIDE=1 adds the operations that still break an invariant, SILENT=1 runs every seed in the
 ## silent world (laptops silent past the server's horizon, households corrected and moved in one save; without
-## WIDE a quarter of the seeds run there anyway); every invariant, the conflict log's included, always holds;
+## WIDE a quarter of the seeds run there anyway); PG=1 runs the server on PostgreSQL (a throwaway cluster from
+## scripts/pg-test.sh, a database per schedule); every invariant, the conflict log's included, always holds;
 ## prints schedules per second
 FIRST    ?= 1
 TRUNCATE ?= 0
 WIDE     ?= 0
 SILENT   ?= 0
+PG       ?= 0
+SIMPG     = $(if $(filter 1,$(PG)),scripts/pg-test.sh)
 sim-long:
-	$(GO) test -v -count=1 -timeout 0 -run 'TestSchedules$$' ./internal/simtest -args -schedules $(SCHEDULES) -first $(FIRST) $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent)
+	$(SIMPG) $(GO) test -v -count=1 -timeout 0 -run 'TestSchedules$$' ./internal/simtest -args -schedules $(SCHEDULES) -first $(FIRST) $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(PG)),-pg)
 
 ## bench: the benchmarks whose figures the issues ask for (medians of 5 runs with benchstat-friendly output)
 bench:

@@ -212,19 +212,22 @@ func (s *Sim) orphanEntries() string {
 		return fmt.Sprintf("open the server's store to look: %v", err)
 	}
 	defer done()
+	const orphans = `FROM sync_log l WHERE NOT EXISTS (SELECT 1 FROM sync_rows r WHERE r.tbl = l.tbl AND r.row = l.row)`
 	var n int
-	var seq sql.NullInt64
-	var scope, table, row sql.NullString
-	err = db.QueryRowContext(s.ctx, `SELECT count(*), MIN(l.seq), l.scope, l.tbl, hex(l.row) FROM sync_log l
-		WHERE NOT EXISTS (SELECT 1 FROM sync_rows r WHERE r.tbl = l.tbl AND r.row = l.row)`).Scan(&n, &seq, &scope, &table, &row)
-	if err != nil {
+	if err := db.QueryRowContext(s.ctx, `SELECT count(*) `+orphans).Scan(&n); err != nil {
 		return fmt.Sprintf("read the server's log: %v", err)
 	}
 	if n == 0 {
 		return ""
 	}
+	var seq int64
+	var scope, table string
+	var row []byte
+	if err := db.QueryRowContext(s.ctx, `SELECT l.seq, l.scope, l.tbl, l.row `+orphans+` ORDER BY l.seq LIMIT 1`).Scan(&seq, &scope, &table, &row); err != nil {
+		return fmt.Sprintf("read the server's log: %v", err)
+	}
 	return fmt.Sprintf("the server's log holds %d entries of rows it no longer holds (the first: seq %d, %s %s in %s): a collected row left entries behind",
-		n, seq.Int64, table.String, strings.ToLower(row.String)[:8], scope.String)
+		n, seq, table, hex.EncodeToString(row)[:8], scope)
 }
 
 // checkSent: at rest every record a volunteer saved has left the laptop:
@@ -287,11 +290,11 @@ func (s *Sim) checkConverged() {
 			s.fail("read %s's rejected list: %v", l.name, err)
 		}
 		for _, t := range schema.SyncedTables() {
-			want, err := tableRows(s.ctx, srvDB, t.Name, scope)
+			want, err := tableRows(s.ctx, srvDB, s.pg != nil, t.Name, scope)
 			if err != nil {
 				s.fail("read the server's %s: %v", t.Name, err)
 			}
-			got, err := tableRows(s.ctx, l.rep.DB(), t.Name, scope)
+			got, err := tableRows(s.ctx, l.rep.DB(), false, t.Name, scope)
 			if err != nil {
 				s.fail("read %s's %s: %v", l.name, t.Name, err)
 			}
@@ -379,8 +382,9 @@ func openRO(path string) (*sql.DB, error) {
 	return sql.Open(stmtcache.DriverName, "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
 }
 
-// tableRows reads a table's live rows in scope: id → column → value.
-func tableRows(ctx context.Context, db *sql.DB, table string, scope []string) (map[string]map[string]string, error) {
+// tableRows reads a table's live rows in scope: id → column → value (pg:
+// db is the server's on PostgreSQL).
+func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []string) (map[string]map[string]string, error) {
 	if len(scope) == 0 {
 		return map[string]map[string]string{}, nil
 	}
@@ -390,7 +394,7 @@ func tableRows(ctx context.Context, db *sql.DB, table string, scope []string) (m
 	for i, h := range scope {
 		args[i] = h
 	}
-	rows, err := db.QueryContext(ctx, `SELECT * FROM `+table+` WHERE _deleted = 0 AND hamlet_code IN (?`+strings.Repeat(",?", len(scope)-1)+`)`, args...)
+	rows, err := db.QueryContext(ctx, rebind(pg, `SELECT * FROM `+table+` WHERE _deleted = 0 AND hamlet_code IN (?`+strings.Repeat(",?", len(scope)-1)+`)`), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -487,7 +491,7 @@ func (s *Sim) digest() string {
 	}
 	for _, db := range dbs {
 		for _, t := range schema.SyncedTables() {
-			rows, err := tableRows(s.ctx, db, t.Name, hamlets)
+			rows, err := tableRows(s.ctx, db, s.pg != nil && db == srvDB, t.Name, hamlets)
 			if err != nil {
 				s.fail("digest: %v", err)
 			}
@@ -521,7 +525,7 @@ func (s *Sim) checkPlaced() {
 		s.fail("open the server's store to look: %v", err)
 	}
 	defer done()
-	rows, err := srvDB.QueryContext(s.ctx, `SELECT tbl, row FROM sync_rows WHERE deleted = 0 ORDER BY tbl, row`)
+	rows, err := srvDB.QueryContext(s.ctx, `SELECT tbl, row FROM sync_rows WHERE NOT deleted ORDER BY tbl, row`)
 	if err != nil {
 		s.fail("read the server's rows: %v", err)
 	}

@@ -1,6 +1,7 @@
 // Package simtest is the deterministic simulation of the whole system
-// (issue 17): the real server on its real SQLite store and real agent
-// replicas on real SQLite files, in one process, connected through an
+// (issue 17): the real server on its real SQLite store (or its PostgreSQL
+// store, Config.Postgres: pg.go) and real agent replicas on real SQLite
+// files, in one process, connected through an
 // in-memory network the harness controls, on a simulated clock, every
 // interleaving and fault chosen by one seed so that a failure replays
 // exactly (`make sim SEED=…`).

@@ -30,11 +30,12 @@ const commune = "32002"
 var hamlets = []string{schema.HamletCode(commune, 1), schema.HamletCode(commune, 2), schema.HamletCode(commune, 3), schema.HamletCode(commune, 4)}
 
 // serverNode is the server process: the real server.Server on the real
-// SQLite store, its tasks a process of the scheduler.
+// SQLite store (or PostgreSQL's: pg.go), its tasks a process of the
+// scheduler.
 type serverNode struct {
 	proc  *proc
 	srv   *server.Server
-	store *sqlitestore.Store
+	store server.Store
 	mux   *http.ServeMux
 	up    bool
 	gen   int
@@ -55,6 +56,9 @@ type serverNode struct {
 // crashes, before the store, so the store's own close is the last, as
 // before.
 func (s *Sim) serverRO() (*sql.DB, func(), error) {
+	if s.pg != nil {
+		return s.pg.ro, func() {}, nil
+	}
 	n := s.srv
 	if n == nil || !n.up {
 		db, err := openRO(s.dataPath("server.db"))
@@ -98,27 +102,9 @@ func (s *Sim) startServer(fresh bool) error {
 	n := s.srv
 	n.gen++
 	n.proc = &proc{name: fmt.Sprintf("server#%d", n.gen)}
-	if fresh {
-		if err := s.placeStore(s.dataPath("server.db")); err != nil {
-			return fmt.Errorf("place the store: %w", err)
-		}
-	}
-	st, err := sqlitestore.Open(s.ctx, s.dataPath("server.db"), sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 2})
+	st, err := s.openStore(fresh)
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	if fresh {
-		// The server's replica id, from the seed (a store makes a random
-		// one when it has none; Welcome carries it).
-		db, err := openRW(s.dataPath("server.db"))
-		if err == nil {
-			_, err = db.ExecContext(s.ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.newID().String())
-			db.Close()
-		}
-		if err != nil {
-			st.Close()
-			return fmt.Errorf("set the server id: %w", err)
-		}
+		return err
 	}
 	s.sch.procFor = n.proc
 	srv, err := server.OpenWithStore(s.ctx, s.serverConfig(), st)
@@ -138,6 +124,47 @@ func (s *Sim) startServer(fresh bool) error {
 	}
 	s.tr.printf("server starts (%s)", n.proc.name)
 	return nil
+}
+
+// openStore opens the server's store; fresh: a new one, its server id
+// from the seed (a store makes a random one when it has none; Welcome
+// carries it).
+func (s *Sim) openStore(fresh bool) (server.Store, error) {
+	if s.cfg.Postgres != "" {
+		if fresh {
+			d, err := s.createPG(s.newID().String())
+			if err != nil {
+				return nil, fmt.Errorf("PostgreSQL: %w", err)
+			}
+			s.pg = d
+		}
+		st, err := s.openPGStore()
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	}
+	if fresh {
+		if err := s.placeStore(s.dataPath("server.db")); err != nil {
+			return nil, fmt.Errorf("place the store: %w", err)
+		}
+	}
+	st, err := sqlitestore.Open(s.ctx, s.dataPath("server.db"), sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 2})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if fresh {
+		db, err := openRW(s.dataPath("server.db"))
+		if err == nil {
+			_, err = db.ExecContext(s.ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.newID().String())
+			db.Close()
+		}
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("set the server id: %w", err)
+		}
+	}
+	return st, nil
 }
 
 func (s *Sim) loadWorld() error {
@@ -167,12 +194,23 @@ func (n *serverNode) crash(s *Sim) {
 		return
 	}
 	n.up = false
-	if n.ro != nil {
-		_ = n.ro.Close()
-		n.ro = nil
+	if s.pg != nil {
+		if err := s.pg.cutServer(s.ctx); err != nil {
+			s.fail("crash the server: %v", err)
+		}
+		s.sch.kill(n.proc)
+		_ = n.store.Close()
+		if err := s.pg.allowServer(s.ctx); err != nil {
+			s.fail("crash the server: %v", err)
+		}
+	} else {
+		if n.ro != nil {
+			_ = n.ro.Close()
+			n.ro = nil
+		}
+		_ = n.store.Close()
+		s.sch.kill(n.proc)
 	}
-	_ = n.store.Close()
-	s.sch.kill(n.proc)
 	for _, l := range s.links {
 		if !l.srv.closed {
 			l.srv.closed = true

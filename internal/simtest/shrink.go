@@ -19,7 +19,7 @@ func Shrink(res Result, budget int) Result {
 			return false
 		}
 		budget--
-		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Wide: res.Config.Wide, Silent: res.Config.Silent, Schedule: slices.Clone(ch)})
+		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Wide: res.Config.Wide, Silent: res.Config.Silent, Postgres: res.Config.Postgres, Schedule: slices.Clone(ch)})
 		if r.Failure == nil {
 			return false
 		}

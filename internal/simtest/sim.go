@@ -47,6 +47,10 @@ type Config struct {
 	Dir string
 	// Logs, when set, receives the server's and agents' logs.
 	Logs io.Writer
+	// Postgres, when set, runs the server on PostgreSQL: the URL of a
+	// cluster's database where the harness may create and drop databases
+	// (a schedule's own, and a template per process: pg.go).
+	Postgres string
 }
 
 // Result is what one schedule did.
@@ -87,6 +91,7 @@ type Sim struct {
 	ctx       context.Context
 	log       *slog.Logger
 	srv       *serverNode
+	pg        *pgDB // the server's database on PostgreSQL (Config.Postgres)
 	laptops   []*laptop
 	links     []*link
 	linkID    int
@@ -236,7 +241,11 @@ func (s *Sim) setup() error {
 			return err
 		}
 	}
-	s.tr.printf("world: server, %d laptops, truncate-log %v", len(s.laptops), s.cfg.Truncate)
+	store := "SQLite"
+	if s.pg != nil {
+		store = "PostgreSQL"
+	}
+	s.tr.printf("world: server on %s, %d laptops, truncate-log %v", store, len(s.laptops), s.cfg.Truncate)
 	return nil
 }
 
@@ -252,6 +261,9 @@ func (s *Sim) teardown() {
 	}
 	if s.srv != nil && s.srv.up {
 		s.srv.crash(s)
+	}
+	if s.pg != nil {
+		s.pg.drop(s.ctx)
 	}
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 )
 
 var (
@@ -31,7 +33,16 @@ var (
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
 	flagWide      = flag.Bool("wide", false, "add the operations that still break an invariant (Config.Wide)")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
+	flagPG        = flag.Bool("pg", false, "run the server on PostgreSQL, the cluster "+pgtest.Env+" names (scripts/pg-test.sh starts one)")
 )
+
+// postgres is Config.Postgres for the tests: the cluster with -pg, else "".
+func postgres(t testing.TB) string {
+	if !*flagPG {
+		return ""
+	}
+	return pgtest.URL(t)
+}
 
 // TestMain runs the tests with the collector working a quarter as often:
 // a schedule allocates much and keeps little (the live Go heap stays near
@@ -40,7 +51,9 @@ var (
 // 0.355 against 0.293 CPU-seconds per schedule; 55 MB resident either way).
 func TestMain(m *testing.M) {
 	debug.SetGCPercent(400)
-	os.Exit(m.Run())
+	code := m.Run()
+	DropPostgresTemplate(os.Getenv(pgtest.Env))
+	os.Exit(code)
 }
 
 // TestReplay runs one schedule (-seed, or -schedule) and prints its trace
@@ -49,7 +62,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout, Postgres: postgres(t)}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -134,6 +147,7 @@ func TestSchedules(t *testing.T) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	pg := postgres(t)
 	var next, done, steps atomic.Int64
 	next.Store(int64(*flagFirst))
 	last := int64(*flagFirst) + int64(n)
@@ -150,7 +164,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: silentFor(uint64(seed))})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: *flagWide, Silent: silentFor(uint64(seed)), Postgres: pg})
 				steps.Add(int64(res.Steps))
 				d := done.Add(1)
 				if res.Failure != nil {
@@ -158,8 +172,8 @@ func TestSchedules(t *testing.T) {
 					failed = append(failed, res)
 					mu.Unlock()
 					// A long run says what failed as it goes, not hours later.
-					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d): %s", res.Seed, res.Seed,
-						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), firstLine(res.Failure.Error()))
+					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d PG=%d): %s", res.Seed, res.Seed,
+						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
 				}
 				if d%progressEvery == 0 {
 					mu.Lock()
@@ -186,9 +200,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d PG=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Postgres != ""), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
@@ -597,5 +611,30 @@ func TestFoundDefects(t *testing.T) {
 				t.Fatalf("seed %d (make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Truncate), b2i(c.cfg.Wide), b2i(c.cfg.Silent), res.Failure)
 			}
 		})
+	}
+}
+
+// TestPostgresSameTrace: the server on PostgreSQL does what it does on
+// SQLite. Each seed's schedule, run on each store, writes the same trace
+// byte for byte (the line naming the store aside) and ends in the same
+// world: the stores' differences (placeholders, types, locks, the commit
+// feed) never show in what the server does.
+func TestPostgresSameTrace(t *testing.T) {
+	pg := pgtest.URL(t)
+	n := uint64(8)
+	if *flagSchedules > 1000 {
+		n = uint64(*flagSchedules) / 500
+	}
+	for seed := *flagFirst; seed < *flagFirst+n; seed++ {
+		cfg := Config{Seed: seed, Truncate: truncateFor(seed), Wide: *flagWide, Silent: silentFor(seed)}
+		a := Run(cfg)
+		cfg.Postgres = pg
+		b := Run(cfg)
+		require.NoError(t, errOf(a.Failure), "seed %d on SQLite", seed)
+		require.NoError(t, errOf(b.Failure), "seed %d on PostgreSQL", seed)
+		ta := bytes.Replace(a.Trace, []byte("server on SQLite"), []byte("server on PostgreSQL"), 1)
+		if !bytes.Equal(ta, b.Trace) {
+			t.Fatalf("seed %d: SQLite and PostgreSQL part at\n%s", seed, firstDiff(ta, b.Trace))
+		}
 	}
 }

@@ -107,7 +107,7 @@ func TestWatchAfterStalledLinkTimesOut(t *testing.T) {
 			}
 			defer done()
 			var n int
-			if err := srvDB.QueryRowContext(s.ctx, `SELECT count(*) FROM sync_rows WHERE tbl = 'households' AND row = ?`, id[:]).Scan(&n); err != nil {
+			if err := srvDB.QueryRowContext(s.ctx, rebind(s.pg != nil, `SELECT count(*) FROM sync_rows WHERE tbl = 'households' AND row = ?`), id[:]).Scan(&n); err != nil {
 				s.fail("read the server's rows: %v", err)
 			}
 			return n > 0

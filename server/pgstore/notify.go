@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,8 +49,17 @@ func commitPayload(scopes map[string]uint64, head uint64) string {
 func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	s.feedMu.Lock()
 	defer s.feedMu.Unlock()
-	if s.feedCancel != nil {
+	if s.feedCancel != nil || s.localWatch != nil {
 		panic("pgstore: FeedCommits called twice")
+	}
+	if s.localFeed {
+		var head int64
+		if err := s.pool.QueryRow(context.Background(), `SELECT seq FROM sync_log_head`).Scan(&head); err != nil {
+			return fmt.Errorf("read log head: %w", err)
+		}
+		s.localWatch = fn
+		fn(server.CommitEvent{Head: uint64(head), Restart: true})
+		return nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.feedCancel, s.feedDone = cancel, make(chan struct{})
@@ -62,8 +72,20 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	return nil
 }
 
-// Shared: several server processes may share the database.
-func (s *Store) Shared() bool { return true }
+// Shared: several server processes may share the database, unless the
+// store was opened with Options.LocalFeed.
+func (s *Store) Shared() bool { return !s.localFeed }
+
+// feedLocal reports a commit that locked the log to FeedCommits' fn, with
+// Options.LocalFeed (after the COMMIT, in the committing goroutine).
+func (s *Store) feedLocal(scopes map[string]uint64, head uint64) {
+	s.feedMu.Lock()
+	fn := s.localWatch
+	s.feedMu.Unlock()
+	if fn != nil {
+		fn(server.CommitEvent{Scopes: maps.Clone(scopes), Head: head})
+	}
+}
 
 // stopFeed ends FeedCommits' goroutine and waits for it.
 func (s *Store) stopFeed() {

@@ -64,6 +64,13 @@ type Options struct {
 	AcquireTimeout time.Duration
 	// Logger hears of the commit feed's reconnections (nil: slog.Default()).
 	Logger *slog.Logger
+	// LocalFeed reports commits from the goroutine that commits them, as
+	// the SQLite store does, instead of LISTENing for every process's on a
+	// connection and goroutine of its own; Shared is then false. It is for
+	// one process alone on its database, run step by step: the
+	// deterministic simulation (internal/simtest), where a goroutine the
+	// scheduler does not drive would make a schedule unrepeatable.
+	LocalFeed bool
 }
 
 // Store is the PostgreSQL store.
@@ -84,6 +91,8 @@ type Store struct {
 	feedCancel context.CancelFunc // FeedCommits' goroutine (notify.go)
 	feedDone   chan struct{}
 	feedStarts atomic.Int64
+	localFeed  bool                     // Options.LocalFeed
+	localWatch func(server.CommitEvent) // FeedCommits' fn, with localFeed
 }
 
 var (
@@ -137,7 +146,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.AcquireTimeout <= 0 {
 		opt.AcquireTimeout = 5 * time.Second
 	}
-	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, reps: replicas.NewCache()}
+	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, reps: replicas.NewCache(), localFeed: opt.LocalFeed}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, at(err, "PostgreSQL tại %s: không cập nhật được lược đồ cơ sở dữ liệu: %s", "PostgreSQL at %s: %s")
@@ -329,6 +338,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *pgTx) error) (err erro
 		return err
 	}
 	w.reps.Commit()
+	if w.logLocked {
+		s.feedLocal(w.scopes, w.head)
+	}
 	return nil
 }
 
