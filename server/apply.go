@@ -75,6 +75,9 @@ type rowCache struct {
 	// change by its own stamp, and a row made as its hamlet left the team
 	// may straddle that moment).
 	notMade *syncproto.Result
+	// collected: the store does not hold the row because collection
+	// removed it (Tx.Collected); a push never makes it again.
+	collected bool
 }
 
 type batch struct {
@@ -105,6 +108,13 @@ func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
 	rc := &rowCache{st: st, exists: ok}
 	if rc.st.Versions == nil {
 		rc.st.Versions = map[string]syncproto.Version{}
+	}
+	if !ok {
+		gone, err := b.tx.Collected([]RowRef{k})
+		if err != nil {
+			return nil, err
+		}
+		rc.collected = gone[k]
 	}
 	b.rows[k] = rc
 	return rc, nil
@@ -145,12 +155,24 @@ func prefetch(tx Tx, group []*writeReq, rows map[RowRef]*rowCache) error {
 	if err != nil {
 		return err
 	}
+	var missing []RowRef
+	for _, k := range refs {
+		if _, ok := states[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	var gone map[RowRef]bool
+	if len(missing) > 0 {
+		if gone, err = tx.Collected(missing); err != nil {
+			return err
+		}
+	}
 	for _, k := range refs {
 		st, ok := states[k]
 		if st.Versions == nil {
 			st.Versions = map[string]syncproto.Version{}
 		}
-		rows[k] = &rowCache{st: st, exists: ok}
+		rows[k] = &rowCache{st: st, exists: ok, collected: gone[k]}
 	}
 	return nil
 }
@@ -311,9 +333,15 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			}
 		}
 		if created {
-			gone, err := b.collected(r, pl, maxSeq)
-			if err != nil {
-				return nil, nil, err
+			// A row collection removed is never made again: a copy of a
+			// data folder that had not seen its delete pushes its creation
+			// again under a new replica id, naming no version the server
+			// held (issue 17, seed 5029).
+			gone := rc.collected
+			if !gone {
+				if gone, err = b.collected(r, pl, maxSeq); err != nil {
+					return nil, nil, err
+				}
 			}
 			if gone {
 				why := refusal.Why(refusal.Collected, "table", ref.Table, "row", ref.Row.String())

@@ -32,7 +32,7 @@ type GCTx interface {
 	MovedFrom(r RowRef) ([]string, error)
 	// DropTombstone removes a tombstoned row: its state, its materialised
 	// data, its scope moves and its log entries in its scope and in
-	// t.MovedFrom (entries: how many). dropped
+	// t.MovedFrom (entries: how many), and keeps its id (SyncTx.Collected). dropped
 	// is false, and nothing is removed, when the row is no longer that
 	// tombstone or a push holds it now (a store shared by several
 	// processes does not wait for it: the next collection takes it).

@@ -121,6 +121,10 @@ type SyncTx interface {
 	// MovedAbove reports which of refs moved between hamlets with the
 	// move's eviction logged above seq (apply.go, ownBack).
 	MovedAbove(refs []RowRef, seq uint64) (map[RowRef]bool, error)
+	// Collected reports which of refs name rows collection removed
+	// (GCTx.DropTombstone keeps their ids): a push that would make one of
+	// them again is refused (apply.go).
+	Collected(refs []RowRef) (map[RowRef]bool, error)
 	// TeamScopeLog lists the changes of a team's hamlets, oldest first.
 	TeamScopeLog(team string) ([]TeamScopeChange, error)
 }

@@ -82,6 +82,9 @@ func (w *pgTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 		return false, 0, err
 	}
 	n := tag.RowsAffected()
+	if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_collected (tbl, row) VALUES ($1, $2) ON CONFLICT DO NOTHING`, d.Table, d.Row[:]); err != nil {
+		return false, 0, fmt.Errorf("keep the collected row's id: %w", err)
+	}
 	if _, err := w.tx.Exec(w.ctx, `DELETE FROM scope_moves WHERE row = $1 AND tbl = $2`, d.Row[:], d.Table); err != nil {
 		return false, 0, fmt.Errorf("drop the collected row's scope moves: %w", err)
 	}

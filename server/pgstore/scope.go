@@ -43,6 +43,35 @@ func (w *pgTx) ScopeMoves(table string, id syncproto.RowID) ([]server.ScopeMove,
 	return out, rows.Err()
 }
 
+func (w *pgTx) Collected(refs []server.RowRef) (map[server.RowRef]bool, error) {
+	out := map[server.RowRef]bool{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	ids := make([][]byte, len(refs))
+	for i, r := range refs {
+		ids[i] = r.Row[:]
+	}
+	rows, err := w.tx.Query(w.ctx, `SELECT tbl, row FROM sync_collected WHERE row = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read collected rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r server.RowRef
+		var id []byte
+		if err := rows.Scan(&r.Table, &id); err != nil {
+			return nil, fmt.Errorf("read collected rows: %w", err)
+		}
+		copy(r.Row[:], id)
+		out[r] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read collected rows: %w", err)
+	}
+	return out, nil
+}
+
 func (w *pgTx) MovedAbove(refs []server.RowRef, seq uint64) (map[server.RowRef]bool, error) {
 	out := map[server.RowRef]bool{}
 	if len(refs) == 0 {

@@ -92,6 +92,9 @@ func (w *writeTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 	if _, err := w.exec(`DELETE FROM sync_rows WHERE tbl = ? AND row = ?`, d.Table, d.Row[:]); err != nil {
 		return false, 0, err
 	}
+	if _, err := w.exec(`INSERT INTO sync_collected (tbl, row) VALUES (?, ?) ON CONFLICT DO NOTHING`, d.Table, d.Row[:]); err != nil {
+		return false, 0, fmt.Errorf("keep the collected row's id: %w", err)
+	}
 	if _, err := w.exec(`DELETE FROM scope_moves WHERE row = ? AND tbl = ?`, d.Row[:], d.Table); err != nil {
 		return false, 0, fmt.Errorf("drop the collected row's scope moves: %w", err)
 	}

@@ -43,6 +43,36 @@ func (w *writeTx) ScopeMoves(table string, id syncproto.RowID) ([]server.ScopeMo
 	return out, rows.Err()
 }
 
+func (w *writeTx) Collected(refs []server.RowRef) (map[server.RowRef]bool, error) {
+	out := map[server.RowRef]bool{}
+	for len(refs) > 0 {
+		chunk := refs[:min(len(refs), 400)]
+		refs = refs[len(chunk):]
+		args := make([]any, 0, len(chunk))
+		for _, r := range chunk {
+			args = append(args, r.Row[:])
+		}
+		rows, err := w.query(`SELECT tbl, row FROM sync_collected WHERE row IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read collected rows: %w", err)
+		}
+		for rows.Next() {
+			var r server.RowRef
+			var id []byte
+			if err := rows.Scan(&r.Table, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read collected rows: %w", err)
+			}
+			copy(r.Row[:], id)
+			out[r] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read collected rows: %w", err)
+		}
+	}
+	return out, nil
+}
+
 func (w *writeTx) MovedAbove(refs []server.RowRef, seq uint64) (map[server.RowRef]bool, error) {
 	out := map[server.RowRef]bool{}
 	for len(refs) > 0 {

@@ -107,6 +107,11 @@ func testCollectTruncates(t *testing.T, s store) {
 		_, ok, err = tx.Row("households", dead)
 		require.NoError(t, err)
 		require.False(t, ok)
+		// The collected row's id is kept, and only its (apply.go refuses
+		// to make it again).
+		gone, err := tx.Collected([]server.RowRef{{Table: "households", Row: dead}, {Table: "households", Row: row}, {Table: "households", Row: uuid.New()}})
+		require.NoError(t, err)
+		require.Equal(t, map[server.RowRef]bool{{Table: "households", Row: dead}: true}, gone)
 		// The next entry continues the log.
 		e := server.LogEntry{Change: change("households", row, "notes", syncproto.String("z"), "32002-01", origin, 6)}
 		require.NoError(t, tx.Append(&e))

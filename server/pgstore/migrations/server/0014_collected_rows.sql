@@ -1,0 +1,7 @@
+-- The ids of the rows collection removed (server/sqlitestore/migrations
+-- 0015_collected_rows.sql translated; the reasons are there).
+CREATE TABLE sync_collected (
+    tbl TEXT NOT NULL,
+    row BYTEA NOT NULL,
+    PRIMARY KEY (tbl, row)
+);
