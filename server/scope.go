@@ -221,6 +221,18 @@ func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newS
 	if b.hist != nil {
 		delete(b.hist.moves, ref) // read again if this batch asks
 	}
+	if b.p.backOwn {
+		// The move is logged above any cursor the pusher holds: the
+		// batch's later changes of the row follow its re-log to their
+		// author (ownBack), as after a move made before the batch. A push
+		// that moves a row away and back, then edits it, would otherwise
+		// leave its author with the re-log's older version (issue 17,
+		// seed 6260).
+		if b.moved == nil {
+			b.moved = map[RowRef]bool{}
+		}
+		b.moved[ref] = true
+	}
 	return b.tx.AddScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
 		HLC: hlc, ServerSeq: seq, At: b.now})
 }
