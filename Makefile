@@ -64,9 +64,9 @@ sim:
 	$(SIMPG) $(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(PG)),-pg)
 
 ## sim-long: SCHEDULES schedules of the simulation on parallel workers (half with --truncate-log; TRUNCATE=1: all),
-## FIRST the first seed, WIDE=1 adds the operations that still break an invariant, SILENT=1 runs every seed in the
-## silent world (laptops silent past the server's horizon, households corrected and moved in one save; without
-## WIDE a quarter of the seeds run there anyway); PG=1 runs the server on PostgreSQL (a throwaway cluster from
+## FIRST the first seed; three quarters of the seeds run in the wide world (teams gaining and losing hamlets,
+## revocations, copied folders, restored backups; WIDE=1: all), a quarter in the silent world too (laptops silent
+## past the server's horizon, households corrected and moved in one save; SILENT=1: all); PG=1 runs the server on PostgreSQL (a throwaway cluster from
 ## scripts/pg-test.sh, a database per schedule); every invariant, the conflict log's included, always holds;
 ## prints schedules per second
 FIRST    ?= 1

@@ -30,9 +30,10 @@ type Config struct {
 	Laptops int
 	// Truncate runs the server with --truncate-log (Config.TruncateLog).
 	Truncate bool
-	// Wide adds the operations that still break an invariant (issue 17's
-	// report): teams gaining and losing hamlets, revocations and
-	// re-enrollment, copied folders, backups restored.
+	// Wide adds the operators' and the faults' side of the world (ops_admin.go):
+	// teams gaining and losing hamlets, revocations and re-enrollment,
+	// copied folders, backups restored, writes into a lost hamlet, the
+	// CLI's gc beside serve.
 	Wide bool
 	// Silent adds laptops that go silent past the server's horizon and
 	// return, and households corrected and moved in one save
