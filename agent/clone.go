@@ -151,26 +151,48 @@ func (t *txn) dropSynced(keepRefused bool) error {
 	if keepRefused {
 		states += `, ` + fmt.Sprint(outboxRejected)
 	}
-	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `) UNION SELECT row_id FROM outbox_rows`
-	for table, cols := range t.r.cols {
-		if len(cols) == 0 {
-			continue
-		}
-		if err := t.exec(`DELETE FROM ` + table + ` WHERE id NOT IN (` + keep + `)`); err != nil {
-			return fmt.Errorf("drop synced %s: %w", table, err)
-		}
+	away, err := t.syncedWithPending(keepRefused)
+	if err != nil {
+		return fmt.Errorf("find the synced rows with changes awaiting a result: %w", err)
 	}
-	if err := t.exec(`DELETE FROM row_state WHERE id NOT IN (` + keep + `)`); err != nil {
-		return fmt.Errorf("drop synced rows: %w", err)
-	}
-	if err := t.clearClone(); err != nil {
-		return err
-	}
-	// The clone brings rows as the server holds them.
+	// The clone brings rows as the server holds them; what this replica
+	// kept of rows away is either taken by now or kept again below.
 	if err := t.exec(`DELETE FROM own_away`); err != nil {
 		return err
 	}
 	if err := t.exec(`DELETE FROM own_away_hist`); err != nil {
+		return err
+	}
+	// A synced row with a change still awaiting a result (made while the
+	// session that clones waited on the network, or pushed and not yet
+	// acknowledged) goes too, its own unpushed versions kept: the snapshot
+	// brings the row back and it starts from them (cloneTxn.row), or the
+	// server moved it out of this scope since, and a snapshot says nothing
+	// of rows it does not hold. Kept whole, it stayed here in its old
+	// hamlet, live, for good (issue 17, seed 701023). A row this replica
+	// made and the server has not taken stays: the snapshot cannot bring
+	// it, and its author's pulls leave it out.
+	if err := t.keepAway(away); err != nil {
+		return fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
+	}
+	gone := make([]string, len(away))
+	for i, id := range away {
+		gone[i] = id.String()
+	}
+	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `) AND row_id NOT IN (SELECT value FROM json_each(?1))
+		UNION SELECT row_id FROM outbox_rows WHERE row_id NOT IN (SELECT value FROM json_each(?1))`
+	for table, cols := range t.r.cols {
+		if len(cols) == 0 {
+			continue
+		}
+		if err := t.exec(`DELETE FROM `+table+` WHERE id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
+			return fmt.Errorf("drop synced %s: %w", table, err)
+		}
+	}
+	if err := t.exec(`DELETE FROM row_state WHERE id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
+		return fmt.Errorf("drop synced rows: %w", err)
+	}
+	if err := t.clearClone(); err != nil {
 		return err
 	}
 	// A back-fill under way (scope.go) is moot: the clone brings every
@@ -181,6 +203,62 @@ func (t *txn) dropSynced(keepRefused bool) error {
 		}
 	}
 	return t.setMeta("cursor", int64(0))
+}
+
+// syncedWithPending lists the rows with a change awaiting a result
+// (pending, or sent and not acknowledged) that hold a version the server
+// has taken: another replica's, or one of this replica's own no longer
+// awaiting a result. Rows with a refused change are left out when
+// keepRefused (they stay for their volunteer to fix).
+func (t *txn) syncedWithPending(keepRefused bool) ([]syncproto.RowID, error) {
+	q := `SELECT DISTINCT row_id FROM outbox WHERE state IN (?, ?)`
+	args := []any{outboxPending, outboxUnacked}
+	if keepRefused {
+		q += ` AND row_id NOT IN (SELECT row_id FROM outbox WHERE state = ?)`
+		args = append(args, outboxRejected)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY row_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []syncproto.RowID
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		id, err := uuid.Parse(s)
+		if err != nil {
+			rows.Close()
+			return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("outbox row id %q: %w", s, err)}
+		}
+		ids = append(ids, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var out []syncproto.RowID
+	for _, id := range ids {
+		st, err := t.get(id)
+		if err != nil {
+			return nil, err
+		}
+		if st == nil {
+			continue
+		}
+		pending, err := t.pendingSeqs(id)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range st.cur {
+			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // needsClone decides whether this session clones by snapshot: a clone is

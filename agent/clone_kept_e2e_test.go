@@ -1,0 +1,94 @@
+package agent_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// onAck is a sync connection that runs hook once, when the first Ack
+// arrives and before the agent reads it: what a volunteer does in the app
+// while a sync waits on the network.
+type onAck struct {
+	*websocket.Conn
+	hook func()
+}
+
+func (c *onAck) ReadMessage() (int, []byte, error) {
+	t, p, err := c.Conn.ReadMessage()
+	if err == nil && c.hook != nil {
+		if m, derr := syncproto.Decode(p, syncproto.DefaultLimits); derr == nil {
+			if _, ok := m.(*syncproto.Ack); ok {
+				h := c.hook
+				c.hook = nil
+				h()
+			}
+		}
+	}
+	return t, p, err
+}
+
+// TestCloneDoesNotKeepAStaleRowItWasStillWriting (issue 17: seed 701023 of
+// the wide and silent worlds with truncation): a laptop that never pulled
+// adds a household and a tutoring record, then moves the household to the
+// team's other hamlet; the team loses that hamlet before the laptop syncs.
+// The push is taken (each change judged by when it was made) and the
+// server moves the tutoring record with its household, out of the
+// laptop's scope. While the push waits for its Ack the volunteer edits the
+// tutoring record. The first clone drops the synced rows first, but keeps
+// those with a change still waiting, and the snapshot says nothing of rows
+// it does not hold: the laptop kept the record in its old hamlet, live, for
+// good, while the server holds it in the hamlet the team lost.
+func TestCloneDoesNotKeepAStaleRowItWasStillWriting(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	home, other := ts.HamletsA[0], ts.HamletsA[1]
+	m, tm := realAgent(t, ts, ts.TeamA)
+	_, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Phan Văn Tài"})
+	require.NoError(t, err)
+	realSync(t, m, ts, tm) // the server's log is not empty: a first sync clones
+
+	l, tl := realAgent(t, ts, ts.TeamA)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Lý Thị Thu"})
+	require.NoError(t, err)
+	tut, err := l.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "needs_help", "person_name": "Lý Thị Thu"})
+	require.NoError(t, err)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": other}))
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, other)
+	require.NoError(t, err)
+	require.True(t, changed)
+
+	frames := func(ctx context.Context, u string, h http.Header) (agent.FrameConn, *http.Response, error) {
+		c, resp, err := websocket.DefaultDialer.DialContext(ctx, u, h)
+		if err != nil {
+			return nil, resp, err
+		}
+		return &onAck{Conn: c, hook: func() {
+			require.NoError(t, l.Update(ctx, "tutoring_records", tut, agent.Fields{"outcome": "independent"}))
+		}}, resp, nil
+	}
+	_, err = l.Sync(ctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, Frames: frames})
+	require.NoError(t, err)
+	realSync(t, l, ts, tl)
+	realSync(t, l, ts, tl)
+
+	for table, id := range map[string]syncproto.RowID{"households": hh, "tutoring_records": tut} {
+		_, err := l.Show(ctx, table, id.String())
+		require.ErrorIs(t, err, agent.ErrNotFound, "the laptop holds %s %s, which the server moved out of its scope", table, id)
+	}
+	fresh, tf := realAgent(t, ts, ts.TeamA)
+	realSync(t, fresh, ts, tf)
+	want, err := fresh.Snapshot(ctx)
+	require.NoError(t, err)
+	got, err := l.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
+}
