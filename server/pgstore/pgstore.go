@@ -69,7 +69,8 @@ type Options struct {
 	// connection and goroutine of its own; Shared is then false. It is for
 	// one process alone on its database, run step by step: the
 	// deterministic simulation (internal/simtest), where a goroutine the
-	// scheduler does not drive would make a schedule unrepeatable.
+	// scheduler does not drive would make a schedule unrepeatable. It
+	// hears nothing another process commits to the database.
 	LocalFeed bool
 }
 

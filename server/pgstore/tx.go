@@ -478,7 +478,7 @@ func (w *pgTx) commit() error {
 }
 
 func (w *pgTx) Children(parent syncproto.RowID) ([]server.RowRef, error) {
-	rows, err := w.tx.Query(w.ctx, `SELECT tbl, row FROM sync_rows WHERE parent = $1 ORDER BY tbl, row`, parent[:])
+	rows, err := w.tx.Query(w.ctx, `SELECT tbl, row FROM sync_rows WHERE parent = $1 ORDER BY tbl COLLATE "C", row`, parent[:])
 	if err != nil {
 		return nil, fmt.Errorf("load children: %w", err)
 	}

@@ -7,9 +7,10 @@
 -- server while every replica that held the tombstone kept it deleted. A
 -- row id is never issued twice, so one found here is refused
 -- (row_collected). A row takes about 40 bytes here for good; rows
--- collected before this migration are not listed.
+-- collected before this migration are not listed. Keyed by row first:
+-- the apply path asks by row id.
 CREATE TABLE sync_collected (
     tbl TEXT NOT NULL,
     row BLOB NOT NULL,
-    PRIMARY KEY (tbl, row)
+    PRIMARY KEY (row, tbl)
 ) WITHOUT ROWID;

@@ -3,5 +3,5 @@
 CREATE TABLE sync_collected (
     tbl TEXT NOT NULL,
     row BYTEA NOT NULL,
-    PRIMARY KEY (tbl, row)
+    PRIMARY KEY (row, tbl)
 );
