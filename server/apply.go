@@ -507,6 +507,12 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	}
 	if to != "" && !b.p.scope[to] {
 		if ok, res, err := b.movingOut(c, to); !ok || err != nil {
+			if err == nil && !rc.exists && rc.st.Scope == "" {
+				// A new row whose hamlet_code is refused would be made of
+				// its other fields alone, without a hamlet (issue 17,
+				// seed 703150): it falls whole too.
+				rc.notMade = &res
+			}
 			return res, err
 		}
 	}

@@ -1,0 +1,68 @@
+package agent_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
+)
+
+// TestNewHouseholdFallsWholeWhenItsFirstHamletIsRefused (issue 17: seed
+// 703150 of the wide world with truncation): a laptop that has not synced
+// since its team lost a hamlet adds a household there; the team then loses
+// its other hamlet too, and the volunteer moves the household into it.
+// The push gives the new row the hamlet of its last hamlet_code; its first
+// hamlet_code was refused as a move out of the laptop's scope, the fields
+// written before the second loss were taken, and the move, made after it,
+// was refused: the server held a household without a hamlet_code, a
+// partial row every device of that hamlet would receive. A new row stands
+// or falls whole: every change of it is refused.
+func TestNewHouseholdFallsWholeWhenItsFirstHamletIsRefused(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
+	first, second := ts.HamletsA[0], ts.HamletsA[1]
+	l := agenttest.New(t, agent.Options{Now: clk.now})
+	tl, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+	require.NoError(t, err)
+	realSync(t, l, ts, tl)
+
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, second)
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": second, "head_name": "Châu Văn Lợi"})
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": first}))
+	clk.advance(time.Minute)
+
+	realSync(t, l, ts, tl)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, sqlitestore.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM households WHERE id = ?`, hh.String()).Scan(&n))
+	require.Zero(t, n, "the server holds part of a household whose hamlet it refused")
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	fields := map[string]bool{}
+	for _, r := range rej {
+		if r.Row == hh.String() {
+			fields[r.Field] = true
+		}
+	}
+	require.True(t, fields["head_name"], "every change of the household is in the rejected list, its name too: %v", fields)
+}
