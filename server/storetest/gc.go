@@ -107,7 +107,7 @@ func testCollectTruncates(t *testing.T, s store) {
 		_, ok, err = tx.Row("households", dead)
 		require.NoError(t, err)
 		require.False(t, ok)
-		// The collected row's id is kept, and only its (apply.go refuses
+		// The collected row's id is kept, and only its (server/apply.go refuses
 		// to make it again).
 		gone, err := tx.Collected([]server.RowRef{{Table: "households", Row: dead}, {Table: "households", Row: row}, {Table: "households", Row: uuid.New()}})
 		require.NoError(t, err)
