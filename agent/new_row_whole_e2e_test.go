@@ -16,7 +16,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
-// TestNewHouseholdFallsWholeWhenItsFirstHamletIsRefused (issue 17: seed
+// TestNewHouseholdFallsWholeWhenItsPlacingHamletIsRefused (issue 17: seed
 // 703150 of the wide world with truncation): a laptop that has not synced
 // since its team lost a hamlet adds a household there; the team then loses
 // its other hamlet too, and the volunteer moves the household into it.
@@ -25,8 +25,9 @@ import (
 // written before the second loss were taken, and the move, made after it,
 // was refused: the server held a household without a hamlet_code, a
 // partial row every device of that hamlet would receive. A new row stands
-// or falls whole: every change of it is refused.
-func TestNewHouseholdFallsWholeWhenItsFirstHamletIsRefused(t *testing.T) {
+// or falls by the hamlet_code that places it: here every change of it is
+// refused.
+func TestNewHouseholdFallsWholeWhenItsPlacingHamletIsRefused(t *testing.T) {
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
@@ -65,4 +66,46 @@ func TestNewHouseholdFallsWholeWhenItsFirstHamletIsRefused(t *testing.T) {
 		}
 	}
 	require.True(t, fields["head_name"], "every change of the household is in the rejected list, its name too: %v", fields)
+}
+
+// TestNewHouseholdMovedIntoAHeldHamletStands (review 32b, the first fix of
+// seed 703150 refused it): a household added in a hamlet the team had
+// lost (the laptop did not know), then moved into a hamlet the team
+// holds, stands whole in the held hamlet; only its first hamlet_code, a
+// move out of the laptop's scope, is refused.
+func TestNewHouseholdMovedIntoAHeldHamletStands(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
+	first, second := ts.HamletsA[0], ts.HamletsA[1]
+	l := agenttest.New(t, agent.Options{Now: clk.now})
+	tl, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+	require.NoError(t, err)
+	realSync(t, l, ts, tl)
+
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, second)
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": second, "head_name": "Châu Văn Lợi"})
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": first}))
+	clk.advance(time.Minute)
+	realSync(t, l, ts, tl)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(ts.DataDir, sqlitestore.DBFile)+"?_pragma=query_only(1)&_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	var head string
+	require.NoError(t, db.QueryRow(`SELECT head_name FROM households WHERE id = ? AND hamlet_code = ?`, hh.String(), first).Scan(&head))
+	require.Equal(t, "Châu Văn Lợi", head, "the household stands whole in the hamlet its last hamlet_code gives it")
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	var fields []string
+	for _, r := range rej {
+		if r.Row == hh.String() {
+			fields = append(fields, r.Field)
+		}
+	}
+	require.Equal(t, []string{"hamlet_code"}, fields, "only the first hamlet_code, a move out of scope, is refused")
 }

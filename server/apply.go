@@ -351,6 +351,11 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 				continue
 			}
 		}
+		if created && pl.create.code == "" {
+			if pl.create, err = b.placedOutOfScope(r, pl); err != nil {
+				return nil, nil, err
+			}
+		}
 		var parent checked
 		if pl.parent >= 0 {
 			c := &r.changes[pl.parent]
@@ -381,6 +386,48 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		hamlets[ref] = pl.hamlet
 	}
 	return verdicts, hamlets, nil
+}
+
+// placedOutOfScope: a new row none of whose hamlet_codes the pusher's
+// team held when it was written falls whole, before any of it is applied,
+// with the refusal of the one that places it (the batch gives a new row
+// the hamlet of its last hamlet_code). Judged only change by change, the
+// fields written while the team held the row's hamlet were taken and
+// every hamlet_code refused: a household without a hamlet_code on the
+// server, sent to every device of the hamlet (issue 17, seed 703150).
+// When one of them was held the changes are judged one by one as before:
+// a household added in a hamlet the team had lost and moved into one it
+// holds stands there (review 32b), and one moved out of scope after it
+// was added stays where it was added (TestRefusedMoveToLostHamletKeepsRow).
+func (b *batch) placedOutOfScope(r *writeReq, pl *rowPlan) (checked, error) {
+	if pl.hamlet == "" || b.p.scope[pl.hamlet] {
+		return checked{}, nil
+	}
+	var h *scopeHistory
+	var place *syncproto.Change
+	for _, i := range pl.idx {
+		c := &r.changes[i]
+		if c.Field != schema.ScopeField || r.pre[i].code != "" || c.Value.IsNull() {
+			continue
+		}
+		if h == nil {
+			var err error
+			if h, err = b.history(); err != nil {
+				return checked{}, err
+			}
+		}
+		if v := c.Value.AsString(); heldAt(b.p.scope[v], h.team, v, b.made(c)) {
+			return checked{}, nil
+		}
+		place = c
+	}
+	if place == nil {
+		return checked{}, nil
+	}
+	if ok, code, why := scopeVerdict(b.made(place), pl.hamlet, b.p.scope, nil, h.team); !ok {
+		return checked{code, why}, nil
+	}
+	return checked{}, nil
 }
 
 // collected reports whether a row the store does not hold is one it held
@@ -507,12 +554,6 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	}
 	if to != "" && !b.p.scope[to] {
 		if ok, res, err := b.movingOut(c, to); !ok || err != nil {
-			if err == nil && !rc.exists && rc.st.Scope == "" {
-				// A new row whose hamlet_code is refused would be made of
-				// its other fields alone, without a hamlet (issue 17,
-				// seed 703150): it falls whole too.
-				rc.notMade = &res
-			}
 			return res, err
 		}
 	}
