@@ -128,11 +128,13 @@ func (t *txn) clearClone() error {
 }
 
 // dropSynced removes every synced row before a re-clone: row states and
-// their projections, except rows with changes not yet pushed (none after
-// a successful push, unless a person wrote meanwhile), and with
-// keepRefused also rows with a refused change, which the volunteer fixes
-// from the rejected list. The outbox (its refused entries), conflicts and
-// the enrollment stay.
+// their projections, except rows this replica made that the server has
+// not taken, and with keepRefused rows with a refused change, which the
+// volunteer fixes from the rejected list. A synced row with a change not
+// yet pushed (none after a successful push, unless a person wrote
+// meanwhile) goes too, its unpushed versions kept until the clone brings
+// it back (syncedWithPending). The outbox (its refused entries),
+// conflicts and the enrollment stay.
 func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
 	t, err := r.begin(ctx)
 	if err != nil {
@@ -155,12 +157,16 @@ func (t *txn) dropSynced(keepRefused bool) error {
 	if err != nil {
 		return fmt.Errorf("find the synced rows with changes awaiting a result: %w", err)
 	}
-	// The clone brings rows as the server holds them; what this replica
-	// kept of rows away is either taken by now or kept again below.
-	if err := t.exec(`DELETE FROM own_away`); err != nil {
+	// The clone brings rows as the server holds them: what this replica
+	// kept of rows away that the server has taken goes. Writes still
+	// waiting stay kept: a scope change may have just kept them, in this
+	// transaction, for rows of a hamlet it dropped (review 32b).
+	if err := t.exec(`DELETE FROM own_away WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = own_away.seq AND o.state IN (?, ?))
+		AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))`,
+		outboxPending, outboxUnacked, outboxPending, outboxUnacked); err != nil {
 		return err
 	}
-	if err := t.exec(`DELETE FROM own_away_hist`); err != nil {
+	if err := t.exec(`DELETE FROM own_away_hist WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {
 		return err
 	}
 	// A synced row with a change still awaiting a result (made while the
@@ -206,10 +212,11 @@ func (t *txn) dropSynced(keepRefused bool) error {
 }
 
 // syncedWithPending lists the rows with a change awaiting a result
-// (pending, or sent and not acknowledged) that hold a version the server
-// has taken: another replica's, or one of this replica's own no longer
-// awaiting a result. Rows with a refused change are left out when
-// keepRefused (they stay for their volunteer to fix).
+// (pending, or sent and not acknowledged) that hold, or wrote over, a
+// version the server has taken: another replica's, or one of this
+// replica's own neither awaiting a result nor refused. Rows with a
+// refused change are left out when keepRefused (they stay for their
+// volunteer to fix).
 func (t *txn) syncedWithPending(keepRefused bool) ([]syncproto.RowID, error) {
 	q := `SELECT DISTINCT row_id FROM outbox WHERE state IN (?, ?)`
 	args := []any{outboxPending, outboxUnacked}
@@ -247,15 +254,22 @@ func (t *txn) syncedWithPending(keepRefused bool) ([]syncproto.RowID, error) {
 		if st == nil {
 			continue
 		}
-		pending, err := t.pendingSeqs(id)
+		unsettled, err := t.unsettledSeqs(id)
 		if err != nil {
 			return nil, err
 		}
+		taken := func(d syncproto.Dot) bool {
+			return !d.IsZero() && (d.Replica != t.r.id || !unsettled.holds(d.Seq))
+		}
+		synced := false
 		for _, v := range st.cur {
-			if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
-				out = append(out, id)
-				break
-			}
+			synced = synced || taken(v.Dot) || taken(v.Base)
+		}
+		for _, h := range st.hist {
+			synced = synced || taken(h.Ver.Dot)
+		}
+		if synced {
+			out = append(out, id)
 		}
 	}
 	return out, nil
