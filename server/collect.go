@@ -326,11 +326,24 @@ func forgetBases(tx GCTx, st *GCStats) error {
 		return fmt.Errorf("gc: bases: %w", err)
 	}
 	sort.Strings(scopes)
+	// Every device's cursor counts, whatever hamlets it covers: a row that
+	// moves is logged again, its current versions with their bases, into
+	// its new hamlet, where a device that covers only that hamlet may hold
+	// an older version of it from before (it covered the row's first
+	// hamlet then, or the row was there). Cleared by the horizon of the
+	// hamlet the row was in, the base reached that device as none, and it
+	// recorded a conflict against its own version, which the moved one had
+	// overwritten (issue 17, seed 721439 of the wide and silent worlds).
+	low := head
+	for _, c := range all {
+		low = min(low, c)
+	}
 	for _, sc := range scopes {
 		horizon, ok := all[sc]
 		if !ok {
 			horizon = head // no device covers it: a device that comes to it clones
 		}
+		horizon = min(horizon, low)
 		ents, err := tx.LoggedChanges(sc, horizon)
 		if err != nil {
 			return fmt.Errorf("gc: bases: %w", err)
