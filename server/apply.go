@@ -416,7 +416,9 @@ func (b *batch) placedOutOfScope(r *writeReq, pl *rowPlan) (checked, error) {
 				return checked{}, err
 			}
 		}
-		if v := c.Value.AsString(); heldAt(b.p.scope[v], h.team, v, b.made(c)) {
+		// In scope now, apply takes it whatever its history; else by the
+		// team's hamlets when it was written (review 32c).
+		if v := c.Value.AsString(); b.p.scope[v] || heldAt(false, h.team, v, b.made(c)) {
 			return checked{}, nil
 		}
 		place = c
@@ -616,9 +618,41 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 		e := LogEntry{Change: *c}
 		e.Change.Scope = rc.st.Scope
 		b.ownBack(&e)
-		return res, b.appendEntry(&e)
+		if err := b.appendEntry(&e); err != nil {
+			return res, err
+		}
+		return res, b.evictLosingMove(c, rc)
 	}
 	return res, b.install(c, rc)
+}
+
+// evictLosingMove: a household's move that lost (to a concurrent move, or
+// as an ancestor of the current hamlet_code) into a hamlet the pusher
+// covers left the household there on the pusher's laptop, where the server
+// never held it: nothing is logged in that hamlet, and when the pusher no
+// longer pulls the hamlet the household is in (its team handed it over),
+// the laptop held it in its own hamlet, live, for good (issue 17, seed
+// 740083). An eviction from that hamlet to the household's own tells every
+// device there to drop it; those that do not hold it have nothing to do.
+// It is recorded as a move out of that hamlet, so collection takes it with
+// the row, but one of no time (noMove): the household was never there, and
+// no change is judged as made while it was.
+func (b *batch) evictLosingMove(c *syncproto.Change, rc *rowCache) error {
+	if c.Field != schema.ScopeField || c.Table != "households" || c.Dot.Replica != b.p.replica || c.Value.IsNull() {
+		return nil
+	}
+	to := c.Value.AsString()
+	if to == rc.st.Scope || !b.p.scope[to] || rc.st.Scope == "" {
+		return nil
+	}
+	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: c.Table, Row: c.Row, Scope: to}}
+	if err := b.appendEntry(&ev); err != nil {
+		return err
+	}
+	if b.hist != nil {
+		delete(b.hist.moves, RowRef{c.Table, c.Row})
+	}
+	return b.tx.AddScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: ev.Seq, At: noMove})
 }
 
 // ownRows lists the rows of the pusher's own changes that the store

@@ -43,6 +43,12 @@ type ScopeMove struct {
 	At        time.Time     // server time of the move
 }
 
+// noMove is the time of a ScopeMove recorded only so that collection
+// removes, with its row, an eviction logged where the row never was
+// (apply.go evictLosingMove): no change is made before it, so scopeAt
+// never places the row there, and it is never a refusal's reason.
+var noMove = time.UnixMilli(0).UTC()
+
 // TeamScopeChange is a hamlet added to or removed from a team.
 type TeamScopeChange struct {
 	Team   string
@@ -102,6 +108,9 @@ func scopeVerdict(made time.Time, cur string, inScope map[string]bool, moves []S
 	// hamlet the team held then, or else the hamlet leaving the team.
 	for i := len(moves) - 1; i >= 0; i-- {
 		m := &moves[i]
+		if !m.At.After(noMove) {
+			continue
+		}
 		if !m.At.After(made) && held(m.From, m.At) {
 			return false, syncproto.CodeMovedOutOfScope, refusal.Why(refusal.Moved, "household", m.Household.String(),
 				"from", m.From, "to", m.To, "at", refusal.At(m.At))
