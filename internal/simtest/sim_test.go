@@ -620,6 +620,35 @@ func TestFoundDefects(t *testing.T) {
 		// (agent/clone_rows.go: an acknowledged own write gives way to the
 		// snapshot). Silent seed 248311 of 50,000 from 200001.
 		{"a first clone meets its acknowledged write overwritten twice", Config{Seed: 248311, Silent: true, Truncate: true}},
+		// Stop 32, the wide and silent worlds together (each also replayed
+		// by an agent test on a real server, named with its fix):
+		// a household a copied folder's original pushed again under its
+		// new replica id after the copy's delete was collected: "L4 does
+		// not hold what the server holds in households (scope [32002-01
+		// 32002-02]): lacks ef0abc52" (server/apply.go, sync_collected).
+		{"a collected row made again by a copied folder", Config{Seed: 5029, Wide: true, Silent: true, Truncate: true}},
+		// A push that moved a household away and back, then corrected it:
+		// "L3 does not hold what the server holds in households (scope
+		// [32002-01]): row 1438e311: head_name="Chủ hộ 756" (server
+		// "Chủ hộ 719")" (server/scope.go recordMove marks the row).
+		{"a push that moves a row away and back", Config{Seed: 6260, Wide: true, Silent: true, Truncate: true}},
+		// A first clone that kept a record a volunteer was editing while
+		// its push waited: "L4 does not hold what the server holds in
+		// tutoring_records (scope [32002-01]): holds ce1169ed, which the
+		// server does not" (agent/clone.go dropSynced).
+		{"a clone keeps a stale row it was writing", Config{Seed: 701023, Wide: true, Silent: true, Truncate: true}},
+		// "the server holds households 6859aa37 in 32002-01 without a
+		// hamlet_code (fields [active head_name registered_on
+		// uses_camau_g])" (server/apply.go placedOutOfScope).
+		{"a new household without a hamlet_code", Config{Seed: 703150, Wide: true, Truncate: true}},
+		// "L3's conflict log holds a write that did not compete:
+		// households 947dae7b.head_name: 0189ec61@2 lost to 9270ea52@20,
+		// which was written over it" (server/collect.go forgetBases).
+		{"a moved row whose bases its old hamlet cleared", Config{Seed: 721439, Wide: true, Silent: true, Truncate: true}},
+		// "L4 does not hold what the server holds in households (scope
+		// [32002-02 32002-04]): holds 3aff75ed, which the server does not"
+		// (server/apply.go evictLosingMove).
+		{"a losing move left a household in its mover's hamlet", Config{Seed: 740083, Wide: true, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
