@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -216,6 +217,11 @@ func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	args = append(args, args...)
 	q := `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)
 		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)`
+	return t.rowIDs(q, args...)
+}
+
+// rowIDs runs q, whose rows are one row id each, and parses them.
+func (t *txn) rowIDs(q string, args ...any) ([]syncproto.RowID, error) {
 	rows, err := t.tx.QueryContext(t.ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -229,7 +235,7 @@ func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 		}
 		id, err := uuid.Parse(s)
 		if err != nil {
-			return nil, err
+			return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("row id %q: %w", s, err)}
 		}
 		out = append(out, id)
 	}

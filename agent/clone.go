@@ -224,25 +224,8 @@ func (t *txn) syncedWithPending(keepRefused bool) ([]syncproto.RowID, error) {
 		q += ` AND row_id NOT IN (SELECT row_id FROM outbox WHERE state = ?)`
 		args = append(args, outboxRejected)
 	}
-	rows, err := t.tx.QueryContext(t.ctx, q+` ORDER BY row_id`, args...)
+	ids, err := t.rowIDs(q+` ORDER BY row_id`, args...)
 	if err != nil {
-		return nil, err
-	}
-	var ids []syncproto.RowID
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		id, err := uuid.Parse(s)
-		if err != nil {
-			rows.Close()
-			return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("outbox row id %q: %w", s, err)}
-		}
-		ids = append(ids, id)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
 	var out []syncproto.RowID

@@ -649,10 +649,7 @@ func (b *batch) evictLosingMove(c *syncproto.Change, rc *rowCache) error {
 	if err := b.appendEntry(&ev); err != nil {
 		return err
 	}
-	if b.hist != nil {
-		delete(b.hist.moves, RowRef{c.Table, c.Row})
-	}
-	return b.tx.AddScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: ev.Seq, At: noMove})
+	return b.addScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: ev.Seq, At: noMove})
 }
 
 // ownRows lists the rows of the pusher's own changes that the store

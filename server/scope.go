@@ -227,9 +227,6 @@ func (b *batch) history() (*scopeHistory, error) {
 // recordMove files a ScopeMove for a row that has just left oldScope
 // because household's hamlet_code changed at hlc; seq is its eviction.
 func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newScope string, hlc syncproto.HLC, seq uint64) error {
-	if b.hist != nil {
-		delete(b.hist.moves, ref) // read again if this batch asks
-	}
 	if b.p.backOwn {
 		// The move is logged above any cursor the pusher holds: the
 		// batch's later changes of the row follow its re-log to their
@@ -242,8 +239,17 @@ func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newS
 		}
 		b.moved[ref] = true
 	}
-	return b.tx.AddScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
+	return b.addScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
 		HLC: hlc, ServerSeq: seq, At: b.now})
+}
+
+// addScopeMove files m, and forgets the row's moves this batch read (read
+// again if it asks).
+func (b *batch) addScopeMove(m ScopeMove) error {
+	if b.hist != nil {
+		delete(b.hist.moves, RowRef{m.Table, m.Row})
+	}
+	return b.tx.AddScopeMove(m)
 }
 
 // errScopeChanged ends a session whose team's hamlets changed: the agent
