@@ -254,6 +254,61 @@ func (r *Replica) requestFork(ctx context.Context, server, token string, id sync
 	return er, nil
 }
 
+// forkMove is one outbox entry's number before and after a fork, and
+// whether it is renumbered (not taken yet) or keeps its number (refused).
+type forkMove struct {
+	old, new int64
+	renumber bool
+}
+
+// rebaseOffKeptRefusals gives every renumbered change based on a change
+// kept refused (its number kept under the new id) the base that refused
+// change was written over, as a write made after the refusal arrived takes
+// it (throughRefusals): the server holds the refusal under the old id and
+// would judge the renumbered change concurrent with the value its writer
+// had seen (issue 17, wide seed 774991). The renumbered changes were never
+// pushed under the new id, so no digest holds their old bases. It returns
+// the same rewrite for a row's versions, which the caller applies after
+// redotting them. Runs after the outbox is renumbered.
+func (t *txn) rebaseOffKeptRefusals(moves []forkMove, id syncproto.ReplicaID) (func(*syncproto.Version), error) {
+	kept := map[uint64]syncproto.Dot{}
+	renumbered := map[uint64]bool{}
+	for _, m := range moves {
+		if m.renumber {
+			renumbered[uint64(m.new)] = true
+			continue
+		}
+		var rep []byte
+		var seq int64
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT base_replica, base_seq FROM outbox WHERE seq = ?`, m.new).Scan(&rep, &seq); err != nil {
+			return nil, fmt.Errorf("fork: the base of refused change %d: %w", m.new, err)
+		}
+		kept[uint64(m.new)] = dotFrom(rep, seq)
+	}
+	through := func(d syncproto.Dot) syncproto.Dot {
+		for hop := 0; hop < maxRefusalHops && d.Replica == id; hop++ {
+			b, ok := kept[d.Seq]
+			if !ok {
+				break
+			}
+			d = b
+		}
+		return d
+	}
+	for seq := range kept {
+		b := through(syncproto.Dot{Replica: id, Seq: seq})
+		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ? AND state != ?`,
+			replicaBytes(b), int64(b.Seq), id[:], int64(seq), outboxRejected); err != nil {
+			return nil, fmt.Errorf("fork: rebase off refused change %d: %w", seq, err)
+		}
+	}
+	return func(v *syncproto.Version) {
+		if v.Dot.Replica == id && renumbered[v.Dot.Seq] {
+			v.Base = through(v.Base)
+		}
+	}, nil
+}
+
 // restamp makes this file the replica id, in one transaction: every change
 // not taken yet (pending, awaiting a result, or refused as replica_forked
 // by the server) becomes the new replica's start+1, start+2, ... in its
@@ -298,11 +353,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	if err != nil {
 		return nil, fmt.Errorf("fork: %w", err)
 	}
-	type move struct {
-		old, new int64
-		renumber bool
-	}
-	var moves []move
+	var moves []forkMove
 	touched := map[syncproto.RowID]bool{}
 	renum := map[uint64]uint64{}
 	next := int64(start)
@@ -318,7 +369,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 			rows.Close()
 			return nil, fmt.Errorf("fork: outbox entry %d: %w", seq, err)
 		}
-		m := move{old: seq, new: seq}
+		m := forkMove{old: seq, new: seq}
 		if state != outboxRejected || code == string(syncproto.CodeReplicaForked) {
 			next++
 			m.new, m.renumber = next, true
@@ -369,6 +420,10 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 			}
 		}
 	}
+	rebase, err := t.rebaseOffKeptRefusals(moves, id)
+	if err != nil {
+		return nil, err
+	}
 	for rid := range touched {
 		st, err := t.get(rid)
 		if err != nil {
@@ -380,10 +435,12 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		for _, v := range st.cur {
 			redot(&v.Dot)
 			redot(&v.Base)
+			rebase(v)
 		}
 		for i := range st.hist {
 			redot(&st.hist[i].Ver.Dot)
 			redot(&st.hist[i].Ver.Base)
+			rebase(&st.hist[i].Ver)
 		}
 		if err := t.save(st); err != nil {
 			return nil, fmt.Errorf("fork: row %s: %w", rid, err)

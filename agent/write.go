@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -235,6 +238,12 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		c := syncproto.Change{Table: st.table, Row: st.id, Field: w.field, Value: w.value, Scope: scope}
 		seq++
 		ver := syncproto.Stamp(&c, r.clk(), syncproto.Dot{Replica: r.id, Seq: seq}, cur)
+		if cur != nil {
+			if c.Base, err = t.throughRefusals(c.Row, c.Field, c.Base); err != nil {
+				return nil, err
+			}
+			ver.Base = c.Base
+		}
 		kind, val := valueArgs(c.Value)
 		var baseHLC int64 // its floor if a sync restamps it (clock.go)
 		if cur != nil {
@@ -270,6 +279,37 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	}
 	return dots, t.save(st)
 }
+
+// throughRefusals is the version a write over base overwrites: base
+// itself, or, when base is a change of this replica the server refused
+// (still in the rejected list), the version that change was written over,
+// followed through refusals in a row. The server never held a refused
+// change: a write naming one as its base reads, to the server, as made
+// without sight of the value its writer had seen, a conflict between the
+// volunteer's own versions. The server follows a replica's refusals itself
+// (PROTOCOL §7.4 rule 6), but not once the replica has a new id after a
+// fork, where a refused change keeps its number under the new id and the
+// server holds its refusal under the old one (issue 17, wide seed 774991).
+func (t *txn) throughRefusals(row syncproto.RowID, field string, base syncproto.Dot) (syncproto.Dot, error) {
+	for hop := 0; hop < maxRefusalHops && base.Replica == t.r.id && base.Seq != 0; hop++ {
+		var rep []byte
+		var seq int64
+		err := t.tx.QueryRowContext(t.ctx, `SELECT base_replica, base_seq FROM outbox WHERE seq = ? AND state = ? AND row_id = ? AND field = ?`,
+			int64(base.Seq), outboxRejected, row.String(), field).Scan(&rep, &seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return base, nil
+		}
+		if err != nil {
+			return base, fmt.Errorf("read the refused change %d a write overwrites: %w", base.Seq, err)
+		}
+		base = dotFrom(rep, seq)
+	}
+	return base, nil
+}
+
+// maxRefusalHops bounds the refusals a base is followed through, as the
+// server bounds them (server/apply.go).
+const maxRefusalHops = 8
 
 // household loads a live household (for a child record's hamlet).
 func (r *Replica) household(ctx context.Context, id syncproto.RowID) (*rowState, error) {

@@ -651,6 +651,17 @@ func TestFoundDefects(t *testing.T) {
 		// [32002-02 32002-04]): holds 3aff75ed, which the server does not"
 		// (server/apply.go evictLosingMove).
 		{"a losing move left a household in its mover's hamlet", Config{Seed: 740083, Wide: true, Silent: true, Truncate: true}},
+		// Stop 33. A laptop's move of a household was refused, its data
+		// folder was copied, and it moved the household back after the
+		// copy had synced: the correction, renumbered under the laptop's
+		// new replica id, named as its base the refused move, whose
+		// number the new id keeps and whose refusal the server holds
+		// under the old one: "the server's conflict log holds a write
+		// that did not compete: households 3eaa4191.hamlet_code:
+		// 699bddce@1 lost to 41ffdba8@21, which was written over it"
+		// (agent/write.go throughRefusals, agent/fork.go
+		// rebaseOffKeptRefusals).
+		{"a correction of a refused move on a copied folder", Config{Seed: 774991, Wide: true, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
