@@ -3,10 +3,12 @@ package agent_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -53,4 +55,109 @@ func TestMovedRowKeepsItsBasesForADeviceOfItsNewHamlet(t *testing.T) {
 	cs, err := l.Conflicts(ctx, true)
 	require.NoError(t, err)
 	require.Empty(t, cs, "the laptop records a conflict between its name and the correction made over it")
+}
+
+// The same, with the volunteer's laptop left out of the horizon when the
+// server collects: its team covers no hamlet at that moment (an operator
+// moving a team removes the old hamlets before adding the new), its
+// device is revoked (a laptop reported lost, then found and restored), or
+// it is silent past the horizon. Each comes back with its old cursor, below
+// versions whose bases collection cleared, and met them as none: the same
+// false conflict (review 32c, D1). Collection now raises a floor under
+// every hamlet to the horizon it cleared bases at (PROTOCOL §13), so such
+// a laptop pushes, then clones again.
+func TestMovedRowKeepsItsBasesForALaptopLeftOut(t *testing.T) {
+	for _, absent := range []string{"emptied", "revoked", "silent"} {
+		for _, truncate := range []bool{false, true} {
+			name := absent + "/compact"
+			if truncate {
+				name = absent + "/truncate"
+			}
+			t.Run(name, func(t *testing.T) { movedRowLeftOut(t, absent, truncate) })
+		}
+	}
+}
+
+func movedRowLeftOut(t *testing.T, absent string, truncate bool) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.GCInterval, c.TruncateLog, c.Now, c.SilentAfter = -1, truncate, clk.now, time.Hour
+	}))
+	first, second := ts.HamletsA[0], ts.HamletsA[1]
+	l, tl := realAgent(t, ts, ts.TeamA)
+	m, tm := realAgent(t, ts, ts.TeamA)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": first, "head_name": "Tô Văn Ba"})
+	require.NoError(t, err)
+	realSync(t, l, ts, tl)
+	realSync(t, m, ts, tm)
+
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": second}))
+	require.NoError(t, m.EditHousehold(ctx, hh, agent.Fields{"head_name": "Tô Văn Bá"}))
+	realSync(t, m, ts, tm)
+	realSync(t, m, ts, tm)
+	tick() // the move was made while the team held the first hamlet
+	e, err := l.Enrollment(ctx)
+	require.NoError(t, err)
+	switch absent {
+	case "emptied":
+		for _, h := range []string{first, second} {
+			_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, h)
+			require.NoError(t, err)
+		}
+	case "revoked":
+		require.NoError(t, ts.Admin.RevokeDevice(ctx, e.DeviceID))
+		_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
+		require.NoError(t, err)
+	case "silent":
+		clk.advance(2 * time.Hour)
+		realSync(t, m, ts, tm) // the teammate is back; the volunteer is not
+		_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
+		require.NoError(t, err)
+	}
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, st.Bases, "collection clears bases the horizon passed: %+v", st)
+	switch absent {
+	case "emptied":
+		_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, second)
+	case "revoked":
+		_, err = ts.Admin.RestoreDevice(ctx, e.DeviceID)
+	}
+	require.NoError(t, err)
+
+	realSync(t, l, ts, tl)
+	realSync(t, l, ts, tl)
+	d, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "Tô Văn Bá", d.Fields["head_name"])
+	require.Equal(t, second, d.Fields["hamlet_code"])
+	cs, err := l.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Empty(t, cs, "the laptop records a conflict between its name and the correction made over it")
+}
+
+// One laptop enrolled in another team and never used must not keep every
+// team's bases: a province always has one. Collection counts the devices
+// the horizon counts, as it does for the log (review 32c, N1: counting
+// every device, silent and never seen too, it cleared nothing anywhere).
+func TestDeadLaptopElsewhereDoesNotStopBaseClearing(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.GCInterval, c.Now, c.SilentAfter = -1, clk.now, time.Hour
+	}))
+	realAgent(t, ts, ts.TeamB) // enrolled, never synced
+	clk.advance(2 * time.Hour)
+	l, tl := realAgent(t, ts, ts.TeamA)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Tô Văn Ba"})
+	require.NoError(t, err)
+	realSync(t, l, ts, tl)
+	tick()
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"head_name": "Tô Văn Bá"}))
+	realSync(t, l, ts, tl)
+	realSync(t, l, ts, tl)
+	st, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, st.Bases, "the correction's base is cleared: %+v", st)
 }

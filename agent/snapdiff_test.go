@@ -39,3 +39,16 @@ func withoutTombstoned(snap map[syncproto.FieldKey]syncproto.Version) map[syncpr
 	}
 	return out
 }
+
+// withoutBases is snap with every version's base cleared: collection
+// clears the bases no device it counts needs (server/collect.go
+// forgetBases), so a laptop that clones holds versions without the bases
+// a laptop that pulled them keeps.
+func withoutBases(snap map[syncproto.FieldKey]syncproto.Version) map[syncproto.FieldKey]syncproto.Version {
+	out := make(map[syncproto.FieldKey]syncproto.Version, len(snap))
+	for k, v := range snap {
+		v.Base = syncproto.Dot{}
+		out[k] = v
+	}
+	return out
+}

@@ -105,12 +105,12 @@ func Collect(ctx context.Context, st Updater, opts GCOptions) (GCStats, error) {
 	var out GCStats
 	err := st.Update(ctx, func(tx Tx) error {
 		var bases GCStats
-		if err := forgetBases(tx, &bases); err != nil {
+		if err := forgetBases(tx, opts, &bases); err != nil {
 			return err
 		}
 		var err error
 		out, err = collect(tx, opts)
-		out.Bases = bases.Bases
+		out.Bases, out.Floors = bases.Bases, out.Floors+bases.Floors
 		return err
 	})
 	return out, err
@@ -303,21 +303,41 @@ func floorOf(cur map[string]uint64, sc string, def uint64) uint64 {
 // overwrote, serves one purpose: a replica that meets that older write
 // after the version knows it for an ancestor (syncproto.Resolve: Stale)
 // instead of a concurrent write. A replica only meets it after the version
-// if it reads the log from below the version: once every device covering
-// the scope, silent ones too (a silent device comes back and clones with
-// rows of changes it has still to push), holds the log durably past the
-// version's entry, and the version's entry is in the log (so its base's
-// entry came before it), no replica can. New devices clone, and a
-// snapshot carries current versions only.
+// if it reads the log from below the version, or meets the version again
+// re-logged (a row moved into another hamlet, server/install.go) while it
+// holds an older one. So a base goes once every device the horizon counts
+// (as collection counts them: not revoked, not silent past the horizon,
+// its team covering a hamlet) holds the log durably past the version's
+// entry, and the version's entry is in the log (so its base's entry came
+// before it). New devices clone, and a snapshot carries current versions
+// only.
+//
+// Every counted device's cursor counts for every hamlet, whatever
+// hamlets it covers: a row that moves is logged again, its current
+// versions with their bases, into its new hamlet, where a device that
+// covers only that hamlet may hold an older version of it from before (it
+// covered the row's first hamlet then, or the row was there). Cleared by
+// the horizon of the hamlet the row was in, the base reached that device
+// as none, and it recorded a conflict against its own version, which the
+// moved one had overwritten (issue 17, seed 721439 of the wide and silent
+// worlds).
+//
+// A device the horizon leaves out (revoked, then restored or enrolled
+// again onto its cursor; of a team that covered no hamlet for a while;
+// silent past the horizon) may come back below that line, so the line is
+// a floor of every hamlet's log (EveryHamlet): such a device clones again
+// after pushing, as below any floor (review 32c: counting every device
+// instead, one laptop never used kept every team's bases; counting none
+// of those, they met the same false conflict).
 //
 // The tombstone keeps its base: a hidden edit (syncproto.HiddenEdit) is
 // based on what the tombstone overwrote.
-func forgetBases(tx GCTx, st *GCStats) error {
+func forgetBases(tx GCTx, opts GCOptions, st *GCStats) error {
 	head, err := tx.Head()
 	if err != nil {
 		return fmt.Errorf("gc: bases: %w", err)
 	}
-	all, err := tx.MinCursors(time.Time{})
+	counted, err := tx.MinCursors(opts.SilentBefore)
 	if err != nil {
 		return fmt.Errorf("gc: bases: %w", err)
 	}
@@ -326,24 +346,12 @@ func forgetBases(tx GCTx, st *GCStats) error {
 		return fmt.Errorf("gc: bases: %w", err)
 	}
 	sort.Strings(scopes)
-	// Every device's cursor counts, whatever hamlets it covers: a row that
-	// moves is logged again, its current versions with their bases, into
-	// its new hamlet, where a device that covers only that hamlet may hold
-	// an older version of it from before (it covered the row's first
-	// hamlet then, or the row was there). Cleared by the horizon of the
-	// hamlet the row was in, the base reached that device as none, and it
-	// recorded a conflict against its own version, which the moved one had
-	// overwritten (issue 17, seed 721439 of the wide and silent worlds).
-	low := head
-	for _, c := range all {
-		low = min(low, c)
+	horizon := head
+	for _, c := range counted {
+		horizon = min(horizon, c)
 	}
+	cleared := 0
 	for _, sc := range scopes {
-		horizon, ok := all[sc]
-		if !ok {
-			horizon = head // no device covers it: a device that comes to it clones
-		}
-		horizon = min(horizon, low)
 		ents, err := tx.LoggedChanges(sc, horizon)
 		if err != nil {
 			return fmt.Errorf("gc: bases: %w", err)
@@ -368,8 +376,26 @@ func forgetBases(tx GCTx, st *GCStats) error {
 			if err != nil {
 				return fmt.Errorf("gc: bases: %w", err)
 			}
-			st.Bases += n
+			cleared += n
 		}
 	}
+	if cleared > 0 {
+		if err := tx.RaiseFloor(EveryHamlet, horizon); err != nil {
+			return fmt.Errorf("gc: bases: floor: %w", err)
+		}
+		st.Floors++
+	}
+	st.Bases += cleared
 	return nil
+}
+
+// EveryHamlet is the log floor (sync_log_floor) that holds under every
+// hamlet's: the line below which collection cleared versions' bases
+// (forgetBases). Not a hamlet code: codes are digits and dashes.
+const EveryHamlet = "*"
+
+// withEveryHamlet is the scopes whose floors bound a device of scopes:
+// its own and EveryHamlet.
+func withEveryHamlet(scopes []string) []string {
+	return append(slices.Clip(scopes), EveryHamlet)
 }

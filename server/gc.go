@@ -95,7 +95,7 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 	if cursor == 0 {
 		return nil
 	}
-	floor, err := c.st.LogFloor(ctx, c.scopeList)
+	floor, err := c.st.LogFloor(ctx, withEveryHamlet(c.scopeList))
 	if err != nil {
 		return storeError("read log floor", err)
 	}
@@ -118,7 +118,7 @@ func (c *conn) checkFloor(ctx context.Context, cursor uint64) error {
 // Config.TruncateLog: `hamlet-server gc --truncate-log` from the CLI
 // truncates while serve runs without it.
 func (c *conn) checkBackfillFloor(ctx context.Context, cursor uint64, scopes []string) error {
-	floor, err := c.st.LogFloor(ctx, scopes)
+	floor, err := c.st.LogFloor(ctx, withEveryHamlet(scopes))
 	if err != nil {
 		return storeError("read log floor", err)
 	}

@@ -70,7 +70,7 @@ const snapshotRows = 2000
 // (issue 17, a laptop silent past the horizon). A device that never pulled
 // clones anyway, so the answer costs it nothing.
 func (s *Server) recloneNeeded(ctx context.Context, dev Device, scopes []string) (bool, error) {
-	floor, err := s.store.LogFloor(ctx, scopes)
+	floor, err := s.store.LogFloor(ctx, withEveryHamlet(scopes))
 	if err != nil {
 		return false, err
 	}
@@ -150,7 +150,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 		// floor, and the chunks already stored hold values whose later
 		// changes were collected (a laptop that stopped half-way through
 		// its clone and stayed away past the horizon: issue 17, seed 8291).
-		floor, err := c.st.LogFloor(ctx, scopes)
+		floor, err := c.st.LogFloor(ctx, withEveryHamlet(scopes))
 		if err != nil {
 			return nil, err
 		}

@@ -141,8 +141,10 @@ func testForgetBases(t *testing.T, s store) {
 }
 
 // testCollectForgetsBases: collection clears a version's base once every
-// device covering its scope, a silent one too, holds the log durably past
-// the version's entry, and never the tombstone's.
+// device the horizon counts holds the log durably past the version's
+// entry, and never the tombstone's; the floor under every hamlet rises to
+// that line, so a device it left out (silent past the horizon here) clones
+// again.
 func testCollectForgetsBases(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
@@ -182,31 +184,24 @@ func testCollectForgetsBases(t *testing.T, s store) {
 	head, err := s.Head(ctx)
 	require.NoError(t, err)
 	behind := seqs[1] // past the first edits, short of the current versions
-	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: live.ID, At: now, Cursor: &head},
+	opts := server.GCOptions{SilentBefore: now.Add(-180 * 24 * time.Hour)}
+	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: live.ID, At: now, Cursor: &behind},
 		{DeviceID: silent.ID, At: now.Add(-300 * 24 * time.Hour), Cursor: &behind}}))
-	st, err := s.Collect(ctx, server.GCOptions{Truncate: true, SilentBefore: now.Add(-180 * 24 * time.Hour)})
+	st, err := s.Collect(ctx, opts)
 	require.NoError(t, err)
-	require.Zero(t, st.Bases, "a silent device behind the versions holds their bases")
+	require.Zero(t, st.Bases, "a device the horizon counts, behind the versions, holds their bases")
 	for f, b := range bases() {
 		require.Equal(t, vs[f].Base, b, f)
 	}
-
-	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: silent.ID, At: now, Cursor: &head}}))
-	// The log was truncated below the live device's cursor: what the
-	// silent device's return lets go is what is still logged. Log the
-	// row's current versions again (as a move would) to weigh them.
-	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
-		for _, f := range []string{"head_name", "notes", syncproto.TombstoneField} {
-			v := vs[f]
-			e := server.LogEntry{Change: syncproto.Change{Table: "households", Row: row, Field: f, Value: v.Value, HLC: v.HLC, Dot: v.Dot, Base: v.Base, Scope: "32002-01"}}
-			require.NoError(t, tx.Append(&e))
-		}
-		return nil
-	}))
-	head, err = s.Head(ctx)
+	floor, err := s.LogFloor(ctx, []string{server.EveryHamlet})
 	require.NoError(t, err)
-	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: live.ID, At: now, Cursor: &head}, {DeviceID: silent.ID, At: now, Cursor: &head}}))
-	st, err = s.Collect(ctx, server.GCOptions{})
+	require.Zero(t, floor)
+
+	// The live device passes the versions; the silent one, past the
+	// horizon, does not hold them back: it clones again when it returns,
+	// the floor under every hamlet above its cursor.
+	require.NoError(t, s.Touch(ctx, []server.DeviceActivity{{DeviceID: live.ID, At: now, Cursor: &head}}))
+	st, err = s.Collect(ctx, opts)
 	require.NoError(t, err)
 	require.Equal(t, 2, st.Bases)
 	got := bases()
@@ -214,6 +209,9 @@ func testCollectForgetsBases(t *testing.T, s store) {
 	require.Zero(t, got["notes"])
 	require.Equal(t, vs[syncproto.TombstoneField].Base, got[syncproto.TombstoneField], "the tombstone keeps its base")
 	require.NotZero(t, got[syncproto.TombstoneField])
+	floor, err = s.LogFloor(ctx, []string{server.EveryHamlet})
+	require.NoError(t, err)
+	require.Equal(t, head, floor, "a device the horizon left out, behind the cleared versions, clones again")
 }
 
 // testVersionsKeepWhatTheRowTableCannot: a value the row table would not

@@ -95,9 +95,11 @@ func (s *Source) Changed(ctx context.Context, after uint64) ([]analytics.Ref, ui
 	// included, and raises the floor past them (sync_log_floor): a model
 	// that had not read that far would keep the row as it last saw it, so
 	// it reloads, as a device below the floor clones again. Read after the
-	// entries, so a collection that removed some of them is seen.
+	// entries, so a collection that removed some of them is seen. The
+	// floor under every hamlet ('*', server.EveryHamlet) removed nothing:
+	// it marks where versions' bases were cleared.
 	var floor int64
-	if err := s.DB.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor").Scan(&floor); err != nil {
+	if err := s.DB.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor WHERE scope <> '*'").Scan(&floor); err != nil {
 		return nil, 0, err
 	}
 	if uint64(floor) > after {
