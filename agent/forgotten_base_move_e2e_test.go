@@ -137,27 +137,54 @@ func movedRowLeftOut(t *testing.T, absent string, truncate bool) {
 	require.Empty(t, cs, "the laptop records a conflict between its name and the correction made over it")
 }
 
-// One laptop enrolled in another team and never used must not keep every
-// team's bases: a province always has one. Collection counts the devices
-// the horizon counts, as it does for the log (review 32c, N1: counting
-// every device, silent and never seen too, it cleared nothing anywhere).
+// One laptop enrolled in another team and never used, or silent for
+// months, must not keep every team's bases: a province always has one.
+// Collection counts the devices the horizon counts, as it does for the
+// log, and of those the ones that acknowledged a pull (review 32c, N1:
+// counting every device, silent and never seen too, it cleared nothing
+// anywhere; review 33, N2: an enrolment never used still counted, at
+// cursor 0, until the horizon passed it).
 func TestDeadLaptopElsewhereDoesNotStopBaseClearing(t *testing.T) {
-	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.GCInterval, c.Now, c.SilentAfter = -1, clk.now, time.Hour
-	}))
-	realAgent(t, ts, ts.TeamB) // enrolled, never synced
-	clk.advance(2 * time.Hour)
-	l, tl := realAgent(t, ts, ts.TeamA)
-	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Tô Văn Ba"})
-	require.NoError(t, err)
-	realSync(t, l, ts, tl)
-	tick()
-	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"head_name": "Tô Văn Bá"}))
-	realSync(t, l, ts, tl)
-	realSync(t, l, ts, tl)
-	st, err := ts.Server.GC(ctx)
-	require.NoError(t, err)
-	require.NotZero(t, st.Bases, "the correction's base is cleared: %+v", st)
+	for _, silent := range []bool{false, true} {
+		name := "enrolled today, never used"
+		if silent {
+			name = "silent past the horizon"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &fakeClock{t: time.Now()}
+			ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+				c.GCInterval, c.Now, c.SilentAfter = -1, clk.now, time.Hour
+			}))
+			dead, td := realAgent(t, ts, ts.TeamB)
+			if silent {
+				realSync(t, dead, ts, td)
+				realSync(t, dead, ts, td)
+				clk.advance(2 * time.Hour)
+			}
+			l, tl := realAgent(t, ts, ts.TeamA)
+			hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Tô Văn Ba"})
+			require.NoError(t, err)
+			realSync(t, l, ts, tl)
+			tick()
+			require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"head_name": "Tô Văn Bá"}))
+			realSync(t, l, ts, tl)
+			realSync(t, l, ts, tl)
+			st, err := ts.Server.GC(ctx)
+			require.NoError(t, err)
+			require.NotZero(t, st.Bases, "the correction's base is cleared: %+v", st)
+
+			// The dead laptop comes to life: it clones, and holds what a
+			// fresh clone holds.
+			realSync(t, dead, ts, td)
+			realSync(t, dead, ts, td)
+			fresh, tf := realAgent(t, ts, ts.TeamB)
+			realSync(t, fresh, ts, tf)
+			want, err := fresh.Snapshot(ctx)
+			require.NoError(t, err)
+			got, err := dead.Snapshot(ctx)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "%s", diffSnap(want, got))
+		})
+	}
 }

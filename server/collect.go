@@ -23,8 +23,9 @@ type GCTx interface {
 	// MinCursors is, per hamlet, the lowest acknowledged cursor of the
 	// active devices of the teams covering it: not revoked, and last seen
 	// (or enrolled, if never seen) at or after silentBefore (every device
-	// when it is zero). A hamlet no such device covers is absent.
-	MinCursors(silentBefore time.Time) (map[string]uint64, error)
+	// when it is zero); with acked, only devices that acknowledged a pull
+	// (cursor above 0). A hamlet no such device covers is absent.
+	MinCursors(silentBefore time.Time, acked bool) (map[string]uint64, error)
 	// Tombstones lists the tombstoned (deleted) rows.
 	Tombstones() ([]Tombstone, error)
 	// MovedFrom lists the hamlets a row was moved out of (scope_moves),
@@ -126,7 +127,7 @@ func collect(tx GCTx, opts GCOptions) (GCStats, error) {
 	if err != nil {
 		return st, fmt.Errorf("gc: %w", err)
 	}
-	minCur, err := tx.MinCursors(opts.SilentBefore)
+	minCur, err := tx.MinCursors(opts.SilentBefore, false)
 	if err != nil {
 		return st, fmt.Errorf("gc: %w", err)
 	}
@@ -187,7 +188,7 @@ func collect(tx GCTx, opts GCOptions) (GCStats, error) {
 		// horizon too: compaction does not wait for them, so what it
 		// removes above one of them raises the floor (compact).
 		var all map[string]uint64
-		if all, err = tx.MinCursors(time.Time{}); err != nil {
+		if all, err = tx.MinCursors(time.Time{}, false); err != nil {
 			return st, fmt.Errorf("gc: %w", err)
 		}
 		err = compact(tx, floor, all, raise, &st)
@@ -328,7 +329,11 @@ func floorOf(cur map[string]uint64, sc string, def uint64) uint64 {
 // a floor of every hamlet's log (EveryHamlet): such a device clones again
 // after pushing, as below any floor (review 32c: counting every device
 // instead, one laptop never used kept every team's bases; counting none
-// of those, they met the same false conflict).
+// of those, they met the same false conflict). A device that never
+// acknowledged a pull is left out too (review 33: an enrolment never used
+// would hold every hamlet's bases until the horizon): it holds nothing, or
+// a clone the server has not heard of yet, and clones (again) when it
+// comes, which costs the second kind one clone.
 //
 // The tombstone keeps its base: a hidden edit (syncproto.HiddenEdit) is
 // based on what the tombstone overwrote.
@@ -337,7 +342,7 @@ func forgetBases(tx GCTx, opts GCOptions, st *GCStats) error {
 	if err != nil {
 		return fmt.Errorf("gc: bases: %w", err)
 	}
-	counted, err := tx.MinCursors(opts.SilentBefore)
+	counted, err := tx.MinCursors(opts.SilentBefore, true)
 	if err != nil {
 		return fmt.Errorf("gc: bases: %w", err)
 	}

@@ -23,10 +23,14 @@ var _ server.GCTx = (*pgTx)(nil)
 // log lock.
 func (w *pgTx) Head() (uint64, error) { return readHead(w.ctx, w.tx) }
 
-func (w *pgTx) MinCursors(silentBefore time.Time) (map[string]uint64, error) {
+func (w *pgTx) MinCursors(silentBefore time.Time, acked bool) (map[string]uint64, error) {
+	lowest := 0
+	if acked {
+		lowest = 1
+	}
 	rows, err := w.tx.Query(w.ctx, `SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
-		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore))
+		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1 AND d.cursor >= $2
+		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore), lowest)
 	if err != nil {
 		return nil, err
 	}

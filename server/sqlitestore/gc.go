@@ -31,10 +31,14 @@ func (w *writeTx) Head() (uint64, error) {
 	return uint64(head), nil
 }
 
-func (w *writeTx) MinCursors(silentBefore time.Time) (map[string]uint64, error) {
+func (w *writeTx) MinCursors(silentBefore time.Time, acked bool) (map[string]uint64, error) {
+	lowest := 0
+	if acked {
+		lowest = 1
+	}
 	rows, err := w.query(`SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
-		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore))
+		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ? AND d.cursor >= ?
+		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore), lowest)
 	if err != nil {
 		return nil, err
 	}

@@ -144,11 +144,12 @@ func testForgetBases(t *testing.T, s store) {
 // device the horizon counts holds the log durably past the version's
 // entry, and never the tombstone's; the floor under every hamlet rises to
 // that line, so a device it left out (silent past the horizon here) clones
-// again.
+// again. A device that never acknowledged a pull does not hold bases.
 func testCollectForgetsBases(t *testing.T, s store) {
 	_, m := fixture(t, s)
 	now := time.Now().Truncate(time.Millisecond)
 	live, silent := enroll(t, s, m, now), enroll(t, s, m, now.Add(-300*24*time.Hour))
+	enroll(t, s, m, now) // enrolled and never used: it acknowledged nothing
 	origin := uuid.New()
 	row := uuid.New()
 	vs := map[string]syncproto.Version{}
