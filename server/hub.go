@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -108,7 +110,7 @@ func (h *hub) add(c *conn) (older []*conn, superseded bool) {
 		devs = map[*conn]struct{}{}
 		h.byDev[c.dev.ID] = devs
 	}
-	for o := range devs {
+	for _, o := range inOrder(devs) {
 		if o.gen > c.gen {
 			superseded = true
 		} else {
@@ -157,21 +159,29 @@ func (h *hub) count() int {
 func (h *hub) all() []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*conn, 0, len(h.conns))
-	for c := range h.conns {
+	return inOrder(h.conns)
+}
+
+// inOrder lists a set of sessions oldest first. Every list the hub hands
+// out is in this order, never a map's: what a caller does to each in turn
+// (end it, which may wait for the message it is handling) then happens in
+// the same order every time, which the deterministic simulation needs
+// (internal/simtest: a team's sessions ended in map order made one seed's
+// schedule differ from run to run, stop 33) and which ends the oldest
+// sessions first.
+func inOrder(set map[*conn]struct{}) []*conn {
+	out := make([]*conn, 0, len(set))
+	for c := range set {
 		out = append(out, c)
 	}
+	slices.SortFunc(out, func(a, b *conn) int { return cmp.Compare(a.gen, b.gen) })
 	return out
 }
 
 func (h *hub) device(id string) []*conn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []*conn
-	for c := range h.byDev[id] {
-		out = append(out, c)
-	}
-	return out
+	return inOrder(h.byDev[id])
 }
 
 // notify tells every session holding one of scopes, except those of the
@@ -190,7 +200,7 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from string) {
 		}
 	}
 	h.mu.Unlock()
-	for c := range targets {
+	for _, c := range inOrder(targets) {
 		c.notify(head)
 	}
 }
