@@ -66,6 +66,12 @@ type sched struct {
 	// means it blocked on something the scheduler does not see (a real
 	// lock, a channel), which would hang the run.
 	watchdog time.Duration
+	// wedged: a task outran the watchdog and may still be running. No
+	// task is woken again (run and kill return at once): waking another
+	// while it runs would break "one at a time", and waiting for it to
+	// park may wait for ever, as the teardown after the failure did
+	// (stop 33: a worker of a long run hung there).
+	wedged bool
 }
 
 func newSched(start time.Time, draw func(int) int) *sched {
@@ -175,6 +181,9 @@ func (s *sched) runnableTasks(buf []*task) []*task {
 
 // run runs t until it parks or ends.
 func (s *sched) run(t *task) {
+	if s.wedged {
+		return
+	}
 	s.cur = t
 	t.started = true
 	t.ready = nil
@@ -188,6 +197,7 @@ func (s *sched) run(t *task) {
 		case <-s.yield:
 			wd.Stop()
 		case <-wd.C:
+			s.wedged = true
 			panic(fmt.Sprintf("simtest: task %s ran %s without parking: it blocks on something the scheduler does not see\n%s",
 				t.name, s.watchdog, allStacks()))
 		}

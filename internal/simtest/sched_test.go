@@ -1,0 +1,43 @@
+package simtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A task that blocks on something the scheduler does not see fails the
+// schedule through the watchdog, and the crash that tears the world down
+// afterwards returns: it must not wait for that task again. It waited for
+// ever, and the worker of a long run with it (stop 33: a task held up past
+// the watchdog while its process was stopped, then the teardown hung).
+func TestWatchdogFailureDoesNotHangTheTeardown(t *testing.T) {
+	s := newSched(simStart, func(int) int { return 0 })
+	s.watchdog = 50 * time.Millisecond
+	p := &proc{name: "server"}
+	s.procFor = p
+	hidden := make(chan struct{})
+	defer close(hidden) // lets the blocked task end after the test
+	blocked := s.spawn(p, "blocked", func() { <-hidden })
+
+	func() {
+		defer func() {
+			r := recover()
+			require.NotNil(t, r, "the watchdog fails the task")
+			require.Contains(t, r, "ran 50ms without parking")
+		}()
+		s.run(blocked)
+	}()
+
+	ended := make(chan struct{})
+	go func() {
+		s.kill(p) // what the world's teardown does
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the teardown after a watchdog failure hangs")
+	}
+}
