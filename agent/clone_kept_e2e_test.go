@@ -19,17 +19,22 @@ import (
 // while a sync waits on the network.
 type onAck struct {
 	*websocket.Conn
-	hook func()
+	hook func() // at the first Ack, before the agent reads it
+	each func() // at every Ack, before the agent reads it
 }
 
 func (c *onAck) ReadMessage() (int, []byte, error) {
 	t, p, err := c.Conn.ReadMessage()
-	if err == nil && c.hook != nil {
+	if err == nil && (c.hook != nil || c.each != nil) {
 		if m, derr := syncproto.Decode(p, syncproto.DefaultLimits); derr == nil {
 			if _, ok := m.(*syncproto.Ack); ok {
-				h := c.hook
-				c.hook = nil
-				h()
+				if c.each != nil {
+					c.each()
+				}
+				if h := c.hook; h != nil {
+					c.hook = nil
+					h()
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -80,6 +81,21 @@ func (s *rowState) install(field string, ver syncproto.Version) {
 	}
 	v := ver
 	s.cur[field] = &v
+}
+
+// forgetOwn drops from the field's history the versions of replica self
+// with a sequence in seqs: refused changes a new write fixed, which the
+// server never held. Kept, they read as versions the server took once
+// their outbox entries were gone, and a re-clone dropped the row as one
+// the snapshot would bring back, though the server had never held it
+// (issue 17, wide and silent seed 1301407; clone.go syncedWithPending).
+func (s *rowState) forgetOwn(field string, self syncproto.ReplicaID, seqs map[uint64]bool) {
+	if len(seqs) == 0 {
+		return
+	}
+	s.hist = slices.DeleteFunc(s.hist, func(h histEntry) bool {
+		return h.Field == field && h.Ver.Dot.Replica == self && seqs[h.Ver.Dot.Seq]
+	})
 }
 
 func (s *rowState) fields() []string {

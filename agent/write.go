@@ -255,6 +255,10 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 			return nil, err
 		}
 		// A new write to a field fixes whatever the server refused for it.
+		fixed, err := t.seqsOfRefused(c.Row, c.Field)
+		if err != nil {
+			return nil, err
+		}
 		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
 			return nil, err
 		}
@@ -266,6 +270,7 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 			}
 		}
 		st.install(w.field, ver)
+		st.forgetOwn(w.field, r.id, fixed)
 		dots = append(dots, c.Dot)
 	}
 	if len(dots) == 0 {
@@ -305,6 +310,28 @@ func (t *txn) throughRefusals(row syncproto.RowID, field string, base syncproto.
 		base = dotFrom(rep, seq)
 	}
 	return base, nil
+}
+
+// seqsOfRefused lists the sequences of this replica's refused changes to
+// a row's field (its rejected list).
+func (t *txn) seqsOfRefused(row syncproto.RowID, field string) (map[uint64]bool, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, row.String(), field, outboxRejected)
+	if err != nil {
+		return nil, fmt.Errorf("read the refused changes a write fixes: %w", err)
+	}
+	defer rows.Close()
+	var out map[uint64]bool
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[uint64]bool{}
+		}
+		out[uint64(seq)] = true
+	}
+	return out, rows.Err()
 }
 
 // maxRefusalHops bounds the refusals a base is followed through, as the

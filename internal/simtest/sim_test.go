@@ -751,6 +751,15 @@ func TestFoundDefects(t *testing.T) {
 		// (agent/write.go throughRefusals, agent/fork.go
 		// rebaseOffKeptRefusals).
 		{"a correction of a refused move on a copied folder", Config{Seed: 774991, Wide: true, Silent: true, Truncate: true}},
+		// A laptop silent past the horizon, told to clone again: its push
+		// had a household refused, and the volunteer corrected it before
+		// the clone; the correction's outbox entries replaced the refused
+		// ones, whose versions stayed in the row's history and read as
+		// taken by the server, so the re-clone dropped the household as a
+		// synced row: "L4 does not hold households 675ea585, which the
+		// server holds in its team's hamlets [32002-02]: a row with a
+		// refused change dropped" (agent/state.go forgetOwn).
+		{"a re-clone drops a refused household being corrected", Config{Seed: 1301407, Wide: true, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
