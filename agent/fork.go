@@ -264,8 +264,8 @@ type forkMove struct {
 // rebaseOffKeptRefusals gives every renumbered change based on a change
 // kept refused (its number kept under the new id) the base that refused
 // change was written over, as a write made after the refusal arrived takes
-// it (throughRefusals): the server holds the refusal under the old id and
-// would judge the renumbered change concurrent with the value its writer
+// it (agent/write.go throughRefused): the server holds the refusal under
+// the old id and would judge the renumbered change concurrent with the value its writer
 // had seen (issue 17, wide seed 774991). The renumbered changes were never
 // pushed under the new id, so no digest holds their old bases. It returns
 // the same rewrite for a row's versions, which the caller applies after
@@ -285,18 +285,8 @@ func (t *txn) rebaseOffKeptRefusals(moves []forkMove, id syncproto.ReplicaID) (f
 		}
 		kept[uint64(m.new)] = dotFrom(rep, seq)
 	}
-	through := func(d syncproto.Dot) syncproto.Dot {
-		for hop := 0; hop < maxRefusalHops && d.Replica == id; hop++ {
-			b, ok := kept[d.Seq]
-			if !ok {
-				break
-			}
-			d = b
-		}
-		return d
-	}
 	for seq := range kept {
-		b := through(syncproto.Dot{Replica: id, Seq: seq})
+		b := throughRefused(kept, id, syncproto.Dot{Replica: id, Seq: seq})
 		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ? AND state != ?`,
 			replicaBytes(b), int64(b.Seq), id[:], int64(seq), outboxRejected); err != nil {
 			return nil, fmt.Errorf("fork: rebase off refused change %d: %w", seq, err)
@@ -304,7 +294,7 @@ func (t *txn) rebaseOffKeptRefusals(moves []forkMove, id syncproto.ReplicaID) (f
 	}
 	return func(v *syncproto.Version) {
 		if v.Dot.Replica == id && renumbered[v.Dot.Seq] {
-			v.Base = through(v.Base)
+			v.Base = throughRefused(kept, id, v.Base)
 		}
 	}, nil
 }

@@ -2,12 +2,8 @@ package agent_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -145,34 +141,8 @@ func editOverRefusedOnCopy(t *testing.T, before bool) {
 // acknowledged, and Sync gives up.
 func ackNeverArrives(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	var conns sync.WaitGroup
-	defer conns.Wait()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func(c net.Conn) {
-				defer conns.Done()
-				defer c.Close()
-				s, err := net.Dial("tcp", ts.URL[len("http://"):])
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go func() { io.Copy(s, c); s.Close() }()
-				_ = forwardMessages(c, s, 1)
-			}(c)
-		}
-	}()
-	_, err = r.Sync(context.Background(), "http://"+ln.Addr().String(), tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
+	err := syncCutAfter(r, ts, tok, func(int) int { return 1 })
 	require.Error(t, err, "the Ack was to be lost")
-	ln.Close()
 	rej, err := r.Rejected(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, rej, "the refusal has not arrived")

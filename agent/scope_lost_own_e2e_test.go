@@ -86,23 +86,37 @@ func TestDroppedHamletKeepsOwnEditsTheServerTook(t *testing.T) {
 // after their Welcome. The push is taken and acknowledged, nothing pulled.
 func pushOnly(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	err := syncCutAfter(r, ts, tok, func(n int) int {
+		if n == 0 {
+			return 2 // the Welcome and the push's Ack
+		}
+		return 1 // a retry: its Welcome only
+	})
+	require.Error(t, err, "the pull was to be cut")
+	n, err := r.Pending(context.Background())
 	require.NoError(t, err)
-	defer ln.Close()
+	require.Zero(t, n, "the push was acknowledged")
+}
+
+// syncCutAfter syncs r through a proxy that lets the n-th connection's
+// first frames(n) server messages through and cuts it when the next one
+// comes, and returns what Sync returned.
+func syncCutAfter(r *agent.Replica, ts *servertest.TS, tok string, frames func(n int) int) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
 	var conns sync.WaitGroup
 	defer conns.Wait()
+	defer ln.Close()
 	go func() {
 		for n := 0; ; n++ {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			frames := 1 // a retry: its Welcome only
-			if n == 0 {
-				frames = 2 // the Welcome and the push's Ack
-			}
 			conns.Add(1)
-			go func(c net.Conn) {
+			go func(c net.Conn, frames int) {
 				defer conns.Done()
 				defer c.Close()
 				s, err := net.Dial("tcp", ts.URL[len("http://"):])
@@ -112,13 +126,9 @@ func pushOnly(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) {
 				defer s.Close()
 				go func() { io.Copy(s, c); s.Close() }()
 				_ = forwardMessages(c, s, frames)
-			}(c)
+			}(c, frames(n))
 		}
 	}()
 	_, err = r.Sync(context.Background(), "http://"+ln.Addr().String(), tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
-	require.Error(t, err, "the pull was to be cut")
-	ln.Close()
-	n, err := r.Pending(context.Background())
-	require.NoError(t, err)
-	require.Zero(t, n, "the push was acknowledged")
+	return err
 }

@@ -89,12 +89,13 @@ func (s *rowState) install(field string, ver syncproto.Version) {
 // their outbox entries were gone, and a re-clone dropped the row as one
 // the snapshot would bring back, though the server had never held it
 // (issue 17, wide and silent seed 1301407; clone.go syncedWithPending).
-func (s *rowState) forgetOwn(field string, self syncproto.ReplicaID, seqs map[uint64]bool) {
+func (s *rowState) forgetOwn(field string, self syncproto.ReplicaID, seqs map[uint64]syncproto.Dot) {
 	if len(seqs) == 0 {
 		return
 	}
 	s.hist = slices.DeleteFunc(s.hist, func(h histEntry) bool {
-		return h.Field == field && h.Ver.Dot.Replica == self && seqs[h.Ver.Dot.Seq]
+		_, fixed := seqs[h.Ver.Dot.Seq]
+		return h.Field == field && h.Ver.Dot.Replica == self && fixed
 	})
 }
 

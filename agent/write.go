@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -229,6 +227,13 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	}
 	st.scope = scope
 	now := r.now().UnixMilli()
+	// The row's refused changes: a write over one is based on what it
+	// overwrote (refusedChanges.through), and a write to a field fixes its
+	// field's (below).
+	refused, err := t.refusedOf(st.id)
+	if err != nil {
+		return nil, err
+	}
 	var dots []syncproto.Dot
 	for _, w := range ws {
 		cur := st.cur[w.field]
@@ -239,9 +244,7 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		seq++
 		ver := syncproto.Stamp(&c, r.clk(), syncproto.Dot{Replica: r.id, Seq: seq}, cur)
 		if cur != nil {
-			if c.Base, err = t.throughRefusals(c.Row, c.Field, c.Base); err != nil {
-				return nil, err
-			}
+			c.Base = refused.through(c.Field, r.id, c.Base)
 			ver.Base = c.Base
 		}
 		kind, val := valueArgs(c.Value)
@@ -255,10 +258,6 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 			return nil, err
 		}
 		// A new write to a field fixes whatever the server refused for it.
-		fixed, err := t.seqsOfRefused(c.Row, c.Field)
-		if err != nil {
-			return nil, err
-		}
 		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
 			return nil, err
 		}
@@ -270,7 +269,7 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 			}
 		}
 		st.install(w.field, ver)
-		st.forgetOwn(w.field, r.id, fixed)
+		st.forgetOwn(w.field, r.id, refused[w.field])
 		dots = append(dots, c.Dot)
 	}
 	if len(dots) == 0 {
@@ -285,58 +284,62 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	return dots, t.save(st)
 }
 
-// throughRefusals is the version a write over base overwrites: base
-// itself, or, when base is a change of this replica the server refused
-// (still in the rejected list), the version that change was written over,
-// followed through refusals in a row. The server never held a refused
-// change: a write naming one as its base reads, to the server, as made
-// without sight of the value its writer had seen, a conflict between the
-// volunteer's own versions. The server follows a replica's refusals itself
-// (PROTOCOL §7.4 rule 6), but not once the replica has a new id after a
-// fork, where a refused change keeps its number under the new id and the
-// server holds its refusal under the old one (issue 17, wide seed 774991).
-func (t *txn) throughRefusals(row syncproto.RowID, field string, base syncproto.Dot) (syncproto.Dot, error) {
-	for hop := 0; hop < maxRefusalHops && base.Replica == t.r.id && base.Seq != 0; hop++ {
-		var rep []byte
-		var seq int64
-		err := t.tx.QueryRowContext(t.ctx, `SELECT base_replica, base_seq FROM outbox WHERE seq = ? AND state = ? AND row_id = ? AND field = ?`,
-			int64(base.Seq), outboxRejected, row.String(), field).Scan(&rep, &seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return base, nil
-		}
-		if err != nil {
-			return base, fmt.Errorf("read the refused change %d a write overwrites: %w", base.Seq, err)
-		}
-		base = dotFrom(rep, seq)
-	}
-	return base, nil
-}
+// refusedChanges are a row's refused changes (its rejected list), by
+// field, each refused change's base by its sequence.
+type refusedChanges map[string]map[uint64]syncproto.Dot
 
-// seqsOfRefused lists the sequences of this replica's refused changes to
-// a row's field (its rejected list).
-func (t *txn) seqsOfRefused(row syncproto.RowID, field string) (map[uint64]bool, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, row.String(), field, outboxRejected)
+// refusedOf reads id's refused changes.
+func (t *txn) refusedOf(id syncproto.RowID) (refusedChanges, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, seq, base_replica, base_seq FROM outbox WHERE row_id = ? AND state = ?`, id.String(), outboxRejected)
 	if err != nil {
-		return nil, fmt.Errorf("read the refused changes a write fixes: %w", err)
+		return nil, fmt.Errorf("read the refused changes of row %s: %w", id, err)
 	}
 	defer rows.Close()
-	var out map[uint64]bool
+	var out refusedChanges
 	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
+		var field string
+		var seq, baseSeq int64
+		var baseRep []byte
+		if err := rows.Scan(&field, &seq, &baseRep, &baseSeq); err != nil {
 			return nil, err
 		}
 		if out == nil {
-			out = map[uint64]bool{}
+			out = refusedChanges{}
 		}
-		out[uint64(seq)] = true
+		if out[field] == nil {
+			out[field] = map[uint64]syncproto.Dot{}
+		}
+		out[field][uint64(seq)] = dotFrom(baseRep, baseSeq)
 	}
 	return out, rows.Err()
 }
 
-// maxRefusalHops bounds the refusals a base is followed through, as the
-// server bounds them (server/apply.go).
-const maxRefusalHops = 8
+// through is the version a write to field over base overwrites: base
+// itself, or, when base is a change of replica self the server refused,
+// the version that change was written over, followed through refusals in
+// a row. The server never held a refused change: a write naming one as
+// its base reads, to the server, as made without sight of the value its
+// writer had seen, a conflict between the volunteer's own versions. The
+// server follows a replica's refusals itself (PROTOCOL §7.4 rule 6), but
+// not once the replica has a new id after a fork, where a refused change
+// keeps its number under the new id and the server holds its refusal
+// under the old one (issue 17, wide seed 774991).
+func (rc refusedChanges) through(field string, self syncproto.ReplicaID, base syncproto.Dot) syncproto.Dot {
+	return throughRefused(rc[field], self, base)
+}
+
+// throughRefused follows base through refused changes of replica self
+// whose bases, by sequence, refused holds.
+func throughRefused(refused map[uint64]syncproto.Dot, self syncproto.ReplicaID, base syncproto.Dot) syncproto.Dot {
+	for hop := 0; hop < syncproto.MaxRefusalHops && base.Replica == self; hop++ {
+		b, ok := refused[base.Seq]
+		if !ok {
+			break
+		}
+		base = b
+	}
+	return base
+}
 
 // household loads a live household (for a child record's hamlet).
 func (r *Replica) household(ctx context.Context, id syncproto.RowID) (*rowState, error) {

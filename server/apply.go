@@ -486,7 +486,7 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 // it the same way; its digest was taken as pushed (fork.go).
 func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error {
 	base := c.Base
-	for hop := 0; hop < maxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
+	for hop := 0; hop < syncproto.MaxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
 		rf, err := b.tx.Refusals(b.p.replica, base.Seq, base.Seq)
 		if err != nil {
 			return fmt.Errorf("read the refusal of the base of change %d: %w", c.Dot.Seq, err)
@@ -502,12 +502,6 @@ func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error
 	}
 	return nil
 }
-
-// maxRefusalHops bounds how many refused writes in a row seenThroughRefusal
-// follows: each is a correction typed over a refused one before the
-// refusal arrived, so a long chain is an agent misbehaving, judged as
-// concurrent.
-const maxRefusalHops = 8
 
 // The reason travels as data (Why) and, for clients that read only
 // Reason, as Vietnamese text (refusal.Compat); it is stored as data, so a

@@ -107,3 +107,10 @@ func HiddenEdit(tomb Version, edit *Change, scope string, dot Dot) Change {
 	}
 	return Change{Table: edit.Table, Row: edit.Row, Field: TombstoneField, Value: Bool(false), HLC: h, Dot: dot, Base: tomb.Base, Scope: scope}
 }
+
+// MaxRefusalHops bounds how many refused changes in a row a base is
+// followed through (PROTOCOL §7.4 rule 6), by the server and by a writer
+// naming a base: each is a correction typed over a refused one before the
+// refusal arrived, so a longer chain is a client misbehaving, judged as
+// concurrent.
+const MaxRefusalHops = 8

@@ -748,7 +748,7 @@ func TestFoundDefects(t *testing.T) {
 		// under the old one: "the server's conflict log holds a write
 		// that did not compete: households 3eaa4191.hamlet_code:
 		// 699bddce@1 lost to 41ffdba8@21, which was written over it"
-		// (agent/write.go throughRefusals, agent/fork.go
+		// (agent/write.go refusedChanges.through, agent/fork.go
 		// rebaseOffKeptRefusals).
 		{"a correction of a refused move on a copied folder", Config{Seed: 774991, Wide: true, Silent: true, Truncate: true}},
 		// A laptop silent past the horizon, told to clone again: its push
