@@ -182,6 +182,9 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		if err := r.noteHeldScope(ctx); err != nil {
 			return "", nil, err
 		}
+		if err := r.noteWritable(ctx); err != nil {
+			return "", nil, err
+		}
 	}
 	t, err := r.begin(ctx)
 	if err != nil {
@@ -189,7 +192,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	}
 	defer t.rollback()
 	if !holds {
-		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaScopeHeld); err != nil {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?)`, metaScopeHeld, metaScopeWritten); err != nil {
 			return "", nil, err
 		}
 	}

@@ -40,7 +40,11 @@ import (
 // offer snapshots.
 
 const (
-	metaScopeHeld      = "scope_held"
+	metaScopeHeld = "scope_held"
+	// metaScopeWritten is hamlets a Welcome let this replica write in
+	// that it never took as held: the session ended between the Welcome
+	// and rescope. The next rescope drops them if the scope lost them.
+	metaScopeWritten   = "scope_written"
 	metaBackfillScopes = "backfill_scopes"
 	metaBackfillCursor = "backfill_cursor" // the log back-fill's position
 	metaBackfillHead   = "backfill_head"   // the snapshot back-fill's: its first chunk's head,
@@ -108,6 +112,38 @@ func (r *Replica) noteHeldScope(ctx context.Context) error {
 	return setMeta(ctx, r.db, metaScopeHeld, listJSON(held))
 }
 
+// noteWritable records, before a Welcome or a new enrollment replaces the
+// enrollment's scope, the hamlets of that scope this replica does not
+// hold: the volunteer may have written rows there since the Welcome that
+// brought them, whose session ended before rescope took them as held.
+// Without this a Welcome that no longer lists them matches the held
+// hamlets, and those rows stay on the laptop for good, outside its
+// team's hamlets (issue 17, wide seed 1124687).
+func (r *Replica) noteWritable(ctx context.Context) error {
+	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+	if err != nil || !ok {
+		return err
+	}
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil {
+		return err
+	}
+	written, _, err := r.metaList(ctx, r.db, metaScopeWritten)
+	if err != nil {
+		return err
+	}
+	n := len(written)
+	for _, h := range e.Scope {
+		if !slices.Contains(held, h.Code) && !slices.Contains(written, h.Code) {
+			written = append(written, h.Code)
+		}
+	}
+	if len(written) == n {
+		return nil
+	}
+	return setMeta(ctx, r.db, metaScopeWritten, listJSON(sortedCopy(written)))
+}
+
 // HeldScope is the hamlets whose rows this replica holds (or is
 // back-filling), and those still being back-filled.
 func (r *Replica) HeldScope(ctx context.Context) (held, backfilling []string, err error) {
@@ -131,6 +167,10 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 		// what the server says it may hold.
 		return ch, setMeta(ctx, r.db, metaScopeHeld, listJSON(scope))
 	}
+	written, _, err := r.metaList(ctx, r.db, metaScopeWritten)
+	if err != nil {
+		return ch, err
+	}
 	for _, h := range scope {
 		if !slices.Contains(held, h) {
 			ch.Gained = append(ch.Gained, h)
@@ -141,7 +181,18 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 			ch.Lost = append(ch.Lost, h)
 		}
 	}
+	// A hamlet written in and never held, now gone: its rows are dropped
+	// like a held one's; one still in scope is gained above.
+	for _, h := range written {
+		if !slices.Contains(scope, h) && !slices.Contains(ch.Lost, h) {
+			ch.Lost = append(ch.Lost, h)
+		}
+	}
+	slices.Sort(ch.Lost)
 	if len(ch.Gained) == 0 && len(ch.Lost) == 0 {
+		if len(written) > 0 {
+			return ch, setMeta(ctx, r.db, metaScopeWritten, "")
+		}
 		return ch, nil
 	}
 	t, err := r.begin(ctx)
@@ -149,6 +200,9 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 		return ch, err
 	}
 	defer t.rollback()
+	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaScopeWritten); err != nil {
+		return ch, err
+	}
 	if len(ch.Lost) > 0 {
 		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {
 			return ch, err
