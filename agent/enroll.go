@@ -203,6 +203,19 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	if err := t.setMeta("enrollment", string(b)); err != nil {
 		return "", nil, err
 	}
+	// A fork found before and not yet carried out asks again as the new
+	// device, with a new id: the server may have given the id it fixed to
+	// a device forked from the old one (its answer lost), and refuses it
+	// to any other device (replica_active, at every sync: issue 17, wide
+	// seed 1502709). No change carries that id yet (restamp clears
+	// fork_due in the transaction that renumbers).
+	if due, err := t.r.meta(t.ctx, t.tx, metaForkDue); err != nil {
+		return "", nil, err
+	} else if due != "" {
+		if err := t.setMeta(metaForkReplica, t.r.newID().String()); err != nil {
+			return "", nil, err
+		}
+	}
 	// A new token: the last sync's refusal (token_revoked, say) is over.
 	if err := t.setMeta("last_sync_error", ""); err != nil {
 		return "", nil, err
