@@ -60,6 +60,9 @@ type pullTxn struct {
 	// away: own writes of dropped rows wait for their rows (away.go),
 	// read at the transaction's first batch.
 	away bool
+	// lineage: the hamlets held and this file's replica ids, read when a
+	// conflict first asks (carriedOut).
+	lineage *lineage
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -76,6 +79,9 @@ func (g *pullTxn) rollback() { g.t.rollback() }
 // apply merges one batch into the transaction.
 func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	r, t := g.r, g.t
+	if t.carriedOut == nil {
+		t.carriedOut = g.carriedOut
+	}
 	if ch.Horizon != 0 {
 		g.horizon = ch.Horizon // the latest: a returning device lowers it
 	}
@@ -600,6 +606,15 @@ func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.O
 		return syncproto.Stale, false, nil
 	}
 	o = syncproto.Resolve(cur, c)
+	if o == syncproto.InstallOverConcurrent && t.carriedOut != nil {
+		stale, err := t.carriedOut(st, cur)
+		if err != nil {
+			return o, false, fmt.Errorf("merge %s.%s: read what this replica holds: %w", c.Table, c.Field, err)
+		}
+		if stale {
+			o = syncproto.Install
+		}
+	}
 	cf, conflicted := syncproto.ApplyOutcome(o, cur, c, func(v syncproto.Version) { st.cur[c.Field] = &v })
 	switch {
 	case conflicted:

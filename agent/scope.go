@@ -636,3 +636,61 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 	}
 	return nil
 }
+
+// lineage is what carriedOut reads once per pull transaction.
+type lineage struct {
+	held []string
+	own  []syncproto.ReplicaID
+}
+
+// carriedOut says whether a pulled write that would win against the
+// row's current version cur as a concurrent one only overwrites a version
+// this replica kept from a log it stopped following: cur is not its own,
+// and the row is here by its own move out of a hamlet it no longer holds.
+// It lost that hamlet before pulling its log to the end; its own move
+// (in a hamlet it keeps) kept the row, with the versions it had pulled.
+// The server brings the row's versions again where it moved it, each
+// with its own base only, which may be a write this replica never saw:
+// taken for a concurrent write, its old version was listed as a conflict
+// no one had (issue 17, wide and silent seed 1403595). What it held
+// there came from the server and was overwritten there; the server's
+// version is taken as written over it. Its own writes still compete.
+func (g *pullTxn) carriedOut(st *rowState, cur *syncproto.Version) (bool, error) {
+	if g.lineage == nil {
+		held, _, err := g.r.metaList(g.t.ctx, g.t.tx, metaScopeHeld)
+		if err != nil {
+			return false, err
+		}
+		former, err := g.r.formerIDs(g.t.ctx, g.t.tx)
+		if err != nil {
+			return false, err
+		}
+		l := &lineage{held: held, own: []syncproto.ReplicaID{g.r.id}}
+		for _, f := range former {
+			if id, err := uuid.Parse(f); err == nil {
+				l.own = append(l.own, id)
+			}
+		}
+		g.lineage = l
+	}
+	l := g.lineage
+	if len(l.held) == 0 || slices.Contains(l.own, cur.Dot.Replica) {
+		return false, nil
+	}
+	leftLost := func(v *syncproto.Version) bool {
+		if !slices.Contains(l.own, v.Dot.Replica) {
+			return false
+		}
+		b := st.overwritten(schema.ScopeField, v.Base)
+		return b != nil && b.Value.Kind() == syncproto.KindString && !slices.Contains(l.held, b.Value.AsString())
+	}
+	if v := st.cur[schema.ScopeField]; v != nil && leftLost(v) {
+		return true, nil
+	}
+	for i := range st.hist {
+		if h := &st.hist[i]; h.Field == schema.ScopeField && leftLost(&h.Ver) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -773,6 +773,12 @@ func TestFoundDefects(t *testing.T) {
 		// "the world does not come to rest after 8 rounds" (agent/enroll.go:
 		// a new id on a new enrollment).
 		{"a fork asked again after a new enrollment", Config{Seed: 1502709, Wide: true, Truncate: true}},
+		// A silent laptop moved a household out of a hamlet its team then
+		// lost; the server's move brought the household's notes again, two
+		// writes past the laptop's, based on the one it never saw: "L1's
+		// conflict log holds a write that did not compete" (agent/scope.go
+		// carriedOut).
+		{"a household carried out of a lost hamlet", Config{Seed: 1403595, Wide: true, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
