@@ -1,0 +1,122 @@
+package agent_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// A laptop whose clock ran days ahead pushes a registration date the
+// server refuses (after tomorrow by its clock); the answer is lost, and
+// the volunteer corrects the date before it comes. The correction names
+// the refused date as its base. The laptop's folder had been copied; it
+// finds itself a copy, the refusal arrives, and asking for a new replica
+// id fails (offline). The volunteer discards the refused date. Renumbered
+// under the new id, the correction still names the old id's refused write
+// as its base, and the server followed refusals only through the pushing
+// replica's own id: it judged the correction concurrent with the date it
+// overwrote knowingly, and a teammate listed a conflict no one had
+// (review 33, S1). A refused write reaches no other replica: only its
+// writer, or a copy of its folder, can write over it, so the server
+// follows the refusal whatever id names it.
+func TestDiscardedRefusalBeforeAForkNoFalseConflict(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	hamlet := ts.HamletsA[0]
+	dir := t.TempDir()
+	origPath, copyPath := filepath.Join(dir, "original.db"), filepath.Join(dir, "copy.db")
+	ahead := &fakeClock{t: real.now()}
+	openAt := func(path string, now func() time.Time) *agent.Replica {
+		r, err := agent.OpenWith(ctx, path, agent.Options{Now: now})
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+
+	orig := openAt(origPath, ahead.now)
+	tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy gốc")
+	require.NoError(t, err)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	row, err := mate.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Lê Thị Hoa", "registered_on": day(-10)})
+	require.NoError(t, err)
+	realSync(t, mate, ts, tm)
+	realSync(t, orig, ts, tok)
+
+	// The laptop's clock jumps five days ahead; the date it writes is
+	// three days ahead of the server's today. Its push goes, the Ack is cut.
+	ahead.advance(5 * 24 * time.Hour)
+	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"registered_on": day(3)}))
+	err = syncCutAfter(orig, ts, tok, func(int) int { return 1 })
+	require.Error(t, err, "the push's Ack was to be cut")
+	require.NoError(t, orig.Close())
+	restoreFile(t, origPath, copyPath)
+
+	// The copy writes under the next number and syncs first.
+	cp := openAt(copyPath, real.now)
+	require.NoError(t, cp.EditHousehold(ctx, row, agent.Fields{"phone": "0912000111"}))
+	realSync(t, cp, ts, tok)
+
+	// The original corrects the date over the refused one it still shows,
+	// finds it is a copy, and cannot get a new id.
+	orig = openAt(origPath, ahead.now)
+	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"registered_on": day(-2)}))
+	target, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	px := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/fork" {
+			panic(http.ErrAbortHandler)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer px.Close()
+	_, err = orig.Sync(ctx, px.URL, tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
+	require.Error(t, err, "the new replica id was not to be had")
+
+	// The volunteer discards the refused date.
+	rej, err := orig.Rejected(ctx)
+	require.NoError(t, err)
+	discarded := false
+	for _, x := range rej {
+		if x.Field == "registered_on" && x.Code == string(syncproto.CodeInvalidValue) {
+			require.NoError(t, orig.DiscardRejected(ctx, x.ID))
+			discarded = true
+		}
+	}
+	require.True(t, discarded, "the future date is in the rejected list: %+v", rej)
+
+	s, err := orig.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	require.NotNil(t, s.Fork)
+	tok2, err := orig.PendingToken(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, tok2)
+	require.NoError(t, orig.TokenSaved(ctx))
+	realSync(t, orig, ts, tok2)
+	realSync(t, mate, ts, tm)
+
+	for name, r := range map[string]*agent.Replica{"the teammate": mate, "the laptop": orig} {
+		cs, err := r.Conflicts(ctx, true)
+		require.NoError(t, err)
+		for _, c := range cs {
+			require.NotEqual(t, "registered_on", c.Field, "%s lists a conflict on the date no one wrote against: %+v", name, c)
+		}
+	}
+	d, err := mate.Show(ctx, "households", row.String())
+	require.NoError(t, err)
+	require.Equal(t, day(-2), d.Fields["registered_on"])
+}
