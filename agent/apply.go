@@ -60,9 +60,9 @@ type pullTxn struct {
 	// away: own writes of dropped rows wait for their rows (away.go),
 	// read at the transaction's first batch.
 	away bool
-	// lineage: the hamlets held and this file's replica ids, read when a
-	// conflict first asks (carriedOut).
-	lineage *lineage
+	// carried: the rows of metaCarried, read when a conflict first asks
+	// (carriedOut).
+	carried map[string]bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {

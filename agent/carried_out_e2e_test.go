@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,55 +21,135 @@ import (
 // base only: the second correction, based on the first, which the laptop
 // never saw. The laptop took its old notes for a write that competed with
 // the second correction and listed a conflict no one had (issue 17, wide
-// and silent seed 1403595). What it held there came from the server and
-// was overwritten there: the server's version is taken without a conflict.
+// and silent seed 1403595); when the old notes were its own (pushed and
+// taken), as a loss of its own, to restore over two later corrections
+// (review 34). What it held there the server had taken, and overwritten.
 func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
-	ctx := context.Background()
-	ts := servertest.Start(t)
-	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	l, tl := realAgent(t, ts, team.ID)
-	m, tm := realAgent(t, ts, team.ID)
+	for _, tc := range []struct {
+		name     string
+		ownNotes bool // the laptop wrote the first notes itself
+	}{
+		{"a teammate's notes", false},
+		{"the laptop's own notes, taken", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			g, h := ts.OtherHamletA, ts.HamletsA[0]
+			team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
+			require.NoError(t, err)
+			l, tl := realAgent(t, ts, team.ID)
+			m, tm := realAgent(t, ts, team.ID)
 
-	row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình", "notes": "nhà gần chợ"})
-	require.NoError(t, err)
-	realSync(t, m, ts, tm)
-	realSync(t, l, ts, tl)
+			row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình", "notes": "nhà gần chợ"})
+			require.NoError(t, err)
+			realSync(t, m, ts, tm)
+			realSync(t, l, ts, tl)
+			if tc.ownNotes {
+				require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"notes": "nhà gần chợ mới"}))
+				realSync(t, l, ts, tl)
+				realSync(t, m, ts, tm)
+			}
 
-	// The teammate corrects the notes twice, syncing each, then moves the
-	// household to H.
-	require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "nhà gần chợ Cái Nước"}))
-	realSync(t, m, ts, tm)
-	require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "nhà gần chợ Cái Nước, hẻm 3"}))
-	realSync(t, m, ts, tm)
-	require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-	realSync(t, m, ts, tm)
+			// The teammate corrects the notes twice, syncing each, then
+			// moves the household to H.
+			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "nhà gần chợ Cái Nước"}))
+			realSync(t, m, ts, tm)
+			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "nhà gần chợ Cái Nước, hẻm 3"}))
+			realSync(t, m, ts, tm)
+			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
+			realSync(t, m, ts, tm)
 
-	// The laptop, offline all along, moves it to H as well; then the team
-	// loses G.
-	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
-	require.NoError(t, err)
+			// The laptop, offline all along, moves it to H as well; then
+			// the team loses G.
+			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
+			_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+			require.NoError(t, err)
 
-	sum := realSync(t, l, ts, tl)
-	require.NotNil(t, sum.ScopeChange)
-	require.Equal(t, []string{g}, sum.ScopeChange.Lost)
-	realSync(t, l, ts, tl)
-	cs, err := l.Conflicts(ctx, true)
-	require.NoError(t, err)
-	for _, c := range cs {
-		require.NotEqual(t, "notes", c.Field, "the laptop lists a conflict on the notes no one wrote against: %+v", c)
+			sum := realSync(t, l, ts, tl)
+			require.NotNil(t, sum.ScopeChange)
+			require.Equal(t, []string{g}, sum.ScopeChange.Lost)
+			realSync(t, l, ts, tl)
+			require.Empty(t, notesConflicts(t, l), "the laptop lists a conflict on the notes no one wrote against")
+			d, err := l.Show(ctx, "households", row.String())
+			require.NoError(t, err)
+			require.Equal(t, "nhà gần chợ Cái Nước, hẻm 3", d.Fields["notes"])
+
+			fresh, tf := realAgent(t, ts, team.ID)
+			realSync(t, fresh, ts, tf)
+			want, err := fresh.Snapshot(ctx)
+			require.NoError(t, err)
+			got, err := l.Snapshot(ctx)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+		})
 	}
-	d, err := l.Show(ctx, "households", row.String())
-	require.NoError(t, err)
-	require.Equal(t, "nhà gần chợ Cái Nước, hẻm 3", d.Fields["notes"])
+}
 
-	c, tc := realAgent(t, ts, team.ID)
-	realSync(t, c, ts, tc)
-	want, err := c.Snapshot(ctx)
+// Once the pull after the lost hamlet has brought the server's versions,
+// a laptop that carried a household out of that hamlet records the real
+// conflicts on it like every other laptop: two teammates who correct the
+// notes offline compete, and the laptop, a bystander, lists it whichever
+// pushed first (review 34: the first form of the fix above never told
+// such a laptop's conflicts apart again).
+func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
+	for _, winnerFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "loser pushed first", true: "winner pushed first"}[winnerFirst], func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			g, h := ts.OtherHamletA, ts.HamletsA[0]
+			team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
+			require.NoError(t, err)
+			l, tl := realAgent(t, ts, team.ID)
+			m, tm := realAgent(t, ts, team.ID)
+			n, tn := realAgent(t, ts, team.ID)
+			p, tp := realAgent(t, ts, team.ID)
+
+			row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình", "notes": "a"})
+			require.NoError(t, err)
+			realSync(t, m, ts, tm)
+			realSync(t, l, ts, tl)
+			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
+			realSync(t, l, ts, tl)
+			_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+			require.NoError(t, err)
+			require.NotNil(t, realSync(t, l, ts, tl).ScopeChange)
+			for _, r := range []struct {
+				rep *agent.Replica
+				tok string
+			}{{m, tm}, {n, tn}, {p, tp}} {
+				realSync(t, r.rep, ts, r.tok)
+			}
+
+			// M and N, offline, both correct the notes.
+			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú M"}))
+			time.Sleep(3 * time.Millisecond)
+			require.NoError(t, n.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú N"}))
+			first, ft, second, st := m, tm, n, tn
+			if winnerFirst {
+				first, ft, second, st = n, tn, m, tm
+			}
+			realSync(t, first, ts, ft)
+			realSync(t, second, ts, st)
+			realSync(t, first, ts, ft)
+			realSync(t, p, ts, tp)
+			realSync(t, l, ts, tl)
+
+			require.Len(t, notesConflicts(t, p), 1, "the bystander P lists the conflict")
+			require.Len(t, notesConflicts(t, l), 1, "the laptop that carried the household lists it as P does")
+		})
+	}
+}
+
+func notesConflicts(t *testing.T, r *agent.Replica) []agent.Conflict {
+	t.Helper()
+	cs, err := r.Conflicts(context.Background(), true)
 	require.NoError(t, err)
-	got, err := l.Snapshot(ctx)
-	require.NoError(t, err)
-	require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+	var out []agent.Conflict
+	for _, c := range cs {
+		if c.Field == "notes" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

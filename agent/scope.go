@@ -207,6 +207,19 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {
 			return ch, err
 		}
+		carried, err := t.carriedRows(ch.Lost)
+		if err != nil {
+			return ch, fmt.Errorf("find the households moved out of the lost hamlets: %w", err)
+		}
+		if len(carried) > 0 {
+			before, _, err := r.metaList(ctx, t.tx, metaCarried)
+			if err != nil {
+				return ch, err
+			}
+			if err := t.setMeta(metaCarried, listJSON(slices.Compact(sortedCopy(append(before, carried...))))); err != nil {
+				return ch, err
+			}
+		}
 	}
 	bf, _, err := r.metaList(ctx, t.tx, metaBackfillScopes)
 	if err != nil {
@@ -637,60 +650,142 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 	return nil
 }
 
-// lineage is what carriedOut reads once per pull transaction.
-type lineage struct {
-	held []string
-	own  []syncproto.ReplicaID
+// metaCarried lists the households this replica kept, at the rescope
+// that dropped a hamlet, only because its own move had carried them out of
+// that hamlet (carriedRows); the first complete pull after it forgets
+// them (afterPull).
+const metaCarried = "carried_rows"
+
+// carriedRows lists the households this replica holds in a hamlet it
+// keeps by its own move out of one of lost. It lost that hamlet before
+// pulling its log to the end, and kept those rows (its own move put them
+// in a hamlet it keeps) with the versions it had pulled, which may be
+// several writes behind. The server's move logs a row's current versions
+// again where it moved it, each with its own base only, which may be a
+// write this replica never saw (carriedOut). Read at a rescope that drops
+// hamlets: every household of the kept hamlets is decoded, once.
+func (t *txn) carriedRows(lost []string) ([]string, error) {
+	in := "(?" + strings.Repeat(", ?", len(lost)-1) + ")"
+	args := make([]any, len(lost))
+	for i, h := range lost {
+		args[i] = h
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, tbl, scope, state FROM row_state WHERE tbl = 'households' AND scope NOT IN `+in, args...)
+	if err != nil {
+		return nil, err
+	}
+	var raws []rawState
+	for rows.Next() {
+		var idText string
+		var x rawState
+		if err := rows.Scan(&idText, &x.table, &x.scope, &x.blob); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if x.id, err = uuid.Parse(idText); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("%w: row %q: %w", errDamagedRecord, idText, err)
+		}
+		raws = append(raws, x)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	own, err := t.ownIDs()
+	if err != nil {
+		return nil, err
+	}
+	states, err := t.r.decodeRows(t.ctx, t.q(), raws)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, st := range states {
+		if movedOutOf(st, lost, own) {
+			out = append(out, st.id.String())
+		}
+	}
+	return out, nil
 }
 
-// carriedOut says whether a pulled write that would win against the
-// row's current version cur as a concurrent one only overwrites a version
-// this replica kept from a log it stopped following: cur is not its own,
-// and the row is here by its own move out of a hamlet it no longer holds.
-// It lost that hamlet before pulling its log to the end; its own move
-// (in a hamlet it keeps) kept the row, with the versions it had pulled.
-// The server brings the row's versions again where it moved it, each
-// with its own base only, which may be a write this replica never saw:
-// taken for a concurrent write, its old version was listed as a conflict
-// no one had (issue 17, wide and silent seed 1403595). What it held
-// there came from the server and was overwritten there; the server's
-// version is taken as written over it. Its own writes still compete.
-func (g *pullTxn) carriedOut(st *rowState, cur *syncproto.Version) (bool, error) {
-	if g.lineage == nil {
-		held, _, err := g.r.metaList(g.t.ctx, g.t.tx, metaScopeHeld)
-		if err != nil {
-			return false, err
-		}
-		former, err := g.r.formerIDs(g.t.ctx, g.t.tx)
-		if err != nil {
-			return false, err
-		}
-		l := &lineage{held: held, own: []syncproto.ReplicaID{g.r.id}}
-		for _, f := range former {
-			if id, err := uuid.Parse(f); err == nil {
-				l.own = append(l.own, id)
-			}
-		}
-		g.lineage = l
-	}
-	l := g.lineage
-	if len(l.held) == 0 || slices.Contains(l.own, cur.Dot.Replica) {
-		return false, nil
-	}
-	leftLost := func(v *syncproto.Version) bool {
-		if !slices.Contains(l.own, v.Dot.Replica) {
+// movedOutOf says whether one of this replica's writes of a row's
+// hamlet_code (holding or not) overwrote a value in one of hamlets.
+func movedOutOf(st *rowState, hamlets []string, own []syncproto.ReplicaID) bool {
+	left := func(v *syncproto.Version) bool {
+		if !slices.Contains(own, v.Dot.Replica) {
 			return false
 		}
 		b := st.overwritten(schema.ScopeField, v.Base)
-		return b != nil && b.Value.Kind() == syncproto.KindString && !slices.Contains(l.held, b.Value.AsString())
+		return b != nil && b.Value.Kind() == syncproto.KindString && slices.Contains(hamlets, b.Value.AsString())
 	}
-	if v := st.cur[schema.ScopeField]; v != nil && leftLost(v) {
-		return true, nil
+	if v := st.cur[schema.ScopeField]; v != nil && left(v) {
+		return true
 	}
 	for i := range st.hist {
-		if h := &st.hist[i]; h.Field == schema.ScopeField && leftLost(&h.Ver) {
-			return true, nil
+		if h := &st.hist[i]; h.Field == schema.ScopeField && left(&h.Ver) {
+			return true
 		}
 	}
-	return false, nil
+	return false
+}
+
+// ownIDs is this file's replica id and the ids it wrote under before a
+// fork.
+func (t *txn) ownIDs() ([]syncproto.ReplicaID, error) {
+	former, err := t.r.formerIDs(t.ctx, t.tx)
+	if err != nil {
+		return nil, err
+	}
+	own := []syncproto.ReplicaID{t.r.id}
+	for _, f := range former {
+		if id, err := uuid.Parse(f); err == nil {
+			own = append(own, id)
+		}
+	}
+	return own, nil
+}
+
+// carriedOut says whether a pulled write that would win against a row's
+// current version cur as a concurrent one is the server's version of a
+// row this replica carried out of a hamlet it lost (carriedRows), over a
+// version the server took: one it pulled, or its own that the server
+// holds (not waiting, not refused). Such a version may be several writes
+// behind what the server sends, and the write is based on one this
+// replica never saw; taken for a concurrent write, the old version was
+// listed as a conflict no one had (issue 17, wide and silent seed
+// 1403595), and when it was its own, as a loss of its own to restore over
+// two later corrections. It is taken as written over it. Only until the
+// first complete pull after the hamlet was dropped, which brings the
+// server's versions again: after it the replica holds them, and a
+// conflict there is a real one (review 34). A child row follows its
+// household.
+func (g *pullTxn) carriedOut(st *rowState, cur *syncproto.Version) (bool, error) {
+	if g.carried == nil {
+		l, _, err := g.r.metaList(g.t.ctx, g.t.tx, metaCarried)
+		if err != nil {
+			return false, err
+		}
+		g.carried = make(map[string]bool, len(l))
+		for _, id := range l {
+			g.carried[id] = true
+		}
+	}
+	if len(g.carried) == 0 {
+		return false, nil
+	}
+	row := st.id.String()
+	if st.table != "households" {
+		row = st.str("household_id")
+	}
+	if !g.carried[row] {
+		return false, nil
+	}
+	if cur.Dot.Replica != g.r.id {
+		return true, nil // pulled, or written under a former id: all taken or dropped at the fork
+	}
+	waiting, err := g.t.unsettledSeqs(st.id)
+	if err != nil {
+		return false, err
+	}
+	return !waiting.holds(cur.Dot.Seq), nil
 }
