@@ -24,7 +24,11 @@ type GCTx interface {
 	// active devices of the teams covering it: not revoked, and last seen
 	// (or enrolled, if never seen) at or after silentBefore (every device
 	// when it is zero); with acked, only devices that acknowledged a pull
-	// (cursor above 0). A hamlet no such device covers is absent.
+	// (cursor above 0). A device that never said Hello and holds no cursor
+	// (an enrollment not used yet, a fork whose answer was lost) is not
+	// counted: it holds nothing and clones when it comes, and its first
+	// Hello writes its contact before its Welcome (markReturned). A hamlet
+	// no such device covers is absent.
 	MinCursors(silentBefore time.Time, acked bool) (map[string]uint64, error)
 	// Tombstones lists the tombstoned (deleted) rows.
 	Tombstones() ([]Tombstone, error)

@@ -49,15 +49,19 @@ func (s *Server) gcOptions() GCOptions {
 // Welcome reads the log floor: a collection that committed first raised
 // the floor and the device is told to clone again; one that commits after
 // counts the device.
+//
+// A device's first contact is written at once too: collection does not
+// count a device that never said Hello and holds no cursor (it holds
+// nothing; GCTx.MinCursors), and from this Hello on it may be cloning.
 func (s *Server) markReturned(ctx context.Context, dev Device) error {
+	if dev.LastSeen == nil {
+		return s.store.Touch(ctx, []DeviceActivity{{DeviceID: dev.ID, At: s.now()}})
+	}
 	cutoff := s.silentBefore()
 	if cutoff.IsZero() {
 		return nil
 	}
-	seen := dev.Created
-	if dev.LastSeen != nil {
-		seen = *dev.LastSeen
-	}
+	seen := *dev.LastSeen
 	if !seen.Before(cutoff.Add(s.cfg.FlushInterval)) {
 		return nil
 	}

@@ -73,7 +73,9 @@ type SyncStore interface {
 	// Touch records devices' last contact and acknowledged cursors.
 	Touch(ctx context.Context, acts []DeviceActivity) error
 	// Horizon is the server_seq at or below which every active device
-	// covering any of scopes holds the log durably (0: none known).
+	// covering any of scopes holds the log durably (0: none known); a
+	// device that never said Hello and holds no cursor is not counted
+	// (GCTx.MinCursors).
 	Horizon(ctx context.Context, scopes []string, silentBefore time.Time) (uint64, error)
 }
 

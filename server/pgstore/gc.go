@@ -29,7 +29,7 @@ func (w *pgTx) MinCursors(silentBefore time.Time, acked bool) (map[string]uint64
 		lowest = 1
 	}
 	rows, err := w.tx.Query(w.ctx, `SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1 AND d.cursor >= $2
+		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1 AND (d.last_seen_ms IS NOT NULL OR d.cursor > 0) AND d.cursor >= $2
 		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore), lowest)
 	if err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.
 	}
 	var h *int64
 	err := s.pool.QueryRow(ctx, `SELECT min(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1
+		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= $1 AND (d.last_seen_ms IS NOT NULL OR d.cursor > 0)
 		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code = ANY($2::text[]))`,
 		sqlread.SilentMs(silentBefore), scopes).Scan(&h)
 	if err != nil {

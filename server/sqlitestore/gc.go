@@ -37,7 +37,7 @@ func (w *writeTx) MinCursors(silentBefore time.Time, acked bool) (map[string]uin
 		lowest = 1
 	}
 	rows, err := w.query(`SELECT th.hamlet_code, MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ? AND d.cursor >= ?
+		JOIN team_hamlets th ON th.team_id = m.team_id WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ? AND (d.last_seen_ms IS NOT NULL OR d.cursor > 0) AND d.cursor >= ?
 		GROUP BY th.hamlet_code`, sqlread.SilentMs(silentBefore), lowest)
 	if err != nil {
 		return nil, err
@@ -213,7 +213,7 @@ func (s *Store) Horizon(ctx context.Context, scopes []string, silentBefore time.
 		return 0, fmt.Errorf("horizon: %w", err)
 	}
 	st, err := s.horizonStmt.get(ctx, s.rdb, `SELECT MIN(d.cursor) FROM devices d JOIN members m ON m.id = d.member_id
-		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ?
+		WHERE d.revoked_ms IS NULL AND COALESCE(d.last_seen_ms, d.created_ms) >= ? AND (d.last_seen_ms IS NOT NULL OR d.cursor > 0)
 		AND m.team_id IN (SELECT th.team_id FROM team_hamlets th WHERE th.hamlet_code IN (SELECT value FROM json_each(?)))`)
 	if err != nil {
 		return 0, fmt.Errorf("horizon: %w", err)
