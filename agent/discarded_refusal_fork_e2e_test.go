@@ -24,13 +24,12 @@ import (
 // the refused date as its base. The laptop's folder had been copied; it
 // finds itself a copy, the refusal arrives, and asking for a new replica
 // id fails (offline). The volunteer discards the refused date. Renumbered
-// under the new id, the correction still names the old id's refused write
-// as its base, and the server followed refusals only through the pushing
+// under the new id, the correction still named the old id's refused write
+// as its base, and the server follows refusals only through the pushing
 // replica's own id: it judged the correction concurrent with the date it
 // overwrote knowingly, and a teammate listed a conflict no one had
-// (review 33, S1). A refused write reaches no other replica: only its
-// writer, or a copy of its folder, can write over it, so the server
-// follows the refusal whatever id names it.
+// (review 33, S1). The laptop now rebases what was written over a refused
+// change when it drops that change.
 func TestDiscardedRefusalBeforeAForkNoFalseConflict(t *testing.T) {
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}

@@ -343,6 +343,9 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if err := t.rebaseOffRefused(rowID, st, x.Field, map[uint64]syncproto.Dot{ver.Dot.Seq: ver.Base}); err != nil {
+		return err
+	}
 	if st != nil {
 		if cur := st.cur[x.Field]; cur != nil && cur.Dot == ver.Dot {
 			delete(st.cur, x.Field)

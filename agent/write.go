@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -261,6 +262,9 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND field = ? AND state = ?`, c.Row.String(), c.Field, outboxRejected); err != nil {
 			return nil, err
 		}
+		if err := t.rebaseOffRefused(st.id, st, c.Field, refused[c.Field]); err != nil {
+			return nil, err
+		}
 		if cur != nil {
 			// Writing a conflict's lost value again restores it, here as on
 			// every replica this write reaches (hidden.go).
@@ -326,6 +330,49 @@ func (t *txn) refusedOf(id syncproto.RowID) (refusedChanges, error) {
 // under the old one (issue 17, wide seed 774991).
 func (rc refusedChanges) through(field string, self syncproto.ReplicaID, base syncproto.Dot) syncproto.Dot {
 	return throughRefused(rc[field], self, base)
+}
+
+// rebaseOffRefused points every base of st's field that names one of
+// gone, refused changes leaving the outbox (discarded, or fixed by a new
+// write), at what that change was written over (through the others of
+// gone): the waiting outbox entries of the field and the row's versions.
+// A change typed over a refused one before its refusal arrived names it;
+// the server follows its stored refusal of its own replica to the value
+// beneath, but not across a fork, where that change is renumbered under
+// a new id while the discarded one is not: judged concurrent with the
+// value it overwrote knowingly, it put a conflict no one had in every
+// teammate's list (review 33, S1).
+func (t *txn) rebaseOffRefused(row syncproto.RowID, st *rowState, field string, gone map[uint64]syncproto.Dot) error {
+	if len(gone) == 0 {
+		return nil
+	}
+	self := t.r.id
+	for _, seq := range slices.Sorted(maps.Keys(gone)) {
+		to := throughRefused(gone, self, gone[seq])
+		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE row_id = ? AND field = ? AND base_replica = ? AND base_seq = ?`,
+			replicaBytes(to), int64(to.Seq), row.String(), field, self[:], int64(seq)); err != nil {
+			return fmt.Errorf("rebase the changes written over refused change %d: %w", seq, err)
+		}
+	}
+	rebase := func(v *syncproto.Version) {
+		if v.Base.Replica == self {
+			if _, ok := gone[v.Base.Seq]; ok {
+				v.Base = throughRefused(gone, self, v.Base)
+			}
+		}
+	}
+	if st == nil {
+		return nil
+	}
+	if v := st.cur[field]; v != nil {
+		rebase(v)
+	}
+	for i := range st.hist {
+		if st.hist[i].Field == field {
+			rebase(&st.hist[i].Ver)
+		}
+	}
+	return nil
 }
 
 // throughRefused follows base through refused changes of replica self

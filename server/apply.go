@@ -476,25 +476,18 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 	return false, nil
 }
 
-// seenThroughRefusal gives c the base cur when c overwrote a refused
-// write (or a chain of them) whose base was cur: the laptop keeps a
-// refused value on screen until the refusal is read, and a volunteer who
-// edits it again has seen cur all the same. Judged by the refused base it
-// never reached the server with, the write would log a conflict against a
-// value its writer overwrote knowingly (issue 17, wide seed 2078). The
-// change is logged with that base, so every replica judges it the same
-// way; its digest was taken as pushed (fork.go).
-//
-// A refused write reaches no other replica: only its writer, or a copy of
-// its data folder, can have written over it. So the refusal is followed
-// whatever replica id names it, not only the pushing one's: a copy that
-// took a new id (a fork) renumbers its correction and keeps naming the
-// refused write under the old id when the volunteer had discarded it
-// before the fork (review 33, S1).
+// seenThroughRefusal gives c the base cur when c overwrote its own
+// replica's refused write (or a chain of them) whose base was cur: the
+// laptop keeps a refused value on screen until the refusal is read, and a
+// volunteer who edits it again has seen cur all the same. Judged by the
+// refused base it never reached the server with, the write would log a
+// conflict against a value its writer overwrote knowingly (issue 17, wide
+// seed 2078). The change is logged with that base, so every replica judges
+// it the same way; its digest was taken as pushed (fork.go).
 func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error {
 	base := c.Base
-	for hop := 0; hop < syncproto.MaxRefusalHops && !base.IsZero() && base.Seq != 0; hop++ {
-		rf, err := b.tx.Refusals(base.Replica, base.Seq, base.Seq)
+	for hop := 0; hop < syncproto.MaxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
+		rf, err := b.tx.Refusals(b.p.replica, base.Seq, base.Seq)
 		if err != nil {
 			return fmt.Errorf("read the refusal of the base of change %d: %w", c.Dot.Seq, err)
 		}
@@ -569,7 +562,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	var floor syncproto.HLC
 	if has {
 		curp = &cur
-		if c.Base != cur.Dot {
+		if c.Base != cur.Dot && c.Base.Replica == b.p.replica {
 			if err := b.seenThroughRefusal(c, cur.Dot); err != nil {
 				return res, err
 			}
