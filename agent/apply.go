@@ -60,9 +60,9 @@ type pullTxn struct {
 	// away: own writes of dropped rows wait for their rows (away.go),
 	// read at the transaction's first batch.
 	away bool
-	// carried: the rows of metaCarried, read when a conflict first asks
-	// (carriedOut).
-	carried map[string]bool
+	// carried: the versions of metaCarried, read when a conflict first
+	// asks (carriedOut).
+	carried map[string]string
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -607,7 +607,7 @@ func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.O
 	}
 	o = syncproto.Resolve(cur, c)
 	if o == syncproto.InstallOverConcurrent && t.carriedOut != nil {
-		stale, err := t.carriedOut(st, cur)
+		stale, err := t.carriedOut(st, c, cur)
 		if err != nil {
 			return o, false, fmt.Errorf("merge %s.%s: read what this replica holds: %w", c.Table, c.Field, err)
 		}

@@ -86,15 +86,27 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 	}
 }
 
-// Once the pull after the lost hamlet has brought the server's versions,
-// a laptop that carried a household out of that hamlet records the real
-// conflicts on it like every other laptop: two teammates who correct the
-// notes offline compete, and the laptop, a bystander, lists it whichever
-// pushed first (review 34: the first form of the fix above never told
-// such a laptop's conflicts apart again).
+// A laptop that carried a household out of a hamlet its team later lost
+// records the real conflicts on it like every other laptop: two teammates
+// who correct the notes offline compete, after the pull that followed the
+// loss (whichever pushed first) or during it (while the laptop was away);
+// and the laptop's own correction made while away, which a teammate's
+// beat, is its own loss to see (review 34: the first form of the fix above
+// never told such a laptop's conflicts apart again; its second, during the
+// whole of that pull).
 func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
-	for _, winnerFirst := range []bool{false, true} {
-		t.Run(map[bool]string{false: "loser pushed first", true: "winner pushed first"}[winnerFirst], func(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		whileAway bool // the writes are made while the laptop is away, before the loss reaches it
+		own       bool // the laptop's own correction competes (else two teammates')
+		mFirst    bool // M's write reaches the server first
+	}{
+		{"after the loss, winner pushed first", false, false, true},
+		{"after the loss, loser pushed first", false, false, false},
+		{"while away, two teammates", true, false, true},
+		{"while away, its own write lost", true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			ts := servertest.Start(t)
 			g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -104,36 +116,49 @@ func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
 			m, tm := realAgent(t, ts, team.ID)
 			n, tn := realAgent(t, ts, team.ID)
 			p, tp := realAgent(t, ts, team.ID)
+			syncAll := func(rs ...*agent.Replica) {
+				toks := map[*agent.Replica]string{l: tl, m: tm, n: tn, p: tp}
+				for _, r := range rs {
+					realSync(t, r, ts, toks[r])
+				}
+			}
 
 			row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình", "notes": "a"})
 			require.NoError(t, err)
-			realSync(t, m, ts, tm)
-			realSync(t, l, ts, tl)
+			syncAll(m, l)
 			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-			realSync(t, l, ts, tl)
+			syncAll(l, m, n, p)
 			_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
 			require.NoError(t, err)
-			require.NotNil(t, realSync(t, l, ts, tl).ScopeChange)
-			for _, r := range []struct {
-				rep *agent.Replica
-				tok string
-			}{{m, tm}, {n, tn}, {p, tp}} {
-				realSync(t, r.rep, ts, r.tok)
+			if !tc.whileAway {
+				require.NotNil(t, realSync(t, l, ts, tl).ScopeChange)
+				syncAll(m, n, p)
 			}
 
-			// M and N, offline, both correct the notes.
-			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú M"}))
-			time.Sleep(3 * time.Millisecond)
-			require.NoError(t, n.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú N"}))
-			first, ft, second, st := m, tm, n, tn
-			if winnerFirst {
-				first, ft, second, st = n, tn, m, tm
+			// Two corrections of the notes, offline; M's is the later.
+			other := n
+			if tc.own {
+				other = l
 			}
-			realSync(t, first, ts, ft)
-			realSync(t, second, ts, st)
-			realSync(t, first, ts, ft)
-			realSync(t, p, ts, tp)
-			realSync(t, l, ts, tl)
+			require.NoError(t, other.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú khác"}))
+			time.Sleep(3 * time.Millisecond)
+			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú M"}))
+			if tc.mFirst {
+				syncAll(m)
+			}
+			if other != l {
+				syncAll(other)
+			}
+			syncAll(m)
+			if other != l {
+				syncAll(other)
+			}
+			sum := realSync(t, l, ts, tl)
+			if tc.whileAway {
+				require.NotNil(t, sum.ScopeChange)
+				require.Equal(t, []string{g}, sum.ScopeChange.Lost)
+			}
+			syncAll(l, m, p)
 
 			require.Len(t, notesConflicts(t, p), 1, "the bystander P lists the conflict")
 			require.Len(t, notesConflicts(t, l), 1, "the laptop that carried the household lists it as P does")

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -155,8 +157,10 @@ func (r *Replica) HeldScope(ctx context.Context) (held, backfilling []string, er
 }
 
 // rescope applies a Welcome's scope: drops the rows of lost hamlets and
-// notes gained ones for back-fill, in one transaction.
-func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (ScopeChange, error) {
+// notes gained ones for back-fill, in one transaction. pushedBefore is the
+// Welcome's PushedSeq: the server held this replica's changes up to it
+// before the session (noteCarried).
+func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBefore uint64) (ScopeChange, error) {
 	var ch ScopeChange
 	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
 	if err != nil {
@@ -207,18 +211,8 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor uint64) (S
 		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {
 			return ch, err
 		}
-		carried, err := t.carriedRows(ch.Lost)
-		if err != nil {
-			return ch, fmt.Errorf("find the households moved out of the lost hamlets: %w", err)
-		}
-		if len(carried) > 0 {
-			before, _, err := r.metaList(ctx, t.tx, metaCarried)
-			if err != nil {
-				return ch, err
-			}
-			if err := t.setMeta(metaCarried, listJSON(slices.Compact(sortedCopy(append(before, carried...))))); err != nil {
-				return ch, err
-			}
+		if err := t.noteCarried(ch.Lost, pushedBefore); err != nil {
+			return ch, fmt.Errorf("note the households moved out of the lost hamlets: %w", err)
 		}
 	}
 	bf, _, err := r.metaList(ctx, t.tx, metaBackfillScopes)
@@ -630,7 +624,7 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 
 // rescope is the session's part: rescope, then back-fill, and report.
 func (s *syncRun) rescope(ctx context.Context, scope []string) error {
-	ch, err := s.r.rescope(ctx, scope, s.cursor)
+	ch, err := s.r.rescope(ctx, scope, s.cursor, s.wel.PushedSeq)
 	if err != nil {
 		return err
 	}
@@ -650,60 +644,109 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 	return nil
 }
 
-// metaCarried lists the households this replica kept, at the rescope
-// that dropped a hamlet, only because its own move had carried them out of
-// that hamlet (carriedRows); the first complete pull after it forgets
-// them (afterPull).
+// metaCarried is the versions, by row and field, that the rescope which
+// dropped a hamlet found on the rows this replica kept only because its
+// own move had carried them out of that hamlet (noteCarried); the first
+// complete pull after it forgets them (afterPull).
 const metaCarried = "carried_rows"
 
-// carriedRows lists the households this replica holds in a hamlet it
-// keeps by its own move out of one of lost. It lost that hamlet before
-// pulling its log to the end, and kept those rows (its own move put them
-// in a hamlet it keeps) with the versions it had pulled, which may be
-// several writes behind. The server's move logs a row's current versions
-// again where it moved it, each with its own base only, which may be a
-// write this replica never saw (carriedOut). Read at a rescope that drops
-// hamlets: every household of the kept hamlets is decoded, once.
-func (t *txn) carriedRows(lost []string) ([]string, error) {
+// noteCarried notes the current versions of the households this replica
+// holds in a hamlet it keeps by its own move out of one of lost, and of
+// their child rows: those the server had taken before this session (ones
+// it pulled; its own up to pushedBefore, Welcome.PushedSeq, not refused).
+// It lost that hamlet before pulling its log to the end, and kept those
+// rows with the versions it had pulled, which may be several writes
+// behind. The server's move logs a row's current versions again where it
+// moved it, each with its own base only, which may be a write this
+// replica never saw (carriedOut). Read at a rescope that drops hamlets:
+// the kept households are decoded once, in chunks.
+func (t *txn) noteCarried(lost []string, pushedBefore uint64) error {
+	own, err := t.ownIDs()
+	if err != nil {
+		return err
+	}
 	in := "(?" + strings.Repeat(", ?", len(lost)-1) + ")"
 	args := make([]any, len(lost))
 	for i, h := range lost {
 		args[i] = h
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, tbl, scope, state FROM row_state WHERE tbl = 'households' AND scope NOT IN `+in, args...)
+	ids, err := t.rowIDs(`SELECT id FROM row_state WHERE tbl = 'households' AND scope NOT IN `+in, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var raws []rawState
-	for rows.Next() {
-		var idText string
-		var x rawState
-		if err := rows.Scan(&idText, &x.table, &x.scope, &x.blob); err != nil {
-			rows.Close()
-			return nil, err
+	var carried []syncproto.RowID
+	for i := 0; i < len(ids); i += saveChunk {
+		got, err := t.getMany(ids[i:min(i+saveChunk, len(ids))])
+		if err != nil {
+			return err
 		}
-		if x.id, err = uuid.Parse(idText); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("%w: row %q: %w", errDamagedRecord, idText, err)
+		for _, id := range ids[i:min(i+saveChunk, len(ids))] {
+			if st := got[id]; st != nil && movedOutOf(st, lost, own) {
+				carried = append(carried, id)
+			}
 		}
-		raws = append(raws, x)
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return nil, err
+	if len(carried) == 0 {
+		return nil
 	}
-	own, err := t.ownIDs()
+	rows := slices.Clone(carried)
+	for _, table := range slices.Sorted(maps.Keys(t.r.cols)) {
+		if table == "households" || !slices.Contains(t.r.cols[table], "household_id") {
+			continue
+		}
+		kids, err := t.rowIDs(`SELECT id FROM `+table+` WHERE household_id IN (SELECT value FROM json_each(?))`, jsonIDs(carried))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, kids...)
+	}
+	noted, err := t.r.carriedVersions(t.ctx, t.tx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	states, err := t.r.decodeRows(t.ctx, t.q(), raws)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, st := range states {
-		if movedOutOf(st, lost, own) {
-			out = append(out, st.id.String())
+	for i := 0; i < len(rows); i += saveChunk {
+		part := rows[i:min(i+saveChunk, len(rows))]
+		got, err := t.getMany(part)
+		if err != nil {
+			return err
 		}
+		for _, id := range part {
+			st := got[id]
+			if st == nil {
+				continue
+			}
+			waiting, err := t.unsettledSeqs(id)
+			if err != nil {
+				return err
+			}
+			for f, v := range st.cur {
+				if v.Dot.Replica == t.r.id && (v.Dot.Seq > pushedBefore || waiting.holds(v.Dot.Seq)) {
+					continue // the server judges it in this session, or refused it
+				}
+				noted[carriedKey(id, f)] = dotText(v.Dot)
+			}
+		}
+	}
+	b, err := json.Marshal(noted)
+	if err != nil {
+		return err
+	}
+	return t.setMeta(metaCarried, string(b))
+}
+
+func carriedKey(id syncproto.RowID, field string) string { return id.String() + "/" + field }
+
+func dotText(d syncproto.Dot) string { return d.Replica.String() + "/" + strconv.FormatUint(d.Seq, 10) }
+
+// carriedVersions reads metaCarried (empty: none noted).
+func (r *Replica) carriedVersions(ctx context.Context, q querier) (map[string]string, error) {
+	out := map[string]string{}
+	s, err := r.meta(ctx, q, metaCarried)
+	if err != nil || s == "" {
+		return out, err
+	}
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
 	}
 	return out, nil
 }
@@ -746,46 +789,23 @@ func (t *txn) ownIDs() ([]syncproto.ReplicaID, error) {
 }
 
 // carriedOut says whether a pulled write that would win against a row's
-// current version cur as a concurrent one is the server's version of a
-// row this replica carried out of a hamlet it lost (carriedRows), over a
-// version the server took: one it pulled, or its own that the server
-// holds (not waiting, not refused). Such a version may be several writes
-// behind what the server sends, and the write is based on one this
-// replica never saw; taken for a concurrent write, the old version was
-// listed as a conflict no one had (issue 17, wide and silent seed
-// 1403595), and when it was its own, as a loss of its own to restore over
-// two later corrections. It is taken as written over it. Only until the
-// first complete pull after the hamlet was dropped, which brings the
-// server's versions again: after it the replica holds them, and a
-// conflict there is a real one (review 34). A child row follows its
-// household.
-func (g *pullTxn) carriedOut(st *rowState, cur *syncproto.Version) (bool, error) {
+// current version cur as a concurrent one only overwrites a version noted
+// at the loss of a hamlet the row was carried out of (noteCarried): one
+// the server had taken, possibly several writes behind what it sends. The
+// write is based on one this replica never saw; taken for a concurrent
+// write, the old version was listed as a conflict no one had (issue 17,
+// wide and silent seed 1403595), and when it was its own, as a loss of its
+// own to restore over two later corrections. It is taken as written over
+// it. Only those versions, and only until the first complete pull after
+// the loss: a write over anything else, or later, is judged as ever (its
+// own written while away, or two teammates' competing writes, are real
+// conflicts: review 34).
+func (g *pullTxn) carriedOut(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error) {
 	if g.carried == nil {
-		l, _, err := g.r.metaList(g.t.ctx, g.t.tx, metaCarried)
-		if err != nil {
+		var err error
+		if g.carried, err = g.r.carriedVersions(g.t.ctx, g.t.tx); err != nil {
 			return false, err
 		}
-		g.carried = make(map[string]bool, len(l))
-		for _, id := range l {
-			g.carried[id] = true
-		}
 	}
-	if len(g.carried) == 0 {
-		return false, nil
-	}
-	row := st.id.String()
-	if st.table != "households" {
-		row = st.str("household_id")
-	}
-	if !g.carried[row] {
-		return false, nil
-	}
-	if cur.Dot.Replica != g.r.id {
-		return true, nil // pulled, or written under a former id: all taken or dropped at the fork
-	}
-	waiting, err := g.t.unsettledSeqs(st.id)
-	if err != nil {
-		return false, err
-	}
-	return !waiting.holds(cur.Dot.Seq), nil
+	return len(g.carried) > 0 && g.carried[carriedKey(st.id, c.Field)] == dotText(cur.Dot), nil
 }

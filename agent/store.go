@@ -68,7 +68,7 @@ type txn struct {
 	done bool
 	// carriedOut, set by a pull, says a row's non-own versions are from a
 	// log this replica stopped following (carriedOut in scope.go).
-	carriedOut func(st *rowState, cur *syncproto.Version) (bool, error)
+	carriedOut func(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error)
 }
 
 // begin starts a write transaction. The DSN's _txlock=immediate makes it
