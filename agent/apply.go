@@ -416,6 +416,11 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		case syncproto.ResultRefused:
 			if res.Code == syncproto.CodeReplicaForked {
 				forked++ // pushed again under the new replica id (fork.go)
+				// Noted: the server holds no digest of it under this
+				// number, so its base may still be rebased (rebaseOffRefused).
+				if err := t.exec(`UPDATE outbox SET code = ? WHERE seq = ? AND state IN (?, ?) AND code = ''`, string(res.Code), int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
+					return 0, 0, err
+				}
 				continue
 			}
 			rejected++

@@ -119,3 +119,55 @@ func TestDiscardedRefusalBeforeAForkNoFalseConflict(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, day(-2), d.Fields["registered_on"])
 }
+
+// The rebase above leaves alone a change the server may hold: the
+// correction typed over the refused date is pushed and its Ack lost; the
+// volunteer then discards the refused date. Pushed again with another
+// base, the correction's digest would differ from the one the server
+// stored, and the server would take the laptop for a copy of another
+// (replica_forked): it is pushed as it was, and answered duplicate.
+func TestDiscardedRefusalLeavesAPushedCorrectionAlone(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	hamlet := ts.HamletsA[0]
+	ahead := &fakeClock{t: real.now()}
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	row, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Lê Thị Hoa", "registered_on": day(-10)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+
+	// A future date (refused), its Ack lost; a correction over it.
+	ahead.advance(5 * 24 * time.Hour)
+	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"registered_on": day(3)}))
+	require.Error(t, syncCutAfter(l, ts, tok, func(int) int { return 1 }))
+	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"registered_on": day(-2)}))
+	// One change a push: the refusal comes back, the correction's Ack is cut.
+	opts := agent.SyncOptions{IOTimeout: 5 * time.Second, BatchSize: 1, Window: 1}
+	require.Error(t, syncCutAfterWith(l, ts, tok, func(n int) int {
+		if n == 0 {
+			return 2 // the Welcome and the first push's Ack
+		}
+		return 1
+	}, opts))
+
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "the future date is refused: %+v", rej)
+	require.NoError(t, l.DiscardRejected(ctx, rej[0].ID))
+
+	s := realSync(t, l, ts, tok)
+	require.Nil(t, s.Fork, "the laptop took itself for a copy")
+	realSync(t, l, ts, tok)
+	d, err := l.Show(ctx, "households", row.String())
+	require.NoError(t, err)
+	require.Equal(t, day(-2), d.Fields["registered_on"])
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}

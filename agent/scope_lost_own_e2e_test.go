@@ -102,6 +102,11 @@ func pushOnly(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) {
 // first frames(n) server messages through and cuts it when the next one
 // comes, and returns what Sync returned.
 func syncCutAfter(r *agent.Replica, ts *servertest.TS, tok string, frames func(n int) int) error {
+	return syncCutAfterWith(r, ts, tok, frames, agent.SyncOptions{IOTimeout: 5 * time.Second})
+}
+
+// syncCutAfterWith is syncCutAfter with opts.
+func syncCutAfterWith(r *agent.Replica, ts *servertest.TS, tok string, frames func(n int) int, opts agent.SyncOptions) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -129,6 +134,6 @@ func syncCutAfter(r *agent.Replica, ts *servertest.TS, tok string, frames func(n
 			}(c, frames(n))
 		}
 	}()
-	_, err = r.Sync(context.Background(), "http://"+ln.Addr().String(), tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
+	_, err = r.Sync(context.Background(), "http://"+ln.Addr().String(), tok, opts)
 	return err
 }

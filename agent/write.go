@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -332,37 +333,49 @@ func (rc refusedChanges) through(field string, self syncproto.ReplicaID, base sy
 	return throughRefused(rc[field], self, base)
 }
 
-// rebaseOffRefused points every base of st's field that names one of
+// rebaseOffRefused points every base of a row's field that names one of
 // gone, refused changes leaving the outbox (discarded, or fixed by a new
 // write), at what that change was written over (through the others of
-// gone): the waiting outbox entries of the field and the row's versions.
-// A change typed over a refused one before its refusal arrived names it;
-// the server follows its stored refusal of its own replica to the value
-// beneath, but not across a fork, where that change is renumbered under
-// a new id while the discarded one is not: judged concurrent with the
-// value it overwrote knowingly, it put a conflict no one had in every
-// teammate's list (review 33, S1).
+// gone), in the field's changes the server holds no digest of (never
+// sent: above sent_seq; or answered replica_forked) and their versions in
+// st. A change typed over a refused one before its refusal arrived names
+// it; the server follows its stored refusal of its own replica to the
+// value beneath, but not across a fork, where that change is renumbered
+// under a new id while the discarded one is not: judged concurrent with
+// the value it overwrote knowingly, it put a conflict no one had in every
+// teammate's list (review 33, S1). A change the server may hold keeps its
+// base: pushed again with another, its digest would differ and the server
+// would take this file for a copy (server/fork.go).
 func (t *txn) rebaseOffRefused(row syncproto.RowID, st *rowState, field string, gone map[uint64]syncproto.Dot) error {
 	if len(gone) == 0 {
 		return nil
 	}
+	sent, err := t.metaInt("sent_seq")
+	if err != nil {
+		return err
+	}
 	self := t.r.id
+	rebased := map[uint64]bool{}
 	for _, seq := range slices.Sorted(maps.Keys(gone)) {
 		to := throughRefused(gone, self, gone[seq])
-		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE row_id = ? AND field = ? AND base_replica = ? AND base_seq = ?`,
-			replicaBytes(to), int64(to.Seq), row.String(), field, self[:], int64(seq)); err != nil {
+		ids, err := t.seqs(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE row_id = ? AND field = ? AND base_replica = ? AND base_seq = ?
+			AND (state = ? AND seq > ? OR code = ?) RETURNING seq`,
+			replicaBytes(to), int64(to.Seq), row.String(), field, self[:], int64(seq),
+			outboxPending, sent, string(syncproto.CodeReplicaForked))
+		if err != nil {
 			return fmt.Errorf("rebase the changes written over refused change %d: %w", seq, err)
 		}
-	}
-	rebase := func(v *syncproto.Version) {
-		if v.Base.Replica == self {
-			if _, ok := gone[v.Base.Seq]; ok {
-				v.Base = throughRefused(gone, self, v.Base)
-			}
+		for _, id := range ids {
+			rebased[id] = true
 		}
 	}
-	if st == nil {
+	if st == nil || len(rebased) == 0 {
 		return nil
+	}
+	rebase := func(v *syncproto.Version) {
+		if v.Dot.Replica == self && rebased[v.Dot.Seq] {
+			v.Base = throughRefused(gone, self, v.Base)
+		}
 	}
 	if v := st.cur[field]; v != nil {
 		rebase(v)
@@ -373,6 +386,24 @@ func (t *txn) rebaseOffRefused(row syncproto.RowID, st *rowState, field string, 
 		}
 	}
 	return nil
+}
+
+// seqs runs q, whose rows are one sequence each.
+func (t *txn) seqs(q string, args ...any) ([]uint64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []uint64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, uint64(n))
+	}
+	return out, errors.Join(rows.Err(), rows.Close())
 }
 
 // throughRefused follows base through refused changes of replica self
