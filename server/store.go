@@ -104,7 +104,10 @@ type SyncTx interface {
 	AddConflict(c syncproto.Conflict, at time.Time) error
 	AddRefused(r Refused) error
 	// Refusals returns the stored refusals of origin's changes with a
-	// sequence in [from, to], by sequence. A change pushed again (its Ack
+	// sequence in [from, to], by sequence, leaving out the refusals of
+	// pushes that named origin's changes from another replica (code
+	// unauthorized: they are not origin's, and one stored later would hide
+	// origin's own for the same sequence). A change pushed again (its Ack
 	// was lost) is answered with its refusal again, never as a duplicate.
 	Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error)
 	// Materialize writes the given field values into the row table named

@@ -520,7 +520,7 @@ func (w *pgTx) AddRefused(r server.Refused) error {
 }
 
 func (w *pgTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
-	rows, err := w.tx.Query(w.ctx, `SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = $1 AND oseq BETWEEN $2 AND $3`,
+	rows, err := w.tx.Query(w.ctx, `SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = $1 AND oseq BETWEEN $2 AND $3 AND code <> 'unauthorized'`,
 		origin[:], int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read refusals: %w", err)

@@ -327,7 +327,7 @@ func dedupe(ss []string) []string {
 }
 
 func (w *writeTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {
-	rows, err := w.query(`SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ?`,
+	rows, err := w.query(`SELECT oseq, code, reason, base_origin, base_seq FROM sync_refused WHERE origin = ? AND oseq BETWEEN ? AND ? AND code <> 'unauthorized'`,
 		origin[:], int64(from), int64(to))
 	if err != nil {
 		return nil, fmt.Errorf("read refusals: %w", err)
