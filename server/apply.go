@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -259,7 +258,7 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			// Pushed again, its Ack lost: a change refused then is refused
 			// again, with its reason, so the client cannot lose it (§7.4).
 			if refusals == nil {
-				if refusals, err = ownRefusals(tx, p.replica, 1, start); err != nil {
+				if refusals, err = tx.Refusals(p.replica, 1, start); err != nil {
 					return nil, err
 				}
 			}
@@ -461,7 +460,7 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 		return false, nil
 	}
 	lo, hi := slices.Min(own), slices.Max(own)
-	refused, err := ownRefusals(b.tx, b.p.replica, lo, hi)
+	refused, err := b.tx.Refusals(b.p.replica, lo, hi)
 	if err != nil {
 		return false, err
 	}
@@ -477,22 +476,6 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 	return false, nil
 }
 
-// ownRefusals is the server's refusals of replica's own changes with
-// sequences from..to. A push that names another replica's change is
-// refused too (not its own replica) and kept under the dot it named, like
-// every refusal, but it is no refusal of that replica's: read as one, the
-// writer's own change pushed again after a lost Ack was answered refused
-// instead of duplicate, and a base naming it was judged through it
-// (review 34b).
-func ownRefusals(tx Tx, replica syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error) {
-	rf, err := tx.Refusals(replica, from, to)
-	if err != nil {
-		return nil, err
-	}
-	maps.DeleteFunc(rf, func(_ uint64, r Refused) bool { return r.Code == syncproto.CodeUnauthorized })
-	return rf, nil
-}
-
 // seenThroughRefusal gives c the base cur when c overwrote its own
 // replica's refused write (or a chain of them) whose base was cur: the
 // laptop keeps a refused value on screen until the refusal is read, and a
@@ -504,7 +487,7 @@ func ownRefusals(tx Tx, replica syncproto.ReplicaID, from, to uint64) (map[uint6
 func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error {
 	base := c.Base
 	for hop := 0; hop < syncproto.MaxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
-		rf, err := ownRefusals(b.tx, b.p.replica, base.Seq, base.Seq)
+		rf, err := b.tx.Refusals(b.p.replica, base.Seq, base.Seq)
 		if err != nil {
 			return fmt.Errorf("read the refusal of the base of change %d: %w", c.Dot.Seq, err)
 		}
