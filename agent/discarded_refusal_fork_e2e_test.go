@@ -2,10 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,16 +69,7 @@ func TestDiscardedRefusalBeforeAForkNoFalseConflict(t *testing.T) {
 	// finds it is a copy, and cannot get a new id.
 	orig = openAt(origPath, ahead.now)
 	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"registered_on": day(-2)}))
-	target, err := url.Parse(ts.URL)
-	require.NoError(t, err)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	px := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/fork" {
-			panic(http.ErrAbortHandler)
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	defer px.Close()
+	px, _ := forkAnswerLost(t, ts, false)
 	_, err = orig.Sync(ctx, px.URL, tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
 	require.Error(t, err, "the new replica id was not to be had")
 

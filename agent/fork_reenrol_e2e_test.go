@@ -56,19 +56,7 @@ func TestEnrolledAgainAfterALostForkAnswerSyncs(t *testing.T) {
 
 	// The original finds it is a copy; the server makes its new device and
 	// the answer never reaches it.
-	target, err := url.Parse(ts.URL)
-	require.NoError(t, err)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	var forks atomic.Int32
-	px := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/fork" {
-			forks.Add(1)
-			rp.ServeHTTP(httptest.NewRecorder(), r)
-			panic(http.ErrAbortHandler)
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	defer px.Close()
+	px, forks := forkAnswerLost(t, ts, true)
 	orig = openAt(origPath)
 	_, err = orig.Sync(ctx, px.URL, tok, agent.SyncOptions{IOTimeout: 5 * time.Second})
 	require.Error(t, err, "the fork's answer was to be lost")
@@ -94,4 +82,27 @@ func TestEnrolledAgainAfterALostForkAnswerSyncs(t *testing.T) {
 	got, err := orig.Snapshot(ctx)
 	require.NoError(t, err)
 	require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+}
+
+// forkAnswerLost is a proxy to ts that answers no POST /v1/fork: with
+// reach, the request reaches the server (which makes the device) and the
+// answer is lost; without, the request is lost. It counts the requests.
+func forkAnswerLost(t *testing.T, ts *servertest.TS, reach bool) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	target, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	forks := new(atomic.Int32)
+	px := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/fork" {
+			forks.Add(1)
+			if reach {
+				rp.ServeHTTP(httptest.NewRecorder(), r)
+			}
+			panic(http.ErrAbortHandler)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(px.Close)
+	return px, forks
 }
