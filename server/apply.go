@@ -352,7 +352,7 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			}
 		}
 		if created && pl.create.code == "" {
-			if pl.create, err = b.placedOutOfScope(r, pl); err != nil {
+			if pl.create, err = b.placedOutOfScope(r, ref, pl); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -399,37 +399,81 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 // a household added in a hamlet the team had lost and moved into one it
 // holds stands there (review 32b), and one moved out of scope after it
 // was added stays where it was added (TestRefusedMoveToLostHamletKeepsRow).
-func (b *batch) placedOutOfScope(r *writeReq, pl *rowPlan) (checked, error) {
+func (b *batch) placedOutOfScope(r *writeReq, ref RowRef, pl *rowPlan) (checked, error) {
 	if pl.hamlet == "" || b.p.scope[pl.hamlet] {
 		return checked{}, nil
 	}
-	var h *scopeHistory
+	h, err := b.history()
+	if err != nil {
+		return checked{}, err
+	}
 	var place *syncproto.Change
 	for _, i := range pl.idx {
 		c := &r.changes[i]
 		if c.Field != schema.ScopeField || r.pre[i].code != "" || c.Value.IsNull() {
 			continue
 		}
-		if h == nil {
-			var err error
-			if h, err = b.history(); err != nil {
-				return checked{}, err
-			}
-		}
 		// In scope now, apply takes it whatever its history; else by the
 		// team's hamlets when it was written (review 32c).
 		if v := c.Value.AsString(); b.p.scope[v] || heldAt(false, h.team, v, b.made(c)) {
-			return checked{}, nil
+			place = nil
+			break
 		}
 		place = c
 	}
-	if place == nil {
-		return checked{}, nil
+	if place != nil {
+		if ok, code, why := scopeVerdict(b.made(place), pl.hamlet, b.p.scope, nil, h.team); !ok {
+			return checked{code, why}, nil
+		}
 	}
-	if ok, code, why := scopeVerdict(b.made(place), pl.hamlet, b.p.scope, nil, h.team); !ok {
-		return checked{code, why}, nil
+	return b.wholeInScope(r, ref, pl, h), nil
+}
+
+// wholeInScope judges a new row outside the pusher's scope the way apply
+// will, change by change, and keeps it only if what apply would take is
+// still a whole row; else the row falls with the first refusal. The
+// hamlet_code written while the team held the hamlet was taken and the
+// head_name written after it lost the hamlet refused: the server held a
+// household without its head's name, sent to every device of the hamlet
+// (issue 17, seed 3106039). The rules mirror apply's for a row the store
+// does not hold (no moves yet): a move of a household is judged by the
+// hamlet it goes to (movingOut), every other change by the row's hamlet
+// when it was made (outOfScope), a hamlet_code of another table by both.
+func (b *batch) wholeInScope(r *writeReq, ref RowRef, pl *rowPlan, h *scopeHistory) checked {
+	var first checked
+	taken := make(map[string]any, len(pl.idx))
+	for _, i := range pl.idx {
+		c := &r.changes[i]
+		to := ""
+		if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != pl.hamlet {
+			to = c.Value.AsString()
+		}
+		made := b.made(c)
+		verdict := checked{}
+		if to == "" || ref.Table != "households" {
+			if ok, code, why := scopeVerdict(made, pl.hamlet, b.p.scope, nil, h.team); !ok {
+				verdict = checked{code, why}
+			}
+		}
+		if verdict.code == "" && to != "" && !b.p.scope[to] && !heldAt(false, h.team, to, made) {
+			verdict = checked{syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to)}
+		}
+		if verdict.code != "" {
+			if first.code == "" {
+				first = verdict
+			}
+			continue
+		}
+		taken[c.Field] = c.Value.Any()
 	}
-	return checked{}, nil
+	if first.code == "" {
+		return checked{}
+	}
+	t, _ := schema.LookupTable(ref.Table)
+	if _, err := t.CheckWrite(schema.Write{Create: true, Fields: taken, Writer: r.p.writer, Today: r.today}); err != nil {
+		return first
+	}
+	return checked{}
 }
 
 // collected reports whether a row the store does not hold is one it held

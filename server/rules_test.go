@@ -16,3 +16,4 @@ func TestScopeRulesSQLite(t *testing.T)      { servertest.RunScopeRules(t, start
 func TestValidationRulesSQLite(t *testing.T) { servertest.RunValidationRules(t, startSQLite) }
 func TestCollectionRulesSQLite(t *testing.T) { servertest.RunCollectionRules(t, startSQLite) }
 func TestLostAckRulesSQLite(t *testing.T)    { servertest.RunLostAckRules(t, startSQLite) }
+func TestNewRowRulesSQLite(t *testing.T)     { servertest.RunNewRowRules(t, startSQLite) }

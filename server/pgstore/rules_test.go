@@ -22,3 +22,4 @@ func TestScopeRulesPostgres(t *testing.T)      { servertest.RunScopeRules(t, sta
 func TestValidationRulesPostgres(t *testing.T) { servertest.RunValidationRules(t, startPG) }
 func TestCollectionRulesPostgres(t *testing.T) { servertest.RunCollectionRules(t, startPG) }
 func TestLostAckRulesPostgres(t *testing.T)    { servertest.RunLostAckRules(t, startPG) }
+func TestNewRowRulesPostgres(t *testing.T)     { servertest.RunNewRowRules(t, startPG) }
