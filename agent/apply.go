@@ -241,8 +241,8 @@ func (r *Replica) checkpoint(ctx context.Context) error {
 // result: pending ones and unacknowledged ones (their Ack was lost), in
 // sequence order. It walks the outbox by seq (NOT INDEXED: the rowid range),
 // skipping the few rejected entries on the way.
-func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]syncproto.Change, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope
+func (r *Replica) pendingBatch(ctx context.Context, q querier, after uint64, limit int) ([]syncproto.Change, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope
 		FROM outbox NOT INDEXED WHERE seq > ? AND state IN (?, ?) ORDER BY seq LIMIT ?`, int64(after), outboxPending, outboxUnacked, limit+1)
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 		return nil, err
 	}
 	rows.Close()
-	if out, err = r.withRowEntries(ctx, out, after, limit); err != nil {
+	if out, err = r.withRowEntries(ctx, q, out, after, limit); err != nil {
 		return nil, err
 	}
 	return cutAtRow(out, limit), nil
@@ -286,17 +286,17 @@ func (r *Replica) pendingBatch(ctx context.Context, after uint64, limit int) ([]
 // withRowEntries merges into cs (per-field changes after seq, in sequence
 // order) the changes of the compact log's entries (outbox_rows.go) after
 // seq, and keeps the first limit+1.
-func (r *Replica) withRowEntries(ctx context.Context, cs []syncproto.Change, after uint64, limit int) ([]syncproto.Change, error) {
+func (r *Replica) withRowEntries(ctx context.Context, q querier, cs []syncproto.Change, after uint64, limit int) ([]syncproto.Change, error) {
 	// The entry holding after+1 may start at or before after.
 	var from sql.NullInt64
-	if err := r.db.QueryRowContext(ctx, `SELECT max(seq) FROM outbox_rows WHERE seq <= ?`, int64(after)).Scan(&from); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT max(seq) FROM outbox_rows WHERE seq <= ?`, int64(after)).Scan(&from); err != nil {
 		return nil, err
 	}
 	lo := int64(after) + 1
 	if from.Valid {
 		lo = from.Int64
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT `+rowEntryCols+` FROM outbox_rows WHERE seq >= ? AND state IN (?, ?) ORDER BY seq LIMIT ?`,
+	rows, err := q.QueryContext(ctx, `SELECT `+rowEntryCols+` FROM outbox_rows WHERE seq >= ? AND state IN (?, ?) ORDER BY seq LIMIT ?`,
 		lo, outboxPending, outboxUnacked, limit+2) // the first may hold nothing after seq
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -151,6 +152,84 @@ func TestDiscardedRefusalLeavesAPushedCorrectionAlone(t *testing.T) {
 	s := realSync(t, l, ts, tok)
 	require.Nil(t, s.Fork, "the laptop took itself for a copy")
 	realSync(t, l, ts, tok)
+	d, err := l.Show(ctx, "households", row.String())
+	require.NoError(t, err)
+	require.Equal(t, day(-2), d.Fields["registered_on"])
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+// TestDiscardDuringAPushLeavesTheBatchAsSent (review 34c): a correction
+// typed over a refused date waits in the outbox; a sync reads it to push
+// just as the volunteer discards the refused date (the app and a
+// background sync are two processes on one file). The discard rebases
+// what was written over the refused change unless it is recorded as sent;
+// read before that record and rebased before it, the correction went out
+// with its old base while the outbox held the new one. Its Ack lost, the
+// re-push's digest differed from what the server held, and the laptop
+// took itself for a copy: a new device, a new id, a re-push.
+func TestDiscardDuringAPushLeavesTheBatchAsSent(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	hamlet := ts.HamletsA[0]
+	ahead := &fakeClock{t: real.now()}
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := agent.OpenWith(ctx, path, agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	row, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Lê Thị Hoa", "registered_on": day(-10)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+
+	// A future date. The sync pushes it, and the volunteer's app (another
+	// handle on the file) saves a correction over it before its refusal
+	// comes; as the sync reads the correction to push, the app discards
+	// the refused date; the correction's Ack is cut.
+	ahead.advance(5 * 24 * time.Hour)
+	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"registered_on": day(3)}))
+	app, err := agent.OpenWith(ctx, path, agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { app.Close() })
+	corrected, discarded := make(chan error, 1), make(chan error, 1)
+	reads := 0
+	undo := agent.AfterBatchRead(func() {
+		reads++
+		switch reads {
+		case 1: // the future date: the app waits for the write lock
+			go func() { corrected <- app.EditHousehold(ctx, row, agent.Fields{"registered_on": day(-2)}) }()
+		case 2: // the correction
+			rej, err := app.Rejected(ctx)
+			if err != nil || len(rej) != 1 {
+				discarded <- fmt.Errorf("the future date is refused: %+v (%v)", rej, err)
+				return
+			}
+			done := make(chan struct{})
+			go func() { discarded <- app.DiscardRejected(ctx, rej[0].ID); close(done) }()
+			// Give the discard the time it needs when nothing holds it back.
+			select {
+			case <-done:
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	})
+	opts := agent.SyncOptions{IOTimeout: 5 * time.Second, BatchSize: 1, Window: 1}
+	// Two frames (the Welcome, the refusal) and the cut; none on a retry.
+	frames := func(n int) int { return 2 * (1 - min(n, 1)) }
+	require.Error(t, syncCutAfterGated(l, ts, tok, frames, opts, func(i int) {
+		if i == 1 { // the refusal waits for the correction
+			require.NoError(t, <-corrected)
+		}
+	}))
+	undo()
+	require.NoError(t, <-discarded)
+
+	s := realSync(t, l, ts, tok)
+	require.Nil(t, s.Fork, "the laptop took itself for a copy")
 	d, err := l.Show(ctx, "households", row.String())
 	require.NoError(t, err)
 	require.Equal(t, day(-2), d.Fields["registered_on"])

@@ -76,7 +76,7 @@ func ApplyGroup(ctx context.Context, r *Replica, batches ...*syncproto.Changes) 
 // AckPending answers every pending change as a server would (res), as a
 // push's Ack does (applyAck).
 func AckPending(ctx context.Context, r *Replica, res func(c syncproto.Change) syncproto.Result) error {
-	batch, err := r.pendingBatch(ctx, 0, 1000)
+	batch, err := r.pendingBatch(ctx, r.db, 0, 1000)
 	if err != nil {
 		return err
 	}
@@ -86,4 +86,11 @@ func AckPending(ctx context.Context, r *Replica, res func(c syncproto.Change) sy
 	}
 	_, _, err = r.applyAck(ctx, batch, results)
 	return err
+}
+
+// AfterBatchRead makes f run between reading a batch to push that goes
+// above sent_seq and recording it as sent; the returned func undoes it.
+func AfterBatchRead(f func()) (undo func()) {
+	afterBatchRead = f
+	return func() { afterBatchRead = nil }
 }

@@ -35,6 +35,12 @@ func ackDropProxy(t *testing.T, target string) (url string, dropped *atomic.Int3
 // forwardMessages copies the HTTP response and n WebSocket frames from s to
 // c, then waits for the next frame's header and returns.
 func forwardMessages(c io.Writer, s io.Reader, n int) error {
+	return forwardMessagesGated(c, s, n, nil)
+}
+
+// forwardMessagesGated is forwardMessages calling before(i), when set,
+// before it forwards frame i (0: the first after the HTTP response).
+func forwardMessagesGated(c io.Writer, s io.Reader, n int, before func(i int)) error {
 	br := bufio.NewReader(s)
 	var head bytes.Buffer
 	for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
@@ -73,10 +79,13 @@ func forwardMessages(c io.Writer, s io.Reader, n int) error {
 		}
 		return append(h, body...), nil
 	}
-	for range n {
+	for i := range n {
 		f, err := frame()
 		if err != nil {
 			return err
+		}
+		if before != nil {
+			before(i)
 		}
 		if _, err := c.Write(f); err != nil {
 			return err

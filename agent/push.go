@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -25,7 +26,7 @@ func (s *syncRun) push(ctx context.Context) error {
 	exhausted := false
 	for {
 		for !exhausted && len(queue) < s.opts.Window {
-			cs, err := s.r.pendingBatch(ctx, s.pushedSeq, s.batch)
+			cs, err := s.r.pendingBatch(ctx, s.r.db, s.pushedSeq, s.batch)
 			if err != nil {
 				return err
 			}
@@ -39,12 +40,17 @@ func (s *syncRun) push(ctx context.Context) error {
 			if err := s.sound(ctx); err != nil {
 				return err
 			}
-			if last := cs[len(cs)-1].Dot.Seq; last > s.sentSeq {
-				marked, err := s.r.noteSent(ctx, last)
-				if err != nil {
+			if cs[len(cs)-1].Dot.Seq > s.sentSeq {
+				if cs, s.sentSeq, err = s.r.markSent(ctx, s.pushedSeq, s.batch, s.sentSeq); err != nil {
 					return err
 				}
-				s.sentSeq = marked
+				if s.forkDue {
+					cs = upTo(cs, s.forkBound)
+				}
+				if len(cs) == 0 {
+					exhausted = true
+					break
+				}
 			}
 			s.nextBatch++
 			if err := s.w.send(&syncproto.Push{Batch: s.nextBatch, Changes: cs}); err != nil {
@@ -89,4 +95,39 @@ func (s *syncRun) push(ctx context.Context) error {
 			return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while pushing", m.Type())
 		}
 	}
+}
+
+// afterBatchRead, when a test sets it, runs between reading a batch that
+// goes above sent_seq and recording it as sent (markSent).
+var afterBatchRead func()
+
+// markSent records every change up to the next batch to push (after seq
+// after) as sent (sent_seq), and returns that batch as read in the same
+// transaction. A change above sent_seq may still be rebased by a discard
+// in another transaction (rebaseOffRefused): read before the mark and
+// rebased before it, it went out with its old base while the outbox held
+// the new one, and pushed again after a lost Ack, its digest differed and
+// the server took the laptop for a copy (review 34c). The transaction
+// holds the write lock, which no discard can take meanwhile.
+func (r *Replica) markSent(ctx context.Context, after uint64, limit int, sent uint64) ([]syncproto.Change, uint64, error) {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return nil, sent, err
+	}
+	defer t.rollback()
+	cs, err := r.pendingBatch(ctx, t.tx, after, limit)
+	if err != nil || len(cs) == 0 {
+		return nil, sent, err
+	}
+	if afterBatchRead != nil {
+		afterBatchRead()
+	}
+	marked, err := r.noteSent(ctx, t.tx, cs[len(cs)-1].Dot.Seq)
+	if err != nil {
+		return nil, sent, err
+	}
+	if err := t.commit(); err != nil {
+		return nil, sent, fmt.Errorf("record the changes about to be sent: %w", err)
+	}
+	return cs, marked, nil
 }

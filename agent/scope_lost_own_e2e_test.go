@@ -107,6 +107,12 @@ func syncCutAfter(r *agent.Replica, ts *servertest.TS, tok string, frames func(n
 
 // syncCutAfterWith is syncCutAfter with opts.
 func syncCutAfterWith(r *agent.Replica, ts *servertest.TS, tok string, frames func(n int) int, opts agent.SyncOptions) error {
+	return syncCutAfterGated(r, ts, tok, frames, opts, nil)
+}
+
+// syncCutAfterGated is syncCutAfterWith calling before(i), when set, before
+// it forwards the first connection's frame i (0: the Welcome).
+func syncCutAfterGated(r *agent.Replica, ts *servertest.TS, tok string, frames func(n int) int, opts agent.SyncOptions, before func(i int)) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -121,6 +127,10 @@ func syncCutAfterWith(r *agent.Replica, ts *servertest.TS, tok string, frames fu
 				return
 			}
 			conns.Add(1)
+			gate := before
+			if n > 0 {
+				gate = nil
+			}
 			go func(c net.Conn, frames int) {
 				defer conns.Done()
 				defer c.Close()
@@ -130,7 +140,7 @@ func syncCutAfterWith(r *agent.Replica, ts *servertest.TS, tok string, frames fu
 				}
 				defer s.Close()
 				go func() { io.Copy(s, c); s.Close() }()
-				_ = forwardMessages(c, s, frames)
+				_ = forwardMessagesGated(c, s, frames, gate)
 			}(c, frames(n))
 		}
 	}()
