@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -316,7 +319,24 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
 	verdicts := make([]checked, len(r.changes))
 	hamlets := map[RowRef]string{}
-	for ref, pl := range r.plans {
+	// Households first: a new row that names a new household this batch
+	// refuses whole falls with it, else the server held a visit of a
+	// household it never took (review 35).
+	refs := slices.SortedFunc(maps.Keys(r.plans), func(x, y RowRef) int {
+		if hx, hy := x.Table == "households", y.Table == "households"; hx != hy {
+			if hx {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(x.Table, y.Table); c != 0 {
+			return c
+		}
+		return bytes.Compare(x.Row[:], y.Row[:])
+	})
+	fell := map[syncproto.RowID]checked{} // new households refused whole
+	for _, ref := range refs {
+		pl := r.plans[ref]
 		rc, err := b.row(ref.Table, ref.Row)
 		if err != nil {
 			return nil, nil, err
@@ -360,8 +380,11 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		if pl.parent >= 0 {
 			c := &r.changes[pl.parent]
 			if id, err := uuid.Parse(c.Value.AsString()); err == nil {
-				if parent, err = b.parentOutOfScope(c, id); err != nil {
-					return nil, nil, err
+				var ok bool
+				if parent, ok = fell[id]; !ok {
+					if parent, err = b.parentOutOfScope(c, id); err != nil {
+						return nil, nil, err
+					}
 				}
 			}
 		}
@@ -381,6 +404,9 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			for _, i := range pl.idx {
 				verdicts[i] = pl.create
 			}
+			if ref.Table == "households" {
+				fell[ref.Row] = pl.create
+			}
 			continue
 		}
 		hamlets[ref] = pl.hamlet
@@ -395,68 +421,83 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 // fields written while the team held the row's hamlet were taken and
 // every hamlet_code refused: a household without a hamlet_code on the
 // server, sent to every device of the hamlet (issue 17, seed 703150).
-// When one of them was held the changes are judged one by one as before:
-// a household added in a hamlet the team had lost and moved into one it
-// holds stands there (review 32b), and one moved out of scope after it
-// was added stays where it was added (TestRefusedMoveToLostHamletKeepsRow).
+// Otherwise a new row that is or passes through a hamlet outside the
+// pusher's scope stands only if what apply would take of it is whole
+// (takenWhole): a household added in a hamlet the team had lost and moved
+// into one it holds stands there (review 32b), and one moved out of scope
+// after it was added stays where it was added
+// (TestRefusedMoveToLostHamletKeepsRow).
 func (b *batch) placedOutOfScope(r *writeReq, ref RowRef, pl *rowPlan) (checked, error) {
-	if pl.hamlet == "" || b.p.scope[pl.hamlet] {
+	if pl.hamlet == "" {
+		return checked{}, nil
+	}
+	outside := !b.p.scope[pl.hamlet]
+	for _, i := range pl.idx {
+		c := &r.changes[i]
+		if c.Field == schema.ScopeField && !c.Value.IsNull() && !b.p.scope[c.Value.AsString()] {
+			outside = true
+		}
+	}
+	if !outside {
 		return checked{}, nil
 	}
 	h, err := b.history()
 	if err != nil {
 		return checked{}, err
 	}
-	var place *syncproto.Change
-	for _, i := range pl.idx {
-		c := &r.changes[i]
-		if c.Field != schema.ScopeField || r.pre[i].code != "" || c.Value.IsNull() {
-			continue
+	if !b.p.scope[pl.hamlet] {
+		var place *syncproto.Change
+		for _, i := range pl.idx {
+			c := &r.changes[i]
+			if c.Field != schema.ScopeField || r.pre[i].code != "" || c.Value.IsNull() {
+				continue
+			}
+			// In scope now, apply takes it whatever its history; else by
+			// the team's hamlets when it was written (review 32c).
+			if v := c.Value.AsString(); b.p.scope[v] || heldAt(false, h.team, v, b.made(c)) {
+				place = nil
+				break
+			}
+			place = c
 		}
-		// In scope now, apply takes it whatever its history; else by the
-		// team's hamlets when it was written (review 32c).
-		if v := c.Value.AsString(); b.p.scope[v] || heldAt(false, h.team, v, b.made(c)) {
-			place = nil
-			break
+		if place != nil {
+			if ok, code, why := scopeVerdict(b.made(place), pl.hamlet, b.p.scope, nil, h.team); !ok {
+				return checked{code, why}, nil
+			}
 		}
-		place = c
 	}
-	if place != nil {
-		if ok, code, why := scopeVerdict(b.made(place), pl.hamlet, b.p.scope, nil, h.team); !ok {
-			return checked{code, why}, nil
-		}
-	}
-	return b.wholeInScope(r, ref, pl, h), nil
+	return b.takenWhole(r, ref, pl, h), nil
 }
 
-// wholeInScope judges a new row outside the pusher's scope the way apply
-// will, change by change, and keeps it only if what apply would take is
-// still a whole row; else the row falls with the first refusal. The
-// hamlet_code written while the team held the hamlet was taken and the
-// head_name written after it lost the hamlet refused: the server held a
-// household without its head's name, sent to every device of the hamlet
-// (issue 17, seed 3106039). The rules mirror apply's for a row the store
-// does not hold (no moves yet): a move of a household is judged by the
-// hamlet it goes to (movingOut), every other change by the row's hamlet
-// when it was made (outOfScope), a hamlet_code of another table by both.
-func (b *batch) wholeInScope(r *writeReq, ref RowRef, pl *rowPlan, h *scopeHistory) checked {
-	var first checked
+// takenWhole judges a new row's changes ahead, in order, by the scope
+// rules apply will use (scopeRules; the row has no moves yet), and keeps
+// the row only if what apply would take is still a whole row; else it
+// falls with the first refusal. As apply does, it follows the row: made
+// at the batch's hamlet by its first change taken, then moved by each
+// household hamlet_code taken. Judged change by change, a hamlet_code
+// written while the team held the hamlet was taken and the head_name
+// written after it lost the hamlet refused: the server held a household
+// without its head's name, sent to every device of the hamlet (issue 17,
+// seed 3106039; and one passing through a lost hamlet, review 35).
+func (b *batch) takenWhole(r *writeReq, ref RowRef, pl *rowPlan, h *scopeHistory) checked {
+	cur, created := pl.hamlet, false
+	var first, notMade checked
 	taken := make(map[string]any, len(pl.idx))
 	for _, i := range pl.idx {
 		c := &r.changes[i]
-		to := ""
-		if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != pl.hamlet {
-			to = c.Value.AsString()
-		}
 		made := b.made(c)
-		verdict := checked{}
-		if to == "" || ref.Table != "households" {
-			if ok, code, why := scopeVerdict(made, pl.hamlet, b.p.scope, nil, h.team); !ok {
+		to, byRow, byMove := b.scopeRules(c, cur)
+		verdict := notMade // a new row stands or falls whole (apply)
+		if verdict.code == "" && byRow {
+			if ok, code, why := scopeVerdict(made, cur, b.p.scope, nil, h.team); !ok {
 				verdict = checked{code, why}
+				if !created {
+					notMade = verdict
+				}
 			}
 		}
-		if verdict.code == "" && to != "" && !b.p.scope[to] && !heldAt(false, h.team, to, made) {
-			verdict = checked{syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to)}
+		if verdict.code == "" && byMove && !heldAt(false, h.team, to, made) {
+			verdict = movedOutOfScope(c, to)
 		}
 		if verdict.code != "" {
 			if first.code == "" {
@@ -464,7 +505,11 @@ func (b *batch) wholeInScope(r *writeReq, ref RowRef, pl *rowPlan, h *scopeHisto
 			}
 			continue
 		}
+		created = true
 		taken[c.Field] = c.Value.Any()
+		if to != "" && ref.Table == "households" {
+			cur = to
+		}
 	}
 	if first.code == "" {
 		return checked{}
@@ -575,14 +620,11 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	// hamlet_code changes is judged by the new hamlet (the receiving team
 	// may take it in), every other write by the row's hamlet, and a new
 	// hamlet_code must be in scope too.
-	to := ""
-	if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != scope {
-		to = c.Value.AsString()
-	}
+	to, byRow, byMove := b.scopeRules(c, scope)
 	if rc.notMade != nil && !rc.exists && rc.st.Scope == "" {
 		return b.refuse(c, rc.notMade.Code, rc.notMade.Why)
 	}
-	if !b.p.scope[scope] && !(to != "" && c.Table == "households") {
+	if byRow {
 		// Made while the row was in scope (before it moved or its hamlet
 		// left the team)? Then it is applied; otherwise refused (scope.go).
 		if ok, res, err := b.outOfScope(c, rc, scope); !ok || err != nil {
@@ -592,7 +634,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 			return res, err
 		}
 	}
-	if to != "" && !b.p.scope[to] {
+	if byMove {
 		if ok, res, err := b.movingOut(c, to); !ok || err != nil {
 			return res, err
 		}

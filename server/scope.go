@@ -170,8 +170,27 @@ func (b *batch) movingOut(c *syncproto.Change, to string) (ok bool, res syncprot
 	if heldAt(false, h.team, to, b.made(c)) {
 		return true, res, nil
 	}
-	res, err = b.refuse(c, syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to))
+	v := movedOutOfScope(c, to)
+	res, err = b.refuse(c, v.code, v.why)
 	return false, res, err
+}
+
+// movedOutOfScope is the refusal of a hamlet_code that takes a row to a
+// hamlet outside the pusher's scope (movingOut).
+func movedOutOfScope(c *syncproto.Change, to string) checked {
+	return checked{syncproto.CodeOutOfScope, refusal.Why(refusal.MoveOutOfScope, "table", c.Table, "to", to)}
+}
+
+// scopeRules says which scope rules judge change c to a row in hamlet cur,
+// for apply and for a new row judged ahead (takenWhole): byRow, the row's
+// hamlet when c was made (outOfScope); byMove, the hamlet to which a
+// hamlet_code takes the row (movingOut). A household's move is judged by
+// where it goes only: the receiving team may take it in.
+func (b *batch) scopeRules(c *syncproto.Change, cur string) (to string, byRow, byMove bool) {
+	if c.Field == schema.ScopeField && !c.Value.IsNull() && c.Value.AsString() != cur {
+		to = c.Value.AsString()
+	}
+	return to, !b.p.scope[cur] && !(to != "" && c.Table == "households"), to != "" && !b.p.scope[to]
 }
 
 // parentOutOfScope judges a new row that names a household (a visit, a

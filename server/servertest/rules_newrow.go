@@ -24,6 +24,7 @@ func RunNewRowRules(t *testing.T, start StartFunc) {
 	t.Run("a correction written after the hamlet left leaves the row whole", func(t *testing.T) {
 		newRowAcrossAHamletLoss(t, start, true)
 	})
+	newRowThroughHamlets(t, start)
 }
 
 // steppedClock is a clock a test moves by hand, so that a write made
@@ -56,7 +57,8 @@ func (c *steppedClock) advance(d time.Duration) {
 // household without its head's name, and sent it to every device of the
 // hamlet. With named, the household's head_name was written before the
 // loss too, and the later one is a correction: the row is whole without
-// it, so it stands and only the correction is refused.
+// it, so it stands and only the correction is refused. Without, a visit
+// of the household written before the loss falls with it (review 35).
 func newRowAcrossAHamletLoss(t *testing.T, start StartFunc, named bool) {
 	ctx := context.Background()
 	clk := &steppedClock{t: RulesNow}
@@ -68,8 +70,16 @@ func newRowAcrossAHamletLoss(t *testing.T, start StartFunc, named bool) {
 	hh := uuid.New()
 	var cs []syncproto.Change
 	cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(hamlet), hamlet))
+	visit := uuid.New()
 	if named {
 		cs = append(cs, w.Write("households", hh, "head_name", syncproto.String("Đặng Văn Sáu"), hamlet))
+	} else {
+		// A visit of it, written while the team held the hamlet too.
+		cs = append(cs,
+			w.Write("visits", visit, schema.ScopeField, syncproto.String(hamlet), hamlet),
+			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), hamlet),
+			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), hamlet),
+			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), hamlet))
 	}
 	clk.advance(time.Minute)
 	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
@@ -88,9 +98,123 @@ func newRowAcrossAHamletLoss(t *testing.T, start StartFunc, named bool) {
 	if !named {
 		requireRefused(t, res, syncproto.CodeMovedOutOfScope, hamlet)
 		require.NotContains(t, rows, hh, "the server holds part of a household: its head_name was refused, its hamlet_code taken")
+		require.NotContains(t, rows, visit, "the server holds a visit of a household it refused")
 		return
 	}
 	requireApplied(t, res[:2])
 	requireRefused(t, res[2:], syncproto.CodeMovedOutOfScope, hamlet)
 	require.Equal(t, syncproto.String("Đặng Văn Sáu"), rows[hh]["head_name"], "the household stands whole with the name written while the team held its hamlet")
+}
+
+// newRowThroughHamlets is review 35's cases: a new household that passes
+// through hamlets in one push is judged where apply has it at each change,
+// and its new visit falls with it.
+func newRowThroughHamlets(t *testing.T, start StartFunc) {
+	// A household added whole in a hamlet the team holds, then moved
+	// (offline) into a hamlet the team lost meanwhile: it stands in its
+	// own hamlet and only the move is refused (42fad86 judged its
+	// head_name by the last hamlet_code, lost, and refused it whole).
+	t.Run("a household added in a held hamlet then moved to a lost one stands", func(t *testing.T) {
+		ctx := context.Background()
+		clk := &steppedClock{t: RulesNow}
+		ts := start(t, func(c *server.Config) { c.Now = clk.now })
+		dev := ts.NewDevice(t, ts.TeamA)
+		w := NewWriter(dev.Replica, clk.now)
+		home, lost := ts.HamletsA[0], ts.HamletsA[1]
+		_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+		require.NoError(t, err)
+		clk.advance(time.Minute)
+		hh := uuid.New()
+		cs := w.Household(hh, home, "Lê Thị Hoa")
+		clk.advance(time.Minute)
+		cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(lost), home))
+		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res := a.push(cs...)
+		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+		require.Contains(t, rows, hh, "a household added whole in the team's own hamlet is refused whole: %+v", res)
+		requireApplied(t, res[:2])
+		require.Equal(t, syncproto.ResultRefused, res[2].Status)
+	})
+	// The same with a visit of the household, added in its own hamlet
+	// before the move: the server never holds the visit of a household it
+	// refused (parentOutOfScope sees no stored household; judgeRows
+	// judges households first).
+	t.Run("a visit of a household refused whole is not held alone", func(t *testing.T) {
+		ctx := context.Background()
+		clk := &steppedClock{t: RulesNow}
+		ts := start(t, func(c *server.Config) { c.Now = clk.now })
+		dev := ts.NewDevice(t, ts.TeamA)
+		w := NewWriter(dev.Replica, clk.now)
+		home, lost := ts.HamletsA[0], ts.HamletsA[1]
+		_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+		require.NoError(t, err)
+		clk.advance(time.Minute)
+		hh, visit := uuid.New(), uuid.New()
+		cs := w.Household(hh, home, "Lê Thị Hoa")
+		cs = append(cs,
+			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
+			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
+			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
+			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+		clk.advance(time.Minute)
+		cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(lost), home))
+		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res := a.push(cs...)
+		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+		if _, ok := rows[visit]; ok {
+			require.Contains(t, rows, hh, "the server holds a visit of a household it refused: %+v", res)
+		}
+	})
+	// apply judges a new household's later changes by the hamlet its
+	// taken hamlet_code moved it to (install). Here hamlet_code A0 (held
+	// when written), A0 removed, head_name (refused: A0 lost), hamlet_code
+	// A1 (held when written), A1 removed: both hamlet_codes taken and the
+	// head_name refused left a household without its head's name.
+	t.Run("no partial household through a lost hamlet, the last one lost too", func(t *testing.T) {
+		partialThroughIntermediate(t, start, true)
+	})
+	// The same with the last hamlet still held.
+	t.Run("no partial household through a lost hamlet, the last one held", func(t *testing.T) {
+		partialThroughIntermediate(t, start, false)
+	})
+}
+
+func partialThroughIntermediate(t *testing.T, start StartFunc, loseLast bool) {
+	ctx := context.Background()
+	clk := &steppedClock{t: RulesNow}
+	ts := start(t, func(c *server.Config) { c.Now = clk.now })
+	// The team keeps a third hamlet, so it never has an empty scope.
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, ts.OtherHamletA)
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	dev := ts.NewDevice(t, ts.TeamA)
+	w := NewWriter(dev.Replica, clk.now)
+	a0, a1 := ts.HamletsA[0], ts.HamletsA[1]
+
+	hh := uuid.New()
+	var cs []syncproto.Change
+	cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(a0), a0))
+	clk.advance(time.Minute)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, a0)
+	require.NoError(t, err)
+	clk.advance(time.Minute)
+	cs = append(cs, w.Write("households", hh, "head_name", syncproto.String("Đặng Văn Bảy"), a0))
+	clk.advance(time.Minute)
+	cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(a1), a0))
+	clk.advance(time.Minute)
+	if loseLast {
+		_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, a1)
+		require.NoError(t, err)
+		clk.advance(time.Minute)
+	}
+	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+	res := a.push(cs...)
+	if loseLast {
+		_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, a1)
+		require.NoError(t, err)
+	}
+	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+	if r, ok := rows[hh]; ok {
+		require.Contains(t, r, "head_name", "the server holds a household without its head's name: results %+v, row %v", res, r)
+	}
 }
