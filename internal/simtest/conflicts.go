@@ -3,6 +3,7 @@ package simtest
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -33,49 +34,41 @@ func (s *Sim) notePush(f frame) {
 		return
 	}
 	if s.bases == nil {
-		s.bases = map[syncproto.Dot]pushedBase{}
+		s.bases = map[syncproto.Dot][]syncproto.Dot{}
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		prev, seen := s.bases[c.Dot]
-		switch {
-		case !seen:
-			s.bases[c.Dot] = pushedBase{base: c.Base}
-		case prev.base != c.Base:
-			// Two copies of a data folder pushed different writes under
-			// one dot: the server took the one whose push it committed
-			// first and answered the other replica_forked, which the
-			// harness does not follow. Either may be the one in a
-			// conflict log, so the chain ends here (seed 3010407: the
-			// original laptop's write, refused as a fork's, named the
-			// version its copy's write, taken, had not seen).
-			s.bases[c.Dot] = pushedBase{forked: true}
+		// Two copies of a data folder may push different writes under one
+		// dot: the server takes the one whose push it commits first and
+		// answers the other replica_forked, which the harness does not
+		// follow. Every base pushed under the dot is kept (seed 3010407:
+		// keeping the last, the original laptop's, named a version the
+		// copy's write, the one taken, had not seen).
+		if !slices.Contains(s.bases[c.Dot], c.Base) {
+			s.bases[c.Dot] = append(s.bases[c.Dot], c.Base)
 		}
 	}
-}
-
-// pushedBase is the version a pushed change overwrote, as far as the
-// harness can tell: forked when two pushes named its dot with different
-// bases.
-type pushedBase struct {
-	base   syncproto.Dot
-	forked bool
 }
 
 // overwrote reports whether write w came after write l with l in sight:
-// l is on w's chain of bases.
+// l is on w's chain of bases, on every chain when two copies of a folder
+// pushed w's dot with different bases (one of them is the version the
+// server took, so a true conflict never fails the check; review 35).
 func (s *Sim) overwrote(w, l syncproto.Dot) bool {
-	for range len(s.bases) + 1 {
-		b, ok := s.bases[w]
-		if !ok || b.forked || b.base.IsZero() {
+	return s.overwroteWithin(w, l, len(s.bases)+1)
+}
+
+func (s *Sim) overwroteWithin(w, l syncproto.Dot, hops int) bool {
+	bases := s.bases[w]
+	if hops == 0 || len(bases) == 0 {
+		return false
+	}
+	for _, b := range bases {
+		if b != l && (b.IsZero() || !s.overwroteWithin(b, l, hops-1)) {
 			return false
 		}
-		if b.base == l {
-			return true
-		}
-		w = b.base
 	}
-	return false
+	return true
 }
 
 // checkConflicts: no conflict log, the server's or a laptop's, holds a

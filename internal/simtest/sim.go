@@ -105,7 +105,7 @@ type Sim struct {
 	violated  string   // an invariant a task saw broken
 	// bases: each change pushed, by dot, and the version it overwrote
 	// (conflicts.go)
-	bases map[syncproto.Dot]pushedBase
+	bases map[syncproto.Dot][]syncproto.Dot
 }
 
 // violation is an invariant broken inside a task: the schedule fails at
