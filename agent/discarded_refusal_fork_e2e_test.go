@@ -237,3 +237,97 @@ func TestDiscardDuringAPushLeavesTheBatchAsSent(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// TestDiscardedRefusalAfterASentCorrectionBeforeAForkNoFalseConflict
+// (review 34c, the corner the agent's rebase leaves): the correction
+// typed over a refused date counts as sent (sent_seq covers the whole
+// counter once a session pushes anything new) though the server never
+// took it, so discarding the refused date leaves its base alone; then the
+// laptop finds itself a copy, and renumbered under the new id the
+// correction still names the old id's refused date. The server follows a
+// refusal through the pushing replica's forks (their parents' refusals),
+// so it judges the correction written over what the date was written
+// over, and no one lists a conflict.
+func TestDiscardedRefusalAfterASentCorrectionBeforeAForkNoFalseConflict(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	hamlet := ts.HamletsA[0]
+	dir := t.TempDir()
+	origPath, copyPath := filepath.Join(dir, "original.db"), filepath.Join(dir, "copy.db")
+	ahead := &fakeClock{t: real.now()}
+	openAt := func(path string, now func() time.Time) *agent.Replica {
+		r, err := agent.OpenWith(ctx, path, agent.Options{Now: now})
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+
+	orig := openAt(origPath, ahead.now)
+	tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy gốc")
+	require.NoError(t, err)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	row, err := mate.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Lê Thị Hoa", "registered_on": day(-10)})
+	require.NoError(t, err)
+	other, err := mate.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Trần Văn Tư"})
+	require.NoError(t, err)
+	realSync(t, mate, ts, tm)
+	realSync(t, orig, ts, tok)
+
+	// A date three days ahead of the server's today, pushed; its Ack cut.
+	ahead.advance(5 * 24 * time.Hour)
+	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"registered_on": day(3)}))
+	require.Error(t, syncCutAfter(orig, ts, tok, func(int) int { return 1 }), "the push's Ack was to be cut")
+	require.NoError(t, orig.Close())
+	restoreFile(t, origPath, copyPath)
+
+	// The copy writes under the next number and syncs first.
+	cp := openAt(copyPath, real.now)
+	require.NoError(t, cp.EditHousehold(ctx, row, agent.Fields{"phone": "0912000111"}))
+	realSync(t, cp, ts, tok)
+
+	// The original writes another household under that number, then
+	// corrects the date. One change a push: the refusal of the date comes
+	// back; the next push (the other household) reaches the server, whose
+	// answer (replica_forked) is cut; the correction is recorded as sent.
+	orig = openAt(origPath, ahead.now)
+	require.NoError(t, orig.EditHousehold(ctx, other, agent.Fields{"phone": "0912000222"}))
+	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"registered_on": day(-2)}))
+	opts := agent.SyncOptions{IOTimeout: 5 * time.Second, BatchSize: 1, Window: 1}
+	frames := func(n int) int { return 2 * (1 - min(n, 1)) }
+	require.Error(t, syncCutAfterWith(orig, ts, tok, frames, opts))
+
+	// The volunteer discards the refused date.
+	rej, err := orig.Rejected(ctx)
+	require.NoError(t, err)
+	discarded := false
+	for _, x := range rej {
+		if x.Field == "registered_on" && x.Code == string(syncproto.CodeInvalidValue) {
+			require.NoError(t, orig.DiscardRejected(ctx, x.ID))
+			discarded = true
+		}
+	}
+	require.True(t, discarded, "the future date is in the rejected list: %+v", rej)
+
+	s, err := orig.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	require.NotNil(t, s.Fork, "the laptop finds itself a copy")
+	tok2, err := orig.PendingToken(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, tok2)
+	require.NoError(t, orig.TokenSaved(ctx))
+	realSync(t, orig, ts, tok2)
+	realSync(t, mate, ts, tm)
+
+	for name, r := range map[string]*agent.Replica{"the teammate": mate, "the laptop": orig} {
+		cs, err := r.Conflicts(ctx, true)
+		require.NoError(t, err)
+		for _, c := range cs {
+			require.NotEqual(t, "registered_on", c.Field, "%s lists a conflict on the date no one wrote against: %+v", name, c)
+		}
+	}
+	d, err := mate.Show(ctx, "households", row.String())
+	require.NoError(t, err)
+	require.Equal(t, day(-2), d.Fields["registered_on"])
+}

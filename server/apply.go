@@ -97,6 +97,9 @@ type batch struct {
 	hist *scopeHistory
 	// moved: the batch's rows that moved after the pusher's cursor (ownBack)
 	moved map[RowRef]bool
+	// lineage: the pusher's replica and those it is a fork of, read once
+	// (seenThroughRefusal)
+	lineage map[syncproto.ReplicaID]bool
 }
 
 func (b *batch) row(t string, id syncproto.RowID) (*rowCache, error) {
@@ -573,10 +576,22 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 // conflict against a value its writer overwrote knowingly (issue 17, wide
 // seed 2078). The change is logged with that base, so every replica judges
 // it the same way; its digest was taken as pushed (fork.go).
+//
+// A fork's changes are its own replica's too under the id it was copied
+// from: renumbered under the new id, a change keeps a base that names the
+// old id's refused write when the laptop dropped that refusal before it
+// found itself a copy (review 34c), so refusals are followed through the
+// pushing replica's fork parents as well. Only those: a refusal is stored
+// under the dot a push names, and a push naming another replica's change
+// is refused unauthorized, which Refusals leaves out.
 func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error {
 	base := c.Base
-	for hop := 0; hop < syncproto.MaxRefusalHops && base.Replica == b.p.replica && base.Seq != 0; hop++ {
-		rf, err := b.tx.Refusals(b.p.replica, base.Seq, base.Seq)
+	for hop := 0; hop < syncproto.MaxRefusalHops && base.Seq != 0; hop++ {
+		own, err := b.ownLineage(base.Replica)
+		if err != nil || !own {
+			return err
+		}
+		rf, err := b.tx.Refusals(base.Replica, base.Seq, base.Seq)
 		if err != nil {
 			return fmt.Errorf("read the refusal of the base of change %d: %w", c.Dot.Seq, err)
 		}
@@ -590,6 +605,26 @@ func (b *batch) seenThroughRefusal(c *syncproto.Change, cur syncproto.Dot) error
 		}
 	}
 	return nil
+}
+
+// ownLineage reports whether r is the pushing replica or one it is a fork
+// of (store ForkParents, read once a batch, and only when a base names
+// another replica than the pusher's).
+func (b *batch) ownLineage(r syncproto.ReplicaID) (bool, error) {
+	if r == b.p.replica {
+		return true, nil
+	}
+	if b.lineage == nil {
+		parents, err := b.tx.ForkParents(b.p.replica)
+		if err != nil {
+			return false, err
+		}
+		b.lineage = map[syncproto.ReplicaID]bool{}
+		for _, p := range parents {
+			b.lineage[p] = true
+		}
+	}
+	return b.lineage[r], nil
 }
 
 // The reason travels as data (Why) and, for clients that read only
@@ -648,7 +683,7 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 	var floor syncproto.HLC
 	if has {
 		curp = &cur
-		if c.Base != cur.Dot && c.Base.Replica == b.p.replica {
+		if c.Base != cur.Dot && !c.Base.IsZero() {
 			if err := b.seenThroughRefusal(c, cur.Dot); err != nil {
 				return res, err
 			}

@@ -110,6 +110,10 @@ type SyncTx interface {
 	// origin's own for the same sequence). A change pushed again (its Ack
 	// was lost) is answered with its refusal again, never as a duplicate.
 	Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Refused, error)
+	// ForkParents lists the replicas r continues as a fork of (POST
+	// /v1/fork): the replica of the device whose folder was copied, and
+	// its own parents, transitively; r itself is left out.
+	ForkParents(r syncproto.ReplicaID) ([]syncproto.ReplicaID, error)
 	// Materialize writes the given field values into the row table named
 	// table (schema.SQLiteMigrations), creating the row if needed.
 	Materialize(table string, id syncproto.RowID, fields map[string]syncproto.Value) error

@@ -146,3 +146,32 @@ func (w *writeTx) Team(id string) (server.Team, error) {
 	}
 	return t, rows.Err()
 }
+
+// ForkParents follows device_forks from every device of r to the device
+// whose folder was copied, and on from that device's replica.
+func (w *writeTx) ForkParents(r syncproto.ReplicaID) ([]syncproto.ReplicaID, error) {
+	rows, err := w.query(`WITH RECURSIVE up(rep) AS (
+			SELECT CAST(? AS BLOB)
+			UNION
+			SELECT p.replica_id FROM up
+				JOIN devices d ON d.replica_id = up.rep
+				JOIN device_forks f ON f.device_id = d.id
+				JOIN devices p ON p.id = f.forked_from
+		)
+		SELECT rep FROM up WHERE rep <> ?`, r[:], r[:])
+	if err != nil {
+		return nil, fmt.Errorf("read the replicas %s forked from: %w", r, err)
+	}
+	defer rows.Close()
+	var out []syncproto.ReplicaID
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("read the replicas %s forked from: %w", r, err)
+		}
+		var p syncproto.ReplicaID
+		copy(p[:], b)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

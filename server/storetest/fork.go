@@ -168,3 +168,29 @@ func testForkDevice(t *testing.T, s store) {
 	_, err = fs.ForkDevice(ctx, from, device(uuid.New(), "fork6", now), 0)
 	require.ErrorIs(t, err, server.ErrRevoked)
 }
+
+// testForkParents: a fork's replica lists the replica it was copied from,
+// and that one's own parent, transitively; the original lists none.
+func testForkParents(t *testing.T, s store) {
+	_, m := fixture(t, s)
+	now := time.Now().Truncate(time.Millisecond)
+	orig := enroll(t, s, m, now)
+	first, err := s.ForkDevice(ctx, orig, device(uuid.New(), "fork-a", now), 3)
+	require.NoError(t, err)
+	second, err := s.ForkDevice(ctx, first.Device, device(uuid.New(), "fork-b", now), 5)
+	require.NoError(t, err)
+	unrelated := enroll(t, s, m, now)
+	parents := func(r uuid.UUID) []uuid.UUID {
+		var out []uuid.UUID
+		require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+			ps, err := tx.ForkParents(r)
+			out = append(out, ps...)
+			return err
+		}))
+		return out
+	}
+	require.Empty(t, parents(orig.Replica))
+	require.Empty(t, parents(unrelated.Replica))
+	require.ElementsMatch(t, []uuid.UUID{orig.Replica}, parents(first.Device.Replica))
+	require.ElementsMatch(t, []uuid.UUID{orig.Replica, first.Device.Replica}, parents(second.Device.Replica))
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"EnrollAgainWithTheSameCode", testEnrollAgain},                              // fork.go
 		{"ChangeDigests", testDigests},                                               // fork.go
 		{"ForkDevice", testForkDevice},                                               // fork.go
+		{"ForkParents", testForkParents},                                             // fork.go
 		{"VersionsBesideTheRowTable", testVersionsBesideTheRowTable},                 // versions.go
 		{"VersionsKeepWhatTheRowTableCannot", testVersionsKeepWhatTheRowTableCannot}, // versions.go
 		{"ForgetBases", testForgetBases},                                             // versions.go
