@@ -55,20 +55,25 @@ func (s *Sim) notePush(f frame) {
 // pushed w's dot with different bases (one of them is the version the
 // server took, so a true conflict never fails the check; review 35).
 func (s *Sim) overwrote(w, l syncproto.Dot) bool {
-	return s.overwroteWithin(w, l, len(s.bases)+1)
+	return s.overwroteWithin(w, l, len(s.bases)+1, map[syncproto.Dot]bool{})
 }
 
-func (s *Sim) overwroteWithin(w, l syncproto.Dot, hops int) bool {
+// overwroteWithin is overwrote within hops bases, with the answers found so
+// far (seen): a dot reached by many paths is judged once.
+func (s *Sim) overwroteWithin(w, l syncproto.Dot, hops int, seen map[syncproto.Dot]bool) bool {
+	if v, ok := seen[w]; ok {
+		return v
+	}
 	bases := s.bases[w]
-	if hops == 0 || len(bases) == 0 {
-		return false
-	}
+	ok := hops > 0 && len(bases) > 0
 	for _, b := range bases {
-		if b != l && (b.IsZero() || !s.overwroteWithin(b, l, hops-1)) {
-			return false
+		if !ok {
+			break
 		}
+		ok = b == l || (!b.IsZero() && s.overwroteWithin(b, l, hops-1, seen))
 	}
-	return true
+	seen[w] = ok
+	return ok
 }
 
 // checkConflicts: no conflict log, the server's or a laptop's, holds a
