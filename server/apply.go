@@ -322,9 +322,8 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]string, error) {
 	verdicts := make([]checked, len(r.changes))
 	hamlets := map[RowRef]string{}
-	// Households first: a new row that names a new household this batch
-	// refuses whole falls with it, else the server held a visit of a
-	// household it never took (review 35).
+	// Households first: a row may name a household this batch makes only
+	// if the batch takes it (parentMissing).
 	refs := slices.SortedFunc(maps.Keys(r.plans), func(x, y RowRef) int {
 		if hx, hy := x.Table == "households", y.Table == "households"; hx != hy {
 			if hx {
@@ -337,7 +336,6 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		}
 		return bytes.Compare(x.Row[:], y.Row[:])
 	})
-	fell := map[syncproto.RowID]checked{} // new households refused whole
 	for _, ref := range refs {
 		pl := r.plans[ref]
 		rc, err := b.row(ref.Table, ref.Row)
@@ -383,8 +381,10 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		if pl.parent >= 0 {
 			c := &r.changes[pl.parent]
 			if id, err := uuid.Parse(c.Value.AsString()); err == nil {
-				var ok bool
-				if parent, ok = fell[id]; !ok {
+				if parent, err = b.parentMissing(c, id, hamlets); err != nil {
+					return nil, nil, err
+				}
+				if parent.code == "" {
 					if parent, err = b.parentOutOfScope(c, id); err != nil {
 						return nil, nil, err
 					}
@@ -407,14 +407,31 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			for _, i := range pl.idx {
 				verdicts[i] = pl.create
 			}
-			if ref.Table == "households" {
-				fell[ref.Row] = pl.create
-			}
 			continue
 		}
 		hamlets[ref] = pl.hamlet
 	}
 	return verdicts, hamlets, nil
+}
+
+// parentMissing refuses a change naming as its row's household one the
+// server does not hold and this batch does not make (hamlets: the new
+// rows judgeRows has let stand so far, households first): refused, sent
+// again after a lost Ack while refused, or collected. Taken, the server
+// held a visit of a household no device would ever receive (review 35:
+// in the batch that refused the household, the next one, or a later
+// sync, since the laptop keeps its refused household and its volunteer
+// goes on adding visits to it).
+func (b *batch) parentMissing(c *syncproto.Change, household syncproto.RowID, hamlets map[RowRef]string) (checked, error) {
+	ref := RowRef{"households", household}
+	if _, made := hamlets[ref]; made {
+		return checked{}, nil
+	}
+	pc, err := b.row(ref.Table, ref.Row)
+	if err != nil || pc.exists || pc.st.Scope != "" {
+		return checked{}, err
+	}
+	return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.HouseholdMissing, "household", household.String(), "table", c.Table)}, nil
 }
 
 // placedOutOfScope: a new row none of whose hamlet_codes the pusher's

@@ -25,6 +25,7 @@ func RunNewRowRules(t *testing.T, start StartFunc) {
 		newRowAcrossAHamletLoss(t, start, true)
 	})
 	newRowThroughHamlets(t, start)
+	householdMissing(t, start)
 }
 
 // steppedClock is a clock a test moves by hand, so that a write made
@@ -96,7 +97,11 @@ func newRowAcrossAHamletLoss(t *testing.T, start StartFunc, named bool) {
 	require.NoError(t, err)
 	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
 	if !named {
-		requireRefused(t, res, syncproto.CodeMovedOutOfScope, hamlet)
+		requireRefused(t, []syncproto.Result{res[0], res[len(res)-1]}, syncproto.CodeMovedOutOfScope, hamlet)
+		for _, r := range res[1 : len(res)-1] {
+			require.Equal(t, syncproto.ResultRefused, r.Status, "the visit: %+v", r)
+			require.Equal(t, "household_missing", r.Why.Key, "the visit: %+v", r)
+		}
 		require.NotContains(t, rows, hh, "the server holds part of a household: its head_name was refused, its hamlet_code taken")
 		require.NotContains(t, rows, visit, "the server holds a visit of a household it refused")
 		return
@@ -217,4 +222,95 @@ func partialThroughIntermediate(t *testing.T, start StartFunc, loseLast bool) {
 	if r, ok := rows[hh]; ok {
 		require.Contains(t, r, "head_name", "the server holds a household without its head's name: results %+v, row %v", res, r)
 	}
+}
+
+// householdMissing is review 35b's cases: a row naming a household the
+// server refused is refused too, whether the household came in the same
+// push, again in the same push after a lost Ack, or earlier.
+func householdMissing(t *testing.T, start StartFunc) {
+	// One push (a re-push after a lost Ack) carries a household the server
+	// refused whole in the lost Ack's push (a date the server takes for
+	// the future: the laptop's clock runs ahead) and a new visit of it
+	// written since: the household's changes are answered from the store,
+	// and the visit was taken alone.
+	t.Run("a visit pushed with its household's refused changes again is not held alone", func(t *testing.T) {
+		clk := &steppedClock{t: RulesNow}
+		ts := start(t, func(c *server.Config) { c.Now = clk.now })
+		dev := ts.NewDevice(t, ts.TeamA)
+		w := NewWriter(dev.Replica, clk.now)
+		home := ts.HamletsA[0]
+		future := clk.now().AddDate(0, 0, 5).Format(time.DateOnly)
+		hh, visit := uuid.New(), uuid.New()
+		hcs := append(w.Household(hh, home, "Lê Thị Hoa"),
+			w.Write("households", hh, "registered_on", syncproto.String(future), home))
+		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res := a.push(hcs...)
+		for i, r := range res {
+			require.Equal(t, syncproto.ResultRefused, r.Status, "household change %d: %+v", i, r)
+		}
+		// The Ack was lost; meanwhile the volunteer added a visit.
+		clk.advance(time.Minute)
+		vcs := []syncproto.Change{
+			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
+			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
+			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
+			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home),
+		}
+		a2 := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res = a2.push(append(hcs, vcs...)...)
+		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+		require.NotContains(t, rows, hh)
+		require.NotContains(t, rows, visit, "the server holds a visit of a household it refused: %+v", res)
+	})
+	// The same without a lost Ack: the visit arrives in the next push (the
+	// next batch of the same session, or a later sync: the laptop keeps
+	// the household, its refusal in the rejected list, and the volunteer
+	// goes on adding visits to it).
+	t.Run("a visit in the push after its household's refusal is not held alone", func(t *testing.T) {
+		clk := &steppedClock{t: RulesNow}
+		ts := start(t, func(c *server.Config) { c.Now = clk.now })
+		dev := ts.NewDevice(t, ts.TeamA)
+		w := NewWriter(dev.Replica, clk.now)
+		home := ts.HamletsA[0]
+		future := clk.now().AddDate(0, 0, 5).Format(time.DateOnly)
+		hh, visit := uuid.New(), uuid.New()
+		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res := a.push(append(w.Household(hh, home, "Lê Thị Hoa"),
+			w.Write("households", hh, "registered_on", syncproto.String(future), home))...)
+		require.Equal(t, syncproto.ResultRefused, res[0].Status)
+		clk.advance(time.Minute)
+		res = a.push(
+			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
+			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
+			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
+			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+		require.NotContains(t, rows, hh)
+		require.NotContains(t, rows, visit, "the server holds a visit of a household it refused: %+v", res)
+	})
+	// The household and its visit in one push: the visit falls with it,
+	// its reason naming the household, not the household's own.
+	t.Run("a visit in the push its household is refused in", func(t *testing.T) {
+		clk := &steppedClock{t: RulesNow}
+		ts := start(t, func(c *server.Config) { c.Now = clk.now })
+		dev := ts.NewDevice(t, ts.TeamA)
+		w := NewWriter(dev.Replica, clk.now)
+		home := ts.HamletsA[0]
+		future := clk.now().AddDate(0, 0, 5).Format(time.DateOnly)
+		hh, visit := uuid.New(), uuid.New()
+		cs := append(w.Household(hh, home, "Lê Thị Hoa"),
+			w.Write("households", hh, "registered_on", syncproto.String(future), home),
+			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
+			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
+			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
+			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+		res := a.push(cs...)
+		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+		require.NotContains(t, rows, visit, "%+v", res)
+		for _, r := range res[3:] {
+			require.Equal(t, syncproto.ResultRefused, r.Status)
+			require.Equal(t, "household_missing", r.Why.Key, "%+v", r)
+		}
+	})
 }
