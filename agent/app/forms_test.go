@@ -137,3 +137,22 @@ func TestFixWithBadValue(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, rej)
 }
+
+// A visit refused because its household is not on the server says so,
+// naming the household and what fixes it, not a rule of the visit's own
+// fields.
+func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
+	h := newHarness(t, true)
+	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
+	status, body, _ := h.post("/households/"+id+"/visit", url.Values{"visited_on": {"02/12/2026"}, "skill": {"ehealth_record"}, "outcome-ehealth_record": {"independent"}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	ctx := context.Background()
+	// As the server refuses a visit of a household it does not hold
+	// (server/apply.go parentMissing).
+	_, err := h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = ? WHERE tbl = 'visits'`,
+		`why:"household_missing" "household"="`+id+`" "table"="visits"`)
+	require.NoError(t, err)
+	_, body = h.get("/sync")
+	require.Contains(t, body, "Hộ "+id+" không có trên máy chủ", "the reason names the household")
+	require.Contains(t, body, "Hãy sửa và gửi lại hộ")
+}

@@ -173,6 +173,9 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 			if code == syncproto.CodeMovedOutOfScope || code == syncproto.CodeOutOfScope {
 				g.Reason = x.Text(lang) // the move or the hamlet, and who may make it
 			}
+			if x.Why != nil && x.Why.Key == refusal.HouseholdMissing {
+				g.Why = x.Text(lang) // the household, and what fixes it: nothing on this record
+			}
 			out = append(out, g)
 			i = len(out) - 1
 			at[x.Row] = i
