@@ -26,9 +26,11 @@ import (
 // DigestWindow is how many of a replica's newest digests collection keeps.
 // A legitimate re-push (a lost Ack) is never further behind than what an
 // agent keeps in flight (4 batches of at most 2,000 changes, again after
-// each lost connection); an older copy is caught by the agent itself
-// (Welcome.PushedSeq above what it ever sent), so a digest older than this
-// only costs space.
+// each lost connection). An older copy finds itself behind
+// (Welcome.PushedSeq above what it ever sent) and pushes what it holds up
+// to PushedSeq under the old id, to be told duplicates from forks; below
+// the window the server cannot tell, and answers replica_forked
+// (forkCheck.repushed, DigestFloor).
 const DigestWindow = 20_000
 
 // Digest is the digest of one change a replica pushed, by its sequence.
@@ -54,6 +56,9 @@ type DigestTx interface {
 	// sequence in [from, to], by sequence, this transaction's own
 	// included. A digest stored before the store kept restamps has HLC 0.
 	Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]Digest, error)
+	// DigestFloor is the highest sequence of origin whose digest
+	// collection may have dropped (CollectDigests): 0 when none.
+	DigestFloor(origin syncproto.ReplicaID) (uint64, error)
 }
 
 // changeDigest is a 64-bit FNV-1a digest of a change as its replica sent
@@ -103,7 +108,8 @@ type forkCheck struct {
 	top    uint64            // the batch's highest sequence of origin
 	stored map[uint64]Digest // digests of the batch's re-pushed sequences, read at the first
 	took   []Digest
-	at     uint64 // the first forked sequence; 0: none
+	at     uint64  // the first forked sequence; 0: none
+	floor  *uint64 // the origin's digest floor, read at the first re-push without a digest
 }
 
 func newForkCheck(tx Tx, origin syncproto.ReplicaID, held uint64, changes []syncproto.Change) *forkCheck {
@@ -121,8 +127,8 @@ func newForkCheck(tx Tx, origin syncproto.ReplicaID, held uint64, changes []sync
 func (f *forkCheck) forked() bool { return f.at != 0 }
 
 // repushed checks a change whose sequence the server holds: true if the
-// server holds other content under it (a fork). A sequence without a
-// digest (collected, or taken before digests were kept) is not a fork.
+// server holds other content under it (a fork), or may (its digest
+// collected).
 func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 	if f.stored == nil {
 		// Changes come in ascending order: the first re-pushed one is the
@@ -133,7 +139,26 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 		}
 	}
 	d, ok := f.stored[c.Dot.Seq]
-	if !ok || d.Digest == changeDigest(c) {
+	if !ok {
+		// No digest: taken before digests were kept (answered as a
+		// duplicate, as ever), or collected. A legitimate re-push is never
+		// that far behind (DigestWindow); a sequence collection passed is
+		// another copy's, far behind the one that pushed it first: its
+		// content is unknown, and answered duplicate it was lost (review
+		// 35c). It is forked: pushed again under a new id, nothing is lost
+		// (a restored backup that far behind may list conflicts between a
+		// value and itself).
+		if f.floor == nil {
+			floor, err := f.tx.DigestFloor(f.origin)
+			if err != nil {
+				return false, fmt.Errorf("read the digest floor: %w", err)
+			}
+			f.floor = &floor
+		}
+		if c.Dot.Seq > *f.floor {
+			return false, nil
+		}
+	} else if d.Digest == changeDigest(c) {
 		return false, nil
 	}
 	f.at = c.Dot.Seq

@@ -1,7 +1,10 @@
 package pgstore
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -66,4 +69,14 @@ func (w *pgTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]
 		return nil, fmt.Errorf("read change digests: %w", err)
 	}
 	return out, nil
+}
+
+// DigestFloor implements server.DigestTx.
+func (w *pgTx) DigestFloor(origin syncproto.ReplicaID) (uint64, error) {
+	var floor int64
+	err := w.tx.QueryRow(w.ctx, `SELECT digest_floor FROM replicas WHERE id = $1`, origin[:]).Scan(&floor)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("read the digest floor: %w", err)
+	}
+	return uint64(max(floor, 0)), nil
 }

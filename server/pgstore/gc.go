@@ -206,6 +206,9 @@ func (w *pgTx) RaiseFloor(scope string, seq uint64) error {
 }
 
 func (w *pgTx) CollectDigests(window int) (int, error) {
+	if _, err := w.tx.Exec(w.ctx, `UPDATE replicas SET digest_floor = max_seq - $1 WHERE max_seq - $1 > digest_floor`, int64(window)); err != nil {
+		return 0, err
+	}
 	tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_digests d USING replicas r WHERE r.idx = d.origin AND d.seq <= r.max_seq - $1`, int64(window))
 	if err != nil {
 		return 0, err

@@ -1,6 +1,8 @@
 package sqlitestore
 
 import (
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/hamlet-vn/hamlet/server"
@@ -89,4 +91,17 @@ func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint
 		out[uint64(seq)] = server.Digest{Seq: uint64(seq), Digest: uint64(d), HLC: syncproto.HLC(h)}
 	}
 	return out, rows.Err()
+}
+
+// DigestFloor implements server.DigestTx.
+func (w *writeTx) DigestFloor(origin syncproto.ReplicaID) (uint64, error) {
+	row, err := w.queryRow(`SELECT digest_floor FROM replicas WHERE id = ?`, origin[:])
+	if err != nil {
+		return 0, err
+	}
+	var floor int64
+	if err := row.Scan(&floor); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("read the digest floor: %w", err)
+	}
+	return uint64(max(floor, 0)), nil
 }

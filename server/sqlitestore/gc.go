@@ -194,6 +194,9 @@ func (w *writeTx) RaiseFloor(scope string, seq uint64) error {
 }
 
 func (w *writeTx) CollectDigests(window int) (int, error) {
+	if _, err := w.exec(`UPDATE replicas SET digest_floor = max_seq - ? WHERE max_seq - ? > digest_floor`, window, window); err != nil {
+		return 0, err
+	}
 	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, window)
 	if err != nil {
 		return 0, err

@@ -168,12 +168,13 @@ func TestRowTablesMigrationKeepsEveryRow(t *testing.T) {
 	// And before the migrations after 0011 (0012's units version, its
 	// table and triggers; 0013's column of restamps beside the digests;
 	// 0014's base of a refused change; 0015's collected ids; 0016's index
-	// of refusals), which the store applies again.
+	// of refusals; 0017's digest floor), which the store applies again.
 	for _, q := range []string{`ALTER TABLE sync_digests DROP COLUMN hlc`, `ALTER TABLE sync_refused DROP COLUMN base_origin`,
 		`ALTER TABLE sync_refused DROP COLUMN base_seq`, `DROP TRIGGER admin_units_version_insert`, `DROP TRIGGER admin_units_version_update`,
 		`DROP TRIGGER admin_units_version_delete`, `DROP TRIGGER admin_unit_predecessors_version_insert`,
 		`DROP TRIGGER admin_unit_predecessors_version_update`, `DROP TRIGGER admin_unit_predecessors_version_delete`,
-		`DROP TABLE admin_units_version`, `DROP TABLE sync_collected`, `DROP INDEX sync_refused_origin`} {
+		`DROP TABLE admin_units_version`, `DROP TABLE sync_collected`, `DROP INDEX sync_refused_origin`,
+		`ALTER TABLE replicas DROP COLUMN digest_floor`} {
 		_, err := tx.Exec(q)
 		require.NoError(t, err, q)
 	}

@@ -111,6 +111,21 @@ func testDigests(t *testing.T, s store) {
 	require.Empty(t, read(r, 1, 5))
 	require.Len(t, read(r, 1, n), server.DigestWindow)
 	require.Len(t, read(other, 1, 1), 1, "a replica's newest are kept")
+	floor := func(origin uuid.UUID) uint64 {
+		var f uint64
+		require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+			var err error
+			f, err = tx.DigestFloor(origin)
+			return err
+		}))
+		return f
+	}
+	require.Equal(t, uint64(5), floor(r), "the highest sequence whose digest collection dropped")
+	require.Zero(t, floor(other))
+	require.Zero(t, floor(uuid.New()), "an unknown replica")
+	_, err = s.Collect(ctx, server.GCOptions{})
+	require.NoError(t, err)
+	require.Equal(t, uint64(5), floor(r), "collecting again keeps it")
 }
 
 // testForkDevice: a fork makes a device of the same member for a new
