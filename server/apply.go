@@ -415,9 +415,9 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 }
 
 // parentMissing refuses a change naming as its row's household one the
-// server does not hold and this batch does not make (hamlets: the new
-// rows judgeRows has let stand so far, households first): refused, sent
-// again after a lost Ack while refused, or collected. Taken, the server
+// server never took and this batch does not make (hamlets: the new rows
+// judgeRows has let stand so far, households first): refused, or sent
+// again after a lost Ack while refused. Taken, the server
 // held a visit of a household no device would ever receive (review 35:
 // in the batch that refused the household, the next one, or a later
 // sync, since the laptop keeps its refused household and its volunteer
@@ -428,7 +428,10 @@ func (b *batch) parentMissing(c *syncproto.Change, household syncproto.RowID, ha
 		return checked{}, nil
 	}
 	pc, err := b.row(ref.Table, ref.Row)
-	if err != nil || pc.exists || pc.st.Scope != "" {
+	if err != nil || pc.exists || pc.st.Scope != "" || pc.collected {
+		// A household deleted and collected is taken as one deleted and
+		// not yet collected is: the record stays the volunteer's work
+		// (review 35d: refused, nothing on the laptop could send it).
 		return checked{}, err
 	}
 	return checked{syncproto.CodeInvalidValue, refusal.Why(refusal.HouseholdMissing, "household", household.String(), "table", c.Table)}, nil

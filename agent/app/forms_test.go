@@ -153,6 +153,6 @@ func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
 		`why:"household_missing" "household"="`+id+`" "table"="visits"`)
 	require.NoError(t, err)
 	_, body = h.get("/sync")
-	require.Contains(t, body, "Hộ "+id+" không có trên máy chủ", "the reason names the household")
-	require.Contains(t, body, "Hãy sửa và gửi lại hộ")
+	require.Contains(t, body, "Hộ "+id+" chưa có trên máy chủ", "the reason names the household")
+	require.Contains(t, body, "Hãy sửa và gửi lại hộ trước")
 }

@@ -38,9 +38,8 @@ const (
 	// ParentNotInScope: a new row hangs on a household of a hamlet not the
 	// device's. Params: household, hamlet, table.
 	ParentNotInScope = "parent_not_in_scope"
-	// HouseholdMissing: a row names a household the server does not hold
-	// (its adding was refused, or it was deleted and collected). Params:
-	// household, table.
+	// HouseholdMissing: a row names a household the server never took (its
+	// adding was refused). Params: household, table.
 	HouseholdMissing = "household_missing"
 	// MoveOutOfScope: a row may move to a hamlet outside the team's only by
 	// that hamlet's team or a coordinator. Params: table, to.
@@ -116,8 +115,8 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 		return pick(fmt.Sprintf("Hộ %s thuộc ấp %s, không thuộc phạm vi của máy này: bản ghi của hộ này do tổ phụ trách ấp %s ghi.", p("household"), p("hamlet"), p("hamlet")),
 			fmt.Sprintf("Household %s is in hamlet %s, which is not in this device's scope: its records belong to the team that covers %s.", p("household"), p("hamlet"), p("hamlet")))
 	case HouseholdMissing:
-		return pick(fmt.Sprintf("Hộ %s không có trên máy chủ (việc thêm hộ bị từ chối, hoặc hộ đã bị xoá): bản ghi này không gắn được vào hộ đó. Hãy sửa và gửi lại hộ (xem danh sách bị từ chối), hoặc chọn hộ khác.", p("household")),
-			fmt.Sprintf("Household %s is not on the server (adding it was refused, or it was deleted): this record cannot be attached to it. Fix and send the household again (see the rejected list), or choose another household.", p("household")))
+		return pick(fmt.Sprintf("Hộ %s chưa có trên máy chủ (việc thêm hộ bị từ chối): bản ghi này chưa gắn được vào hộ đó. Hãy sửa và gửi lại hộ trước (xem danh sách bị từ chối), rồi bấm «Sửa và gửi lại» ở bản ghi này.", p("household")),
+			fmt.Sprintf("Household %s is not on the server yet (adding it was refused): this record cannot be attached to it yet. Fix and send the household again first (see the rejected list), then press «Fix and send again» on this record.", p("household")))
 	case MoveOutOfScope:
 		return pick(fmt.Sprintf("Ấp %s không thuộc phạm vi của máy này: chỉ máy của tổ phụ trách ấp %s hoặc cán bộ điều phối mới chuyển được bản ghi sang đó.", p("to"), p("to")),
 			fmt.Sprintf("Hamlet %s is not in this device's scope: only a device of the team that covers %s, or a coordinator, can move a record there.", p("to"), p("to")))
