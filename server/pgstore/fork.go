@@ -74,7 +74,7 @@ func (w *pgTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]
 // DigestFloor implements server.DigestTx.
 func (w *pgTx) DigestFloor(origin syncproto.ReplicaID) (uint64, error) {
 	var floor int64
-	err := w.tx.QueryRow(w.ctx, `SELECT digest_floor FROM replicas WHERE id = $1`, origin[:]).Scan(&floor)
+	err := w.tx.QueryRow(w.ctx, `SELECT f.seq FROM sync_digest_floor f JOIN replicas r ON r.idx = f.origin WHERE r.id = $1`, origin[:]).Scan(&floor)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("read the digest floor: %w", err)
 	}

@@ -206,10 +206,13 @@ func (w *pgTx) RaiseFloor(scope string, seq uint64) error {
 }
 
 func (w *pgTx) CollectDigests(window int) (int, error) {
-	if _, err := w.tx.Exec(w.ctx, `UPDATE replicas SET digest_floor = max_seq - $1 WHERE max_seq - $1 > digest_floor`, int64(window)); err != nil {
+	// The floor first, and the digests by it: what is dropped is never
+	// above the floor, whatever a push committed between the two.
+	if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_digest_floor (origin, seq) SELECT idx, max_seq - $1 FROM replicas WHERE max_seq > $1
+		ON CONFLICT (origin) DO UPDATE SET seq = GREATEST(sync_digest_floor.seq, excluded.seq)`, int64(window)); err != nil {
 		return 0, err
 	}
-	tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_digests d USING replicas r WHERE r.idx = d.origin AND d.seq <= r.max_seq - $1`, int64(window))
+	tag, err := w.tx.Exec(w.ctx, `DELETE FROM sync_digests d USING sync_digest_floor f WHERE f.origin = d.origin AND d.seq <= f.seq`)
 	if err != nil {
 		return 0, err
 	}

@@ -95,7 +95,7 @@ func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint
 
 // DigestFloor implements server.DigestTx.
 func (w *writeTx) DigestFloor(origin syncproto.ReplicaID) (uint64, error) {
-	row, err := w.queryRow(`SELECT digest_floor FROM replicas WHERE id = ?`, origin[:])
+	row, err := w.queryRow(`SELECT f.seq FROM sync_digest_floor f JOIN replicas r ON r.idx = f.origin WHERE r.id = ?`, origin[:])
 	if err != nil {
 		return 0, err
 	}

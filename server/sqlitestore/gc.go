@@ -194,10 +194,13 @@ func (w *writeTx) RaiseFloor(scope string, seq uint64) error {
 }
 
 func (w *writeTx) CollectDigests(window int) (int, error) {
-	if _, err := w.exec(`UPDATE replicas SET digest_floor = max_seq - ? WHERE max_seq - ? > digest_floor`, window, window); err != nil {
+	// The floor first, and the digests by it: what is dropped is never
+	// above the floor.
+	if _, err := w.exec(`INSERT INTO sync_digest_floor (origin, seq) SELECT idx, max_seq - ? FROM replicas WHERE max_seq > ?
+		ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)`, window, window); err != nil {
 		return 0, err
 	}
-	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT r.max_seq FROM replicas r WHERE r.idx = sync_digests.origin) - ?`, window)
+	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT f.seq FROM sync_digest_floor f WHERE f.origin = sync_digests.origin)`)
 	if err != nil {
 		return 0, err
 	}

@@ -174,7 +174,7 @@ func TestRowTablesMigrationKeepsEveryRow(t *testing.T) {
 		`DROP TRIGGER admin_units_version_delete`, `DROP TRIGGER admin_unit_predecessors_version_insert`,
 		`DROP TRIGGER admin_unit_predecessors_version_update`, `DROP TRIGGER admin_unit_predecessors_version_delete`,
 		`DROP TABLE admin_units_version`, `DROP TABLE sync_collected`, `DROP INDEX sync_refused_origin`,
-		`ALTER TABLE replicas DROP COLUMN digest_floor`} {
+		`DROP TABLE sync_digest_floor`} {
 		_, err := tx.Exec(q)
 		require.NoError(t, err, q)
 	}
