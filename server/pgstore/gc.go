@@ -208,7 +208,9 @@ func (w *pgTx) RaiseFloor(scope string, seq uint64) error {
 func (w *pgTx) CollectDigests(window int) (int, error) {
 	// The floor first, and the digests by it: what is dropped is never
 	// above the floor, whatever a push committed between the two.
-	if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_digest_floor (origin, seq) SELECT idx, max_seq - $1 FROM replicas WHERE max_seq > $1
+	// In index order: two collections at once (serve and the CLI's gc)
+	// lock the floor rows in the same order, so never each other.
+	if _, err := w.tx.Exec(w.ctx, `INSERT INTO sync_digest_floor (origin, seq) SELECT idx, max_seq - $1 FROM replicas WHERE max_seq > $1 ORDER BY idx
 		ON CONFLICT (origin) DO UPDATE SET seq = GREATEST(sync_digest_floor.seq, excluded.seq)`, int64(window)); err != nil {
 		return 0, err
 	}
