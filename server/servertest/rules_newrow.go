@@ -76,11 +76,7 @@ func newRowAcrossAHamletLoss(t *testing.T, start StartFunc, named bool) {
 		cs = append(cs, w.Write("households", hh, "head_name", syncproto.String("Đặng Văn Sáu"), hamlet))
 	} else {
 		// A visit of it, written while the team held the hamlet too.
-		cs = append(cs,
-			w.Write("visits", visit, schema.ScopeField, syncproto.String(hamlet), hamlet),
-			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), hamlet),
-			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), hamlet),
-			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), hamlet))
+		cs = append(cs, visitOf(w, visit, hh, hamlet, clk.now())...)
 	}
 	clk.advance(time.Minute)
 	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
@@ -156,11 +152,7 @@ func newRowThroughHamlets(t *testing.T, start StartFunc) {
 		clk.advance(time.Minute)
 		hh, visit := uuid.New(), uuid.New()
 		cs := w.Household(hh, home, "Lê Thị Hoa")
-		cs = append(cs,
-			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
-			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
-			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
-			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+		cs = append(cs, visitOf(w, visit, hh, home, clk.now())...)
 		clk.advance(time.Minute)
 		cs = append(cs, w.Write("households", hh, schema.ScopeField, syncproto.String(lost), home))
 		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
@@ -250,12 +242,7 @@ func householdMissing(t *testing.T, start StartFunc) {
 		}
 		// The Ack was lost; meanwhile the volunteer added a visit.
 		clk.advance(time.Minute)
-		vcs := []syncproto.Change{
-			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
-			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
-			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
-			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home),
-		}
+		vcs := visitOf(w, visit, hh, home, clk.now())
 		a2 := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
 		res = a2.push(append(hcs, vcs...)...)
 		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
@@ -279,11 +266,7 @@ func householdMissing(t *testing.T, start StartFunc) {
 			w.Write("households", hh, "registered_on", syncproto.String(future), home))...)
 		require.Equal(t, syncproto.ResultRefused, res[0].Status)
 		clk.advance(time.Minute)
-		res = a.push(
-			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
-			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
-			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
-			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+		res = a.push(visitOf(w, visit, hh, home, clk.now())...)
 		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
 		require.NotContains(t, rows, hh)
 		require.NotContains(t, rows, visit, "the server holds a visit of a household it refused: %+v", res)
@@ -299,11 +282,8 @@ func householdMissing(t *testing.T, start StartFunc) {
 		future := clk.now().AddDate(0, 0, 5).Format(time.DateOnly)
 		hh, visit := uuid.New(), uuid.New()
 		cs := append(w.Household(hh, home, "Lê Thị Hoa"),
-			w.Write("households", hh, "registered_on", syncproto.String(future), home),
-			w.Write("visits", visit, schema.ScopeField, syncproto.String(home), home),
-			w.Write("visits", visit, "household_id", syncproto.String(hh.String()), home),
-			w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), home),
-			w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(clk.now())), home))
+			w.Write("households", hh, "registered_on", syncproto.String(future), home))
+		cs = append(cs, visitOf(w, visit, hh, home, clk.now())...)
 		a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
 		res := a.push(cs...)
 		rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
@@ -313,4 +293,15 @@ func householdMissing(t *testing.T, start StartFunc) {
 			require.Equal(t, "household_missing", r.Why.Key, "%+v", r)
 		}
 	})
+}
+
+// visitOf is a new visit of household hh in hamlet, as an agent writes
+// one: every field a visit cannot be without.
+func visitOf(w *Writer, visit, hh uuid.UUID, hamlet string, now time.Time) []syncproto.Change {
+	return []syncproto.Change{
+		w.Write("visits", visit, schema.ScopeField, syncproto.String(hamlet), hamlet),
+		w.Write("visits", visit, "household_id", syncproto.String(hh.String()), hamlet),
+		w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), hamlet),
+		w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(now)), hamlet),
+	}
 }
