@@ -135,14 +135,18 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 	for i := range cs {
 		c := &cs[i]
 		g.maxHLC = max(g.maxHLC, c.HLC)
-		if cur := st.cur[c.Field]; cur != nil && cur.Dot.Replica == g.r.id && c.Dot.Replica != g.r.id {
+		if cur := st.cur[c.Field]; cur != nil && g.r.mine(cur.Dot.Replica) && cur.Dot != c.Dot && c.Dot.Replica != g.r.id {
 			// Our own write against another's version of the field, as the
 			// server holds it: where the server took ours (acknowledged),
 			// its state came after it, and the version is what became of
 			// ours there (written over it, through writes we never saw, or
 			// the winner of a conflict the server recorded). Merged, a
 			// version two writes after ours would count as a concurrent
-			// write that beat it (simulation silent seed 248311).
+			// write that beat it (simulation silent seed 248311). Ours
+			// under an id this file wrote under before a fork too: what
+			// the server holds of it came after it just the same, and its
+			// other copy may have written over it, twice, under that id
+			// (simulation wide and silent seed 4405847).
 			if !unsettledRead {
 				var err error
 				if unsettled, err = g.t.unsettledSeqs(st.id); err != nil {

@@ -796,6 +796,15 @@ func TestFoundDefects(t *testing.T) {
 		// 91cbb680@14" (conflicts.go: a dot pushed with two bases ends the
 		// chain).
 		{"a dot two copies wrote", Config{Seed: 3010407, Wide: true, Silent: true, Truncate: true}},
+		// A laptop mid-clone was copied; the copy corrected a household's
+		// head twice under the old id. The original, a copy by the server's
+		// account, cloned anew under a new id and kept the household for a
+		// refused change; the head it held, its own write under its former
+		// id, met the copy's second correction as a concurrent write: "L4's
+		// conflict log holds a write that did not compete: households
+		// 17db06b0.head_name: d8c7e8c6@13 lost to d8c7e8c6@30"
+		// (agent/clone_rows.go: own under a former id too).
+		{"a copy's corrections over the original's head", Config{Seed: 4405847, Wide: true, Silent: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
