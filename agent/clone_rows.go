@@ -147,14 +147,17 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 			// the server holds of it came after it just the same, and its
 			// other copy may have written over it, twice, under that id
 			// (simulation wide and silent seed 4405847).
-			if !unsettledRead {
+			// Under a former id it was taken: a fork renumbers every
+			// change not taken, kept refusals too, and the outbox numbers
+			// are the new id's.
+			if !unsettledRead && cur.Dot.Replica == g.r.id {
 				var err error
 				if unsettled, err = g.t.unsettledSeqs(st.id); err != nil {
 					return err
 				}
 				unsettledRead = true
 			}
-			if !unsettled.holds(cur.Dot.Seq) {
+			if cur.Dot.Replica != g.r.id || !unsettled.holds(cur.Dot.Seq) {
 				st.hist = append(st.hist, histEntry{Field: c.Field, Ver: *cur})
 				v := syncproto.VersionOf(c)
 				st.cur[c.Field], st.scope = &v, c.Scope // as merge installs
