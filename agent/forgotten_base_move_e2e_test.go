@@ -110,6 +110,7 @@ func movedRowLeftOut(t *testing.T, absent string, truncate bool) {
 		_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
 		require.NoError(t, err)
 	case "silent":
+		ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 		clk.advance(2 * time.Hour)
 		realSync(t, m, ts, tm) // the teammate is back; the volunteer is not
 		_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
@@ -160,6 +161,7 @@ func TestDeadLaptopElsewhereDoesNotStopBaseClearing(t *testing.T) {
 			if silent {
 				realSync(t, dead, ts, td)
 				realSync(t, dead, ts, td)
+				ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 				clk.advance(2 * time.Hour)
 			}
 			l, tl := realAgent(t, ts, ts.TeamA)

@@ -51,6 +51,7 @@ func TestRecloneKeepsARefusedRowBeingCorrected(t *testing.T) {
 
 	// l stays silent; m corrects its household twice and collection
 	// clears the base above l's cursor: l is to clone again.
+	ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 	clk.advance(2 * time.Hour)
 	for _, name := range []string{"Hộ của bạn, sửa", "Hộ của bạn, sửa lại"} {
 		tick()

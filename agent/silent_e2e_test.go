@@ -75,6 +75,7 @@ func TestSilentDeviceReturns(t *testing.T) {
 	require.NoError(t, err)
 
 	// Meanwhile A deletes one household and edits the other.
+	ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 	clk.advance(10 * 24 * time.Hour)
 	require.NoError(t, a.Delete(ctx, "households", gone))
 	require.NoError(t, a.EditHousehold(ctx, kept, agent.Fields{"notes": "đã hướng dẫn cài VNeID"}))
@@ -87,6 +88,7 @@ func TestSilentDeviceReturns(t *testing.T) {
 	require.Zero(t, st.Rows, "a device silent 10 days held nothing back")
 
 	// Past it, S no longer does.
+	ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 	clk.advance(190 * 24 * time.Hour)
 	realSync(t, a, ts, ta) // A stays in touch
 	st, err = ts.Server.GC(ctx)
@@ -161,6 +163,7 @@ func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
 		require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"phone": ph}))
 		realSync(t, a, ts, ta)
 	}
+	ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 	clk.advance(190 * 24 * time.Hour)
 	realSync(t, a, ts, ta) // the server hears A stored both
 	st, err := ts.Server.GC(ctx)
@@ -263,6 +266,7 @@ func TestCloneResumedAfterItsLogWasCollected(t *testing.T) {
 	// adds one before it in the snapshot's order, and corrects another;
 	// collection drops the tombstone and truncates the log above the head
 	// of S's clone.
+	ts.WaitSessionsEnded(t) // a session still ending would be seen active after the jump
 	clk.advance(server.DefaultSilentAfter + 24*time.Hour)
 	require.NoError(t, a.Delete(ctx, "households", first))
 	early := add(0x10000000, "Hộ mới")

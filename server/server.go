@@ -555,6 +555,9 @@ func (s *Server) flushActivity(ctx context.Context) {
 	}
 }
 
+// Sessions is the number of agent sessions open now.
+func (s *Server) Sessions() int { return len(s.hub.all()) }
+
 // GC runs tombstone collection now (the periodic job, and the admin's).
 // Collection reads from the store which devices are silent. A device this
 // process holds a session of is in contact now, however long ago it last

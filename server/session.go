@@ -114,9 +114,13 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	c.readPump()
 	stopHello()
 	wg.Wait()
+	// Noted before the session leaves the hub: a session Sessions no
+	// longer counts has its last activity noted, so a test that waits for
+	// the sessions to end and then moves its clock ahead finds the device
+	// silent since then, not seen at the later time.
+	s.noteActivity(dev.ID, nil)
 	s.hub.remove(c)
 	s.metrics.connected.Dec()
-	s.noteActivity(dev.ID, nil)
 	s.log.Info("agent disconnected", LogDevice, dev.ID, "reason", c.reason)
 }
 

@@ -131,6 +131,21 @@ func Open(ctx context.Context, dir, sync string, cfg server.Config) (*server.Ser
 	return server.OpenWithStore(ctx, cfg, st)
 }
 
+// WaitSessionsEnded waits until the server has no agent session open: a
+// sync the client finished may still be ending on the server, which notes
+// the device's last activity then, by its clock. A test that moves a fake
+// clock ahead to make a device silent waits first.
+func (ts *TS) WaitSessionsEnded(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.Server.Sessions() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d agent sessions still open after 10s", ts.Server.Sessions())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // Close stops the server (idempotent).
 func (ts *TS) Close() {
 	_ = ts.Server.Close()
