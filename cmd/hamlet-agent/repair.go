@@ -26,11 +26,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	}
 	rep, err := agent.Repair(ctx, filepath.Join(d, "replica.db"), e.openOptions())
 	if errors.Is(err, agent.ErrNotDamaged) {
-		if e.json {
-			return e.printJSON(map[string]any{"damaged": false})
-		}
-		fmt.Fprintln(e.stdout, e.tr("Tệp dữ liệu không bị hỏng: không cần sửa.", "The data file is not damaged: nothing to repair."))
-		return nil
+		return e.notDamaged(ctx)
 	}
 	if err != nil {
 		return err
@@ -69,6 +65,28 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	e.summary(s)
 	fmt.Fprintln(e.stdout, e.tr("Đã tải lại từ máy chủ những bản ghi đã đồng bộ trước đây. Tệp dữ liệu dùng được bình thường.",
 		"The records synced before were fetched again from the server. The data file is ready to use."))
+	return nil
+}
+
+// notDamaged answers a repair of a sound file. A repair that salvaged a
+// file whose enrollment was unreadable may have been killed before it
+// said so; run again, it says it now, or the volunteer would learn it
+// only from a failed sync.
+func (e *env) notDamaged(ctx context.Context) error {
+	notEnrolled := false
+	if r, err := e.open(ctx); err == nil {
+		en, err := r.Enrollment(ctx)
+		notEnrolled = err == nil && en == nil
+	}
+	if e.json {
+		return e.printJSON(map[string]any{"damaged": false, "not_enrolled": notEnrolled})
+	}
+	fmt.Fprintln(e.stdout, e.tr("Tệp dữ liệu không bị hỏng: không cần sửa.", "The data file is not damaged: nothing to repair."))
+	if notEnrolled {
+		fmt.Fprintln(e.stderr, e.tr(
+			"Máy này chưa được đăng ký (thông tin đăng ký có thể đã mất khi sửa tệp lần trước). Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
+			"This laptop is not enrolled (its enrollment may have been lost in an earlier repair). Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records on this laptop will be sent once enrolled."))
+	}
 	return nil
 }
 
