@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -237,37 +238,88 @@ func (t *txn) rejected(id int64) (Rejected, syncproto.Version, error) {
 // corrected value) when value is non-nil, else the same value (after the
 // cause was fixed elsewhere, say the team's scope). The entry leaves the
 // list; if the new write is refused too, it comes back with the new reason.
+//
+// A household sent again takes with it the records refused because the
+// server did not hold it (household_missing): they go again too, after
+// it, so the volunteer fixes the household once.
 func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
-	x, ver, err := t.rejected(id)
+	x, err := r.fixRejected(t, id, value)
 	if err != nil {
 		return err
+	}
+	if x.Table == "households" {
+		waiting, err := t.refusedForMissing(x.Row)
+		if err != nil {
+			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
+		}
+		for _, seq := range waiting {
+			if _, err := r.fixRejected(t, seq, nil); err != nil {
+				return fmt.Errorf("send again a record of household %s: %w", x.Row, err)
+			}
+		}
+	}
+	return t.commit()
+}
+
+// refusedForMissing lists, a change a row, the refused changes of the rows
+// refused because the server did not hold household (household_missing).
+func (t *txn) refusedForMissing(household string) ([]int64, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, row_id, reason FROM outbox WHERE state = ? AND code = ? AND row_id != ? ORDER BY seq`,
+		outboxRejected, string(syncproto.CodeInvalidValue), household)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	seen := map[string]bool{}
+	for rows.Next() {
+		var seq int64
+		var row, reason string
+		if err := rows.Scan(&seq, &row, &reason); err != nil {
+			return nil, err
+		}
+		w, _ := refusal.Load(reason)
+		if seen[row] || w.Key != refusal.HouseholdMissing || w.Params["household"] != household {
+			continue
+		}
+		seen[row] = true
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}
+
+// fixRejected is FixRejected of one refused change in t.
+func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
+	x, ver, err := t.rejected(id)
+	if err != nil {
+		return x, err
 	}
 	v := ver.Value
 	tb, err := r.lookup(x.Table)
 	if err != nil {
-		return err
+		return x, err
 	}
 	if value != nil {
 		norm, err := tb.CheckWrite(schema.Write{Fields: map[string]any{x.Field: value}, Writer: schema.WriterVolunteer, Today: r.today()})
 		if err != nil {
-			return err
+			return x, err
 		}
 		if v, err = syncproto.ValueOf(norm[x.Field]); err != nil {
-			return err
+			return x, err
 		}
 	}
 	rowID, err := uuid.Parse(x.Row)
 	if err != nil {
-		return err
+		return x, err
 	}
 	st, err := t.get(rowID)
 	if err != nil {
-		return err
+		return x, err
 	}
 	if st == nil {
 		st = newRowState(x.Table, rowID, x.Hamlet)
@@ -276,10 +328,10 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	// refuses it whole: the row's other refused writes go again with this
 	// one, so a household refused for one field arrives whole once fixed.
 	ws := []fieldWrite{{field: x.Field, value: v, force: true}}
-	rows, err := t.tx.QueryContext(ctx, `SELECT field, kind, value FROM outbox WHERE state = ? AND row_id = ? AND seq != ? ORDER BY seq`,
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value FROM outbox WHERE state = ? AND row_id = ? AND seq != ? ORDER BY seq`,
 		outboxRejected, x.Row, id)
 	if err != nil {
-		return err
+		return x, err
 	}
 	for rows.Next() {
 		var f string
@@ -287,7 +339,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		var val any
 		if err := rows.Scan(&f, &kind, &val); err != nil {
 			rows.Close()
-			return err
+			return x, err
 		}
 		if i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == f }); i >= 0 {
 			ws[i] = fieldWrite{field: f, value: valueFrom(kind, val), force: true} // the later write of the field
@@ -300,13 +352,11 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return x, err
 	}
 	slices.SortStableFunc(ws, func(a, b fieldWrite) int { return fieldOrder(tb, a.field) - fieldOrder(tb, b.field) })
-	if _, err := r.writeFields(t, st, ws); err != nil {
-		return err
-	}
-	return t.commit()
+	_, err = r.writeFields(t, st, ws)
+	return x, err
 }
 
 // fieldOrder is a field's place in its table, the tombstone last.

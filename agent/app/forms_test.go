@@ -154,5 +154,5 @@ func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
 	require.NoError(t, err)
 	_, body = h.get("/sync")
 	require.Contains(t, body, "Hộ "+id+" chưa có trên máy chủ", "the reason names the household")
-	require.Contains(t, body, "Hãy sửa và gửi lại hộ trước")
+	require.Contains(t, body, "Hãy sửa và gửi lại hộ đó")
 }

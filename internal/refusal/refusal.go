@@ -115,8 +115,8 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 		return pick(fmt.Sprintf("Hộ %s thuộc ấp %s, không thuộc phạm vi của máy này: bản ghi của hộ này do tổ phụ trách ấp %s ghi.", p("household"), p("hamlet"), p("hamlet")),
 			fmt.Sprintf("Household %s is in hamlet %s, which is not in this device's scope: its records belong to the team that covers %s.", p("household"), p("hamlet"), p("hamlet")))
 	case HouseholdMissing:
-		return pick(fmt.Sprintf("Hộ %s chưa có trên máy chủ (việc thêm hộ bị từ chối): bản ghi này chưa gắn được vào hộ đó. Hãy sửa và gửi lại hộ trước (xem danh sách bị từ chối), rồi bấm «Sửa và gửi lại» ở bản ghi này.", p("household")),
-			fmt.Sprintf("Household %s is not on the server yet (adding it was refused): this record cannot be attached to it yet. Fix and send the household again first (see the rejected list), then press «Fix and send again» on this record.", p("household")))
+		return pick(fmt.Sprintf("Hộ %s chưa có trên máy chủ (việc thêm hộ bị từ chối): bản ghi này chưa gắn được vào hộ đó. Hãy sửa và gửi lại hộ đó (trong danh sách bị từ chối): bản ghi này sẽ được gửi lại cùng với hộ.", p("household")),
+			fmt.Sprintf("Household %s is not on the server yet (adding it was refused): this record cannot be attached to it yet. Fix and send the household again (in the rejected list): this record goes again with it.", p("household")))
 	case MoveOutOfScope:
 		return pick(fmt.Sprintf("Ấp %s không thuộc phạm vi của máy này: chỉ máy của tổ phụ trách ấp %s hoặc cán bộ điều phối mới chuyển được bản ghi sang đó.", p("to"), p("to")),
 			fmt.Sprintf("Hamlet %s is not in this device's scope: only a device of the team that covers %s, or a coordinator, can move a record there.", p("to"), p("to")))
