@@ -135,21 +135,25 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
 	for i := range cs {
 		c := &cs[i]
 		g.maxHLC = max(g.maxHLC, c.HLC)
-		if cur := st.cur[c.Field]; cur != nil && g.r.mine(cur.Dot.Replica) && cur.Dot != c.Dot && c.Dot.Replica != g.r.id {
-			// Our own write against another's version of the field, as the
-			// server holds it: where the server took ours (acknowledged),
-			// its state came after it, and the version is what became of
-			// ours there (written over it, through writes we never saw, or
-			// the winner of a conflict the server recorded). Merged, a
-			// version two writes after ours would count as a concurrent
-			// write that beat it (simulation silent seed 248311). Ours
-			// under an id this file wrote under before a fork too: what
-			// the server holds of it came after it just the same, and its
-			// other copy may have written over it, twice, under that id
-			// (simulation wide and silent seed 4405847).
-			// Under a former id it was taken: a fork renumbers every
-			// change not taken, kept refusals too, and the outbox numbers
-			// are the new id's.
+		if cur := st.cur[c.Field]; cur != nil && cur.Dot != c.Dot && c.Dot.Replica != g.r.id {
+			// A version the server took against another's version of the
+			// field, as the server holds it: its state came after it, and
+			// the version is what became of it there (written over it,
+			// through writes this replica never saw, or the winner of a
+			// conflict the server recorded). Merged, a version two writes
+			// after it would count as a concurrent write that beat it: for
+			// our own write (simulation silent seed 248311), ours under an
+			// id this file wrote under before a fork, which its other copy
+			// may have written over twice under that id (wide and silent
+			// seed 4405847), and a teammate's version a row kept through a
+			// restarted clone for its refused change holds, stored by the
+			// first attempt (review 36,
+			// TestRestartedCloneKeptRefusedRowNoConflictOnTeammateField).
+			// Only our own write the server has not taken (pending or
+			// refused) meets the version as a concurrent one. Under a
+			// former id it was taken: a fork renumbers every change not
+			// taken, kept refusals too, and the outbox numbers are the
+			// new id's.
 			if !unsettledRead && cur.Dot.Replica == g.r.id {
 				var err error
 				if unsettled, err = g.t.unsettledSeqs(st.id); err != nil {
