@@ -166,6 +166,26 @@ func (e *DeletedError) Message(lang string) string {
 		fmt.Sprintf("Record %s is deleted, so it cannot be edited. Check the list or ask your team leader.", shortID(e.ID)))
 }
 
+// RecordGoneError: a refused change sent again names a record this laptop
+// no longer holds (moved out of its team's hamlets, or collected), and
+// the change alone cannot make it: sent, it would make a record of that
+// one field here and be refused again there. Discarding it is what is
+// left.
+type RecordGoneError struct {
+	Table string
+	ID    string
+}
+
+func (e *RecordGoneError) Error() string {
+	return fmt.Sprintf("agent: %s %s is no longer on this laptop; a refused change of it alone cannot be sent again", e.Table, e.ID)
+}
+
+func (e *RecordGoneError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Bản ghi %s không còn trên máy này (đã chuyển sang ấp ngoài địa bàn của tổ, hoặc đã bị xoá trên máy chủ) nên không gửi lại được thay đổi này. Hãy bấm «Bỏ» để bỏ thay đổi; nếu thông tin vẫn cần, báo tổ đang phụ trách hộ.", shortID(e.ID)),
+		fmt.Sprintf("Record %s is no longer on this laptop (moved to a hamlet outside your team's, or deleted on the server), so this change cannot be sent again. Press «Discard» to drop it; if the information is still needed, tell the team that now covers the household.", shortID(e.ID)))
+}
+
 // NotEnrolledError: sync or a volunteer write needs an enrollment first.
 type NotEnrolledError struct{}
 

@@ -76,3 +76,53 @@ func TestFixingARefusedHouseholdSendsItsRecordsAgain(t *testing.T) {
 		require.NotEmpty(t, d.Fields)
 	}
 }
+
+// A new household refused whole: discarding its registration date leaves
+// a household that can go again; discarding its hamlet leaves none, so
+// the household goes whole, its other refused writes with it. Field by
+// field, the volunteer who discarded the hamlet kept a live household
+// without one, partial here for good (simulation, fixing world, seed
+// 9100104).
+func TestDiscardingARequiredFieldOfARefusedNewHouseholdDiscardsIt(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "phone": "0912000111", "registered_on": day(3)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+
+	byField := func() map[string]int64 {
+		rej, err := l.Rejected(ctx)
+		require.NoError(t, err)
+		out := map[string]int64{}
+		for _, x := range rej {
+			out[x.Field] = x.ID
+		}
+		return out
+	}
+	refused := byField()
+	require.Contains(t, refused, "registered_on")
+	require.Contains(t, refused, "hamlet_code")
+	require.NoError(t, l.DiscardRejected(ctx, refused["registered_on"]))
+	d, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "without its date the household is whole")
+	require.Equal(t, "Lê Thị Hoa", d.Fields["head_name"])
+	require.NotContains(t, byField(), "registered_on")
+
+	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
+	_, err = l.Show(ctx, "households", hh.String())
+	require.Error(t, err, "a household without its hamlet is discarded whole")
+	require.Empty(t, byField(), "its other refused writes went with it")
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	realSync(t, l, ts, tok)
+	require.Empty(t, byField())
+}
