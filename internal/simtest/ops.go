@@ -78,6 +78,9 @@ func (s *Sim) operate() {
 	if s.cfg.Silent {
 		all = append(slices.Clip(ops), silentOps...)
 	}
+	if s.cfg.Fixes {
+		all = append(slices.Clip(all), fixOps...)
+	}
 	w := make([]int, len(all))
 	for i, o := range all {
 		if (!o.wide || s.cfg.Wide) && o.can(s) {

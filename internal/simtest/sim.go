@@ -39,6 +39,10 @@ type Config struct {
 	// return, and households corrected and moved in one save
 	// (ops_silent.go); off, a seed draws exactly as before.
 	Silent bool
+	// Fixes adds volunteers who act on their rejected lists: a refused
+	// change sent again, corrected or discarded (ops_fixes.go); off, a
+	// seed draws exactly as before.
+	Fixes bool
 	// Schedule, when set, replays these choices instead of drawing them
 	// from the seed (a shrunk schedule).
 	Schedule []uint32

@@ -38,6 +38,7 @@ var (
 	flagProcs     = flag.Int("procs", 1, "TestSchedules: test processes to spread the schedules over, each with -workers (make sim-long: one a core, one worker each)")
 	flagWide      = flag.Bool("wide", false, "TestSchedules: every seed in the wide world (Config.Wide; else three quarters: wideFor); TestReplay: the wide world")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
+	flagFixes     = flag.Bool("fixes", false, "add volunteers who send refused changes again or discard them (Config.Fixes)")
 	flagPG        = flag.Bool("pg", false, "run the server on PostgreSQL, the cluster "+pgtest.Env+" names (scripts/pg-test.sh starts one)")
 )
 
@@ -67,7 +68,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Trace: os.Stdout, Postgres: postgres(t)}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Fixes: *flagFixes, Trace: os.Stdout, Postgres: postgres(t)}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -207,7 +208,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Postgres: pg})
+				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: *flagFixes, Postgres: pg})
 				steps.Add(int64(res.Steps))
 				d := done.Add(1)
 				if res.Failure != nil {
@@ -215,8 +216,8 @@ func TestSchedules(t *testing.T) {
 					failed = append(failed, res)
 					mu.Unlock()
 					// A long run says what failed as it goes, not hours later.
-					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d PG=%d): %s", res.Seed, res.Seed,
-						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
+					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d): %s", res.Seed, res.Seed,
+						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
 				}
 				if d%progressEvery == 0 {
 					mu.Lock()
@@ -243,9 +244,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d PG=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Postgres != ""), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Postgres != ""), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
@@ -272,7 +273,7 @@ func schedulesInProcesses(t *testing.T, n, procs int) {
 		args := []string{"-test.run=^TestSchedules$", "-test.count=1", "-test.timeout=0", "-test.v",
 			"-schedules=" + strconv.Itoa(count), "-first=" + strconv.FormatUint(first, 10),
 			"-workers=" + strconv.Itoa(workers), "-procs=1", "-steps=" + strconv.Itoa(*flagSteps)}
-		for name, on := range map[string]bool{"-truncate": *flagTruncate, "-wide": *flagWide, "-silent": *flagSilent, "-pg": *flagPG} {
+		for name, on := range map[string]bool{"-truncate": *flagTruncate, "-wide": *flagWide, "-silent": *flagSilent, "-fixes": *flagFixes, "-pg": *flagPG} {
 			if on {
 				args = append(args, name)
 			}
@@ -805,11 +806,22 @@ func TestFoundDefects(t *testing.T) {
 		// 17db06b0.head_name: d8c7e8c6@13 lost to d8c7e8c6@30"
 		// (agent/clone_rows.go: own under a former id too).
 		{"a copy's corrections over the original's head", Config{Seed: 4405847, Wide: true, Silent: true, Truncate: true}},
+		// The fixing world: a volunteer sent again an edit of a household
+		// that had left for another team's hamlet; it made the household
+		// again on the laptop out of that one field: "L1 holds 1 live
+		// households lacking a required field (232a748c…): a partial row"
+		// (agent/lists.go: RecordGoneError).
+		{"an edit of a household that left sent again", Config{Seed: 9100013, Wide: true, Fixes: true, Truncate: true}},
+		// The fixing world: a volunteer discarded, field by field, the
+		// hamlet of a new household refused whole: "L5 holds 1 live
+		// households lacking a required field (fb7da414…): a partial row"
+		// (agent/lists.go: discardNewRow).
+		{"a refused new household's hamlet discarded", Config{Seed: 9100104, Wide: true, Fixes: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
 			if res.Failure != nil {
-				t.Fatalf("seed %d (make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Truncate), b2i(c.cfg.Wide), b2i(c.cfg.Silent), res.Failure)
+				t.Fatalf("seed %d (make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Truncate), b2i(c.cfg.Wide), b2i(c.cfg.Silent), b2i(c.cfg.Fixes), res.Failure)
 			}
 		})
 	}
