@@ -357,19 +357,49 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 		return x, err
 	}
 	if gone {
-		// Not held here: only a whole new row (its adding refused) can
-		// go again; an edit alone would make a row of its fields here.
-		fs := make(map[string]any, len(ws))
-		for _, w := range ws {
-			fs[w.field] = w.value.Any()
+		// Not held here: only a new row whose adding was refused can go
+		// again; an edit alone would make a row of its fields here.
+		added, err := t.refusedAdding(tb, x.Row)
+		if err != nil {
+			return x, err
 		}
-		if _, err := tb.CheckWrite(schema.Write{Create: true, Fields: fs}); err != nil {
+		if !added {
 			return x, &RecordGoneError{Table: x.Table, ID: x.Row}
 		}
 	}
 	slices.SortStableFunc(ws, func(a, b fieldWrite) int { return fieldOrder(tb, a.field) - fieldOrder(tb, b.field) })
 	_, err = r.writeFields(t, st, ws)
 	return x, err
+}
+
+// refusedAdding reports whether the refused changes of a row include its
+// adding: a write of each required field over nothing (no base). An edit
+// that moves a household and renames its head carries both required
+// fields too, written over the versions it changed (review 36, D1).
+func (t *txn) refusedAdding(tb *schema.Table, row string) (bool, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT field FROM outbox WHERE state = ? AND row_id = ? AND coalesce(base_seq, 0) = 0`,
+		outboxRejected, row)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	added := map[string]bool{}
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return false, err
+		}
+		added[f] = true
+	}
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	for i := range tb.Fields {
+		if f := &tb.Fields[i]; f.Required && !added[f.Name] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // fieldOrder is a field's place in its table, the tombstone last.
@@ -442,12 +472,17 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 	return t.commit()
 }
 
-// lacksRequired reports whether a live row holds no value for a field its
-// table requires: a new row the server never took (it refuses a new row
-// whole), one of whose required fields was just discarded.
+// lacksRequired reports whether a live row that the server never took (it
+// refuses a new row whole) holds no value for a field its table requires:
+// one of its required fields was just discarded. A row holding any
+// version the server took is left alone, whatever it lacks (review 36,
+// D2: a row the server holds, made partial here by an older release).
 func (t *txn) lacksRequired(st *rowState) (bool, error) {
 	if v := st.cur[syncproto.TombstoneField]; v != nil && v.Value.Kind() == syncproto.KindBool && v.Value.AsBool() {
 		return false, nil
+	}
+	if taken, err := t.holdsTaken(st); err != nil || taken {
+		return false, err
 	}
 	tb, err := t.r.lookup(st.table)
 	if err != nil {
@@ -461,13 +496,38 @@ func (t *txn) lacksRequired(st *rowState) (bool, error) {
 	return false, nil
 }
 
+// holdsTaken reports whether a row state holds a version the server took:
+// another replica's, or one of this laptop's neither pending nor refused.
+func (t *txn) holdsTaken(st *rowState) (bool, error) {
+	unsettled, err := t.unsettledSeqs(st.id)
+	if err != nil {
+		return false, err
+	}
+	taken := func(v *syncproto.Version) bool {
+		return v.Dot.Replica != t.r.id || !unsettled.holds(v.Dot.Seq)
+	}
+	for _, v := range st.cur {
+		if taken(v) {
+			return true, nil
+		}
+	}
+	for i := range st.hist {
+		if taken(&st.hist[i].Ver) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // discardNewRow discards a new row the server never took, whole: a
 // household without its head or hamlet is no record, can never go to the
 // server whole again (it refuses a new row whole, and what is sent again
 // goes with the row's other refused writes), and stayed here, live and
 // partial, for good (simulation, fixing world, seed 9100104). Its other
-// refused and unsent writes go with it; a row with a change sent and not
-// answered yet is left as it is, to be decided by that answer.
+// refused and unsent writes go with it; a row with a change whose answer
+// was lost (unacknowledged) is left as it is, to be decided by that
+// answer. A change read into a push under way is still unsent here: the
+// server refuses it with the row (it never holds the row whole).
 func (t *txn) discardNewRow(st *rowState) error {
 	var waiting int
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE row_id = ?1 AND state = ?2)
@@ -480,7 +540,46 @@ func (t *txn) discardNewRow(st *rowState) error {
 	if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND state IN (?, ?)`, st.id.String(), outboxPending, outboxRejected); err != nil {
 		return err
 	}
-	return t.drop(st.table, st.id, st)
+	if err := t.drop(st.table, st.id, st); err != nil {
+		return err
+	}
+	if st.table != "households" {
+		return nil
+	}
+	// The records refused for the household's absence can never be
+	// attached to it now: they go with it, where the server never took
+	// them either (review 36, D3: left, the list told the volunteer to
+	// send the household again).
+	orphans, err := t.refusedForMissing(st.id.String())
+	if err != nil {
+		return err
+	}
+	for _, seq := range orphans {
+		var row string
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id FROM outbox WHERE seq = ?`, seq).Scan(&row); err != nil {
+			return err
+		}
+		id, err := uuid.Parse(row)
+		if err != nil {
+			return err
+		}
+		child, err := t.get(id)
+		if err != nil {
+			return err
+		}
+		if child == nil {
+			continue
+		}
+		if taken, err := t.holdsTaken(child); err != nil {
+			return err
+		} else if taken {
+			continue
+		}
+		if err := t.discardNewRow(child); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
