@@ -200,6 +200,17 @@ func (r *Replica) fork(ctx context.Context, server, token string) (string, *Fork
 		return "", nil, fmt.Errorf("fork: %s %q: %w", metaForkReplica, rep, err)
 	}
 	er, err := r.requestFork(ctx, server, token, newID, uint64(start))
+	var se *ServerError
+	if errors.As(err, &se) && se.Code == syncproto.CodeReplicaActive {
+		// The id this file chose is another's: a copy of this folder made
+		// while the fork waited chose it too and asked first. Choose
+		// another (simulation wide seed 4630314).
+		newID = r.newID()
+		if err := setMeta(ctx, r.db, metaForkReplica, newID.String()); err != nil {
+			return "", nil, err
+		}
+		er, err = r.requestFork(ctx, server, token, newID, uint64(start))
+	}
 	if err != nil {
 		return "", nil, err
 	}

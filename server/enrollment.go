@@ -155,7 +155,8 @@ func enrollAgain(tx DeviceTx, usedBy string, d Device, valid bool) (Device, erro
 
 // ForkDevice makes d, of from's member, for a new replica whose numbering
 // starts after startSeq; or, asked again for the same replica by the same
-// device, gives the device it made d's token (Enrollment.Again). from
+// device, gives the device it made d's token (Enrollment.Again), if that
+// device never connected (its answer was lost). from
 // revoked meanwhile: ErrRevoked. The replica on another device, or holding
 // changes: *ReplicaError ErrReplicaActive.
 func ForkDevice(ctx context.Context, st Updater, from Device, d Device, startSeq uint64) (Enrollment, error) {
@@ -195,6 +196,15 @@ func forkDevice(tx Tx, from Device, d Device, startSeq uint64) (Enrollment, erro
 	prev, ok, err := tx.ForkedDevice(d.Replica, from.ID)
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("fork: read the forked device: %w", err)
+	}
+	if ok && prev.LastSeen != nil {
+		// The device made for that replica has connected: the copy that
+		// asked first got it. A folder copied while its fork waited holds
+		// the same proposed id and this device's parent token; handed the
+		// device again, it took the first copy's token away and wrote
+		// under its id (simulation wide seed 4630314). It chooses another
+		// id (agent/fork.go).
+		return Enrollment{}, &ReplicaError{Kind: ErrReplicaActive, DeviceID: prev.ID}
 	}
 	if ok {
 		if err := tx.SetToken(prev.ID, d.TokenHash, d.Label, d.Client); err != nil {

@@ -74,6 +74,9 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := Device{ID: s.cfg.NewID().String(), Replica: replica, Label: label, Client: req.Client, TokenHash: hashToken(tok), Created: s.now()}
+	// Whether the device of an earlier fork ever connected is in the
+	// activity this process has not written yet.
+	s.flushActivity(r.Context())
 	en, err := ForkDevice(r.Context(), s.store, dev, d, req.StartSeq)
 	if errors.Is(err, ErrRevoked) {
 		err = errRevoked

@@ -139,10 +139,23 @@ func TestForkEndpoint(t *testing.T) {
 	require.Equal(t, []syncproto.ResultStatus{1, 1}, statuses(ack), "numbered from 18 on")
 	ts.Connect(t, dev) // the original's token still works
 
-	st2, again, _ := post(dev.Token, req)
-	require.Equal(t, http.StatusOK, st2)
-	require.Equal(t, en.DeviceID, again.DeviceID)
-	_, code, eb, err := servertest.Dial(context.Background(), ts.URL, en.Token)
+	// Asked again once its device connected: another copy of the folder
+	// that chose the same id (copied while the fork waited) is refused,
+	// and the device keeps its token (simulation wide seed 4630314).
+	st2, _, eb2 := post(dev.Token, req)
+	require.Equal(t, http.StatusConflict, st2)
+	require.Equal(t, syncproto.CodeReplicaActive, eb2.Error.Code)
+	ts.Connect(t, servertest.Device{Replica: copyID, Token: en.Token})
+
+	// Asked again before its device ever connected (the answer was lost):
+	// the same device, and the lost answer's token stops working.
+	lostReq := server.ForkRequest{ReplicaID: uuid.NewString(), StartSeq: 17, Label: "máy chép", Client: "servertest"}
+	st3, lost, _ := post(dev.Token, lostReq)
+	require.Equal(t, http.StatusOK, st3)
+	st4, again, _ := post(dev.Token, lostReq)
+	require.Equal(t, http.StatusOK, st4)
+	require.Equal(t, lost.DeviceID, again.DeviceID)
+	_, code, eb, err := servertest.Dial(context.Background(), ts.URL, lost.Token)
 	require.Error(t, err)
 	require.Equal(t, http.StatusUnauthorized, code, "the lost answer's token stops working: %+v", eb)
 
