@@ -395,6 +395,10 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			for i, v := range pl.edit {
 				verdicts[i] = v
 			}
+			for _, i := range incompleteRestore(r, ref, pl, &rc.st) {
+				verdicts[i] = checked{syncproto.CodeInvalidValue, refusal.Why(refusal.RestoreIncomplete,
+					"table", ref.Table, "row", ref.Row.String(), "field", missingRequired(r, ref, pl, &rc.st))}
+			}
 			if parent.code != "" {
 				verdicts[pl.parent] = parent
 			}
@@ -412,6 +416,55 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 		hamlets[ref] = pl.hamlet
 	}
 	return verdicts, hamlets, nil
+}
+
+// incompleteRestore lists the plan's restores of a row the server holds
+// deleted and without a required field the plan does not bring either.
+// Such a row is a tombstone made of a new row's delete alone (it needs no
+// more than its hamlet), its adding refused in an earlier push: the
+// agent's outbox keeps a row's changes together only where they are one
+// run (issue 17, seed 4694609). Taken, the restore made live a partial
+// row every device of the hamlet received.
+func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) []int {
+	if !st.Deleted {
+		return nil
+	}
+	var restores []int
+	for _, i := range pl.idx {
+		c := &r.changes[i]
+		if c.Field == schema.DeletedField && r.pre[i].code == "" && c.Value == syncproto.Bool(false) {
+			restores = append(restores, i)
+		}
+	}
+	if len(restores) == 0 || missingRequired(r, ref, pl, st) == "" {
+		return nil
+	}
+	return restores
+}
+
+// missingRequired is a required field of the row that neither the server
+// holds nor the plan writes, or "".
+func missingRequired(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) string {
+	t, ok := schema.LookupTable(ref.Table)
+	if !ok {
+		return ""
+	}
+	for fi := range t.Fields {
+		f := &t.Fields[fi]
+		if !f.Required {
+			continue
+		}
+		if v, ok := st.Versions[f.Name]; ok && !v.Value.IsNull() {
+			continue
+		}
+		if !slices.ContainsFunc(pl.idx, func(i int) bool {
+			c := &r.changes[i]
+			return c.Field == f.Name && r.pre[i].code == "" && pl.edit[i].code == "" && !c.Value.IsNull()
+		}) {
+			return f.Name
+		}
+	}
+	return ""
 }
 
 // parentMissing refuses a change naming as its row's household one the
