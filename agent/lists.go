@@ -329,28 +329,39 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 	// The server judges a new row by what one push carries for it, and
 	// refuses it whole: the row's other refused writes go again with this
 	// one, so a household refused for one field arrives whole once fixed.
+	// A refused write the field no longer holds was overwritten here
+	// before its refusal came back (a household moved after the push that
+	// added it): the field's value now goes, never the refused one over it.
+	held := func(f string, seq int64, refused syncproto.Value) syncproto.Value {
+		if cur := st.cur[f]; cur != nil && cur.Dot != (syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}) {
+			return cur.Value
+		}
+		return refused
+	}
+	if value == nil {
+		v = held(x.Field, id, v)
+	}
 	ws := []fieldWrite{{field: x.Field, value: v, force: true}}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value FROM outbox WHERE state = ? AND row_id = ? AND seq != ? ORDER BY seq`,
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, field, kind, value FROM outbox WHERE state = ? AND row_id = ? AND seq != ? ORDER BY seq`,
 		outboxRejected, x.Row, id)
 	if err != nil {
 		return x, err
 	}
 	for rows.Next() {
+		var seq, kind int64
 		var f string
-		var kind int64
 		var val any
-		if err := rows.Scan(&f, &kind, &val); err != nil {
+		if err := rows.Scan(&seq, &f, &kind, &val); err != nil {
 			rows.Close()
 			return x, err
 		}
 		if i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == f }); i >= 0 {
-			ws[i] = fieldWrite{field: f, value: valueFrom(kind, val), force: true} // the later write of the field
-			if f == x.Field {
-				ws[i].value = v
+			if f != x.Field {
+				ws[i] = fieldWrite{field: f, value: held(f, seq, valueFrom(kind, val)), force: true} // the later write of the field
 			}
 			continue
 		}
-		ws = append(ws, fieldWrite{field: f, value: valueFrom(kind, val), force: true})
+		ws = append(ws, fieldWrite{field: f, value: held(f, seq, valueFrom(kind, val)), force: true})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -173,8 +173,8 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 			if code == syncproto.CodeMovedOutOfScope || code == syncproto.CodeOutOfScope {
 				g.Reason = x.Text(lang) // the move or the hamlet, and who may make it
 			}
-			if x.Why != nil && x.Why.Key == refusal.HouseholdMissing {
-				g.Why = x.Text(lang) // the household, and what fixes it: nothing on this record
+			if x.Why != nil && (x.Why.Key == refusal.HouseholdMissing || x.Why.Key == refusal.RestoreIncomplete) {
+				g.Why = x.Text(lang) // what the server lacks, and what fixes it
 			}
 			out = append(out, g)
 			i = len(out) - 1
