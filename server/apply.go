@@ -825,13 +825,34 @@ func (b *batch) apply(c *syncproto.Change, hamlet string) (syncproto.Result, err
 // It is recorded as a move out of that hamlet, so collection takes it with
 // the row, but one of no time (noMove): the household was never there, and
 // no change is judged as made while it was.
+//
+// A losing move into a hamlet the pusher does not cover (any more: its
+// team lost it since the move was made) left the household there too, and
+// the laptop dropped it with the hamlet, its own writes with it; the
+// server never moved it, so nothing it logs brings the household back but
+// later writes of others, and the laptop rebuilt it of those alone: a
+// partial row, live where the server held it deleted (issue 17, seed
+// 4700523). When the household's own hamlet is the pusher's, its versions
+// are logged again as a move's, to every device there, the pusher too, and
+// so are the pusher's later writes of it in this push (ownBack).
 func (b *batch) evictLosingMove(c *syncproto.Change, rc *rowCache) error {
 	if c.Field != schema.ScopeField || c.Table != "households" || c.Dot.Replica != b.p.replica || c.Value.IsNull() {
 		return nil
 	}
 	to := c.Value.AsString()
-	if to == rc.st.Scope || !b.p.scope[to] || rc.st.Scope == "" {
+	if to == rc.st.Scope || rc.st.Scope == "" {
 		return nil
+	}
+	if !b.p.scope[to] {
+		if !b.p.scope[rc.st.Scope] {
+			return nil
+		}
+		ref := RowRef{c.Table, c.Row}
+		if b.moved == nil {
+			b.moved = map[RowRef]bool{}
+		}
+		b.moved[ref] = true
+		return b.relog(ref, rc, "")
 	}
 	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: c.Table, Row: c.Row, Scope: to}}
 	if err := b.appendEntry(&ev); err != nil {
