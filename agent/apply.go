@@ -351,6 +351,17 @@ func cutAtRow(cs []syncproto.Change, limit int) []syncproto.Change {
 	return cs[:n]
 }
 
+// dropDiscarded deletes the outbox entry seq if it is a write of a row
+// discarded whole (discardedCode), refused: nothing of that row is listed.
+func (t *txn) dropDiscarded(seq uint64) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM outbox WHERE seq = ? AND code = ? AND state IN (?, ?)`, int64(seq), discardedCode, outboxPending, outboxUnacked)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 // applyAck records the server's answer for each change of a pushed batch:
 // done ones leave the outbox (adopting a restamped HLC), refused ones stay
 // in the rejected list with their reason. Changes refused as
@@ -419,6 +430,12 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				// Noted: the server holds no digest of it under this
 				// number, so its base may still be rebased (rebaseOffRefused).
 				if err := t.exec(`UPDATE outbox SET code = ? WHERE seq = ? AND state IN (?, ?) AND code = ''`, string(res.Code), int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
+					return 0, 0, err
+				}
+				continue
+			}
+			if dropped, err := t.dropDiscarded(c.Dot.Seq); err != nil || dropped {
+				if err != nil {
 					return 0, 0, err
 				}
 				continue

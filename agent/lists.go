@@ -530,15 +530,20 @@ func (t *txn) holdsTaken(st *rowState) (bool, error) {
 	return false, nil
 }
 
+// discardedCode marks an unsent write of a row discarded whole
+// (discardNewRow): pushed all the same, and dropped at its answer.
+const discardedCode = "discarded"
+
 // discardNewRow discards a new row the server never took, whole: a
 // household without its head or hamlet is no record, can never go to the
 // server whole again (it refuses a new row whole, and what is sent again
 // goes with the row's other refused writes), and stayed here, live and
 // partial, for good (simulation, fixing world, seed 9100104). Its other
-// refused and unsent writes go with it; a row with a change whose answer
-// was lost (unacknowledged) is left as it is, to be decided by that
-// answer. A change read into a push under way is still unsent here: the
-// server refuses it with the row (it never holds the row whole).
+// refused writes go with it, and its unsent ones once answered; a row
+// with a change whose answer was lost (unacknowledged) is left as it is,
+// to be decided by that answer. A change read into a push under way is
+// still unsent here: the server refuses it with the row (it never holds
+// the row whole), and its answer drops it.
 func (t *txn) discardNewRow(st *rowState) error {
 	var waiting int
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE row_id = ?1 AND state = ?2)
@@ -548,7 +553,14 @@ func (t *txn) discardNewRow(st *rowState) error {
 	if waiting > 0 {
 		return t.save(st)
 	}
-	if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND state IN (?, ?)`, st.id.String(), outboxPending, outboxRejected); err != nil {
+	if err := t.exec(`DELETE FROM outbox WHERE row_id = ? AND state = ?`, st.id.String(), outboxRejected); err != nil {
+		return err
+	}
+	// An unsent write of it still goes, marked, so the numbers this
+	// replica pushes stay in order: deleted, it left a gap the server
+	// answered with sequence_gap at every sync, for good (simulation,
+	// fixing world, seed 4700405). Its answer, whatever it is, drops it.
+	if err := t.exec(`UPDATE outbox SET code = ? WHERE row_id = ? AND state = ?`, discardedCode, st.id.String(), outboxPending); err != nil {
 		return err
 	}
 	if err := t.drop(st.table, st.id, st); err != nil {

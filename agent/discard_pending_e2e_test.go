@@ -1,0 +1,66 @@
+package agent_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// A new household the server refused whole, corrected here since (an edit
+// not sent yet), is discarded by discarding its hamlet. The whole-row
+// discard deleted the unsent edit from the outbox: the next push skipped
+// its number, and the server, which takes a device's changes only in
+// order, answered sequence_gap at every sync from then on: the laptop
+// could send nothing ever again (simulation, fixing world, seed 4700405).
+func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
+
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	var hamlet int64
+	for _, x := range rej {
+		if x.Field == "hamlet_code" {
+			hamlet = x.ID
+		}
+	}
+	require.NotZero(t, hamlet, "%+v", rej)
+	require.NoError(t, l.DiscardRejected(ctx, hamlet))
+	other, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Trần Văn Tư", "registered_on": day(-1)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	d, err := mate.Show(ctx, "households", other.String())
+	require.NoError(t, err, "the household added after the discard reached the server")
+	require.Equal(t, "Trần Văn Tư", d.Fields["head_name"])
+	_, err = l.Show(ctx, "households", hh.String())
+	require.Error(t, err, "the household discarded is gone here")
+	rej, err = l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej, "nothing of the discarded household is listed")
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
