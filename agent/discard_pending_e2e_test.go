@@ -64,3 +64,66 @@ func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// A new household refused whole, its head's name corrected here before
+// the refusal was read: the volunteer discards the refused name (the field
+// holds the correction), then the refused hamlet. The discarded name
+// stayed in the row's history, where it passed for a version the server
+// had taken, so the household was not discarded whole: it stayed here
+// live without a hamlet, and went again partial (simulation, fixing
+// world, seed 4802253, a tutoring record).
+func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	// The name is corrected while the push that adds the household waits
+	// for its Ack.
+	edited := make(chan error, 1)
+	frames := func(n int) int {
+		if n == 0 {
+			return 2 // the Welcome and the Ack; then the connection is cut
+		}
+		return 1 << 20
+	}
+	_ = syncCutAfterGated(l, ts, tok, frames, agent.SyncOptions{IOTimeout: 5 * time.Second}, func(i int) {
+		if i == 1 {
+			edited <- l.EditHousehold(ctx, hh, agent.Fields{"head_name": "Lê Thị Hoà"})
+		}
+	})
+	require.NoError(t, <-edited)
+	realSync(t, l, ts, tok)
+
+	byField := func() map[string]int64 {
+		rej, err := l.Rejected(ctx)
+		require.NoError(t, err)
+		out := map[string]int64{}
+		for _, x := range rej {
+			if _, ok := out[x.Field]; !ok {
+				out[x.Field] = x.ID // the first: the adding's
+			}
+		}
+		return out
+	}
+	refused := byField()
+	require.Contains(t, refused, "head_name")
+	require.Contains(t, refused, "hamlet_code")
+	require.NoError(t, l.DiscardRejected(ctx, refused["head_name"]))
+	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
+	d, err := l.Show(ctx, "households", hh.String())
+	require.Error(t, err, "a household without its hamlet is discarded whole: %+v", d)
+	require.Empty(t, byField(), "its other refused writes went with it")
+	realSync(t, l, ts, tok)
+	require.Empty(t, byField())
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}

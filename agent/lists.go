@@ -463,6 +463,13 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 					break
 				}
 			}
+		} else {
+			// Overwritten here before its refusal came back: it leaves the
+			// history too. Kept, a write the server never took passed for
+			// one it took (holdsTaken), and a new row discarded field by
+			// field stayed live without its hamlet (simulation, fixing
+			// world, seed 4802253).
+			st.hist = slices.DeleteFunc(st.hist, func(h histEntry) bool { return h.Field == x.Field && h.Ver.Dot == ver.Dot })
 		}
 		whole, err := t.lacksRequired(st)
 		if err != nil {

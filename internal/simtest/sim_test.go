@@ -856,6 +856,13 @@ func TestFoundDefects(t *testing.T) {
 		// answers drop them).
 		{"a discarded new household's unsent edit", Config{Seed: 4700405, Wide: true, Fixes: true, Truncate: true}},
 		{"a discarded new household's unsent edit, again", Config{Seed: 4753493, Wide: true, Fixes: true, Truncate: true}},
+		// A refused write overwritten before its refusal came back, then
+		// discarded, stayed in the row's history and passed for a write
+		// the server took: a new tutoring record discarded field by field
+		// stayed live without its volunteer: "L3 holds 1 live
+		// tutoring_records lacking a required field (a3a5e000…): a partial
+		// row" (agent/lists.go DiscardRejected).
+		{"a discarded overwritten refusal", Config{Seed: 4802253, Wide: true, Fixes: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
