@@ -329,11 +329,13 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 	// The server judges a new row by what one push carries for it, and
 	// refuses it whole: the row's other refused writes go again with this
 	// one, so a household refused for one field arrives whole once fixed.
-	// A refused write the field no longer holds was overwritten here
-	// before its refusal came back (a household moved after the push that
-	// added it): the field's value now goes, never the refused one over it.
+	// A refused write this laptop overwrote before its refusal came back
+	// (a household moved after the push that added it): the field's value
+	// now goes, never the refused one over it. One a teammate's write
+	// won over here goes as it was: sending it again is the volunteer's
+	// call (review 37).
 	held := func(f string, seq int64, refused syncproto.Value) syncproto.Value {
-		if cur := st.cur[f]; cur != nil && cur.Dot != (syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}) {
+		if cur := st.cur[f]; cur != nil && cur.Dot.Replica == t.r.id && cur.Dot.Seq > uint64(seq) {
 			return cur.Value
 		}
 		return refused

@@ -395,9 +395,9 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			for i, v := range pl.edit {
 				verdicts[i] = v
 			}
-			for _, i := range incompleteRestore(r, ref, pl, &rc.st) {
+			for _, i := range incompleteRestore(r, ref, pl, &rc.st, maxSeq) {
 				verdicts[i] = checked{syncproto.CodeInvalidValue, refusal.Why(refusal.RestoreIncomplete,
-					"table", ref.Table, "row", ref.Row.String(), "field", missingRequired(r, ref, pl, &rc.st))}
+					"table", ref.Table, "row", ref.Row.String(), "field", missingRequired(r, ref, pl, &rc.st, maxSeq))}
 			}
 			if parent.code != "" {
 				verdicts[pl.parent] = parent
@@ -425,18 +425,18 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 // agent's outbox keeps a row's changes together only where they are one
 // run (issue 17, seed 4694609). Taken, the restore made live a partial
 // row every device of the hamlet received.
-func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) []int {
+func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState, maxSeq uint64) []int {
 	if !st.Deleted {
 		return nil
 	}
 	var restores []int
 	for _, i := range pl.idx {
 		c := &r.changes[i]
-		if c.Field == schema.DeletedField && r.pre[i].code == "" && c.Value == syncproto.Bool(false) {
+		if c.Field == schema.DeletedField && r.pre[i].code == "" && !c.Value.AsBool() { // null restores too (install)
 			restores = append(restores, i)
 		}
 	}
-	if len(restores) == 0 || missingRequired(r, ref, pl, st) == "" {
+	if len(restores) == 0 || missingRequired(r, ref, pl, st, maxSeq) == "" {
 		return nil
 	}
 	return restores
@@ -444,7 +444,7 @@ func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) []int
 
 // missingRequired is a required field of the row that neither the server
 // holds nor the plan writes, or "".
-func missingRequired(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) string {
+func missingRequired(r *writeReq, ref RowRef, pl *rowPlan, st *RowState, maxSeq uint64) string {
 	t, ok := schema.LookupTable(ref.Table)
 	if !ok {
 		return ""
@@ -459,7 +459,9 @@ func missingRequired(r *writeReq, ref RowRef, pl *rowPlan, st *RowState) string 
 		}
 		if !slices.ContainsFunc(pl.idx, func(i int) bool {
 			c := &r.changes[i]
-			return c.Field == f.Name && r.pre[i].code == "" && pl.edit[i].code == "" && !c.Value.IsNull()
+			// A change pushed again after a lost Ack is answered from the
+			// store (refused then, perhaps): it brings nothing now.
+			return c.Field == f.Name && c.Dot.Seq > maxSeq && r.pre[i].code == "" && pl.edit[i].code == "" && !c.Value.IsNull()
 		}) {
 			return f.Name
 		}

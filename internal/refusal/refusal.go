@@ -122,8 +122,8 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 		return pick(fmt.Sprintf("Hộ %s chưa có trên máy chủ (việc thêm hộ bị từ chối): bản ghi này chưa gắn được vào hộ đó. Hãy sửa và gửi lại hộ đó (trong danh sách bị từ chối): bản ghi này sẽ được gửi lại cùng với hộ.", p("household")),
 			fmt.Sprintf("Household %s is not on the server yet (adding it was refused): this record cannot be attached to it yet. Fix and send the household again (in the rejected list): this record goes again with it.", p("household")))
 	case RestoreIncomplete:
-		return pick(fmt.Sprintf("Bản ghi %s trên máy chủ chưa đủ (thiếu trường %s: việc thêm bản ghi bị từ chối): khôi phục lúc này sẽ để lại một bản ghi không đủ. Hãy sửa và gửi lại bản ghi đó (trong danh sách bị từ chối): việc khôi phục sẽ được gửi lại cùng.", p("row"), p("field")),
-			fmt.Sprintf("Record %s is not whole on the server (field %s is missing: adding it was refused): restoring it now would leave a partial record. Fix and send the record again (in the rejected list): the restore goes again with it.", p("row"), p("field")))
+		return pick(fmt.Sprintf("Bản ghi %s trên máy chủ chưa đủ (thiếu «%s», thường vì việc thêm bản ghi đã bị từ chối): khôi phục lúc này sẽ để lại một bản ghi không đủ. Hãy sửa và gửi lại bản ghi đó (trong danh sách bị từ chối): việc khôi phục sẽ được gửi lại cùng.", p("row"), schema.FieldLabel(p("field"), "vi")),
+			fmt.Sprintf("Record %s is not whole on the server (it lacks «%s», usually because adding the record was refused): restoring it now would leave a partial record. Fix and send the record again (in the rejected list): the restore goes again with it.", p("row"), schema.FieldLabel(p("field"), "en")))
 	case MoveOutOfScope:
 		return pick(fmt.Sprintf("Ấp %s không thuộc phạm vi của máy này: chỉ máy của tổ phụ trách ấp %s hoặc cán bộ điều phối mới chuyển được bản ghi sang đó.", p("to"), p("to")),
 			fmt.Sprintf("Hamlet %s is not in this device's scope: only a device of the team that covers %s, or a coordinator, can move a record there.", p("to"), p("to")))

@@ -32,7 +32,7 @@ func TestEveryReasonInOneLanguage(t *testing.T) {
 		{syncproto.CodeOutOfScope, Why(NotInScope, "hamlet", "32002-09"), "Hamlet 32002-09 is not"},
 		{syncproto.CodeOutOfScope, Why(ParentNotInScope, "household", "0b6f", "hamlet", "32002-09", "table", "visits"), "team that covers 32002-09"},
 		{syncproto.CodeInvalidValue, Why(HouseholdMissing, "household", "0b6f", "table", "visits"), "Household 0b6f is not on the server yet"},
-		{syncproto.CodeInvalidValue, Why(RestoreIncomplete, "table", "households", "row", "0b6f", "field", "head_name"), "field head_name is missing"},
+		{syncproto.CodeInvalidValue, Why(RestoreIncomplete, "table", "households", "row", "0b6f", "field", "head_name"), "it lacks «"},
 		{syncproto.CodeOutOfScope, Why(MoveOutOfScope, "table", "households", "to", "32002-09"), "or a coordinator"},
 		{syncproto.CodeReplicaForked, Why(Forked, "seq", "4"), "change 4 "},
 		{syncproto.CodeRowCollected, Why(Collected, "table", "households", "row", "0b6f"), "Record 0b6f was deleted on the server and removed"},

@@ -30,6 +30,12 @@ func RunNewRowRules(t *testing.T, start StartFunc) {
 	t.Run("a tombstone of a refused household is not restored partial", func(t *testing.T) {
 		restoredTombstone(t, start)
 	})
+	t.Run("a tombstone restored with its refused adding pushed again", func(t *testing.T) {
+		restoredTombstoneAfterLostAck(t, start)
+	})
+	t.Run("a tombstone restored by a null", func(t *testing.T) {
+		restoredTombstoneByNull(t, start)
+	})
 }
 
 // restoredTombstone (make sim SEED=4694609 TRUNCATE=1 WIDE=1: "the server
@@ -354,5 +360,61 @@ func visitOf(w *Writer, visit, hh uuid.UUID, hamlet string, now time.Time) []syn
 		w.Write("visits", visit, "household_id", syncproto.String(hh.String()), hamlet),
 		w.Write("visits", visit, "volunteer_id", syncproto.String(uuid.NewString()), hamlet),
 		w.Write("visits", visit, "visited_on", syncproto.String(schema.Today(now)), hamlet),
+	}
+}
+
+// restoredTombstoneAfterLostAck (review 37 of 5613dbb): the pushes of
+// restoredTombstone, but the Ack of the household's adding is lost, so the
+// agent pushes it again, with the move and the delete, in the push that
+// carries the restore. The re-pushed head_name is answered from the store
+// (refused, as before); it must not count as bringing the field.
+func restoredTombstoneAfterLostAck(t *testing.T, start StartFunc) {
+	clk := &steppedClock{t: RulesNow}
+	ts := start(t, func(c *server.Config) { c.Now = clk.now })
+	dev := ts.NewDevice(t, ts.TeamA)
+	w := NewWriter(dev.Replica, clk.now)
+	home, other := ts.HamletsA[0], ts.HamletsA[1]
+	future := clk.now().AddDate(1, 0, 0).Format(time.DateOnly)
+	hh := uuid.New()
+	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+	p1 := append(w.Household(hh, home, "Lê Thị Hoa"),
+		w.Write("households", hh, "registered_on", syncproto.String(future), home))
+	a.push(p1...) // its Ack lost
+	clk.advance(time.Minute)
+	p2 := []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
+		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other)}
+	a.push(p2...) // its Ack lost too (two pushes in flight)
+	clk.advance(time.Minute)
+	p3 := append(append(append([]syncproto.Change{}, p1...), p2...),
+		w.Write("households", hh, schema.DeletedField, syncproto.Bool(false), other))
+	res := a.push(p3...)
+	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+	if r, ok := rows[hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
+		require.Contains(t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
+	}
+}
+
+// restoredTombstoneByNull (review 37 of 5613dbb): a _deleted of null restores
+// a row as false does (install: del is Value.AsBool), and is a valid
+// value (the tombstone is not required).
+func restoredTombstoneByNull(t *testing.T, start StartFunc) {
+	clk := &steppedClock{t: RulesNow}
+	ts := start(t, func(c *server.Config) { c.Now = clk.now })
+	dev := ts.NewDevice(t, ts.TeamA)
+	w := NewWriter(dev.Replica, clk.now)
+	home, other := ts.HamletsA[0], ts.HamletsA[1]
+	future := clk.now().AddDate(1, 0, 0).Format(time.DateOnly)
+	hh := uuid.New()
+	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
+	a.push(append(w.Household(hh, home, "Lê Thị Hoa"),
+		w.Write("households", hh, "registered_on", syncproto.String(future), home))...)
+	clk.advance(time.Minute)
+	a.push(w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
+		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other))
+	clk.advance(time.Minute)
+	res := a.push(w.Write("households", hh, schema.DeletedField, syncproto.Null(), other))
+	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
+	if r, ok := rows[hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
+		require.Contains(t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
 	}
 }
