@@ -127,3 +127,105 @@ func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *test
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// Review 37b of 420ce5d: a household refused whole, with an unsent edit,
+// discarded whole, leaves nothing behind: the drop kept the edit to bring
+// back with the row (own_away), until a re-clone; and the status bar
+// counted it as waiting to be sent.
+func TestDiscardingARefusedNewHouseholdWholeLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Field == "hamlet_code" {
+			require.NoError(t, l.DiscardRejected(ctx, x.ID))
+		}
+	}
+	_, err = l.Show(ctx, "households", hh.String())
+	require.Error(t, err)
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	t.Logf("pending right after the discard: %d", n)
+	st, err := l.Status(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Pending, "nothing waits to be sent that the volunteer wrote and kept")
+	var away int
+	require.NoError(t, l.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&away))
+	require.Zero(t, away, "own_away keeps the discarded household's unsent edit")
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&away))
+	require.Zero(t, away, "own_away keeps the discarded household's unsent edit after its answer dropped it")
+}
+
+// Review 37b of 420ce5d: a discarded unsent edit renumbered by a fork
+// came back in the rejected list, for a household no longer on the laptop
+// (the renumbering cleared its mark).
+func TestDiscardedEditRenumberedByAForkStaysDiscarded(t *testing.T) {
+	ctx := context.Background()
+	real := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	dir := t.TempDir()
+	origPath, copyPath := filepath.Join(dir, "original.db"), filepath.Join(dir, "copy.db")
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	openAt := func(path string, now func() time.Time) *agent.Replica {
+		r, err := agent.OpenWith(ctx, path, agent.Options{Now: now})
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	l := openAt(origPath, ahead.now)
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.Close())
+	restoreFile(t, origPath, copyPath)
+
+	// The copy writes under the next number and syncs first.
+	cp := openAt(copyPath, ahead.now)
+	_, err = cp.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Trần Văn Tư", "registered_on": day(-1)})
+	require.NoError(t, err)
+	realSync(t, cp, ts, tok)
+
+	l = openAt(origPath, ahead.now)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Field == "hamlet_code" {
+			require.NoError(t, l.DiscardRejected(ctx, x.ID))
+		}
+	}
+	_, err = l.Show(ctx, "households", hh.String())
+	require.Error(t, err)
+	s, err := l.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	require.NotNil(t, s.Fork, "the original finds it is a copy")
+	tok2, err := l.PendingToken(ctx)
+	require.NoError(t, err)
+	require.NoError(t, l.TokenSaved(ctx))
+	realSync(t, l, ts, tok2)
+	realSync(t, l, ts, tok2)
+	rej, err = l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej, "nothing of the discarded household is listed")
+	n, err := l.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+}

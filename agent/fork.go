@@ -389,7 +389,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	oldB, newB := old[:], id[:]
 	for _, m := range moves {
 		if m.renumber {
-			if err := t.exec(`UPDATE outbox SET seq = ?, state = ?, code = '', reason = '' WHERE seq = ?`, -m.new, outboxPending, m.old); err != nil {
+			if err := t.exec(`UPDATE outbox SET seq = ?, state = ?, code = CASE code WHEN '`+discardedCode+`' THEN code ELSE '' END, reason = '' WHERE seq = ?`, -m.new, outboxPending, m.old); err != nil {
 				return nil, fmt.Errorf("fork: outbox: %w", err)
 			}
 		} else if err := t.exec(`UPDATE outbox SET seq = ? WHERE seq = ?`, -m.new, m.old); err != nil {

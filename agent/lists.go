@@ -575,6 +575,12 @@ func (t *txn) discardNewRow(st *rowState) error {
 	if err := t.drop(st.table, st.id, st); err != nil {
 		return err
 	}
+	// The drop kept the unsent writes to bring back with the row (away.go):
+	// they are discarded, and the server never holds the row to bring
+	// back (review 37b: left, own_away held them until a re-clone).
+	if err := t.forgetAway(st.id); err != nil {
+		return err
+	}
 	if st.table != "households" {
 		return nil
 	}

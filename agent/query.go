@@ -426,7 +426,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		q   string
 		dst *int
 	}{
-		{`SELECT (SELECT count(*) FROM outbox WHERE state = 0 AND code != '` + salvagedCode + `') + ` + rowEntriesPending, &s.Pending},
+		{`SELECT (SELECT count(*) FROM outbox WHERE state = 0 AND code NOT IN ('` + salvagedCode + `', '` + discardedCode + `')) + ` + rowEntriesPending, &s.Pending},
 		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
 		// All rows less the deleted ones: SQLite counts a whole index
