@@ -313,7 +313,8 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 }
 
 // heldInScope lists the households of hamlets (about to be dropped) that
-// are there only by this replica's own moves, refused by the server: the
+// are there only by this replica's own moves, refused by the server or not
+// answered yet: the
 // move it refused, back through any refused move that one overwrote, was
 // made from a hamlet of scope, which the server still holds the household
 // in. A laptop offline moved a household to a hamlet its team had lost
@@ -326,16 +327,23 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 // the refusal; discarding the refusal puts it back (DiscardRejected).
 func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
-	args := []any{outboxRejected, schema.ScopeField}
+	args := []any{outboxRejected, outboxPending, outboxUnacked, schema.ScopeField}
 	for _, h := range hamlets {
 		args = append(args, h)
 	}
+	// A refused move sent again is pending, not refused, between the
+	// press and its answer: a sync that drops hamlets meanwhile (the
+	// volunteer pressed during it) dropped the household, and the pull
+	// brought back its first hamlet_code alone (simulation, fixing world,
+	// seed 5058825). A move not answered yet leaves the household where
+	// the server holds it too: if the server takes it, its eviction from
+	// there follows.
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT o.row_id, o.seq FROM outbox o JOIN row_state s ON s.id = o.row_id
-		WHERE o.state = ? AND o.field = ? AND s.tbl = 'households' AND s.scope IN `+in+` ORDER BY o.row_id`, args...)
+		WHERE o.state IN (?, ?, ?) AND o.field = ? AND s.tbl = 'households' AND s.scope IN `+in+` ORDER BY o.row_id`, args...)
 	if err != nil {
 		return nil, err
 	}
-	refused := map[string][]uint64{} // row → its refused moves' sequences
+	refused := map[string][]uint64{} // row → its refused or unanswered moves' sequences
 	var ids []string
 	for rows.Next() {
 		var id string

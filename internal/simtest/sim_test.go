@@ -863,6 +863,12 @@ func TestFoundDefects(t *testing.T) {
 		// tutoring_records lacking a required field (a3a5e000…): a partial
 		// row" (agent/lists.go DiscardRejected).
 		{"a discarded overwritten refusal", Config{Seed: 4802253, Wide: true, Fixes: true, Truncate: true}},
+		// A refused move into a lost hamlet sent again during the sync
+		// that then dropped that hamlet: the household was dropped and
+		// came back as its first hamlet_code alone: "L3 holds 1 live
+		// households lacking a required field (bcaa64ae…): a partial row"
+		// (agent/scope.go heldInScope: unanswered moves too).
+		{"a refused move sent again as its hamlet is dropped", Config{Seed: 5058825, Wide: true, Fixes: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
