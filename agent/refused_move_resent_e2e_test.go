@@ -36,30 +36,36 @@ func TestRefusedMoveSentAgainKeepsTheRow(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
 	clk.advance(time.Minute)
-	resent := false
+	resent, pushes := 0, 0
 	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, Progress: func(p agent.Progress) {
-		if p.Phase != "push" || resent {
+		if p.Phase != "push" {
 			return
 		}
-		resent = true
+		pushes++
 		rej, err := l.Rejected(ctx)
 		require.NoError(t, err)
 		for _, x := range rej {
-			if x.Field == "hamlet_code" {
+			if x.Field == "hamlet_code" && pushes == 1 {
 				require.NoError(t, l.FixRejected(ctx, x.ID, nil))
+				resent++
 			}
 		}
 	}}
-	_, err = l.Sync(ctx, ts.URL, tok, opts)
+	s, err := l.Sync(ctx, ts.URL, tok, opts)
 	require.NoError(t, err)
-	require.True(t, resent)
+	require.Equal(t, 1, resent, "the move is refused in the first Ack and sent again before the rescope")
+	require.NotNil(t, s.ScopeChange, "the sync dropped the lost hamlet")
+	require.Contains(t, s.ScopeChange.Lost, lost)
 	realSync(t, l, ts, tok)
 	realSync(t, l, ts, tok)
 
 	d, err := l.Show(ctx, "households", hh.String())
-	if err == nil {
-		require.Equal(t, "Quách Văn Tư", d.Fields["head_name"], "the laptop holds a household of its hamlet alone: %+v", d.Record)
-	}
+	require.NoError(t, err, "the laptop holds the household, which its team covers")
+	require.Equal(t, "Quách Văn Tư", d.Fields["head_name"], "the laptop holds a household of its hamlet alone: %+v", d.Record)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "the move sent again is refused again, and listed beside the household")
+	require.Equal(t, "hamlet_code", rej[0].Field)
 	fresh, tf := realAgent(t, ts, ts.TeamA)
 	realSync(t, fresh, ts, tf)
 	sd, err := fresh.Show(ctx, "households", hh.String())

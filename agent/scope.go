@@ -271,8 +271,9 @@ func sortedCopy(l []string) []string {
 
 // dropHamlets removes the rows of hamlets from row_state and the row
 // tables, and counts the outbox entries of those hamlets it keeps. A
-// household there only by this replica's own refused move stays: the
-// server holds it in a hamlet of scope (heldInScope).
+// household there only by this replica's own moves the server refused or
+// has not answered stays: the server holds it in a hamlet of scope
+// (heldInScope). Its child rows in those hamlets are dropped all the same.
 func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := make([]any, len(hamlets))
@@ -281,7 +282,7 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	}
 	stay, err := t.heldInScope(hamlets, scope)
 	if err != nil {
-		return 0, 0, fmt.Errorf("find the households whose move was refused: %w", err)
+		return 0, 0, fmt.Errorf("find the households there only by moves refused or not answered: %w", err)
 	}
 	// The rows to drop: those of the hamlets, but for stay.
 	rowsIn := `SELECT id FROM row_state WHERE scope IN ` + in + ` AND id NOT IN (SELECT value FROM json_each(?))`
@@ -314,17 +315,18 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 
 // heldInScope lists the households of hamlets (about to be dropped) that
 // are there only by this replica's own moves, refused by the server or not
-// answered yet: the
-// move it refused, back through any refused move that one overwrote, was
-// made from a hamlet of scope, which the server still holds the household
-// in. A laptop offline moved a household to a hamlet its team had lost
+// answered yet: the last such move, back through any such move that one
+// overwrote, was made from a hamlet of scope, which the server still holds
+// the household in. A laptop offline moved a household to a hamlet its team had lost
 // meanwhile; dropped with that hamlet, the household was gone from the
 // laptop though its team still covers it, and when the laptop had added it
 // offline it came back as its first hamlet_code alone (the server sends a
 // new row's first hamlet to its author too), with none of its own fields:
 // its pulls leave them out (issue 17, wide seeds 684 and 752). It stays,
 // like any row with a refused change, where its volunteer put it beside
-// the refusal; discarding the refusal puts it back (DiscardRejected).
+// the refusal; discarding the refusal puts it back (DiscardRejected). A
+// move not answered yet is refused at the next push (made after the
+// loss), and stays the same way.
 func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := []any{outboxRejected, outboxPending, outboxUnacked, schema.ScopeField}
@@ -335,9 +337,10 @@ func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 	// press and its answer: a sync that drops hamlets meanwhile (the
 	// volunteer pressed during it) dropped the household, and the pull
 	// brought back its first hamlet_code alone (simulation, fixing world,
-	// seed 5058825). A move not answered yet leaves the household where
-	// the server holds it too: if the server takes it, its eviction from
-	// there follows.
+	// seed 5058825). Rescope runs after the push has had every Ack, so
+	// such a move was written during the session, after the loss: the
+	// server refuses it, and if it took it (the hamlet given back
+	// meanwhile), its eviction from the household's hamlet follows.
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT o.row_id, o.seq FROM outbox o JOIN row_state s ON s.id = o.row_id
 		WHERE o.state IN (?, ?, ?) AND o.field = ? AND s.tbl = 'households' AND s.scope IN `+in+` ORDER BY o.row_id`, args...)
 	if err != nil {
