@@ -395,9 +395,11 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			for i, v := range pl.edit {
 				verdicts[i] = v
 			}
-			for _, i := range incompleteRestore(r, ref, pl, &rc.st, maxSeq) {
-				verdicts[i] = checked{syncproto.CodeInvalidValue, refusal.Why(refusal.RestoreIncomplete,
-					"table", ref.Table, "row", ref.Row.String(), "field", missingRequired(r, ref, pl, &rc.st, maxSeq))}
+			if restores, missing := incompleteRestore(r, ref, pl, &rc.st, maxSeq); len(restores) > 0 {
+				why := refusal.Why(refusal.RestoreIncomplete, "table", ref.Table, "row", ref.Row.String(), "field", missing)
+				for _, i := range restores {
+					verdicts[i] = checked{syncproto.CodeInvalidValue, why}
+				}
 			}
 			if parent.code != "" {
 				verdicts[pl.parent] = parent
@@ -419,27 +421,30 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 }
 
 // incompleteRestore lists the plan's restores of a row the server holds
-// deleted and without a required field the plan does not bring either.
+// deleted and without a required field the plan does not bring either,
+// and names that field.
 // Such a row is a tombstone made of a new row's delete alone (it needs no
 // more than its hamlet), its adding refused in an earlier push: the
 // agent's outbox keeps a row's changes together only where they are one
 // run (issue 17, seed 4694609). Taken, the restore made live a partial
 // row every device of the hamlet received.
-func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState, maxSeq uint64) []int {
+func incompleteRestore(r *writeReq, ref RowRef, pl *rowPlan, st *RowState, maxSeq uint64) (restores []int, missing string) {
 	if !st.Deleted {
-		return nil
+		return nil, ""
 	}
-	var restores []int
 	for _, i := range pl.idx {
 		c := &r.changes[i]
 		if c.Field == schema.DeletedField && r.pre[i].code == "" && !c.Value.AsBool() { // null restores too (install)
 			restores = append(restores, i)
 		}
 	}
-	if len(restores) == 0 || missingRequired(r, ref, pl, st, maxSeq) == "" {
-		return nil
+	if len(restores) == 0 {
+		return nil, ""
 	}
-	return restores
+	if missing = missingRequired(r, ref, pl, st, maxSeq); missing == "" {
+		return nil, ""
+	}
+	return restores, missing
 }
 
 // missingRequired is a required field of the row that neither the server
@@ -845,10 +850,15 @@ func (b *batch) evictLosingMove(c *syncproto.Change, rc *rowCache) error {
 	if to == rc.st.Scope || rc.st.Scope == "" {
 		return nil
 	}
-	if !b.p.scope[to] {
-		if !b.p.scope[rc.st.Scope] {
-			return nil
+	var seq uint64
+	switch {
+	case b.p.scope[to]:
+		ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: c.Table, Row: c.Row, Scope: to}}
+		if err := b.appendEntry(&ev); err != nil {
+			return err
 		}
+		seq = ev.Seq
+	case b.p.scope[rc.st.Scope]:
 		ref := RowRef{c.Table, c.Row}
 		if b.moved == nil {
 			b.moved = map[RowRef]bool{}
@@ -857,17 +867,15 @@ func (b *batch) evictLosingMove(c *syncproto.Change, rc *rowCache) error {
 		if err := b.relog(ref, rc, ""); err != nil {
 			return err
 		}
-		// Recorded as a move of no time, so that the pusher's writes of
-		// the household in later batches and pushes, until it has pulled
-		// the re-log, go back to it too (ownBack; review 37b: a delete in
+		// Recorded as a move too, so that the pusher's writes of the
+		// household in later batches and pushes, until it has pulled the
+		// re-log, go back to it as well (ownBack; review 37b: a delete in
 		// the next batch of one change was logged as a plain own write).
-		return b.addScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: b.out.head, At: noMove})
+		seq = b.out.head
+	default:
+		return nil
 	}
-	ev := LogEntry{Kind: EntryEviction, NewScope: rc.st.Scope, Change: syncproto.Change{Table: c.Table, Row: c.Row, Scope: to}}
-	if err := b.appendEntry(&ev); err != nil {
-		return err
-	}
-	return b.addScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: ev.Seq, At: noMove})
+	return b.addScopeMove(ScopeMove{Table: c.Table, Row: c.Row, Household: c.Row, From: to, To: rc.st.Scope, ServerSeq: seq, At: noMove})
 }
 
 // ownRows lists the rows of the pusher's own changes that the store

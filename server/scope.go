@@ -39,7 +39,7 @@ type ScopeMove struct {
 	Household syncproto.RowID // the household whose hamlet_code changed (Row itself for a household)
 	From, To  string
 	HLC       syncproto.HLC // of the change that moved the household
-	ServerSeq uint64        // the eviction logged under From
+	ServerSeq uint64        // the eviction logged under From (of a losing move: that, or its re-log's last entry)
 	At        time.Time     // server time of the move
 }
 
