@@ -2,15 +2,11 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // A household refused whole, and its visit refused household_missing.
@@ -20,15 +16,7 @@ import (
 // (review 36, D3). It goes with the household.
 func TestDiscardingARefusedNewHouseholdDiscardsItsRefusedVisit(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)
 	visit, err := l.AddVisit(ctx, hh, agent.Fields{"visited_on": day(-1)})

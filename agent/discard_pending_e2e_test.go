@@ -21,30 +21,15 @@ import (
 // could send nothing ever again (simulation, fixing world, seed 4700405).
 func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)
 	realSync(t, l, ts, tok)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
 
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	var hamlet int64
-	for _, x := range rej {
-		if x.Field == "hamlet_code" {
-			hamlet = x.ID
-		}
-	}
-	require.NotZero(t, hamlet, "%+v", rej)
-	require.NoError(t, l.DiscardRejected(ctx, hamlet))
+	refused := rejectedByField(t, l)
+	require.Contains(t, refused, "hamlet_code")
+	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
 	other, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Trần Văn Tư", "registered_on": day(-1)})
 	require.NoError(t, err)
 	realSync(t, l, ts, tok)
@@ -57,9 +42,7 @@ func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T
 	require.Equal(t, "Trần Văn Tư", d.Fields["head_name"])
 	_, err = l.Show(ctx, "households", hh.String())
 	require.Error(t, err, "the household discarded is gone here")
-	rej, err = l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej, "nothing of the discarded household is listed")
+	require.Empty(t, rejectedByField(t, l), "nothing of the discarded household is listed")
 	n, err := l.Pending(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
@@ -74,15 +57,7 @@ func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T
 // world, seed 4802253, a tutoring record).
 func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)
 	// The name is corrected while the push that adds the household waits
@@ -102,27 +77,16 @@ func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *test
 	require.NoError(t, <-edited)
 	realSync(t, l, ts, tok)
 
-	byField := func() map[string]int64 {
-		rej, err := l.Rejected(ctx)
-		require.NoError(t, err)
-		out := map[string]int64{}
-		for _, x := range rej {
-			if _, ok := out[x.Field]; !ok {
-				out[x.Field] = x.ID // the first: the adding's
-			}
-		}
-		return out
-	}
-	refused := byField()
+	refused := rejectedByField(t, l) // the first of each field: the adding's
 	require.Contains(t, refused, "head_name")
 	require.Contains(t, refused, "hamlet_code")
 	require.NoError(t, l.DiscardRejected(ctx, refused["head_name"]))
 	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
 	d, err := l.Show(ctx, "households", hh.String())
 	require.Error(t, err, "a household without its hamlet is discarded whole: %+v", d)
-	require.Empty(t, byField(), "its other refused writes went with it")
+	require.Empty(t, rejectedByField(t, l), "its other refused writes went with it")
 	realSync(t, l, ts, tok)
-	require.Empty(t, byField())
+	require.Empty(t, rejectedByField(t, l))
 	n, err := l.Pending(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
@@ -134,31 +98,16 @@ func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *test
 // counted it as waiting to be sent.
 func TestDiscardingARefusedNewHouseholdWholeLeavesNothing(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)
 	realSync(t, l, ts, tok)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	for _, x := range rej {
-		if x.Field == "hamlet_code" {
-			require.NoError(t, l.DiscardRejected(ctx, x.ID))
-		}
-	}
+	refused := rejectedByField(t, l)
+	require.Contains(t, refused, "hamlet_code")
+	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
 	_, err = l.Show(ctx, "households", hh.String())
 	require.Error(t, err)
-	n, err := l.Pending(ctx)
-	require.NoError(t, err)
-	t.Logf("pending right after the discard: %d", n)
 	st, err := l.Status(ctx)
 	require.NoError(t, err)
 	require.Zero(t, st.Pending, "nothing waits to be sent that the volunteer wrote and kept")
@@ -205,13 +154,9 @@ func TestDiscardedEditRenumberedByAForkStaysDiscarded(t *testing.T) {
 
 	l = openAt(origPath, ahead.now)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	for _, x := range rej {
-		if x.Field == "hamlet_code" {
-			require.NoError(t, l.DiscardRejected(ctx, x.ID))
-		}
-	}
+	refused := rejectedByField(t, l)
+	require.Contains(t, refused, "hamlet_code")
+	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
 	_, err = l.Show(ctx, "households", hh.String())
 	require.Error(t, err)
 	s, err := l.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
@@ -222,9 +167,7 @@ func TestDiscardedEditRenumberedByAForkStaysDiscarded(t *testing.T) {
 	require.NoError(t, l.TokenSaved(ctx))
 	realSync(t, l, ts, tok2)
 	realSync(t, l, ts, tok2)
-	rej, err = l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej, "nothing of the discarded household is listed")
+	require.Empty(t, rejectedByField(t, l), "nothing of the discarded household is listed")
 	n, err := l.Pending(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)

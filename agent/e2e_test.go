@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -167,3 +169,35 @@ func TestEndToEndRevokedAndOutOfScope(t *testing.T) {
 }
 
 func itoa(i int) string { return time.Duration(i).String() }
+
+// laptopAhead starts a real server on a clock of its own and enrolls in
+// team A one laptop whose clock runs five days ahead of it: a date the
+// laptop takes for today is after the server's tomorrow, and the server
+// refuses it (in_future). day(d) is the server's today plus d days.
+func laptopAhead(t *testing.T) (ts *servertest.TS, l *agent.Replica, tok string, day func(d int) string) {
+	t.Helper()
+	real := &fakeClock{t: time.Now()}
+	ts = servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
+	l, err := agent.OpenWith(context.Background(), filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err = l.Enroll(context.Background(), ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	return ts, l, tok, func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+}
+
+// rejectedByField is l's rejected list by field: each field's first
+// (oldest) refused change.
+func rejectedByField(t *testing.T, l *agent.Replica) map[string]int64 {
+	t.Helper()
+	rej, err := l.Rejected(context.Background())
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for _, x := range rej {
+		if _, ok := out[x.Field]; !ok {
+			out[x.Field] = x.ID
+		}
+	}
+	return out
+}

@@ -2,16 +2,12 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/refusal"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // A household is refused whole (its registration date is after tomorrow
@@ -23,16 +19,8 @@ import (
 // each (stop 35 left each to its own «Sửa và gửi lại»).
 func TestFixingARefusedHouseholdSendsItsRecordsAgain(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ts, l, tok, day := laptopAhead(t)
 	hamlet := ts.HamletsA[0]
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
 
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)
@@ -85,28 +73,12 @@ func TestFixingARefusedHouseholdSendsItsRecordsAgain(t *testing.T) {
 // 9100104).
 func TestDiscardingARequiredFieldOfARefusedNewHouseholdDiscardsIt(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
+	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "phone": "0912000111", "registered_on": day(3)})
 	require.NoError(t, err)
 	realSync(t, l, ts, tok)
 
-	byField := func() map[string]int64 {
-		rej, err := l.Rejected(ctx)
-		require.NoError(t, err)
-		out := map[string]int64{}
-		for _, x := range rej {
-			out[x.Field] = x.ID
-		}
-		return out
-	}
+	byField := func() map[string]int64 { return rejectedByField(t, l) }
 	refused := byField()
 	require.Contains(t, refused, "registered_on")
 	require.Contains(t, refused, "hamlet_code")

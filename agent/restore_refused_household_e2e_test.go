@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/refusal"
 	"github.com/hamlet-vn/hamlet/schema"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // A laptop whose clock runs days ahead adds a household offline, adds
@@ -27,16 +24,8 @@ import (
 // again whole, restored, in the hamlet it was moved to.
 func TestRestoringAHouseholdWhoseAddingWasRefusedWaitsForIt(t *testing.T) {
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	ts, l, tok, day := laptopAhead(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
-	ahead := &fakeClock{t: real.now().Add(5 * 24 * time.Hour)}
-	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: ahead.now})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
-	require.NoError(t, err)
-	day := func(d int) string { return real.now().AddDate(0, 0, d).Format("2006-01-02") }
 
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
 	require.NoError(t, err)

@@ -49,6 +49,45 @@ func RunNewRowRules(t *testing.T, start StartFunc) {
 // live a household without a head's name, which every device of the
 // hamlet received. A restore is taken only if the row is whole after it.
 func restoredTombstone(t *testing.T, start StartFunc) {
+	tw := tombstoneOfARefusedHousehold(t, start)
+	for i, r := range tw.addingResults {
+		require.Equal(t, syncproto.ResultRefused, r.Status, "household change %d: %+v", i, r)
+	}
+	res := tw.a.push(tw.w.Write("households", tw.hh, schema.DeletedField, syncproto.Bool(false), tw.other))
+	tw.requireNotLivePartial(res)
+	requireRefused(t, res, syncproto.CodeInvalidValue, refusal.RestoreIncomplete, "head_name")
+
+	// The volunteer corrects the date and sends the household again: its
+	// refused changes go in one push, the restore last (FixRejected).
+	clk, w, hh, other := tw.clk, tw.w, tw.hh, tw.other
+	clk.advance(time.Minute)
+	res = tw.a.push(w.Write("households", hh, "head_name", syncproto.String("Lê Thị Hoa"), other),
+		w.Write("households", hh, "registered_on", syncproto.String(schema.Today(clk.now())), other),
+		w.Write("households", hh, schema.DeletedField, syncproto.Bool(false), other))
+	requireApplied(t, res)
+	rows := newRuleClient(t, tw.ts, tw.ts.TeamA, clk.now).rows(0)
+	require.Equal(t, syncproto.String("Lê Thị Hoa"), rows[hh]["head_name"], "the household sent again whole is live: %v", rows[hh])
+	require.Equal(t, syncproto.String(other), rows[hh][schema.ScopeField], "where the volunteer moved it")
+}
+
+// tombstoneWorld is what tombstoneOfARefusedHousehold leaves: a device
+// whose adding of household hh (in its team's first hamlet, with a
+// registration date a year ahead) was refused whole, and whose next push,
+// the household's move to other and its delete, was taken as a tombstone.
+type tombstoneWorld struct {
+	t             *testing.T
+	ts            *TS
+	clk           *steppedClock
+	w             *Writer
+	a             *ruleClient
+	hh            uuid.UUID
+	other         string
+	adding        []syncproto.Change // the first push
+	moveDelete    []syncproto.Change // the second
+	addingResults []syncproto.Result
+}
+
+func tombstoneOfARefusedHousehold(t *testing.T, start StartFunc) *tombstoneWorld {
 	clk := &steppedClock{t: RulesNow}
 	ts := start(t, func(c *server.Config) { c.Now = clk.now })
 	dev := ts.NewDevice(t, ts.TeamA)
@@ -56,33 +95,26 @@ func restoredTombstone(t *testing.T, start StartFunc) {
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
 	future := clk.now().AddDate(1, 0, 0).Format(time.DateOnly)
 	hh := uuid.New()
-	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
-	res := a.push(append(w.Household(hh, home, "Lê Thị Hoa"),
-		w.Write("households", hh, "registered_on", syncproto.String(future), home))...)
-	for i, r := range res {
-		require.Equal(t, syncproto.ResultRefused, r.Status, "household change %d: %+v", i, r)
-	}
+	tw := &tombstoneWorld{t: t, ts: ts, clk: clk, w: w, a: &ruleClient{t: t, c: ts.Connect(t, dev), w: w}, hh: hh, other: other}
+	tw.adding = append(w.Household(hh, home, "Lê Thị Hoa"),
+		w.Write("households", hh, "registered_on", syncproto.String(future), home))
+	tw.addingResults = tw.a.push(tw.adding...)
 	clk.advance(time.Minute)
-	a.push(w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
-		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other))
+	tw.moveDelete = []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
+		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other)}
+	tw.a.push(tw.moveDelete...)
 	clk.advance(time.Minute)
-	res = a.push(w.Write("households", hh, schema.DeletedField, syncproto.Bool(false), other))
-	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
-	if r, ok := rows[hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
-		require.Contains(t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
-	}
-	requireRefused(t, res, syncproto.CodeInvalidValue, refusal.RestoreIncomplete, "head_name")
+	return tw
+}
 
-	// The volunteer corrects the date and sends the household again: its
-	// refused changes go in one push, the restore last (FixRejected).
-	clk.advance(time.Minute)
-	res = a.push(w.Write("households", hh, "head_name", syncproto.String("Lê Thị Hoa"), other),
-		w.Write("households", hh, "registered_on", syncproto.String(schema.Today(clk.now())), other),
-		w.Write("households", hh, schema.DeletedField, syncproto.Bool(false), other))
-	requireApplied(t, res)
-	rows = newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
-	require.Equal(t, syncproto.String("Lê Thị Hoa"), rows[hh]["head_name"], "the household sent again whole is live: %v", rows[hh])
-	require.Equal(t, syncproto.String(other), rows[hh][schema.ScopeField], "where the volunteer moved it")
+// requireNotLivePartial fails if a device of the team receives the
+// household live without its head's name (res: the restore's results).
+func (tw *tombstoneWorld) requireNotLivePartial(res []syncproto.Result) {
+	tw.t.Helper()
+	rows := newRuleClient(tw.t, tw.ts, tw.ts.TeamA, tw.clk.now).rows(0)
+	if r, ok := rows[tw.hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
+		require.Contains(tw.t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
+	}
 }
 
 // steppedClock is a clock a test moves by hand, so that a write made
@@ -369,52 +401,16 @@ func visitOf(w *Writer, visit, hh uuid.UUID, hamlet string, now time.Time) []syn
 // carries the restore. The re-pushed head_name is answered from the store
 // (refused, as before); it must not count as bringing the field.
 func restoredTombstoneAfterLostAck(t *testing.T, start StartFunc) {
-	clk := &steppedClock{t: RulesNow}
-	ts := start(t, func(c *server.Config) { c.Now = clk.now })
-	dev := ts.NewDevice(t, ts.TeamA)
-	w := NewWriter(dev.Replica, clk.now)
-	home, other := ts.HamletsA[0], ts.HamletsA[1]
-	future := clk.now().AddDate(1, 0, 0).Format(time.DateOnly)
-	hh := uuid.New()
-	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
-	p1 := append(w.Household(hh, home, "Lê Thị Hoa"),
-		w.Write("households", hh, "registered_on", syncproto.String(future), home))
-	a.push(p1...) // its Ack lost
-	clk.advance(time.Minute)
-	p2 := []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
-		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other)}
-	a.push(p2...) // its Ack lost too (two pushes in flight)
-	clk.advance(time.Minute)
-	p3 := append(append(append([]syncproto.Change{}, p1...), p2...),
-		w.Write("households", hh, schema.DeletedField, syncproto.Bool(false), other))
-	res := a.push(p3...)
-	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
-	if r, ok := rows[hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
-		require.Contains(t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
-	}
+	tw := tombstoneOfARefusedHousehold(t, start) // both Acks lost: two pushes in flight
+	again := append(append(append([]syncproto.Change{}, tw.adding...), tw.moveDelete...),
+		tw.w.Write("households", tw.hh, schema.DeletedField, syncproto.Bool(false), tw.other))
+	tw.requireNotLivePartial(tw.a.push(again...))
 }
 
 // restoredTombstoneByNull (review 37 of 5613dbb): a _deleted of null restores
 // a row as false does (install: del is Value.AsBool), and is a valid
 // value (the tombstone is not required).
 func restoredTombstoneByNull(t *testing.T, start StartFunc) {
-	clk := &steppedClock{t: RulesNow}
-	ts := start(t, func(c *server.Config) { c.Now = clk.now })
-	dev := ts.NewDevice(t, ts.TeamA)
-	w := NewWriter(dev.Replica, clk.now)
-	home, other := ts.HamletsA[0], ts.HamletsA[1]
-	future := clk.now().AddDate(1, 0, 0).Format(time.DateOnly)
-	hh := uuid.New()
-	a := &ruleClient{t: t, c: ts.Connect(t, dev), w: w}
-	a.push(append(w.Household(hh, home, "Lê Thị Hoa"),
-		w.Write("households", hh, "registered_on", syncproto.String(future), home))...)
-	clk.advance(time.Minute)
-	a.push(w.Write("households", hh, schema.ScopeField, syncproto.String(other), home),
-		w.Write("households", hh, schema.DeletedField, syncproto.Bool(true), other))
-	clk.advance(time.Minute)
-	res := a.push(w.Write("households", hh, schema.DeletedField, syncproto.Null(), other))
-	rows := newRuleClient(t, ts, ts.TeamA, clk.now).rows(0)
-	if r, ok := rows[hh]; ok && r[schema.DeletedField] != syncproto.Bool(true) {
-		require.Contains(t, r, "head_name", "the server made live a household without its head's name: results %+v, row %v", res, r)
-	}
+	tw := tombstoneOfARefusedHousehold(t, start)
+	tw.requireNotLivePartial(tw.a.push(tw.w.Write("households", tw.hh, schema.DeletedField, syncproto.Null(), tw.other)))
 }
