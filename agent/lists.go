@@ -263,6 +263,11 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 				return fmt.Errorf("send again a record of household %s: %w", x.Row, err)
 			}
 		}
+		if x.Field == schema.ScopeField {
+			if err := r.rehomeChildrenOf(t, x); err != nil {
+				return fmt.Errorf("send again the records of household %s refused with its move: %w", x.Row, err)
+			}
+		}
 	}
 	return t.commit()
 }
@@ -488,8 +493,68 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
+		if !whole && x.Table == "households" && x.Field == schema.ScopeField && st.scope != x.Hamlet {
+			if err := r.rehomeRefusedChildren(t, st, x.Hamlet); err != nil {
+				return fmt.Errorf("send again the records of household %s refused in the hamlet it was moved to: %w", x.Row, err)
+			}
+		}
 	}
 	return t.commit()
+}
+
+// rehomeChildrenOf sends again, with a household's refused move sent
+// again, the records added to it after the move and refused with it: they
+// go in the hamlet the household has now.
+func (r *Replica) rehomeChildrenOf(t *txn, move Rejected) error {
+	id, err := uuid.Parse(move.Row)
+	if err != nil {
+		return err
+	}
+	st, err := t.get(id)
+	if err != nil || st == nil {
+		return err
+	}
+	return r.rehomeRefusedChildren(t, st, move.Hamlet)
+}
+
+// rehomeRefusedChildren follows a household whose refused move was just
+// discarded or sent again: a record added to it after the move was made in
+// the hamlet it was moved to (a child row's hamlet is its household's),
+// and the server refused it for that hamlet with the move. It goes again,
+// whole, in the household's hamlet now, as the volunteer would have logged
+// it there (review 37c: discarding the move left the visit refused for a
+// hamlet the household is no longer in here).
+func (r *Replica) rehomeRefusedChildren(t *txn, household *rowState, refusedHamlet string) error {
+	var seqs []int64
+	for _, tb := range schema.SyncedTables() {
+		if tb.ParentField == "" {
+			continue
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT min(o.seq) FROM outbox o JOIN `+tb.Name+` c ON c.id = o.row_id
+			WHERE o.state = ? AND o.field = ? AND o.scope = ? AND c.`+tb.ParentField+` = ? GROUP BY o.row_id ORDER BY 1`,
+			outboxRejected, schema.ScopeField, refusedHamlet, household.id.String())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return err
+			}
+			seqs = append(seqs, seq)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+	}
+	for _, seq := range seqs {
+		var gone *RecordGoneError
+		if _, err := r.fixRejected(t, seq, household.scope); err != nil && !errors.As(err, &gone) {
+			return err
+		}
+	}
+	return nil
 }
 
 // lacksRequired reports whether a live row that the server never took (it

@@ -273,7 +273,8 @@ func sortedCopy(l []string) []string {
 // tables, and counts the outbox entries of those hamlets it keeps. A
 // household there only by this replica's own moves the server refused or
 // has not answered stays: the server holds it in a hamlet of scope
-// (heldInScope). Its child rows in those hamlets are dropped all the same.
+// (heldInScope), and so do the records this replica added to it there
+// (ownChildrenOf).
 func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := make([]any, len(hamlets))
@@ -284,6 +285,11 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	if err != nil {
 		return 0, 0, fmt.Errorf("find the households there only by moves refused or not answered: %w", err)
 	}
+	kids, err := t.ownChildrenOf(stay)
+	if err != nil {
+		return 0, 0, fmt.Errorf("find the records of the households there only by moves refused or not answered: %w", err)
+	}
+	stay = append(stay, kids...)
 	// The rows to drop: those of the hamlets, but for stay.
 	rowsIn := `SELECT id FROM row_state WHERE scope IN ` + in + ` AND id NOT IN (SELECT value FROM json_each(?))`
 	args = append(args, listJSON(stay))
@@ -385,6 +391,44 @@ func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 		}
 	}
 	return stay, nil
+}
+
+// ownChildrenOf lists the child rows of households (kept in a dropped
+// hamlet by their own refused or unanswered moves, heldInScope) that hold
+// a change of this replica refused or not answered: a visit logged after
+// the move, made in the household's hamlet here, refused with it. Dropped
+// with the hamlet, the volunteer's record was gone from the laptop while
+// its refusal still listed it (review 37c); it stays beside the
+// household, and goes again in the household's hamlet when its volunteer
+// discards the move (rehomeRefusedChildren).
+func (t *txn) ownChildrenOf(households []string) ([]string, error) {
+	if len(households) == 0 {
+		return nil, nil
+	}
+	var out []string
+	for _, tb := range schema.SyncedTables() {
+		if tb.ParentField == "" {
+			continue
+		}
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM `+tb.Name+` WHERE `+tb.ParentField+` IN (SELECT value FROM json_each(?))
+			AND id IN (SELECT row_id FROM outbox WHERE state IN (?, ?, ?))`,
+			listJSON(households), outboxRejected, outboxPending, outboxUnacked)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // backfill brings the hamlets noted for back-fill (rescope) by a scoped

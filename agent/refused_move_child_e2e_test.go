@@ -1,0 +1,110 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// TestRefusedMoveKeepsTheHouseholdsVisits (review 37c): a laptop offline
+// moves a household into a hamlet its team has lost meanwhile, then logs a
+// visit to it there. The server refuses the move, and the visit with it
+// (its hamlet is its household's), and keeps the household in the team's
+// other hamlet; the laptop keeps the household beside the refusal
+// (heldInScope), but it dropped the visit with the lost hamlet's rows: the
+// volunteer's record of the visit was gone from the laptop while its
+// refusal still listed it.
+//
+// The visit stays with its household, and follows it when the volunteer
+// acts on the move: discarded, the household is back where the server
+// holds it and the visit goes again there; sent again once the team has
+// the hamlet back, both go there. Either way the server takes the visit
+// and a teammate receives it.
+func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		act    func(t *testing.T, ts *servertest.TS, a *agent.Replica, move int64)
+		hamlet func(kept, lost string) string // where the household and its visit end
+	}{
+		{"the move discarded", func(t *testing.T, _ *servertest.TS, a *agent.Replica, move int64) {
+			require.NoError(t, a.DiscardRejected(context.Background(), move))
+		}, func(kept, _ string) string { return kept }},
+		{"the move sent again once the hamlet is back", func(t *testing.T, ts *servertest.TS, a *agent.Replica, move int64) {
+			ctx := context.Background()
+			_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, ts.HamletsA[1])
+			require.NoError(t, err)
+			require.NoError(t, a.FixRejected(ctx, move, nil))
+		}, func(_, lost string) string { return lost }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+			a, ta := realAgent(t, ts, ts.TeamA)
+			hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+			require.NoError(t, err)
+			realSync(t, a, ts, ta)
+
+			changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+			require.NoError(t, err)
+			require.True(t, changed)
+			tick()
+			require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+			visit, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
+			require.NoError(t, err)
+
+			sum := realSync(t, a, ts, ta)
+			require.NotNil(t, sum.ScopeChange)
+			require.Equal(t, []string{lost}, sum.ScopeChange.Lost)
+			realSync(t, a, ts, ta)
+
+			_, err = a.Show(ctx, "households", hh.String())
+			require.NoError(t, err, "the household stays beside its refused move")
+			v, err := a.Show(ctx, "visits", visit.String())
+			require.NoError(t, err, "the visit logged after the refused move stays with its household")
+			require.Equal(t, "cài VNeID mức 2", v.Fields["notes"])
+
+			move := rejectedMoveID(t, a, hh)
+			tc.act(t, ts, a, move)
+			realSync(t, a, ts, ta)
+			realSync(t, a, ts, ta)
+
+			want := tc.hamlet(kept, lost)
+			h, err := a.Show(ctx, "households", hh.String())
+			require.NoError(t, err)
+			require.Equal(t, want, h.Fields["hamlet_code"])
+			v, err = a.Show(ctx, "visits", visit.String())
+			require.NoError(t, err, "the visit is still on the laptop")
+			require.Equal(t, want, v.Fields["hamlet_code"], "the visit follows its household")
+			rej, err := a.Rejected(ctx)
+			require.NoError(t, err)
+			require.Empty(t, rej, "nothing is left refused once the volunteer acted on the move")
+
+			b, tb := realAgent(t, ts, ts.TeamA)
+			realSync(t, b, ts, tb)
+			bv, err := b.Show(ctx, "visits", visit.String())
+			require.NoError(t, err, "a teammate receives the visit")
+			require.Equal(t, "cài VNeID mức 2", bv.Fields["notes"])
+			require.Equal(t, want, bv.Fields["hamlet_code"])
+		})
+	}
+}
+
+// rejectedMoveID is the rejected-list id of household hh's refused move.
+func rejectedMoveID(t *testing.T, a *agent.Replica, hh syncproto.RowID) int64 {
+	t.Helper()
+	rej, err := a.Rejected(context.Background())
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Table == "households" && x.Row == hh.String() && x.Field == "hamlet_code" {
+			return x.ID
+		}
+	}
+	require.Failf(t, "the move is not refused", "%+v", rej)
+	return 0
+}
