@@ -439,6 +439,99 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 		return err
 	}
 	defer t.rollback()
+	if err := r.discardRejected(t, id); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+// DiscardEffect is what discarding refused changes takes off the laptop
+// besides the changes themselves.
+type DiscardEffect struct {
+	// Table and Row name the record the changes are of.
+	Table, Row string
+	// Whole: the record itself goes. The server never took it, and
+	// without the discarded changes it lacks a field it requires (a
+	// household without its head's name is no record).
+	Whole bool
+	// Records counts the other records that go with it: a household's
+	// visits, tutoring and reports the server refused for its absence.
+	Records int
+}
+
+// DiscardPreview says what DiscardRejected of ids, in order, would take
+// with it, changing nothing: the volunteer is told before a "drop this
+// change" drops a whole household and its visits. It runs the discard in
+// a transaction it rolls back, so the preview and the discard cannot
+// disagree. Ids already gone (a second click) are skipped, as the app
+// does.
+func (r *Replica) DiscardPreview(ctx context.Context, ids []int64) (DiscardEffect, error) {
+	var eff DiscardEffect
+	if len(ids) == 0 {
+		return eff, nil
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return eff, err
+	}
+	defer t.rollback()
+	x, _, err := t.rejected(ids[0])
+	if err != nil {
+		return eff, err
+	}
+	eff.Table, eff.Row = x.Table, x.Row
+	before, err := t.liveRecordsOf(x.Table, x.Row)
+	if err != nil {
+		return eff, err
+	}
+	for _, id := range ids {
+		var nf *NotFoundError
+		if err := r.discardRejected(t, id); err != nil && !errors.As(err, &nf) {
+			return eff, err
+		}
+	}
+	after, err := t.liveRecordsOf(x.Table, x.Row)
+	if err != nil {
+		return eff, err
+	}
+	eff.Whole = before.self && !after.self
+	eff.Records = max(0, before.children-after.children)
+	return eff, nil
+}
+
+// liveRecords: whether a row is live here, and how many live child rows
+// name it (a household's).
+type liveRecords struct {
+	self     bool
+	children int
+}
+
+func (t *txn) liveRecordsOf(table, row string) (liveRecords, error) {
+	var out liveRecords
+	id, err := uuid.Parse(row)
+	if err != nil {
+		return out, err
+	}
+	st, err := t.get(id)
+	if err != nil {
+		return out, err
+	}
+	out.self = st != nil && !st.deleted()
+	if table != "households" {
+		return out, nil
+	}
+	for _, tb := range householdRecordTables() {
+		var n int
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM `+tb+` WHERE `+householdField+` = ? AND _deleted = 0`, row).Scan(&n); err != nil {
+			return out, err
+		}
+		out.children += n
+	}
+	return out, nil
+}
+
+// discardRejected is DiscardRejected of one refused change in t.
+func (r *Replica) discardRejected(t *txn, id int64) error {
 	x, ver, err := t.rejected(id)
 	if err != nil {
 		return err
@@ -499,7 +592,7 @@ func (r *Replica) DiscardRejected(ctx context.Context, id int64) error {
 			}
 		}
 	}
-	return t.commit()
+	return nil
 }
 
 // rehomeChildrenOf sends again, with a household's refused move sent
@@ -526,12 +619,9 @@ func (r *Replica) rehomeChildrenOf(t *txn, move Rejected) error {
 // hamlet the household is no longer in here).
 func (r *Replica) rehomeRefusedChildren(t *txn, household *rowState, refusedHamlet string) error {
 	var seqs []int64
-	for _, tb := range schema.SyncedTables() {
-		if tb.ParentField == "" {
-			continue
-		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT min(o.seq) FROM outbox o JOIN `+tb.Name+` c ON c.id = o.row_id
-			WHERE o.state = ? AND o.field = ? AND o.scope = ? AND c.`+tb.ParentField+` = ? GROUP BY o.row_id ORDER BY 1`,
+	for _, tb := range householdRecordTables() {
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT min(o.seq) FROM outbox o JOIN `+tb+` c ON c.id = o.row_id
+			WHERE o.state = ? AND o.field = ? AND o.scope = ? AND c.`+householdField+` = ? GROUP BY o.row_id ORDER BY 1`,
 			outboxRejected, schema.ScopeField, refusedHamlet, household.id.String())
 		if err != nil {
 			return err
@@ -649,23 +739,17 @@ func (t *txn) discardNewRow(st *rowState) error {
 	if st.table != "households" {
 		return nil
 	}
-	// The records refused for the household's absence can never be
-	// attached to it now: they go with it, where the server never took
-	// them either (review 36, D3: left, the list told the volunteer to
-	// send the household again).
-	orphans, err := t.refusedForMissing(st.id.String())
+	// Its records the server never took can never be attached to it now:
+	// they go with it. Those refused for the household's absence first
+	// (review 36, D3: left, the list told the volunteer to send the
+	// household again), and any other: a visit dated by a laptop whose
+	// clock ran ahead is refused for its own date before its household's
+	// absence, and stayed live and listed, naming a household gone here.
+	kids, err := t.childrenOf(st.id.String())
 	if err != nil {
 		return err
 	}
-	for _, seq := range orphans {
-		var row string
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id FROM outbox WHERE seq = ?`, seq).Scan(&row); err != nil {
-			return err
-		}
-		id, err := uuid.Parse(row)
-		if err != nil {
-			return err
-		}
+	for _, id := range kids {
 		child, err := t.get(id)
 		if err != nil {
 			return err
@@ -683,6 +767,52 @@ func (t *txn) discardNewRow(st *rowState) error {
 		}
 	}
 	return nil
+}
+
+// householdField names, in a record of a household, the household.
+const householdField = "household_id"
+
+// householdRecordTables are the tables whose rows may name a household:
+// visits and tutoring, which belong to one, and field reports, which may
+// concern one. The server moves each row with the household it names,
+// whatever the schema's parent link says (server/install.go).
+func householdRecordTables() []string {
+	var out []string
+	for _, tb := range schema.SyncedTables() {
+		if _, ok := tb.Field(householdField); ok && tb.Name != "households" {
+			out = append(out, tb.Name)
+		}
+	}
+	return out
+}
+
+// childrenOf lists the rows, of every table of a household's records,
+// that name household.
+func (t *txn) childrenOf(household string) ([]syncproto.RowID, error) {
+	var out []syncproto.RowID
+	for _, tb := range householdRecordTables() {
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM `+tb+` WHERE `+householdField+` = ? ORDER BY id`, household)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			rid, err := uuid.Parse(id)
+			if err != nil {
+				rows.Close()
+				return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s row id %q: %w", tb, id, err)}
+			}
+			out = append(out, rid)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

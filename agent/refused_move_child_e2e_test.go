@@ -70,6 +70,10 @@ func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
 			require.Equal(t, "cài VNeID mức 2", v.Fields["notes"])
 
 			move := rejectedMoveID(t, a, hh)
+			eff, err := a.DiscardPreview(ctx, []int64{move})
+			require.NoError(t, err)
+			require.Equal(t, agent.DiscardEffect{Table: "households", Row: hh.String()}, eff,
+				"dropping the move takes nothing off the laptop: the household and its visit stay")
 			tc.act(t, ts, a, move)
 			realSync(t, a, ts, ta)
 			realSync(t, a, ts, ta)
@@ -107,4 +111,77 @@ func rejectedMoveID(t *testing.T, a *agent.Replica, hh syncproto.RowID) int64 {
 	}
 	require.Failf(t, "the move is not refused", "%+v", rej)
 	return 0
+}
+
+// TestRefusedMoveKeepsTheHouseholdsReports (review 38, D1): a field report
+// filed for the household after its refused move is a record of it as a
+// visit is (the server moves a report with the household it names), though
+// the schema gives reports no parent link: it was dropped with the lost
+// hamlet while its refusal stayed listed.
+func TestRefusedMoveKeepsTheHouseholdsReports(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+	rep, err := a.AddReport(ctx, hh, agent.Fields{"category": "ha_tang_do_thi", "description": "đường ngập"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+
+	_, err = a.Show(ctx, "field_reports", rep.String())
+	require.NoError(t, err, "the report filed after the refused move stays with its household")
+	require.NoError(t, a.DiscardRejected(ctx, rejectedMoveID(t, a, hh)))
+	realSync(t, a, ts, ta)
+	rej, err := a.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej, "the report follows its household once the move is discarded")
+	r, err := a.Show(ctx, "field_reports", rep.String())
+	require.NoError(t, err)
+	require.Equal(t, kept, r.Fields["hamlet_code"])
+}
+
+// TestVisitLoggedBetweenAMoveAndItsUndoIsKept (review 38, D2): offline,
+// the volunteer moves a household into a hamlet the team has lost, logs a
+// visit (made there, a record's hamlet being its household's), and moves
+// the household back. The server refuses the first move and the visit,
+// and takes the move back. The household is in a hamlet the team keeps,
+// so nothing kept the visit: the rescope dropped it, its refusal still
+// listed, and discarding the move found no visit to send again.
+func TestVisitLoggedBetweenAMoveAndItsUndoIsKept(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+	visit, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
+	require.NoError(t, err)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": kept}))
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+
+	_, err = a.Show(ctx, "visits", visit.String())
+	require.NoError(t, err, "the visit listed as refused is still on the laptop")
+	require.NoError(t, a.DiscardRejected(ctx, rejectedMoveID(t, a, hh)))
+	realSync(t, a, ts, ta)
+	rej, err := a.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej, "the visit goes again with its household once the move is discarded")
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	bv, err := b.Show(ctx, "visits", visit.String())
+	require.NoError(t, err, "a teammate receives the visit")
+	require.Equal(t, kept, bv.Fields["hamlet_code"])
 }

@@ -273,8 +273,8 @@ func sortedCopy(l []string) []string {
 // tables, and counts the outbox entries of those hamlets it keeps. A
 // household there only by this replica's own moves the server refused or
 // has not answered stays: the server holds it in a hamlet of scope
-// (heldInScope), and so do the records this replica added to it there
-// (ownChildrenOf).
+// (heldInScope), and so do the records this replica added there to a
+// household it keeps (ownRecordsKept).
 func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := make([]any, len(hamlets))
@@ -285,9 +285,9 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	if err != nil {
 		return 0, 0, fmt.Errorf("find the households there only by moves refused or not answered: %w", err)
 	}
-	kids, err := t.ownChildrenOf(stay)
+	kids, err := t.ownRecordsKept(hamlets, stay)
 	if err != nil {
-		return 0, 0, fmt.Errorf("find the records of the households there only by moves refused or not answered: %w", err)
+		return 0, 0, fmt.Errorf("find the records refused there of households kept: %w", err)
 	}
 	stay = append(stay, kids...)
 	// The rows to drop: those of the hamlets, but for stay.
@@ -393,26 +393,28 @@ func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 	return stay, nil
 }
 
-// ownChildrenOf lists the child rows of households (kept in a dropped
-// hamlet by their own refused or unanswered moves, heldInScope) that hold
-// a change of this replica refused or not answered: a visit logged after
-// the move, made in the household's hamlet here, refused with it. Dropped
-// with the hamlet, the volunteer's record was gone from the laptop while
-// its refusal still listed it (review 37c); it stays beside the
-// household, and goes again in the household's hamlet when its volunteer
-// discards the move (rehomeRefusedChildren).
-func (t *txn) ownChildrenOf(households []string) ([]string, error) {
-	if len(households) == 0 {
-		return nil, nil
-	}
+// ownRecordsKept lists the records of households (visits, tutoring,
+// reports) in hamlets about to be dropped that hold a change of this
+// replica refused or not answered, and whose household this replica still
+// holds: kept (stay, heldInScope) or in a hamlet not dropped. A record's
+// hamlet here is its household's when it was made: a visit logged after a
+// move the server refused (or before the volunteer moved the household
+// back) is in the hamlet of that move, and refused with it. Dropped with
+// the hamlet, the volunteer's record was gone from the laptop while its
+// refusal still listed it (review 37c, review 38); it stays beside its
+// refusal, and goes again in its household's hamlet when the volunteer
+// discards or sends again the move (rehomeRefusedChildren).
+func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
+	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	var out []string
-	for _, tb := range schema.SyncedTables() {
-		if tb.ParentField == "" {
-			continue
+	for _, tb := range householdRecordTables() {
+		args := []any{outboxRejected, outboxPending, outboxUnacked, listJSON(stay)}
+		for _, h := range hamlets {
+			args = append(args, h)
 		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM `+tb.Name+` WHERE `+tb.ParentField+` IN (SELECT value FROM json_each(?))
-			AND id IN (SELECT row_id FROM outbox WHERE state IN (?, ?, ?))`,
-			listJSON(households), outboxRejected, outboxPending, outboxUnacked)
+		rows, err := t.tx.QueryContext(t.ctx, `SELECT c.id FROM `+tb+` c JOIN row_state h ON h.id = c.`+householdField+` AND h.tbl = 'households'
+			WHERE c.id IN (SELECT row_id FROM outbox WHERE state IN (?, ?, ?))
+			AND (h.id IN (SELECT value FROM json_each(?)) OR h.scope NOT IN `+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
