@@ -156,3 +156,50 @@ func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
 	require.Contains(t, body, "Hộ "+id+" chưa có trên máy chủ", "the reason names the household")
 	require.Contains(t, body, "Hãy sửa và gửi lại hộ đó")
 }
+
+// Dropping a refused household the server never took removes it and its
+// visits from the laptop: the card says so before the volunteer presses
+// the button, and the notice after says what went.
+func TestDroppingARefusedNewHouseholdWarnsOfItsVisits(t *testing.T) {
+	h := newHarness(t, true)
+	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
+	status, body, _ := h.post("/households/"+id+"/visit", url.Values{"visited_on": {"02/12/2026"}, "skill": {"ehealth_record"}, "outcome-ehealth_record": {"independent"}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	other := h.addHousehold(hamlet1, "Trần Thị Bình", "0912345679")
+	ctx := context.Background()
+	// As the server refuses a household (its registration date) and the
+	// records of it (its absence): server/apply.go.
+	_, err := h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = ? WHERE row_id = ?`,
+		`why:"in_future" "field"="registered_on"`, id)
+	require.NoError(t, err)
+	_, err = h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = ? WHERE tbl != 'households'`,
+		`why:"household_missing" "household"="`+id+`" "table"="visits"`)
+	require.NoError(t, err)
+	_, err = h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'invalid_value', reason = ? WHERE row_id = ? AND field = 'phone'`,
+		`why:"in_future" "field"="phone"`, other)
+	require.NoError(t, err)
+
+	_, body = h.get("/sync")
+	require.Contains(t, body, "Máy chủ chưa nhận hộ này: bỏ đi thì hộ và 2 bản ghi của hộ", "the household's card warns: its visit and the skill taught go with it")
+	require.Equal(t, 2, strings.Count(body, "Máy chủ chưa nhận bản ghi này: bỏ đi thì bản ghi bị xóa khỏi máy này"), "the visit's and the skill's cards say each goes for good")
+	require.Equal(t, 3, strings.Count(body, "Máy chủ chưa nhận"), "a refused edit of a household the laptop keeps warns of nothing")
+
+	rej, err := h.r.Rejected(ctx)
+	require.NoError(t, err)
+	var ids []string
+	for _, x := range rej {
+		if x.Row == id {
+			ids = append(ids, strconv.FormatInt(x.ID, 10))
+		}
+	}
+	status, body, loc := h.post("/sync/rejected/"+ids[0]+"/discard", url.Values{"ids": {strings.Join(ids, ",")}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	require.Equal(t, "/sync?done=dropped&n=2#rejected", loc)
+	_, body = h.get(loc)
+	require.Contains(t, body, "Đã bỏ hộ bị từ chối và xóa khỏi máy này cả hộ và 2 bản ghi của hộ.")
+	_, err = h.r.Show(ctx, "households", id)
+	require.Error(t, err, "the household is gone")
+	rej, err = h.r.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "only the other household's refused phone is left")
+}

@@ -28,6 +28,10 @@ type rejectedGroup struct {
 	Reason  string // the server's own words, for the scope codes
 	Entries []rejectedView
 	Fixes   []rejectedView // the fields to correct (the one at fault when known)
+	// Drops says, before the volunteer presses "drop", what goes off the
+	// laptop with the changes: the record itself, and its household's
+	// records (agent.DiscardPreview); empty when nothing else goes.
+	Drops string
 }
 
 // rejectedView is one refused change, with its fix field.
@@ -126,6 +130,12 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		v.Notice = tr(lang, "done_fixed")
 	case "discarded":
 		v.Notice = tr(lang, "done_discarded")
+	case "dropped":
+		if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
+			v.Notice = trf(lang, "done_dropped_household", i18n.Int(int64(n), lang))
+		} else {
+			v.Notice = tr(lang, "done_dropped")
+		}
 	case "restored":
 		v.Notice = tr(lang, "done_restored")
 	case "kicked":
@@ -198,8 +208,27 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 		if len(out[i].Fixes) == 0 {
 			out[i].Fixes = out[i].Entries // the fault is not one field here: each can be sent again
 		}
+		out[i].Drops = a.dropsText(ctx, out[i].Entries, lang)
 	}
 	return out
+}
+
+// dropsText warns of what dropping a group's changes takes with them, or
+// is empty. A preview that fails says nothing rather than hide the list:
+// the discard itself reports its error.
+func (a *App) dropsText(ctx context.Context, entries []rejectedView, lang string) string {
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	eff, err := a.r.DiscardPreview(ctx, ids)
+	if err != nil || !eff.Whole {
+		return ""
+	}
+	if eff.Records > 0 {
+		return trf(lang, "drops_household", i18n.Int(int64(eff.Records), lang))
+	}
+	return tr(lang, "drops_record")
 }
 
 func (a *App) rejectedView(ctx context.Context, x agent.Rejected, lang, today string) rejectedView {
@@ -356,6 +385,17 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, n)
 		}
 	}
+	// What goes with the changes, for the notice: read before they go.
+	eff, err := a.r.DiscardPreview(r.Context(), ids)
+	if err != nil {
+		var nf *agent.NotFoundError
+		if errors.As(err, &nf) {
+			a.notFound(w, r)
+			return
+		}
+		a.fail(w, r, err)
+		return
+	}
 	for i, x := range ids {
 		if err := a.r.DiscardRejected(r.Context(), x); err != nil {
 			var nf *agent.NotFoundError
@@ -371,7 +411,11 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.idx.invalidate() // a new record dropped whole leaves its table
-	http.Redirect(w, r, "/sync?done=discarded#rejected", http.StatusSeeOther)
+	done := "discarded"
+	if eff.Whole {
+		done = "dropped&n=" + strconv.Itoa(eff.Records)
+	}
+	http.Redirect(w, r, "/sync?done="+done+"#rejected", http.StatusSeeOther)
 }
 
 func (a *App) conflictRestore(w http.ResponseWriter, r *http.Request) {

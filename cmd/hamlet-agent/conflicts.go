@@ -110,8 +110,12 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return &agent.NotFoundError{Table: "rejected", ID: idText}
 		}
+		var dropped agent.DiscardEffect
 		if sub == "discard" {
-			err = r.DiscardRejected(ctx, id)
+			// What goes with it, said after: read before it goes.
+			if dropped, err = r.DiscardPreview(ctx, []int64{id}); err == nil {
+				err = r.DiscardRejected(ctx, id)
+			}
 		} else {
 			var v any
 			if *value != "" {
@@ -134,6 +138,14 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 		}
 		if !e.json {
 			fmt.Fprintln(e.stdout, e.tr("Đã xong.", "Done."))
+			switch {
+			case dropped.Whole && dropped.Records > 0:
+				fmt.Fprintf(e.stdout, e.tr("Máy chủ chưa nhận hộ %s: hộ và %d bản ghi của hộ đã bị xóa khỏi máy này.\n",
+					"The server never took household %s: it and its %d records were removed from this laptop.\n"), short(dropped.Row), dropped.Records)
+			case dropped.Whole:
+				fmt.Fprintf(e.stdout, e.tr("Máy chủ chưa nhận bản ghi %s: bản ghi đã bị xóa khỏi máy này.\n",
+					"The server never took record %s: it was removed from this laptop.\n"), short(dropped.Row))
+			}
 		}
 		return nil
 	}
