@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -184,4 +185,44 @@ func TestVisitLoggedBetweenAMoveAndItsUndoIsKept(t *testing.T) {
 	bv, err := b.Show(ctx, "visits", visit.String())
 	require.NoError(t, err, "a teammate receives the visit")
 	require.Equal(t, kept, bv.Fields["hamlet_code"])
+}
+
+// TestAReportTheServerHoldsInALostHamletIsNotKept (review 38b): a report
+// of a place in a hamlet the team loses, naming a household of a hamlet it
+// keeps, is held by the server in the lost hamlet (it moves only with its
+// household). Its edit made offline after the loss is refused; kept at the
+// rescope as a record of a household the laptop holds, the report stayed
+// live outside the team's hamlets for good once the volunteer dropped the
+// refused edit. Only records the server never took are kept.
+func TestAReportTheServerHoldsInALostHamletIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	rep, err := a.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": lost, "household_id": hh.String(), "category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	rej, err := a.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej, "the server takes both")
+
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	require.True(t, changed)
+	tick()
+	require.NoError(t, a.Update(ctx, "field_reports", rep, agent.Fields{"description": "cống ở đầu khóm bị tắc, nước tràn"}))
+	sum := realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Equal(t, []string{lost}, sum.ScopeChange.Lost)
+	rej, err = a.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "the edit is refused")
+	require.NoError(t, a.DiscardRejected(ctx, rej[0].ID))
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+
+	_, err = a.Show(ctx, "field_reports", rep.String())
+	require.Error(t, err, "the report, the server's in a hamlet the team lost, is not on the laptop")
 }

@@ -394,9 +394,10 @@ func (t *txn) heldInScope(hamlets, scope []string) ([]string, error) {
 }
 
 // ownRecordsKept lists the records of households (visits, tutoring,
-// reports) in hamlets about to be dropped that hold a change of this
-// replica refused or not answered, and whose household this replica still
-// holds: kept (stay, heldInScope) or in a hamlet not dropped. A record's
+// reports) in hamlets about to be dropped that the server never took, that
+// hold a change of this replica refused or not answered, and whose
+// household this replica still holds: kept (stay, heldInScope) or in a
+// hamlet not dropped. A record's
 // hamlet here is its household's when it was made: a visit logged after a
 // move the server refused (or before the volunteer moved the household
 // back) is in the hamlet of that move, and refused with it. Dropped with
@@ -409,25 +410,51 @@ func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
 	var out []string
 	for _, tb := range householdRecordTables() {
 		args := []any{outboxRejected, outboxPending, outboxUnacked, listJSON(stay)}
-		for _, h := range hamlets {
-			args = append(args, h)
+		for range 2 {
+			for _, h := range hamlets {
+				args = append(args, h)
+			}
 		}
 		rows, err := t.tx.QueryContext(t.ctx, `SELECT c.id FROM `+tb+` c JOIN row_state h ON h.id = c.`+householdField+` AND h.tbl = 'households'
+			JOIN row_state r ON r.id = c.id
 			WHERE c.id IN (SELECT row_id FROM outbox WHERE state IN (?, ?, ?))
-			AND (h.id IN (SELECT value FROM json_each(?)) OR h.scope NOT IN `+in+`)`, args...)
+			AND (h.id IN (SELECT value FROM json_each(?)) OR h.scope NOT IN `+in+`) AND r.scope IN `+in, args...)
 		if err != nil {
 			return nil, err
 		}
+		var ids []string
 		for rows.Next() {
 			var id string
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			out = append(out, id)
+			ids = append(ids, id)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, err
+		}
+		// Only a record the server never took: one it took is held there in
+		// the dropped hamlet (a report of a place there naming a household
+		// of another), and kept here it stayed outside scope for good once
+		// its refused edit was dropped (review 38b).
+		for _, id := range ids {
+			rid, err := uuid.Parse(id)
+			if err != nil {
+				return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s row id %q: %w", tb, id, err)}
+			}
+			st, err := t.get(rid)
+			if err != nil {
+				return nil, err
+			}
+			if st == nil {
+				continue
+			}
+			if taken, err := t.holdsTaken(st); err != nil {
+				return nil, err
+			} else if !taken {
+				out = append(out, id)
+			}
 		}
 	}
 	return out, nil
