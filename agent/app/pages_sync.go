@@ -28,10 +28,12 @@ type rejectedGroup struct {
 	Reason  string // the server's own words, for the scope codes
 	Entries []rejectedView
 	Fixes   []rejectedView // the fields to correct (the one at fault when known)
-	// Drops says, before the volunteer presses "drop", what goes off the
-	// laptop with the changes: the record itself, and its household's
-	// records (agent.DiscardPreview); empty when nothing else goes.
-	Drops string
+	// Drops, set once the volunteer has pressed "drop" on a record the
+	// server never took, says what goes off the laptop with the changes:
+	// the record itself, and its household's records; the drop then waits
+	// for a second press (Confirm).
+	Drops   string
+	Confirm bool
 }
 
 // rejectedView is one refused change, with its fix field.
@@ -108,6 +110,7 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		return
 	}
 	d.Rejected = a.rejectedGroups(ctx, rej, lang, snap)
+	askToConfirm(d.Rejected, r.URL.Query(), lang)
 	cs, err := a.r.Conflicts(ctx, false)
 	if err != nil {
 		a.fail(w, r, err)
@@ -208,27 +211,30 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 		if len(out[i].Fixes) == 0 {
 			out[i].Fixes = out[i].Entries // the fault is not one field here: each can be sent again
 		}
-		out[i].Drops = a.dropsText(ctx, out[i].Entries, lang)
 	}
 	return out
 }
 
-// dropsText warns of what dropping a group's changes takes with them, or
-// is empty. A preview that fails says nothing rather than hide the list:
-// the discard itself reports its error.
-func (a *App) dropsText(ctx context.Context, entries []rejectedView, lang string) string {
-	ids := make([]int64, len(entries))
-	for i, e := range entries {
-		ids[i] = e.ID
+// askToConfirm marks the card whose drop waits for a second press
+// (rejectedDiscard): /sync?confirm=FIRST&n=RECORDS. The page reads what
+// goes from the address, not by a preview of its own: a view of the list
+// only reads, and never waits for another process's write (review 38c).
+func askToConfirm(groups []rejectedGroup, q url.Values, lang string) {
+	first, err := strconv.ParseInt(q.Get("confirm"), 10, 64)
+	if err != nil {
+		return
 	}
-	eff, err := a.r.DiscardPreview(ctx, ids)
-	if err != nil || !eff.Whole {
-		return ""
+	for i := range groups {
+		if groups[i].First != first {
+			continue
+		}
+		groups[i].Confirm = true
+		if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 {
+			groups[i].Drops = trf(lang, "drops_household", i18n.Int(int64(n), lang))
+		} else {
+			groups[i].Drops = tr(lang, "drops_record")
+		}
 	}
-	if eff.Records > 0 {
-		return trf(lang, "drops_household", i18n.Int(int64(eff.Records), lang))
-	}
-	return tr(lang, "drops_record")
 }
 
 func (a *App) rejectedView(ctx context.Context, x agent.Rejected, lang, today string) rejectedView {
@@ -385,7 +391,9 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, n)
 		}
 	}
-	// What goes with the changes, for the notice: read before they go.
+	// What goes with the changes: read before they go. A record the
+	// server never took leaves the laptop with them, for good, and a
+	// household with its records: the volunteer is told, and presses again.
 	eff, err := a.r.DiscardPreview(r.Context(), ids)
 	if err != nil {
 		var nf *agent.NotFoundError
@@ -394,6 +402,11 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		a.fail(w, r, err)
+		return
+	}
+	if eff.Whole && r.PostForm.Get("confirm") != "1" {
+		first := strconv.FormatInt(id, 10)
+		http.Redirect(w, r, "/sync?confirm="+first+"&n="+strconv.Itoa(eff.Records)+"#rej-"+first, http.StatusSeeOther)
 		return
 	}
 	for i, x := range ids {
