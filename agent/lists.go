@@ -494,7 +494,9 @@ func (r *Replica) DiscardPreview(ctx context.Context, ids []int64) (DiscardEffec
 	if err != nil {
 		return eff, err
 	}
-	eff.Whole = before.self && !after.self
+	// Gone, but the server holds it (a discarded move put it back in a
+	// hamlet this laptop no longer holds): not gone for good.
+	eff.Whole = before.self && !after.self && !before.taken
 	eff.Records = max(0, before.children-after.children)
 	return eff, nil
 }
@@ -503,6 +505,7 @@ func (r *Replica) DiscardPreview(ctx context.Context, ids []int64) (DiscardEffec
 // name it (a household's).
 type liveRecords struct {
 	self     bool
+	taken    bool // it holds a version the server took
 	children int
 }
 
@@ -517,6 +520,11 @@ func (t *txn) liveRecordsOf(table, row string) (liveRecords, error) {
 		return out, err
 	}
 	out.self = st != nil && !st.deleted()
+	if st != nil {
+		if out.taken, err = t.holdsTaken(st); err != nil {
+			return out, err
+		}
+	}
 	if table != "households" {
 		return out, nil
 	}
@@ -591,8 +599,34 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 				return fmt.Errorf("send again the records of household %s refused in the hamlet it was moved to: %w", x.Row, err)
 			}
 		}
+		if !whole && len(st.cur) > 0 && x.Field == schema.ScopeField {
+			if err := r.dropIfNotHeld(t, st); err != nil {
+				return fmt.Errorf("drop record %s, back in a hamlet this laptop no longer holds: %w", x.Row, err)
+			}
+		}
 	}
 	return nil
+}
+
+// dropIfNotHeld drops a row whose discarded move put it back in a hamlet
+// this replica no longer holds, as the rescope that lost the hamlet would
+// have: it was kept then only beside the move's refusal. Kept now, it
+// stayed live outside the team's hamlets, with nothing beside it and
+// nothing ever to drop it (review 38d). A row with another refused change
+// stays beside that one.
+func (r *Replica) dropIfNotHeld(t *txn, st *rowState) error {
+	held, ok, err := r.metaList(t.ctx, t.tx, metaScopeHeld)
+	if err != nil || !ok || slices.Contains(held, st.scope) {
+		return err
+	}
+	var refused int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM outbox WHERE row_id = ? AND state = ?`, st.id.String(), outboxRejected).Scan(&refused); err != nil {
+		return err
+	}
+	if refused > 0 {
+		return nil
+	}
+	return t.drop(st.table, st.id, st)
 }
 
 // rehomeChildrenOf sends again, with a household's refused move sent

@@ -226,3 +226,62 @@ func TestAReportTheServerHoldsInALostHamletIsNotKept(t *testing.T) {
 	_, err = a.Show(ctx, "field_reports", rep.String())
 	require.Error(t, err, "the report, the server's in a hamlet the team lost, is not on the laptop")
 }
+
+// TestDiscardingAMoveBackIntoAHamletLostSinceDropsTheHousehold (review
+// 38d, helper 72; older than this stop): a household kept beside its
+// refused move into a lost hamlet; the team then loses the hamlet the
+// server holds it in too. The volunteer discards the move: the household
+// went back to that hamlet here and stayed, live outside the team's
+// hamlets with no refusal beside it, for good (nothing drops it: the
+// rescope that lost the hamlet has run). It leaves the laptop as the
+// rescope would have taken it; its visit, sent again there, is refused
+// and stays listed.
+func TestDiscardingAMoveBackIntoAHamletLostSinceDropsTheHousehold(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost, third := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, third)
+	require.NoError(t, err)
+	a, ta := realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+	visit, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+	_, err = a.Show(ctx, "visits", visit.String())
+	require.NoError(t, err, "kept beside its refusal")
+
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, kept)
+	require.NoError(t, err)
+	sum := realSync(t, a, ts, ta)
+	require.NotNil(t, sum.ScopeChange)
+	require.Equal(t, []string{kept}, sum.ScopeChange.Lost)
+	realSync(t, a, ts, ta)
+
+	eff, err := a.DiscardPreview(ctx, []int64{rejectedMoveID(t, a, hh)})
+	require.NoError(t, err)
+	require.Equal(t, agent.DiscardEffect{Table: "households", Row: hh.String()}, eff, "the server holds the household: it is not dropped for good")
+	require.NoError(t, a.DiscardRejected(ctx, rejectedMoveID(t, a, hh)))
+	realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+
+	_, err = a.Show(ctx, "households", hh.String())
+	require.Error(t, err, "back in a hamlet the team no longer covers, the household leaves the laptop")
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM households WHERE _deleted = 0 AND hamlet_code NOT IN (?)
+		AND id NOT IN (SELECT row_id FROM outbox WHERE state = 2)`, third).Scan(&n))
+	require.Zero(t, n, "no live household outside the team's hamlets without a refusal beside it")
+	rej, err := a.Rejected(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, rej, "the visit, sent again to the household's hamlet, is refused and listed")
+	for _, x := range rej {
+		require.Equal(t, visit.String(), x.Row)
+	}
+}
