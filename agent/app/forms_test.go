@@ -206,11 +206,23 @@ func TestDroppingARefusedNewHouseholdWarnsOfItsVisits(t *testing.T) {
 	require.Contains(t, body, `name="confirm" value="1"`)
 	require.Equal(t, 1, strings.Count(body, "Máy chủ chưa nhận"), "only the card pressed asks")
 
-	status, body, loc = h.post("/sync/rejected/"+first+"/discard", url.Values{"ids": {ids}, "confirm": {"1"}})
+	require.Contains(t, body, `name="n" value="2"`)
+
+	// One more visit logged to the household before the second press
+	// (another tab): more would go than the warning said, so it asks again.
+	status, body, _ = h.post("/households/"+id+"/visit", url.Values{"visited_on": {"03/12/2026"}, "notes": {"thêm"}})
 	require.Equal(t, http.StatusSeeOther, status, body)
-	require.Equal(t, "/sync?done=dropped&n=2#rejected", loc)
+	status, body, loc = h.post("/sync/rejected/"+first+"/discard", url.Values{"ids": {ids}, "confirm": {"1"}, "n": {"2"}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	require.Equal(t, "/sync?confirm="+first+"&n=3#rej-"+first, loc, "asked of 2 records, 3 would go: it asks again")
 	_, body = h.get(loc)
-	require.Contains(t, body, "Đã bỏ hộ bị từ chối và xóa khỏi máy này cả hộ và 2 bản ghi của hộ.")
+	require.Contains(t, body, "Máy chủ chưa nhận hộ này: bỏ đi thì hộ và 3 bản ghi của hộ")
+
+	status, body, loc = h.post("/sync/rejected/"+first+"/discard", url.Values{"ids": {ids}, "confirm": {"1"}, "n": {"3"}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	require.Equal(t, "/sync?done=dropped&n=3#rejected", loc)
+	_, body = h.get(loc)
+	require.Contains(t, body, "Đã bỏ hộ bị từ chối và xóa khỏi máy này cả hộ và 3 bản ghi của hộ.")
 	_, err = h.r.Show(ctx, "households", id)
 	require.Error(t, err, "the household is gone")
 

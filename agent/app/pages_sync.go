@@ -34,6 +34,7 @@ type rejectedGroup struct {
 	// for a second press (Confirm).
 	Drops   string
 	Confirm bool
+	Records string // how many records the warning named, posted back with the second press
 }
 
 // rejectedView is one refused change, with its fix field.
@@ -229,7 +230,9 @@ func askToConfirm(groups []rejectedGroup, q url.Values, lang string) {
 			continue
 		}
 		groups[i].Confirm = true
-		if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 {
+		n, err := strconv.Atoi(q.Get("n"))
+		groups[i].Records = strconv.Itoa(max(n, 0))
+		if err == nil && n > 0 {
 			groups[i].Drops = trf(lang, "drops_household", i18n.Int(int64(n), lang))
 		} else {
 			groups[i].Drops = tr(lang, "drops_record")
@@ -404,7 +407,9 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if eff.Whole && r.PostForm.Get("confirm") != "1" {
+	// Asked of fewer records than would go now (one more visit logged to
+	// the household meanwhile, review 38d): ask again.
+	if eff.Whole && (r.PostForm.Get("confirm") != "1" || r.PostForm.Get("n") != strconv.Itoa(eff.Records)) {
 		first := strconv.FormatInt(id, 10)
 		http.Redirect(w, r, "/sync?confirm="+first+"&n="+strconv.Itoa(eff.Records)+"#rej-"+first, http.StatusSeeOther)
 		return
