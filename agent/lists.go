@@ -561,15 +561,32 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 	if st != nil {
 		if cur := st.cur[x.Field]; cur != nil && cur.Dot == ver.Dot {
 			delete(st.cur, x.Field)
-			// Back to the version it overwrote, taken out of the history.
-			for i := len(st.hist) - 1; i >= 0; i-- {
-				h := st.hist[i]
-				if h.Field == x.Field && h.Ver.Dot == ver.Base && !h.Lost {
-					v := h.Ver
-					st.cur[x.Field] = &v
-					st.hist = append(st.hist[:i], st.hist[i+1:]...)
-					break
+			// Back to what the server holds, taken out of the history: the
+			// version it overwrote, or a teammate's write over that same
+			// version that lost here to the refused one only, whichever wins.
+			// The version overwritten alone put back a hamlet the server
+			// had left for the teammate's (review 38e).
+			back := -1
+			for i, h := range st.hist {
+				if h.Field != x.Field || !(h.Ver.Dot == ver.Base && !h.Lost || h.Lost && h.Ver.Base == ver.Base && h.Ver.Dot != ver.Dot) {
+					continue
 				}
+				if back < 0 || syncproto.Wins(h.Ver.HLC, h.Ver.Dot, st.hist[back].Ver.HLC, st.hist[back].Ver.Dot) {
+					back = i
+				}
+			}
+			if back >= 0 {
+				h := st.hist[back]
+				if h.Lost {
+					// It never lost on the server: not a conflict any more.
+					if err := t.exec(`DELETE FROM conflicts WHERE row_id = ? AND field = ? AND loser_replica = ? AND loser_seq = ? AND winner_replica = ? AND winner_seq = ?`,
+						x.Row, x.Field, h.Ver.Dot.Replica[:], int64(h.Ver.Dot.Seq), ver.Dot.Replica[:], int64(ver.Dot.Seq)); err != nil {
+						return err
+					}
+				}
+				v := h.Ver
+				st.cur[x.Field] = &v
+				st.hist = append(st.hist[:back], st.hist[back+1:]...)
 			}
 		} else {
 			// Overwritten here before its refusal came back: it leaves the

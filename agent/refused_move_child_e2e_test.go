@@ -285,3 +285,59 @@ func TestDiscardingAMoveBackIntoAHamletLostSinceDropsTheHousehold(t *testing.T) 
 		require.Equal(t, visit.String(), x.Row)
 	}
 }
+
+// TestDiscardingAMoveThatBeatATeammatesHereOnly (review 38e, helper 73;
+// older than this stop): a teammate moves a household to the team's third
+// hamlet and the server takes it; this laptop, not synced since, moves it
+// into a hamlet the team has lost, later: here the move beats the
+// teammate's, which the server refuses. Discarding the move put back the
+// version it overwrote (the first hamlet), not the teammate's the server
+// holds: the laptop showed the household in the wrong hamlet for good, and
+// since 7713914 dropped it when the team had lost that hamlet too.
+func TestDiscardingAMoveThatBeatATeammatesHereOnly(t *testing.T) {
+	for _, loseFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first hamlet still held", true: "first hamlet lost too"}[loseFirst], func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			first, lost, third := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+			_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, third)
+			require.NoError(t, err)
+			a, ta := realAgent(t, ts, ts.TeamA)
+			b, tb := realAgent(t, ts, ts.TeamA)
+			hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": first, "head_name": "Lâm Thị Sáu"})
+			require.NoError(t, err)
+			realSync(t, a, ts, ta)
+			realSync(t, b, ts, tb)
+
+			_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+			require.NoError(t, err)
+			tick()
+			require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": third}))
+			realSync(t, b, ts, tb)
+			tick()
+			require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+			realSync(t, a, ts, ta)
+			realSync(t, a, ts, ta)
+			if loseFirst {
+				_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, first)
+				require.NoError(t, err)
+			}
+			realSync(t, a, ts, ta)
+
+			move := rejectedMoveID(t, a, hh)
+			eff, err := a.DiscardPreview(ctx, []int64{move})
+			require.NoError(t, err)
+			require.False(t, eff.Whole)
+			require.NoError(t, a.DiscardRejected(ctx, move))
+			realSync(t, a, ts, ta)
+			realSync(t, a, ts, ta)
+
+			h, err := a.Show(ctx, "households", hh.String())
+			require.NoError(t, err, "the server holds the household in %s, a hamlet the team keeps", third)
+			require.Equal(t, third, h.Fields["hamlet_code"], "where the server holds it")
+			cs, err := a.Conflicts(ctx, false)
+			require.NoError(t, err)
+			require.Empty(t, cs, "the teammate's move never lost on the server: no conflict is left")
+		})
+	}
+}
