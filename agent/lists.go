@@ -842,28 +842,35 @@ func householdRecordTables() []string {
 func (t *txn) childrenOf(household string) ([]syncproto.RowID, error) {
 	var out []syncproto.RowID
 	for _, tb := range householdRecordTables() {
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT id FROM `+tb+` WHERE `+householdField+` = ? ORDER BY id`, household)
+		ids, err := t.queryRowIDs(tb, `SELECT id FROM `+tb+` WHERE `+householdField+` = ? ORDER BY id`, household)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			rid, err := uuid.Parse(id)
-			if err != nil {
-				rows.Close()
-				return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s row id %q: %w", tb, id, err)}
-			}
-			out = append(out, rid)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, err
-		}
+		out = append(out, ids...)
 	}
 	return out, nil
+}
+
+// queryRowIDs runs a query of the ids of table's rows.
+func (t *txn) queryRowIDs(table, query string, args ...any) ([]syncproto.RowID, error) {
+	rows, err := t.tx.QueryContext(t.ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []syncproto.RowID
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		rid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s row id %q: %w", table, id, err)}
+		}
+		out = append(out, rid)
+	}
+	return out, rows.Err()
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -44,17 +44,8 @@ func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			ts := servertest.Start(t)
+			ts, a, ta, hh := householdBeforeALoss(t)
 			kept, lost := ts.HamletsA[0], ts.HamletsA[1]
-			a, ta := realAgent(t, ts, ts.TeamA)
-			hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
-			require.NoError(t, err)
-			realSync(t, a, ts, ta)
-
-			changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
-			require.NoError(t, err)
-			require.True(t, changed)
-			tick()
 			require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
 			visit, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
 			require.NoError(t, err)
@@ -100,6 +91,23 @@ func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
 	}
 }
 
+// householdBeforeALoss has a laptop of team A whose household, in the
+// team's first hamlet, the server holds; then the team loses its second.
+func householdBeforeALoss(t *testing.T) (ts *servertest.TS, a *agent.Replica, tok string, hh syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	ts = servertest.Start(t)
+	a, tok = realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, tok)
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, ts.HamletsA[1])
+	require.NoError(t, err)
+	require.True(t, changed)
+	tick()
+	return ts, a, tok, hh
+}
+
 // rejectedMoveID is the rejected-list id of household hh's refused move.
 func rejectedMoveID(t *testing.T, a *agent.Replica, hh syncproto.RowID) int64 {
 	t.Helper()
@@ -121,15 +129,8 @@ func rejectedMoveID(t *testing.T, a *agent.Replica, hh syncproto.RowID) int64 {
 // hamlet while its refusal stayed listed.
 func TestRefusedMoveKeepsTheHouseholdsReports(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
+	ts, a, ta, hh := householdBeforeALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
-	a, ta := realAgent(t, ts, ts.TeamA)
-	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
-	require.NoError(t, err)
-	tick()
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
 	rep, err := a.AddReport(ctx, hh, agent.Fields{"category": "ha_tang_do_thi", "description": "đường ngập"})
 	require.NoError(t, err)
@@ -157,15 +158,8 @@ func TestRefusedMoveKeepsTheHouseholdsReports(t *testing.T) {
 // listed, and discarding the move found no visit to send again.
 func TestVisitLoggedBetweenAMoveAndItsUndoIsKept(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
+	ts, a, ta, hh := householdBeforeALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
-	a, ta := realAgent(t, ts, ts.TeamA)
-	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
-	require.NoError(t, err)
-	tick()
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
 	visit, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
 	require.NoError(t, err)

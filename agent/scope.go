@@ -415,23 +415,11 @@ func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
 				args = append(args, h)
 			}
 		}
-		rows, err := t.tx.QueryContext(t.ctx, `SELECT c.id FROM `+tb+` c JOIN row_state h ON h.id = c.`+householdField+` AND h.tbl = 'households'
+		ids, err := t.queryRowIDs(tb, `SELECT c.id FROM `+tb+` c JOIN row_state h ON h.id = c.`+householdField+` AND h.tbl = 'households'
 			JOIN row_state r ON r.id = c.id
 			WHERE c.id IN (SELECT row_id FROM outbox WHERE state IN (?, ?, ?))
 			AND (h.id IN (SELECT value FROM json_each(?)) OR h.scope NOT IN `+in+`) AND r.scope IN `+in, args...)
 		if err != nil {
-			return nil, err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return nil, err
 		}
 		// Only a record the server never took: one it took is held there in
@@ -439,11 +427,7 @@ func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
 		// of another), and kept here it stayed outside scope for good once
 		// its refused edit was dropped (review 38b).
 		for _, id := range ids {
-			rid, err := uuid.Parse(id)
-			if err != nil {
-				return nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s row id %q: %w", tb, id, err)}
-			}
-			st, err := t.get(rid)
+			st, err := t.get(id)
 			if err != nil {
 				return nil, err
 			}
@@ -453,7 +437,7 @@ func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
 			if taken, err := t.holdsTaken(st); err != nil {
 				return nil, err
 			} else if !taken {
-				out = append(out, id)
+				out = append(out, id.String())
 			}
 		}
 	}
