@@ -209,8 +209,8 @@ func (e *ScopeError) Error() string {
 
 func (e *ScopeError) Message(lang string) string {
 	return pick(lang,
-		fmt.Sprintf("Ấp/khóm %s không thuộc địa bàn tổ bạn phụ trách (%s). Hãy chọn đúng ấp/khóm hoặc báo tổ trưởng.", e.Hamlet, strings.Join(e.Scope, ", ")),
-		fmt.Sprintf("Hamlet %s is not one your team covers (%s). Pick the right hamlet or tell your team leader.", e.Hamlet, strings.Join(e.Scope, ", ")))
+		fmt.Sprintf("Ấp/khóm %s không thuộc địa bàn tổ bạn phụ trách (%s, theo lần đồng bộ gần nhất). Hãy chọn đúng ấp/khóm; nếu tổ vừa được giao lại ấp/khóm này, hãy đồng bộ rồi làm lại; nếu không, báo tổ trưởng.", e.Hamlet, strings.Join(e.Scope, ", ")),
+		fmt.Sprintf("Hamlet %s is not one your team covers (%s, as of the last sync). Pick the right hamlet; if your team has just been given it, sync and try again; otherwise tell your team leader.", e.Hamlet, strings.Join(e.Scope, ", ")))
 }
 
 // ServerError is an error the server answered with (enroll, or a refused

@@ -258,8 +258,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
 		for _, seq := range waiting {
-			var gone *RecordGoneError
-			if _, err := r.fixRejected(t, seq, nil); err != nil && !errors.As(err, &gone) {
+			if _, err := r.fixRejected(t, seq, nil); err != nil && !staysListed(err) {
 				return fmt.Errorf("send again a record of household %s: %w", x.Row, err)
 			}
 		}
@@ -384,6 +383,21 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 		if !added {
 			return x, &RecordGoneError{Table: x.Table, ID: x.Row}
 		}
+	}
+	// Sent again, a change is a write like any other: not into a hamlet
+	// the team no longer covers, as far as this laptop last heard. The
+	// server would refuse it again, unless the team got the hamlet back
+	// and lost it again before this laptop synced: then it takes it, and
+	// the laptop, whose Welcome names the hamlets it already held, kept a
+	// row of another team's hamlet for good (wide seed 5803541).
+	hamlet := st.scope
+	for _, w := range ws {
+		if w.field == schema.ScopeField {
+			hamlet = w.value.AsString()
+		}
+	}
+	if err := r.checkScopeIn(t.ctx, t.tx, hamlet); err != nil {
+		return x, err
 	}
 	slices.SortStableFunc(ws, func(a, b fieldWrite) int { return fieldOrder(tb, a.field) - fieldOrder(tb, b.field) })
 	_, err = r.writeFields(t, st, ws)
@@ -690,12 +704,21 @@ func (r *Replica) rehomeRefusedChildren(t *txn, household *rowState, refusedHaml
 		}
 	}
 	for _, seq := range seqs {
-		var gone *RecordGoneError
-		if _, err := r.fixRejected(t, seq, household.scope); err != nil && !errors.As(err, &gone) {
+		if _, err := r.fixRejected(t, seq, household.scope); err != nil && !staysListed(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// staysListed reports whether a record sent again with its household
+// (FixRejected, rehomeRefusedChildren) could not go, and stays in the
+// rejected list as it was: it left the laptop, or its hamlet is not one
+// the team covers.
+func staysListed(err error) bool {
+	var gone *RecordGoneError
+	var scope *ScopeError
+	return errors.As(err, &gone) || errors.As(err, &scope)
 }
 
 // lacksRequired reports whether a live row that the server never took (it

@@ -29,16 +29,19 @@ import (
 func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		act    func(t *testing.T, ts *servertest.TS, a *agent.Replica, move int64)
+		act    func(t *testing.T, ts *servertest.TS, a *agent.Replica, tok string, move int64)
 		hamlet func(kept, lost string) string // where the household and its visit end
 	}{
-		{"the move discarded", func(t *testing.T, _ *servertest.TS, a *agent.Replica, move int64) {
+		{"the move discarded", func(t *testing.T, _ *servertest.TS, a *agent.Replica, _ string, move int64) {
 			require.NoError(t, a.DiscardRejected(context.Background(), move))
 		}, func(kept, _ string) string { return kept }},
-		{"the move sent again once the hamlet is back", func(t *testing.T, ts *servertest.TS, a *agent.Replica, move int64) {
+		{"the move sent again once the hamlet is back", func(t *testing.T, ts *servertest.TS, a *agent.Replica, tok string, move int64) {
 			ctx := context.Background()
 			_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, ts.HamletsA[1])
 			require.NoError(t, err)
+			var se *agent.ScopeError
+			require.ErrorAs(t, a.FixRejected(ctx, move, nil), &se, "the laptop has not heard yet")
+			realSync(t, a, ts, tok)
 			require.NoError(t, a.FixRejected(ctx, move, nil))
 		}, func(_, lost string) string { return lost }},
 	} {
@@ -66,7 +69,7 @@ func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, agent.DiscardEffect{Table: "households", Row: hh.String()}, eff,
 				"dropping the move takes nothing off the laptop: the household and its visit stay")
-			tc.act(t, ts, a, move)
+			tc.act(t, ts, a, ta, move)
 			realSync(t, a, ts, ta)
 			realSync(t, a, ts, ta)
 

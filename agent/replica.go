@@ -574,7 +574,11 @@ type Hamlet = syncproto.ScopeUnit
 
 // Enrollment returns the stored enrollment, nil if the device never enrolled.
 func (r *Replica) Enrollment(ctx context.Context) (*Enrollment, error) {
-	s, err := r.meta(ctx, r.db, "enrollment")
+	return r.enrollment(ctx, r.db)
+}
+
+func (r *Replica) enrollment(ctx context.Context, q querier) (*Enrollment, error) {
+	s, err := r.meta(ctx, q, "enrollment")
 	if err != nil || s == "" {
 		return nil, err
 	}

@@ -140,7 +140,12 @@ func (r *Replica) Restore(ctx context.Context, table string, id syncproto.RowID)
 // checkScope refuses a hamlet the enrolled team does not cover (before
 // sync, so the volunteer hears it at once rather than as a refusal later).
 func (r *Replica) checkScope(ctx context.Context, hamlet string) error {
-	e, err := r.Enrollment(ctx)
+	return r.checkScopeIn(ctx, r.db, hamlet)
+}
+
+// checkScopeIn is checkScope read through q (a transaction under way).
+func (r *Replica) checkScopeIn(ctx context.Context, q querier, hamlet string) error {
+	e, err := r.enrollment(ctx, q)
 	if err != nil || e == nil || len(e.Scope) == 0 {
 		return err
 	}

@@ -869,6 +869,14 @@ func TestFoundDefects(t *testing.T) {
 		// households lacking a required field (bcaa64ae…): a partial row"
 		// (agent/scope.go heldInScope: unanswered moves too).
 		{"a refused move sent again as its hamlet is dropped", Config{Seed: 5058825, Wide: true, Fixes: true, Truncate: true}},
+		// A report refused with its hamlet's loss, sent again while the
+		// laptop knew the hamlet lost; the team got it back that minute
+		// and lost it again before the laptop synced. The server took the
+		// report, the Welcome named the hamlets the laptop held, and
+		// nothing dropped it: "L5 holds 1 live field_reports outside its
+		// team's hamlets [32002-01] after syncing" (agent/lists.go
+		// fixRejected: «send again» checks the team's hamlets).
+		{"a refusal sent again into a hamlet the team lost", Config{Seed: 5803541, Wide: true, Fixes: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
