@@ -236,3 +236,42 @@ func TestDroppingARefusedNewHouseholdWarnsOfItsVisits(t *testing.T) {
 	_, err = h.r.Show(ctx, "households", other)
 	require.NoError(t, err)
 }
+
+// «Send again» into a hamlet the team no longer covers, as the last sync
+// named its hamlets, is refused at once with the message next to the
+// card, saying to sync first if the team has just got the hamlet back;
+// the refusal stays listed, and sending it again to a hamlet the team
+// covers works (seed 5803541).
+func TestSendAgainIntoALostHamletSaysSo(t *testing.T) {
+	h := newHarness(t, true)
+	h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
+	ctx := context.Background()
+	var seq int64
+	require.NoError(t, h.r.DB().QueryRowContext(ctx, `SELECT seq FROM outbox WHERE field = 'hamlet_code'`).Scan(&seq))
+	_, err := h.r.DB().ExecContext(ctx, `UPDATE outbox SET state = 2, code = 'moved_out_of_scope',
+		reason = 'hamlet_removed: Ấp/khóm đã chuyển khỏi tổ.' WHERE seq = ?`, seq)
+	require.NoError(t, err)
+	// The sync's Welcome: the team now covers hamlet2 alone.
+	e, err := h.r.Enrollment(ctx)
+	require.NoError(t, err)
+	e.Scope = e.Scope[1:]
+	require.NoError(t, h.r.SetEnrollment(ctx, e))
+
+	key := "fix-" + strconv.FormatInt(seq, 10)
+	path := "/sync/rejected/" + strconv.FormatInt(seq, 10) + "/fix"
+	status, body, _ := h.post(path, url.Values{key: {""}})
+	require.Equal(t, http.StatusUnprocessableEntity, status, body)
+	msg := fieldError(body, key)
+	require.Contains(t, msg, "không thuộc địa bàn tổ bạn phụ trách")
+	require.Contains(t, msg, "hãy đồng bộ rồi làm lại")
+	rej, err := h.r.Rejected(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, rej, "the refused change is still there")
+
+	status, body, loc := h.post(path, url.Values{key: {hamlet2}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	require.Equal(t, "/sync?done=fixed#rejected", loc)
+	rej, err = h.r.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+}
