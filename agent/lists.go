@@ -258,7 +258,11 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
 		for _, seq := range waiting {
-			if _, err := r.fixRejected(t, seq, nil); err != nil && !staysListed(err) {
+			seq, v, err := t.followingHousehold(seq, x.Row)
+			if err != nil {
+				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
+			}
+			if _, err := r.fixRejected(t, seq, v); err != nil && !staysListed(err) {
 				return fmt.Errorf("send again a record of household %s: %w", x.Row, err)
 			}
 		}
@@ -269,6 +273,39 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		}
 	}
 	return t.commit()
+}
+
+// followingHousehold is how a record refused for its household's absence
+// goes again with the household: in the hamlet the household has now (a
+// record's hamlet is its household's, and the server moves it with the
+// household), by its refused hamlet_code entry with that hamlet, when the
+// volunteer sent the household again elsewhere; else as it was (seq, no
+// new value). Sent as it was into the hamlet the team had lost, it stayed
+// listed as waiting for a household the server then held (review 39, R3).
+func (t *txn) followingHousehold(seq int64, household string) (int64, any, error) {
+	id, err := uuid.Parse(household)
+	if err != nil {
+		return 0, nil, err
+	}
+	home, err := t.get(id)
+	if err != nil || home == nil {
+		return seq, nil, err
+	}
+	var row string
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id FROM outbox WHERE seq = ?`, seq).Scan(&row); err != nil {
+		return 0, nil, err
+	}
+	var hamletSeq int64
+	var hamlet string
+	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope FROM outbox WHERE state = ? AND row_id = ? AND field = ? ORDER BY seq DESC LIMIT 1`,
+		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && hamlet == home.scope {
+		return seq, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return hamletSeq, home.scope, nil
 }
 
 // refusedForMissing lists, a change a row, the refused changes of the rows
@@ -384,20 +421,30 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 			return x, &RecordGoneError{Table: x.Table, ID: x.Row}
 		}
 	}
-	// Sent again, a change is a write like any other: not into a hamlet
-	// the team no longer covers, as far as this laptop last heard. The
-	// server would refuse it again, unless the team got the hamlet back
-	// and lost it again before this laptop synced: then it takes it, and
-	// the laptop, whose Welcome names the hamlets it already held, kept a
-	// row of another team's hamlet for good (wide seed 5803541).
-	hamlet := st.scope
-	for _, w := range ws {
-		if w.field == schema.ScopeField {
-			hamlet = w.value.AsString()
+	// Sent again, a change is a write like any other: it puts no row in a
+	// hamlet the team no longer covers, as far as this laptop last heard.
+	// The server would refuse it again, unless the team got the hamlet
+	// back and lost it again before this laptop synced: then it took it,
+	// and the laptop, whose Welcome named the hamlets it already held,
+	// kept a row of another team's hamlet for good (wide seed 5803541).
+	// A row the server holds goes without its refused move there, which
+	// stays listed: the volunteer sent again another of its changes (a
+	// date), which the move must not hold back (review 39, R1). A row the
+	// server never took goes whole or not at all.
+	if i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == schema.ScopeField }); i >= 0 {
+		if err := r.checkScopeIn(t.ctx, t.tx, ws[i].value.AsString()); err != nil {
+			if gone || x.Field == schema.ScopeField {
+				return x, err
+			}
+			taken, terr := t.holdsTaken(st)
+			if terr != nil {
+				return x, terr
+			}
+			if !taken {
+				return x, err
+			}
+			ws = slices.Delete(ws, i, i+1)
 		}
-	}
-	if err := r.checkScopeIn(t.ctx, t.tx, hamlet); err != nil {
-		return x, err
 	}
 	slices.SortStableFunc(ws, func(a, b fieldWrite) int { return fieldOrder(tb, a.field) - fieldOrder(tb, b.field) })
 	_, err = r.writeFields(t, st, ws)
@@ -630,7 +677,10 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 				return fmt.Errorf("send again the records of household %s refused in the hamlet it was moved to: %w", x.Row, err)
 			}
 		}
-		if !whole && len(st.cur) > 0 && x.Field == schema.ScopeField {
+		// Any discard: a row kept in a hamlet lost since by another of its
+		// refusals (a date beside the move put back) has nothing left to
+		// keep it once that goes too (review 39, R2).
+		if !whole && len(st.cur) > 0 {
 			if err := r.dropIfNotHeld(t, st); err != nil {
 				return fmt.Errorf("drop record %s, back in a hamlet this laptop no longer holds: %w", x.Row, err)
 			}
@@ -639,12 +689,12 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 	return nil
 }
 
-// dropIfNotHeld drops a row whose discarded move put it back in a hamlet
-// this replica no longer holds, as the rescope that lost the hamlet would
-// have: it was kept then only beside the move's refusal. Kept now, it
-// stayed live outside the team's hamlets, with nothing beside it and
-// nothing ever to drop it (review 38d). A row with another refused change
-// stays beside that one.
+// dropIfNotHeld drops a row left, by a discard, in a hamlet this replica
+// no longer holds, as the rescope that lost the hamlet would have: it was
+// kept then only beside the discarded refusal (its move's, or another's
+// beside a move put back before). Kept now, it stayed live outside the
+// team's hamlets, with nothing beside it and nothing ever to drop it
+// (review 38d). A row with another refused change stays beside that one.
 func (r *Replica) dropIfNotHeld(t *txn, st *rowState) error {
 	held, ok, err := r.metaList(t.ctx, t.tx, metaScopeHeld)
 	if err != nil || !ok || slices.Contains(held, st.scope) {

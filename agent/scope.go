@@ -146,6 +146,26 @@ func (r *Replica) noteWritable(ctx context.Context) error {
 	return setMeta(ctx, r.db, metaScopeWritten, listJSON(sortedCopy(written)))
 }
 
+// noteWrittenIn adds to scope_written a hamlet a write lands in that this
+// replica does not hold: a refused change sent again, or a write over a
+// row kept beside a refusal in a hamlet lost since. The server may take
+// it (the team held the hamlet when it was written, or got it back), and
+// a Welcome naming the hamlets the replica holds changes no scope: the
+// row stayed on the laptop outside its team's hamlets for good. Noted,
+// the next Welcome that does not list the hamlet drops its rows as a lost
+// hamlet's (rescope), keeping those beside their refusals.
+func (r *Replica) noteWrittenIn(t *txn, hamlet string) error {
+	held, ok, err := r.metaList(t.ctx, t.tx, metaScopeHeld)
+	if err != nil || !ok || slices.Contains(held, hamlet) {
+		return err
+	}
+	written, _, err := r.metaList(t.ctx, t.tx, metaScopeWritten)
+	if err != nil || slices.Contains(written, hamlet) {
+		return err
+	}
+	return t.setMeta(metaScopeWritten, listJSON(sortedCopy(append(written, hamlet))))
+}
+
 // HeldScope is the hamlets whose rows this replica holds (or is
 // back-filling), and those still being back-filled.
 func (r *Replica) HeldScope(ctx context.Context) (held, backfilling []string, err error) {

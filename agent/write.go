@@ -233,6 +233,9 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		return nil, &schema.ValidationError{Table: st.table, Field: schema.ScopeField, Code: schema.CodeRequired}
 	}
 	st.scope = scope
+	if err := r.noteWrittenIn(t, scope); err != nil {
+		return nil, fmt.Errorf("note hamlet %s written in: %w", scope, err)
+	}
 	now := r.now().UnixMilli()
 	// The row's refused changes: a write over one is based on what it
 	// overwrote (refusedChanges.through), and a write to a field fixes its

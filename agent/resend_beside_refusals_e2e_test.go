@@ -1,0 +1,200 @@
+package agent_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// shiftedLaptop: a laptop whose wall clock runs shift ahead of real time
+// (settable), enrolled in team A; day(d) is a date by the server's clock.
+func shiftedLaptop(t *testing.T, ts *servertest.TS) (*agent.Replica, string, *atomic.Int64, func(int) string) {
+	t.Helper()
+	var shift atomic.Int64
+	l, err := agent.OpenWith(context.Background(), filepath.Join(t.TempDir(), "l.db"),
+		agent.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tok, _, err := l.Enroll(context.Background(), ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	return l, tok, &shift, func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
+}
+
+// householdWithMoveAndDateRefused: a household the server holds in
+// HamletsA[0]; the laptop (its clock jumped days ahead) dates it after
+// tomorrow and moves it into HamletsA[1], which the team lost meanwhile.
+// Both changes are refused; the household stays beside them, in the lost
+// hamlet here. Team A also holds OtherHamletA.
+func householdWithMoveAndDateRefused(t *testing.T) (*servertest.TS, *agent.Replica, string, func(int) string, string, int64, int64) {
+	t.Helper()
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost, third := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, third)
+	require.NoError(t, err)
+	l, tok, shift, day := shiftedLaptop(t, ts)
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	tick()
+	shift.Store(int64(5 * 24 * time.Hour))
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"registered_on": day(3)}))
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": lost}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	var move, date int64
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		require.Equal(t, hh.String(), x.Row)
+		switch x.Field {
+		case "hamlet_code":
+			move = x.ID
+		case "registered_on":
+			date = x.ID
+		}
+	}
+	require.NotZero(t, move, "the move is refused: %+v", rej)
+	require.NotZero(t, date, "the date is refused: %+v", rej)
+	h, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "the household stays beside its refused move")
+	require.Equal(t, lost, h.Fields["hamlet_code"])
+	return ts, l, tok, day, hh.String(), move, date
+}
+
+// Review 39, R1: the volunteer corrects the refused date of a household
+// the server holds in a hamlet the team covers. The household also carries
+// a refused move into a lost hamlet (another entry of the list): «send
+// again» of the date was refused at once for the move's hamlet (4357830),
+// and the date could not reach the server. The date goes; the move stays
+// listed.
+func TestADateSentAgainGoesWithoutTheRefusedMoveBesideIt(t *testing.T) {
+	ctx := context.Background()
+	ts, l, tok, day, hh, _, date := householdWithMoveAndDateRefused(t)
+	require.NoError(t, l.FixRejected(ctx, date, day(-2)), "the date fix is refused for the hamlet of the move")
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Len(t, rej, 1, "the move stays listed: %+v", rej)
+	require.Equal(t, "hamlet_code", rej[0].Field)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	d, err := mate.Show(ctx, "households", hh)
+	require.NoError(t, err)
+	require.Equal(t, day(-2), d.Fields["registered_on"])
+}
+
+// Review 39, R2: the team then loses the household's first hamlet too.
+// The volunteer discards the move: the household goes back there, and
+// stays beside the other refusal, the date. Discarding the date too left
+// it live in a hamlet the team does not cover, with nothing beside it, for
+// good (a discard dropped a row back in a lost hamlet only when the
+// discarded change was a move). Sending the date again instead: the
+// server refuses it again (the hamlet is not the team's) and the next
+// sync's change of scope drops the household, the date listed.
+func TestALostHamletsHouseholdLeavesWithItsLastRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		act  func(t *testing.T, l *agent.Replica, date int64)
+	}{
+		{"the date discarded too", func(t *testing.T, l *agent.Replica, date int64) {
+			require.NoError(t, l.DiscardRejected(context.Background(), date))
+		}},
+		{"the date sent again", func(t *testing.T, l *agent.Replica, date int64) {
+			require.NoError(t, l.FixRejected(context.Background(), date, nil))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			ts, l, tok, _, hh, move, date := householdWithMoveAndDateRefused(t)
+			kept, third := ts.HamletsA[0], ts.OtherHamletA
+			_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, kept)
+			require.NoError(t, err)
+			sum := realSync(t, l, ts, tok)
+			require.NotNil(t, sum.ScopeChange)
+			require.Equal(t, []string{kept}, sum.ScopeChange.Lost)
+
+			require.NoError(t, l.DiscardRejected(ctx, move))
+			_, err = l.Show(ctx, "households", hh)
+			require.NoError(t, err, "the household stays beside its refused date")
+			tc.act(t, l, date)
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+
+			h, err := l.Show(ctx, "households", hh)
+			if err == nil {
+				t.Fatalf("the laptop holds household %s live in %v, outside its team's hamlets [%s]", hh, h.Fields["hamlet_code"], third)
+			}
+			rej, err := l.Rejected(ctx)
+			require.NoError(t, err)
+			for _, x := range rej {
+				require.Equal(t, "registered_on", x.Field, "only the date sent again may stay listed: %+v", x)
+			}
+		})
+	}
+}
+
+// Review 39, R3: a new household refused whole (dated after tomorrow by
+// the server's clock) with its visit refused for its absence; its hamlet
+// then leaves the team. The volunteer sends the household again into a
+// hamlet the team covers: the visit stayed behind, in the old hamlet,
+// listed as waiting for a household the server then held, and «send
+// again» on it was refused for its hamlet. It follows its household.
+func TestAHouseholdSentAgainElsewhereTakesItsRecords(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m := ts.HamletsA[0], ts.HamletsA[1]
+	l, tok, shift, day := shiftedLaptop(t, ts)
+	shift.Store(int64(5 * 24 * time.Hour))
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	visit, err := l.AddVisit(ctx, hh, agent.Fields{"visited_on": day(-1)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, k)
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+
+	var hamletID int64
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Row == hh.String() && x.Field == "hamlet_code" {
+			hamletID = x.ID
+		}
+	}
+	require.NotZero(t, hamletID, "%+v", rej)
+	_, errH := l.Show(ctx, "households", hh.String())
+	_, errV := l.Show(ctx, "visits", visit.String())
+	t.Logf("after the loss: household held here: %v, visit held here: %v", errH == nil, errV == nil)
+
+	require.NoError(t, l.FixRejected(ctx, hamletID, m), "the household is sent again in a hamlet the team covers")
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)), "then its date corrected")
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	_, err = mate.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "the server took the household in %s", m)
+	_, err = mate.Show(ctx, "visits", visit.String())
+	require.NoError(t, err, "the visit went with its household")
+	v, err := l.Show(ctx, "visits", visit.String())
+	require.NoError(t, err)
+	require.Equal(t, m, v.Fields["hamlet_code"])
+	rej, err = l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+}
