@@ -192,7 +192,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	}
 	defer t.rollback()
 	if !holds {
-		if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?)`, metaScopeHeld, metaScopeWritten); err != nil {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?, ?)`, metaScopeHeld, metaScopeWritten, metaScopeStray); err != nil {
 			return "", nil, err
 		}
 	}

@@ -248,6 +248,10 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		return err
 	}
 	defer t.rollback()
+	before, err := t.hamletOfRefused(id)
+	if err != nil {
+		return err
+	}
 	x, err := r.fixRejected(t, id, value)
 	if err != nil {
 		return err
@@ -258,7 +262,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
 		for _, seq := range waiting {
-			seq, v, err := t.followingHousehold(seq, x.Row)
+			seq, v, err := t.followingHousehold(seq, x.Row, before)
 			if err != nil {
 				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
 			}
@@ -275,14 +279,33 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	return t.commit()
 }
 
+// hamletOfRefused is the hamlet of the row of a refused change: where
+// this laptop holds it, or where it was written if it left the laptop.
+func (t *txn) hamletOfRefused(id int64) (string, error) {
+	x, _, err := t.rejected(id)
+	if err != nil {
+		return "", err
+	}
+	row, err := uuid.Parse(x.Row)
+	if err != nil {
+		return "", err
+	}
+	st, err := t.get(row)
+	if err != nil || st == nil {
+		return x.Hamlet, err
+	}
+	return st.scope, nil
+}
+
 // followingHousehold is how a record refused for its household's absence
-// goes again with the household: in the hamlet the household has now (a
-// record's hamlet is its household's, and the server moves it with the
-// household), by its refused hamlet_code entry with that hamlet, when the
-// volunteer sent the household again elsewhere; else as it was (seq, no
-// new value). Sent as it was into the hamlet the team had lost, it stayed
-// listed as waiting for a household the server then held (review 39, R3).
-func (t *txn) followingHousehold(seq int64, household string) (int64, any, error) {
+// goes again with the household, which the volunteer sent again from
+// hamlet before: a record made there goes in the hamlet the household has
+// now (the server moves a household's records with it), by its refused
+// hamlet_code entry with that hamlet; else as it was (seq, no new value).
+// Sent as it was into the hamlet the team had lost, it stayed listed as
+// waiting for a household the server then held (review 39, R3). A report
+// of a place in another hamlet stays there (review 39b, D1).
+func (t *txn) followingHousehold(seq int64, household, before string) (int64, any, error) {
 	id, err := uuid.Parse(household)
 	if err != nil {
 		return 0, nil, err
@@ -299,7 +322,7 @@ func (t *txn) followingHousehold(seq int64, household string) (int64, any, error
 	var hamlet string
 	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope FROM outbox WHERE state = ? AND row_id = ? AND field = ? ORDER BY seq DESC LIMIT 1`,
 		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && hamlet == home.scope {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (hamlet != before || hamlet == home.scope) {
 		return seq, nil, nil
 	}
 	if err != nil {

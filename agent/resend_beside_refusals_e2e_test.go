@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -197,4 +198,54 @@ func TestAHouseholdSentAgainElsewhereTakesItsRecords(t *testing.T) {
 	rej, err = l.Rejected(ctx)
 	require.NoError(t, err)
 	require.Empty(t, rej)
+}
+
+// Review 39b, D1: a new household refused for its date, with a report of
+// a place in another of the team's hamlets that names it (refused for
+// its absence). The household's date corrected, it goes again where it
+// was: the report went with it into the household's hamlet, and the
+// server held a report of one hamlet in another. It stays in its own.
+func TestAReportOfAnotherHamletStaysThereWhenItsHouseholdGoesAgain(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m := ts.HamletsA[0], ts.HamletsA[1]
+	l, tok, shift, day := shiftedLaptop(t, ts)
+	shift.Store(int64(5 * 24 * time.Hour))
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	r, err := mate.Show(ctx, "field_reports", rep.String())
+	require.NoError(t, err)
+	require.Equal(t, m, r.Fields["hamlet_code"], "the server holds the report of a place in %s", m)
+}
+
+// Review 39b, D2: every edit of a household kept beside its refused move
+// into a lost hamlet lands in that hamlet; noted so that a rescope drops
+// it should the server take it, it made each next sync report the
+// hamlet lost again ("Your team no longer covers hamlet(s) 32002-02"),
+// though the volunteer heard it once and nothing changed.
+func TestEditsBesideARefusedMoveDoNotReportTheLossAgain(t *testing.T) {
+	ctx := context.Background()
+	ts, l, tok, _, hh, _, _ := householdWithMoveAndDateRefused(t)
+	require.Nil(t, realSync(t, l, ts, tok).ScopeChange)
+	for i, notes := range []string{"một", "hai", "ba"} {
+		require.NoError(t, l.EditHousehold(ctx, uuid.MustParse(hh), agent.Fields{"notes": notes}))
+		if sum := realSync(t, l, ts, tok); sum.ScopeChange != nil {
+			t.Errorf("edit %d: sync reports %+v", i+1, *sum.ScopeChange)
+		}
+		_, err := l.Show(ctx, "households", hh)
+		require.NoError(t, err, "the household stays beside its refused move")
+	}
 }

@@ -46,7 +46,12 @@ const (
 	// metaScopeWritten is hamlets a Welcome let this replica write in
 	// that it never took as held: the session ended between the Welcome
 	// and rescope. The next rescope drops them if the scope lost them.
-	metaScopeWritten   = "scope_written"
+	metaScopeWritten = "scope_written"
+	// metaScopeStray is hamlets a write landed in that this replica
+	// neither holds nor was let write in by its last Welcome (noteWrittenIn):
+	// the next rescope drops their rows, without reporting a change of
+	// scope the volunteer heard of already.
+	metaScopeStray     = "scope_stray"
 	metaBackfillScopes = "backfill_scopes"
 	metaBackfillCursor = "backfill_cursor" // the log back-fill's position
 	metaBackfillHead   = "backfill_head"   // the snapshot back-fill's: its first chunk's head,
@@ -146,24 +151,29 @@ func (r *Replica) noteWritable(ctx context.Context) error {
 	return setMeta(ctx, r.db, metaScopeWritten, listJSON(sortedCopy(written)))
 }
 
-// noteWrittenIn adds to scope_written a hamlet a write lands in that this
-// replica does not hold: a refused change sent again, or a write over a
-// row kept beside a refusal in a hamlet lost since. The server may take
-// it (the team held the hamlet when it was written, or got it back), and
-// a Welcome naming the hamlets the replica holds changes no scope: the
-// row stayed on the laptop outside its team's hamlets for good. Noted,
-// the next Welcome that does not list the hamlet drops its rows as a lost
-// hamlet's (rescope), keeping those beside their refusals.
+// noteWrittenIn notes (scope_stray) a hamlet a write lands in that this
+// replica does not hold and its last Welcome did not name: a write over a
+// row kept beside a refusal in a hamlet lost since, a refused change sent
+// again there. The server may take it (the team held the hamlet when it
+// was written, or got it back), and a Welcome naming the hamlets the
+// replica holds changes no scope: the row stayed on the laptop outside
+// its team's hamlets for good (review 39, R2). Noted, the next rescope
+// drops the hamlet's rows as a lost hamlet's, keeping those beside their
+// refusals. A hamlet the last Welcome named is noteWritable's.
 func (r *Replica) noteWrittenIn(t *txn, hamlet string) error {
 	held, ok, err := r.metaList(t.ctx, t.tx, metaScopeHeld)
 	if err != nil || !ok || slices.Contains(held, hamlet) {
 		return err
 	}
-	written, _, err := r.metaList(t.ctx, t.tx, metaScopeWritten)
-	if err != nil || slices.Contains(written, hamlet) {
+	e, err := r.enrollment(t.ctx, t.tx)
+	if err != nil || e == nil || slices.ContainsFunc(e.Scope, func(h Hamlet) bool { return h.Code == hamlet }) {
 		return err
 	}
-	return t.setMeta(metaScopeWritten, listJSON(sortedCopy(append(written, hamlet))))
+	stray, _, err := r.metaList(t.ctx, t.tx, metaScopeStray)
+	if err != nil || slices.Contains(stray, hamlet) {
+		return err
+	}
+	return t.setMeta(metaScopeStray, listJSON(sortedCopy(append(stray, hamlet))))
 }
 
 // HeldScope is the hamlets whose rows this replica holds (or is
@@ -195,6 +205,10 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	if err != nil {
 		return ch, err
 	}
+	stray, _, err := r.metaList(ctx, r.db, metaScopeStray)
+	if err != nil {
+		return ch, err
+	}
 	for _, h := range scope {
 		if !slices.Contains(held, h) {
 			ch.Gained = append(ch.Gained, h)
@@ -213,9 +227,14 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		}
 	}
 	slices.Sort(ch.Lost)
-	if len(ch.Gained) == 0 && len(ch.Lost) == 0 {
-		if len(written) > 0 {
-			return ch, setMeta(ctx, r.db, metaScopeWritten, "")
+	// Hamlets written in since they were lost (noteWrittenIn): their rows
+	// go as a lost hamlet's, unreported; one the team has got back is
+	// gained above.
+	noted := len(written) > 0 || len(stray) > 0
+	stray = slices.DeleteFunc(stray, func(h string) bool { return slices.Contains(scope, h) || slices.Contains(ch.Lost, h) })
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 {
+		if noted {
+			return ch, errors.Join(setMeta(ctx, r.db, metaScopeWritten, ""), setMeta(ctx, r.db, metaScopeStray, ""))
 		}
 		return ch, nil
 	}
@@ -224,8 +243,16 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		return ch, err
 	}
 	defer t.rollback()
-	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaScopeWritten); err != nil {
+	if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?)`, metaScopeWritten, metaScopeStray); err != nil {
 		return ch, err
+	}
+	if len(stray) > 0 {
+		if _, _, err := t.dropHamlets(stray, scope); err != nil {
+			return ch, fmt.Errorf("drop the rows written in hamlets lost before: %w", err)
+		}
+	}
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 {
+		return ch, t.commit()
 	}
 	if len(ch.Lost) > 0 {
 		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {

@@ -133,9 +133,9 @@ func (r *Replica) busy(ctx context.Context, wel *syncproto.Welcome) (bool, error
 	var n int
 	err := r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?1, ?2)))
 		+ (SELECT EXISTS (SELECT 1 FROM outbox_rows WHERE state IN (?1, ?2)))
-		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?, ?, ?, ?) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
+		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?, ?, ?, ?, ?) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
 		+ (SELECT count(*) FROM agent_meta WHERE key = 'cursor' AND value IS NOT ?)`,
-		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, metaScopeWritten, int64(wel.Cursor)).Scan(&n)
+		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, metaScopeWritten, metaScopeStray, int64(wel.Cursor)).Scan(&n)
 	if err != nil || n > 0 {
 		return true, err
 	}
@@ -399,8 +399,10 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 		if err := setMeta(ctx, r.db, metaScopeHeld, listJSON(w.Scope)); err != nil {
 			return err
 		}
-		if err := setMeta(ctx, r.db, metaScopeWritten, ""); err != nil {
-			return err
+		for _, k := range []string{metaScopeWritten, metaScopeStray} {
+			if err := setMeta(ctx, r.db, k, ""); err != nil {
+				return err
+			}
 		}
 	} else if err := r.noteHeldScope(ctx); err != nil {
 		return err
