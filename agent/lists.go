@@ -248,7 +248,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		return err
 	}
 	defer t.rollback()
-	before, err := t.hamletOfRefused(id)
+	from, err := t.householdHamlets(id)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
 		for _, seq := range waiting {
-			seq, v, err := t.followingHousehold(seq, x.Row, before)
+			seq, v, err := t.followingHousehold(seq, x.Row, from)
 			if err != nil {
 				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
 			}
@@ -279,33 +279,53 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	return t.commit()
 }
 
-// hamletOfRefused is the hamlet of the row of a refused change: where
-// this laptop holds it, or where it was written if it left the laptop.
-func (t *txn) hamletOfRefused(id int64) (string, error) {
+// householdHamlets is the hamlets a household whose refused change id is
+// has had here: where the laptop holds it, or where that change was
+// written, and those of its refused moves and adding.
+func (t *txn) householdHamlets(id int64) ([]string, error) {
 	x, _, err := t.rejected(id)
-	if err != nil {
-		return "", err
+	if err != nil || x.Table != "households" {
+		return nil, err
 	}
 	row, err := uuid.Parse(x.Row)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	st, err := t.get(row)
-	if err != nil || st == nil {
-		return x.Hamlet, err
+	if err != nil {
+		return nil, err
 	}
-	return st.scope, nil
+	out := []string{x.Hamlet}
+	if st != nil {
+		out = append(out, st.scope)
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT scope FROM outbox WHERE state = ? AND row_id = ? AND field = ?`, outboxRejected, x.Row, schema.ScopeField)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
 
 // followingHousehold is how a record refused for its household's absence
-// goes again with the household, which the volunteer sent again from
-// hamlet before: a record made there goes in the hamlet the household has
-// now (the server moves a household's records with it), by its refused
-// hamlet_code entry with that hamlet; else as it was (seq, no new value).
-// Sent as it was into the hamlet the team had lost, it stayed listed as
-// waiting for a household the server then held (review 39, R3). A report
-// of a place in another hamlet stays there (review 39b, D1).
-func (t *txn) followingHousehold(seq int64, household, before string) (int64, any, error) {
+// goes again with the household: in the hamlet the household has now (the
+// server moves a household's records with it), by its refused hamlet_code
+// entry with that hamlet, when it is elsewhere; else as it was (seq, no new
+// value). Sent as it was into the hamlet the team had lost, it stayed
+// listed as waiting for a household the server then held (review 39, R3).
+// A visit or a tutoring record is always in its household's hamlet; a
+// report is of a place, which may be another hamlet: it follows only from
+// a hamlet the household had here (from), and one of a place elsewhere
+// stays there (review 39b, D1; review 39c: a household moved here before
+// the press takes its visits made before the move).
+func (t *txn) followingHousehold(seq int64, household string, from []string) (int64, any, error) {
 	id, err := uuid.Parse(household)
 	if err != nil {
 		return 0, nil, err
@@ -314,19 +334,26 @@ func (t *txn) followingHousehold(seq int64, household, before string) (int64, an
 	if err != nil || home == nil {
 		return seq, nil, err
 	}
-	var row string
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id FROM outbox WHERE seq = ?`, seq).Scan(&row); err != nil {
+	var row, table string
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id, tbl FROM outbox WHERE seq = ?`, seq).Scan(&row, &table); err != nil {
+		return 0, nil, err
+	}
+	tb, err := t.r.lookup(table)
+	if err != nil {
 		return 0, nil, err
 	}
 	var hamletSeq int64
 	var hamlet string
 	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope FROM outbox WHERE state = ? AND row_id = ? AND field = ? ORDER BY seq DESC LIMIT 1`,
 		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (hamlet != before || hamlet == home.scope) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return seq, nil, nil
 	}
 	if err != nil {
 		return 0, nil, err
+	}
+	if hamlet == home.scope || tb.ParentTable != "households" && !slices.Contains(from, hamlet) {
+		return seq, nil, nil
 	}
 	return hamletSeq, home.scope, nil
 }

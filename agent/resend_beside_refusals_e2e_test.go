@@ -249,3 +249,54 @@ func TestEditsBesideARefusedMoveDoNotReportTheLossAgain(t *testing.T) {
 		require.NoError(t, err, "the household stays beside its refused move")
 	}
 }
+
+// Review 39c (helper 76), of 544db5a: a new household refused for its
+// date, with its visit refused for its absence, moved on the laptop to
+// another of the team's hamlets (before the first push, or after the
+// refusal) before its date is corrected. The visit went as it was, in the
+// household's first hamlet: the server held a visit in one hamlet for a
+// household in another. A visit is always in its household's hamlet.
+func TestAVisitFollowsAHouseholdMovedBeforeItsDateIsFixed(t *testing.T) {
+	for _, moveFirst := range []bool{false, true} {
+		name := "moved after the refusal"
+		if moveFirst {
+			name = "moved before the first push"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			k, m := ts.HamletsA[0], ts.HamletsA[1]
+			l, tok, shift, day := shiftedLaptop(t, ts)
+			shift.Store(int64(5 * 24 * time.Hour))
+			hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+			require.NoError(t, err)
+			visit, err := l.AddVisit(ctx, hh, agent.Fields{"visited_on": day(-1)})
+			require.NoError(t, err)
+			if moveFirst {
+				require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
+			}
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+			if !moveFirst {
+				require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
+				realSync(t, l, ts, tok)
+				realSync(t, l, ts, tok)
+			}
+			require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)))
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+			rej, err := l.Rejected(ctx)
+			require.NoError(t, err)
+			require.Empty(t, rej)
+
+			mate, tm := realAgent(t, ts, ts.TeamA)
+			realSync(t, mate, ts, tm)
+			h, err := mate.Show(ctx, "households", hh.String())
+			require.NoError(t, err)
+			require.Equal(t, m, h.Fields["hamlet_code"])
+			v, err := mate.Show(ctx, "visits", visit.String())
+			require.NoError(t, err)
+			require.Equal(t, m, v.Fields["hamlet_code"], "the server holds the visit in its household's hamlet")
+		})
+	}
+}
