@@ -568,6 +568,12 @@ type DiscardEffect struct {
 	// Records counts the other records that go with it: a household's
 	// visits, tutoring and reports the server refused for its absence.
 	Records int
+	// Leaves: the record leaves this laptop, not for good: the server
+	// holds it in a hamlet the team no longer covers, where the discard
+	// put it back (dropIfNotHeld). Said, or the household vanished from
+	// the laptop at a press that said only "dropped the change" (review
+	// 39d).
+	Leaves bool
 }
 
 // DiscardPreview says what DiscardRejected of ids, in order, would take
@@ -608,6 +614,7 @@ func (r *Replica) DiscardPreview(ctx context.Context, ids []int64) (DiscardEffec
 	// Gone, but the server holds it (a discarded move put it back in a
 	// hamlet this laptop no longer holds): not gone for good.
 	eff.Whole = before.self && !after.self && !before.taken
+	eff.Leaves = before.self && !after.self && before.taken
 	eff.Records = max(0, before.children-after.children)
 	return eff, nil
 }

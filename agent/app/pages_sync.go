@@ -134,6 +134,8 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		v.Notice = tr(lang, "done_fixed")
 	case "discarded":
 		v.Notice = tr(lang, "done_discarded")
+	case "left":
+		v.Notice = tr(lang, "done_left")
 	case "dropped":
 		if n, err := strconv.Atoi(r.URL.Query().Get("n")); err == nil && n > 0 {
 			v.Notice = trf(lang, "done_dropped_household", i18n.Int(int64(n), lang))
@@ -430,8 +432,11 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 	}
 	a.idx.invalidate() // a new record dropped whole leaves its table
 	done := "discarded"
-	if eff.Whole {
+	switch {
+	case eff.Whole:
 		done = "dropped&n=" + strconv.Itoa(eff.Records)
+	case eff.Leaves:
+		done = "left"
 	}
 	http.Redirect(w, r, "/sync?done="+done+"#rejected", http.StatusSeeOther)
 }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// Review 39d (helper 77): a household the server holds in a hamlet the
+// team covers, refused a date (the laptop's clock five days ahead) and a
+// move into a hamlet the team had lost; the team then loses the first
+// hamlet too. The volunteer drops the move (the household goes back to
+// the first hamlet, kept beside its refused date), then the date: the
+// household has nothing left to keep it on the laptop and leaves it. The
+// command said only "Đã xong.": it says the household left, and that the
+// server keeps it.
+func TestRejectedDiscardSaysTheHouseholdLeft(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	l := newLaptop(t, t.TempDir())
+	l.env = []string{"HAMLET_TEST=1"}
+	l.enroll(ts)
+	id := l.mustAdd(kept, "Lâm Thị Sáu")
+	l.must("sync")
+	l.must("sync")
+	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+	l.env = []string{"HAMLET_CLOCK_SHIFT=120h", "HAMLET_TEST=1"}
+	l.must("household", "edit", "--registered-on", time.Now().AddDate(0, 0, 3).Format("2006-01-02"), id)
+	l.must("household", "edit", "--hamlet", lost, id)
+	l.must("sync")
+	l.must("sync")
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, kept)
+	require.NoError(t, err)
+	l.must("sync")
+
+	var rows []struct {
+		ID    int64
+		Row   string `json:"row_id"`
+		Field string
+	}
+	out := l.must("rejected", "--json").stdout
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	ids := map[string]int64{}
+	for _, x := range rows {
+		require.Equal(t, id, x.Row)
+		ids[x.Field] = x.ID
+	}
+	require.NotZero(t, ids["hamlet_code"], out)
+	require.NotZero(t, ids["registered_on"], out)
+	r := l.must("rejected", "discard", strconv.FormatInt(ids["hamlet_code"], 10))
+	require.True(t, l.households()[id], "the household stays beside its refused date")
+	require.NotContains(t, r.stdout, "rời khỏi máy này")
+
+	r = l.must("rejected", "discard", strconv.FormatInt(ids["registered_on"], 10))
+	require.False(t, l.households()[id], "the household leaves the laptop: its hamlet is not the team's")
+	require.Contains(t, r.stdout, "Bản ghi "+short(id)+" thuộc ấp/khóm mà tổ bạn không còn phụ trách nên đã rời khỏi máy này; máy chủ vẫn giữ nó")
+}
