@@ -230,12 +230,9 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	// Hamlets written in since they were lost (noteWrittenIn): their rows
 	// go as a lost hamlet's, unreported; one the team has got back is
 	// gained above.
-	noted := len(written) > 0 || len(stray) > 0
+	noted := map[string][]string{metaScopeWritten: written, metaScopeStray: slices.Clone(stray)}
 	stray = slices.DeleteFunc(stray, func(h string) bool { return slices.Contains(scope, h) || slices.Contains(ch.Lost, h) })
-	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 {
-		if noted {
-			return ch, errors.Join(setMeta(ctx, r.db, metaScopeWritten, ""), setMeta(ctx, r.db, metaScopeStray, ""))
-		}
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 && len(written) == 0 && len(noted[metaScopeStray]) == 0 {
 		return ch, nil
 	}
 	t, err := r.begin(ctx)
@@ -243,8 +240,15 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		return ch, err
 	}
 	defer t.rollback()
-	if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?)`, metaScopeWritten, metaScopeStray); err != nil {
-		return ch, err
+	// What was read is done with here; a hamlet another process (the app
+	// while the CLI syncs) noted since stays noted for the next session.
+	for key, done := range noted {
+		if err := t.forgetNoted(key, done); err != nil {
+			return ch, err
+		}
+	}
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 {
+		return ch, t.commit()
 	}
 	if len(stray) > 0 {
 		if _, _, err := t.dropHamlets(stray, scope); err != nil {
@@ -308,6 +312,22 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		return ch, err
 	}
 	return ch, t.commit()
+}
+
+// forgetNoted removes from the list under key the hamlets done.
+func (t *txn) forgetNoted(key string, done []string) error {
+	if len(done) == 0 {
+		return nil
+	}
+	now, _, err := t.r.metaList(t.ctx, t.tx, key)
+	if err != nil {
+		return err
+	}
+	rest := slices.DeleteFunc(now, func(h string) bool { return slices.Contains(done, h) })
+	if len(rest) == 0 {
+		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, key)
+	}
+	return t.setMeta(key, listJSON(rest))
 }
 
 func sortedCopy(l []string) []string {
