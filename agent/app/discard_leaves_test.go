@@ -71,7 +71,7 @@ func TestDroppingTheCardOfAHouseholdInALostHamletSaysItLeaves(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, status, body)
 	require.Equal(t, "/sync?done=left#rejected", loc)
 	_, body = h.get(loc)
-	require.Contains(t, body, "Bản ghi này thuộc ấp/khóm mà tổ bạn không còn phụ trách nên đã rời khỏi máy này; máy chủ vẫn giữ nó, không mất gì.")
+	require.Contains(t, body, "Bản ghi này thuộc ấp/khóm mà tổ bạn không còn phụ trách (theo lần đồng bộ gần nhất) nên đã rời khỏi máy này; máy chủ vẫn giữ nó, không mất gì.")
 	_, err = l.Show(ctx, "households", hh.String())
 	require.Error(t, err, "the household left the laptop")
 }

@@ -146,8 +146,8 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stdout, e.tr("Máy chủ chưa nhận bản ghi %s: bản ghi đã bị xóa khỏi máy này.\n",
 					"The server never took record %s: it was removed from this laptop.\n"), short(dropped.Row))
 			case dropped.Leaves:
-				fmt.Fprintf(e.stdout, e.tr("Bản ghi %s thuộc ấp/khóm mà tổ bạn không còn phụ trách nên đã rời khỏi máy này; máy chủ vẫn giữ nó, không mất gì.\n",
-					"Record %s is in a hamlet your team no longer covers, so it has left this laptop; the server keeps it, nothing is lost.\n"), short(dropped.Row))
+				fmt.Fprintf(e.stdout, e.tr("Bản ghi %s thuộc ấp/khóm mà tổ bạn không còn phụ trách (theo lần đồng bộ gần nhất) nên đã rời khỏi máy này; máy chủ vẫn giữ nó, không mất gì.\n",
+					"Record %s is in a hamlet your team no longer covers (as of the last sync), so it has left this laptop; the server keeps it, nothing is lost.\n"), short(dropped.Row))
 			}
 		}
 		return nil

@@ -62,5 +62,5 @@ func TestRejectedDiscardSaysTheHouseholdLeft(t *testing.T) {
 
 	r = l.must("rejected", "discard", strconv.FormatInt(ids["registered_on"], 10))
 	require.False(t, l.households()[id], "the household leaves the laptop: its hamlet is not the team's")
-	require.Contains(t, r.stdout, "Bản ghi "+short(id)+" thuộc ấp/khóm mà tổ bạn không còn phụ trách nên đã rời khỏi máy này; máy chủ vẫn giữ nó")
+	require.Contains(t, r.stdout, "Bản ghi "+short(id)+" thuộc ấp/khóm mà tổ bạn không còn phụ trách (theo lần đồng bộ gần nhất) nên đã rời khỏi máy này; máy chủ vẫn giữ nó")
 }
