@@ -64,3 +64,40 @@ func TestRejectedDiscardSaysTheHouseholdLeft(t *testing.T) {
 	require.False(t, l.households()[id], "the household leaves the laptop: its hamlet is not the team's")
 	require.Contains(t, r.stdout, "Bản ghi "+short(id)+" thuộc ấp/khóm mà tổ bạn không còn phụ trách (theo lần đồng bộ gần nhất) nên đã rời khỏi máy này; máy chủ vẫn giữ nó")
 }
+
+// «rejected fix» of a household's refused move into a hamlet the team
+// lost is refused at once, in words that say the list of hamlets is the
+// last sync's and what to do; the refusal stays listed. Before 4357830 the
+// move went again and the server refused it again (seed 5803541: or took
+// it, when the team got the hamlet back and lost it again meanwhile).
+func TestRejectedFixIntoALostHamletSaysSo(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
+	l := newLaptop(t, t.TempDir())
+	l.env = []string{"HAMLET_TEST=1"}
+	l.enroll(ts)
+	id := l.mustAdd(kept, "Lâm Thị Sáu")
+	l.must("sync")
+	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, lost)
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond)
+	l.must("household", "edit", "--hamlet", lost, id)
+	l.must("sync")
+
+	var rows []struct {
+		ID    int64
+		Field string
+	}
+	out := l.must("rejected", "--json").stdout
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	require.Len(t, rows, 1, out)
+	require.Equal(t, "hamlet_code", rows[0].Field)
+	r := l.run("rejected", "fix", strconv.FormatInt(rows[0].ID, 10))
+	require.NotEqual(t, 0, r.code, "%s%s", r.stdout, r.stderr)
+	require.Contains(t, r.stderr, "Ấp/khóm "+lost+" không thuộc địa bàn tổ bạn phụ trách ("+kept+", theo lần đồng bộ gần nhất)")
+	require.Contains(t, r.stderr, "nếu tổ vừa được giao lại ấp/khóm này, hãy đồng bộ rồi làm lại")
+	out = l.must("rejected", "--json").stdout
+	require.NoError(t, json.Unmarshal([]byte(out), &rows), out)
+	require.Len(t, rows, 1, "the refusal stays listed: %s", out)
+}
