@@ -280,8 +280,8 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 }
 
 // householdHamlets is the hamlets a household whose refused change id is
-// has had here: where the laptop holds it, or where that change was
-// written, and those of its refused moves and adding.
+// has had here: where the laptop holds it, and where each of its refused
+// changes was written.
 func (t *txn) householdHamlets(id int64) ([]string, error) {
 	x, _, err := t.rejected(id)
 	if err != nil || x.Table != "households" {
@@ -299,7 +299,10 @@ func (t *txn) householdHamlets(id int64) ([]string, error) {
 	if st != nil {
 		out = append(out, st.scope)
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT scope FROM outbox WHERE state = ? AND row_id = ? AND field = ?`, outboxRejected, x.Row, schema.ScopeField)
+	// Every refused change of it was written in the hamlet it had then: a
+	// later move here fixed (and so took off the list) the refused hamlet
+	// of its adding, which its other fields still carry (review 39f).
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT scope FROM outbox WHERE state = ? AND row_id = ?`, outboxRejected, x.Row)
 	if err != nil {
 		return nil, err
 	}

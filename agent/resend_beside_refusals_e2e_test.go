@@ -300,3 +300,57 @@ func TestAVisitFollowsAHouseholdMovedBeforeItsDateIsFixed(t *testing.T) {
 		})
 	}
 }
+
+// Review 39f (helper 79), of 0b047a6: a new household refused for its
+// date, with a report filed for it (in its hamlet) and a visit, both
+// refused for its absence; moved on the laptop to another of the team's
+// hamlets, its date corrected, then one of its entries pressed. Pressing
+// its name took the report to the household's new hamlet; pressing its
+// move left it in the first: the move had taken the refused first hamlet
+// off the list, the only place followingHousehold looked for it. Whichever
+// entry is pressed, the report goes where the household went.
+func TestAReportFollowsItsHouseholdWhicheverEntryIsPressed(t *testing.T) {
+	for _, press := range []string{"head_name", "hamlet_code"} {
+		t.Run(press, func(t *testing.T) {
+			ctx := context.Background()
+			ts := servertest.Start(t)
+			k, m := ts.HamletsA[0], ts.HamletsA[1]
+			l, tok, shift, day := shiftedLaptop(t, ts)
+			shift.Store(int64(5 * 24 * time.Hour))
+			hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+			require.NoError(t, err)
+			rep, err := l.AddReport(ctx, hh, agent.Fields{"category": "ha_tang_do_thi", "description": "nhà dột", "submitted_at": time.Now().UnixMilli()})
+			require.NoError(t, err)
+			visit, err := l.AddVisit(ctx, hh, agent.Fields{"visited_on": day(-1)})
+			require.NoError(t, err)
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+			require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+			require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"registered_on": day(-2)}), "the date corrected on the card")
+			rej, err := l.Rejected(ctx)
+			require.NoError(t, err)
+			var id int64
+			for _, x := range rej {
+				if x.Row == hh.String() && x.Field == press {
+					id = x.ID
+				}
+			}
+			require.NotZero(t, id)
+			require.NoError(t, l.FixRejected(ctx, id, nil))
+			realSync(t, l, ts, tok)
+			realSync(t, l, ts, tok)
+			rej, err = l.Rejected(ctx)
+			require.NoError(t, err)
+			require.Empty(t, rej)
+			mate, tm := realAgent(t, ts, ts.TeamA)
+			realSync(t, mate, ts, tm)
+			for table, id := range map[string]string{"households": hh.String(), "visits": visit.String(), "field_reports": rep.String()} {
+				d, err := mate.Show(ctx, table, id)
+				require.NoError(t, err, table)
+				require.Equal(t, m, d.Fields["hamlet_code"], "the server holds the %s in the household's hamlet", table)
+			}
+		})
+	}
+}
