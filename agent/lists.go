@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -248,7 +249,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		return err
 	}
 	defer t.rollback()
-	from, err := t.householdHamlets(id)
+	ps, err := t.householdPlaces(id)
 	if err != nil {
 		return err
 	}
@@ -262,7 +263,7 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
 		for _, seq := range waiting {
-			seq, v, err := t.followingHousehold(seq, x.Row, from)
+			seq, v, err := t.followingHousehold(seq, x.Row, ps)
 			if err != nil {
 				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
 			}
@@ -279,10 +280,12 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	return t.commit()
 }
 
-// householdHamlets is the hamlets a household whose refused change id is
-// has had here: where the laptop holds it, and where each of its refused
-// changes was written.
-func (t *txn) householdHamlets(id int64) ([]string, error) {
+// householdPlaces is where a household whose refused change id is sat
+// here, write by write: each of its own changes still in the outbox
+// (written in the hamlet the household had then) and its own versions of
+// hamlet_code, by sequence. Read before the household goes again, which
+// rewrites its refused changes. Nil for a change of another table.
+func (t *txn) householdPlaces(id int64) (places, error) {
 	x, _, err := t.rejected(id)
 	if err != nil || x.Table != "households" {
 		return nil, err
@@ -295,40 +298,78 @@ func (t *txn) householdHamlets(id int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []string{x.Hamlet}
+	var out places
 	if st != nil {
-		out = append(out, st.scope)
+		own := func(v *syncproto.Version) {
+			if v.Dot.Replica == t.r.id {
+				out = append(out, hhPlace{int64(v.Dot.Seq), v.Value.AsString()})
+			}
+		}
+		if v := st.cur[schema.ScopeField]; v != nil {
+			own(v)
+		}
+		for i := range st.hist {
+			if h := &st.hist[i]; h.Field == schema.ScopeField && !h.Lost {
+				own(&h.Ver)
+			}
+		}
 	}
-	// Every refused change of it was written in the hamlet it had then: a
-	// later move here fixed (and so took off the list) the refused hamlet
-	// of its adding, which its other fields still carry (review 39f).
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT scope FROM outbox WHERE state = ? AND row_id = ?`, outboxRejected, x.Row)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, scope FROM outbox WHERE row_id = ?`, x.Row)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
+		var p hhPlace
+		if err := rows.Scan(&p.seq, &p.hamlet); err != nil {
 			return nil, err
 		}
-		out = append(out, h)
+		out = append(out, p)
 	}
+	slices.SortFunc(out, func(a, b hhPlace) int { return cmp.Compare(a.seq, b.seq) })
 	return out, rows.Err()
 }
 
+// hhPlace is a household's hamlet as of one of its writes here.
+type hhPlace struct {
+	seq    int64
+	hamlet string
+}
+
+type places []hhPlace
+
+// movedSince reports whether the household moved after the write seq of
+// one of its records, given where it is now: the server moves a
+// household's records with it, whatever their own hamlet. ok is false
+// when no write of the household before seq is known.
+func (ps places) movedSince(seq int64, now string) (moved, ok bool) {
+	i, _ := slices.BinarySearchFunc(ps, seq, func(p hhPlace, s int64) int { return cmp.Compare(p.seq, s) })
+	if i == 0 {
+		return false, false
+	}
+	then := ps[i-1].hamlet
+	if now != then {
+		return true, true
+	}
+	for _, p := range ps[i:] {
+		if p.hamlet != then {
+			return true, true
+		}
+	}
+	return false, true
+}
+
 // followingHousehold is how a record refused for its household's absence
-// goes again with the household: in the hamlet the household has now (the
-// server moves a household's records with it), by its refused hamlet_code
-// entry with that hamlet, when it is elsewhere; else as it was (seq, no new
-// value). Sent as it was into the hamlet the team had lost, it stayed
-// listed as waiting for a household the server then held (review 39, R3).
-// A visit or a tutoring record is always in its household's hamlet; a
-// report is of a place, which may be another hamlet: it follows only from
-// a hamlet the household had here (from), and one of a place elsewhere
-// stays there (review 39b, D1; review 39c: a household moved here before
-// the press takes its visits made before the move).
-func (t *txn) followingHousehold(seq int64, household string, from []string) (int64, any, error) {
+// goes again with the household: in the hamlet the household has now, by
+// its refused hamlet_code entry with that hamlet, when it is elsewhere;
+// else as it was (seq, no new value). Sent as it was into the hamlet the
+// team had lost, it stayed listed as waiting for a household the server
+// then held (review 39, R3). A visit or a tutoring record is always in
+// its household's hamlet. A report is of a place, which may be another
+// hamlet: as the server would, it follows its household only if the
+// household moved after it was filed (reviews 39b D1, 39c, 39f, 39g);
+// when that cannot be told, if it is in a hamlet the household had here.
+func (t *txn) followingHousehold(seq int64, household string, ps places) (int64, any, error) {
 	id, err := uuid.Parse(household)
 	if err != nil {
 		return 0, nil, err
@@ -345,18 +386,28 @@ func (t *txn) followingHousehold(seq int64, household string, from []string) (in
 	if err != nil {
 		return 0, nil, err
 	}
-	var hamletSeq int64
+	var hamletSeq, filed int64
 	var hamlet string
-	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope FROM outbox WHERE state = ? AND row_id = ? AND field = ? ORDER BY seq DESC LIMIT 1`,
-		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet)
+	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope, (SELECT min(seq) FROM outbox WHERE state = ?1 AND row_id = ?2)
+		FROM outbox WHERE state = ?1 AND row_id = ?2 AND field = ?3 ORDER BY seq DESC LIMIT 1`,
+		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet, &filed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return seq, nil, nil
 	}
 	if err != nil {
 		return 0, nil, err
 	}
-	if hamlet == home.scope || tb.ParentTable != "households" && !slices.Contains(from, hamlet) {
+	if hamlet == home.scope {
 		return seq, nil, nil
+	}
+	if tb.ParentTable != "households" {
+		moved, ok := ps.movedSince(filed, home.scope)
+		if !ok {
+			moved = slices.ContainsFunc(ps, func(p hhPlace) bool { return p.hamlet == hamlet })
+		}
+		if !moved {
+			return seq, nil, nil
+		}
 	}
 	return hamletSeq, home.scope, nil
 }

@@ -354,3 +354,79 @@ func TestAReportFollowsItsHouseholdWhicheverEntryIsPressed(t *testing.T) {
 		})
 	}
 }
+
+// Review 39g (helper 80), of c0534a6: a report of a place goes where the
+// server's own rule would put it (a household's records move with it,
+// whatever their hamlet): it stays when the household did not move after
+// it was filed, though a refused note of the household was written while
+// it sat in the report's hamlet before (c0534a6 moved it into the
+// household's); it follows a move made after it (c0534a6 left it).
+func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
+	t.Run("filed after the household came back", func(t *testing.T) {
+		ctx := context.Background()
+		ts := servertest.Start(t)
+		k, m := ts.HamletsA[0], ts.HamletsA[1]
+		l, tok, shift, day := shiftedLaptop(t, ts)
+		shift.Store(int64(5 * 24 * time.Hour))
+		hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+		require.NoError(t, err)
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
+		require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"notes": "ở tạm"}))
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": k}))
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+			"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+		require.NoError(t, err)
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)))
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		rej, err := l.Rejected(ctx)
+		require.NoError(t, err)
+		require.Empty(t, rej)
+		mate, tm := realAgent(t, ts, ts.TeamA)
+		realSync(t, mate, ts, tm)
+		h, err := mate.Show(ctx, "households", hh.String())
+		require.NoError(t, err)
+		require.Equal(t, k, h.Fields["hamlet_code"])
+		r, err := mate.Show(ctx, "field_reports", rep.String())
+		require.NoError(t, err)
+		require.Equal(t, m, r.Fields["hamlet_code"], "the server holds the report of a place in %s", m)
+	})
+	t.Run("the household moved after it", func(t *testing.T) {
+		ctx := context.Background()
+		ts := servertest.Start(t)
+		k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+		_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+		require.NoError(t, err)
+		l, tok, shift, day := shiftedLaptop(t, ts)
+		shift.Store(int64(5 * 24 * time.Hour))
+		hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+		require.NoError(t, err)
+		rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+			"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+		require.NoError(t, err)
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)))
+		realSync(t, l, ts, tok)
+		realSync(t, l, ts, tok)
+		rej, err := l.Rejected(ctx)
+		require.NoError(t, err)
+		require.Empty(t, rej)
+		mate, tm := realAgent(t, ts, ts.TeamA)
+		realSync(t, mate, ts, tm)
+		r, err := mate.Show(ctx, "field_reports", rep.String())
+		require.NoError(t, err)
+		require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move")
+	})
+}
