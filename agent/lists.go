@@ -262,8 +262,16 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		if err != nil {
 			return fmt.Errorf("find the records refused for household %s's absence: %w", x.Row, err)
 		}
+		hid, err := uuid.Parse(x.Row)
+		if err != nil {
+			return err
+		}
+		home, err := t.get(hid) // where the household is now, sent again
+		if err != nil {
+			return err
+		}
 		for _, seq := range waiting {
-			seq, v, err := t.followingHousehold(seq, x.Row, ps)
+			seq, v, err := t.followingHousehold(seq, home, ps)
 			if err != nil {
 				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
 			}
@@ -369,14 +377,9 @@ func (ps places) movedSince(seq int64, now string) (moved, ok bool) {
 // hamlet: as the server would, it follows its household only if the
 // household moved after it was filed (reviews 39b D1, 39c, 39f, 39g);
 // when that cannot be told, if it is in a hamlet the household had here.
-func (t *txn) followingHousehold(seq int64, household string, ps places) (int64, any, error) {
-	id, err := uuid.Parse(household)
-	if err != nil {
-		return 0, nil, err
-	}
-	home, err := t.get(id)
-	if err != nil || home == nil {
-		return seq, nil, err
+func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (int64, any, error) {
+	if home == nil {
+		return seq, nil, nil
 	}
 	var row, table string
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id, tbl FROM outbox WHERE seq = ?`, seq).Scan(&row, &table); err != nil {
@@ -811,12 +814,9 @@ func (r *Replica) dropIfNotHeld(t *txn, st *rowState) error {
 	if err != nil || !ok || slices.Contains(held, st.scope) {
 		return err
 	}
-	var refused int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM outbox WHERE row_id = ? AND state = ?`, st.id.String(), outboxRejected).Scan(&refused); err != nil {
+	refused, err := t.seqsIn(st.id, outboxRejected, outboxRejected)
+	if err != nil || len(refused) > 0 {
 		return err
-	}
-	if refused > 0 {
-		return nil
 	}
 	return t.drop(st.table, st.id, st)
 }

@@ -230,9 +230,9 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	// Hamlets written in since they were lost (noteWrittenIn): their rows
 	// go as a lost hamlet's, unreported; one the team has got back is
 	// gained above.
-	noted := map[string][]string{metaScopeWritten: written, metaScopeStray: slices.Clone(stray)}
+	strayRead := slices.Clone(stray)
 	stray = slices.DeleteFunc(stray, func(h string) bool { return slices.Contains(scope, h) || slices.Contains(ch.Lost, h) })
-	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 && len(written) == 0 && len(noted[metaScopeStray]) == 0 {
+	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(written) == 0 && len(strayRead) == 0 {
 		return ch, nil
 	}
 	t, err := r.begin(ctx)
@@ -242,13 +242,8 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	defer t.rollback()
 	// What was read is done with here; a hamlet another process (the app
 	// while the CLI syncs) noted since stays noted for the next session.
-	for key, done := range noted {
-		if err := t.forgetNoted(key, done); err != nil {
-			return ch, err
-		}
-	}
-	if len(ch.Gained) == 0 && len(ch.Lost) == 0 && len(stray) == 0 {
-		return ch, t.commit()
+	if err := errors.Join(t.forgetNoted(metaScopeWritten, written), t.forgetNoted(metaScopeStray, strayRead)); err != nil {
+		return ch, err
 	}
 	if len(stray) > 0 {
 		if _, _, err := t.dropHamlets(stray, scope); err != nil {
