@@ -114,14 +114,20 @@ func householdBeforeALoss(t *testing.T) (ts *servertest.TS, a *agent.Replica, to
 // rejectedMoveID is the rejected-list id of household hh's refused move.
 func rejectedMoveID(t *testing.T, a *agent.Replica, hh syncproto.RowID) int64 {
 	t.Helper()
+	return rejectedID(t, a, "households", hh.String(), "hamlet_code")
+}
+
+// rejectedID is the id of the refused change of a row's field in a's list.
+func rejectedID(t *testing.T, a *agent.Replica, table, row, field string) int64 {
+	t.Helper()
 	rej, err := a.Rejected(context.Background())
 	require.NoError(t, err)
 	for _, x := range rej {
-		if x.Table == "households" && x.Row == hh.String() && x.Field == "hamlet_code" {
+		if x.Table == table && x.Row == row && x.Field == field {
 			return x.ID
 		}
 	}
-	require.Failf(t, "the move is not refused", "%+v", rej)
+	require.Failf(t, "no refused change of "+table+"."+field, "%+v", rej)
 	return 0
 }
 
