@@ -240,16 +240,27 @@ func (l *laptop) pending() int {
 	return s.Pending
 }
 
+// rejectedJSON is one refused change as rejected --json prints it.
+type rejectedJSON struct {
+	ID    int64  `json:"id"`
+	Row   string `json:"row_id"`
+	Field string `json:"field"`
+}
+
+// rejected lists the changes the server refused.
+func (l *laptop) rejected() []rejectedJSON {
+	l.t.Helper()
+	r := l.must("rejected", "--json")
+	var rows []rejectedJSON
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rows), r.stdout)
+	return rows
+}
+
 // rejectedRows are the row ids of the changes the server refused.
 func (l *laptop) rejectedRows() map[string]bool {
 	l.t.Helper()
-	r := l.must("rejected", "--json")
-	var rows []struct {
-		Row string `json:"row_id"`
-	}
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &rows), r.stdout)
 	out := map[string]bool{}
-	for _, row := range rows {
+	for _, row := range l.rejected() {
 		out[row.Row] = true
 	}
 	return out
