@@ -253,7 +253,11 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	if err != nil {
 		return err
 	}
-	x, err := r.fixRejected(t, id, value)
+	into, err := r.intoAwaitedHousehold(t, id, value)
+	if err != nil {
+		return err
+	}
+	x, err := r.fixRejectedInto(t, id, value, into)
 	if err != nil {
 		return err
 	}
@@ -271,11 +275,11 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 			return err
 		}
 		for _, seq := range waiting {
-			seq, v, err := t.followingHousehold(seq, home, ps)
+			into, err := t.followingHousehold(seq, home, ps)
 			if err != nil {
 				return fmt.Errorf("find where a record of household %s goes: %w", x.Row, err)
 			}
-			if _, err := r.fixRejected(t, seq, v); err != nil && !staysListed(err) {
+			if _, err := r.fixRejectedInto(t, seq, nil, into); err != nil && !staysListed(err) {
 				return fmt.Errorf("send again a record of household %s: %w", x.Row, err)
 			}
 		}
@@ -302,6 +306,11 @@ func (t *txn) householdPlaces(id int64) (places, error) {
 	if err != nil {
 		return nil, err
 	}
+	return t.placesOf(row)
+}
+
+// placesOf is householdPlaces of household row.
+func (t *txn) placesOf(row uuid.UUID) (places, error) {
 	st, err := t.get(row)
 	if err != nil {
 		return nil, err
@@ -322,7 +331,7 @@ func (t *txn) householdPlaces(id int64) (places, error) {
 			}
 		}
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, scope FROM outbox WHERE row_id = ?`, x.Row)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, scope FROM outbox WHERE row_id = ?`, row.String())
 	if err != nil {
 		return nil, err
 	}
@@ -367,41 +376,38 @@ func (ps places) movedSince(seq int64, now string) (moved, ok bool) {
 	return false, true
 }
 
-// followingHousehold is how a record refused for its household's absence
-// goes again with the household: in the hamlet the household has now, by
-// its refused hamlet_code entry with that hamlet, when it is elsewhere;
-// else as it was (seq, no new value). Sent as it was into the hamlet the
-// team had lost, it stayed listed as waiting for a household the server
-// then held (review 39, R3). A visit or a tutoring record is always in
-// its household's hamlet. A report is of a place, which may be another
-// hamlet: as the server would, it follows its household only if the
-// household moved after it was filed (reviews 39b D1, 39c, 39f, 39g);
-// when that cannot be told, if it is in a hamlet the household had here.
-func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (int64, any, error) {
+// followingHousehold is the hamlet a record refused for its household's
+// absence goes into when it goes again: the household's hamlet here, when
+// the record's refused hamlet is another; "" to go as it was. Sent as it
+// was into the hamlet the team had lost, it stayed listed as waiting for
+// a household the server then held (review 39, R3). A visit or a tutoring
+// record is always in its household's hamlet. A report is of a place,
+// which may be another hamlet: as the server would, it follows its
+// household only if the household moved after it was filed (reviews 39b
+// D1, 39c, 39f, 39g); when that cannot be told, if it is in a hamlet the
+// household had here.
+func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (string, error) {
 	if home == nil {
-		return seq, nil, nil
+		return "", nil
 	}
 	var row, table string
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT row_id, tbl FROM outbox WHERE seq = ?`, seq).Scan(&row, &table); err != nil {
-		return 0, nil, err
+		return "", err
 	}
 	tb, err := t.r.lookup(table)
 	if err != nil {
-		return 0, nil, err
+		return "", err
 	}
-	var hamletSeq, filed int64
 	var hamlet string
-	err = t.tx.QueryRowContext(t.ctx, `SELECT seq, scope, (SELECT min(seq) FROM outbox WHERE state = ?1 AND row_id = ?2)
+	var filed int64
+	err = t.tx.QueryRowContext(t.ctx, `SELECT scope, (SELECT min(seq) FROM outbox WHERE state = ?1 AND row_id = ?2)
 		FROM outbox WHERE state = ?1 AND row_id = ?2 AND field = ?3 ORDER BY seq DESC LIMIT 1`,
-		outboxRejected, row, schema.ScopeField).Scan(&hamletSeq, &hamlet, &filed)
-	if errors.Is(err, sql.ErrNoRows) {
-		return seq, nil, nil
+		outboxRejected, row, schema.ScopeField).Scan(&hamlet, &filed)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && hamlet == home.scope {
+		return "", nil
 	}
 	if err != nil {
-		return 0, nil, err
-	}
-	if hamlet == home.scope {
-		return seq, nil, nil
+		return "", err
 	}
 	if tb.ParentTable != "households" {
 		moved, ok := ps.movedSince(filed, home.scope)
@@ -409,10 +415,51 @@ func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (int64, a
 			moved = slices.ContainsFunc(ps, func(p hhPlace) bool { return p.hamlet == hamlet })
 		}
 		if !moved {
-			return seq, nil, nil
+			return "", nil
 		}
 	}
-	return hamletSeq, home.scope, nil
+	return home.scope, nil
+}
+
+// intoAwaitedHousehold is the hamlet a record refused for its household's
+// absence goes into when pressed itself («send again» on the record, not
+// on its household): where its household's moves since its filing put it,
+// as when the household goes (followingHousehold). Decided at its
+// household's turn instead, it was lost: the press writes the record's
+// changes anew, after the household's moves, and it stayed in its place
+// (review 39h). "" (as it was) for any other record, a hamlet the
+// volunteer chose, or a household whose hamlet the team does not cover:
+// the record is not sent into a hamlet other than the one pressed only
+// to be refused there.
+func (r *Replica) intoAwaitedHousehold(t *txn, id int64, value any) (string, error) {
+	x, _, err := t.rejected(id)
+	if err != nil {
+		return "", err
+	}
+	if x.Table == "households" || x.Why == nil || x.Why.Key != refusal.HouseholdMissing ||
+		value != nil && x.Field == schema.ScopeField {
+		return "", nil
+	}
+	hid, err := uuid.Parse(x.Why.Params["household"])
+	if err != nil {
+		return "", nil // a reason naming no household: the record goes as it was
+	}
+	home, err := t.get(hid)
+	if err != nil || home == nil {
+		return "", err
+	}
+	ps, err := t.placesOf(hid)
+	if err != nil {
+		return "", err
+	}
+	into, err := t.followingHousehold(id, home, ps)
+	if err != nil || into == "" {
+		return "", err
+	}
+	if r.checkScopeIn(t.ctx, t.tx, into) != nil {
+		return "", nil
+	}
+	return into, nil
 }
 
 // refusedForMissing lists, a change a row, the refused changes of the rows
@@ -444,6 +491,12 @@ func (t *txn) refusedForMissing(household string) ([]int64, error) {
 
 // fixRejected is FixRejected of one refused change in t.
 func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
+	return r.fixRejectedInto(t, id, value, "")
+}
+
+// fixRejectedInto is fixRejected sending the row into hamlet into, when
+// not "" and the row's hamlet is among its refused changes.
+func (r *Replica) fixRejectedInto(t *txn, id int64, value any, into string) (Rejected, error) {
 	x, ver, err := t.rejected(id)
 	if err != nil {
 		return x, err
@@ -516,6 +569,11 @@ func (r *Replica) fixRejected(t *txn, id int64, value any) (Rejected, error) {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return x, err
+	}
+	if into != "" {
+		if i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == schema.ScopeField }); i >= 0 {
+			ws[i].value = syncproto.String(into)
+		}
 	}
 	if gone {
 		// Not held here: only a new row whose adding was refused can go

@@ -408,3 +408,41 @@ func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
 		require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move")
 	})
 }
+
+// Review 39h (helper 81), of f15f062: the same report, the household moved
+// after it, but «send again» pressed on the report first (refused again,
+// its household still missing). The press rewrote the report's refused
+// changes after the move, and the household's fix then saw no move after
+// the report: it stayed in its place, where the server's move would have
+// taken it into the household's hamlet.
+func TestAReportSentAgainFirstStillFollowsAMoveAfterIt(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NotZero(t, rejectedID(t, l, "field_reports", rep.String(), "description"), "refused again: its household is still missing")
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	r, err := mate.Show(ctx, "field_reports", rep.String())
+	require.NoError(t, err)
+	require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move, made after it was filed")
+}
