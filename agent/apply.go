@@ -487,6 +487,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			return 0, 0, err
 		}
 	}
+	if err := t.forgetFiled(); err != nil {
+		return 0, 0, err
+	}
 	return rejected, forked, t.commit()
 }
 

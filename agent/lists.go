@@ -384,8 +384,10 @@ func (ps places) movedSince(seq int64, now string) (moved, ok bool) {
 // record is always in its household's hamlet. A report is of a place,
 // which may be another hamlet: as the server would, it follows its
 // household only if the household moved after it was filed (reviews 39b
-// D1, 39c, 39f, 39g); when that cannot be told, if it is in a hamlet the
-// household had here.
+// D1, 39c, 39f, 39g): when the household is now in another hamlet than
+// when the report was filed (record_filed), or the sequence of their
+// writes here shows a move after it (away and back); when neither can be
+// told, if it is in a hamlet the household had here.
 func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (string, error) {
 	if home == nil {
 		return "", nil
@@ -411,6 +413,13 @@ func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (string, 
 	}
 	if tb.ParentTable != "households" {
 		moved, ok := ps.movedSince(filed, home.scope)
+		at, known, err := t.filedBeside(row)
+		if err != nil {
+			return "", err
+		}
+		if known {
+			moved, ok = moved || at != home.scope, true
+		}
 		if !ok {
 			moved = slices.ContainsFunc(ps, func(p hhPlace) bool { return p.hamlet == hamlet })
 		}
@@ -460,6 +469,72 @@ func (r *Replica) intoAwaitedHousehold(t *txn, id int64, value any) (string, err
 		return "", nil
 	}
 	return into, nil
+}
+
+// recordFiledMigration: for a report not yet settled with the server,
+// the hamlet its household had here when the report was filed, or named
+// that household. Whether the household moved since cannot be told from
+// the sequence numbers of their writes: «send again» writes a record's or
+// a household's refused changes anew, after every move (reviews 39h, 39i).
+const recordFiledMigration = `
+CREATE TABLE IF NOT EXISTS record_filed (
+	row_id TEXT PRIMARY KEY,
+	hamlet TEXT NOT NULL
+) WITHOUT ROWID;
+`
+
+// noteFiled notes (record_filed) the hamlet of the household a report's
+// write names, when it names it anew: a new report, or another household.
+// A write naming the same household (a resend, an edit) keeps the note: it
+// was filed then. Visits and tutoring are always in their household's
+// hamlet and need none.
+func (t *txn) noteFiled(st *rowState, ws []fieldWrite) error {
+	i := slices.IndexFunc(ws, func(w fieldWrite) bool { return w.field == householdField })
+	if i < 0 || st.table == "households" {
+		return nil
+	}
+	named := ws[i].value.AsString()
+	cur := st.cur[householdField]
+	if cur != nil && cur.Value.AsString() == named {
+		return nil
+	}
+	tb, err := t.r.lookup(st.table)
+	if err != nil || tb.ParentTable == "households" {
+		return err
+	}
+	hid, err := uuid.Parse(named)
+	if err != nil {
+		return nil // names no household (a report of a place alone)
+	}
+	h, err := t.get(hid)
+	if err != nil || h == nil {
+		return err
+	}
+	// A row this laptop no longer holds, sent again whole, has no current
+	// value: its first note stands.
+	verb := "INSERT OR REPLACE"
+	if cur == nil {
+		verb = "INSERT OR IGNORE"
+	}
+	return t.exec(verb+` INTO record_filed (row_id, hamlet) VALUES (?, ?)`, st.idText(), h.scope)
+}
+
+// filedBeside is the hamlet the household of report row had when the
+// report was filed; known is false for a report filed before this was
+// kept (older replicas) or settled with the server since.
+func (t *txn) filedBeside(row string) (hamlet string, known bool, err error) {
+	err = t.tx.QueryRowContext(t.ctx, `SELECT hamlet FROM record_filed WHERE row_id = ?`, row).Scan(&hamlet)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return hamlet, err == nil, err
+}
+
+// forgetFiled drops the notes of reports with no change left to settle
+// (taken by the server, or dropped here).
+func (t *txn) forgetFiled() error {
+	return t.exec(`DELETE FROM record_filed WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.row_id = record_filed.row_id)
+		AND NOT EXISTS (SELECT 1 FROM outbox_rows r WHERE r.row_id = record_filed.row_id)`)
 }
 
 // refusedForMissing lists, a change a row, the refused changes of the rows

@@ -446,3 +446,111 @@ func TestAReportSentAgainFirstStillFollowsAMoveAfterIt(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move, made after it was filed")
 }
+
+// reportOfPlaceThenMove: household hh (dated ahead, refused) in k, a report
+// of place m naming it, both refused; then the household moved into p (the
+// team's third hamlet), refused too.
+func reportOfPlaceThenMove(t *testing.T) (*servertest.TS, *agent.Replica, string, func(int) string, syncproto.RowID, syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	return ts, l, tok, day, hh, rep
+}
+
+// serverHamlet is the hamlet the server holds row in, as a fresh team-mate
+// of team A clones it.
+func serverHamlet(t *testing.T, ts *servertest.TS, table, id string) any {
+	t.Helper()
+	mate, tm := realAgent(t, ts, ts.TeamA)
+	realSync(t, mate, ts, tm)
+	r, err := mate.Show(context.Background(), table, id)
+	require.NoError(t, err, table)
+	return r.Fields["hamlet_code"]
+}
+
+// Review 39i (helper 82), of ac36f0c: the report pressed while its
+// household's new hamlet p is lost goes as it was (refused again, written
+// anew after the move); p regained and the household sent again into p,
+// the report stayed in m: the sequence of their writes no longer showed
+// the move after the report.
+func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) {
+	ctx := context.Background()
+	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
+	p := ts.OtherHamletA
+	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
+}
+
+// Review 39i (helper 82), of ac36f0c: the household sent again while the
+// report's hamlet m was lost (the report stayed listed), m regained, the
+// household then moved into p, which the server took; the report pressed
+// stayed in m: the household's resend had written its first writes anew,
+// after the report.
+func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, m)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NotZero(t, rejectedID(t, l, "field_reports", rep.String(), "description"), "the report stayed listed (its hamlet lost)")
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, m)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
+}

@@ -236,6 +236,9 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	if err := r.noteWrittenIn(t, scope); err != nil {
 		return nil, fmt.Errorf("note hamlet %s written in: %w", scope, err)
 	}
+	if err := t.noteFiled(st, ws); err != nil {
+		return nil, fmt.Errorf("note where the household of %s %s was: %w", st.table, st.idText(), err)
+	}
 	now := r.now().UnixMilli()
 	// The row's refused changes: a write over one is based on what it
 	// overwrote (refusedChanges.through), and a write to a field fixes its
