@@ -675,8 +675,19 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		logArgs, stateArgs, projArgs, arena, queued = logArgs[:0], stateArgs[:0], projArgs[:0], arena[:0], 0
 		return nil
 	}
+	// Reports naming a household note its hamlet, as an added one does
+	// (record_filed; review 40, D2).
+	fileBeside := false
+	if tb, err := r.lookup(table); err == nil && tb.ParentTable != "households" {
+		_, fileBeside = tb.Field(householdField)
+	}
 	fields := make([]rowField, 0, 16)
 	for _, row := range rows {
+		if fileBeside {
+			if err := t.fileImported(row); err != nil {
+				return 0, fmt.Errorf("note where the household of an imported %s was: %w", table, err)
+			}
+		}
 		scope := ""
 		for _, w := range row.ws {
 			if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
@@ -729,6 +740,19 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		return 0, err
 	}
 	return changes, nil
+}
+
+// fileImported notes (record_filed) the hamlet of the household an
+// imported report names.
+func (t *txn) fileImported(row importRow) error {
+	for _, w := range row.ws {
+		if w.field == householdField && w.value.Kind() == syncproto.KindString {
+			if hid, err := uuid.Parse(w.value.AsString()); err == nil {
+				return t.fileBeside(row.id.String(), hid, false)
+			}
+		}
+	}
+	return nil
 }
 
 // newState encodes the state of a new row that one replica wrote (rep),

@@ -386,8 +386,9 @@ func (ps places) movedSince(seq int64, now string) (moved, ok bool) {
 // household only if the household moved after it was filed (reviews 39b
 // D1, 39c, 39f, 39g): when the household is now in another hamlet than
 // when the report was filed (record_filed), or the sequence of their
-// writes here shows a move after it (away and back); when neither can be
-// told, if it is in a hamlet the household had here.
+// writes here shows a move after it (away and back, both moves still in
+// the change log); when neither can be told, if it is in a hamlet the
+// household had here.
 func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (string, error) {
 	if home == nil {
 		return "", nil
@@ -506,17 +507,39 @@ func (t *txn) noteFiled(st *rowState, ws []fieldWrite) error {
 	if err != nil {
 		return nil // names no household (a report of a place alone)
 	}
-	h, err := t.get(hid)
+	// A row this laptop no longer holds, sent again whole, has no current
+	// value: its first note stands.
+	return t.fileBeside(st.idText(), hid, cur != nil)
+}
+
+// fileBeside notes the hamlet household has here as the one report row
+// was filed beside; replace is false to keep a note already there.
+func (t *txn) fileBeside(row string, household uuid.UUID, replace bool) error {
+	h, err := t.get(household)
 	if err != nil || h == nil {
 		return err
 	}
-	// A row this laptop no longer holds, sent again whole, has no current
-	// value: its first note stands.
-	verb := "INSERT OR REPLACE"
-	if cur == nil {
-		verb = "INSERT OR IGNORE"
+	verb := "INSERT OR IGNORE"
+	if replace {
+		verb = "INSERT OR REPLACE"
 	}
-	return t.exec(verb+` INTO record_filed (row_id, hamlet) VALUES (?, ?)`, st.idText(), h.scope)
+	return t.exec(verb+` INTO record_filed (row_id, hamlet) VALUES (?, ?)`, row, h.scope)
+}
+
+// unfileMove takes a household's discarded move out of its reports' notes:
+// one filed while the household sat in the hamlet of the move (refused,
+// now discarded) was, as the server will know it, filed beside the
+// household in the hamlet it is back in. Kept, the household's return
+// read as a move after the report, which the report followed (review 40,
+// D1).
+func (t *txn) unfileMove(household *rowState, movedTo string) error {
+	for _, tb := range householdRecordTables() {
+		if err := t.exec(`UPDATE record_filed SET hamlet = ? WHERE hamlet = ? AND row_id IN (SELECT id FROM `+tb+` WHERE `+householdField+` = ?)`,
+			household.scope, movedTo, household.idText()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // filedBeside is the hamlet the household of report row had when the
@@ -920,6 +943,9 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 			return err
 		}
 		if !whole && x.Table == "households" && x.Field == schema.ScopeField && st.scope != x.Hamlet {
+			if err := t.unfileMove(st, x.Hamlet); err != nil {
+				return fmt.Errorf("note household %s back in %s for its reports: %w", x.Row, st.scope, err)
+			}
 			if err := r.rehomeRefusedChildren(t, st, x.Hamlet); err != nil {
 				return fmt.Errorf("send again the records of household %s refused in the hamlet it was moved to: %w", x.Row, err)
 			}

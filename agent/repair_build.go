@@ -51,6 +51,7 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 	// Before the transaction: it holds the one connection.
 	cols := commonColumns(r, "outbox", sv.outbox.cols)
 	ccols := commonColumns(r, "conflicts", sv.conflicts.cols)
+	fcols := commonColumns(r, "record_filed", sv.filed.cols)
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
@@ -163,6 +164,12 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 			continue
 		}
 		rep.Conflicts++
+	}
+	for _, row := range sv.filed.rows {
+		if err := insertRow(t, "record_filed", fcols, sv.filed, row); err != nil {
+			rep.Undecodable++
+			continue
+		}
 	}
 	rep.Undecodable += sv.undecodable
 

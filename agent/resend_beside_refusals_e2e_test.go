@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -552,5 +553,162 @@ func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
 	rej, err := l.Rejected(ctx)
 	require.NoError(t, err)
 	require.Empty(t, rej)
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
+}
+
+// Review 40, D1 (helper 83), of 640e35d: a report filed while the household
+// sat in the hamlet of a move the volunteer then discards was filed, as the
+// server will know it, beside the household where it is back; the note of
+// the move's hamlet read the return as a move, and the report followed it.
+func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	var move int64
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Table == "households" && x.Field == "hamlet_code" && x.Value == p {
+			move = x.ID
+		}
+	}
+	require.NotZero(t, move, "the household's move refused as its own change: %+v", rej)
+	require.NoError(t, l.DiscardRejected(ctx, move))
+	h, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, k, h.Fields["hamlet_code"], "the move discarded: the household is back in k")
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err = l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	require.Equal(t, k, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, m, serverHamlet(t, ts, "field_reports", rep.String()), "the household never moved after the report was filed")
+}
+
+// Review 40, D2 (helper 83), of 640e35d: a report imported from a sheet
+// had no note of its household's hamlet (the import writes its own log),
+// and, pressed while the household's new hamlet was lost, stayed in its
+// place as in review 39i.
+func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, shift, day := shiftedLaptop(t, ts)
+	shift.Store(int64(5 * 24 * time.Hour))
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	shift.Store(0) // the report's submitted_at (the import's default: now) is not ahead
+	res, err := l.Import(ctx, &agent.ImportSheet{Rows: [][]string{
+		{"hamlet_code", "household_id", "category", "description"},
+		{m, hh.String(), "ha_tang_do_thi", "cống ở đầu khóm bị tắc"},
+	}}, agent.ImportOptions{Table: "field_reports"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Imported)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	var rep string
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Table == "field_reports" {
+			rep = x.Row
+		}
+	}
+	require.NotEmpty(t, rep, "the imported report refused for its household's absence: %+v", rej)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep, "description"), nil))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err = l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep), "the household moved after the report was filed")
+}
+
+// Review 40, D3 (helper 83), of 640e35d: a repair did not carry the notes
+// of reports' households over; the report then stayed in its place as in
+// review 39i.
+func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "l.db")
+	var shift atomic.Int64
+	opts := agent.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}
+	l, err := agent.OpenWith(ctx, path, opts)
+	require.NoError(t, err)
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
+	shift.Store(int64(5 * 24 * time.Hour))
+	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.Close())
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+	rr, err := agent.Repair(ctx, path, opts)
+	require.NoError(t, err)
+	require.False(t, rr.Lost(), "%+v", rr)
+	l, err = agent.OpenWith(ctx, path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	tick()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	require.Empty(t, rej)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
 	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
 }

@@ -23,6 +23,7 @@ type salvaged struct {
 	states     []*rowState
 	outbox     tableRows
 	conflicts  tableRows
+	filed      tableRows // record_filed
 	unreadable map[string]int
 	// undecodable is rows read whose state did not decode.
 	undecodable int
@@ -111,6 +112,11 @@ func (sv *salvaged) read(ctx context.Context, file string) error {
 	}
 	sv.outbox = s.rows("outbox", "seq")
 	sv.conflicts = s.rows("conflicts", "id")
+	// Absent from a replica older than the table: nothing to salvage.
+	if cols := s.columns("record_filed"); len(cols) > 0 && cols[0] == "row_id" {
+		sv.filed.cols = cols
+		s.keyed("record_filed", "row_id", cols, uuidSpace, func(row []any) { sv.filed.rows = append(sv.filed.rows, row) })
+	}
 	return ctx.Err()
 }
 
