@@ -481,36 +481,73 @@ func serverHamlet(t *testing.T, ts *servertest.TS, table, id string) any {
 	return r.Fields["hamlet_code"]
 }
 
+// syncTwice: a push, and a second sync that pulls what the first one
+// brought about.
+func syncTwice(t *testing.T, l *agent.Replica, ts *servertest.TS, tok string) {
+	t.Helper()
+	realSync(t, l, ts, tok)
+	realSync(t, l, ts, tok)
+}
+
+// setTeamHamlet gives team A hamlet (held) or takes it away, and the
+// laptop hears of it.
+func setTeamHamlet(t *testing.T, ts *servertest.TS, l *agent.Replica, tok, hamlet string, held bool) {
+	t.Helper()
+	var err error
+	if held {
+		_, err = ts.Admin.AddTeamHamlet(context.Background(), ts.TeamA, hamlet)
+	} else {
+		_, err = ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, hamlet)
+	}
+	require.NoError(t, err)
+	tick()
+	syncTwice(t, l, ts, tok)
+}
+
+// sendAgain presses «send again» on refused change id (value nil: as it
+// was) and syncs.
+func sendAgain(t *testing.T, ts *servertest.TS, l *agent.Replica, tok string, id int64, value any) {
+	t.Helper()
+	require.NoError(t, l.FixRejected(context.Background(), id, value))
+	syncTwice(t, l, ts, tok)
+}
+
+// requireNoneRefused: the laptop's rejected list is empty.
+func requireNoneRefused(t *testing.T, l *agent.Replica) {
+	t.Helper()
+	rej, err := l.Rejected(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, rej)
+}
+
+// reportPressedWhileLostFollows: report rep, refused with its new
+// household hh, which then moved into team A's hamlet p, is pressed while
+// the team has lost p; then (if not nil) may replace the laptop; p
+// regained, the household's date corrected, the server holds both in p:
+// the household moved after the report was filed.
+func reportPressedWhileLostFollows(t *testing.T, ts *servertest.TS, l *agent.Replica, tok string, day func(int) string, hh syncproto.RowID, rep string, then func() *agent.Replica) {
+	t.Helper()
+	p := ts.OtherHamletA
+	setTeamHamlet(t, ts, l, tok, p, false)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep, "description"), nil)
+	if then != nil {
+		l = then()
+	}
+	setTeamHamlet(t, ts, l, tok, p, true)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+	requireNoneRefused(t, l)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep), "the household moved after the report was filed")
+}
+
 // Review 39i (helper 82), of ac36f0c: the report pressed while its
 // household's new hamlet p is lost goes as it was (refused again, written
 // anew after the move); p regained and the household sent again into p,
 // the report stayed in m: the sequence of their writes no longer showed
 // the move after the report.
 func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) {
-	ctx := context.Background()
 	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
-	p := ts.OtherHamletA
-	_, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
-	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
-	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), nil)
 }
 
 // Review 39i (helper 82), of ac36f0c: the household sent again while the
@@ -528,31 +565,19 @@ func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
 	require.NoError(t, err)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, m)
 	require.NoError(t, err)
 	tick()
 	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
 	require.NotZero(t, rejectedID(t, l, "field_reports", rep.String(), "description"), "the report stayed listed (its hamlet lost)")
-	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, m)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	setTeamHamlet(t, ts, l, tok, m, true)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
+	requireNoneRefused(t, l)
 	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
 }
 
@@ -571,8 +596,7 @@ func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
 	require.NoError(t, err)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	var move int64
 	rej, err := l.Rejected(ctx)
 	require.NoError(t, err)
@@ -586,12 +610,8 @@ func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
 	h, err := l.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Equal(t, k, h.Fields["hamlet_code"], "the move discarded: the household is back in k")
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err = l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+	requireNoneRefused(t, l)
 	require.Equal(t, k, serverHamlet(t, ts, "households", hh.String()))
 	require.Equal(t, m, serverHamlet(t, ts, "field_reports", rep.String()), "the household never moved after the report was filed")
 }
@@ -617,8 +637,7 @@ func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 	}}, agent.ImportOptions{Table: "field_reports"})
 	require.NoError(t, err)
 	require.Equal(t, 1, res.Imported)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	var rep string
 	rej, err := l.Rejected(ctx)
 	require.NoError(t, err)
@@ -629,29 +648,8 @@ func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 	}
 	require.NotEmpty(t, rep, "the imported report refused for its household's absence: %+v", rej)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep, "description"), nil))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err = l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
-	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
-	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep), "the household moved after the report was filed")
+	syncTwice(t, l, ts, tok)
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep, nil)
 }
 
 // Review 40, D3 (helper 83), of 640e35d: a repair did not carry the notes
@@ -677,38 +675,18 @@ func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
 	require.NoError(t, err)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.Close())
-	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
-	rr, err := agent.Repair(ctx, path, opts)
-	require.NoError(t, err)
-	require.False(t, rr.Lost(), "%+v", rr)
-	l, err = agent.OpenWith(ctx, path, opts)
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
-	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	tick()
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
-	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
-	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved after the report was filed")
+	syncTwice(t, l, ts, tok)
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), func() *agent.Replica {
+		require.NoError(t, l.Close())
+		require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+		rr, err := agent.Repair(ctx, path, opts)
+		require.NoError(t, err)
+		require.False(t, rr.Lost(), "%+v", rr)
+		l, err = agent.OpenWith(ctx, path, opts)
+		require.NoError(t, err)
+		t.Cleanup(func() { l.Close() })
+		return l
+	})
 }
