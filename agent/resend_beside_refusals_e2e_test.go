@@ -382,31 +382,10 @@ func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
 		require.Equal(t, m, r.Fields["hamlet_code"], "the server holds the report of a place in %s", m)
 	})
 	t.Run("the household moved after it", func(t *testing.T) {
-		ctx := context.Background()
-		ts := servertest.Start(t)
-		k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-		_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-		require.NoError(t, err)
-		l, tok, day, hh := householdDatedAhead(t, ts, k)
-		rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
-			"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
-		require.NoError(t, err)
-		realSync(t, l, ts, tok)
-		realSync(t, l, ts, tok)
-		require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-		realSync(t, l, ts, tok)
-		realSync(t, l, ts, tok)
-		require.NoError(t, l.FixRejected(ctx, rejectedByField(t, l)["registered_on"], day(-2)))
-		realSync(t, l, ts, tok)
-		realSync(t, l, ts, tok)
-		rej, err := l.Rejected(ctx)
-		require.NoError(t, err)
-		require.Empty(t, rej)
-		mate, tm := realAgent(t, ts, ts.TeamA)
-		realSync(t, mate, ts, tm)
-		r, err := mate.Show(ctx, "field_reports", rep.String())
-		require.NoError(t, err)
-		require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move")
+		ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
+		sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+		requireNoneRefused(t, l)
+		require.Equal(t, ts.OtherHamletA, serverHamlet(t, ts, "field_reports", rep.String()), "the report followed its household's move")
 	})
 }
 
@@ -417,35 +396,12 @@ func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
 // the report: it stayed in its place, where the server's move would have
 // taken it into the household's hamlet.
 func TestAReportSentAgainFirstStillFollowsAMoveAfterIt(t *testing.T) {
-	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
-	l, tok, day, hh := householdDatedAhead(t, ts, k)
-	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
-		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
-	require.NoError(t, err)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "field_reports", rep.String(), "description"), nil))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
 	require.NotZero(t, rejectedID(t, l, "field_reports", rep.String(), "description"), "refused again: its household is still missing")
-	require.NoError(t, l.FixRejected(ctx, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2)))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	require.Empty(t, rej)
-	mate, tm := realAgent(t, ts, ts.TeamA)
-	realSync(t, mate, ts, tm)
-	r, err := mate.Show(ctx, "field_reports", rep.String())
-	require.NoError(t, err)
-	require.Equal(t, p, r.Fields["hamlet_code"], "the report followed its household's move, made after it was filed")
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+	requireNoneRefused(t, l)
+	require.Equal(t, ts.OtherHamletA, serverHamlet(t, ts, "field_reports", rep.String()), "the report followed its household's move, made after it was filed")
 }
 
 // reportOfPlaceThenMove: household hh (dated ahead, refused) in k, a report
@@ -462,11 +418,9 @@ func reportOfPlaceThenMove(t *testing.T) (*servertest.TS, *agent.Replica, string
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
 	require.NoError(t, err)
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
-	realSync(t, l, ts, tok)
-	realSync(t, l, ts, tok)
+	syncTwice(t, l, ts, tok)
 	return ts, l, tok, day, hh, rep
 }
 
