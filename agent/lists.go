@@ -529,13 +529,16 @@ func (t *txn) fileBeside(row string, household uuid.UUID, replace bool) error {
 // unfileMove takes a household's discarded move out of its reports' notes:
 // one filed while the household sat in the hamlet of the move (refused,
 // now discarded) was, as the server will know it, filed beside the
-// household in the hamlet it is back in. Kept, the household's return
-// read as a move after the report, which the report followed (review 40,
-// D1).
-func (t *txn) unfileMove(household *rowState, movedTo string) error {
+// household in the hamlet it had before the move (from). Kept, the
+// household's return read as a move after the report, which the report
+// followed (review 40, D1); made the hamlet it has now, a later move
+// after the discarded one was missed (review 40b). A note of the move's
+// hamlet from a stay there before the move is rewritten too: the note
+// holds a hamlet, not the household's version (open, review 40b).
+func (t *txn) unfileMove(household *rowState, movedTo, from string) error {
 	for _, tb := range householdRecordTables() {
 		if err := t.exec(`UPDATE record_filed SET hamlet = ? WHERE hamlet = ? AND row_id IN (SELECT id FROM `+tb+` WHERE `+householdField+` = ?)`,
-			household.scope, movedTo, household.idText()); err != nil {
+			from, movedTo, household.idText()); err != nil {
 			return err
 		}
 	}
@@ -890,6 +893,14 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 		return err
 	}
 	if st != nil {
+		// A household's hamlet before a discarded move (unfileMove), read
+		// before the history changes.
+		from := ""
+		if x.Table == "households" && x.Field == schema.ScopeField {
+			if v := st.versionOf(x.Field, ver.Base); v != nil && v.Value.Kind() == syncproto.KindString {
+				from = v.Value.AsString()
+			}
+		}
 		if cur := st.cur[x.Field]; cur != nil && cur.Dot == ver.Dot {
 			delete(st.cur, x.Field)
 			// Back to what the server holds, taken out of the history: the
@@ -943,7 +954,10 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 			return err
 		}
 		if !whole && x.Table == "households" && x.Field == schema.ScopeField && st.scope != x.Hamlet {
-			if err := t.unfileMove(st, x.Hamlet); err != nil {
+			if from == "" {
+				from = st.scope
+			}
+			if err := t.unfileMove(st, x.Hamlet, from); err != nil {
 				return fmt.Errorf("note household %s back in %s for its reports: %w", x.Row, st.scope, err)
 			}
 			if err := r.rehomeRefusedChildren(t, st, x.Hamlet); err != nil {

@@ -644,3 +644,45 @@ func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 		return l
 	})
 }
+
+// Review 40b (helper 84), of 868a9df: moves k→p→q sent in one push, all
+// refused with the new household, a report filed while it sat in p; the
+// volunteer discards the middle move. The report was, as the server will
+// know it, filed while the household sat in k, and it moved to q after:
+// the note of p became q (where the household is now), not k (where it
+// was before the move discarded), and the report, pressed while q was
+// lost, stayed in its place.
+func TestAReportFiledInTheMiddleOfDiscardedMovesFollowsTheLast(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
+	syncTwice(t, l, ts, tok)
+	var move int64
+	rej, err := l.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		if x.Table == "households" && x.Field == "hamlet_code" && x.Value == p {
+			move = x.ID
+		}
+	}
+	require.NotZero(t, move, "the move to p refused as its own change: %+v", rej)
+	require.NoError(t, l.DiscardRejected(ctx, move))
+	h, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, q, h.Fields["hamlet_code"])
+	setTeamHamlet(t, ts, l, tok, q, false)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
+	setTeamHamlet(t, ts, l, tok, q, true)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+	requireNoneRefused(t, l)
+	require.Equal(t, q, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, q, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved k→q after the report was filed")
+}
