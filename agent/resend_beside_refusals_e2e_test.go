@@ -686,3 +686,80 @@ func TestAReportFiledInTheMiddleOfDiscardedMovesFollowsTheLast(t *testing.T) {
 	require.Equal(t, q, serverHamlet(t, ts, "households", hh.String()))
 	require.Equal(t, q, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved k→q after the report was filed")
 }
+
+// refusedMoves is the ids of the household's refused moves, by hamlet, the
+// first of each.
+func refusedMoves(t *testing.T, l *agent.Replica, hh syncproto.RowID) map[string]int64 {
+	t.Helper()
+	rej, err := l.Rejected(context.Background())
+	require.NoError(t, err)
+	out := map[string]int64{}
+	for _, x := range rej {
+		if v, ok := x.Value.(string); ok && x.Table == "households" && x.Row == hh.String() && x.Field == "hamlet_code" && out[v] == 0 {
+			out[v] = x.ID
+		}
+	}
+	return out
+}
+
+// Review 40c (helper 86), D2, older than this stop: moves k→p→q of a new
+// household sent in one push, all refused with it; discarding p, then q,
+// dropped the household whole from the laptop (q still named the
+// discarded p as what it overwrote, so nothing was found to go back to),
+// though the server never took it: lost for good. It goes back to k.
+func TestDiscardingTwoRefusedMovesPutsTheHouseholdBack(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, _, hh := householdDatedAhead(t, ts, k)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
+	syncTwice(t, l, ts, tok)
+	moves := refusedMoves(t, l, hh)
+	require.NotZero(t, moves[p])
+	require.NotZero(t, moves[q])
+	require.NoError(t, l.DiscardRejected(ctx, moves[p]))
+	require.NoError(t, l.DiscardRejected(ctx, moves[q]))
+	h, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "the household the server never took is still on the laptop")
+	require.Equal(t, k, h.Fields["hamlet_code"])
+}
+
+// Review 40c (helper 86), D1, of 4b42bc7: moves k→p→q→p in one push, a
+// report of a place in k filed while the household sat in q; the first
+// move to p discarded, then the move to q. The note of q became p (where
+// the household is now) instead of k: the move to q's base named the
+// discarded first move, gone from the history. Pressed while p was lost,
+// the report stayed in k.
+func TestAReportFiledAfterTwoDiscardedMovesFollowsTheLast(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
+	require.NoError(t, err)
+	l, tok, day, hh := householdDatedAhead(t, ts, k)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
+	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
+	require.NoError(t, err)
+	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
+	syncTwice(t, l, ts, tok)
+	moves := refusedMoves(t, l, hh)
+	require.NotZero(t, moves[p])
+	require.NotZero(t, moves[q])
+	require.NoError(t, l.DiscardRejected(ctx, moves[p]))
+	require.NoError(t, l.DiscardRejected(ctx, moves[q]))
+	h, err := l.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, p, h.Fields["hamlet_code"])
+	setTeamHamlet(t, ts, l, tok, p, false)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
+	setTeamHamlet(t, ts, l, tok, p, true)
+	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
+	requireNoneRefused(t, l)
+	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
+	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved k→p after the report was filed")
+}

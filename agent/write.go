@@ -356,7 +356,11 @@ func (rc refusedChanges) through(field string, self syncproto.ReplicaID, base sy
 // the value it overwrote knowingly, it put a conflict no one had in every
 // teammate's list (review 33, S1). A change the server may hold keeps its
 // base: pushed again with another, its digest would differ and the server
-// would take this file for a copy (server/fork.go).
+// would take this file for a copy (server/fork.go). A refused change is
+// never pushed again (a resend is a new write) and is rebased too: kept
+// naming a discarded move, a later move refused with it found nothing to
+// go back to when discarded in turn, and a household the server never
+// took left the laptop whole (review 40c, D2).
 func (t *txn) rebaseOffRefused(row syncproto.RowID, st *rowState, field string, gone map[uint64]syncproto.Dot) error {
 	if len(gone) == 0 {
 		return nil
@@ -370,9 +374,9 @@ func (t *txn) rebaseOffRefused(row syncproto.RowID, st *rowState, field string, 
 	for _, seq := range slices.Sorted(maps.Keys(gone)) {
 		to := throughRefused(gone, self, gone[seq])
 		ids, err := t.seqs(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE row_id = ? AND field = ? AND base_replica = ? AND base_seq = ?
-			AND (state = ? AND seq > ? OR code = ?) RETURNING seq`,
+			AND (state = ? AND seq > ? OR code = ? OR state = ?) RETURNING seq`,
 			replicaBytes(to), int64(to.Seq), row.String(), field, self[:], int64(seq),
-			outboxPending, sent, string(syncproto.CodeReplicaForked))
+			outboxPending, sent, string(syncproto.CodeReplicaForked), outboxRejected)
 		if err != nil {
 			return fmt.Errorf("rebase the changes written over refused change %d: %w", seq, err)
 		}
