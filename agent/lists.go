@@ -249,11 +249,23 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 		return err
 	}
 	defer t.rollback()
-	ps, err := t.householdPlaces(id)
+	pressed, _, err := t.rejected(id)
 	if err != nil {
 		return err
 	}
-	into, err := r.intoAwaitedHousehold(t, id, value)
+	// A household's places, read before it goes again, which rewrites
+	// its refused changes.
+	var ps places
+	if pressed.Table == "households" {
+		hid, err := uuid.Parse(pressed.Row)
+		if err != nil {
+			return err
+		}
+		if ps, err = t.placesOf(hid); err != nil {
+			return err
+		}
+	}
+	into, err := r.intoAwaitedHousehold(t, pressed, value)
 	if err != nil {
 		return err
 	}
@@ -292,24 +304,9 @@ func (r *Replica) FixRejected(ctx context.Context, id int64, value any) error {
 	return t.commit()
 }
 
-// householdPlaces is where a household whose refused change id is sat
-// here, write by write: each of its own changes still in the outbox
-// (written in the hamlet the household had then) and its own versions of
-// hamlet_code, by sequence. Read before the household goes again, which
-// rewrites its refused changes. Nil for a change of another table.
-func (t *txn) householdPlaces(id int64) (places, error) {
-	x, _, err := t.rejected(id)
-	if err != nil || x.Table != "households" {
-		return nil, err
-	}
-	row, err := uuid.Parse(x.Row)
-	if err != nil {
-		return nil, err
-	}
-	return t.placesOf(row)
-}
-
-// placesOf is householdPlaces of household row.
+// placesOf is where household row sat here, write by write: each of its
+// own changes still in the outbox (written in the hamlet the household
+// had then) and its own versions of hamlet_code, by sequence.
 func (t *txn) placesOf(row uuid.UUID) (places, error) {
 	st, err := t.get(row)
 	if err != nil {
@@ -441,11 +438,7 @@ func (t *txn) followingHousehold(seq int64, home *rowState, ps places) (string, 
 // volunteer chose, or a household whose hamlet the team does not cover:
 // the record is not sent into a hamlet other than the one pressed only
 // to be refused there.
-func (r *Replica) intoAwaitedHousehold(t *txn, id int64, value any) (string, error) {
-	x, _, err := t.rejected(id)
-	if err != nil {
-		return "", err
-	}
+func (r *Replica) intoAwaitedHousehold(t *txn, x Rejected, value any) (string, error) {
 	if x.Table == "households" || x.Why == nil || x.Why.Key != refusal.HouseholdMissing ||
 		value != nil && x.Field == schema.ScopeField {
 		return "", nil
@@ -462,7 +455,7 @@ func (r *Replica) intoAwaitedHousehold(t *txn, id int64, value any) (string, err
 	if err != nil {
 		return "", err
 	}
-	into, err := t.followingHousehold(id, home, ps)
+	into, err := t.followingHousehold(x.ID, home, ps)
 	if err != nil || into == "" {
 		return "", err
 	}
@@ -897,7 +890,7 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 		// before the history changes.
 		from := ""
 		if x.Table == "households" && x.Field == schema.ScopeField {
-			if v := st.versionOf(x.Field, ver.Base); v != nil && v.Value.Kind() == syncproto.KindString {
+			if v := st.overwritten(x.Field, ver.Base); v != nil && v.Value.Kind() == syncproto.KindString {
 				from = v.Value.AsString()
 			}
 		}

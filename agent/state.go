@@ -74,23 +74,6 @@ func (s *rowState) overwritten(field string, d syncproto.Dot) *syncproto.Version
 	return nil
 }
 
-// versionOf is field's version d, current or in the history (nil when
-// neither holds it, or d is zero).
-func (s *rowState) versionOf(field string, d syncproto.Dot) *syncproto.Version {
-	if d.IsZero() {
-		return nil
-	}
-	if v := s.cur[field]; v != nil && v.Dot == d {
-		return v
-	}
-	for i := len(s.hist) - 1; i >= 0; i-- {
-		if h := &s.hist[i]; h.Field == field && h.Ver.Dot == d {
-			return &h.Ver
-		}
-	}
-	return nil
-}
-
 // install makes ver the field's value, keeping the old one in the history.
 func (s *rowState) install(field string, ver syncproto.Version) {
 	if old := s.cur[field]; old != nil {
