@@ -404,16 +404,23 @@ func TestAReportSentAgainFirstStillFollowsAMoveAfterIt(t *testing.T) {
 	require.Equal(t, ts.OtherHamletA, serverHamlet(t, ts, "field_reports", rep.String()), "the report followed its household's move, made after it was filed")
 }
 
+// teamOfThreeHamlets: a real server whose team A holds k and m and also
+// p (OtherHamletA).
+func teamOfThreeHamlets(t *testing.T) (ts *servertest.TS, k, m, p string) {
+	t.Helper()
+	ts = servertest.Start(t)
+	_, err := ts.Admin.AddTeamHamlet(context.Background(), ts.TeamA, ts.OtherHamletA)
+	require.NoError(t, err)
+	return ts, ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
+}
+
 // reportOfPlaceThenMove: household hh (dated ahead, refused) in k, a report
 // of place m naming it, both refused; then the household moved into p (the
 // team's third hamlet), refused too.
 func reportOfPlaceThenMove(t *testing.T) (*servertest.TS, *agent.Replica, string, func(int) string, syncproto.RowID, syncproto.RowID) {
 	t.Helper()
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
@@ -479,9 +486,8 @@ func requireNoneRefused(t *testing.T, l *agent.Replica) {
 // the team has lost p; then (if not nil) may replace the laptop; p
 // regained, the household's date corrected, the server holds both in p:
 // the household moved after the report was filed.
-func reportPressedWhileLostFollows(t *testing.T, ts *servertest.TS, l *agent.Replica, tok string, day func(int) string, hh syncproto.RowID, rep string, then func() *agent.Replica) {
+func reportPressedWhileLostFollows(t *testing.T, ts *servertest.TS, l *agent.Replica, tok string, day func(int) string, hh syncproto.RowID, rep, p string, then func() *agent.Replica) {
 	t.Helper()
-	p := ts.OtherHamletA
 	setTeamHamlet(t, ts, l, tok, p, false)
 	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep, "description"), nil)
 	if then != nil {
@@ -501,7 +507,7 @@ func reportPressedWhileLostFollows(t *testing.T, ts *servertest.TS, l *agent.Rep
 // the move after the report.
 func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) {
 	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
-	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), nil)
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), ts.OtherHamletA, nil)
 }
 
 // Review 39i (helper 82), of ac36f0c: the household sent again while the
@@ -511,10 +517,7 @@ func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) 
 // after the report.
 func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
@@ -541,25 +544,15 @@ func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
 // the move's hamlet read the return as a move, and the report followed it.
 func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": m, "household_id": hh.String(),
 		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc", "submitted_at": time.Now().UnixMilli()})
 	require.NoError(t, err)
 	syncTwice(t, l, ts, tok)
-	var move int64
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	for _, x := range rej {
-		if x.Table == "households" && x.Field == "hamlet_code" && x.Value == p {
-			move = x.ID
-		}
-	}
-	require.NotZero(t, move, "the household's move refused as its own change: %+v", rej)
+	move := refusedMoves(t, l, hh)[p]
+	require.NotZero(t, move, "the household's move refused as its own change")
 	require.NoError(t, l.DiscardRejected(ctx, move))
 	h, err := l.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
@@ -576,10 +569,7 @@ func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
 // place as in review 39i.
 func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, shift, day := shiftedLaptop(t, ts)
 	shift.Store(int64(5 * 24 * time.Hour))
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lê Thị Hoa", "registered_on": day(3)})
@@ -603,7 +593,7 @@ func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 	require.NotEmpty(t, rep, "the imported report refused for its household's absence: %+v", rej)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	syncTwice(t, l, ts, tok)
-	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep, nil)
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep, ts.OtherHamletA, nil)
 }
 
 // Review 40, D3 (helper 83), of 640e35d: a repair did not carry the notes
@@ -611,10 +601,7 @@ func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 // review 39i.
 func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, m, p := teamOfThreeHamlets(t)
 	path := filepath.Join(t.TempDir(), "l.db")
 	var shift atomic.Int64
 	opts := agent.Options{Now: func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }}
@@ -632,7 +619,7 @@ func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 	syncTwice(t, l, ts, tok)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	syncTwice(t, l, ts, tok)
-	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), func() *agent.Replica {
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), ts.OtherHamletA, func() *agent.Replica {
 		require.NoError(t, l.Close())
 		require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
 		rr, err := agent.Repair(ctx, path, opts)
@@ -654,10 +641,7 @@ func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 // lost, stayed in its place.
 func TestAReportFiledInTheMiddleOfDiscardedMovesFollowsTheLast(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	rep, err := l.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
@@ -665,26 +649,13 @@ func TestAReportFiledInTheMiddleOfDiscardedMovesFollowsTheLast(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
 	syncTwice(t, l, ts, tok)
-	var move int64
-	rej, err := l.Rejected(ctx)
-	require.NoError(t, err)
-	for _, x := range rej {
-		if x.Table == "households" && x.Field == "hamlet_code" && x.Value == p {
-			move = x.ID
-		}
-	}
-	require.NotZero(t, move, "the move to p refused as its own change: %+v", rej)
+	move := refusedMoves(t, l, hh)[p]
+	require.NotZero(t, move, "the move to p refused as its own change")
 	require.NoError(t, l.DiscardRejected(ctx, move))
 	h, err := l.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Equal(t, q, h.Fields["hamlet_code"])
-	setTeamHamlet(t, ts, l, tok, q, false)
-	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
-	setTeamHamlet(t, ts, l, tok, q, true)
-	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
-	requireNoneRefused(t, l)
-	require.Equal(t, q, serverHamlet(t, ts, "households", hh.String()))
-	require.Equal(t, q, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved k→q after the report was filed")
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), q, nil)
 }
 
 // refusedMoves is the ids of the household's refused moves, by hamlet, the
@@ -709,10 +680,7 @@ func refusedMoves(t *testing.T, l *agent.Replica, hh syncproto.RowID) map[string
 // though the server never took it: lost for good. It goes back to k.
 func TestDiscardingTwoRefusedMovesPutsTheHouseholdBack(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, _, hh := householdDatedAhead(t, ts, k)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
@@ -735,10 +703,7 @@ func TestDiscardingTwoRefusedMovesPutsTheHouseholdBack(t *testing.T) {
 // the report stayed in k.
 func TestAReportFiledAfterTwoDiscardedMovesFollowsTheLast(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, q, p := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
-	_, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, p)
-	require.NoError(t, err)
+	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": p}))
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": q}))
@@ -755,11 +720,5 @@ func TestAReportFiledAfterTwoDiscardedMovesFollowsTheLast(t *testing.T) {
 	h, err := l.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Equal(t, p, h.Fields["hamlet_code"])
-	setTeamHamlet(t, ts, l, tok, p, false)
-	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
-	setTeamHamlet(t, ts, l, tok, p, true)
-	sendAgain(t, ts, l, tok, rejectedID(t, l, "households", hh.String(), "registered_on"), day(-2))
-	requireNoneRefused(t, l)
-	require.Equal(t, p, serverHamlet(t, ts, "households", hh.String()))
-	require.Equal(t, p, serverHamlet(t, ts, "field_reports", rep.String()), "the household moved k→p after the report was filed")
+	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), p, nil)
 }
