@@ -77,6 +77,7 @@ type loadConfig struct {
 	pool                      int    // pool_max_conns of each child on PostgreSQL (0: the server's default)
 	notifyWait                time.Duration
 	pin                       *pinning // nil: not pinned
+	perfOut                   string   // perf record's output for the sync phase, or ""
 }
 
 // result is one run's figures.
@@ -116,6 +117,7 @@ func main() {
 	measure := flag.Bool("measure-sizes", false, "load an example province (--scale) into SQLite and, with --db, PostgreSQL, and print rows and bytes per table")
 	scale := flag.String("scale", "tenth", "province for --measure-sizes: small, seed2023, tenth (Cà Mau at a tenth of its households) or province")
 	pin := flag.String("pin", "", "LOAD:SERVER CPU lists (taskset -c), e.g. 0:1: the load generator on CPU 0, each server on CPU 1")
+	perfOut := flag.String("perf", "", "record the first server process's CPU profile over the sync phase (not the enrolment or connections) into this file with perf record -g; read it with perf report -i FILE")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -158,7 +160,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	cfg := loadConfig{agents: *agents, teamSize: *teamSize, changes: *changes, bin: *bin, keep: *keep, db: *db, pool: *pool, notifyWait: *notifyWait}
+	cfg := loadConfig{agents: *agents, teamSize: *teamSize, changes: *changes, bin: *bin, keep: *keep, db: *db, pool: *pool, notifyWait: *notifyWait, perfOut: *perfOut}
 	var err error
 	if cfg.pin, err = parsePin(*pin); err != nil {
 		fmt.Fprintln(os.Stderr, err)

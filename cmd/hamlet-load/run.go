@@ -146,10 +146,9 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 		n, float64(rssEnrolled)/1024, n, float64(rssIdle)/1024, res.kbPerConn)
 
 	// Every agent pushes, then pulls until it has its teammates' changes.
-	if os.Getenv("TMP_PROF") != "" { // TEMPORARY
-		for _, p := range pids {
-			_ = syscall.Kill(p, syscall.SIGUSR1)
-		}
+	stopPerf, err := startPerf(ctx, cfg.perfOut, pids[0])
+	if err != nil {
+		return nil, err
 	}
 	cpuSync, loadSync := sumCPU(), selfCPU()
 	start = time.Now()
@@ -226,10 +225,8 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 	}
 	res.total = time.Since(start)
 	res.cpuPerSync = (sumCPU() - cpuSync) / float64(n)
-	if os.Getenv("TMP_PROF") != "" { // TEMPORARY
-		for _, p := range pids {
-			_ = syscall.Kill(p, syscall.SIGUSR2)
-		}
+	if err := stopPerf(); err != nil {
+		return nil, err
 	}
 	res.loadBusy = (selfCPU() - loadSync) / res.total.Seconds()
 	peak := sumRSS("VmHWM")
@@ -306,8 +303,8 @@ func runOnce(ctx context.Context, cfg loadConfig, procs int) (*result, error) {
 		}
 	}
 	if len(m) > 0 {
-		fmt.Printf("servers: %.0f pulls (%.0f answered from memory), %.0f notifies, %.0f commits (%.1f batches each), push ack %.0f ms mean\n",
-			m["hamlet_pulls_total"], m["hamlet_pulls_unchanged_total"], m["hamlet_notifies_total"],
+		fmt.Printf("servers: %.0f pulls (answered from memory: %.0f as unchanged, %.0f from the log's tail), %.0f notifies, %.0f commits (%.1f batches each), push ack %.0f ms mean\n",
+			m["hamlet_pulls_total"], m["hamlet_pulls_unchanged_total"], m["hamlet_pulls_tail_total"], m["hamlet_notifies_total"],
 			m["hamlet_commit_group_batches_count"], m["hamlet_commit_group_batches_sum"]/max(1, m["hamlet_commit_group_batches_count"]),
 			1000*m["hamlet_push_batch_seconds_sum"]/max(1, m["hamlet_push_batch_seconds_count"]))
 	}
