@@ -28,7 +28,11 @@ type hub struct {
 	scopeSeq map[string]uint64 // scope -> highest seq logged under it since start
 	base     uint64            // the log head when the server started (or its commit feed restarted)
 	head     atomic.Uint64     // published after scopeSeq is updated
-	tracking atomic.Bool       // the store reports commits (start was called)
+	// tail is the newest part of the log, in memory (logtail.go); it
+	// holds nothing on a shared store, whose other processes' entries this
+	// one is not handed.
+	tail     *logTail
+	tracking atomic.Bool // the store reports commits (start was called)
 	// local is the highest log head this process committed itself on a
 	// store shared by several processes (CommitFeed). Until the feed has
 	// reported it, the hub does not know which scopes the commits between
@@ -38,9 +42,9 @@ type hub struct {
 	local atomic.Uint64
 }
 
-func newHub() *hub {
+func newHub(tail int) *hub {
 	return &hub{conns: map[*conn]struct{}{}, byScope: map[string]map[*conn]struct{}{}, byDev: map[string]map[*conn]struct{}{},
-		scopeSeq: map[string]uint64{}}
+		scopeSeq: map[string]uint64{}, tail: newLogTail(tail)}
 }
 
 // start sets the log head the server found at startup and turns the
@@ -48,16 +52,61 @@ func newHub() *hub {
 func (h *hub) start(head uint64) { h.restart(head) }
 
 // logged records a commit: the highest seq it logged under each scope, and
-// the log head after it. The store calls it in commit order.
-func (h *hub) logged(scopes map[string]uint64, head uint64) {
+// the log head after it; and its entries in the tail. The store calls it in
+// commit order.
+func (h *hub) logged(ev CommitEvent) {
 	h.seqMu.Lock()
-	for sc, seq := range scopes {
+	defer h.seqMu.Unlock()
+	if len(ev.Entries) > 0 && ev.Entries[0].Seq > h.head.Load()+1 {
+		// Seqs this process was not told of: another process committed
+		// (the operator's CLI on the same file). What it logged, and where,
+		// is unknown: only cursors from here on are answered from memory.
+		from := ev.Entries[0].Seq - 1
+		clear(h.scopeSeq)
+		h.base = max(h.base, from)
+		maxStore(&h.head, from)
+		h.tail.reset(from)
+	}
+	for sc, seq := range ev.Scopes {
 		if seq > h.scopeSeq[sc] {
 			h.scopeSeq[sc] = seq
 		}
 	}
-	maxStore(&h.head, head)
-	h.seqMu.Unlock()
+	switch {
+	case ev.Cut || (len(ev.Scopes) > 0 && ev.Entries == nil):
+		// Entries deleted, or a commit whose entries the store did not
+		// hand over: the tail no longer holds what the store would return.
+		h.tail.reset(max(ev.Head, h.head.Load()))
+	case len(ev.Entries) > 0 && ev.Entries[0].Seq == h.tailTop()+1:
+		h.tail.add(ev.Entries)
+	case len(ev.Entries) > 0:
+		h.tail.reset(max(ev.Head, h.head.Load())) // a late commit below what the tail holds
+	}
+	maxStore(&h.head, ev.Head)
+}
+
+// tailTop is the highest seq the tail accounts for: its last entry's, or
+// the head when it holds none above its floor (under seqMu).
+func (h *hub) tailTop() uint64 {
+	if n := len(h.tail.order); n > 0 {
+		return h.tail.order[n-1]
+	}
+	return max(h.tail.floor, h.head.Load())
+}
+
+// fromTail answers q from the tail of the log held in memory, when the tail
+// covers its cursor.
+func (h *hub) fromTail(q LogQuery) (LogPage, bool) {
+	if !h.tracking.Load() {
+		return LogPage{}, false
+	}
+	h.seqMu.RLock()
+	defer h.seqMu.RUnlock()
+	head := h.head.Load()
+	if q.After < h.base || h.local.Load() > head {
+		return LogPage{}, false
+	}
+	return h.tail.read(q, head)
 }
 
 // unchanged reports whether no entry of scopes was logged in (after, head]
@@ -89,6 +138,7 @@ func (h *hub) restart(head uint64) {
 	clear(h.scopeSeq)
 	h.base = head
 	h.head.Store(head)
+	h.tail.reset(head)
 	h.seqMu.Unlock()
 	h.tracking.Store(true)
 }
@@ -210,10 +260,17 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from string) {
 // after it), or, with Restart set, that the feed (re)started and commits
 // before it may have gone unreported: Head is the log head read after the
 // feed started, Scopes is nil.
+//
+// A store this process alone writes also hands over the entries the commit
+// logged (Entries, in seq order) and says whether it deleted any (Cut), so
+// the hub keeps the log's tail in memory (logtail.go). A store that does
+// not leaves Entries nil.
 type CommitEvent struct {
 	Scopes  map[string]uint64
 	Head    uint64
 	Restart bool
+	Entries []LogEntry
+	Cut     bool
 }
 
 // CommitFeed is how a store reports the commits that grew its log, so the
@@ -254,7 +311,7 @@ func (s *Server) onCommit(ev CommitEvent) {
 		}
 		return
 	}
-	s.hub.logged(ev.Scopes, ev.Head)
+	s.hub.logged(ev)
 	if !s.shared {
 		return // the pushing session notifies (session.go)
 	}
@@ -272,6 +329,10 @@ func (s *Server) readLog(ctx context.Context, q LogQuery) (LogPage, error) {
 	if head, ok := s.hub.unchanged(q.After, q.Scopes); ok {
 		s.metrics.pullsIdle.Inc()
 		return LogPage{To: head}, nil
+	}
+	if page, ok := s.hub.fromTail(q); ok {
+		s.metrics.pullsTail.Inc()
+		return page, nil
 	}
 	return s.store.ReadLog(ctx, q)
 }

@@ -6,12 +6,12 @@ import "testing"
 // restarts (a PostgreSQL listener reconnected) cursors below the new base
 // go to the store, and a cursor above the head the hub heard of too.
 func TestHubUnchangedAfterRestart(t *testing.T) {
-	h := newHub()
+	h := newHub(0)
 	if _, ok := h.unchanged(0, []string{"a"}); ok {
 		t.Fatal("answered before tracking started")
 	}
 	h.start(10)
-	h.logged(map[string]uint64{"a": 12}, 12)
+	h.logged(CommitEvent{Scopes: map[string]uint64{"a": 12}, Head: 12})
 	if head, ok := h.unchanged(10, []string{"b"}); !ok || head != 12 {
 		t.Fatalf("b unchanged since 10: got %d %v", head, ok)
 	}
@@ -28,7 +28,7 @@ func TestHubUnchangedAfterRestart(t *testing.T) {
 	if head, ok := h.unchanged(20, []string{"a"}); !ok || head != 20 {
 		t.Fatalf("nothing heard of above 20: got %d %v", head, ok)
 	}
-	h.logged(map[string]uint64{"b": 18}, 18) // a late duplicate below the base changes nothing
+	h.logged(CommitEvent{Scopes: map[string]uint64{"b": 18}, Head: 18}) // a late duplicate below the base changes nothing
 	if head, ok := h.unchanged(20, []string{"b"}); !ok || head != 20 {
 		t.Fatalf("got %d %v", head, ok)
 	}

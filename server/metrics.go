@@ -23,6 +23,8 @@ type metrics struct {
 	// pullsIdle counts pulls answered without reading the store because
 	// nothing in the session's scope changed since its cursor.
 	pullsIdle prometheus.Counter
+	// pullsTail counts pulls answered from the log's tail in memory.
+	pullsTail prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -60,8 +62,11 @@ func newMetrics() *metrics {
 		pullsIdle: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hamlet_pulls_unchanged_total", Help: "Pulls answered from memory: nothing in the scope changed since the cursor.",
 		}),
+		pullsTail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hamlet_pulls_tail_total", Help: "Pulls answered from the newest log entries held in memory.",
+		}),
 	}
-	m.reg.MustRegister(m.connected, m.changes, m.batch, m.conflicts, m.restamped, m.errors, m.pulls, m.group, m.notifies, m.pullsIdle,
+	m.reg.MustRegister(m.connected, m.changes, m.batch, m.conflicts, m.restamped, m.errors, m.pulls, m.group, m.notifies, m.pullsIdle, m.pullsTail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

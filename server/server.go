@@ -32,6 +32,10 @@ type Config struct {
 	// PullLimit caps changes per Changes message (default and maximum
 	// Limits.MaxChanges; a page is also cut to fit MaxFrame and MaxDict).
 	PullLimit int
+	// LogTail is how many of the newest log entries are kept in memory to
+	// answer pulls on a store this process alone writes (DefaultLogTail;
+	// <0 none: every pull that finds something new reads the store).
+	LogTail int
 	// PingInterval is how often the server pings an agent (default 30s);
 	// PongWait how long it waits for any frame or pong before it drops the
 	// agent (default 60s: docs/PROTOCOL.md §2.2); WriteWait bounds every
@@ -130,6 +134,9 @@ func (c *Config) defaults() {
 	}
 	if c.PullLimit > c.Limits.MaxChanges {
 		c.PullLimit = c.Limits.MaxChanges
+	}
+	if c.LogTail == 0 {
+		c.LogTail = DefaultLogTail
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = 30 * time.Second
@@ -251,7 +258,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		cfg: cfg, log: cfg.Logger, store: st, id: id,
 		clock:     syncproto.NewClock(cfg.Now, cfg.MaxSkew),
 		metrics:   newMetrics(),
-		hub:       newHub(),
+		hub:       newHub(cfg.LogTail),
 		enrollTh:  newThrottle(cfg.EnrollFailures, cfg.EnrollWindow, 6*cfg.EnrollWindow, 6*cfg.EnrollWindow, throttleCap),
 		loginPair: newThrottle(loginFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
 		loginAddr: newThrottle(loginAddrFailures, loginDelay, loginMaxDelay, loginForget, throttleCap),
@@ -264,6 +271,9 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		commitDone: make(chan struct{}),
 	}
 	s.shared = st.Shared()
+	if s.shared {
+		s.hub.tail.max = 0 // other processes' entries never reach it
+	}
 	if err := st.FeedCommits(s.onCommit); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open server: %w", err)

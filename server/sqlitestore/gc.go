@@ -93,6 +93,7 @@ func (w *writeTx) DropTombstone(d server.Tombstone) (bool, int, error) {
 		k, _ := res.RowsAffected()
 		n += k
 	}
+	w.cut = w.cut || n > 0
 	if _, err := w.exec(`DELETE FROM sync_rows WHERE tbl = ? AND row = ?`, d.Table, d.Row[:]); err != nil {
 		return false, 0, err
 	}
@@ -122,6 +123,7 @@ func (w *writeTx) TruncateLog(scope string, upTo uint64) (uint64, int, error) {
 		return 0, 0, err
 	}
 	n, _ := res.RowsAffected()
+	w.cut = w.cut || n > 0
 	return uint64(top.Int64), int(n), nil
 }
 
@@ -177,6 +179,7 @@ func (w *writeTx) DeleteEntries(seqs []uint64) error {
 			return err
 		}
 	}
+	w.cut = w.cut || len(seqs) > 0
 	return nil
 }
 

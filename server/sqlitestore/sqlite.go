@@ -279,8 +279,12 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 		_, _ = s.wconn.ExecContext(bg, "ROLLBACK")
 		return fmt.Errorf("commit: %w", err)
 	}
-	if s.watch != nil && len(w.scopes) > 0 {
-		s.watch(server.CommitEvent{Scopes: w.scopes, Head: w.nextSeq - 1})
+	if s.watch != nil && (len(w.scopes) > 0 || w.cut) {
+		ev := server.CommitEvent{Scopes: w.scopes, Entries: w.logged, Cut: w.cut}
+		if len(w.scopes) > 0 {
+			ev.Head = w.nextSeq - 1
+		}
+		s.watch(ev)
 	}
 	w.reps.Commit()
 	if len(w.seqs) > 0 {

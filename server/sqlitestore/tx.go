@@ -27,6 +27,10 @@ type writeTx struct {
 	nextSeq uint64
 	pending []any  // buffered log rows, logCols values each
 	ids     []byte // arena for the row ids in pending
+	// logged are the entries appended, for the commit feed (the server's
+	// tail of the log in memory); cut is set when log entries were deleted.
+	logged []server.LogEntry
+	cut    bool
 }
 
 var _ server.Tx = (*writeTx)(nil)
@@ -213,6 +217,9 @@ func (w *writeTx) Append(e *server.LogEntry) error {
 		w.scopes = map[string]uint64{}
 	}
 	w.scopes[c.Scope] = e.Seq
+	if w.s.watch != nil {
+		w.logged = append(w.logged, *e)
+	}
 	// The row id is copied into an arena: slicing c.Row would move every
 	// entry to the heap. An arena that grows leaves earlier slices on the old
 	// array, which stays valid.

@@ -1,0 +1,153 @@
+package server_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The log's tail in memory answers a pull exactly as the store would:
+// every scope set, cursor, page size and excluded replica, over a log of
+// new rows, edits, moves between hamlets (their evictions and re-logged
+// entries), deletes; after a collection that deleted entries; and after
+// another process (here a second store on the same file, as the operator's
+// CLI) committed entries this server was not told of.
+func TestPullsFromTheLogTailMatchTheStore(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	rng := rand.New(rand.NewPCG(41, 7))
+	var reps []*replica
+	for range 3 {
+		reps = append(reps, newReplica(t, ts, ts.TeamA))
+	}
+	for range 2 {
+		reps = append(reps, newReplica(t, ts, ts.TeamB))
+	}
+	hamlets := map[*replica][]string{}
+	for _, r := range reps[:3] {
+		hamlets[r] = ts.HamletsA
+	}
+	for _, r := range reps[3:] {
+		hamlets[r] = ts.HamletsB
+	}
+	type hh struct {
+		row    uuid.UUID
+		hamlet string
+	}
+	rows := map[*replica][]hh{}
+	work := func(rounds int) {
+		for range rounds {
+			r := reps[rng.IntN(len(reps))]
+			var cs []syncproto.Change
+			for range 1 + rng.IntN(6) {
+				hs := hamlets[r]
+				switch op := rng.IntN(10); {
+				case op < 4 || len(rows[r]) == 0:
+					h := hh{hamlet: hs[rng.IntN(len(hs))]}
+					var c []syncproto.Change
+					h.row, c = household(r, h.hamlet, "Hộ "+uuid.NewString()[:6])
+					cs = append(cs, c...)
+					rows[r] = append(rows[r], h)
+				case op < 7:
+					h := rows[r][rng.IntN(len(rows[r]))]
+					cs = append(cs, r.write("households", h.row, "notes", syncproto.String(uuid.NewString()[:8]), h.hamlet))
+				case op < 9:
+					i := rng.IntN(len(rows[r]))
+					h := &rows[r][i]
+					to := hs[rng.IntN(len(hs))]
+					cs = append(cs, r.write("households", h.row, "hamlet_code", syncproto.String(to), h.hamlet))
+					h.hamlet = to
+				default:
+					i := rng.IntN(len(rows[r]))
+					h := rows[r][i]
+					cs = append(cs, r.write("households", h.row, "_deleted", syncproto.Bool(true), h.hamlet))
+					rows[r] = append(rows[r][:i], rows[r][i+1:]...)
+				}
+			}
+			r.push(t, cs...)
+			if rng.IntN(3) == 0 {
+				r.pull(t)
+			}
+		}
+	}
+	scopes := append(append([]string{ts.OtherHamletA}, ts.HamletsA...), ts.HamletsB...)
+	// compare asks n random queries of both and returns how many the tail
+	// answered.
+	compare := func(n int) (answered int) {
+		head, err := ts.Store.Head(ctx)
+		require.NoError(t, err)
+		for range n {
+			q := server.LogQuery{After: uint64(rng.Int64N(int64(head) + 1)), Limit: 1 + rng.IntN(40)}
+			for _, sc := range scopes {
+				if rng.IntN(2) == 0 {
+					q.Scopes = append(q.Scopes, sc)
+				}
+			}
+			if k := rng.IntN(len(reps) + 1); k < len(reps) {
+				q.Exclude = reps[k].dev.Replica
+			}
+			mem, ok := server.TailRead(ts.Server, q)
+			if !ok {
+				continue
+			}
+			answered++
+			want, err := ts.Store.ReadLog(ctx, q)
+			require.NoError(t, err)
+			if len(want.Entries) == 0 {
+				want.Entries = nil // no entries, however the store's empty page is made
+			}
+			require.Equal(t, want, mem, "query %+v", q)
+		}
+		return answered
+	}
+
+	work(60)
+	require.Equal(t, 500, compare(500), "every cursor since the server started is in the tail")
+
+	// A collection deletes superseded entries: the tail holds them no longer.
+	for _, r := range reps {
+		r.pull(t)
+		pullPast(t, r.c, r.cursor)
+	}
+	st, err := ts.Admin.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Rows+st.Entries+st.Superseded, "the collection deleted log entries")
+	mem, ok := server.TailRead(ts.Server, server.LogQuery{After: 0, Scopes: scopes, Limit: 1000})
+	require.False(t, ok, "the tail answered after a collection deleted entries: %d entries", len(mem.Entries))
+	compare(300)
+	work(30)
+	require.Positive(t, compare(300), "the tail fills again after a collection")
+
+	// Another writer on the same file: its entries reach this server's
+	// hub only as a gap in the seqs of its next commit.
+	before, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	other := servertest.Start(t, servertest.WithDataDir(ts.DataDir))
+	o := newReplica(t, other, other.TeamA)
+	row, cs := household(o, ts.HamletsA[0], "Hộ của tiến trình khác")
+	o.push(t, cs...)
+	b := reps[3] // team B: nothing of team A's hamlets in this commit
+	_, cs = household(b, ts.HamletsB[0], "Hộ của tổ B")
+	b.push(t, cs...)
+	got, _, _, err := reps[0].c.PullAll(before)
+	require.NoError(t, err)
+	var seen bool
+	for _, c := range got {
+		seen = seen || c.Row == row
+	}
+	require.True(t, seen, "a team A device pulling from %d missed the household another process logged", before)
+	for range 50 {
+		q := server.LogQuery{After: before, Scopes: scopes, Limit: 1000}
+		_, ok := server.TailRead(ts.Server, q)
+		require.False(t, ok, "a cursor below another process's commit must read the store")
+	}
+	work(10)
+	compare(300)
+}
