@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -167,7 +168,17 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	if err := p.missingColumns(); err != nil {
 		return res, err
 	}
-	var rows []importRow
+	// Checking and writing overlap: accepted rows go to the writer's
+	// transaction in batches while the next are checked, on the other
+	// core. The transaction commits only once every row is checked and
+	// none was refused (or --skip-bad): a refused row, however late in
+	// the file, still imports nothing.
+	var w *importWriter
+	if !opts.DryRun {
+		w = r.startImportWriter(ctx, t.Name, len(sheet.Rows)-hi-1)
+		defer w.stop()
+	}
+	batch := make([]importRow, 0, importBatch)
 	for i := hi + 1; i < len(sheet.Rows); i++ {
 		cells := sheet.Rows[i]
 		if blank(cells) {
@@ -189,7 +200,13 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 			res.Already = append(res.Already, line)
 			continue
 		}
-		rows = append(rows, importRow{line: line, ws: ws})
+		res.Accepted++
+		if w != nil && (opts.SkipBad || len(res.Refused) == 0) {
+			if batch = append(batch, importRow{line: line, ws: ws}); len(batch) == importBatch {
+				w.send(batch)
+				batch = make([]importRow, 0, importBatch)
+			}
+		}
 		if len(res.Preview) < opts.Preview {
 			fs := map[string]any{}
 			for _, w := range ws {
@@ -198,19 +215,67 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 			res.Preview = append(res.Preview, ImportPreview{Line: line, Fields: fs})
 		}
 	}
-	res.Accepted = len(rows)
 	if len(res.Refused) > 0 && !opts.SkipBad {
-		return res, &ImportRefusedError{Refused: len(res.Refused), Accepted: len(rows)}
+		return res, &ImportRefusedError{Refused: len(res.Refused), Accepted: res.Accepted}
 	}
-	if opts.DryRun || len(rows) == 0 {
+	if w == nil || res.Accepted == 0 {
 		return res, nil
 	}
-	n, err := r.writeImport(ctx, t.Name, rows)
+	if len(batch) > 0 {
+		w.send(batch)
+	}
+	n, err := w.commit()
 	if err != nil {
 		return res, err
 	}
-	res.Imported, res.Changes = len(rows), n
+	res.Imported, res.Changes = res.Accepted, n
 	return res, nil
+}
+
+// importBatch is how many checked rows go to the writer at a time.
+const importBatch = 256
+
+// importWriter is the goroutine that writes an import's accepted rows in
+// one transaction while Import checks the next (writeImport). Import owns
+// it: it sends batches, then commits, or stops it, which rolls back
+// whatever was written. A writer that failed takes what is still sent and
+// drops it; commit returns its error.
+type importWriter struct {
+	rows   chan []importRow
+	commit func() (int, error) // closes rows and waits for the result
+	stop   func()              // rolls back unless committed; idempotent
+}
+
+func (w *importWriter) send(b []importRow) { w.rows <- b }
+
+func (r *Replica) startImportWriter(ctx context.Context, table string, maxRows int) *importWriter {
+	w := &importWriter{rows: make(chan []importRow, 4)}
+	done := make(chan struct{})
+	var n int
+	var err error
+	commitNow := make(chan bool, 1)
+	go func() {
+		defer close(done)
+		// The caller's context itself, not one derived from it: its
+		// cancellation reaches every statement as it would without the
+		// overlap. A stop lets the writer finish the batches queued (a
+		// thousand rows at most), then roll back.
+		n, err = r.writeImport(ctx, table, w.rows, maxRows, commitNow)
+	}()
+	var once sync.Once
+	end := func(commit bool) {
+		once.Do(func() {
+			commitNow <- commit
+			close(w.rows)
+			<-done
+		})
+	}
+	w.commit = func() (int, error) {
+		end(true)
+		return n, err
+	}
+	w.stop = func() { end(false) }
+	return w
 }
 
 func blank(cells []string) bool {
@@ -588,22 +653,33 @@ func (e *ImportHamletError) Message(lang string) string {
 		"This row names no hamlet. Add a Hamlet column to the file, or choose the hamlet of the whole file with --hamlet CODE.")
 }
 
-// writeImport writes the accepted rows in one transaction: row states,
-// their projections and the change log, as writeFields does for one row,
-// but one compact log entry per row (outbox_rows.go) rather than one
-// outbox row per field. New rows have no earlier version, refusal or
-// conflict to settle, so that work is skipped; ids are sorted first so
-// that every B-tree (row_state, the row table, the log's row index) takes
-// its entries in order.
+// writeImport writes the accepted rows, as batches brings them, in one
+// transaction: row states, their projections and the change log, as
+// writeFields does for one row, but one compact log entry per row
+// (outbox_rows.go) rather than one outbox row per field. New rows have no
+// earlier version, refusal or conflict to settle, so that work is skipped;
+// their ids are handed out in order so that every B-tree (row_state, the
+// row table, the log's row index) takes its entries in order. Once
+// batches is closed it commits if commitNow says so, else rolls back.
 //
 // A new row's state is written straight from its writes (newState): the
 // bytes rowState.encode writes for the same versions (the row's one
 // writer, no history), without building a rowState and its map per row.
-func (r *Replica) writeImport(ctx context.Context, table string, rows []importRow) (int, error) {
-	for i := range rows {
-		rows[i].id = uuid.New()
+func (r *Replica) writeImport(ctx context.Context, table string, batches <-chan []importRow, maxRows int, commitNow <-chan bool) (int, error) {
+	defer func() {
+		// Whatever happened, Import is never left blocked on a send.
+		for range batches {
+		}
+	}()
+	// Ids are drawn at random, as for any new row, then handed out in
+	// order: the rows arrive in the file's order and still reach every
+	// B-tree in key order. At most maxRows are needed.
+	ids := make([]syncproto.RowID, maxRows)
+	for i := range ids {
+		ids[i] = uuid.New()
 	}
-	slices.SortFunc(rows, func(a, b importRow) int { return bytes.Compare(a.id[:], b.id[:]) })
+	slices.SortFunc(ids, func(a, b syncproto.RowID) int { return bytes.Compare(a[:], b[:]) })
+	next := 0
 	// Every B-tree takes the rows in key order (above), so, as for a
 	// clone, a small page cache holds what the inserts touch again (the
 	// rightmost pages); the pages it lets go are written to the log before
@@ -682,50 +758,60 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 		_, fileBeside = tb.Field(householdField)
 	}
 	fields := make([]rowField, 0, 16)
-	for _, row := range rows {
-		if fileBeside {
-			if err := t.fileImported(row); err != nil {
-				return 0, fmt.Errorf("note where the household of an imported %s was: %w", table, err)
+	for rows := range batches {
+		for i := range rows {
+			row := &rows[i]
+			if next == len(ids) {
+				return 0, errors.New("agent: import: more rows than the sheet holds")
+			}
+			row.id, next = ids[next], next+1
+			if fileBeside {
+				if err := t.fileImported(row); err != nil {
+					return 0, fmt.Errorf("note where the household of an imported %s was: %w", table, err)
+				}
+			}
+			scope := ""
+			for _, w := range row.ws {
+				if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
+					scope = w.value.AsString()
+				}
+			}
+			first := seq + 1
+			fields = fields[:0]
+			ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
+			for _, w := range row.ws {
+				seq++
+				hlc := clk.Now()
+				fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
+				ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
+					Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
+				ns.raw = append(ns.raw, w.raw)
+				changes++
+			}
+			ns.sort()
+			// The id and the scope are bound three times: boxed once.
+			id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
+			scopeArg := any(scope)
+			start := len(arena)
+			arena = appendRowFields(arena, fields)
+			logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
+			start = len(arena)
+			if arena, err = ns.append(arena, stored); err != nil {
+				return 0, fmt.Errorf("encode the state of an imported row: %w", err)
+			}
+			stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
+			if len(cols) > 0 {
+				projArgs = ns.projectArgs(projArgs, id, cols, colAt)
+			}
+			if queued++; queued == saveChunk {
+				if err := flush(); err != nil {
+					return 0, err
+				}
 			}
 		}
-		scope := ""
-		for _, w := range row.ws {
-			if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
-				scope = w.value.AsString()
-			}
-		}
-		first := seq + 1
-		fields = fields[:0]
-		ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
-		for _, w := range row.ws {
-			seq++
-			hlc := clk.Now()
-			fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
-			ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
-				Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
-			ns.raw = append(ns.raw, w.raw)
-			changes++
-		}
-		ns.sort()
-		// The id and the scope are bound three times: boxed once.
-		id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
-		scopeArg := any(scope)
-		start := len(arena)
-		arena = appendRowFields(arena, fields)
-		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
-		start = len(arena)
-		if arena, err = ns.append(arena, stored); err != nil {
-			return 0, fmt.Errorf("encode the state of an imported row: %w", err)
-		}
-		stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
-		if len(cols) > 0 {
-			projArgs = ns.projectArgs(projArgs, id, cols, colAt)
-		}
-		if queued++; queued == saveChunk {
-			if err := flush(); err != nil {
-				return 0, err
-			}
-		}
+	}
+	if !<-commitNow {
+		return 0, context.Canceled // stopped: the deferred rollback
 	}
 	if err := flush(); err != nil {
 		return 0, err
@@ -744,7 +830,7 @@ func (r *Replica) writeImport(ctx context.Context, table string, rows []importRo
 
 // fileImported notes (record_filed) the hamlet of the household an
 // imported report names.
-func (t *txn) fileImported(row importRow) error {
+func (t *txn) fileImported(row *importRow) error {
 	for _, w := range row.ws {
 		if w.field == householdField && w.value.Kind() == syncproto.KindString {
 			if hid, err := uuid.Parse(w.value.AsString()); err == nil {
