@@ -57,16 +57,6 @@ func (h *hub) start(head uint64) { h.restart(head) }
 func (h *hub) logged(ev CommitEvent) {
 	h.seqMu.Lock()
 	defer h.seqMu.Unlock()
-	if len(ev.Entries) > 0 && ev.Entries[0].Seq > h.head.Load()+1 {
-		// Seqs this process was not told of: another process committed
-		// (the operator's CLI on the same file). What it logged, and where,
-		// is unknown: only cursors from here on are answered from memory.
-		from := ev.Entries[0].Seq - 1
-		clear(h.scopeSeq)
-		h.base = max(h.base, from)
-		maxStore(&h.head, from)
-		h.tail.reset(from)
-	}
 	for sc, seq := range ev.Scopes {
 		if seq > h.scopeSeq[sc] {
 			h.scopeSeq[sc] = seq
@@ -265,10 +255,15 @@ func (h *hub) notify(scopes map[string]bool, head uint64, from string) {
 // logged (Entries, in seq order) and says whether it deleted any (Cut), so
 // the hub keeps the log's tail in memory (logtail.go). A store that does
 // not leaves Entries nil.
+//
+// Foreign marks a Restart for commits of another process on a store this
+// process otherwise writes alone (the operator's CLI on the same SQLite
+// file): found by the store, not heard of one by one.
 type CommitEvent struct {
 	Scopes  map[string]uint64
 	Head    uint64
 	Restart bool
+	Foreign bool
 	Entries []LogEntry
 	Cut     bool
 }
@@ -292,6 +287,14 @@ type CommitFeed interface {
 	// processes; and it notifies its sessions of every reported commit, as
 	// a local push does.
 	FeedCommits(fn func(CommitEvent)) error
+	// Quiet reports whether every commit to the store so far has been
+	// reported, or is being reported by a write of this process under way.
+	// An answer from memory (the hub's) stands only if Quiet holds after
+	// it was read: a store another process may write without feeding its
+	// commits (SQLite: the operator's CLI) says no then, and reports those
+	// commits as a Foreign Restart. A store whose feed hears every process
+	// always says yes.
+	Quiet(ctx context.Context) bool
 }
 
 // committedLocally notes a commit of this process that grew the log to
@@ -326,11 +329,13 @@ func (s *Server) onCommit(ev CommitEvent) {
 // query's scopes was logged after its cursor: an idle agent's pull then
 // costs no database read.
 func (s *Server) readLog(ctx context.Context, q LogQuery) (LogPage, error) {
-	if head, ok := s.hub.unchanged(q.After, q.Scopes); ok {
+	// Read from memory, then checked: Quiet after the read means no other
+	// process's commit preceded it unseen.
+	if head, ok := s.hub.unchanged(q.After, q.Scopes); ok && s.store.Quiet(ctx) {
 		s.metrics.pullsIdle.Inc()
 		return LogPage{To: head}, nil
 	}
-	if page, ok := s.hub.fromTail(q); ok {
+	if page, ok := s.hub.fromTail(q); ok && s.store.Quiet(ctx) {
 		s.metrics.pullsTail.Inc()
 		return page, nil
 	}

@@ -151,3 +151,55 @@ func TestPullsFromTheLogTailMatchTheStore(t *testing.T) {
 	work(10)
 	compare(300)
 }
+
+// Another process on the same file (the operator's CLI) commits without
+// this server hearing of it through its feed: a collection that deletes a
+// household's entries, then a household it logs. With no commit of this
+// server in between, a pull answered from memory still sees each at once
+// (review of the log's tail, helper 89: a new device got the five entries
+// the other process had collected).
+func TestPullsFromMemorySeeAnotherProcesssCommits(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a := newReplica(t, ts, ts.TeamA)
+	b := newReplica(t, ts, ts.TeamA)
+	row, cs := household(a, ts.HamletsA[0], "Hộ sẽ bị xóa")
+	a.push(t, cs...)
+	a.push(t, a.write("households", row, "_deleted", syncproto.Bool(true), ts.HamletsA[0]))
+	for _, r := range []*replica{a, b} {
+		r.pull(t)
+		pullPast(t, r.c, r.cursor)
+	}
+	ts.Server.RunJob(ctx, server.JobFlush) // the devices' cursors, stored
+
+	other := servertest.Start(t, servertest.WithDataDir(ts.DataDir))
+	st, err := other.Admin.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Rows, "the other process collected the household")
+
+	// A pull from 0 (a laptop starting again), with no write of this
+	// server since the collection.
+	got, _, _, err := b.c.PullAll(0)
+	require.NoError(t, err)
+	for _, ch := range got {
+		require.NotEqual(t, row, ch.Row, "a change of the household another process collected")
+	}
+	q := server.LogQuery{After: 0, Scopes: ts.HamletsA, Limit: 1000}
+	want, err := ts.Store.ReadLog(ctx, q)
+	require.NoError(t, err)
+	if mem, ok := server.TailRead(ts.Server, q); ok {
+		require.Len(t, mem.Entries, len(want.Entries), "the tail holds entries the other process deleted")
+	}
+
+	// The other process logs a household; a device idle since its last
+	// pull hears nothing of this server, pulls, and gets it.
+	o := newReplica(t, other, other.TeamA)
+	row2, cs := household(o, ts.HamletsA[1], "Hộ của tiến trình khác")
+	o.push(t, cs...)
+	got, _ = b.pull(t)
+	var seen bool
+	for _, ch := range got {
+		seen = seen || ch.Row == row2
+	}
+	require.True(t, seen, "an idle device's pull missed the household another process logged")
+}

@@ -72,6 +72,11 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	return nil
 }
 
+// Quiet: the feed hears every process's commits (LISTEN/NOTIFY, or this
+// process alone with Options.LocalFeed); the hub's own checks (hub.local,
+// Restart) cover what it has not heard of yet.
+func (s *Store) Quiet(context.Context) bool { return true }
+
 // Shared: several server processes may share the database, unless the
 // store was opened with Options.LocalFeed.
 func (s *Store) Shared() bool { return !s.localFeed }

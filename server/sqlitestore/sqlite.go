@@ -63,7 +63,8 @@ type Store struct {
 	logStmts              logStmtCache
 
 	// watch, if set, hears of every commit that grew the log (under mu).
-	watch func(server.CommitEvent)
+	watch   func(server.CommitEvent)
+	foreign foreignWatch // other processes' commits (foreign.go)
 
 	reps *replicas.Cache // every committed replica (loaded at Open)
 	// repSeq is replicas.max_seq of every replica this store created or
@@ -181,6 +182,12 @@ func (s *Store) Close() error {
 	s.stmts = map[string]*sql.Stmt{}
 	s.logStmts.close()
 	var errs []error
+	s.foreign.mu.Lock()
+	if s.foreign.probe != nil {
+		errs = append(errs, s.foreign.probe.Close())
+		s.foreign.probe = nil
+	}
+	s.foreign.mu.Unlock()
 	if s.wconn != nil {
 		// Fold the WAL back so the file is whole on its own.
 		_, _ = s.wconn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
@@ -252,6 +259,12 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 	// The transaction must finish even if the caller's context ends: a
 	// half-done batch is rolled back below, never left open.
 	bg := context.WithoutCancel(ctx)
+	if s.watch != nil {
+		// Another process's commits first, in the order they came.
+		if err := s.checkForeignLocked(bg); err != nil {
+			return err
+		}
+	}
 	if _, err := s.wconn.ExecContext(bg, "BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -286,6 +299,14 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 		}
 		s.watch(ev)
 	}
+	if s.watch != nil {
+		// This commit moved the probe's version; a commit of another
+		// process right after it (it no longer waits for the lock) is
+		// reported as such.
+		if err := s.checkForeignLocked(bg); err != nil {
+			s.foreign.known.Store(0) // unknown: pulls read the store until the next look
+		}
+	}
 	w.reps.Commit()
 	if len(w.seqs) > 0 {
 		s.seqMu.Lock()
@@ -312,6 +333,27 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	}
 	var head int64
 	if err := s.wconn.QueryRowContext(context.Background(), `SELECT `+sqliteHead).Scan(&head); err != nil {
+		return fmt.Errorf("read log head: %w", err)
+	}
+	probe, err := s.rdb.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("open the commit probe: %w", err)
+	}
+	s.foreign.mu.Lock()
+	s.foreign.probe = probe
+	s.foreign.mu.Unlock()
+	bg := context.Background()
+	if s.foreign.wver, err = dataVersion(bg, s.wconn); err != nil {
+		return err
+	}
+	v, err := s.probeVersion(bg)
+	if err != nil {
+		return err
+	}
+	s.foreign.known.Store(v)
+	// The head is read after both versions: a commit landing meanwhile is
+	// in it, and seen again at the next look.
+	if err := s.wconn.QueryRowContext(bg, `SELECT `+sqliteHead).Scan(&head); err != nil {
 		return fmt.Errorf("read log head: %w", err)
 	}
 	s.watch = fn
