@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -13,143 +14,176 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
+// tailWorld pushes random work through a real server and compares the
+// answers of the log's tail in memory with the store's.
+type tailWorld struct {
+	t       *testing.T
+	ts      *servertest.TS
+	rng     *rand.Rand
+	reps    []*replica
+	hamlets map[*replica][]string
+	rows    map[*replica][]tailHousehold
+	scopes  []string
+}
+
+type tailHousehold struct {
+	row    uuid.UUID
+	hamlet string
+}
+
+func newTailWorld(t *testing.T, ts *servertest.TS, seed uint64) *tailWorld {
+	w := &tailWorld{t: t, ts: ts, rng: rand.New(rand.NewPCG(seed, 7)), hamlets: map[*replica][]string{}, rows: map[*replica][]tailHousehold{}}
+	for range 3 {
+		r := newReplica(t, ts, ts.TeamA)
+		w.reps, w.hamlets[r] = append(w.reps, r), ts.HamletsA
+	}
+	for range 2 {
+		r := newReplica(t, ts, ts.TeamB)
+		w.reps, w.hamlets[r] = append(w.reps, r), ts.HamletsB
+	}
+	w.scopes = append(append([]string{ts.OtherHamletA}, ts.HamletsA...), ts.HamletsB...)
+	return w
+}
+
+// work pushes rounds batches of new households, edits, moves between
+// hamlets (their evictions and re-logged entries) and deletes.
+func (w *tailWorld) work(rounds int) {
+	t, rng := w.t, w.rng
+	for range rounds {
+		r := w.reps[rng.IntN(len(w.reps))]
+		var cs []syncproto.Change
+		for range 1 + rng.IntN(6) {
+			hs := w.hamlets[r]
+			switch op := rng.IntN(10); {
+			case op < 4 || len(w.rows[r]) == 0:
+				h := tailHousehold{hamlet: hs[rng.IntN(len(hs))]}
+				var c []syncproto.Change
+				h.row, c = household(r, h.hamlet, "Hộ "+uuid.NewString()[:6])
+				cs = append(cs, c...)
+				w.rows[r] = append(w.rows[r], h)
+			case op < 7:
+				h := w.rows[r][rng.IntN(len(w.rows[r]))]
+				cs = append(cs, r.write("households", h.row, "notes", syncproto.String(uuid.NewString()[:8]), h.hamlet))
+			case op < 9:
+				h := &w.rows[r][rng.IntN(len(w.rows[r]))]
+				to := hs[rng.IntN(len(hs))]
+				cs = append(cs, r.write("households", h.row, "hamlet_code", syncproto.String(to), h.hamlet))
+				h.hamlet = to
+			default:
+				i := rng.IntN(len(w.rows[r]))
+				cs = append(cs, r.write("households", w.rows[r][i].row, "_deleted", syncproto.Bool(true), w.rows[r][i].hamlet))
+				w.rows[r] = append(w.rows[r][:i], w.rows[r][i+1:]...)
+			}
+		}
+		r.push(t, cs...)
+		if rng.IntN(3) == 0 {
+			r.pull(t)
+		}
+	}
+}
+
+// compare asks n random queries (cursor, scopes, page size, excluded
+// replica) of the tail and of the store and returns how many the tail
+// answered.
+func (w *tailWorld) compare(n int) (answered int) {
+	t, rng, ctx := w.t, w.rng, context.Background()
+	head, err := w.ts.Store.Head(ctx)
+	require.NoError(t, err)
+	for range n {
+		q := server.LogQuery{After: uint64(rng.Int64N(int64(head) + 1)), Limit: 1 + rng.IntN(40)}
+		if rng.IntN(2) == 0 {
+			// Near the head half the time: where a small tail's floor is.
+			q.After = head - uint64(rng.Int64N(int64(min(head+1, 30))))
+		}
+		for _, sc := range w.scopes {
+			if rng.IntN(2) == 0 {
+				q.Scopes = append(q.Scopes, sc)
+			}
+		}
+		if k := rng.IntN(len(w.reps) + 1); k < len(w.reps) {
+			q.Exclude = w.reps[k].dev.Replica
+		}
+		mem, ok := server.TailRead(w.ts.Server, q)
+		if !ok {
+			continue
+		}
+		answered++
+		want, err := w.ts.Store.ReadLog(ctx, q)
+		require.NoError(t, err)
+		if len(want.Entries) == 0 {
+			want.Entries = nil // no entries, however the store's empty page is made
+		}
+		require.Equal(t, want, mem, "query %+v", q)
+	}
+	return answered
+}
+
 // The log's tail in memory answers a pull exactly as the store would:
 // every scope set, cursor, page size and excluded replica, over a log of
-// new rows, edits, moves between hamlets (their evictions and re-logged
-// entries), deletes; after a collection that deleted entries; and after
-// another process (here a second store on the same file, as the operator's
-// CLI) committed entries this server was not told of.
+// new rows, edits, moves and deletes; after a collection that deleted
+// entries; and after another process (here a second store on the same
+// file, as the operator's CLI) committed entries this server was not told
+// of.
 func TestPullsFromTheLogTailMatchTheStore(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	rng := rand.New(rand.NewPCG(41, 7))
-	var reps []*replica
-	for range 3 {
-		reps = append(reps, newReplica(t, ts, ts.TeamA))
-	}
-	for range 2 {
-		reps = append(reps, newReplica(t, ts, ts.TeamB))
-	}
-	hamlets := map[*replica][]string{}
-	for _, r := range reps[:3] {
-		hamlets[r] = ts.HamletsA
-	}
-	for _, r := range reps[3:] {
-		hamlets[r] = ts.HamletsB
-	}
-	type hh struct {
-		row    uuid.UUID
-		hamlet string
-	}
-	rows := map[*replica][]hh{}
-	work := func(rounds int) {
-		for range rounds {
-			r := reps[rng.IntN(len(reps))]
-			var cs []syncproto.Change
-			for range 1 + rng.IntN(6) {
-				hs := hamlets[r]
-				switch op := rng.IntN(10); {
-				case op < 4 || len(rows[r]) == 0:
-					h := hh{hamlet: hs[rng.IntN(len(hs))]}
-					var c []syncproto.Change
-					h.row, c = household(r, h.hamlet, "Hộ "+uuid.NewString()[:6])
-					cs = append(cs, c...)
-					rows[r] = append(rows[r], h)
-				case op < 7:
-					h := rows[r][rng.IntN(len(rows[r]))]
-					cs = append(cs, r.write("households", h.row, "notes", syncproto.String(uuid.NewString()[:8]), h.hamlet))
-				case op < 9:
-					i := rng.IntN(len(rows[r]))
-					h := &rows[r][i]
-					to := hs[rng.IntN(len(hs))]
-					cs = append(cs, r.write("households", h.row, "hamlet_code", syncproto.String(to), h.hamlet))
-					h.hamlet = to
-				default:
-					i := rng.IntN(len(rows[r]))
-					h := rows[r][i]
-					cs = append(cs, r.write("households", h.row, "_deleted", syncproto.Bool(true), h.hamlet))
-					rows[r] = append(rows[r][:i], rows[r][i+1:]...)
-				}
-			}
-			r.push(t, cs...)
-			if rng.IntN(3) == 0 {
-				r.pull(t)
-			}
-		}
-	}
-	scopes := append(append([]string{ts.OtherHamletA}, ts.HamletsA...), ts.HamletsB...)
-	// compare asks n random queries of both and returns how many the tail
-	// answered.
-	compare := func(n int) (answered int) {
-		head, err := ts.Store.Head(ctx)
-		require.NoError(t, err)
-		for range n {
-			q := server.LogQuery{After: uint64(rng.Int64N(int64(head) + 1)), Limit: 1 + rng.IntN(40)}
-			for _, sc := range scopes {
-				if rng.IntN(2) == 0 {
-					q.Scopes = append(q.Scopes, sc)
-				}
-			}
-			if k := rng.IntN(len(reps) + 1); k < len(reps) {
-				q.Exclude = reps[k].dev.Replica
-			}
-			mem, ok := server.TailRead(ts.Server, q)
-			if !ok {
-				continue
-			}
-			answered++
-			want, err := ts.Store.ReadLog(ctx, q)
-			require.NoError(t, err)
-			if len(want.Entries) == 0 {
-				want.Entries = nil // no entries, however the store's empty page is made
-			}
-			require.Equal(t, want, mem, "query %+v", q)
-		}
-		return answered
-	}
-
-	work(60)
-	require.Equal(t, 500, compare(500), "every cursor since the server started is in the tail")
+	w := newTailWorld(t, ts, 41)
+	w.work(60)
+	require.Equal(t, 500, w.compare(500), "every cursor since the server started is in the tail")
 
 	// A collection deletes superseded entries: the tail holds them no longer.
-	for _, r := range reps {
+	for _, r := range w.reps {
 		r.pull(t)
 		pullPast(t, r.c, r.cursor)
 	}
 	st, err := ts.Admin.GC(ctx)
 	require.NoError(t, err)
 	require.Positive(t, st.Rows+st.Entries+st.Superseded, "the collection deleted log entries")
-	mem, ok := server.TailRead(ts.Server, server.LogQuery{After: 0, Scopes: scopes, Limit: 1000})
+	mem, ok := server.TailRead(ts.Server, server.LogQuery{After: 0, Scopes: w.scopes, Limit: 1000})
 	require.False(t, ok, "the tail answered after a collection deleted entries: %d entries", len(mem.Entries))
-	compare(300)
-	work(30)
-	require.Positive(t, compare(300), "the tail fills again after a collection")
+	w.compare(300)
+	w.work(30)
+	require.Positive(t, w.compare(300), "the tail fills again after a collection")
 
-	// Another writer on the same file: its entries reach this server's
-	// hub only as a gap in the seqs of its next commit.
+	// Another writer on the same file: this server finds its commit
+	// before its own next one.
 	before, err := ts.Store.Head(ctx)
 	require.NoError(t, err)
 	other := servertest.Start(t, servertest.WithDataDir(ts.DataDir))
 	o := newReplica(t, other, other.TeamA)
 	row, cs := household(o, ts.HamletsA[0], "Hộ của tiến trình khác")
 	o.push(t, cs...)
-	b := reps[3] // team B: nothing of team A's hamlets in this commit
+	b := w.reps[3] // team B: nothing of team A's hamlets in this commit
 	_, cs = household(b, ts.HamletsB[0], "Hộ của tổ B")
 	b.push(t, cs...)
-	got, _, _, err := reps[0].c.PullAll(before)
+	got, _, _, err := w.reps[0].c.PullAll(before)
 	require.NoError(t, err)
 	var seen bool
 	for _, c := range got {
 		seen = seen || c.Row == row
 	}
 	require.True(t, seen, "a team A device pulling from %d missed the household another process logged", before)
-	for range 50 {
-		q := server.LogQuery{After: before, Scopes: scopes, Limit: 1000}
-		_, ok := server.TailRead(ts.Server, q)
-		require.False(t, ok, "a cursor below another process's commit must read the store")
+	_, ok = server.TailRead(ts.Server, server.LogQuery{After: before, Scopes: w.scopes, Limit: 1000})
+	require.False(t, ok, "a cursor below another process's commit must read the store")
+	w.work(10)
+	w.compare(300)
+}
+
+// A tail kept small (Config.LogTail) trims its oldest entries and still
+// answers as the store would (helper 89's check, kept).
+func TestATrimmedLogTailMatchesTheStore(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 5, 8} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.LogTail = n }))
+			w := newTailWorld(t, ts, uint64(n))
+			answered := 0
+			for range 6 {
+				w.work(8)
+				answered += w.compare(150)
+			}
+			require.Positive(t, answered)
+		})
 	}
-	work(10)
-	compare(300)
 }
 
 // Another process on the same file (the operator's CLI) commits without
