@@ -31,7 +31,10 @@ type hub struct {
 	// tail is the newest part of the log, in memory (logtail.go); it
 	// holds nothing on a shared store, whose other processes' entries this
 	// one is not handed.
-	tail     *logTail
+	tail *logTail
+	// restarts counts restarts (under seqMu): an answer read from memory
+	// before one is not sent after it (Server.readLog).
+	restarts atomic.Uint64
 	tracking atomic.Bool // the store reports commits (start was called)
 	// local is the highest log head this process committed itself on a
 	// store shared by several processes (CommitFeed). Until the feed has
@@ -85,38 +88,40 @@ func (h *hub) tailTop() uint64 {
 }
 
 // fromTail answers q from the tail of the log held in memory, when the tail
-// covers its cursor.
-func (h *hub) fromTail(q LogQuery) (LogPage, bool) {
+// covers its cursor, with the restarts counted when it was read.
+func (h *hub) fromTail(q LogQuery) (LogPage, uint64, bool) {
 	if !h.tracking.Load() {
-		return LogPage{}, false
+		return LogPage{}, 0, false
 	}
 	h.seqMu.RLock()
 	defer h.seqMu.RUnlock()
 	head := h.head.Load()
 	if q.After < h.base || h.local.Load() > head {
-		return LogPage{}, false
+		return LogPage{}, 0, false
 	}
-	return h.tail.read(q, head)
+	page, ok := h.tail.read(q, head)
+	return page, h.restarts.Load(), ok
 }
 
 // unchanged reports whether no entry of scopes was logged in (after, head]
-// and returns head; false means the store must be read.
-func (h *hub) unchanged(after uint64, scopes []string) (uint64, bool) {
+// and returns head, and the restarts counted when it was read; false means
+// the store must be read.
+func (h *hub) unchanged(after uint64, scopes []string) (head, restarts uint64, ok bool) {
 	if !h.tracking.Load() {
-		return 0, false
+		return 0, 0, false
 	}
 	h.seqMu.RLock()
 	defer h.seqMu.RUnlock()
-	head := h.head.Load() // under seqMu: a reset (restart) changes base and head together
+	head = h.head.Load() // under seqMu: a reset (restart) changes base and head together
 	if after < h.base || after > head || h.local.Load() > head {
-		return 0, false
+		return 0, 0, false
 	}
 	for _, sc := range scopes {
 		if h.scopeSeq[sc] > after {
-			return 0, false
+			return 0, 0, false
 		}
 	}
-	return head, true
+	return head, h.restarts.Load(), true
 }
 
 // restart forgets what the hub knew of the log and starts again from head:
@@ -129,6 +134,7 @@ func (h *hub) restart(head uint64) {
 	h.base = head
 	h.head.Store(head)
 	h.tail.reset(head)
+	h.restarts.Add(1)
 	h.seqMu.Unlock()
 	h.tracking.Store(true)
 }
@@ -325,17 +331,24 @@ func (s *Server) onCommit(ev CommitEvent) {
 	s.hub.notify(scopes, ev.Head, "")
 }
 
+// stillTrue checks an answer the hub read from memory, after the read: no
+// other process's commit preceded it unseen (Quiet), and no restart came
+// between the read and this check. A restart another pull's Quiet made for
+// such a commit leaves Quiet true for the pulls after it, which may have
+// read memory before it (review 41, helper 90).
+func (s *Server) stillTrue(ctx context.Context, restarts uint64) bool {
+	return s.store.Quiet(ctx) && s.hub.restarts.Load() == restarts
+}
+
 // readLog is Store.ReadLog, answered from memory when nothing in the
 // query's scopes was logged after its cursor: an idle agent's pull then
 // costs no database read.
 func (s *Server) readLog(ctx context.Context, q LogQuery) (LogPage, error) {
-	// Read from memory, then checked: Quiet after the read means no other
-	// process's commit preceded it unseen.
-	if head, ok := s.hub.unchanged(q.After, q.Scopes); ok && s.store.Quiet(ctx) {
+	if head, restarts, ok := s.hub.unchanged(q.After, q.Scopes); ok && s.stillTrue(ctx, restarts) {
 		s.metrics.pullsIdle.Inc()
 		return LogPage{To: head}, nil
 	}
-	if page, ok := s.hub.fromTail(q); ok && s.store.Quiet(ctx) {
+	if page, restarts, ok := s.hub.fromTail(q); ok && s.stillTrue(ctx, restarts) {
 		s.metrics.pullsTail.Inc()
 		return page, nil
 	}

@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -236,4 +240,76 @@ func TestPullsFromMemorySeeAnotherProcesssCommits(t *testing.T) {
 		seen = seen || ch.Row == row2
 	}
 	require.True(t, seen, "an idle device's pull missed the household another process logged")
+}
+
+// quietFirst runs another pull's Quiet just before the next one asked:
+// two pulls overlapping as in review 41 (helper 90).
+type quietFirst struct {
+	*sqlitestore.Store
+	mu    sync.Mutex
+	first func()
+}
+
+func (q *quietFirst) Quiet(ctx context.Context) bool {
+	q.mu.Lock()
+	f := q.first
+	q.first = nil
+	q.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return q.Store.Quiet(ctx)
+}
+
+// Two pulls read memory after another process's collection; the first to
+// ask Quiet finds the commit and restarts the hub, and Quiet then holds
+// for the second, whose answer was read before the restart: it must not
+// be sent (review 41, helper 90, D1).
+func TestAnAnswerReadBeforeAnotherPullsRestartIsNotSent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lite, err := servertest.OpenStore(ctx, dir, "")
+	require.NoError(t, err)
+	qs := &quietFirst{Store: lite}
+	ts := servertest.Start(t, servertest.WithDataDir(dir), servertest.WithStore(qs))
+	a := newReplica(t, ts, ts.TeamA)
+	b := newReplica(t, ts, ts.TeamA)
+	row, cs := household(a, ts.HamletsA[0], "Hộ sẽ bị xóa")
+	a.push(t, cs...)
+	a.push(t, a.write("households", row, "_deleted", syncproto.Bool(true), ts.HamletsA[0]))
+	for _, r := range []*replica{a, b} {
+		r.pull(t)
+		pullPast(t, r.c, r.cursor)
+	}
+	ts.Server.RunJob(ctx, server.JobFlush)
+
+	other := servertest.Start(t, servertest.WithDataDir(dir))
+	st, err := other.Admin.GC(ctx)
+	require.NoError(t, err)
+	require.Positive(t, st.Rows, "the other process collected the household")
+
+	qs.mu.Lock()
+	qs.first = func() { _ = qs.Store.Quiet(ctx) } // the other pull's
+	qs.mu.Unlock()
+	got, _, _, err := b.c.PullAll(0)
+	require.NoError(t, err)
+	for _, ch := range got {
+		require.NotEqual(t, row, ch.Row, "a change of the household another process collected")
+	}
+}
+
+// The probe that watches for other processes' commits has a connection of
+// its own: a read pool of one still reads (review 41, helper 90, D2: the
+// server hung at start).
+func TestTheCommitProbeLeavesTheReadPoolAlone(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), sqlitestore.DBFile), sqlitestore.Options{ReadConns: 1})
+	require.NoError(t, err)
+	srv, err := server.OpenWithStore(ctx, server.Config{Logger: servertest.Logger(), GCInterval: -1}, st)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = st.Head(rctx)
+	require.NoError(t, err, "a read on the store")
 }

@@ -20,6 +20,7 @@ import (
 // ask without the writer's lock (Quiet).
 type foreignWatch struct {
 	mu    sync.Mutex // the probe connection
+	db    *sql.DB    // the probe's own handle, one connection
 	probe *sql.Conn
 	// known is the probe's data_version when every commit up to it was
 	// reported to the feed; wver the writer connection's at the last look

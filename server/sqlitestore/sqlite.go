@@ -184,8 +184,8 @@ func (s *Store) Close() error {
 	var errs []error
 	s.foreign.mu.Lock()
 	if s.foreign.probe != nil {
-		errs = append(errs, s.foreign.probe.Close())
-		s.foreign.probe = nil
+		errs = append(errs, s.foreign.probe.Close(), s.foreign.db.Close())
+		s.foreign.probe, s.foreign.db = nil, nil
 	}
 	s.foreign.mu.Unlock()
 	if s.wconn != nil {
@@ -335,12 +335,24 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	if err := s.wconn.QueryRowContext(context.Background(), `SELECT `+sqliteHead).Scan(&head); err != nil {
 		return fmt.Errorf("read log head: %w", err)
 	}
-	probe, err := s.rdb.Conn(context.Background())
+	// The probe has a database handle of its own: held for good, a
+	// connection of the read pool would leave a pool of one with none
+	// (review 41, helper 90).
+	pq := url.Values{}
+	pq.Add("_pragma", "busy_timeout(10000)")
+	pq.Add("_pragma", "query_only(1)")
+	pdb, err := sql.Open(stmtcache.DriverName, "file:"+s.path+"?"+pq.Encode())
 	if err != nil {
 		return fmt.Errorf("open the commit probe: %w", err)
 	}
+	pdb.SetMaxOpenConns(1)
+	probe, err := pdb.Conn(context.Background())
+	if err != nil {
+		pdb.Close()
+		return fmt.Errorf("open the commit probe: %w", err)
+	}
 	s.foreign.mu.Lock()
-	s.foreign.probe = probe
+	s.foreign.db, s.foreign.probe = pdb, probe
 	s.foreign.mu.Unlock()
 	bg := context.Background()
 	if s.foreign.wver, err = dataVersion(bg, s.wconn); err != nil {
