@@ -9,8 +9,10 @@ import (
 	"io"
 	"math"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -95,26 +97,36 @@ func partName(name string) string {
 // ReadXLSX reads one worksheet of a workbook (the active one when sheet is
 // ""), cells as Excel shows them (see above).
 func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
+	wb, ws, err := openWorkbook(r, sheet)
+	if err != nil {
+		return nil, err
+	}
+	return wb.readSheetOf(ws)
+}
+
+// openWorkbook reads the package and the parts every worksheet needs
+// (workbook, shared strings, styles) and finds the worksheet asked for.
+func openWorkbook(r io.Reader, sheet string) (*workbook, *wbSheet, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxPart+1))
 	if err != nil {
-		return nil, xlsxError(err)
+		return nil, nil, xlsxError(err)
 	}
 	if int64(len(data)) > maxPart {
-		return nil, tooLarge()
+		return nil, nil, tooLarge()
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, xlsxError(err)
+		return nil, nil, xlsxError(err)
 	}
 	wb := &workbook{zip: map[string]*zip.File{}, numFmts: map[int]string{}}
 	for _, f := range zr.File {
 		wb.zip[partName(f.Name)] = f
 	}
 	if err := wb.readWorkbook(); err != nil {
-		return nil, xlsxError(err)
+		return nil, nil, xlsxError(err)
 	}
 	if len(wb.sheets) == 0 {
-		return nil, &Error{VI: "Tệp .xlsx không có trang tính nào.", EN: "The .xlsx file has no worksheet."}
+		return nil, nil, &Error{VI: "Tệp .xlsx không có trang tính nào.", EN: "The .xlsx file has no worksheet."}
 	}
 	var ws *wbSheet
 	if sheet == "" {
@@ -132,16 +144,22 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 			}
 		}
 		if ws == nil {
-			return nil, &Error{VI: fmt.Sprintf("Không có trang tính %q. Các trang tính: %s.", sheet, strings.Join(names, ", ")),
+			return nil, nil, &Error{VI: fmt.Sprintf("Không có trang tính %q. Các trang tính: %s.", sheet, strings.Join(names, ", ")),
 				EN: fmt.Sprintf("No worksheet %q. The worksheets: %s.", sheet, strings.Join(names, ", "))}
 		}
 	}
 	if err := wb.readStrings(); err != nil {
-		return nil, xlsxError(err)
+		return nil, nil, xlsxError(err)
 	}
 	if err := wb.readStyles(); err != nil {
-		return nil, xlsxError(err)
+		return nil, nil, xlsxError(err)
 	}
+	return wb, ws, nil
+}
+
+// readSheetOf reads worksheet ws, its errors in words for the person
+// importing.
+func (wb *workbook) readSheetOf(ws *wbSheet) (*Sheet, error) {
 	s, err := wb.readSheet(ws)
 	if err != nil {
 		var fe *Error
@@ -160,6 +178,28 @@ func ReadXLSX(r io.Reader, sheet string) (*Sheet, error) {
 	return s, nil
 }
 
+// readAllSized is io.ReadAll into a buffer of the size the zip's header
+// gives (one more byte, to see the end without growing): growing by
+// doubling from 512 bytes cleared and copied a worksheet's tens of
+// megabytes twice over, a tenth of an XLSX import. A header that lies
+// only costs the growth it would have had anyway.
+func readAllSized(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, min(size, maxPart)+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // part opens a part of the package; nil, nil when it is absent.
 func (wb *workbook) part(name string) ([]byte, error) {
 	f := wb.zip[partName(name)]
@@ -174,7 +214,7 @@ func (wb *workbook) part(name string) ([]byte, error) {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxPart+1))
+	b, err := readAllSized(io.LimitReader(rc, maxPart+1), int64(f.UncompressedSize64))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -495,17 +535,26 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 		return nil, &Error{VI: "Không đọc được trang tính " + ws.name + ".", EN: "Cannot read worksheet " + ws.name + ".",
 			Err: fmt.Errorf("no part %q", ws.target)}
 	}
+	if s := wb.readPieces(ws, b, runtime.GOMAXPROCS(0)); s != nil {
+		return s, nil
+	}
 	s := &Sheet{Name: ws.name}
-	d := newXMLReader(b)
+	return s, wb.scanRows(newXMLReader(b), s, false)
+}
+
+// scanRows reads the rows of a worksheet, or of a run of its rows, into s.
+// With numbered, every row must say its number (r): a run read alone
+// cannot count from the rows before it.
+func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) error {
 	row, cells := 0, 0
 	var values []string
 	for {
 		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
-			return s, nil
+			return nil
 		}
 		if err != nil {
-			return nil, &rowError{row: row + 1, err: err}
+			return &rowError{row: row + 1, err: err}
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "row" {
@@ -514,27 +563,146 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 		if v, ok := attr(se, "r"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= row || n > 1<<20 {
-				return nil, &rowError{row: row + 1, err: fmt.Errorf("row number %q after row %d", v, row)}
+				return &rowError{row: row + 1, err: fmt.Errorf("row number %q after row %d", v, row)}
 			}
 			row = n
+		} else if numbered {
+			return errUnnumbered
 		} else {
 			row++
 		}
 		if values, err = wb.readRow(d, values[:0]); err != nil {
-			return nil, &rowError{row: row, err: err}
+			return &rowError{row: row, err: err}
 		}
 		if len(values) == 0 {
 			continue
 		}
 		if len(s.Rows) == MaxRows {
-			return nil, tooMany()
+			return tooMany()
 		}
 		if cells += len(values); cells > maxCells {
-			return nil, tooLarge()
+			return tooLarge()
 		}
 		s.Rows = append(s.Rows, append([]string(nil), values...))
 		s.Lines = append(s.Lines, row)
 	}
+}
+
+var errUnnumbered = errors.New("a row without its number")
+
+// readPieces reads the rows of worksheet part b in n runs at once, one a
+// core: the tokenizer was a third of an XLSX import, and the other core
+// idle then. It returns nil whenever the one pass must read the part
+// instead (and then gives the errors, word for word): a part too small to
+// share, in another encoding than UTF-8, with comments or CDATA (where
+// "<row" could be text) or a namespace prefix on its rows, a row without
+// its number, any error at all. Every run starts at a <row> tag and the
+// last ends at </sheetData>, so each is whole XML on its own; the runs'
+// rows are joined in order and checked as the one pass checks them.
+func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
+	const minPiece = 1 << 20
+	if n < 2 || len(b) < 2*minPiece || !plainUTF8(b) {
+		return nil
+	}
+	first := rowTag(b, 0)
+	end := bytes.LastIndex(b, []byte("</sheetData>"))
+	if first < 0 || end < first {
+		return nil
+	}
+	n = min(n, (end-first)/minPiece)
+	bounds := []int{first}
+	for k := 1; k < n; k++ {
+		at := rowTag(b, first+(end-first)*k/n)
+		if at < 0 || at >= end {
+			break
+		}
+		if at > bounds[len(bounds)-1] {
+			bounds = append(bounds, at)
+		}
+	}
+	bounds = append(bounds, end)
+	if len(bounds) < 3 {
+		return nil
+	}
+	parts := make([]*Sheet, len(bounds)-1)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i] = &Sheet{}
+			errs[i] = wb.scanRows(newXMLReader(b[bounds[i]:bounds[i+1]]), parts[i], true)
+		}()
+	}
+	wg.Wait()
+	s := &Sheet{Name: ws.name}
+	cells := 0
+	for i, p := range parts {
+		if errs[i] != nil {
+			return nil
+		}
+		if len(p.Lines) > 0 && len(s.Lines) > 0 && p.Lines[0] <= s.Lines[len(s.Lines)-1] {
+			return nil // rows out of order: the one pass says where
+		}
+		for _, r := range p.Rows {
+			cells += len(r)
+		}
+		s.Rows = append(s.Rows, p.Rows...)
+		s.Lines = append(s.Lines, p.Lines...)
+	}
+	if len(s.Rows) > MaxRows || cells > maxCells {
+		return nil
+	}
+	return s
+}
+
+// rowTag is the offset of the first "<row" start tag at or after from, or
+// -1.
+func rowTag(b []byte, from int) int {
+	for from < len(b) {
+		i := bytes.Index(b[from:], []byte("<row"))
+		if i < 0 {
+			return -1
+		}
+		at := from + i
+		if at+4 < len(b) {
+			switch b[at+4] {
+			case ' ', '>', '/', '\t', '\n', '\r':
+				return at
+			}
+		}
+		from = at + 4
+	}
+	return -1
+}
+
+// plainUTF8 reports whether a part is UTF-8 XML with nothing in it that
+// could hide a "<row" as text: no comment, no CDATA, no processing
+// instruction but the declaration, rows without a namespace prefix.
+func plainUTF8(b []byte) bool {
+	if len(b) >= 2 && (b[0] == 0xFE && b[1] == 0xFF || b[0] == 0xFF && b[1] == 0xFE) {
+		return false
+	}
+	if bytes.HasPrefix(b, []byte("<?xml")) {
+		end := bytes.Index(b, []byte("?>"))
+		if end < 0 {
+			return false
+		}
+		decl := strings.ToLower(string(b[:end]))
+		if i := strings.Index(decl, "encoding="); i >= 0 {
+			enc := strings.Trim(decl[i+len("encoding="):], "\"' ")
+			if j := strings.IndexAny(enc, "\"' "); j >= 0 {
+				enc = enc[:j]
+			}
+			if enc != "utf-8" && enc != "utf8" {
+				return false
+			}
+		}
+		b = b[end+2:]
+	}
+	return !bytes.Contains(b, []byte("<!--")) && !bytes.Contains(b, []byte("<![CDATA[")) &&
+		!bytes.Contains(b, []byte("<?")) && !bytes.Contains(b, []byte(":row"))
 }
 
 // maxCols is Excel's column limit (XFD).
