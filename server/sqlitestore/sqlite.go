@@ -318,8 +318,10 @@ func (s *Store) write(ctx context.Context, fn func(w *writeTx) error) (err error
 	return nil
 }
 
-// Shared: this process alone writes the database (one writer connection;
-// the operator's commands run while the server is stopped, or only read).
+// Shared: the server writes the database through this process alone (one
+// writer connection). The operator's commands may commit to the file while
+// it runs; the store finds those commits (foreign.go) rather than being fed
+// them.
 func (s *Store) Shared() bool { return false }
 
 // FeedCommits reports every commit that grew the log, in commit order,
