@@ -331,6 +331,19 @@ func (s *Server) onCommit(ev CommitEvent) {
 	s.hub.notify(scopes, ev.Head, "")
 }
 
+// checkForeign looks for another process's commits to the store (the
+// operator's CLI) while no pull or commit here does, and tells every
+// session of one: their devices pull what it logged within
+// Config.RevokeCheck, not at their next sync. A write of this process
+// under way makes Quiet say no without a restart: nobody is told then.
+func (s *Server) checkForeign(ctx context.Context) {
+	before := s.hub.restarts.Load()
+	if s.store.Quiet(ctx) || s.hub.restarts.Load() == before {
+		return
+	}
+	s.hub.notifyAll(s.hub.head.Load())
+}
+
 // stillTrue checks an answer the hub read from memory, after the read: no
 // other process's commit preceded it unseen (Quiet), and no restart came
 // between the read and this check. A restart another pull's Quiet made for

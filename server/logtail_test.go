@@ -313,3 +313,28 @@ func TestTheCommitProbeLeavesTheReadPoolAlone(t *testing.T) {
 	_, err = st.Head(rctx)
 	require.NoError(t, err, "a read on the store")
 }
+
+// A device idle in its session hears of another process's commit at the
+// server's next check of such commits (JobCheck), not only at its next
+// sync.
+func TestAnIdleDeviceIsToldOfAnotherProcesssCommit(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	a := newReplica(t, ts, ts.TeamA)
+	a.pull(t)
+	other := servertest.Start(t, servertest.WithDataDir(ts.DataDir))
+	o := newReplica(t, other, other.TeamA)
+	row, cs := household(o, ts.HamletsA[0], "Hộ của tiến trình khác")
+	o.push(t, cs...)
+
+	ts.Server.RunJob(ctx, server.JobCheck)
+	cursor, err := a.c.WaitNotify(5 * time.Second)
+	require.NoError(t, err)
+	require.Positive(t, cursor, "no Notify of the other process's commit")
+	got, _ := a.pull(t)
+	var seen bool
+	for _, ch := range got {
+		seen = seen || ch.Row == row
+	}
+	require.True(t, seen)
+}

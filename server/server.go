@@ -462,6 +462,7 @@ func (s *Server) RunJob(ctx context.Context, j Job) {
 		s.checkRevoked(ctx)
 		s.checkScopes(ctx)
 		s.checkHolidays(ctx)
+		s.checkForeign(ctx)
 	case JobGC:
 		st, err := s.GC(ctx)
 		if err != nil {
