@@ -539,22 +539,24 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 		return s, nil
 	}
 	s := &Sheet{Name: ws.name}
-	return s, wb.scanRows(newXMLReader(b), s, false)
+	_, _, err = wb.scanRows(newXMLReader(b), s, false)
+	return s, err
 }
 
-// scanRows reads the rows of a worksheet, or of a run of its rows, into s.
-// With numbered, every row must say its number (r): a run read alone
-// cannot count from the rows before it.
-func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) error {
+// scanRows reads the rows of a worksheet, or of a run of its rows, into s,
+// and returns the numbers of the first and last row elements it met,
+// empty ones included (0 for none). With numbered, every row must say its
+// number (r): a run read alone cannot count from the rows before it.
+func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last int, err error) {
 	row, cells := 0, 0
 	var values []string
 	for {
 		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return first, row, nil
 		}
 		if err != nil {
-			return &rowError{row: row + 1, err: err}
+			return 0, 0, &rowError{row: row + 1, err: err}
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "row" {
@@ -563,25 +565,28 @@ func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) error {
 		if v, ok := attr(se, "r"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= row || n > 1<<20 {
-				return &rowError{row: row + 1, err: fmt.Errorf("row number %q after row %d", v, row)}
+				return 0, 0, &rowError{row: row + 1, err: fmt.Errorf("row number %q after row %d", v, row)}
 			}
 			row = n
 		} else if numbered {
-			return errUnnumbered
+			return 0, 0, errUnnumbered
 		} else {
 			row++
 		}
+		if first == 0 {
+			first = row
+		}
 		if values, err = wb.readRow(d, values[:0]); err != nil {
-			return &rowError{row: row, err: err}
+			return 0, 0, &rowError{row: row, err: err}
 		}
 		if len(values) == 0 {
 			continue
 		}
 		if len(s.Rows) == MaxRows {
-			return tooMany()
+			return 0, 0, tooMany()
 		}
 		if cells += len(values); cells > maxCells {
-			return tooLarge()
+			return 0, 0, tooLarge()
 		}
 		s.Rows = append(s.Rows, append([]string(nil), values...))
 		s.Lines = append(s.Lines, row)
@@ -594,11 +599,15 @@ var errUnnumbered = errors.New("a row without its number")
 // core: the tokenizer was a third of an XLSX import, and the other core
 // idle then. It returns nil whenever the one pass must read the part
 // instead (and then gives the errors, word for word): a part too small to
-// share, in another encoding than UTF-8, with comments or CDATA (where
-// "<row" could be text) or a namespace prefix on its rows, a row without
-// its number, any error at all. Every run starts at a <row> tag and the
-// last ends at </sheetData>, so each is whole XML on its own; the runs'
-// rows are joined in order and checked as the one pass checks them.
+// share, in another encoding than UTF-8, with comments, CDATA or any other
+// <! or <? markup (where "<row" could be text) or a namespace prefix on
+// its rows, a row without its number, any error at all. Every run starts
+// at a <row> tag and the last ends at the last </sheetData>, so each is
+// whole XML on its own; the rest of the part (what comes before the first
+// row and after the rows) is read as one document, which must be sound and
+// hold no row; the runs' rows are joined in order and their numbers
+// checked across runs, empty rows included, as the one pass checks them
+// (review 41, helper 91).
 func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
 	const minPiece = 1 << 20
 	if n < 2 || len(b) < 2*minPiece || !plainUTF8(b) {
@@ -624,25 +633,32 @@ func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
 	if len(bounds) < 3 {
 		return nil
 	}
+	// The part without its rows: a document of its own.
+	frame := make([]byte, 0, first+len(b)-end)
+	frame = append(append(frame, b[:first]...), b[end:]...)
+	if _, last, err := wb.scanRows(newXMLReader(frame), &Sheet{}, false); err != nil || last != 0 {
+		return nil
+	}
 	parts := make([]*Sheet, len(bounds)-1)
 	errs := make([]error, len(parts))
+	firsts, lasts := make([]int, len(parts)), make([]int, len(parts))
 	var wg sync.WaitGroup
 	for i := range parts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			parts[i] = &Sheet{}
-			errs[i] = wb.scanRows(newXMLReader(b[bounds[i]:bounds[i+1]]), parts[i], true)
+			firsts[i], lasts[i], errs[i] = wb.scanRows(newXMLReader(b[bounds[i]:bounds[i+1]]), parts[i], true)
 		}()
 	}
 	wg.Wait()
 	s := &Sheet{Name: ws.name}
 	cells := 0
 	for i, p := range parts {
-		if errs[i] != nil {
+		if errs[i] != nil || firsts[i] == 0 {
 			return nil
 		}
-		if len(p.Lines) > 0 && len(s.Lines) > 0 && p.Lines[0] <= s.Lines[len(s.Lines)-1] {
+		if i > 0 && firsts[i] <= lasts[i-1] {
 			return nil // rows out of order: the one pass says where
 		}
 		for _, r := range p.Rows {
@@ -678,7 +694,7 @@ func rowTag(b []byte, from int) int {
 }
 
 // plainUTF8 reports whether a part is UTF-8 XML with nothing in it that
-// could hide a "<row" as text: no comment, no CDATA, no processing
+// could hide a "<row" as text: no comment, CDATA, directive or processing
 // instruction but the declaration, rows without a namespace prefix.
 func plainUTF8(b []byte) bool {
 	if len(b) >= 2 && (b[0] == 0xFE && b[1] == 0xFF || b[0] == 0xFF && b[1] == 0xFE) {
@@ -701,8 +717,7 @@ func plainUTF8(b []byte) bool {
 		}
 		b = b[end+2:]
 	}
-	return !bytes.Contains(b, []byte("<!--")) && !bytes.Contains(b, []byte("<![CDATA[")) &&
-		!bytes.Contains(b, []byte("<?")) && !bytes.Contains(b, []byte(":row"))
+	return !bytes.Contains(b, []byte("<!")) && !bytes.Contains(b, []byte("<?")) && !bytes.Contains(b, []byte(":row"))
 }
 
 // maxCols is Excel's column limit (XFD).

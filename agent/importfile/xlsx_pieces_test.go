@@ -3,8 +3,11 @@ package importfile
 import (
 	"bytes"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 )
@@ -45,7 +48,8 @@ func TestAWorksheetReadInPiecesEqualsTheOnePass(t *testing.T) {
 	part, err := wb.part(ws.target)
 	require.NoError(t, err)
 	one := &Sheet{Name: ws.name}
-	require.NoError(t, wb.scanRows(newXMLReader(part), one, false))
+	_, _, err = wb.scanRows(newXMLReader(part), one, false)
+	require.NoError(t, err)
 	require.Len(t, one.Rows, 30002)
 	for _, n := range []int{2, 3, 8} {
 		pieces := wb.readPieces(ws, part, n)
@@ -60,4 +64,65 @@ func TestAWorksheetReadInPiecesEqualsTheOnePass(t *testing.T) {
 	// Rows without their numbers: the pieces cannot count; the one pass does.
 	unnumbered := bytes.ReplaceAll(part, []byte(`<row r="`), []byte(`<row x="`))
 	require.Nil(t, wb.readPieces(ws, unnumbered, 4))
+}
+
+// piecesRows is rows from to of a worksheet, inline text, numbered.
+func piecesRows(from, to int) string {
+	var sb strings.Builder
+	for i := from; i <= to; i++ {
+		fmt.Fprintf(&sb, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>hộ %07d</t></is></c></row>`, i, i, i)
+	}
+	return sb.String()
+}
+
+// readAs reads a one-worksheet package whose worksheet part is part, with
+// procs cores (1: the one pass), as what a test can compare.
+func readAs(t *testing.T, part string, procs int) string {
+	t.Helper()
+	data := pkg{
+		wbInner: `<sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets>`,
+		rels:    fmt.Sprintf(relWs, "rId1", "worksheets/sheet1.xml"),
+		extra:   map[string]string{"xl/worksheets/sheet1.xml": part},
+	}.bytes()
+	old := runtime.GOMAXPROCS(procs)
+	defer runtime.GOMAXPROCS(old)
+	s, err := ReadXLSX(bytes.NewReader(data), "")
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return fmt.Sprint(len(s.Rows), s.Rows[:min(2, len(s.Rows))], s.Lines[:min(3, len(s.Lines))])
+}
+
+// What the pieces read must be what the one pass reads, or they leave
+// the part to it, in worksheets damaged or written oddly around and
+// between the rows (review 41, helper 91: each of these read differently).
+func TestOddWorksheetsReadInPiecesAsInOnePass(t *testing.T) {
+	head := xmlHead + `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`
+	rows := piecesRows(1, 40000)
+	// An empty row at the split whose number repeats the one before.
+	split := head + `<sheetData>` + rows + `</sheetData></worksheet>`
+	{
+		b := []byte(split)
+		first, end := rowTag(b, 0), bytes.LastIndex(b, []byte("</sheetData>"))
+		at := rowTag(b, first+(end-first)/2)
+		var k int
+		_, err := fmt.Sscanf(split[at:], `<row r="%d"`, &k)
+		require.NoError(t, err)
+		old := fmt.Sprintf(`<row r="%d"><c r="A%d" t="inlineStr"><is><t>hộ %07d</t></is></c></row>`, k, k, k)
+		repl := fmt.Sprintf(`<row r="%d"`, k-1)
+		repl += strings.Repeat(" ", len(old)-len(repl)-2) + "/>"
+		require.True(t, strings.HasPrefix(split[at:], old))
+		split = split[:at] + repl + split[at+len(old):]
+	}
+	for name, part := range map[string]string{
+		"cut after the rows":        head + `<sheetData>` + rows + `</sheetData><mergeCells count="1"><mergeCell ref="A1:B1"/>`,
+		"a wrong tag before them":   head + `<sheetViews></sheetPr><sheetData>` + rows + `</sheetData></worksheet>`,
+		"a row after </sheetData>":  head + `<sheetData>` + rows + `</sheetData><extLst><ext uri="x"><row r="50000" xmlns="urn:x"><c t="inlineStr"><is><t>extra</t></is></c></row></ext></extLst></worksheet>`,
+		"a directive holding a row": head + `<sheetData><!X "<row r='1'><c t='inlineStr'><is><t>ghost</t></is></c></row>">` + piecesRows(2, 40000) + `</sheetData></worksheet>`,
+		"an empty row out of order": split,
+		"sound":                     head + `<sheetData>` + rows + `</sheetData></worksheet>`,
+	} {
+		require.Greater(t, len(part), 2<<20, name)
+		assert.Equal(t, readAs(t, part, 1), readAs(t, part, 2), name)
+	}
 }
