@@ -190,15 +190,12 @@ func TestATrimmedLogTailMatchesTheStore(t *testing.T) {
 	}
 }
 
-// Another process on the same file (the operator's CLI) commits without
-// this server hearing of it through its feed: a collection that deletes a
-// household's entries, then a household it logs. With no commit of this
-// server in between, a pull answered from memory still sees each at once
-// (review of the log's tail, helper 89: a new device got the five entries
-// the other process had collected).
-func TestPullsFromMemorySeeAnotherProcesssCommits(t *testing.T) {
-	ctx := context.Background()
-	ts := servertest.Start(t)
+// deletedEverywhere has a household pushed and deleted by one device of
+// team A, and both of its devices pull past the delete, their cursors
+// stored: the next collection, of any process, collects it. It returns the
+// household and the second device.
+func deletedEverywhere(t *testing.T, ts *servertest.TS) (uuid.UUID, *replica) {
+	t.Helper()
 	a := newReplica(t, ts, ts.TeamA)
 	b := newReplica(t, ts, ts.TeamA)
 	row, cs := household(a, ts.HamletsA[0], "Hộ sẽ bị xóa")
@@ -208,7 +205,20 @@ func TestPullsFromMemorySeeAnotherProcesssCommits(t *testing.T) {
 		r.pull(t)
 		pullPast(t, r.c, r.cursor)
 	}
-	ts.Server.RunJob(ctx, server.JobFlush) // the devices' cursors, stored
+	ts.Server.RunJob(context.Background(), server.JobFlush)
+	return row, b
+}
+
+// Another process on the same file (the operator's CLI) commits without
+// this server hearing of it through its feed: a collection that deletes a
+// household's entries, then a household it logs. With no commit of this
+// server in between, a pull answered from memory still sees each at once
+// (review of the log's tail, helper 89: a new device got the five entries
+// the other process had collected).
+func TestPullsFromMemorySeeAnotherProcesssCommits(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	row, b := deletedEverywhere(t, ts)
 
 	other := servertest.Start(t, servertest.WithDataDir(ts.DataDir))
 	st, err := other.Admin.GC(ctx)
@@ -272,16 +282,7 @@ func TestAnAnswerReadBeforeAnotherPullsRestartIsNotSent(t *testing.T) {
 	require.NoError(t, err)
 	qs := &quietFirst{Store: lite}
 	ts := servertest.Start(t, servertest.WithDataDir(dir), servertest.WithStore(qs))
-	a := newReplica(t, ts, ts.TeamA)
-	b := newReplica(t, ts, ts.TeamA)
-	row, cs := household(a, ts.HamletsA[0], "Hộ sẽ bị xóa")
-	a.push(t, cs...)
-	a.push(t, a.write("households", row, "_deleted", syncproto.Bool(true), ts.HamletsA[0]))
-	for _, r := range []*replica{a, b} {
-		r.pull(t)
-		pullPast(t, r.c, r.cursor)
-	}
-	ts.Server.RunJob(ctx, server.JobFlush)
+	row, b := deletedEverywhere(t, ts)
 
 	other := servertest.Start(t, servertest.WithDataDir(dir))
 	st, err := other.Admin.GC(ctx)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hamlet-vn/hamlet/internal/readall"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -39,7 +40,7 @@ func (c *conn) readPump() {
 		_ = c.ws.SetReadDeadline(c.s.ioNow().Add(pongWait))
 		// Read at most max+1 bytes: the limit holds after decompression too.
 		buf = buf[:0]
-		buf, err = readAll(buf, io.LimitReader(r, int64(max)+1))
+		buf, err = readall.Into(buf, io.LimitReader(r, int64(max)+1))
 		if err != nil {
 			c.lockOp()
 			if errors.Is(err, websocket.ErrReadLimit) {
@@ -71,22 +72,6 @@ func (c *conn) readPump() {
 		}
 		if cap(buf) > 64<<10 {
 			buf = make([]byte, 0, 4096) // do not keep a large buffer on an idle connection
-		}
-	}
-}
-
-func readAll(b []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/htmlindex"
+
+	"github.com/hamlet-vn/hamlet/internal/readall"
 )
 
 // The workbook reader. A household list needs a sheet's cells as values,
@@ -178,28 +180,6 @@ func (wb *workbook) readSheetOf(ws *wbSheet) (*Sheet, error) {
 	return s, nil
 }
 
-// readAllSized is io.ReadAll into a buffer of the size the zip's header
-// gives (one more byte, to see the end without growing): growing by
-// doubling from 512 bytes cleared and copied a worksheet's tens of
-// megabytes twice over, a tenth of an XLSX import. A header that lies
-// only costs the growth it would have had anyway.
-func readAllSized(r io.Reader, size int64) ([]byte, error) {
-	b := make([]byte, 0, min(size, maxPart)+1)
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
-
 // part opens a part of the package; nil, nil when it is absent.
 func (wb *workbook) part(name string) ([]byte, error) {
 	f := wb.zip[partName(name)]
@@ -214,7 +194,12 @@ func (wb *workbook) part(name string) ([]byte, error) {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
 	defer rc.Close()
-	b, err := readAllSized(io.LimitReader(rc, maxPart+1), int64(f.UncompressedSize64))
+	// Into a buffer of the size the zip's header gives (one more byte, to
+	// see the end without growing): io.ReadAll's doubling cleared and
+	// copied a worksheet's tens of megabytes twice over, a tenth of an
+	// XLSX import. A header that lies costs only the growth it would have
+	// had anyway.
+	b, err := readall.Into(make([]byte, 0, min(int64(f.UncompressedSize64), maxPart)+1), io.LimitReader(rc, maxPart+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
