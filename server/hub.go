@@ -315,7 +315,12 @@ func (s *Server) committedLocally(head uint64) {
 func (s *Server) onCommit(ev CommitEvent) {
 	if ev.Restart {
 		s.hub.restart(ev.Head)
-		if s.shared {
+		if s.shared || ev.Foreign {
+			// Commits this process did not hear of one by one: every
+			// session may have something to pull. Whoever found them (a
+			// write here, a pull's Quiet, the periodic check), the
+			// sessions are told (review 41, helper 92). notify never
+			// blocks nor takes a session's lock.
 			s.hub.notifyAll(ev.Head)
 		}
 		return
@@ -332,17 +337,11 @@ func (s *Server) onCommit(ev CommitEvent) {
 }
 
 // checkForeign looks for another process's commits to the store (the
-// operator's CLI) while no pull or commit here does, and tells every
-// session of one: their devices pull what it logged within
-// Config.RevokeCheck, not at their next sync. A write of this process
-// under way makes Quiet say no without a restart: nobody is told then.
-func (s *Server) checkForeign(ctx context.Context) {
-	before := s.hub.restarts.Load()
-	if s.store.Quiet(ctx) || s.hub.restarts.Load() == before {
-		return
-	}
-	s.hub.notifyAll(s.hub.head.Load())
-}
+// operator's CLI) while no pull or commit here does: the Foreign Restart
+// the store then reports notifies every session (onCommit), so their
+// devices pull what it logged within Config.RevokeCheck, not at their
+// next sync.
+func (s *Server) checkForeign(ctx context.Context) { _ = s.store.Quiet(ctx) }
 
 // stillTrue checks an answer the hub read from memory, after the read: no
 // other process's commit preceded it unseen (Quiet), and no restart came
