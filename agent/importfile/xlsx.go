@@ -598,7 +598,13 @@ func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
 	if n < 2 || len(b) < 2*minPiece || !plainUTF8(b) {
 		return nil
 	}
-	first := rowTag(b, 0)
+	// After the declaration: a "<row" inside its pseudo-attributes is
+	// not a row (review 41, helper 92).
+	from := 0
+	if bytes.HasPrefix(b, []byte("<?xml")) {
+		from = bytes.Index(b, []byte("?>")) + 2
+	}
+	first := rowTag(b, from)
 	end := bytes.LastIndex(b, []byte("</sheetData>"))
 	if first < 0 || end < first {
 		return nil

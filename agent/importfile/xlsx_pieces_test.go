@@ -121,6 +121,8 @@ func TestOddWorksheetsReadInPiecesAsInOnePass(t *testing.T) {
 		"a directive holding a row": head + `<sheetData><!X "<row r='1'><c t='inlineStr'><is><t>ghost</t></is></c></row>">` + piecesRows(2, 40000) + `</sheetData></worksheet>`,
 		"an empty row out of order": split,
 		"sound":                     head + `<sheetData>` + rows + `</sheetData></worksheet>`,
+		// review 41, helper 92
+		"a row in the declaration": `<?xml version="1.0" x="<row r='1'><c t='inlineStr'><is><t>ghost</t></is></c></row>"?>` + piecesRows(2, 40000) + `</sheetData>?>`,
 	} {
 		require.Greater(t, len(part), 2<<20, name)
 		assert.Equal(t, readAs(t, part, 1), readAs(t, part, 2), name)
