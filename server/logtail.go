@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -19,8 +20,10 @@ const DefaultLogTail = 1 << 16
 // driver, 2.5 µs an entry, was a quarter of a sync's CPU under 2,000
 // agents). It holds exactly what ReadLog would return for (floor, head]:
 // every entry committed there, none deleted since (a commit that deletes
-// log entries empties it), and none another process committed (a gap in
-// the seqs it is told of empties it too). The hub guards it with seqMu.
+// log entries empties it); another process's commits, which it never
+// holds, empty it through the store's Foreign Restart, and a pull answered
+// from it checks afterwards that none went unseen (Server.stillTrue). The
+// hub guards it with seqMu.
 type logTail struct {
 	max     int
 	floor   uint64
@@ -65,23 +68,13 @@ func (t *logTail) trim(n int) {
 	t.floor = t.order[n-1]
 	t.order = slices.Clone(t.order[n:])
 	for sc, es := range t.byScope {
-		i, _ := slices.BinarySearchFunc(es, t.floor+1, func(e LogEntry, seq uint64) int { return cmpSeq(e.Seq, seq) })
+		i, _ := slices.BinarySearchFunc(es, t.floor+1, func(e LogEntry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
 		if i == len(es) {
 			delete(t.byScope, sc)
 			continue
 		}
 		t.byScope[sc] = slices.Clone(es[i:])
 	}
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // read answers q as ReadLog would, for a log whose head is head, or
@@ -102,9 +95,9 @@ func (t *logTail) read(q LogQuery, head uint64) (LogPage, bool) {
 		i  int
 	}
 	streams := make([]stream, 0, len(q.Scopes))
-	for _, sc := range dedupeScopes(q.Scopes) {
+	for _, sc := range DistinctScopes(q.Scopes) {
 		es := t.byScope[sc]
-		i, _ := slices.BinarySearchFunc(es, q.After+1, func(e LogEntry, seq uint64) int { return cmpSeq(e.Seq, seq) })
+		i, _ := slices.BinarySearchFunc(es, q.After+1, func(e LogEntry, seq uint64) int { return cmp.Compare(e.Seq, seq) })
 		if i < len(es) {
 			streams = append(streams, stream{es: es, i: i})
 		}
@@ -140,17 +133,4 @@ func (t *logTail) read(q LogQuery, head uint64) (LogPage, bool) {
 		page.Entries = append(page.Entries, next.es[next.i])
 		next.i++
 	}
-}
-
-func dedupeScopes(ss []string) []string {
-	if len(ss) < 2 {
-		return ss
-	}
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }

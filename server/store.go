@@ -195,6 +195,23 @@ type LogQuery struct {
 	Limit   int
 }
 
+// DistinctScopes is ss without repeats, in first-seen order: a team's
+// scopes as the stores and the hub's tail of the log query them.
+func DistinctScopes(ss []string) []string {
+	if len(ss) < 2 {
+		return ss
+	}
+	seen := make(map[string]bool, len(ss)) // a province's staff holds a thousand hamlets
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // LogPage is the answer to a LogQuery. To is the last server_seq the page
 // covers: every matching entry in (After, To] is in Entries. More is true
 // when the page was cut at Limit.

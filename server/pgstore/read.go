@@ -98,7 +98,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 			}
 		}
 	}
-	scopes := dedupe(q.Scopes)
+	scopes := server.DistinctScopes(q.Scopes)
 	b := &pgx.Batch{}
 	for _, sc := range scopes {
 		// One more than the page: the first Limit+1 entries of all the
@@ -159,18 +159,6 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	}
 	page.Entries = all
 	return page, nil
-}
-
-func dedupe(ss []string) []string {
-	seen := make(map[string]bool, len(ss))
-	out := ss[:0:0]
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // scanEntry reads a log row; the entry's replicas are left for the caller

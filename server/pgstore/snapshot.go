@@ -37,7 +37,7 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT tbl, row, scope, versions FROM sync_rows
 			WHERE (tbl, row) > ($1, $2) AND scope = ANY($3)
-			ORDER BY tbl, row LIMIT $4`, q.After.Table, q.After.Row[:], dedupe(q.Scopes), q.Limit)
+			ORDER BY tbl, row LIMIT $4`, q.After.Table, q.After.Row[:], server.DistinctScopes(q.Scopes), q.Limit)
 		if err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, err
 		return 0, nil
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sync_rows WHERE scope = ANY($1)`, dedupe(scopes)).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM sync_rows WHERE scope = ANY($1)`, server.DistinctScopes(scopes)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count snapshot rows: %w", err)
 	}
 	return uint64(n), nil
@@ -146,7 +146,7 @@ func (s *Store) LogFloor(ctx context.Context, scopes []string) (uint64, error) {
 		return 0, nil
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor WHERE scope = ANY($1)`, dedupe(scopes)).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM sync_log_floor WHERE scope = ANY($1)`, server.DistinctScopes(scopes)).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read log floor: %w", err)
 	}
 	return uint64(n), nil

@@ -87,7 +87,7 @@ func (s *Store) ReadLog(ctx context.Context, q server.LogQuery) (server.LogPage,
 	var refs []replicaRefs
 	err = conn.Raw(func(dc any) error {
 		var err error
-		page.Entries, refs, page.More, err = mergeScopes(ctx, dc, &s.logStmts, dedupe(q.Scopes), q.After, head, excl, q.Limit)
+		page.Entries, refs, page.More, err = mergeScopes(ctx, dc, &s.logStmts, server.DistinctScopes(q.Scopes), q.After, head, excl, q.Limit)
 		return err
 	})
 	if err != nil {
@@ -312,18 +312,6 @@ func asInt(v driver.Value) int64 {
 		return int64(t)
 	}
 	return 0
-}
-
-func dedupe(ss []string) []string {
-	seen := make(map[string]bool, len(ss))
-	out := ss[:0:0]
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (w *writeTx) Refusals(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Refused, error) {

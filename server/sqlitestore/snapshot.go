@@ -16,7 +16,7 @@ import (
 
 // scopesJSON passes a scope list to SQLite as one JSON array (json_each).
 func scopesJSON(scopes []string) string {
-	b, _ := json.Marshal(dedupe(scopes))
+	b, _ := json.Marshal(server.DistinctScopes(scopes))
 	return string(b)
 }
 

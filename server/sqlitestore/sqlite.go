@@ -333,10 +333,6 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	if s.wconn == nil {
 		return errors.New("store is closed")
 	}
-	var head int64
-	if err := s.wconn.QueryRowContext(context.Background(), `SELECT `+sqliteHead).Scan(&head); err != nil {
-		return fmt.Errorf("read log head: %w", err)
-	}
 	// The probe has a database handle of its own: held for good, a
 	// connection of the read pool would leave a pool of one with none
 	// (review 41, helper 90).
@@ -367,6 +363,7 @@ func (s *Store) FeedCommits(fn func(server.CommitEvent)) error {
 	s.foreign.known.Store(v)
 	// The head is read after both versions: a commit landing meanwhile is
 	// in it, and seen again at the next look.
+	var head int64
 	if err := s.wconn.QueryRowContext(bg, `SELECT `+sqliteHead).Scan(&head); err != nil {
 		return fmt.Errorf("read log head: %w", err)
 	}
