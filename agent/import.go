@@ -241,41 +241,44 @@ const importBatch = 256
 // whatever was written. A writer that failed takes what is still sent and
 // drops it; commit returns its error.
 type importWriter struct {
-	rows   chan []importRow
-	commit func() (int, error) // closes rows and waits for the result
-	stop   func()              // rolls back unless committed; idempotent
+	rows      chan []importRow
+	commitNow chan bool // once rows is closed: commit, or roll back
+	done      chan struct{}
+	once      sync.Once
+	n         int // changes written, once done
+	err       error
 }
 
-func (w *importWriter) send(b []importRow) { w.rows <- b }
-
 func (r *Replica) startImportWriter(ctx context.Context, table string, maxRows int) *importWriter {
-	w := &importWriter{rows: make(chan []importRow, 4)}
-	done := make(chan struct{})
-	var n int
-	var err error
-	commitNow := make(chan bool, 1)
+	w := &importWriter{rows: make(chan []importRow, 4), commitNow: make(chan bool, 1), done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(w.done)
 		// The caller's context itself, not one derived from it: its
 		// cancellation reaches every statement as it would without the
 		// overlap. A stop lets the writer finish the batches queued (a
 		// thousand rows at most), then roll back.
-		n, err = r.writeImport(ctx, table, w.rows, maxRows, commitNow)
+		w.n, w.err = r.writeImport(ctx, table, w.rows, maxRows, w.commitNow)
 	}()
-	var once sync.Once
-	end := func(commit bool) {
-		once.Do(func() {
-			commitNow <- commit
-			close(w.rows)
-			<-done
-		})
-	}
-	w.commit = func() (int, error) {
-		end(true)
-		return n, err
-	}
-	w.stop = func() { end(false) }
 	return w
+}
+
+func (w *importWriter) send(b []importRow) { w.rows <- b }
+
+// commit closes the batches, has them committed and waits for the result.
+func (w *importWriter) commit() (int, error) {
+	w.end(true)
+	return w.n, w.err
+}
+
+// stop rolls back unless commit came first; it may be called again.
+func (w *importWriter) stop() { w.end(false) }
+
+func (w *importWriter) end(commit bool) {
+	w.once.Do(func() {
+		w.commitNow <- commit
+		close(w.rows)
+		<-w.done
+	})
 }
 
 func blank(cells []string) bool {
@@ -758,55 +761,59 @@ func (r *Replica) writeImport(ctx context.Context, table string, batches <-chan 
 		_, fileBeside = tb.Field(householdField)
 	}
 	fields := make([]rowField, 0, 16)
+	put := func(row *importRow) error {
+		if next == len(ids) {
+			return errors.New("agent: import: more rows than the sheet holds")
+		}
+		row.id, next = ids[next], next+1
+		if fileBeside {
+			if err := t.fileImported(row); err != nil {
+				return fmt.Errorf("note where the household of an imported %s was: %w", table, err)
+			}
+		}
+		scope := ""
+		for _, w := range row.ws {
+			if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
+				scope = w.value.AsString()
+			}
+		}
+		first := seq + 1
+		fields = fields[:0]
+		ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
+		for _, w := range row.ws {
+			seq++
+			hlc := clk.Now()
+			fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
+			ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
+				Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
+			ns.raw = append(ns.raw, w.raw)
+			changes++
+		}
+		ns.sort()
+		// The id and the scope are bound three times: boxed once.
+		id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
+		scopeArg := any(scope)
+		start := len(arena)
+		arena = appendRowFields(arena, fields)
+		logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
+		start = len(arena)
+		var err error
+		if arena, err = ns.append(arena, stored); err != nil {
+			return fmt.Errorf("encode the state of an imported row: %w", err)
+		}
+		stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
+		if len(cols) > 0 {
+			projArgs = ns.projectArgs(projArgs, id, cols, colAt)
+		}
+		if queued++; queued == saveChunk {
+			return flush()
+		}
+		return nil
+	}
 	for rows := range batches {
 		for i := range rows {
-			row := &rows[i]
-			if next == len(ids) {
-				return 0, errors.New("agent: import: more rows than the sheet holds")
-			}
-			row.id, next = ids[next], next+1
-			if fileBeside {
-				if err := t.fileImported(row); err != nil {
-					return 0, fmt.Errorf("note where the household of an imported %s was: %w", table, err)
-				}
-			}
-			scope := ""
-			for _, w := range row.ws {
-				if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
-					scope = w.value.AsString()
-				}
-			}
-			first := seq + 1
-			fields = fields[:0]
-			ns.cur, ns.raw = ns.cur[:0], ns.raw[:0]
-			for _, w := range row.ws {
-				seq++
-				hlc := clk.Now()
-				fields = append(fields, rowField{field: w.field, value: w.value, hlc: hlc})
-				ns.cur = append(ns.cur, versions.FieldVersion{Field: w.field, Version: syncproto.Version{
-					Value: w.value, HLC: hlc, Dot: syncproto.Dot{Replica: r.id, Seq: seq}}})
-				ns.raw = append(ns.raw, w.raw)
-				changes++
-			}
-			ns.sort()
-			// The id and the scope are bound three times: boxed once.
-			id := any(string(appendUUID(make([]byte, 0, 36), row.id)))
-			scopeArg := any(scope)
-			start := len(arena)
-			arena = appendRowFields(arena, fields)
-			logArgs = append(logArgs, int64(first), int64(len(fields)), id, scopeArg, arena[start:len(arena):len(arena)])
-			start = len(arena)
-			if arena, err = ns.append(arena, stored); err != nil {
-				return 0, fmt.Errorf("encode the state of an imported row: %w", err)
-			}
-			stateArgs = append(stateArgs, id, tableArg, scopeArg, arena[start:len(arena):len(arena)])
-			if len(cols) > 0 {
-				projArgs = ns.projectArgs(projArgs, id, cols, colAt)
-			}
-			if queued++; queued == saveChunk {
-				if err := flush(); err != nil {
-					return 0, err
-				}
+			if err := put(&rows[i]); err != nil {
+				return 0, err
 			}
 		}
 	}
