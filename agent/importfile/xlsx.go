@@ -630,26 +630,30 @@ func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
 	if _, last, err := wb.scanRows(newXMLReader(frame), &Sheet{}, false); err != nil || last != 0 {
 		return nil
 	}
-	parts := make([]*Sheet, len(bounds)-1)
-	errs := make([]error, len(parts))
-	firsts, lasts := make([]int, len(parts)), make([]int, len(parts))
+	type piece struct {
+		rows        Sheet
+		first, last int // row numbers, empty rows included
+		err         error
+	}
+	pieces := make([]piece, len(bounds)-1)
 	var wg sync.WaitGroup
-	for i := range parts {
+	for i := range pieces {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i] = &Sheet{}
-			firsts[i], lasts[i], errs[i] = wb.scanRows(newXMLReader(b[bounds[i]:bounds[i+1]]), parts[i], true)
+			p := &pieces[i]
+			p.first, p.last, p.err = wb.scanRows(newXMLReader(b[bounds[i]:bounds[i+1]]), &p.rows, true)
 		}()
 	}
 	wg.Wait()
 	s := &Sheet{Name: ws.name}
 	cells := 0
-	for i, p := range parts {
-		if errs[i] != nil || firsts[i] == 0 {
+	for i := range pieces {
+		p := &pieces[i].rows
+		if pieces[i].err != nil || pieces[i].first == 0 {
 			return nil
 		}
-		if i > 0 && firsts[i] <= lasts[i-1] {
+		if i > 0 && pieces[i].first <= pieces[i-1].last {
 			return nil // rows out of order: the one pass says where
 		}
 		for _, r := range p.Rows {
