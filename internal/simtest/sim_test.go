@@ -35,7 +35,7 @@ var (
 	flagSteps     = flag.Int("steps", 0, "steps per schedule (0: the default)")
 	flagTruncate  = flag.Bool("truncate", false, "run the server with --truncate-log")
 	flagWorkers   = flag.Int("workers", 0, "TestSchedules: parallel workers (0: GOMAXPROCS)")
-	flagProcs     = flag.Int("procs", 1, "TestSchedules: test processes to spread the schedules over, each with -workers (make sim-long: one a core, one worker each)")
+	flagProcs     = flag.Int("procs", 0, "TestSchedules: test processes to spread the schedules over, each with -workers (0: one a core, of one worker each, unless -workers is given)")
 	flagWide      = flag.Bool("wide", false, "TestSchedules: every seed in the wide world (Config.Wide; else three quarters: wideFor); TestReplay: the wide world")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
 	flagFixes     = flag.Bool("fixes", false, "add volunteers who send refused changes again or discard them (Config.Fixes)")
@@ -191,8 +191,12 @@ func TestSchedules(t *testing.T) {
 	if testing.Short() {
 		n = min(n, 20)
 	}
-	if *flagProcs > 1 {
-		schedulesInProcesses(t, n, *flagProcs)
+	procs := *flagProcs
+	if procs == 0 && *flagWorkers == 0 {
+		procs = runtime.GOMAXPROCS(0)
+	}
+	if procs > 1 {
+		schedulesInProcesses(t, n, procs)
 		return
 	}
 	workers := *flagWorkers
@@ -287,6 +291,15 @@ func schedulesInProcesses(t *testing.T, n, procs int) {
 			}
 		}
 		cmd := exec.Command(os.Args[0], args...)
+		if os.Getenv("GOMAXPROCS") == "" {
+			// A schedule runs its goroutines one at a time (sched.go), so
+			// a process of one worker has no use for a second thread: it
+			// only hands goroutines between threads, a futex wake and
+			// sleep each time, and system calls are dear on the virtual
+			// machines CI runs on. One thread a worker took 300 schedules
+			// from 8.3 to 10.6 a second on 2 cores (stop 42).
+			cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(workers))
+		}
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		cmd.Stderr = cmd.Stdout
