@@ -141,7 +141,8 @@ bench-agent:
 ## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
 ## PouchDB's bulkDocs of the same records too, installed with npm into POUCHDB_DIR (outside the repository);
 ## BENCH_ONLY=clone measures the first clone alone, BENCH_ONLY=push the push alone, BENCH_ONLY=import the import alone (Replica.Import,
-## PouchDB's bulkDocs of the same records, hamlet-agent import of a CSV and an XLSX file as processes)
+## PouchDB's bulkDocs of the same records, hamlet-agent import of a CSV and an XLSX file as processes),
+## BENCH_ONLY=commands the commands as processes alone (status, tutor add, a no-op sync on 20,000 households)
 .PHONY: bench-vs-bare
 BENCH_RUNS ?= 5
 POUCHDB_DIR ?= $(or $(TMPDIR),/tmp)/hamlet-bench-pouchdb

@@ -68,6 +68,12 @@ func BenchmarkVsBare(b *testing.B) {
 	// loopback, so the agent's memory and collector are its own.
 	var clone, bareClone, cloneCPU, bareCloneCPU []time.Duration
 	only := os.Getenv("HAMLET_BENCH_ONLY")
+	if only == "commands" { // the commands as processes alone (make bench-vs-bare BENCH_ONLY=commands)
+		commandFigures(b, servertest.Start(b), tab, tmp, bin, runs)
+		tab.note("load average at end: " + loadavg())
+		tab.print(os.Stdout)
+		return
+	}
 	for i := 0; i < runs && only != "import" && only != "push"; i++ {
 		bareClone = append(bareClone, bareInsert(b, tmp, bare))
 		bareCloneCPU = append(bareCloneCPU, lastCPU)
@@ -168,10 +174,16 @@ func requireHouseholds(b *testing.B, bin, dir string, n int) {
 	require.Equal(b, n, st.Households)
 }
 
-// procFigures times hamlet-agent commands as processes (the binary built
-// here, each command run whole: start, open, work, exit) against the bare
-// process on a copy of the same replica file.
+// procFigures times hamlet-agent's commands and imports as processes.
 func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string, runs int) {
+	commandFigures(b, ts, tab, tmp, bin, runs)
+	importProcFigures(b, ts, tab, tmp, bin, runs)
+}
+
+// commandFigures times hamlet-agent commands as processes (the binary
+// built here, each command run whole: start, open, work, exit) against the
+// bare process on a copy of the same replica file.
+func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string, runs int) {
 	bareBin := buildBin(b, tmp, "bareproc", "github.com/hamlet-vn/hamlet/agent/testdata/bareproc")
 	dir := filepath.Join(tmp, "laptop")
 	runBin(b, bin, "enroll", "--data-dir", dir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamB), "--label", "bench")
@@ -207,7 +219,6 @@ func procFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin string,
 		tab.addAim(fmt.Sprintf("%s, 20,000 households (process)", c.name), fig, base, "bare "+c.bareOp+" process", 0, 15*time.Millisecond)
 		tab.cpu(figCPU, baseCPU)
 	}
-	importProcFigures(b, ts, tab, tmp, bin, runs)
 }
 
 // importProcFigures times hamlet-agent import of a 26,000-household file
