@@ -2,6 +2,7 @@
 // of hamlet-agent would cost if it did nothing but open the same SQLite
 // file with the same driver and settings and do one thing.
 //
+//	bareproc start FILE   nothing: the cost of starting a process with the driver linked
 //	bareproc read  FILE   one read of one row
 //	bareproc write FILE   one row inserted and committed (fsync), then removed next time
 package main
@@ -17,8 +18,11 @@ import (
 
 func main() {
 	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: bareproc read|write FILE")
+		fmt.Fprintln(os.Stderr, "usage: bareproc start|read|write FILE")
 		os.Exit(2)
+	}
+	if os.Args[1] == "start" {
+		return
 	}
 	dsn := "file:" + (&url.URL{Path: os.Args[2]}).EscapedPath() + "?_txlock=immediate&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
 	db, err := sql.Open("sqlite", dsn)
