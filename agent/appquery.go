@@ -236,7 +236,10 @@ func (r *Replica) idSet(ctx context.Context, q string, args ...any) (map[string]
 // visit and two skills never leaves the visit without its skills). visit
 // takes the fields AddVisit takes; each of tutoring those AddTutoring
 // takes, with the visit's date unless it says otherwise.
-func (r *Replica) AddVisitWithTutoring(ctx context.Context, household syncproto.RowID, visit Fields, tutoring []Fields) (syncproto.RowID, []syncproto.RowID, error) {
+//
+// With WithID, the id is the visit's: a save that arrives again finds
+// the visit (and the skills saved with it) and adds nothing.
+func (r *Replica) AddVisitWithTutoring(ctx context.Context, household syncproto.RowID, visit Fields, tutoring []Fields, opts ...AddOption) (syncproto.RowID, []syncproto.RowID, error) {
 	h, err := r.household(ctx, household)
 	if err != nil {
 		return uuid.Nil, nil, err
@@ -266,7 +269,11 @@ func (r *Replica) AddVisitWithTutoring(ctx context.Context, household syncproto.
 	if err != nil {
 		return uuid.Nil, nil, err
 	}
-	rows := []row{{"visits", uuid.New(), ws}}
+	visitID := uuid.New()
+	if o := addOptionsOf(opts); o.id != uuid.Nil {
+		visitID = o.id
+	}
+	rows := []row{{"visits", visitID, ws}}
 	tt, err := r.lookup("tutoring_records")
 	if err != nil {
 		return uuid.Nil, nil, err
@@ -288,6 +295,14 @@ func (r *Replica) AddVisitWithTutoring(ctx context.Context, household syncproto.
 		return uuid.Nil, nil, err
 	}
 	defer t.rollback()
+	switch st, err := t.get(visitID); {
+	case err != nil:
+		return uuid.Nil, nil, err
+	case st != nil && st.table != "visits":
+		return uuid.Nil, nil, &NotFoundError{Table: "visits", ID: visitID.String()}
+	case st != nil:
+		return visitID, nil, nil // saved before (WithID)
+	}
 	for _, x := range rows {
 		if _, err := r.writeFields(t, newRowState(x.table, x.id, ""), x.ws); err != nil {
 			return uuid.Nil, nil, err

@@ -95,8 +95,28 @@ func normalizeOn(t *schema.Table, fs Fields, create bool, today string, into map
 	return out, nil
 }
 
+// AddOption changes how a record is added.
+type AddOption func(*addOptions)
+
+type addOptions struct{ id syncproto.RowID }
+
+// WithID adds the record under id, chosen by the caller before the
+// volunteer saved (the app's forms carry one), so that the same save
+// arriving twice (a double click, a form sent again from the browser's
+// history) adds one record: when a record with that id is here already,
+// alive or deleted, the add writes nothing and returns its id.
+func WithID(id syncproto.RowID) AddOption { return func(o *addOptions) { o.id = id } }
+
+func addOptionsOf(opts []AddOption) addOptions {
+	var o addOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
 // Insert creates a row in table and returns its new id.
-func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncproto.RowID, error) {
+func (r *Replica) Insert(ctx context.Context, table string, fs Fields, opts ...AddOption) (syncproto.RowID, error) {
 	t, err := r.lookup(table)
 	if err != nil {
 		return uuid.Nil, err
@@ -105,8 +125,11 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields) (syncprot
 	if err != nil {
 		return uuid.Nil, err
 	}
-	id := r.newID()
-	if err := r.writeRow(ctx, table, id, ws, true); err != nil {
+	id, once := r.newID(), false
+	if o := addOptionsOf(opts); o.id != uuid.Nil {
+		id, once = o.id, true
+	}
+	if err := r.writeRow(ctx, table, id, ws, true, once); err != nil {
 		return uuid.Nil, err
 	}
 	return id, nil
@@ -123,18 +146,18 @@ func (r *Replica) Update(ctx context.Context, table string, id syncproto.RowID, 
 	if err != nil {
 		return err
 	}
-	return r.writeRow(ctx, table, id, ws, false)
+	return r.writeRow(ctx, table, id, ws, false, false)
 }
 
 // Delete writes the row's tombstone; Restore clears it. Both sync like any
 // field write.
 func (r *Replica) Delete(ctx context.Context, table string, id syncproto.RowID) error {
-	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(true)}}, false)
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(true)}}, false, false)
 }
 
 // Restore undoes a delete.
 func (r *Replica) Restore(ctx context.Context, table string, id syncproto.RowID) error {
-	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false)
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false, false)
 }
 
 // checkScope refuses a hamlet the enrolled team does not cover (before
@@ -161,7 +184,9 @@ func (r *Replica) checkScopeIn(ctx context.Context, q querier, hamlet string) er
 
 // writeRow is every local write: row table, row_state (versions) and outbox
 // in one transaction.
-func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID, ws []fieldWrite, create bool) error {
+//
+// once (create only): a row already holding id is left as it is (WithID).
+func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID, ws []fieldWrite, create, once bool) error {
 	for _, w := range ws {
 		if w.field == schema.ScopeField {
 			if err := r.checkScope(ctx, w.value.AsString()); err != nil {
@@ -183,6 +208,8 @@ func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID
 		return &NotFoundError{Table: table, ID: id.String()}
 	case st != nil && st.table != table:
 		return &NotFoundError{Table: table, ID: id.String()}
+	case st != nil && once:
+		return nil // added by the same save before
 	case st == nil:
 		st = newRowState(table, id, "")
 	case !create && st.deleted() && !slices.ContainsFunc(ws, func(w fieldWrite) bool { return w.field == syncproto.TombstoneField }):
@@ -453,9 +480,9 @@ func (r *Replica) household(ctx context.Context, id syncproto.RowID) (*rowState,
 
 // AddHousehold registers a household. fs must hold hamlet_code and
 // head_name; registered_on defaults to today and active to true.
-func (r *Replica) AddHousehold(ctx context.Context, fs Fields) (syncproto.RowID, error) {
+func (r *Replica) AddHousehold(ctx context.Context, fs Fields, opts ...AddOption) (syncproto.RowID, error) {
 	fs = withDefaults(fs, Fields{"registered_on": r.today(), "active": true})
-	return r.Insert(ctx, "households", fs)
+	return r.Insert(ctx, "households", fs, opts...)
 }
 
 // EditHousehold writes the given fields of a household.
@@ -465,7 +492,7 @@ func (r *Replica) EditHousehold(ctx context.Context, id syncproto.RowID, fs Fiel
 
 // child adds a record that belongs to a household: household_id, its hamlet
 // and the volunteer (the enrolled member) are filled in.
-func (r *Replica) child(ctx context.Context, table string, household syncproto.RowID, fs Fields, defaults Fields) (syncproto.RowID, error) {
+func (r *Replica) child(ctx context.Context, table string, household syncproto.RowID, fs Fields, defaults Fields, opts ...AddOption) (syncproto.RowID, error) {
 	h, err := r.household(ctx, household)
 	if err != nil {
 		return uuid.Nil, err
@@ -481,7 +508,7 @@ func (r *Replica) child(ctx context.Context, table string, household syncproto.R
 	for k, v := range defaults {
 		d[k] = v
 	}
-	return r.Insert(ctx, table, withDefaults(fs, d))
+	return r.Insert(ctx, table, withDefaults(fs, d), opts...)
 }
 
 // AddVisit records a door-to-door visit (visited_on defaults to today).
@@ -501,10 +528,10 @@ func (r *Replica) AddTutoring(ctx context.Context, household syncproto.RowID, fs
 
 // AddReport files a field report for a resident. household may be uuid.Nil
 // for a report about a place; then fs must hold hamlet_code.
-func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs Fields) (syncproto.RowID, error) {
+func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs Fields, opts ...AddOption) (syncproto.RowID, error) {
 	d := Fields{"status": string(schema.StatusSubmitted), "submitted_at": r.now().Add(r.clk().Offset()).UnixMilli()}
 	if household != uuid.Nil {
-		return r.child(ctx, "field_reports", household, fs, d)
+		return r.child(ctx, "field_reports", household, fs, d, opts...)
 	}
 	e, err := r.Enrollment(ctx)
 	if err != nil {
@@ -513,7 +540,7 @@ func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs F
 	if e != nil && e.MemberID != "" {
 		d["volunteer_id"] = e.MemberID
 	}
-	return r.Insert(ctx, "field_reports", withDefaults(fs, d))
+	return r.Insert(ctx, "field_reports", withDefaults(fs, d), opts...)
 }
 
 func (r *Replica) today() string {

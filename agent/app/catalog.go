@@ -34,6 +34,7 @@ var catalog = sync.OnceValue(func() map[string]i18n.Text {
 		"page_of":        {VI: "Trang %s / %s", EN: "Page %s of %s"},
 		"page_failed":    {VI: "Trang này không hiển thị được. Hãy báo cán bộ CNTT.", EN: "This page could not be shown. Tell IT staff."},
 		"go_home":        {VI: "Về trang chủ", EN: "Go to the home page"},
+		"err_save_gone":  {VI: "Chưa lưu được: hộ này (hoặc bản ghi này) vừa bị xóa trên máy này, có thể bằng một lệnh Hamlet khác. Những gì bạn đã nhập vẫn còn dưới đây. Nếu hộ bị xóa nhầm, hãy khôi phục hộ (lệnh hamlet-agent household restore) rồi bấm Lưu lại.", EN: "Not saved: this household (or record) was just deleted on this laptop, perhaps by another Hamlet command. What you typed is still below. If the household was deleted by mistake, restore it (hamlet-agent household restore), then press Save again."},
 		"not_found":      {VI: "Không tìm thấy trang hoặc bản ghi này trên máy. Nếu bản ghi vừa được thêm ở máy khác, hãy đồng bộ trước.", EN: "This page or record is not on this laptop. If the record was just added on another laptop, sync first."},
 
 		// Titles.

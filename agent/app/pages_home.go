@@ -193,6 +193,7 @@ type problem struct {
 
 func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
 	lang := a.langOf(r)
+	err = a.r.Classify(err) // another command holding the replica is told as such
 	a.log.Warn("page failed", "path", r.URL.Path, "err", err)
 	status := http.StatusInternalServerError
 	if agent.IsStoreError(err) || agent.NeedsPerson(err) {

@@ -102,7 +102,8 @@ type hhForm struct {
 	ID      string // "" for a new household
 	Head    string
 	Hamlets []agent.Hamlet
-	Flags   []string // the yes/no fields, in the schema's order
+	Flags   []string      // the yes/no fields, in the schema's order
+	Shown   []hiddenField // the edit form: what it showed (formOf)
 }
 
 // householdFields are the fields the form has, in its order.
@@ -120,7 +121,7 @@ func (a *App) hhFlags() []string {
 }
 
 func (a *App) householdNew(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {
-	form := url.Values{"active": {"on"}, "registered_on": {inputDate(a.r.Today())}}
+	form := url.Values{"active": {"on"}, "registered_on": {inputDate(a.r.Today())}, saveKey: {uuid.NewString()}}
 	if h := r.URL.Query().Get("hamlet"); h != "" {
 		form.Set("hamlet_code", h)
 	} else if len(en.Scope) == 1 {
@@ -148,6 +149,7 @@ func (a *App) readHousehold(r *http.Request, en *agent.Enrollment, create bool) 
 
 func (a *App) householdCreate(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {
 	c := a.readHousehold(r, en, true)
+	status, problem := http.StatusUnprocessableEntity, ""
 	if c.ok() {
 		fs := agent.Fields{}
 		for k, v := range c.vals {
@@ -156,17 +158,16 @@ func (a *App) householdCreate(w http.ResponseWriter, r *http.Request, en *agent.
 			}
 		}
 		fs["active"] = c.vals["active"]
-		id, err := a.r.AddHousehold(r.Context(), fs)
+		id, err := a.r.AddHousehold(r.Context(), fs, savedOnce(r)...)
 		if err == nil {
 			http.Redirect(w, r, "/households/"+id.String()+"?done=saved", http.StatusSeeOther)
 			return
 		}
 		if !c.agentErr(err) {
-			a.fail(w, r, err)
-			return
+			status, problem = a.saveProblem(r, err)
 		}
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "household_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order,
+	a.render(w, r, status, "household_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order, Problem: problem,
 		Data: &hhForm{Hamlets: en.Scope, Flags: a.hhFlags()}})
 }
 
@@ -184,6 +185,39 @@ func (c *checker) agentErr(err error) bool {
 		return false
 	}
 	return true
+}
+
+// saveProblem says why a save failed for a reason that is no one field's
+// (another Hamlet command holding the replica past its wait, the household
+// deleted meanwhile by a command, a damaged file, a full disk), and the
+// status to answer. The form is shown again with all that was typed: a
+// refused save loses nothing, whatever refused it.
+func (a *App) saveProblem(r *http.Request, err error) (int, string) {
+	err = a.r.Classify(err)
+	a.log.Warn("save refused", "path", r.URL.Path, "err", err)
+	lang := a.langOf(r)
+	var nf *agent.NotFoundError
+	var de *agent.DeletedError
+	switch {
+	case errors.As(err, &nf) || errors.As(err, &de):
+		return http.StatusConflict, tr(lang, "err_save_gone")
+	case agent.IsStoreError(err) || agent.NeedsPerson(err): // a busy replica too (BusyError wraps SQLite's)
+		return http.StatusServiceUnavailable, agent.MessageOf(err, lang)
+	}
+	return http.StatusInternalServerError, agent.MessageOf(err, lang)
+}
+
+// saveKey is the form field holding the id a new record's form was shown
+// with: saved under it (agent.WithID), a form that arrives twice (a
+// double click, sent again from the browser's history) adds one record.
+const saveKey = "rid"
+
+func savedOnce(r *http.Request) []agent.AddOption {
+	id, err := uuid.Parse(r.PostForm.Get(saveKey))
+	if err != nil || id == uuid.Nil {
+		return nil // a form without one (shown before this was kept): saved as before
+	}
+	return []agent.AddOption{agent.WithID(id)}
 }
 
 // loadHousehold finds the household of the address, or answers 404.
@@ -221,7 +255,41 @@ func (a *App) formOf(d *agent.Detail) url.Values {
 		}
 	}
 	form.Set("registered_on", inputDate(d.Str("registered_on")))
+	// What the form showed goes back with it: a field the volunteer left
+	// as it was is not written, even if another command or a pull changed
+	// it while the form was open (householdUpdate).
+	for k, vs := range form {
+		form[shownPrefix+k] = vs
+	}
 	return form
+}
+
+// shownPrefix names the hidden copy of what an edit form showed in a field.
+const shownPrefix = "shown_"
+
+// shown is the edit form's hidden copies of what it showed.
+func shown(form url.Values) []hiddenField {
+	var out []hiddenField
+	for k, vs := range form {
+		if strings.HasPrefix(k, shownPrefix) && len(vs) > 0 {
+			out = append(out, hiddenField{Name: k, Value: vs[0]})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+type hiddenField struct{ Name, Value string }
+
+// untouched: the volunteer left field as the form showed it (line ends as
+// browsers send them: CRLF). false when the form holds no copy of it.
+func untouched(form url.Values, field string) bool {
+	was, ok := form[shownPrefix+field]
+	if !ok || len(was) == 0 {
+		return false
+	}
+	nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
+	return nl.Replace(form.Get(field)) == nl.Replace(was[0])
 }
 
 func (a *App) householdEdit(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {
@@ -229,8 +297,9 @@ func (a *App) householdEdit(w http.ResponseWriter, r *http.Request, en *agent.En
 	if !ok {
 		return
 	}
-	a.render(w, r, http.StatusOK, "household_form", &view{Page: "households", Form: a.formOf(d),
-		Data: &hhForm{ID: d.ID, Head: d.Str("head_name"), Hamlets: en.Scope, Flags: a.hhFlags()}})
+	form := a.formOf(d)
+	a.render(w, r, http.StatusOK, "household_form", &view{Page: "households", Form: form,
+		Data: &hhForm{ID: d.ID, Head: d.Str("head_name"), Hamlets: en.Scope, Flags: a.hhFlags(), Shown: shown(form)}})
 }
 
 func (a *App) householdUpdate(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {
@@ -239,13 +308,16 @@ func (a *App) householdUpdate(w http.ResponseWriter, r *http.Request, en *agent.
 		return
 	}
 	c := a.readHousehold(r, en, false)
+	status, problem := http.StatusUnprocessableEntity, ""
 	if c.ok() {
 		// Only what the volunteer changed is written: an untouched field
-		// makes no change to sync (and no conflict with a teammate's edit).
+		// makes no change to sync (and no conflict with a teammate's edit),
+		// and does not put back, over a value another command or a pull
+		// wrote while the form was open, the value the form showed.
 		fs := agent.Fields{}
 		for k, v := range c.vals {
 			cur := d.Fields[k]
-			if same(cur, v) || cur == nil && v == false && k != "active" {
+			if untouched(r.PostForm, k) || same(cur, v) || cur == nil && v == false && k != "active" {
 				continue
 			}
 			fs[k] = v
@@ -257,12 +329,11 @@ func (a *App) householdUpdate(w http.ResponseWriter, r *http.Request, en *agent.
 			return
 		}
 		if !c.agentErr(err) {
-			a.fail(w, r, err)
-			return
+			status, problem = a.saveProblem(r, err)
 		}
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "household_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order,
-		Data: &hhForm{ID: d.ID, Head: d.Str("head_name"), Hamlets: en.Scope, Flags: a.hhFlags()}})
+	a.render(w, r, status, "household_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order, Problem: problem,
+		Data: &hhForm{ID: d.ID, Head: d.Str("head_name"), Hamlets: en.Scope, Flags: a.hhFlags(), Shown: shown(r.PostForm)}})
 }
 
 func same(a, b any) bool {
@@ -494,7 +565,7 @@ func (a *App) visitNew(w http.ResponseWriter, r *http.Request, en *agent.Enrollm
 	if !ok {
 		return
 	}
-	form := url.Values{"visited_on": {inputDate(a.r.Today())}}
+	form := url.Values{"visited_on": {inputDate(a.r.Today())}, saveKey: {uuid.NewString()}}
 	a.render(w, r, http.StatusOK, "visit_form", &view{Page: "households", Form: form, Data: a.visitData(d, en, a.langOf(r))})
 }
 
@@ -537,23 +608,23 @@ func (a *App) visitCreate(w http.ResponseWriter, r *http.Request, en *agent.Enro
 	for _, k := range tc.order {
 		c.fail(k, tc.errs[k])
 	}
+	status, problem := http.StatusUnprocessableEntity, ""
 	if c.ok() {
 		id, _ := uuid.Parse(d.ID)
 		visit := agent.Fields{"visited_on": c.vals["visited_on"]}
 		if n := c.vals["notes"]; n != nil {
 			visit["notes"] = n
 		}
-		_, _, err := a.r.AddVisitWithTutoring(r.Context(), id, visit, tutoring)
+		_, _, err := a.r.AddVisitWithTutoring(r.Context(), id, visit, tutoring, savedOnce(r)...)
 		if err == nil {
 			http.Redirect(w, r, "/households/"+d.ID+"?done=visit", http.StatusSeeOther)
 			return
 		}
 		if !c.agentErr(err) {
-			a.fail(w, r, err)
-			return
+			status, problem = a.saveProblem(r, err)
 		}
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "visit_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order, Data: a.visitData(d, en, lang)})
+	a.render(w, r, status, "visit_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order, Problem: problem, Data: a.visitData(d, en, lang)})
 }
 
 // byID is for the pages that name a household from its id.

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -171,7 +170,7 @@ func (a *App) reportNew(w http.ResponseWriter, r *http.Request, en *agent.Enroll
 		a.notFound(w, r)
 		return
 	}
-	form := url.Values{"occurred_at": {i18n.DateTimeBare(a.r.Now(), "vi")}}
+	form := url.Values{"occurred_at": {i18n.DateTimeBare(a.r.Now(), "vi")}, saveKey: {uuid.NewString()}}
 	if len(en.Scope) == 1 {
 		form.Set("hamlet_code", en.Scope[0].Code)
 	}
@@ -208,6 +207,7 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	if perr != nil {
 		c.fail("photo", agent.MessageOf(perr, lang))
 	}
+	status, problem := http.StatusUnprocessableEntity, ""
 	if c.ok() {
 		fs := agent.Fields{}
 		for k, v := range c.vals {
@@ -235,7 +235,7 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 			fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(digests)
 		}
 		if err == nil {
-			_, err = a.r.AddReport(r.Context(), hh, fs)
+			_, err = a.r.AddReport(r.Context(), hh, fs, savedOnce(r)...)
 		}
 		if err == nil {
 			if d.Household != "" {
@@ -245,15 +245,9 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 			}
 			return
 		}
-		var nf *agent.NotFoundError
-		if errors.As(err, &nf) {
-			a.notFound(w, r)
-			return
-		}
 		if !c.agentErr(err) {
-			a.fail(w, r, err)
-			return
+			status, problem = a.saveProblem(r, err)
 		}
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "report_form", &view{Page: "reports", Form: r.PostForm, Errors: c.errs, Order: c.order, Data: d})
+	a.render(w, r, status, "report_form", &view{Page: "reports", Form: r.PostForm, Errors: c.errs, Order: c.order, Problem: problem, Data: d})
 }
