@@ -1,7 +1,9 @@
 package app
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -207,17 +209,41 @@ func (a *App) saveProblem(r *http.Request, err error) (int, string) {
 	return http.StatusInternalServerError, agent.MessageOf(err, lang)
 }
 
-// saveKey is the form field holding the id a new record's form was shown
-// with: saved under it (agent.WithID), a form that arrives twice (a
-// double click, sent again from the browser's history) adds one record.
+// saveKey is the form field holding a key minted when a new record's form
+// is shown. The record is saved under an id made from that key and what
+// the form says (agent.WithID): the same form arriving twice (a double
+// click, sent again from the browser's history) adds one record, while a
+// form changed after going back, or a key carried to another household's
+// form, makes another id and is saved as the record it is.
 const saveKey = "rid"
 
-func savedOnce(r *http.Request) []agent.AddOption {
-	id, err := uuid.Parse(r.PostForm.Get(saveKey))
-	if err != nil || id == uuid.Nil {
+// savedOnce is the id option of a new record's save; extra is what the
+// form sends besides its fields (the digests of its photos).
+func savedOnce(r *http.Request, extra ...string) []agent.AddOption {
+	key, err := uuid.Parse(r.PostForm.Get(saveKey))
+	if err != nil || key == uuid.Nil {
 		return nil // a form without one (shown before this was kept): saved as before
 	}
-	return []agent.AddOption{agent.WithID(id)}
+	names := make([]string, 0, len(r.PostForm))
+	for k := range r.PostForm {
+		if k != "csrf" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	write := func(s string) { fmt.Fprintf(h, "%d:%s", len(s), s) }
+	write(r.URL.Path) // the household a visit or a report is of
+	for _, k := range names {
+		write(k)
+		for _, v := range r.PostForm[k] {
+			write(v)
+		}
+	}
+	for _, x := range extra {
+		write(x)
+	}
+	return []agent.AddOption{agent.WithID(uuid.NewSHA1(key, h.Sum(nil)))}
 }
 
 // loadHousehold finds the household of the address, or answers 404.
@@ -255,11 +281,13 @@ func (a *App) formOf(d *agent.Detail) url.Values {
 		}
 	}
 	form.Set("registered_on", inputDate(d.Str("registered_on")))
-	// What the form showed goes back with it: a field the volunteer left
-	// as it was is not written, even if another command or a pull changed
-	// it while the form was open (householdUpdate).
-	for k, vs := range form {
-		form[shownPrefix+k] = vs
+	// What the form showed goes back with it, empty fields and unticked
+	// boxes too: a field the volunteer left as it was is not written, even
+	// if another command or a pull changed it while the form was open
+	// (householdUpdate).
+	shownFields := append(append(append([]string{"hamlet_code"}, hhText...), "members_count", "active", "registered_on"), a.hhFlags()...)
+	for _, k := range shownFields {
+		form.Set(shownPrefix+k, form.Get(k))
 	}
 	return form
 }

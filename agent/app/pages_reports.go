@@ -235,7 +235,7 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 			fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(digests)
 		}
 		if err == nil {
-			_, err = a.r.AddReport(r.Context(), hh, fs, savedOnce(r)...)
+			_, err = a.r.AddReport(r.Context(), hh, fs, savedOnce(r, digests...)...)
 		}
 		if err == nil {
 			if d.Household != "" {
