@@ -106,3 +106,24 @@ func TestABusyReportSaysToChooseThePhotosAgain(t *testing.T) {
 	require.Contains(t, body, "Cống bị tắc")
 	require.Contains(t, body, "hãy chọn lại ảnh", "the photo chosen is not kept by the browser: the page must say to choose it again")
 }
+
+// A report form's key carried to another household's report form saves
+// that report: the household is in the query, which the id left out
+// (review 42c, helper 97).
+func TestAReportKeyCarriedToAnotherHouseholdSavesItsReport(t *testing.T) {
+	h := newHarness(t, true)
+	a := h.addHousehold(hamlet1, "Hộ A", "0912345678")
+	b := h.addHousehold(hamlet1, "Hộ B", "0912345679")
+	_, page := h.get("/reports/new?household=" + a)
+	rid := formKey(t, page)
+	fields := func() map[string]string {
+		return map[string]string{"category": "ha_tang_do_thi", "description": "Cống bị tắc", "occurred_at": "02/12/2026 08:00", "consent_disclose": "no", "rid": rid}
+	}
+	s, body, _ := h.postFiles("/reports/new?household="+a, fields(), nil)
+	require.Equal(t, http.StatusSeeOther, s, body)
+	s, body, loc := h.postFiles("/reports/new?household="+b, fields(), nil)
+	require.Equal(t, http.StatusSeeOther, s, body)
+	d, err := h.r.Show(context.Background(), "households", b)
+	require.NoError(t, err)
+	require.Len(t, d.Reports, 1, "the app said the report on B was saved (%s)", loc)
+}

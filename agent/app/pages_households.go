@@ -233,7 +233,7 @@ func savedOnce(r *http.Request, extra ...string) []agent.AddOption {
 	sort.Strings(names)
 	h := sha256.New()
 	write := func(s string) { fmt.Fprintf(h, "%d:%s", len(s), s) }
-	write(r.URL.Path) // the household a visit or a report is of
+	write(r.URL.RequestURI()) // the household a visit (its path) or a report (its query) is of
 	for _, k := range names {
 		write(k)
 		for _, v := range r.PostForm[k] {
