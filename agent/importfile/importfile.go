@@ -101,9 +101,16 @@ func ReadCSV(r io.Reader) (*Sheet, error) {
 			VI: "Tệp không phải chữ UTF-8 (có thể là bảng mã cũ như TCVN3 hay VNI). Hãy lưu lại tệp dạng \"CSV UTF-8\" trong Excel, hoặc dạng .xlsx.",
 			EN: "The file is not UTF-8 text (perhaps an old encoding such as TCVN3 or VNI). Save it again as \"CSV UTF-8\" in Excel, or as .xlsx."}
 	}
+	comma := delimiter(data)
+	if err := unclosedQuote(data, comma); err != nil {
+		return nil, err
+	}
 	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = delimiter(data)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
+	// Lazily: a quote inside a cell that does not begin with one (Số 1
+	// "A") is text, as Excel reads it. A quoted cell that never closes
+	// would then take the rest of the file: unclosedQuote refuses it first.
 	cr.LazyQuotes = true
 	s := &Sheet{}
 	for {
@@ -126,6 +133,67 @@ func ReadCSV(r io.Reader) (*Sheet, error) {
 		s.Lines = append(s.Lines, line)
 	}
 	return s, nil
+}
+
+// unclosedQuote finds a cell that opens with a quote and never closes it,
+// reading as the lazy csv.Reader reads (a quote closes a quoted cell when a
+// separator, a line's end or the file's end follows it; "" is a quote):
+// such a cell would swallow every following line, rows lost without a
+// word. The error names the line where the quote opened.
+func unclosedQuote(data []byte, comma rune) error {
+	line, start := 1, true // start: at the beginning of a cell
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		switch {
+		case b == '\n':
+			line, start = line+1, true
+			continue
+		case rune(b) == comma:
+			start = true
+			continue
+		case b != '"' || !start:
+			start = false
+			continue
+		}
+		open, at, closed := line, i, false
+		for i++; i < len(data) && !closed; i++ {
+			switch data[i] {
+			case '\n':
+				line++
+			case '"':
+				switch {
+				case i+1 < len(data) && data[i+1] == '"':
+					i++
+				case i+1 == len(data) || rune(data[i+1]) == comma || data[i+1] == '\n' || data[i+1] == '\r':
+					closed = true
+				}
+			}
+		}
+		if !closed {
+			return unclosedError(open, string(data[at:min(at+40, lineEnd(data, at))]))
+		}
+		i-- // back on the closing quote: the loop's i++ reaches what follows
+		start = false
+	}
+	return nil
+}
+
+// lineEnd is the index of the end of the line holding data[i].
+func lineEnd(data []byte, i int) int {
+	if j := bytes.IndexAny(data[i:], "\r\n"); j >= 0 {
+		return i + j
+	}
+	return len(data)
+}
+
+func unclosedError(line int, cell string) error {
+	for !utf8.ValidString(cell) { // cut inside a character
+		cell = cell[:len(cell)-1]
+	}
+	return &Error{
+		VI: fmt.Sprintf("Dòng %d của tệp có ô mở dấu ngoặc kép mà không đóng (%s…): mọi dòng sau đó sẽ bị dồn vào ô này. Chưa nhập dòng nào. Hãy thêm dấu ngoặc kép đóng ở cuối ô đó, hoặc xoá dấu ngoặc kép mở, rồi nhập lại.", line, cell),
+		EN: fmt.Sprintf("Line %d of the file has a cell that opens a quote and never closes it (%s…): every following line would fold into that cell. Nothing was imported. Add the closing quote at the end of that cell, or remove the opening quote, and import again.", line, cell),
+	}
 }
 
 func tooMany() error {

@@ -25,6 +25,7 @@ func TestReadCSV(t *testing.T) {
 		{"semicolon, BOM, CRLF", "\ufeffHọ tên;Địa chỉ\r\nAn;\"Số 1, tổ 2\"\r\n", [][]string{{"Họ tên", "Địa chỉ"}, {"An", "Số 1, tổ 2"}}, []int{1, 2}},
 		{"tab, UTF-16", utf16, [][]string{{"Họ tên", "SĐT"}, {"An", "0912345678"}}, []int{1, 2}},
 		{"multi-line cell", "a,b\n\"x\ny\",z\nc,d\n", [][]string{{"a", "b"}, {"x\ny", "z"}, {"c", "d"}}, []int{1, 2, 4}},
+		{"quote inside an unquoted cell", "a;b\nSố 1 \"A\";x\n", [][]string{{"a", "b"}, {"Số 1 \"A\"", "x"}}, []int{1, 2}},
 		{"blank line kept out", "a,b\n\nc,d\n", [][]string{{"a", "b"}, {"c", "d"}}, []int{1, 3}},
 	}
 	for _, tt := range tests {
@@ -35,8 +36,11 @@ func TestReadCSV(t *testing.T) {
 			require.Equal(t, tt.lines, s.Lines)
 		})
 	}
-	_, err = ReadCSV(bytes.NewReader([]byte("H\xf4 t\xean,SDT\n")))
+	_, err = ReadCSV(bytes.NewReader([]byte("a;b\n1;\"x\n2;y\n3;z\n")))
 	var fe *Error
+	require.ErrorAs(t, err, &fe, "an unclosed quote swallows the lines after it")
+	require.Contains(t, fe.Message("vi"), "Dòng 2")
+	_, err = ReadCSV(bytes.NewReader([]byte("H\xf4 t\xean,SDT\n")))
 	require.ErrorAs(t, err, &fe)
 	require.Contains(t, fe.Message("vi"), "CSV UTF-8")
 }
@@ -47,6 +51,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("Họ tên;SĐT\nAn;0912\n"))
 	f.Add([]byte("\xff\xfeH\x00\n\x00"))
 	f.Add([]byte("\"a\nb\",c\n\"\"\"\n"))
+	f.Add([]byte("a;\"b\n\"c\"d;e\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := ReadCSV(bytes.NewReader(data))
 		requireSound(t, s, err)

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/unicode"
+)
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+// D1: a hand-edited CSV with one unbalanced quote: the rest of the file
+// folds into one cell (LazyQuotes), rows vanish without a word.
+func TestDefectUnbalancedQuoteSwallowsRows(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
+		"1;Nguyễn Văn An;Số 1;\"hộ nghèo\r\n" + // closing quote forgotten
+		"2;Trần Thị Bình;Số 2;\r\n" +
+		"3;Lê Văn Cường;Số 3;\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	t.Log(r.stdout, r.stderr)
+	require.Equal(t, exitError, r.code, "an unclosed quote is refused, not imported short:\n"+r.stdout+r.stderr)
+	require.Contains(t, r.stderr, "Dòng 2")
+	require.Contains(t, r.stderr, "ngoặc kép")
+	require.Empty(t, householdNames(t, dir))
+
+	// A quote inside a cell that does not open with one is text, and a
+	// quoted cell on several lines (Alt+Enter in Excel) is one cell.
+	csv = "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
+		"1;Nguyễn Văn An;Số 1 \"A\";\r\n" +
+		"2;Trần Thị Bình;Số 2;\"hộ nghèo\r\nđã thăm \"\"tháng 7\"\"\"\r\n" +
+		"3;Lê Văn Cường;Số 3;\r\n"
+	r = cli(t, dir, "import", writeFile(t, "ho2.csv", []byte(csv)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir))
+	out := cli(t, dir, "household", "list", "--json").stdout
+	require.Contains(t, out, `Số 1 \"A\"`)
+	require.Contains(t, out, `hộ nghèo\nđã thăm \"tháng 7\"`)
+}
+
+// D2: a semicolon CSV (Vietnamese-locale Excel) whose title line has
+// more commas than the sheet has columns: the delimiter is taken from
+// the title line alone.
+func TestDefectTitleWithCommasPicksWrongDelimiter(t *testing.T) {
+	t.Skip("not fixed yet") // SKIP-TestDefectTitleWithCommasPicksWrongDelimiter
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "\ufeffDANH SÁCH HỘ GIA ĐÌNH ẤP TÂN THÀNH, XÃ TÂN PHÚ, HUYỆN CHÂU THÀNH, TỈNH AN GIANG;;;\r\n" +
+		";;;\r\n" +
+		"STT;Họ tên chủ hộ;Địa chỉ;Số điện thoại\r\n" +
+		"1;Nguyễn Văn An;Số 1, tổ 2;0912345678\r\n" +
+		"2;Trần Thị Bình;Số 3;0912345679\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
+}
+
+// D2b: the same with Excel's "Unicode text" (UTF-16, tabs).
+func TestDefectTitleWithCommasUTF16(t *testing.T) {
+	t.Skip("not fixed yet") // SKIP-TestDefectTitleWithCommasUTF16
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	txt := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN PHÚ, TỈNH AN GIANG\t\t\t\r\n" +
+		"STT\tHọ tên chủ hộ\tĐịa chỉ\tSố điện thoại\r\n" +
+		"1\tNguyễn Văn An\tSố 1\t0912345678\r\n"
+	b, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(txt)
+	require.NoError(t, err)
+	r := cli(t, dir, "import", writeFile(t, "ho.txt", []byte(b)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Equal(t, []string{"Nguyễn Văn An"}, householdNames(t, dir))
+}
+
+// D3: the two-row header of official lists: a group header merged over
+// the digital-skill columns, their names on the row below.
+func TestDefectTwoRowMergedHeader(t *testing.T) {
+	t.Skip("not fixed yet") // SKIP-TestDefectTwoRowMergedHeader
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	f := excelize.NewFile()
+	defer f.Close()
+	sh := f.GetSheetName(0)
+	require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"DANH SÁCH HỘ GIA ĐÌNH"}))
+	require.NoError(t, f.SetSheetRow(sh, "A3", &[]any{"STT", "Họ tên chủ hộ", "Địa chỉ", "Chuyển đổi số"}))
+	require.NoError(t, f.SetSheetRow(sh, "D4", &[]any{"Có điện thoại thông minh", "Đã cài VNeID"}))
+	require.NoError(t, f.MergeCell(sh, "A3", "A4"))
+	require.NoError(t, f.MergeCell(sh, "B3", "B4"))
+	require.NoError(t, f.MergeCell(sh, "C3", "C4"))
+	require.NoError(t, f.MergeCell(sh, "D3", "E3"))
+	require.NoError(t, f.SetSheetRow(sh, "A5", &[]any{1, "Nguyễn Văn An", "Số 1", "có", "có"}))
+	require.NoError(t, f.SetSheetRow(sh, "A6", &[]any{2, "Trần Thị Bình", "Số 2", "có", "không"}))
+	file := filepath.Join(t.TempDir(), "ho.xlsx")
+	require.NoError(t, f.SaveAs(file))
+	r := cli(t, dir, "import", file)
+	t.Log(r.stdout, r.stderr)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	out := cli(t, dir, "household", "search", "an", "--json").stdout
+	require.Contains(t, out, `"vneid_installed": true`)
+}
+
+// D4: the signature block under an official list is imported as
+// households.
+func TestDefectFooterImportedAsHouseholds(t *testing.T) {
+	t.Skip("not fixed yet") // SKIP-TestDefectFooterImportedAsHouseholds
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Số nhân khẩu\r\n" +
+		"1;Nguyễn Văn An;Số 1;4\r\n" +
+		"2;Trần Thị Bình;Số 2;3\r\n" +
+		";;;\r\n" +
+		";NGƯỜI LẬP BIỂU;TRƯỞNG ẤP;\r\n" +
+		";;;\r\n" +
+		";Lê Văn Lập;Phạm Văn Trưởng;\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	t.Log(r.stdout, r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
+}
+
+// D5: a phone copied from Zalo or a web page, digits grouped with
+// no-break spaces, reads as spaces in Excel but is refused.
+func TestDefectPhoneWithNoBreakSpaces(t *testing.T) {
+	t.Skip("not fixed yet") // SKIP-TestDefectPhoneWithNoBreakSpaces
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "\ufeffHọ tên chủ hộ;Số điện thoại\r\nNguyễn Văn An;0912\u00a0345\u00a0678\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+}
