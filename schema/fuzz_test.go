@@ -11,7 +11,7 @@ import (
 // Seeds beyond f.Add live in testdata/fuzz/<FuzzName>/.
 
 func FuzzNormalizePhone(f *testing.F) {
-	for _, s := range []string{"0912345678", "+84 912 345 678", "02903.123.456", "84912345678", "+840912345678", ""} {
+	for _, s := range []string{"0912345678", "+84 912 345 678", "02903.123.456", "84912345678", "+840912345678", "", "0912\u00a0345\u00a0678", "\u200b+84\u202f912 345 678"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

@@ -310,22 +310,27 @@ func ValidateUUID(s string) error {
 // NormalizePhone returns a Vietnamese phone number in its canonical domestic
 // form: 10 digits "0[35789]xxxxxxxx" for mobiles, 11 digits "02xxxxxxxxx"
 // for landlines. It accepts the +84 / 84 country prefix and spaces, dots and
-// dashes between digits, and rejects everything else. The error never
-// contains the number.
+// dashes between digits, and rejects everything else. Spaces include the
+// no-break and zero-width ones a number copied from Zalo or a web page
+// carries (phoneSpace). The error never contains the number.
 func NormalizePhone(s string) (string, error) {
 	var d []byte
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			d = append(d, c)
-		case c == ' ' || c == '.' || c == '-':
-		case c == '+' && len(d) == 0 && strings.TrimLeft(s[:i], " ") == "":
+	lead := true // only spaces so far
+	for i, r := range s {
+		switch {
+		case '0' <= r && r <= '9':
+			d = append(d, byte(r))
+		case r == '.' || r == '-':
+		case phoneSpace(r):
+			continue
+		case r == '+' && lead:
 			// Only as the very first character; checked below to be +84.
 		default:
-			return "", fmt.Errorf("unexpected character at position %d", i+1)
+			return "", fmt.Errorf("unexpected character at position %d", utf8.RuneCountInString(s[:i])+1)
 		}
+		lead = false
 	}
-	plus := strings.HasPrefix(strings.TrimLeft(s, " "), "+")
+	plus := strings.HasPrefix(strings.TrimLeftFunc(s, phoneSpace), "+")
 	switch {
 	case plus && !(len(d) >= 2 && d[0] == '8' && d[1] == '4'):
 		return "", fmt.Errorf("only the +84 country code is accepted")
@@ -341,6 +346,17 @@ func NormalizePhone(s string) (string, error) {
 		return "", fmt.Errorf("want 10 digits starting 03/05/07/08/09, or 11 digits starting 02 (%d digits given)", len(d))
 	}
 	return string(d), nil
+}
+
+// phoneSpace reports whether r separates a phone's digits as a space does:
+// the space, the no-break spaces (U+00A0, the figure space U+2007, the
+// narrow U+202F) and the zero-width ones (U+200B-U+200D, U+2060, U+FEFF).
+func phoneSpace(r rune) bool {
+	switch r {
+	case ' ', '\u00a0', '\u2007', '\u202f', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+		return true
+	}
+	return false
 }
 
 // clip bounds a value quoted in Detail: the value came from outside and may

@@ -127,7 +127,6 @@ func TestDefectFooterImportedAsHouseholds(t *testing.T) {
 // D5: a phone copied from Zalo or a web page, digits grouped with
 // no-break spaces, reads as spaces in Excel but is refused.
 func TestDefectPhoneWithNoBreakSpaces(t *testing.T) {
-	t.Skip("not fixed yet") // SKIP-TestDefectPhoneWithNoBreakSpaces
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	csv := "\ufeffHọ tên chủ hộ;Số điện thoại\r\nNguyễn Văn An;0912\u00a0345\u00a0678\r\n"
