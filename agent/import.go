@@ -37,6 +37,29 @@ type ImportSheet struct {
 	// Lines are the rows' line numbers in the file, as a person finds them
 	// in Excel or a text editor; nil means index + 1.
 	Lines []int
+	// Errors are the cells that show a spreadsheet's error value (#N/A of
+	// a VLOOKUP that found nothing): a row with one in an imported column
+	// is refused, not imported with "#N/A" for a value.
+	Errors []ImportCellError
+}
+
+// ImportCellError is a cell of the sheet showing an error value.
+type ImportCellError struct {
+	Row, Col int    // indexes into Rows and the row's cells
+	Value    string // as the spreadsheet shows it, "#N/A"
+}
+
+// ErrorValueError: a cell shows a spreadsheet's error value, not a value.
+type ErrorValueError struct{ Value string }
+
+func (e *ErrorValueError) Error() string {
+	return fmt.Sprintf("agent: the cell shows the spreadsheet error %s", e.Value)
+}
+
+func (e *ErrorValueError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Ô này hiện lỗi Excel %s (thường là công thức, ví dụ VLOOKUP không tìm thấy), không phải giá trị. Hãy sửa công thức, hoặc gõ giá trị vào ô, rồi nhập lại.", e.Value),
+		fmt.Sprintf("The cell shows the Excel error %s (usually a formula, e.g. a VLOOKUP that found nothing), not a value. Fix the formula, or type the value into the cell, and import again.", e.Value))
 }
 
 func (s *ImportSheet) line(i int) int {
@@ -179,6 +202,7 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 		defer w.stop()
 	}
 	batch := make([]importRow, 0, importBatch)
+	errs := sheet.Errors
 	for i := hi + 1; i < len(sheet.Rows); i++ {
 		cells := sheet.Rows[i]
 		if blank(cells) {
@@ -186,7 +210,19 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 		}
 		res.Rows++
 		line := sheet.line(i)
-		ws, err := p.row(cells, line)
+		var ws []fieldWrite
+		var err error
+		for len(errs) > 0 && errs[0].Row < i {
+			errs = errs[1:]
+		}
+		for ; len(errs) > 0 && errs[0].Row == i; errs = errs[1:] {
+			if c := errs[0].Col; c < len(cols) && cols[c].Field != "" && err == nil {
+				err = &cellError{header: cols[c].Header, err: &ErrorValueError{Value: errs[0].Value}}
+			}
+		}
+		if err == nil {
+			ws, err = p.row(cells, line)
+		}
 		if err != nil {
 			ref := ImportRefusal{Line: line, Err: err}
 			var ce *cellError

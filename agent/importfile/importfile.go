@@ -23,6 +23,16 @@ type Sheet struct {
 	Lines []int
 	// Name is the worksheet read (XLSX), "" for CSV.
 	Name string
+	// Errors are the cells showing an Excel error value (#N/A, #REF!, a
+	// formula that failed), in row order: their text is no value to
+	// import (XLSX only).
+	Errors []CellError
+}
+
+// CellError is a cell showing an Excel error value.
+type CellError struct {
+	Row, Col int    // indexes into Rows and the row's cells
+	Value    string // as Excel shows it, "#N/A"
 }
 
 // MaxRows bounds what one file may hold: a commune's list is some

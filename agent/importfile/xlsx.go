@@ -535,6 +535,7 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last int, err error) {
 	row, cells := 0, 0
 	var values []string
+	var errCols []int
 	for {
 		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
@@ -561,7 +562,7 @@ func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last
 		if first == 0 {
 			first = row
 		}
-		if values, err = wb.readRow(d, values[:0]); err != nil {
+		if values, errCols, err = wb.readRow(d, values[:0], errCols[:0]); err != nil {
 			return 0, 0, &rowError{row: row, err: err}
 		}
 		if len(values) == 0 {
@@ -572,6 +573,9 @@ func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last
 		}
 		if cells += len(values); cells > maxCells {
 			return 0, 0, tooLarge()
+		}
+		for _, c := range errCols {
+			s.Errors = append(s.Errors, CellError{Row: len(s.Rows), Col: c, Value: values[c]})
 		}
 		s.Rows = append(s.Rows, append([]string(nil), values...))
 		s.Lines = append(s.Lines, row)
@@ -659,6 +663,10 @@ func (wb *workbook) readPieces(ws *wbSheet, b []byte, n int) *Sheet {
 		for _, r := range p.Rows {
 			cells += len(r)
 		}
+		for _, e := range p.Errors {
+			e.Row += len(s.Rows)
+			s.Errors = append(s.Errors, e)
+		}
 		s.Rows = append(s.Rows, p.Rows...)
 		s.Lines = append(s.Lines, p.Lines...)
 	}
@@ -719,18 +727,19 @@ func plainUTF8(b []byte) bool {
 const maxCols = 16384
 
 // readRow reads the cells of the <row> just opened, up to its last value:
-// an empty cell costs nothing, wherever it is.
-func (wb *workbook) readRow(d *xmlReader, values []string) ([]string, error) {
+// an empty cell costs nothing, wherever it is. It appends to errCols the
+// columns of the cells showing an Excel error value (t="e").
+func (wb *workbook) readRow(d *xmlReader, values []string, errCols []int) ([]string, []int, error) {
 	col := 0
 	for {
 		tok, err := d.next()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
 			if t.Name.Local == "row" {
-				return values, nil
+				return values, errCols, nil
 			}
 		case xml.StartElement:
 			if t.Name.Local != "c" {
@@ -739,22 +748,25 @@ func (wb *workbook) readRow(d *xmlReader, values []string) ([]string, error) {
 			if ref, ok := attr(t, "r"); ok {
 				c, err := column(ref)
 				if err != nil || c < col {
-					return nil, fmt.Errorf("cell %q out of place", ref)
+					return nil, nil, fmt.Errorf("cell %q out of place", ref)
 				}
 				col = c
 			}
 			if col >= maxCols {
-				return nil, fmt.Errorf("more than %d columns", maxCols)
+				return nil, nil, fmt.Errorf("more than %d columns", maxCols)
 			}
 			v, err := wb.cell(d, t)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if v != "" {
 				for len(values) < col {
 					values = append(values, "")
 				}
 				values = append(values, v)
+				if typ, _ := attr(t, "t"); typ == "e" {
+					errCols = append(errCols, col)
+				}
 			}
 			col++
 		}

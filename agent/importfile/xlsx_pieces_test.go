@@ -36,6 +36,9 @@ func TestAWorksheetReadInPiecesEqualsTheOnePass(t *testing.T) {
 		if i%13 == 0 {
 			row[2] = nil // an empty cell inside the row
 		}
+		if i%17 == 0 {
+			row[6] = "ERRCELL" // made an error value (#N/A) below
+		}
 		require.NoError(t, sw.SetRow(cell, row))
 	}
 	require.NoError(t, sw.SetRow(fmt.Sprintf("C%d", line+500), []any{"xa cuối"}))
@@ -47,18 +50,31 @@ func TestAWorksheetReadInPiecesEqualsTheOnePass(t *testing.T) {
 	require.NoError(t, err)
 	part, err := wb.part(ws.target)
 	require.NoError(t, err)
+	require.Contains(t, string(part), `t="inlineStr"><is><t>ERRCELL</t></is>`)
+	part = bytes.ReplaceAll(part, []byte(`t="inlineStr"><is><t>ERRCELL</t></is>`), []byte(`t="e"><f>VLOOKUP(A1,B:C,2,0)</f><v>#N/A</v>`))
 	one := &Sheet{Name: ws.name}
 	_, _, err = wb.scanRows(newXMLReader(part), one, false)
 	require.NoError(t, err)
 	require.Len(t, one.Rows, 30002)
+	require.Len(t, one.Errors, (30000+16)/17, "the error cells, each with its row and column")
+	for _, e := range one.Errors {
+		require.Equal(t, CellError{Row: e.Row, Col: 6, Value: "#N/A"}, e)
+		require.Equal(t, "#N/A", one.Rows[e.Row][6])
+	}
 	for _, n := range []int{2, 3, 8} {
 		pieces := wb.readPieces(ws, part, n)
 		require.NotNil(t, pieces, "%d pieces: the worksheet (%d bytes) was read in one pass", n, len(part))
 		require.Equal(t, one.Rows, pieces.Rows, "%d pieces", n)
 		require.Equal(t, one.Lines, pieces.Lines, "%d pieces", n)
+		require.Equal(t, one.Errors, pieces.Errors, "%d pieces", n)
 	}
-	got, err := ReadXLSX(bytes.NewReader(buf.Bytes()), "")
+	got, err := ReadXLSX(bytes.NewReader(buf.Bytes()), "") // the workbook as written, ERRCELL text
 	require.NoError(t, err)
+	require.Empty(t, got.Errors)
+	for _, e := range one.Errors {
+		require.Equal(t, "ERRCELL", got.Rows[e.Row][e.Col])
+		got.Rows[e.Row][e.Col] = "#N/A"
+	}
 	require.Equal(t, one.Rows, got.Rows)
 
 	// Rows without their numbers: the pieces cannot count; the one pass does.

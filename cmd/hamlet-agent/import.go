@@ -55,7 +55,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := r.Import(ctx, &agent.ImportSheet{Rows: sh.Rows, Lines: sh.Lines}, opts)
+	is := &agent.ImportSheet{Rows: sh.Rows, Lines: sh.Lines}
+	for _, c := range sh.Errors {
+		is.Errors = append(is.Errors, agent.ImportCellError{Row: c.Row, Col: c.Col, Value: c.Value})
+	}
+	res, err := r.Import(ctx, is, opts)
 	if res == nil {
 		return err
 	}
