@@ -91,7 +91,8 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 
 // ReadCSV reads delimited text: UTF-8 (with or without a byte-order mark)
 // or UTF-16 (Excel's "Unicode text"), separated by commas, semicolons (a
-// Vietnamese-locale Excel) or tabs, whichever the first line uses most.
+// Vietnamese-locale Excel) or tabs, whichever the first lines use
+// most consistently (delimiter).
 func ReadCSV(r io.Reader) (*Sheet, error) {
 	br := bufio.NewReader(r)
 	bom, _ := br.Peek(3)
@@ -210,28 +211,82 @@ func tooMany() error {
 	return &Error{VI: fmt.Sprintf("Tệp có hơn %d dòng: hãy chia nhỏ tệp.", MaxRows), EN: fmt.Sprintf("The file has more than %d rows: split it.", MaxRows)}
 }
 
-// delimiter picks the separator the first line uses most, outside quotes.
+// delimiter picks the separator of a delimited text from its first
+// delimiterLines non-blank lines: for each candidate, the count per line
+// (outside quotes) that most lines share, non-zero, and on how many lines
+// it is; the candidate with the most such lines wins. A title line above
+// the table ("DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ ...") does not decide for the
+// table. On a tie, the first line decides, as it alone once did.
 func delimiter(data []byte) rune {
-	counts := map[rune]int{}
-	quoted := false
+	cands := []rune{',', ';', '\t'}
+	var lines []map[rune]int
+	cur := map[rune]int{}
+	quoted, content := false, false
+	end := func() {
+		if content {
+			lines = append(lines, cur)
+		}
+		cur, content = map[rune]int{}, false
+	}
 	for _, b := range data {
-		if b == '\n' && !quoted {
+		if len(lines) == delimiterLines {
 			break
 		}
 		switch b {
+		case '\n':
+			if !quoted {
+				end()
+				continue
+			}
 		case '"':
 			quoted = !quoted
 		case ',', ';', '\t':
 			if !quoted {
-				counts[rune(b)]++
+				cur[rune(b)]++
 			}
 		}
+		if b != ' ' && b != '\r' && b != '\t' && b != ',' && b != ';' || cur[';']+cur[',']+cur['\t'] > 0 {
+			content = true
+		}
 	}
-	best := ','
-	for _, d := range []rune{';', '\t'} {
-		if counts[d] > counts[best] {
+	if len(lines) < delimiterLines {
+		end()
+	}
+	if len(lines) == 0 {
+		return ','
+	}
+	support := func(d rune) int {
+		freq := map[int]int{}
+		top := 0
+		for _, l := range lines {
+			if n := l[d]; n > 0 {
+				freq[n]++
+				top = max(top, freq[n])
+			}
+		}
+		return top
+	}
+	best, bestN := rune(0), 0
+	tie := false
+	for _, d := range cands {
+		switch n := support(d); {
+		case n > bestN:
+			best, bestN, tie = d, n, false
+		case n == bestN && n > 0:
+			tie = true
+		}
+	}
+	if best != 0 && !tie {
+		return best
+	}
+	best = ','
+	for _, d := range cands[1:] {
+		if lines[0][d] > lines[0][best] {
 			best = d
 		}
 	}
 	return best
 }
+
+// delimiterLines is how many non-blank lines delimiter reads.
+const delimiterLines = 20

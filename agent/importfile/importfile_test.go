@@ -26,6 +26,9 @@ func TestReadCSV(t *testing.T) {
 		{"tab, UTF-16", utf16, [][]string{{"Họ tên", "SĐT"}, {"An", "0912345678"}}, []int{1, 2}},
 		{"multi-line cell", "a,b\n\"x\ny\",z\nc,d\n", [][]string{{"a", "b"}, {"x\ny", "z"}, {"c", "d"}}, []int{1, 2, 4}},
 		{"quote inside an unquoted cell", "a;b\nSố 1 \"A\";x\n", [][]string{{"a", "b"}, {"Số 1 \"A\"", "x"}}, []int{1, 2}},
+		{"title with commas above a semicolon table", "DS HỘ, ẤP A, XÃ B, TỈNH C;;\n\nSTT;Họ tên;Địa chỉ\n1;An;Số 1, tổ 2\n",
+			[][]string{{"DS HỘ, ẤP A, XÃ B, TỈNH C", "", ""}, {"STT", "Họ tên", "Địa chỉ"}, {"1", "An", "Số 1, tổ 2"}}, []int{1, 3, 4}},
+		{"one column", "Họ tên\nAn\n", [][]string{{"Họ tên"}, {"An"}}, []int{1, 2}},
 		{"blank line kept out", "a,b\n\nc,d\n", [][]string{{"a", "b"}, {"c", "d"}}, []int{1, 3}},
 	}
 	for _, tt := range tests {
