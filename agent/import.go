@@ -122,6 +122,7 @@ type ImportResult struct {
 	Accepted   int             `json:"accepted"` // rows that passed every check
 	Imported   int             `json:"imported"` // rows written (0 on a dry run or when refused)
 	Already    []int           `json:"already"`  // lines whose household this laptop already holds (not written again)
+	Footer     []int           `json:"footer"`   // lines under the table left out: after a blank row, without the row number the data rows have (a signature block)
 	Refused    []ImportRefusal `json:"-"`
 	Preview    []ImportPreview `json:"preview"`
 	DryRun     bool            `json:"dry_run"`
@@ -203,10 +204,26 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	}
 	batch := make([]importRow, 0, importBatch)
 	errs := sheet.Errors
+	// A table with a row-number column (STT) filled on every data row
+	// ends at a blank row: the rows after it without a row number are
+	// what lists carry under the table (NGƯỜI LẬP BIỂU, TRƯỞNG ẤP, their
+	// names), not households. Without such a column nothing is guessed.
+	stt := rowNumberColumn(cols)
+	numbered, gap, footer := stt >= 0, false, false
 	for i := hi + 1; i < len(sheet.Rows); i++ {
 		cells := sheet.Rows[i]
 		if blank(cells) {
+			gap = gap || res.Rows > 0
 			continue
+		}
+		hasNumber := stt >= 0 && stt < len(cells) && strings.TrimSpace(cells[stt]) != ""
+		if numbered && !hasNumber && (footer || gap) {
+			footer = true
+			res.Footer = append(res.Footer, sheet.line(i))
+			continue
+		}
+		if !hasNumber {
+			numbered = false
 		}
 		res.Rows++
 		line := sheet.line(i)
@@ -1114,6 +1131,16 @@ var headerNames = map[string][]string{
 // ignoredHeaders are columns a list carries that are no field: a row
 // number is the usual one.
 var ignoredHeaders = map[string]bool{"stt": true, "tt": true, "so tt": true, "so thu tu": true}
+
+// rowNumberColumn is the index of the row-number column (STT), -1 if none.
+func rowNumberColumn(cols []ImportColumn) int {
+	for _, c := range cols {
+		if c.Field == "" && ignoredHeaders[headerKey(c.Header)] {
+			return c.Index
+		}
+	}
+	return -1
+}
 
 // fieldForHeader is the field a normalised header names in t, "" if none.
 func fieldForHeader(t *schema.Table, k string) string {

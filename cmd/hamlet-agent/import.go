@@ -155,6 +155,16 @@ func (e *env) importReport(res *agent.ImportResult, sheet string) {
 		}
 		e.table(header, rows)
 	}
+	if len(res.Footer) > 0 {
+		lines := make([]string, len(res.Footer))
+		for i, l := range res.Footer {
+			lines[i] = strconv.Itoa(l)
+		}
+		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(e.stdout, e.tr(
+			fmt.Sprintf("Bỏ qua %d dòng dưới bảng (sau dòng trống, không có số thứ tự: chữ ký, ghi chú), không nhập: dòng %s.", len(res.Footer), strings.Join(lines, ", ")),
+			fmt.Sprintf("Left out %d rows under the table (after a blank row, without a row number: signatures, notes), not imported: lines %s.", len(res.Footer), strings.Join(lines, ", "))))
+	}
 	fmt.Fprintln(e.stdout)
 	fmt.Fprintln(e.stdout, e.tr(
 		fmt.Sprintf("%d dòng dữ liệu: %d hợp lệ, %d lỗi, %d hộ đã có trên máy này (không nhập lại).", res.Rows, res.Accepted, len(res.Refused), len(res.Already)),

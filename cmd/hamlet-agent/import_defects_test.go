@@ -107,7 +107,6 @@ func TestDefectTwoRowMergedHeader(t *testing.T) {
 // D4: the signature block under an official list is imported as
 // households.
 func TestDefectFooterImportedAsHouseholds(t *testing.T) {
-	t.Skip("not fixed yet") // SKIP-TestDefectFooterImportedAsHouseholds
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Số nhân khẩu\r\n" +
@@ -119,7 +118,18 @@ func TestDefectFooterImportedAsHouseholds(t *testing.T) {
 		";Lê Văn Lập;Phạm Văn Trưởng;\r\n"
 	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
 	t.Log(r.stdout, r.stderr)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
+	require.Contains(t, r.stdout, "Bỏ qua 2 dòng dưới bảng")
+	require.Contains(t, r.stdout, "dòng 5, 7")
+
+	// Without a row-number column nothing is guessed.
+	dir = t.TempDir()
+	enrollLocally(t, dir)
+	csv = "\ufeffHọ tên chủ hộ;Địa chỉ\r\nNguyễn Văn An;Số 1\r\n;\r\nLê Văn Lập;Phạm Văn Trưởng\r\n"
+	r = cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Lê Văn Lập"}, householdNames(t, dir))
 }
 
 // D5: a phone copied from Zalo or a web page, digits grouped with
