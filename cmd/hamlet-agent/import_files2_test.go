@@ -41,7 +41,7 @@ func patchXLSX(t *testing.T, file, part string, edit func(string) string) {
 }
 
 // D6: an Excel error value (#N/A of a VLOOKUP) read as a head's name.
-func TestDefectExcelErrorValueImportedAsName(t *testing.T) {
+func TestImportRefusesARowWhoseCellShowsAnExcelError(t *testing.T) {
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	f := excelize.NewFile()
@@ -70,7 +70,7 @@ func TestDefectExcelErrorValueImportedAsName(t *testing.T) {
 }
 
 // Checks that should pass: encodings, phones, dates, headers.
-func TestImportRealFilesOK(t *testing.T) {
+func TestImportReadsFilesAsTeamsHaveThem(t *testing.T) {
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	// Windows-1258 refused
