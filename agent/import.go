@@ -1064,7 +1064,62 @@ func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (i
 		}
 		cols = append(cols, c)
 	}
+	if sub := subHeader(t, rows, best, cols, byKey); sub != nil {
+		for j, cell := range sub {
+			if strings.TrimSpace(cell) == "" {
+				continue
+			}
+			for len(cols) <= j {
+				cols = append(cols, ImportColumn{Index: len(cols)})
+			}
+			c := &cols[j]
+			c.Header, c.Field = strings.TrimSpace(cell), fieldOfKey(t, headerKey(cell), byKey)
+			if c.Field != "" {
+				if other, dup := used[c.Field]; dup {
+					return 0, nil, &ImportColumnsError{Field: c.Field, A: other, B: c.Header}
+				}
+				used[c.Field] = c.Header
+			}
+		}
+		return best + 1, cols, nil
+	}
 	return best, cols, nil
+}
+
+// subHeader is the second row of a two-row header, or nil: official lists
+// merge a group title ("Chuyển đổi số") over several columns and name
+// them on the row below, where the columns the first row names are empty
+// (merged down). It is taken only so: every cell of the row below is
+// empty where the header row names a field, and the rest name fields.
+func subHeader(t *schema.Table, rows [][]string, best int, cols []ImportColumn, byKey map[string]string) []string {
+	if best+1 >= len(rows) {
+		return nil
+	}
+	sub, named := rows[best+1], 0
+	for j, cell := range sub {
+		if strings.TrimSpace(cell) == "" {
+			continue
+		}
+		if j < len(cols) && cols[j].Field != "" || fieldOfKey(t, headerKey(cell), byKey) == "" {
+			return nil
+		}
+		named++
+	}
+	if named == 0 {
+		return nil
+	}
+	return sub
+}
+
+// fieldOfKey is the field a normalised header names, by --map first.
+func fieldOfKey(t *schema.Table, k string, byKey map[string]string) string {
+	if f, ok := byKey[k]; ok {
+		if f == "-" {
+			return ""
+		}
+		return f
+	}
+	return fieldForHeader(t, k)
 }
 
 // ImportColumnsError: two columns map to the same field.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/unicode"
 )
 
@@ -114,4 +115,31 @@ func TestImportTakesPhonesWithNoBreakSpaces(t *testing.T) {
 	csv := "\ufeffHọ tên chủ hộ;Số điện thoại\r\nNguyễn Văn An;0912\u00a0345\u00a0678\r\n"
 	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+}
+
+// D3: the two-row header of official lists (refused before: "Chưa nhập
+// tên chủ hộ" on the second header row, read as data): a group header merged over
+// the digital-skill columns, their names on the row below.
+func TestImportReadsATwoRowHeader(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	f := excelize.NewFile()
+	defer f.Close()
+	sh := f.GetSheetName(0)
+	require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"DANH SÁCH HỘ GIA ĐÌNH"}))
+	require.NoError(t, f.SetSheetRow(sh, "A3", &[]any{"STT", "Họ tên chủ hộ", "Địa chỉ", "Chuyển đổi số"}))
+	require.NoError(t, f.SetSheetRow(sh, "D4", &[]any{"Có điện thoại thông minh", "Đã cài VNeID"}))
+	require.NoError(t, f.MergeCell(sh, "A3", "A4"))
+	require.NoError(t, f.MergeCell(sh, "B3", "B4"))
+	require.NoError(t, f.MergeCell(sh, "C3", "C4"))
+	require.NoError(t, f.MergeCell(sh, "D3", "E3"))
+	require.NoError(t, f.SetSheetRow(sh, "A5", &[]any{1, "Nguyễn Văn An", "Số 1", "có", "có"}))
+	require.NoError(t, f.SetSheetRow(sh, "A6", &[]any{2, "Trần Thị Bình", "Số 2", "có", "không"}))
+	file := filepath.Join(t.TempDir(), "ho.xlsx")
+	require.NoError(t, f.SaveAs(file))
+	r := cli(t, dir, "import", file)
+	t.Log(r.stdout, r.stderr)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	out := cli(t, dir, "household", "search", "an", "--json").stdout
+	require.Contains(t, out, `"vneid_installed": true`)
 }
