@@ -204,26 +204,21 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	}
 	batch := make([]importRow, 0, importBatch)
 	errs := sheet.Errors
-	// A table with a row-number column (STT) filled on every data row
-	// ends at a blank row: the rows after it without a row number are
+	// A table with a row-number column (STT) ends at its last numbered
+	// row: the rows after it, past a blank row and without a number, are
 	// what lists carry under the table (NGƯỜI LẬP BIỂU, TRƯỞNG ẤP, their
-	// names), not households. Without such a column nothing is guessed.
-	stt := rowNumberColumn(cols)
-	numbered, gap, footer := stt >= 0, false, false
+	// names), not households; they are listed, not imported. A row
+	// without a number between numbered ones is a household whose number
+	// was forgotten. Without such a column nothing is guessed.
+	footerFrom := footerStart(sheet.Rows, hi, rowNumberColumn(cols))
 	for i := hi + 1; i < len(sheet.Rows); i++ {
 		cells := sheet.Rows[i]
 		if blank(cells) {
-			gap = gap || res.Rows > 0
 			continue
 		}
-		hasNumber := stt >= 0 && stt < len(cells) && strings.TrimSpace(cells[stt]) != ""
-		if numbered && !hasNumber && (footer || gap) {
-			footer = true
+		if i >= footerFrom {
 			res.Footer = append(res.Footer, sheet.line(i))
 			continue
-		}
-		if !hasNumber {
-			numbered = false
 		}
 		res.Rows++
 		line := sheet.line(i)
@@ -1186,6 +1181,59 @@ var headerNames = map[string][]string{
 // ignoredHeaders are columns a list carries that are no field: a row
 // number is the usual one.
 var ignoredHeaders = map[string]bool{"stt": true, "tt": true, "so tt": true, "so thu tu": true}
+
+// footerStart is the index of the first row under the table (len(rows)
+// if none): the first non-blank row after the last numbered one, past a
+// blank row, when every row between the header and it has its number.
+// stt is the row-number column, -1 if none.
+func footerStart(rows [][]string, hi, stt int) int {
+	if stt < 0 {
+		return len(rows)
+	}
+	last := -1
+	for i := hi + 1; i < len(rows); i++ {
+		if rowNumber(rows[i], stt) {
+			last = i
+		}
+	}
+	if last < 0 {
+		return len(rows)
+	}
+	for i := hi + 1; i < last; i++ {
+		if !blank(rows[i]) && !rowNumber(rows[i], stt) {
+			return len(rows) // not a numbered table: a number forgotten, or none kept
+		}
+	}
+	gap := false
+	for i := last + 1; i < len(rows); i++ {
+		switch {
+		case blank(rows[i]):
+			gap = true
+		case gap:
+			return i
+		default:
+			return len(rows) // right under the last numbered row: a household
+		}
+	}
+	return len(rows)
+}
+
+// rowNumber: the row's row-number cell holds a number ("12", "12.").
+func rowNumber(cells []string, stt int) bool {
+	if stt >= len(cells) {
+		return false
+	}
+	v := strings.TrimRight(strings.TrimSpace(cells[stt]), ".)")
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // rowNumberColumn is the index of the row-number column (STT), -1 if none.
 func rowNumberColumn(cols []ImportColumn) int {

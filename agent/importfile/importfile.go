@@ -112,6 +112,9 @@ func ReadCSV(r io.Reader) (*Sheet, error) {
 			VI: "Tệp không phải chữ UTF-8 (có thể là bảng mã cũ như TCVN3 hay VNI). Hãy lưu lại tệp dạng \"CSV UTF-8\" trong Excel, hoặc dạng .xlsx.",
 			EN: "The file is not UTF-8 text (perhaps an old encoding such as TCVN3 or VNI). Save it again as \"CSV UTF-8\" in Excel, or as .xlsx."}
 	}
+	// Line ends converted twice (a CRLF file through unix2dos, or FTP in
+	// ASCII mode) read as the CRLF they were.
+	data = bytes.ReplaceAll(data, []byte("\r\r\n"), []byte("\r\n"))
 	comma := delimiter(data)
 	if err := unclosedQuote(data, comma); err != nil {
 		return nil, err
@@ -175,7 +178,10 @@ func unclosedQuote(data []byte, comma rune) error {
 				switch {
 				case i+1 < len(data) && data[i+1] == '"':
 					i++
-				case i+1 == len(data) || rune(data[i+1]) == comma || data[i+1] == '\n' || data[i+1] == '\r':
+				case i+1 == len(data) || rune(data[i+1]) == comma || data[i+1] == '\n' ||
+					data[i+1] == '\r' && (i+2 == len(data) || data[i+2] == '\n'):
+					// As the reader closes a quoted cell: a lone CR (line ends
+					// converted twice, CR CR LF) does not close it.
 					closed = true
 				}
 			}
@@ -222,6 +228,7 @@ func delimiter(data []byte) rune {
 	var lines []map[rune]int
 	cur := map[rune]int{}
 	quoted, content := false, false
+	prev := byte('\n') // the byte before, for where a cell starts
 	end := func() {
 		if content {
 			lines = append(lines, cur)
@@ -232,6 +239,8 @@ func delimiter(data []byte) rune {
 		if len(lines) == delimiterLines {
 			break
 		}
+		at := prev
+		prev = b
 		switch b {
 		case '\n':
 			if !quoted {
@@ -239,7 +248,11 @@ func delimiter(data []byte) rune {
 				continue
 			}
 		case '"':
-			quoted = !quoted
+			// A quote opens a quoted run only at a cell's start, as the
+			// reader takes it (Nhà 21" tôn is text); inside one it closes.
+			if quoted || at == '\n' || at == ',' || at == ';' || at == '\t' {
+				quoted = !quoted
+			}
 		case ',', ';', '\t':
 			if !quoted {
 				cur[rune(b)]++

@@ -162,8 +162,8 @@ func (e *env) importReport(res *agent.ImportResult, sheet string) {
 		}
 		fmt.Fprintln(e.stdout)
 		fmt.Fprintln(e.stdout, e.tr(
-			fmt.Sprintf("Bỏ qua %d dòng dưới bảng (sau dòng trống, không có số thứ tự: chữ ký, ghi chú), không nhập: dòng %s.", len(res.Footer), strings.Join(lines, ", ")),
-			fmt.Sprintf("Left out %d rows under the table (after a blank row, without a row number: signatures, notes), not imported: lines %s.", len(res.Footer), strings.Join(lines, ", "))))
+			fmt.Sprintf("Bỏ qua %d dòng dưới bảng (sau dòng trống, không có số thứ tự: thường là chữ ký, ghi chú), không nhập: dòng %s. Nếu trong đó có hộ, hãy điền số thứ tự cho hộ đó rồi nhập lại.", len(res.Footer), strings.Join(lines, ", ")),
+			fmt.Sprintf("Left out %d rows under the table (after a blank row, without a row number: signatures, notes as a rule), not imported: lines %s. If a household is among them, give it its row number and import again.", len(res.Footer), strings.Join(lines, ", "))))
 	}
 	fmt.Fprintln(e.stdout)
 	fmt.Fprintln(e.stdout, e.tr(
