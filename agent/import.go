@@ -1218,21 +1218,23 @@ func footerStart(rows [][]string, hi, stt int) int {
 	return len(rows)
 }
 
-// rowNumber: the row's row-number cell holds a number ("12", "12.").
+// rowNumber: the row's row-number cell holds a row number as lists write
+// them ("12", "12.", "2a", "1.1", "IV"), not words (a signature's text
+// merged into the first column).
 func rowNumber(cells []string, stt int) bool {
 	if stt >= len(cells) {
 		return false
 	}
-	v := strings.TrimRight(strings.TrimSpace(cells[stt]), ".)")
-	if v == "" {
+	v := strings.TrimSpace(cells[stt])
+	if v == "" || len(v) > 8 || strings.ContainsAny(v, " \t") {
 		return false
 	}
+	digit, roman := false, true
 	for _, r := range v {
-		if r < '0' || r > '9' {
-			return false
-		}
+		digit = digit || r >= '0' && r <= '9'
+		roman = roman && strings.ContainsRune("IVXLCivxlc.)", r)
 	}
-	return true
+	return digit || roman && strings.ContainsAny(v, "IVXLCivxlc")
 }
 
 // rowNumberColumn is the index of the row-number column (STT), -1 if none.

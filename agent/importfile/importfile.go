@@ -229,6 +229,7 @@ func delimiter(data []byte) rune {
 	cur := map[rune]int{}
 	quoted, content := false, false
 	prev := byte('\n') // the byte before, for where a cell starts
+	closed := false    // the byte before closed a quoted run
 	end := func() {
 		if content {
 			lines = append(lines, cur)
@@ -239,8 +240,8 @@ func delimiter(data []byte) rune {
 		if len(lines) == delimiterLines {
 			break
 		}
-		at := prev
-		prev = b
+		at, reopen := prev, closed
+		prev, closed = b, false
 		switch b {
 		case '\n':
 			if !quoted {
@@ -249,9 +250,14 @@ func delimiter(data []byte) rune {
 			}
 		case '"':
 			// A quote opens a quoted run only at a cell's start, as the
-			// reader takes it (Nhà 21" tôn is text); inside one it closes.
-			if quoted || at == '\n' || at == ',' || at == ';' || at == '\t' {
-				quoted = !quoted
+			// reader takes it (Nhà 21" tôn is text), or right after the
+			// quote that closed one ("" inside a quoted cell is a quote);
+			// inside one it closes.
+			switch {
+			case quoted:
+				quoted, closed = false, true
+			case reopen || at == '\n' || at == ',' || at == ';' || at == '\t':
+				quoted = true
 			}
 		case ',', ';', '\t':
 			if !quoted {

@@ -236,3 +236,40 @@ func TestImportFindsTheSeparatorPastAnInchMark(t *testing.T) {
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code)
 }
+
+// Helper 99 (stop 42), of the fixes above: a row number such as "2a"
+// turned the signature detection off; a doubled quote inside a quoted
+// cell made the separator count take the cell's commas.
+func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
+		"1;Nguyễn Văn An;Số 1\r\n" +
+		"2;Trần Thị Bình;Số 2\r\n" +
+		"2a;Trần Văn Bảo;Số 2\r\n" +
+		"3;Lê Văn Cường;Số 3\r\n" +
+		";;\r\n" +
+		";NGƯỜI LẬP BIỂU;TRƯỞNG ẤP\r\n" +
+		";;\r\n" +
+		";Nguyễn Văn Bê;Trần Văn Xê\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	t.Log(r.stdout, r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Trần Văn Bảo", "Lê Văn Cường"}, householdNames(t, dir))
+}
+
+// A doubled quote ("") inside a quoted cell: delimiter() now ends the
+// quoted run there and counts the commas after it, so a title line with
+// commas wins the tie over the semicolons.
+func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN HƯNG\r\n" +
+		"STT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
+		"1;Nguyễn Văn An;\"Nhà 21\"\" tôn, tổ 2, ấp 3\";x\r\n" +
+		"2;Trần Thị Bình;\"Nhà 9\"\" lá, tổ 1, ấp 3\";y\r\n" +
+		"3;Lê Văn Cường;\"Nhà 4\"\" gỗ, tổ 5, ấp 3\";z\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	t.Log(r.stdout, r.stderr)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir))
+}
