@@ -1032,6 +1032,18 @@ func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (i
 			best, bestN = i, n
 			break
 		}
+		if n == 1 {
+			// A two-row header whose first row names one field (STT, Họ
+			// tên chủ hộ, a group title) and its second row the rest.
+			cols := make([]ImportColumn, len(rows[i]))
+			for j, cell := range rows[i] {
+				cols[j] = ImportColumn{Index: j, Field: fieldOfKey(t, headerKey(cell), byKey)}
+			}
+			if subHeader(t, rows, i, cols, byKey) != nil {
+				best, bestN = i, n
+				break
+			}
+		}
 		if n > bestN && n >= 1 && len(rows[i]) == 1 {
 			best, bestN = i, n // a one-column list
 		}

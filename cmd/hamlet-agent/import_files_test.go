@@ -273,3 +273,18 @@ func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir))
 }
+
+// A two-row header whose first row names one field only (helper 99): the
+// second row was taken for the header, and no column was the head's name.
+func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	csv := "STT;Họ tên chủ hộ;Chuyển đổi số;\r\n" +
+		";;Có điện thoại thông minh;Đã cài VNeID\r\n" +
+		"1;Nguyễn Văn An;có;có\r\n" +
+		"2;Trần Thị Bình;có;không\r\n"
+	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
+	require.Contains(t, cli(t, dir, "household", "search", "an", "--json").stdout, `"vneid_installed": true`)
+}
