@@ -1202,9 +1202,9 @@ func footerStart(rows [][]string, hi, stt int) int {
 	if stt < 0 {
 		return len(rows)
 	}
-	last := -1
+	last := -1 // the last row numbered as the table numbers its rows
 	for i := hi + 1; i < len(rows); i++ {
-		if rowNumber(rows[i], stt) {
+		if plainNumber(rows[i], stt) {
 			last = i
 		}
 	}
@@ -1230,9 +1230,28 @@ func footerStart(rows [][]string, hi, stt int) int {
 	return len(rows)
 }
 
+// plainNumber: the row's row-number cell holds a plain row number ("12",
+// "12.", "12)"), what marks the table's last row: a date, a note mark
+// "(1)", a letter or a phone in a signature block does not.
+func plainNumber(cells []string, stt int) bool {
+	if stt >= len(cells) {
+		return false
+	}
+	v := strings.TrimRight(strings.TrimSpace(cells[stt]), ".)")
+	if v == "" || len(v) > 6 {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // rowNumber: the row's row-number cell holds a row number as lists write
 // them ("12", "12.", "2a", "1.1", "IV"), not words (a signature's text
-// merged into the first column).
+// merged into the first column): what the rows of a numbered table have.
 func rowNumber(cells []string, stt int) bool {
 	if stt >= len(cells) {
 		return false

@@ -288,3 +288,22 @@ func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
 	require.Contains(t, cli(t, dir, "household", "search", "an", "--json").stdout, `"vneid_installed": true`)
 }
+
+// What a signature block may carry in the row-number column (helper 100):
+// a date, a note mark, a letter, a roman numeral, a phone, words. Only a
+// plain row number marks the table's last row; "1)" still does (a note
+// mark written so is read as a row number: not handled).
+func TestImportLeavesOutSignaturesWhateverTheirFirstColumn(t *testing.T) {
+	for _, first := range []string{"15/07", "(1)", "X", "C", "TM.", "KT.", "Ký tên", "0912345678", "7/2024", "II"} {
+		t.Run(first, func(t *testing.T) {
+			dir := t.TempDir()
+			enrollLocally(t, dir)
+			csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
+				"1;Nguyễn Văn An;Số 1\r\n2;Trần Thị Bình;Số 2\r\n3;Lê Văn Cường;Số 3\r\n" +
+				";;\r\n;NGƯỜI LẬP BIỂU;TRƯỞNG ẤP\r\n;;\r\n" +
+				first + ";Nguyễn Văn Bê;Trần Văn Xê\r\n"
+			r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+			require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir), r.stdout+r.stderr)
+		})
+	}
+}
