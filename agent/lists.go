@@ -131,6 +131,11 @@ func (r *Replica) RestoreConflict(ctx context.Context, id int64) (Conflict, erro
 	if err != nil {
 		return c, err
 	}
+	if c.RestoredAt != nil {
+		// Restored already: written again (a second press, a stale page),
+		// the old value would go over every edit made since.
+		return c, nil
+	}
 	rowID, err := uuid.Parse(c.Row)
 	if err != nil {
 		return c, err
@@ -235,10 +240,17 @@ func (t *txn) rejected(id int64) (Rejected, syncproto.Version, error) {
 	return x, ver, err
 }
 
+// Clear, as FixRejected's value, empties the field (the volunteer emptied
+// it on the page): refused for a field a record must have.
+var Clear any = clearValue{}
+
+type clearValue struct{}
+
 // FixRejected sends a refused change again as a new write: with value (a
-// corrected value) when value is non-nil, else the same value (after the
-// cause was fixed elsewhere, say the team's scope). The entry leaves the
-// list; if the new write is refused too, it comes back with the new reason.
+// corrected value) when value is non-nil, empty with Clear, else the same
+// value (after the cause was fixed elsewhere, say the team's scope). The
+// entry leaves the list; if the new write is refused too, it comes back
+// with the new reason.
 //
 // A household sent again takes with it the records refused because the
 // server did not hold it (household_missing): they go again too, after
@@ -600,7 +612,12 @@ func (r *Replica) fixRejectedInto(t *txn, id int64, value any, into string) (Rej
 	if err != nil {
 		return x, err
 	}
-	if value != nil {
+	if value == Clear {
+		if f, ok := tb.Field(x.Field); ok && f.Required {
+			return x, &schema.ValidationError{Table: x.Table, Field: x.Field, Code: schema.CodeRequired}
+		}
+		v = syncproto.Null()
+	} else if value != nil {
 		norm, err := tb.CheckWrite(schema.Write{Fields: map[string]any{x.Field: value}, Writer: schema.WriterVolunteer, Today: r.today()})
 		if err != nil {
 			return x, err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -120,15 +121,24 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 	for _, c := range cs {
 		d.Conflicts = append(d.Conflicts, a.conflictView(ctx, c, lang, snap, names))
 	}
-	if form == nil {
-		form = url.Values{}
-		for _, g := range d.Rejected {
-			for _, x := range g.Fixes {
-				form.Set("fix-"+strconv.FormatInt(x.ID, 10), x.Input)
-			}
+	// Every card's fix field shows its refused value, but for what the
+	// volunteer typed in the one just refused: the other cards keep
+	// theirs (an empty field sends the field empty).
+	shown := url.Values{}
+	for _, g := range d.Rejected {
+		for _, x := range g.Fixes {
+			shown.Set("fix-"+strconv.FormatInt(x.ID, 10), x.Input)
 		}
 	}
-	v := &view{Page: "sync", Data: d, Errors: errs, Form: form}
+	for k, vs := range form {
+		if strings.HasPrefix(k, "fix-") {
+			shown[k] = vs
+		}
+	}
+	v := &view{Page: "sync", Data: d, Errors: errs, Form: shown}
+	if r.Method != http.MethodGet {
+		v.Path = "/sync" // the language toggle comes back here, not to the POST's address
+	}
 	switch r.URL.Query().Get("done") {
 	case "fixed":
 		v.Notice = tr(lang, "done_fixed")
@@ -357,7 +367,10 @@ func (a *App) rejectedFix(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		text := strings.TrimSpace(r.PostForm.Get(key))
-		var v any
+		var v any // no field sent, or a field a record must have left empty: the same value again
+		if _, sent := r.PostForm[key]; sent && text == "" && !a.required(x.Table, x.Field) {
+			v = agent.Clear // the volunteer emptied the field
+		}
 		if text != "" {
 			v, err = agent.ParseFieldValue(x.Table, x.Field, text)
 		}
@@ -382,6 +395,16 @@ func (a *App) rejectedFix(w http.ResponseWriter, r *http.Request) {
 	a.notFound(w, r)
 }
 
+// required: a record of table must have field.
+func (a *App) required(table, field string) bool {
+	tb, ok := a.r.Schema().Table(table)
+	if !ok {
+		return false
+	}
+	f, ok := tb.Field(field)
+	return ok && f.Required
+}
+
 // rejectedDiscard drops a refused record's changes: the id of the
 // address, and the others of the same record the form names.
 func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
@@ -399,13 +422,23 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 	// What goes with the changes: read before they go. A record the
 	// server never took leaves the laptop with them, for good, and a
 	// household with its records: the volunteer is told, and presses again.
+	// Changes dropped meanwhile (a second click, another tab, the CLI)
+	// are left out; when none is left, the drop was done.
+	held, err := a.r.Rejected(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	ids = slices.DeleteFunc(ids, func(x int64) bool {
+		return !slices.ContainsFunc(held, func(h agent.Rejected) bool { return h.ID == x })
+	})
+	if len(ids) == 0 {
+		http.Redirect(w, r, "/sync?done=discarded#rejected", http.StatusSeeOther)
+		return
+	}
+	id = ids[0]
 	eff, err := a.r.DiscardPreview(r.Context(), ids)
 	if err != nil {
-		var nf *agent.NotFoundError
-		if errors.As(err, &nf) {
-			a.notFound(w, r)
-			return
-		}
 		a.fail(w, r, err)
 		return
 	}
@@ -416,15 +449,11 @@ func (a *App) rejectedDiscard(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/sync?confirm="+first+"&n="+strconv.Itoa(eff.Records)+"#rej-"+first, http.StatusSeeOther)
 		return
 	}
-	for i, x := range ids {
+	for _, x := range ids {
 		if err := a.r.DiscardRejected(r.Context(), x); err != nil {
 			var nf *agent.NotFoundError
-			if errors.As(err, &nf) && i > 0 {
-				continue // dropped meanwhile (a second click, the CLI)
-			}
 			if errors.As(err, &nf) {
-				a.notFound(w, r)
-				return
+				continue // dropped meanwhile (a second click, the CLI)
 			}
 			a.fail(w, r, err)
 			return
