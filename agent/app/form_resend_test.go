@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"database/sql"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -90,18 +89,10 @@ func TestAVisitKeyCarriedToAnotherHouseholdSavesItsVisit(t *testing.T) {
 // photos again: the browser does not keep them (review 42b, helper 96).
 func TestABusyReportSaysToChooseThePhotosAgain(t *testing.T) {
 	h := newHarness(t, true)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dir, "replica.db")+"?_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	release := holdReplica(t, h)
 	jpg := phototest.JPEG(phototest.Image(800, 600, true, 1), 85)
 	status, body, _ := h.postFiles("/reports/new", map[string]string{"hamlet_code": hamlet1, "category": "ha_tang_do_thi", "description": "Cống bị tắc", "consent_disclose": "no", "rid": uuid.NewString()}, map[string][]byte{"a.jpg": jpg})
-	_, err = conn.ExecContext(context.Background(), "ROLLBACK")
-	require.NoError(t, err)
+	release()
 	require.Equal(t, http.StatusServiceUnavailable, status)
 	require.Contains(t, body, "Cống bị tắc")
 	require.Contains(t, body, "hãy chọn lại ảnh", "the photo chosen is not kept by the browser: the page must say to choose it again")

@@ -117,17 +117,9 @@ func TestAnEditFormKeepsWhatAnotherCommandWroteWhileItWasOpen(t *testing.T) {
 // form; review 42, helper 94).
 func TestABusyReplicaKeepsWhatWasTypedAndSaysToWait(t *testing.T) {
 	h := newHarness(t, true)
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dir, "replica.db")+"?_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	defer db.Close()
-	conn, err := db.Conn(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	release := holdReplica(t, h)
 	status, body, _ := h.post("/households/new", url.Values{"hamlet_code": {hamlet1}, "head_name": {"Lê Thị Hoa Dài"}, "address": {"Tổ 7, hẻm 12"}, "active": {"on"}})
-	_, err = conn.ExecContext(context.Background(), "ROLLBACK")
-	require.NoError(t, err)
+	release()
 	require.Equal(t, http.StatusServiceUnavailable, status)
 	require.Contains(t, body, "Một lệnh Hamlet khác", "the busy message in Vietnamese")
 	require.NotContains(t, body, "SQLITE_BUSY")
@@ -147,4 +139,23 @@ func TestAVisitForAHouseholdDeletedMeanwhileKeepsWhatWasTyped(t *testing.T) {
 	require.Equal(t, http.StatusConflict, status, "not a server error")
 	require.Contains(t, body, "vừa bị xóa")
 	require.Contains(t, body, "Ghi chú dài của tôi", "what was typed is kept")
+}
+
+// holdReplica holds the replica's write lock from another connection (as
+// another Hamlet command would) until release: a save waits its 10 s and
+// is refused as busy.
+func holdReplica(t *testing.T, h *harness) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(h.dir, "replica.db")+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	_, err = conn.ExecContext(context.Background(), "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	return func() {
+		_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+		require.NoError(t, err)
+	}
 }

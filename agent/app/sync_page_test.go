@@ -25,6 +25,32 @@ type syncLaptop struct {
 	url string
 }
 
+// laptopAhead is a laptop enrolled with a real server, the app over its
+// replica, and a clock it sets five days ahead to write a date the server
+// refuses (after its tomorrow).
+type laptopAhead struct {
+	*syncLaptop
+	h     *harness
+	ts    *servertest.TS
+	shift atomic.Int64
+}
+
+func newLaptopAhead(t *testing.T) *laptopAhead {
+	la := &laptopAhead{ts: servertest.Start(t)}
+	la.syncLaptop = openSyncLaptop(t, la.ts, la.ts.TeamA, func() time.Time { return time.Now().Add(time.Duration(la.shift.Load())) })
+	la.h = newHarness(t, false, func(c *app.Config) { c.Replica = la.l })
+	return la
+}
+
+// refused runs write with the clock ahead, then syncs: the server refuses
+// the dates written.
+func (la *laptopAhead) refused(write func()) {
+	la.shift.Store(int64(5 * 24 * time.Hour))
+	write()
+	la.shift.Store(0)
+	la.sync()
+}
+
 func openSyncLaptop(t *testing.T, ts *servertest.TS, team string, now func() time.Time) *syncLaptop {
 	ctx := context.Background()
 	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: now})
@@ -97,18 +123,15 @@ func TestARestorePressedAgainLeavesALaterEdit(t *testing.T) {
 // sent the refused value again.
 func TestAFixWithTheFieldEmptiedSendsItEmpty(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	var shift atomic.Int64
-	a := openSyncLaptop(t, ts, ts.TeamA, func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
-	h := newHarness(t, false, func(c *app.Config) { c.Replica = a.l })
+	la := newLaptopAhead(t)
+	a, h, ts := la.syncLaptop, la.h, la.ts
 	hh, err := a.l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lâm Thị Sáu"})
 	require.NoError(t, err)
 	a.sync()
-	shift.Store(int64(5 * 24 * time.Hour))
 	future := time.Now().AddDate(0, 0, 3).Format("2006-01-02")
-	require.NoError(t, a.l.EditHousehold(ctx, hh, agent.Fields{"registered_on": future}))
-	shift.Store(0)
-	a.sync()
+	la.refused(func() {
+		require.NoError(t, a.l.EditHousehold(ctx, hh, agent.Fields{"registered_on": future}))
+	})
 	rej, err := a.l.Rejected(ctx)
 	require.NoError(t, err)
 	require.Len(t, rej, 1, "%+v", rej)
@@ -130,21 +153,18 @@ func TestAFixWithTheFieldEmptiedSendsItEmpty(t *testing.T) {
 // pressing theirs sent the refused value again).
 func TestARefusedFixKeepsTheOtherCardsValues(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	var shift atomic.Int64
-	a := openSyncLaptop(t, ts, ts.TeamA, func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
-	h := newHarness(t, false, func(c *app.Config) { c.Replica = a.l })
+	la := newLaptopAhead(t)
+	a, h, ts := la.syncLaptop, la.h, la.ts
 	h1, err := a.l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lâm Thị Sáu"})
 	require.NoError(t, err)
 	h2, err := a.l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Trần Văn Bảy"})
 	require.NoError(t, err)
 	a.sync()
-	shift.Store(int64(5 * 24 * time.Hour))
 	future := time.Now().AddDate(0, 0, 3)
-	require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": future.Format("2006-01-02")}))
-	require.NoError(t, a.l.EditHousehold(ctx, h2, agent.Fields{"registered_on": future.Format("2006-01-02"), "phone": "0912345678"}))
-	shift.Store(0)
-	a.sync()
+	la.refused(func() {
+		require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": future.Format("2006-01-02")}))
+		require.NoError(t, a.l.EditHousehold(ctx, h2, agent.Fields{"registered_on": future.Format("2006-01-02"), "phone": "0912345678"}))
+	})
 	rej, err := a.l.Rejected(ctx)
 	require.NoError(t, err)
 	t.Logf("%+v", rej)
@@ -168,17 +188,14 @@ func TestARefusedFixKeepsTheOtherCardsValues(t *testing.T) {
 // POST-only address: not found.
 func TestTheLanguageToggleAfterARefusedFixComesBackToTheSyncPage(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	var shift atomic.Int64
-	a := openSyncLaptop(t, ts, ts.TeamA, func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
-	h := newHarness(t, false, func(c *app.Config) { c.Replica = a.l })
+	la := newLaptopAhead(t)
+	a, h, ts := la.syncLaptop, la.h, la.ts
 	h1, err := a.l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lâm Thị Sáu"})
 	require.NoError(t, err)
 	a.sync()
-	shift.Store(int64(5 * 24 * time.Hour))
-	require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 3).Format("2006-01-02")}))
-	shift.Store(0)
-	a.sync()
+	la.refused(func() {
+		require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 3).Format("2006-01-02")}))
+	})
 	rej, err := a.l.Rejected(ctx)
 	require.NoError(t, err)
 	require.Len(t, rej, 1)
@@ -200,18 +217,15 @@ func TestTheLanguageToggleAfterARefusedFixComesBackToTheSyncPage(t *testing.T) {
 // answered "not found" and left the card's other change.
 func TestAStaleDropWhoseFirstChangeIsGoneDropsTheRest(t *testing.T) {
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	var shift atomic.Int64
-	a := openSyncLaptop(t, ts, ts.TeamA, func() time.Time { return time.Now().Add(time.Duration(shift.Load())) })
-	h := newHarness(t, false, func(c *app.Config) { c.Replica = a.l })
+	la := newLaptopAhead(t)
+	a, h, ts := la.syncLaptop, la.h, la.ts
 	h1, err := a.l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lâm Thị Sáu"})
 	require.NoError(t, err)
 	a.sync()
-	shift.Store(int64(5 * 24 * time.Hour))
-	require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 3).Format("2006-01-02")}))
-	require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 4).Format("2006-01-02")}))
-	shift.Store(0)
-	a.sync()
+	la.refused(func() {
+		require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 3).Format("2006-01-02")}))
+		require.NoError(t, a.l.EditHousehold(ctx, h1, agent.Fields{"registered_on": time.Now().AddDate(0, 0, 4).Format("2006-01-02")}))
+	})
 	rej, err := a.l.Rejected(ctx)
 	require.NoError(t, err)
 	require.Len(t, rej, 2, "%+v", rej)

@@ -11,6 +11,15 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
+// importInto enrolls a new laptop and imports into it the file name
+// holding data.
+func importInto(t *testing.T, name string, data []byte) (string, result) {
+	t.Helper()
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	return dir, cli(t, dir, "import", writeFile(t, name, data))
+}
+
 func writeFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -23,13 +32,11 @@ func writeFile(t *testing.T, name string, data []byte) string {
 // D1: a hand-edited CSV with one unbalanced quote: the rest of the file
 // folds into one cell (LazyQuotes), rows vanish without a word.
 func TestImportRefusesACSVCellWhoseQuoteNeverCloses(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;Số 1;\"hộ nghèo\r\n" + // closing quote forgotten
 		"2;Trần Thị Bình;Số 2;\r\n" +
 		"3;Lê Văn Cường;Số 3;\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, exitError, r.code, "an unclosed quote is refused, not imported short:\n"+r.stdout+r.stderr)
 	require.Contains(t, r.stderr, "Dòng 2")
@@ -54,28 +61,24 @@ func TestImportRefusesACSVCellWhoseQuoteNeverCloses(t *testing.T) {
 // more commas than the sheet has columns: the delimiter is taken from
 // the title line alone.
 func TestImportFindsTheSeparatorUnderATitleWithCommas(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "\ufeffDANH SÁCH HỘ GIA ĐÌNH ẤP TÂN THÀNH, XÃ TÂN PHÚ, HUYỆN CHÂU THÀNH, TỈNH AN GIANG;;;\r\n" +
 		";;;\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Số điện thoại\r\n" +
 		"1;Nguyễn Văn An;Số 1, tổ 2;0912345678\r\n" +
 		"2;Trần Thị Bình;Số 3;0912345679\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
 }
 
 // D2b: the same with Excel's "Unicode text" (UTF-16, tabs).
 func TestImportFindsTheTabsOfUnicodeTextUnderATitleWithCommas(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	txt := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN PHÚ, TỈNH AN GIANG\t\t\t\r\n" +
 		"STT\tHọ tên chủ hộ\tĐịa chỉ\tSố điện thoại\r\n" +
 		"1\tNguyễn Văn An\tSố 1\t0912345678\r\n"
 	b, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(txt)
 	require.NoError(t, err)
-	r := cli(t, dir, "import", writeFile(t, "ho.txt", []byte(b)))
+	dir, r := importInto(t, "ho.txt", []byte(b))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.Equal(t, []string{"Nguyễn Văn An"}, householdNames(t, dir))
 }
@@ -83,8 +86,6 @@ func TestImportFindsTheTabsOfUnicodeTextUnderATitleWithCommas(t *testing.T) {
 // D4: the signature block under an official list (NGƯỜI LẬP BIỂU,
 // TRƯỞNG ẤP, their names) was imported as households.
 func TestImportLeavesOutTheSignaturesUnderANumberedTable(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Số nhân khẩu\r\n" +
 		"1;Nguyễn Văn An;Số 1;4\r\n" +
 		"2;Trần Thị Bình;Số 2;3\r\n" +
@@ -92,7 +93,7 @@ func TestImportLeavesOutTheSignaturesUnderANumberedTable(t *testing.T) {
 		";NGƯỜI LẬP BIỂU;TRƯỞNG ẤP;\r\n" +
 		";;;\r\n" +
 		";Lê Văn Lập;Phạm Văn Trưởng;\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
@@ -111,10 +112,8 @@ func TestImportLeavesOutTheSignaturesUnderANumberedTable(t *testing.T) {
 // D5: a phone copied from Zalo or a web page, digits grouped with
 // no-break spaces, reads as spaces in Excel but is refused.
 func TestImportTakesPhonesWithNoBreakSpaces(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "\ufeffHọ tên chủ hộ;Số điện thoại\r\nNguyễn Văn An;0912\u00a0345\u00a0678\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	_, r := importInto(t, "ho.csv", []byte(csv))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 }
 
@@ -168,8 +167,6 @@ func TestImportTakesAHouseholdWhoseNumberWasForgotten(t *testing.T) {
 // R2: a signature block whose text sits in column A (a merged cell's
 // value is in its first column, the STT column): not left out.
 func TestImportLeavesOutSignaturesWrittenInTheNumberColumn(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
 		"1;Nguyễn Văn An;Số 1\r\n" +
 		"2;Trần Thị Bình;Số 2\r\n" +
@@ -177,7 +174,7 @@ func TestImportLeavesOutSignaturesWrittenInTheNumberColumn(t *testing.T) {
 		"NGƯỜI LẬP BIỂU;;TRƯỞNG ẤP\r\n" +
 		";;\r\n" +
 		"Nguyễn Văn Bê;;Trần Văn Xê\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
@@ -193,9 +190,7 @@ func TestImportReadsOrdinaryCSVs(t *testing.T) {
 		"lf-only":        "Họ tên chủ hộ;Ghi chú\n\"Nguyễn Văn An\";\"x\"\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
-			enrollLocally(t, dir)
-			r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+			dir, r := importInto(t, "ho.csv", []byte(csv))
 			t.Log(r.stdout, r.stderr)
 			require.Equal(t, 0, r.code, r.stdout+r.stderr)
 			require.Contains(t, householdNames(t, dir), "Nguyễn Văn An")
@@ -209,14 +204,12 @@ func TestImportReadsOrdinaryCSVs(t *testing.T) {
 // but unclosedQuote takes the lone CR as closing: the rows after fold
 // into that cell without a word.
 func TestImportReadsLineEndsConvertedTwice(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "STT,Họ tên chủ hộ,Địa chỉ\r\n" +
 		"1,Nguyễn Văn An,\"Số 1, tổ 2\"\r\n" +
 		"2,Trần Thị Bình,\"Số 2, tổ 2\"\r\n" +
 		"3,Lê Văn Cường,\"Số 3, tổ 2\"\r\n"
 	csv = strings.ReplaceAll(csv, "\r\n", "\r\r\n")
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.Len(t, householdNames(t, dir), 3, "rows lost without a word")
@@ -226,13 +219,11 @@ func TestImportReadsLineEndsConvertedTwice(t *testing.T) {
 // cell (text to the lazy reader, but delimiter() treats it as opening a
 // quoted run to the end of the file).
 func TestImportFindsTheSeparatorPastAnInchMark(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ AN BÌNH\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;Nhà 21\" tôn;x\r\n" +
 		"2;Trần Thị Bình;Số 2;\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	_, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code)
 }
@@ -241,8 +232,6 @@ func TestImportFindsTheSeparatorPastAnInchMark(t *testing.T) {
 // turned the signature detection off; a doubled quote inside a quoted
 // cell made the separator count take the cell's commas.
 func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
 		"1;Nguyễn Văn An;Số 1\r\n" +
 		"2;Trần Thị Bình;Số 2\r\n" +
@@ -252,7 +241,7 @@ func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
 		";NGƯỜI LẬP BIỂU;TRƯỞNG ẤP\r\n" +
 		";;\r\n" +
 		";Nguyễn Văn Bê;Trần Văn Xê\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Trần Văn Bảo", "Lê Văn Cường"}, householdNames(t, dir))
 }
@@ -261,14 +250,12 @@ func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
 // quoted run there and counts the commas after it, so a title line with
 // commas wins the tie over the semicolons.
 func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN HƯNG\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;\"Nhà 21\"\" tôn, tổ 2, ấp 3\";x\r\n" +
 		"2;Trần Thị Bình;\"Nhà 9\"\" lá, tổ 1, ấp 3\";y\r\n" +
 		"3;Lê Văn Cường;\"Nhà 4\"\" gỗ, tổ 5, ấp 3\";z\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	t.Log(r.stdout, r.stderr)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir))
@@ -277,13 +264,11 @@ func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
 // A two-row header whose first row names one field only (helper 99): the
 // second row was taken for the header, and no column was the head's name.
 func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
-	dir := t.TempDir()
-	enrollLocally(t, dir)
 	csv := "STT;Họ tên chủ hộ;Chuyển đổi số;\r\n" +
 		";;Có điện thoại thông minh;Đã cài VNeID\r\n" +
 		"1;Nguyễn Văn An;có;có\r\n" +
 		"2;Trần Thị Bình;có;không\r\n"
-	r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+	dir, r := importInto(t, "ho.csv", []byte(csv))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình"}, householdNames(t, dir))
 	require.Contains(t, cli(t, dir, "household", "search", "an", "--json").stdout, `"vneid_installed": true`)
@@ -296,13 +281,11 @@ func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
 func TestImportLeavesOutSignaturesWhateverTheirFirstColumn(t *testing.T) {
 	for _, first := range []string{"15/07", "(1)", "X", "C", "TM.", "KT.", "Ký tên", "0912345678", "7/2024", "II"} {
 		t.Run(first, func(t *testing.T) {
-			dir := t.TempDir()
-			enrollLocally(t, dir)
 			csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
 				"1;Nguyễn Văn An;Số 1\r\n2;Trần Thị Bình;Số 2\r\n3;Lê Văn Cường;Số 3\r\n" +
 				";;\r\n;NGƯỜI LẬP BIỂU;TRƯỞNG ẤP\r\n;;\r\n" +
 				first + ";Nguyễn Văn Bê;Trần Văn Xê\r\n"
-			r := cli(t, dir, "import", writeFile(t, "ho.csv", []byte(csv)))
+			dir, r := importInto(t, "ho.csv", []byte(csv))
 			require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"}, householdNames(t, dir), r.stdout+r.stderr)
 		})
 	}
