@@ -278,8 +278,8 @@ func (e *ConnectError) Message(lang string) string {
 	}
 	if e.Enrolling {
 		return pick(lang,
-			fmt.Sprintf("Không kết nối được máy chủ %s nên máy này chưa được đăng ký. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ (đúng như cán bộ CNTT đưa, kể cả cổng, ví dụ :8750) rồi chạy lại lệnh; mã đăng ký chưa bị dùng.", e.URL),
-			fmt.Sprintf("Cannot reach the server at %s, so this laptop is not enrolled. Check the network (mobile data/Wi-Fi) and the server address (exactly as IT staff gave it, port included, e.g. :8750), then run the command again; the code is not used up.", e.URL))
+			fmt.Sprintf("Không kết nối được máy chủ %s nên máy này chưa được đăng ký. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ (đúng như cán bộ CNTT đưa, kể cả cổng, ví dụ :8750) rồi thử lại; mã đăng ký chưa bị dùng.", e.URL),
+			fmt.Sprintf("Cannot reach the server at %s, so this laptop is not enrolled. Check the network (mobile data/Wi-Fi) and the server address (exactly as IT staff gave it, port included, e.g. :8750), then try again; the code is not used up.", e.URL))
 	}
 	return pick(lang,
 		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
