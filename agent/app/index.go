@@ -264,7 +264,11 @@ func (x *index) set(ctx context.Context, s *snapshot, key string, tables []strin
 			// A record written again keeps the count, a new one adds one:
 			// fewer rows than held means some left (they go with their
 			// households, whose index checks exactly and reads all again).
-			if n < f.rows {
+			// More records written than added means some were edited: a
+			// visit's date moved out of the month, a skill changed, by
+			// another command or a pull, may leave its household no
+			// longer reached, which adding cannot say: read all again.
+			if n < f.rows || len(as) > n-f.rows {
 				ok = false
 			}
 			nf.rows = n

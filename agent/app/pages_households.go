@@ -58,12 +58,16 @@ func hamletNames(en *agent.Enrollment) map[string]string {
 	return m
 }
 
+// maxPage bounds a page number from the address: (page-1)*pageSize must
+// not overflow (a page past the end lists nothing).
+const maxPage = 1 << 20
+
 func pageOf(r *http.Request) int {
 	p, err := strconv.Atoi(r.URL.Query().Get("page"))
 	if err != nil || p < 1 {
 		return 1
 	}
-	return p
+	return min(p, maxPage)
 }
 
 func pageCount(total int) int {

@@ -94,8 +94,9 @@ type reportPhotoRow struct {
 }
 
 type reportPage struct {
-	Row    reportRow
-	Photos []reportPhotoRow
+	Row     reportRow
+	Photos  []reportPhotoRow
+	Deleted bool // deleted on this laptop (by a command, say): shown, not added to
 }
 
 func (a *App) reportPageData(r *http.Request, en *agent.Enrollment, id string) (*reportPage, bool) {
@@ -111,7 +112,7 @@ func (a *App) reportPageData(r *http.Request, en *agent.Enrollment, id string) (
 	if err != nil {
 		snap = nil
 	}
-	p := &reportPage{Row: a.reportRow(d.Record, lang, snap, hamletNames(en), a.names(r, en, lang))}
+	p := &reportPage{Row: a.reportRow(d.Record, lang, snap, hamletNames(en), a.names(r, en, lang)), Deleted: d.Deleted}
 	for _, dg := range schema.PhotoDigests(d.Fields[schema.PhotoDigestsField]) {
 		full := a.r.HasPhoto(dg, false)
 		p.Photos = append(p.Photos, reportPhotoRow{Digest: dg, Short: dg[:8], Here: full, Thumb: full || a.r.HasPhoto(dg, true)})
@@ -163,7 +164,9 @@ func (a *App) reportAttach(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	var pe *agent.PhotoError
 	var ie *agent.InputError
 	if !errors.As(err, &pe) && !errors.As(err, &ie) {
-		a.fail(w, r, err)
+		// The report deleted meanwhile, a busy replica: said on the page.
+		status, problem := a.saveProblem(r, err)
+		a.render(w, r, status, "report", &view{Page: "reports", Data: d, Problem: problem})
 		return
 	}
 	v := &view{Page: "reports", Data: d, Errors: map[string]string{"photo": agent.MessageOf(err, lang)}, Order: []string{"photo"}}
