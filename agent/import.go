@@ -1035,11 +1035,7 @@ func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (i
 		if n == 1 {
 			// A two-row header whose first row names one field (STT, Họ
 			// tên chủ hộ, a group title) and its second row the rest.
-			cols := make([]ImportColumn, len(rows[i]))
-			for j, cell := range rows[i] {
-				cols[j] = ImportColumn{Index: j, Field: fieldOfKey(t, headerKey(cell), byKey)}
-			}
-			if subHeader(t, rows, i, cols, byKey) != nil {
+			if subHeader(t, rows, i, columnsOf(t, rows[i], byKey), byKey) != nil {
 				best, bestN = i, n
 				break
 			}
@@ -1051,26 +1047,7 @@ func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (i
 	if best < 0 || bestN == 0 {
 		return 0, nil, &ImportHeaderError{Table: t.Name}
 	}
-	var cols []ImportColumn
-	used := map[string]string{}
-	for j, cell := range rows[best] {
-		c := ImportColumn{Index: j, Header: strings.TrimSpace(cell)}
-		k := headerKey(cell)
-		if f, ok := byKey[k]; ok {
-			if f != "-" {
-				c.Field = f
-			}
-		} else {
-			c.Field = fieldForHeader(t, k)
-		}
-		if c.Field != "" {
-			if other, dup := used[c.Field]; dup {
-				return 0, nil, &ImportColumnsError{Field: c.Field, A: other, B: c.Header}
-			}
-			used[c.Field] = c.Header
-		}
-		cols = append(cols, c)
-	}
+	cols, hi := columnsOf(t, rows[best], byKey), best
 	if sub := subHeader(t, rows, best, cols, byKey); sub != nil {
 		for j, cell := range sub {
 			if strings.TrimSpace(cell) == "" {
@@ -1079,18 +1056,30 @@ func mapColumns(t *schema.Table, rows [][]string, explicit map[string]string) (i
 			for len(cols) <= j {
 				cols = append(cols, ImportColumn{Index: len(cols)})
 			}
-			c := &cols[j]
-			c.Header, c.Field = strings.TrimSpace(cell), fieldOfKey(t, headerKey(cell), byKey)
-			if c.Field != "" {
-				if other, dup := used[c.Field]; dup {
-					return 0, nil, &ImportColumnsError{Field: c.Field, A: other, B: c.Header}
-				}
-				used[c.Field] = c.Header
-			}
+			cols[j].Header, cols[j].Field = strings.TrimSpace(cell), fieldOfKey(t, headerKey(cell), byKey)
 		}
-		return best + 1, cols, nil
+		hi = best + 1
 	}
-	return best, cols, nil
+	used := map[string]string{}
+	for _, c := range cols {
+		if c.Field == "" {
+			continue
+		}
+		if other, dup := used[c.Field]; dup {
+			return 0, nil, &ImportColumnsError{Field: c.Field, A: other, B: c.Header}
+		}
+		used[c.Field] = c.Header
+	}
+	return hi, cols, nil
+}
+
+// columnsOf is a header row's columns, each with the field it names.
+func columnsOf(t *schema.Table, row []string, byKey map[string]string) []ImportColumn {
+	cols := make([]ImportColumn, len(row))
+	for j, cell := range row {
+		cols[j] = ImportColumn{Index: j, Header: strings.TrimSpace(cell), Field: fieldOfKey(t, headerKey(cell), byKey)}
+	}
+	return cols
 }
 
 // subHeader is the second row of a two-row header, or nil: official lists

@@ -125,11 +125,11 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields, opts ...A
 	if err != nil {
 		return uuid.Nil, err
 	}
-	id, once := r.newID(), false
+	id := r.newID()
 	if o := addOptionsOf(opts); o.id != uuid.Nil {
-		id, once = o.id, true
+		id = o.id
 	}
-	if err := r.writeRow(ctx, table, id, ws, true, once); err != nil {
+	if err := r.writeRow(ctx, table, id, ws, true); err != nil {
 		return uuid.Nil, err
 	}
 	return id, nil
@@ -146,18 +146,18 @@ func (r *Replica) Update(ctx context.Context, table string, id syncproto.RowID, 
 	if err != nil {
 		return err
 	}
-	return r.writeRow(ctx, table, id, ws, false, false)
+	return r.writeRow(ctx, table, id, ws, false)
 }
 
 // Delete writes the row's tombstone; Restore clears it. Both sync like any
 // field write.
 func (r *Replica) Delete(ctx context.Context, table string, id syncproto.RowID) error {
-	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(true)}}, false, false)
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(true)}}, false)
 }
 
 // Restore undoes a delete.
 func (r *Replica) Restore(ctx context.Context, table string, id syncproto.RowID) error {
-	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false, false)
+	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false)
 }
 
 // checkScope refuses a hamlet the enrolled team does not cover (before
@@ -185,8 +185,9 @@ func (r *Replica) checkScopeIn(ctx context.Context, q querier, hamlet string) er
 // writeRow is every local write: row table, row_state (versions) and outbox
 // in one transaction.
 //
-// once (create only): a row already holding id is left as it is (WithID).
-func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID, ws []fieldWrite, create, once bool) error {
+// A create finding a row under its id leaves it as it is: a fresh id is
+// never held, so the row was added by the same save before (WithID).
+func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID, ws []fieldWrite, create bool) error {
 	for _, w := range ws {
 		if w.field == schema.ScopeField {
 			if err := r.checkScope(ctx, w.value.AsString()); err != nil {
@@ -208,7 +209,7 @@ func (r *Replica) writeRow(ctx context.Context, table string, id syncproto.RowID
 		return &NotFoundError{Table: table, ID: id.String()}
 	case st != nil && st.table != table:
 		return &NotFoundError{Table: table, ID: id.String()}
-	case st != nil && once:
+	case st != nil && create:
 		return nil // added by the same save before
 	case st == nil:
 		st = newRowState(table, id, "")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,6 +135,11 @@ func (a *App) householdNew(w http.ResponseWriter, r *http.Request, en *agent.Enr
 		form.Set("hamlet_code", en.Scope[0].Code)
 	}
 	a.render(w, r, http.StatusOK, "household_form", &view{Page: "households", Form: form, Data: &hhForm{Hamlets: en.Scope, Flags: a.hhFlags()}})
+}
+
+// hhFormFields are the fields of the household form.
+func (a *App) hhFormFields() []string {
+	return slices.Concat([]string{"hamlet_code"}, hhText, []string{"members_count", "registered_on", "active"}, a.hhFlags())
 }
 
 // readHousehold checks the household form: every field, every problem
@@ -289,8 +295,7 @@ func (a *App) formOf(d *agent.Detail) url.Values {
 	// boxes too: a field the volunteer left as it was is not written, even
 	// if another command or a pull changed it while the form was open
 	// (householdUpdate).
-	shownFields := append(append(append([]string{"hamlet_code"}, hhText...), "members_count", "active", "registered_on"), a.hhFlags()...)
-	for _, k := range shownFields {
+	for _, k := range a.hhFormFields() {
 		form.Set(shownPrefix+k, form.Get(k))
 	}
 	return form
