@@ -16,8 +16,9 @@
 // statements are finalized when the connection closes. A statement whose
 // rows are still open is not handed out again: a second query of the same
 // text meanwhile (a query inside a loop over another's rows) is parsed and
-// run as before. PRAGMA statements are never kept (some take effect while
-// they are prepared, not when they run). At most Size texts are kept per
+// run as before. PRAGMA statements are not kept (some take effect while
+// they are prepared, not when they run), except a few that only read and
+// do it when they run (readOnlyPragmas). At most Size texts are kept per
 // connection, the least recently used going first, so generated texts
 // cannot make it grow without bound. SQLite itself prepares a kept
 // statement again when the schema has changed under it.

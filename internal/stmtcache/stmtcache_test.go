@@ -227,3 +227,55 @@ func BenchmarkPointQuery(b *testing.B) {
 		})
 	}
 }
+
+// The read-only pragmas are kept, and a kept one answers as a new one
+// would: data_version sees another connection's commit, quick_check sees
+// a table created after it was prepared and still finds the file sound.
+// A pragma that acts is still parsed at every run.
+func TestReadOnlyPragmasKept(t *testing.T) {
+	db, path := open(t, 1)
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer other.Close()
+
+	dataVersion := func() int64 {
+		var v int64
+		require.NoError(t, db.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v))
+		return v
+	}
+	quickCheck := func() []string {
+		rows, err := db.QueryContext(ctx, `PRAGMA main.quick_check`)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	before := prepares.Load()
+	v0 := dataVersion()
+	require.Equal(t, []string{"ok"}, quickCheck())
+	require.Equal(t, int64(2), prepares.Load()-before, "both prepared by the cache")
+
+	require.Equal(t, v0, dataVersion(), "nothing committed elsewhere")
+	_, err = other.Exec(`INSERT INTO kv (k, v) VALUES ('x', 1)`)
+	require.NoError(t, err)
+	require.NotEqual(t, v0, dataVersion(), "the kept statement sees the other connection's commit")
+	_, err = other.Exec(`CREATE TABLE t2 (a INTEGER PRIMARY KEY, b TEXT UNIQUE)`)
+	require.NoError(t, err)
+	_, err = other.Exec(`INSERT INTO t2 (b) VALUES ('y')`)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ok"}, quickCheck())
+	require.Equal(t, int64(2), prepares.Load()-before, "both kept, not prepared again")
+
+	for range 3 {
+		_, err = db.ExecContext(ctx, `PRAGMA cache_size = -1000`)
+		require.NoError(t, err)
+	}
+	require.Equal(t, int64(2), prepares.Load()-before, "a pragma that acts is never kept")
+}
