@@ -506,6 +506,17 @@ func (r *Replica) child(ctx context.Context, table string, household syncproto.R
 	} else if fs["volunteer_id"] == nil {
 		return uuid.Nil, &NotEnrolledError{} // the record needs to say who did it
 	}
+	// What the household and the enrollment decide is not the caller's
+	// to change: a different hamlet, household or volunteer would file
+	// the record under the wrong one, quietly.
+	for _, k := range []string{"household_id", schema.ScopeField, "volunteer_id"} {
+		if v, ok := fs[k]; ok && d[k] != nil && fmt.Sprint(v) != fmt.Sprint(d[k]) {
+			return uuid.Nil, &InputError{
+				VI: fmt.Sprintf("Không đổi được trường %q của bản ghi này: nó lấy theo hộ (--household) và người đăng ký máy. Hãy bỏ --set %s=...; muốn ghi cho hộ khác, hãy nêu đúng mã hộ đó.", k, k),
+				EN: fmt.Sprintf("Field %q cannot be set here: it follows the household (--household) and who enrolled this laptop. Drop --set %s=...; for another household, give that household's id.", k, k),
+			}
+		}
+	}
 	for k, v := range defaults {
 		d[k] = v
 	}

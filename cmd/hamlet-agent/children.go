@@ -16,7 +16,9 @@ var vnZone = time.FixedZone("ICT", 7*3600)
 
 // listChildren prints visits, tutoring records or reports.
 func (e *env) listChildren(ctx context.Context, table string, args []string, cols func(agent.Record) []string, header []string) error {
-	fs := flag.NewFlagSet(table+" list", flag.ContinueOnError)
+	// Named by the command the volunteer typed ("visit list"), not the
+	// table: help and mistakes point to it.
+	fs := flag.NewFlagSet(map[string]string{"visits": "visit", "tutoring_records": "tutor", "field_reports": "report"}[table]+" list", flag.ContinueOnError)
 	household := fs.String("household", "", e.tr("`MÃ` chỉ của hộ này", "`ID` only this household's"))
 	hamlet := fs.String("hamlet", "", e.tr("`MÃ` chỉ ấp/khóm này, ví dụ 32002-01", "`CODE` only this hamlet, e.g. 32002-01"))
 	limit := fs.Int("limit", 0, e.tr("số dòng tối đa", "maximum rows"))
