@@ -213,16 +213,16 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 	for i := range tallies {
 		tallies[i].skills = make([]int, len(x.skills))
 	}
-	for i := range x.hh {
-		h := &x.hh[i]
-		if h.deleted || !h.active || h.hamlet < 0 {
-			continue
-		}
-		s := slots[h.hamlet]
-		if s < 0 {
-			continue
-		}
-		tl := &tallies[s]
+	// The unit's own totals count every household of a hamlet within it,
+	// whatever the breakdown: a level the unit has no descendants of (no
+	// districts since 2025, a level above the unit) leaves hamlets in no
+	// slot, and the unit's figures must not drop to 0 of 0 for it.
+	total := tally{skills: make([]int, len(x.skills))}
+	inUnit := make([]bool, len(x.hamlets))
+	for i, h := range x.hamlets {
+		inUnit[i] = x.tree.within(h, u.Code)
+	}
+	count := func(tl *tally, i int) {
 		tl.households++
 		if reached[i] {
 			tl.reached++
@@ -233,18 +233,24 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 			}
 		}
 	}
+	for i := range x.hh {
+		h := &x.hh[i]
+		if h.deleted || !h.active || h.hamlet < 0 {
+			continue
+		}
+		if inUnit[h.hamlet] {
+			count(&total, i)
+		}
+		if s := slots[h.hamlet]; s >= 0 {
+			count(&tallies[s], i)
+		}
+	}
 	// Children is [] for a hamlet, never null: the API's clients take it as
 	// an array (openapi.yaml).
 	out := &Coverage{Period: p, Children: []CoverageRow{}}
-	total := tally{skills: make([]int, len(x.skills))}
 	for i, c := range children {
 		tl := tallies[i]
 		out.Children = append(out.Children, x.row(c, tl.households, tl.reached, tl.skills))
-		total.households += tl.households
-		total.reached += tl.reached
-		for k, n := range tl.skills {
-			total.skills[k] += n
-		}
 	}
 	// A list of descendants further down than children (a province's
 	// hamlets) names each with its parent: hamlet names repeat across
