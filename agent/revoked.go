@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -21,8 +22,11 @@ type RevokedError struct {
 	Records   int   // the records (rows) those changes belong to
 	Rejected  int   // refused changes kept in 'rejected'
 	Conflicts int   // conflicts kept in 'conflicts'
-	Server    string
-	Unknown   bool
+	// Photos are the photos of this laptop's reports that the server has
+	// not confirmed: on this laptop only.
+	Photos  int
+	Server  string
+	Unknown bool
 }
 
 func (e *RevokedError) Error() string {
@@ -44,6 +48,10 @@ func (e *RevokedError) Message(lang string) string {
 	if e.Rejected+e.Conflicts > 0 {
 		kept += pick(lang, fmt.Sprintf(", %d thay đổi bị từ chối và %d xung đột", e.Rejected, e.Conflicts),
 			fmt.Sprintf(", %d refused changes and %d conflicts", e.Rejected, e.Conflicts))
+	}
+	if e.Photos > 0 {
+		kept += pick(lang, fmt.Sprintf(", %d ảnh chưa gửi (chỉ có trên máy này)", e.Photos),
+			fmt.Sprintf(", %d photos not sent yet (on this laptop only)", e.Photos))
 	}
 	if e.Unknown {
 		return pick(lang,
@@ -101,5 +109,33 @@ func (r *Replica) explainRevoked(ctx context.Context, server string, err error) 
 			return err // the counts are a courtesy; the refusal is what matters
 		}
 	}
+	if n, perr := r.unsentPhotos(ctx); perr == nil {
+		re.Photos = n
+	}
 	return re
+}
+
+// unsentPhotos counts the photos live reports name that are here in full
+// and that the server has not confirmed (whether or not their report's
+// naming has reached it yet).
+func (r *Replica) unsentPhotos(ctx context.Context) (int, error) {
+	ds, err := r.reportDigests(ctx, false)
+	if err != nil || len(ds) == 0 {
+		return 0, err
+	}
+	n := 0
+	for _, d := range ds {
+		if !r.HasPhoto(d, false) {
+			continue
+		}
+		var up int
+		err := r.db.QueryRowContext(ctx, `SELECT uploaded FROM photos WHERE digest = ?`, d).Scan(&up)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+		if up == 0 {
+			n++
+		}
+	}
+	return n, nil
 }
