@@ -49,6 +49,16 @@ type PhotoSummary struct {
 	// link failed, or no device has sent them yet).
 	Pending int    `json:"pending"`
 	Err     string `json:"error,omitempty"`
+	err     error  // the first failure, said in a volunteer's language by Message
+}
+
+// Message says why photos wait, in the volunteer's language ("" when
+// nothing failed).
+func (s PhotoSummary) Message(lang string) string {
+	if s.err != nil {
+		return MessageOf(s.err, lang)
+	}
+	return s.Err
 }
 
 // photoClient is one transfer's HTTP client: the sync's dialer and
@@ -222,9 +232,11 @@ type Resume struct {
 // (lost ones included), held what the server had before it began.
 func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, progress func(int64)) (sent, held int64, resumes []Resume, err error) {
 	const attempts = 4
+	var last error // the last attempt's failure: what the volunteer is told
 	for attempt := 0; attempt < attempts; attempt++ {
 		st, err := pc.uploadState(ctx, digest)
 		if err != nil {
+			last = err
 			if retryablePhoto(err) && attempt+1 < attempts {
 				if pc.opts.sleep(ctx, pc.opts.jitter(time.Duration(attempt+1)*300*time.Millisecond)) != nil {
 					return sent, held, resumes, ctx.Err()
@@ -282,9 +294,15 @@ func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, p
 		if err != nil && !retryablePhoto(err) {
 			return sent, held, resumes, err
 		}
+		if err != nil {
+			last = err
+		}
 		if pc.opts.sleep(ctx, pc.opts.jitter(time.Duration(attempt+1)*300*time.Millisecond)) != nil {
 			return sent, held, resumes, ctx.Err()
 		}
+	}
+	if last != nil {
+		return sent, held, resumes, last
 	}
 	return sent, held, resumes, fmt.Errorf("photo upload: the link kept failing after %d attempts", attempts)
 }
@@ -510,7 +528,7 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		sum.Thumbs++
 	}
 	if firstErr != nil {
-		sum.Err = firstErr.Error()
+		sum.Err, sum.err = firstErr.Error(), firstErr
 	}
 	return sum, firstErr
 }

@@ -317,8 +317,8 @@ func (e *env) photoSummary(ps *agent.PhotoSummary) {
 	fmt.Fprintf(e.stdout, e.tr("), nhận %d ảnh thu nhỏ\n", "), received %d thumbnails\n"), ps.Thumbs)
 	if ps.Pending > 0 {
 		fmt.Fprintf(e.stderr, e.tr("Còn %d ảnh chưa gửi hoặc chưa nhận được; Hamlet sẽ thử lại ở lần đồng bộ sau.", "%d photos are not sent or received yet; Hamlet tries again at the next sync."), ps.Pending)
-		if ps.Err != "" {
-			fmt.Fprintf(e.stderr, " (%s)", ps.Err)
+		if m := ps.Message(e.lang); m != "" {
+			fmt.Fprintf(e.stderr, " (%s)", m)
 		}
 		fmt.Fprintln(e.stderr)
 	}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/internal/photo/phototest"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestCLIPhotoServerCannotStore: the server's photo store cannot be
+// written (disk full, a folder it may not write). The volunteer's sync
+// says why the photo waits, in Vietnamese, and blames the server, not
+// the volunteer's link; once the store is back the photo goes.
+func TestCLIPhotoServerCannotStore(t *testing.T) {
+	ts := servertest.Start(t)
+	a := newLaptop(t, t.TempDir())
+	a.enroll(ts)
+	img := filepath.Join(t.TempDir(), "IMG_0002.jpg")
+	require.NoError(t, os.WriteFile(img, phototest.JPEG(phototest.Image(1600, 1200, true, 5), 85), 0o600))
+	a.must("report", "add", "--hamlet", ts.HamletsA[0], "--category", "ha_tang_do_thi", "--description", "Cống tắc", "--photo", img)
+
+	blocked := filepath.Join(ts.DataDir, "blobs")
+	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
+	r := a.must("sync")
+	t.Logf("stderr: %s", r.stderr)
+	require.Contains(t, r.stderr, "Còn 1 ảnh chưa gửi")
+	require.NotContains(t, r.stderr, "the link kept failing", "the link is fine: the server cannot store")
+	require.Contains(t, r.stderr, "Máy chủ tạm thời không lưu được dữ liệu", "the server's own reason, in Vietnamese")
+
+	require.NoError(t, os.Remove(blocked))
+	r = a.must("sync")
+	require.Contains(t, r.stdout, "Ảnh: gửi 1")
+}
