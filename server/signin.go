@@ -51,10 +51,12 @@ func (s *Server) SignIn(ctx context.Context, username, password, addr string) (S
 		return SignedIn{}, ErrSignInIncomplete
 	}
 	now := s.now()
-	if wait := s.loginWait(name, addr, now); wait > 0 {
+	wait, done := s.loginBegin(name, addr, now)
+	if wait > 0 {
 		s.log.Warn("sign-in refused: too many failures", LogRemote, addr)
 		return SignedIn{}, errTooManyLogins(wait)
 	}
+	defer done()
 	u, err := us.UserByName(ctx, name)
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -43,6 +43,10 @@ type throttleEntry struct {
 	fails int
 	last  time.Time // the latest failure
 	until time.Time // no try before this
+	// pending counts the tries begun and not yet ended (begin, end): each
+	// may still fail, so tries made at once cannot all pass a key that
+	// has fewer free tries left.
+	pending int
 }
 
 func newThrottle(free int, base, max, forget time.Duration, capacity int) *throttle {
@@ -96,6 +100,56 @@ func (t *throttle) fail(key string, now time.Time) time.Duration {
 	return max(0, e.until.Sub(now))
 }
 
+// begin is wait for a try of key that is about to be made and, when it
+// may go ahead (0), reserves it until end: tries sent at once are admitted
+// only while the key's failures and the tries under way stay below free,
+// then one at a time, as if they had come one after another. A wait
+// answered only because other tries are under way is the base delay.
+func (t *throttle) begin(key string, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, ok := t.m[key]
+	if ok && t.expired(el.Value.(*throttleEntry), now) {
+		t.drop(el)
+		ok = false
+	}
+	var e *throttleEntry
+	if ok {
+		e = el.Value.(*throttleEntry)
+		if w := e.until.Sub(now); w > 0 {
+			return w
+		}
+		if e.pending > 0 && e.fails+e.pending >= t.free {
+			return t.base
+		}
+	} else {
+		for t.lru.Len() >= t.cap {
+			t.drop(t.lru.Back())
+		}
+		e = &throttleEntry{key: key, last: now}
+		t.m[key] = t.lru.PushFront(e)
+	}
+	e.pending++
+	return 0
+}
+
+// end ends a try begin admitted, after its fail or reset.
+func (t *throttle) end(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, ok := t.m[key]
+	if !ok {
+		return
+	}
+	e := el.Value.(*throttleEntry)
+	if e.pending > 0 {
+		e.pending--
+	}
+	if e.pending == 0 && e.fails == 0 {
+		t.drop(el)
+	}
+}
+
 // reset forgets key's failures.
 func (t *throttle) reset(key string) {
 	t.mu.Lock()
@@ -129,7 +183,7 @@ func (t *throttle) len() int {
 }
 
 func (t *throttle) expired(e *throttleEntry, now time.Time) bool {
-	return now.Sub(e.last) >= t.forget && !now.Before(e.until)
+	return e.pending == 0 && now.Sub(e.last) >= t.forget && !now.Before(e.until)
 }
 
 func (t *throttle) drop(el *list.Element) {

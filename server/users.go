@@ -217,9 +217,20 @@ func (a *Admin) DisableUser(ctx context.Context, username string) error {
 	return nil
 }
 
-// loginWait is how long a sign-in of name from addr must still wait.
-func (s *Server) loginWait(name, addr string, now time.Time) time.Duration {
-	return max(s.loginPair.wait(loginKey(name, addr), now), s.loginAddr.wait(addrKey(addr), now))
+// loginBegin is how long a sign-in of name from addr must still wait; when
+// it may go ahead (0) the try is reserved in both throttles until done is
+// called (after loginFailed or loginSucceeded), so sign-ins sent at once
+// cannot all pass the throttle before any of them has failed.
+func (s *Server) loginBegin(name, addr string, now time.Time) (wait time.Duration, done func()) {
+	pk, ak := loginKey(name, addr), addrKey(addr)
+	if w := s.loginPair.begin(pk, now); w > 0 {
+		return w, nil
+	}
+	if w := s.loginAddr.begin(ak, now); w > 0 {
+		s.loginPair.end(pk)
+		return w, nil
+	}
+	return 0, func() { s.loginPair.end(pk); s.loginAddr.end(ak) }
 }
 
 func (s *Server) loginFailed(name, addr string, now time.Time) {
