@@ -114,8 +114,8 @@ func (d *Dashboard) handleWebReports(w http.ResponseWriter, r *http.Request, c *
 			v.Overdue++
 		}
 	}
-	if offset > len(list) {
-		offset = len(list) / reportsPerPage * reportsPerPage
+	if offset >= len(list) { // past the end: the last page (an empty list: its only page)
+		offset = max(0, len(list)-1) / reportsPerPage * reportsPerPage
 	}
 	end := min(len(list), offset+reportsPerPage)
 	v.From, v.To = offset+1, end
