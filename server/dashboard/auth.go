@@ -81,8 +81,11 @@ func (d *Dashboard) webAuthed(h webHandler) http.HandlerFunc {
 				http.Redirect(w, r, pageURL("/login", "next", next), http.StatusSeeOther)
 				return
 			}
-			// A POST without a session cannot carry a valid token either.
-			d.webError(w, r, nil, errCSRF)
+			// A POST without a session (it expired, or was signed out
+			// elsewhere, while the form was open) changes nothing: the user
+			// signs in again and comes back to the page the form was on.
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			http.Redirect(w, r, pageURL("/login", "next", safeNext(r.PostFormValue("back"))), http.StatusSeeOther)
 			return
 		}
 		if err != nil {
