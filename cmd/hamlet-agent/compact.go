@@ -15,6 +15,9 @@ func runCompact(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
+	if err := e.noWords(fs); err != nil {
+		return err
+	}
 	r, err := e.open(ctx)
 	if err != nil {
 		return err

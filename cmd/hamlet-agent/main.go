@@ -174,4 +174,17 @@ func (e *env) parse(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(append([]string{"--"}, pos...))
 }
 
+// noWords refuses words after a command that takes none (status, sync,
+// compact, repair): ignoring them would do something other than what was
+// typed ("sync https://other-server" synced with the enrolled server).
+func (e *env) noWords(fs *flag.FlagSet) error {
+	if fs.NArg() == 0 {
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", e.tr("Lỗi", "Error"), e.tr(
+		fmt.Sprintf("lệnh %s không nhận thêm chữ %q. Hãy bỏ nó đi; xem: hamlet-agent %s --help", fs.Name(), fs.Arg(0), fs.Name()),
+		fmt.Sprintf("%s takes no further words, got %q. Leave it out; see: hamlet-agent %s --help", fs.Name(), fs.Arg(0), fs.Name())))
+	return errUsage
+}
+
 var errHelp = errors.New("help")

@@ -20,6 +20,9 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
+	if err := e.noWords(fs); err != nil {
+		return err
+	}
 	d, err := e.dir()
 	if err != nil {
 		return err

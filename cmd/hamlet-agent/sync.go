@@ -27,6 +27,16 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		// "sync https://other-server" must not quietly sync with the
+		// enrolled server: the address goes after --server, and another
+		// server means enrolling with it.
+		w := fs.Arg(0)
+		fmt.Fprintf(e.stderr, "%s: %s\n", e.tr("Lỗi", "Error"), e.tr(
+			fmt.Sprintf("lệnh sync không nhận thêm chữ %q. Đồng bộ với máy chủ khác: đăng ký lại máy với máy chủ đó (dữ liệu trên máy giữ nguyên): hamlet-agent enroll --server %s --code MÃ. Chỉ đổi địa chỉ của cùng máy chủ: hamlet-agent sync --server %s. Xem: hamlet-agent sync --help", w, w, w),
+			fmt.Sprintf("sync takes no further words, got %q. To sync with another server, enroll this laptop with it (its data is kept): hamlet-agent enroll --server %s --code CODE. For a new address of the same server: hamlet-agent sync --server %s. See: hamlet-agent sync --help", w, w, w)))
+		return errUsage
+	}
 	r, err := e.open(ctx)
 	if err != nil {
 		return err
