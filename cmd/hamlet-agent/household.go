@@ -92,6 +92,12 @@ func runHousehold(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if len(f) == 0 {
+			// Nothing queued: "saved, sent at the next sync" would be untrue.
+			return e.usageErr("%s", e.tr(
+				fmt.Sprintf("Chưa có gì thay đổi: hãy nêu trường cần sửa, ví dụ hamlet-agent household edit %s --phone 09... hoặc --set trường=giá_trị (xem: hamlet-agent household edit --help).", fs.Arg(0)),
+				fmt.Sprintf("Nothing was changed: give the fields to change, e.g. hamlet-agent household edit %s --phone 09... or --set field=value (see: hamlet-agent household edit --help).", fs.Arg(0))))
+		}
 		if err := r.EditHousehold(ctx, id, f); err != nil {
 			return err
 		}
