@@ -127,8 +127,19 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 		if err := e.parse(fs, args[1:]); err != nil {
 			return err
 		}
-		if _, ok := schema.SkillByCode(*skill); !ok {
-			return unknownSkill(*skill)
+		if *skill != "" {
+			if _, ok := schema.SkillByCode(*skill); !ok {
+				return unknownSkill(*skill)
+			}
+		}
+		// --skill or --set skill=...; both, differing, are refused (fields).
+		f, err := e.fields("tutoring_records", fs, map[string]string{"skill": "skill", "person": "person_name", "outcome": "outcome", "date": "taught_on"}, sets)
+		if err != nil {
+			return err
+		}
+		s, _ := f["skill"].(string)
+		if _, ok := schema.SkillByCode(s); !ok {
+			return unknownSkill(s)
 		}
 		r, err := e.open(ctx)
 		if err != nil {
@@ -138,11 +149,6 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		f, err := e.fields("tutoring_records", fs, map[string]string{"skill": "skill", "person": "person_name", "outcome": "outcome", "date": "taught_on"}, sets)
-		if err != nil {
-			return err
-		}
-		f["skill"] = *skill
 		if _, ok := f["outcome"]; !ok {
 			f["outcome"] = "independent"
 		}

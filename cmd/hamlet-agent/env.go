@@ -185,6 +185,7 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 // fields builds the values of named flags that were given, plus --set.
 func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, sets setFlags) (agent.Fields, error) {
 	out := agent.Fields{}
+	option := map[string]string{} // field → the option that gave it
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		field, ok := named[f.Name]
@@ -192,6 +193,7 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 			return
 		}
 		out[field], err = agent.ParseFieldValue(table, field, f.Value.String())
+		option[field] = f.Name
 	})
 	if err != nil {
 		return nil, err
@@ -201,9 +203,19 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 		if !ok {
 			return nil, &agent.InputError{VI: "--set cần dạng trường=giá_trị, ví dụ --set notes=\"đã cài VNeID\"", EN: "--set takes field=value, e.g. --set notes=\"installed VNeID\""}
 		}
-		if out[strings.TrimSpace(k)], err = agent.ParseFieldValue(table, strings.TrimSpace(k), v); err != nil {
+		k = strings.TrimSpace(k)
+		pv, err := agent.ParseFieldValue(table, k, v)
+		if err != nil {
 			return nil, err
 		}
+		// A field given by its option and by --set with another value:
+		// keeping either one quietly would save what was not meant.
+		if o, ok := option[k]; ok && fmt.Sprint(pv) != fmt.Sprint(out[k]) {
+			return nil, e.usageErr("%s: %s", e.tr("Lỗi", "Error"), e.tr(
+				fmt.Sprintf("--%s và --set %s=%s nêu hai giá trị khác nhau cho cùng một trường. Hãy chỉ dùng một trong hai.", o, k, v),
+				fmt.Sprintf("--%s and --set %s=%s give two different values for the same field. Use only one of them.", o, k, v)))
+		}
+		out[k] = pv
 	}
 	return out, nil
 }
