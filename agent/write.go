@@ -506,16 +506,8 @@ func (r *Replica) child(ctx context.Context, table string, household syncproto.R
 	} else if fs["volunteer_id"] == nil {
 		return uuid.Nil, &NotEnrolledError{} // the record needs to say who did it
 	}
-	// What the household and the enrollment decide is not the caller's
-	// to change: a different hamlet, household or volunteer would file
-	// the record under the wrong one, quietly.
-	for _, k := range []string{"household_id", schema.ScopeField, "volunteer_id"} {
-		if v, ok := fs[k]; ok && d[k] != nil && fmt.Sprint(v) != fmt.Sprint(d[k]) {
-			return uuid.Nil, &InputError{
-				VI: fmt.Sprintf("Không đổi được trường %q của bản ghi này: nó lấy theo hộ (--household) và người đăng ký máy. Hãy bỏ --set %s=...; muốn ghi cho hộ khác, hãy nêu đúng mã hộ đó.", k, k),
-				EN: fmt.Sprintf("Field %q cannot be set here: it follows the household (--household) and who enrolled this laptop. Drop --set %s=...; for another household, give that household's id.", k, k),
-			}
-		}
+	if err := keepDerived(fs, d, "household_id", schema.ScopeField, "volunteer_id"); err != nil {
+		return uuid.Nil, err
 	}
 	for k, v := range defaults {
 		d[k] = v
@@ -552,7 +544,27 @@ func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs F
 	if e != nil && e.MemberID != "" {
 		d["volunteer_id"] = e.MemberID
 	}
+	if err := keepDerived(fs, d, "volunteer_id"); err != nil {
+		return uuid.Nil, err
+	}
 	return r.Insert(ctx, "field_reports", withDefaults(fs, d), opts...)
+}
+
+// keepDerived refuses fs giving one of keys a value other than the one
+// derived for it in d (from the household chosen and the enrolled member):
+// a different hamlet, household or volunteer would file the record under
+// the wrong one, quietly. The message names the field, not an option: the
+// CLI and the app both come here.
+func keepDerived(fs, d Fields, keys ...string) error {
+	for _, k := range keys {
+		if v, ok := fs[k]; ok && d[k] != nil && fmt.Sprint(v) != fmt.Sprint(d[k]) {
+			return &InputError{
+				VI: fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: nó lấy theo hộ đã chọn và người đăng ký máy này. Hãy bỏ giá trị đó; muốn ghi cho hộ khác, hãy chọn đúng hộ đó.", schema.FieldLabel(k, "vi"), k),
+				EN: fmt.Sprintf("%s (%s) cannot be given for this record: it follows the household chosen and who enrolled this laptop. Leave it out; for another household, choose that household.", schema.FieldLabel(k, "en"), k),
+			}
+		}
+	}
+	return nil
 }
 
 func (r *Replica) today() string {
