@@ -111,7 +111,9 @@ func (d *Dashboard) webAuthed(h webHandler) http.HandlerFunc {
 
 // safeNext keeps a post-sign-in redirect on this site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+	// No backslash anywhere: browsers read it as a slash, and http.Redirect
+	// cleans dot-segments, so "/a/../\host" would leave as "/\host" (//host).
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') ||
 		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
 		return "/coverage"
 	}
