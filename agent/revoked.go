@@ -38,20 +38,28 @@ func (e *RevokedError) Error() string {
 
 func (e *RevokedError) Unwrap() error { return e.Err }
 
+// nouns is n English nouns: "1 photo", "2 photos".
+func nouns(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func (e *RevokedError) Message(lang string) string {
 	server := e.Server
 	if server == "" {
 		server = pick(lang, "<địa chỉ máy chủ>", "<server address>")
 	}
 	kept := pick(lang, fmt.Sprintf("%d bản ghi có thay đổi chưa gửi (%d thay đổi)", e.Records, e.Unsynced),
-		fmt.Sprintf("%d records with unsynced changes (%d changes)", e.Records, e.Unsynced))
+		fmt.Sprintf("%s with unsynced changes (%s)", nouns(e.Records, "record"), nouns(e.Unsynced, "change")))
 	if e.Rejected+e.Conflicts > 0 {
 		kept += pick(lang, fmt.Sprintf(", %d thay đổi bị từ chối và %d xung đột", e.Rejected, e.Conflicts),
-			fmt.Sprintf(", %d refused changes and %d conflicts", e.Rejected, e.Conflicts))
+			fmt.Sprintf(", %s and %s", nouns(e.Rejected, "refused change"), nouns(e.Conflicts, "conflict")))
 	}
 	if e.Photos > 0 {
 		kept += pick(lang, fmt.Sprintf(", %d ảnh chưa gửi (chỉ có trên máy này)", e.Photos),
-			fmt.Sprintf(", %d photos not sent yet (on this laptop only)", e.Photos))
+			fmt.Sprintf(", %s not sent yet (on this laptop only)", nouns(e.Photos, "photo")))
 	}
 	if e.Unknown {
 		return pick(lang,
