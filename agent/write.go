@@ -506,7 +506,7 @@ func (r *Replica) child(ctx context.Context, table string, household syncproto.R
 	} else if fs["volunteer_id"] == nil {
 		return uuid.Nil, &NotEnrolledError{} // the record needs to say who did it
 	}
-	if err := keepDerived(fs, d, "household_id", schema.ScopeField, "volunteer_id"); err != nil {
+	if err := keepDerived(table, fs, d, "household_id", schema.ScopeField, "volunteer_id"); err != nil {
 		return uuid.Nil, err
 	}
 	for k, v := range defaults {
@@ -544,7 +544,7 @@ func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs F
 	if e != nil && e.MemberID != "" {
 		d["volunteer_id"] = e.MemberID
 	}
-	if err := keepDerived(fs, d, "volunteer_id"); err != nil {
+	if err := keepDerived("field_reports", fs, d, "volunteer_id"); err != nil {
 		return uuid.Nil, err
 	}
 	return r.Insert(ctx, "field_reports", withDefaults(fs, d), opts...)
@@ -555,9 +555,20 @@ func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs F
 // a different hamlet, household or volunteer would file the record under
 // the wrong one, quietly. The message names the field, not an option: the
 // CLI and the app both come here.
-func keepDerived(fs, d Fields, keys ...string) error {
+func keepDerived(table string, fs, d Fields, keys ...string) error {
+	t, _ := schema.LookupTable(table)
 	for _, k := range keys {
-		if v, ok := fs[k]; ok && d[k] != nil && fmt.Sprint(v) != fmt.Sprint(d[k]) {
+		v, ok := fs[k]
+		if !ok || d[k] == nil {
+			continue
+		}
+		// The same id in capitals is the same id: compared as stored.
+		if t != nil {
+			if n, err := t.NormalizeValue(k, v); err == nil {
+				v = n
+			}
+		}
+		if fmt.Sprint(v) != fmt.Sprint(d[k]) {
 			return &InputError{
 				VI: fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: nó lấy theo hộ đã chọn và người đăng ký máy này. Hãy bỏ giá trị đó; muốn ghi cho hộ khác, hãy chọn đúng hộ đó.", schema.FieldLabel(k, "vi"), k),
 				EN: fmt.Sprintf("%s (%s) cannot be given for this record: it follows the household chosen and who enrolled this laptop. Leave it out; for another household, choose that household.", schema.FieldLabel(k, "en"), k),

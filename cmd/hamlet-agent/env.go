@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // env is what every subcommand shares: where the data is, the language,
@@ -210,7 +211,7 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 		}
 		// A field given by its option and by --set with another value:
 		// keeping either one quietly would save what was not meant.
-		if o, ok := option[k]; ok && fmt.Sprint(pv) != fmt.Sprint(out[k]) {
+		if o, ok := option[k]; ok && !sameValue(table, k, pv, out[k]) {
 			return nil, e.usageErr("%s: %s", e.tr("Lỗi", "Error"), e.tr(
 				fmt.Sprintf("--%s và --set %s=%s nêu hai giá trị khác nhau cho cùng một trường. Hãy chỉ dùng một trong hai.", o, k, v),
 				fmt.Sprintf("--%s and --set %s=%s give two different values for the same field. Use only one of them.", o, k, v)))
@@ -232,4 +233,17 @@ func (e *env) openOptions() agent.Options {
 		o.Now = func() time.Time { return time.Now().Add(shift) } // keeps the monotonic reading
 	}
 	return o
+}
+
+// sameValue: a and b are one value of the field once the schema has put
+// them in the form it stores (a phone with spaces, a name in NFD).
+func sameValue(table, field string, a, b any) bool {
+	if t, ok := schema.LookupTable(table); ok {
+		if na, err := t.NormalizeValue(field, a); err == nil {
+			if nb, err := t.NormalizeValue(field, b); err == nil {
+				a, b = na, nb
+			}
+		}
+	}
+	return fmt.Sprint(a) == fmt.Sprint(b)
 }

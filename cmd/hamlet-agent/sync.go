@@ -27,11 +27,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	if w := fs.Arg(0); fs.NArg() > 0 && !looksLikeAddress(w) {
+		// "sync now": not an address, so no advice about servers.
+		return e.noWords(fs)
+	} else if fs.NArg() > 0 {
 		// "sync https://other-server" must not quietly sync with the
 		// enrolled server: the address goes after --server, and another
 		// server means enrolling with it.
-		w := fs.Arg(0)
 		fmt.Fprintf(e.stderr, "%s: %s\n", e.tr("Lỗi", "Error"), e.tr(
 			fmt.Sprintf("lệnh sync không nhận thêm chữ %q. Đồng bộ với máy chủ khác: đăng ký lại máy với máy chủ đó (dữ liệu trên máy giữ nguyên): hamlet-agent enroll --server %s --code MÃ. Chỉ đổi địa chỉ của cùng máy chủ: hamlet-agent sync --server %s. Xem: hamlet-agent sync --help", w, w, w),
 			fmt.Sprintf("sync takes no further words, got %q. To sync with another server, enroll this laptop with it (its data is kept): hamlet-agent enroll --server %s --code CODE. For a new address of the same server: hamlet-agent sync --server %s. See: hamlet-agent sync --help", w, w, w)))
@@ -220,4 +222,14 @@ func (b *bar) finish() {
 	if b.pb != nil {
 		b.pb.Finish()
 	}
+}
+
+// looksLikeAddress: w was typed as a server address (a scheme, a dot or a
+// port), not some other word ("sync now").
+func looksLikeAddress(w string) bool {
+	if !strings.Contains(w, "://") && !strings.ContainsAny(w, ".:") {
+		return false
+	}
+	_, err := agent.NormalizeServerURL(w)
+	return err == nil
 }
