@@ -569,9 +569,15 @@ func keepDerived(table string, fs, d Fields, keys ...string) error {
 			}
 		}
 		if fmt.Sprint(v) != fmt.Sprint(d[k]) {
+			whyVI, whyEN := "nó lấy theo hộ đã chọn. Hãy bỏ giá trị đó; muốn ghi cho hộ khác, hãy chọn đúng hộ đó.",
+				"it follows the household chosen. Leave it out; for another household, choose that household."
+			if k == "volunteer_id" {
+				whyVI, whyEN = "bản ghi mang tên người đã đăng ký máy này. Hãy bỏ giá trị đó.",
+					"the record bears the name of whoever enrolled this laptop. Leave it out."
+			}
 			return &InputError{
-				VI: fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: nó lấy theo hộ đã chọn và người đăng ký máy này. Hãy bỏ giá trị đó; muốn ghi cho hộ khác, hãy chọn đúng hộ đó.", schema.FieldLabel(k, "vi"), k),
-				EN: fmt.Sprintf("%s (%s) cannot be given for this record: it follows the household chosen and who enrolled this laptop. Leave it out; for another household, choose that household.", schema.FieldLabel(k, "en"), k),
+				VI: fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: %s", schema.FieldLabel(k, "vi"), k, whyVI),
+				EN: fmt.Sprintf("%s (%s) cannot be given for this record: %s", schema.FieldLabel(k, "en"), k, whyEN),
 			}
 		}
 	}

@@ -19,6 +19,8 @@ func TestPlaceReportKeepsTheVolunteer(t *testing.T) {
 	other := uuid.NewString()
 	r := cli(t, dir, "report", "add", "--hamlet", "32002-01", "--category", "dien_chieu_sang", "--description", "Đèn hỏng", "--set", "volunteer_id="+other, "--json")
 	require.Equal(t, exitError, r.code, "saved under another volunteer: %s", r.stdout)
+	require.Contains(t, r.stderr, "người đã đăng ký máy này", "a place report has no household to speak of")
+	require.NotContains(t, r.stderr, "hộ đã chọn")
 }
 
 // report add --household H --hamlet OTHER is refused (good) but the
