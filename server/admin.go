@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -82,7 +84,7 @@ func (a *Admin) AddHamlets(ctx context.Context, commune string, from, count int)
 
 // CreateTeam creates a team of a commune covering hamlets, which must exist.
 func (a *Admin) CreateTeam(ctx context.Context, communeCode, name string, hamlets []string) (Team, error) {
-	t := Team{ID: a.s.cfg.NewID().String(), CommuneCode: communeCode, Name: strings.TrimSpace(name), Hamlets: append([]string(nil), hamlets...)}
+	t := Team{ID: a.s.cfg.NewID().String(), CommuneCode: communeCode, Name: strings.TrimSpace(norm.NFC.String(name)), Hamlets: append([]string(nil), hamlets...)}
 	sort.Strings(t.Hamlets)
 	if err := (schema.Team{ID: t.ID, CommuneCode: t.CommuneCode, Name: t.Name, HamletCodes: t.Hamlets}).Validate(); err != nil {
 		return Team{}, fmt.Errorf("create team: %w", err)
@@ -114,7 +116,7 @@ func (a *Admin) AddMember(ctx context.Context, teamID, name, role, phone string)
 	if role == "" {
 		role = string(schema.RoleMember)
 	}
-	m := Member{ID: a.s.cfg.NewID().String(), TeamID: teamID, Name: strings.TrimSpace(name), Role: role}
+	m := Member{ID: a.s.cfg.NewID().String(), TeamID: teamID, Name: strings.TrimSpace(norm.NFC.String(name)), Role: role}
 	if phone != "" {
 		p, err := schema.NormalizePhone(phone)
 		if err != nil {
