@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/analytics"
@@ -92,15 +93,25 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(norm.NFC.String(password)), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // CheckPassword reports whether password matches a HashPassword hash, in
-// constant time.
+// constant time. A password is hashed NFC (HashPassword), so one with
+// Vietnamese letters works whichever form the keyboard types (Unikey's
+// "dựng sẵn" is NFC, "tổ hợp" NFD); a hash made before, of the password
+// as it was typed, still matches that.
 func CheckPassword(hash, password string) bool {
+	if checkPassword(hash, norm.NFC.String(password)) {
+		return true
+	}
+	return !norm.NFC.IsNormalString(password) && checkPassword(hash, password)
+}
+
+func checkPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -157,7 +168,7 @@ type NewUser struct {
 func (a *Admin) AddUser(ctx context.Context, nu NewUser) (User, error) {
 	var us UserStore = a.s.store
 	nu.Username = strings.ToLower(strings.TrimSpace(nu.Username))
-	nu.DisplayName = strings.TrimSpace(nu.DisplayName)
+	nu.DisplayName = strings.TrimSpace(norm.NFC.String(nu.DisplayName))
 	switch {
 	case !usernameRE.MatchString(nu.Username):
 		return User{}, fmt.Errorf("add user: username must be 3-64 lowercase letters, digits, '.', '_' or '-'")
