@@ -35,6 +35,50 @@ CREATE TABLE photos (
 ) WITHOUT ROWID;
 `
 
+// photosAwayMigration: away is the field report that named a photo taken
+// here, not yet confirmed by the server, when a pull dropped that report
+// from the laptop (its hamlet left the team's scope, a move, a clone).
+// The photo is on this laptop only: it is still offered to the server
+// (which takes it from the device that named it) and counted as waiting
+// until the server confirms it (photoWork).
+const photosAwayMigration = `ALTER TABLE photos ADD COLUMN away TEXT;`
+
+// keepPhotosAway notes (photos.away), for the live field reports about to
+// be dropped (cond: a condition on field_reports' rows, with args), which
+// of them named each photo here that the server has not confirmed. Called
+// before every drop of rows (dropHamlets, dropSynced, drop).
+func (t *txn) keepPhotosAway(cond string, args ...any) error {
+	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		return nil
+	}
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted AND (`+cond+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("note the photos of dropped reports: %w", err)
+	}
+	type named struct{ id, digests string }
+	var all []named
+	for rows.Next() {
+		var n named
+		if err := rows.Scan(&n.id, &n.digests); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, n := range all {
+		for _, d := range schema.PhotoDigests(n.digests) {
+			if err := t.exec(`UPDATE photos SET away = ? WHERE digest = ? AND full = 1 AND uploaded = 0`, n.id, d); err != nil {
+				return fmt.Errorf("note the photos of dropped reports: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
 // PhotoDir is the folder of a replica's photos.
 func (r *Replica) PhotoDir() string { return filepath.Join(filepath.Dir(r.path), "photos") }
 

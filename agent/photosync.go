@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -402,10 +404,63 @@ func (r *Replica) reportDigests(ctx context.Context, held bool) ([]string, error
 type photoWork struct {
 	uploads []string // digests here in full, not confirmed by the server
 	thumbs  []string // digests named by reports, with neither file here
+	// away are the uploads whose report is no longer on this laptop (its
+	// hamlet left the scope): digest -> report id.
+	away map[string]string
 }
 
-func (r *Replica) photoWork(ctx context.Context) (photoWork, error) {
-	var w photoWork
+// awayPhotos lists the photos taken here that the server has not
+// confirmed and whose report a pull dropped from the laptop (photos.away),
+// when the server holds the report's naming of them (no write of the
+// report waits in the outbox, nor was refused): digest -> report. Their
+// report's hamlet left the scope; the server still takes them from this
+// device, and nobody else has them.
+func (r *Replica) awayPhotos(ctx context.Context) (map[string]string, error) {
+	if _, ok := r.sch.Table("field_reports"); !ok || !r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		return nil, nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT digest, away FROM photos WHERE away IS NOT NULL AND full = 1 AND uploaded = 0
+		AND away NOT IN (SELECT id FROM field_reports)
+		AND away NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '`+schema.PhotoDigestsField+`'
+			UNION SELECT row_id FROM outbox_rows WHERE tbl = 'field_reports')`)
+	if err != nil {
+		return nil, r.Classify(fmt.Errorf("read the photos of dropped reports: %w", err))
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var d, rep string
+		if err := rows.Scan(&d, &rep); err != nil {
+			return nil, err
+		}
+		if r.HasPhoto(d, false) {
+			out[d] = rep
+		}
+	}
+	return out, rows.Err()
+}
+
+func (r *Replica) photoWork(ctx context.Context) (w photoWork, err error) {
+	away, err := r.awayPhotos(ctx)
+	if err != nil {
+		return w, err
+	}
+	defer func() {
+		if err != nil {
+			return
+		}
+		// A photo of a report no longer here waits for the server all the
+		// same, unless a report here names it (then it goes as theirs).
+		for _, d := range slices.Sorted(maps.Keys(away)) {
+			if !slices.Contains(w.uploads, d) && !slices.Contains(w.thumbs, d) {
+				w.uploads = append(w.uploads, d)
+				if w.away == nil {
+					w.away = map[string]string{}
+				}
+				w.away[d] = away[d]
+			}
+		}
+	}()
 	ds, err := r.reportDigests(ctx, false)
 	if err != nil || len(ds) == 0 {
 		return w, err
@@ -496,6 +551,16 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		done += int64(len(datas[i]))
 		if err != nil {
 			sum.Pending++
+			if rep, ok := w.away[d]; ok && !retryablePhoto(err) && ctx.Err() == nil {
+				// Refused for good (the report was deleted, or another
+				// device's write names it now): the volunteer is told,
+				// first, and the photo stays here.
+				err = &AwayPhotoError{Digest: d, Report: rep, Path: r.PhotoPath(d, false), Err: err}
+				var ae *AwayPhotoError
+				if !errors.As(firstErr, &ae) {
+					firstErr = nil
+				}
+			}
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -580,6 +645,26 @@ func (r *Replica) FetchPhoto(ctx context.Context, server, token, digest string, 
 		return nil, ok, err
 	}
 	return b, true, r.keepFetched(ctx, digest, b, false)
+}
+
+// AwayPhotoError: the server refuses, for good, a photo taken on this
+// laptop whose report is no longer on it (its hamlet left the team). The
+// photo exists only here; it is kept, and offered again at every sync.
+type AwayPhotoError struct {
+	Digest string
+	Report string // the report's id
+	Path   string // where the photo is kept
+	Err    error  // the server's refusal
+}
+
+func (e *AwayPhotoError) Error() string { return e.Message("en") }
+func (e *AwayPhotoError) Unwrap() error { return e.Err }
+
+// Message says it in the volunteer's language, with the server's reason.
+func (e *AwayPhotoError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Máy chủ không nhận ảnh của phản ánh %s (phản ánh này không còn trên máy vì ấp của nó đã ra khỏi tổ): %s Ảnh chỉ có trên máy này, tại %s; đừng xóa nó, hãy báo cán bộ CNTT.", e.Report, MessageOf(e.Err, lang), e.Path),
+		fmt.Sprintf("The server refuses the photo of report %s (the report is no longer on this laptop: its hamlet left the team): %s The photo is on this laptop only, at %s; do not delete it, tell IT staff.", e.Report, MessageOf(e.Err, lang), e.Path))
 }
 
 // photoLoop is Watch's photo transfer: every poll it looks for photos to

@@ -89,6 +89,7 @@ CREATE TABLE conflicts (
 	{Version: 8, Name: "state_values", SQL: restateMigration},      // state_values.go
 	{Version: 9, Name: "own_away_hist", SQL: ownAwayHistMigration}, // away.go
 	{Version: 10, Name: "record_filed", SQL: recordFiledMigration}, // lists.go
+	{Version: 11, Name: "photos_away", SQL: photosAwayMigration},   // photos.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

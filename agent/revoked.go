@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -128,10 +129,20 @@ func (r *Replica) explainRevoked(ctx context.Context, server string, err error) 
 // naming has reached it yet).
 func (r *Replica) unsentPhotos(ctx context.Context) (int, error) {
 	ds, err := r.reportDigests(ctx, false)
-	if err != nil || len(ds) == 0 {
+	if err != nil {
+		return 0, err
+	}
+	// And those of reports a pull dropped from the laptop (photoWork).
+	away, err := r.awayPhotos(ctx)
+	if err != nil {
 		return 0, err
 	}
 	n := 0
+	for d := range away {
+		if !slices.Contains(ds, d) {
+			n++
+		}
+	}
 	for _, d := range ds {
 		if !r.HasPhoto(d, false) {
 			continue

@@ -419,6 +419,11 @@ func (t *txn) drop(table string, id syncproto.RowID, st *rowState) error {
 	if err := t.keepRowAway(id, st); err != nil {
 		return fmt.Errorf("keep the unpushed writes of a dropped row: %w", err)
 	}
+	if table == "field_reports" {
+		if err := t.keepPhotosAway(`id = ?`, id.String()); err != nil {
+			return err
+		}
+	}
 	if err := t.exec(`DELETE FROM row_state WHERE id = ?`, id.String()); err != nil {
 		return err
 	}

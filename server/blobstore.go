@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // BlobStore is what photos need of a store (photos.go): content-addressed
@@ -52,6 +54,12 @@ type BlobStore interface {
 	// conflict's losing value of photo_digests does (restoring the loser
 	// brings its photos back, so they are kept).
 	PhotoDigestsInUse(ctx context.Context) (map[string]bool, error)
+	// PhotoDigestsWriter is the replica that wrote the photo_digests value
+	// the server holds for a field report (the origin of its current
+	// version): the zero id when the report has none. The server takes a
+	// photo from the device that named it even after the report left its
+	// scope (photos.go mayHavePhoto).
+	PhotoDigestsWriter(ctx context.Context, report syncproto.RowID) (syncproto.ReplicaID, error)
 }
 
 // BlobInfo is one stored blob or unfinished upload.

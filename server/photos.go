@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -101,8 +103,14 @@ func photoStatus(code syncproto.Code) int {
 
 // mayHavePhoto checks that a live report in the device's scope names
 // digest: a photo no report names is nobody's to send or fetch, and a
-// photo of another team's report is not this device's.
-func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string) error {
+// photo of another team's report is not this device's. An upload
+// (upload) is also taken from the device whose replica wrote the
+// report's photo_digests that the server holds, when the report has left
+// its scope since: the volunteer who took the photo is the only one who
+// can ever send it, and refused, the report would name a photo lost for
+// good. It gives no other access: the device still cannot fetch the
+// photo, nor see the report.
+func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string, upload bool) error {
 	if !photo.ValidDigest(digest) {
 		return syncproto.Errorf(syncproto.CodeInvalidValue, "a photo digest is 64 lowercase hex digits")
 	}
@@ -114,27 +122,42 @@ func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string) er
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return storeError("cannot read the device's scope", err)
 	}
-	live := false
+	var away []PhotoReport // live, outside the device's scope
 	for _, r := range refs {
 		if r.Deleted {
 			continue
 		}
-		live = true
 		if slices.Contains(scope, r.Hamlet) {
 			return nil
 		}
+		away = append(away, r)
 	}
-	if live {
+	if upload {
+		for _, r := range away {
+			id, err := uuid.Parse(r.ID)
+			if err != nil {
+				continue
+			}
+			w, err := s.store.PhotoDigestsWriter(ctx, id)
+			if err != nil {
+				return storeError("cannot read who named a photo", err)
+			}
+			if w == dev.Replica && w != (syncproto.ReplicaID{}) {
+				return nil
+			}
+		}
+	}
+	if len(away) > 0 {
 		return syncproto.Errorf(syncproto.CodeOutOfScope, "the reports that name this photo are outside the device's hamlets")
 	}
 	return syncproto.Errorf(syncproto.CodePhotoUnreferenced, "no field report names this photo")
 }
 
 // photoRequest authenticates a device and checks the digest in the path.
-func (s *Server) photoRequest(w http.ResponseWriter, r *http.Request, what string) (Device, string, bool) {
+func (s *Server) photoRequest(w http.ResponseWriter, r *http.Request, what string, upload bool) (Device, string, bool) {
 	dev, err := s.authenticate(r)
 	if err == nil {
-		err = s.mayHavePhoto(r.Context(), dev, r.PathValue("digest"))
+		err = s.mayHavePhoto(r.Context(), dev, r.PathValue("digest"), upload)
 	}
 	if err != nil {
 		code := protoError(err).Code
@@ -152,7 +175,7 @@ func (s *Server) photoRequest(w http.ResponseWriter, r *http.Request, what strin
 // handleUploadState answers GET /v1/photos/{digest}/upload: where to
 // resume.
 func (s *Server) handleUploadState(w http.ResponseWriter, r *http.Request) {
-	_, digest, ok := s.photoRequest(w, r, "photo upload state")
+	_, digest, ok := s.photoRequest(w, r, "photo upload state", true)
 	if !ok {
 		return
 	}
@@ -185,7 +208,7 @@ func (s *Server) uploadState(ctx context.Context, digest string) (UploadState, e
 // completes the photo if the whole hashes to the digest and is a JPEG the
 // server can decode.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
-	dev, digest, ok := s.photoRequest(w, r, "photo upload")
+	dev, digest, ok := s.photoRequest(w, r, "photo upload", true)
 	if !ok {
 		return
 	}
@@ -287,7 +310,7 @@ func truncated(stored int64, err error) error {
 // holds a report naming it.
 func (s *Server) handlePhoto(thumb bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_, digest, ok := s.photoRequest(w, r, "photo download")
+		_, digest, ok := s.photoRequest(w, r, "photo download", false)
 		if !ok {
 			return
 		}

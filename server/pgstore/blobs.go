@@ -11,8 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hamlet-vn/hamlet/internal/versions"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 var _ server.BlobStore = (*Store)(nil)
@@ -258,6 +260,34 @@ func (s *Store) DeleteBlob(ctx context.Context, key string) error {
 
 func (s *Store) PhotoReports(ctx context.Context, digest string) ([]server.PhotoReport, error) {
 	return s.source().PhotoReports(ctx, digest)
+}
+
+func (s *Store) PhotoDigestsWriter(ctx context.Context, report syncproto.RowID) (syncproto.ReplicaID, error) {
+	tc := rowTables["field_reports"]
+	if tc == nil {
+		return syncproto.ReplicaID{}, nil
+	}
+	// One statement: the blob and the row table's values of one moment;
+	// the replica is resolved after the connection is given back.
+	var blob []byte
+	vals := make([]any, len(tc.Cols))
+	dst := []any{&blob}
+	for i := range vals {
+		dst = append(dst, &vals[i])
+	}
+	err := s.q().QueryRow(ctx, `SELECT s.versions`+colList(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN field_reports t ON t.id = $2
+		WHERE s.tbl = 'field_reports' AND s.row = $1`, report[:], report.String()).Scan(dst...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return syncproto.ReplicaID{}, nil
+	}
+	if err != nil {
+		return syncproto.ReplicaID{}, fmt.Errorf("writer of a report's photos: %w", err)
+	}
+	vs, err := versions.Decode(blob, func(idx int64) (syncproto.ReplicaID, error) { return s.replica(ctx, s.q(), idx) }, tc.Values(vals))
+	if err != nil {
+		return syncproto.ReplicaID{}, fmt.Errorf("writer of a report's photos: %w", err)
+	}
+	return vs[schema.PhotoDigestsField].Dot.Replica, nil
 }
 
 func (s *Store) PhotoDigestsInUse(ctx context.Context) (map[string]bool, error) {

@@ -171,7 +171,7 @@ func testConcurrentUpload(t *testing.T, s store) {
 func testPhotoReferences(t *testing.T, s store) {
 	d1, d2, d3 := digestOf(10), digestOf(11), digestOf(12)
 	r1, r2 := uuid.New(), uuid.New()
-	origin := uuid.New()
+	origin, writer := uuid.New(), uuid.New()
 	list := func(ds ...string) syncproto.Value {
 		return syncproto.String(schema.PhotoDigestsValue(ds).(string))
 	}
@@ -186,9 +186,24 @@ func testPhotoReferences(t *testing.T, s store) {
 		}
 		loser := syncproto.Version{Value: list(d3), HLC: 10, Dot: syncproto.Dot{Replica: origin, Seq: 1}}
 		winner := syncproto.Version{Value: list(d1, d2), HLC: 20, Dot: syncproto.Dot{Replica: origin, Seq: 2}}
+		if err := tx.PutRow("field_reports", r1, server.RowState{Scope: "32002-01", Versions: map[string]syncproto.Version{
+			"hamlet_code":            {Value: syncproto.String("32002-01"), HLC: 10, Dot: syncproto.Dot{Replica: writer, Seq: 1}},
+			schema.PhotoDigestsField: winner,
+		}}); err != nil {
+			return err
+		}
 		return tx.AddConflict(syncproto.Conflict{Key: syncproto.FieldKey{Table: "field_reports", Row: r1, Field: schema.PhotoDigestsField},
 			Scope: "32002-01", Loser: loser, Winner: winner}, time.Now())
 	}))
+	// The replica whose photo_digests the server holds: the current
+	// version's, not another field's writer; none for a row with no
+	// versions.
+	w, err := s.PhotoDigestsWriter(ctx, r1)
+	require.NoError(t, err)
+	require.Equal(t, origin, w)
+	w, err = s.PhotoDigestsWriter(ctx, r2)
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ReplicaID{}, w)
 	got, err := s.PhotoReports(ctx, d1)
 	require.NoError(t, err)
 	want := []server.PhotoReport{{ID: r1.String(), Hamlet: "32002-01"}, {ID: r2.String(), Hamlet: "32002-02", Deleted: true}}
