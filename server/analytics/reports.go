@@ -172,7 +172,7 @@ func (x *Index) Reports(ctx context.Context, unit string, f ReportFilter, viewer
 		}
 		if f.Period != nil {
 			from, to := f.Period.days()
-			if d := dayOf(r.submitted); d < from || d > to {
+			if d := vnDay(r.submitted); d < from || d > to {
 				continue
 			}
 		}

@@ -121,8 +121,11 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	withTeams := map[string]bool{}
 	volunteerTeam := make([]int32, len(x.people)) // volunteer index → team row + 1
 	hamletTeams := make([][]int32, len(x.hamlets))
+	st.PerTeam = []TeamRow{} // [] in JSON for a unit without teams, as openapi.yaml says
 	for _, t := range x.teams {
-		covered := false
+		// A team belongs to its commune even with no hamlet left (all
+		// removed mid-period): it, its members and their work stay counted.
+		covered := u.Level != schema.LevelHamlet && x.tree.within(t.CommuneCode, u.Code)
 		for _, h := range t.Hamlets {
 			if x.tree.within(h, u.Code) {
 				covered = true
@@ -219,7 +222,9 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 		if seen[b] == nil {
 			seen[b] = make([]uint64, (len(x.hh)+63)/64)
 		}
-		if w, bit := hh/64, uint64(1)<<(hh%64); seen[b][w]&bit == 0 {
+		// Households reached counts active households, in the total
+		// (below) and in every bucket alike.
+		if w, bit := hh/64, uint64(1)<<(hh%64); x.hh[hh].active && seen[b][w]&bit == 0 {
 			seen[b][w] |= bit
 			trend[b].HouseholdsReached++
 		}
@@ -261,7 +266,7 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 		if r.deleted || r.hamlet < 0 || !inUnit[r.hamlet] || r.submitted.IsZero() {
 			continue
 		}
-		sd := dayOf(r.submitted)
+		sd := vnDay(r.submitted) // periods are Vietnam days
 		if sd < from || sd > to {
 			continue
 		}
