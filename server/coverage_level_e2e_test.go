@@ -59,7 +59,7 @@ func TestCoverageLevelWithoutDescendantsKeepsTheUnitsTotals(t *testing.T) {
 	p := login(t, ts.URL, "tinh")
 	period := "&from=2026-11-01&to=2026-11-30"
 	for _, c := range []struct {
-		unit, level        string
+		unit, level         string
 		households, reached int
 	}{
 		{schema.ProvinceCodeCaMau, "district", 5, 3}, // no districts since 1 July 2025

@@ -13,7 +13,7 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-type h112Stats struct {
+type statsAnswer struct {
 	HouseholdsReached int            `json:"households_reached"`
 	ReportsTotal      int            `json:"reports_total"`
 	ReportsByStatus   map[string]int `json:"reports_by_status"`
@@ -24,7 +24,7 @@ type h112Stats struct {
 	} `json:"trend"`
 }
 
-func h112Get(t *testing.T, c *apiClient, path string, v any) {
+func getJSON(t *testing.T, c *apiClient, path string, v any) {
 	t.Helper()
 	st, b := c.Do("GET", path, nil)
 	require.Equal(t, 200, st, string(b))
@@ -35,7 +35,7 @@ func h112Get(t *testing.T, c *apiClient, path string, v any) {
 // (periods are Vietnam days), in /api/v1/stats and /api/v1/reports alike:
 // 06:00 on 1 October (23:00 UTC on 30 September) is October's; 05:00 on
 // 1 November (22:00 UTC on 31 October) is November's.
-func TestH112ReportsCountByVietnamDay(t *testing.T) {
+func TestReportsCountByVietnamDay(t *testing.T) {
 	onEachStore(t, nil, func(t *testing.T, ts *servertest.TS) {
 		dev := ts.NewDevice(t, ts.TeamA)
 		cl := ts.Connect(t, dev)
@@ -50,7 +50,7 @@ func TestH112ReportsCountByVietnamDay(t *testing.T) {
 					ID string `json:"id"`
 				} `json:"reports"`
 			}
-			h112Get(t, leader, "/api/v1/reports?"+q, &page)
+			getJSON(t, leader, "/api/v1/reports?"+q, &page)
 			var out []string
 			for _, v := range page.Reports {
 				out = append(out, v.ID)
@@ -60,9 +60,9 @@ func TestH112ReportsCountByVietnamDay(t *testing.T) {
 		require.Equal(t, []string{early}, ids("from=2026-10-01&to=2026-10-31"), "October's reports")
 		require.Equal(t, []string{late}, ids("from=2026-11-01&to=2026-11-30"), "November's reports")
 
-		var oct, nov h112Stats
-		h112Get(t, leader, "/api/v1/stats?from=2026-10-01&to=2026-10-31", &oct)
-		h112Get(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &nov)
+		var oct, nov statsAnswer
+		getJSON(t, leader, "/api/v1/stats?from=2026-10-01&to=2026-10-31", &oct)
+		getJSON(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &nov)
 		require.Equal(t, 1, oct.ReportsTotal, "October: the report of 1 October 06:00")
 		require.Equal(t, 1, nov.ReportsTotal, "November: the report of 1 November 05:00")
 	})
@@ -72,7 +72,7 @@ func TestH112ReportsCountByVietnamDay(t *testing.T) {
 // one month by month, so its one bucket and the total must be equal. A
 // household set inactive after its visit is left out of the total; the
 // bucket counted it.
-func TestH112TrendReachedMatchesTotal(t *testing.T) {
+func TestTrendReachedMatchesTotal(t *testing.T) {
 	onEachStore(t, nil, func(t *testing.T, ts *servertest.TS) {
 		dev := ts.NewDevice(t, ts.TeamA)
 		cl := ts.Connect(t, dev)
@@ -97,8 +97,8 @@ func TestH112TrendReachedMatchesTotal(t *testing.T) {
 			require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
 		}
 		leader := login(t, ts.URL, "xa-a")
-		var st h112Stats
-		h112Get(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30&by=month", &st)
+		var st statsAnswer
+		getJSON(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30&by=month", &st)
 		require.Len(t, st.Trend, 1)
 		require.Equal(t, 2, st.Trend[0].Visits)
 		require.Equal(t, 1, st.HouseholdsReached, "the inactive household is not counted")
@@ -109,7 +109,7 @@ func TestH112TrendReachedMatchesTotal(t *testing.T) {
 // A team that lost its hamlets still belongs to its commune: it, its
 // members and the visits they recorded in the period stay in the
 // commune's team statistics.
-func TestH112TeamWithoutHamletsStaysCounted(t *testing.T) {
+func TestTeamWithoutHamletsStaysCounted(t *testing.T) {
 	onEachStore(t, nil, func(t *testing.T, ts *servertest.TS) {
 		dev := ts.NewDevice(t, ts.TeamA)
 		cl := ts.Connect(t, dev)
@@ -138,7 +138,7 @@ func TestH112TeamWithoutHamletsStaysCounted(t *testing.T) {
 			} `json:"per_team"`
 		}
 		var before, after teamStats
-		h112Get(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &before)
+		getJSON(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &before)
 		require.Equal(t, 1, before.Teams)
 		require.Equal(t, 1, before.CommunesWithTeams)
 		require.Len(t, before.PerTeam, 1)
@@ -147,7 +147,7 @@ func TestH112TeamWithoutHamletsStaysCounted(t *testing.T) {
 			_, err := ts.Admin.RemoveTeamHamlet(t.Context(), ts.TeamA, h)
 			require.NoError(t, err)
 		}
-		h112Get(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &after)
+		getJSON(t, leader, "/api/v1/stats?from=2026-11-01&to=2026-11-30", &after)
 		require.Equal(t, before, after, "the team is still commune A's, with its members and their visits")
 	})
 }
