@@ -507,6 +507,46 @@ func (r *Replica) PhotosPending(ctx context.Context) (uploads, thumbs int, err e
 	return len(w.uploads), len(w.thumbs), err
 }
 
+// PhotosUnsent is how many photos of the live reports this laptop holds
+// and the server has not yet confirmed: what the volunteer is told waits
+// to be sent (a photo whose report has not reached the server yet
+// included). The cheap question goes first: most of the time every photo
+// here is sent and no report is read.
+func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT digest FROM photos WHERE full = 1 AND uploaded = 0`)
+	if err != nil {
+		return 0, r.Classify(err)
+	}
+	var here []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		here = append(here, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(here) == 0 {
+		return 0, err
+	}
+	named, err := r.reportDigests(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	live := map[string]bool{}
+	for _, d := range named {
+		live[d] = true
+	}
+	n := 0
+	for _, d := range here {
+		if live[d] && r.HasPhoto(d, false) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // SyncPhotos sends the photos the server lacks and fetches the thumbnails
 // of the scope's reports. Records go first: callers run it after a sync's
 // session (Sync), or beside it (Watch), never before. opts.Progress hears

@@ -91,6 +91,9 @@ type reportPhotoRow struct {
 	Short  string
 	Here   bool // the full photo is on the laptop
 	Thumb  bool // something to show small
+	// Waiting: taken here and not yet confirmed by the server (a pulled
+	// report's photo is the server's already).
+	Known, Waiting bool
 }
 
 type reportPage struct {
@@ -100,7 +103,8 @@ type reportPage struct {
 }
 
 func (a *App) reportPageData(r *http.Request, en *agent.Enrollment, id string) (*reportPage, bool) {
-	if _, err := uuid.Parse(id); err != nil {
+	rid, err := uuid.Parse(id)
+	if err != nil {
 		return nil, false
 	}
 	d, err := a.r.Show(r.Context(), "field_reports", id)
@@ -113,9 +117,19 @@ func (a *App) reportPageData(r *http.Request, en *agent.Enrollment, id string) (
 		snap = nil
 	}
 	p := &reportPage{Row: a.reportRow(d.Record, lang, snap, hamletNames(en), a.names(r, en, lang)), Deleted: d.Deleted}
-	for _, dg := range schema.PhotoDigests(d.Fields[schema.PhotoDigestsField]) {
-		full := a.r.HasPhoto(dg, false)
-		p.Photos = append(p.Photos, reportPhotoRow{Digest: dg, Short: dg[:8], Here: full, Thumb: full || a.r.HasPhoto(dg, true)})
+	ps, err := a.r.ReportPhotos(r.Context(), rid)
+	if err != nil {
+		// Not known whether they were sent: the photos without the mark.
+		a.log.Warn("report photos", "report", id, "err", err)
+		for _, dg := range schema.PhotoDigests(d.Fields[schema.PhotoDigestsField]) {
+			full := a.r.HasPhoto(dg, false)
+			p.Photos = append(p.Photos, reportPhotoRow{Digest: dg, Short: dg[:8], Here: full, Thumb: full || a.r.HasPhoto(dg, true)})
+		}
+		return p, true
+	}
+	for _, x := range ps {
+		p.Photos = append(p.Photos, reportPhotoRow{Digest: x.Digest, Short: x.Digest[:8], Here: x.Full, Thumb: x.Full || x.Thumb,
+			Known: true, Waiting: x.Full && !x.Uploaded})
 	}
 	return p, true
 }

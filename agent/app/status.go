@@ -28,6 +28,12 @@ type bar struct {
 	Total       int    `json:"total"`
 	Progress    string `json:"progress"`
 	Error       string `json:"error"`
+	// Photos of this laptop's reports the server has not confirmed, and
+	// why the last transfer left them (the volunteer's language): the
+	// app's sync sends them by itself.
+	PhotosWaiting int    `json:"photos_waiting"`
+	PhotosText    string `json:"photos_text"`
+	PhotosWhy     string `json:"photos_why"`
 }
 
 func (a *App) bar(ctx context.Context, lang string) bar {
@@ -79,8 +85,44 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 	if b.Attention > 0 && b.Class != "stopped" {
 		b.Text += " · " + trf(lang, "bar_attention", i18n.Int(int64(b.Attention), lang))
 	}
+	if s.Enrolled {
+		b.photos(ctx, a.r, st, lang)
+		if b.PhotosWaiting > 0 && b.Class != "stopped" {
+			b.Text += " · " + photosCount(b.PhotosWaiting, lang)
+		}
+	}
 	b.Detail = detailText(st, s, lang)
 	return b
+}
+
+// photos fills in the photos that wait to be sent, and why.
+func (b *bar) photos(ctx context.Context, r *agent.Replica, st syncState, lang string) {
+	n, err := r.PhotosUnsent(ctx)
+	if err != nil || n == 0 {
+		return
+	}
+	b.PhotosWaiting = n
+	b.PhotosText = trf(lang, "photos_waiting", photosCount(n, lang))
+	if st.PhotoErr != nil {
+		why := st.Photos.Message(lang)
+		if why == "" {
+			why = agent.MessageOf(st.PhotoErr, lang)
+		}
+		b.PhotosWhy = trf(lang, "photos_why", why)
+	}
+	if st.PhotoBusy && !b.Busy {
+		b.Busy = true // the bar under the line: the records may well be synced
+		b.Done, b.Total = st.PhotoProgress.Done, st.PhotoProgress.Total
+		b.Progress = trf(lang, "progress_photos", i18n.Bytes(int64(st.PhotoProgress.Done), lang), i18n.Bytes(int64(st.PhotoProgress.Total), lang))
+	}
+}
+
+// photosCount is "1 ảnh chưa gửi", "1 photo not sent yet", "2 photos …".
+func photosCount(n int, lang string) string {
+	if n == 1 {
+		return trf(lang, "photos_count_one", i18n.Int(1, lang))
+	}
+	return trf(lang, "photos_count", i18n.Int(int64(n), lang))
 }
 
 func progressText(p agent.Progress, lang string) string {

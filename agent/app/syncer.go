@@ -36,6 +36,13 @@ type syncState struct {
 	Conflicts int
 	Rejected  int
 	Attempts  int // failed connections in a row
+	// The photo transfer, beside the records (agent.SyncOptions.OnPhotos):
+	// whether it runs now and how far, and why the last one left photos
+	// waiting (nil once a transfer went through).
+	PhotoBusy     bool
+	PhotoProgress agent.Progress
+	PhotoErr      error
+	Photos        agent.PhotoSummary // the last transfer's, for its reason in the volunteer's language
 }
 
 func newSyncer(a *App) *syncer {
@@ -82,7 +89,22 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 		o.SaveToken = func(t string) error { return agent.WriteToken(s.a.cfg.TokenPath, t) }
 	}
 	o.Progress = func(p agent.Progress) {
+		if p.Phase == "photos" {
+			// Photos travel beside the records' session: their progress
+			// must not hold the records' "busy" after the transfer.
+			s.update(func(st *syncState) { st.PhotoBusy, st.PhotoProgress = true, p })
+			return
+		}
 		s.update(func(st *syncState) { st.Busy, st.Progress = true, p })
+	}
+	o.OnPhotos = func(ps agent.PhotoSummary, err error) {
+		s.update(func(st *syncState) {
+			st.PhotoBusy, st.PhotoProgress = false, agent.Progress{}
+			st.Photos, st.PhotoErr = ps, err
+		})
+		if err != nil {
+			s.a.log.Info("photos wait", "pending", ps.Pending, "err", err)
+		}
 	}
 	o.OnSync = func(sum agent.SyncSummary, err error) {
 		now := time.Now()
@@ -156,7 +178,12 @@ func (s *syncer) run(ctx context.Context) {
 		s.refreshRoster(en.Server, token)
 		wctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- s.a.r.Watch(wctx, en.Server, token, s.options(en.Server, token)) }()
+		go func() {
+			err := s.a.r.Watch(wctx, en.Server, token, s.options(en.Server, token))
+			// A transfer cut by the restart reports nothing: not "sending" any more.
+			s.update(func(st *syncState) { st.PhotoBusy, st.PhotoProgress = false, agent.Progress{} })
+			done <- err
+		}()
 		select {
 		case <-ctx.Done():
 			cancel()

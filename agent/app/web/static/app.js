@@ -56,6 +56,9 @@
             if (s.total > 0) { bar.max = s.total; bar.value = s.done; } else { bar.removeAttribute('value'); }
           }
           set('sync-progress-text', s.progress || '');
+          set('photos-text', s.photos_text || '');
+          set('photos-why', s.photos_why || '');
+          show('photos-waiting', s.photos_waiting > 0);
           set('sync-error', s.error || '');
           show('sync-error', !!s.error);
           document.getElementById('sync-error').className = s.class === 'stopped' ? 'error' : 'hint';
