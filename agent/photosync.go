@@ -507,11 +507,13 @@ func (r *Replica) PhotosPending(ctx context.Context) (uploads, thumbs int, err e
 	return len(w.uploads), len(w.thumbs), err
 }
 
-// PhotosUnsent is how many photos of the live reports this laptop holds
-// and the server has not yet confirmed: what the volunteer is told waits
-// to be sent (a photo whose report has not reached the server yet
-// included). The cheap question goes first: most of the time every photo
-// here is sent and no report is read.
+// PhotosUnsent is how many photos this laptop holds that the server has
+// not yet confirmed: those of its live reports (a photo whose report has
+// not reached the server yet included) and those of reports a pull took
+// off the laptop (awayPhotos). It is what the volunteer is told waits,
+// on the app's pages and in a revoked laptop's message. The cheap
+// question goes first: most of the time every photo here is sent and no
+// report is read.
 func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT digest FROM photos WHERE full = 1 AND uploaded = 0`)
 	if err != nil {
@@ -534,13 +536,13 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	live := map[string]bool{}
-	for _, d := range named {
-		live[d] = true
+	away, err := r.awayPhotos(ctx)
+	if err != nil {
+		return 0, err
 	}
 	n := 0
 	for _, d := range here {
-		if live[d] && r.HasPhoto(d, false) {
+		if (slices.Contains(named, d) || away[d] != "") && r.HasPhoto(d, false) {
 			n++
 		}
 	}

@@ -2,10 +2,8 @@ package agent
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -118,43 +116,8 @@ func (r *Replica) explainRevoked(ctx context.Context, server string, err error) 
 			return err // the counts are a courtesy; the refusal is what matters
 		}
 	}
-	if n, perr := r.unsentPhotos(ctx); perr == nil {
+	if n, perr := r.PhotosUnsent(ctx); perr == nil {
 		re.Photos = n
 	}
 	return re
-}
-
-// unsentPhotos counts the photos live reports name that are here in full
-// and that the server has not confirmed (whether or not their report's
-// naming has reached it yet).
-func (r *Replica) unsentPhotos(ctx context.Context) (int, error) {
-	ds, err := r.reportDigests(ctx, false)
-	if err != nil {
-		return 0, err
-	}
-	// And those of reports a pull dropped from the laptop (photoWork).
-	away, err := r.awayPhotos(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for d := range away {
-		if !slices.Contains(ds, d) {
-			n++
-		}
-	}
-	for _, d := range ds {
-		if !r.HasPhoto(d, false) {
-			continue
-		}
-		var up int
-		err := r.db.QueryRowContext(ctx, `SELECT uploaded FROM photos WHERE digest = ?`, d).Scan(&up)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return 0, err
-		}
-		if up == 0 {
-			n++
-		}
-	}
-	return n, nil
 }
