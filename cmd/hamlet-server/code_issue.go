@@ -33,7 +33,7 @@ func runCodeIssue(ctx context.Context, e *env, args []string) error {
 	defer s.Close()
 	code, exp, err := s.Admin().IssueCode(ctx, *member, *ttl)
 	if err != nil {
-		return err
+		return e.refusal(ctx, s, err, named{member: *member})
 	}
 	if e.json {
 		return e.printJSON(map[string]any{"code": code, "expires": exp, "member_id": *member})

@@ -27,7 +27,7 @@ func runDeviceRevoke(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	if err := s.Admin().RevokeDevice(ctx, *dev); err != nil {
-		return deviceError(e, *dev, err) // device_restore.go
+		return e.refusal(ctx, s, err, named{device: *dev}) // errtext.go
 	}
 	e.printf("Đã thu hồi thiết bị %s. Máy chủ đang chạy từ chối nó ngay ở yêu cầu kế tiếp và đóng phiên đang mở trong vòng 10 giây.\n"+
 		"Dữ liệu trên máy đó vẫn được giữ. Để máy tiếp tục: cấp mã mới (hamlet-server code issue --member ...) rồi trên máy chạy hamlet-agent enroll; hoặc hoàn tác: hamlet-server device restore %s\n",

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 // errText is an error as the operator reads it. The commands' own
@@ -36,4 +41,123 @@ func (e *env) errText(err error) string {
 	}
 	// Keep what the command said around it ("lịch làm việc x.json: ...").
 	return strings.Replace(err.Error(), pe.Error(), fmt.Sprintf("không %s được tệp %s: %s", op, pe.Path, why), 1)
+}
+
+// named is what a command named for the store: the things a refusal may be
+// about.
+type named struct {
+	commune string   // a commune code (team create, unit add-hamlets)
+	hamlets []string // hamlet codes, of commune or of team's commune
+	team    string   // a team id
+	member  string   // a member id
+	device  string   // a device id
+}
+
+// refusal is the one place where the store's refusal of what an operator
+// named (no such commune, hamlet, team, member or device; a malformed code;
+// a device that cannot be restored) becomes what the operator reads: which
+// thing, and what to do, in the operator's language. The server's errors
+// are English and say only "not found": which of the named things is
+// missing is looked up, in the order a command depends on them. Anything
+// else is returned as it is.
+func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named) error {
+	say := func(vi, en string, args ...any) error { return fmt.Errorf("%s", fmt.Sprintf(e.msg(vi, en), args...)) }
+	var ve *schema.ValidationError
+	var re *server.ReplicaError
+	switch {
+	case err == nil:
+		return nil
+	case n.device != "" && errors.Is(err, server.ErrNotRevoked):
+		return say("thiết bị %s chưa bị thu hồi nên không cần khôi phục; mã truy cập của nó vẫn dùng được",
+			"device %s is not revoked, so there is nothing to restore; its token works", n.device)
+	case n.device != "" && errors.As(err, &re) && errors.Is(err, server.ErrReplaced):
+		return say("thiết bị %s đã được thay bằng thiết bị %s (máy đó đăng ký lại và đang giữ mã truy cập của %s); hãy khôi phục thiết bị mới: hamlet-server device restore %s",
+			"device %s was replaced by device %s (the laptop enrolled again and holds %s's token); restore the newer one: hamlet-server device restore %s",
+			n.device, re.DeviceID, re.DeviceID, re.DeviceID)
+	case n.device != "" && errors.As(err, &re) && errors.Is(err, server.ErrReplicaActive):
+		return say("dữ liệu của thiết bị %s đã được đăng ký lại và đang hoạt động trên thiết bị %s; một bản dữ liệu chỉ được hoạt động trên một thiết bị. Máy đó tiếp tục dùng thiết bị %s; nếu thật sự cần quay lại thiết bị cũ, hãy thu hồi %s trước (hamlet-server device revoke %s)",
+			"device %s's replica was enrolled again and is active on device %s; one replica may be active on one device only. The laptop keeps working as %s; to go back to the old device, revoke %s first (hamlet-server device revoke %s)",
+			n.device, re.DeviceID, re.DeviceID, re.DeviceID, re.DeviceID)
+	case errors.As(err, &ve):
+		switch {
+		case ve.Field == "commune_code":
+			return say("mã xã/phường %q không đúng: mã xã/phường là 5 chữ số, ví dụ 32248; xem mã các xã/phường: hamlet-server unit list",
+				"commune code %q is malformed: a commune code is 5 digits, e.g. 32248; see the communes: hamlet-server unit list", n.commune)
+		case ve.Field == "team_id": // a malformed id is no team either
+			return e.missing(ctx, s, err, named{team: n.team})
+		case ve.Field == "hamlet_codes" && ve.Code == schema.CodeRequired:
+			return say("cần ít nhất một mã ấp/khóm trong --hamlets, ví dụ %s-01", "--hamlets needs at least one hamlet code, e.g. %s-01", n.commune)
+		case ve.Field == "hamlet_codes":
+			seen := map[string]bool{}
+			for _, h := range n.hamlets {
+				switch {
+				case schema.ValidateHamletCode(h) != nil:
+					return say("mã ấp/khóm %q không đúng: viết mã xã/phường-số thứ tự, ví dụ %s-01", "hamlet code %q is malformed: write commune code-number, e.g. %s-01", h, n.commune)
+				case !strings.HasPrefix(h, n.commune+"-"):
+					return say("ấp/khóm %s không thuộc xã/phường %s: một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
+						"hamlet %s is not in commune %s: a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s", h, n.commune, n.commune)
+				case seen[h]:
+					return say("ấp/khóm %s được nêu hai lần trong --hamlets: nêu mỗi ấp/khóm một lần", "hamlet %s is given twice in --hamlets: give each once", h)
+				}
+				seen[h] = true
+			}
+		}
+		return errors.New(ve.Message(e.lang))
+	case errors.Is(err, server.ErrNotFound):
+		return e.missing(ctx, s, err, n)
+	}
+	return err
+}
+
+// missing says which of the things named is not in the store, looked up
+// in the order a command depends on them; err if none is found missing
+// (or they cannot be read).
+func (e *env) missing(ctx context.Context, s *server.Server, err error, n named) error {
+	say := func(vi, en string, args ...any) error { return fmt.Errorf("%s", fmt.Sprintf(e.msg(vi, en), args...)) }
+	a := s.Admin()
+	commune := n.commune
+	if commune != "" {
+		communes, lerr := a.Units(ctx, schema.LevelCommune, "")
+		if lerr != nil {
+			return err
+		}
+		if len(communes) == 0 {
+			return say("chưa có danh mục đơn vị hành chính nên không có xã/phường %s; hãy nạp danh mục: hamlet-server units import",
+				"no units are imported, so there is no commune %s; import them: hamlet-server units import", commune)
+		}
+		if !slices.ContainsFunc(communes, func(u schema.AdminUnit) bool { return u.Code == commune }) {
+			return say("không có xã/phường %s; xem mã các xã/phường: hamlet-server unit list", "no commune %s; see the communes: hamlet-server unit list", commune)
+		}
+	}
+	if n.team != "" {
+		teams, lerr := a.Teams(ctx)
+		if lerr != nil {
+			return err
+		}
+		i := slices.IndexFunc(teams, func(t server.Team) bool { return t.ID == n.team })
+		if i < 0 {
+			return say("không có tổ %s; xem mã các tổ: hamlet-server team list", "no team %s; see the team ids: hamlet-server team list", n.team)
+		}
+		commune = teams[i].CommuneCode
+	}
+	if len(n.hamlets) > 0 {
+		hamlets, lerr := a.Units(ctx, schema.LevelHamlet, commune)
+		if lerr != nil {
+			return err
+		}
+		for _, h := range n.hamlets {
+			if !slices.ContainsFunc(hamlets, func(u schema.AdminUnit) bool { return u.Code == h }) {
+				return say("không có ấp/khóm %s ở xã/phường %s; xem các ấp/khóm đã có: hamlet-server unit list --commune %s; thêm ấp/khóm: hamlet-server unit add-hamlets --commune %s --count SỐ (hoặc --file)",
+					"no hamlet %s in commune %s; see its hamlets: hamlet-server unit list --commune %s; add hamlets: hamlet-server unit add-hamlets --commune %s --count N (or --file)", h, commune, commune, commune)
+			}
+		}
+	}
+	switch {
+	case n.member != "":
+		return say("không có thành viên %s; mã thành viên được in khi thêm (hamlet-server member add) và hiện trong hamlet-server code list",
+			"no member %s; a member's id is printed when added (hamlet-server member add) and shown by hamlet-server code list", n.member)
+	case n.device != "":
+		return say("không có thiết bị %s; xem mã các thiết bị: hamlet-server device list", "no device %s; see the device ids: hamlet-server device list", n.device)
+	}
+	return err
 }

@@ -37,7 +37,7 @@ func runMemberAdd(ctx context.Context, e *env, args []string) error {
 	defer s.Close()
 	m, err := s.Admin().AddMember(ctx, *team, *name, *role, *phone)
 	if err != nil {
-		return err
+		return e.refusal(ctx, s, err, named{team: *team})
 	}
 	if e.json {
 		return e.printJSON(m)

@@ -138,6 +138,10 @@ func TestOperatorCommandsBothStores(t *testing.T) {
 		{"unit add-hamlets", func(t *testing.T, st *operatorStore, s *state) {
 			st.ok(t, "unit", "add-hamlets", "--commune", "32002", "--count", "3")
 		}},
+		{"unit list", func(t *testing.T, st *operatorStore, s *state) {
+			require.Contains(t, st.ok(t, "unit", "list"), "32002")
+			require.Contains(t, st.ok(t, "unit", "list", "--commune", "32002"), "32002-03")
+		}},
 		{"user add", func(t *testing.T, st *operatorStore, s *state) {
 			st.ok(t, "user", "add", "--username", "lanh-dao-p4", "--name", "Lãnh đạo Phường 4", "--role", "commune_leader",
 				"--unit", "32002", "--password-file", passwordFile)

@@ -40,7 +40,7 @@ func runTeamCreate(ctx context.Context, e *env, args []string) error {
 	}
 	t, err := s.Admin().CreateTeam(ctx, *commune, *name, hs)
 	if err != nil {
-		return err
+		return e.refusal(ctx, s, err, named{commune: *commune, hamlets: hs})
 	}
 	if e.json {
 		return e.printJSON(t)

@@ -39,13 +39,15 @@ func runTeamHamlet(ctx context.Context, e *env, name string, add bool, args []st
 	}
 	defer s.Close()
 	var changed bool
+	slip := named{team: *team}
 	if add {
 		changed, err = s.Admin().AddTeamHamlet(ctx, *team, *hamlet)
+		slip.hamlets = []string{*hamlet}
 	} else {
 		changed, err = s.Admin().RemoveTeamHamlet(ctx, *team, *hamlet)
 	}
 	if err != nil {
-		return err
+		return e.refusal(ctx, s, err, slip)
 	}
 	if e.json {
 		return e.printJSON(map[string]any{"team": *team, "hamlet": *hamlet, "added": add, "changed": changed})

@@ -31,6 +31,7 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 	}
 	defer s.Close()
 	var added []schema.AdminUnit
+	var slip named
 	switch {
 	case *file != "":
 		added, err = hamletsFromCSV(*file)
@@ -39,11 +40,12 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 		}
 	case *commune != "" && *count > 0:
 		added, err = s.Admin().AddHamlets(ctx, *commune, *from, *count)
+		slip.commune = *commune
 	default:
 		return errors.New(e.msg("cần --commune và --count, hoặc --file", "give --commune and --count, or --file"))
 	}
 	if err != nil {
-		return err
+		return e.refusal(ctx, s, err, slip)
 	}
 	if e.json {
 		return e.printJSON(added)
