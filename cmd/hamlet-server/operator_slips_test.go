@@ -80,3 +80,33 @@ func TestOperatorSlipsAreToldInVietnamese(t *testing.T) {
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "Error: no commune 99999")
 }
+
+// code issue --ttl=-1h issued a 72-hour code (Admin.IssueCode takes ttl <= 0
+// as the default): a code's lifetime must be positive, and the command says
+// so as a usage error, before any code exists.
+func TestCodeIssueRefusesANonPositiveTTL(t *testing.T) {
+	f := newDevicesFixture(t)
+	codes := func() int {
+		code, out, errOut := cli(t, f.dir, "code", "list", "--member", f.memberB, "--json")
+		require.Equal(t, 0, code, errOut)
+		var list []json.RawMessage
+		require.NoError(t, json.Unmarshal([]byte(out), &list))
+		return len(list)
+	}
+	before := codes()
+	for ttl, shown := range map[string]string{"-1h": "-1h0m0s", "0": "0s", "0s": "0s"} {
+		code, out, errOut := cli(t, f.dir, "code", "issue", f.memberB, "--ttl="+ttl)
+		require.Equal(t, 2, code, "--ttl=%s: %s%s", ttl, out, errOut)
+		require.Empty(t, out, "--ttl=%s: no code is printed", ttl)
+		require.Contains(t, errOut, "--ttl "+shown+" không hợp lệ: thời hạn của mã phải lớn hơn 0", ttl)
+		require.Contains(t, errOut, "hamlet-server code issue --help")
+	}
+	code, _, errOut := cli(t, f.dir, "code", "issue", f.memberB, "--ttl", "-1h", "--lang", "en")
+	require.Equal(t, 2, code, errOut)
+	require.Contains(t, errOut, "Error: --ttl -1h0m0s is invalid: a code's lifetime must be more than 0")
+	require.Equal(t, before, codes(), "no code was issued")
+	code, out, errOut := cli(t, f.dir, "code", "issue", f.memberB, "--ttl", "30m")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "Mã đăng ký:")
+	require.Equal(t, before+1, codes())
+}
