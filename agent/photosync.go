@@ -239,7 +239,7 @@ func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, p
 		st, err := pc.uploadState(ctx, digest)
 		if err != nil {
 			last = err
-			if retryablePhoto(err) && attempt+1 < attempts {
+			if retryablePhoto(err) && !serverSaysLater(err) && attempt+1 < attempts {
 				if pc.opts.sleep(ctx, pc.opts.jitter(time.Duration(attempt+1)*300*time.Millisecond)) != nil {
 					return sent, held, resumes, ctx.Err()
 				}
@@ -293,7 +293,7 @@ func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, p
 				err = serr
 			}
 		}
-		if err != nil && !retryablePhoto(err) {
+		if err != nil && (!retryablePhoto(err) || serverSaysLater(err)) {
 			return sent, held, resumes, err
 		}
 		if err != nil {
@@ -307,6 +307,22 @@ func (pc *photoClient) upload(ctx context.Context, digest string, data []byte, p
 		return sent, held, resumes, last
 	}
 	return sent, held, resumes, fmt.Errorf("photo upload: the link kept failing after %d attempts", attempts)
+}
+
+// serverSaysLater: the server answered that it cannot take photos now (it
+// cannot store, is busy or is stopping). Trying again at once, or sending
+// the next photo, would put the same bytes on the volunteer's link to be
+// refused the same way: the photos wait for the next sync.
+func serverSaysLater(err error) bool {
+	var se *ServerError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case syncproto.CodeUnavailable, syncproto.CodeBusy, syncproto.CodeShuttingDown:
+		return true
+	}
+	return false
 }
 
 // retryablePhoto: worth another request now (a cut, a server that asks to
@@ -577,8 +593,9 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		total += int64(len(b))
 	}
 	var firstErr error
+	later := false // the server said it cannot take photos now
 	for i, d := range w.uploads {
-		if datas[i] == nil {
+		if datas[i] == nil || later {
 			sum.Pending++
 			continue
 		}
@@ -609,6 +626,7 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 			if ctx.Err() != nil {
 				return sum, ctx.Err()
 			}
+			later = serverSaysLater(err)
 			continue
 		}
 		sum.Uploaded++
