@@ -902,6 +902,17 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 	if err := t.rebaseOffRefused(rowID, st, x.Field, map[uint64]syncproto.Dot{ver.Dot.Seq: ver.Base}); err != nil {
 		return err
 	}
+	if x.Table == "field_reports" && x.Field == schema.PhotoDigestsField && ver.Base == (syncproto.Dot{}) &&
+		ver.Value.Kind() == syncproto.KindString {
+		// The server never held this report's naming of its photos: a
+		// note that a drop left (photos.away) names photos nobody is to
+		// send now.
+		for _, d := range schema.PhotoDigests(ver.Value.AsString()) {
+			if err := t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND digest = ?`, x.Row, d); err != nil {
+				return err
+			}
+		}
+	}
 	if st != nil {
 		// A household's hamlet before a discarded move (unfileMove), read
 		// before the history changes.
@@ -956,7 +967,9 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 		case whole:
 			err = t.discardNewRow(st)
 		case len(st.cur) == 0:
-			err = t.drop(st.table, st.id, st)
+			if err = t.drop(st.table, st.id, st); err == nil {
+				err = t.forgetPhotosAway(st.id)
+			}
 		default:
 			err = t.save(st)
 		}
@@ -1152,6 +1165,9 @@ func (t *txn) discardNewRow(st *rowState) error {
 	// they are discarded, and the server never holds the row to bring
 	// back (review 37b: left, own_away held them until a re-clone).
 	if err := t.forgetAway(st.id); err != nil {
+		return err
+	}
+	if err := t.forgetPhotosAway(st.id); err != nil {
 		return err
 	}
 	if st.table != "households" {

@@ -51,6 +51,11 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil
 	}
+	// A note left by an earlier drop of these reports is stale now: they
+	// came back, and what they name (or their own delete) governs.
+	if err := t.exec(`UPDATE photos SET away = NULL WHERE away IN (SELECT id FROM field_reports WHERE `+cond+`)`, args...); err != nil {
+		return fmt.Errorf("note the photos of dropped reports: %w", err)
+	}
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted AND (`+cond+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("note the photos of dropped reports: %w", err)
@@ -77,6 +82,16 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 		}
 	}
 	return nil
+}
+
+// forgetPhotosAway forgets the photos.away notes of a report the volunteer
+// discarded: the server never held its naming of them, so they are
+// nobody's to send.
+func (t *txn) forgetPhotosAway(id syncproto.RowID) error {
+	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		return nil
+	}
+	return t.exec(`UPDATE photos SET away = NULL WHERE away = ?`, id.String())
 }
 
 // PhotoDir is the folder of a replica's photos.
