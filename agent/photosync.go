@@ -720,11 +720,13 @@ type AwayPhotoError struct {
 func (e *AwayPhotoError) Error() string { return e.Message("en") }
 func (e *AwayPhotoError) Unwrap() error { return e.Err }
 
-// Message says it in the volunteer's language, with the server's reason.
+// Message says it in the volunteer's language. The server's own hint is
+// not repeated: it speaks to a laptop that holds the report ("sync again
+// so the report goes first"), and this one no longer does.
 func (e *AwayPhotoError) Message(lang string) string {
 	return pick(lang,
-		fmt.Sprintf("Máy chủ không nhận ảnh của phản ánh %s (phản ánh này không còn trên máy vì ấp của nó đã ra khỏi tổ): %s Ảnh chỉ có trên máy này, tại %s; đừng xóa nó, hãy báo cán bộ CNTT.", e.Report, MessageOf(e.Err, lang), e.Path),
-		fmt.Sprintf("The server refuses the photo of report %s (the report is no longer on this laptop: its hamlet left the team): %s The photo is on this laptop only, at %s; do not delete it, tell IT staff.", e.Report, MessageOf(e.Err, lang), e.Path))
+		fmt.Sprintf("Máy chủ không còn nhận ảnh của phản ánh %s (phản ánh này không còn trên máy): phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Report, e.Path),
+		fmt.Sprintf("The server no longer takes the photo of report %s (the report is no longer on this laptop): the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Report, e.Path))
 }
 
 // photoLoop is Watch's photo transfer: every poll it looks for photos to
