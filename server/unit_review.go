@@ -35,10 +35,16 @@ func (a *Admin) ImportUnitsReviewed(ctx context.Context, units []schema.AdminUni
 	if err != nil {
 		return UnitReview{}, err
 	}
+	// Marked first, as ApplyReorganisation does: an import killed between
+	// the two and run again must still mark the accounts.
+	r, err := a.reviewExtents(ctx, before, units)
+	if err != nil {
+		return r, err
+	}
 	if err := a.s.store.ImportUnits(ctx, units); err != nil {
 		return UnitReview{}, err
 	}
-	return a.reviewExtents(ctx, before, units)
+	return r, nil
 }
 
 // reviewExtents marks the accounts bound to units of before whose extent

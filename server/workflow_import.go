@@ -136,11 +136,15 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 		return st, fmt.Errorf("apply reorganisation: %d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
 			len(missing), strings.Join(missing[:min(10, len(missing))], ", "))
 	}
-	if err := a.s.store.ImportUnits(ctx, units); err != nil {
+	// Accounts are marked before the tree is imported: killed in between,
+	// a rerun still sees the old tree and marks them again, whereas marked
+	// after, a rerun would see the new tree in force, no extent changed,
+	// and the accounts would silently widen. Teams are listed bound to
+	// their commune before the move below.
+	if st.Review, err = a.reviewExtents(ctx, before, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
-	// Teams are listed bound to their commune before the move below.
-	if st.Review, err = a.reviewExtents(ctx, before, units); err != nil {
+	if err := a.s.store.ImportUnits(ctx, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
 	if err := a.s.store.ReparentHamlets(ctx, parentOf); err != nil {
