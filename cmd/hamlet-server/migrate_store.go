@@ -58,6 +58,10 @@ func runMigrateStore(ctx context.Context, e *env, args []string) error {
 	}
 	defer dst.Close()
 	tables, err := dst.CopyFromSQLite(ctx, src, *batch, nil)
+	if errors.Is(err, pgstore.ErrTargetNotEmpty) {
+		return fmt.Errorf("--to: %s", e.msg("cơ sở dữ liệu PostgreSQL đích đã có dữ liệu của một triển khai, không chép gì: hãy chép vào một cơ sở dữ liệu mới, trống (createdb)",
+			"the target PostgreSQL database already holds a deployment, nothing was copied: copy into a new, empty database (createdb)"))
+	}
 	if err != nil {
 		return err
 	}

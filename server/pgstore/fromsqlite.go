@@ -55,6 +55,10 @@ type TableSource interface {
 	Blob(ctx context.Context, key string) ([]byte, error)
 }
 
+// ErrTargetNotEmpty refuses CopyFromSQLite into a database that already
+// holds a deployment.
+var ErrTargetNotEmpty = errors.New("the PostgreSQL database already holds a deployment: copy into a new, empty database (createdb)")
+
 // CopyFromSQLite copies a SQLite deployment (src: the server's store,
 // migrated to this release) into this store, which must hold no
 // deployment yet: every table, in batches of batch rows (COPY), in one
@@ -78,7 +82,7 @@ func (s *Store) CopyFromSQLite(ctx context.Context, src TableSource, batch int, 
 		return nil, fmt.Errorf("check the target database: %w", err)
 	}
 	if used > 0 {
-		return nil, errors.New("the PostgreSQL database already holds a deployment: copy into a new, empty database (createdb)")
+		return nil, ErrTargetNotEmpty
 	}
 	tables, err := s.copyTables(ctx)
 	if err != nil {
