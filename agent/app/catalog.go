@@ -269,6 +269,7 @@ var catalog = sync.OnceValue(func() map[string]i18n.Text {
 		"done_photo":         {VI: "Đã gắn ảnh vào phản ánh; ảnh sẽ được gửi khi đồng bộ.", EN: "The photo is attached; it will be sent at the next sync."},
 		"photos_count_one":   {VI: "%s ảnh chưa gửi", EN: "%s photo not sent yet"},
 		"photos_count":       {VI: "%s ảnh chưa gửi", EN: "%s photos not sent yet"},
+		"photos_waiting_one": {VI: "%s lên máy chủ: Hamlet tự thử lại, bạn không cần làm gì; ảnh vẫn an toàn trên máy này.", EN: "%s: Hamlet keeps trying to send it to the server by itself; there is nothing to do, and the photo is safe on this laptop."},
 		"photos_waiting":     {VI: "%s lên máy chủ: Hamlet tự thử lại, bạn không cần làm gì; ảnh vẫn an toàn trên máy này.", EN: "%s: Hamlet keeps trying to send them to the server by itself; there is nothing to do, and the photos are safe on this laptop."},
 		"photos_why":         {VI: "Lần gửi gần nhất chưa được: %s", EN: "The last attempt failed: %s"},
 		"photo_sent":         {VI: "đã gửi lên máy chủ", EN: "sent to the server"},

@@ -91,8 +91,12 @@ type reportPhotoRow struct {
 	Short  string
 	Here   bool // the full photo is on the laptop
 	Thumb  bool // something to show small
-	// Waiting: taken here and not yet confirmed by the server (a pulled
-	// report's photo is the server's already).
+	// Known: the photo is here in full and its report live, so this
+	// laptop sends it if the server lacks it: Waiting says it has not
+	// confirmed it yet. A teammate's photo not here (a thumbnail, or
+	// nothing yet) is not this laptop's to send, and the server may not
+	// hold it either: no mark. Nor for a deleted report's photo: it is
+	// never sent.
 	Known, Waiting bool
 }
 
@@ -129,7 +133,7 @@ func (a *App) reportPageData(r *http.Request, en *agent.Enrollment, id string) (
 	}
 	for _, x := range ps {
 		p.Photos = append(p.Photos, reportPhotoRow{Digest: x.Digest, Short: x.Digest[:8], Here: x.Full, Thumb: x.Full || x.Thumb,
-			Known: true, Waiting: x.Full && !x.Uploaded})
+			Known: x.Full && !d.Deleted, Waiting: !x.Uploaded})
 	}
 	return p, true
 }

@@ -102,7 +102,11 @@ func (b *bar) photos(ctx context.Context, r *agent.Replica, st syncState, lang s
 		return
 	}
 	b.PhotosWaiting = n
-	b.PhotosText = trf(lang, "photos_waiting", photosCount(n, lang))
+	key := "photos_waiting"
+	if n == 1 {
+		key = "photos_waiting_one"
+	}
+	b.PhotosText = trf(lang, key, photosCount(n, lang))
 	if st.PhotoErr != nil {
 		why := st.Photos.Message(lang)
 		if why == "" {
