@@ -525,11 +525,12 @@ func (r *Replica) PhotosPending(ctx context.Context) (uploads, thumbs int, err e
 
 // PhotosUnsent is how many photos this laptop holds that the server has
 // not yet confirmed: those of its live reports (a photo whose report has
-// not reached the server yet included) and those of reports a pull took
-// off the laptop (awayPhotos). It is what the volunteer is told waits,
-// on the app's pages and in a revoked laptop's message. The cheap
-// question goes first: most of the time every photo here is sent and no
-// report is read.
+// not reached the server yet included, not one whose naming the server
+// refused: nothing sends it until the refusal is dealt with) and those of
+// reports a pull took off the laptop (awayPhotos). It is what the
+// volunteer is told waits, on the app's pages and in a revoked laptop's
+// message. The cheap question goes first: most of the time every photo
+// here is sent and no report is read.
 func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT digest FROM photos WHERE full = 1 AND uploaded = 0`)
 	if err != nil {
@@ -548,7 +549,7 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil || len(here) == 0 {
 		return 0, err
 	}
-	named, err := r.reportDigests(ctx, false)
+	named, err := r.unrefusedReportDigests(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -558,11 +559,36 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, d := range here {
-		if (slices.Contains(named, d) || away[d] != "") && r.HasPhoto(d, false) {
+		if (named[d] || away[d] != "") && r.HasPhoto(d, false) {
 			n++
 		}
 	}
 	return n, nil
+}
+
+// unrefusedReportDigests is the photos live reports name, but for those
+// only named by a write of photo_digests the server refused.
+func (r *Replica) unrefusedReportDigests(ctx context.Context) (map[string]bool, error) {
+	out := map[string]bool{}
+	if _, ok := r.sch.Table("field_reports"); !ok || !r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		return out, nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted
+		AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '`+schema.PhotoDigestsField+`' AND state = `+fmt.Sprint(outboxRejected)+`)`)
+	if err != nil {
+		return nil, r.Classify(fmt.Errorf("read report photos: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		for _, d := range schema.PhotoDigests(v) {
+			out[d] = true
+		}
+	}
+	return out, rows.Err()
 }
 
 // SyncPhotos sends the photos the server lacks and fetches the thumbnails

@@ -3,12 +3,16 @@ package agent
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sort"
 	"strings"
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -192,7 +196,45 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 			return err
 		}
 	}
+	if err := t.notePhotoFiles(); err != nil {
+		return err
+	}
 	return t.commit()
+}
+
+// notePhotoFiles records the photos whose files are in the data folder:
+// the photos table is not salvaged, and a photo the server never
+// confirmed must still be offered and counted as waiting (PhotosUnsent).
+// Nothing is taken as uploaded: the next transfer asks the server, which
+// answers "complete" for those it holds, and no byte is sent again.
+func (t *txn) notePhotoFiles() error {
+	ents, err := os.ReadDir(t.r.PhotoDir())
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("list the photos: %w", err)
+	}
+	now := t.r.now().UnixMilli()
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".jpg") || strings.HasSuffix(name, ".thumb.jpg") {
+			continue
+		}
+		d := strings.TrimSuffix(name, ".jpg")
+		if !photo.ValidDigest(d) {
+			continue
+		}
+		var size int64
+		if fi, err := e.Info(); err == nil {
+			size = fi.Size()
+		}
+		if err := t.exec(`INSERT INTO photos (digest, size, full, thumb, added_at) VALUES (?, ?, 1, ?, ?)
+			ON CONFLICT (digest) DO UPDATE SET full = 1`, d, size, boolInt(t.r.HasPhoto(d, true)), now); err != nil {
+			return fmt.Errorf("note the photos: %w", err)
+		}
+	}
+	return nil
 }
 
 func metaUint(v any) uint64 {
