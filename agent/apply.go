@@ -385,10 +385,14 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	}
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
+	var acked uint64               // the highest of this replica's changes the server now holds
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
 		case syncproto.ResultApplied, syncproto.ResultSuperseded, syncproto.ResultDuplicate:
+			if c.Dot.Replica == r.id {
+				acked = max(acked, c.Dot.Seq)
+			}
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -486,6 +490,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		if _, err := t.markForkDue(0); err != nil {
 			return 0, 0, err
 		}
+	}
+	if err := t.noteAcked(acked); err != nil {
+		return 0, 0, err
 	}
 	if err := t.forgetFiled(); err != nil {
 		return 0, 0, err

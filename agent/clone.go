@@ -318,7 +318,7 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		s.cursor = 0
 		return true, nil
 	}
-	if s.cursor != 0 || wel.Cursor == 0 || s.opts.LogReplay {
+	if s.cursor != 0 || wel.Cursor == 0 || s.opts.LogReplay || s.serverBehind {
 		return false, nil
 	}
 	// A first clone of a replica that wrote before it ever pulled: what it

@@ -471,7 +471,8 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 			return nil, err
 		}
 	}
-	for _, k := range [...]string{metaForkDue, metaForkReplica, metaForkStart} {
+	// Nothing is acknowledged under the new id yet (resendLost).
+	for _, k := range [...]string{metaForkDue, metaForkReplica, metaForkStart, metaAckedSeq} {
 		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
 			return nil, err
 		}

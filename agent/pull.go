@@ -36,10 +36,12 @@ type pulled struct {
 func (s *syncRun) pull(ctx context.Context) error {
 	err := s.pullLog(ctx)
 	var se *ServerError
-	if err != nil && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !s.serverBehind {
+	if err != nil && errors.As(err, &se) && se.Code == syncproto.CodeBadCursor {
 		// Below the floor of this replica's scopes: the entries it would
-		// pull next were collected. Clone again (after pushing, as for
-		// Welcome.Reclone) in the next session, which starts at once.
+		// pull next were collected (a server restored from a backup whose
+		// log was truncated refuses even a replay from the start). Clone
+		// again (after pushing, as for Welcome.Reclone) in the next
+		// session, which starts at once.
 		return s.r.recloneDue(ctx, "the log after this replica's cursor was collected")
 	}
 	return err
@@ -129,7 +131,6 @@ func (s *syncRun) pullLog(ctx context.Context) error {
 type pullPump struct {
 	s        *syncRun
 	expect   uint64
-	reset    bool
 	notified *atomic.Bool
 	done     bool // the last page was handed over
 }
@@ -166,22 +167,6 @@ func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool
 			return pulled{}, true, false
 		}
 		m, err := s.w.recv(ctx)
-		var se *ServerError
-		if errors.As(err, &se) && se.Code == syncproto.CodeBadCursor && !pp.reset && pp.expect == s.cursor && s.serverBehind {
-			// The server's log is behind our cursor (it was restored from a
-			// backup): start again from the beginning (§7.5). A cursor the
-			// log reaches is refused only below its floor, where a pull
-			// from 0 would replay a truncated log over what this replica
-			// holds (pull, below): that one clones again instead.
-			pp.reset = true
-			from := pp.expect
-			pp.expect = 0
-			if err := s.sendPull(0); err != nil {
-				pp.done = true
-				return pulled{err: err}, true, true
-			}
-			return pulled{m: &syncproto.Changes{From: from, To: 0, More: true}}, true, true
-		}
 		if err != nil {
 			pp.done = true
 			return pulled{err: err}, true, true

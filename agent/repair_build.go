@@ -23,7 +23,7 @@ var metaSkipped = map[string]bool{
 	"replica_id": true, "seq": true, "cursor": true, "durable_sent": true, metaReclone: true,
 	"clone_head": true, "clone_table": true, "clone_row": true, "clone_total": true, "clone_done": true,
 	"clone_indexes": true, metaBackfillScopes: true, metaBackfillCursor: true, metaBackfillHead: true, metaBackfillTable: true, metaBackfillRow: true, "last_sync_error": true,
-	metaChecked: true,
+	metaChecked: true, metaAckedSeq: true,
 }
 
 // metaRepairGaps set to 1: the replica was repaired, and its change log

@@ -145,3 +145,102 @@ func (r *Replica) noteSent(ctx context.Context, q querier, seq uint64) (uint64, 
 	top = max(top, int64(seq))
 	return uint64(top), setMeta(ctx, q, "sent_seq", top)
 }
+
+// metaAckedSeq is the highest of this replica's sequences the server has
+// acknowledged holding (applyAck). A Welcome whose PushedSeq is below it
+// comes from a server that lost changes it had taken: restored from a
+// backup, or its disk rolled back (resendLost).
+const metaAckedSeq = "acked_seq"
+
+// noteAcked raises metaAckedSeq to seq.
+func (t *txn) noteAcked(seq uint64) error {
+	if seq == 0 {
+		return nil
+	}
+	cur, err := t.metaInt(metaAckedSeq)
+	if err != nil || uint64(cur) >= seq {
+		return err
+	}
+	return t.setMeta(metaAckedSeq, int64(seq))
+}
+
+// resendLost runs at the Welcome, before closeRepairGaps: when the server
+// holds fewer of this replica's changes (pushed) than it acknowledged
+// (metaAckedSeq), it lost them, and they left this laptop's change log
+// when acknowledged. Every field whose current version this replica wrote
+// above pushed is queued again from that version, and metaRepairGaps has
+// closeRepairGaps renumber the log above pushed without a gap, as after a
+// repair. The server gets back the current value of every field this
+// laptop wrote since; a value a later write of its own overwrote is not
+// sent (the later one wins all the same). Other laptops' lost changes are
+// theirs to send again. It returns how many changes were queued.
+func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
+	acked, err := r.metaInt(ctx, r.db, metaAckedSeq)
+	if err != nil || uint64(acked) <= pushed {
+		return 0, err
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.rollback()
+	inLog := map[uint64]bool{}
+	rows, err := t.tx.QueryContext(ctx, `SELECT seq, 1 FROM outbox WHERE seq > ? UNION ALL SELECT seq, n FROM outbox_rows WHERE seq + n - 1 > ?`, int64(pushed), int64(pushed))
+	if err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	for rows.Next() {
+		var seq, n int64
+		if err := rows.Scan(&seq, &n); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("resend what the server lost: %w", err)
+		}
+		for s := seq; s < seq+n; s++ {
+			inLog[uint64(s)] = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	srows, err := t.tx.QueryContext(ctx, `SELECT id, tbl, scope, state FROM row_state`)
+	if err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	raws, _, _, err := scanRawStates(srows, "", nil)
+	if err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	states, err := r.decodeRows(ctx, t.q(), raws)
+	if err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	now := r.now().UnixMilli()
+	n := 0
+	for _, st := range states {
+		for _, f := range st.fields() {
+			v := st.cur[f]
+			if v.Dot.Replica != r.id || v.Dot.Seq <= pushed || inLog[v.Dot.Seq] {
+				continue
+			}
+			kind, val := valueArgs(v.Value)
+			// Its stamp stands: the server had taken it with this one.
+			if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at, stamp_final)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+				int64(v.Dot.Seq), st.table, st.id.String(), f, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), st.scope, now); err != nil {
+				return 0, fmt.Errorf("resend what the server lost: %w", err)
+			}
+			inLog[v.Dot.Seq] = true
+			n++
+		}
+	}
+	if n > 0 {
+		if err := t.setMeta(metaRepairGaps, 1); err != nil {
+			return 0, err
+		}
+	}
+	if err := t.setMeta(metaAckedSeq, int64(pushed)); err != nil {
+		return 0, err
+	}
+	return n, t.commit()
+}

@@ -65,7 +65,7 @@ func BenchmarkSchemaUpgrade(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/n, "µs/household")
 }
 
-func copyFile(b *testing.B, src, dst string) {
+func copyFile(b testing.TB, src, dst string) {
 	b.Helper()
 	in, err := os.Open(src)
 	require.NoError(b, err)

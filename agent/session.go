@@ -166,7 +166,19 @@ func (s *syncRun) plan(ctx context.Context) error {
 		return err
 	}
 	s.cursor = uint64(cursor)
-	s.serverBehind = s.cursor > wel.Cursor
+	if s.serverBehind = s.cursor > wel.Cursor; s.serverBehind {
+		// The server's log ends below what this replica pulled: it was
+		// restored from a backup (§7.5), and its entries past the restore
+		// point are new here whatever their numbers. The push below may
+		// carry its head past the old cursor before the pull asks, and
+		// then nothing would refuse that cursor: the log is replayed from
+		// the start now, and the cursor stored says so, in case this
+		// session ends before its pull.
+		if err := setMeta(ctx, r.db, "cursor", int64(0)); err != nil {
+			return err
+		}
+		s.cursor = 0
+	}
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor
 	s.needPull = wel.Cursor != s.cursor
@@ -412,6 +424,11 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
+	if n, err := r.resendLost(ctx, w.PushedSeq); err != nil { // restored.go
+		return err
+	} else {
+		sum.Resent += n
+	}
 	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err
 	}
@@ -444,10 +461,9 @@ type syncRun struct {
 	pullTotal int
 	pullStart uint64
 	// serverBehind: the server's log ended below this replica's cursor at
-	// Welcome (it was restored from a backup), so a pull refused as
-	// bad_cursor starts again from 0; otherwise a refusal means the log
-	// floor passed the cursor, even one the session pulled past its
-	// Welcome's head, and the replica clones again (pull).
+	// Welcome (it was restored from a backup): the session replays the
+	// log from the start (plan), rather than clone as a replica that
+	// never pulled does (needsClone).
 	serverBehind bool
 	notified     bool
 	checked      bool          // the damage check ran this session (sound)

@@ -125,6 +125,10 @@ type SyncSummary struct {
 	// Photos is what the photo transfer after the records did (nil: it
 	// had nothing to do).
 	Photos *PhotoSummary `json:"photos,omitempty"`
+	// Resent is how many changes the server had acknowledged and then
+	// lost (restored from a backup) that this sync sent again
+	// (resendLost).
+	Resent int `json:"resent,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -140,6 +144,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
 	s.Collected += o.Collected
+	s.Resent += o.Resent
 	s.Cloned += o.Cloned
 	for t, n := range o.ClonedLive {
 		if s.ClonedLive == nil {

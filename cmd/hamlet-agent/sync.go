@@ -135,6 +135,10 @@ func (e *env) summary(s agent.SyncSummary) {
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
+	if s.Resent > 0 {
+		fmt.Fprintf(e.stderr, e.tr("Máy chủ đã mất %d thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại, không mất gì. Nên báo cán bộ CNTT.\n",
+			"The server had lost %d changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again, nothing is lost. Tell IT staff.\n"), s.Resent)
+	}
 	e.photoSummary(s.Photos) // photos.go
 	e.scopeSummary(s.ScopeChange)
 	e.forkSummary(s.Fork) // fork.go

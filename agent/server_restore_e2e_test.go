@@ -1,0 +1,133 @@
+package agent_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/server/sqlitestore"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack: agents A and B synced; a backup is
+// taken while the server serves; A adds and edits, B edits and deletes, all
+// acknowledged; the server is restored from the backup (the documented
+// procedure: the file becomes hamlet.db in a data folder). Nothing A or B
+// had acknowledged may be lost, nothing B deleted may come back, and both
+// replicas converge with the server.
+func TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	h0 := ts.HamletsA[0]
+
+	edited, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": h0, "head_name": "Hộ sửa"})
+	require.NoError(t, err)
+	doomed, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": h0, "head_name": "Hộ bị xoá"})
+	require.NoError(t, err)
+	kept, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": h0, "head_name": "Hộ giữ"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+
+	// Backup while serving, from a second process on the data folder (as
+	// `hamlet-server backup` does).
+	bak := filepath.Join(t.TempDir(), "bak.db")
+	st, err := servertest.OpenStore(ctx, ts.DataDir, "NORMAL")
+	require.NoError(t, err)
+	require.NoError(t, st.Backup(ctx, bak))
+	require.NoError(t, st.Close())
+
+	// After the backup: A adds and edits, B edits and deletes.
+	added, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": h0, "head_name": "Hộ mới sau sao lưu"})
+	require.NoError(t, err)
+	require.NoError(t, a.EditHousehold(ctx, edited, agent.Fields{"phone": "0911111111"}))
+	require.NoError(t, a.EditHousehold(ctx, kept, agent.Fields{"members_count": int64(4)}))
+	sa := realSync(t, a, ts, ta)
+	require.Positive(t, sa.Pushed)
+	require.NoError(t, b.EditHousehold(ctx, kept, agent.Fields{"notes": "ghi chú B"}))
+	require.NoError(t, b.Delete(ctx, "households", doomed))
+	realSync(t, b, ts, tb)
+	for _, r := range []*agent.Replica{a, b} {
+		n, err := r.Pending(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "acknowledged")
+	}
+
+	// Restore: stop the server, the backup file becomes hamlet.db.
+	ts.Close()
+	dir := t.TempDir()
+	copyFile(t, bak, filepath.Join(dir, sqlitestore.DBFile))
+	if _, err := os.Stat(sqlitestore.BackupBlobsDir(bak)); err == nil {
+		require.NoError(t, os.Rename(sqlitestore.BackupBlobsDir(bak), filepath.Join(dir, "blobs")))
+	}
+	ts2 := servertest.Start(t, servertest.WithDataDir(dir), servertest.WithSynchronous("NORMAL"))
+
+	var errs []string
+	// B first: its changes sent again land in the server's log below A's
+	// cursor of before the restore.
+	resent := map[string]int{}
+	for i := 0; i < 3; i++ {
+		for _, p := range []struct {
+			name string
+			r    *agent.Replica
+			tok  string
+		}{{"b", b, tb}, {"a", a, ta}} {
+			sum, err := p.r.Sync(ctx, ts2.URL, p.tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+			t.Logf("round %d %s: pushed %d, sent again %d, pulled %d, cloned %d", i, p.name, sum.Pushed, sum.Resent, sum.Pulled, sum.Cloned)
+			resent[p.name] += sum.Resent
+			if err != nil {
+				errs = append(errs, p.name+": "+err.Error())
+			}
+		}
+	}
+	require.Empty(t, errs, "the syncs after the restore")
+	require.Equal(t, map[string]int{"a": 6, "b": 2}, resent, "each laptop says what the server had lost and it sent again")
+
+	c, tc := realAgent(t, ts2, ts2.TeamA)
+	realSync(t, c, ts2, tc)
+	show := func(r *agent.Replica, id syncproto.RowID) *agent.Detail {
+		d, err := r.Show(ctx, "households", id.String())
+		if err != nil {
+			return nil
+		}
+		return d
+	}
+	var bad []string
+	check := func(ok bool, msg string) {
+		if !ok {
+			bad = append(bad, msg)
+		}
+	}
+	for _, nr := range []struct {
+		name string
+		r    *agent.Replica
+	}{{"server", c}, {"a", a}, {"b", b}} {
+		name, r := nr.name, nr.r
+		d := show(r, added)
+		check(d != nil, name+": A's household added after the backup (acknowledged) is missing")
+		d = show(r, edited)
+		check(d != nil && d.Fields["phone"] == "0911111111", name+": A's acknowledged phone edit is missing")
+		d = show(r, kept)
+		check(d != nil && d.Fields["members_count"] == int64(4), name+": A's acknowledged members_count edit of B's row is missing")
+		check(d != nil && d.Fields["notes"] == "ghi chú B", name+": B's acknowledged notes edit is missing")
+		d = show(r, doomed)
+		check(d == nil || d.Deleted, name+": the household B deleted after the backup is live again")
+	}
+	require.Empty(t, bad)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	for name, r := range map[string]*agent.Replica{"a": a, "b": b} {
+		got, err := r.Snapshot(ctx)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
+	}
+}
