@@ -164,16 +164,17 @@ func (t *txn) noteAcked(seq uint64) error {
 	return t.setMeta(metaAckedSeq, int64(seq))
 }
 
-// resendLost runs at the Welcome, before closeRepairGaps: when the server
-// holds fewer of this replica's changes (pushed) than it acknowledged
-// (metaAckedSeq), it lost them, and they left this laptop's change log
-// when acknowledged. Every field whose current version this replica wrote
-// above pushed is queued again from that version, and metaRepairGaps has
-// closeRepairGaps renumber the log above pushed without a gap, as after a
-// repair. The server gets back the current value of every field this
-// laptop wrote since; a value a later write of its own overwrote is not
-// sent (the later one wins all the same). Other laptops' lost changes are
-// theirs to send again. It returns how many changes were queued.
+// resendLost runs at the Welcome: when the server holds fewer of this
+// replica's changes (pushed) than it acknowledged (metaAckedSeq), it lost
+// them, and they left this laptop's change log when acknowledged. Every
+// field whose current version this replica wrote above pushed is queued
+// again from that version, and a fork is due: nothing above pushed goes
+// under this id, and the fork gives the queued changes a new replica id
+// and numbers of its own (fork.go), as for a copied folder. The server
+// gets back the current value of every field this laptop wrote since; a
+// value a later write of its own overwrote is not sent (the later one
+// wins all the same). Other laptops' lost changes are theirs to send
+// again. It returns how many changes were queued.
 func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 	acked, err := r.metaInt(ctx, r.db, metaAckedSeq)
 	if err != nil || uint64(acked) <= pushed {
@@ -235,7 +236,12 @@ func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 		}
 	}
 	if n > 0 {
-		if err := t.setMeta(metaRepairGaps, 1); err != nil {
+		// Sent under a new replica id (a fork, as a copied folder does),
+		// never renumbered under this one: the lost numbers were seen by
+		// the teammates that pulled them before the restore, and a number
+		// given again to another write would be taken there for one they
+		// hold (review of 595d3be).
+		if _, err := t.markForkDue(pushed); err != nil {
 			return 0, err
 		}
 	}

@@ -136,12 +136,14 @@ func (e *env) summary(s agent.SyncSummary) {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
 	}
 	if s.Resent > 0 {
-		fmt.Fprintf(e.stderr, e.tr("Máy chủ đã mất %d thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại, không mất gì. Nên báo cán bộ CNTT.\n",
-			"The server had lost %d changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again, nothing is lost. Tell IT staff.\n"), s.Resent)
+		fmt.Fprintf(e.stderr, e.tr("Máy chủ đã mất %d thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại dưới một mã bản dữ liệu mới của máy này, không mất gì. Nên báo cán bộ CNTT.\n",
+			"The server had lost %d changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again under a new replica id of this laptop, nothing is lost. Tell IT staff.\n"), s.Resent)
 	}
 	e.photoSummary(s.Photos) // photos.go
 	e.scopeSummary(s.ScopeChange)
-	e.forkSummary(s.Fork) // fork.go
+	if s.Resent == 0 {
+		e.forkSummary(s.Fork) // fork.go; a resend takes a new id too, and says why itself
+	}
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
 	}
