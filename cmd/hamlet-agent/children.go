@@ -256,8 +256,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return e.reportPhoto(ctx, args[1:])
 	case "list":
 		return e.listChildren(ctx, "field_reports", args[1:], func(r agent.Record) []string {
-			return []string{e.value("field_reports", "category", r.Fields["category"]), e.value("field_reports", "status", r.Fields["status"]), r.Str("description")}
-		}, []string{e.tr("LĨNH VỰC", "CATEGORY"), e.tr("TRẠNG THÁI", "STATUS"), e.tr("NỘI DUNG", "DESCRIPTION")})
+			// The coordinator's reason (why it was returned or handed
+			// back) is what the volunteer tells the resident.
+			return []string{e.value("field_reports", "category", r.Fields["category"]), e.value("field_reports", "status", r.Fields["status"]), r.Str("status_reason"), r.Str("description")}
+		}, []string{e.tr("LĨNH VỰC", "CATEGORY"), e.tr("TRẠNG THÁI", "STATUS"), e.tr("LÝ DO", "REASON"), e.tr("NỘI DUNG", "DESCRIPTION")})
 	}
 	return e.usageErr("%s: report %s", e.tr("Lệnh không tồn tại", "Unknown command"), args[0])
 }
