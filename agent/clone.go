@@ -308,11 +308,21 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		// wrote under the old one, which pulls left out; a back-fill of gained
 		// hamlets found their log truncated (backfill).
 		// Pending changes were pushed first (session); now drop what the
-		// truncated log can no longer bring up to date.
-		if err := s.r.dropSynced(ctx, false); err != nil {
+		// truncated log can no longer bring up to date. After changes a
+		// restored server had lost were sent again (resendLost), a row whose
+		// changes it refused may be one it no longer holds at all: it stays,
+		// with the refusals listed, rather than go from the laptop too.
+		keep, err := s.r.metaInt(ctx, s.r.db, metaResentKeep)
+		if err != nil {
+			return false, err
+		}
+		if err := s.r.dropSynced(ctx, keep != 0); err != nil {
 			return false, err
 		}
 		if err := setMeta(ctx, s.r.db, metaReclone, int64(0)); err != nil {
+			return false, err
+		}
+		if err := setMeta(ctx, s.r.db, metaResentKeep, int64(0)); err != nil {
 			return false, err
 		}
 		s.cursor = 0

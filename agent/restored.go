@@ -152,6 +152,11 @@ func (r *Replica) noteSent(ctx context.Context, q querier, seq uint64) (uint64, 
 // backup, or its disk rolled back (resendLost).
 const metaAckedSeq = "acked_seq"
 
+// metaResentKeep set to 1: changes a restored server lost were queued
+// again, and the re-clone after the fork keeps the rows whose changes it
+// refuses (needsClone): the server may hold none of such a row.
+const metaResentKeep = "resent_keep_refused"
+
 // noteAcked raises metaAckedSeq to seq.
 func (t *txn) noteAcked(seq uint64) error {
 	if seq == 0 {
@@ -242,6 +247,9 @@ func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 		// given again to another write would be taken there for one they
 		// hold (review of 595d3be).
 		if _, err := t.markForkDue(pushed); err != nil {
+			return 0, err
+		}
+		if err := t.setMeta(metaResentKeep, 1); err != nil {
 			return 0, err
 		}
 	}
