@@ -154,13 +154,15 @@ func photoErrorText(err error) (vi, en string) {
 	case errors.Is(err, photo.ErrDamaged):
 		return "tệp ảnh bị hỏng hoặc không trọn vẹn; hãy chép lại ảnh từ điện thoại rồi thử lại.",
 			"the image file is damaged or cut short; copy the photo from the phone again and retry."
-	case errors.Is(err, errTooManyPhotos):
+	case errors.Is(err, ErrTooManyPhotos):
 		return fmt.Sprintf("một phản ánh có tối đa %d ảnh.", schema.MaxPhotos), fmt.Sprintf("a report holds at most %d photos.", schema.MaxPhotos)
 	}
 	return "không đọc được ảnh.", "the photo could not be read."
 }
 
-var errTooManyPhotos = errors.New("too many photos on one report")
+// ErrTooManyPhotos: more than schema.MaxPhotos on one report (as a
+// *PhotoError).
+var ErrTooManyPhotos = errors.New("too many photos on one report")
 
 // PreparePhoto checks and processes an attached file: nothing is kept yet.
 // A bad file gives a *PhotoError.
@@ -213,57 +215,110 @@ type Attached struct {
 // position, writes it as the report's lat and lng; in one transaction,
 // reading the list as it stands (another command may have attached one).
 func (r *Replica) AttachPhoto(ctx context.Context, report syncproto.RowID, p photo.Photo, useGPS bool) (Attached, error) {
-	a := Attached{Digest: p.Digest, Bytes: len(p.JPEG), Width: p.Width, Height: p.Height, GPS: p.GPS}
-	if err := r.KeepPhoto(ctx, p); err != nil {
-		return a, err
+	var gps *photo.GPS
+	if useGPS {
+		gps = p.GPS
+	}
+	as, err := r.AttachPhotos(ctx, report, []photo.Photo{p}, gps)
+	if len(as) == 0 {
+		return Attached{Digest: p.Digest, Bytes: len(p.JPEG), Width: p.Width, Height: p.Height, GPS: p.GPS}, err
+	}
+	return as[0], err
+}
+
+// AttachPhotos adds processed photos to a report, all or none: the list
+// past schema.MaxPhotos refuses them all (a *PhotoError), nothing
+// written. gps, when not nil, is written as the report's place.
+func (r *Replica) AttachPhotos(ctx context.Context, report syncproto.RowID, ps []photo.Photo, gps *photo.GPS) ([]Attached, error) {
+	as := make([]Attached, len(ps))
+	for i, p := range ps {
+		as[i] = Attached{Digest: p.Digest, Bytes: len(p.JPEG), Width: p.Width, Height: p.Height, GPS: p.GPS}
 	}
 	tbl, err := r.lookup("field_reports")
 	if err != nil {
-		return a, err
+		return as, err
+	}
+	// The report's list as it stands, checked before any photo is kept.
+	check := func(t *txn) (*rowState, []string, error) {
+		st, err := t.get(report)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st == nil || st.table != "field_reports" {
+			return nil, nil, &NotFoundError{Table: "field_reports", ID: report.String()}
+		}
+		if st.deleted() {
+			return nil, nil, &DeletedError{Table: "field_reports", ID: report.String()}
+		}
+		var cur []string
+		if v := st.cur[schema.PhotoDigestsField]; v != nil {
+			cur = schema.PhotoDigests(v.Value.AsString())
+		}
+		next := slices.Clone(cur)
+		for _, p := range ps {
+			if !slices.Contains(next, p.Digest) {
+				next = append(next, p.Digest)
+			}
+		}
+		if len(next) > schema.MaxPhotos {
+			return nil, nil, &PhotoError{Err: ErrTooManyPhotos}
+		}
+		return st, cur, nil
 	}
 	t, err := r.begin(ctx)
 	if err != nil {
-		return a, err
+		return as, err
+	}
+	_, _, err = check(t)
+	t.rollback()
+	if err != nil {
+		return as, err
+	}
+	for _, p := range ps {
+		if err := r.KeepPhoto(ctx, p); err != nil {
+			return as, err
+		}
+	}
+	t, err = r.begin(ctx)
+	if err != nil {
+		return as, err
 	}
 	defer t.rollback()
-	st, err := t.get(report)
+	st, cur, err := check(t) // again: another command may have attached one meanwhile
 	if err != nil {
-		return a, err
+		return as, err
 	}
-	if st == nil || st.table != "field_reports" {
-		return a, &NotFoundError{Table: "field_reports", ID: report.String()}
-	}
-	if st.deleted() {
-		return a, &DeletedError{Table: "field_reports", ID: report.String()}
-	}
-	var cur []string
-	if v := st.cur[schema.PhotoDigestsField]; v != nil {
-		cur = schema.PhotoDigests(v.Value.AsString())
+	next := slices.Clone(cur)
+	for i, p := range ps {
+		if slices.Contains(next, p.Digest) {
+			as[i].Already = slices.Contains(cur, p.Digest)
+			continue
+		}
+		next = append(next, p.Digest)
 	}
 	fs := Fields{}
-	switch {
-	case slices.Contains(cur, p.Digest):
-		a.Already = true
-	case len(cur) >= schema.MaxPhotos:
-		return a, &PhotoError{Err: errTooManyPhotos}
-	default:
-		fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(append(cur, p.Digest))
+	if len(next) > len(cur) {
+		fs[schema.PhotoDigestsField] = schema.PhotoDigestsValue(next)
 	}
-	if useGPS && p.GPS != nil {
-		fs["lat"], fs["lng"] = p.GPS.Lat, p.GPS.Lng
-		a.UsedGPS = true
+	if gps != nil {
+		fs["lat"], fs["lng"] = gps.Lat, gps.Lng
+		for i, p := range ps {
+			if p.GPS == gps {
+				as[i].UsedGPS = true
+			}
+		}
 	}
 	if len(fs) == 0 {
-		return a, nil
+		return as, nil
 	}
 	ws, err := r.normalize(tbl, fs, false)
 	if err != nil {
-		return a, err
+		return as, err
 	}
 	if _, err := r.writeFields(t, st, ws); err != nil {
-		return a, err
+		return as, err
 	}
-	return a, t.commit()
+	return as, t.commit()
 }
 
 // ReportPhoto is one photo a report names, and what this laptop holds of it.

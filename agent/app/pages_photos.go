@@ -54,7 +54,12 @@ func formPhotos(r *http.Request) ([]photo.Photo, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		if !slices.ContainsFunc(out, func(q photo.Photo) bool { return q.Digest == p.Digest }) {
+			out = append(out, p) // the same photo chosen twice is one
+		}
+		if len(out) > schema.MaxPhotos {
+			return nil, &agent.PhotoError{Err: agent.ErrTooManyPhotos}
+		}
 	}
 	return out, nil
 }
@@ -168,11 +173,7 @@ func (a *App) reportAttach(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	if err == nil {
 		gps := agreedPlace(r, ps)
 		rid, _ := uuid.Parse(id)
-		for _, p := range ps {
-			if _, err = a.r.AttachPhoto(r.Context(), rid, p, gps != nil && p.GPS == gps); err != nil {
-				break
-			}
-		}
+		_, err = a.r.AttachPhotos(r.Context(), rid, ps, gps) // all or none
 		if err == nil {
 			a.sync.kickNow()
 			http.Redirect(w, r, "/reports/"+id+"?done=photo", http.StatusSeeOther)

@@ -14,6 +14,7 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/internal/photo"
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // Photos of field reports on the command line: `report add --photo`,
@@ -39,6 +40,7 @@ func (e *env) preparePhotos(files []string, o photoOpts) ([]photo.Photo, error) 
 		return nil, &agent.InputError{VI: "--photo-size phải từ 320 đến 4096 điểm ảnh.", EN: "--photo-size must be 320 to 4096 pixels."}
 	}
 	var out []photo.Photo
+	distinct := map[string]bool{}
 	for _, f := range files {
 		b, err := readPhotoFile(f)
 		if err != nil {
@@ -49,6 +51,11 @@ func (e *env) preparePhotos(files []string, o photoOpts) ([]photo.Photo, error) 
 			return nil, err
 		}
 		out = append(out, p)
+		// Refused here, before any photo is kept: the report would be
+		// refused after, and its photos left in the data folder.
+		if distinct[p.Digest] = true; len(distinct) > schema.MaxPhotos {
+			return nil, &agent.PhotoError{Err: agent.ErrTooManyPhotos}
+		}
 	}
 	return out, nil
 }

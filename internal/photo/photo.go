@@ -269,11 +269,19 @@ func scale(img image.Image, side int) *image.RGBA {
 		}
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	op := draw.Src
+	if o, ok := img.(interface{ Opaque() bool }); !ok || !o.Opaque() {
+		// A JPEG keeps no transparency: what shows through is white, as
+		// on the page it came from, not black (dark writing on a
+		// transparent PNG would vanish).
+		draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
+		op = draw.Over
+	}
 	if w == b.Dx() && h == b.Dy() {
-		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+		draw.Draw(dst, dst.Bounds(), img, b.Min, op)
 		return dst
 	}
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, op, nil)
 	return dst
 }
 
