@@ -172,6 +172,32 @@ func (s *Server) photoRequest(w http.ResponseWriter, r *http.Request, what strin
 	return dev, r.PathValue("digest"), true
 }
 
+// uploadRun is a photo upload request under way.
+type uploadRun struct {
+	rc   *http.ResponseController
+	done chan struct{}
+}
+
+// takeOverUpload ends the upload of digest still under way, if any, and
+// waits for it (a moment) before the caller reads where the upload
+// stands. A client resumes after a cut by asking that at once, while the
+// server may still be storing chunks of the cut request that reached it,
+// or be waiting for more on a connection that died without a word: the
+// answer would be stale, and the resumed upload, refused at its offset
+// after its body had gone, would send the rest of the photo twice.
+func (s *Server) takeOverUpload(digest string) {
+	v, ok := s.uploading.Load(digest)
+	if !ok {
+		return
+	}
+	run := v.(*uploadRun)
+	_ = run.rc.SetReadDeadline(time.Now())
+	select {
+	case <-run.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
 // handleUploadState answers GET /v1/photos/{digest}/upload: where to
 // resume.
 func (s *Server) handleUploadState(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +205,7 @@ func (s *Server) handleUploadState(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.takeOverUpload(digest)
 	st, err := s.uploadState(r.Context(), digest)
 	if err != nil {
 		WriteHTTPError(w, err)
@@ -236,6 +263,14 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if size > int64(s.cfg.MaxPhotoBytes) {
 		return UploadState{}, syncproto.Errorf(syncproto.CodeTooLarge, "a photo is at most %d bytes", s.cfg.MaxPhotoBytes)
 	}
+	rc := http.NewResponseController(w)
+	s.takeOverUpload(digest)
+	run := &uploadRun{rc: rc, done: make(chan struct{})}
+	s.uploading.Store(digest, run)
+	defer func() {
+		s.uploading.CompareAndDelete(digest, run)
+		close(run.done)
+	}()
 	st, err := s.uploadState(ctx, digest)
 	if err != nil {
 		return st, err
@@ -246,7 +281,6 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if at != st.Stored {
 		return st, &uploadError{err: syncproto.Errorf(syncproto.CodeUploadOffset, "the server holds %d bytes of this photo, the chunks start at %d", st.Stored, at), status: http.StatusConflict, stored: st.Stored}
 	}
-	rc := http.NewResponseController(w)
 	body := r.Body
 	var hdr [4 + sha256.Size]byte
 	buf := make([]byte, MaxPhotoChunk)

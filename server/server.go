@@ -235,8 +235,12 @@ type Server struct {
 	rm     readModel   // the leaders' read model (readmodel.go)
 	health healthState // /healthz (health.go)
 
-	holMu   sync.Mutex // guards holMark
-	holMark []int64    // the store's schedules last put in force (holidays.go)
+	holMu sync.Mutex // guards holMark
+	// uploading holds the photo upload under way for each digest
+	// (takeOverUpload): a client back after a cut asks where to resume
+	// while the cut request may still be storing what reached it.
+	uploading sync.Map // digest -> *uploadRun
+	holMark   []int64  // the store's schedules last put in force (holidays.go)
 }
 
 // OpenWithStore runs a Server on st, which the caller opened (cmd's
