@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -174,9 +175,17 @@ func (s *Server) photoRequest(w http.ResponseWriter, r *http.Request, what strin
 
 // uploadRun is a photo upload request under way.
 type uploadRun struct {
-	rc   *http.ResponseController
-	done chan struct{}
+	rc    *http.ResponseController
+	done  chan struct{}
+	taken atomic.Bool // a later request of the same device took over
 }
+
+// uploadKey names a device's upload of a photo: only the same device's
+// return after a cut takes its request over. Another device sending the
+// same photo is no stale answer to wait for (AppendUpload's offset check
+// keeps the two apart); ending its live request would have each resume
+// end the other's.
+func uploadKey(device, digest string) string { return device + "/" + digest }
 
 // takeOverUpload ends the upload of digest still under way, if any, and
 // waits for it (a moment) before the caller reads where the upload
@@ -185,12 +194,15 @@ type uploadRun struct {
 // or be waiting for more on a connection that died without a word: the
 // answer would be stale, and the resumed upload, refused at its offset
 // after its body had gone, would send the rest of the photo twice.
-func (s *Server) takeOverUpload(digest string) {
-	v, ok := s.uploading.Load(digest)
+func (s *Server) takeOverUpload(key string) {
+	v, ok := s.uploading.Load(key)
 	if !ok {
 		return
 	}
 	run := v.(*uploadRun)
+	// Marked first: a handler storing a chunk sets its own deadline for
+	// the next one, then sees the mark, so the one below is never undone.
+	run.taken.Store(true)
 	_ = run.rc.SetReadDeadline(time.Now())
 	select {
 	case <-run.done:
@@ -201,11 +213,11 @@ func (s *Server) takeOverUpload(digest string) {
 // handleUploadState answers GET /v1/photos/{digest}/upload: where to
 // resume.
 func (s *Server) handleUploadState(w http.ResponseWriter, r *http.Request) {
-	_, digest, ok := s.photoRequest(w, r, "photo upload state", true)
+	dev, digest, ok := s.photoRequest(w, r, "photo upload state", true)
 	if !ok {
 		return
 	}
-	s.takeOverUpload(digest)
+	s.takeOverUpload(uploadKey(dev.ID, digest))
 	st, err := s.uploadState(r.Context(), digest)
 	if err != nil {
 		WriteHTTPError(w, err)
@@ -239,7 +251,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, err := s.upload(r.Context(), w, r, digest)
+	st, err := s.upload(r.Context(), w, r, dev.ID, digest)
 	if err != nil {
 		var ue *uploadError
 		if errors.As(err, &ue) {
@@ -253,7 +265,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, st)
 }
 
-func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Request, digest string) (UploadState, error) {
+func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Request, device, digest string) (UploadState, error) {
 	key := BlobKey(digest, false)
 	size, err1 := strconv.ParseInt(r.Header.Get("Upload-Length"), 10, 64)
 	at, err2 := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
@@ -264,11 +276,12 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return UploadState{}, syncproto.Errorf(syncproto.CodeTooLarge, "a photo is at most %d bytes", s.cfg.MaxPhotoBytes)
 	}
 	rc := http.NewResponseController(w)
-	s.takeOverUpload(digest)
+	ukey := uploadKey(device, digest)
+	s.takeOverUpload(ukey)
 	run := &uploadRun{rc: rc, done: make(chan struct{})}
-	s.uploading.Store(digest, run)
+	s.uploading.Store(ukey, run)
 	defer func() {
-		s.uploading.CompareAndDelete(digest, run)
+		s.uploading.CompareAndDelete(ukey, run)
 		close(run.done)
 	}()
 	st, err := s.uploadState(ctx, digest)
@@ -286,6 +299,9 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	buf := make([]byte, MaxPhotoChunk)
 	for st.Stored < size {
 		_ = rc.SetReadDeadline(time.Now().Add(photoChunkWait))
+		if run.taken.Load() {
+			return st, truncated(st.Stored, errors.New("a later request of this upload took over"))
+		}
 		if _, err := io.ReadFull(body, hdr[:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				return st, nil // the sender stopped between chunks: resumable

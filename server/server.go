@@ -239,7 +239,7 @@ type Server struct {
 	// uploading holds the photo upload under way for each digest
 	// (takeOverUpload): a client back after a cut asks where to resume
 	// while the cut request may still be storing what reached it.
-	uploading sync.Map // digest -> *uploadRun
+	uploading sync.Map // uploadKey(device, digest) -> *uploadRun
 	holMark   []int64  // the store's schedules last put in force (holidays.go)
 }
 
