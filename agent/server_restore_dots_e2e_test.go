@@ -2,8 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +9,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // TestServerRestoredResendKeepsDotsUnique: A edits a field twice after the
@@ -39,11 +36,7 @@ func testRestoredResendDots(t *testing.T, compact bool) {
 	realSync(t, a, ts, ta)
 	realSync(t, c, ts, tc)
 
-	bak := filepath.Join(t.TempDir(), "bak.db")
-	st, err := servertest.OpenStore(ctx, ts.DataDir, "NORMAL")
-	require.NoError(t, err)
-	require.NoError(t, st.Backup(ctx, bak))
-	require.NoError(t, st.Close())
+	restore := backupNow(t, ts)
 
 	// After the backup: A edits the phone twice, acknowledged; C pulls both.
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"phone": "0911111111"}))
@@ -56,13 +49,7 @@ func testRestoredResendDots(t *testing.T, compact bool) {
 		require.NoError(t, err)
 	}
 
-	ts.Close()
-	dir := t.TempDir()
-	copyFile(t, bak, filepath.Join(dir, sqlitestore.DBFile))
-	if _, err := os.Stat(sqlitestore.BackupBlobsDir(bak)); err == nil {
-		require.NoError(t, os.Rename(sqlitestore.BackupBlobsDir(bak), filepath.Join(dir, "blobs")))
-	}
-	ts2 := servertest.Start(t, servertest.WithDataDir(dir), servertest.WithSynchronous("NORMAL"))
+	ts2 := restore()
 
 	// C first, while the restored log still ends below its cursor: it
 	// replays the log (a laptop that first syncs once teammates have

@@ -38,13 +38,8 @@ func TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack(t *testing.T) {
 	realSync(t, b, ts, tb)
 	realSync(t, a, ts, ta)
 
-	// Backup while serving, from a second process on the data folder (as
-	// `hamlet-server backup` does).
-	bak := filepath.Join(t.TempDir(), "bak.db")
-	st, err := servertest.OpenStore(ctx, ts.DataDir, "NORMAL")
-	require.NoError(t, err)
-	require.NoError(t, st.Backup(ctx, bak))
-	require.NoError(t, st.Close())
+	// Backup while serving, as `hamlet-server backup` does.
+	restore := backupNow(t, ts)
 
 	// After the backup: A adds and edits, B edits and deletes.
 	added, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": h0, "head_name": "Hộ mới sau sao lưu"})
@@ -63,13 +58,7 @@ func TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack(t *testing.T) {
 	}
 
 	// Restore: stop the server, the backup file becomes hamlet.db.
-	ts.Close()
-	dir := t.TempDir()
-	copyFile(t, bak, filepath.Join(dir, sqlitestore.DBFile))
-	if _, err := os.Stat(sqlitestore.BackupBlobsDir(bak)); err == nil {
-		require.NoError(t, os.Rename(sqlitestore.BackupBlobsDir(bak), filepath.Join(dir, "blobs")))
-	}
-	ts2 := servertest.Start(t, servertest.WithDataDir(dir), servertest.WithSynchronous("NORMAL"))
+	ts2 := restore()
 
 	var errs []string
 	// B first: its changes sent again land in the server's log below A's
@@ -129,5 +118,29 @@ func TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack(t *testing.T) {
 		got, err := r.Snapshot(ctx)
 		require.NoError(t, err)
 		require.Equal(t, want, got, "replica %s equals the server\n%s", name, diffSnap(want, got))
+	}
+}
+
+// backupNow takes a backup of ts's store while it serves (as `hamlet-server
+// backup` does, from a second store on the data folder); the function it
+// returns stops ts and starts a server on that backup, restored as
+// README's operating table says (the file becomes hamlet.db, its photos
+// folder blobs/ beside it).
+func backupNow(t *testing.T, ts *servertest.TS) (restore func() *servertest.TS) {
+	t.Helper()
+	ctx := context.Background()
+	bak := filepath.Join(t.TempDir(), "bak.db")
+	st, err := servertest.OpenStore(ctx, ts.DataDir, "NORMAL")
+	require.NoError(t, err)
+	require.NoError(t, st.Backup(ctx, bak))
+	require.NoError(t, st.Close())
+	return func() *servertest.TS {
+		ts.Close()
+		dir := t.TempDir()
+		copyFile(t, bak, filepath.Join(dir, sqlitestore.DBFile))
+		if _, err := os.Stat(sqlitestore.BackupBlobsDir(bak)); err == nil {
+			require.NoError(t, os.Rename(sqlitestore.BackupBlobsDir(bak), filepath.Join(dir, "blobs")))
+		}
+		return servertest.Start(t, servertest.WithDataDir(dir), servertest.WithSynchronous("NORMAL"))
 	}
 }
