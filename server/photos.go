@@ -106,7 +106,9 @@ func photoStatus(code syncproto.Code) int {
 // digest: a photo no report names is nobody's to send or fetch, and a
 // photo of another team's report is not this device's. An upload
 // (upload) is also taken from the device whose replica wrote the
-// report's photo_digests that the server holds, when the report has left
+// report's photo_digests that the server holds, or from a device whose
+// replica continues that replica as a fork (a copied data folder holds the
+// same photos, and the other copy may be gone), when the report has left
 // its scope since: the volunteer who took the photo is the only one who
 // can ever send it, and refused, the report would name a photo lost for
 // good. It gives no other access: the device still cannot fetch the
@@ -134,6 +136,33 @@ func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string, up
 		away = append(away, r)
 	}
 	if upload {
+		// The device's own replica, and those it continues as a fork of (a
+		// copied data folder, POST /v1/fork): a photo named under the
+		// copied folder's id before the copy took its own is this
+		// folder's as much as the other copy's, which may be gone.
+		var lineage map[syncproto.ReplicaID]bool
+		mine := func(w syncproto.ReplicaID) (bool, error) {
+			if w == (syncproto.ReplicaID{}) {
+				return false, nil
+			}
+			if w == dev.Replica {
+				return true, nil
+			}
+			if lineage == nil {
+				lineage = map[syncproto.ReplicaID]bool{}
+				err := s.store.Update(ctx, func(tx Tx) error {
+					ps, err := tx.ForkParents(dev.Replica)
+					for _, p := range ps {
+						lineage[p] = true
+					}
+					return err
+				})
+				if err != nil {
+					return false, err
+				}
+			}
+			return lineage[w], nil
+		}
 		for _, r := range away {
 			id, err := uuid.Parse(r.ID)
 			if err != nil {
@@ -143,7 +172,11 @@ func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string, up
 			if err != nil {
 				return storeError("cannot read who named a photo", err)
 			}
-			if w == dev.Replica && w != (syncproto.ReplicaID{}) {
+			ok, err := mine(w)
+			if err != nil {
+				return storeError("cannot read the replicas a device was forked from", err)
+			}
+			if ok {
 				return nil
 			}
 		}
