@@ -25,6 +25,14 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
+	if *file == "" && *commune != "" && *count != 0 && (*from < 1 || *count < 1 || *from+*count-1 > 99) {
+		// A hamlet code is the commune's and two digits.
+		fmt.Fprintf(e.stderr, "%s: %s. %s hamlet-server %s --help\n", e.msg("Lỗi", "Error"),
+			fmt.Sprintf(e.msg("số thứ tự ấp/khóm phải từ 1 đến 99 (--from %d --count %d là %d..%d)",
+				"hamlet numbers must run from 1 to 99 (--from %d --count %d is %d..%d)"), *from, *count, *from, *from+*count-1),
+			e.msg("Xem:", "See:"), fs.Name())
+		return errUsage
+	}
 	s, err := e.open(ctx)
 	if err != nil {
 		return err
