@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -21,6 +22,15 @@ func (e *env) openStore(ctx context.Context, cfg server.Config) (*server.Server,
 	if e.db == "" {
 		if e.dataDir == "" {
 			return nil, errors.New(e.msg("chưa có thư mục dữ liệu (--data-dir hoặc HAMLET_DATA_DIR)", "no data directory given (--data-dir or HAMLET_DATA_DIR)"))
+		}
+		// hamlet-agent keeps its replica in replica.db: that folder is a
+		// laptop's, and a server store made beside it would serve nobody's
+		// data.
+		if _, err := os.Stat(filepath.Join(e.dataDir, "replica.db")); err == nil {
+			if _, err := os.Stat(filepath.Join(e.dataDir, sqlitestore.DBFile)); errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf(e.msg("thư mục %s là thư mục dữ liệu của hamlet-agent (có replica.db), không phải của máy chủ: hãy chọn một thư mục khác cho --data-dir",
+					"%s is hamlet-agent's data directory (it holds replica.db), not a server's: give --data-dir another directory"), e.dataDir)
+			}
 		}
 		if err := os.MkdirAll(e.dataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.msg("tạo thư mục dữ liệu", "create data directory"), err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 )
@@ -18,6 +19,11 @@ import (
 // about a file is English ("open x: no such file or directory"), so the
 // usual cases are told in words, with the file's name.
 func (e *env) errText(err error) string {
+	var ne *migrate.NewerError
+	if errors.As(err, &ne) {
+		return fmt.Sprintf(e.msg("dữ liệu của máy chủ do một bản hamlet-server mới hơn ghi (phiên bản %d, bản này chỉ biết đến %d): hãy cài bản mới hơn; dữ liệu không bị thay đổi",
+			"the server's data was written by a newer hamlet-server (version %d; this one knows up to %d): install the newer release; the data was not changed"), ne.Database, ne.Code)
+	}
 	var pe *fs.PathError
 	if e.lang == "en" || !errors.As(err, &pe) {
 		return err.Error()
