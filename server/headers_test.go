@@ -97,7 +97,7 @@ func TestSecurityHeaders(t *testing.T) {
 		certFile, keyFile, pool := selfSigned(t)
 		ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.TLSCert, c.TLSKey = certFile, keyFile }))
 		dev := ts.NewDevice(t, ts.TeamA)
-		ln, _, err := ts.Server.Listen("127.0.0.1:0")
+		ln, _, err := server.Listen("127.0.0.1:0", certFile, keyFile)
 		require.NoError(t, err)
 		hs := &http.Server{Handler: httpapp.Handler(ts.Server), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 		go func() { _ = hs.Serve(ln) }()

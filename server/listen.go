@@ -7,11 +7,13 @@ import (
 	"net"
 )
 
-// Listen opens addr for Handler: with TLS (HTTPS and WSS) when
-// Config.TLSCert and TLSKey are set, plain otherwise. scheme is "https" or
-// "http", for the addresses the operator is shown.
-func (s *Server) Listen(addr string) (ln net.Listener, scheme string, err error) {
-	tc, err := s.TLSConfig()
+// Listen opens addr for Handler: with TLS (HTTPS and WSS) when cert and
+// key (PEM files) are set, plain otherwise. scheme is "https" or "http",
+// for the addresses the operator is shown. It needs no Server: a command
+// binds before it opens a store, so that a start refused for the address
+// or the certificate changes nothing.
+func Listen(addr, cert, key string) (ln net.Listener, scheme string, err error) {
+	tc, err := TLSConfig(cert, key)
 	if err != nil {
 		return nil, "", err
 	}
@@ -25,10 +27,9 @@ func (s *Server) Listen(addr string) (ln net.Listener, scheme string, err error)
 	return tls.NewListener(ln, tc), "https", nil
 }
 
-// TLSConfig is the server's TLS configuration from Config.TLSCert and
-// TLSKey (PEM files), or nil when neither is set.
-func (s *Server) TLSConfig() (*tls.Config, error) {
-	cert, key := s.cfg.TLSCert, s.cfg.TLSKey
+// TLSConfig is the TLS configuration of cert and key (PEM files), or nil
+// when neither is set.
+func TLSConfig(cert, key string) (*tls.Config, error) {
 	if cert == "" && key == "" {
 		return nil, nil
 	}

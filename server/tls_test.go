@@ -70,7 +70,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 func TestTLSServesHTTPSAndWSS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.TLSCert, c.TLSKey = certFile, keyFile }))
-	ln, scheme, err := ts.Server.Listen("127.0.0.1:0")
+	ln, scheme, err := server.Listen("127.0.0.1:0", certFile, keyFile)
 	require.NoError(t, err)
 	require.Equal(t, "https", scheme)
 	hs := &http.Server{Handler: httpapp.Handler(ts.Server), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}

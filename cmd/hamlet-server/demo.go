@@ -88,13 +88,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	// Bound first: a demo already running on the address is found before
+	// this one writes to the store (a new code nobody would see).
+	ln, scheme, err := e.listen(sf)
+	if err != nil {
+		return err
+	}
+	sf.ln, sf.scheme = ln, scheme
 	s, err := e.openStore(ctx, server.Config{Logger: e.logger(), GCInterval: -1})
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	d, err := prepareDemo(ctx, e, s, *province)
 	s.Close()
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	return serve(ctx, e, sf, func(base string, _ *server.Server) {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/server"
@@ -27,6 +29,27 @@ type serveFlags struct {
 	gc                    gcFlags
 	minAgentSchema        int    // oldest agent data schema accepted (0: schema.MinSupportedVersion)
 	agentUpdate           string // where volunteers get hamlet-agent, told to a too-old agent
+	// ln is the address already bound (listen), by a command that must
+	// know it can serve before it writes to the store (demo); serve binds
+	// it itself otherwise.
+	ln     net.Listener
+	scheme string
+}
+
+// listen binds sf's address, with TLS when --tls-cert/--tls-key are set,
+// before any store is opened: a start refused for the address or the
+// certificate changes nothing in the data.
+func (e *env) listen(sf serveFlags) (net.Listener, string, error) {
+	ln, scheme, err := server.Listen(sf.addr, sf.cert, sf.key)
+	if err == nil {
+		return ln, scheme, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, "", fmt.Errorf("%s %s: %s", e.msg("không lắng nghe được trên", "cannot listen on"), sf.addr,
+			e.msg("cổng này đã có chương trình khác dùng (có thể là một hamlet-server hay bản demo khác đang chạy): hãy dừng chương trình đó, hoặc chọn cổng khác bằng --addr",
+				"another program already uses this port (maybe another hamlet-server or demo): stop it, or choose another port with --addr"))
+	}
+	return nil, "", fmt.Errorf("%s %s: %w", e.msg("không lắng nghe được trên", "cannot listen on"), sf.addr, err)
 }
 
 func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
@@ -83,14 +106,17 @@ func serve(ctx context.Context, e *env, sf serveFlags, ready func(addr string, s
 		cal.FillSchedules(workcal.OfficialSchedules()...)
 		cfg.Calendar = cal
 	}
+	ln, scheme := sf.ln, sf.scheme
+	if ln == nil {
+		var err error
+		if ln, scheme, err = e.listen(sf); err != nil {
+			return err
+		}
+	}
 	s, err := e.openStore(ctx, cfg)
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, scheme, err := s.Listen(cfg.Addr) // TLS when --tls-cert/--tls-key are set
-	if err != nil {
-		s.Close()
-		return fmt.Errorf("%s %s: %w", e.msg("không lắng nghe được trên", "cannot listen on"), cfg.Addr, err)
 	}
 	hs := &http.Server{Handler: httpapp.Handler(s), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,4 +63,40 @@ func TestServeRefusesAgentDataDir(t *testing.T) {
 	require.NotEqual(t, 0, code, out)
 	_, err = os.Stat(filepath.Join(dir, "hamlet.db"))
 	require.True(t, os.IsNotExist(err), "serve made a server store in the agent's data directory: %s", out)
+}
+
+// A port already in use: serve refuses, says what to do in Vietnamese, and
+// leaves no store behind in a data directory it was the first to use.
+func TestServeBusyPortLeavesNoStore(t *testing.T) {
+	bin, _ := binaries(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	dir := filepath.Join(t.TempDir(), "data")
+	code, out := serveOnce(t, bin, "--data-dir", dir, "--addr", ln.Addr().String())
+	require.Equal(t, 1, code, out)
+	_, err = os.Stat(filepath.Join(dir, "hamlet.db"))
+	require.True(t, os.IsNotExist(err), "a refused start left a new store (a new server id) behind: %s", out)
+	require.NotContains(t, out, "address already in use", "the system's English text, not what to do: %s", out)
+}
+
+// A second `make run` while the first still runs: it refuses (the port is
+// taken) and must change nothing in the demo's store.
+func TestDemoSecondRunChangesNothing(t *testing.T) {
+	bin, _ := binaries(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	d := startDemo(t, bin, processEnv(), "--data-dir", dir, "--addr", "127.0.0.1:0", "--province", "none")
+	defer d.stop(t)
+	codes := func() int {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "hamlet.db")+"?mode=ro")
+		require.NoError(t, err)
+		defer db.Close()
+		var n int
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM enroll_codes`).Scan(&n))
+		return n
+	}
+	before := codes()
+	code, out := runDemoOnce(t, bin, processEnv(), "--data-dir", dir, "--addr", strings.TrimPrefix(d.url, "http://"), "--province", "none")
+	require.NotEqual(t, 0, code, out)
+	require.Equal(t, before, codes(), "the refused second run issued an enrollment code nobody saw: %s", out)
 }
