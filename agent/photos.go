@@ -385,5 +385,5 @@ func writeFileSynced(path string, data []byte) error {
 
 // PhotoDigests is every photo the laptop's live reports name.
 func (r *Replica) PhotoDigests(ctx context.Context) ([]string, error) {
-	return r.reportDigests(ctx, false)
+	return r.reportDigests(ctx, namedLive)
 }

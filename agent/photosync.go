@@ -378,11 +378,24 @@ func (pc *photoClient) fetch(ctx context.Context, digest string, thumb bool) (b 
 	return b, true, nil
 }
 
-// reportDigests is every photo the replica's live reports name; held,
-// only those whose naming the server holds (no change of the report's
-// photo_digests waits in the outbox, nor was refused): the server takes a
-// photo only once a report names it, so the record goes first.
-func (r *Replica) reportDigests(ctx context.Context, held bool) ([]string, error) {
+// namedBy chooses the reports whose photos reportDigests lists.
+type namedBy int
+
+const (
+	namedLive namedBy = iota // every live report
+	// namedHeld: only those whose naming the server holds (no change of
+	// the report's photo_digests waits in the outbox, nor was refused):
+	// the server takes a photo only once a report names it, so the record
+	// goes first.
+	namedHeld
+	// namedUnrefused: all but those whose naming the server refused:
+	// nothing sends their photos until the refusal is dealt with.
+	namedUnrefused
+)
+
+// reportDigests is every photo the replica's live reports name, as which
+// chooses.
+func (r *Replica) reportDigests(ctx context.Context, which namedBy) ([]string, error) {
 	if _, ok := r.sch.Table("field_reports"); !ok {
 		return nil, nil
 	}
@@ -390,9 +403,12 @@ func (r *Replica) reportDigests(ctx context.Context, held bool) ([]string, error
 		return nil, nil // an agent at an older schema carries no photos
 	}
 	q := `SELECT photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted`
-	if held {
+	switch which {
+	case namedHeld:
 		q += ` AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '` + schema.PhotoDigestsField + `'
 			UNION SELECT row_id FROM outbox_rows WHERE tbl = 'field_reports')`
+	case namedUnrefused:
+		q += ` AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '` + schema.PhotoDigestsField + `' AND state = ` + fmt.Sprint(outboxRejected) + `)`
 	}
 	rows, err := r.db.QueryContext(ctx, q)
 	if err != nil {
@@ -456,32 +472,36 @@ func (r *Replica) awayPhotos(ctx context.Context) (map[string]string, error) {
 	return out, rows.Err()
 }
 
-func (r *Replica) photoWork(ctx context.Context) (w photoWork, err error) {
+func (r *Replica) photoWork(ctx context.Context) (photoWork, error) {
 	away, err := r.awayPhotos(ctx)
+	if err != nil {
+		return photoWork{}, err
+	}
+	w, err := r.reportWork(ctx)
 	if err != nil {
 		return w, err
 	}
-	defer func() {
-		if err != nil {
-			return
-		}
-		// A photo of a report no longer here waits for the server all the
-		// same, unless a report here names it (then it goes as theirs).
-		for _, d := range slices.Sorted(maps.Keys(away)) {
-			if !slices.Contains(w.uploads, d) && !slices.Contains(w.thumbs, d) {
-				w.uploads = append(w.uploads, d)
-				if w.away == nil {
-					w.away = map[string]string{}
-				}
-				w.away[d] = away[d]
+	// A photo of a report no longer here waits for the server all the
+	// same, unless a report here names it (then it goes as theirs).
+	for _, d := range slices.Sorted(maps.Keys(away)) {
+		if !slices.Contains(w.uploads, d) && !slices.Contains(w.thumbs, d) {
+			w.uploads = append(w.uploads, d)
+			if w.away == nil {
+				w.away = map[string]string{}
 			}
+			w.away[d] = away[d]
 		}
-	}()
-	ds, err := r.reportDigests(ctx, false)
+	}
+	return w, nil
+}
+
+// reportWork is photoWork for the photos the live reports name.
+func (r *Replica) reportWork(ctx context.Context) (w photoWork, err error) {
+	ds, err := r.reportDigests(ctx, namedLive)
 	if err != nil || len(ds) == 0 {
 		return w, err
 	}
-	heldList, err := r.reportDigests(ctx, true)
+	heldList, err := r.reportDigests(ctx, namedHeld)
 	if err != nil {
 		return w, err
 	}
@@ -549,7 +569,7 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil || len(here) == 0 {
 		return 0, err
 	}
-	named, err := r.unrefusedReportDigests(ctx)
+	named, err := r.reportDigests(ctx, namedUnrefused)
 	if err != nil {
 		return 0, err
 	}
@@ -557,38 +577,17 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	live := make(map[string]bool, len(named))
+	for _, d := range named {
+		live[d] = true
+	}
 	n := 0
 	for _, d := range here {
-		if (named[d] || away[d] != "") && r.HasPhoto(d, false) {
+		if (live[d] || away[d] != "") && r.HasPhoto(d, false) {
 			n++
 		}
 	}
 	return n, nil
-}
-
-// unrefusedReportDigests is the photos live reports name, but for those
-// only named by a write of photo_digests the server refused.
-func (r *Replica) unrefusedReportDigests(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
-	if _, ok := r.sch.Table("field_reports"); !ok || !r.hasColumn("field_reports", schema.PhotoDigestsField) {
-		return out, nil
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted
-		AND id NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '`+schema.PhotoDigestsField+`' AND state = `+fmt.Sprint(outboxRejected)+`)`)
-	if err != nil {
-		return nil, r.Classify(fmt.Errorf("read report photos: %w", err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		for _, d := range schema.PhotoDigests(v) {
-			out[d] = true
-		}
-	}
-	return out, rows.Err()
 }
 
 // SyncPhotos sends the photos the server lacks and fetches the thumbnails
