@@ -187,10 +187,8 @@ func (t *txn) dropSynced(keepRefused bool) error {
 	}
 	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `) AND row_id NOT IN (SELECT value FROM json_each(?1))
 		UNION SELECT row_id FROM outbox_rows WHERE row_id NOT IN (SELECT value FROM json_each(?1))`
-	if len(t.r.cols["field_reports"]) > 0 {
-		if err := t.keepPhotosAway(`id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
-			return err
-		}
+	if err := t.keepPhotosAway(`id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
+		return err
 	}
 	for table, cols := range t.r.cols {
 		if len(cols) == 0 {

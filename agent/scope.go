@@ -363,10 +363,8 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	if err := t.keepAway(away); err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
-	if _, ok := t.r.cols["field_reports"]; ok {
-		if err := t.keepPhotosAway(`id IN (`+rowsIn+` AND tbl = 'field_reports')`, args...); err != nil {
-			return 0, 0, err
-		}
+	if err := t.keepPhotosAway(`id IN (`+rowsIn+` AND tbl = 'field_reports')`, args...); err != nil {
+		return 0, 0, err
 	}
 	for table := range t.r.cols {
 		if err := t.exec(`DELETE FROM `+table+` WHERE id IN (`+rowsIn+` AND tbl = ?)`, append(slices.Clone(args), table)...); err != nil {
