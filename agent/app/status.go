@@ -108,11 +108,7 @@ func (b *bar) photos(ctx context.Context, r *agent.Replica, st syncState, lang s
 	}
 	b.PhotosText = trf(lang, key, photosCount(n, lang))
 	if st.PhotoErr != nil {
-		why := st.Photos.Message(lang)
-		if why == "" {
-			why = agent.MessageOf(st.PhotoErr, lang)
-		}
-		b.PhotosWhy = trf(lang, "photos_why", why)
+		b.PhotosWhy = trf(lang, "photos_why", agent.MessageOf(st.PhotoErr, lang))
 	}
 	if st.PhotoBusy && !b.Busy {
 		b.Busy = true // the bar under the line: the records may well be synced

@@ -42,7 +42,6 @@ type syncState struct {
 	PhotoBusy     bool
 	PhotoProgress agent.Progress
 	PhotoErr      error
-	Photos        agent.PhotoSummary // the last transfer's, for its reason in the volunteer's language
 }
 
 func newSyncer(a *App) *syncer {
@@ -100,7 +99,7 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 	o.OnPhotos = func(ps agent.PhotoSummary, err error) {
 		s.update(func(st *syncState) {
 			st.PhotoBusy, st.PhotoProgress = false, agent.Progress{}
-			st.Photos, st.PhotoErr = ps, err
+			st.PhotoErr = err
 		})
 		if err != nil {
 			s.a.log.Info("photos wait", "pending", ps.Pending, "err", err)
