@@ -563,12 +563,11 @@ func keepDerived(table string, fs, d Fields, keys ...string) error {
 			continue
 		}
 		// The same id in capitals is the same id: compared as stored.
+		same := fmt.Sprint(v) == fmt.Sprint(d[k])
 		if t != nil {
-			if n, err := t.NormalizeValue(k, v); err == nil {
-				v = n
-			}
+			same = t.SameValue(k, v, d[k])
 		}
-		if fmt.Sprint(v) != fmt.Sprint(d[k]) {
+		if !same {
 			whyVI, whyEN := "nó lấy theo hộ đã chọn. Hãy bỏ giá trị đó; muốn ghi cho hộ khác, hãy chọn đúng hộ đó.",
 				"it follows the household chosen. Leave it out; for another household, choose that household."
 			if k == "volunteer_id" {

@@ -13,6 +13,20 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
+// SameValue reports whether a and b are one value of field once both are
+// in the form the table stores (a phone with spaces or "+84", a name in
+// NFD, an id in capitals); a value that does not normalize is compared as
+// given.
+func (t *Table) SameValue(field string, a, b any) bool {
+	if na, err := t.NormalizeValue(field, a); err == nil {
+		a = na
+	}
+	if nb, err := t.NormalizeValue(field, b); err == nil {
+		b = nb
+	}
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
 // NormalizeValue validates one field value and returns it in canonical form:
 // strings NFC and trimmed (empty becomes nil), phones as 0xxxxxxxxx, UUIDs
 // lowercase, enums checked against the reference data, ints as int64. v is

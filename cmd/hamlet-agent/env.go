@@ -211,7 +211,7 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 		}
 		// A field given by its option and by --set with another value:
 		// keeping either one quietly would save what was not meant.
-		if o, ok := option[k]; ok && !sameValue(table, k, pv, out[k]) {
+		if o, ok := option[k]; ok && !sameFieldValue(table, k, pv, out[k]) {
 			return nil, e.usageErr("%s: %s", e.tr("Lỗi", "Error"), e.tr(
 				fmt.Sprintf("--%s và --set %s=%s nêu hai giá trị khác nhau cho cùng một trường. Hãy chỉ dùng một trong hai.", o, k, v),
 				fmt.Sprintf("--%s and --set %s=%s give two different values for the same field. Use only one of them.", o, k, v)))
@@ -235,15 +235,10 @@ func (e *env) openOptions() agent.Options {
 	return o
 }
 
-// sameValue: a and b are one value of the field once the schema has put
-// them in the form it stores (a phone with spaces, a name in NFD).
-func sameValue(table, field string, a, b any) bool {
+// sameFieldValue: a and b are one value of table's field as it is stored.
+func sameFieldValue(table, field string, a, b any) bool {
 	if t, ok := schema.LookupTable(table); ok {
-		if na, err := t.NormalizeValue(field, a); err == nil {
-			if nb, err := t.NormalizeValue(field, b); err == nil {
-				a, b = na, nb
-			}
-		}
+		return t.SameValue(field, a, b)
 	}
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
