@@ -139,7 +139,8 @@ func classifyStore(path string, err error) error {
 		return err
 	}
 	var df *DiskFullError
-	if errors.As(err, &df) {
+	var aw *ArchiveWriteError // another file's failure, told as such
+	if errors.As(err, &df) || errors.As(err, &aw) {
 		return err
 	}
 	switch {

@@ -106,3 +106,29 @@ func TestCLICompact(t *testing.T) {
 	require.Zero(t, r.code, r.stderr)
 	require.JSONEq(t, `{"dropped": 0}`, r.stdout)
 }
+
+// An archive whose own disk is full was told as the replica's full disk
+// (the CLI classifies every failure of a command against the replica), and
+// without saying that the conflicts list was left as it was (helper 126).
+func TestConflictsArchiveOnAFullDiskNamesTheArchive(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")
+	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 1, "0922222222")
+	disk := smallDisk(t, 1<<20)
+	fill(t, disk)
+	out := filepath.Join(disk, "a.jsonl")
+	for _, tc := range []struct{ lang, untouched string }{
+		{"vi", "Chưa xóa mục nào khỏi danh sách xung đột"},
+		{"en", "Nothing was removed from the conflicts list"},
+	} {
+		r := cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", out, "--lang", tc.lang)
+		require.Equal(t, exitError, r.code, r.stderr)
+		require.Equal(t, 2, conflictRows(t, dir), "the list stays whole")
+		_, err := os.Stat(out)
+		require.True(t, os.IsNotExist(err), "no archive left half-written")
+		require.NotContains(t, r.stderr, "replica.db", "the full disk is the archive's, not the replica's")
+		require.Contains(t, r.stderr, out)
+		require.Contains(t, r.stderr, tc.untouched)
+	}
+}
