@@ -172,8 +172,13 @@ func runRejected(ctx context.Context, e *env, args []string) error {
 	var rows [][]string
 	for _, x := range list {
 		what := agent.MessageOf(&agent.ServerError{Code: codeOf(x.Code)}, e.lang)
-		if c := codeOf(x.Code); (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Text(e.lang) != "" {
+		switch c := codeOf(x.Code); {
+		case (c == syncproto.CodeMovedOutOfScope || c == syncproto.CodeOutOfScope) && x.Text(e.lang) != "":
 			what += " [" + x.Text(e.lang) + "]" // the move or the hamlet, and who may make it
+		case x.Why != nil && x.Text(e.lang) != "":
+			// The server's reason for this value (a date in the future: check
+			// the clock) says more than the code's general hint.
+			what = x.Text(e.lang)
 		}
 		rows = append(rows, []string{strconv.FormatInt(x.ID, 10), e.tableName(x.Table), short(x.Row), e.fieldName(x.Field), e.value(x.Table, x.Field, x.Value), x.Code, what})
 	}
