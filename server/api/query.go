@@ -72,8 +72,14 @@ func (q Query) Period(r *http.Request, x *analytics.Index, unit string) (analyti
 		}
 		*f.t = t
 	}
-	if qs.Get("from") != "" && qs.Get("to") == "" && p.To.Before(p.From) {
+	// One end given alone, past the other's default: the period is that
+	// end's month.
+	from, to := strings.TrimSpace(qs.Get("from")), strings.TrimSpace(qs.Get("to"))
+	switch {
+	case from != "" && to == "" && p.To.Before(p.From):
 		p.To = p.From.AddDate(0, 1, -1)
+	case to != "" && from == "" && p.To.Before(p.From):
+		p.From = time.Date(p.To.Year(), p.To.Month(), 1, 0, 0, 0, 0, time.UTC)
 	}
 	if p.To.Before(p.From) {
 		return p, BadParam("to", fmt.Sprintf("Ngày kết thúc (%s) đứng trước ngày bắt đầu (%s): hãy chọn lại kỳ báo cáo.", i18n.Date(p.To, "vi"), i18n.Date(p.From, "vi")),
