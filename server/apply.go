@@ -712,10 +712,21 @@ func (b *batch) ownLineage(r syncproto.ReplicaID) (bool, error) {
 // refusal answered again says the same.
 func (b *batch) refuse(c *syncproto.Change, code syncproto.Code, why syncproto.Why) (syncproto.Result, error) {
 	b.out.refused++
-	if err := b.tx.AddRefused(Refused{Change: *c, DeviceID: b.p.deviceID, Code: code, Reason: refusal.Store(why), At: b.now}); err != nil {
+	kept := *c
+	kept.Table, kept.Field, kept.Scope = storedText(c.Table), storedText(c.Field), storedText(c.Scope)
+	if err := b.tx.AddRefused(Refused{Change: kept, DeviceID: b.p.deviceID, Code: code, Reason: refusal.Store(why), At: b.now}); err != nil {
 		return syncproto.Result{}, err
 	}
 	return syncproto.Result{Status: syncproto.ResultRefused, Code: code, Reason: refusal.Compat(code, why), Why: why}, nil
+}
+
+// storedText is a name from a refused change as the refusal record keeps
+// it. A change's table, field and scope are any bytes msgpack carries, and
+// a NUL or bytes that are not UTF-8 failed PostgreSQL's insert, so the
+// whole batch was answered "retry later", for ever; each such byte becomes
+// U+FFFD, on every store alike.
+func storedText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // apply decides one change with syncproto.Resolve and persists the decision.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -88,8 +89,8 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	if label == "" {
 		label = "laptop"
 	}
-	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
-		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
+	if err := checkDeviceText(label, req.Client); err != nil {
+		WriteHTTPError(w, err)
 		return
 	}
 	code, ok := normalizeCode(req.Code)
@@ -149,3 +150,18 @@ func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) 
 }
 
 var _ = time.Second
+
+// checkDeviceText checks a device's label and client as an enrolment or a
+// fork gives them. They are stored as text and shown in the operator's
+// terminal (device list) and the dashboard, so a NUL (which PostgreSQL
+// refuses), bytes that are not UTF-8 or a control character (a terminal's
+// escape) are refused here, on every store alike.
+func checkDeviceText(label, client string) error {
+	ok := func(s string) bool {
+		return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+	}
+	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(client) > 200 || !ok(label) || !ok(client) {
+		return syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200, as text without control characters")
+	}
+	return nil
+}

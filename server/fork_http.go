@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -64,8 +63,8 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 	if label == "" {
 		label = dev.Label
 	}
-	if utf8.RuneCountInString(label) > 100 || utf8.RuneCountInString(req.Client) > 200 || !utf8.ValidString(label+req.Client) {
-		WriteHTTPError(w, syncproto.Errorf(syncproto.CodeInvalidValue, "label must be at most 100 characters and client at most 200"))
+	if err := checkDeviceText(label, req.Client); err != nil {
+		WriteHTTPError(w, err)
 		return
 	}
 	tok, err := newToken()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sign-in of dashboard and API users: the password check, the throttle and
@@ -57,7 +58,11 @@ func (s *Server) SignIn(ctx context.Context, username, password, addr string) (S
 		return SignedIn{}, errTooManyLogins(wait)
 	}
 	defer done()
-	u, err := us.UserByName(ctx, name)
+	var u User
+	err := ErrNotFound // a name no account can have (PostgreSQL refuses a NUL in a query)
+	if utf8.ValidString(name) && !strings.ContainsRune(name, 0) {
+		u, err = us.UserByName(ctx, name)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		CheckPassword(dummyHash(), password) // same time as a wrong password
