@@ -88,7 +88,42 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
 		return 0, err
 	}
-	return restamped, t.commit()
+	if err := t.commit(); err != nil {
+		return 0, err
+	}
+	r.measuredWall.Store(next.Wall)
+	return restamped, nil
+}
+
+// clockSetBackSlack is how far this laptop's clock may read before the
+// moment the last sync measured it before ClockSetBack says it was set
+// back: past a time service's small steps.
+const clockSetBackSlack = 10 * time.Minute
+
+// ClockSetBack reports whether this laptop's clock now reads earlier than
+// it did when the last sync measured it, which real time cannot do: the
+// clock was set back by hand since (most often set right, after a sync
+// measured it days ahead). The offset that sync measured no longer says
+// how wrong the clock is, so new records' dates follow the clock as it
+// reads now (dateOffset) until the next sync measures it again.
+func (r *Replica) ClockSetBack() bool {
+	return clockSetBack(r.now(), r.measuredWall.Load())
+}
+
+func clockSetBack(now time.Time, measuredWall int64) bool {
+	return measuredWall > 0 && now.UnixMilli() < measuredWall-clockSetBackSlack.Milliseconds()
+}
+
+// dateOffset is the correction the dates of new records take (today):
+// the offset the last sync measured, or none once the clock was set back
+// since (ClockSetBack). A clock set forward by hand cannot be told from
+// days passing; its dates run ahead and the server refuses them, saying
+// to check the clock.
+func (r *Replica) dateOffset() time.Duration {
+	if r.ClockSetBack() {
+		return 0
+	}
+	return r.clk().Offset()
 }
 
 // restampPending restamps the writes above seq that no sync restamped

@@ -393,21 +393,24 @@ func (r *Replica) ResolveID(ctx context.Context, table, s string) (syncproto.Row
 // Status is what `hamlet-agent status` shows. The 64-bit Offset and Cursor
 // are strings in JSON (a clock a year off is 3·10^16 ns, beyond 2^53).
 type Status struct {
-	ReplicaID   string        `json:"replica_id"`
-	Path        string        `json:"path"`
-	Enrolled    bool          `json:"enrolled"`
-	Enrollment  *Enrollment   `json:"enrollment,omitempty"`
-	Pending     int           `json:"pending"`
-	Rejected    int           `json:"rejected"`
-	Conflicts   int           `json:"conflicts"`
-	Households  int           `json:"households"`
-	LastSync    *time.Time    `json:"last_sync,omitempty"`
-	Offset      time.Duration `json:"clock_offset_ns,string"`
-	OffsetText  string        `json:"clock_offset"`
-	ClockWarn   bool          `json:"clock_warning"`
-	Cursor      uint64        `json:"cursor,string"`
-	LastSyncErr string        `json:"last_sync_error,omitempty"`
-	Schema      int           `json:"schema"` // the data schema this agent runs
+	ReplicaID  string        `json:"replica_id"`
+	Path       string        `json:"path"`
+	Enrolled   bool          `json:"enrolled"`
+	Enrollment *Enrollment   `json:"enrollment,omitempty"`
+	Pending    int           `json:"pending"`
+	Rejected   int           `json:"rejected"`
+	Conflicts  int           `json:"conflicts"`
+	Households int           `json:"households"`
+	LastSync   *time.Time    `json:"last_sync,omitempty"`
+	Offset     time.Duration `json:"clock_offset_ns,string"`
+	OffsetText string        `json:"clock_offset"`
+	ClockWarn  bool          `json:"clock_warning"`
+	// ClockSetBack: the clock reads earlier than when the last sync
+	// measured it (Replica.ClockSetBack); new records are dated by it.
+	ClockSetBack bool   `json:"clock_set_back"`
+	Cursor       uint64 `json:"cursor,string"`
+	LastSyncErr  string `json:"last_sync_error,omitempty"`
+	Schema       int    `json:"schema"` // the data schema this agent runs
 	// Damaged: the replica is marked damaged (damage.go); writes wait for
 	// `hamlet-agent repair`.
 	Damaged bool `json:"damaged,omitempty"`
@@ -453,6 +456,11 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	s.Offset = time.Duration(off) * time.Millisecond
 	s.OffsetText = s.Offset.String()
 	s.ClockWarn = s.Offset > syncproto.ClockWarnAfter || -s.Offset > syncproto.ClockWarnAfter
+	wall, err := r.metaInt(ctx, r.db, "offset_wall_ms") // another process may have synced
+	if err != nil {
+		return nil, err
+	}
+	s.ClockSetBack = clockSetBack(r.now(), wall)
 	cur, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return nil, err

@@ -136,9 +136,12 @@ type Replica struct {
 	path  string
 	id    syncproto.ReplicaID
 	clock atomic.Pointer[syncproto.Clock]
-	skew  time.Duration
-	now   func() time.Time
-	cols  map[string][]string // row table -> columns (without id)
+	// measuredWall is this laptop's wall clock (Unix ms) when the last
+	// sync measured it: offset_wall_ms (clock.go, ClockSetBack).
+	measuredWall atomic.Int64
+	skew         time.Duration
+	now          func() time.Time
+	cols         map[string][]string // row table -> columns (without id)
 	// colKinds is, per row table, the kind of value each column holds as
 	// it was given (its declared type: TEXT strings, INTEGER ints, REAL
 	// floats); a column of another type holds none exactly (state_values.go).
@@ -473,6 +476,8 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	off, _ := r.metaInt(ctx, r.db, "offset_ms")
 	last, _ := r.metaInt(ctx, r.db, "clock_last")
 	r.setClock(time.Duration(off)*time.Millisecond, syncproto.HLC(last))
+	wall, _ := r.metaInt(ctx, r.db, "offset_wall_ms")
+	r.measuredWall.Store(wall)
 	return nil
 }
 

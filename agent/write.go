@@ -248,6 +248,9 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	}
 	if d := time.Duration(off) * time.Millisecond; d != r.clk().Offset() {
 		r.setClock(d, r.clk().Last())
+		if wall, err := t.metaInt("offset_wall_ms"); err == nil {
+			r.measuredWall.Store(wall)
+		}
 	}
 	r.clk().Restore(syncproto.HLC(last)) // another process may have written
 	// The scope of every change is the row's hamlet after this write.
@@ -584,7 +587,7 @@ func keepDerived(table string, fs, d Fields, keys ...string) error {
 }
 
 func (r *Replica) today() string {
-	return schema.Today(r.now().Add(r.clk().Offset()))
+	return schema.Today(r.now().Add(r.dateOffset()))
 }
 
 func withDefaults(fs, d Fields) Fields {

@@ -73,6 +73,8 @@ type syncData struct {
 	Hamlets    []agent.Hamlet
 	ClockWarn  bool
 	Offset     string
+	ClockBack  bool   // the clock reads earlier than at the last sync (agent.Replica.ClockSetBack)
+	Today      string // the date new records take, for ClockBack
 	Rejected   []rejectedGroup
 	Conflicts  []conflictView
 	Enrolled   bool
@@ -93,7 +95,10 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		a.fail(w, r, err)
 		return
 	}
-	d := &syncData{Bar: a.bar(ctx, lang), Enrolled: st.Enrolled, ClockWarn: st.ClockWarn}
+	d := &syncData{Bar: a.bar(ctx, lang), Enrolled: st.Enrolled, ClockWarn: st.ClockWarn && !st.ClockSetBack, ClockBack: st.ClockSetBack}
+	if st.ClockSetBack {
+		d.Today = a.r.Today()
+	}
 	if st.Enrollment != nil {
 		d.Server, d.Team, d.Hamlets = st.Enrollment.Server, st.Enrollment.TeamName, st.Enrollment.Scope
 	}

@@ -173,6 +173,9 @@ func (e *env) saved(ctx context.Context, table, id string) error {
 		return e.printJSON(d.Record)
 	}
 	fmt.Fprintf(e.stdout, "%s %s\n", e.tr("Đã lưu trên máy, sẽ gửi khi đồng bộ. Mã:", "Saved on this laptop; it will be sent at the next sync. ID:"), id)
+	if e.replica.ClockSetBack() {
+		fmt.Fprintln(e.stderr, clockSetBackNote(e, e.replica.Today()))
+	}
 	return nil
 }
 

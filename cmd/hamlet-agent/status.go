@@ -76,10 +76,25 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(w, "%-22s %s\n", e.tr("Độ lệch đồng hồ:", "Clock offset:"), i18n.Duration(s.Offset.Round(time.Second), e.lang))
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Phiên bản dữ liệu:", "Data version:"), s.Schema)
-	if s.ClockWarn {
+	if s.ClockSetBack {
+		fmt.Fprintln(w, clockSetBackNote(e, r.Today()))
+	} else if s.ClockWarn {
 		fmt.Fprintln(w, clockWarning(e, s.Offset))
 	}
 	return nil
+}
+
+// clockSetBackNote: the clock reads earlier than when the last sync
+// measured it (agent.Replica.ClockSetBack), so new records are dated by the
+// clock as it reads now, today.
+func clockSetBackNote(e *env, today string) string {
+	d, err := time.Parse(time.DateOnly, today)
+	if err != nil {
+		return ""
+	}
+	return e.tr(
+		fmt.Sprintf("Lưu ý: đồng hồ máy này đang chỉ giờ sớm hơn lúc đồng bộ lần trước (có lẽ vừa được chỉnh lại), nên bản ghi mới được ghi ngày theo đồng hồ máy: %s. Nếu ngày đó sai, hãy chỉnh ngày giờ của máy; lần đồng bộ tới Hamlet sẽ đo lại đồng hồ.", i18n.Date(d, "vi")),
+		fmt.Sprintf("Note: this laptop's clock reads earlier than at the last sync (it was probably set by hand), so new records are dated by the laptop's clock: %s. If that date is wrong, set the laptop's date and time; the next sync measures the clock again.", i18n.Date(d, "en")))
 }
 
 func clockWarning(e *env, off time.Duration) string {
