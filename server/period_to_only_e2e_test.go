@@ -42,10 +42,20 @@ func TestPeriodWithOnlyToIsThatMonth(t *testing.T) {
 	var def analytics.Coverage
 	getJSON(t, leader, "/api/v1/coverage", &def)
 	require.Equal(t, "2026-10-01", def.Period.From.Format(time.DateOnly), "default: the month of the latest figures")
-	var got analytics.Coverage
-	getJSON(t, leader, "/api/v1/coverage?to=2026-10-31", &got)
-	require.Equal(t, "2026-10-01", got.Period.From.Format(time.DateOnly))
-	require.Equal(t, "2026-10-31", got.Period.To.Format(time.DateOnly))
+	// The other end defaults as openapi.yaml says: the month of the latest
+	// figures (October here; now is November), or the given end's month
+	// when that is past it (helper 130).
+	for _, tc := range []struct{ q, from, to string }{
+		{"to=2026-10-31", "2026-10-01", "2026-10-31"},
+		{"to=2026-09-15", "2026-09-01", "2026-09-15"},
+		{"to=2026-11-20", "2026-10-01", "2026-11-20"},
+		{"from=2026-10-05", "2026-10-05", "2026-10-31"},
+		{"from=2026-11-05", "2026-11-05", "2026-11-30"},
+	} {
+		var got analytics.Coverage
+		getJSON(t, leader, "/api/v1/coverage?"+tc.q, &got)
+		require.Equal(t, tc.from+".."+tc.to, got.Period.From.Format(time.DateOnly)+".."+got.Period.To.Format(time.DateOnly), tc.q)
+	}
 	for _, path := range []string{"/api/v1/stats?to=2026-10-31", "/api/v1/reports?to=2026-10-31", "/api/v1/export/coverage.csv?to=2026-10-31"} {
 		st, b := leader.Do("GET", path, nil)
 		require.Equal(t, 200, st, "%s: %s", path, b)

@@ -37,11 +37,12 @@ type Query struct {
 // write it, "01/11/2026"). Without them it is the month of the latest day
 // with figures in unit (analytics.LatestDay), so a leader's first view is
 // not a current month still without data; with no figures at all, the
-// current month in Vietnam.
+// current month in Vietnam. One end given alone keeps the other end of
+// that month, or takes its own month's when it lies past that.
 func (q Query) Period(r *http.Request, x *analytics.Index, unit string) (analytics.Period, error) {
 	qs := r.URL.Query()
 	month := q.Now().In(vnZone)
-	if strings.TrimSpace(qs.Get("from")) == "" && strings.TrimSpace(qs.Get("to")) == "" {
+	if strings.TrimSpace(qs.Get("from")) == "" || strings.TrimSpace(qs.Get("to")) == "" {
 		d, ok, err := x.LatestDay(r.Context(), unit, q.Now())
 		if err != nil {
 			return analytics.Period{}, AnalyticsError("unit", err)
@@ -77,7 +78,7 @@ func (q Query) Period(r *http.Request, x *analytics.Index, unit string) (analyti
 	from, to := strings.TrimSpace(qs.Get("from")), strings.TrimSpace(qs.Get("to"))
 	switch {
 	case from != "" && to == "" && p.To.Before(p.From):
-		p.To = p.From.AddDate(0, 1, -1)
+		p.To = time.Date(p.From.Year(), p.From.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, 1, -1)
 	case to != "" && from == "" && p.To.Before(p.From):
 		p.From = time.Date(p.To.Year(), p.To.Month(), 1, 0, 0, 0, 0, time.UTC)
 	}
