@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Level is a node's depth in the admin-unit tree. The tree is data: since
@@ -95,6 +97,10 @@ func (u AdminUnit) Validate() error {
 	}
 	if strings.TrimSpace(u.Name) == "" {
 		return bad("name", CodeRequired, "no name")
+	}
+	if !utf8.ValidString(u.Name) || strings.ContainsFunc(u.Name, unicode.IsControl) {
+		// A units file Excel saved in Windows-1258, most often.
+		return bad("name", CodeWrongType, "the name is not Unicode (UTF-8) text: save the file as CSV UTF-8")
 	}
 	if !slices.Contains(types, u.Type) {
 		return bad("type", CodeUnknownEnum, "type %q is not one of %s for a %s", u.Type, strings.Join(types, ", "), u.Level)
@@ -272,6 +278,9 @@ func unitCells(rec record, u AdminUnit, codeCol, nameCol, typeCol string) error 
 	ve := err.(*ValidationError)
 	switch ve.Field {
 	case "name":
+		if ve.Code == CodeWrongType {
+			return rec.errAt(nameCol, "the name is not Unicode (UTF-8) text; save the file as CSV UTF-8 (Excel: Save As, CSV UTF-8) and import it again")
+		}
 		return rec.errAt(nameCol, "the name is empty; fill it in")
 	case "type":
 		return rec.errAt(typeCol, "%q is not a %s type; use one of %s", u.Type, u.Level, strings.Join(unitTypes[u.Level], ", "))

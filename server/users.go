@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -174,6 +175,8 @@ func (a *Admin) AddUser(ctx context.Context, nu NewUser) (User, error) {
 		return User{}, fmt.Errorf("add user: username must be 3-64 lowercase letters, digits, '.', '_' or '-'")
 	case nu.DisplayName == "" || utf8.RuneCountInString(nu.DisplayName) > 100:
 		return User{}, fmt.Errorf("add user: display name must be 1-100 characters")
+	case !utf8.ValidString(nu.DisplayName) || strings.ContainsFunc(nu.DisplayName, unicode.IsControl):
+		return User{}, fmt.Errorf("add user: display name must be Unicode (UTF-8) text without control characters")
 	case !nu.Role.Valid():
 		return User{}, fmt.Errorf("add user: role must be provincial, commune_leader, coordinator or operator, not %q", nu.Role)
 	case utf8.RuneCountInString(nu.Password) < MinPasswordLen:

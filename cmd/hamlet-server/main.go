@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hamlet-vn/hamlet/internal/cliflag"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
@@ -227,6 +228,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			e.lang = i18n.Lang(a[strings.IndexByte(a, '=')+1:])
 		case (a == "--lang" || a == "-lang") && i+1 < len(args):
 			e.lang = i18n.Lang(args[i+1])
+		}
+	}
+	// An argument that is not UTF-8 (a terminal in another encoding) would
+	// be stored as it is on SQLite and fail PostgreSQL's text: told here,
+	// once, for every command.
+	for i, a := range args {
+		if !utf8.ValidString(a) {
+			fmt.Fprintf(stderr, "%s\n", e.msg(
+				fmt.Sprintf("Lỗi: tham số thứ %d (%q) không phải văn bản Unicode (UTF-8), có lẽ do bảng mã của cửa sổ lệnh. Hãy đặt cửa sổ lệnh dùng UTF-8 rồi gõ lại.", i+1, a),
+				fmt.Sprintf("Error: argument %d (%q) is not Unicode (UTF-8) text, probably the terminal's encoding. Set the terminal to UTF-8 and type it again.", i+1, a)))
+			return 2
 		}
 	}
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
