@@ -68,7 +68,7 @@ func (r *Replica) ArchiveConflicts(ctx context.Context, before time.Time, out st
 		return nil
 	})
 	switch {
-	case err != nil && !readFailed && !errors.Is(err, archive.ErrExists):
+	case err != nil && !readFailed:
 		return res, &ArchiveWriteError{Path: out, Err: err}
 	case err != nil || n == 0:
 		return res, err
@@ -98,6 +98,11 @@ func (e *ArchiveWriteError) Error() string {
 func (e *ArchiveWriteError) Unwrap() error { return e.Err }
 
 func (e *ArchiveWriteError) Message(lang string) string {
+	if errors.Is(e.Err, archive.ErrExists) {
+		return pick(lang,
+			fmt.Sprintf("Chưa xóa mục nào khỏi danh sách xung đột: đã có một tệp hoặc thư mục tên %s, và Hamlet không ghi đè lên nó. Hãy chọn một tên tệp mới (--out TỆP) rồi chạy lại lệnh.", e.Path),
+			fmt.Sprintf("Nothing was removed from the conflicts list: a file or folder named %s exists already, and Hamlet does not overwrite it. Choose a new file name (--out FILE), then run the command again.", e.Path))
+	}
 	if isDiskFull(e.Err) {
 		return pick(lang,
 			fmt.Sprintf("Chưa xóa mục nào khỏi danh sách xung đột: ổ đĩa chứa %s đã đầy nên Hamlet không ghi được tệp lưu trữ. Hãy giải phóng dung lượng ở ổ đó, hoặc chọn nơi khác (--out TỆP), rồi chạy lại lệnh.", e.Path),

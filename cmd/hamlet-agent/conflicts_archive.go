@@ -36,9 +36,6 @@ func runConflictsArchive(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	res, err := r.ArchiveConflicts(ctx, time.Now().Add(-age), *out)
-	if errors.Is(err, archive.ErrExists) {
-		return fmt.Errorf("%s %s", e.tr("Tệp đã tồn tại, không ghi đè (chưa xóa gì):", "File exists, not overwritten (nothing removed):"), *out)
-	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.tr("Chưa xóa mục nào khỏi danh sách xung đột", "Nothing was removed from the conflicts list"), err)
 	}

@@ -62,7 +62,7 @@ func TestCLIConflictsArchive(t *testing.T) {
 	require.NoError(t, os.WriteFile(exists, []byte("cũ\n"), 0o600))
 	r = cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", exists)
 	require.NotZero(t, r.code)
-	require.Contains(t, r.stderr, "Tệp đã tồn tại")
+	require.Contains(t, r.stderr, "không ghi đè")
 	require.Equal(t, 2, conflictRows(t, dir))
 
 	r = cli(t, dir, "conflicts", "archive", "--older-than", "chín mươi", "--out", exists)
@@ -131,4 +131,31 @@ func TestConflictsArchiveOnAFullDiskNamesTheArchive(t *testing.T) {
 		require.Contains(t, r.stderr, out)
 		require.Contains(t, r.stderr, tc.untouched)
 	}
+}
+
+// --out naming a file or a folder that exists was told with the general
+// "the command did not finish: try again" (which fails the same way), the
+// reason only in the detail for IT staff (helper 130).
+func TestConflictsArchiveOntoAnExistingPathSaysChooseAnother(t *testing.T) {
+	dir := t.TempDir()
+	enrollLocally(t, dir)
+	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")
+	file := filepath.Join(t.TempDir(), "x.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte("cũ\n"), 0o600))
+	for _, out := range []string{file, t.TempDir()} {
+		for _, tc := range []struct{ lang, tryAgain, exists string }{
+			{"en", "try again", "exists already"},
+			{"vi", "thử lại", "đã có một tệp hoặc thư mục tên"},
+		} {
+			r := cli(t, dir, "conflicts", "archive", "--older-than", "90d", "--out", out, "--lang", tc.lang)
+			require.Equal(t, exitError, r.code, r.stderr)
+			require.Equal(t, 1, conflictRows(t, dir))
+			require.NotContains(t, r.stderr, tc.tryAgain, "%s: running it again fails again", out)
+			require.Contains(t, r.stderr, tc.exists)
+			require.Contains(t, r.stderr, "--out")
+		}
+	}
+	got, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.Equal(t, "cũ\n", string(got), "never overwritten")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,9 @@ func WriteFile(path string, fill func(emit func(Conflict) error) error) (n int, 
 	if err = os.Rename(tmp, path); err != nil {
 		return 0, fmt.Errorf("archive: %w", err)
 	}
-	if d, derr := os.Open(dir); derr == nil {
+	// Windows cannot flush a folder opened for reading (access denied,
+	// every time): there the renamed file's own flush above is what holds.
+	if d, derr := os.Open(dir); derr == nil && runtime.GOOS != "windows" {
 		serr := d.Sync()
 		d.Close()
 		if serr != nil {
