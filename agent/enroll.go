@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -86,6 +88,30 @@ func parseErrorBody(status int, body []byte) *ServerError {
 	return &ServerError{Status: status, Code: eb.Error.Code, Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN}
 }
 
+// LabelError: the name given for this laptop (--label, the app's form) is
+// not one the server takes; the code is not used.
+type LabelError struct{}
+
+func (e *LabelError) Error() string {
+	return "agent: the laptop's name is over 100 characters or holds a control character"
+}
+
+func (e *LabelError) Message(lang string) string {
+	return pick(lang,
+		"Tên máy (--label) dài quá 100 ký tự hoặc có ký tự điều khiển (như tab, xuống dòng). Hãy đặt tên ngắn hơn, trên một dòng, rồi đăng ký lại; mã đăng ký chưa bị dùng.",
+		"The laptop's name (--label) is over 100 characters or holds a control character (a tab, a line break). Give a shorter name on one line, then enroll again; the code is not used up.")
+}
+
+// CheckLabel checks a laptop's name as the server will (checkDeviceText):
+// at most 100 characters, text without control characters.
+func CheckLabel(label string) error {
+	label = strings.TrimSpace(label)
+	if utf8.RuneCountInString(label) > 100 || !utf8.ValidString(label) || strings.ContainsFunc(label, unicode.IsControl) {
+		return &LabelError{}
+	}
+	return nil
+}
+
 // Enroll exchanges a one-time code for a device token and stores the
 // enrollment (scope, member, server) in the replica. The caller stores the
 // token (WriteToken).
@@ -106,6 +132,9 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		}
 	}()
 	if err := r.writable(); err != nil { // damage.go: repair first
+		return "", nil, err
+	}
+	if err := CheckLabel(label); err != nil {
 		return "", nil, err
 	}
 	u, err := NormalizeServerURL(server)

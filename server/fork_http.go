@@ -60,12 +60,15 @@ func (s *Server) handleFork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	label := strings.TrimSpace(req.Label)
-	if label == "" {
-		label = dev.Label
-	}
 	if err := checkDeviceText(label, req.Client); err != nil {
 		WriteHTTPError(w, err)
 		return
+	}
+	if label == "" {
+		// Checked as the client's own text only: the device's label was
+		// stored before labels were checked, and a copied folder must not
+		// be stuck on it.
+		label = dev.Label
 	}
 	tok, err := newToken()
 	if err != nil {

@@ -547,6 +547,9 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 	} else if _, err := agent.NormalizeServerURL(server); err != nil {
 		bad("server", tr(lang, "err_server_bad"))
 	}
+	if err := agent.CheckLabel(label); err != nil {
+		bad("label", agent.MessageOf(err, lang))
+	}
 	problem := ""
 	if len(errs) == 0 {
 		_, _, err := a.r.EnrollWith(ctx, server, code, label, func(token string) error { return agent.WriteToken(a.cfg.TokenPath, token) })
