@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -40,9 +39,6 @@ func (r *Replica) Mark(ctx context.Context) (Mark, error) {
 // corrected by the offset the server gave at the last sync: the date a new
 // record takes by default and the bound CheckWrite puts on dates.
 func (r *Replica) Today() string { return r.today() }
-
-// Now is the time by this replica's clock, corrected as Today is.
-func (r *Replica) Now() time.Time { return r.now().Add(r.clk().Offset()) }
 
 // Schema is the data model this replica runs.
 func (r *Replica) Schema() *schema.Registry { return r.sch }

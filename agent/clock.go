@@ -88,10 +88,14 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
 		return 0, err
 	}
+	if err := t.setMeta(metaClockSetBack, int64(0)); err != nil {
+		return 0, err
+	}
 	if err := t.commit(); err != nil {
 		return 0, err
 	}
 	r.measuredWall.Store(next.Wall)
+	r.clockBack.Store(false)
 	return restamped, nil
 }
 
@@ -100,30 +104,53 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 // back: past a time service's small steps.
 const clockSetBackSlack = 10 * time.Minute
 
-// ClockSetBack reports whether this laptop's clock now reads earlier than
-// it did when the last sync measured it, which real time cannot do: the
-// clock was set back by hand since (most often set right, after a sync
-// measured it days ahead). The offset that sync measured no longer says
-// how wrong the clock is, so new records' dates follow the clock as it
-// reads now (dateOffset) until the next sync measures it again.
+// metaClockSetBack marks that this laptop's clock was seen set back since
+// the last sync measured it (ClockSetBack): kept until the next sync
+// measures it again (takeClock), so that the clock passing the measured
+// moment later, days offline, does not bring the stale offset back.
+const metaClockSetBack = "clock_set_back"
+
+// ClockSetBack reports whether this laptop's clock was set back by hand
+// since the last sync measured it: it reads, or read at an earlier
+// command, earlier than at that measurement, which real time cannot do
+// (most often set right, after a sync measured it days ahead). The offset
+// that sync measured no longer says how wrong the clock is, so new
+// records' dates and times follow the clock as it reads (Now, today) until
+// the next sync measures it again.
 func (r *Replica) ClockSetBack() bool {
-	return clockSetBack(r.now(), r.measuredWall.Load())
+	w := r.measuredWall.Load()
+	if clockSetBack(r.now(), w) {
+		r.backSeenFor.Store(w) // kept with the next write (saveWrites)
+		return true
+	}
+	return r.clockBack.Load() || w > 0 && r.backSeenFor.Load() == w
 }
 
 func clockSetBack(now time.Time, measuredWall int64) bool {
 	return measuredWall > 0 && now.UnixMilli() < measuredWall-clockSetBackSlack.Milliseconds()
 }
 
-// dateOffset is the correction the dates of new records take (today):
-// the offset the last sync measured, or none once the clock was set back
-// since (ClockSetBack). A clock set forward by hand cannot be told from
-// days passing; its dates run ahead and the server refuses them, saying
-// to check the clock.
-func (r *Replica) dateOffset() time.Duration {
-	if r.ClockSetBack() {
-		return 0
+// noteClockSetBack keeps a set-back seen now (ClockSetBack) in the replica.
+// A failure to write it is no failure of the command: the next one sees
+// the clock again, or the write's own transaction keeps it (saveWrites).
+func (r *Replica) noteClockSetBack(ctx context.Context) {
+	if r.clockBack.Load() || !r.ClockSetBack() {
+		return
 	}
-	return r.clk().Offset()
+	if setMeta(ctx, r.db, metaClockSetBack, int64(1)) == nil {
+		r.clockBack.Store(true)
+	}
+}
+
+// Now is the time by this laptop's clock corrected by the offset the last
+// sync measured, or as it reads once it was set back since (ClockSetBack):
+// what new records' dates and times take. Stamps (the HLC) keep the
+// measured offset: the next sync restamps what was written meanwhile.
+func (r *Replica) Now() time.Time {
+	if r.ClockSetBack() {
+		return r.now()
+	}
+	return r.now().Add(r.clk().Offset())
 }
 
 // restampPending restamps the writes above seq that no sync restamped

@@ -413,7 +413,7 @@ func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []Imp
 		p.defaults["taught_on"] = p.today
 	case "field_reports":
 		p.defaults["status"] = string(schema.StatusSubmitted)
-		p.defaults["submitted_at"] = r.now().Add(r.clk().Offset()).UnixMilli()
+		p.defaults["submitted_at"] = r.Now().UnixMilli()
 	}
 	if _, ok := t.Field("household_id"); ok {
 		if err := p.loadParents(ctx); err != nil {

@@ -405,8 +405,8 @@ type Status struct {
 	Offset     time.Duration `json:"clock_offset_ns,string"`
 	OffsetText string        `json:"clock_offset"`
 	ClockWarn  bool          `json:"clock_warning"`
-	// ClockSetBack: the clock reads earlier than when the last sync
-	// measured it (Replica.ClockSetBack); new records are dated by it.
+	// ClockSetBack: the clock was set back since the last sync measured
+	// it (Replica.ClockSetBack); new records are dated by it.
 	ClockSetBack bool   `json:"clock_set_back"`
 	Cursor       uint64 `json:"cursor,string"`
 	LastSyncErr  string `json:"last_sync_error,omitempty"`
@@ -460,7 +460,11 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ClockSetBack = clockSetBack(r.now(), wall)
+	back, err := r.metaInt(ctx, r.db, metaClockSetBack)
+	if err != nil {
+		return nil, err
+	}
+	s.ClockSetBack = back != 0 || clockSetBack(r.now(), wall)
 	cur, err := r.metaInt(ctx, r.db, "cursor")
 	if err != nil {
 		return nil, err

@@ -139,6 +139,8 @@ type Replica struct {
 	// measuredWall is this laptop's wall clock (Unix ms) when the last
 	// sync measured it: offset_wall_ms (clock.go, ClockSetBack).
 	measuredWall atomic.Int64
+	clockBack    atomic.Bool  // clock_set_back as kept (ClockSetBack)
+	backSeenFor  atomic.Int64 // the measuredWall this process saw the clock set back against
 	skew         time.Duration
 	now          func() time.Time
 	cols         map[string][]string // row table -> columns (without id)
@@ -478,6 +480,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	r.setClock(time.Duration(off)*time.Millisecond, syncproto.HLC(last))
 	wall, _ := r.metaInt(ctx, r.db, "offset_wall_ms")
 	r.measuredWall.Store(wall)
+	back, _ := r.metaInt(ctx, r.db, metaClockSetBack)
+	r.clockBack.Store(back != 0)
+	r.noteClockSetBack(ctx)
 	return nil
 }
 

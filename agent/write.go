@@ -248,9 +248,24 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	}
 	if d := time.Duration(off) * time.Millisecond; d != r.clk().Offset() {
 		r.setClock(d, r.clk().Last())
-		if wall, err := t.metaInt("offset_wall_ms"); err == nil {
-			r.measuredWall.Store(wall)
+	}
+	// The clock's set-back as kept (another process may have synced since,
+	// or seen it), and kept with this write when it is seen now.
+	wall, err := t.metaInt("offset_wall_ms")
+	if err != nil {
+		return nil, err
+	}
+	r.measuredWall.Store(wall)
+	back, err := t.metaInt(metaClockSetBack)
+	if err != nil {
+		return nil, err
+	}
+	r.clockBack.Store(back != 0)
+	if back == 0 && r.ClockSetBack() { // seen now, or by this process since that measurement
+		if err := t.setMeta(metaClockSetBack, int64(1)); err != nil {
+			return nil, err
 		}
+		r.clockBack.Store(true)
 	}
 	r.clk().Restore(syncproto.HLC(last)) // another process may have written
 	// The scope of every change is the row's hamlet after this write.
@@ -536,7 +551,7 @@ func (r *Replica) AddTutoring(ctx context.Context, household syncproto.RowID, fs
 // AddReport files a field report for a resident. household may be uuid.Nil
 // for a report about a place; then fs must hold hamlet_code.
 func (r *Replica) AddReport(ctx context.Context, household syncproto.RowID, fs Fields, opts ...AddOption) (syncproto.RowID, error) {
-	d := Fields{"status": string(schema.StatusSubmitted), "submitted_at": r.now().Add(r.clk().Offset()).UnixMilli()}
+	d := Fields{"status": string(schema.StatusSubmitted), "submitted_at": r.Now().UnixMilli()}
 	if household != uuid.Nil {
 		return r.child(ctx, "field_reports", household, fs, d, opts...)
 	}
@@ -587,7 +602,7 @@ func keepDerived(table string, fs, d Fields, keys ...string) error {
 }
 
 func (r *Replica) today() string {
-	return schema.Today(r.now().Add(r.dateOffset()))
+	return schema.Today(r.Now())
 }
 
 func withDefaults(fs, d Fields) Fields {

@@ -48,3 +48,26 @@ func TestClockSetBackByHandDatesByTheClock(t *testing.T) {
 	add = l.must("visit", "add", "--household", id, "--notes", "lần hai")
 	require.Empty(t, add.stderr)
 }
+
+// Seen by one command, the set-back is kept in the replica: a later
+// command, days later offline when the clock (set right) has passed the
+// moment the sync measured it, still dates by the clock, not by the stale
+// offset (helper 133's review).
+func TestClockSetBackIsKeptAcrossCommands(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.env = []string{"HAMLET_CLOCK_SHIFT=+72h", "HAMLET_TEST=1"}
+	l.enroll(ts)
+	l.must("sync")
+	id := l.mustAdd(ts.HamletsA[0], "Phạm Văn Dũng")
+	l.must("sync")
+	l.env = nil // the date set right by hand
+	require.Contains(t, l.must("status").stdout, "sớm hơn lúc đồng bộ lần trước")
+	l.env = []string{"HAMLET_CLOCK_SHIFT=+73h", "HAMLET_TEST=1"} // three days on, offline
+	l.must("visit", "add", "--household", id, "--notes", "ba ngày sau")
+	var vs []struct{ Fields map[string]any }
+	lr := l.must("visit", "list", "--json")
+	require.NoError(t, json.Unmarshal([]byte(lr.stdout), &vs), lr.stdout)
+	require.Len(t, vs, 1)
+	require.Equal(t, time.Now().Add(73*time.Hour).In(vnZone).Format(time.DateOnly), vs[0].Fields["visited_on"])
+}
