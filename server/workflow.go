@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -46,7 +48,8 @@ var (
 // out of the same status.
 func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req TransitionRequest) (TransitionResult, error) {
 	to := schema.ReportStatus(strings.TrimSpace(req.To))
-	req.Agency, req.Reason = strings.TrimSpace(req.Agency), strings.TrimSpace(req.Reason)
+	// Counted as stored (NFC): a reason typed decomposed is no longer.
+	req.Agency, req.Reason = norm.NFC.String(strings.TrimSpace(req.Agency)), norm.NFC.String(strings.TrimSpace(req.Reason))
 	if !to.Valid() {
 		return TransitionResult{}, BadParamText("to",
 			fmt.Sprintf("Trạng thái %q không có; chọn một trong: %s.", req.To, schema.EnumChoices(schema.EnumReportStatus, "vi")),
@@ -76,6 +79,10 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 		// the report came back to the portal (analytics.deadline).
 		fields["dispatched_at"] = syncproto.Int(now.UnixMilli())
 	}
+	// A reason is the latest transition's: one without a reason clears
+	// the last (a hand-back's "not this agency's" beside a new dispatch
+	// told the volunteer the wrong thing).
+	fields["status_reason"] = syncproto.Null()
 	if req.Reason != "" {
 		fields["status_reason"] = syncproto.String(req.Reason)
 	}
@@ -123,6 +130,9 @@ func (s *Server) Transition(ctx context.Context, reportID syncproto.RowID, req T
 			v, ok := fields[f]
 			if !ok {
 				continue
+			}
+			if cur, had := rc.st.Versions[f]; v.IsNull() && (!had || cur.Value.IsNull()) {
+				continue // no reason to clear
 			}
 			if err := b.serverWrite(ref, rc, f, v); err != nil {
 				return err
