@@ -157,6 +157,11 @@ const metaAckedSeq = "acked_seq"
 // refuses (needsClone): the server may hold none of such a row.
 const metaResentKeep = "resent_keep_refused"
 
+// metaLogEpoch is the server's log epoch at this replica's last sync
+// (Welcome.LogEpoch): another one means the log was restored since, and
+// the session replays it from the start (plan).
+const metaLogEpoch = "log_epoch"
+
 // noteAcked raises metaAckedSeq to seq.
 func (t *txn) noteAcked(seq uint64) error {
 	if seq == 0 {

@@ -166,18 +166,37 @@ func (s *syncRun) plan(ctx context.Context) error {
 		return err
 	}
 	s.cursor = uint64(cursor)
-	if s.serverBehind = s.cursor > wel.Cursor; s.serverBehind {
-		// The server's log ends below what this replica pulled: it was
-		// restored from a backup (§7.5), and its entries past the restore
-		// point are new here whatever their numbers. The push below may
-		// carry its head past the old cursor before the pull asks, and
-		// then nothing would refuse that cursor: the log is replayed from
-		// the start now, and the cursor stored says so, in case this
-		// session ends before its pull.
-		if err := setMeta(ctx, r.db, "cursor", int64(0)); err != nil {
+	epoch, err := r.metaInt(ctx, r.db, metaLogEpoch)
+	if err != nil {
+		return err
+	}
+	// The server's log ends below what this replica pulled, or it is
+	// another epoch of the log (restored from a backup since, §7.1): its
+	// entries past the restore point are new here whatever their numbers,
+	// even below the cursor, once other laptops' pushes carried the head
+	// past it. The push below may carry the head past the old cursor
+	// before the pull asks, and then nothing would refuse that cursor: the
+	// log is replayed from the start now, and the cursor stored says so,
+	// with the epoch, in case this session ends before its pull.
+	newEpoch := uint64(epoch) != wel.LogEpoch
+	if s.serverBehind = s.cursor > wel.Cursor || s.cursor > 0 && newEpoch; s.serverBehind || newEpoch {
+		if s.serverBehind {
+			cursor, s.cursor = 0, 0
+		} // else it never pulled: it clones, under the new epoch
+		t, err := r.begin(ctx)
+		if err != nil {
 			return err
 		}
-		s.cursor = 0
+		defer t.rollback()
+		if err := t.setMeta("cursor", cursor); err != nil {
+			return err
+		}
+		if err := t.setMeta(metaLogEpoch, int64(wel.LogEpoch)); err != nil { // the bits of the uint64
+			return err
+		}
+		if err := t.commit(); err != nil {
+			return err
+		}
 	}
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor

@@ -257,5 +257,9 @@ func (a *Admin) SyncStatus(ctx context.Context) (Status, error) {
 // Backup writes a consistent copy of the database to path while serving.
 func (a *Admin) Backup(ctx context.Context, path string) error { return a.s.store.Backup(ctx, path) }
 
+// MarkRestored marks the store restored (Store.MarkRestored): the server's
+// next start takes a new log epoch.
+func (a *Admin) MarkRestored(ctx context.Context) error { return a.s.store.MarkRestored(ctx) }
+
 // GC collects tombstones now.
 func (a *Admin) GC(ctx context.Context) (GCStats, error) { return a.s.GC(ctx) }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -202,6 +204,7 @@ type Server struct {
 	store   Store
 	clock   *syncproto.Clock
 	id      syncproto.ReplicaID
+	epoch   uint64 // Welcome.LogEpoch: the log restored from a backup, if not 0 (store LogEpoch)
 	metrics *metrics
 	hub     *hub
 	shared  bool // other processes commit to the store too (CommitFeed)
@@ -258,8 +261,13 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("open server: %w", err)
 	}
+	epoch, err := st.LogEpoch(ctx)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open server: %w", err)
+	}
 	s := &Server{
-		cfg: cfg, log: cfg.Logger, store: st, id: id,
+		cfg: cfg, log: cfg.Logger, store: st, id: id, epoch: epoch,
 		clock:     syncproto.NewClock(cfg.Now, cfg.MaxSkew),
 		metrics:   newMetrics(),
 		hub:       newHub(cfg.LogTail),
@@ -312,6 +320,10 @@ func (s *Server) Now() time.Time { return s.cfg.Now() }
 
 // ID is the server's replica id.
 func (s *Server) ID() syncproto.ReplicaID { return s.id }
+
+// LogEpoch is the epoch of the log this server serves (Welcome.LogEpoch):
+// 0 unless the store was restored from a backup.
+func (s *Server) LogEpoch() uint64 { return s.epoch }
 
 // Config is the configuration in force, defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
@@ -588,4 +600,16 @@ func (s *Server) GC(ctx context.Context) (GCStats, error) {
 	}
 	s.flushActivity(ctx)
 	return Collect(ctx, s.store, s.gcOptions())
+}
+
+// NewLogEpoch is a fresh random log epoch for a restored store (Store
+// LogEpoch): never 0, which means never restored.
+func NewLogEpoch() uint64 {
+	for {
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails since Go 1.24
+		if e := binary.BigEndian.Uint64(b[:]); e != 0 {
+			return e
+		}
+	}
 }

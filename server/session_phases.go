@@ -108,7 +108,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 	if !c.enqueueLocked(&syncproto.Welcome{Reclone: reclone,
 		Protocol: syncproto.ProtocolVersion, Schema: schema.Version, MinSchema: uint16(c.s.cfg.MinAgentSchema),
 		Server: c.s.id, ServerTime: c.s.now().UnixMilli(), EchoSentAt: h.SentAt, MaxSkewMs: c.s.cfg.MaxSkew.Milliseconds(),
-		Scope: c.scopeList, PushedSeq: pushed, Cursor: head,
+		Scope: c.scopeList, PushedSeq: pushed, Cursor: head, LogEpoch: c.s.epoch,
 		MaxFrame: uint32(c.s.cfg.Limits.MaxFrame), MaxChanges: uint32(c.s.cfg.Limits.MaxChanges),
 	}) {
 		return false

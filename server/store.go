@@ -284,6 +284,13 @@ type AdminStore interface {
 	Devices(ctx context.Context) ([]Device, error)
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	ServerID(ctx context.Context) (syncproto.ReplicaID, error)
+	// LogEpoch is the epoch of the log this store holds (Welcome.LogEpoch):
+	// 0 until a restore; when the store carries the mark a backup or
+	// MarkRestored left, a new random epoch replaces it, once.
+	LogEpoch(ctx context.Context) (uint64, error)
+	// MarkRestored marks the store as a restored copy: its next LogEpoch
+	// takes a new epoch.
+	MarkRestored(ctx context.Context) error
 	Backup(ctx context.Context, path string) error
 	// ChangeTeamHamlet adds c.Hamlet to c.Team's hamlets (c.Added) or
 	// removes it, and records c in the team's scope log, in one

@@ -93,7 +93,13 @@ func (d *decoder) welcome(n int) (Message, int, error) {
 	if m.Reclone, err = d.d.DecodeBool(); err != nil {
 		return nil, 0, err
 	}
-	return m, 15, nil
+	if n < 16 {
+		return m, 15, nil // a server before log epochs: never restored, as far as it says
+	}
+	if m.LogEpoch, err = d.d.DecodeUint64(); err != nil {
+		return nil, 0, err
+	}
+	return m, 16, nil
 }
 
 func (d *decoder) push(n int) (Message, int, error) {

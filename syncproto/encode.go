@@ -45,11 +45,12 @@ func (e *encoder) message(m Message) error {
 			enc.EncodeUint(uint64(m.Protocol)), enc.EncodeUint(uint64(m.Schema)),
 			enc.EncodeBytes(m.Replica[:]), enc.EncodeString(m.Client), enc.EncodeInt(m.SentAt))
 	case *Welcome:
-		err = errors.Join(enc.EncodeArrayLen(15), enc.EncodeUint(uint64(MsgWelcome)),
+		err = errors.Join(enc.EncodeArrayLen(16), enc.EncodeUint(uint64(MsgWelcome)),
 			enc.EncodeUint(uint64(m.Protocol)), enc.EncodeUint(uint64(m.Schema)), enc.EncodeUint(uint64(m.MinSchema)),
 			enc.EncodeBytes(m.Server[:]), enc.EncodeInt(m.ServerTime), enc.EncodeInt(m.EchoSentAt), enc.EncodeInt(m.MaxSkewMs),
 			e.strings(m.Scope), enc.EncodeUint(m.PushedSeq), enc.EncodeUint(m.Cursor),
-			enc.EncodeUint(uint64(m.MaxFrame)), enc.EncodeUint(uint64(m.MaxChanges)), enc.EncodeNil(), enc.EncodeBool(m.Reclone))
+			enc.EncodeUint(uint64(m.MaxFrame)), enc.EncodeUint(uint64(m.MaxChanges)), enc.EncodeNil(), enc.EncodeBool(m.Reclone),
+			enc.EncodeUint(m.LogEpoch))
 	case *Push:
 		err = errors.Join(enc.EncodeArrayLen(3), enc.EncodeUint(uint64(MsgPush)), enc.EncodeUint(m.Batch), e.changes(m.Changes))
 	case *Ack:

@@ -130,11 +130,15 @@ func genericCases() []genericCase {
 		{"MaxChanges", "uint32", uint32(10000)},
 		{"reserved", "any", nil},
 		{"Reclone", "bool", true},
+		{"LogEpoch", "uint64", uint64(0x9e3779b97f4a7c15)},
 	}
 	welcomeMsg := &Welcome{Protocol: 1, Schema: 2, MinSchema: 1, Server: gSrv, ServerTime: 1764000000203, EchoSentAt: 1764000000123,
-		MaxSkewMs: 300000, Scope: []string{"32002-01", "32002-02"}, PushedSeq: 41, Cursor: 1 << 60, MaxFrame: 4 << 20, MaxChanges: 10000, Reclone: true}
+		MaxSkewMs: 300000, Scope: []string{"32002-01", "32002-02"}, PushedSeq: 41, Cursor: 1 << 60, MaxFrame: 4 << 20, MaxChanges: 10000, Reclone: true,
+		LogEpoch: 0x9e3779b97f4a7c15}
 	oldWelcome := *welcomeMsg
-	oldWelcome.Reclone = false
+	oldWelcome.Reclone, oldWelcome.LogEpoch = false, 0
+	beforeEpochWelcome := *welcomeMsg
+	beforeEpochWelcome.LogEpoch = 0
 
 	pull := []elem{
 		{"type", "uint", uint8(MsgPull)},
@@ -178,6 +182,7 @@ func genericCases() []genericCase {
 		}, want: &Hello{Protocol: 1, Schema: 2, Replica: gA, Client: "hamlet-agent/0.1.0 linux/amd64", SentAt: 1764000000123}},
 		{name: "welcome", t: MsgWelcome, elems: welcome, want: welcomeMsg},
 		{name: "welcome of a server before Reclone", t: MsgWelcome, elems: welcome[:14], want: &oldWelcome, decodeOnly: true},
+		{name: "welcome of a server before LogEpoch", t: MsgWelcome, elems: welcome[:15], want: &beforeEpochWelcome, decodeOnly: true},
 		{name: "push", t: MsgPush, elems: []elem{
 			{"type", "uint", uint8(MsgPush)},
 			{"Batch", "uint64", uint64(7)},

@@ -85,6 +85,13 @@ type Welcome struct {
 	// from was truncated below its cursor (LogFloor): it pushes its pending
 	// changes, drops its synced rows and clones again by snapshot.
 	Reclone bool
+	// LogEpoch (element 16) names the server's log as restored: 0 for a
+	// log never restored from a backup, a new random value at the first
+	// start on each restored copy (§7.5). Sequence numbers past the
+	// restore point name other entries under a new epoch, even below a
+	// client's cursor, so a client that pulled under another epoch
+	// replays the log from the start.
+	LogEpoch uint64
 }
 
 // Push carries a batch of the client's changes, in its log order.

@@ -282,6 +282,16 @@ func TestOperatorCommandsBothStores(t *testing.T) {
 			require.Contains(t, errOut, "pg_dump", "PostgreSQL is backed up with its own tools, and the operator is told so")
 			require.NoFileExists(t, out)
 		}},
+		{"restored", func(t *testing.T, st *operatorStore, s *state) {
+			srv, _, done := st.open(t)
+			before := srv.LogEpoch()
+			done()
+			require.Contains(t, st.ok(t, "restored"), "tải lại nhật ký từ đầu")
+			srv, _, done = st.open(t)
+			defer done()
+			require.NotZero(t, srv.LogEpoch(), "the next start takes a log epoch")
+			require.NotEqual(t, before, srv.LogEpoch())
+		}},
 		{"serve", func(t *testing.T, st *operatorStore, s *state) {
 			var out, errOut bytes.Buffer
 			e := &env{stdout: &out, stderr: &errOut, lang: "vi"}

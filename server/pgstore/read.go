@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -386,6 +387,37 @@ func (s *Store) ServerID(ctx context.Context) (syncproto.ReplicaID, error) {
 		return id, fmt.Errorf("read server id: %w", err)
 	}
 	return id, nil
+}
+
+// LogEpoch takes a new epoch in one statement when the store carries the
+// restore mark (MarkRestored): of two server processes starting on one
+// database, one removes the mark and the other reads its epoch.
+func (s *Store) LogEpoch(ctx context.Context) (uint64, error) {
+	if _, err := s.q().Exec(ctx, `WITH mark AS (DELETE FROM server_meta WHERE key = 'restore_pending' RETURNING 1)
+		INSERT INTO server_meta (key, value) SELECT 'log_epoch', $1 FROM mark
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatUint(server.NewLogEpoch(), 10)); err != nil {
+		return 0, fmt.Errorf("read the log epoch: %w", err)
+	}
+	var v string
+	err := s.q().QueryRow(ctx, `SELECT value FROM server_meta WHERE key = 'log_epoch'`).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the log epoch: %w", err)
+	}
+	epoch, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read the log epoch: %w", err)
+	}
+	return epoch, nil
+}
+
+func (s *Store) MarkRestored(ctx context.Context) error {
+	if _, err := s.q().Exec(ctx, `INSERT INTO server_meta (key, value) VALUES ('restore_pending', '1') ON CONFLICT (key) DO NOTHING`); err != nil {
+		return fmt.Errorf("mark the store restored: %w", err)
+	}
+	return nil
 }
 
 // Backup is PostgreSQL's business: pg_dump, or a base backup with WAL

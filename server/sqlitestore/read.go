@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -500,10 +501,26 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
+	// The copy is a restore to be: the server's first start on it takes a
+	// new log epoch (LogEpoch), which tells every laptop that pulled from
+	// this log that its numbers past the copy are not the same entries.
+	if err := markCopyRestored(ctx, path); err != nil {
+		return fmt.Errorf("backup to %s: %w", path, err)
+	}
 	if err := s.backupBlobs(ctx, path); err != nil {
 		return fmt.Errorf("backup to %s: photos: %w", path, err)
 	}
 	return nil
+}
+
+func markCopyRestored(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `INSERT INTO server_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING`, restorePending)
+	return err
 }
 
 // BackupBlobsDir is where Backup puts the photos of a backup written to
@@ -567,4 +584,56 @@ func (s *Store) backupBlobs(ctx context.Context, path string) error {
 		}
 	}
 	return nil
+}
+
+// restorePending is the server_meta key a backup's copy carries (Backup,
+// MarkRestored): the first LogEpoch on it takes a new epoch and removes it.
+const restorePending = "restore_pending"
+
+func (s *Store) LogEpoch(ctx context.Context) (uint64, error) {
+	var epoch uint64
+	err := s.write(ctx, func(w *writeTx) error {
+		var pending int
+		row, err := w.queryRow(`SELECT count(*) FROM server_meta WHERE key = ?`, restorePending)
+		if err != nil {
+			return err
+		}
+		if err := row.Scan(&pending); err != nil {
+			return err
+		}
+		if pending > 0 {
+			if _, err := w.exec(`INSERT INTO server_meta (key, value) VALUES ('log_epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+				strconv.FormatUint(server.NewLogEpoch(), 10)); err != nil {
+				return err
+			}
+			if _, err := w.exec(`DELETE FROM server_meta WHERE key = ?`, restorePending); err != nil {
+				return err
+			}
+		}
+		var v string
+		row, err = w.queryRow(`SELECT value FROM server_meta WHERE key = 'log_epoch'`)
+		if err != nil {
+			return err
+		}
+		err = row.Scan(&v)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		epoch, err = strconv.ParseUint(v, 10, 64)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the log epoch: %w", err)
+	}
+	return epoch, nil
+}
+
+func (s *Store) MarkRestored(ctx context.Context) error {
+	return s.write(ctx, func(w *writeTx) error {
+		_, err := w.exec(`INSERT INTO server_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING`, restorePending)
+		return err
+	})
 }

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"Blobs", testBlobs},                                                         // blobs.go
 		{"ConcurrentUpload", testConcurrentUpload},                                   // blobs.go
 		{"PhotoReferences", testPhotoReferences},                                     // blobs.go
+		{"LogEpochOnRestore", testLogEpoch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -568,4 +569,24 @@ func testConcurrentRow(t *testing.T, s store) {
 		seen[e.Change.Value.AsInt()] = true
 	}
 	require.Len(t, seen, writers*each, "every value 1..n once")
+}
+
+// A store never restored has epoch 0; each restore mark gives one new
+// epoch, once, which stays (docs/PROTOCOL.md §7.1, Welcome.LogEpoch).
+func testLogEpoch(t *testing.T, s store) {
+	e, err := s.LogEpoch(ctx)
+	require.NoError(t, err)
+	require.Zero(t, e)
+	require.NoError(t, s.MarkRestored(ctx))
+	e1, err := s.LogEpoch(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, e1)
+	again, err := s.LogEpoch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, e1, again, "the mark gives one epoch, once")
+	require.NoError(t, s.MarkRestored(ctx))
+	e2, err := s.LogEpoch(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, e2)
+	require.NotEqual(t, e1, e2, "a second restore, a second epoch")
 }
