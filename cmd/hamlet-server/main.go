@@ -232,9 +232,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	// An argument that is not UTF-8 (a terminal in another encoding) would
 	// be stored as it is on SQLite and fail PostgreSQL's text: told here,
-	// once, for every command.
+	// once, for every command. A path is the file system's business: a
+	// file named in a legacy encoding is still a file.
 	for i, a := range args {
-		if !utf8.ValidString(a) {
+		if !utf8.ValidString(a) && !pathArg(args, i) {
 			fmt.Fprintf(stderr, "%s\n", e.msg(
 				fmt.Sprintf("Lỗi: tham số thứ %d (%q) không phải văn bản Unicode (UTF-8), có lẽ do bảng mã của cửa sổ lệnh. Hãy đặt cửa sổ lệnh dùng UTF-8 rồi gõ lại.", i+1, a),
 				fmt.Sprintf("Error: argument %d (%q) is not Unicode (UTF-8) text, probably the terminal's encoding. Set the terminal to UTF-8 and type it again.", i+1, a)))
@@ -294,6 +295,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// pathFlags are the options whose value is a file or folder path.
+var pathFlags = map[string]bool{"data-dir": true, "db": true, "file": true, "out": true, "tls-cert": true, "tls-key": true}
+
+// pathArg reports whether args[i] is a path: the value of a path option
+// (--file X, --file=X), or an argument naming a file that exists (units
+// import FILE).
+func pathArg(args []string, i int) bool {
+	a := args[i]
+	if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
+		return pathFlags[name]
+	}
+	if i > 0 && strings.HasPrefix(args[i-1], "-") && pathFlags[strings.TrimLeft(args[i-1], "-")] {
+		return true
+	}
+	_, err := os.Lstat(a)
+	return err == nil
 }
 
 func usage(e *env, w io.Writer) {

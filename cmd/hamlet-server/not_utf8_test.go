@@ -45,3 +45,18 @@ func TestArgumentNotUTF8IsAUsageError(t *testing.T) {
 		require.Contains(t, errOut, "không phải văn bản Unicode (UTF-8)", "%q", args)
 	}
 }
+
+// A path is the file system's: a UTF-8 units file saved under a name in a
+// legacy encoding was refused as a non-UTF-8 argument (helper 133's
+// review of 2ae7ee6).
+func TestPathNotUTF8IsStillAPath(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(dataFile(t, "camau-2025.csv"))
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "danh-m\xe1c.csv")
+	require.NoError(t, os.WriteFile(file, src, 0o600))
+	code, _, errOut := cli(t, dir, "units", "import", "--file", file, "--format", "2025")
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = cli(t, dir, "units", "import", "--file="+file, "--format", "2025")
+	require.Equal(t, 0, code, errOut)
+}
