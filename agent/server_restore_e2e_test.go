@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -211,4 +212,69 @@ func TestRestoredLogTheLastLaptopToSyncReplaysIt(t *testing.T) {
 	for name, r := range map[string]*agent.Replica{"a": a, "b": b} {
 		require.Equal(t, want, values(r), "replica %s holds C's values", name)
 	}
+}
+
+// TestRestoredLogACloneCutBeforeStartsAgain: a laptop's first clone is cut
+// half-way; the server is restored; a teammate corrects a household the
+// laptop holds, its entry taking a number below the cut clone's head in the
+// restored log. The clone resumed from the old log's head under the new
+// epoch and pulled from it after: the correction never came (helper 136's
+// review of bd6cd25). A clone or back-fill under way starts again.
+func TestRestoredLogACloneCutBeforeStartsAgain(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	a, ta := realAgent(t, ts, ts.TeamA)
+	b, tb := realAgent(t, ts, ts.TeamA)
+	l, tl := realAgent(t, ts, ts.TeamA) // enrolled before the backup, never synced
+	for i := 0; i < 120; i++ {
+		_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[i%2], "head_name": "Hộ số " + itoa(i), "phone": "0900000000"})
+		require.NoError(t, err)
+	}
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	restore := backupNow(t, ts)
+	for i := 0; i < 5; i++ { // acknowledged, lost by the restore
+		_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ sau sao lưu " + itoa(i)})
+		require.NoError(t, err)
+	}
+	realSync(t, a, ts, ta)
+
+	// L's first clone stops after its first chunks (head: past the backup's).
+	cctx, stop := context.WithCancel(ctx)
+	_, err := l.Sync(cctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 10,
+		Progress: func(p agent.Progress) {
+			if p.Phase == "clone" && p.Done >= 30 {
+				stop()
+			}
+		}})
+	stop()
+	require.Error(t, err, "the clone was stopped half-way")
+	held, err := l.List(ctx, "households", agent.ListOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, held)
+	var first uuid.UUID
+	for _, h := range held { // one that survives the restore
+		id, err := uuid.Parse(h.ID)
+		require.NoError(t, err)
+		if _, err := b.Show(ctx, "households", h.ID); err == nil {
+			first = id
+			break
+		}
+	}
+	require.NotEqual(t, uuid.Nil, first)
+
+	ts2 := restore()
+	require.NotZero(t, ts2.Server.LogEpoch())
+	// B corrects a household L holds: its entry takes a number below L's
+	// clone head in the restored log; A sends again what was lost.
+	require.NoError(t, b.EditHousehold(ctx, first, agent.Fields{"phone": "0988888888"}))
+	realSync(t, b, ts2, tb)
+	sa := realSync(t, a, ts2, ta)
+	require.Positive(t, sa.Resent)
+
+	realSync(t, l, ts2, tl)
+	realSync(t, l, ts2, tl) // and again: nothing brings it
+	got, err := l.Show(ctx, "households", first.String())
+	require.NoError(t, err)
+	require.Equal(t, "0988888888", got.Fields["phone"], "L holds B's correction made after the restore")
 }

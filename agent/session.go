@@ -194,6 +194,17 @@ func (s *syncRun) plan(ctx context.Context) error {
 		if err := t.setMeta(metaLogEpoch, int64(wel.LogEpoch)); err != nil { // the bits of the uint64
 			return err
 		}
+		if newEpoch {
+			// A clone or a back-fill cut before the restore would resume from
+			// the old log's head, and pull from it after: they start again,
+			// their rows merging as duplicates (helper 136's review).
+			if err := t.clearClone(); err != nil {
+				return err
+			}
+			if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?)`, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow); err != nil {
+				return err
+			}
+		}
 		if err := t.commit(); err != nil {
 			return err
 		}
