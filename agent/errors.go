@@ -16,6 +16,23 @@ type Messager interface {
 	Message(lang string) string
 }
 
+// AppMessager is an error whose message in the volunteer's app differs
+// from the CLI's: the app offers as a button what the CLI gives as a
+// command.
+type AppMessager interface {
+	error
+	AppMessage(lang string) string
+}
+
+// AppMessageOf is MessageOf for the volunteer's app.
+func AppMessageOf(err error, lang string) string {
+	var m AppMessager
+	if errors.As(err, &m) {
+		return m.AppMessage(lang)
+	}
+	return MessageOf(err, lang)
+}
+
 func isEN(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "en") }
 
 func pick(lang, vi, en string) string {

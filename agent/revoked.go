@@ -45,7 +45,13 @@ func nouns(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func (e *RevokedError) Message(lang string) string {
+func (e *RevokedError) Message(lang string) string { return e.message(lang, false) }
+
+// AppMessage is Message for the volunteer's app, which offers enrolling
+// again as a button, not a command (AppMessager).
+func (e *RevokedError) AppMessage(lang string) string { return e.message(lang, true) }
+
+func (e *RevokedError) message(lang string, app bool) string {
 	server := e.Server
 	if server == "" {
 		server = pick(lang, "<địa chỉ máy chủ>", "<server address>")
@@ -61,13 +67,27 @@ func (e *RevokedError) Message(lang string) string {
 			fmt.Sprintf(", %s not sent yet (on this laptop only)", nouns(e.Photos, "photo")))
 	}
 	if e.Unknown {
+		step := pick(lang, fmt.Sprintf("Khi có mã mới, chạy: hamlet-agent enroll --server %s --code <MÃ MỚI>.", server),
+			fmt.Sprintf("With the new code, run: hamlet-agent enroll --server %s --code <NEW CODE>.", server))
+		if app {
+			step = pick(lang, "Khi có mã mới, bấm «Đăng ký lại bằng mã mới» bên dưới và nhập mã.", "With the new code, press «Enroll again with a new code» below and enter it.")
+		}
 		return pick(lang,
-			fmt.Sprintf("Máy chủ không còn biết máy này nữa: hãy xin mã đăng ký mới (máy chủ có thể đã được cài lại hoặc dữ liệu của nó đã bị xóa). "+
-				"Mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s; đừng xóa thư mục dữ liệu. "+
-				"Khi có mã mới, chạy: hamlet-agent enroll --server %s --code <MÃ MỚI>.", kept, server),
-			fmt.Sprintf("The server does not know this laptop any more: ask for a new code (the server may have been reinstalled or its data wiped). "+
-				"All data on this laptop is kept, including %s; do not delete the data directory. "+
-				"With the new code, run: hamlet-agent enroll --server %s --code <NEW CODE>.", kept, server))
+			fmt.Sprintf("Máy chủ không còn biết máy này nữa: hãy xin mã đăng ký mới (máy chủ có thể đã được cài lại, dữ liệu của nó đã bị xóa, hoặc mã truy cập trên máy này không còn đúng). "+
+				"Mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s; đừng xóa thư mục dữ liệu. %s", kept, step),
+			fmt.Sprintf("The server does not know this laptop any more: ask for a new code (the server may have been reinstalled, its data wiped, or the access token on this laptop is no longer right). "+
+				"All data on this laptop is kept, including %s; do not delete the data directory. %s", kept, step))
+	}
+	if app {
+		return pick(lang,
+			fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ CNTT đã thu hồi mã truy cập của máy). "+
+				"Không mất gì: mọi dữ liệu trên máy vẫn được giữ nguyên, gồm %s. "+
+				"Việc cần làm: xin cán bộ CNTT một mã đăng ký mới, rồi bấm «Đăng ký lại bằng mã mới» bên dưới và nhập mã: các thay đổi chưa gửi sẽ được gửi đi, vẫn mang tên người đã ghi. "+
+				"Đừng xóa thư mục dữ liệu và đừng cài lại Hamlet.", kept),
+			fmt.Sprintf("This device's sync access was revoked (IT staff revoked its token). "+
+				"Nothing is lost: all data on this laptop is kept, including %s. "+
+				"What to do: ask IT staff for a new enrollment code, then press «Enroll again with a new code» below and enter it: the unsynced changes are sent, still under the name of whoever recorded them. "+
+				"Do not delete the data directory or reinstall Hamlet.", kept))
 	}
 	return pick(lang,
 		fmt.Sprintf("Quyền đồng bộ của máy này đã bị thu hồi (cán bộ CNTT đã thu hồi mã truy cập của máy). "+

@@ -76,7 +76,13 @@ func (c *checker) failErr(field string, err error) {
 }
 
 // text reads a text field (a phone is text the schema normalises).
-func (c *checker) text(field string) { c.check(field, c.form.Get(field)) }
+// text reads a text field with its line ends as typed: browsers send a
+// textarea's line break as CR LF, which counted two characters against a
+// limit the box counts one (maxlength), and was stored so.
+func (c *checker) text(field string) { c.check(field, lineEnds.Replace(c.form.Get(field))) }
+
+// lineEnds turns the line ends browsers send (CR LF, CR) into LF.
+var lineEnds = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 // date reads a date as people write it (dd/mm/yyyy, or yyyy-mm-dd).
 func (c *checker) date(field string) {

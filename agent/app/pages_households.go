@@ -325,8 +325,7 @@ func untouched(form url.Values, field string) bool {
 	if !ok || len(was) == 0 {
 		return false
 	}
-	nl := strings.NewReplacer("\r\n", "\n", "\r", "\n")
-	return nl.Replace(form.Get(field)) == nl.Replace(was[0])
+	return lineEnds.Replace(form.Get(field)) == lineEnds.Replace(was[0])
 }
 
 func (a *App) householdEdit(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {

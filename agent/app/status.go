@@ -62,7 +62,7 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		b.LastSync = i18n.DateTime(s.LastSync.Add(s.Offset), lang)
 	}
 	if st.Err != nil {
-		b.Error = agent.MessageOf(st.Err, lang)
+		b.Error = agent.AppMessageOf(st.Err, lang)
 	}
 	switch {
 	case !s.Enrolled:
