@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,6 +43,112 @@ CREATE TABLE photos (
 // (which takes it from the device that named it) and counted as waiting
 // until the server confirms it (photoWork).
 const photosAwayMigration = `ALTER TABLE photos ADD COLUMN away TEXT;`
+
+// photosOrphansMigration (agent migration 12) marks the replica for
+// adoptOrphanPhotos, which Open runs once. An agent built before
+// migration 11 dropped a report from the laptop (its hamlet left the
+// team) without a note of the photo it named that the server had not
+// confirmed: after the upgrade that photo sat in the table with away
+// NULL, named by nothing here, never offered nor counted, while the
+// server held a report naming a photo it would never get (found by
+// helper 134).
+const photosOrphansMigration = `INSERT INTO agent_meta (key, value) VALUES ('` + metaPhotoOrphans + `', '') ON CONFLICT (key) DO NOTHING;`
+
+const metaPhotoOrphans = "photos_orphans"
+
+// adoptOrphanPhotos notes, once (photosOrphansMigration), every photo
+// taken here that the server has not confirmed and that nothing here
+// names (no report, live or deleted, no change of a report's photos in
+// the outbox) as away with an unknown report (away = ”): it is offered,
+// counted and told like the photos of reports a pull dropped. The server
+// takes it from this device if a report it holds, written here, names it;
+// if none does (a report removed here before it ever synced), it answers
+// photo_unreferenced and the note is forgotten in silence (SyncPhotos).
+// Photos left so by this build are its own matter: the pass never runs
+// again.
+func (r *Replica) adoptOrphanPhotos(ctx context.Context) error {
+	var marked bool
+	if err := r.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM agent_meta WHERE key = ?)`, metaPhotoOrphans).Scan(&marked); err != nil {
+		return fmt.Errorf("note the photos no report names: %w", err)
+	}
+	if !marked {
+		return nil
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	// A replica at a schema without photos never had a report name one:
+	// nothing to note.
+	if _, ok := r.sch.Table("field_reports"); ok && r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		if err := t.adoptOrphanPhotos(); err != nil {
+			return fmt.Errorf("note the photos no report names: %w", err)
+		}
+	}
+	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaPhotoOrphans); err != nil {
+		return err
+	}
+	return t.commit()
+}
+
+func (t *txn) adoptOrphanPhotos() error {
+	orphans, err := t.strings(`SELECT digest FROM photos WHERE full = 1 AND uploaded = 0 AND away IS NULL`)
+	if err != nil || len(orphans) == 0 {
+		return err
+	}
+	named := map[string]bool{}
+	vals, err := t.strings(`SELECT photo_digests FROM field_reports WHERE photo_digests IS NOT NULL
+		UNION SELECT value FROM outbox WHERE tbl = 'field_reports' AND field = '` + schema.PhotoDigestsField + `' AND value IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	es, err := t.rowEntries(`tbl = 'field_reports'`)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		for _, f := range e.fields {
+			if f.field == schema.PhotoDigestsField && f.value.Kind() == syncproto.KindString {
+				vals = append(vals, f.value.AsString())
+			}
+		}
+	}
+	for _, v := range vals {
+		for _, d := range schema.PhotoDigests(v) {
+			named[d] = true
+		}
+	}
+	for _, d := range orphans {
+		if named[d] || !t.r.HasPhoto(d, false) {
+			continue
+		}
+		if err := t.exec(`UPDATE photos SET away = '' WHERE digest = ? AND away IS NULL`, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// strings reads a query's single text column.
+func (t *txn) strings(q string, args ...any) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v sql.NullString
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if v.Valid {
+			out = append(out, v.String)
+		}
+	}
+	return out, rows.Err()
+}
 
 // keepPhotosAway notes (photos.away), for the live field reports about to
 // be dropped (cond: a condition on field_reports' rows, with args), which

@@ -325,6 +325,12 @@ func serverSaysLater(err error) bool {
 	return false
 }
 
+// isCode: err is the server's answer code.
+func isCode(err error, code syncproto.Code) bool {
+	var se *ServerError
+	return errors.As(err, &se) && se.Code == code
+}
+
 // retryablePhoto: worth another request now (a cut, a server that asks to
 // resume elsewhere), as opposed to a refusal.
 func retryablePhoto(err error) bool {
@@ -437,7 +443,8 @@ type photoWork struct {
 	uploads []string // digests here in full, not confirmed by the server
 	thumbs  []string // digests named by reports, with neither file here
 	// away are the uploads whose report is no longer on this laptop (its
-	// hamlet left the scope): digest -> report id.
+	// hamlet left the scope): digest -> report id ("" when unknown: a
+	// photo adoptOrphanPhotos noted).
 	away map[string]string
 }
 
@@ -446,7 +453,8 @@ type photoWork struct {
 // when the server holds the report's naming of them (no write of the
 // report waits in the outbox, nor was refused): digest -> report. Their
 // report's hamlet left the scope; the server still takes them from this
-// device, and nobody else has them.
+// device, and nobody else has them. The report is "" for a photo that an
+// agent built before photos.away left named by nothing (adoptOrphanPhotos).
 func (r *Replica) awayPhotos(ctx context.Context) (map[string]string, error) {
 	if _, ok := r.sch.Table("field_reports"); !ok || !r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil, nil
@@ -583,7 +591,7 @@ func (r *Replica) PhotosUnsent(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, d := range here {
-		if (live[d] || away[d] != "") && r.HasPhoto(d, false) {
+		if _, gone := away[d]; (live[d] || gone) && r.HasPhoto(d, false) {
 			n++
 		}
 	}
@@ -633,6 +641,16 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		sum.Skipped += held
 		sum.Resumes = append(sum.Resumes, resumes...)
 		done += int64(len(datas[i]))
+		if rep, ok := w.away[d]; ok && rep == "" && isCode(err, syncproto.CodePhotoUnreferenced) {
+			// A photo no report here named (adoptOrphanPhotos) that no
+			// report on the server names either: its report was removed
+			// here before it ever synced. Nobody is to have it: it is
+			// no longer offered nor counted, and nothing is said.
+			if _, err := r.db.ExecContext(ctx, `UPDATE photos SET away = NULL WHERE digest = ? AND away = ''`, d); err != nil {
+				return sum, r.Classify(err)
+			}
+			continue
+		}
 		if err != nil {
 			sum.Pending++
 			if rep, ok := w.away[d]; ok && !retryablePhoto(err) && ctx.Err() == nil {
@@ -737,7 +755,7 @@ func (r *Replica) FetchPhoto(ctx context.Context, server, token, digest string, 
 // photo exists only here; it is kept, and offered again at every sync.
 type AwayPhotoError struct {
 	Digest string
-	Report string // the report's id
+	Report string // the report's id ("" when unknown: adoptOrphanPhotos)
 	Path   string // where the photo is kept
 	Err    error  // the server's refusal
 }
@@ -749,6 +767,11 @@ func (e *AwayPhotoError) Unwrap() error { return e.Err }
 // not repeated: it speaks to a laptop that holds the report ("sync again
 // so the report goes first"), and this one no longer does.
 func (e *AwayPhotoError) Message(lang string) string {
+	if e.Report == "" {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ không còn nhận một ảnh chụp trên máy này mà phản ánh của nó không còn trên máy: phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Path),
+			fmt.Sprintf("The server no longer takes a photo taken on this laptop whose report is no longer on it: the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Path))
+	}
 	return pick(lang,
 		fmt.Sprintf("Máy chủ không còn nhận ảnh của phản ánh %s (phản ánh này không còn trên máy): phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Report, e.Path),
 		fmt.Sprintf("The server no longer takes the photo of report %s (the report is no longer on this laptop): the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Report, e.Path))

@@ -82,14 +82,15 @@ CREATE TABLE conflicts (
 	// a scan of the table was a third of the command's time; this index
 	// answers it from a few pages.
 	{Version: 3, Name: "households_live", SQL: `CREATE INDEX IF NOT EXISTS households_live ON households (_deleted);`},
-	{Version: 4, Name: "photos", SQL: photosMigration},             // photos.go
-	{Version: 5, Name: "outbox_clock", SQL: clockMigration},        // clock.go
-	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration},    // outbox_rows.go
-	{Version: 7, Name: "own_away", SQL: ownAwayMigration},          // away.go
-	{Version: 8, Name: "state_values", SQL: restateMigration},      // state_values.go
-	{Version: 9, Name: "own_away_hist", SQL: ownAwayHistMigration}, // away.go
-	{Version: 10, Name: "record_filed", SQL: recordFiledMigration}, // lists.go
-	{Version: 11, Name: "photos_away", SQL: photosAwayMigration},   // photos.go
+	{Version: 4, Name: "photos", SQL: photosMigration},                 // photos.go
+	{Version: 5, Name: "outbox_clock", SQL: clockMigration},            // clock.go
+	{Version: 6, Name: "outbox_rows", SQL: outboxRowsMigration},        // outbox_rows.go
+	{Version: 7, Name: "own_away", SQL: ownAwayMigration},              // away.go
+	{Version: 8, Name: "state_values", SQL: restateMigration},          // state_values.go
+	{Version: 9, Name: "own_away_hist", SQL: ownAwayHistMigration},     // away.go
+	{Version: 10, Name: "record_filed", SQL: recordFiledMigration},     // lists.go
+	{Version: 11, Name: "photos_away", SQL: photosAwayMigration},       // photos.go
+	{Version: 12, Name: "photos_orphans", SQL: photosOrphansMigration}, // photos.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
@@ -453,6 +454,9 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 		return fmt.Errorf("fill the columns of schema %d: %w", r.sch.Version(), err)
 	}
 	if err := r.restate(ctx); err != nil {
+		return err
+	}
+	if err := r.adoptOrphanPhotos(ctx); err != nil {
 		return err
 	}
 	idText, err := r.meta(ctx, r.db, "replica_id")
