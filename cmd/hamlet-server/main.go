@@ -204,6 +204,28 @@ func getenv(k, def string) string {
 	return def
 }
 
+// durationEnv are the environment variables getenvDuration reads.
+var durationEnv = []string{"HAMLET_PING_INTERVAL", "HAMLET_PONG_WAIT", "HAMLET_MAX_SKEW"}
+
+// checkDurationEnv tells a duration variable that is set but not a
+// positive duration: getenvDuration falls back to the default for it, and
+// the operator would never learn the setting did nothing.
+func (e *env) checkDurationEnv() error {
+	for _, k := range durationEnv {
+		v := os.Getenv(k)
+		if v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			fmt.Fprintln(e.stderr, e.msg(
+				fmt.Sprintf("Lỗi: %s=%q không phải một khoảng thời gian dương (ví dụ 30s, 2m, 1h): hãy sửa hoặc bỏ biến này.", k, v),
+				fmt.Sprintf("Error: %s=%q is not a positive duration (such as 30s, 2m, 1h): fix it or unset it.", k, v)))
+			return errUsage
+		}
+	}
+	return nil
+}
+
 func getenvDuration(k string, def time.Duration) time.Duration {
 	if v := os.Getenv(k); v != "" {
 		if d, err := time.ParseDuration(v); err == nil {

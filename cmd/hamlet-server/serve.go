@@ -75,6 +75,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := e.parseNone(fs, args); err != nil {
 		return err
 	}
+	if err := e.checkDurationEnv(); err != nil {
+		return err
+	}
 	return serve(ctx, e, sf, nil)
 }
 
