@@ -320,18 +320,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // pathFlags are the options whose value is a file or folder path.
-var pathFlags = map[string]bool{"data-dir": true, "db": true, "file": true, "out": true, "tls-cert": true, "tls-key": true}
+var pathFlags = map[string]bool{"data-dir": true, "db": true, "file": true, "out": true, "tls-cert": true, "tls-key": true,
+	"password-file": true, "hamlets": true, "from": true}
 
 // pathArg reports whether args[i] is a path: the value of a path option
-// (--file X, --file=X), or an argument naming a file that exists (units
-// import FILE).
+// (--file X, --file=X), or an argument that is not an option's value and
+// names, with a folder in it, a file that exists (units import DIR/FILE).
+// An id or a name never holds a folder: one beside a file of its own name
+// is still refused.
 func pathArg(args []string, i int) bool {
 	a := args[i]
 	if name, _, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); ok && strings.HasPrefix(a, "-") {
 		return pathFlags[name]
 	}
-	if i > 0 && strings.HasPrefix(args[i-1], "-") && pathFlags[strings.TrimLeft(args[i-1], "-")] {
-		return true
+	if i > 0 && strings.HasPrefix(args[i-1], "-") {
+		return pathFlags[strings.TrimLeft(args[i-1], "-")]
+	}
+	if !strings.ContainsAny(a, `/\`) {
+		return false
 	}
 	_, err := os.Lstat(a)
 	return err == nil

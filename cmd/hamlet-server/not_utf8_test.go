@@ -60,3 +60,20 @@ func TestPathNotUTF8IsStillAPath(t *testing.T) {
 	code, _, errOut = cli(t, dir, "units", "import", "--file="+file, "--format", "2025")
 	require.Equal(t, 0, code, errOut)
 }
+
+// An id or a name that is not UTF-8 was let through when a file of that
+// name existed in the working folder (helper 139's review of 580f349).
+func TestNameNotUTF8BesideAFileOfThatNameIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("m\xe1y", nil, 0o600))
+	require.NoError(t, os.WriteFile("th\xe0nh-vi\xean", nil, 0o600))
+	for _, args := range [][]string{
+		{"device", "revoke", "m\xe1y"},
+		{"code", "issue", "--member", "th\xe0nh-vi\xean"},
+	} {
+		code, _, errOut := cli(t, dir, args...)
+		require.Equal(t, 2, code, "%q: %s", args, errOut)
+		require.Contains(t, errOut, "không phải văn bản Unicode (UTF-8)", "%q", args)
+	}
+}
