@@ -97,7 +97,7 @@ func TestATokenRefusedIsToldAsTheAppsOwnStep(t *testing.T) {
 	var body string
 	require.Eventually(t, func() bool {
 		_, body = h.get("/sync")
-		return strings.Contains(body, `id="enroll-again"`)
+		return strings.Contains(body, `id="enroll-again" href="/enroll">`) // shown: the sync stopped
 	}, 10*time.Second, 100*time.Millisecond)
 	resp, err := h.c.Get(h.base + "/sync/status")
 	require.NoError(t, err)

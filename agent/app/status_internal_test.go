@@ -83,5 +83,5 @@ func TestSyncStatusShowsProgress(t *testing.T) {
 	b = status()
 	require.Equal(t, "stopped", b.Class)
 	require.Contains(t, b.Error, "thu hồi")
-	require.Contains(t, a.testGet(t, "/sync").Body.String(), `id="enroll-again" href="/enroll"`)
+	require.Contains(t, a.testGet(t, "/sync").Body.String(), `id="enroll-again" href="/enroll">`, "shown, not hidden")
 }
