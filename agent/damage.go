@@ -104,6 +104,14 @@ func (e *ReplacedError) Message(lang string) string {
 		"The data file was replaced by its repaired copy while this command ran, so this command saved nothing. Run the command again.")
 }
 
+// AppMessage: the app keeps the file it opened, so saving again cannot
+// help; opening the app again does (AppMessager).
+func (e *ReplacedError) AppMessage(lang string) string {
+	return pick(lang,
+		"Tệp dữ liệu đã được sửa (lệnh hamlet-agent repair) trong lúc Hamlet đang mở, nên lần này Hamlet chưa lưu gì và không đồng bộ được nữa. Hãy đóng Hamlet rồi mở lại, sau đó nhập lại; những gì đã lưu trước đó vẫn còn trong tệp đã sửa.",
+		"The data file was repaired (hamlet-agent repair) while Hamlet was open, so Hamlet saved nothing this time and cannot sync any more. Close Hamlet and open it again, then enter it again; what was saved before is in the repaired file.")
+}
+
 // Damaged reports whether the replica is marked damaged, and what was found.
 func (r *Replica) Damaged() (bool, string) {
 	m, err := readMark(r.path)

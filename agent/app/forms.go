@@ -72,7 +72,7 @@ func (c *checker) failErr(field string, err error) {
 	if errors.As(err, &ve) && ve.Field != "" {
 		field = ve.Field
 	}
-	c.fail(field, agent.MessageOf(err, c.lang))
+	c.fail(field, agent.AppMessageOf(err, c.lang))
 }
 
 // text reads a text field (a phone is text the schema normalises).
@@ -120,7 +120,7 @@ func (c *checker) dateErr(field string, err error) {
 		c.fail(field, de.Message(c.lang))
 		return
 	}
-	c.fail(field, agent.MessageOf(err, c.lang))
+	c.fail(field, agent.AppMessageOf(err, c.lang))
 }
 
 // integer reads a whole number ("" is none).

@@ -199,7 +199,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if agent.IsStoreError(err) || agent.NeedsPerson(err) {
 		status = http.StatusServiceUnavailable
 	}
-	a.render(w, r, status, "problem", &view{Title: tr(lang, "title_problem"), Data: &problem{Text: agent.MessageOf(err, lang), Back: "/"}})
+	a.render(w, r, status, "problem", &view{Title: tr(lang, "title_problem"), Data: &problem{Text: agent.AppMessageOf(err, lang), Back: "/"}})
 }
 
 func (a *App) notFound(w http.ResponseWriter, r *http.Request) {

@@ -190,9 +190,9 @@ func (c *checker) agentErr(err error) bool {
 	var se *agent.ScopeError
 	switch {
 	case errors.As(err, &ve) && ve.Field != "":
-		c.fail(ve.Field, agent.MessageOf(err, c.lang))
+		c.fail(ve.Field, agent.AppMessageOf(err, c.lang))
 	case errors.As(err, &se):
-		c.fail(schema.ScopeField, agent.MessageOf(err, c.lang))
+		c.fail(schema.ScopeField, agent.AppMessageOf(err, c.lang))
 	default:
 		return false
 	}
@@ -214,9 +214,9 @@ func (a *App) saveProblem(r *http.Request, err error) (int, string) {
 	case errors.As(err, &nf) || errors.As(err, &de):
 		return http.StatusConflict, tr(lang, "err_save_gone")
 	case agent.IsStoreError(err) || agent.NeedsPerson(err): // a busy replica too (BusyError wraps SQLite's)
-		return http.StatusServiceUnavailable, agent.MessageOf(err, lang)
+		return http.StatusServiceUnavailable, agent.AppMessageOf(err, lang)
 	}
-	return http.StatusInternalServerError, agent.MessageOf(err, lang)
+	return http.StatusInternalServerError, agent.AppMessageOf(err, lang)
 }
 
 // saveKey is the form field holding a key minted when a new record's form
@@ -632,7 +632,7 @@ func (a *App) visitCreate(w http.ResponseWriter, r *http.Request, en *agent.Enro
 			continue
 		}
 		if _, err := tc.tb.NormalizeValue("outcome", out); err != nil {
-			c.fail("outcome-"+code, agent.MessageOf(err, lang))
+			c.fail("outcome-"+code, agent.AppMessageOf(err, lang))
 			continue
 		}
 		t := agent.Fields{"skill": code, "outcome": out}

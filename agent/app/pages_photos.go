@@ -188,7 +188,7 @@ func (a *App) reportAttach(w http.ResponseWriter, r *http.Request, en *agent.Enr
 		a.render(w, r, status, "report", &view{Page: "reports", Data: d, Problem: problem})
 		return
 	}
-	v := &view{Page: "reports", Data: d, Errors: map[string]string{"photo": agent.MessageOf(err, lang)}, Order: []string{"photo"}}
+	v := &view{Page: "reports", Data: d, Errors: map[string]string{"photo": agent.AppMessageOf(err, lang)}, Order: []string{"photo"}}
 	a.render(w, r, http.StatusUnprocessableEntity, "report", v)
 }
 
@@ -250,7 +250,7 @@ func (a *App) photoFull(w http.ResponseWriter, r *http.Request, en *agent.Enroll
 			err = &agent.InputError{VI: tr("vi", "photo_not_yet"), EN: tr("en", "photo_not_yet")}
 		}
 	}
-	a.render(w, r, http.StatusServiceUnavailable, "problem", &view{Title: tr(lang, "title_photo"), Data: &problem{Text: agent.MessageOf(err, lang), Back: "/reports"}})
+	a.render(w, r, http.StatusServiceUnavailable, "problem", &view{Title: tr(lang, "title_photo"), Data: &problem{Text: agent.AppMessageOf(err, lang), Back: "/reports"}})
 }
 
 func fileTime(f *os.File) (t time.Time) {

@@ -205,7 +205,7 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	// file refuses the form, no report without the photos it was filed with.
 	photos, perr := formPhotos(r)
 	if perr != nil {
-		c.fail("photo", agent.MessageOf(perr, lang))
+		c.fail("photo", agent.AppMessageOf(perr, lang))
 	}
 	status, problem := http.StatusUnprocessableEntity, ""
 	if c.ok() {

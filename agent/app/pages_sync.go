@@ -200,7 +200,7 @@ func (a *App) rejectedGroups(ctx context.Context, rej []agent.Rejected, lang str
 			g := rejectedGroup{First: x.ID}
 			g.Record, g.Link = a.record(ctx, x.Table, x.Row, lang, snap)
 			code := syncproto.Code(x.Code)
-			g.Why = agent.MessageOf(&agent.ServerError{Code: code}, lang)
+			g.Why = agent.AppMessageOf(&agent.ServerError{Code: code}, lang)
 			if code == syncproto.CodeMovedOutOfScope || code == syncproto.CodeOutOfScope {
 				g.Reason = x.Text(lang) // the move or the hamlet, and who may make it
 			}
@@ -391,7 +391,7 @@ func (a *App) rejectedFix(w http.ResponseWriter, r *http.Request) {
 		var ie *agent.InputError
 		var se *agent.ScopeError
 		if errors.As(err, &ve) || errors.As(err, &ie) || errors.As(err, &se) {
-			a.renderSync(w, r, http.StatusUnprocessableEntity, map[string]string{key: agent.MessageOf(err, lang)}, r.PostForm)
+			a.renderSync(w, r, http.StatusUnprocessableEntity, map[string]string{key: agent.AppMessageOf(err, lang)}, r.PostForm)
 			return
 		}
 		a.fail(w, r, err)
@@ -548,7 +548,7 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		bad("server", tr(lang, "err_server_bad"))
 	}
 	if err := agent.CheckLabel(label); err != nil {
-		bad("label", agent.MessageOf(err, lang))
+		bad("label", agent.AppMessageOf(err, lang))
 	}
 	problem := ""
 	if len(errs) == 0 {
@@ -562,11 +562,11 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		var ce *agent.ConnectError
 		switch {
 		case errors.As(err, &se) && se.Status != 0 && se.Status < 500:
-			bad("code", agent.MessageOf(err, lang)) // the code: wrong, used or expired
+			bad("code", agent.AppMessageOf(err, lang)) // the code: wrong, used or expired
 		case errors.As(err, &ce):
-			bad("server", agent.MessageOf(err, lang))
+			bad("server", agent.AppMessageOf(err, lang))
 		default:
-			problem = agent.MessageOf(err, lang)
+			problem = agent.AppMessageOf(err, lang)
 		}
 	}
 	a.render(w, r, http.StatusUnprocessableEntity, "enroll", &view{Page: "enroll", Form: r.PostForm, Errors: errs, Order: order, Problem: problem,

@@ -41,7 +41,7 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 	var b bar
 	s, err := a.r.Status(ctx)
 	if err != nil {
-		b.Class, b.Text, b.Error = "stopped", tr(lang, "bar_error"), agent.MessageOf(err, lang)
+		b.Class, b.Text, b.Error = "stopped", tr(lang, "bar_error"), agent.AppMessageOf(err, lang)
 		return b
 	}
 	b.Pending, b.Rejected, b.Conflicts = s.Pending, s.Rejected, s.Conflicts
@@ -108,7 +108,7 @@ func (b *bar) photos(ctx context.Context, r *agent.Replica, st syncState, lang s
 	}
 	b.PhotosText = trf(lang, key, photosCount(n, lang))
 	if st.PhotoErr != nil {
-		b.PhotosWhy = trf(lang, "photos_why", agent.MessageOf(st.PhotoErr, lang))
+		b.PhotosWhy = trf(lang, "photos_why", agent.AppMessageOf(st.PhotoErr, lang))
 	}
 	if st.PhotoBusy && !b.Busy {
 		b.Busy = true // the bar under the line: the records may well be synced
