@@ -19,13 +19,7 @@ import (
 // sync measures the clock again and the note goes.
 func TestClockSetBackByHandDatesByTheClock(t *testing.T) {
 	ts := servertest.Start(t)
-	l := newLaptop(t, t.TempDir())
-	l.env = []string{"HAMLET_CLOCK_SHIFT=+72h", "HAMLET_TEST=1"}
-	l.enroll(ts)
-	l.must("sync")
-	id := l.mustAdd(ts.HamletsA[0], "Phạm Văn Dũng")
-	l.must("sync")
-	l.env = nil // the date set right by hand
+	l, id := clockSetRightAfterSync(t, ts, "+72h")
 	add := l.must("visit", "add", "--household", id, "--notes", "hôm nay")
 	require.Contains(t, add.stderr, "sớm hơn lúc đồng bộ lần trước", "the volunteer is told why the date follows the clock")
 	today := time.Now().In(vnZone)
@@ -55,13 +49,7 @@ func TestClockSetBackByHandDatesByTheClock(t *testing.T) {
 // offset (helper 133's review).
 func TestClockSetBackIsKeptAcrossCommands(t *testing.T) {
 	ts := servertest.Start(t)
-	l := newLaptop(t, t.TempDir())
-	l.env = []string{"HAMLET_CLOCK_SHIFT=+72h", "HAMLET_TEST=1"}
-	l.enroll(ts)
-	l.must("sync")
-	id := l.mustAdd(ts.HamletsA[0], "Phạm Văn Dũng")
-	l.must("sync")
-	l.env = nil // the date set right by hand
+	l, id := clockSetRightAfterSync(t, ts, "+72h")
 	require.Contains(t, l.must("status").stdout, "sớm hơn lúc đồng bộ lần trước")
 	l.env = []string{"HAMLET_CLOCK_SHIFT=+73h", "HAMLET_TEST=1"} // three days on, offline
 	l.must("visit", "add", "--household", id, "--notes", "ba ngày sau")
@@ -70,4 +58,19 @@ func TestClockSetBackIsKeptAcrossCommands(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lr.stdout), &vs), lr.stdout)
 	require.Len(t, vs, 1)
 	require.Equal(t, time.Now().Add(73*time.Hour).In(vnZone).Format(time.DateOnly), vs[0].Fields["visited_on"])
+}
+
+// clockSetRightAfterSync is a laptop whose clock was off by shift (a
+// HAMLET_CLOCK_SHIFT) when it enrolled and synced twice, with a household
+// it added between, and whose clock was then set right by hand.
+func clockSetRightAfterSync(t *testing.T, ts *servertest.TS, shift string) (*laptop, string) {
+	t.Helper()
+	l := newLaptop(t, t.TempDir())
+	l.env = []string{"HAMLET_CLOCK_SHIFT=" + shift, "HAMLET_TEST=1"}
+	l.enroll(ts)
+	l.must("sync")
+	id := l.mustAdd(ts.HamletsA[0], "Phạm Văn Dũng")
+	l.must("sync")
+	l.env = nil // the date set right by hand
+	return l, id
 }

@@ -17,13 +17,7 @@ import (
 // (helper 129).
 func TestRejectedSaysTheServersReason(t *testing.T) {
 	ts := servertest.Start(t)
-	l := newLaptop(t, t.TempDir())
-	l.env = []string{"HAMLET_CLOCK_SHIFT=-72h", "HAMLET_TEST=1"}
-	l.enroll(ts)
-	l.must("sync")
-	id := l.mustAdd(ts.HamletsA[0], "Phạm Văn Dũng")
-	l.must("sync")
-	l.env = nil // the date set right by hand
+	l, id := clockSetRightAfterSync(t, ts, "-72h")
 	l.must("visit", "add", "--household", id, "--notes", "sau khi chỉnh giờ")
 	require.Contains(t, l.must("sync").stdout, "bị từ chối 5")
 	require.Contains(t, l.must("rejected", "--json").stdout, "ở tương lai", "the reason is stored")

@@ -36,14 +36,7 @@ func TestUnitsFileNotUTF8IsRefused(t *testing.T) {
 // error in the operator's language.
 func TestArgumentNotUTF8IsAUsageError(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"device", "revoke", "m\xe1y"},
-		{"code", "issue", "--member", "th\xe0nh-vi\xean"},
-	} {
-		code, _, errOut := cli(t, dir, args...)
-		require.Equal(t, 2, code, "%q: %s", args, errOut)
-		require.Contains(t, errOut, "không phải văn bản Unicode (UTF-8)", "%q", args)
-	}
+	requireNotUTF8Refused(t, dir)
 }
 
 // A path is the file system's: a UTF-8 units file saved under a name in a
@@ -68,6 +61,13 @@ func TestNameNotUTF8BesideAFileOfThatNameIsRefused(t *testing.T) {
 	t.Chdir(t.TempDir())
 	require.NoError(t, os.WriteFile("m\xe1y", nil, 0o600))
 	require.NoError(t, os.WriteFile("th\xe0nh-vi\xean", nil, 0o600))
+	requireNotUTF8Refused(t, dir)
+}
+
+// requireNotUTF8Refused: an id and a name typed in another encoding are
+// usage errors in the operator's language.
+func requireNotUTF8Refused(t *testing.T, dir string) {
+	t.Helper()
 	for _, args := range [][]string{
 		{"device", "revoke", "m\xe1y"},
 		{"code", "issue", "--member", "th\xe0nh-vi\xean"},
