@@ -71,7 +71,10 @@ func (r *Replica) adoptOrphanPhotos(ctx context.Context) error {
 	if err := r.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM agent_meta WHERE key = ?)`, metaPhotoOrphans).Scan(&marked); err != nil {
 		return fmt.Errorf("note the photos no report names: %w", err)
 	}
-	if !marked {
+	if damaged, _ := r.Damaged(); !marked || damaged {
+		// A replica marked damaged takes no write, and must still open for
+		// reading: the mark stays for the open after its repair (which
+		// notes the photos itself: notePhotoFiles).
 		return nil
 	}
 	t, err := r.begin(ctx)

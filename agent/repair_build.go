@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/photo"
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -198,6 +199,16 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 	}
 	if err := t.notePhotoFiles(); err != nil {
 		return err
+	}
+	// The photos table was rebuilt from the files: a photo whose report a
+	// pull took off the laptop lost its away note, and would be neither
+	// counted nor sent (helper 141's review). Every photo no report here
+	// names is noted as away with an unknown report; the server takes
+	// those it still waits for, and forgets the others (photosync.go).
+	if _, ok := t.r.sch.Table("field_reports"); ok && t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
+		if err := t.adoptOrphanPhotos(); err != nil {
+			return fmt.Errorf("note the photos no report names: %w", err)
+		}
 	}
 	return t.commit()
 }

@@ -1,0 +1,82 @@
+package agent_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// A replica an agent before migration 12 marked damaged (the marker beside
+// it), opened by this build: reads go on where the file allows (status,
+// the app telling the volunteer to repair), as before 9c4e5aa (helper
+// 141's review: Open failed on the orphan-photo pass's write).
+func TestDamagedReplicaWithThePhotoPassDueStillOpens(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	// as an agent before migration 12 leaves it: the pass not yet run
+	_, err = l.DB().ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('photos_orphans', '') ON CONFLICT (key) DO NOTHING`)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+
+	l, err = agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err, "a damaged replica still opens for reading")
+	defer l.Close()
+	_, err = l.Status(ctx)
+	require.NoError(t, err)
+}
+
+// A photo of a report the pull dropped (its hamlet left the team) is noted
+// away; after a repair it must still be counted as waiting and offered
+// (helper 141: the rebuilt photos table lost the note, older than 9c4e5aa).
+func TestRepairKeepsThePhotoOfADroppedReportWaiting(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	g, h := ts.OtherHamletA, ts.HamletsA[0]
+	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 9", []string{g, h})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, team.ID), "máy")
+	require.NoError(t, err)
+	rep := addReport(t, l, g, nil)
+	p := aPhoto(t, 51, 1200, 900)
+	_, err = l.AttachPhoto(ctx, rep, p, false)
+	require.NoError(t, err)
+	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
+	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
+	require.NoError(t, err)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+	require.NoError(t, err)
+	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
+	require.NoError(t, err)
+	n, err := l.PhotosUnsent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "before the repair: the dropped report's photo waits")
+	require.NoError(t, l.Close())
+
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+	_, err = agent.Repair(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	l, err = agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	defer l.Close()
+	require.True(t, l.HasPhoto(p.Digest, false))
+	n, err = l.PhotosUnsent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "after the repair the photo only this laptop holds still waits")
+	s, err := l.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	_, err = ts.Store.Blob(ctx, p.Digest)
+	require.NoError(t, err, "the server gets the photo its report names (%+v)", s.Photos)
+}
