@@ -3,11 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // bar is the sync status every page shows in its header, and the sync
@@ -28,6 +30,11 @@ type bar struct {
 	Total       int    `json:"total"`
 	Progress    string `json:"progress"`
 	Error       string `json:"error"`
+	// EnrollAgain: the sync stopped because the server refuses this
+	// laptop's token (revoked, or unknown): a new code is what helps, and
+	// the sync page offers its button; for a damaged file or a full disk
+	// it would mislead.
+	EnrollAgain bool `json:"enroll_again"`
 	// Photos of this laptop's reports the server has not confirmed, and
 	// why the last transfer left them (the volunteer's language): the
 	// app's sync sends them by itself.
@@ -63,6 +70,10 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 	}
 	if st.Err != nil {
 		b.Error = agent.AppMessageOf(st.Err, lang)
+		var re *agent.RevokedError
+		var se *agent.ServerError
+		b.EnrollAgain = st.Phase == "stopped" && (errors.As(st.Err, &re) ||
+			errors.As(st.Err, &se) && (se.Code == syncproto.CodeTokenRevoked || se.Code == syncproto.CodeUnauthorized))
 	}
 	switch {
 	case !s.Enrolled:

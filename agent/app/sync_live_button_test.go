@@ -57,6 +57,6 @@ func TestRevokedWhileTheSyncPageIsOpenBringsTheButton(t *testing.T) {
 	require.NoError(t, err)
 	appJS, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.True(t, strings.Contains(open, `id="enroll-again" href="/enroll" hidden>`) && strings.Contains(string(appJS), "show('enroll-again'"),
+	require.True(t, strings.Contains(open, `id="enroll-again" href="/enroll" hidden>`) && strings.Contains(string(appJS), "show('enroll-again', !!s.enroll_again"),
 		"the open sync page is told %q, and has no such button, nor does app.js add it", js)
 }

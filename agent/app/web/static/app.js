@@ -62,9 +62,10 @@
           set('sync-error', s.error || '');
           show('sync-error', !!s.error);
           document.getElementById('sync-error').className = s.class === 'stopped' ? 'error' : 'hint';
-          // A sync that stopped while the page was open may ask to enroll
-          // again: the button the message points at comes with it.
-          show('enroll-again', s.class === 'stopped');
+          // A sync refused for the laptop's token while the page was open
+          // asks to enroll again: the button the message points at comes
+          // with it (not for a damaged file or a full disk).
+          show('enroll-again', !!s.enroll_again);
           var changed = String(s.rejected) !== box.getAttribute('data-rejected') || String(s.conflicts) !== box.getAttribute('data-conflicts');
           show('reload-hint', changed);
         }
