@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // An agent built before agent migration 11 (photos.away) dropped a report
@@ -131,21 +129,6 @@ func TestPhotoOrphanedBeforePhotosAwayNamedNowhereIsForgotten(t *testing.T) {
 	s, err = l.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
 	require.NoError(t, err)
 	require.Nil(t, s.Photos, "the next sync has no photo to send")
-}
-
-// A photo of an unknown report refused for another reason is told as the
-// photos of dropped reports are, without a report id.
-func TestAwayPhotoErrorWithoutReport(t *testing.T) {
-	e := &agent.AwayPhotoError{Digest: "d", Path: "/data/photos/d.jpg", Err: errors.New(string(syncproto.CodeOutOfScope))}
-	for _, lang := range []string{"en", "vi"} {
-		m := e.Message(lang)
-		require.Contains(t, m, "/data/photos/d.jpg")
-		require.NotContains(t, m, "report  ")
-		require.NotContains(t, m, "phản ánh  ")
-		require.NotContains(t, m, "report (")
-		require.NotContains(t, m, "phản ánh (")
-	}
-	require.Contains(t, e.Message("en"), "whose report is no longer on it")
 }
 
 // oldState makes a replica's photos as an agent built before photos.away

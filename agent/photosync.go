@@ -325,12 +325,6 @@ func serverSaysLater(err error) bool {
 	return false
 }
 
-// isCode: err is the server's answer code.
-func isCode(err error, code syncproto.Code) bool {
-	var se *ServerError
-	return errors.As(err, &se) && se.Code == code
-}
-
 // retryablePhoto: worth another request now (a cut, a server that asks to
 // resume elsewhere), as opposed to a refusal.
 func retryablePhoto(err error) bool {
@@ -641,11 +635,13 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		sum.Skipped += held
 		sum.Resumes = append(sum.Resumes, resumes...)
 		done += int64(len(datas[i]))
-		if rep, ok := w.away[d]; ok && rep == "" && isCode(err, syncproto.CodePhotoUnreferenced) {
-			// A photo no report here named (adoptOrphanPhotos) that no
-			// report on the server names either: its report was removed
-			// here before it ever synced. Nobody is to have it: it is
-			// no longer offered nor counted, and nothing is said.
+		if rep, ok := w.away[d]; ok && rep == "" && err != nil && !retryablePhoto(err) && !serverSaysLater(err) && ctx.Err() == nil {
+			// A photo no report here names (adoptOrphanPhotos, a repair),
+			// refused for good: no report on the server names it (its
+			// report was removed here before it ever synced), or one does
+			// that this laptop did not write (a teammate's photo it had
+			// fetched, helper 142). Not this laptop's to send: it is no
+			// longer offered nor counted, and nothing is said.
 			if _, err := r.db.ExecContext(ctx, `UPDATE photos SET away = NULL WHERE digest = ? AND away = ''`, d); err != nil {
 				return sum, r.Classify(err)
 			}
@@ -755,7 +751,7 @@ func (r *Replica) FetchPhoto(ctx context.Context, server, token, digest string, 
 // photo exists only here; it is kept, and offered again at every sync.
 type AwayPhotoError struct {
 	Digest string
-	Report string // the report's id ("" when unknown: adoptOrphanPhotos)
+	Report string // the report's id
 	Path   string // where the photo is kept
 	Err    error  // the server's refusal
 }
@@ -767,11 +763,6 @@ func (e *AwayPhotoError) Unwrap() error { return e.Err }
 // not repeated: it speaks to a laptop that holds the report ("sync again
 // so the report goes first"), and this one no longer does.
 func (e *AwayPhotoError) Message(lang string) string {
-	if e.Report == "" {
-		return pick(lang,
-			fmt.Sprintf("Máy chủ không còn nhận một ảnh chụp trên máy này mà phản ánh của nó không còn trên máy: phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Path),
-			fmt.Sprintf("The server no longer takes a photo taken on this laptop whose report is no longer on it: the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Path))
-	}
 	return pick(lang,
 		fmt.Sprintf("Máy chủ không còn nhận ảnh của phản ánh %s (phản ánh này không còn trên máy): phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Report, e.Path),
 		fmt.Sprintf("The server no longer takes the photo of report %s (the report is no longer on this laptop): the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Report, e.Path))
