@@ -214,6 +214,13 @@ func (*NotEnrolledError) Message(lang string) string {
 		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>. If an earlier enroll was cut off, run the same command again with the same code (it still works while it is valid).")
 }
 
+// AppMessage: the app enrolls with its own button (AppMessager).
+func (*NotEnrolledError) AppMessage(lang string) string {
+	return pick(lang,
+		"Máy này chưa được đăng ký, hoặc mã truy cập của máy đã mất. Hãy xin mã đăng ký từ cán bộ CNTT, rồi bấm «Đăng ký lại bằng mã mới» bên dưới và nhập mã. Dữ liệu trên máy vẫn được giữ nguyên.",
+		"This laptop is not enrolled, or its access token is gone. Get an enrollment code from IT staff, then press «Enroll again with a new code» below and enter it. The data on this laptop is kept.")
+}
+
 // ScopeError: a write to a hamlet the team does not cover.
 type ScopeError struct {
 	Hamlet string

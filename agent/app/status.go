@@ -72,7 +72,8 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		b.Error = agent.AppMessageOf(st.Err, lang)
 		var re *agent.RevokedError
 		var se *agent.ServerError
-		b.EnrollAgain = st.Phase == "stopped" && (errors.As(st.Err, &re) ||
+		var ne *agent.NotEnrolledError // enrolled, its token file gone
+		b.EnrollAgain = st.Phase == "stopped" && (errors.As(st.Err, &re) || errors.As(st.Err, &ne) ||
 			errors.As(st.Err, &se) && (se.Code == syncproto.CodeTokenRevoked || se.Code == syncproto.CodeUnauthorized))
 	}
 	switch {
