@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -69,14 +68,7 @@ func TestRepairDoesNotClaimATeammatesFetchedPhoto(t *testing.T) {
 	n, err := a.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 0, n, "before the repair: nothing of A's waits")
-	require.NoError(t, a.Close())
-
-	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
-	_, err = agent.Repair(ctx, path, agent.Options{})
-	require.NoError(t, err)
-	a, err = agent.OpenWith(ctx, path, agent.Options{})
-	require.NoError(t, err)
-	defer a.Close()
+	a = markDamagedAndRepair(t, a, path)
 	s, err := a.Sync(ctx, ts.URL, ta, opts)
 	require.NoError(t, err)
 	n, err = a.PhotosUnsent(ctx)

@@ -38,17 +38,26 @@ func TestPhotosUnsentAfterRepairCountsThePhotoStillToSend(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "before the repair: one photo waits")
 
-	require.NoError(t, l.Close())
-	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
-	_, err = agent.Repair(ctx, path, agent.Options{})
-	require.NoError(t, err)
-	l, err = agent.OpenWith(ctx, path, agent.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
+	l = markDamagedAndRepair(t, l, path)
 	require.True(t, l.HasPhoto(p.Digest, false), "the photo's file is still here")
 	_, berr := ts.Store.Blob(ctx, p.Digest)
 	require.Error(t, berr, "the server does not hold the photo: it is on this laptop only")
 	n, err = l.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the photo only this laptop holds is counted as waiting")
+}
+
+// markDamagedAndRepair closes l, marks its file damaged and repairs it, as a
+// volunteer does after a command found it damaged, and opens it again.
+func markDamagedAndRepair(t *testing.T, l *agent.Replica, path string) *agent.Replica {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, l.Close())
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+	_, err := agent.Repair(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	l, err = agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l
 }
