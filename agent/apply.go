@@ -63,10 +63,6 @@ type pullTxn struct {
 	// carried: the versions of metaCarried, read when a conflict first
 	// asks (carriedOut).
 	carried map[string]string
-	// replayThrough is metaReplayThrough, read at the transaction's first
-	// batch: a batch below it is the log replayed after a restore.
-	replayThrough int64
-	replayRead    bool
 }
 
 func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
@@ -99,14 +95,6 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			return err
 		}
 	}
-	if !g.replayRead {
-		through, err := t.metaInt(metaReplayThrough)
-		if err != nil {
-			return err
-		}
-		g.replayThrough, g.replayRead = through, true
-	}
-	t.replaying = ch.From < uint64(g.replayThrough)
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
 	clear(g.seen)
@@ -650,13 +638,6 @@ func (t *txn) merge(st *rowState, c *syncproto.Change, now int64) (o syncproto.O
 		return syncproto.Stale, false, nil
 	}
 	o = syncproto.Resolve(cur, c)
-	if o == syncproto.LoseToConcurrent && t.replaying && cur.Dot.Replica != t.r.id {
-		// The log replayed after a server restore brings each field's
-		// older writes again, below what this replica holds from them
-		// (a snapshot keeps no base to tell they were superseded): not a
-		// write made against anyone (helper 139's review of bd6cd25).
-		return syncproto.Stale, false, nil
-	}
 	if o == syncproto.InstallOverConcurrent && t.carriedOut != nil {
 		stale, err := t.carriedOut(st, c, cur)
 		if err != nil {

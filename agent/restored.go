@@ -162,12 +162,6 @@ const metaResentKeep = "resent_keep_refused"
 // the session replays it from the start (plan).
 const metaLogEpoch = "log_epoch"
 
-// metaReplayThrough is the server's log head when a restore made this
-// replica replay the log from the start (plan): below it, a pulled write
-// that loses to a version another replica wrote is an older write
-// superseded, not a conflict.
-const metaReplayThrough = "replay_through"
-
 // noteAcked raises metaAckedSeq to seq.
 func (t *txn) noteAcked(seq uint64) error {
 	if seq == 0 {

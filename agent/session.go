@@ -194,11 +194,6 @@ func (s *syncRun) plan(ctx context.Context) error {
 		if err := t.setMeta(metaLogEpoch, int64(wel.LogEpoch)); err != nil { // the bits of the uint64
 			return err
 		}
-		if s.serverBehind {
-			if err := t.setMeta(metaReplayThrough, int64(wel.Cursor)); err != nil {
-				return err
-			}
-		}
 		if newEpoch {
 			// A clone or a back-fill cut before the restore would resume from
 			// the old log's head, and pull from it after: they start again,

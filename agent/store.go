@@ -69,9 +69,6 @@ type txn struct {
 	// carriedOut, set by a pull, says a row's non-own versions are from a
 	// log this replica stopped following (carriedOut in scope.go).
 	carriedOut func(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error)
-	// replaying, set by a pull, says the batch is the log replayed after
-	// a server restore (metaReplayThrough).
-	replaying bool
 }
 
 // begin starts a write transaction. The DSN's _txlock=immediate makes it
