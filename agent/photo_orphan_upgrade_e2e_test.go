@@ -2,7 +2,13 @@ package agent_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,4 +147,49 @@ func oldState(t *testing.T, l *agent.Replica) {
 	require.NoError(t, err)
 	_, err = l.DB().ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('photos_orphans', '') ON CONFLICT (key) DO NOTHING`)
 	require.NoError(t, err)
+}
+
+// A proxy in front of the server answering 502 while the server restarts
+// says nothing of whose a photo is: an unknown-report photo stays waiting
+// and goes once the server answers (helper 143: 7c8c4a7 forgot it on any
+// failure that was neither retryable nor "later").
+func TestPhotoOfUnknownReportWaitsThroughAProxyError(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	var down atomic.Bool
+	down.Store(true)
+	target, err := url.Parse(ts.URL)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() && strings.HasPrefix(r.URL.Path, "/v1/photos/") {
+			http.Error(w, "Bad Gateway", http.StatusBadGateway)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	p := aPhoto(t, 47, 1200, 900)
+	require.NoError(t, l.KeepPhoto(ctx, p))
+	oldState(t, l)
+	require.NoError(t, l.Close())
+	l = agenttest.Open(t, path)
+
+	_, err = l.Sync(ctx, proxy.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	t.Logf("sync through the failing proxy: %v", err)
+	unsent, err := l.PhotosUnsent(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, unsent, "a proxy's 502 keeps the photo waiting")
+	down.Store(false)
+	_, err = l.Sync(ctx, proxy.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	unsent, err = l.PhotosUnsent(ctx)
+	require.NoError(t, err)
+	require.Zero(t, unsent, "the server, answering, says whose it is (here: nobody's)")
 }

@@ -325,6 +325,15 @@ func serverSaysLater(err error) bool {
 	return false
 }
 
+// notThisLaptops: the server refused a photo upload because no report it
+// holds names the photo, or none this laptop's replica wrote does. Any
+// other failure (a proxy's 502, a server error) says nothing of whose the
+// photo is.
+func notThisLaptops(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se) && (se.Code == syncproto.CodePhotoUnreferenced || se.Code == syncproto.CodeOutOfScope)
+}
+
 // retryablePhoto: worth another request now (a cut, a server that asks to
 // resume elsewhere), as opposed to a refusal.
 func retryablePhoto(err error) bool {
@@ -635,13 +644,14 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 		sum.Skipped += held
 		sum.Resumes = append(sum.Resumes, resumes...)
 		done += int64(len(datas[i]))
-		if rep, ok := w.away[d]; ok && rep == "" && err != nil && !retryablePhoto(err) && !serverSaysLater(err) && ctx.Err() == nil {
+		if rep, ok := w.away[d]; ok && rep == "" && notThisLaptops(err) {
 			// A photo no report here names (adoptOrphanPhotos, a repair),
-			// refused for good: no report on the server names it (its
-			// report was removed here before it ever synced), or one does
-			// that this laptop did not write (a teammate's photo it had
-			// fetched, helper 142). Not this laptop's to send: it is no
-			// longer offered nor counted, and nothing is said.
+			// that the server says is not this laptop's: no report names
+			// it (its report was removed here before it ever synced), or
+			// one does that this laptop did not write (a teammate's photo
+			// it had fetched, helper 142). It is no longer offered nor
+			// counted, and nothing is said. Any other failure keeps it
+			// waiting (helper 143).
 			if _, err := r.db.ExecContext(ctx, `UPDATE photos SET away = NULL WHERE digest = ? AND away = ''`, d); err != nil {
 				return sum, r.Classify(err)
 			}
