@@ -133,10 +133,11 @@ type record struct {
 
 func (r record) get(col string) string { return r.fields[r.cols[col]] }
 
-// errAt builds a parse error pointing at a column of this row.
-func (r record) errAt(col, format string, args ...any) *ParseError {
+// errAt builds a parse error pointing at a column of this row, said in
+// Vietnamese (vi) and English (en), both formats taking args.
+func (r record) errAt(col, vi, en string, args ...any) *ParseError {
 	i := r.cols[col]
-	return &ParseError{Line: r.lines[i], Column: i + 1, ColumnName: col, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{Line: r.lines[i], Column: i + 1, ColumnName: col, Msg: fmt.Sprintf(en, args...), MsgVI: fmt.Sprintf(vi, args...)}
 }
 
 // ParseError points at the place in a CSV file to fix.
@@ -145,6 +146,7 @@ type ParseError struct {
 	Column     int    // 1-based column (field) number, 0 if the whole row
 	ColumnName string // header name of that column
 	Msg        string // what is wrong and what to do
+	MsgVI      string // the same in Vietnamese
 }
 
 func (e *ParseError) Error() string {
@@ -154,6 +156,17 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("line %d, column %d (%s): %s", e.Line, e.Column, e.ColumnName, e.Msg)
 }
 
+// Message is the error in the operator's language ("vi" or "en").
+func (e *ParseError) Message(lang string) string {
+	if lang == "en" || e.MsgVI == "" {
+		return e.Error()
+	}
+	if e.Column == 0 {
+		return fmt.Sprintf("dòng %d: %s", e.Line, e.MsgVI)
+	}
+	return fmt.Sprintf("dòng %d, cột %d (%s): %s", e.Line, e.Column, e.ColumnName, e.MsgVI)
+}
+
 // readCSV reads a headed CSV file, checks the header names the columns the
 // caller needs (extra columns are allowed, in any order), and calls row for
 // every record with its cells NFC-normalised and trimmed.
@@ -161,7 +174,8 @@ func readCSV(in io.Reader, want []string, row func(record) error) error {
 	cr := csv.NewReader(in)
 	header, err := cr.Read()
 	if err == io.EOF {
-		return &ParseError{Line: 1, Msg: "the file is empty; it must start with a header line: " + strings.Join(want, ",")}
+		return &ParseError{Line: 1, Msg: "the file is empty; it must start with a header line: " + strings.Join(want, ","),
+			MsgVI: "tệp trống; dòng đầu phải là dòng tên cột: " + strings.Join(want, ",")}
 	}
 	if err != nil {
 		return csvError(err)
@@ -170,13 +184,15 @@ func readCSV(in io.Reader, want []string, row func(record) error) error {
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) // Excel writes a BOM
 		if _, dup := cols[h]; dup {
-			return &ParseError{Line: 1, Column: i + 1, ColumnName: h, Msg: "this column name appears twice in the header; remove one"}
+			return &ParseError{Line: 1, Column: i + 1, ColumnName: h, Msg: "this column name appears twice in the header; remove one",
+				MsgVI: "tên cột này có hai lần trong dòng tên cột; hãy bỏ một"}
 		}
 		cols[h] = i
 	}
 	for _, w := range want {
 		if _, ok := cols[w]; !ok {
-			return &ParseError{Line: 1, Msg: fmt.Sprintf("the header has no %q column; the header must name: %s", w, strings.Join(want, ","))}
+			return &ParseError{Line: 1, Msg: fmt.Sprintf("the header has no %q column; the header must name: %s", w, strings.Join(want, ",")),
+				MsgVI: fmt.Sprintf("dòng tên cột thiếu cột %q; dòng tên cột phải có: %s", w, strings.Join(want, ","))}
 		}
 	}
 	for {
@@ -205,15 +221,21 @@ func readCSV(in io.Reader, want []string, row func(record) error) error {
 func csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		msg := pe.Err.Error()
+		msg, vi := pe.Err.Error(), ""
 		switch pe.Err {
 		case csv.ErrFieldCount:
 			msg = "this row has a different number of columns from the header; check for a missing or extra comma (quote cells that contain commas)"
+			vi = "dòng này có số cột khác dòng tên cột; hãy xem có thiếu hay thừa dấu phẩy không (ô có dấu phẩy phải đặt trong ngoặc kép)"
 		case csv.ErrQuote, csv.ErrBareQuote:
 			msg = "a quotation mark is out of place; a cell with a quote must be wrapped in quotes and the quote doubled (\"\")"
+			vi = "dấu ngoặc kép đặt sai chỗ; ô có dấu ngoặc kép phải đặt trong ngoặc kép và viết dấu đó hai lần (\"\")"
 		}
 		// csv counts columns in characters, not cells, so say so in the text.
-		return &ParseError{Line: pe.Line, Msg: fmt.Sprintf("at character %d: %s", pe.Column, msg)}
+		e := &ParseError{Line: pe.Line, Msg: fmt.Sprintf("at character %d: %s", pe.Column, msg)}
+		if vi != "" {
+			e.MsgVI = fmt.Sprintf("ở ký tự thứ %d: %s", pe.Column, vi)
+		}
+		return e
 	}
 	return fmt.Errorf("schema: read CSV: %w", err)
 }

@@ -177,7 +177,8 @@ func ParseUnits2022(r io.Reader) ([]AdminUnit, error) {
 		}
 		if i, ok := districts[d.Code]; ok {
 			if prev := out[i]; prev.Name != d.Name || prev.Type != d.Type {
-				return rec.errAt("district_code", "district %s is %q (%s) on line %d but %q (%s) here; make the name and type agree",
+				return rec.errAt("district_code", "huyện %s là %q (%s) ở dòng %d nhưng ở đây là %q (%s); hãy sửa cho tên và loại khớp nhau",
+					"district %s is %q (%s) on line %d but %q (%s) here; make the name and type agree",
 					d.Code, prev.Name, prev.Type, districtLine[d.Code], d.Name, d.Type)
 			}
 		} else {
@@ -186,7 +187,7 @@ func ParseUnits2022(r io.Reader) ([]AdminUnit, error) {
 			out = append(out, d)
 		}
 		if l, dup := communeLine[c.Code]; dup {
-			return rec.errAt("commune_code", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
+			return rec.errAt("commune_code", "mã xã %s đã có ở dòng %d; mỗi xã chỉ ghi một lần", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
 		}
 		communeLine[c.Code] = rec.line
 		communes = append(communes, c)
@@ -224,21 +225,21 @@ func ParseUnits2025(r io.Reader) ([]AdminUnit, error) {
 			return err
 		}
 		if l, dup := communeLine[c.Code]; dup {
-			return rec.errAt("commune_code", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
+			return rec.errAt("commune_code", "mã xã %s đã có ở dòng %d; mỗi xã chỉ ghi một lần", "commune code %s is already used on line %d; each commune appears once", c.Code, l)
 		}
 		communeLine[c.Code] = rec.line
 		raw := rec.get("formed_from_codes")
 		if raw == "" {
-			return rec.errAt("formed_from_codes", "no predecessor codes; list the old commune codes separated by ';' (a commune left unchanged lists its own code)")
+			return rec.errAt("formed_from_codes", "chưa ghi mã xã cũ; hãy ghi các mã xã cũ, cách nhau bởi ';' (xã giữ nguyên thì ghi mã của chính nó)", "no predecessor codes; list the old commune codes separated by ';' (a commune left unchanged lists its own code)")
 		}
 		for _, part := range strings.Split(raw, ";") {
 			part = strings.TrimSpace(part)
 			p := Predecessor{Code: strings.TrimSuffix(part, "*"), Partial: strings.HasSuffix(part, "*")}
 			if !digits(p.Code, 5) {
-				return rec.errAt("formed_from_codes", "%q is not a 5-digit commune code (optionally followed by * for a partial share); fix it", part)
+				return rec.errAt("formed_from_codes", "%q không phải mã xã 5 chữ số (có thể thêm * nếu chỉ nhận một phần); hãy sửa lại", "%q is not a 5-digit commune code (optionally followed by * for a partial share); fix it", part)
 			}
 			if slices.ContainsFunc(c.FormedFrom, func(q Predecessor) bool { return q.Code == p.Code }) {
-				return rec.errAt("formed_from_codes", "%s is listed twice; list each old commune once", p.Code)
+				return rec.errAt("formed_from_codes", "%s được ghi hai lần; mỗi xã cũ chỉ ghi một lần", "%s is listed twice; list each old commune once", p.Code)
 			}
 			c.FormedFrom = append(c.FormedFrom, p)
 			if _, ok := uses[p.Code]; !ok {
@@ -256,17 +257,25 @@ func ParseUnits2025(r io.Reader) ([]AdminUnit, error) {
 		us := uses[code]
 		for _, u := range us[1:] {
 			if u.partial != us[0].partial {
-				return nil, u.rec.errAt("formed_from_codes", "%s is marked partial (*) on one line and whole on another (lines %d and %d); mark every share of a split commune with *", code, us[0].rec.line, u.rec.line)
+				return nil, u.rec.errAt("formed_from_codes", "%s được đánh dấu một phần (*) ở một dòng và nguyên vẹn ở dòng khác (dòng %d và %d); hãy đánh dấu * mọi phần của xã bị chia", "%s is marked partial (*) on one line and whole on another (lines %d and %d); mark every share of a split commune with *", code, us[0].rec.line, u.rec.line)
 			}
 		}
 		switch {
 		case us[0].partial && len(us) < 2:
-			return nil, us[0].rec.errAt("formed_from_codes", "%s* is a partial share but no other commune takes the rest; add it to the commune that does, or drop the *", code)
+			return nil, us[0].rec.errAt("formed_from_codes", "%s* chỉ là một phần nhưng không xã nào nhận phần còn lại; hãy ghi nó vào xã nhận phần đó, hoặc bỏ dấu *", "%s* is a partial share but no other commune takes the rest; add it to the commune that does, or drop the *", code)
 		case !us[0].partial && len(us) > 1:
-			return nil, us[1].rec.errAt("formed_from_codes", "%s is given whole to two communes (lines %d and %d); mark both shares with *", code, us[0].rec.line, us[1].rec.line)
+			return nil, us[1].rec.errAt("formed_from_codes", "%s được giao nguyên vẹn cho hai xã (dòng %d và %d); hãy đánh dấu * cả hai phần", "%s is given whole to two communes (lines %d and %d); mark both shares with *", code, us[0].rec.line, us[1].rec.line)
 		}
 	}
 	return out, nil
+}
+
+// levelVI names a level of the administrative tree in Vietnamese.
+func levelVI(level Level) string {
+	if v, ok := map[Level]string{LevelProvince: "tỉnh", LevelDistrict: "huyện", LevelCommune: "xã", LevelHamlet: "ấp/khóm"}[level]; ok {
+		return v
+	}
+	return string(level)
 }
 
 // unitCells turns a Validate failure into a parse error at the cell to fix.
@@ -279,13 +288,15 @@ func unitCells(rec record, u AdminUnit, codeCol, nameCol, typeCol string) error 
 	switch ve.Field {
 	case "name":
 		if ve.Code == CodeWrongType {
-			return rec.errAt(nameCol, "the name is not Unicode (UTF-8) text; save the file as CSV UTF-8 (Excel: Save As, CSV UTF-8) and import it again")
+			return rec.errAt(nameCol, "tên không phải văn bản Unicode (UTF-8); hãy lưu tệp dạng CSV UTF-8 (Excel: Lưu thành, CSV UTF-8) rồi nạp lại", "the name is not Unicode (UTF-8) text; save the file as CSV UTF-8 (Excel: Save As, CSV UTF-8) and import it again")
 		}
-		return rec.errAt(nameCol, "the name is empty; fill it in")
+		return rec.errAt(nameCol, "tên đang trống; hãy điền vào", "the name is empty; fill it in")
 	case "type":
-		return rec.errAt(typeCol, "%q is not a %s type; use one of %s", u.Type, u.Level, strings.Join(unitTypes[u.Level], ", "))
+		return rec.errAt(typeCol, "%[1]q không phải loại đơn vị cấp %[4]s; hãy dùng một trong: %[3]s", "%[1]q is not a %[2]s type; use one of %[3]s",
+			u.Type, u.Level, strings.Join(unitTypes[u.Level], ", "), levelVI(u.Level))
 	default:
-		return rec.errAt(codeCol, "%q is not a %d-digit %s code; fix the code", u.Code, codeDigits[u.Level], u.Level)
+		return rec.errAt(codeCol, "%[1]q không phải mã cấp %[4]s gồm %[2]d chữ số; hãy sửa mã", "%[1]q is not a %[2]d-digit %[3]s code; fix the code",
+			u.Code, codeDigits[u.Level], u.Level, levelVI(u.Level))
 	}
 }
 

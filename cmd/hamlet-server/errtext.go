@@ -24,6 +24,10 @@ func (e *env) errText(err error) string {
 		return fmt.Sprintf(e.msg("dữ liệu của máy chủ do một bản hamlet-server mới hơn ghi (phiên bản %d, bản này chỉ biết đến %d): hãy cài bản mới hơn; dữ liệu không bị thay đổi",
 			"the server's data was written by a newer hamlet-server (version %d; this one knows up to %d): install the newer release; the data was not changed"), ne.Database, ne.Code)
 	}
+	var spe *schema.ParseError // a units or hamlets file's line to fix
+	if errors.As(err, &spe) {
+		return strings.Replace(err.Error(), spe.Error(), spe.Message(string(e.lang)), 1)
+	}
 	var pe *fs.PathError
 	if e.lang == "en" || !errors.As(err, &pe) {
 		return err.Error()
