@@ -406,15 +406,23 @@ func (s *Server) handlePhoto(thumb bool) http.HandlerFunc {
 			WriteHTTPError(w, err)
 			return
 		}
-		ServePhoto(w, r, digest, thumb, b)
+		ServePhoto(w, r, digest, thumb, b, PhotoCacheDevice)
 	}
 }
 
-// ServePhoto writes a photo or thumbnail: immutable (its name is its
-// content), privately cacheable, Range-capable so a cut download resumes.
-func ServePhoto(w http.ResponseWriter, r *http.Request, digest string, thumb bool, b []byte) {
+// PhotoCacheDevice lets a device keep a photo for good: its name is its
+// content. PhotoCacheBrowser keeps it out of a shared office PC's browser
+// after sign-out, as the dashboard's pages are.
+const (
+	PhotoCacheDevice  = "private, max-age=31536000, immutable"
+	PhotoCacheBrowser = "private, no-store"
+)
+
+// ServePhoto writes a photo or thumbnail with the given Cache-Control,
+// Range-capable so a cut download resumes.
+func ServePhoto(w http.ResponseWriter, r *http.Request, digest string, thumb bool, b []byte, cache string) {
 	w.Header().Set("Content-Type", "image/jpeg")
-	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("Cache-Control", cache)
 	etag := `"` + digest + `"`
 	if thumb {
 		etag = `"` + digest + `-thumb"`

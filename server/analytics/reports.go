@@ -112,6 +112,7 @@ type ReportView struct {
 	Hamlet          DisplayName `json:"hamlet_name"`
 	Category        string      `json:"category"`
 	CategoryVI      string      `json:"category_vi"`
+	CategoryEN      string      `json:"category_en"`
 	Status          string      `json:"status"`
 	Description     string      `json:"description"`
 	Location        string      `json:"location,omitempty"`
@@ -217,7 +218,7 @@ func (x *Index) Report(ctx context.Context, id string, viewer Role, now time.Tim
 }
 
 func (x *Index) view(r *report, viewer Role, now time.Time) ReportView {
-	v := ReportView{ID: r.id, Category: x.cats[r.category].Code, CategoryVI: x.cats[r.category].NameVI, Status: string(r.status),
+	v := ReportView{ID: r.id, Category: x.cats[r.category].Code, CategoryVI: x.cats[r.category].NameVI, CategoryEN: x.cats[r.category].NameEN, Status: string(r.status),
 		Description: r.description, Location: r.location, Agency: r.agency, StatusReason: r.reason, SubmittedAt: r.submitted,
 		DispatchedAt: r.dispatched, ResolvedAt: r.resolved, Satisfaction: r.satisfaction, ConsentDisclose: r.consent,
 		Photos: slices.Clone(r.photos)}

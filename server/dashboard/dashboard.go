@@ -173,7 +173,13 @@ func (d *Dashboard) Mount(mux *http.ServeMux) {
 		_, _ = io.WriteString(w, "User-agent: *\nDisallow: /\n")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		d.webError(w, r, nil, &server.APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such page",
+		// A signed-in user keeps the menu and sign-out on a mistyped
+		// address (helper 145): the page is drawn with their session.
+		var c *webCtx
+		if u, tok, err := d.webUser(r); err == nil {
+			c = &webCtx{User: u, Lang: webLang(w, r), CSRF: csrfToken(tok), token: tok}
+		}
+		d.webError(w, r, c, &server.APIError{Status: http.StatusNotFound, Code: "not_found", Message: "no such page",
 			HintVI: "Không có trang này. Hãy mở các trang từ trình đơn.", HintEN: "There is no such page. Open the pages from the menu."})
 	})
 }

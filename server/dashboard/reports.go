@@ -234,7 +234,9 @@ func (d *Dashboard) handleWebPhoto(thumb bool) func(http.ResponseWriter, *http.R
 			d.webError(w, r, c, err)
 			return
 		}
-		server.ServePhoto(w, r, digest, thumb, b)
+		// Not kept by the browser: a commune office's PC is shared, and
+		// the back button after sign-out must not show a report's photo.
+		server.ServePhoto(w, r, digest, thumb, b, server.PhotoCacheBrowser)
 	}
 }
 

@@ -108,6 +108,9 @@ func lineChart(title string, xlabels, xkeys []string, series []lineSeries, lang 
 		}
 	}
 	top := niceCeil(max)
+	if top < 10 && math.Mod(top, 2) == 1 {
+		top++ // counts: the ½ gridline names a whole number (0, 1, 2; not 0, 1, 1)
+	}
 	const plotTop, plotH, legendH = 10, 180, 26
 	height := plotTop + plotH + 24 + legendH
 	var b strings.Builder

@@ -69,9 +69,15 @@ func (d *Dashboard) handleWebTeams(w http.ResponseWriter, r *http.Request, c *we
 	series := []lineSeries{{Name: p.T("visits"), Class: "s1"}, {Name: p.T("tutoring"), Class: "s2"}, {Name: p.T("households_reached"), Class: "s3"}}
 	for _, b := range st.Trend {
 		d, _ := time.Parse(time.DateOnly, b.Start)
-		if v.Monthly {
+		// Vietnamese day/month; English as its other dates, year first.
+		switch {
+		case v.Monthly && p.Lang == "en":
+			xl = append(xl, d.Format("2006-01"))
+		case v.Monthly:
 			xl = append(xl, d.Format("01/2006"))
-		} else {
+		case p.Lang == "en":
+			xl = append(xl, d.Format("01-02"))
+		default:
 			xl = append(xl, d.Format("02/01"))
 		}
 		xk = append(xk, b.Start)

@@ -1,0 +1,176 @@
+package dashboard_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/internal/photo"
+	"github.com/hamlet-vn/hamlet/internal/photo/phototest"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/analytics"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+var leaderCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func leaderSignIn(t *testing.T, base, user string) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(base + "/login")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp, err = c.PostForm(base+"/login", url.Values{"csrf": {leaderCSRF.FindStringSubmatch(string(b))[1]}, "username": {user}, "password": {webPassword}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return c
+}
+
+func leaderGet(t *testing.T, c *http.Client, u string) (int, http.Header, string) {
+	resp, err := c.Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// leaderSite: servertest's two communes, a coordinator of the province, a
+// leader of CommuneB (no data at all), one report with one photo in CommuneA.
+func leaderSite(t *testing.T) (ts *servertest.TS, report uuid.UUID, digest string) {
+	ts = servertest.Start(t)
+	ctx := context.Background()
+	for _, u := range []server.NewUser{
+		{Username: "dieu-phoi", DisplayName: "Coord", Role: analytics.RoleCoordinator, UnitCode: schema.ProvinceCodeCaMau},
+		{Username: "lanh-dao-b", DisplayName: "LeaderB", Role: analytics.RoleCommuneLeader, UnitCode: servertest.CommuneB},
+	} {
+		u.Password = webPassword
+		_, err := ts.Admin.AddUser(ctx, u)
+		require.NoError(t, err)
+	}
+	d := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, d)
+	w := servertest.NewWriter(d.Replica, nil)
+	jpg := phototest.JPEG(phototest.Image(900, 600, true, 1), 85)
+	digest = photo.Digest(jpg)
+	report, h := uuid.New(), ts.HamletsA[0]
+	str := func(s string) syncproto.Value { return syncproto.String(s) }
+	_, err := c.Push(1, []syncproto.Change{
+		w.Write("field_reports", report, "hamlet_code", str(h), h),
+		w.Write("field_reports", report, "volunteer_id", str(d.Enroll.MemberID), h),
+		w.Write("field_reports", report, "category", str("ve_sinh_moi_truong"), h),
+		w.Write("field_reports", report, "description", str("Rác thải ven kênh"), h),
+		w.Write("field_reports", report, "status", str("submitted"), h),
+		w.Write("field_reports", report, schema.PhotoDigestsField, str(schema.PhotoDigestsValue([]string{digest}).(string)), h),
+	})
+	require.NoError(t, err)
+	var body []byte
+	for p := 0; p < len(jpg); p += 16 << 10 {
+		ch := jpg[p:min(len(jpg), p+16<<10)]
+		s := sha256.Sum256(ch)
+		body = binary.BigEndian.AppendUint32(body, uint32(len(ch)))
+		body = append(append(body, s[:]...), ch...)
+	}
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Upload-Length", fmt.Sprint(len(jpg)))
+	req.Header.Set("Upload-Offset", "0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return ts, report, digest
+}
+
+// Helper 145's hunt, as leaders use the dashboard. 1. English report pages
+// showed the category's code ("ve_sinh_moi_truong"), not its English name.
+func TestLeaderUseEnglishReportShowsCategoryName(t *testing.T) {
+	ts, report, _ := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	for _, p := range []string{"/reports?lang=en", "/reports/" + report.String() + "?lang=en"} {
+		_, _, body := leaderGet(t, c, ts.URL+p)
+		require.Contains(t, body, "Environmental sanitation") // the filter's <option> has it
+		require.NotContains(t, body, `<span class="cat">ve_sinh_moi_truong</span>`, "%s: the card shows the raw code", p)
+		require.NotContains(t, body, `Field report: ve_sinh_moi_truong`, "%s: the heading shows the raw code", p)
+	}
+}
+
+// 2. The trend chart's y axis labelled its middle gridline (at top/2) with
+// a rounded number: 0, 1, 1 for an empty or small commune.
+func TestLeaderUseTrendAxisMiddleLabel(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "lanh-dao-b") // a brand-new commune: no visits
+	_, _, body := leaderGet(t, c, ts.URL+"/teams?lang=en")
+	svg := body[strings.Index(body, `<svg class="chart line"`):]
+	svg = svg[:strings.Index(svg, `</svg>`)]
+	var ticks []string
+	for _, m := range regexp.MustCompile(`<text class="axis"[^>]*>([^<]*)</text>`).FindAllStringSubmatch(svg, -1) {
+		ticks = append(ticks, m[1])
+	}
+	require.Len(t, ticks, 3)
+	require.NotEqual(t, ticks[1], ticks[2], "the ½ gridline and the top one carry the same number: %q", ticks)
+}
+
+// 3. An English page's chart wrote days as dd/mm (30/11) while every
+// other English date is yyyy-mm-dd.
+func TestLeaderUseEnglishTrendLabelsAreISO(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	_, _, body := leaderGet(t, c, ts.URL+"/teams?lang=en")
+	require.Contains(t, body, `name="from" id="period-from" value="20`, "English period inputs are yyyy-mm-dd")
+	m := regexp.MustCompile(`<text class="axis[^"]*"[^>]*>(\d\d/\d\d)</text>`).FindStringSubmatch(body)
+	require.Nil(t, m, "an English x label in Vietnamese day/month order: %q", m)
+}
+
+// 4. There was no skip link: a keyboard user tabbed through brand, menu,
+// language and sign-out (and, on coverage, every sortable heading) before
+// the content.
+func TestLeaderUseSkipLink(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	_, _, body := leaderGet(t, c, ts.URL+"/coverage")
+	require.Regexp(t, `<main[^>]* id="([^"]+)"`, body, "main has no id to skip to")
+	require.Regexp(t, `<a [^>]*href="#[^"]+"`, body[:strings.Index(body, `<nav class="nav"`)], "no skip link before the menu")
+}
+
+// 5. A signed-in user on an unknown address got an error page with no
+// menu, no sign-out and a "Sign in" button, as if signed out.
+func TestLeaderUseNotFoundSignedIn(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	st, _, body := leaderGet(t, c, ts.URL+"/coverag")
+	require.Equal(t, 404, st)
+	require.Contains(t, body, `id="sign-out"`, "a signed-in user's 404 page has no sign-out button")
+	require.NotContains(t, body, `<a class="btn" href="/login">`, "and offers to sign in")
+}
+
+// 6. A report's photo from the dashboard was cached by the browser for a
+// year ("private, max-age=31536000, immutable"): after sign-out on a shared
+// office PC, the back button or history still showed it without asking the
+// server. Every page is no-store; now the photo is too.
+func TestLeaderUsePhotoNotCachedAfterSignOut(t *testing.T) {
+	ts, report, digest := leaderSite(t)
+	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	for _, p := range []string{"/reports/" + report.String() + "/photos/" + digest, "/reports/" + report.String() + "/photos/" + digest + "/thumb"} {
+		st, h, _ := leaderGet(t, c, ts.URL+p)
+		require.Equal(t, 200, st)
+		cc := h.Get("Cache-Control")
+		require.False(t, strings.Contains(cc, "immutable") || strings.Contains(cc, "max-age=31536000"),
+			"%s: Cache-Control %q lets the browser show it after sign-out", p, cc)
+	}
+}
