@@ -231,6 +231,13 @@ func csvError(err error) error {
 			vi = "dấu ngoặc kép đặt sai chỗ; ô có dấu ngoặc kép phải đặt trong ngoặc kép và viết dấu đó hai lần (\"\")"
 		}
 		// csv counts columns in characters, not cells, so say so in the text.
+		// A quote left open is read to the end of the file: the line it
+		// opened on is where to look (helper 144).
+		if pe.StartLine > 0 && pe.StartLine < pe.Line && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
+			return &ParseError{Line: pe.StartLine,
+				Msg:   "a quotation mark on this line is never closed; close it, or remove it (a cell with a quote must be wrapped in quotes and the quote doubled)",
+				MsgVI: "dấu ngoặc kép ở dòng này không được đóng; hãy đóng lại, hoặc bỏ đi (ô có dấu ngoặc kép phải đặt trong ngoặc kép và viết dấu đó hai lần)"}
+		}
 		e := &ParseError{Line: pe.Line, Msg: fmt.Sprintf("at character %d: %s", pe.Column, msg)}
 		if vi != "" {
 			e.MsgVI = fmt.Sprintf("ở ký tự thứ %d: %s", pe.Column, vi)
