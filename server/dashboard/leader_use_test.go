@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,22 +23,6 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
-
-var leaderCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func leaderSignIn(t *testing.T, base, user string) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Get(base + "/login")
-	require.NoError(t, err)
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp, err = c.PostForm(base+"/login", url.Values{"csrf": {leaderCSRF.FindStringSubmatch(string(b))[1]}, "username": {user}, "password": {webPassword}})
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	return c
-}
 
 func leaderGet(t *testing.T, c *http.Client, u string) (int, http.Header, string) {
 	resp, err := c.Get(u)
@@ -63,37 +45,7 @@ func leaderSite(t *testing.T) (ts *servertest.TS, report uuid.UUID, digest strin
 		_, err := ts.Admin.AddUser(ctx, u)
 		require.NoError(t, err)
 	}
-	d := ts.NewDevice(t, ts.TeamA)
-	c := ts.Connect(t, d)
-	w := servertest.NewWriter(d.Replica, nil)
-	jpg := phototest.JPEG(phototest.Image(900, 600, true, 1), 85)
-	digest = photo.Digest(jpg)
-	report, h := uuid.New(), ts.HamletsA[0]
-	str := func(s string) syncproto.Value { return syncproto.String(s) }
-	_, err := c.Push(1, []syncproto.Change{
-		w.Write("field_reports", report, "hamlet_code", str(h), h),
-		w.Write("field_reports", report, "volunteer_id", str(d.Enroll.MemberID), h),
-		w.Write("field_reports", report, "category", str("ve_sinh_moi_truong"), h),
-		w.Write("field_reports", report, "description", str("Rác thải ven kênh"), h),
-		w.Write("field_reports", report, "status", str("submitted"), h),
-		w.Write("field_reports", report, schema.PhotoDigestsField, str(schema.PhotoDigestsValue([]string{digest}).(string)), h),
-	})
-	require.NoError(t, err)
-	var body []byte
-	for p := 0; p < len(jpg); p += 16 << 10 {
-		ch := jpg[p:min(len(jpg), p+16<<10)]
-		s := sha256.Sum256(ch)
-		body = binary.BigEndian.AppendUint32(body, uint32(len(ch)))
-		body = append(append(body, s[:]...), ch...)
-	}
-	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Upload-Length", fmt.Sprint(len(jpg)))
-	req.Header.Set("Upload-Offset", "0")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	report, digest, _ = reportWithPhoto(t, ts)
 	return ts, report, digest
 }
 
@@ -101,7 +53,7 @@ func leaderSite(t *testing.T) (ts *servertest.TS, report uuid.UUID, digest strin
 // showed the category's code ("ve_sinh_moi_truong"), not its English name.
 func TestLeaderUseEnglishReportShowsCategoryName(t *testing.T) {
 	ts, report, _ := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
 	for _, p := range []string{"/reports?lang=en", "/reports/" + report.String() + "?lang=en"} {
 		_, _, body := leaderGet(t, c, ts.URL+p)
 		require.Contains(t, body, "Environmental sanitation") // the filter's <option> has it
@@ -114,7 +66,7 @@ func TestLeaderUseEnglishReportShowsCategoryName(t *testing.T) {
 // a rounded number: 0, 1, 1 for an empty or small commune.
 func TestLeaderUseTrendAxisMiddleLabel(t *testing.T) {
 	ts, _, _ := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "lanh-dao-b") // a brand-new commune: no visits
+	c := loginHTTP(t, ts.URL, "lanh-dao-b") // a brand-new commune: no visits
 	_, _, body := leaderGet(t, c, ts.URL+"/teams?lang=en")
 	svg := body[strings.Index(body, `<svg class="chart line"`):]
 	svg = svg[:strings.Index(svg, `</svg>`)]
@@ -130,7 +82,7 @@ func TestLeaderUseTrendAxisMiddleLabel(t *testing.T) {
 // other English date is yyyy-mm-dd.
 func TestLeaderUseEnglishTrendLabelsAreISO(t *testing.T) {
 	ts, _, _ := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
 	_, _, body := leaderGet(t, c, ts.URL+"/teams?lang=en")
 	require.Contains(t, body, `name="from" id="period-from" value="20`, "English period inputs are yyyy-mm-dd")
 	m := regexp.MustCompile(`<text class="axis[^"]*"[^>]*>(\d\d/\d\d)</text>`).FindStringSubmatch(body)
@@ -142,7 +94,7 @@ func TestLeaderUseEnglishTrendLabelsAreISO(t *testing.T) {
 // the content.
 func TestLeaderUseSkipLink(t *testing.T) {
 	ts, _, _ := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
 	_, _, body := leaderGet(t, c, ts.URL+"/coverage")
 	require.Regexp(t, `<main[^>]* id="([^"]+)"`, body, "main has no id to skip to")
 	require.Regexp(t, `<a [^>]*href="#[^"]+"`, body[:strings.Index(body, `<nav class="nav"`)], "no skip link before the menu")
@@ -152,7 +104,7 @@ func TestLeaderUseSkipLink(t *testing.T) {
 // menu, no sign-out and a "Sign in" button, as if signed out.
 func TestLeaderUseNotFoundSignedIn(t *testing.T) {
 	ts, _, _ := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
 	st, _, body := leaderGet(t, c, ts.URL+"/coverag")
 	require.Equal(t, 404, st)
 	require.Contains(t, body, `id="sign-out"`, "a signed-in user's 404 page has no sign-out button")
@@ -165,7 +117,7 @@ func TestLeaderUseNotFoundSignedIn(t *testing.T) {
 // server. Every page is no-store; now the photo is too.
 func TestLeaderUsePhotoNotCachedAfterSignOut(t *testing.T) {
 	ts, report, digest := leaderSite(t)
-	c := leaderSignIn(t, ts.URL, "dieu-phoi")
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
 	for _, p := range []string{"/reports/" + report.String() + "/photos/" + digest, "/reports/" + report.String() + "/photos/" + digest + "/thumb"} {
 		st, h, _ := leaderGet(t, c, ts.URL+p)
 		require.Equal(t, 200, st)
@@ -173,4 +125,46 @@ func TestLeaderUsePhotoNotCachedAfterSignOut(t *testing.T) {
 		require.False(t, strings.Contains(cc, "immutable") || strings.Contains(cc, "max-age=31536000"),
 			"%s: Cache-Control %q lets the browser show it after sign-out", p, cc)
 	}
+}
+
+// reportWithPhoto has a volunteer's device in team A file a report with
+// one photo in the team's first hamlet, and upload the photo as the agent
+// does (chunks of 16 KiB with their digests).
+func reportWithPhoto(t *testing.T, ts *servertest.TS) (report uuid.UUID, digest string, jpg []byte) {
+	t.Helper()
+	d := ts.NewDevice(t, ts.TeamA)
+	c := ts.Connect(t, d)
+	w := servertest.NewWriter(d.Replica, nil)
+	jpg = phototest.JPEG(phototest.Image(900, 600, true, 1), 85)
+	digest = photo.Digest(jpg)
+	report, h := uuid.New(), ts.HamletsA[0]
+	str := func(s string) syncproto.Value { return syncproto.String(s) }
+	ack, err := c.Push(1, []syncproto.Change{
+		w.Write("field_reports", report, "hamlet_code", str(h), h),
+		w.Write("field_reports", report, "volunteer_id", str(d.Enroll.MemberID), h),
+		w.Write("field_reports", report, "category", str("ve_sinh_moi_truong"), h),
+		w.Write("field_reports", report, "description", str("Rác thải ven kênh"), h),
+		w.Write("field_reports", report, "status", str("submitted"), h),
+		w.Write("field_reports", report, schema.PhotoDigestsField, str(schema.PhotoDigestsValue([]string{digest}).(string)), h),
+	})
+	require.NoError(t, err)
+	for _, r := range ack.Results {
+		require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
+	}
+	var body []byte
+	for p := 0; p < len(jpg); p += 16 << 10 {
+		ch := jpg[p:min(len(jpg), p+16<<10)]
+		s := sha256.Sum256(ch)
+		body = binary.BigEndian.AppendUint32(body, uint32(len(ch)))
+		body = append(append(body, s[:]...), ch...)
+	}
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+d.Token)
+	req.Header.Set("Upload-Length", fmt.Sprint(len(jpg)))
+	req.Header.Set("Upload-Offset", "0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	return report, digest, jpg
 }

@@ -3,10 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/csv"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,16 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/photo"
-	"github.com/hamlet-vn/hamlet/internal/photo/phototest"
-	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestReportPhotosFollowTheReportsRights: the report page shows the
@@ -44,40 +37,7 @@ func TestReportPhotosFollowTheReportsRights(t *testing.T) {
 		require.NoError(t, err)
 	}
 	// A volunteer's device files a report with a photo and sends it.
-	d := ts.NewDevice(t, ts.TeamA)
-	c := ts.Connect(t, d)
-	w := servertest.NewWriter(d.Replica, nil)
-	jpg := phototest.JPEG(phototest.Image(900, 600, true, 1), 85)
-	digest := photo.Digest(jpg)
-	row, h := uuid.New(), ts.HamletsA[0]
-	str := func(s string) syncproto.Value { return syncproto.String(s) }
-	ack, err := c.Push(1, []syncproto.Change{
-		w.Write("field_reports", row, "hamlet_code", str(h), h),
-		w.Write("field_reports", row, "volunteer_id", str(d.Enroll.MemberID), h),
-		w.Write("field_reports", row, "category", str("ve_sinh_moi_truong"), h),
-		w.Write("field_reports", row, "description", str("Rác thải ven kênh"), h),
-		w.Write("field_reports", row, "status", str("submitted"), h),
-		w.Write("field_reports", row, schema.PhotoDigestsField, str(schema.PhotoDigestsValue([]string{digest}).(string)), h),
-	})
-	require.NoError(t, err)
-	for _, r := range ack.Results {
-		require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
-	}
-	var body []byte
-	for p := 0; p < len(jpg); p += 16 << 10 {
-		ch := jpg[p:min(len(jpg), p+16<<10)]
-		s := sha256.Sum256(ch)
-		body = binary.BigEndian.AppendUint32(body, uint32(len(ch)))
-		body = append(append(body, s[:]...), ch...)
-	}
-	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+d.Token)
-	req.Header.Set("Upload-Length", fmt.Sprint(len(jpg)))
-	req.Header.Set("Upload-Offset", "0")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	row, digest, jpg := reportWithPhoto(t, ts)
 
 	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 	signIn := func(user string) *http.Client {
@@ -129,7 +89,7 @@ func TestReportPhotosFollowTheReportsRights(t *testing.T) {
 		require.NotContains(t, string(b), "Rác thải", "a refusal says nothing of the report")
 	}
 	noSession := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = noSession.Get(ts.URL + full)
+	resp, err := noSession.Get(ts.URL + full)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
