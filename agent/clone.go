@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -410,9 +411,6 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		return err
 	}
 	defer restore()
-	if err := s.r.dropIndexesForClone(ctx); err != nil {
-		return err
-	}
 	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit}); err != nil {
 		return err
 	}
@@ -475,6 +473,11 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		}
 		if p.err != nil {
 			return p.err
+		}
+		if commits == 0 && st.head == 0 && p.m.Total >= cmp.Or(s.opts.BulkCloneRows, bulkCloneRows) {
+			if err := s.r.dropIndexesForClone(ctx); err != nil {
+				return err
+			}
 		}
 		last, err := s.storeChunks(ctx, &st, p.m, take)
 		if err != nil {

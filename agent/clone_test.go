@@ -117,7 +117,8 @@ func TestSnapshotCloneResumesAfterCut(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	fillCommune(t, ts, 600)
-	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 20}
+	// BulkCloneRows: the indexes dropped, and built again after the resumed clone.
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 20, BulkCloneRows: 1}
 
 	clean, tcl := realAgent(t, ts, ts.TeamA)
 	sclean, err := clean.Sync(ctx, ts.URL, tcl, opts)

@@ -40,6 +40,10 @@ type SyncOptions struct {
 	// SnapshotLimit caps rows per snapshot chunk of a clone (0: server
 	// default).
 	SnapshotLimit uint32
+	// BulkCloneRows is the smallest snapshot a first clone loads in bulk:
+	// the row tables' indexes dropped, and built again after the last
+	// chunk (0: 10,000 rows).
+	BulkCloneRows uint64
 	// LogReplay makes a first sync replay the server's log instead of
 	// cloning by snapshot (slower; for comparisons and tests). A re-clone
 	// the server asks for always uses a snapshot.
