@@ -114,14 +114,22 @@ func (d *Dashboard) handleWebCoverage(w http.ResponseWriter, r *http.Request, c 
 		link := pageURL("/coverage", "unit", row.Code, "from", from, "to", to)
 		name := p.Name(row.Display, row.Name)
 		v.Rows = append(v.Rows, covRow{CoverageRow: row, Link: link, DisplayName: name})
-		bars = append(bars, barItem{Label: name, Value: row.Coverage, Text: p.Pct(row.Coverage), Link: link,
-			Title: name + ": " + p.Pct(row.Coverage) + " (" + p.Num(row.Reached) + "/" + p.Num(row.Households) + ")"})
+		bar := barItem{Label: name, Value: row.Coverage, Text: p.Pct(row.Coverage), Link: link,
+			Title: name + ": " + p.Pct(row.Coverage) + " (" + p.Num(row.Reached) + "/" + p.Num(row.Households) + ")"}
+		if row.Households == 0 { // no list of households yet: no share to show, 0% would say none was reached
+			bar.Value, bar.Text, bar.Title = 0, "–", name+": "+p.T("no_households")
+		}
+		bars = append(bars, bar)
 	}
 	v.Chart = hbarChart(p.T("chart_coverage"), bars, 1, "cov")
 	var sk []barItem
 	for _, sc := range cov.Unit.Skills {
-		sk = append(sk, barItem{Label: p.Pick(sc.NameVI, sc.NameEN), Value: sc.Share, Text: p.Pct(sc.Share),
-			Title: p.Pick(sc.NameVI, sc.NameEN) + ": " + p.Pct(sc.Share) + " (" + p.Num(sc.Households) + ")"})
+		bar := barItem{Label: p.Pick(sc.NameVI, sc.NameEN), Value: sc.Share, Text: p.Pct(sc.Share),
+			Title: p.Pick(sc.NameVI, sc.NameEN) + ": " + p.Pct(sc.Share) + " (" + p.Num(sc.Households) + ")"}
+		if cov.Unit.Households == 0 {
+			bar.Value, bar.Text, bar.Title = 0, "–", bar.Label+": "+p.T("no_households")
+		}
+		sk = append(sk, bar)
 	}
 	v.Skills = hbarChart(p.T("chart_skills"), sk, 1, "skill")
 	v.Exports = exportLinks(c.Lang, []string{"coverage"}, keep...)

@@ -168,3 +168,27 @@ func reportWithPhoto(t *testing.T, ts *servertest.TS) (report uuid.UUID, digest 
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	return report, digest, jpg
 }
+
+// A report with one photo was listed as "1 photos" in English.
+func TestLeaderUseOnePhotoIsSingular(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := loginHTTP(t, ts.URL, "dieu-phoi")
+	_, _, body := leaderGet(t, c, ts.URL+"/reports?lang=en")
+	require.Contains(t, body, `<span class="small muted photos-count">1 photo</span>`)
+	_, _, body = leaderGet(t, c, ts.URL+"/reports?lang=vi")
+	require.Contains(t, body, `<span class="small muted photos-count">1 ảnh</span>`)
+}
+
+// A commune with no households listed showed "0.0%" everywhere and
+// "Ấp 1: 0.0% (0/0)" in the chart: as if no household had been reached,
+// where there is no list to reach.
+func TestLeaderUseNoHouseholdsIsNoShare(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	c := loginHTTP(t, ts.URL, "lanh-dao-b") // a brand-new commune: no households
+	_, _, body := leaderGet(t, c, ts.URL+"/coverage?lang=en")
+	require.Contains(t, body, `<div class="v" id="unit-households">0</div>`)
+	require.NotContains(t, body, "0.0%")
+	require.NotContains(t, body, "(0/0)")
+	require.Contains(t, body, "Ấp 1: no households listed yet")
+	require.Contains(t, body, `<div class="v" id="unit-coverage"><span class="pct none" title="no households listed yet">–`)
+}
