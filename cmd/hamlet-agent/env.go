@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -105,7 +106,7 @@ func (e *env) open(ctx context.Context) (*agent.Replica, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(d, 0o700); err != nil {
-		return nil, err
+		return nil, newDataDirError(d, err)
 	}
 	r, err := agent.OpenWith(ctx, filepath.Join(d, "replica.db"), e.openOptions())
 	if err != nil {
@@ -241,4 +242,52 @@ func sameFieldValue(table, field string, a, b any) bool {
 		return t.SameValue(field, a, b)
 	}
 	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// dataDirError: the data folder cannot be made, for a reason trying again
+// does not mend: it is a file, or inside one, or the disk is read-only or
+// not this user's. Nothing was written.
+type dataDirError struct {
+	Dir  string
+	File string // the file standing where a folder is needed, if that is the cause
+	Err  error
+}
+
+func newDataDirError(dir string, err error) error {
+	e := &dataDirError{Dir: dir, Err: err}
+	// By what stands on the path, not by the error's number: Windows
+	// answers "path not found" where Unix says "not a directory".
+	for p := dir; ; p = filepath.Dir(p) {
+		if st, serr := os.Stat(p); serr == nil {
+			if !st.IsDir() {
+				e.File = p
+				return e
+			}
+			break
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return e
+	}
+	return err
+}
+
+func (e *dataDirError) Error() string {
+	return fmt.Sprintf("make the data folder %s: %v", e.Dir, e.Err)
+}
+
+func (e *dataDirError) Unwrap() error { return e.Err }
+
+func (e *dataDirError) Message(lang string) string {
+	if e.File != "" {
+		return tr(lang,
+			fmt.Sprintf("Không dùng được thư mục dữ liệu %s: %s là một tệp, không phải thư mục. Hamlet không động đến tệp đó. Hãy chọn thư mục khác với --data-dir (hoặc HAMLET_AGENT_DIR).", e.Dir, e.File),
+			fmt.Sprintf("The data folder %s cannot be used: %s is a file, not a folder. Hamlet left that file untouched. Choose another folder with --data-dir (or HAMLET_AGENT_DIR).", e.Dir, e.File))
+	}
+	return tr(lang,
+		fmt.Sprintf("Không tạo được thư mục dữ liệu %s: ổ đĩa chỉ cho đọc, hoặc tài khoản này không có quyền ghi vào đó. Hãy chọn thư mục khác với --data-dir (hoặc HAMLET_AGENT_DIR), ví dụ trong thư mục của chính bạn.", e.Dir),
+		fmt.Sprintf("The data folder %s cannot be made: the disk is read-only, or this account may not write there. Choose another folder with --data-dir (or HAMLET_AGENT_DIR), for example in your own folder.", e.Dir))
 }
