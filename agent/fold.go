@@ -9,6 +9,8 @@ import (
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/hamlet-vn/hamlet/schema"
 )
 
 // Fold reduces Vietnamese text to what a volunteer types on a keyboard
@@ -85,9 +87,60 @@ func foldWith(t transform.Transformer, s string) string {
 	}
 	return strings.Map(func(r rune) rune {
 		switch r {
-		case 'đ', 'Đ':
+		case 'đ', 'Đ', 'ð', 'Ð': // Ð (U+00D0): Đ as some fonts and converted spreadsheets write it
 			return 'd'
 		}
 		return unicode.ToLower(r)
 	}, out)
+}
+
+// SearchWords are the words a search for query matches, each a substring
+// of a household's folded text (FoldHousehold): query folded and split at
+// spaces, with a phone number written as people write it ("0912.345.678",
+// "+84 912 345 678") in the form the number is stored (0912345678), and the
+// dots dropped from any other run of digits, so "345.678" finds the end of
+// a number.
+func SearchWords(query string) []string {
+	words := strings.Fields(Fold(query))
+	out := make([]string, 0, len(words))
+	for i := 0; i < len(words); {
+		// The longest run of digit words from here that reads as a phone.
+		j := i
+		for j < len(words) && phonish(words[j]) {
+			j++
+		}
+		found := false
+		for k := j; k > i; k-- {
+			if p, err := schema.NormalizePhone(strings.Join(words[i:k], " ")); err == nil {
+				out = append(out, p)
+				i, found = k, true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		w := words[i]
+		if phonish(w) && strings.ContainsAny(w, "0123456789") {
+			w = strings.ReplaceAll(w, ".", "") // dashes stay: a hamlet's code has one (32002-01)
+		}
+		if w != "" {
+			out = append(out, w)
+		}
+		i++
+	}
+	return out
+}
+
+// phonish: w is made of digits, dots, dashes and a leading +.
+func phonish(w string) bool {
+	for i, r := range w {
+		switch {
+		case '0' <= r && r <= '9', r == '.', r == '-':
+		case r == '+' && i == 0:
+		default:
+			return false
+		}
+	}
+	return w != ""
 }

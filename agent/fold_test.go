@@ -36,3 +36,26 @@ func BenchmarkFold(b *testing.B) {
 		Fold("Nguyễn Văn Hộ 12345 Số 12, tổ 3 0912345678 32002-01")
 	}
 }
+
+func TestSearchWords(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"Nguyễn Văn An", []string{"nguyen", "van", "an"}},
+		{"0912 345 678", []string{"0912345678"}},
+		{"0912.345.678", []string{"0912345678"}},
+		{"0912-345-678", []string{"0912345678"}},
+		{"+84 912 345 678", []string{"0912345678"}},
+		{"+84912345678", []string{"0912345678"}},
+		{"An 0912.345.678 ấp 3", []string{"an", "0912345678", "ap", "3"}},
+		{"345.678", []string{"345678"}},
+		{"32002-01", []string{"32002-01"}}, // a hamlet's code
+		{"12/3 Trần Hưng Đạo", []string{"12/3", "tran", "hung", "dao"}},
+		{"Ðinh Văn Ðức", []string{"dinh", "van", "duc"}},
+		{"- .", []string{"-", "."}}, // no digits: kept as typed
+		{"tổ 12 345", []string{"to", "12", "345"}},
+	} {
+		require.Equal(t, tc.want, SearchWords(tc.query), tc.query)
+	}
+}

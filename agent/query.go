@@ -184,7 +184,7 @@ func (r *Replica) records(ctx context.Context, ids []syncproto.RowID) ([]Record,
 // code or hamlet name contain every word of query, ignoring case and
 // Vietnamese diacritics ("duc" finds "Đức").
 func (r *Replica) Search(ctx context.Context, query string, o ListOptions) ([]Record, error) {
-	words := strings.Fields(Fold(query))
+	words := SearchWords(query)
 	if len(words) == 0 {
 		return r.List(ctx, "households", o)
 	}

@@ -308,7 +308,7 @@ type query struct {
 // newQuery folds text into words; a word found in a hamlet's name matches
 // that hamlet's households as well ("tan thanh" finds Ấp Tân Thành's).
 func newQuery(text string, scope []agent.Hamlet) query {
-	q := query{words: strings.Fields(agent.Fold(text))}
+	q := query{words: agent.SearchWords(text)}
 	for _, w := range q.words {
 		for _, h := range scope {
 			if strings.Contains(agent.Fold(h.Name), w) {
