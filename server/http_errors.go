@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -89,12 +90,24 @@ func writeAPIError(w http.ResponseWriter, e *APIError) {
 }
 
 // BaseURL is the address the request reached this server by (scheme and
-// host, no path): where links in exports point back to. A reverse proxy
-// that terminates TLS says so with X-Forwarded-Proto.
+// host, no path): where links in exports point back to.
 func BaseURL(r *http.Request) string {
 	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if IsHTTPS(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// IsHTTPS says whether the browser reached the server over TLS: its own
+// (--tls-cert), or a reverse proxy's that terminates TLS and says so with
+// X-Forwarded-Proto. Cookies are marked Secure and HSTS sent by it. A
+// client that sends the header over plain HTTP only gets cookies its
+// browser will not send back, and an HSTS header browsers ignore there.
+func IsHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",") // the first proxy's
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }

@@ -357,10 +357,11 @@ const hstsMaxAge = "max-age=31536000"
 
 // SecurityHeader is what every response carries (server/httpapp sets it
 // on all of them; the WebSocket upgrade's 101, written outside the
-// ResponseWriter's header map, gets it here): nosniff, and under TLS HSTS.
+// ResponseWriter's header map, gets it here): nosniff, and under TLS
+// (IsHTTPS) HSTS.
 func SecurityHeader(r *http.Request) http.Header {
 	h := http.Header{"X-Content-Type-Options": {"nosniff"}}
-	if r.TLS != nil {
+	if IsHTTPS(r) {
 		h.Set("Strict-Transport-Security", hstsMaxAge)
 	}
 	return h

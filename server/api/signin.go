@@ -66,7 +66,7 @@ func (a *API) handleLogin(w http.ResponseWriter, r *http.Request) {
 // (so the export links of /api/v1 work from a page), or with tok "" clears
 // it: HttpOnly, SameSite=Lax, Secure under TLS.
 func SetSessionCookie(w http.ResponseWriter, r *http.Request, tok string, exp time.Time) {
-	c := &http.Cookie{Name: server.SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: server.SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: server.IsHTTPS(r)}
 	if tok == "" {
 		c.MaxAge = -1
 	} else {

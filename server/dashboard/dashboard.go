@@ -338,7 +338,7 @@ func webLang(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l == "vi" || l == "en" {
 		if c, err := r.Cookie(langCookie); err != nil || c.Value != l {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: server.IsHTTPS(r)})
 		}
 		return l
 	}
