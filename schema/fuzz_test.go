@@ -123,3 +123,29 @@ func FuzzParseUnits2022(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseHamletMoves: a reorganisation's hamlets file either names the
+// line to fix or gives well-formed moves, each hamlet once.
+func FuzzParseHamletMoves(f *testing.F) {
+	f.Add([]byte("hamlet_code,commune_code\n32155-01,32152\n32155-02,32155\n"))
+	f.Add([]byte("\ufeffcommune_code,hamlet_code,note\r\n32152,32155-01,\"a, b\"\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		moves, err := schema.ParseHamletMoves(bytes.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") {
+				t.Fatalf("error does not name a line: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, m := range moves {
+			if schema.ValidateHamletCode(m.Hamlet) != nil || len(m.Commune) != 5 || m.Line < 2 {
+				t.Fatalf("malformed move accepted: %+v", m)
+			}
+			if seen[m.Hamlet] {
+				t.Fatalf("hamlet %s twice", m.Hamlet)
+			}
+			seen[m.Hamlet] = true
+		}
+	})
+}

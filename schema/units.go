@@ -339,3 +339,36 @@ func cloneUnits(us []AdminUnit) []AdminUnit {
 // how the 2025 file names it (shared/data/README.md, "Gotchas"). Without this
 // entry Phường 2's hamlets would have no 2025 home.
 var InterimMergers = map[string]string{"32011": "32002"}
+
+// HamletMove is a line of a reorganisation's hamlets file: where a hamlet
+// of a commune split between several new ones goes.
+type HamletMove struct {
+	Hamlet, Commune string
+	Line            int // where the file says it, for the operator to fix
+}
+
+// ParseHamletMoves reads a reorganisation's hamlets file, a CSV headed
+// hamlet_code,commune_code. Every mistake is a *ParseError naming the line
+// (and column) to fix: a malformed code, a hamlet listed twice. Whether the
+// codes name a hamlet of the server and a commune of the new tree is for
+// the caller, which knows both.
+func ParseHamletMoves(r io.Reader) ([]HamletMove, error) {
+	var out []HamletMove
+	seen := map[string]int{}
+	err := readCSV(r, []string{"hamlet_code", "commune_code"}, func(rec record) error {
+		m := HamletMove{Hamlet: rec.get("hamlet_code"), Commune: rec.get("commune_code"), Line: rec.line}
+		if ValidateHamletCode(m.Hamlet) != nil {
+			return rec.errAt("hamlet_code", "%q không phải mã ấp/khóm (5 chữ số mã xã, dấu -, 2 chữ số, như 32155-01); hãy sửa lại", "%q is not a hamlet code (the 5-digit commune code, -, 2 digits, as in 32155-01); fix it", m.Hamlet)
+		}
+		if !digits(m.Commune, 5) {
+			return rec.errAt("commune_code", "%q không phải mã xã/phường 5 chữ số; hãy sửa lại", "%q is not a 5-digit commune code; fix it", m.Commune)
+		}
+		if l, dup := seen[m.Hamlet]; dup {
+			return rec.errAt("hamlet_code", "ấp/khóm %s đã có ở dòng %d; mỗi ấp/khóm chỉ ghi một lần", "hamlet %s is already on line %d; list each hamlet once", m.Hamlet, l)
+		}
+		seen[m.Hamlet] = rec.line
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}

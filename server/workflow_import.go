@@ -51,6 +51,17 @@ func (a *Admin) ImportTeams(ctx context.Context, teams []Team, members []Member)
 	return a.s.store.ImportTeams(ctx, teams, members)
 }
 
+// UnplacedHamletsError: ApplyReorganisation was not told where hamlets of
+// a commune split between several new ones go. Nothing was changed.
+type UnplacedHamletsError struct {
+	Hamlets []string // sorted
+}
+
+func (e *UnplacedHamletsError) Error() string {
+	return fmt.Sprintf("%d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
+		len(e.Hamlets), strings.Join(e.Hamlets[:min(10, len(e.Hamlets))], ", "))
+}
+
 // ReorgStats says what ApplyReorganisation did.
 type ReorgStats struct {
 	Units         int `json:"units"`          // units of the new tree imported
@@ -133,8 +144,7 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return st, fmt.Errorf("apply reorganisation: %d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
-			len(missing), strings.Join(missing[:min(10, len(missing))], ", "))
+		return st, fmt.Errorf("apply reorganisation: %w", &UnplacedHamletsError{Hamlets: missing})
 	}
 	// Accounts are marked before the tree is imported: killed in between,
 	// a rerun still sees the old tree and marks them again, whereas marked

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -172,22 +171,16 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%s: %w", *file, err)
 		}
 	}
-	hamletMap := map[string]string{}
+	var moves []schema.HamletMove
 	if *hamlets != "" {
 		f, err := os.Open(*hamlets)
 		if err != nil {
 			return err
 		}
-		recs, err := csv.NewReader(f).ReadAll()
+		moves, err = schema.ParseHamletMoves(f)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", *hamlets, err)
-		}
-		for i, r := range recs {
-			if len(r) < 2 || (i == 0 && r[0] == "hamlet_code") {
-				continue
-			}
-			hamletMap[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
 		}
 	}
 	s, err := e.open(ctx)
@@ -195,7 +188,17 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer s.Close()
+	hamletMap, err := e.checkHamletMoves(ctx, s, *hamlets, moves, units)
+	if err != nil {
+		return err
+	}
 	st, err := s.Admin().ApplyReorganisation(ctx, units, hamletMap)
+	var uh *server.UnplacedHamletsError
+	if errors.As(err, &uh) {
+		return fmt.Errorf(e.msg("%d ấp/khóm thuộc xã bị chia cho nhiều xã/phường mới, chưa biết chuyển về đâu: %s. Hãy ghi nơi mỗi ấp/khóm chuyển đến vào một tệp CSV có dòng tên cột hamlet_code,commune_code (ví dụ 32155-01,32152), rồi chạy lại với --hamlets TỆP. Chưa có gì thay đổi.",
+			"%d hamlets belong to communes split between several new ones, and where each goes is not said: %s. Write where each goes in a CSV file headed hamlet_code,commune_code (for example 32155-01,32152), then run again with --hamlets FILE. Nothing was changed."),
+			len(uh.Hamlets), strings.Join(uh.Hamlets, ", "))
+	}
 	if err != nil {
 		return err
 	}
@@ -207,6 +210,44 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 		st.Units, st.Retired, st.HamletsMoved, st.TeamsMoved, st.CommunesAfter)
 	printUnitReview(e, st.Review, unitNames(ctx, s))
 	return nil
+}
+
+// checkHamletMoves checks a hamlets file against the server's hamlets and
+// the new tree's communes, naming the line of the first mistake, and
+// returns its moves as ApplyReorganisation takes them.
+func (e *env) checkHamletMoves(ctx context.Context, s *server.Server, file string, moves []schema.HamletMove, units []schema.AdminUnit) (map[string]string, error) {
+	out := map[string]string{}
+	if len(moves) == 0 {
+		return out, nil
+	}
+	held, err := s.Admin().Units(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	hamlet := map[string]bool{}
+	for _, u := range held {
+		if u.Level == schema.LevelHamlet {
+			hamlet[u.Code] = true
+		}
+	}
+	commune := map[string]bool{}
+	for _, u := range units {
+		if u.Level == schema.LevelCommune {
+			commune[u.Code] = true
+		}
+	}
+	for _, m := range moves {
+		switch {
+		case !hamlet[m.Hamlet]:
+			return nil, fmt.Errorf(e.msg("%s: dòng %d: máy chủ không có ấp/khóm mã %s; hãy sửa mã (hamlet-server unit list --commune MÃ_XÃ liệt kê các ấp/khóm). Chưa có gì thay đổi.",
+				"%s: line %d: the server has no hamlet %s; fix the code (hamlet-server unit list --commune CODE lists a commune's hamlets). Nothing was changed."), file, m.Line, m.Hamlet)
+		case !commune[m.Commune]:
+			return nil, fmt.Errorf(e.msg("%s: dòng %d: %s không phải xã/phường của danh mục mới (ấp/khóm %s); hãy ghi mã xã/phường mới. Chưa có gì thay đổi.",
+				"%s: line %d: %s is not a commune of the new tree (hamlet %s); write the new commune's code. Nothing was changed."), file, m.Line, m.Commune, m.Hamlet)
+		}
+		out[m.Hamlet] = m.Commune
+	}
+	return out, nil
 }
 
 // printUnitReview lists the accounts and teams bound to a unit whose area
