@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -54,12 +56,62 @@ func (a *Admin) ImportTeams(ctx context.Context, teams []Team, members []Member)
 // UnplacedHamletsError: ApplyReorganisation was not told where hamlets of
 // a commune split between several new ones go. Nothing was changed.
 type UnplacedHamletsError struct {
-	Hamlets []string // sorted
+	Hamlets []string // sorted: of communes split between several new ones
+	// Orphans, sorted, are hamlets of OrphanCommunes, communes in force
+	// that no new commune is formed from: a code mistyped in the units
+	// file, or a commune left out of it.
+	Orphans, OrphanCommunes []string
 }
 
 func (e *UnplacedHamletsError) Error() string {
-	return fmt.Sprintf("%d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
-		len(e.Hamlets), strings.Join(e.Hamlets[:min(10, len(e.Hamlets))], ", "))
+	var parts []string
+	if len(e.Hamlets) > 0 {
+		parts = append(parts, fmt.Sprintf("%d hamlets belong to communes split between several new ones; say where each goes (hamlet,commune CSV): %s",
+			len(e.Hamlets), strings.Join(e.Hamlets[:min(10, len(e.Hamlets))], ", ")))
+	}
+	if len(e.Orphans) > 0 {
+		parts = append(parts, fmt.Sprintf("no new commune is formed from %s, whose hamlets %s would be left without a commune",
+			strings.Join(e.OrphanCommunes, ", "), strings.Join(e.Orphans[:min(10, len(e.Orphans))], ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SuccessionError: a reorganisation's new commune takes the code of a
+// commune in force that it is not formed from (two codes swapped would
+// silently swap the two communes' hamlets). Nothing was changed.
+type SuccessionError struct {
+	Unit, UnitName string // the new commune whose line to fix
+}
+
+func (e *SuccessionError) Error() string {
+	return fmt.Sprintf("new commune %s (%s) is the code of a commune it is not formed from; a code passes only to a successor", e.Unit, e.UnitName)
+}
+
+// checkSuccession checks units against the tree before. A predecessor
+// code the server never had is no mistake: the 2025 province took in
+// another province's communes, which it never held.
+func checkSuccession(before, units []schema.AdminUnit) error {
+	known := map[string]schema.AdminUnit{}
+	communes := 0
+	for _, u := range before {
+		known[u.Code] = u
+		if u.Level == schema.LevelCommune {
+			communes++
+		}
+	}
+	if communes == 0 {
+		return nil
+	}
+	for _, u := range units {
+		if u.Level != schema.LevelCommune {
+			continue
+		}
+		if k, ok := known[u.Code]; ok && k.Level == schema.LevelCommune &&
+			!slices.ContainsFunc(u.FormedFrom, func(p schema.Predecessor) bool { return p.Code == u.Code }) {
+			return &SuccessionError{Unit: u.Code, UnitName: u.Name}
+		}
+	}
+	return nil
 }
 
 // ReorgStats says what ApplyReorganisation did.
@@ -102,6 +154,9 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 			hamlets = append(hamlets, u)
 		}
 	}
+	if err := checkSuccession(before, units); err != nil {
+		return st, fmt.Errorf("apply reorganisation: %w", err)
+	}
 	newCommune := map[string]bool{}
 	takers := map[string][]string{}
 	for _, u := range units {
@@ -112,7 +167,8 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 			takers[p.Code] = append(takers[p.Code], u.Code)
 		}
 	}
-	var missing []string
+	var missing, orphans []string
+	orphanCommunes := map[string]bool{}
 	parentOf := map[string]string{}
 	for _, h := range hamlets {
 		to, ok := hamletCommune[h.Code]
@@ -121,11 +177,16 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 			if into, ok := schema.InterimMergers[h.ParentCode]; ok && len(ts) == 0 {
 				ts = takers[into]
 			}
-			if len(ts) == 1 {
+			switch {
+			case len(ts) == 1:
 				to = ts[0]
-			} else if len(ts) == 0 && newCommune[h.ParentCode] {
+			case len(ts) == 0 && newCommune[h.ParentCode]:
 				to = h.ParentCode
-			} else {
+			case len(ts) == 0:
+				orphans = append(orphans, h.Code)
+				orphanCommunes[h.ParentCode] = true
+				continue
+			default:
 				missing = append(missing, h.Code)
 				continue
 			}
@@ -142,9 +203,11 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 			parentOf[h.Code] = to
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing)+len(orphans) > 0 {
 		sort.Strings(missing)
-		return st, fmt.Errorf("apply reorganisation: %w", &UnplacedHamletsError{Hamlets: missing})
+		sort.Strings(orphans)
+		cs := slices.Sorted(maps.Keys(orphanCommunes))
+		return st, fmt.Errorf("apply reorganisation: %w", &UnplacedHamletsError{Hamlets: missing, Orphans: orphans, OrphanCommunes: cs})
 	}
 	// Accounts are marked before the tree is imported: killed in between,
 	// a rerun still sees the old tree and marks them again, whereas marked

@@ -194,10 +194,29 @@ func runUnitsReorganise(ctx context.Context, e *env, args []string) error {
 	}
 	st, err := s.Admin().ApplyReorganisation(ctx, units, hamletMap)
 	var uh *server.UnplacedHamletsError
+	var se *server.SuccessionError
+	if errors.As(err, &se) {
+		file := *file
+		if file == "" {
+			file = e.msg("danh mục nhúng sẵn", "the embedded tree")
+		}
+		return fmt.Errorf(e.msg("%s: xã/phường mới %s (%s) mang mã của một xã/phường cũ mà nó không được hình thành từ đó: mã chỉ được dùng lại cho đơn vị kế thừa (mã phải có trong formed_from_codes của chính dòng đó). Hãy sửa commune_code hoặc formed_from_codes. Chưa có gì thay đổi.",
+			"%s: new commune %s (%s) is the code of an old commune it is not formed from: a code passes only to a successor (it must be in that line's own formed_from_codes). Fix commune_code or formed_from_codes. Nothing was changed."),
+			file, se.Unit, se.UnitName)
+	}
 	if errors.As(err, &uh) {
-		return fmt.Errorf(e.msg("%d ấp/khóm thuộc xã bị chia cho nhiều xã/phường mới, chưa biết chuyển về đâu: %s. Hãy ghi nơi mỗi ấp/khóm chuyển đến vào một tệp CSV có dòng tên cột hamlet_code,commune_code (ví dụ 32155-01,32152), rồi chạy lại với --hamlets TỆP. Chưa có gì thay đổi.",
-			"%d hamlets belong to communes split between several new ones, and where each goes is not said: %s. Write where each goes in a CSV file headed hamlet_code,commune_code (for example 32155-01,32152), then run again with --hamlets FILE. Nothing was changed."),
-			len(uh.Hamlets), strings.Join(uh.Hamlets, ", "))
+		var say []string
+		if len(uh.Orphans) > 0 {
+			say = append(say, fmt.Sprintf(e.msg("Không xã/phường mới nào được ghi là hình thành từ %s, nên các ấp/khóm %s sẽ không thuộc xã/phường nào: hãy thêm mã đó vào formed_from_codes của xã/phường mới nhận địa bàn (có thể mã bị gõ sai, hoặc thiếu dòng).",
+				"No new commune is formed from %s, so hamlets %s would belong to no commune: add that code to the formed_from_codes of the new commune that takes its area (a code mistyped, or a line left out)."),
+				unitList(uh.OrphanCommunes, unitNames(ctx, s)), strings.Join(uh.Orphans, ", ")))
+		}
+		if len(uh.Hamlets) > 0 {
+			say = append(say, fmt.Sprintf(e.msg("%d ấp/khóm thuộc xã bị chia cho nhiều xã/phường mới, chưa biết chuyển về đâu: %s. Hãy ghi nơi mỗi ấp/khóm chuyển đến vào một tệp CSV có dòng tên cột hamlet_code,commune_code (ví dụ 32155-01,32152), rồi chạy lại với --hamlets TỆP.",
+				"%d hamlets belong to communes split between several new ones, and where each goes is not said: %s. Write where each goes in a CSV file headed hamlet_code,commune_code (for example 32155-01,32152), then run again with --hamlets FILE."),
+				len(uh.Hamlets), strings.Join(uh.Hamlets, ", ")))
+		}
+		return fmt.Errorf("%s %s", strings.Join(say, " "), e.msg("Chưa có gì thay đổi.", "Nothing was changed."))
 	}
 	if err != nil {
 		return err
