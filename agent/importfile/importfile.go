@@ -70,6 +70,9 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 		return nil, &Error{VI: "Không mở được tệp " + path + ". Hãy kiểm tra đường dẫn.", EN: "Cannot open " + path + ". Check the path.", Err: err}
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, folderError(path)
+	}
 	head := make([]byte, 4)
 	n, _ := io.ReadFull(f, head)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -87,6 +90,29 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 		return nil, &Error{VI: "Tệp " + path + " không phải tệp .xlsx hợp lệ (có thể bị hỏng).", EN: path + " is not a valid .xlsx file (it may be damaged)."}
 	}
 	return ReadCSV(f)
+}
+
+// folderError: the path given for the file is a folder. It names the
+// lists the folder holds, so that the next try can be the right one.
+func folderError(dir string) error {
+	var lists []string
+	if ents, err := os.ReadDir(dir); err == nil {
+		for _, e := range ents {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".xlsx", ".csv", ".txt", ".tsv", ".xls":
+				if !e.IsDir() && len(lists) < 5 {
+					lists = append(lists, filepath.Join(dir, e.Name()))
+				}
+			}
+		}
+	}
+	vi := "\"" + dir + "\" là một thư mục, không phải một tệp. Hãy chỉ tệp danh sách (.xlsx hoặc .csv) trong thư mục đó."
+	en := "\"" + dir + "\" is a folder, not a file. Give the list's file (.xlsx or .csv) in that folder."
+	if len(lists) > 0 {
+		vi += " Trong thư mục có: " + strings.Join(lists, ", ") + "."
+		en += " The folder holds: " + strings.Join(lists, ", ") + "."
+	}
+	return &Error{VI: vi, EN: en}
 }
 
 // ReadCSV reads delimited text: UTF-8 (with or without a byte-order mark)

@@ -1,0 +1,30 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fiList is `household list` as text.
+func fiList(t *testing.T, bin, dir string) string {
+	r := fiRun(t, bin, "household", "list", "--data-dir", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	return r.stdout
+}
+
+// F4: a folder given for the file: the internal-fault message ("thử lại,
+// báo cán bộ CNTT", with "is a directory" in English).
+func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {
+	bin, dir, _ := fiLaptop(t)
+	folder := filepath.Join(t.TempDir(), "Danh sach ho")
+	require.NoError(t, os.Mkdir(folder, 0o755))
+	r := fiRun(t, bin, "import", folder, "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	require.NotEqual(t, 0, r.code)
+	require.NotContains(t, r.stderr, "cán bộ CNTT")
+	require.NotContains(t, r.stderr, "is a directory")
+	require.Contains(t, r.stderr, "thư mục")
+}
