@@ -3,6 +3,7 @@ package agent_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -27,4 +28,14 @@ func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {
 	require.NotContains(t, r.stderr, "cán bộ CNTT")
 	require.NotContains(t, r.stderr, "is a directory")
 	require.Contains(t, r.stderr, "thư mục")
+}
+
+// F6: an empty file (0 bytes) is "no header row in the first 20 lines:
+// add a header row".
+func TestFieldImportOfAnEmptyFileSaysItIsEmpty(t *testing.T) {
+	bin, dir, _ := fiLaptop(t)
+	r := fiRun(t, bin, "import", fiFile(t, "ds.csv", nil), "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	require.NotEqual(t, 0, r.code)
+	require.True(t, strings.Contains(r.stderr, "trống") || strings.Contains(r.stderr, "rỗng"), "the message should say the file is empty")
 }

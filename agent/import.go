@@ -161,6 +161,17 @@ func (e *ImportHeaderError) Message(lang string) string {
 		fmt.Sprintf("No header row found: none of the first 20 rows names at least two columns Hamlet knows (e.g. %s). Add a header row, or say which column is which field with --map \"Column=head_name,...\".", ex("en")))
 }
 
+// ImportEmptyError: the sheet has no cell with text in it.
+type ImportEmptyError struct{}
+
+func (e *ImportEmptyError) Error() string { return "agent: import of an empty sheet" }
+
+func (e *ImportEmptyError) Message(lang string) string {
+	return pick(lang,
+		"Tệp trống: không có ô nào có chữ, không có gì để nhập. Hãy kiểm tra đã chọn đúng tệp (với tệp .xlsx: đúng trang tính, chọn bằng --sheet TÊN).",
+		"The file is empty: no cell holds anything, there is nothing to import. Check that it is the right file (for an .xlsx file: the right worksheet, chosen with --sheet NAME).")
+}
+
 // headerScan is how many leading rows may hold the header (a title, a
 // date and blank lines often come first).
 const headerScan = 20
@@ -180,6 +191,9 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 		return nil, err
 	}
 	res := &ImportResult{Table: t.Name, DryRun: opts.DryRun}
+	if !slices.ContainsFunc(sheet.Rows, func(cells []string) bool { return !blank(cells) }) {
+		return nil, &ImportEmptyError{}
+	}
 	hi, cols, err := mapColumns(t, sheet.Rows, opts.Map)
 	if err != nil {
 		return nil, err

@@ -72,6 +72,10 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, folderError(path)
+	} else if err == nil && st.Size() == 0 {
+		return nil, &Error{
+			VI: "Tệp " + path + " trống (0 byte): không có gì để nhập. Hãy kiểm tra đã chọn đúng tệp, và tệp đã được lưu (hoặc tải về) đầy đủ.",
+			EN: path + " is empty (0 bytes): there is nothing to import. Check that it is the right file, and that it was saved (or downloaded) in full."}
 	}
 	head := make([]byte, 4)
 	n, _ := io.ReadFull(f, head)
