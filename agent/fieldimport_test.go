@@ -1,6 +1,8 @@
 package agent_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +30,26 @@ func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {
 	require.NotContains(t, r.stderr, "cán bộ CNTT")
 	require.NotContains(t, r.stderr, "is a directory")
 	require.Contains(t, r.stderr, "thư mục")
+}
+
+// F5: a LibreOffice .ods (or a .docx) is "a damaged .xlsx, or one with a
+// password: save it again in Excel".
+func TestFieldImportOfAnODSFileSaysToSaveItAsXLSX(t *testing.T) {
+	bin, dir, _ := fiLaptop(t)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range map[string]string{"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<office:document-content/>"} {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(body))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	r := fiRun(t, bin, "import", fiFile(t, "ds.ods", buf.Bytes()), "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	require.NotEqual(t, 0, r.code)
+	require.NotContains(t, r.stderr, "mật khẩu", "an .ods file is no xlsx with a password")
+	require.Contains(t, r.stderr, ".ods")
 }
 
 // F6: an empty file (0 bytes) is "no header row in the first 20 lines:

@@ -77,15 +77,24 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 			VI: "Tệp " + path + " trống (0 byte): không có gì để nhập. Hãy kiểm tra đã chọn đúng tệp, và tệp đã được lưu (hoặc tải về) đầy đủ.",
 			EN: path + " is empty (0 bytes): there is nothing to import. Check that it is the right file, and that it was saved (or downloaded) in full."}
 	}
-	head := make([]byte, 4)
+	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
+	head = head[:n]
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
 	ext := strings.ToLower(filepath.Ext(path))
 	switch {
-	case n == 4 && bytes.Equal(head, []byte("PK\x03\x04")):
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return ReadXLSX(f, sheet)
+	case bytes.HasPrefix(head, []byte("%PDF")):
+		return nil, kindError("một tệp PDF", "a PDF file",
+			"Không đọc được bảng trong tệp PDF: hãy dùng tệp Excel gốc của danh sách, hoặc chép bảng sang Excel, "+saveAs,
+			"A table inside a PDF cannot be read: use the list's original Excel file, or copy the table into Excel, "+saveAsEN)
+	case bytes.HasPrefix(head, []byte("\x89PNG")), bytes.HasPrefix(head, []byte("\xFF\xD8\xFF")):
+		return nil, kindError("một ảnh (PNG/JPEG)", "a picture (PNG/JPEG)",
+			"Ảnh chụp danh sách không nhập được: cần tệp Excel hoặc CSV của danh sách; nếu chỉ có ảnh, hãy gõ danh sách vào Excel, "+saveAs,
+			"A picture of a list cannot be imported: it takes the list's Excel or CSV file; if there is only the picture, type the list into Excel, "+saveAsEN)
 	case ext == ".xls":
 		return nil, &Error{
 			VI: "Tệp .xls (Excel 97-2003) chưa đọc được. Hãy mở tệp trong Excel hoặc LibreOffice và lưu lại dạng .xlsx hoặc CSV UTF-8.",
@@ -95,6 +104,21 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 	}
 	return ReadCSV(f)
 }
+
+// kindError: the file is of another kind than a spreadsheet Hamlet reads
+// (what is a Vietnamese and an English noun phrase, "một tệp PDF"), and
+// what to do.
+func kindError(whatVI, whatEN, doVI, doEN string) error {
+	return &Error{VI: "Tệp là " + whatVI + ", không phải bảng tính. " + doVI, EN: "The file is " + whatEN + ", not a spreadsheet. " + doEN}
+}
+
+// What to do with a table in a document, or in a PDF or a picture.
+const (
+	copyTable   = "Hãy chép bảng trong đó sang Excel, " + saveAs
+	copyTableEN = "Copy its table into Excel, " + saveAsEN
+	saveAs      = "lưu dạng .xlsx hoặc \"CSV UTF-8\", rồi nhập tệp đó."
+	saveAsEN    = "save it as .xlsx or \"CSV UTF-8\", and import that file."
+)
 
 // folderError: the path given for the file is a folder. It names the
 // lists the folder holds, so that the next try can be the right one.
