@@ -18,6 +18,24 @@ func fiList(t *testing.T, bin, dir string) string {
 	return r.stdout
 }
 
+// F3: the duplicate check folds the marks away: Lê Thị Hoa and Lê Thị
+// Hòa (Tâm/Tám, Hải/Hai, Lan/Lân), two households of the same tổ without
+// a phone, are one household to it. On a second list the new one is
+// counted among "households already on this laptop", not imported, its
+// line not shown.
+func TestFieldImportKeepsHouseholdsWhoseNamesDifferOnlyInTheirMarks(t *testing.T) {
+	bin, dir, h := fiLaptop(t)
+	first := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;SĐT;Ấp\r\n1;Lê Thị Hoa;Tổ 3;;" + h + "\r\n"
+	r := fiRun(t, bin, "import", fiFile(t, "dot1.csv", []byte(first)), "--data-dir", dir)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	second := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;SĐT;Ấp\r\n1;Lê Thị Hòa;Tổ 3;;" + h + "\r\n2;Nguyễn Văn Tám;Tổ 3;;" + h + "\r\n3;Nguyễn Văn Tâm;Tổ 3;;" + h + "\r\n"
+	r = fiRun(t, bin, "import", fiFile(t, "dot2.csv", []byte(second)), "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	list := fiList(t, bin, dir)
+	require.Contains(t, list, "Lê Thị Hòa", "Lê Thị Hòa not imported: taken for Lê Thị Hoa:\n"+list)
+	require.Contains(t, list, "Nguyễn Văn Tâm", "Nguyễn Văn Tâm refused: taken for Nguyễn Văn Tám:\n"+list)
+}
+
 // F4: a folder given for the file: the internal-fault message ("thử lại,
 // báo cán bộ CNTT", with "is a directory" in English).
 func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {

@@ -544,8 +544,20 @@ func (p *importPlan) loadHeld(ctx context.Context) error {
 	return rows.Err()
 }
 
+// householdKey is what tells one household from another in a list: its
+// head's name, hamlet, phone and address, with case and spaces folded but
+// not the marks, which are letters: Hoa and Hòa, Tâm and Tám are other
+// people. Values are NFC already (normalize, and what it stored).
 func householdKey(name, hamlet, phone, addr string) string {
-	return hamletKey(name) + "\x00" + hamlet + "\x00" + phone + "\x00" + hamletKey(addr)
+	return householdText(name) + "\x00" + hamlet + "\x00" + phone + "\x00" + householdText(addr)
+}
+
+// householdText folds case and runs of white space.
+func householdText(s string) string {
+	if !singleSpaced(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return strings.ToLower(s)
 }
 
 // HouseholdAgainError: the same household twice in one file.

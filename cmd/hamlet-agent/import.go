@@ -169,6 +169,12 @@ func (e *env) importReport(res *agent.ImportResult, sheet string) {
 	fmt.Fprintln(e.stdout, e.tr(
 		fmt.Sprintf("%d dòng dữ liệu: %d hợp lệ, %d lỗi, %d hộ đã có trên máy này (không nhập lại).", res.Rows, res.Accepted, len(res.Refused), len(res.Already)),
 		fmt.Sprintf("%d data rows: %d valid, %d refused, %d households already on this laptop (not imported again).", res.Rows, res.Accepted, len(res.Refused), len(res.Already))))
+	if len(res.Already) > 0 {
+		lines := lineRuns(res.Already, 20)
+		fmt.Fprintln(e.stdout, e.tr(
+			fmt.Sprintf("Các hộ đã có trên máy này (cùng tên chủ hộ, ấp/khóm, số điện thoại và địa chỉ), không nhập lại: dòng %s.", lines),
+			fmt.Sprintf("Households already on this laptop (same head's name, hamlet, phone and address), not imported again: lines %s.", lines)))
+	}
 	if len(res.Refused) == 0 {
 		return
 	}
@@ -180,4 +186,30 @@ func (e *env) importReport(res *agent.ImportResult, sheet string) {
 		}
 		fmt.Fprintf(e.stderr, "  %s %d%s: %s\n", e.tr("dòng", "line"), f.Line, col, f.Message(e.lang))
 	}
+}
+
+// lineRuns writes ascending line numbers as runs ("4-9, 12, 15-16"), at
+// most max of them, then "…": a list imported again has thousands.
+func lineRuns(lines []int, max int) string {
+	var parts []string
+	for i := 0; i < len(lines); {
+		j := i
+		for j+1 < len(lines) && lines[j+1] == lines[j]+1 {
+			j++
+		}
+		if len(parts) == max {
+			parts = append(parts, "…")
+			break
+		}
+		switch {
+		case j == i:
+			parts = append(parts, strconv.Itoa(lines[i]))
+		case j == i+1:
+			parts = append(parts, strconv.Itoa(lines[i]), strconv.Itoa(lines[j]))
+		default:
+			parts = append(parts, strconv.Itoa(lines[i])+"-"+strconv.Itoa(lines[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }

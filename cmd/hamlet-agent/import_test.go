@@ -86,6 +86,7 @@ func TestImportRefusesWholeFileWithBadRows(t *testing.T) {
 	r = cli(t, dir, "import", file)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.Contains(t, r.stdout, "2 hộ đã có trên máy này")
+	require.Contains(t, r.stdout, "không nhập lại: dòng 4, 5.", "which lines are already on the laptop")
 	require.ElementsMatch(t, []string{"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Võ Văn Em", "Phạm Thị Dung"}, householdNames(t, dir))
 }
 
@@ -151,4 +152,18 @@ func TestImportXLSX(t *testing.T) {
 	require.Contains(t, out, `"registered_on": "2025-07-15"`)
 	require.Contains(t, out, `"phone": "0912000111"`)
 	require.Contains(t, out, `"has_smartphone": true`)
+}
+
+// TestLineRuns: lines already on the laptop are listed as runs, and a
+// list imported again (thousands of them) in a few.
+func TestLineRuns(t *testing.T) {
+	require.Equal(t, "4", lineRuns([]int{4}, 20))
+	require.Equal(t, "4, 5, 7-9, 12", lineRuns([]int{4, 5, 7, 8, 9, 12}, 20))
+	many := make([]int, 0, 30000)
+	for i := 2; i < 30000; i++ {
+		if i%100 != 0 {
+			many = append(many, i)
+		}
+	}
+	require.Equal(t, "2-99, 101-199, …", lineRuns(many, 2))
 }
