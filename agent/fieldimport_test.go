@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 )
 
 // fiList is `household list` as text.
@@ -78,4 +79,26 @@ func TestFieldImportOfAnEmptyFileSaysItIsEmpty(t *testing.T) {
 	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
 	require.NotEqual(t, 0, r.code)
 	require.True(t, strings.Contains(r.stderr, "trống") || strings.Contains(r.stderr, "rỗng"), "the message should say the file is empty")
+}
+
+// F7: a workbook written by a program (openpyxl, excelize, a web export)
+// and never opened in Excel holds formulas without their value: the phone
+// ="0"&E2 reads as empty, the household comes in without its phone.
+func TestFieldImportDoesNotDropAFormulaWithoutItsValue(t *testing.T) {
+	bin, dir, h := fiLaptop(t)
+	f := excelize.NewFile()
+	sh := f.GetSheetName(0)
+	require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"STT", "Họ tên chủ hộ", "Ấp", "SĐT", "SĐT gốc"}))
+	require.NoError(t, f.SetSheetRow(sh, "A2", &[]any{1, "Nguyễn Văn An", h, nil, 912345678}))
+	require.NoError(t, f.SetCellFormula(sh, "D2", `"0"&E2`))
+	file := filepath.Join(t.TempDir(), "ds.xlsx")
+	require.NoError(t, f.SaveAs(file))
+	f.Close()
+	r := fiRun(t, bin, "import", file, "--map", "SĐT gốc=-", "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	list := fiList(t, bin, dir)
+	if strings.Contains(list, "Nguyễn Văn An") {
+		require.Contains(t, list, "0912345678", "imported without its phone:\n"+list)
+	}
+	require.NotEqual(t, 0, r.code)
 }

@@ -38,15 +38,56 @@ type ImportSheet struct {
 	// in Excel or a text editor; nil means index + 1.
 	Lines []int
 	// Errors are the cells that show a spreadsheet's error value (#N/A of
-	// a VLOOKUP that found nothing): a row with one in an imported column
-	// is refused, not imported with "#N/A" for a value.
+	// a VLOOKUP that found nothing), or are formulas saved without their
+	// value: a row with one in an imported column is refused, not
+	// imported with "#N/A", or nothing, for a value.
 	Errors []ImportCellError
 }
 
-// ImportCellError is a cell of the sheet showing an error value.
+// ImportCellError is a cell of the sheet showing an error value, or a
+// formula the file holds without its value.
 type ImportCellError struct {
 	Row, Col int    // indexes into Rows and the row's cells
 	Value    string // as the spreadsheet shows it, "#N/A"
+	// NoValue: a formula saved without its value (a workbook a program
+	// wrote and Excel never opened): its cell reads as empty, and is not.
+	NoValue bool
+}
+
+// FormulaNoValueError: a cell is a formula the file holds without its
+// value; Hamlet does not compute formulas.
+type FormulaNoValueError struct{ Cell string }
+
+func (e *FormulaNoValueError) Error() string {
+	return fmt.Sprintf("agent: cell %s is a formula saved without its value", e.Cell)
+}
+
+func (e *FormulaNoValueError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Ô %s là công thức mà tệp không lưu kết quả (tệp do một chương trình tạo ra và chưa từng mở bằng Excel): Hamlet không tự tính công thức, nên không biết giá trị của ô. Hãy mở tệp trong Excel (hoặc LibreOffice), lưu lại (Ctrl+S), rồi nhập lại.", e.Cell),
+		fmt.Sprintf("Cell %s is a formula the file holds without its value (a file a program wrote that was never opened in Excel): Hamlet does not compute formulas, so the cell's value is unknown. Open the file in Excel (or LibreOffice), save it (Ctrl+S), and import again.", e.Cell))
+}
+
+// cellName is a cell's name as Excel shows it ("D2"), from its column's
+// index and its line.
+func cellName(col, line int) string {
+	var b []byte
+	for col++; col > 0; col = (col - 1) / 26 {
+		b = append([]byte{byte('A' + (col-1)%26)}, b...)
+	}
+	return string(b) + fmt.Sprint(line)
+}
+
+// noValueIn is the first formula saved without its value in rows [from,
+// to) of the sheet, nil if none: the reason a sheet may look empty, or
+// headerless.
+func (s *ImportSheet) noValueIn(from, to int) error {
+	for _, e := range s.Errors {
+		if e.NoValue && e.Row >= from && e.Row < to {
+			return &FormulaNoValueError{Cell: cellName(e.Col, s.line(e.Row))}
+		}
+	}
+	return nil
 }
 
 // ErrorValueError: a cell shows a spreadsheet's error value, not a value.
@@ -192,10 +233,19 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	}
 	res := &ImportResult{Table: t.Name, DryRun: opts.DryRun}
 	if !slices.ContainsFunc(sheet.Rows, func(cells []string) bool { return !blank(cells) }) {
+		if err := sheet.noValueIn(0, len(sheet.Rows)); err != nil {
+			return nil, err
+		}
 		return nil, &ImportEmptyError{}
 	}
 	hi, cols, err := mapColumns(t, sheet.Rows, opts.Map)
 	if err != nil {
+		var he *ImportHeaderError
+		if errors.As(err, &he) {
+			if ferr := sheet.noValueIn(0, headerScan); ferr != nil {
+				return nil, ferr
+			}
+		}
 		return nil, err
 	}
 	res.HeaderLine, res.Columns = sheet.line(hi), cols
@@ -227,14 +277,6 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	footerFrom := footerStart(sheet.Rows, hi, rowNumberColumn(cols))
 	for i := hi + 1; i < len(sheet.Rows); i++ {
 		cells := sheet.Rows[i]
-		if blank(cells) {
-			continue
-		}
-		if i >= footerFrom {
-			res.Footer = append(res.Footer, sheet.line(i))
-			continue
-		}
-		res.Rows++
 		line := sheet.line(i)
 		var ws []fieldWrite
 		var err error
@@ -243,9 +285,23 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 		}
 		for ; len(errs) > 0 && errs[0].Row == i; errs = errs[1:] {
 			if c := errs[0].Col; c < len(cols) && cols[c].Field != "" && err == nil {
-				err = &cellError{header: cols[c].Header, err: &ErrorValueError{Value: errs[0].Value}}
+				if errs[0].NoValue {
+					err = &cellError{header: cols[c].Header, err: &FormulaNoValueError{Cell: cellName(c, line)}}
+				} else {
+					err = &cellError{header: cols[c].Header, err: &ErrorValueError{Value: errs[0].Value}}
+				}
 			}
 		}
+		// A row whose only cells are formulas without their value is not
+		// blank: what they hold is unknown.
+		if err == nil && blank(cells) {
+			continue
+		}
+		if i >= footerFrom {
+			res.Footer = append(res.Footer, line)
+			continue
+		}
+		res.Rows++
 		if err == nil {
 			ws, err = p.row(cells, line)
 		}

@@ -46,3 +46,33 @@ func TestImportTellsHouseholdsApartByTheirMarks(t *testing.T) {
 	require.Len(t, res.Refused, 1)
 	require.ErrorAs(t, res.Refused[0].Err, new(*agent.HouseholdAgainError))
 }
+
+// TestImportRefusesAFormulaWithoutItsValue: a row whose imported cell is
+// a formula without its value is refused, naming the cell (nothing
+// imported); one in a column left out is no matter; a sheet that looks
+// empty, or headerless, because of such formulas says so.
+func TestImportRefusesAFormulaWithoutItsValue(t *testing.T) {
+	r := agenttest.New(t)
+	ctx := context.Background()
+	s := &agent.ImportSheet{
+		Rows:   [][]string{{"Họ tên chủ hộ", "Ấp", "SĐT", "Ghi chép riêng"}, {"Nguyễn Văn An", hamletA}, {"Trần Thị Bình", hamletA, "0912345679"}, nil},
+		Lines:  []int{1, 2, 3, 4},
+		Errors: []agent.ImportCellError{{Row: 1, Col: 2, NoValue: true}, {Row: 2, Col: 3, NoValue: true}, {Row: 3, Col: 0, NoValue: true}},
+	}
+	res, err := r.Import(ctx, s, agent.ImportOptions{Map: map[string]string{"Ghi chép riêng": "-"}})
+	require.ErrorAs(t, err, new(*agent.ImportRefusedError))
+	require.Zero(t, res.Imported)
+	require.Len(t, res.Refused, 2)
+	require.Equal(t, 2, res.Refused[0].Line)
+	require.Equal(t, "SĐT", res.Refused[0].Column)
+	require.Contains(t, res.Refused[0].Message("vi"), "Ô C2 là công thức")
+	require.Equal(t, 4, res.Refused[1].Line, "a row of formulas without their value is no blank row")
+	require.Contains(t, res.Refused[1].Message("en"), "Cell A4 is a formula")
+
+	for _, rows := range [][][]string{{nil, nil}, {{"", "Hộ"}, {"1"}}} {
+		s := &agent.ImportSheet{Rows: rows, Errors: []agent.ImportCellError{{Row: 1, Col: 27, NoValue: true}}}
+		_, err = r.Import(ctx, s, agent.ImportOptions{})
+		require.ErrorAs(t, err, new(*agent.FormulaNoValueError))
+		require.Contains(t, agent.MessageOf(err, "vi"), "Ô AB2 là công thức")
+	}
+}

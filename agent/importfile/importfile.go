@@ -24,15 +24,19 @@ type Sheet struct {
 	// Name is the worksheet read (XLSX), "" for CSV.
 	Name string
 	// Errors are the cells showing an Excel error value (#N/A, #REF!, a
-	// formula that failed), in row order: their text is no value to
-	// import (XLSX only).
+	// formula that failed) and the formulas saved without their value, in
+	// row order: their text is no value to import (XLSX only).
 	Errors []CellError
 }
 
-// CellError is a cell showing an Excel error value.
+// CellError is a cell showing an Excel error value, or a formula saved
+// without its value.
 type CellError struct {
 	Row, Col int    // indexes into Rows and the row's cells
-	Value    string // as Excel shows it, "#N/A"
+	Value    string // as Excel shows it, "#N/A"; "" when NoValue
+	// NoValue: the cell is a formula the file holds without its value (a
+	// workbook a program wrote and Excel never opened); it reads as "".
+	NoValue bool
 }
 
 // MaxRows bounds what one file may hold: a commune's list is some

@@ -75,3 +75,20 @@ func TestReadFileOfAFolder(t *testing.T) {
 	require.NotContains(t, fe.VI, "anh.jpg")
 	require.Contains(t, fe.EN, "folder")
 }
+
+// TestReadXLSXFormulaWithoutItsValue: a formula saved without its value
+// (no <v>, as excelize writes it; an empty <v/> that is no text, as
+// openpyxl writes it) is marked NoValue, its row kept even when it holds
+// nothing else; a formula whose value is the empty text (t="str", as
+// Excel writes it) is an empty cell, and one with its value reads it.
+func TestReadXLSXFormulaWithoutItsValue(t *testing.T) {
+	b := handWorkbook("", "", `<row r="1"><c r="A1" t="str"><v>Họ tên</v></c></row>`+
+		`<row r="2"><c r="A2" t="str"><f>"An"</f><v>An</v></c><c r="B2"><f>"0"&amp;E2</f></c></row>`+
+		`<row r="3"><c r="C3"><f>1+1</f><v/></c></row>`+
+		`<row r="4"><c r="A4" t="str"><f>""</f><v></v></c><c r="B4"><v>5</v></c></row>`)
+	s, err := ReadXLSX(bytes.NewReader(b), "")
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"Họ tên"}, {"An"}, nil, {"", "5"}}, s.Rows)
+	require.Equal(t, []int{1, 2, 3, 4}, s.Lines)
+	require.Equal(t, []CellError{{Row: 1, Col: 1, NoValue: true}, {Row: 2, Col: 2, NoValue: true}}, s.Errors)
+}

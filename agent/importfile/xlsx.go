@@ -580,7 +580,7 @@ func (wb *workbook) readSheet(ws *wbSheet) (*Sheet, error) {
 func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last int, err error) {
 	row, cells := 0, 0
 	var values []string
-	var errCols []int
+	var errCols []errCell
 	for {
 		tok, err := d.next()
 		if errors.Is(err, io.EOF) {
@@ -610,7 +610,7 @@ func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last
 		if values, errCols, err = wb.readRow(d, values[:0], errCols[:0]); err != nil {
 			return 0, 0, &rowError{row: row, err: err}
 		}
-		if len(values) == 0 {
+		if len(values) == 0 && len(errCols) == 0 {
 			continue
 		}
 		if len(s.Rows) == MaxRows {
@@ -620,7 +620,11 @@ func (wb *workbook) scanRows(d *xmlReader, s *Sheet, numbered bool) (first, last
 			return 0, 0, tooLarge()
 		}
 		for _, c := range errCols {
-			s.Errors = append(s.Errors, CellError{Row: len(s.Rows), Col: c, Value: values[c]})
+			e := CellError{Row: len(s.Rows), Col: c.col, NoValue: c.noValue}
+			if !c.noValue {
+				e.Value = values[c.col]
+			}
+			s.Errors = append(s.Errors, e)
 		}
 		s.Rows = append(s.Rows, append([]string(nil), values...))
 		s.Lines = append(s.Lines, row)
@@ -773,8 +777,9 @@ const maxCols = 16384
 
 // readRow reads the cells of the <row> just opened, up to its last value:
 // an empty cell costs nothing, wherever it is. It appends to errCols the
+// formulas saved without their value and
 // columns of the cells showing an Excel error value (t="e").
-func (wb *workbook) readRow(d *xmlReader, values []string, errCols []int) ([]string, []int, error) {
+func (wb *workbook) readRow(d *xmlReader, values []string, errCols []errCell) ([]string, []errCell, error) {
 	col := 0
 	for {
 		tok, err := d.next()
@@ -800,9 +805,12 @@ func (wb *workbook) readRow(d *xmlReader, values []string, errCols []int) ([]str
 			if col >= maxCols {
 				return nil, nil, fmt.Errorf("more than %d columns", maxCols)
 			}
-			v, err := wb.cell(d, t)
+			v, noValue, err := wb.cell(d, t)
 			if err != nil {
 				return nil, nil, err
+			}
+			if noValue {
+				errCols = append(errCols, errCell{col: col, noValue: true})
 			}
 			if v != "" {
 				for len(values) < col {
@@ -810,12 +818,19 @@ func (wb *workbook) readRow(d *xmlReader, values []string, errCols []int) ([]str
 				}
 				values = append(values, v)
 				if typ, _ := attr(t, "t"); typ == "e" {
-					errCols = append(errCols, col)
+					errCols = append(errCols, errCell{col: col})
 				}
 			}
 			col++
 		}
 	}
+}
+
+// errCell is a cell of a row that holds no value to import: an Excel
+// error value, or a formula saved without its value.
+type errCell struct {
+	col     int
+	noValue bool
 }
 
 // column is the index of a cell reference's column ("C7" is 2).
@@ -837,8 +852,12 @@ func column(ref string) (int, error) {
 	return n - 1, nil
 }
 
-// cell reads the <c> just opened and renders its value.
-func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (string, error) {
+// cell reads the <c> just opened and renders its value. noValue: it is a
+// formula saved without its value (<f> and no <v>, or an empty one that
+// is no text), as a program writing
+// a workbook (openpyxl, excelize, a web export) leaves it for Excel to
+// compute when it opens the file: its value is not known, not empty.
+func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (v string, noValue bool, err error) {
 	typ, _ := attr(c, "t")
 	style := 0
 	if v, ok := attr(c, "s"); ok {
@@ -846,10 +865,11 @@ func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (string, error) {
 	}
 	var raw string
 	var inline *string
+	formula, hasV := false, false
 	for depth := 1; depth > 0; {
 		tok, err := d.next()
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -857,15 +877,18 @@ func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (string, error) {
 			case "v":
 				s, err := charData(d)
 				if err != nil {
-					return "", err
+					return "", false, err
 				}
-				raw = s
+				raw, hasV = s, true
 			case "is":
 				s, err := text(d, "rPh")
 				if err != nil {
-					return "", err
+					return "", false, err
 				}
 				inline = &s
+			case "f":
+				formula = true
+				depth++
 			default:
 				depth++
 			}
@@ -873,6 +896,17 @@ func (wb *workbook) cell(d *xmlReader, c xml.StartElement) (string, error) {
 			depth--
 		}
 	}
+	// openpyxl writes an empty <v/> for a formula; Excel writes one only
+	// for a formula whose value is the empty text (t="str").
+	if formula && inline == nil && (!hasV || raw == "" && typ != "str") {
+		return "", true, nil
+	}
+	v, err = wb.value(typ, raw, inline, style)
+	return v, false, err
+}
+
+// value renders a cell's value by its type and style.
+func (wb *workbook) value(typ, raw string, inline *string, style int) (string, error) {
 	switch typ {
 	case "s":
 		if raw == "" {

@@ -57,7 +57,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	is := &agent.ImportSheet{Rows: sh.Rows, Lines: sh.Lines}
 	for _, c := range sh.Errors {
-		is.Errors = append(is.Errors, agent.ImportCellError{Row: c.Row, Col: c.Col, Value: c.Value})
+		is.Errors = append(is.Errors, agent.ImportCellError{Row: c.Row, Col: c.Col, Value: c.Value, NoValue: c.NoValue})
 	}
 	res, err := r.Import(ctx, is, opts)
 	if res == nil {
