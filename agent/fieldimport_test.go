@@ -19,6 +19,49 @@ func fiList(t *testing.T, bin, dir string) string {
 	return r.stdout
 }
 
+// F1: Excel on a Windows not set to Vietnamese, "CSV (Comma delimited)":
+// every letter outside its code page becomes "?". The header typed without
+// marks is recognised, and the names are stored as "Nguy?n V?n An".
+func TestFieldImportRefusesLettersExcelTurnedIntoQuestionMarks(t *testing.T) {
+	bin, dir, h := fiLaptop(t)
+	csv := "STT,Ho ten chu ho,Dia chi,SDT,Ap\r\n" +
+		"1,Nguy?n V?n An,S? 1 t? 2,0912345678," + h + "\r\n"
+	r := fiRun(t, bin, "import", fiFile(t, "ds.csv", []byte(csv)), "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	list := fiList(t, bin, dir)
+	require.NotContains(t, list, "Nguy?n", "a name with its letters replaced by ? is stored as is:\n"+list)
+	require.NotEqual(t, 0, r.code)
+}
+
+// F2: a list typed with a VNI or TCVN3 (ABC) font: Excel holds Latin-1
+// letters that only the font shows as Vietnamese. Stored as mojibake; with
+// the header in that font too, the message speaks of a missing header.
+func TestFieldImportRefusesTextTypedInAVNIOrTCVN3Font(t *testing.T) {
+	bin, dir, h := fiLaptop(t)
+	f := excelize.NewFile()
+	sh := f.GetSheetName(0)
+	require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"STT", "Ho ten chu ho", "Dia chi", "SDT", "Ap"}))
+	require.NoError(t, f.SetSheetRow(sh, "A2", &[]any{1, "Nguyeãn Vaên An", "Soá 1", "0912345678", h})) // VNI-Times
+	require.NoError(t, f.SetSheetRow(sh, "A3", &[]any{2, "NguyÔn V¨n B×nh", "Sè 2", "0912345679", h}))  // .VnTime (TCVN3)
+	file := filepath.Join(t.TempDir(), "vni.xlsx")
+	require.NoError(t, f.SaveAs(file))
+	r := fiRun(t, bin, "import", file, "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	list := fiList(t, bin, dir)
+	require.NotContains(t, list, "Nguyeãn Vaên An", "VNI text stored as is:\n"+list)
+	require.NotContains(t, list, "NguyÔn V¨n B×nh", "TCVN3 text stored as is:\n"+list)
+	require.NotEqual(t, 0, r.code)
+	require.Contains(t, r.stderr, "VNI")
+
+	// The header in the font too: "no header row", not the font.
+	require.NoError(t, f.SetSheetRow(sh, "A1", &[]any{"STT", "Hoï teân chuû hoä", "Ñòa chæ", "SÑT", "AÁp"}))
+	require.NoError(t, f.SaveAs(file))
+	f.Close()
+	r = fiRun(t, bin, "import", file, "--data-dir", dir)
+	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
+	require.Contains(t, r.stderr, "VNI", "the message should name the font's encoding")
+}
+
 // F3: the duplicate check folds the marks away: Lê Thị Hoa and Lê Thị
 // Hòa (Tâm/Tám, Hải/Hai, Lan/Lân), two households of the same tổ without
 // a phone, are one household to it. On a second list the new one is

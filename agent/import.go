@@ -242,10 +242,16 @@ func (r *Replica) Import(ctx context.Context, sheet *ImportSheet, opts ImportOpt
 	if err != nil {
 		var he *ImportHeaderError
 		if errors.As(err, &he) {
+			if terr := checkHeaderText(sheet); terr != nil {
+				return nil, terr
+			}
 			if ferr := sheet.noValueIn(0, headerScan); ferr != nil {
 				return nil, ferr
 			}
 		}
+		return nil, err
+	}
+	if err := checkText(t, sheet, hi, cols); err != nil {
 		return nil, err
 	}
 	res.HeaderLine, res.Columns = sheet.line(hi), cols

@@ -76,3 +76,45 @@ func TestImportRefusesAFormulaWithoutItsValue(t *testing.T) {
 		require.Contains(t, agent.MessageOf(err, "vi"), "Ô AB2 là công thức")
 	}
 }
+
+// TestImportRefusesMangledText: a list whose letters Excel replaced with
+// "?", or typed in the VNI or TCVN3 fonts, imports nothing and says why,
+// naming the line and the cell; a "?" in a note is no matter, nor mangled
+// text in a column left out; a header in those fonts is named as such,
+// not as a missing header.
+func TestImportRefusesMangledText(t *testing.T) {
+	r := agenttest.New(t)
+	ctx := context.Background()
+	header := []string{"STT", "Ho ten chu ho", "Dia chi", "Ghi chu", "Ap", "Cot khac"}
+	try := func(rows ...[]string) (*agent.ImportResult, error) {
+		return r.Import(ctx, &agent.ImportSheet{Rows: append([][]string{header}, rows...)}, agent.ImportOptions{Map: map[string]string{"Cot khac": "-"}})
+	}
+	_, err := try([]string{"1", "Lê Văn An", "Số 1", "", hamletA}, []string{"2", "Nguy?n V?n An", "S? 1", "", hamletA})
+	var te *agent.ImportTextError
+	require.ErrorAs(t, err, &te)
+	require.False(t, te.Legacy)
+	require.Equal(t, 3, te.Line)
+	require.Contains(t, te.Message("vi"), "Dòng 3, cột «Ho ten chu ho»: «Nguy?n V?n An»: Excel đã thay các chữ có dấu bằng dấu \"?\"")
+	require.Contains(t, te.Message("vi"), "CSV UTF-8")
+	require.Contains(t, te.Message("en"), "CSV UTF-8")
+
+	_, err = try([]string{"1", "NguyÔn V¨n B×nh", "Sè 2", "", hamletA})
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.Legacy)
+	require.Contains(t, te.Message("vi"), "VNI hoặc TCVN3")
+	require.Contains(t, te.Message("vi"), "Chuyển mã")
+	require.Contains(t, te.Message("en"), "VNI or TCVN3")
+
+	hs, err := r.List(ctx, "households", agent.ListOptions{})
+	require.NoError(t, err)
+	require.Empty(t, hs, "nothing imported")
+
+	res, err := try([]string{"1", "Lê Văn An", "Số 1", "Có điện thoại không?Chưa hỏi", hamletA, "Nguy?n V¨n"})
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Imported)
+
+	_, err = r.Import(ctx, &agent.ImportSheet{Rows: [][]string{{"STT", "Hoï teân chuû hoä", "Ñòa chæ"}, {"1", "Nguyeãn Vaên An", "Soá 1"}}}, agent.ImportOptions{})
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.Legacy)
+	require.Equal(t, 1, te.Line)
+}
