@@ -32,3 +32,17 @@ func TestDataDirThatIsAFileSaysChooseAnother(t *testing.T) {
 		})
 	}
 }
+
+// Helper 151: repair, which opens no replica through the data folder's
+// making, still gave the generic message.
+func TestRepairDataDirThatIsAFileSaysChooseAnother(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ho-dan.xlsx")
+	require.NoError(t, os.WriteFile(file, []byte("not a folder"), 0o600))
+	t.Setenv("HAMLET_LANG", "en")
+	for _, dir := range []string{file, filepath.Join(file, "hamlet")} {
+		r := cli(t, dir, "repair", "--offline")
+		require.Equal(t, exitError, r.code)
+		require.Contains(t, r.stderr, "is a file, not a folder", "dir %s", dir)
+		require.NotContains(t, r.stderr, "try again")
+	}
+}

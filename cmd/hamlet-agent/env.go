@@ -253,6 +253,21 @@ type dataDirError struct {
 	Err  error
 }
 
+// fileOnDataDir is the dataDirError of a data folder that is a file, or
+// inside one, for the commands that do not make the folder (repair).
+func fileOnDataDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return newDataDirError(dir, syscall.ENOTDIR)
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		if de := newDataDirError(dir, err); errors.As(de, new(*dataDirError)) {
+			return de
+		}
+	}
+	return nil
+}
+
 func newDataDirError(dir string, err error) error {
 	e := &dataDirError{Dir: dir, Err: err}
 	// By what stands on the path, not by the error's number: Windows

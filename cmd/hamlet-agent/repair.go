@@ -27,6 +27,9 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := fileOnDataDir(d); err != nil {
+		return err
+	}
 	rep, err := agent.Repair(ctx, filepath.Join(d, "replica.db"), e.openOptions())
 	if errors.Is(err, agent.ErrNotDamaged) {
 		return e.notDamaged(ctx)
