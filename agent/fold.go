@@ -97,9 +97,7 @@ func foldWith(t transform.Transformer, s string) string {
 // SearchWords are the words a search for query matches, each a substring
 // of a household's folded text (FoldHousehold): query folded and split at
 // spaces, with a phone number written as people write it ("0912.345.678",
-// "+84 912 345 678") in the form the number is stored (0912345678), and the
-// dots dropped from any other run of digits, so "345.678" finds the end of
-// a number.
+// "+84 912 345 678") in the form the number is stored (0912345678).
 func SearchWords(query string) []string {
 	words := strings.Fields(Fold(query))
 	out := make([]string, 0, len(words))
@@ -120,13 +118,9 @@ func SearchWords(query string) []string {
 		if found {
 			continue
 		}
-		w := words[i]
-		if phonish(w) && strings.ContainsAny(w, "0123456789") {
-			w = strings.ReplaceAll(w, ".", "") // dashes stay: a hamlet's code has one (32002-01)
-		}
-		if w != "" {
-			out = append(out, w)
-		}
+		// Any other word as typed: "12.5" is a kilometre of an address,
+		// "32002-01" a hamlet's code.
+		out = append(out, words[i])
 		i++
 	}
 	return out

@@ -49,8 +49,9 @@ func TestSearchWords(t *testing.T) {
 		{"+84 912 345 678", []string{"0912345678"}},
 		{"+84912345678", []string{"0912345678"}},
 		{"An 0912.345.678 ấp 3", []string{"an", "0912345678", "ap", "3"}},
-		{"345.678", []string{"345678"}},
-		{"32002-01", []string{"32002-01"}}, // a hamlet's code
+		{"345 678", []string{"345", "678"}}, // part of a number
+		{"km 12.5", []string{"km", "12.5"}}, // an address
+		{"32002-01", []string{"32002-01"}},  // a hamlet's code
 		{"12/3 Trần Hưng Đạo", []string{"12/3", "tran", "hung", "dao"}},
 		{"Ðinh Văn Ðức", []string{"dinh", "van", "duc"}},
 		{"- .", []string{"-", "."}}, // no digits: kept as typed
