@@ -98,7 +98,17 @@ func normalizeOn(t *schema.Table, fs Fields, create bool, today string, into map
 // AddOption changes how a record is added.
 type AddOption func(*addOptions)
 
-type addOptions struct{ id syncproto.RowID }
+type addOptions struct {
+	id         syncproto.RowID
+	unlessSame bool
+}
+
+// UnlessSame refuses to add a household when a live one with the same
+// head's name, hamlet, phone and address is here already (as import
+// counts them, householdKey): a *SameHouseholdError names it, so that the
+// volunteer can open it, or save again without this option if it is
+// another household after all.
+func UnlessSame() AddOption { return func(o *addOptions) { o.unlessSame = true } }
 
 // WithID adds the record under id, chosen by the caller before the
 // volunteer saved (the app's forms carry one), so that the same save
@@ -126,8 +136,14 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields, opts ...A
 		return uuid.Nil, err
 	}
 	id := r.newID()
-	if o := addOptionsOf(opts); o.id != uuid.Nil {
+	o := addOptionsOf(opts)
+	if o.id != uuid.Nil {
 		id = o.id
+	}
+	if o.unlessSame && table == "households" {
+		if err := r.refuseSame(ctx, id, ws); err != nil {
+			return uuid.Nil, err
+		}
 	}
 	if err := r.writeRow(ctx, table, id, ws, true); err != nil {
 		return uuid.Nil, err
@@ -614,4 +630,55 @@ func withDefaults(fs, d Fields) Fields {
 		out[k] = v
 	}
 	return out
+}
+
+// refuseSame is UnlessSame's check of the household ws would add as id.
+// The household id itself is no other: the same form sent twice adds it
+// once (WithID).
+func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []fieldWrite) error {
+	str := func(f string) string {
+		for _, w := range ws {
+			if w.field == f && w.value.Kind() == syncproto.KindString {
+				return w.value.AsString()
+			}
+		}
+		return ""
+	}
+	want := householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+	rows, err := r.db.QueryContext(ctx, `SELECT id, coalesce(head_name, ''), coalesce(phone, ''), coalesce(address, '') FROM households WHERE hamlet_code = ? AND _deleted = 0`, str(schema.ScopeField))
+	if err != nil {
+		return r.Classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other, name, phone, addr string
+		if err := rows.Scan(&other, &name, &phone, &addr); err != nil {
+			return r.Classify(err)
+		}
+		if other != id.String() && householdKey(name, str(schema.ScopeField), phone, addr) == want {
+			oid, err := uuid.Parse(other)
+			if err != nil {
+				return fmt.Errorf("household id %q: %w", other, err)
+			}
+			return &SameHouseholdError{ID: oid, Head: name}
+		}
+	}
+	return r.Classify(rows.Err())
+}
+
+// SameHouseholdError: a household with the same head's name, hamlet,
+// phone and address is here already (UnlessSame). Nothing was saved.
+type SameHouseholdError struct {
+	ID   syncproto.RowID
+	Head string
+}
+
+func (e *SameHouseholdError) Error() string {
+	return fmt.Sprintf("agent: the same household is here already (%s)", e.ID)
+}
+
+func (e *SameHouseholdError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Máy này đã có hộ %s cùng ấp/khóm, cùng số điện thoại và địa chỉ (mã %s). Hộ vừa nhập CHƯA được lưu. Nếu đúng là hộ đó, hãy mở hộ đã có để sửa hoặc ghi thêm; nếu là một hộ khác, hãy lưu lại lần nữa.", e.Head, e.ID),
+		fmt.Sprintf("This laptop already has household %s in the same hamlet, with the same phone and address (ID %s). The household just entered was NOT saved. If it is that one, open it to edit or add to it; if it is another household, save again.", e.Head, e.ID))
 }

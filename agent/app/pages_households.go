@@ -111,6 +111,10 @@ type hhForm struct {
 	Hamlets []agent.Hamlet
 	Flags   []string      // the yes/no fields, in the schema's order
 	Shown   []hiddenField // the edit form: what it showed (formOf)
+	// Same: the household like this one already here, when the save was
+	// refused for it (agent.UnlessSame); the form then saves on the next
+	// press.
+	Same *agent.SameHouseholdError
 }
 
 // householdFields are the fields the form has, in its order.
@@ -162,6 +166,7 @@ func (a *App) readHousehold(r *http.Request, en *agent.Enrollment, create bool) 
 func (a *App) householdCreate(w http.ResponseWriter, r *http.Request, en *agent.Enrollment) {
 	c := a.readHousehold(r, en, true)
 	status, problem := http.StatusUnprocessableEntity, ""
+	var same *agent.SameHouseholdError
 	if c.ok() {
 		fs := agent.Fields{}
 		for k, v := range c.vals {
@@ -170,17 +175,23 @@ func (a *App) householdCreate(w http.ResponseWriter, r *http.Request, en *agent.
 			}
 		}
 		fs["active"] = c.vals["active"]
-		id, err := a.r.AddHousehold(r.Context(), fs, savedOnce(r)...)
+		opts := savedOnce(r)
+		if r.PostForm.Get("again") == "" { // not yet asked whether it is another household
+			opts = append(opts, agent.UnlessSame())
+		}
+		id, err := a.r.AddHousehold(r.Context(), fs, opts...)
 		if err == nil {
 			http.Redirect(w, r, "/households/"+id.String()+"?done=saved", http.StatusSeeOther)
 			return
 		}
-		if !c.agentErr(err) {
+		if errors.As(err, &same) {
+			status = http.StatusConflict
+		} else if !c.agentErr(err) {
 			status, problem = a.saveProblem(r, err)
 		}
 	}
 	a.render(w, r, status, "household_form", &view{Page: "households", Form: r.PostForm, Errors: c.errs, Order: c.order, Problem: problem,
-		Data: &hhForm{Hamlets: en.Scope, Flags: a.hhFlags()}})
+		Data: &hhForm{Hamlets: en.Scope, Flags: a.hhFlags(), Same: same}})
 }
 
 // agentErr puts what the agent refused next to its field; false when the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"sort"
@@ -66,9 +67,21 @@ func runHousehold(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		id, err := r.AddHousehold(ctx, f)
+		// Saved even when the same household is here already (a script, or
+		// another household of the same name and place), with a word on
+		// how to undo it: the app, which can ask, asks first.
+		id, err := r.AddHousehold(ctx, f, agent.UnlessSame())
+		var same *agent.SameHouseholdError
+		if errors.As(err, &same) {
+			id, err = r.AddHousehold(ctx, f)
+		}
 		if err != nil {
 			return err
+		}
+		if same != nil {
+			fmt.Fprintln(e.stderr, e.tr(
+				fmt.Sprintf("Lưu ý: máy này đã có hộ %s cùng ấp/khóm, cùng số điện thoại và địa chỉ (mã %s); xem: hamlet-agent household show %s. Nếu đó là cùng một hộ, hãy xóa hộ vừa thêm: hamlet-agent household delete %s", same.Head, same.ID, same.ID, id),
+				fmt.Sprintf("Note: this laptop already has household %s in the same hamlet, with the same phone and address (ID %s); see: hamlet-agent household show %s. If it is the same household, delete the one just added: hamlet-agent household delete %s", same.Head, same.ID, same.ID, id)))
 		}
 		return e.saved(ctx, "households", id.String())
 	case "edit":

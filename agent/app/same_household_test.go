@@ -1,0 +1,47 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+// Helper 149: the same household (head, hamlet, phone, address) entered a
+// second time from the form was saved again without a word, where import
+// calls it "already on this laptop". The form now says which household is
+// here already and saves only when pressed again: it may be another
+// household after all.
+func TestSameHouseholdTwiceIsWarned(t *testing.T) {
+	h := newHarness(t, true)
+	first := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
+	form := url.Values{"hamlet_code": {hamlet1}, "head_name": {"Nguyễn  văn An"}, "phone": {"0912 345 678"}, "active": {"on"}}
+	status, body, _ := h.post("/households/new", form)
+	require.Equal(t, http.StatusConflict, status, body)
+	require.Contains(t, body, `href="/households/`+first+`"`)
+	require.Contains(t, body, `<input type="hidden" name="again" value="1">`)
+	require.Contains(t, body, "Lưu thành hộ mới")
+	require.Contains(t, body, `value="Nguyễn  văn An"`, "what was typed is kept")
+	_, list := h.get("/households?q=" + urlq("nguyen van an"))
+	require.Len(t, heads(list), 1, "nothing saved")
+	// Pressed again: another household of the same name after all.
+	form.Set("again", "1")
+	status, body, _ = h.post("/households/new", form)
+	require.Equal(t, http.StatusSeeOther, status, body)
+	_, list = h.get("/households?q=" + urlq("nguyen van an"))
+	require.Len(t, heads(list), 2)
+	// Marks are letters: Hòa is not Hoa.
+	h.addHousehold(hamlet1, "Lê Thị Hoa", "")
+	h.addHousehold(hamlet1, "Lê Thị Hòa", "")
+	// The same form sent twice (a double click) still adds one household
+	// and answers as saved both times.
+	rid := uuid.NewString()
+	twice := url.Values{"hamlet_code": {hamlet1}, "head_name": {"Trần Văn Ba"}, "active": {"on"}, "rid": {rid}}
+	s1, _, loc1 := h.post("/households/new", twice)
+	s2, _, loc2 := h.post("/households/new", twice)
+	require.Equal(t, http.StatusSeeOther, s1)
+	require.Equal(t, http.StatusSeeOther, s2)
+	require.Equal(t, loc1, loc2)
+}
