@@ -2,7 +2,6 @@ package schema
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/workcal"
@@ -97,7 +96,10 @@ type Team struct {
 	HamletCodes []string
 }
 
-// Validate checks the team and that every hamlet it covers is in its commune.
+// Validate checks the team's fields and the shape of its hamlet codes.
+// Whether a hamlet is in the team's commune is the server's to check, by
+// the hamlet's parent: after a reorganisation (the 2025 merger) a hamlet
+// keeps its code, whose first five digits then name its old commune.
 func (t Team) Validate() error {
 	if err := checkAll("teams",
 		check{"id", uuidField, t.ID},
@@ -115,9 +117,6 @@ func (t Team) Validate() error {
 	for _, h := range t.HamletCodes {
 		if err := ValidateHamletCode(h); err != nil {
 			return verr("teams", "hamlet_codes", CodeInvalidHamlet, "%s", err.(*ValidationError).Detail)
-		}
-		if !strings.HasPrefix(h, t.CommuneCode+"-") {
-			return verr("teams", "hamlet_codes", CodeInvalidHamlet, "hamlet %s is not in commune %s", h, t.CommuneCode)
 		}
 		if seen[h] {
 			return verr("teams", "hamlet_codes", CodeInvalidHamlet, "hamlet %s listed twice", h)

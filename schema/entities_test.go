@@ -52,7 +52,8 @@ func TestEntityValidate(t *testing.T) {
 	}{
 		{"team", schema.Team{ID: id1, CommuneCode: "32248", Name: "Tổ CNSCĐ ấp Xóm Mũi", HamletCodes: []string{"32248-01", "32248-02"}}, "", ""},
 		{"team no hamlets", schema.Team{ID: id1, CommuneCode: "32248", Name: "Tổ"}, "hamlet_codes", schema.CodeRequired},
-		{"team hamlet elsewhere", schema.Team{ID: id1, CommuneCode: "32248", Name: "Tổ", HamletCodes: []string{"32244-01"}}, "hamlet_codes", schema.CodeInvalidHamlet},
+		// A moved hamlet keeps its code: membership is the server's check, by parent.
+		{"team hamlet of another code", schema.Team{ID: id1, CommuneCode: "32002", Name: "Tổ", HamletCodes: []string{"32005-01"}}, "", ""},
 		{"team hamlet twice", schema.Team{ID: id1, CommuneCode: "32248", Name: "Tổ", HamletCodes: []string{"32248-01", "32248-01"}}, "hamlet_codes", schema.CodeInvalidHamlet},
 		{"team commune", schema.Team{ID: id1, CommuneCode: "964", Name: "Tổ", HamletCodes: []string{"32248-01"}}, "commune_code", schema.CodeWrongType},
 		{"team id", schema.Team{ID: "t1", CommuneCode: "32248", Name: "Tổ", HamletCodes: []string{"32248-01"}}, "id", schema.CodeInvalidUUID},

@@ -89,23 +89,61 @@ func (a *Admin) CreateTeam(ctx context.Context, communeCode, name string, hamlet
 	if err := (schema.Team{ID: t.ID, CommuneCode: t.CommuneCode, Name: t.Name, HamletCodes: t.Hamlets}).Validate(); err != nil {
 		return Team{}, fmt.Errorf("create team: %w", err)
 	}
-	units, err := a.s.store.Units(ctx, schema.LevelHamlet, communeCode)
+	parents, err := a.hamletParents(ctx)
 	if err != nil {
 		return Team{}, err
 	}
-	have := map[string]bool{}
-	for _, u := range units {
-		have[u.Code] = true
-	}
-	for _, h := range t.Hamlets {
-		if !have[h] {
-			return Team{}, fmt.Errorf("create team: hamlet %s: %w (add it with: hamlet-server unit add-hamlets)", h, ErrNotFound)
-		}
+	if err := teamHamletsIn(parents, communeCode, t.Hamlets); err != nil {
+		return Team{}, fmt.Errorf("create team: %w", err)
 	}
 	if err := a.s.store.CreateTeam(ctx, t); err != nil {
 		return Team{}, err
 	}
 	return t, nil
+}
+
+// HamletElsewhereError refuses a team a hamlet of another commune. A
+// team covers hamlets of its own commune, and a hamlet's commune is its
+// parent: after a reorganisation (the 2025 merger) a hamlet keeps its
+// code, whose first five digits may name its old commune.
+type HamletElsewhereError struct {
+	Hamlet  string
+	Commune string // the team's
+	Parent  string // the hamlet's
+}
+
+func (e *HamletElsewhereError) Error() string {
+	return fmt.Sprintf("hamlet %s is in commune %s, not in commune %s: a team covers hamlets of its own commune only", e.Hamlet, e.Parent, e.Commune)
+}
+
+// hamletParents maps every hamlet's code to its commune.
+func (a *Admin) hamletParents(ctx context.Context) (map[string]string, error) {
+	hs, err := a.s.store.Units(ctx, schema.LevelHamlet, "")
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(hs))
+	for _, h := range hs {
+		m[h.Code] = h.ParentCode
+	}
+	return m, nil
+}
+
+// teamHamletsIn checks that every hamlet exists (ErrNotFound) and is a
+// hamlet of commune (*HamletElsewhereError). A missing hamlet is told
+// first: it may be a typo of one of commune's.
+func teamHamletsIn(parents map[string]string, commune string, hamlets []string) error {
+	for _, h := range hamlets {
+		if _, ok := parents[h]; !ok {
+			return fmt.Errorf("hamlet %s: %w (add it with: hamlet-server unit add-hamlets)", h, ErrNotFound)
+		}
+	}
+	for _, h := range hamlets {
+		if p := parents[h]; p != commune {
+			return &HamletElsewhereError{Hamlet: h, Commune: commune, Parent: p}
+		}
+	}
+	return nil
 }
 
 // Teams lists the teams.

@@ -304,12 +304,15 @@ func (a *Admin) changeTeamHamlet(ctx context.Context, teamID, hamlet string, add
 		return false, fmt.Errorf("%s: team %s: %w (list teams with: hamlet-server team list)", what, teamID, ErrNotFound)
 	}
 	if add {
-		units, err := a.s.store.Units(ctx, schema.LevelHamlet, teams[i].CommuneCode)
+		parents, err := a.hamletParents(ctx)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", what, err)
 		}
-		if !slices.ContainsFunc(units, func(u schema.AdminUnit) bool { return u.Code == hamlet }) {
+		if _, ok := parents[hamlet]; !ok {
 			return false, fmt.Errorf("%s: hamlet %s of commune %s: %w (add it with: hamlet-server unit add-hamlets)", what, hamlet, teams[i].CommuneCode, ErrNotFound)
+		}
+		if err := teamHamletsIn(parents, teams[i].CommuneCode, []string{hamlet}); err != nil {
+			return false, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	changed, err := a.s.store.ChangeTeamHamlet(ctx, TeamScopeChange{Team: teamID, Hamlet: hamlet, Added: add, HLC: a.s.clock.Now(), At: a.s.now()})

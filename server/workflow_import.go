@@ -27,22 +27,16 @@ type BulkAdminStore interface {
 // ImportTeams creates teams and members with their given ids (so rows that
 // name a volunteer id keep pointing at the right member). Hamlets must exist.
 func (a *Admin) ImportTeams(ctx context.Context, teams []Team, members []Member) error {
-	hs, err := a.s.store.Units(ctx, schema.LevelHamlet, "")
+	parents, err := a.hamletParents(ctx)
 	if err != nil {
 		return err
-	}
-	have := map[string]bool{}
-	for _, h := range hs {
-		have[h.Code] = true
 	}
 	for _, t := range teams {
 		if err := (schema.Team{ID: t.ID, CommuneCode: t.CommuneCode, Name: t.Name, HamletCodes: t.Hamlets}).Validate(); err != nil {
 			return fmt.Errorf("import teams: %w", err)
 		}
-		for _, h := range t.Hamlets {
-			if !have[h] {
-				return fmt.Errorf("import teams: hamlet %s: %w", h, ErrNotFound)
-			}
+		if err := teamHamletsIn(parents, t.CommuneCode, t.Hamlets); err != nil {
+			return fmt.Errorf("import teams: team %s: %w", t.ID, err)
 		}
 	}
 	for _, m := range members {

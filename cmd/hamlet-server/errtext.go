@@ -74,6 +74,7 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 	say := func(vi, en string, args ...any) error { return fmt.Errorf("%s", fmt.Sprintf(e.msg(vi, en), args...)) }
 	var ve *schema.ValidationError
 	var re *server.ReplicaError
+	var he *server.HamletElsewhereError
 	switch {
 	case err == nil:
 		return nil
@@ -103,9 +104,6 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 				switch {
 				case schema.ValidateHamletCode(h) != nil:
 					return say("mã ấp/khóm %q không đúng: viết mã xã/phường-số thứ tự, ví dụ %s-01", "hamlet code %q is malformed: write commune code-number, e.g. %s-01", h, n.commune)
-				case !strings.HasPrefix(h, n.commune+"-"):
-					return say("ấp/khóm %s không thuộc xã/phường %s: một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
-						"hamlet %s is not in commune %s: a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s", h, n.commune, n.commune)
 				case seen[h]:
 					return say("ấp/khóm %s được nêu hai lần trong --hamlets: nêu mỗi ấp/khóm một lần", "hamlet %s is given twice in --hamlets: give each once", h)
 				}
@@ -113,6 +111,16 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 			}
 		}
 		return errors.New(ve.Message(e.lang))
+	case errors.As(err, &he):
+		// A hamlet's commune is its parent, not its code's first five
+		// digits (the 2025 merger moved hamlets and kept their codes).
+		// A commune that does not exist is told as such.
+		if m := e.missing(ctx, s, err, named{commune: n.commune}); m != err {
+			return m
+		}
+		return say("ấp/khóm %s không thuộc xã/phường %s (ấp/khóm này thuộc xã/phường %s): một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
+			"hamlet %s is not in commune %s (it is in commune %s): a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s",
+			he.Hamlet, he.Commune, he.Parent, he.Commune)
 	case errors.Is(err, server.ErrNotFound):
 		return e.missing(ctx, s, err, n)
 	}

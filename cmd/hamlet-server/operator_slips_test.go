@@ -16,6 +16,10 @@ func TestOperatorSlipsAreToldInVietnamese(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	code, _, errOut = cli(t, dir, "unit", "add-hamlets", "--commune", "32248", "--count", "2")
 	require.Equal(t, 0, code, errOut)
+	// A hamlet of another commune (by parent, since the merger moved
+	// hamlets and kept their codes): it must exist to be another's.
+	code, _, errOut = cli(t, dir, "unit", "add-hamlets", "--commune", "32244", "--count", "1")
+	require.Equal(t, 0, code, errOut)
 	code, out, errOut := cli(t, dir, "team", "create", "--commune", "32248", "--name", "Tổ A", "--hamlets", "32248-01", "--json")
 	require.Equal(t, 0, code, errOut)
 	var team struct{ ID string }
@@ -34,8 +38,8 @@ func TestOperatorSlipsAreToldInVietnamese(t *testing.T) {
 			[]string{"mã xã/phường \"3224\" không đúng", "5 chữ số"}, ""},
 		{[]string{"team", "create", "--commune", "32248", "--name", "Tổ B", "--hamlets", "32248-1x"},
 			[]string{"mã ấp/khóm \"32248-1x\" không đúng", "32248-01"}, ""},
-		{[]string{"team", "create", "--commune", "32248", "--name", "Tổ B", "--hamlets", "32249-01"},
-			[]string{"ấp/khóm 32249-01 không thuộc xã/phường 32248"}, ""},
+		{[]string{"team", "create", "--commune", "32248", "--name", "Tổ B", "--hamlets", "32244-01"},
+			[]string{"ấp/khóm 32244-01 không thuộc xã/phường 32248 (ấp/khóm này thuộc xã/phường 32244)"}, ""},
 		{[]string{"team", "create", "--commune", "32248", "--name", "Tổ B", "--hamlets", "32248-01,32248-01"},
 			[]string{"ấp/khóm 32248-01 được nêu hai lần"}, ""},
 		{[]string{"team", "add-hamlet", "--team", nobody, "--hamlet", "32248-02"},
