@@ -89,8 +89,11 @@ func (u AdminUnit) Validate() error {
 		if err := ValidateHamletCode(u.Code); err != nil {
 			return bad("code", CodeInvalidHamlet, "%s", err.(*ValidationError).Detail)
 		}
-		if u.ParentCode != u.Code[:5] {
-			return bad("parent_code", CodeInvalidHamlet, "a hamlet's parent must be the commune its code starts with (%s)", u.Code[:5])
+		// A new hamlet's code starts with its commune's, but the 2025
+		// merger moved hamlets and kept their codes (ReparentHamlets):
+		// which commune a hamlet is in is the store's to know.
+		if !digits(u.ParentCode, 5) {
+			return bad("parent_code", CodeInvalidHamlet, "a hamlet's parent is a 5-digit commune code (e.g. %s)", u.Code[:5])
 		}
 	} else if !digits(u.Code, codeDigits[u.Level]) {
 		return bad("code", CodeWrongType, "a %s code has %d digits", u.Level, codeDigits[u.Level])

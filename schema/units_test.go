@@ -178,6 +178,8 @@ func TestHamletCode(t *testing.T) {
 func TestAdminUnitValidate(t *testing.T) {
 	hamlet := schema.AdminUnit{Code: "32002-03", Name: "Khóm 3", Type: "khom", Level: schema.LevelHamlet, ParentCode: "32002"}
 	require.NoError(t, hamlet.Validate())
+	moved := schema.AdminUnit{Code: "32005-01", Name: "Khóm 1", Type: "khom", Level: schema.LevelHamlet, ParentCode: "32002"}
+	require.NoError(t, moved.Validate(), "the 2025 merger moved hamlets and kept their codes")
 
 	tests := []struct {
 		name  string
@@ -186,7 +188,8 @@ func TestAdminUnitValidate(t *testing.T) {
 	}{
 		{"unknown level", func(u *schema.AdminUnit) { u.Level = "ward" }, "level"},
 		{"hamlet code", func(u *schema.AdminUnit) { u.Code = "32002-3" }, "code"},
-		{"hamlet parent", func(u *schema.AdminUnit) { u.ParentCode = "32005" }, "parent_code"},
+		{"hamlet parent", func(u *schema.AdminUnit) { u.ParentCode = "964" }, "parent_code"},
+		{"hamlet without parent", func(u *schema.AdminUnit) { u.ParentCode = "" }, "parent_code"},
 		{"empty name", func(u *schema.AdminUnit) { u.Name = " " }, "name"},
 		{"commune type on hamlet", func(u *schema.AdminUnit) { u.Type = "xa" }, "type"},
 		{"retired date", func(u *schema.AdminUnit) { u.RetiredOn = "2025-13-01" }, "retired_on"},

@@ -30,9 +30,44 @@ func (a *Admin) Units(ctx context.Context, level schema.Level, parent string) ([
 	return a.s.store.Units(ctx, level, parent)
 }
 
+// CommuneRetiredError refuses hamlets to a commune a reorganisation
+// retired: its hamlets moved to the communes that took its area
+// (Successors), and new ones are added there, under their codes.
+type CommuneRetiredError struct {
+	Commune    string
+	RetiredOn  string
+	Successors []string
+	Hamlet     string // the new hamlet whose code names Commune, if any
+}
+
+func (e *CommuneRetiredError) Error() string {
+	what := "add hamlets"
+	if e.Hamlet != "" {
+		what = "add hamlet " + e.Hamlet
+	}
+	return fmt.Sprintf("%s: commune %s was retired on %s; its area is now in %s: add hamlets there, under its code",
+		what, e.Commune, e.RetiredOn, strings.Join(e.Successors, ", "))
+}
+
+// communeInForce returns the commune, ErrNotFound, or *CommuneRetiredError.
+func communeInForce(units []schema.AdminUnit, commune, hamlet string) (schema.AdminUnit, error) {
+	for _, u := range units {
+		if u.Code != commune || u.Level != schema.LevelCommune {
+			continue
+		}
+		if u.RetiredOn != "" {
+			return u, &CommuneRetiredError{Commune: commune, RetiredOn: u.RetiredOn, Successors: Successors(units, commune), Hamlet: hamlet}
+		}
+		return u, nil
+	}
+	return schema.AdminUnit{}, fmt.Errorf("add hamlets: commune %s: %w (import the units first)", commune, ErrNotFound)
+}
+
 // AddHamlets creates hamlets number from..from+count-1 of a commune, named
 // "Ấp N" (or "Khóm N" in a phường), with codes schema.HamletCode. Existing
-// hamlets are left as they are.
+// hamlets are left as they are, wherever a reorganisation put them. A
+// retired commune is refused (*CommuneRetiredError): its hamlets are its
+// successor's now.
 func (a *Admin) AddHamlets(ctx context.Context, commune string, from, count int) ([]schema.AdminUnit, error) {
 	if from < 1 {
 		from = 1
@@ -40,26 +75,21 @@ func (a *Admin) AddHamlets(ctx context.Context, commune string, from, count int)
 	if count < 1 || from+count-1 > 99 {
 		return nil, fmt.Errorf("add hamlets: numbers %d..%d must lie in 1..99", from, from+count-1)
 	}
-	communes, err := a.s.store.Units(ctx, schema.LevelCommune, "")
+	units, err := a.s.store.Units(ctx, "", "")
 	if err != nil {
 		return nil, err
 	}
-	var c *schema.AdminUnit
-	for i := range communes {
-		if communes[i].Code == commune {
-			c = &communes[i]
-		}
-	}
-	if c == nil {
-		return nil, fmt.Errorf("add hamlets: commune %s: %w (import the units first)", commune, ErrNotFound)
-	}
-	existing, err := a.s.store.Units(ctx, schema.LevelHamlet, commune)
+	c, err := communeInForce(units, commune, "")
 	if err != nil {
 		return nil, err
 	}
+	// By code, not by parent: a hamlet the merger moved away keeps its
+	// code, and re-creating it would move it back.
 	have := map[string]bool{}
-	for _, u := range existing {
-		have[u.Code] = true
+	for _, u := range units {
+		if u.Level == schema.LevelHamlet {
+			have[u.Code] = true
+		}
 	}
 	typ, word := "ap", "Ấp"
 	if c.Type == "phuong" {
@@ -77,6 +107,46 @@ func (a *Admin) AddHamlets(ctx context.Context, commune string, from, count int)
 		return nil, nil
 	}
 	if err := a.s.store.ImportUnits(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ImportHamlets adds or renames hamlets (code, name, type; the operator's
+// hamlets file). A hamlet that exists keeps its commune, which after a
+// reorganisation may not be the one its code starts with; a new hamlet
+// goes to the commune its code starts with, which must exist and be in
+// force (*CommuneRetiredError). It returns the hamlets as imported.
+func (a *Admin) ImportHamlets(ctx context.Context, hamlets []schema.AdminUnit) ([]schema.AdminUnit, error) {
+	units, err := a.s.store.Units(ctx, "", "")
+	if err != nil {
+		return nil, err
+	}
+	parent := map[string]string{}
+	for _, u := range units {
+		if u.Level == schema.LevelHamlet {
+			parent[u.Code] = u.ParentCode
+		}
+	}
+	out := make([]schema.AdminUnit, 0, len(hamlets))
+	for _, h := range hamlets {
+		if h.Level != schema.LevelHamlet {
+			return nil, fmt.Errorf("import hamlets: %s is a %s, not a hamlet", h.Code, h.Level)
+		}
+		if err := schema.ValidateHamletCode(h.Code); err != nil {
+			return nil, fmt.Errorf("import hamlets: %w", err)
+		}
+		if p, ok := parent[h.Code]; ok {
+			h.ParentCode = p
+		} else {
+			if _, err := communeInForce(units, h.Code[:5], h.Code); err != nil {
+				return nil, err
+			}
+			h.ParentCode = h.Code[:5]
+		}
+		out = append(out, h)
+	}
+	if err := a.ImportUnits(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/internal/migrate"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -75,6 +76,7 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 	var ve *schema.ValidationError
 	var re *server.ReplicaError
 	var he *server.HamletElsewhereError
+	var cr *server.CommuneRetiredError
 	switch {
 	case err == nil:
 		return nil
@@ -121,6 +123,19 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 		return say("ấp/khóm %s không thuộc xã/phường %s (ấp/khóm này thuộc xã/phường %s): một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
 			"hamlet %s is not in commune %s (it is in commune %s): a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s",
 			he.Hamlet, he.Commune, he.Parent, he.Commune)
+	case errors.As(err, &cr):
+		names := unitNames(ctx, s)
+		where := e.msg("<MÃ>", "<CODE>")
+		if len(cr.Successors) == 1 {
+			where = cr.Successors[0]
+		}
+		this := fmt.Sprintf(e.msg("không thêm được ấp/khóm cho xã/phường %s", "no hamlets can be added to commune %s"), unitWithName(cr.Commune, names))
+		if cr.Hamlet != "" {
+			this = fmt.Sprintf(e.msg("không thêm được ấp/khóm %s: mã này thuộc xã/phường %s", "hamlet %s cannot be added: its code is of commune %s"), cr.Hamlet, unitWithName(cr.Commune, names))
+		}
+		return say("%s: xã/phường này đã sắp xếp (sáp nhập) từ %s, địa bàn (cùng các ấp/khóm cũ của nó) nay thuộc %s. Hãy thêm ấp/khóm bằng mã xã/phường mới: hamlet-server unit add-hamlets --commune %s --count SỐ (ấp/khóm mới mang mã %s-NN); xem các ấp/khóm đã có: hamlet-server unit list --commune %s",
+			"%s: it was reorganised (merged) on %s, and its area (with its hamlets) is now in %s. Add hamlets under the new commune's code: hamlet-server unit add-hamlets --commune %s --count N (new hamlets get codes %s-NN); see its hamlets: hamlet-server unit list --commune %s",
+			this, i18n.DateText(cr.RetiredOn, e.lang), unitList(cr.Successors, names), where, where, where)
 	case errors.Is(err, server.ErrNotFound):
 		return e.missing(ctx, s, err, n)
 	}

@@ -50,10 +50,35 @@ func TestMergerTeamCreateForMovedHamlet(t *testing.T) {
 	require.Equal(t, 0, code, "a team of An Xuyên may cover a hamlet of An Xuyên: %s", errOut)
 }
 
+// unit add-hamlets on a retired commune (an old code, as the officer
+// still remembers it) re-creates the hamlets the merger moved away, and
+// silently moves them back under the retired unit.
+func TestMergerAddHamletsOnRetiredCommunePullsHamletsBack(t *testing.T) {
+	st := mergerStore(t)
+	st.ok(t, "units", "reorganise")
+	require.Equal(t, "32002", hamletParents(t, st)["32005-01"])
+	code, out, errOut := st.cli(t, "unit", "add-hamlets", "--commune", "32005", "--count", "3")
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	require.Equal(t, "32002", hamletParents(t, st)["32005-01"], "a hamlet of An Xuyên stays in An Xuyên")
+	require.NotEqual(t, 0, code, "adding hamlets to a retired commune is refused")
+}
+
 func writeFile(t *testing.T, name, body string) string {
 	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
 	return p
+}
+
+// Renaming a moved khóm after the merger (unit add-hamlets --file is the
+// way to give hamlets their names) moves it back under retired Phường 1.
+func TestMergerRenameMovedHamletPullsItBack(t *testing.T) {
+	st := mergerStore(t)
+	st.ok(t, "units", "reorganise")
+	require.Equal(t, "32002", hamletParents(t, st)["32005-01"])
+	f := writeFile(t, "h.csv", "code,name,type\n32005-01,Khóm Cây Trâm,khom\n")
+	code, out, errOut := st.cli(t, "unit", "add-hamlets", "--file", f)
+	t.Logf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	require.Equal(t, "32002", hamletParents(t, st)["32005-01"], "renamed, the khóm stays in An Xuyên")
 }
 
 // After the merger a hamlet's commune is its parent: a team of the
@@ -79,4 +104,31 @@ func TestMergerTeamHamletOfAnotherCommuneByParent(t *testing.T) {
 	code, _, errOut = st.cli(t, "team", "create", "--commune", "99999", "--name", "Tổ B", "--hamlets", "32002-01")
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "không có xã/phường 99999")
+}
+
+// After the merger: a new hamlet in a hamlets file whose code names the
+// retired Phường 1 is refused (in English too) and nothing changes; an
+// unknown commune is told as such; and add-hamlets on An Xuyên adds codes
+// under 32002, leaving the moved khóm as they are.
+func TestMergerAddHamletsAfterTheMerger(t *testing.T) {
+	st := mergerStore(t)
+	st.ok(t, "units", "reorganise")
+	before := hamletParents(t, st)
+	f := writeFile(t, "h.csv", "code,name,type\n32005-01,Khóm Cây Trâm,khom\n32005-07,Khóm 7,khom\n")
+	code, _, errOut := st.cli(t, "unit", "add-hamlets", "--file", f, "--lang", "en")
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, "hamlet 32005-07 cannot be added")
+	require.Contains(t, errOut, "hamlet-server unit add-hamlets --commune 32002")
+	require.Equal(t, before, hamletParents(t, st), "nothing changed")
+
+	code, _, errOut = st.cli(t, "unit", "add-hamlets", "--file", writeFile(t, "h.csv", "code,name\n99999-01,Ấp 1\n"))
+	require.Equal(t, 1, code, errOut)
+	require.Contains(t, errOut, "không có xã/phường 99999")
+
+	out := st.ok(t, "unit", "add-hamlets", "--commune", "32002", "--count", "3")
+	require.Contains(t, out, "32002-03")
+	after := hamletParents(t, st)
+	require.Equal(t, "32002", after["32002-03"])
+	require.Equal(t, "32002", after["32005-01"])
+	require.Equal(t, len(before)+1, len(after))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 )
 
 func init() {
@@ -42,9 +43,18 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 	var slip named
 	switch {
 	case *file != "":
-		added, err = hamletsFromCSV(*file)
-		if err == nil {
-			err = s.Admin().ImportUnits(ctx, added)
+		var hs []schema.AdminUnit
+		if hs, err = hamletsFromCSV(*file); err == nil {
+			// An existing hamlet keeps its commune (the merger moved some
+			// and kept their codes); a new one goes to its code's.
+			added, err = s.Admin().ImportHamlets(ctx, hs)
+		}
+		if errors.Is(err, server.ErrNotFound) {
+			for _, h := range hs {
+				if m := e.missing(ctx, s, err, named{commune: h.Code[:5]}); m != err {
+					return m
+				}
+			}
 		}
 	case *commune != "" && *count > 0:
 		added, err = s.Admin().AddHamlets(ctx, *commune, *from, *count)
@@ -86,7 +96,7 @@ func hamletsFromCSV(path string) ([]schema.AdminUnit, error) {
 			u.Type = strings.TrimSpace(f[2])
 		}
 		if len(u.Code) == 8 {
-			u.ParentCode = u.Code[:5]
+			u.ParentCode = u.Code[:5] // for Validate; the server keeps an existing hamlet's
 		}
 		if err := u.Validate(); err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
