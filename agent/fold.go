@@ -138,3 +138,31 @@ func phonish(w string) bool {
 	}
 	return w != ""
 }
+
+// toneKey writes each word of s with its tone mark after the word, out of
+// its letters, so that where the tone sits does not matter: "thủy" and
+// "thuỷ", "hòa" and "hoà" give one key, "hoa" and "hòa" two. The vowel
+// marks (â ă ê ô ơ ư) and đ stay: they are letters. Ð and ð (U+00D0/F0),
+// as some fonts write Đ and đ, count as them.
+func toneKey(s string) string {
+	d := norm.NFD.String(strings.NewReplacer("Ð", "Đ", "ð", "đ").Replace(s))
+	var b, tones strings.Builder
+	flush := func() {
+		b.WriteString(tones.String())
+		tones.Reset()
+	}
+	for _, r := range d {
+		switch r {
+		case 0x0300, 0x0301, 0x0303, 0x0309, 0x0323: // grave, acute, tilde, hook above, dot below
+			tones.WriteByte(0x01) // a key's own sign: never recomposed into a letter
+			tones.WriteByte(byte(r - 0x0300))
+			continue
+		}
+		if unicode.IsSpace(r) {
+			flush()
+		}
+		b.WriteRune(r)
+	}
+	flush()
+	return norm.NFC.String(b.String())
+}

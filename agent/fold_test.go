@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"golang.org/x/text/unicode/norm"
 	"testing"
 	"unicode/utf8"
 
@@ -58,5 +59,20 @@ func TestSearchWords(t *testing.T) {
 		{"tổ 12 345", []string{"to", "12", "345"}},
 	} {
 		require.Equal(t, tc.want, SearchWords(tc.query), tc.query)
+	}
+}
+
+func TestToneKey(t *testing.T) {
+	same := [][2]string{
+		{"thủy", "thuỷ"}, {"hòa", "hoà"}, {"khỏe", "khoẻ"}, {"nguyễn thị thủy", "nguyễn thị thuỷ"},
+		{"ấp tân hòa đông", "ấp tân hoà đông"}, {"đặng văn đức", "ðặng văn ðức"},
+		{"nguyễn", norm.NFD.String("nguyễn")},
+	}
+	for _, p := range same {
+		require.Equal(t, toneKey(p[0]), toneKey(p[1]), "%q %q", p[0], p[1])
+	}
+	other := [][2]string{{"hoa", "hòa"}, {"tâm", "tám"}, {"tám", "tạm"}, {"an", "ân"}, {"hòa an", "hoa àn"}, {"dung", "đung"}}
+	for _, p := range other {
+		require.NotEqual(t, toneKey(p[0]), toneKey(p[1]), "%q %q", p[0], p[1])
 	}
 }

@@ -609,17 +609,21 @@ func (p *importPlan) loadHeld(ctx context.Context) error {
 // householdKey is what tells one household from another in a list: its
 // head's name, hamlet, phone and address, with case and spaces folded but
 // not the marks, which are letters: Hoa and Hòa, Tâm and Tám are other
-// people. Values are NFC already (normalize, and what it stored).
+// people. Only how they are written is folded: where a word's tone mark
+// sits (Thủy and Thuỷ, Hòa and Hoà, as Unikey's old and new styles place
+// it) and Ð for Đ. Values are NFC already (normalize, and what it stored).
 func householdKey(name, hamlet, phone, addr string) string {
 	return householdText(name) + "\x00" + hamlet + "\x00" + phone + "\x00" + householdText(addr)
 }
 
-// householdText folds case and runs of white space.
+// householdText folds case, runs of white space and the writing of the
+// same letters (toneKey).
 func householdText(s string) string {
 	if !singleSpaced(s) {
 		s = strings.Join(strings.Fields(s), " ")
+		return toneKey(strings.ToLower(s))
 	}
-	return strings.ToLower(s)
+	return strings.ToLower(s) // ASCII: no marks
 }
 
 // HouseholdAgainError: the same household twice in one file.

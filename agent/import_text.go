@@ -119,6 +119,9 @@ func mangled(s string) (legacy, found bool) {
 	if plain {
 		return false, false
 	}
+	if strings.Contains(s, "://") || strings.HasPrefix(strings.ToLower(s), "www.") {
+		return false, false // a link (a map's, in a report's location): its ? is a query
+	}
 	prev := rune(-1)
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -140,7 +143,7 @@ func mangled(s string) (legacy, found bool) {
 			n = end - i
 		case strings.ContainsRune("äåæçëîïñöøûüÿßþÄÅÆÇËÎÏÑÖØÛÜÞ", r):
 			return true, true
-		case r >= 0xA1 && r <= 0xBF || r == '×' || r == '÷':
+		case r >= 0xA1 && r <= 0xBF && r != 0xB4 || r == '×' || r == '÷': // not ´: the highlands' names (Đăk R´Lấp, H´Hen Niê)
 			if unicode.IsLetter(prev) && unicode.IsLetter(next) {
 				return true, true
 			}

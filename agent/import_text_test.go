@@ -28,6 +28,9 @@ func TestMangled(t *testing.T) {
 		{"ẤP TÂN THÀNH, Ô MÔN", false, false},
 		{"Nhà 3×4m, 50m², 25°C", false, false},
 		{"Nguyen Van An", false, false},
+		{"Đăk R´Lấp, H´Hen Niê", false, false},                                       // the highlands' names
+		{"https://www.google.com/maps/search?api=1&query=9.17,105.15", false, false}, // a link's query
+		{"www.example.vn/a?b=c", false, false},
 		{"", false, false},
 	}
 	for _, tt := range tests {
