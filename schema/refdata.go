@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"bufio"
+	"bytes"
 	"embed"
 	"encoding/csv"
 	"errors"
@@ -171,7 +173,19 @@ func (e *ParseError) Message(lang string) string {
 // caller needs (extra columns are allowed, in any order), and calls row for
 // every record with its cells NFC-normalised and trimmed.
 func readCSV(in io.Reader, want []string, row func(record) error) error {
-	cr := csv.NewReader(in)
+	// Excel on a Windows set to Vietnamese saves "CSV" with semicolons:
+	// the header line says which separator the file uses.
+	br := bufio.NewReader(in)
+	first, _ := br.Peek(4096)
+	if line, _, _ := bytes.Cut(first, []byte("\n")); bytes.Count(line, []byte(";")) > bytes.Count(line, []byte(",")) {
+		cr := csv.NewReader(br)
+		cr.Comma = ';'
+		return readCSVFrom(cr, want, row)
+	}
+	return readCSVFrom(csv.NewReader(br), want, row)
+}
+
+func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {
 	header, err := cr.Read()
 	if err == io.EOF {
 		return &ParseError{Line: 1, Msg: "the file is empty; it must start with a header line: " + strings.Join(want, ","),
@@ -203,8 +217,13 @@ func readCSV(in io.Reader, want []string, row func(record) error) error {
 		if err != nil {
 			return csvError(err)
 		}
+		blank := true
 		for i := range fields {
 			fields[i] = strings.TrimSpace(norm.NFC.String(fields[i]))
+			blank = blank && fields[i] == ""
+		}
+		if blank { // a row Excel keeps after its cells were cleared: ",,,"
+			continue
 		}
 		// Positions are taken now: FieldPos only describes the latest record,
 		// and some checks report a row after later rows have been read.

@@ -216,3 +216,18 @@ func TestAdminUnitValidate(t *testing.T) {
 		})
 	}
 }
+
+// Helper 154: a hamlets file as Excel writes it on a Windows set to
+// Vietnamese (semicolons) and with cleared rows left as ";" or "," was
+// refused on them; the units files share the reader.
+func TestParseHamletMovesAsExcelWritesIt(t *testing.T) {
+	for _, in := range []string{
+		"\ufeffhamlet_code;commune_code\r\n32155-01;32152\r\n32155-02;32155\r\n;\r\n;\r\n",
+		"hamlet_code,commune_code\r\n32155-01,32152\r\n,\r\n32155-02,32155\r\n,\r\n",
+	} {
+		moves, err := schema.ParseHamletMoves(strings.NewReader(in))
+		require.NoError(t, err, "%q", in)
+		require.Len(t, moves, 2)
+		require.Equal(t, schema.HamletMove{Hamlet: "32155-02", Commune: "32155", Line: moves[1].Line}, moves[1])
+	}
+}
