@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -191,4 +193,29 @@ func TestLeaderUseNoHouseholdsIsNoShare(t *testing.T) {
 	require.NotContains(t, body, "(0/0)")
 	require.Contains(t, body, "Ấp 1: no households listed yet")
 	require.Contains(t, body, `<div class="v" id="unit-coverage"><span class="pct none" title="no households listed yet">–`)
+}
+
+// A refused sign-in said why in a role=alert paragraph, but the fields it
+// is about did not point at it: a screen reader moving back to the
+// username field heard nothing of it.
+func TestSignInErrorIsTiedToItsFields(t *testing.T) {
+	ts, _, _ := leaderSite(t)
+	jar, _ := cookiejar.New(nil)
+	anon := &http.Client{Jar: jar}
+	resp, err := anon.Get(ts.URL + "/login")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NotContains(t, string(b), "aria-invalid", "no error yet")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(b)
+	require.NotNil(t, m)
+	resp, err = anon.PostForm(ts.URL+"/login", url.Values{"csrf": {string(m[1])}, "username": {"dieu-phoi"}, "password": {"sai-mat-khau"}})
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	require.Contains(t, body, `id="login-error"`)
+	for _, id := range []string{"username", "password"} {
+		require.Regexp(t, `id="`+id+`"[^>]* aria-describedby="login-error" aria-invalid="true"`, body)
+	}
 }
