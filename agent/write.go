@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -101,6 +103,7 @@ type AddOption func(*addOptions)
 type addOptions struct {
 	id         syncproto.RowID
 	unlessSame bool
+	sameKey    string // SameConfirmed
 }
 
 // UnlessSame refuses to add a household when a live one with the same
@@ -109,6 +112,12 @@ type addOptions struct {
 // volunteer can open it, or save again without this option if it is
 // another household after all.
 func UnlessSame() AddOption { return func(o *addOptions) { o.unlessSame = true } }
+
+// SameConfirmed, with UnlessSame, adds the household all the same when it
+// is the one a SameHouseholdError was about (key, its Key): the volunteer
+// said it is another household. Changed since (another phone, another
+// name), it is checked again.
+func SameConfirmed(key string) AddOption { return func(o *addOptions) { o.sameKey = key } }
 
 // WithID adds the record under id, chosen by the caller before the
 // volunteer saved (the app's forms carry one), so that the same save
@@ -141,7 +150,7 @@ func (r *Replica) Insert(ctx context.Context, table string, fs Fields, opts ...A
 		id = o.id
 	}
 	if o.unlessSame && table == "households" {
-		if err := r.refuseSame(ctx, id, ws); err != nil {
+		if err := r.refuseSame(ctx, id, ws, o.sameKey); err != nil {
 			return uuid.Nil, err
 		}
 	}
@@ -635,7 +644,7 @@ func withDefaults(fs, d Fields) Fields {
 // refuseSame is UnlessSame's check of the household ws would add as id.
 // The household id itself is no other: the same form sent twice adds it
 // once (WithID).
-func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []fieldWrite) error {
+func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []fieldWrite, confirmed string) error {
 	str := func(f string) string {
 		for _, w := range ws {
 			if w.field == f && w.value.Kind() == syncproto.KindString {
@@ -645,6 +654,11 @@ func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []field
 		return ""
 	}
 	want := householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+	sum := sha256.Sum256([]byte(want))
+	key := hex.EncodeToString(sum[:12])
+	if confirmed != "" && confirmed == key {
+		return nil
+	}
 	rows, err := r.db.QueryContext(ctx, `SELECT id, coalesce(head_name, ''), coalesce(phone, ''), coalesce(address, '') FROM households WHERE hamlet_code = ? AND _deleted = 0`, str(schema.ScopeField))
 	if err != nil {
 		return r.Classify(err)
@@ -660,7 +674,7 @@ func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []field
 			if err != nil {
 				return fmt.Errorf("household id %q: %w", other, err)
 			}
-			return &SameHouseholdError{ID: oid, Head: name}
+			return &SameHouseholdError{ID: oid, Head: name, Key: key}
 		}
 	}
 	return r.Classify(rows.Err())
@@ -671,6 +685,7 @@ func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []field
 type SameHouseholdError struct {
 	ID   syncproto.RowID
 	Head string
+	Key  string // what SameConfirmed takes: the household as entered, not its text
 }
 
 func (e *SameHouseholdError) Error() string {

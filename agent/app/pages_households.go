@@ -175,10 +175,9 @@ func (a *App) householdCreate(w http.ResponseWriter, r *http.Request, en *agent.
 			}
 		}
 		fs["active"] = c.vals["active"]
-		opts := savedOnce(r)
-		if r.PostForm.Get("again") == "" { // not yet asked whether it is another household
-			opts = append(opts, agent.UnlessSame())
-		}
+		// again: the volunteer said this is another household than the one
+		// the form pointed at; changed since, it is checked again.
+		opts := append(savedOnce(r), agent.UnlessSame(), agent.SameConfirmed(r.PostForm.Get("again")))
 		id, err := a.r.AddHousehold(r.Context(), fs, opts...)
 		if err == nil {
 			http.Redirect(w, r, "/households/"+id.String()+"?done=saved", http.StatusSeeOther)

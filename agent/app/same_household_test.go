@@ -3,6 +3,8 @@ package app_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -21,13 +23,14 @@ func TestSameHouseholdTwiceIsWarned(t *testing.T) {
 	status, body, _ := h.post("/households/new", form)
 	require.Equal(t, http.StatusConflict, status, body)
 	require.Contains(t, body, `href="/households/`+first+`"`)
-	require.Contains(t, body, `<input type="hidden" name="again" value="1">`)
+	again := regexp.MustCompile(`<input type="hidden" name="again" value="([0-9a-f]+)">`).FindStringSubmatch(body)
+	require.NotNil(t, again, "the form saves on the next press")
 	require.Contains(t, body, "Lưu thành hộ mới")
 	require.Contains(t, body, `value="Nguyễn  văn An"`, "what was typed is kept")
 	_, list := h.get("/households?q=" + urlq("nguyen van an"))
 	require.Len(t, heads(list), 1, "nothing saved")
 	// Pressed again: another household of the same name after all.
-	form.Set("again", "1")
+	form.Set("again", again[1])
 	status, body, _ = h.post("/households/new", form)
 	require.Equal(t, http.StatusSeeOther, status, body)
 	_, list = h.get("/households?q=" + urlq("nguyen van an"))
@@ -44,4 +47,28 @@ func TestSameHouseholdTwiceIsWarned(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, s1)
 	require.Equal(t, http.StatusSeeOther, s2)
 	require.Equal(t, loc1, loc2)
+}
+
+// Helper 156's review of 7a4327c. 1. The refused form put the cursor
+// nowhere, and its warning sat after every field: it now comes first and
+// takes the cursor. 2. The second press saved whatever the form then
+// held: a phone corrected into another household's was saved without a
+// word. The press answers the warning about the household as it was.
+func TestSameHouseholdWarningTakesTheCursorAndHoldsForWhatItSaw(t *testing.T) {
+	h := newHarness(t, true)
+	h.addHousehold(hamlet1, "Lê Thị Thủy", "0912000001")
+	other := h.addHousehold(hamlet1, "Lê Thị Thủy", "0912000009")
+	_, page := h.get("/households/new")
+	f := url.Values{"rid": {ridOfForm(t, page)}, "hamlet_code": {hamlet1}, "head_name": {"Lê Thị Thuỷ"}, "phone": {"0912000001"}, "active": {"on"}}
+	s, body, _ := h.post("/households/new", f)
+	require.Equal(t, http.StatusConflict, s)
+	require.Regexp(t, `<div class="panel warnbox" id="same-household" role="alert" tabindex="-1" autofocus>`, body)
+	require.Less(t, strings.Index(body, `id="same-household"`), strings.Index(body, `id="hamlet_code"`), "the warning comes before the fields")
+	again := regexp.MustCompile(`name="again" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+	require.NotNil(t, again)
+	f.Set("again", again[1])
+	f.Set("phone", "0912000009") // corrected: now it is household other
+	s, body, _ = h.post("/households/new", f)
+	require.Equal(t, http.StatusConflict, s, "the same as %s", other)
+	require.Contains(t, body, `href="/households/`+other+`"`)
 }
