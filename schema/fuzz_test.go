@@ -149,3 +149,29 @@ func FuzzParseHamletMoves(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseHamlets: unit add-hamlets' file either names the line to fix
+// or gives valid hamlets, each once.
+func FuzzParseHamlets(f *testing.F) {
+	f.Add([]byte("code,name,type\n32002-05,Khóm 5,khom\n"))
+	f.Add([]byte("\ufeff32002-08;Khóm 8\n;\n32002-09;\"Ấp 9; Kênh\"\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		hs, err := schema.ParseHamlets(bytes.NewReader(in))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "line ") {
+				t.Fatalf("error does not name a line: %v", err)
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, h := range hs {
+			if err := h.Validate(); err != nil {
+				t.Fatalf("parsed hamlet does not validate: %v", err)
+			}
+			if seen[h.Code] {
+				t.Fatalf("hamlet %s twice", h.Code)
+			}
+			seen[h.Code] = true
+		}
+	})
+}

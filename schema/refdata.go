@@ -173,16 +173,19 @@ func (e *ParseError) Message(lang string) string {
 // caller needs (extra columns are allowed, in any order), and calls row for
 // every record with its cells NFC-normalised and trimmed.
 func readCSV(in io.Reader, want []string, row func(record) error) error {
-	// Excel on a Windows set to Vietnamese saves "CSV" with semicolons:
-	// the header line says which separator the file uses.
+	return readCSVFrom(newCSVReader(in), want, row)
+}
+
+// newCSVReader reads in with the separator its first line uses: Excel on
+// a Windows set to Vietnamese saves "CSV" with semicolons.
+func newCSVReader(in io.Reader) *csv.Reader {
 	br := bufio.NewReader(in)
 	first, _ := br.Peek(4096)
+	cr := csv.NewReader(br)
 	if line, _, _ := bytes.Cut(first, []byte("\n")); bytes.Count(line, []byte(";")) > bytes.Count(line, []byte(",")) {
-		cr := csv.NewReader(br)
 		cr.Comma = ';'
-		return readCSVFrom(cr, want, row)
 	}
-	return readCSVFrom(csv.NewReader(br), want, row)
+	return cr
 }
 
 func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"golang.org/x/text/unicode/norm"
 	"io"
 	"slices"
 	"strings"
@@ -374,4 +375,76 @@ func ParseHamletMoves(r io.Reader) ([]HamletMove, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
+// code,name[,type] (type ap if left out), under a header naming those
+// columns or none. Each hamlet's parent is the commune its code starts
+// with, as a new hamlet's is (a server keeps an existing hamlet's own).
+// Every mistake is a *ParseError naming the line to fix.
+func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
+	cr := newCSVReader(r)
+	cr.FieldsPerRecord = -1 // the type may be left out
+	var out []AdminUnit
+	seen := map[string]int{}
+	col := map[string]int{"code": 0, "name": 1, "type": 2}
+	for first := true; ; first = false {
+		fields, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(err)
+		}
+		line, _ := cr.FieldPos(0)
+		blank := true
+		for i := range fields {
+			fields[i] = strings.TrimSpace(norm.NFC.String(strings.TrimPrefix(fields[i], "\ufeff")))
+			blank = blank && fields[i] == ""
+		}
+		if blank {
+			continue
+		}
+		if first && strings.EqualFold(fields[0], "code") {
+			col = map[string]int{}
+			for i, h := range fields {
+				col[strings.ToLower(h)] = i
+			}
+			if _, ok := col["name"]; !ok {
+				return nil, &ParseError{Line: line, Msg: "the header has no \"name\" column; it must name: code,name[,type]", MsgVI: "dòng tên cột thiếu cột \"name\"; dòng tên cột phải có: code,name[,type]"}
+			}
+			continue
+		}
+		cell := func(name string) string {
+			if i, ok := col[name]; ok && i < len(fields) {
+				return fields[i]
+			}
+			return ""
+		}
+		bad := func(vi, en string, args ...any) error {
+			return &ParseError{Line: line, Msg: fmt.Sprintf(en, args...), MsgVI: fmt.Sprintf(vi, args...)}
+		}
+		u := AdminUnit{Code: cell("code"), Name: cell("name"), Type: cell("type"), Level: LevelHamlet}
+		if u.Type == "" {
+			u.Type = "ap"
+		}
+		switch {
+		case ValidateHamletCode(u.Code) != nil:
+			return nil, bad("%q không phải mã ấp/khóm (5 chữ số mã xã, dấu -, 2 chữ số từ 01, như 32002-03); mỗi dòng là mã,tên[,loại]", "%q is not a hamlet code (the 5-digit commune code, -, 2 digits from 01, as in 32002-03); each line is code,name[,type]", u.Code)
+		case u.Name == "":
+			return nil, bad("ấp/khóm %s chưa có tên; mỗi dòng là mã,tên[,loại]", "hamlet %s has no name; each line is code,name[,type]", u.Code)
+		case !slices.Contains(unitTypes[LevelHamlet], u.Type):
+			return nil, bad("loại %q không có; chọn một trong: %s", "type %q is unknown; pick one of: %s", u.Type, strings.Join(unitTypes[LevelHamlet], ", "))
+		}
+		if l, dup := seen[u.Code]; dup {
+			return nil, bad("ấp/khóm %s đã có ở dòng %d; mỗi ấp/khóm chỉ ghi một lần", "hamlet %s is already on line %d; list each hamlet once", u.Code, l)
+		}
+		seen[u.Code] = line
+		u.ParentCode = u.Code[:5]
+		if err := u.Validate(); err != nil {
+			return nil, bad("%v", "%v", err)
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
@@ -78,30 +77,14 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 }
 
 func hamletsFromCSV(path string) ([]schema.AdminUnit, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var out []schema.AdminUnit
-	for i, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
-		f := strings.Split(line, ",")
-		if strings.TrimSpace(line) == "" || (i == 0 && strings.TrimSpace(f[0]) == "code") {
-			continue
-		}
-		if len(f) < 2 {
-			return nil, fmt.Errorf("%s:%d: want code,name[,type]", path, i+1)
-		}
-		u := schema.AdminUnit{Code: strings.TrimSpace(f[0]), Name: strings.TrimSpace(f[1]), Type: "ap", Level: schema.LevelHamlet}
-		if len(f) > 2 && strings.TrimSpace(f[2]) != "" {
-			u.Type = strings.TrimSpace(f[2])
-		}
-		if len(u.Code) == 8 {
-			u.ParentCode = u.Code[:5] // for Validate; the server keeps an existing hamlet's
-		}
-		if err := u.Validate(); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
-		}
-		out = append(out, u)
+	defer f.Close()
+	hs, err := schema.ParseHamlets(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return out, nil
+	return hs, nil
 }

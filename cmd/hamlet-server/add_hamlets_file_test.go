@@ -1,0 +1,52 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Helper 156: the hamlets file of unit add-hamlets --file had its own
+// comma split: a file saved with semicolons (Excel on a Windows set to
+// Vietnamese), with a BOM, or with a cleared row was refused, in English
+// ("want code,name[,type]") or with the app's "pick the hamlet again".
+// It is now read as the units files are, and its mistakes name the line
+// in the operator's language.
+func TestAddHamletsFileAsExcelWritesIt(t *testing.T) {
+	st := newOperatorStore(t, "sqlite")
+	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	file := func(body string) string {
+		p := filepath.Join(t.TempDir(), "h.csv")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	for _, body := range map[string]string{
+		"semicolons":  "code;name;type\r\n32002-05;Khóm 5;khom\r\n",
+		"BOM":         "\ufeffcode,name,type\r\n32002-06,Khóm 6,khom\r\n",
+		"cleared row": "code,name,type\r\n32002-07,Khóm 7,khom\r\n,,\r\n",
+		"no header":   "32002-08,Khóm 8\n",
+		"quoted name": "code,name\n32002-09,\"Ấp 9, Kênh Xáng\"\n",
+	} {
+		st.ok(t, "unit", "add-hamlets", "--file", file(body))
+	}
+	list := st.ok(t, "unit", "list", "--commune", "32002")
+	for _, c := range []string{"32002-05", "32002-06", "32002-07", "32002-08", "Ấp 9, Kênh Xáng"} {
+		require.Contains(t, list, c)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"code,name\n32002-1,Khóm 1\n", "dòng 2"},
+		{"code,name\n32002-10,\n", "chưa có tên"},
+		{"code,name,type\n32002-10,Khóm 10,xom\n", "loại \"xom\""},
+		{"code,name\n32002-10,Khóm 10\n32002-10,Khóm Mười\n", "đã có ở dòng 2"},
+		{"code\n32002-10\n", "thiếu cột \"name\""},
+	} {
+		code, out, errOut := st.cli(t, "unit", "add-hamlets", "--file", file(tc.body))
+		require.NotZero(t, code, out)
+		require.Contains(t, errOut, tc.want)
+		require.NotContains(t, errOut, "want code")
+		require.NotContains(t, errOut, "chọn lại")
+	}
+	require.NotContains(t, st.ok(t, "unit", "list", "--commune", "32002"), "32002-10", "nothing added on a refusal")
+}
