@@ -120,6 +120,13 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 		if m := e.missing(ctx, s, err, named{commune: n.commune}); m != err {
 			return m
 		}
+		if note := e.retiredNote(ctx, s, he.Commune); note != "" {
+			// The commune named is gone: its hamlets, this one among them,
+			// are its successor's, where the team belongs.
+			return say("ấp/khóm %s nay thuộc xã/phường %s, không thuộc %s. %s; hãy lập tổ với --commune %s",
+				"hamlet %s is now in commune %s, not in %s. %s; make the team with --commune %s",
+				he.Hamlet, unitWithName(he.Parent, unitNames(ctx, s)), he.Commune, note, he.Parent)
+		}
 		return say("ấp/khóm %s không thuộc xã/phường %s (ấp/khóm này thuộc xã/phường %s): một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
 			"hamlet %s is not in commune %s (it is in commune %s): a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s",
 			he.Hamlet, he.Commune, he.Parent, he.Commune)
@@ -193,4 +200,21 @@ func (e *env) missing(ctx context.Context, s *server.Server, err error, n named)
 		return say("không có thiết bị %s; xem mã các thiết bị: hamlet-server device list", "no device %s; see the device ids: hamlet-server device list", n.device)
 	}
 	return err
+}
+
+// retiredNote says, when commune was reorganised (merged) away, since when
+// and which communes took its area; "" while it is in force or unknown.
+func (e *env) retiredNote(ctx context.Context, s *server.Server, commune string) string {
+	units, err := s.Admin().Units(ctx, "", "")
+	if err != nil {
+		return ""
+	}
+	for _, u := range units {
+		if u.Code == commune && u.Level == schema.LevelCommune && u.RetiredOn != "" {
+			names := unitNames(ctx, s)
+			return fmt.Sprintf(e.msg("xã/phường %s đã sắp xếp (sáp nhập) từ %s, địa bàn nay thuộc %s", "commune %s was reorganised (merged) on %s, its area now in %s"),
+				unitWithName(commune, names), i18n.DateText(u.RetiredOn, e.lang), unitList(server.Successors(units, commune), names))
+		}
+	}
+	return ""
 }

@@ -96,11 +96,11 @@ func TestMergerTeamHamletOfAnotherCommuneByParent(t *testing.T) {
 
 	code, _, errOut := st.cli(t, "team", "create", "--commune", "32005", "--name", "Tổ B", "--hamlets", "32005-01")
 	require.Equal(t, 1, code, errOut)
-	require.Contains(t, errOut, "ấp/khóm 32005-01 không thuộc xã/phường 32005 (ấp/khóm này thuộc xã/phường 32002)")
-	require.Contains(t, errOut, "hamlet-server unit list --commune 32005")
+	require.Contains(t, errOut, "ấp/khóm 32005-01 nay thuộc xã/phường 32002 (phường An Xuyên), không thuộc 32005")
+	require.Contains(t, errOut, "hãy lập tổ với --commune 32002") // 32005 is retired (TestMergerRetiredCommuneAdviceLeadsOn)
 	code, _, errOut = st.cli(t, "team", "create", "--commune", "32008", "--name", "Tổ B", "--hamlets", "32002-01", "--lang", "en")
 	require.Equal(t, 1, code, errOut)
-	require.Contains(t, errOut, "hamlet 32002-01 is not in commune 32008 (it is in commune 32002)")
+	require.Contains(t, errOut, "hamlet 32002-01 is now in commune 32002 (phường An Xuyên), not in 32008") // 32008 is retired too
 	code, _, errOut = st.cli(t, "team", "create", "--commune", "99999", "--name", "Tổ B", "--hamlets", "32002-01")
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "không có xã/phường 99999")
@@ -131,4 +131,22 @@ func TestMergerAddHamletsAfterTheMerger(t *testing.T) {
 	require.Equal(t, "32002", after["32002-03"])
 	require.Equal(t, "32002", after["32005-01"])
 	require.Equal(t, len(before)+1, len(after))
+}
+
+// Helper 156: after the merger, team create --commune 32005 (retired)
+// was told to see unit list --commune 32005, which said to add hamlets
+// there, which is refused: the advice went round. Both now say the
+// commune was merged, since when, and into which.
+func TestMergerRetiredCommuneAdviceLeadsOn(t *testing.T) {
+	st := mergerStore(t)
+	st.ok(t, "units", "reorganise")
+	t.Setenv("HAMLET_LANG", "en")
+	code, _, errOut := st.cli(t, "team", "create", "--commune", "32005", "--name", "B", "--hamlets", "32005-01")
+	require.NotZero(t, code)
+	require.NotContains(t, errOut, "unit list --commune 32005")
+	require.Contains(t, errOut, "was reorganised (merged) on")
+	require.Contains(t, errOut, "--commune 32002")
+	out := st.ok(t, "unit", "list", "--commune", "32005")
+	require.NotContains(t, out, "add-hamlets --commune 32005")
+	require.Contains(t, out, "32002")
 }
