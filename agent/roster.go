@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hamlet-vn/hamlet/schema"
 	"io"
 	"net/http"
+	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Writer names who writes with a replica: a member of the team and the
@@ -22,6 +25,7 @@ type Writer struct {
 // rosterResponse is the JSON of GET /v1/roster (docs/PROTOCOL.md §3.1).
 type rosterResponse struct {
 	Writers []Writer `json:"writers"`
+	Hamlets []Hamlet `json:"hamlets"` // the device's hamlets by name; none from an older server
 }
 
 const metaRoster = "roster"
@@ -76,7 +80,7 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 		}
 		return fmt.Errorf("roster: HTTP %d", resp.StatusCode)
 	}
-	ws, err := parseRoster(data)
+	ws, hamlets, err := parseRoster(data)
 	if err != nil {
 		return err
 	}
@@ -84,18 +88,74 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 	if err != nil {
 		return err
 	}
-	return setMeta(ctx, r.db, metaRoster, string(b))
+	if err := setMeta(ctx, r.db, metaRoster, string(b)); err != nil {
+		return err
+	}
+	if err := r.nameHamlets(ctx, hamlets); err != nil {
+		return err
+	}
+	// What the server could not name (an older server names none) is
+	// not asked again at every sync (NeedsRoster).
+	unnamed, err := r.unnamedHamlets(ctx)
+	if err != nil {
+		return err
+	}
+	return setMeta(ctx, r.db, metaRosterUnnamed, listJSON(unnamed))
+}
+
+const metaRosterUnnamed = "roster_unnamed"
+
+// unnamedHamlets are the codes of the scope's hamlets without a name.
+func (r *Replica) unnamedHamlets(ctx context.Context) ([]string, error) {
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	var out []string
+	for _, h := range e.Scope {
+		if h.Name == "" {
+			out = append(out, h.Code)
+		}
+	}
+	return out, nil
+}
+
+// nameHamlets gives the hamlets of the scope the names the server has for
+// them: a hamlet the team gained after the enrollment came by code alone.
+// The scope itself is the Welcome's, not the roster's: only names change.
+func (r *Replica) nameHamlets(ctx context.Context, hamlets []Hamlet) error {
+	if len(hamlets) == 0 {
+		return nil
+	}
+	e, err := r.Enrollment(ctx)
+	if err != nil || e == nil {
+		return err
+	}
+	names := make(map[string]string, len(hamlets))
+	for _, h := range hamlets {
+		names[h.Code] = h.Name
+	}
+	changed := false
+	for i, h := range e.Scope {
+		if n, ok := names[h.Code]; ok && n != "" && n != h.Name {
+			e.Scope[i].Name, changed = n, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return r.SetEnrollment(ctx, e)
 }
 
 // parseRoster reads the server's answer, refusing what is not a roster
 // (it is external input).
-func parseRoster(data []byte) ([]Writer, error) {
+func parseRoster(data []byte) ([]Writer, []Hamlet, error) {
 	var rr rosterResponse
 	if err := json.Unmarshal(data, &rr); err != nil {
-		return nil, fmt.Errorf("roster: %w", err)
+		return nil, nil, fmt.Errorf("roster: %w", err)
 	}
-	if len(rr.Writers) > 10000 {
-		return nil, errors.New("roster: oversized")
+	if len(rr.Writers) > 10000 || len(rr.Hamlets) > 10000 {
+		return nil, nil, errors.New("roster: oversized")
 	}
 	out := rr.Writers[:0]
 	for _, w := range rr.Writers {
@@ -104,5 +164,36 @@ func parseRoster(data []byte) ([]Writer, error) {
 		}
 		out = append(out, w)
 	}
-	return out, nil
+	hamlets := rr.Hamlets[:0]
+	for _, h := range rr.Hamlets {
+		if schema.ValidateHamletCode(h.Code) != nil || len(h.Name) > 400 || !utf8.ValidString(h.Name) {
+			continue
+		}
+		hamlets = append(hamlets, h)
+	}
+	return out, hamlets, nil
+}
+
+// NeedsRoster says whether the roster should be fetched though a sync
+// brought nothing: there is none yet, or a hamlet of the scope has no
+// name (gained after the enrollment, which named the hamlets it had) and
+// the last fetch did not already leave it so.
+func (r *Replica) NeedsRoster(ctx context.Context) bool {
+	if ws, err := r.Writers(ctx); err != nil || len(ws) == 0 {
+		return err == nil
+	}
+	unnamed, err := r.unnamedHamlets(ctx)
+	if err != nil || len(unnamed) == 0 {
+		return false
+	}
+	asked, _, err := r.metaList(ctx, r.db, metaRosterUnnamed)
+	if err != nil {
+		return false
+	}
+	for _, c := range unnamed {
+		if !slices.Contains(asked, c) {
+			return true
+		}
+	}
+	return false
 }

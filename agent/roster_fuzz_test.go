@@ -2,7 +2,9 @@ package agent
 
 import (
 	"encoding/json"
+	"github.com/hamlet-vn/hamlet/schema"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzParseRoster feeds the roster parser arbitrary bytes (the body comes
@@ -18,14 +20,20 @@ func FuzzParseRoster(f *testing.F) {
 		`{"writers":null}`,
 		`{"writers":[{"name":"no replica"}]}`,
 		`{"writers":[{"replica_id":1}]}`,
+		`{"writers":[],"hamlets":[{"code":"32002-05","name":"Khóm 5"},{"code":"x","name":"bad"}]}`,
 		`[]`, `null`, ``, `<html>`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ws, err := parseRoster(data)
+		ws, hamlets, err := parseRoster(data)
 		if err != nil {
 			return
+		}
+		for _, h := range hamlets {
+			if schema.ValidateHamletCode(h.Code) != nil || len(h.Name) > 400 || !utf8.ValidString(h.Name) {
+				t.Fatalf("accepted hamlet %+v", h)
+			}
 		}
 		if len(ws) > 10000 {
 			t.Fatalf("%d writers", len(ws))

@@ -136,17 +136,23 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 // with token tok.
 func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) syncproto.EnrollResponse {
 	resp := syncproto.EnrollResponse{DeviceID: en.Device.ID, Token: tok, MemberID: en.Member.ID, TeamID: en.Team.ID, TeamName: en.Team.Name,
-		ServerID: s.id.String(), Schema: schema.Version, Scope: []syncproto.ScopeUnit{}}
+		ServerID: s.id.String(), Schema: schema.Version, Scope: s.scopeUnits(ctx, en.Team)}
+	return resp
+}
+
+// scopeUnits are a team's hamlets with their names.
+func (s *Server) scopeUnits(ctx context.Context, team Team) []syncproto.ScopeUnit {
 	names := map[string]string{}
-	if units, err := s.store.Units(ctx, schema.LevelHamlet, en.Team.CommuneCode); err == nil {
+	if units, err := s.store.Units(ctx, schema.LevelHamlet, ""); err == nil { // every commune's: a hamlet's code need not be its commune's
 		for _, u := range units {
 			names[u.Code] = u.Name
 		}
 	}
-	for _, h := range en.Team.Hamlets {
-		resp.Scope = append(resp.Scope, syncproto.ScopeUnit{Code: h, Name: names[h]})
+	out := []syncproto.ScopeUnit{}
+	for _, h := range team.Hamlets {
+		out = append(out, syncproto.ScopeUnit{Code: h, Name: names[h]})
 	}
-	return resp
+	return out
 }
 
 var _ = time.Second

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // RosterWriter is one entry of GET /v1/roster: a replica of the team and
@@ -15,6 +17,10 @@ type RosterWriter struct {
 // RosterResponse is the answer to GET /v1/roster.
 type RosterResponse struct {
 	Writers []RosterWriter `json:"writers"`
+	// Hamlets are the device's hamlets by name: a hamlet a team gained
+	// after the enrollment, which told the names of the hamlets it had
+	// then, comes to the agent by code alone (the Welcome's scope).
+	Hamlets []syncproto.ScopeUnit `json:"hamlets"`
 }
 
 // handleRoster tells an enrolled device who writes with each replica of
@@ -35,7 +41,14 @@ func (s *Server) handleRoster(w http.ResponseWriter, r *http.Request) {
 		WriteHTTPError(w, storeError("cannot list the team's devices", err))
 		return
 	}
-	resp := RosterResponse{Writers: []RosterWriter{}}
+	resp := RosterResponse{Writers: []RosterWriter{}, Hamlets: []syncproto.ScopeUnit{}}
+	if teams, err := s.store.Teams(r.Context()); err == nil {
+		for _, t := range teams {
+			if t.ID == dev.TeamID {
+				resp.Hamlets = s.scopeUnits(r.Context(), t)
+			}
+		}
+	}
 	names := map[string]string{}
 	for _, d := range devs {
 		name, ok := names[d.MemberID]

@@ -123,8 +123,8 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 		if sum.Evicted > 0 || sum.Collected > 0 || sum.Cloned > 0 || sum.ScopeChange != nil || sum.Fork != nil {
 			s.a.idx.invalidate() // rows left the tables, or were all read again
 		}
-		if err == nil && (sum.Pulled+sum.Cloned > 0 || sum.Conflicts > 0) {
-			s.refreshRoster(server, token)
+		if err == nil && (sum.Pulled+sum.Cloned > 0 || sum.Conflicts > 0 || s.a.r.NeedsRoster(context.Background())) {
+			s.refreshRoster(server, token) // a hamlet gained comes by code: the roster names it
 		}
 	}
 	return o

@@ -64,3 +64,31 @@ func TestRosterFetchedWhenASyncBringsSomething(t *testing.T) {
 	defer rb.Close()
 	require.Contains(t, ws, rb.ID().String(), "laptop A names laptop B's writer")
 }
+
+// Helper 156 (noticed): a hamlet the team gained after the enrollment
+// reached the laptop by code alone (the Welcome's scope), so the app and
+// the CLI showed it without its name for good. The roster now names the
+// device's hamlets, and a sync fetches it while a hamlet has no name.
+func TestGainedHamletIsNamed(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.lang = "en"
+	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA), "--label", "Laptop A")
+	l.must("sync")
+	changed, err := ts.Admin.AddTeamHamlet(context.Background(), ts.TeamA, ts.OtherHamletA)
+	require.NoError(t, err)
+	require.True(t, changed)
+	l.must("sync") // an empty hamlet: the sync brings no row, only the scope
+	r, err := agent.Open(context.Background(), filepath.Join(l.dir, "replica.db"))
+	require.NoError(t, err)
+	defer r.Close()
+	e, err := r.Enrollment(context.Background())
+	require.NoError(t, err)
+	var name string
+	for _, h := range e.Scope {
+		if h.Code == ts.OtherHamletA {
+			name = h.Name
+		}
+	}
+	require.NotEmpty(t, name, "the gained hamlet %s has no name in the scope %+v", ts.OtherHamletA, e.Scope)
+}

@@ -79,7 +79,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
 				return
 			}
-			if !rosterFetched { // once a session: names for conflicts and histories
+			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
 				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
 			}
 			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
@@ -112,9 +112,8 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	// a sync that brought nothing keeps the roster it has (as the app
 	// does, agent/app/syncer.go): a no-op sync is one round trip, not two
 	// (issue 20).
-	if s.Pulled+s.Cloned > 0 || s.Conflicts > 0 {
-		_ = r.RefreshRoster(ctx, *server, token)
-	} else if ws, err := r.Writers(ctx); err == nil && len(ws) == 0 {
+	// A hamlet the team gained comes by code alone: the roster names it.
+	if s.Pulled+s.Cloned > 0 || s.Conflicts > 0 || r.NeedsRoster(ctx) {
 		_ = r.RefreshRoster(ctx, *server, token)
 	}
 	e.summary(s)
