@@ -137,6 +137,10 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	if err := CheckLabel(label); err != nil {
 		return "", nil, err
 	}
+	code, err = CleanCode(code) // a Telex/VNI code is not sent: it would count as a wrong try
+	if err != nil {
+		return "", nil, err
+	}
 	u, err := NormalizeServerURL(server)
 	if err != nil {
 		return "", nil, err
@@ -145,7 +149,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	if err != nil {
 		return "", nil, err
 	}
-	body, _ := json.Marshal(syncproto.EnrollRequest{Code: strings.TrimSpace(code), ReplicaID: r.id.String(), Label: label, Client: ClientName(), ServerID: held})
+	body, _ := json.Marshal(syncproto.EnrollRequest{Code: code, ReplicaID: r.id.String(), Label: label, Client: ClientName(), ServerID: held})
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/v1/enroll", bytes.NewReader(body))

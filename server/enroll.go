@@ -39,12 +39,12 @@ func newCode() (string, error) {
 	return string(out), nil
 }
 
-// normalizeCode accepts what people type: any case, spaces or dashes.
+// normalizeCode accepts what people type or paste: any case, spaces,
+// dashes, quotes, invisible characters (syncproto.CleanEnrollCode).
 func normalizeCode(s string) (string, bool) {
 	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
+	for _, r := range syncproto.CleanEnrollCode(s) {
 		switch {
-		case r == '-' || r == ' ' || r == '\t':
 		case r < utf8.RuneSelf && strings.IndexByte(codeAlphabet, byte(r)) >= 0:
 			b.WriteRune(r)
 		default:

@@ -521,7 +521,7 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	code := strings.ToUpper(strings.Join(strings.Fields(r.PostForm.Get("code")), ""))
+	code := r.PostForm.Get("code") // EnrollWith cleans it (agent.CleanCode)
 	server := strings.TrimSpace(r.PostForm.Get("server"))
 	if server == "" {
 		server = a.cfg.Server
@@ -539,7 +539,7 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		errs[field] = msg
 		order = append(order, field)
 	}
-	if code == "" {
+	if syncproto.CleanEnrollCode(code) == "" {
 		bad("code", tr(lang, "err_code_missing"))
 	}
 	if server == "" {
@@ -560,7 +560,10 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		}
 		var se *agent.ServerError
 		var ce *agent.ConnectError
+		var ime *agent.InputMethodError
 		switch {
+		case errors.As(err, &ime):
+			bad("code", agent.AppMessageOf(err, lang))
 		case errors.As(err, &se) && se.Status != 0 && se.Status < 500:
 			bad("code", agent.AppMessageOf(err, lang)) // the code: wrong, used or expired
 		case errors.As(err, &ce):
