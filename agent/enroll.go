@@ -168,8 +168,8 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	}
 	if resp.StatusCode != http.StatusOK {
 		if se := parseErrorBody(resp.StatusCode, data); se != nil {
-			if resp.StatusCode == http.StatusTooManyRequests && se.Code == "" {
-				se.Code = syncproto.CodeCodeInvalid
+			if resp.StatusCode == http.StatusTooManyRequests && (se.Code == syncproto.CodeTooManyAttempts || se.Code == syncproto.CodeCodeInvalid || se.Code == "") {
+				return "", nil, throttled(resp, se) // code_invalid: a server before too_many_attempts
 			}
 			if se.Code == syncproto.CodeOtherServer {
 				prev, _ := r.Enrollment(ctx)

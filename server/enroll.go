@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -70,8 +69,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	if wait := s.enrollTh.wait(key, now); wait > 0 {
 		s.log.Warn("enrollment refused: too many wrong codes", LogRemote, addr)
-		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(wait)))
-		WriteHTTPError(w, errTooManyAttempts)
+		writeAPIError(w, errTooManyCodes(wait))
 		return
 	}
 	var req syncproto.EnrollRequest

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -11,7 +12,18 @@ import (
 )
 
 // errTooManyAttempts: an enrollment client failed too often recently.
-var errTooManyAttempts = syncproto.Errorf(syncproto.CodeCodeInvalid, "too many wrong enrollment codes from this address; wait a few minutes")
+var errTooManyAttempts = syncproto.Errorf(syncproto.CodeTooManyAttempts, "too many wrong enrollment codes from this address; wait a few minutes")
+
+// errTooManyCodes is the answer to an enrollment from an address that must
+// wait: too_many_attempts, 429, and hints that say how long (an agent
+// before too_many_attempts shows the server's hint).
+func errTooManyCodes(wait time.Duration) *APIError {
+	e := HTTPError(errTooManyAttempts)
+	e.RetryAfter = wait
+	e.HintVI = fmt.Sprintf("Máy chủ tạm ngừng nhận đăng ký từ mạng này vì đã có quá nhiều lần nhập sai mã (có thể từ máy khác dùng chung mạng). Chưa chắc mã của bạn sai: máy chủ chưa kiểm tra mã này. Hãy đợi khoảng %s rồi thử lại với đúng mã này; mã chưa bị dùng.", WaitText(wait, "vi"))
+	e.HintEN = fmt.Sprintf("The server has paused enrollments from this network after too many wrong codes (perhaps from other laptops on the same network). Your code is not necessarily wrong: the server did not check it. Wait about %s, then try again with the same code; it is not used up.", WaitText(wait, "en"))
+	return e
+}
 
 // errReplaced: a newer session of the same device started.
 var errReplaced = syncproto.Errorf(syncproto.CodeSessionReplaced, "a newer session of this device started; this one ends")
@@ -69,7 +81,7 @@ func wireError(err error) *syncproto.ErrorMsg {
 func httpStatus(code syncproto.Code) int {
 	switch code {
 	case syncproto.CodeCodeInvalid:
-		return http.StatusBadRequest // PROTOCOL.md §3 (429 when rate-limited: HTTPError)
+		return http.StatusBadRequest // PROTOCOL.md §3
 	case syncproto.CodeCodeExpired:
 		return http.StatusGone
 	case syncproto.CodeCodeUsed, syncproto.CodeReplicaActive, syncproto.CodeReplicaTeam, syncproto.CodeOtherServer:
@@ -84,7 +96,7 @@ func httpStatus(code syncproto.Code) int {
 		return http.StatusRequestEntityTooLarge
 	case syncproto.CodeVersionMismatch:
 		return http.StatusUpgradeRequired
-	case syncproto.CodeBusy:
+	case syncproto.CodeBusy, syncproto.CodeTooManyAttempts:
 		return http.StatusTooManyRequests
 	case syncproto.CodeShuttingDown, syncproto.CodeUnavailable:
 		return http.StatusServiceUnavailable
@@ -112,9 +124,6 @@ func HTTPError(err error) *APIError {
 	pe := protoError(err)
 	e := &APIError{Status: httpStatus(pe.Code), Code: string(pe.Code), Message: pe.Msg,
 		HintVI: syncproto.Hint(pe.Code, "vi"), HintEN: syncproto.Hint(pe.Code, "en")}
-	if err == errTooManyAttempts {
-		e.Status = http.StatusTooManyRequests
-	}
 	if pe.Code == syncproto.CodeBusy {
 		e.RetryAfter = 5 * time.Second
 	}

@@ -88,7 +88,7 @@ func TestEnrollmentLimitIsPerAddress(t *testing.T) {
 	good := ts.EnrollCode(t, ts.TeamA)
 	st, h, eb := enroll("127.0.0.2", good)
 	require.Equal(t, http.StatusTooManyRequests, st)
-	require.Equal(t, syncproto.CodeCodeInvalid, eb.Error.Code)
+	require.Equal(t, syncproto.CodeTooManyAttempts, eb.Error.Code)
 	wait := retryAfter(t, h)
 	require.Positive(t, wait)
 	clk.Advance(wait)

@@ -19,18 +19,22 @@ const (
 	CodeTokenRevoked    Code = "token_revoked"    // the device's token was revoked
 	CodeCodeExpired     Code = "code_expired"     // enrollment code past its expiry
 	CodeCodeUsed        Code = "code_used"        // enrollment code already exchanged
-	CodeCodeInvalid     Code = "code_invalid"     // unknown enrollment code, or too many attempts
-	CodeOutOfScope      Code = "out_of_scope"     // a change to a hamlet the device does not cover
-	CodeUnknownTable    Code = "unknown_table"    // a change to a table the schema does not have
-	CodeUnknownField    Code = "unknown_field"    // a change to a field the table does not have
-	CodeInvalidValue    Code = "invalid_value"    // a value the schema rejects
-	CodeClockSkew       Code = "clock_skew"       // a timestamp beyond the skew bound
-	CodeSequenceGap     Code = "sequence_gap"     // an origin's changes arrived with a gap
-	CodeBadCursor       Code = "bad_cursor"       // a pull cursor this server never issued
-	CodeBusy            Code = "busy"             // overloaded: retry after a pause
-	CodeUnavailable     Code = "unavailable"      // storage unavailable: retry
-	CodeShuttingDown    Code = "shutting_down"    // the server is stopping: reconnect later
-	CodeInternal        Code = "internal"         // a bug on the sending side
+	CodeCodeInvalid     Code = "code_invalid"     // unknown or malformed enrollment code
+	// CodeTooManyAttempts: this address sent too many wrong enrollment
+	// codes; the code given was not checked (HTTP 429, Retry-After). A
+	// server before it answered code_invalid with 429.
+	CodeTooManyAttempts Code = "too_many_attempts"
+	CodeOutOfScope      Code = "out_of_scope"  // a change to a hamlet the device does not cover
+	CodeUnknownTable    Code = "unknown_table" // a change to a table the schema does not have
+	CodeUnknownField    Code = "unknown_field" // a change to a field the table does not have
+	CodeInvalidValue    Code = "invalid_value" // a value the schema rejects
+	CodeClockSkew       Code = "clock_skew"    // a timestamp beyond the skew bound
+	CodeSequenceGap     Code = "sequence_gap"  // an origin's changes arrived with a gap
+	CodeBadCursor       Code = "bad_cursor"    // a pull cursor this server never issued
+	CodeBusy            Code = "busy"          // overloaded: retry after a pause
+	CodeUnavailable     Code = "unavailable"   // storage unavailable: retry
+	CodeShuttingDown    Code = "shutting_down" // the server is stopping: reconnect later
+	CodeInternal        Code = "internal"      // a bug on the sending side
 	// CodeMovedOutOfScope: a change made after its row left the device's
 	// scope (the household moved, or the hamlet left the team); the reason
 	// names the move.
@@ -140,17 +144,19 @@ var hints = map[Code][2]string{
 	CodeCodeExpired:     {"Mã đăng ký đã hết hạn. Hãy xin cán bộ CNTT cấp mã mới.", "The enrollment code has expired. Ask IT staff for a new one."},
 	CodeCodeUsed:        {"Mã đăng ký đã được dùng. Hãy xin cán bộ CNTT cấp mã mới.", "The enrollment code was already used. Ask IT staff for a new one."},
 	CodeCodeInvalid:     {"Mã đăng ký không đúng. Hãy kiểm tra lại từng ký tự.", "The enrollment code is wrong. Check each character."},
-	CodeOutOfScope:      {"Hộ này không thuộc ấp/khóm tổ bạn phụ trách. Hãy kiểm tra lại ấp/khóm hoặc báo tổ trưởng.", "This household is outside the hamlets your team covers. Check the hamlet or tell your team leader."},
-	CodeUnknownTable:    {"Máy chủ không nhận loại dữ liệu này. Hãy cập nhật Hamlet.", "The server does not know this kind of record. Update Hamlet."},
-	CodeUnknownField:    {"Máy chủ không nhận trường dữ liệu này. Hãy cập nhật Hamlet.", "The server does not know this field. Update Hamlet."},
-	CodeInvalidValue:    {"Giá trị không hợp lệ. Hãy sửa lại rồi đồng bộ.", "A value is invalid. Fix it and sync again."},
-	CodeClockSkew:       {"Đồng hồ máy tính bị sai. Hãy chỉnh ngày giờ cho đúng.", "This computer's clock is wrong. Set the correct date and time."},
-	CodeSequenceGap:     {"Thiếu một phần dữ liệu. Hamlet sẽ tự gửi lại.", "Some changes are missing in between. Hamlet will resend them."},
-	CodeBadCursor:       {"Vị trí đồng bộ không hợp lệ. Hamlet sẽ tải lại từ đầu.", "The sync position is invalid. Hamlet will fetch again from the start."},
-	CodeBusy:            {"Máy chủ đang bận. Hamlet sẽ tự thử lại sau ít phút.", "The server is busy. Hamlet will retry in a few minutes."},
-	CodeUnavailable:     {"Máy chủ tạm thời không lưu được dữ liệu. Hamlet sẽ tự thử lại.", "The server cannot store data right now. Hamlet will retry."},
-	CodeShuttingDown:    {"Máy chủ đang khởi động lại. Hamlet sẽ tự kết nối lại.", "The server is restarting. Hamlet will reconnect."},
-	CodeInternal:        {"Có lỗi trong Hamlet. Hãy báo cán bộ CNTT.", "Hamlet hit an internal error. Tell IT staff."},
+	CodeTooManyAttempts: {"Máy chủ tạm ngừng nhận đăng ký từ mạng này vì đã có quá nhiều lần nhập sai mã (có thể từ máy khác dùng chung mạng). Chưa chắc mã của bạn sai: máy chủ chưa kiểm tra mã này. Hãy đợi ít phút rồi thử lại với đúng mã này; mã chưa bị dùng.",
+		"The server has paused enrollments from this network after too many wrong codes (perhaps from other laptops on the same network). Your code is not necessarily wrong: the server did not check it. Wait a few minutes, then try again with the same code; it is not used up."},
+	CodeOutOfScope:   {"Hộ này không thuộc ấp/khóm tổ bạn phụ trách. Hãy kiểm tra lại ấp/khóm hoặc báo tổ trưởng.", "This household is outside the hamlets your team covers. Check the hamlet or tell your team leader."},
+	CodeUnknownTable: {"Máy chủ không nhận loại dữ liệu này. Hãy cập nhật Hamlet.", "The server does not know this kind of record. Update Hamlet."},
+	CodeUnknownField: {"Máy chủ không nhận trường dữ liệu này. Hãy cập nhật Hamlet.", "The server does not know this field. Update Hamlet."},
+	CodeInvalidValue: {"Giá trị không hợp lệ. Hãy sửa lại rồi đồng bộ.", "A value is invalid. Fix it and sync again."},
+	CodeClockSkew:    {"Đồng hồ máy tính bị sai. Hãy chỉnh ngày giờ cho đúng.", "This computer's clock is wrong. Set the correct date and time."},
+	CodeSequenceGap:  {"Thiếu một phần dữ liệu. Hamlet sẽ tự gửi lại.", "Some changes are missing in between. Hamlet will resend them."},
+	CodeBadCursor:    {"Vị trí đồng bộ không hợp lệ. Hamlet sẽ tải lại từ đầu.", "The sync position is invalid. Hamlet will fetch again from the start."},
+	CodeBusy:         {"Máy chủ đang bận. Hamlet sẽ tự thử lại sau ít phút.", "The server is busy. Hamlet will retry in a few minutes."},
+	CodeUnavailable:  {"Máy chủ tạm thời không lưu được dữ liệu. Hamlet sẽ tự thử lại.", "The server cannot store data right now. Hamlet will retry."},
+	CodeShuttingDown: {"Máy chủ đang khởi động lại. Hamlet sẽ tự kết nối lại.", "The server is restarting. Hamlet will reconnect."},
+	CodeInternal:     {"Có lỗi trong Hamlet. Hãy báo cán bộ CNTT.", "Hamlet hit an internal error. Tell IT staff."},
 	CodeMovedOutOfScope: {"Thay đổi này được ghi sau khi hộ đã chuyển sang ấp/khóm mà tổ bạn không phụ trách (hoặc ấp/khóm đã chuyển khỏi tổ), nên máy chủ không nhận. Lý do ghi rõ hộ chuyển từ đâu đến đâu và khi nào; hãy báo tổ trưởng để chuyển thông tin cho tổ đang phụ trách.",
 		"This change was made after the household moved to a hamlet your team does not cover (or the hamlet left your team), so the server refused it. The reason says where it moved from and to, and when; tell your team leader so the team now covering it can take the information."},
 	CodeRowCollected: {"Bản ghi này đã bị xoá trên máy chủ và đã được dọn đi trước khi thay đổi của máy này đến, nên thay đổi không được áp dụng. Nếu bản ghi vẫn cần, hãy tạo lại.",

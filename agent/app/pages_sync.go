@@ -561,8 +561,9 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		var se *agent.ServerError
 		var ce *agent.ConnectError
 		var ime *agent.InputMethodError
+		var te *agent.ThrottledError
 		switch {
-		case errors.As(err, &ime):
+		case errors.As(err, &ime), errors.As(err, &te):
 			bad("code", agent.AppMessageOf(err, lang))
 		case errors.As(err, &se) && se.Status != 0 && se.Status < 500:
 			bad("code", agent.AppMessageOf(err, lang)) // the code: wrong, used or expired
