@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -295,6 +296,9 @@ func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 func (e *ConnectError) Message(lang string) string {
+	if plain, cert := connectCause(e.Err); plain || cert {
+		return e.tlsMessage(lang, plain)
+	}
 	if e.NotHamlet {
 		return pick(lang,
 			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),
@@ -308,6 +312,35 @@ func (e *ConnectError) Message(lang string) string {
 	return pick(lang,
 		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
 		fmt.Sprintf("Cannot reach the server at %s. Check the network (mobile data/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
+}
+
+// tlsMessage: the server answered, but https failed: it speaks plain HTTP
+// (plain), or its certificate is not one this laptop trusts. Nothing is
+// offered to skip the check: the server's address or certificate is IT
+// staff's to fix.
+func (e *ConnectError) tlsMessage(lang string, plain bool) string {
+	tail := pick(lang, " Dữ liệu đã lưu trên máy và sẽ được gửi khi kết nối được.", " Your data is saved on this laptop and will be sent once connected.")
+	if e.Enrolling {
+		tail = pick(lang, " Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", " This laptop is not enrolled; the code is not used up.")
+	}
+	if plain {
+		httpURL := "http://" + strings.TrimPrefix(strings.TrimPrefix(e.URL, "https://"), "http://")
+		if !e.Enrolling {
+			return pick(lang,
+				fmt.Sprintf("Máy chủ %s trả lời bằng http:// (không mã hoá) chứ không phải https://. Hãy báo cán bộ CNTT.", e.URL),
+				fmt.Sprintf("The server at %s answers in plain http://, not https://. Tell IT staff.", e.URL)) + tail
+		}
+		return pick(lang,
+			fmt.Sprintf("Máy chủ này dùng http:// chứ không phải https://. Hãy nhập địa chỉ đầy đủ %s (có cả http:// ở đầu, đúng như cán bộ CNTT đưa) rồi thử lại.", httpURL),
+			fmt.Sprintf("This server uses http://, not https://. Type the address in full, %s (with http:// in front, exactly as IT staff gave it), then try again.", httpURL)) + tail
+	}
+	host := e.URL
+	if u, err := url.Parse(e.URL); err == nil && u.Host != "" {
+		host = u.Hostname()
+	}
+	return pick(lang,
+		fmt.Sprintf("Máy này không tin chứng chỉ bảo mật (HTTPS) của máy chủ %s (chứng chỉ tự ký, do nơi không được tin cậy cấp, sai tên hoặc đã hết hạn), nên không kết nối để giữ an toàn dữ liệu. Đây là việc của cán bộ CNTT: máy chủ cần một chứng chỉ do tổ chức cấp chứng chỉ được tin cậy cấp, đúng tên %s. Hãy báo cán bộ CNTT; đừng tìm cách bỏ qua bước kiểm tra này. Nếu ngày giờ trên máy này sai, hãy chỉnh lại cho đúng rồi thử lại.", host, host),
+		fmt.Sprintf("This laptop does not trust the security (HTTPS) certificate of the server %s (self-signed, from an authority it does not trust, for another name, or expired), so it does not connect, to keep the data safe. This is for IT staff to fix: the server needs a certificate from a trusted certificate authority, for the name %s. Tell IT staff; do not try to skip this check. If this laptop's date and time are wrong, set them right and try again.", host, host)) + tail
 }
 
 // InputError is a bad value given by the volunteer that the schema does not
