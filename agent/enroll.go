@@ -179,6 +179,10 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 				}
 				return "", nil, oe
 			}
+			if se.Code == syncproto.CodeReplicaActive {
+				prev, _ := r.Enrollment(ctx)
+				return "", nil, alreadyEnrolled(se, prev)
+			}
 			return "", nil, se
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
@@ -194,7 +198,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		return "", nil, err
 	}
 	e = &Enrollment{Server: u.String(), DeviceID: er.DeviceID, MemberID: er.MemberID, TeamID: er.TeamID, TeamName: er.TeamName,
-		Scope: er.Scope, ServerID: er.ServerID, Schema: er.Schema}
+		Scope: er.Scope, ServerID: er.ServerID, Schema: er.Schema, Label: strings.TrimSpace(label)}
 	if save != nil {
 		if err := save(er.Token); err != nil {
 			return "", nil, err

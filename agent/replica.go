@@ -583,6 +583,9 @@ type Enrollment struct {
 	Scope    []Hamlet `json:"scope"`
 	ServerID string   `json:"server_id"`
 	Schema   int      `json:"schema"`
+	// Label is the laptop's name given at enrollment ("" before it was
+	// kept).
+	Label string `json:"label,omitempty"`
 }
 
 // Hamlet is one hamlet of the device's scope, as the enrollment names it.

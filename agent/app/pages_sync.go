@@ -558,11 +558,15 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/?done=enrolled", http.StatusSeeOther)
 			return
 		}
+		err = agent.EnrollFailure(err, a.cfg.TokenPath)
 		var se *agent.ServerError
 		var ce *agent.ConnectError
 		var ime *agent.InputMethodError
 		var te *agent.ThrottledError
+		var ae *agent.AlreadyEnrolledError
 		switch {
+		case errors.As(err, &ae):
+			problem = agent.AppMessageOf(err, lang)
 		case errors.As(err, &ime), errors.As(err, &te):
 			bad("code", agent.AppMessageOf(err, lang))
 		case errors.As(err, &se) && se.Status != 0 && se.Status < 500:

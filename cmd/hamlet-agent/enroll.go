@@ -38,7 +38,7 @@ func runEnroll(ctx context.Context, e *env, args []string) error {
 	// the same code (issue 14).
 	token, en, err := r.EnrollWith(ctx, *server, *code, *label, func(token string) error { return agent.WriteToken(path, token) })
 	if err != nil {
-		return err
+		return agent.EnrollFailure(err, path)
 	}
 	if e.json {
 		return e.printJSON(en)
