@@ -616,6 +616,19 @@ func householdKey(name, hamlet, phone, addr string) string {
 	return householdText(name) + "\x00" + hamlet + "\x00" + phone + "\x00" + householdText(addr)
 }
 
+// householdKeyOf is the householdKey of a household's normalized writes.
+func householdKeyOf(ws []fieldWrite) string {
+	str := func(f string) string {
+		for _, w := range ws {
+			if w.field == f && w.value.Kind() == syncproto.KindString {
+				return w.value.AsString()
+			}
+		}
+		return ""
+	}
+	return householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+}
+
 // householdText folds case, runs of white space and the writing of the
 // same letters (toneKey).
 func householdText(s string) string {
@@ -715,15 +728,7 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 		return nil, err
 	}
 	if p.seen != nil && p.t.Name == "households" {
-		str := func(f string) string {
-			for _, w := range ws {
-				if w.field == f && w.value.Kind() == syncproto.KindString {
-					return w.value.AsString()
-				}
-			}
-			return ""
-		}
-		k := householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+		k := householdKeyOf(ws)
 		if first, dup := p.seen[k]; dup {
 			if first == 0 {
 				return nil, nil

@@ -645,21 +645,19 @@ func withDefaults(fs, d Fields) Fields {
 // The household id itself is no other: the same form sent twice adds it
 // once (WithID).
 func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []fieldWrite, confirmed string) error {
-	str := func(f string) string {
-		for _, w := range ws {
-			if w.field == f && w.value.Kind() == syncproto.KindString {
-				return w.value.AsString()
-			}
+	want := householdKeyOf(ws)
+	hamlet := ""
+	for _, w := range ws {
+		if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
+			hamlet = w.value.AsString()
 		}
-		return ""
 	}
-	want := householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
 	sum := sha256.Sum256([]byte(want))
 	key := hex.EncodeToString(sum[:12])
 	if confirmed != "" && confirmed == key {
 		return nil
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT id, coalesce(head_name, ''), coalesce(phone, ''), coalesce(address, '') FROM households WHERE hamlet_code = ? AND _deleted = 0`, str(schema.ScopeField))
+	rows, err := r.db.QueryContext(ctx, `SELECT id, coalesce(head_name, ''), coalesce(phone, ''), coalesce(address, '') FROM households WHERE hamlet_code = ? AND _deleted = 0`, hamlet)
 	if err != nil {
 		return r.Classify(err)
 	}
@@ -669,7 +667,7 @@ func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []field
 		if err := rows.Scan(&other, &name, &phone, &addr); err != nil {
 			return r.Classify(err)
 		}
-		if other != id.String() && householdKey(name, str(schema.ScopeField), phone, addr) == want {
+		if other != id.String() && householdKey(name, hamlet, phone, addr) == want {
 			oid, err := uuid.Parse(other)
 			if err != nil {
 				return fmt.Errorf("household id %q: %w", other, err)
