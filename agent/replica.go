@@ -620,17 +620,39 @@ func (r *Replica) SetEnrollment(ctx context.Context, e *Enrollment) error {
 // updateScope replaces the scope codes with the server's list at Welcome,
 // keeping the names we know.
 func (r *Replica) updateScope(ctx context.Context, codes []string) error {
-	e, err := r.Enrollment(ctx)
-	if err != nil || e == nil {
+	return r.editEnrollment(ctx, func(e *Enrollment) bool {
+		names := map[string]string{}
+		for _, h := range e.Scope {
+			names[h.Code] = h.Name
+		}
+		e.Scope = e.Scope[:0]
+		for _, c := range codes {
+			e.Scope = append(e.Scope, Hamlet{Code: c, Name: names[c]})
+		}
+		return true
+	})
+}
+
+// editEnrollment changes the stored enrollment in one write transaction,
+// read and written there: two changes at once (a session's scope, the
+// roster's names from the app's background fetch) each keep the other's.
+// edit returns whether it changed anything.
+func (r *Replica) editEnrollment(ctx context.Context, edit func(*Enrollment) bool) error {
+	t, err := r.begin(ctx)
+	if err != nil {
 		return err
 	}
-	names := map[string]string{}
-	for _, h := range e.Scope {
-		names[h.Code] = h.Name
+	defer t.rollback()
+	e, err := r.enrollmentIn(ctx, t)
+	if err != nil || e == nil || !edit(e) {
+		return err
 	}
-	e.Scope = e.Scope[:0]
-	for _, c := range codes {
-		e.Scope = append(e.Scope, Hamlet{Code: c, Name: names[c]})
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
 	}
-	return r.SetEnrollment(ctx, e)
+	if err := t.setMeta("enrollment", string(b)); err != nil {
+		return err
+	}
+	return t.commit()
 }

@@ -127,24 +127,19 @@ func (r *Replica) nameHamlets(ctx context.Context, hamlets []Hamlet) error {
 	if len(hamlets) == 0 {
 		return nil
 	}
-	e, err := r.Enrollment(ctx)
-	if err != nil || e == nil {
-		return err
-	}
 	names := make(map[string]string, len(hamlets))
 	for _, h := range hamlets {
 		names[h.Code] = h.Name
 	}
-	changed := false
-	for i, h := range e.Scope {
-		if n, ok := names[h.Code]; ok && n != "" && n != h.Name {
-			e.Scope[i].Name, changed = n, true
+	return r.editEnrollment(ctx, func(e *Enrollment) bool {
+		changed := false
+		for i, h := range e.Scope {
+			if n, ok := names[h.Code]; ok && n != "" && n != h.Name {
+				e.Scope[i].Name, changed = n, true
+			}
 		}
-	}
-	if !changed {
-		return nil
-	}
-	return r.SetEnrollment(ctx, e)
+		return changed
+	})
 }
 
 // parseRoster reads the server's answer, refusing what is not a roster
