@@ -44,6 +44,7 @@ func TestEnrollPastedCodeAccepted(t *testing.T) {
 		"trailing period":         func(c string) string { return c + "." },
 		"in quotes":               func(c string) string { return `"` + c + `"` },
 		"in Zalo quotes":          func(c string) string { return "“" + c + "”" },
+		"the whole Zalo line":     func(c string) string { return "Mã đăng ký: " + c + ", hạn 24 giờ" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			code := f(ts.EnrollCode(t, ts.TeamA))
