@@ -15,10 +15,14 @@ import (
 // server refuses counts toward its limit of wrong codes): it is an
 // *InputMethodError.
 func CleanCode(code string) (string, error) {
-	if c, ok := codeInLine(code); ok {
+	c, ok, line := codeInLine(code)
+	if ok {
 		return c, nil
 	}
-	c := syncproto.CleanEnrollCode(code)
+	if line {
+		return "", &PasteCodeOnlyError{Text: code}
+	}
+	c = syncproto.CleanEnrollCode(code)
 	var viet []string
 	for _, r := range c {
 		if r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)) {
@@ -52,40 +56,67 @@ func (e *InputMethodError) Message(lang string) string {
 }
 
 // codeInLine finds the code in a whole line pasted from a chat ("Mã đăng
-// ký: FDQH-7LU9", "mã của anh là FDQH 7LU9 nhé"): a word of eight letters
-// and digits, or two adjacent words of four, when there is exactly one.
-// A line holding no such word, or several, is cleaned as a code.
-func codeInLine(s string) (string, bool) {
-	words := strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == ',' })
-	if len(words) < 2 {
-		return "", false
+// ký: FDQH-7LU9", "nhap code FDQH 7LU9 nhe", the server's own "Enrollment
+// code: FDQH-7LU9 (one-time, expires 2026-12-06 …)"): a word of eight
+// symbols of the codes' alphabet (which has no 0, 1, I or O, so that dates,
+// years and most names are none), or two adjacent words of four, a lone
+// dash between them allowed; one written with its dash first. ok is false
+// when the line holds none or several, and whether it is a line at all
+// (more than two words) is said by line.
+func codeInLine(s string) (code string, ok, line bool) {
+	var words []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == ',' || r == '(' || r == ')' }) {
+		if c := syncproto.CleanEnrollCode(w); c != "" {
+			words = append(words, w)
+		}
 	}
-	plain := func(w string, n int) bool {
+	line = len(words) > 2
+	if len(words) < 2 {
+		return "", false, line
+	}
+	symbols := func(w string, n int) bool {
 		if len(w) != n {
 			return false
 		}
 		for i := 0; i < n; i++ {
-			if c := w[i]; !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			if !strings.ContainsRune(syncproto.EnrollCodeAlphabet, rune(w[i])) {
 				return false
 			}
 		}
 		return true
 	}
-	clean := make([]string, len(words))
+	var dashed, plain []string
 	for i, w := range words {
-		clean[i] = syncproto.CleanEnrollCode(w)
-	}
-	var found []string
-	for i, w := range clean {
-		if plain(w, 8) {
-			found = append(found, w)
+		c := syncproto.CleanEnrollCode(w)
+		if symbols(c, 8) {
+			if strings.ContainsAny(w, "-‐‑–—−") {
+				dashed = append(dashed, c)
+			}
+			plain = append(plain, c)
 		}
-		if i+1 < len(clean) && plain(w, 4) && plain(clean[i+1], 4) {
-			found = append(found, w+clean[i+1])
+		if i+1 < len(words) && symbols(c, 4) && symbols(syncproto.CleanEnrollCode(words[i+1]), 4) {
+			plain = append(plain, c+syncproto.CleanEnrollCode(words[i+1]))
 		}
 	}
-	if len(found) != 1 {
-		return "", false
+	switch {
+	case len(dashed) == 1:
+		return dashed[0], true, line
+	case len(plain) == 1:
+		return plain[0], true, line
 	}
-	return found[0], true
+	return "", false, line
+}
+
+// PasteCodeOnlyError: a line of several words was given as the code, and
+// no one code could be told in it. Nothing was sent.
+type PasteCodeOnlyError struct{ Text string }
+
+func (e *PasteCodeOnlyError) Error() string {
+	return "agent: no one enrollment code in the text given"
+}
+
+func (e *PasteCodeOnlyError) Message(lang string) string {
+	return pick(lang,
+		"Không tìm thấy một mã đăng ký trong dòng đã nhập. Hãy nhập riêng mã (8 ký tự, dạng XXXX-XXXX, chỉ gồm chữ cái không dấu và chữ số), không kèm chữ khác. Mã chưa được gửi đi nên không bị tính là nhập sai.",
+		"No one enrollment code could be told in the text given. Enter the code alone (8 symbols, as XXXX-XXXX, plain letters and digits only), without other words. It was not sent, so it does not count as a wrong try.")
 }

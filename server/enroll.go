@@ -21,7 +21,7 @@ import (
 
 // codeAlphabet has no 0/O, 1/I: 32 symbols a person reads and types
 // without doubt. Eight of them make 40 bits, typed as XXXX-XXXX.
-const codeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+const codeAlphabet = syncproto.EnrollCodeAlphabet
 
 func newCode() (string, error) {
 	var b [8]byte

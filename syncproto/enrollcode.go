@@ -5,6 +5,11 @@ import (
 	"unicode"
 )
 
+// EnrollCodeAlphabet is the symbols of an enrollment code (eight of them,
+// written XXXX-XXXX): no 0/O, no 1/I, which a person confuses reading a
+// code aloud or off a screen.
+const EnrollCodeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
 // CleanEnrollCode removes from an enrollment code what copying it from a
 // chat (Zalo), an e-mail or a document adds around or inside its symbols,
 // and upper-cases the rest: invisible characters (zero-width space, word
