@@ -385,6 +385,7 @@ func ParseHamletMoves(r io.Reader) ([]HamletMove, error) {
 func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 	cr := newCSVReader(r)
 	cr.FieldsPerRecord = -1 // the type may be left out
+	cr.LazyQuotes = true    // a quote inside a name (Ấp 7 "Cây Dừa"), as the file was read before
 	var out []AdminUnit
 	seen := map[string]int{}
 	col := map[string]int{"code": 0, "name": 1, "type": 2}
@@ -406,12 +407,16 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			continue
 		}
 		if first && strings.EqualFold(fields[0], "code") {
-			col = map[string]int{}
+			// A header: its columns by name where it names them (in English
+			// or Vietnamese), by position otherwise, as before it was read
+			// by name (code,tên,loại; code,hamlet_name,type).
 			for i, h := range fields {
-				col[strings.ToLower(h)] = i
-			}
-			if _, ok := col["name"]; !ok {
-				return nil, &ParseError{Line: line, Msg: "the header has no \"name\" column; it must name: code,name[,type]", MsgVI: "dòng tên cột thiếu cột \"name\"; dòng tên cột phải có: code,name[,type]"}
+				switch strings.ToLower(h) {
+				case "name", "tên", "ten", "hamlet_name", "tên ấp", "ten ap":
+					col["name"] = i
+				case "type", "loại", "loai", "hamlet_type":
+					col["type"] = i
+				}
 			}
 			continue
 		}
