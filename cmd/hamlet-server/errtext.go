@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/internal/migrate"
@@ -120,12 +122,13 @@ func (e *env) refusal(ctx context.Context, s *server.Server, err error, n named)
 		if m := e.missing(ctx, s, err, named{commune: n.commune}); m != err {
 			return m
 		}
-		if note := e.retiredNote(ctx, s, he.Commune); note != "" {
-			// The commune named is gone: its hamlets, this one among them,
-			// are its successor's, where the team belongs.
+		if note := e.retiredNote(ctx, s, he.Commune); note != "" && e.succeeds(ctx, s, he.Commune, he.Parent) {
+			// The commune named is gone, and the hamlet's commune took
+			// (some of) its area: the hamlet is likely one of its own,
+			// moved with it, and the team belongs there.
 			return say("ấp/khóm %s nay thuộc xã/phường %s, không thuộc %s. %s; hãy lập tổ với --commune %s",
 				"hamlet %s is now in commune %s, not in %s. %s; make the team with --commune %s",
-				he.Hamlet, unitWithName(he.Parent, unitNames(ctx, s)), he.Commune, note, he.Parent)
+				he.Hamlet, unitWithName(he.Parent, unitNames(ctx, s)), he.Commune, capitalise(note), he.Parent)
 		}
 		return say("ấp/khóm %s không thuộc xã/phường %s (ấp/khóm này thuộc xã/phường %s): một tổ chỉ phụ trách ấp/khóm của xã/phường mình; xem các ấp/khóm: hamlet-server unit list --commune %s",
 			"hamlet %s is not in commune %s (it is in commune %s): a team covers hamlets of its own commune only; see them: hamlet-server unit list --commune %s",
@@ -217,4 +220,17 @@ func (e *env) retiredNote(ctx context.Context, s *server.Server, commune string)
 		}
 	}
 	return ""
+}
+
+// succeeds says whether commune to took (some of) the area of commune
+// from in a reorganisation.
+func (e *env) succeeds(ctx context.Context, s *server.Server, from, to string) bool {
+	units, err := s.Admin().Units(ctx, "", "")
+	return err == nil && slices.Contains(server.Successors(units, from), to)
+}
+
+// capitalise upper-cases a sentence's first letter.
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

@@ -100,7 +100,7 @@ func TestMergerTeamHamletOfAnotherCommuneByParent(t *testing.T) {
 	require.Contains(t, errOut, "hãy lập tổ với --commune 32002") // 32005 is retired (TestMergerRetiredCommuneAdviceLeadsOn)
 	code, _, errOut = st.cli(t, "team", "create", "--commune", "32008", "--name", "Tổ B", "--hamlets", "32002-01", "--lang", "en")
 	require.Equal(t, 1, code, errOut)
-	require.Contains(t, errOut, "hamlet 32002-01 is now in commune 32002 (phường An Xuyên), not in 32008") // 32008 is retired too
+	require.Contains(t, errOut, "hamlet 32002-01 is not in commune 32008 (it is in commune 32002)") // 32008 went to 32025, not to 32002
 	code, _, errOut = st.cli(t, "team", "create", "--commune", "99999", "--name", "Tổ B", "--hamlets", "32002-01")
 	require.Equal(t, 1, code, errOut)
 	require.Contains(t, errOut, "không có xã/phường 99999")
@@ -149,4 +149,24 @@ func TestMergerRetiredCommuneAdviceLeadsOn(t *testing.T) {
 	out := st.ok(t, "unit", "list", "--commune", "32005")
 	require.NotContains(t, out, "add-hamlets --commune 32005")
 	require.Contains(t, out, "32002")
+}
+
+// Helper 160's review of 87fa727: the note was added whenever the named
+// commune is retired, even for a hamlet that never was in it: 32053-02
+// (of Nguyễn Phích, split; now Khánh Lâm's) named with 32005 (Phường 1,
+// merged into An Xuyên) was told to go to Khánh Lâm beside a note about
+// An Xuyên. The note is only for a hamlet whose commune took the area.
+func TestMergerRetiredNoteOnlyForItsOwnHamlets(t *testing.T) {
+	st := mergerStore(t)
+	st.ok(t, "unit", "add-hamlets", "--commune", "32053", "--count", "2")
+	mv := writeFile(t, "mv.csv", "hamlet_code,commune_code\n32053-01,32044\n32053-02,32062\n")
+	st.ok(t, "units", "reorganise", "--hamlets", mv)
+	t.Setenv("HAMLET_LANG", "en")
+	_, _, errOut := st.cli(t, "team", "create", "--commune", "32005", "--name", "C", "--hamlets", "32053-02")
+	require.NotContains(t, errOut, "its area now in 32002", errOut)
+	require.Contains(t, errOut, "hamlet 32053-02 is not in commune 32005 (it is in commune 32062)")
+	_, _, errOut = st.cli(t, "team", "create", "--commune", "32005", "--name", "C", "--hamlets", "32005-01")
+	require.Contains(t, errOut, "not in 32005. Commune 32005 (Phường 1) was reorganised", "a sentence starts with a capital")
+	out := st.ok(t, "unit", "list", "--commune", "32005")
+	require.NotContains(t, out, "NAME", "no empty table before the note")
 }

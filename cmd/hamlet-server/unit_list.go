@@ -39,14 +39,16 @@ func runUnitList(ctx context.Context, e *env, args []string) error {
 		if e.json {
 			return e.printJSON(append([]schema.AdminUnit{}, hamlets...))
 		}
+		if note := e.retiredNote(ctx, s, *commune); note != "" && len(hamlets) == 0 {
+			fmt.Fprintln(e.stdout, capitalise(note)+e.msg(": xem các ấp/khóm ở đó (hamlet-server unit list --commune MÃ).", ": see the hamlets there (hamlet-server unit list --commune CODE)."))
+			return nil
+		}
 		var rows [][]string
 		for _, u := range hamlets {
 			rows = append(rows, []string{u.Code, u.Name})
 		}
 		e.table(e.msg("MÃ\tTÊN", "CODE\tNAME"), rows)
-		if note := e.retiredNote(ctx, s, *commune); note != "" && len(hamlets) == 0 {
-			fmt.Fprintln(e.stdout, strings.ToUpper(note[:1])+note[1:]+e.msg(": xem các ấp/khóm ở đó (hamlet-server unit list --commune MÃ).", ": see the hamlets there (hamlet-server unit list --commune CODE)."))
-		} else if len(hamlets) == 0 {
+		if len(hamlets) == 0 {
 			e.printf("Xã/phường %s chưa có ấp/khóm nào; thêm: hamlet-server unit add-hamlets --commune %s --count SỐ (hoặc --file)\n",
 				"Commune %s has no hamlets yet; add them: hamlet-server unit add-hamlets --commune %s --count N (or --file)\n", *commune, *commune)
 		}
