@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -98,13 +99,24 @@ func codeInLine(s string) (code string, ok, line bool) {
 			plain = append(plain, c+syncproto.CleanEnrollCode(words[i+1]))
 		}
 	}
+	dashed, plain = slices.Compact(slices.Sorted(slices.Values(dashed))), slices.Compact(slices.Sorted(slices.Values(plain))) // the code pasted twice is one
 	switch {
 	case len(dashed) == 1:
 		return dashed[0], true, line
 	case len(plain) == 1:
 		return plain[0], true, line
 	}
-	return "", false, line
+	// The code typed alone with spaces where they fall (FD QH 7L U9).
+	var all strings.Builder
+	for _, w := range words {
+		all.WriteString(syncproto.CleanEnrollCode(w))
+	}
+	if symbols(all.String(), 8) {
+		return all.String(), true, line
+	}
+	// A line only when there is more in it than a code's worth of symbols:
+	// a code typed with Telex on and spaces is told as Telex.
+	return "", false, line && utf8.RuneCountInString(all.String()) > 10
 }
 
 // PasteCodeOnlyError: a line of several words was given as the code, and

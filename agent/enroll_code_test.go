@@ -30,16 +30,30 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 		"NGUYEN12 gửi mã: FDQH-7LU9":             "FDQH7LU9",
 		"Mã đăng ký: FDQH - 7LU9":                "FDQH7LU9",
 		"Mã đăng ký: FDQH - 7LU9 (tổ CNTS-2026)": "FDQH7LU9",
+		// Helper 161's review of e3a1fde: typed alone with spaces, pasted
+		// twice, with an emoji stuck to it.
+		"FD QH 7L U9":         "FDQH7LU9",
+		"F D Q H 7 L U 9":     "FDQH7LU9",
+		"FDQ H7L U9":          "FDQH7LU9",
+		"FDQH-7LU9 FDQH-7LU9": "FDQH7LU9",
+		"Mã đăng ký: FDQH-7LU9 (nhắc lại: FDQH-7LU9)": "FDQH7LU9",
+		"FDQH-7LU9🙏":             "FDQH7LU9",
+		"Mã: FDQH-7LU9👍":         "FDQH7LU9",
+		"Mã đăng ký: FDQH-7LU9😊": "FDQH7LU9",
+		"Mã: FDQH-7LU9 👍🏽":       "FDQH7LU9",
 	} {
 		got, err := agent.CleanCode(in)
 		require.NoError(t, err, "%q", in)
 		require.Equal(t, want, got, "%q", in)
 	}
-	// Telex still told as Telex; two codes in a line are not guessed.
-	_, err := agent.CleanCode("ĐƯ3Á-K7MN")
-	var ime *agent.InputMethodError
-	require.True(t, errors.As(err, &ime), "%v", err)
-	_, err = agent.CleanCode("FDQH-7LU9 hoặc ABCD-EFGH")
+	// Telex still told as Telex, spaced or not; two codes in a line are
+	// not guessed.
+	for _, in := range []string{"ĐƯ3Á-K7MN", "đư 3á k7 mn"} {
+		_, err := agent.CleanCode(in)
+		var ime *agent.InputMethodError
+		require.True(t, errors.As(err, &ime), "%q: %v", in, err)
+	}
+	_, err := agent.CleanCode("FDQH-7LU9 hoặc ABCD-EFGH")
 	var po *agent.PasteCodeOnlyError
 	require.True(t, errors.As(err, &po), "two codes in a line: enter one alone; got %v", err)
 }

@@ -40,7 +40,11 @@ func TestRosterNamingKeepsAScopeChange(t *testing.T) {
 		var wg sync.WaitGroup
 		wg.Add(2)
 		go func() { defer wg.Done(); _ = r.RefreshRoster(ctx, srv.URL, "hmt_x") }()
-		go func() { defer wg.Done(); time.Sleep(time.Duration(i%40) * 25 * time.Microsecond); _ = r.updateScope(ctx, []string{"32002-02", "32002-03"}) }() // a Welcome: 01 lost, 03 gained
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i%40) * 25 * time.Microsecond)
+			_ = r.updateScope(ctx, []string{"32002-02", "32002-03"})
+		}() // a Welcome: 01 lost, 03 gained
 		wg.Wait()
 		e, err := r.Enrollment(ctx)
 		if err != nil {
