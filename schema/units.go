@@ -385,7 +385,6 @@ func ParseHamletMoves(r io.Reader) ([]HamletMove, error) {
 func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 	cr := newCSVReader(r)
 	cr.FieldsPerRecord = -1 // the type may be left out
-	cr.LazyQuotes = true    // a quote inside a name (Ấp 7 "Cây Dừa"), as the file was read before
 	var out []AdminUnit
 	seen := map[string]int{}
 	col := map[string]int{"code": 0, "name": 1, "type": 2}
@@ -406,15 +405,15 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		if blank {
 			continue
 		}
-		if first && strings.EqualFold(fields[0], "code") {
+		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "hamlet_code"}, strings.ToLower(fields[0])) {
 			// A header: its columns by name where it names them (in English
-			// or Vietnamese), by position otherwise, as before it was read
-			// by name (code,tên,loại; code,hamlet_name,type).
+			// or Vietnamese: code,tên,loại; mã,tên,loại), by position
+			// otherwise, as before it was read by name (code,x,y).
 			for i, h := range fields {
 				switch strings.ToLower(h) {
-				case "name", "tên", "ten", "hamlet_name", "tên ấp", "ten ap":
+				case "name", "tên", "ten", "hamlet_name", "tên ấp", "ten ap", "tên ấp/khóm":
 					col["name"] = i
-				case "type", "loại", "loai", "hamlet_type":
+				case "type", "loại", "loai", "hamlet_type", "loại ấp", "loai ap":
 					col["type"] = i
 				}
 			}
