@@ -24,6 +24,9 @@ func CleanCode(code string) (string, error) {
 		return "", &PasteCodeOnlyError{Text: code}
 	}
 	c = syncproto.CleanEnrollCode(code)
+	if len(c) == 16 && c[:8] == c[8:] { // pasted twice into the field: FDQH-7LU9FDQH-7LU9
+		c = c[:8]
+	}
 	var viet []string
 	for _, r := range c {
 		if r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)) {
@@ -106,17 +109,23 @@ func codeInLine(s string) (code string, ok, line bool) {
 	case len(plain) == 1:
 		return plain[0], true, line
 	}
-	// The code typed alone with spaces where they fall (FD QH 7L U9).
+	// The code typed alone with spaces where they fall (FD QH 7L U9): short
+	// words whose symbols are eight, one a digit at least (a phrase typed
+	// without its marks, "ma dang ky", is none and is not sent).
 	var all strings.Builder
+	short := true
 	for _, w := range words {
-		all.WriteString(syncproto.CleanEnrollCode(w))
+		c := syncproto.CleanEnrollCode(w)
+		all.WriteString(c)
+		short = short && utf8.RuneCountInString(c) <= 4
 	}
-	if symbols(all.String(), 8) {
+	if symbols(all.String(), 8) && short && strings.ContainsAny(all.String(), "23456789") {
 		return all.String(), true, line
 	}
-	// A line only when there is more in it than a code's worth of symbols:
-	// a code typed with Telex on and spaces is told as Telex.
-	return "", false, line && utf8.RuneCountInString(all.String()) > 10
+	// Short words with Vietnamese letters are a code typed with Telex on
+	// (đư 3ấ k7 mn), told as such: not a line.
+	viet := strings.ContainsFunc(all.String(), func(r rune) bool { return r >= utf8.RuneSelf })
+	return "", false, line && !(short && viet)
 }
 
 // PasteCodeOnlyError: a line of several words was given as the code, and

@@ -40,6 +40,7 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 		"FDQH-7LU9🙏":             "FDQH7LU9",
 		"Mã: FDQH-7LU9👍":         "FDQH7LU9",
 		"Mã đăng ký: FDQH-7LU9😊": "FDQH7LU9",
+		"FDQH-7LU9FDQH-7LU9":     "FDQH7LU9", // helper 162: pasted twice into the field
 		"Mã: FDQH-7LU9 👍🏽":       "FDQH7LU9",
 	} {
 		got, err := agent.CleanCode(in)
@@ -48,7 +49,7 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 	}
 	// Telex still told as Telex, spaced or not; two codes in a line are
 	// not guessed.
-	for _, in := range []string{"ĐƯ3Á-K7MN", "đư 3á k7 mn"} {
+	for _, in := range []string{"ĐƯ3Á-K7MN", "đư 3á k7 mn", "\u0111u\u031b 3a\u0302\u0301 k7 mn"} {
 		_, err := agent.CleanCode(in)
 		var ime *agent.InputMethodError
 		require.True(t, errors.As(err, &ime), "%q: %v", in, err)
@@ -56,4 +57,10 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 	_, err := agent.CleanCode("FDQH-7LU9 hoặc ABCD-EFGH")
 	var po *agent.PasteCodeOnlyError
 	require.True(t, errors.As(err, &po), "two codes in a line: enter one alone; got %v", err)
+	// Helper 162: a phrase typed without its marks is no code, and is not
+	// sent (each wrong code sent counts toward the address's limit).
+	for _, in := range []string{"ma dang ky", "ma het han", "chua co ma", "khong co ma", "ma la gi"} {
+		c, err := agent.CleanCode(in)
+		require.Error(t, err, "%q sent as the code %q", in, c)
+	}
 }
