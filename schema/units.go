@@ -405,7 +405,7 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		if blank {
 			continue
 		}
-		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "hamlet_code"}, strings.ToLower(fields[0])) {
+		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(fields[0])) {
 			// A header: its columns by name where it names them (in English
 			// or Vietnamese: code,tên,loại; mã,tên,loại), by position
 			// otherwise, as before it was read by name (code,x,y).
@@ -416,6 +416,9 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 				case "type", "loại", "loai", "hamlet_type", "loại ấp", "loai ap":
 					col["type"] = i
 				}
+			}
+			if col["name"] == col["type"] { // the type named where the name would be by position
+				return nil, &ParseError{Line: line, Msg: "the header names no name column (name, tên); name it", MsgVI: "dòng tên cột không có cột tên ấp/khóm (name, tên); hãy đặt tên cột đó"}
 			}
 			continue
 		}
@@ -428,7 +431,8 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		bad := func(vi, en string, args ...any) error {
 			return &ParseError{Line: line, Msg: fmt.Sprintf(en, args...), MsgVI: fmt.Sprintf(vi, args...)}
 		}
-		u := AdminUnit{Code: cell("code"), Name: cell("name"), Type: cell("type"), Level: LevelHamlet}
+		// A name typed over two lines of its cell (Alt+Enter) is one line.
+		u := AdminUnit{Code: cell("code"), Name: strings.Join(strings.Fields(cell("name")), " "), Type: cell("type"), Level: LevelHamlet}
 		if u.Type == "" {
 			u.Type = "ap"
 		}

@@ -231,3 +231,19 @@ func TestParseHamletMovesAsExcelWritesIt(t *testing.T) {
 		require.Equal(t, schema.HamletMove{Hamlet: "32155-02", Commune: "32155", Line: moves[1].Line}, moves[1])
 	}
 }
+
+// Helper 162's review of 11911d3: a "Mã" header naming the type where the
+// name would be read the type as the name; "Mã ấp/khóm" was no header;
+// a name over two lines of its cell was refused as not Unicode text.
+func TestParseHamletsHeadersAndCells(t *testing.T) {
+	_, err := schema.ParseHamlets(strings.NewReader("Mã,Loại,Tên đơn vị\n32002-13,khom,Khóm 13\n"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "line 1")
+	us, err := schema.ParseHamlets(strings.NewReader("Mã ấp/khóm,Tên ấp/khóm,Loại\n32002-13,Khóm 13,khom\n"))
+	require.NoError(t, err)
+	require.Equal(t, "Khóm 13", us[0].Name)
+	require.Equal(t, "khom", us[0].Type)
+	us, err = schema.ParseHamlets(strings.NewReader("code,name,type\n32002-10,\"Ấp 10\n(Cây Dừa)\",ap\n"))
+	require.NoError(t, err)
+	require.Equal(t, "Ấp 10 (Cây Dừa)", us[0].Name)
+}
