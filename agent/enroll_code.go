@@ -110,16 +110,19 @@ func codeInLine(s string) (code string, ok, line bool) {
 		return plain[0], true, line
 	}
 	// The code typed alone with spaces where they fall (FD QH 7L U9): short
-	// words whose symbols are eight, one a digit at least (a phrase typed
-	// without its marks, "ma dang ky", is none and is not sent).
+	// words whose symbols are eight, one a digit at least, or in capitals
+	// by twos and fours (a tenth of codes have no digit: FD QH LU WX); a
+	// phrase typed without its marks ("ma dang ky") is none and not sent.
 	var all strings.Builder
-	short := true
+	short, caps := true, true
 	for _, w := range words {
 		c := syncproto.CleanEnrollCode(w)
 		all.WriteString(c)
-		short = short && utf8.RuneCountInString(c) <= 4
+		n := utf8.RuneCountInString(c)
+		short = short && n <= 4
+		caps = caps && strings.ToUpper(w) == w && (n == 2 || n == 4) // FD QH LU WX, as a code is read out
 	}
-	if symbols(all.String(), 8) && short && strings.ContainsAny(all.String(), "23456789") {
+	if symbols(all.String(), 8) && short && (strings.ContainsAny(all.String(), "23456789") || caps) {
 		return all.String(), true, line
 	}
 	// Short words with Vietnamese letters are a code typed with Telex on

@@ -41,6 +41,9 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 		"Mã: FDQH-7LU9👍":         "FDQH7LU9",
 		"Mã đăng ký: FDQH-7LU9😊": "FDQH7LU9",
 		"FDQH-7LU9FDQH-7LU9":     "FDQH7LU9", // helper 162: pasted twice into the field
+		"FD QH LU WX":            "FDQHLUWX", // helper 163: a code without a digit, in pairs
+		"FDQH LU WX":             "FDQHLUWX",
+		"\"FD QH LU WX\".":       "FDQHLUWX",
 		"Mã: FDQH-7LU9 👍🏽":       "FDQH7LU9",
 	} {
 		got, err := agent.CleanCode(in)
