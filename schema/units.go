@@ -409,13 +409,17 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			// A header: its columns by name where it names them (in English
 			// or Vietnamese: code,tên,loại; mã,tên,loại), by position
 			// otherwise, as before it was read by name (code,x,y).
+			namedType := false
 			for i, h := range fields {
 				switch strings.ToLower(h) {
 				case "name", "tên", "ten", "hamlet_name", "tên ấp", "ten ap", "tên ấp/khóm":
 					col["name"] = i
 				case "type", "loại", "loai", "hamlet_type", "loại ấp", "loai ap":
-					col["type"] = i
+					col["type"], namedType = i, true
 				}
+			}
+			if !namedType && col["type"] == col["name"] {
+				delete(col, "type") // Mã,STT,Tên: the name where the type would be; no type column
 			}
 			if col["name"] == col["type"] { // the type named where the name would be by position
 				return nil, &ParseError{Line: line, Msg: "the header names no name column (name, tên); name it", MsgVI: "dòng tên cột không có cột tên ấp/khóm (name, tên); hãy đặt tên cột đó"}

@@ -243,6 +243,10 @@ func TestParseHamletsHeadersAndCells(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Khóm 13", us[0].Name)
 	require.Equal(t, "khom", us[0].Type)
+	us, err = schema.ParseHamlets(strings.NewReader("Mã,STT,Tên\n32002-10,1,Ấp 10\n")) // helper 163
+	require.NoError(t, err)
+	require.Equal(t, "Ấp 10", us[0].Name)
+	require.Equal(t, "ap", us[0].Type)
 	us, err = schema.ParseHamlets(strings.NewReader("code,name,type\n32002-10,\"Ấp 10\n(Cây Dừa)\",ap\n"))
 	require.NoError(t, err)
 	require.Equal(t, "Ấp 10 (Cây Dừa)", us[0].Name)
