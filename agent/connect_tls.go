@@ -22,6 +22,13 @@ func connectCause(err error) (plain, cert bool) {
 	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
 		return true, false
 	}
+	// The WebSocket dial does the TLS handshake itself: a plain-HTTP
+	// server's answer reaches it as a record that is no handshake, and
+	// the record's first bytes say it is HTTP.
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) && string(rh.RecordHeader[:]) == "HTTP/" {
+		return true, false
+	}
 	return false, isCertError(err)
 }
 
