@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -31,25 +33,7 @@ import (
 func TestPhotoOrphanedBeforePhotosAwayIsSentAfterUpgrade(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "l.db")
-	l, err := agent.OpenWith(ctx, path, agent.Options{})
-	require.NoError(t, err)
-	tok, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, team.ID), "máy")
-	require.NoError(t, err)
-	rep := addReport(t, l, g, nil)
-	p := aPhoto(t, 41, 1200, 900)
-	_, err = l.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
-	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
-	require.NoError(t, err)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
-	require.NoError(t, err)
-	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
-	require.NoError(t, err)
+	l, path, tok, rep, p := droppedReportPhoto(t, ts, 41)
 	var n int
 	require.NoError(t, l.DB().QueryRowContext(ctx, `SELECT count(*) FROM field_reports WHERE id = ?`, rep.String()).Scan(&n))
 	require.Zero(t, n, "the pull dropped the report")
@@ -192,4 +176,33 @@ func TestPhotoOfUnknownReportWaitsThroughAProxyError(t *testing.T) {
 	unsent, err = l.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	require.Zero(t, unsent, "the server, answering, says whose it is (here: nobody's)")
+}
+
+// droppedReportPhoto: a laptop (at path, with token tok) of a team of two
+// hamlets files a report in one with a photo, syncs the records without
+// the photo, and the team loses that hamlet: the next pull drops the
+// report, and the photo is left that only this laptop holds.
+func droppedReportPhoto(t *testing.T, ts *servertest.TS, seed uint64) (l *agent.Replica, path, tok string, rep uuid.UUID, p photo.Photo) {
+	t.Helper()
+	ctx := context.Background()
+	g, h := ts.OtherHamletA, ts.HamletsA[0]
+	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
+	require.NoError(t, err)
+	path = filepath.Join(t.TempDir(), "l.db")
+	l, err = agent.OpenWith(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	tok, _, err = l.Enroll(ctx, ts.URL, ts.EnrollCode(t, team.ID), "máy")
+	require.NoError(t, err)
+	rep = addReport(t, l, g, nil)
+	p = aPhoto(t, seed, 1200, 900)
+	_, err = l.AttachPhoto(ctx, rep, p, false)
+	require.NoError(t, err)
+	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
+	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
+	require.NoError(t, err)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+	require.NoError(t, err)
+	_, err = l.Sync(ctx, ts.URL, tok, noPhotos)
+	require.NoError(t, err)
+	return l, path, tok, rep, p
 }
