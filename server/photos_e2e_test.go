@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -69,17 +68,7 @@ func (d *photoDevice) push(t *testing.T, cs ...syncproto.Change) {
 }
 
 // chunks frames data from offset at in chunks of size n.
-func chunks(data []byte, at, n int) []byte {
-	var out []byte
-	for p := at; p < len(data); p += n {
-		c := data[p:min(len(data), p+n)]
-		s := sha256.Sum256(c)
-		out = binary.BigEndian.AppendUint32(out, uint32(len(c)))
-		out = append(out, s[:]...)
-		out = append(out, c...)
-	}
-	return out
-}
+func chunks(data []byte, at, n int) []byte { return servertest.PhotoFrames(data[at:], n) }
 
 type answer struct {
 	status   int

@@ -3,8 +3,6 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net/http"
@@ -153,14 +151,7 @@ func reportWithPhoto(t *testing.T, ts *servertest.TS) (report uuid.UUID, digest 
 	for _, r := range ack.Results {
 		require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
 	}
-	var body []byte
-	for p := 0; p < len(jpg); p += 16 << 10 {
-		ch := jpg[p:min(len(jpg), p+16<<10)]
-		s := sha256.Sum256(ch)
-		body = binary.BigEndian.AppendUint32(body, uint32(len(ch)))
-		body = append(append(body, s[:]...), ch...)
-	}
-	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+"/v1/photos/"+digest, bytes.NewReader(servertest.PhotoFrames(jpg, 16<<10)))
 	req.Header.Set("Authorization", "Bearer "+d.Token)
 	req.Header.Set("Upload-Length", fmt.Sprint(len(jpg)))
 	req.Header.Set("Upload-Offset", "0")

@@ -2,8 +2,6 @@ package pgstore_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,16 +44,7 @@ func TestPhotoAcrossProcesses(t *testing.T) {
 		require.Equal(t, syncproto.ResultApplied, r.Status, r.Reason)
 	}
 	const chunk = 8 << 10
-	frames := func(from, to int) []byte {
-		var out []byte
-		for p := from; p < to; p += chunk {
-			ch := jpg[p:min(to, p+chunk)]
-			s := sha256.Sum256(ch)
-			out = binary.BigEndian.AppendUint32(out, uint32(len(ch)))
-			out = append(append(out, s[:]...), ch...)
-		}
-		return out
-	}
+	frames := func(from, to int) []byte { return servertest.PhotoFrames(jpg[from:to], chunk) }
 	put := func(base string, at int, body []byte) map[string]any {
 		req, _ := http.NewRequest(http.MethodPut, base+"/v1/photos/"+digest, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+dev.Token)

@@ -3,6 +3,8 @@ package servertest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -337,4 +339,19 @@ func (w *Writer) current(k syncproto.FieldKey) *syncproto.Version {
 		return &cur
 	}
 	return nil
+}
+
+// PhotoFrames is a photo upload's body (PUT /v1/photos/{digest},
+// PROTOCOL.md §19) for data: chunks of at most n bytes, each behind its
+// length (4 bytes, big-endian) and its SHA-256. Frame data[at:] for an
+// upload resumed at at.
+func PhotoFrames(data []byte, n int) []byte {
+	var out []byte
+	for p := 0; p < len(data); p += n {
+		c := data[p:min(len(data), p+n)]
+		s := sha256.Sum256(c)
+		out = binary.BigEndian.AppendUint32(out, uint32(len(c)))
+		out = append(append(out, s[:]...), c...)
+	}
+	return out
 }
