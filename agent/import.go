@@ -618,15 +618,17 @@ func householdKey(name, hamlet, phone, addr string) string {
 
 // householdKeyOf is the householdKey of a household's normalized writes.
 func householdKeyOf(ws []fieldWrite) string {
-	str := func(f string) string {
-		for _, w := range ws {
-			if w.field == f && w.value.Kind() == syncproto.KindString {
-				return w.value.AsString()
-			}
+	return householdKey(writtenText(ws, "head_name"), writtenText(ws, schema.ScopeField), writtenText(ws, "phone"), writtenText(ws, "address"))
+}
+
+// writtenText is the text ws writes to field, "" if none.
+func writtenText(ws []fieldWrite, field string) string {
+	for _, w := range ws {
+		if w.field == field && w.value.Kind() == syncproto.KindString {
+			return w.value.AsString()
 		}
-		return ""
 	}
-	return householdKey(str("head_name"), str(schema.ScopeField), str("phone"), str("address"))
+	return ""
 }
 
 // householdText folds case, runs of white space and the writing of the

@@ -645,13 +645,7 @@ func withDefaults(fs, d Fields) Fields {
 // The household id itself is no other: the same form sent twice adds it
 // once (WithID).
 func (r *Replica) refuseSame(ctx context.Context, id syncproto.RowID, ws []fieldWrite, confirmed string) error {
-	want := householdKeyOf(ws)
-	hamlet := ""
-	for _, w := range ws {
-		if w.field == schema.ScopeField && w.value.Kind() == syncproto.KindString {
-			hamlet = w.value.AsString()
-		}
-	}
+	want, hamlet := householdKeyOf(ws), writtenText(ws, schema.ScopeField)
 	sum := sha256.Sum256([]byte(want))
 	key := hex.EncodeToString(sum[:12])
 	if confirmed != "" && confirmed == key {
