@@ -220,12 +220,7 @@ func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {
 		if err != nil {
 			return csvError(err)
 		}
-		blank := true
-		for i := range fields {
-			fields[i] = strings.TrimSpace(norm.NFC.String(fields[i]))
-			blank = blank && fields[i] == ""
-		}
-		if blank { // a row Excel keeps after its cells were cleared: ",,,"
+		if cleanCells(fields) { // a row Excel keeps after its cells were cleared: ",,,"
 			continue
 		}
 		// Positions are taken now: FieldPos only describes the latest record,
@@ -238,6 +233,17 @@ func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {
 			return err
 		}
 	}
+}
+
+// cleanCells NFC-normalises and trims a row's cells in place, and says
+// whether they are all empty.
+func cleanCells(fields []string) (blank bool) {
+	blank = true
+	for i := range fields {
+		fields[i] = strings.TrimSpace(norm.NFC.String(fields[i]))
+		blank = blank && fields[i] == ""
+	}
+	return blank
 }
 
 func csvError(err error) error {

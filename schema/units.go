@@ -2,7 +2,6 @@ package schema
 
 import (
 	"fmt"
-	"golang.org/x/text/unicode/norm"
 	"io"
 	"slices"
 	"strings"
@@ -397,12 +396,10 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			return nil, csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		blank := true
-		for i := range fields {
-			fields[i] = strings.TrimSpace(norm.NFC.String(strings.TrimPrefix(fields[i], "\ufeff")))
-			blank = blank && fields[i] == ""
+		if first {
+			fields[0] = strings.TrimPrefix(fields[0], "\ufeff") // Excel writes a BOM
 		}
-		if blank {
+		if cleanCells(fields) {
 			continue
 		}
 		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(fields[0])) {
