@@ -21,7 +21,7 @@ func CleanCode(code string) (string, error) {
 		return c, nil
 	}
 	if line {
-		return "", &PasteCodeOnlyError{Text: code}
+		return "", &PasteCodeOnlyError{}
 	}
 	c = syncproto.CleanEnrollCode(code)
 	if len(c) == 16 && c[:8] == c[8:] { // pasted twice into the field: FDQH-7LU9FDQH-7LU9
@@ -133,7 +133,7 @@ func codeInLine(s string) (code string, ok, line bool) {
 
 // PasteCodeOnlyError: a line of several words was given as the code, and
 // no one code could be told in it. Nothing was sent.
-type PasteCodeOnlyError struct{ Text string }
+type PasteCodeOnlyError struct{}
 
 func (e *PasteCodeOnlyError) Error() string {
 	return "agent: no one enrollment code in the text given"
