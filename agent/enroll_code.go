@@ -98,8 +98,15 @@ func codeInLine(s string) (code string, ok, line bool) {
 			}
 			plain = append(plain, c)
 		}
-		if i+1 < len(words) && symbols(c, 4) && symbols(syncproto.CleanEnrollCode(words[i+1]), 4) {
-			plain = append(plain, c+syncproto.CleanEnrollCode(words[i+1]))
+		next := ""
+		if i+1 < len(words) {
+			next = syncproto.CleanEnrollCode(words[i+1])
+		}
+		// Two words of four in a line are the code, unless both are
+		// syllables of a phrase typed without its marks ("chua nhan duoc
+		// ma"): only a code's halves can lack a vowel or hold a digit.
+		if symbols(c, 4) && symbols(next, 4) && !(line && syllable(c) && syllable(next)) {
+			plain = append(plain, c+next)
 		}
 	}
 	dashed, plain = slices.Compact(slices.Sorted(slices.Values(dashed))), slices.Compact(slices.Sorted(slices.Values(plain))) // the code pasted twice is one
@@ -114,14 +121,23 @@ func codeInLine(s string) (code string, ok, line bool) {
 	// by twos and fours (a tenth of codes have no digit: FD QH LU WX); a
 	// phrase typed without its marks ("ma dang ky") is none and not sent.
 	var all strings.Builder
-	short, caps := true, true
+	short, caps, halves, syllables := true, true, false, 0
 	for _, w := range words {
 		c := syncproto.CleanEnrollCode(w)
 		all.WriteString(c)
 		n := utf8.RuneCountInString(c)
 		short = short && n <= 4
 		caps = caps && strings.ToUpper(w) == w && (n == 2 || n == 4) // FD QH LU WX, as a code is read out
+		halves = halves || all.Len() == 4
+		if syllable(c) {
+			syllables++
+		}
 	}
+	// A code read out in pairs keeps its halves (FDQH LU WX, not FD QHLU
+	// WX), and most of its pairs are no syllable; a phrase typed in
+	// capitals without its marks is syllables only, its halves anywhere
+	// (MA DANG KY, DANG KY MA).
+	caps = caps && halves && syllables < len(words)
 	if symbols(all.String(), 8) && short && (strings.ContainsAny(all.String(), "23456789") || caps) {
 		return all.String(), true, line
 	}
@@ -129,6 +145,13 @@ func codeInLine(s string) (code string, ok, line bool) {
 	// (đư 3ấ k7 mn), told as such: not a line.
 	viet := strings.ContainsFunc(all.String(), func(r rune) bool { return r >= utf8.RuneSelf })
 	return "", false, line && !(short && viet)
+}
+
+// syllable: a word of the codes' alphabet that could be a Vietnamese
+// syllable typed without its marks: letters only, one of them a vowel (the
+// alphabet has no I or O). Most of a code's pairs and halves are not.
+func syllable(w string) bool {
+	return w != "" && !strings.ContainsAny(w, "23456789") && strings.ContainsAny(w, "AEUY")
 }
 
 // PasteCodeOnlyError: a line of several words was given as the code, and

@@ -62,7 +62,8 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 	require.True(t, errors.As(err, &po), "two codes in a line: enter one alone; got %v", err)
 	// Helper 162: a phrase typed without its marks is no code, and is not
 	// sent (each wrong code sent counts toward the address's limit).
-	for _, in := range []string{"ma dang ky", "ma het han", "chua co ma", "khong co ma", "ma la gi"} {
+	for _, in := range []string{"ma dang ky", "ma het han", "chua co ma", "khong co ma", "ma la gi",
+		"MA DANG KY", "DANG KY MA", "chua nhan duoc ma"} { // helper 164: in capitals, two words of four
 		c, err := agent.CleanCode(in)
 		require.Error(t, err, "%q sent as the code %q", in, c)
 	}
