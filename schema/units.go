@@ -376,6 +376,29 @@ func ParseHamletMoves(r io.Reader) ([]HamletMove, error) {
 	return out, err
 }
 
+// hamletsHeaderKind tells a column of a hamlets file's header: "name",
+// "type", "skip" (a row number, a note), or "" when not known.
+func hamletsHeaderKind(h string) string {
+	l := strings.ToLower(strings.Join(strings.Fields(h), " "))
+	has := func(prefixes ...string) bool {
+		for _, p := range prefixes {
+			if l == p || strings.HasPrefix(l, p+" ") || strings.HasPrefix(l, p+"/") || strings.HasPrefix(l, p+"(") {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("name", "hamlet_name", "tên", "ten"):
+		return "name"
+	case has("type", "hamlet_type", "loại", "loai", "kiểu", "kieu", "phân loại", "phan loai"):
+		return "type"
+	case has("stt", "tt", "số tt", "so tt", "số thứ tự", "so thu tu", "no", "no.", "#", "ghi chú", "ghi chu", "note", "notes"):
+		return "skip"
+	}
+	return ""
+}
+
 // ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
 // code,name[,type] (type ap if left out), under a header naming those
 // columns or none. Each hamlet's parent is the commune its code starts
@@ -404,22 +427,41 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		}
 		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(fields[0])) {
 			// A header: its columns by name where it names them (in English
-			// or Vietnamese: code,tên,loại; mã,tên,loại), by position
-			// otherwise, as before it was read by name (code,x,y).
-			namedType := false
-			for i, h := range fields {
-				switch strings.ToLower(h) {
-				case "name", "tên", "ten", "hamlet_name", "tên ấp", "ten ap", "tên ấp/khóm":
-					col["name"] = i
-				case "type", "loại", "loai", "hamlet_type", "loại ấp", "loai ap":
-					col["type"], namedType = i, true
+			// or Vietnamese, with or without marks: code,tên,loại; Mã ấp/khóm,
+			// STT,Tên ấp/khóm,Loại ấp/khóm), by position when it names
+			// neither name nor type, as before it was read by name (code,x,y).
+			// Where it names them, a type it does not name is absent (ấp),
+			// and a column it cannot tell is refused, not read as the type
+			// or left out: the operator says which it is.
+			kinds := make([]string, len(fields))
+			named := map[string]int{}
+			for i, h := range fields[1:] {
+				k := hamletsHeaderKind(h)
+				kinds[i+1] = k
+				if k != "name" && k != "type" {
+					continue
 				}
+				if j, twice := named[k]; twice {
+					return nil, &ParseError{Line: line, Msg: fmt.Sprintf("the header has two %s columns, %q and %q; keep one", k, fields[j], h),
+						MsgVI: fmt.Sprintf("dòng tên cột có hai cột %s, %q và %q; hãy giữ một cột", map[string]string{"name": "tên", "type": "loại"}[k], fields[j], h)}
+				}
+				named[k] = i + 1
 			}
-			if !namedType && col["type"] == col["name"] {
-				delete(col, "type") // Mã,STT,Tên: the name where the type would be; no type column
-			}
-			if col["name"] == col["type"] { // the type named where the name would be by position
-				return nil, &ParseError{Line: line, Msg: "the header names no name column (name, tên); name it", MsgVI: "dòng tên cột không có cột tên ấp/khóm (name, tên); hãy đặt tên cột đó"}
+			if len(named) > 0 {
+				delete(col, "type")
+				for k, i := range named {
+					col[k] = i
+				}
+				if _, ok := named["name"]; !ok {
+					return nil, &ParseError{Line: line, Msg: "the header names no name column (name, tên); name it", MsgVI: "dòng tên cột không có cột tên ấp/khóm (name, tên); hãy đặt tên cột đó"}
+				}
+				for i, k := range kinds {
+					if i > 0 && k == "" && fields[i] != "" { // a blank one: a column Excel kept
+						return nil, &ParseError{Line: line,
+							Msg:   fmt.Sprintf("column %d, %q, is not known: if it is the hamlet's type, head it type (loại); if not, delete the column", i+1, fields[i]),
+							MsgVI: fmt.Sprintf("không rõ cột %d, %q, là gì: nếu là loại ấp/khóm, hãy đặt tên cột là loại; nếu không, hãy xoá cột đó", i+1, fields[i])}
+					}
+				}
 			}
 			continue
 		}

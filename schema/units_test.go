@@ -236,10 +236,21 @@ func TestParseHamletMovesAsExcelWritesIt(t *testing.T) {
 // name would be read the type as the name; "Mã ấp/khóm" was no header;
 // a name over two lines of its cell was refused as not Unicode text.
 func TestParseHamletsHeadersAndCells(t *testing.T) {
-	_, err := schema.ParseHamlets(strings.NewReader("Mã,Loại,Tên đơn vị\n32002-13,khom,Khóm 13\n"))
+	_, err := schema.ParseHamlets(strings.NewReader("Mã,Loại,Đơn vị\n32002-13,khom,Khóm 13\n"))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "line 1")
-	us, err := schema.ParseHamlets(strings.NewReader("Mã ấp/khóm,Tên ấp/khóm,Loại\n32002-13,Khóm 13,khom\n"))
+	// Helper 164: a column headed Tên … is the name, Loại … the type;
+	// a column not known is refused, named.
+	us, err := schema.ParseHamlets(strings.NewReader("Mã,Loại,Tên đơn vị\n32002-13,khom,Khóm 13\n"))
+	require.NoError(t, err)
+	require.Equal(t, "Khóm 13", us[0].Name)
+	require.Equal(t, "khom", us[0].Type)
+	_, err = schema.ParseHamlets(strings.NewReader("Mã,STT,Tên,Phường\n32002-13,1,Khóm 13,khom\n"))
+	require.ErrorContains(t, err, `"Phường"`)
+	us, err = schema.ParseHamlets(strings.NewReader("Mã,Tên,Loại,\n32002-13,Khóm 13,khom,\n")) // a blank column Excel kept
+	require.NoError(t, err)
+	require.Equal(t, "khom", us[0].Type)
+	us, err = schema.ParseHamlets(strings.NewReader("Mã ấp/khóm,Tên ấp/khóm,Loại\n32002-13,Khóm 13,khom\n"))
 	require.NoError(t, err)
 	require.Equal(t, "Khóm 13", us[0].Name)
 	require.Equal(t, "khom", us[0].Type)
