@@ -1,12 +1,30 @@
 package agent
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 )
+
+// errWantsHTTPS: the server answered http:// with the refusal of a server
+// that speaks https only (hamlet-server --tls-cert, Go's "Client sent an
+// HTTP request to an HTTPS server"; nginx's "The plain HTTP request was
+// sent to HTTPS port"). It is the server, at that address, in https://.
+var errWantsHTTPS = errors.New("the server speaks https only")
+
+// notHamlet is the ConnectError of a server's answer that is no Hamlet
+// answer (status, body): a server that wants https:// is told as one.
+func notHamlet(server string, status int, body []byte, what string) *ConnectError {
+	if status == http.StatusBadRequest && (bytes.Contains(body, []byte("HTTP request to an HTTPS server")) || bytes.Contains(body, []byte("plain HTTP request was sent to HTTPS port"))) {
+		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errWantsHTTPS)}
+	}
+	return &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d%s", status, what)}
+}
 
 // connectCause tells why a connection failed, for ConnectError.Message:
 // the server answered plain HTTP to https (plain), or the laptop does not

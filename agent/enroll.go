@@ -188,7 +188,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		if resp.StatusCode == http.StatusTooManyRequests {
 			return "", nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeBusy, Msg: "too many attempts"}
 		}
-		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+		return "", nil, notHamlet(u.String(), resp.StatusCode, data, "")
 	}
 	er, err := parseEnrollResponse(data)
 	if err != nil {

@@ -299,6 +299,9 @@ func (e *ConnectError) Message(lang string) string {
 	if plain, cert := connectCause(e.Err); plain || cert {
 		return e.tlsMessage(lang, plain)
 	}
+	if errors.Is(e.Err, errWantsHTTPS) {
+		return e.httpsMessage(lang)
+	}
 	if e.NotHamlet {
 		return pick(lang,
 			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),
@@ -312,6 +315,20 @@ func (e *ConnectError) Message(lang string) string {
 	return pick(lang,
 		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
 		fmt.Sprintf("Cannot reach the server at %s. Check the network (mobile data/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
+}
+
+// httpsMessage: the server at an http:// address speaks https only: the
+// address to use is the same with https://.
+func (e *ConnectError) httpsMessage(lang string) string {
+	httpsURL := "https://" + strings.TrimPrefix(strings.TrimPrefix(e.URL, "http://"), "https://")
+	if e.Enrolling {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ này dùng https:// chứ không phải http://. Hãy nhập địa chỉ đầy đủ %s (có cả https:// ở đầu) rồi thử lại. Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", httpsURL),
+			fmt.Sprintf("This server uses https://, not http://. Type the address in full, %s (with https:// in front), then try again. This laptop is not enrolled; the code is not used up.", httpsURL))
+	}
+	return pick(lang,
+		fmt.Sprintf("Máy chủ %s nay dùng https:// chứ không phải http://. Hãy đồng bộ với địa chỉ mới: hamlet-agent sync --server %s (hoặc hỏi cán bộ CNTT). Dữ liệu đã lưu trên máy và sẽ được gửi khi kết nối được.", e.URL, httpsURL),
+		fmt.Sprintf("The server at %s now uses https://, not http://. Sync with the new address: hamlet-agent sync --server %s (or ask IT staff). Your data is saved on this laptop and will be sent once connected.", e.URL, httpsURL))
 }
 
 // tlsMessage: the server answered, but https failed: it speaks plain HTTP

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -126,7 +125,7 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 			if resp.StatusCode == http.StatusUnauthorized {
 				return nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeUnauthorized, Msg: "unauthorized"}
 			}
-			return nil, &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d on %s", resp.StatusCode, u)}
+			return nil, notHamlet(server, resp.StatusCode, body, " on "+u)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
