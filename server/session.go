@@ -113,6 +113,9 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 	stopHello := s.afterFunc(s.cfg.HelloWait, c.helloTimeout)
 	c.readPump()
 	stopHello()
+	c.lockOp()
+	c.dropAhead()
+	c.opMu.Unlock()
 	wg.Wait()
 	// Noted before the session leaves the hub: a session Sessions no
 	// longer counts has its last activity noted, so a test that waits for
@@ -224,6 +227,9 @@ type conn struct {
 	// above is what the snapshot being served found logged above its head
 	// (snapshot.go, loggedAbove).
 	above *snapAbove
+	// ahead is the snapshot chunk being read before its request
+	// (snapshot_ahead.go).
+	ahead *snapAhead
 }
 
 func (c *conn) stop() {

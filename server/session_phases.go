@@ -24,6 +24,9 @@ func (c *conn) handle(m syncproto.Message) bool {
 		return false
 	}
 	ctx := c.s.ctx
+	if _, ok := m.(*syncproto.SnapshotRequest); !ok {
+		c.dropAhead() // answered from the store as it is now
+	}
 	switch m := m.(type) {
 	case *syncproto.Hello:
 		if c.hello {

@@ -93,24 +93,39 @@ func (s *Server) ackedCursor(dev Device) uint64 {
 // "Snapshot clone"). Requests are answered in order, so an agent may send
 // the next one as soon as a chunk arrives.
 func (c *conn) onSnapshot(ctx context.Context, m *syncproto.SnapshotRequest) {
+	ch, b := c.takeAhead(m)
+	if ch == nil {
+		var err error
+		if ch, b, err = c.chunkFrame(ctx, m); err != nil {
+			c.failLocked(err)
+			return
+		}
+	}
+	c.s.noteActivity(c.dev.ID, nil)
+	if c.enqueueFrameLocked(b, nil) {
+		c.readAhead(m, ch)
+	}
+}
+
+// chunkFrame reads the chunk m asks for and encodes it.
+func (c *conn) chunkFrame(ctx context.Context, m *syncproto.SnapshotRequest) (*syncproto.SnapshotChunk, []byte, error) {
 	ch, err := c.snapshotChunk(ctx, m)
 	if err != nil {
 		var pe *syncproto.Error
 		if !errors.As(err, &pe) {
-			c.s.log.Error("snapshot failed", LogDevice, c.dev.ID, LogErr, err)
+			if ctx.Err() == nil {
+				c.s.log.Error("snapshot failed", LogDevice, c.dev.ID, LogErr, err)
+			}
 			err = storeError("store failed", err)
 		}
-		c.failLocked(err)
-		return
+		return nil, nil, err
 	}
 	b, err := c.encodeChunk(ch)
 	if err != nil {
 		c.s.log.Error("encode snapshot chunk", LogDevice, c.dev.ID, LogErr, err)
-		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
-		return
+		return nil, nil, &syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err}
 	}
-	c.s.noteActivity(c.dev.ID, nil)
-	c.enqueueFrameLocked(b, nil)
+	return ch, b, nil
 }
 
 func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) (*syncproto.SnapshotChunk, error) {
