@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -622,9 +621,6 @@ func (r *Replica) SetEnrollment(ctx context.Context, e *Enrollment) error {
 // keeping the names we know.
 func (r *Replica) updateScope(ctx context.Context, codes []string) error {
 	return r.editEnrollment(ctx, func(e *Enrollment) bool {
-		if slices.EqualFunc(e.Scope, codes, func(h Hamlet, c string) bool { return h.Code == c }) {
-			return false // the scope as held: no write, no fsync, at every session's start
-		}
 		names := map[string]string{}
 		for _, h := range e.Scope {
 			names[h.Code] = h.Name
