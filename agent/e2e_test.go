@@ -163,7 +163,7 @@ func TestEndToEndRevokedAndOutOfScope(t *testing.T) {
 	n, _ := a.Pending(ctx)
 	require.NotZero(t, n, "the data stays on the laptop")
 
-	_, _, err = a.Enroll(ctx, ts.URL, "WRONG-CODE", "x")
+	_, _, err = a.Enroll(ctx, ts.URL, "WRNG-CDE2", "x")
 	require.Error(t, err)
 	require.NotEmpty(t, agent.MessageOf(err, "vi"))
 }

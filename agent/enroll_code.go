@@ -15,15 +15,25 @@ import (
 // code changed by a Vietnamese input method is not sent (every code the
 // server refuses counts toward its limit of wrong codes): it is an
 // *InputMethodError.
+//
+// What is not eight symbols of the codes' alphabet is not sent either: it
+// is a *CodeFormError. A code between brackets (<FDQH-7LU9>) or with its
+// halves joined by _ / \ | or . (FDQH_7LU9) is the code inside.
 func CleanCode(code string) (string, error) {
-	c, ok, line := codeInLine(code)
+	spaced := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(codeSeparators, r) {
+			return ' '
+		}
+		return r
+	}, code)
+	c, ok, line := codeInLine(spaced)
 	if ok {
-		return c, nil
+		return wellFormed(c)
 	}
 	if line {
 		return "", &PasteCodeOnlyError{}
 	}
-	c = syncproto.CleanEnrollCode(code)
+	c = syncproto.CleanEnrollCode(spaced)
 	if len(c) == 16 && c[:8] == c[8:] { // pasted twice into the field: FDQH-7LU9FDQH-7LU9
 		c = c[:8]
 	}
@@ -36,7 +46,52 @@ func CleanCode(code string) (string, error) {
 	if len(viet) > 0 {
 		return "", &InputMethodError{Code: strings.TrimSpace(code), Letters: viet}
 	}
+	return wellFormed(c)
+}
+
+// codeSeparators stand clearly apart from a code's symbols, none of which
+// they are: brackets around it, and what joins its halves in place of the
+// dash when a chat or a document wrote it so (FDQH_7LU9, FDQH/7LU9,
+// FDQH.7LU9).
+const codeSeparators = "_/\\|.<>[]{}«»‹›"
+
+// wellFormed is c, cleaned, if it is eight symbols of the codes' alphabet
+// and not the placeholder XXXX-XXXX; a *CodeFormError if not, which the
+// server would refuse, counting it toward the address's limit of wrong
+// codes.
+func wellFormed(c string) (string, error) {
+	if c == "XXXXXXXX" {
+		return "", &CodeFormError{Placeholder: true}
+	}
+	if len(c) != 8 || strings.ContainsFunc(c, func(r rune) bool { return !strings.ContainsRune(syncproto.EnrollCodeAlphabet, r) }) {
+		return "", &CodeFormError{}
+	}
 	return c, nil
+}
+
+// CodeFormError: what was given as the code is not one (not eight letters
+// and digits of the codes' alphabet, or the placeholder XXXX-XXXX). It was
+// not sent.
+type CodeFormError struct {
+	Placeholder bool
+}
+
+func (e *CodeFormError) Error() string {
+	if e.Placeholder {
+		return "agent: the enrollment code given is the placeholder XXXX-XXXX"
+	}
+	return "agent: the enrollment code given is not 8 symbols of the codes' alphabet"
+}
+
+func (e *CodeFormError) Message(lang string) string {
+	if e.Placeholder {
+		return pick(lang,
+			"XXXX-XXXX chỉ là mẫu cho biết mã trông thế nào, không phải mã. Hãy nhập mã đăng ký thật mà tổ trưởng hoặc cán bộ CNTT đã gửi (8 ký tự, ví dụ FDQH-7LU9). Mã chưa được gửi đi nên không bị tính là nhập sai.",
+			"XXXX-XXXX only shows what a code looks like; it is not a code. Enter the real enrollment code your team leader or IT staff sent you (8 symbols, e.g. FDQH-7LU9). It was not sent, so it does not count as a wrong try.")
+	}
+	return pick(lang,
+		"Đây không phải là một mã đăng ký. Mã đăng ký gồm 8 ký tự, dạng XXXX-XXXX (ví dụ FDQH-7LU9): chữ cái không dấu và chữ số, không có chữ O, I và số 0, 1. Hãy nhập đúng mã mà tổ trưởng hoặc cán bộ CNTT đã gửi (qua Zalo hoặc tin nhắn). Mã chưa được gửi đi nên không bị tính là nhập sai.",
+		"This is not an enrollment code. A code is 8 symbols, as XXXX-XXXX (e.g. FDQH-7LU9): plain letters and digits, with no letter O or I and no digit 0 or 1. Enter the code your team leader or IT staff sent you (by Zalo or text message). It was not sent, so it does not count as a wrong try.")
 }
 
 // InputMethodError: the code holds Vietnamese letters (Đ, Ư, Á; À): the

@@ -77,6 +77,12 @@ func jsonError(w http.ResponseWriter, status int, code, msg string) {
 		"hint": syncproto.Hint(syncproto.Code(code), "vi"), "hint_en": syncproto.Hint(syncproto.Code(code), "en")}})
 }
 
+// The fake server's codes: well formed, as the agent sends no other.
+const (
+	fakeGoodCode    = "GDGD2345"
+	fakeExpiredCode = "XPRD2345"
+)
+
 func (f *fakeServer) enroll(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Code, ReplicaID string }
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -84,10 +90,10 @@ func (f *fakeServer) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch req.Code {
-	case "EXPIRED":
+	case fakeExpiredCode:
 		jsonError(w, 400, "code_expired", "expired")
 		return
-	case "GOOD":
+	case fakeGoodCode:
 	default:
 		jsonError(w, 400, "code_invalid", "unknown code")
 		return

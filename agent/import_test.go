@@ -145,7 +145,7 @@ func BenchmarkImport26000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		r := agenttest.New(b)
-		_, _, err := r.Enroll(context.Background(), fs.srv.URL, "GOOD", "bench")
+		_, _, err := r.Enroll(context.Background(), fs.srv.URL, fakeGoodCode, "bench")
 		require.NoError(b, err)
 		b.StartTimer()
 		c0 := processCPU()
@@ -167,7 +167,7 @@ func BenchmarkImport26000(b *testing.B) {
 func BenchmarkSearch20000(b *testing.B) {
 	fs := newFakeServer(b, hamletA)
 	r := agenttest.New(b)
-	_, _, err := r.Enroll(context.Background(), fs.srv.URL, "GOOD", "bench")
+	_, _, err := r.Enroll(context.Background(), fs.srv.URL, fakeGoodCode, "bench")
 	require.NoError(b, err)
 	res, err := r.Import(context.Background(), householdSheet(hamletA, 20000), agent.ImportOptions{})
 	require.NoError(b, err)

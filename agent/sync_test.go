@@ -22,7 +22,7 @@ import (
 func enrolled(t *testing.T, srv string, opts ...agent.Options) *agent.Replica {
 	t.Helper()
 	r := agenttest.New(t, opts...)
-	tok, e, err := r.Enroll(context.Background(), srv, "GOOD", "test laptop")
+	tok, e, err := r.Enroll(context.Background(), srv, fakeGoodCode, "test laptop")
 	require.NoError(t, err)
 	require.Equal(t, "good", tok)
 	require.NotEmpty(t, e.Scope)
@@ -316,9 +316,9 @@ func TestSyncErrorsSayWhatToDo(t *testing.T) {
 			require.Equal(t, 5, n, "nothing lost")
 		})
 	}
-	_, _, err := r.Enroll(ctx, fs.srv.URL, "EXPIRED", "x")
+	_, _, err := r.Enroll(ctx, fs.srv.URL, fakeExpiredCode, "x")
 	require.Error(t, err)
 	require.Contains(t, agent.MessageOf(err, "vi"), "hết hạn")
-	_, _, err = r.Enroll(ctx, deadURL, "GOOD", "x")
+	_, _, err = r.Enroll(ctx, deadURL, fakeGoodCode, "x")
 	require.Contains(t, agent.MessageOf(err, "en"), "Cannot reach")
 }

@@ -564,10 +564,12 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		var ime *agent.InputMethodError
 		var te *agent.ThrottledError
 		var ae *agent.AlreadyEnrolledError
+		var cfe *agent.CodeFormError
+		var pce *agent.PasteCodeOnlyError
 		switch {
 		case errors.As(err, &ae):
 			problem = agent.AppMessageOf(err, lang)
-		case errors.As(err, &ime), errors.As(err, &te):
+		case errors.As(err, &ime), errors.As(err, &te), errors.As(err, &cfe), errors.As(err, &pce): // the code to mend, not sent
 			bad("code", agent.AppMessageOf(err, lang))
 		case errors.As(err, &se) && se.Status != 0 && se.Status < 500:
 			bad("code", agent.AppMessageOf(err, lang)) // the code: wrong, used or expired

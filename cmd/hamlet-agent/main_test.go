@@ -126,7 +126,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"not enrolled", dir, []string{"sync"}, "chưa được đăng ký", "not enrolled"},
 		{"out of scope", dir, []string{"household", "add", "--hamlet", "32002-04", "--head", "A"}, "không thuộc địa bàn", "not one your team covers"},
 		{"unreachable server", dir, []string{"sync", "--server", "http://127.0.0.1:1"}, "Không kết nối được máy chủ", "Cannot reach"},
-		{"wrong url", dir, []string{"enroll", "--server", "ftp://nowhere", "--code", "X"}, "không phải máy chủ Hamlet", "not a Hamlet server"},
+		{"wrong url", dir, []string{"enroll", "--server", "ftp://nowhere", "--code", "ABCD-EFGH"}, "không phải máy chủ Hamlet", "not a Hamlet server"},
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "token"), []byte("tok"), 0o600))
 	for _, tt := range tests {
