@@ -157,7 +157,7 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := r.httpc.Do(req)
+	resp, err := noRedirects(r.httpc).Do(req) // a portal's redirect is told, and gets no code (portal.go)
 	if err != nil {
 		return "", nil, &ConnectError{URL: u.String(), Err: err}
 	}
@@ -188,10 +188,13 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 		if resp.StatusCode == http.StatusTooManyRequests {
 			return "", nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeBusy, Msg: "too many attempts"}
 		}
-		return "", nil, notHamlet(u.String(), resp.StatusCode, data, "")
+		return "", nil, answerError(u.String(), req.URL, resp, data, "")
 	}
 	er, err := parseEnrollResponse(data)
 	if err != nil {
+		if isHTML(resp.Header.Get("Content-Type"), data) { // a network's sign-in page
+			return "", nil, answerError(u.String(), req.URL, resp, data, "")
+		}
 		return "", nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: err}
 	}
 	if err := r.sameServer(ctx, er.ServerID); err != nil {

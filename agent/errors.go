@@ -302,6 +302,9 @@ func (e *ConnectError) Message(lang string) string {
 	if errors.Is(e.Err, errWantsHTTPS) {
 		return e.httpsMessage(lang)
 	}
+	if errors.Is(e.Err, errSignIn) {
+		return e.signInMessage(lang)
+	}
 	if e.NotHamlet {
 		return pick(lang,
 			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),

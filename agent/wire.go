@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,7 +126,8 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 			if resp.StatusCode == http.StatusUnauthorized {
 				return nil, &ServerError{Status: resp.StatusCode, Code: syncproto.CodeUnauthorized, Msg: "unauthorized"}
 			}
-			return nil, notHamlet(server, resp.StatusCode, body, " on "+u)
+			ru, _ := url.Parse(u) // syncURL made it
+			return nil, answerError(server, ru, resp, body, " on "+u)
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
