@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -202,12 +203,17 @@ func codeInLine(s string) (code string, ok, line bool) {
 	return "", false, line && !(short && viet)
 }
 
-// syllable: a word of the codes' alphabet that could be a Vietnamese
-// syllable typed without its marks: letters only, one of them a vowel (the
-// alphabet has no I or O). Most of a code's pairs and halves are not.
+// syllable: a word (cleaned, in capitals) that could be a Vietnamese
+// syllable typed without its marks: an initial consonant or none, one to
+// three vowels, a final consonant or none, as Vietnamese is spelt (MA,
+// DANG, KY, CHUA, NHAN, NGHE). Most of a code's pairs and halves are not
+// (TEHZ, UQJP, UZ, EW: F, J, W, Z and most consonants together are no
+// Vietnamese); a vowel alone is not enough.
 func syllable(w string) bool {
-	return w != "" && !strings.ContainsAny(w, "23456789") && strings.ContainsAny(w, "AEUY")
+	return vietSyllable.MatchString(w)
 }
+
+var vietSyllable = regexp.MustCompile(`^(NGH|NG|GH|GI|KH|NH|PH|QU|TH|TR|CH|[BCDGHKLMNPRSTVX])?[AEIOUY]{1,3}(CH|NG|NH|[CMNPT])?$`)
 
 // PasteCodeOnlyError: a line of several words was given as the code, and
 // no one code could be told in it. Nothing was sent.

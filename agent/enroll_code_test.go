@@ -45,6 +45,11 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 		"FDQH LU WX":             "FDQHLUWX",
 		"\"FD QH LU WX\".":       "FDQHLUWX",
 		"Mã: FDQH-7LU9 👍🏽":       "FDQH7LU9",
+		// Helper 167's review of 4d80bff: halves and pairs with vowels
+		// that are no Vietnamese syllable are a code's.
+		"Mã đăng ký: TEHZ UQJP": "TEHZUQJP",
+		"TA HA UZ EW":           "TAHAUZEW",
+		"TXYL KU EW":            "TXYLKUEW",
 	} {
 		got, err := agent.CleanCode(in)
 		require.NoError(t, err, "%q", in)
