@@ -399,6 +399,21 @@ func hamletsHeaderKind(h string) string {
 	return ""
 }
 
+// hamletsHeaderLike: a first line that holds no hamlet code and names a
+// column (STT, Tên ấp, Mã số): a header whose first column is not the
+// code's.
+func hamletsHeaderLike(fields []string) bool {
+	named := false
+	for _, f := range fields {
+		if ValidateHamletCode(f) == nil {
+			return false
+		}
+		l := strings.ToLower(strings.Join(strings.Fields(f), " "))
+		named = named || hamletsHeaderKind(f) != "" || l == "code" || l == "mã" || l == "ma" || strings.HasPrefix(l, "mã ") || strings.HasPrefix(l, "ma ")
+	}
+	return named
+}
+
 // ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
 // code,name[,type] (type ap if left out), under a header naming those
 // columns or none. Each hamlet's parent is the commune its code starts
@@ -425,7 +440,7 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		if cleanCells(fields) {
 			continue
 		}
-		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(fields[0])) {
+		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(strings.Join(strings.Fields(fields[0]), " "))) {
 			// A header: its columns by name where it names them (in English
 			// or Vietnamese, with or without marks: code,tên,loại; Mã ấp/khóm,
 			// STT,Tên ấp/khóm,Loại ấp/khóm), by position when it names
@@ -447,7 +462,9 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 				}
 				named[k] = i + 1
 			}
-			if len(named) > 0 {
+			// An STT or a note named is no name nor type: the header is read
+			// by its names (Mã ấp,STT names no name column: refused).
+			if len(named) > 0 || slices.Contains(kinds, "skip") {
 				delete(col, "type")
 				for k, i := range named {
 					col[k] = i
@@ -480,6 +497,8 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			u.Type = "ap"
 		}
 		switch {
+		case ValidateHamletCode(u.Code) != nil && first && hamletsHeaderLike(fields):
+			return nil, bad("đây là dòng tên cột nhưng cột đầu tiên không phải cột mã ấp/khóm: hãy đưa cột mã lên đầu, đặt tên là Mã ấp, và xoá cột STT nếu có", "this is a header but its first column is not the hamlet code: move the code column first, head it code (Mã ấp), and delete an STT column if there is one")
 		case ValidateHamletCode(u.Code) != nil:
 			return nil, bad("%q không phải mã ấp/khóm (5 chữ số mã xã, dấu -, 2 chữ số từ 01, như 32002-03); mỗi dòng là mã,tên[,loại]", "%q is not a hamlet code (the 5-digit commune code, -, 2 digits from 01, as in 32002-03); each line is code,name[,type]", u.Code)
 		case u.Name == "":
