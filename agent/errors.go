@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -290,12 +291,25 @@ type ConnectError struct {
 	// Enrolling: the laptop was enrolling, so there is no data to send
 	// yet and the code is still unused.
 	Enrolling bool
+	// Dropped: the connection was open, the server had answered and the
+	// sync was under way, when the network dropped it (a weak signal, a
+	// tower hand-over): the address is right, and what the sync did
+	// before the drop is kept.
+	Dropped bool
+	// Sent, Cloned and Pulled are what the sync did before the drop, in
+	// every attempt of it (set by Sync and Watch for a Dropped error):
+	// changes the server acknowledged, rows a clone stored, changes a
+	// pull stored.
+	Sent, Cloned, Pulled int
 }
 
 func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err) }
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 func (e *ConnectError) Message(lang string) string {
+	if e.Dropped {
+		return e.droppedMessage(lang, false)
+	}
 	if plain, cert := connectCause(e.Err); plain || cert {
 		return e.tlsMessage(lang, plain)
 	}
@@ -318,6 +332,49 @@ func (e *ConnectError) Message(lang string) string {
 	return pick(lang,
 		fmt.Sprintf("Không kết nối được máy chủ %s. Hãy kiểm tra mạng (4G/Wi-Fi) và địa chỉ máy chủ rồi thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi có mạng.", e.URL),
 		fmt.Sprintf("Cannot reach the server at %s. Check the network (mobile data/Wi-Fi) and the server address, then try again. Your data is saved on this laptop and will be sent once online.", e.URL))
+}
+
+// AppMessage: the app syncs again by itself after a drop (AppMessager);
+// a failed dial is told as on the command line.
+func (e *ConnectError) AppMessage(lang string) string {
+	if e.Dropped {
+		return e.droppedMessage(lang, true)
+	}
+	return e.Message(lang)
+}
+
+// droppedMessage: the sync was under way when the connection dropped. It
+// says so (not "check the address"), what reached the server or this
+// laptop before, that it is kept, and to sync again, best where the
+// signal is better; the app syncs again by itself (app).
+func (e *ConnectError) droppedMessage(lang string, app bool) string {
+	var vi, en []string
+	if e.Sent > 0 {
+		vi = append(vi, fmt.Sprintf("máy chủ đã nhận %s thay đổi từ máy này", i18n.Int(int64(e.Sent), "vi")))
+		en = append(en, fmt.Sprintf("the server received %s changes from this laptop", i18n.Int(int64(e.Sent), "en")))
+	}
+	if e.Cloned > 0 {
+		vi = append(vi, fmt.Sprintf("đã tải về máy %s bản ghi của tổ", i18n.Int(int64(e.Cloned), "vi")))
+		en = append(en, fmt.Sprintf("%s of the team's records were downloaded to this laptop", i18n.Int(int64(e.Cloned), "en")))
+	}
+	if e.Pulled > 0 {
+		vi = append(vi, fmt.Sprintf("đã nhận %s thay đổi mới", i18n.Int(int64(e.Pulled), "vi")))
+		en = append(en, fmt.Sprintf("%s new changes were received", i18n.Int(int64(e.Pulled), "en")))
+	}
+	msgVI := "Kết nối tới máy chủ bị ngắt giữa chừng khi đồng bộ (sóng yếu?)."
+	msgEN := "The connection to the server dropped in the middle of the sync (weak signal?)."
+	if len(vi) > 0 {
+		msgVI += " Trước khi ngắt, " + strings.Join(vi, ", ") + "."
+		msgEN += " Before it dropped, " + strings.Join(en, ", ") + "."
+	}
+	if app {
+		msgVI += " Những gì đã tải về hay gửi đi được giữ lại, những gì chưa gửi vẫn lưu trên máy; Hamlet sẽ tự đồng bộ lại, nhanh hơn ở chỗ sóng tốt hơn."
+		msgEN += " What was downloaded or sent is kept, and what is not sent yet stays saved on this laptop; Hamlet syncs again by itself, faster where the signal is better."
+	} else {
+		msgVI += " Những gì đã tải về hay gửi đi được giữ lại, những gì chưa gửi vẫn lưu trên máy; hãy đồng bộ lại, tốt nhất ở chỗ sóng tốt hơn."
+		msgEN += " What was downloaded or sent is kept, and what is not sent yet stays saved on this laptop; sync again, best where the signal is better."
+	}
+	return pick(lang, msgVI, msgEN)
 }
 
 // httpsMessage: the server at an http:// address speaks https only: the

@@ -16,15 +16,17 @@ import (
 // stays open (idle) until it or ctx ends.
 func (r *Replica) session(ctx context.Context, server, token string, opts SyncOptions, watch bool, sum *SyncSummary) (err error) {
 	var sent, recv atomic.Int64
+	dialed := false
 	defer func() {
 		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
 		// This laptop's files fail as themselves, never as the network.
-		err = netErr(server, r.Classify(err))
+		err = netErr(server, r.Classify(err), dialed)
 	}()
 	w, err := r.dial(ctx, server, token, &opts, &sent, &recv)
 	if err != nil {
 		return err
 	}
+	dialed = true
 	defer w.close()
 	s := &syncRun{r: r, w: w, opts: &opts, sum: sum}
 	for _, phase := range []func(context.Context) error{

@@ -223,6 +223,7 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 		}
 	}
 	total.Duration = opts.ioNow().Sub(start)
+	tellKept(err, total)
 	r.recordSync(ctx, err)
 	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
@@ -236,6 +237,15 @@ func (r *Replica) recordSync(ctx context.Context, err error) {
 		_ = setMeta(ctx, r.db, "last_sync_error", "")
 	} else if ctx.Err() == nil {
 		_ = setMeta(ctx, r.db, "last_sync_error", err.Error())
+	}
+}
+
+// tellKept notes on a dropped connection's error what the sync did
+// before the drop (sum), for its message.
+func tellKept(err error, sum SyncSummary) {
+	var ce *ConnectError
+	if errors.As(err, &ce) && ce.Dropped {
+		ce.Sent, ce.Cloned, ce.Pulled = sum.Pushed, sum.Cloned, sum.Pulled
 	}
 }
 
@@ -333,6 +343,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			}
 			err = ferr
 		}
+		tellKept(err, s)
 		r.recordSync(ctx, err)
 		if opts.OnSync != nil && err != nil {
 			opts.OnSync(s, err)

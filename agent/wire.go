@@ -312,8 +312,10 @@ func (w *wire) close() {
 	w.wg.Wait()
 }
 
-// netErr wraps a transport failure in the middle of a session.
-func netErr(server string, err error) error {
+// netErr wraps a transport failure of a session: dropped says the
+// connection was open (the server answered, the sync was under way), so
+// the network dropped it rather than failed to reach the server.
+func netErr(server string, err error, dropped bool) error {
 	var se *ServerError
 	var pe *syncproto.Error
 	var ce *ConnectError
@@ -321,5 +323,5 @@ func netErr(server string, err error) error {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &ConnectError{URL: server, Err: err}
+	return &ConnectError{URL: server, Err: err, Dropped: dropped}
 }

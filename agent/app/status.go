@@ -85,6 +85,8 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		b.Class, b.Text, b.Busy = "busy", tr(lang, "bar_busy"), true
 		b.Done, b.Total = st.Progress.Done, st.Progress.Total
 		b.Progress = progressText(st.Progress, lang)
+	case st.Phase == "offline" && dropped(st.Err):
+		b.Class, b.Text = "offline", trf(lang, "bar_dropped", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "offline":
 		b.Class, b.Text = "offline", trf(lang, "bar_offline", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "online" && s.Pending == 0:
@@ -148,6 +150,13 @@ func progressText(p agent.Progress, lang string) string {
 	return trf(lang, key, i18n.Int(int64(p.Done), lang), i18n.Int(int64(p.Total), lang))
 }
 
+// dropped: the last session reached the server and the network dropped
+// it on the way (not a server out of reach).
+func dropped(err error) bool {
+	var ce *agent.ConnectError
+	return errors.As(err, &ce) && ce.Dropped
+}
+
 // detailText is the sync page's sentence on where things stand.
 func detailText(st syncState, s *agent.Status, lang string) string {
 	switch {
@@ -155,6 +164,8 @@ func detailText(st syncState, s *agent.Status, lang string) string {
 		return tr(lang, "sync_detail_unenrolled")
 	case st.Phase == "stopped":
 		return tr(lang, "sync_detail_stopped")
+	case st.Phase == "offline" && dropped(st.Err):
+		return trf(lang, "sync_detail_dropped", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "offline":
 		return trf(lang, "sync_detail_offline", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "online":
