@@ -34,6 +34,9 @@ import (
 //	clone_total  rows in scope when the clone started (for progress)
 //	clone_done   rows stored so far
 //
+// and, kept after it ends for the next one, clone_limit: the rows per
+// chunk it asks for on a link that drops connections (clonelimit.go).
+//
 // A cloned replica holds each field's current version, not the versions
 // it replaced (the server keeps none): `show` lists no older history for
 // cloned rows. Merges use only current versions, so later merges behave
@@ -353,7 +356,7 @@ type chunkIn struct {
 // asks for the next at once while this goroutine stores, several chunks in
 // one transaction when they queue up; the queue is bounded, so memory
 // holds a few chunks at most.
-func (s *syncRun) clone(ctx context.Context) error {
+func (s *syncRun) clone(ctx context.Context) (err error) {
 	if err := s.sound(ctx); err != nil {
 		return err
 	}
@@ -361,6 +364,21 @@ func (s *syncRun) clone(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.limit.load(ctx, s.r, s.opts); err != nil {
+		return err
+	}
+	storedBefore := s.sum.Cloned
+	defer func() {
+		// A connection cut before a chunk was stored: smaller chunks
+		// next time (clonelimit.go).
+		if err != nil && !dropped(err) {
+			return
+		}
+		if err != nil && s.sum.Cloned == storedBefore {
+			s.limit.cut()
+		}
+		s.limit.save(ctx, s.r)
+	}()
 	if err := s.cloneFrom(ctx, st); err != nil {
 		var se *ServerError
 		if errors.As(err, &se) && se.Code == syncproto.CodeUnknownType && st.head == 0 && !s.r.cloneStarted(ctx) {
@@ -411,7 +429,7 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 		return err
 	}
 	defer restore()
-	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit}); err != nil {
+	if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.limit.ask()}); err != nil {
 		return err
 	}
 	var notified atomic.Bool
@@ -565,7 +583,8 @@ func (cp *clonePump) next(ctx context.Context, wait bool) (p chunkIn, ok, got bo
 			}
 			cp.expect, cp.head = m.To, m.Head
 			if m.More {
-				if err := s.w.send(&syncproto.SnapshotRequest{Head: cp.head, After: m.To, Limit: s.opts.SnapshotLimit}); err != nil {
+				s.limit.received()
+				if err := s.w.send(&syncproto.SnapshotRequest{Head: cp.head, After: m.To, Limit: s.limit.ask()}); err != nil {
 					return fail(err)
 				}
 			} else {

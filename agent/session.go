@@ -503,6 +503,7 @@ type syncRun struct {
 	horizon      uint64        // the latest Changes.Horizon of this pull (gc.go)
 	hidden       int           // edits the pull found under this replica's deletes (hidden.go)
 	sent         atomic.Uint64 // the Durable of the last Pull sent
+	limit        chunkLimit    // rows per snapshot chunk a clone asks for (clonelimit.go)
 
 	// measuredAt is when Welcome measured the clock (with the monotonic
 	// reading when the clock has one): see stale (clock.go).

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestSlowLinkCutEveryConnectionCloneFinishes: a 3G link that drops every
+// connection after some 20 KB down, less than one snapshot chunk of the
+// server's default size (about 75 KB). A clone that kept asking for
+// default chunks spent every connection on a chunk it never finished and
+// stored nothing, sync after sync; asking for smaller chunks after a cut,
+// it gets there in a few syncs.
+func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	seedCommune(t, ts, 2000)
+	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	l := newLaptop(t, t.TempDir())
+	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
+
+	const syncs = 8
+	done := false
+	for i := 1; i <= syncs && !done; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+		done = r.code == 0
+	}
+	require.True(t, done, "the clone finished within %d syncs", syncs)
+	require.Len(t, l.households(), 2000, "every household of the team is on the laptop")
+}
