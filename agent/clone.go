@@ -131,28 +131,46 @@ func (t *txn) clearClone() error {
 	return nil
 }
 
-// dropSynced removes every synced row before a re-clone: row states and
-// their projections, except rows this replica made that the server has
-// not taken, and with keepRefused rows with a refused change, which the
-// volunteer fixes from the rejected list. A synced row with a change not
-// yet pushed (none after a successful push, unless a person wrote
-// meanwhile) goes too, its unpushed versions kept until the clone brings
-// it back (syncedWithPending). The outbox (its refused entries),
-// conflicts and the enrollment stay.
-func (r *Replica) dropSynced(ctx context.Context, keepRefused bool) error {
+// cloneDropMigration: clone_drop lists the synced rows a clone found here
+// when it started (holdSynced). They stay, for the volunteer to see and
+// write to, until the snapshot has been stored whole: each stored chunk
+// takes the rows it brings off the list (cloneTxn), and the transaction
+// that stores the last chunk drops the rows still listed (dropHeld). Kept
+// in the database, the list outlives a cut connection, a crash and a
+// restarted clone.
+const cloneDropMigration = `CREATE TABLE IF NOT EXISTS clone_drop (row_id TEXT PRIMARY KEY) WITHOUT ROWID;`
+
+// holdSynced readies a clone or a re-clone: it lists in clone_drop every
+// synced row (row states and their projections), except rows this replica
+// made that the server has not taken, and with keepRefused rows with a
+// refused change, which the volunteer fixes from the rejected list. A
+// synced row with a change not yet pushed (none after a successful push,
+// unless a person wrote meanwhile) is listed too; its unpushed versions
+// are kept when it goes (dropHeld) or is replaced (cloneTxn.row). The
+// outbox (its refused entries), conflicts and the enrollment stay.
+//
+// The rows listed are not dropped now: a snapshot says nothing of rows it
+// does not hold (the server may have moved one out of this scope, or
+// collected it), so a listed row the snapshot does not bring goes at the
+// clone's end; one it brings is stored as the snapshot has it, as if it
+// had been dropped first. Dropped at the start, as before, a volunteer's
+// first sync cut during the clone left her laptop without any of the
+// records she had just sent (TestSlowLinkFirstSyncCutKeepsOwnRecords), and
+// a re-clone showed nothing until it ended.
+func (r *Replica) holdSynced(ctx context.Context, keepRefused bool) error {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
-	if err := t.dropSynced(keepRefused); err != nil {
+	if err := t.holdSynced(keepRefused); err != nil {
 		return err
 	}
 	return t.commit()
 }
 
-// dropSynced is Replica.dropSynced in t.
-func (t *txn) dropSynced(keepRefused bool) error {
+// holdSynced is Replica.holdSynced in t.
+func (t *txn) holdSynced(keepRefused bool) error {
 	states := fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked)
 	if keepRefused {
 		states += `, ` + fmt.Sprint(outboxRejected)
@@ -175,35 +193,21 @@ func (t *txn) dropSynced(keepRefused bool) error {
 	}
 	// A synced row with a change still awaiting a result (made while the
 	// session that clones waited on the network, or pushed and not yet
-	// acknowledged) goes too, its own unpushed versions kept: the snapshot
-	// brings the row back and it starts from them (cloneTxn.row), or the
-	// server moved it out of this scope since, and a snapshot says nothing
-	// of rows it does not hold. Kept whole, it stayed here in its old
-	// hamlet, live, for good (issue 17, seed 701023). A row this replica
-	// made and the server has not taken stays: the snapshot cannot bring
-	// it, and its author's pulls leave it out.
-	if err := t.keepAway(away); err != nil {
-		return fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
-	}
+	// acknowledged) is listed too: the snapshot brings the row back and it
+	// starts from its own unpushed versions (cloneTxn.row), or the server
+	// moved it out of this scope since, and a snapshot says nothing of rows
+	// it does not hold. Kept whole, it stayed here in its old hamlet, live,
+	// for good (issue 17, seed 701023). A row this replica made and the
+	// server has not taken is not listed: the snapshot cannot bring it,
+	// and its author's pulls leave it out.
 	gone := make([]string, len(away))
 	for i, id := range away {
 		gone[i] = id.String()
 	}
 	keep := `SELECT row_id FROM outbox WHERE state IN (` + states + `) AND row_id NOT IN (SELECT value FROM json_each(?1))
 		UNION SELECT row_id FROM outbox_rows WHERE row_id NOT IN (SELECT value FROM json_each(?1))`
-	if err := t.keepPhotosAway(`id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
-		return err
-	}
-	for table, cols := range t.r.cols {
-		if len(cols) == 0 {
-			continue
-		}
-		if err := t.exec(`DELETE FROM `+table+` WHERE id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
-			return fmt.Errorf("drop synced %s: %w", table, err)
-		}
-	}
-	if err := t.exec(`DELETE FROM row_state WHERE id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
-		return fmt.Errorf("drop synced rows: %w", err)
+	if err := t.exec(`INSERT OR IGNORE INTO clone_drop (row_id) SELECT id FROM row_state WHERE id NOT IN (`+keep+`)`, listJSON(gone)); err != nil {
+		return fmt.Errorf("list the synced rows the clone replaces: %w", err)
 	}
 	if err := t.clearClone(); err != nil {
 		return err
@@ -216,6 +220,75 @@ func (t *txn) dropSynced(keepRefused bool) error {
 		}
 	}
 	return t.setMeta("cursor", int64(0))
+}
+
+// dropHeld drops the rows clone_drop still lists, as a drop before the
+// clone did (holdSynced): their own unpushed versions kept (keepAway), the
+// photos of their reports noted (keepPhotosAway); a listed row with a
+// change awaiting a result that holds no version the server took stays.
+// The transaction that stores a clone's last chunk runs it, and a session
+// that turns away from a clone it listed rows for (the server no longer
+// offers snapshots): the log replayed from the start brings what stays.
+func (t *txn) dropHeld() error {
+	var listed bool
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM clone_drop)`).Scan(&listed); err != nil {
+		return fmt.Errorf("read the rows the clone replaces: %w", err)
+	}
+	if !listed {
+		return nil
+	}
+	synced, err := t.syncedWithPending(false)
+	if err != nil {
+		return fmt.Errorf("find the synced rows with changes awaiting a result: %w", err)
+	}
+	var away []syncproto.RowID
+	for _, id := range synced {
+		var in bool
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM clone_drop WHERE row_id = ?)`, id.String()).Scan(&in); err != nil {
+			return err
+		}
+		if in {
+			away = append(away, id)
+		}
+	}
+	if err := t.keepAway(away); err != nil {
+		return fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
+	}
+	gone := make([]string, len(away))
+	for i, id := range away {
+		gone[i] = id.String()
+	}
+	drop := `id IN (SELECT row_id FROM clone_drop) AND id NOT IN (SELECT row_id FROM outbox WHERE state IN (` +
+		fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked) + `) AND row_id NOT IN (SELECT value FROM json_each(?1))
+		UNION SELECT row_id FROM outbox_rows WHERE row_id NOT IN (SELECT value FROM json_each(?1)))`
+	if err := t.keepPhotosAway(drop, listJSON(gone)); err != nil {
+		return err
+	}
+	for table, cols := range t.r.cols {
+		if len(cols) == 0 {
+			continue
+		}
+		if err := t.exec(`DELETE FROM `+table+` WHERE `+drop, listJSON(gone)); err != nil {
+			return fmt.Errorf("drop synced %s: %w", table, err)
+		}
+	}
+	if err := t.exec(`DELETE FROM row_state WHERE `+drop, listJSON(gone)); err != nil {
+		return fmt.Errorf("drop synced rows: %w", err)
+	}
+	return t.exec(`DELETE FROM clone_drop`)
+}
+
+// dropHeld is txn.dropHeld in a transaction of its own.
+func (r *Replica) dropHeld(ctx context.Context) error {
+	t, err := r.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback()
+	if err := t.dropHeld(); err != nil {
+		return err
+	}
+	return t.commit()
 }
 
 // syncedWithPending lists the rows with a change awaiting a result
@@ -269,6 +342,19 @@ func (t *txn) syncedWithPending(keepRefused bool) ([]syncproto.RowID, error) {
 // under way, or the replica never pulled and the server's log is not
 // empty, or the server asked for a re-clone.
 func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool, error) {
+	clone, err := s.cloneDue(ctx, wel)
+	if err != nil || clone {
+		return clone, err
+	}
+	// A clone that listed the rows it replaces (holdSynced) and will not
+	// run (the server turned out not to offer snapshots): its rows go now,
+	// as they went before the clone did; the log replayed from the start
+	// brings back what the server holds of them.
+	return false, s.r.dropHeld(ctx)
+}
+
+// cloneDue is needsClone's decision.
+func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, error) {
 	c, err := s.r.loadClone(ctx)
 	if err != nil {
 		return false, err
@@ -309,8 +395,9 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		// that took a new replica id (fork.go) lacks what the other copy
 		// wrote under the old one, which pulls left out; a back-fill of gained
 		// hamlets found their log truncated (backfill).
-		// Pending changes were pushed first (session); now drop what the
-		// truncated log can no longer bring up to date. After changes a
+		// Pending changes were pushed first (session); now list what the
+		// truncated log can no longer bring up to date, for the snapshot to
+		// replace or the clone's end to drop (holdSynced). After changes a
 		// restored server had lost were sent again (resendLost), a row whose
 		// changes it refused may be one it no longer holds at all: it stays,
 		// with the refusals listed, rather than go from the laptop too.
@@ -318,7 +405,7 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 		if err != nil {
 			return false, err
 		}
-		if err := s.r.dropSynced(ctx, keep != 0); err != nil {
+		if err := s.r.holdSynced(ctx, keep != 0); err != nil {
 			return false, err
 		}
 		if err := setMeta(ctx, s.r.db, metaReclone, int64(0)); err != nil {
@@ -337,9 +424,12 @@ func (s *syncRun) needsClone(ctx context.Context, wel *syncproto.Welcome) (bool,
 	// wrote was pushed first, but the server may since have moved a row out
 	// of this scope (a household's children follow it on the server, not
 	// here) or collected it, and a snapshot says nothing of rows it does
-	// not hold. Drop the synced rows so the snapshot alone brings them;
-	// rows with a refused change stay for their volunteer to fix.
-	if err := s.r.dropSynced(ctx, true); err != nil {
+	// not hold. List the synced rows so the snapshot alone decides what
+	// becomes of them: it replaces the rows it brings, and the clone's end
+	// drops the others (holdSynced). Until then she keeps her records,
+	// should the connection drop mid-clone and she return to the field.
+	// Rows with a refused change stay for their volunteer to fix.
+	if err := s.r.holdSynced(ctx, true); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -398,10 +488,11 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 			// cannot resume: the log above that head was collected while
 			// the clone was paused. What the stored chunks hold may have
 			// changed or been deleted since, in entries no pull brings:
-			// drop it (pending changes were pushed first; rows with a
-			// refused change stay for their volunteer to fix) and clone
-			// anew.
-			if err := s.r.dropSynced(ctx, true); err != nil {
+			// clone anew, the new snapshot replacing it and the clone's
+			// end dropping what it does not bring (holdSynced; pending
+			// changes were pushed first; rows with a refused change stay
+			// for their volunteer to fix).
+			if err := s.r.holdSynced(ctx, true); err != nil {
 				return err
 			}
 			s.cursor = 0
@@ -412,7 +503,9 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 		// without the rows stored so far. Merged with the new snapshot's,
 		// a field written twice between the two heads would come based on
 		// a version this replica never saw: a conflict no one else has.
-		if err := s.r.dropSynced(ctx, true); err != nil {
+		// The new snapshot replaces them, or the clone's end drops them
+		// (holdSynced).
+		if err := s.r.holdSynced(ctx, true); err != nil {
 			return err
 		}
 		return s.cloneFrom(ctx, cloneState{})
@@ -644,6 +737,9 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	if err := t.saveMany(g.save); err != nil {
 		return nil, err
 	}
+	if err := g.unlist(); err != nil {
+		return nil, err
+	}
 	next.head, next.pos = last.Head, last.To
 	next.done += uint64(rows)
 	if last.More {
@@ -654,6 +750,11 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 			}
 		}
 	} else {
+		// The snapshot is stored whole: the synced rows held when the
+		// clone started that it did not bring go (holdSynced).
+		if err := t.dropHeld(); err != nil {
+			return nil, err
+		}
 		if err := t.clearClone(); err != nil {
 			return nil, err
 		}

@@ -19,6 +19,11 @@ type cloneTxn struct {
 	conflicts int
 	// away: the replica keeps writes of rows it dropped (own_away).
 	away bool
+	// listed: clone_drop lists rows held when the clone started
+	// (holdSynced); brought, the rows the chunks bring, which unlist takes
+	// off the list.
+	listed  bool
+	brought []string
 }
 
 // newCloneTxn stores chunks in t.
@@ -27,7 +32,20 @@ func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away}, nil
+	var listed bool
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM clone_drop)`).Scan(&listed); err != nil {
+		return nil, err
+	}
+	return &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away, listed: listed}, nil
+}
+
+// unlist takes the rows the chunks brought off clone_drop: the clone's
+// end does not drop them.
+func (g *cloneTxn) unlist() error {
+	if len(g.brought) == 0 {
+		return nil
+	}
+	return g.t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(g.brought))
 }
 
 // add adds one chunk's rows; it returns how many rows the chunk had.
@@ -41,7 +59,7 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 		for j < len(cs) && cs[j].Table == cs[i].Table {
 			j++
 		}
-		held, err := g.heldIn(cs[i].Table, cs[i].Row, cs[j-1].Row)
+		held, listed, err := g.heldIn(cs[i].Table, cs[i].Row, cs[j-1].Row)
 		if err != nil {
 			return 0, err
 		}
@@ -50,7 +68,7 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 			for l < j && cs[l].Row == cs[k].Row {
 				l++
 			}
-			if err := g.row(cs[k:l], held[cs[k].Row]); err != nil {
+			if err := g.row(cs[k:l], held[cs[k].Row], listed[cs[k].Row]); err != nil {
 				return 0, err
 			}
 			rows++
@@ -61,49 +79,87 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 	return rows, nil
 }
 
-func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto.RowID]*rowState, error) {
-	st, err := g.t.stmt(`SELECT id, scope, state FROM row_state WHERE id >= ? AND id <= ? AND tbl = ?`)
+// heldIn reads the rows of table from from to to that the replica holds,
+// and which of them clone_drop lists.
+func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto.RowID]*rowState, map[syncproto.RowID]bool, error) {
+	q := `SELECT id, scope, state, 0 FROM row_state WHERE id >= ? AND id <= ? AND tbl = ?`
+	if g.listed {
+		q = `SELECT id, scope, state, id IN (SELECT row_id FROM clone_drop) FROM row_state WHERE id >= ? AND id <= ? AND tbl = ?`
+	}
+	st, err := g.t.stmt(q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rows, err := st.QueryContext(g.t.ctx, from.String(), to.String(), table)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var raws []rawState
+	var listed map[syncproto.RowID]bool
 	for rows.Next() {
 		var idText, scope string
 		var blob []byte
-		if err := rows.Scan(&idText, &scope, &blob); err != nil {
-			return nil, err
+		var in bool
+		if err := rows.Scan(&idText, &scope, &blob, &in); err != nil {
+			return nil, nil, err
 		}
 		id, err := uuid.Parse(idText)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
+		if in {
+			if listed == nil {
+				listed = map[syncproto.RowID]bool{}
+			}
+			listed[id] = true
+		}
 	}
 	if err := rows.Err(); err != nil || len(raws) == 0 {
-		return nil, err
+		return nil, nil, err
 	}
 	rows.Close()
 	states, err := g.t.r.decodeRows(g.t.ctx, g.t.q(), raws)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[syncproto.RowID]*rowState, len(states))
 	for _, s := range states {
 		out[s.id] = s
 	}
-	return out, nil
+	return out, listed, nil
 }
 
-// row stores one row's fields (cs, all of one row).
-func (g *cloneTxn) row(cs []syncproto.Change, st *rowState) error {
+// row stores one row's fields (cs, all of one row); st is the row as the
+// replica holds it (nil: it does not), listed whether clone_drop lists it.
+func (g *cloneTxn) row(cs []syncproto.Change, st *rowState, listed bool) error {
 	c0 := &cs[0]
 	taken := false
-	if st == nil && g.away {
+	if g.listed {
+		// Brought by the snapshot, the row is not the clone's end's to
+		// drop, held or not (a scope change since the clone started may
+		// have dropped it meanwhile).
+		g.brought = append(g.brought, c0.Row.String())
+	}
+	if st != nil && listed {
+		// A synced row held when the clone started (holdSynced): the
+		// snapshot replaces it as if it had been dropped then and came
+		// back now, from its own writes not pushed yet (keepRowAway, as
+		// the drop kept them, and takeAway below) and the snapshot's
+		// versions, nothing else. Merged whole with the snapshot's, a
+		// version stored by a clone that had to start again, or one the
+		// server moved or wrote over since, would meet the snapshot's as
+		// a concurrent write (wide seed 2100).
+		if err := g.t.keepRowAway(st.id, st); err != nil {
+			return err
+		}
+		st, taken = nil, true
+		var err error
+		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+			return err
+		}
+	} else if st == nil && g.away {
 		// A row coming back (a back-fill of a hamlet regained, a clone
 		// resumed) starts, as in a pull (apply.go), from the writes this
 		// replica kept when it dropped the row, and forgets them: left

@@ -156,7 +156,7 @@ func (t *txn) strings(q string, args ...any) ([]string, error) {
 // keepPhotosAway notes (photos.away), for the live field reports about to
 // be dropped (cond: a condition on field_reports' rows, with args), which
 // of them named each photo here that the server has not confirmed. Called
-// before every drop of rows (dropHamlets, dropSynced, drop).
+// before every drop of rows (dropHamlets, dropHeld, drop).
 func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil

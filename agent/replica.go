@@ -91,6 +91,7 @@ CREATE TABLE conflicts (
 	{Version: 10, Name: "record_filed", SQL: recordFiledMigration},     // lists.go
 	{Version: 11, Name: "photos_away", SQL: photosAwayMigration},       // photos.go
 	{Version: 12, Name: "photos_orphans", SQL: photosOrphansMigration}, // photos.go
+	{Version: 13, Name: "clone_drop", SQL: cloneDropMigration},         // clone.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -268,20 +268,21 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	// A replica that never pulled gets every hamlet from its own cursor,
 	// or from its clone. A clone under way resumes after the last row it
 	// stored, so rows of a gained hamlet that sort before it would never
-	// come: it starts again from the first row, without the rows it
-	// stored (merged with the new snapshot's, a field written twice
-	// between the two heads would come based on a version this replica
-	// never saw: a conflict no one else has; wide seed 2100). Rows with
-	// changes not pushed or refused stay. With no clone under way nothing
-	// is dropped: a replica that has not cloned yet may hold its own
-	// pushed rows, which a pull would never bring back.
+	// come: it starts again from the first row, the rows it stored
+	// replaced by the new snapshot's or dropped at its end (holdSynced;
+	// merged with the new snapshot's, a field written twice between the
+	// two heads would come based on a version this replica never saw: a
+	// conflict no one else has; wide seed 2100). Rows with changes not
+	// pushed or refused stay. With no clone under way nothing is listed
+	// anew: a replica that has not cloned yet may hold its own pushed
+	// rows, which a pull would never bring back.
 	if cursor == 0 && len(ch.Gained) > 0 {
 		head, err := t.metaInt("clone_head")
 		if err != nil {
 			return ch, err
 		}
 		if head != 0 {
-			err = t.dropSynced(true)
+			err = t.holdSynced(true)
 		} else {
 			err = t.clearClone()
 		}

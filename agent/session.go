@@ -34,7 +34,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		s.plan,             // batch size, fork bound, cursor, whether to pull; always
 		s.push,             // every change not acknowledged yet; sends nothing when none is
 		s.stopIfCopy,       // a copied folder ends the session to take a new id; skipped otherwise
-		s.decideClone,      // whether to clone by snapshot (a clone drops synced rows); always
+		s.decideClone,      // whether to clone by snapshot (a clone lists synced rows to replace); always
 		s.followScope,      // drop lost hamlets, back-fill gained ones; nothing when the scope is held
 		s.cloneIfDue,       // snapshot clone of the scope; skipped unless decideClone chose it
 		s.boundClonedTombs, // bounds for a clone's deleted rows; nothing when no clone left any
@@ -235,8 +235,9 @@ func (s *syncRun) stopIfCopy(context.Context) error {
 
 // decideClone: a replica that never pulled, or whose log was truncated
 // below its cursor, clones by snapshot (clone.go), then pulls from its
-// head. A re-clone drops its rows first (needsClone), so the scope change
-// after it has nothing to back-fill: the clone brings every hamlet.
+// head. A re-clone lists its rows for the snapshot to replace and sets
+// the cursor to 0 first (needsClone), so the scope change after it has
+// nothing to back-fill: the clone brings every hamlet.
 func (s *syncRun) decideClone(ctx context.Context) (err error) {
 	s.cloning, err = s.needsClone(ctx, s.wel)
 	return err
