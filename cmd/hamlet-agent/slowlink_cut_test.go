@@ -48,7 +48,6 @@ func householdCSV(t *testing.T, n int) string {
 // synced row from the laptop and the cut clones leave her with none of
 // them.
 func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
-	t.Skip("fails until the first clone keeps the rows it holds (helper 169 works on agent/clone.go)")
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	// Another commune's team already works on this server.
 	dev := ts.NewDevice(t, ts.TeamB)
