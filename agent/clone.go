@@ -458,17 +458,9 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 		return err
 	}
 	storedBefore := s.sum.Cloned
-	defer func() {
-		// A connection cut before a chunk was stored: smaller chunks
-		// next time (clonelimit.go).
-		if err != nil && !dropped(err) {
-			return
-		}
-		if err != nil && s.sum.Cloned == storedBefore {
-			s.limit.cut()
-		}
-		s.limit.save(ctx, s.r)
-	}()
+	// A connection cut before a chunk was stored: smaller chunks next
+	// time (clonelimit.go).
+	defer func() { s.limit.done(ctx, s.r, err, s.sum.Cloned != storedBefore) }()
 	if err := s.cloneFrom(ctx, st); err != nil {
 		var se *ServerError
 		if errors.As(err, &se) && se.Code == syncproto.CodeUnknownType && st.head == 0 && !s.r.cloneStarted(ctx) {

@@ -110,6 +110,20 @@ func (l *chunkLimit) save(ctx context.Context, r *Replica) {
 	}
 }
 
+// done ends a clone's or a back-fill's use of the limit on a connection:
+// one cut (err dropped) before it stored a chunk (stored false) asks for
+// smaller chunks next time; the limit is kept unless err is a refusal,
+// this laptop's file or a cancel.
+func (l *chunkLimit) done(ctx context.Context, r *Replica, err error, stored bool) {
+	if err != nil && !dropped(err) {
+		return
+	}
+	if err != nil && !stored {
+		l.cut()
+	}
+	l.save(ctx, r)
+}
+
 // dropped: err is the network failing under an open session (a cut, a
 // stall past the deadline), as opposed to a refusal, this laptop's file
 // or a cancel.

@@ -513,7 +513,7 @@ func (t *txn) ownRecordsKept(hamlets, stay []string) ([]string, error) {
 // backfill brings the hamlets noted for back-fill (rescope) by a scoped
 // snapshot, and then forgets them; from a server too old to offer
 // snapshots, by their log (backfillLog).
-func (s *syncRun) backfill(ctx context.Context) (int, error) {
+func (s *syncRun) backfill(ctx context.Context) (n int, err error) {
 	r := s.r
 	scopes, _, err := r.metaList(ctx, r.db, metaBackfillScopes)
 	if err != nil || len(scopes) == 0 {
@@ -528,7 +528,14 @@ func (s *syncRun) backfill(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.backfillFrom(ctx, scopes, st)
+	// The chunks a link that drops connections carries, as for a clone
+	// (clonelimit.go): default chunks cut every time left the gained
+	// hamlets out for good.
+	if err := s.limit.load(ctx, r, s.opts); err != nil {
+		return 0, err
+	}
+	defer func() { s.limit.done(ctx, r, err, n > 0) }()
+	n, err = s.backfillFrom(ctx, scopes, st)
 	var se *ServerError
 	if err == nil || !errors.As(err, &se) || se.Code != syncproto.CodeBadCursor {
 		return n, err
@@ -596,7 +603,7 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 		st.head = s.cursor
 	}
 	for {
-		if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.opts.SnapshotLimit, Scopes: scopes}); err != nil {
+		if err := s.w.send(&syncproto.SnapshotRequest{Head: st.head, After: st.pos, Limit: s.limit.ask(), Scopes: scopes}); err != nil {
 			return n, err
 		}
 		var m *syncproto.SnapshotChunk
@@ -630,6 +637,7 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 		if !m.More {
 			return n, r.checkpoint(ctx)
 		}
+		s.limit.received()
 	}
 }
 
@@ -753,6 +761,7 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 		if !m.More {
 			return n, r.checkpoint(ctx)
 		}
+		s.limit.received()
 	}
 }
 

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestSlowLinkCutEveryConnectionBackfillFinishes: the team gains a hamlet
+// of 2,000 households while its laptop works over a 3G link that drops
+// every connection after some 20 KB down, less than one snapshot chunk of
+// the server's default size. The back-fill of the gained hamlet, asking
+// for default chunks, spent every connection on a chunk it never finished
+// and never brought the hamlet; asking for smaller chunks after a cut, as
+// a clone does, it gets there in a few syncs.
+func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	dev := ts.NewDevice(t, teamC.ID)
+	c := ts.Connect(t, dev)
+	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 2000*10), 2000, 4))
+	c.Close()
+
+	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	l := newLaptop(t, t.TempDir())
+	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	l.must("sync")
+	require.Empty(t, l.households())
+
+	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+	require.True(t, changed)
+	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
+
+	const syncs = 8
+	done := false
+	for i := 1; i <= syncs && !done; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+		done = r.code == 0
+	}
+	require.True(t, done, "the back-fill finished within %d syncs", syncs)
+	require.Len(t, l.households(), 2000, "every household of the gained hamlet is on the laptop")
+}
