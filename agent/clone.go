@@ -767,6 +767,13 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		return nil, err
 	}
 	*st = next
+	if !last.More {
+		// What the laptop holds now the clone ended: a count that
+		// fails costs the sentence, not the clone.
+		if s.sum.CloneHeld, _ = r.liveRows(ctx, cloneHeldTables); s.sum.CloneHeld != nil {
+			s.sum.CloneRows = int(next.done)
+		}
+	}
 	s.sum.Cloned += rows
 	for _, rs := range g.save {
 		if !rs.deleted() {
@@ -778,6 +785,25 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	s.sum.Conflicts += g.conflicts
 	return last, nil
+}
+
+// cloneHeldTables are the tables whose rows a finished clone counts
+// (SyncSummary.CloneHeld): the records a volunteer knows.
+var cloneHeldTables = []string{"households", "visits", "tutoring_records", "field_reports"}
+
+// liveRows counts the rows of each table that are not deleted (as Status
+// counts households: a whole index page by page, issue 20).
+func (r *Replica) liveRows(ctx context.Context, tables []string) (map[string]int, error) {
+	out := make(map[string]int, len(tables))
+	for _, tb := range tables {
+		var n int
+		q := `SELECT (SELECT count(*) FROM ` + tb + `) - (SELECT count(*) FROM ` + tb + ` WHERE _deleted < 0) - (SELECT count(*) FROM ` + tb + ` WHERE _deleted > 0)`
+		if err := r.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", tb, err)
+		}
+		out[tb] = n
+	}
+	return out, nil
 }
 
 // rateMeter measures a clone's rate over this session (rows stored by an

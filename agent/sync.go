@@ -123,6 +123,16 @@ type SyncSummary struct {
 	// ClonedLive counts the rows of Cloned that are not deleted, by table:
 	// what the volunteer now has on the laptop ("12 households, ...").
 	ClonedLive map[string]int `json:"cloned_live,omitempty"`
+	// CloneHeld, set when a clone ended in this sync, counts by table the
+	// rows (not deleted) the laptop holds after it. A clone cut by the
+	// network is spread over several syncs and ClonedLive counts only
+	// what the last one stored: the sync that ends it tells this, not
+	// that part, as what is on the laptop.
+	CloneHeld map[string]int `json:"clone_held,omitempty"`
+	// CloneRows, set with CloneHeld, is how many rows the clone stored in
+	// all, in this sync and the syncs it was cut in before: more than
+	// Cloned when it was.
+	CloneRows int `json:"clone_rows,omitempty"`
 	// Fork is set when this data folder turned out to be a copy of
 	// another and took a new replica id (fork.go).
 	Fork *ForkInfo `json:"fork,omitempty"`
@@ -155,6 +165,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 			s.ClonedLive = map[string]int{}
 		}
 		s.ClonedLive[t] += n
+	}
+	if o.CloneHeld != nil {
+		s.CloneHeld, s.CloneRows = o.CloneHeld, o.CloneRows
 	}
 	s.Offset, s.ClockWarning, s.Scope = o.Offset, o.ClockWarning, o.Scope
 	if o.ScopeChange != nil {

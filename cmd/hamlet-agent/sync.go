@@ -128,8 +128,12 @@ func (e *env) summary(s agent.SyncSummary) {
 	fmt.Fprintf(e.stdout, e.tr("Đồng bộ xong: gửi %d, nhận %d, xung đột %d, bị từ chối %d; %s trong %s\n",
 		"Synced: sent %d, received %d, conflicts %d, refused %d; %s in %s\n"),
 		s.Pushed, s.Pulled+s.Cloned, s.Conflicts, s.Rejected, i18n.Bytes(s.Bytes(), e.lang), i18n.Duration(s.Duration.Round(time.Millisecond), e.lang))
-	if s.Cloned > 0 {
-		fmt.Fprintln(e.stdout, e.cloned(s.ClonedLive))
+	if s.Cloned > 0 || s.CloneHeld != nil {
+		held := s.CloneHeld
+		if s.CloneRows <= s.Cloned {
+			held = nil // all of it came in this sync
+		}
+		fmt.Fprintln(e.stdout, e.cloned(s.ClonedLive, held))
 	}
 	if s.ClockWarning {
 		fmt.Fprintln(e.stderr, clockWarning(e, s.Offset))
@@ -152,24 +156,38 @@ func (e *env) summary(s agent.SyncSummary) {
 }
 
 // cloned says what a first sync brought to the laptop, in plain words:
-// "Đã tải về 27 bản ghi của tổ: 12 hộ, 10 lượt thăm hộ, ...".
-func (e *env) cloned(live map[string]int) string {
+// "Đã tải về 27 bản ghi của tổ: 12 hộ, 10 lượt thăm hộ, ...". A clone
+// the network cut ends over several syncs; the one that ends it brought
+// only the last part (live), and says what the laptop holds (held, nil
+// when the whole clone came in this sync).
+func (e *env) cloned(live, held map[string]int) string {
+	total, parts := e.records(live)
+	if held != nil {
+		all, allParts := e.records(held)
+		return fmt.Sprintf(e.tr("Đã tải xong dữ liệu của tổ về máy (lần đồng bộ này tải %s bản ghi cuối cùng): máy này có %s bản ghi của tổ: %s.",
+			"Finished downloading the team's data to this laptop (this sync fetched the last %s records): this laptop holds the team's %s records: %s."),
+			i18n.Int(int64(total), e.lang), i18n.Int(int64(all), e.lang), strings.Join(allParts, ", "))
+	}
+	if total == 0 {
+		return e.tr("Tổ chưa có bản ghi nào trên máy chủ: máy này đã sẵn sàng để ghi.", "The team has no records on the server yet: this laptop is ready to record.")
+	}
+	return fmt.Sprintf(e.tr("Đã tải về máy %s bản ghi của tổ: %s.", "Downloaded the team's %s records to this laptop: %s."), i18n.Int(int64(total), e.lang), strings.Join(parts, ", "))
+}
+
+// records counts the records of each kind in n, and names them.
+func (e *env) records(n map[string]int) (int, []string) {
 	total := 0
 	var parts []string
 	for _, t := range []struct {
 		table  string
 		vi, en string
 	}{{"households", "hộ", "households"}, {"visits", "lượt thăm hộ", "visits"}, {"tutoring_records", "lượt hướng dẫn", "tutoring records"}, {"field_reports", "phản ánh hiện trường", "field reports"}} {
-		n := live[t.table]
-		total += n
-		if n > 0 {
-			parts = append(parts, i18n.Int(int64(n), e.lang)+" "+e.tr(t.vi, t.en))
+		total += n[t.table]
+		if n[t.table] > 0 {
+			parts = append(parts, i18n.Int(int64(n[t.table]), e.lang)+" "+e.tr(t.vi, t.en))
 		}
 	}
-	if total == 0 {
-		return e.tr("Tổ chưa có bản ghi nào trên máy chủ: máy này đã sẵn sàng để ghi.", "The team has no records on the server yet: this laptop is ready to record.")
-	}
-	return fmt.Sprintf(e.tr("Đã tải về máy %s bản ghi của tổ: %s.", "Downloaded the team's %s records to this laptop: %s."), i18n.Int(int64(total), e.lang), strings.Join(parts, ", "))
+	return total, parts
 }
 
 // bar shows a progress bar on an interactive terminal, only once a sync
