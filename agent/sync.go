@@ -364,8 +364,13 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		if fatal(err) {
 			return r.explainRevoked(ctx, server, err) // revoked.go
 		}
-		if opts.ioNow().Sub(start) > time.Minute {
-			backoff = opts.MinBackoff // the connection was healthy for a while
+		if opts.ioNow().Sub(start) > time.Minute || s.Pushed+s.Pulled+s.Cloned > 0 {
+			// The connection was healthy for a while, or it carried
+			// something that stays (acknowledged, stored): the next one
+			// goes on from there. On a link that drops every few seconds
+			// each connection brings a part of a clone, and a wait doubled
+			// after each left a commune's clone hours of waiting.
+			backoff = opts.MinBackoff
 		}
 		if opts.sleep(ctx, opts.jitter(backoff)) != nil {
 			return nil

@@ -76,13 +76,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				if agent.NeedsPerson(err) {
 					return // a damaged file or a full disk: Watch stops and the exit message explains
 				}
-				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), agent.MessageOf(err, e.lang))
+				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), watchMessage(err, e.lang))
 				return
 			}
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
 				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
 			}
-			if s.Pushed+s.Pulled+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
+			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
 				e.summary(s)
 			}
 		}
@@ -255,4 +255,16 @@ func looksLikeAddress(w string) bool {
 	}
 	_, err := agent.NormalizeServerURL(w)
 	return err == nil
+}
+
+// watchMessage is what `sync --watch` says of a failed session: a
+// connection dropped mid-sync is told as the app tells it, since watch
+// too syncs again by itself ("sync again" would have the volunteer stop
+// it to do so).
+func watchMessage(err error, lang string) string {
+	var ce *agent.ConnectError
+	if errors.As(err, &ce) && ce.Dropped {
+		return ce.AppMessage(lang)
+	}
+	return agent.MessageOf(err, lang)
 }
