@@ -24,6 +24,10 @@ type cloneTxn struct {
 	// off the list.
 	listed  bool
 	brought []string
+	// pending: the rows with changes awaiting a result, when listed. A
+	// listed row without any is replaced by the snapshot's versions
+	// alone: its state is not read (a re-clone lists every row).
+	pending map[string]bool
 }
 
 // newCloneTxn stores chunks in t.
@@ -36,7 +40,19 @@ func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
 	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM clone_drop)`).Scan(&listed); err != nil {
 		return nil, err
 	}
-	return &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away, listed: listed}, nil
+	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away, listed: listed}
+	if listed {
+		ids, err := t.strings(`SELECT row_id FROM outbox WHERE state IN (?, ?) UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?)`,
+			outboxPending, outboxUnacked, outboxPending, outboxUnacked)
+		if err != nil {
+			return nil, err
+		}
+		g.pending = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			g.pending[id] = true
+		}
+	}
+	return g, nil
 }
 
 // unlist takes the rows the chunks brought off clone_drop: the clone's
@@ -108,16 +124,19 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 		if err != nil {
 			return nil, nil, err
 		}
-		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 		if in {
 			if listed == nil {
 				listed = map[syncproto.RowID]bool{}
 			}
 			listed[id] = true
+			if !g.pending[idText] {
+				continue // replaced whole (row): no need to read it
+			}
 		}
+		raws = append(raws, rawState{id: id, table: table, scope: scope, blob: blob})
 	}
 	if err := rows.Err(); err != nil || len(raws) == 0 {
-		return nil, nil, err
+		return nil, listed, err
 	}
 	rows.Close()
 	states, err := g.t.r.decodeRows(g.t.ctx, g.t.q(), raws)
@@ -142,7 +161,16 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState, listed bool) error {
 		// have dropped it meanwhile).
 		g.brought = append(g.brought, c0.Row.String())
 	}
-	if st != nil && listed {
+	if listed && st == nil {
+		// Listed, with no change awaiting a result (heldIn did not read
+		// it): as below, with nothing to keep.
+		if g.away {
+			if err := g.t.forgetAway(c0.Row); err != nil {
+				return err
+			}
+		}
+		taken = true
+	} else if listed {
 		// A synced row held when the clone started (holdSynced): the
 		// snapshot replaces it as if it had been dropped then and came
 		// back now, from its own writes not pushed yet (keepRowAway, as
