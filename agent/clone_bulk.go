@@ -26,15 +26,25 @@ import (
 // it kept again: the simulation's many small clones (issue 17).
 const bulkCloneRows = 10000
 
-// dropIndexesForClone drops the row tables' secondary indexes of an empty
-// replica, remembering their SQL. It does nothing if the replica holds
-// rows or the indexes are already dropped.
+// bulkCloneKept is the most rows a replica may hold outside clone_drop
+// for a clone to drop its indexes: a laptop's own rows not taken yet and
+// its refusals, not a scope's worth.
+const bulkCloneKept = 1000
+
+// dropIndexesForClone drops the row tables' secondary indexes of a
+// replica that holds no rows but those the clone replaces (clone_drop,
+// holdSynced: a re-clone, or a first clone of a laptop that recorded
+// before it ever synced) and a few others (its own rows the server has
+// not taken, rows with a refused change), remembering their SQL. It does
+// nothing if the replica holds more rows the clone does not replace, or
+// the indexes are already dropped.
 func (r *Replica) dropIndexesForClone(ctx context.Context) error {
 	var n int
-	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM row_state LIMIT 1)`).Scan(&n); err != nil {
+	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM row_state WHERE id NOT IN (SELECT row_id FROM clone_drop) LIMIT ?)`,
+		bulkCloneKept+1).Scan(&n); err != nil {
 		return err
 	}
-	if n > 0 {
+	if n > bulkCloneKept {
 		return nil
 	}
 	if saved, err := r.meta(ctx, r.db, "clone_indexes"); err != nil || saved != "" {
