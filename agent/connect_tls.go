@@ -21,7 +21,8 @@ var errWantsHTTPS = errors.New("the server speaks https only")
 // answer (status, body): a server that wants https:// is told as one.
 func notHamlet(server string, status int, body []byte, what string) *ConnectError {
 	if status == http.StatusBadRequest && (bytes.Contains(body, []byte("HTTP request to an HTTPS server")) || bytes.Contains(body, []byte("plain HTTP request was sent to HTTPS port"))) {
-		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errWantsHTTPS)}
+		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errWantsHTTPS),
+			HTTPS: "https://" + strings.TrimPrefix(server, "http://")}
 	}
 	return &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d%s", status, what)}
 }

@@ -301,6 +301,11 @@ type ConnectError struct {
 	// changes the server acknowledged, rows a clone stored, changes a
 	// pull stored.
 	Sent, Cloned, Pulled int
+	// HTTPS is the https:// address the server at an http:// address
+	// pointed to when it answered that it speaks https only (errWantsHTTPS),
+	// on the same host; HTTPSErr why a sync that tried it could not use it.
+	HTTPS    string
+	HTTPSErr error
 }
 
 func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err) }
@@ -378,17 +383,32 @@ func (e *ConnectError) droppedMessage(lang string, app bool) string {
 }
 
 // httpsMessage: the server at an http:// address speaks https only: the
-// address to use is the same with https://.
+// address to use is the same with https://. A sync has tried it itself
+// (https_move.go) and failed: what is left is IT staff's to do.
 func (e *ConnectError) httpsMessage(lang string) string {
-	httpsURL := "https://" + strings.TrimPrefix(strings.TrimPrefix(e.URL, "http://"), "https://")
+	httpsURL := e.HTTPS
+	if httpsURL == "" {
+		httpsURL = "https://" + strings.TrimPrefix(strings.TrimPrefix(e.URL, "http://"), "https://")
+	}
 	if e.Enrolling {
 		return pick(lang,
 			fmt.Sprintf("Máy chủ này dùng https:// chứ không phải http://. Hãy nhập địa chỉ đầy đủ %s (có cả https:// ở đầu) rồi thử lại. Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", httpsURL),
 			fmt.Sprintf("This server uses https://, not http://. Type the address in full, %s (with https:// in front), then try again. This laptop is not enrolled; the code is not used up.", httpsURL))
 	}
+	tail := pick(lang, " Dữ liệu đã lưu trên máy và sẽ được gửi khi kết nối được.", " Your data is saved on this laptop and will be sent once connected.")
+	if _, cert := connectCause(e.HTTPSErr); cert {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ %s nay chỉ dùng https://. Máy này đã thử %s nhưng không tin cậy chứng chỉ của máy chủ ở đó. Hãy báo cán bộ CNTT: máy chủ cần có chứng chỉ hợp lệ mà máy này tin cậy (hoặc cài chứng chỉ đó lên máy này).", e.URL, httpsURL),
+			fmt.Sprintf("The server at %s now uses https:// only. This laptop tried %s but does not trust the server's certificate there. Tell IT staff: the server needs a valid certificate this laptop trusts (or that certificate installed on this laptop).", e.URL, httpsURL)) + tail
+	}
+	if e.HTTPSErr != nil {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ %s nay chỉ dùng https://. Máy này đã thử %s nhưng không đồng bộ được ở đó. Hãy báo cán bộ CNTT: cần kiểm tra máy chủ ở địa chỉ https đó, hoặc đăng ký lại máy này với địa chỉ đúng của máy chủ (dữ liệu trên máy giữ nguyên).", e.URL, httpsURL),
+			fmt.Sprintf("The server at %s now uses https:// only. This laptop tried %s but could not sync there. Tell IT staff: the server at that https address needs checking, or this laptop enrolled again with the server's right address (its data is kept).", e.URL, httpsURL)) + tail
+	}
 	return pick(lang,
-		fmt.Sprintf("Máy chủ %s nay dùng https:// chứ không phải http://. Hãy đồng bộ với địa chỉ mới: hamlet-agent sync --server %s (hoặc hỏi cán bộ CNTT). Dữ liệu đã lưu trên máy và sẽ được gửi khi kết nối được.", e.URL, httpsURL),
-		fmt.Sprintf("The server at %s now uses https://, not http://. Sync with the new address: hamlet-agent sync --server %s (or ask IT staff). Your data is saved on this laptop and will be sent once connected.", e.URL, httpsURL))
+		fmt.Sprintf("Máy chủ %s nay chỉ dùng https://, địa chỉ mới là %s. Hãy báo cán bộ CNTT để đăng ký lại máy này với địa chỉ đó (dữ liệu trên máy giữ nguyên).", e.URL, httpsURL),
+		fmt.Sprintf("The server at %s now uses https:// only; its new address is %s. Tell IT staff, to enroll this laptop again with that address (its data is kept).", e.URL, httpsURL)) + tail
 }
 
 // tlsMessage: the server answered, but https failed: it speaks plain HTTP

@@ -34,7 +34,7 @@ func answerError(server string, reqURL *url.URL, resp *http.Response, body []byt
 		}
 		if (reqURL.Scheme == "http" || reqURL.Scheme == "ws") && loc.Scheme == "https" && strings.EqualFold(loc.Hostname(), reqURL.Hostname()) {
 			// nginx's "return 301 https://$host$request_uri": the server, in https://.
-			return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s to https: %w", status, what, errWantsHTTPS)}
+			return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s to https: %w", status, what, errWantsHTTPS), HTTPS: redirectedBase(server, reqURL, loc)}
 		}
 		if !strings.EqualFold(loc.Host, reqURL.Host) {
 			return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s to another host: %w", status, what, errSignIn)}
@@ -43,6 +43,23 @@ func answerError(server string, reqURL *url.URL, resp *http.Response, body []byt
 		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s, a page of HTML: %w", status, what, errSignIn)}
 	}
 	return notHamlet(server, status, body, what)
+}
+
+// redirectedBase is the server's address that a redirect of reqURL (made
+// from the server's address, server) to loc, an https:// address on the
+// same host, names: loc less the API path reqURL asked for (nginx's
+// "return 301 https://$host$request_uri" keeps it); "" when loc does not
+// end with it, or when the server's address has a query.
+func redirectedBase(server string, reqURL, loc *url.URL) string {
+	su, err := url.Parse(server)
+	if err != nil || su.RawQuery != "" {
+		return ""
+	}
+	api := strings.TrimPrefix(reqURL.Path, strings.TrimSuffix(su.Path, "/"))
+	if api == reqURL.Path && su.Path != "" && su.Path != "/" || !strings.HasSuffix(loc.Path, api) {
+		return ""
+	}
+	return (&url.URL{Scheme: "https", Host: loc.Host, Path: strings.TrimSuffix(loc.Path, api)}).String()
 }
 
 // isHTML: the answer is a web page, by its type or its first bytes.

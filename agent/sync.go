@@ -143,6 +143,10 @@ type SyncSummary struct {
 	// lost (restored from a backup) that this sync sent again
 	// (resendLost).
 	Resent int `json:"resent,omitempty"`
+	// ServerMoved is the https:// address this sync moved to from the
+	// enrollment's http:// one, which the server no longer answers
+	// (https_move.go): the address from now on, said once.
+	ServerMoved string `json:"server_moved,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -175,6 +179,9 @@ func (s *SyncSummary) add(o SyncSummary) {
 	}
 	if o.Fork != nil {
 		s.Fork = o.Fork
+	}
+	if o.ServerMoved != "" {
+		s.ServerMoved = o.ServerMoved
 	}
 }
 
@@ -216,6 +223,13 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 			if token, err = r.forkNow(ctx, server, token, &opts, &total); err != nil {
 				break
 			}
+			continue
+		}
+		if to, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
+			// The server moved to https://: the same sync goes on there
+			// (not a failed attempt).
+			server, total.ServerMoved = to, to
+			attempt--
 			continue
 		}
 		if err == nil || !retryable(err) || ctx.Err() != nil {
@@ -313,13 +327,19 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	// owned by this call (stopped and waited for when it returns).
 	var tokens atomic.Pointer[string]
 	tokens.Store(&token)
-	if !opts.NoPhotos {
+	stopPhotos := func() {}
+	startPhotos := func(server string) {
+		if opts.NoPhotos {
+			return
+		}
 		pctx, stop := context.WithCancel(ctx)
 		var pwg sync.WaitGroup
 		pwg.Add(1)
 		go func() { defer pwg.Done(); r.photoLoop(pctx, server, &tokens, opts) }()
-		defer func() { stop(); pwg.Wait() }()
+		stopPhotos = func() { stop(); pwg.Wait() }
 	}
+	startPhotos(server)
+	defer func() { stopPhotos() }()
 	recloned := false
 	for ctx.Err() == nil {
 		start := opts.ioNow()
@@ -342,6 +362,17 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			continue
 		}
 		recloned = false
+		if to, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
+			// The server moved to https://: from now on it is there, the
+			// photos' connections too; said once.
+			server = to
+			stopPhotos()
+			startPhotos(server)
+			if opts.OnSync != nil {
+				opts.OnSync(SyncSummary{ServerMoved: to}, nil)
+			}
+			continue
+		}
 		if forkNeeded(err) {
 			var sum SyncSummary
 			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)

@@ -87,6 +87,7 @@ var catalog = sync.OnceValue(func() map[string]i18n.Text {
 		"sync_detail_offline":    {VI: "Chưa kết nối được máy chủ. Bạn vẫn làm việc bình thường: %s thay đổi đã lưu trên máy sẽ tự gửi khi có mạng (4G/Wi-Fi).", EN: "The server cannot be reached. Keep working as usual: %s changes saved on this laptop are sent by themselves once there is a network (mobile data/Wi-Fi)."},
 		"sync_detail_dropped":    {VI: "Kết nối tới máy chủ bị ngắt giữa chừng (sóng yếu?). Bạn vẫn làm việc bình thường: %s thay đổi đã lưu trên máy sẽ tự gửi khi kết nối lại.", EN: "The connection to the server dropped on the way (weak signal?). Keep working as usual: %s changes saved on this laptop are sent by themselves once connected again."},
 		"sync_detail_ok":         {VI: "Mọi thay đổi trên máy đã được gửi lên máy chủ; Hamlet tự nhận thay đổi của cả tổ.", EN: "Every change on this laptop has been sent; Hamlet receives the team's changes by itself."},
+		"sync_server_moved":      {VI: "Máy chủ đã chuyển sang https://: địa chỉ máy chủ nay là %s, đã lưu trên máy này để đồng bộ từ nay.", EN: "The server moved to https://: its address is now %s, saved on this laptop for every sync from now on."},
 		"sync_detail_sending":    {VI: "Đã kết nối máy chủ: %s thay đổi đang được gửi.", EN: "Connected: %s changes are being sent."},
 		"sync_detail_connecting": {VI: "Đang kết nối máy chủ của tổ…", EN: "Connecting to the team's server…"},
 		"pending":                {VI: "Thay đổi chờ gửi", EN: "Changes waiting to be sent"},

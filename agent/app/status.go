@@ -106,6 +106,9 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		}
 	}
 	b.Detail = detailText(st, s, lang)
+	if st.Moved != "" {
+		b.Detail += " " + trf(lang, "sync_server_moved", st.Moved)
+	}
 	return b
 }
 

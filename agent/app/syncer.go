@@ -42,6 +42,9 @@ type syncState struct {
 	PhotoBusy     bool
 	PhotoProgress agent.Progress
 	PhotoErr      error
+	// Moved is the https:// address a sync moved to from the enrollment's
+	// http:// one (agent.SyncSummary.ServerMoved): said on the sync page.
+	Moved string
 }
 
 func newSyncer(a *App) *syncer {
@@ -106,6 +109,9 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 		}
 	}
 	o.OnSync = func(sum agent.SyncSummary, err error) {
+		if sum.ServerMoved != "" {
+			server = sum.ServerMoved // the roster, too, is fetched there from now on
+		}
 		now := time.Now()
 		s.update(func(st *syncState) {
 			st.Busy, st.Progress = false, agent.Progress{}
@@ -115,6 +121,9 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 				return
 			}
 			st.Phase, st.Err, st.LastOK, st.Attempts = "online", nil, now, 0
+			if sum.ServerMoved != "" {
+				st.Moved = sum.ServerMoved
+			}
 			st.Pushed += sum.Pushed
 			st.Pulled += sum.Pulled + sum.Cloned
 			st.Conflicts += sum.Conflicts

@@ -79,6 +79,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), watchMessage(err, e.lang))
 				return
 			}
+			if s.ServerMoved != "" { // said once, alone: the sessions go on there
+				*server = s.ServerMoved
+				if !e.json {
+					e.serverMoved(s.ServerMoved)
+					return
+				}
+			}
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
 				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
 			}
@@ -113,6 +120,9 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	// does, agent/app/syncer.go): a no-op sync is one round trip, not two
 	// (issue 20).
 	// A hamlet the team gained comes by code alone: the roster names it.
+	if s.ServerMoved != "" {
+		*server = s.ServerMoved
+	}
 	if s.Pulled+s.Cloned > 0 || s.Conflicts > 0 || r.NeedsRoster(ctx) {
 		_ = r.RefreshRoster(ctx, *server, token)
 	}
@@ -128,6 +138,9 @@ func (e *env) summary(s agent.SyncSummary) {
 	fmt.Fprintf(e.stdout, e.tr("Đồng bộ xong: gửi %d, nhận %d, xung đột %d, bị từ chối %d; %s trong %s\n",
 		"Synced: sent %d, received %d, conflicts %d, refused %d; %s in %s\n"),
 		s.Pushed, s.Pulled+s.Cloned, s.Conflicts, s.Rejected, i18n.Bytes(s.Bytes(), e.lang), i18n.Duration(s.Duration.Round(time.Millisecond), e.lang))
+	if s.ServerMoved != "" {
+		e.serverMoved(s.ServerMoved)
+	}
 	if s.Cloned > 0 || s.CloneHeld != nil {
 		held := s.CloneHeld
 		if s.CloneRows <= s.Cloned {
@@ -153,6 +166,13 @@ func (e *env) summary(s agent.SyncSummary) {
 	if s.Conflicts > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có giá trị bị ghi đè đồng thời: xem hamlet-agent conflicts", "Some values lost to concurrent edits: see hamlet-agent conflicts"))
 	}
+}
+
+// serverMoved says, once, that the server's address is now its https://
+// one, stored (agent.SyncSummary.ServerMoved).
+func (e *env) serverMoved(to string) {
+	fmt.Fprintf(e.stdout, e.tr("Máy chủ đã chuyển sang https://: địa chỉ máy chủ nay là %s, đã lưu trên máy này để đồng bộ từ nay.\n",
+		"The server moved to https://: its address is now %s, saved on this laptop for every sync from now on.\n"), to)
 }
 
 // cloned says what a first sync brought to the laptop, in plain words:
