@@ -17,6 +17,7 @@ import (
 // and never brought the hamlet; asking for smaller chunks after a cut, as
 // a clone does, it gets there in a few syncs.
 func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA

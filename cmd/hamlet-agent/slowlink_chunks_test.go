@@ -15,6 +15,7 @@ import (
 // stored nothing, sync after sync; asking for smaller chunks after a cut,
 // it gets there in a few syncs.
 func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 2000)
 	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)

@@ -15,6 +15,7 @@ import (
 // are all on the laptop: a volunteer takes it for the team's total. It
 // says the download is done and what the laptop holds.
 func TestSlowLinkCloneOverSeveralSyncsSaysItsTotal(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 2000)
 	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)

@@ -48,6 +48,7 @@ func householdCSV(t *testing.T, n int) string {
 // synced row from the laptop and the cut clones leave her with none of
 // them.
 func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	// Another commune's team already works on this server.
 	dev := ts.NewDevice(t, ts.TeamB)
@@ -55,7 +56,7 @@ func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
 	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), ts.HamletsB[0], 2000), 2000, 4))
 	c.Close()
 
-	link := newSlowLink(t, ts.URL[len("http://"):], 20<<10, 800*time.Millisecond)
+	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	l.must("import", householdCSV(t, 1500), "--hamlet", ts.HamletsA[0])
@@ -73,9 +74,10 @@ func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
 // brought part of the team's records, yet it tells the volunteer it could
 // not reach the server and to check the server's address.
 func TestSlowLinkCutMidCloneMessage(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 40<<10, 400*time.Millisecond)
+	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 30000 }
@@ -107,9 +109,10 @@ func TestSlowLinkCutMidCloneMessage(t *testing.T) {
 // the message says the server has them, and the dial failure (no server
 // there) is still told as one.
 func TestSlowLinkDropAfterPushSaysWhatWasSent(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 40<<10, 400*time.Millisecond)
+	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	l.must("import", householdCSV(t, 20), "--hamlet", ts.HamletsA[0])
@@ -137,6 +140,7 @@ func TestSlowLinkDropAfterPushSaysWhatWasSent(t *testing.T) {
 // connection mid-clone says the connection dropped on the way, on its
 // bar, its sync page and its error, and that it syncs again by itself.
 func TestSlowLinkDropInTheApp(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
 	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)

@@ -20,6 +20,7 @@ import (
 // spent hours waiting. A session that stored something now starts the
 // next one after the shortest wait.
 func TestSlowLinkWatchGoesOnByItself(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
 	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 20*time.Millisecond)
