@@ -57,11 +57,15 @@ const (
 	metaBackfillHead   = "backfill_head"   // the snapshot back-fill's: its first chunk's head,
 	metaBackfillTable  = "backfill_table"  // and the last row stored
 	metaBackfillRow    = "backfill_row"
+	// metaBackfillDone: the field versions the chunks stored so far
+	// brought, so the sync that ends a back-fill cut over several tells
+	// all it brought, not its own part.
+	metaBackfillDone = "backfill_done"
 )
 
 // backfillKeys are the back-fill's state: forgotten when it ends, starts
 // again or gives way to a clone.
-var backfillKeys = []string{metaBackfillScopes, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow}
+var backfillKeys = []string{metaBackfillScopes, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone}
 
 // ScopeChange is what a Welcome's new scope did to this replica.
 type ScopeChange struct {
@@ -74,6 +78,12 @@ type ScopeChange struct {
 	KeptEdits int `json:"kept_edits,omitempty"`
 	// Backfilled is the field versions received for gained hamlets.
 	Backfilled int `json:"backfilled,omitempty"`
+	// Filled, set when a back-fill ended in this sync, names the hamlets
+	// it brought, and FilledTotal counts the field versions it brought
+	// over every sync it took: a back-fill cut in earlier syncs ends in
+	// one whose Gained is empty and whose Backfilled is its last part.
+	Filled      []string `json:"filled,omitempty"`
+	FilledTotal int      `json:"filled_total,omitempty"`
 }
 
 func (c ScopeChange) empty() bool { return len(c.Gained) == 0 && len(c.Lost) == 0 && c.Backfilled == 0 }
@@ -580,7 +590,7 @@ func (r *Replica) loadBackfill(ctx context.Context) (cloneState, error) {
 }
 
 func (r *Replica) clearBackfillPos(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow)
+	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone)
 	return err
 }
 
@@ -662,8 +672,13 @@ func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk)
 	if err := t.saveMany(g.save); err != nil {
 		return err
 	}
+	done, err := t.metaInt(metaBackfillDone)
+	if err != nil {
+		return err
+	}
+	done += int64(len(m.Rows))
 	if m.More {
-		for k, v := range map[string]any{metaBackfillHead: int64(m.Head), metaBackfillTable: m.To.Table, metaBackfillRow: m.To.Row.String()} {
+		for k, v := range map[string]any{metaBackfillHead: int64(m.Head), metaBackfillTable: m.To.Table, metaBackfillRow: m.To.Row.String(), metaBackfillDone: done} {
 			if err := t.setMeta(k, v); err != nil {
 				return err
 			}
@@ -688,6 +703,9 @@ func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk)
 		return err
 	}
 	s.sum.Conflicts += g.conflicts
+	if !m.More {
+		s.backfillTotal = int(done)
+	}
 	return nil
 }
 
@@ -777,10 +795,21 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 		// a back-fill.
 		ch.Gained = nil
 	}
+	// A back-fill cut in an earlier sync and ended now: the hamlets it
+	// brought were gained then, and the sync tells them and all it
+	// brought (the volunteer read "gained hamlet(s) : fetched 2500
+	// changes", the last part alone under no name).
+	filling, _, err := s.r.metaList(ctx, s.r.db, metaBackfillScopes)
+	if err != nil {
+		return err
+	}
 	if ch.Backfilled, err = s.backfill(ctx); err != nil {
 		return err
 	}
 	s.sum.Pulled += ch.Backfilled
+	if s.backfillTotal > 0 {
+		ch.Filled, ch.FilledTotal = filling, s.backfillTotal
+	}
 	if !ch.empty() {
 		s.sum.ScopeChange = &ch
 	}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestSlowLinkBackfillOverSeveralSyncsSaysWhatItBrought: the team gains a
+// hamlet of 2,000 households (20,000 field versions) while its laptop
+// syncs over a link that drops every connection after some 20 KB down;
+// the back-fill ends in the 4th sync. That sync must name the hamlet
+// gained and count what the back-fill brought, not the last part alone
+// under an empty list of hamlets.
+func TestSlowLinkBackfillOverSeveralSyncsSaysWhatItBrought(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	gained := ts.OtherHamletA
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
+	require.NoError(t, err)
+	dev := ts.NewDevice(t, teamC.ID)
+	c := ts.Connect(t, dev)
+	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 2000*10), 2000, 4))
+	c.Close()
+
+	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	l := newLaptop(t, t.TempDir())
+	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	l.must("sync")
+	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
+	require.NoError(t, err)
+	require.True(t, changed)
+	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
+
+	var last result
+	syncs := 0
+	for i := 1; i <= 8; i++ {
+		last = l.run("sync")
+		syncs = i
+		t.Logf("sync %d: exit %d\n%s%s", i, last.code, last.stdout, last.stderr)
+		if last.code == 0 {
+			break
+		}
+	}
+	require.Equal(t, 0, last.code)
+	require.Greater(t, syncs, 1, "the back-fill was cut at least once")
+	require.Len(t, l.households(), 2000)
+	require.Contains(t, last.stdout, gained, "the sync that ends the back-fill names the hamlet gained")
+	m := regexp.MustCompile(`đã tải (\d+) thay đổi`).FindStringSubmatch(last.stdout)
+	require.NotNil(t, m, last.stdout)
+	told, _ := strconv.Atoi(m[1])
+	require.GreaterOrEqual(t, told, 20000, "the back-fill brought the hamlet's 20,000 changes; told %d", told)
+}
