@@ -18,6 +18,7 @@ import (
 // gained and count what the back-fill brought, not the last part alone
 // under an empty list of hamlets.
 func TestSlowLinkBackfillOverSeveralSyncsSaysWhatItBrought(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA
