@@ -395,7 +395,13 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		if fatal(err) {
 			return r.explainRevoked(ctx, server, err) // revoked.go
 		}
-		if opts.ioNow().Sub(start) > time.Minute || s.Pushed+s.Pulled+s.Cloned > 0 {
+		// A session that ended asking for a re-clone (rd, a second in a
+		// row) is no progress, even when it cloned or lasted: the clone
+		// it stored is to be done again. The first goes on at once
+		// (recloned, above); a server that asks again after every clone
+		// would otherwise have the laptop clone its whole scope again
+		// every second.
+		if rd == nil && (opts.ioNow().Sub(start) > time.Minute || s.Pushed+s.Pulled+s.Cloned > 0) {
 			// The connection was healthy for a while, or it carried
 			// something that stays (acknowledged, stored): the next one
 			// goes on from there. On a link that drops every few seconds
