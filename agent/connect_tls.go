@@ -17,9 +17,21 @@ import (
 // sent to HTTPS port"). It is the server, at that address, in https://.
 var errWantsHTTPS = errors.New("the server speaks https only")
 
+// errServerDown: what answered at the server's address is a gateway (nginx,
+// a load balancer) whose Hamlet server behind it is not answering for now
+// (502, 503, 504 while it restarts for an upgrade or a reboot), or a 5xx
+// without the Hamlet server's JSON error body. The address is right: a
+// sync tries again, and sync --watch and the app go on.
+var errServerDown = errors.New("the server is not answering for now")
+
 // notHamlet is the ConnectError of a server's answer that is no Hamlet
-// answer (status, body): a server that wants https:// is told as one.
+// answer (status, body): a server that wants https:// is told as one, a
+// 5xx (a gateway's page while the server restarts) as a server not
+// answering for now.
 func notHamlet(server string, status int, body []byte, what string) *ConnectError {
+	if status >= 500 && status <= 599 {
+		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errServerDown)}
+	}
 	if status == http.StatusBadRequest && (bytes.Contains(body, []byte("HTTP request to an HTTPS server")) || bytes.Contains(body, []byte("plain HTTP request was sent to HTTPS port"))) {
 		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errWantsHTTPS),
 			HTTPS: "https://" + strings.TrimPrefix(server, "http://")}

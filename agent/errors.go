@@ -324,6 +324,9 @@ func (e *ConnectError) Message(lang string) string {
 	if errors.Is(e.Err, errSignIn) {
 		return e.signInMessage(lang)
 	}
+	if errors.Is(e.Err, errServerDown) {
+		return e.downMessage(lang, false)
+	}
 	if e.NotHamlet {
 		return pick(lang,
 			fmt.Sprintf("Địa chỉ %s không phải máy chủ Hamlet. Hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Dữ liệu trên máy vẫn an toàn.", e.URL),
@@ -345,7 +348,30 @@ func (e *ConnectError) AppMessage(lang string) string {
 	if e.Dropped {
 		return e.droppedMessage(lang, true)
 	}
+	if errors.Is(e.Err, errServerDown) && !e.Enrolling {
+		return e.downMessage(lang, true)
+	}
 	return e.Message(lang)
+}
+
+// downMessage: the address answered, through a gateway, that the server
+// behind it is not answering for now (errServerDown: restarting, an
+// upgrade). The address is right: nothing to check, only to wait; the app
+// and sync --watch try again by themselves (again).
+func (e *ConnectError) downMessage(lang string, again bool) string {
+	if e.Enrolling {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ %s tạm thời chưa trả lời (có thể đang khởi động lại). Hãy thử lại sau vài phút. Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", e.URL),
+			fmt.Sprintf("The server at %s is not answering for now (it may be restarting). Try again in a few minutes. This laptop is not enrolled; the code is not used up.", e.URL))
+	}
+	if again {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ %s tạm thời chưa trả lời (có thể đang khởi động lại); Hamlet sẽ tự thử lại. Dữ liệu đã lưu trên máy và sẽ được gửi khi máy chủ trả lời.", e.URL),
+			fmt.Sprintf("The server at %s is not answering for now (it may be restarting); Hamlet will try again by itself. Your data is saved on this laptop and will be sent once the server answers.", e.URL))
+	}
+	return pick(lang,
+		fmt.Sprintf("Máy chủ %s tạm thời chưa trả lời (có thể đang khởi động lại). Hãy đồng bộ lại sau vài phút. Dữ liệu đã lưu trên máy và sẽ được gửi khi máy chủ trả lời.", e.URL),
+		fmt.Sprintf("The server at %s is not answering for now (it may be restarting). Sync again in a few minutes. Your data is saved on this laptop and will be sent once the server answers.", e.URL))
 }
 
 // droppedMessage: the sync was under way when the connection dropped. It

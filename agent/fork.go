@@ -256,7 +256,7 @@ func (r *Replica) requestFork(ctx context.Context, server, token string, id sync
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			return nil, errServerTooOld
 		}
-		return nil, &ConnectError{URL: u.String(), NotHamlet: true, Err: fmt.Errorf("HTTP %d on POST /v1/fork", resp.StatusCode)}
+		return nil, notHamlet(u.String(), resp.StatusCode, data, " on POST /v1/fork")
 	}
 	er, err := parseEnrollResponse(data)
 	if err != nil {

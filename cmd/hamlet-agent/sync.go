@@ -283,7 +283,7 @@ func looksLikeAddress(w string) bool {
 // it to do so).
 func watchMessage(err error, lang string) string {
 	var ce *agent.ConnectError
-	if errors.As(err, &ce) && ce.Dropped {
+	if errors.As(err, &ce) { // a drop, a server restarting: watch tries again by itself, as the app
 		return ce.AppMessage(lang)
 	}
 	return agent.MessageOf(err, lang)
