@@ -177,7 +177,7 @@ func codeInLine(s string) (code string, ok, line bool) {
 	// by twos and fours (a tenth of codes have no digit: FD QH LU WX); a
 	// phrase typed without its marks ("ma dang ky") is none and not sent.
 	var all strings.Builder
-	short, caps, halves, syllables := true, true, false, 0
+	short, caps, halves, syllables, long := true, true, false, 0, 0
 	for _, w := range words {
 		c := syncproto.CleanEnrollCode(w)
 		all.WriteString(c)
@@ -187,13 +187,20 @@ func codeInLine(s string) (code string, ok, line bool) {
 		halves = halves || all.Len() == 4
 		if syllable(c) {
 			syllables++
+			if n == 4 {
+				long++
+			}
 		}
 	}
 	// A code read out in pairs keeps its halves (FDQH LU WX, not FD QHLU
 	// WX), and most of its pairs are no syllable; a phrase typed in
 	// capitals without its marks is syllables only, its halves anywhere
 	// (MA DANG KY, DANG KY MA).
-	caps = caps && halves && syllables < len(words)
+	// Read out as four and two and two (FDQH LU WX), a code's four are a
+	// syllable and a pair another in one code of thousands; a phrase of
+	// that shape typed in capitals is (NHAP MA DK, NHAN MA DK: type,
+	// receive the code).
+	caps = caps && halves && syllables < len(words) && !(len(words) == 3 && long == 1 && syllables >= 2)
 	if symbols(all.String(), 8) && short && (strings.ContainsAny(all.String(), "23456789") || caps) {
 		return all.String(), true, line
 	}
