@@ -414,6 +414,26 @@ func hamletsHeaderLike(fields []string) bool {
 	return named
 }
 
+// codeHeadedOtherwise: a header led by the code's column under a name not
+// known as the code's (Mã số, Mã ĐVHC, Mã đơn vị, Mã ấp khóm), no other
+// column named a code: the column is where it should be, only its name is
+// to change (told to head it Mã ấp, not to move it).
+func codeHeadedOtherwise(fields []string) bool {
+	codeLike := func(f string) bool {
+		l := strings.ToLower(strings.Join(strings.Fields(f), " "))
+		return hamletsHeaderKind(f) == "" && (l == "code" || l == "mã" || l == "ma" || strings.HasPrefix(l, "mã ") || strings.HasPrefix(l, "ma ") || strings.HasPrefix(l, "code "))
+	}
+	if len(fields) < 2 || !codeLike(fields[0]) || !hamletsHeaderLike(fields) {
+		return false
+	}
+	for _, f := range fields[1:] {
+		if codeLike(f) {
+			return false // Mã xã,Mã ấp,Tên: the hamlet's code is not first
+		}
+	}
+	return true
+}
+
 // ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
 // code,name[,type] (type ap if left out), under a header naming those
 // columns or none. Each hamlet's parent is the commune its code starts
@@ -497,6 +517,8 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			u.Type = "ap"
 		}
 		switch {
+		case ValidateHamletCode(u.Code) != nil && first && codeHeadedOtherwise(fields):
+			return nil, bad("đây là dòng tên cột, và cột đầu tiên, %q, có vẻ là cột mã ấp/khóm nhưng tên cột chưa đúng: hãy đặt tên cột đó là Mã ấp", "this is a header, and its first column, %q, looks like the hamlet code's under another name: head it code (Mã ấp)", fields[0])
 		case ValidateHamletCode(u.Code) != nil && first && hamletsHeaderLike(fields):
 			return nil, bad("đây là dòng tên cột nhưng cột đầu tiên không phải cột mã ấp/khóm: hãy đưa cột mã lên đầu, đặt tên là Mã ấp, và xoá cột STT nếu có", "this is a header but its first column is not the hamlet code: move the code column first, head it code (Mã ấp), and delete an STT column if there is one")
 		case ValidateHamletCode(u.Code) != nil:
