@@ -427,6 +427,11 @@ func (e *ConnectError) httpsMessage(lang string) string {
 			fmt.Sprintf("Máy chủ %s nay chỉ dùng https://. Máy này đã thử %s nhưng không tin cậy chứng chỉ của máy chủ ở đó. Hãy báo cán bộ CNTT: máy chủ cần có chứng chỉ hợp lệ mà máy này tin cậy (hoặc cài chứng chỉ đó lên máy này).", e.URL, httpsURL),
 			fmt.Sprintf("The server at %s now uses https:// only. This laptop tried %s but does not trust the server's certificate there. Tell IT staff: the server needs a valid certificate this laptop trusts (or that certificate installed on this laptop).", e.URL, httpsURL)) + tail
 	}
+	if errors.Is(e.HTTPSErr, errNotThisServer) {
+		return pick(lang,
+			fmt.Sprintf("Địa chỉ %s chuyển máy này sang %s, nhưng ở đó không phải máy chủ Hamlet mà máy này đã đăng ký, nên máy này không chuyển sang đó (địa chỉ máy chủ trên máy giữ nguyên). Nếu đang dùng Wi-Fi lạ (quán cà phê, khách sạn, nơi công cộng), hãy đồng bộ lại bằng mạng khác (4G hoặc Wi-Fi quen); nếu vẫn vậy, hãy báo cán bộ CNTT.", e.URL, httpsURL),
+			fmt.Sprintf("The address %s sent this laptop to %s, but what answers there is not the Hamlet server this laptop enrolled with, so the laptop did not move there (the server address on this laptop is unchanged). If you are on an unfamiliar Wi-Fi (a café, a hotel, a public place), sync again on another network (mobile data or a Wi-Fi you know); if it happens again, tell IT staff.", e.URL, httpsURL)) + tail
+	}
 	if e.HTTPSErr != nil {
 		return pick(lang,
 			fmt.Sprintf("Máy chủ %s nay chỉ dùng https://. Máy này đã thử %s nhưng không đồng bộ được ở đó. Hãy báo cán bộ CNTT: cần kiểm tra máy chủ ở địa chỉ https đó, hoặc đăng ký lại máy này với địa chỉ đúng của máy chủ (dữ liệu trên máy giữ nguyên).", e.URL, httpsURL),

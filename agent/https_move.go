@@ -3,41 +3,49 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync/atomic"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
+
+// errNotThisServer: what answered at the https:// address an http://
+// server pointed to took the WebSocket but is not the Hamlet server this
+// laptop enrolled with: it sent no Welcome (another protocol), or the
+// Welcome of another server.
+var errNotThisServer = errors.New("what answered there is not the Hamlet server this laptop enrolled with")
 
 // movedToHTTPS: a sync to server, an http:// address, failed with err.
 // When err is the server's answer that it speaks https only (Go's 400
 // "Client sent an HTTP request to an HTTPS server", nginx's "plain HTTP
 // request was sent to HTTPS port", a redirect to https:// on the same
-// host), the server was moved to https:// after this laptop enrolled:
-// the https:// address it points to, on the same host, is tried. When a
-// Hamlet server answers there, with a certificate this laptop trusts, and
-// takes the device's token (the server checks it before the WebSocket
-// opens: no other server holds it), it is the address from now on: stored
-// in the enrollment when server is the enrollment's, and returned. Never
-// another host, never http://; a certificate that fails stores nothing,
+// host), the server may have moved to https:// after this laptop
+// enrolled: the https:// address it points to, on the same host, is
+// tried. Only when the Hamlet server this laptop enrolled with answers
+// there (its Welcome, with the enrollment's server id: welcomedAt), with
+// a certificate this laptop trusts, is it followed (ok): stored in the
+// enrollment when server is the enrollment's, and returned. A redirect, or a WebSocket that opens, is
+// not enough: a hostile network can redirect to any service on the host,
+// and one stored would leave the laptop never syncing again, with no way
+// back. Never another host, never http://; whatever fails stores nothing,
 // and the failure is kept in err (ConnectError.HTTPSErr) for its message
-// to say what IT staff must do.
+// to say what it is and what to do.
 func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *SyncOptions, err error) (string, bool) {
 	var ce *ConnectError
 	if !errors.As(err, &ce) || !errors.Is(ce.Err, errWantsHTTPS) || ce.HTTPS == "" || ctx.Err() != nil {
 		return "", false
 	}
 	from, perr := url.Parse(server)
-	to, terr := url.Parse(ce.HTTPS)
-	if perr != nil || terr != nil || from.Scheme != "http" || to.Scheme != "https" || !strings.EqualFold(from.Hostname(), to.Hostname()) {
+	dest, terr := url.Parse(ce.HTTPS)
+	if perr != nil || terr != nil || from.Scheme != "http" || dest.Scheme != "https" || !strings.EqualFold(from.Hostname(), dest.Hostname()) {
 		return "", false
 	}
-	var sent, recv atomic.Int64
-	w, derr := r.dial(ctx, ce.HTTPS, token, opts, &sent, &recv)
-	if derr != nil {
-		ce.HTTPSErr = derr
+	if werr := r.welcomedAt(ctx, ce.HTTPS, token, opts); werr != nil {
+		ce.HTTPSErr = werr
 		return "", false
 	}
-	w.close()
 	// In one write transaction: the app's roster fetch edits it too.
 	if eerr := r.editEnrollment(ctx, func(en *Enrollment) bool {
 		if en.Server != server {
@@ -50,4 +58,52 @@ func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *
 		return "", false
 	}
 	return ce.HTTPS, true
+}
+
+// welcomedAt checks that the Hamlet server this laptop enrolled with
+// answers at server: it opens a connection with the device's token,
+// sends Hello and reads the Welcome, whose server id must be the
+// enrollment's (an enrollment from before the id was kept: a Welcome of
+// this protocol). Nil when it is; else why not (errNotThisServer when
+// what answered is not it).
+func (r *Replica) welcomedAt(ctx context.Context, server, token string, opts *SyncOptions) error {
+	en, err := r.Enrollment(ctx)
+	if err != nil {
+		return err
+	}
+	var sent, recv atomic.Int64
+	w, err := r.dial(ctx, server, token, opts, &sent, &recv)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	hello := &syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: r.now().UnixMilli()}
+	if err := w.send(hello); err != nil {
+		return &ConnectError{URL: server, Err: fmt.Errorf("send hello: %w", err)}
+	}
+	m, err := w.recv(ctx)
+	for err == nil {
+		if _, ok := m.(*syncproto.Notify); !ok {
+			break
+		}
+		m, err = w.recv(ctx)
+	}
+	var pe *syncproto.Error
+	switch {
+	case errors.As(err, &pe):
+		// A frame no Hamlet server sends (text, undecodable).
+		return fmt.Errorf("read welcome: %w (%w)", errNotThisServer, err)
+	case err != nil:
+		return &ConnectError{URL: server, Err: fmt.Errorf("read welcome: %w", err)}
+	}
+	wel, ok := m.(*syncproto.Welcome)
+	switch {
+	case !ok:
+		return fmt.Errorf("got %s, not a welcome: %w", m.Type(), errNotThisServer)
+	case en != nil && en.ServerID != "" && wel.Server.String() != en.ServerID:
+		return fmt.Errorf("welcome of another server: %w", errNotThisServer)
+	case (en == nil || en.ServerID == "") && wel.Protocol != syncproto.ProtocolVersion:
+		return fmt.Errorf("welcome of protocol %d: %w", wel.Protocol, errNotThisServer)
+	}
+	return nil
 }
