@@ -26,25 +26,26 @@ var errNotThisServer = errors.New("what answered there is not the Hamlet server 
 // tried. Only when the Hamlet server this laptop enrolled with answers
 // there (its Welcome, with the enrollment's server id: welcomedAt), with
 // a certificate this laptop trusts, is it followed (ok): stored in the
-// enrollment when server is the enrollment's, and returned. A redirect, or a WebSocket that opens, is
+// enrollment when server is the enrollment's (stored), else for this run
+// only (a run's own --server). A redirect, or a WebSocket that opens, is
 // not enough: a hostile network can redirect to any service on the host,
 // and one stored would leave the laptop never syncing again, with no way
 // back. Never another host, never http://; whatever fails stores nothing,
 // and the failure is kept in err (ConnectError.HTTPSErr) for its message
 // to say what it is and what to do.
-func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *SyncOptions, err error) (string, bool) {
+func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *SyncOptions, err error) (to string, stored, ok bool) {
 	var ce *ConnectError
 	if !errors.As(err, &ce) || !errors.Is(ce.Err, errWantsHTTPS) || ce.HTTPS == "" || ctx.Err() != nil {
-		return "", false
+		return "", false, false
 	}
 	from, perr := url.Parse(server)
 	dest, terr := url.Parse(ce.HTTPS)
 	if perr != nil || terr != nil || from.Scheme != "http" || dest.Scheme != "https" || !strings.EqualFold(from.Hostname(), dest.Hostname()) {
-		return "", false
+		return "", false, false
 	}
 	if werr := r.welcomedAt(ctx, ce.HTTPS, token, opts); werr != nil {
 		ce.HTTPSErr = werr
-		return "", false
+		return "", false, false
 	}
 	// In one write transaction: the app's roster fetch edits it too.
 	if eerr := r.editEnrollment(ctx, func(en *Enrollment) bool {
@@ -52,12 +53,13 @@ func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *
 			return false // a run's own --server: that run's only
 		}
 		en.Server = ce.HTTPS
+		stored = true
 		return true
 	}); eerr != nil {
 		ce.HTTPSErr = eerr
-		return "", false
+		return "", false, false
 	}
-	return ce.HTTPS, true
+	return ce.HTTPS, stored, true
 }
 
 // welcomedAt checks that the Hamlet server this laptop enrolled with

@@ -147,6 +147,10 @@ type SyncSummary struct {
 	// enrollment's http:// one, which the server no longer answers
 	// (https_move.go): the address from now on, said once.
 	ServerMoved string `json:"server_moved,omitempty"`
+	// ServerMovedOnce: the address synced with was the run's own
+	// (--server), not the enrollment's: the sync followed the server to
+	// ServerMoved for this run only, and nothing was stored.
+	ServerMovedOnce bool `json:"server_moved_once,omitempty"`
 }
 
 // Bytes is the total on the wire.
@@ -181,7 +185,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 		s.Fork = o.Fork
 	}
 	if o.ServerMoved != "" {
-		s.ServerMoved = o.ServerMoved
+		s.ServerMoved, s.ServerMovedOnce = o.ServerMoved, o.ServerMovedOnce
 	}
 }
 
@@ -225,10 +229,10 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 			}
 			continue
 		}
-		if to, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
+		if to, stored, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
 			// The server moved to https://: the same sync goes on there
 			// (not a failed attempt).
-			server, total.ServerMoved = to, to
+			server, total.ServerMoved, total.ServerMovedOnce = to, to, !stored
 			attempt--
 			continue
 		}
@@ -362,14 +366,14 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			continue
 		}
 		recloned = false
-		if to, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
+		if to, stored, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
 			// The server moved to https://: from now on it is there, the
 			// photos' connections too; said once.
 			server = to
 			stopPhotos()
 			startPhotos(server)
 			if opts.OnSync != nil {
-				opts.OnSync(SyncSummary{ServerMoved: to}, nil)
+				opts.OnSync(SyncSummary{ServerMoved: to, ServerMovedOnce: !stored}, nil)
 			}
 			continue
 		}

@@ -121,7 +121,7 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 				return
 			}
 			st.Phase, st.Err, st.LastOK, st.Attempts = "online", nil, now, 0
-			if sum.ServerMoved != "" {
+			if sum.ServerMoved != "" && !sum.ServerMovedOnce { // once: the enrollment changed meanwhile, nothing stored
 				st.Moved = sum.ServerMoved
 			}
 			st.Pushed += sum.Pushed

@@ -55,6 +55,11 @@ func TestHTTPSMoveStoresOnlyThisLaptopsServer(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	defer front.Close()
+	// nginx's "return 301 https://$host$request_uri", from another port.
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, tlsSrv.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	defer redirect.Close()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o600))
 	run := func(dir string, args ...string) result {
@@ -80,6 +85,17 @@ func TestHTTPSMoveStoresOnlyThisLaptopsServer(t *testing.T) {
 		require.NoError(t, err)
 		return en.Server
 	}
+
+	t.Run("--server given once is followed for that run, not told as stored", func(t *testing.T) {
+		dir := t.TempDir()
+		r := run(dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+		require.Equal(t, 0, r.code, r.stderr)
+		r = run(dir, "sync", "--server", redirect.URL)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Equal(t, ts.URL, stored(dir), "--server given once was stored")
+		require.NotContains(t, r.stdout+r.stderr, "đã lưu trên máy này", "told as stored, though the enrollment keeps %s", ts.URL)
+		require.Contains(t, r.stdout+r.stderr, tlsSrv.URL, "the address to use from now on is not said")
+	})
 
 	for _, c := range []struct {
 		name   string

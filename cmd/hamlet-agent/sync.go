@@ -82,7 +82,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			if s.ServerMoved != "" { // said once, alone: the sessions go on there
 				*server = s.ServerMoved
 				if !e.json {
-					e.serverMoved(s.ServerMoved)
+					e.serverMoved(s)
 					return
 				}
 			}
@@ -139,7 +139,7 @@ func (e *env) summary(s agent.SyncSummary) {
 		"Synced: sent %d, received %d, conflicts %d, refused %d; %s in %s\n"),
 		s.Pushed, s.Pulled+s.Cloned, s.Conflicts, s.Rejected, i18n.Bytes(s.Bytes(), e.lang), i18n.Duration(s.Duration.Round(time.Millisecond), e.lang))
 	if s.ServerMoved != "" {
-		e.serverMoved(s.ServerMoved)
+		e.serverMoved(s)
 	}
 	if s.Cloned > 0 || s.CloneHeld != nil {
 		held := s.CloneHeld
@@ -169,10 +169,16 @@ func (e *env) summary(s agent.SyncSummary) {
 }
 
 // serverMoved says, once, that the server's address is now its https://
-// one, stored (agent.SyncSummary.ServerMoved).
-func (e *env) serverMoved(to string) {
+// one (agent.SyncSummary.ServerMoved): stored, or, when the address
+// synced with was this run's --server, used for this run only.
+func (e *env) serverMoved(s agent.SyncSummary) {
+	if s.ServerMovedOnce {
+		fmt.Fprintf(e.stdout, e.tr("Máy chủ đã chuyển sang https://: lần đồng bộ này dùng địa chỉ %s. Địa chỉ đã đăng ký trên máy này không đổi; nếu dùng --server, từ nay hãy dùng --server %s.\n",
+			"The server moved to https://: this sync used %s. The address this laptop is enrolled with is unchanged; if you use --server, use --server %s from now on.\n"), s.ServerMoved, s.ServerMoved)
+		return
+	}
 	fmt.Fprintf(e.stdout, e.tr("Máy chủ đã chuyển sang https://: địa chỉ máy chủ nay là %s, đã lưu trên máy này để đồng bộ từ nay.\n",
-		"The server moved to https://: its address is now %s, saved on this laptop for every sync from now on.\n"), to)
+		"The server moved to https://: its address is now %s, saved on this laptop for every sync from now on.\n"), s.ServerMoved)
 }
 
 // cloned says what a first sync brought to the laptop, in plain words:
