@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 	"sync/atomic"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -40,7 +39,7 @@ func (r *Replica) movedToHTTPS(ctx context.Context, server, token string, opts *
 	}
 	from, perr := url.Parse(server)
 	dest, terr := url.Parse(ce.HTTPS)
-	if perr != nil || terr != nil || from.Scheme != "http" || dest.Scheme != "https" || !strings.EqualFold(from.Hostname(), dest.Hostname()) {
+	if perr != nil || terr != nil || from.Scheme != "http" || dest.Scheme != "https" || !sameHost(from.Hostname(), dest.Hostname()) {
 		return "", false, false
 	}
 	if werr := r.welcomedAt(ctx, ce.HTTPS, token, opts); werr != nil {
@@ -108,4 +107,26 @@ func (r *Replica) welcomedAt(ctx context.Context, server, token string, opts *Sy
 		return fmt.Errorf("welcome of protocol %d: %w", wel.Protocol, errNotThisServer)
 	}
 	return nil
+}
+
+// sameHost compares two host names (or host:port) as DNS does: ASCII
+// letters in either case alike, nothing else folded (strings.EqualFold folds
+// Unicode: "localhoſt", with U+017F, would be "localhost").
+func sameHost(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if asciiLower(a[i]) != asciiLower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func asciiLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

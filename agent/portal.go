@@ -32,11 +32,11 @@ func answerError(server string, reqURL *url.URL, resp *http.Response, body []byt
 		if err != nil {
 			break
 		}
-		if (reqURL.Scheme == "http" || reqURL.Scheme == "ws") && loc.Scheme == "https" && strings.EqualFold(loc.Hostname(), reqURL.Hostname()) {
+		if (reqURL.Scheme == "http" || reqURL.Scheme == "ws") && loc.Scheme == "https" && sameHost(loc.Hostname(), reqURL.Hostname()) {
 			// nginx's "return 301 https://$host$request_uri": the server, in https://.
 			return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s to https: %w", status, what, errWantsHTTPS), HTTPS: redirectedBase(server, reqURL, loc)}
 		}
-		if !strings.EqualFold(loc.Host, reqURL.Host) {
+		if !sameHost(loc.Host, reqURL.Host) {
 			return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s to another host: %w", status, what, errSignIn)}
 		}
 	case status == http.StatusOK && isHTML(resp.Header.Get("Content-Type"), body):

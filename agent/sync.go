@@ -145,7 +145,9 @@ type SyncSummary struct {
 	Resent int `json:"resent,omitempty"`
 	// ServerMoved is the https:// address this sync moved to from the
 	// enrollment's http:// one, which the server no longer answers
-	// (https_move.go): the address from now on, said once.
+	// (https_move.go): the address from now on, said once. Set only
+	// once a session there has run: in Watch, with the first summary of
+	// a session there that did not fail.
 	ServerMoved string `json:"server_moved,omitempty"`
 	// ServerMovedOnce: the address synced with was the run's own
 	// (--server), not the enrollment's: the sync followed the server to
@@ -344,6 +346,20 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	}
 	startPhotos(server)
 	defer func() { stopPhotos() }()
+	// A move to https:// (movedToHTTPS) is said with the first summary of
+	// a session there that did not fail: said alone, before any session
+	// ran there, it told the app the laptop was synced (online, a last
+	// sync time) while nothing had synced yet.
+	var moved SyncSummary
+	if onSync := opts.OnSync; onSync != nil {
+		opts.OnSync = func(s SyncSummary, err error) {
+			if err == nil && moved.ServerMoved != "" {
+				s.ServerMoved, s.ServerMovedOnce = moved.ServerMoved, moved.ServerMovedOnce
+				moved = SyncSummary{}
+			}
+			onSync(s, err)
+		}
+	}
 	recloned := false
 	for ctx.Err() == nil {
 		start := opts.ioNow()
@@ -368,13 +384,12 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		recloned = false
 		if to, stored, ok := r.movedToHTTPS(ctx, server, token, &opts, err); ok {
 			// The server moved to https://: from now on it is there, the
-			// photos' connections too; said once.
+			// photos' connections too; said once, by the first session
+			// there that does not fail (opts.OnSync, above).
 			server = to
+			moved = SyncSummary{ServerMoved: to, ServerMovedOnce: !stored}
 			stopPhotos()
 			startPhotos(server)
-			if opts.OnSync != nil {
-				opts.OnSync(SyncSummary{ServerMoved: to, ServerMovedOnce: !stored}, nil)
-			}
 			continue
 		}
 		if forkNeeded(err) {

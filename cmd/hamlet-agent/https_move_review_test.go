@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -124,4 +125,22 @@ func TestHTTPSMoveStoresOnlyThisLaptopsServer(t *testing.T) {
 			require.NotContains(t, r.stdout+r.stderr, other.URL)
 		})
 	}
+
+	t.Run("a redirect to a host that only Unicode folding makes the same", func(t *testing.T) {
+		// "localhoſt" (U+017F, long s) folds to "localhost" in Unicode,
+		// never in DNS: another host, not the server in https://.
+		_, port, _ := strings.Cut(strings.TrimPrefix(tlsSrv.URL, "https://"), ":")
+		odd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "https://localho\u017ft:"+port+r.URL.RequestURI())
+			w.WriteHeader(http.StatusMovedPermanently)
+		}))
+		defer odd.Close()
+		_, oddPort, _ := strings.Cut(strings.TrimPrefix(odd.URL, "http://"), ":")
+		dir := t.TempDir()
+		r := run(dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))
+		require.Equal(t, 0, r.code, r.stderr)
+		r = run(dir, "sync", "--server", "http://localhost:"+oddPort)
+		require.NotEqual(t, 0, r.code)
+		require.NotContains(t, r.stderr, "https://", "told as the server moved to https://: %s", r.stderr)
+	})
 }

@@ -79,11 +79,11 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), watchMessage(err, e.lang))
 				return
 			}
-			if s.ServerMoved != "" { // said once, alone: the sessions go on there
+			if s.ServerMoved != "" { // said once, with the first session there: the sessions go on there
 				*server = s.ServerMoved
 				if !e.json {
 					e.serverMoved(s)
-					return
+					s.ServerMoved = "" // said: the summary below does not say it again
 				}
 			}
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
