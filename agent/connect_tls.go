@@ -19,17 +19,23 @@ var errWantsHTTPS = errors.New("the server speaks https only")
 
 // errServerDown: what answered at the server's address is a gateway (nginx,
 // a load balancer) whose Hamlet server behind it is not answering for now
-// (502, 503, 504 while it restarts for an upgrade or a reboot), or a 5xx
-// without the Hamlet server's JSON error body. The address is right: a
-// sync tries again, and sync --watch and the app go on.
+// (502, 503, 504 while it restarts for an upgrade or a reboot; 520-524
+// from a CDN in front of it), without the Hamlet server's JSON error body.
+// The address is right: a sync tries again, and sync --watch and the app
+// go on.
 var errServerDown = errors.New("the server is not answering for now")
 
 // notHamlet is the ConnectError of a server's answer that is no Hamlet
 // answer (status, body): a server that wants https:// is told as one, a
-// 5xx (a gateway's page while the server restarts) as a server not
-// answering for now.
+// gateway's 502, 503 or 504 (its page while the server restarts) as a
+// server not answering for now (gatewayDown). Any other 5xx is no Hamlet
+// answer: the Hamlet server writes its own errors as JSON, and another
+// application at a mistyped address answers 500 (its error page) or 501
+// (python3 -m http.server to any POST) for good; told as a server
+// restarting, the volunteer would try again for ever, and sync --watch
+// would retry it for ever (review 177).
 func notHamlet(server string, status int, body []byte, what string) *ConnectError {
-	if status >= 500 && status <= 599 {
+	if gatewayDown(status) {
 		return &ConnectError{URL: server, Err: fmt.Errorf("HTTP %d%s: %w", status, what, errServerDown)}
 	}
 	if status == http.StatusBadRequest && (bytes.Contains(body, []byte("HTTP request to an HTTPS server")) || bytes.Contains(body, []byte("plain HTTP request was sent to HTTPS port"))) {
@@ -37,6 +43,19 @@ func notHamlet(server string, status int, body []byte, what string) *ConnectErro
 			HTTPS: "https://" + strings.TrimPrefix(server, "http://")}
 	}
 	return &ConnectError{URL: server, NotHamlet: true, Err: fmt.Errorf("HTTP %d%s", status, what)}
+}
+
+// gatewayDown: status is what a gateway (nginx, a load balancer, a CDN)
+// answers while the server behind it does not: 502, 503, 504, and the
+// CDNs' 520-524 (the origin down, refusing, timing out).
+func gatewayDown(status int) bool {
+	switch {
+	case status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
+		return true
+	case status >= 520 && status <= 524:
+		return true
+	}
+	return false
 }
 
 // connectCause tells why a connection failed, for ConnectError.Message:

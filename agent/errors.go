@@ -361,8 +361,8 @@ func (e *ConnectError) AppMessage(lang string) string {
 func (e *ConnectError) downMessage(lang string, again bool) string {
 	if e.Enrolling {
 		return pick(lang,
-			fmt.Sprintf("Máy chủ %s tạm thời chưa trả lời (có thể đang khởi động lại). Hãy thử lại sau vài phút. Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", e.URL),
-			fmt.Sprintf("The server at %s is not answering for now (it may be restarting). Try again in a few minutes. This laptop is not enrolled; the code is not used up.", e.URL))
+			fmt.Sprintf("Máy chủ %s tạm thời chưa trả lời (có thể đang khởi động lại). Hãy thử lại sau vài phút; nếu vẫn vậy, hãy kiểm tra lại địa chỉ (hỏi tổ trưởng hoặc cán bộ CNTT). Máy này chưa được đăng ký; mã đăng ký chưa bị dùng.", e.URL),
+			fmt.Sprintf("The server at %s is not answering for now (it may be restarting). Try again in a few minutes; if it goes on, check the address (ask your team leader or IT staff). This laptop is not enrolled; the code is not used up.", e.URL))
 	}
 	if again {
 		return pick(lang,
