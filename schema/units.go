@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
@@ -434,6 +435,24 @@ func codeHeadedOtherwise(fields []string) bool {
 	return true
 }
 
+// nextLeadsWithHamletCode: the first line of cr that is not blank starts
+// with a hamlet code. A header led by a column named as a code (Mã xã,
+// Mã hộ) is told to rename that column Mã ấp only if it holds the hamlets'
+// codes: one of the communes' codes, renamed, would still hold no hamlet
+// code (review 177). Read only to word the error of the header before it.
+func nextLeadsWithHamletCode(cr *csv.Reader) bool {
+	for {
+		fields, err := cr.Read()
+		if err != nil {
+			return false
+		}
+		if cleanCells(fields) {
+			continue
+		}
+		return ValidateHamletCode(fields[0]) == nil
+	}
+}
+
 // ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
 // code,name[,type] (type ap if left out), under a header naming those
 // columns or none. Each hamlet's parent is the commune its code starts
@@ -517,7 +536,7 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			u.Type = "ap"
 		}
 		switch {
-		case ValidateHamletCode(u.Code) != nil && first && codeHeadedOtherwise(fields):
+		case ValidateHamletCode(u.Code) != nil && first && codeHeadedOtherwise(fields) && nextLeadsWithHamletCode(cr):
 			return nil, bad("đây là dòng tên cột, và cột đầu tiên, %q, có vẻ là cột mã ấp/khóm nhưng tên cột chưa đúng: hãy đặt tên cột đó là Mã ấp", "this is a header, and its first column, %q, looks like the hamlet code's under another name: head it code (Mã ấp)", fields[0])
 		case ValidateHamletCode(u.Code) != nil && first && hamletsHeaderLike(fields):
 			return nil, bad("đây là dòng tên cột nhưng cột đầu tiên không phải cột mã ấp/khóm: hãy đưa cột mã lên đầu, đặt tên là Mã ấp, và xoá cột STT nếu có", "this is a header but its first column is not the hamlet code: move the code column first, head it code (Mã ấp), and delete an STT column if there is one")
