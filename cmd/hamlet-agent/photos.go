@@ -317,13 +317,13 @@ func (e *env) photoSummary(ps *agent.PhotoSummary) {
 	for _, r := range ps.Resumes {
 		resumed += r.From
 	}
-	fmt.Fprintf(e.stdout, e.tr("Ảnh: gửi %d (%s", "Photos: sent %d (%s"), ps.Uploaded, i18n.Bytes(ps.Sent, e.lang))
+	fmt.Fprintf(e.stdout, e.tr("Ảnh: gửi %s (%s", "Photos: sent %s (%s"), i18n.Int(int64(ps.Uploaded), e.lang), i18n.Bytes(ps.Sent, e.lang))
 	if ps.Skipped > 0 {
 		fmt.Fprintf(e.stdout, e.tr(", %s máy chủ đã có nên không gửi lại", ", %s the server had, not sent again"), i18n.Bytes(ps.Skipped, e.lang))
 	}
-	fmt.Fprintf(e.stdout, e.tr("), nhận %d ảnh thu nhỏ\n", "), received %d thumbnails\n"), ps.Thumbs)
+	fmt.Fprintf(e.stdout, e.tr("), nhận %s ảnh thu nhỏ\n", "), received %s thumbnails\n"), i18n.Int(int64(ps.Thumbs), e.lang))
 	if ps.Pending > 0 {
-		fmt.Fprintf(e.stderr, e.tr("Còn %d ảnh chưa gửi hoặc chưa nhận được; Hamlet sẽ thử lại ở lần đồng bộ sau.", "%d photos are not sent or received yet; Hamlet tries again at the next sync."), ps.Pending)
+		fmt.Fprintf(e.stderr, e.tr("Còn %s ảnh chưa gửi hoặc chưa nhận được; Hamlet sẽ thử lại ở lần đồng bộ sau.", "%s photos are not sent or received yet; Hamlet tries again at the next sync."), i18n.Int(int64(ps.Pending), e.lang))
 		if m := ps.Message(e.lang); m != "" {
 			fmt.Fprintf(e.stderr, " (%s)", m)
 		}
