@@ -12,13 +12,13 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// TestReview177CutCloneOwnMoveOutEqualsServer: after a first sync
+// TestCutCloneOwnMoveOutEqualsServer: after a first sync
 // whose clone was cut, the volunteer edits a tutoring record of a household
 // and moves the household to the team's other hamlet, which the team then
 // loses. The server takes her push (made while the team held it) and the
 // record follows the household out of her scope. After the clone the
 // laptop must equal a fresh clone of the server.
-func TestReview177CutCloneOwnMoveOutEqualsServer(t *testing.T) {
+func TestCutCloneOwnMoveOutEqualsServer(t *testing.T) {
 	for _, cut := range []bool{true, false} {
 		t.Run(map[bool]string{true: "cut", false: "baseline"}[cut], func(t *testing.T) {
 			ctx := context.Background()

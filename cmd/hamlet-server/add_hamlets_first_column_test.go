@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// TestReview177HamletsHeaderFirstColumnTold: what add-hamlets tells of a
+// TestHamletsHeaderFirstColumnTold: what add-hamlets tells of a
 // header must match what the first column holds. A column of the
 // communes' codes (Mã xã) is not "the hamlet code under another name"
 // (renamed Mã ấp, it would still hold 32002, not a hamlet code), nor one
 // of households' codes (a households file given by mistake): 2e45391 told
 // both to head the column Mã ấp.
-func TestReview177HamletsHeaderFirstColumnTold(t *testing.T) {
+func TestHamletsHeaderFirstColumnTold(t *testing.T) {
 	st := newOperatorStore(t, "sqlite")
 	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
 	p := filepath.Join(t.TempDir(), "h.csv")

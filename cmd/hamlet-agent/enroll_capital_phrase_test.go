@@ -14,7 +14,7 @@ import (
 // letters make eight symbols of the codes' alphabet, by four, two and two
 // ("NHAP MA DK", "NHAN MA DK": type the code, receive the code), is sent as
 // a code, counts as a wrong try, and the real code is then throttled.
-func TestReview170CapitalPhraseNotSent(t *testing.T) {
+func TestEnrollCapitalPhraseNotSent(t *testing.T) {
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 1 }))
 	for i, in := range []string{"NHAP MA DK", "NHAN MA DK"} {
 		l := newLaptop(t, filepath.Join(t.TempDir(), string(rune('a'+i))))

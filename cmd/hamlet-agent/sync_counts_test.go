@@ -9,12 +9,12 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-// TestReview177SyncSummaryCountsAsTheCLIWrites: a laptop's first sync brings
+// TestSyncSummaryCountsAsTheCLIWrites: a laptop's first sync brings
 // a hamlet of 1,500 households (cloned as 1,500 rows). The sync line and
 // the clone's line must write their counts the same way, as the CLI
 // writes numbers (i18n.Int): 1.500 in Vietnamese, 1,500 in English,
 // not "nhận 1500" above "Đã tải về máy 1.500 bản ghi".
-func TestReview177SyncSummaryCountsAsTheCLIWrites(t *testing.T) {
+func TestSyncSummaryCountsAsTheCLIWrites(t *testing.T) {
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	dev := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)

@@ -13,7 +13,7 @@ import (
 // ấp khóm) is told "its first column is not the hamlet code: move the code
 // column first", though it is first: the operator looks for a column to
 // move. What to do is to head it Mã ấp.
-func TestReview170AddHamletsCodeHeaderFirstIsNotToldToMove(t *testing.T) {
+func TestAddHamletsCodeHeaderFirstIsNotToldToMove(t *testing.T) {
 	st := newOperatorStore(t, "sqlite")
 	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
 	p := filepath.Join(t.TempDir(), "h.csv")

@@ -24,7 +24,7 @@ import (
 // seconds. The volunteer is told "is not a Hamlet server, check the
 // address" (it is, and the address is right), and sync --watch (as the
 // app) stops for good instead of trying again once the server is back.
-func TestReview170ServerDownBehindNginx(t *testing.T) {
+func TestServerDownBehindNginx(t *testing.T) {
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)
 	require.NoError(t, err)

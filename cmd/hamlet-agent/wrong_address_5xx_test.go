@@ -17,13 +17,13 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-// TestReview177WrongAddress5xxIsNotHamlet: a volunteer types the address of
+// TestWrongAddress5xxIsNotHamlet: a volunteer types the address of
 // another web application (a typo'd port): python3 -m http.server, which
 // answers 501 to any POST, or an app whose every page is its 500 error page.
 // That is no Hamlet server: the agent must say to check the address, not
 // that the server is restarting and to try again in a few minutes (it
 // would be so for ever), and sync --watch must not retry it for ever.
-func TestReview177WrongAddress5xxIsNotHamlet(t *testing.T) {
+func TestWrongAddress5xxIsNotHamlet(t *testing.T) {
 	pyHTTP := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "SimpleHTTP/0.6 Python/3.12.3")
 		w.Header().Set("Content-Type", "text/html;charset=utf-8")
