@@ -432,6 +432,17 @@ func (e *ConnectError) httpsMessage(lang string) string {
 			fmt.Sprintf("Địa chỉ %s chuyển máy này sang %s, nhưng ở đó không phải máy chủ Hamlet mà máy này đã đăng ký, nên máy này không chuyển sang đó (địa chỉ máy chủ trên máy giữ nguyên). Nếu đang dùng Wi-Fi lạ (quán cà phê, khách sạn, nơi công cộng), hãy đồng bộ lại bằng mạng khác (4G hoặc Wi-Fi quen); nếu vẫn vậy, hãy báo cán bộ CNTT.", e.URL, httpsURL),
 			fmt.Sprintf("The address %s sent this laptop to %s, but what answers there is not the Hamlet server this laptop enrolled with, so the laptop did not move there (the server address on this laptop is unchanged). If you are on an unfamiliar Wi-Fi (a café, a hotel, a public place), sync again on another network (mobile data or a Wi-Fi you know); if it happens again, tell IT staff.", e.URL, httpsURL)) + tail
 	}
+	if se := (*ServerError)(nil); errors.As(e.HTTPSErr, &se) && se.Status == 0 {
+		// The Hamlet server at the https:// address took the WebSocket and
+		// refused the move's Hello (welcomedAt: an update of hamlet-agent
+		// needed, storage busy for now): what it said is what to do, as a
+		// session there would have said it before the Hello was checked,
+		// not enrolling again. (A refusal before the WebSocket, Status
+		// set, stays the message below: no Hamlet session there yet.)
+		return pick(lang,
+			fmt.Sprintf("Máy chủ %s nay chỉ dùng https:// (%s), nhưng máy chủ ở đó chưa đồng bộ với máy này (máy này chưa chuyển sang địa chỉ đó). ", e.URL, httpsURL),
+			fmt.Sprintf("The server at %s now uses https:// only (%s), but the server there did not sync with this laptop (the laptop did not move to that address). ", e.URL, httpsURL)) + se.Message(lang)
+	}
 	if e.HTTPSErr != nil {
 		return pick(lang,
 			fmt.Sprintf("Máy chủ %s nay chỉ dùng https://. Máy này đã thử %s nhưng không đồng bộ được ở đó. Hãy báo cán bộ CNTT: cần kiểm tra máy chủ ở địa chỉ https đó, hoặc đăng ký lại máy này với địa chỉ đúng của máy chủ (dữ liệu trên máy giữ nguyên).", e.URL, httpsURL),
