@@ -46,13 +46,15 @@ func notHamlet(server string, status int, body []byte, what string) *ConnectErro
 }
 
 // gatewayDown: status is what a gateway (nginx, a load balancer, a CDN)
-// answers while the server behind it does not: 502, 503, 504, and the
-// CDNs' 520-524 (the origin down, refusing, timing out).
+// answers while the server behind it does not: 502, 503, 504, the CDNs'
+// 520-524 (the origin down, refusing, timing out), and Cloudflare's 530
+// (error 1033: the Cloudflare Tunnel's cloudflared, on the server's own
+// machine, is not connected while that machine reboots).
 func gatewayDown(status int) bool {
 	switch {
 	case status == http.StatusBadGateway, status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
 		return true
-	case status >= 520 && status <= 524:
+	case status >= 520 && status <= 524, status == 530:
 		return true
 	}
 	return false
