@@ -435,11 +435,14 @@ func codeHeadedOtherwise(fields []string) bool {
 	return true
 }
 
-// nextLeadsWithHamletCode: the first line of cr that is not blank starts
-// with a hamlet code. A header led by a column named as a code (Mã xã,
-// Mã hộ) is told to rename that column Mã ấp only if it holds the hamlets'
-// codes: one of the communes' codes, renamed, would still hold no hamlet
-// code (review 177). Read only to word the error of the header before it.
+// nextLeadsWithHamletCode: a line of cr after the header starts with a
+// hamlet code. A header led by a column named as a code (Mã xã, Mã hộ) is
+// told to rename that column Mã ấp only if it holds the hamlets' codes:
+// one of the communes' codes, renamed, would still hold no hamlet code
+// (review 177). Not only the first line under it: official forms put a
+// row of the columns' numbers ((1),(2)) or a title under the header, and
+// Excel keeps blank rows, before the hamlets. Read only to word the error
+// of the header before it.
 func nextLeadsWithHamletCode(cr *csv.Reader) bool {
 	for {
 		fields, err := cr.Read()
@@ -449,7 +452,9 @@ func nextLeadsWithHamletCode(cr *csv.Reader) bool {
 		if cleanCells(fields) {
 			continue
 		}
-		return ValidateHamletCode(fields[0]) == nil
+		if ValidateHamletCode(fields[0]) == nil {
+			return true
+		}
 	}
 }
 
