@@ -469,7 +469,9 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 	var out []AdminUnit
 	seen := map[string]int{}
 	col := map[string]int{"code": 0, "name": 1, "type": 2}
-	for first := true; ; first = false {
+	// first: the first line that is not blank (Excel writes a row left
+	// blank above the header as ",,"): the header, if there is one.
+	for started, first := false, true; ; first = !started {
 		fields, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -484,6 +486,7 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		if cleanCells(fields) {
 			continue
 		}
+		started = true
 		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(strings.Join(strings.Fields(fields[0]), " "))) {
 			// A header: its columns by name where it names them (in English
 			// or Vietnamese, with or without marks: code,tên,loại; Mã ấp/khóm,

@@ -36,3 +36,31 @@ func TestAddHamletsCodeHeaderOverRowsBeforeTheCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestAddHamletsHeaderUnderBlankRows: a row left blank above the header
+// (Excel writes it ",,") does not make the header a hamlet: "Mã ấp,Tên ấp"
+// under it was refused as ""Mã ấp" không phải mã ấp/khóm".
+func TestAddHamletsHeaderUnderBlankRows(t *testing.T) {
+	st := newOperatorStore(t, "sqlite")
+	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	p := filepath.Join(t.TempDir(), "h.csv")
+	for _, tc := range []struct{ name, file, want string }{
+		{"blank row, right header", ",\nMã ấp,Tên ấp\n32002-41,Ấp 41\n", ""},
+		{"BOM, blank rows, right header", "\ufeff,,\r\n,,\r\nMã ấp,Tên ấp,Loại\r\n32002-42,Khóm 42,khom\r\n", ""},
+		{"blank row, code under another name", ",\nMã số,Tên ấp\n32002-43,Ấp 43\n", "hãy đặt tên cột đó là Mã ấp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(p, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
+			t.Logf("%q: code %d: %s", tc.file, code, errOut)
+			if tc.want == "" {
+				assert.Equal(t, 0, code, errOut)
+				return
+			}
+			assert.NotEqual(t, 0, code)
+			assert.Contains(t, errOut, tc.want)
+		})
+	}
+}
