@@ -432,7 +432,7 @@ func (e *ConnectError) httpsMessage(lang string) string {
 			fmt.Sprintf("Địa chỉ %s chuyển máy này sang %s, nhưng ở đó không phải máy chủ Hamlet mà máy này đã đăng ký, nên máy này không chuyển sang đó (địa chỉ máy chủ trên máy giữ nguyên). Nếu đang dùng Wi-Fi lạ (quán cà phê, khách sạn, nơi công cộng), hãy đồng bộ lại bằng mạng khác (4G hoặc Wi-Fi quen); nếu vẫn vậy, hãy báo cán bộ CNTT.", e.URL, httpsURL),
 			fmt.Sprintf("The address %s sent this laptop to %s, but what answers there is not the Hamlet server this laptop enrolled with, so the laptop did not move there (the server address on this laptop is unchanged). If you are on an unfamiliar Wi-Fi (a café, a hotel, a public place), sync again on another network (mobile data or a Wi-Fi you know); if it happens again, tell IT staff.", e.URL, httpsURL)) + tail
 	}
-	if se := (*ServerError)(nil); errors.As(e.HTTPSErr, &se) && se.Status == 0 {
+	if se := httpsRefusal(e); se != nil {
 		// The Hamlet server at the https:// address took the WebSocket and
 		// refused the move's Hello (welcomedAt: an update of hamlet-agent
 		// needed, storage busy for now): what it said is what to do, as a

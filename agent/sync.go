@@ -289,6 +289,9 @@ func retryable(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code.Retryable()
 	}
+	if se := httpsRefusal(err); se != nil {
+		return se.Code.Retryable()
+	}
 	var ce *ConnectError
 	if errors.As(err, &ce) {
 		return !ce.NotHamlet
@@ -310,12 +313,34 @@ func fatal(err error) bool {
 		}
 		return se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden
 	}
+	if se := httpsRefusal(err); se != nil {
+		return fatal(se)
+	}
 	var ce *ConnectError
 	if errors.As(err, &ce) {
 		return ce.NotHamlet
 	}
 	// A damaged file or a full disk: a person must repair it or free space.
 	return NeedsPerson(err)
+}
+
+// StopsWatch: err stops sync --watch and the app's syncing (fatal), so it
+// is not one to say "will retry" of.
+func StopsWatch(err error) bool { return fatal(err) }
+
+// httpsRefusal is the Hamlet server's refusal of the Hello that checked a
+// move to https:// (movedToHTTPS: a ServerError read from the WebSocket,
+// no HTTP status), nil for any other error. It is what a session there
+// would have been refused with, and is as fatal or as retryable: an agent
+// too old for the server stops sync --watch and the app as at the https://
+// address itself; storage busy for now is tried again.
+func httpsRefusal(err error) *ServerError {
+	var ce *ConnectError
+	var se *ServerError
+	if !errors.As(err, &ce) || !errors.Is(ce.Err, errWantsHTTPS) || !errors.As(ce.HTTPSErr, &se) || se.Status != 0 {
+		return nil
+	}
+	return se
 }
 
 // Watch keeps syncing while ctx lives: it pulls when the server notifies,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // progressThreshold: syncs smaller than this finish before a bar helps.
@@ -70,11 +69,12 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		rosterFetched := false
 		opts.OnSync = func(s agent.SyncSummary, err error) {
 			if err != nil {
-				if errors.Is(err, &syncproto.Error{Code: syncproto.CodeTokenRevoked}) || errors.Is(err, &syncproto.Error{Code: syncproto.CodeUnauthorized}) {
-					return // no retry: Watch returns it and the exit message explains (agent.RevokedError)
-				}
-				if agent.NeedsPerson(err) {
-					return // a damaged file or a full disk: Watch stops and the exit message explains
+				if agent.StopsWatch(err) {
+					// No retry: Watch returns it and the exit message
+					// explains (a revoked token, agent.RevokedError; an
+					// agent too old for the server; a damaged file or a
+					// full disk; no Hamlet server at the address).
+					return
 				}
 				fmt.Fprintf(e.stderr, "%s %s: %s\n", time.Now().In(vnZone).Format("15:04:05"), e.tr("Mất kết nối, sẽ thử lại", "Disconnected, will retry"), watchMessage(err, e.lang))
 				return
