@@ -1,16 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -61,31 +55,9 @@ func TestHTTPSMoveStoresOnlyThisLaptopsServer(t *testing.T) {
 		http.Redirect(w, r, tlsSrv.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
 	defer redirect.Close()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o600))
-	run := func(dir string, args ...string) result {
-		cmd := exec.Command(bin, append(args, "--data-dir", dir)...)
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			require.NoError(t, err)
-		}
-		return result{code, out.String(), errb.String()}
-	}
-	stored := func(dir string) string {
-		e := &env{dataDir: dir}
-		r, err := e.open(context.Background())
-		require.NoError(t, err)
-		defer r.Close()
-		en, err := r.Enrollment(context.Background())
-		require.NoError(t, err)
-		return en.Server
-	}
+	ca := trustFile(t, tlsSrv)
+	run := func(dir string, args ...string) result { return runTrusting(t, bin, ca, dir, args...) }
+	stored := func(dir string) string { return storedServer(t, dir) }
 
 	t.Run("--server given once is followed for that run, not told as stored", func(t *testing.T) {
 		dir := t.TempDir()

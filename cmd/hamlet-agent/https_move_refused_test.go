@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-
-	"github.com/hamlet-vn/hamlet/agent"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -52,22 +46,8 @@ func TestHTTPSMoveCheckRefusedByTheServerSaysWhy(t *testing.T) {
 		http.Redirect(w, r, hamletTLS.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
 	defer redirect.Close()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hamletTLS.Certificate().Raw}), 0o600))
-	run := func(dir string, args ...string) result {
-		cmd := exec.Command(bin, append(args, "--data-dir", dir)...)
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			require.NoError(t, err)
-		}
-		return result{code, out.String(), errb.String()}
-	}
+	ca := trustFile(t, hamletTLS)
+	run := func(dir string, args ...string) result { return runTrusting(t, bin, ca, dir, args...) }
 	tooOld := syncproto.SchemaAdvice{Agent: schema.Version, Min: schema.Version + 1, Max: schema.Version + 1}.Err()
 	for _, c := range []struct {
 		name string
@@ -117,17 +97,10 @@ func TestHTTPSMoveEnrollmentWithoutServerID(t *testing.T) {
 	good, bad := to(tlsSrv.URL), to(other.URL)
 	defer good.Close()
 	defer bad.Close()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o600))
+	ca := trustFile(t, tlsSrv)
 	run := func(dir string, args ...string) (int, string) {
-		cmd := exec.Command(bin, append(args, "--data-dir", dir)...)
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return code, string(out)
+		r := runTrusting(t, bin, ca, dir, args...)
+		return r.code, r.stdout + r.stderr
 	}
 	edit := func(dir string, f func(*agent.Enrollment)) string {
 		e := &env{dataDir: dir}

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,13 +45,11 @@ func TestHTTPSMoveCheckRefusedTooOldStopsWatch(t *testing.T) {
 		http.Redirect(w, r, hamletTLS.URL+r.URL.RequestURI(), http.StatusMovedPermanently)
 	}))
 	defer redirect.Close()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hamletTLS.Certificate().Raw}), 0o600))
+	ca := trustFile(t, hamletTLS)
 	watch := func(dir, server, lang string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "sync", "--watch", "--server", server, "--data-dir", dir, "--lang", lang)
-		cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca)
+		cmd := trusting(ctx, bin, ca, dir, "sync", "--watch", "--server", server, "--lang", lang)
 		out, err := cmd.CombinedOutput()
 		if ctx.Err() != nil {
 			return string(out), ctx.Err()
@@ -88,8 +82,7 @@ func TestHTTPSMoveCheckRefusedTooOldStopsWatch(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "sync", "--watch", "--server", redirect.URL, "--data-dir", dir)
-	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+ca)
+	cmd := trusting(ctx, bin, ca, dir, "sync", "--watch", "--server", redirect.URL)
 	out, _ := cmd.CombinedOutput()
 	t.Logf("busy: %s", out)
 	assert.Error(t, ctx.Err(), "sync --watch stopped for a server busy for now: %s", out)
