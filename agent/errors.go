@@ -308,7 +308,15 @@ type ConnectError struct {
 	HTTPSErr error
 }
 
-func (e *ConnectError) Error() string { return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err) }
+// Error says also why https:// could not be used (HTTPSErr): IT staff's
+// detail (status's last error), and a revocation told there is read as one
+// (status looks for token_revoked in it).
+func (e *ConnectError) Error() string {
+	if e.HTTPSErr != nil {
+		return fmt.Sprintf("agent: connect %s: %v; at %s: %v", e.URL, e.Err, e.HTTPS, e.HTTPSErr)
+	}
+	return fmt.Sprintf("agent: connect %s: %v", e.URL, e.Err)
+}
 func (e *ConnectError) Unwrap() error { return e.Err }
 
 func (e *ConnectError) Message(lang string) string {

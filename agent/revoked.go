@@ -110,6 +110,13 @@ func (e *RevokedError) message(lang string, app bool) string {
 // returned as it is.
 func (r *Replica) explainRevoked(ctx context.Context, server string, err error) error {
 	var se *ServerError
+	if hs := httpsRefusal(err); hs != nil && hs.Code == syncproto.CodeTokenRevoked {
+		// Revoked, as the server said at the https:// address it moved
+		// to (movedToHTTPS): enrolling again is done there.
+		var ce *ConnectError
+		errors.As(err, &ce)
+		err, server = hs, ce.HTTPS
+	}
 	if err == nil || !errors.As(err, &se) || (se.Code != syncproto.CodeTokenRevoked && se.Code != syncproto.CodeUnauthorized) {
 		return err
 	}

@@ -330,14 +330,16 @@ func StopsWatch(err error) bool { return fatal(err) }
 
 // httpsRefusal is the Hamlet server's refusal of the Hello that checked a
 // move to https:// (movedToHTTPS: a ServerError read from the WebSocket,
-// no HTTP status), nil for any other error. It is what a session there
+// no HTTP status), or of its connection because this device's token was
+// revoked (HTTP 403, token_revoked: only a Hamlet server that holds the
+// token says so); nil for any other error. It is what a session there
 // would have been refused with, and is as fatal or as retryable: an agent
-// too old for the server stops sync --watch and the app as at the https://
-// address itself; storage busy for now is tried again.
+// too old for the server, or revoked, stops sync --watch and the app as at
+// the https:// address itself; storage busy for now is tried again.
 func httpsRefusal(err error) *ServerError {
 	var ce *ConnectError
 	var se *ServerError
-	if !errors.As(err, &ce) || !errors.Is(ce.Err, errWantsHTTPS) || !errors.As(ce.HTTPSErr, &se) || se.Status != 0 {
+	if !errors.As(err, &ce) || !errors.Is(ce.Err, errWantsHTTPS) || !errors.As(ce.HTTPSErr, &se) || (se.Status != 0 && se.Code != syncproto.CodeTokenRevoked) {
 		return nil
 	}
 	return se
