@@ -458,6 +458,35 @@ func nextLeadsWithHamletCode(cr *csv.Reader) bool {
 	}
 }
 
+// codeHeaderName: f names the hamlet code's column of a header (code, Mã
+// ấp, Mã ấp/khóm, with or without marks).
+func codeHeaderName(f string) bool {
+	return slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(strings.Join(strings.Fields(f), " ")))
+}
+
+// headerBelow is the line of a header among the lines of cr before the
+// first hamlet code, 0 if there is none: the file's first line, no hamlet,
+// is then a title (DANH SÁCH ẤP/KHÓM XÃ ...) above its header. Read only
+// to word the error of that first line.
+func headerBelow(cr *csv.Reader) int {
+	for {
+		fields, err := cr.Read()
+		if err != nil {
+			return 0
+		}
+		if cleanCells(fields) {
+			continue
+		}
+		if ValidateHamletCode(fields[0]) == nil {
+			return 0
+		}
+		if codeHeaderName(fields[0]) || hamletsHeaderLike(fields) {
+			line, _ := cr.FieldPos(0)
+			return line
+		}
+	}
+}
+
 // ParseHamlets reads the hamlets file of `unit add-hamlets --file`: rows of
 // code,name[,type] (type ap if left out), under a header naming those
 // columns or none. Each hamlet's parent is the commune its code starts
@@ -487,7 +516,7 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			continue
 		}
 		started = true
-		if first && slices.Contains([]string{"code", "mã", "ma", "mã ấp", "ma ap", "mã ấp/khóm", "ma ap/khom", "hamlet_code"}, strings.ToLower(strings.Join(strings.Fields(fields[0]), " "))) {
+		if first && codeHeaderName(fields[0]) {
 			// A header: its columns by name where it names them (in English
 			// or Vietnamese, with or without marks: code,tên,loại; Mã ấp/khóm,
 			// STT,Tên ấp/khóm,Loại ấp/khóm), by position when it names
@@ -548,6 +577,11 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			return nil, bad("đây là dòng tên cột, và cột đầu tiên, %q, có vẻ là cột mã ấp/khóm nhưng tên cột chưa đúng: hãy đặt tên cột đó là Mã ấp", "this is a header, and its first column, %q, looks like the hamlet code's under another name: head it code (Mã ấp)", fields[0])
 		case ValidateHamletCode(u.Code) != nil && first && hamletsHeaderLike(fields):
 			return nil, bad("đây là dòng tên cột nhưng cột đầu tiên không phải cột mã ấp/khóm: hãy đưa cột mã lên đầu, đặt tên là Mã ấp, và xoá cột STT nếu có", "this is a header but its first column is not the hamlet code: move the code column first, head it code (Mã ấp), and delete an STT column if there is one")
+		case ValidateHamletCode(u.Code) != nil && first:
+			if h := headerBelow(cr); h > 0 {
+				return nil, bad("dòng này nằm trên dòng tên cột (dòng %[2]d) và %[1]q không phải mã ấp/khóm: nếu là tiêu đề, hãy xoá nó cùng mọi dòng phía trên dòng tên cột, để dòng tên cột là dòng đầu tiên", "this line is above the header (line %[2]d) and %[1]q is not a hamlet code: if it is a title, delete it and every line above the header, so that the header is the first line", u.Code, h)
+			}
+			return nil, bad("%q không phải mã ấp/khóm (5 chữ số mã xã, dấu -, 2 chữ số từ 01, như 32002-03); mỗi dòng là mã,tên[,loại]", "%q is not a hamlet code (the 5-digit commune code, -, 2 digits from 01, as in 32002-03); each line is code,name[,type]", u.Code)
 		case ValidateHamletCode(u.Code) != nil:
 			return nil, bad("%q không phải mã ấp/khóm (5 chữ số mã xã, dấu -, 2 chữ số từ 01, như 32002-03); mỗi dòng là mã,tên[,loại]", "%q is not a hamlet code (the 5-digit commune code, -, 2 digits from 01, as in 32002-03); each line is code,name[,type]", u.Code)
 		case u.Name == "":

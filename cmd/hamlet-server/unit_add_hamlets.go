@@ -43,7 +43,12 @@ func runAddHamlets(ctx context.Context, e *env, args []string) error {
 	switch {
 	case *file != "":
 		var hs []schema.AdminUnit
-		if hs, err = hamletsFromCSV(*file); err == nil {
+		if hs, err = hamletsFromCSV(*file); err == nil && len(hs) == 0 {
+			// A header alone, blank rows, an empty sheet: added 0 would
+			// read as done, with nothing done.
+			return fmt.Errorf("%s", e.msg(fmt.Sprintf("tệp %s không có ấp/khóm nào (chỉ có dòng tên cột hoặc dòng trống): mỗi dòng là mã,tên[,loại], như 32002-03,Ấp 3; nếu tệp được lưu từ Excel, hãy kiểm tra đã lưu đúng trang tính có danh sách ấp/khóm", *file),
+				fmt.Sprintf("the file %s holds no hamlet (only a header or blank rows): each line is code,name[,type], as in 32002-03,Ấp 3; if it was saved from Excel, check that the sheet saved is the one with the hamlets", *file)))
+		} else if err == nil {
 			// An existing hamlet keeps its commune (the merger moved some
 			// and kept their codes); a new one goes to its code's.
 			added, err = s.Admin().ImportHamlets(ctx, hs)
