@@ -64,7 +64,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			"đã bị thu hồi. Dữ liệu trên máy vẫn giữ nguyên; xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll",
 			"revoked. The data on this laptop is kept; ask IT staff for a new enrollment code, then run hamlet-agent enroll"))
 	}
-	if strings.Contains(s.LastSyncErr, " "+string(syncproto.CodeUnauthorized)+":") { // the server answered 401 unauthorized to a token it issued
+	// A 401 at the https:// address a move was checked at (agent.ConnectError
+	// tells it after "; at https://...") is not the enrolled server's: it may
+	// be any service on that host, not one that issued the token.
+	own, _, _ := strings.Cut(s.LastSyncErr, "; at https://")
+	if strings.Contains(own, " "+string(syncproto.CodeUnauthorized)+":") { // the server answered 401 unauthorized to a token it issued
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Quyền đồng bộ:", "Sync access:"), e.tr(
 			"máy chủ không còn biết máy này nữa; xin cán bộ CNTT mã đăng ký mới rồi chạy hamlet-agent enroll. Dữ liệu trên máy vẫn giữ nguyên",
 			"the server does not know this laptop any more; ask IT staff for a new code, then run hamlet-agent enroll. The data on this laptop is kept"))
