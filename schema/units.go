@@ -402,17 +402,22 @@ func hamletsHeaderKind(h string) string {
 
 // hamletsHeaderLike: a first line that holds no hamlet code and names a
 // column (STT, Tên ấp, Mã số): a header whose first column is not the
-// code's.
+// code's. A header names at least two columns (a code and a name): a line
+// of one cell (Tên xã: Tân Hưng, Mã xã: 32002, the other cells blank) is a
+// title, however it starts.
 func hamletsHeaderLike(fields []string) bool {
-	named := false
+	named, cells := false, 0
 	for _, f := range fields {
 		if ValidateHamletCode(f) == nil {
 			return false
 		}
+		if strings.TrimSpace(f) != "" {
+			cells++
+		}
 		l := strings.ToLower(strings.Join(strings.Fields(f), " "))
 		named = named || hamletsHeaderKind(f) != "" || l == "code" || l == "mã" || l == "ma" || strings.HasPrefix(l, "mã ") || strings.HasPrefix(l, "ma ")
 	}
-	return named
+	return named && cells >= 2
 }
 
 // codeHeadedOtherwise: a header led by the code's column under a name not
