@@ -503,6 +503,12 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 	var out []AdminUnit
 	seen := map[string]int{}
 	col := map[string]int{"code": 0, "name": 1, "type": 2}
+	// typedAt, untypedAt: the first line whose type cell is written, and
+	// the first whose type cell is blank although the line has that cell.
+	// Both in one file is refused: a Loại cell merged over several rows in
+	// Excel is saved in the first row only, and the rows below would be
+	// read as ấp.
+	typedAt, untypedAt, untyped := 0, 0, ""
 	// first: the first line that is not blank (Excel writes a row left
 	// blank above the header as ",,"): the header, if there is one.
 	for started, first := false, true; ; first = !started {
@@ -574,8 +580,13 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		}
 		// A name typed over two lines of its cell (Alt+Enter) is one line.
 		u := AdminUnit{Code: cell("code"), Name: strings.Join(strings.Fields(cell("name")), " "), Type: cell("type"), Level: LevelHamlet}
+		if i, ok := col["type"]; ok && u.Type == "" && i < len(fields) && untypedAt == 0 {
+			untypedAt, untyped = line, u.Code
+		}
 		if u.Type == "" {
 			u.Type = "ap"
+		} else if typedAt == 0 {
+			typedAt = line
 		}
 		switch {
 		case ValidateHamletCode(u.Code) != nil && first && codeHeadedOtherwise(fields) && nextLeadsWithHamletCode(cr):
@@ -603,6 +614,11 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			return nil, bad("%v", "%v", err)
 		}
 		out = append(out, u)
+	}
+	if typedAt > 0 && untypedAt > 0 {
+		return nil, &ParseError{Line: untypedAt,
+			Msg:   fmt.Sprintf("hamlet %s has no type but line %d gives one: if the type cells were merged in Excel, unmerge them and write each line's type; if it is an ấp, write ap", untyped, typedAt),
+			MsgVI: fmt.Sprintf("ấp/khóm %s chưa ghi loại nhưng dòng %d có ghi: nếu các ô loại đã được gộp (merge) trong Excel, hãy bỏ gộp và ghi loại ở từng dòng; nếu là ấp, hãy ghi ap", untyped, typedAt)}
 	}
 	return out, nil
 }
