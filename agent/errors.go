@@ -167,6 +167,23 @@ func (e *NotFoundError) Message(lang string) string {
 
 // DeletedError: an edit of a record deleted on this laptop (here or by a
 // teammate, synced). It must be restored first.
+// RestoreIncompleteError: a deleted row cannot come back, since it lacks
+// Field, which every such record needs (its value was never taken, or its
+// refusal was discarded).
+type RestoreIncompleteError struct{ Table, ID, Field string }
+
+func (e *RestoreIncompleteError) Error() string {
+	return fmt.Sprintf("agent: restore %s %s: no %s", e.Table, e.ID, e.Field)
+}
+
+func (e *RestoreIncompleteError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Không khôi phục được bản ghi %s: bản ghi không còn %s (giá trị đã bị bỏ hoặc máy chủ chưa nhận). Bản ghi vẫn ở trạng thái đã xóa; nếu cần, hãy thêm lại một bản ghi mới với đủ thông tin.",
+			shortID(e.ID), schema.FieldLabel(e.Field, "vi")),
+		fmt.Sprintf("Record %s cannot be restored: it no longer has its %s (the value was discarded, or the server never took it). It stays deleted; if needed, add it again as a new record with every detail.",
+			shortID(e.ID), schema.FieldLabel(e.Field, "en")))
+}
+
 type DeletedError struct {
 	Table string
 	ID    string
