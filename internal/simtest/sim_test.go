@@ -27,10 +27,11 @@ import (
 var (
 	flagSeed     = flag.Uint64("seed", 0, "TestReplay: run the schedule of this seed and print its trace")
 	flagSchedule = flag.String("schedule", "", "TestReplay: replay these choices (what a failure prints) instead of the seed's")
-	// make test's count: 300 schedules of 300 steps cost about 64
-	// CPU-seconds on a quiet machine (0.214 a schedule, issue 17); in make
-	// test, beside the other packages on 2 busy cores, 400 took 354 s.
-	flagSchedules = flag.Int("schedules", 300, "TestSchedules: how many schedules (make sim-long sets it)")
+	// make test's count, issue 17's figure: 2,000 schedules of 200 steps
+	// (makeTestSteps) in under two minutes on 2 cores. They took 67.5 s
+	// alone on a quiet machine at stop 46 (300 of 300 steps were make
+	// test's count before).
+	flagSchedules = flag.Int("schedules", 2000, "TestSchedules: how many schedules (make sim-long sets it; unset, make test's 2,000 of 200 steps)")
 	flagFirst     = flag.Uint64("first", 1, "TestSchedules: the first seed")
 	flagSteps     = flag.Int("steps", 0, "steps per schedule (0: the default)")
 	flagTruncate  = flag.Bool("truncate", false, "run the server with --truncate-log")
@@ -186,6 +187,21 @@ func firstDiff(a, b []byte) string {
 // progressEvery is how often TestSchedules reports how far it is.
 const progressEvery = 1000
 
+// makeTestSteps is the steps of each of make test's schedules: those of
+// a TestSchedules run whose -schedules is not given (sim-long gives it,
+// and the default steps apply).
+const makeTestSteps = 200
+
+// scheduleSteps is the steps of each of TestSchedules' schedules.
+func scheduleSteps() int {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "schedules" })
+	if *flagSteps == 0 && !given {
+		return makeTestSteps
+	}
+	return *flagSteps
+}
+
 func TestSchedules(t *testing.T) {
 	n := *flagSchedules
 	if testing.Short() {
@@ -220,7 +236,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: *flagSteps, Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Postgres: pg})
+				res := Run(Config{Seed: uint64(seed), Steps: scheduleSteps(), Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Postgres: pg})
 				steps.Add(int64(res.Steps))
 				d := done.Add(1)
 				if res.Failure != nil {
@@ -228,7 +244,7 @@ func TestSchedules(t *testing.T) {
 					failed = append(failed, res)
 					mu.Unlock()
 					// A long run says what failed as it goes, not hours later.
-					t.Logf("seed %d fails (replay: make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d): %s", res.Seed, res.Seed,
+					t.Logf("seed %d fails (replay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d): %s", res.Seed, res.Seed, scheduleSteps(),
 						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
 				}
 				if d%progressEvery == 0 {
@@ -284,7 +300,7 @@ func schedulesInProcesses(t *testing.T, n, procs int) {
 		}
 		args := []string{"-test.run=^TestSchedules$", "-test.count=1", "-test.timeout=0", "-test.v",
 			"-schedules=" + strconv.Itoa(count), "-first=" + strconv.FormatUint(first, 10),
-			"-workers=" + strconv.Itoa(workers), "-procs=1", "-steps=" + strconv.Itoa(*flagSteps)}
+			"-workers=" + strconv.Itoa(workers), "-procs=1", "-steps=" + strconv.Itoa(scheduleSteps())}
 		for name, on := range map[string]bool{"-truncate": *flagTruncate, "-wide": *flagWide, "-silent": *flagSilent, "-fixes": *flagFixes, "-pg": *flagPG} {
 			if on {
 				args = append(args, name)
