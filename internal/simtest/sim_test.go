@@ -919,8 +919,9 @@ func TestFoundDefects(t *testing.T) {
 		// then deleted; its volunteer discarded the refused head's name,
 		// sent the rest again, and restored it: live on the laptop without
 		// a head's name, "L2 holds 1 live households lacking a required
-		// field (6ef0d5a6…): a partial row" (older than stop 46; agent/
-		// write.go Restore: a row lacking a required field stays deleted).
+		// field (6ef0d5a6…): a partial row" (older than stop 46;
+		// agent/write.go Restore: a row lacking a required field stays
+		// deleted).
 		{"a restore of a row whose required field was discarded", Config{Seed: 9589472, Wide: true, Fixes: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
