@@ -809,11 +809,49 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 	s.sum.Pulled += ch.Backfilled
 	if s.backfillTotal > 0 {
 		ch.Filled, ch.FilledTotal = filling, s.backfillTotal
+		// Told at the end of this session, or of the next that ends well
+		// if this one is cut after the back-fill (tellFilled).
+		b, _ := json.Marshal(untoldFill{Hamlets: filling, Total: s.backfillTotal})
+		if err := setMeta(ctx, s.r.db, metaFillUntold, string(b)); err != nil {
+			return err
+		}
 	}
 	if !ch.empty() {
 		s.sum.ScopeChange = &ch
 	}
 	return nil
+}
+
+// metaFillUntold holds a back-fill that ended (untoldFill) until a session
+// that ends well tells it: one cut after the back-fill's last chunk (the
+// pull after it, on a link that drops every few kilobytes) returned an
+// error, and the next sync, with nothing left to fetch, said nothing of
+// the hamlets gained.
+const metaFillUntold = "backfill_untold"
+
+type untoldFill struct {
+	Hamlets []string `json:"hamlets"`
+	Total   int      `json:"total"`
+}
+
+// tellFilled is a session's last phase: the back-fill that ended in this
+// session or in one cut since goes into the summary (ScopeChange.Filled).
+func (s *syncRun) tellFilled(ctx context.Context) error {
+	raw, err := s.r.meta(ctx, s.r.db, metaFillUntold)
+	if err != nil || raw == "" {
+		return err
+	}
+	var f untoldFill
+	if json.Unmarshal([]byte(raw), &f) == nil && len(f.Hamlets) > 0 {
+		if s.sum.ScopeChange == nil {
+			s.sum.ScopeChange = &ScopeChange{}
+		}
+		if ch := s.sum.ScopeChange; len(ch.Filled) == 0 {
+			ch.Filled, ch.FilledTotal = f.Hamlets, f.Total
+		}
+	}
+	_, err = s.r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
+	return err
 }
 
 // metaCarried is the versions, by row and field, that the rescope which

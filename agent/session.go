@@ -40,6 +40,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		s.boundClonedTombs, // bounds for a clone's deleted rows; nothing when no clone left any
 		s.pullIfDue,        // the log after the cursor; skipped when there is nothing to pull or report
 		s.pushHidden,       // the conflicts the pull found under local deletes; skipped when none
+		s.tellFilled,       // a back-fill ended here or in a session cut since; nothing otherwise
 	} {
 		if err := phase(ctx); err != nil {
 			return err
