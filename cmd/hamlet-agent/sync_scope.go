@@ -14,7 +14,7 @@ func (e *env) scopeSummary(sc *agent.ScopeChange) {
 	if sc == nil {
 		return
 	}
-	if len(sc.Gained) > 0 || sc.Backfilled > 0 {
+	if len(sc.Gained) > 0 || sc.Backfilled > 0 || len(sc.Filled) > 0 {
 		// A back-fill cut in earlier syncs ends in one that gained
 		// nothing itself: it names the hamlets and counts all it brought.
 		gained, n := sc.Gained, sc.Backfilled
