@@ -21,9 +21,6 @@ import (
 // the next sync start from what the link carried last.
 const (
 	metaCloneLimit = "clone_limit" // rows per chunk the clone asks for; 0 or absent: the server's default
-	// snapshotDefaultRows is the server's default chunk, and its largest
-	// (PROTOCOL.md §16.2).
-	snapshotDefaultRows = 2000
 	// cloneLimitFirst is the first step down from the default: a chunk of
 	// the default holds 1,000 to 2,000 rows (MaxChanges caps it), so a
 	// half would often be no smaller.
@@ -52,7 +49,7 @@ func (l *chunkLimit) load(ctx context.Context, r *Replica, opts *SyncOptions) er
 		return err
 	}
 	l.cap = opts.SnapshotLimit
-	l.stored = uint32(max(0, min(n, snapshotDefaultRows)))
+	l.stored = uint32(max(0, min(n, syncproto.SnapshotRows)))
 	l.cur.Store(l.stored)
 	l.whole.Store(0)
 	return nil

@@ -54,10 +54,6 @@ type SnapshotRow struct {
 // FieldVersion is one field's current version.
 type FieldVersion = versions.FieldVersion
 
-// snapshotRows is the default and largest number of rows per snapshot
-// chunk; a chunk is cut earlier at MaxChanges fields or MaxFrame bytes.
-const snapshotRows = 2000
-
 // recloneNeeded reports whether a device must clone again: its
 // acknowledged cursor is below the floor of the log of one of its scopes
 // (the entries it would pull next may be gone). An acknowledged cursor of
@@ -180,7 +176,7 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 			return nil, err
 		}
 	}
-	limit := snapshotRows
+	limit := syncproto.SnapshotRows
 	if m.Limit > 0 && int(m.Limit) < limit {
 		limit = int(m.Limit)
 	}
@@ -263,7 +259,7 @@ func (c *conn) loggedAbove(ctx context.Context, head uint64, scopes []string) (m
 		c.above = a
 	}
 	for {
-		page, err := c.s.readLog(ctx, LogQuery{After: a.to, Scopes: scopes, Exclude: c.dev.Replica, Limit: snapshotRows})
+		page, err := c.s.readLog(ctx, LogQuery{After: a.to, Scopes: scopes, Exclude: c.dev.Replica, Limit: syncproto.SnapshotRows})
 		if err != nil {
 			return nil, fmt.Errorf("read the log above the snapshot's head %d: %w", head, err)
 		}

@@ -60,6 +60,11 @@ type SnapshotChunk struct {
 	Rows []Change
 }
 
+// SnapshotRows is the server's number of rows per chunk when a request's
+// Limit is 0, and the most it sends in one (docs/PROTOCOL.md §16.2); a
+// chunk is cut earlier at Limits.MaxChanges fields or MaxFrame bytes.
+const SnapshotRows = 2000
+
 func (*SnapshotRequest) Type() MsgType { return MsgSnapshotRequest }
 func (*SnapshotChunk) Type() MsgType   { return MsgSnapshotChunk }
 
