@@ -791,14 +791,12 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 // (SyncSummary.CloneHeld): the records a volunteer knows.
 var cloneHeldTables = []string{"households", "visits", "tutoring_records", "field_reports"}
 
-// liveRows counts the rows of each table that are not deleted (as Status
-// counts households: a whole index page by page, issue 20).
+// liveRows counts the rows of each table that are not deleted.
 func (r *Replica) liveRows(ctx context.Context, tables []string) (map[string]int, error) {
 	out := make(map[string]int, len(tables))
 	for _, tb := range tables {
 		var n int
-		q := `SELECT (SELECT count(*) FROM ` + tb + `) - (SELECT count(*) FROM ` + tb + ` WHERE _deleted < 0) - (SELECT count(*) FROM ` + tb + ` WHERE _deleted > 0)`
-		if err := r.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if err := r.db.QueryRowContext(ctx, liveCountSQL(tb)).Scan(&n); err != nil {
 			return nil, fmt.Errorf("count %s: %w", tb, err)
 		}
 		out[tb] = n

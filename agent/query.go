@@ -416,6 +416,15 @@ type Status struct {
 	Damaged bool `json:"damaged,omitempty"`
 }
 
+// liveCountSQL counts table's rows that are not deleted: all rows less the
+// deleted ones, since SQLite counts a whole index page by page (the cells
+// each holds), where a count of _deleted = 0 steps through every entry and
+// compares it (issue 20). _deleted is NOT NULL, so every row is below, at
+// or above 0.
+func liveCountSQL(table string) string {
+	return `SELECT (SELECT count(*) FROM ` + table + `) - (SELECT count(*) FROM ` + table + ` WHERE _deleted < 0) - (SELECT count(*) FROM ` + table + ` WHERE _deleted > 0)`
+}
+
 // Status reports pending changes, last sync, clock offset and scope.
 func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	s := &Status{ReplicaID: r.id.String(), Path: r.path, Schema: r.sch.Version()}
@@ -432,11 +441,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		{`SELECT (SELECT count(*) FROM outbox WHERE state = 0 AND code NOT IN ('` + salvagedCode + `', '` + discardedCode + `')) + ` + rowEntriesPending, &s.Pending},
 		{`SELECT count(*) FROM outbox WHERE state = 2`, &s.Rejected},
 		{`SELECT count(*) FROM conflicts WHERE restored_at IS NULL`, &s.Conflicts},
-		// All rows less the deleted ones: SQLite counts a whole index
-		// page by page (the cells each holds), where a count of
-		// _deleted = 0 steps through every entry and compares it (issue
-		// 20). _deleted is NOT NULL, so every row is below, at or above 0.
-		{`SELECT (SELECT count(*) FROM households) - (SELECT count(*) FROM households WHERE _deleted < 0) - (SELECT count(*) FROM households WHERE _deleted > 0)`, &s.Households},
+		{liveCountSQL("households"), &s.Households},
 	}
 	for _, c := range counts {
 		if err := r.db.QueryRowContext(ctx, c.q).Scan(c.dst); err != nil {
