@@ -241,15 +241,13 @@ func (t *txn) dropHeld() error {
 	if err != nil {
 		return fmt.Errorf("find the synced rows with changes awaiting a result: %w", err)
 	}
-	var away []syncproto.RowID
-	for _, id := range synced {
-		var in bool
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM clone_drop WHERE row_id = ?)`, id.String()).Scan(&in); err != nil {
-			return err
-		}
-		if in {
-			away = append(away, id)
-		}
+	ids := make([]string, len(synced))
+	for i, id := range synced {
+		ids[i] = id.String()
+	}
+	away, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(ids))
+	if err != nil {
+		return err
 	}
 	if err := t.keepAway(away); err != nil {
 		return fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
