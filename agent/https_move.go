@@ -78,24 +78,14 @@ func (r *Replica) welcomedAt(ctx context.Context, server, token string, opts *Sy
 		return err
 	}
 	defer w.close()
-	hello := &syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: r.now().UnixMilli()}
-	if err := w.send(hello); err != nil {
-		return &ConnectError{URL: server, Err: fmt.Errorf("send hello: %w", err)}
-	}
-	m, err := w.recv(ctx)
-	for err == nil {
-		if _, ok := m.(*syncproto.Notify); !ok {
-			break
-		}
-		m, err = w.recv(ctx)
-	}
+	m, err := r.greet(ctx, w, r.now())
 	var pe *syncproto.Error
 	switch {
 	case errors.As(err, &pe):
 		// A frame no Hamlet server sends (text, undecodable).
-		return fmt.Errorf("read welcome: %w (%w)", errNotThisServer, err)
+		return fmt.Errorf("hello and welcome: %w (%w)", errNotThisServer, err)
 	case err != nil:
-		return &ConnectError{URL: server, Err: fmt.Errorf("read welcome: %w", err)}
+		return &ConnectError{URL: server, Err: fmt.Errorf("hello and welcome: %w", err)}
 	}
 	wel, ok := m.(*syncproto.Welcome)
 	switch {

@@ -52,23 +52,31 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	return s.idle(ctx)
 }
 
+// greet sends this replica's Hello, stamped at, and returns the server's
+// answer. A teammate's push may be announced before the Welcome (the
+// server counts the session from its upgrade; Welcome.Cursor covers it):
+// Notify messages before the answer are skipped.
+func (r *Replica) greet(ctx context.Context, w *wire, at time.Time) (syncproto.Message, error) {
+	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: at.UnixMilli()}); err != nil {
+		return nil, err
+	}
+	for {
+		m, err := w.recv(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := m.(*syncproto.Notify); !ok {
+			return m, nil
+		}
+	}
+}
+
 // handshake sends Hello and reads Welcome (skipping the Notify a teammate's
 // push may send first), then learns from it (welcome).
 func (s *syncRun) handshake(ctx context.Context) error {
-	r, w := s.r, s.w
+	r := s.r
 	helloAt := r.now()
-	if err := w.send(&syncproto.Hello{Protocol: syncproto.ProtocolVersion, Schema: uint16(r.sch.Version()), Replica: r.id, Client: ClientName(), SentAt: helloAt.UnixMilli()}); err != nil {
-		return err
-	}
-	m, err := w.recv(ctx)
-	// A teammate's push may be announced before the Welcome (the server
-	// counts the session from its upgrade): Welcome.Cursor covers it.
-	for err == nil {
-		if _, ok := m.(*syncproto.Notify); !ok {
-			break
-		}
-		m, err = w.recv(ctx)
-	}
+	m, err := r.greet(ctx, s.w, helloAt)
 	if err != nil {
 		return err
 	}
