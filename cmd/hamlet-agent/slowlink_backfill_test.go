@@ -18,6 +18,26 @@ import (
 // a clone does, it gets there in a few syncs.
 func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
+	_, link, l, _ := hamletGainedOverACuttingLink(t)
+
+	const syncs = 8
+	done := false
+	for i := 1; i <= syncs && !done; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+		done = r.code == 0
+	}
+	require.True(t, done, "the back-fill finished within %d syncs", syncs)
+	require.Len(t, l.households(), 2000, "every household of the gained hamlet is on the laptop")
+}
+
+// hamletGainedOverACuttingLink is the back-fill tests' world: a laptop of
+// team A, synced, whose team then gains a hamlet of 2,000 households
+// (20,000 field versions) held by another team, over a link that from
+// then on drops every connection after 20 KB down. It returns the
+// server, the link, the laptop and the hamlet gained.
+func hamletGainedOverACuttingLink(t *testing.T) (*servertest.TS, *slowLink, *laptop, string) {
+	t.Helper()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA
@@ -38,14 +58,5 @@ func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, changed)
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
-
-	const syncs = 8
-	done := false
-	for i := 1; i <= syncs && !done; i++ {
-		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
-		done = r.code == 0
-	}
-	require.True(t, done, "the back-fill finished within %d syncs", syncs)
-	require.Len(t, l.households(), 2000, "every household of the gained hamlet is on the laptop")
+	return ts, link, l, gained
 }

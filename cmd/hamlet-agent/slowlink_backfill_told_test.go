@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/i18n"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestSlowLinkBackfillOverSeveralSyncsSaysWhatItBrought: the team gains a
@@ -21,24 +19,7 @@ import (
 // under an empty list of hamlets.
 func TestSlowLinkBackfillOverSeveralSyncsSaysWhatItBrought(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
-	ctx := context.Background()
-	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-	gained := ts.OtherHamletA
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
-	require.NoError(t, err)
-	dev := ts.NewDevice(t, teamC.ID)
-	c := ts.Connect(t, dev)
-	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 2000*10), 2000, 4))
-	c.Close()
-
-	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
-	l := newLaptop(t, t.TempDir())
-	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
-	l.must("sync")
-	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, gained)
-	require.NoError(t, err)
-	require.True(t, changed)
-	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
+	_, _, l, gained := hamletGainedOverACuttingLink(t)
 
 	var last result
 	syncs := 0
