@@ -377,13 +377,28 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	// a session there that did not fail: said alone, before any session
 	// ran there, it told the app the laptop was synced (online, a last
 	// sync time) while nothing had synced yet.
-	var moved SyncSummary
+	//
+	// So is a clone that ended in a session cut afterwards (the pull after
+	// its last chunk, on a link that drops every few kilobytes): that
+	// session's summary went with its error, and the next, with nothing
+	// left to fetch, told nothing of what the laptop now holds.
+	var carry SyncSummary // what a session told with the next one that does not fail
 	if onSync := opts.OnSync; onSync != nil {
 		opts.OnSync = func(s SyncSummary, err error) {
-			if err == nil && moved.ServerMoved != "" {
-				s.ServerMoved, s.ServerMovedOnce = moved.ServerMoved, moved.ServerMovedOnce
-				moved = SyncSummary{}
+			if err != nil {
+				if s.CloneHeld != nil {
+					carry.CloneHeld, carry.CloneRows = s.CloneHeld, s.CloneRows
+				}
+				onSync(s, err)
+				return
 			}
+			if carry.ServerMoved != "" {
+				s.ServerMoved, s.ServerMovedOnce = carry.ServerMoved, carry.ServerMovedOnce
+			}
+			if carry.CloneHeld != nil && s.CloneHeld == nil {
+				s.CloneHeld, s.CloneRows = carry.CloneHeld, carry.CloneRows
+			}
+			carry = SyncSummary{}
 			onSync(s, err)
 		}
 	}
@@ -414,7 +429,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			// photos' connections too; said once, by the first session
 			// there that does not fail (opts.OnSync, above).
 			server = to
-			moved = SyncSummary{ServerMoved: to, ServerMovedOnce: !stored}
+			carry.ServerMoved, carry.ServerMovedOnce = to, !stored
 			stopPhotos()
 			startPhotos(server)
 			continue

@@ -89,7 +89,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
 				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
 			}
-			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || e.json {
+			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || s.CloneHeld != nil || e.json {
 				e.summary(s)
 			}
 		}
