@@ -39,8 +39,10 @@ import (
 // SQLite file and reads (or inserts) one row. Every figure is the median of
 // HAMLET_BENCH_RUNS runs (5), each run measuring the figure and its
 // baseline back to back, so the machine's load weighs on both alike.
-// PouchDB's bulkDocs of the same records is measured too when
-// HAMLET_POUCHDB names a folder where npm installed pouchdb-node (make
+// PouchDB's bulkDocs of the same records, and PouchDB's no-op sync on the
+// same 20,000 households as a node process against a CouchDB-protocol
+// server on loopback, are measured too when HAMLET_POUCHDB names a folder
+// where npm installed pouchdb-node, express-pouchdb and express (make
 // bench-vs-bare does, outside the repository).
 //
 //	make bench-vs-bare
@@ -188,7 +190,7 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 	dir := filepath.Join(tmp, "laptop")
 	runBin(b, bin, "enroll", "--data-dir", dir, "--server", ts.URL, "--code", ts.EnrollCode(b, ts.TeamB), "--label", "bench")
 	csvFile := filepath.Join(tmp, "ho.csv")
-	writeHouseholdCSV(b, csvFile, ts.HamletsB, 20000, "")
+	rows := writeHouseholdCSV(b, csvFile, ts.HamletsB, 20000, "")
 	runBin(b, bin, "import", csvFile, "--data-dir", dir)
 	runBin(b, bin, "sync", "--data-dir", dir)
 	runBin(b, bin, "sync", "--data-dir", dir)
@@ -199,6 +201,16 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 	// The bare process works on a copy: its row would break the replica.
 	bareDB := filepath.Join(tmp, "bare-replica.db")
 	copyFile(b, filepath.Join(dir, "replica.db"), bareDB)
+	// PouchDB's no-op sync on the same 20,000 households, timed in the
+	// same loop as Hamlet's.
+	var pouch *pouchNoop
+	if pd := os.Getenv("HAMLET_POUCHDB"); pd == "" {
+		tab.note("PouchDB no-op sync: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
+	} else if p, err := startPouchNoop(b, pd, tmp, []bareTable{householdBare(rows)}); err != nil {
+		tab.note("PouchDB no-op sync: not run: " + err.Error())
+	} else {
+		pouch = p
+	}
 
 	type cmdFig struct {
 		name, bareOp string
@@ -213,12 +225,19 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 		{"tutor add", "write", []string{"tutor", "add", "--household", hh[0].ID, "--skill", "vneid_install"}},
 		{"no-op sync", "read", []string{"sync"}},
 	} {
-		var fig, base, figCPU, baseCPU []time.Duration
+		var fig, base, figCPU, baseCPU, pw, pwCPU []time.Duration
+		var pouchErr error
 		for i := 0; i < max(runs, 11); i++ {
 			base = append(base, timeProc(b, bareBin, c.bareOp, bareDB))
 			baseCPU = append(baseCPU, lastCPU)
 			fig = append(fig, timeProc(b, bin, append(c.args, "--data-dir", dir)...))
 			figCPU = append(figCPU, lastCPU)
+			if c.name == "no-op sync" && pouch != nil && pouchErr == nil {
+				var d, cpu time.Duration
+				if d, cpu, pouchErr = pouch.sync(); pouchErr == nil {
+					pw, pwCPU = append(pw, d), append(pwCPU, cpu)
+				}
+			}
 		}
 		if c.bareOp == "start" {
 			tab.row(c.name+" (process start, no replica read)", fig, base, "bare process start", "-")
@@ -226,6 +245,16 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 			tab.addAim(fmt.Sprintf("%s, 20,000 households (process)", c.name), fig, base, "bare "+c.bareOp+" process", 0, 15*time.Millisecond)
 		}
 		tab.cpu(figCPU, baseCPU)
+		if c.name == "no-op sync" && pouch != nil {
+			if pouchErr != nil {
+				tab.note("PouchDB no-op sync: " + pouchErr.Error())
+			} else {
+				// PouchDB's time over Hamlet's: the aim is at least 1
+				// (Hamlet's no-op sync at least as fast as PouchDB's).
+				tab.row("PouchDB no-op sync, same 20,000 households (process)", pw, fig, "Hamlet no-op sync", "≥ 1×")
+				tab.cpu(pwCPU, figCPU)
+			}
+		}
 	}
 }
 
@@ -596,22 +625,8 @@ func copyDir(b *testing.B, from, to string) {
 // bulkDocs of 1,000 at a time into a fresh database, runs times, in node
 // (agent/testdata/pouchdb/bulkdocs.js) with pouchdb-node from dir.
 func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) (wall, cpu []time.Duration, err error) {
-	var docs []map[string]any
-	for _, t := range ts {
-		for _, r := range t.rows {
-			d := map[string]any{"_id": r[0], "type": t.name}
-			for j, c := range t.cols {
-				d[c] = r[j+1]
-			}
-			docs = append(docs, d)
-		}
-	}
-	data, err := json.Marshal(docs)
-	if err != nil {
-		return nil, nil, err
-	}
 	in := filepath.Join(tmp, "pouch-docs.json")
-	if err := os.WriteFile(in, data, 0o600); err != nil {
+	if err := writePouchDocs(in, ts); err != nil {
 		return nil, nil, err
 	}
 	script, err := filepath.Abs("testdata/pouchdb/bulkdocs.js")
@@ -623,7 +638,7 @@ func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) (wall, cpu []time.
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return nil, nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(errb.String()))
+		return nil, nil, fmt.Errorf("%v: %s", err, nodeError(errb.String()))
 	}
 	var res struct {
 		MS    []float64 `json:"ms"`
@@ -640,4 +655,170 @@ func pouchBulkDocs(dir, tmp string, ts []bareTable, runs int) (wall, cpu []time.
 		return ds
 	}
 	return ms(res.MS), ms(res.CPUMS), nil
+}
+
+// writePouchDocs writes the rows as PouchDB documents (one per row, its id
+// the row's, its type the table's) in a JSON array.
+func writePouchDocs(path string, ts []bareTable) error {
+	var docs []map[string]any
+	for _, t := range ts {
+		for _, r := range t.rows {
+			d := map[string]any{"_id": r[0], "type": t.name}
+			for j, c := range t.cols {
+				d[c] = r[j+1]
+			}
+			docs = append(docs, d)
+		}
+	}
+	data, err := json.Marshal(docs)
+	if err != nil {
+		return fmt.Errorf("encoding the PouchDB documents: %w", err)
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// pouchNoop is PouchDB's side of the no-op sync: a CouchDB-protocol server
+// in its own node process on loopback (agent/testdata/pouchdb/server.js)
+// and a local LevelDB database that has synced with it.
+type pouchNoop struct {
+	script, local, url string
+	env                []string
+}
+
+// startPouchNoop starts the server (stopped when the benchmark ends) with
+// its databases under tmp, writes the documents into a fresh local
+// database, syncs it once (the documents pushed) and once more, as the
+// Hamlet laptop imported its households and synced twice, so that the
+// next sync has nothing to do.
+func startPouchNoop(b *testing.B, dir, tmp string, ts []bareTable) (*pouchNoop, error) {
+	abs := func(name string) (string, error) { return filepath.Abs(filepath.Join("testdata", "pouchdb", name)) }
+	serverJS, err := abs("server.js")
+	if err != nil {
+		return nil, err
+	}
+	syncJS, err := abs("sync.js")
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
+	srvDir := filepath.Join(tmp, "pouch-server")
+	if err := os.MkdirAll(srvDir, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("node", serverJS, srvDir)
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe() // closed: the server exits
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting the PouchDB server: %w", err)
+	}
+	exited := make(chan struct{})
+	b.Cleanup(func() {
+		stdin.Close()
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	line := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 256)
+		n, _ := io.ReadAtLeast(stdout, buf, 1)
+		line <- string(buf[:n])
+		io.Copy(io.Discard, stdout)
+		cmd.Wait()
+		close(exited)
+	}()
+	var u string
+	select {
+	case u = <-line:
+	case <-time.After(60 * time.Second):
+		return nil, fmt.Errorf("the PouchDB server printed no URL in 60s")
+	}
+	u = strings.TrimSpace(u)
+	if !strings.HasPrefix(u, "http://127.0.0.1:") {
+		<-exited
+		return nil, fmt.Errorf("the PouchDB server did not start: %s", nodeError(errb.String()))
+	}
+	p := &pouchNoop{script: syncJS, local: filepath.Join(tmp, "pouch-local"), url: u + "/households", env: env}
+	docs := filepath.Join(tmp, "pouch-households.json")
+	if err := writePouchDocs(docs, ts); err != nil {
+		return nil, err
+	}
+	n := len(ts[0].rows)
+	for i, args := range [][]string{{docs}, nil} {
+		res, _, _, err := p.run(args...)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 && (res.PushWritten != n || res.PullWritten != 0) {
+			return nil, fmt.Errorf("first sync pushed %d documents and pulled %d, want %d and 0", res.PushWritten, res.PullWritten, n)
+		}
+	}
+	return p, nil
+}
+
+type pouchSyncResult struct {
+	PushRead    int `json:"push_read"`
+	PushWritten int `json:"push_written"`
+	PullRead    int `json:"pull_read"`
+	PullWritten int `json:"pull_written"`
+}
+
+// run runs sync.js as a whole process (node's start, PouchDB's load, the
+// local database's open, the sync both ways, the close) and returns what
+// it printed, its wall time and its CPU time (user + system of every
+// thread of the process), as timeProc times hamlet-agent.
+func (p *pouchNoop) run(extra ...string) (res pouchSyncResult, wall, cpu time.Duration, err error) {
+	cmd := exec.Command("node", append([]string{p.script, p.local, p.url}, extra...)...)
+	cmd.Env = p.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err = cmd.Run()
+	wall = time.Since(start)
+	if err != nil {
+		return res, 0, 0, fmt.Errorf("node sync.js: %v: %s", err, nodeError(errb.String()))
+	}
+	cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		return res, 0, 0, fmt.Errorf("node sync.js: unexpected output %q", out.String())
+	}
+	return res, wall, cpu, nil
+}
+
+// sync times one no-op sync; it fails if the sync read or wrote a
+// document.
+func (p *pouchNoop) sync() (wall, cpu time.Duration, err error) {
+	res, wall, cpu, err := p.run()
+	if err != nil {
+		return 0, 0, err
+	}
+	if res != (pouchSyncResult{}) {
+		return 0, 0, fmt.Errorf("a sync after two had work to do: %+v", res)
+	}
+	return wall, cpu, nil
+}
+
+// nodeError is the line of node's stderr that says what went wrong (its
+// stack trace left out: the table's note is one line), e.g. "Error: Cannot
+// find module 'express-pouchdb'".
+func nodeError(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "Error") && !strings.HasPrefix(strings.TrimSpace(l), "at ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(lines[0])
 }
