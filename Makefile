@@ -139,11 +139,13 @@ bench-agent:
 
 ## bench-vs-bare: each sync figure (first clone, import, push, commands as processes) next to the bare SQLite
 ## cost of the same rows (or a bare process on the same file) measured in the same run, medians of BENCH_RUNS;
-## PouchDB's bulkDocs of the same records too, and PouchDB's no-op sync on the same 20,000 households as a node
-## process against express-pouchdb on loopback (row "PouchDB no-op sync", its ratio PouchDB/Hamlet, aim ≥ 1×),
-## pouchdb-node, express-pouchdb and express installed with npm into POUCHDB_DIR (outside the repository);
-## BENCH_ONLY=clone measures the first clone alone, BENCH_ONLY=push the push alone, BENCH_ONLY=import the import alone (Replica.Import,
-## PouchDB's bulkDocs of the same records, hamlet-agent import of a CSV and an XLSX file as processes),
+## PouchDB's bulkDocs of the same records too, and, as node processes against express-pouchdb on loopback,
+## PouchDB's first replication of the same 26,000 records into an empty database (row "PouchDB first replication",
+## ratio PouchDB/Hamlet, aim ≥ 25×) and its no-op sync on the same 20,000 households (row "PouchDB no-op sync",
+## ratio PouchDB/Hamlet, aim ≥ 1×), pouchdb-node, express-pouchdb and express installed with npm into POUCHDB_DIR
+## (outside the repository); BENCH_ONLY=clone measures the first clone alone (Hamlet's and PouchDB's),
+## BENCH_ONLY=push the push alone, BENCH_ONLY=import the import alone (Replica.Import, PouchDB's bulkDocs of the
+## same records, hamlet-agent import of a CSV and an XLSX file as processes),
 ## BENCH_ONLY=commands the commands as processes alone (status, tutor add, a no-op sync on 20,000 households, PouchDB's)
 .PHONY: bench-vs-bare
 BENCH_RUNS ?= 5

@@ -1,8 +1,9 @@
-// The remote of make bench-vs-bare's PouchDB no-op sync: a CouchDB-protocol
-// HTTP server (express-pouchdb, the server part of pouchdb-server, in its
-// minimumForPouchDB mode) on loopback, its databases LevelDB folders under
-// DBDIR. Prints its URL on stdout once it listens; exits when its stdin
-// closes (the benchmark ends, or dies), so it never outlives the run.
+// The remote of make bench-vs-bare's PouchDB no-op sync and first clone:
+// a CouchDB-protocol HTTP server (express-pouchdb, the server part of
+// pouchdb-server, in its minimumForPouchDB mode) on loopback, its databases
+// LevelDB folders under DBDIR. Prints its URL on stdout once it listens;
+// exits when its stdin closes (the benchmark ends, or dies), so it never
+// outlives the run.
 //
 //   node server.js DBDIR   (NODE_PATH: where npm put pouchdb-node, express-pouchdb and express)
 const express = require('express');

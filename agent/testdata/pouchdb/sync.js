@@ -1,20 +1,28 @@
-// The PouchDB side of make bench-vs-bare's no-op sync, timed as a whole
-// process like hamlet-agent sync: opens the local LevelDB database, runs
-// one PouchDB.sync with the remote (push and pull, as Hamlet's sync pushes
-// and pulls) to its end, closes both and exits. Prints what each direction
-// read and wrote, as JSON: {"push_read": n, "push_written": n, "pull_read":
-// n, "pull_written": n}; a no-op sync prints zeros.
+// The PouchDB side of make bench-vs-bare's no-op sync and first clone,
+// timed as a whole process like hamlet-agent sync: opens the local LevelDB
+// database, replicates with the remote to the end, closes both and exits.
+// Prints what each direction read and wrote, as JSON: {"push_read": n,
+// "push_written": n, "pull_read": n, "pull_written": n}; a no-op sync
+// prints zeros.
 //
-// With DOCS.json (the setup, untimed), first writes those documents into
-// the local database, 1,000 per bulkDocs call, as a laptop that imported
-// its households before its first sync.
+// Without --clone, one PouchDB.sync (push and pull, as Hamlet's sync pushes
+// and pulls). With DOCS.json (the setup, untimed), first writes those
+// documents into the local database, 1,000 per bulkDocs call, as a laptop
+// that imported its households before its first sync.
+//
+// With --clone, one PouchDB.replicate from the remote into LOCALDIR, which
+// must not exist yet (a fresh, empty database: a laptop's first sync);
+// push_read and push_written are 0.
 //
 //   node sync.js LOCALDIR URL [DOCS.json]   (NODE_PATH: where npm put pouchdb-node)
+//   node sync.js --clone LOCALDIR URL
 const fs = require('fs');
 const PouchDB = require('pouchdb-node');
 
 (async () => {
-  const [localDir, url, docsFile] = process.argv.slice(2);
+  const clone = process.argv[2] === '--clone';
+  const [localDir, url, docsFile] = process.argv.slice(clone ? 3 : 2);
+  if (clone && fs.existsSync(localDir)) throw new Error('--clone: ' + localDir + ' exists');
   const local = new PouchDB(localDir);
   const remote = new PouchDB(url);
   if (docsFile) {
@@ -24,7 +32,9 @@ const PouchDB = require('pouchdb-node');
       for (const x of res) if (x.error) throw new Error('bulkDocs: ' + x.error);
     }
   }
-  const res = await PouchDB.sync(local, remote);
+  const res = clone
+    ? { push: { docs_read: 0, docs_written: 0 }, pull: await PouchDB.replicate(remote, local) }
+    : await PouchDB.sync(local, remote);
   await local.close();
   await remote.close();
   console.log(JSON.stringify({
