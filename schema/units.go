@@ -404,11 +404,16 @@ func hamletsHeaderKind(h string) string {
 // column (STT, Tên ấp, Mã số): a header whose first column is not the
 // code's. A header names at least two columns (a code and a name): a line
 // of one cell (Tên xã: Tân Hưng, Mã xã: 32002, the other cells blank) is a
-// title, however it starts.
+// title, however it starts. Nor is a line that gives a value: a cell
+// ending in a colon is a label (Tên xã: | Tân Hưng, the value in the next
+// cell), and a commune's code (Mã xã | 32002) is no column's name.
 func hamletsHeaderLike(fields []string) bool {
 	named, cells := false, 0
 	for _, f := range fields {
 		if ValidateHamletCode(f) == nil {
+			return false
+		}
+		if v := strings.TrimSpace(f); strings.HasSuffix(v, ":") || digits(v, 5) {
 			return false
 		}
 		if strings.TrimSpace(f) != "" {
