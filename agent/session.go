@@ -418,6 +418,22 @@ func diff(a, b SyncSummary) SyncSummary {
 	a.Evicted -= b.Evicted
 	a.RoundTrips -= b.RoundTrips
 	a.Collected -= b.Collected
+	a.Cloned -= b.Cloned
+	a.Resent -= b.Resent
+	// What the session did before it idled was told with its first
+	// summary: an idle pull told the clone again ("nhận 40" for 10, the
+	// download finished), a gained hamlet or a fork again, with every
+	// change a teammate sent; the app counted the clone again.
+	if a.Cloned == 0 {
+		a.ClonedLive = nil
+	}
+	a.CloneHeld, a.CloneRows = nil, 0
+	if a.ScopeChange == b.ScopeChange {
+		a.ScopeChange = nil
+	}
+	if a.Fork == b.Fork {
+		a.Fork = nil
+	}
 	return a
 }
 
