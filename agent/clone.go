@@ -754,6 +754,13 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		if err := t.setMeta(metaCloneTombs, int64(1)); err != nil {
 			return nil, err
 		}
+		if next.done > 0 {
+			// Told by this session, or by the next that ends well if this
+			// one is cut after its last chunk (tellCloned).
+			if err := t.setMeta(metaCloneUntold, int64(next.done)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if g.maxHLC != 0 {
 		_ = r.clk().Observe(g.maxHLC) // beyond the skew bound: stored, our clock stays put
@@ -783,6 +790,35 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	s.sum.Conflicts += g.conflicts
 	return last, nil
+}
+
+// metaCloneUntold holds how many rows a clone stored in all (CloneRows),
+// from the transaction of its last chunk until a session that ends well
+// tells it (tellCloned). A session cut after that chunk (the pull after
+// it, on a link that drops every few kilobytes) returns its summary with
+// its error, which the CLI does not print; the next sync, with nothing
+// left to fetch, said nothing of the finished download. Kept in the
+// replica, not in memory: that next sync is often another process (sync
+// run again, sync --watch or the app started again).
+const metaCloneUntold = "clone_untold"
+
+// tellCloned is a session's last phase: a clone that ended in this session
+// or in one cut since goes into the summary (CloneHeld, CloneRows), with
+// what the laptop holds now.
+func (s *syncRun) tellCloned(ctx context.Context) error {
+	r := s.r
+	rows, err := r.metaInt(ctx, r.db, metaCloneUntold)
+	if err != nil || rows == 0 {
+		return err
+	}
+	if s.sum.CloneHeld == nil {
+		// A count that fails costs the sentence, not the sync.
+		if s.sum.CloneHeld, _ = r.liveRows(ctx, cloneHeldTables); s.sum.CloneHeld != nil {
+			s.sum.CloneRows = int(rows)
+		}
+	}
+	_, err = r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaCloneUntold)
+	return err
 }
 
 // cloneHeldTables are the tables whose rows a finished clone counts

@@ -376,29 +376,16 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	// A move to https:// (movedToHTTPS) is said with the first summary of
 	// a session there that did not fail: said alone, before any session
 	// ran there, it told the app the laptop was synced (online, a last
-	// sync time) while nothing had synced yet.
-	//
-	// So is a clone that ended in a session cut afterwards (the pull after
-	// its last chunk, on a link that drops every few kilobytes): that
-	// session's summary went with its error, and the next, with nothing
-	// left to fetch, told nothing of what the laptop now holds.
+	// sync time) while nothing had synced yet. (A clone or a back-fill
+	// that ended in a session cut afterwards is told likewise, by the next
+	// session that ends well, from the replica: tellCloned, tellFilled.)
 	var carry SyncSummary // what a session told with the next one that does not fail
 	if onSync := opts.OnSync; onSync != nil {
 		opts.OnSync = func(s SyncSummary, err error) {
-			if err != nil {
-				if s.CloneHeld != nil {
-					carry.CloneHeld, carry.CloneRows = s.CloneHeld, s.CloneRows
-				}
-				onSync(s, err)
-				return
-			}
-			if carry.ServerMoved != "" {
+			if err == nil && carry.ServerMoved != "" {
 				s.ServerMoved, s.ServerMovedOnce = carry.ServerMoved, carry.ServerMovedOnce
+				carry = SyncSummary{}
 			}
-			if carry.CloneHeld != nil && s.CloneHeld == nil {
-				s.CloneHeld, s.CloneRows = carry.CloneHeld, carry.CloneRows
-			}
-			carry = SyncSummary{}
 			onSync(s, err)
 		}
 	}

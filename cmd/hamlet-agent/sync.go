@@ -193,6 +193,13 @@ func (e *env) cloned(live, held map[string]int) string {
 	total, parts := e.records(live)
 	if held != nil {
 		all, allParts := e.records(held)
+		if total == 0 {
+			// Its last part came in a sync cut just after it: this one
+			// fetched none of it (agent tellCloned).
+			return fmt.Sprintf(e.tr("Đã tải xong dữ liệu của tổ về máy: máy này có %s bản ghi của tổ: %s.",
+				"Finished downloading the team's data to this laptop: this laptop holds the team's %s records: %s."),
+				i18n.Int(int64(all), e.lang), strings.Join(allParts, ", "))
+		}
 		return fmt.Sprintf(e.tr("Đã tải xong dữ liệu của tổ về máy (lần đồng bộ này tải %s bản ghi cuối cùng): máy này có %s bản ghi của tổ: %s.",
 			"Finished downloading the team's data to this laptop (this sync fetched the last %s records): this laptop holds the team's %s records: %s."),
 			i18n.Int(int64(total), e.lang), i18n.Int(int64(all), e.lang), strings.Join(allParts, ", "))
