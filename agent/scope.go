@@ -718,6 +718,15 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	// done counts the changes it brought over every sync it took, as a
+	// snapshot's back-fill does (metaBackfillDone): the sync that ends it
+	// tells the hamlets and that count (ScopeChange.Filled), though one
+	// cut before gained them. Without it the volunteer read "Tổ được giao
+	// thêm ấp/khóm : đã tải 300 thay đổi", no hamlet named.
+	done, err := r.metaInt(ctx, r.db, metaBackfillDone)
+	if err != nil {
+		return 0, err
+	}
 	cursor, n := uint64(c), 0
 	for {
 		if err := s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Scopes: scopes}); err != nil {
@@ -758,16 +767,27 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 			g.rollback()
 			return n, err
 		}
+		done += int64(len(m.Changes))
 		if !m.More {
 			// Done: forget the back-fill with its last page.
 			if err := g.t.setMeta(metaBackfillScopes, listJSON(nil)); err != nil {
 				g.rollback()
 				return n, err
 			}
+			if err := g.t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaBackfillDone); err != nil {
+				g.rollback()
+				return n, err
+			}
+		} else if err := g.t.setMeta(metaBackfillDone, done); err != nil {
+			g.rollback()
+			return n, err
 		}
 		if err := g.commitKey(metaBackfillCursor, m.To); err != nil {
 			g.rollback()
 			return n, err
+		}
+		if !m.More {
+			s.backfillTotal = int(done)
 		}
 		cursor = m.To
 		n += len(m.Changes)
