@@ -165,8 +165,6 @@ func (e *NotFoundError) Message(lang string) string {
 		fmt.Sprintf("No %s with id %q on this laptop. List them (the list command) and copy the id exactly; if it was added on another laptop, sync first.", what[1], e.ID))
 }
 
-// DeletedError: an edit of a record deleted on this laptop (here or by a
-// teammate, synced). It must be restored first.
 // RestoreIncompleteError: a deleted row cannot come back, since it lacks
 // Field, which every such record needs (its value was never taken, or its
 // refusal was discarded).
@@ -184,6 +182,8 @@ func (e *RestoreIncompleteError) Message(lang string) string {
 			shortID(e.ID), schema.FieldLabel(e.Field, "en")))
 }
 
+// DeletedError: an edit of a record deleted on this laptop (here or by a
+// teammate, synced). It must be restored first.
 type DeletedError struct {
 	Table string
 	ID    string

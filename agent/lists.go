@@ -116,7 +116,9 @@ func (r *Replica) scanConflict(sc scanner) (Conflict, error) {
 
 // RestoreConflict makes the losing value of a conflict the field's value
 // again: a new local write, based on the current value, that syncs like any
-// other. The conflict is marked restored.
+// other. The conflict is marked restored. A delete's conflict on a row
+// that lacks a field every such record needs is not restored
+// (RestoreIncompleteError), as Restore.
 func (r *Replica) RestoreConflict(ctx context.Context, id int64) (Conflict, error) {
 	t, err := r.begin(ctx)
 	if err != nil {
@@ -150,6 +152,14 @@ func (r *Replica) RestoreConflict(ctx context.Context, id int64) (Conflict, erro
 	v, err := syncproto.ValueOf(c.Loser.Value)
 	if err != nil {
 		return c, err
+	}
+	if c.Field == syncproto.TombstoneField && !v.AsBool() {
+		// The record and its edits back (a delete that hid an edit,
+		// hidden.go): not a row that would be live partial, as Restore.
+		// The conflict stays listed, the row deleted.
+		if err := st.restorable(); err != nil {
+			return c, err
+		}
 	}
 	if _, err := r.writeFields(t, st, []fieldWrite{{field: c.Field, value: v, force: true}}); err != nil {
 		return c, err

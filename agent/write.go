@@ -196,16 +196,30 @@ func (r *Replica) Restore(ctx context.Context, table string, id syncproto.RowID)
 	if err != nil {
 		return err
 	}
-	if st != nil && st.table == table && st.deleted() {
-		if tbl, ok := schema.LookupTable(table); ok {
-			for _, f := range tbl.Fields {
-				if v := st.cur[f.Name]; f.Required && (v == nil || v.Value.IsNull()) {
-					return &RestoreIncompleteError{Table: table, ID: id.String(), Field: f.Name}
-				}
-			}
+	if st != nil && st.table == table {
+		if err := st.restorable(); err != nil {
+			return err
 		}
 	}
 	return r.writeRow(ctx, table, id, []fieldWrite{{field: syncproto.TombstoneField, value: syncproto.Bool(false)}}, false)
+}
+
+// restorable is nil unless st is a deleted row that lacks a field every
+// such record needs (RestoreIncompleteError): clearing its tombstone, by
+// Restore or by restoring the conflict of a delete that hid an edit
+// (RestoreConflict), would make it live partial.
+func (st *rowState) restorable() error {
+	if !st.deleted() {
+		return nil
+	}
+	if tbl, ok := schema.LookupTable(st.table); ok {
+		for _, f := range tbl.Fields {
+			if v := st.cur[f.Name]; f.Required && (v == nil || v.Value.IsNull()) {
+				return &RestoreIncompleteError{Table: st.table, ID: st.id.String(), Field: f.Name}
+			}
+		}
+	}
+	return nil
 }
 
 // checkScope refuses a hamlet the enrolled team does not cover (before

@@ -487,6 +487,14 @@ func (a *App) conflictRestore(w http.ResponseWriter, r *http.Request) {
 			a.notFound(w, r)
 			return
 		}
+		// A delete's conflict on a row that lacks a field every such
+		// record needs: not restored; said on its card, which stays.
+		var ri *agent.RestoreIncompleteError
+		if errors.As(err, &ri) {
+			key := "conflict-" + strconv.FormatInt(id, 10)
+			a.renderSync(w, r, http.StatusConflict, map[string]string{key: agent.AppMessageOf(err, a.langOf(r))}, nil)
+			return
+		}
 		a.fail(w, r, err)
 		return
 	}
