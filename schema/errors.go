@@ -26,8 +26,14 @@ const (
 )
 
 // ValidationError is the one error type of the package's value checks.
-// Detail is English for logs and never holds a value that may be personal
-// (a name, a phone, free text); enum codes, numbers and dates may appear.
+// Detail is English for logs: Error() carries it, so whatever keeps the
+// error keeps it (a log, hamlet-agent --json's "detail"). It never holds
+// the value checked, nor any part of it: a value typed into the wrong
+// field may be a name, an address, a phone or an ID number (12 digits in
+// a date or a count). It says what is wrong with the value's form (its
+// length, digits only) and the field's rules (a range, an enum's name,
+// the latest date taken). What the volunteer reads is Message, built from
+// the code and the field's rules alone.
 type ValidationError struct {
 	Table  string
 	Field  string

@@ -115,12 +115,12 @@ func (f *Field) normalize(table string, v any) (any, error) {
 		}
 		if f.Type == TypeTime {
 			if n < minTimeMs || n >= maxTimeMs {
-				return nil, verr(table, f.Name, CodeInvalidDate, "unix ms %d is outside 2000-01-01..2199-12-31", n)
+				return nil, verr(table, f.Name, CodeInvalidDate, "unix ms outside 2000-01-01..2199-12-31")
 			}
 			return n, nil
 		}
 		if (f.Min != 0 || f.Max != 0) && (n < f.Min || n > f.Max) {
-			return nil, verr(table, f.Name, CodeOutOfRange, "%d not in %d..%d", n, f.Min, f.Max)
+			return nil, verr(table, f.Name, CodeOutOfRange, "not in %d..%d", f.Min, f.Max)
 		}
 		return n, nil
 	case TypeFloat:
@@ -132,7 +132,7 @@ func (f *Field) normalize(table string, v any) (any, error) {
 			return nil, verr(table, f.Name, CodeOutOfRange, "not a finite number")
 		}
 		if (f.Min != 0 || f.Max != 0) && (x < float64(f.Min) || x > float64(f.Max)) {
-			return nil, verr(table, f.Name, CodeOutOfRange, "%g not in %d..%d", x, f.Min, f.Max)
+			return nil, verr(table, f.Name, CodeOutOfRange, "not in %d..%d", f.Min, f.Max)
 		}
 		return x, nil
 	case TypeBool:
@@ -201,7 +201,7 @@ func (f *Field) normalize(table string, v any) (any, error) {
 		return u, nil
 	case TypeEnum:
 		if !enumHas(f.Enum, s) {
-			return nil, verr(table, f.Name, CodeUnknownEnum, "%q is not a %s", clip(s), f.Enum)
+			return nil, verr(table, f.Name, CodeUnknownEnum, "not a %s (%s)", f.Enum, shape(s))
 		}
 		return s, nil
 	case TypePhone:
@@ -269,7 +269,7 @@ func toFloat(v any) (float64, bool) {
 func checkDate(s string) error {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return fmt.Errorf("%q is not a YYYY-MM-DD date", clip(s))
+		return fmt.Errorf("not a YYYY-MM-DD date (%s)", shape(s))
 	}
 	if y := d.Year(); y < 1900 || y > 2199 {
 		return fmt.Errorf("year %d outside 1900..2199", y)
@@ -373,14 +373,16 @@ func phoneSpace(r rune) bool {
 	return false
 }
 
-// clip bounds a value quoted in Detail: the value came from outside and may
-// be anything, and Detail goes to logs.
-func clip(s string) string {
-	const n = 40
-	if utf8.RuneCountInString(s) <= n {
-		return s
+// shape describes a refused text for Detail without a character of it:
+// its length, and whether it holds only digits. Detail goes to logs, and a
+// value typed into the wrong field may be a name, an address, a phone or
+// an ID number (ValidationError).
+func shape(s string) string {
+	n := utf8.RuneCountInString(s)
+	if n > 0 && digits(s, len(s)) {
+		return fmt.Sprintf("%d digits", n)
 	}
-	return string([]rune(s)[:n]) + "…"
+	return fmt.Sprintf("%d characters", n)
 }
 
 // checkDigests holds a photo_digests value to its one canonical form: the

@@ -89,7 +89,7 @@ func (t *Table) CheckWriteInto(w Write, out map[string]any) (map[string]any, err
 	if w.Today != "" {
 		var err error
 		if limit, limitMs, err = dateLimits(w.Today); err != nil {
-			return nil, verr(t.Name, "", CodeInvalidDate, "today %q is not a YYYY-MM-DD date", clip(w.Today))
+			return nil, verr(t.Name, "", CodeInvalidDate, "today is not a YYYY-MM-DD date (%s)", shape(w.Today))
 		}
 	}
 	for i := 0; i <= len(t.Fields); i++ {
@@ -110,11 +110,11 @@ func (t *Table) CheckWriteInto(w Write, out map[string]any) (map[string]any, err
 		switch f.Type {
 		case TypeDate:
 			if s := v.(string); s > limit {
-				return nil, verr(t.Name, f.Name, CodeInFuture, "%s is after %s, the day after today", s, limit)
+				return nil, verr(t.Name, f.Name, CodeInFuture, "after %s, the day after today", limit)
 			}
 		case TypeTime:
 			if ms := v.(int64); ms >= limitMs {
-				return nil, verr(t.Name, f.Name, CodeInFuture, "unix ms %d is after %s, the day after today", ms, limit)
+				return nil, verr(t.Name, f.Name, CodeInFuture, "after %s, the day after today", limit)
 			}
 		}
 	}
