@@ -533,13 +533,15 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 		}
 		started = true
 		if first && codeHeaderName(fields[0]) {
-			// A header: its columns by name where it names them (in English
-			// or Vietnamese, with or without marks: code,tên,loại; Mã ấp/khóm,
-			// STT,Tên ấp/khóm,Loại ấp/khóm), by position when it names
-			// neither name nor type, as before it was read by name (code,x,y).
-			// Where it names them, a type it does not name is absent (ấp),
-			// and a column it cannot tell is refused, not read as the type
-			// or left out: the operator says which it is.
+			// A header: its columns by name (in English or Vietnamese, with
+			// or without marks: code,tên,loại; Mã ấp/khóm,STT,Tên ấp/khóm,
+			// Loại ấp/khóm). A type it does not name is absent (ấp), and a
+			// column it cannot tell is refused, not read as the type or left
+			// out: the operator says which it is. A header of other columns
+			// naming neither name nor type (Mã ấp,Số hộ,Ấp) is refused, not
+			// read by position: its second column, the households' count,
+			// would be each hamlet's name (helper 187). Only a header of
+			// the code alone reads its lines as code,name[,type].
 			kinds := make([]string, len(fields))
 			named := map[string]int{}
 			for i, h := range fields[1:] {
@@ -556,6 +558,17 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 			}
 			// An STT or a note named is no name nor type: the header is read
 			// by its names (Mã ấp,STT names no name column: refused).
+			var unknown []string
+			for i, k := range kinds {
+				if i > 0 && k == "" && strings.TrimSpace(fields[i]) != "" {
+					unknown = append(unknown, fmt.Sprintf("%q", fields[i]))
+				}
+			}
+			if len(named) == 0 && len(unknown) > 0 {
+				return nil, &ParseError{Line: line,
+					Msg:   fmt.Sprintf("the header does not say which column is the hamlet's name (%s: not known): head the names' column Tên ấp (name), the types' column, if there is one, Loại (type), and delete the other columns", strings.Join(unknown, ", ")),
+					MsgVI: fmt.Sprintf("dòng tên cột không cho biết cột nào là tên ấp/khóm (không rõ %s là gì): hãy đặt tên cột chứa tên ấp/khóm là Tên ấp, cột loại (nếu có) là Loại, và xoá các cột khác", strings.Join(unknown, ", "))}
+			}
 			if len(named) > 0 || slices.Contains(kinds, "skip") {
 				delete(col, "type")
 				for k, i := range named {

@@ -262,3 +262,22 @@ func TestParseHamletsHeadersAndCells(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "Ấp 10 (Cây Dừa)", us[0].Name)
 }
+
+// Helper 187: a header naming neither the name nor the type is refused,
+// not read by position; a header of the code alone still reads code,name.
+func TestParseHamletsHeaderNamingNoColumn(t *testing.T) {
+	for _, in := range []string{
+		"Mã ấp,Số hộ\n32002-10,120\n",
+		"Mã ấp,Số hộ,Ấp\n32002-10,120,Ấp 10\n",
+		"code,x,y\n32002-10,Ấp 10,ap\n",
+	} {
+		_, err := schema.ParseHamlets(strings.NewReader(in))
+		var pe *schema.ParseError
+		require.ErrorAs(t, err, &pe, in)
+		require.Equal(t, 1, pe.Line, in)
+		require.Contains(t, pe.MsgVI, "Tên ấp", in)
+	}
+	us, err := schema.ParseHamlets(strings.NewReader("Mã ấp,\n32002-10,Ấp 10\n"))
+	require.NoError(t, err)
+	require.Equal(t, "Ấp 10", us[0].Name)
+}

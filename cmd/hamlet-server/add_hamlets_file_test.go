@@ -33,7 +33,9 @@ func TestAddHamletsFileAsExcelWritesIt(t *testing.T) {
 		"vietnamese header":  "code,tên,loại\n32002-11,Khóm 11,khom\n",
 		"other name header":  "code,hamlet_name,type\n32002-12,Khóm 12,khom\n",
 		"vietnamese header2": "Mã ấp,Tên ấp,Loại\n32002-13,Khóm 13,khom\n",
-		"unnamed columns":    "code,x,y\n32002-14,Khóm 14,khom\n",
+		// Helper 187: a header naming columns not known (code,x,y) is
+		// refused, not read by position (TestAddHamletsHeaderNamingNoColumnRefused).
+		"unnamed columns": "code,tên,loại\n32002-14,Khóm 14,khom\n",
 	} {
 		st.ok(t, "unit", "add-hamlets", "--file", file(body))
 	}
@@ -67,4 +69,33 @@ func TestAddHamletsFileAsExcelWritesIt(t *testing.T) {
 		require.NotContains(t, errOut, "chọn lại")
 	}
 	require.NotContains(t, st.ok(t, "unit", "list", "--commune", "32002"), "32002-10", "nothing added on a refusal")
+}
+
+// Helper 187: a header naming neither the name nor the type (Mã ấp,Số
+// hộ,Ấp: the commune's list with its household counts) was read by
+// position: each hamlet was added named by its household count. Such a
+// header is refused, in the operator's language, saying how to head the
+// columns; nothing is added.
+func TestAddHamletsHeaderNamingNoColumnRefused(t *testing.T) {
+	st := newOperatorStore(t, "sqlite")
+	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	for _, body := range []string{
+		"Mã ấp,Số hộ\n32002-10,120\n32002-11,95\n",                // added as hamlets named 120 and 95
+		"Mã ấp,Số hộ,Ấp\n32002-10,120,Ấp 10\n32002-11,95,Ấp 11\n", // refused for a type "Ấp 10"
+		"code,x,y\n32002-10,Ấp 10,ap\n",
+	} {
+		p := filepath.Join(t.TempDir(), "h.csv")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		code, out, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
+		require.NotZero(t, code, "%q was read: %s", body, st.ok(t, "unit", "list", "--commune", "32002"))
+		require.Contains(t, errOut, "dòng 1", body)
+		require.Contains(t, errOut, "Tên ấp", "says how to head the name column")
+		code, out, errOut = st.cli(t, "--lang", "en", "unit", "add-hamlets", "--file", p)
+		require.NotZero(t, code, out)
+		require.Contains(t, errOut, "line 1")
+		require.Contains(t, errOut, "name")
+	}
+	list := st.ok(t, "unit", "list", "--commune", "32002")
+	require.NotContains(t, list, "32002-10", "nothing added on a refusal")
+	require.NotContains(t, list, "120")
 }
