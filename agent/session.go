@@ -213,7 +213,7 @@ func (s *syncRun) plan(ctx context.Context) error {
 			if err := t.clearClone(); err != nil {
 				return err
 			}
-			if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?)`, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow); err != nil {
+			if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?, ?)`, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone); err != nil {
 				return err
 			}
 		}
