@@ -84,6 +84,11 @@ func (e *FileError) Message(lang string) string {
 			fmt.Sprintf("Dữ liệu trong %s do bản Hamlet mới hơn tạo ra. Hãy cài bản Hamlet mới nhất; dữ liệu vẫn nguyên vẹn.", e.Path),
 			fmt.Sprintf("%s was written by a newer Hamlet. Install the latest Hamlet; your data is intact.", e.Path))
 	default:
+		if errors.Is(e.Err, errStaleWAL) {
+			return pick(lang,
+				fmt.Sprintf("Tệp %[1]s-wal (phần dữ liệu chưa ghi vào %[1]s) là của một lúc khác với tệp %[1]s: thường do khôi phục thư mục dữ liệu từ bản lưu chép lúc Hamlet đang mở, hoặc chép từng tệp một. Dùng hai tệp lệch nhau thì mất những bản ghi đã lưu, nên Hamlet chưa dùng chúng và đã ngừng ghi. Hãy chạy: hamlet-agent repair. Lệnh này giữ lại bản sao của các tệp, cứu mọi bản ghi còn đọc được và mọi thay đổi chưa gửi, rồi tải từ máy chủ mọi bản ghi đã gửi.", e.Path),
+				fmt.Sprintf("The file %[1]s-wal (data not yet written into %[1]s) is from another moment than %[1]s: usually the data folder was restored from a backup copied while Hamlet was open, or its files were copied one by one. Using the two together loses saved records, so Hamlet did not use them and stopped writing. Run: hamlet-agent repair. It keeps a copy of the files, saves every record it can still read and every change not yet sent, and fetches every record already sent from the server.", e.Path))
+		}
 		msg := pick(lang,
 			fmt.Sprintf("Tệp dữ liệu %s bị hỏng (lỗi ổ đĩa, hoặc tệp bị ghi đè). Hamlet đã ngừng ghi vào tệp này để không mất thêm dữ liệu. Hãy chạy: hamlet-agent repair. Lệnh này giữ lại một bản sao của tệp hỏng, cứu mọi bản ghi còn đọc được và mọi thay đổi chưa gửi, rồi tải phần còn lại từ máy chủ.", e.Path),
 			fmt.Sprintf("The data file %s is damaged (a disk fault, or the file was overwritten). Hamlet stopped writing to it so that nothing more is lost. Run: hamlet-agent repair. It keeps a copy of the damaged file, saves every record it can still read and every change not yet sent, and fetches the rest from the server.", e.Path))

@@ -228,6 +228,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 		return nil, classifyOpen(path, err)
 	}
 	r.file, _ = os.Stat(path)
+	noteOpen(path, 1)
 	return r, nil
 }
 
@@ -295,6 +296,11 @@ func precheck(ctx context.Context, path string) (fresh, lookLater bool, err erro
 	}
 	if quiet(path, head) {
 		return false, true, nil
+	}
+	// A -wal from another moment than the file is refused before SQLite
+	// replays it (walcheck.go).
+	if err := checkWAL(ctx, path); err != nil {
+		return false, false, err
 	}
 	// A quick read-only look: a damaged file fails here before we write.
 	v, err := lookReplicaID(ctx, path)
@@ -499,6 +505,7 @@ func (r *Replica) Close() error {
 		return nil
 	}
 	r.closed = true
+	defer noteOpen(r.path, -1)
 	return r.db.Close()
 }
 

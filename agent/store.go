@@ -66,6 +66,12 @@ type txn struct {
 	// pragmas around it (beginPulled); done releases it.
 	conn *sql.Conn
 	done bool
+	// ro: a read transaction (beginRead), which commit does not count.
+	ro bool
+	// walEmpty: the write-ahead log held no frame when this write
+	// transaction took the write lock, so the database file held every
+	// transaction before it (walcheck.go).
+	walEmpty bool
 	// carriedOut, set by a pull, says a row's non-own versions are from a
 	// log this replica stopped following (carriedOut in scope.go).
 	carriedOut func(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error)
@@ -85,7 +91,7 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, walEmpty: walEmpty(r.path)}, nil
 }
 
 // beginRead starts a read transaction: deferred (the DSN's _txlock makes
@@ -96,7 +102,7 @@ func (r *Replica) beginRead(ctx context.Context) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}, nil
+	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, ro: true}, nil
 }
 
 // beginPulled starts the transaction of pulled batches on a connection held
@@ -125,7 +131,7 @@ func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
 		t.release()
 		return nil, err
 	}
-	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}, nil
+	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn, walEmpty: walEmpty(r.path)}, nil
 }
 
 // release puts a held connection back with its durable setting.
@@ -150,6 +156,12 @@ func (t *txn) rollback() {
 }
 
 func (t *txn) commit() error {
+	if !t.ro {
+		if err := t.countCommit(); err != nil {
+			t.rollback()
+			return err
+		}
+	}
 	for _, s := range t.stmts {
 		s.Close()
 	}
