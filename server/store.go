@@ -276,6 +276,12 @@ type AuthStore interface {
 // AdminStore is what the operator's commands need.
 type AdminStore interface {
 	ImportUnits(ctx context.Context, units []schema.AdminUnit) error
+	// ImportUnitsMarking imports units as ImportUnits does and, in the
+	// same transaction, marks the enabled users bound to changed as
+	// awaiting confirmation of their unit (User.UnitChangedOn, the
+	// import's retirement date, if not set yet): an import that fails
+	// marks no one.
+	ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit, changed []string) error
 	Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error)
 	CreateTeam(ctx context.Context, t Team) error
 	Teams(ctx context.Context) ([]Team, error)

@@ -35,38 +35,33 @@ func (a *Admin) ImportUnitsReviewed(ctx context.Context, units []schema.AdminUni
 	if err != nil {
 		return UnitReview{}, err
 	}
-	// Marked first, as ApplyReorganisation does: an import killed between
-	// the two and run again must still mark the accounts.
-	r, err := a.reviewExtents(ctx, before, units)
-	if err != nil {
-		return r, err
-	}
-	if err := a.s.store.ImportUnits(ctx, units); err != nil {
-		return UnitReview{}, err
-	}
-	return r, nil
+	return a.importReviewed(ctx, before, units)
 }
 
-// reviewExtents marks the accounts bound to units of before whose extent
-// importing units changed, and lists them with the teams bound to such a
-// unit (their commune as it was before the import moved any team).
-func (a *Admin) reviewExtents(ctx context.Context, before, units []schema.AdminUnit) (UnitReview, error) {
+// importReviewed imports units and, in the same transaction, marks the
+// accounts bound to units of before whose extent the import changes: an
+// import that fails marks no one, and one that succeeds has marked them
+// (a rerun would see the new tree in force, no extent changed, and the
+// accounts would silently widen). It lists the marked accounts with the
+// teams bound to such a unit (their commune as it was before
+// ApplyReorganisation moves any team).
+func (a *Admin) importReviewed(ctx context.Context, before, units []schema.AdminUnit) (UnitReview, error) {
 	plan, err := schema.PlanUnitImport(units)
 	if err != nil {
 		return UnitReview{}, err
 	}
 	r := UnitReview{Units: schema.ExtentChanges(before, plan), Accounts: []User{}, Teams: []Team{}}
-	if len(r.Units) == 0 {
-		return r, nil
-	}
 	changed := map[string]bool{}
 	var codes []string
 	for _, c := range r.Units {
 		changed[c.Code] = true
 		codes = append(codes, c.Code)
 	}
-	if err := a.s.store.MarkUnitChanged(ctx, codes, plan.RetiredOn); err != nil {
-		return r, fmt.Errorf("review reorganised units: %w", err)
+	if err := a.s.store.ImportUnitsMarking(ctx, units, codes); err != nil {
+		return UnitReview{}, err
+	}
+	if len(r.Units) == 0 {
+		return r, nil
 	}
 	users, err := a.s.store.Users(ctx)
 	if err != nil {

@@ -63,9 +63,6 @@ type UserStore interface {
 	// SessionUser is the enabled user of an unexpired session (ErrNotFound).
 	SessionUser(ctx context.Context, tokenHash []byte, now time.Time) (User, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
-	// MarkUnitChanged sets UnitChangedOn (if unset) on every enabled user
-	// bound to one of codes.
-	MarkUnitChanged(ctx context.Context, codes []string, on string) error
 	// RebindUser binds a user to unitCode and clears UnitChangedOn
 	// (ErrNotFound).
 	RebindUser(ctx context.Context, username, unitCode string) error

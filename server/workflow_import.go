@@ -203,15 +203,11 @@ func (a *Admin) ApplyReorganisation(ctx context.Context, units []schema.AdminUni
 		cs := slices.Sorted(maps.Keys(orphanCommunes))
 		return st, fmt.Errorf("apply reorganisation: %w", &UnplacedHamletsError{Hamlets: missing, Orphans: orphans, OrphanCommunes: cs})
 	}
-	// Accounts are marked before the tree is imported: killed in between,
-	// a rerun still sees the old tree and marks them again, whereas marked
-	// after, a rerun would see the new tree in force, no extent changed,
-	// and the accounts would silently widen. Teams are listed bound to
-	// their commune before the move below.
-	if st.Review, err = a.reviewExtents(ctx, before, units); err != nil {
-		return st, fmt.Errorf("apply reorganisation: %w", err)
-	}
-	if err := a.s.store.ImportUnits(ctx, units); err != nil {
+	// Accounts are marked in the import's transaction: a failed import
+	// leaves them as they were (no area changed), a rerun after it still
+	// sees the old tree and marks them. Teams are listed bound to their
+	// commune before the move below.
+	if st.Review, err = a.importReviewed(ctx, before, units); err != nil {
 		return st, fmt.Errorf("apply reorganisation: %w", err)
 	}
 	if err := a.s.store.ReparentHamlets(ctx, parentOf); err != nil {

@@ -11,11 +11,21 @@ import (
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction, as
 // the SQLite store does: the plan decides, the store only writes.
 func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
+	return s.ImportUnitsMarking(ctx, units, nil)
+}
+
+// ImportUnitsMarking imports units as ImportUnits does and, in the same
+// transaction, marks the enabled accounts bound to changed as awaiting
+// confirmation: an import that fails marks no one.
+func (s *Store) ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit, changed []string) error {
 	plan, err := schema.PlanUnitImport(units)
 	if err != nil {
 		return fmt.Errorf("import units: %w", err)
 	}
 	return s.write(ctx, func(w *pgTx) error {
+		if err := markUnitChanged(w, changed, plan.RetiredOn); err != nil {
+			return err
+		}
 		for _, u := range plan.Units {
 			var parent, retired *string
 			if u.ParentCode != "" {

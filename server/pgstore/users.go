@@ -88,17 +88,17 @@ func (s *Store) DisableUser(ctx context.Context, username string, at time.Time) 
 	})
 }
 
-func (s *Store) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
+// markUnitChanged sets unit_changed_on (if unset) on every enabled user
+// bound to one of codes (ImportUnitsMarking).
+func markUnitChanged(w *pgTx, codes []string, on string) error {
 	if len(codes) == 0 {
 		return nil
 	}
-	return s.write(ctx, func(w *pgTx) error {
-		_, err := w.tx.Exec(w.ctx, `UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, $1) WHERE unit_code = ANY($2) AND disabled_ms IS NULL`, on, codes)
-		if err != nil {
-			return fmt.Errorf("mark users of changed units: %w", err)
-		}
-		return nil
-	})
+	_, err := w.tx.Exec(w.ctx, `UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, $1) WHERE unit_code = ANY($2) AND disabled_ms IS NULL`, on, codes)
+	if err != nil {
+		return fmt.Errorf("mark users of changed units: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) RebindUser(ctx context.Context, username, unitCode string) error {

@@ -14,11 +14,22 @@ import (
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction: the
 // plan decides which units a reorganised tree retires, the store only writes.
 func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
+	return s.ImportUnitsMarking(ctx, units, nil)
+}
+
+// ImportUnitsMarking imports units as ImportUnits does and, in the same
+// transaction, marks the enabled accounts bound to changed as awaiting
+// confirmation (unit_changed_on: the plan's RetiredOn, if not set yet): an
+// import that fails marks no one.
+func (s *Store) ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit, changed []string) error {
 	plan, err := schema.PlanUnitImport(units)
 	if err != nil {
 		return fmt.Errorf("import units: %w", err)
 	}
 	return s.write(ctx, func(w *writeTx) error {
+		if err := markUnitChanged(w, changed, plan.RetiredOn); err != nil {
+			return err
+		}
 		for _, u := range plan.Units {
 			var parent, retired any
 			if u.ParentCode != "" {

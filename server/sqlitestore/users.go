@@ -91,18 +91,15 @@ func (s *Store) DisableUser(ctx context.Context, username string, at time.Time) 
 	})
 }
 
-func (s *Store) MarkUnitChanged(ctx context.Context, codes []string, on string) error {
-	if len(codes) == 0 {
-		return nil
-	}
-	return s.write(ctx, func(w *writeTx) error {
-		for _, code := range codes {
-			if _, err := w.exec(`UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, ?) WHERE unit_code = ? AND disabled_ms IS NULL`, on, code); err != nil {
-				return fmt.Errorf("mark users of unit %s: %w", code, err)
-			}
+// markUnitChanged sets unit_changed_on (if unset) on every enabled user
+// bound to one of codes (ImportUnitsMarking).
+func markUnitChanged(w *writeTx, codes []string, on string) error {
+	for _, code := range codes {
+		if _, err := w.exec(`UPDATE users SET unit_changed_on = COALESCE(unit_changed_on, ?) WHERE unit_code = ? AND disabled_ms IS NULL`, on, code); err != nil {
+			return fmt.Errorf("mark users of unit %s: %w", code, err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (s *Store) RebindUser(ctx context.Context, username, unitCode string) error {
