@@ -9,7 +9,8 @@ import (
 )
 
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction, as
-// the SQLite store does: the plan decides, the store only writes.
+// the SQLite store does: the plan decides, the store only writes. A hamlet
+// that exists keeps its commune (ReparentHamlets moves it).
 func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
 	return s.ImportUnitsMarking(ctx, units, nil)
 }
@@ -36,7 +37,9 @@ func (s *Store) ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit
 			}
 			if _, err := w.tx.Exec(w.ctx, `INSERT INTO admin_units (code, name, type, level, parent_code, retired_on) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, level = excluded.level,
-				parent_code = excluded.parent_code, retired_on = excluded.retired_on`,
+				parent_code = CASE WHEN admin_units.level = 'hamlet' AND excluded.level = 'hamlet' AND admin_units.parent_code IS NOT NULL
+					THEN admin_units.parent_code ELSE excluded.parent_code END,
+				retired_on = excluded.retired_on`,
 				u.Code, u.Name, u.Type, string(u.Level), parent, retired); err != nil {
 				return fmt.Errorf("import unit %s: %w", u.Code, err)
 			}

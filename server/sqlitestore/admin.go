@@ -13,6 +13,9 @@ import (
 
 // ImportUnits persists schema.PlanUnitImport's plan in one transaction: the
 // plan decides which units a reorganised tree retires, the store only writes.
+// A hamlet that exists keeps its commune: a reorganisation moved it there
+// keeping its code (ReparentHamlets), and hamlet rows imported again (a
+// rename, a loader's 2022 hamlets) must not move it back.
 func (s *Store) ImportUnits(ctx context.Context, units []schema.AdminUnit) error {
 	return s.ImportUnitsMarking(ctx, units, nil)
 }
@@ -40,7 +43,9 @@ func (s *Store) ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit
 			}
 			if _, err := w.exec(`INSERT INTO admin_units (code, name, type, level, parent_code, retired_on) VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (code) DO UPDATE SET name = excluded.name, type = excluded.type, level = excluded.level,
-				parent_code = excluded.parent_code, retired_on = excluded.retired_on`,
+				parent_code = CASE WHEN admin_units.level = 'hamlet' AND excluded.level = 'hamlet' AND admin_units.parent_code IS NOT NULL
+					THEN admin_units.parent_code ELSE excluded.parent_code END,
+				retired_on = excluded.retired_on`,
 				u.Code, u.Name, u.Type, string(u.Level), parent, retired); err != nil {
 				return fmt.Errorf("import unit %s: %w", u.Code, err)
 			}
