@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/hamlet-vn/hamlet/internal/officefile"
 )
 
 //go:embed refdata/*.csv
@@ -152,6 +154,9 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
+	if e.Line == 0 { // the whole file
+		return e.Msg
+	}
 	if e.Column == 0 {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
 	}
@@ -163,6 +168,9 @@ func (e *ParseError) Message(lang string) string {
 	if lang == "en" || e.MsgVI == "" {
 		return e.Error()
 	}
+	if e.Line == 0 {
+		return e.MsgVI
+	}
 	if e.Column == 0 {
 		return fmt.Sprintf("dòng %d: %s", e.Line, e.MsgVI)
 	}
@@ -173,19 +181,41 @@ func (e *ParseError) Message(lang string) string {
 // caller needs (extra columns are allowed, in any order), and calls row for
 // every record with its cells NFC-normalised and trimmed.
 func readCSV(in io.Reader, want []string, row func(record) error) error {
-	return readCSVFrom(newCSVReader(in), want, row)
+	cr, err := newCSVReader(in)
+	if err != nil {
+		return err
+	}
+	return readCSVFrom(cr, want, row)
 }
 
+// What to do with a workbook given for a CSV file.
+const (
+	saveCSV   = "hãy mở tệp trong Excel, lưu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"
+	saveCSVEN = "open it in Excel, save it as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file"
+)
+
 // newCSVReader reads in with the separator its first line uses: Excel on
-// a Windows set to Vietnamese saves "CSV" with semicolons.
-func newCSVReader(in io.Reader) *csv.Reader {
+// a Windows set to Vietnamese saves "CSV" with semicolons. A workbook
+// (an .xlsx, an .xls, one saved with a password) is refused with a
+// *ParseError saying what it is and how to save it as CSV.
+func newCSVReader(in io.Reader) (*csv.Reader, error) {
 	br := bufio.NewReader(in)
+	switch officefile.Peek(br) {
+	case officefile.Encrypted:
+		return nil, &ParseError{
+			Msg:   "the file is a password-protected Excel workbook, which cannot be read: open it in Excel with its password, save it without a password as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file",
+			MsgVI: "tệp là bảng tính Excel có đặt mật khẩu, không đọc được: hãy mở tệp trong Excel bằng mật khẩu của nó, lưu lại không có mật khẩu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"}
+	case officefile.Zip:
+		return nil, &ParseError{Msg: "the file is an Excel workbook (.xlsx), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel (.xlsx), không phải CSV: " + saveCSV}
+	case officefile.Compound:
+		return nil, &ParseError{Msg: "the file is an Excel 97-2003 workbook (.xls), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel 97-2003 (.xls), không phải CSV: " + saveCSV}
+	}
 	first, _ := br.Peek(4096)
 	cr := csv.NewReader(br)
 	if line, _, _ := bytes.Cut(first, []byte("\n")); bytes.Count(line, []byte(";")) > bytes.Count(line, []byte(",")) {
 		cr.Comma = ';'
 	}
-	return cr
+	return cr, nil
 }
 
 func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {

@@ -503,7 +503,10 @@ func headerBelow(cr *csv.Reader) int {
 // with, as a new hamlet's is (a server keeps an existing hamlet's own).
 // Every mistake is a *ParseError naming the line to fix.
 func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
-	cr := newCSVReader(r)
+	cr, err := newCSVReader(r)
+	if err != nil {
+		return nil, err
+	}
 	cr.FieldsPerRecord = -1 // the type may be left out
 	var out []AdminUnit
 	seen := map[string]int{}

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/hamlet-vn/hamlet/internal/officefile"
 )
 
 // Sheet is a file's rows of cells, each with its line number as a person
@@ -88,6 +90,14 @@ func ReadFile(path, sheet string) (*Sheet, error) {
 		return nil, err
 	}
 	ext := strings.ToLower(filepath.Ext(path))
+	if bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0}) && officefile.Of(f) == officefile.Encrypted {
+		return nil, &Error{
+			VI: "Tệp " + path + " là bảng tính Excel có đặt mật khẩu, nên không đọc được (tệp không bị hỏng). Hãy mở tệp trong Excel bằng mật khẩu của nó, lưu lại không có mật khẩu (Tệp > Thông tin > Bảo vệ Sổ làm việc > Mã hóa bằng Mật khẩu: xóa mật khẩu, bấm OK, rồi lưu), rồi nhập lại tệp đó.",
+			EN: path + " is a password-protected Excel workbook, so it cannot be read (it is not damaged). Open it in Excel with its password, save it without a password (File > Info > Protect Workbook > Encrypt with Password: clear the password, OK, then save), and import it again."}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return ReadXLSX(f, sheet)
