@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
@@ -33,6 +34,11 @@ func (e *env) openStore(ctx context.Context, cfg server.Config) (*server.Server,
 			}
 		}
 		if err := os.MkdirAll(e.dataDir, 0o750); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) && errors.Is(err, syscall.ENOTDIR) {
+				return nil, fmt.Errorf(e.msg("thư mục dữ liệu %s: %s là một tệp, không phải thư mục: hãy cho --data-dir (hoặc HAMLET_DATA_DIR) một thư mục, hoặc dời tệp đó đi",
+					"data directory %s: %s is a file, not a directory: give --data-dir (or HAMLET_DATA_DIR) a directory, or move that file away"), e.dataDir, pe.Path)
+			}
 			return nil, fmt.Errorf("%s: %w", e.msg("tạo thư mục dữ liệu", "create data directory"), err)
 		}
 		st, err := sqlitestore.Open(ctx, filepath.Join(e.dataDir, sqlitestore.DBFile), sqlitestore.Options{Synchronous: e.synchronous})

@@ -77,6 +77,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := e.checkDurationEnv(); err != nil {
 		return err
 	}
+	if err := e.checkDurations(fs); err != nil {
+		return err
+	}
 	if _, ok := demoProvinces[*province]; !ok {
 		return fmt.Errorf(e.msg("--province %q không có; chọn một trong: %s", "there is no --province %q; pick one of: %s"), *province, demoProvinceChoices(e))
 	}

@@ -49,6 +49,8 @@ func (e *env) errText(err error) string {
 		why = "tệp đã tồn tại"
 	case errors.Is(pe.Err, syscall.EISDIR):
 		why = "đây là một thư mục, không phải tệp"
+	case errors.Is(pe.Err, syscall.ENOTDIR):
+		why = "một phần của đường dẫn là một tệp, không phải thư mục: hãy kiểm tra đường dẫn"
 	case errors.Is(pe.Err, syscall.ENOSPC):
 		why = "ổ đĩa đã đầy"
 	}

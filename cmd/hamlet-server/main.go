@@ -30,6 +30,7 @@ import (
 	"github.com/hamlet-vn/hamlet/internal/cliflag"
 	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 type command struct {
@@ -222,6 +223,46 @@ func (e *env) checkDurationEnv() error {
 				fmt.Sprintf("Error: %s=%q is not a positive duration (such as 30s, 2m, 1h): fix it or unset it.", k, v)))
 			return errUsage
 		}
+	}
+	return nil
+}
+
+// durationFlag is a duration flag of serve and demo, its environment
+// variable, and the least value it takes.
+type durationFlag struct {
+	name, env string
+	min, def  time.Duration
+}
+
+// checkDurations refuses a duration that serve would not use as given:
+// the server took a ping interval, pong wait or skew of 0 or less for its
+// default without a word, and a ping interval under a second would ping
+// every laptop that often.
+func (e *env) checkDurations(fs *flag.FlagSet) error {
+	for _, d := range []durationFlag{
+		{"ping-interval", "HAMLET_PING_INTERVAL", time.Second, 30 * time.Second},
+		{"pong-wait", "HAMLET_PONG_WAIT", time.Second, 60 * time.Second},
+		{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew},
+	} {
+		f := fs.Lookup(d.name)
+		v := f.Value.(flag.Getter).Get().(time.Duration)
+		if v >= d.min {
+			continue
+		}
+		what := "--" + d.name
+		set := false
+		fs.Visit(func(g *flag.Flag) { set = set || g.Name == d.name })
+		if !set {
+			what = d.env
+		}
+		least := e.msg("dương", "positive")
+		if d.min >= time.Second {
+			least = e.msg("từ "+d.min.String()+" trở lên", "of "+d.min.String()+" or more")
+		}
+		fmt.Fprintln(e.stderr, e.msg(
+			fmt.Sprintf("Lỗi: %s=%s không dùng được: cần một khoảng thời gian %s (ví dụ 30s, 2m, 1h; mặc định %s): hãy sửa hoặc bỏ giá trị này.", what, v, least, d.def),
+			fmt.Sprintf("Error: %s=%s cannot be used: give a duration %s (such as 30s, 2m, 1h; the default is %s): fix it or leave it out.", what, v, least, d.def)))
+		return errUsage
 	}
 	return nil
 }

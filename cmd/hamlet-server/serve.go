@@ -78,6 +78,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := e.checkDurationEnv(); err != nil {
 		return err
 	}
+	if err := e.checkDurations(fs); err != nil {
+		return err
+	}
 	return serve(ctx, e, sf, nil)
 }
 
