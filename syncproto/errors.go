@@ -64,9 +64,13 @@ const (
 )
 
 // Retryable reports whether the same request may succeed later unchanged.
+// too_many_attempts is: the code was not checked, and the same request
+// succeeds once its Retry-After has passed (a client waits that long
+// first; hamlet-agent, enrolling on a person's command, tells the person
+// the wait rather than retrying itself).
 func (c Code) Retryable() bool {
 	switch c {
-	case CodeBusy, CodeUnavailable, CodeShuttingDown, CodeSequenceGap, CodeScopeChanged:
+	case CodeBusy, CodeUnavailable, CodeShuttingDown, CodeSequenceGap, CodeScopeChanged, CodeTooManyAttempts:
 		return true
 	}
 	return false
