@@ -100,10 +100,24 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 	if err != nil {
 		return err
 	}
-	return setMeta(ctx, r.db, metaRosterUnnamed, listJSON(unnamed))
+	if err := setMeta(ctx, r.db, metaRosterUnnamed, listJSON(unnamed)); err != nil {
+		return err
+	}
+	return setMeta(ctx, r.db, metaRosterAt, r.now().UnixMilli())
 }
 
-const metaRosterUnnamed = "roster_unnamed"
+const (
+	metaRosterUnnamed = "roster_unnamed"
+	// metaRosterAt is when the roster was last fetched (Unix ms, this
+	// laptop's clock).
+	metaRosterAt = "roster_at"
+)
+
+// RosterMaxAge is how old a roster may be before a sync that brought
+// nothing fetches it again: what the server renamed (a hamlet, a member)
+// comes with no row, and a team whose hamlets see no other laptop's
+// change would otherwise keep the old names for good.
+const RosterMaxAge = 6 * time.Hour
 
 // unnamedHamlets are the codes of the scope's hamlets without a name.
 func (r *Replica) unnamedHamlets(ctx context.Context) ([]string, error) {
@@ -170,12 +184,21 @@ func parseRoster(data []byte) ([]Writer, []Hamlet, error) {
 }
 
 // NeedsRoster says whether the roster should be fetched though a sync
-// brought nothing: there is none yet, or a hamlet of the scope has no
+// brought nothing: there is none yet, it is older than RosterMaxAge, or a
+// hamlet of the scope has no
 // name (gained after the enrollment, which named the hamlets it had) and
 // the last fetch did not already leave it so.
 func (r *Replica) NeedsRoster(ctx context.Context) bool {
 	if ws, err := r.Writers(ctx); err != nil || len(ws) == 0 {
 		return err == nil
+	}
+	// Names the server changed come with no row: asked again when the
+	// roster is older than RosterMaxAge (or from before the laptop's
+	// clock was set back, or from a release that did not note the time).
+	if at, err := r.metaInt(ctx, r.db, metaRosterAt); err == nil {
+		if age := r.now().Sub(time.UnixMilli(at)); at == 0 || age < 0 || age > RosterMaxAge {
+			return true
+		}
 	}
 	unnamed, err := r.unnamedHamlets(ctx)
 	if err != nil || len(unnamed) == 0 {
