@@ -1,7 +1,3 @@
-// Package officefile tells, from its first bytes, whether a file is an
-// Office document rather than text, and whether it is one saved with a
-// password: both the server's CSV readers and the agent's import tell such
-// a file for what it is, and what to do.
 package officefile
 
 import (
