@@ -86,11 +86,11 @@ func TestAddHamletsHeaderNamingNoColumnRefused(t *testing.T) {
 	} {
 		p := filepath.Join(t.TempDir(), "h.csv")
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
-		code, out, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
+		code, _, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
 		require.NotZero(t, code, "%q was read: %s", body, st.ok(t, "unit", "list", "--commune", "32002"))
 		require.Contains(t, errOut, "dòng 1", body)
 		require.Contains(t, errOut, "Tên ấp", "says how to head the name column")
-		code, out, errOut = st.cli(t, "--lang", "en", "unit", "add-hamlets", "--file", p)
+		code, out, errOut := st.cli(t, "--lang", "en", "unit", "add-hamlets", "--file", p)
 		require.NotZero(t, code, out)
 		require.Contains(t, errOut, "line 1")
 		require.Contains(t, errOut, "name")
