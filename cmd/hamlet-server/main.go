@@ -232,6 +232,7 @@ func (e *env) checkDurationEnv() error {
 type durationFlag struct {
 	name, env string
 	min, def  time.Duration
+	examples  string // values fit for this flag, for the refusal
 }
 
 // checkDurations refuses a duration that serve would not use as given:
@@ -240,9 +241,11 @@ type durationFlag struct {
 // every laptop that often.
 func (e *env) checkDurations(fs *flag.FlagSet) error {
 	for _, d := range []durationFlag{
-		{"ping-interval", "HAMLET_PING_INTERVAL", time.Second, 30 * time.Second},
-		{"pong-wait", "HAMLET_PONG_WAIT", time.Second, 60 * time.Second},
-		{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew},
+		{"ping-interval", "HAMLET_PING_INTERVAL", time.Second, 30 * time.Second, "30s, 2m, 1h"},
+		{"pong-wait", "HAMLET_PONG_WAIT", time.Second, 60 * time.Second, "30s, 2m, 1h"},
+		// A skew of minutes would let a laptop whose clock runs ahead win
+		// every edit made within them: the examples stay near the default.
+		{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew, "500ms, 1s, 2s"},
 	} {
 		f := fs.Lookup(d.name)
 		v := f.Value.(flag.Getter).Get().(time.Duration)
@@ -255,13 +258,13 @@ func (e *env) checkDurations(fs *flag.FlagSet) error {
 		if !set {
 			what = d.env
 		}
-		least := e.msg("dương", "positive")
+		needVI, needEN := "một khoảng thời gian dương", "a positive duration"
 		if d.min >= time.Second {
-			least = e.msg("từ "+d.min.String()+" trở lên", "of "+d.min.String()+" or more")
+			needVI, needEN = "một khoảng thời gian từ "+d.min.String()+" trở lên", "a duration of "+d.min.String()+" or more"
 		}
 		fmt.Fprintln(e.stderr, e.msg(
-			fmt.Sprintf("Lỗi: %s=%s không dùng được: cần một khoảng thời gian %s (ví dụ 30s, 2m, 1h; mặc định %s): hãy sửa hoặc bỏ giá trị này.", what, v, least, d.def),
-			fmt.Sprintf("Error: %s=%s cannot be used: give a duration %s (such as 30s, 2m, 1h; the default is %s): fix it or leave it out.", what, v, least, d.def)))
+			fmt.Sprintf("Lỗi: %s=%s không dùng được: cần %s (ví dụ %s; mặc định %s): hãy sửa hoặc bỏ giá trị này.", what, v, needVI, d.examples, d.def),
+			fmt.Sprintf("Error: %s=%s cannot be used: give %s (such as %s; the default is %s): fix it or leave it out.", what, v, needEN, d.examples, d.def)))
 		return errUsage
 	}
 	return nil

@@ -32,15 +32,19 @@ func TestServeRefusesUnusableDurations(t *testing.T) {
 		env, val   string
 		args       []string
 		flag, want string
+		example    string // the first example the refusal gives ("" for 30s)
 	}{
 		{name: "ping 0", args: []string{"--ping-interval", "0"}, flag: "--ping-interval"},
 		{name: "ping negative", args: []string{"--ping-interval", "-5s"}, flag: "--ping-interval"},
 		{name: "ping 1ns by env", env: "HAMLET_PING_INTERVAL", val: "1ns", flag: "HAMLET_PING_INTERVAL"},
 		{name: "ping 100ms", args: []string{"--ping-interval", "100ms"}, flag: "--ping-interval"},
 		{name: "pong 0", args: []string{"--pong-wait", "0s"}, flag: "--pong-wait"},
-		{name: "skew 0", args: []string{"--max-skew", "0"}, flag: "--max-skew"},
+		{name: "skew 0", args: []string{"--max-skew", "0"}, flag: "--max-skew", example: "500ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.example == "" {
+				tc.example = "30s"
+			}
 			if tc.env != "" {
 				t.Setenv(tc.env, tc.val)
 			}
@@ -50,11 +54,11 @@ func TestServeRefusesUnusableDurations(t *testing.T) {
 				code, errOut := serveFor(t, 5*time.Second, args...)
 				require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
 				require.Contains(t, errOut, tc.flag)
-				require.Contains(t, errOut, "ví dụ 30s")
+				require.Contains(t, errOut, "ví dụ "+tc.example)
 				require.NoFileExists(t, filepath.Join(dir, "hamlet.db"), "nothing started")
 				code, errOut = serveFor(t, 5*time.Second, append(args, "--lang", "en")...)
 				require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
-				require.Contains(t, errOut, "such as 30s")
+				require.Contains(t, errOut, "such as "+tc.example)
 			}
 		})
 	}

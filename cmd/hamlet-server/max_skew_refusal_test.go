@@ -1,0 +1,37 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// --max-skew refused at start suggests values fit for a clock skew: not
+// the keep-alive examples (30s, 2m, 1h). A skew of an hour would let a
+// laptop whose clock runs an hour ahead win every edit made within that
+// hour (serve's --max-skew help). The English reads as English.
+func TestServeMaxSkewRefusalSuggestsASkew(t *testing.T) {
+	for _, tc := range []struct {
+		lang    string
+		want    []string
+		notWant []string
+	}{
+		{"vi", []string{"--max-skew=0s", "khoảng thời gian dương", "mặc định 1s"}, []string{"1h", "30s"}},
+		{"en", []string{"--max-skew=0s", "a positive duration", "the default is 1s"}, []string{"1h", "30s", "duration positive"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			for _, cmd := range []string{"serve", "demo"} {
+				args := []string{cmd, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--max-skew", "0", "--lang", tc.lang}
+				code, errOut := serveFor(t, 5*time.Second, args...)
+				require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
+				for _, w := range tc.want {
+					require.Contains(t, errOut, w, "%v", args)
+				}
+				for _, w := range tc.notWant {
+					require.NotContains(t, errOut, w, "%v", args)
+				}
+			}
+		})
+	}
+}
