@@ -16,6 +16,7 @@ import (
 // stays open (idle) until it or ctx ends.
 func (r *Replica) session(ctx context.Context, server, token string, opts SyncOptions, watch bool, sum *SyncSummary) (err error) {
 	var sent, recv atomic.Int64
+	start := opts.ioNow()
 	dialed := false
 	defer func() {
 		sum.BytesSent, sum.BytesReceived = sent.Load(), recv.Load()
@@ -28,7 +29,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	}
 	dialed = true
 	defer w.close()
-	s := &syncRun{r: r, w: w, opts: &opts, sum: sum}
+	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, start: start, sentBytes: &sent, recvBytes: &recv}
 	for _, phase := range []func(context.Context) error{
 		s.handshake,        // Hello, then Welcome: clock offset, scope, what the server holds; always
 		s.plan,             // batch size, fork bound, cursor, whether to pull; always
@@ -303,6 +304,7 @@ func (s *syncRun) pushHidden(ctx context.Context) error {
 func (s *syncRun) idle(ctx context.Context) error {
 	r, opts, sum := s.r, s.opts, s.sum
 	r.recordSync(ctx, nil)
+	s.measure()
 	if opts.OnSync != nil {
 		opts.OnSync(*sum, nil)
 	}
@@ -330,10 +332,12 @@ func (s *syncRun) idle(ctx context.Context) error {
 			default:
 				return syncproto.Errorf(syncproto.CodeUnexpected, "unexpected %s while idle", m.Type())
 			}
+			s.measure()
 			before := *sum
 			if err := s.pull(ctx); err != nil {
 				return err
 			}
+			s.measure()
 			if opts.OnSync != nil {
 				opts.OnSync(diff(*sum, before), nil)
 			}
@@ -349,6 +353,7 @@ func (s *syncRun) idle(ctx context.Context) error {
 		if s.stale() {
 			return errRemeasure // Watch reconnects and measures first (clock.go)
 		}
+		s.measure()
 		before := *sum
 		if err := s.push(ctx); err != nil {
 			return err
@@ -359,6 +364,7 @@ func (s *syncRun) idle(ctx context.Context) error {
 			}
 		}
 		r.recordSync(ctx, nil)
+		s.measure()
 		if opts.OnSync != nil {
 			opts.OnSync(diff(*sum, before), nil)
 		}
@@ -411,8 +417,23 @@ func (s *syncRun) awaitIdle(ctx context.Context, p *idlePoll) (im inMsg, ok, pol
 	}
 }
 
+// measure notes on the session's summary the bytes on its connection and
+// the time since it began, so far: a summary told while the session stays
+// open says them, and diff takes a part's from two measures. (Counted only
+// when the session closed, every summary of an open one said "0 byte
+// trong 0 giây".)
+func (s *syncRun) measure() {
+	s.sum.BytesSent, s.sum.BytesReceived = s.sentBytes.Load(), s.recvBytes.Load()
+	s.sum.Duration = s.opts.ioNow().Sub(s.start)
+}
+
+// diff is what the session's summary a did since b, both measured
+// (measure): the counts, bytes and time of that part alone.
 func diff(a, b SyncSummary) SyncSummary {
 	a.Pushed -= b.Pushed
+	a.BytesSent -= b.BytesSent
+	a.BytesReceived -= b.BytesReceived
+	a.Duration -= b.Duration
 	a.Pulled -= b.Pulled
 	a.Conflicts -= b.Conflicts
 	a.Rejected -= b.Rejected
@@ -510,6 +531,9 @@ type syncRun struct {
 	w             *wire
 	opts          *SyncOptions
 	sum           *SyncSummary
+	start         time.Time     // the session's, for its summaries' time (measure)
+	sentBytes     *atomic.Int64 // the connection's bytes, both ways (measure)
+	recvBytes     *atomic.Int64
 	wel           *syncproto.Welcome // the server's Welcome (handshake)
 	needPull      bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
 	cloning       bool               // this session clones by snapshot (decideClone)
