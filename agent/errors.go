@@ -513,12 +513,25 @@ func (e *ConnectError) tlsMessage(lang string, plain bool) string {
 }
 
 // InputError is a bad value given by the volunteer that the schema does not
-// cover (an unknown skill name typed on the command line, say).
+// cover (an unknown skill name typed on the command line, say). VI and EN
+// are what she reads: they may quote what she typed, which helps her find
+// it. Detail is English for logs: Error() carries it, so whatever keeps
+// the error keeps it (a log, hamlet-agent --json's "detail"). It names the
+// field (or what was asked for) and says what is wrong with the value's
+// form (schema.Shape), never any of the value: a value typed into the
+// wrong place may be a name, a phone or an ID number, as
+// schema.ValidationError's Detail.
 type InputError struct {
 	VI, EN string
+	Detail string
 }
 
-func (e *InputError) Error() string              { return "agent: " + e.EN }
+func (e *InputError) Error() string {
+	if e.Detail == "" {
+		return "agent: input refused" // never EN: it may quote the input
+	}
+	return "agent: " + e.Detail
+}
 func (e *InputError) Message(lang string) string { return pick(lang, e.VI, e.EN) }
 
 // MessageOf returns the volunteer-facing text for any error.

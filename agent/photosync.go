@@ -738,7 +738,7 @@ func boolInt(b bool) int {
 // ok is false when the server has none yet either.
 func (r *Replica) FetchPhoto(ctx context.Context, server, token, digest string, opts SyncOptions) (b []byte, ok bool, err error) {
 	if !photo.ValidDigest(digest) {
-		return nil, false, &InputError{VI: "Mã ảnh không hợp lệ.", EN: "Not a photo id."}
+		return nil, false, &InputError{VI: "Mã ảnh không hợp lệ.", EN: "Not a photo id.", Detail: "photo id: not a SHA-256 digest"}
 	}
 	if b, err := os.ReadFile(r.PhotoPath(digest, false)); err == nil {
 		return b, true, nil

@@ -41,8 +41,9 @@ func ParseFieldValue(table, field, text string) (any, error) {
 			return false, nil
 		}
 		return nil, &InputError{
-			VI: fmt.Sprintf("%s chỉ nhận có hoặc không (viết tắt c/k; cũng được yes/no, 1/0).", label("vi")),
-			EN: fmt.Sprintf("%s takes yes or no (also y/n, 1/0, có/không).", label("en")),
+			VI:     fmt.Sprintf("%s chỉ nhận có hoặc không (viết tắt c/k; cũng được yes/no, 1/0).", label("vi")),
+			EN:     fmt.Sprintf("%s takes yes or no (also y/n, 1/0, có/không).", label("en")),
+			Detail: fmt.Sprintf("%s.%s: not yes or no (%s)", table, field, schema.Shape(s)),
 		}
 	case schema.TypeInt:
 		n, err := strconv.ParseInt(s, 10, 64)
@@ -59,13 +60,13 @@ func ParseFieldValue(table, field, text string) (any, error) {
 		}
 		at, err := i18n.ParseDateTime(s)
 		if err != nil {
-			return nil, dateInput(label, err)
+			return nil, dateInput(table, field, label, err)
 		}
 		return at.UnixMilli(), nil
 	case schema.TypeDate:
 		d, err := i18n.ParseDate(s)
 		if err != nil {
-			return nil, dateInput(label, err)
+			return nil, dateInput(table, field, label, err)
 		}
 		return d, nil
 	case schema.TypeFloat:
@@ -81,8 +82,9 @@ func ParseFieldValue(table, field, text string) (any, error) {
 			}
 		}
 		return nil, &InputError{
-			VI: fmt.Sprintf("%s %q không có trong danh mục. Hãy chọn một mã trong: %s.", label("vi"), s, schema.EnumChoices(f.Enum, "vi")),
-			EN: fmt.Sprintf("%s %q is not in the list. Pick one of: %s.", label("en"), s, schema.EnumChoices(f.Enum, "en")),
+			VI:     fmt.Sprintf("%s %q không có trong danh mục. Hãy chọn một mã trong: %s.", label("vi"), s, schema.EnumChoices(f.Enum, "vi")),
+			EN:     fmt.Sprintf("%s %q is not in the list. Pick one of: %s.", label("en"), s, schema.EnumChoices(f.Enum, "en")),
+			Detail: fmt.Sprintf("%s.%s: not a %s (%s)", table, field, f.Enum, schema.Shape(s)),
 		}
 	}
 	return s, nil
@@ -103,12 +105,17 @@ func isUnixMS(s string) bool {
 	return true
 }
 
-func dateInput(label func(string) string, err error) error {
+func dateInput(table, field string, label func(string) string, err error) error {
 	var de *i18n.DateError
 	if !errors.As(err, &de) {
 		return err
 	}
-	return &InputError{VI: label("vi") + ": " + de.Message("vi"), EN: label("en") + ": " + de.Message("en")}
+	what := "date"
+	if de.WithTime {
+		what = "date and time"
+	}
+	return &InputError{VI: label("vi") + ": " + de.Message("vi"), EN: label("en") + ": " + de.Message("en"),
+		Detail: fmt.Sprintf("%s.%s: not a %s as people write it (%s)", table, field, what, schema.Shape(de.Input))}
 }
 
 // unknownField: a field this table does not have, typed by the volunteer
@@ -126,8 +133,9 @@ func unknownField(t *schema.Table, field string) error {
 		return strings.Join(parts, ", ")
 	}
 	return &InputError{
-		VI: fmt.Sprintf("%s không có trường %q. Các trường nhập được (--set tên=giá_trị): %s.", schema.TableLabel(t.Name, "vi"), field, list("vi")),
-		EN: fmt.Sprintf("A %s has no field %q. The fields you can set (--set name=value): %s.", strings.ToLower(schema.TableLabel(t.Name, "en")), field, list("en")),
+		VI:     fmt.Sprintf("%s không có trường %q. Các trường nhập được (--set tên=giá_trị): %s.", schema.TableLabel(t.Name, "vi"), field, list("vi")),
+		EN:     fmt.Sprintf("A %s has no field %q. The fields you can set (--set name=value): %s.", strings.ToLower(schema.TableLabel(t.Name, "en")), field, list("en")),
+		Detail: fmt.Sprintf("%s: no such field (%s)", t.Name, schema.Shape(field)),
 	}
 }
 

@@ -655,8 +655,9 @@ func keepDerived(table string, fs, d Fields, keys ...string) error {
 					"the record bears the name of whoever enrolled this laptop. Leave it out."
 			}
 			return &InputError{
-				VI: fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: %s", schema.FieldLabel(k, "vi"), k, whyVI),
-				EN: fmt.Sprintf("%s (%s) cannot be given for this record: %s", schema.FieldLabel(k, "en"), k, whyEN),
+				VI:     fmt.Sprintf("Không đặt được %s (%s) cho bản ghi này: %s", schema.FieldLabel(k, "vi"), k, whyVI),
+				EN:     fmt.Sprintf("%s (%s) cannot be given for this record: %s", schema.FieldLabel(k, "en"), k, whyEN),
+				Detail: fmt.Sprintf("%s.%s: given a value other than the one derived", table, k),
 			}
 		}
 	}

@@ -201,7 +201,7 @@ func (f *Field) normalize(table string, v any) (any, error) {
 		return u, nil
 	case TypeEnum:
 		if !enumHas(f.Enum, s) {
-			return nil, verr(table, f.Name, CodeUnknownEnum, "not a %s (%s)", f.Enum, shape(s))
+			return nil, verr(table, f.Name, CodeUnknownEnum, "not a %s (%s)", f.Enum, Shape(s))
 		}
 		return s, nil
 	case TypePhone:
@@ -269,7 +269,7 @@ func toFloat(v any) (float64, bool) {
 func checkDate(s string) error {
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return fmt.Errorf("not a YYYY-MM-DD date (%s)", shape(s))
+		return fmt.Errorf("not a YYYY-MM-DD date (%s)", Shape(s))
 	}
 	if y := d.Year(); y < 1900 || y > 2199 {
 		return fmt.Errorf("year %d outside 1900..2199", y)
@@ -373,11 +373,11 @@ func phoneSpace(r rune) bool {
 	return false
 }
 
-// shape describes a refused text for Detail without a character of it:
+// Shape describes a refused text for Detail without a character of it:
 // its length, and whether it holds only digits. Detail goes to logs, and a
 // value typed into the wrong field may be a name, an address, a phone or
-// an ID number (ValidationError).
-func shape(s string) string {
+// an ID number (ValidationError; the agent's InputError likewise).
+func Shape(s string) string {
 	n := utf8.RuneCountInString(s)
 	if n > 0 && digits(s, len(s)) {
 		return fmt.Sprintf("%d digits", n)

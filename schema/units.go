@@ -151,7 +151,7 @@ func ValidateHamletCode(code string) error {
 		return &ValidationError{Field: ScopeField, Code: CodeInvalidHamlet, Detail: detail}
 	}
 	if len(code) != 8 || code[5] != '-' || !digits(code[:5], 5) || !digits(code[6:], 2) {
-		return bad(fmt.Sprintf("not <5-digit commune code>-<2-digit number> (%s)", shape(code)))
+		return bad(fmt.Sprintf("not <5-digit commune code>-<2-digit number> (%s)", Shape(code)))
 	}
 	if code[6:] == "00" {
 		return bad("hamlet numbers start at 01")

@@ -89,7 +89,7 @@ func (t *Table) CheckWriteInto(w Write, out map[string]any) (map[string]any, err
 	if w.Today != "" {
 		var err error
 		if limit, limitMs, err = dateLimits(w.Today); err != nil {
-			return nil, verr(t.Name, "", CodeInvalidDate, "today is not a YYYY-MM-DD date (%s)", shape(w.Today))
+			return nil, verr(t.Name, "", CodeInvalidDate, "today is not a YYYY-MM-DD date (%s)", Shape(w.Today))
 		}
 	}
 	for i := 0; i <= len(t.Fields); i++ {

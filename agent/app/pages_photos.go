@@ -168,7 +168,7 @@ func (a *App) reportAttach(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	lang := a.langOf(r)
 	ps, err := formPhotos(r)
 	if err == nil && len(ps) == 0 {
-		err = &agent.InputError{VI: "Hãy chọn một tấm ảnh để gắn vào phản ánh.", EN: "Choose a photo to attach to the report."}
+		err = &agent.InputError{VI: "Hãy chọn một tấm ảnh để gắn vào phản ánh.", EN: "Choose a photo to attach to the report.", Detail: "photo: none chosen to attach"}
 	}
 	if err == nil {
 		gps := agreedPlace(r, ps)
@@ -247,7 +247,7 @@ func (a *App) photoFull(w http.ResponseWriter, r *http.Request, en *agent.Enroll
 			return
 		}
 		if err == nil {
-			err = &agent.InputError{VI: tr("vi", "photo_not_yet"), EN: tr("en", "photo_not_yet")}
+			err = &agent.InputError{VI: tr("vi", "photo_not_yet"), EN: tr("en", "photo_not_yet"), Detail: "photo: not on the server yet"}
 		}
 	}
 	a.render(w, r, http.StatusServiceUnavailable, "problem", &view{Title: tr(lang, "title_photo"), Data: &problem{Text: agent.AppMessageOf(err, lang), Back: "/reports"}})

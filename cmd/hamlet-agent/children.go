@@ -59,7 +59,7 @@ func (e *env) listChildren(ctx context.Context, table string, args []string, col
 func (e *env) householdArg(ctx context.Context, r *agent.Replica, s string) (uuid.UUID, error) {
 	if s == "" {
 		return uuid.Nil, &agent.InputError{VI: "Thiếu --household: hãy nhập mã hộ (xem: hamlet-agent household search TÊN).",
-			EN: "Missing --household: give the household id (see: hamlet-agent household search NAME)."}
+			EN: "Missing --household: give the household id (see: hamlet-agent household search NAME).", Detail: "--household: missing"}
 	}
 	return r.ResolveID(ctx, "households", s)
 }
@@ -168,8 +168,9 @@ func runTutor(ctx context.Context, e *env, args []string) error {
 
 func unknownSkill(s string) error {
 	return &agent.InputError{
-		VI: fmt.Sprintf("Kỹ năng %q không có trong danh mục. Hãy chọn một mã trong: %s (xem: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "vi")),
-		EN: fmt.Sprintf("Skill %q is not in the catalogue. Pick one of: %s (see: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "en")),
+		VI:     fmt.Sprintf("Kỹ năng %q không có trong danh mục. Hãy chọn một mã trong: %s (xem: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "vi")),
+		EN:     fmt.Sprintf("Skill %q is not in the catalogue. Pick one of: %s (see: hamlet-agent tutor skills).", s, schema.EnumChoices(schema.EnumSkill, "en")),
+		Detail: fmt.Sprintf("tutoring_records.skill: not a %s (%s)", schema.EnumSkill, schema.Shape(s)),
 	}
 }
 

@@ -203,7 +203,8 @@ func (e *env) fields(table string, fs *flag.FlagSet, named map[string]string, se
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok {
-			return nil, &agent.InputError{VI: "--set cần dạng trường=giá_trị, ví dụ --set notes=\"đã cài VNeID\"", EN: "--set takes field=value, e.g. --set notes=\"installed VNeID\""}
+			return nil, &agent.InputError{VI: "--set cần dạng trường=giá_trị, ví dụ --set notes=\"đã cài VNeID\"", EN: "--set takes field=value, e.g. --set notes=\"installed VNeID\"",
+				Detail: "--set: no field=value (" + schema.Shape(s) + ")"}
 		}
 		k = strings.TrimSpace(k)
 		pv, err := agent.ParseFieldValue(table, k, v)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -37,7 +38,7 @@ func (e *env) photoFlags(fs *flag.FlagSet, files *setFlags) photoOpts {
 
 func (e *env) preparePhotos(files []string, o photoOpts) ([]photo.Photo, error) {
 	if *o.side < 320 || *o.side > 4096 {
-		return nil, &agent.InputError{VI: "--photo-size phải từ 320 đến 4096 điểm ảnh.", EN: "--photo-size must be 320 to 4096 pixels."}
+		return nil, &agent.InputError{VI: "--photo-size phải từ 320 đến 4096 điểm ảnh.", EN: "--photo-size must be 320 to 4096 pixels.", Detail: "--photo-size: not in 320..4096"}
 	}
 	var out []photo.Photo
 	distinct := map[string]bool{}
@@ -66,7 +67,8 @@ func readPhotoFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, &agent.InputError{VI: fmt.Sprintf("Không mở được tệp ảnh %q: hãy kiểm tra tên và thư mục.", name),
-			EN: fmt.Sprintf("Cannot open the photo file %q: check its name and folder.", name)}
+			EN:     fmt.Sprintf("Cannot open the photo file %q: check its name and folder.", name),
+			Detail: fmt.Sprintf("photo file: cannot open it (a name of %s): %s", schema.Shape(filepath.Base(name)), openReason(err))}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -261,7 +263,7 @@ func (e *env) reportPhoto(ctx context.Context, args []string) error {
 		}
 		if !ok {
 			return &agent.InputError{VI: "Máy chủ chưa có ảnh này: máy chụp ảnh chưa gửi lên. Hãy thử lại sau.",
-				EN: "The server does not have this photo yet: the laptop that took it has not sent it. Try again later."}
+				EN: "The server does not have this photo yet: the laptop that took it has not sent it. Try again later.", Detail: "photo: not on the server yet"}
 		}
 	}
 	if *out != "" {
@@ -304,7 +306,7 @@ func (e *env) photoID(ctx context.Context, r *agent.Replica, s string) (string, 
 		}
 	}
 	return "", &agent.InputError{VI: fmt.Sprintf("Không tìm thấy ảnh %q: xem mã ảnh bằng hamlet-agent report photos MÃ_PHẢN_ÁNH.", s),
-		EN: fmt.Sprintf("No photo %q: see photo ids with hamlet-agent report photos REPORT_ID.", s)}
+		EN: fmt.Sprintf("No photo %q: see photo ids with hamlet-agent report photos REPORT_ID.", s), Detail: fmt.Sprintf("photo id: none of this laptop's photos (%s)", schema.Shape(s))}
 }
 
 // photoSummary is the photo line of a sync: what was sent and fetched,
@@ -357,4 +359,15 @@ func (b *bar) photos(p agent.Progress) {
 	}
 	b.pb.ChangeMax(p.Total)
 	b.pb.Set(p.Done)
+}
+
+// openReason is why a file did not open, without its path (os.PathError's
+// Err: "no such file or directory"): the path, a volunteer's folder and
+// file names, may name a person.
+func openReason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return "not opened"
 }
