@@ -84,6 +84,10 @@ type ScopeChange struct {
 	// one whose Gained is empty and whose Backfilled is its last part.
 	Filled      []string `json:"filled,omitempty"`
 	FilledTotal int      `json:"filled_total,omitempty"`
+	// FilledPart: the team lost some of the back-fill's hamlets before
+	// it was told. Filled names those it still covers; FilledTotal is 0,
+	// what the back-fill brought being counted for them all.
+	FilledPart bool `json:"filled_part,omitempty"`
 }
 
 func (c ScopeChange) empty() bool { return len(c.Gained) == 0 && len(c.Lost) == 0 && c.Backfilled == 0 }
@@ -269,6 +273,9 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		}
 		if err := t.noteCarried(ch.Lost, pushedBefore); err != nil {
 			return ch, fmt.Errorf("note the households moved out of the lost hamlets: %w", err)
+		}
+		if err := t.forgetFilled(ch.Lost); err != nil {
+			return ch, fmt.Errorf("forget the lost hamlets' back-fill not told yet: %w", err)
 		}
 	}
 	bf, _, err := r.metaList(ctx, t.tx, metaBackfillScopes)
@@ -636,7 +643,7 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 			}
 		}
 		s.sum.RoundTrips++
-		if err := s.storeBackfill(ctx, m); err != nil {
+		if err := s.storeBackfill(ctx, scopes, m); err != nil {
 			return n, err
 		}
 		st.head, st.pos = m.Head, m.To
@@ -651,11 +658,12 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 	}
 }
 
-// storeBackfill stores one chunk of a scoped snapshot with the position
-// after it, or, after the last, forgets the back-fill; its deleted rows
-// get tombstone bounds as a clone's do (noteClonedTombs: the pull after
-// it reads the log past them). The normal cursor does not move.
-func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk) error {
+// storeBackfill stores one chunk of a scoped snapshot of the hamlets
+// scopes with the position after it, or, after the last, forgets the
+// back-fill and notes it to be told (noteFilled); its deleted rows get
+// tombstone bounds as a clone's do (noteClonedTombs: the pull after it
+// reads the log past them). The normal cursor does not move.
+func (s *syncRun) storeBackfill(ctx context.Context, scopes []string, m *syncproto.SnapshotChunk) error {
 	r := s.r
 	t, err := r.beginPulled(ctx)
 	if err != nil {
@@ -692,6 +700,9 @@ func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk)
 		if err := t.setMeta(metaCloneTombs, int64(1)); err != nil {
 			return err
 		}
+		if err := t.noteFilled(scopes, done); err != nil {
+			return err
+		}
 	}
 	if g.maxHLC != 0 {
 		_ = r.clk().Observe(g.maxHLC) // beyond the skew bound: stored, our clock stays put
@@ -703,9 +714,6 @@ func (s *syncRun) storeBackfill(ctx context.Context, m *syncproto.SnapshotChunk)
 		return err
 	}
 	s.sum.Conflicts += g.conflicts
-	if !m.More {
-		s.backfillTotal = int(done)
-	}
 	return nil
 }
 
@@ -778,6 +786,10 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 				g.rollback()
 				return n, err
 			}
+			if err := g.t.noteFilled(scopes, done); err != nil {
+				g.rollback()
+				return n, err
+			}
 		} else if err := g.t.setMeta(metaBackfillDone, done); err != nil {
 			g.rollback()
 			return n, err
@@ -785,9 +797,6 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 		if err := g.commitKey(metaBackfillCursor, m.To); err != nil {
 			g.rollback()
 			return n, err
-		}
-		if !m.More {
-			s.backfillTotal = int(done)
 		}
 		cursor = m.To
 		n += len(m.Changes)
@@ -815,47 +824,94 @@ func (s *syncRun) rescope(ctx context.Context, scope []string) error {
 		// a back-fill.
 		ch.Gained = nil
 	}
-	// A back-fill cut in an earlier sync and ended now: the hamlets it
-	// brought were gained then, and the sync tells them and all it
-	// brought (the volunteer read "gained hamlet(s) : fetched 2500
+	// A back-fill that ends here, cut in earlier syncs or not, is noted
+	// with its last part (noteFilled) and told by tellFilled, at the end
+	// of this session or of the next that ends well: its hamlets and all
+	// it brought (the volunteer read "gained hamlet(s) : fetched 2500
 	// changes", the last part alone under no name).
-	filling, _, err := s.r.metaList(ctx, s.r.db, metaBackfillScopes)
-	if err != nil {
-		return err
-	}
 	if ch.Backfilled, err = s.backfill(ctx); err != nil {
 		return err
 	}
 	s.sum.Pulled += ch.Backfilled
-	if s.backfillTotal > 0 {
-		ch.Filled, ch.FilledTotal = filling, s.backfillTotal
-		// Told at the end of this session, or of the next that ends well
-		// if this one is cut after the back-fill (tellFilled).
-		b, _ := json.Marshal(untoldFill{Hamlets: filling, Total: s.backfillTotal})
-		if err := setMeta(ctx, s.r.db, metaFillUntold, string(b)); err != nil {
-			return err
-		}
-	}
 	if !ch.empty() {
 		s.sum.ScopeChange = &ch
 	}
 	return nil
 }
 
-// metaFillUntold holds a back-fill that ended (untoldFill) until a session
-// that ends well tells it: one cut after the back-fill's last chunk (the
-// pull after it, on a link that drops every few kilobytes) returned an
-// error, and the next sync, with nothing left to fetch, said nothing of
-// the hamlets gained.
+// metaFillUntold holds the back-fills that ended (untoldFill) until a
+// session that ends well tells them: one cut after the back-fill's last
+// chunk (the pull after it, on a link that drops every few kilobytes)
+// returned an error, and the next sync, with nothing left to fetch, said
+// nothing of the hamlets gained. A back-fill that ends before an earlier
+// one is told joins it (noteFilled: written over, the earlier hamlets were
+// never told); a hamlet lost before the tell leaves it (forgetFilled: it
+// was told as gained and lost in one sync).
 const metaFillUntold = "backfill_untold"
 
 type untoldFill struct {
 	Hamlets []string `json:"hamlets"`
 	Total   int      `json:"total"`
+	// Partial: some of its hamlets were lost since; Total counts theirs
+	// too, so it is not told.
+	Partial bool `json:"partial,omitempty"`
 }
 
-// tellFilled is a session's last phase: the back-fill that ended in this
-// session or in one cut since goes into the summary (ScopeChange.Filled).
+func (t *txn) untold() (untoldFill, error) {
+	var f untoldFill
+	raw, err := t.r.meta(t.ctx, t.tx, metaFillUntold)
+	if err != nil || raw == "" {
+		return f, err
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return untoldFill{}, nil // unreadable: nothing to tell, as none
+	}
+	return f, nil
+}
+
+func (t *txn) setUntold(f untoldFill) error {
+	if len(f.Hamlets) == 0 {
+		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return t.setMeta(metaFillUntold, string(b))
+}
+
+// noteFilled notes a back-fill of hamlets that ended, having brought total
+// field versions, to be told (tellFilled), with any ended before it and
+// not told yet; in the transaction that stores its last part, so no
+// back-fill ends untold.
+func (t *txn) noteFilled(hamlets []string, total int64) error {
+	f, err := t.untold()
+	if err != nil {
+		return err
+	}
+	f.Hamlets = slices.Compact(sortedCopy(append(f.Hamlets, hamlets...)))
+	f.Total += int(total)
+	return t.setUntold(f)
+}
+
+// forgetFilled takes the hamlets lost out of the back-fills not told yet:
+// the team no longer covers them, and the sync that drops them tells that.
+func (t *txn) forgetFilled(lost []string) error {
+	f, err := t.untold()
+	if err != nil || len(f.Hamlets) == 0 {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(f.Hamlets), func(h string) bool { return slices.Contains(lost, h) })
+	if len(kept) == len(f.Hamlets) {
+		return nil
+	}
+	f.Hamlets, f.Partial = kept, true
+	return t.setUntold(f)
+}
+
+// tellFilled is a session's last phase: the back-fills that ended in this
+// session or in ones cut since go into the summary (ScopeChange.Filled),
+// with all they brought, but for one that lost a hamlet since.
 func (s *syncRun) tellFilled(ctx context.Context) error {
 	raw, err := s.r.meta(ctx, s.r.db, metaFillUntold)
 	if err != nil || raw == "" {
@@ -866,8 +922,10 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 		if s.sum.ScopeChange == nil {
 			s.sum.ScopeChange = &ScopeChange{}
 		}
-		if ch := s.sum.ScopeChange; len(ch.Filled) == 0 {
-			ch.Filled, ch.FilledTotal = f.Hamlets, f.Total
+		ch := s.sum.ScopeChange
+		ch.Filled, ch.FilledTotal, ch.FilledPart = f.Hamlets, f.Total, f.Partial
+		if f.Partial {
+			ch.FilledTotal = 0
 		}
 	}
 	_, err = s.r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)

@@ -524,28 +524,25 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 // syncRun is the state of one session: what its phases learn and decide
 // (session), and the push's and the pull's positions.
 type syncRun struct {
-	// backfillTotal: the field versions the back-fill that ended in this
-	// session brought, over every sync it took (metaBackfillDone).
-	backfillTotal int
-	r             *Replica
-	w             *wire
-	opts          *SyncOptions
-	sum           *SyncSummary
-	start         time.Time     // the session's, for its summaries' time (measure)
-	sentBytes     *atomic.Int64 // the connection's bytes, both ways (measure)
-	recvBytes     *atomic.Int64
-	wel           *syncproto.Welcome // the server's Welcome (handshake)
-	needPull      bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
-	cloning       bool               // this session clones by snapshot (decideClone)
-	batch         int
-	pushedSeq     uint64 // highest seq sent (or held by the server)
-	forkDue       bool   // a new replica id is due (fork.go): push nothing above forkBound
-	forkBound     uint64
-	sentSeq       uint64 // highest seq recorded as sent (noteSent) this session
-	nextBatch     uint64
-	cursor        uint64
-	pullTotal     int
-	pullStart     uint64
+	r         *Replica
+	w         *wire
+	opts      *SyncOptions
+	sum       *SyncSummary
+	start     time.Time     // the session's, for its summaries' time (measure)
+	sentBytes *atomic.Int64 // the connection's bytes, both ways (measure)
+	recvBytes *atomic.Int64
+	wel       *syncproto.Welcome // the server's Welcome (handshake)
+	needPull  bool               // pull even if nothing was pushed nor notified (plan, cloneIfDue)
+	cloning   bool               // this session clones by snapshot (decideClone)
+	batch     int
+	pushedSeq uint64 // highest seq sent (or held by the server)
+	forkDue   bool   // a new replica id is due (fork.go): push nothing above forkBound
+	forkBound uint64
+	sentSeq   uint64 // highest seq recorded as sent (noteSent) this session
+	nextBatch uint64
+	cursor    uint64
+	pullTotal int
+	pullStart uint64
 	// serverBehind: the server's log ended below this replica's cursor at
 	// Welcome (it was restored from a backup): the session replays the
 	// log from the start (plan), rather than clone as a replica that

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -17,15 +18,26 @@ func (e *env) scopeSummary(sc *agent.ScopeChange) {
 	if len(sc.Gained) > 0 || sc.Backfilled > 0 || len(sc.Filled) > 0 {
 		// A back-fill cut in earlier syncs ends in one that gained
 		// nothing itself: it names the hamlets and counts all it brought.
-		gained, n := sc.Gained, sc.Backfilled
-		if len(gained) == 0 {
-			gained = sc.Filled
+		// Back-fills told together (one ended in a sync cut, another since)
+		// name all their hamlets.
+		gained := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(sc.Gained), sc.Filled...))))
+		if sc.FilledPart {
+			// The team lost some of the back-fill's hamlets since: what it
+			// brought counts theirs too, so no count is told.
+			fmt.Fprintf(e.stdout, e.tr("Tổ được giao thêm ấp/khóm %s: dữ liệu của ấp/khóm này đã được tải về máy (không tải lại dữ liệu cũ).\n",
+				"Your team gained hamlet(s) %s: their data is now on this laptop (nothing else was fetched again).\n"),
+				strings.Join(gained, ", "))
+		} else {
+			fmt.Fprintf(e.stdout, e.tr("Tổ được giao thêm ấp/khóm %s: đã tải %s thay đổi của ấp/khóm này (không tải lại dữ liệu cũ).\n",
+				"Your team gained hamlet(s) %s: fetched %s changes of them only (nothing else was fetched again).\n"),
+				strings.Join(gained, ", "), i18n.Int(int64(max(sc.Backfilled, sc.FilledTotal)), e.lang))
 		}
-		n = max(n, sc.FilledTotal)
-		fmt.Fprintf(e.stdout, e.tr("Tổ được giao thêm ấp/khóm %s: đã tải %s thay đổi của ấp/khóm này (không tải lại dữ liệu cũ).\n",
-			"Your team gained hamlet(s) %s: fetched %s changes of them only (nothing else was fetched again).\n"),
-			strings.Join(gained, ", "), i18n.Int(int64(n), e.lang))
 	}
+	e.scopeLost(sc)
+}
+
+// scopeLost tells the hamlets the team no longer covers (scopeSummary).
+func (e *env) scopeLost(sc *agent.ScopeChange) {
 	if len(sc.Lost) > 0 {
 		fmt.Fprintf(e.stdout, e.tr("Tổ không còn phụ trách ấp/khóm %s: đã xóa %s bản ghi của ấp/khóm này khỏi máy.\n",
 			"Your team no longer covers hamlet(s) %s: removed %s of their records from this laptop.\n"),
