@@ -404,25 +404,53 @@ func hamletsHeaderKind(h string) string {
 // column (STT, Tên ấp, Mã số): a header whose first column is not the
 // code's. A header names at least two columns (a code and a name): a line
 // of one cell (Tên xã: Tân Hưng, Mã xã: 32002, the other cells blank) is a
-// title, however it starts. Nor is a line that gives a value: a cell
-// ending in a colon is a label (Tên xã: | Tân Hưng, the value in the next
-// cell), and a commune's code (Mã xã | 32002) is no column's name.
+// title, however it starts. Nor is a line that gives a value: a cell with
+// a colon is a label (Tên xã: | Tân Hưng, the value in the next cell; Mã
+// xã: 32002, in its own), a commune's code (Mã xã | 32002) is no column's
+// name, and a unit above the hamlet followed by a cell that names no column
+// (Tên xã | Tân Hưng) is that unit's label and its value.
 func hamletsHeaderLike(fields []string) bool {
 	named, cells := false, 0
+	var filled []string
 	for _, f := range fields {
 		if ValidateHamletCode(f) == nil {
 			return false
 		}
-		if v := strings.TrimSpace(f); strings.HasSuffix(v, ":") || digits(v, 5) {
+		// A colon anywhere: a label (Tên xã:) or a label with its value in
+		// its cell (Mã xã: 32002), never a column's name.
+		if v := strings.TrimSpace(f); strings.Contains(v, ":") || digits(v, 5) {
 			return false
 		}
 		if strings.TrimSpace(f) != "" {
 			cells++
+			filled = append(filled, f)
 		}
-		l := strings.ToLower(strings.Join(strings.Fields(f), " "))
-		named = named || hamletsHeaderKind(f) != "" || l == "code" || l == "mã" || l == "ma" || strings.HasPrefix(l, "mã ") || strings.HasPrefix(l, "ma ")
+		named = named || headerNameLike(f)
+	}
+	if len(filled) == 2 && upperUnitLabel(filled[0]) && !headerNameLike(filled[1]) {
+		// Tên xã | Tân Hưng, without the colon: the commune's name, not a
+		// header (whose other column would be named too: Tên xã,Tên ấp).
+		return false
 	}
 	return named && cells >= 2
+}
+
+// headerNameLike: f names a column of a hamlets file's header (a name, a
+// type, an STT, a code's).
+func headerNameLike(f string) bool {
+	l := strings.ToLower(strings.Join(strings.Fields(f), " "))
+	return hamletsHeaderKind(f) != "" || l == "code" || l == "mã" || l == "ma" || strings.HasPrefix(l, "mã ") || strings.HasPrefix(l, "ma ")
+}
+
+// upperUnitLabel: f is a label naming a unit above the hamlet (Tên xã, Mã
+// phường, Huyện, with or without marks): on a title line, before its value.
+func upperUnitLabel(f string) bool {
+	l := strings.ToLower(strings.Join(strings.Fields(f), " "))
+	for _, p := range []string{"tên ", "ten ", "mã ", "ma "} {
+		l = strings.TrimPrefix(l, p)
+	}
+	return slices.Contains([]string{"xã", "xa", "phường", "phuong", "thị trấn", "thi tran", "xã/phường", "xa/phuong", "đặc khu", "dac khu",
+		"huyện", "huyen", "quận", "quan", "thị xã", "thi xa", "thành phố", "thanh pho", "tỉnh", "tinh"}, l)
 }
 
 // codeHeadedOtherwise: a header led by the code's column under a name not
