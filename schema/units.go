@@ -400,6 +400,16 @@ func hamletsHeaderKind(h string) string {
 	return ""
 }
 
+// hamletWordHeader: h is the hamlet's own word (Ấp, Khóm, Ấp/Khóm, Thôn,
+// hamlet), with or without marks: a column of names when none is headed
+// Tên ấp.
+func hamletWordHeader(h string) bool {
+	l := strings.ToLower(strings.Join(strings.Fields(h), " "))
+	l = strings.ReplaceAll(strings.ReplaceAll(l, " / ", "/"), ", ", "/")
+	return slices.Contains([]string{"ấp", "ap", "khóm", "khom", "ấp/khóm", "ap/khom", "khóm/ấp", "khom/ap", "thôn", "thon", "bản", "ban",
+		"tổ dân phố", "to dan pho", "khu phố", "khu pho", "ấp/khu phố", "thôn/bản", "hamlet", "hamlets"}, l)
+}
+
 // hamletsHeaderLike: a first line that holds no hamlet code and names a
 // column (STT, Tên ấp, Mã số): a header whose first column is not the
 // code's. A header names at least two columns (a code and a name): a line
@@ -586,6 +596,26 @@ func ParseHamlets(r io.Reader) ([]AdminUnit, error) {
 						MsgVI: fmt.Sprintf("dòng tên cột có hai cột %s, %q và %q; hãy giữ một cột", map[string]string{"name": "tên", "type": "loại"}[k], fields[j], h)}
 				}
 				named[k] = i + 1
+			}
+			// A column headed by the hamlet itself (Ấp, Khóm, Ấp/Khóm,
+			// hamlet) holds the names when no column is named so: the
+			// commune lists head it that way as often as Tên ấp, and such
+			// a file was read (by position) before headers were read by
+			// name. Beside a name column it may hold the type: not taken.
+			if _, ok := named["name"]; !ok {
+				at := 0
+				for i, h := range fields {
+					if i > 0 && kinds[i] == "" && hamletWordHeader(h) {
+						if at != 0 {
+							at = -1 // two: which is not told
+							break
+						}
+						at = i
+					}
+				}
+				if at > 0 {
+					kinds[at], named["name"] = "name", at
+				}
 			}
 			// An STT or a note named is no name nor type: the header is read
 			// by its names (Mã ấp,STT names no name column: refused).

@@ -268,7 +268,6 @@ func TestParseHamletsHeadersAndCells(t *testing.T) {
 func TestParseHamletsHeaderNamingNoColumn(t *testing.T) {
 	for _, in := range []string{
 		"Mã ấp,Số hộ\n32002-10,120\n",
-		"Mã ấp,Số hộ,Ấp\n32002-10,120,Ấp 10\n",
 		"code,x,y\n32002-10,Ấp 10,ap\n",
 	} {
 		_, err := schema.ParseHamlets(strings.NewReader(in))
@@ -277,6 +276,23 @@ func TestParseHamletsHeaderNamingNoColumn(t *testing.T) {
 		require.Equal(t, 1, pe.Line, in)
 		require.Contains(t, pe.MsgVI, "Tên ấp", in)
 	}
+	// The names' column headed by the hamlet's word: the count's column
+	// is the one told, on the header's line.
+	_, err := schema.ParseHamlets(strings.NewReader("Mã ấp,Số hộ,Ấp\n32002-10,120,Ấp 10\n"))
+	var pe *schema.ParseError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, 1, pe.Line)
+	require.Contains(t, pe.MsgVI, `"Số hộ"`)
+	for in, name := range map[string]string{"Mã ấp,Ấp\n32002-10,Ấp 10\n": "Ấp 10", "Mã ấp,Ấp / Khóm,Loại\n32002-11,Khóm 11,khom\n": "Khóm 11", "code,hamlet\n32002-12,Ấp 12\n": "Ấp 12"} {
+		us, err := schema.ParseHamlets(strings.NewReader(in))
+		require.NoError(t, err, in)
+		require.Equal(t, name, us[0].Name, in)
+	}
+	// Beside a name column, the hamlet's word may head the types: not
+	// taken for a second name.
+	_, err = schema.ParseHamlets(strings.NewReader("Mã ấp,Tên,Ấp/Khóm\n32002-10,Ấp 10,ap\n"))
+	require.ErrorAs(t, err, &pe)
+	require.Contains(t, pe.Msg, `column 3, "Ấp/Khóm", is not known`)
 	us, err := schema.ParseHamlets(strings.NewReader("Mã ấp,\n32002-10,Ấp 10\n"))
 	require.NoError(t, err)
 	require.Equal(t, "Ấp 10", us[0].Name)

@@ -80,8 +80,7 @@ func TestAddHamletsHeaderNamingNoColumnRefused(t *testing.T) {
 	st := newOperatorStore(t, "sqlite")
 	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
 	for _, body := range []string{
-		"Mã ấp,Số hộ\n32002-10,120\n32002-11,95\n",                // added as hamlets named 120 and 95
-		"Mã ấp,Số hộ,Ấp\n32002-10,120,Ấp 10\n32002-11,95,Ấp 11\n", // refused for a type "Ấp 10"
+		"Mã ấp,Số hộ\n32002-10,120\n32002-11,95\n", // added as hamlets named 120 and 95
 		"code,x,y\n32002-10,Ấp 10,ap\n",
 	} {
 		p := filepath.Join(t.TempDir(), "h.csv")
@@ -98,4 +97,37 @@ func TestAddHamletsHeaderNamingNoColumnRefused(t *testing.T) {
 	list := st.ok(t, "unit", "list", "--commune", "32002")
 	require.NotContains(t, list, "32002-10", "nothing added on a refusal")
 	require.NotContains(t, list, "120")
+}
+
+// TestAddHamletsHeaderOfTheHamletsWord: a commune's list heads its names'
+// column with the hamlet's word as often as Tên ấp (Ấp, Ấp/Khóm, in
+// English hamlet). Read by position, such a file was added right until
+// 05dddb4 read headers by name alone, which refused it ("không rõ "Ấp" là
+// gì"). The column is the names' when no column is headed as a name; the
+// list with its household counts (Mã ấp,Số hộ,Ấp) is refused for its
+// count column, named, not read as the names.
+func TestAddHamletsHeaderOfTheHamletsWord(t *testing.T) {
+	st := newOperatorStore(t, "sqlite")
+	st.ok(t, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	for _, tc := range []struct{ body, code, name, typ string }{
+		{"Mã ấp,Ấp\n32002-10,Ấp 10\n", "32002-10", "Ấp 10", "ap"},
+		{"Mã ấp,Ấp/Khóm,Loại\n32002-11,Khóm 11,khom\n", "32002-11", "Khóm 11", "khom"},
+		{"code,hamlet\n32002-12,Ấp 12\n", "32002-12", "Ấp 12", "ap"},
+	} {
+		p := filepath.Join(t.TempDir(), "h.csv")
+		require.NoError(t, os.WriteFile(p, []byte(tc.body), 0o600))
+		code, out, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
+		require.Zero(t, code, "%q refused: %s%s", tc.body, out, errOut)
+		require.Regexp(t, tc.code+`\s+`+tc.name+`\s`, st.ok(t, "unit", "list", "--commune", "32002"), tc.body)
+	}
+	p := filepath.Join(t.TempDir(), "h.csv")
+	require.NoError(t, os.WriteFile(p, []byte("Mã ấp,Số hộ,Ấp\n32002-20,120,Ấp 20\n32002-21,95,Ấp 21\n"), 0o600))
+	code, _, errOut := st.cli(t, "unit", "add-hamlets", "--file", p)
+	require.NotZero(t, code)
+	require.Contains(t, errOut, "dòng 1")
+	require.Contains(t, errOut, `"Số hộ"`, "names the column to delete")
+	code, _, errOut = st.cli(t, "--lang", "en", "unit", "add-hamlets", "--file", p)
+	require.NotZero(t, code)
+	require.Contains(t, errOut, `column 2, "Số hộ", is not known`)
+	require.NotContains(t, st.ok(t, "unit", "list", "--commune", "32002"), "32002-20", "nothing added on a refusal")
 }
