@@ -103,15 +103,36 @@ func absPath(path string) string {
 // *FileError (ErrCorrupt) that says so. It reads only, and decides only
 // when it can: no frame, another process or replica reading the file,
 // a count not yet written, or a file it cannot read alone, pass.
+//
+// It reads through the -wal first, and holds that read while it reads
+// the file alone. A process that opened the file after the look at its
+// locks could otherwise, between the two reads, be the last to close it
+// (SQLite copies the -wal into the file and removes it) and the next one
+// write into a new -wal, noting as its base the file's count then, above
+// the one read alone: a healthy replica told as damaged. The held read
+// keeps the -wal from being removed or begun again, and no checkpoint
+// copies into the file what this read does not see: the file alone then
+// holds at least the base the read saw, and at most its count.
 func checkWAL(ctx context.Context, path string) error {
 	if walEmpty(path) || openInProcess(path) || openElsewhere(path) {
 		return nil
 	}
-	alone, ok := readCounts(ctx, "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&immutable=1")
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil
+	}
+	defer tx.Rollback()
+	through, ok := readCounts(ctx, tx)
 	if !ok {
 		return nil
 	}
-	through, ok := readCounts(ctx, readOnlyDSN(path))
+	alone, ok := readCountsAlone(ctx, path)
 	if !ok {
 		return nil
 	}
@@ -123,17 +144,25 @@ func checkWAL(ctx context.Context, path string) error {
 
 type walCounts struct{ txn, base int64 }
 
-// readCounts reads txn_no and wal_base through dsn; ok is false when the
-// file does not answer or holds no count yet.
-func readCounts(ctx context.Context, dsn string) (walCounts, bool) {
-	db, err := sql.Open("sqlite", dsn)
+// readCountsAlone reads txn_no and wal_base from the file at path alone
+// (immutable: SQLite leaves the -wal out).
+func readCountsAlone(ctx context.Context, path string) (walCounts, bool) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&immutable=1")
 	if err != nil {
 		return walCounts{}, false
 	}
 	defer db.Close()
+	return readCounts(ctx, db)
+}
+
+// readCounts reads txn_no and wal_base through q; ok is false when the
+// file does not answer or holds no count yet.
+func readCounts(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (walCounts, bool) {
 	var c walCounts
 	var txn, base sql.NullInt64
-	err = db.QueryRowContext(ctx, `SELECT (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?)`, metaTxnNo, metaWALBase).Scan(&txn, &base)
+	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?)`, metaTxnNo, metaWALBase).Scan(&txn, &base)
 	if err != nil || !txn.Valid {
 		return c, false
 	}
