@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// walKillAt runs cmd on l, SIGKILLed after a random delay below max.
+func walKillAt(t *testing.T, rng *rand.Rand, l *laptop, max time.Duration, args ...string) result {
+	t.Helper()
+	cmd := l.command(context.Background(), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Duration(rng.Int64N(int64(max)))):
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-done
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
+}
+
+func requireNotDamaged(t *testing.T, l *laptop, what string, r result) {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(l.dir, "replica.db.damaged"))
+	require.True(t, os.IsNotExist(err), "%s: a healthy replica was marked damaged:\n%s%s", what, r.stdout, r.stderr)
+	require.NotContains(t, r.stderr, "hamlet-agent repair", what)
+}
+
+// TestWALCheckKilledWritesNeverDamaged (helper 190): SIGKILL at random
+// points of adds, imports and syncs (the -wal left with frames, or cut
+// mid-checkpoint), then the next command opens the file and runs the
+// -wal check: a healthy replica is never refused.
+func TestWALCheckKilledWritesNeverDamaged(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	l.must("sync")
+	var list strings.Builder
+	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
+	for i := range 300 {
+		fmt.Fprintf(&list, "Hộ nhập %d,Tổ %d\n", i, i%9)
+	}
+	csv := filepath.Join(t.TempDir(), "ho.csv")
+	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 190))
+	iters := 40
+	if s := os.Getenv("WALFP_ITERS"); s != "" {
+		fmt.Sscan(s, &iters)
+	}
+	checked := 0
+	defer func() {
+		t.Logf("status ran the check (a -wal with frames, nobody else) %d times of %d", checked, iters)
+	}()
+	for i := range iters {
+		var args []string
+		max := 25 * time.Millisecond
+		switch i % 4 {
+		case 0, 1:
+			args = []string{"household", "add", "--hamlet", ts.HamletsA[i%len(ts.HamletsA)], "--head", fmt.Sprintf("Hộ %d", i)}
+		case 2:
+			args = []string{"import", "--hamlet", ts.HamletsA[1], csv}
+			max = 200 * time.Millisecond
+		case 3:
+			args = []string{"sync"}
+			max = 100 * time.Millisecond
+		}
+		r := walKillAt(t, rng, l, max, args...)
+		requireNotDamaged(t, l, fmt.Sprintf("iteration %d %v (killed)", i, args), r)
+		fi, _ := os.Stat(filepath.Join(l.dir, "replica.db-wal"))
+		if fi != nil && fi.Size() > 32 {
+			checked++
+		}
+		// The next command runs the check when the -wal holds frames.
+		r = l.run("status")
+		requireNotDamaged(t, l, fmt.Sprintf("iteration %d status after %v (wal %v)", i, args, fi != nil && fi.Size() > 32), r)
+	}
+}
+
+// TestWALCheckConcurrentOpens (helper 190): two processes opening the
+// same folder at once, the -wal left with frames by a killed command:
+// both run the check while the other writes.
+func TestWALCheckConcurrentOpens(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	l.must("sync")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 191))
+	iters := 20
+	if s := os.Getenv("WALFP_ITERS"); s != "" {
+		fmt.Sscan(s, &iters)
+	}
+	for i := range iters {
+		// Leave frames in the -wal: a write killed after its commit.
+		walKillAt(t, rng, l, 60*time.Millisecond, "household", "add", "--hamlet", ts.HamletsA[0], "--head", fmt.Sprintf("Hộ k%d", i))
+		var wg sync.WaitGroup
+		rs := make([]result, 4)
+		cmds := [][]string{
+			{"household", "add", "--hamlet", ts.HamletsA[0], "--head", fmt.Sprintf("Hộ a%d", i)},
+			{"status"},
+			{"household", "add", "--hamlet", ts.HamletsA[1], "--head", fmt.Sprintf("Hộ b%d", i)},
+			{"sync"},
+		}
+		for j, c := range cmds {
+			wg.Add(1)
+			go func() { defer wg.Done(); rs[j] = l.run(c...) }()
+		}
+		wg.Wait()
+		for j, r := range rs {
+			requireNotDamaged(t, l, fmt.Sprintf("iteration %d %v", i, cmds[j]), r)
+		}
+	}
+}
+
+// TestWALCheckCost times status and tutor add as processes (WALCHECK_OLD:
+// the binary of 53e9d97^ to compare with), 11 runs each.
+func TestWALCheckCost(t *testing.T) {
+	old := os.Getenv("WALCHECK_OLD")
+	if old == "" {
+		t.Skip("WALCHECK_OLD unset")
+	}
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	l.must("sync")
+	skills := l.must("tutor", "skills", "--json").stdout
+	t.Logf("skills: %.300s", skills)
+	id := l.mustAdd(ts.HamletsA[0], "Hộ đo")
+	skill := os.Getenv("WALCHECK_SKILL")
+	if skill == "" {
+		skill = "video-call"
+	}
+	for _, bin := range []string{l.bin, old} {
+		lb := &laptop{t: t, bin: bin, dir: l.dir}
+		for _, args := range [][]string{{"status"}, {"tutor", "add", "--household", id, "--skill", skill, "--person", "Bà A"}} {
+			var ds []time.Duration
+			for range 11 {
+				start := time.Now()
+				r := lb.run(args...)
+				ds = append(ds, time.Since(start))
+				require.Equal(t, 0, r.code, "%s", r.stderr)
+			}
+			sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+			t.Logf("%s %v: median %v (min %v max %v)", filepath.Base(filepath.Dir(bin)), args, ds[5], ds[0], ds[10])
+		}
+	}
+}
+
+// TestWALCheckWatchAppAndCLIKilled (helper 190): sync --watch and the app
+// hold the folder for long while the CLI imports and adds (automatic
+// checkpoints restart the -wal, which never empties while they hold it),
+// then both are SIGKILLed at a random moment and the next commands open
+// the file, running the check. A folder copied with cp -a meanwhile is
+// opened too (a mismatch there may be a true one: logged, not failed).
+func TestWALCheckWatchAppAndCLIKilled(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	l.must("sync")
+	var list strings.Builder
+	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
+	for i := range 400 {
+		fmt.Fprintf(&list, "Hộ nhập %d,Tổ %d\n", i, i%9)
+	}
+	csv := filepath.Join(t.TempDir(), "ho.csv")
+	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 192))
+	rounds := 3
+	if s := os.Getenv("WALFP_ITERS"); s != "" {
+		fmt.Sscan(s, &rounds)
+	}
+	copies := 0
+	for round := range rounds {
+		watch := l.command(context.Background(), "sync", "--watch")
+		var wout bytes.Buffer
+		watch.Stdout, watch.Stderr = &wout, &wout
+		require.NoError(t, watch.Start())
+		app := startApp(t, l)
+		stop := time.After(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+		n := 0
+	loop:
+		for {
+			select {
+			case <-stop:
+				break loop
+			default:
+			}
+			n++
+			var r result
+			if n%5 == 0 {
+				r = l.run("import", "--hamlet", ts.HamletsA[1], csv)
+			} else {
+				r = l.run("household", "add", "--hamlet", ts.HamletsA[0], "--head", fmt.Sprintf("Hộ r%d n%d", round, n))
+			}
+			requireNotDamaged(t, l, fmt.Sprintf("round %d write %d", round, n), r)
+			if n%7 == 3 {
+				dir := filepath.Join(t.TempDir(), fmt.Sprintf("copy%d-%d", round, n))
+				out, err := exec.Command("cp", "-a", l.dir, dir).CombinedOutput()
+				require.NoError(t, err, "%s", out)
+				os.Remove(filepath.Join(dir, appFile))
+				c := &laptop{t: t, bin: l.bin, dir: dir}
+				cr := c.run("status")
+				_, derr := os.Stat(filepath.Join(dir, "replica.db.damaged"))
+				copies++
+				if derr == nil {
+					t.Logf("round %d: the cp -a copy %d was refused: %s", round, n, cr.stderr)
+				}
+			}
+		}
+		_ = watch.Process.Signal(syscall.SIGKILL)
+		_ = watch.Wait()
+		app.kill()
+		fi, _ := os.Stat(filepath.Join(l.dir, "replica.db-wal"))
+		t.Logf("round %d: %d writes, -wal %d bytes after the kills", round, n, func() int64 {
+			if fi == nil {
+				return -1
+			}
+			return fi.Size()
+		}())
+		r := l.run("status")
+		requireNotDamaged(t, l, fmt.Sprintf("round %d status after killing watch and app", round), r)
+	}
+	t.Logf("%d cp -a copies opened", copies)
+}
