@@ -124,9 +124,10 @@ type replicaMeta struct {
 func readMeta(t *testing.T, db *sql.DB) replicaMeta {
 	t.Helper()
 	m := replicaMeta{meta: map[string]any{}, states: map[string]string{}}
-	// txn_no and wal_base count the file's write transactions (walcheck.go):
-	// an upgrade is one, and rewrites no sync metadata.
-	rows, err := db.Query(`SELECT key, value FROM agent_meta WHERE key NOT IN ('txn_no', 'wal_base')`)
+	// txn_no, wal_base, wal_salt and wal_salt_txn count the file's write
+	// transactions (walcheck.go): an upgrade is one, and rewrites no sync
+	// metadata.
+	rows, err := db.Query(`SELECT key, value FROM agent_meta WHERE key NOT IN ('txn_no', 'wal_base', 'wal_salt', 'wal_salt_txn')`)
 	require.NoError(t, err)
 	for rows.Next() {
 		var k string

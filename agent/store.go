@@ -72,6 +72,11 @@ type txn struct {
 	// transaction took the write lock, so the database file held every
 	// transaction before it (walcheck.go).
 	walEmpty bool
+	// walSalt: the salts of the write-ahead log's header when this write
+	// transaction took the write lock (0: none, or unknown); a log begun
+	// anew since the last counted transaction has other salts
+	// (walcheck.go).
+	walSalt int64
 	// carriedOut, set by a pull, says a row's non-own versions are from a
 	// log this replica stopped following (carriedOut in scope.go).
 	carriedOut func(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error)
@@ -91,7 +96,9 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, walEmpty: walEmpty(r.path)}, nil
+	t := &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
+	t.walEmpty, t.walSalt = walHead(r.path)
+	return t, nil
 }
 
 // beginRead starts a read transaction: deferred (the DSN's _txlock makes
@@ -131,7 +138,9 @@ func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
 		t.release()
 		return nil, err
 	}
-	return &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn, walEmpty: walEmpty(r.path)}, nil
+	t := &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}
+	t.walEmpty, t.walSalt = walHead(r.path)
+	return t, nil
 }
 
 // release puts a held connection back with its durable setting.

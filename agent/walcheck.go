@@ -3,8 +3,10 @@ package agent
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,14 +28,24 @@ import (
 //
 // Every write transaction counts itself (agent_meta txn_no), and notes,
 // when it finds the log empty as it takes the write lock, that the file
-// itself holds every transaction up to it (wal_base). The file and its
+// itself holds every transaction up to it (wal_base). SQLite also begins
+// the log again from its start, with new salts in its header, once a
+// checkpoint copied all of it into the file and no reader holds it: the
+// file then held every transaction before. While another process has
+// the file open (the app, sync --watch) that is the only new beginning
+// the log sees, so each write transaction also notes the salts it found
+// (wal_salt) and its count then (wal_salt_txn): the next one that finds
+// other salts knows the log was begun anew since, when the file held at
+// least that count, and raises wal_base to it. The file and its
 // log belong together only if the count the file alone holds is at
 // least the log's base and at most the count read through the log.
 // Checked before anything writes, by the first process to open the file
 // (the next one reads the log the first one is writing).
 const (
-	metaTxnNo   = "txn_no"
-	metaWALBase = "wal_base"
+	metaTxnNo      = "txn_no"
+	metaWALBase    = "wal_base"
+	metaWALSalt    = "wal_salt"
+	metaWALSaltTxn = "wal_salt_txn"
 )
 
 // errStaleWAL is the detail of a replica whose -wal file is not its own.
@@ -52,16 +64,74 @@ func walEmpty(path string) bool {
 	return errors.Is(err, os.ErrNotExist) || err == nil && fi.Size() <= walHeader
 }
 
+// walHead reads the -wal file beside path: empty when it holds no frame,
+// else the two salts of its header (0 when it cannot be read). Called
+// with the write lock held, when no other connection can begin the log
+// again, truncate it or remove it.
+func walHead(path string) (empty bool, salt int64) {
+	if path == "" {
+		return false, 0
+	}
+	f, err := os.Open(path + "-wal")
+	if errors.Is(err, os.ErrNotExist) {
+		return true, 0
+	}
+	if err != nil {
+		return false, 0
+	}
+	defer f.Close()
+	head := make([]byte, walHeader)
+	n, err := f.ReadAt(head, 0)
+	if n < walHeader {
+		// A log cut short (0 after a TRUNCATE checkpoint) holds no frame.
+		return n == 0 || err != nil && errors.Is(err, io.EOF), 0
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() <= walHeader {
+		return true, 0
+	}
+	return false, int64(binary.BigEndian.Uint64(head[16:24]))
+}
+
 // countCommit is a write transaction's count, before it commits.
 func (t *txn) countCommit() error {
 	n, err := t.metaInt(metaTxnNo)
 	if err != nil {
 		return err
 	}
-	if t.walEmpty {
+	switch {
+	case t.walEmpty:
 		if err := t.setMeta(metaWALBase, n); err != nil {
 			return err
 		}
+	case t.walSalt != 0:
+		prev, err := t.metaInt(metaWALSalt)
+		if err != nil {
+			return err
+		}
+		if prev != t.walSalt {
+			// Begun anew since the last counted transaction took the
+			// write lock: the file held every transaction before that
+			// one, wal_salt_txn of them.
+			at, err := t.metaInt(metaWALSaltTxn)
+			if err != nil {
+				return err
+			}
+			base, err := t.metaInt(metaWALBase)
+			if err != nil {
+				return err
+			}
+			if at > base {
+				if err := t.setMeta(metaWALBase, at); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := t.setMeta(metaWALSalt, t.walSalt); err != nil {
+		return err
+	}
+	if err := t.setMeta(metaWALSaltTxn, n); err != nil {
+		return err
 	}
 	return t.setMeta(metaTxnNo, n+1)
 }
@@ -132,6 +202,12 @@ func checkWAL(ctx context.Context, path string) error {
 	if !ok {
 		return nil
 	}
+	// Begun anew after the last counted transaction took the write lock
+	// (an uncounted write, or a checkpoint's, at the end of a sync): the
+	// file then held every transaction before that one.
+	if _, salt := walHead(path); salt != 0 && salt != through.salt && through.saltTxn > through.base {
+		through.base = through.saltTxn
+	}
 	alone, ok := readCountsAlone(ctx, path)
 	if !ok {
 		return nil
@@ -142,7 +218,9 @@ func checkWAL(ctx context.Context, path string) error {
 	return nil
 }
 
-type walCounts struct{ txn, base int64 }
+// walCounts are a replica's counts: txn_no, wal_base, wal_salt and
+// wal_salt_txn.
+type walCounts struct{ txn, base, salt, saltTxn int64 }
 
 // readCountsAlone reads txn_no and wal_base from the file at path alone
 // (immutable: SQLite leaves the -wal out).
@@ -155,17 +233,18 @@ func readCountsAlone(ctx context.Context, path string) (walCounts, bool) {
 	return readCounts(ctx, db)
 }
 
-// readCounts reads txn_no and wal_base through q; ok is false when the
-// file does not answer or holds no count yet.
+// readCounts reads txn_no, wal_base, wal_salt and wal_salt_txn through q;
+// ok is false when the file does not answer or holds no count yet.
 func readCounts(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (walCounts, bool) {
 	var c walCounts
-	var txn, base sql.NullInt64
-	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?)`, metaTxnNo, metaWALBase).Scan(&txn, &base)
+	var txn, base, salt, saltTxn sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?), (SELECT value FROM agent_meta WHERE key = ?)`,
+		metaTxnNo, metaWALBase, metaWALSalt, metaWALSaltTxn).Scan(&txn, &base, &salt, &saltTxn)
 	if err != nil || !txn.Valid {
 		return c, false
 	}
-	c.txn, c.base = txn.Int64, base.Int64
+	c.txn, c.base, c.salt, c.saltTxn = txn.Int64, base.Int64, salt.Int64, saltTxn.Int64
 	return c, true
 }
