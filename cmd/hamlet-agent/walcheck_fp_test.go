@@ -240,3 +240,79 @@ func TestWALCheckWatchAppAndCLIKilled(t *testing.T) {
 	}
 	t.Logf("%d cp -a copies opened", copies)
 }
+
+// TestWALCheckOlderReplica (helper 190): a replica made and written by
+// the binary of 53e9d97^ (WALCHECK_OLD; no txn_no yet), its -wal left
+// with frames by a killed app, opened by this one; then the two binaries
+// by turns, each killed with frames left: never refused.
+func TestWALCheckOlderReplica(t *testing.T) {
+	old := os.Getenv("WALCHECK_OLD")
+	if old == "" {
+		t.Skip("WALCHECK_OLD unset")
+	}
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	lo := &laptop{t: t, bin: old, dir: l.dir}
+	lo.enroll(ts)
+	lo.must("sync")
+	lo.mustAdd(ts.HamletsA[0], "Hộ cũ")
+	for i := range 6 {
+		by := []*laptop{lo, l}[i%2]
+		app := startApp(t, by)
+		by.mustAdd(ts.HamletsA[0], fmt.Sprintf("Hộ %d", i))
+		by.must("sync")
+		app.kill()
+		fi, err := os.Stat(filepath.Join(l.dir, "replica.db-wal"))
+		require.NoError(t, err)
+		require.Greater(t, fi.Size(), int64(32))
+		next := []*laptop{lo, l}[(i+1)%2]
+		r := next.run("status")
+		requireNotDamaged(t, l, fmt.Sprintf("turn %d", i), r)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	require.Len(t, l.households(), 7)
+}
+
+// TestWALCheckKilledClone (helper 190): a new laptop's first sync clones
+// the team's records, more than bulkCloneRows: in bulk (indexes dropped,
+// pulled batches without automatic checkpoints), SIGKILLed at random points and run again until
+// it ends, status after each kill: never refused.
+func TestWALCheckKilledClone(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	var list strings.Builder
+	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
+	for i := range 10200 {
+		fmt.Fprintf(&list, "Hộ nhân bản %d,Tổ %d\n", i, i%9)
+	}
+	csv := filepath.Join(t.TempDir(), "ho.csv")
+	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	l.must("import", "--hamlet", ts.HamletsA[1], csv)
+	l.must("sync")
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 193))
+	kills, checked, bulk := 0, 0, 0
+	for range 4 {
+		n := newLaptop(t, t.TempDir())
+		n.enroll(ts)
+		for try := 0; ; try++ {
+			r := walKillAt(t, rng, n, 900*time.Millisecond, "sync")
+			requireNotDamaged(t, n, fmt.Sprintf("clone, try %d", try), r)
+			if r.code == 0 {
+				break
+			}
+			kills++
+			if fi, _ := os.Stat(filepath.Join(n.dir, "replica.db-wal")); fi != nil && fi.Size() > 32 {
+				checked++
+			}
+			if b, err := exec.Command("sqlite3", "file:"+filepath.Join(n.dir, "replica.db")+"?immutable=1", "SELECT count(*) FROM agent_meta WHERE key = 'clone_indexes'").Output(); err == nil && strings.TrimSpace(string(b)) == "1" {
+				bulk++
+			}
+			r = n.run("status")
+			requireNotDamaged(t, n, fmt.Sprintf("status after clone try %d", try), r)
+			require.Less(t, try, 100)
+		}
+		require.Len(t, n.households(), 10200)
+	}
+	t.Logf("%d clones killed, %d times with a -wal holding frames, %d in bulk (clone_indexes in the file)", kills, checked, bulk)
+}
