@@ -77,6 +77,11 @@ type txn struct {
 	// anew since the last counted transaction has other salts
 	// (walcheck.go).
 	walSalt int64
+	// changes0, schema0: SQLite's total_changes() and schema_version
+	// when this write transaction took the write lock. Both unmoved at
+	// commit, it changed nothing: it is not counted, and commits no page
+	// (walcheck.go, wroteNothing).
+	changes0, schema0 int64
 	// carriedOut, set by a pull, says a row's non-own versions are from a
 	// log this replica stopped following (carriedOut in scope.go).
 	carriedOut func(st *rowState, c *syncproto.Change, cur *syncproto.Version) (bool, error)
@@ -97,7 +102,10 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 		return nil, err
 	}
 	t := &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
-	t.walEmpty, t.walSalt = walHead(r.path)
+	if err := t.noteWriteStart(); err != nil {
+		tx.Rollback() //nolint:errcheck // the error above is the one to report
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -139,7 +147,10 @@ func (r *Replica) beginPulled(ctx context.Context) (*txn, error) {
 		return nil, err
 	}
 	t := &txn{r: r, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, conn: conn}
-	t.walEmpty, t.walSalt = walHead(r.path)
+	if err := t.noteWriteStart(); err != nil {
+		t.rollback()
+		return nil, err
+	}
 	return t, nil
 }
 

@@ -92,8 +92,42 @@ func walHead(path string) (empty bool, salt int64) {
 	return false, int64(binary.BigEndian.Uint64(head[16:24]))
 }
 
-// countCommit is a write transaction's count, before it commits.
+// noteWriteStart notes, as a write transaction takes the write lock, the
+// -wal file's head and what this connection has changed so far.
+func (t *txn) noteWriteStart() error {
+	t.walEmpty, t.walSalt = walHead(t.r.path)
+	var err error
+	t.changes0, t.schema0, err = t.changesNow()
+	if err != nil {
+		return fmt.Errorf("reading the replica's change count: %w", err)
+	}
+	return nil
+}
+
+// changesNow is SQLite's count of rows this connection inserted, updated
+// or deleted (triggers' and foreign keys' included), and the schema's
+// version, which DDL moves.
+func (t *txn) changesNow() (changes, schema int64, err error) {
+	err = t.tx.QueryRowContext(t.ctx, `SELECT total_changes(), schema_version FROM pragma_schema_version`).Scan(&changes, &schema)
+	return changes, schema, err
+}
+
+// wroteNothing: this write transaction inserted, updated and deleted no
+// row and changed no table or index: it dirtied no page, so its commit
+// writes no frame into the -wal and cannot make the file and its -wal
+// disagree, nor begin the -wal again. It is left uncounted (an idle sync
+// then pays no fsync for it). Unknown is counted.
+func (t *txn) wroteNothing() bool {
+	changes, schema, err := t.changesNow()
+	return err == nil && changes == t.changes0 && schema == t.schema0
+}
+
+// countCommit is a write transaction's count, before it commits; one
+// that wrote nothing is not counted.
 func (t *txn) countCommit() error {
+	if t.wroteNothing() {
+		return nil
+	}
 	n, err := t.metaInt(metaTxnNo)
 	if err != nil {
 		return err

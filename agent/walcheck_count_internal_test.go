@@ -1,0 +1,62 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestWriteTxnCountedOnlyWhenItWrote (helper 194): a write transaction
+// that changed nothing is not counted and commits no frame into the -wal
+// (an idle sync paid an fsync for each); one that changed a row, or only
+// the schema, is counted.
+func TestWriteTxnCountedOnlyWhenItWrote(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "replica.db")
+	r, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer r.Close()
+	state := func() (txnNo, walSize int64) {
+		tx, err := r.beginRead(ctx)
+		require.NoError(t, err)
+		defer tx.rollback()
+		n, err := tx.metaInt(metaTxnNo)
+		require.NoError(t, err)
+		fi, err := os.Stat(path + "-wal")
+		require.NoError(t, err)
+		return n, fi.Size()
+	}
+	for _, c := range []struct {
+		name    string
+		do      func(t *txn) error
+		counted bool
+	}{
+		{"nothing", func(*txn) error { return nil }, false},
+		{"a read", func(t *txn) error { _, err := t.metaInt(metaWALBase); return err }, false},
+		{"an update of no row", func(t *txn) error {
+			return t.exec(`UPDATE agent_meta SET value = 1 WHERE key = 'no such key'`)
+		}, false},
+		{"a row", func(t *txn) error { return t.setMeta("helper194", 1) }, true},
+		{"a row deleted", func(t *txn) error { return t.exec(`DELETE FROM agent_meta WHERE key = 'helper194'`) }, true},
+		{"the schema only", func(t *txn) error { return t.exec(`CREATE TABLE helper194 (x)`) }, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n0, w0 := state()
+			tx, err := r.begin(ctx)
+			require.NoError(t, err)
+			require.NoError(t, c.do(tx))
+			require.NoError(t, tx.commit())
+			n1, w1 := state()
+			if c.counted {
+				require.Equal(t, n0+1, n1)
+				require.Greater(t, w1, w0, "the -wal grew")
+			} else {
+				require.Equal(t, n0, n1)
+				require.Equal(t, w0, w1, "no frame written")
+			}
+		})
+	}
+}
