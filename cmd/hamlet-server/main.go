@@ -205,22 +205,23 @@ func getenv(k, def string) string {
 	return def
 }
 
-// durationEnv are the environment variables getenvDuration reads.
-var durationEnv = []string{"HAMLET_PING_INTERVAL", "HAMLET_PONG_WAIT", "HAMLET_MAX_SKEW"}
-
 // checkDurationEnv tells a duration variable that is set but not a
 // positive duration: getenvDuration falls back to the default for it, and
 // the operator would never learn the setting did nothing.
 func (e *env) checkDurationEnv() error {
-	for _, k := range durationEnv {
+	for _, f := range durationFlags {
+		k := f.env
 		v := os.Getenv(k)
 		if v == "" {
 			continue
 		}
 		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			// The flag's own examples: HAMLET_MAX_SKEW=0 was told "30s,
+			// 2m, 1h", the keep-alive's, and an hour's skew lets a laptop
+			// whose clock runs ahead win every edit made within it.
 			fmt.Fprintln(e.stderr, e.msg(
-				fmt.Sprintf("Lỗi: %s=%q không phải một khoảng thời gian dương (ví dụ 30s, 2m, 1h): hãy sửa hoặc bỏ biến này.", k, v),
-				fmt.Sprintf("Error: %s=%q is not a positive duration (such as 30s, 2m, 1h): fix it or unset it.", k, v)))
+				fmt.Sprintf("Lỗi: %s=%q không phải một khoảng thời gian dương (ví dụ %s): hãy sửa hoặc bỏ biến này.", k, v, f.examples),
+				fmt.Sprintf("Error: %s=%q is not a positive duration (such as %s): fix it or unset it.", k, v, f.examples)))
 			return errUsage
 		}
 	}
@@ -235,18 +236,22 @@ type durationFlag struct {
 	examples  string // values fit for this flag, for the refusal
 }
 
+// durationFlags are serve's and demo's duration flags; getenvDuration
+// reads their environment variables.
+var durationFlags = []durationFlag{
+	{"ping-interval", "HAMLET_PING_INTERVAL", time.Second, 30 * time.Second, "30s, 2m, 1h"},
+	{"pong-wait", "HAMLET_PONG_WAIT", time.Second, 60 * time.Second, "30s, 2m, 1h"},
+	// A skew of minutes would let a laptop whose clock runs ahead win
+	// every edit made within them: the examples stay near the default.
+	{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew, "500ms, 1s, 2s"},
+}
+
 // checkDurations refuses a duration that serve would not use as given:
 // the server took a ping interval, pong wait or skew of 0 or less for its
 // default without a word, and a ping interval under a second would ping
 // every laptop that often.
 func (e *env) checkDurations(fs *flag.FlagSet) error {
-	for _, d := range []durationFlag{
-		{"ping-interval", "HAMLET_PING_INTERVAL", time.Second, 30 * time.Second, "30s, 2m, 1h"},
-		{"pong-wait", "HAMLET_PONG_WAIT", time.Second, 60 * time.Second, "30s, 2m, 1h"},
-		// A skew of minutes would let a laptop whose clock runs ahead win
-		// every edit made within them: the examples stay near the default.
-		{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew, "500ms, 1s, 2s"},
-	} {
+	for _, d := range durationFlags {
 		f := fs.Lookup(d.name)
 		v := f.Value.(flag.Getter).Get().(time.Duration)
 		if v >= d.min {

@@ -35,3 +35,23 @@ func TestServeMaxSkewRefusalSuggestsASkew(t *testing.T) {
 		})
 	}
 }
+
+// HAMLET_MAX_SKEW set to something serve cannot use is refused before the
+// flags are read (checkDurationEnv), by a message of its own: it too must
+// suggest a skew, not the keep-alive's 30s, 2m, 1h, which an operator
+// following it would set as an hour's skew.
+func TestServeMaxSkewEnvRefusalSuggestsASkew(t *testing.T) {
+	for _, val := range []string{"0", "-1s", "một giây"} {
+		t.Run(val, func(t *testing.T) {
+			t.Setenv("HAMLET_MAX_SKEW", val)
+			for _, lang := range []string{"vi", "en"} {
+				args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--lang", lang}
+				code, errOut := serveFor(t, 5*time.Second, args...)
+				require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
+				require.Contains(t, errOut, "HAMLET_MAX_SKEW", "%v", args)
+				require.Contains(t, errOut, "500ms", "%v: a skew is suggested", args)
+				require.NotContains(t, errOut, "1h", "%v: not an hour's skew", args)
+			}
+		})
+	}
+}
