@@ -61,11 +61,16 @@ const (
 	// brought, so the sync that ends a back-fill cut over several tells
 	// all it brought, not its own part.
 	metaBackfillDone = "backfill_done"
+	// metaBackfillPartial set to 1: the team lost some of the back-fill's
+	// hamlets after its first chunks were stored; metaBackfillDone counts
+	// their changes too, so the back-fill is told without a count
+	// (untoldFill.Partial), as one that lost a hamlet after it ended.
+	metaBackfillPartial = "backfill_partial"
 )
 
 // backfillKeys are the back-fill's state: forgotten when it ends, starts
 // again or gives way to a clone.
-var backfillKeys = []string{metaBackfillScopes, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone}
+var backfillKeys = []string{metaBackfillScopes, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone, metaBackfillPartial}
 
 // ScopeChange is what a Welcome's new scope did to this replica.
 type ScopeChange struct {
@@ -282,6 +287,16 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	if err != nil {
 		return ch, err
 	}
+	// A back-fill under way that loses a hamlet after it stored a part:
+	// what it counted so far holds that hamlet's changes (partial, below).
+	lostPart := false
+	if slices.ContainsFunc(bf, func(h string) bool { return slices.Contains(ch.Lost, h) }) {
+		done, err := t.metaInt(metaBackfillDone)
+		if err != nil {
+			return ch, err
+		}
+		lostPart = done > 0
+	}
 	// A replica that never pulled gets every hamlet from its own cursor,
 	// or from its clone. A clone under way resumes after the last row it
 	// stored, so rows of a gained hamlet that sort before it would never
@@ -316,8 +331,14 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 				return ch, err
 			}
 		}
+		lostPart = false // its count starts again too
 	}
 	bf = slices.DeleteFunc(slices.Compact(sortedCopy(bf)), func(h string) bool { return !slices.Contains(scope, h) })
+	if lostPart && len(bf) > 0 {
+		if err := t.setMeta(metaBackfillPartial, int64(1)); err != nil {
+			return ch, err
+		}
+	}
 	if err := t.setMeta(metaBackfillScopes, listJSON(bf)); err != nil {
 		return ch, err
 	}
@@ -597,7 +618,7 @@ func (r *Replica) loadBackfill(ctx context.Context) (cloneState, error) {
 }
 
 func (r *Replica) clearBackfillPos(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone)
+	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone, metaBackfillPartial)
 	return err
 }
 
@@ -692,6 +713,10 @@ func (s *syncRun) storeBackfill(ctx context.Context, scopes []string, m *syncpro
 			}
 		}
 	} else {
+		partial, err := t.metaInt(metaBackfillPartial)
+		if err != nil {
+			return err
+		}
 		for _, k := range backfillKeys {
 			if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
 				return err
@@ -700,7 +725,7 @@ func (s *syncRun) storeBackfill(ctx context.Context, scopes []string, m *syncpro
 		if err := t.setMeta(metaCloneTombs, int64(1)); err != nil {
 			return err
 		}
-		if err := t.noteFilled(scopes, done); err != nil {
+		if err := t.noteFilled(scopes, done, partial != 0); err != nil {
 			return err
 		}
 	}
@@ -782,11 +807,16 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 				g.rollback()
 				return n, err
 			}
-			if err := g.t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaBackfillDone); err != nil {
+			partial, err := g.t.metaInt(metaBackfillPartial)
+			if err != nil {
 				g.rollback()
 				return n, err
 			}
-			if err := g.t.noteFilled(scopes, done); err != nil {
+			if err := g.t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?)`, metaBackfillDone, metaBackfillPartial); err != nil {
+				g.rollback()
+				return n, err
+			}
+			if err := g.t.noteFilled(scopes, done, partial != 0); err != nil {
 				g.rollback()
 				return n, err
 			}
@@ -883,14 +913,16 @@ func (t *txn) setUntold(f untoldFill) error {
 // noteFilled notes a back-fill of hamlets that ended, having brought total
 // field versions, to be told (tellFilled), with any ended before it and
 // not told yet; in the transaction that stores its last part, so no
-// back-fill ends untold.
-func (t *txn) noteFilled(hamlets []string, total int64) error {
+// back-fill ends untold. partial: total counts the changes of hamlets it
+// lost on the way (metaBackfillPartial), told without a count.
+func (t *txn) noteFilled(hamlets []string, total int64, partial bool) error {
 	f, err := t.untold()
 	if err != nil {
 		return err
 	}
 	f.Hamlets = slices.Compact(sortedCopy(append(f.Hamlets, hamlets...)))
 	f.Total += int(total)
+	f.Partial = f.Partial || partial
 	return t.setUntold(f)
 }
 

@@ -29,6 +29,17 @@ import (
 // other connections (enroll, roster) pass untouched.
 func pullCutProxy(t *testing.T, target string, cuts *atomic.Int32) string {
 	t.Helper()
+	return cutProxy(t, target, func(m syncproto.Message) bool {
+		_, pull := m.(*syncproto.Pull)
+		return pull && cuts.Add(-1) >= 0
+	})
+}
+
+// cutProxy forwards TCP to target, and cuts a WebSocket connection (both
+// ways) when the agent sends a message cut says to cut at, before the
+// server reads it. The other connections pass untouched.
+func cutProxy(t *testing.T, target string, cut func(syncproto.Message) bool) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
@@ -46,17 +57,17 @@ func pullCutProxy(t *testing.T, target string, cuts *atomic.Int32) string {
 				}
 				defer s.Close()
 				go func() { io.Copy(c, s); c.Close() }()
-				forwardCuttingPull(s, c, cuts)
+				forwardCutting(s, c, cut)
 			}()
 		}
 	}()
 	return "http://" + ln.Addr().String()
 }
 
-// forwardCuttingPull copies the agent's side c to the server s, frame by
+// forwardCutting copies the agent's side c to the server s, frame by
 // frame once the request is a WebSocket upgrade, and returns without the
-// Pull it cuts.
-func forwardCuttingPull(s io.Writer, c io.Reader, cuts *atomic.Int32) {
+// message it cuts at.
+func forwardCutting(s io.Writer, c io.Reader, cut func(syncproto.Message) bool) {
 	br := bufio.NewReader(c)
 	var head bytes.Buffer
 	for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
@@ -110,7 +121,7 @@ func forwardCuttingPull(s io.Writer, c io.Reader, cuts *atomic.Int32) {
 				plain[i] = body[i] ^ mask[i%4]
 			}
 			if m, err := syncproto.Decode(plain, syncproto.Limits{}); err == nil {
-				if _, pull := m.(*syncproto.Pull); pull && cuts.Add(-1) >= 0 {
+				if cut(m) {
 					return
 				}
 			}
