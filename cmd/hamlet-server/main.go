@@ -246,6 +246,58 @@ var durationFlags = []durationFlag{
 	{"max-skew", "HAMLET_MAX_SKEW", time.Nanosecond, syncproto.DefaultMaxSkew, "500ms, 1s, 2s"},
 }
 
+// durationValue is a duration flag of serve and demo (durationFlags): a
+// time.Duration, as cliflag reads it (help, default), whose refusal of
+// what is not a duration gives the flag's own examples. cliflag's, "24h,
+// 30m, 90s", told an operator who mistyped --max-skew to set a skew of a
+// day: a laptop whose clock runs a day ahead would win every edit made
+// within it.
+type durationValue struct {
+	p        *time.Duration
+	examples string
+}
+
+// newDurationValue sets *p to the flag's default, or its variable's value.
+func newDurationValue(p *time.Duration, name string) *durationValue {
+	for _, d := range durationFlags {
+		if d.name == name {
+			*p = getenvDuration(d.env, d.def)
+			return &durationValue{p: p, examples: d.examples}
+		}
+	}
+	panic("hamlet-server: no duration flag " + name)
+}
+
+func (v *durationValue) String() string {
+	if v == nil || v.p == nil {
+		return "0s"
+	}
+	return v.p.String()
+}
+
+func (v *durationValue) Get() any { return *v.p }
+
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return &notDurationError{value: s, examples: v.examples}
+	}
+	*v.p = d
+	return nil
+}
+
+// notDurationError: a duration flag's value is not a duration.
+type notDurationError struct{ value, examples string }
+
+func (e *notDurationError) Error() string {
+	return fmt.Sprintf("%q is not a duration (such as %s)", e.value, e.examples)
+}
+
+func (e *notDurationError) Message(lang string) string {
+	return i18n.Pick(lang, fmt.Sprintf("giá trị %q không hợp lệ: cần một khoảng thời gian, ví dụ %s", e.value, e.examples),
+		fmt.Sprintf("invalid value %q: want a duration, e.g. %s", e.value, e.examples))
+}
+
 // checkDurations refuses a duration that serve would not use as given:
 // the server took a ping interval, pong wait or skew of 0 or less for its
 // default without a word, and a ping interval under a second would ping

@@ -55,3 +55,27 @@ func TestServeMaxSkewEnvRefusalSuggestsASkew(t *testing.T) {
 		})
 	}
 }
+
+// --max-skew given something that is not a duration ("1 giây", a unit
+// left out) is refused by the flag's parsing, whose message suggested
+// any duration: "ví dụ 24h, 30m, 90s". An operator following it sets a
+// skew of a day. It suggests a skew, as the refusal of a zero one does;
+// the keep-alive's flags keep theirs.
+func TestServeMaxSkewNotADurationSuggestsASkew(t *testing.T) {
+	for _, cmd := range []string{"serve", "demo"} {
+		for _, lang := range []string{"vi", "en"} {
+			args := []string{cmd, "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--max-skew", "1giây", "--lang", lang}
+			code, errOut := serveFor(t, 5*time.Second, args...)
+			require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
+			require.Contains(t, errOut, "--max-skew", "%v", args)
+			require.Contains(t, errOut, "500ms", "%v: a skew is suggested", args)
+			require.NotContains(t, errOut, "24h", "%v: not a day's skew", args)
+			require.NotContains(t, errOut, "30m", "%v", args)
+		}
+	}
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--ping-interval", "30 giây"}
+	code, errOut := serveFor(t, 5*time.Second, args...)
+	require.Equal(t, 2, code, "%v: refused: %s", args, errOut)
+	require.Contains(t, errOut, "--ping-interval")
+	require.Contains(t, errOut, "khoảng thời gian", "the keep-alive's refusal still says what it wants")
+}

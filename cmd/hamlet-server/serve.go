@@ -13,7 +13,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/httpapp"
-	"github.com/hamlet-vn/hamlet/syncproto"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -60,9 +59,9 @@ func (e *env) serveFlagSet(name string, sf *serveFlags) *flag.FlagSet {
 	fs.StringVar(&sf.sync, "synchronous", getenv("HAMLET_SYNCHRONOUS", "FULL"), e.msg("`FULL|NORMAL` mức ghi chắc chắn xuống đĩa của SQLite (HAMLET_SYNCHRONOUS)", "`FULL|NORMAL` SQLite's synchronous mode (HAMLET_SYNCHRONOUS)"))
 	fs.StringVar(&sf.calendar, "calendar", getenv("HAMLET_CALENDAR", ""), e.msg("tệp lịch làm việc JSON (giờ hành chính) cho hạn xử lý phản ánh (mặc định: thứ Hai–thứ Sáu, 07:00–11:30 và 13:30–17:00; ngày lễ: xem hamlet-server calendar) (HAMLET_CALENDAR)",
 		"working calendar JSON file (office hours) for field-report deadlines (default: Monday–Friday, 07:00–11:30 and 13:30–17:00; holidays: see hamlet-server calendar) (HAMLET_CALENDAR)"))
-	fs.DurationVar(&sf.ping, "ping-interval", getenvDuration("HAMLET_PING_INTERVAL", 30*time.Second), e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
-	fs.DurationVar(&sf.pong, "pong-wait", getenvDuration("HAMLET_PONG_WAIT", 60*time.Second), e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
-	fs.DurationVar(&sf.skew, "max-skew", getenvDuration("HAMLET_MAX_SKEW", syncproto.DefaultMaxSkew), e.msg("độ lệch đồng hồ tối đa: thay đổi được đóng dấu thời gian vượt trước đồng hồ máy chủ hơn mức này sẽ được đóng dấu lại theo giờ máy chủ; thay đổi sau hơn mức này cộng 1 giây luôn thắng (HAMLET_MAX_SKEW)",
+	fs.Var(newDurationValue(&sf.ping, "ping-interval"), "ping-interval", e.msg("chu kỳ ping giữ kết nối (HAMLET_PING_INTERVAL)", "keep-alive ping interval (HAMLET_PING_INTERVAL)"))
+	fs.Var(newDurationValue(&sf.pong, "pong-wait"), "pong-wait", e.msg("ngắt máy không phản hồi sau (HAMLET_PONG_WAIT)", "drop a peer silent for (HAMLET_PONG_WAIT)"))
+	fs.Var(newDurationValue(&sf.skew, "max-skew"), "max-skew", e.msg("độ lệch đồng hồ tối đa: thay đổi được đóng dấu thời gian vượt trước đồng hồ máy chủ hơn mức này sẽ được đóng dấu lại theo giờ máy chủ; thay đổi sau hơn mức này cộng 1 giây luôn thắng (HAMLET_MAX_SKEW)",
 		"maximum clock skew: a change stamped further ahead of the server's clock is restamped with the server's time; an edit made more than this plus 1 s later always wins (HAMLET_MAX_SKEW)"))
 	e.gcFlagSet(fs, &sf.gc)
 	schemaFlags(e, fs, sf)
