@@ -19,7 +19,7 @@ import (
 // it does on a volunteer's laptop, and holds no read: no command is the
 // last to close the file, so the -wal is never removed, and after each
 // sync's checkpoint SQLite begins it again from its start. wal_base is
-// noted only when a write finds the -wal empty (walcheck.go), so every
+// noted only when a write finds the -wal empty (agent/walcheck.go), so every
 // -wal begun again keeps the base of the app's first write: a file from
 // an earlier moment paired with it passes the check, though the pages
 // copied into the file in between are in neither.
