@@ -80,7 +80,7 @@ func BenchmarkVsBare(b *testing.B) {
 	}
 	cloning := only != "import" && only != "push"
 	// PouchDB's first replication of the same 26,000 records, as a node
-	// process into a fresh local database, timed in the same loop.
+	// process into a fresh local database, timed after Hamlet's.
 	var pouchCl *pouchClone
 	var pouchClErr error
 	var pw, pwCPU []time.Duration
@@ -102,11 +102,14 @@ func BenchmarkVsBare(b *testing.B) {
 		cloneCPU = append(cloneCPU, lastCPU)
 		requireHouseholds(b, bin, dir, 5000)
 		os.RemoveAll(dir)
-		if pouchCl != nil && pouchClErr == nil {
-			var d, cpu time.Duration
-			if d, cpu, pouchClErr = pouchCl.clone(); pouchClErr == nil {
-				pw, pwCPU = append(pw, d), append(pwCPU, cpu)
-			}
+	}
+	// PouchDB's runs after Hamlet's, as for the no-op sync
+	// (commandFigures): its server goes on working after each
+	// replication.
+	for i := 0; i < runs && cloning && pouchCl != nil && pouchClErr == nil; i++ {
+		var d, cpu time.Duration
+		if d, cpu, pouchClErr = pouchCl.clone(); pouchClErr == nil {
+			pw, pwCPU = append(pw, d), append(pwCPU, cpu)
 		}
 	}
 	if len(clone) > 0 {
@@ -235,8 +238,8 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 	// The bare process works on a copy: its row would break the replica.
 	bareDB := filepath.Join(tmp, "bare-replica.db")
 	copyFile(b, filepath.Join(dir, "replica.db"), bareDB)
-	// PouchDB's no-op sync on the same 20,000 households, timed in the
-	// same loop as Hamlet's.
+	// PouchDB's no-op sync on the same 20,000 households, timed after
+	// Hamlet's in the same run.
 	var pouch *pouchNoop
 	if pd := os.Getenv("HAMLET_POUCHDB"); pd == "" {
 		tab.note("PouchDB no-op sync: not run (HAMLET_POUCHDB unset; make bench-vs-bare installs it)")
@@ -266,11 +269,16 @@ func commandFigures(b *testing.B, ts *servertest.TS, tab *vsTable, tmp, bin stri
 			baseCPU = append(baseCPU, lastCPU)
 			fig = append(fig, timeProc(b, bin, append(c.args, "--data-dir", dir)...))
 			figCPU = append(figCPU, lastCPU)
-			if c.name == "no-op sync" && pouch != nil && pouchErr == nil {
-				var d, cpu time.Duration
-				if d, cpu, pouchErr = pouch.sync(); pouchErr == nil {
-					pw, pwCPU = append(pw, d), append(pwCPU, cpu)
-				}
+		}
+		// PouchDB's runs after Hamlet's and the bare process's, not between
+		// them: its server (a node process) goes on working for a while
+		// after each sync (its collector, LevelDB), and interleaved it took
+		// the core from the next Hamlet and bare runs: Hamlet's no-op sync
+		// measured 10.4-11.9 ms beside it, 7.9-8.7 ms alone, same code.
+		for i := 0; c.name == "no-op sync" && pouch != nil && pouchErr == nil && i < max(runs, 11); i++ {
+			var d, cpu time.Duration
+			if d, cpu, pouchErr = pouch.sync(); pouchErr == nil {
+				pw, pwCPU = append(pw, d), append(pwCPU, cpu)
 			}
 		}
 		if c.bareOp == "start" {
