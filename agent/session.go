@@ -214,8 +214,14 @@ func (s *syncRun) plan(ctx context.Context) error {
 			if err := t.clearClone(); err != nil {
 				return err
 			}
-			if err := t.exec(`DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?, ?)`, metaBackfillCursor, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone); err != nil {
-				return err
+			// Its state but the hamlets (backfillKeys[1:]): the running
+			// count, and its partial mark (metaBackfillPartial), start
+			// again with it; a mark kept hid the count of a back-fill
+			// that, started again, counts its own hamlets alone.
+			for _, k := range backfillKeys[1:] {
+				if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
+					return err
+				}
 			}
 		}
 		if err := t.commit(); err != nil {
