@@ -137,7 +137,7 @@ func (r *Replica) noteClockSetBack(ctx context.Context) {
 	if r.clockBack.Load() || !r.ClockSetBack() {
 		return
 	}
-	if setMeta(ctx, r.db, metaClockSetBack, int64(1)) == nil {
+	if setMeta(ctx, r.writer(), metaClockSetBack, int64(1)) == nil {
 		r.clockBack.Store(true)
 	}
 }

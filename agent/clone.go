@@ -114,7 +114,7 @@ func (e *RecloneDueError) Message(lang string) string {
 // recloneDue marks the replica to clone again and returns the error that
 // ends the session for it.
 func (r *Replica) recloneDue(ctx context.Context, why string) error {
-	if err := setMeta(ctx, r.db, metaReclone, int64(1)); err != nil {
+	if err := setMeta(ctx, r.writer(), metaReclone, int64(1)); err != nil {
 		return err
 	}
 	return &RecloneDueError{Why: why}
@@ -381,7 +381,7 @@ func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, e
 		// one that asks for a re-clone was upgraded since this replica met
 		// it: try a snapshot again (one that does not know them sets the
 		// marker again, clone).
-		if err := setMeta(ctx, s.r.db, "snapshot_unsupported", int64(0)); err != nil {
+		if err := setMeta(ctx, s.r.writer(), "snapshot_unsupported", int64(0)); err != nil {
 			return false, err
 		}
 	}
@@ -406,10 +406,10 @@ func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, e
 		if err := s.r.holdSynced(ctx, keep != 0); err != nil {
 			return false, err
 		}
-		if err := setMeta(ctx, s.r.db, metaReclone, int64(0)); err != nil {
+		if err := setMeta(ctx, s.r.writer(), metaReclone, int64(0)); err != nil {
 			return false, err
 		}
-		if err := setMeta(ctx, s.r.db, metaResentKeep, int64(0)); err != nil {
+		if err := setMeta(ctx, s.r.writer(), metaResentKeep, int64(0)); err != nil {
 			return false, err
 		}
 		s.cursor = 0
@@ -465,7 +465,7 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 			// A server of an earlier release does not know snapshot
 			// requests (and closes the connection): note it, and the
 			// next attempt replays its log as before.
-			if err := setMeta(ctx, s.r.db, "snapshot_unsupported", int64(1)); err != nil {
+			if err := setMeta(ctx, s.r.writer(), "snapshot_unsupported", int64(1)); err != nil {
 				return err
 			}
 			return &ServerError{Code: syncproto.CodeUnavailable, Msg: "the server does not offer snapshot clones; replaying its log instead"}
@@ -817,7 +817,7 @@ func (s *syncRun) tellCloned(ctx context.Context) error {
 			s.sum.CloneRows = int(rows)
 		}
 	}
-	_, err = r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaCloneUntold)
+	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaCloneUntold)
 	return err
 }
 

@@ -101,7 +101,7 @@ func (l *chunkLimit) cut() {
 // costs a chunk cut once more, not data, so it fails nothing).
 func (l *chunkLimit) save(ctx context.Context, r *Replica) {
 	if c := l.cur.Load(); c != l.stored {
-		if setMeta(ctx, r.db, metaCloneLimit, int64(c)) == nil {
+		if setMeta(ctx, r.writer(), metaCloneLimit, int64(c)) == nil {
 			l.stored = c
 		}
 	}

@@ -74,7 +74,7 @@ func (r *Replica) ArchiveConflicts(ctx context.Context, before time.Time, out st
 		return res, err
 	}
 	res.Archived = n
-	rs, err := r.db.ExecContext(ctx, `DELETE FROM conflicts WHERE detected_at < ? AND id <= ?`, before.UnixMilli(), last)
+	rs, err := r.writer().ExecContext(ctx, `DELETE FROM conflicts WHERE detected_at < ? AND id <= ?`, before.UnixMilli(), last)
 	if err != nil {
 		return res, fmt.Errorf("remove archived conflicts (they are in %s): %w", out, err)
 	}

@@ -206,7 +206,7 @@ func (r *Replica) fork(ctx context.Context, server, token string) (string, *Fork
 		// while the fork waited chose it too and asked first. Choose
 		// another (simulation wide seed 4630314).
 		newID = r.newID()
-		if err := setMeta(ctx, r.db, metaForkReplica, newID.String()); err != nil {
+		if err := setMeta(ctx, r.writer(), metaForkReplica, newID.String()); err != nil {
 			return "", nil, err
 		}
 		er, err = r.requestFork(ctx, server, token, newID, uint64(start))
@@ -526,7 +526,7 @@ func (r *Replica) PendingToken(ctx context.Context) (string, error) {
 
 // TokenSaved forgets the pending token once the caller stored it.
 func (r *Replica) TokenSaved(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaForkToken)
+	_, err := r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaForkToken)
 	return err
 }
 

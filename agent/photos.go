@@ -296,7 +296,7 @@ func (r *Replica) KeepPhoto(ctx context.Context, p photo.Photo) error {
 	if th, err := photo.Thumbnail(p.JPEG, photo.ThumbSide, photo.Limits{}); err == nil && writeFileSynced(r.PhotoPath(p.Digest, true), th) == nil {
 		thumb = 1
 	}
-	_, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, full, thumb, added_at) VALUES (?, ?, 1, ?, ?)
+	_, err := r.writer().ExecContext(ctx, `INSERT INTO photos (digest, size, full, thumb, added_at) VALUES (?, ?, 1, ?, ?)
 		ON CONFLICT (digest) DO UPDATE SET full = 1, size = excluded.size, thumb = MAX(thumb, excluded.thumb)`, p.Digest, len(p.JPEG), thumb, r.now().UnixMilli())
 	if err != nil {
 		return r.Classify(fmt.Errorf("keep photo: %w", err))

@@ -652,7 +652,7 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 			// it had fetched, helper 142). It is no longer offered nor
 			// counted, and nothing is said. Any other failure keeps it
 			// waiting (helper 143).
-			if _, err := r.db.ExecContext(ctx, `UPDATE photos SET away = NULL WHERE digest = ? AND away = ''`, d); err != nil {
+			if _, err := r.writer().ExecContext(ctx, `UPDATE photos SET away = NULL WHERE digest = ? AND away = ''`, d); err != nil {
 				return sum, r.Classify(err)
 			}
 			continue
@@ -679,7 +679,7 @@ func (r *Replica) SyncPhotos(ctx context.Context, server, token string, opts Syn
 			continue
 		}
 		sum.Uploaded++
-		if _, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, full, uploaded, added_at) VALUES (?, ?, 1, 1, ?)
+		if _, err := r.writer().ExecContext(ctx, `INSERT INTO photos (digest, size, full, uploaded, added_at) VALUES (?, ?, 1, 1, ?)
 			ON CONFLICT (digest) DO UPDATE SET uploaded = 1`, d, len(datas[i]), r.now().UnixMilli()); err != nil {
 			return sum, r.Classify(err)
 		}
@@ -720,7 +720,7 @@ func (r *Replica) keepFetched(ctx context.Context, digest string, b []byte, thum
 		size = 0
 	}
 	// A full photo fetched from the server is the server's: uploaded.
-	_, err := r.db.ExecContext(ctx, `INSERT INTO photos (digest, size, `+col+`, uploaded, added_at) VALUES (?, ?, 1, ?, ?)
+	_, err := r.writer().ExecContext(ctx, `INSERT INTO photos (digest, size, `+col+`, uploaded, added_at) VALUES (?, ?, 1, ?, ?)
 		ON CONFLICT (digest) DO UPDATE SET `+col+` = 1, uploaded = MAX(uploaded, excluded.uploaded), size = MAX(size, excluded.size)`,
 		digest, size, boolInt(!thumb), r.now().UnixMilli())
 	return r.Classify(err)

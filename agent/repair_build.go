@@ -334,10 +334,10 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	if err != nil || flag == 0 {
 		return err
 	}
-	if _, err := r.db.ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(pushed)); err != nil {
+	if _, err := r.writer().ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(pushed)); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
-	if _, err := r.db.ExecContext(ctx, `UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
+	if _, err := r.writer().ExecContext(ctx, `UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	var lo, hi sql.NullInt64
@@ -353,17 +353,17 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 		return err
 	} else if n == 0 && uint64(seq) != pushed {
 		// Every change above pushed was lost: the next one follows pushed.
-		if err := setMeta(ctx, r.db, "seq", int64(pushed)); err != nil {
+		if err := setMeta(ctx, r.writer(), "seq", int64(pushed)); err != nil {
 			return err
 		}
 	}
 	if seq, err := r.metaInt(ctx, r.db, "seq"); err != nil {
 		return err
 	} else if uint64(seq) < pushed {
-		if err := setMeta(ctx, r.db, "seq", int64(pushed)); err != nil {
+		if err := setMeta(ctx, r.writer(), "seq", int64(pushed)); err != nil {
 			return err
 		}
 	}
-	_, err = r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
+	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
 	return err
 }

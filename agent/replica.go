@@ -472,7 +472,7 @@ func (r *Replica) init(ctx context.Context, fresh bool, opts Options) error {
 	}
 	if idText == "" {
 		id := r.newID()
-		if _, err := r.db.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('replica_id', ?) ON CONFLICT (key) DO NOTHING`, id.String()); err != nil {
+		if _, err := r.writer().ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES ('replica_id', ?) ON CONFLICT (key) DO NOTHING`, id.String()); err != nil {
 			return err
 		}
 		if idText, err = r.meta(ctx, r.db, "replica_id"); err != nil {
@@ -622,7 +622,7 @@ func (r *Replica) SetEnrollment(ctx context.Context, e *Enrollment) error {
 	if err != nil {
 		return err
 	}
-	return setMeta(ctx, r.db, "enrollment", string(b))
+	return setMeta(ctx, r.writer(), "enrollment", string(b))
 }
 
 // updateScope replaces the scope codes with the server's list at Welcome,

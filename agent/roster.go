@@ -88,7 +88,7 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 	if err != nil {
 		return err
 	}
-	if err := setMeta(ctx, r.db, metaRoster, string(b)); err != nil {
+	if err := setMeta(ctx, r.writer(), metaRoster, string(b)); err != nil {
 		return err
 	}
 	if err := r.nameHamlets(ctx, hamlets); err != nil {
@@ -100,10 +100,10 @@ func (r *Replica) RefreshRoster(ctx context.Context, server, token string) error
 	if err != nil {
 		return err
 	}
-	if err := setMeta(ctx, r.db, metaRosterUnnamed, listJSON(unnamed)); err != nil {
+	if err := setMeta(ctx, r.writer(), metaRosterUnnamed, listJSON(unnamed)); err != nil {
 		return err
 	}
-	return setMeta(ctx, r.db, metaRosterAt, r.now().UnixMilli())
+	return setMeta(ctx, r.writer(), metaRosterAt, r.now().UnixMilli())
 }
 
 const (

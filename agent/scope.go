@@ -135,7 +135,7 @@ func (r *Replica) noteHeldScope(ctx context.Context) error {
 	for _, h := range e.Scope {
 		held = append(held, h.Code)
 	}
-	return setMeta(ctx, r.db, metaScopeHeld, listJSON(held))
+	return setMeta(ctx, r.writer(), metaScopeHeld, listJSON(held))
 }
 
 // noteWritable records, before a Welcome or a new enrollment replaces the
@@ -167,7 +167,7 @@ func (r *Replica) noteWritable(ctx context.Context) error {
 	if len(written) == n {
 		return nil
 	}
-	return setMeta(ctx, r.db, metaScopeWritten, listJSON(sortedCopy(written)))
+	return setMeta(ctx, r.writer(), metaScopeWritten, listJSON(sortedCopy(written)))
 }
 
 // noteWrittenIn notes (scope_stray) a hamlet a write lands in that this
@@ -218,7 +218,7 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	if !ok {
 		// An unenrolled replica (tests, or an old file): what it has is
 		// what the server says it may hold.
-		return ch, setMeta(ctx, r.db, metaScopeHeld, listJSON(scope))
+		return ch, setMeta(ctx, r.writer(), metaScopeHeld, listJSON(scope))
 	}
 	written, _, err := r.metaList(ctx, r.db, metaScopeWritten)
 	if err != nil {
@@ -618,7 +618,7 @@ func (r *Replica) loadBackfill(ctx context.Context) (cloneState, error) {
 }
 
 func (r *Replica) clearBackfillPos(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone, metaBackfillPartial)
+	_, err := r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key IN (?, ?, ?, ?, ?)`, metaBackfillHead, metaBackfillTable, metaBackfillRow, metaBackfillDone, metaBackfillPartial)
 	return err
 }
 
@@ -960,7 +960,7 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 			ch.FilledTotal = 0
 		}
 	}
-	_, err = s.r.db.ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
+	_, err = s.r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
 	return err
 }
 

@@ -121,7 +121,7 @@ func (s *syncRun) sound(ctx context.Context) error {
 	if err := s.r.DamageCheck(ctx); err != nil {
 		return err
 	}
-	return setMeta(ctx, s.r.db, metaChecked, s.r.now().UnixMilli())
+	return setMeta(ctx, s.r.writer(), metaChecked, s.r.now().UnixMilli())
 }
 
 // metaChecked is when the damage check last found the file sound.
@@ -494,11 +494,11 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if holds, err := r.holdsData(ctx); err != nil {
 		return err
 	} else if !holds {
-		if err := setMeta(ctx, r.db, metaScopeHeld, listJSON(w.Scope)); err != nil {
+		if err := setMeta(ctx, r.writer(), metaScopeHeld, listJSON(w.Scope)); err != nil {
 			return err
 		}
 		for _, k := range []string{metaScopeWritten, metaScopeStray} {
-			if err := setMeta(ctx, r.db, k, ""); err != nil {
+			if err := setMeta(ctx, r.writer(), k, ""); err != nil {
 				return err
 			}
 		}

@@ -97,6 +97,13 @@ func (r *Replica) begin(ctx context.Context) (*txn, error) {
 	if err := r.writable(); err != nil {
 		return nil, err
 	}
+	return r.beginCounted(ctx)
+}
+
+// beginCounted is begin without the damage check: the write transaction
+// of one statement that ran on r.db before it was counted (counted in
+// walcheck.go).
+func (r *Replica) beginCounted(ctx context.Context) (*txn, error) {
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err

@@ -266,10 +266,10 @@ func (r *Replica) recordSync(ctx context.Context, err error) {
 		return // a damaged file takes no write; a full disk takes none either
 	}
 	if err == nil {
-		_ = setMeta(ctx, r.db, "last_sync", r.now().UnixMilli())
-		_ = setMeta(ctx, r.db, "last_sync_error", "")
+		_ = setMeta(ctx, r.writer(), "last_sync", r.now().UnixMilli())
+		_ = setMeta(ctx, r.writer(), "last_sync_error", "")
 	} else if ctx.Err() == nil {
-		_ = setMeta(ctx, r.db, "last_sync_error", err.Error())
+		_ = setMeta(ctx, r.writer(), "last_sync_error", err.Error())
 	}
 }
 

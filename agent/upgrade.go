@@ -32,7 +32,7 @@ func (r *Replica) backfill(ctx context.Context, fresh bool) error {
 	}
 	if fresh || int(have) >= want {
 		if fresh || int(have) < want {
-			return setMeta(ctx, r.db, projectedKey, int64(want))
+			return setMeta(ctx, r.writer(), projectedKey, int64(want))
 		}
 		return nil // a newer version filled them; never move the mark back
 	}

@@ -116,7 +116,10 @@ func (t *txn) changesNow() (changes, schema int64, err error) {
 // row and changed no table or index: it dirtied no page, so its commit
 // writes no frame into the -wal and cannot make the file and its -wal
 // disagree, nor begin the -wal again. It is left uncounted (an idle sync
-// then pays no fsync for it). Unknown is counted.
+// then pays no fsync for it). Unknown is counted. Not so for statements
+// that write pages without moving either: PRAGMA user_version or
+// application_id, REINDEX, ANALYZE over existing statistics write
+// frames uncounted (helper 196): none of them may run in a txn.
 func (t *txn) wroteNothing() bool {
 	changes, schema, err := t.changesNow()
 	return err == nil && changes == t.changes0 && schema == t.schema0
@@ -281,4 +284,41 @@ func readCounts(ctx context.Context, q interface {
 	}
 	c.txn, c.base, c.salt, c.saltTxn = txn.Int64, base.Int64, salt.Int64, saltTxn.Int64
 	return c, true
+}
+
+// counted runs each statement given to ExecContext in a write
+// transaction of its own that counts itself (countCommit), as r.db's own
+// statements once did uncounted. An uncounted statement that wrote a
+// page could begin the -wal again after a checkpoint: the next counted
+// transaction then saw other salts and could only raise wal_base to the
+// count before the last counted one, and replica.db without that
+// transaction, paired with the -wal, passed the check
+// (TestWALCheckUncountedWriteBeginsLogAgain). Reads go to r.db.
+type counted struct{ r *Replica }
+
+// writer is r.db for a statement that writes the replica outside a txn.
+func (r *Replica) writer() counted { return counted{r} }
+
+func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t, err := c.r.beginCounted(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		t.rollback()
+		return nil, err
+	}
+	if err := t.commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (c counted) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.r.db.QueryContext(ctx, query, args...)
+}
+
+func (c counted) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.r.db.QueryRowContext(ctx, query, args...)
 }
