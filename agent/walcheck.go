@@ -164,6 +164,13 @@ func (t *txn) countCommit() error {
 			}
 		}
 	}
+	if !t.walEmpty && t.walSalt == 0 {
+		// The header could not be read: noting salt 0 and this count
+		// would have the next look (here or checkWAL) take any salts for
+		// a log begun since this one, and raise the base above what the
+		// file holds. The last salts known stay, with their count.
+		return t.setMeta(metaTxnNo, n+1)
+	}
 	if err := t.setMeta(metaWALSalt, t.walSalt); err != nil {
 		return err
 	}
