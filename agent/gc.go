@@ -64,16 +64,23 @@ func (t *txn) noteOwnTomb(c *syncproto.Change) error {
 // rows whose tombstone is at or below horizon are dropped. It returns how
 // many.
 func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent uint64) (int, error) {
-	if _, err := r.writer().ExecContext(ctx, `UPDATE tombs SET seq = ? WHERE seq = 0`, int64(cursor)); err != nil {
-		return 0, fmt.Errorf("settle tombstones: %w", err)
-	}
-	if err := setMeta(ctx, r.writer(), "durable_sent", int64(sent)); err != nil {
+	err := r.inCounted(ctx, func(t *txn) error {
+		if err := t.exec(`UPDATE tombs SET seq = ? WHERE seq = 0`, int64(cursor)); err != nil {
+			return fmt.Errorf("settle tombstones: %w", err)
+		}
+		if err := t.setMeta("durable_sent", int64(sent)); err != nil {
+			return err
+		}
+		// The pull brought the server's versions of the rows carried out
+		// of a lost hamlet: a conflict there is a real one from now on
+		// (carriedOut).
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaCarried); err != nil {
+			return fmt.Errorf("forget the carried rows: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
 		return 0, err
-	}
-	// The pull brought the server's versions of the rows carried out of a
-	// lost hamlet: a conflict there is a real one from now on (carriedOut).
-	if _, err := r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaCarried); err != nil {
-		return 0, fmt.Errorf("forget the carried rows: %w", err)
 	}
 	if horizon == 0 {
 		return 0, nil

@@ -266,8 +266,12 @@ func (r *Replica) recordSync(ctx context.Context, err error) {
 		return // a damaged file takes no write; a full disk takes none either
 	}
 	if err == nil {
-		_ = setMeta(ctx, r.writer(), "last_sync", r.now().UnixMilli())
-		_ = setMeta(ctx, r.writer(), "last_sync_error", "")
+		_ = r.inCounted(ctx, func(t *txn) error {
+			if err := t.setMeta("last_sync", r.now().UnixMilli()); err != nil {
+				return err
+			}
+			return t.setMeta("last_sync_error", "")
+		})
 	} else if ctx.Err() == nil {
 		_ = setMeta(ctx, r.writer(), "last_sync_error", err.Error())
 	}

@@ -306,20 +306,28 @@ type counted struct{ r *Replica }
 // writer is r.db for a statement that writes the replica outside a txn.
 func (r *Replica) writer() counted { return counted{r} }
 
-func (c counted) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	t, err := c.r.beginCounted(ctx)
+func (c counted) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	err = c.r.inCounted(ctx, func(t *txn) error {
+		res, err = t.tx.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// inCounted runs the statements of f in one counted write transaction:
+// the few writes that end a pull or a sync, each a transaction of its
+// own through writer(), cost a sync a begin, a look at the -wal's header
+// and a commit apiece.
+func (r *Replica) inCounted(ctx context.Context, f func(t *txn) error) error {
+	t, err := r.beginCounted(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res, err := t.tx.ExecContext(ctx, query, args...)
-	if err != nil {
+	if err := f(t); err != nil {
 		t.rollback()
-		return nil, err
+		return err
 	}
-	if err := t.commit(); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return t.commit()
 }
 
 func (c counted) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
