@@ -32,13 +32,7 @@ func TestBackfillLostMidwayNotCountedForTheRest(t *testing.T) {
 		t.Run("lang="+c.lang, func(t *testing.T) {
 			ts := servertest.Start(t)
 			h3, h4 := ts.OtherHamletA, schema.HamletCode(servertest.CommuneA, 4)
-			teamC, err := ts.Admin.CreateTeam(context.Background(), servertest.CommuneA, "Tổ CNTS Ấp 3", []string{h3, h4})
-			require.NoError(t, err)
-			dev := ts.NewDevice(t, teamC.ID)
-			conn := ts.Connect(t, dev)
-			w := servertest.NewWriter(dev.Replica, nil)
-			require.NoError(t, conn.PushAll(append(servertest.HouseholdChanges(w, h3, 300*10), servertest.HouseholdChanges(w, h4, 20*10)...), 2000, 4))
-			conn.Close()
+			otherTeamHolds(t, ts, []string{h3, h4}, 300, 20)
 
 			// mode 1: every back-fill request is cut (the link carries no
 			// chunk: the agent asks for smaller ones); mode 2: every one

@@ -209,12 +209,7 @@ func TestBackfillEndedInACutSyncToldByTheNext(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
-	require.NoError(t, err)
-	dev := ts.NewDevice(t, teamC.ID)
-	c := ts.Connect(t, dev)
-	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 30*10), 2000, 4))
-	c.Close()
+	otherTeamHolds(t, ts, []string{gained}, 30)
 	var cuts atomic.Int32
 	url := pullCutProxy(t, ts.URL[len("http://"):], &cuts)
 	l := newLaptop(t, t.TempDir())
@@ -248,12 +243,7 @@ func TestBackfillByLogCutNamesItsHamlets(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
-	require.NoError(t, err)
-	dev := ts.NewDevice(t, teamC.ID)
-	c := ts.Connect(t, dev)
-	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 30*10), 2000, 4))
-	c.Close()
+	otherTeamHolds(t, ts, []string{gained}, 30)
 	var cuts atomic.Int32
 	url := pullCutProxy(t, ts.URL[len("http://"):], &cuts)
 	l := newLaptop(t, t.TempDir())

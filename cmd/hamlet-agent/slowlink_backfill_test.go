@@ -41,12 +41,7 @@ func hamletGainedOverACuttingLink(t *testing.T) (*servertest.TS, *slowLink, *lap
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{gained})
-	require.NoError(t, err)
-	dev := ts.NewDevice(t, teamC.ID)
-	c := ts.Connect(t, dev)
-	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), gained, 2000*10), 2000, 4))
-	c.Close()
+	otherTeamHolds(t, ts, []string{gained}, 2000)
 
 	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
 	l := newLaptop(t, t.TempDir())

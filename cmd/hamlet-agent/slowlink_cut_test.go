@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // seedCommune pushes n households (ten fields each) into the team's first
@@ -26,6 +27,25 @@ func seedCommune(t *testing.T, ts *servertest.TS, n int) {
 	dev := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)
 	cs := servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), ts.HamletsA[0], n*10)
+	require.NoError(t, c.PushAll(cs, 2000, 4))
+	c.Close()
+}
+
+// otherTeamHolds makes team C of commune A, working in hamlets, and pushes
+// households[i] households (10 field versions each) into hamlets[i] from
+// its device: the rows team A's laptop back-fills when its team gains
+// those hamlets.
+func otherTeamHolds(t *testing.T, ts *servertest.TS, hamlets []string, households ...int) {
+	t.Helper()
+	teamC, err := ts.Admin.CreateTeam(context.Background(), servertest.CommuneA, "Tổ CNTS Ấp 3", hamlets)
+	require.NoError(t, err)
+	dev := ts.NewDevice(t, teamC.ID)
+	c := ts.Connect(t, dev)
+	w := servertest.NewWriter(dev.Replica, nil)
+	var cs []syncproto.Change
+	for i, h := range hamlets {
+		cs = append(cs, servertest.HouseholdChanges(w, h, households[i]*10)...)
+	}
 	require.NoError(t, c.PushAll(cs, 2000, 4))
 	c.Close()
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,13 +60,7 @@ func staleWALWorld(t *testing.T) (*servertest.TS, map[string]string, []string) {
 	}
 	// A commune's list first: its tables span many pages, so that two
 	// households saved later land in pages of their own.
-	var list strings.Builder
-	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
-	for i := range 400 {
-		fmt.Fprintf(&list, "Hộ số %d,Tổ %d\n", i, i%9)
-	}
-	csv := filepath.Join(t.TempDir(), "ho.csv")
-	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	csv := householdCSV(t, 400)
 	l.must("import", "--hamlet", ts.HamletsA[1], csv)
 	l.must("sync")
 	var ids []string

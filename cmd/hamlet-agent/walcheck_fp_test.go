@@ -54,13 +54,7 @@ func TestWALCheckKilledWritesNeverDamaged(t *testing.T) {
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
 	l.must("sync")
-	var list strings.Builder
-	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
-	for i := range 300 {
-		fmt.Fprintf(&list, "Hộ nhập %d,Tổ %d\n", i, i%9)
-	}
-	csv := filepath.Join(t.TempDir(), "ho.csv")
-	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	csv := householdCSV(t, 300)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 190))
 	iters := 40
 	if s := os.Getenv("WALFP_ITERS"); s != "" {
@@ -175,13 +169,7 @@ func TestWALCheckWatchAppAndCLIKilled(t *testing.T) {
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
 	l.must("sync")
-	var list strings.Builder
-	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
-	for i := range 400 {
-		fmt.Fprintf(&list, "Hộ nhập %d,Tổ %d\n", i, i%9)
-	}
-	csv := filepath.Join(t.TempDir(), "ho.csv")
-	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	csv := householdCSV(t, 400)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 192))
 	rounds := 3
 	if s := os.Getenv("WALFP_ITERS"); s != "" {
@@ -281,13 +269,7 @@ func TestWALCheckKilledClone(t *testing.T) {
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
-	var list strings.Builder
-	list.WriteString("Họ tên chủ hộ,Địa chỉ\n")
-	for i := range 10200 {
-		fmt.Fprintf(&list, "Hộ nhân bản %d,Tổ %d\n", i, i%9)
-	}
-	csv := filepath.Join(t.TempDir(), "ho.csv")
-	require.NoError(t, os.WriteFile(csv, []byte(list.String()), 0o600))
+	csv := householdCSV(t, 10200)
 	l.must("import", "--hamlet", ts.HamletsA[1], csv)
 	l.must("sync")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 193))
