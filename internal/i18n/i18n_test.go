@@ -102,6 +102,17 @@ func TestParseDateTime(t *testing.T) {
 		require.Contains(t, de.Message("vi"), "01/12/2026 14:30", "the message lists the accepted forms")
 		require.Contains(t, de.Message("en"), "2026-12-01 14:30")
 	}
+	// A name or a phone number typed into a date's box by mistake: the
+	// person is shown it, a log is not.
+	for _, typed := range []string{"Nguyễn Văn An", "0912345678"} {
+		_, err := ParseDate(typed)
+		var de *DateError
+		require.ErrorAs(t, err, &de)
+		require.Contains(t, de.Message("vi"), typed)
+		require.NotContains(t, err.Error(), typed, "Error(), which a log may keep, quotes what was typed")
+		_, err = ParseDateTime(typed)
+		require.NotContains(t, err.Error(), typed)
+	}
 	d, err := ParseDate("1/7/2025")
 	require.NoError(t, err)
 	require.Equal(t, "2025-07-01", d)

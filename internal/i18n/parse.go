@@ -15,13 +15,22 @@ var (
 )
 
 // DateError is a date or time a person typed that is not one of the
-// accepted forms. It holds what was typed (a date, not personal data).
+// accepted forms. It holds what was typed, for the message shown to the
+// person who typed it.
 type DateError struct {
 	Input    string
 	WithTime bool // a date and time was asked for
 }
 
-func (e *DateError) Error() string { return e.Message("en") }
+// Error is what a log may keep: it says what was asked for, never what was
+// typed, since a person may type a name or a phone number into a date's
+// box by mistake. Message, shown to the person who typed it, quotes it.
+func (e *DateError) Error() string {
+	if e.WithTime {
+		return fmt.Sprintf("not a valid date and time (%d characters); accepted forms: %s", len([]rune(e.Input)), strings.Join(DateTimeForms, "; "))
+	}
+	return fmt.Sprintf("not a valid date (%d characters); accepted forms: %s", len([]rune(e.Input)), strings.Join(DateForms, "; "))
+}
 
 // Message says what is wrong and which forms are accepted.
 func (e *DateError) Message(lang string) string {
