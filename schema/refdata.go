@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"embed"
@@ -194,6 +195,54 @@ const (
 	saveCSVEN = "open it in Excel, save it as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file"
 )
 
+// maxZipRead bounds how much of a zip archive given for a CSV file is
+// read to tell what it holds: an operator's lists are far smaller.
+const maxZipRead = 64 << 20
+
+// zipFileError tells what the zip archive given for a CSV file holds, and
+// what to do: a workbook, a LibreOffice spreadsheet or a Word document is
+// saved as CSV; a zip of files is extracted, naming the CSV inside.
+func zipFileError(r io.Reader) *ParseError {
+	workbook := &ParseError{Msg: "the file is an Excel workbook (.xlsx), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel (.xlsx), không phải CSV: " + saveCSV}
+	data, err := io.ReadAll(io.LimitReader(r, maxZipRead+1))
+	if err != nil || len(data) > maxZipRead {
+		return workbook
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return workbook
+	}
+	switch kind, files := officefile.PackageOf(zr); kind {
+	case officefile.OpenSpreadsheet:
+		return &ParseError{
+			Msg:   "the file is a LibreOffice/OpenOffice spreadsheet (.ods), not CSV: open it in LibreOffice Calc, choose File → Save As, type \"Text CSV\", character set Unicode (UTF-8), and import that CSV UTF-8 file",
+			MsgVI: "tệp là bảng tính LibreOffice/OpenOffice (.ods), không phải CSV: hãy mở tệp trong LibreOffice Calc, chọn Tệp → Lưu thành, kiểu \"Văn bản CSV\", bộ ký tự Unicode (UTF-8), rồi nạp tệp CSV UTF-8 đó"}
+	case officefile.OpenDocument, officefile.WordDocument, officefile.Presentation:
+		what, whatVI := "a LibreOffice/OpenOffice document (.odt, .odp...)", "tài liệu LibreOffice/OpenOffice (.odt, .odp...)"
+		switch kind {
+		case officefile.WordDocument:
+			what, whatVI = "a Word document (.docx)", "tài liệu Word (.docx)"
+		case officefile.Presentation:
+			what, whatVI = "a PowerPoint presentation (.pptx)", "bài trình chiếu PowerPoint (.pptx)"
+		}
+		return &ParseError{
+			Msg:   "the file is " + what + ", not CSV: copy its table into Excel, save it as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file",
+			MsgVI: "tệp là " + whatVI + ", không phải CSV: hãy chép bảng trong đó sang Excel, lưu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"}
+	case officefile.PlainZip:
+		inside, insideVI := "", ""
+		if len(files) > 0 {
+			if len(files) > 5 {
+				files = append(files[:5:5], "…")
+			}
+			inside, insideVI = " (it holds: "+strings.Join(files, ", ")+")", " (trong đó có: "+strings.Join(files, ", ")+")"
+		}
+		return &ParseError{
+			Msg:   "the file is a zip archive" + inside + ", not CSV: extract it, and import the CSV UTF-8 file inside",
+			MsgVI: "tệp là một tệp nén (.zip)" + insideVI + ", không phải CSV: hãy giải nén tệp, rồi nạp tệp CSV UTF-8 bên trong"}
+	}
+	return workbook
+}
+
 // newCSVReader reads in with the separator its first line uses: Excel on
 // a Windows set to Vietnamese saves "CSV" with semicolons. A workbook
 // (an .xlsx, an .xls, one saved with a password) is refused with a
@@ -206,7 +255,7 @@ func newCSVReader(in io.Reader) (*csv.Reader, error) {
 			Msg:   "the file is a password-protected Excel workbook, which cannot be read: open it in Excel with its password, save it without a password as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file",
 			MsgVI: "tệp là bảng tính Excel có đặt mật khẩu, không đọc được: hãy mở tệp trong Excel bằng mật khẩu của nó, lưu lại không có mật khẩu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"}
 	case officefile.Zip:
-		return nil, &ParseError{Msg: "the file is an Excel workbook (.xlsx), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel (.xlsx), không phải CSV: " + saveCSV}
+		return nil, zipFileError(br)
 	case officefile.Compound:
 		return nil, &ParseError{Msg: "the file is an Excel 97-2003 workbook (.xls), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel 97-2003 (.xls), không phải CSV: " + saveCSV}
 	}

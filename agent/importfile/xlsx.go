@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/hamlet-vn/hamlet/internal/officefile"
 	"io"
 	"math"
 	"path"
@@ -76,42 +77,38 @@ func xlsxError(err error) error {
 	return &Error{VI: "Không đọc được tệp .xlsx (tệp hỏng, hoặc có mật khẩu). Hãy mở và lưu lại trong Excel.", EN: "Cannot read the .xlsx file (damaged, or password-protected). Open and save it again in Excel.", Err: err}
 }
 
-// otherKind recognises the zip packages that are not workbooks but are
-// taken for one: a LibreOffice spreadsheet (.ods) or any OpenDocument
-// file, a Word document, a PowerPoint presentation. Each would read as
-// "a damaged .xlsx, or one with a password".
-func (wb *workbook) otherKind() error {
-	if wb.zip["mimetype"] != nil {
-		b, err := wb.part("mimetype")
-		mime := strings.TrimSpace(string(b))
-		switch {
-		case err != nil:
-		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument.spreadsheet"):
-			return &Error{
-				VI: "Tệp là bảng tính LibreOffice/OpenOffice (.ods), không phải .xlsx. Hãy mở tệp trong LibreOffice Calc, chọn Tệp → Lưu thành (File → Save As), chọn kiểu \"Excel 2007-365 (.xlsx)\" hoặc \"Văn bản CSV\" (bộ ký tự Unicode UTF-8), rồi nhập tệp mới.",
-				EN: "The file is a LibreOffice/OpenOffice spreadsheet (.ods), not an .xlsx. Open it in LibreOffice Calc, choose File → Save As, type \"Excel 2007-365 (.xlsx)\" or \"Text CSV\" (character set Unicode UTF-8), and import the new file."}
-		case strings.HasPrefix(mime, "application/vnd.oasis.opendocument"):
-			return kindError("một tài liệu LibreOffice/OpenOffice (.odt, .odp...)", "a LibreOffice/OpenOffice document (.odt, .odp...)", copyTable, copyTableEN)
-		}
-	}
-	switch {
-	case wb.zip["word/document.xml"] != nil:
+// otherKind tells the zip packages that are not workbooks but are taken
+// for one: a LibreOffice spreadsheet (.ods) or any OpenDocument file, a
+// Word document, a PowerPoint presentation. Each would read as "a damaged
+// .xlsx, or one with a password".
+func otherKind(kind officefile.Package) error {
+	switch kind {
+	case officefile.OpenSpreadsheet:
+		return &Error{
+			VI: "Tệp là bảng tính LibreOffice/OpenOffice (.ods), không phải .xlsx. Hãy mở tệp trong LibreOffice Calc, chọn Tệp → Lưu thành (File → Save As), chọn kiểu \"Excel 2007-365 (.xlsx)\" hoặc \"Văn bản CSV\" (bộ ký tự Unicode UTF-8), rồi nhập tệp mới.",
+			EN: "The file is a LibreOffice/OpenOffice spreadsheet (.ods), not an .xlsx. Open it in LibreOffice Calc, choose File → Save As, type \"Excel 2007-365 (.xlsx)\" or \"Text CSV\" (character set Unicode UTF-8), and import the new file."}
+	case officefile.OpenDocument:
+		return kindError("một tài liệu LibreOffice/OpenOffice (.odt, .odp...)", "a LibreOffice/OpenOffice document (.odt, .odp...)", copyTable, copyTableEN)
+	case officefile.WordDocument:
 		return kindError("một tài liệu Word (.docx)", "a Word document (.docx)", copyTable, copyTableEN)
-	case wb.zip["ppt/presentation.xml"] != nil:
+	case officefile.Presentation:
 		return kindError("một bài trình chiếu PowerPoint (.pptx)", "a PowerPoint presentation (.pptx)", copyTable, copyTableEN)
 	}
 	return nil
 }
 
-// holdsXL reports whether the package has any part under xl/, as every
-// workbook Excel writes does.
-func (wb *workbook) holdsXL() bool {
-	for name := range wb.zip {
-		if strings.HasPrefix(name, "xl/") {
-			return true
+// zipError: a zip archive of other files (files, the names it holds),
+// named so that the one to take out of it is clear.
+func zipError(files []string) error {
+	inside, insideEN := "", ""
+	if len(files) > 0 {
+		if len(files) > 5 {
+			files = append(files[:5:5], "…")
 		}
+		inside, insideEN = " (trong đó có: "+strings.Join(files, ", ")+")", " (it holds: "+strings.Join(files, ", ")+")"
 	}
-	return false
+	return kindError("một tệp nén (.zip)"+inside, "a zip archive"+insideEN,
+		"Hãy giải nén tệp, rồi nhập tệp .xlsx hoặc .csv bên trong.", "Extract it, then import the .xlsx or .csv file inside.")
 }
 
 func tooLarge() error {
@@ -162,13 +159,13 @@ func openWorkbook(r io.Reader, sheet string) (*workbook, *wbSheet, error) {
 	for _, f := range zr.File {
 		wb.zip[partName(f.Name)] = f
 	}
-	if err := wb.otherKind(); err != nil {
+	kind, files := officefile.PackageOf(zr)
+	if err := otherKind(kind); err != nil {
 		return nil, nil, err
 	}
 	if err := wb.readWorkbook(); err != nil {
-		if !wb.holdsXL() {
-			return nil, nil, kindError("một tệp nén (.zip)", "a zip archive",
-				"Hãy giải nén tệp, rồi nhập tệp .xlsx hoặc .csv bên trong.", "Extract it, then import the .xlsx or .csv file inside.")
+		if kind == officefile.PlainZip {
+			return nil, nil, zipError(files)
 		}
 		return nil, nil, xlsxError(err)
 	}

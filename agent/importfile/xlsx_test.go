@@ -232,7 +232,7 @@ func TestReadXLSXBad(t *testing.T) {
 	}{
 		{"not a zip", []byte("PK\x03\x04 này không phải zip"), "Không đọc được tệp .xlsx"},
 		{"truncated", good[:len(good)/2], "Không đọc được tệp .xlsx"},
-		{"no workbook: a zip archive", workbookOf(map[string]string{"a.txt": "x"}), "tệp nén (.zip)"},
+		{"no workbook: a zip archive", workbookOf(map[string]string{"a.txt": "x"}), "tệp nén (.zip) (trong đó có: a.txt)"},
 		{"no workbook", workbookOf(map[string]string{"xl/styles.xml": "<styleSheet/>"}), "Không đọc được tệp .xlsx"},
 		{"no sheets", workbookOf(map[string]string{"xl/workbook.xml": `<workbook><sheets/></workbook>`}), "không có trang tính"},
 		{"shared string out of range", handWorkbook("", `<si><t>a</t></si>`, `<row r="1"><c r="A1" t="s"><v>7</v></c></row>`), "Không đọc được dòng 1 của trang tính Hộ"},

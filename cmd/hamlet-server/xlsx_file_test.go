@@ -1,6 +1,8 @@
 package main
 
 import (
+	"archive/zip"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -56,6 +58,65 @@ func TestOperatorFilesThatAreWorkbooks(t *testing.T) {
 			}
 			code, _, errOut = cli(t, dir, append(args, "--lang", "en")...)
 			require.NotEqual(t, 0, code, "%v", args)
+			for _, w := range tc.en {
+				require.Contains(t, errOut, w, "%v --lang en", args)
+			}
+		}
+	}
+}
+
+// writeZip saves a zip archive of the named parts, in order (an .ods
+// starts with its mimetype part, stored, as LibreOffice writes it).
+func writeZip(t *testing.T, name string, parts ...[2]string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	zw := zip.NewWriter(f)
+	for _, part := range parts {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: part[0], Method: zip.Store})
+		require.NoError(t, err)
+		_, err = w.Write([]byte(part[1]))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+	return p
+}
+
+// Other zip archives given for an operator's CSV file are told for what
+// they are, not as an Excel workbook: a LibreOffice spreadsheet (.ods), a
+// Word document, a zip holding the CSV file itself.
+func TestOperatorFilesThatAreOtherZips(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := cli(t, dir, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	require.Equal(t, 0, code, errOut)
+	csvText := "code,name\n32002-03,Ấp 3\n"
+	ods := writeZip(t, "ap.ods", [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, [2]string{"content.xml", "<office:document-content/>"})
+	docx := writeZip(t, "ap.docx", [2]string{"[Content_Types].xml", "<Types/>"}, [2]string{"word/document.xml", "<w:document/>"})
+	zipped := writeZip(t, "ap.zip", [2]string{"ap.csv", csvText})
+	for _, tc := range []struct {
+		file   string
+		vi, en []string
+	}{
+		{ods, []string{"LibreOffice", ".ods", "CSV UTF-8"}, []string{"LibreOffice", ".ods", "CSV UTF-8"}},
+		{docx, []string{"Word", "CSV UTF-8"}, []string{"Word", "CSV UTF-8"}},
+		{zipped, []string{"tệp nén (.zip)", "giải nén", "ap.csv"}, []string{"zip archive", "extract it", "ap.csv"}},
+	} {
+		for _, args := range [][]string{
+			{"unit", "add-hamlets", "--file", tc.file},
+			{"units", "import", tc.file},
+			{"units", "reorganise", "--hamlets", tc.file},
+		} {
+			code, _, errOut := cli(t, dir, args...)
+			require.NotEqual(t, 0, code, "%v", args)
+			require.NotContains(t, errOut, ".xlsx)", "%v: told as a workbook", args)
+			for _, w := range tc.vi {
+				require.Contains(t, errOut, w, "%v", args)
+			}
+			code, _, errOut = cli(t, dir, append(args, "--lang", "en")...)
+			require.NotEqual(t, 0, code, "%v", args)
+			require.NotContains(t, errOut, "Excel workbook", "%v --lang en: told as a workbook", args)
 			for _, w := range tc.en {
 				require.Contains(t, errOut, w, "%v --lang en", args)
 			}
