@@ -10,6 +10,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/internal/photo/phototest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -73,7 +74,7 @@ func BenchmarkPhotos3G(b *testing.B) {
 			_, err := a.AttachPhoto(ctx, rep, p, false)
 			require.NoError(b, err)
 		}
-		link := newLink3G(b, ts.URL[len("http://"):], 0)
+		link := link3G(b, ts.URL[len("http://"):], 0)
 		start := time.Now()
 		arrived := recordArrives(ctx, ts, ps[0].Digest, start)
 		s, err := a.Sync(ctx, link.URL(), tok, agent.SyncOptions{IOTimeout: 30 * time.Second})
@@ -86,9 +87,9 @@ func BenchmarkPhotos3G(b *testing.B) {
 		b.ReportMetric(total.Seconds(), "photos-done-s")
 		b.ReportMetric(float64(len(src[0])+len(src[1])), "source-bytes")
 		b.ReportMetric(float64(s.Photos.Sent), "photo-bytes")
-		b.ReportMetric(float64(link.up.bytes.Load()), "uplink-bytes")
+		b.ReportMetric(float64(link.Up()), "uplink-bytes")
 		b.Logf("a report with two phone photos (%d and %d bytes before scaling, %d and %d after): record on the server after %v, photos after %v; %d photo bytes sent, %d bytes up the link in all",
-			len(src[0]), len(src[1]), len(ps[0].JPEG), len(ps[1].JPEG), rec.Round(time.Millisecond), total.Round(time.Millisecond), s.Photos.Sent, link.up.bytes.Load())
+			len(src[0]), len(src[1]), len(ps[0].JPEG), len(ps[1].JPEG), rec.Round(time.Millisecond), total.Round(time.Millisecond), s.Photos.Sent, link.Up())
 
 		// 2. sync --watch: two photos on their way, a new report meanwhile.
 		rep2 := addReport(b, a, h, nil)
@@ -97,7 +98,7 @@ func BenchmarkPhotos3G(b *testing.B) {
 			_, err := a.AttachPhoto(ctx, rep2, p, false)
 			require.NoError(b, err)
 		}
-		link = newLink3G(b, ts.URL[len("http://"):], 0)
+		link = link3G(b, ts.URL[len("http://"):], 0)
 		wctx, stop := context.WithCancel(ctx)
 		photosDone := make(chan agent.PhotoSummary, 4)
 		done := make(chan error, 1)
@@ -106,7 +107,7 @@ func BenchmarkPhotos3G(b *testing.B) {
 				OnPhotos: func(ps agent.PhotoSummary, err error) { photosDone <- ps }})
 		}()
 		// Wait until the photos are under way, then file a report.
-		for link.up.bytes.Load() < int64(len(q1.JPEG))/4 {
+		for link.Up() < int64(len(q1.JPEG))/4 {
 			time.Sleep(20 * time.Millisecond)
 		}
 		rep3 := addReport(b, a, h, nil)
@@ -132,7 +133,7 @@ func BenchmarkPhotos3G(b *testing.B) {
 		_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true})
 		require.NoError(b, err)
 		cutAt := int64(len(cutPhoto.JPEG)) * 6 / 10
-		link = newLink3G(b, ts.URL[len("http://"):], cutAt)
+		link = link3G(b, ts.URL[len("http://"):], cutAt)
 		s2, err := a.SyncPhotos(ctx, link.URL(), tok, agent.SyncOptions{IOTimeout: 30 * time.Second})
 		require.NoError(b, err)
 		require.Len(b, s2.Resumes, 1)
@@ -144,6 +145,15 @@ func BenchmarkPhotos3G(b *testing.B) {
 			len(cutPhoto.JPEG), cutAt, r.From, r.Sent, int64(len(cutPhoto.JPEG))-r.From)
 		ts.Close()
 	}
+}
+
+// link3G is the benchmark's mobile link: 1 Mbit/s each way, 150 ms one
+// way, one segment in a hundred lost, half a second of queue; its first
+// connection is cut once cutUp bytes went up (0: never).
+func link3G(tb testing.TB, target string, cutUp int64) *linktest.Link {
+	l := linktest.New(tb, target, 1e6/8, 150*time.Millisecond)
+	l.Loss, l.MaxQueue, l.CutUp = 0.01, 500*time.Millisecond, cutUp
+	return l
 }
 
 // photoVariant is another phone photo (a different picture, so a different

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -24,7 +25,7 @@ func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
 	done := false
 	for i := 1; i <= syncs && !done; i++ {
 		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
 		done = r.code == 0
 	}
 	require.True(t, done, "the back-fill finished within %d syncs", syncs)
@@ -36,14 +37,14 @@ func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
 // (20,000 field versions) held by another team, over a link that from
 // then on drops every connection after 20 KB down. It returns the
 // server, the link, the laptop and the hamlet gained.
-func hamletGainedOverACuttingLink(t *testing.T) (*servertest.TS, *slowLink, *laptop, string) {
+func hamletGainedOverACuttingLink(t *testing.T) (*servertest.TS, *linktest.Link, *laptop, string) {
 	t.Helper()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA
 	otherTeamHolds(t, ts, []string{gained}, 2000)
 
-	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	l.must("sync")

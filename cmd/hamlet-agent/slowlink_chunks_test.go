@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -18,7 +19,7 @@ func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 2000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
@@ -27,7 +28,7 @@ func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
 	done := false
 	for i := 1; i <= syncs && !done; i++ {
 		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
 		done = r.code == 0
 	}
 	require.True(t, done, "the clone finished within %d syncs", syncs)

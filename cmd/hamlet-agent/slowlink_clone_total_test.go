@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -18,7 +19,7 @@ func TestSlowLinkCloneOverSeveralSyncsSaysItsTotal(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 2000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 4<<20, 0)
+	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }

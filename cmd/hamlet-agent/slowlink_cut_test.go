@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -76,7 +77,7 @@ func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
 	require.NoError(t, c.PushAll(servertest.HouseholdChanges(servertest.NewWriter(dev.Replica, nil), ts.HamletsB[0], 2000), 2000, 4))
 	c.Close()
 
-	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
+	link := linktest.New(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	l.must("import", householdCSV(t, 1500), "--hamlet", ts.HamletsA[0])
@@ -84,7 +85,7 @@ func TestSlowLinkFirstSyncCutKeepsOwnRecords(t *testing.T) {
 
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
 	r := l.run("sync")
-	t.Logf("sync: exit %d, %d B down, %d B up, %d connections\n%s%s", r.code, link.down.bytes.Load(), link.up.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+	t.Logf("sync: exit %d, %d B down, %d B up, %d connections\n%s%s", r.code, link.Down(), link.Up(), link.Conns(), r.stdout, r.stderr)
 	require.Len(t, serverHouseholds(t, ts), 1500, "her records reached the server")
 	require.Len(t, l.households(), 1500, "her records are still on her laptop")
 }
@@ -97,12 +98,12 @@ func TestSlowLinkCutMidCloneMessage(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
+	link := linktest.New(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 30000 }
 	r := l.run("sync")
-	t.Logf("sync: exit %d, %d B down, %d connections\n%s%s", r.code, link.down.bytes.Load(), link.conns.Load(), r.stdout, r.stderr)
+	t.Logf("sync: exit %d, %d B down, %d connections\n%s%s", r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
 	require.Equal(t, exitError, r.code)
 	require.NotContains(t, r.stderr, "Không kết nối được máy chủ", "it was reached: the connection dropped on the way")
 	require.NotContains(t, r.stderr, "địa chỉ máy chủ", "the address is right")
@@ -132,7 +133,7 @@ func TestSlowLinkDropAfterPushSaysWhatWasSent(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
+	link := linktest.New(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	l.must("import", householdCSV(t, 20), "--hamlet", ts.HamletsA[0])
@@ -163,7 +164,7 @@ func TestSlowLinkDropInTheApp(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
+	link := linktest.New(t, ts.URL[len("http://"):], 200<<10, 50*time.Millisecond)
 	dir := t.TempDir()
 	l := newLaptop(t, dir)
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))

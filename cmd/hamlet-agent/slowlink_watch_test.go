@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/linktest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -23,7 +24,7 @@ func TestSlowLinkWatchGoesOnByItself(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedCommune(t, ts, 3000)
-	link := newSlowLink(t, ts.URL[len("http://"):], 200<<10, 20*time.Millisecond)
+	link := linktest.New(t, ts.URL[len("http://"):], 200<<10, 20*time.Millisecond)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
@@ -43,7 +44,7 @@ func TestSlowLinkWatchGoesOnByItself(t *testing.T) {
 	}
 	cancel()
 	_ = cmd.Wait()
-	require.True(t, done(), "the clone finished in watch mode (%d connections)\nstdout:\n%s\nstderr:\n%s", link.conns.Load(), &out, &errOut)
+	require.True(t, done(), "the clone finished in watch mode (%d connections)\nstdout:\n%s\nstderr:\n%s", link.Conns(), &out, &errOut)
 	lines := 0
 	for _, ln := range strings.Split(errOut.String(), "\n") {
 		if strings.Contains(ln, "Mất kết nối, sẽ thử lại") {
