@@ -452,7 +452,7 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := s.limit.load(ctx, s.r, s.opts); err != nil {
+	if err := s.limit.load(ctx, s.r, s.opts.SnapshotLimit); err != nil {
 		return err
 	}
 	storedBefore := s.sum.Cloned

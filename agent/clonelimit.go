@@ -19,6 +19,11 @@ import (
 // whole again it asks for twice as many, back up to the default. The
 // limit lives in agent_meta (clone_limit), so the retries of one sync and
 // the next sync start from what the link carried last.
+//
+// A pull from the log is paged the same way (Pull.Limit, docs/PROTOCOL.md
+// §7.5): a laptop back from a week away pulls its teammates' thousands of
+// changes in pages of up to 10,000 (some 70 KB), which a link that drops
+// every 20 KB never carries whole either (pull_limit).
 const (
 	metaCloneLimit = "clone_limit" // rows per chunk the clone asks for; 0 or absent: the server's default
 	// cloneLimitFirst is the first step down from the default: a chunk of
@@ -31,25 +36,56 @@ const (
 	// cloneLimitGrowAfter is how many chunks must arrive whole on one
 	// connection at a reduced limit before it doubles.
 	cloneLimitGrowAfter = 4
+
+	metaPullLimit = "pull_limit" // changes per page a pull asks for; 0 or absent: the server's default
+	// pullLimitFirst is the first step down from the default page of
+	// 10,000 changes: about 7 KB.
+	pullLimitFirst = 1000
+	// pullLimitFloor is the smallest page asked for.
+	pullLimitFloor = 100
 )
 
-// chunkLimit is the rows per chunk a clone asks for. The pump (a
-// goroutine of its own) grows it while the storing loop reads it.
+// limitSteps is what a chunkLimit keeps and between which bounds it moves.
+type limitSteps struct {
+	meta  string // its agent_meta key
+	first uint32 // the first step down from the server's default
+	floor uint32 // never asks for fewer (unless capped lower)
+	most  uint32 // the server's largest: a stored limit above it is read as that
+}
+
+var (
+	cloneSteps = &limitSteps{meta: metaCloneLimit, first: cloneLimitFirst, floor: cloneLimitFloor, most: syncproto.SnapshotRows}
+	pullSteps  = &limitSteps{meta: metaPullLimit, first: pullLimitFirst, floor: pullLimitFloor, most: uint32(syncproto.DefaultLimits.MaxChanges)}
+)
+
+// chunkLimit is the rows per chunk a clone asks for, or the changes per
+// page a pull asks for. The pump (a goroutine of its own) grows it while
+// the storing loop reads it.
 type chunkLimit struct {
-	cap    uint32        // SyncOptions.SnapshotLimit: never more (0: none)
+	steps  *limitSteps   // nil: a clone's
+	cap    uint32        // SyncOptions.SnapshotLimit or PullLimit: never more (0: none)
 	stored uint32        // the limit as loaded from agent_meta
 	cur    atomic.Uint32 // 0: the server's default
 	whole  atomic.Int32  // chunks received whole at cur on this connection
 }
 
-// load reads the stored limit; opts.SnapshotLimit caps it.
-func (l *chunkLimit) load(ctx context.Context, r *Replica, opts *SyncOptions) error {
-	n, err := r.metaInt(ctx, r.db, metaCloneLimit)
+func (l *chunkLimit) kind() *limitSteps {
+	if l.steps == nil {
+		return cloneSteps
+	}
+	return l.steps
+}
+
+// load reads the stored limit; cap (SyncOptions.SnapshotLimit or
+// PullLimit) caps it.
+func (l *chunkLimit) load(ctx context.Context, r *Replica, cap uint32) error {
+	k := l.kind()
+	n, err := r.metaInt(ctx, r.db, k.meta)
 	if err != nil {
 		return err
 	}
-	l.cap = opts.SnapshotLimit
-	l.stored = uint32(max(0, min(n, syncproto.SnapshotRows)))
+	l.cap = cap
+	l.stored = uint32(max(0, min(n, int64(k.most))))
 	l.cur.Store(l.stored)
 	l.whole.Store(0)
 	return nil
@@ -76,7 +112,7 @@ func (l *chunkLimit) received() {
 		return
 	}
 	l.whole.Store(0)
-	if c >= cloneLimitFirst {
+	if c >= l.kind().first {
 		c = 0 // the first step down, back up
 	} else {
 		c *= 2
@@ -87,11 +123,12 @@ func (l *chunkLimit) received() {
 // cut lowers the limit after a connection that dropped before a chunk
 // was stored.
 func (l *chunkLimit) cut() {
+	k := l.kind()
 	c := l.ask()
-	if c == 0 || c > cloneLimitFirst*2 {
-		c = cloneLimitFirst
+	if c == 0 || c > k.first*2 {
+		c = k.first
 	} else {
-		c = max(c/2, cloneLimitFloor)
+		c = max(c/2, k.floor)
 	}
 	l.cur.Store(c)
 	l.whole.Store(0)
@@ -101,15 +138,15 @@ func (l *chunkLimit) cut() {
 // costs a chunk cut once more, not data, so it fails nothing).
 func (l *chunkLimit) save(ctx context.Context, r *Replica) {
 	if c := l.cur.Load(); c != l.stored {
-		if setMeta(ctx, r.writer(), metaCloneLimit, int64(c)) == nil {
+		if setMeta(ctx, r.writer(), l.kind().meta, int64(c)) == nil {
 			l.stored = c
 		}
 	}
 }
 
-// done ends a clone's or a back-fill's use of the limit on a connection:
-// one cut (err dropped) before it stored a chunk (stored false) asks for
-// smaller chunks next time; the limit is kept unless err is a refusal,
+// done ends a clone's, a back-fill's or a pull's use of the limit on a
+// connection: one cut (err dropped) before it stored a chunk or a page
+// (stored false) asks for smaller ones next time; the limit is kept unless err is a refusal,
 // this laptop's file or a cancel.
 func (l *chunkLimit) done(ctx context.Context, r *Replica, err error, stored bool) {
 	if err != nil && !dropped(err) {

@@ -6,29 +6,34 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestChunkLimitSteps: the limit a clone asks for after cuts and whole
-// chunks, under each cap SyncOptions.SnapshotLimit may set.
+// TestChunkLimitSteps: the limit a clone (or a pull) asks for after cuts
+// and whole chunks (pages), under each cap SyncOptions.SnapshotLimit (or
+// PullLimit) may set.
 func TestChunkLimitSteps(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
+		steps *limitSteps
 		cap   uint32
 		start uint32
-		steps string // c: a connection cut before storing; r: a chunk received whole
+		seq   string // c: a connection cut before storing; r: a chunk received whole
 		want  []uint32
 	}{
-		{"cuts from the default", 0, 0, "cccccc", []uint32{500, 250, 125, 62, 50, 50}},
-		{"whole chunks grow it back", 0, 50, "rrrrrrrrrrrrrrrrrrrrrr", []uint32{50, 50, 50, 100, 100, 100, 100, 200, 200, 200, 200, 400, 400, 400, 400, 800, 800, 800, 800, 0, 0, 0}},
-		{"the first step goes back to the default", 0, 500, "rrrr", []uint32{500, 500, 500, 0}},
-		{"a cut resets the count", 0, 100, "rrrcrrr", []uint32{100, 100, 100, 50, 50, 50, 50}},
-		{"a cap below the floor stays", 3, 0, "ccr", []uint32{3, 3, 3}},
-		{"a cap above the first step", 1000, 0, "cc", []uint32{500, 250}},
-		{"a cap below the first step halves", 300, 0, "cc", []uint32{150, 75}},
+		{"cuts from the default", nil, 0, 0, "cccccc", []uint32{500, 250, 125, 62, 50, 50}},
+		{"whole chunks grow it back", nil, 0, 50, "rrrrrrrrrrrrrrrrrrrrrr", []uint32{50, 50, 50, 100, 100, 100, 100, 200, 200, 200, 200, 400, 400, 400, 400, 800, 800, 800, 800, 0, 0, 0}},
+		{"the first step goes back to the default", nil, 0, 500, "rrrr", []uint32{500, 500, 500, 0}},
+		{"a cut resets the count", nil, 0, 100, "rrrcrrr", []uint32{100, 100, 100, 50, 50, 50, 50}},
+		{"a cap below the floor stays", nil, 3, 0, "ccr", []uint32{3, 3, 3}},
+		{"a cap above the first step", nil, 1000, 0, "cc", []uint32{500, 250}},
+		{"a cap below the first step halves", nil, 300, 0, "cc", []uint32{150, 75}},
+		{"a pull's pages: cuts from the default", pullSteps, 0, 0, "cccccc", []uint32{1000, 500, 250, 125, 100, 100}},
+		{"a pull's pages grow back", pullSteps, 0, 250, "rrrrrrrrrrrr", []uint32{250, 250, 250, 500, 500, 500, 500, 1000, 1000, 1000, 1000, 0}},
+		{"a pull's pages under SyncOptions.PullLimit", pullSteps, 3000, 0, "ccr", []uint32{1000, 500, 500}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := &chunkLimit{cap: tc.cap, stored: tc.start}
+			l := &chunkLimit{steps: tc.steps, cap: tc.cap, stored: tc.start}
 			l.cur.Store(tc.start)
 			var got []uint32
-			for _, s := range tc.steps {
+			for _, s := range tc.seq {
 				if s == 'c' {
 					l.cut()
 				} else {

@@ -47,10 +47,17 @@ func (s *syncRun) pull(ctx context.Context) error {
 	return err
 }
 
-func (s *syncRun) pullLog(ctx context.Context) error {
+func (s *syncRun) pullLog(ctx context.Context) (err error) {
 	s.notified = false
 	s.horizon = 0
 	s.durable.Store(s.cursor)
+	// A connection cut before a page was stored: smaller pages next time
+	// (clonelimit.go). Deferred before the pump's stop, so it runs after.
+	if err := s.pullLimit.load(ctx, s.r, s.opts.PullLimit); err != nil {
+		return err
+	}
+	from := s.cursor
+	defer func() { s.pullLimit.done(ctx, s.r, err, s.cursor != from) }()
 	if err := s.sendPull(s.cursor); err != nil {
 		return err
 	}
@@ -181,6 +188,7 @@ func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool
 				return pulled{err: syncproto.Errorf(syncproto.CodeUnexpected, "changes from %d, expected %d", m.From, pp.expect)}, true, true
 			}
 			pp.expect = m.To
+			s.pullLimit.received()
 			more := m.More
 			if !more && pp.notified.Swap(false) {
 				more = true // the log grew meanwhile: one more page
@@ -205,7 +213,7 @@ func (pp *pullPump) next(ctx context.Context, wait bool) (p pulled, ok, got bool
 func (s *syncRun) sendPull(cursor uint64) error {
 	d := s.durable.Load()
 	s.sent.Store(d)
-	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Durable: d})
+	return s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.pullLimit.ask(), Durable: d})
 }
 
 // applyGroup stores m, and the batches that arrived behind it (take

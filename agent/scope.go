@@ -569,7 +569,7 @@ func (s *syncRun) backfill(ctx context.Context) (n int, err error) {
 	// The chunks a link that drops connections carries, as for a clone
 	// (clonelimit.go): default chunks cut every time left the gained
 	// hamlets out for good.
-	if err := s.limit.load(ctx, r, s.opts); err != nil {
+	if err := s.limit.load(ctx, r, s.opts.SnapshotLimit); err != nil {
 		return 0, err
 	}
 	defer func() { s.limit.done(ctx, r, err, n > 0) }()
@@ -675,7 +675,7 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 		if !m.More {
 			return n, r.checkpoint(ctx)
 		}
-		s.limit.received()
+		s.pullLimit.received()
 	}
 }
 
@@ -745,7 +745,7 @@ func (s *syncRun) storeBackfill(ctx context.Context, scopes []string, m *syncpro
 // backfillLog pulls the hamlets noted for back-fill from their log, from
 // the back-fill cursor to the head (Pull.Scopes), and then forgets them:
 // for a server too old to offer snapshots.
-func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error) {
+func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (n int, err error) {
 	r := s.r
 	c, err := r.metaInt(ctx, r.db, metaBackfillCursor)
 	if err != nil {
@@ -760,9 +760,15 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	cursor, n := uint64(c), 0
+	cursor := uint64(c)
+	// Pages a link that drops connections carries, as for a pull
+	// (clonelimit.go).
+	if err := s.pullLimit.load(ctx, r, s.opts.PullLimit); err != nil {
+		return 0, err
+	}
+	defer func() { s.pullLimit.done(ctx, r, err, cursor != uint64(c)) }()
 	for {
-		if err := s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.opts.PullLimit, Scopes: scopes}); err != nil {
+		if err := s.w.send(&syncproto.Pull{Cursor: cursor, Limit: s.pullLimit.ask(), Scopes: scopes}); err != nil {
 			return n, err
 		}
 		var m *syncproto.Changes
@@ -838,7 +844,7 @@ func (s *syncRun) backfillLog(ctx context.Context, scopes []string) (int, error)
 		if !m.More {
 			return n, r.checkpoint(ctx)
 		}
-		s.limit.received()
+		s.pullLimit.received()
 	}
 }
 

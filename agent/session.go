@@ -30,6 +30,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	dialed = true
 	defer w.close()
 	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, start: start, sentBytes: &sent, recvBytes: &recv}
+	s.pullLimit.steps = pullSteps
 	for _, phase := range []func(context.Context) error{
 		s.handshake,        // Hello, then Welcome: clock offset, scope, what the server holds; always
 		s.plan,             // batch size, fork bound, cursor, whether to pull; always
@@ -561,6 +562,7 @@ type syncRun struct {
 	hidden       int           // edits the pull found under this replica's deletes (hidden.go)
 	sent         atomic.Uint64 // the Durable of the last Pull sent
 	limit        chunkLimit    // rows per snapshot chunk a clone asks for (clonelimit.go)
+	pullLimit    chunkLimit    // changes per page a pull from the log asks for (clonelimit.go)
 
 	// measuredAt is when Welcome measured the clock (with the monotonic
 	// reading when the clock has one): see stale (clock.go).

@@ -34,3 +34,30 @@ func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
 	require.True(t, done, "the clone finished within %d syncs", syncs)
 	require.Len(t, l.households(), 2000, "every household of the team is on the laptop")
 }
+
+// TestSlowLinkCutEveryConnectionCatchUpFinishes: a laptop back from a week
+// away pulls its teammates' 8,000 changes from the log over a link that
+// drops every connection after some 20 KB down. A pull that kept asking
+// for the server's default page (10,000 changes, some 70 KB) spent every
+// connection on a page it never finished, and the laptop never caught up.
+func TestSlowLinkCutEveryConnectionCatchUpFinishes(t *testing.T) {
+	t.Parallel() // it waits on the link more than it works
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
+	l := newLaptop(t, t.TempDir())
+	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	seedCommune(t, ts, 2000)
+	l.must("sync")
+	seedCommune(t, ts, 800)
+	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
+
+	const syncs = 10
+	done := false
+	for i := 1; i <= syncs && !done; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
+		done = r.code == 0
+	}
+	require.True(t, done, "the laptop caught up within %d syncs", syncs)
+	require.Len(t, l.households(), 2800, "every household of the team is on the laptop")
+}
