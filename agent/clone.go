@@ -817,8 +817,9 @@ func (s *syncRun) tellCloned(ctx context.Context) error {
 			s.sum.CloneRows = int(rows)
 		}
 	}
-	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaCloneUntold)
-	return err
+	// Forgotten by the sync that ends well (recordSync), as tellFilled's.
+	s.sum.told = append(s.sum.told, toldNote{metaCloneUntold, rows})
+	return nil
 }
 
 // cloneHeldTables are the tables whose rows a finished clone counts

@@ -949,7 +949,8 @@ func (t *txn) forgetFilled(lost []string) error {
 
 // tellFilled is a session's last phase: the back-fills that ended in this
 // session or in ones cut since go into the summary (ScopeChange.Filled),
-// with all they brought, but for one that lost a hamlet since.
+// with all they brought, but for one that lost a hamlet since. The note
+// is forgotten by the sync that ends well (SyncSummary.told).
 func (s *syncRun) tellFilled(ctx context.Context) error {
 	raw, err := s.r.meta(ctx, s.r.db, metaFillUntold)
 	if err != nil || raw == "" {
@@ -966,8 +967,10 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 			ch.FilledTotal = 0
 		}
 	}
-	_, err = s.r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
-	return err
+	// Forgotten once the summary reaches the volunteer (recordSync), not
+	// here: a sync that fails after this prints its error alone.
+	s.sum.told = append(s.sum.told, toldNote{metaFillUntold, raw})
+	return nil
 }
 
 // metaCarried is the versions, by row and field, that the rescope which

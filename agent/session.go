@@ -310,7 +310,7 @@ func (s *syncRun) pushHidden(ctx context.Context) error {
 // or ctx ends (nil when ctx ended).
 func (s *syncRun) idle(ctx context.Context) error {
 	r, opts, sum := s.r, s.opts, s.sum
-	r.recordSync(ctx, nil)
+	r.recordSync(ctx, nil, sum.told) // told just below (OnSync)
 	s.measure()
 	if opts.OnSync != nil {
 		opts.OnSync(*sum, nil)
@@ -370,7 +370,7 @@ func (s *syncRun) idle(ctx context.Context) error {
 				return err
 			}
 		}
-		r.recordSync(ctx, nil)
+		r.recordSync(ctx, nil, nil)
 		s.measure()
 		if opts.OnSync != nil {
 			opts.OnSync(diff(*sum, before), nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -153,6 +154,19 @@ type SyncSummary struct {
 	// (--server), not the enrollment's: the sync followed the server to
 	// ServerMoved for this run only, and nothing was stored.
 	ServerMovedOnce bool `json:"server_moved_once,omitempty"`
+	// told are the notes (agent_meta) of what this summary tells that an
+	// earlier sync left untold: a back-fill (tellFilled) or a clone
+	// (tellCloned) that ended in a sync cut afterwards. They are forgotten
+	// only once the summary reaches the volunteer (recordSync): a sync
+	// that fails after reading them (a photo on a full disk) prints its
+	// error alone, and the next one tells them.
+	told []toldNote
+}
+
+// toldNote is an agent_meta key and the value a summary told.
+type toldNote struct {
+	key   string
+	value any
 }
 
 // Bytes is the total on the wire.
@@ -170,6 +184,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.Collected += o.Collected
 	s.Resent += o.Resent
 	s.Cloned += o.Cloned
+	s.told = append(s.told, o.told...)
 	for t, n := range o.ClonedLive {
 		if s.ClonedLive == nil {
 			s.ClonedLive = map[string]int{}
@@ -257,11 +272,14 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	total.Duration = opts.ioNow().Sub(start)
 	tellKept(err, total)
-	r.recordSync(ctx, err)
+	r.recordSync(ctx, err, total.told)
 	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
 
-func (r *Replica) recordSync(ctx context.Context, err error) {
+// recordSync notes how the sync ended; one that ended well forgets, in
+// the same transaction, the notes its summary told (SyncSummary.told),
+// each only if no other process wrote it again since it was read.
+func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
 	if IsStoreError(err) {
 		return // a damaged file takes no write; a full disk takes none either
 	}
@@ -269,6 +287,11 @@ func (r *Replica) recordSync(ctx context.Context, err error) {
 		_ = r.inCounted(ctx, func(t *txn) error {
 			if err := t.setMeta("last_sync", r.now().UnixMilli()); err != nil {
 				return err
+			}
+			for _, n := range told {
+				if err := t.exec(`DELETE FROM agent_meta WHERE key = ? AND value = ?`, n.key, n.value); err != nil {
+					return fmt.Errorf("forget what the sync told: %w", err)
+				}
 			}
 			return t.setMeta("last_sync_error", "")
 		})
@@ -440,7 +463,7 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			err = ferr
 		}
 		tellKept(err, s)
-		r.recordSync(ctx, err)
+		r.recordSync(ctx, err, nil) // a session that ended well recorded itself (idle)
 		if opts.OnSync != nil && err != nil {
 			opts.OnSync(s, err)
 		}
