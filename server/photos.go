@@ -252,6 +252,9 @@ func (s *Server) handleUploadState(w http.ResponseWriter, r *http.Request) {
 	}
 	s.takeOverUpload(uploadKey(dev.ID, digest))
 	st, err := s.uploadState(r.Context(), digest)
+	if err == nil && !st.Complete {
+		err = s.blobsWritable(r.Context()) // refused now, before the photo's bytes (photostore.go)
+	}
 	if err != nil {
 		WriteHTTPError(w, err)
 		return
@@ -324,6 +327,9 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if st.Complete {
 		return st, nil // sent before, by this device or another: never again
 	}
+	if err := s.blobsWritable(ctx); err != nil {
+		return st, err // before the body is read (photostore.go)
+	}
 	if at != st.Stored {
 		return st, &uploadError{err: syncproto.Errorf(syncproto.CodeUploadOffset, "the server holds %d bytes of this photo, the chunks start at %d", st.Stored, at), status: http.StatusConflict, stored: st.Stored}
 	}
@@ -358,6 +364,7 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 			if errors.As(err, &oe) { // another request of the same photo got there first
 				return st, &uploadError{err: syncproto.Errorf(syncproto.CodeUploadOffset, "the server holds %d bytes of this photo", oe.Stored), status: http.StatusConflict, stored: oe.Stored}
 			}
+			s.noteBlobsFailed(ctx, err)
 			return st, storeError("cannot store a chunk of a photo", err)
 		}
 		st.Stored = stored
@@ -376,8 +383,10 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		if errors.As(err, &ue) {
 			return UploadState{Chunk: MaxPhotoChunk}, ue // the upload was dropped: stored 0
 		}
+		s.noteBlobsFailed(ctx, err)
 		return st, storeError("cannot store a photo", err)
 	}
+	s.blobsStored()
 	s.log.Info("photo stored", "bytes", size)
 	return UploadState{Stored: size, Complete: true, Chunk: MaxPhotoChunk}, nil
 }

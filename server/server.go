@@ -244,6 +244,10 @@ type Server struct {
 	// while the cut request may still be storing what reached it.
 	uploading sync.Map // uploadKey(device, digest) -> *uploadRun
 	holMark   []int64  // the store's schedules last put in force (holidays.go)
+	// blobsDown is what the photo store's last failure to write said
+	// (photostore.go): uploads are refused before their bytes while it
+	// lasts.
+	blobsDown blobsDown
 }
 
 // OpenWithStore runs a Server on st, which the caller opened (cmd's

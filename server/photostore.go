@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A photo store that cannot be written (a full disk, a folder it cannot
+// make) refuses an upload only once the photo's first chunk is in: by
+// then the laptop has put the whole photo on its link, hundreds of KB of
+// a volunteer's mobile data thrown away at each retry of each laptop.
+// After such a failure the server remembers it, and refuses the next
+// uploads when they ask where to resume, before any photo byte is sent.
+// It tries the store again itself, with a probe of one byte, at most
+// every blobsProbeEvery: once the probe is stored the uploads go again.
+const blobsProbeEvery = 5 * time.Second
+
+// blobsProbeKey is the probe's upload: a key of a digest no photo has
+// (SHA-256 does not give 64 zeros), deleted at once, and by the photo
+// collector as any upload no report names, were it left.
+var blobsProbeKey = strings.Repeat("0", 64)
+
+type blobsDown struct {
+	mu      sync.Mutex
+	err     error     // the last failure; nil: the store works
+	probeAt time.Time // when to probe again
+}
+
+// noteBlobsFailed remembers that storing a photo failed with err (a
+// storeError's cause, not a refusal of the photo), unless the request
+// ended or the store was only busy.
+func (s *Server) noteBlobsFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil || errors.Is(err, ErrBusy) {
+		return // the client went away, or the store is busy: not down
+	}
+	d := &s.blobsDown
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.err = err
+	d.probeAt = s.now().Add(blobsProbeEvery)
+}
+
+// blobsWritable is nil when the photo store may take an upload: it has
+// not failed, or a probe now stores a byte. Otherwise it is the store's
+// error, for the upload to be refused before its bytes.
+func (s *Server) blobsWritable(ctx context.Context) error {
+	d := &s.blobsDown
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err == nil {
+		return nil
+	}
+	now := s.now()
+	if now.Before(d.probeAt) {
+		return storeError("cannot store photos now", d.err)
+	}
+	_, err := s.store.AppendUpload(ctx, blobsProbeKey, 0, []byte{0}, now)
+	if err == nil {
+		err = s.store.DeleteBlob(ctx, blobsProbeKey)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.err, d.probeAt = err, now.Add(blobsProbeEvery)
+		return storeError("cannot store photos now", err)
+	}
+	s.log.Info("photo store writable again")
+	d.err = nil
+	return nil
+}
+
+// blobsStored notes that the store took a write: whatever failed before
+// works again.
+func (s *Server) blobsStored() {
+	d := &s.blobsDown
+	d.mu.Lock()
+	d.err = nil
+	d.mu.Unlock()
+}
