@@ -249,15 +249,8 @@ func zipFileError(r io.Reader) *ParseError {
 // *ParseError saying what it is and how to save it as CSV.
 func newCSVReader(in io.Reader) (*csv.Reader, error) {
 	br := bufio.NewReader(in)
-	switch officefile.Peek(br) {
-	case officefile.Encrypted:
-		return nil, &ParseError{
-			Msg:   "the file is a password-protected Excel workbook, which cannot be read: open it in Excel with its password, save it without a password as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file",
-			MsgVI: "tệp là bảng tính Excel có đặt mật khẩu, không đọc được: hãy mở tệp trong Excel bằng mật khẩu của nó, lưu lại không có mật khẩu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"}
-	case officefile.Zip:
-		return nil, zipFileError(br)
-	case officefile.Compound:
-		return nil, &ParseError{Msg: "the file is an Excel 97-2003 workbook (.xls), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel 97-2003 (.xls), không phải CSV: " + saveCSV}
+	if err := RefuseWorkbook(br); err != nil {
+		return nil, err
 	}
 	first, _ := br.Peek(4096)
 	cr := csv.NewReader(br)
@@ -265,6 +258,26 @@ func newCSVReader(in io.Reader) (*csv.Reader, error) {
 		cr.Comma = ';'
 	}
 	return cr, nil
+}
+
+// RefuseWorkbook is a *ParseError when br, given for a CSV file, is a
+// workbook (an .xlsx, an .xls, one saved with a password), another Office
+// or OpenDocument file, or a zip archive: what it is and how to make the
+// CSV file. It leaves br's bytes unread otherwise. Every reader of an
+// operator's CSV file asks it first (a units or hamlets file here; the
+// calendar's schedules in cmd/hamlet-server).
+func RefuseWorkbook(br *bufio.Reader) error {
+	switch officefile.Peek(br) {
+	case officefile.Encrypted:
+		return &ParseError{
+			Msg:   "the file is a password-protected Excel workbook, which cannot be read: open it in Excel with its password, save it without a password as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file",
+			MsgVI: "tệp là bảng tính Excel có đặt mật khẩu, không đọc được: hãy mở tệp trong Excel bằng mật khẩu của nó, lưu lại không có mật khẩu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó"}
+	case officefile.Zip:
+		return zipFileError(br)
+	case officefile.Compound:
+		return &ParseError{Msg: "the file is an Excel 97-2003 workbook (.xls), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel 97-2003 (.xls), không phải CSV: " + saveCSV}
+	}
+	return nil
 }
 
 func readCSVFrom(cr *csv.Reader, want []string, row func(record) error) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hamlet-vn/hamlet/internal/i18n"
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/workcal"
 )
 
@@ -45,7 +47,12 @@ func runCalendarImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	scheds, err := workcal.ParseSchedules(f)
+	br := bufio.NewReader(f)
+	if err := schema.RefuseWorkbook(br); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	scheds, err := workcal.ParseSchedules(br)
 	f.Close()
 	if err != nil {
 		var se *workcal.ScheduleError

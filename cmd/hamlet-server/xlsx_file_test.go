@@ -123,3 +123,30 @@ func TestOperatorFilesThatAreOtherZips(t *testing.T) {
 		}
 	}
 }
+
+// calendar import reads a CSV file too: a workbook, an .ods or a zipped
+// CSV given instead is told for what it is and what to do, not as a file
+// missing its header's columns.
+func TestCalendarImportOfAWorkbook(t *testing.T) {
+	dir := t.TempDir()
+	plain := writeWorkbook(t, "lich.xlsx", "", []any{"date", "kind", "note"}, []any{"2027-02-05", "off", "Tết"})
+	ods := writeZip(t, "lich.ods", [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, [2]string{"content.xml", "<office:document-content/>"})
+	zipped := writeZip(t, "lich.zip", [2]string{"lich-2027.csv", "date,kind\n"})
+	for _, tc := range []struct {
+		file   string
+		vi, en string
+	}{
+		{plain, "tệp Excel (.xlsx)", "Excel workbook (.xlsx)"},
+		{ods, "LibreOffice", "LibreOffice"},
+		{zipped, "lich-2027.csv", "lich-2027.csv"},
+	} {
+		code, _, errOut := cli(t, dir, "calendar", "import", tc.file)
+		require.NotEqual(t, 0, code)
+		require.Contains(t, errOut, tc.vi)
+		require.Contains(t, errOut, "CSV UTF-8")
+		require.Less(t, len(errOut), 600, "a message, not the file's bytes: %s", errOut)
+		code, _, errOut = cli(t, dir, "calendar", "import", tc.file, "--lang", "en")
+		require.NotEqual(t, 0, code)
+		require.Contains(t, errOut, tc.en)
+	}
+}
