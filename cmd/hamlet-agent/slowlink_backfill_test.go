@@ -21,14 +21,7 @@ func TestSlowLinkCutEveryConnectionBackfillFinishes(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
 	_, link, l, _ := hamletGainedOverACuttingLink(t)
 
-	const syncs = 8
-	done := false
-	for i := 1; i <= syncs && !done; i++ {
-		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
-		done = r.code == 0
-	}
-	require.True(t, done, "the back-fill finished within %d syncs", syncs)
+	require.True(t, syncUntilDone(t, l, link, 8), "the back-fill finished within 8 syncs")
 	require.Len(t, l.households(), 2000, "every household of the gained hamlet is on the laptop")
 }
 
@@ -55,4 +48,18 @@ func hamletGainedOverACuttingLink(t *testing.T) (*servertest.TS, *linktest.Link,
 	require.True(t, changed)
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
 	return ts, link, l, gained
+}
+
+// syncUntilDone runs the laptop's sync over the link until one ends well,
+// at most syncs times, logging each; false when none did.
+func syncUntilDone(t *testing.T, l *laptop, link *linktest.Link, syncs int) bool {
+	t.Helper()
+	for i := 1; i <= syncs; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
+		if r.code == 0 {
+			return true
+		}
+	}
+	return false
 }

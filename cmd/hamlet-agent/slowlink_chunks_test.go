@@ -24,14 +24,7 @@ func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
 
-	const syncs = 8
-	done := false
-	for i := 1; i <= syncs && !done; i++ {
-		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
-		done = r.code == 0
-	}
-	require.True(t, done, "the clone finished within %d syncs", syncs)
+	require.True(t, syncUntilDone(t, l, link, 8), "the clone finished within 8 syncs")
 	require.Len(t, l.households(), 2000, "every household of the team is on the laptop")
 }
 
@@ -51,13 +44,6 @@ func TestSlowLinkCutEveryConnectionCatchUpFinishes(t *testing.T) {
 	seedCommune(t, ts, 800)
 	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
 
-	const syncs = 10
-	done := false
-	for i := 1; i <= syncs && !done; i++ {
-		r := l.run("sync")
-		t.Logf("sync %d: exit %d, %d B down, %d connections so far\n%s%s", i, r.code, link.Down(), link.Conns(), r.stdout, r.stderr)
-		done = r.code == 0
-	}
-	require.True(t, done, "the laptop caught up within %d syncs", syncs)
+	require.True(t, syncUntilDone(t, l, link, 10), "the laptop caught up within 10 syncs")
 	require.Len(t, l.households(), 2800, "every household of the team is on the laptop")
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
-// TestWALCheckKilledSyncsWhileAppOpen (helper 199): the writes that end
+// TestWALCheckKilledSyncsWhileAppOpen: the writes that end
 // a pull or a sync, now counted (e87d410, 7ef5563), while the app holds
 // the folder and syncs too: a teammate's households arrive before every
 // round, so the laptop's syncs pull, note durable_sent, checkpoint and
