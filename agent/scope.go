@@ -675,7 +675,7 @@ func (s *syncRun) backfillFrom(ctx context.Context, scopes []string, st cloneSta
 		if !m.More {
 			return n, r.checkpoint(ctx)
 		}
-		s.pullLimit.received()
+		s.limit.received() // the chunks' limit, a clone's (backfill), not the log's pages'
 	}
 }
 
