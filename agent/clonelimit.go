@@ -67,6 +67,10 @@ type chunkLimit struct {
 	stored uint32        // the limit as loaded from agent_meta
 	cur    atomic.Uint32 // 0: the server's default
 	whole  atomic.Int32  // chunks received whole at cur on this connection
+	// grownFrom is the limit before the last growth while no chunk has
+	// arrived whole at the grown one (0: none such): a connection cut
+	// then goes back to it (done).
+	grownFrom atomic.Uint32
 }
 
 func (l *chunkLimit) kind() *limitSteps {
@@ -88,6 +92,7 @@ func (l *chunkLimit) load(ctx context.Context, r *Replica, cap uint32) error {
 	l.stored = uint32(max(0, min(n, int64(k.most))))
 	l.cur.Store(l.stored)
 	l.whole.Store(0)
+	l.grownFrom.Store(0)
 	return nil
 }
 
@@ -105,13 +110,17 @@ func (l *chunkLimit) ask() uint32 {
 
 // received counts a chunk that arrived whole; after a few at a reduced
 // limit the limit doubles, and from the first step down (or above it)
-// goes back to the default.
+// goes back to the default. Every user asks for the next chunk after
+// received, one at a time, so the chunk after a growth is the first asked
+// for at the grown limit.
 func (l *chunkLimit) received() {
+	l.grownFrom.Store(0) // this chunk, asked for at cur, arrived whole
 	c := l.cur.Load()
 	if c == 0 || l.whole.Add(1) < cloneLimitGrowAfter {
 		return
 	}
 	l.whole.Store(0)
+	l.grownFrom.Store(c)
 	if c >= l.kind().first {
 		c = 0 // the first step down, back up
 	} else {
@@ -148,12 +157,25 @@ func (l *chunkLimit) save(ctx context.Context, r *Replica) {
 // connection: one cut (err dropped) before it stored a chunk or a page
 // (stored false) asks for smaller ones next time; the limit is kept unless err is a refusal,
 // this laptop's file or a cancel.
+//
+// A cut just after the limit grew, on the first chunk asked for at the
+// grown limit, goes back to the limit before: the link carried chunks of
+// that size whole, never one of the grown size. Kept grown, the next
+// connection would spend itself on a chunk the link cannot carry (after a
+// connection that stored some, so no cut lowers it), and the one after
+// would grow it again: every other connection wasted.
 func (l *chunkLimit) done(ctx context.Context, r *Replica, err error, stored bool) {
 	if err != nil && !dropped(err) {
 		return
 	}
-	if err != nil && !stored {
-		l.cut()
+	if err != nil {
+		if c := l.grownFrom.Swap(0); c != 0 {
+			l.cur.Store(c)
+			l.whole.Store(0)
+		}
+		if !stored {
+			l.cut()
+		}
 	}
 	l.save(ctx, r)
 }
