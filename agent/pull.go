@@ -232,6 +232,12 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, take fun
 	start := s.opts.ioNow()
 	n, pulled := 0, 0
 	var last *syncproto.Changes
+	// after is what the pump handed over behind the pages taken: a cut
+	// that came right after a page arrived whole. Those pages are
+	// committed first: rolled back with the cut, a link that drops just
+	// after a page threw every page away, and the pull, having stored
+	// nothing, asked for smaller pages thrown away likewise.
+	var after error
 	for m != nil {
 		s.sum.RoundTrips++
 		if err := g.apply(m); err != nil {
@@ -250,7 +256,7 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, take fun
 			// Nothing arrived, or the pump is done: commit (pull sees
 			// the end at its next take).
 		case p.err != nil:
-			return p.err
+			after = p.err
 		default:
 			m = p.m
 		}
@@ -271,5 +277,5 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, take fun
 		done := int(last.To - min(s.pullStart, last.To))
 		s.opts.Progress(Progress{Phase: "pull", Done: done, Total: max(s.pullTotal, done)})
 	}
-	return nil
+	return after
 }
