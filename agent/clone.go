@@ -702,6 +702,10 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	var last *syncproto.SnapshotChunk
 	rows, chunks := 0, 0
+	// after is a cut the pump handed over right behind the chunks taken:
+	// they arrived whole and are committed first (as a pull's pages,
+	// applyGroup), not rolled back with it.
+	var after error
 	for m != nil {
 		s.sum.RoundTrips++
 		n, err := g.add(m)
@@ -719,7 +723,7 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		switch {
 		case !got || !ok:
 		case p.err != nil:
-			return nil, p.err
+			after = p.err
 		default:
 			m = p.m
 		}
@@ -789,7 +793,7 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		}
 	}
 	s.sum.Conflicts += g.conflicts
-	return last, nil
+	return last, after
 }
 
 // metaCloneUntold holds how many rows a clone stored in all (CloneRows),

@@ -41,3 +41,27 @@ func TestCutJustAfterAPageKeepsThePage(t *testing.T) {
 	require.True(t, done, "the laptop caught up within 4 syncs, a page a connection")
 	require.Len(t, l.households(), 4000)
 }
+
+// TestCutJustAfterAChunkKeepsTheChunk: as TestCutJustAfterAPageKeepsThePage,
+// for a clone: the link drops every connection just after the first
+// snapshot chunk arrived whole (when the laptop asks for the next).
+func TestCutJustAfterAChunkKeepsTheChunk(t *testing.T) {
+	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	var reqs atomic.Int32
+	addr := cutProxy(t, ts.URL[len("http://"):], func(m syncproto.Message) bool {
+		_, req := m.(*syncproto.SnapshotRequest)
+		return req && reqs.Add(1)%2 == 0 // the second request of each connection
+	})
+	seedCommune(t, ts, 6000)
+	l := newLaptop(t, t.TempDir())
+	l.must("enroll", "--server", addr, "--code", ts.EnrollCode(t, ts.TeamA))
+
+	done := false
+	for i := 1; i <= 4 && !done; i++ {
+		r := l.run("sync")
+		t.Logf("sync %d: exit %d, %d households\n%s%s", i, r.code, len(l.households()), r.stdout, r.stderr)
+		done = r.code == 0
+	}
+	require.True(t, done, "the clone ended within 4 syncs, a chunk a connection")
+	require.Len(t, l.households(), 6000)
+}
