@@ -284,6 +284,10 @@ func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
 		return // a damaged file takes no write; a full disk takes none either
 	}
 	if err == nil {
+		// Even when ctx ended meanwhile (Ctrl+C during the photos, which
+		// ends the sync well, its summary printed): the notes it told
+		// are forgotten, or the next sync tells them again.
+		ctx := context.WithoutCancel(ctx)
 		_ = r.inCounted(ctx, func(t *txn) error {
 			if err := t.setMeta("last_sync", r.now().UnixMilli()); err != nil {
 				return err
