@@ -3,6 +3,7 @@ package officefile
 import (
 	"archive/zip"
 	"io"
+	"path"
 	"sort"
 	"strings"
 )
@@ -67,10 +68,18 @@ func PackageOf(zr *zip.Reader) (Package, []string) {
 		if strings.HasPrefix(name, "xl/") {
 			return Workbook, nil
 		}
-		if name != "" && !strings.HasSuffix(name, "/") {
-			files = append(files, name)
+		if name != "" && !strings.HasSuffix(name, "/") && !macExtra(name) {
+			// A name zipped in a Windows code page is not UTF-8: shown
+			// as is, it garbles the message (and its JSON).
+			files = append(files, strings.ToValidUTF8(name, "?"))
 		}
 	}
 	sort.Strings(files)
 	return PlainZip, files
+}
+
+// macExtra: what a Mac's Finder adds to a zip it makes beside each file
+// (__MACOSX/._ap.csv, .DS_Store), which is not the file to take out.
+func macExtra(name string) bool {
+	return strings.HasPrefix(name, "__MACOSX/") || path.Base(name) == ".DS_Store"
 }

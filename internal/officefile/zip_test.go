@@ -39,6 +39,8 @@ func TestPackageOf(t *testing.T) {
 		{"zipped csv in a folder", [][2]string{{"danh-sach/", ""}, {"danh-sach/ap.csv", "code,name"}, {"doc-truoc.txt", ""}}, PlainZip, []string{"danh-sach/ap.csv", "doc-truoc.txt"}},
 		{"a mimetype that is not OpenDocument", [][2]string{{"mimetype", "text/plain"}}, PlainZip, []string{"mimetype"}},
 		{"empty", nil, PlainZip, nil},
+		{"zipped on a Mac", [][2]string{{"ap.csv", "code,name"}, {"__MACOSX/", ""}, {"__MACOSX/._ap.csv", "\x00\x05\x16\x07"}, {".DS_Store", ""}}, PlainZip, []string{"ap.csv"}},
+		{"a name in a Windows code page", [][2]string{{"Danh s\xe1ch.csv", "code,name"}}, PlainZip, []string{"Danh s?ch.csv"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, files := PackageOf(zipOf(t, tc.parts...))
