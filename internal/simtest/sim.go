@@ -106,7 +106,10 @@ type Sim struct {
 	model     *model
 	healing   bool
 	revoked   []string // devices revoked and not restored
-	violated  string   // an invariant a task saw broken
+	// hamletTaken: opScope has taken a hamlet from a team in this
+	// schedule (staleWriters)
+	hamletTaken bool
+	violated    string // an invariant a task saw broken
 	// bases: each change pushed, by dot, and the version it overwrote
 	// (conflicts.go)
 	bases map[syncproto.Dot][]syncproto.Dot
