@@ -72,7 +72,16 @@ type sched struct {
 	// park may wait for ever, as the teardown after the failure did
 	// (stop 33: a worker of a long run hung there).
 	wedged bool
+	// idle are the goroutines whose task ended, waiting for another
+	// (spawn): a task's calls into SQLite grow a goroutine's stack to
+	// tens of kilobytes, and a new goroutine for each of a schedule's
+	// hundreds of tasks grew one each time, copying it at every doubling
+	// (a fiftieth of the CPU).
+	idle []*worker
 }
+
+// worker is a goroutine that runs tasks one after the other.
+type worker struct{ next chan *task }
 
 func newSched(start time.Time, draw func(int) int) *sched {
 	return &sched{now: start, draw: draw, yield: make(chan struct{}), watchdog: 20 * time.Second}
@@ -91,18 +100,41 @@ func (s *sched) spawn(p *proc, name string, f func()) *task {
 	s.nextID++
 	t := &task{id: s.nextID, name: name, proc: p, fn: f, wake: make(chan struct{})}
 	s.tasks = append(s.tasks, t)
-	go s.body(t)
+	if n := len(s.idle); n > 0 {
+		w := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		w.next <- t
+	} else {
+		w := &worker{next: make(chan *task, 1)}
+		w.next <- t
+		go s.work(w)
+	}
 	return t
 }
 
-func (s *sched) body(t *task) {
+// work runs the tasks handed to w until stop closes its channel, or a
+// task exits the goroutine (runtime.Goexit: a crashed process's task).
+func (s *sched) work(w *worker) {
+	for t := range w.next {
+		s.body(t, w)
+	}
+}
+
+func (s *sched) body(t *task, w *worker) {
 	<-t.wake
+	ended := false // f returned or panicked; not so on runtime.Goexit
 	defer func() {
 		if r := recover(); r != nil {
 			s.panics = append(s.panics, fmt.Sprintf("task %s panicked: %v\n%s", t.name, r, debug.Stack()))
+			ended = true
 		}
 		t.done = true
 		s.cur = nil
+		if ended {
+			// While the driver waits for the yield below: only one
+			// goroutine runs.
+			s.idle = append(s.idle, w)
+		}
 		s.yield <- struct{}{}
 	}()
 	if t.proc.dead {
@@ -111,6 +143,15 @@ func (s *sched) body(t *task) {
 	f := t.fn
 	t.fn = nil
 	f()
+	ended = true
+}
+
+// stop ends the idle goroutines (the world's teardown).
+func (s *sched) stop() {
+	for _, w := range s.idle {
+		close(w.next)
+	}
+	s.idle = nil
 }
 
 // Block parks the calling task until ready (server.Scheduler and

@@ -259,6 +259,7 @@ func (s *Sim) setup() error {
 
 // teardown kills every process and removes the files.
 func (s *Sim) teardown() {
+	defer s.sch.stop()
 	defer func() {
 		if r := recover(); r != nil && s.failure == nil {
 			s.failure = &Failure{Step: s.step, What: fmt.Sprintf("teardown: %v", r)}
