@@ -170,11 +170,10 @@ func (s *Sim) openStore(fresh bool) (server.Store, error) {
 func (s *Sim) loadWorld() error {
 	a := s.srv.srv.Admin()
 	ctx := s.ctx
-	if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
-		return err
-	}
-	if _, err := a.AddHamlets(ctx, commune, 1, len(hamlets)); err != nil {
-		return err
+	if s.cfg.Postgres != "" { // on SQLite the store's template holds them (placeStore)
+		if err := importUnits(ctx, a); err != nil {
+			return err
+		}
 	}
 	for i, hs := range [][]string{hamlets[:2], hamlets[2:3]} {
 		t, err := a.CreateTeam(ctx, commune, fmt.Sprintf("Tổ %d", i+1), hs)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
@@ -25,6 +27,12 @@ import (
 // writes them where it would have created its files: they are real SQLite
 // files still, as new as the ones Open makes (TestTemplatesAreNew
 // compares them), and each gets the id the world would have made for it.
+//
+// The store's template holds the world's units too: the country's
+// provinces and communes and the commune's four hamlets, imported through
+// the server's Admin as loadWorld did in every schedule (a thirtieth of
+// its CPU). They are the same in every world: no id, no time, nothing of
+// the seed.
 
 // templateID is the replica id a template is made with; each copy gets
 // its own (placeReplica).
@@ -50,7 +58,21 @@ func (tf *templateFiles) storeTemplate(ctx context.Context, base string) ([]byte
 		if err != nil {
 			return err
 		}
-		return st.Close()
+		srv, err := server.OpenWithStore(ctx, server.Config{
+			Logger: slog.New(slog.DiscardHandler),
+			Now:    func() time.Time { return simStart },
+			// The units take no id: one drawn would be missing from
+			// the world's sequence.
+			NewID: func() uuid.UUID { panic("simtest: the units' template drew an id") },
+		}, st)
+		if err != nil {
+			return err
+		}
+		if err := importUnits(ctx, srv.Admin()); err != nil {
+			srv.Close()
+			return err
+		}
+		return srv.Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("make the template store: %w", err)
@@ -114,8 +136,18 @@ func makeTemplate(base, name string, create func(path string) error) ([]byte, er
 	return os.ReadFile(path)
 }
 
+// importUnits imports the world's units: the country's, and the
+// commune's hamlets.
+func importUnits(ctx context.Context, a *server.Admin) error {
+	if err := a.ImportUnits(ctx, schema.EmbeddedUnits2025()); err != nil {
+		return err
+	}
+	_, err := a.AddHamlets(ctx, commune, 1, len(hamlets))
+	return err
+}
+
 // placeStore writes a new store where the server will open it ("" when
-// the file is there already).
+// the file is there already), the world's units in it.
 func (s *Sim) placeStore(path string) error {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return err

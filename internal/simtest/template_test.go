@@ -16,12 +16,14 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
 
 // TestTemplatesAreNew: a store or a replica a world copies from its
 // template holds exactly what one Open creates holds (tables, indexes,
-// rows, marks), once both carry the same id.
+// rows, marks), once both carry the same id; the store, once its server
+// has imported the world's units into it, as loadWorld did.
 func TestTemplatesAreNew(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -43,6 +45,14 @@ func TestTemplatesAreNew(t *testing.T) {
 	made := filepath.Join(dir, "made.db")
 	openStore(made)
 	setServerID(made)
+	st, err := sqlitestore.Open(ctx, made, sqlitestore.Options{Synchronous: "NORMAL", ReadConns: 2})
+	require.NoError(t, err)
+	srv, err := server.OpenWithStore(ctx, server.Config{Now: func() time.Time { return simStart.Add(time.Hour) }}, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.Admin().ImportUnits(ctx, schema.EmbeddedUnits2025()))
+	_, err = srv.Admin().AddHamlets(ctx, commune, 1, len(hamlets))
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
 	copied := filepath.Join(dir, "copied.db")
 	require.NoError(t, s.placeStore(copied))
 	openStore(copied)
