@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hamlet-vn/hamlet/internal/framezstd"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -86,7 +87,16 @@ type wire struct {
 	done    chan struct{}
 	wmu     sync.Mutex // one writer at a time (the pull pump writes too)
 	wg      sync.WaitGroup
+	// zstd: this connection offered zstd frames (framezstd.Header), so a
+	// frame that starts as one is one; a frame never starts so otherwise.
+	zstd bool
 }
+
+// zstdFrames decompresses the frames of every connection of the process,
+// up to the size a message may have.
+var zstdFrames = sync.OnceValues(func() (*framezstd.Decoder, error) {
+	return framezstd.NewDecoder(syncproto.DefaultLimits.MaxFrame + 1024)
+})
 
 type inMsg struct {
 	m   syncproto.Message
@@ -114,6 +124,9 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 	if opts.Frames != nil {
 		conn, resp, err = opts.Frames(ctx, u, h)
 	} else {
+		// The server may send its large frames as zstd (docs/PROTOCOL.md
+		// §2.2): a server that does not know the header deflates them.
+		h.Set(framezstd.Header, framezstd.Token)
 		conn, resp, err = wsDial(ctx, u, h, opts, sent, recv)
 	}
 	if err != nil {
@@ -135,7 +148,8 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 		return nil, &ConnectError{URL: server, Err: err}
 	}
 	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
-	w := &wire{conn: conn, timeout: opts.IOTimeout, sched: opts.Sched, in: make(chan inMsg, 8), done: make(chan struct{})}
+	w := &wire{conn: conn, timeout: opts.IOTimeout, sched: opts.Sched, in: make(chan inMsg, 8), done: make(chan struct{}),
+		zstd: opts.Frames == nil}
 	conn.SetPongHandler(func(string) error {
 		return conn.SetReadDeadline(w.now().Add(w.timeout))
 	})
@@ -213,6 +227,16 @@ func (w *wire) read() inMsg {
 		m.err = err
 	case typ != websocket.BinaryMessage:
 		m.err = syncproto.Errorf(syncproto.CodeBadFrame, "text frame on the sync socket")
+	case w.zstd && framezstd.Is(data):
+		d, err := zstdFrames()
+		if err == nil {
+			data, err = d.Decode(data)
+		}
+		if err != nil {
+			m.err = syncproto.Errorf(syncproto.CodeBadFrame, "%v", err)
+			break
+		}
+		m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
 	default:
 		m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/hamlet-vn/hamlet/internal/framezstd"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -75,15 +76,22 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ws FrameConn
+	zstdFrames := false
 	if fa, ok := w.(FrameAcceptor); ok {
 		ws = fa.AcceptFrames() // internal/simtest's network: no upgrade
-	} else if ws, err = s.up.Upgrade(w, r, SecurityHeader(r)); err != nil {
-		s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
-		return // the upgrader has answered
+	} else {
+		h := SecurityHeader(r)
+		if zstdFrames = framezstd.Offered(r.Header.Values(framezstd.Header)); zstdFrames {
+			h.Set(framezstd.Header, framezstd.Token) // docs/PROTOCOL.md §2.2
+		}
+		if ws, err = s.up.Upgrade(w, r, h); err != nil {
+			s.log.Info("websocket upgrade failed", LogDevice, dev.ID, LogErr, err)
+			return // the upgrader has answered
+		}
 	}
 	c := &conn{
 		st: s.store,
-		s:  s, ws: ws, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
+		s:  s, ws: ws, zstd: zstdFrames, dev: dev, gen: gen, scopeList: scope, scope: map[string]bool{},
 		since: s.lastSynced(dev.ID), began: s.now(),
 		send: make(chan []byte, s.cfg.SendQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 	}
@@ -177,6 +185,7 @@ type conn struct {
 	s         *Server
 	st        SessionStore // s.store, as far as the session reads it
 	ws        FrameConn
+	zstd      bool // the agent offered zstd frames (framezstd.Header): writeFrame sends it large ones so
 	dev       Device
 	gen       uint64 // order among the server's connections (hub.gen)
 	scopeList []string

@@ -90,7 +90,7 @@ var (
 	// pure packages hold rules, not machinery: no database, no network,
 	// no files, no process, no wall clock (the last is a source scan:
 	// TestPurePackagesReadNoWallClock).
-	pure = []string{"syncproto", "schema", "workcal", "internal/i18n", "internal/versions", "internal/compact", "internal/fieldcode", "internal/migration", "internal/photo", "internal/readall", "internal/officefile"}
+	pure = []string{"syncproto", "schema", "workcal", "internal/i18n", "internal/versions", "internal/compact", "internal/fieldcode", "internal/migration", "internal/photo", "internal/readall", "internal/officefile", "internal/framezstd"}
 	// ioImports may not be imported by a pure package's own files; every
 	// path under net/ is forbidden too.
 	ioImports = []string{"database/sql", "database/sql/driver", "net", "os", "os/exec", "os/signal", "io/ioutil",

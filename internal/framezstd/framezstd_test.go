@@ -1,0 +1,49 @@
+package framezstd_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/internal/framezstd"
+)
+
+func TestRoundTripAndLimit(t *testing.T) {
+	msg := append([]byte{0x97}, bytes.Repeat([]byte("hộ gia đình ấp Tân Lợi "), 4000)...)
+	z := framezstd.Compress(nil, msg)
+	require.True(t, framezstd.Is(z))
+	require.False(t, framezstd.Is(msg), "a msgpack message is never taken for a zstd frame")
+	require.Less(t, len(z), len(msg)/10)
+
+	d, err := framezstd.NewDecoder(len(msg))
+	require.NoError(t, err)
+	defer d.Close()
+	got, err := d.Decode(z)
+	require.NoError(t, err)
+	require.Equal(t, msg, got)
+
+	small, err := framezstd.NewDecoder(len(msg) - 1)
+	require.NoError(t, err)
+	defer small.Close()
+	_, err = small.Decode(z)
+	require.Error(t, err, "a frame over MaxFrame once decompressed is refused")
+
+	_, err = d.Decode(append(z[:len(z)/2:len(z)/2], 0, 1, 2))
+	require.Error(t, err, "a cut frame")
+}
+
+func TestOffered(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{"zstd"}, true},
+		{[]string{"br, zstd"}, true},
+		{[]string{"gzip", " zstd "}, true},
+		{[]string{"zstd2"}, false},
+	} {
+		require.Equal(t, tc.want, framezstd.Offered(tc.values), "%q", tc.values)
+	}
+}
