@@ -131,7 +131,7 @@ func (d *decoder) changes() ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Change, 0, ng)
+	var out []Change // sized by the first row group
 	var prevMs int64
 	nameAt := func(what string) (string, error) {
 		i, err := d.uint(uint64(len(names)), what)
@@ -162,11 +162,11 @@ func (d *decoder) changes() ([]Change, error) {
 		if len(out)+k > d.lim.MaxChanges {
 			return nil, Errorf(CodeTooLarge, "batch has more than %d changes", d.lim.MaxChanges)
 		}
-		if g == 0 && k > 1 {
+		if g == 0 {
 			// Rows of one batch carry much the same fields: size the
 			// slice by the first row rather than grow it from one change
 			// per row (which copied and dropped it three times over).
-			out = make([]Change, 0, min(k*ng+k, d.lim.MaxChanges))
+			out = newChanges(min(k*ng+k, d.lim.MaxChanges))
 		}
 		table, err := nameAt("table")
 		if err != nil {
@@ -239,6 +239,9 @@ func (d *decoder) changes() ([]Change, error) {
 			out = append(out, c)
 		}
 	}
+	if out == nil {
+		out = []Change{} // no row group: empty, as always
+	}
 	return out, nil
 }
 
@@ -271,4 +274,30 @@ func (d *decoder) value() (Value, error) {
 		return Int(int64(u)), err
 	}
 	return Value{}, Errorf(CodeBadFrame, "value of unsupported msgpack type 0x%02x", c)
+}
+
+// changesPool holds the Changes slices given back by RecycleChanges.
+var changesPool sync.Pool // of *[]Change
+
+// newChanges returns an empty slice of capacity n or more: one given back
+// by RecycleChanges if it is large enough.
+func newChanges(n int) []Change {
+	if p, _ := changesPool.Get().(*[]Change); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]Change, 0, n)
+}
+
+// RecycleChanges gives back the changes of a decoded message (Push.Changes,
+// Changes.Changes, SnapshotChunk.Rows) whose receiver is done with them,
+// for the next message decoded to reuse: an agent's clone decodes some
+// 2 GB of them, which the collector had to clear and collect (issue 20).
+// Nothing may hold cs, a slice of it or a pointer into it afterwards; the
+// values copied out of it (strings among them) stay valid.
+func RecycleChanges(cs []Change) {
+	if cap(cs) == 0 {
+		return
+	}
+	cs = cs[:0]
+	changesPool.Put(&cs)
 }

@@ -16,6 +16,9 @@ type decoder struct {
 	r   *bytes.Reader
 	d   *msgpack.Decoder
 	lim Limits
+	// text is str's scratch space: a string is read into it and copied
+	// once, into the string (a clone's frames hold millions of them).
+	text []byte
 }
 
 var decPool = sync.Pool{New: func() any {
@@ -108,7 +111,10 @@ func (d *decoder) str(what string) (string, error) {
 	if n > d.r.Len() {
 		return "", Errorf(CodeBadFrame, "%s claims %d bytes but only %d remain", what, n, d.r.Len())
 	}
-	b := make([]byte, n)
+	if cap(d.text) < n {
+		d.text = make([]byte, n)
+	}
+	b := d.text[:n]
 	if _, err := io.ReadFull(d.r, b); err != nil {
 		return "", err
 	}
