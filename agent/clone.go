@@ -567,6 +567,14 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	for {
 		p, ok, _ := take(true)
 		if !ok {
+			if s.opts.Sched == nil { // process-wide, as cloneGC
+				// The chunks are stored and their garbage is all the
+				// heap holds: give its pages back before the index
+				// rebuild's sort takes memory of its own. The agent's
+				// peak RSS on the province was the rebuild's on top of
+				// the heap the clone left behind (issue 20: under 150 MB).
+				debug.FreeOSMemory()
+			}
 			if err := s.r.restoreIndexes(ctx); err != nil {
 				return err
 			}
@@ -701,6 +709,7 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		next.total = m.Total
 	}
 	var last *syncproto.SnapshotChunk
+	var stored []*syncproto.SnapshotChunk
 	rows, chunks := 0, 0
 	// after is a cut the pump handed over right behind the chunks taken:
 	// they arrived whole and are committed first (as a pull's pages,
@@ -715,6 +724,7 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		rows += n
 		chunks++
 		last = m
+		stored = append(stored, m)
 		m = nil
 		if rows >= cloneGroupRows || chunks >= cloneGroupChunks || s.opts.ioNow().Sub(start) >= cloneGroupTime || !last.More {
 			break
@@ -774,6 +784,13 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 	}
 	if err := t.commit(); err != nil {
 		return nil, err
+	}
+	// The row states hold copies of what they took from the chunks: the
+	// decoder may reuse their changes for the next chunks (a clone decodes
+	// some 2 GB of them: issue 20).
+	for _, c := range stored {
+		syncproto.RecycleChanges(c.Rows)
+		c.Rows = nil
 	}
 	*st = next
 	if !last.More {

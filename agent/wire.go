@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/hamlet-vn/hamlet/internal/framezstd"
+	"github.com/hamlet-vn/hamlet/internal/readall"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -90,6 +91,7 @@ type wire struct {
 	// zstd: this connection offered zstd frames (framezstd.Header), so a
 	// frame that starts as one is one; a frame never starts so otherwise.
 	zstd bool
+	rbuf []byte // the frame read last (readMessage), the reader's own
 }
 
 // zstdFrames decompresses the frames of every connection of the process,
@@ -217,7 +219,7 @@ func (w *wire) read() inMsg {
 	if w.sched == nil {
 		_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
 	}
-	typ, data, err := w.conn.ReadMessage()
+	typ, data, err := w.readMessage()
 	if w.sched != nil {
 		_ = w.conn.SetReadDeadline(w.now().Add(w.timeout))
 	}
@@ -241,6 +243,32 @@ func (w *wire) read() inMsg {
 		m.m, m.err = syncproto.Decode(data, syncproto.DefaultLimits)
 	}
 	return m
+}
+
+// readMessage reads the next message. From a WebSocket it reads into the
+// wire's buffer, which the next read overwrites: Decode copies what it keeps
+// (the server reads its frames so too), and a zstd frame is decompressed
+// into a buffer of its own. A clone's frames, read each into a new buffer
+// grown from 512 bytes, cost the agent half a gigabyte of garbage. Any
+// other FrameConn (a simulation's, a test's wrapper) is read through its
+// ReadMessage.
+func (w *wire) readMessage() (int, []byte, error) {
+	ws, ok := w.conn.(*websocket.Conn)
+	if !ok {
+		return w.conn.ReadMessage()
+	}
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return typ, nil, err
+	}
+	if cap(w.rbuf) > 1<<20 {
+		w.rbuf = nil // do not keep a large frame's buffer for a long session
+	}
+	w.rbuf, err = readall.Into(w.rbuf[:0], r)
+	if err != nil {
+		return typ, nil, err
+	}
+	return typ, w.rbuf, nil
 }
 
 // pingLoop keeps an idle watch connection alive and detects a dead one:
