@@ -67,6 +67,7 @@ func (g *cloneTxn) unlist() error {
 // add adds one chunk's rows; it returns how many rows the chunk had.
 func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 	cs := m.Rows
+	names := make([]string, len(cs)) // the fresh rows' fields in order (row)
 	rows := 0
 	for i := 0; i < len(cs); {
 		// One table's run of rows: held rows are found with one range
@@ -84,7 +85,7 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 			for l < j && cs[l].Row == cs[k].Row {
 				l++
 			}
-			if err := g.row(cs[k:l], held[cs[k].Row], listed[cs[k].Row]); err != nil {
+			if err := g.row(cs[k:l], names[k:l:l], held[cs[k].Row], listed[cs[k].Row]); err != nil {
 				return 0, err
 			}
 			rows++
@@ -152,7 +153,8 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 
 // row stores one row's fields (cs, all of one row); st is the row as the
 // replica holds it (nil: it does not), listed whether clone_drop lists it.
-func (g *cloneTxn) row(cs []syncproto.Change, st *rowState, listed bool) error {
+// names, as long as cs, is room for a fresh row's field names.
+func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, listed bool) error {
 	c0 := &cs[0]
 	taken := false
 	if g.listed {
@@ -204,11 +206,17 @@ func (g *cloneTxn) row(cs []syncproto.Change, st *rowState, listed bool) error {
 		// A fresh row: its versions in one allocation, its map sized once.
 		st = &rowState{id: c0.Row, table: c0.Table, scope: c0.Scope, cur: make(map[string]*syncproto.Version, len(cs))}
 		vs := make([]syncproto.Version, len(cs))
+		sorted := true
 		for i := range cs {
 			c := &cs[i]
 			vs[i] = syncproto.VersionOf(c)
 			st.cur[c.Field] = &vs[i]
 			g.maxHLC = max(g.maxHLC, c.HLC)
+			names[i] = c.Field
+			sorted = sorted && (i == 0 || names[i-1] < names[i])
+		}
+		if sorted { // as the server sends them: encode need not sort them again
+			st.order = names
 		}
 		g.save = append(g.save, st)
 		return nil

@@ -22,6 +22,11 @@ type rowState struct {
 	cur   map[string]*syncproto.Version
 	hist  []histEntry // versions that were replaced, or lost on arrival
 	text  string      // id as text, once made (idText)
+	// order is cur's fields in name order, when the state was built so (a
+	// fresh row of a clone's chunk) and not changed since: fields returns
+	// it while cur has as many fields. Only cloneTxn sets it, on a state it
+	// saves as it is.
+	order []string
 }
 
 // histEntry is a version that is not (or no longer) a field's value.
@@ -100,6 +105,9 @@ func (s *rowState) forgetOwn(field string, self syncproto.ReplicaID, seqs map[ui
 }
 
 func (s *rowState) fields() []string {
+	if s.order != nil && len(s.order) == len(s.cur) {
+		return s.order
+	}
 	fs := make([]string, 0, len(s.cur))
 	for f := range s.cur {
 		fs = append(fs, f)
