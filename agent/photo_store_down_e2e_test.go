@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,4 +53,95 @@ func TestPhotoStoreDownCostsNoPhotoBytes(t *testing.T) {
 		sum, err = a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
 		return err == nil && sum.Uploaded == 1
 	}, 30*time.Second, 500*time.Millisecond, "the photo goes once the store works (last: %v)", err)
+}
+
+// TestPhotoStoreDownLeftoverProbeRecovers: the server probes its photo
+// store with a one-byte upload of its own, written then deleted. A probe
+// whose delete did not happen (the server stopped between the two, or the
+// delete failed on the full disk) leaves that upload behind; the next time
+// the store fails, every probe asked to write the byte at offset 0 again,
+// was told the upload already holds one, and took that for the store still
+// failing: once the disk was freed, every laptop's photos were refused
+// until the server restarted.
+func TestPhotoStoreDownLeftoverProbeRecovers(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	blocked := filepath.Join(ts.DataDir, "blobs")
+	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
+	a, tok := realAgent(t, ts, ts.TeamA)
+	rep := addReport(t, a, ts.HamletsA[0], nil)
+	p := aPhoto(t, 11, 400, 300)
+	_, err := a.AttachPhoto(ctx, rep, p, false)
+	require.NoError(t, err)
+	_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	_, err = a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.Error(t, err, "the store fails: the server learns it")
+
+	require.NoError(t, os.Remove(blocked)) // the store works again...
+	// ...holding what an earlier probe left (its key: 64 zeros).
+	_, err = ts.Store.AppendUpload(ctx, strings.Repeat("0", 64), 0, []byte{0}, time.Now())
+	require.NoError(t, err)
+
+	var sum agent.PhotoSummary
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		if sum, err = a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second}); err == nil && sum.Uploaded == 1 {
+			break
+		}
+	}
+	require.NoError(t, err, "the photo goes within 20 s of the store working again")
+	require.Equal(t, 1, sum.Uploaded)
+}
+
+// TestPhotoStoreProbeThatHangsHoldsNoOneElse: the probe of a failed photo
+// store can take long (a disk that hangs, a network file system gone). The
+// laptops that ask meanwhile are told at once that the server cannot store
+// photos now; they were held behind the probe until their own time-out,
+// and the volunteer read that the link had failed.
+func TestPhotoStoreProbeThatHangsHoldsNoOneElse(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	blocked := filepath.Join(ts.DataDir, "blobs")
+	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
+	var tokens []string
+	var agents []*agent.Replica
+	for i := range 2 {
+		a, tok := realAgent(t, ts, ts.TeamA)
+		rep := addReport(t, a, ts.HamletsA[0], nil)
+		_, err := a.AttachPhoto(ctx, rep, aPhoto(t, uint64(20+i), 400, 300), false)
+		require.NoError(t, err)
+		_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
+		require.NoError(t, err)
+		agents, tokens = append(agents, a), append(tokens, tok)
+	}
+	_, err := agents[0].SyncPhotos(ctx, ts.URL, tokens[0], agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.Error(t, err, "the store fails: the server learns it")
+
+	// The store's next write hangs: the probe's file is a pipe no one reads.
+	require.NoError(t, os.Remove(blocked))
+	require.NoError(t, os.MkdirAll(filepath.Join(blocked, "uploads"), 0o750))
+	fifo := filepath.Join(blocked, "uploads", strings.Repeat("0", 64)+".part")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	t.Cleanup(func() { // the probe goes on before the server stops
+		if f, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			time.Sleep(200 * time.Millisecond)
+			f.Close()
+		}
+	})
+	time.Sleep(5500 * time.Millisecond) // the probe is due (blobsProbeEvery)
+	probing := make(chan error, 1)
+	go func() {
+		_, err := agents[0].SyncPhotos(ctx, ts.URL, tokens[0], agent.SyncOptions{IOTimeout: 4 * time.Second})
+		probing <- err
+	}()
+	time.Sleep(time.Second) // its question is at the probe
+
+	start := time.Now()
+	_, err = agents[1].SyncPhotos(ctx, ts.URL, tokens[1], agent.SyncOptions{IOTimeout: 4 * time.Second})
+	took := time.Since(start)
+	t.Logf("the other laptop: %v after %v", err, took)
+	require.Error(t, err)
+	require.Less(t, took, 2*time.Second, "the other laptop was held behind the probe: %v", err)
+	require.Contains(t, err.Error(), "503")
+	<-probing
 }

@@ -27,6 +27,7 @@ type blobsDown struct {
 	mu      sync.Mutex
 	err     error     // the last failure; nil: the store works
 	probeAt time.Time // when to probe again
+	probing bool      // a request is probing the store now
 }
 
 // noteBlobsFailed remembers that storing a photo failed with err (a
@@ -45,32 +46,65 @@ func (s *Server) noteBlobsFailed(ctx context.Context, err error) {
 
 // blobsWritable is nil when the photo store may take an upload: it has
 // not failed, or a probe now stores a byte. Otherwise it is the store's
-// error, for the upload to be refused before its bytes.
+// error, for the upload to be refused before its bytes. The probe runs
+// without the lock: the devices that ask meanwhile are refused at once,
+// not held behind a store that may take long to answer.
 func (s *Server) blobsWritable(ctx context.Context) error {
 	d := &s.blobsDown
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.err == nil {
+		d.mu.Unlock()
 		return nil
 	}
 	now := s.now()
-	if now.Before(d.probeAt) {
-		return storeError("cannot store photos now", d.err)
+	if d.probing || now.Before(d.probeAt) {
+		err := d.err
+		d.mu.Unlock()
+		return storeError("cannot store photos now", err)
 	}
-	_, err := s.store.AppendUpload(ctx, blobsProbeKey, 0, []byte{0}, now)
-	if err == nil {
-		err = s.store.DeleteBlob(ctx, blobsProbeKey)
-	}
+	d.probing = true
+	d.mu.Unlock()
+	err := s.probeBlobs(ctx, now)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.probing = false
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return ctx.Err() // the next request probes
 		}
 		d.err, d.probeAt = err, now.Add(blobsProbeEvery)
 		return storeError("cannot store photos now", err)
 	}
-	s.log.Info("photo store writable again")
+	if d.err != nil {
+		s.log.Info("photo store writable again")
+	}
 	d.err = nil
 	return nil
+}
+
+// probeBlobs stores a byte in the probe's upload and deletes it. It
+// appends where the upload ends: a probe that stopped between its write
+// and its delete (a server stopped then, a delete the full disk refused,
+// another server process probing the same database) leaves bytes there,
+// and a byte asked at offset 0 was refused as a failing store, for good.
+func (s *Server) probeBlobs(ctx context.Context, now time.Time) error {
+	at, err := s.store.UploadLength(ctx, blobsProbeKey)
+	if err != nil {
+		return err
+	}
+	for try := 0; ; try++ {
+		_, err = s.store.AppendUpload(ctx, blobsProbeKey, at, []byte{0}, now)
+		var oe *UploadOffsetError
+		if try == 0 && errors.As(err, &oe) { // moved meanwhile (another process's probe)
+			at = oe.Stored
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteBlob(ctx, blobsProbeKey)
 }
 
 // blobsStored notes that the store took a write: whatever failed before
