@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,12 +23,18 @@ import (
 type appendGate struct {
 	server.Store
 	entered, release chan struct{}
+	once             sync.Once
 }
 
+// AppendUpload holds the first call only. The channels are never changed:
+// a gate that set entered to nil once it had closed it left a test that
+// came to wait after that waiting on a nil channel for good (a hang seen
+// under load).
 func (s *appendGate) AppendUpload(ctx context.Context, key string, at int64, data []byte, now time.Time) (int64, error) {
-	if s.entered != nil {
+	first := false
+	s.once.Do(func() { first = true })
+	if first {
 		close(s.entered)
-		s.entered = nil
 		<-s.release
 	}
 	return s.Store.AppendUpload(ctx, key, at, data, now)
