@@ -97,7 +97,7 @@ type wire struct {
 // zstdFrames decompresses the frames of every connection of the process,
 // up to the size a message may have.
 var zstdFrames = sync.OnceValues(func() (*framezstd.Decoder, error) {
-	return framezstd.NewDecoder(syncproto.DefaultLimits.MaxFrame + 1024)
+	return framezstd.NewDecoder(maxMessage)
 })
 
 type inMsg struct {
@@ -149,7 +149,7 @@ func (r *Replica) dial(ctx context.Context, server, token string, opts *SyncOpti
 		}
 		return nil, &ConnectError{URL: server, Err: err}
 	}
-	conn.SetReadLimit(int64(syncproto.DefaultLimits.MaxFrame) + 1024)
+	conn.SetReadLimit(int64(maxMessage))
 	w := &wire{conn: conn, timeout: opts.IOTimeout, sched: opts.Sched, in: make(chan inMsg, 8), done: make(chan struct{}),
 		zstd: opts.Frames == nil}
 	conn.SetPongHandler(func(string) error {
@@ -234,6 +234,10 @@ func (w *wire) read() inMsg {
 		if err == nil {
 			data, err = d.Decode(data)
 		}
+		if errors.Is(err, framezstd.ErrTooLarge) {
+			m.err = syncproto.Errorf(syncproto.CodeTooLarge, "%v", err)
+			break
+		}
 		if err != nil {
 			m.err = syncproto.Errorf(syncproto.CodeBadFrame, "%v", err)
 			break
@@ -259,16 +263,35 @@ func (w *wire) readMessage() (int, []byte, error) {
 	}
 	typ, r, err := ws.NextReader()
 	if err != nil {
-		return typ, nil, err
+		return typ, nil, tooLarge(err)
 	}
 	if cap(w.rbuf) > 1<<20 {
 		w.rbuf = nil // do not keep a large frame's buffer for a long session
 	}
-	w.rbuf, err = readall.Into(w.rbuf[:0], r)
+	// The read limit counts the bytes on the wire: a deflated message
+	// inflates past it unchecked (a 4 MiB one to some 4 GiB). Read no more
+	// than a message may hold (docs/PROTOCOL.md §10), as the server does.
+	w.rbuf, err = readall.Into(w.rbuf[:0], io.LimitReader(r, int64(maxMessage)+1))
 	if err != nil {
-		return typ, nil, err
+		return typ, nil, tooLarge(err)
+	}
+	if len(w.rbuf) > maxMessage {
+		return typ, nil, syncproto.Errorf(syncproto.CodeTooLarge, "a message of more than %d bytes", maxMessage)
 	}
 	return typ, w.rbuf, nil
+}
+
+// maxMessage is the most a message from the server may hold on the wire or
+// inflated (SetReadLimit; Decode then holds it to MaxFrame).
+var maxMessage = syncproto.DefaultLimits.MaxFrame + 1024
+
+// tooLarge says a message over the connection's read limit is too large
+// (a protocol error, as the server says it), not a network failure.
+func tooLarge(err error) error {
+	if errors.Is(err, websocket.ErrReadLimit) {
+		return syncproto.Errorf(syncproto.CodeTooLarge, "a message of more than %d bytes", maxMessage)
+	}
+	return err
 }
 
 // pingLoop keeps an idle watch connection alive and detects a dead one:

@@ -2,6 +2,7 @@ package framezstd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -50,6 +51,11 @@ var encoder = sync.OnceValue(func() *zstd.Encoder {
 // Compress appends the zstd frame of src to dst.
 func Compress(dst, src []byte) []byte { return encoder().EncodeAll(src, dst) }
 
+// ErrTooLarge: a frame's content is over the Decoder's limit (a message
+// over MaxFrame, docs/PROTOCOL.md §10), as its header says or as it was
+// being decompressed.
+var ErrTooLarge = errors.New("zstd frame over the size limit")
+
 // Decoder decompresses frames of at most a given size.
 type Decoder struct {
 	d   *zstd.Decoder
@@ -75,9 +81,12 @@ func (d *Decoder) Decode(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("zstd frame header: %w", err)
 	}
 	if h.HasFCS && h.FrameContentSize > uint64(d.max) {
-		return nil, fmt.Errorf("zstd frame of %d bytes, more than %d", h.FrameContentSize, d.max)
+		return nil, fmt.Errorf("zstd frame of %d bytes, more than %d: %w", h.FrameContentSize, d.max, ErrTooLarge)
 	}
 	out, err := d.d.DecodeAll(src, nil)
+	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+		return nil, fmt.Errorf("zstd frame of more than %d bytes: %w", d.max, ErrTooLarge)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("zstd frame: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/internal/framezstd"
@@ -27,7 +28,7 @@ func TestRoundTripAndLimit(t *testing.T) {
 	require.NoError(t, err)
 	defer small.Close()
 	_, err = small.Decode(z)
-	require.Error(t, err, "a frame over MaxFrame once decompressed is refused")
+	require.ErrorIs(t, err, framezstd.ErrTooLarge, "a frame over MaxFrame once decompressed is refused")
 
 	_, err = d.Decode(append(z[:len(z)/2:len(z)/2], 0, 1, 2))
 	require.Error(t, err, "a cut frame")
@@ -46,4 +47,25 @@ func TestOffered(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, framezstd.Offered(tc.values), "%q", tc.values)
 	}
+}
+
+// TestLimitWithoutContentSize: a frame whose header does not say its size
+// (a streaming encoder's) is refused as too large all the same, once its
+// content passes the limit.
+func TestLimitWithoutContentSize(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := zstd.NewWriter(&buf, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
+	require.NoError(t, err)
+	_, err = w.Write(make([]byte, 8<<20))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	var h zstd.Header
+	require.NoError(t, h.Decode(buf.Bytes()))
+	require.False(t, h.HasFCS, "the frame does not say its size")
+
+	d, err := framezstd.NewDecoder(1 << 20)
+	require.NoError(t, err)
+	defer d.Close()
+	_, err = d.Decode(buf.Bytes())
+	require.ErrorIs(t, err, framezstd.ErrTooLarge)
 }
