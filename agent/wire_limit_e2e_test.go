@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"bytes"
 	"compress/flate"
 	"context"
 	"crypto/rand"
@@ -21,73 +22,101 @@ import (
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
-// TestOversizedServerMessageRefusedBeforeRead: a server (a broken or
-// hostile one, or one on the path of an http:// address) answers the
-// upgrade with one message that inflates far past MaxFrame (docs/PROTOCOL.md
-// §10: the limits apply to the decompressed message): 64 MiB of zeros,
-// some 64 KiB on the wire, deflated or as a zstd frame; or one over the
-// read limit as it is. The agent refuses it as too large (a protocol
-// error, not a network that dropped, which the volunteer would be told to
-// retry), without reading it whole into memory first: a 4 MiB deflated
-// message inflates to some 4 GiB, the laptop's memory.
+// syncAgainst syncs a real agent, enrolled with a real server, whose
+// server address leads to another that answers the upgrade (offering zstd
+// frames) with what send writes: a broken or hostile server, or anyone on
+// the path of an http:// address. It returns the bytes the process allocated
+// meanwhile and the sync's error.
+func syncAgainst(t *testing.T, send func(c *websocket.Conn)) (uint64, error) {
+	t.Helper()
+	ts := servertest.Start(t)
+	r, tok := realAgent(t, ts, ts.TeamA)
+	up := websocket.Upgrader{EnableCompression: true}
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		c, err := up.Upgrade(w, req, http.Header{framezstd.Header: {framezstd.Token}})
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		send(c)
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer bad.Close()
+	addr := bad.Listener.Addr().String()
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := r.Sync(context.Background(), ts.URL, tok, opts)
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc, err
+}
+
+// TestOversizedServerMessageRefusedBeforeRead: a server answers the
+// upgrade with one message that inflates far past MaxFrame
+// (docs/PROTOCOL.md §10: the limits apply to the decompressed message): 64
+// MiB of zeros, some 64 KiB on the wire, deflated or as a zstd frame; or
+// one over the read limit as it is. The agent refuses it as too large (a
+// protocol error, not a network that dropped, which the volunteer would be
+// told to retry), without reading it whole into memory first: a 4 MiB
+// deflated message inflates to some 4 GiB, the laptop's memory.
 func TestOversizedServerMessageRefusedBeforeRead(t *testing.T) {
-	const size = 64 << 20
+	body := make([]byte, 64<<20)
+	body[0] = 0x93 // a msgpack array, as a message starts
+	zstdBody := framezstd.Compress(nil, body)
+	raw := make([]byte, 5<<20) // does not compress
+	_, _ = rand.Read(raw)
+	raw[0] = 0x93
 	for _, tc := range []struct {
 		name string
-		zstd bool
-		raw  bool // 5 MiB that do not compress, sent as they are
-	}{{"deflated", false, false}, {"zstd frame", true, false}, {"over the read limit on the wire", false, true}} {
+		send func(c *websocket.Conn)
+	}{
+		{"deflated", func(c *websocket.Conn) {
+			c.EnableWriteCompression(true)
+			_ = c.SetCompressionLevel(flate.BestSpeed)
+			_ = c.WriteMessage(websocket.BinaryMessage, body)
+		}},
+		{"zstd frame", func(c *websocket.Conn) { _ = c.WriteMessage(websocket.BinaryMessage, zstdBody) }},
+		{"over the read limit on the wire", func(c *websocket.Conn) { _ = c.WriteMessage(websocket.BinaryMessage, raw) }},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := servertest.Start(t)
-			r, tok := realAgent(t, ts, ts.TeamA)
-
-			body := make([]byte, size)
-			body[0] = 0x93 // a msgpack array, as a message starts
-			var frame []byte
-			switch {
-			case tc.zstd:
-				frame = framezstd.Compress(nil, body)
-			case tc.raw:
-				frame = make([]byte, 5<<20)
-				_, _ = rand.Read(frame)
-				frame[0] = 0x93
-			}
-			up := websocket.Upgrader{EnableCompression: true}
-			bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-				c, err := up.Upgrade(w, req, http.Header{framezstd.Header: {framezstd.Token}})
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				if frame != nil {
-					_ = c.WriteMessage(websocket.BinaryMessage, frame)
-				} else {
-					c.EnableWriteCompression(true)
-					_ = c.SetCompressionLevel(flate.BestSpeed)
-					_ = c.WriteMessage(websocket.BinaryMessage, body)
-				}
-				for {
-					if _, _, err := c.ReadMessage(); err != nil {
-						return
-					}
-				}
-			}))
-			defer bad.Close()
-			addr := bad.Listener.Addr().String()
-			opts := agent.SyncOptions{IOTimeout: 10 * time.Second, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, network, addr) // the server's address leads to the bad one
-			}}
-
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, err := r.Sync(context.Background(), ts.URL, tok, opts)
-			runtime.ReadMemStats(&after)
+			allocated, err := syncAgainst(t, tc.send)
 			var pe *syncproto.Error
 			require.True(t, errors.As(err, &pe), "want a protocol error, got %v", err)
 			require.Equal(t, syncproto.CodeTooLarge, pe.Code, "%v", err)
-			allocated := after.TotalAlloc - before.TotalAlloc
 			require.Less(t, allocated, uint64(24<<20), "the agent allocated %d MiB for a message it refuses", allocated>>20)
+		})
+	}
+}
+
+// TestMalformedZstdFrameRefused: a message that starts as a zstd frame and
+// is not a whole one, or holds no message, ends the sync with bad_frame (the
+// volunteer is told the message was malformed), without a panic or a wait.
+func TestMalformedZstdFrameRefused(t *testing.T) {
+	msg := append([]byte{0x93}, bytes.Repeat([]byte("hộ gia đình ấp Tân Lợi "), 200)...)
+	whole := framezstd.Compress(nil, msg)
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"magic number only", whole[:4]},
+		{"cut", whole[:len(whole)/2]},
+		{"a byte changed", append(append([]byte{}, whole[:len(whole)-8]...), whole[len(whole)-8]^0xff)},
+		{"trailing bytes", append(append([]byte{}, whole...), 1, 2, 3)},
+		{"not a message inside", framezstd.Compress(nil, bytes.Repeat([]byte{0xc1}, 2000))},
+		{"a zstd frame inside", framezstd.Compress(nil, whole)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := syncAgainst(t, func(c *websocket.Conn) { _ = c.WriteMessage(websocket.BinaryMessage, tc.frame) })
+			var pe *syncproto.Error
+			require.True(t, errors.As(err, &pe), "want a protocol error, got %v", err)
+			require.Equal(t, syncproto.CodeBadFrame, pe.Code, "%v", err)
 		})
 	}
 }
