@@ -14,9 +14,12 @@ import (
 // a volunteer's mobile data thrown away at each retry of each laptop.
 // After such a failure the server remembers it, and refuses the next
 // uploads when they ask where to resume, before any photo byte is sent.
-// It tries the store again itself, with a probe of one byte, at most
-// every blobsProbeEvery: once the probe is stored the uploads go again.
-const blobsProbeEvery = 5 * time.Second
+// Each question asked while it lasts first tries the store again, with a
+// probe of one byte, one probe at a time (the questions asked meanwhile are
+// refused at once): once a probe is stored the uploads go again, so a
+// volunteer who syncs right after the operator freed the disk sends the
+// photo, and a probe costs the server a byte's write, not the laptop its
+// photo.
 
 // blobsProbeKey is the probe's upload: a key of a digest no photo has
 // (SHA-256 does not give 64 zeros), deleted at once, and by the photo
@@ -25,9 +28,8 @@ var blobsProbeKey = strings.Repeat("0", 64)
 
 type blobsDown struct {
 	mu      sync.Mutex
-	err     error     // the last failure; nil: the store works
-	probeAt time.Time // when to probe again
-	probing bool      // a request is probing the store now
+	err     error // the last failure; nil: the store works
+	probing bool  // a request is probing the store now
 }
 
 // noteBlobsFailed remembers that storing a photo failed with err (a
@@ -41,7 +43,6 @@ func (s *Server) noteBlobsFailed(ctx context.Context, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.err = err
-	d.probeAt = s.now().Add(blobsProbeEvery)
 }
 
 // blobsWritable is nil when the photo store may take an upload: it has
@@ -57,7 +58,7 @@ func (s *Server) blobsWritable(ctx context.Context) error {
 		return nil
 	}
 	now := s.now()
-	if d.probing || now.Before(d.probeAt) {
+	if d.probing {
 		err := d.err
 		d.mu.Unlock()
 		return storeError("cannot store photos now", err)
@@ -72,7 +73,7 @@ func (s *Server) blobsWritable(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err() // the next request probes
 		}
-		d.err, d.probeAt = err, now.Add(blobsProbeEvery)
+		d.err = err
 		return storeError("cannot store photos now", err)
 	}
 	if d.err != nil {
