@@ -406,17 +406,44 @@ func (t *txn) saveMany(states []*rowState) error {
 // insertStates writes n row_state rows, args holding (id, tbl, scope,
 // state) of each.
 func (t *txn) insertStates(args []any, n int) error {
-	q := `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, n-1) + `
+	return t.execBatched(args, n, 4, func(k int) string {
+		return `INSERT INTO row_state (id, tbl, scope, state) VALUES (?, ?, ?, ?)` + strings.Repeat(`, (?, ?, ?, ?)`, k-1) + `
 		ON CONFLICT (id) DO UPDATE SET tbl = excluded.tbl, scope = excluded.scope, state = excluded.state`
-	return t.exec(q, args...)
+	})
 }
 
 // insertProjections writes n rows of the row table table, args holding
 // each row's id and cols (projectArgs).
 func (t *txn) insertProjections(table string, cols []string, args []any, n int) error {
 	one := `(?` + strings.Repeat(", ?", len(cols)) + `)`
-	q := `INSERT OR REPLACE INTO ` + table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, n-1)
-	return t.exec(q, args...)
+	return t.execBatched(args, n, len(cols)+1, func(k int) string {
+		return `INSERT OR REPLACE INTO ` + table + ` (id, ` + strings.Join(cols, ", ") + `) VALUES ` + one + strings.Repeat(", "+one, k-1)
+	})
+}
+
+// batchSizes are the row counts of the multi-row statements execBatched
+// runs, largest first. A statement of each row count is a text of its
+// own, prepared on each connection that runs it: with any count from 1
+// to saveChunk, short-lived connections (a command, a laptop of issue
+// 17's simulation opening its replica again) prepared a new variant at
+// almost every batch. With these few, n rows take at most three
+// statements of each size below saveChunk (the server's store cuts its
+// runs the same way: chunkSizes in server/sqlitestore).
+var batchSizes = [...]int{saveChunk, 16, 4, 1}
+
+// execBatched runs the multi-row statement text(k) over n rows of width
+// arguments each (args, in row order), k taken from batchSizes: the rows
+// are written in the same order, as one statement of n rows would.
+func (t *txn) execBatched(args []any, n, width int, text func(k int) string) error {
+	for _, k := range batchSizes {
+		for ; n >= k; n -= k {
+			if err := t.exec(text(k), args[:k*width]...); err != nil {
+				return err
+			}
+			args = args[k*width:]
+		}
+	}
+	return nil
 }
 
 // idText is the row id as its tables key it, made once per row.
