@@ -7,9 +7,12 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -21,18 +24,40 @@ import (
 // the projection writes exactly those; fields without a column live only in
 // row_state).
 func (r *Replica) loadColumns(ctx context.Context) error {
-	// One statement for every table: a statement is parsed on each new
-	// connection, and the replica opens one at every start (issue 17).
-	r.cols = map[string][]string{}
-	r.colKinds = map[string]map[string]syncproto.Kind{}
 	names := r.sch.Tables()
 	args := make([]any, len(names))
 	for i, t := range names {
 		args[i] = t.Name
-		r.colKinds[t.Name] = map[string]syncproto.Kind{}
 	}
 	if len(args) == 0 {
+		r.cols, r.colKinds = map[string][]string{}, map[string]map[string]syncproto.Kind{}
 		return nil
+	}
+	// A table's columns are what its CREATE statement says (SQLite
+	// rewrites it at each ALTER TABLE): the tables' statements, read
+	// without parsing anything, name the answer a replica opened before
+	// in this process got (issue 17's simulation opens its laptops'
+	// replicas again and again; the table-valued pragma below is a
+	// quarter of an open). A process's first open does not look: a
+	// command opens its replica once, and the look would cost it a
+	// statement more.
+	key := ""
+	if columnsOpens.Add(1) > 1 {
+		var err error
+		if key, err = tablesKey(ctx, r.db, args); err != nil {
+			return err
+		}
+		if c, ok := columnsSeen.Load(key); ok {
+			r.cols, r.colKinds = c.(*tableColumns).copy()
+			return nil
+		}
+	}
+	// One statement for every table: a statement is parsed on each new
+	// connection, and the replica opens one at every start (issue 17).
+	cols := map[string][]string{}
+	kinds := map[string]map[string]syncproto.Kind{}
+	for _, t := range names {
+		kinds[t.Name] = map[string]syncproto.Kind{}
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT m.name, p.name, p.type FROM sqlite_master m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY m.name, p.cid`, args...)
@@ -48,12 +73,74 @@ func (r *Replica) loadColumns(ctx context.Context) error {
 		if c == "id" {
 			continue
 		}
-		r.cols[t] = append(r.cols[t], c)
+		cols[t] = append(cols[t], c)
 		if k, ok := columnKind(typ); ok {
-			r.colKinds[t][c] = k
+			kinds[t][c] = k
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	seen := &tableColumns{cols: cols, kinds: kinds}
+	if key != "" {
+		columnsSeen.Store(key, seen)
+	}
+	r.cols, r.colKinds = seen.copy()
+	return nil
+}
+
+// columnsSeen are the answers of loadColumns in this process, by
+// tablesKey.
+var columnsSeen sync.Map // string -> *tableColumns
+
+// columnsOpens counts loadColumns' calls in this process.
+var columnsOpens atomic.Int64
+
+// tableColumns is one answer of loadColumns, kept: never changed.
+type tableColumns struct {
+	cols  map[string][]string
+	kinds map[string]map[string]syncproto.Kind
+}
+
+// copy is the answer for one replica: its maps its own, the column lists
+// shared but full (an append copies them).
+func (c *tableColumns) copy() (map[string][]string, map[string]map[string]syncproto.Kind) {
+	cols := make(map[string][]string, len(c.cols))
+	for t, cs := range c.cols {
+		cols[t] = slices.Clip(cs)
+	}
+	kinds := make(map[string]map[string]syncproto.Kind, len(c.kinds))
+	for t, ks := range c.kinds {
+		kinds[t] = maps.Clone(ks)
+	}
+	return cols, kinds
+}
+
+// tablesKey names the tables names (args) as the file defines them: each
+// name asked and the CREATE statement of the table of that name, if any.
+func tablesKey(ctx context.Context, db *sql.DB, names []any) (string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (?`+strings.Repeat(", ?", len(names)-1)+`) ORDER BY name`, names...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n.(string))
+		b.WriteByte(0)
+	}
+	for rows.Next() {
+		var name string
+		var text sql.NullString
+		if err := rows.Scan(&name, &text); err != nil {
+			return "", err
+		}
+		b.WriteByte(1)
+		b.WriteString(name)
+		b.WriteByte(0)
+		b.WriteString(text.String)
+	}
+	return b.String(), rows.Err()
 }
 
 // txn is one write transaction with its prepared statements.
