@@ -140,11 +140,12 @@ func (s *Server) enrollResponse(ctx context.Context, en Enrollment, tok string) 
 
 // scopeUnits are a team's hamlets with their names.
 func (s *Server) scopeUnits(ctx context.Context, team Team) []syncproto.ScopeUnit {
-	names := map[string]string{}
-	if units, err := s.store.Units(ctx, schema.LevelHamlet, ""); err == nil { // every commune's: a hamlet's code need not be its commune's
-		for _, u := range units {
-			names[u.Code] = u.Name
-		}
+	// Only the team's hamlets, by code: every welcome and roster asks,
+	// and reading the whole unit tree (every hamlet and every commune's
+	// predecessors) for a few names was most of what it cost.
+	names, err := s.store.UnitNames(ctx, team.Hamlets)
+	if err != nil {
+		names = nil // unnamed, as before when the units could not be read
 	}
 	out := []syncproto.ScopeUnit{}
 	for _, h := range team.Hamlets {

@@ -283,6 +283,9 @@ type AdminStore interface {
 	// marks no one.
 	ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit, changed []string) error
 	Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error)
+	// UnitNames are the names of the units of codes (a code no unit has
+	// is left out): what a team's scope shows, without the unit tree.
+	UnitNames(ctx context.Context, codes []string) (map[string]string, error)
 	CreateTeam(ctx context.Context, t Team) error
 	Teams(ctx context.Context) ([]Team, error)
 	AddMember(ctx context.Context, m Member) error

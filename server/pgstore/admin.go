@@ -64,6 +64,30 @@ func (s *Store) ImportUnitsMarking(ctx context.Context, units []schema.AdminUnit
 	})
 }
 
+// UnitNames are the names of the units of codes (server.AdminStore).
+func (s *Store) UnitNames(ctx context.Context, codes []string) (map[string]string, error) {
+	out := make(map[string]string, len(codes))
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := s.q().Query(ctx, `SELECT code, name FROM admin_units WHERE code = ANY($1)`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, fmt.Errorf("unit names: %w", err)
+		}
+		out[code] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
+	return out, nil
+}
+
 // Units lists units of a level (all levels if ""), under parent if not "".
 func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([]schema.AdminUnit, error) {
 	rows, err := s.q().Query(ctx, `SELECT code, name, type, level, COALESCE(parent_code, ''), COALESCE(retired_on, '') FROM admin_units

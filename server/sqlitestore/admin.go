@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -118,6 +119,35 @@ func (s *Store) Units(ctx context.Context, level schema.Level, parent string) ([
 		return nil, fmt.Errorf("list units: %w", err)
 	}
 	schema.LinkUnits(out, links)
+	return out, nil
+}
+
+// UnitNames are the names of the units of codes (AdminStore): one
+// statement of one text whatever their number, the codes as a JSON array.
+func (s *Store) UnitNames(ctx context.Context, codes []string) (map[string]string, error) {
+	out := make(map[string]string, len(codes))
+	if len(codes) == 0 {
+		return out, nil
+	}
+	arg, err := json.Marshal(codes)
+	if err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT code, name FROM admin_units WHERE code IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			return nil, fmt.Errorf("unit names: %w", err)
+		}
+		out[code] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("unit names: %w", err)
+	}
 	return out, nil
 }
 

@@ -502,6 +502,14 @@ func testUnits(t *testing.T, s store) {
 	for _, d := range districts {
 		require.NotEmpty(t, d.RetiredOn, "no district level since 2025")
 	}
+	// UnitNames: the names Units gives, of the codes asked only; a code
+	// no unit has is left out.
+	names, err := s.UnitNames(ctx, []string{"32167", "32164", "no-such-unit", "32167"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"32167": byCode["32167"].Name, "32164": old.Name}, names)
+	names, err = s.UnitNames(ctx, nil)
+	require.NoError(t, err)
+	require.Empty(t, names)
 }
 
 // testConcurrentRow: two connections push to the same row at once. Each
