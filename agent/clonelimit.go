@@ -62,7 +62,7 @@ var (
 // page a pull asks for. The pump (a goroutine of its own) grows it while
 // the storing loop reads it.
 type chunkLimit struct {
-	steps  *limitSteps   // nil: a clone's
+	steps  *limitSteps   // cloneSteps or pullSteps
 	cap    uint32        // SyncOptions.SnapshotLimit or PullLimit: never more (0: none)
 	stored uint32        // the limit as loaded from agent_meta
 	cur    atomic.Uint32 // 0: the server's default
@@ -73,17 +73,10 @@ type chunkLimit struct {
 	grownFrom atomic.Uint32
 }
 
-func (l *chunkLimit) kind() *limitSteps {
-	if l.steps == nil {
-		return cloneSteps
-	}
-	return l.steps
-}
-
 // load reads the stored limit; cap (SyncOptions.SnapshotLimit or
 // PullLimit) caps it.
 func (l *chunkLimit) load(ctx context.Context, r *Replica, cap uint32) error {
-	k := l.kind()
+	k := l.steps
 	n, err := r.metaInt(ctx, r.db, k.meta)
 	if err != nil {
 		return err
@@ -121,7 +114,7 @@ func (l *chunkLimit) received() {
 	}
 	l.whole.Store(0)
 	l.grownFrom.Store(c)
-	if c >= l.kind().first {
+	if c >= l.steps.first {
 		c = 0 // the first step down, back up
 	} else {
 		c *= 2
@@ -132,7 +125,7 @@ func (l *chunkLimit) received() {
 // cut lowers the limit after a connection that dropped before a chunk
 // was stored.
 func (l *chunkLimit) cut() {
-	k := l.kind()
+	k := l.steps
 	c := l.ask()
 	if c == 0 || c > k.first*2 {
 		c = k.first
@@ -147,7 +140,7 @@ func (l *chunkLimit) cut() {
 // costs a chunk cut once more, not data, so it fails nothing).
 func (l *chunkLimit) save(ctx context.Context, r *Replica) {
 	if c := l.cur.Load(); c != l.stored {
-		if setMeta(ctx, r.writer(), l.kind().meta, int64(c)) == nil {
+		if setMeta(ctx, r.writer(), l.steps.meta, int64(c)) == nil {
 			l.stored = c
 		}
 	}

@@ -30,7 +30,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 	dialed = true
 	defer w.close()
 	s := &syncRun{r: r, w: w, opts: &opts, sum: sum, start: start, sentBytes: &sent, recvBytes: &recv}
-	s.pullLimit.steps = pullSteps
+	s.limit.steps, s.pullLimit.steps = cloneSteps, pullSteps
 	for _, phase := range []func(context.Context) error{
 		s.handshake,        // Hello, then Welcome: clock offset, scope, what the server holds; always
 		s.plan,             // batch size, fork bound, cursor, whether to pull; always
