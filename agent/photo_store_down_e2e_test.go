@@ -13,6 +13,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/internal/linktest"
+	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -25,18 +26,11 @@ import (
 func TestPhotoStoreDownCostsNoPhotoBytes(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	blocked := filepath.Join(ts.DataDir, "blobs")
-	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
-	a, tok := realAgent(t, ts, ts.TeamA)
-	rep := addReport(t, a, ts.HamletsA[0], nil)
-	p := aPhoto(t, 7, 1600, 1200)
-	_, err := a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
-	require.NoError(t, err)
+	blocked := blockPhotoStore(t, ts)
+	a, tok, p := photoWaiting(t, ts, 7, 1600, 1200)
 
 	// The first try is how the server learns its store fails.
-	_, err = a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	_, err := a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
 	require.Error(t, err)
 
 	for i := range 3 {
@@ -66,16 +60,9 @@ func TestPhotoStoreDownCostsNoPhotoBytes(t *testing.T) {
 func TestPhotoStoreDownLeftoverProbeRecovers(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	blocked := filepath.Join(ts.DataDir, "blobs")
-	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
-	a, tok := realAgent(t, ts, ts.TeamA)
-	rep := addReport(t, a, ts.HamletsA[0], nil)
-	p := aPhoto(t, 11, 400, 300)
-	_, err := a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
-	require.NoError(t, err)
-	_, err = a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	blocked := blockPhotoStore(t, ts)
+	a, tok, _ := photoWaiting(t, ts, 11, 400, 300)
+	_, err := a.SyncPhotos(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
 	require.Error(t, err, "the store fails: the server learns it")
 
 	require.NoError(t, os.Remove(blocked)) // the store works again...
@@ -101,17 +88,11 @@ func TestPhotoStoreDownLeftoverProbeRecovers(t *testing.T) {
 func TestPhotoStoreProbeThatHangsHoldsNoOneElse(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
-	blocked := filepath.Join(ts.DataDir, "blobs")
-	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600)) // the store cannot make its folder
+	blocked := blockPhotoStore(t, ts)
 	var tokens []string
 	var agents []*agent.Replica
 	for i := range 2 {
-		a, tok := realAgent(t, ts, ts.TeamA)
-		rep := addReport(t, a, ts.HamletsA[0], nil)
-		_, err := a.AttachPhoto(ctx, rep, aPhoto(t, uint64(20+i), 400, 300), false)
-		require.NoError(t, err)
-		_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
-		require.NoError(t, err)
+		a, tok, _ := photoWaiting(t, ts, uint64(20+i), 400, 300)
 		agents, tokens = append(agents, a), append(tokens, tok)
 	}
 	_, err := agents[0].SyncPhotos(ctx, ts.URL, tokens[0], agent.SyncOptions{IOTimeout: 10 * time.Second})
@@ -128,7 +109,6 @@ func TestPhotoStoreProbeThatHangsHoldsNoOneElse(t *testing.T) {
 			f.Close()
 		}
 	})
-	time.Sleep(5500 * time.Millisecond) // the probe is due (blobsProbeEvery)
 	probing := make(chan error, 1)
 	go func() {
 		_, err := agents[0].SyncPhotos(ctx, ts.URL, tokens[0], agent.SyncOptions{IOTimeout: 4 * time.Second})
@@ -144,4 +124,28 @@ func TestPhotoStoreProbeThatHangsHoldsNoOneElse(t *testing.T) {
 	require.Less(t, took, 2*time.Second, "the other laptop was held behind the probe: %v", err)
 	require.Contains(t, err.Error(), "503")
 	<-probing
+}
+
+// blockPhotoStore makes ts's photo store fail every write (it cannot make
+// its folder) and returns the path whose removal makes it work again.
+func blockPhotoStore(t *testing.T, ts *servertest.TS) string {
+	t.Helper()
+	blocked := filepath.Join(ts.DataDir, "blobs")
+	require.NoError(t, os.WriteFile(blocked, []byte("x"), 0o600))
+	return blocked
+}
+
+// photoWaiting is a laptop of team A whose report went to the server
+// while its photo (of w × h, from seed) waits to be sent.
+func photoWaiting(t *testing.T, ts *servertest.TS, seed uint64, w, h int) (*agent.Replica, string, photo.Photo) {
+	t.Helper()
+	ctx := context.Background()
+	a, tok := realAgent(t, ts, ts.TeamA)
+	rep := addReport(t, a, ts.HamletsA[0], nil)
+	p := aPhoto(t, seed, w, h)
+	_, err := a.AttachPhoto(ctx, rep, p, false)
+	require.NoError(t, err)
+	_, err = a.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	return a, tok, p
 }
