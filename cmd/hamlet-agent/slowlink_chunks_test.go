@@ -35,15 +35,24 @@ func TestSlowLinkCutEveryConnectionCloneFinishes(t *testing.T) {
 // connection on a page it never finished, and the laptop never caught up.
 func TestSlowLinkCutEveryConnectionCatchUpFinishes(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
+	link, l := behindOnACuttingLink(t, 800, 20000)
+	require.True(t, syncUntilDone(t, l, link, 10), "the laptop caught up within 10 syncs")
+	require.Len(t, l.households(), 2800, "every household of the team is on the laptop")
+}
+
+// behindOnACuttingLink is the catch-up tests' world: a laptop of team A
+// that synced the team's 2,000 households, then fell behind by another
+// team's device adding more households (ten fields each), with a link that
+// from then on drops every connection after cutAt bytes down.
+func behindOnACuttingLink(t *testing.T, more int, cutAt int64) (*linktest.Link, *laptop) {
+	t.Helper()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
 	seedCommune(t, ts, 2000)
 	l.must("sync")
-	seedCommune(t, ts, 800)
-	link.Cuts = func(int64) (int64, int64) { return 0, 20000 }
-
-	require.True(t, syncUntilDone(t, l, link, 10), "the laptop caught up within 10 syncs")
-	require.Len(t, l.households(), 2800, "every household of the team is on the laptop")
+	seedCommune(t, ts, more)
+	link.Cuts = func(int64) (int64, int64) { return 0, cutAt }
+	return link, l
 }

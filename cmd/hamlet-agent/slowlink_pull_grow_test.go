@@ -4,9 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hamlet-vn/hamlet/internal/linktest"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestSlowLinkCutAfterGrownPageKeepsWhatCarried: a laptop catches up
@@ -19,15 +16,8 @@ import (
 // every other connection on a default page it never finished.
 func TestSlowLinkCutAfterGrownPageKeepsWhatCarried(t *testing.T) {
 	t.Parallel() // it waits on the link more than it works
-	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-	link := linktest.New(t, ts.URL[len("http://"):], 4<<20, 0)
-	l := newLaptop(t, t.TempDir())
-	l.must("enroll", "--server", link.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
-	seedCommune(t, ts, 2000)
-	l.must("sync")
-	seedCommune(t, ts, 2000)
+	link, l := behindOnACuttingLink(t, 2000, 45000)
 	base := link.Conns()
-	link.Cuts = func(int64) (int64, int64) { return 0, 45000 }
 
 	had := 0
 	for i := 1; i <= 8; i++ {
