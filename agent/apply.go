@@ -366,7 +366,9 @@ func (t *txn) dropDiscarded(seq uint64) (bool, error) {
 // done ones leave the outbox (adopting a restamped HLC), refused ones stay
 // in the rejected list with their reason. Changes refused as
 // replica_forked stay as they are, and the fork is noted (fork.go).
-func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, results []syncproto.Result) (rejected, forked int, err error) {
+// pushedBefore is the session's Welcome.PushedSeq: this replica's changes
+// the server held before the session.
+func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, results []syncproto.Result, pushedBefore uint64) (rejected, forked int, err error) {
 	if len(results) != len(batch) {
 		return 0, 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("ack has %d results for %d changes", len(results), len(batch))}
 	}
@@ -503,9 +505,28 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	// started, sent again since), and the pull after the clone leaves out
 	// this replica's own writes: dropped, it never came back (simulation
 	// seed 9576925, wide, fixes, truncation).
+	//
+	// What it keeps of such a row may be several writes behind the
+	// server's: the chunks leave out a field's version that the pull
+	// from the clone's head brings (§16.3), and a chunk that went by
+	// before, or brings the row after this, does not replace it. The pull
+	// then brings a teammate's write over a version this replica never
+	// saw, which met its version of long ago as a concurrent write: a
+	// conflict no one had (simulation seed 6812067). Its versions the
+	// server had taken before this session are noted as for a row carried
+	// out of a lost hamlet (carriedOut), until the next complete pull.
 	if len(held) > 0 {
-		if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(held)); err != nil {
+		listed, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(held))
+		if err != nil {
 			return 0, 0, err
+		}
+		if len(listed) > 0 {
+			if err := t.noteTaken(listed, pushedBefore); err != nil {
+				return 0, 0, fmt.Errorf("note the versions of rows the clone keeps: %w", err)
+			}
+			if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(held)); err != nil {
+				return 0, 0, err
+			}
 		}
 	}
 	if err := t.forgetFiled(); err != nil {

@@ -84,7 +84,7 @@ func AckPending(ctx context.Context, r *Replica, res func(c syncproto.Change) sy
 	for i := range batch {
 		results[i] = res(batch[i])
 	}
-	_, _, err = r.applyAck(ctx, batch, results)
+	_, _, err = r.applyAck(ctx, batch, results, 0)
 	return err
 }
 

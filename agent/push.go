@@ -76,7 +76,7 @@ func (s *syncRun) push(ctx context.Context) error {
 				return syncproto.Errorf(syncproto.CodeUnexpected, "ack for batch %d, expected %d", m.Batch, head.id)
 			}
 			queue = queue[1:]
-			rej, forked, err := s.r.applyAck(ctx, head.changes, m.Results)
+			rej, forked, err := s.r.applyAck(ctx, head.changes, m.Results, s.wel.PushedSeq)
 			if err != nil {
 				return err
 			}

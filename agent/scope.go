@@ -973,10 +973,12 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 	return nil
 }
 
-// metaCarried is the versions, by row and field, that the rescope which
-// dropped a hamlet found on the rows this replica kept only because its
-// own move had carried them out of that hamlet (noteCarried); the first
-// complete pull after it forgets them (afterPull).
+// metaCarried is the versions, by row and field, that this replica kept
+// while the server's may be several writes ahead through writes it never
+// saw: the rescope which dropped a hamlet found them on the rows kept only
+// because its own move had carried them out of that hamlet (noteCarried),
+// and a clone's Ack on the rows it took off clone_drop (applyAck); the
+// first complete pull after it forgets them (afterPull).
 const metaCarried = "carried_rows"
 
 // noteCarried notes the current versions of the households this replica
@@ -1029,6 +1031,16 @@ func (t *txn) noteCarried(lost []string, pushedBefore uint64) error {
 		}
 		rows = append(rows, kids...)
 	}
+	return t.noteTaken(rows, pushedBefore)
+}
+
+// noteTaken adds to metaCarried the current versions of rows that the
+// server had taken before this session: pulled, or this replica's own up
+// to pushedBefore (Welcome.PushedSeq) and not refused or awaiting a
+// result. Their fields may be several writes behind the server's, through
+// writes this replica never saw, and the next complete pull brings those
+// later writes (carriedOut).
+func (t *txn) noteTaken(rows []syncproto.RowID, pushedBefore uint64) error {
 	noted, err := t.r.carriedVersions(t.ctx, t.tx)
 	if err != nil {
 		return err
@@ -1119,8 +1131,9 @@ func (t *txn) ownIDs() ([]syncproto.ReplicaID, error) {
 
 // carriedOut says whether a pulled write that would win against a row's
 // current version cur as a concurrent one only overwrites a version noted
-// at the loss of a hamlet the row was carried out of (noteCarried): one
-// the server had taken, possibly several writes behind what it sends. The
+// at the loss of a hamlet the row was carried out of (noteCarried), or
+// when a clone kept the row (applyAck): one the server had taken,
+// possibly several writes behind what it sends. The
 // write is based on one this replica never saw; taken for a concurrent
 // write, the old version was listed as a conflict no one had (issue 17,
 // wide and silent seed 1403595), and when it was its own, as a loss of its
