@@ -195,6 +195,12 @@ const (
 	saveCSVEN = "open it in Excel, save it as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file"
 )
 
+// What to do with a zip given for a CSV file whose content is not told.
+const (
+	eachKind   = "nếu là tệp Excel, hãy mở tệp trong Excel, lưu dạng CSV UTF-8 (Lưu thành, chọn CSV UTF-8), rồi nạp tệp CSV đó; nếu là tệp nén (.zip), hãy giải nén rồi nạp tệp CSV UTF-8 bên trong"
+	eachKindEN = "if it is an Excel workbook, open it in Excel, save it as CSV UTF-8 (Save As, CSV UTF-8), and import that CSV file; if it is a zip archive, extract it and import the CSV UTF-8 file inside"
+)
+
 // maxZipRead bounds how much of a zip archive given for a CSV file is
 // read to tell what it holds: an operator's lists are far smaller.
 const maxZipRead = 64 << 20
@@ -203,14 +209,24 @@ const maxZipRead = 64 << 20
 // what to do: a workbook, a LibreOffice spreadsheet or a Word document is
 // saved as CSV; a zip of files is extracted, naming the CSV inside.
 func zipFileError(r io.Reader) *ParseError {
-	workbook := &ParseError{Msg: "the file is an Excel workbook (.xlsx), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel (.xlsx), không phải CSV: " + saveCSV}
 	data, err := io.ReadAll(io.LimitReader(r, maxZipRead+1))
-	if err != nil || len(data) > maxZipRead {
-		return workbook
+	if err == nil && len(data) > maxZipRead {
+		// Not read through: what it holds is not told, only what to do
+		// with each kind it may be.
+		return &ParseError{
+			Msg:   "the file is a zip archive or an Office file (.xlsx, .docx, .ods) larger than 64 MB, not CSV: " + eachKindEN,
+			MsgVI: "tệp là tệp nén hoặc tệp Office (.xlsx, .docx, .ods) lớn hơn 64 MB, không phải CSV: " + eachKind}
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	var zr *zip.Reader
+	if err == nil {
+		zr, err = zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	}
 	if err != nil {
-		return workbook
+		// Cut short (a download or a copy that stopped midway), or
+		// damaged: its list of parts, at its end, is not there to read.
+		return &ParseError{
+			Msg:   "the file starts as a zip archive does (an .xlsx, .docx, .ods or .zip), but it is damaged or cut short and cannot be read: copy it again from where it came from (a download or a copy from a USB stick may have stopped midway); then " + eachKindEN,
+			MsgVI: "tệp có dạng tệp nén (như tệp .xlsx, .docx, .ods, .zip) nhưng bị hỏng hoặc không trọn vẹn, không đọc được: hãy chép lại tệp từ nơi lấy tệp (tải về hoặc chép từ USB có thể đã dừng giữa chừng); sau đó " + eachKind}
 	}
 	switch kind, files := officefile.PackageOf(zr); kind {
 	case officefile.OpenSpreadsheet:
@@ -240,7 +256,7 @@ func zipFileError(r io.Reader) *ParseError {
 			Msg:   "the file is a zip archive" + inside + ", not CSV: extract it, and import the CSV UTF-8 file inside",
 			MsgVI: "tệp là một tệp nén (.zip)" + insideVI + ", không phải CSV: hãy giải nén tệp, rồi nạp tệp CSV UTF-8 bên trong"}
 	}
-	return workbook
+	return &ParseError{Msg: "the file is an Excel workbook (.xlsx), not CSV: " + saveCSVEN, MsgVI: "tệp là tệp Excel (.xlsx), không phải CSV: " + saveCSV}
 }
 
 // newCSVReader reads in with the separator its first line uses: Excel on

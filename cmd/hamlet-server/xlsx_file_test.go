@@ -150,3 +150,35 @@ func TestCalendarImportOfAWorkbook(t *testing.T) {
 		require.Contains(t, errOut, tc.en)
 	}
 }
+
+// A zip given for an operator's CSV file that cannot be read (cut short
+// by a download or a copy that stopped midway) is told as what it is, a
+// damaged file to copy again, not as an Excel workbook to save as CSV.
+func TestOperatorFilesThatAreDamagedZips(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := cli(t, dir, "units", "import", "--file", dataFile(t, "camau-2022.csv"), "--format", "2022")
+	require.Equal(t, 0, code, errOut)
+	whole, err := os.ReadFile(writeZip(t, "ap.zip", [2]string{"ap.csv", "code,name\n32002-03,Ấp 3\n"}))
+	require.NoError(t, err)
+	cut := filepath.Join(t.TempDir(), "ap.zip")
+	require.NoError(t, os.WriteFile(cut, whole[:len(whole)/2], 0o600))
+	for _, args := range [][]string{
+		{"unit", "add-hamlets", "--file", cut},
+		{"units", "import", cut},
+		{"units", "reorganise", "--hamlets", cut},
+		{"calendar", "import", cut},
+	} {
+		code, _, errOut := cli(t, dir, args...)
+		require.NotEqual(t, 0, code, "%v", args)
+		require.NotContains(t, errOut, "tệp là tệp Excel (.xlsx)", "%v: told as a workbook", args)
+		for _, w := range []string{"bị hỏng", "chép lại", "CSV UTF-8"} {
+			require.Contains(t, errOut, w, "%v", args)
+		}
+		code, _, errOut = cli(t, dir, append(args, "--lang", "en")...)
+		require.NotEqual(t, 0, code, "%v", args)
+		require.NotContains(t, errOut, "the file is an Excel workbook", "%v --lang en: told as a workbook", args)
+		for _, w := range []string{"damaged", "copy it again", "CSV UTF-8"} {
+			require.Contains(t, errOut, w, "%v --lang en", args)
+		}
+	}
+}
