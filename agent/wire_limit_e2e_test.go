@@ -120,3 +120,41 @@ func TestMalformedZstdFrameRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestZstdMessageOfManyFramesRefusedAtOnce: a message is one zstd frame
+// (docs/PROTOCOL.md §2.2). A server that sends 4 MiB of tiny frames one
+// after the other, each holding a few bytes (some kilobytes on the wire,
+// deflated), made the agent's decoder grow its output one frame at a time,
+// copying all of it each time: minutes of a laptop's CPU and hundreds of
+// gigabytes allocated for one message, the sync (and any other connection
+// of the process, which shares the decoder) held meanwhile. The agent
+// refuses it as malformed at once.
+func TestZstdMessageOfManyFramesRefusedAtOnce(t *testing.T) {
+	tiny := func(n int) []byte { // a frame of n bytes 'x': header, one RLE block
+		b := 1 | 1<<1 | n<<3
+		return []byte{0x28, 0xb5, 0x2f, 0xfd, 0x20, byte(n), byte(b), byte(b >> 8), byte(b >> 16), 'x'}
+	}
+	for _, tc := range []struct {
+		name string
+		n    int // bytes in each frame
+	}{{"frames of 4 bytes", 4}, {"empty frames", 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var msg []byte
+			for len(msg) < 4<<20 {
+				msg = append(msg, tiny(tc.n)...)
+			}
+			start := time.Now()
+			allocated, err := syncAgainst(t, func(c *websocket.Conn) {
+				c.EnableWriteCompression(true) // a few KiB on the wire
+				_ = c.WriteMessage(websocket.BinaryMessage, msg)
+			})
+			took := time.Since(start)
+			t.Logf("%v after %v, %d MiB allocated", err, took, allocated>>20)
+			var pe *syncproto.Error
+			require.True(t, errors.As(err, &pe), "want a protocol error, got %v", err)
+			require.Equal(t, syncproto.CodeBadFrame, pe.Code, "%v", err)
+			require.Less(t, took, 5*time.Second, "the agent spent %v on one message", took)
+			require.Less(t, allocated, uint64(64<<20), "the agent allocated %d MiB for one message", allocated>>20)
+		})
+	}
+}

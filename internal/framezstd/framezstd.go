@@ -83,6 +83,17 @@ func (d *Decoder) Decode(src []byte) ([]byte, error) {
 	if h.HasFCS && h.FrameContentSize > uint64(d.max) {
 		return nil, fmt.Errorf("zstd frame of %d bytes, more than %d: %w", h.FrameContentSize, d.max, ErrTooLarge)
 	}
+	// A message is one frame (docs/PROTOCOL.md §2.2). DecodeAll takes
+	// frames one after another, and grows its output by each frame's
+	// size, copying what it holds: 4 MiB of frames of a few bytes each
+	// cost it minutes and hundreds of GiB, a message's limit kept all
+	// along.
+	if h.Skippable {
+		return nil, errors.New("zstd: a skippable frame, not a message")
+	}
+	if n, ok := frameLen(src, h.HeaderSize, h.HasCheckSum); ok && n < len(src) {
+		return nil, fmt.Errorf("zstd frame of %d bytes followed by %d more: a message is one frame", n, len(src)-n)
+	}
 	out, err := d.d.DecodeAll(src, nil)
 	if errors.Is(err, zstd.ErrDecoderSizeExceeded) {
 		return nil, fmt.Errorf("zstd frame of more than %d bytes: %w", d.max, ErrTooLarge)
@@ -91,6 +102,40 @@ func (d *Decoder) Decode(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("zstd frame: %w", err)
 	}
 	return out, nil
+}
+
+// frameLen is the length of the frame at the start of src, whose header
+// is hdr bytes (RFC 8878 §3.1.1): the blocks, each a 3-byte header saying
+// its type and size, then the checksum if the header says there is one.
+// ok is false when src ends before the last block, or a block's type is
+// the reserved one: DecodeAll says what is wrong.
+func frameLen(src []byte, hdr int, checksum bool) (n int, ok bool) {
+	n = hdr
+	for {
+		if len(src)-n < 3 {
+			return 0, false
+		}
+		bh := int(src[n]) | int(src[n+1])<<8 | int(src[n+2])<<16
+		n += 3
+		switch size := bh >> 3; (bh >> 1) & 3 {
+		case 0, 2: // raw, compressed: size bytes
+			n += size
+		case 1: // RLE: one byte, size times
+			n++
+		default:
+			return 0, false
+		}
+		if n > len(src) {
+			return 0, false
+		}
+		if bh&1 != 0 { // the last block
+			break
+		}
+	}
+	if checksum {
+		n += 4
+	}
+	return n, n <= len(src)
 }
 
 // Close frees the decoder.

@@ -69,3 +69,31 @@ func TestLimitWithoutContentSize(t *testing.T) {
 	_, err = d.Decode(buf.Bytes())
 	require.ErrorIs(t, err, framezstd.ErrTooLarge)
 }
+
+// TestOneFrameOnly: a message is one frame (docs/PROTOCOL.md §2.2). Frames
+// one after another, or a skippable frame, are refused before any is
+// decompressed: DecodeAll grows its output frame by frame, copying it, and
+// 4 MiB of tiny frames cost it minutes.
+func TestOneFrameOnly(t *testing.T) {
+	z := framezstd.Compress(nil, bytes.Repeat([]byte("ấp Tân Lợi "), 300))
+	skippable := []byte{0x50, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3}
+	d, err := framezstd.NewDecoder(1 << 20)
+	require.NoError(t, err)
+	defer d.Close()
+	for _, tc := range []struct {
+		name string
+		src  []byte
+	}{
+		{"two frames", append(append([]byte{}, z...), z...)},
+		{"a frame, then a skippable one", append(append([]byte{}, z...), skippable...)},
+		{"a skippable frame, then a frame", append(append([]byte{}, skippable...), z...)},
+		{"a byte after the frame", append(append([]byte{}, z...), 0)},
+	} {
+		_, err := d.Decode(tc.src)
+		require.Error(t, err, tc.name)
+		require.NotErrorIs(t, err, framezstd.ErrTooLarge, tc.name)
+	}
+	out, err := d.Decode(z)
+	require.NoError(t, err)
+	require.Len(t, out, 300*len("ấp Tân Lợi "))
+}
