@@ -546,7 +546,7 @@ func MessageOf(err error, lang string) string {
 	}
 	var pe *syncproto.Error
 	if errors.As(err, &pe) {
-		return syncproto.Hint(pe.Code, lang)
+		return refusedFromServer(pe.Code, lang)
 	}
 	// The CLI prints "Lỗi:"/"Error:" before this: no prefix of its own. It
 	// cannot tell whether the failed command was saving a record, so it
@@ -586,4 +586,26 @@ func shortID(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// refusedFromServer is what the volunteer reads when this agent refused a
+// message of the server's (a protocol error raised here, not a
+// ServerError): syncproto's hints say what the server found wrong in what
+// this laptop sent ("the data sent was broken: update Hamlet"), which
+// points at the wrong side.
+func refusedFromServer(code syncproto.Code, lang string) string {
+	what, whatEN := "", ""
+	switch code {
+	case syncproto.CodeBadFrame, syncproto.CodeUnknownType:
+		what, whatEN = "hỏng hoặc không đúng dạng", "damaged or malformed"
+	case syncproto.CodeTooLarge:
+		what, whatEN = "quá lớn", "too large"
+	case syncproto.CodeUnexpected:
+		what, whatEN = "không đúng thứ tự", "out of order"
+	default:
+		return syncproto.Hint(code, lang)
+	}
+	return pick(lang,
+		"Máy chủ gửi về dữ liệu mà máy này không đọc được ("+what+"). Dữ liệu trên máy vẫn an toàn, không mất gì. Hãy đồng bộ lại; nếu lỗi lặp lại, hãy báo cán bộ CNTT: máy chủ hoặc đường truyền có thể có vấn đề (nên dùng địa chỉ https://), hoặc Hamlet trên máy này hay trên máy chủ cần cập nhật.",
+		"The server sent data this laptop cannot read ("+whatEN+"). Your data on this laptop is safe; nothing was lost. Sync again; if this repeats, tell IT staff: the server or the network path may be at fault (an https:// address is safer), or Hamlet on this laptop or on the server needs updating.")
 }

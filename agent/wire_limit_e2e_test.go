@@ -91,13 +91,14 @@ func TestOversizedServerMessageRefusedBeforeRead(t *testing.T) {
 			require.True(t, errors.As(err, &pe), "want a protocol error, got %v", err)
 			require.Equal(t, syncproto.CodeTooLarge, pe.Code, "%v", err)
 			require.Less(t, allocated, uint64(24<<20), "the agent allocated %d MiB for a message it refuses", allocated>>20)
+			serverSentUnreadable(t, err)
 		})
 	}
 }
 
 // TestMalformedZstdFrameRefused: a message that starts as a zstd frame and
 // is not a whole one, or holds no message, ends the sync with bad_frame (the
-// volunteer is told the message was malformed), without a panic or a wait.
+// volunteer is told the server sent data it cannot read), without a panic or a wait.
 func TestMalformedZstdFrameRefused(t *testing.T) {
 	msg := append([]byte{0x93}, bytes.Repeat([]byte("hộ gia đình ấp Tân Lợi "), 200)...)
 	whole := framezstd.Compress(nil, msg)
@@ -117,8 +118,22 @@ func TestMalformedZstdFrameRefused(t *testing.T) {
 			var pe *syncproto.Error
 			require.True(t, errors.As(err, &pe), "want a protocol error, got %v", err)
 			require.Equal(t, syncproto.CodeBadFrame, pe.Code, "%v", err)
+			serverSentUnreadable(t, err)
 		})
 	}
+}
+
+// serverSentUnreadable: what the volunteer reads when the agent refused
+// the server's message says so, not that what this laptop sent was broken
+// (the hint of the server refusing the agent's message), and what to do.
+func serverSentUnreadable(t *testing.T, err error) {
+	t.Helper()
+	vi, en := agent.MessageOf(err, "vi"), agent.MessageOf(err, "en")
+	require.Contains(t, vi, "Máy chủ gửi về dữ liệu", vi)
+	require.Contains(t, vi, "báo cán bộ CNTT", vi)
+	require.NotContains(t, vi, "Dữ liệu gửi đi bị hỏng", vi)
+	require.Contains(t, en, "The server sent data", en)
+	require.NotContains(t, en, "The message was malformed", en)
 }
 
 // TestZstdMessageOfManyFramesRefusedAtOnce: a message is one zstd frame
