@@ -361,7 +361,7 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		stored, err := s.store.AppendUpload(ctx, key, st.Stored, chunk, s.now())
 		if err != nil {
 			var oe *UploadOffsetError
-			if errors.As(err, &oe) { // another request of the same photo got there first
+			if errors.As(err, &oe) { // another request of the same photo got there first, or the store lost its bytes
 				return st, &uploadError{err: syncproto.Errorf(syncproto.CodeUploadOffset, "the server holds %d bytes of this photo", oe.Stored), status: http.StatusConflict, stored: oe.Stored}
 			}
 			s.noteBlobsFailed(ctx, err)
@@ -382,6 +382,12 @@ func (s *Server) upload(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		var ue *uploadError
 		if errors.As(err, &ue) {
 			return UploadState{Chunk: MaxPhotoChunk}, ue // the upload was dropped: stored 0
+		}
+		var oe *UploadOffsetError
+		if errors.As(err, &oe) { // the store lost the bytes it held, and dropped them: sent again
+			s.log.Warn("a photo upload's stored bytes were lost; the device sends the photo again", "stored", st.Stored)
+			return UploadState{Stored: oe.Stored, Chunk: MaxPhotoChunk}, &uploadError{err: syncproto.Errorf(syncproto.CodeUploadOffset,
+				"the server lost the %d bytes it held of this photo: send it again from byte %d", st.Stored, oe.Stored), status: http.StatusConflict, stored: oe.Stored}
 		}
 		s.noteBlobsFailed(ctx, err)
 		return st, storeError("cannot store a photo", err)

@@ -173,6 +173,17 @@ func (s *Store) AppendUpload(ctx context.Context, key string, at int64, data []b
 	if err != nil {
 		return stored, fmt.Errorf("append upload: %w", err)
 	}
+	if fi, err := f.Stat(); err == nil && fi.Size() < stored {
+		// Fewer bytes than were stored: the file was cut or emptied (an
+		// operator who freed the disk by emptying the uploads folder, a
+		// restore). Extended with zeros it became a photo whose digest
+		// fails at its end; the upload starts again from its first byte.
+		f.Close()
+		if err := s.dropUpload(ctx, key); err != nil {
+			return stored, fmt.Errorf("append upload: %w", err)
+		}
+		return 0, &server.UploadOffsetError{Stored: 0}
+	}
 	// Bytes past the stored length are a write a crash cut: gone.
 	err = f.Truncate(stored)
 	if err == nil {
@@ -199,6 +210,20 @@ func (s *Store) AppendUpload(ctx context.Context, key string, at int64, data []b
 	return n, nil
 }
 
+// dropUpload forgets an upload: its row, then its file.
+func (s *Store) dropUpload(ctx context.Context, key string) error {
+	if err := s.write(ctx, func(w *writeTx) error {
+		_, err := w.exec(`DELETE FROM blob_uploads WHERE key = ?`, key)
+		return err
+	}); err != nil {
+		return fmt.Errorf("drop upload: %w", err)
+	}
+	if err := os.Remove(s.uploadPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("drop upload: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) FinishUpload(ctx context.Context, key string, check func([]byte) error, now time.Time) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -209,18 +234,7 @@ func (s *Store) FinishUpload(ctx context.Context, key string, check func([]byte)
 	if err != nil {
 		return err
 	}
-	drop := func() error {
-		if err := s.write(ctx, func(w *writeTx) error {
-			_, err := w.exec(`DELETE FROM blob_uploads WHERE key = ?`, key)
-			return err
-		}); err != nil {
-			return fmt.Errorf("drop upload: %w", err)
-		}
-		if err := os.Remove(s.uploadPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("drop upload: %w", err)
-		}
-		return nil
-	}
+	drop := func() error { return s.dropUpload(ctx, key) }
 	if _, err := s.StatBlob(ctx, key); err == nil {
 		return drop()
 	}
@@ -229,7 +243,13 @@ func (s *Store) FinishUpload(ctx context.Context, key string, check func([]byte)
 		return fmt.Errorf("finish upload: %w", err)
 	}
 	if int64(len(data)) < n {
-		return fmt.Errorf("finish upload: the file holds %d bytes, %d were stored", len(data), n)
+		// The file was cut or emptied since (AppendUpload): refused for
+		// good as a failing store, the photo never arrived. It is sent
+		// again from its first byte.
+		if err := drop(); err != nil {
+			return fmt.Errorf("finish upload: the file holds %d bytes, %d were stored: %w", len(data), n, err)
+		}
+		return &server.UploadOffsetError{Stored: 0}
 	}
 	data = data[:n]
 	if err := check(data); err != nil {
