@@ -147,9 +147,62 @@ func (s *Server) scopeUnits(ctx context.Context, team Team) []syncproto.ScopeUni
 	if err != nil {
 		names = nil // unnamed, as before when the units could not be read
 	}
+	if sharedNames(team.Hamlets, names) {
+		names = s.namesApart(ctx, team.Hamlets, names)
+	}
 	out := []syncproto.ScopeUnit{}
 	for _, h := range team.Hamlets {
 		out = append(out, syncproto.ScopeUnit{Code: h, Name: names[h]})
+	}
+	return out
+}
+
+// sharedNames reports whether two of hamlets have the same name (compared
+// as schema.UnitNames compares them): after the 2025 merger a ward holds
+// several "Khóm 1", and a team may cover two.
+func sharedNames(hamlets []string, names map[string]string) bool {
+	seen := make(map[string]bool, len(hamlets))
+	for _, h := range hamlets {
+		n := strings.ToLower(strings.TrimSpace(names[h]))
+		if n == "" {
+			continue
+		}
+		if seen[n] {
+			return true
+		}
+		seen[n] = true
+	}
+	return false
+}
+
+// namesApart names a team's hamlets when two have the same name: as the
+// dashboard names them (schema.UnitNames: "Khóm 1 (Phường 4 cũ)"), from
+// the whole unit tree, which only such a team reads; a name still shared
+// (two hamlets under different communes, or the tree unreadable) gets its
+// code, as schema.UnitNames writes it. The laptop lists the hamlets and
+// reads a sheet's hamlet column by these names: two alike, a volunteer
+// could not tell which is which, and an import filed "Khóm 1" in either.
+func (s *Server) namesApart(ctx context.Context, hamlets []string, names map[string]string) map[string]string {
+	out := make(map[string]string, len(names))
+	for c, n := range names {
+		out[c] = n
+	}
+	if units, err := s.store.Units(ctx, "", ""); err == nil {
+		display := schema.UnitNames(units, "vi")
+		for _, h := range hamlets {
+			if d := display[h]; d != "" {
+				out[h] = d
+			}
+		}
+	}
+	count := map[string]int{}
+	for _, h := range hamlets {
+		count[strings.ToLower(strings.TrimSpace(out[h]))]++
+	}
+	for _, h := range hamlets {
+		if n := out[h]; n != "" && count[strings.ToLower(strings.TrimSpace(n))] > 1 {
+			out[h] = fmt.Sprintf("%s (mã %s)", n, h)
+		}
 	}
 	return out
 }
