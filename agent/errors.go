@@ -261,6 +261,40 @@ func (e *ScopeError) Message(lang string) string {
 		fmt.Sprintf("Hamlet %s is not one your team covers (%s, as of the last sync). Pick the right hamlet; if your team has just been given it, sync and try again; otherwise tell your team leader.", e.Hamlet, strings.Join(e.Scope, ", ")))
 }
 
+// AmbiguousHamletError: a sheet names a hamlet by a name that fits
+// several of the team's hamlets (after the 2025 merger a ward can hold
+// two "Khóm 1"), so the row is not filed in either.
+type AmbiguousHamletError struct {
+	Hamlet string   // as the sheet wrote it
+	Fits   []Hamlet // the scope's hamlets it fits, in scope order
+}
+
+func (e *AmbiguousHamletError) Error() string {
+	codes := make([]string, len(e.Fits))
+	for i, h := range e.Fits {
+		codes[i] = h.Code
+	}
+	return fmt.Sprintf("agent: hamlet name %q fits %d hamlets of this device's scope: %s", e.Hamlet, len(e.Fits), strings.Join(codes, ", "))
+}
+
+func (e *AmbiguousHamletError) Message(lang string) string {
+	fits := make([]string, len(e.Fits))
+	for i, h := range e.Fits {
+		fits[i] = h.Code
+		if h.Name != "" {
+			fits[i] = h.Name + " – " + h.Code
+		}
+	}
+	list := strings.Join(fits, "; ")
+	count := fmt.Sprintf("%d", len(e.Fits))
+	if len(e.Fits) == 2 {
+		count = "both"
+	}
+	return pick(lang,
+		fmt.Sprintf("Tên ấp/khóm %q trùng với %d ấp/khóm của tổ: %s. Hãy ghi mã ấp/khóm (hoặc tên đầy đủ như trên máy) của đúng ấp/khóm nơi hộ ở.", e.Hamlet, len(e.Fits), list),
+		fmt.Sprintf("The hamlet name %q fits %s of your team's hamlets: %s. Write the code (or the full name as this laptop lists it) of the hamlet the household is in.", e.Hamlet, count, list))
+}
+
 // ServerError is an error the server answered with (enroll, or a refused
 // WebSocket upgrade, or an ErrorMsg during a session).
 type ServerError struct {

@@ -435,7 +435,7 @@ type importPlan struct {
 	r        *Replica
 	t        *schema.Table
 	cols     []ImportColumn
-	hamlets  map[string]string // folded code or name -> code, the enrolled scope
+	hamlets  *hamletNames // the enrolled scope's hamlets, by what a sheet calls them
 	inScope  func(string) bool
 	hamlet   string // default hamlet code
 	defaults Fields
@@ -447,29 +447,27 @@ type importPlan struct {
 }
 
 func (r *Replica) newImportPlan(ctx context.Context, t *schema.Table, cols []ImportColumn, opts ImportOptions) (*importPlan, error) {
-	p := &importPlan{r: r, t: t, cols: cols, hamlets: map[string]string{}, today: r.today()}
+	p := &importPlan{r: r, t: t, cols: cols, today: r.today()}
 	e, err := r.Enrollment(ctx)
 	if err != nil {
 		return nil, err
 	}
 	scope := map[string]bool{}
+	var hamlets []Hamlet
 	if e != nil {
+		hamlets = e.Scope
 		for _, h := range e.Scope {
 			scope[h.Code] = true
-			p.hamlets[hamletKey(h.Code)] = h.Code
-			if h.Name != "" {
-				p.hamlets[hamletKey(h.Name)] = h.Code
-				p.hamlets[hamletKey(stripUnitPrefix(h.Name))] = h.Code
-			}
 		}
 	}
+	p.hamlets = newHamletNames(hamlets)
 	p.inScope = func(code string) bool { return len(scope) == 0 || scope[code] }
 	hasHamlet := slices.ContainsFunc(cols, func(c ImportColumn) bool { return c.Field == schema.ScopeField })
 	switch {
 	case opts.Hamlet != "":
-		code, ok := p.hamletCode(opts.Hamlet)
-		if !ok {
-			return nil, p.hamletError(opts.Hamlet)
+		code, err := p.hamletCode(opts.Hamlet)
+		if err != nil {
+			return nil, err
 		}
 		p.hamlet = code
 	case !hasHamlet && e != nil && len(e.Scope) == 1:
@@ -538,18 +536,87 @@ func stripUnitPrefix(name string) string {
 	return k
 }
 
-func (p *importPlan) hamletCode(s string) (string, bool) {
-	if code, ok := p.hamlets[hamletKey(s)]; ok {
-		return code, true
+// hamletNames find the enrolled scope's hamlets by what a sheet's cell
+// calls one: its code or its name, else its name without the unit's word
+// ("Tân Thành" for "Ấp Tân Thành") or without what the server added to
+// tell it from a hamlet of the same name ("Khóm 1" for "Khóm 1 (Phường
+// 9 cũ)", schema.UnitNames). Names are the volunteers' and the merger's:
+// after 2025 a team can cover two hamlets called "Khóm 1", and a name that
+// fits two hamlets names neither (AmbiguousHamletError).
+type hamletNames struct {
+	scope        []Hamlet
+	exact, loose map[string][]string // folded code or name -> the codes it fits
+}
+
+func newHamletNames(scope []Hamlet) *hamletNames {
+	n := &hamletNames{scope: scope, exact: map[string][]string{}, loose: map[string][]string{}}
+	add := func(m map[string][]string, k, code string) {
+		if !slices.Contains(m[k], code) {
+			m[k] = append(m[k], code)
+		}
 	}
-	if code, ok := p.hamlets[stripUnitPrefix(s)]; ok {
-		return code, true
+	for _, h := range scope {
+		add(n.exact, hamletKey(h.Code), h.Code)
+		if h.Name == "" {
+			continue
+		}
+		add(n.exact, hamletKey(h.Name), h.Code)
+		add(n.loose, stripUnitPrefix(h.Name), h.Code)
+		if base := withoutTellingApart(h.Name); base != h.Name {
+			add(n.loose, hamletKey(base), h.Code)
+			add(n.loose, stripUnitPrefix(base), h.Code)
+		}
+	}
+	return n
+}
+
+// withoutTellingApart is name without a last part in parentheses ("Khóm 1"
+// for "Khóm 1 (Phường 9 cũ)" or "Khóm 1 (mã 32002-01)"), name itself when
+// it has none.
+func withoutTellingApart(name string) string {
+	name = strings.TrimSpace(name)
+	if !strings.HasSuffix(name, ")") {
+		return name
+	}
+	depth := 0
+	for i := len(name) - 1; i > 0; i-- {
+		switch name[i] {
+		case ')':
+			depth++
+		case '(':
+			if depth--; depth == 0 {
+				if base := strings.TrimSpace(name[:i]); base != "" {
+					return base
+				}
+				return name
+			}
+		}
+	}
+	return name
+}
+
+func (p *importPlan) hamletCode(s string) (string, error) {
+	n := p.hamlets
+	k, stripped := hamletKey(s), stripUnitPrefix(s)
+	for _, codes := range [][]string{n.exact[k], n.exact[stripped], n.loose[k], n.loose[stripped]} {
+		switch {
+		case len(codes) == 1:
+			return codes[0], nil
+		case len(codes) > 1:
+			e := &AmbiguousHamletError{Hamlet: strings.TrimSpace(s)}
+			for _, h := range n.scope {
+				if slices.Contains(codes, h.Code) {
+					e.Fits = append(e.Fits, h)
+				}
+			}
+			return "", e
+		}
 	}
 	s = strings.TrimSpace(s)
-	if len(p.hamlets) == 0 { // not enrolled: codes only, checked by the schema
-		return s, true
+	if len(n.scope) == 0 { // not enrolled: codes only, checked by the schema
+		return s, nil
 	}
-	return "", false
+	return "", p.hamletError(s)
 }
 
 func (p *importPlan) hamletError(s string) error {
@@ -558,9 +625,9 @@ func (p *importPlan) hamletError(s string) error {
 
 func (p *importPlan) scopeCodes() []string {
 	var out []string
-	for _, c := range p.hamlets {
-		if !slices.Contains(out, c) {
-			out = append(out, c)
+	for _, h := range p.hamlets.scope {
+		if !slices.Contains(out, h.Code) {
+			out = append(out, h.Code)
 		}
 	}
 	slices.Sort(out)
@@ -673,9 +740,9 @@ func (p *importPlan) row(cells []string, line int) ([]fieldWrite, error) {
 			continue
 		}
 		if c.Field == schema.ScopeField {
-			code, ok := p.hamletCode(text)
-			if !ok {
-				return nil, &cellError{c.Header, p.hamletError(text)}
+			code, err := p.hamletCode(text)
+			if err != nil {
+				return nil, &cellError{c.Header, err}
 			}
 			fs[c.Field], hamletHeader = code, c.Header
 			continue
