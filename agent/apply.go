@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -515,13 +516,29 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	// conflict no one had (simulation seed 6812067). Its versions the
 	// server had taken before this session are noted as for a row carried
 	// out of a lost hamlet (carriedOut), until the next complete pull.
+	// Of its own, only those the server took before the clone's head
+	// (metaCloneOwnSeq): one it took after it, a correction made during
+	// the clone whose Ack a cut connection lost, is not behind (the pull
+	// brings every write over it in order), and noted, a teammate's
+	// write that truly competed with it was taken as written over it:
+	// the volunteer's correction lost, and no conflict on her laptop.
 	if len(held) > 0 {
 		listed, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(held))
 		if err != nil {
 			return 0, 0, err
 		}
 		if len(listed) > 0 {
-			if err := t.noteTaken(listed, pushedBefore); err != nil {
+			bound := pushedBefore
+			if s, err := t.r.meta(t.ctx, t.tx, metaCloneOwnSeq); err != nil {
+				return 0, 0, err
+			} else if s != "" {
+				n, err := strconv.ParseUint(s, 10, 64)
+				if err != nil {
+					return 0, 0, &FileError{Path: r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s: %w", metaCloneOwnSeq, err)}
+				}
+				bound = min(bound, n)
+			}
+			if err := t.noteTaken(listed, bound); err != nil {
 				return 0, 0, fmt.Errorf("note the versions of rows the clone keeps: %w", err)
 			}
 			if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(held)); err != nil {

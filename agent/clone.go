@@ -120,7 +120,17 @@ func (r *Replica) recloneDue(ctx context.Context, why string) error {
 	return &RecloneDueError{Why: why}
 }
 
-var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
+var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done", metaCloneOwnSeq}
+
+// metaCloneOwnSeq is the highest of this replica's changes the server had
+// acknowledged when the clone under way listed its rows (holdSynced: after
+// the push, before the snapshot's head): its own versions up to it are the
+// ones the snapshot's head may be several writes past, through writes of
+// others it never saw. One it wrote later reached the server after that
+// head, and the pull from the head brings every write over it in order
+// (applyAck). Absent: listed by an agent before it (Welcome.PushedSeq
+// stands in).
+const metaCloneOwnSeq = "clone_own_seq"
 
 func (t *txn) clearClone() error {
 	for _, k := range cloneKeys {
@@ -210,6 +220,13 @@ func (t *txn) holdSynced(keepRefused bool) error {
 		return fmt.Errorf("list the synced rows the clone replaces: %w", err)
 	}
 	if err := t.clearClone(); err != nil {
+		return err
+	}
+	acked, err := t.metaInt(metaAckedSeq)
+	if err != nil {
+		return err
+	}
+	if err := t.setMeta(metaCloneOwnSeq, acked); err != nil {
 		return err
 	}
 	// A back-fill under way (scope.go) is moot: the clone brings every

@@ -466,6 +466,9 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	for k, v := range map[string]any{
 		"replica_id": id.String(), "seq": next, "sent_seq": int64(start),
 		metaReclone: 1, metaForkToken: er.Token, metaFormerIDs: string(fj),
+		// A clone under way: nothing under the new id reached the server
+		// before its head (applyAck).
+		metaCloneOwnSeq: 0,
 	} {
 		if err := t.setMeta(k, v); err != nil {
 			return nil, err

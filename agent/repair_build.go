@@ -22,7 +22,7 @@ import (
 // clones again), and what buildRepaired sets itself.
 var metaSkipped = map[string]bool{
 	"replica_id": true, "seq": true, "cursor": true, "durable_sent": true, metaReclone: true,
-	"clone_head": true, "clone_table": true, "clone_row": true, "clone_total": true, "clone_done": true,
+	"clone_head": true, "clone_table": true, "clone_row": true, "clone_total": true, "clone_done": true, metaCloneOwnSeq: true,
 	"clone_indexes": true, metaBackfillScopes: true, metaBackfillCursor: true, metaBackfillHead: true, metaBackfillTable: true, metaBackfillRow: true, metaBackfillDone: true, metaBackfillPartial: true, "last_sync_error": true, metaTxnNo: true, metaWALBase: true, metaWALSalt: true, metaWALSaltTxn: true,
 	metaChecked: true, metaAckedSeq: true,
 }
