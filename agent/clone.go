@@ -229,6 +229,25 @@ func (t *txn) holdSynced(keepRefused bool) error {
 	if err := t.setMeta(metaCloneOwnSeq, acked); err != nil {
 		return err
 	}
+	// A synced row kept for its refused change (keepRefused) is not
+	// replaced: a chunk merges with it field by field, and leaves out a
+	// field's version that the pull from the head brings (§16.3). What it
+	// holds may be several writes behind: stored by a clone that had to
+	// start again, or pulled long ago. The pull then brought a
+	// teammate's write over a version this replica never saw, which met
+	// its version as a concurrent write: a conflict no one had. Its
+	// versions the server had taken are noted, as for a row an Ack takes
+	// off the list (applyAck), until the next complete pull (carriedOut).
+	// Rows this replica made that the server has not taken hold none.
+	kept, err := t.rowIDs(`SELECT id FROM row_state WHERE id NOT IN (SELECT row_id FROM clone_drop) ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		if err := t.noteTaken(kept, uint64(acked)); err != nil {
+			return fmt.Errorf("note the versions of rows the clone keeps: %w", err)
+		}
+	}
 	// A back-fill under way (scope.go) is moot: the clone brings every
 	// hamlet of the scope.
 	for _, k := range backfillKeys {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -219,4 +220,66 @@ func syncCutAfterChunks(t *testing.T, ts *servertest.TS, r *agent.Replica, tok s
 	require.Error(t, err)
 	servertest.WaitSessions(t, ts, 0)
 	require.True(t, stored(), "the clone stored its chunks up to %s", last)
+}
+
+// TestRestartedCloneKeptRefusedRowLeftOutFieldNoFalseConflict: a first
+// clone cut after its second chunk; the volunteer, whose clock runs days
+// ahead, writes a registration date of the second household that the
+// server refuses, and a teammate corrects that household's phone. The
+// team gains a hamlet: the next sync pushes (refused) and starts the
+// clone again, keeping the household for its refusal, with the phone the
+// first attempt stored (review 36). That clone is cut after its first
+// chunk, and the teammate corrects the phone again: the chunk that brings
+// the household leaves the phone out (the pull from the new head brings
+// it), and the pull brings the second correction, based on the first,
+// which the laptop never saw.
+func TestRestartedCloneKeptRefusedRowLeftOutFieldNoFalseConflict(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }
+	w, tw := realAgent(t, ts, ts.TeamA)
+	var ids []syncproto.RowID
+	for i := range 4 {
+		id, err := w.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ số " + itoa(i), "phone": "0901000001", "registered_on": day(-10)})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	realSync(t, w, ts, tw)
+	slices.SortFunc(ids, func(a, b syncproto.RowID) int { return bytes.Compare(a[:], b[:]) })
+	x := ids[1] // the second chunk's
+
+	var skew atomic.Int64 // the laptop's clock, once it jumps ahead
+	l, err := agent.OpenWith(ctx, filepath.Join(t.TempDir(), "l.db"), agent.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	tl, _, err := l.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy")
+	require.NoError(t, err)
+	syncCutAfterChunks(t, ts, l, tl, 2, x)
+	require.True(t, holdsRow(t, l, x), "the first attempt stored the household")
+
+	skew.Store(int64(5 * 24 * time.Hour))
+	require.NoError(t, l.EditHousehold(ctx, x, agent.Fields{"registered_on": day(3)}))
+	require.NoError(t, w.EditHousehold(ctx, x, agent.Fields{"phone": "0902000002"}))
+	realSync(t, w, ts, tw)
+	_, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, ts.OtherHamletA)
+	require.NoError(t, err)
+	syncCutAfterChunks(t, ts, l, tl, 1, ids[0]) // pushes (refused), starts the clone again
+	require.Contains(t, rejectedByField(t, l), "registered_on")
+	d, err := l.Show(ctx, "households", x.String())
+	require.NoError(t, err)
+	require.Equal(t, "0901000001", d.Fields["phone"], "the second attempt has not brought the household yet")
+
+	tick()
+	require.NoError(t, w.EditHousehold(ctx, x, agent.Fields{"phone": "0903000003"}))
+	realSync(t, w, ts, tw)
+	realSync(t, l, ts, tl)
+
+	d, err = l.Show(ctx, "households", x.String())
+	require.NoError(t, err)
+	require.Equal(t, "0903000003", d.Fields["phone"])
+	cf, err := l.Conflicts(ctx, true)
+	require.NoError(t, err)
+	for _, c := range cf {
+		require.NotEqual(t, "phone", c.Field, "the laptop lists a conflict on the phone no one wrote against: %v lost to %v", c.Loser.Value, c.Winner.Value)
+	}
 }

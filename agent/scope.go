@@ -977,8 +977,9 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 // while the server's may be several writes ahead through writes it never
 // saw: the rescope which dropped a hamlet found them on the rows kept only
 // because its own move had carried them out of that hamlet (noteCarried),
-// and a clone's Ack on the rows it took off clone_drop (applyAck); the
-// first complete pull after it forgets them (afterPull).
+// a clone's Ack on the rows it took off clone_drop (applyAck), and a
+// clone's listing on the synced rows it keeps for their refused changes
+// (holdSynced); the first complete pull after it forgets them (afterPull).
 const metaCarried = "carried_rows"
 
 // noteCarried notes the current versions of the households this replica
@@ -1035,16 +1036,19 @@ func (t *txn) noteCarried(lost []string, pushedBefore uint64) error {
 }
 
 // noteTaken adds to metaCarried the current versions of rows that the
-// server had taken before this session: pulled, or this replica's own up
-// to pushedBefore (Welcome.PushedSeq) and not refused or awaiting a
-// result. Their fields may be several writes behind the server's, through
-// writes this replica never saw, and the next complete pull brings those
-// later writes (carriedOut).
+// server had taken before what is pulled next: pulled, or this replica's
+// own up to pushedBefore (Welcome.PushedSeq; for a clone, what the server
+// had acknowledged when it listed its rows, metaCloneOwnSeq) and not
+// refused or awaiting a result. Their fields may be several writes behind
+// the server's, through writes this replica never saw, and the next
+// complete pull brings those later writes (carriedOut). Nothing new to
+// note writes nothing.
 func (t *txn) noteTaken(rows []syncproto.RowID, pushedBefore uint64) error {
 	noted, err := t.r.carriedVersions(t.ctx, t.tx)
 	if err != nil {
 		return err
 	}
+	added := false
 	for i := 0; i < len(rows); i += saveChunk {
 		part := rows[i:min(i+saveChunk, len(rows))]
 		got, err := t.getMany(part)
@@ -1064,9 +1068,14 @@ func (t *txn) noteTaken(rows []syncproto.RowID, pushedBefore uint64) error {
 				if v.Dot.Replica == t.r.id && (v.Dot.Seq > pushedBefore || waiting.holds(v.Dot.Seq)) {
 					continue // the server judges it in this session, or refused it
 				}
-				noted[carriedKey(id, f)] = dotText(v.Dot)
+				if k, d := carriedKey(id, f), dotText(v.Dot); noted[k] != d {
+					noted[k], added = d, true
+				}
 			}
 		}
+	}
+	if !added {
+		return nil
 	}
 	b, err := json.Marshal(noted)
 	if err != nil {
@@ -1132,7 +1141,7 @@ func (t *txn) ownIDs() ([]syncproto.ReplicaID, error) {
 // carriedOut says whether a pulled write that would win against a row's
 // current version cur as a concurrent one only overwrites a version noted
 // at the loss of a hamlet the row was carried out of (noteCarried), or
-// when a clone kept the row (applyAck): one the server had taken,
+// when a clone kept the row (applyAck, holdSynced): one the server had taken,
 // possibly several writes behind what it sends. The
 // write is based on one this replica never saw; taken for a concurrent
 // write, the old version was listed as a conflict no one had (issue 17,
