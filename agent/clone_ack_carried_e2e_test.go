@@ -22,7 +22,8 @@ import (
 // pull from the head brings it, after its history, §16.3). The pull brings
 // the teammate's second phone, written over the first, which the laptop
 // never saw: her phone of long ago did not compete with it, and no
-// conflict is recorded (simulation seed 6812067, default mix).
+// conflict is recorded (simulation seed 6812067, default mix, where it
+// was a first clone cut and resumed: the same listing and the same Ack).
 func TestRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
 	ctx := context.Background()
 	ts := servertest.Start(t)

@@ -915,12 +915,16 @@ func TestFoundDefects(t *testing.T) {
 		// [32002-01 32002-02]): lacks 47af4036" (agent/apply.go applyAck:
 		// a row the server takes a change of is no longer listed).
 		{"a row sent again during a cut re-clone", Config{Seed: 9576925, Wide: true, Fixes: true, Truncate: true}},
-		// A household the laptop wrote long ago, kept by a resumed
-		// re-clone because the server took a correction of it meanwhile
-		// (9576925's fix): the chunks left out the teammate's phone, which
-		// the pull brought over a phone the laptop never saw, and the
-		// laptop's phone of long ago was listed as lost: "L3's conflict
-		// log holds a write that did not compete" (agent/apply.go
+		// A household the laptop added and pushed before its first pull
+		// was cut, kept by the first clone its next syncs ran (cut after
+		// its first chunk, resumed) because the server took corrections
+		// of its head meanwhile (9576925's fix): a teammate had corrected
+		// the phone before the clone's head and again after, the chunk
+		// left the phone out, and the pull brought the second correction
+		// over a phone the laptop never saw; the laptop's own phone was
+		// listed as lost: "L3's conflict log holds a write that did not
+		// compete: households c49b1745.phone: 8571889c@3 lost to
+		// 5ad8d962@25, which was written over it" (agent/apply.go
 		// applyAck notes the kept row's versions, carriedOut).
 		{"a row a resumed re-clone keeps by its Ack", Config{Seed: 6812067, Wide: true, Silent: true}},
 		// A new household refused whole (its laptop's clock a year ahead),
