@@ -74,7 +74,7 @@ func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent uint64) (
 		// The pull brought the server's versions of the rows carried out
 		// of a lost hamlet: a conflict there is a real one from now on
 		// (carriedOut).
-		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaCarried); err != nil {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ? OR key > ? AND key < ?`, metaCarried, carriedPartsFrom, carriedPartsTo); err != nil {
 			return fmt.Errorf("forget the carried rows: %w", err)
 		}
 		return nil

@@ -1041,14 +1041,16 @@ func (t *txn) noteCarried(lost []string, pushedBefore uint64) error {
 // had acknowledged when it listed its rows, metaCloneOwnSeq) and not
 // refused or awaiting a result. Their fields may be several writes behind
 // the server's, through writes this replica never saw, and the next
-// complete pull brings those later writes (carriedOut). Nothing new to
-// note writes nothing.
+// complete pull brings those later writes (carriedOut). Nothing to note
+// writes nothing.
+//
+// They go in a part of their own (metaCarried/N, after the parts before):
+// a clone's Acks note the rows they take off its list, one batch each,
+// and rewriting every version noted so far at each of them grew as the
+// square of a push's rows (20,000 households corrected during a cut
+// re-clone: its push took 10.5 s, 2.1 s without the notes).
 func (t *txn) noteTaken(rows []syncproto.RowID, pushedBefore uint64) error {
-	noted, err := t.r.carriedVersions(t.ctx, t.tx)
-	if err != nil {
-		return err
-	}
-	added := false
+	noted := map[string]string{}
 	for i := 0; i < len(rows); i += saveChunk {
 		part := rows[i:min(i+saveChunk, len(rows))]
 		got, err := t.getMany(part)
@@ -1068,37 +1070,57 @@ func (t *txn) noteTaken(rows []syncproto.RowID, pushedBefore uint64) error {
 				if v.Dot.Replica == t.r.id && (v.Dot.Seq > pushedBefore || waiting.holds(v.Dot.Seq)) {
 					continue // the server judges it in this session, or refused it
 				}
-				if k, d := carriedKey(id, f), dotText(v.Dot); noted[k] != d {
-					noted[k], added = d, true
-				}
+				noted[carriedKey(id, f)] = dotText(v.Dot)
 			}
 		}
 	}
-	if !added {
+	if len(noted) == 0 {
 		return nil
 	}
 	b, err := json.Marshal(noted)
 	if err != nil {
 		return err
 	}
-	return t.setMeta(metaCarried, string(b))
+	var parts int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM agent_meta WHERE key > ? AND key < ?`, carriedPartsFrom, carriedPartsTo).Scan(&parts); err != nil {
+		return err
+	}
+	return t.setMeta(fmt.Sprintf("%s%09d", carriedPartsFrom, parts), string(b))
 }
+
+// The parts of metaCarried after its first (noteTaken) are the keys
+// between these two, in the order written.
+const (
+	carriedPartsFrom = metaCarried + "/"
+	carriedPartsTo   = metaCarried + "0" // '0' follows '/'
+)
 
 func carriedKey(id syncproto.RowID, field string) string { return id.String() + "/" + field }
 
 func dotText(d syncproto.Dot) string { return d.Replica.String() + "/" + strconv.FormatUint(d.Seq, 10) }
 
-// carriedVersions reads metaCarried (empty: none noted).
+// carriedVersions reads metaCarried, as an agent before its parts wrote
+// it and each part after, a later note of a field over an earlier one
+// (empty: none noted).
 func (r *Replica) carriedVersions(ctx context.Context, q querier) (map[string]string, error) {
 	out := map[string]string{}
-	s, err := r.meta(ctx, q, metaCarried)
-	if err != nil || s == "" {
-		return out, err
+	rows, err := q.QueryContext(ctx, `SELECT value FROM agent_meta WHERE key = ? OR key > ? AND key < ? ORDER BY key`, metaCarried, carriedPartsFrom, carriedPartsTo)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		return nil, &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		part := map[string]string{}
+		if err := json.Unmarshal([]byte(s), &part); err != nil {
+			return nil, &FileError{Path: r.path, Kind: ErrCorrupt, Err: fmt.Errorf("%s: %w", metaCarried, err)}
+		}
+		maps.Copy(out, part)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // movedOutOf says whether one of this replica's writes of a row's
