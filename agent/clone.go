@@ -167,20 +167,22 @@ const cloneDropMigration = `CREATE TABLE IF NOT EXISTS clone_drop (row_id TEXT P
 // first sync cut during the clone left her laptop without any of the
 // records she had just sent (TestSlowLinkFirstSyncCutKeepsOwnRecords), and
 // a re-clone showed nothing until it ended.
-func (r *Replica) holdSynced(ctx context.Context, keepRefused bool) error {
+func (r *Replica) holdSynced(ctx context.Context, keepRefused bool, pushed uint64) error {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.rollback()
-	if err := t.holdSynced(keepRefused); err != nil {
+	if err := t.holdSynced(keepRefused, pushed); err != nil {
 		return err
 	}
 	return t.commit()
 }
 
-// holdSynced is Replica.holdSynced in t.
-func (t *txn) holdSynced(keepRefused bool) error {
+// holdSynced is Replica.holdSynced in t. pushed is the session's
+// Welcome.PushedSeq: what the server held of this replica's changes before
+// its push.
+func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 	states := fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked)
 	if keepRefused {
 		states += `, ` + fmt.Sprint(outboxRejected)
@@ -222,10 +224,18 @@ func (t *txn) holdSynced(keepRefused bool) error {
 	if err := t.clearClone(); err != nil {
 		return err
 	}
+	// What the server held of this replica's changes: the Acks it had
+	// (metaAckedSeq), or its Welcome's PushedSeq, whichever is higher. A
+	// repaired replica keeps its id but not metaAckedSeq, and an agent
+	// before it never kept one: with that alone, the Acks of a clone they
+	// list noted none of their own versions, pushed long before its head,
+	// and the teammate's write the pull brings over a version never seen
+	// here met one of them as a concurrent write, a conflict no one had.
 	acked, err := t.metaInt(metaAckedSeq)
 	if err != nil {
 		return err
 	}
+	acked = max(acked, int64(pushed))
 	if err := t.setMeta(metaCloneOwnSeq, acked); err != nil {
 		return err
 	}
@@ -439,7 +449,7 @@ func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, e
 		if err != nil {
 			return false, err
 		}
-		if err := s.r.holdSynced(ctx, keep != 0); err != nil {
+		if err := s.r.holdSynced(ctx, keep != 0, s.wel.PushedSeq); err != nil {
 			return false, err
 		}
 		if err := setMeta(ctx, s.r.writer(), metaReclone, int64(0)); err != nil {
@@ -463,7 +473,7 @@ func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, e
 	// drops the others (holdSynced). Until then she keeps her records,
 	// should the connection drop mid-clone and she return to the field.
 	// Rows with a refused change stay for their volunteer to fix.
-	if err := s.r.holdSynced(ctx, true); err != nil {
+	if err := s.r.holdSynced(ctx, true, s.wel.PushedSeq); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -518,7 +528,7 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 			// end dropping what it does not bring (holdSynced; pending
 			// changes were pushed first; rows with a refused change stay
 			// for their volunteer to fix).
-			if err := s.r.holdSynced(ctx, true); err != nil {
+			if err := s.r.holdSynced(ctx, true, s.wel.PushedSeq); err != nil {
 				return err
 			}
 			s.cursor = 0
@@ -531,7 +541,7 @@ func (s *syncRun) clone(ctx context.Context) (err error) {
 		// a version this replica never saw: a conflict no one else has.
 		// The new snapshot replaces them, or the clone's end drops them
 		// (holdSynced).
-		if err := s.r.holdSynced(ctx, true); err != nil {
+		if err := s.r.holdSynced(ctx, true, s.wel.PushedSeq); err != nil {
 			return err
 		}
 		return s.cloneFrom(ctx, cloneState{})

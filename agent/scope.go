@@ -314,7 +314,7 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 			return ch, err
 		}
 		if head != 0 {
-			err = t.holdSynced(true)
+			err = t.holdSynced(true, pushedBefore)
 		} else {
 			err = t.clearClone()
 		}

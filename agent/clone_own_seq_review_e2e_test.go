@@ -1,0 +1,93 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// TestRepairedRecloneRowAckedMidCloneNoFalseConflict: as
+// TestRecloneRowAckedMidCloneNoFalseConflict, but the re-clone is the one
+// a repaired replica runs. Repair keeps the replica id and the rows but
+// not acked_seq, so the listing's clone_own_seq is 0 and the Ack notes
+// none of the laptop's own versions, though the server took them long
+// before the clone's head: her phone of long ago meets the teammate's
+// second phone as a concurrent write.
+func TestRepairedRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	home := ts.HamletsA[0]
+	path := filepath.Join(t.TempDir(), "a.db")
+	opts := agent.Options{}
+	a, err := agent.OpenWith(ctx, path, opts)
+	require.NoError(t, err)
+	ta, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+	require.NoError(t, err)
+	var ids []syncproto.RowID
+	for _, name := range []string{"Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn"} {
+		id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": name, "phone": "0901000001"})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	realSync(t, a, ts, ta)
+	x := ids[0]
+	for _, id := range ids[1:] {
+		if bytes.Compare(id[:], x[:]) > 0 {
+			x = id
+		}
+	}
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0902000002"}))
+	realSync(t, b, ts, tb)
+
+	require.NoError(t, a.Close())
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+	rr, err := agent.Repair(ctx, path, opts)
+	require.NoError(t, err)
+	require.False(t, rr.Lost(), "%+v", rr)
+	require.False(t, rr.NewReplicaID)
+	a, err = agent.OpenWith(ctx, path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err = a.Sync(cctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
+		if p.Phase == "clone" && p.Done > 0 {
+			cancel()
+		}
+	}})
+	require.Error(t, err)
+	servertest.WaitSessions(t, ts, 0)
+	var clone int64
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM agent_meta WHERE key = 'clone_head'), 0)`).Scan(&clone))
+	require.NotZero(t, clone, "the re-clone was cut between chunks")
+
+	tick()
+	require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0903000003"}))
+	realSync(t, b, ts, tb)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, x, agent.Fields{"head_name": "Đỗ Văn Năm"}))
+	realSync(t, a, ts, ta)
+
+	cf, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Empty(t, cf, "the laptop's phone of long ago did not compete with the teammate's corrections")
+	c, tc := realAgent(t, ts, ts.TeamA)
+	realSync(t, c, ts, tc)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	got, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
+}
