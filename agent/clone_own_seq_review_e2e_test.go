@@ -91,3 +91,76 @@ func TestRepairedRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
 }
+
+// TestRecloneAckedRowOwnCorrectionCompetedIsAConflict: the volunteer
+// corrects a household's phone and syncs; a teammate who never pulled
+// her correction writes another phone over the first, offline. The
+// laptop is told to clone again, cut between chunks; the teammate syncs
+// (after the clone's head: the server lists the conflict, the later phone
+// winning), and the volunteer corrects the household's head, which the
+// server acknowledges during the cut clone and so notes the row's
+// versions, her phone among them. The pull after the clone brings the
+// teammate's phone, written over the first phone: a version this laptop
+// saw and replaced itself, so the teammate's write truly competed with
+// her correction, and her laptop lists the conflict too.
+func TestRecloneAckedRowOwnCorrectionCompetedIsAConflict(t *testing.T) {
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	home := ts.HamletsA[0]
+	a, ta := realAgent(t, ts, ts.TeamA)
+	var ids []syncproto.RowID
+	for _, name := range []string{"Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn"} {
+		id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": name, "phone": "0901000001"})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	realSync(t, a, ts, ta)
+	x := ids[0]
+	for _, id := range ids[1:] {
+		if bytes.Compare(id[:], x[:]) > 0 {
+			x = id
+		}
+	}
+	b, tb := realAgent(t, ts, ts.TeamA)
+	realSync(t, b, ts, tb)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, x, agent.Fields{"phone": "0902000002"}))
+	realSync(t, a, ts, ta)
+	tick()
+	require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0903000003"}))
+
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	setFloor(t, ts, head, ts.HamletsA...)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	_, err = a.Sync(cctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
+		if p.Phase == "clone" && p.Done > 0 {
+			cancel()
+		}
+	}})
+	require.Error(t, err)
+	servertest.WaitSessions(t, ts, 0)
+	var clone int64
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM agent_meta WHERE key = 'clone_head'), 0)`).Scan(&clone))
+	require.NotZero(t, clone, "the re-clone was cut between chunks")
+
+	realSync(t, b, ts, tb)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, x, agent.Fields{"head_name": "Đỗ Văn Năm"}))
+	realSync(t, a, ts, ta)
+
+	cb, err := b.Conflicts(ctx, true)
+	require.NoError(t, err)
+	t.Logf("teammate's conflicts: %v", cb)
+	cf, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Len(t, cf, 1, "her correction 0902000002 lost to the teammate's 0903000003, written over 0901000001")
+	c, tc := realAgent(t, ts, ts.TeamA)
+	realSync(t, c, ts, tc)
+	want, err := c.Snapshot(ctx)
+	require.NoError(t, err)
+	got, err := a.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
+}

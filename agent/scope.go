@@ -1180,5 +1180,13 @@ func (g *pullTxn) carriedOut(st *rowState, c *syncproto.Change, cur *syncproto.V
 			return false, err
 		}
 	}
-	return len(g.carried) > 0 && g.carried[carriedKey(st.id, c.Field)] == dotText(cur.Dot), nil
+	if len(g.carried) == 0 || g.carried[carriedKey(st.id, c.Field)] != dotText(cur.Dot) {
+		return false, nil
+	}
+	// Written over a version this replica held and replaced itself on the
+	// way to cur (her own correction over it, or a pulled one): the
+	// writer never saw cur, and cur is not behind the write but beside
+	// it. A real conflict, as the server and the teammate record it (the
+	// known limit of §15 needs a base this replica never saw).
+	return st.overwritten(c.Field, c.Base) == nil, nil
 }
