@@ -93,6 +93,10 @@ type ScopeChange struct {
 	// it was told. Filled names those it still covers; FilledTotal is 0,
 	// what the back-fill brought being counted for them all.
 	FilledPart bool `json:"filled_part,omitempty"`
+	// LostPart: the team gained again some of the hamlets it lost before
+	// the loss was told (metaLostUntold). Lost names those it still does
+	// not cover; Dropped is 0, the rows dropped being counted for them all.
+	LostPart bool `json:"lost_part,omitempty"`
 }
 
 func (c ScopeChange) empty() bool { return len(c.Gained) == 0 && len(c.Lost) == 0 && c.Backfilled == 0 }
@@ -272,9 +276,15 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	if len(ch.Gained) == 0 && len(ch.Lost) == 0 {
 		return ch, t.commit()
 	}
+	if err := t.forgetLost(ch.Gained); err != nil {
+		return ch, fmt.Errorf("forget the loss not told yet of the hamlets gained again: %w", err)
+	}
 	if len(ch.Lost) > 0 {
 		if ch.Dropped, ch.KeptEdits, err = t.dropHamlets(ch.Lost, scope); err != nil {
 			return ch, err
+		}
+		if err := t.noteLost(ch.Lost, ch.Dropped); err != nil {
+			return ch, fmt.Errorf("note the lost hamlets to tell: %w", err)
 		}
 		if err := t.noteCarried(ch.Lost, pushedBefore); err != nil {
 			return ch, fmt.Errorf("note the households moved out of the lost hamlets: %w", err)
@@ -415,12 +425,26 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 		return 0, 0, err
 	}
 	n, _ := res.RowsAffected()
-	hargs := args[:len(hamlets)]
-	var k int
-	if err := t.tx.QueryRowContext(t.ctx, `SELECT (SELECT count(*) FROM outbox WHERE scope IN `+in+`) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE scope IN `+in+`)`, append(slices.Clone(hargs), hargs...)...).Scan(&k); err != nil {
+	k, err := t.r.keptIn(t.ctx, t.tx, hamlets)
+	if err != nil {
 		return 0, 0, err
 	}
 	return int(n), k, nil
+}
+
+// keptIn counts the outbox entries of hamlets: this replica's edits there
+// still pending, or refused and listed in 'rejected' (ScopeChange.KeptEdits).
+func (r *Replica) keptIn(ctx context.Context, q querier, hamlets []string) (int, error) {
+	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
+	args := make([]any, 0, 2*len(hamlets))
+	for range 2 {
+		for _, h := range hamlets {
+			args = append(args, h)
+		}
+	}
+	var k int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM outbox WHERE scope IN `+in+`) + (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE scope IN `+in+`)`, args...).Scan(&k)
+	return k, err
 }
 
 // heldInScope lists the households of hamlets (about to be dropped) that
@@ -970,6 +994,106 @@ func (s *syncRun) tellFilled(ctx context.Context) error {
 	// Forgotten once the summary reaches the volunteer (recordSync), not
 	// here: a sync that fails after this prints its error alone.
 	s.sum.told = append(s.sum.told, toldNote{metaFillUntold, raw})
+	return nil
+}
+
+// metaLostUntold holds the hamlets the team lost (untoldLoss), whose rows
+// a rescope dropped, until a session that ends well tells them (tellLost):
+// the rows leave the laptop in the rescope's transaction, and a session cut
+// after it (the pull after, on a link that drops) returned its summary
+// with its error, which no one prints; the next sync, which found the
+// scope already held, said nothing of the households gone from the
+// laptop. Hamlets lost before an earlier loss is told join it (noteLost);
+// a hamlet gained again before the tell leaves it (forgetLost): the team
+// covers it.
+const metaLostUntold = "scope_lost_untold"
+
+type untoldLoss struct {
+	Hamlets []string `json:"hamlets"`
+	Dropped int      `json:"dropped"`
+	// Partial: some of its hamlets were gained again since; Dropped
+	// counts their rows too, so it is not told.
+	Partial bool `json:"partial,omitempty"`
+}
+
+func (t *txn) untoldLoss() (untoldLoss, error) {
+	var l untoldLoss
+	raw, err := t.r.meta(t.ctx, t.tx, metaLostUntold)
+	if err != nil || raw == "" {
+		return l, err
+	}
+	if err := json.Unmarshal([]byte(raw), &l); err != nil {
+		return untoldLoss{}, nil // unreadable: nothing to tell, as none
+	}
+	return l, nil
+}
+
+func (t *txn) setUntoldLoss(l untoldLoss) error {
+	if len(l.Hamlets) == 0 {
+		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaLostUntold)
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	return t.setMeta(metaLostUntold, string(b))
+}
+
+// noteLost notes hamlets lost, whose dropped rows the rescope removed, to
+// be told (tellLost), with any lost before and not told yet; in the
+// transaction that drops them, so no loss goes untold.
+func (t *txn) noteLost(hamlets []string, dropped int) error {
+	l, err := t.untoldLoss()
+	if err != nil {
+		return err
+	}
+	l.Hamlets = slices.Compact(sortedCopy(append(l.Hamlets, hamlets...)))
+	l.Dropped += dropped
+	return t.setUntoldLoss(l)
+}
+
+// forgetLost takes the hamlets gained out of the losses not told yet.
+func (t *txn) forgetLost(gained []string) error {
+	if len(gained) == 0 {
+		return nil
+	}
+	l, err := t.untoldLoss()
+	if err != nil || len(l.Hamlets) == 0 {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(l.Hamlets), func(h string) bool { return slices.Contains(gained, h) })
+	if len(kept) == len(l.Hamlets) {
+		return nil
+	}
+	l.Hamlets, l.Partial = kept, true
+	return t.setUntoldLoss(l)
+}
+
+// tellLost is a session's phase: the hamlets lost in this session or in
+// ones cut since go into the summary (ScopeChange.Lost), with the rows
+// dropped and the edits there kept now. The note is forgotten once the
+// summary reaches the volunteer (SyncSummary.told).
+func (s *syncRun) tellLost(ctx context.Context) error {
+	raw, err := s.r.meta(ctx, s.r.db, metaLostUntold)
+	if err != nil || raw == "" {
+		return err
+	}
+	var l untoldLoss
+	if json.Unmarshal([]byte(raw), &l) == nil && len(l.Hamlets) > 0 {
+		kept, err := s.r.keptIn(ctx, s.r.db, l.Hamlets)
+		if err != nil {
+			return fmt.Errorf("count the edits kept of the hamlets lost: %w", err)
+		}
+		if s.sum.ScopeChange == nil {
+			s.sum.ScopeChange = &ScopeChange{}
+		}
+		ch := s.sum.ScopeChange
+		ch.Lost, ch.Dropped, ch.KeptEdits, ch.LostPart = l.Hamlets, l.Dropped, kept, l.Partial
+		if l.Partial {
+			ch.Dropped = 0
+		}
+	}
+	s.sum.told = append(s.sum.told, toldNote{metaLostUntold, raw})
 	return nil
 }
 

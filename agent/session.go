@@ -43,6 +43,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		s.pullIfDue,        // the log after the cursor; skipped when there is nothing to pull or report
 		s.pushHidden,       // the conflicts the pull found under local deletes; skipped when none
 		s.tellFilled,       // a back-fill ended here or in a session cut since; nothing otherwise
+		s.tellLost,         // hamlets lost here or in a session cut since; nothing otherwise
 		s.tellCloned,       // a clone ended here or in a session cut since; nothing otherwise
 	} {
 		if err := phase(ctx); err != nil {

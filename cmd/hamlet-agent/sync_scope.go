@@ -39,9 +39,17 @@ func (e *env) scopeSummary(sc *agent.ScopeChange) {
 // scopeLost tells the hamlets the team no longer covers (scopeSummary).
 func (e *env) scopeLost(sc *agent.ScopeChange) {
 	if len(sc.Lost) > 0 {
-		fmt.Fprintf(e.stdout, e.tr("Tổ không còn phụ trách ấp/khóm %s: đã xóa %s bản ghi của ấp/khóm này khỏi máy.\n",
-			"Your team no longer covers hamlet(s) %s: removed %s of their records from this laptop.\n"),
-			strings.Join(sc.Lost, ", "), i18n.Int(int64(sc.Dropped), e.lang))
+		if sc.LostPart {
+			// The team got some of the hamlets lost with them back since:
+			// the rows dropped count theirs too, so no count is told.
+			fmt.Fprintf(e.stdout, e.tr("Tổ không còn phụ trách ấp/khóm %s: bản ghi của ấp/khóm này đã được xóa khỏi máy (máy chủ vẫn giữ, không mất gì).\n",
+				"Your team no longer covers hamlet(s) %s: their records were removed from this laptop (the server keeps them: nothing is lost).\n"),
+				strings.Join(sc.Lost, ", "))
+		} else {
+			fmt.Fprintf(e.stdout, e.tr("Tổ không còn phụ trách ấp/khóm %s: đã xóa %s bản ghi của ấp/khóm này khỏi máy (máy chủ vẫn giữ, không mất gì).\n",
+				"Your team no longer covers hamlet(s) %s: removed %s of their records from this laptop (the server keeps them: nothing is lost).\n"),
+				strings.Join(sc.Lost, ", "), i18n.Int(int64(sc.Dropped), e.lang))
+		}
 		if sc.KeptEdits > 0 {
 			fmt.Fprintf(e.stdout, e.tr("%s thay đổi của bạn ở ấp/khóm đó vẫn được giữ: xem hamlet-agent rejected.\n",
 				"%s of your changes there are kept: see hamlet-agent rejected.\n"), i18n.Int(int64(sc.KeptEdits), e.lang))
