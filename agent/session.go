@@ -311,7 +311,7 @@ func (s *syncRun) pushHidden(ctx context.Context) error {
 // or ctx ends (nil when ctx ended).
 func (s *syncRun) idle(ctx context.Context) error {
 	r, opts, sum := s.r, s.opts, s.sum
-	r.recordSync(ctx, nil, sum.told) // told just below (OnSync)
+	r.recordSync(ctx, nil, opts.told(*sum)) // told just below (OnSync)
 	s.measure()
 	if opts.OnSync != nil {
 		opts.OnSync(*sum, nil)
@@ -464,6 +464,7 @@ func diff(a, b SyncSummary) SyncSummary {
 	if a.Fork == b.Fork {
 		a.Fork = nil
 	}
+	a.told = nil // the notes, too, went with the first summary
 	return a
 }
 

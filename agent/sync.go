@@ -67,6 +67,13 @@ type SyncOptions struct {
 	// Sched, when set, runs the session as a task of a deterministic
 	// simulation (sched.go). nil in production.
 	Sched Scheduler
+	// ForgetsTold: the caller forgets the notes a summary tells (an
+	// earlier sync's back-fill, clone or hamlets lost: SyncSummary.told)
+	// by Replica.Told, once it has shown the summary. Unset, a sync that
+	// ends well forgets them itself before its summary is shown: a
+	// process killed in between (the laptop's lid, the window closed, a
+	// roster fetch on a stalled link) left them told to no one.
+	ForgetsTold bool
 }
 
 func (o *SyncOptions) defaults() {
@@ -272,13 +279,57 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	total.Duration = opts.ioNow().Sub(start)
 	tellKept(err, total)
-	r.recordSync(ctx, err, total.told)
+	r.recordSync(ctx, err, opts.told(total))
 	return total, r.explainRevoked(ctx, server, err) // revoked.go
+}
+
+// told is what recordSync forgets of what s told: nothing when the caller
+// does it (ForgetsTold).
+func (o *SyncOptions) told(s SyncSummary) []toldNote {
+	if o.ForgetsTold {
+		return nil
+	}
+	return s.told
+}
+
+// Told forgets the notes s told (SyncSummary.told), each only if no other
+// process wrote it again since it was read: for a caller that set
+// SyncOptions.ForgetsTold, once s has reached the volunteer. keep: what s
+// tells that she must see (noticeOf) is kept, in the same transaction,
+// among the notices an interface shows until she has read them (Notices):
+// the app, whose pages may be opened long after the sync.
+func (r *Replica) Told(ctx context.Context, s SyncSummary, keep bool) error {
+	n := noticeOf(s)
+	if len(s.told) == 0 && (!keep || n == nil) {
+		return nil
+	}
+	// Even when ctx ended meanwhile (Ctrl+C just after the summary was
+	// shown): the next sync would tell it again.
+	return r.inCounted(context.WithoutCancel(ctx), func(t *txn) error {
+		if err := t.forgetTold(s.told); err != nil {
+			return err
+		}
+		if keep && n != nil {
+			return t.keepNotice(*n, r.now())
+		}
+		return nil
+	})
+}
+
+// forgetTold deletes the notes told, each only if unchanged since read.
+func (t *txn) forgetTold(told []toldNote) error {
+	for _, n := range told {
+		if err := t.exec(`DELETE FROM agent_meta WHERE key = ? AND value = ?`, n.key, n.value); err != nil {
+			return fmt.Errorf("forget what the sync told: %w", err)
+		}
+	}
+	return nil
 }
 
 // recordSync notes how the sync ended; one that ended well forgets, in
 // the same transaction, the notes its summary told (SyncSummary.told),
-// each only if no other process wrote it again since it was read.
+// each only if no other process wrote it again since it was read; told
+// is nil when the caller forgets them once shown (ForgetsTold, Told).
 func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
 	if IsStoreError(err) {
 		return // a damaged file takes no write; a full disk takes none either
@@ -292,10 +343,8 @@ func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
 			if err := t.setMeta("last_sync", r.now().UnixMilli()); err != nil {
 				return err
 			}
-			for _, n := range told {
-				if err := t.exec(`DELETE FROM agent_meta WHERE key = ? AND value = ?`, n.key, n.value); err != nil {
-					return fmt.Errorf("forget what the sync told: %w", err)
-				}
+			if err := t.forgetTold(told); err != nil {
+				return err
 			}
 			return t.setMeta("last_sync_error", "")
 		})

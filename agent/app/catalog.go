@@ -155,6 +155,27 @@ var catalog = sync.OnceValue(func() map[string]i18n.Text {
 			EN: "Dropped the refused household and removed it and its %s records from this laptop."},
 		"done_restored": {VI: "Đã khôi phục giá trị bị ghi đè; sẽ gửi lên máy chủ ngay.", EN: "Restored the overwritten value; it is being sent."},
 		"done_kicked":   {VI: "Đang đồng bộ…", EN: "Syncing…"},
+		"done_read":     {VI: "Đã đánh dấu là đã đọc.", EN: "Marked as read."},
+
+		// News of the syncs (agent.Notice), shown until read.
+		"notices_title": {VI: "Tin từ các lần đồng bộ", EN: "News from the syncs"},
+		"notices_intro": {VI: "Những thay đổi mà các lần đồng bộ đã làm với dữ liệu trên máy này. Đọc xong, bấm “Đã đọc”.",
+			EN: "What the syncs changed in the data on this laptop. Once read, press “Mark as read”."},
+		"notices_read": {VI: "Đã đọc", EN: "Mark as read"},
+		"notice_gained": {VI: "Tổ được giao thêm ấp/khóm %s: đã tải %s thay đổi của ấp/khóm này về máy.",
+			EN: "Your team gained hamlet(s) %s: fetched %s changes of them to this laptop."},
+		"notice_gained_part": {VI: "Tổ được giao thêm ấp/khóm %s: dữ liệu của ấp/khóm này đã được tải về máy.",
+			EN: "Your team gained hamlet(s) %s: their data is now on this laptop."},
+		"notice_lost": {VI: "Tổ không còn phụ trách ấp/khóm %s: đã xóa %s bản ghi của ấp/khóm này khỏi máy (máy chủ vẫn giữ, không mất gì).",
+			EN: "Your team no longer covers hamlet(s) %s: removed %s of their records from this laptop (the server keeps them: nothing is lost)."},
+		"notice_lost_part": {VI: "Tổ không còn phụ trách ấp/khóm %s: bản ghi của ấp/khóm này đã được xóa khỏi máy (máy chủ vẫn giữ, không mất gì).",
+			EN: "Your team no longer covers hamlet(s) %s: their records were removed from this laptop (the server keeps them: nothing is lost)."},
+		"notice_kept": {VI: "%s thay đổi của bạn ở ấp/khóm đó vẫn được giữ: xem mục “%s” bên dưới.",
+			EN: "%s of your changes there are kept: see “%s” below."},
+		"notice_fork": {VI: "Thư mục dữ liệu này là bản sao của thư mục trên một máy khác (chép thư mục hoặc khôi phục bản lưu). Máy này đã nhận mã bản dữ liệu mới và đã gửi lại %s thay đổi chưa được nhận dưới mã mới, vẫn mang tên người đã ghi; dữ liệu của bản kia đã được tải về. Không mất gì, không cần làm gì thêm.",
+			EN: "This data folder is a copy of another laptop's folder (a copied folder or a restored backup). This laptop now has a new replica id and sent again, under it, %s changes the server had not taken, still under the name of whoever recorded them; the other copy's data was fetched. Nothing is lost and there is nothing else to do."},
+		"notice_resent": {VI: "Máy chủ đã mất %s thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại, không mất gì. Nên báo cán bộ CNTT.",
+			EN: "The server had lost %s changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again, nothing is lost. Tell IT staff."},
 
 		// Home.
 		"hello":          {VI: "Xin chào, %s", EN: "Hello, %s"},

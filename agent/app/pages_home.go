@@ -34,6 +34,7 @@ func (a *App) routes() {
 	m.HandleFunc("GET /photos/{digest}/thumb", a.enrolled(a.photoThumb))  // pages_photos.go
 	m.HandleFunc("GET /sync", a.syncPage)
 	m.HandleFunc("POST /sync", a.syncNowPost)
+	m.HandleFunc("POST /sync/notices", a.noticesRead)
 	m.HandleFunc("GET /sync/status", a.syncStatus)
 	m.HandleFunc("POST /sync/rejected/{id}/fix", a.rejectedFix)
 	m.HandleFunc("POST /sync/rejected/{id}/discard", a.rejectedDiscard)

@@ -79,6 +79,17 @@ type syncData struct {
 	Conflicts  []conflictView
 	Enrolled   bool
 	LastSyncAt string
+	// Notices are the news of the syncs not read yet, oldest first;
+	// NoticesUpTo the last one's id, for "read" to dismiss those shown.
+	Notices     []noticeView
+	NoticesUpTo int64
+}
+
+// noticeView is one sync's news (agent.Notice) in the volunteer's words.
+type noticeView struct {
+	ID    int64
+	When  string
+	Lines []string
 }
 
 func (a *App) syncPage(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +137,15 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 	for _, c := range cs {
 		d.Conflicts = append(d.Conflicts, a.conflictView(ctx, c, lang, snap, names))
 	}
+	ns, err := a.r.Notices(ctx)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for _, n := range ns {
+		d.Notices = append(d.Notices, noticeView{ID: n.ID, When: i18n.DateTime(n.At.Add(st.Offset), lang), Lines: noticeLines(n, st.Enrollment, lang)})
+		d.NoticesUpTo = n.ID
+	}
 	// Every card's fix field shows its refused value, but for what the
 	// volunteer typed in the one just refused: the other cards keep
 	// theirs (an empty field sends the field empty).
@@ -161,6 +181,8 @@ func (a *App) renderSync(w http.ResponseWriter, r *http.Request, status int, err
 		v.Notice = tr(lang, "done_restored")
 	case "kicked":
 		v.Notice = tr(lang, "done_kicked")
+	case "read":
+		v.Notice = tr(lang, "done_read")
 	}
 	for k := range errs {
 		v.Order = append(v.Order, k)
@@ -338,6 +360,65 @@ func (a *App) conflictView(ctx context.Context, c agent.Conflict, lang string, s
 		v.Kept = tr(lang, "value_empty")
 	}
 	return v
+}
+
+// noticesRead dismisses the notices the page showed: those up to the
+// last one it listed (one kept since stays).
+func (a *App) noticesRead(w http.ResponseWriter, r *http.Request) {
+	upTo, err := strconv.ParseInt(r.PostForm.Get("upto"), 10, 64)
+	if err != nil || upTo <= 0 {
+		http.Redirect(w, r, "/sync", http.StatusSeeOther)
+		return
+	}
+	if err := a.r.DismissNotices(r.Context(), upTo); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/sync?done=read", http.StatusSeeOther)
+}
+
+// noticeLines says a notice in lang, a sentence a line, as the command
+// line's summary does: the hamlets by name where this laptop knows it.
+func noticeLines(n agent.Notice, en *agent.Enrollment, lang string) []string {
+	names := hamletNames(en)
+	named := func(codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = c
+			if nm := names[c]; nm != "" && nm != c {
+				out[i] = nm + " (" + c + ")"
+			}
+		}
+		return strings.Join(out, ", ")
+	}
+	var lines []string
+	if sc := n.Scope; sc != nil {
+		// A back-fill cut in earlier syncs ends in one that gained
+		// nothing itself (Filled); told together, they name all.
+		gained := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(sc.Gained), sc.Filled...))))
+		switch {
+		case len(gained) > 0 && sc.FilledPart:
+			lines = append(lines, trf(lang, "notice_gained_part", named(gained)))
+		case len(gained) > 0:
+			lines = append(lines, trf(lang, "notice_gained", named(gained), i18n.Int(int64(max(sc.Backfilled, sc.FilledTotal)), lang)))
+		}
+		switch {
+		case len(sc.Lost) > 0 && sc.LostPart:
+			lines = append(lines, trf(lang, "notice_lost_part", named(sc.Lost)))
+		case len(sc.Lost) > 0:
+			lines = append(lines, trf(lang, "notice_lost", named(sc.Lost), i18n.Int(int64(sc.Dropped), lang)))
+		}
+		if len(sc.Lost) > 0 && sc.KeptEdits > 0 {
+			lines = append(lines, trf(lang, "notice_kept", i18n.Int(int64(sc.KeptEdits), lang), tr(lang, "rejected_title")))
+		}
+	}
+	if n.Fork != nil {
+		lines = append(lines, trf(lang, "notice_fork", i18n.Int(int64(n.Fork.Renumbered), lang)))
+	}
+	if n.Resent > 0 {
+		lines = append(lines, trf(lang, "notice_resent", i18n.Int(int64(n.Resent), lang)))
+	}
+	return lines
 }
 
 func (a *App) syncNowPost(w http.ResponseWriter, r *http.Request) {

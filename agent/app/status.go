@@ -23,7 +23,8 @@ type bar struct {
 	PendingText string `json:"pending_text"`
 	Rejected    int    `json:"rejected"`
 	Conflicts   int    `json:"conflicts"`
-	Attention   int    `json:"attention"` // refused changes and conflicts: someone must look
+	Notices     int    `json:"notices"`   // news of the syncs not read yet (agent.Notice)
+	Attention   int    `json:"attention"` // refused changes, conflicts and notices: someone must look
 	LastSync    string `json:"last_sync"`
 	Busy        bool   `json:"busy"`
 	Done        int    `json:"done"`
@@ -62,7 +63,10 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 			b.Rejected = len(rows)
 		}
 	}
-	b.Attention = b.Rejected + s.Conflicts
+	if ns, err := a.r.Notices(ctx); err == nil {
+		b.Notices = len(ns)
+	}
+	b.Attention = b.Rejected + s.Conflicts + b.Notices
 	b.PendingText = i18n.Int(int64(s.Pending), lang)
 	if s.LastSync != nil {
 		// Recorded by the laptop's clock: shown by the server's.

@@ -108,7 +108,20 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 			s.a.log.Info("photos wait", "pending", ps.Pending, "err", err)
 		}
 	}
+	// What a sync tells that the volunteer must see (a hamlet gained or
+	// lost, its records removed; a copied folder; changes the server had
+	// lost) is kept among the notices the sync page shows until she
+	// reads them, in the transaction that forgets the notes it was told
+	// from (agent.Replica.Told): forgotten by the sync before the app
+	// held it, it was shown on no page, and the app closed meanwhile lost
+	// it for good.
+	o.ForgetsTold = true
 	o.OnSync = func(sum agent.SyncSummary, err error) {
+		if err == nil {
+			if terr := s.a.r.Told(context.Background(), sum, true); terr != nil {
+				s.a.log.Warn("sync notices not kept; the next sync tells them again", "err", terr)
+			}
+		}
 		if sum.ServerMoved != "" {
 			server = sum.ServerMoved // the roster, too, is fetched there from now on
 		}

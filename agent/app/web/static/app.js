@@ -66,7 +66,8 @@
           // asks to enroll again: the button the message points at comes
           // with it (not for a damaged file or a full disk).
           show('enroll-again', !!s.enroll_again);
-          var changed = String(s.rejected) !== box.getAttribute('data-rejected') || String(s.conflicts) !== box.getAttribute('data-conflicts');
+          var changed = String(s.rejected) !== box.getAttribute('data-rejected') || String(s.conflicts) !== box.getAttribute('data-conflicts') ||
+            String(s.notices) !== box.getAttribute('data-notices');
           show('reload-hint', changed);
         }
       })
