@@ -60,7 +60,10 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }}
+	// The notes a summary tells are forgotten once it is printed (Told),
+	// not before: a sync killed before it printed (the lid closed, the
+	// window) tells them with the next.
+	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }, ForgetsTold: true}
 	bar := e.progress()
 	if bar != nil {
 		opts.Progress = bar.update
@@ -86,11 +89,14 @@ func runSync(ctx context.Context, e *env, args []string) error {
 					s.ServerMoved = "" // said: the summary below does not say it again
 				}
 			}
+			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts+s.Resent > 0 || s.ScopeChange != nil || s.CloneHeld != nil || s.Fork != nil || e.json {
+				e.summary(s)
+			}
+			_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next session)
+			// After the summary: a roster fetch on a stalled link holds
+			// it up to 15 s, with nothing on the screen.
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
 				rosterFetched = r.RefreshRoster(ctx, *server, token) == nil
-			}
-			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts > 0 || s.ScopeChange != nil || s.CloneHeld != nil || e.json {
-				e.summary(s)
 			}
 		}
 		opts.OnPhotos = func(ps agent.PhotoSummary, err error) {
@@ -113,6 +119,8 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.summary(s)
+	_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next sync)
 	// Who the team's members are, to name them in conflicts and
 	// histories; a server without the roster leaves the ids. A writer
 	// this laptop has not heard of comes only with what a sync brings, so
@@ -120,13 +128,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	// does, agent/app/syncer.go): a no-op sync is one round trip, not two
 	// (issue 20).
 	// A hamlet the team gained comes by code alone: the roster names it.
+	// After the summary: a fetch on a stalled link holds it up to 15 s.
 	if s.ServerMoved != "" {
 		*server = s.ServerMoved
 	}
 	if s.Pulled+s.Cloned > 0 || s.Conflicts > 0 || r.NeedsRoster(ctx) {
 		_ = r.RefreshRoster(ctx, *server, token)
 	}
-	e.summary(s)
 	return nil
 }
 
