@@ -116,6 +116,14 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 	// held it, it was shown on no page, and the app closed meanwhile lost
 	// it for good.
 	o.ForgetsTold = true
+	// The roster is fetched once a session (its first summary, after a
+	// connection lost or the app started), as sync --watch does: after
+	// every teammate's change pulled while the session idles, it cost a
+	// request and the team's whole roster each, on a metered link, in no
+	// summary's bytes. A conflict still fetches it (it names the other
+	// writer), and so does a roster old or lacking a hamlet's name
+	// (NeedsRoster).
+	fresh := true
 	o.OnSync = func(sum agent.SyncSummary, err error) {
 		if err == nil {
 			if terr := s.a.r.Told(context.Background(), sum, true); terr != nil {
@@ -145,7 +153,10 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 		if sum.Evicted > 0 || sum.Collected > 0 || sum.Cloned > 0 || sum.ScopeChange != nil || sum.Fork != nil {
 			s.a.idx.invalidate() // rows left the tables, or were all read again
 		}
-		if err == nil && (sum.Pulled+sum.Cloned > 0 || sum.Conflicts > 0 || s.a.r.NeedsRoster(context.Background())) {
+		if err != nil {
+			fresh = true // the next summary is a new session's
+		} else if (fresh && sum.Pulled+sum.Cloned > 0) || sum.Conflicts > 0 || s.a.r.NeedsRoster(context.Background()) {
+			fresh = false
 			s.refreshRoster(server, token) // a hamlet gained comes by code: the roster names it
 		}
 	}
