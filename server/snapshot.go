@@ -200,12 +200,20 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 		return nil, err
 	}
 	ch.Rows = make([]syncproto.Change, 0, min(n, maxChanges)) // growing it cost a tenth of a clone's CPU
+	// The budget counts every field of the rows taken, as the store does,
+	// not only those sent: a chunk that leaves out fields logged above the
+	// head (a teammate's edit, a move) must still leave the row that
+	// passed the budget for the next chunk. Counted by what was sent, that
+	// row fitted, More stayed false though the store had stopped early,
+	// and the clone ended there without the rest of the snapshot.
+	taken := 0
 	for i := range rows {
 		r := &rows[i]
-		if i > 0 && len(ch.Rows)+len(r.Fields) > maxChanges {
+		if i > 0 && taken+len(r.Fields) > maxChanges {
 			ch.More = true // the rest is the next chunk
 			break
 		}
+		taken += len(r.Fields)
 		for _, f := range r.Fields { // by field name
 			if len(above) > 0 {
 				if _, ok := above[fieldDot{r.Ref, f.Field, f.Dot}]; ok {

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// seedCommuneRows pushes a commune of team A from another device:
+// households in the team's hamlets, then visits, tutoring records and
+// field reports of them, 26,000 rows in all with the defaults (the size
+// bench-vs-bare measures). It returns the households' ids.
+func seedCommuneRows(t *testing.T, ts *servertest.TS, households, visits, tutoring, reports int) []string {
+	t.Helper()
+	dev := ts.NewDevice(t, ts.TeamA)
+	w := servertest.NewWriter(dev.Replica, nil)
+	hamlets := ts.HamletsA
+	member := uuid.NewString()
+	var cs []syncproto.Change
+	row := func(table string, id uuid.UUID, scope string, fields ...any) {
+		for i := 0; i < len(fields); i += 2 {
+			v, err := syncproto.ValueOf(fields[i+1])
+			require.NoError(t, err)
+			cs = append(cs, w.Write(table, id, fields[i].(string), v, scope))
+		}
+	}
+	hh := make([]uuid.UUID, households)
+	ids := make([]string, households)
+	for i := range hh {
+		hh[i] = uuid.New()
+		ids[i] = hh[i].String()
+		h := hamlets[i%len(hamlets)]
+		row("households", hh[i], h, "hamlet_code", h, "head_name", fmt.Sprintf("Nguyễn Văn Hộ %d", i),
+			"address", fmt.Sprintf("Số %d, tổ %d, ấp Tân Thành", i, i%20), "phone", fmt.Sprintf("09%08d", i),
+			"members_count", int64(1+i%6), "has_smartphone", i%3 != 0, "vneid_installed", i%2 == 0,
+			"active", true, "registered_on", "2025-07-15")
+	}
+	skills := schema.Skills()
+	cats := schema.ReportCategories()
+	for i := 0; i < visits; i++ {
+		h := i % households
+		sc := hamlets[h%len(hamlets)]
+		row("visits", uuid.New(), sc, "hamlet_code", sc, "household_id", ids[h], "volunteer_id", member,
+			"visited_on", fmt.Sprintf("2025-08-%02d", 1+i%28), "notes", "Hỗ trợ cài VNeID")
+	}
+	for i := 0; i < tutoring; i++ {
+		h := i % households
+		sc := hamlets[h%len(hamlets)]
+		row("tutoring_records", uuid.New(), sc, "hamlet_code", sc, "household_id", ids[h], "volunteer_id", member,
+			"skill", skills[i%len(skills)].Code, "taught_on", fmt.Sprintf("2025-08-%02d", 1+i%28), "outcome", "independent")
+	}
+	for i := 0; i < reports; i++ {
+		h := i % households
+		sc := hamlets[h%len(hamlets)]
+		row("field_reports", uuid.New(), sc, "hamlet_code", sc, "household_id", ids[h], "volunteer_id", member,
+			"category", cats[i%len(cats)].Code, "description", "Đèn đường hỏng trước nhà văn hóa ấp", "status", "submitted",
+			"submitted_at", time.Now().UnixMilli(), "consent_disclose", false)
+	}
+	c := ts.Connect(t, dev)
+	require.NoError(t, c.PushAll(cs, 2000, 4))
+	c.Close()
+	return ids
+}
+
+// replicaMeta reads one agent_meta value of the laptop's replica ("" when
+// absent), through a connection of its own.
+func replicaMeta(t *testing.T, dir, key string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "replica.db")+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer db.Close()
+	var v sql.NullString
+	err = db.QueryRow(`SELECT CAST(value AS TEXT) FROM agent_meta WHERE key = ?`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return ""
+	}
+	require.NoError(t, err)
+	return v.String
+}
+
+// rowIndexes lists the indexes of the row tables the replica holds.
+func rowIndexes(t *testing.T, dir string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "replica.db")+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND tbl_name IN ('households', 'visits', 'tutoring_records', 'field_reports') ORDER BY name`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		out = append(out, n)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// killSyncMidClone starts `sync` on the laptop and SIGKILLs it once its
+// clone has stored at least `after` rows (and not all of them).
+func killSyncMidClone(t *testing.T, l *laptop, after int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := l.command(ctx, "sync")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("sync ended before it could be killed mid-clone (%v): %s", err, out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		var n int
+		if v := replicaMetaQuiet(l.dir, "clone_done"); v != "" {
+			fmt.Sscan(v, &n)
+		}
+		if n >= after {
+			break
+		}
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	err := <-done
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	t.Logf("sync killed mid-clone: %s", out.String())
+}
+
+// replicaMetaQuiet is replicaMeta that tells a failure as "".
+func replicaMetaQuiet(dir, key string) string {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "replica.db")+"?_pragma=busy_timeout(2000)")
+	if err != nil {
+		return ""
+	}
+	defer db.Close()
+	var v sql.NullString
+	if db.QueryRow(`SELECT CAST(value AS TEXT) FROM agent_meta WHERE key = ?`, key).Scan(&v) != nil {
+		return ""
+	}
+	return v.String
+}
+
+// timed runs a command that must succeed and returns it with its time.
+func timed(l *laptop, args ...string) (result, time.Duration) {
+	l.t.Helper()
+	start := time.Now()
+	r := l.must(args...)
+	return r, time.Since(start)
+}
+
+// snapshotOf is the laptop's replica as agent.Snapshot reads it.
+func snapshotOf(t *testing.T, dir string) map[syncproto.FieldKey]syncproto.Version {
+	t.Helper()
+	r, err := agent.Open(context.Background(), filepath.Join(dir, "replica.db"))
+	require.NoError(t, err)
+	defer r.Close()
+	s, err := r.Snapshot(context.Background())
+	require.NoError(t, err)
+	return s
+}
+
+// TestBulkCloneKilledThenOfflineWork: a volunteer's first sync clones a
+// commune (26,000 rows: the bulk path, which drops the row tables'
+// indexes) and is SIGKILLed mid-clone; she works offline for a while,
+// then syncs. Offline every command answers as on a laptop whose clone
+// ended, in a time she can bear; the next sync finishes the clone, builds
+// the indexes again, sends every record she made, and leaves her laptop
+// equal to a fresh clone of the server.
+func TestBulkCloneKilledThenOfflineWork(t *testing.T) {
+	ts := servertest.Start(t)
+	home, other := ts.HamletsA[0], ts.HamletsA[1]
+	seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+
+	// A baseline laptop whose clone ended, for the times and the answers.
+	base := newLaptop(t, filepath.Join(t.TempDir(), "base"))
+	base.enroll(ts)
+	base.must("sync")
+	require.NotEmpty(t, rowIndexes(t, base.dir))
+
+	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
+	l.enroll(ts)
+	killSyncMidClone(t, l, 3000)
+	require.NotEmpty(t, replicaMeta(t, l.dir, "clone_head"), "the clone is under way")
+	require.NotEmpty(t, replicaMeta(t, l.dir, "clone_indexes"), "the clone dropped the indexes")
+	t.Logf("indexes left mid-clone: %v (baseline %v)", rowIndexes(t, l.dir), rowIndexes(t, base.dir))
+
+	// Offline: reads, as on the baseline. Two households of the commune
+	// the clone brought before it was killed.
+	var cloned []string
+	isSeeded := map[string]bool{}
+	for _, id := range seeded {
+		isSeeded[id] = true
+	}
+	for _, h := range l.list() {
+		if isSeeded[h.ID] {
+			cloned = append(cloned, h.ID)
+		}
+	}
+	require.GreaterOrEqual(t, len(cloned), 2)
+	held, gone := cloned[0], cloned[1]
+	reads := [][]string{
+		{"status", "--json"},
+		{"household", "list", "--json"},
+		{"household", "list", "--hamlet", home, "--json"},
+		{"household", "search", "Hộ 4999", "--json"},
+		{"household", "show", held, "--json"},
+		{"visit", "list", "--household", held, "--json"},
+		{"tutor", "list", "--household", held, "--json"},
+		{"tutor", "list", "--hamlet", home, "--json"},
+		{"report", "list", "--json"},
+		{"report", "list", "--household", held, "--json"},
+	}
+	for _, args := range reads {
+		rb, db := timed(base, args...)
+		rl, dl := timed(l, args...)
+		t.Logf("%-40s baseline %6.0f ms, mid-clone %6.0f ms (%d / %d bytes)", strings.Join(args, " "),
+			db.Seconds()*1000, dl.Seconds()*1000, len(rb.stdout), len(rl.stdout))
+	}
+
+	// Offline: writes.
+	var mine []string
+	for i := 0; i < 5; i++ {
+		mine = append(mine, l.mustAdd(home, fmt.Sprintf("Hộ mới ngoại tuyến %d", i)))
+	}
+	l.must("household", "edit", mine[0], "--set", "phone=0911111111")
+	l.must("household", "edit", held, "--set", "phone=0922222222")
+	l.must("visit", "add", "--household", mine[1], "--notes", "thăm ngoại tuyến")
+	l.must("visit", "add", "--household", held, "--notes", "thăm hộ cũ")
+	l.must("tutor", "add", "--household", mine[2], "--skill", "vneid_install", "--person", "Ngô Thị Ba", "--outcome", "independent")
+	l.must("report", "add", "--hamlet", home, "--category", schema.ReportCategories()[0].Code, "--description", "Cột điện nghiêng")
+	l.must("household", "delete", mine[3])
+	l.must("household", "delete", gone)
+	l.must("household", "restore", gone)
+	l.must("household", "edit", mine[4], "--set", "hamlet_code="+other)
+	for _, args := range reads {
+		_, dl := timed(l, args...)
+		t.Logf("after writes: %-40s %6.0f ms", strings.Join(args, " "), dl.Seconds()*1000)
+	}
+	t.Logf("status mid-clone: %s", l.must("status").stdout)
+
+	r := l.must("sync")
+	t.Logf("sync: %s%s", r.stdout, r.stderr)
+	require.Empty(t, replicaMeta(t, l.dir, "clone_head"))
+	require.Empty(t, replicaMeta(t, l.dir, "clone_indexes"))
+	require.Equal(t, rowIndexes(t, base.dir), rowIndexes(t, l.dir), "the indexes are built again")
+	require.Empty(t, l.rejected())
+	require.Empty(t, l.conflicts())
+	require.Zero(t, l.pending())
+
+	fresh := newLaptop(t, filepath.Join(t.TempDir(), "fresh"))
+	fresh.enroll(ts)
+	fresh.must("sync")
+	for _, id := range mine {
+		fresh.household(id)
+	}
+	require.Equal(t, "0922222222", fresh.household(held)["phone"])
+	require.Equal(t, false, fresh.household(gone)["deleted"])
+	require.Equal(t, true, fresh.household(mine[3])["deleted"])
+	want, got := snapshotOf(t, fresh.dir), snapshotOf(t, l.dir)
+	require.Equal(t, len(want), len(got))
+	require.Equal(t, want, got, "the laptop equals a fresh clone of the server")
+}
+
+// TestKilledCloneTeammateMoves: a volunteer's first sync (a commune of
+// 26,000 rows) is killed mid-clone. Before she syncs again, a teammate
+// moves some households the clone has not reached yet to the team's
+// other hamlet, as happens every day. Her next sync resumes the clone:
+// it must bring every household, visit, tutoring record and report.
+func TestKilledCloneTeammateMoves(t *testing.T) {
+	for _, sc := range serverStores() {
+		t.Run(sc.name, func(t *testing.T) {
+			ts := sc.start(t)
+			other := ts.HamletsA[1]
+			seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+			mate := newLaptop(t, filepath.Join(t.TempDir(), "mate"))
+			mate.enroll(ts)
+			mate.must("sync")
+
+			l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
+			l.enroll(ts)
+			killSyncMidClone(t, l, 1)
+			table, row := replicaMeta(t, l.dir, "clone_table"), replicaMeta(t, l.dir, "clone_row")
+			require.LessOrEqual(t, table, "households", "killed before the clone passed the households")
+			var ahead []string
+			for _, id := range seeded {
+				if table < "households" || id > row {
+					ahead = append(ahead, id)
+				}
+			}
+			slices.Sort(ahead)
+			moved := 0
+			for i := 0; i < len(ahead); i += 100 {
+				mate.must("household", "edit", ahead[i], "--set", "hamlet_code="+other)
+				moved++
+			}
+			mate.must("sync")
+			t.Logf("killed at %s/%s; the teammate moved %d of the %d households ahead of it", table, row, moved, len(ahead))
+
+			r := l.must("sync")
+			t.Logf("sync: %s", r.stdout)
+			require.Equal(t, 5000, int(l.status()["households"].(float64)), "every household of the commune is on the laptop")
+			fresh := newLaptop(t, filepath.Join(t.TempDir(), "fresh"))
+			fresh.enroll(ts)
+			fresh.must("sync")
+			want, got := snapshotOf(t, fresh.dir), snapshotOf(t, l.dir)
+			require.Equal(t, len(want), len(got), "the laptop holds every field a fresh clone holds")
+			require.Equal(t, want, got, "the laptop equals a fresh clone of the server")
+		})
+	}
+}
