@@ -839,13 +839,6 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		c.Rows = nil
 	}
 	*st = next
-	if !last.More {
-		// What the laptop holds now the clone ended: a count that
-		// fails costs the sentence, not the clone.
-		if s.sum.CloneHeld, _ = r.liveRows(ctx, cloneHeldTables); s.sum.CloneHeld != nil {
-			s.sum.CloneRows = int(next.done)
-		}
-	}
 	s.sum.Cloned += rows
 	for _, rs := range g.save {
 		if !rs.deleted() {
@@ -878,11 +871,14 @@ func (s *syncRun) tellCloned(ctx context.Context) error {
 	if err != nil || rows == 0 {
 		return err
 	}
-	if s.sum.CloneHeld == nil {
-		// A count that fails costs the sentence, not the sync.
-		if s.sum.CloneHeld, _ = r.liveRows(ctx, cloneHeldTables); s.sum.CloneHeld != nil {
-			s.sum.CloneRows = int(rows)
-		}
+	// What the laptop holds now, after the pull: counted at the clone's
+	// last chunk, the rows whose fields all came through the log above
+	// the snapshot's head (a household moved, or added, while the clone
+	// ran or was paused) were not there yet, and the sentence told fewer
+	// than the laptop held when the sync ended. A count that fails costs
+	// the sentence, not the sync.
+	if s.sum.CloneHeld, _ = r.liveRows(ctx, cloneHeldTables); s.sum.CloneHeld != nil {
+		s.sum.CloneRows = int(rows)
 	}
 	// Forgotten by the sync that ends well (recordSync), as tellFilled's.
 	s.sum.told = append(s.sum.told, toldNote{metaCloneUntold, rows})

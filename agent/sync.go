@@ -132,7 +132,8 @@ type SyncSummary struct {
 	// what the volunteer now has on the laptop ("12 households, ...").
 	ClonedLive map[string]int `json:"cloned_live,omitempty"`
 	// CloneHeld, set when a clone ended in this sync, counts by table the
-	// rows (not deleted) the laptop holds after it. A clone cut by the
+	// rows (not deleted) the laptop holds after it, and after the pull
+	// that follows it. A clone cut by the
 	// network is spread over several syncs and ClonedLive counts only
 	// what the last one stored: the sync that ends it tells this, not
 	// that part, as what is on the laptop.

@@ -319,6 +319,8 @@ func TestKilledCloneTeammateMoves(t *testing.T) {
 			r := l.must("sync")
 			t.Logf("sync: %s", r.stdout)
 			require.Equal(t, 5000, int(l.status()["households"].(float64)), "every household of the commune is on the laptop")
+			// What the sync tells her the laptop holds is what it holds.
+			require.Contains(t, r.stdout, "máy này có 26.000 bản ghi của tổ: 5.000 hộ, 2.000 lượt thăm hộ, 18.000 lượt hướng dẫn, 1.000 phản ánh hiện trường.")
 			fresh := newLaptop(t, filepath.Join(t.TempDir(), "fresh"))
 			fresh.enroll(ts)
 			fresh.must("sync")
