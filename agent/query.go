@@ -414,6 +414,12 @@ type Status struct {
 	// Damaged: the replica is marked damaged (damage.go); writes wait for
 	// `hamlet-agent repair`.
 	Damaged bool `json:"damaged,omitempty"`
+	// CloneDone and CloneTotal, set while a clone is under way (cut, to be
+	// resumed by the next sync), are the rows it stored and the rows of
+	// the snapshot: until it ends the laptop holds only part of the team's
+	// records, and a household not found here may be on the server.
+	CloneDone  int `json:"clone_done,omitempty"`
+	CloneTotal int `json:"clone_total,omitempty"`
 }
 
 // liveCountSQL counts table's rows that are not deleted: all rows less the
@@ -478,7 +484,21 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 	if s.LastSyncErr, err = r.meta(ctx, r.db, "last_sync_error"); err != nil {
 		return nil, err
 	}
+	if s.CloneDone, s.CloneTotal, err = r.CloneUnderWay(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// CloneUnderWay tells a clone cut before its end (the next sync resumes
+// it): the rows it stored and the snapshot's rows (total 0: none under
+// way). Until it ends the laptop holds only part of the team's records.
+func (r *Replica) CloneUnderWay(ctx context.Context) (done, total int, err error) {
+	c, err := r.loadClone(ctx)
+	if err != nil || c.head == 0 {
+		return 0, 0, err
+	}
+	return int(c.done), int(max(c.total, c.done, 1)), nil
 }
 
 // Pending is the number of local changes not yet acknowledged by the server.

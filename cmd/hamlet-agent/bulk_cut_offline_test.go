@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -329,4 +330,51 @@ func TestKilledCloneTeammateMoves(t *testing.T) {
 			require.Equal(t, want, got, "the laptop equals a fresh clone of the server")
 		})
 	}
+}
+
+// TestKilledCloneSaysTheDownloadIsUnfinished: after a first sync killed
+// mid-clone, the volunteer, offline, looks for a household of her commune
+// that the clone has not brought yet, does not find it, and records it
+// again. Nothing told her the laptop holds only part of the team's data:
+// status counted the households it had as if they were all, and the add
+// found no same household to warn of. After the next sync the server holds
+// the family twice. Status must say the download is unfinished and what to
+// do, and so must the add, which cannot check the household is new.
+func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
+	ts := servertest.Start(t)
+	home := ts.HamletsA[0]
+	seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
+	l.enroll(ts)
+	killSyncMidClone(t, l, 1)
+	row := replicaMeta(t, l.dir, "clone_row")
+	i := slices.IndexFunc(seeded, func(id string) bool { return id > row && slices.Index(seeded, id)%len(ts.HamletsA) == 0 })
+	require.GreaterOrEqual(t, i, 0)
+	head, phone, address := fmt.Sprintf("Nguyễn Văn Hộ %d", i), fmt.Sprintf("09%08d", i), fmt.Sprintf("Số %d, tổ %d, ấp Tân Thành", i, i%20)
+
+	st := l.must("status")
+	t.Logf("status:\n%s", st.stdout)
+	found := l.must("household", "search", phone)
+	t.Logf("search: %s%s", found.stdout, found.stderr)
+	add := l.must("household", "add", "--hamlet", home, "--head", head, "--phone", phone, "--address", address)
+	t.Logf("add: %s%s", add.stdout, add.stderr)
+	en := l.must("status", "--lang", "en")
+
+	require.Contains(t, st.stdout, "chưa tải xong", "status says the team's data is not all here")
+	require.Contains(t, st.stdout, "hamlet-agent sync", "and what to do")
+	require.Contains(t, en.stdout, "not finished", "in English with --lang en")
+	require.Contains(t, found.stderr, "chưa tải xong", "the search says it looked at part of the team's households")
+	require.Contains(t, add.stderr, "chưa tải xong", "the add says it could not check the household is new")
+	require.Contains(t, add.stderr, "hamlet-agent household delete", "and how to undo it")
+	var js struct {
+		CloneDone  int `json:"clone_done"`
+		CloneTotal int `json:"clone_total"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(l.must("status", "--json").stdout), &js))
+	require.Equal(t, 26000, js.CloneTotal)
+	require.Positive(t, js.CloneDone)
+
+	l.must("sync")
+	after := l.must("status")
+	require.NotContains(t, after.stdout, "chưa tải xong", "once the clone ends")
 }

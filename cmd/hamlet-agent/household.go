@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/i18n"
 	"github.com/hamlet-vn/hamlet/schema"
 )
 
@@ -82,6 +83,14 @@ func runHousehold(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintln(e.stderr, e.tr(
 				fmt.Sprintf("Lưu ý: máy này đã có hộ %s cùng ấp/khóm, cùng số điện thoại và địa chỉ (mã %s); xem: hamlet-agent household show %s. Nếu đó là cùng một hộ, hãy xóa hộ vừa thêm: hamlet-agent household delete %s", same.Head, same.ID, same.ID, id),
 				fmt.Sprintf("Note: this laptop already has household %s in the same hamlet, with the same phone and address (ID %s); see: hamlet-agent household show %s. If it is the same household, delete the one just added: hamlet-agent household delete %s", same.Head, same.ID, same.ID, id)))
+		} else if done, total, err := r.CloneUnderWay(ctx); err == nil && total > 0 {
+			// The check above saw only the part of the team's households
+			// a cut download brought: the household may be on the server.
+			fmt.Fprintln(e.stderr, e.tr(
+				fmt.Sprintf("Lưu ý: dữ liệu của tổ chưa tải xong về máy này (mới tải %s/%s bản ghi), nên Hamlet chưa kiểm tra được hộ này đã có trên máy chủ hay chưa. Sau khi đồng bộ (hamlet-agent sync), hãy tìm lại hộ (hamlet-agent household search TÊN); nếu hộ đã có từ trước, hãy xóa hộ vừa thêm: hamlet-agent household delete %s",
+					i18n.Int(int64(done), e.lang), i18n.Int(int64(total), e.lang), id),
+				fmt.Sprintf("Note: the team's data has not finished downloading to this laptop (%s of %s records so far), so Hamlet could not check whether this household is on the server already. After syncing (hamlet-agent sync), search for it again (hamlet-agent household search NAME); if it was there before, delete the one just added: hamlet-agent household delete %s",
+					i18n.Int(int64(done), e.lang), i18n.Int(int64(total), e.lang), id)))
 		}
 		return e.saved(ctx, "households", id.String())
 	case "edit":
@@ -136,6 +145,10 @@ func runHousehold(ctx context.Context, e *env, args []string) error {
 		}
 		if err != nil {
 			return err
+		}
+		if done, total, err := r.CloneUnderWay(ctx); err == nil && total > 0 && !e.json {
+			// A cut download: the list is of the part it brought.
+			fmt.Fprintf(e.stderr, "%s %s\n", e.tr("Lưu ý: dữ liệu của tổ", "Note: the team's data is"), cloneUnfinished(e, done, total))
 		}
 		return e.households(recs)
 	case "show":

@@ -51,6 +51,9 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(w, "%-22s %s\n", e.tr("Địa bàn:", "Scope:"), strings.Join(scope, "; "))
 	}
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Hộ trên máy:", "Households here:"), s.Households)
+	if s.CloneTotal > 0 {
+		fmt.Fprintf(w, "%-22s %s\n", e.tr("Dữ liệu của tổ:", "Team's data:"), cloneUnfinished(e, s.CloneDone, s.CloneTotal))
+	}
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Thay đổi chờ gửi:", "Pending changes:"), s.Pending)
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Bị từ chối:", "Refused:"), s.Rejected)
 	fmt.Fprintf(w, "%-22s %d\n", e.tr("Xung đột:", "Conflicts:"), s.Conflicts)
@@ -117,4 +120,16 @@ func ago(e *env, d time.Duration) string {
 		return fmt.Sprintf(e.tr("%d giờ trước", "%d h ago"), int(d.Hours()))
 	}
 	return fmt.Sprintf(e.tr("%d ngày trước", "%d days ago"), int(d.Hours()/24))
+}
+
+// cloneUnfinished says that the download of the team's data stopped
+// before its end (a cut or killed clone, agent.Replica.CloneUnderWay):
+// the laptop holds part of it, and a household not found here may be on
+// the server.
+func cloneUnfinished(e *env, done, total int) string {
+	n := func(v int) string { return i18n.Int(int64(v), e.lang) }
+	return fmt.Sprintf(e.tr(
+		"chưa tải xong về máy (mới tải %s/%s bản ghi): một hộ chưa thấy trên máy có thể đã có trên máy chủ. Hãy đồng bộ khi có mạng để tải nốt: hamlet-agent sync",
+		"not finished downloading to this laptop (%s of %s records so far): a household not found here may be on the server already. Sync when online to fetch the rest: hamlet-agent sync"),
+		n(done), n(total))
 }
