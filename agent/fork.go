@@ -463,14 +463,31 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 			return nil, err
 		}
 	}
+	// The other copy's writes under the old id were left out of this
+	// file's pulls: a clone brings them. A file that never pulled (its
+	// cursor 0: a first clone cut and resumed, or not begun) left nothing
+	// out. A snapshot's chunks leave out only what the pull from their
+	// head brings, and that pull runs under the new id, which does not
+	// leave the old one out. Asked for anyway, the clone under way ended,
+	// and the next sync downloaded the whole team's data again: a
+	// commune's 26,000 records twice over a 3G link.
+	cursor, err := t.metaInt("cursor")
+	if err != nil {
+		return nil, err
+	}
 	for k, v := range map[string]any{
 		"replica_id": id.String(), "seq": next, "sent_seq": int64(start),
-		metaReclone: 1, metaForkToken: er.Token, metaFormerIDs: string(fj),
+		metaForkToken: er.Token, metaFormerIDs: string(fj),
 		// A clone under way: nothing under the new id reached the server
 		// before its head (applyAck).
 		metaCloneOwnSeq: 0,
 	} {
 		if err := t.setMeta(k, v); err != nil {
+			return nil, err
+		}
+	}
+	if cursor != 0 {
+		if err := t.setMeta(metaReclone, 1); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestCopiedFolderMidClone: a volunteer's first sync (26,000 rows: a bulk
+// clone, the row tables' indexes dropped) is killed mid-clone, and her
+// data folder is copied to a second laptop then. Both copies work offline
+// (each adds households and visits, edits a household the clone brought),
+// then sync, in either order or at once. Each must finish its clone, the
+// server must hold every record either copy made, once, and each copy must
+// end equal to a fresh clone of the server; what the volunteer reads is
+// Vietnamese and says what to do.
+func TestCopiedFolderMidClone(t *testing.T) {
+	for _, order := range []string{"original-first", "copy-first", "together"} {
+		t.Run(order, func(t *testing.T) {
+			ts := servertest.Start(t)
+			home := ts.HamletsA[0]
+			seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+			root := t.TempDir()
+			a := newLaptop(t, filepath.Join(root, "a"))
+			a.enroll(ts)
+			before := a.mustAdd(home, "Hộ ghi trước lần đồng bộ đầu")
+			killSyncMidClone(t, a, 1)
+			require.NotEmpty(t, replicaMeta(t, a.dir, "clone_head"))
+			require.NotEmpty(t, replicaMeta(t, a.dir, "clone_indexes"))
+			b := a.copyTo(filepath.Join(root, "b"))
+
+			var cloned string
+			for _, h := range a.list() {
+				if h.ID != before {
+					cloned = h.ID
+					break
+				}
+			}
+			require.NotEmpty(t, cloned)
+			want := map[string]bool{}
+			for _, l := range []struct {
+				l    *laptop
+				name string
+			}{{a, "a"}, {b, "b"}} {
+				for i := 0; i < 3; i++ {
+					head := fmt.Sprintf("Hộ mới bản %s số %d", l.name, i)
+					id := l.l.mustAdd(home, head)
+					want[head] = true
+					l.l.must("visit", "add", "--household", id, "--notes", "thăm "+head)
+				}
+			}
+			a.must("household", "edit", cloned, "--set", "phone=0911111111")
+			b.must("household", "edit", cloned, "--set", "address=Số 1 đường mới")
+
+			var out []result
+			switch order {
+			case "original-first":
+				out = append(out, a.run("sync"), b.run("sync"))
+			case "copy-first":
+				out = append(out, b.run("sync"), a.run("sync"))
+			case "together":
+				res := make([]result, 2)
+				var wg sync.WaitGroup
+				for i, l := range []*laptop{a, b} {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r, err := l.exec("sync")
+						if err != nil {
+							r = result{-1, "", err.Error()}
+						}
+						res[i] = r
+					}()
+				}
+				wg.Wait()
+				out = res
+			}
+			for i, r := range out {
+				t.Logf("first sync %d: exit %d\n%s%s", i, r.code, r.stdout, r.stderr)
+				if r.code != 0 {
+					require.NotContains(t, r.stderr, "Error:", "Vietnamese first")
+				}
+			}
+			for _, l := range []*laptop{a, b, a, b} {
+				r := l.run("sync")
+				t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
+				require.Equal(t, 0, r.code, "%s%s", r.stdout, r.stderr)
+				// A copy whose download ended, in the first sync or this one,
+				// does not download the team's data once more.
+				if !strings.Contains(r.stdout, "Đã tải xong dữ liệu của tổ") {
+					require.NotContains(t, r.stdout, "Đã tải về máy 26.", "the team's data downloaded a second time")
+				}
+			}
+			fresh := newLaptop(t, filepath.Join(root, "fresh"))
+			fresh.enroll(ts)
+			fresh.must("sync")
+			heads := map[string]int{}
+			for _, h := range fresh.list() {
+				heads[h.Head]++
+			}
+			for h := range want {
+				require.Equal(t, 1, heads[h], "household %q on the server once", h)
+			}
+			require.Equal(t, 1, heads["Hộ ghi trước lần đồng bộ đầu"])
+			c := fresh.household(cloned)
+			require.Equal(t, "0911111111", c["phone"])
+			require.Equal(t, "Số 1 đường mới", c["address"])
+			var vs []struct{ Fields map[string]any }
+			r := fresh.must("visit", "list", "--json")
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &vs))
+			notes := map[string]int{}
+			for _, v := range vs {
+				if n, _ := v.Fields["notes"].(string); strings.HasPrefix(n, "thăm Hộ mới") {
+					notes[n]++
+				}
+			}
+			require.Len(t, notes, 6)
+			for n, k := range notes {
+				require.Equal(t, 1, k, n)
+			}
+			snap := snapshotOf(t, fresh.dir)
+			for _, l := range []*laptop{a, b} {
+				require.Empty(t, replicaMeta(t, l.dir, "clone_head"), "%s finished its clone", l.dir)
+				require.Empty(t, replicaMeta(t, l.dir, "clone_indexes"), "%s rebuilt its indexes", l.dir)
+				require.Empty(t, l.rejected())
+				require.Zero(t, l.pending())
+				got := snapshotOf(t, l.dir)
+				require.Equal(t, len(snap), len(got), "%s holds what the server holds", l.dir)
+				require.Equal(t, snap, got, "%s equals a fresh clone", l.dir)
+			}
+			require.NotEqual(t, a.status()["replica_id"], b.status()["replica_id"])
+		})
+	}
+}
