@@ -39,6 +39,10 @@ type bar struct {
 	// Photos of this laptop's reports the server has not confirmed, and
 	// why the last transfer left them (the volunteer's language): the
 	// app's sync sends them by itself.
+	// Unfinished, while a download of the team's data cut before its end
+	// waits for the next sync to resume it: the pages show only part of
+	// the team's records (coverage, the work list, a search).
+	Unfinished    string `json:"unfinished"`
 	PhotosWaiting int    `json:"photos_waiting"`
 	PhotosText    string `json:"photos_text"`
 	PhotosWhy     string `json:"photos_why"`
@@ -108,6 +112,9 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		if b.PhotosWaiting > 0 && b.Class != "stopped" {
 			b.Text += " · " + photosCount(b.PhotosWaiting, lang)
 		}
+	}
+	if s.CloneTotal > 0 && !st.Busy {
+		b.Unfinished = trf(lang, "clone_unfinished", i18n.Int(int64(s.CloneDone), lang), i18n.Int(int64(s.CloneTotal), lang))
 	}
 	b.Detail = detailText(st, s, lang)
 	if st.Moved != "" {

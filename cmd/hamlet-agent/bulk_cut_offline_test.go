@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -377,4 +381,62 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 	l.must("sync")
 	after := l.must("status")
 	require.NotContains(t, after.stdout, "chưa tải xong", "once the clone ends")
+}
+
+// TestKilledCloneAppSaysTheDownloadIsUnfinished: the same, in the app a
+// volunteer works in (offline: the server is down). Its home page counted
+// this month's coverage from the part of the team's records the cut clone
+// brought, and its work list offered households visited already, as if
+// they were all; every page must say the download is unfinished.
+func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
+	ts := servertest.Start(t)
+	seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
+	l.enroll(ts)
+	killSyncMidClone(t, l, 1)
+	ts.Close() // offline
+
+	l.env = append(l.env, "HAMLET_NO_BROWSER=1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app := l.command(ctx, "app")
+	var out syncBuffer
+	app.Stdout, app.Stderr = &out, &out
+	require.NoError(t, app.Start())
+	done := make(chan error, 1)
+	go func() { done <- app.Wait() }()
+	defer func() {
+		require.NoError(t, app.Process.Signal(syscall.SIGINT))
+		<-done
+	}()
+	var ai appInfo
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(filepath.Join(l.dir, appFile))
+		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
+	}, 20*time.Second, 20*time.Millisecond, "the app did not start: %s", out.String())
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := c.Get(strings.Split(ai.URL, "?")[0] + strings.TrimPrefix(path, "/"))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+		return string(b)
+	}
+	resp, err := c.Get(ai.URL) // the launch address sets the session cookie
+	require.NoError(t, err)
+	resp.Body.Close()
+	for _, page := range []string{"/", "/households?q=Nguy%E1%BB%85n+V%C4%83n+H%E1%BB%99+4999", "/reports"} {
+		body := get(page)
+		if i := strings.Index(body, `id="coverage-total"`); i >= 0 {
+			t.Logf("home page coverage: %s", body[i:i+40])
+		}
+		require.True(t, strings.Contains(body, `id="clone-unfinished"`), "page %s says nothing of the unfinished download", page)
+		require.True(t, strings.Contains(body, "Dữ liệu của tổ chưa tải xong về máy này"), "page %s", page)
+		require.True(t, strings.Contains(body, "Hãy đồng bộ khi có mạng"), "page %s says what to do", page)
+	}
 }
