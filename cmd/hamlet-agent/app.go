@@ -32,6 +32,11 @@ const appFile = "app.json"
 type appInfo struct {
 	URL string `json:"url"`
 	PID int    `json:"pid"`
+	// Dir is the data folder the app serves. A copy of the folder made
+	// while the app ran carries this file: on the same laptop the
+	// original's app still answers, and the copy must not send the
+	// browser to it.
+	Dir string `json:"dir,omitempty"`
 }
 
 // runApp serves the volunteer's web app on this laptop and keeps syncing
@@ -50,7 +55,7 @@ func runApp(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	info := filepath.Join(dir, appFile)
-	if url, ok := runningApp(info); ok {
+	if url, ok := runningApp(info, dir); ok {
 		fmt.Fprintln(e.stdout, e.tr("Hamlet đang chạy sẵn trên máy này: mở trình duyệt tới trang của nó.", "Hamlet is already running on this laptop: opening the browser on it."))
 		if page := filepath.Join(dir, launchFile); !*noBrowser {
 			if _, err := os.Stat(page); err == nil {
@@ -82,7 +87,8 @@ func runApp(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if b, err := json.Marshal(appInfo{URL: url, PID: os.Getpid()}); err == nil {
+	abs, _ := filepath.Abs(dir)
+	if b, err := json.Marshal(appInfo{URL: url, PID: os.Getpid(), Dir: abs}); err == nil {
 		_ = os.WriteFile(info, b, 0o600)
 		defer os.Remove(info)
 	}
@@ -110,9 +116,11 @@ func serverDefault() string {
 	return defaultServer
 }
 
-// runningApp reads the address an app left in the data folder and checks
-// that it still answers (a killed app leaves its file behind).
-func runningApp(info string) (string, bool) {
+// runningApp reads the address an app left in the data folder dir and
+// checks that it serves this folder (a copy of the folder carries the
+// file of the original's app) and still answers (a killed app leaves its
+// file behind).
+func runningApp(info, dir string) (string, bool) {
 	b, err := os.ReadFile(info)
 	if err != nil {
 		return "", false
@@ -120,6 +128,13 @@ func runningApp(info string) (string, bool) {
 	var ai appInfo
 	if json.Unmarshal(b, &ai) != nil || !strings.HasPrefix(ai.URL, "http://127.0.0.1:") && !strings.HasPrefix(ai.URL, "http://[::1]:") {
 		return "", false
+	}
+	if ai.Dir != "" {
+		served, err1 := os.Stat(ai.Dir)
+		here, err2 := os.Stat(dir)
+		if err1 != nil || err2 != nil || !os.SameFile(served, here) {
+			return "", false
+		}
 	}
 	c := &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(ai.URL)
