@@ -58,6 +58,11 @@ func TestCopiedFolderMidClone(t *testing.T) {
 			}
 			a.must("household", "edit", cloned, "--set", "phone=0911111111")
 			b.must("household", "edit", cloned, "--set", "address=Số 1 đường mới")
+			// The household recorded before the first sync: the clone
+			// replaces it when its chunk comes, or keeps what was written
+			// since.
+			a.must("household", "edit", before, "--set", "phone=0933333333")
+			b.must("household", "edit", before, "--set", "members_count=4")
 
 			var out []result
 			switch order {
@@ -112,6 +117,9 @@ func TestCopiedFolderMidClone(t *testing.T) {
 			c := fresh.household(cloned)
 			require.Equal(t, "0911111111", c["phone"])
 			require.Equal(t, "Số 1 đường mới", c["address"])
+			bf := fresh.household(before)
+			require.Equal(t, "0933333333", bf["phone"])
+			require.EqualValues(t, 4, bf["members_count"])
 			var vs []struct{ Fields map[string]any }
 			r := fresh.must("visit", "list", "--json")
 			require.NoError(t, json.Unmarshal([]byte(r.stdout), &vs))
