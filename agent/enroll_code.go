@@ -27,6 +27,9 @@ func CleanCode(code string) (string, error) {
 		}
 		return r
 	}, code)
+	if c, ok := codeInGroups(spaced); ok {
+		return c, nil
+	}
 	c, ok, line := codeInLine(spaced)
 	if ok {
 		return wellFormed(c)
@@ -48,6 +51,39 @@ func CleanCode(code string) (string, error) {
 		return "", &InputMethodError{Code: strings.TrimSpace(code), Letters: viet}
 	}
 	return wellFormed(c)
+}
+
+// codeInGroups is the code typed alone in its groups, as it is written
+// (FDQH-7LU9) and read out: its halves kept (FDQH 7LU9), by pairs (FD QH
+// 7L U9), by four and two and two (FDQH 7L U9, FD QH 7LU9), spaces or
+// dashes between the groups, in capitals or not. Whatever its letters,
+// such a string is a code the server may have issued (one code in ten has
+// no digit, and its pairs are often syllables: QF RY XYEE), so it is
+// always taken, never refused as a phrase. A phrase typed in capitals
+// without its marks that breaks the halves (MA DANG KY: two, four and
+// two) is not in its groups, and is left to codeInLine.
+func codeInGroups(s string) (string, bool) {
+	groups := strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '\u2212'
+	})
+	if len(groups) == 0 || len(groups) > 4 {
+		return "", false
+	}
+	var all strings.Builder
+	halves := len(groups) == 1
+	for _, g := range groups {
+		g = syncproto.CleanEnrollCode(g)
+		if len(groups) > 1 && len(g) != 2 && len(g) != 4 {
+			return "", false
+		}
+		all.WriteString(g)
+		halves = halves || all.Len() == 4
+	}
+	c := all.String()
+	if !halves || c == "XXXXXXXX" || len(c) != 8 || strings.ContainsFunc(c, func(r rune) bool { return !strings.ContainsRune(syncproto.EnrollCodeAlphabet, r) }) {
+		return "", false
+	}
+	return c, true
 }
 
 // codeSeparators stand clearly apart from a code's symbols, none of which
@@ -172,36 +208,19 @@ func codeInLine(s string) (code string, ok, line bool) {
 	case len(plain) == 1:
 		return plain[0], true, line
 	}
-	// The code typed alone with spaces where they fall (FD QH 7L U9): short
-	// words whose symbols are eight, one a digit at least, or in capitals
-	// by twos and fours (a tenth of codes have no digit: FD QH LU WX); a
-	// phrase typed without its marks ("ma dang ky") is none and not sent.
+	// The code typed alone with spaces where they fall (FDQ H7LU 9): short
+	// words whose symbols are eight, one a digit at least. Typed in its
+	// groups, digits or not, it was taken before (codeInGroups); a phrase
+	// typed without its marks across the halves ("MA DANG KY") is none and
+	// not sent.
 	var all strings.Builder
-	short, caps, halves, syllables, long := true, true, false, 0, 0
+	short := true
 	for _, w := range words {
 		c := syncproto.CleanEnrollCode(w)
 		all.WriteString(c)
-		n := utf8.RuneCountInString(c)
-		short = short && n <= 4
-		caps = caps && strings.ToUpper(w) == w && (n == 2 || n == 4) // FD QH LU WX, as a code is read out
-		halves = halves || all.Len() == 4
-		if syllable(c) {
-			syllables++
-			if n == 4 {
-				long++
-			}
-		}
+		short = short && utf8.RuneCountInString(c) <= 4
 	}
-	// A code read out in pairs keeps its halves (FDQH LU WX, not FD QHLU
-	// WX), and most of its pairs are no syllable; a phrase typed in
-	// capitals without its marks is syllables only, its halves anywhere
-	// (MA DANG KY, DANG KY MA).
-	// Read out as four and two and two (FDQH LU WX), a code's four are a
-	// syllable and a pair another in one code of thousands; a phrase of
-	// that shape typed in capitals is (NHAP MA DK, NHAN MA DK: type,
-	// receive the code).
-	caps = caps && halves && syllables < len(words) && !(len(words) == 3 && long == 1 && syllables >= 2)
-	if symbols(all.String(), 8) && short && (strings.ContainsAny(all.String(), "23456789") || caps) {
+	if symbols(all.String(), 8) && short && strings.ContainsAny(all.String(), "23456789") {
 		return all.String(), true, line
 	}
 	// Short words with Vietnamese letters are a code typed with Telex on
