@@ -161,9 +161,15 @@ func (e *InputMethodError) Message(lang string) string {
 // (more than two words) is said by line.
 func codeInLine(s string) (code string, ok, line bool) {
 	var words []string
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == ',' || r == '(' || r == ')' }) {
-		if c := syncproto.CleanEnrollCode(w); c != "" {
-			words = append(words, w)
+	var labelled []bool // the word is the first after a colon: what a label ("Mã đăng ký:") names
+	for j, part := range strings.Split(s, ":") {
+		first := j > 0
+		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '(' || r == ')' }) {
+			if c := syncproto.CleanEnrollCode(w); c != "" {
+				words = append(words, w)
+				labelled = append(labelled, first)
+				first = false
+			}
 		}
 	}
 	line = len(words) > 2
@@ -196,8 +202,10 @@ func codeInLine(s string) (code string, ok, line bool) {
 		}
 		// Two words of four in a line are the code, unless both are
 		// syllables of a phrase typed without its marks ("chua nhan duoc
-		// ma"): only a code's halves can lack a vowel or hold a digit.
-		if symbols(c, 4) && symbols(next, 4) && !(line && syllable(c) && syllable(next)) {
+		// ma"): only a code's halves can lack a vowel or hold a digit. Right
+		// after a label's colon they are the code whatever they spell
+		// ("Mã đăng ký: RYAT HYEN", a real code).
+		if symbols(c, 4) && symbols(next, 4) && !(line && syllable(c) && syllable(next) && !labelled[i]) {
 			plain = append(plain, c+next)
 		}
 	}

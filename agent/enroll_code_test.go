@@ -48,6 +48,9 @@ func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
 		"qf-ry-xy-ee":            "QFRYXYEE",
 		" qf ry xyee ":           "QFRYXYEE",
 		"DANG KY MA":             "DANGKYMA", // a phrase in a code's groups is a code the server may issue
+		"Mã đăng ký: RYAT HYEN":  "RYATHYEN", // halves that are syllables, after a label
+		"MA DANG KY: RYAT HYEN":  "RYATHYEN",
+		"ma dang ky: ryat hyen":  "RYATHYEN",
 		"Mã: FDQH-7LU9 👍🏽":       "FDQH7LU9",
 		// Helper 167's review of 4d80bff: halves and pairs with vowels
 		// that are no Vietnamese syllable are a code's.

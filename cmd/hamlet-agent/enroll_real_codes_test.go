@@ -21,7 +21,7 @@ import (
 // and TestEnrollAPhraseInCapitalsIsNotSent failed when it drew such a code.
 // Every code the server issues, typed in its groups (halves kept, pairs,
 // four and two and two), in capitals or lower case, with spaces or dashes,
-// with spaces around, is sent; phrases (MA DANG KY: its halves broken;
+// with spaces around, or after a label ("Mã đăng ký: RYAT HYEN"), is sent; phrases (MA DANG KY: its halves broken;
 // longer lines) still are not; a code changed by the Vietnamese keyboard
 // is told as such.
 func TestEnrollRealCodesTypedByHandAreSent(t *testing.T) {
@@ -48,6 +48,9 @@ func TestEnrollRealCodesTypedByHandAreSent(t *testing.T) {
 		{"four dash two two", func(c string) string { p := nospace(c); return p[:4] + "-" + p[4:6] + " " + p[6:] }},
 		{"spaces around", func(c string) string { return "  " + c + " " }},
 		{"pairs, spaces around", func(c string) string { return " " + pairs(c, " ") + "  " }},
+		{"fours after a label", func(c string) string { return "Mã đăng ký: " + strings.ReplaceAll(c, "-", " ") }},
+		{"fours after a label in capitals", func(c string) string { return "MA DANG KY: " + strings.ReplaceAll(c, "-", " ") }},
+		{"fours after a label lower case", func(c string) string { return "ma dang ky: " + strings.ToLower(strings.ReplaceAll(c, "-", " ")) }},
 	}
 	// 2,000 codes from the server's own generator, each form checked by
 	// what the binary runs before it sends a code (agent.CleanCode).
