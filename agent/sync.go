@@ -503,7 +503,12 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 			continue
 		}
 		if forkNeeded(err) {
-			var sum SyncSummary
+			// The fork is told with what the session that asked for it
+			// did, as Sync tells it: a server restored from a backup
+			// (resendLost) asks for one, and its summary alone says
+			// the changes it lost were sent again (Resent), not that
+			// this folder is a copy.
+			sum := s
 			tok, ferr := r.forkNow(ctx, server, token, &opts, &sum)
 			if ferr == nil {
 				token = tok

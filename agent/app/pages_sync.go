@@ -412,7 +412,9 @@ func noticeLines(n agent.Notice, en *agent.Enrollment, lang string) []string {
 			lines = append(lines, trf(lang, "notice_kept", i18n.Int(int64(sc.KeptEdits), lang), tr(lang, "rejected_title")))
 		}
 	}
-	if n.Fork != nil {
+	// A resend takes a new id too and says why itself (as the command
+	// line's summary): the folder is no copy, the server lost changes.
+	if n.Fork != nil && n.Resent == 0 {
 		lines = append(lines, trf(lang, "notice_fork", i18n.Int(int64(n.Fork.Renumbered), lang)))
 	}
 	if n.Resent > 0 {
