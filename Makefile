@@ -61,13 +61,13 @@ SEED     ?= 1
 STEPS    ?= 0
 SCHEDULE ?=
 sim:
-	$(SIMPG) $(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(FIXES)),-fixes) $(if $(filter 1,$(PG)),-pg)
+	$(SIMPG) $(GO) test -v -count=1 -timeout 10m -run 'TestReplay$$' ./internal/simtest -args -seed $(SEED) -steps $(STEPS) -schedule '$(SCHEDULE)' $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(FIXES)),-fixes) $(if $(filter 1,$(BUDGET)),-budget) $(if $(filter 1,$(PG)),-pg)
 
 ## sim-long: SCHEDULES schedules of the simulation in PROCS test processes (default: one a core) of one worker each (half with --truncate-log; TRUNCATE=1: all),
 ## FIRST the first seed; three quarters of the seeds run in the wide world (teams gaining and losing hamlets,
 ## revocations, copied folders, restored backups; WIDE=1: all), a quarter in the silent world too (laptops silent
 ## past the server's horizon, households corrected and moved in one save; SILENT=1: all); FIXES=1 adds volunteers
-## who send refused changes again (as they were or corrected) or discard them; PG=1 runs the server on PostgreSQL (a throwaway cluster from
+## who send refused changes again (as they were or corrected) or discard them; two seeds in three run with a chunk budget of 25 changes (BUDGET=1: all); PG=1 runs the server on PostgreSQL (a throwaway cluster from
 ## scripts/pg-test.sh, a database per schedule); every invariant, the conflict log's included, always holds;
 ## prints schedules per second
 FIRST    ?= 1
@@ -75,11 +75,12 @@ TRUNCATE ?= 0
 WIDE     ?= 0
 SILENT   ?= 0
 FIXES    ?= 0
+BUDGET   ?= 0
 PG       ?= 0
 PROCS    ?= $(shell nproc 2>/dev/null || echo 2)
 SIMPG     = $(if $(filter 1,$(PG)),scripts/pg-test.sh)
 sim-long:
-	$(SIMPG) $(GO) test -v -count=1 -timeout 0 -run 'TestSchedules$$' ./internal/simtest -args -schedules $(SCHEDULES) -first $(FIRST) -procs $(PROCS) -workers 1 $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(FIXES)),-fixes) $(if $(filter 1,$(PG)),-pg)
+	$(SIMPG) $(GO) test -v -count=1 -timeout 0 -run 'TestSchedules$$' ./internal/simtest -args -schedules $(SCHEDULES) -first $(FIRST) -procs $(PROCS) -workers 1 $(if $(filter 1,$(TRUNCATE)),-truncate) $(if $(filter 1,$(WIDE)),-wide) $(if $(filter 1,$(SILENT)),-silent) $(if $(filter 1,$(FIXES)),-fixes) $(if $(filter 1,$(BUDGET)),-budget) $(if $(filter 1,$(PG)),-pg)
 
 ## bench: the benchmarks whose figures the issues ask for (medians of 5 runs with benchstat-friendly output)
 bench:

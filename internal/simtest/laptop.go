@@ -165,7 +165,7 @@ func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
 		BatchSize:     25, // a new row arrives in one push: every row has fewer fields
 		Window:        2,
 		PullLimit:     5,
-		SnapshotLimit: 3,
+		SnapshotLimit: s.snapshotRows(),
 		BulkCloneRows: bulkCloneRows(l),
 		IOTimeout:     30 * time.Second,
 		MinBackoff:    time.Second,
@@ -176,6 +176,15 @@ func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
 		Sched:         s.sch,
 		SaveToken:     func(t string) error { l.token = t; return nil },
 	}
+}
+
+// snapshotRows is how many rows a laptop asks for a chunk: 3, or 6 with
+// Config.Budget, for the server's field budget to cut them.
+func (s *Sim) snapshotRows() uint32 {
+	if s.cfg.Budget {
+		return 6
+	}
+	return 3
 }
 
 // bulkCloneRows has every other laptop load its clones in bulk (the

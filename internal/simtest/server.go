@@ -85,6 +85,7 @@ func (s *Sim) serverConfig() server.Config {
 		Sched:       s.sch,
 		NewID:       s.newID,
 		PullLimit:   7,
+		Limits:      s.limits(),
 		SilentAfter: 6 * time.Hour,
 		TruncateLog: s.cfg.Truncate,
 		GCInterval:  -1,
@@ -312,4 +313,14 @@ type acceptor struct {
 func (a *acceptor) AcceptFrames() server.FrameConn {
 	a.accepted = true
 	return a.link.srv
+}
+
+// limits are the server's limits: the default, or with Config.Budget a
+// page's and a chunk's budget of 25 changes.
+func (s *Sim) limits() syncproto.Limits {
+	l := syncproto.DefaultLimits
+	if s.cfg.Budget {
+		l.MaxChanges = 25
+	}
+	return l
 }

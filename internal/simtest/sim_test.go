@@ -39,6 +39,7 @@ var (
 	flagProcs     = flag.Int("procs", 0, "TestSchedules: test processes to spread the schedules over, each with -workers (0: one a core, of one worker each, unless -workers is given)")
 	flagWide      = flag.Bool("wide", false, "TestSchedules: every seed in the wide world (Config.Wide; else three quarters: wideFor); TestReplay: the wide world")
 	flagSilent    = flag.Bool("silent", false, "add laptops silent past the horizon (Config.Silent)")
+	flagBudget    = flag.Bool("budget", false, "run the server with a chunk's budget of 25 changes (Config.Budget)")
 	flagFixes     = flag.Bool("fixes", false, "add volunteers who send refused changes again or discard them (Config.Fixes)")
 	flagPG        = flag.Bool("pg", false, "run the server on PostgreSQL, the cluster "+pgtest.Env+" names (scripts/pg-test.sh starts one)")
 )
@@ -69,7 +70,7 @@ func TestReplay(t *testing.T) {
 	if *flagSeed == 0 && *flagSchedule == "" {
 		t.Skip("make sim SEED=N replays one schedule")
 	}
-	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Fixes: *flagFixes, Trace: os.Stdout, Postgres: postgres(t)}
+	cfg := Config{Seed: *flagSeed, Steps: *flagSteps, Truncate: truncateFor(*flagSeed), Wide: *flagWide, Silent: *flagSilent, Fixes: *flagFixes, Budget: *flagBudget, Trace: os.Stdout, Postgres: postgres(t)}
 	if *flagSchedule != "" {
 		ch, err := decodeSchedule(*flagSchedule)
 		require.NoError(t, err)
@@ -166,6 +167,11 @@ func silentFor(seed uint64) bool { return *flagSilent || seed%4 == 3 }
 // defects, fixed (stop 36, TestFoundDefects).
 func fixesFor(seed uint64) bool { return *flagFixes || seed%4 == 1 }
 
+// budgetFor: two seeds in three (not 0 mod 3) run with the chunks' field
+// budget of Config.Budget; -budget adds it to every seed. TestFoundDefects'
+// seeds, found before it, run without it, as they were found.
+func budgetFor(seed uint64) bool { return *flagBudget || seed%3 != 0 }
+
 // firstDiff shows the first line where two traces part.
 func firstDiff(a, b []byte) string {
 	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
@@ -236,7 +242,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: scheduleSteps(), Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Postgres: pg})
+				res := Run(Config{Seed: uint64(seed), Steps: scheduleSteps(), Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Budget: budgetFor(uint64(seed)), Postgres: pg})
 				steps.Add(int64(res.Steps))
 				d := done.Add(1)
 				if res.Failure != nil {
@@ -244,8 +250,8 @@ func TestSchedules(t *testing.T) {
 					failed = append(failed, res)
 					mu.Unlock()
 					// A long run says what failed as it goes, not hours later.
-					t.Logf("seed %d fails (replay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d): %s", res.Seed, res.Seed, scheduleSteps(),
-						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
+					t.Logf("seed %d fails (replay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d BUDGET=%d PG=%d): %s", res.Seed, res.Seed, scheduleSteps(),
+						b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Budget), b2i(res.Config.Postgres != ""), firstLine(res.Failure.Error()))
 				}
 				if d%progressEvery == 0 {
 					mu.Lock()
@@ -272,9 +278,9 @@ func TestSchedules(t *testing.T) {
 			break
 		}
 		short := Shrink(res, 200)
-		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d PG=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
+		t.Errorf("seed %d fails: %s\nshortest schedule found (%d choices, from %d): fails with %s\nreplay: make sim SEED=%d STEPS=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d BUDGET=%d PG=%d SCHEDULE=%s\ntrace of the shortest:\n%s",
 			res.Seed, firstLine(res.Failure.Error()), len(short.Choices), len(res.Choices), firstLine(errText(short.Failure)),
-			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Postgres != ""), encodeSchedule(short.Choices), tail(short.Trace, 40))
+			res.Seed, short.Config.Steps, b2i(res.Config.Truncate), b2i(res.Config.Wide), b2i(res.Config.Silent), b2i(res.Config.Fixes), b2i(res.Config.Budget), b2i(res.Config.Postgres != ""), encodeSchedule(short.Choices), tail(short.Trace, 40))
 	}
 }
 
@@ -301,7 +307,7 @@ func schedulesInProcesses(t *testing.T, n, procs int) {
 		args := []string{"-test.run=^TestSchedules$", "-test.count=1", "-test.timeout=0", "-test.v",
 			"-schedules=" + strconv.Itoa(count), "-first=" + strconv.FormatUint(first, 10),
 			"-workers=" + strconv.Itoa(workers), "-procs=1", "-steps=" + strconv.Itoa(scheduleSteps())}
-		for name, on := range map[string]bool{"-truncate": *flagTruncate, "-wide": *flagWide, "-silent": *flagSilent, "-fixes": *flagFixes, "-pg": *flagPG} {
+		for name, on := range map[string]bool{"-truncate": *flagTruncate, "-wide": *flagWide, "-silent": *flagSilent, "-fixes": *flagFixes, "-budget": *flagBudget, "-pg": *flagPG} {
 			if on {
 				args = append(args, name)
 			}
@@ -915,6 +921,15 @@ func TestFoundDefects(t *testing.T) {
 		// [32002-01 32002-02]): lacks 47af4036" (agent/apply.go applyAck:
 		// a row the server takes a change of is no longer listed).
 		{"a row sent again during a cut re-clone", Config{Seed: 9576925, Wide: true, Fixes: true, Truncate: true}},
+		// A chunk cut by its field budget, whose rows' fields logged above
+		// the snapshot's head were left out, said the snapshot ended: the
+		// clone stopped with part of the team's records, for good (found
+		// by helper 208 through the binaries; the harness, whose chunks of
+		// three rows never reached the default budget, saw it once given
+		// Config.Budget: "L4 does not hold what the server holds in visits
+		// (scope [32002-01 32002-02]): lacks 34247f52; lacks 571d1fbe"
+		// with fb96dcd reverted; server/snapshot.go snapshotChunk).
+		{"a chunk cut by its budget with fields left out", Config{Seed: 6990053, Wide: true, Fixes: true, Budget: true}},
 		// A household the laptop added and pushed before its first pull
 		// was cut, kept by the first clone its next syncs ran (cut after
 		// its first chunk, resumed) because the server took corrections
@@ -939,7 +954,7 @@ func TestFoundDefects(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
 			if res.Failure != nil {
-				t.Fatalf("seed %d (make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Truncate), b2i(c.cfg.Wide), b2i(c.cfg.Silent), b2i(c.cfg.Fixes), res.Failure)
+				t.Fatalf("seed %d (make sim SEED=%d TRUNCATE=%d WIDE=%d SILENT=%d FIXES=%d BUDGET=%d): %v", c.cfg.Seed, c.cfg.Seed, b2i(c.cfg.Truncate), b2i(c.cfg.Wide), b2i(c.cfg.Silent), b2i(c.cfg.Fixes), b2i(c.cfg.Budget), res.Failure)
 			}
 		})
 	}
