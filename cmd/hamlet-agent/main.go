@@ -62,6 +62,14 @@ func main() {
 	// Windows the console window closed (CTRL_CLOSE_EVENT) end a sync or
 	// the app as Ctrl+C does, saving what it has, not mid-way.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks to end; the next one ends the process at once
+	// (the default once the handler is stopped): on a stalled link the
+	// first may wait out a sync's time-outs, half a minute, and SQLite's
+	// transactions leave nothing half-written to a kill.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
