@@ -176,6 +176,8 @@ var catalog = sync.OnceValue(func() map[string]i18n.Text {
 			EN: "%s of your changes there are kept: see “%s” below."},
 		"notice_fork": {VI: "Thư mục dữ liệu này là bản sao của thư mục trên một máy khác (chép thư mục hoặc khôi phục bản lưu). Máy này đã nhận mã bản dữ liệu mới và đã gửi lại %s thay đổi chưa được nhận dưới mã mới, vẫn mang tên người đã ghi; dữ liệu của bản kia đã được tải về. Không mất gì, không cần làm gì thêm.",
 			EN: "This data folder is a copy of another laptop's folder (a copied folder or a restored backup). This laptop now has a new replica id and sent again, under it, %s changes the server had not taken, still under the name of whoever recorded them; the other copy's data was fetched. Nothing is lost and there is nothing else to do."},
+		"notice_fork_none": {VI: "Thư mục dữ liệu này là bản sao của thư mục trên một máy khác (chép thư mục hoặc khôi phục bản lưu). Máy này đã nhận mã bản dữ liệu mới; máy chủ đã nhận mọi thay đổi của máy này, không cần gửi lại gì; dữ liệu của bản kia đã được tải về. Không mất gì, không cần làm gì thêm.",
+			EN: "This data folder is a copy of another laptop's folder (a copied folder or a restored backup). This laptop now has a new replica id; the server had taken every change this laptop made, so nothing needed sending again; the other copy's data was fetched. Nothing is lost and there is nothing else to do."},
 		"notice_resent": {VI: "Máy chủ đã mất %s thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại, không mất gì. Nên báo cán bộ CNTT.",
 			EN: "The server had lost %s changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again, nothing is lost. Tell IT staff."},
 

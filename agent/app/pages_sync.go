@@ -415,7 +415,11 @@ func noticeLines(n agent.Notice, en *agent.Enrollment, lang string) []string {
 	// A resend takes a new id too and says why itself (as the command
 	// line's summary): the folder is no copy, the server lost changes.
 	if n.Fork != nil && n.Resent == 0 {
-		lines = append(lines, trf(lang, "notice_fork", i18n.Int(int64(n.Fork.Renumbered), lang)))
+		if n.Fork.Renumbered == 0 {
+			lines = append(lines, tr(lang, "notice_fork_none"))
+		} else {
+			lines = append(lines, trf(lang, "notice_fork", i18n.Int(int64(n.Fork.Renumbered), lang)))
+		}
 	}
 	if n.Resent > 0 {
 		lines = append(lines, trf(lang, "notice_resent", i18n.Int(int64(n.Resent), lang)))

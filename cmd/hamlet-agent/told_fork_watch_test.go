@@ -51,3 +51,33 @@ func TestWatchTellsACopiedFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestCopiedFolderWithNothingToSendSaysSo: a copy that made no change of
+// its own since the copy is told it is one, without "sent again 0
+// changes", which reads as if something had been lost.
+func TestCopiedFolderWithNothingToSendSaysSo(t *testing.T) {
+	for _, c := range []struct{ lang, copied, nothing, zero string }{
+		{"", "Thư mục dữ liệu này là bản sao", "không cần gửi lại gì", "gửi lại 0 thay đổi"},
+		{"en", "This data folder is a copy", "nothing needed sending again", "sent again, under it, 0 changes"},
+	} {
+		t.Run("lang="+c.lang, func(t *testing.T) {
+			ts := servertest.Start(t)
+			root := t.TempDir()
+			a := newLaptop(t, filepath.Join(root, "a"))
+			a.enroll(ts)
+			a.mustAdd(ts.HamletsA[0], "Trước khi chép")
+			a.must("sync")
+			b := newLaptop(t, filepath.Join(root, "b"))
+			a.copyTo(b.dir)
+			b.lang = c.lang
+			a.mustAdd(ts.HamletsA[0], "Bản gốc")
+			a.must("sync")
+			r := b.must("sync")
+			got := r.stdout + r.stderr
+			t.Logf("sync on the copy:\n%s", got)
+			require.Contains(t, got, c.copied)
+			require.Contains(t, got, c.nothing)
+			require.NotContains(t, got, c.zero)
+		})
+	}
+}
