@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -130,9 +131,15 @@ func runningApp(info, dir string) (string, bool) {
 		return "", false
 	}
 	if ai.Dir != "" {
+		// A folder the app serves that is no longer where it started
+		// (renamed or moved while the app ran: it keeps its files open)
+		// is read as before the name was kept: the app that answers is
+		// taken to be this folder's. Started again, that folder's app ran
+		// twice on one replica, in two windows. A copy is told apart only
+		// while its original is still there.
 		served, err1 := os.Stat(ai.Dir)
 		here, err2 := os.Stat(dir)
-		if err1 != nil || err2 != nil || !os.SameFile(served, here) {
+		if err2 != nil || err1 == nil && !os.SameFile(served, here) || err1 != nil && !errors.Is(err1, fs.ErrNotExist) {
 			return "", false
 		}
 	}
