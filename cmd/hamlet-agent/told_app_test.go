@@ -145,11 +145,23 @@ func TestAppKilledAsItsSyncLearnsStillTells(t *testing.T) {
 			require.NoError(t, err)
 			defer db.Close()
 			a := startApp(t, l)
-			n, deadline := 0, time.Now().Add(30*time.Second)
-			for n == 0 && time.Now().Before(deadline) {
+			// The note lives from the rescope's commit until the idle
+			// session keeps it as a notice, milliseconds on an idle machine:
+			// a loaded one may run both before a read sees the note. Killed
+			// then, the app is killed with the news kept as a notice, which
+			// the second case is about; this one says so and checks the same.
+			n, kept, deadline := 0, 0, time.Now().Add(30*time.Second)
+			for n == 0 && kept == 0 && time.Now().Before(deadline) {
 				_ = db.QueryRow(`SELECT count(*) FROM agent_meta WHERE key = ?`, key).Scan(&n)
+				if n == 0 && key == "scope_lost_untold" {
+					_ = db.QueryRow(`SELECT count(*) FROM agent_meta WHERE key = 'notices'`).Scan(&kept)
+				}
 			}
 			a.kill()
+			if n == 0 && kept > 0 {
+				t.Logf("%s was told and kept as a notice before a read saw it: killed after that", key)
+				n = 1
+			}
 			require.Equal(t, 1, n, "%s written", key)
 			require.Len(t, l.households(), 1, "the lost hamlet's records left the laptop")
 
