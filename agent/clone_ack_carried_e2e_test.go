@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -51,18 +50,7 @@ func TestRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
 	head, err := ts.Store.Head(ctx)
 	require.NoError(t, err)
 	setFloor(t, ts, head, ts.HamletsA...)
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_, err = a.Sync(cctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Progress: func(p agent.Progress) {
-		if p.Phase == "clone" && p.Done > 0 {
-			cancel()
-		}
-	}})
-	require.Error(t, err)
-	servertest.WaitSessions(t, ts, 0)
-	var clone int64
-	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM agent_meta WHERE key = 'clone_head'), 0)`).Scan(&clone))
-	require.NotZero(t, clone, "the re-clone was cut between chunks")
+	syncCutInClone(t, a, ts, ta, 1)
 
 	tick()
 	require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0903000003"}))

@@ -117,18 +117,7 @@ func TestRecloneCutKeepsRows(t *testing.T) {
 	require.NoError(t, err)
 	setFloor(t, ts, head, ts.HamletsA...)
 
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_, err = a.Sync(cctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 2, Progress: func(p agent.Progress) {
-		if p.Phase == "clone" && p.Done > 0 {
-			cancel()
-		}
-	}})
-	require.Error(t, err)
-	servertest.WaitSessions(t, ts, 0)
-	var clone int64
-	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM agent_meta WHERE key = 'clone_head'), 0)`).Scan(&clone))
-	require.NotZero(t, clone, "the re-clone was cut between chunks")
+	syncCutInClone(t, a, ts, ta, 2)
 	require.Equal(t, before, live(), "the households stay on the laptop while it clones again")
 
 	s := realSync(t, a, ts, ta)

@@ -31,6 +31,25 @@ func realSync(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) age
 	return s
 }
 
+// syncCutInClone syncs r asking for chunks of limit rows and cuts the
+// session once a chunk is stored: the clone stands between chunks, its
+// head kept for the next session to resume from.
+func syncCutInClone(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string, limit uint32) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := r.Sync(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: limit, Progress: func(p agent.Progress) {
+		if p.Phase == "clone" && p.Done > 0 {
+			cancel()
+		}
+	}})
+	require.Error(t, err)
+	servertest.WaitSessions(t, ts, 0)
+	var clone int64
+	require.NoError(t, r.DB().QueryRowContext(context.Background(), `SELECT coalesce((SELECT value FROM agent_meta WHERE key = 'clone_head'), 0)`).Scan(&clone))
+	require.NotZero(t, clone, "the re-clone was cut between chunks")
+}
+
 // TestEndToEndTwoAgents is the issue's acceptance test: a real server, two
 // real replicas, both offline; different fields, the same field, a delete
 // against an edit. After sync both equal the server (a fresh clone of it),
