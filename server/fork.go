@@ -34,13 +34,16 @@ import (
 const DigestWindow = 20_000
 
 // Digest is the digest of one change a replica pushed, by its sequence.
-// HLC is the stamp the server gave the change when it restamped it
-// (PROTOCOL §7.4 rule 5), 0 when it kept the change's own: a change pushed
-// again after a lost Ack is answered with it (duplicateStamp), so the
-// client adopts the stamp the lost Ack carried. The digest keeps it
-// because a legitimate re-push is always within its window, while the
-// log has no index by origin and may have compacted the entry, and the
-// row may hold a later version by then.
+// HLC is the stamp the change holds on the server: the one it was pushed
+// with, or the one the server gave it when it restamped it (PROTOCOL §7.4
+// rule 5); a digest stored before the server kept every stamp holds 0
+// where it kept the change's own. A change pushed again under another
+// stamp (its Ack lost after a restamp, or pushed by another copy of the
+// folder) is answered with it (duplicateStamp), so the client adopts the
+// stamp the server holds. The digest keeps it because a legitimate
+// re-push is always within its window, while the log has no index by
+// origin and may have compacted the entry, and the row may hold a later
+// version by then.
 type Digest struct {
 	Seq    uint64
 	Digest uint64
@@ -62,11 +65,21 @@ type DigestTx interface {
 }
 
 // changeDigest is a 64-bit FNV-1a digest of a change as its replica sent
-// it: what the change is (row, field, value, its base) and when it was
-// made (its HLC before any restamp: an agent whose Ack was lost never saw
-// the restamp and sends the change as it was). The scope is left out: an
-// agent may file a pending change under the row's new hamlet.
-func changeDigest(c *syncproto.Change) uint64 {
+// it: what the change is (row, field, value, its base). Its HLC is left
+// out: two copies of a data folder hold the same unsent writes, and each
+// restamps them at its own Welcome (§8.6) or not at all (a copy behind
+// the other keeps the stamps it made them with), so one write comes from
+// the two under two stamps; taken for a fork, its second push was sent
+// again under a new id and every laptop listed a conflict of a value with
+// itself. The scope is left out too: an agent may file a pending change
+// under the row's new hamlet. legacyDigest is the form kept before.
+func changeDigest(c *syncproto.Change) uint64 { return digestOf(c, false) }
+
+// legacyDigest is the digest stored before changeDigest left the HLC out
+// (the HLC as pushed, after the value): a stored digest matches either.
+func legacyDigest(c *syncproto.Change) uint64 { return digestOf(c, true) }
+
+func digestOf(c *syncproto.Change, withHLC bool) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	add := func(b []byte) {
@@ -93,7 +106,9 @@ func changeDigest(c *syncproto.Change) uint64 {
 	add([]byte{byte(c.Value.Kind())})
 	num(uint64(c.Value.AsInt()))
 	str(c.Value.AsString())
-	num(uint64(c.HLC))
+	if withHLC {
+		num(uint64(c.HLC))
+	}
 	add(c.Base.Replica[:])
 	num(c.Base.Seq)
 	return h
@@ -158,7 +173,7 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 		if c.Dot.Seq > *f.floor {
 			return false, nil
 		}
-	} else if d.Digest == changeDigest(c) {
+	} else if d.Digest == changeDigest(c) || d.Digest == legacyDigest(c) {
 		return false, nil
 	}
 	f.at = c.Dot.Seq
@@ -166,10 +181,10 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 }
 
 // take notes the digest of a change the server takes (applied, superseded
-// or refused: its sequence is spent either way). Called before the change
-// is applied, which may restamp its HLC.
+// or refused: its sequence is spent either way), with its HLC as pushed.
+// Called before the change is applied, which may restamp it (restamped).
 func (f *forkCheck) take(c *syncproto.Change) {
-	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c)})
+	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c), HLC: c.HLC})
 }
 
 // restamped notes the stamp the server gave the change taken last.
@@ -178,11 +193,14 @@ func (f *forkCheck) restamped(h syncproto.HLC) {
 }
 
 // duplicateStamp is the result HLC of a change pushed again (repushed said
-// it is no fork): the stamp the server gave it, when that is not the one
-// pushed; 0 when it kept it or holds no digest of it (collected, or taken
-// before the store kept restamps).
+// it is no fork): the stamp the change holds on the server, when that is
+// not the one pushed (the server restamped it, or another copy of the
+// folder pushed it under another stamp); 0 when they agree or the server
+// keeps no stamp of it (no digest: collected, or taken before digests
+// were kept; a digest stored before the server kept every stamp holds
+// one only where it restamped).
 func (f *forkCheck) duplicateStamp(c *syncproto.Change) syncproto.HLC {
-	if h := f.stored[c.Dot.Seq].HLC; h != c.HLC {
+	if h := f.stored[c.Dot.Seq].HLC; h != 0 && h != c.HLC {
 		return h
 	}
 	return 0

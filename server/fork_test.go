@@ -21,7 +21,8 @@ import (
 // the same sequences. The server answers the second copy's changes
 // replica_forked from the first that differs, takes none of them (nor a
 // batch pipelined behind), and ends the session; the same change pushed
-// again (a lost Ack) is still a duplicate, even one the server restamped.
+// again (a lost Ack) is still a duplicate, even one the server restamped,
+// and so is the same change pushed by a copy that stamped it otherwise.
 func TestForkedReplicaIsTold(t *testing.T) {
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.MaxSkew = time.Minute }))
 	h := ts.HamletsA[0]
@@ -49,6 +50,21 @@ func TestForkedReplicaIsTold(t *testing.T) {
 	ack, err = b.Push(1, shared)
 	require.NoError(t, err)
 	require.Equal(t, []syncproto.ResultStatus{3, 3, 3}, statuses(ack))
+	restamp := ack.Results[2].HLC
+
+	// The same writes from another copy of the folder, which restamped
+	// them at its own Welcome: the same writes, duplicates, answered with
+	// the stamps the server holds (a fork here listed a conflict of each
+	// value with itself on both laptops).
+	stamped := append([]syncproto.Change{}, shared...)
+	for i := range stamped {
+		stamped[i].HLC += syncproto.MakeHLC(7, 0)
+	}
+	ack, err = b.Push(3, stamped)
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.ResultStatus{3, 3, 3}, statuses(ack))
+	require.Equal(t, []syncproto.HLC{shared[0].HLC, shared[1].HLC, restamp},
+		[]syncproto.HLC{ack.Results[0].HLC, ack.Results[1].HLC, ack.Results[2].HLC})
 
 	// The copy: the shared changes, then its own under the same numbers as
 	// the original's next ones.

@@ -16,10 +16,12 @@ import (
 // TestCopiedFolderMidClone: a volunteer's first sync (26,000 rows: a bulk
 // clone, the row tables' indexes dropped) is killed mid-clone, and her
 // data folder is copied to a second laptop then. Both copies work offline
-// (each adds households and visits, edits a household the clone brought),
-// then sync, in either order or at once. Each must finish its clone, the
+// (each adds households and visits, edits a household the clone brought;
+// what was written between the cut and the copy both hold), then sync, in
+// either order or at once. Each must finish its clone, the
 // server must hold every record either copy made, once, and each copy must
-// end equal to a fresh clone of the server; what the volunteer reads is
+// end equal to a fresh clone of the server, with no conflict between a
+// write and its own copy; what the volunteer reads is
 // Vietnamese and says what to do.
 func TestCopiedFolderMidClone(t *testing.T) {
 	for _, order := range []string{"original-first", "copy-first", "together"} {
@@ -34,16 +36,22 @@ func TestCopiedFolderMidClone(t *testing.T) {
 			killSyncMidClone(t, a, 1)
 			require.NotEmpty(t, replicaMeta(t, a.dir, "clone_head"))
 			require.NotEmpty(t, replicaMeta(t, a.dir, "clone_indexes"))
-			b := a.copyTo(filepath.Join(root, "b"))
-
-			var cloned string
+			var cloned, corrected string
 			for _, h := range a.list() {
-				if h.ID != before {
+				switch {
+				case h.ID == before:
+				case cloned == "":
 					cloned = h.ID
-					break
+				case corrected == "":
+					corrected = h.ID
 				}
 			}
-			require.NotEmpty(t, cloned)
+			require.NotEmpty(t, corrected)
+			// Written after the cut and before the copy: both copies hold
+			// these writes, under the old id, and push them.
+			shared := a.mustAdd(home, "Hộ ghi sau lần cắt, trước khi chép")
+			a.must("household", "edit", corrected, "--set", "phone=0966666666")
+			b := a.copyTo(filepath.Join(root, "b"))
 			want := map[string]bool{}
 			for _, l := range []struct {
 				l    *laptop
@@ -114,6 +122,9 @@ func TestCopiedFolderMidClone(t *testing.T) {
 				require.Equal(t, 1, heads[h], "household %q on the server once", h)
 			}
 			require.Equal(t, 1, heads["Hộ ghi trước lần đồng bộ đầu"])
+			require.Equal(t, 1, heads["Hộ ghi sau lần cắt, trước khi chép"])
+			require.Equal(t, "0966666666", fresh.household(corrected)["phone"])
+			require.NotEmpty(t, fresh.household(shared))
 			c := fresh.household(cloned)
 			require.Equal(t, "0911111111", c["phone"])
 			require.Equal(t, "Số 1 đường mới", c["address"])
@@ -139,6 +150,10 @@ func TestCopiedFolderMidClone(t *testing.T) {
 				require.Empty(t, replicaMeta(t, l.dir, "clone_indexes"), "%s rebuilt its indexes", l.dir)
 				require.Empty(t, l.rejected())
 				require.Zero(t, l.pending())
+				// The writes both copies held are one write each: no
+				// conflict of a value with itself (each copy stamped them
+				// its own way, which the server once took for a fork).
+				require.Empty(t, l.conflicts(), "%s: a conflict between a write and its own copy", l.dir)
 				got := snapshotOf(t, l.dir)
 				require.Equal(t, len(snap), len(got), "%s holds what the server holds", l.dir)
 				require.Equal(t, snap, got, "%s equals a fresh clone", l.dir)
