@@ -605,6 +605,45 @@ type Enrollment struct {
 	// Label is the laptop's name given at enrollment ("" before it was
 	// kept).
 	Label string `json:"label,omitempty"`
+	// Former are the hamlets the team covered before and no longer does,
+	// by the last name this laptop knew (updateScope): a sync tells the
+	// volunteer a hamlet lost by its name, and a record kept there is
+	// shown with it, though the scope no longer holds it.
+	Former []Hamlet `json:"former,omitempty"`
+}
+
+// maxFormerHamlets bounds Enrollment.Former: a commune has a few dozen
+// hamlets, and a team moved across a province for years keeps the latest.
+const maxFormerHamlets = 500
+
+// HamletLabel says a hamlet as a volunteer knows it, "Ấp Tân Lợi
+// (32002-09)", or by its code where this laptop knows no name: what a
+// sync's summary and the app's notices name.
+func (e *Enrollment) HamletLabel(code string) string {
+	if nm := e.HamletName(code); nm != "" && nm != code {
+		return nm + " (" + code + ")"
+	}
+	return code
+}
+
+// HamletName is the name this laptop knows for a hamlet of the team's, or
+// one it covered before; "" when none (a hamlet gained and not yet named
+// by the roster).
+func (e *Enrollment) HamletName(code string) string {
+	if e == nil {
+		return ""
+	}
+	for _, h := range e.Scope {
+		if h.Code == code && h.Name != "" {
+			return h.Name
+		}
+	}
+	for _, h := range e.Former {
+		if h.Code == code {
+			return h.Name
+		}
+	}
+	return ""
 }
 
 // Hamlet is one hamlet of the device's scope, as the enrollment names it.
@@ -627,7 +666,7 @@ func (r *Replica) enrollment(ctx context.Context, q querier) (*Enrollment, error
 	// caller gets its own copy, scope included.
 	if d := r.enrolled.Load(); d != nil && d.text == s {
 		e := d.e
-		e.Scope = slices.Clone(d.e.Scope)
+		e.Scope, e.Former = slices.Clone(d.e.Scope), slices.Clone(d.e.Former)
 		return &e, nil
 	}
 	var e Enrollment
@@ -635,7 +674,7 @@ func (r *Replica) enrollment(ctx context.Context, q querier) (*Enrollment, error
 		return nil, &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
 	}
 	d := &decodedEnrollment{text: s, e: e}
-	d.e.Scope = slices.Clone(e.Scope)
+	d.e.Scope, d.e.Former = slices.Clone(e.Scope), slices.Clone(e.Former)
 	r.enrolled.Store(d)
 	return &e, nil
 }
@@ -650,16 +689,34 @@ func (r *Replica) SetEnrollment(ctx context.Context, e *Enrollment) error {
 }
 
 // updateScope replaces the scope codes with the server's list at Welcome,
-// keeping the names we know.
+// keeping the names we know: a hamlet gained back takes the name it had,
+// a hamlet lost keeps its name in Former (the sync tells it by name after
+// this, rescope).
 func (r *Replica) updateScope(ctx context.Context, codes []string) error {
 	return r.editEnrollment(ctx, func(e *Enrollment) bool {
 		names := map[string]string{}
-		for _, h := range e.Scope {
+		for _, h := range e.Former {
 			names[h.Code] = h.Name
+		}
+		var lost []Hamlet
+		for _, h := range e.Scope {
+			if h.Name != "" {
+				names[h.Code] = h.Name
+			}
+			if !slices.Contains(codes, h.Code) && h.Name != "" {
+				lost = append(lost, h)
+			}
 		}
 		e.Scope = e.Scope[:0]
 		for _, c := range codes {
 			e.Scope = append(e.Scope, Hamlet{Code: c, Name: names[c]})
+		}
+		e.Former = slices.DeleteFunc(e.Former, func(h Hamlet) bool {
+			return slices.Contains(codes, h.Code) || slices.ContainsFunc(lost, func(l Hamlet) bool { return l.Code == h.Code })
+		})
+		e.Former = append(e.Former, lost...)
+		if n := len(e.Former) - maxFormerHamlets; n > 0 {
+			e.Former = e.Former[n:]
 		}
 		return true
 	})

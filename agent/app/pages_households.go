@@ -50,6 +50,11 @@ func hamletNames(en *agent.Enrollment) map[string]string {
 	if en == nil {
 		return m
 	}
+	// A record of a hamlet the team no longer covers (kept for an edit
+	// refused or pending there) is shown with its name too.
+	for _, h := range en.Former {
+		m[h.Code] = h.Name
+	}
 	for _, h := range en.Scope {
 		m[h.Code] = h.Name
 		if h.Name == "" {

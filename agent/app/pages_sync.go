@@ -380,14 +380,10 @@ func (a *App) noticesRead(w http.ResponseWriter, r *http.Request) {
 // noticeLines says a notice in lang, a sentence a line, as the command
 // line's summary does: the hamlets by name where this laptop knows it.
 func noticeLines(n agent.Notice, en *agent.Enrollment, lang string) []string {
-	names := hamletNames(en)
 	named := func(codes []string) string {
 		out := make([]string, len(codes))
 		for i, c := range codes {
-			out[i] = c
-			if nm := names[c]; nm != "" && nm != c {
-				out[i] = nm + " (" + c + ")"
-			}
+			out[i] = en.HamletLabel(c) // a hamlet lost keeps its name (Enrollment.Former)
 		}
 		return strings.Join(out, ", ")
 	}

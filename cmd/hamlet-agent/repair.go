@@ -68,7 +68,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 		out["sync"] = s
 		return e.printJSON(out)
 	}
-	e.summary(s)
+	e.summary(ctx, r, s)
 	fmt.Fprintln(e.stdout, e.tr("Đã tải lại từ máy chủ những bản ghi đã đồng bộ trước đây. Tệp dữ liệu dùng được bình thường.",
 		"The records synced before were fetched again from the server. The data file is ready to use."))
 	return nil

@@ -90,7 +90,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 				}
 			}
 			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts+s.Resent > 0 || s.ScopeChange != nil || s.CloneHeld != nil || s.Fork != nil || e.json {
-				e.summary(s)
+				e.summary(ctx, r, s)
 			}
 			_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next session)
 			// After the summary: a roster fetch on a stalled link holds
@@ -119,7 +119,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	e.summary(s)
+	e.summary(ctx, r, s)
 	_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next sync)
 	// Who the team's members are, to name them in conflicts and
 	// histories; a server without the roster leaves the ids. A writer
@@ -138,7 +138,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func (e *env) summary(s agent.SyncSummary) {
+func (e *env) summary(ctx context.Context, r *agent.Replica, s agent.SyncSummary) {
 	if e.json {
 		e.printJSON(s)
 		return
@@ -166,8 +166,9 @@ func (e *env) summary(s agent.SyncSummary) {
 		fmt.Fprintf(e.stderr, e.tr("Máy chủ đã mất %s thay đổi mà máy này gửi trước đây (có thể máy chủ vừa được khôi phục từ bản sao lưu): Hamlet đã gửi lại dưới một mã bản dữ liệu mới của máy này, không mất gì. Nên báo cán bộ CNTT.\n",
 			"The server had lost %s changes this laptop sent before (it may have been restored from a backup): Hamlet sent them again under a new replica id of this laptop, nothing is lost. Tell IT staff.\n"), n(s.Resent))
 	}
-	e.photoSummary(s.Photos) // photos.go
-	e.scopeSummary(s.ScopeChange)
+	e.photoSummary(s.Photos)   // photos.go
+	en, _ := r.Enrollment(ctx) // the hamlets' names; unreadable, their codes
+	e.scopeSummary(s.ScopeChange, en)
 	if s.Resent == 0 {
 		e.forkSummary(s.Fork) // fork.go; a resend takes a new id too, and says why itself
 	}

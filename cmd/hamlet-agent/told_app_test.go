@@ -36,7 +36,8 @@ func (a *appProc) readNotices() {
 
 // lostWorld: a laptop of team A holds two households of the team's second
 // hamlet and one of its first, synced; then the team no longer covers the
-// second.
+// second. It returns that hamlet as the volunteer is told it, "Khóm 2
+// (32002-02)".
 func lostWorld(t *testing.T, lang string) (*servertest.TS, *laptop, string) {
 	t.Helper()
 	ts := servertest.Start(t)
@@ -48,10 +49,12 @@ func lostWorld(t *testing.T, lang string) (*servertest.TS, *laptop, string) {
 	l.mustAdd(lost, "Trần Văn Bảy")
 	l.mustAdd(ts.HamletsA[0], "Ngô Thị Tám")
 	l.must("sync")
+	// Named as the volunteer knows it, read before the team loses it.
+	named := enrolledHamletName(t, l, lost) + " (" + lost + ")"
 	changed, err := ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, lost)
 	require.NoError(t, err)
 	require.True(t, changed)
-	return ts, l, lost
+	return ts, l, named
 }
 
 // TestAppTellsAHamletLostAndItsRecordsRemoved: the team no longer covers a

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -15,7 +17,10 @@ import (
 // laptop's next sync drops that hamlet's records, then is cut at the pull
 // after (a link that drops), in every attempt. The sync prints its error,
 // and the next one, which ends well, must say that the hamlet and its
-// records left the laptop: nothing else ever will.
+// records left the laptop, by the hamlet's name as the volunteer knows it
+// ("Ấp Tân Lợi (32002-09)": the code alone tells her nothing; the
+// enrollment's list no longer names it when the sync tells it): nothing
+// else ever will.
 func TestLostHamletToldAfterACutSync(t *testing.T) {
 	for _, c := range []struct{ lang, lost string }{
 		{"", "Tổ không còn phụ trách ấp/khóm "},
@@ -33,6 +38,7 @@ func TestLostHamletToldAfterACutSync(t *testing.T) {
 			l.mustAdd(lost, "Trần Văn Bảy")
 			l.mustAdd(ts.HamletsA[0], "Ngô Thị Tám")
 			l.must("sync")
+			name := enrolledHamletName(t, l, lost)
 
 			changed, err := ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, lost)
 			require.NoError(t, err)
@@ -49,7 +55,7 @@ func TestLostHamletToldAfterACutSync(t *testing.T) {
 			r = l.must("sync")
 			t.Logf("next sync:\n%s%s", r.stdout, r.stderr)
 			told += r.stdout
-			require.Equal(t, 1, strings.Count(told, c.lost+lost), "the hamlet lost, and its records removed, told once:\n%s", told)
+			require.Equal(t, 1, strings.Count(told, c.lost+name+" ("+lost+")"), "the hamlet lost, and its records removed, told once, by name:\n%s", told)
 			require.NotContains(t, l.must("sync").stdout, c.lost, "told once")
 		})
 	}
@@ -93,8 +99,19 @@ func TestLostHamletGainedAgainBeforeToldNotToldLost(t *testing.T) {
 	out := l.must("sync").stdout
 	t.Logf("sync after the hamlet came back:\n%s", out)
 	require.Len(t, l.households(), 1+1+3, "the hamlet gained again is back-filled")
-	require.Contains(t, out, "Tổ được giao thêm ấp/khóm "+back)
-	require.Contains(t, out, "Tổ không còn phụ trách ấp/khóm "+lost+": bản ghi của ấp/khóm này đã được xóa khỏi máy")
-	require.NotContains(t, out, "phụ trách ấp/khóm "+lost+", ", "the hamlet covered again is not told lost")
+	require.Contains(t, out, "Tổ được giao thêm ấp/khóm "+enrolledHamletName(t, l, back)+" ("+back+")", "a hamlet gained back, by the name it had")
+	require.Contains(t, out, "Tổ không còn phụ trách ấp/khóm "+enrolledHamletName(t, l, lost)+" ("+lost+"): bản ghi của ấp/khóm này đã được xóa khỏi máy")
+	require.NotContains(t, out, "("+lost+"), ", "the hamlet covered again is not told lost")
 	require.NotContains(t, l.must("sync").stdout, "Tổ không còn phụ trách", "told once")
+}
+
+// enrolledHamletName is the name l's enrollment knows for a hamlet of its
+// scope, or one its team covered before.
+func enrolledHamletName(t *testing.T, l *laptop, code string) string {
+	t.Helper()
+	var en agent.Enrollment
+	require.NoError(t, json.Unmarshal([]byte(replicaMeta(t, l.dir, "enrollment")), &en))
+	name := en.HamletName(code)
+	require.NotEmpty(t, name, "the enrollment names hamlet %s", code)
+	return name
 }
