@@ -497,6 +497,16 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 			return nil, err
 		}
 	}
+	n := 0
+	for _, m := range moves {
+		if m.renumber {
+			n++
+		}
+	}
+	info := &ForkInfo{OldReplica: old.String(), NewReplica: id.String(), DeviceID: er.DeviceID, Renumbered: n}
+	if err := t.noteForkUntold(info, 0); err != nil {
+		return nil, fmt.Errorf("fork: note it to tell: %w", err)
+	}
 	if err := t.commit(); err != nil {
 		return nil, fmt.Errorf("fork: %w", err)
 	}
@@ -504,14 +514,66 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	if err := r.loadFormer(ctx, r.db); err != nil {
 		return nil, err
 	}
-	n := 0
-	for _, m := range moves {
-		if m.renumber {
-			n++
-		}
-	}
-	return &ForkInfo{OldReplica: old.String(), NewReplica: id.String(), DeviceID: er.DeviceID, Renumbered: n}, nil
+	return info, nil
 }
+
+// metaForkUntold holds a fork (this folder a copy, or a server that lost
+// changes this laptop sent: resendLost) until a sync that ends well tells
+// it (untoldFork): the fork is done in its own transaction, and the
+// session after it (under the new id: the re-clone, the pull) may be cut,
+// in every attempt; the sync then printed its error alone, and the next,
+// which found the fork done, said nothing of it. Resent counts the
+// changes queued again over every resend not told yet; Fork is the
+// latest fork's.
+const metaForkUntold = "fork_untold"
+
+type untoldFork struct {
+	Fork   *ForkInfo `json:"fork,omitempty"`
+	Resent int       `json:"resent,omitempty"`
+}
+
+// noteForkUntold notes a fork (info, when not nil) and changes queued
+// again (resent) to be told, with any not told yet; in the transaction
+// that makes them, so none goes untold.
+func (t *txn) noteForkUntold(info *ForkInfo, resent int) error {
+	var u untoldFork
+	if raw, err := t.r.meta(t.ctx, t.tx, metaForkUntold); err != nil {
+		return err
+	} else if raw != "" {
+		_ = json.Unmarshal([]byte(raw), &u) // unreadable: as none
+	}
+	if info != nil {
+		u.Fork = info
+	}
+	u.Resent += resent
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	return t.setMeta(metaForkUntold, string(b))
+}
+
+// tellFork puts the fork not told yet (metaForkUntold) into sum, and the
+// note among what sum tells, forgotten once sum reaches the volunteer.
+func (r *Replica) tellFork(ctx context.Context, sum *SyncSummary) error {
+	raw, err := r.meta(ctx, r.db, metaForkUntold)
+	if err != nil || raw == "" {
+		return err
+	}
+	var u untoldFork
+	if json.Unmarshal([]byte(raw), &u) == nil {
+		if u.Fork != nil {
+			sum.Fork = u.Fork
+		}
+		sum.Resent = u.Resent
+	}
+	sum.told = append(sum.told, toldNote{metaForkUntold, raw})
+	return nil
+}
+
+// tellForked is a session's last phase: a fork made before it, in this
+// sync or in one cut since, goes into the summary (tellFork).
+func (s *syncRun) tellForked(ctx context.Context) error { return s.r.tellFork(ctx, s.sum) }
 
 func (r *Replica) enrollmentIn(ctx context.Context, t *txn) (*Enrollment, error) {
 	s, err := r.meta(ctx, t.tx, "enrollment")
@@ -595,7 +657,7 @@ func upTo(cs []syncproto.Change, seq uint64) []syncproto.Change {
 }
 
 // forkNow takes the new replica id a session asked for and returns the
-// token to go on with, noting the fork in sum.
+// token to go on with, telling the fork in sum (tellFork).
 func (r *Replica) forkNow(ctx context.Context, server, token string, opts *SyncOptions, sum *SyncSummary) (string, error) {
 	if rep, err := r.meta(ctx, r.db, metaForkReplica); err != nil {
 		return "", err
@@ -614,11 +676,15 @@ func (r *Replica) forkNow(ctx context.Context, server, token string, opts *SyncO
 			return "", err
 		}
 	}
-	tok, info, err := r.fork(ctx, server, token)
+	tok, _, err := r.fork(ctx, server, token)
 	if err != nil {
 		return "", err
 	}
-	sum.Fork = info
+	// Told with the sync (or, watching, at once) from its note: a sync
+	// whose sessions are all cut from here tells it the next time.
+	if err := r.tellFork(ctx, sum); err != nil {
+		return "", err
+	}
 	return r.takeToken(ctx, tok, opts.SaveToken)
 }
 

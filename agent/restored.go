@@ -257,6 +257,9 @@ func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 		if err := t.setMeta(metaResentKeep, 1); err != nil {
 			return 0, err
 		}
+		if err := t.noteForkUntold(nil, n); err != nil { // told from it (tellFork)
+			return 0, err
+		}
 	}
 	if err := t.setMeta(metaAckedSeq, int64(pushed)); err != nil {
 		return 0, err

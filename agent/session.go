@@ -45,6 +45,7 @@ func (r *Replica) session(ctx context.Context, server, token string, opts SyncOp
 		s.tellFilled,       // a back-fill ended here or in a session cut since; nothing otherwise
 		s.tellLost,         // hamlets lost here or in a session cut since; nothing otherwise
 		s.tellCloned,       // a clone ended here or in a session cut since; nothing otherwise
+		s.tellForked,       // a fork made here or before a session cut since; nothing otherwise
 	} {
 		if err := phase(ctx); err != nil {
 			return err
@@ -513,10 +514,8 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
-	if n, err := r.resendLost(ctx, w.PushedSeq); err != nil { // restored.go
+	if _, err := r.resendLost(ctx, w.PushedSeq); err != nil { // restored.go; told from its note (tellFork)
 		return err
-	} else {
-		sum.Resent += n
 	}
 	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
 		return err

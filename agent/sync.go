@@ -190,7 +190,7 @@ func (s *SyncSummary) add(o SyncSummary) {
 	s.BytesReceived += o.BytesReceived
 	s.RoundTrips += o.RoundTrips
 	s.Collected += o.Collected
-	s.Resent += o.Resent
+	s.Resent = max(s.Resent, o.Resent) // each session tells the note's count, which grows (tellFork)
 	s.Cloned += o.Cloned
 	s.told = append(s.told, o.told...)
 	for t, n := range o.ClonedLive {
