@@ -274,6 +274,14 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 					res.Reason, res.Why = refusal.Compat(rf.Code, w), w
 				}
 			} else {
+				if later, err := b.laterCopyWins(fk, c); err != nil {
+					return nil, err
+				} else if later {
+					fk.fork(c)
+					*res, out.forkedAt = fk.result(), c.Dot.Seq
+					out.forked++
+					continue
+				}
 				// With the stamp the server gave it, if it restamped it:
 				// the client learns it as from the lost Ack (§7.4, §8.6).
 				res.Status, res.HLC = syncproto.ResultDuplicate, fk.duplicateStamp(c)
@@ -928,4 +936,26 @@ func (b *batch) ownBack(e *LogEntry) {
 	if e.NewScope == "" && b.moved[RowRef{e.Change.Table, e.Change.Row}] {
 		e.NewScope = e.Change.Scope
 	}
+}
+
+// laterCopyWins: a change pushed again with the content the server holds
+// under its sequence is another copy's later write (forkCheck.laterCopy)
+// that, made on its own, beats the field's value now: the held write was
+// overwritten or beaten since by a version older than this one (a copy
+// that wrote a phone and corrected it, the other copy writing the first
+// value again later; a copy that deleted and restored a household, the
+// other deleting it later). Answered duplicate, it took the held write's
+// stamp and vanished without a conflict; forked, it is pushed again under
+// the copy's new id and decided as the write it is (§18). A collected row,
+// or a field the held write still holds, is a duplicate: the value stands.
+func (b *batch) laterCopyWins(fk *forkCheck, c *syncproto.Change) (bool, error) {
+	if !fk.laterCopy(c) {
+		return false, nil
+	}
+	rc, err := b.row(c.Table, c.Row)
+	if err != nil {
+		return false, err
+	}
+	cur, has := rc.st.Versions[c.Field]
+	return has && cur.Dot != c.Dot && c.HLC > cur.HLC, nil
 }

@@ -35,9 +35,9 @@ const DigestWindow = 20_000
 
 // Digest is the digest of one change a replica pushed, by its sequence.
 // HLC is the stamp the change holds on the server: the one it was pushed
-// with, or the one the server gave it when it restamped it (PROTOCOL §7.4
-// rule 5); a digest stored before the server kept every stamp holds 0
-// where it kept the change's own. A change pushed again under another
+// with (marked asPushed), or the one the server gave it when it restamped
+// it (PROTOCOL §7.4 rule 5); a digest stored before the server kept every
+// stamp holds 0 where it kept the change's own. A change pushed again under another
 // stamp (its Ack lost after a restamp, or pushed by another copy of the
 // folder) is answered with it (duplicateStamp), so the client adopts the
 // stamp the server holds. The digest keeps it because a legitimate
@@ -180,12 +180,36 @@ func (f *forkCheck) repushed(c *syncproto.Change) (bool, error) {
 	return true, nil
 }
 
+// asPushed marks a stored stamp the server kept as the change was pushed
+// (Digest.HLC): one without it is a stamp the server gave the change
+// (restamped, §7.4 rule 5; a digest stored before stop 50 holds only
+// these). A pushed HLC never reaches this bit (48 bits of milliseconds,
+// shifted 16).
+const asPushed syncproto.HLC = 1 << 62
+
 // take notes the digest of a change the server takes (applied, superseded
 // or refused: its sequence is spent either way), with its HLC as pushed.
 // Called before the change is applied, which may restamp it (restamped).
 func (f *forkCheck) take(c *syncproto.Change) {
-	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c), HLC: c.HLC})
+	f.took = append(f.took, Digest{Seq: c.Dot.Seq, Digest: changeDigest(c), HLC: c.HLC | asPushed})
 }
+
+// laterCopy: the change, pushed again with the content the server holds
+// under its sequence, is another copy's write made later than the one
+// the server holds (pushed with a later stamp than the one the server
+// kept as pushed; a lost Ack's re-push has the stamp the server kept, and
+// one the server restamped is answered duplicate as ever). Such a copy
+// made its write on its own, after the copy of the folder: taken for the
+// held one, it would take that one's stamp, and lose where it wins (the
+// held write overwritten or beaten since, by a version the later one
+// beats: helper 215). The caller forks it (fork) when it would win.
+func (f *forkCheck) laterCopy(c *syncproto.Change) bool {
+	h := f.stored[c.Dot.Seq].HLC
+	return h&asPushed != 0 && c.HLC > h&^asPushed
+}
+
+// fork makes the change the batch's first forked one.
+func (f *forkCheck) fork(c *syncproto.Change) { f.at = c.Dot.Seq }
 
 // restamped notes the stamp the server gave the change taken last.
 func (f *forkCheck) restamped(h syncproto.HLC) {
@@ -200,7 +224,7 @@ func (f *forkCheck) restamped(h syncproto.HLC) {
 // were kept; a digest stored before the server kept every stamp holds
 // one only where it restamped).
 func (f *forkCheck) duplicateStamp(c *syncproto.Change) syncproto.HLC {
-	if h := f.stored[c.Dot.Seq].HLC; h != 0 && h != c.HLC {
+	if h := f.stored[c.Dot.Seq].HLC &^ asPushed; h != 0 && h != c.HLC {
 		return h
 	}
 	return 0

@@ -236,3 +236,78 @@ func TestEnrollOtherServerKeepsTheCode(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// TestCopysLaterSameWrite (helper 215): a copy of a folder pushes, under a
+// sequence the server holds, the change the server holds there (the same
+// row, field, value and base) with a later stamp, after a teammate
+// overwrote that change. Made later than the teammate's value, it is the
+// copy's own later write, which must win: the server answers it
+// replica_forked, so the copy pushes it again under its new id (answered
+// duplicate, it took the held stamp and vanished without a conflict).
+// Made before the teammate's value, it is a duplicate answered with the
+// held stamp. A lost Ack's re-push is a duplicate, whatever came since:
+// under the stamp it was pushed with, or under one the server restamped.
+func TestCopysLaterSameWrite(t *testing.T) {
+	now := time.Now()
+	at := func(d time.Duration) syncproto.HLC { return syncproto.MakeHLC(now.Add(d).UnixMilli(), 0) }
+	for _, tc := range []struct {
+		name     string
+		held     syncproto.HLC // the stamp the first push gave the phone
+		again    syncproto.HLC // the stamp of the push again (0: the same)
+		status   syncproto.ResultStatus
+		answered func(held, restamp syncproto.HLC) syncproto.HLC
+	}{
+		{name: "copy's later write", held: at(-10 * time.Minute), again: at(-time.Minute), status: syncproto.ResultRefused},
+		{name: "copy's earlier write", held: at(-10 * time.Minute), again: at(-7 * time.Minute), status: syncproto.ResultDuplicate,
+			answered: func(held, _ syncproto.HLC) syncproto.HLC { return held }},
+		{name: "lost Ack", held: at(-10 * time.Minute), status: syncproto.ResultDuplicate,
+			answered: func(syncproto.HLC, syncproto.HLC) syncproto.HLC { return 0 }},
+		{name: "lost Ack of a restamped write", held: at(time.Hour), status: syncproto.ResultDuplicate,
+			answered: func(_, restamp syncproto.HLC) syncproto.HLC { return restamp }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := servertest.Start(t)
+			h := ts.HamletsA[0]
+			dev := ts.NewDevice(t, ts.TeamA)
+			w := servertest.NewWriter(dev.Replica, nil)
+			row := uuid.New()
+			cs := w.Household(row, h, "Chủ hộ")
+			cs[0].HLC, cs[1].HLC = at(-20*time.Minute), at(-20*time.Minute)
+			phone := w.Write("households", row, "phone", syncproto.String("0911111111"), h)
+			phone.HLC = tc.held
+			cs = append(cs, phone)
+			ack, err := ts.Connect(t, dev).Push(1, cs)
+			require.NoError(t, err)
+			restamp := ack.Results[2].HLC
+			held := tc.held
+			if restamp != 0 {
+				held = restamp
+			}
+
+			// A teammate overwrites the phone, after the held write (a
+			// minute after whichever is later: its stamp, or now-5min).
+			mate := ts.NewDevice(t, ts.TeamA)
+			mw := servertest.NewWriter(mate.Replica, nil)
+			mw.Saw(syncproto.Change{Table: "households", Row: row, Field: "phone", Value: phone.Value, HLC: held, Dot: phone.Dot, Base: phone.Base, Scope: h})
+			y := mw.Write("households", row, "phone", syncproto.String("0922222222"), h)
+			require.Equal(t, phone.Dot, y.Base)
+			y.HLC = max(at(-5*time.Minute), held+1)
+			ack, err = ts.Connect(t, mate).Push(1, []syncproto.Change{y})
+			require.NoError(t, err)
+			require.Equal(t, []syncproto.ResultStatus{syncproto.ResultApplied}, statuses(ack))
+
+			again := append([]syncproto.Change{}, cs...)
+			if tc.again != 0 {
+				again[2].HLC = tc.again
+			}
+			ack, err = ts.Connect(t, dev).Push(1, again)
+			require.NoError(t, err)
+			require.Equal(t, []syncproto.ResultStatus{3, 3, tc.status}, statuses(ack))
+			if tc.status == syncproto.ResultRefused {
+				require.Equal(t, syncproto.CodeReplicaForked, ack.Results[2].Code)
+				return
+			}
+			require.Equal(t, tc.answered(held, restamp), ack.Results[2].HLC)
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestCopiedFolderSameWritesClocksApart (helper 215): a synced folder is
+// copied to a laptop whose clock is right, a year ahead (beyond the
+// server's skew bound: the server restamps) or a year behind. Both copies
+// hold a write made before the copy, and each then writes the same value
+// to the same field (the same change under the same sequence), then
+// something of its own. Whatever the order of their syncs, every laptop
+// ends equal to a fresh clone, with nothing pending or refused and no
+// conflict of a value with itself. (Which of the two edits of the address
+// wins is TestCopiedFolderLaterEditWins's.)
+func TestCopiedFolderSameWritesClocksApart(t *testing.T) {
+	for _, shift := range []string{"", "+8760h", "-8760h"} {
+		for _, copyFirst := range []bool{false, true} {
+			t.Run(fmt.Sprintf("shift=%q/copyFirst=%v", shift, copyFirst), func(t *testing.T) {
+				ts := servertest.Start(t)
+				root := t.TempDir()
+				a := newLaptop(t, filepath.Join(root, "a"))
+				a.enroll(ts)
+				h1 := a.mustAdd(ts.HamletsA[0], "Nguyễn Văn Một")
+				h2 := a.mustAdd(ts.HamletsA[0], "Nguyễn Văn Hai")
+				a.must("sync")
+				a.must("household", "edit", h1, "--set", "notes=trước khi chép")
+				b := a.copyTo(filepath.Join(root, "b"))
+				if shift != "" {
+					b.env = []string{"HAMLET_CLOCK_SHIFT=" + shift, "HAMLET_TEST=1"}
+				}
+				a.must("household", "edit", h2, "--set", "phone=0933333333")
+				b.must("household", "edit", h2, "--set", "phone=0933333333")
+				time.Sleep(20 * time.Millisecond)
+				b.must("household", "edit", h2, "--set", "address=ấp Hai, bản sao")
+				time.Sleep(20 * time.Millisecond)
+				a.must("household", "edit", h2, "--set", "address=ấp Hai, bản gốc")
+
+				first, second := a, b
+				if copyFirst {
+					first, second = b, a
+				}
+				for _, l := range []*laptop{first, second, first, second} {
+					r := l.run("sync")
+					t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
+					require.Equal(t, 0, r.code)
+				}
+				fresh := newLaptop(t, filepath.Join(root, "fresh"))
+				fresh.enroll(ts)
+				fresh.must("sync")
+				snap := snapshotOf(t, fresh.dir)
+				t.Logf("fresh: %v / %v", fresh.household(h1), fresh.household(h2))
+				require.Equal(t, "trước khi chép", fresh.household(h1)["notes"])
+				require.Equal(t, "0933333333", fresh.household(h2)["phone"])
+				for _, l := range []*laptop{a, b} {
+					require.Zero(t, l.pending())
+					require.Empty(t, l.rejected())
+					for _, c := range l.conflicts() {
+						t.Logf("%s: conflict %+v", filepath.Base(l.dir), c)
+						require.NotEqual(t, c.Loser.Value, c.Winner.Value, "%s: a conflict of a value with itself", l.dir)
+					}
+					require.Equal(t, snap, snapshotOf(t, l.dir), "%s equals a fresh clone", l.dir)
+				}
+			})
+		}
+	}
+}

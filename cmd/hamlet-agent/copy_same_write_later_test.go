@@ -1,0 +1,79 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestCopiedFolderSameWriteLaterStillWins (helper 215): after a synced
+// folder is copied, the copy writes a value to a household and then
+// overwrites it; later the original writes the first value again (the
+// same row, field, value and base: a write of its own, made after the
+// copy's correction). The copy syncs first. The original's write is the
+// latest edit of the field and must win on every replica (PROTOCOL §8.6,
+// the clock bound), or at least be listed as a conflict; it must not be
+// taken for the copy's earlier write and vanish.
+func TestCopiedFolderSameWriteLaterStillWins(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		copyWrites [][]string // the copy's two writes, in order
+		origWrite  []string   // the original's, later, the same as the copy's first
+		check      func(t *testing.T, l *laptop, id string)
+	}{
+		{
+			name:       "phone",
+			copyWrites: [][]string{{"edit", "--set", "phone=0911111111"}, {"edit", "--set", "phone=0922222222"}},
+			origWrite:  []string{"edit", "--set", "phone=0911111111"},
+			check: func(t *testing.T, l *laptop, id string) {
+				require.Equal(t, "0911111111", l.household(id)["phone"], "%s: the latest edit of the phone", filepath.Base(l.dir))
+			},
+		},
+		{
+			name:       "delete",
+			copyWrites: [][]string{{"delete"}, {"restore"}},
+			origWrite:  []string{"delete"},
+			check: func(t *testing.T, l *laptop, id string) {
+				require.Equal(t, true, l.household(id)["deleted"], "%s: the household the original deleted last is deleted", filepath.Base(l.dir))
+			},
+		},
+	} {
+		for _, store := range serverStores() {
+			t.Run(tc.name+"/"+store.name, func(t *testing.T) {
+				ts := store.start(t)
+				root := t.TempDir()
+				a := newLaptop(t, filepath.Join(root, "a"))
+				a.enroll(ts)
+				id := a.mustAdd(ts.HamletsA[0], "Nguyễn Văn Tư")
+				a.must("sync")
+				b := a.copyTo(filepath.Join(root, "b"))
+
+				for _, w := range tc.copyWrites {
+					b.must(append([]string{"household", w[0], id}, w[1:]...)...)
+					time.Sleep(20 * time.Millisecond)
+				}
+				time.Sleep(20 * time.Millisecond)
+				a.must(append([]string{"household", tc.origWrite[0], id}, tc.origWrite[1:]...)...)
+
+				for _, l := range []*laptop{b, a, b, a} {
+					r := l.run("sync")
+					t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
+					require.Equal(t, 0, r.code)
+				}
+				fresh := newLaptop(t, filepath.Join(root, "fresh"))
+				fresh.enroll(ts)
+				fresh.must("sync")
+				for _, l := range []*laptop{a, b, fresh} {
+					t.Logf("%s: %v; conflicts %+v", filepath.Base(l.dir), l.household(id), l.conflicts())
+				}
+				snap := snapshotOf(t, fresh.dir)
+				for _, l := range []*laptop{a, b} {
+					require.Equal(t, snap, snapshotOf(t, l.dir), "%s equals a fresh clone", l.dir)
+				}
+				tc.check(t, fresh, id)
+			})
+		}
+	}
+}
