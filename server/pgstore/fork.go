@@ -15,35 +15,26 @@ import (
 var _ server.DigestTx = (*pgTx)(nil)
 
 // AddDigests queues the insert: it travels with the transaction's next
-// statement or its COMMIT, and a later Digests reads it (txconn.go). The
-// rare restamped change's digest (with its stamp) goes in a statement of
-// its own, so the common batch sends nothing more than before.
+// statement or its COMMIT, and a later Digests reads it (txconn.go). Each
+// digest goes with the stamp the change holds on the server
+// (server.Digest.HLC; 0, from a caller that keeps none, is stored NULL).
 func (w *pgTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
 	o, err := w.idx(origin, true)
 	if err != nil {
 		return err
 	}
-	seqs, digests := make([]int64, 0, len(ds)), make([]int64, 0, len(ds))
-	var rseqs, rdigests, rhlcs []int64
+	if len(ds) == 0 {
+		return nil
+	}
+	seqs, digests, hlcs := make([]int64, 0, len(ds)), make([]int64, 0, len(ds)), make([]int64, 0, len(ds))
 	for _, d := range ds {
-		if d.HLC != 0 {
-			rseqs, rdigests, rhlcs = append(rseqs, int64(d.Seq)), append(rdigests, int64(d.Digest)), append(rhlcs, int64(d.HLC))
-			continue
-		}
-		seqs, digests = append(seqs, int64(d.Seq)), append(digests, int64(d.Digest))
+		seqs, digests, hlcs = append(seqs, int64(d.Seq)), append(digests, int64(d.Digest)), append(hlcs, int64(d.HLC))
 	}
 	// A server restored from a backup takes a sequence again: the newer
-	// change's digest (and stamp) replaces the forgotten one's.
-	if len(seqs) > 0 {
-		w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest)
-			SELECT $1::int8, v.seq, v.digest FROM unnest($2::int8[], $3::int8[]) AS v(seq, digest)
-			ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = NULL`, o, seqs, digests)
-	}
-	if len(rseqs) > 0 {
-		w.tx.queue("store restamped changes' digests", `INSERT INTO sync_digests (origin, seq, digest, hlc)
-			SELECT $1::int8, v.seq, v.digest, v.hlc FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(seq, digest, hlc)
-			ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`, o, rseqs, rdigests, rhlcs)
-	}
+	// change's digest and stamp replace the forgotten one's.
+	w.tx.queue("store change digests", `INSERT INTO sync_digests (origin, seq, digest, hlc)
+		SELECT $1::int8, v.seq, v.digest, NULLIF(v.hlc, 0) FROM unnest($2::int8[], $3::int8[], $4::int8[]) AS v(seq, digest, hlc)
+		ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`, o, seqs, digests, hlcs)
 	return nil
 }
 

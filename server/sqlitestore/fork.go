@@ -13,63 +13,37 @@ import (
 
 var _ server.DigestTx = (*writeTx)(nil)
 
-const digestCols = 3
+const digestCols = 4
 
-// AddDigests writes a batch's digests with the statement it always wrote:
-// the rare restamped change's (its stamp beside the digest) goes on its
-// own, so the common batch binds nothing more than before.
+// AddDigests writes a batch's digests, each with the stamp the change
+// holds on the server (server.Digest.HLC; 0, from a caller that keeps
+// none, is stored NULL as before), in chunks of rows.
 func (w *writeTx) AddDigests(origin syncproto.ReplicaID, ds []server.Digest) error {
 	o, err := w.idx(origin, true)
 	if err != nil {
 		return err
 	}
-	plain, restamped := splitRestamped(ds)
-	args := make([]any, 0, digestCols*min(len(plain), chunkSizes[0]))
-	if err := chunks(len(plain), chunkSizes[0], func(i, j int) error {
+	args := make([]any, 0, digestCols*min(len(ds), chunkSizes[0]))
+	return chunks(len(ds), chunkSizes[0], func(i, j int) error {
 		q := w.s.query(qkey{"digests", "", j - i}, func() string {
 			// A server restored from a backup takes a sequence again: the
-			// newer change's digest replaces the forgotten one's.
-			return `INSERT INTO sync_digests (origin, seq, digest) VALUES ` + placeholders(j-i, digestCols) +
-				` ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = NULL`
+			// newer change's digest and stamp replace the forgotten one's.
+			return `INSERT INTO sync_digests (origin, seq, digest, hlc) VALUES ` + placeholders(j-i, digestCols) +
+				` ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`
 		})
 		args = args[:0]
-		for _, d := range plain[i:j] {
-			args = append(args, o, int64(d.Seq), int64(d.Digest))
+		for _, d := range ds[i:j] {
+			var h any
+			if d.HLC != 0 {
+				h = int64(d.HLC)
+			}
+			args = append(args, o, int64(d.Seq), int64(d.Digest), h)
 		}
 		if _, err := w.exec(q, args...); err != nil {
 			return fmt.Errorf("store change digests: %w", err)
 		}
 		return nil
-	}); err != nil {
-		return err
-	}
-	for _, d := range restamped {
-		if _, err := w.exec(`INSERT INTO sync_digests (origin, seq, digest, hlc) VALUES (?, ?, ?, ?)
-			ON CONFLICT (origin, seq) DO UPDATE SET digest = excluded.digest, hlc = excluded.hlc`,
-			o, int64(d.Seq), int64(d.Digest), int64(d.HLC)); err != nil {
-			return fmt.Errorf("store a restamped change's digest: %w", err)
-		}
-	}
-	return nil
-}
-
-// splitRestamped parts ds into the digests of changes kept as pushed and
-// of those the server restamped (rare: ds itself when there are none).
-func splitRestamped(ds []server.Digest) (plain, restamped []server.Digest) {
-	for i, d := range ds {
-		if d.HLC != 0 {
-			plain = append(plain, ds[:i]...)
-			for _, d := range ds[i:] {
-				if d.HLC != 0 {
-					restamped = append(restamped, d)
-				} else {
-					plain = append(plain, d)
-				}
-			}
-			return plain, restamped
-		}
-	}
-	return ds, nil
+	})
 }
 
 func (w *writeTx) Digests(origin syncproto.ReplicaID, from, to uint64) (map[uint64]server.Digest, error) {
