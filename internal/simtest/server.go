@@ -154,17 +154,6 @@ func (s *Sim) openStore(fresh bool) (server.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if fresh {
-		db, err := openRW(s.dataPath("server.db"))
-		if err == nil {
-			_, err = db.ExecContext(s.ctx, `INSERT INTO server_meta (key, value) VALUES ('server_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, s.newID().String())
-			db.Close()
-		}
-		if err != nil {
-			st.Close()
-			return nil, fmt.Errorf("set the server id: %w", err)
-		}
-	}
 	return st, nil
 }
 

@@ -44,6 +44,21 @@ type templateFiles struct {
 	replicas map[int][]byte // by schema version
 }
 
+// writeWithID writes a copy of template b to path with id in place of
+// templateID, which b holds once as text of the same length: a change
+// that leaves every page's layout as it was.
+func writeWithID(path string, b []byte, id uuid.UUID) error {
+	at := bytes.Index(b, []byte(templateID.String()))
+	if at < 0 {
+		return fmt.Errorf("the template of %s holds no id", filepath.Base(path))
+	}
+	c := make([]byte, len(b))
+	copy(c, b[:at])
+	n := copy(c[at:], id.String())
+	copy(c[at+n:], b[at+n:])
+	return os.WriteFile(path, c, 0o644)
+}
+
 var templates templateFiles
 
 // storeTemplate is the bytes of a new server store.
@@ -72,10 +87,26 @@ func (tf *templateFiles) storeTemplate(ctx context.Context, base string) ([]byte
 			srv.Close()
 			return err
 		}
-		return srv.Close()
+		if err := srv.Close(); err != nil {
+			return err
+		}
+		// The server id the server made is replaced by templateID, which
+		// placeStore replaces by the world's own.
+		db, err := openRW(path)
+		if err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, `UPDATE server_meta SET value = ? WHERE key = 'server_id'`, templateID.String())
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("make the template store: %w", err)
+	}
+	if n := bytes.Count(b, []byte(templateID.String())); n != 1 {
+		return nil, fmt.Errorf("the template store holds its server id %d times, not once", n)
 	}
 	tf.store = b
 	return b, nil
@@ -146,8 +177,12 @@ func importUnits(ctx context.Context, a *server.Admin) error {
 	return err
 }
 
-// placeStore writes a new store where the server will open it ("" when
-// the file is there already), the world's units in it.
+// placeStore writes a new store where the server will open it (nothing
+// when the file is there already), the world's units in it, with the
+// server id the world would have set on it (its next id): the id is
+// text of the template's length, so it takes its place in the bytes
+// (placeReplica), where a connection of the harness's own wrote it after
+// the store opened, parsing the whole schema once more in every schedule.
 func (s *Sim) placeStore(path string) error {
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -156,7 +191,7 @@ func (s *Sim) placeStore(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeWithID(path, b, s.newID())
 }
 
 // placeReplica writes a new replica where the laptop's agent will open it,

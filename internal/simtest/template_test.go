@@ -54,7 +54,9 @@ func TestTemplatesAreNew(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Close())
 	copied := filepath.Join(dir, "copied.db")
+	want := (&Sim{cfg: s.cfg, idSeq: s.idSeq}).newID() // the world's next id
 	require.NoError(t, s.placeStore(copied))
+	require.Equal(t, want.String(), serverID(t, copied), "the placed store's server id")
 	openStore(copied)
 	setServerID(copied)
 	require.Equal(t, dump(t, made), dump(t, copied), "the server's store")
@@ -171,4 +173,14 @@ func tableLines(t *testing.T, db *sql.DB, table string) []string {
 	require.NoError(t, rows.Err())
 	slices.Sort(out)
 	return out
+}
+
+// serverID is the server id a store file holds.
+func serverID(t *testing.T, path string) string {
+	db, err := openRO(path)
+	require.NoError(t, err)
+	defer db.Close()
+	var v string
+	require.NoError(t, db.QueryRow(`SELECT value FROM server_meta WHERE key = 'server_id'`).Scan(&v))
+	return v
 }
