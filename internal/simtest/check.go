@@ -186,8 +186,14 @@ func (s *Sim) settleAll() {
 func (s *Sim) checkRest() {
 	s.checkPlaced()
 	s.checkCollected()
+	// checkConverged and checkWhole look at the same live rows of every
+	// store, and nothing runs between them: each table of each store is
+	// read once for both (liveRows), by one statement each connection
+	// keeps prepared, which digest uses again.
+	s.live = map[liveKey]*liveTable{}
 	s.checkConverged()
 	s.checkWhole()
+	s.live = nil
 	s.checkConflicts()
 	s.checkSent()
 	s.checkLeaders()
@@ -273,7 +279,6 @@ func (s *Sim) checkConverged() {
 	if err != nil {
 		s.fail("teams: %v", err)
 	}
-	serverRows := map[string]map[string]map[string]string{} // by table and scope
 	for _, l := range s.laptops {
 		if !running(l) {
 			continue
@@ -291,22 +296,18 @@ func (s *Sim) checkConverged() {
 			s.fail("read %s's rejected list: %v", l.name, err)
 		}
 		for _, t := range schema.SyncedTables() {
-			// Laptops of one team compare against the same rows: read
+			// Laptops compare against the same rows: the server's are read
 			// once (nothing runs meanwhile), each laptop a copy of its own.
-			key := t.Name + " " + strings.Join(scope, ",")
-			held, ok := serverRows[key]
-			if !ok {
-				held, err = tableRows(s.ctx, srvDB, s.pg != nil, t.Name, scope)
-				if err != nil {
-					s.fail("read the server's %s: %v", t.Name, err)
-				}
-				serverRows[key] = held
+			srvRows, err := s.liveRows(srvDB, s.pg != nil, t.Name)
+			if err != nil {
+				s.fail("read the server's %s: %v", t.Name, err)
 			}
-			want := maps.Clone(held)
-			got, err := tableRows(s.ctx, l.rep.DB(), false, t.Name, scope)
+			want := inScope(srvRows, scope)
+			all, err := s.liveRows(l.rep.DB(), false, t.Name)
 			if err != nil {
 				s.fail("read %s's %s: %v", l.name, t.Name, err)
 			}
+			got := inScope(all, scope)
 			for id := range refused {
 				// Its values are not compared, but the row is still here:
 				// the server holds it in the team's hamlets.
@@ -325,11 +326,7 @@ func (s *Sim) checkConverged() {
 			// A record the server refused stays where its volunteer put it,
 			// beside the refusal, until a person acts: a household added
 			// offline in a hamlet the team lost is one.
-			outside, err := rowsOutside(s.ctx, l.rep.DB(), t.Name, scope)
-			if err != nil {
-				s.fail("read %s's %s: %v", l.name, t.Name, err)
-			}
-			if outside > 0 {
+			if outside := rowsOutside(all, refused, scope); outside > 0 {
 				s.fail("%s holds %d live %s outside its team's hamlets %v after syncing", l.name, outside, t.Name, scope)
 			}
 			if d := diffRows(want, got); d != "" {
@@ -339,20 +336,22 @@ func (s *Sim) checkConverged() {
 	}
 }
 
-// rowsOutside counts a table's live rows whose hamlet is not in scope,
-// but for rows with a refused change (the rejected list).
-func rowsOutside(ctx context.Context, db *sql.DB, table string, scope []string) (int, error) {
-	q := `SELECT count(*) FROM ` + table + ` WHERE _deleted = 0 AND id NOT IN (SELECT row_id FROM outbox WHERE state = 2)`
-	args := make([]any, len(scope))
-	for i, h := range scope {
-		args[i] = h
+// rowsOutside counts a table's live rows whose hamlet is not in scope (a
+// row without a hamlet_code is not counted, as SQL's NOT IN leaves it
+// out), but for rows with a refused change (the rejected list); with no
+// scope, every live row but those.
+func rowsOutside(all *liveTable, refused map[string]bool, scope []string) int {
+	n := 0
+	for id, r := range all.rows {
+		if refused[id] {
+			continue
+		}
+		if len(scope) > 0 && (r.hamlet == nil || r.in(scope)) {
+			continue
+		}
+		n++
 	}
-	if len(scope) > 0 {
-		q += ` AND hamlet_code NOT IN (?` + strings.Repeat(",?", len(scope)-1) + `)`
-	}
-	var n int
-	err := db.QueryRowContext(ctx, q, args...).Scan(&n)
-	return n, err
+	return n
 }
 
 // holdsRow says whether a laptop holds row id at all, live or deleted,
@@ -391,19 +390,53 @@ func openRO(path string) (*sql.DB, error) {
 	return sql.Open(stmtcache.DriverName, "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
 }
 
-// tableRows reads a table's live rows in scope: id → column → value (pg:
-// db is the server's on PostgreSQL).
-func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []string) (map[string]map[string]string, error) {
-	if len(scope) == 0 {
-		return map[string]map[string]string{}, nil
+// liveRow is a live row of a table as a store holds it.
+type liveRow struct {
+	vals   map[string]string // column → value as text ("<nil>": NULL), but id
+	hamlet any               // hamlet_code as read (nil: NULL)
+	nulls  []string          // the columns that are NULL
+}
+
+// in says whether the row's hamlet_code is one of scope, as SQL's IN
+// compares: text equal to one of them.
+func (r liveRow) in(scope []string) bool {
+	h, ok := r.hamlet.(string)
+	return ok && slices.Contains(scope, h)
+}
+
+// liveTable is a table's live rows as read, and its columns.
+type liveTable struct {
+	cols []string
+	rows map[string]liveRow // by id
+}
+
+type liveKey struct {
+	db    *sql.DB
+	table string
+}
+
+// liveRows reads a table's live rows from db: during checkRest once per
+// store and table (Sim.live), else each time.
+func (s *Sim) liveRows(db *sql.DB, pg bool, table string) (*liveTable, error) {
+	k := liveKey{db, table}
+	if rows, ok := s.live[k]; ok {
+		return rows, nil
 	}
+	t, err := readLive(s.ctx, db, pg, table)
+	if err == nil && s.live != nil {
+		s.live[k] = t
+	}
+	return t, err
+}
+
+// readLive reads a table's live rows by id (pg: db is the server's on
+// PostgreSQL). Every hamlet's, whichever the caller wants: one text per
+// table, which a connection keeps prepared, where a text per scope was
+// prepared again for each.
+func readLive(ctx context.Context, db *sql.DB, pg bool, table string) (*liveTable, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	args := make([]any, len(scope))
-	for i, h := range scope {
-		args[i] = h
-	}
-	rows, err := db.QueryContext(ctx, rebind(pg, `SELECT * FROM `+table+` WHERE _deleted = 0 AND hamlet_code IN (?`+strings.Repeat(",?", len(scope)-1)+`)`), args...)
+	rows, err := db.QueryContext(ctx, rebind(pg, `SELECT * FROM `+table+` WHERE _deleted = 0`))
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +445,7 @@ func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []s
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]string{}
+	out := map[string]liveRow{}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -422,10 +455,16 @@ func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []s
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		r := map[string]string{}
+		r := liveRow{vals: make(map[string]string, len(cols))}
 		var id string
 		for i, c := range cols {
 			v := vals[i]
+			if c == schema.ScopeField {
+				r.hamlet = v
+			}
+			if v == nil {
+				r.nulls = append(r.nulls, c)
+			}
 			if b, ok := v.([]byte); ok {
 				v = string(b)
 			}
@@ -433,11 +472,41 @@ func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []s
 				id = fmt.Sprint(v)
 				continue
 			}
-			r[c] = fmt.Sprintf("%v", v)
+			r.vals[c] = fmt.Sprintf("%v", v)
 		}
 		out[id] = r
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return &liveTable{cols: cols, rows: out}, nil
+}
+
+// inScope are the rows whose hamlet is in scope: id → column → value.
+func inScope(all *liveTable, scope []string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	if len(scope) == 0 {
+		return out
+	}
+	for id, r := range all.rows {
+		if r.in(scope) {
+			out[id] = r.vals
+		}
+	}
+	return out
+}
+
+// tableRows reads a table's live rows in scope: id → column → value (pg:
+// db is the server's on PostgreSQL).
+func tableRows(ctx context.Context, db *sql.DB, pg bool, table string, scope []string) (map[string]map[string]string, error) {
+	if len(scope) == 0 {
+		return map[string]map[string]string{}, nil
+	}
+	all, err := readLive(ctx, db, pg, table)
+	if err != nil {
+		return nil, err
+	}
+	return inScope(all, scope), nil
 }
 
 // diffRows describes the first differences of got against want ("" when

@@ -2,7 +2,7 @@ package simtest
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -129,31 +129,54 @@ func (s *Sim) checkWhole() {
 		var req []string
 		for _, f := range t.Fields {
 			if f.Required {
-				req = append(req, f.Name+" IS NULL")
+				req = append(req, f.Name)
 			}
 		}
 		if len(req) == 0 {
 			continue
 		}
-		q := `SELECT count(*), coalesce(min(id), '') FROM ` + t.Name + ` WHERE _deleted = 0 AND (` + strings.Join(req, " OR ") + `)`
-		var n int
-		var id string
-		if err := srvDB.QueryRowContext(s.ctx, q).Scan(&n, &id); err != nil {
+		rows, err := s.liveRows(srvDB, s.pg != nil, t.Name)
+		if err != nil {
 			s.fail("read the server's %s: %v", t.Name, err)
 		}
-		if n > 0 {
+		if n, id, err := partialRows(rows, req); err != nil {
+			s.fail("read the server's %s: %v", t.Name, err)
+		} else if n > 0 {
 			s.fail("the server holds %d live %s lacking a required field (%s…): a partial row", n, t.Name, id[:min(8, len(id))])
 		}
 		for _, l := range s.laptops {
 			if !running(l) {
 				continue
 			}
-			if err := l.rep.DB().QueryRowContext(s.ctx, q).Scan(&n, &id); err != nil {
+			rows, err := s.liveRows(l.rep.DB(), false, t.Name)
+			if err != nil {
 				s.fail("read %s's %s: %v", l.name, t.Name, err)
 			}
-			if n > 0 {
+			if n, id, err := partialRows(rows, req); err != nil {
+				s.fail("read %s's %s: %v", l.name, t.Name, err)
+			} else if n > 0 {
 				s.fail("%s holds %d live %s lacking a required field (%s…): a partial row", l.name, n, t.Name, id[:min(8, len(id))])
 			}
 		}
 	}
+}
+
+// partialRows counts the rows with a required field NULL, and names the
+// least id among them; a required field the table lacks is an error, as
+// the query that asked it in SQL failed.
+func partialRows(t *liveTable, required []string) (n int, least string, err error) {
+	for _, c := range required {
+		if !slices.Contains(t.cols, c) {
+			return 0, "", fmt.Errorf("no such column: %s", c)
+		}
+	}
+	for id, r := range t.rows {
+		if slices.ContainsFunc(r.nulls, func(c string) bool { return slices.Contains(required, c) }) {
+			if n == 0 || id < least {
+				least = id
+			}
+			n++
+		}
+	}
+	return n, least, nil
 }

@@ -123,6 +123,9 @@ type Sim struct {
 	// bases: each change pushed, by dot, and the version it overwrote
 	// (conflicts.go)
 	bases map[syncproto.Dot][]syncproto.Dot
+	// live: the live rows of each store's tables, read once while
+	// checkRest looks (check.go)
+	live map[liveKey]*liveTable
 }
 
 // violation is an invariant broken inside a task: the schedule fails at
