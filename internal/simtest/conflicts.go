@@ -22,13 +22,14 @@ import (
 
 // notePush records the bases of a Push delivered to the server.
 func (s *Sim) notePush(f frame) {
-	if f.kind != frameData {
-		return
+	if m, err := decodeFrame(f); err == nil {
+		s.notePushed(m)
 	}
-	m, err := syncproto.Decode(f.data, syncproto.DefaultLimits)
-	if err != nil {
-		return
-	}
+}
+
+// notePushed is notePush of a frame decoded already (nil: not a data frame,
+// or not decodable).
+func (s *Sim) notePushed(m syncproto.Message) {
 	p, ok := m.(*syncproto.Push)
 	if !ok {
 		return

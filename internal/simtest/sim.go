@@ -422,11 +422,22 @@ func (s *Sim) deliverOne(l *link) {
 	}
 	f := l.deliver(p)
 	s.delivered++
+	// Decoded once for the trace, the conflict check and the back-fill
+	// cut, each of which decoded it itself.
+	m, err := decodeFrame(f)
 	if toSrv {
-		s.notePush(f)
+		s.notePushed(m)
 	}
-	s.tr.printf("%s %s", dir, s.frameText(f))
-	s.cutBackfill(l, f, toSrv)
+	s.tr.printf("%s %s", dir, frameTextOf(f, m, err))
+	s.cutBackfill(l, m, toSrv)
+}
+
+// decodeFrame decodes a data frame (nil, nil for a close).
+func decodeFrame(f frame) (syncproto.Message, error) {
+	if f.kind != frameData {
+		return nil, nil
+	}
+	return syncproto.Decode(f.data, syncproto.DefaultLimits)
 }
 
 // cutBackfill: a back-fill cut part-way, after the agent got a page it
@@ -435,12 +446,8 @@ func (s *Sim) deliverOne(l *link) {
 // with more to come is, now and then, the last frame the link carries.
 // Only gained hamlets are back-filled, so a world without scope changes
 // draws nothing here.
-func (s *Sim) cutBackfill(l *link, f frame, toSrv bool) {
-	if f.kind != frameData {
-		return
-	}
-	m, err := syncproto.Decode(f.data, syncproto.DefaultLimits)
-	if err != nil {
+func (s *Sim) cutBackfill(l *link, m syncproto.Message, toSrv bool) {
+	if m == nil {
 		return
 	}
 	more := false
@@ -462,10 +469,15 @@ func (s *Sim) cutBackfill(l *link, f frame, toSrv bool) {
 }
 
 func (s *Sim) frameText(f frame) string {
+	m, err := decodeFrame(f)
+	return frameTextOf(f, m, err)
+}
+
+// frameTextOf is frameText of a frame decoded already (decodeFrame).
+func frameTextOf(f frame, m syncproto.Message, err error) string {
 	if f.kind == frameClose {
 		return fmt.Sprintf("close %d %s", f.code, f.text)
 	}
-	m, err := syncproto.Decode(f.data, syncproto.DefaultLimits)
 	if err != nil {
 		return fmt.Sprintf("undecodable frame of %d bytes: %v", len(f.data), err)
 	}
