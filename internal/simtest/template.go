@@ -40,29 +40,50 @@ var templateID = uuid.MustParse("00000000-0000-4000-8000-000000000001")
 
 type templateFiles struct {
 	mu       sync.Mutex
-	store    []byte
-	replicas map[int][]byte // by schema version
+	store    *template
+	replicas map[int]*template // by schema version
 }
 
-// writeWithID writes a copy of template b to path with id in place of
-// templateID, which b holds once as text of the same length: a change
-// that leaves every page's layout as it was.
-func writeWithID(path string, b []byte, id uuid.UUID) error {
-	at := bytes.Index(b, []byte(templateID.String()))
-	if at < 0 {
-		return fmt.Errorf("the template of %s holds no id", filepath.Base(path))
+// template is a template file's bytes, which hold templateID once, as
+// text, at offset at.
+type template struct {
+	b  []byte
+	at int
+}
+
+// newTemplate finds templateID in b, which must hold it once.
+func newTemplate(b []byte) (*template, error) {
+	id := []byte(templateID.String())
+	if n := bytes.Count(b, id); n != 1 {
+		return nil, fmt.Errorf("it holds its id %d times, not once", n)
 	}
-	c := make([]byte, len(b))
-	copy(c, b[:at])
-	n := copy(c[at:], id.String())
-	copy(c[at+n:], b[at+n:])
-	return os.WriteFile(path, c, 0o644)
+	return &template{b: b, at: bytes.Index(b, id)}, nil
+}
+
+// writeWithID writes a copy of the template to path with id in place of
+// templateID: text of the same length, a change that leaves every page's
+// layout as it was. Written in three parts, around the id: the file is
+// not searched for it nor copied in memory first (bytes.Replace did both,
+// for every laptop started).
+func writeWithID(path string, t *template, id uuid.UUID) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	text := id.String()
+	for _, part := range [][]byte{t.b[:t.at], []byte(text), t.b[t.at+len(text):]} {
+		if _, err := f.Write(part); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
 }
 
 var templates templateFiles
 
 // storeTemplate is the bytes of a new server store.
-func (tf *templateFiles) storeTemplate(ctx context.Context, base string) ([]byte, error) {
+func (tf *templateFiles) storeTemplate(ctx context.Context, base string) (*template, error) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
 	if tf.store != nil {
@@ -105,20 +126,21 @@ func (tf *templateFiles) storeTemplate(ctx context.Context, base string) ([]byte
 	if err != nil {
 		return nil, fmt.Errorf("make the template store: %w", err)
 	}
-	if n := bytes.Count(b, []byte(templateID.String())); n != 1 {
-		return nil, fmt.Errorf("the template store holds its server id %d times, not once", n)
+	t, err := newTemplate(b)
+	if err != nil {
+		return nil, fmt.Errorf("the template store's server id: %w", err)
 	}
-	tf.store = b
-	return b, nil
+	tf.store = t
+	return t, nil
 }
 
 // replicaTemplate is the bytes of a new replica of sch, its replica id
 // templateID.
-func (tf *templateFiles) replicaTemplate(ctx context.Context, base string, sch *schema.Registry) ([]byte, error) {
+func (tf *templateFiles) replicaTemplate(ctx context.Context, base string, sch *schema.Registry) (*template, error) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
-	if b, ok := tf.replicas[sch.Version()]; ok {
-		return b, nil
+	if t, ok := tf.replicas[sch.Version()]; ok {
+		return t, nil
 	}
 	b, err := makeTemplate(base, replicaFile, func(path string) error {
 		rep, err := agent.OpenWith(ctx, path, agent.Options{
@@ -136,14 +158,15 @@ func (tf *templateFiles) replicaTemplate(ctx context.Context, base string, sch *
 	}
 	// The id is written once, as text (agent_meta), and nowhere else:
 	// placeReplica writes each copy's own over it.
-	if n := bytes.Count(b, []byte(templateID.String())); n != 1 {
-		return nil, fmt.Errorf("the template replica of schema %d holds its id %d times, not once", sch.Version(), n)
+	t, err := newTemplate(b)
+	if err != nil {
+		return nil, fmt.Errorf("the template replica of schema %d: %w", sch.Version(), err)
 	}
 	if tf.replicas == nil {
-		tf.replicas = map[int][]byte{}
+		tf.replicas = map[int]*template{}
 	}
-	tf.replicas[sch.Version()] = b
-	return b, nil
+	tf.replicas[sch.Version()] = t
+	return t, nil
 }
 
 // makeTemplate creates a file with create in a directory of its own and
@@ -208,6 +231,5 @@ func (s *Sim) placeReplica(l *laptop, path string) error {
 	if err != nil {
 		return err
 	}
-	b := bytes.Replace(tmpl, []byte(templateID.String()), []byte(s.newID().String()), 1)
-	return os.WriteFile(path, b, 0o644)
+	return writeWithID(path, tmpl, s.newID())
 }
