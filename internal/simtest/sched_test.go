@@ -1,6 +1,7 @@
 package simtest
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -40,4 +41,14 @@ func TestWatchdogFailureDoesNotHangTheTeardown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the teardown after a watchdog failure hangs")
 	}
+}
+
+// TestShrinkKeepsTheWorld: Shrink's candidates run in the world the
+// failure ran in, every knob of it.
+func TestShrinkKeepsTheWorld(t *testing.T) {
+	cfg := Config{Seed: 41, Steps: 300, Laptops: 4, Truncate: true, Wide: true, Silent: true, Fixes: true, Budget: true, Postgres: "postgres://x", Trace: io.Discard}
+	got := shrinkConfig(Result{Seed: 41, Truncate: true, Config: cfg}, 120, []uint32{1, 2, 3})
+	want := cfg
+	want.Steps, want.Schedule, want.Trace = 120, []uint32{1, 2, 3}, nil
+	require.Equal(t, want, got)
 }

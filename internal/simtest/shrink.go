@@ -19,7 +19,7 @@ func Shrink(res Result, budget int) Result {
 			return false
 		}
 		budget--
-		r := Run(Config{Seed: res.Seed, Steps: steps, Truncate: res.Truncate, Wide: res.Config.Wide, Silent: res.Config.Silent, Postgres: res.Config.Postgres, Schedule: slices.Clone(ch)})
+		r := Run(shrinkConfig(res, steps, ch))
 		if r.Failure == nil {
 			return false
 		}
@@ -64,4 +64,17 @@ func Shrink(res Result, budget int) Result {
 		}
 	}
 	return best
+}
+
+// shrinkConfig is the world of res with steps and choices ch: every knob
+// as it ran. Fixes and Budget were left out, so a failure in a fixing
+// world or with a chunk budget shrank in another world, and the replay
+// printed with FIXES=1 or BUDGET=1 ran the shrunk choices where they had
+// not been found failing.
+func shrinkConfig(res Result, steps int, ch []uint32) Config {
+	cfg := res.Config
+	cfg.Seed, cfg.Truncate = res.Seed, res.Truncate
+	cfg.Steps, cfg.Schedule = steps, slices.Clone(ch)
+	cfg.Trace, cfg.Logs = nil, nil
+	return cfg
 }
