@@ -46,9 +46,9 @@ func TestWatchdogFailureDoesNotHangTheTeardown(t *testing.T) {
 // TestShrinkKeepsTheWorld: Shrink's candidates run in the world the
 // failure ran in, every knob of it.
 func TestShrinkKeepsTheWorld(t *testing.T) {
-	cfg := Config{Seed: 41, Steps: 300, Laptops: 4, Truncate: true, Wide: true, Silent: true, Fixes: true, Budget: true, Postgres: "postgres://x", Trace: io.Discard}
+	cfg := Config{Seed: 41, Steps: 300, Laptops: 4, Truncate: true, Wide: true, Silent: true, Fixes: true, Budget: true, Postgres: "postgres://x", Trace: io.Discard, NoTrace: true}
 	got := shrinkConfig(Result{Seed: 41, Truncate: true, Config: cfg}, 120, []uint32{1, 2, 3})
 	want := cfg
-	want.Steps, want.Schedule, want.Trace = 120, []uint32{1, 2, 3}, nil
+	want.Steps, want.Schedule, want.Trace, want.NoTrace = 120, []uint32{1, 2, 3}, nil, false
 	require.Equal(t, want, got)
 }

@@ -14,6 +14,13 @@ func Shrink(res Result, budget int) Result {
 		return res
 	}
 	best := res
+	if res.Config.NoTrace {
+		// Run without its trace: again with it (a schedule replays
+		// exactly), for whoever reads the failure when none shorter fails.
+		if r := Run(shrinkConfig(res, res.Config.Steps, res.Choices)); r.Failure != nil {
+			best = r
+		}
+	}
 	try := func(steps int, ch []uint32) bool {
 		if budget <= 0 {
 			return false
@@ -75,6 +82,6 @@ func shrinkConfig(res Result, steps int, ch []uint32) Config {
 	cfg := res.Config
 	cfg.Seed, cfg.Truncate = res.Seed, res.Truncate
 	cfg.Steps, cfg.Schedule = steps, slices.Clone(ch)
-	cfg.Trace, cfg.Logs = nil, nil
+	cfg.Trace, cfg.Logs, cfg.NoTrace = nil, nil, false
 	return cfg
 }

@@ -58,6 +58,12 @@ type Config struct {
 	Schedule []uint32
 	// Trace, when set, receives the trace as it is written.
 	Trace io.Writer
+	// NoTrace keeps no trace (Result.Trace is empty) unless Trace is set:
+	// TestSchedules never reads a passing schedule's, and writing it (each
+	// frame described, every store read again for the digest at the end)
+	// was a fiftieth of a schedule's CPU. Shrink runs a failure again with
+	// its trace.
+	NoTrace bool
 	// Dir is where the files go (default: /dev/shm when it exists).
 	Dir string
 	// Logs, when set, receives the server's and agents' logs.
@@ -150,7 +156,7 @@ func Run(cfg Config) (res Result) {
 	}
 	s := &Sim{cfg: cfg, ch: newChooser(cfg.Seed, cfg.Schedule), start: simStart, ctx: context.Background()}
 	s.sch = newSched(simStart, s.ch.intn)
-	s.tr = &tracer{live: cfg.Trace, start: simStart, step: &s.step, now: s.sch.Now}
+	s.tr = &tracer{live: cfg.Trace, off: cfg.NoTrace && cfg.Trace == nil, start: simStart, step: &s.step, now: s.sch.Now}
 	s.model = newModel()
 	if cfg.Logs != nil {
 		s.log = slog.New(slog.NewTextHandler(cfg.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -190,7 +196,7 @@ func Run(cfg Config) (res Result) {
 	if s.failure == nil {
 		s.checkRest()
 	}
-	if s.failure == nil {
+	if s.failure == nil && !s.tr.off {
 		s.tr.printf("ok: world digest %s", s.digest())
 	}
 	return res
@@ -391,7 +397,9 @@ func (s *Sim) deliverOne(l *link) {
 		case 1: // duplicated
 			if p.flight[0].kind == frameData {
 				p.flight = slices.Insert(p.flight, 1, p.flight[0])
-				s.tr.printf("duplicate %s %s", dir, s.frameText(p.flight[0]))
+				if !s.tr.off {
+					s.tr.printf("duplicate %s %s", dir, s.frameText(p.flight[0]))
+				}
 			}
 		case 3: // a Push whose changes' hamlet labels lie (an agent of another build)
 			// The server places a row by its hamlet_code, never by the
@@ -428,7 +436,9 @@ func (s *Sim) deliverOne(l *link) {
 	if toSrv {
 		s.notePushed(m)
 	}
-	s.tr.printf("%s %s", dir, frameTextOf(f, m, err))
+	if !s.tr.off {
+		s.tr.printf("%s %s", dir, frameTextOf(f, m, err))
+	}
 	s.cutBackfill(l, m, toSrv)
 }
 

@@ -103,6 +103,11 @@ func TestSameSeedSameTrace(t *testing.T) {
 		if !bytes.Equal(a.Trace, c.Trace) {
 			t.Fatalf("seed %d: the replay of its choices differs at\n%s", seed, firstDiff(a.Trace, c.Trace))
 		}
+		// Without its trace (TestSchedules) a schedule runs the same:
+		// the same choices, task runs and frames.
+		d := Run(Config{Seed: seed, Truncate: seed%2 == 0, NoTrace: true})
+		require.Empty(t, d.Trace, "seed %d", seed)
+		require.Equal(t, [3]any{a.Choices, a.Tasks, a.Frames}, [3]any{d.Choices, d.Tasks, d.Frames}, "seed %d without its trace", seed)
 	}
 	// Seed 3026 of the wide world: a team gains a hamlet while one of its
 	// sessions is handling a message and another's laptop lost power;
@@ -120,6 +125,13 @@ func TestSameSeedSameTrace(t *testing.T) {
 			t.Fatalf("seed %d (wide): two runs differ at\n%s", cfg.Seed, firstDiff(first.Trace, again.Trace))
 		}
 	}
+	quiet := cfg
+	quiet.NoTrace, quiet.Silent, quiet.Fixes, quiet.Budget = true, true, true, true
+	loud := quiet
+	loud.NoTrace = false
+	a, d := Run(loud), Run(quiet)
+	require.NoError(t, errOf(a.Failure), "seed %d", cfg.Seed)
+	require.Equal(t, [3]any{a.Choices, a.Tasks, a.Frames}, [3]any{d.Choices, d.Tasks, d.Frames}, "seed %d (every world) without its trace", cfg.Seed)
 }
 
 func errOf(f error) error { return f }
@@ -242,7 +254,7 @@ func TestSchedules(t *testing.T) {
 				if seed >= last {
 					return
 				}
-				res := Run(Config{Seed: uint64(seed), Steps: scheduleSteps(), Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Budget: budgetFor(uint64(seed)), Postgres: pg})
+				res := Run(Config{Seed: uint64(seed), Steps: scheduleSteps(), Truncate: truncateFor(uint64(seed)), Wide: wideFor(uint64(seed)), Silent: silentFor(uint64(seed)), Fixes: fixesFor(uint64(seed)), Budget: budgetFor(uint64(seed)), Postgres: pg, NoTrace: true})
 				steps.Add(int64(res.Steps))
 				d := done.Add(1)
 				if res.Failure != nil {

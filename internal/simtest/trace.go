@@ -17,12 +17,16 @@ import (
 type tracer struct {
 	buf   bytes.Buffer
 	live  io.Writer // also written here as it happens (make sim)
+	off   bool      // nothing kept (Config.NoTrace)
 	start time.Time
 	step  *int
 	now   func() time.Time
 }
 
 func (t *tracer) printf(format string, args ...any) {
+	if t.off {
+		return
+	}
 	fmt.Fprintf(&t.buf, "%5d %9s  ", *t.step, fmtElapsed(t.now().Sub(t.start)))
 	fmt.Fprintf(&t.buf, format, args...)
 	t.buf.WriteByte('\n')
