@@ -3,6 +3,7 @@ package agent
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,7 +76,15 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	if err != nil {
 		return 0, err
 	}
+	if pushed > uint64(sent) {
+		// Behind the server: a copy of a data folder, whose measurement
+		// before this one may be another laptop's (syncproto.OtherClock).
+		prev = syncproto.OtherClock(prev, next)
+	}
 	if restamped, err = t.restampPending(max(pushed, uint64(sent)), prev, next); err != nil {
+		return 0, err
+	}
+	if err := t.noteBehindPrev(pushed, uint64(sent), prev); err != nil {
 		return 0, err
 	}
 	if err := t.setMeta("offset_ms", next.Offset); err != nil {
@@ -418,4 +427,62 @@ func (s *syncRun) stale() bool {
 	wall := time.Duration(now.UnixMilli()-s.measuredAt.UnixMilli()) * time.Millisecond
 	jump := wall - passed
 	return wall < 0 || passed > syncproto.Remeasure || wall > syncproto.Remeasure || jump > syncproto.ClockError || -jump > syncproto.ClockError
+}
+
+// metaClockBehindPrev keeps, for a copy of a data folder that finds itself
+// behind the other (Welcome.PushedSeq above sent_seq, agent/fork.go), the
+// measurement before the sync that found it: the waiting writes at or
+// below PushedSeq are not restamped then (the server may hold them, from
+// the other copy), yet they were made before that sync, in the interval
+// from this measurement. Those the fork renumbers are restamped in that
+// interval by the fork (restampRenumbered). Restamped by the next session
+// instead, in the interval after the sync that found the copy, each was
+// raised to that sync's time, above the other copy's later writes: an
+// edit the copy made before the original's won over it (helper 215,
+// TestCopiedFolderLaterEditWins).
+const metaClockBehindPrev = "clock_behind_prev"
+
+// noteBehindPrev keeps prev (metaClockBehindPrev) when this file is behind
+// the server (pushed above sent) and holds waiting writes there not
+// restamped, the first such measurement only (the writes were made after
+// it); it forgets it once the file is not behind.
+func (t *txn) noteBehindPrev(pushed, sent uint64, prev syncproto.ClockSample) error {
+	if pushed <= sent {
+		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaClockBehindPrev)
+	}
+	if cur, err := t.r.meta(t.ctx, t.tx, metaClockBehindPrev); err != nil || cur != "" {
+		return err
+	}
+	b, err := json.Marshal(prev) // never measured (zero): next's offset holds throughout
+	if err != nil {
+		return err
+	}
+	return t.setMeta(metaClockBehindPrev, string(b))
+}
+
+// restampRenumbered restamps the fork's renumbered writes (above start,
+// not restamped yet) in the interval they were made in: from the
+// measurement before the sync that found this file behind
+// (metaClockBehindPrev) to the one that sync took; they are marked final,
+// so the next session leaves them. Nothing without that note: a fork the
+// server found (replica_forked) restamps as ever. Called in the fork's
+// transaction, once the file is the new replica.
+func (t *txn) restampRenumbered(start uint64) error {
+	raw, err := t.r.meta(t.ctx, t.tx, metaClockBehindPrev)
+	if err != nil || raw == "" {
+		return err
+	}
+	var prev syncproto.ClockSample
+	if json.Unmarshal([]byte(raw), &prev) == nil {
+		next, err := t.r.clockSample(t.ctx, t.tx)
+		if err != nil {
+			return err
+		}
+		if next.Known() {
+			if _, err := t.restampPending(start, prev, next); err != nil {
+				return fmt.Errorf("restamp the renumbered writes: %w", err)
+			}
+		}
+	}
+	return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaClockBehindPrev)
 }

@@ -507,10 +507,17 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	if err := t.noteForkUntold(info, 0); err != nil {
 		return nil, fmt.Errorf("fork: note it to tell: %w", err)
 	}
-	if err := t.commit(); err != nil {
+	// The renumbered writes are the new replica's (restampPending stamps
+	// dots with r.id): restamped in the interval they were made in.
+	r.id = id
+	if err := t.restampRenumbered(start); err != nil {
+		r.id = old
 		return nil, fmt.Errorf("fork: %w", err)
 	}
-	r.id = id
+	if err := t.commit(); err != nil {
+		r.id = old
+		return nil, fmt.Errorf("fork: %w", err)
+	}
 	if err := r.loadFormer(ctx, r.db); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,21 @@ func OffsetAt(prev, next ClockSample, w int64) int64 {
 	return prev.Offset + int64(float64(next.Offset-prev.Offset)*float64(w-prev.Wall)/span)
 }
 
+// OtherClock is prev as the measurement before next when prev may be of
+// another laptop's clock: a data folder copied to a second laptop (found
+// behind the server, agent/fork.go) carries its original's measurement.
+// Interpolating between two clocks is meaningless (a copy on a laptop a
+// year ahead stamped an edit it made before the original's at the time of
+// its sync, above it): next's offset holds throughout, and prev still
+// bounds the writes from below (the copy was made after it). A prev not
+// taken stays so.
+func OtherClock(prev, next ClockSample) ClockSample {
+	if !prev.Known() {
+		return prev
+	}
+	return ClockSample{Wall: prev.Time() - next.Offset, Offset: next.Offset}
+}
+
 // PendingWrite is a local write that no other replica holds yet, as
 // Restamp needs it.
 type PendingWrite struct {

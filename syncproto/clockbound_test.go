@@ -111,3 +111,28 @@ func TestCheckClockBound(t *testing.T) {
 		require.Len(t, v, tc.bad, "%s: %v", tc.name, v)
 	}
 }
+
+// A folder copied to a laptop whose clock is off carries its original's
+// measurement (prev, of another clock): interpolated between the two, an
+// edit the copy made just before its sync was stamped at the sync's time;
+// OtherClock holds the copy's own offset throughout, prev still the floor.
+func TestRestampOtherClock(t *testing.T) {
+	self := uuid.UUID{1}
+	year := int64(365 * 24 * time.Hour / time.Millisecond)
+	t0 := epoch.UnixMilli()
+	prev := ClockSample{Wall: t0, Offset: 0} // the original, right, at its last sync
+	for _, off := range []int64{0, year, -year} {
+		// The copy's clock reads off ahead; it syncs an hour after t0 and
+		// made its edit 10 s before.
+		next := ClockSample{Wall: t0 + 3_600_000 + off, Offset: -off}
+		w := PendingWrite{Dot: Dot{self, 1}, Wall: t0 + 3_590_000 + off, HLC: MakeHLC(t0+3_590_000+off, 0)}
+		got := Restamp([]PendingWrite{w}, OtherClock(prev, next), next)
+		require.Equal(t, MakeHLC(t0+3_590_000, 0), got[0], "copy's clock %+d ms: stamped when it was made", off)
+		// Made, by its clock, before the original's last sync (impossible
+		// for a copy): no earlier than that sync.
+		w.Wall = t0 - 60_000 + off
+		got = Restamp([]PendingWrite{w}, OtherClock(prev, next), next)
+		require.Equal(t, MakeHLC(t0, 0), got[0], "copy's clock %+d ms: floored at prev", off)
+	}
+	require.Equal(t, ClockSample{}, OtherClock(ClockSample{}, ClockSample{Wall: t0, Offset: 5}), "never measured: stays so")
+}
