@@ -35,14 +35,8 @@ func TestCopiedFolderLaterEditWins(t *testing.T) {
 			b.must("household", "edit", h, "--set", "address=ấp Hai, bản sao (trước)")
 			time.Sleep(3 * time.Second) // more than the clock bound ε = 2 s
 			a.must("household", "edit", h, "--set", "address=ấp Hai, bản gốc (sau)")
-			for _, l := range []*laptop{a, b, a, b} {
-				r := l.run("sync")
-				t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
-				require.Equal(t, 0, r.code)
-			}
-			fresh := newLaptop(t, filepath.Join(root, "fresh"))
-			fresh.enroll(ts)
-			fresh.must("sync")
+			syncInTurn(t, a, b, a, b)
+			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 			for _, l := range []*laptop{a, b, fresh} {
 				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 				require.Equal(t, "ấp Hai, bản gốc (sau)", l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))

@@ -81,14 +81,9 @@ func TestCopiedFolderMidCloneSameFieldAndTeammate(t *testing.T) {
 				}
 				wg.Wait()
 			}
-			for _, l := range []*laptop{a, b, a, b, mate} {
-				r := l.run("sync")
-				require.Equal(t, 0, r.code, "%s%s", r.stdout, r.stderr)
-			}
+			syncInTurn(t, a, b, a, b, mate)
 
-			fresh := newLaptop(t, filepath.Join(root, "fresh"))
-			fresh.enroll(ts)
-			fresh.must("sync")
+			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 			c := fresh.household(cloned)
 			require.Equal(t, "Địa chỉ do bạn cùng tổ sửa", c["address"])
 			require.Contains(t, []any{"0911111111", "0922222222"}, c["phone"])

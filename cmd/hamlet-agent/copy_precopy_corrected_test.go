@@ -31,14 +31,8 @@ func TestCopiedFolderPreCopyWriteCorrected(t *testing.T) {
 			}
 			a.must("sync")
 			a.must("household", "edit", h, "--set", "notes=sửa lại")
-			for _, l := range []*laptop{a, b, a, b} {
-				r := l.run("sync")
-				t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
-				require.Equal(t, 0, r.code)
-			}
-			fresh := newLaptop(t, filepath.Join(root, "fresh"))
-			fresh.enroll(ts)
-			fresh.must("sync")
+			syncInTurn(t, a, b, a, b)
+			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 			snap := snapshotOf(t, fresh.dir)
 			for _, l := range []*laptop{a, b, fresh} {
 				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())

@@ -47,14 +47,8 @@ func TestCopiedFolderSameWritesClocksApart(t *testing.T) {
 				if copyFirst {
 					first, second = b, a
 				}
-				for _, l := range []*laptop{first, second, first, second} {
-					r := l.run("sync")
-					t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
-					require.Equal(t, 0, r.code)
-				}
-				fresh := newLaptop(t, filepath.Join(root, "fresh"))
-				fresh.enroll(ts)
-				fresh.must("sync")
+				syncInTurn(t, first, second, first, second)
+				fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 				snap := snapshotOf(t, fresh.dir)
 				t.Logf("fresh: %v / %v", fresh.household(h1), fresh.household(h2))
 				require.Equal(t, "trước khi chép", fresh.household(h1)["notes"])

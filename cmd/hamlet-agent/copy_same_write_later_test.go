@@ -57,14 +57,8 @@ func TestCopiedFolderSameWriteLaterStillWins(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 				a.must(append([]string{"household", tc.origWrite[0], id}, tc.origWrite[1:]...)...)
 
-				for _, l := range []*laptop{b, a, b, a} {
-					r := l.run("sync")
-					t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
-					require.Equal(t, 0, r.code)
-				}
-				fresh := newLaptop(t, filepath.Join(root, "fresh"))
-				fresh.enroll(ts)
-				fresh.must("sync")
+				syncInTurn(t, b, a, b, a)
+				fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 				for _, l := range []*laptop{a, b, fresh} {
 					t.Logf("%s: %v; conflicts %+v", filepath.Base(l.dir), l.household(id), l.conflicts())
 				}

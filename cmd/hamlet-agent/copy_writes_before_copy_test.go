@@ -35,14 +35,8 @@ func TestCopiedFolderAfterCloneWritesBeforeCopy(t *testing.T) {
 			if order == "copy-first" {
 				first, second = b, a
 			}
-			for _, l := range []*laptop{first, second, first, second} {
-				r := l.run("sync")
-				t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
-				require.Equal(t, 0, r.code)
-			}
-			fresh := newLaptop(t, filepath.Join(root, "fresh"))
-			fresh.enroll(ts)
-			fresh.must("sync")
+			syncInTurn(t, first, second, first, second)
+			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 			n := 0
 			for _, h := range fresh.list() {
 				if h.Head == "Hộ ghi trước khi chép" {

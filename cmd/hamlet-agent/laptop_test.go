@@ -324,3 +324,23 @@ func serverStores() []storeCase {
 		}},
 	}
 }
+
+// syncInTurn syncs each laptop in turn, each sync ending well.
+func syncInTurn(t *testing.T, ls ...*laptop) {
+	t.Helper()
+	for _, l := range ls {
+		r := l.run("sync")
+		t.Logf("sync of %s: exit %d\n%s%s", filepath.Base(l.dir), r.code, r.stdout, r.stderr)
+		require.Equal(t, 0, r.code, "%s%s", r.stdout, r.stderr)
+	}
+}
+
+// freshClone is a laptop enrolled in ts's team A at dir and synced once:
+// what the server holds, to compare others with.
+func freshClone(t *testing.T, ts *servertest.TS, dir string) *laptop {
+	t.Helper()
+	fresh := newLaptop(t, dir)
+	fresh.enroll(ts)
+	fresh.must("sync")
+	return fresh
+}
