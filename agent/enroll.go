@@ -236,6 +236,19 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 			return "", nil, err
 		}
 	}
+	if holds {
+		// The hamlets the laptop covered keep their names (Former): one
+		// its team lost meanwhile is dropped by the next sync, which
+		// tells it (noted above), by the name the volunteer knows, not
+		// by the code alone. An enrollment unreadable names none.
+		if prev, perr := r.enrollmentIn(ctx, t); perr == nil && prev != nil {
+			codes := make([]string, len(e.Scope))
+			for i, h := range e.Scope {
+				codes[i] = h.Code
+			}
+			e.Former = formerAfter(prev.Scope, prev.Former, codes)
+		}
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return "", nil, err

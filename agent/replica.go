@@ -698,28 +698,39 @@ func (r *Replica) updateScope(ctx context.Context, codes []string) error {
 		for _, h := range e.Former {
 			names[h.Code] = h.Name
 		}
-		var lost []Hamlet
 		for _, h := range e.Scope {
 			if h.Name != "" {
 				names[h.Code] = h.Name
 			}
-			if !slices.Contains(codes, h.Code) && h.Name != "" {
-				lost = append(lost, h)
-			}
 		}
+		e.Former = formerAfter(e.Scope, e.Former, codes)
 		e.Scope = e.Scope[:0]
 		for _, c := range codes {
 			e.Scope = append(e.Scope, Hamlet{Code: c, Name: names[c]})
 		}
-		e.Former = slices.DeleteFunc(e.Former, func(h Hamlet) bool {
-			return slices.Contains(codes, h.Code) || slices.ContainsFunc(lost, func(l Hamlet) bool { return l.Code == h.Code })
-		})
-		e.Former = append(e.Former, lost...)
-		if n := len(e.Former) - maxFormerHamlets; n > 0 {
-			e.Former = e.Former[n:]
-		}
 		return true
 	})
+}
+
+// formerAfter is Enrollment.Former once the scope is codes, from the
+// scope and former hamlets before: a hamlet of the scope no longer in
+// codes joins them by its name (one with none is said by its code
+// anyway), a hamlet in codes leaves them; the latest maxFormerHamlets.
+func formerAfter(scope, former []Hamlet, codes []string) []Hamlet {
+	var lost []Hamlet
+	for _, h := range scope {
+		if !slices.Contains(codes, h.Code) && h.Name != "" {
+			lost = append(lost, h)
+		}
+	}
+	out := slices.DeleteFunc(slices.Clone(former), func(h Hamlet) bool {
+		return slices.Contains(codes, h.Code) || slices.ContainsFunc(lost, func(l Hamlet) bool { return l.Code == h.Code })
+	})
+	out = append(out, lost...)
+	if n := len(out) - maxFormerHamlets; n > 0 {
+		out = out[n:]
+	}
+	return out
 }
 
 // editEnrollment changes the stored enrollment in one write transaction,
