@@ -76,6 +76,10 @@ type ForkInfo struct {
 	DeviceID   string `json:"device_id"`
 	// Renumbered is how many changes not yet taken now carry the new id.
 	Renumbered int `json:"renumbered"`
+	// Copy: the fork is this folder's, found a copy, not only the one
+	// that sends again what a restored server lost (resendLost), which
+	// SyncSummary.Resent says. A summary that tells both tells both.
+	Copy bool `json:"copy,omitempty"`
 }
 
 // errForkDue ends a session whose replica must take a new id first.
@@ -504,7 +508,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		}
 	}
 	info := &ForkInfo{OldReplica: old.String(), NewReplica: id.String(), DeviceID: er.DeviceID, Renumbered: n}
-	if err := t.noteForkUntold(info, 0); err != nil {
+	if err := t.noteForkUntold(info, 0, false); err != nil {
 		return nil, fmt.Errorf("fork: note it to tell: %w", err)
 	}
 	// The renumbered writes are the new replica's (restampPending stamps
@@ -531,26 +535,36 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 // in every attempt; the sync then printed its error alone, and the next,
 // which found the fork done, said nothing of it. Resent counts the
 // changes queued again over every resend not told yet; Fork is the
-// latest fork's.
+// latest fork's, or the latest copy's while one is not told: a resend's
+// fork after it must not hide that the folder is a copy (the summary
+// that says the resend says no copy unless Fork.Copy).
 const metaForkUntold = "fork_untold"
 
 type untoldFork struct {
 	Fork   *ForkInfo `json:"fork,omitempty"`
 	Resent int       `json:"resent,omitempty"`
+	// ResendFork: the fork due is a resend's alone (resendLost found
+	// no fork due before its own), not a copy's.
+	ResendFork bool `json:"resend_fork,omitempty"`
 }
 
 // noteForkUntold notes a fork (info, when not nil) and changes queued
 // again (resent) to be told, with any not told yet; in the transaction
-// that makes them, so none goes untold.
-func (t *txn) noteForkUntold(info *ForkInfo, resent int) error {
+// that makes them, so none goes untold. resendFork: the fork the resend
+// made due is its alone.
+func (t *txn) noteForkUntold(info *ForkInfo, resent int, resendFork bool) error {
 	var u untoldFork
 	if raw, err := t.r.meta(t.ctx, t.tx, metaForkUntold); err != nil {
 		return err
 	} else if raw != "" {
 		_ = json.Unmarshal([]byte(raw), &u) // unreadable: as none
 	}
+	u.ResendFork = u.ResendFork || resendFork
 	if info != nil {
-		u.Fork = info
+		info.Copy, u.ResendFork = !u.ResendFork, false
+		if info.Copy || u.Fork == nil || !u.Fork.Copy {
+			u.Fork = info
+		}
 	}
 	u.Resent += resent
 	b, err := json.Marshal(u)

@@ -246,6 +246,11 @@ func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 		}
 	}
 	if n > 0 {
+		// A fork due already (a copy found before) is a copy's as well.
+		due, err := t.r.meta(ctx, t.tx, metaForkDue)
+		if err != nil {
+			return 0, err
+		}
 		// Sent under a new replica id (a fork, as a copied folder does),
 		// never renumbered under this one: the lost numbers were seen by
 		// the teammates that pulled them before the restore, and a number
@@ -257,7 +262,7 @@ func (r *Replica) resendLost(ctx context.Context, pushed uint64) (int, error) {
 		if err := t.setMeta(metaResentKeep, 1); err != nil {
 			return 0, err
 		}
-		if err := t.noteForkUntold(nil, n); err != nil { // told from it (tellFork)
+		if err := t.noteForkUntold(nil, n, due == ""); err != nil { // told from it (tellFork)
 			return 0, err
 		}
 	}

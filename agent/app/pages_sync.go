@@ -409,8 +409,9 @@ func noticeLines(n agent.Notice, en *agent.Enrollment, lang string) []string {
 		}
 	}
 	// A resend takes a new id too and says why itself (as the command
-	// line's summary): the folder is no copy, the server lost changes.
-	if n.Fork != nil && n.Resent == 0 {
+	// line's summary): the folder is no copy, the server lost changes;
+	// a copy told with a resend is said too (Fork.Copy).
+	if n.Fork != nil && (n.Fork.Copy || n.Resent == 0) {
 		if n.Fork.Renumbered == 0 {
 			lines = append(lines, tr(lang, "notice_fork_none"))
 		} else {

@@ -169,8 +169,8 @@ func (e *env) summary(ctx context.Context, r *agent.Replica, s agent.SyncSummary
 	e.photoSummary(s.Photos)   // photos.go
 	en, _ := r.Enrollment(ctx) // the hamlets' names; unreadable, their codes
 	e.scopeSummary(s.ScopeChange, en)
-	if s.Resent == 0 {
-		e.forkSummary(s.Fork) // fork.go; a resend takes a new id too, and says why itself
+	if s.Fork != nil && (s.Fork.Copy || s.Resent == 0) {
+		e.forkSummary(s.Fork) // fork.go; a resend takes a new id too, and says why itself (Resent): a copy is said too
 	}
 	if s.Rejected > 0 {
 		fmt.Fprintln(e.stderr, e.tr("Có thay đổi bị từ chối: xem hamlet-agent rejected", "Some changes were refused: see hamlet-agent rejected"))
