@@ -191,13 +191,22 @@ type Rejected struct {
 	Reason string `json:"reason"`
 	// Why is the reason as data: a key and its parameters.
 	Why *syncproto.Why `json:"why,omitempty"`
+	// hamlets are the hamlets this laptop knows, code to label
+	// (Enrollment.HamletLabel): Why names them so; one not there, by code.
+	// A map, not a func, so that two listings compare equal.
+	hamlets map[string]string
 }
 
-// Text is the refusal's reason in lang: rendered from Why, or the
-// server's own text.
+// Text is the refusal's reason in lang: rendered from Why, the hamlets by
+// name where this laptop knows it, or the server's own text.
 func (x *Rejected) Text(lang string) string {
 	if x.Why != nil {
-		return refusal.Text(syncproto.Code(x.Code), *x.Why, lang)
+		return refusal.TextNamed(syncproto.Code(x.Code), *x.Why, lang, func(c string) string {
+			if l, ok := x.hamlets[c]; ok {
+				return l
+			}
+			return c
+		})
 	}
 	return x.Reason
 }
@@ -212,6 +221,15 @@ func (x *Rejected) loadWhy() {
 // Rejected lists the changes the server refused, oldest first. They stay
 // until fixed (a new write to the field) or discarded.
 func (r *Replica) Rejected(ctx context.Context) ([]Rejected, error) {
+	var labels map[string]string // unreadable: the reasons name hamlets by code
+	if en, err := r.Enrollment(ctx); err == nil && en != nil {
+		labels = make(map[string]string, len(en.Scope)+len(en.Former))
+		for _, hs := range [][]Hamlet{en.Former, en.Scope} {
+			for _, h := range hs {
+				labels[h.Code] = en.HamletLabel(h.Code)
+			}
+		}
+	}
 	rows, err := r.db.QueryContext(ctx, `SELECT seq, tbl, row_id, field, scope, kind, value, hlc, code, reason
 		FROM outbox WHERE state = ? ORDER BY seq`, outboxRejected)
 	if err != nil {
@@ -220,7 +238,7 @@ func (r *Replica) Rejected(ctx context.Context) ([]Rejected, error) {
 	defer rows.Close()
 	var out []Rejected
 	for rows.Next() {
-		var x Rejected
+		x := Rejected{hamlets: labels}
 		var kind, hlc int64
 		var v any
 		if err := rows.Scan(&x.ID, &x.Table, &x.Row, &x.Field, &x.Hamlet, &kind, &v, &hlc, &x.Code, &x.Reason); err != nil {

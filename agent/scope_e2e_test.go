@@ -100,8 +100,9 @@ func TestScopeMoveWhileOffline(t *testing.T) {
 	require.Equal(t, string(syncproto.CodeMovedOutOfScope), rej[0].Code)
 	require.NotNil(t, rej[0].Why, "the reason as data")
 	require.Equal(t, map[string]string{"household": hh.String(), "from": from, "to": to, "at": rej[0].Why.Params["at"]}, rej[0].Why.Params)
-	require.Contains(t, rej[0].Text("en"), "moved from hamlet "+from+" to hamlet "+to)
-	require.Contains(t, rej[0].Text("vi"), "đã chuyển từ ấp "+from+" sang ấp "+to)
+	// The hamlet the laptop covered by its name, the other team's by code.
+	require.Contains(t, rej[0].Text("en"), "moved from hamlet Khóm 1 ("+from+") to hamlet "+to)
+	require.Contains(t, rej[0].Text("vi"), "đã chuyển từ ấp/khóm Khóm 1 ("+from+") sang ấp/khóm "+to)
 	require.NotContains(t, rej[0].Text("vi"), "moved", "one language, not two")
 	require.NotEmpty(t, syncproto.Hint(syncproto.CodeMovedOutOfScope, "vi"))
 
@@ -257,7 +258,7 @@ func TestScopeTeamLosesHamlet(t *testing.T) {
 	require.Len(t, rej, 1)
 	require.Equal(t, gone[2].String(), rej[0].Row)
 	require.Equal(t, string(syncproto.CodeMovedOutOfScope), rej[0].Code)
-	require.Contains(t, rej[0].Text("en"), "Hamlet "+lost+" was removed from this device's team")
+	require.Contains(t, rej[0].Text("en"), "Hamlet Khóm 2 ("+lost+") was removed from this device's team", "named as the volunteer knows it")
 
 	// The server holds the accepted edit: a team now covering the hamlet sees it.
 	teamD, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ nhận ấp 2", []string{lost})

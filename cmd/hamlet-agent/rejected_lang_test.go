@@ -15,7 +15,9 @@ import (
 // and the agent renders it in its user's language: all Vietnamese by
 // default, all English with --lang en (it used to mix the server's English
 // with Vietnamese). A real server on loopback refuses an edit made after
-// the hamlet left the laptop's team.
+// the hamlet left the laptop's team. The hamlet is named as the volunteer
+// knows it, "Khóm 2 (32002-02)", not by its code alone, and called
+// "ấp/khóm" (helper 216: "Ấp 32002-02" for a hamlet named Khóm 2).
 func TestRejectedReasonInTheUsersLanguage(t *testing.T) {
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
@@ -23,17 +25,18 @@ func TestRejectedReasonInTheUsersLanguage(t *testing.T) {
 	lost := ts.HamletsA[1]
 	id := l.mustAdd(lost, "Trần Văn Mười")
 	l.must("sync")
+	named := enrolledHamletName(t, l, lost) + " (" + lost + ")"
 	_, err := ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, lost)
 	require.NoError(t, err)
 	l.must("household", "edit", id, "--phone", "0911111111") // offline, after the removal
 	l.must("sync")
 
 	vi := l.must("rejected").stdout
-	require.Contains(t, vi, "Ấp "+lost+" đã được bỏ khỏi tổ của máy này lúc ")
+	require.Contains(t, vi, "Ấp/khóm "+named+" đã được bỏ khỏi tổ của máy này lúc ")
 	require.NotContains(t, vi, "was removed", "one language, not two")
 	l.lang = "en"
 	en := l.must("rejected").stdout
-	require.Contains(t, en, "Hamlet "+lost+" was removed from this device's team at ")
+	require.Contains(t, en, "Hamlet "+named+" was removed from this device's team at ")
 	require.NotContains(t, en, "đã được bỏ")
 
 	var rows []struct {

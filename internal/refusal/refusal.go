@@ -79,7 +79,20 @@ func At(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // for). A key this build does not know falls back to the code's text,
 // with the key, so nothing is lost.
 func Text(code syncproto.Code, w syncproto.Why, lang string) string {
-	p := func(k string) string { return w.Params[k] }
+	return TextNamed(code, w, lang, nil)
+}
+
+// TextNamed is Text with the hamlets named as the reader knows them
+// (hamlet: a code to its label, "Khóm 2 (32002-02)"; nil: the codes): a
+// volunteer knows her hamlets by name, and the server sends codes.
+func TextNamed(code syncproto.Code, w syncproto.Why, lang string, hamlet func(string) string) string {
+	p := func(k string) string {
+		v := w.Params[k]
+		if hamlet != nil && v != "" && (k == "hamlet" || k == "from" || k == "to") {
+			return hamlet(v)
+		}
+		return v
+	}
 	pick := func(vi, en string) string { return i18n.Pick(lang, vi, en) }
 	when := func(k string) string {
 		t, err := time.Parse(time.RFC3339, p(k))
@@ -105,18 +118,18 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 		return pick("Bản ghi mới phải có đủ các trường bắt buộc trong cùng một lần gửi. ", "A new record must carry every required field in the same push. ") +
 			ve(schema.CodeRequired)
 	case Moved:
-		return pick(fmt.Sprintf("Hộ %s đã chuyển từ ấp %s sang ấp %s lúc %s; thay đổi này được ghi sau đó, và ấp %s không thuộc phạm vi của máy này.",
+		return pick(fmt.Sprintf("Hộ %s đã chuyển từ ấp/khóm %s sang ấp/khóm %s lúc %s; thay đổi này được ghi sau đó, và ấp/khóm %s không thuộc phạm vi của máy này.",
 			p("household"), p("from"), p("to"), when("at"), p("to")),
 			fmt.Sprintf("Household %s moved from hamlet %s to hamlet %s at %s; this change was made after the move, and hamlet %s is not in this device's scope.",
 				p("household"), p("from"), p("to"), when("at"), p("to")))
 	case HamletRemoved:
-		return pick(fmt.Sprintf("Ấp %s đã được bỏ khỏi tổ của máy này lúc %s; thay đổi này được ghi sau đó.", p("hamlet"), when("at")),
+		return pick(fmt.Sprintf("Ấp/khóm %s đã được bỏ khỏi tổ của máy này lúc %s; thay đổi này được ghi sau đó.", p("hamlet"), when("at")),
 			fmt.Sprintf("Hamlet %s was removed from this device's team at %s; this change was made after that.", p("hamlet"), when("at")))
 	case NotInScope:
-		return pick(fmt.Sprintf("Ấp %s không thuộc phạm vi của máy này.", p("hamlet")),
+		return pick(fmt.Sprintf("Ấp/khóm %s không thuộc phạm vi của máy này.", p("hamlet")),
 			fmt.Sprintf("Hamlet %s is not in this device's scope.", p("hamlet")))
 	case ParentNotInScope:
-		return pick(fmt.Sprintf("Hộ %s thuộc ấp %s, không thuộc phạm vi của máy này: bản ghi của hộ này do tổ phụ trách ấp %s ghi.", p("household"), p("hamlet"), p("hamlet")),
+		return pick(fmt.Sprintf("Hộ %s thuộc ấp/khóm %s, không thuộc phạm vi của máy này: bản ghi của hộ này do tổ phụ trách ấp/khóm %s ghi.", p("household"), p("hamlet"), p("hamlet")),
 			fmt.Sprintf("Household %s is in hamlet %s, which is not in this device's scope: its records belong to the team that covers %s.", p("household"), p("hamlet"), p("hamlet")))
 	case HouseholdMissing:
 		return pick(fmt.Sprintf("Hộ %s chưa có trên máy chủ (việc thêm hộ bị từ chối): bản ghi này chưa gắn được vào hộ đó. Hãy sửa và gửi lại hộ đó (trong danh sách bị từ chối): bản ghi này sẽ được gửi lại cùng với hộ.", p("household")),
@@ -125,7 +138,7 @@ func Text(code syncproto.Code, w syncproto.Why, lang string) string {
 		return pick(fmt.Sprintf("Bản ghi %s trên máy chủ chưa đủ (thiếu «%s», thường vì việc thêm bản ghi đã bị từ chối): khôi phục lúc này sẽ để lại một bản ghi không đủ. Hãy sửa và gửi lại bản ghi đó (trong danh sách bị từ chối): việc khôi phục sẽ được gửi lại cùng.", p("row"), schema.FieldLabel(p("field"), "vi")),
 			fmt.Sprintf("Record %s is not whole on the server (it lacks «%s», usually because adding the record was refused): restoring it now would leave a partial record. Fix and send the record again (in the rejected list): the restore goes again with it.", p("row"), schema.FieldLabel(p("field"), "en")))
 	case MoveOutOfScope:
-		return pick(fmt.Sprintf("Ấp %s không thuộc phạm vi của máy này: chỉ máy của tổ phụ trách ấp %s hoặc cán bộ điều phối mới chuyển được bản ghi sang đó.", p("to"), p("to")),
+		return pick(fmt.Sprintf("Ấp/khóm %s không thuộc phạm vi của máy này: chỉ máy của tổ phụ trách ấp/khóm %s hoặc cán bộ điều phối mới chuyển được bản ghi sang đó.", p("to"), p("to")),
 			fmt.Sprintf("Hamlet %s is not in this device's scope: only a device of the team that covers %s, or a coordinator, can move a record there.", p("to"), p("to")))
 	case Forked:
 		return pick(fmt.Sprintf("Thay đổi %s của máy này đến máy chủ từ một bản sao khác của thư mục dữ liệu: hãy cập nhật hamlet-agent, máy sẽ tiếp tục với mã bản sao mới.", p("seq")),

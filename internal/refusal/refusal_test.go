@@ -2,6 +2,7 @@ package refusal
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -82,4 +83,29 @@ func FuzzLoad(f *testing.F) {
 		w2, _ := Load(Store(w))
 		require.Equal(t, w, w2)
 	})
+}
+
+// A volunteer knows her hamlets by name: the reader names them (the
+// agent: Enrollment.HamletLabel); a code it does not know stays a code.
+func TestTextNamesTheHamlets(t *testing.T) {
+	label := func(c string) string {
+		if c == "32002-02" {
+			return "Khóm 2 (32002-02)"
+		}
+		return c
+	}
+	at := At(time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC))
+	for _, tc := range []struct {
+		why  syncproto.Why
+		want string
+	}{
+		{Why(HamletRemoved, "hamlet", "32002-02", "at", at), "Ấp/khóm Khóm 2 (32002-02) đã được bỏ khỏi tổ"},
+		{Why(NotInScope, "hamlet", "32002-09"), "Ấp/khóm 32002-09 không thuộc phạm vi"},
+		{Why(Moved, "household", "0b6f", "from", "32002-02", "to", "32167-01", "at", at), "từ ấp/khóm Khóm 2 (32002-02) sang ấp/khóm 32167-01"},
+		{Why(Collected, "row", "32002-02"), "Bản ghi 32002-02 đã bị xoá"}, // not a hamlet parameter
+	} {
+		require.Contains(t, TextNamed(syncproto.CodeMovedOutOfScope, tc.why, "vi", label), tc.want)
+	}
+	require.Contains(t, TextNamed(syncproto.CodeMovedOutOfScope, Why(HamletRemoved, "hamlet", "32002-02", "at", at), "en", label), "Hamlet Khóm 2 (32002-02) was removed")
+	require.Contains(t, Text(syncproto.CodeMovedOutOfScope, Why(HamletRemoved, "hamlet", "32002-02", "at", at), "vi"), "Ấp/khóm 32002-02 đã")
 }
