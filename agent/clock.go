@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -81,10 +82,10 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 		// before this one may be another laptop's (syncproto.OtherClock).
 		prev = syncproto.OtherClock(prev, next)
 	}
-	if restamped, err = t.restampPending(max(pushed, uint64(sent)), prev, next); err != nil {
+	if restamped, err = t.restampPending(max(pushed, uint64(sent)), math.MaxInt64, prev, next); err != nil {
 		return 0, err
 	}
-	if err := t.noteBehindPrev(pushed, uint64(sent), prev); err != nil {
+	if err := t.noteBehindPrev(pushed, uint64(sent), prev, next); err != nil {
 		return 0, err
 	}
 	if err := t.setMeta("offset_ms", next.Offset); err != nil {
@@ -162,20 +163,21 @@ func (r *Replica) Now() time.Time {
 	return r.now().Add(r.clk().Offset())
 }
 
-// restampPending restamps the writes above seq that no sync restamped
-// yet (syncproto.Restamp) and records the new stamps wherever this replica
+// restampPending restamps the writes above seq (and at or below through)
+// that no sync restamped yet (syncproto.Restamp) and records the new stamps wherever this replica
 // keeps them: the queue, the fields' versions, the conflict records. Only
 // writes no server can hold are touched: the server compares a sequence
 // pushed again with what it holds, and would take a restamped one for
 // another copy's write (a fork).
-func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (int, error) {
+func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.ClockSample) (int, error) {
 	// A compact entry (outbox_rows.go) the server may hold part of is
-	// expanded: its changes are judged one by one below.
-	if _, err := t.expandRows(`seq <= ? AND seq + n - 1 > ? AND state = ? AND stamp_final = 0`, int64(above), int64(above), outboxPending); err != nil {
+	// expanded: its changes are judged one by one below; so is one
+	// across through.
+	if _, err := t.expandRows(`(seq <= ?1 AND seq + n - 1 > ?1 OR seq <= ?2 AND seq + n - 1 > ?2) AND state = ?3 AND stamp_final = 0`, int64(above), through, outboxPending); err != nil {
 		return 0, err
 	}
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT seq, row_id, field, hlc, base_replica, base_seq, base_hlc, created_at
-		FROM outbox WHERE state = ? AND stamp_final = 0 AND seq > ? ORDER BY seq`, outboxPending, int64(above))
+		FROM outbox WHERE state = ? AND stamp_final = 0 AND seq > ? AND seq <= ? ORDER BY seq`, outboxPending, int64(above), through)
 	if err != nil {
 		return 0, err
 	}
@@ -209,7 +211,7 @@ func (t *txn) restampPending(above uint64, prev, next syncproto.ClockSample) (in
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, err
 	}
-	es, err := t.rowEntries(`state = ? AND stamp_final = 0 AND seq > ?`, outboxPending, int64(above))
+	es, err := t.rowEntries(`state = ? AND stamp_final = 0 AND seq > ? AND seq <= ?`, outboxPending, int64(above), through)
 	if err != nil {
 		return 0, err
 	}
@@ -431,55 +433,103 @@ func (s *syncRun) stale() bool {
 
 // metaClockBehindPrev keeps, for a copy of a data folder that finds itself
 // behind the other (Welcome.PushedSeq above sent_seq, agent/fork.go), the
-// measurement before the sync that found it: the waiting writes at or
+// interval its waiting writes were made in (behindNote): those at or
 // below PushedSeq are not restamped then (the server may hold them, from
-// the other copy), yet they were made before that sync, in the interval
-// from this measurement. Those the fork renumbers are restamped in that
-// interval by the fork (restampRenumbered). Restamped by the next session
-// instead, in the interval after the sync that found the copy, each was
-// raised to that sync's time, above the other copy's later writes: an
-// edit the copy made before the original's won over it (helper 215,
+// the other copy). Those the fork renumbers are restamped in that interval
+// by the fork (restampRenumbered). Restamped by the next session instead,
+// in the interval after the sync that found the copy, each was raised to
+// that sync's time, above the other copy's later writes: an edit the copy
+// made before the original's won over it (helper 215,
 // TestCopiedFolderLaterEditWins).
 const metaClockBehindPrev = "clock_behind_prev"
 
-// noteBehindPrev keeps prev (metaClockBehindPrev) when this file is behind
-// the server (pushed above sent) and holds waiting writes there not
-// restamped, the first such measurement only (the writes were made after
-// it); it forgets it once the file is not behind.
-func (t *txn) noteBehindPrev(pushed, sent uint64, prev syncproto.ClockSample) error {
+// behindNote is metaClockBehindPrev's value: the measurement before the
+// sync that found the file behind (as OtherClock made it), the one that
+// sync took, and the counter then (the writes at or below it were made
+// before Next). A note of the older form holds the first alone.
+type behindNote struct {
+	syncproto.ClockSample
+	Next syncproto.ClockSample `json:"next,omitzero"`
+	Seq  uint64                `json:"seq,omitempty"`
+}
+
+// noteBehindPrev keeps the interval (metaClockBehindPrev) when this file
+// is behind the server (pushed above sent), the first such sync's only
+// (the writes were made in it); it forgets it once the file is not
+// behind and no fork is due. A fork found behind and not made yet keeps
+// it: its push under the old id marked sent_seq, so the next sync is not
+// behind, and the fork made then (its POST /v1/fork failed, the sync was
+// cut or the laptop shut down before it) restamped nothing, and the
+// copy's earlier edit won again (helper 217,
+// TestCopiedFolderLaterEditWinsForkRefusedOnce).
+func (t *txn) noteBehindPrev(pushed, sent uint64, prev, next syncproto.ClockSample) error {
 	if pushed <= sent {
+		if rep, err := t.r.meta(t.ctx, t.tx, metaForkReplica); err != nil || rep != "" {
+			return err
+		}
 		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaClockBehindPrev)
 	}
 	if cur, err := t.r.meta(t.ctx, t.tx, metaClockBehindPrev); err != nil || cur != "" {
 		return err
 	}
-	b, err := json.Marshal(prev) // never measured (zero): next's offset holds throughout
+	seq, err := t.metaInt("seq")
+	if err != nil {
+		return err
+	}
+	// prev never measured (zero): next's offset holds throughout.
+	b, err := json.Marshal(behindNote{ClockSample: prev, Next: next, Seq: uint64(seq)})
 	if err != nil {
 		return err
 	}
 	return t.setMeta(metaClockBehindPrev, string(b))
 }
 
-// restampRenumbered restamps the fork's renumbered writes (above start,
-// not restamped yet) in the interval they were made in: from the
-// measurement before the sync that found this file behind
-// (metaClockBehindPrev) to the one that sync took; they are marked final,
-// so the next session leaves them. Nothing without that note: a fork the
-// server found (replica_forked) restamps as ever. Called in the fork's
-// transaction, once the file is the new replica.
-func (t *txn) restampRenumbered(start uint64) error {
+// restampRenumbered restamps the fork's renumbered writes (moves) made
+// before the sync that found this file behind, not restamped yet, in the
+// interval they were made in (metaClockBehindPrev): from the measurement
+// before that sync to the one it took, whatever measured the clock since
+// (a sync whose fork failed, the clock set right after its warning); they
+// are marked final, so the next session leaves them. Those made after
+// that sync and not restamped since are restamped between it and the
+// last sync. Nothing without that
+// note: a fork the server found (replica_forked) restamps as ever. Called
+// in the fork's transaction, once the file is the new replica.
+func (t *txn) restampRenumbered(start uint64, moves []forkMove) error {
 	raw, err := t.r.meta(t.ctx, t.tx, metaClockBehindPrev)
 	if err != nil || raw == "" {
 		return err
 	}
-	var prev syncproto.ClockSample
-	if json.Unmarshal([]byte(raw), &prev) == nil {
-		next, err := t.r.clockSample(t.ctx, t.tx)
-		if err != nil {
-			return err
+	var note behindNote
+	if json.Unmarshal([]byte(raw), &note) == nil {
+		next, made := note.Next, note.Seq
+		if !next.Known() { // the older form: the last measurement, every write
+			if next, err = t.r.clockSample(t.ctx, t.tx); err != nil {
+				return err
+			}
+			made = math.MaxInt64
 		}
-		if next.Known() {
-			if _, err := t.restampPending(start, prev, next); err != nil {
+		// The renumbered writes keep their order: those made before Next
+		// come first, from start+1.
+		through := start
+		for _, m := range moves {
+			if m.renumber && uint64(m.old) <= made {
+				through++
+			}
+		}
+		if next.Known() && through > start {
+			if _, err := t.restampPending(start, int64(through), note.ClockSample, next); err != nil {
+				return fmt.Errorf("restamp the renumbered writes: %w", err)
+			}
+		}
+		// Those made after it that no sync restamped since (at or below
+		// PushedSeq at a later sync behind, its session cut before its
+		// push): between that sync and the last, this laptop's own two
+		// measurements. None if the fork follows the sync that found it:
+		// the next session's, as any write made during a sync.
+		if cur, err := t.r.clockSample(t.ctx, t.tx); err != nil {
+			return err
+		} else if note.Next.Known() && cur.Known() && cur != note.Next {
+			if _, err := t.restampPending(through, math.MaxInt64, note.Next, cur); err != nil {
 				return fmt.Errorf("restamp the renumbered writes: %w", err)
 			}
 		}

@@ -514,7 +514,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	// The renumbered writes are the new replica's (restampPending stamps
 	// dots with r.id): restamped in the interval they were made in.
 	r.id = id
-	if err := t.restampRenumbered(start); err != nil {
+	if err := t.restampRenumbered(start, moves); err != nil {
 		r.id = old
 		return nil, fmt.Errorf("fork: %w", err)
 	}
