@@ -477,11 +477,7 @@ func (t *txn) noteBehindPrev(pushed, sent uint64, prev, next syncproto.ClockSamp
 		return err
 	}
 	// prev never measured (zero): next's offset holds throughout.
-	b, err := json.Marshal(behindNote{ClockSample: prev, Next: next, Seq: uint64(seq)})
-	if err != nil {
-		return err
-	}
-	return t.setMeta(metaClockBehindPrev, string(b))
+	return t.setMetaJSON(metaClockBehindPrev, behindNote{ClockSample: prev, Next: next, Seq: uint64(seq)})
 }
 
 // restampRenumbered restamps the fork's renumbered writes (moves) made

@@ -462,8 +462,7 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	}
 	if e != nil {
 		e.DeviceID = er.DeviceID
-		b, _ := json.Marshal(e)
-		if err := t.setMeta("enrollment", string(b)); err != nil {
+		if err := t.setMetaJSON("enrollment", e); err != nil {
 			return nil, err
 		}
 	}
@@ -553,11 +552,9 @@ type untoldFork struct {
 // that makes them, so none goes untold. resendFork: the fork the resend
 // made due is its alone.
 func (t *txn) noteForkUntold(info *ForkInfo, resent int, resendFork bool) error {
-	var u untoldFork
-	if raw, err := t.r.meta(t.ctx, t.tx, metaForkUntold); err != nil {
+	u, err := metaJSON[untoldFork](t.ctx, t.r, t.tx, metaForkUntold)
+	if err != nil {
 		return err
-	} else if raw != "" {
-		_ = json.Unmarshal([]byte(raw), &u) // unreadable: as none
 	}
 	u.ResendFork = u.ResendFork || resendFork
 	if info != nil {
@@ -567,11 +564,7 @@ func (t *txn) noteForkUntold(info *ForkInfo, resent int, resendFork bool) error 
 		}
 	}
 	u.Resent += resent
-	b, err := json.Marshal(u)
-	if err != nil {
-		return err
-	}
-	return t.setMeta(metaForkUntold, string(b))
+	return t.setMetaJSON(metaForkUntold, u)
 }
 
 // tellFork puts the fork not told yet (metaForkUntold) into sum, and the

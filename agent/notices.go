@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -68,24 +67,10 @@ func (r *Replica) Notices(ctx context.Context) ([]Notice, error) {
 }
 
 func (r *Replica) notices(ctx context.Context, q querier) (keptNotices, error) {
-	var k keptNotices
-	raw, err := r.meta(ctx, q, metaNotices)
-	if err != nil || raw == "" {
-		return k, err
-	}
-	if err := json.Unmarshal([]byte(raw), &k); err != nil {
-		return keptNotices{}, nil // unreadable: none to show, as none
-	}
-	return k, nil
+	return metaJSON[keptNotices](ctx, r, q, metaNotices) // unreadable: none to show, as none
 }
 
-func (t *txn) setNotices(k keptNotices) error {
-	b, err := json.Marshal(k)
-	if err != nil {
-		return err
-	}
-	return t.setMeta(metaNotices, string(b))
-}
+func (t *txn) setNotices(k keptNotices) error { return t.setMetaJSON(metaNotices, k) }
 
 // keepNotice adds n, numbered after the last, dropping the oldest beyond
 // maxNotices.

@@ -553,6 +553,31 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// metaJSON reads key's value as JSON into a T: none, or one this build
+// cannot read, is T's zero value (a note unreadable tells nothing, as
+// none).
+func metaJSON[T any](ctx context.Context, r *Replica, q querier, key string) (T, error) {
+	var v T
+	raw, err := r.meta(ctx, q, key)
+	if err != nil || raw == "" {
+		return v, err
+	}
+	if json.Unmarshal([]byte(raw), &v) != nil {
+		var zero T
+		return zero, nil
+	}
+	return v, nil
+}
+
+// setMetaJSON stores v as key's JSON value.
+func (t *txn) setMetaJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return t.setMeta(key, string(b))
+}
+
 func (r *Replica) meta(ctx context.Context, q querier, key string) (string, error) {
 	var v any
 	err := q.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = ?`, key).Scan(&v)
@@ -747,11 +772,7 @@ func (r *Replica) editEnrollment(ctx context.Context, edit func(*Enrollment) boo
 	if err != nil || e == nil || !edit(e) {
 		return err
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	if err := t.setMeta("enrollment", string(b)); err != nil {
+	if err := t.setMetaJSON("enrollment", e); err != nil {
 		return err
 	}
 	return t.commit()

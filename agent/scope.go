@@ -918,26 +918,14 @@ type untoldFill struct {
 }
 
 func (t *txn) untold() (untoldFill, error) {
-	var f untoldFill
-	raw, err := t.r.meta(t.ctx, t.tx, metaFillUntold)
-	if err != nil || raw == "" {
-		return f, err
-	}
-	if err := json.Unmarshal([]byte(raw), &f); err != nil {
-		return untoldFill{}, nil // unreadable: nothing to tell, as none
-	}
-	return f, nil
+	return metaJSON[untoldFill](t.ctx, t.r, t.tx, metaFillUntold)
 }
 
 func (t *txn) setUntold(f untoldFill) error {
 	if len(f.Hamlets) == 0 {
 		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaFillUntold)
 	}
-	b, err := json.Marshal(f)
-	if err != nil {
-		return err
-	}
-	return t.setMeta(metaFillUntold, string(b))
+	return t.setMetaJSON(metaFillUntold, f)
 }
 
 // noteFilled notes a back-fill of hamlets that ended, having brought total
@@ -1017,26 +1005,14 @@ type untoldLoss struct {
 }
 
 func (t *txn) untoldLoss() (untoldLoss, error) {
-	var l untoldLoss
-	raw, err := t.r.meta(t.ctx, t.tx, metaLostUntold)
-	if err != nil || raw == "" {
-		return l, err
-	}
-	if err := json.Unmarshal([]byte(raw), &l); err != nil {
-		return untoldLoss{}, nil // unreadable: nothing to tell, as none
-	}
-	return l, nil
+	return metaJSON[untoldLoss](t.ctx, t.r, t.tx, metaLostUntold)
 }
 
 func (t *txn) setUntoldLoss(l untoldLoss) error {
 	if len(l.Hamlets) == 0 {
 		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaLostUntold)
 	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		return err
-	}
-	return t.setMeta(metaLostUntold, string(b))
+	return t.setMetaJSON(metaLostUntold, l)
 }
 
 // noteLost notes hamlets lost, whose dropped rows the rescope removed, to
