@@ -52,6 +52,22 @@ func OtherClock(prev, next ClockSample) ClockSample {
 	return ClockSample{Wall: prev.Time() - next.Offset, Offset: next.Offset}
 }
 
+// Jumped reports whether next's offset moved from prev's more than a
+// clock within the bound can drift between them (DriftRate, each
+// measurement within ClockError): the clock was changed by hand, or prev
+// was another laptop's (a copied data folder that syncs before its
+// original, so is not found behind). Interpolating between them then is
+// meaningless; OtherClock holds.
+func Jumped(prev, next ClockSample) bool {
+	if !prev.Known() || !next.Known() {
+		return false
+	}
+	days := float64(max(next.Wall-prev.Wall, 0)) / float64(24*time.Hour/time.Millisecond)
+	allow := 2*ClockError.Milliseconds() + int64(DriftRate*1000*days)
+	d := next.Offset - prev.Offset
+	return d > allow || -d > allow
+}
+
 // PendingWrite is a local write that no other replica holds yet, as
 // Restamp needs it.
 type PendingWrite struct {

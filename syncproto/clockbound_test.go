@@ -136,3 +136,24 @@ func TestRestampOtherClock(t *testing.T) {
 	}
 	require.Equal(t, ClockSample{}, OtherClock(ClockSample{}, ClockSample{Wall: t0, Offset: 5}), "never measured: stays so")
 }
+
+// Jumped: an offset that moved more than a clock within the bound drifts
+// between two measurements (each within ClockError) is another clock.
+func TestJumped(t *testing.T) {
+	day := int64(24 * time.Hour / time.Millisecond)
+	t0 := epoch.UnixMilli()
+	for _, tc := range []struct {
+		name       string
+		prev, next ClockSample
+		want       bool
+	}{
+		{"never measured", ClockSample{}, ClockSample{Wall: t0, Offset: 5}, false},
+		{"steady", ClockSample{Wall: t0, Offset: 100}, ClockSample{Wall: t0 + day, Offset: 100}, false},
+		{"drift and error within", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 30*day, Offset: 31_900}, false},
+		{"a copy a year ahead", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 365*day + 3_600_000, Offset: -365 * day}, true},
+		{"set right after a year behind", ClockSample{Wall: t0, Offset: 365 * day}, ClockSample{Wall: t0 + 365*day + 60_000, Offset: 10}, true},
+		{"a time zone", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 3_600_000 + 60_000, Offset: -3_600_000}, true},
+	} {
+		require.Equal(t, tc.want, Jumped(tc.prev, tc.next), tc.name)
+	}
+}
