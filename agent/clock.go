@@ -77,13 +77,13 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	if err != nil {
 		return 0, err
 	}
-	if pushed > uint64(sent) || syncproto.Jumped(prev, next) {
+	if pushed > uint64(sent) {
 		// Behind the server: a copy of a data folder, whose measurement
 		// before this one may be another laptop's (syncproto.OtherClock).
-		// So is one whose offset jumped: a copy that syncs before its
-		// original (not behind) on a laptop a year ahead stamped its
-		// edit at its sync's time, above the original's later one
-		// (helper 217, TestCopiedFolderLaterEditWinsCopySyncsFirst).
+		// A copy that syncs before its original is not behind, yet its
+		// offset jumped from the original's: syncproto.Restamp stamps
+		// its writes by its own (syncproto.Jumped; helper 217,
+		// TestCopiedFolderLaterEditWinsCopySyncsFirst).
 		prev = syncproto.OtherClock(prev, next)
 	}
 	if restamped, err = t.restampPending(max(pushed, uint64(sent)), math.MaxInt64, prev, next); err != nil {

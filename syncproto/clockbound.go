@@ -52,20 +52,50 @@ func OtherClock(prev, next ClockSample) ClockSample {
 	return ClockSample{Wall: prev.Time() - next.Offset, Offset: next.Offset}
 }
 
+// JumpDriftRate is how fast, in seconds a day, a laptop's clock may drift
+// before Jumped takes the change of its offset for a jump: ten times
+// DriftRate, more than any working clock drifts (a cheap crystal drifts up
+// to some 50 ppm, 4 s a day, in the heat). A clock drifting steadily
+// faster than DriftRate is outside the bound, yet its offset interpolated
+// between two syncs still stamps its writes right; taken for a jump at
+// DriftRate, an edit a laptop 3 s a day fast made on the first of 29 days
+// offline was stamped 84 s early, and lost to one made before it (helper
+// 218, TestLaterEditWinsOverAClockChangedByHand).
+const JumpDriftRate = 10 * DriftRate
+
 // Jumped reports whether next's offset moved from prev's more than a
-// clock within the bound can drift between them (DriftRate, each
-// measurement within ClockError): the clock was changed by hand, or prev
-// was another laptop's (a copied data folder that syncs before its
-// original, so is not found behind). Interpolating between them then is
-// meaningless; OtherClock holds.
+// drifting clock can between them (JumpDriftRate, each measurement within
+// ClockError): the clock was changed by hand, or prev was another laptop's
+// (a copied data folder that syncs before its original, so is not found
+// behind). Interpolating between them then is meaningless: Restamp stamps
+// each write by one of the two offsets.
 func Jumped(prev, next ClockSample) bool {
 	if !prev.Known() || !next.Known() {
 		return false
 	}
 	days := float64(max(next.Wall-prev.Wall, 0)) / float64(24*time.Hour/time.Millisecond)
-	allow := 2*ClockError.Milliseconds() + int64(DriftRate*1000*days)
+	allow := 2*ClockError.Milliseconds() + int64(JumpDriftRate*1000*days)
 	d := next.Offset - prev.Offset
 	return d > allow || -d > allow
+}
+
+// jumpedTime is the corrected time of a write made at wall time w between
+// two measurements of a clock that jumped (Jumped): it was made either
+// under next's offset (after the change; the only one on a copy of a data
+// folder, whose prev is its original's) or under prev's (before it). Of the
+// two, the one between the two syncs' times is the write's (a clock set a
+// year back after an edit: under next's offset the edit would be a year
+// ahead, stamped at the sync's time, above later edits of others); when
+// both are, next's, which is right for a clock set right when a sync
+// warned, and for a copy.
+func jumpedTime(w int64, prev, next ClockSample, lo, hi int64) int64 {
+	if t := w + next.Offset; t >= lo && t <= hi {
+		return t
+	}
+	if t := w + prev.Offset; t >= lo && t <= hi {
+		return t
+	}
+	return w + next.Offset
 }
 
 // PendingWrite is a local write that no other replica holds yet, as
@@ -83,13 +113,14 @@ type PendingWrite struct {
 // Restamp brings the stamps of pending writes back into the clock bound
 // once a sync has measured next, prev being the measurement before it:
 // each write is stamped with its wall time corrected by the offset
-// interpolated at it (OffsetAt), kept between the two syncs' times (it was
-// made after the one and before the other, whatever the laptop's clock
-// said), and above what it overwrote, so causality holds for the laptop's
-// own later writes of a field and for writes over others' values. ws are
-// in the order they were made (ascending sequence); the new stamps are
-// returned in that order. The dots never change: a restamped write is the
-// same write of the same author.
+// interpolated at it (OffsetAt) or, when the offset jumped between them
+// (Jumped), by one of the two offsets (jumpedTime), kept between the two
+// syncs' times (it was made after the one and before the other, whatever
+// the laptop's clock said), and above what it overwrote, so causality
+// holds for the laptop's own later writes of a field and for writes over
+// others' values. ws are in the order they were made (ascending sequence);
+// the new stamps are returned in that order. The dots never change: a
+// restamped write is the same write of the same author.
 //
 // Only writes no other replica can hold may be restamped: the server
 // compares a re-pushed sequence with what it holds (a fork otherwise), so
@@ -101,10 +132,14 @@ func Restamp(ws []PendingWrite, prev, next ClockSample) []HLC {
 		lo = prev.Time()
 	}
 	hi := next.Time()
+	jumped := Jumped(prev, next)
 	out := make([]HLC, len(ws))
 	stamped := make(map[Dot]HLC, len(ws))
 	for i, w := range ws {
 		t := w.Wall + OffsetAt(prev, next, w.Wall)
+		if jumped {
+			t = jumpedTime(w.Wall, prev, next, lo, hi)
+		}
 		t = min(max(t, lo), hi)
 		h := MakeHLC(t, 0)
 		var floor HLC

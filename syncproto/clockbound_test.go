@@ -153,7 +153,50 @@ func TestJumped(t *testing.T) {
 		{"a copy a year ahead", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 365*day + 3_600_000, Offset: -365 * day}, true},
 		{"set right after a year behind", ClockSample{Wall: t0, Offset: 365 * day}, ClockSample{Wall: t0 + 365*day + 60_000, Offset: 10}, true},
 		{"a time zone", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 3_600_000 + 60_000, Offset: -3_600_000}, true},
+		{"a time zone 120 days on", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 120*day, Offset: -3_600_000}, true},
+		{"3 s a day fast for 29 days", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 29*day, Offset: -87_000}, false},
+		{"5 s a day slow for 60 days", ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 60*day, Offset: 300_000}, false},
 	} {
 		require.Equal(t, tc.want, Jumped(tc.prev, tc.next), tc.name)
+	}
+}
+
+// Restamp across a jump (Jumped): each write takes the one of the two
+// offsets that puts it between the two syncs, next's when both do.
+func TestRestampJumped(t *testing.T) {
+	day := int64(24 * time.Hour / time.Millisecond)
+	year := 365 * day
+	t0 := epoch.UnixMilli()
+	rep := ReplicaID{7}
+	w := func(seq uint64, wall int64) PendingWrite {
+		return PendingWrite{Dot: Dot{Replica: rep, Seq: seq}, Wall: wall, HLC: MakeHLC(wall, 0)}
+	}
+	for _, tc := range []struct {
+		name       string
+		prev, next ClockSample
+		ws         []PendingWrite
+		want       []int64 // corrected times, ms
+	}{
+		{"right, set a year back after an edit",
+			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + day - year, Offset: year},
+			[]PendingWrite{w(1, t0+600_000), w(2, t0+7_200_000-year)}, []int64{t0 + 600_000, t0 + 7_200_000}},
+		{"a year behind, set right after an edit",
+			ClockSample{Wall: t0 - year, Offset: year}, ClockSample{Wall: t0 + day, Offset: 0},
+			[]PendingWrite{w(1, t0+600_000-year), w(2, t0+7_200_000)}, []int64{t0 + 600_000, t0 + 7_200_000}},
+		{"a copy a year ahead (next's offset throughout)",
+			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + day + year, Offset: -year},
+			[]PendingWrite{w(1, t0+600_000+year)}, []int64{t0 + 600_000}},
+		{"an hour on: both fall between the syncs, next's",
+			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + day + 3_600_000, Offset: -3_600_000},
+			[]PendingWrite{w(1, t0+7_200_000)}, []int64{t0 + 3_600_000}},
+		{"neither: clamped",
+			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + day + year, Offset: -year},
+			[]PendingWrite{w(1, t0+2*year)}, []int64{t0 + day}},
+	} {
+		got := Restamp(tc.ws, tc.prev, tc.next)
+		require.True(t, Jumped(tc.prev, tc.next), tc.name)
+		for i := range got {
+			require.Equal(t, tc.want[i], got[i].Millis(), "%s: write %d", tc.name, i)
+		}
 	}
 }
