@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,8 +51,13 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 			self, rep.NewReplicaID = id, false
 		}
 	}
-	if e, ok := sv.meta["enrollment"].(string); !ok || e == "" {
+	if !readableEnrollment(sv.meta["enrollment"]) {
+		// None, or one not JSON any more (a torn page the database still
+		// reads): taken over, every command said the file was damaged
+		// and to run repair again, for good. Left out, the laptop is
+		// enrolled again (the report says so); the damaged copy keeps it.
 		rep.NotEnrolled = true
+		delete(sv.meta, "enrollment")
 	}
 	// Before the transaction: it holds the one connection.
 	cols := commonColumns(r, "outbox", sv.outbox.cols)
@@ -366,4 +372,18 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	}
 	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
 	return err
+}
+
+// readableEnrollment reports whether v, the enrollment's value salvaged,
+// is one an Enrollment reads (Replica.enrollment).
+func readableEnrollment(v any) bool {
+	var b []byte
+	switch x := v.(type) {
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	}
+	var e Enrollment
+	return len(b) > 0 && json.Unmarshal(b, &e) == nil
 }
