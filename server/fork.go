@@ -75,6 +75,11 @@ type DigestTx interface {
 // under the row's new hamlet. legacyDigest is the form kept before.
 func changeDigest(c *syncproto.Change) uint64 { return digestOf(c, false) }
 
+// ChangeDigest is changeDigest for checks outside the package: the digest
+// the server keeps of each change it takes (sync_digests), against which
+// the simulation holds every change it acknowledges (internal/simtest).
+func ChangeDigest(c *syncproto.Change) uint64 { return changeDigest(c) }
+
 // legacyDigest is the digest stored before changeDigest left the HLC out
 // (the HLC as pushed, after the value): a stored digest matches either.
 func legacyDigest(c *syncproto.Change) uint64 { return digestOf(c, true) }

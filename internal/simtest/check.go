@@ -50,9 +50,6 @@ func (m *model) wrote(l *laptop, what string, err error) {
 	}
 }
 
-// checkStep holds the invariants that hold at every step.
-func (s *Sim) checkStep() {}
-
 // heal ends every fault and lets the world come to rest: the server up,
 // every laptop running and online, every link delivering, then rounds of
 // syncs until a round moves nothing.

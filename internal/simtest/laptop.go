@@ -33,6 +33,11 @@ type laptop struct {
 	offset    time.Duration
 	drift     time.Duration
 	driftFrom time.Time
+	// clockSet: the clock was set by hand (opClock) since the agent
+	// started or completed a sync begun after it (checkClocks); clockSets
+	// counts the settings.
+	clockSet  bool
+	clockSets int
 	// the running sync: one-shot (Sync) or Watch, and how to stop Watch.
 	session *task
 	cancel  context.CancelFunc
@@ -115,6 +120,7 @@ func (s *Sim) enroll(l *laptop, code string) error {
 func (s *Sim) startLaptop(l *laptop) error {
 	l.gen++
 	l.proc = &proc{name: fmt.Sprintf("%s#%d", l.name, l.gen)}
+	l.clockSet = false // the clock restored at start forgets a stamp beyond it
 	path := filepath.Join(l.dir, replicaFile)
 	if err := s.placeReplica(l, path); err != nil {
 		return err
@@ -219,8 +225,12 @@ func (s *Sim) startSync(l *laptop, watch bool) {
 		return
 	}
 	var t *task
+	sets := l.clockSets
 	t = s.sch.spawn(l.proc, l.name+" sync", func() {
 		sum, err := rep.Sync(s.ctx, serverURL, l.token, opts)
+		if err == nil && l.clockSets == sets && l.rep == rep {
+			l.clockSet = false // measured since the clock was set
+		}
 		s.tr.printf("%s sync ends: pushed %d pulled %d cloned %d rejected %d: %s", l.name, sum.Pushed, sum.Pulled, sum.Cloned, sum.Rejected, errText(err))
 		s.model.synced(l, sum, err)
 		if l.session == t {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // The in-memory network. A sync session is a link: two pipes, one each
@@ -62,6 +64,9 @@ type link struct {
 	// the server's and the agent's ends
 	srv *srvEnd
 	ag  *agEnd
+	// pushes: the changes of each Push the server received on this link,
+	// by batch, for its Ack (checkAck; a duplicated Ack finds them too).
+	pushes map[uint64][]syncproto.Change
 }
 
 var errReset = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer (simulated)")}

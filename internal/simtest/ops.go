@@ -191,6 +191,7 @@ func (s *Sim) opStall() {
 // way), a drift, or the volunteer setting it by hand to the right time.
 func (s *Sim) opClock() {
 	l := s.pickLaptop(running)
+	l.clockSet, l.clockSets = true, l.clockSets+1
 	switch s.ch.intn(4) {
 	case 0:
 		l.offset = time.Duration(s.ch.intn(120)-60) * time.Minute

@@ -435,9 +435,13 @@ func (s *Sim) deliverOne(l *link) {
 	m, err := decodeFrame(f)
 	if toSrv {
 		s.notePushed(m)
+		l.notePush(m)
 	}
 	if !s.tr.off {
 		s.tr.printf("%s %s", dir, frameTextOf(f, m, err))
+	}
+	if !toSrv {
+		s.checkAck(l, m)
 	}
 	s.cutBackfill(l, m, toSrv)
 }
