@@ -962,6 +962,36 @@ func TestFoundDefects(t *testing.T) {
 		// agent/write.go Restore: a row lacking a required field stays
 		// deleted).
 		{"a restore of a row whose required field was discarded", Config{Seed: 9589472, Wide: true, Fixes: true, Truncate: true}},
+		// Defects reintroduced to show the checks held at every step catch
+		// them (check_step.go), none of which the checks at rest saw in
+		// the first 100 seeds of its world. The server's digest check of a
+		// re-pushed sequence off alone (server/fork.go repushed: the
+		// agent's own fork check on): a copied folder's change, pushed
+		// under a sequence the server holds another change under, was
+		// answered duplicate; the agent forked and sent it again, so
+		// nothing showed at rest (wide seeds 1–100 pass), but an agent
+		// without that check lost it: "link 24 (L6): the Ack of batch 1
+		// answers households.uses_camau_g of 7e5ce69e (79b1402b@14)
+		// duplicate, and the server's store holds another change under its
+		// dot" (checkAck, at step 301; 47 of wide seeds 1–100 fail so).
+		// The entry above (Seed 1, wide) replays it.
+		//
+		// The server's Admit keeping any stamp above its floor, however
+		// far ahead (syncproto/hlc.go: the skew bound's check off): "link
+		// 9 (L4): the server took visits.notes of cd5dfc44 (c7736436@35)
+		// stamped 2026-03-02T02:07:53.951Z+0, more than 1s ahead of its
+		// clock (2026-03-02T02:07:49.153Z)" (checkAck; 2 of seeds 1–100,
+		// the first 52).
+		{"a stamp beyond the skew bound kept by the server", Config{Seed: 52, Truncate: true, Budget: true}},
+		// A clock restored at start following a stamp beyond its skew
+		// bound (syncproto/hlc.go Restore: the check off; the agent sets
+		// its clock so at every measurement too): "L4's clock is at
+		// 2027-03-02T01:07:19.000Z+21, more than 1s ahead of its corrected
+		// time 2026-03-02T01:10:52.379Z+0" (checkClocks, step 234; 21 of
+		// seeds 1–100, the first 5). SetOffset's own check off
+		// alone: no seed of 1–100 fails (the measurement's Restore drops
+		// the stamp as well).
+		{"a clock restored beyond its skew bound", Config{Seed: 5, Wide: true, Fixes: true, Budget: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
