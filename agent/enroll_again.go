@@ -47,13 +47,65 @@ func (e *AlreadyEnrolledError) message(lang string, app bool) string {
 		fmt.Sprintf("This laptop is already enrolled%s and working: nothing needs doing, and the code just entered is not used up (discard it or give it back to IT staff). If the laptop passes to another person of the team, ask IT staff to revoke this laptop (hamlet-server device revoke --device %s), then enroll again with that person's code. %s", whoEN, e.DeviceID, team))
 }
 
+// ReplicaActiveError: the server refused a code because this laptop's
+// replica is still on a device that is active (replica_active), and named
+// that device. The code is not used up; IT staff revoke the device first.
+// The code's hint alone said "hamlet-server device revoke" without the
+// device: a laptop whose enrollment a repair left out does not know it,
+// and IT staff had to guess among the team's laptops.
+type ReplicaActiveError struct {
+	DeviceID string
+	Err      *ServerError
+}
+
+func (e *ReplicaActiveError) Error() string { return e.Err.Error() }
+
+func (e *ReplicaActiveError) Unwrap() error { return e.Err }
+
+func (e *ReplicaActiveError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Máy này vẫn đang được đăng ký trên thiết bị %s, thiết bị đó còn hoạt động, nên chưa thể đăng ký lại. Hãy nhờ cán bộ CNTT thu hồi thiết bị đó (hamlet-server device revoke --device %s) rồi chạy lại hamlet-agent enroll với cùng mã. Mã chưa bị dùng và dữ liệu trên máy vẫn được giữ nguyên.", e.DeviceID, e.DeviceID),
+		fmt.Sprintf("This laptop's replica is still enrolled on device %s, which is active, so it cannot enroll again. Ask IT staff to revoke that device (hamlet-server device revoke --device %s), then run hamlet-agent enroll again with the same code. The code is not used up and the data on this laptop is kept.", e.DeviceID, e.DeviceID))
+}
+
+// AppMessage: the app enrolls with its own form.
+func (e *ReplicaActiveError) AppMessage(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Máy này vẫn đang được đăng ký trên thiết bị %s, thiết bị đó còn hoạt động, nên chưa thể đăng ký lại. Hãy nhờ cán bộ CNTT thu hồi thiết bị đó (hamlet-server device revoke --device %s) rồi nhập lại cùng mã. Mã chưa bị dùng và dữ liệu trên máy vẫn được giữ nguyên.", e.DeviceID, e.DeviceID),
+		fmt.Sprintf("This laptop's replica is still enrolled on device %s, which is active, so it cannot enroll again. Ask IT staff to revoke that device (hamlet-server device revoke --device %s), then enter the same code again. The code is not used up and the data on this laptop is kept.", e.DeviceID, e.DeviceID))
+}
+
+// activeDevice is the device a replica_active refusal names: the server
+// says "... revoke that device first (hamlet-server device revoke --device
+// ID)"; "" when it names none.
+func activeDevice(msg string) string {
+	_, rest, ok := strings.Cut(msg, "--device ")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, ")")
+	if id = strings.TrimSpace(id); id == "" || strings.ContainsAny(id, " \t\n") {
+		return ""
+	}
+	return id
+}
+
 // alreadyEnrolled makes a replica_active refusal that names this laptop's
-// own device an *AlreadyEnrolledError; any other stays as it is.
+// own device an *AlreadyEnrolledError, and one that names another device
+// (the enrollment a repair left out) a *ReplicaActiveError; any other
+// stays as it is.
 func alreadyEnrolled(se *ServerError, prev *Enrollment) error {
-	if se.Code != syncproto.CodeReplicaActive || prev == nil || prev.DeviceID == "" || !strings.Contains(se.Msg, prev.DeviceID) {
+	if se.Code != syncproto.CodeReplicaActive {
 		return se
 	}
-	return &AlreadyEnrolledError{TeamName: prev.TeamName, Label: prev.Label, DeviceID: prev.DeviceID, Err: se}
+	var err error = se
+	if id := activeDevice(se.Msg); id != "" {
+		err = &ReplicaActiveError{DeviceID: id, Err: se}
+	}
+	if prev == nil || prev.DeviceID == "" || !strings.Contains(se.Msg, prev.DeviceID) {
+		return err
+	}
+	return &AlreadyEnrolledError{TeamName: prev.TeamName, Label: prev.Label, DeviceID: prev.DeviceID, Err: err}
 }
 
 // EnrollFailure is what to tell of an enrollment's error when the laptop

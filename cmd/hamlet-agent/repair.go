@@ -42,7 +42,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 		e.repairReport(rep)
 	}
 	if *offline || rep.NewReplicaID {
-		return e.afterRepair(out, nil)
+		return e.afterRepair(ctx, out, nil)
 	}
 	r, err := e.open(ctx)
 	if err != nil {
@@ -50,7 +50,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	}
 	en, err := r.Enrollment(ctx)
 	if err != nil || en == nil {
-		return e.afterRepair(out, err)
+		return e.afterRepair(ctx, out, err)
 	}
 	tokenPath, err := e.tokenPath()
 	if err != nil {
@@ -58,11 +58,11 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	}
 	token, err := agent.ReadToken(tokenPath)
 	if err != nil {
-		return e.afterRepair(out, err)
+		return e.afterRepair(ctx, out, err)
 	}
 	s, err := r.Sync(ctx, en.Server, token, agent.SyncOptions{})
 	if err != nil {
-		return e.afterRepair(out, err)
+		return e.afterRepair(ctx, out, err)
 	}
 	if e.json {
 		out["sync"] = s
@@ -90,15 +90,38 @@ func (e *env) notDamaged(ctx context.Context) error {
 	fmt.Fprintln(e.stdout, e.tr("Tệp dữ liệu không bị hỏng: không cần sửa.", "The data file is not damaged: nothing to repair."))
 	if notEnrolled {
 		fmt.Fprintln(e.stderr, e.tr(
-			"Máy này chưa được đăng ký (thông tin đăng ký có thể đã mất khi sửa tệp lần trước). Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
-			"This laptop is not enrolled (its enrollment may have been lost in an earlier repair). Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records on this laptop will be sent once enrolled."))
+			"Máy này chưa được đăng ký (thông tin đăng ký có thể đã mất khi sửa tệp lần trước).",
+			"This laptop is not enrolled (its enrollment may have been lost in an earlier repair).")+" "+e.enrollAgainSteps(ctx, false))
 	}
 	return nil
 }
 
+// enrollAgainSteps says what a laptop whose enrollment a repair left out
+// needs to sync again. Its replica is the one the server knows, still on
+// a device that is active, and the server refuses a new code for it until
+// that device is revoked (replica_active): asked only for a new code, IT
+// staff gave one, and the volunteer was sent back to them. IT staff find
+// the device by the replica's id (the REPLICA column of hamlet-server
+// device list). A replica given a new id (newID) is one the server has
+// never seen: a new code enrolls it.
+func (e *env) enrollAgainSteps(ctx context.Context, newID bool) string {
+	replica := ""
+	if r, err := e.open(ctx); err == nil && !newID {
+		replica = short(r.ID().String())
+	}
+	if replica == "" {
+		return e.tr(
+			"Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
+			"Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records on this laptop will be sent once enrolled.")
+	}
+	return fmt.Sprintf(e.tr(
+		"Hãy nhờ cán bộ CNTT làm hai việc: thu hồi thiết bị cũ của máy này (thiết bị có bản dữ liệu %s trong hamlet-server device list: hamlet-server device revoke --device MÃ_THIẾT_BỊ), và cấp một mã đăng ký mới. Sau đó chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Máy chủ chỉ nhận mã mới sau khi thiết bị cũ đã bị thu hồi. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
+		"Ask IT staff for two things: to revoke this laptop's old device (the one with replica %s in hamlet-server device list: hamlet-server device revoke --device DEVICE_ID), and a new enrollment code. Then run: hamlet-agent enroll --server URL --code CODE. The server takes the new code only once the old device is revoked. The records on this laptop will be sent once enrolled."), replica)
+}
+
 // afterRepair ends a repair whose sync did not run or did not finish: the
 // repaired replica holds everything saved; the rest comes at the next sync.
-func (e *env) afterRepair(out map[string]any, syncErr error) error {
+func (e *env) afterRepair(ctx context.Context, out map[string]any, syncErr error) error {
 	rep := out["repair"].(*agent.RepairReport)
 	if e.json {
 		if syncErr != nil {
@@ -109,8 +132,8 @@ func (e *env) afterRepair(out map[string]any, syncErr error) error {
 	switch {
 	case rep.NewReplicaID || rep.NotEnrolled:
 		fmt.Fprintln(e.stderr, e.tr(
-			"Không đọc được thông tin đăng ký của máy này trong tệp hỏng. Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi đã cứu vẫn nằm trên máy và sẽ được gửi sau khi đăng ký.",
-			"The enrollment of this laptop could not be read from the damaged file. Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records saved are on this laptop and will be sent once enrolled."))
+			"Không đọc được thông tin đăng ký của máy này trong tệp hỏng; các bản ghi đã cứu vẫn nằm trên máy.",
+			"The enrollment of this laptop could not be read from the damaged file; the records saved are on this laptop.")+" "+e.enrollAgainSteps(ctx, rep.NewReplicaID))
 	case syncErr != nil:
 		fmt.Fprintf(e.stderr, "%s %s\n", e.tr(
 			"Chưa tải được phần còn lại từ máy chủ:", "Could not fetch the rest from the server yet:"), agent.MessageOf(syncErr, e.lang))

@@ -23,8 +23,8 @@ import (
 // again (the old device revoked), the household reaches the server.
 func TestRepairUnreadableEnrollment(t *testing.T) {
 	for _, c := range []struct{ lang, damaged, enrollAgain string }{
-		{"", "bị hỏng", "Hãy xin cán bộ CNTT một mã đăng ký mới"},
-		{"en", "is damaged", "Ask IT staff for a new enrollment code"},
+		{"", "bị hỏng", "cấp một mã đăng ký mới"},
+		{"en", "is damaged", "and a new enrollment code"},
 	} {
 		t.Run("lang="+c.lang, func(t *testing.T) {
 			ts := servertest.Start(t)
