@@ -248,17 +248,32 @@ func (*NotEnrolledError) AppMessage(lang string) string {
 // ScopeError: a write to a hamlet the team does not cover.
 type ScopeError struct {
 	Hamlet string
-	Scope  []string
+	// Name is this laptop's name for Hamlet (one the team covered
+	// before), "" when it knows none.
+	Name string
+	// Scope is the team's hamlets, as of the last sync; the message names
+	// them as the volunteer knows them, "Khóm 1 (32002-01)", not by code
+	// alone.
+	Scope []Hamlet
 }
 
 func (e *ScopeError) Error() string {
-	return fmt.Sprintf("agent: hamlet %s is not in this device's scope %v", e.Hamlet, e.Scope)
+	codes := make([]string, len(e.Scope))
+	for i, h := range e.Scope {
+		codes[i] = h.Code
+	}
+	return fmt.Sprintf("agent: hamlet %s is not in this device's scope %v", e.Hamlet, codes)
 }
 
 func (e *ScopeError) Message(lang string) string {
+	labels := make([]string, len(e.Scope))
+	for i, h := range e.Scope {
+		labels[i] = hamletLabel(h.Code, h.Name)
+	}
+	asked, scope := hamletLabel(e.Hamlet, e.Name), strings.Join(labels, ", ")
 	return pick(lang,
-		fmt.Sprintf("Ấp/khóm %s không thuộc địa bàn tổ bạn phụ trách (%s, theo lần đồng bộ gần nhất). Hãy chọn đúng ấp/khóm; nếu tổ vừa được giao lại ấp/khóm này, hãy đồng bộ rồi làm lại; nếu không, báo tổ trưởng.", e.Hamlet, strings.Join(e.Scope, ", ")),
-		fmt.Sprintf("Hamlet %s is not one your team covers (%s, as of the last sync). Pick the right hamlet; if your team has just been given it, sync and try again; otherwise tell your team leader.", e.Hamlet, strings.Join(e.Scope, ", ")))
+		fmt.Sprintf("Ấp/khóm %s không thuộc địa bàn tổ bạn phụ trách (%s, theo lần đồng bộ gần nhất). Hãy chọn đúng ấp/khóm; nếu tổ vừa được giao lại ấp/khóm này, hãy đồng bộ rồi làm lại; nếu không, báo tổ trưởng.", asked, scope),
+		fmt.Sprintf("Hamlet %s is not one your team covers (%s, as of the last sync). Pick the right hamlet; if your team has just been given it, sync and try again; otherwise tell your team leader.", asked, scope))
 }
 
 // AmbiguousHamletError: a sheet names a hamlet by a name that fits

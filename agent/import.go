@@ -620,17 +620,18 @@ func (p *importPlan) hamletCode(s string) (string, error) {
 }
 
 func (p *importPlan) hamletError(s string) error {
-	return &ScopeError{Hamlet: strings.TrimSpace(s), Scope: p.scopeCodes()}
+	return &ScopeError{Hamlet: strings.TrimSpace(s), Scope: p.scopeHamlets()}
 }
 
-func (p *importPlan) scopeCodes() []string {
-	var out []string
+// scopeHamlets is the team's hamlets, once each, by code.
+func (p *importPlan) scopeHamlets() []Hamlet {
+	var out []Hamlet
 	for _, h := range p.hamlets.scope {
-		if !slices.Contains(out, h.Code) {
-			out = append(out, h.Code)
+		if !slices.ContainsFunc(out, func(o Hamlet) bool { return o.Code == h.Code }) {
+			out = append(out, h)
 		}
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b Hamlet) int { return strings.Compare(a.Code, b.Code) })
 	return out
 }
 

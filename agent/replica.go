@@ -645,8 +645,14 @@ const maxFormerHamlets = 500
 // (32002-09)", or by its code where this laptop knows no name: what a
 // sync's summary and the app's notices name.
 func (e *Enrollment) HamletLabel(code string) string {
-	if nm := e.HamletName(code); nm != "" && nm != code {
-		return nm + " (" + code + ")"
+	return hamletLabel(code, e.HamletName(code))
+}
+
+// hamletLabel is HamletLabel of a hamlet whose name is known: "Khóm 2
+// (32002-02)", or the code alone when name is none or the code.
+func hamletLabel(code, name string) string {
+	if name != "" && name != code {
+		return name + " (" + code + ")"
 	}
 	return code
 }

@@ -234,14 +234,12 @@ func (r *Replica) checkScopeIn(ctx context.Context, q querier, hamlet string) er
 	if err != nil || e == nil || len(e.Scope) == 0 {
 		return err
 	}
-	codes := make([]string, len(e.Scope))
-	for i, h := range e.Scope {
+	for _, h := range e.Scope {
 		if h.Code == hamlet {
 			return nil
 		}
-		codes[i] = h.Code
 	}
-	return &ScopeError{Hamlet: hamlet, Scope: codes}
+	return &ScopeError{Hamlet: hamlet, Name: e.HamletName(hamlet), Scope: e.Scope}
 }
 
 // writeRow is every local write: row table, row_state (versions) and outbox

@@ -157,20 +157,22 @@ func (c *checker) yesNo(field string) {
 // choice reads a select or radio that names an enum value.
 func (c *checker) choice(field string) { c.check(field, c.form.Get(field)) }
 
-// hamlet reads the hamlet, which must be one the team covers.
-func (c *checker) hamlet(field string, scope []agent.Hamlet) {
+// hamlet reads the hamlet, which must be one the team covers (en's scope).
+func (c *checker) hamlet(field string, en *agent.Enrollment) {
+	var scope []agent.Hamlet
+	if en != nil {
+		scope = en.Scope
+	}
 	code := strings.TrimSpace(c.form.Get(field))
 	if code == "" {
 		c.fail(field, tr(c.lang, "err_hamlet_pick"))
 		return
 	}
-	codes := make([]string, len(scope))
-	for i, h := range scope {
+	for _, h := range scope {
 		if h.Code == code {
 			c.check(field, code)
 			return
 		}
-		codes[i] = h.Code
 	}
-	c.fail(field, (&agent.ScopeError{Hamlet: code, Scope: codes}).Message(c.lang))
+	c.fail(field, (&agent.ScopeError{Hamlet: code, Name: en.HamletName(code), Scope: scope}).Message(c.lang))
 }

@@ -155,7 +155,7 @@ func (a *App) hhFormFields() []string {
 // next to its field.
 func (a *App) readHousehold(r *http.Request, en *agent.Enrollment, create bool) *checker {
 	c := a.checker(a.langOf(r), "households", r.PostForm, create)
-	c.hamlet("hamlet_code", en.Scope)
+	c.hamlet("hamlet_code", en)
 	for _, f := range hhText {
 		c.text(f)
 	}

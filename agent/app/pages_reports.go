@@ -186,7 +186,7 @@ func (a *App) reportCreate(w http.ResponseWriter, r *http.Request, en *agent.Enr
 	lang := a.langOf(r)
 	c := a.checker(lang, "field_reports", r.PostForm, true)
 	if d.Household == "" {
-		c.hamlet("hamlet_code", en.Scope)
+		c.hamlet("hamlet_code", en)
 	}
 	c.choice("category")
 	c.text("description")

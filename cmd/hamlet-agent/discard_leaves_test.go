@@ -65,7 +65,9 @@ func TestRejectedFixIntoALostHamletSaysSo(t *testing.T) {
 	require.Equal(t, "hamlet_code", rows[0].Field)
 	r := l.run("rejected", "fix", strconv.FormatInt(rows[0].ID, 10))
 	require.NotEqual(t, 0, r.code, "%s%s", r.stdout, r.stderr)
-	require.Contains(t, r.stderr, "Ấp/khóm "+lost+" không thuộc địa bàn tổ bạn phụ trách ("+kept+", theo lần đồng bộ gần nhất)")
+	// Both by the names the laptop knows (the lost one from before).
+	require.Contains(t, r.stderr, "Ấp/khóm "+enrolledHamletName(t, l, lost)+" ("+lost+") không thuộc địa bàn tổ bạn phụ trách ("+
+		enrolledHamletName(t, l, kept)+" ("+kept+"), theo lần đồng bộ gần nhất)")
 	require.Contains(t, r.stderr, "nếu tổ vừa được giao lại ấp/khóm này, hãy đồng bộ rồi làm lại")
 	require.Len(t, l.rejected(), 1, "the refusal stays listed")
 }
