@@ -218,7 +218,7 @@ func (e *env) households(recs []agent.Record) error {
 		if r.Deleted {
 			head += e.tr(" (đã xóa)", " (deleted)")
 		}
-		rows = append(rows, []string{short(r.ID), r.Hamlet, head, show(r.Fields["phone"]), show(r.Fields["members_count"]), r.Str("address")})
+		rows = append(rows, []string{short(r.ID), e.hamletLabel(r.Hamlet), head, show(r.Fields["phone"]), show(r.Fields["members_count"]), r.Str("address")})
 	}
 	e.table([]string{e.tr("MÃ", "ID"), e.tr("ẤP/KHÓM", "HAMLET"), e.tr("CHỦ HỘ", "HEAD"), e.tr("ĐIỆN THOẠI", "PHONE"), e.tr("NK", "MEMBERS"), e.tr("ĐỊA CHỈ", "ADDRESS")}, rows)
 	fmt.Fprintf(e.stdout, "%d %s\n", len(recs), e.tr("hộ", "households"))

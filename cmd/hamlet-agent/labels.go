@@ -29,6 +29,9 @@ func (e *env) value(table, field string, v any) string {
 	if v == nil {
 		return "-"
 	}
+	if code, ok := v.(string); ok && field == "hamlet_code" {
+		return e.hamletLabel(code)
+	}
 	if t, ok := schema.LookupTable(table); ok {
 		if f, ok := t.Field(field); ok && f.Type == schema.TypeTime {
 			if ms, ok := v.(int64); ok {
@@ -37,6 +40,20 @@ func (e *env) value(table, field string, v any) string {
 		}
 	}
 	return schema.ValueLabel(table, field, v, e.lang)
+}
+
+// hamletLabel is a hamlet as the volunteer knows it, "Khóm 1 (32002-01)"
+// (Enrollment.HamletLabel), or its code where the laptop knows no name or
+// no replica is open.
+func (e *env) hamletLabel(code string) string {
+	if e.replica == nil {
+		return code
+	}
+	en, err := e.replica.Enrollment(context.Background())
+	if err != nil || en == nil {
+		return code
+	}
+	return en.HamletLabel(code)
 }
 
 // when is a moment in a table whose header says the zone (zoneHeader).

@@ -55,3 +55,25 @@ func TestOutsideHamletListsTheTeamsByName(t *testing.T) {
 		}
 	}
 }
+
+// TestHouseholdListAndShowNameTheHamlet (helper 223): household list's
+// ẤP/KHÓM column and household show's hamlet row said the code alone,
+// "32002-01"; the laptop knows it as "Khóm 1" and says so everywhere else
+// (HamletLabel).
+func TestHouseholdListAndShowNameTheHamlet(t *testing.T) {
+	ts := servertest.Start(t)
+	l := newLaptop(t, t.TempDir())
+	l.enroll(ts)
+	h := ts.HamletsA[0]
+	id := l.mustAdd(h, "Nguyễn Văn A")
+	label := enrolledHamletName(t, l, h) + " (" + h + ")"
+	for _, lang := range []string{"", "en"} {
+		l.lang = lang
+		r := l.must("household", "list")
+		t.Logf("household list:\n%s", r.stdout)
+		require.Contains(t, r.stdout, label, "list names the hamlet")
+		r = l.must("household", "show", id)
+		t.Logf("household show:\n%s", r.stdout)
+		require.Contains(t, r.stdout, label, "show names the hamlet")
+	}
+}
