@@ -406,6 +406,14 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			if err := t.noteOwnTomb(c); err != nil {
 				return 0, 0, err
 			}
+			if res.Status == syncproto.ResultSuperseded {
+				// Another write won: a pull that meets it records the
+				// conflict here, a clone that replaces the row does so
+				// from this note (superseded.go).
+				if err := t.noteSuperseded(c); err != nil {
+					return 0, 0, err
+				}
+			}
 			if res.HLC != 0 && res.HLC != c.HLC {
 				// A later write over it keeps it as its floor (clock.go).
 				if err := t.exec(`UPDATE outbox SET base_hlc = ? WHERE base_replica = ? AND base_seq = ? AND state = ?`,

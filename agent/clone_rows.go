@@ -28,6 +28,9 @@ type cloneTxn struct {
 	// listed row without any is replaced by the snapshot's versions
 	// alone: its state is not read (a re-clone lists every row).
 	pending map[string]bool
+	// lost: this replica's writes the server answered superseded, whose
+	// winner it has not met (superseded.go), per row and field.
+	lost map[syncproto.RowID]map[string][]syncproto.Dot
 }
 
 // newCloneTxn stores chunks in t.
@@ -41,6 +44,9 @@ func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
 		return nil, err
 	}
 	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away, listed: listed}
+	if g.lost, err = t.supersededByRow(); err != nil {
+		return nil, err
+	}
 	if listed {
 		ids, err := t.strings(`SELECT row_id FROM outbox WHERE state IN (?, ?) UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?)`,
 			outboxPending, outboxUnacked, outboxPending, outboxUnacked)
@@ -157,6 +163,11 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, listed bool) error {
 	c0 := &cs[0]
 	taken := false
+	// First the conflicts the server logged for writes of this replica
+	// it answered superseded: the versions below replace them unseen.
+	if err := g.superseded(cs, st, listed); err != nil {
+		return err
+	}
 	if g.listed {
 		// Brought by the snapshot, the row is not the clone's end's to
 		// drop, held or not (a scope change since the clone started may

@@ -77,7 +77,9 @@ func (r *Replica) afterPull(ctx context.Context, cursor, horizon, sent uint64) (
 		if err := t.exec(`DELETE FROM agent_meta WHERE key = ? OR key > ? AND key < ?`, metaCarried, carriedPartsFrom, carriedPartsTo); err != nil {
 			return fmt.Errorf("forget the carried rows: %w", err)
 		}
-		return nil
+		// It met every write that beat one of this replica's pushed
+		// before it, and recorded the conflicts (superseded.go).
+		return t.forgetSuperseded()
 	})
 	if err != nil {
 		return 0, err

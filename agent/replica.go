@@ -93,6 +93,7 @@ CREATE TABLE conflicts (
 	{Version: 11, Name: "photos_away", SQL: photosAwayMigration},       // photos.go
 	{Version: 12, Name: "photos_orphans", SQL: photosOrphansMigration}, // photos.go
 	{Version: 13, Name: "clone_drop", SQL: cloneDropMigration},         // clone.go
+	{Version: 14, Name: "superseded", SQL: supersededMigration},        // superseded.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

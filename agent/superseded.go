@@ -1,0 +1,138 @@
+package agent
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// supersededMigration: superseded lists this replica's writes the server
+// answered superseded (§5.4: stored, but another write wins; the server
+// logged the conflict) until this replica has met the write that won.
+//
+// A pull brings that write, and its merge records the conflict here as
+// well (or it was pulled before, and recorded then). A snapshot clone does
+// not: it replaces the row by the server's versions, with no conflict
+// (§16.4 step 3), and the winner, logged before the clone's head, never
+// comes in a pull. That is the session of a data folder's copy found
+// behind (fork.go) and of changes a restored server lost, sent again
+// (resendLost): they push under a new replica id, then clone again. Left
+// to the clone, the volunteer whose edit lost never learnt it: the copy
+// that won listed the conflict, the server logged it, her laptop showed
+// nothing (helper 222, TestCopiedFolderLaterEditWinsCopySyncsFirst).
+// So the clone records it from this list (cloneTxn.superseded).
+const supersededMigration = `
+CREATE TABLE IF NOT EXISTS superseded (
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	replica BLOB NOT NULL,
+	seq INTEGER NOT NULL,
+	PRIMARY KEY (row_id, field, replica, seq)
+) WITHOUT ROWID;
+`
+
+// noteSuperseded lists c, answered superseded (applyAck).
+func (t *txn) noteSuperseded(c *syncproto.Change) error {
+	if err := t.exec(`INSERT OR IGNORE INTO superseded (row_id, field, replica, seq) VALUES (?, ?, ?, ?)`,
+		c.Row.String(), c.Field, c.Dot.Replica[:], int64(c.Dot.Seq)); err != nil {
+		return fmt.Errorf("note a change another write beat: %w", err)
+	}
+	return nil
+}
+
+// forgetSuperseded empties the list: a complete pull met every write that
+// beat one of those pushed before it (afterPull).
+func (t *txn) forgetSuperseded() error {
+	if err := t.exec(`DELETE FROM superseded`); err != nil {
+		return fmt.Errorf("forget the changes another write beat: %w", err)
+	}
+	return nil
+}
+
+// supersededByRow reads the list: per row, per field, the dots.
+func (t *txn) supersededByRow() (map[syncproto.RowID]map[string][]syncproto.Dot, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id, field, replica, seq FROM superseded`)
+	if err != nil {
+		return nil, fmt.Errorf("read the changes another write beat: %w", err)
+	}
+	defer rows.Close()
+	var out map[syncproto.RowID]map[string][]syncproto.Dot
+	for rows.Next() {
+		var idText, field string
+		var replica []byte
+		var seq int64
+		if err := rows.Scan(&idText, &field, &replica, &seq); err != nil {
+			return nil, fmt.Errorf("read the changes another write beat: %w", err)
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			return nil, fmt.Errorf("read the changes another write beat: %w", err)
+		}
+		d := syncproto.Dot{Seq: uint64(seq)}
+		copy(d.Replica[:], replica)
+		if out == nil {
+			out = map[syncproto.RowID]map[string][]syncproto.Dot{}
+		}
+		if out[id] == nil {
+			out[id] = map[string][]syncproto.Dot{}
+		}
+		out[id][field] = append(out[id][field], d)
+	}
+	return out, rows.Err()
+}
+
+// superseded records, before the chunk's versions of a row (cs) replace
+// or merge with what this replica holds of it (st, nil when it does not
+// or did not read it, listed whether clone_drop lists it), the conflicts
+// the server logged for its writes the server answered superseded: loser
+// the version it holds, winner the snapshot's, the server's state after
+// the write that won (that write, or one made over it since). Only where
+// it still holds the write that lost: a write of its own over it, or a
+// pull that met the winner (and recorded the conflict), replaced it. Not
+// when the snapshot's version is that write, was written over it, or has
+// its value: no value lost to itself (stop 50).
+func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) error {
+	notes := g.lost[cs[0].Row]
+	if len(notes) == 0 {
+		return nil
+	}
+	if st == nil && listed {
+		// A listed row without a change awaiting a result is not read
+		// (heldIn): read it now.
+		var err error
+		if st, err = g.t.get(cs[0].Row); err != nil {
+			return err
+		}
+	}
+	for i := range cs {
+		c := &cs[i]
+		dots := notes[c.Field]
+		if len(dots) == 0 {
+			continue
+		}
+		if st != nil {
+			if held := st.cur[c.Field]; held != nil && slices.Contains(dots, held.Dot) &&
+				c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) {
+				cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
+				isNew, err := g.t.recordConflict(cf, g.now)
+				if err != nil {
+					return fmt.Errorf("record a conflict the server logged: %w", err)
+				}
+				if isNew {
+					g.conflicts++
+				}
+			}
+		}
+		for _, d := range dots {
+			if err := g.t.exec(`DELETE FROM superseded WHERE row_id = ? AND field = ? AND replica = ? AND seq = ?`,
+				c.Row.String(), c.Field, d.Replica[:], int64(d.Seq)); err != nil {
+				return fmt.Errorf("forget a change another write beat: %w", err)
+			}
+		}
+		delete(notes, c.Field)
+	}
+	return nil
+}
