@@ -14,7 +14,9 @@ import (
 // TestCopiedFolderLaterEditWinsCopySyncsFirst (helper 217): as
 // TestCopiedFolderLaterEditWins, but the copy syncs first, so it is not
 // behind (the original is, and forks). The later edit must win, whatever
-// the copy's clock and whichever laptop edited last.
+// the copy's clock and whichever laptop edited last, and the laptop
+// whose edit lost lists it in its conflicts (helper 222: the original,
+// found behind and forked, listed nothing when the copy's edit was later).
 func TestCopiedFolderLaterEditWinsCopySyncsFirst(t *testing.T) {
 	for _, c := range []struct {
 		shift     string
@@ -53,6 +55,11 @@ func TestCopiedFolderLaterEditWinsCopySyncsFirst(t *testing.T) {
 				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 				require.Equal(t, want, l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))
 			}
+			listed := false
+			for _, cf := range first.conflicts() {
+				listed = listed || cf.Row == h && cf.Field == "address" && cf.Loser.Value == "ấp Hai, trước" && cf.Winner.Value == want
+			}
+			require.True(t, listed, "%s, the laptop whose edit lost, lists it", filepath.Base(first.dir))
 		})
 	}
 }
