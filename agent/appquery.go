@@ -246,7 +246,7 @@ func (r *Replica) AddVisitWithTutoring(ctx context.Context, household syncproto.
 	} else if e != nil && e.MemberID != "" {
 		d["volunteer_id"] = e.MemberID
 	} else if visit["volunteer_id"] == nil {
-		return uuid.Nil, nil, &NotEnrolledError{}
+		return uuid.Nil, nil, r.NotEnrolled(ctx)
 	}
 	if err := r.checkScope(ctx, h.scope); err != nil {
 		return uuid.Nil, nil, err

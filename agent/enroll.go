@@ -256,6 +256,9 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	if err := t.setMeta("enrollment", string(b)); err != nil {
 		return "", nil, err
 	}
+	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaEnrollmentLeftOut); err != nil {
+		return "", nil, err
+	}
 	// A fork found before and not yet carried out asks again as the new
 	// device, with a new id: the server may have given the id it fixed to
 	// a device forked from the old one (its answer lost), and refuses it

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,4 +121,46 @@ func EnrollFailure(err error, tokenPath string) error {
 		}
 	}
 	return err
+}
+
+// metaEnrollmentLeftOut set: a repair left out this replica's enrollment
+// (it did not read) though the laptop was enrolled, and kept its replica
+// id (buildRepaired). The server knows that replica, on a device still
+// active, and refuses a new code for it until IT staff revoke that device
+// (replica_active): a laptop that says only "get a code and enroll" sends
+// the volunteer back to them. Enrolling clears it.
+const metaEnrollmentLeftOut = "enrollment_left_out"
+
+// EnrollmentLeftOut reports whether a repair left out this laptop's
+// enrollment (metaEnrollmentLeftOut), and it is not enrolled since.
+func (r *Replica) EnrollmentLeftOut(ctx context.Context) bool {
+	s, err := r.meta(ctx, r.db, metaEnrollmentLeftOut)
+	return err == nil && s != ""
+}
+
+// NotEnrolled is the *NotEnrolledError of this laptop: one that names its
+// replica, to have its old device revoked, when a repair left out its
+// enrollment.
+func (r *Replica) NotEnrolled(ctx context.Context) *NotEnrolledError {
+	if r.EnrollmentLeftOut(ctx) {
+		return &NotEnrolledError{LeftOut: shortID(r.id.String())}
+	}
+	return &NotEnrolledError{}
+}
+
+// EnrollAgainSteps says what a laptop whose enrollment a repair left out
+// needs to sync again, replica being its replica id (short): IT staff
+// revoke its old device, found by the replica in the REPLICA column of
+// hamlet-server device list, and give a new code; the server takes the
+// code only once the device is revoked. With no replica (one given a new
+// id, that the server never saw), a new code is all it takes.
+func EnrollAgainSteps(lang, replica string) string {
+	if replica == "" {
+		return pick(lang,
+			"Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
+			"Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records on this laptop will be sent once enrolled.")
+	}
+	return fmt.Sprintf(pick(lang,
+		"Hãy nhờ cán bộ CNTT làm hai việc: thu hồi thiết bị cũ của máy này (thiết bị có bản dữ liệu %s trong hamlet-server device list: hamlet-server device revoke --device MÃ_THIẾT_BỊ), và cấp một mã đăng ký mới. Sau đó chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Máy chủ chỉ nhận mã mới sau khi thiết bị cũ đã bị thu hồi. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
+		"Ask IT staff for two things: to revoke this laptop's old device (the one with replica %s in hamlet-server device list: hamlet-server device revoke --device DEVICE_ID), and a new enrollment code. Then run: hamlet-agent enroll --server URL --code CODE. The server takes the new code only once the old device is revoked. The records on this laptop will be sent once enrolled."), replica)
 }

@@ -228,18 +228,30 @@ func (e *RecordGoneError) Message(lang string) string {
 }
 
 // NotEnrolledError: sync or a volunteer write needs an enrollment first.
-type NotEnrolledError struct{}
+// LeftOut, when set, is the replica (short id) whose enrollment a repair
+// left out (Replica.NotEnrolled): its old device is to be revoked first.
+type NotEnrolledError struct{ LeftOut string }
 
 func (*NotEnrolledError) Error() string { return ErrNotEnrolled.Error() }
 func (*NotEnrolledError) Unwrap() error { return ErrNotEnrolled }
-func (*NotEnrolledError) Message(lang string) string {
+func (e *NotEnrolledError) Message(lang string) string {
+	if e.LeftOut != "" {
+		return pick(lang,
+			"Máy này chưa được đăng ký: lần sửa tệp dữ liệu trước đã bỏ thông tin đăng ký không còn đọc được.",
+			"This laptop is not enrolled: the last repair of its data file left out its enrollment, which could no longer be read.") + " " + EnrollAgainSteps(lang, e.LeftOut)
+	}
 	return pick(lang,
 		"Máy này chưa được đăng ký. Hãy xin mã đăng ký từ cán bộ CNTT rồi chạy: hamlet-agent enroll --server <địa chỉ> --code <mã>. Nếu lần đăng ký trước bị ngắt giữa chừng, hãy chạy lại đúng lệnh đó với cùng mã (mã còn hạn vẫn dùng được).",
 		"This laptop is not enrolled. Get an enrollment code from IT staff and run: hamlet-agent enroll --server <URL> --code <CODE>. If an earlier enroll was cut off, run the same command again with the same code (it still works while it is valid).")
 }
 
 // AppMessage: the app enrolls with its own button (AppMessager).
-func (*NotEnrolledError) AppMessage(lang string) string {
+func (e *NotEnrolledError) AppMessage(lang string) string {
+	if e.LeftOut != "" {
+		return fmt.Sprintf(pick(lang,
+			"Máy này chưa được đăng ký: lần sửa tệp dữ liệu trước đã bỏ thông tin đăng ký không còn đọc được. Hãy nhờ cán bộ CNTT làm hai việc: thu hồi thiết bị cũ của máy này (thiết bị có bản dữ liệu %s trong hamlet-server device list: hamlet-server device revoke --device MÃ_THIẾT_BỊ), và cấp một mã đăng ký mới; rồi bấm «Đăng ký lại bằng mã mới» bên dưới và nhập mã. Máy chủ chỉ nhận mã mới sau khi thiết bị cũ đã bị thu hồi. Dữ liệu trên máy vẫn được giữ nguyên.",
+			"This laptop is not enrolled: the last repair of its data file left out its enrollment, which could no longer be read. Ask IT staff for two things: to revoke this laptop's old device (the one with replica %s in hamlet-server device list: hamlet-server device revoke --device DEVICE_ID), and a new enrollment code; then press «Enroll again with a new code» below and enter it. The server takes the new code only once the old device is revoked. The data on this laptop is kept."), e.LeftOut)
+	}
 	return pick(lang,
 		"Máy này chưa được đăng ký, hoặc mã truy cập của máy đã mất. Hãy xin mã đăng ký từ cán bộ CNTT, rồi bấm «Đăng ký lại bằng mã mới» bên dưới và nhập mã. Dữ liệu trên máy vẫn được giữ nguyên.",
 		"This laptop is not enrolled, or its access token is gone. Get an enrollment code from IT staff, then press «Enroll again with a new code» below and enter it. The data on this laptop is kept.")

@@ -393,18 +393,22 @@ func (r *Replica) ResolveID(ctx context.Context, table, s string) (syncproto.Row
 // Status is what `hamlet-agent status` shows. The 64-bit Offset and Cursor
 // are strings in JSON (a clock a year off is 3·10^16 ns, beyond 2^53).
 type Status struct {
-	ReplicaID  string        `json:"replica_id"`
-	Path       string        `json:"path"`
-	Enrolled   bool          `json:"enrolled"`
-	Enrollment *Enrollment   `json:"enrollment,omitempty"`
-	Pending    int           `json:"pending"`
-	Rejected   int           `json:"rejected"`
-	Conflicts  int           `json:"conflicts"`
-	Households int           `json:"households"`
-	LastSync   *time.Time    `json:"last_sync,omitempty"`
-	Offset     time.Duration `json:"clock_offset_ns,string"`
-	OffsetText string        `json:"clock_offset"`
-	ClockWarn  bool          `json:"clock_warning"`
+	ReplicaID  string      `json:"replica_id"`
+	Path       string      `json:"path"`
+	Enrolled   bool        `json:"enrolled"`
+	Enrollment *Enrollment `json:"enrollment,omitempty"`
+	// EnrollmentLeftOut: not enrolled because a repair left out the
+	// enrollment (it did not read); the old device is to be revoked
+	// before a new code enrolls (Replica.EnrollmentLeftOut).
+	EnrollmentLeftOut bool          `json:"enrollment_left_out,omitempty"`
+	Pending           int           `json:"pending"`
+	Rejected          int           `json:"rejected"`
+	Conflicts         int           `json:"conflicts"`
+	Households        int           `json:"households"`
+	LastSync          *time.Time    `json:"last_sync,omitempty"`
+	Offset            time.Duration `json:"clock_offset_ns,string"`
+	OffsetText        string        `json:"clock_offset"`
+	ClockWarn         bool          `json:"clock_warning"`
 	// ClockSetBack: the clock was set back since the last sync measured
 	// it (Replica.ClockSetBack); new records are dated by it.
 	ClockSetBack bool   `json:"clock_set_back"`
@@ -440,6 +444,7 @@ func (r *Replica) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	s.Enrolled = s.Enrollment != nil
+	s.EnrollmentLeftOut = !s.Enrolled && r.EnrollmentLeftOut(ctx)
 	counts := []struct {
 		q   string
 		dst *int

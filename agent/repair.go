@@ -151,6 +151,11 @@ func checkBeforeRepair(ctx context.Context, path string, opts Options) error {
 	r, err := OpenWith(ctx, path, opts)
 	if err == nil {
 		err = r.DamageCheck(ctx)
+		if err == nil {
+			// What quick_check cannot see and the other commands
+			// refuse the file for: they and repair agree.
+			err = r.NotesCheck(ctx)
+		}
 		r.Close()
 		if err == nil {
 			return ErrNotDamaged
@@ -199,6 +204,15 @@ type RepairReport struct {
 	NewReplicaID bool `json:"new_replica_id,omitempty"`
 	// NotEnrolled: the enrollment was unreadable (or there was none).
 	NotEnrolled bool `json:"not_enrolled,omitempty"`
+	// UnreadNotes are the notes other than the enrollment left out
+	// because they did not read: the lists of the team's hamlets held
+	// (set again as the repaired replica clones), the replica ids this
+	// data folder had before a fork.
+	UnreadNotes []string `json:"unread_notes,omitempty"`
+	// Untold is what a sync had still to tell the volunteer and could
+	// not be read: it is left out, and the volunteer told what it was
+	// about (the damaged copy keeps it).
+	Untold []UntoldNote `json:"untold_lost,omitempty"`
 }
 
 // Lost reports whether anything made only on this laptop is gone.

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,13 +50,28 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 			self, rep.NewReplicaID = id, false
 		}
 	}
-	if !readableEnrollment(sv.meta["enrollment"]) {
-		// None, or one not JSON any more (a torn page the database still
-		// reads): taken over, every command said the file was damaged
-		// and to run repair again, for good. Left out, the laptop is
-		// enrolled again (the report says so); the damaged copy keeps it.
+	// Notes that do not read (a torn page the database still reads) are
+	// left out: taken over, every command said the file was damaged and
+	// to run repair again, for good (notes_check.go). The damaged copy
+	// keeps them.
+	hadEnrollment := metaText(sv.meta["enrollment"]) != ""
+	dropUnreadNotes(sv, rep)
+	if metaText(sv.meta["enrollment"]) == "" {
+		// None, or one unread: the laptop is enrolled again (the report
+		// says so).
 		rep.NotEnrolled = true
 		delete(sv.meta, "enrollment")
+		// It was enrolled (an enrollment was there, or it synced): the
+		// server knows its replica, on a device still active, and the
+		// commands that find it not enrolled say so (EnrollmentLeftOut).
+		// A new replica id is one the server never saw.
+		was := hadEnrollment || metaText(sv.meta[metaEnrollmentLeftOut]) != "" || metaUint(sv.meta["sent_seq"]) > 0 || metaUint(sv.meta["cursor"]) > 0
+		delete(sv.meta, metaEnrollmentLeftOut)
+		if was && !rep.NewReplicaID {
+			sv.meta[metaEnrollmentLeftOut] = "1"
+		}
+	} else {
+		delete(sv.meta, metaEnrollmentLeftOut)
 	}
 	// Before the transaction: it holds the one connection.
 	cols := commonColumns(r, "outbox", sv.outbox.cols)
@@ -372,18 +386,4 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	}
 	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
 	return err
-}
-
-// readableEnrollment reports whether v, the enrollment's value salvaged,
-// is one an Enrollment reads (Replica.enrollment).
-func readableEnrollment(v any) bool {
-	var b []byte
-	switch x := v.(type) {
-	case string:
-		b = []byte(x)
-	case []byte:
-		b = x
-	}
-	var e Enrollment
-	return len(b) > 0 && json.Unmarshal(b, &e) == nil
 }

@@ -582,7 +582,7 @@ func (r *Replica) child(ctx context.Context, table string, household syncproto.R
 	} else if e != nil && e.MemberID != "" {
 		d["volunteer_id"] = e.MemberID
 	} else if fs["volunteer_id"] == nil {
-		return uuid.Nil, &NotEnrolledError{} // the record needs to say who did it
+		return uuid.Nil, r.NotEnrolled(ctx) // the record needs to say who did it
 	}
 	if err := keepDerived(table, fs, d, "household_id", schema.ScopeField, "volunteer_id"); err != nil {
 		return uuid.Nil, err

@@ -246,7 +246,7 @@ func (e *env) reportPhoto(ctx context.Context, args []string) error {
 			return err
 		}
 		if en == nil {
-			return &agent.NotEnrolledError{}
+			return r.NotEnrolled(ctx)
 		}
 		path, err := e.tokenPath()
 		if err != nil {

@@ -109,14 +109,7 @@ func (e *env) enrollAgainSteps(ctx context.Context, newID bool) string {
 	if r, err := e.open(ctx); err == nil && !newID {
 		replica = short(r.ID().String())
 	}
-	if replica == "" {
-		return e.tr(
-			"Hãy xin cán bộ CNTT một mã đăng ký mới rồi chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
-			"Ask IT staff for a new enrollment code, then run: hamlet-agent enroll --server URL --code CODE. The records on this laptop will be sent once enrolled.")
-	}
-	return fmt.Sprintf(e.tr(
-		"Hãy nhờ cán bộ CNTT làm hai việc: thu hồi thiết bị cũ của máy này (thiết bị có bản dữ liệu %s trong hamlet-server device list: hamlet-server device revoke --device MÃ_THIẾT_BỊ), và cấp một mã đăng ký mới. Sau đó chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ. Máy chủ chỉ nhận mã mới sau khi thiết bị cũ đã bị thu hồi. Các bản ghi trên máy sẽ được gửi sau khi đăng ký.",
-		"Ask IT staff for two things: to revoke this laptop's old device (the one with replica %s in hamlet-server device list: hamlet-server device revoke --device DEVICE_ID), and a new enrollment code. Then run: hamlet-agent enroll --server URL --code CODE. The server takes the new code only once the old device is revoked. The records on this laptop will be sent once enrolled."), replica)
+	return agent.EnrollAgainSteps(e.lang, replica)
 }
 
 // afterRepair ends a repair whose sync did not run or did not finish: the
@@ -196,6 +189,14 @@ func (e *env) repairReport(rep *agent.RepairReport) {
 		fmt.Fprintln(w, "  "+e.tr("Những bản ghi đã đồng bộ nằm trong phần hỏng sẽ được tải lại từ máy chủ.",
 			"Records in those parts that were synced before come back from the server."))
 	}
+	if len(rep.Untold) > 0 {
+		fmt.Fprintf(e.stderr, "%s %s. %s\n", e.tr(
+			"Không đọc được trong tệp hỏng những thông báo chưa kịp cho bạn biết, về:",
+			"Some news not yet told to you could not be read from the damaged file, about:"),
+			strings.Join(e.untoldNames(rep.Untold), "; "), e.tr(
+				"Hãy xem lại danh sách hộ sau khi đồng bộ (hamlet-agent household list) và hỏi tổ trưởng nếu có gì thay đổi; bản sao tệp hỏng vẫn giữ các thông báo đó cho cán bộ CNTT.",
+				"Check the household list after syncing (hamlet-agent household list) and ask your team leader what changed; the copy of the damaged file keeps that news for IT staff."))
+	}
 	if rep.LostUnknown {
 		fmt.Fprintln(e.stderr, e.tr(
 			"Phần hỏng gồm cả sổ ghi thay đổi của máy này, nên không biết chắc các thay đổi chưa gửi còn đủ hay không. Sau khi đồng bộ, hãy xem lại những gì đã nhập từ lần đồng bộ cuối (hamlet-agent household list) và nhập lại phần còn thiếu.",
@@ -207,4 +208,22 @@ func (e *env) repairReport(rep *agent.RepairReport) {
 	} else {
 		fmt.Fprintln(w, "  "+e.tr("Mọi thay đổi chưa gửi đều được giữ.", "Every unsent change was kept."))
 	}
+}
+
+// untoldNames says what the news repair could not read was about.
+func (e *env) untoldNames(untold []agent.UntoldNote) []string {
+	var out []string
+	for _, u := range untold {
+		switch u {
+		case agent.UntoldNotices:
+			out = append(out, e.tr("các thông báo của lần đồng bộ chưa được xem trong ứng dụng", "the sync notices not yet read in the app"))
+		case agent.UntoldFork:
+			out = append(out, e.tr("thư mục dữ liệu này là bản sao của máy khác, hoặc các thay đổi đã gửi lại cho máy chủ vừa được khôi phục", "this data folder being a copy of another laptop's, or changes sent again to a restored server"))
+		case agent.UntoldLost:
+			out = append(out, e.tr("các ấp tổ không còn phụ trách (bản ghi của các ấp đó đã được gỡ khỏi máy)", "hamlets the team no longer covers (their records were removed from this laptop)"))
+		case agent.UntoldFilled:
+			out = append(out, e.tr("các ấp tổ mới được giao (bản ghi của các ấp đó đã được tải về)", "hamlets newly given to the team (their records were fetched)"))
+		}
+	}
+	return out
 }

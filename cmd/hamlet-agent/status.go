@@ -36,7 +36,11 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 			"CẢNH BÁO: tệp dữ liệu bị hỏng; Hamlet đã ngừng ghi vào tệp. Hãy chạy: hamlet-agent repair (giữ bản sao tệp hỏng, cứu mọi bản ghi còn đọc được, tải phần còn lại từ máy chủ).",
 			"WARNING: the data file is damaged; Hamlet stopped writing to it. Run: hamlet-agent repair (it keeps a copy of the damaged file, saves every readable record, fetches the rest from the server)."))
 	}
-	if s.Enrollment == nil {
+	if s.Enrollment == nil && s.EnrollmentLeftOut {
+		// The server knows this replica, on a device still active: a new
+		// code alone is refused (replica_active).
+		fmt.Fprintln(w, r.NotEnrolled(ctx).Message(e.lang))
+	} else if s.Enrollment == nil {
 		fmt.Fprintln(w, e.tr("Chưa đăng ký. Chạy: hamlet-agent enroll --server ĐỊA_CHỈ --code MÃ", "Not enrolled. Run: hamlet-agent enroll --server URL --code CODE"))
 	} else {
 		var scope []string

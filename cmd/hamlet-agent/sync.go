@@ -48,7 +48,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	}
 	if *server == "" {
 		if en == nil {
-			return &agent.NotEnrolledError{}
+			return r.NotEnrolled(ctx)
 		}
 		*server = en.Server
 	}
