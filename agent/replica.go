@@ -588,17 +588,7 @@ func (r *Replica) meta(ctx context.Context, q querier, key string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case []byte:
-		return string(t), nil
-	case int64:
-		return strconv.FormatInt(t, 10), nil
-	case nil:
-		return "", nil
-	}
-	return fmt.Sprint(v), nil
+	return metaText(v), nil // notes_check.go: NotesCheck reads as this does
 }
 
 func (r *Replica) metaInt(ctx context.Context, q querier, key string) (int64, error) {
