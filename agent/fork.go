@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +98,7 @@ func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, d
 		if err != nil {
 			return 0, false, err
 		}
-		b, err := strconv.ParseUint(v, 10, 64)
+		b, err := r.metaUint(ctx, r.db, metaForkDue)
 		return b, err == nil, err
 	}
 	// An agent before issue 14 kept the server's replica_forked answers in
@@ -114,9 +113,9 @@ func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, d
 		if err != nil || sent == "" {
 			return 0, false, err // a file older than the sent_seq mark is not checked here
 		}
-		sentSeq, err := strconv.ParseUint(sent, 10, 64)
+		sentSeq, err := r.metaUint(ctx, r.db, "sent_seq")
 		if err != nil {
-			return 0, false, fmt.Errorf("fork check: sent_seq %q: %w", sent, err)
+			return 0, false, fmt.Errorf("fork check: %w", err)
 		}
 		if pushed <= sentSeq {
 			return 0, false, nil
@@ -168,9 +167,9 @@ func (t *txn) markForkDue(bound uint64) (uint64, error) {
 	if cur, err := t.r.meta(t.ctx, t.tx, metaForkDue); err != nil {
 		return 0, err
 	} else if cur != "" {
-		old, err := strconv.ParseUint(cur, 10, 64)
+		old, err := t.r.metaUint(t.ctx, t.tx, metaForkDue)
 		if err != nil {
-			return 0, fmt.Errorf("fork: %s %q: %w", metaForkDue, cur, err)
+			return 0, fmt.Errorf("fork: %w", err)
 		}
 		bound = min(bound, old)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,71 @@ func readsUUID(s string) error {
 func readsUint(s string) error {
 	_, err := strconv.ParseUint(s, 10, 64)
 	return err
+}
+
+func readsInt(s string) error {
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err
+}
+
+// numberNotes are the notes kept as numbers (Replica.metaInt,
+// Replica.metaUint): every command that reads one refuses the file when
+// it is not a number (unreadNote), as for the strict notes, and repair
+// leaves it out. What a repaired replica does without each is safe
+// (repair_build.go, buildRepaired):
+//   - seq, sent_seq: unknown, as when the settings were unreadable: the
+//     counter is raised to what the log and the rows hold and to what the
+//     server says it holds (closeRepairGaps); every own version the log
+//     lost waits for the server to say whether it holds it; and repair
+//     says it cannot tell whether unsent changes were lost.
+//   - clock_last: the floor of this laptop's stamps, set again to the
+//     highest stamp the repaired file holds.
+//   - offset_ms, offset_wall_ms (one measurement: one unread, both go),
+//     clock_set_back: the next sync measures the clock again; the
+//     writes kept keep their stamps (stamp_final), whose measurement is
+//     lost.
+//   - fork_due, fork_start (with fork_replica: one unread, all go): the
+//     next sync finds the copy again, from the server's answers.
+//   - the pull and clone positions, limits and counters, the WAL check's
+//     counts, acked_seq, damage_checked: never taken over (metaSkipped):
+//     the repaired replica clones again.
+//   - last_sync, roster_at, log_epoch, snapshot_unsupported, clone_tombs,
+//     clone_untold, resent_keep_refused, projected_schema: none is what
+//     a replica that never synced, never had the news, or never upgraded
+//     reads, and the next sync or Open sets them again.
+//
+// TestNumberNotesListed checks that every note metaInt is called with is
+// here.
+var numberNotes = map[string]noteReads{
+	"seq": readsInt, "sent_seq": readsUint, "clock_last": readsInt,
+	"offset_ms": readsInt, "offset_wall_ms": readsInt, metaClockSetBack: readsInt,
+	metaForkDue: readsUint, metaForkStart: readsInt,
+	"cursor": readsInt, "durable_sent": readsInt, "last_sync": readsInt,
+	"clone_head": readsInt, "clone_total": readsInt, "clone_done": readsInt,
+	metaReclone: readsInt, "snapshot_unsupported": readsInt, metaResentKeep: readsInt,
+	metaCloneUntold: readsInt, metaCloneLimit: readsInt, metaPullLimit: readsInt,
+	metaCloneTombs: readsInt, metaRosterAt: readsInt, metaChecked: readsInt,
+	metaLogEpoch: readsInt, projectedKey: readsInt, metaRepairGaps: readsInt,
+	metaAckedSeq: readsInt, metaBackfillCursor: readsInt, metaBackfillHead: readsInt,
+	metaBackfillDone: readsInt, metaBackfillPartial: readsInt,
+	metaTxnNo: readsInt, metaWALBase: readsInt, metaWALSalt: readsInt, metaWALSaltTxn: readsInt,
+}
+
+// noteGroups are notes that mean something only together: repair leaves
+// out all of a group when one of them does not read.
+var noteGroups = [][]string{
+	{"offset_ms", "offset_wall_ms"},
+	{metaForkDue, metaForkStart, metaForkReplica},
+}
+
+// unreadNote is the error of a note a command read and could not: the
+// file is damaged where quick_check does not look. The replica is marked
+// damaged, as Classify marks it, and the volunteer told to repair it
+// (*FileError, ErrCorrupt). The error names the notes, never their text.
+func (r *Replica) unreadNote(keys ...string) error {
+	err := fmt.Errorf("%w: agent_meta %s", errDamagedRecord, strings.Join(keys, ", "))
+	markDamaged(r.path, err)
+	return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
 }
 
 // strictNotes are the notes a command refuses the file for when they do
@@ -91,6 +157,9 @@ var untoldNotes = map[string]struct {
 // unread, nil if none does.
 func strictNote(key string) noteReads {
 	if f, ok := strictNotes[key]; ok {
+		return f
+	}
+	if f, ok := numberNotes[key]; ok {
 		return f
 	}
 	if key > carriedPartsFrom && key < carriedPartsTo {
@@ -151,9 +220,7 @@ func (r *Replica) NotesCheck(ctx context.Context) error {
 		return nil
 	}
 	sort.Strings(unread)
-	err = fmt.Errorf("%w: agent_meta %s", errDamagedRecord, strings.Join(unread, ", "))
-	markDamaged(r.path, err)
-	return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
+	return r.unreadNote(unread...)
 }
 
 // dropUnreadNotes takes out of what was salvaged the notes that do not
@@ -173,6 +240,16 @@ func dropUnreadNotes(sv *salvaged, rep *RepairReport) {
 		if u, ok := untoldNotes[k]; ok && noteUnread(u.reads, v) {
 			delete(sv.meta, k)
 			rep.Untold = append(rep.Untold, u.what)
+		}
+	}
+	for _, g := range noteGroups {
+		for _, k := range g {
+			if slices.Contains(rep.UnreadNotes, k) {
+				for _, k := range g {
+					delete(sv.meta, k)
+				}
+				break
+			}
 		}
 	}
 	sort.Strings(rep.UnreadNotes)

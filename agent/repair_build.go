@@ -209,9 +209,32 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 		}
 	}
 	seq = max(seq, seqTop, sent)
+	// The clock never stamps below a stamp the file holds: clock_last, if
+	// it read, or the highest stamp kept (it did not read: numberNotes).
+	last := metaUint(sv.meta["clock_last"])
+	for _, st := range sv.states {
+		for _, v := range st.cur {
+			last = max(last, uint64(v.HLC))
+		}
+	}
+	var outboxTop sql.NullInt64
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT max(hlc) FROM outbox`).Scan(&outboxTop); err != nil {
+		return err
+	}
+	last = max(last, uint64(max(outboxTop.Int64, 0)))
+	// The measurement the kept writes were stamped by did not read: their
+	// stamps stand, as those of the writes rebuilt from row versions.
+	for _, k := range rep.UnreadNotes {
+		if k == "offset_ms" || k == "offset_wall_ms" || k == metaClockSetBack {
+			if err := t.exec(`UPDATE outbox SET stamp_final = 1`); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	for k, v := range map[string]any{
 		"replica_id": self.String(), "seq": int64(seq), "sent_seq": int64(sent), "cursor": int64(0),
-		metaReclone: int64(1), metaRepairGaps: int64(1),
+		metaReclone: int64(1), metaRepairGaps: int64(1), "clock_last": int64(last),
 	} {
 		if err := t.setMeta(k, v); err != nil {
 			return err

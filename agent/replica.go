@@ -596,7 +596,24 @@ func (r *Replica) metaInt(ctx context.Context, q querier, key string) (int64, er
 	if err != nil || s == "" {
 		return 0, err
 	}
-	return strconv.ParseInt(s, 10, 64)
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, r.unreadNote(key) // numberNotes
+	}
+	return n, nil
+}
+
+// metaUint is metaInt for the notes that are never negative.
+func (r *Replica) metaUint(ctx context.Context, q querier, key string) (uint64, error) {
+	s, err := r.meta(ctx, q, key)
+	if err != nil || s == "" {
+		return 0, err
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, r.unreadNote(key) // numberNotes
+	}
+	return n, nil
 }
 
 // setMeta stores a value. An unchanged value is not written again: a
