@@ -24,6 +24,7 @@ type salvaged struct {
 	outbox     tableRows
 	conflicts  tableRows
 	filed      tableRows // record_filed
+	superseded tableRows // superseded (superseded.go)
 	unreadable map[string]int
 	// undecodable is rows read whose state did not decode.
 	undecodable int
@@ -116,6 +117,14 @@ func (sv *salvaged) read(ctx context.Context, file string) error {
 	if cols := s.columns("record_filed"); len(cols) > 0 && cols[0] == "row_id" {
 		sv.filed.cols = cols
 		s.keyed("record_filed", "row_id", cols, uuidSpace, func(row []any) { sv.filed.rows = append(sv.filed.rows, row) })
+	}
+	// The writes the server answered superseded whose winner this replica
+	// has not met: the clone after the repair lists those conflicts from
+	// them (superseded.go). A small table, read from both ends; absent from
+	// a replica older than agent migration 14.
+	if cols := s.columns("superseded"); len(cols) > 0 {
+		sv.superseded.cols = cols
+		s.ends("superseded", "row_id", cols, func(row []any) { sv.superseded.rows = append(sv.superseded.rows, row) })
 	}
 	return ctx.Err()
 }

@@ -43,6 +43,22 @@ func (t *txn) noteSuperseded(c *syncproto.Change) error {
 	return nil
 }
 
+// supersededNote reads a salvaged row of the table (repair): the change
+// it notes, its row, field and dot alone.
+func supersededNote(t tableRows, row []any) (syncproto.Change, bool) {
+	idText, _ := t.col(row, "row_id").(string)
+	field, _ := t.col(row, "field").(string)
+	replica, _ := t.col(row, "replica").([]byte)
+	seq, _ := t.col(row, "seq").(int64)
+	id, err := uuid.Parse(idText)
+	if err != nil || field == "" || len(replica) != len(syncproto.ReplicaID{}) || seq <= 0 {
+		return syncproto.Change{}, false
+	}
+	c := syncproto.Change{Row: id, Field: field, Dot: syncproto.Dot{Seq: uint64(seq)}}
+	copy(c.Dot.Replica[:], replica)
+	return c, true
+}
+
 // forgetSuperseded empties the list: a complete pull met every write that
 // beat one of those pushed before it (afterPull).
 func (t *txn) forgetSuperseded() error {
