@@ -109,3 +109,37 @@ func TestSupersededCutBeforeCloneListedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestSupersededSameValueNotListed (helper 225): as
+// TestSupersededCutBeforeCloneListedOnce, both laptops typing the same
+// address: the original's edit is answered superseded, and its clone must
+// not list a value lost to itself, nor the copy.
+func TestSupersededSameValueNotListed(t *testing.T) {
+	for _, sc := range serverStores() {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			ts := sc.start(t)
+			root := t.TempDir()
+			a := newLaptop(t, filepath.Join(root, "a"))
+			a.enroll(ts)
+			h := a.mustAdd(ts.HamletsA[0], "Nguyễn Văn Hai")
+			a.must("sync")
+			b := a.copyTo(filepath.Join(root, "b"))
+			const same = "ấp Hai, cùng một địa chỉ"
+			a.must("household", "edit", h, "--set", "address="+same)
+			time.Sleep(3 * time.Second) // more than the clock bound ε = 2 s
+			b.must("household", "edit", h, "--set", "address="+same)
+			for i, l := range []*laptop{b, a, b, a} {
+				r := l.run("sync")
+				t.Logf("sync %d of %s: exit %d\n%s%s", i, filepath.Base(l.dir), r.code, r.stdout, r.stderr)
+				require.Equal(t, 0, r.code)
+				require.NotContains(t, r.stdout, "xung đột 1")
+			}
+			for _, l := range []*laptop{a, b} {
+				require.Equal(t, same, l.household(h)["address"])
+				require.Empty(t, l.conflicts(), "%s lists no value lost to itself", filepath.Base(l.dir))
+				require.Zero(t, supersededNotes(t, l.dir))
+			}
+		})
+	}
+}
