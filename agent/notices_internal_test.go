@@ -20,7 +20,8 @@ func TestNoticesBoundedAndDismissedUpToShown(t *testing.T) {
 	defer r.Close()
 	keep := func(i int) {
 		s := SyncSummary{ScopeChange: &ScopeChange{Lost: []string{fmt.Sprintf("h%d", i)}, Dropped: i}}
-		require.NoError(t, r.Told(ctx, s, true))
+		_, err := r.Told(ctx, s, true)
+		require.NoError(t, err)
 	}
 	for i := 1; i <= 3*maxNotices; i++ {
 		keep(i)
@@ -52,7 +53,8 @@ func TestNoticesBoundedAndDismissedUpToShown(t *testing.T) {
 	require.Len(t, ns, 1)
 	require.Greater(t, ns[0].ID, shown+1, "numbered after every one given")
 
-	require.NoError(t, r.Told(ctx, SyncSummary{Pushed: 3, Conflicts: 1}, true), "nothing to keep")
+	_, err = r.Told(ctx, SyncSummary{Pushed: 3, Conflicts: 1}, true)
+	require.NoError(t, err, "nothing to keep")
 	ns, err = r.Notices(ctx)
 	require.NoError(t, err)
 	require.Len(t, ns, 1)

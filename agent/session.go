@@ -312,10 +312,11 @@ func (s *syncRun) pushHidden(ctx context.Context) error {
 // or ctx ends (nil when ctx ended).
 func (s *syncRun) idle(ctx context.Context) error {
 	r, opts, sum := s.r, s.opts, s.sum
-	r.recordSync(ctx, nil, opts.told(*sum)) // told just below (OnSync)
 	s.measure()
+	told := *sum
+	r.recordSync(ctx, nil, opts.told(&told)) // told just below (OnSync)
 	if opts.OnSync != nil {
-		opts.OnSync(*sum, nil)
+		opts.OnSync(told, nil)
 	}
 	poll := s.newPoll()
 	defer poll.stop()

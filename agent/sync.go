@@ -280,58 +280,115 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	total.Duration = opts.ioNow().Sub(start)
 	tellKept(err, total)
-	r.recordSync(ctx, err, opts.told(total))
+	r.recordSync(ctx, err, opts.told(&total))
 	return total, r.explainRevoked(ctx, server, err) // revoked.go
 }
 
-// told is what recordSync forgets of what s told: nothing when the caller
-// does it (ForgetsTold).
-func (o *SyncOptions) told(s SyncSummary) []toldNote {
+// told is what recordSync forgets the notes of and trims to what this
+// process tells (forgetTold): s itself, nil when the caller does it
+// (ForgetsTold, Told).
+func (o *SyncOptions) told(s *SyncSummary) *SyncSummary {
 	if o.ForgetsTold {
 		return nil
 	}
-	return s.told
+	return s
 }
 
-// Told forgets the notes s told (SyncSummary.told), each only if no other
-// process wrote it again since it was read: for a caller that set
-// SyncOptions.ForgetsTold, once s has reached the volunteer. keep: what s
-// tells that she must see (noticeOf) is kept, in the same transaction,
-// among the notices an interface shows until she has read them (Notices):
-// the app, whose pages may be opened long after the sync.
-func (r *Replica) Told(ctx context.Context, s SyncSummary, keep bool) error {
-	n := noticeOf(s)
-	if len(s.told) == 0 && (!keep || n == nil) {
-		return nil
+// Told forgets the notes s told (SyncSummary.told), and returns s as this
+// process is to tell it: for a caller that set SyncOptions.ForgetsTold,
+// just before s reaches the volunteer. Another process on the same file
+// (the command line's sync and the app's, at the same moment) may have
+// read the same notes: the one whose transaction forgets a note tells it,
+// and what that note told is taken out of the other's summary (forgetTold),
+// so it is told once. keep: what the returned summary tells that she must
+// see (noticeOf) is kept, in the same transaction, among the notices an
+// interface shows until she has read them (Notices): the app, whose pages
+// may be opened long after the sync. On an error, s is returned whole:
+// told again by the next sync rather than not at all.
+func (r *Replica) Told(ctx context.Context, s SyncSummary, keep bool) (SyncSummary, error) {
+	if len(s.told) == 0 && (!keep || noticeOf(s) == nil) {
+		return s, nil
 	}
 	// Even when ctx ended meanwhile (Ctrl+C just after the summary was
 	// shown): the next sync would tell it again.
-	return r.inCounted(context.WithoutCancel(ctx), func(t *txn) error {
-		if err := t.forgetTold(s.told); err != nil {
+	var told SyncSummary
+	err := r.inCounted(context.WithoutCancel(ctx), func(t *txn) error {
+		var err error
+		if told, err = t.forgetTold(s); err != nil {
 			return err
 		}
-		if keep && n != nil {
+		if n := noticeOf(told); keep && n != nil {
 			return t.keepNotice(*n, r.now())
 		}
 		return nil
 	})
+	if err != nil {
+		return s, err
+	}
+	return told, nil
 }
 
-// forgetTold deletes the notes told, each only if unchanged since read.
-func (t *txn) forgetTold(told []toldNote) error {
-	for _, n := range told {
-		if err := t.exec(`DELETE FROM agent_meta WHERE key = ? AND value = ?`, n.key, n.value); err != nil {
-			return fmt.Errorf("forget what the sync told: %w", err)
+// forgetTold deletes the notes s told, each only if unchanged since read,
+// and returns s as the process that took them tells it: what a note told
+// that this transaction did not delete is taken out (untell). Another
+// process forgot it first, so told it; or wrote it again since (a hamlet
+// lost meanwhile joins it), and the next sync tells it whole. Read outside
+// any write transaction (tellLost and the others: a session's reads never
+// wait for the other process's writer), a note may be in both processes'
+// summaries; the delete, under BEGIN IMMEDIATE, is where exactly one of
+// them takes it.
+func (t *txn) forgetTold(s SyncSummary) (SyncSummary, error) {
+	took := map[string]bool{}
+	for _, n := range s.told {
+		res, err := t.tx.ExecContext(t.ctx, `DELETE FROM agent_meta WHERE key = ? AND value = ?`, n.key, n.value)
+		if err != nil {
+			return s, fmt.Errorf("forget what the sync told: %w", err)
+		}
+		if k, err := res.RowsAffected(); err != nil {
+			return s, fmt.Errorf("forget what the sync told: %w", err)
+		} else if k > 0 {
+			took[n.key] = true
 		}
 	}
-	return nil
+	for _, n := range s.told {
+		if !took[n.key] {
+			s.untell(n.key)
+		}
+	}
+	s.told = nil
+	return s, nil
+}
+
+// untell takes out of s what the note key told (tellForked, tellLost,
+// tellFilled, tellCloned): another process tells it, or the next sync.
+func (s *SyncSummary) untell(key string) {
+	switch key {
+	case metaForkUntold:
+		s.Fork, s.Resent = nil, 0
+	case metaCloneUntold:
+		s.CloneHeld, s.CloneRows = nil, 0
+	case metaLostUntold, metaFillUntold:
+		if s.ScopeChange == nil {
+			return
+		}
+		c := *s.ScopeChange // shared with other copies of the summary
+		if key == metaLostUntold {
+			c.Lost, c.Dropped, c.KeptEdits, c.LostPart = nil, 0, 0, false
+		} else {
+			c.Filled, c.FilledTotal, c.FilledPart = nil, 0, false
+		}
+		s.ScopeChange = &c
+		if c.empty() && len(c.Filled) == 0 {
+			s.ScopeChange = nil
+		}
+	}
 }
 
 // recordSync notes how the sync ended; one that ended well forgets, in
 // the same transaction, the notes its summary told (SyncSummary.told),
-// each only if no other process wrote it again since it was read; told
-// is nil when the caller forgets them once shown (ForgetsTold, Told).
-func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
+// and trims told to what this process tells (forgetTold); told is nil
+// when the caller forgets them once shown (ForgetsTold, Told).
+func (r *Replica) recordSync(ctx context.Context, err error, told *SyncSummary) {
 	if IsStoreError(err) {
 		return // a damaged file takes no write; a full disk takes none either
 	}
@@ -340,15 +397,21 @@ func (r *Replica) recordSync(ctx context.Context, err error, told []toldNote) {
 		// ends the sync well, its summary printed): the notes it told
 		// are forgotten, or the next sync tells them again.
 		ctx := context.WithoutCancel(ctx)
-		_ = r.inCounted(ctx, func(t *txn) error {
+		var trimmed SyncSummary
+		if rerr := r.inCounted(ctx, func(t *txn) error {
 			if err := t.setMeta("last_sync", r.now().UnixMilli()); err != nil {
 				return err
 			}
-			if err := t.forgetTold(told); err != nil {
-				return err
+			if told != nil {
+				var err error
+				if trimmed, err = t.forgetTold(*told); err != nil {
+					return err
+				}
 			}
 			return t.setMeta("last_sync_error", "")
-		})
+		}); rerr == nil && told != nil {
+			*told = trimmed
+		}
 	} else if ctx.Err() == nil {
 		_ = setMeta(ctx, r.writer(), "last_sync_error", err.Error())
 	}

@@ -126,7 +126,10 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 	fresh := true
 	o.OnSync = func(sum agent.SyncSummary, err error) {
 		if err == nil {
-			if terr := s.a.r.Told(context.Background(), sum, true); terr != nil {
+			// The notice kept is of what this process takes to tell: a note
+			// the command line's sync, run at the same moment, printed
+			// first is not kept again (Told).
+			if _, terr := s.a.r.Told(context.Background(), sum, true); terr != nil {
 				s.a.log.Warn("sync notices not kept; the next sync tells them again", "err", terr)
 			}
 		}

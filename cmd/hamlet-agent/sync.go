@@ -60,9 +60,11 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The notes a summary tells are forgotten once it is printed (Told),
+	// The notes a summary tells are forgotten as it is printed (Told),
 	// not before: a sync killed before it printed (the lid closed, the
-	// window) tells them with the next.
+	// window) tells them with the next. Told, just before the summary is
+	// printed, takes out what the app's sync, run at the same moment on
+	// the same file, took to tell first: told once, on its sync page.
 	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }, ForgetsTold: true}
 	bar := e.progress()
 	if bar != nil {
@@ -89,10 +91,10 @@ func runSync(ctx context.Context, e *env, args []string) error {
 					s.ServerMoved = "" // said: the summary below does not say it again
 				}
 			}
+			s = told(ctx, r, s) // forgotten as printed (a failure: told again by the next session)
 			if s.Pushed+s.Pulled+s.Cloned+s.Rejected+s.Conflicts+s.Resent > 0 || s.ScopeChange != nil || s.CloneHeld != nil || s.Fork != nil || e.json {
 				e.summary(ctx, r, s)
 			}
-			_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next session)
 			// After the summary: a roster fetch on a stalled link holds
 			// it up to 15 s, with nothing on the screen.
 			if !rosterFetched || r.NeedsRoster(ctx) { // once a session: names for conflicts and histories; a hamlet gained, by name
@@ -119,8 +121,8 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	s = told(ctx, r, s) // forgotten as printed (a failure: told again by the next sync)
 	e.summary(ctx, r, s)
-	_ = r.Told(ctx, s, false) // printed: forgotten (a failure: told again by the next sync)
 	// Who the team's members are, to name them in conflicts and
 	// histories; a server without the roster leaves the ids. A writer
 	// this laptop has not heard of comes only with what a sync brings, so
@@ -312,4 +314,13 @@ func watchMessage(err error, lang string) string {
 		return ce.AppMessage(lang)
 	}
 	return agent.MessageOf(err, lang)
+}
+
+// told forgets the notes s tells, just before it is printed, and returns
+// what of it this process is to print (agent.Replica.Told): without what
+// the app's sync on the same file took to tell first. A failure to forget
+// prints s whole: told again by the next sync rather than not at all.
+func told(ctx context.Context, r *agent.Replica, s agent.SyncSummary) agent.SyncSummary {
+	t, _ := r.Told(ctx, s, false)
+	return t
 }
