@@ -590,6 +590,10 @@ func (a *App) conflictRestore(w http.ResponseWriter, r *http.Request) {
 type enrollData struct {
 	Enrolled *agent.Enrollment
 	Server   string // the address offered (Config.Server)
+	// LeftOut is the replica (short id) whose enrollment a repair left
+	// out (agent.Replica.EnrollmentLeftOut): the page says to have its
+	// old device revoked before the new code, not "first time here".
+	LeftOut string
 }
 
 func (a *App) enrollPage(w http.ResponseWriter, r *http.Request) {
@@ -598,8 +602,9 @@ func (a *App) enrollPage(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	d := &enrollData{Enrolled: en, Server: a.cfg.Server, LeftOut: leftOut(r.Context(), a.r, en)}
 	form := url.Values{"server": {a.cfg.Server}, "label": {a.cfg.Label}}
-	a.render(w, r, http.StatusOK, "enroll", &view{Page: "enroll", Form: form, Data: &enrollData{Enrolled: en, Server: a.cfg.Server}})
+	a.render(w, r, http.StatusOK, "enroll", &view{Page: "enroll", Form: form, Data: d})
 }
 
 // enrollPost enrolls the laptop with the code the team leader gave: the
@@ -672,7 +677,16 @@ func (a *App) enrollPost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.render(w, r, http.StatusUnprocessableEntity, "enroll", &view{Page: "enroll", Form: r.PostForm, Errors: errs, Order: order, Problem: problem,
-		Data: &enrollData{Enrolled: en, Server: a.cfg.Server}})
+		Data: &enrollData{Enrolled: en, Server: a.cfg.Server, LeftOut: leftOut(ctx, a.r, en)}})
+}
+
+// leftOut is enrollData.LeftOut: the replica whose enrollment a repair
+// left out, when the laptop is not enrolled since.
+func leftOut(ctx context.Context, r *agent.Replica, en *agent.Enrollment) string {
+	if en != nil {
+		return ""
+	}
+	return r.NotEnrolled(ctx).LeftOut
 }
 
 // validationCode finds the schema's code in a refusal's reason: its key,
