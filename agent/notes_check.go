@@ -63,9 +63,13 @@ func readsInt(s string) error {
 //     lost.
 //   - fork_due, fork_start (with fork_replica: one unread, all go): the
 //     next sync finds the copy again, from the server's answers.
+//   - acked_seq: taken over when it reads and the replica id is kept
+//     (closeRepairGaps drops the own versions rebuilt at or below it);
+//     unread or absent, those at or below what the server says it holds
+//     are dropped, unless a copy of the folder pushed too.
 //   - the pull and clone positions, limits and counters, the WAL check's
-//     counts, acked_seq, damage_checked: never taken over (metaSkipped):
-//     the repaired replica clones again.
+//     counts, damage_checked: never taken over (metaSkipped): the
+//     repaired replica clones again.
 //   - last_sync, roster_at, log_epoch, snapshot_unsupported, clone_tombs,
 //     clone_untold, resent_keep_refused, projected_schema: none is what
 //     a replica that never synced, never had the news, or never upgraded

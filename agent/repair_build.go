@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -24,7 +25,7 @@ var metaSkipped = map[string]bool{
 	"replica_id": true, "seq": true, "cursor": true, "durable_sent": true, metaReclone: true,
 	"clone_head": true, "clone_table": true, "clone_row": true, "clone_total": true, "clone_done": true, metaCloneOwnSeq: true,
 	"clone_indexes": true, metaBackfillScopes: true, metaBackfillCursor: true, metaBackfillHead: true, metaBackfillTable: true, metaBackfillRow: true, metaBackfillDone: true, metaBackfillPartial: true, "last_sync_error": true, metaTxnNo: true, metaWALBase: true, metaWALSalt: true, metaWALSaltTxn: true,
-	metaChecked: true, metaAckedSeq: true,
+	metaChecked: true,
 }
 
 // metaRepairGaps set to 1: the replica was repaired, and its change log
@@ -54,6 +55,10 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 	// left out: taken over, every command said the file was damaged and
 	// to run repair again, for good (notes_check.go). The damaged copy
 	// keeps them.
+	if rep.NewReplicaID {
+		// What the server acknowledged of the old id: nothing of the new.
+		delete(sv.meta, metaAckedSeq)
+	}
 	hadEnrollment := metaText(sv.meta["enrollment"]) != ""
 	dropUnreadNotes(sv, rep)
 	if metaText(sv.meta["enrollment"]) == "" {
@@ -127,7 +132,8 @@ func buildRepaired(ctx context.Context, file string, sv *salvaged, opts Options,
 	// Row states, and the pending changes only they still carry: every
 	// own version not in the log is queued again (the server answers
 	// "duplicate" for one it holds, and closeRepairGaps drops those it
-	// says it holds before they are sent).
+	// acknowledged to this file, or says it holds when no copy of the
+	// folder pushed too, before they are sent).
 	states := map[syncproto.RowID]*rowState{}
 	now := opts.Now().UnixMilli()
 	for _, st := range sv.states {
@@ -389,7 +395,33 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	if err != nil || flag == 0 {
 		return err
 	}
-	if _, err := r.writer().ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(pushed)); err != nil {
+	// A copy of this data folder pushed under this replica id too (the
+	// server holds more than this file ever sent, or a fork was found
+	// before the repair): what the server holds at a sequence may be the
+	// copy's write, not this one. Each is then pushed: the server answers
+	// "duplicate" for one it holds with this content, and finds the fork
+	// at one it holds with other content (its digests), and the fork
+	// pushes it again under the new id. Dropped, the volunteer's records
+	// never sent were lost, and the fork said nothing was (helper 227,
+	// TestRepairForkNotesLeftOut).
+	// Those the server acknowledged to this file (metaAckedSeq, taken
+	// over by repair when it reads) are this file's writes for sure, and
+	// only those are dropped then: a copy pushed when nothing in the file
+	// tells it any more (the fork's notes and sent_seq unread).
+	held := pushed
+	copied, err := r.pushedByCopy(ctx, pushed)
+	if err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	if copied {
+		held = 0
+	}
+	if s, err := r.meta(ctx, r.db, metaAckedSeq); err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	} else if acked, err := strconv.ParseUint(s, 10, 64); err == nil && acked > 0 {
+		held = min(acked, pushed)
+	}
+	if _, err := r.writer().ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(held)); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	if _, err := r.writer().ExecContext(ctx, `UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
@@ -421,4 +453,21 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	}
 	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
 	return err
+}
+
+// pushedByCopy reports whether the server's pushed holds changes of this
+// replica that this file did not send: a fork is noted (metaForkDue), or
+// pushed is above what this file marked sent (forkBound's test).
+func (r *Replica) pushedByCopy(ctx context.Context, pushed uint64) (bool, error) {
+	if due, err := r.meta(ctx, r.db, metaForkDue); err != nil || due != "" {
+		return due != "", err
+	}
+	if s, err := r.meta(ctx, r.db, "sent_seq"); err != nil || s == "" {
+		return false, err
+	}
+	sent, err := r.metaUint(ctx, r.db, "sent_seq")
+	if err != nil {
+		return false, err
+	}
+	return pushed > sent, nil
 }

@@ -96,7 +96,9 @@ func TestRepairManyNotesAndPages(t *testing.T) {
 					pages = pagesOf(t, file, "outbox", "internal")
 				}
 				require.NotEmpty(t, pages)
-				damage(t, file, (pages[0]-1)*4096+100, 64)
+				for _, p := range pages {
+					damage(t, file, (p-1)*4096, 4096)
+				}
 			}
 
 			out := ""
