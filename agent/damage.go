@@ -132,7 +132,25 @@ var errDamagedRecord = errors.New("stored record does not decode")
 // *FileError (ErrCorrupt) and mark the replica damaged; a full disk becomes
 // a *DiskFullError. Anything else is returned as it is.
 func (r *Replica) Classify(err error) error {
+	if r.replacedDamage(err) {
+		return &ReplacedError{Path: r.path}
+	}
 	return classifyStore(r.path, err)
+}
+
+// replacedDamage: err is damage this process met in the file it opened,
+// and a repair has replaced that file since (the app left open while the
+// volunteer ran hamlet-agent repair). The damage is the old file's: the
+// marker written at the path would mark the repaired file damaged, every
+// command would refuse it and repair say it is sound; and the volunteer,
+// told to repair again, is to open the app again instead (ReplacedError).
+func (r *Replica) replacedDamage(err error) bool {
+	var fe *FileError
+	if err == nil || !isCorrupt(err) && !(errors.As(err, &fe) && errors.Is(fe.Kind, ErrCorrupt)) {
+		return false
+	}
+	st, serr := os.Stat(r.path)
+	return serr == nil && r.file != nil && !os.SameFile(st, r.file)
 }
 
 func classifyStore(path string, err error) error {

@@ -105,6 +105,9 @@ var noteGroups = [][]string{
 // (*FileError, ErrCorrupt). The error names the notes, never their text.
 func (r *Replica) unreadNote(keys ...string) error {
 	err := fmt.Errorf("%w: agent_meta %s", errDamagedRecord, strings.Join(keys, ", "))
+	if r.replacedDamage(err) {
+		return &ReplacedError{Path: r.path}
+	}
 	markDamaged(r.path, err)
 	return &FileError{Path: r.path, Kind: ErrCorrupt, Err: err}
 }
