@@ -38,7 +38,7 @@ run:
 ## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh)
 test:
 	$(GO) vet $(PKGS)
-	scripts/pg-test.sh $(GO) test -count=1 -timeout 9m $(PKGS)
+	scripts/pg-test.sh $(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) --no-print-directory cross-check
 
 ## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above)

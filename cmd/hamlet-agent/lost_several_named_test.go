@@ -16,6 +16,7 @@ import (
 // the volunteer knows them, in her language; a refused edit made in one of
 // them after names it too; told once.
 func TestSeveralHamletsLostNamed(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, lost string }{
 		{"", "Tổ không còn phụ trách ấp/khóm "},
 		{"en", "Your team no longer covers hamlet(s) "},

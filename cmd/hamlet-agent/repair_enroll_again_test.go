@@ -20,6 +20,7 @@ import (
 // and enroll's refusal must name the device to revoke; once revoked, the
 // same code enrolls and the records repair saved reach the server.
 func TestRepairSaysToRevokeBeforeEnrollingAgain(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, revoke, newCode, revokeDevice string }{
 		{"", "thu hồi thiết bị cũ", "mã đăng ký mới", "hamlet-server device revoke --device "},
 		{"en", "revoke this laptop's old device", "new enrollment code", "hamlet-server device revoke --device "},

@@ -20,6 +20,7 @@ import (
 // reads. Repair must find the damage the other commands refuse the file
 // for, at its first run, and repair it.
 func TestRepairFirstFindsUnreadableEnrollment(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, notDamaged, damaged, revoke string }{
 		{"", "không bị hỏng", "bị hỏng", "thu hồi thiết bị cũ"},
 		{"en", "not damaged", "is damaged", "revoke this laptop's old device"},
@@ -77,6 +78,7 @@ func TestRepairFirstFindsUnreadableEnrollment(t *testing.T) {
 // was not damaged; run after sync had marked it, it took the note over
 // into the repaired file, and sync refused that again, for good.
 func TestRepairFirstFindsUnreadableScopeNote(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, notDamaged, damaged string }{
 		{"", "không bị hỏng", "bị hỏng"},
 		{"en", "not damaged", "is damaged"},

@@ -22,6 +22,7 @@ import (
 // the server's answers, and both laptops' households, sent and unsent,
 // reach the server and both laptops, none lost, none refused.
 func TestRepairForkNotesLeftOut(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct {
 		name   string
 		notes  map[string]string

@@ -43,6 +43,7 @@ func serverDots(t testing.TB, ts *servertest.TS) map[string]syncproto.Change {
 // change), the edit not yet sent arrives, nothing is rejected or listed as
 // a conflict.
 func TestRepairManyNotesAndPages(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	const name = "Nguyễn Thị Lan"
 	for _, c := range []struct {
 		lang  string

@@ -22,6 +22,7 @@ import (
 // must show the repaired file and, its enrollment left out, the steps to
 // enroll again; every household saved before reaches the server.
 func TestRepairNotesWhileAppOpen(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -23,6 +23,7 @@ import (
 // household not yet sent reaches the server, and what a teammate sent
 // meanwhile reaches the laptop.
 func TestNumberNoteUnreadIsDamage(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct {
 		note, lang  string
 		repairFirst bool // repair is the first command since the damage

@@ -22,6 +22,7 @@ import (
 // and say to enroll again, as for an enrollment it cannot find; enrolled
 // again (the old device revoked), the household reaches the server.
 func TestRepairUnreadableEnrollment(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, damaged, enrollAgain string }{
 		{"", "bị hỏng", "cấp một mã đăng ký mới"},
 		{"en", "is damaged", "and a new enrollment code"},

@@ -18,6 +18,7 @@ import (
 // edit as lost, as the server and the teammate's laptop do. The clone
 // replaced the row by the server's and listed nothing: "xung đột 0".
 func TestResentEditThatLostIsListed(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	root := t.TempDir()
 	a := newLaptop(t, filepath.Join(root, "a"))

@@ -18,6 +18,7 @@ import (
 // names them (HamletLabel: "Khóm 1 (32002-01)"). Every command that
 // checks the hamlet says them so, in both languages.
 func TestOutsideHamletListsTheTeamsByName(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
@@ -61,6 +62,7 @@ func TestOutsideHamletListsTheTeamsByName(t *testing.T) {
 // "32002-01"; the laptop knows it as "Khóm 1" and says so everywhere else
 // (HamletLabel).
 func TestHouseholdListAndShowNameTheHamlet(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

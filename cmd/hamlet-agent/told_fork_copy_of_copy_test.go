@@ -13,6 +13,7 @@ import (
 // again; both then edit and sync. Each laptop tells, once, that its folder
 // is a copy, in the volunteer's language, and not again after.
 func TestCopyOfACopyToldOnceEach(t *testing.T) {
+	t.Parallel() // each builds its own server and laptops
 	for _, c := range []struct{ lang, copied string }{
 		{"", "Thư mục dữ liệu này là bản sao"},
 		{"en", "This data folder is a copy"},
