@@ -98,7 +98,7 @@ func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, d
 		if err != nil {
 			return 0, false, err
 		}
-		b, err := r.metaUint(ctx, r.db, metaForkDue)
+		b, err := r.noteUint(metaForkDue, v)
 		return b, err == nil, err
 	}
 	// An agent before issue 14 kept the server's replica_forked answers in
@@ -113,7 +113,7 @@ func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, d
 		if err != nil || sent == "" {
 			return 0, false, err // a file older than the sent_seq mark is not checked here
 		}
-		sentSeq, err := r.metaUint(ctx, r.db, "sent_seq")
+		sentSeq, err := r.noteUint("sent_seq", sent)
 		if err != nil {
 			return 0, false, fmt.Errorf("fork check: %w", err)
 		}

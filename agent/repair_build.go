@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -416,9 +415,9 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	if copied {
 		held = 0
 	}
-	if s, err := r.meta(ctx, r.db, metaAckedSeq); err != nil {
+	if acked, err := r.metaUint(ctx, r.db, metaAckedSeq); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
-	} else if acked, err := strconv.ParseUint(s, 10, 64); err == nil && acked > 0 {
+	} else if acked > 0 {
 		held = min(acked, pushed)
 	}
 	if _, err := r.writer().ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(held)); err != nil {
@@ -462,10 +461,11 @@ func (r *Replica) pushedByCopy(ctx context.Context, pushed uint64) (bool, error)
 	if due, err := r.meta(ctx, r.db, metaForkDue); err != nil || due != "" {
 		return due != "", err
 	}
-	if s, err := r.meta(ctx, r.db, "sent_seq"); err != nil || s == "" {
+	s, err := r.meta(ctx, r.db, "sent_seq")
+	if err != nil || s == "" {
 		return false, err
 	}
-	sent, err := r.metaUint(ctx, r.db, "sent_seq")
+	sent, err := r.noteUint("sent_seq", s)
 	if err != nil {
 		return false, err
 	}

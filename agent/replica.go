@@ -606,8 +606,17 @@ func (r *Replica) metaInt(ctx context.Context, q querier, key string) (int64, er
 // metaUint is metaInt for the notes that are never negative.
 func (r *Replica) metaUint(ctx context.Context, q querier, key string) (uint64, error) {
 	s, err := r.meta(ctx, q, key)
-	if err != nil || s == "" {
+	if err != nil {
 		return 0, err
+	}
+	return r.noteUint(key, s)
+}
+
+// noteUint reads s, the text of the note key already read, as metaUint
+// does: a caller that looked at the text first does not read it again.
+func (r *Replica) noteUint(key, s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
