@@ -22,6 +22,7 @@ import (
 // bytes. As `sync --watch` does, it fetches it once a session, and again
 // when it is old (agent.RosterMaxAge) or names a hamlet it lacks.
 func TestAppFetchesTheRosterOncePerSession(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	target, err := url.Parse(ts.URL)
 	require.NoError(t, err)

@@ -25,6 +25,7 @@ import (
 // before it was told names the rest without a count (FilledPart), whether
 // it ended before the loss or after.
 func TestBackfillLostMidwayNotCountedForTheRest(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, gained string }{
 		{"", gainedLine},
 		{"en", "Your team gained hamlet(s)"},

@@ -15,6 +15,7 @@ import (
 // well: the hamlet gained and what it brought, in the text the volunteer
 // reads, and once only.
 func TestBackfillUntoldToldInTextOnce(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))

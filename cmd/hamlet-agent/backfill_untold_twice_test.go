@@ -55,6 +55,7 @@ const gainedLine = "Tổ được giao thêm ấp/khóm"
 // back-fill ends in a sync cut too. The second overwrote the first: the
 // next sync told the second hamlet only, and the first was never told.
 func TestTwoBackfillsEndedInCutSyncsBothTold(t *testing.T) {
+	t.Parallel()
 	ts, l, cuts, h3, h4 := untoldWorld(t)
 	gainCut(t, ts, l, cuts, h3)
 	require.Len(t, l.households(), 30, "the back-fill was stored, the pull after it cut")
@@ -72,6 +73,7 @@ func TestTwoBackfillsEndedInCutSyncsBothTold(t *testing.T) {
 // fetched its 300 changes) and that it no longer covers it (its records
 // removed): the hamlet is not the team's; only its loss is true now.
 func TestBackfillLostBeforeToldNotToldGained(t *testing.T) {
+	t.Parallel()
 	ts, l, cuts, h3, _ := untoldWorld(t)
 	gainCut(t, ts, l, cuts, h3)
 	changed, err := ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, h3)
@@ -90,6 +92,7 @@ func TestBackfillLostBeforeToldNotToldGained(t *testing.T) {
 // still gained, not the one lost, and no count that holds the lost one's
 // changes (the 500 were of both).
 func TestBackfillPartLostBeforeToldTellsTheRest(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, gained, lost string }{
 		{"", gainedLine, "Tổ không còn phụ trách ấp/khóm "},
 		{"en", "Your team gained hamlet(s)", "Your team no longer covers hamlet(s) "},

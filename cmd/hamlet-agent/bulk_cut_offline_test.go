@@ -192,6 +192,7 @@ func snapshotOf(t *testing.T, dir string) map[syncproto.FieldKey]syncproto.Versi
 // the indexes again, sends every record she made, and leaves her laptop
 // equal to a fresh clone of the server.
 func TestBulkCloneKilledThenOfflineWork(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
 	seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
@@ -292,6 +293,7 @@ func TestBulkCloneKilledThenOfflineWork(t *testing.T) {
 // other hamlet, as happens every day. Her next sync resumes the clone:
 // it must bring every household, visit, tutoring record and report.
 func TestKilledCloneTeammateMoves(t *testing.T) {
+	t.Parallel()
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ts := sc.start(t)
@@ -345,6 +347,7 @@ func TestKilledCloneTeammateMoves(t *testing.T) {
 // the family twice. Status must say the download is unfinished and what to
 // do, and so must the add, which cannot check the household is new.
 func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
 	seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
@@ -389,6 +392,7 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 // brought, and its work list offered households visited already, as if
 // they were all; every page must say the download is unfinished.
 func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
 	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))

@@ -14,6 +14,7 @@ import (
 // volunteer with --set volunteer_id=..., which 497cebc refuses for
 // visit/tutor and household reports.
 func TestPlaceReportKeepsTheVolunteer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	other := uuid.NewString()
@@ -27,6 +28,7 @@ func TestPlaceReportKeepsTheVolunteer(t *testing.T) {
 // message tells the volunteer to drop "--set hamlet_code=...", an option
 // they never typed.
 func TestReportHamletFlagMessage(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := &env{dataDir: dir}
 	rr, err := e.open(context.Background())

@@ -16,6 +16,7 @@ import (
 // another volunteer than --household and the enrollment say: it is
 // refused with a message, and nothing is saved.
 func TestChildSetKeepsTheHousehold(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := &env{dataDir: dir}
 	r, err := e.open(context.Background())

@@ -23,6 +23,7 @@ import (
 // time, or at the next sync's, it lost to an earlier edit or beat a later
 // one.
 func TestLaterEditWinsOverAClockChangedByHandBetweenSyncs(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name                   string
 		atSync, atEdit, atNext string

@@ -20,6 +20,7 @@ import (
 // with X's last address (made after the other's), the other's phone, and
 // the edits of one field in the order they were made.
 func TestManyWritesAcrossAClockJumpKeepTheirOrder(t *testing.T) {
+	t.Parallel()
 	for _, jump := range []string{"-8760h", "+1h"} {
 		t.Run(jump, func(t *testing.T) {
 			t.Parallel()

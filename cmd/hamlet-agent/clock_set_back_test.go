@@ -18,6 +18,7 @@ import (
 // dated by the clock as it reads now, and the volunteer is told; the next
 // sync measures the clock again and the note goes.
 func TestClockSetBackByHandDatesByTheClock(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l, id := clockSetRightAfterSync(t, ts, "+72h")
 	add := l.must("visit", "add", "--household", id, "--notes", "hôm nay")
@@ -48,6 +49,7 @@ func TestClockSetBackByHandDatesByTheClock(t *testing.T) {
 // moment the sync measured it, still dates by the clock, not by the stale
 // offset (helper 133's review).
 func TestClockSetBackIsKeptAcrossCommands(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l, id := clockSetRightAfterSync(t, ts, "+72h")
 	require.Contains(t, l.must("status").stdout, "sớm hơn lúc đồng bộ lần trước")

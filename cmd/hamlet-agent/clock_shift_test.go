@@ -22,6 +22,7 @@ import (
 // laptop a year ahead cannot be one of them: it records the household
 // registered a year from now, which the server refuses (in_future).
 func TestLaterRealTimeEditWinsAcrossShiftedClocks(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	cases := []struct {
 		name        string
@@ -90,6 +91,7 @@ func TestLaterRealTimeEditWinsAcrossShiftedClocks(t *testing.T) {
 // refuses to run, and says why, rather than stamp a volunteer's writes
 // with a time nobody chose or ignore what a test asked for.
 func TestClockShiftOnlyInTests(t *testing.T) {
+	t.Parallel()
 	l := newLaptop(t, t.TempDir())
 	l.env = []string{"HAMLET_CLOCK_SHIFT=+8760h"}
 	r := l.run("status")

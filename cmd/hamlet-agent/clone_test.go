@@ -17,6 +17,7 @@ import (
 // total, Vietnamese first) and, in its summary, what it brought in plain
 // words (issue 21, item 12).
 func TestSyncShowsCloneProgress(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	w := agenttest.New(t)

@@ -46,6 +46,7 @@ func conflictRows(t *testing.T, dir string) int {
 // --older-than to a JSON Lines file, written and fsynced first; a failing
 // output path or an existing file removes nothing.
 func TestCLIConflictsArchive(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")
@@ -94,6 +95,7 @@ func TestCLIConflictsArchive(t *testing.T) {
 // `compact` runs on a replica and says what it did; a local-only replica
 // (everything still to push) keeps all its history.
 func TestCLICompact(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn An")
@@ -111,6 +113,7 @@ func TestCLICompact(t *testing.T) {
 // (the CLI classifies every failure of a command against the replica), and
 // without saying that the conflicts list was left as it was (helper 126).
 func TestConflictsArchiveOnAFullDiskNamesTheArchive(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")
@@ -137,6 +140,7 @@ func TestConflictsArchiveOnAFullDiskNamesTheArchive(t *testing.T) {
 // "the command did not finish: try again" (which fails the same way), the
 // reason only in the detail for IT staff (helper 130).
 func TestConflictsArchiveOntoAnExistingPathSaysChooseAnother(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	addConflict(t, dir, time.Now().Add(-100*24*time.Hour), 0, "0911111111")

@@ -25,6 +25,7 @@ func enrolledLaptop(t *testing.T, ts *servertest.TS, team, label string) *laptop
 // 'conflicts' on both laptops (whichever reached the server first) and can
 // be restored; a conflict restored on one laptop leaves the other's list.
 func TestConflictsAreSyncedFacts(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	a := enrolledLaptop(t, ts, ts.TeamA, "Laptop A")
 	b := enrolledLaptop(t, ts, ts.TeamA, "Laptop B")

@@ -22,6 +22,7 @@ import (
 // copy must start an app of its own on its own data, not send the browser
 // to the original's.
 func TestCopiedFolderWhileTheAppRuns(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	root := t.TempDir()
 	a := newLaptop(t, filepath.Join(root, "a"))
@@ -70,6 +71,7 @@ func TestCopiedFolderWhileTheAppRuns(t *testing.T) {
 // relative to the working directory): it is the same folder, and the
 // second start opens the running app instead of starting another on it.
 func TestSameFolderOtherPathOpensTheRunningApp(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	root := t.TempDir()
 	a := newLaptop(t, filepath.Join(root, "a"))
@@ -124,6 +126,7 @@ func TestSameFolderOtherPathOpensTheRunningApp(t *testing.T) {
 // are open). Hamlet started on the folder's new name must open the
 // running app, not start a second app on the same data.
 func TestRenamedFolderWhileTheAppRunsOpensIt(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	root := t.TempDir()
 	a := newLaptop(t, filepath.Join(root, "a"))

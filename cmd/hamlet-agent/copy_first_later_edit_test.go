@@ -18,6 +18,7 @@ import (
 // whose edit lost lists it in its conflicts (helper 222: the original,
 // found behind and forked, listed nothing when the copy's edit was later).
 func TestCopiedFolderLaterEditWinsCopySyncsFirst(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		shift     string
 		copyLater bool

@@ -23,6 +23,7 @@ import (
 // clock right, as the failed sync's warning asked. The original's edit,
 // made later, must still win on every replica.
 func TestCopiedFolderLaterEditWinsForkRefusedOnce(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ shift, after string }{
 		{"", ""}, {"-8760h", "-8760h"}, {"+8760h", "+8760h"},
 		{"-8760h", ""}, {"+8760h", ""}, // set right between the two syncs

@@ -21,6 +21,7 @@ import (
 // copy's edit was the later one), or of some laptop where that laptop
 // wrote over its own edit later.
 func TestCopiedFolderLaterEditWinsVariants(t *testing.T) {
+	t.Parallel()
 	type edit struct{ who, value string }
 	cases := []struct {
 		name    string

@@ -19,6 +19,7 @@ import (
 // interval after the sync that found the copy, so raised to that sync's
 // time, above the original's edit.
 func TestCopiedFolderLaterEditWins(t *testing.T) {
+	t.Parallel()
 	for _, shift := range []string{"", "-8760h", "+8760h"} {
 		t.Run("copy's clock "+shift, func(t *testing.T) {
 			t.Parallel() // each waits out the clock bound

@@ -21,8 +21,10 @@ import (
 // contested field must be a conflict on a laptop that met both writes,
 // and no field edited by one writer only may be.
 func TestCopiedFolderMidCloneSameFieldAndTeammate(t *testing.T) {
+	t.Parallel()
 	for _, order := range []string{"original-first", "copy-first", "together"} {
 		t.Run(order, func(t *testing.T) {
+			t.Parallel()
 			ts := servertest.Start(t)
 			home := ts.HamletsA[0]
 			seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)

@@ -24,8 +24,10 @@ import (
 // write and its own copy; what the volunteer reads is
 // Vietnamese and says what to do.
 func TestCopiedFolderMidClone(t *testing.T) {
+	t.Parallel()
 	for _, order := range []string{"original-first", "copy-first", "together"} {
 		t.Run(order, func(t *testing.T) {
+			t.Parallel()
 			ts := servertest.Start(t)
 			home := ts.HamletsA[0]
 			seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)

@@ -16,6 +16,7 @@ import (
 // the first edit among its writes. That edit is the one the server holds:
 // the correction, made after it, stays on every replica.
 func TestCopiedFolderPreCopyWriteCorrected(t *testing.T) {
+	t.Parallel()
 	for _, shift := range []string{"", "+8760h", "-8760h"} {
 		t.Run("shift="+shift, func(t *testing.T) {
 			ts := servertest.Start(t)

@@ -21,6 +21,7 @@ import (
 // conflict of a value with itself. (Which of the two edits of the address
 // wins is TestCopiedFolderLaterEditWins's.)
 func TestCopiedFolderSameWritesClocksApart(t *testing.T) {
+	t.Parallel()
 	for _, shift := range []string{"", "+8760h", "-8760h"} {
 		for _, copyFirst := range []bool{false, true} {
 			t.Run(fmt.Sprintf("shift=%q/copyFirst=%v", shift, copyFirst), func(t *testing.T) {

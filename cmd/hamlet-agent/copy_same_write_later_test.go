@@ -17,6 +17,7 @@ import (
 // the clock bound), or at least be listed as a conflict; it must not be
 // taken for the copy's earlier write and vanish.
 func TestCopiedFolderSameWriteLaterStillWins(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name       string
 		copyWrites [][]string // the copy's two writes, in order

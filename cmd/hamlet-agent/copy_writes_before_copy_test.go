@@ -19,6 +19,7 @@ import (
 // again under a new id, and each laptop listed one conflict a field). The
 // same with the folder copied mid-clone: TestCopiedFolderMidClone.
 func TestCopiedFolderAfterCloneWritesBeforeCopy(t *testing.T) {
+	t.Parallel()
 	for _, order := range []string{"original-first", "copy-first"} {
 		t.Run(order, func(t *testing.T) {
 			ts := servertest.Start(t)

@@ -79,6 +79,7 @@ func metric(t *testing.T, base, name string) int {
 // push; the server still holds that session when the agent syncs again.
 // The first sync after the crash succeeds and sends everything once.
 func TestSyncAfterKillMidPush(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}

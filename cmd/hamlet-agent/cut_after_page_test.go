@@ -19,6 +19,7 @@ import (
 // stored anything, the pull asked for ever smaller pages, each thrown
 // away likewise, and the laptop never caught up.
 func TestCutJustAfterAPageKeepsThePage(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	var pulls atomic.Int32
 	addr := cutProxy(t, ts.URL[len("http://"):], func(m syncproto.Message) bool {
@@ -46,6 +47,7 @@ func TestCutJustAfterAPageKeepsThePage(t *testing.T) {
 // for a clone: the link drops every connection just after the first
 // snapshot chunk arrived whole (when the laptop asks for the next).
 func TestCutJustAfterAChunkKeepsTheChunk(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	var reqs atomic.Int32
 	addr := cutProxy(t, ts.URL[len("http://"):], func(m syncproto.Message) bool {

@@ -141,6 +141,7 @@ func forwardCutting(s io.Writer, c io.Reader, cut func(syncproto.Message) bool) 
 // sync --watch; a sync run again, or a watch started again, is another
 // process.
 func TestCloneEndedInACutSyncToldByTheNext(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedCommune(t, ts, 30)
 	for _, lang := range []string{"", "en"} {
@@ -175,6 +176,7 @@ func TestCloneEndedInACutSyncToldByTheNext(t *testing.T) {
 // tells the clone (9f2415e). It said "lần đồng bộ này tải 0 bản ghi cuối
 // cùng" (this sync fetched the last 0 records): it fetched none.
 func TestCloneEndedInACutWatchSessionTold(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedCommune(t, ts, 30)
 	var cuts atomic.Int32
@@ -206,6 +208,7 @@ func TestCloneEndedInACutWatchSessionTold(t *testing.T) {
 // cut in every attempt of that sync, and the next sync names the hamlet
 // and what it brought, once.
 func TestBackfillEndedInACutSyncToldByTheNext(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
@@ -240,6 +243,7 @@ func TestBackfillEndedInACutSyncToldByTheNext(t *testing.T) {
 // đổi": no hamlet named (the log's back-fill never set Filled, which
 // 1563b2d and 3dbb55f tell by).
 func TestBackfillByLogCutNamesItsHamlets(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA

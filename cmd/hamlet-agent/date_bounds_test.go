@@ -12,6 +12,7 @@ import (
 // Every date the CLI takes applies it alike: 1900-01-01 is a valid date,
 // the day before is not.
 func TestDateLowerBoundIsTheSchemas(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")

@@ -13,6 +13,7 @@ import (
 // the server, none of the example province's generator, and no test
 // library.
 func TestAgentLinksNoServerCode(t *testing.T) {
+	t.Parallel()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go tool not found")

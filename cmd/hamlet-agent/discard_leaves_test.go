@@ -20,6 +20,7 @@ import (
 // command said only "Đã xong.": it says the household left, and that the
 // server keeps it.
 func TestRejectedDiscardSaysTheHouseholdLeft(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, id := householdThenALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -55,6 +56,7 @@ func TestRejectedDiscardSaysTheHouseholdLeft(t *testing.T) {
 // move went again and the server refused it again (seed 5803541: or took
 // it, when the team got the hamlet back and lost it again meanwhile).
 func TestRejectedFixIntoALostHamletSaysSo(t *testing.T) {
+	t.Parallel()
 	ts, l, id := householdThenALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
 	l.must("household", "edit", "--hamlet", lost, id)

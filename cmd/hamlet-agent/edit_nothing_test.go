@@ -11,6 +11,7 @@ import (
 // option queues nothing, so it must not say "Đã lưu… sẽ gửi khi đồng
 // bộ": it says nothing was changed and how to give the changes.
 func TestHouseholdEditWithNothingToChange(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")

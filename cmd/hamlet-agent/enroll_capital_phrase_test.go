@@ -17,6 +17,7 @@ import (
 // are a code the server may issue: they are sent, and the server's answer
 // says the code is wrong (one wrong try) instead of locking out a real one.
 func TestEnrollCapitalPhraseInACodesGroupsIsSent(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	for i, in := range []string{"NHAP MA DK", "NHAN MA DK"} {
 		l := newLaptop(t, filepath.Join(t.TempDir(), string(rune('a'+i))))

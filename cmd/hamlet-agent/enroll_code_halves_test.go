@@ -19,6 +19,7 @@ import (
 // refused too. A syllable is now as Vietnamese is spelt: such codes are
 // taken, and phrases still are not (TestEnrollAPhraseInCapitalsIsNotSent).
 func TestEnrollACodeWhoseHalvesHaveVowels(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	vowelled := func(w string) bool { return !strings.ContainsAny(w, "23456789") && strings.ContainsAny(w, "AEUY") }
 	code := func() string {

@@ -36,6 +36,7 @@ func startLenient(t *testing.T) *servertest.TS {
 // "check each character", and every such try counts toward the server's
 // wrong-code throttle.
 func TestEnrollPastedCodeAccepted(t *testing.T) {
+	t.Parallel()
 	ts := startLenient(t)
 	for name, f := range map[string]func(string) string{
 		"zero-width space after":  func(c string) string { return c + "\u200b" },
@@ -58,6 +59,7 @@ func TestEnrollPastedCodeAccepted(t *testing.T) {
 // (DD→Đ, W→Ư, AS→Á; VNI A2→À). The volunteer reads only "the code is
 // wrong, check each character": nothing says the input method did it.
 func TestEnrollTelexCodeSaysInputMethod(t *testing.T) {
+	t.Parallel()
 	ts := startLenient(t)
 	for _, code := range []string{"ĐƯ3Á-K7MN", "À3BC-DEF2"} {
 		r := cli(t, t.TempDir(), "enroll", "--server", ts.URL, "--code", code)
@@ -73,6 +75,7 @@ func TestEnrollTelexCodeSaysInputMethod(t *testing.T) {
 // refused with "the code is wrong, check each character"; nothing says to
 // wait (the server sends 429 and Retry-After).
 func TestEnrollThrottledSaysWait(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	for i := 0; i < 10; i++ {
 		cli(t, t.TempDir(), "enroll", "--server", ts.URL, "--code", "ABCD-EFGH")
@@ -88,6 +91,7 @@ func TestEnrollThrottledSaysWait(t *testing.T) {
 // HTTP, and the volunteer reads "cannot reach https://…, check the network
 // (4G/Wi-Fi)" – the server answered.
 func TestEnrollAddressWithoutSchemeHTTPServer(t *testing.T) {
+	t.Parallel()
 	ts := startLenient(t)
 	hostport := strings.TrimPrefix(ts.URL, "http://")
 	r := cli(t, t.TempDir(), "enroll", "--server", hostport, "--code", ts.EnrollCode(t, ts.TeamA))
@@ -100,6 +104,7 @@ func TestEnrollAddressWithoutSchemeHTTPServer(t *testing.T) {
 // "cannot reach the server, check the network (4G/Wi-Fi)"; nothing says
 // the laptop does not trust the server's certificate (IT staff's job).
 func TestEnrollSelfSignedSaysCertificate(t *testing.T) {
+	t.Parallel()
 	ts := startLenient(t)
 	certFile, keyFile := selfSignedCert(t)
 	ln, _, err := server.Listen("127.0.0.1:0", certFile, keyFile)
@@ -117,6 +122,7 @@ func TestEnrollSelfSignedSaysCertificate(t *testing.T) {
 // enrolled on an active device" and to have IT staff revoke the old
 // device – the active device is this very laptop, which needs nothing.
 func TestEnrollAgainWhileEnrolledSaysAlreadyEnrolled(t *testing.T) {
+	t.Parallel()
 	ts := startLenient(t)
 	dir := t.TempDir()
 	require.Equal(t, 0, cli(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA)).code)

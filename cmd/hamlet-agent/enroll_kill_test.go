@@ -29,6 +29,7 @@ import (
 // must either be enrolled, or not enrolled and enroll again with the same
 // code; it then works, and the member has one device.
 func TestEnrollKilledAnywhere(t *testing.T) {
+	t.Parallel()
 	const rounds = 10
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -159,6 +160,7 @@ func slowProxy(t *testing.T, base string, delay time.Duration) string {
 // must roll it back and go on, never fail on it ("attempt to write a
 // readonly database") for good.
 func TestHotJournalLeftByAKill(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.must("status") // makes the replica

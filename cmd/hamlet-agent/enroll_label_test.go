@@ -14,6 +14,7 @@ import (
 // (helper 130's review). The agent checks the label as the server does and
 // says what to change; the code is not used up.
 func TestEnrollRefusedLabelIsToldAsTheLabel(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	code := ts.EnrollCode(t, ts.TeamA)

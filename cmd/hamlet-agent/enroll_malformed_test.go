@@ -20,6 +20,7 @@ import (
 // eight symbols of the codes' alphabet is refused before it is sent,
 // saying what a code looks like.
 func TestEnrollABadlyFormedCodeIsNotSent(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 1 }))
 	root := t.TempDir()
 	for i, in := range []string{"XXXX-XXXX", "xxxx-xxxx", "xin ma", "HA NAM", "FDQH-7LU0", "FDQ-7LU9", "FDQH7LU9K", "ABCD", "?"} {

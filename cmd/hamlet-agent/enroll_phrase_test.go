@@ -24,6 +24,7 @@ import (
 // are any the server issues, not only those whose pairs are no syllable,
 // so that this test no longer depends on the code it draws.
 func TestEnrollAPhraseInCapitalsIsNotSent(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 1 }))
 	root := t.TempDir()
 	for i, phrase := range []string{"MA DANG KY", "ma dang ky", "MA DANG KY NHE", "chua nhan duoc ma", "Chua nhan duoc ma nhe"} {

@@ -25,6 +25,7 @@ import (
 // longer lines) still are not; a code changed by the Vietnamese keyboard
 // is told as such.
 func TestEnrollRealCodesTypedByHandAreSent(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 1 }))
 	nospace := func(c string) string { return strings.ReplaceAll(c, "-", "") }
 	pairs := func(c string, sep string) string {

@@ -15,6 +15,7 @@ import (
 // is refused, and the code stays unused with no device made for it: the
 // same code then enrolls a new data folder.
 func TestEnrollRefusedKeepsTheCode(t *testing.T) {
+	t.Parallel()
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 // Detail: what --json prints as "detail", and what any log of the error
 // keeps) quoted it.
 func TestARefusedValueIsNotQuotedInTheError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	l := newLaptop(t, dir)
@@ -51,6 +52,7 @@ func TestARefusedValueIsNotQuotedInTheError(t *testing.T) {
 // \"079123456789\" is not a valid date…". It names the field and the
 // value's form only.
 func TestATypedValueIsNotQuotedInTheErrorDetail(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	l := newLaptop(t, dir)

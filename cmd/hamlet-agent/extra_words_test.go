@@ -12,6 +12,7 @@ import (
 // used; every extra word is now refused as a usage error that says what to
 // do (for sync: --server, or enrolling again for another server).
 func TestExtraWordsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	for _, cmd := range []string{"status", "sync", "compact", "repair"} {

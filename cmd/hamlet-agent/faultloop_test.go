@@ -344,6 +344,7 @@ func fileSize(t testing.TB, name string) int64 {
 // is saved is on the server, or still listed on the laptop as not yet
 // sent (status) or refused (rejected).
 func TestFaultInjectionLoop(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	// HAMLET_FAULT_SEED replays a run's damage and kill draws (the kill
 	// points' effect still depends on timing).

@@ -63,6 +63,7 @@ func countErrorPrefix(s string) int {
 // `household add` must wait for the other process instead of failing with
 // "database is locked", and every record it reported saved is there.
 func TestFaultTwoCommandsAtOnce(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
@@ -187,6 +188,7 @@ func pagesOf(t testing.TB, file, name, pagetype string) []int64 {
 // and every pending change, fetches the rest from the server, and the
 // records added before the damage reach the server.
 func TestFaultDamagedReplica(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedServer(t, ts, 1500)
 	const page = 4096
@@ -312,6 +314,7 @@ func fill(t testing.TB, dir string) string {
 // index), and while another one has (sync --watch, say: the index is
 // there, and the write of the log fails).
 func TestFaultFullDisk(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	for _, tt := range []struct {
 		name string

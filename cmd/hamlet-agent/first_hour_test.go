@@ -86,6 +86,7 @@ func TestHelpEverywhere(t *testing.T) {
 
 // Item 6: an unknown field is the volunteer's typo, not the server's.
 func TestUnknownFieldListsTheFields(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Trần Thị Hoa")
@@ -102,6 +103,7 @@ func TestUnknownFieldListsTheFields(t *testing.T) {
 
 // Item 7: dates and times as people write them, in Vietnam time.
 func TestDatesAsPeopleWriteThem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Lê Văn Tám")
@@ -149,6 +151,7 @@ func TestDatesAsPeopleWriteThem(t *testing.T) {
 
 // Item 8: every enum error lists the valid values, in the user's language.
 func TestEnumErrorsListTheValues(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Phạm Thị Lan")
@@ -187,6 +190,7 @@ func TestEnumErrorsListTheValues(t *testing.T) {
 
 // Items 9 and 10: labels instead of raw values, lists in Vietnamese order.
 func TestListsReadLikeVietnamese(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	var ids []string
@@ -227,6 +231,7 @@ func TestListsReadLikeVietnamese(t *testing.T) {
 
 // Items 22 and 23: no English units inside Vietnamese, plain words.
 func TestStatusInPlainWords(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	r := cli(t, dir, "status")
@@ -248,6 +253,7 @@ func TestStatusInPlainWords(t *testing.T) {
 // Item 1: an enrollment that cannot reach the server says the laptop is
 // not enrolled, not that data will be sent once online.
 func TestEnrollFailureSaysEnrollment(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := cli(t, dir, "enroll", "--server", "http://127.0.0.1:1", "--code", "ABCD-EF23")
 	require.Equal(t, exitError, r.code)
@@ -277,6 +283,7 @@ func enrollAs(t *testing.T, ts *servertest.TS, team, name string) (dir string, o
 // sync says what came down; conflicts and histories name the member who
 // wrote, not a replica id.
 func TestMembersByNameAndWhatWasCloned(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	lan, out := enrollAs(t, ts, ts.TeamA, "Nguyễn Thị Lan")
 	require.NotRegexp(t, `(?i)tổ tổ`, out)

@@ -18,6 +18,7 @@ import (
 // other copy, whichever syncs first and also when both sync at once; a
 // copy of a copy too.
 func TestCopiedFolderLosesNothing(t *testing.T) {
+	t.Parallel()
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			ts := sc.start(t)

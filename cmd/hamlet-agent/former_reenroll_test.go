@@ -16,6 +16,7 @@ import (
 // enroll.go) and must tell the hamlet by the name the volunteer knows it
 // by, as any other sync that loses a hamlet does, not by its code alone.
 func TestLostHamletToldByNameAfterEnrollingAgain(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, lost string }{
 		{"", "Tổ không còn phụ trách ấp/khóm "},
 		{"en", "Your team no longer covers hamlet(s) "},

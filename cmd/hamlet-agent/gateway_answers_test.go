@@ -21,6 +21,7 @@ import (
 // tells the server is not answering for now, never that the address is no
 // Hamlet server; the Hamlet server's own JSON 503 keeps its message.
 func TestGatewayAnswersWhileRestarting(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)
 	require.NoError(t, err)

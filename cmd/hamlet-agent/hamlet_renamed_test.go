@@ -18,6 +18,7 @@ import (
 // (issue 20), but a roster older than agent.RosterMaxAge is fetched again:
 // the new name is there by the first sync a few hours on.
 func TestRenamedHamletReachesTheLaptop(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.lang = "en"

@@ -23,6 +23,7 @@ import (
 // status must not tell the volunteer that the server no longer knows this
 // laptop and to enroll again: nothing said so.
 func TestHTTPSMoveOther401StatusNotUnknown(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

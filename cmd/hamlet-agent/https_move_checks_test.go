@@ -18,6 +18,7 @@ import (
 // Helper 173's review of 14ad220 (the move to https://), through the
 // binary with the certificates trusted as the system's (SSL_CERT_FILE).
 func TestHTTPSMoveStoresOnlyThisLaptopsServer(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)

@@ -24,6 +24,7 @@ import (
 // that refusal; now the check's refusal must still be what the volunteer
 // is told, not "IT staff: check the server or enroll again".
 func TestHTTPSMoveCheckRefusedByTheServerSaysWhy(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	var refusal syncproto.ErrorMsg
@@ -75,6 +76,7 @@ func TestHTTPSMoveCheckRefusedByTheServerSaysWhy(t *testing.T) {
 // followed when the Hamlet server answers with a Welcome, and still not
 // for a service that sends none.
 func TestHTTPSMoveEnrollmentWithoutServerID(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)

@@ -23,6 +23,7 @@ import (
 // move's check, it must stop the same way, in both languages, not go on
 // "Mất kết nối, sẽ thử lại" for ever with a message to install an update.
 func TestHTTPSMoveCheckRefusedTooOldStopsWatch(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	tooOld := syncproto.SchemaAdvice{Agent: schema.Version, Min: schema.Version + 1, Max: schema.Version + 1}.Err()

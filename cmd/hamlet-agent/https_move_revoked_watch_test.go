@@ -26,6 +26,7 @@ import (
 // revoked and what to do, as at the https:// address itself, not go on
 // "Mất kết nối, sẽ thử lại" for ever.
 func TestHTTPSMoveCheckRevokedStopsWatch(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ctx := context.Background()
 	ts := servertest.Start(t)

@@ -42,6 +42,7 @@ func patchXLSX(t *testing.T, file, part string, edit func(string) string) {
 
 // D6: an Excel error value (#N/A of a VLOOKUP) read as a head's name.
 func TestImportRefusesARowWhoseCellShowsAnExcelError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	f := excelize.NewFile()
@@ -71,6 +72,7 @@ func TestImportRefusesARowWhoseCellShowsAnExcelError(t *testing.T) {
 
 // Checks that should pass: encodings, phones, dates, headers.
 func TestImportReadsFilesAsTeamsHaveThem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	// Windows-1258 refused

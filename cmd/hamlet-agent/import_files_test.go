@@ -32,6 +32,7 @@ func writeFile(t *testing.T, name string, data []byte) string {
 // D1: a hand-edited CSV with one unbalanced quote: the rest of the file
 // folds into one cell (LazyQuotes), rows vanish without a word.
 func TestImportRefusesACSVCellWhoseQuoteNeverCloses(t *testing.T) {
+	t.Parallel()
 	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;Số 1;\"hộ nghèo\r\n" + // closing quote forgotten
 		"2;Trần Thị Bình;Số 2;\r\n" +
@@ -61,6 +62,7 @@ func TestImportRefusesACSVCellWhoseQuoteNeverCloses(t *testing.T) {
 // more commas than the sheet has columns: the delimiter is taken from
 // the title line alone.
 func TestImportFindsTheSeparatorUnderATitleWithCommas(t *testing.T) {
+	t.Parallel()
 	csv := "\ufeffDANH SÁCH HỘ GIA ĐÌNH ẤP TÂN THÀNH, XÃ TÂN PHÚ, HUYỆN CHÂU THÀNH, TỈNH AN GIANG;;;\r\n" +
 		";;;\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Số điện thoại\r\n" +
@@ -73,6 +75,7 @@ func TestImportFindsTheSeparatorUnderATitleWithCommas(t *testing.T) {
 
 // D2b: the same with Excel's "Unicode text" (UTF-16, tabs).
 func TestImportFindsTheTabsOfUnicodeTextUnderATitleWithCommas(t *testing.T) {
+	t.Parallel()
 	txt := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN PHÚ, TỈNH AN GIANG\t\t\t\r\n" +
 		"STT\tHọ tên chủ hộ\tĐịa chỉ\tSố điện thoại\r\n" +
 		"1\tNguyễn Văn An\tSố 1\t0912345678\r\n"
@@ -86,6 +89,7 @@ func TestImportFindsTheTabsOfUnicodeTextUnderATitleWithCommas(t *testing.T) {
 // D4: the signature block under an official list (NGƯỜI LẬP BIỂU,
 // TRƯỞNG ẤP, their names) was imported as households.
 func TestImportLeavesOutTheSignaturesUnderANumberedTable(t *testing.T) {
+	t.Parallel()
 	csv := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;Số nhân khẩu\r\n" +
 		"1;Nguyễn Văn An;Số 1;4\r\n" +
 		"2;Trần Thị Bình;Số 2;3\r\n" +
@@ -112,6 +116,7 @@ func TestImportLeavesOutTheSignaturesUnderANumberedTable(t *testing.T) {
 // D5: a phone copied from Zalo or a web page, digits grouped with
 // no-break spaces, reads as spaces in Excel but is refused.
 func TestImportTakesPhonesWithNoBreakSpaces(t *testing.T) {
+	t.Parallel()
 	csv := "\ufeffHọ tên chủ hộ;Số điện thoại\r\nNguyễn Văn An;0912\u00a0345\u00a0678\r\n"
 	_, r := importInto(t, "ho.csv", []byte(csv))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
@@ -121,6 +126,7 @@ func TestImportTakesPhonesWithNoBreakSpaces(t *testing.T) {
 // tên chủ hộ" on the second header row, read as data): a group header merged over
 // the digital-skill columns, their names on the row below.
 func TestImportReadsATwoRowHeader(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	f := excelize.NewFile()
@@ -150,6 +156,7 @@ func TestImportReadsATwoRowHeader(t *testing.T) {
 // after a blank row earlier in the table: rows numbered after it show the
 // table did not end, yet it is left out as a "signature" row.
 func TestImportTakesAHouseholdWhoseNumberWasForgotten(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
@@ -167,6 +174,7 @@ func TestImportTakesAHouseholdWhoseNumberWasForgotten(t *testing.T) {
 // R2: a signature block whose text sits in column A (a merged cell's
 // value is in its first column, the STT column): not left out.
 func TestImportLeavesOutSignaturesWrittenInTheNumberColumn(t *testing.T) {
+	t.Parallel()
 	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
 		"1;Nguyễn Văn An;Số 1\r\n" +
 		"2;Trần Thị Bình;Số 2\r\n" +
@@ -182,6 +190,7 @@ func TestImportLeavesOutSignaturesWrittenInTheNumberColumn(t *testing.T) {
 
 // R3: ordinary files.
 func TestImportReadsOrdinaryCSVs(t *testing.T) {
+	t.Parallel()
 	for name, csv := range map[string]string{
 		"eof-quoted":     "Họ tên chủ hộ,Ghi chú\r\nNguyễn Văn An,\"nhà \"\"cũ\"\", tổ 2\"",
 		"bom-quote":      "\ufeff\"Họ tên chủ hộ\",\"Địa chỉ\"\r\n\"Nguyễn Văn An\",\"Số 1, tổ 2\"\r\n",
@@ -204,6 +213,7 @@ func TestImportReadsOrdinaryCSVs(t *testing.T) {
 // but unclosedQuote takes the lone CR as closing: the rows after fold
 // into that cell without a word.
 func TestImportReadsLineEndsConvertedTwice(t *testing.T) {
+	t.Parallel()
 	csv := "STT,Họ tên chủ hộ,Địa chỉ\r\n" +
 		"1,Nguyễn Văn An,\"Số 1, tổ 2\"\r\n" +
 		"2,Trần Thị Bình,\"Số 2, tổ 2\"\r\n" +
@@ -219,6 +229,7 @@ func TestImportReadsLineEndsConvertedTwice(t *testing.T) {
 // cell (text to the lazy reader, but delimiter() treats it as opening a
 // quoted run to the end of the file).
 func TestImportFindsTheSeparatorPastAnInchMark(t *testing.T) {
+	t.Parallel()
 	csv := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ AN BÌNH\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;Nhà 21\" tôn;x\r\n" +
@@ -232,6 +243,7 @@ func TestImportFindsTheSeparatorPastAnInchMark(t *testing.T) {
 // turned the signature detection off; a doubled quote inside a quoted
 // cell made the separator count take the cell's commas.
 func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
+	t.Parallel()
 	csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +
 		"1;Nguyễn Văn An;Số 1\r\n" +
 		"2;Trần Thị Bình;Số 2\r\n" +
@@ -250,6 +262,7 @@ func TestImportLeavesOutSignaturesUnderATableNumberedWithA2a(t *testing.T) {
 // quoted run there and counts the commas after it, so a title line with
 // commas wins the tie over the semicolons.
 func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
+	t.Parallel()
 	csv := "DANH SÁCH HỘ, ẤP TÂN THÀNH, XÃ TÂN HƯNG\r\n" +
 		"STT;Họ tên chủ hộ;Địa chỉ;Ghi chú\r\n" +
 		"1;Nguyễn Văn An;\"Nhà 21\"\" tôn, tổ 2, ấp 3\";x\r\n" +
@@ -264,6 +277,7 @@ func TestImportFindsTheSeparatorPastADoubledQuote(t *testing.T) {
 // A two-row header whose first row names one field only (helper 99): the
 // second row was taken for the header, and no column was the head's name.
 func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
+	t.Parallel()
 	csv := "STT;Họ tên chủ hộ;Chuyển đổi số;\r\n" +
 		";;Có điện thoại thông minh;Đã cài VNeID\r\n" +
 		"1;Nguyễn Văn An;có;có\r\n" +
@@ -279,6 +293,7 @@ func TestImportReadsATwoRowHeaderWhoseFirstRowNamesOneField(t *testing.T) {
 // plain row number marks the table's last row; "1)" still does (a note
 // mark written so is read as a row number: not handled).
 func TestImportLeavesOutSignaturesWhateverTheirFirstColumn(t *testing.T) {
+	t.Parallel()
 	for _, first := range []string{"15/07", "(1)", "X", "C", "TM.", "KT.", "Ký tên", "0912345678", "7/2024", "II"} {
 		t.Run(first, func(t *testing.T) {
 			csv := "STT;Họ tên chủ hộ;Địa chỉ\r\n" +

@@ -13,6 +13,7 @@ import (
 // it is password-protected and to save it again without a password, in
 // Vietnamese and with --lang en.
 func TestImportPasswordProtectedXLSX(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	f := excelize.NewFile()

@@ -17,6 +17,7 @@ import (
 // and with --lang en; the laptop's names import. It imported every such
 // row into one of the two, without a word.
 func TestCLIImportHamletNameOfTwoMergedHamlets(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	moved := "31999-01"

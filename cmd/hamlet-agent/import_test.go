@@ -50,6 +50,7 @@ const badList = "DANH SÁCH HỘ GIA ĐÌNH ẤP TÂN THÀNH;;;;;\n" +
 // on; --skip-bad imports the rest; importing the fixed file again adds
 // only what was missing.
 func TestImportRefusesWholeFileWithBadRows(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	file := filepath.Join(t.TempDir(), "ho.csv")
@@ -93,6 +94,7 @@ func TestImportRefusesWholeFileWithBadRows(t *testing.T) {
 // TestImportDryRunAndMap: --dry-run previews and writes nothing; --map
 // names columns Hamlet does not recognise, and - leaves one out.
 func TestImportDryRunAndMap(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	file := filepath.Join(t.TempDir(), "list.csv")
@@ -129,6 +131,7 @@ func TestImportDryRunAndMap(t *testing.T) {
 // TestImportXLSX: a workbook as Excel saves it: a title row, a date cell
 // in Excel's short date format, a phone typed as a number.
 func TestImportXLSX(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	f := excelize.NewFile()
@@ -157,6 +160,7 @@ func TestImportXLSX(t *testing.T) {
 // TestLineRuns: lines already on the laptop are listed as runs, and a
 // list imported again (thousands of them) in a few.
 func TestLineRuns(t *testing.T) {
+	t.Parallel()
 	require.Equal(t, "4", lineRuns([]int{4}, 20))
 	require.Equal(t, "4, 5, 7-9, 12", lineRuns([]int{4, 5, 7, 8, 9, 12}, 20))
 	many := make([]int, 0, 30000)

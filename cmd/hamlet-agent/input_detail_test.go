@@ -17,6 +17,7 @@ import (
 // asked for and the value's form (agent's TestInputErrorDetailHoldsNoInput
 // covers the agent's own).
 func TestCLIInputErrorDetailHoldsNoInput(t *testing.T) {
+	t.Parallel()
 	const cccd, name = "079123456789", "Trần Thị Hoa"
 	dir := t.TempDir()
 	enrollLocally(t, dir)

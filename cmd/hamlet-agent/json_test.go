@@ -70,6 +70,7 @@ func abs(n int64) int64 {
 // the exact value, and nothing a JavaScript reader would round is printed
 // as a number.
 func TestJSONPrints64BitIntegersAsStrings(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the agent")
 	}

@@ -11,6 +11,7 @@ import (
 // ("hamlet-agent visits list" / "tutoring_records list" do not exist),
 // and say what the command does.
 func TestListHelpNamesTheCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	for cmd, about := range map[string]string{"visit": "liệt kê các lượt thăm hộ", "tutor": "liệt kê các lượt hướng dẫn", "report": "liệt kê các phản ánh"} {

@@ -18,6 +18,7 @@ import (
 // stays on the laptop and in the server's data, never in its log
 // (DESIGN.md: personal data never appears in logs).
 func TestServerLogHoldsNoPersonalData(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -51,6 +51,7 @@ func enrollLocally(t testing.TB, dir string) {
 }
 
 func TestCLIRecordsAndLists(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")
@@ -90,6 +91,7 @@ func TestCLIRecordsAndLists(t *testing.T) {
 // TestCLIBadInput: each bad input gives a message in the volunteer's
 // language saying what to do, a non-zero exit, and an intact replica.
 func TestCLIBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Trần Thị Hoa")

@@ -16,6 +16,7 @@ import (
 // with the photo message in Vietnamese (a report holds at most 10), and
 // keeps none of the photos in the data folder.
 func TestCLIHuntTooManyPhotos(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	dir := t.TempDir()
 	a := newLaptop(t, dir)

@@ -17,6 +17,7 @@ import (
 // says why the photo waits, in Vietnamese, and blames the server, not
 // the volunteer's link; once the store is back the photo goes.
 func TestCLIPhotoServerCannotStore(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	a := newLaptop(t, t.TempDir())
 	a.enroll(ts)
@@ -43,6 +44,7 @@ func TestCLIPhotoServerCannotStore(t *testing.T) {
 // first refusal says the server is not storing now, and the rest wait for
 // the next sync untouched.
 func TestCLIPhotoServerCannotStoreSendsOnce(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	a := newLaptop(t, t.TempDir())
 	a.enroll(ts)

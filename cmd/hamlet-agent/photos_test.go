@@ -23,6 +23,7 @@ import (
 // message and nothing saved, the photo sent after the report, the
 // teammate's laptop receiving the thumbnail and the full photo on demand.
 func TestCLIPhotos(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	a, b := newLaptop(t, t.TempDir()), newLaptop(t, t.TempDir())
 	a.enroll(ts)

@@ -15,6 +15,7 @@ import (
 // the household is no record: it goes, and the visit logged to it with it.
 // The command used to say only "Done."; it says what went.
 func TestRejectedDiscardSaysWhatWentWithIt(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.env = []string{"HAMLET_CLOCK_SHIFT=120h", "HAMLET_TEST=1"}

@@ -19,6 +19,7 @@ import (
 // knows it, "Khóm 2 (32002-02)", not by its code alone, and called
 // "ấp/khóm" (helper 216: "Ấp 32002-02" for a hamlet named Khóm 2).
 func TestRejectedReasonInTheUsersLanguage(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

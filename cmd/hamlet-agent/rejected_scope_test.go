@@ -10,6 +10,7 @@ import (
 // A change refused because its household moved out of the team's scope is
 // listed with the reason naming the move, beside the hint.
 func TestCLIRejectedShowsTheMove(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	addHH(t, dir, "Nguyễn Văn Đức")

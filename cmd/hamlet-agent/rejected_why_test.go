@@ -16,6 +16,7 @@ import (
 // the future) and what to check (the clock), as --json always said
 // (helper 129).
 func TestRejectedSaysTheServersReason(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l, id := clockSetRightAfterSync(t, ts, "-72h")
 	l.must("visit", "add", "--household", id, "--notes", "sau khi chỉnh giờ")

@@ -16,6 +16,7 @@ import (
 // enrolled" (TestFaultInjectionLoop, damaged replica, seed
 // 1796344581733233185). Run again, repair says what is left to do.
 func TestRepairAgainAfterALostEnrollmentSaysToEnroll(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -148,6 +148,7 @@ func accountFor(t *testing.T, ts *servertest.TS, l *laptop, ids []string, what s
 // did not say why it stopped. The app now says to close and open it again;
 // opened again, it saves and lists the repaired file. Nothing is lost.
 func TestRepairWhileTheAppIsOpenSaysOpenItAgain(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -16,6 +16,7 @@ import (
 // volunteer's laptop at the next sync; the CLI must show its new status and
 // the reason, in Vietnamese, so the volunteer can tell the resident why.
 func TestReportListShowsReturnReason(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -54,6 +54,7 @@ func restoredServer(t *testing.T, ts *servertest.TS) func() *servertest.TS {
 // lost changes, sent again ("Máy chủ đã mất … Nên báo cán bộ CNTT"), and
 // not that the folder is a copy; `sync --watch` must say the same.
 func TestWatchTellsChangesResentToARestoredServer(t *testing.T) {
+	t.Parallel()
 	for _, watch := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sync", true: "sync --watch"}[watch], func(t *testing.T) {
 			ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
@@ -125,6 +126,7 @@ func (p *switchProxy) point(t *testing.T, to string) {
 // server lost them and to tell IT staff, not that this data folder is a
 // copy of another laptop's.
 func TestAppTellsChangesResentToARestoredServer(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	p := newSwitchProxy(t, ts.URL)
 	l := newLaptop(t, t.TempDir())

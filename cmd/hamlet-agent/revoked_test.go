@@ -15,6 +15,7 @@ import (
 // and what to do, Vietnamese first, and that the records are kept;
 // enrolling again with a new code keeps them and the next sync sends them.
 func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	dir := t.TempDir()
@@ -69,6 +70,7 @@ func TestCLIRevokedThenEnrolledAgain(t *testing.T) {
 // enrolled", and keeps the laptop's records. Vietnamese first, English
 // under --lang en.
 func TestCLIServerNoLongerKnowsThisLaptop(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	dir := t.TempDir()
 	r := cli(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))

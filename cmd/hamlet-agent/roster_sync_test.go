@@ -22,6 +22,7 @@ import (
 // sync is one round trip (issue 20); a sync that brings a teammate's first
 // change fetches it, and the laptop can name them.
 func TestRosterFetchedWhenASyncBringsSomething(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	target, err := url.Parse(ts.URL)
 	require.NoError(t, err)
@@ -70,6 +71,7 @@ func TestRosterFetchedWhenASyncBringsSomething(t *testing.T) {
 // the CLI showed it without its name for good. The roster now names the
 // device's hamlets, and a sync fetches it while a hamlet has no name.
 func TestGainedHamletIsNamed(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.lang = "en"

@@ -12,6 +12,7 @@ import (
 // saves (a script may mean it; the command cannot ask), and says which
 // household is here already and how to undo the add.
 func TestCLISameHouseholdTwiceIsWarned(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	first := addHH(t, dir, "Nguyễn Văn Đức") // --phone "0912 345 678"

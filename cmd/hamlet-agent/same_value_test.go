@@ -14,6 +14,7 @@ import (
 // name in NFD) mean one value and must be taken, as the dates and yes/no
 // spellings are.
 func TestOptionAndSetSameValueOtherSpelling(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")
@@ -33,6 +34,7 @@ func TestOptionAndSetSameValueOtherSpelling(t *testing.T) {
 // own id in capitals is the same id (the schema stores it in lower case);
 // keepDerived must not call it "another" volunteer or household.
 func TestDerivedFieldSameUUIDOtherCase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")
@@ -55,6 +57,7 @@ func TestDerivedFieldSameUUIDOtherCase(t *testing.T) {
 // TestSyncWordNotAnAddress: "sync now" is not a server address; the refusal
 // must not tell the volunteer to run "enroll --server now".
 func TestSyncWordNotAnAddress(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	for _, lang := range []string{"vi", "en"} {

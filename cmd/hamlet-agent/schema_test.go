@@ -43,6 +43,7 @@ func TestCLITooOldSchema(t *testing.T) {
 
 // TestCLICaMauG: the schema 2 flag is set and shown like the other flags.
 func TestCLICaMauG(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Thị Hoa")

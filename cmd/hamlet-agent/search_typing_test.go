@@ -8,6 +8,7 @@ import (
 
 // household search with the phone written as it was typed at add.
 func TestCLISearchByPhoneAsTyped(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	addHH(t, dir, "Nguyễn Văn Đức") // --phone "0912 345 678"

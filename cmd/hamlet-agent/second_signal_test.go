@@ -23,6 +23,7 @@ import (
 // ends the process at once. It was taken by the first's handler, and
 // swallowed.
 func TestAppSecondSignalEndsAtOnce(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	target, err := url.Parse(ts.URL)
 	require.NoError(t, err)

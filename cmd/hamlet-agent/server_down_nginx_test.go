@@ -25,6 +25,7 @@ import (
 // address" (it is, and the address is right), and sync --watch (as the
 // app) stops for good instead of trying again once the server is back.
 func TestServerDownBehindNginx(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 // of the two silently. A field given both by its option and by --set is
 // refused when the two differ (nothing saved), and taken when they agree.
 func TestSetAndOptionDisagree(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	enrollLocally(t, dir)
 	id := addHH(t, dir, "Nguyễn Văn Đức")

@@ -20,6 +20,7 @@ import (
 // several connections (the sync's retries, or several syncs). The sync that ends it named no hamlet and counted its
 // last page alone ("Tổ được giao thêm ấp/khóm : đã tải 10.000 thay đổi").
 func TestSlowLinkBackfillFromLogOverSeveralSyncsSaysWhatItBrought(t *testing.T) {
+	t.Parallel()
 	// The log's pages are the server's (10,000 changes, some 67 KB): a
 	// link cutting every connection after 90 KB down carries one a sync;
 	// one cutting after 20 KB carried none, and the back-fill never ended

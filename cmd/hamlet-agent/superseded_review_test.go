@@ -46,6 +46,7 @@ func listedLoss(l *laptop, h, field, lost, won string) (n int) {
 // repair` between the two syncs (a power cut that damaged the file): the
 // repaired replica clones again, and must still list the loss.
 func TestSupersededCutBeforeCloneListedOnce(t *testing.T) {
+	t.Parallel()
 	for _, repair := range []bool{false, true} {
 		name := "resume"
 		if repair {
@@ -115,6 +116,7 @@ func TestSupersededCutBeforeCloneListedOnce(t *testing.T) {
 // address: the original's edit is answered superseded, and its clone must
 // not list a value lost to itself, nor the copy.
 func TestSupersededSameValueNotListed(t *testing.T) {
+	t.Parallel()
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()

@@ -20,6 +20,7 @@ import (
 // told as one. And the enrollment code is not handed on to the portal's
 // host by following its redirect.
 func TestCaptivePortalSaysSignIn(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	gotCode := make(chan string, 16)
 	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 // writes numbers (i18n.Int): 1.500 in Vietnamese, 1,500 in English,
 // not "nhận 1500" above "Đã tải về máy 1.500 bản ghi".
 func TestSyncSummaryCountsAsTheCLIWrites(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	dev := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, dev)

@@ -19,6 +19,7 @@ import (
 // address: its answer, a 400 "Client sent an HTTP request to an HTTPS
 // server", says https:// is what it wants. Enrollment and sync say so.
 func TestHTTPToAnHTTPSServerSaysHTTPS(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 // language, whose counts are JSON numbers (1500), not text written as a
 // person reads it (1.500, 1,500), and no line for a person mixed in.
 func TestSyncJSONCountsArePlainNumbers(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	seedServer(t, ts, 1500)
 	for _, lang := range []string{"vi", "en"} {

@@ -26,6 +26,7 @@ import (
 // the sync says once that it changed. Through the binary, with the
 // certificate trusted as the system's (SSL_CERT_FILE).
 func TestSyncServerMovedToHTTPSCarriesOn(t *testing.T) {
+	t.Parallel()
 	bin := agentBinary(t)
 	ts := servertest.Start(t)
 	u, err := url.Parse(ts.URL)

@@ -15,6 +15,7 @@ import (
 // HTTP client says "HTTP response to HTTPS client". Both are told the
 // server answers in http://.
 func TestSyncToHTTPSOfAPlainHTTPServerSaysHTTP(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	dir := t.TempDir()
 	r := cli(t, dir, "enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, ts.TeamA))

@@ -66,6 +66,7 @@ func lostWorld(t *testing.T, lang string) (*servertest.TS, *laptop, string) {
 // and opened again, until she marks it read; the command line, run after,
 // does not tell it again.
 func TestAppTellsAHamletLostAndItsRecordsRemoved(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, lost, attention string }{
 		{"", "Tổ không còn phụ trách ấp/khóm", "việc cần xem"},
 		{"en", "Your team no longer covers hamlet", "to look at"},
@@ -106,6 +107,7 @@ func TestAppTellsAHamletLostAndItsRecordsRemoved(t *testing.T) {
 // (backfill_untold) as told: the app showed it on no page, and the command
 // line, run after, had nothing left to tell.
 func TestAppTellsAHamletGained(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	h3 := ts.OtherHamletA
 	otherTeamHolds(t, ts, []string{h3}, 3)
@@ -141,6 +143,7 @@ func TestAppTellsAHamletGained(t *testing.T) {
 // tell it; or the moment it kept the news for the sync page (notices).
 // Opened again, the app tells it, once.
 func TestAppKilledAsItsSyncLearnsStillTells(t *testing.T) {
+	t.Parallel()
 	for _, key := range []string{"scope_lost_untold", "notices"} {
 		t.Run("killed at "+key, func(t *testing.T) {
 			_, l, lost := lostWorld(t, "")

@@ -41,6 +41,7 @@ func cutCopy(t *testing.T) (*servertest.TS, *laptop, string) {
 // After a cut sync, the copy is told once by `sync --watch`, and not again
 // by the `sync` after it.
 func TestCopiedFolderToldByWatchAfterACutSync(t *testing.T) {
+	t.Parallel()
 	ts, b, _ := cutCopy(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -62,6 +63,7 @@ func TestCopiedFolderToldByWatchAfterACutSync(t *testing.T) {
 // After a cut sync, the app opened tells the copy on its sync page, once,
 // and the command line after it does not tell it again.
 func TestCopiedFolderToldByTheAppAfterACutSync(t *testing.T) {
+	t.Parallel()
 	_, b, _ := cutCopy(t)
 	a := startApp(t, b)
 	const copied = "Thư mục dữ liệu này là bản sao"
@@ -81,6 +83,7 @@ func TestCopiedFolderToldByTheAppAfterACutSync(t *testing.T) {
 
 // sync --json after a cut sync carries the fork once.
 func TestCopiedFolderJSONAfterACutSync(t *testing.T) {
+	t.Parallel()
 	_, b, _ := cutCopy(t)
 	r := b.must("sync", "--json")
 	t.Logf("sync --json:\n%s", r.stdout)

@@ -18,6 +18,7 @@ import (
 // held one folder): the fork was done and nothing else ever would. Told
 // once.
 func TestCopiedFolderToldAfterACutSync(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, copied string }{
 		{"", "Thư mục dữ liệu này là bản sao"},
 		{"en", "This data folder is a copy"},
@@ -42,6 +43,7 @@ func TestCopiedFolderToldAfterACutSync(t *testing.T) {
 // must say the server had lost changes, sent again, and to tell IT staff
 // (not that the folder is a copy), once.
 func TestChangesResentToARestoredServerToldAfterACutSync(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -20,6 +20,7 @@ import (
 // The resend the note still held hid it: a summary with changes resent
 // says that alone.
 func TestCopyOfAFolderWithAResendUntoldIsToldACopy(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, copied string }{
 		{"", "Thư mục dữ liệu này là bản sao"},
 		{"en", "This data folder is a copy"},

@@ -17,6 +17,7 @@ import (
 // as `sync` does ("Thư mục dữ liệu này là bản sao …"). Its summary of the
 // fork sent nothing itself and was not printed: watch never said it.
 func TestWatchTellsACopiedFolder(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, copied string }{
 		{"", "Thư mục dữ liệu này là bản sao"},
 		{"en", "This data folder is a copy"},
@@ -56,6 +57,7 @@ func TestWatchTellsACopiedFolder(t *testing.T) {
 // its own since the copy is told it is one, without "sent again 0
 // changes", which reads as if something had been lost.
 func TestCopiedFolderWithNothingToSendSaysSo(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, copied, nothing, zero string }{
 		{"", "Thư mục dữ liệu này là bản sao", "không cần gửi lại gì", "gửi lại 0 thay đổi"},
 		{"en", "This data folder is a copy", "nothing needed sending again", "sent again, under it, 0 changes"},

@@ -27,6 +27,7 @@ import (
 // its note of the back-fill as told: the hamlet gained was told by no
 // sync, neither this one nor any after.
 func TestGainedHamletToldWhenKilledBeforeItsSummary(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		args []string

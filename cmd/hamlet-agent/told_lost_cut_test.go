@@ -22,6 +22,7 @@ import (
 // enrollment's list no longer names it when the sync tells it): nothing
 // else ever will.
 func TestLostHamletToldAfterACutSync(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ lang, lost string }{
 		{"", "Tổ không còn phụ trách ấp/khóm "},
 		{"en", "Your team no longer covers hamlet(s) "},
@@ -67,6 +68,7 @@ func TestLostHamletToldAfterACutSync(t *testing.T) {
 // the one still lost without a count (the rows dropped were of both): not
 // "no longer covers" a hamlet it covers.
 func TestLostHamletGainedAgainBeforeToldNotToldLost(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	back := ts.OtherHamletA
 	otherTeamHolds(t, ts, []string{back}, 3)

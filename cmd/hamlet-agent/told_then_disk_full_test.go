@@ -21,6 +21,7 @@ import (
 // error, yet forgot the note: the volunteer never read which hamlet the
 // laptop had gained.
 func TestBackfillToldBySyncThatFailsAfterIsToldAgain(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	a, b := newLaptop(t, t.TempDir()), newLaptop(t, t.TempDir())
 	a.enroll(ts)

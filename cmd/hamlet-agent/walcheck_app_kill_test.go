@@ -22,6 +22,7 @@ import (
 // the app now and then, and the next command opens the file and runs the
 // check. A healthy replica is never refused.
 func TestWALCheckKilledSyncsWhileAppOpen(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -50,6 +50,7 @@ func requireNotDamaged(t *testing.T, l *laptop, what string, r result) {
 // mid-checkpoint), then the next command opens the file and runs the
 // -wal check: a healthy replica is never refused.
 func TestWALCheckKilledWritesNeverDamaged(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
@@ -93,6 +94,7 @@ func TestWALCheckKilledWritesNeverDamaged(t *testing.T) {
 // same folder at once, the -wal left with frames by a killed command:
 // both run the check while the other writes.
 func TestWALCheckConcurrentOpens(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
@@ -127,6 +129,7 @@ func TestWALCheckConcurrentOpens(t *testing.T) {
 // TestWALCheckCost times status and tutor add as processes (WALCHECK_OLD:
 // the binary of 53e9d97^ to compare with), 11 runs each.
 func TestWALCheckCost(t *testing.T) {
+	t.Parallel()
 	old := os.Getenv("WALCHECK_OLD")
 	if old == "" {
 		t.Skip("WALCHECK_OLD unset")
@@ -165,6 +168,7 @@ func TestWALCheckCost(t *testing.T) {
 // the file, running the check. A folder copied with cp -a meanwhile is
 // opened too (a mismatch there may be a true one: logged, not failed).
 func TestWALCheckWatchAppAndCLIKilled(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)
@@ -234,6 +238,7 @@ func TestWALCheckWatchAppAndCLIKilled(t *testing.T) {
 // with frames by a killed app, opened by this one; then the two binaries
 // by turns, each killed with frames left: never refused.
 func TestWALCheckOlderReplica(t *testing.T) {
+	t.Parallel()
 	old := os.Getenv("WALCHECK_OLD")
 	if old == "" {
 		t.Skip("WALCHECK_OLD unset")
@@ -266,6 +271,7 @@ func TestWALCheckOlderReplica(t *testing.T) {
 // pulled batches without automatic checkpoints), SIGKILLed at random points and run again until
 // it ends, status after each kill: never refused.
 func TestWALCheckKilledClone(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

@@ -23,6 +23,7 @@ import (
 // counted with strace (skipped without it). A write transaction that
 // changed nothing commits no page: it neither counts itself nor syncs.
 func TestWALCheckIdleSyncFsyncs(t *testing.T) {
+	t.Parallel()
 	strace, err := exec.LookPath("strace")
 	if err != nil || os.Getenv("HAMLET_STRACE") == "" {
 		t.Skip("set HAMLET_STRACE=1 with strace installed")
@@ -52,6 +53,7 @@ func TestWALCheckIdleSyncFsyncs(t *testing.T) {
 // into the file (the file alone is then a mix of pages): the next command
 // runs the check and must not refuse the replica.
 func TestWALCheckKilledInLargeCheckpoint(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("HAMLET_LARGE") == "" {
 		t.Skip("set HAMLET_LARGE=1")
 	}
@@ -107,6 +109,7 @@ func TestWALCheckKilledInLargeCheckpoint(t *testing.T) {
 // opens the same files the app holds, and must not refuse them; after the
 // app is killed with frames left, neither.
 func TestWALCheckFolderMovedWhileOpen(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	base := t.TempDir()
 	l := newLaptop(t, filepath.Join(base, "a"))

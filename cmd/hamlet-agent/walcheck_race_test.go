@@ -30,6 +30,7 @@ import (
 // stretches it (a delay on the command's second open of replica.db),
 // as a busy laptop does by chance.
 func TestWALCheckAnotherProcessBetweenItsReads(t *testing.T) {
+	t.Parallel()
 	strace, err := exec.LookPath("strace")
 	if err != nil || runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("needs strace on linux/amd64 (SQLite opens files with open(2) there)")

@@ -24,6 +24,7 @@ import (
 // an earlier moment paired with it passes the check, though the pages
 // copied into the file in between are in neither.
 func TestStaleWALRestoredWhileAppOpen(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := newLaptop(t, t.TempDir())
 	l.enroll(ts)

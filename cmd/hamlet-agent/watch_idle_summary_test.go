@@ -17,6 +17,7 @@ import (
 // That pull's summary told the clone again ("nhận 31", the download
 // finished), and would again with every change a teammate sends.
 func TestWatchIdlePullTellsOnlyItself(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedCommune(t, ts, 30)
 	l := newLaptop(t, t.TempDir())

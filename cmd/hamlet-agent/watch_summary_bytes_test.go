@@ -21,6 +21,7 @@ import (
 // the session's bytes were counted only when it closed, its time never.
 // A part told while idle is its own bytes, fewer than the clone's.
 func TestWatchSummariesTellBytesAndTime(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	seedCommune(t, ts, 30)
 	l := newLaptop(t, t.TempDir())

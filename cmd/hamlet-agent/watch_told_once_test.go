@@ -21,6 +21,7 @@ import (
 // xong dữ liệu của tổ về máy (lần đồng bộ này tải 0 bản ghi cuối cùng)":
 // 9f2415e's carry is for a clone whose session ended before telling it.
 func TestWatchTellsACloneAndAHamletGainedOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	mate := newLaptop(t, t.TempDir())

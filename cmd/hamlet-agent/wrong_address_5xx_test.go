@@ -24,6 +24,7 @@ import (
 // that the server is restarting and to try again in a few minutes (it
 // would be so for ever), and sync --watch must not retry it for ever.
 func TestWrongAddress5xxIsNotHamlet(t *testing.T) {
+	t.Parallel()
 	pyHTTP := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Server", "SimpleHTTP/0.6 Python/3.12.3")
 		w.Header().Set("Content-Type", "text/html;charset=utf-8")
