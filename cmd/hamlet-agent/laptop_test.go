@@ -5,12 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/internal/testpar"
 	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
@@ -59,18 +57,7 @@ func agentBinary(t testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
-	// The tests here mostly wait: on the binaries they start, on a
-	// server's answers, on sleeps longer than the clock bound. With the
-	// default of one test at a time per core, the package took 8 minutes
-	// of a 2-core machine that sat 85 % idle; more at once keeps the CPU
-	// busy instead. -test.parallel given on the command line still wins.
-	flag.Parse()
-	parallelGiven := false
-	flag.Visit(func(f *flag.Flag) { parallelGiven = parallelGiven || f.Name == "test.parallel" })
-	if !parallelGiven {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(8, 4*runtime.GOMAXPROCS(0))))
-	}
-	code := m.Run()
+	code := testpar.Run(m) // the tests mostly wait on the binaries they start
 	if agentBuild.path != "" {
 		os.RemoveAll(filepath.Dir(agentBuild.path))
 	}
