@@ -26,6 +26,7 @@ func enrolledHere(t *testing.T, r *agent.Replica) {
 // this Replica, and by a write another process (here another handle on
 // the same file, as a CLI command is) commits. Reads leave it.
 func TestMarkMovesWithEveryWriter(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	r := agenttest.Open(t, path)
@@ -57,6 +58,7 @@ func TestMarkMovesWithEveryWriter(t *testing.T) {
 // since the last position it read: a new row, an edit (also of the row
 // written last), a delete; a row removed for good lowers the count.
 func TestHouseholdsWritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	an := addHousehold(t, r, "Nguyễn Văn Đức")
@@ -133,6 +135,7 @@ func TestHouseholdsWritten(t *testing.T) {
 // The visits and tutoring records written since a position, with what
 // coverage needs of them.
 func TestActivityWritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	enrolledHere(t, r)
@@ -167,6 +170,7 @@ func TestActivityWritten(t *testing.T) {
 }
 
 func TestHouseholdsReachedAndTaught(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	enrolledHere(t, r)
@@ -211,6 +215,7 @@ func TestHouseholdsReachedAndTaught(t *testing.T) {
 // nothing, not even the visit; a good form saves the visit and both
 // skills, dated with the visit.
 func TestAddVisitWithTutoringIsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	enrolledHere(t, r)

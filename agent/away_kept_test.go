@@ -75,6 +75,7 @@ func requireName(t *testing.T, r *agent.Replica, row uuid.UUID, want, why string
 // eviction and the move back arrive in one pull transaction (pages that
 // arrived behind each other), the row comes back with the correction.
 func TestRowBackInTheSamePullKeepsItsPendingEdit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	x := newForeignRow(t, r)
@@ -99,6 +100,7 @@ func TestRowBackInTheSamePullKeepsItsPendingEdit(t *testing.T) {
 // unpushed: the second eviction must keep what the first kept, which the
 // pull holds only in memory (review 30 D2).
 func TestRowOutBackOutKeepsPendingEdit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	x := newForeignRow(t, r)
@@ -125,6 +127,7 @@ func TestRowOutBackOutKeepsPendingEdit(t *testing.T) {
 // must be decided again by the stamps, not taken for a version held
 // (review 30 D1).
 func TestKeptCorrectionRestampedBelowItsLoser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	x := newForeignRow(t, r)

@@ -123,6 +123,7 @@ func (w *keptAwayWorld) requireCsLastName() {
 // L's hamlet: L started the returning row from its stale kept correction
 // and merged C's last name against it, a conflict the server never had.
 func TestBackfilledRowForgetsWhatWasKept(t *testing.T) {
+	t.Parallel()
 	w := correctionKeptThroughMoveOut(t)
 	w.setOther(true)
 	realSync(t, w.l, w.ts, w.tl)
@@ -149,6 +150,7 @@ func TestBackfilledRowForgetsWhatWasKept(t *testing.T) {
 // server has taken is the server's to bring back (the snapshot, the
 // move's re-log, or the write itself, marked: server/apply.go ownBack).
 func TestAcknowledgedKeptWriteIsNotTakenBack(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		backfill bool // back by the team regaining the hamlet, else by a move

@@ -42,6 +42,7 @@ func requireHouseholdsWhole(t *testing.T, r *agent.Replica, want int, what strin
 // k around each batch size, keep every row with its own values and its
 // projection equal to its versions.
 func TestBatchSizesPullCloneImport(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

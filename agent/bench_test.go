@@ -136,6 +136,7 @@ func BenchmarkNoopSync(b *testing.B) {
 // TestCloneFromFakeIsComplete checks the clone path against the fake
 // server's model with a smaller commune (fast enough for every run).
 func TestCloneFromFakeIsComplete(t *testing.T) {
+	t.Parallel()
 	fs := newFakeServer(t, hamletA, "32002-02")
 	cs := commune(uuid.New(), []string{hamletA, "32002-02"}, 300, 1200, 60)
 	fs.load(cs)
@@ -179,6 +180,7 @@ func BenchmarkFirstCloneFake(b *testing.B) {
 // refuses the snapshot request as an unknown message; the agent notes it
 // and clones by replaying the log, within the same Sync.
 func TestCloneFromOlderServerReplaysTheLog(t *testing.T) {
+	t.Parallel()
 	fs := newFakeServer(t, hamletA, "32002-02")
 	fs.noSnapshot = true
 	cs := commune(uuid.New(), []string{hamletA, "32002-02"}, 50, 100, 10)

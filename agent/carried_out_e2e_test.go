@@ -25,6 +25,7 @@ import (
 // taken), as a loss of its own, to restore over two later corrections
 // (review 34). What it held there the server had taken, and overwritten.
 func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		ownNotes bool // the laptop wrote the first notes itself
@@ -95,6 +96,7 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 // never told such a laptop's conflicts apart again; its second, during the
 // whole of that pull).
 func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		whileAway bool // the writes are made while the laptop is away, before the loss reaches it

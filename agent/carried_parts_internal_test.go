@@ -13,6 +13,7 @@ import (
 // each part after it, a later note of a field over an earlier one; the
 // complete pull that forgets them forgets every part.
 func TestCarriedVersionsReadEveryPart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 // apply, a statement of ours that is wrong) is not the file's fault: marking
 // it would stop every write and send the volunteer to `repair` for a bug.
 func TestPlainSQLErrorIsNotDamage(t *testing.T) {
+	t.Parallel()
 	db, err := sql.Open("sqlite", ":memory:")
 	require.NoError(t, err)
 	defer db.Close()

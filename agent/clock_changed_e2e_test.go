@@ -26,6 +26,7 @@ import (
 // them puts it between those syncs, or X's clock drifts steadily (at any
 // rate a laptop's clock keeps), however long between the syncs.
 func TestLaterEditWinsOverAClockChangedByHand(t *testing.T) {
+	t.Parallel()
 	const (
 		day  = 24 * time.Hour
 		year = 365 * day

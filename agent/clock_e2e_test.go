@@ -43,6 +43,7 @@ func (c *laptopClock) now() time.Time {
 // then syncs, stays offline a while, and edits a shared household: laptop
 // E first, laptop L 3 s later (ε = 2 s); then both sync, in both orders.
 func TestLaterRealTimeEditWinsWithWrongClocks(t *testing.T) {
+	t.Parallel()
 	year := 365 * 24 * time.Hour
 	cases := []struct {
 		name    string
@@ -118,6 +119,7 @@ func TestLaterRealTimeEditWinsWithWrongClocks(t *testing.T) {
 // long after its Welcome: a clock that lost 20 s since would otherwise
 // stamp the write 20 s early.
 func TestWatchMeasuresTheClockAgainBeforePushing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))

@@ -24,6 +24,7 @@ import (
 // conflict is recorded (simulation seed 6812067, default mix, where it
 // was a first clone cut and resumed: the same listing and the same Ack).
 func TestRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]

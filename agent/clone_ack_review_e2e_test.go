@@ -84,6 +84,7 @@ func recloneCut(t *testing.T, before func(ts *servertest.TS, b *agent.Replica, t
 // order: the teammate's came over the old phone, a real conflict, and the
 // volunteer must see her correction lost.
 func TestRecloneOwnWriteAckLostCompetedIsAConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, b, tb, ids := recloneCut(t, nil)
 	x := ids[len(ids)-1]
@@ -135,6 +136,7 @@ func TestRecloneOwnWriteAckLostCompetedIsAConflict(t *testing.T) {
 // The notes taken at the Ack outlive the cut: the pull after the clone's
 // end brings the teammate's corrections over it without a conflict.
 func TestRecloneAckThenCutAgainNoFalseConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, b, tb, ids := recloneCut(t, func(ts *servertest.TS, b *agent.Replica, tb string, x syncproto.RowID) {
 		require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0902000002"})) // before the clone's head
@@ -234,6 +236,7 @@ func syncCutAfterChunks(t *testing.T, ts *servertest.TS, r *agent.Replica, tok s
 // it), and the pull brings the second correction, based on the first,
 // which the laptop never saw.
 func TestRestartedCloneKeptRefusedRowLeftOutFieldNoFalseConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format("2006-01-02") }

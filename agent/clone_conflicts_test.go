@@ -24,6 +24,7 @@ import (
 // pull replayed the first against it: a conflict whose loser lies on its
 // winner's chain (issue 9's review; simulation seed 235 with truncation).
 func TestCloneWhileFieldEditedThrice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -92,6 +93,7 @@ func TestCloneWhileFieldEditedThrice(t *testing.T) {
 // corrections. On the code before the fix the clone merged its own first
 // write as a concurrent one (simulation seed 198 with truncation).
 func TestFirstCloneAfterOwnEditsDuringPush(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, c, tc, hh := cloneDueWithHousehold(t)
 	names := []string{"Nguyễn Văn Hai", "Nguyễn Văn Ba"}
@@ -143,6 +145,7 @@ func TestFirstCloneAfterOwnEditsDuringPush(t *testing.T) {
 // edit (logged below the snapshot's head, above the cursor the pull
 // continues from) and the pull replayed the first against it.
 func TestBackfillAfterFieldEditedThrice(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
@@ -198,6 +201,7 @@ func TestBackfillAfterFieldEditedThrice(t *testing.T) {
 // correction, whose base is its first, and recorded a conflict (the
 // simulation's silent world, seed 116).
 func TestCorrectAndMoveInOneSave(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -237,6 +241,7 @@ func TestCorrectAndMoveInOneSave(t *testing.T) {
 // (simulation silent seed 248311 with truncation). A snapshot is the
 // server's state, which already holds what the server took of ours.
 func TestFirstCloneAfterOthersWroteOverItsPush(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, c, tc, hh := cloneDueWithHousehold(t)
 	// The push is taken and its Ack lost with the connection; while the

@@ -51,6 +51,7 @@ func cutFirstClone(t *testing.T, ts *servertest.TS, write func(l *agent.Replica)
 // hers is on the server, nothing is refused or in conflict, and the laptop
 // equals a fresh clone of the server.
 func TestCutCloneOfflineWorkReachesServer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
@@ -130,6 +131,7 @@ func liveRow(t *testing.T, r *agent.Replica, table string, id syncproto.RowID) b
 // the chunks of the resumed clone, to rows the snapshot has not brought
 // yet (still listed) and to rows it has; the next sync sends them all.
 func TestCutCloneWritesDuringResume(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
@@ -189,6 +191,7 @@ func TestCutCloneWritesDuringResume(t *testing.T) {
 // (the row left the scope before it was made), and the clone's end drops
 // the household, as a pull does on a laptop whose clone ended.
 func TestCutCloneEditOfRowMovedOutStaysBesideRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
@@ -234,6 +237,7 @@ func TestCutCloneEditOfRowMovedOutStaysBesideRefusal(t *testing.T) {
 
 // Baseline of the above on a laptop whose clone ended.
 func TestBaselineEditOfRowMovedOutStaysBesideRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
@@ -270,6 +274,7 @@ func TestBaselineEditOfRowMovedOutStaysBesideRefusal(t *testing.T) {
 // laptop equals a fresh clone of the server, and her records are on the
 // server or in the rejected list.
 func TestCutCloneVisitToRowMovedOut(t *testing.T) {
+	t.Parallel()
 	for _, cut := range []bool{true, false} {
 		t.Run(map[bool]string{true: "cut", false: "baseline"}[cut], func(t *testing.T) {
 			ctx := context.Background()

@@ -26,6 +26,7 @@ import (
 // the refusal for a server restored from a backup, replayed the truncated
 // log from 0 over what it held and was refused again).
 func TestCloneResumedAfterLogTruncated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now; c.TruncateLog = true }))
@@ -111,6 +112,7 @@ func TestCloneResumedAfterLogTruncated(t *testing.T) {
 // the floor, and the laptop clones again in the same sync instead of
 // failing every sync (review of issue 17's floor check on resumed clones).
 func TestBackfillBelowFloorReclones(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g := ts.OtherHamletA
@@ -154,6 +156,7 @@ func TestBackfillBelowFloorReclones(t *testing.T) {
 // server asks for a re-clone, and the marker must not stop it (every sync
 // failed the same way).
 func TestSnapshotMarkerDoesNotBlockReclone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -182,6 +185,7 @@ func TestSnapshotMarkerDoesNotBlockReclone(t *testing.T) {
 // its cursor is refused, and it pulls again from the start (the refusal
 // below a log floor, the other bad_cursor, clones again instead).
 func TestServerBehindCursorPullsFromStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

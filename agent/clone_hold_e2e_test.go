@@ -25,6 +25,7 @@ import (
 // did not bring: the record; the laptop then equals a fresh clone of the
 // server.
 func TestFirstCloneCutKeepsOwnRowsThenDropsWhatItDidNotBring(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
@@ -97,6 +98,7 @@ func TestFirstCloneCutKeepsOwnRowsThenDropsWhatItDidNotBring(t *testing.T) {
 // chunk still shows every household it held; the next session finishes
 // the re-clone and the laptop equals a fresh clone of the server.
 func TestRecloneCutKeepsRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta, _ := fillCommune(t, ts, 30)

@@ -16,6 +16,7 @@ import (
 // clone state cleared) but before the indexes are rebuilt: the next
 // session rebuilds them (found in review: they stayed missing for good).
 func TestCloneIndexesRestoredAfterACutAtTheEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	fillCommune(t, ts, 100)
@@ -40,6 +41,7 @@ func TestCloneIndexesRestoredAfterACutAtTheEnd(t *testing.T) {
 // than indexing a few rows, and makes the connection prepare every
 // statement again).
 func TestCloneDropsIndexesOnlyForALargeSnapshot(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		bulk    uint64

@@ -53,6 +53,7 @@ func (c *onAck) ReadMessage() (int, []byte, error) {
 // it does not hold: the laptop kept the record in its old hamlet, live, for
 // good, while the server holds it in the hamlet the team lost.
 func TestCloneDoesNotKeepAStaleRowItWasStillWriting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]

@@ -19,6 +19,7 @@ import (
 // record follows the household out of her scope. After the clone the
 // laptop must equal a fresh clone of the server.
 func TestCutCloneOwnMoveOutEqualsServer(t *testing.T) {
+	t.Parallel()
 	for _, cut := range []bool{true, false} {
 		t.Run(map[bool]string{true: "cut", false: "baseline"}[cut], func(t *testing.T) {
 			ctx := context.Background()

@@ -22,6 +22,7 @@ import (
 // before the clone's head: her phone of long ago meets the teammate's
 // second phone as a concurrent write.
 func TestRepairedRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
@@ -92,6 +93,7 @@ func TestRepairedRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
 // saw and replaced itself, so the teammate's write truly competed with
 // her correction, and her laptop lists the conflict too.
 func TestRecloneAckedRowOwnCorrectionCompetedIsAConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]

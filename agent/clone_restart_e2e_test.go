@@ -23,6 +23,7 @@ import (
 // not compete: households 6ec19027.phone: 065297d1@3 lost to 065297d1@19,
 // which was written over it").
 func TestRestartedCloneRecordsNoConflictOverItsOwnRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	w, tw := realAgent(t, ts, ts.TeamA)

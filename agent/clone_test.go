@@ -53,6 +53,7 @@ func fillCommune(t *testing.T, ts *servertest.TS, n int) (*agent.Replica, string
 // replaying the log, and a later concurrent edit merges the same way on
 // both.
 func TestSnapshotCloneEqualsLogReplay(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta, hh := fillCommune(t, ts, 300)
@@ -114,6 +115,7 @@ func TestSnapshotCloneEqualsLogReplay(t *testing.T) {
 // once (a clone started again would store the rows of the first attempt
 // twice), and the replica equals a clean clone.
 func TestSnapshotCloneResumesAfterCut(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	fillCommune(t, ts, 600)
@@ -186,6 +188,7 @@ func TestSnapshotCloneResumesAfterCut(t *testing.T) {
 // below the server's log floor is told to re-clone; it pushes its offline
 // changes first, then drops and clones again, and nothing is lost.
 func TestRecloneKeepsOfflineChanges(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta, hh := fillCommune(t, ts, 50)
@@ -259,6 +262,7 @@ func setFloor(t *testing.T, ts *servertest.TS, seq uint64, scopes ...string) {
 // device's scope, or after a position the server cannot resume from, gets
 // a clear error, and the connection stays usable.
 func TestSnapshotBadRequests(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	d := ts.NewDevice(t, ts.TeamA)
 	c := ts.Connect(t, d)

@@ -21,6 +21,7 @@ func tombCount(t *testing.T, r *agent.Replica) int {
 // later) even when the session ends right after the clone's last chunk
 // (found in review: the next session never noted them).
 func TestClonedTombstonesTrackedAfterACutAtTheEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	fillCommune(t, ts, 100)

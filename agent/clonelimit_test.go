@@ -10,6 +10,7 @@ import (
 // and whole chunks (pages), under each cap SyncOptions.SnapshotLimit (or
 // PullLimit) may set.
 func TestChunkLimitSteps(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		steps *limitSteps

@@ -14,6 +14,7 @@ import (
 // has a column more (ALTER TABLE rewrites its statement) gets its own
 // answer, and the replicas' maps are their own.
 func TestColumnsSeenByTableStatements(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	open := func(name string) *Replica {

@@ -36,6 +36,7 @@ func freshColumns(t *testing.T, r *Replica) map[string][]string {
 // upgraded in place: each has its own file's columns, not the ones an
 // earlier open of the other version kept.
 func TestColumnsSeenAcrossSchemaVersions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	prev, err := schema.At(schema.Version - 1)

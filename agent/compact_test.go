@@ -15,6 +15,7 @@ import (
 // rows with changes still waiting to be pushed (a refused write rolls back
 // to the version it overwrote).
 func TestCompactHistoryKeepsWhatSyncNeeds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

@@ -21,6 +21,7 @@ import (
 // (and its creation finishes) instead of being "not a Hamlet replica" for
 // good; a file that is someone else's stays refused.
 func TestOpenFinishesAReplicaLeftInItsWAL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for name, app := range map[string]int64{"ours": agent.ApplicationID, "another program's": 0x12345678} {
 		t.Run(name, func(t *testing.T) {

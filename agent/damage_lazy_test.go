@@ -21,6 +21,7 @@ import (
 // found by the first sync a day after the last check, and from then on
 // the replica takes no write.
 func TestSyncReadsTheFileBeforeItWritesRecords(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	var offset atomic.Int64

@@ -34,6 +34,7 @@ func collectEveryDigest(t *testing.T, ts *servertest.TS) {
 // copy deleted its own write, which never reached the server. It is now
 // answered replica_forked (the digest floor).
 func TestLaggingCopyBeyondTheDigestWindowKeepsItsWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	hamlet := ts.HamletsA[0]
@@ -89,6 +90,7 @@ func TestLaggingCopyBeyondTheDigestWindowKeepsItsWrite(t *testing.T) {
 // Answered replica_forked instead, the copy's write is renumbered, and the
 // teammate lists the conflict.
 func TestForkBeyondTheDigestWindowFollowsNoOtherCopysRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))

@@ -15,6 +15,7 @@ import (
 // goes again with the household, which no longer existed anywhere
 // (review 36, D3). It goes with the household.
 func TestDiscardingARefusedNewHouseholdDiscardsItsRefusedVisit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})

@@ -20,6 +20,7 @@ import (
 // order, answered sequence_gap at every sync from then on: the laptop
 // could send nothing ever again (simulation, fixing world, seed 4700405).
 func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
@@ -56,6 +57,7 @@ func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T
 // live without a hamlet, and went again partial (simulation, fixing
 // world, seed 4802253, a tutoring record).
 func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
@@ -97,6 +99,7 @@ func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *test
 // back with the row (own_away), until a re-clone; and the status bar
 // counted it as waiting to be sent.
 func TestDiscardingARefusedNewHouseholdWholeLeavesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
@@ -124,6 +127,7 @@ func TestDiscardingARefusedNewHouseholdWholeLeavesNothing(t *testing.T) {
 // came back in the rejected list, for a household no longer on the laptop
 // (the renumbering cleared its mark).
 func TestDiscardedEditRenumberedByAForkStaysDiscarded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))

@@ -25,6 +25,7 @@ import (
 // household the laptop no longer held: only records refused for the
 // household's absence went with it.
 func TestDiscardingANewHouseholdTakesItsVisits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, tok, day := laptopAhead(t)
 	other, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ khác", "registered_on": day(0)})

@@ -56,6 +56,7 @@ func syncCutInClone(t *testing.T, r *agent.Replica, ts *servertest.TS, tok strin
 // both different-field edits survive, and the same-field loser is listed in
 // conflicts on both.
 func TestEndToEndTwoAgents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -119,6 +120,7 @@ func TestEndToEndTwoAgents(t *testing.T) {
 // TestEndToEndCutMidPush cuts the connection after N bytes of a long push;
 // the next sync completes with nothing duplicated or lost.
 func TestEndToEndCutMidPush(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -153,6 +155,7 @@ func TestEndToEndCutMidPush(t *testing.T) {
 }
 
 func TestEndToEndRevokedAndOutOfScope(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

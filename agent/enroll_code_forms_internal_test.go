@@ -17,6 +17,7 @@ import (
 // pair is a syllable ("HE EA KA BY", "QF RY XYEE"): a code typed in its
 // groups is always taken (codeInGroups).
 func TestCleanCodeTakesRealCodesInEveryForm(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(173))
 	gen := func() string {
 		var b [8]byte

@@ -13,6 +13,7 @@ import (
 // ký: FDQH-7LU9") was refused as a code typed with the Vietnamese keyboard
 // on, which switching it off does not mend. The code in it is taken.
 func TestCleanCodeFindsTheCodeInAPastedLine(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Mã đăng ký: FDQH-7LU9":             "FDQH7LU9",
 		"mã của anh là fdqh 7lu9 nhé":       "FDQH7LU9",

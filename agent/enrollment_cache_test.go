@@ -13,6 +13,7 @@ import (
 // a copy of its own, and a text another process writes (the CLI, on its
 // own connection) is read and decoded afresh.
 func TestEnrollmentDecodedOncePerText(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	r, err := Open(ctx, path)

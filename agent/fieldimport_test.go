@@ -23,6 +23,7 @@ func fiList(t *testing.T, bin, dir string) string {
 // every letter outside its code page becomes "?". The header typed without
 // marks is recognised, and the names are stored as "Nguy?n V?n An".
 func TestFieldImportRefusesLettersExcelTurnedIntoQuestionMarks(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	csv := "STT,Ho ten chu ho,Dia chi,SDT,Ap\r\n" +
 		"1,Nguy?n V?n An,S? 1 t? 2,0912345678," + h + "\r\n"
@@ -37,6 +38,7 @@ func TestFieldImportRefusesLettersExcelTurnedIntoQuestionMarks(t *testing.T) {
 // letters that only the font shows as Vietnamese. Stored as mojibake; with
 // the header in that font too, the message speaks of a missing header.
 func TestFieldImportRefusesTextTypedInAVNIOrTCVN3Font(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	f := excelize.NewFile()
 	sh := f.GetSheetName(0)
@@ -68,6 +70,7 @@ func TestFieldImportRefusesTextTypedInAVNIOrTCVN3Font(t *testing.T) {
 // counted among "households already on this laptop", not imported, its
 // line not shown.
 func TestFieldImportKeepsHouseholdsWhoseNamesDifferOnlyInTheirMarks(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	first := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;SĐT;Ấp\r\n1;Lê Thị Hoa;Tổ 3;;" + h + "\r\n"
 	r := fiRun(t, bin, "import", fiFile(t, "dot1.csv", []byte(first)), "--data-dir", dir)
@@ -83,6 +86,7 @@ func TestFieldImportKeepsHouseholdsWhoseNamesDifferOnlyInTheirMarks(t *testing.T
 // F4: a folder given for the file: the internal-fault message ("thử lại,
 // báo cán bộ CNTT", with "is a directory" in English).
 func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {
+	t.Parallel()
 	bin, dir, _ := fiLaptop(t)
 	folder := filepath.Join(t.TempDir(), "Danh sach ho")
 	require.NoError(t, os.Mkdir(folder, 0o755))
@@ -97,6 +101,7 @@ func TestFieldImportOfAFolderSaysItIsAFolder(t *testing.T) {
 // F5: a LibreOffice .ods (or a .docx) is "a damaged .xlsx, or one with a
 // password: save it again in Excel".
 func TestFieldImportOfAnODSFileSaysToSaveItAsXLSX(t *testing.T) {
+	t.Parallel()
 	bin, dir, _ := fiLaptop(t)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -117,6 +122,7 @@ func TestFieldImportOfAnODSFileSaysToSaveItAsXLSX(t *testing.T) {
 // F6: an empty file (0 bytes) is "no header row in the first 20 lines:
 // add a header row".
 func TestFieldImportOfAnEmptyFileSaysItIsEmpty(t *testing.T) {
+	t.Parallel()
 	bin, dir, _ := fiLaptop(t)
 	r := fiRun(t, bin, "import", fiFile(t, "ds.csv", nil), "--data-dir", dir)
 	t.Logf("code %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -128,6 +134,7 @@ func TestFieldImportOfAnEmptyFileSaysItIsEmpty(t *testing.T) {
 // and never opened in Excel holds formulas without their value: the phone
 // ="0"&E2 reads as empty, the household comes in without its phone.
 func TestFieldImportDoesNotDropAFormulaWithoutItsValue(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	f := excelize.NewFile()
 	sh := f.GetSheetName(0)

@@ -19,6 +19,7 @@ import (
 // in a hamlet it no longer covers, and refused again (review 36, D1). An
 // edit is told apart from an adding by its bases.
 func TestSendingAgainAMoveAndRenameOfAHouseholdThatLeftSaysSo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]

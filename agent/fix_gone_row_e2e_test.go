@@ -23,6 +23,7 @@ import (
 // longer holds, and which the change alone cannot make, says so and
 // changes nothing: discarding it is what is left.
 func TestSendingAgainAnEditOfARecordThatLeftSaysSo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

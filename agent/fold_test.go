@@ -11,6 +11,7 @@ import (
 // TestFoldIsFoldSlow: the table gives what decomposition gives, for every
 // rune it covers and for Vietnamese written precomposed or decomposed.
 func TestFoldIsFoldSlow(t *testing.T) {
+	t.Parallel()
 	for r := rune(0); r < foldTableSize+64; r++ {
 		if !utf8.ValidRune(r) {
 			continue
@@ -39,6 +40,7 @@ func BenchmarkFold(b *testing.B) {
 }
 
 func TestSearchWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		query string
 		want  []string
@@ -63,6 +65,7 @@ func TestSearchWords(t *testing.T) {
 }
 
 func TestToneKey(t *testing.T) {
+	t.Parallel()
 	same := [][2]string{
 		{"thủy", "thuỷ"}, {"hòa", "hoà"}, {"khỏe", "khoẻ"}, {"nguyễn thị thủy", "nguyễn thị thuỷ"},
 		{"ấp tân hòa đông", "ấp tân hoà đông"}, {"đặng văn đức", "ðặng văn ðức"},

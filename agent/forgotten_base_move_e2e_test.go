@@ -25,6 +25,7 @@ import (
 // between its name and the correction made over it: a conflict the server
 // and the teammate never had.
 func TestMovedRowKeepsItsBasesForADeviceOfItsNewHamlet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	first, second := ts.HamletsA[0], ts.HamletsA[1]
@@ -67,6 +68,7 @@ func TestMovedRowKeepsItsBasesForADeviceOfItsNewHamlet(t *testing.T) {
 // every hamlet to the horizon it cleared bases at (PROTOCOL §13), so such
 // a laptop pushes, then clones again.
 func TestMovedRowKeepsItsBasesForALaptopLeftOut(t *testing.T) {
+	t.Parallel()
 	for _, absent := range []string{"emptied", "revoked", "silent"} {
 		for _, truncate := range []bool{false, true} {
 			name := absent + "/compact"
@@ -146,6 +148,7 @@ func movedRowLeftOut(t *testing.T, absent string, truncate bool) {
 // anywhere; review 33, N2: an enrolment never used still counted, at
 // cursor 0, until the horizon passed it).
 func TestDeadLaptopElsewhereDoesNotStopBaseClearing(t *testing.T) {
+	t.Parallel()
 	for _, silent := range []bool{false, true} {
 		name := "enrolled today, never used"
 		if silent {

@@ -20,6 +20,7 @@ import (
 // not come to rest"). The id chosen is only a proposal: taken, the copy
 // chooses another.
 func TestACopyMadeWhileAForkWaitsChoosesAnotherID(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	hamlet := ts.HamletsA[0]

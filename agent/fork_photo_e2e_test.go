@@ -39,6 +39,7 @@ func copyFolder(t *testing.T, from, dir string) string {
 // to send it, and neither copy may count it as waiting once the server
 // holds it.
 func TestForkedCopyPhotoOfReportLeftScope(t *testing.T) {
+	t.Parallel()
 	for _, origGone := range []bool{false, true} {
 		t.Run(map[bool]string{false: "original syncs photos first", true: "original gone"}[origGone], func(t *testing.T) {
 			ctx := context.Background()
@@ -117,6 +118,7 @@ func TestForkedCopyPhotoOfReportLeftScope(t *testing.T) {
 // what waits on it, says so when revoked, and after the photos are sent
 // nothing waits and the shared photo was sent once.
 func TestForkedCopiesPhotosCounted(t *testing.T) {
+	t.Parallel()
 	for _, revoke := range []bool{false, true} {
 		t.Run(map[bool]string{false: "sent", true: "revoked"}[revoke], func(t *testing.T) {
 			ctx := context.Background()

@@ -27,6 +27,7 @@ import (
 // for good (issue 17, wide seed 1502709: "the world does not come to rest").
 // An enrollment is a new device: its fork is a new request, with a new id.
 func TestEnrolledAgainAfterALostForkAnswerSyncs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	hamlet := ts.HamletsA[0]

@@ -38,6 +38,7 @@ import (
 //     rejected list says so): a row id the server collected is never
 //     born again.
 func TestForkedCopyDoesNotBringBackACollectedRow(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		editOnCopy  bool // the original edits the household after the folder was copied

@@ -48,6 +48,7 @@ func serverHolds(t *testing.T, ts *servertest.TS, id syncproto.RowID) (rows, ent
 // sends makes every agent drop it too, the deleting one included (it never
 // pulls its own tombstone).
 func TestTombstoneGoneEverywhere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

@@ -48,6 +48,7 @@ func (c *walCut) Err() error {
 // it is opened again (log recovery), and a new import of the whole file
 // goes through.
 func TestImportCutAfterSpillLeavesNothing(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	ctx := context.Background()
 	r, err := agent.Open(ctx, path)

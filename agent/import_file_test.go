@@ -14,6 +14,7 @@ import (
 // (a file of white space, an .xlsx whose list is on another worksheet) is
 // an empty file, not one without a header row.
 func TestImportOfABlankSheetSaysItIsEmpty(t *testing.T) {
+	t.Parallel()
 	r := agenttest.New(t)
 	for _, rows := range [][][]string{nil, {{}}, {{"", " "}, {"\t"}}} {
 		_, err := r.Import(context.Background(), &agent.ImportSheet{Rows: rows}, agent.ImportOptions{})
@@ -26,6 +27,7 @@ func TestImportOfABlankSheetSaysItIsEmpty(t *testing.T) {
 // TestImportTellsHouseholdsApartByTheirMarks: names that differ only in
 // their marks are other households; case and spaces are not a difference.
 func TestImportTellsHouseholdsApartByTheirMarks(t *testing.T) {
+	t.Parallel()
 	r := agenttest.New(t)
 	sheet := func(names ...string) *agent.ImportSheet {
 		s := &agent.ImportSheet{Rows: [][]string{{"Họ tên chủ hộ", "Địa chỉ", "Ấp"}}}
@@ -52,6 +54,7 @@ func TestImportTellsHouseholdsApartByTheirMarks(t *testing.T) {
 // imported); one in a column left out is no matter; a sheet that looks
 // empty, or headerless, because of such formulas says so.
 func TestImportRefusesAFormulaWithoutItsValue(t *testing.T) {
+	t.Parallel()
 	r := agenttest.New(t)
 	ctx := context.Background()
 	s := &agent.ImportSheet{
@@ -83,6 +86,7 @@ func TestImportRefusesAFormulaWithoutItsValue(t *testing.T) {
 // text in a column left out; a header in those fonts is named as such,
 // not as a missing header.
 func TestImportRefusesMangledText(t *testing.T) {
+	t.Parallel()
 	r := agenttest.New(t)
 	ctx := context.Background()
 	header := []string{"STT", "Ho ten chu ho", "Dia chi", "Ghi chu", "Ap", "Cot khac"}

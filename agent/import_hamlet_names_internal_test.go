@@ -12,6 +12,7 @@ import (
 // server sends: before it told merged hamlets apart (two "Khóm 1"), and
 // after ("Khóm 1 (Phường 9 cũ)").
 func TestImportHamletCellByName(t *testing.T) {
+	t.Parallel()
 	raw := []Hamlet{{Code: "31999-01", Name: "Khóm 1"}, {Code: "32002-01", Name: "Khóm 1"}, {Code: "32002-02", Name: "Khóm 2"}, {Code: "32167-01", Name: "Ấp 1"}}
 	apart := []Hamlet{{Code: "31999-01", Name: "Khóm 1 (Phường 9 cũ)"}, {Code: "32002-01", Name: "Khóm 1 (Phường 4 cũ)"}, {Code: "32002-02", Name: "Khóm 2"},
 		{Code: "32167-01", Name: "Ấp Tân Thành (mã 32167-01)"}, {Code: "32167-02", Name: "Ấp Tân Thành (mã 32167-02)"}, {Code: "32167-03", Name: "Ấp Cái Xép (Khai Long)"}}

@@ -19,6 +19,7 @@ import (
 // it). It went to one of the two, unsaid: a household of Phường 9's Khóm 1
 // filed in Phường 4's, and synced so.
 func TestImportMergedHamletsOfOneName(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	moved := "31999-01"

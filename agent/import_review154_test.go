@@ -14,6 +14,7 @@ import (
 // with Ð (U+00D0) for Đ, was imported again as a new household once the
 // key kept the marks.
 func TestImportSameNameOtherToneStyleIsTheSameHousehold(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	first := "\ufeffSTT;Họ tên chủ hộ;Địa chỉ;SĐT;Ấp\r\n1;Nguyễn Thị Thủy;Ấp Tân Hòa Đông;;" + h + "\r\n2;Đặng Văn Đức;Tổ 3;;" + h + "\r\n"
 	r := fiRun(t, bin, "import", fiFile(t, "dot1.csv", []byte(first)), "--data-dir", dir)
@@ -30,6 +31,7 @@ func TestImportSameNameOtherToneStyleIsTheSameHousehold(t *testing.T) {
 // Helper 154: real Mekong-delta lists import: names, addresses, old-style
 // tones, capitals, notes with "?" and symbols, NFD text.
 func TestImportRealListsAreNotTakenForMangled(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	rows := [][2]string{
 		{"Nguyễn Thị Thuỷ", "Ấp Tân Hòa Đông"}, {"Huỳnh Văn Út", "Khóm 5, P. 7"}, {"Lâm Thị Ánh", "Số 12/3 đường 30/4"},
@@ -53,6 +55,7 @@ func TestImportRealListsAreNotTakenForMangled(t *testing.T) {
 // Helper 154: a report's location written as a map link has "?" between
 // two letters; it is no letter Excel replaced.
 func TestImportReportLocationLinkIsNotMangled(t *testing.T) {
+	t.Parallel()
 	bin, dir, h := fiLaptop(t)
 	csv := "\ufeffMô tả;Loại;Vị trí;Ấp\r\n" +
 		"Cống bị vỡ;infrastructure;https://www.google.com/maps/search?api=1&query=9.17,105.15;" + h + "\r\n"

@@ -24,6 +24,7 @@ import (
 // without a column), so every reader decodes imported rows as before. The
 // projection binds the check's boxed value only where it is the value.
 func TestNewStateIsRowStateEncode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
 	require.NoError(t, err)
@@ -101,6 +102,7 @@ func floatBits(args []any) []any {
 // hamletKey's fast path gives what folding, splitting on white space and
 // joining with one space give.
 func TestHamletKeyIsFieldsJoined(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"", " ", "Ấp Tân  Thành", "ap tan thanh", " ap", "ap ", "a\tb", "a\u00a0b", "a\u2003b",
 		"Nguyễn Văn Một", "x", "  x  y  ", "a\nb", "a\rb", "a\vb", "a\fb", "Khóm 1", "a  b"} {
 		require.Equal(t, strings.Join(strings.Fields(Fold(s)), " "), hamletKey(s), "%q", s)

@@ -32,6 +32,7 @@ func householdSheet(hamletName string, n int) *agent.ImportSheet {
 // the next sync and another laptop of the team clones them, field for
 // field; the replica's invariants hold (agenttest checks them).
 func TestImportSyncsLikeAnyChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -74,6 +75,7 @@ func TestImportSyncsLikeAnyChange(t *testing.T) {
 // TestImportIsAtomic: a refused row imports nothing, whichever row it is;
 // SkipBad imports all the others in one go.
 func TestImportIsAtomic(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	// The rows are written while the next are checked, 256 at a time: a
@@ -109,6 +111,7 @@ func TestImportIsAtomic(t *testing.T) {
 
 // TestImportHeaders: the names teams give their columns.
 func TestImportHeaders(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		header []string
 		want   []string // field per column, "" for left out

@@ -5,6 +5,7 @@ import "testing"
 // TestMangled: the signs of letters Excel replaced with "?" and of text in
 // the VNI or TCVN3 fonts, and the Vietnamese (and the "?") that is none.
 func TestMangled(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		s             string
 		legacy, found bool

@@ -16,6 +16,7 @@ import (
 // may be a name, a phone or an ID number. Error() names the table and
 // field (or what was asked for) and the value's form.
 func TestInputErrorDetailHoldsNoInput(t *testing.T) {
+	t.Parallel()
 	const cccd, name = "079123456789", "Trần Thị Hoa"
 	hh, _ := schema.LookupTable("households")
 	parse := func(table, field, text string) func() error {

@@ -26,6 +26,7 @@ import (
 // laptop never saw: merged, it counted as concurrent with the stored one,
 // a conflict no one had.
 func TestRestartedCloneKeptRefusedRowNoConflictOnTeammateField(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	w, tw := realAgent(t, ts, ts.TeamA)

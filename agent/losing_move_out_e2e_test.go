@@ -29,6 +29,7 @@ import (
 // or in batches of one change: its later writes of the household in the
 // batches after the losing move go back to it too (review 38).
 func TestLosingMoveIntoALostHamletKeepsTheRow(t *testing.T) {
+	t.Parallel()
 	for _, batch := range []int{0, 1} {
 		for _, deleted := range []bool{false, true} {
 			name := "moved"

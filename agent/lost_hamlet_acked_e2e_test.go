@@ -22,6 +22,7 @@ import (
 // acknowledged. The household may also come back by the team gaining its
 // hamlet again (a back-fill by snapshot).
 func TestLostHamletKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		moved bool // back by a move, else by the team gaining the hamlet again

@@ -25,6 +25,7 @@ import (
 // there, and the laptop no longer pulls the hamlet the household left: it
 // held the household in its own hamlet, live, for good.
 func TestLosingMoveDoesNotKeepTheRowInTheMoversHamlet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))

@@ -98,6 +98,7 @@ func dropFirstAck(c io.Writer, s io.Reader) error {
 // the laptop must take that write, as the server did, and record no
 // conflict: nothing competed.
 func TestLostAckOfRestampedEdit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))

@@ -101,6 +101,7 @@ func forwardMessagesGated(c io.Writer, s io.Reader, n int, before func(i int)) e
 // results, the server answers the refused one with its refusal again, and
 // the change ends in `rejected` with its reason — not silently dropped.
 func TestLostAckKeepsRefusal(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, tok := realAgent(t, ts, ts.TeamA)

@@ -18,6 +18,7 @@ import (
 // records refused for its absence go again with it, without a press on
 // each (stop 35 left each to its own «Sửa và gửi lại»).
 func TestFixingARefusedHouseholdSendsItsRecordsAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hamlet := ts.HamletsA[0]
@@ -72,6 +73,7 @@ func TestFixingARefusedHouseholdSendsItsRecordsAgain(t *testing.T) {
 // without one, partial here for good (simulation, fixing world, seed
 // 9100104).
 func TestDiscardingARequiredFieldOfARefusedNewHouseholdDiscardsIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "phone": "0912000111", "registered_on": day(3)})

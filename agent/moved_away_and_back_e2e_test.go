@@ -27,6 +27,7 @@ import (
 // author (apply.go ownBack) like one after a move the laptop has not
 // pulled: it follows the re-log back.
 func TestPushThatMovesARowAwayAndBackKeepsItsLaterEdit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]

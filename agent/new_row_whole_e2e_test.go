@@ -29,6 +29,7 @@ import (
 // or falls by the hamlet_code that places it: here every change of it is
 // refused.
 func TestNewHouseholdFallsWholeWhenItsPlacingHamletIsRefused(t *testing.T) {
+	t.Parallel()
 	w := householdOfALostHamlet(t, true)
 	var n int
 	require.NoError(t, w.db.QueryRow(`SELECT count(*) FROM households WHERE id = ?`, w.hh.String()).Scan(&n))
@@ -46,6 +47,7 @@ func TestNewHouseholdFallsWholeWhenItsPlacingHamletIsRefused(t *testing.T) {
 // holds, stands whole in the held hamlet; only its first hamlet_code, a
 // move out of the laptop's scope, is refused.
 func TestNewHouseholdMovedIntoAHeldHamletStands(t *testing.T) {
+	t.Parallel()
 	w := householdOfALostHamlet(t, false)
 	var head string
 	require.NoError(t, w.db.QueryRow(`SELECT head_name FROM households WHERE id = ? AND hamlet_code = ?`, w.hh.String(), w.first).Scan(&head))

@@ -15,6 +15,7 @@ import (
 // TestDropUnreadNotes: repair leaves out the notes that do not read, says
 // which news for the volunteer was among them, and keeps the rest.
 func TestDropUnreadNotes(t *testing.T) {
+	t.Parallel()
 	sv := &salvaged{meta: map[string]any{
 		"enrollment":           `{"server": "http://x", "sco`,
 		metaScopeHeld:          `["32002-0`,
@@ -38,6 +39,7 @@ func TestDropUnreadNotes(t *testing.T) {
 // TestDropUnreadNumberNotes: a number note that is not a number is left
 // out, with the notes it means something only with; a number is kept.
 func TestDropUnreadNumberNotes(t *testing.T) {
+	t.Parallel()
 	sv := &salvaged{meta: map[string]any{
 		"offset_ms":      "17x",
 		"offset_wall_ms": int64(1733000000000),
@@ -60,6 +62,7 @@ func TestDropUnreadNumberNotes(t *testing.T) {
 // a note missing here would have the commands refuse the file and repair
 // say it is sound.
 func TestNumberNotesListed(t *testing.T) {
+	t.Parallel()
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	require.NoError(t, err)

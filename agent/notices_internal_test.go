@@ -14,6 +14,7 @@ import (
 // dismisses none kept later), and dismissed up to the last one a page
 // showed.
 func TestNoticesBoundedAndDismissedUpToShown(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ import (
 // exactly (−0.0, NaN's bits, an empty string, a field name no code knows)
 // with its stamp, and a cut entry is an error, not a shorter row.
 func TestRowFieldsRoundTrip(t *testing.T) {
+	t.Parallel()
 	fs := []rowField{
 		{"head_name", syncproto.String("Nguyễn Văn A"), 1 << 40},
 		{"members_count", syncproto.Int(-3), 1<<40 + 1},

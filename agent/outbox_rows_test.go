@@ -28,6 +28,7 @@ import (
 // exactly the accepted rows with the edit, and the replica's invariants
 // hold (agenttest checks them at cleanup).
 func TestImportedLogPushedInPieces(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, tok := realAgent(t, ts, ts.TeamA)
@@ -114,6 +115,7 @@ func TestImportedLogPushedInPieces(t *testing.T) {
 // outbox_rows table) is upgraded on open and pushes what it queued, beside
 // an import made after the upgrade.
 func TestPerFieldLogOfOldReplicaStillPushed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	dir := t.TempDir()
@@ -167,6 +169,7 @@ func TestPerFieldLogOfOldReplicaStillPushed(t *testing.T) {
 // seconds of the real time, and an edit made 3 s later on a laptop with a
 // right clock wins on every replica, the importing one included.
 func TestImportedStampsRestamped(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	real := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))

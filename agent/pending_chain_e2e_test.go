@@ -21,6 +21,7 @@ import (
 // made during the push as well. L now keeps the history of the fields it
 // keeps (own_away_hist), and the name comes back as a version it held.
 func TestPendingCorrectionKeptThroughDropIsNoConflict(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		firstPushed bool // W1 made before the sync (pushed), or during its push

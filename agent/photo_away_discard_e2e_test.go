@@ -17,6 +17,7 @@ import (
 // photo is theirs to forget, not "a photo on this laptop only" that waits
 // forever and makes every sync say "do not delete it, tell IT staff".
 func TestPhotoOfDiscardedRefusedReportIsNotAway(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -65,6 +66,7 @@ func TestPhotoOfDiscardedRefusedReportIsNotAway(t *testing.T) {
 // once more, the deleted report's photo is nobody's: the old note must not
 // bring it back as "on this laptop only", refused and pending for good.
 func TestPhotoAwayNoteOfReportBackThenDeletedIsForgotten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]

@@ -18,6 +18,7 @@ import (
 // the app telling the volunteer to repair), as before 9c4e5aa (helper
 // 141's review: Open failed on the orphan-photo pass's write).
 func TestDamagedReplicaWithThePhotoPassDueStillOpens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "l.db")
 	l, err := agent.OpenWith(ctx, path, agent.Options{})
@@ -39,6 +40,7 @@ func TestDamagedReplicaWithThePhotoPassDueStillOpens(t *testing.T) {
 // away; after a repair it must still be counted as waiting and offered
 // (helper 141: the rebuilt photos table lost the note, older than 9c4e5aa).
 func TestRepairKeepsThePhotoOfADroppedReportWaiting(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	l, path, tok, _, p := droppedReportPhoto(t, ts, 51)

@@ -31,6 +31,7 @@ import (
 // pull, the note taken off, the one-time pass marked as not yet run.
 // Opened by this build, the photo is counted as waiting and sent.
 func TestPhotoOrphanedBeforePhotosAwayIsSentAfterUpgrade(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	l, path, tok, rep, p := droppedReportPhoto(t, ts, 41)
@@ -85,6 +86,7 @@ func TestPhotoOrphanedBeforePhotosAwayIsSentAfterUpgrade(t *testing.T) {
 // offered once; the server answers photo_unreferenced, and the photo is
 // no longer offered nor counted, with nothing said: it is nobody's loss.
 func TestPhotoOrphanedBeforePhotosAwayNamedNowhereIsForgotten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	path := filepath.Join(t.TempDir(), "l.db")
@@ -138,6 +140,7 @@ func oldState(t *testing.T, l *agent.Replica) {
 // and goes once the server answers (helper 143: 7c8c4a7 forgot it on any
 // failure that was neither retryable nor "later").
 func TestPhotoOfUnknownReportWaitsThroughAProxyError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	var down atomic.Bool

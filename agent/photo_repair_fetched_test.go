@@ -25,6 +25,7 @@ import (
 // sync (helper 142). A photo of an unknown report refused for good is
 // forgotten silently.
 func TestRepairDoesNotClaimATeammatesFetchedPhoto(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]

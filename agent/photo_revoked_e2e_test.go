@@ -17,6 +17,7 @@ import (
 // photo that is on this laptop only, or the volunteer, told "0 records",
 // hands the laptop in and the photo is gone.
 func TestRevokedDeviceCountsPendingPhotos(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

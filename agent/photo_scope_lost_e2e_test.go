@@ -22,6 +22,7 @@ import (
 // on that laptop only: it must still be offered, counted as waiting, and
 // taken by the server from the device that named it.
 func TestPhotoOfReportWhoseHamletLeftScope(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -62,6 +63,7 @@ func TestPhotoOfReportWhoseHamletLeftScope(t *testing.T) {
 // the device whose replica named it: any other device of any team still
 // gets out_of_scope, for the upload as for the photo.
 func TestPhotoOfReportOutsideScopeNotFromOtherDevices(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -115,6 +117,7 @@ func photoGet(t *testing.T, url, token string) (syncproto.Code, int) {
 // the photo for good. The volunteer is told, the photo stays on the laptop
 // and is still counted as waiting: never dropped in silence.
 func TestPhotoOfReportLeftScopeRefusedIsSaid(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]

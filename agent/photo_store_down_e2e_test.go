@@ -24,6 +24,7 @@ import (
 // throws away, at every retry of every laptop. Once the store works, the
 // photo goes.
 func TestPhotoStoreDownCostsNoPhotoBytes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	blocked := blockPhotoStore(t, ts)
@@ -58,6 +59,7 @@ func TestPhotoStoreDownCostsNoPhotoBytes(t *testing.T) {
 // failing: once the disk was freed, every laptop's photos were refused
 // until the server restarted.
 func TestPhotoStoreDownLeftoverProbeRecovers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	blocked := blockPhotoStore(t, ts)
@@ -86,6 +88,7 @@ func TestPhotoStoreDownLeftoverProbeRecovers(t *testing.T) {
 // photos now; they were held behind the probe until their own time-out,
 // and the volunteer read that the link had failed.
 func TestPhotoStoreProbeThatHangsHoldsNoOneElse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	blocked := blockPhotoStore(t, ts)

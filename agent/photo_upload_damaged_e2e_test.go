@@ -23,6 +23,7 @@ import (
 // of one was sent on over zeros, dropped at its end for its digest, and
 // sent once more at the next sync.
 func TestPhotoUploadWhosePartIsGoneGoesAgain(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		stored func(n int) int // how many of the photo's n bytes the server holds

@@ -48,6 +48,7 @@ func addReport(t testing.TB, r *agent.Replica, hamlet string, fs agent.Fields) u
 // at its sync and the full photo when it opens it, and the GPS position
 // is the report's place only when the volunteer agreed.
 func TestPhotosAttachSyncAndFetch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -102,6 +103,7 @@ func TestPhotosAttachSyncAndFetch(t *testing.T) {
 // TestPhotoDedup: two laptops attach the same photo to two reports; the
 // server stores it once, and the second laptop sends none of its bytes.
 func TestPhotoDedup(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -186,6 +188,7 @@ func cutAfterProxy(t *testing.T, target string, n int64) (url string, cuts *atom
 // next transfer sends only what the server did not store, and the server
 // ends with the exact photo.
 func TestPhotoUploadResumesAfterCut(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

@@ -21,6 +21,7 @@ import (
 // photos that wait (the app's line, a revoked laptop's message) must say
 // so too: before 030a161 the revoked message counted it.
 func TestPhotosUnsentAfterRepairCountsThePhotoStillToSend(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	path := filepath.Join(t.TempDir(), "l.db")

@@ -31,6 +31,7 @@ func rawReplica(t testing.TB, households int) (string, *Replica) {
 // SQLite reads nothing; page by page, every row state, change-log entry
 // and setting is still there.
 func TestRawRecordsWithoutSchema(t *testing.T) {
+	t.Parallel()
 	path, r := rawReplica(t, 300)
 	ctx := context.Background()
 	db, err := OpenWith(ctx, path, Options{})

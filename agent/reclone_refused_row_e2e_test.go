@@ -26,6 +26,7 @@ import (
 // correction made the household on the server, and the laptop, whose
 // pulls leave out its own writes, never had it again.
 func TestRecloneKeepsARefusedRowBeingCorrected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {

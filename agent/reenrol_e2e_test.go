@@ -23,6 +23,7 @@ import (
 // held scope noted at enrolment (agent/enroll.go EnrollWith) says a hamlet
 // was lost.
 func TestReenrolledAfterLosingHamletDropsIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -89,6 +90,7 @@ func TestReenrolledAfterLosingHamletDropsIt(t *testing.T) {
 // Here it writes in its new team's hamlets before its first sync with the
 // second server.
 func TestMovedBeforeFirstSyncReportsNoScopeChange(t *testing.T) {
+	t.Parallel()
 	for _, synced := range []bool{false, true} {
 		t.Run(fmt.Sprintf("synced=%v", synced), func(t *testing.T) {
 			ctx := context.Background()
@@ -126,6 +128,7 @@ func TestMovedBeforeFirstSyncReportsNoScopeChange(t *testing.T) {
 // only", while the clone fetched them; "no longer covers hamlet(s)
 // 32002-02: removed 0 of their records" of a laptop that held none).
 func TestFirstSyncAfterTeamHamletsChangedReportsNoScopeChange(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		gain, wrote bool
 	}{{true, false}, {true, true}, {false, false}} {

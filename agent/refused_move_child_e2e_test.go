@@ -27,6 +27,7 @@ import (
 // the hamlet back, both go there. Either way the server takes the visit
 // and a teammate receives it.
 func TestRefusedMoveKeepsTheHouseholdsVisits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		act    func(t *testing.T, ts *servertest.TS, a *agent.Replica, tok string, move int64)
@@ -137,6 +138,7 @@ func rejectedID(t *testing.T, a *agent.Replica, table, row, field string) int64 
 // the schema gives reports no parent link: it was dropped with the lost
 // hamlet while its refusal stayed listed.
 func TestRefusedMoveKeepsTheHouseholdsReports(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, hh := householdBeforeALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -166,6 +168,7 @@ func TestRefusedMoveKeepsTheHouseholdsReports(t *testing.T) {
 // so nothing kept the visit: the rescope dropped it, its refusal still
 // listed, and discarding the move found no visit to send again.
 func TestVisitLoggedBetweenAMoveAndItsUndoIsKept(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, a, ta, hh := householdBeforeALoss(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -198,6 +201,7 @@ func TestVisitLoggedBetweenAMoveAndItsUndoIsKept(t *testing.T) {
 // live outside the team's hamlets for good once the volunteer dropped the
 // refused edit. Only records the server never took are kept.
 func TestAReportTheServerHoldsInALostHamletIsNotKept(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -240,6 +244,7 @@ func TestAReportTheServerHoldsInALostHamletIsNotKept(t *testing.T) {
 // rescope would have taken it; its visit, sent again there, is refused
 // and stays listed.
 func TestDiscardingAMoveBackIntoAHamletLostSinceDropsTheHousehold(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost, third := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA
@@ -299,6 +304,7 @@ func TestDiscardingAMoveBackIntoAHamletLostSinceDropsTheHousehold(t *testing.T) 
 // holds: the laptop showed the household in the wrong hamlet for good, and
 // since 7713914 dropped it when the team had lost that hamlet too.
 func TestDiscardingAMoveThatBeatATeammatesHereOnly(t *testing.T) {
+	t.Parallel()
 	for _, loseFirst := range []bool{false, true} {
 		t.Run(map[bool]string{false: "first hamlet still held", true: "first hamlet lost too"}[loseFirst], func(t *testing.T) {
 			ctx := context.Background()

@@ -30,6 +30,7 @@ import (
 // refused change does; discarding the refusal brings it back to where the
 // server holds it.
 func TestRefusedMoveToLostHamletKeepsRow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]

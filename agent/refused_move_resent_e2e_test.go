@@ -24,6 +24,7 @@ import (
 // Since seed 5803541 «send again» is refused at once there (the Welcome
 // has named the team's hamlets); the household still stays whole.
 func TestRefusedMoveSentAgainKeepsTheRow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))

@@ -20,6 +20,7 @@ import (
 // coordinator would be asked to look at (issue 17, wide seed 2078). The
 // server judges a write over a refused one by the refused write's base.
 func TestCorrectionOfARefusedMoveIsNoConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

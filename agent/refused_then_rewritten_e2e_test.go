@@ -22,6 +22,7 @@ import (
 // refused version overwrites what the refused one did: the version it was
 // based on.
 func TestEditOverRefusedMoveIsNoConflict(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -67,6 +68,7 @@ func TestEditOverRefusedMoveIsNoConflict(t *testing.T) {
 // write comes to name a refused base are covered: typed after the
 // refusal arrived, and typed before it, over the move still waiting.
 func TestEditOverRefusedMoveOnForkedCopyIsNoConflict(t *testing.T) {
+	t.Parallel()
 	for _, before := range []bool{false, true} {
 		name := "typed after the refusal"
 		if before {

@@ -19,6 +19,7 @@ import (
 // whole (issue 13 defect 3), every field in 'rejected'. Fixing the one
 // date sends the row whole again, and it is accepted.
 func TestRejectedNewRowIsFixedWhole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	ahead := func() time.Time { return time.Now().Add(72 * time.Hour) }

@@ -17,6 +17,7 @@ import (
 // replica's name: its writes would be lost. It refuses and says to run the
 // command again; the repaired replica keeps the id and what was written.
 func TestRepairedReplicaIsNotWrittenThroughAnOldHandle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	old, err := agent.Open(ctx, path)

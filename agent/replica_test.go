@@ -25,6 +25,7 @@ func addHousehold(t *testing.T, r *agent.Replica, head string) uuid.UUID {
 }
 
 func TestReplicaIDKept(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "r.db")
 	r, err := agent.Open(context.Background(), path)
 	require.NoError(t, err)
@@ -35,6 +36,7 @@ func TestReplicaIDKept(t *testing.T) {
 }
 
 func TestWriteQueuesEveryField(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	id := addHousehold(t, r, "Nguyễn Văn Đức")
@@ -64,6 +66,7 @@ func TestWriteQueuesEveryField(t *testing.T) {
 }
 
 func TestSearchIgnoresDiacritics(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	addHousehold(t, r, "Nguyễn Văn Đức")
@@ -85,6 +88,7 @@ func TestSearchIgnoresDiacritics(t *testing.T) {
 }
 
 func TestBadInputLeavesReplicaIntact(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	hh := addHousehold(t, r, "Lê Văn A")
@@ -123,6 +127,7 @@ func TestBadInputLeavesReplicaIntact(t *testing.T) {
 }
 
 func TestCorruptAndForeignFilesUntouched(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.db")
 	r, err := agent.Open(context.Background(), good)
@@ -194,6 +199,7 @@ func TestCorruptAndForeignFilesUntouched(t *testing.T) {
 }
 
 func TestApplyIsIdempotentAndRecordsConflicts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := agenttest.New(t)
 	hh := addHousehold(t, r, "Lê Văn C")

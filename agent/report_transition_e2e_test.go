@@ -66,6 +66,7 @@ func transReport(t *testing.T, ts *servertest.TS) (*agent.Replica, string, uuid.
 // company's") beside "dispatched" to the commune (helper 135). A reason is
 // the latest transition's.
 func TestReDispatchWithoutAReasonClearsTheHandBacksReason(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	move := transCoordinator(t, ts)
@@ -88,6 +89,7 @@ func TestReDispatchWithoutAReasonClearsTheHandBacksReason(t *testing.T) {
 // Vietnamese keyboards) is 2000 characters as stored (NFC), but was counted
 // before normalising and refused as too long (helper 135).
 func TestTransitionReasonIsCountedAsStored(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	move := transCoordinator(t, ts)
 	_, _, id := transReport(t, ts)

@@ -93,6 +93,7 @@ func householdWithMoveAndDateRefused(t *testing.T) (*servertest.TS, *agent.Repli
 // and the date could not reach the server. The date goes; the move stays
 // listed.
 func TestADateSentAgainGoesWithoutTheRefusedMoveBesideIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day, hh, _, date := householdWithMoveAndDateRefused(t)
 	require.NoError(t, l.FixRejected(ctx, date, day(-2)), "the date fix is refused for the hamlet of the move")
@@ -117,6 +118,7 @@ func TestADateSentAgainGoesWithoutTheRefusedMoveBesideIt(t *testing.T) {
 // server refuses it again (the hamlet is not the team's) and the next
 // sync's change of scope drops the household, the date listed.
 func TestALostHamletsHouseholdLeavesWithItsLastRefusal(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		act  func(t *testing.T, l *agent.Replica, date int64)
@@ -164,6 +166,7 @@ func TestALostHamletsHouseholdLeavesWithItsLastRefusal(t *testing.T) {
 // listed as waiting for a household the server then held, and «send
 // again» on it was refused for its hamlet. It follows its household.
 func TestAHouseholdSentAgainElsewhereTakesItsRecords(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	k, m := ts.HamletsA[0], ts.HamletsA[1]
@@ -202,6 +205,7 @@ func TestAHouseholdSentAgainElsewhereTakesItsRecords(t *testing.T) {
 // was: the report went with it into the household's hamlet, and the
 // server held a report of one hamlet in another. It stays in its own.
 func TestAReportOfAnotherHamletStaysThereWhenItsHouseholdGoesAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	k, m := ts.HamletsA[0], ts.HamletsA[1]
@@ -225,6 +229,7 @@ func TestAReportOfAnotherHamletStaysThereWhenItsHouseholdGoesAgain(t *testing.T)
 // hamlet lost again ("Your team no longer covers hamlet(s) 32002-02"),
 // though the volunteer heard it once and nothing changed.
 func TestEditsBesideARefusedMoveDoNotReportTheLossAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, _, hh, _, _ := householdWithMoveAndDateRefused(t)
 	require.Nil(t, realSync(t, l, ts, tok).ScopeChange)
@@ -245,6 +250,7 @@ func TestEditsBesideARefusedMoveDoNotReportTheLossAgain(t *testing.T) {
 // household's first hamlet: the server held a visit in one hamlet for a
 // household in another. A visit is always in its household's hamlet.
 func TestAVisitFollowsAHouseholdMovedBeforeItsDateIsFixed(t *testing.T) {
+	t.Parallel()
 	for _, moveFirst := range []bool{false, true} {
 		name := "moved after the refusal"
 		if moveFirst {
@@ -289,6 +295,7 @@ func TestAVisitFollowsAHouseholdMovedBeforeItsDateIsFixed(t *testing.T) {
 // off the list, the only place followingHousehold looked for it. Whichever
 // entry is pressed, the report goes where the household went.
 func TestAReportFollowsItsHouseholdWhicheverEntryIsPressed(t *testing.T) {
+	t.Parallel()
 	for _, press := range []string{"head_name", "hamlet_code"} {
 		t.Run(press, func(t *testing.T) {
 			ctx := context.Background()
@@ -323,6 +330,7 @@ func TestAReportFollowsItsHouseholdWhicheverEntryIsPressed(t *testing.T) {
 // it sat in the report's hamlet before (c0534a6 moved it into the
 // household's); it follows a move made after it (c0534a6 left it).
 func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
+	t.Parallel()
 	t.Run("filed after the household came back", func(t *testing.T) {
 		ctx := context.Background()
 		ts := servertest.Start(t)
@@ -364,6 +372,7 @@ func TestAReportOfAPlaceFollowsOnlyAMoveAfterIt(t *testing.T) {
 // the report: it stayed in its place, where the server's move would have
 // taken it into the household's hamlet.
 func TestAReportSentAgainFirstStillFollowsAMoveAfterIt(t *testing.T) {
+	t.Parallel()
 	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
 	sendAgain(t, ts, l, tok, rejectedID(t, l, "field_reports", rep.String(), "description"), nil)
 	require.NotZero(t, rejectedID(t, l, "field_reports", rep.String(), "description"), "refused again: its household is still missing")
@@ -474,6 +483,7 @@ func reportPressedWhileLostFollows(t *testing.T, ts *servertest.TS, l *agent.Rep
 // the report stayed in m: the sequence of their writes no longer showed
 // the move after the report.
 func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) {
+	t.Parallel()
 	ts, l, tok, day, hh, rep := reportOfPlaceThenMove(t)
 	reportPressedWhileLostFollows(t, ts, l, tok, day, hh, rep.String(), ts.OtherHamletA, nil)
 }
@@ -484,6 +494,7 @@ func TestAReportPressedWhileItsHouseholdsHamletIsLostFollowsLater(t *testing.T) 
 // stayed in m: the household's resend had written its first writes anew,
 // after the report.
 func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
@@ -511,6 +522,7 @@ func TestAReportPressedAfterItsHouseholdWentAndMovedFollows(t *testing.T) {
 // server will know it, beside the household where it is back; the note of
 // the move's hamlet read the return as a move, and the report followed it.
 func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
@@ -536,6 +548,7 @@ func TestAReportFiledAfterADiscardedMoveStaysInItsPlace(t *testing.T) {
 // and, pressed while the household's new hamlet was lost, stayed in its
 // place as in review 39i.
 func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, m, p := teamOfThreeHamlets(t)
 	l, tok, shift, day := shiftedLaptop(t, ts)
@@ -568,6 +581,7 @@ func TestAnImportedReportFollowsAMoveAfterIt(t *testing.T) {
 // of reports' households over; the report then stayed in its place as in
 // review 39i.
 func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, m, p := teamOfThreeHamlets(t)
 	path := filepath.Join(t.TempDir(), "l.db")
@@ -608,6 +622,7 @@ func TestARepairedReplicaKeepsWhereAReportWasFiled(t *testing.T) {
 // was before the move discarded), and the report, pressed while q was
 // lost, stayed in its place.
 func TestAReportFiledInTheMiddleOfDiscardedMovesFollowsTheLast(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)
@@ -647,6 +662,7 @@ func refusedMoves(t *testing.T, l *agent.Replica, hh syncproto.RowID) map[string
 // discarded p as what it overwrote, so nothing was found to go back to),
 // though the server never took it: lost for good. It goes back to k.
 func TestDiscardingTwoRefusedMovesPutsTheHouseholdBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, _, hh := householdDatedAhead(t, ts, k)
@@ -670,6 +686,7 @@ func TestDiscardingTwoRefusedMovesPutsTheHouseholdBack(t *testing.T) {
 // discarded first move, gone from the history. Pressed while p was lost,
 // the report stayed in k.
 func TestAReportFiledAfterTwoDiscardedMovesFollowsTheLast(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, k, q, p := teamOfThreeHamlets(t)
 	l, tok, day, hh := householdDatedAhead(t, ts, k)

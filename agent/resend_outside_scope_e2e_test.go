@@ -50,6 +50,7 @@ func reportRefusedInALostHamlet(t *testing.T, ts *servertest.TS, a *agent.Replic
 // hamlet the laptop last heard its team does not cover, and the refusal
 // stays listed.
 func TestSendingAgainIntoAHamletTheTeamLostIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	lost := ts.HamletsA[1]
@@ -81,6 +82,7 @@ func TestSendingAgainIntoAHamletTheTeamLostIsRefusedAtOnce(t *testing.T) {
 // Once a sync has brought the hamlet back, the report goes again and the
 // server takes it.
 func TestSendingAgainAfterTheTeamGotTheHamletBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	lost := ts.HamletsA[1]

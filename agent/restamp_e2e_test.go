@@ -35,6 +35,7 @@ func (c *handClock) now() time.Time { return c.real.now().Add(time.Duration(c.sh
 // value its wrong stamp chose: its pulls leave its own write out, and
 // bring the other one nothing new.
 func TestRestampedEditChangesPlaces(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// before is the laptop's clock until its watch session measured

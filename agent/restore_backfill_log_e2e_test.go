@@ -18,6 +18,7 @@ import (
 // change (d8d0c62 forgets its position and its running count); told with
 // the old count kept, it said it brought more changes than the hamlet has.
 func TestRestoredLogALogBackfillCutBeforeCountsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	gained := ts.OtherHamletA

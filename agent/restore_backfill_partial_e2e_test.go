@@ -22,6 +22,7 @@ import (
 // only, and tells them: the partial mark of the count forgotten must go
 // with it, or the volunteer is told h4 without its count.
 func TestRestoredLogBackfillThatLostAHamletCountsAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	h3, h4 := ts.OtherHamletA, schema.HamletCode(servertest.CommuneA, 4)

@@ -22,6 +22,7 @@ import (
 // its fields and need more than the restore itself (issue 17, silent seeds
 // 64255 and 80611).
 func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts, enroll := horizonServer(t, clk)
@@ -89,6 +90,7 @@ func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 // under a tombstone); the replicas that dropped the row must not take the
 // edit alone for a live row of one field.
 func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts, enroll := horizonServer(t, clk)

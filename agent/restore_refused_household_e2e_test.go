@@ -23,6 +23,7 @@ import (
 // and says how to go on. Once the date is corrected, the household goes
 // again whole, restored, in the hamlet it was moved to.
 func TestRestoringAHouseholdWhoseAddingWasRefusedWaitsForIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, l, tok, day := laptopAhead(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]

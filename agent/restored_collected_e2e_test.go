@@ -19,6 +19,7 @@ import (
 // keep the household live for good: it learns it is gone (the collection
 // raised the hamlet's floor above its cursor, so it clones again).
 func TestRestoredLaptopLearnsOfACollectedDelete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	open, path, backup := replicaFile(t)

@@ -16,6 +16,7 @@ import (
 // overlap (found in review: renumbering hit outbox.seq's uniqueness, then
 // a sequence gap). Everything still reaches the server.
 func TestRestoredReplicaWroteMoreThanItLost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	open, path, backup := replicaFile(t)

@@ -22,6 +22,7 @@ import (
 // the laptop's own correction, which pulls leave out. The laptop held the
 // old name until it cloned again; the server held the correction.
 func TestRestoredLaptopKeepsItsCorrectionOfAMovedHousehold(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	lost, kept := ts.HamletsA[0], ts.HamletsA[1]

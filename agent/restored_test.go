@@ -41,6 +41,7 @@ func restoreFile(t *testing.T, from, to string) {
 // Its new writes must still reach the server (not be answered "duplicate"
 // and dropped), and the replica must stay consistent.
 func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	open, path, backup := replicaFile(t)
@@ -94,6 +95,7 @@ func TestRestoredReplicaLosesNoNewWrite(t *testing.T) {
 // (another deployment): its sequences and cursor belong to the first, so
 // it would be stuck. It is told what to do and nothing local changes.
 func TestEnrollWithAnotherServerIsRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	one, two := servertest.Start(t), servertest.Start(t)
 	a, tok := realAgent(t, one, one.TeamA)

@@ -46,6 +46,7 @@ func (s *retryStore) Update(ctx context.Context, fn func(server.Tx) error) error
 // was lost, pushes the change again as it made it, and the server calls it
 // another copy's (replica_forked).
 func TestRetriedCorrectionOfRefusedMoveIsNoFork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, st := retryServer(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -67,6 +68,7 @@ func TestRetriedCorrectionOfRefusedMoveIsNoFork(t *testing.T) {
 // Control: the same retried transaction and lost Ack for a plain edit
 // (no refused write under it) is no fork.
 func TestRetriedPlainEditIsNoFork(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts, st := retryServer(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

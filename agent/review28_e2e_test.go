@@ -21,6 +21,7 @@ import (
 // with no tombstone before it (tombstoneFirst skips _deleted): the
 // replicas that dropped the row take it alone, a live row of no field.
 func TestHiddenEditOfASilentDeleterKeepsTheRowDeleted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts, enroll := horizonServer(t, clk)
@@ -102,6 +103,7 @@ func TestHiddenEditOfASilentDeleterKeepsTheRowDeleted(t *testing.T) {
 // records a conflict between its own edit and a write made over it,
 // which neither the server nor anyone else has.
 func TestEvictionKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -135,6 +137,7 @@ func TestEvictionKeepsNoAcknowledgedEditOverwritten(t *testing.T) {
 // brings a version with no base, and L takes its kept edit for a
 // concurrent write.
 func TestEvictionKeepsNoEditWhoseSuccessorLostItsBase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -170,6 +173,7 @@ func TestEvictionKeepsNoEditWhoseSuccessorLostItsBase(t *testing.T) {
 // restore, which loses to the tombstone (superseded) and is logged alone:
 // the replicas that dropped the row take it for a live row of no field.
 func TestLosingRestoreKeepsADroppedRowDeleted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts, enroll := horizonServer(t, clk)
@@ -227,6 +231,7 @@ func TestLosingRestoreKeepsADroppedRowDeleted(t *testing.T) {
 // M moves the household back; it comes back from the move's re-log
 // started from what L kept, with nothing it overwrote in its history.
 func TestRefusedWriteNotKeptThroughADrop(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]

@@ -26,6 +26,7 @@ func syncErr(r *agent.Replica, ts *servertest.TS, tok string) (agent.SyncSummary
 // and author, and another member's device pulls them attributed to the
 // volunteer who recorded them.
 func TestRevokedDeviceLosesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, tokA := realAgent(t, ts, ts.TeamA)
@@ -152,6 +153,7 @@ func TestRevokedDeviceLosesNothing(t *testing.T) {
 // A restored device's old token syncs again, pushing what was recorded
 // while it was revoked.
 func TestRestoredDeviceSyncsWithItsOldToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, tok := realAgent(t, ts, ts.TeamA)
@@ -173,6 +175,7 @@ func TestRestoredDeviceSyncsWithItsOldToken(t *testing.T) {
 // Enrolling a replica that is still active elsewhere is refused with what
 // to do; the laptop keeps its working token and the code stays usable.
 func TestReenrollWhileActiveIsRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, tok := realAgent(t, ts, ts.TeamA)

@@ -11,6 +11,7 @@ import (
 // The revoked laptop's message counts in English as a person would: one
 // record, two records.
 func TestRevokedMessageCountsInEnglish(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		e    agent.RevokedError
 		want []string

@@ -21,6 +21,7 @@ import (
 // it put the old scope back (a lost hamlet writable again, a gained one
 // refused) until the next connection.
 func TestRosterNamingKeepsAScopeChange(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

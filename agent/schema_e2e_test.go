@@ -45,6 +45,7 @@ func enrollAgent(t *testing.T, r *agent.Replica, ts *servertest.TS, team string)
 // fields of the same household leave the field's value on the server as it
 // was. Its pushes are accepted; all replicas converge.
 func TestSchemaOldAgentKeepsNewField(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	old := agenttest.New(t, schemaAt(t, 1))
@@ -166,6 +167,7 @@ func readMeta(t *testing.T, db *sql.DB) replicaMeta {
 // the sync metadata changes: cursor, row state blobs, outbox, conflicts,
 // clock. The next sync pulls nothing again and pushes the pending edit.
 func TestSchemaUpgradeInPlace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	path := filepath.Join(t.TempDir(), "replica.db")
@@ -240,6 +242,7 @@ func TestSchemaUpgradeInPlace(t *testing.T) {
 // and English; the agent's data stays. An agent older than every server
 // (schema 0) hears the same from a default server.
 func TestSchemaTooOldAgent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const update = "https://hamlet.camau.gov.vn/tai-ve/hamlet-agent"
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 // stored position, so the gained hamlet's rows sorting before it never
 // came).
 func TestScopeGainedDuringACloneArrives(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA

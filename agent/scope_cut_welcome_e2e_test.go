@@ -19,6 +19,7 @@ import (
 // kept it for good, since its next Welcome matched the hamlets it had
 // noted as held (issue 17, wide seed 1124687).
 func TestCutWelcomeStillDropsAHamletLostAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	h, g := ts.HamletsA[0], ts.OtherHamletA

@@ -60,6 +60,7 @@ func tick() { time.Sleep(100 * time.Millisecond) }
 // is accepted, the second refused with a reason naming the move and kept
 // in 'rejected'; the row leaves A's replica.
 func TestScopeMoveWhileOffline(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -133,6 +134,7 @@ func TestScopeMoveWhileOffline(t *testing.T) {
 // (b) A team gains a hamlet: the replica receives exactly that hamlet's
 // rows and nothing else travels.
 func TestScopeTeamGainsHamlet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
@@ -215,6 +217,7 @@ func TestScopeTeamGainsHamlet(t *testing.T) {
 // to one of them made before the change is pushed and accepted, one made
 // after is refused and kept.
 func TestScopeTeamLosesHamlet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -295,6 +298,7 @@ func TestScopeTeamLosesHamlet(t *testing.T) {
 // A connected session of the team is ended with a retryable scope_changed
 // when its hamlets change, here or in another process on the same data.
 func TestScopeChangeEndsTeamSessions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// No periodic scope check here: the Admin call itself ends the session.
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.RevokeCheck = -1 }))
@@ -335,6 +339,7 @@ func TestScopeChangeEndsTeamSessions(t *testing.T) {
 
 // Pull.Scopes must be a subset of the device's scope.
 func TestScopePullScopesValidated(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
 	require.NoError(t, c.Send(&syncproto.Pull{Cursor: 0, Scopes: []string{ts.HamletsB[0]}}))
@@ -364,6 +369,7 @@ func openSecond(t *testing.T, ts *servertest.TS) *server.Server {
 // A back-fill cut part-way resumes after the last row it stored: no chunk
 // is fetched twice, and the replica's normal cursor is untouched by it.
 func TestScopeBackfillResumes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
@@ -416,6 +422,7 @@ func TestScopeBackfillResumes(t *testing.T) {
 // that left the team's hamlet and came back (its eviction is old history
 // of another hamlet) stays on the replica.
 func TestScopeBackfillKeepsRowsThatCameBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, away := ts.HamletsA[0], ts.HamletsB[0]
@@ -454,6 +461,7 @@ func TestScopeBackfillKeepsRowsThatCameBack(t *testing.T) {
 // session ends with scope_changed, it reconnects and back-fills only the
 // new hamlet, without a person.
 func TestScopeWatchLearnsNewHamlet(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	gained := ts.OtherHamletA
@@ -513,6 +521,7 @@ func TestScopeWatchLearnsNewHamlet(t *testing.T) {
 // server refuses it and the agent clones again by snapshot, so the gained
 // hamlet's rows still arrive, and nothing of its own is lost.
 func TestScopeGainAfterLogTruncation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.TruncateLog = true }))
 	gained := ts.OtherHamletA

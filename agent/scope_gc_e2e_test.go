@@ -32,6 +32,7 @@ func liveHousehold(t *testing.T, r *agent.Replica, id syncproto.RowID) bool {
 // skipped its eviction (moved within the laptop's scope), while the
 // entries in H had gone with the collected tombstone.
 func TestScopeGainBringsNoCollectedMovedRow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g, h := ts.OtherHamletA, ts.HamletsA[0]
@@ -110,6 +111,7 @@ func deviceOf(t *testing.T, ts *servertest.TS, d servertest.Device) string {
 // so collection (counting that cursor) took the tombstone and its entries
 // while the back-fill's position was below them.
 func TestScopeBackfillCutMissesNoCollectedDelete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	g := ts.OtherHamletA
@@ -171,6 +173,7 @@ func TestScopeBackfillCutMissesNoCollectedDelete(t *testing.T) {
 // must not read that log as if it were whole (the floors are stored; no
 // process's flags say whether the log was cut).
 func TestScopeGainAfterCLITruncation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t) // serve without --truncate-log
 	g := ts.OtherHamletA

@@ -25,6 +25,7 @@ import (
 // holds it (issue 17, wide seed 208). The second case pushes the edit in
 // an earlier session whose pull was cut.
 func TestDroppedHamletKeepsOwnEditsTheServerTook(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		earlyPush bool // the edit is pushed in a session of its own, its pull cut short

@@ -14,6 +14,7 @@ import (
 // gained back takes its name again; Former holds no hamlet of the scope
 // and keeps the latest maxFormerHamlets.
 func TestUpdateScopeKeepsTheNamesOfHamletsLost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
 	require.NoError(t, err)

@@ -20,6 +20,7 @@ import (
 // brings the move must not leave them out as "the device's own writes".
 // Real server on loopback, real agent.
 func TestScopeRowMovedBackBringsOwnWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost := ts.HamletsA[0], ts.HamletsA[1]
@@ -73,6 +74,7 @@ func TestScopeRowMovedBackBringsOwnWrites(t *testing.T) {
 // household's hamlet: replicas showed one hamlet, the server another.
 // The record sits in its household's hamlet, on every replica.
 func TestChildHamletFollowsHousehold(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	from, to := ts.HamletsA[0], ts.HamletsA[1]
@@ -114,6 +116,7 @@ func TestChildHamletFollowsHousehold(t *testing.T) {
 // the value the move brought back.
 // Real server on loopback, real agent in a watch session.
 func TestScopeEditPendingWhileRowDroppedAndMovedBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, away := ts.HamletsA[0], ts.HamletsB[0]

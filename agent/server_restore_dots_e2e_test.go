@@ -17,6 +17,7 @@ import (
 // version, or its next write, a dot C already holds for another write, or
 // C takes A's new value for a duplicate and never converges.
 func TestServerRestoredResendKeepsDotsUnique(t *testing.T) {
+	t.Parallel()
 	t.Run("history kept", func(t *testing.T) { testRestoredResendDots(t, false) })
 	// `hamlet-agent gc` dropped the overwritten version before the restore.
 	t.Run("history compacted", func(t *testing.T) {

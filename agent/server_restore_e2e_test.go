@@ -24,6 +24,7 @@ import (
 // had acknowledged may be lost, nothing B deleted may come back, and both
 // replicas converge with the server.
 func TestServerRestoredFromBackupGetsTheAcknowledgedChangesBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -157,6 +158,7 @@ func backupNow(t *testing.T, ts *servertest.TS) (restore func() *servertest.TS) 
 // enrol it again). The restored copy takes a new log epoch
 // (Welcome.LogEpoch), and C replays the log.
 func TestRestoredLogTheLastLaptopToSyncReplaysIt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	a, ta := realAgent(t, ts, ts.TeamA)
@@ -221,6 +223,7 @@ func TestRestoredLogTheLastLaptopToSyncReplaysIt(t *testing.T) {
 // epoch and pulled from it after: the correction never came (helper 136's
 // review of bd6cd25). A clone or back-fill under way starts again.
 func TestRestoredLogACloneCutBeforeStartsAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
 	a, ta := realAgent(t, ts, ts.TeamA)

@@ -45,6 +45,7 @@ func (c *fakeClock) advance(d time.Duration) {
 // (its cursor is below the log floor GC recorded), and ends identical to
 // the other replicas and to a fresh clone.
 func TestSilentDeviceReturns(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
@@ -140,6 +141,7 @@ func TestSilentDeviceReturns(t *testing.T) {
 // went from the hamlet a household moved to, the first stayed in the one
 // it left).
 func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
@@ -207,6 +209,7 @@ func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
 // SEED=15747 TRUNCATE=1 SILENT=1: "L4 does not hold what the server holds
 // in households …: lacks 3035c78b").
 func TestCloneResumedAfterItsLogWasCollected(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := &fakeClock{t: time.Now()}
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now; c.TruncateLog = true }))

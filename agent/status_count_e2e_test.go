@@ -16,6 +16,7 @@ import (
 // teammate, deleted, restored). It counts them as all rows less the
 // deleted ones, which SQLite counts page by page (issue 20).
 func TestStatusCountsLiveHouseholds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a, ta := realAgent(t, ts, ts.TeamA)

@@ -37,6 +37,7 @@ func syncOK(t *testing.T, r *agent.Replica, srv string) agent.SyncSummary {
 }
 
 func TestTwoAgentsConvergeWithFake(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	a, b := enrolled(t, fs.srv.URL), enrolled(t, fs.srv.URL)
@@ -84,6 +85,7 @@ func TestTwoAgentsConvergeWithFake(t *testing.T) {
 }
 
 func TestNoopSyncIsOneRoundTrip(t *testing.T) {
+	t.Parallel()
 	fs := newFakeServer(t, hamletA)
 	a := enrolled(t, fs.srv.URL)
 	addHousehold(t, a, "Huỳnh Văn E")
@@ -99,6 +101,7 @@ func TestNoopSyncIsOneRoundTrip(t *testing.T) {
 // session from its upgrade) is not "a message out of order": the Welcome
 // follows, and its cursor covers the announcement.
 func TestNotifyBeforeWelcome(t *testing.T) {
+	t.Parallel()
 	fs := newFakeServer(t, hamletA)
 	a := enrolled(t, fs.srv.URL)
 	b := enrolled(t, fs.srv.URL)
@@ -161,6 +164,7 @@ func cutProxy(t *testing.T, target string, n int64) (url string, cuts *atomic.In
 }
 
 func TestCutConnectionResumesWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	a := enrolled(t, fs.srv.URL)
@@ -192,6 +196,7 @@ func TestCutConnectionResumesWithoutDuplicates(t *testing.T) {
 }
 
 func TestRefusedChangesStayUntilFixedOrDiscarded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	a := agenttest.New(t) // not enrolled: no local scope check
@@ -232,6 +237,7 @@ func TestRefusedChangesStayUntilFixedOrDiscarded(t *testing.T) {
 }
 
 func TestClockAheadIsRestampedAndWarned(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	yearAhead := func() time.Time { return time.Now().Add(365 * 24 * time.Hour) }
@@ -257,6 +263,7 @@ func TestClockAheadIsRestampedAndWarned(t *testing.T) {
 }
 
 func TestWatchPullsOnNotify(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	fs := newFakeServer(t, hamletA)
@@ -289,6 +296,7 @@ func TestWatchPullsOnNotify(t *testing.T) {
 }
 
 func TestSyncErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fs := newFakeServer(t, hamletA)
 	notHamlet := httptest.NewServer(http.NotFoundHandler())

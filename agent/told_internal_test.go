@@ -15,6 +15,7 @@ import (
 // second it never read) and leaves the note for the next sync, which
 // tells it: no loss goes untold, none twice.
 func TestToldNoteWrittenAgainIsNotLost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r, err := Open(ctx, filepath.Join(t.TempDir(), "replica.db"))
 	require.NoError(t, err)

@@ -23,6 +23,7 @@ import (
 // summary, then the app keeps its notice. Exactly one of them tells the
 // loss, and neither loses it.
 func TestUntoldLossToldOnceByTwoProcesses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	h, g := ts.HamletsA[0], ts.OtherHamletA

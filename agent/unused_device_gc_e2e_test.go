@@ -23,6 +23,7 @@ import (
 // it may be cloning, and a tombstone collected meanwhile would never reach
 // it.
 func TestUnusedDeviceDoesNotHoldCollectionBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.FlushInterval = time.Hour }))
 	hamlet := ts.HamletsA[0]

@@ -14,6 +14,7 @@ import (
 // (an idle sync paid an fsync for each); one that changed a row, or only
 // the schema, is counted.
 func TestWriteTxnCountedOnlyWhenItWrote(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	r, err := Open(ctx, path)

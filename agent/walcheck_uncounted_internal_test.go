@@ -17,6 +17,7 @@ import (
 // check, and that transaction's rows are gone. Without the uncounted
 // write the same pair is refused.
 func TestWALCheckUncountedWriteBeginsLogAgain(t *testing.T) {
+	t.Parallel()
 	for _, uncounted := range []bool{false, true} {
 		name := "counted only"
 		if uncounted {

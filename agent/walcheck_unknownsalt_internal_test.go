@@ -16,6 +16,7 @@ import (
 // anew, raised its base to that count, above what replica.db alone held,
 // and a healthy replica was told as damaged.
 func TestWALCheckSaltUnreadAtWriteLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	r, err := Open(ctx, path)

@@ -37,6 +37,7 @@ func (s *floorAboveHead) LogFloor(ctx context.Context, scopes []string) (uint64,
 // any session that cloned). The first re-clone goes on at once; the ones
 // after wait, longer each time.
 func TestWatchRecloneLoopBacksOff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	lite, err := servertest.OpenStore(ctx, t.TempDir(), "NORMAL")
 	require.NoError(t, err)

@@ -67,6 +67,7 @@ func clientMessages(t *testing.T, b []byte) []clientMessage {
 // then never builds the compressor (~1 MB of tables, a good part of its
 // time: issue 20), while a push of many records still goes compressed.
 func TestSmallMessagesGoUncompressed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	r, tok := realAgent(t, ts, ts.TeamA)

@@ -82,6 +82,7 @@ func serverMessages(t *testing.T, b []byte) (string, []serverMessage) {
 // header; or an older agent, which never sends it) deflates them as
 // before, and the clone is the same.
 func TestServerFramesZstdWhenOffered(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		hide bool

@@ -13,6 +13,7 @@ import (
 // file, no inline script, no inline style or event handler (the CSP
 // would block them anyway), every script and style the app's own.
 func TestNoOutsideSources(t *testing.T) {
+	t.Parallel()
 	outside := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
 	inline := regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]|\son[a-z]+\s*=|\sstyle\s*=|javascript:|<style`)
 	n := 0

@@ -210,6 +210,7 @@ func (c *laptopClock) now() time.Time { return time.Now().Add(time.Duration(c.of
 // jumped three days ahead) is fixed from the page. Every page is
 // photographed at 1366×768 and 390 px wide.
 func TestVolunteerDayInBrowser(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs hamlet-server and Chromium")
 	}
@@ -554,6 +555,7 @@ func (p *page) evalInt(js string) float64 {
 // the browser lands on the app, signed in, at an address without the
 // secret, as when the launch URL is typed.
 func TestLaunchFromTheDataFolder(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	h := newHarness(t, false)
 	file := filepath.Join(h.dir, "open-hamlet.html")

@@ -20,6 +20,7 @@ var englishMayQuote = []string{"“Nguyễn”"}
 // Every Vietnamese string has its English one, with the same blanks; the
 // English holds no Vietnamese; the Vietnamese follows the glossary.
 func TestCatalogComplete(t *testing.T) {
+	t.Parallel()
 	verbs := regexp.MustCompile(`%[a-z]`)
 	for key, txt := range catalog() {
 		require.NotEmpty(t, strings.TrimSpace(txt.VI), "%s has no Vietnamese", key)
@@ -37,6 +38,7 @@ func TestCatalogComplete(t *testing.T) {
 // Every key the templates and the code ask for is in the catalog, and
 // every entry is used.
 func TestCatalogKeysUsed(t *testing.T) {
+	t.Parallel()
 	tmplKey := regexp.MustCompile(`\b(?:t|tf)\s+"([a-z0-9_]+)"`)
 	codeKey := regexp.MustCompile(`\btrf?\([a-zA-Z.]+,\s*"([a-z0-9_]+)"\s*[,)]`)
 	used := map[string]bool{}

@@ -20,6 +20,7 @@ import (
 // month, the report form's time and a report's submitted_at still added
 // the stale offset, 35 days here (helper 133's review).
 func TestClockSetBackHomeMonthAndReportFormFollowTheClock(t *testing.T) {
+	t.Parallel()
 	la := newLaptopAhead(t)
 	la.shift.Store(int64(35 * 24 * time.Hour)) // 35 days ahead: always another month
 	la.sync()
@@ -39,6 +40,7 @@ func TestClockSetBackHomeMonthAndReportFormFollowTheClock(t *testing.T) {
 // from the stale offset (35 days ago here), while its date fields follow the
 // clock.
 func TestClockSetBackReportSubmittedAtFollowsTheClock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	la := newLaptopAhead(t)
 	la.shift.Store(int64(35 * 24 * time.Hour))
@@ -61,6 +63,7 @@ func TestClockSetBackReportSubmittedAtFollowsTheClock(t *testing.T) {
 // test's server) with no sync between, the stale -72h offset applies again
 // and a visit made that day is dated 3 days earlier, silently.
 func TestClockSetBackIsKeptOnceTheClockPassesTheMeasurement(t *testing.T) {
+	t.Parallel()
 	la := newLaptopAhead(t)
 	la.shift.Store(int64(72 * time.Hour))
 	la.sync()

@@ -24,6 +24,7 @@ import (
 // first, why not and what to do, and leave the row deleted and the
 // conflict listed.
 func TestRestoringADeleteConflictOfAPartialRowIsRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, true)
 	hh := uuid.New()

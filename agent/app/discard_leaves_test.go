@@ -25,6 +25,7 @@ import (
 // beside it, leaves the laptop. The page said only "Đã bỏ thay đổi bị từ
 // chối.": it says the record left and that the server keeps it.
 func TestDroppingTheCardOfAHouseholdInALostHamletSaysItLeaves(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	kept, lost, third := ts.HamletsA[0], ts.HamletsA[1], ts.OtherHamletA

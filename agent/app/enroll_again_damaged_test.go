@@ -23,6 +23,7 @@ import (
 // and enrolling is refused on a damaged file (helper 141). The button is
 // offered only when the server refuses the laptop's token.
 func TestDamagedStopDoesNotOfferEnrollAgain(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := openSyncLaptop(t, ts, ts.TeamA, time.Now)
 	h := newHarness(t, false, func(c *app.Config) {

@@ -21,6 +21,7 @@ var errCodeRE = regexp.MustCompile(`(?s)<p class="field-error" id="err-code">(.*
 // box, not under the code field that is to be mended. Each is told under
 // the code field, saying what a code looks like, and nothing is sent.
 func TestAppEnrollBadCodeUnderTheCodeField(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 1 }))
 	h := newHarness(t, false)
 	for _, in := range []string{"xin ma", "XXXX-XXXX", "V7YS/APKY7", "nhap ma cua toi la ma gi vay"} {

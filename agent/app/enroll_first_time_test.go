@@ -21,6 +21,7 @@ import (
 // address is told to wait, a plain-HTTP server's address without a scheme
 // is shown with http://, and a laptop enrolled and working is told so.
 func TestAppEnrollFirstTime(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.EnrollFailures = 3 }))
 	enroll := func(h *harness, server, code string) (int, string) {
 		st, body, _ := h.post("/enroll", url.Values{"server": {server}, "code": {code}, "label": {"máy thử"}})

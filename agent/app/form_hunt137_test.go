@@ -38,6 +38,7 @@ func errorText(body string) string {
 // CR LF), is refused as "quá dài: tối đa 2000 ký tự": CR LF counts two.
 // Household form and visit form alike.
 func TestNotesWithLineBreaksWithinTheBoxLimitAreSaved(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	lines := make([]string, 40)
 	for i := range lines {
@@ -54,6 +55,7 @@ func TestNotesWithLineBreaksWithinTheBoxLimitAreSaved(t *testing.T) {
 }
 
 func TestVisitNotesWithLineBreaksWithinTheBoxLimitAreSaved(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn A", "")
 	sent := strings.TrimSuffix(strings.Repeat(strings.Repeat("ơ", 49)+"\r\n", 40), "\r\n")
@@ -67,6 +69,7 @@ func TestVisitNotesWithLineBreaksWithinTheBoxLimitAreSaved(t *testing.T) {
 // in the visit form, no field of the page takes the cursor (only text
 // inputs get autofocus): a keyboard or screen-reader user lands at the top.
 func TestTheCursorGoesToTheFieldInError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn A", "")
 	note := strings.TrimSuffix(strings.Repeat(strings.Repeat("a", 49)+"\r\n", 41), "\r\n")
@@ -87,6 +90,7 @@ func TestTheCursorGoesToTheFieldInError(t *testing.T) {
 // "Đăng ký lại" button, yet its message tells the volunteer to run a
 // terminal command (hamlet-agent enroll --server … --code <MÃ MỚI>).
 func TestATokenRefusedIsToldAsTheAppsOwnStep(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := openSyncLaptop(t, ts, ts.TeamA, time.Now)
 	h := newHarness(t, false, func(c *app.Config) {

@@ -23,6 +23,7 @@ import (
 // another command set them while the form was open: they had no copy of
 // what was shown (review 42b, helper 96).
 func TestAnEditFormKeepsABoxAndACountAnotherCommandSet(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	_, body := h.get("/households/" + id + "/edit")
@@ -49,6 +50,7 @@ func TestAnEditFormKeepsABoxAndACountAnotherCommandSet(t *testing.T) {
 // changed the form and saved) is another record, not "saved" and dropped
 // (review 42b, helper 96).
 func TestAFormKeySentAgainWithOtherContentAddsTheOtherRecord(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	_, page := h.get("/households/new")
 	rid := formKey(t, page)
@@ -66,6 +68,7 @@ func TestAFormKeySentAgainWithOtherContentAddsTheOtherRecord(t *testing.T) {
 // A visit form's key carried to another household's visit form (a stale
 // or hostile form) saves that visit (review 42b, helper 96).
 func TestAVisitKeyCarriedToAnotherHouseholdSavesItsVisit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	a := h.addHousehold(hamlet1, "Hộ A", "0912345678")
 	b := h.addHousehold(hamlet1, "Hộ B", "0912345679")
@@ -88,6 +91,7 @@ func TestAVisitKeyCarriedToAnotherHouseholdSavesItsVisit(t *testing.T) {
 // A report refused because the replica was busy says to choose its
 // photos again: the browser does not keep them (review 42b, helper 96).
 func TestABusyReportSaysToChooseThePhotosAgain(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	release := holdReplica(t, h)
 	jpg := phototest.JPEG(phototest.Image(800, 600, true, 1), 85)
@@ -102,6 +106,7 @@ func TestABusyReportSaysToChooseThePhotosAgain(t *testing.T) {
 // that report: the household is in the query, which the id left out
 // (review 42c, helper 97).
 func TestAReportKeyCarriedToAnotherHouseholdSavesItsReport(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	a := h.addHousehold(hamlet1, "Hộ A", "0912345678")
 	b := h.addHousehold(hamlet1, "Hộ B", "0912345679")

@@ -46,6 +46,7 @@ func formKey(t *testing.T, page string) string {
 // A form sent twice (a double click, the browser sending it again) adds
 // one visit: each POST made a new id before (review 42, helper 94).
 func TestAVisitFormSentTwiceAddsOneVisit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	_, page := h.get("/households/" + id + "/visit")
@@ -66,6 +67,7 @@ func TestAVisitFormSentTwiceAddsOneVisit(t *testing.T) {
 }
 
 func TestAHouseholdFormSentTwiceAddsOneHousehold(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	_, page := h.get("/households/new")
 	form := url.Values{"hamlet_code": {hamlet1}, "head_name": {"Võ Thị Hai Lần"}, "active": {"on"}, "rid": {formKey(t, page)}}
@@ -88,6 +90,7 @@ func TestAHouseholdFormSentTwiceAddsOneHousehold(t *testing.T) {
 // field left as shown does not put its shown value back over what another
 // command wrote while the form was open (review 42, helper 94).
 func TestAnEditFormKeepsWhatAnotherCommandWroteWhileItWasOpen(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	_, body := h.get("/households/" + id + "/edit")
@@ -116,6 +119,7 @@ func TestAnEditFormKeepsWhatAnotherCommandWroteWhileItWasOpen(t *testing.T) {
 // (it showed SQLite's "database is locked" on a page with nothing of the
 // form; review 42, helper 94).
 func TestABusyReplicaKeepsWhatWasTypedAndSaysToWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	release := holdReplica(t, h)
 	status, body, _ := h.post("/households/new", url.Values{"hamlet_code": {hamlet1}, "head_name": {"Lê Thị Hoa Dài"}, "address": {"Tổ 7, hẻm 12"}, "active": {"on"}})
@@ -131,6 +135,7 @@ func TestABusyReplicaKeepsWhatWasTypedAndSaysToWait(t *testing.T) {
 // form comes back with what was typed and says what happened (it answered
 // 500 and lost the notes; review 42, helper 94).
 func TestAVisitForAHouseholdDeletedMeanwhileKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	uid, _ := uuid.Parse(id)

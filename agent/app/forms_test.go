@@ -35,6 +35,7 @@ func (h *harness) saved() string {
 // volunteer's language, all of them at once, what was typed is kept, and
 // nothing is saved.
 func TestBadInputIsToldNextToTheField(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	long := strings.Repeat("x", 2001)
@@ -107,6 +108,7 @@ func TestBadInputIsToldNextToTheField(t *testing.T) {
 // A refused change fixed with a bad value gets the message next to its
 // fix field; the change stays in the list.
 func TestFixWithBadValue(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	ctx := context.Background()
@@ -142,6 +144,7 @@ func TestFixWithBadValue(t *testing.T) {
 // naming the household and what fixes it, not a rule of the visit's own
 // fields.
 func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	status, body, _ := h.post("/households/"+id+"/visit", url.Values{"visited_on": {"02/12/2026"}, "skill": {"ehealth_record"}, "outcome-ehealth_record": {"independent"}})
@@ -162,6 +165,7 @@ func TestRejectedVisitOfAMissingHousehold(t *testing.T) {
 // again; the second drops, and the notice says what went. A refused edit
 // of a household the laptop keeps drops at the first press.
 func TestDroppingARefusedNewHouseholdWarnsOfItsVisits(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	status, body, _ := h.post("/households/"+id+"/visit", url.Values{"visited_on": {"02/12/2026"}, "skill": {"ehealth_record"}, "outcome-ehealth_record": {"independent"}})
@@ -243,6 +247,7 @@ func TestDroppingARefusedNewHouseholdWarnsOfItsVisits(t *testing.T) {
 // the refusal stays listed, and sending it again to a hamlet the team
 // covers works (seed 5803541).
 func TestSendAgainIntoALostHamletSaysSo(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	ctx := context.Background()

@@ -57,6 +57,7 @@ func (h *harness) session() string {
 // (DNS rebinding); a POST needs the app's Origin and the form's CSRF
 // token. Every refusal saves nothing and shows no data.
 func TestGuardRefuses(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	token := h.csrf()
@@ -113,6 +114,7 @@ func TestGuardRefuses(t *testing.T) {
 // The launch URL sets an HttpOnly, SameSite=Strict cookie and sends the
 // browser on to the same address without the secret.
 func TestLaunchURLGivesACookie(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	launch := h.a.LaunchURL()
 	secret := launch[strings.Index(launch, "?k=")+3:]
@@ -147,6 +149,7 @@ func TestLaunchURLGivesACookie(t *testing.T) {
 // The app listens on loopback only, and a request that reaches it from
 // elsewhere (a forwarded port) is refused.
 func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:0", "[::]:0", "example.com:0"} {
 		_, err := h.a.Listen(addr)

@@ -20,6 +20,7 @@ import (
 // beside the app, a refused new record dropped. And the sets of reached
 // and taught households follow their visits and tutoring the same way.
 func TestIndexFollowsWrites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	r := agenttest.Open(t, path)

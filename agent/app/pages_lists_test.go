@@ -24,6 +24,7 @@ import (
 // visit another command moved out of the month left its household off the
 // list of those not yet visited.
 func TestTheHomeListTakesBackAHouseholdWhoseVisitAnotherCommandMoved(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	ctx := context.Background()
 	id := h.addHousehold(hamlet1, "Lê Văn Dời", "0901234567")
@@ -54,6 +55,7 @@ func TestTheHomeListTakesBackAHouseholdWhoseVisitAnotherCommandMoved(t *testing.
 // longer taught the first skill.
 // The same for a tutoring record changed to another skill.
 func TestTheSkillListTakesBackAHouseholdWhoseSkillAnotherCommandChanged(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	ctx := context.Background()
 	id := h.addHousehold(hamlet1, "Lê Văn Dời", "0901234567")
@@ -87,6 +89,7 @@ func TestTheSkillListTakesBackAHouseholdWhoseSkillAnotherCommandChanged(t *testi
 // page=9223372036854775807 overflowed the offset: the reports page
 // panicked (no answer), the others showed page 1.
 func TestAPageNumberPastAnyEndAnswersAnEmptyPage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	for _, p := range []string{"0", "-1", "999999", "9223372036854775807"} {
 		resp, err := h.c.Get(h.base + "/reports?page=" + p)
@@ -97,6 +100,7 @@ func TestAPageNumberPastAnyEndAnswersAnEmptyPage(t *testing.T) {
 }
 
 func TestAHugePageNumberListsNoHousehold(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	h.addHousehold(hamlet1, "Lê Văn Dời", "0901234567")
 	_, body := h.get("/households?page=9223372036854775807")

@@ -14,6 +14,7 @@ import (
 // Every page renders in both languages, Vietnamese by default and
 // English after the toggle, with no key of the catalog left showing.
 func TestEveryPageRenders(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	id := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	status, body, _ := h.post("/households/"+id+"/visit", url.Values{"visited_on": {"03/11/2026"}, "skill": {"vneid_install"}, "outcome-vneid_install": {"independent"}})

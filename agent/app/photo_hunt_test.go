@@ -29,6 +29,7 @@ func huntPhoto(seed uint64) []byte {
 // report holds at most 10) and must leave the report as it was, not with
 // the first of the two attached.
 func TestHuntAttachPastLimitSavesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, true)
 	rid, err := h.r.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": hamlet1, "category": "ha_tang_do_thi", "description": "Cống"})
@@ -51,6 +52,7 @@ func TestHuntAttachPastLimitSavesNothing(t *testing.T) {
 // TestHuntNewReportTooManyPhotos: 11 photos chosen on the new report form.
 // The volunteer is told, in Vietnamese, that a report holds at most 10.
 func TestHuntNewReportTooManyPhotos(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, true)
 	files := map[string][]byte{}
@@ -76,6 +78,7 @@ func TestHuntNewReportTooManyPhotos(t *testing.T) {
 // The stored JPEG must still show the writing: the background may not turn
 // black.
 func TestHuntTransparentPNG(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t, true)
 	img := image.NewNRGBA(image.Rect(0, 0, 200, 100))

@@ -54,6 +54,7 @@ func waitBody(t *testing.T, h *harness, path, want string) string {
 // nor its thumbnail. The report's page must not say the photo was sent to
 // the server.
 func TestAppTeammatePhotoNotOnServerIsNotSent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	// The teammate: a report with a photo, records synced, photo not sent.
@@ -82,6 +83,7 @@ func TestAppTeammatePhotoNotOnServerIsNotSent(t *testing.T) {
 // server (photoWork) nor counted as waiting (PhotosUnsent): the report's
 // page must not tell the volunteer that Hamlet sends it at a sync.
 func TestAppDeletedReportPhotoIsNotSaidToBeSent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	ctx := context.Background()
 	jpg := phototest.JPEG(phototest.Image(800, 600, true, 3), 85)
@@ -112,6 +114,7 @@ func TestAppDeletedReportPhotoIsNotSaidToBeSent(t *testing.T) {
 // says nothing of it; the app must not tell the volunteer that Hamlet
 // retries it by itself and there is nothing to do.
 func TestAppRefusedReportPhotoIsNotSaidToBeRetried(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	h := appOnServer(t, ts)
@@ -145,6 +148,7 @@ func TestAppRefusedReportPhotoIsNotSaidToBeRetried(t *testing.T) {
 // TestAppOnePhotoWaitingInEnglishIsSingular: one photo waits (the server
 // cannot store it); the English line speaks of one photo, not of "them".
 func TestAppOnePhotoWaitingInEnglishIsSingular(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	require.NoError(t, os.WriteFile(filepath.Join(ts.DataDir, "blobs"), []byte("x"), 0o600))
 	h := appOnServer(t, ts)

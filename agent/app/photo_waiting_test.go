@@ -25,6 +25,7 @@ import (
 // the photo as waiting. Once the store works the same sync sends it: the
 // count goes to 0, the reason leaves, the report's page says sent.
 func TestAppSaysPhotosWait(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	blocked := filepath.Join(ts.DataDir, "blobs")

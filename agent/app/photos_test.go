@@ -61,6 +61,7 @@ func (h *harness) postFiles(path string, fields map[string]string, files map[str
 // thumbnail; a teammate's photo arrives as a thumbnail at the sync and
 // is fetched from the server, and kept, when the volunteer opens it.
 func TestAppPhotos(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	h := newHarness(t, false)

@@ -17,6 +17,7 @@ import (
 // A report deleted by a command still offered "attach a photo", and
 // attaching answered 500.
 func TestADeletedReportsPageOffersNoPhotoAndSaysWhy(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	ctx := context.Background()
 	form := map[string]string{"hamlet_code": hamlet1, "category": "ha_tang_do_thi", "description": "Cống bị tắc", "consent_disclose": "no"}

@@ -17,6 +17,7 @@ import (
 // here already and saves only when pressed again: it may be another
 // household after all.
 func TestSameHouseholdTwiceIsWarned(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	first := h.addHousehold(hamlet1, "Nguyễn Văn An", "0912345678")
 	form := url.Values{"hamlet_code": {hamlet1}, "head_name": {"Nguyễn  văn An"}, "phone": {"0912 345 678"}, "active": {"on"}}
@@ -55,6 +56,7 @@ func TestSameHouseholdTwiceIsWarned(t *testing.T) {
 // held: a phone corrected into another household's was saved without a
 // word. The press answers the warning about the household as it was.
 func TestSameHouseholdWarningTakesTheCursorAndHoldsForWhatItSaw(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	h.addHousehold(hamlet1, "Lê Thị Thủy", "0912000001")
 	other := h.addHousehold(hamlet1, "Lê Thị Thủy", "0912000009")

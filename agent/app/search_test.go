@@ -26,6 +26,7 @@ func heads(body string) []string {
 // finds a hamlet by its name, and lists in Vietnamese order; a household
 // another process adds beside the app shows at once.
 func TestSearchIgnoresDiacritics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, true)
 	for _, hh := range []struct{ hamlet, head string }{
 		{hamlet1, "Nguyễn Văn An"}, {hamlet1, "Đỗ Thị Bình"}, {hamlet1, "Ngô Bảo Châu"}, {hamlet1, "Dương Chí Dũng"}, {hamlet2, "Trần Văn Tư"},

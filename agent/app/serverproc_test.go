@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/internal/testpar"
 )
 
 // The browser test runs the real hamlet-server binary, built once per test
@@ -48,7 +50,7 @@ func hamletServer(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testpar.Run(m) // the tests mostly wait on the pages' answers and the busy replica
 	if serverBuild.path != "" {
 		os.RemoveAll(filepath.Dir(serverBuild.path))
 	}

@@ -34,6 +34,7 @@ func (a *App) testGet(t *testing.T, path string) *httptest.ResponseRecorder {
 // server out of reach with what waits, a sync stopped for good (a revoked
 // laptop) with the way out.
 func TestSyncStatusShowsProgress(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r := agenttest.Open(t, filepath.Join(dir, "replica.db"))
 	require.NoError(t, r.SetEnrollment(t.Context(), &agent.Enrollment{Server: "http://127.0.0.1:1", MemberID: uuid.NewString(), Scope: []agent.Hamlet{{Code: "32002-01"}}}))

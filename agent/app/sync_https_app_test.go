@@ -25,6 +25,7 @@ import (
 // volunteer has no use for (and which, run, does not change the address
 // the app syncs with).
 func TestAppServerMovedToHTTPSSaysWhatToDoInTheApp(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, _ := url.Parse(ts.URL)
 	tlsSrv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(u))
@@ -50,6 +51,7 @@ func TestAppServerMovedToHTTPSSaysWhatToDoInTheApp(t *testing.T) {
 // The same move, with a certificate the laptop trusts: the app syncs at
 // https:// from then on, stores the address, and its sync page says so.
 func TestAppServerMovedToHTTPSMovesWithIt(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, _ := url.Parse(ts.URL)
 	tlsSrv := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(u))

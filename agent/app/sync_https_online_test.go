@@ -27,6 +27,7 @@ import (
 // server) and then holds every other: no sync there completes, and the
 // page must never say the laptop is synced.
 func TestAppServerMovedToHTTPSIsNotOnlineBeforeASync(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	u, _ := url.Parse(ts.URL)
 	proxy := httputil.NewSingleHostReverseProxy(u)

@@ -27,6 +27,7 @@ import (
 // it when the sync stops. (No browser here: the page and the script are
 // checked for the element and its toggle.)
 func TestRevokedWhileTheSyncPageIsOpenBringsTheButton(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	l := openSyncLaptop(t, ts, ts.TeamA, time.Now)

@@ -76,6 +76,7 @@ func (r *syncLaptop) sync() agent.SyncSummary {
 // again (a second click, a stale tab): it wrote the old value over the
 // edit.
 func TestARestorePressedAgainLeavesALaterEdit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	a := openSyncLaptop(t, ts, ts.TeamA, nil)
@@ -122,6 +123,7 @@ func TestARestorePressedAgainLeavesALaterEdit(t *testing.T) {
 // Emptying an optional field on a refused change's card and pressing fix
 // sent the refused value again.
 func TestAFixWithTheFieldEmptiedSendsItEmpty(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	la := newLaptopAhead(t)
 	a, h, ts := la.syncLaptop, la.h, la.ts
@@ -152,6 +154,7 @@ func TestAFixWithTheFieldEmptiedSendsItEmpty(t *testing.T) {
 // One card's fix refused: the other cards' fields came back empty (then
 // pressing theirs sent the refused value again).
 func TestARefusedFixKeepsTheOtherCardsValues(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	la := newLaptopAhead(t)
 	a, h, ts := la.syncLaptop, la.h, la.ts
@@ -187,6 +190,7 @@ func TestARefusedFixKeepsTheOtherCardsValues(t *testing.T) {
 // The language toggle on a page drawn after a refused fix led to the
 // POST-only address: not found.
 func TestTheLanguageToggleAfterARefusedFixComesBackToTheSyncPage(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	la := newLaptopAhead(t)
 	a, h, ts := la.syncLaptop, la.h, la.ts
@@ -216,6 +220,7 @@ func TestTheLanguageToggleAfterARefusedFixComesBackToTheSyncPage(t *testing.T) {
 // A card's drop pressed after its first change was dropped elsewhere
 // answered "not found" and left the card's other change.
 func TestAStaleDropWhoseFirstChangeIsGoneDropsTheRest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	la := newLaptopAhead(t)
 	a, h, ts := la.syncLaptop, la.h, la.ts

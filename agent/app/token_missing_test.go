@@ -20,6 +20,7 @@ import (
 // only and hid it here, beside a message telling a terminal command
 // (helper 142). The button shows, and the message points at it.
 func TestTokenFileGoneOffersEnrollAgain(t *testing.T) {
+	t.Parallel()
 	ts := servertest.Start(t)
 	l := openSyncLaptop(t, ts, ts.TeamA, time.Now)
 	h := newHarness(t, false, func(c *app.Config) {
