@@ -142,13 +142,27 @@ func (s *Sim) startLaptop(l *laptop) error {
 // file (the agent writes with synchronous=FULL: a power cut keeps them
 // too); its sessions end. halfOpen: the connection is left half-open (a
 // closed lid, a power cut), so the server notices only at its deadline.
+//
+// The folder is left as a killed process leaves it: the replica file,
+// its write-ahead log and shared-memory index as they were at the kill
+// (frames of a transaction a parked task had not committed included),
+// not as a clean close leaves them (the log checkpointed into the file
+// and removed), so that the next start recovers the log as it must after
+// a real kill.
 func (l *laptop) crash(s *Sim, halfOpen bool) {
 	if l.rep == nil {
 		return
 	}
+	image, err := readCrashImage(l.dir)
+	if err != nil {
+		s.fail("%s: read its files at the crash: %v", l.name, err)
+	}
 	_ = l.rep.Close()
 	l.rep = nil
 	s.sch.kill(l.proc)
+	if err := writeCrashImage(l.dir, image); err != nil {
+		s.fail("%s: leave its files as the crash found them: %v", l.name, err)
+	}
 	l.session, l.cancel = nil, nil
 	for _, lk := range s.links {
 		if lk.name != l.name || lk.ag.closed {
@@ -239,6 +253,41 @@ func (s *Sim) startSync(l *laptop, watch bool) {
 	})
 	l.session = t
 	s.tr.printf("%s sync starts", l.name)
+}
+
+// crashFiles are the files SQLite keeps for the replica.
+var crashFiles = []string{replicaFile, replicaFile + "-wal", replicaFile + "-shm"}
+
+// readCrashImage reads the replica's files as they are (nil for one that
+// is not there).
+func readCrashImage(dir string) ([][]byte, error) {
+	image := make([][]byte, len(crashFiles))
+	for i, name := range crashFiles {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		image[i] = b
+	}
+	return image, nil
+}
+
+// writeCrashImage puts the replica's files back as readCrashImage read
+// them, and removes those that were not there.
+func writeCrashImage(dir string, image [][]byte) error {
+	for i, name := range crashFiles {
+		path := filepath.Join(dir, name)
+		if image[i] == nil {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		if err := os.WriteFile(path, image[i], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // copyFolder copies the laptop's data folder (the replica file and its
