@@ -153,14 +153,14 @@ func (l *laptop) crash(s *Sim, halfOpen bool) {
 	if l.rep == nil {
 		return
 	}
-	image, err := readCrashImage(l.dir)
+	image, err := readCrashImage(filepath.Join(l.dir, replicaFile))
 	if err != nil {
 		s.fail("%s: read its files at the crash: %v", l.name, err)
 	}
 	_ = l.rep.Close()
 	l.rep = nil
 	s.sch.kill(l.proc)
-	if err := writeCrashImage(l.dir, image); err != nil {
+	if err := writeCrashImage(filepath.Join(l.dir, replicaFile), image); err != nil {
 		s.fail("%s: leave its files as the crash found them: %v", l.name, err)
 	}
 	l.session, l.cancel = nil, nil
@@ -255,15 +255,15 @@ func (s *Sim) startSync(l *laptop, watch bool) {
 	s.tr.printf("%s sync starts", l.name)
 }
 
-// crashFiles are the files SQLite keeps for the replica.
-var crashFiles = []string{replicaFile, replicaFile + "-wal", replicaFile + "-shm"}
+// crashFiles are the files SQLite keeps for the database in path.
+func crashFiles(path string) []string { return []string{path, path + "-wal", path + "-shm"} }
 
-// readCrashImage reads the replica's files as they are (nil for one that
-// is not there).
-func readCrashImage(dir string) ([][]byte, error) {
-	image := make([][]byte, len(crashFiles))
-	for i, name := range crashFiles {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+// readCrashImage reads the files of the database in path as they are (nil
+// for one that is not there).
+func readCrashImage(path string) ([][]byte, error) {
+	image := make([][]byte, 3)
+	for i, name := range crashFiles(path) {
+		b, err := os.ReadFile(name)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
@@ -272,18 +272,17 @@ func readCrashImage(dir string) ([][]byte, error) {
 	return image, nil
 }
 
-// writeCrashImage puts the replica's files back as readCrashImage read
+// writeCrashImage puts the database's files back as readCrashImage read
 // them, and removes those that were not there.
-func writeCrashImage(dir string, image [][]byte) error {
-	for i, name := range crashFiles {
-		path := filepath.Join(dir, name)
+func writeCrashImage(path string, image [][]byte) error {
+	for i, name := range crashFiles(path) {
 		if image[i] == nil {
-			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
 			continue
 		}
-		if err := os.WriteFile(path, image[i], 0o644); err != nil {
+		if err := os.WriteFile(name, image[i], 0o644); err != nil {
 			return err
 		}
 	}

@@ -193,12 +193,22 @@ func (n *serverNode) crash(s *Sim) {
 			s.fail("crash the server: %v", err)
 		}
 	} else {
+		// Its files as the kill left them, not as a clean close does
+		// (laptop.crash): the next start recovers the write-ahead log.
+		path := s.dataPath("server.db")
+		image, err := readCrashImage(path)
+		if err != nil {
+			s.fail("crash the server: read its files: %v", err)
+		}
 		if n.ro != nil {
 			_ = n.ro.Close()
 			n.ro = nil
 		}
 		_ = n.store.Close()
 		s.sch.kill(n.proc)
+		if err := writeCrashImage(path, image); err != nil {
+			s.fail("crash the server: leave its files as the crash found them: %v", err)
+		}
 	}
 	for _, l := range s.links {
 		if !l.srv.closed {
