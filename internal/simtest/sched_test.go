@@ -43,6 +43,25 @@ func TestWatchdogFailureDoesNotHangTheTeardown(t *testing.T) {
 	}
 }
 
+// A task that keeps computing past the watchdog (its process starved of
+// CPU by a busy machine, or stopped and continued) is not failed: only
+// one that waits on what the scheduler does not see is (above).
+func TestWatchdogSparesATaskStillRunning(t *testing.T) {
+	s := newSched(simStart, func(int) int { return 0 })
+	s.watchdog = 50 * time.Millisecond
+	p := &proc{name: "laptop"}
+	s.procFor = p
+	spins := 0
+	busy := s.spawn(p, "busy", func() {
+		for end := time.Now().Add(4 * s.watchdog); time.Now().Before(end); {
+			spins++
+		}
+	})
+	require.NotPanics(t, func() { s.run(busy) })
+	require.Positive(t, spins)
+	require.True(t, busy.done)
+}
+
 // TestShrinkKeepsTheWorld: Shrink's candidates run in the world the
 // failure ran in, every knob of it.
 func TestShrinkKeepsTheWorld(t *testing.T) {
