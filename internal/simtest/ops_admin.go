@@ -179,8 +179,8 @@ func (s *Sim) opRestoreBackup() {
 	l := s.pickLaptop(func(l *laptop) bool { return running(l) && len(l.backups) > 0 })
 	b := l.backups[s.ch.intn(len(l.backups))]
 	l.crash(s, false)
-	for _, name := range []string{replicaFile, replicaFile + "-wal", replicaFile + "-shm"} {
-		_ = os.Remove(filepath.Join(l.dir, name))
+	for _, name := range crashFiles(filepath.Join(l.dir, replicaFile)) {
+		_ = os.Remove(name)
 	}
 	if err := copyFolder(b, l.dir); err != nil {
 		s.fail("restore %s: %v", l.name, err)

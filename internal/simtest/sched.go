@@ -252,6 +252,11 @@ func (s *sched) run(t *task) {
 				wd.Stop()
 				break wait
 			case <-wd.C:
+				select {
+				case <-s.yield: // it parked as the timer fired
+					break wait
+				default:
+				}
 				waited += s.watchdog
 				// A task still running (a process starved of CPU
 				// beside a busy make test, or stopped by SIGSTOP and
@@ -332,8 +337,7 @@ func goroutineID() string {
 // goroutineState is the state runtime.Stack prints for goroutine id
 // ("running", "chan receive", "sleep", …), "" if it is not found.
 func goroutineState(id string) string {
-	buf := make([]byte, 1<<20)
-	st := string(buf[:runtime.Stack(buf, true)])
+	st := stacks()
 	head := "goroutine " + id + " ["
 	i := strings.Index(st, head)
 	if i < 0 {
@@ -357,10 +361,14 @@ func working(state string) bool {
 	return false
 }
 
-func allStacks() string {
+// stacks is every goroutine's stack, as runtime.Stack prints them.
+func stacks() string {
 	buf := make([]byte, 1<<20)
-	n := runtime.Stack(buf, true)
-	st := string(buf[:n])
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+func allStacks() string {
+	st := stacks()
 	if len(st) > 20000 {
 		st = st[:20000] + "\n…"
 	}
