@@ -2,9 +2,11 @@ package simtest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -153,14 +155,14 @@ func (l *laptop) crash(s *Sim, halfOpen bool) {
 	if l.rep == nil {
 		return
 	}
-	image, err := readCrashImage(filepath.Join(l.dir, replicaFile))
+	k, err := beginKill(filepath.Join(l.dir, replicaFile))
 	if err != nil {
 		s.fail("%s: read its files at the crash: %v", l.name, err)
 	}
 	_ = l.rep.Close()
 	l.rep = nil
 	s.sch.kill(l.proc)
-	if err := writeCrashImage(filepath.Join(l.dir, replicaFile), image); err != nil {
+	if err := k.end(); err != nil {
 		s.fail("%s: leave its files as the crash found them: %v", l.name, err)
 	}
 	l.session, l.cancel = nil, nil
@@ -257,6 +259,61 @@ func (s *Sim) startSync(l *laptop, watch bool) {
 
 // crashFiles are the files SQLite keeps for the database in path.
 func crashFiles(path string) []string { return []string{path, path + "-wal", path + "-shm"} }
+
+// A kill leaves a database's files as they are. Closing its connections
+// instead would have the last one copy the write-ahead log into the file
+// and remove it, unless another connection still has the file open: a
+// connection that closes then is not the last, and leaves the files
+// alone. So a kill opens the file read-only and reads it (in WAL mode a
+// connection holds its shared lock on the file from its first read to
+// its close) before the process's own connections close, and closes it
+// after them: read-only, it cannot take the exclusive lock a checkpoint
+// needs, and leaves the files alone too. The -shm's read marks are the
+// one difference from a real kill's files: the next connection to open
+// the file, alone, rebuilds the index from the log anyway
+// (TestKillLeavesTheFilesAsTheyWere). Where the file cannot be opened
+// so, the kill copies its files before the close and puts them back
+// after (slower: every byte read and written twice). So does the kill of a
+// process whose close checkpoints the log itself (the server's store
+// folds it in before it closes: copiedKill).
+type kill struct {
+	path  string
+	hold  *sql.DB
+	image [][]byte
+}
+
+// beginKill is the first half of a kill of the process that has the
+// database in path open; end, after its connections closed, leaves the
+// files as they were when it began.
+func beginKill(path string) (*kill, error) {
+	k := &kill{path: path}
+	if hold, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro"); err == nil {
+		hold.SetMaxOpenConns(1)
+		var n int
+		if err := hold.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&n); err == nil {
+			k.hold = hold
+			return k, nil
+		}
+		_ = hold.Close()
+	}
+	return copiedKill(path)
+}
+
+// copiedKill is beginKill by a copy of the files.
+func copiedKill(path string) (*kill, error) {
+	image, err := readCrashImage(path)
+	return &kill{path: path, image: image}, err
+}
+
+func (k *kill) end() error {
+	if k.hold != nil {
+		return k.hold.Close()
+	}
+	if k.image == nil {
+		return nil
+	}
+	return writeCrashImage(k.path, k.image)
+}
 
 // readCrashImage reads the files of the database in path as they are (nil
 // for one that is not there).

@@ -195,8 +195,9 @@ func (n *serverNode) crash(s *Sim) {
 	} else {
 		// Its files as the kill left them, not as a clean close does
 		// (laptop.crash): the next start recovers the write-ahead log.
-		path := s.dataPath("server.db")
-		image, err := readCrashImage(path)
+		// Copied: the store's Close checkpoints the log whoever else has
+		// the file open.
+		k, err := copiedKill(s.dataPath("server.db"))
 		if err != nil {
 			s.fail("crash the server: read its files: %v", err)
 		}
@@ -206,7 +207,7 @@ func (n *serverNode) crash(s *Sim) {
 		}
 		_ = n.store.Close()
 		s.sch.kill(n.proc)
-		if err := writeCrashImage(path, image); err != nil {
+		if err := k.end(); err != nil {
 			s.fail("crash the server: leave its files as the crash found them: %v", err)
 		}
 	}
