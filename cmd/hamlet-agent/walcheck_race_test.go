@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,35 +44,71 @@ func TestWALCheckAnotherProcessBetweenItsReads(t *testing.T) {
 	l.mustAdd(ts.HamletsA[0], "Hộ Một")
 	file := filepath.Join(l.dir, "replica.db")
 
+	// The two commands must run while status waits at its second open:
+	// they start once strace shows it entered that open, and the attempt
+	// counts only if status was still held there when they had both
+	// ended. A loaded machine, slow to start status or the commands, let
+	// this test pass before without the check ever seeing them; an
+	// attempt that missed the moment is made again, with a longer hold.
+	n := 1
+	for i, hold := range []time.Duration{10 * time.Second, 30 * time.Second, 60 * time.Second} {
+		if walcheckRaceAttempt(t, ts, l, strace, file, hold, &n) {
+			require.Len(t, l.households(), n)
+			return
+		}
+		t.Logf("attempt %d: status left its second open before the two commands ended; again", i+1)
+	}
+	t.Fatal("no attempt had the two commands run while status waited between its reads")
+}
+
+// walcheckRaceAttempt leaves replica.db with a -wal that holds frames and
+// no process on it (the app killed), runs status with its second open of
+// the file held for hold, and the two commands meanwhile; it checks
+// status and the folder, and says whether the commands ran within the
+// hold. n counts the households added.
+func walcheckRaceAttempt(t *testing.T, ts *servertest.TS, l *laptop, strace, file string, hold time.Duration, n *int) bool {
+	t.Helper()
 	// The app has the file open while a household is saved, and is
 	// killed: the -wal keeps its frames, nobody has the file open.
 	app := startApp(t, l)
-	l.mustAdd(ts.HamletsA[0], "Hộ Hai")
+	*n++
+	l.mustAdd(ts.HamletsA[0], fmt.Sprintf("Hộ %d", *n))
 	app.kill()
 	fi, err := os.Stat(file + "-wal")
 	require.NoError(t, err)
 	require.Greater(t, fi.Size(), int64(32), "the -wal holds frames")
 
 	// status: its second open of replica.db (the check's second read)
-	// waits 3 s.
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	// waits hold. strace writes a call's entry before the delay and its
+	// end, marked (DELAYED), after.
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout+hold)
 	defer cancel()
-	args := append([]string{"-f", "-qq", "-o", "/dev/null", "-P", file, "-e", "trace=open", "-e", "inject=open:delay_enter=3000000:when=2",
+	trace := filepath.Join(t.TempDir(), "strace.out")
+	args := append([]string{"-f", "-qq", "-o", trace, "-P", file, "-e", "trace=open",
+		"-e", fmt.Sprintf("inject=open:delay_enter=%d:when=2", hold.Microseconds()),
 		l.bin, "status"}, "--data-dir", l.dir)
 	cmd := exec.CommandContext(ctx, strace, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=", "LANG=", "HAMLET_LANG=", "HAMLET_AGENT_DIR=")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	require.NoError(t, cmd.Start())
-	time.Sleep(time.Second)
-	l.mustAdd(ts.HamletsA[0], "Hộ Ba")  // the last to close: the -wal is copied in and removed
-	l.mustAdd(ts.HamletsA[1], "Hộ Bốn") // a new -wal, its base the file's count now
-	err = cmd.Wait()
-	t.Logf("status during the two commands: %v\n%s%s", err, out.String(), errb.String())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	traced := func() string { b, _ := os.ReadFile(trace); return string(b) }
+	require.Eventually(t, func() bool { return strings.Count(traced(), "open(") >= 2 }, 60*time.Second, 10*time.Millisecond,
+		"status never reached its second open of replica.db:\n%s", traced())
+	*n++
+	l.mustAdd(ts.HamletsA[0], fmt.Sprintf("Hộ %d", *n)) // the last to close: the -wal is copied in and removed
+	*n++
+	l.mustAdd(ts.HamletsA[1], fmt.Sprintf("Hộ %d", *n)) // a new -wal, its base the file's count now
+	within := !strings.Contains(traced(), "(DELAYED)")
+	err = <-done
+	t.Logf("status during the two commands (within its hold of %v: %v): %v\n%s%s", hold, within, err, out.String(), errb.String())
 	require.NoError(t, err, "status on a healthy folder:\n%s", errb.String())
 	_, err = os.Stat(file + ".damaged")
 	require.ErrorIs(t, err, os.ErrNotExist, "a healthy replica is not marked damaged")
-	r := l.must("household", "add", "--hamlet", ts.HamletsA[0], "--head", "Hộ Năm")
+	*n++
+	r := l.must("household", "add", "--hamlet", ts.HamletsA[0], "--head", fmt.Sprintf("Hộ %d", *n))
 	require.NotContains(t, r.stderr, "repair")
-	require.Len(t, l.households(), 5)
+	return within
 }
