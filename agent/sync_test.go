@@ -268,29 +268,42 @@ func TestWatchPullsOnNotify(t *testing.T) {
 	defer cancel()
 	fs := newFakeServer(t, hamletA)
 	a, b := enrolled(t, fs.srv.URL), enrolled(t, fs.srv.URL)
+	// Liveness waits only: each ends as soon as it holds, and the limits
+	// are for a loaded machine (8 tests at once on 2 cores), where a
+	// 5 s wait failed a correct Watch.
+	const wait = 60 * time.Second
 	got := make(chan agent.SyncSummary, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- b.Watch(ctx, fs.srv.URL, "good", agent.SyncOptions{IOTimeout: 5 * time.Second, PollInterval: 50 * time.Millisecond,
+		done <- b.Watch(ctx, fs.srv.URL, "good", agent.SyncOptions{IOTimeout: 30 * time.Second, PollInterval: 50 * time.Millisecond,
 			OnSync: func(s agent.SyncSummary, err error) {
 				if err == nil {
-					got <- s
+					select {
+					case got <- s:
+					default: // only the first is waited for: never block Watch
+					}
 				}
 			}})
 	}()
-	<-got // the initial sync
+	select {
+	case <-got: // the initial sync
+	case err := <-done:
+		t.Fatalf("Watch ended before its first sync: %v", err)
+	case <-time.After(wait):
+		t.Fatal("Watch never finished its first sync")
+	}
 	hh := addHousehold(t, a, "Thông báo")
 	syncOK(t, a, fs.srv.URL)
 	require.Eventually(t, func() bool {
 		_, err := b.Show(context.Background(), "households", hh.String())
 		return err == nil
-	}, 5*time.Second, 20*time.Millisecond)
+	}, wait, 20*time.Millisecond, "b's Watch pulls a's household on the server's Notify")
 	// And b's own writes go out without another command.
 	hb := addHousehold(t, b, "Ghi trong lúc theo dõi")
 	require.Eventually(t, func() bool {
 		_, ok := fs.snapshot()[syncproto.FieldKey{Table: "households", Row: hb, Field: "head_name"}]
 		return ok
-	}, 5*time.Second, 20*time.Millisecond)
+	}, wait, 20*time.Millisecond, "b's Watch pushes its own write")
 	cancel()
 	require.NoError(t, <-done)
 }
