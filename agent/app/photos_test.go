@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -120,11 +121,21 @@ func TestAppPhotos(t *testing.T) {
 	require.NoError(t, err)
 	// The app itself starts syncing within seconds of the token appearing
 	// (its Watch), and may have fetched or sent them first (its summary then
-	// says nothing of photos): what counts is that after this sync
-	// nothing is left to fetch or send.
-	require.True(t, h.r.HasPhoto(p.Digest, true), "the teammate's thumbnail arrived at the sync")
-	uploads, thumbs, err := h.r.PhotosPending(ctx)
-	require.NoError(t, err)
+	// says nothing of photos), or hold the same photo or thumbnail as this
+	// sync returns (the rest is then its next poll's): what counts is that
+	// nothing is left to fetch or send, waited for as a state rather than
+	// read at the moment this sync returned.
+	var uploads, thumbs int
+	thumbHere := false
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		uploads, thumbs, err = h.r.PhotosPending(ctx)
+		require.NoError(t, err)
+		thumbHere = h.r.HasPhoto(p.Digest, true)
+		if thumbHere && uploads+thumbs == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	require.True(t, thumbHere, "the teammate's thumbnail arrived at the sync")
 	require.Equal(t, [2]int{0, 0}, [2]int{uploads, thumbs}, "this laptop's own photo went up after its report, and no thumbnail waits")
 
 	_, body = h.get("/reports/" + rid.String())
