@@ -34,14 +34,14 @@ func TestDamagedStopDoesNotOfferEnrollAgain(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, page := h.get("/sync")
 		return strings.Contains(page, `data-class="ok"`)
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	require.NoError(t, os.WriteFile(l.l.Path()+".damaged", []byte(`{"reason":"test"}`), 0o600))
 	var page string
 	require.Eventually(t, func() bool {
 		_, _, _ = h.post("/sync", url.Values{})
 		_, page = h.get("/sync")
 		return strings.Contains(page, `data-class="stopped"`)
-	}, 15*time.Second, 300*time.Millisecond)
+	}, 60*time.Second, 300*time.Millisecond)
 	i := strings.Index(page, `id="sync-error"`)
 	require.True(t, i >= 0)
 	t.Logf("sync-error: %.300s", page[i:])

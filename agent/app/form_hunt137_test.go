@@ -102,7 +102,7 @@ func TestATokenRefusedIsToldAsTheAppsOwnStep(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, body = h.get("/sync")
 		return strings.Contains(body, `id="enroll-again" href="/enroll">`) // shown: the sync stopped
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	resp, err := h.c.Get(h.base + "/sync/status")
 	require.NoError(t, err)
 	js, _ := io.ReadAll(resp.Body)

@@ -43,7 +43,7 @@ func TestAppServerMovedToHTTPSSaysWhatToDoInTheApp(t *testing.T) {
 		_, body = h.get("/sync")
 		body = html.UnescapeString(body)
 		return strings.Contains(body, "https://")
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	require.Contains(t, body, "dùng https://")
 	require.NotContains(t, body, "hamlet-agent sync", "a terminal command on the app's page")
 }
@@ -70,7 +70,7 @@ func TestAppServerMovedToHTTPSMovesWithIt(t *testing.T) {
 		_, body = h.get("/sync")
 		body = html.UnescapeString(body)
 		return strings.Contains(body, "địa chỉ máy chủ nay là "+tlsSrv.URL)
-	}, 10*time.Second, 100*time.Millisecond, "the sync page: %s", body)
+	}, 60*time.Second, 100*time.Millisecond, "the sync page: %s", body)
 	en, err = a.l.Enrollment(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, tlsSrv.URL, en.Server)

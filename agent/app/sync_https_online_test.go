@@ -59,7 +59,7 @@ func TestAppServerMovedToHTTPSIsNotOnlineBeforeASync(t *testing.T) {
 	})
 	require.NoError(t, os.WriteFile(filepath.Join(h.dir, "token"), []byte(a.tok), 0o600))
 	h.post("/sync", url.Values{})
-	require.Eventually(t, func() bool { return upgrades.Load() >= 2 }, 10*time.Second, 20*time.Millisecond, "the sync at the new address never began")
+	require.Eventually(t, func() bool { return upgrades.Load() >= 2 }, 60*time.Second, 20*time.Millisecond, "the sync at the new address never began")
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		_, body := h.get("/sync/status")
 		var b struct{ Class, Text string }

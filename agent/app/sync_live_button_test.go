@@ -40,7 +40,7 @@ func TestRevokedWhileTheSyncPageIsOpenBringsTheButton(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, open = h.get("/sync")
 		return strings.Contains(open, `data-class="ok"`)
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	en, err := l.l.Enrollment(ctx)
 	require.NoError(t, err)
 	require.NoError(t, ts.Admin.RevokeDevice(ctx, en.DeviceID))
@@ -53,7 +53,7 @@ func TestRevokedWhileTheSyncPageIsOpenBringsTheButton(t *testing.T) {
 		resp.Body.Close()
 		js = string(b)
 		return strings.Contains(js, "Đăng ký lại bằng mã mới")
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	resp, err := h.c.Get(h.base + "/static/app.js")
 	require.NoError(t, err)
 	appJS, _ := io.ReadAll(resp.Body)

@@ -31,7 +31,7 @@ func TestTokenFileGoneOffersEnrollAgain(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, page = h.get("/sync")
 		return strings.Contains(page, `data-class="stopped"`)
-	}, 10*time.Second, 100*time.Millisecond)
+	}, 60*time.Second, 100*time.Millisecond)
 	i := strings.Index(page, `id="sync-error"`)
 	require.True(t, i >= 0)
 	require.Contains(t, page, `id="enroll-again" href="/enroll">`,

@@ -43,7 +43,7 @@ func TestAppFetchesTheRosterOncePerSession(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, page := a.get("/sync/status")
 		return strings.Contains(page, `"class":"ok"`)
-	}, 20*time.Second, 100*time.Millisecond, "the app's sync is online")
+	}, 60*time.Second, 100*time.Millisecond, "the app's sync is online")
 	time.Sleep(time.Second)
 	before := rosters.Load()
 
@@ -55,7 +55,7 @@ func TestAppFetchesTheRosterOncePerSession(t *testing.T) {
 	for i := 0; i < n; i++ {
 		require.NoError(t, c.PushAll(servertest.HouseholdChanges(w, ts.HamletsA[0], 10), 2000, 4))
 		want := 1 + i + 1
-		require.Eventually(t, func() bool { return len(l.households()) >= want }, 20*time.Second, 50*time.Millisecond,
+		require.Eventually(t, func() bool { return len(l.households()) >= want }, 60*time.Second, 50*time.Millisecond,
 			"the open app pulls the teammate's household %d", i+1)
 	}
 	time.Sleep(time.Second)

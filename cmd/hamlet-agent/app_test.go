@@ -54,7 +54,7 @@ func TestNoCommandStartsTheApp(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(info)
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "the app wrote no %s; stdout %s stderr %s", appFile, out.String(), errOut.String())
+	}, 60*time.Second, 20*time.Millisecond, "the app wrote no %s; stdout %s stderr %s", appFile, out.String(), errOut.String())
 	require.True(t, strings.HasPrefix(ai.URL, "http://127.0.0.1:"), ai.URL)
 	fi, err := os.Stat(info)
 	require.NoError(t, err)

@@ -417,7 +417,7 @@ func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(l.dir, appFile))
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "the app did not start: %s", out.String())
+	}, 60*time.Second, 20*time.Millisecond, "the app did not start: %s", out.String())
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	c := &http.Client{Jar: jar}

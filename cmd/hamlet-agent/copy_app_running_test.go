@@ -52,7 +52,7 @@ func TestCopiedFolderWhileTheAppRuns(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(a.dir, appFile))
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
+	}, 60*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
 
 	b := a.copyTo(filepath.Join(root, "b"))
 	b.env = a.env
@@ -60,7 +60,7 @@ func TestCopiedFolderWhileTheAppRuns(t *testing.T) {
 	defer stopB()
 	require.Eventually(t, func() bool {
 		return strings.Contains(outB.String(), "Hamlet")
-	}, 20*time.Second, 20*time.Millisecond)
+	}, 60*time.Second, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	t.Logf("the copy's app says: %s", outB.String())
 	require.NotContains(t, outB.String(), "Hamlet đang chạy sẵn", "the copy opened the original folder's app")
@@ -105,7 +105,7 @@ func TestSameFolderOtherPathOpensTheRunningApp(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(a.dir, appFile))
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
+	}, 60*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
 	require.True(t, filepath.IsAbs(ai.Dir), ai.Dir)
 	for _, other := range []struct{ dir, wd string }{
 		{filepath.Join(root, "link"), root}, {a.dir, os.TempDir()}, {"./link/", root},
@@ -114,7 +114,7 @@ func TestSameFolderOtherPathOpensTheRunningApp(t *testing.T) {
 		out, stop := start(l, other.wd)
 		require.Eventually(t, func() bool {
 			return strings.Contains(out.String(), "Hamlet")
-		}, 20*time.Second, 20*time.Millisecond)
+		}, 60*time.Second, 20*time.Millisecond)
 		time.Sleep(300 * time.Millisecond)
 		stop()
 		require.Contains(t, out.String(), "Hamlet đang chạy sẵn", "%s from %s: %s", other.dir, other.wd, out.String())
@@ -156,14 +156,14 @@ func TestRenamedFolderWhileTheAppRunsOpensIt(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(a.dir, appFile))
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
+	}, 60*time.Second, 20*time.Millisecond, "the app did not start: %s", outA.String())
 	moved := &laptop{t: t, bin: a.bin, dir: filepath.Join(root, "renamed"), env: a.env}
 	require.NoError(t, os.Rename(a.dir, moved.dir))
 	out, stop := start(moved)
 	defer stop()
 	require.Eventually(t, func() bool {
 		return strings.Contains(out.String(), "Hamlet")
-	}, 20*time.Second, 20*time.Millisecond)
+	}, 60*time.Second, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	require.Contains(t, out.String(), "Hamlet đang chạy sẵn", "a second app on the same data: %s", out.String())
 }

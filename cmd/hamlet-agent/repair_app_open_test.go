@@ -175,7 +175,7 @@ func TestRepairWhileTheAppIsOpenSaysOpenItAgain(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, page := a.get("/sync")
 		return strings.Contains(page, "Hãy đóng Hamlet rồi mở lại")
-	}, 20*time.Second, 200*time.Millisecond, "the sync page says why the sync stopped")
+	}, 60*time.Second, 200*time.Millisecond, "the sync page says why the sync stopped")
 	a.stop()
 
 	a = startApp(t, l) // opened again

@@ -146,7 +146,7 @@ func TestAppTellsChangesResentToARestoredServer(t *testing.T) {
 	require.Eventually(t, func() bool {
 		page = a.syncPage()
 		return strings.Contains(page, "Tin từ các lần đồng bộ")
-	}, 10*time.Second, 100*time.Millisecond, "the sync page has news")
+	}, 60*time.Second, 100*time.Millisecond, "the sync page has news")
 	i := strings.Index(page, `id="notices"`)
 	news, _, _ := strings.Cut(page[i:], "</section>")
 	t.Logf("the sync page's news:\n%s", news)

@@ -180,7 +180,7 @@ func TestSlowLinkDropInTheApp(t *testing.T) {
 	require.Eventually(t, func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, appFile))
 		return err == nil && json.Unmarshal(b, &ai) == nil && ai.URL != ""
-	}, 20*time.Second, 20*time.Millisecond, "stdout %s stderr %s", &out, &errOut)
+	}, 60*time.Second, 20*time.Millisecond, "stdout %s stderr %s", &out, &errOut)
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	c := &http.Client{Jar: jar}

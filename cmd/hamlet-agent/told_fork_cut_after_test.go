@@ -68,7 +68,7 @@ func TestCopiedFolderToldByTheAppAfterACutSync(t *testing.T) {
 	a := startApp(t, b)
 	const copied = "Thư mục dữ liệu này là bản sao"
 	var page string
-	require.Eventually(t, func() bool { page = a.syncPage(); return strings.Contains(page, copied) }, 20*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { page = a.syncPage(); return strings.Contains(page, copied) }, 60*time.Second, 100*time.Millisecond)
 	time.Sleep(2 * time.Second)
 	page = a.syncPage()
 	require.Equal(t, 1, strings.Count(page, copied), "told once:\n%s", page)
