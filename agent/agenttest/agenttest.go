@@ -22,7 +22,9 @@ func Open(t testing.TB, path string, opts ...agent.Options) *agent.Replica {
 	r, err := agent.OpenWith(context.Background(), path, o)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// A bound on a hang, not a timing: on a loaded machine (tests 8
+		// at once on 2 cores) the check of a large replica took over 30 s.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		if err := r.Check(ctx); err != nil {
 			t.Errorf("replica %s: invariants: %v", path, err)
