@@ -178,7 +178,12 @@ func (s *Sim) loadWorld() error {
 // crashServer kills the server process: what it committed stays in its
 // files; sessions, queued writes, device activity not yet flushed and its
 // read model are gone. Agents see their connections end.
-func (n *serverNode) crash(s *Sim) {
+func (n *serverNode) crash(s *Sim) { n.down(s, true) }
+
+// down stops the server process; killed, its files are left as the kill
+// found them, else (at the end of a schedule, whose files go) as its
+// close leaves them.
+func (n *serverNode) down(s *Sim, killed bool) {
 	if !n.up {
 		return
 	}
@@ -197,7 +202,11 @@ func (n *serverNode) crash(s *Sim) {
 		// (laptop.crash): the next start recovers the write-ahead log.
 		// Copied: the store's Close checkpoints the log whoever else has
 		// the file open.
-		k, err := copiedKill(s.dataPath("server.db"))
+		k := &kill{}
+		var err error
+		if killed {
+			k, err = copiedKill(s.dataPath("server.db"))
+		}
 		if err != nil {
 			s.fail("crash the server: read its files: %v", err)
 		}

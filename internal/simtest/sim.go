@@ -288,7 +288,7 @@ func (s *Sim) teardown() {
 		l.crash(s, false)
 	}
 	if s.srv != nil && s.srv.up {
-		s.srv.crash(s)
+		s.srv.down(s, false)
 	}
 	if s.pg != nil {
 		s.pg.drop(s.ctx)
