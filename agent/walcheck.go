@@ -72,22 +72,18 @@ func walHead(path string) (empty bool, salt int64) {
 	if path == "" {
 		return false, 0
 	}
-	f, err := os.Open(path + "-wal")
-	if errors.Is(err, os.ErrNotExist) {
+	// One byte past the header: a log that has it holds a frame.
+	head := make([]byte, walHeader+1)
+	n, err := readHead(path+"-wal", head)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return true, 0
-	}
-	if err != nil {
+	case n <= walHeader && (err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		// A log cut short (0 after a TRUNCATE checkpoint), or its
+		// header alone, holds no frame.
+		return true, 0
+	case n <= walHeader:
 		return false, 0
-	}
-	defer f.Close()
-	head := make([]byte, walHeader)
-	n, err := f.ReadAt(head, 0)
-	if n < walHeader {
-		// A log cut short (0 after a TRUNCATE checkpoint) holds no frame.
-		return n == 0 || err != nil && errors.Is(err, io.EOF), 0
-	}
-	if fi, err := f.Stat(); err == nil && fi.Size() <= walHeader {
-		return true, 0
 	}
 	return false, int64(binary.BigEndian.Uint64(head[16:24]))
 }

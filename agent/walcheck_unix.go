@@ -3,6 +3,7 @@
 package agent
 
 import (
+	"io"
 	"os"
 	"syscall"
 )
@@ -23,4 +24,35 @@ func openElsewhere(path string) bool {
 		return true
 	}
 	return lk.Type != syscall.F_UNLCK
+}
+
+// readHead reads the start of the file at path into buf, as io.ReadFull
+// would (io.EOF or io.ErrUnexpectedEOF when the file is shorter), without
+// os.File: every write transaction reads the -wal's head (walHead), and
+// os.Open's attempt to add a regular file to the network poller is a
+// failing system call each time.
+func readHead(path string, buf []byte) (int, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	n := 0
+	for n < len(buf) {
+		m, err := syscall.Pread(fd, buf[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			if n == 0 {
+				return 0, io.EOF
+			}
+			return n, io.ErrUnexpectedEOF
+		}
+		n += m
+	}
+	return n, nil
 }
