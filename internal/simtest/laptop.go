@@ -264,9 +264,9 @@ func crashFiles(path string) []string { return []string{path, path + "-wal", pat
 // instead would have the last one copy the write-ahead log into the file
 // and remove it, unless another connection still has the file open: a
 // connection that closes then is not the last, and leaves the files
-// alone. So a kill opens the file read-only and reads it (in WAL mode a
-// connection holds its shared lock on the file from its first read to
-// its close) before the process's own connections close, and closes it
+// alone. So a kill opens the file read-only and reads its header (in WAL
+// mode a connection holds its shared lock on the file from its first read
+// to its close) before the process's own connections close, and closes it
 // after them: read-only, it cannot take the exclusive lock a checkpoint
 // needs, and leaves the files alone too. The -shm's read marks are the
 // one difference from a real kill's files: the next connection to open
@@ -290,7 +290,7 @@ func beginKill(path string) (*kill, error) {
 	if hold, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro"); err == nil {
 		hold.SetMaxOpenConns(1)
 		var n int
-		if err := hold.QueryRow(`SELECT count(*) FROM sqlite_schema`).Scan(&n); err == nil {
+		if err := hold.QueryRow(`PRAGMA schema_version`).Scan(&n); err == nil {
 			k.hold = hold
 			return k, nil
 		}
