@@ -84,7 +84,7 @@ func (r *Replica) writable() error {
 	if _, err := os.Stat(markerPath(r.path)); err == nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged, Refused: true}
 	}
-	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
+	if r.Replaced() {
 		return &ReplacedError{Path: r.path}
 	}
 	return nil
@@ -149,8 +149,7 @@ func (r *Replica) replacedDamage(err error) bool {
 	if err == nil || !isCorrupt(err) && !(errors.As(err, &fe) && errors.Is(fe.Kind, ErrCorrupt)) {
 		return false
 	}
-	st, serr := os.Stat(r.path)
-	return serr == nil && r.file != nil && !os.SameFile(st, r.file)
+	return r.Replaced()
 }
 
 func classifyStore(path string, err error) error {
@@ -306,10 +305,18 @@ func (r *Replica) markCheck() error {
 	if _, err := os.Stat(markerPath(r.path)); err == nil {
 		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
 	}
-	if st, err := os.Stat(r.path); err == nil && r.file != nil && !os.SameFile(st, r.file) {
+	if r.Replaced() {
 		return &ReplacedError{Path: r.path}
 	}
 	return nil
+}
+
+// Replaced reports whether the replica file at this replica's path is no
+// longer the one it opened: a repair replaced it (ReplacedError). What
+// this process reads is the old file's, and it writes nothing more.
+func (r *Replica) Replaced() bool {
+	st, err := os.Stat(r.path)
+	return err == nil && r.file != nil && !os.SameFile(st, r.file)
 }
 
 // writeFileSync writes a small file durably: to a temporary name, synced,

@@ -353,6 +353,17 @@ func (s *syncRun) idle(ctx context.Context) error {
 			}
 			continue
 		}
+		// The file marked damaged or replaced by a repair since this
+		// session began (markCheck, two stats): the session ends as the
+		// next one would not start. Left to the writes, a session with
+		// nothing to send read its old file, found nothing pending there
+		// every poll, and idled on it for as long as the app stayed open,
+		// the sync page saying all was sent while every save was refused
+		// (and sync --watch never sent what was saved into the repaired
+		// file).
+		if err := r.markCheck(); err != nil {
+			return err
+		}
 		n, err := r.Pending(ctx)
 		if err != nil {
 			return err

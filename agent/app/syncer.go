@@ -273,16 +273,25 @@ func (s *syncer) waitFor(ctx context.Context, changed func() bool) bool {
 	}
 }
 
-// changed notes the enrollment and the token as they are now and tells
-// whether either has changed since.
+// changed notes the enrollment, the token and whether a repair replaced
+// the replica file, as they are now, and tells whether any has changed
+// since. A sync stopped on the file marked damaged is started again once
+// the volunteer's repair replaced it, and stops at once saying what helps
+// now (agent.ReplacedError: open the app again); waiting for a kick, the
+// page said to run the repair just run, for as long as the app stayed
+// open.
 func (s *syncer) changed(ctx context.Context) func() bool {
 	now := func() string {
 		en, _ := s.a.r.Enrollment(ctx)
 		tok, _ := agent.ReadToken(s.a.cfg.TokenPath)
-		if en == nil {
-			return "\x00" + tok
+		file := "opened"
+		if s.a.r.Replaced() {
+			file = "replaced"
 		}
-		return en.DeviceID + "\x00" + en.Server + "\x00" + tok
+		if en == nil {
+			return file + "\x00\x00" + tok
+		}
+		return file + "\x00" + en.DeviceID + "\x00" + en.Server + "\x00" + tok
 	}
 	was := now()
 	return func() bool { return now() != was }
