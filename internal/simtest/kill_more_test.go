@@ -108,3 +108,23 @@ func TestKillLeavesAnIndexTheNextOpenRebuilds(t *testing.T) {
 	require.NoError(t, again.QueryRow(`SELECT count(*) FROM t`).Scan(&n))
 	require.Equal(t, 12, n)
 }
+
+// TestKillWithNoLogLeavesNone: a kill of a process whose connections had
+// all closed (the last one removed the log and its index) leaves no -wal
+// and no -shm, as a real kill does: a read-only connection opened on the
+// file creates both.
+func TestKillWithNoLogLeavesNone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "replica.db")
+	db := openAgentLike(t, path, 1)
+	fill(t, db, 5)
+	require.NoError(t, db.Close())
+	before, err := readCrashImage(path)
+	require.NoError(t, err)
+	require.Nil(t, before[1], "no log: the last connection removed it")
+	k, err := beginKill(path)
+	require.NoError(t, err)
+	require.NoError(t, k.end())
+	after, err := readCrashImage(path)
+	require.NoError(t, err)
+	sameFiles(t, before, after)
+}

@@ -271,11 +271,13 @@ func crashFiles(path string) []string { return []string{path, path + "-wal", pat
 // needs, and leaves the files alone too. The -shm's read marks are the
 // one difference from a real kill's files: the next connection to open
 // the file, alone, rebuilds the index from the log anyway
-// (TestKillLeavesTheFilesAsTheyWere). Where the file cannot be opened
-// so, the kill copies its files before the close and puts them back
-// after (slower: every byte read and written twice). So does the kill of a
-// process whose close checkpoints the log itself (the server's store
-// folds it in before it closes: copiedKill).
+// (TestKillLeavesTheFilesAsTheyWere,
+// TestKillLeavesAnIndexTheNextOpenRebuilds). Where the file cannot be
+// opened so, or has no log for the hold to leave alone, the kill copies
+// its files before the close and puts them back after (slower: every
+// byte read and written twice). So does the kill of a process whose
+// close checkpoints the log itself (the server's store folds it in
+// before it closes: copiedKill).
 type kill struct {
 	path  string
 	hold  *sql.DB
@@ -287,6 +289,12 @@ type kill struct {
 // files as they were when it began.
 func beginKill(path string) (*kill, error) {
 	k := &kill{path: path}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		// No log (the process's last connection had closed, and removed
+		// it): a read-only connection would create it and the -shm,
+		// which a real kill leaves absent (TestKillWithNoLogLeavesNone).
+		return copiedKill(path)
+	}
 	if hold, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro"); err == nil {
 		hold.SetMaxOpenConns(1)
 		var n int
