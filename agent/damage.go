@@ -299,14 +299,20 @@ func (r *Replica) DamageCheck(ctx context.Context) error {
 	return nil
 }
 
-// markCheck is DamageCheck without reading the file: a replica marked
-// damaged, or replaced by a repair since it was opened.
+// markCheck is DamageCheck without reading the file: a replica replaced
+// by a repair since it was opened, or marked damaged.
+//
+// The replacement first: a marker beside a replaced file is the new
+// file's (a repair puts its file in place, then removes its marker), and
+// what helps this process is to open the file again, as replacedDamage
+// tells too. Told the marker in between, the app's stopped sync said to
+// run the repair just run for as long as it stayed open (helper 235).
 func (r *Replica) markCheck() error {
-	if _, err := os.Stat(markerPath(r.path)); err == nil {
-		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
-	}
 	if r.Replaced() {
 		return &ReplacedError{Path: r.path}
+	}
+	if _, err := os.Stat(markerPath(r.path)); err == nil {
+		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged}
 	}
 	return nil
 }
