@@ -16,6 +16,9 @@ type syncer struct {
 	a       *App
 	kick    chan struct{}
 	recheck time.Duration // how often a stopped or unenrolled sync looks for a change
+	// lookedAgain: a sync stopped on the marker of a file since replaced
+	// was started again (changedSince), once: owned by run.
+	lookedAgain bool
 
 	mu sync.Mutex
 	st syncState
@@ -241,7 +244,7 @@ func (s *syncer) run(ctx context.Context) {
 			// damaged file, a full disk. It waits for them: "sync now", or
 			// a new enrollment or token (enroll again, here or by the CLI).
 			s.stopped(err)
-			if !s.waitFor(ctx, s.changed(ctx)) {
+			if !s.waitFor(ctx, s.changedSince(ctx, err)) {
 				return
 			}
 		}
@@ -295,4 +298,26 @@ func (s *syncer) changed(ctx context.Context) func() bool {
 	}
 	was := now()
 	return func() bool { return now() != was }
+}
+
+// changedSince is changed for a sync stopped on stop. A stop on the
+// marker (a damaged *agent.FileError) while the file was being replaced
+// saw the file as it was opened: a repair marks the file, works, puts its
+// file in place and removes the marker, and the replacement can fall
+// between the check that stopped the sync and the look changed takes
+// after it (the session's close, the photos' transfer waited for). Noted
+// as replaced already, it was no change, and the page said to run the
+// repair just run for as long as the app stayed open (helper 235). Such a
+// sync starts again at its next look; its check tells the file replaced
+// (agent.ReplacedError, which it is not started again for), the
+// replacement being checked before the marker. Once: whatever the next
+// stop says, a replaced file stays replaced, and the sync is not started
+// again every few seconds.
+func (s *syncer) changedSince(ctx context.Context, stop error) func() bool {
+	var fe *agent.FileError
+	if !s.lookedAgain && errors.As(stop, &fe) && errors.Is(fe.Kind, agent.ErrCorrupt) && s.a.r.Replaced() {
+		s.lookedAgain = true
+		return func() bool { return true }
+	}
+	return s.changed(ctx)
 }
