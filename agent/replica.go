@@ -240,6 +240,13 @@ func OpenWith(ctx context.Context, path string, opts Options) (*Replica, error) 
 		return nil, classifyOpen(path, err)
 	}
 	r.file, _ = os.Stat(path)
+	if r.file != nil {
+		// On Windows a FileInfo from os.Stat reads the file's identity
+		// only at its first os.SameFile, from whatever file the path names
+		// then: after a repair replaced it, the new one's, and Replaced
+		// would never tell. Read it now, from the file this process opened.
+		os.SameFile(r.file, r.file)
+	}
 	noteOpen(path, 1)
 	return r, nil
 }
