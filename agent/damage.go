@@ -79,13 +79,14 @@ func markDamaged(path string, cause error) {
 var errMarkedDamaged = errors.New("marked damaged; run hamlet-agent repair")
 
 // writable refuses a write to a replica marked damaged, by this process
-// or another one.
+// or another one, or replaced by a repair: the replacement first, as in
+// markCheck (a marker beside a replaced file is the new file's).
 func (r *Replica) writable() error {
-	if _, err := os.Stat(markerPath(r.path)); err == nil {
-		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged, Refused: true}
-	}
 	if r.Replaced() {
 		return &ReplacedError{Path: r.path}
+	}
+	if _, err := os.Stat(markerPath(r.path)); err == nil {
+		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged, Refused: true}
 	}
 	return nil
 }

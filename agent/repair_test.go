@@ -55,3 +55,27 @@ func TestRepairedReplicaIsNotWrittenThroughAnOldHandle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pending, n)
 }
+
+// A repair puts its file in the replica's place and then removes its
+// marker: a write of a process whose file was replaced, in between, is
+// told to open the file again, as markCheck tells its sync; told the
+// marker, the volunteer would run the repair just run.
+func TestWriteToAReplacedFileBesideItsMarkerSaysOpenAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "replica.db")
+	old, err := agent.Open(ctx, path)
+	require.NoError(t, err)
+	defer old.Close()
+	require.NoError(t, old.SetEnrollment(ctx, &agent.Enrollment{Server: "http://127.0.0.1:1", MemberID: "m"}))
+	addHousehold(t, old, "Trần Văn Giữ")
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+	_, err = agent.Repair(ctx, path, agent.Options{})
+	require.NoError(t, err)
+	// The repair's file in place, its marker not yet removed.
+	require.NoError(t, os.WriteFile(path+".damaged", []byte(`{"reason":"test"}`), 0o600))
+
+	_, err = old.AddHousehold(ctx, agent.Fields{"hamlet_code": hamletA, "head_name": "Không lưu"})
+	var re *agent.ReplacedError
+	require.True(t, errors.As(err, &re), "%v", err)
+}
