@@ -79,16 +79,15 @@ func markDamaged(path string, cause error) {
 var errMarkedDamaged = errors.New("marked damaged; run hamlet-agent repair")
 
 // writable refuses a write to a replica marked damaged, by this process
-// or another one, or replaced by a repair: the replacement first, as in
-// markCheck (a marker beside a replaced file is the new file's).
+// or another one, or replaced by a repair (markCheck), saying the write
+// was refused.
 func (r *Replica) writable() error {
-	if r.Replaced() {
-		return &ReplacedError{Path: r.path}
+	err := r.markCheck()
+	var fe *FileError
+	if errors.As(err, &fe) {
+		fe.Refused = true
 	}
-	if _, err := os.Stat(markerPath(r.path)); err == nil {
-		return &FileError{Path: r.path, Kind: ErrCorrupt, Err: errMarkedDamaged, Refused: true}
-	}
-	return nil
+	return err
 }
 
 // ReplacedError: the replica file was replaced (by a repair) while this

@@ -78,7 +78,7 @@ func walHead(path string) (empty bool, salt int64) {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return true, 0
-	case n <= walHeader && (err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+	case n <= walHeader && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
 		// A log cut short (0 after a TRUNCATE checkpoint), or its
 		// header alone, holds no frame.
 		return true, 0
