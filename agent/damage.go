@@ -92,13 +92,24 @@ func (r *Replica) writable() error {
 
 // ReplacedError: the replica file was replaced (by a repair) while this
 // process had it open; what it would write now would go to the old file.
-type ReplacedError struct{ Path string }
+type ReplacedError struct {
+	Path string
+	// Watch: sync --watch stopped on it, after syncing for as long as it
+	// ran, so "saved nothing" is false of it and "the command" is to be
+	// named. The CLI sets it (as DiskFullError.Op).
+	Watch bool
+}
 
 func (e *ReplacedError) Error() string {
 	return fmt.Sprintf("agent: %s was replaced while open", e.Path)
 }
 
 func (e *ReplacedError) Message(lang string) string {
+	if e.Watch {
+		return pick(lang,
+			"Tệp dữ liệu đã được thay (bằng lệnh hamlet-agent repair, hoặc bằng một bản sao lưu) trong lúc lệnh đồng bộ liên tục đang chạy, nên lệnh đã dừng để không ghi vào tệp cũ. Những gì lệnh đã đồng bộ trước đó vẫn an toàn trên máy chủ. Hãy chạy lại: hamlet-agent sync --watch",
+			"The data file was replaced (by hamlet-agent repair, or by a restored backup) while sync --watch was running, so it stopped rather than write into the old file. What it synced before is safe on the server. Run it again: hamlet-agent sync --watch")
+	}
 	return pick(lang,
 		"Tệp dữ liệu vừa được thay bằng bản đã sửa trong lúc lệnh này chạy, nên lệnh này chưa lưu gì. Hãy chạy lại lệnh.",
 		"The data file was replaced by its repaired copy while this command ran, so this command saved nothing. Run the command again.")

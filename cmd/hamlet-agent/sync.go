@@ -112,7 +112,14 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			e.photoSummary(&ps)
 		}
 		fmt.Fprintln(e.stderr, e.tr("Đang đồng bộ liên tục. Ctrl+C để dừng.", "Syncing continuously. Ctrl+C to stop."))
-		return r.Watch(ctx, *server, token, opts)
+		err := r.Watch(ctx, *server, token, opts)
+		var re *agent.ReplacedError
+		if errors.As(err, &re) {
+			// Told while idle or at its next sync alike: a watch that
+			// synced for hours did save, and is the command to run again.
+			re.Watch = true
+		}
+		return err
 	}
 	s, err := r.Sync(ctx, *server, token, opts)
 	if bar != nil {
