@@ -35,10 +35,11 @@ run:
 	$(GO) run ./cmd/hamlet-server demo --data-dir ./data/demo $(DEMO_FLAGS)
 
 ## test: everything CI checks (README gives this command); the Go tests run
-## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh)
+## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh) and
+## their scratch files in memory (scripts/tmpfs-run.sh; HAMLET_TEST_TMPFS=off: on the disk)
 test:
 	$(GO) vet $(PKGS)
-	scripts/pg-test.sh $(GO) test -count=1 -timeout 12m $(PKGS)
+	scripts/tmpfs-run.sh scripts/pg-test.sh $(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) --no-print-directory cross-check
 
 ## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above)
