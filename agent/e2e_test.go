@@ -31,6 +31,19 @@ func realSync(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) age
 	return s
 }
 
+// clockPast waits until b's clock reads past the last stamp a's gave, so
+// that what b writes next is later than what a wrote last by the rule
+// (the HLC), as a volunteer's later edit is. A few milliseconds' sleep is
+// not enough where the two laptops' offsets, measured at their last syncs,
+// differ by more (half a round trip each, on a loaded machine): a CI run
+// lost B's later note to A's so.
+func clockPast(t *testing.T, a, b *agent.Replica) {
+	t.Helper()
+	last := a.Clock().Last()
+	require.Eventually(t, func() bool { return b.Clock().PhysicalNow() > last }, time.Minute, time.Millisecond,
+		"b's clock never passed a's last stamp %s", last)
+}
+
 // syncCutInClone syncs r asking for chunks of limit rows and cuts the
 // session once a chunk is stored: the clone stands between chunks, its
 // head kept for the next session to resume from.
@@ -78,10 +91,10 @@ func TestEndToEndTwoAgents(t *testing.T) {
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"address": "Số 1, đường Lý Thường Kiệt"}))
 	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"members_count": int64(5)}))
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú A"}))
-	time.Sleep(3 * time.Millisecond)
+	clockPast(t, a, b)
 	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú B"}))
 	require.NoError(t, a.Delete(ctx, "households", gone))
-	time.Sleep(3 * time.Millisecond)
+	clockPast(t, a, b)
 	require.NoError(t, b.EditHousehold(ctx, gone, agent.Fields{"phone": "0987654321"}))
 
 	realSync(t, a, ts, ta)
