@@ -284,7 +284,11 @@ func TestWALCheckKilledClone(t *testing.T) {
 		n := newLaptop(t, t.TempDir())
 		n.enroll(ts)
 		for try := 0; ; try++ {
-			r := walKillAt(t, rng, n, 900*time.Millisecond, "sync")
+			// The kill lands in the first 900 ms, the window doubling
+			// after each ten tries: on a loaded machine no try may get
+			// past its first chunk in 900 ms (a CI run gave up after 100),
+			// and a clone cut before its first chunk starts over.
+			r := walKillAt(t, rng, n, 900*time.Millisecond<<min(try/10, 6), "sync")
 			requireNotDamaged(t, n, fmt.Sprintf("clone, try %d", try), r)
 			if r.code == 0 {
 				break
