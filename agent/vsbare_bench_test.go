@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -369,14 +368,6 @@ func (t *vsTable) cpu(fig, base []time.Duration) {
 // process, else of this test process over the measured span (its other
 // goroutines, the test server's, are idle then).
 var lastCPU time.Duration
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func (t *vsTable) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%-58s %10s  %-20s %10s  %8s  %-9s\n", "figure (median)", "Hamlet", "baseline", "", "ratio", "aim")
