@@ -67,7 +67,12 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 			mark.Kept = fmt.Sprintf("%s-%d", base, n)
 		}
 		if err := writeMark(path, mark); err != nil {
-			return nil, classifyStore(path, err)
+			if isDiskFull(err) {
+				return nil, classifyStore(path, err) // its own advice: free some space
+			}
+			// A folder where the file cannot be renamed is one where the
+			// marker cannot be either: the same step failed.
+			return nil, &MoveAsideError{Path: path, Err: fmt.Errorf("note where the damaged file goes: %w", err)}
 		}
 	}
 	kept := mark.Kept
@@ -77,7 +82,7 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 	for _, suffix := range []string{"", "-wal"} {
 		if exists(path+suffix) && !exists(kept+suffix) {
 			if err := os.Rename(path+suffix, kept+suffix); err != nil {
-				return nil, fmt.Errorf("keep the damaged file: %w", err)
+				return nil, &MoveAsideError{Path: path, Err: fmt.Errorf("keep the damaged file: %w", err)}
 			}
 		}
 	}
@@ -144,6 +149,29 @@ func Repair(ctx context.Context, path string, opts Options) (*RepairReport, erro
 
 // ErrNotDamaged: Repair found nothing to repair.
 var ErrNotDamaged = errors.New("agent: the replica is not damaged")
+
+// MoveAsideError: a repair could not move the damaged file aside, its
+// first step, so it stopped there: no data was changed (a file moved
+// before its log failed is where the marker says, and the next repair
+// goes on from there). On Windows the SQLite driver opens the file
+// without FILE_SHARE_DELETE, so while the app or another hamlet-agent
+// command has it open it cannot be renamed: the OS error alone told the
+// volunteer neither that nor that closing them helps.
+type MoveAsideError struct {
+	Path string // the replica
+	Err  error
+}
+
+func (e *MoveAsideError) Error() string {
+	return fmt.Sprintf("agent: move the damaged replica %s aside: %v", e.Path, e.Err)
+}
+func (e *MoveAsideError) Unwrap() error { return e.Err }
+
+func (e *MoveAsideError) Message(lang string) string {
+	return pick(lang,
+		fmt.Sprintf("Chưa sửa được tệp dữ liệu: Hamlet không chuyển được tệp hỏng %s sang chỗ cất giữ (bước đầu của việc sửa), thường vì ứng dụng Hamlet hoặc một lệnh hamlet-agent khác đang mở tệp này. Không có dữ liệu nào bị thay đổi hay mất. Hãy đóng ứng dụng Hamlet (cửa sổ đang chạy Hamlet) và mọi cửa sổ khác đang chạy hamlet-agent, rồi chạy lại: hamlet-agent repair. Nếu vẫn không được, hãy báo cán bộ CNTT (chi tiết cho cán bộ CNTT: %v).", e.Path, e.Err),
+		fmt.Sprintf("The data file was not repaired: Hamlet could not move the damaged file %s aside (the repair's first step), usually because the Hamlet app or another hamlet-agent command has it open. No data was changed or lost. Close the Hamlet app (the window Hamlet runs in) and every other window running hamlet-agent, then run again: hamlet-agent repair. If it fails again, tell IT staff (detail for IT staff: %v).", e.Path, e.Err))
+}
 
 // checkBeforeRepair opens an unmarked replica and checks it: a damaged one
 // is marked (by Open or DamageCheck) and repaired; a sound one is left.
