@@ -32,7 +32,7 @@ func TestRepairThatCannotMoveTheFileAsideSaysCloseHamlet(t *testing.T) {
 		{"the data folder", ""},            // so is writing where the file goes
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			l := newLaptop(t, t.TempDir())
+			l := newLaptop(t, attrDir(t))
 			l.enroll(ts)
 			l.must("sync")
 			unsent := l.mustAdd(ts.HamletsA[0], "Hộ chờ gửi")
@@ -101,4 +101,34 @@ func immutable(t *testing.T, path string) (undo func()) {
 	}
 	t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
 	return undo
+}
+
+// attrDir is a folder for the test where chattr +i works: t.TempDir(),
+// unless TMPDIR is a tmpfs, which has no such flag (make test keeps it in
+// memory: scripts/tmpfs-run.sh), and then one in /var/tmp, on the disk;
+// where neither works, t.TempDir() (immutable skips, saying why).
+func attrDir(t *testing.T) string {
+	t.Helper()
+	for _, base := range []string{"", "/var/tmp"} {
+		dir := t.TempDir()
+		if base != "" {
+			d, err := os.MkdirTemp(base, "hamlet-chattr-")
+			if err != nil {
+				continue
+			}
+			t.Cleanup(func() { _ = os.RemoveAll(d) })
+			dir = d
+		}
+		probe := filepath.Join(dir, "probe")
+		if os.WriteFile(probe, nil, 0o600) != nil {
+			continue
+		}
+		ok := exec.Command("chattr", "+i", probe).Run() == nil
+		_ = exec.Command("chattr", "-i", probe).Run()
+		_ = os.Remove(probe)
+		if ok {
+			return dir
+		}
+	}
+	return t.TempDir()
 }
