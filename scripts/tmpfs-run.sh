@@ -32,39 +32,31 @@ fi
 base=${HAMLET_TEST_TMPFS:-/dev/shm}
 min_kb=$(( ${HAMLET_TEST_TMPFS_MIN_MB:-4096} * 1024 ))
 
-if [ "$base" = off ]; then
-  echo "tmpfs-run.sh: HAMLET_TEST_TMPFS=off; the tests keep TMPDIR (${TMPDIR:-/tmp})" >&2
+# keep WHY COMMAND...: runs COMMAND with TMPDIR as it is, saying why.
+keep() {
+  echo "tmpfs-run.sh: $1; the tests keep TMPDIR (${TMPDIR:-/tmp})" >&2
+  shift
   exec "$@"
-fi
-if [ ! -d "$base" ] || [ ! -w "$base" ]; then
-  echo "tmpfs-run.sh: $base is not a writable directory; the tests keep TMPDIR (${TMPDIR:-/tmp})" >&2
-  exec "$@"
-fi
+}
+
+[ "$base" != off ] || keep "HAMLET_TEST_TMPFS=off" "$@"
+{ [ -d "$base" ] && [ -w "$base" ]; } || keep "$base is not a writable directory" "$@"
 free_kb=$(df -Pk "$base" | awk 'NR == 2 { print $4 }')
-if [ "${free_kb:-0}" -lt "$min_kb" ]; then
-  echo "tmpfs-run.sh: $base has $(( ${free_kb:-0} / 1024 )) MB free, under $(( min_kb / 1024 )) MB; the tests keep TMPDIR (${TMPDIR:-/tmp})" >&2
-  exec "$@"
-fi
+[ "${free_kb:-0}" -ge "$min_kb" ] || keep "$base has $(( ${free_kb:-0} / 1024 )) MB free, under $(( min_kb / 1024 )) MB" "$@"
 
 dir=$(mktemp -d "$base/hamlet-test.XXXXXX")
-cleanup() { rm -rf "$dir"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 chmod 1777 "$dir"
 printf '#!/bin/sh\nexit 0\n' >"$dir/probe"
 chmod +x "$dir/probe"
 if ! "$dir/probe" 2>/dev/null; then
-  echo "tmpfs-run.sh: $base does not let programs run (noexec); the tests keep TMPDIR (${TMPDIR:-/tmp})" >&2
   rm -rf "$dir"
-  trap - EXIT
-  exec "$@"
+  keep "$base does not let programs run (noexec)" "$@"
 fi
 rm -f "$dir/probe"
+trap 'rm -rf "$dir"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "tmpfs-run.sh: TMPDIR=$dir (in memory; HAMLET_TEST_TMPFS=off keeps it on the disk)" >&2
 export TMPDIR=$dir
-set +e
-"$@"
-status=$?
-exit "$status"
+"$@" # set -e: its exit status is this script's; the EXIT trap deletes the directory
