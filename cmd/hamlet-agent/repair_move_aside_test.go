@@ -109,26 +109,27 @@ func immutable(t *testing.T, path string) (undo func()) {
 // where neither works, t.TempDir() (immutable skips, saying why).
 func attrDir(t *testing.T) string {
 	t.Helper()
-	for _, base := range []string{"", "/var/tmp"} {
-		dir := t.TempDir()
-		if base != "" {
-			d, err := os.MkdirTemp(base, "hamlet-chattr-")
-			if err != nil {
-				continue
-			}
-			t.Cleanup(func() { _ = os.RemoveAll(d) })
-			dir = d
-		}
-		probe := filepath.Join(dir, "probe")
-		if os.WriteFile(probe, nil, 0o600) != nil {
-			continue
-		}
-		ok := exec.Command("chattr", "+i", probe).Run() == nil
-		_ = exec.Command("chattr", "-i", probe).Run()
-		_ = os.Remove(probe)
-		if ok {
-			return dir
+	dir := t.TempDir()
+	if chattrWorks(dir) {
+		return dir
+	}
+	if disk, err := os.MkdirTemp("/var/tmp", "hamlet-chattr-"); err == nil {
+		t.Cleanup(func() { _ = os.RemoveAll(disk) })
+		if chattrWorks(disk) {
+			return disk
 		}
 	}
-	return t.TempDir()
+	return dir
+}
+
+// chattrWorks: a file made in dir takes chattr +i (and -i again).
+func chattrWorks(dir string) bool {
+	probe := filepath.Join(dir, "probe")
+	if os.WriteFile(probe, nil, 0o600) != nil {
+		return false
+	}
+	defer os.Remove(probe)
+	ok := exec.Command("chattr", "+i", probe).Run() == nil
+	_ = exec.Command("chattr", "-i", probe).Run()
+	return ok
 }
