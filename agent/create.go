@@ -24,6 +24,11 @@ import (
 // journal, so that everything is in the one file when it closes), synced,
 // and only then given its name: killed at any point, the folder holds
 // either no replica (the next command starts again) or a complete one.
+// Since a half-built file never gets the name, its transactions need no
+// durability of their own: the journal is kept in memory and nothing is
+// synced until the file is whole (the first command on a new laptop paid
+// 106 fsyncs for its 22 transactions, 0.33 s against 0.14 s on this
+// machine's disk; on a volunteer's hard disk, seconds).
 // The start-up check also reads the application id through SQLite when a
 // -wal file is there, so a folder an earlier release left that way opens
 // (and finishes its creation) instead of being refused for good.
@@ -48,7 +53,7 @@ func createReplica(ctx context.Context, path string, opts Options) error {
 			os.Remove(tmp + suf)
 		}
 	}()
-	dsn := "file:" + (&url.URL{Path: tmp}).EscapedPath() + "?_txlock=immediate&_pragma=journal_mode(DELETE)&_pragma=synchronous(FULL)&_pragma=foreign_keys(0)"
+	dsn := "file:" + (&url.URL{Path: tmp}).EscapedPath() + "?_txlock=immediate&_pragma=journal_mode(MEMORY)&_pragma=synchronous(OFF)&_pragma=foreign_keys(0)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return err
