@@ -47,13 +47,22 @@ func (c *walCut) Err() error {
 // the commit; cut there, the replica holds none of the rows, now and after
 // it is opened again (log recovery), and a new import of the whole file
 // goes through.
+//
+// cutRows is enough for the cut: the 8 MB cache lets pages go into the log
+// from about 12,500 households on, and the log passes 2 MB between the
+// 14,500th and the 15,000th (an import of 14,500 commits uncut). A third
+// more than that keeps a margin; a change that moved the spill past it
+// fails the test (no error, or a log under 2 MB), it does not pass it
+// silently. More rows would only make the whole import and the closing
+// check of the replica longer.
 func TestImportCutAfterSpillLeavesNothing(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "replica.db")
 	ctx := context.Background()
 	r, err := agent.Open(ctx, path)
 	require.NoError(t, err)
-	sh := householdSheet(hamletA, 26000)
+	const cutRows = 20000
+	sh := householdSheet(hamletA, cutRows)
 	cut := &walCut{Context: ctx, wal: path + "-wal", limit: 2 << 20, done: make(chan struct{})}
 	_, err = r.Import(cut, sh, agent.ImportOptions{})
 	require.ErrorIs(t, err, context.Canceled, "the import is cut once 2 MB of its pages are in the log")
@@ -76,8 +85,8 @@ func TestImportCutAfterSpillLeavesNothing(t *testing.T) {
 	requireNoHouseholds(r)
 	res, err := r.Import(ctx, sh, agent.ImportOptions{})
 	require.NoError(t, err)
-	require.Equal(t, 26000, res.Imported)
+	require.Equal(t, cutRows, res.Imported)
 	n, err := r.Pending(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 26000*9, n)
+	require.Equal(t, cutRows*9, n)
 }
