@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -22,8 +23,8 @@ import (
 // the server's answers, and both laptops' households, sent and unsent,
 // reach the server and both laptops, none lost, none refused.
 func TestRepairForkNotesLeftOut(t *testing.T) {
-	t.Parallel() // each builds its own server and laptops
-	for _, c := range []struct {
+	t.Parallel() // its own servers, relay and laptops
+	cases := []struct {
 		name   string
 		notes  map[string]string
 		outbox bool // a torn page of the change log too
@@ -37,42 +38,59 @@ func TestRepairForkNotesLeftOut(t *testing.T) {
 		{"fork_due+sent_seq+outbox", map[string]string{"fork_due": "x", "sent_seq": "x"}, true, false},
 		{"outbox/aMore", map[string]string{}, true, true},
 		{"fork_due+sent_seq+outbox/aMore", map[string]string{"fork_due": "x", "sent_seq": "x"}, true, true},
-	} {
+	}
+	// Up to the damage, every case of one aMore did the same through the
+	// binaries: built once (the history before the copy once for both),
+	// frozen, and thawed for each case (repair_fixture_test.go).
+	var cutting atomic.Bool
+	rel := newRelay(t)
+	url := cutProxy(t, rel.addr, func(m syncproto.Message) bool {
+		switch m.(type) {
+		case *syncproto.Push, *syncproto.Pull:
+			return cutting.Load()
+		}
+		return false
+	})
+	ts := servertest.Start(t)
+	rel.to(ts)
+	a := newLaptop(t, filepath.Join(t.TempDir(), "a"))
+	a.must("enroll", "--server", url, "--code", ts.EnrollCode(t, ts.TeamA))
+	var before []string
+	for i := 0; i < 20; i++ {
+		before = append(before, a.mustAdd(ts.HamletsA[0], fmt.Sprintf("Trước khi chép %d", i)))
+	}
+	a.must("sync")
+	copied := freeze(rel, ts, a)
+	worlds := map[bool]*world{}
+	ids := map[bool][]string{}
+	for _, aMore := range []bool{false, true} {
+		ts, ls := copied.thaw(t, t.TempDir())
+		a := ls[0]
+		ids[aMore] = slices.Clone(before)
+		b := a.copyTo(filepath.Join(filepath.Dir(a.dir), "b"))
+		na, nb := 2, 6
+		if aMore {
+			na, nb = 8, 2
+		}
+		for i := 0; i < nb; i++ {
+			ids[aMore] = append(ids[aMore], b.mustAdd(ts.HamletsA[0], fmt.Sprintf("Bản sao %d", i)))
+		}
+		r := b.must("sync")
+		t.Logf("aMore=%v: b's sync:\n%s%s", aMore, r.stdout, r.stderr)
+		for i := 0; i < na; i++ {
+			ids[aMore] = append(ids[aMore], a.mustAdd(ts.HamletsA[0], fmt.Sprintf("Bản gốc %d", i)))
+		}
+		cutting.Store(true)
+		r = a.run("sync")
+		cutting.Store(false)
+		t.Logf("aMore=%v: a's sync, cut: exit %d\n%s%s", aMore, r.code, r.stdout, r.stderr)
+		worlds[aMore] = freeze(rel, ts, a, b)
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ts := servertest.Start(t)
-			var cutting atomic.Bool
-			url := cutProxy(t, ts.URL[len("http://"):], func(m syncproto.Message) bool {
-				switch m.(type) {
-				case *syncproto.Push, *syncproto.Pull:
-					return cutting.Load()
-				}
-				return false
-			})
-			root := t.TempDir()
-			a := newLaptop(t, filepath.Join(root, "a"))
-			a.must("enroll", "--server", url, "--code", ts.EnrollCode(t, ts.TeamA))
-			var ids []string
-			for i := 0; i < 20; i++ {
-				ids = append(ids, a.mustAdd(ts.HamletsA[0], fmt.Sprintf("Trước khi chép %d", i)))
-			}
-			a.must("sync")
-			b := a.copyTo(filepath.Join(root, "b"))
-			na, nb := 2, 6
-			if c.aMore {
-				na, nb = 8, 2
-			}
-			for i := 0; i < nb; i++ {
-				ids = append(ids, b.mustAdd(ts.HamletsA[0], fmt.Sprintf("Bản sao %d", i)))
-			}
-			r := b.must("sync")
-			t.Logf("b's sync:\n%s%s", r.stdout, r.stderr)
-			for i := 0; i < na; i++ {
-				ids = append(ids, a.mustAdd(ts.HamletsA[0], fmt.Sprintf("Bản gốc %d", i)))
-			}
-			cutting.Store(true)
-			r = a.run("sync")
-			cutting.Store(false)
-			t.Logf("a's sync, cut: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			ts, ls := worlds[c.aMore].thaw(t, t.TempDir())
+			a, b := ls[0], ls[1]
+			ids := ids[c.aMore]
 			file := filepath.Join(a.dir, "replica.db")
 			db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
 			require.NoError(t, err)
@@ -97,7 +115,7 @@ func TestRepairForkNotesLeftOut(t *testing.T) {
 					damage(t, file, (p-1)*4096, 4096)
 				}
 			}
-			r = a.run("repair")
+			r := a.run("repair")
 			t.Logf("repair: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			require.Equal(t, 0, r.code)
 			for i, l := range []*laptop{a, b, a, b, a} {

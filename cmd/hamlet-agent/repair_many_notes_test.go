@@ -43,8 +43,28 @@ func serverDots(t testing.TB, ts *servertest.TS) map[string]syncproto.Change {
 // change), the edit not yet sent arrives, nothing is rejected or listed as
 // a conflict.
 func TestRepairManyNotesAndPages(t *testing.T) {
-	t.Parallel() // each builds its own server and laptops
+	t.Parallel() // its own servers, relay and laptops
 	const name = "Nguyễn Thị Lan"
+	// Up to the damage every case did the same through the binary (the
+	// language is only how the commands speak; the folder keeps none):
+	// built once, frozen, and thawed for each case
+	// (repair_fixture_test.go).
+	rel := newRelay(t)
+	ts := servertest.Start(t)
+	rel.to(ts)
+	built := newLaptop(t, t.TempDir())
+	built.must("enroll", "--server", rel.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	var sent []string
+	for i := 0; i < 30; i++ {
+		sent = append(sent, built.mustAdd(ts.HamletsA[0], fmt.Sprintf("Đã gửi %d", i)))
+	}
+	built.must("sync")
+	built.must("household", "edit", sent[0], "--set", "address=Sửa chưa gửi")
+	var unsent []string
+	for i := 0; i < 3; i++ {
+		unsent = append(unsent, built.mustAdd(ts.HamletsA[0], fmt.Sprintf("Chưa gửi %d", i)))
+	}
+	w := freeze(rel, ts, built)
 	for _, c := range []struct {
 		lang  string
 		notes map[string]string
@@ -60,21 +80,12 @@ func TestRepairManyNotesAndPages(t *testing.T) {
 			if c.lang == "en" {
 				damaged, notDamaged, revoke = "is damaged", "not damaged", "revoke this laptop's old device"
 			}
-			ts := servertest.Start(t)
-			l := newLaptop(t, t.TempDir())
+			ts, ls := w.thaw(t, t.TempDir())
+			l := ls[0]
 			l.lang = c.lang
-			l.enroll(ts)
-			var sent []string
-			for i := 0; i < 30; i++ {
-				sent = append(sent, l.mustAdd(ts.HamletsA[0], fmt.Sprintf("Đã gửi %d", i)))
-			}
-			l.must("sync")
+			// The server's dots of the sync, before the damage: the edit
+			// and the households after it were not sent.
 			before := serverDots(t, ts)
-			l.must("household", "edit", sent[0], "--set", "address=Sửa chưa gửi")
-			var unsent []string
-			for i := 0; i < 3; i++ {
-				unsent = append(unsent, l.mustAdd(ts.HamletsA[0], fmt.Sprintf("Chưa gửi %d", i)))
-			}
 
 			file := filepath.Join(l.dir, "replica.db")
 			db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")

@@ -23,7 +23,26 @@ import (
 // household not yet sent reaches the server, and what a teammate sent
 // meanwhile reaches the laptop.
 func TestNumberNoteUnreadIsDamage(t *testing.T) {
-	t.Parallel() // each builds its own server and laptops
+	t.Parallel() // its own servers, relay and laptops
+	// Up to the damage every case did the same through the binaries (the
+	// language is only how the commands speak; the folder keeps none):
+	// built once, frozen, and thawed for each case
+	// (repair_fixture_test.go).
+	rel := newRelay(t)
+	ts := servertest.Start(t)
+	rel.to(ts)
+	built := newLaptop(t, t.TempDir())
+	built.must("enroll", "--server", rel.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	sent := built.mustAdd(ts.HamletsA[0], "Đã gửi")
+	built.must("sync")
+	unsent := built.mustAdd(ts.HamletsA[0], "Chưa gửi")
+
+	mate := newLaptop(t, t.TempDir())
+	mate.enroll(ts)
+	theirs := mate.mustAdd(ts.HamletsA[0], "Của bạn")
+	mate.must("sync")
+	w := freeze(rel, ts, built)
+
 	for _, c := range []struct {
 		note, lang  string
 		repairFirst bool // repair is the first command since the damage
@@ -43,18 +62,9 @@ func TestNumberNoteUnreadIsDamage(t *testing.T) {
 			if c.lang == "en" {
 				notDamaged, damaged = "not damaged", "is damaged"
 			}
-			ts := servertest.Start(t)
-			l := newLaptop(t, t.TempDir())
+			ts, ls := w.thaw(t, t.TempDir())
+			l := ls[0]
 			l.lang = c.lang
-			l.enroll(ts)
-			sent := l.mustAdd(ts.HamletsA[0], "Đã gửi")
-			l.must("sync")
-			unsent := l.mustAdd(ts.HamletsA[0], "Chưa gửi")
-
-			mate := newLaptop(t, t.TempDir())
-			mate.enroll(ts)
-			theirs := mate.mustAdd(ts.HamletsA[0], "Của bạn")
-			mate.must("sync")
 
 			db, err := sql.Open("sqlite", "file:"+filepath.Join(l.dir, "replica.db")+"?_pragma=busy_timeout(10000)")
 			require.NoError(t, err)
