@@ -36,14 +36,10 @@ run:
 
 ## test: everything CI checks (README gives this command); the Go tests run
 ## with a throwaway PostgreSQL cluster on loopback (scripts/pg-test.sh) and
-## their scratch files in memory (scripts/tmpfs-run.sh; HAMLET_TEST_TMPFS=off: on the disk);
-## TEST_P packages at a time (go test's -p): go test's own default, one a core, kept a
-## core idle while a package waited (PostgreSQL restarts, servers' shutdowns: the
-## PostgreSQL store's tests are 105 s for 12 s of CPU), and make test went past 10 minutes
-TEST_P   ?= 3
+## their scratch files in memory (scripts/tmpfs-run.sh; HAMLET_TEST_TMPFS=off: on the disk)
 test:
 	$(GO) vet $(PKGS)
-	scripts/tmpfs-run.sh scripts/pg-test.sh $(GO) test -p $(TEST_P) -count=1 -timeout 12m $(PKGS)
+	scripts/tmpfs-run.sh scripts/pg-test.sh $(GO) test -count=1 -timeout 12m $(PKGS)
 	$(MAKE) --no-print-directory cross-check
 
 ## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above)
