@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,4 +193,95 @@ func TestDeadLaptopElsewhereDoesNotStopBaseClearing(t *testing.T) {
 			require.Equal(t, want, got, "%s", diffSnap(want, got))
 		})
 	}
+}
+
+// flushHeld is a store whose next activity write (Touch), once armed,
+// waits until a collection has committed (or, when none comes, a while):
+// a flush of device activity descheduled between taking the activity
+// from memory and writing it, as on a loaded machine.
+type flushHeld struct {
+	server.Store
+	mu        sync.Mutex
+	armed     bool
+	held      chan struct{} // closed when the armed Touch is waiting
+	collected chan struct{} // closed when a collection committed while it waited
+}
+
+func (s *flushHeld) arm() {
+	s.mu.Lock()
+	s.armed, s.held, s.collected = true, make(chan struct{}), make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *flushHeld) Touch(ctx context.Context, acts []server.DeviceActivity) error {
+	s.mu.Lock()
+	armed := s.armed
+	s.armed = false
+	s.mu.Unlock()
+	if armed {
+		close(s.held)
+		select {
+		case <-s.collected:
+		case <-time.After(2 * time.Second): // a collection that waits for this write never comes
+		}
+	}
+	return s.Store.Touch(ctx, acts)
+}
+
+func (s *flushHeld) Update(ctx context.Context, fn func(server.Tx) error) error {
+	err := s.Store.Update(ctx, fn)
+	s.mu.Lock()
+	if s.held != nil {
+		select {
+		case <-s.held:
+			close(s.collected)
+			s.held = nil
+		default:
+		}
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// Collection reads from the store the cursors the devices acknowledged,
+// after writing what it holds in memory. Another write of that activity
+// in flight (the periodic flush, an operator listing the devices) took
+// the teammate's latest cursor out of memory before collection began and
+// had not written it yet: collection found nothing to write, read the
+// cursor before it, and kept the bases of the teammate's correction, which
+// every device held (a CI run of TestMovedRowKeepsItsBasesForALaptopLeftOut,
+// silent/compact, under load: Bases 0). A flush now waits for the one in
+// flight, so the activity noted before collection began is in the store
+// when it reads.
+func TestCollectionCountsTheCursorAnotherFlushIsWriting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := servertest.OpenStore(ctx, t.TempDir(), "")
+	require.NoError(t, err)
+	fs := &flushHeld{Store: st}
+	ts := servertest.Start(t, servertest.WithStore(fs), servertest.WithConfig(func(c *server.Config) {
+		c.FlushInterval = time.Hour // only the flushes of this test
+	}))
+	m, tm := realAgent(t, ts, ts.TeamA)
+	hh, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Tô Văn Ba"})
+	require.NoError(t, err)
+	realSync(t, m, ts, tm)
+	realSync(t, m, ts, tm)
+	ts.WaitSessionsEnded(t)
+	_, err = ts.Admin.ListDevices(ctx) // the cursor below the correction is written
+	require.NoError(t, err)
+	tick()
+	require.NoError(t, m.EditHousehold(ctx, hh, agent.Fields{"head_name": "Tô Văn Bá"}))
+	realSync(t, m, ts, tm)
+	realSync(t, m, ts, tm) // acknowledges the correction: in memory only
+	ts.WaitSessionsEnded(t)
+
+	fs.arm()
+	listed := make(chan error, 1)
+	go func() { _, err := ts.Admin.ListDevices(ctx); listed <- err }()
+	<-fs.held
+	gc, err := ts.Server.GC(ctx)
+	require.NoError(t, err)
+	require.NoError(t, <-listed)
+	require.NotZero(t, gc.Bases, "collection counts the cursor the flush in flight holds: %+v", gc)
 }

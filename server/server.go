@@ -227,6 +227,9 @@ type Server struct {
 
 	actMu sync.Mutex
 	act   map[string]DeviceActivity
+	// flushMu is held by flushActivity from taking act to writing it: a
+	// flush waits for the one in flight (flushActivity).
+	flushMu sync.Mutex
 	// synced is, per device, noteSynced's time (under actMu).
 	synced map[string]time.Time
 
@@ -567,7 +570,19 @@ func (s *Server) noteSynced(deviceID string, began time.Time) {
 	s.actMu.Unlock()
 }
 
+// flushActivity writes the device activity noted in memory. When it
+// returns, every activity noted before it began is in the store: a flush
+// already in flight (the periodic one, an operator listing devices) took
+// some of it out of memory before this one, and this one waits for it to
+// be written. Collection (GC) and the device list read the store right
+// after: not waiting, GC found the periodic flush holding a device's
+// latest cursor, read the one before from the store and cleared less than
+// every device allowed, or took a device whose contact was in flight for
+// silent. Flushes also commit in the order they took the activity, so an
+// older cursor is never written over a newer one.
 func (s *Server) flushActivity(ctx context.Context) {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.actMu.Lock()
 	if len(s.act) == 0 {
 		s.actMu.Unlock()
