@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,21 +83,26 @@ func seedCommuneRows(t *testing.T, ts *servertest.TS, households, visits, tutori
 	return ids
 }
 
-// The commune of TestBulkCloneKilledThenOfflineWork and
-// TestKilledCloneTeammateMoves: 10,400 rows of every row table, just over
-// bulkCloneRows (10,000), so the first clone takes the bulk path and drops
-// the row tables' indexes (the first test checks it mid-clone). Its 5,000
+// The commune of the tests of a first clone killed mid-clone
+// (TestBulkCloneKilledThenOfflineWork, TestKilledCloneTeammateMoves, the
+// two TestKilledClone...SaysTheDownloadIsUnfinished, and the copied-folder
+// tests of copy_mid_clone_test.go and copy_mid_clone_conflict_test.go):
+// 10,400 rows of every row table, just over bulkCloneRows (10,000), so the
+// first clone takes the bulk path and drops the row tables' indexes (the
+// first test and TestCopiedFolderMidClone check it mid-clone). Its 5,000
 // households outlast the first clone transaction (at most four chunks,
 // some 4,400 households): a clone killed at its first commit is still in
-// the households, as the second test requires. The brief's commune had
-// 18,000 tutoring records (26,000 rows, what bench-vs-bare measures);
-// neither test measures a size, and seeding, cloning, reading and
-// comparing the 15,600 more took two fifths of their CPU.
+// the households, as the tests that look for a household it has not
+// brought yet require. The brief's commune had 18,000 tutoring records
+// (26,000 rows, what bench-vs-bare measures); none of these tests measures
+// a size, and seeding, cloning, reading and comparing the 15,600 more took
+// two fifths of their CPU.
 const (
 	cutHouseholds = 5000
 	cutVisits     = 2000
 	cutTutoring   = 2400
 	cutReports    = 1000
+	cutRows       = cutHouseholds + cutVisits + cutTutoring + cutReports
 )
 
 // replicaMeta reads one agent_meta value of the laptop's replica ("" when
@@ -367,7 +373,7 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 	t.Parallel()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
-	seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+	seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
 	l.enroll(ts)
 	killSyncMidClone(t, l, 1)
@@ -395,7 +401,7 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 		CloneTotal int `json:"clone_total"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(l.must("status", "--json").stdout), &js))
-	require.Equal(t, 26000, js.CloneTotal)
+	require.Equal(t, cutRows, js.CloneTotal)
 	require.Positive(t, js.CloneDone)
 
 	l.must("sync")
@@ -411,7 +417,7 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
 	t.Parallel()
 	ts := servertest.Start(t)
-	seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+	seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
 	l.enroll(ts)
 	killSyncMidClone(t, l, 1)
@@ -451,7 +457,10 @@ func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
 	resp, err := c.Get(ai.URL) // the launch address sets the session cookie
 	require.NoError(t, err)
 	resp.Body.Close()
-	for _, page := range []string{"/", "/households?q=Nguy%E1%BB%85n+V%C4%83n+H%E1%BB%99+4999", "/reports"} {
+	// The search is for the commune's last household, which a clone
+	// killed at its first commit has not brought.
+	last := "/households?q=" + url.QueryEscape(fmt.Sprintf("Nguyễn Văn Hộ %d", cutHouseholds-1))
+	for _, page := range []string{"/", last, "/reports"} {
 		body := get(page)
 		if i := strings.Index(body, `id="coverage-total"`); i >= 0 {
 			t.Logf("home page coverage: %s", body[i:i+40])

@@ -27,7 +27,7 @@ func TestCopiedFolderMidCloneSameFieldAndTeammate(t *testing.T) {
 			t.Parallel()
 			ts := servertest.Start(t)
 			home := ts.HamletsA[0]
-			seeded := seedCommuneRows(t, ts, 5000, 2000, 18000, 1000)
+			seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 			root := t.TempDir()
 			mate := newLaptop(t, filepath.Join(root, "mate"))
 			mate.enroll(ts)
