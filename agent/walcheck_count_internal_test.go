@@ -61,3 +61,51 @@ func TestWriteTxnCountedOnlyWhenItWrote(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteAfterFolderMovedKeepsTheBase: the data folder moved (mv) while
+// the app has the replica open, and the app writes on (its background
+// sync, say): SQLite writes the moved file's -wal through the handle it
+// holds, while a look at the -wal beside the old path finds none. Taken
+// for an empty log, the write noted that the file alone held every
+// transaction up to it (wal_base) though the moved -wal held frames the
+// file lacked, and once the app was killed the next command told the
+// volunteer a healthy replica was damaged (a CI run of
+// TestWALCheckFolderMovedWhileOpen under load, "round 0 status after the
+// app was killed"). A write whose path no longer names its file knows
+// nothing of the log beside it, and raises no base.
+func TestWriteAfterFolderMovedKeepsTheBase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := t.TempDir()
+	from, to := filepath.Join(base, "a"), filepath.Join(base, "b")
+	require.NoError(t, os.Mkdir(from, 0o700))
+	r, err := Open(ctx, filepath.Join(from, "replica.db"))
+	require.NoError(t, err)
+	defer r.Close()
+	write := func(v int) {
+		tx, err := r.begin(ctx)
+		require.NoError(t, err)
+		require.NoError(t, tx.setMeta("moved_folder", v))
+		require.NoError(t, tx.commit())
+	}
+	counts := func() (txnNo, walBase int64) {
+		tx, err := r.beginRead(ctx)
+		require.NoError(t, err)
+		defer tx.rollback()
+		n, err := tx.metaInt(metaTxnNo)
+		require.NoError(t, err)
+		b, err := tx.metaInt(metaWALBase)
+		require.NoError(t, err)
+		return n, b
+	}
+	write(1) // the -wal holds frames now
+	n0, base0 := counts()
+	require.NoError(t, os.Rename(from, to))
+	write(2)
+	n1, base1 := counts()
+	require.Equal(t, n0+1, n1, "the write is counted")
+	require.Equal(t, base0, base1, "a write on the moved folder's file raises no base: its -wal holds frames the file alone lacks")
+	fi, err := os.Stat(filepath.Join(to, "replica.db-wal"))
+	require.NoError(t, err)
+	require.Greater(t, fi.Size(), int64(walHeader), "the moved -wal holds frames")
+}
