@@ -31,18 +31,30 @@ func realSync(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) age
 	return s
 }
 
-// clockPast waits until b's clock reads past the last stamp a's gave, so
-// that what b writes next is later than what a wrote last by the rule
-// (the HLC), as a volunteer's later edit is. A few milliseconds' sleep is
-// not enough where the two laptops' offsets, measured at their last syncs,
-// differ by more (half a round trip each, on a loaded machine): a CI run
-// lost B's later note to A's so.
+// clockPast waits until b's clock reads past the last stamp a's gave by
+// restampMargin, so that what b writes next is later than what a wrote
+// last by the rule (the HLC) after both are restamped, as a volunteer's
+// edit a while later is. A few milliseconds' sleep was not enough where
+// the two laptops' offsets, measured at their last syncs, differ by more
+// (half a round trip each, on a loaded machine): a CI run lost B's later
+// note to A's so. Nor was reading past a's stamp alone: the next sync of
+// each laptop restamps its pending writes by the offset interpolated
+// between its last measurement and the new one (syncproto.Restamp), and
+// each new measurement is off by up to half its own round trip, so two
+// writes a few milliseconds apart on two laptops can change places (two CI
+// runs in a row, loaded, lost B's note to A's once more).
 func clockPast(t *testing.T, a, b *agent.Replica) {
 	t.Helper()
 	last := a.Clock().Last()
-	require.Eventually(t, func() bool { return b.Clock().PhysicalNow() > last }, time.Minute, time.Millisecond,
+	require.Eventually(t, func() bool { return b.Clock().PhysicalNow().Millis() > last.Millis()+restampMargin.Milliseconds() }, time.Minute, time.Millisecond,
 		"b's clock never passed a's last stamp %s", last)
 }
+
+// restampMargin bounds how far two laptops' restamps can move two writes
+// against each other: the offsets measured at their syncs, each off by up
+// to half a round trip, which a loaded test machine stretches to hundreds
+// of milliseconds.
+const restampMargin = time.Second
 
 // syncCutInClone syncs r asking for chunks of limit rows and cuts the
 // session once a chunk is stored: the clone stands between chunks, its
