@@ -331,9 +331,28 @@ func (r *Replica) markCheck() error {
 // Replaced reports whether the replica file at this replica's path is no
 // longer the one it opened: a repair replaced it (ReplacedError). What
 // this process reads is the old file's, and it writes nothing more.
-func (r *Replica) Replaced() bool {
+func (r *Replica) Replaced() bool { return r.fileAtPath() == otherAtPath }
+
+// pathState is what the replica's path names now.
+type pathState int
+
+const (
+	samePath      pathState = iota // the file this process opened (or one it never noted)
+	otherAtPath                    // another file: a repair replaced it
+	nothingAtPath                  // nothing it can see: the folder was moved or the file deleted
+)
+
+// fileAtPath says what the replica's path names now, against the file this
+// process opened.
+func (r *Replica) fileAtPath() pathState {
 	st, err := os.Stat(r.path)
-	return err == nil && r.file != nil && !os.SameFile(st, r.file)
+	switch {
+	case err != nil:
+		return nothingAtPath
+	case r.file != nil && !os.SameFile(st, r.file):
+		return otherAtPath
+	}
+	return samePath
 }
 
 // writeFileSync writes a small file durably: to a temporary name, synced,

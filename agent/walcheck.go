@@ -91,8 +91,9 @@ func walHead(path string) (empty bool, salt int64) {
 // noteWriteStart notes, as a write transaction takes the write lock, the
 // -wal file's head and what this connection has changed so far.
 func (t *txn) noteWriteStart() error {
-	t.walEmpty, t.walSalt = walHead(t.r.path)
-	if !t.r.pathNamesFile() {
+	if t.r.fileAtPath() == samePath {
+		t.walEmpty, t.walSalt = walHead(t.r.path)
+	} else {
 		// The folder was moved (or the file replaced) while this process
 		// has it open: the -wal beside the path, or none there, is not the
 		// log SQLite writes through the handle it holds. Taken for empty,
@@ -107,13 +108,6 @@ func (t *txn) noteWriteStart() error {
 		return fmt.Errorf("reading the replica's change count: %w", err)
 	}
 	return nil
-}
-
-// pathNamesFile: the replica's path still names the file this process
-// opened.
-func (r *Replica) pathNamesFile() bool {
-	st, err := os.Stat(r.path)
-	return err == nil && (r.file == nil || os.SameFile(st, r.file))
 }
 
 // changesNow is SQLite's count of rows this connection inserted, updated
