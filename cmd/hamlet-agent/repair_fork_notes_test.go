@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -23,7 +24,7 @@ import (
 // the server's answers, and both laptops' households, sent and unsent,
 // reach the server and both laptops, none lost, none refused.
 func TestRepairForkNotesLeftOut(t *testing.T) {
-	t.Parallel() // its own servers, relay and laptops
+	t.Parallel() // its own servers, proxy and laptops
 	cases := []struct {
 		name   string
 		notes  map[string]string
@@ -43,16 +44,15 @@ func TestRepairForkNotesLeftOut(t *testing.T) {
 	// binaries: built once (the history before the copy once for both),
 	// frozen, and thawed for each case (repair_fixture_test.go).
 	var cutting atomic.Bool
-	rel := newRelay(t)
-	url := cutProxy(t, rel.addr, func(m syncproto.Message) bool {
+	ts := servertest.Start(t)
+	rel := newSwitchProxy(t, ts.URL)
+	url := cutProxy(t, strings.TrimPrefix(rel.srv.URL, "http://"), func(m syncproto.Message) bool {
 		switch m.(type) {
 		case *syncproto.Push, *syncproto.Pull:
 			return cutting.Load()
 		}
 		return false
 	})
-	ts := servertest.Start(t)
-	rel.to(ts)
 	a := newLaptop(t, filepath.Join(t.TempDir(), "a"))
 	a.must("enroll", "--server", url, "--code", ts.EnrollCode(t, ts.TeamA))
 	var before []string

@@ -43,17 +43,16 @@ func serverDots(t testing.TB, ts *servertest.TS) map[string]syncproto.Change {
 // change), the edit not yet sent arrives, nothing is rejected or listed as
 // a conflict.
 func TestRepairManyNotesAndPages(t *testing.T) {
-	t.Parallel() // its own servers, relay and laptops
+	t.Parallel() // its own servers, proxy and laptops
 	const name = "Nguyễn Thị Lan"
 	// Up to the damage every case did the same through the binary (the
 	// language is only how the commands speak; the folder keeps none):
 	// built once, frozen, and thawed for each case
 	// (repair_fixture_test.go).
-	rel := newRelay(t)
 	ts := servertest.Start(t)
-	rel.to(ts)
+	rel := newSwitchProxy(t, ts.URL)
 	built := newLaptop(t, t.TempDir())
-	built.must("enroll", "--server", rel.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	built.must("enroll", "--server", rel.srv.URL, "--code", ts.EnrollCode(t, ts.TeamA))
 	var sent []string
 	for i := 0; i < 30; i++ {
 		sent = append(sent, built.mustAdd(ts.HamletsA[0], fmt.Sprintf("Đã gửi %d", i)))

@@ -23,16 +23,15 @@ import (
 // household not yet sent reaches the server, and what a teammate sent
 // meanwhile reaches the laptop.
 func TestNumberNoteUnreadIsDamage(t *testing.T) {
-	t.Parallel() // its own servers, relay and laptops
+	t.Parallel() // its own servers, proxy and laptops
 	// Up to the damage every case did the same through the binaries (the
 	// language is only how the commands speak; the folder keeps none):
 	// built once, frozen, and thawed for each case
 	// (repair_fixture_test.go).
-	rel := newRelay(t)
 	ts := servertest.Start(t)
-	rel.to(ts)
+	rel := newSwitchProxy(t, ts.URL)
 	built := newLaptop(t, t.TempDir())
-	built.must("enroll", "--server", rel.URL(), "--code", ts.EnrollCode(t, ts.TeamA))
+	built.must("enroll", "--server", rel.srv.URL, "--code", ts.EnrollCode(t, ts.TeamA))
 	sent := built.mustAdd(ts.HamletsA[0], "Đã gửi")
 	built.must("sync")
 	unsent := built.mustAdd(ts.HamletsA[0], "Chưa gửi")
