@@ -80,6 +80,17 @@ func (r *Replica) greet(ctx context.Context, w *wire, at time.Time) (syncproto.M
 // push may send first), then learns from it (welcome).
 func (s *syncRun) handshake(ctx context.Context) error {
 	r := s.r
+	// What the server had acknowledged before Hello: it holds all of it
+	// when it answers, unless it lost some (resendLost). Read at the
+	// Welcome instead, it took in the Acks another handle on this file
+	// had meanwhile (the app syncing in the background while
+	// `hamlet-agent sync` runs), for changes above the PushedSeq the
+	// server read at Hello: a loss, a fork and "Máy chủ đã mất" for
+	// nothing (helper 247).
+	ackedBefore, err := r.metaUint(ctx, r.db, metaAckedSeq)
+	if err != nil {
+		return err
+	}
 	helloAt := r.now()
 	m, err := r.greet(ctx, s.w, helloAt)
 	if err != nil {
@@ -103,7 +114,7 @@ func (s *syncRun) handshake(ctx context.Context) error {
 			return err
 		}
 	}
-	return r.welcome(ctx, wel, helloAt, s.measuredAt, s.sum, busy)
+	return r.welcome(ctx, wel, helloAt, s.measuredAt, ackedBefore, s.sum, busy)
 }
 
 // sound is the damage check (DamageCheck: the marker, then SQLite's
@@ -482,12 +493,13 @@ func diff(a, b SyncSummary) SyncSummary {
 }
 
 // welcome learns the clock offset and scope, and notes which pushes the
-// server holds without their Ack having arrived (markUnacked). busy is
-// what busy said: when false, no change was pending or unacknowledged and
+// server holds without their Ack having arrived (markUnacked). ackedBefore
+// is this file's acknowledged sequence read before Hello (resendLost).
+// busy is what busy said: when false, no change was pending or unacknowledged and
 // no repair gap open, and a change written since has a sequence above any
 // the server can hold (the "seq" counter only rises), so markUnacked
 // would find nothing: its write transaction is skipped (issue 20).
-func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, sum *SyncSummary, busy bool) error {
+func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, ackedBefore uint64, sum *SyncSummary, busy bool) error {
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
 	}
@@ -526,7 +538,7 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if err := r.updateScope(ctx, w.Scope); err != nil {
 		return err
 	}
-	if _, err := r.resendLost(ctx, w.PushedSeq); err != nil { // restored.go; told from its note (tellFork)
+	if _, err := r.resendLost(ctx, w.PushedSeq, ackedBefore); err != nil { // restored.go; told from its note (tellFork)
 		return err
 	}
 	if err := r.closeRepairGaps(ctx, w.PushedSeq); err != nil { // repair.go
