@@ -74,8 +74,12 @@ func TestCopiedFolderLaterEditWinsForkRefusedOnce(t *testing.T) {
 			fresh := newLaptop(t, filepath.Join(root, "fresh"))
 			fresh.enroll(ts)
 			fresh.must("sync")
+			logIfFailed(t, func() {
+				for _, l := range []*laptop{a, b, fresh} {
+					t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
+				}
+			})
 			for _, l := range []*laptop{a, b, fresh} {
-				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 				require.Equal(t, "ấp Hai, bản gốc (sau)", l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))
 			}
 		})

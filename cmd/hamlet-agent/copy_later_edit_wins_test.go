@@ -38,8 +38,12 @@ func TestCopiedFolderLaterEditWins(t *testing.T) {
 			a.must("household", "edit", h, "--set", "address=ấp Hai, bản gốc (sau)")
 			syncInTurn(t, a, b, a, b)
 			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
+			logIfFailed(t, func() {
+				for _, l := range []*laptop{a, b, fresh} {
+					t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
+				}
+			})
 			for _, l := range []*laptop{a, b, fresh} {
-				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 				require.Equal(t, "ấp Hai, bản gốc (sau)", l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))
 			}
 			require.NotEmpty(t, a.conflicts(), "the copy's earlier edit is listed lost")

@@ -35,8 +35,12 @@ func TestCopiedFolderPreCopyWriteCorrected(t *testing.T) {
 			syncInTurn(t, a, b, a, b)
 			fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 			snap := snapshotOf(t, fresh.dir)
+			logIfFailed(t, func() {
+				for _, l := range []*laptop{a, b, fresh} {
+					t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
+				}
+			})
 			for _, l := range []*laptop{a, b, fresh} {
-				t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 				require.Equal(t, "sửa lại", l.household(h)["notes"], "%s: the correction stays", filepath.Base(l.dir))
 				require.Equal(t, snap, snapshotOf(t, l.dir), "%s equals a fresh clone", l.dir)
 			}

@@ -51,9 +51,10 @@ func TestCopiedFolderSameWritesClocksApart(t *testing.T) {
 				syncInTurn(t, first, second, first, second)
 				fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
 				snap := snapshotOf(t, fresh.dir)
-				t.Logf("fresh: %v / %v", fresh.household(h1), fresh.household(h2))
-				require.Equal(t, "trước khi chép", fresh.household(h1)["notes"])
-				require.Equal(t, "0933333333", fresh.household(h2)["phone"])
+				f1, f2 := fresh.household(h1), fresh.household(h2)
+				t.Logf("fresh: %v / %v", f1, f2)
+				require.Equal(t, "trước khi chép", f1["notes"])
+				require.Equal(t, "0933333333", f2["phone"])
 				for _, l := range []*laptop{a, b} {
 					require.Zero(t, l.pending())
 					require.Empty(t, l.rejected())

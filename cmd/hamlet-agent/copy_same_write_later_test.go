@@ -60,9 +60,11 @@ func TestCopiedFolderSameWriteLaterStillWins(t *testing.T) {
 
 				syncInTurn(t, b, a, b, a)
 				fresh := freshClone(t, ts, filepath.Join(root, "fresh"))
-				for _, l := range []*laptop{a, b, fresh} {
-					t.Logf("%s: %v; conflicts %+v", filepath.Base(l.dir), l.household(id), l.conflicts())
-				}
+				logIfFailed(t, func() {
+					for _, l := range []*laptop{a, b, fresh} {
+						t.Logf("%s: %v; conflicts %+v", filepath.Base(l.dir), l.household(id), l.conflicts())
+					}
+				})
 				snap := snapshotOf(t, fresh.dir)
 				for _, l := range []*laptop{a, b} {
 					require.Equal(t, snap, snapshotOf(t, l.dir), "%s equals a fresh clone", l.dir)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -61,7 +62,11 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 				used := codes[0].Used != nil
 				st := l.run("status", "--json", "--lang", "en")
 				require.Equal(t, 0, st.code, "round %d (killed after %s, code used: %v): the folder must stay usable: %s", i, after, used, st.stderr)
-				enrolled := l.status()["enrolled"] == true
+				// The status that showed the folder usable tells whether it is
+				// enrolled: a second status would read the same folder.
+				var status struct{ Enrolled bool }
+				require.NoError(t, json.Unmarshal([]byte(st.stdout), &status), st.stdout)
+				enrolled := status.Enrolled
 				_, tokErr := os.Stat(filepath.Join(l.dir, "token"))
 				switch {
 				case !killed:

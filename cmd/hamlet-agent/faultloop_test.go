@@ -317,8 +317,12 @@ func faultCases() []faultCase {
 				}
 				st := l.run("status", "--json")
 				require.Equal(f.t, 0, st.code, "round %d: the folder of a killed enroll stays usable:\n%s", i, st.stderr)
+				// The status that showed the folder usable tells whether it
+				// is enrolled: a second status would read the same folder.
+				var status struct{ Enrolled bool }
+				require.NoError(f.t, json.Unmarshal([]byte(st.stdout), &status), st.stdout)
 				_, tokErr := os.Stat(filepath.Join(l.dir, "token"))
-				if l.status()["enrolled"] != true || tokErr != nil {
+				if !status.Enrolled || tokErr != nil {
 					l.must("enroll", "--server", f.url, "--code", code)
 				}
 				f.addTo(l, f.rng.IntN(3) == 0)

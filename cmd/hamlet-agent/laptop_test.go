@@ -289,6 +289,18 @@ func (l *laptop) conflicts() []conflictJSON {
 	return cs
 }
 
+// logIfFailed runs log at the test's end if it failed (a t.Cleanup, run
+// before its temporary folders go): what the laptops hold is read to
+// explain a failure, not on every passing run, where each such read is a
+// process of the binary that asserts nothing.
+func logIfFailed(t testing.TB, log func()) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			log()
+		}
+	})
+}
+
 // copyTo copies the laptop's data folder to dir the way a volunteer does
 // (every file), and returns the copy as a laptop.
 func (l *laptop) copyTo(dir string) *laptop {

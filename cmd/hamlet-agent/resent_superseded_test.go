@@ -40,8 +40,12 @@ func TestResentEditThatLostIsListed(t *testing.T) {
 		r := l.must("sync", "--server", ts2.URL)
 		t.Logf("sync of %s:\n%s%s", filepath.Base(l.dir), r.stdout, r.stderr)
 	}
+	logIfFailed(t, func() {
+		for _, l := range []*laptop{a, b} {
+			t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
+		}
+	})
 	for _, l := range []*laptop{a, b} {
-		t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 		require.Equal(t, theirs, l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))
 	}
 	listed := false

@@ -96,8 +96,12 @@ func TestSupersededCutBeforeCloneListedOnce(t *testing.T) {
 						t.Logf("sync %d of %s: exit %d\n%s%s", i, filepath.Base(l.dir), r.code, r.stdout, r.stderr)
 						require.Equal(t, 0, r.code)
 					}
+					logIfFailed(t, func() {
+						for _, l := range []*laptop{a, b} {
+							t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
+						}
+					})
 					for _, l := range []*laptop{a, b} {
-						t.Logf("%s: conflicts %+v", filepath.Base(l.dir), l.conflicts())
 						require.Equal(t, later, l.household(h)["address"], "%s: the later edit wins", filepath.Base(l.dir))
 						require.Zero(t, supersededNotes(t, l.dir), "%s: notes forgotten after complete pulls", filepath.Base(l.dir))
 					}
