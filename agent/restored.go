@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -15,6 +16,20 @@ import (
 // bases, the conflict log), in one transaction; it sets metaReclone. A
 // repaired replica whose lost change-log entries left gaps needs it
 // (closeRepairGaps).
+//
+// A base that names one of this replica's changes lost with the log
+// (above sentSeq, in no entry) is taken back through the row's history
+// to the version that change was based on, until it names a change the
+// log keeps or one the server can hold: a lost change reached no server.
+// Left as it was, a correction written over a lost one reached the
+// server based on a version it never held, and met the one it did hold
+// (the correction before the lost ones) as a concurrent write: every
+// teammate listed the volunteer's own earlier phone as lost to her later
+// one (TestRepairedLogGapsRenumberedAtTheNextSync). Renumbered, the lost
+// number is another change's, and a base naming it could even make the
+// server take that change for the older one (stale). The lost versions
+// leave the row's history too: they read as versions the server took
+// (forgetOwn), under numbers now given to others.
 func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (int, error) {
 	t, err := r.begin(ctx)
 	if err != nil {
@@ -24,22 +39,30 @@ func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (in
 	if err := t.expandAllRows(); err != nil { // renumbered one by one below
 		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
+	rows, err := t.tx.QueryContext(ctx, `SELECT seq, row_id, field, base_replica, base_seq FROM outbox WHERE seq > ? ORDER BY seq`, sentSeq)
 	if err != nil {
 		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
 	renum := map[uint64]uint64{}
 	var order []uint64
 	touched := map[syncproto.RowID]bool{}
+	type based struct {
+		seq   uint64
+		row   syncproto.RowID
+		field string
+		base  syncproto.Dot
+	}
+	var bases []based // the entries based on one of this replica's changes above sentSeq
 	// New numbers follow pushed without a gap (the server requires it).
 	// The file may have written past pushed since the restore, so new and
 	// old numbers can overlap: every rewrite goes through the negative
 	// of its new number first, and the signs are flipped at the end.
 	next := pushed
 	for rows.Next() {
-		var old int64
-		var rowText string
-		if err := rows.Scan(&old, &rowText); err != nil {
+		var old, baseSeq int64
+		var rowText, field string
+		var baseRep []byte
+		if err := rows.Scan(&old, &rowText, &field, &baseRep, &baseSeq); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("renumber changes: %w", err)
 		}
@@ -52,10 +75,54 @@ func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (in
 		renum[uint64(old)] = next
 		order = append(order, uint64(old))
 		touched[id] = true
+		if b := dotFrom(baseRep, baseSeq); b.Replica == r.id && b.Seq > sentSeq {
+			bases = append(bases, based{uint64(old), id, field, b})
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("renumber changes: %w", err)
+	}
+	states := map[syncproto.RowID]*rowState{}
+	state := func(id syncproto.RowID) (*rowState, error) {
+		if st, ok := states[id]; ok {
+			return st, nil
+		}
+		st, err := t.get(id)
+		states[id] = st
+		return st, err
+	}
+	// throughLost takes a base naming a lost change of this replica back
+	// to the version that change was based on, in st's history.
+	throughLost := func(st *rowState, field string, d syncproto.Dot) syncproto.Dot {
+		for range len(st.hist) + 1 {
+			if _, kept := renum[d.Seq]; kept || d.Replica != r.id || d.Seq <= sentSeq {
+				return d
+			}
+			v := st.overwritten(field, d)
+			if v == nil {
+				return d // the row's history does not hold it either
+			}
+			d = v.Base
+		}
+		return d
+	}
+	for _, b := range bases {
+		if _, kept := renum[b.base.Seq]; kept {
+			continue
+		}
+		st, err := state(b.row)
+		if err != nil {
+			return 0, fmt.Errorf("renumber changes: row %s: %w", b.row, err)
+		}
+		if st == nil {
+			continue
+		}
+		if d := throughLost(st, b.field, b.base); d != b.base {
+			if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE seq = ?`, replicaBytes(d), int64(d.Seq), int64(b.seq)); err != nil {
+				return 0, fmt.Errorf("renumber changes: outbox bases: %w", err)
+			}
+		}
 	}
 	self := r.id[:]
 	for _, old := range order {
@@ -90,13 +157,23 @@ func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (in
 		}
 	}
 	for id := range touched {
-		st, err := t.get(id)
+		st, err := state(id)
 		if err != nil {
 			return 0, fmt.Errorf("renumber changes: row %s: %w", id, err)
 		}
 		if st == nil {
 			continue
 		}
+		for f, v := range st.cur {
+			v.Base = throughLost(st, f, v.Base)
+		}
+		for i := range st.hist {
+			st.hist[i].Ver.Base = throughLost(st, st.hist[i].Field, st.hist[i].Ver.Base)
+		}
+		st.hist = slices.DeleteFunc(st.hist, func(h histEntry) bool {
+			_, kept := renum[h.Ver.Dot.Seq]
+			return !h.Lost && h.Ver.Dot.Replica == r.id && h.Ver.Dot.Seq > sentSeq && !kept
+		})
 		for _, v := range st.cur {
 			redot(&v.Dot)
 			redot(&v.Base)
