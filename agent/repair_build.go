@@ -389,10 +389,30 @@ func insertRow(t *txn, table string, cols []string, from tableRows, row []any) e
 // dropped, and if lost entries left gaps above pushed, the entries there
 // are renumbered to follow it without a gap (the server refuses a gap).
 // The counter never falls below pushed.
+//
+// It runs in one write transaction that reads the mark (metaRepairGaps)
+// first: another handle on this file (the app beside `hamlet-agent
+// sync`) closes the gaps at its own Welcome, then pushes and has its Ack,
+// all before this one's statements, one by one, would have ended: they
+// then renumbered the entries left above this Welcome's PushedSeq (read
+// before the other handle's push) to the numbers that push had given the
+// server, or set the counter back below them, and the next push met the
+// server's copies of those numbers as another copy's writes (a fork). No
+// handle pushes the repaired file before its own Welcome has closed the
+// gaps and removed the mark, so a transaction that still finds the mark
+// finds no push since the repair.
 func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	flag, err := r.metaInt(ctx, r.db, metaRepairGaps)
 	if err != nil || flag == 0 {
 		return err
+	}
+	t, err := r.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	defer t.rollback()
+	if flag, err := t.metaInt(metaRepairGaps); err != nil || flag == 0 {
+		return err // another handle closed them meanwhile
 	}
 	// A copy of this data folder pushed under this replica id too (the
 	// server holds more than this file ever sent, or a fork was found
@@ -408,60 +428,65 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	// only those are dropped then: a copy pushed when nothing in the file
 	// tells it any more (the fork's notes and sent_seq unread).
 	held := pushed
-	copied, err := r.pushedByCopy(ctx, pushed)
+	copied, err := r.pushedByCopy(ctx, t.tx, pushed)
 	if err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	if copied {
 		held = 0
 	}
-	if acked, err := r.metaUint(ctx, r.db, metaAckedSeq); err != nil {
+	if acked, err := r.metaUint(ctx, t.tx, metaAckedSeq); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	} else if acked > 0 {
 		held = min(acked, pushed)
 	}
-	if _, err := r.writer().ExecContext(ctx, `DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(held)); err != nil {
+	if err := t.exec(`DELETE FROM outbox WHERE code = ? AND state = ? AND seq <= ?`, salvagedCode, outboxPending, int64(held)); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
-	if _, err := r.writer().ExecContext(ctx, `UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
+	if err := t.exec(`UPDATE outbox SET code = '' WHERE code = ? AND state = ?`, salvagedCode, outboxPending); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	var lo, hi sql.NullInt64
 	var n int64
-	if err := r.db.QueryRowContext(ctx, `SELECT min(seq), max(seq), count(*) FROM outbox WHERE seq > ?`, int64(pushed)).Scan(&lo, &hi, &n); err != nil {
+	if err := t.tx.QueryRowContext(ctx, `SELECT min(seq), max(seq), count(*) FROM outbox WHERE seq > ?`, int64(pushed)).Scan(&lo, &hi, &n); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	if n > 0 && (uint64(lo.Int64) != pushed+1 || hi.Int64-lo.Int64+1 != n) {
-		if _, err := r.renumberAbove(ctx, pushed, pushed); err != nil {
+		if _, err := t.renumberAbove(pushed, pushed); err != nil {
 			return err
 		}
-	} else if seq, err := r.metaInt(ctx, r.db, "seq"); err != nil {
+	} else if seq, err := t.metaInt("seq"); err != nil {
 		return err
 	} else if n == 0 && uint64(seq) != pushed {
 		// Every change above pushed was lost: the next one follows pushed.
-		if err := setMeta(ctx, r.writer(), "seq", int64(pushed)); err != nil {
+		if err := t.setMeta("seq", int64(pushed)); err != nil {
 			return err
 		}
 	}
-	if seq, err := r.metaInt(ctx, r.db, "seq"); err != nil {
+	if seq, err := t.metaInt("seq"); err != nil {
 		return err
 	} else if uint64(seq) < pushed {
-		if err := setMeta(ctx, r.writer(), "seq", int64(pushed)); err != nil {
+		if err := t.setMeta("seq", int64(pushed)); err != nil {
 			return err
 		}
 	}
-	_, err = r.writer().ExecContext(ctx, `DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps)
-	return err
+	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps); err != nil {
+		return err
+	}
+	if err := t.commit(); err != nil {
+		return fmt.Errorf("close repair gaps: %w", err)
+	}
+	return nil
 }
 
 // pushedByCopy reports whether the server's pushed holds changes of this
 // replica that this file did not send: a fork is noted (metaForkDue), or
 // pushed is above what this file marked sent (forkBound's test).
-func (r *Replica) pushedByCopy(ctx context.Context, pushed uint64) (bool, error) {
-	if due, err := r.meta(ctx, r.db, metaForkDue); err != nil || due != "" {
+func (r *Replica) pushedByCopy(ctx context.Context, q querier, pushed uint64) (bool, error) {
+	if due, err := r.meta(ctx, q, metaForkDue); err != nil || due != "" {
 		return due != "", err
 	}
-	s, err := r.meta(ctx, r.db, "sent_seq")
+	s, err := r.meta(ctx, q, "sent_seq")
 	if err != nil || s == "" {
 		return false, err
 	}

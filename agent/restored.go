@@ -13,9 +13,8 @@ import (
 // renumberAbove gives every outbox entry above seq sentSeq a new sequence
 // following pushed without a gap, in its old order, rewriting every dot
 // that named it (the row states' versions and history, later entries'
-// bases, the conflict log), in one transaction; it sets metaReclone. A
-// repaired replica whose lost change-log entries left gaps needs it
-// (closeRepairGaps).
+// bases, the conflict log), in t; it sets metaReclone. A repaired replica
+// whose lost change-log entries left gaps needs it (closeRepairGaps).
 //
 // A base that names one of this replica's changes lost with the log
 // (above sentSeq, in no entry) is taken back through the row's history
@@ -30,12 +29,8 @@ import (
 // server take that change for the older one (stale). The lost versions
 // leave the row's history too: they read as versions the server took
 // (forgetOwn), under numbers now given to others.
-func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (int, error) {
-	t, err := r.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer t.rollback()
+func (t *txn) renumberAbove(sentSeq, pushed uint64) (int, error) {
+	ctx, r := t.ctx, t.r
 	if err := t.expandAllRows(); err != nil { // renumbered one by one below
 		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
@@ -195,9 +190,6 @@ func (r *Replica) renumberAbove(ctx context.Context, sentSeq, pushed uint64) (in
 	}
 	if err := t.setMeta(metaReclone, 1); err != nil {
 		return 0, err
-	}
-	if err := t.commit(); err != nil {
-		return 0, fmt.Errorf("renumber changes: %w", err)
 	}
 	return len(order), nil
 }
