@@ -74,15 +74,24 @@ func TestPoolExhaustedEveryPathIsBusy(t *testing.T) {
 		{"DeleteSession", func(ctx context.Context) error { return st.DeleteSession(ctx, []byte("s")) }},
 		{"AnalyticsSource", func(ctx context.Context) error { _, err := st.AnalyticsSource().Head(ctx); return err }},
 	}
-	for _, p := range paths {
+	// Every path waits at once: each must still run out its own acquire
+	// timeout on the held pool and answer busy, and the test waits one
+	// AcquireTimeout instead of one per path (24 in a row were 5 s of
+	// sleep holding one of make test's two package slots).
+	done := make([]chan error, len(paths))
+	for i, p := range paths {
+		done[i] = make(chan error, 1)
+		go func() { done[i] <- p.call(context.Background()) }()
+	}
+	hung, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang, not a slow answer
+	defer cancel()
+	for i, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() { done <- p.call(context.Background()) }()
 			select {
-			case err := <-done:
+			case err := <-done[i]:
 				require.ErrorIs(t, err, server.ErrBusy)
 				require.Contains(t, err.Error(), "pool_max_conns", "the error says what to raise")
-			case <-time.After(time.Minute): // a hang, not a slow answer
+			case <-hung.Done():
 				t.Fatalf("%s still waits for a connection a minute after the 200ms acquire timeout", p.name)
 			}
 		})
