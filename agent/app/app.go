@@ -42,6 +42,11 @@ type Config struct {
 	// Calendar computes the reports' expected deadlines (workcal.Default()
 	// when nil: the holidays computed from the Labour Code).
 	Calendar *workcal.Calendar
+
+	// recheck is how often a stopped or unenrolled sync looks for a
+	// change (0: every 3 s); tests shorten it (export_test.go) rather than
+	// sleep through several 3 s looks.
+	recheck time.Duration
 }
 
 // App is the volunteer's web app over one replica.

@@ -51,7 +51,11 @@ type syncState struct {
 }
 
 func newSyncer(a *App) *syncer {
-	return &syncer{a: a, kick: make(chan struct{}, 1), recheck: 3 * time.Second}
+	recheck := a.cfg.recheck
+	if recheck <= 0 {
+		recheck = 3 * time.Second
+	}
+	return &syncer{a: a, kick: make(chan struct{}, 1), recheck: recheck}
 }
 
 // kickNow restarts the sync at once: a Watch asleep between two attempts
