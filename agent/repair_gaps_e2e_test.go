@@ -68,8 +68,29 @@ func serverChangesOf(t *testing.T, ts *servertest.TS, id syncproto.ReplicaID) []
 // phone on the server and on a teammate's laptop, the same versions on
 // both, no conflict and no fork where nothing competed, and a counter
 // that goes on from there: her next correction reaches the server too.
+//
+// When the damage took a page of the row states too, the rows it held
+// are rebuilt from the changes the log keeps, and their history lacks
+// the lost corrections: a base naming one is then taken back to the
+// correction of the field the log keeps before it, as the history would
+// have taken it.
 func TestRepairedLogGapsRenumberedAtTheNextSync(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		states bool // a page of the row states is damaged as well
+	}{
+		{"a page of the log", false},
+		{"a page of the log and one of the row states", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			repairedLogGapsRenumbered(t, tc.states)
+		})
+	}
+}
+
+func repairedLogGapsRenumbered(t *testing.T, states bool) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
@@ -119,6 +140,10 @@ func TestRepairedLogGapsRenumberedAtTheNextSync(t *testing.T) {
 	require.NoError(t, rows.Err())
 	rows.Close()
 	require.GreaterOrEqual(t, len(leaves), 3, "the log spans pages")
+	var stateLeaf int64
+	if states {
+		require.NoError(t, a.DB().QueryRow(`SELECT pageno FROM dbstat WHERE name = 'row_state' AND pagetype = 'leaf' ORDER BY path LIMIT 1`).Scan(&stateLeaf))
+	}
 	require.NoError(t, a.Close())
 
 	// A page in the middle of the log turns to junk, as a failing disk
@@ -131,6 +156,10 @@ func TestRepairedLogGapsRenumberedAtTheNextSync(t *testing.T) {
 	}
 	_, err = f.WriteAt(junk, (leaves[len(leaves)/2]-1)*4096)
 	require.NoError(t, err)
+	if states {
+		_, err = f.WriteAt(junk, (stateLeaf-1)*4096)
+		require.NoError(t, err)
+	}
 	require.NoError(t, f.Close())
 
 	rep, err := agent.Repair(ctx, path, agent.Options{})

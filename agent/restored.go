@@ -87,16 +87,40 @@ func (t *txn) renumberAbove(sentSeq, pushed uint64) (int, error) {
 		states[id] = st
 		return st, err
 	}
+	held := func(d syncproto.Dot) bool {
+		_, kept := renum[d.Seq]
+		return kept || d.Replica != r.id || d.Seq <= sentSeq
+	}
 	// throughLost takes a base naming a lost change of this replica back
 	// to the version that change was based on, in st's history.
+	//
+	// A history that does not hold the lost version (a row whose state
+	// the damage took, rebuilt from the changes the log keeps) gives the
+	// field's latest own version before it that the log keeps or the
+	// server holds: every write of this replica is based on the field's
+	// value then, and a teammate's value between the two makes the server
+	// hold another than that one, which it then judges concurrent, as it
+	// would the real base. None: no base (concurrent with what the server
+	// holds). Left naming the lost number, now another change's, the base
+	// made the server judge the correction concurrent with the volunteer's
+	// own earlier one (a conflict every teammate listed), or a later
+	// correction numbered so stale, dropped.
 	throughLost := func(st *rowState, field string, d syncproto.Dot) syncproto.Dot {
 		for range len(st.hist) + 1 {
-			if _, kept := renum[d.Seq]; kept || d.Replica != r.id || d.Seq <= sentSeq {
+			if held(d) {
 				return d
 			}
 			v := st.overwritten(field, d)
 			if v == nil {
-				return d // the row's history does not hold it either
+				var before syncproto.Dot
+				for i := range st.hist {
+					h := &st.hist[i]
+					if h.Field == field && !h.Lost && h.Ver.Dot.Replica == r.id && h.Ver.Dot.Seq < d.Seq &&
+						h.Ver.Dot.Seq > before.Seq && held(h.Ver.Dot) {
+						before = h.Ver.Dot
+					}
+				}
+				return before
 			}
 			d = v.Base
 		}
