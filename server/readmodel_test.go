@@ -35,7 +35,7 @@ var testStores = []testStore{
 		return ts, ts.Store.AnalyticsSource()
 	}},
 	{"postgres", func(t *testing.T, opts ...servertest.Option) (*servertest.TS, analytics.Source) {
-		st, err := pgstore.Open(context.Background(), pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
+		st, err := pgstore.Open(context.Background(), pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 		require.NoError(t, err)
 		ts := servertest.Start(t, append(opts, servertest.WithStore(st))...)
 		return ts, ts.Store.AnalyticsSource()

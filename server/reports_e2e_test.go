@@ -29,7 +29,7 @@ func eachStore(t *testing.T, f func(t *testing.T, place func() servertest.Option
 		f(t, func() servertest.Option { return servertest.WithDataDir(dir) })
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.FreshDB(t)
+		url := pgtest.MigratedDB(t, pgstore.Migrate)
 		f(t, func() servertest.Option {
 			st, err := pgstore.Open(context.Background(), url, pgstore.Options{Logger: servertest.Logger()})
 			require.NoError(t, err)

@@ -58,6 +58,7 @@ func agentBinary(t testing.TB) string {
 
 func TestMain(m *testing.M) {
 	code := testpar.Run(m) // the tests mostly wait on the binaries they start
+	pgtest.DropTemplate()  // the one pgtest.MigratedDB copies
 	if agentBuild.path != "" {
 		os.RemoveAll(filepath.Dir(agentBuild.path))
 	}
@@ -331,7 +332,7 @@ func serverStores() []storeCase {
 	return []storeCase{
 		{"sqlite", func(t *testing.T) *servertest.TS { return servertest.Start(t) }},
 		{"postgres", func(t *testing.T) *servertest.TS {
-			st, err := pgstore.Open(context.Background(), pgtest.FreshDB(t), pgstore.Options{Logger: servertest.Logger()})
+			st, err := pgstore.Open(context.Background(), pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{Logger: servertest.Logger()})
 			require.NoError(t, err)
 			return servertest.Start(t, servertest.WithStore(st))
 		}},

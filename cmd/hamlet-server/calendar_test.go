@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/pgstore"
 	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 	"github.com/hamlet-vn/hamlet/server/sqlitestore"
 )
@@ -23,7 +24,7 @@ func TestCalendarImport(t *testing.T) {
 		db   func(t *testing.T) []string
 	}{
 		{"sqlite", func(*testing.T) []string { return nil }},
-		{"postgres", func(t *testing.T) []string { return []string{"--db", pgtest.FreshDB(t)} }},
+		{"postgres", func(t *testing.T) []string { return []string{"--db", pgtest.MigratedDB(t, pgstore.Migrate)} }},
 	} {
 		t.Run(store.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -37,7 +37,7 @@ func TestServeBadDatabaseURL(t *testing.T) {
 
 // serve --db on a reachable database listens, then stops with its context.
 func TestServePostgres(t *testing.T) {
-	url := pgtest.FreshDB(t)
+	url := pgtest.FreshDB(t) // not MigratedDB: a server's first start migrates an empty database
 	var out, errOut strings.Builder
 	e := &env{stdout: &out, stderr: &errOut, lang: "en"}
 	var sf serveFlags

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/pgstore/pgtest"
 )
 
 var (
@@ -27,6 +28,7 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.DropTemplate() // the one pgtest.MigratedDB copies
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -23,7 +23,7 @@ import (
 // verifies it, and a laptop enrolled on SQLite syncs with the PostgreSQL
 // server on its old token, replica sequence and cursor.
 func TestMigrateStoreToPostgres(t *testing.T) {
-	url := pgtest.FreshDB(t)
+	url := pgtest.FreshDB(t) // not MigratedDB: the operator's target is a new database (createdb)
 	ctx := context.Background()
 	dir := t.TempDir()
 

@@ -49,10 +49,10 @@ func newOperatorStore(t *testing.T, kind string) *operatorStore {
 		t.Setenv("HAMLET_DB", "")
 	case "postgres --db":
 		t.Setenv("HAMLET_DB", "")
-		st.url = pgtest.FreshDB(t)
+		st.url = pgtest.MigratedDB(t, pgstore.Migrate)
 		st.args = []string{"--db", st.url}
 	case "postgres HAMLET_DB":
-		st.url = pgtest.FreshDB(t)
+		st.url = pgtest.MigratedDB(t, pgstore.Migrate)
 		t.Setenv("HAMLET_DB", st.url)
 	default:
 		t.Fatalf("unknown store %q", kind)

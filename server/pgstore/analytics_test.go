@@ -23,7 +23,7 @@ func TestAnalyticsSameOnBothStores(t *testing.T) {
 	lite, err := servertest.Open(ctx, t.TempDir(), "NORMAL", cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { lite.Close() })
-	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
+	st, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	pg, err := server.OpenWithStore(ctx, server.Config{Logger: servertest.Logger(), GCInterval: -1}, st)
 	require.NoError(t, err)

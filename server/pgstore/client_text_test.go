@@ -18,7 +18,7 @@ import (
 )
 
 func bothStores(t *testing.T) map[string]*servertest.TS {
-	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 4, Logger: servertest.Logger()})
+	st, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 4, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	return map[string]*servertest.TS{"sqlite": servertest.Start(t), "postgres": servertest.Start(t, servertest.WithStore(st))}
 }

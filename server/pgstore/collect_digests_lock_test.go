@@ -30,7 +30,7 @@ func digestLockEntry(origin uuid.UUID, seq uint64) *server.LogEntry {
 
 func TestCollectDigestsHoldsNoPush(t *testing.T) {
 	ctx := context.Background()
-	s, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8})
+	s, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 8})
 	require.NoError(t, err)
 	busy, other := uuid.New(), uuid.New()
 	const have = server.DigestWindow + 10 // a laptop with more than 20,000 changes in its life

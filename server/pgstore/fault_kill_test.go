@@ -45,7 +45,7 @@ func TestPostgresServerProcess(t *testing.T) {
 // and its locks were released with its connections: the agent pushes it
 // again through another process and gets it applied (or told it was).
 func TestSIGKILLMidPushLosesNothingAcknowledged(t *testing.T) {
-	url := pgtest.FreshDB(t)
+	url := pgtest.MigratedDB(t, pgstore.Migrate)
 	st := open(t, url)
 	other := servertest.Start(t, servertest.WithStore(st)) // the process that survives
 	dev, readerDev := other.NewDevice(t, other.TeamA), other.NewDevice(t, other.TeamA)

@@ -21,7 +21,7 @@ import (
 // leaders' read model (ReadDB). None waits for a connection forever, even
 // with a context that never ends.
 func TestPoolExhaustedEveryPathIsBusy(t *testing.T) {
-	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 2, AcquireTimeout: 200 * time.Millisecond, Logger: servertest.Logger()})
+	st, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 2, AcquireTimeout: 200 * time.Millisecond, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	for i := 0; i < 2; i++ {

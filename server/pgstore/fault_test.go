@@ -116,7 +116,7 @@ func TestPostgresRestartMidPush(t *testing.T) {
 // All the pool's connections held: a push is answered "busy" within the
 // acquire timeout instead of hanging, and goes through once they are free.
 func TestPoolExhaustedIsBusy(t *testing.T) {
-	url := pgtest.FreshDB(t)
+	url := pgtest.MigratedDB(t, pgstore.Migrate)
 	st, err := pgstore.Open(ctx, url, pgstore.Options{MaxConns: 2, AcquireTimeout: 300 * time.Millisecond, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	ts := servertest.Start(t, servertest.WithStore(st))

@@ -46,7 +46,7 @@ func TestCopyFromSQLiteKeepsCollectedHead(t *testing.T) {
 	head, err := src.Head(ctx)
 	require.NoError(t, err)
 	require.Positive(t, head)
-	pg, err := Open(ctx, pgtest.FreshDB(t), Options{Logger: servertest.Logger()})
+	pg, err := Open(ctx, pgtest.MigratedDB(t, Migrate), Options{Logger: servertest.Logger()})
 	require.NoError(t, err)
 	defer pg.Close()
 	_, err = pg.CopyFromSQLite(ctx, src, 100, nil)

@@ -44,7 +44,7 @@ func TestCopyFromSQLiteCarriesPhotos(t *testing.T) {
 	_, err = src.AppendUpload(ctx, unfinished, 0, []byte("an upload"), at)
 	require.NoError(t, err)
 
-	pg, err := Open(ctx, pgtest.FreshDB(t), Options{})
+	pg, err := Open(ctx, pgtest.MigratedDB(t, Migrate), Options{})
 	require.NoError(t, err)
 	defer pg.Close()
 	tables, err := pg.CopyFromSQLite(ctx, src, 100, nil)

@@ -57,7 +57,7 @@ func TestCopyFromSQLiteVerificationCatchesAChangedValue(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.table+" "+tc.alter, func(t *testing.T) {
-			st, err := Open(ctx, pgtest.FreshDB(t), Options{Logger: servertest.Logger()})
+			st, err := Open(ctx, pgtest.MigratedDB(t, Migrate), Options{Logger: servertest.Logger()})
 			require.NoError(t, err)
 			defer st.Close()
 			altered := false

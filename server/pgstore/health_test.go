@@ -21,7 +21,7 @@ import (
 // /healthz says 503 read_only instead of "ok", and "ok" again once the
 // database takes writes.
 func TestHealthOnAReadOnlyDatabase(t *testing.T) {
-	dbURL := pgtest.FreshDB(t)
+	dbURL := pgtest.MigratedDB(t, pgstore.Migrate)
 	st, err := pgstore.Open(ctx, dbURL, pgstore.Options{MaxConns: 4, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	ts := servertest.Start(t, servertest.WithStore(st))

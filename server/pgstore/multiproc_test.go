@@ -20,7 +20,7 @@ import (
 // database: two hamlet-server processes behind a load balancer.
 func twoServers(t *testing.T, cfg func(*server.Config)) (a, b *servertest.TS, url string) {
 	t.Helper()
-	url = pgtest.FreshDB(t)
+	url = pgtest.MigratedDB(t, pgstore.Migrate)
 	start := func() *servertest.TS {
 		st, err := pgstore.Open(ctx, url, pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 		require.NoError(t, err)

@@ -148,7 +148,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		opt.AcquireTimeout = 5 * time.Second
 	}
 	s := &Store{log: log, acquireMax: opt.AcquireTimeout, pool: pool, reps: replicas.NewCache(), localFeed: opt.LocalFeed}
-	if err := s.migrate(ctx); err != nil {
+	if err := migrateDB(ctx, pool.Config().ConnConfig); err != nil {
 		pool.Close()
 		return nil, at(err, "PostgreSQL tại %s: không cập nhật được lược đồ cơ sở dữ liệu: %s", "PostgreSQL at %s: %s")
 	}
@@ -171,9 +171,22 @@ func oneLine(err error) string {
 // starting at once from migrating the same database together.
 const migrationLock = 0x68616d6c65740001 // "hamlet" 1
 
-// migrate applies both sets through internal/migrate, on one connection
+// Migrate applies the store's migrations to the database at url, as Open
+// does first, and nothing else: no server id is written. Tests copy the
+// database it migrates (server/pgstore/pgtest.MigratedDB), so each copy
+// then opens as a restarted server's database does, and takes a server id
+// of its own.
+func Migrate(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("migrate: parse the URL: %w", err)
+	}
+	return migrateDB(ctx, cfg)
+}
+
+// migrateDB applies both sets through internal/migrate, on one connection
 // of its own that holds the migration lock.
-func (s *Store) migrate(ctx context.Context) error {
+func migrateDB(ctx context.Context, cc *pgx.ConnConfig) error {
 	schemaMigs, err := SchemaMigrations()
 	if err != nil {
 		return err
@@ -182,7 +195,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDB(*s.pool.Config().ConnConfig)
+	db := stdlib.OpenDB(*cc)
 	defer db.Close()
 	db.SetMaxOpenConns(1) // the lock below is the session's: one connection throughout
 	db.SetMaxIdleConns(1)

@@ -35,7 +35,7 @@ func open(t *testing.T, url string) *pgstore.Store {
 
 func TestPostgresStoreConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) server.Store {
-		s, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8})
+		s, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 8})
 		require.NoError(t, err)
 		return s
 	})
@@ -69,7 +69,7 @@ func TestColumnsMatchSQLite(t *testing.T) {
 	require.NoError(t, rows.Err())
 	rows.Close()
 
-	s := open(t, pgtest.FreshDB(t))
+	s := open(t, pgtest.FreshDB(t)) // not MigratedDB: Open's own migration of an empty database is checked
 	got := map[string][]string{}
 	prows, err := s.Pool().Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = current_schema() ORDER BY table_name, column_name`)
@@ -116,7 +116,7 @@ func TestOpenBadURL(t *testing.T) {
 // read-modify-write of one row through both loses nothing, and a reader
 // paging the log while they write never skips an entry.
 func TestTwoProcessesOneDatabase(t *testing.T) {
-	url := pgtest.FreshDB(t)
+	url := pgtest.MigratedDB(t, pgstore.Migrate)
 	a, b := open(t, url), open(t, url)
 	row := uuid.New()
 	const writers, each = 4, 40

@@ -13,7 +13,7 @@ import (
 
 // The sync rules of server/rules_test.go, on PostgreSQL.
 func startPG(t *testing.T, cfg func(*server.Config)) *servertest.TS {
-	st, err := pgstore.Open(ctx, pgtest.FreshDB(t), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
+	st, err := pgstore.Open(ctx, pgtest.MigratedDB(t, pgstore.Migrate), pgstore.Options{MaxConns: 8, Logger: servertest.Logger()})
 	require.NoError(t, err)
 	return servertest.Start(t, servertest.WithStore(st), servertest.WithConfig(cfg))
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,32 +39,161 @@ func URL(t testing.TB) string {
 }
 
 // FreshDB creates an empty database in the test cluster and returns its
-// URL; it is dropped when the test ends.
+// URL; it is dropped when the test ends. A test of the migrations
+// themselves (from an empty database, from every older version) takes
+// one; a test that only needs the store opened takes MigratedDB, which
+// costs PostgreSQL a fraction of it.
 func FreshDB(t testing.TB) string {
 	t.Helper()
 	base := URL(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "hamlet_test_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(t, err, "connect to %s", Env)
-	_, err = conn.Exec(ctx, `CREATE DATABASE `+name)
-	conn.Close(ctx)
-	require.NoError(t, err)
+	return createDB(ctx, t, base, "hamlet_test_", "")
+}
+
+// MigratedDB creates a database in the test cluster with migrate already
+// applied and returns its URL; it is dropped when the test ends. It is a
+// copy of a template database that migrate (the store's own runner,
+// pgstore.Migrate, passed in because pgstore's own tests import this
+// package) built in the first call of the test process: a store opened on
+// it finds every migration applied, as a restarted server does. Migrating
+// each test's database afresh cost PostgreSQL half a second of CPU on the
+// 2 cores the tests share; a copy costs a few hundredths.
+//
+// Every caller in one test process must pass the same migrate. A package
+// that calls it drops the template at the end of its TestMain
+// (DropTemplate).
+func MigratedDB(t testing.TB, migrate func(ctx context.Context, url string) error) string {
+	t.Helper()
+	base := URL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Held while copying too: CREATE DATABASE refuses a template another
+	// session is connected to, and a copy is one.
+	tpl.mu.Lock()
+	defer tpl.mu.Unlock()
+	if tpl.name == "" {
+		name, err := buildTemplate(ctx, base, migrate)
+		require.NoError(t, err)
+		tpl.name, tpl.base = name, base
+	}
+	require.Equal(t, tpl.base, base, "%s changed within the test process", Env)
+	return createDB(ctx, t, base, "hamlet_test_", "TEMPLATE "+tpl.name+fileCopy(ctx, t, base))
+}
+
+// tpl is this test process's migrated template (MigratedDB).
+var tpl struct {
+	mu   sync.Mutex
+	name string // "" until built
+	base string // the cluster it is in
+	copy string // " STRATEGY FILE_COPY", or "" before PostgreSQL 15
+	seen bool   // copy is known
+}
+
+// buildTemplate creates a database named for this process (test
+// processes of several packages share the cluster) and migrates it.
+func buildTemplate(ctx context.Context, base string, migrate func(ctx context.Context, url string) error) (string, error) {
+	name := fmt.Sprintf("hamlet_tpl_%d_%s", os.Getpid(), randomHex(4))
+	if err := adminExec(ctx, base, `CREATE DATABASE `+name); err != nil {
+		return "", fmt.Errorf("create the template database: %w", err)
+	}
+	u, err := withDB(base, name)
+	if err == nil {
+		err = migrate(ctx, u)
+	}
+	if err != nil {
+		_ = adminExec(ctx, base, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+		return "", fmt.Errorf("migrate the template database: %w", err)
+	}
+	return name, nil
+}
+
+// fileCopy is the STRATEGY clause for a copy of the template. FILE_COPY
+// copies the template's files (PostgreSQL 15's default, WAL_LOG, writes
+// every page of it to the WAL: four times the CPU for a database this
+// small); older servers copy files anyway and know no STRATEGY. Called
+// with tpl.mu held.
+func fileCopy(ctx context.Context, t testing.TB, base string) string {
+	t.Helper()
+	if !tpl.seen {
+		conn, err := pgx.Connect(ctx, base)
+		require.NoError(t, err, "connect to %s", Env)
+		var v int
+		err = conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int`).Scan(&v)
+		conn.Close(ctx)
+		require.NoError(t, err, "read the server's version")
+		if v >= 150000 {
+			tpl.copy = " STRATEGY FILE_COPY"
+		}
+		tpl.seen = true
+	}
+	return tpl.copy
+}
+
+// DropTemplate drops the template MigratedDB built in this process, if
+// any: a package that uses MigratedDB calls it in TestMain after m.Run.
+// (scripts/pg-test.sh deletes the whole cluster afterwards anyway; a
+// developer's own HAMLET_TEST_POSTGRES cluster keeps what is not dropped.)
+func DropTemplate() {
+	tpl.mu.Lock()
+	defer tpl.mu.Unlock()
+	if tpl.name == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = adminExec(ctx, tpl.base, `DROP DATABASE IF EXISTS `+tpl.name+` WITH (FORCE)`)
+	tpl.name = ""
+}
+
+// createDB creates a database named prefix and random letters, with the
+// CREATE DATABASE options opts, dropped when the test ends, and returns its
+// URL.
+func createDB(ctx context.Context, t testing.TB, base, prefix, opts string) string {
+	t.Helper()
+	name := prefix + randomHex(6)
+	q := `CREATE DATABASE ` + name
+	if opts != "" {
+		q += ` ` + opts
+	}
+	require.NoError(t, adminExec(ctx, base, q))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = conn.Exec(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-			conn.Close(ctx)
-		}
+		_ = adminExec(ctx, base, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
 	})
-	u, err := url.Parse(base)
+	u, err := withDB(base, name)
 	require.NoError(t, err)
+	return u
+}
+
+// adminExec runs one statement on a connection of its own to base.
+func adminExec(ctx context.Context, base, q string) error {
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", Env, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, q); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
+}
+
+// withDB is base with its database replaced by name.
+func withDB(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", Env, err)
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // OpenDB opens a fresh database as *sql.DB (the form internal/migrate
