@@ -453,25 +453,25 @@ func (r *Replica) closeRepairGaps(ctx context.Context, pushed uint64) error {
 	}
 	if n > 0 && (uint64(lo.Int64) != pushed+1 || hi.Int64-lo.Int64+1 != n) {
 		if _, err := t.renumberAbove(pushed, pushed); err != nil {
-			return err
+			return fmt.Errorf("close repair gaps: %w", err)
 		}
 	} else if seq, err := t.metaInt("seq"); err != nil {
-		return err
+		return fmt.Errorf("close repair gaps: %w", err)
 	} else if n == 0 && uint64(seq) != pushed {
 		// Every change above pushed was lost: the next one follows pushed.
 		if err := t.setMeta("seq", int64(pushed)); err != nil {
-			return err
+			return fmt.Errorf("close repair gaps: %w", err)
 		}
 	}
 	if seq, err := t.metaInt("seq"); err != nil {
-		return err
+		return fmt.Errorf("close repair gaps: %w", err)
 	} else if uint64(seq) < pushed {
 		if err := t.setMeta("seq", int64(pushed)); err != nil {
-			return err
+			return fmt.Errorf("close repair gaps: %w", err)
 		}
 	}
 	if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaRepairGaps); err != nil {
-		return err
+		return fmt.Errorf("close repair gaps: %w", err)
 	}
 	if err := t.commit(); err != nil {
 		return fmt.Errorf("close repair gaps: %w", err)
