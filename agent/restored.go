@@ -127,7 +127,7 @@ func (t *txn) renumberAbove(sentSeq, pushed uint64) (int, error) {
 		return d
 	}
 	for _, b := range bases {
-		if _, kept := renum[b.base.Seq]; kept {
+		if held(b.base) {
 			continue
 		}
 		st, err := state(b.row)
@@ -189,10 +189,7 @@ func (t *txn) renumberAbove(sentSeq, pushed uint64) (int, error) {
 		for i := range st.hist {
 			st.hist[i].Ver.Base = throughLost(st, st.hist[i].Field, st.hist[i].Ver.Base)
 		}
-		st.hist = slices.DeleteFunc(st.hist, func(h histEntry) bool {
-			_, kept := renum[h.Ver.Dot.Seq]
-			return !h.Lost && h.Ver.Dot.Replica == r.id && h.Ver.Dot.Seq > sentSeq && !kept
-		})
+		st.hist = slices.DeleteFunc(st.hist, func(h histEntry) bool { return !h.Lost && !held(h.Ver.Dot) })
 		for _, v := range st.cur {
 			redot(&v.Dot)
 			redot(&v.Base)
