@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"io"
@@ -39,15 +38,7 @@ func firstAckDropProxy(t *testing.T, target string) (url string, dropped *atomic
 // with results; that one it keeps back, and returns.
 func dropFirstAck(c io.Writer, s io.Reader) error {
 	br := bufio.NewReader(s)
-	var head bytes.Buffer
-	for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
-		b, err := br.ReadByte()
-		if err != nil {
-			return err
-		}
-		head.WriteByte(b)
-	}
-	if _, err := c.Write(head.Bytes()); err != nil {
+	if err := forwardUpgrade(c, br); err != nil {
 		return err
 	}
 	for {

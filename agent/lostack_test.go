@@ -38,10 +38,9 @@ func forwardMessages(c io.Writer, s io.Reader, n int) error {
 	return forwardMessagesGated(c, s, n, nil)
 }
 
-// forwardMessagesGated is forwardMessages calling before(i), when set,
-// before it forwards frame i (0: the first after the HTTP response).
-func forwardMessagesGated(c io.Writer, s io.Reader, n int, before func(i int)) error {
-	br := bufio.NewReader(s)
+// forwardUpgrade copies the server's HTTP upgrade response, up to its
+// blank line, from br to c: what follows in br is WebSocket frames.
+func forwardUpgrade(c io.Writer, br *bufio.Reader) error {
 	var head bytes.Buffer
 	for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
 		b, err := br.ReadByte()
@@ -50,7 +49,15 @@ func forwardMessagesGated(c io.Writer, s io.Reader, n int, before func(i int)) e
 		}
 		head.WriteByte(b)
 	}
-	if _, err := c.Write(head.Bytes()); err != nil {
+	_, err := c.Write(head.Bytes())
+	return err
+}
+
+// forwardMessagesGated is forwardMessages calling before(i), when set,
+// before it forwards frame i (0: the first after the HTTP response).
+func forwardMessagesGated(c io.Writer, s io.Reader, n int, before func(i int)) error {
+	br := bufio.NewReader(s)
+	if err := forwardUpgrade(c, br); err != nil {
 		return err
 	}
 	frame := func() ([]byte, error) {

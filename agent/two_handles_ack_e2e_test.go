@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -28,15 +27,7 @@ func welcomeHoldProxy(t *testing.T, target string) (url string, held, release ch
 	url, _ = faultProxy(t, target, func(c, s net.Conn, fired func()) {
 		go func() { io.Copy(s, c); s.Close() }()
 		br := bufio.NewReader(s)
-		var head bytes.Buffer
-		for !bytes.HasSuffix(head.Bytes(), []byte("\r\n\r\n")) {
-			b, err := br.ReadByte()
-			if err != nil {
-				return
-			}
-			head.WriteByte(b)
-		}
-		if _, err := c.Write(head.Bytes()); err != nil {
+		if forwardUpgrade(c, br) != nil {
 			return
 		}
 		if _, err := br.Peek(1); err != nil {
