@@ -96,7 +96,8 @@ func seedCommuneRows(t *testing.T, ts *servertest.TS, households, visits, tutori
 // brought yet require. The brief's commune had 18,000 tutoring records
 // (26,000 rows, what bench-vs-bare measures); none of these tests measures
 // a size, and seeding, cloning, reading and comparing the 15,600 more took
-// two fifths of their CPU.
+// two fifths of their CPU. The commune is seeded once per test process
+// (seededCommune, commune_fixture_test.go).
 const (
 	cutHouseholds = 5000
 	cutVisits     = 2000
@@ -216,9 +217,8 @@ func snapshotOf(t *testing.T, dir string) map[syncproto.FieldKey]syncproto.Versi
 // equal to a fresh clone of the server.
 func TestBulkCloneKilledThenOfflineWork(t *testing.T) {
 	t.Parallel()
-	ts := servertest.Start(t)
+	ts, seeded := seededCommune(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
-	seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 
 	// A baseline laptop whose clone ended, for the times and the answers.
 	base := newLaptop(t, filepath.Join(t.TempDir(), "base"))
@@ -319,9 +319,15 @@ func TestKilledCloneTeammateMoves(t *testing.T) {
 	t.Parallel()
 	for _, sc := range serverStores() {
 		t.Run(sc.name, func(t *testing.T) {
-			ts := sc.start(t)
+			var ts *servertest.TS
+			var seeded []string
+			if sc.name == "sqlite" {
+				ts, seeded = seededCommune(t)
+			} else { // a store of its own, seeded as the SQLite one was
+				ts = sc.start(t)
+				seeded = seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
+			}
 			other := ts.HamletsA[1]
-			seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 			mate := newLaptop(t, filepath.Join(t.TempDir(), "mate"))
 			mate.enroll(ts)
 			mate.must("sync")
@@ -371,9 +377,8 @@ func TestKilledCloneTeammateMoves(t *testing.T) {
 // do, and so must the add, which cannot check the household is new.
 func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 	t.Parallel()
-	ts := servertest.Start(t)
+	ts, seeded := seededCommune(t)
 	home := ts.HamletsA[0]
-	seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
 	l.enroll(ts)
 	killSyncMidClone(t, l, 1)
@@ -416,8 +421,7 @@ func TestKilledCloneSaysTheDownloadIsUnfinished(t *testing.T) {
 // they were all; every page must say the download is unfinished.
 func TestKilledCloneAppSaysTheDownloadIsUnfinished(t *testing.T) {
 	t.Parallel()
-	ts := servertest.Start(t)
-	seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
+	ts, _ := seededCommune(t)
 	l := newLaptop(t, filepath.Join(t.TempDir(), "cut"))
 	l.enroll(ts)
 	killSyncMidClone(t, l, 1)

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestCopiedFolderMidCloneSameFieldAndTeammate: as TestCopiedFolderMidClone,
@@ -25,9 +23,8 @@ func TestCopiedFolderMidCloneSameFieldAndTeammate(t *testing.T) {
 	for _, order := range []string{"original-first", "copy-first", "together"} {
 		t.Run(order, func(t *testing.T) {
 			t.Parallel()
-			ts := servertest.Start(t)
+			ts, seeded := seededCommune(t)
 			home := ts.HamletsA[0]
-			seeded := seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 			root := t.TempDir()
 			mate := newLaptop(t, filepath.Join(root, "mate"))
 			mate.enroll(ts)

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestCopiedFolderMidClone: a volunteer's first sync (10,400 rows: a bulk
@@ -28,9 +26,8 @@ func TestCopiedFolderMidClone(t *testing.T) {
 	for _, order := range []string{"original-first", "copy-first", "together"} {
 		t.Run(order, func(t *testing.T) {
 			t.Parallel()
-			ts := servertest.Start(t)
+			ts, _ := seededCommune(t)
 			home := ts.HamletsA[0]
-			seedCommuneRows(t, ts, cutHouseholds, cutVisits, cutTutoring, cutReports)
 			root := t.TempDir()
 			a := newLaptop(t, filepath.Join(root, "a"))
 			a.enroll(ts)

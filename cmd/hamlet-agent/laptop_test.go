@@ -62,6 +62,9 @@ func TestMain(m *testing.M) {
 	if agentBuild.path != "" {
 		os.RemoveAll(filepath.Dir(agentBuild.path))
 	}
+	if communeBuild.dir != "" {
+		os.RemoveAll(communeBuild.dir)
+	}
 	os.Exit(code)
 }
 
