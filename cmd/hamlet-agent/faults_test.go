@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -187,10 +188,29 @@ func pagesOf(t testing.TB, file, name, pagetype string) []int64 {
 // same advice; `repair` keeps the damaged file, salvages what it can read
 // and every pending change, fetches the rest from the server, and the
 // records added before the damage reach the server.
+//
+// Every case damages a laptop of the same history: enrolled, synced with
+// the team's 1,500 households, five households recorded and not sent. The
+// history is built once, by the binary against a real server, and frozen;
+// each case thaws a copy of its own (repair_fixture_test.go), so what one
+// case pushes or repairs reaches no other. Each case built it again
+// through the binary, a process per household and a clone, a quarter of
+// the test's CPU.
 func TestFaultDamagedReplica(t *testing.T) {
 	t.Parallel()
-	ts := servertest.Start(t)
-	seedServer(t, ts, 1500)
+	built := servertest.Start(t)
+	seedServer(t, built, 1500)
+	rel := newSwitchProxy(t, built.URL)
+	history := newLaptop(t, filepath.Join(t.TempDir(), "laptop"))
+	history.must("enroll", "--server", rel.srv.URL, "--code", built.EnrollCode(t, built.TeamA))
+	history.must("sync")
+	var unsent []string
+	for i := 0; i < 5; i++ {
+		id, r := history.add(built.HamletsA[0], fmt.Sprintf("Hộ chờ gửi %d", i))
+		require.NotEmpty(t, id, r.stderr)
+		unsent = append(unsent, id)
+	}
+	w := freeze(rel, built, history)
 	const page = 4096
 	middle := func(pages []int64) int64 { return pages[len(pages)/2] }
 	tests := []struct {
@@ -225,16 +245,10 @@ func TestFaultDamagedReplica(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			l := newLaptop(t, t.TempDir())
-			l.enroll(ts)
-			l.must("sync")
-			var ids []string
-			for i := 0; i < 5; i++ {
-				id, r := l.add(ts.HamletsA[0], fmt.Sprintf("Hộ chờ gửi %d", i))
-				require.NotEmpty(t, id, r.stderr)
-				ids = append(ids, id)
-			}
+		t.Run(tt.name, func(t *testing.T) { // one at a time: the world's proxy points to the case's server
+			ts, ls := w.thaw(t, t.TempDir())
+			l := ls[0]
+			ids := slices.Clone(unsent)
 			file := filepath.Join(l.dir, "replica.db")
 			_, err := os.Stat(file + "-wal")
 			require.True(t, os.IsNotExist(err), "the last command checkpointed its log")
