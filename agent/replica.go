@@ -318,11 +318,18 @@ func precheck(ctx context.Context, path string) (fresh, lookLater bool, err erro
 	}
 	// A -wal from another moment than the file is refused before SQLite
 	// replays it (walcheck.go).
-	if err := checkWAL(ctx, path); err != nil {
+	v, looked, err := checkWALAndLook(ctx, path)
+	if err != nil {
 		return false, false, err
 	}
 	// A quick read-only look: a damaged file fails here before we write.
-	v, err := lookReplicaID(ctx, path)
+	// checkWAL's held read made it when it read through the -wal (a
+	// connection of its own parsed the whole schema again at every start
+	// after a crash); else, or when that look failed, a connection of its
+	// own does, and says why.
+	if !looked {
+		v, err = lookReplicaID(ctx, path)
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_READONLY_ROLLBACK {
 		// A process killed while it committed in rollback-journal mode (a
@@ -390,9 +397,12 @@ func lookReplicaID(ctx context.Context, path string) (string, error) {
 	}
 	defer db.Close()
 	var v string
-	err = db.QueryRowContext(ctx, `SELECT value FROM agent_meta WHERE key = 'replica_id'`).Scan(&v)
+	err = db.QueryRowContext(ctx, lookIDQuery).Scan(&v)
 	return v, err
 }
+
+// lookIDQuery reads the replica id, for precheck's look.
+const lookIDQuery = `SELECT value FROM agent_meta WHERE key = 'replica_id'`
 
 // rollBack rolls back the hot journal beside path: SQLite does it as a
 // writer's connection first reads the file.

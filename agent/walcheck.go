@@ -234,23 +234,34 @@ func absPath(path string) string {
 // copies into the file what this read does not see: the file alone then
 // holds at least the base the read saw, and at most its count.
 func checkWAL(ctx context.Context, path string) error {
+	_, _, err := checkWALAndLook(ctx, path)
+	return err
+}
+
+// checkWALAndLook is checkWAL, and the look at the replica id precheck
+// makes next (lookReplicaID), through the read checkWAL holds when it
+// made one and the file passed: looked says it did, and read id. When
+// checkWAL reads nothing (no frame, the file open elsewhere, no count
+// yet), or the id does not read, looked is false and precheck looks
+// with a connection of its own, as before, for its errors.
+func checkWALAndLook(ctx context.Context, path string) (id string, looked bool, err error) {
 	if walEmpty(path) || openInProcess(path) || openElsewhere(path) {
-		return nil
+		return "", false, nil
 	}
 	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
-		return nil
+		return "", false, nil
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil
+		return "", false, nil
 	}
 	defer tx.Rollback()
 	through, ok := readCounts(ctx, tx)
 	if !ok {
-		return nil
+		return "", false, nil
 	}
 	// Begun anew after the last counted transaction took the write lock
 	// (an uncounted write, or a checkpoint's, at the end of a sync): the
@@ -260,12 +271,15 @@ func checkWAL(ctx context.Context, path string) error {
 	}
 	alone, ok := readCountsAlone(ctx, path)
 	if !ok {
-		return nil
+		return "", false, nil
 	}
 	if alone.txn > through.txn || through.base > alone.txn {
-		return &FileError{Path: path, Kind: ErrCorrupt, Err: fmt.Errorf("%w: the file alone holds transaction %d, its -wal begins at %d and ends at %d", errStaleWAL, alone.txn, through.base, through.txn)}
+		return "", false, &FileError{Path: path, Kind: ErrCorrupt, Err: fmt.Errorf("%w: the file alone holds transaction %d, its -wal begins at %d and ends at %d", errStaleWAL, alone.txn, through.base, through.txn)}
 	}
-	return nil
+	if tx.QueryRowContext(ctx, lookIDQuery).Scan(&id) != nil {
+		return "", false, nil
+	}
+	return id, true, nil
 }
 
 // walCounts are a replica's counts: txn_no, wal_base, wal_salt and
