@@ -214,15 +214,16 @@ func (r *Replica) EnrollWith(ctx context.Context, server, code, label string, sa
 	// holds nothing (it never synced nor wrote, and may have moved to
 	// another server) forgets any hamlets noted before: its next sync is a
 	// first one, not a change of its team's hamlets to report.
-	holds, err := r.holdsData(ctx)
+	n, err := r.scopeNotes(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	holds, err := r.holdsDataOf(n)
 	if err != nil {
 		return "", nil, err
 	}
 	if holds {
-		if err := r.noteHeldScope(ctx); err != nil {
-			return "", nil, err
-		}
-		if err := r.noteWritable(ctx); err != nil {
+		if err := r.noteScope(ctx, n); err != nil {
 			return "", nil, err
 		}
 	}
@@ -342,13 +343,43 @@ func (r *Replica) heldServer(ctx context.Context) (string, error) {
 // holdsData says whether this replica holds anything of a server: it
 // pulled (a cursor), wrote (a sequence) or began a clone.
 func (r *Replica) holdsData(ctx context.Context) (bool, error) {
-	cursor, err := r.metaInt(ctx, r.db, "cursor")
+	n, err := r.scopeNotes(ctx)
 	if err != nil {
 		return false, err
 	}
-	seq, err := r.metaInt(ctx, r.db, "seq")
+	return r.holdsDataOf(n)
+}
+
+// holdsDataOf is holdsData of the notes read (scopeNotes).
+func (r *Replica) holdsDataOf(n *scopeNotes) (bool, error) {
+	cursor, err := r.noteInt("cursor", n.cursor)
 	if err != nil {
 		return false, err
 	}
-	return cursor != 0 || seq != 0 || r.cloneStarted(ctx), nil
+	seq, err := r.noteInt("seq", n.seq)
+	if err != nil {
+		return false, err
+	}
+	if cursor != 0 || seq != 0 {
+		return true, nil
+	}
+	h, err := r.noteInt("clone_head", n.cloneHead) // as cloneStarted reads it
+	return err == nil && h != 0, nil
+}
+
+// scopeNotes are what a Welcome's scope is checked against: whether the
+// replica holds data (holdsData), the hamlets it holds and may have
+// written in, and the enrollment. One statement reads them all, at one
+// moment (they were up to seven reads, each taking SQLite's read lock,
+// at every sync).
+type scopeNotes struct {
+	cursor, seq, cloneHead, held, written, enrollment string
+}
+
+func (r *Replica) scopeNotes(ctx context.Context) (*scopeNotes, error) {
+	v, err := r.metas(ctx, r.db, "cursor", "seq", "clone_head", metaScopeHeld, metaScopeWritten, "enrollment")
+	if err != nil {
+		return nil, fmt.Errorf("reading the hamlets this replica holds: %w", err)
+	}
+	return &scopeNotes{cursor: v[0], seq: v[1], cloneHead: v[2], held: v[3], written: v[4], enrollment: v[5]}, nil
 }

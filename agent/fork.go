@@ -93,38 +93,33 @@ func forkNeeded(err error) bool {
 // forkBound is read at Welcome: whether a fork is due, and the highest
 // sequence still pushed under the old id before it. pushed is
 // Welcome.PushedSeq.
-func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, due bool, err error) {
-	if v, err := r.meta(ctx, r.db, metaForkDue); err != nil || v != "" {
-		if err != nil {
-			return 0, false, err
-		}
+// It reads what plan read of the replica (planNotes); wrote says it
+// noted a fork due, in a write transaction of its own.
+func (r *Replica) forkBound(ctx context.Context, pushed uint64, p *planNotes) (bound uint64, due, wrote bool, err error) {
+	if v := p.forkDue; v != "" {
 		b, err := r.noteUint(metaForkDue, v)
-		return b, err == nil, err
-	}
-	// An agent before issue 14 kept the server's replica_forked answers in
-	// its rejected list: this one renumbers them.
-	var n int
-	if err := r.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE state = ? AND code = ?`, outboxRejected, string(syncproto.CodeReplicaForked)).Scan(&n); err != nil {
-		return 0, false, err
+		return b, err == nil, false, err
 	}
 	lagging := false
-	if n == 0 {
-		sent, err := r.meta(ctx, r.db, "sent_seq")
-		if err != nil || sent == "" {
-			return 0, false, err // a file older than the sent_seq mark is not checked here
+	// An agent before issue 14 kept the server's replica_forked answers in
+	// its rejected list (p.forkedRefused): this one renumbers them.
+	if !p.forkedRefused {
+		sent := p.sentSeq
+		if sent == "" {
+			return 0, false, false, nil // a file older than the sent_seq mark is not checked here
 		}
 		sentSeq, err := r.noteUint("sent_seq", sent)
 		if err != nil {
-			return 0, false, fmt.Errorf("fork check: %w", err)
+			return 0, false, false, fmt.Errorf("fork check: %w", err)
 		}
 		if pushed <= sentSeq {
-			return 0, false, nil
+			return 0, false, false, nil
 		}
 		lagging = true
 	}
 	t, err := r.begin(ctx)
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
 	defer t.rollback()
 	b := uint64(0)
@@ -132,9 +127,9 @@ func (r *Replica) forkBound(ctx context.Context, pushed uint64) (bound uint64, d
 		b = pushed
 	}
 	if b, err = t.markForkDue(b); err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
-	return b, true, t.commit()
+	return b, true, true, t.commit()
 }
 
 // markForkDue notes in t that a fork is due, pushing nothing above bound

@@ -150,19 +150,15 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 // all the same: the server has not heard that this replica stored its
 // cursor (so it would hold collection back on every device), or the replica
 // keeps tombstones waiting for a horizon. The pull is one round trip.
-func (r *Replica) needsPull(ctx context.Context, cursor uint64) (bool, error) {
-	sent, err := r.metaInt(ctx, r.db, "durable_sent")
+func (r *Replica) needsPull(p *planNotes, cursor uint64) (bool, error) {
+	sent, err := r.noteInt("durable_sent", p.durableSent)
 	if err != nil {
 		return false, err
 	}
 	if uint64(sent) < cursor {
 		return true, nil
 	}
-	var any bool
-	if err := r.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombs)`).Scan(&any); err != nil {
-		return false, fmt.Errorf("read tombstones: %w", err)
-	}
-	return any, nil
+	return p.tombs, nil
 }
 
 // CompactHistory drops the overwritten versions each row keeps for

@@ -57,7 +57,8 @@ func TestDropUnreadNumberNotes(t *testing.T) {
 	require.Contains(t, sv.meta, metaForkStart, "none is not damage")
 }
 
-// TestNumberNotesListed: every note read as a number (metaInt, metaUint)
+// TestNumberNotesListed: every note read as a number (metaInt, metaUint,
+// and noteInt, noteUint of a text read with others)
 // is one NotesCheck checks and repair leaves out when it does not read:
 // a note missing here would have the commands refuse the file and repair
 // say it is sound.
@@ -87,6 +88,11 @@ func TestNumberNotesListed(t *testing.T) {
 			case *ast.CallExpr:
 				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "metaInt" || sel.Sel.Name == "metaUint") && len(n.Args) > 0 {
 					keys = append(keys, n.Args[len(n.Args)-1])
+				}
+				// The text of a note read with others (metas), read as a
+				// number: the key comes first.
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "noteInt" || sel.Sel.Name == "noteUint") && len(n.Args) == 2 {
+					keys = append(keys, n.Args[0])
 				}
 			}
 			return true

@@ -103,8 +103,17 @@ func (c ScopeChange) empty() bool { return len(c.Gained) == 0 && len(c.Lost) == 
 
 func (r *Replica) metaList(ctx context.Context, q querier, key string) ([]string, bool, error) {
 	s, err := r.meta(ctx, q, key)
-	if err != nil || s == "" {
+	if err != nil {
 		return nil, false, err
+	}
+	return r.noteList(s)
+}
+
+// noteList reads s, the text of a list note already read, as
+// metaList does.
+func (r *Replica) noteList(s string) ([]string, bool, error) {
+	if s == "" {
+		return nil, false, nil
 	}
 	var out []string
 	if err := json.Unmarshal([]byte(s), &out); err != nil {
@@ -127,19 +136,19 @@ func listJSON(l []string) string {
 // that holds data (holdsData): one that holds nothing holds the
 // Welcome's scope (welcome), and forgets what was noted when enrolled
 // again (EnrollWith).
-func (r *Replica) noteHeldScope(ctx context.Context) error {
-	if _, ok, err := r.metaList(ctx, r.db, metaScopeHeld); err != nil || ok {
-		return err
+func (r *Replica) noteHeldScope(ctx context.Context, n *scopeNotes) (wrote bool, err error) {
+	if _, ok, err := r.noteList(n.held); err != nil || ok {
+		return false, err
 	}
-	e, err := r.Enrollment(ctx)
+	e, err := r.enrollmentOf(n.enrollment)
 	if err != nil || e == nil {
-		return err
+		return false, err
 	}
 	held := make([]string, 0, len(e.Scope))
 	for _, h := range e.Scope {
 		held = append(held, h.Code)
 	}
-	return setMeta(ctx, r.writer(), metaScopeHeld, listJSON(held))
+	return true, setMeta(ctx, r.writer(), metaScopeHeld, listJSON(held))
 }
 
 // noteWritable records, before a Welcome or a new enrollment replaces the
@@ -149,29 +158,45 @@ func (r *Replica) noteHeldScope(ctx context.Context) error {
 // Without this a Welcome that no longer lists them matches the held
 // hamlets, and those rows stay on the laptop for good, outside its
 // team's hamlets (issue 17, wide seed 1124687).
-func (r *Replica) noteWritable(ctx context.Context) error {
-	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+func (r *Replica) noteWritable(ctx context.Context, n *scopeNotes) error {
+	held, ok, err := r.noteList(n.held)
 	if err != nil || !ok {
 		return err
 	}
-	e, err := r.Enrollment(ctx)
+	e, err := r.enrollmentOf(n.enrollment)
 	if err != nil || e == nil {
 		return err
 	}
-	written, _, err := r.metaList(ctx, r.db, metaScopeWritten)
+	written, _, err := r.noteList(n.written)
 	if err != nil {
 		return err
 	}
-	n := len(written)
+	k := len(written)
 	for _, h := range e.Scope {
 		if !slices.Contains(held, h.Code) && !slices.Contains(written, h.Code) {
 			written = append(written, h.Code)
 		}
 	}
-	if len(written) == n {
+	if len(written) == k {
 		return nil
 	}
 	return setMeta(ctx, r.writer(), metaScopeWritten, listJSON(sortedCopy(written)))
+}
+
+// noteScope is noteHeldScope, then noteWritable, for a replica that holds
+// data, by the notes read (scopeNotes): read again when noteHeldScope
+// wrote, for noteWritable reads what it wrote.
+func (r *Replica) noteScope(ctx context.Context, n *scopeNotes) error {
+	wrote, err := r.noteHeldScope(ctx, n)
+	if err != nil {
+		return err
+	}
+	if wrote {
+		if n, err = r.scopeNotes(ctx); err != nil {
+			return err
+		}
+	}
+	return r.noteWritable(ctx, n)
 }
 
 // noteWrittenIn notes (scope_stray) a hamlet a write lands in that this
@@ -215,7 +240,13 @@ func (r *Replica) HeldScope(ctx context.Context) (held, backfilling []string, er
 // before the session (noteCarried).
 func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBefore uint64) (ScopeChange, error) {
 	var ch ScopeChange
-	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+	// The three lists in one statement, at one moment (three reads, each
+	// taking SQLite's read lock, at every sync).
+	notes, err := r.metas(ctx, r.db, metaScopeHeld, metaScopeWritten, metaScopeStray)
+	if err != nil {
+		return ch, err
+	}
+	held, ok, err := r.noteList(notes[0])
 	if err != nil {
 		return ch, err
 	}
@@ -224,11 +255,11 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		// what the server says it may hold.
 		return ch, setMeta(ctx, r.writer(), metaScopeHeld, listJSON(scope))
 	}
-	written, _, err := r.metaList(ctx, r.db, metaScopeWritten)
+	written, _, err := r.noteList(notes[1])
 	if err != nil {
 		return ch, err
 	}
-	stray, _, err := r.metaList(ctx, r.db, metaScopeStray)
+	stray, _, err := r.noteList(notes[2])
 	if err != nil {
 		return ch, err
 	}

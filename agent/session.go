@@ -105,11 +105,11 @@ func (s *syncRun) handshake(ctx context.Context) error {
 	// When the Welcome arrived, before the damage check (which may take
 	// a while): the clock's measurement is only as good as this time.
 	s.measuredAt = r.now()
-	busy, err := r.busy(ctx, wel)
+	busy, checked, err := r.busy(ctx, wel)
 	if err != nil {
 		return err
 	}
-	if busy || r.checkDue(ctx) {
+	if busy || r.checkDue(checked) {
 		if err := s.sound(ctx); err != nil {
 			return err
 		}
@@ -145,32 +145,39 @@ const metaChecked = "damage_checked"
 // its syncs write no record.
 const checkInterval = 24 * time.Hour
 
-func (r *Replica) checkDue(ctx context.Context) bool {
-	at, err := r.metaInt(ctx, r.db, metaChecked)
+// checkDue: the damage check is due, by damage_checked's text as busy
+// read it.
+func (r *Replica) checkDue(checked string) bool {
+	at, err := r.noteInt(metaChecked, checked)
 	return err != nil || r.now().Sub(time.UnixMilli(at)) >= checkInterval
 }
 
 // busy: the session will write records, by what the Welcome says and the
 // replica holds: changes to push, a log to pull, a clone to run or
-// resume, a scope that moved, a repair to settle.
-func (r *Replica) busy(ctx context.Context, wel *syncproto.Welcome) (bool, error) {
+// resume, a scope that moved, a repair to settle. checked is the text of
+// damage_checked (checkDue), read with the rest, "" when the Welcome
+// asks for a clone: the handshake's reads are one statement.
+func (r *Replica) busy(ctx context.Context, wel *syncproto.Welcome) (busy bool, checked string, err error) {
 	if wel.Reclone {
-		return true, nil
+		return true, "", nil
 	}
 	var n int
-	err := r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?1, ?2)))
+	var held, at any
+	err = r.db.QueryRowContext(ctx, `SELECT (SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN (?1, ?2)))
 		+ (SELECT EXISTS (SELECT 1 FROM outbox_rows WHERE state IN (?1, ?2)))
-		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?, ?, ?, ?, ?) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
-		+ (SELECT count(*) FROM agent_meta WHERE key = 'cursor' AND value IS NOT ?)`,
-		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, metaScopeWritten, metaScopeStray, int64(wel.Cursor)).Scan(&n)
+		+ (SELECT count(*) FROM agent_meta WHERE key IN ('clone_head', ?3, ?4, ?5, ?6, ?7) AND value IS NOT NULL AND value NOT IN (0, '', '[]'))
+		+ (SELECT count(*) FROM agent_meta WHERE key = 'cursor' AND value IS NOT ?8),
+		(SELECT value FROM agent_meta WHERE key = ?9), (SELECT value FROM agent_meta WHERE key = ?10)`,
+		outboxPending, outboxUnacked, metaReclone, metaRepairGaps, metaBackfillScopes, metaScopeWritten, metaScopeStray, int64(wel.Cursor),
+		metaScopeHeld, metaChecked).Scan(&n, &held, &at)
 	if err != nil || n > 0 {
-		return true, err
+		return true, metaText(at), err
 	}
-	held, ok, err := r.metaList(ctx, r.db, metaScopeHeld)
+	list, ok, err := r.noteList(metaText(held))
 	if err != nil || !ok {
-		return true, err
+		return true, metaText(at), err
 	}
-	return !slices.Equal(sortedCopy(held), sortedCopy(wel.Scope)), nil
+	return !slices.Equal(sortedCopy(list), sortedCopy(wel.Scope)), metaText(at), nil
 }
 
 // plan reads, before anything is sent, what the session has to do: the
@@ -182,18 +189,29 @@ func (s *syncRun) plan(ctx context.Context) error {
 	if wel.MaxChanges == 0 {
 		s.batch = s.opts.BatchSize
 	}
-	// A copy of another data folder pushes what it sent under this replica
-	// id, then takes a new one (fork.go).
-	var err error
-	if s.forkBound, s.forkDue, err = r.forkBound(ctx, wel.PushedSeq); err != nil {
+	notes, err := r.planNotes(ctx)
+	if err != nil {
 		return err
 	}
-	cursor, err := r.metaInt(ctx, r.db, "cursor")
+	// A copy of another data folder pushes what it sent under this replica
+	// id, then takes a new one (fork.go).
+	var wrote bool
+	if s.forkBound, s.forkDue, wrote, err = r.forkBound(ctx, wel.PushedSeq, notes); err != nil {
+		return err
+	}
+	if wrote {
+		// Its write may have waited for another process's: what follows
+		// is read after it, as it was read one by one.
+		if notes, err = r.planNotes(ctx); err != nil {
+			return err
+		}
+	}
+	cursor, err := r.noteInt("cursor", notes.cursor)
 	if err != nil {
 		return err
 	}
 	s.cursor = uint64(cursor)
-	epoch, err := r.metaInt(ctx, r.db, metaLogEpoch)
+	epoch, err := r.noteInt(metaLogEpoch, notes.epoch)
 	if err != nil {
 		return err
 	}
@@ -241,6 +259,9 @@ func (s *syncRun) plan(ctx context.Context) error {
 		if err := t.commit(); err != nil {
 			return err
 		}
+		if notes, err = r.planNotes(ctx); err != nil { // read after the write, as forkBound's
+			return err
+		}
 	}
 	s.pullTotal = int(wel.Cursor) - int(s.cursor)
 	s.pullStart = s.cursor
@@ -248,11 +269,39 @@ func (s *syncRun) plan(ctx context.Context) error {
 	if !s.needPull {
 		// The server learns what this replica stored only from a Pull's
 		// Durable, and tells the collection horizon only in Changes (gc.go).
-		if s.needPull, err = r.needsPull(ctx, s.cursor); err != nil {
+		if s.needPull, err = r.needsPull(notes, s.cursor); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// planNotes are what plan reads of the replica before it sends anything:
+// the notes, and whether the outbox holds refusals as a copy and the
+// replica tombstones. One statement reads them all, at one moment (they
+// were seven reads, each taking SQLite's read lock, at every sync).
+type planNotes struct {
+	forkDue, sentSeq, cursor, epoch, durableSent string
+	// forkedRefused: the outbox holds changes the server refused as
+	// replica_forked (forkBound).
+	forkedRefused bool
+	tombs         bool // the replica holds tombstones (needsPull)
+}
+
+func (r *Replica) planNotes(ctx context.Context) (*planNotes, error) {
+	var p planNotes
+	var due, sent, cursor, epoch, durable any
+	err := r.db.QueryRowContext(ctx, `SELECT (SELECT value FROM agent_meta WHERE key = ?1),
+		(SELECT value FROM agent_meta WHERE key = ?2), (SELECT value FROM agent_meta WHERE key = ?3),
+		(SELECT value FROM agent_meta WHERE key = ?4), (SELECT value FROM agent_meta WHERE key = ?5),
+		EXISTS (SELECT 1 FROM outbox WHERE state = ?6 AND code = ?7), EXISTS (SELECT 1 FROM tombs)`,
+		metaForkDue, "sent_seq", "cursor", metaLogEpoch, "durable_sent",
+		outboxRejected, string(syncproto.CodeReplicaForked)).Scan(&due, &sent, &cursor, &epoch, &durable, &p.forkedRefused, &p.tombs)
+	if err != nil {
+		return nil, fmt.Errorf("reading what the sync has to do: %w", err)
+	}
+	p.forkDue, p.sentSeq, p.cursor, p.epoch, p.durableSent = metaText(due), metaText(sent), metaText(cursor), metaText(epoch), metaText(durable)
+	return &p, nil
 }
 
 // stopIfCopy ends the session with errForkDue when this data folder turned
@@ -519,7 +568,11 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	// A replica that holds nothing yet (it never pulled, wrote nor began a
 	// clone) holds the Welcome's scope: its team's hamlets may have changed
 	// since it enrolled, and a first sync is not a change to report.
-	if holds, err := r.holdsData(ctx); err != nil {
+	n, err := r.scopeNotes(ctx)
+	if err != nil {
+		return err
+	}
+	if holds, err := r.holdsDataOf(n); err != nil {
 		return err
 	} else if !holds {
 		if err := setMeta(ctx, r.writer(), metaScopeHeld, listJSON(w.Scope)); err != nil {
@@ -530,9 +583,7 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 				return err
 			}
 		}
-	} else if err := r.noteHeldScope(ctx); err != nil {
-		return err
-	} else if err := r.noteWritable(ctx); err != nil {
+	} else if err := r.noteScope(ctx, n); err != nil {
 		return err
 	}
 	if err := r.updateScope(ctx, w.Scope); err != nil {
