@@ -52,8 +52,33 @@ func (c *onAck) ReadMessage() (int, []byte, error) {
 // those with a change still waiting, and the snapshot says nothing of rows
 // it does not hold: the laptop kept the record in its old hamlet, live, for
 // good, while the server holds it in the hamlet the team lost.
+//
+// When the edit is refused decides the path. Refused in the next session,
+// the first clone dropped the record, its edit waiting (dropHeld). Refused
+// in the session that clones, before the clone, the record was kept for
+// its refusal (holdSynced), and the snapshot, which does not bring it, said
+// nothing of it: after the discard it stayed on the laptop for good. With
+// the push's usual window it sends its batch and looks for more before the
+// Ack arrives, and whether it saw the edit depended on which goroutine ran
+// first (both happened); with a window of one batch it looks again only
+// after reading the Ack, and always sends the edit in this session.
 func TestCloneDoesNotKeepAStaleRowItWasStillWriting(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		window int // SyncOptions.Window of the sync that clones
+	}{
+		{"usual window", 0},
+		{"edit refused before the clone", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cloneKeepsNoStaleRow(t, tc.window)
+		})
+	}
+}
+
+func cloneKeepsNoStaleRow(t *testing.T, window int) {
 	ctx := context.Background()
 	ts := servertest.Start(t)
 	home, other := ts.HamletsA[0], ts.HamletsA[1]
@@ -82,7 +107,7 @@ func TestCloneDoesNotKeepAStaleRowItWasStillWriting(t *testing.T) {
 			require.NoError(t, l.Update(ctx, "tutoring_records", tut, agent.Fields{"outcome": "independent"}))
 		}}, resp, nil
 	}
-	_, err = l.Sync(ctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, Frames: frames})
+	_, err = l.Sync(ctx, ts.URL, tl, agent.SyncOptions{IOTimeout: 10 * time.Second, Frames: frames, Window: window})
 	require.NoError(t, err)
 	realSync(t, l, ts, tl)
 	// The edit, made after the team lost the record's hamlet, is refused,
