@@ -531,6 +531,15 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	// write that truly competed with it was taken as written over it:
 	// the volunteer's correction lost, and no conflict on her laptop.
 	if len(held) > 0 {
+		// Likewise a row a clone under way kept for a refused change
+		// (metaCloneKeptRefused): the server holds it in this scope.
+		if kept, err := t.keptRefused(); err != nil {
+			return 0, 0, err
+		} else if len(kept) > 0 {
+			if err := t.unlistKeptRefused(kept, held); err != nil {
+				return 0, 0, err
+			}
+		}
 		listed, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(held))
 		if err != nil {
 			return 0, 0, err

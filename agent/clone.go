@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,7 +121,20 @@ func (r *Replica) recloneDue(ctx context.Context, why string) error {
 	return &RecloneDueError{Why: why}
 }
 
-var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done", metaCloneOwnSeq}
+var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done", metaCloneOwnSeq, metaCloneKeptRefused}
+
+// metaCloneKeptRefused lists (JSON) the rows the clone under way kept for
+// a refused change rather than list in clone_drop (holdSynced with
+// keepRefused) that hold a version the server took: the server held them
+// once, and a chunk merges with each it brings (cloneTxn.row), taking it
+// off this list. One still listed at the clone's end the server no longer
+// holds in this scope (it moved the row out, as a household's children
+// follow it there, or collected it): that transaction drops it, as the
+// log's eviction does in a pull, its refused changes staying on the
+// rejected list (dropKeptRefused). Kept, it stayed here in its old hamlet
+// for good: after the discard of its refusal nothing would ever drop it
+// (TestCloneDoesNotKeepAStaleRowItWasStillWriting).
+const metaCloneKeptRefused = "clone_kept_refused"
 
 // metaCloneOwnSeq is the highest of this replica's changes the server had
 // acknowledged when the clone under way listed its rows (holdSynced: after
@@ -224,6 +238,11 @@ func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 	if err := t.clearClone(); err != nil {
 		return err
 	}
+	if keepRefused {
+		if err := t.noteKeptRefused(); err != nil {
+			return fmt.Errorf("list the rows the clone keeps for their refused changes: %w", err)
+		}
+	}
 	// What the server held of this replica's changes: the Acks it had
 	// (metaAckedSeq), or its Welcome's PushedSeq, whichever is higher. A
 	// repaired replica keeps its id but not metaAckedSeq, and an agent
@@ -266,6 +285,93 @@ func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 		}
 	}
 	return t.setMeta("cursor", int64(0))
+}
+
+// noteKeptRefused lists the rows holdSynced keeps for a refused change,
+// not listed in clone_drop, that hold a version the server took
+// (metaCloneKeptRefused). Rows this replica made that the server never
+// took are left out: no snapshot brings them, and they stay for their
+// volunteer to fix.
+func (t *txn) noteKeptRefused() error {
+	ids, err := t.rowIDs(`SELECT id FROM row_state WHERE id NOT IN (SELECT row_id FROM clone_drop)
+		AND id IN (SELECT row_id FROM outbox WHERE state = ?1 UNION SELECT row_id FROM outbox_rows WHERE state = ?1) ORDER BY id`, outboxRejected)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	var kept []string
+	for _, id := range ids {
+		st, err := t.get(id)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			continue
+		}
+		if taken, err := t.holdsTaken(st); err != nil {
+			return err
+		} else if taken {
+			kept = append(kept, id.String())
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return t.setMeta(metaCloneKeptRefused, listJSON(kept))
+}
+
+// keptRefused reads metaCloneKeptRefused in t (nil: none listed).
+func (t *txn) keptRefused() (map[string]bool, error) {
+	l, ok, err := t.r.metaList(t.ctx, t.tx, metaCloneKeptRefused)
+	if err != nil || !ok || len(l) == 0 {
+		return nil, err
+	}
+	out := make(map[string]bool, len(l))
+	for _, id := range l {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// unlistKeptRefused takes ids off metaCloneKeptRefused: a chunk brought
+// them, or the server took a change of them (applyAck), so it holds them
+// in this scope.
+func (t *txn) unlistKeptRefused(kept map[string]bool, ids []string) error {
+	n := len(kept)
+	for _, id := range ids {
+		delete(kept, id)
+	}
+	if len(kept) == n {
+		return nil
+	}
+	if len(kept) == 0 {
+		return t.exec(`DELETE FROM agent_meta WHERE key = ?`, metaCloneKeptRefused)
+	}
+	l := make([]string, 0, len(kept))
+	for id := range kept {
+		l = append(l, id)
+	}
+	slices.Sort(l)
+	return t.setMeta(metaCloneKeptRefused, listJSON(l))
+}
+
+// dropKeptRefused, in the transaction that stores a clone's last chunk,
+// lists in clone_drop the rows kept for a refused change that no chunk
+// brought (metaCloneKeptRefused), for dropHeld, which runs next, to drop
+// them as it drops the other synced rows the snapshot left out: the
+// server holds them outside this scope, and a pull would have evicted
+// them. Their own unpushed versions are kept (keepAway), their refusals
+// stay on the rejected list, and a discard of one finds no row to put
+// back.
+func (t *txn) dropKeptRefused() error {
+	kept, err := t.keptRefused()
+	if err != nil || len(kept) == 0 {
+		return err
+	}
+	l := make([]string, 0, len(kept))
+	for id := range kept {
+		l = append(l, id)
+	}
+	return t.exec(`INSERT OR IGNORE INTO clone_drop (row_id) SELECT value FROM json_each(?)`, listJSON(l))
 }
 
 // dropHeld drops the rows clone_drop still lists, as a drop before the
@@ -816,7 +922,11 @@ func (s *syncRun) storeChunks(ctx context.Context, st *cloneState, m *syncproto.
 		}
 	} else {
 		// The snapshot is stored whole: the synced rows held when the
-		// clone started that it did not bring go (holdSynced).
+		// clone started that it did not bring go (holdSynced), and the
+		// rows kept for a refused change it did not bring with them.
+		if err := t.dropKeptRefused(); err != nil {
+			return nil, err
+		}
 		if err := t.dropHeld(); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,10 @@ type cloneTxn struct {
 	// lost: this replica's writes the server answered superseded, whose
 	// winner it has not met (superseded.go), per row and field.
 	lost map[syncproto.RowID]map[string][]syncproto.Dot
+	// kept: the rows kept for a refused change still to be brought
+	// (metaCloneKeptRefused); keptBrought, those the chunks brought.
+	kept        map[string]bool
+	keptBrought []string
 }
 
 // newCloneTxn stores chunks in t.
@@ -45,6 +49,9 @@ func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
 	}
 	g := &cloneTxn{r: r, t: t, now: r.now().UnixMilli(), away: away, listed: listed}
 	if g.lost, err = t.supersededByRow(); err != nil {
+		return nil, err
+	}
+	if g.kept, err = t.keptRefused(); err != nil {
 		return nil, err
 	}
 	if listed {
@@ -64,6 +71,11 @@ func newCloneTxn(r *Replica, t *txn) (*cloneTxn, error) {
 // unlist takes the rows the chunks brought off clone_drop: the clone's
 // end does not drop them.
 func (g *cloneTxn) unlist() error {
+	if len(g.keptBrought) > 0 {
+		if err := g.t.unlistKeptRefused(g.kept, g.keptBrought); err != nil {
+			return err
+		}
+	}
 	if len(g.brought) == 0 {
 		return nil
 	}
@@ -173,6 +185,9 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// drop, held or not (a scope change since the clone started may
 		// have dropped it meanwhile).
 		g.brought = append(g.brought, c0.Row.String())
+	}
+	if g.kept[c0.Row.String()] {
+		g.keptBrought = append(g.keptBrought, c0.Row.String()) // the server holds it here
 	}
 	if listed && st == nil {
 		// Listed, with no change awaiting a result (heldIn did not read
