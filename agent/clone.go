@@ -91,7 +91,13 @@ func (r *Replica) loadClone(ctx context.Context) (cloneState, error) {
 // cloneStarted reports whether a clone stored a chunk (a running clone
 // has clone_head).
 func (r *Replica) cloneStarted(ctx context.Context) bool {
-	h, err := r.metaInt(ctx, r.db, "clone_head")
+	s, err := r.meta(ctx, r.db, "clone_head")
+	return err == nil && r.cloneStartedOf(s)
+}
+
+// cloneStartedOf is cloneStarted of clone_head's text, already read.
+func (r *Replica) cloneStartedOf(cloneHead string) bool {
+	h, err := r.noteInt("clone_head", cloneHead)
 	return err == nil && h != 0
 }
 
@@ -363,15 +369,11 @@ func (t *txn) unlistKeptRefused(kept map[string]bool, ids []string) error {
 // stay on the rejected list, and a discard of one finds no row to put
 // back.
 func (t *txn) dropKeptRefused() error {
-	kept, err := t.keptRefused()
-	if err != nil || len(kept) == 0 {
+	kept, ok, err := t.r.metaList(t.ctx, t.tx, metaCloneKeptRefused)
+	if err != nil || !ok || len(kept) == 0 {
 		return err
 	}
-	l := make([]string, 0, len(kept))
-	for id := range kept {
-		l = append(l, id)
-	}
-	return t.exec(`INSERT OR IGNORE INTO clone_drop (row_id) SELECT value FROM json_each(?)`, listJSON(l))
+	return t.exec(`INSERT OR IGNORE INTO clone_drop (row_id) SELECT value FROM json_each(?)`, listJSON(kept))
 }
 
 // dropHeld drops the rows clone_drop still lists, as a drop before the

@@ -360,11 +360,7 @@ func (r *Replica) holdsDataOf(n *scopeNotes) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if cursor != 0 || seq != 0 {
-		return true, nil
-	}
-	h, err := r.noteInt("clone_head", n.cloneHead) // as cloneStarted reads it
-	return err == nil && h != 0, nil
+	return cursor != 0 || seq != 0 || r.cloneStartedOf(n.cloneHead), nil
 }
 
 // scopeNotes are what a Welcome's scope is checked against: whether the
