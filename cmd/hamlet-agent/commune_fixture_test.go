@@ -47,9 +47,7 @@ func seededCommune(t *testing.T) (*servertest.TS, []string) {
 		communeBuild.ids, communeBuild.err = ids, nil
 	})
 	require.NoError(t, communeBuild.err, "seed the commune")
-	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS(communeBuild.dir)), "copy the seeded server's folder")
-	return servertest.Start(t, servertest.WithDataDir(dir)), slices.Clone(communeBuild.ids)
+	return startOnCopy(t, communeBuild.dir), slices.Clone(communeBuild.ids)
 }
 
 // errCommuneUnbuilt stays in communeBuild.err when the seeding stopped the

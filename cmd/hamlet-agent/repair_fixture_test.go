@@ -37,14 +37,21 @@ func freeze(rel *switchProxy, ts *servertest.TS, ls ...*laptop) *world {
 	return &world{rel: rel, server: ts.DataDir, laptops: ls}
 }
 
+// startOnCopy starts a server of t's on a copy of a stopped server's data
+// folder: what t's server writes reaches no other test's.
+func startOnCopy(t *testing.T, dataDir string) *servertest.TS {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(dataDir)), "copy the server's folder")
+	return servertest.Start(t, servertest.WithDataDir(dir))
+}
+
 // thaw starts a server on a copy of the world's server folder, behind the
 // proxy, and copies every laptop's folder into root (by its folder's
 // name); the laptops are t's.
 func (w *world) thaw(t *testing.T, root string) (*servertest.TS, []*laptop) {
 	t.Helper()
-	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS(w.server)), "copy the server's folder")
-	ts := servertest.Start(t, servertest.WithDataDir(dir))
+	ts := startOnCopy(t, w.server)
 	w.rel.point(t, ts.URL)
 	var ls []*laptop
 	for _, l := range w.laptops {
