@@ -85,7 +85,7 @@ func parseErrorBody(status int, body []byte) *ServerError {
 	if json.Unmarshal(body, &eb) != nil || eb.Error.Code == "" {
 		return nil
 	}
-	return &ServerError{Status: status, Code: eb.Error.Code, Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN}
+	return &ServerError{Status: status, Code: eb.Error.Code, Msg: eb.Error.Message, Hint: eb.Error.Hint, HintEN: eb.Error.HintEN, DeviceID: eb.Error.DeviceID}
 }
 
 // LabelError: the name given for this laptop (--label, the app's form) is

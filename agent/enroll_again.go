@@ -76,11 +76,15 @@ func (e *ReplicaActiveError) AppMessage(lang string) string {
 		fmt.Sprintf("This laptop's replica is still enrolled on device %s, which is active, so it cannot enroll again. Ask IT staff to revoke that device (hamlet-server device revoke --device %s), then enter the same code again. The code is not used up and the data on this laptop is kept.", e.DeviceID, e.DeviceID))
 }
 
-// activeDevice is the device a replica_active refusal names: the server
-// says "... revoke that device first (hamlet-server device revoke --device
-// ID)"; "" when it names none.
-func activeDevice(msg string) string {
-	_, rest, ok := strings.Cut(msg, "--device ")
+// activeDevice is the device a replica_active refusal names: the body's
+// device_id (PROTOCOL.md §2.4); from a server before that field, its
+// message, which says "... revoke that device first (hamlet-server device
+// revoke --device ID)"; "" when it names none.
+func activeDevice(se *ServerError) string {
+	if se.DeviceID != "" {
+		return se.DeviceID
+	}
+	_, rest, ok := strings.Cut(se.Msg, "--device ")
 	if !ok {
 		return ""
 	}
@@ -100,10 +104,15 @@ func alreadyEnrolled(se *ServerError, prev *Enrollment) error {
 		return se
 	}
 	var err error = se
-	if id := activeDevice(se.Msg); id != "" {
+	id := activeDevice(se)
+	if id != "" {
 		err = &ReplicaActiveError{DeviceID: id, Err: se}
 	}
-	if prev == nil || prev.DeviceID == "" || !strings.Contains(se.Msg, prev.DeviceID) {
+	if prev == nil || prev.DeviceID == "" {
+		return err
+	}
+	// A server before device_id named it only in its message.
+	if own := id == prev.DeviceID || se.DeviceID == "" && strings.Contains(se.Msg, prev.DeviceID); !own {
 		return err
 	}
 	return &AlreadyEnrolledError{TeamName: prev.TeamName, Label: prev.Label, DeviceID: prev.DeviceID, Err: err}

@@ -325,13 +325,16 @@ func (e *AmbiguousHamletError) Message(lang string) string {
 // ServerError is an error the server answered with (enroll, or a refused
 // WebSocket upgrade, or an ErrorMsg during a session).
 type ServerError struct {
-	Status  int // HTTP status, 0 for an ErrorMsg
-	Code    syncproto.Code
-	Msg     string
-	Hint    string
-	HintEN  string
-	Fatal   bool
-	Retries bool
+	Status int // HTTP status, 0 for an ErrorMsg
+	Code   syncproto.Code
+	Msg    string
+	Hint   string
+	HintEN string
+	// DeviceID: the device an enrollment refusal names
+	// (syncproto.ErrorDetail.DeviceID); "" from a server before it.
+	DeviceID string
+	Fatal    bool
+	Retries  bool
 }
 
 func (e *ServerError) Error() string {

@@ -130,6 +130,10 @@ func HTTPError(err error) *APIError {
 	if pe.Code == syncproto.CodeInternal {
 		e.Message = "internal error"
 	}
+	var re *ReplicaError
+	if (pe.Code == syncproto.CodeReplicaActive || pe.Code == syncproto.CodeReplicaTeam) && errors.As(err, &re) {
+		e.DeviceID = re.DeviceID
+	}
 	return e
 }
 

@@ -21,6 +21,7 @@ type APIError struct {
 	HintVI     string
 	HintEN     string
 	RetryAfter time.Duration // 429: how long to wait
+	DeviceID   string        // replica_active, replica_team: the device in the way (ErrorDetail.DeviceID)
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -86,7 +87,7 @@ func writeAPIError(w http.ResponseWriter, e *APIError) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(RetrySeconds(e.RetryAfter)))
 	}
-	WriteJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN}})
+	WriteJSON(w, e.Status, ErrorBody{Error: ErrorDetail{Code: syncproto.Code(e.Code), Message: e.Message, Hint: e.HintVI, HintEN: e.HintEN, DeviceID: e.DeviceID}})
 }
 
 // BaseURL is the address the request reached this server by (scheme and

@@ -54,4 +54,9 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 	Hint    string `json:"hint"`
 	HintEN  string `json:"hint_en"`
+	// DeviceID is the device that stands in the way of an enrollment:
+	// for replica_active the replica's device still active (revoke it
+	// first), for replica_team the replica's last device; absent
+	// otherwise. Clients read it here, not from Message's wording.
+	DeviceID string `json:"device_id,omitempty"`
 }
