@@ -41,6 +41,9 @@ var (
 func TestReadModelEquivalenceProperty(t *testing.T) {
 	for _, store := range testStores {
 		t.Run(store.name, func(t *testing.T) {
+			// The two stores share nothing: each has its own server, store
+			// and models, so they run side by side (half the wall time).
+			t.Parallel()
 			ts, src := store.start(t, servertest.WithConfig(func(c *server.Config) {
 				c.Now = func() time.Time { return fixedNow }
 			}), servertest.WithSynchronous("NORMAL")) // the property is about the model, not durability
