@@ -203,7 +203,12 @@ func (w *writeTx) CollectDigests(window int) (int, error) {
 		ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)`, window, window); err != nil {
 		return 0, err
 	}
-	res, err := w.exec(`DELETE FROM sync_digests WHERE seq <= (SELECT f.seq FROM sync_digest_floor f WHERE f.origin = sync_digests.origin)`)
+	// Found from each floor down the primary key: a correlated test of
+	// every digest scanned the whole table at each collection (20,000 a
+	// replica), though few lie below a floor. CROSS JOIN keeps the floor
+	// outer, which SQLite's planner does not choose without statistics.
+	res, err := w.exec(`DELETE FROM sync_digests WHERE (origin, seq) IN
+		(SELECT d.origin, d.seq FROM sync_digest_floor f CROSS JOIN sync_digests d ON d.origin = f.origin AND d.seq <= f.seq)`)
 	if err != nil {
 		return 0, err
 	}
