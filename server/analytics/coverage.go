@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -247,7 +248,7 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 	}
 	// Children is [] for a hamlet, never null: the API's clients take it as
 	// an array (openapi.yaml).
-	out := &Coverage{Period: p, Children: []CoverageRow{}}
+	out := &Coverage{Period: p, Children: make([]CoverageRow, 0, len(children))}
 	for i, c := range children {
 		tl := tallies[i]
 		out.Children = append(out.Children, x.row(c, tl.households, tl.reached, tl.skills))
@@ -271,6 +272,9 @@ func (x *Index) CoverageBy(ctx context.Context, unit string, p Period, level sch
 func (x *Index) row(n *node, households, reached int, skills []int) CoverageRow {
 	r := CoverageRow{Code: n.Code, Name: n.Name, Display: n.display, Level: string(n.Level), Households: households, Reached: reached,
 		Coverage: share(reached, households)}
+	// Sized once: a province's list of hamlets makes a row for each, and
+	// growing every row's skills was most of the list's allocation.
+	r.Skills = slices.Grow(r.Skills, len(x.skills))
 	for k, s := range x.skills {
 		r.Skills = append(r.Skills, SkillCount{Skill: s.Code, NameVI: s.NameVI, NameEN: s.NameEN, Households: skills[k], Share: share(skills[k], households)})
 	}
