@@ -16,6 +16,7 @@ import (
 var (
 	fiBinOnce sync.Once
 	fiBin     string
+	fiBinDir  string // removed by TestMain: the binary is 28 MB
 )
 
 type fiRes struct {
@@ -31,6 +32,7 @@ func fiLaptop(t *testing.T) (bin, dir, hamlet string) {
 	fiBinOnce.Do(func() {
 		d, err := os.MkdirTemp("", "fibin")
 		require.NoError(t, err)
+		fiBinDir = d
 		fiBin = buildBin(t, d, "hamlet-agent", "github.com/hamlet-vn/hamlet/cmd/hamlet-agent")
 	})
 	ts := servertest.Start(t)

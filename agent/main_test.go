@@ -11,5 +11,9 @@ import (
 // slows and on sleeps past the clock bound: more run at once than one per
 // core (internal/testpar).
 func TestMain(m *testing.M) {
-	os.Exit(testpar.Run(m))
+	code := testpar.Run(m)
+	if fiBinDir != "" {
+		os.RemoveAll(fiBinDir)
+	}
+	os.Exit(code)
 }
