@@ -50,7 +50,7 @@ func TestFirstCloneCutKeepsOwnRowsThenDropsWhatItDidNotBring(t *testing.T) {
 	tut, err := l.AddTutoring(ctx, moved, agent.Fields{"skill": "vneid_install", "outcome": "needs_help", "person_name": "Lê Văn Sáu"})
 	require.NoError(t, err)
 	require.NoError(t, l.EditHousehold(ctx, moved, agent.Fields{"hamlet_code": other}))
-	tick() // the move is made before the team loses the hamlet
+	serverPast(t, ts, l) // the move is made before the team loses the hamlet
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, other)
 	require.NoError(t, err)
 	require.True(t, changed)

@@ -93,7 +93,7 @@ func cloneKeepsNoStaleRow(t *testing.T, window int) {
 	tut, err := l.AddTutoring(ctx, hh, agent.Fields{"skill": "vneid_install", "outcome": "needs_help", "person_name": "Lý Thị Thu"})
 	require.NoError(t, err)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": other}))
-	tick() // the move is made before the team loses the hamlet, not in the same millisecond
+	serverPast(t, ts, l) // the move is made before the team loses the hamlet
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, other)
 	require.NoError(t, err)
 	require.True(t, changed)

@@ -39,7 +39,7 @@ func TestPushThatMovesARowAwayAndBackKeepsItsLaterEdit(t *testing.T) {
 
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": other, "head_name": "Nguyễn Văn Ân"}))
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": home, "head_name": "Nguyễn Văn Án"}))
-	tick() // both moves are made before the team loses the hamlet, not in the same millisecond
+	serverPast(t, ts, l) // both moves are made before the team loses the hamlet
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, other)
 	require.NoError(t, err)
 	require.True(t, changed)
