@@ -66,7 +66,14 @@ func newHarness(t *testing.T, enrolled bool, opts ...harnessOpt) *harness {
 	})
 	h := &harness{t: t, a: a, r: r, dir: dir, base: a.BaseURL()}
 	jar, _ := cookiejar.New(nil)
-	h.c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
+	// The timeout bounds a hang only, and must outlast a page that waits
+	// on a busy replica (busy_timeout, 10 s, counted by SQLite in sleeps
+	// that a loaded machine stretches) then works on a photo: at 30 s a
+	// starved run (one core, load ~23) timed out
+	// TestABusyReportSaysToChooseThePhotosAgain's post, which passed in
+	// 28-33 s the other times. A page answers as soon as it can, so a
+	// longer bound costs nothing when all is well.
+	h.c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: time.Minute}
 	resp, err := h.c.Get(launch)
 	require.NoError(t, err)
 	resp.Body.Close()
