@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,17 +111,41 @@ func (l *laptop) exec(args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := l.command(ctx, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	// The command writes into files, not pipes, so its output is whole once
+	// it has exited. Through pipes, Run also waited for the goroutines of
+	// this process that copy them, up to WaitDelay (5 s) after the exit: a
+	// starved run (one core, load ~20) failed a `visit add` that had
+	// exited 0 with "exec: WaitDelay expired before I/O complete".
+	out, err := os.CreateTemp("", "hamlet-agent-stdout-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	errf, err := os.CreateTemp("", "hamlet-agent-stderr-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.Remove(errf.Name())
+	defer errf.Close()
+	cmd.Stdout, cmd.Stderr = out, errf
+	err = cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		return result{}, err
 	}
-	if ctx.Err() != nil {
-		return result{}, errors.New("timed out: " + errb.String())
+	stdout, rerr := os.ReadFile(out.Name())
+	if rerr != nil {
+		return result{}, rerr
 	}
-	return result{cmd.ProcessState.ExitCode(), out.String(), errb.String()}, nil
+	stderr, rerr := os.ReadFile(errf.Name())
+	if rerr != nil {
+		return result{}, rerr
+	}
+	if ctx.Err() != nil {
+		return result{}, errors.New("timed out: " + string(stderr))
+	}
+	return result{cmd.ProcessState.ExitCode(), string(stdout), string(stderr)}, nil
 }
 
 // run runs one command to its end, whatever its exit code.
