@@ -104,6 +104,18 @@ func cloneKeepsNoStaleRow(t *testing.T, window int) {
 			return nil, resp, err
 		}
 		return &onAck{Conn: c, hook: func() {
+			// The edit is made after the server recorded the move (before
+			// its Ack), by more than the laptop's clock can be off: the
+			// server dates the move by its own clock and the edit by the
+			// laptop's, corrected by an offset measured at the Welcome to
+			// within half a round trip. Within that, the server may judge
+			// the edit made while the record was still in its old hamlet
+			// and take it (helper 260 and stop 58 saw it 1 run in 40 on
+			// a loaded machine: "refused: []", the edit on the server).
+			recorded := time.Now()
+			require.Eventually(t, func() bool {
+				return l.Clock().PhysicalNow().Millis() > recorded.UnixMilli()+restampMargin.Milliseconds()
+			}, time.Minute, time.Millisecond, "the laptop's clock never passed the move's recording")
 			require.NoError(t, l.Update(ctx, "tutoring_records", tut, agent.Fields{"outcome": "independent"}))
 		}}, resp, nil
 	}
