@@ -112,10 +112,7 @@ func cloneKeepsNoStaleRow(t *testing.T, window int) {
 			// the edit made while the record was still in its old hamlet
 			// and take it (helper 260 and stop 58 saw it 1 run in 40 on
 			// a loaded machine: "refused: []", the edit on the server).
-			recorded := time.Now()
-			require.Eventually(t, func() bool {
-				return l.Clock().PhysicalNow().Millis() > recorded.UnixMilli()+restampMargin.Milliseconds()
-			}, time.Minute, time.Millisecond, "the laptop's clock never passed the move's recording")
+			laptopPast(t, l, time.Now())
 			require.NoError(t, l.Update(ctx, "tutoring_records", tut, agent.Fields{"outcome": "independent"}))
 		}}, resp, nil
 	}

@@ -45,9 +45,16 @@ func realSync(t *testing.T, r *agent.Replica, ts *servertest.TS, tok string) age
 // runs in a row, loaded, lost B's note to A's once more).
 func clockPast(t *testing.T, a, b *agent.Replica) {
 	t.Helper()
-	last := a.Clock().Last()
-	require.Eventually(t, func() bool { return b.Clock().PhysicalNow().Millis() > last.Millis()+restampMargin.Milliseconds() }, time.Minute, time.Millisecond,
-		"b's clock never passed a's last stamp %s", last)
+	laptopPast(t, b, a.Clock().Last().Time())
+}
+
+// laptopPast waits until r's clock (its offset-corrected wall time) reads
+// past at by restampMargin: what r writes next is dated after at by the
+// rule, whatever its offset's error.
+func laptopPast(t *testing.T, r *agent.Replica, at time.Time) {
+	t.Helper()
+	require.Eventually(t, func() bool { return r.Clock().PhysicalNow().Millis() > at.UnixMilli()+restampMargin.Milliseconds() }, time.Minute, time.Millisecond,
+		"the laptop's clock never passed %s", at)
 }
 
 // serverPast waits until the server's clock reads past the last stamp r
