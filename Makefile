@@ -12,7 +12,7 @@ export CGO_ENABLED := 0
 SHELL       := bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build cross cross-check run test sim sim-long spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
+.PHONY: all build cross cross-check run test test-packages sim sim-long spec bench bench-agent bench-analytics bench-dashboard bench-server bench-postgres fuzz lint fmt clean test-long
 
 all: lint test build
 
@@ -40,12 +40,16 @@ run:
 ## go vet runs once, with every analyzer, before the tests (-vet=off: go test's own
 ## vet pass is a subset of it, about 20 CPU-seconds again); the simulation, the
 ## longest package, is listed first so it starts first (go test starts packages
-## in the order given, two at a time) rather than last of the long ones
+## in the order given, two at a time) rather than last of the long ones. The cross-check
+## builds beside them at the lowest CPU priority (scripts/idle-beside.sh), on the cycles they leave.
 TEST_FIRST := ./internal/simtest
 test:
+	scripts/idle-beside.sh '$(MAKE) --no-print-directory cross-check' $(MAKE) --no-print-directory test-packages
+
+## test-packages: make test without the cross-check: go vet and the Go tests
+test-packages:
 	$(GO) vet $(PKGS)
 	scripts/tmpfs-run.sh scripts/pg-test.sh $(GO) test -vet=off -count=1 -timeout 12m $(TEST_FIRST) $(PKGS)
-	$(MAKE) --no-print-directory cross-check
 
 ## cross-check: the agent builds for volunteers' Windows and macOS laptops (linux is the native build above).
 ## Every package is still compiled and linked for each target (the target's standard library,
