@@ -9,14 +9,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // enrolledLaptop is a laptop, in English, enrolled for a new member of
 // team.
 func enrolledLaptop(t *testing.T, ts *servertest.TS, team, label string) *laptop {
+	return enrolledAt(t, ts, ts.URL, team, label)
+}
+
+// enrolledAt is enrolledLaptop reaching ts's server at url (a proxy).
+func enrolledAt(t *testing.T, ts *servertest.TS, url, team, label string) *laptop {
 	l := newLaptop(t, t.TempDir())
 	l.lang = "en"
-	l.must("enroll", "--server", ts.URL, "--code", ts.EnrollCode(t, team), "--label", label)
+	l.must("enroll", "--server", url, "--code", ts.EnrollCode(t, team), "--label", label)
 	return l
 }
 
@@ -28,7 +34,9 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 	t.Parallel()
 	ts := servertest.Start(t)
 	a := enrolledLaptop(t, ts, ts.TeamA, "Laptop A")
-	b := enrolledLaptop(t, ts, ts.TeamA, "Laptop B")
+	// B's link measures its clock 200 ms behind A's (lagProxy), as two
+	// laptops' measurements may differ on a loaded machine or a slow link.
+	b := enrolledAt(t, ts, lagProxy(t, ts.URL, 400*time.Millisecond), ts.TeamA, "Laptop B")
 	h := ts.HamletsA[0]
 	add := func(head string) string {
 		var rec struct{ ID string }
@@ -42,7 +50,7 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 	// 1. The edit reaches the server first: A edits, B deletes (later, not
 	// having seen the edit), A syncs, then B.
 	a.must("household", "edit", first, "--phone", "0987654321")
-	time.Sleep(5 * time.Millisecond)
+	b.clockPast(a.stampOf(first, "phone"))
 	b.must("household", "delete", first)
 	// 2. The delete reaches the server first: B deletes, syncs; A, which
 	// has not synced since, edits.
@@ -94,7 +102,7 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 	a.must("sync")
 	b.must("sync")
 	a.must("household", "edit", third, "--notes", "ghi chú của A")
-	time.Sleep(5 * time.Millisecond)
+	b.clockPast(a.stampOf(third, "notes"))
 	b.must("household", "edit", third, "--notes", "ghi chú của B")
 	a.must("sync")
 	b.must("sync")
@@ -126,3 +134,51 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 		require.Equal(t, "ghi chú của A", l.household(third)["notes"], "laptop %s", name)
 	}
 }
+
+// stampOf is the stamp (HLC) of this laptop's own latest version of
+// household id's field.
+func (l *laptop) stampOf(id, field string) syncproto.HLC {
+	l.t.Helper()
+	r := l.must("household", "show", id, "--json")
+	var d struct {
+		History []struct {
+			Field    string
+			Versions []struct {
+				HLC  uint64 `json:"hlc,string"`
+				Mine bool
+			}
+		}
+	}
+	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &d), r.stdout)
+	var last uint64
+	for _, h := range d.History {
+		for _, v := range h.Versions {
+			if h.Field == field && v.Mine {
+				last = max(last, v.HLC)
+			}
+		}
+	}
+	require.NotZero(l.t, last, "no version of %s of this laptop's in %s", field, r.stdout)
+	return syncproto.HLC(last)
+}
+
+// clockPast waits until this laptop's clock (the wall clock corrected by
+// the offset its last sync measured) reads past at by stampMargin, so that
+// what it writes next is later than at by the rule, as a volunteer's edit
+// a while after a teammate's is. A few milliseconds' sleep was not enough:
+// the two laptops' measured offsets differ by up to half a round trip
+// each, and a loaded machine's round trips are long (a full run once
+// listed B's later note lost to A's; a link slower down than up does it
+// every time: lagProxy).
+func (l *laptop) clockPast(at syncproto.HLC) {
+	l.t.Helper()
+	s := l.status()
+	off, err := strconv.ParseInt(s["clock_offset_ns"].(string), 10, 64)
+	require.NoError(l.t, err)
+	time.Sleep(time.Until(at.Time().Add(stampMargin - time.Duration(off))))
+}
+
+// stampMargin is how far past another write clockPast waits: past the
+// error of the next measurement, by which the next sync restamps the
+// writes it has not sent (syncproto.Restamp).
+const stampMargin = time.Second
