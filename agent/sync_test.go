@@ -53,10 +53,14 @@ func TestTwoAgentsConvergeWithFake(t *testing.T) {
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"address": "Số 1, đường Lý Thường Kiệt"}))
 	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"members_count": int64(5)}))
 	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú A"}))
-	time.Sleep(2 * time.Millisecond)
+	// b's edit is the later one by the rule: its clock is past a's
+	// last stamp by more than the syncs' restamps can move the two (a
+	// 2 ms sleep here lost A's and B's order under load ~20 twice in
+	// full runs: "ghi chú A" won).
+	clockPast(t, a, b)
 	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"notes": "ghi chú B"}))
 	require.NoError(t, a.Delete(ctx, "households", gone))
-	time.Sleep(2 * time.Millisecond)
+	clockPast(t, a, b)
 	require.NoError(t, b.EditHousehold(ctx, gone, agent.Fields{"phone": "0987654321"}))
 
 	syncOK(t, a, fs.srv.URL)
