@@ -59,21 +59,30 @@ func measured(sent, received time.Time, serverTime int64) (syncproto.ClockSample
 
 // takeClock stores next as this laptop's clock measurement, sets the clock
 // by it, and restamps the writes no server holds yet (above pushed) and no
-// session sent.
-func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pushed uint64) (restamped int, err error) {
+// session sent. checkedAt, unless 0, is noted as damage_checked in the
+// same transaction (the session's damage check, check in session.go).
+func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pushed uint64, checkedAt int64) (restamped int, err error) {
 	t, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer t.rollback()
-	prev, err := r.clockSample(ctx, t.tx)
+	// The last measurement (clockSample) and sent_seq, in one read.
+	notes, err := r.metas(ctx, t.tx, "offset_wall_ms", "offset_ms", "sent_seq")
 	if err != nil {
+		return 0, err
+	}
+	var prev syncproto.ClockSample
+	if prev.Wall, err = r.noteInt("offset_wall_ms", notes[0]); err != nil {
+		return 0, err
+	}
+	if prev.Offset, err = r.noteInt("offset_ms", notes[1]); err != nil {
 		return 0, err
 	}
 	// Above what the server holds and what any session sent: a change
 	// sent may reach the server yet (another server process may still be
 	// applying an older session's push), and must arrive as it was sent.
-	sent, err := t.metaInt("sent_seq")
+	sent, err := r.noteInt("sent_seq", notes[2])
 	if err != nil {
 		return 0, err
 	}
@@ -92,17 +101,12 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	if err := t.noteBehindPrev(pushed, uint64(sent), prev, next); err != nil {
 		return 0, err
 	}
-	if err := t.setMeta("offset_ms", next.Offset); err != nil {
-		return 0, err
-	}
-	if err := t.setMeta("offset_wall_ms", next.Wall); err != nil {
-		return 0, err
-	}
 	r.setClock(time.Duration(next.Offset)*time.Millisecond, r.clk().Last())
-	if err := t.setMeta("clock_last", int64(r.clk().Last())); err != nil {
-		return 0, err
+	kv := []any{"offset_ms", next.Offset, "offset_wall_ms", next.Wall, "clock_last", int64(r.clk().Last()), metaClockSetBack, int64(0)}
+	if checkedAt != 0 {
+		kv = append(kv, metaChecked, checkedAt)
 	}
-	if err := t.setMeta(metaClockSetBack, int64(0)); err != nil {
+	if err := t.setMetas(kv...); err != nil {
 		return 0, err
 	}
 	if err := t.commit(); err != nil {
@@ -174,6 +178,21 @@ func (r *Replica) Now() time.Time {
 // pushed again with what it holds, and would take a restamped one for
 // another copy's write (a fork).
 func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.ClockSample) (int, error) {
+	// Most syncs find nothing to restamp (nothing was written since the
+	// last): one look at both queues says so, where the three reads below
+	// each say it again. It covers all they read: a queued write in
+	// (above, through], and a compact entry that begins at or below the
+	// higher of the two bounds and ends above the lower (one within them,
+	// or one across either, which the next step expands).
+	var some bool
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE state = ?1 AND stamp_final = 0 AND seq > ?2 AND seq <= ?3)
+		OR EXISTS (SELECT 1 FROM outbox_rows WHERE state = ?1 AND stamp_final = 0 AND seq <= max(?2, ?3) AND seq + n - 1 > min(?2, ?3))`,
+		outboxPending, int64(above), through).Scan(&some); err != nil {
+		return 0, err
+	}
+	if !some {
+		return 0, nil
+	}
 	// A compact entry (outbox_rows.go) the server may hold part of is
 	// expanded: its changes are judged one by one below; so is one
 	// across through.

@@ -691,6 +691,20 @@ func setMeta(ctx context.Context, q querier, key string, v any) error {
 	return err
 }
 
+// setMetas stores several values in one statement, as setMeta stores
+// each (an unchanged one is not written again): kv is key, value, key,
+// value…, the keys distinct. A step that notes several values at once
+// (takeClock, a write transaction's count) runs one statement instead of
+// one a note; through writer() they are one transaction, not one each.
+func setMetas(ctx context.Context, q querier, kv ...any) error {
+	if len(kv) == 0 || len(kv)%2 != 0 {
+		return fmt.Errorf("setMetas: %d arguments, not key-value pairs", len(kv))
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO agent_meta (key, value) VALUES (?, ?)`+strings.Repeat(`, (?, ?)`, len(kv)/2-1)+
+		` ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value`, kv...)
+	return err
+}
+
 // Enrollment is what the server told this device when it enrolled.
 type Enrollment struct {
 	Server   string   `json:"server"`

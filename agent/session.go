@@ -109,12 +109,16 @@ func (s *syncRun) handshake(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The damage check's note is written with the clock's (takeClock), in
+	// its write transaction rather than one of its own: losing it to a
+	// cut sync only has the next sync check again.
+	var checkedAt int64
 	if busy || r.checkDue(checked) {
-		if err := s.sound(ctx); err != nil {
+		if checkedAt, err = s.check(ctx); err != nil {
 			return err
 		}
 	}
-	return r.welcome(ctx, wel, helloAt, s.measuredAt, ackedBefore, s.sum, busy)
+	return r.welcome(ctx, wel, helloAt, s.measuredAt, ackedBefore, s.sum, busy, checkedAt)
 }
 
 // sound is the damage check (DamageCheck: the marker, then SQLite's
@@ -128,14 +132,24 @@ func (s *syncRun) handshake(ctx context.Context) error {
 // still found within a day: a session checks when the last check is
 // older (checkDue).
 func (s *syncRun) sound(ctx context.Context) error {
+	at, err := s.check(ctx)
+	if err != nil || at == 0 {
+		return err
+	}
+	return setMeta(ctx, s.r.writer(), metaChecked, at)
+}
+
+// check is sound without its note: the time to note as damage_checked,
+// 0 when the check ran before in this session.
+func (s *syncRun) check(ctx context.Context) (at int64, err error) {
 	if s.checked {
-		return nil
+		return 0, nil
 	}
 	s.checked = true
 	if err := s.r.DamageCheck(ctx); err != nil {
-		return err
+		return 0, err
 	}
-	return setMeta(ctx, s.r.writer(), metaChecked, s.r.now().UnixMilli())
+	return s.r.now().UnixMilli(), nil
 }
 
 // metaChecked is when the damage check last found the file sound.
@@ -548,7 +562,9 @@ func diff(a, b SyncSummary) SyncSummary {
 // no repair gap open, and a change written since has a sequence above any
 // the server can hold (the "seq" counter only rises), so markUnacked
 // would find nothing: its write transaction is skipped (issue 20).
-func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, ackedBefore uint64, sum *SyncSummary, busy bool) error {
+// checkedAt, unless 0, is when the damage check found the file sound
+// this session (check), noted with the clock.
+func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, received time.Time, ackedBefore uint64, sum *SyncSummary, busy bool, checkedAt int64) error {
 	if w.Protocol != syncproto.ProtocolVersion {
 		return &ServerError{Code: syncproto.CodeVersionMismatch, Msg: fmt.Sprintf("server speaks protocol %d, this agent %d", w.Protocol, syncproto.ProtocolVersion)}
 	}
@@ -559,7 +575,7 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	// The clock first, before anything is pushed: the writes no server
 	// holds yet are restamped by this measurement (clock.go).
 	sample, off := measured(sent, received, w.ServerTime)
-	if _, err := r.takeClock(ctx, sample, w.PushedSeq); err != nil {
+	if _, err := r.takeClock(ctx, sample, w.PushedSeq, checkedAt); err != nil {
 		return err
 	}
 	sum.Offset = off
@@ -575,13 +591,10 @@ func (r *Replica) welcome(ctx context.Context, w *syncproto.Welcome, sent, recei
 	if holds, err := r.holdsDataOf(n); err != nil {
 		return err
 	} else if !holds {
-		if err := setMeta(ctx, r.writer(), metaScopeHeld, listJSON(w.Scope)); err != nil {
+		// One statement, one write transaction: the three notes
+		// change together or not at all.
+		if err := setMetas(ctx, r.writer(), metaScopeHeld, listJSON(w.Scope), metaScopeWritten, "", metaScopeStray, ""); err != nil {
 			return err
-		}
-		for _, k := range []string{metaScopeWritten, metaScopeStray} {
-			if err := setMeta(ctx, r.writer(), k, ""); err != nil {
-				return err
-			}
 		}
 	} else if err := r.noteScope(ctx, n); err != nil {
 		return err

@@ -591,6 +591,7 @@ func (t *txn) drop(table string, id syncproto.RowID, st *rowState) error {
 
 func (t *txn) metaInt(key string) (int64, error) { return t.r.metaInt(t.ctx, t.tx, key) }
 func (t *txn) setMeta(key string, v any) error   { return setMeta(t.ctx, t.tx, key, v) }
+func (t *txn) setMetas(kv ...any) error          { return setMetas(t.ctx, t.tx, kv...) }
 
 // valueArgs splits a value into the (kind, value) columns.
 func valueArgs(v syncproto.Value) (int64, any) { return int64(v.Kind()), columnValue(v) }

@@ -132,22 +132,29 @@ func (t *txn) wroteNothing() bool {
 }
 
 // countCommit is a write transaction's count, before it commits; one
-// that wrote nothing is not counted.
+// that wrote nothing is not counted. Its notes are read in one statement
+// and written in one (metas, setMetas): every counted commit pays for
+// them, a few a sync. Each note is parsed where it is used, as when they
+// were read one by one, so a note that does not read refuses the commit
+// just when it did.
 func (t *txn) countCommit() error {
 	if t.wroteNothing() {
 		return nil
 	}
-	n, err := t.metaInt(metaTxnNo)
+	notes, err := t.r.metas(t.ctx, t.tx, metaTxnNo, metaWALSalt, metaWALSaltTxn, metaWALBase)
 	if err != nil {
 		return err
 	}
+	n, err := t.r.noteInt(metaTxnNo, notes[0])
+	if err != nil {
+		return err
+	}
+	kv := make([]any, 0, 8)
 	switch {
 	case t.walEmpty:
-		if err := t.setMeta(metaWALBase, n); err != nil {
-			return err
-		}
+		kv = append(kv, metaWALBase, n)
 	case t.walSalt != 0:
-		prev, err := t.metaInt(metaWALSalt)
+		prev, err := t.r.noteInt(metaWALSalt, notes[1])
 		if err != nil {
 			return err
 		}
@@ -155,18 +162,16 @@ func (t *txn) countCommit() error {
 			// Begun anew since the last counted transaction took the
 			// write lock: the file held every transaction before that
 			// one, wal_salt_txn of them.
-			at, err := t.metaInt(metaWALSaltTxn)
+			at, err := t.r.noteInt(metaWALSaltTxn, notes[2])
 			if err != nil {
 				return err
 			}
-			base, err := t.metaInt(metaWALBase)
+			base, err := t.r.noteInt(metaWALBase, notes[3])
 			if err != nil {
 				return err
 			}
 			if at > base {
-				if err := t.setMeta(metaWALBase, at); err != nil {
-					return err
-				}
+				kv = append(kv, metaWALBase, at)
 			}
 		}
 	}
@@ -175,15 +180,9 @@ func (t *txn) countCommit() error {
 		// would have the next look (here or checkWAL) take any salts for
 		// a log begun since this one, and raise the base above what the
 		// file holds. The last salts known stay, with their count.
-		return t.setMeta(metaTxnNo, n+1)
+		return t.setMetas(append(kv, metaTxnNo, n+1)...)
 	}
-	if err := t.setMeta(metaWALSalt, t.walSalt); err != nil {
-		return err
-	}
-	if err := t.setMeta(metaWALSaltTxn, n); err != nil {
-		return err
-	}
-	return t.setMeta(metaTxnNo, n+1)
+	return t.setMetas(append(kv, metaWALSalt, t.walSalt, metaWALSaltTxn, n, metaTxnNo, n+1)...)
 }
 
 // openHere counts the replicas of this process open by path: a second
