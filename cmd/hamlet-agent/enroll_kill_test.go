@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -90,71 +84,6 @@ func TestEnrollKilledAnywhere(t *testing.T) {
 			t.Logf("%d rounds: %v", rounds, seen)
 		})
 	}
-}
-
-// slowProxy forwards TCP to the server at base (http://host:port), holding
-// the answer to an enrollment (POST /v1/enroll) back by delay before its
-// first byte, and returns its own http://host:port. Other requests (a
-// sync) pass at once.
-func slowProxy(t *testing.T, base string, delay time.Duration) string {
-	t.Helper()
-	target := strings.TrimPrefix(base, "http://")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			// Set before the request reaches the server, so before its
-			// answer comes back.
-			var enroll atomic.Bool
-			wg.Add(2)
-			go func() {
-				defer wg.Done()
-				defer s.Close()
-				buf := make([]byte, 32<<10)
-				n, err := c.Read(buf)
-				enroll.Store(bytes.HasPrefix(buf[:n], []byte("POST /v1/enroll")))
-				if _, werr := s.Write(buf[:n]); werr != nil || err != nil {
-					return
-				}
-				_, _ = io.Copy(s, c)
-			}()
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, 32<<10)
-				first := true
-				for {
-					n, err := s.Read(buf)
-					if n > 0 {
-						if first && enroll.Load() {
-							time.Sleep(delay)
-						}
-						first = false
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String()
 }
 
 // A command killed while it commits a transaction in rollback-journal

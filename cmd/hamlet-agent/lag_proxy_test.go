@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"strings"
@@ -21,6 +22,35 @@ import (
 // own http://host:port.
 func lagProxy(t *testing.T, base string, delay time.Duration) string {
 	t.Helper()
+	return holdingProxy(t, base, func(_ []byte, answer int) time.Duration {
+		if answer == 1 {
+			return delay
+		}
+		return 0
+	})
+}
+
+// slowProxy forwards TCP to the server at base (http://host:port), holding
+// the answer to an enrollment (POST /v1/enroll) back by delay before its
+// first byte, and returns its own http://host:port. Other requests (a
+// sync) pass at once.
+func slowProxy(t *testing.T, base string, delay time.Duration) string {
+	t.Helper()
+	return holdingProxy(t, base, func(request []byte, answer int) time.Duration {
+		if answer == 0 && bytes.HasPrefix(request, []byte("POST /v1/enroll")) {
+			return delay
+		}
+		return 0
+	})
+}
+
+// holdingProxy forwards TCP to the server at base (http://host:port),
+// holding each piece of the server's answers back by what hold says for
+// it: request is the first piece the client sent on the connection (read
+// before it reaches the server, so before any answer), answer the piece's
+// place among the server's. It returns its own http://host:port.
+func holdingProxy(t *testing.T, base string, hold func(request []byte, answer int) time.Duration) string {
+	t.Helper()
 	target := strings.TrimPrefix(base, "http://")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -39,22 +69,28 @@ func lagProxy(t *testing.T, base string, delay time.Duration) string {
 				c.Close()
 				continue
 			}
+			first := make(chan []byte, 1)
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
 				defer s.Close()
+				buf := make([]byte, 32<<10)
+				n, err := c.Read(buf)
+				first <- bytes.Clone(buf[:n])
+				if _, werr := s.Write(buf[:n]); werr != nil || err != nil {
+					return
+				}
 				_, _ = io.Copy(s, c)
 			}()
 			go func() {
 				defer wg.Done()
 				defer c.Close()
+				request := <-first
 				buf := make([]byte, 32<<10)
 				for answer := 0; ; answer++ {
 					n, err := s.Read(buf)
 					if n > 0 {
-						if answer == 1 {
-							time.Sleep(delay)
-						}
+						time.Sleep(hold(request, answer))
 						if _, werr := c.Write(buf[:n]); werr != nil {
 							return
 						}
