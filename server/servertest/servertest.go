@@ -18,8 +18,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hamlet-vn/hamlet/internal/migrate"
-	"github.com/hamlet-vn/hamlet/internal/migration"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/httpapp"
@@ -158,8 +156,8 @@ func copyTemplate(path string) error {
 }
 
 // storeTemplate returns the bytes of an empty store file with the data
-// model's and the server's migrations applied, as sqlitestore.Open applies
-// them, and nothing else: no server id (each copy gets its own at Open).
+// model's and the server's migrations applied by sqlitestore.Migrate, as
+// sqlitestore.Open applies them, and nothing else: no server id (each copy gets its own at Open).
 // It is built once per process.
 var storeTemplate = sync.OnceValues(func() ([]byte, error) {
 	return buildStoreTemplate(context.Background())
@@ -179,13 +177,7 @@ func buildStoreTemplate(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("build the store template: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	err = migrate.Apply(ctx, db, schema.MigrationSet, schema.SQLiteMigrations())
-	if err == nil {
-		var migs []migration.Migration
-		if migs, err = sqlitestore.ServerMigrations(); err == nil {
-			err = migrate.Apply(ctx, db, sqlitestore.MigrationSet, migs)
-		}
-	}
+	err = sqlitestore.Migrate(ctx, db)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}

@@ -35,6 +35,23 @@ func ServerMigrations() ([]migration.Migration, error) {
 	return migration.FromEmbed(sqliteMigrationsFS, "migrations")
 }
 
+// Migrate applies the data model's migrations and then the server's own
+// to db, as Open does to a store's file (db with foreign keys off, one
+// connection). servertest builds its template store by it.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	if err := migrate.Apply(ctx, db, schema.MigrationSet, schema.SQLiteMigrations()); err != nil {
+		return fmt.Errorf("data model: %w", err)
+	}
+	migs, err := ServerMigrations()
+	if err != nil {
+		return err
+	}
+	if err := migrate.Apply(ctx, db, MigrationSet, migs); err != nil {
+		return fmt.Errorf("server tables: %w", err)
+	}
+	return nil
+}
+
 // DBFile is the database file name inside the data directory.
 const DBFile = "hamlet.db"
 
@@ -126,18 +143,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
 	wdb.SetConnMaxIdleTime(0)
-	if err := migrate.Apply(ctx, wdb, schema.MigrationSet, schema.SQLiteMigrations()); err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open store %s: data model: %w", path, err)
-	}
-	migs, err := ServerMigrations()
-	if err != nil {
+	if err := Migrate(ctx, wdb); err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := migrate.Apply(ctx, wdb, MigrationSet, migs); err != nil {
-		wdb.Close()
-		return nil, fmt.Errorf("open store %s: server tables: %w", path, err)
 	}
 	rq := url.Values{}
 	rq.Add("_pragma", "busy_timeout(10000)")
