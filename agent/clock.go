@@ -35,11 +35,24 @@ ALTER TABLE outbox ADD COLUMN stamp_final INTEGER NOT NULL DEFAULT 0;
 // clockSample is the measurement of this laptop's clock the last sync
 // stored (the zero sample if it never synced).
 func (r *Replica) clockSample(ctx context.Context, q querier) (syncproto.ClockSample, error) {
-	wall, err := r.metaInt(ctx, q, "offset_wall_ms")
+	notes, err := r.metas(ctx, q, clockSampleNotes...)
 	if err != nil {
 		return syncproto.ClockSample{}, err
 	}
-	off, err := r.metaInt(ctx, q, "offset_ms")
+	return r.sampleOf(notes)
+}
+
+// clockSampleNotes are the notes of the last measurement, in the order
+// sampleOf reads them.
+var clockSampleNotes = []string{"offset_wall_ms", "offset_ms"}
+
+// sampleOf is the measurement the notes read by clockSampleNotes hold.
+func (r *Replica) sampleOf(notes []string) (syncproto.ClockSample, error) {
+	wall, err := r.noteInt(clockSampleNotes[0], notes[0])
+	if err != nil {
+		return syncproto.ClockSample{}, err
+	}
+	off, err := r.noteInt(clockSampleNotes[1], notes[1])
 	if err != nil {
 		return syncproto.ClockSample{}, err
 	}
@@ -68,21 +81,18 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	}
 	defer t.rollback()
 	// The last measurement (clockSample) and sent_seq, in one read.
-	notes, err := r.metas(ctx, t.tx, "offset_wall_ms", "offset_ms", "sent_seq")
+	notes, err := r.metas(ctx, t.tx, append(clockSampleNotes, "sent_seq")...)
 	if err != nil {
 		return 0, err
 	}
-	var prev syncproto.ClockSample
-	if prev.Wall, err = r.noteInt("offset_wall_ms", notes[0]); err != nil {
-		return 0, err
-	}
-	if prev.Offset, err = r.noteInt("offset_ms", notes[1]); err != nil {
+	prev, err := r.sampleOf(notes)
+	if err != nil {
 		return 0, err
 	}
 	// Above what the server holds and what any session sent: a change
 	// sent may reach the server yet (another server process may still be
 	// applying an older session's push), and must arrive as it was sent.
-	sent, err := r.noteInt("sent_seq", notes[2])
+	sent, err := r.noteInt("sent_seq", notes[len(clockSampleNotes)])
 	if err != nil {
 		return 0, err
 	}
