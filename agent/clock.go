@@ -47,12 +47,14 @@ func (r *Replica) clockSample(ctx context.Context, q querier) (syncproto.ClockSa
 var clockSampleNotes = []string{"offset_wall_ms", "offset_ms"}
 
 // sampleOf is the measurement the notes read by clockSampleNotes hold.
+// Their keys are written out here too: TestNumberNotesListed finds the
+// notes read as numbers by the literal keys of noteInt.
 func (r *Replica) sampleOf(notes []string) (syncproto.ClockSample, error) {
-	wall, err := r.noteInt(clockSampleNotes[0], notes[0])
+	wall, err := r.noteInt("offset_wall_ms", notes[0])
 	if err != nil {
 		return syncproto.ClockSample{}, err
 	}
-	off, err := r.noteInt(clockSampleNotes[1], notes[1])
+	off, err := r.noteInt("offset_ms", notes[1])
 	if err != nil {
 		return syncproto.ClockSample{}, err
 	}
