@@ -94,3 +94,9 @@ func AfterBatchRead(f func()) (undo func()) {
 	afterBatchRead = f
 	return func() { afterBatchRead = nil }
 }
+
+// SyncUnlocked is Sync without the sync lock (SyncOptions.unlocked).
+func (r *Replica) SyncUnlocked(ctx context.Context, server, token string, opts SyncOptions) (SyncSummary, error) {
+	opts.unlocked = true
+	return r.Sync(ctx, server, token, opts)
+}

@@ -74,6 +74,11 @@ type SyncOptions struct {
 	// process killed in between (the laptop's lid, the window closed, a
 	// roster fetch on a stalled link) left them told to no one.
 	ForgetsTold bool
+
+	// unlocked: Sync takes no sync lock (synclock.go). Tests only, for a
+	// session that begins between another's look at the lock and its
+	// connection, which the lock narrows to a moment but cannot rule out.
+	unlocked bool
 }
 
 func (o *SyncOptions) defaults() {
@@ -231,11 +236,30 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	if err != nil {
 		return total, err
 	}
-	forks, reclones := 0, 0
+	// One sync command of this folder at a time, and the app's sessions
+	// out of its way while it runs (synclock.go).
+	release, locked, err := r.holdSyncLock(ctx, &opts)
+	if err != nil {
+		return total, err
+	}
+	defer release()
+	forks, reclones, replaced := 0, 0, 0
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
 		err = r.session(ctx, server, token, opts, false, &s)
 		total.add(s)
+		if locked && sessionReplaced(err) && replaced < 2 {
+			// The app's Watch looked at the lock just before this
+			// command took it, and connected after: told its session was
+			// replaced, it now sees the lock and waits (not a failed
+			// attempt).
+			replaced++
+			attempt--
+			if opts.sleep(ctx, opts.jitter(200*time.Millisecond)) != nil {
+				break
+			}
+			continue
+		}
 		var rd *RecloneDueError
 		if errors.As(err, &rd) && reclones < 2 {
 			// The log this replica would read was collected: the next
@@ -535,6 +559,10 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	}
 	recloned := false
 	for ctx.Err() == nil {
+		// A session now would replace a sync command's (synclock.go).
+		if r.waitForSyncCommand(ctx, &opts) != nil {
+			return nil
+		}
 		start := opts.ioNow()
 		var s SyncSummary
 		err := r.markCheck()
@@ -543,6 +571,11 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if sessionReplaced(err) && r.syncCommandRuns() {
+			// A sync command of this folder took the device's session:
+			// no failure to tell; the next session waits for its end.
+			continue
 		}
 		if errors.Is(err, errRemeasure) {
 			continue // the clock is measured again before the push (clock.go)

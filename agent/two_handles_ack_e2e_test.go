@@ -86,8 +86,11 @@ func TestTwoHandlesAckBetweenHelloAndWelcome(t *testing.T) {
 		close(release)
 		t.Fatal("the CLI's Hello was never answered")
 	}
-	// The app's background sync, while the CLI's Welcome is on its way.
-	sa := realSync(t, app, ts, tok)
+	// The app's background sync, while the CLI's Welcome is on its way:
+	// the app looked at the sync lock just before the CLI took it
+	// (synclock.go).
+	sa, err := app.SyncUnlocked(ctx, ts.URL, tok, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
 	require.Positive(t, sa.Pushed, "the app pushed the CLI's household and had its Ack")
 	close(release)
 	res := <-done

@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// The sync lock keeps two processes of one data folder from cutting each
+// other's sessions. The server keeps one session per device: a second
+// session of this folder replaces the first. A volunteer who ran
+// hamlet-agent sync with the app open replaced the app's live session;
+// the app, told so, connected again a second later and replaced the
+// command's in turn, and a command whose session outlasted that second (a
+// slow link, a loaded laptop) failed saying another sync had started. So
+// a sync command holds the lock while it runs, and waits for another
+// command that holds it; Watch (the app, sync --watch) only looks, before
+// each session, and waits while a command has it. The lock is the
+// operating system's on a file beside the replica: a process killed
+// holds none. A file system that cannot lock syncs as before.
+
+// syncLockPoll is how often a waiting sync looks at the lock again.
+const syncLockPoll = 250 * time.Millisecond
+
+// syncLockPath is the lock file of the replica in path ("" when it has
+// none: a replica in memory).
+func syncLockPath(path string) string {
+	if path == "" || path == ":memory:" {
+		return ""
+	}
+	return path + ".sync-lock"
+}
+
+// holdSyncLock takes the sync lock for a sync command, waiting while
+// another command of this folder holds it; release gives it back. held
+// is false when this file system cannot lock (nothing is held).
+func (r *Replica) holdSyncLock(ctx context.Context, opts *SyncOptions) (release func(), held bool, err error) {
+	path := syncLockPath(r.path)
+	for path != "" && !opts.unlocked {
+		unlock, ok, lerr := tryLockFile(path)
+		if lerr != nil {
+			break
+		}
+		if ok {
+			return unlock, true, nil
+		}
+		if err := opts.sleep(ctx, syncLockPoll); err != nil {
+			return func() {}, false, err
+		}
+	}
+	return func() {}, false, nil
+}
+
+// syncCommandRuns reports whether a sync command of this folder holds the
+// sync lock now.
+func (r *Replica) syncCommandRuns() bool {
+	path := syncLockPath(r.path)
+	if path == "" {
+		return false
+	}
+	unlock, ok, err := tryLockFile(path)
+	if err != nil {
+		return false
+	}
+	if ok {
+		unlock()
+	}
+	return !ok
+}
+
+// waitForSyncCommand waits while a sync command of this folder runs: a
+// session of Watch's now would replace the command's. It returns ctx's
+// error if ctx ends first.
+func (r *Replica) waitForSyncCommand(ctx context.Context, opts *SyncOptions) error {
+	for r.syncCommandRuns() {
+		if err := opts.sleep(ctx, syncLockPoll); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sessionReplaced: the server ended the session because another session
+// of this device started.
+func sessionReplaced(err error) bool {
+	var se *ServerError
+	return errors.As(err, &se) && se.Code == syncproto.CodeSessionReplaced
+}
