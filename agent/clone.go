@@ -736,12 +736,16 @@ func (s *syncRun) cloneFrom(ctx context.Context, st cloneState) error {
 	for {
 		p, ok, _ := take(true)
 		if !ok {
-			if s.opts.Sched == nil { // process-wide, as cloneGC
+			if s.opts.Sched == nil && st.total >= bulkCloneRows { // process-wide, as cloneGC
 				// The chunks are stored and their garbage is all the
 				// heap holds: give its pages back before the index
 				// rebuild's sort takes memory of its own. The agent's
 				// peak RSS on the province was the rebuild's on top of
 				// the heap the clone left behind (issue 20: under 150 MB).
+				// Not after a small clone: a whole collection and the
+				// pages handed back, for a few hundred rows' garbage,
+				// cost a team's first sync more than it saved (the agent's
+				// tests spent 40 s of their 80 in it).
 				debug.FreeOSMemory()
 			}
 			if err := s.r.restoreIndexes(ctx); err != nil {
