@@ -75,6 +75,11 @@ type SyncOptions struct {
 	// roster fetch on a stalled link) left them told to no one.
 	ForgetsTold bool
 
+	// OnWait, if set, is called once when Sync finds another sync
+	// command of this data folder running and waits for it to end
+	// (synclock.go): a command that waits without a word looks hung.
+	OnWait func()
+
 	// unlocked: Sync takes no sync lock (synclock.go). Tests only, for a
 	// session that begins between another's look at the lock and its
 	// connection, which the lock narrows to a moment but cannot rule out.

@@ -38,13 +38,16 @@ func syncLockPath(path string) string {
 // is false when this file system cannot lock (nothing is held).
 func (r *Replica) holdSyncLock(ctx context.Context, opts *SyncOptions) (release func(), held bool, err error) {
 	path := syncLockPath(r.path)
-	for path != "" && !opts.unlocked {
+	for waited := false; path != "" && !opts.unlocked; waited = true {
 		unlock, ok, lerr := tryLockFile(path)
 		if lerr != nil {
 			break
 		}
 		if ok {
 			return unlock, true, nil
+		}
+		if !waited && opts.OnWait != nil {
+			opts.OnWait()
 		}
 		if err := opts.sleep(ctx, syncLockPoll); err != nil {
 			return func() {}, false, err

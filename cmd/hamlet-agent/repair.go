@@ -60,7 +60,7 @@ func runRepair(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return e.afterRepair(ctx, out, err)
 	}
-	s, err := r.Sync(ctx, en.Server, token, agent.SyncOptions{})
+	s, err := r.Sync(ctx, en.Server, token, agent.SyncOptions{OnWait: e.syncWaits})
 	if err != nil {
 		return e.afterRepair(ctx, out, err)
 	}

@@ -65,7 +65,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	// window) tells them with the next. Told, just before the summary is
 	// printed, takes out what the app's sync, run at the same moment on
 	// the same file, took to tell first: told once, on its sync page.
-	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }, ForgetsTold: true}
+	opts := agent.SyncOptions{SaveToken: func(t string) error { return agent.WriteToken(path, t) }, ForgetsTold: true, OnWait: e.syncWaits}
 	bar := e.progress()
 	if bar != nil {
 		opts.Progress = bar.update
@@ -145,6 +145,13 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		_ = r.RefreshRoster(ctx, *server, token)
 	}
 	return nil
+}
+
+// syncWaits says that the sync waits for another sync command of the
+// data folder (agent.SyncOptions.OnWait): said nothing, it looked hung.
+func (e *env) syncWaits() {
+	fmt.Fprintln(e.stderr, e.tr("Một lệnh đồng bộ khác của thư mục dữ liệu này đang chạy (có thể ở cửa sổ khác): đợi lệnh đó xong rồi đồng bộ.",
+		"Another sync of this data folder is running (perhaps in another window): waiting for it to end, then syncing."))
 }
 
 func (e *env) summary(ctx context.Context, r *agent.Replica, s agent.SyncSummary) {
