@@ -100,3 +100,7 @@ func (r *Replica) SyncUnlocked(ctx context.Context, server, token string, opts S
 	opts.unlocked = true
 	return r.Sync(ctx, server, token, opts)
 }
+
+// SyncCommandRuns is what the app's Watch looks at before each session:
+// whether a sync command of this folder holds the sync lock.
+func (r *Replica) SyncCommandRuns() bool { return r.syncCommandRuns() }

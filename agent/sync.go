@@ -242,11 +242,13 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 		return total, err
 	}
 	// One sync command of this folder at a time, and the app's sessions
-	// out of its way while it runs (synclock.go).
+	// out of its way while it runs (synclock.go): while its records'
+	// sessions run, given back before the photos (below).
 	release, locked, err := r.holdSyncLock(ctx, &opts)
 	if err != nil {
 		return total, err
 	}
+	release = sync.OnceFunc(release)
 	defer release()
 	forks, reclones, replaced := 0, 0, 0
 	for attempt := 0; attempt < 3; attempt++ {
@@ -297,6 +299,10 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 			break
 		}
 	}
+	// The photos travel over HTTP, outside any session: held through
+	// their minutes on a village's link, the lock kept the app from
+	// syncing the records saved meanwhile.
+	release()
 	if err == nil && !opts.NoPhotos {
 		// The records are on the server: now their photos (a photo that
 		// fails stays pending for the next sync and fails no record).

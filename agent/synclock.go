@@ -15,7 +15,8 @@ import (
 // the app, told so, connected again a second later and replaced the
 // command's in turn, and a command whose session outlasted that second (a
 // slow link, a loaded laptop) failed saying another sync had started. So
-// a sync command holds the lock while it runs, and waits for another
+// a sync command holds the lock while its records sync (not its photos,
+// which travel over HTTP outside any session), and waits for another
 // command that holds it; Watch (the app, sync --watch) only looks, before
 // each session, and waits while a command has it. The lock is the
 // operating system's on a file beside the replica: a process killed
