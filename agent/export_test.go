@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -104,3 +105,16 @@ func (r *Replica) SyncUnlocked(ctx context.Context, server, token string, opts S
 // SyncCommandRuns is what the app's Watch looks at before each session:
 // whether a sync command of this folder holds the sync lock.
 func (r *Replica) SyncCommandRuns() bool { return r.syncCommandRuns() }
+
+// WithCommandWait bounds Watch's wait for a sync command by d
+// (SyncOptions.commandWait).
+func WithCommandWait(o SyncOptions, d time.Duration) SyncOptions {
+	o.commandWait = d
+	return o
+}
+
+// HoldSyncLock takes the sync lock of the replica in path as a sync
+// command does; release gives it back.
+func HoldSyncLock(path string) (release func(), ok bool, err error) {
+	return tryLockFile(syncLockPath(path))
+}

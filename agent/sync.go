@@ -78,12 +78,15 @@ type SyncOptions struct {
 	// OnWait, if set, is called once when Sync finds another sync
 	// command of this data folder running and waits for it to end
 	// (synclock.go): a command that waits without a word looks hung.
+	// Watch calls it each time it begins to wait for one.
 	OnWait func()
 
 	// unlocked: Sync takes no sync lock (synclock.go). Tests only, for a
 	// session that begins between another's look at the lock and its
 	// connection, which the lock narrows to a moment but cannot rule out.
 	unlocked bool
+	// commandWait bounds Watch's wait for a sync command (10 min).
+	commandWait time.Duration
 }
 
 func (o *SyncOptions) defaults() {
@@ -229,7 +232,6 @@ func (s *SyncSummary) add(o SyncSummary) {
 // is never sent again, and a pull resumes from its stored cursor.
 func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptions) (SyncSummary, error) {
 	opts.defaults()
-	start := opts.ioNow()
 	var total SyncSummary
 	// Never push from, or pull into, a damaged file: a file marked so
 	// stops here; each session reads the whole file before it writes
@@ -250,6 +252,7 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 	}
 	release = sync.OnceFunc(release)
 	defer release()
+	start := opts.ioNow() // the wait for another command is not this sync's time
 	forks, reclones, replaced := 0, 0, 0
 	for attempt := 0; attempt < 3; attempt++ {
 		var s SyncSummary
@@ -263,6 +266,7 @@ func (r *Replica) Sync(ctx context.Context, server, token string, opts SyncOptio
 			replaced++
 			attempt--
 			if opts.sleep(ctx, opts.jitter(200*time.Millisecond)) != nil {
+				err = ctx.Err()
 				break
 			}
 			continue

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -74,11 +75,27 @@ func (r *Replica) syncCommandRuns() bool {
 	return !ok
 }
 
-// waitForSyncCommand waits while a sync command of this folder runs: a
-// session of Watch's now would replace the command's. It returns ctx's
-// error if ctx ends first.
+// commandWaitMax bounds how long Watch waits for a sync command before
+// it syncs all the same: a command that is alive but stopped (Ctrl+Z; on
+// Windows, a click into its console window, which freezes it at its next
+// write) holds the lock, and the app would stop syncing without a word
+// for as long. A command's sync takes seconds; a clone on a slow link,
+// minutes.
+const commandWaitMax = 10 * time.Minute
+
+// waitForSyncCommand waits while a sync command of this folder runs (a
+// session of Watch's now would replace the command's), telling
+// opts.OnWait when it begins to, for at most commandWaitMax. It returns
+// ctx's error if ctx ends first.
 func (r *Replica) waitForSyncCommand(ctx context.Context, opts *SyncOptions) error {
-	for r.syncCommandRuns() {
+	if !r.syncCommandRuns() {
+		return nil
+	}
+	if opts.OnWait != nil {
+		opts.OnWait()
+	}
+	until := opts.ioNow().Add(cmp.Or(opts.commandWait, commandWaitMax))
+	for opts.ioNow().Before(until) && r.syncCommandRuns() {
 		if err := opts.sleep(ctx, syncLockPoll); err != nil {
 			return err
 		}

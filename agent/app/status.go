@@ -93,6 +93,8 @@ func (a *App) bar(ctx context.Context, lang string) bar {
 		b.Class, b.Text, b.Busy = "busy", tr(lang, "bar_busy"), true
 		b.Done, b.Total = st.Progress.Done, st.Progress.Total
 		b.Progress = progressText(st.Progress, lang)
+	case st.Phase == "command":
+		b.Class, b.Text = "busy", tr(lang, "bar_command")
 	case st.Phase == "offline" && dropped(st.Err):
 		b.Class, b.Text = "offline", trf(lang, "bar_dropped", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "offline":
@@ -178,6 +180,8 @@ func detailText(st syncState, s *agent.Status, lang string) string {
 		return tr(lang, "sync_detail_unenrolled")
 	case st.Phase == "stopped":
 		return tr(lang, "sync_detail_stopped")
+	case st.Phase == "command":
+		return tr(lang, "sync_detail_command")
 	case st.Phase == "offline" && dropped(st.Err):
 		return trf(lang, "sync_detail_dropped", i18n.Int(int64(s.Pending), lang))
 	case st.Phase == "offline":

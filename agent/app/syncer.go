@@ -106,6 +106,12 @@ func (s *syncer) options(server, token string) agent.SyncOptions {
 		}
 		s.update(func(st *syncState) { st.Busy, st.Progress = true, p })
 	}
+	// A hamlet-agent sync command of this folder runs (agent/synclock.go):
+	// the app's sync waits for it, and says so rather than the progress
+	// of a session the command's cut.
+	o.OnWait = func() {
+		s.update(func(st *syncState) { st.Phase, st.Busy, st.Progress = "command", false, agent.Progress{} })
+	}
 	o.OnPhotos = func(ps agent.PhotoSummary, err error) {
 		s.update(func(st *syncState) {
 			st.PhotoBusy, st.PhotoProgress = false, agent.Progress{}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,9 +60,23 @@ func TestSyncBesideTheOpenAppEnds(t *testing.T) {
 		ids = append(ids, l.mustAdd(ts.HamletsA[0], head))
 		commandNext.Store(true)
 		running.Store(true)
+		// Meanwhile the app's page says it waits for the command.
+		said := make(chan bool, 1)
+		go func() {
+			for running.Load() {
+				if _, st := app.get("/sync/status"); strings.Contains(st, "Syncing from a command in another window") ||
+					strings.Contains(st, "Đang đồng bộ bằng lệnh ở cửa sổ khác") {
+					said <- true
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			said <- false
+		}()
 		l.must("sync")
 		running.Store(false)
 		require.Zero(t, cutIns.Load(), "the app opened a session while the sync command ran: it replaces the command's")
+		require.True(t, <-said, "the app's page never said it waits for the command")
 	}
 	requireOnServer(t, ts, ids)
 	app.stop()

@@ -1,0 +1,62 @@
+package agent_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestWatchWaitsForAStoppedCommandSoLongOnly: the app's Watch waits while a
+// sync command of its folder holds the sync lock (synclock.go). A command
+// alive but stopped (Ctrl+Z; on Windows a click into its console window)
+// holds it for as long as it stays so, and the app stopped syncing
+// without a word. Watch says it waits (OnWait: the app's page shows it),
+// and after commandWait syncs all the same.
+func TestWatchWaitsForAStoppedCommandSoLongOnly(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ts := servertest.Start(t)
+	r, tok := realAgent(t, ts, ts.TeamA)
+	_, err := r.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ Chờ"})
+	require.NoError(t, err)
+
+	release, ok, err := agent.HoldSyncLock(r.Path()) // the stopped command's
+	require.NoError(t, err)
+	require.True(t, ok)
+	defer release()
+
+	var waits atomic.Int32
+	synced := make(chan agent.SyncSummary, 16)
+	opts := agent.WithCommandWait(agent.SyncOptions{
+		IOTimeout: 10 * time.Second,
+		OnWait:    func() { waits.Add(1) },
+		OnSync: func(s agent.SyncSummary, err error) {
+			if err == nil {
+				synced <- s
+			}
+		},
+	}, 300*time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- r.Watch(ctx, ts.URL, tok, opts) }()
+	select {
+	case s := <-synced:
+		require.Positive(t, s.Pushed, "the household went")
+	case err := <-done:
+		t.Fatalf("watch ended: %v", err)
+	case <-time.After(2 * time.Minute): // a bound on a hang, not a timing
+		t.Fatal("the app's sync waited for the stopped command for ever")
+	}
+	require.Equal(t, int32(1), waits.Load(), "the wait was told once")
+	n, err := r.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	cancel()
+	require.NoError(t, <-done)
+}
