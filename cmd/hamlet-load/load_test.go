@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +52,39 @@ func TestSizeScale(t *testing.T) {
 	require.ErrorContains(t, err, "--scale")
 }
 
+// serverBuild is the hamlet-server binary the tests run, built once per
+// run of the package (each test built its own: a link of the whole server
+// apiece), and removed by TestMain.
+var serverBuild struct {
+	once sync.Once
+	dir  string
+	out  []byte
+	err  error
+}
+
+// serverBinary builds hamlet-server, once, and returns its path. Not
+// under a test's deadline: on a loaded machine the build alone took
+// longer than the 2 minutes TestPinnedServerRunsOnItsCPUs gave it whole.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	serverBuild.once.Do(func() {
+		if serverBuild.dir, serverBuild.err = os.MkdirTemp("", "hamlet-load-bin-"); serverBuild.err != nil {
+			return
+		}
+		serverBuild.out, serverBuild.err = exec.Command("go", "build", "-o", filepath.Join(serverBuild.dir, "hamlet-server"), "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
+	})
+	require.NoError(t, serverBuild.err, "build hamlet-server: %s", serverBuild.out)
+	return filepath.Join(serverBuild.dir, "hamlet-server")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if serverBuild.dir != "" {
+		os.RemoveAll(serverBuild.dir)
+	}
+	os.Exit(code)
+}
+
 // Two server processes on one PostgreSQL database: every agent converges,
 // teammates sit on different processes so changes cross them, and the
 // database holds each pushed household once.
@@ -58,9 +92,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	base := pgtest.URL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "hamlet-server")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
-	require.NoError(t, err, "build hamlet-server: %s", out)
+	bin := serverBinary(t)
 
 	const agents, teamSize, changes = 24, 4, 10
 	cfg := loadConfig{agents: agents, teamSize: teamSize, changes: changes, bin: bin, db: base, notifyWait: 10 * time.Second}
@@ -163,9 +195,7 @@ func TestPinnedServerRunsOnItsCPUs(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "hamlet-server")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
-	require.NoError(t, err, "build hamlet-server: %s", out)
+	bin := serverBinary(t)
 	srv, url, err := startServer(ctx, pin, bin, []string{"serve", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0"})
 	require.NoError(t, err)
 	defer func() { _ = srv.Process.Signal(syscall.SIGTERM); _ = srv.Wait() }()
@@ -182,9 +212,7 @@ func TestPinnedServerRunsOnItsCPUs(t *testing.T) {
 func TestSQLiteRunWithBareYardstick(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "hamlet-server")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/hamlet-vn/hamlet/cmd/hamlet-server").CombinedOutput()
-	require.NoError(t, err, "build hamlet-server: %s", out)
+	bin := serverBinary(t)
 	cfg := loadConfig{agents: 12, teamSize: 4, changes: 10, bin: bin, notifyWait: 10 * time.Second}
 	res, err := runOnce(ctx, cfg, 1)
 	require.NoError(t, err)
