@@ -78,7 +78,9 @@ type SyncOptions struct {
 	// OnWait, if set, is called once when Sync finds another sync
 	// command of this data folder running and waits for it to end
 	// (synclock.go): a command that waits without a word looks hung.
-	// Watch calls it each time it begins to wait for one.
+	// Watch calls it each time it begins to wait for one, and when it
+	// begins to wait for another Watch of the folder (the app beside
+	// sync --watch).
 	OnWait func()
 
 	// unlocked: Sync takes no sync lock (synclock.go). Tests only, for a
@@ -539,6 +541,13 @@ func (r *Replica) Watch(ctx context.Context, server, token string, opts SyncOpti
 	if err != nil {
 		return err
 	}
+	// One Watch of this folder at a time (synclock.go); the photos too
+	// wait for it.
+	releaseWatch, err := r.holdWatchLock(ctx, &opts)
+	if err != nil {
+		return nil // ctx ended
+	}
+	defer releaseWatch()
 	// Photos beside the records' session, on connections of their own,
 	// owned by this call (stopped and waited for when it returns).
 	var tokens atomic.Pointer[string]

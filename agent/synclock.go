@@ -35,12 +35,44 @@ func syncLockPath(path string) string {
 	return path + ".sync-lock"
 }
 
+// watchLockPath is the lock a Watch holds for as long as it runs: one
+// Watch of a folder syncs at a time. The app and sync --watch in a
+// terminal, open at once, took the device's session from each other
+// every time either connected again, each telling its volunteer the
+// other had started a sync; the second now waits for the first to end.
+func watchLockPath(path string) string {
+	if p := syncLockPath(path); p != "" {
+		return path + ".watch-lock"
+	}
+	return ""
+}
+
 // holdSyncLock takes the sync lock for a sync command, waiting while
 // another command of this folder holds it; release gives it back. held
 // is false when this file system cannot lock (nothing is held).
 func (r *Replica) holdSyncLock(ctx context.Context, opts *SyncOptions) (release func(), held bool, err error) {
-	path := syncLockPath(r.path)
-	for waited := false; path != "" && !opts.unlocked; waited = true {
+	if opts.unlocked {
+		return func() {}, false, nil
+	}
+	return holdLock(ctx, opts, syncLockPath(r.path), syncLockPoll)
+}
+
+// holdWatchLock takes the watch lock for Watch, waiting (and telling
+// OnWait) while another Watch of this folder holds it.
+func (r *Replica) holdWatchLock(ctx context.Context, opts *SyncOptions) (release func(), err error) {
+	release, _, err = holdLock(ctx, opts, watchLockPath(r.path), watchLockPoll)
+	return release, err
+}
+
+// watchLockPoll is how often a Watch waiting for another looks again: it
+// may wait for hours (the app open all day beside sync --watch).
+const watchLockPoll = time.Second
+
+// holdLock takes the lock file at path ("": none), looking again every
+// poll while another holds it, and tells opts.OnWait once when it begins
+// to wait. held is false when this file system cannot lock.
+func holdLock(ctx context.Context, opts *SyncOptions, path string, poll time.Duration) (release func(), held bool, err error) {
+	for waited := false; path != ""; waited = true {
 		unlock, ok, lerr := tryLockFile(path)
 		if lerr != nil {
 			break
@@ -51,7 +83,7 @@ func (r *Replica) holdSyncLock(ctx context.Context, opts *SyncOptions) (release 
 		if !waited && opts.OnWait != nil {
 			opts.OnWait()
 		}
-		if err := opts.sleep(ctx, syncLockPoll); err != nil {
+		if err := opts.sleep(ctx, poll); err != nil {
 			return func() {}, false, err
 		}
 	}

@@ -60,3 +60,60 @@ func TestWatchWaitsForAStoppedCommandSoLongOnly(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 }
+
+// TestSecondWatchWaitsForTheFirst: the app and sync --watch in a terminal,
+// open on one folder at once, took the device's session from each other
+// each time either connected again (the server keeps one per device),
+// each telling its volunteer that another sync had started. The second
+// Watch now waits, saying so, and syncs once the first ends.
+func TestSecondWatchWaitsForTheFirst(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ts := servertest.Start(t)
+	first, tok := realAgent(t, ts, ts.TeamA)
+	second, err := agent.Open(ctx, first.Path()) // the other window's handle
+	require.NoError(t, err)
+	t.Cleanup(func() { second.Close() })
+
+	watch := func(r *agent.Replica, waits *atomic.Int32, failed *atomic.Int32) (synced chan struct{}, stop func()) {
+		wctx, cancel := context.WithCancel(ctx)
+		synced = make(chan struct{}, 64)
+		done := make(chan error, 1)
+		go func() {
+			done <- r.Watch(wctx, ts.URL, tok, agent.SyncOptions{
+				IOTimeout: 10 * time.Second,
+				OnWait:    func() { waits.Add(1) },
+				OnSync: func(_ agent.SyncSummary, err error) {
+					if err != nil {
+						failed.Add(1)
+						return
+					}
+					synced <- struct{}{}
+				},
+			})
+		}()
+		return synced, func() { cancel(); require.NoError(t, <-done) }
+	}
+	var firstWaits, firstFailed, secondWaits, secondFailed atomic.Int32
+	firstSynced, stopFirst := watch(first, &firstWaits, &firstFailed)
+	<-firstSynced
+	secondSynced, stopSecond := watch(second, &secondWaits, &secondFailed)
+	defer stopSecond()
+	require.Eventually(t, func() bool { return secondWaits.Load() > 0 }, 2*time.Minute, 10*time.Millisecond,
+		"the second Watch never said it waits for the first")
+	// The first goes on syncing: a household saved is sent by it.
+	_, err = first.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ Một"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { n, err := first.Pending(ctx); return err == nil && n == 0 }, 2*time.Minute, 20*time.Millisecond)
+	require.Zero(t, firstFailed.Load(), "the first Watch's session was cut")
+	require.Empty(t, secondSynced, "the second Watch synced beside the first")
+
+	stopFirst() // the other window closed
+	select {
+	case <-secondSynced:
+	case <-time.After(2 * time.Minute): // a bound on a hang, not a timing
+		t.Fatal("the second Watch did not take over")
+	}
+	require.Zero(t, secondFailed.Load())
+	require.Zero(t, firstWaits.Load())
+}
