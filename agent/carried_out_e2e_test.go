@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -143,7 +142,12 @@ func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
 				other = l
 			}
 			require.NoError(t, other.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú khác"}))
-			time.Sleep(3 * time.Millisecond)
+			// M's is the later by the rule (§8.6): its clock is past the
+			// other's stamp by more than the syncs' restamps can move them.
+			// A 3 ms sleep was not: with M's clock 19 ms behind (an offset
+			// too small to correct) the other's note won in every case,
+			// and the conflict counts below held all the same.
+			clockPast(t, other, m)
 			require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"notes": "ghi chú M"}))
 			if tc.mFirst {
 				syncAll(m)
@@ -162,6 +166,11 @@ func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
 			}
 			syncAll(l, m, p)
 
+			for name, r := range map[string]*agent.Replica{"p": p, "l": l} {
+				d, err := r.Show(ctx, "households", row.String())
+				require.NoError(t, err)
+				require.Equal(t, "ghi chú M", d.Fields["notes"], "%s: M's correction, the later, wins", name)
+			}
 			require.Len(t, notesConflicts(t, p), 1, "the bystander P lists the conflict")
 			require.Len(t, notesConflicts(t, l), 1, "the laptop that carried the household lists it as P does")
 		})
