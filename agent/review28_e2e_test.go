@@ -250,7 +250,13 @@ func TestRefusedWriteNotKeptThroughADrop(t *testing.T) {
 
 	require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"hamlet_code": g}))
 	realSync(t, m, ts, tm)
-	time.Sleep(5 * time.Millisecond)
+	// L's corrections are made after the move by the rule: the server
+	// dates the move by its own clock and L's edit by L's stamp (PROTOCOL
+	// §15, §8.6), and L's clock is past the server's time now by more than
+	// its offset's error. A 5 ms sleep was not: with L's clock 19 ms
+	// behind (an offset too small to correct) the edit was taken as made
+	// before the move, and nothing was refused, every time.
+	laptopPast(t, l, ts.Server.Now())
 	require.NoError(t, l.EditHousehold(ctx, row2, agent.Fields{"head_name": "Trần Thị Hòa"}))
 	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bính"}))
 	realSync(t, l, ts, tl)
