@@ -139,7 +139,13 @@ func TestConflictsAreSyncedFacts(t *testing.T) {
 // household id's field.
 func (l *laptop) stampOf(id, field string) syncproto.HLC {
 	l.t.Helper()
-	r := l.must("household", "show", id, "--json")
+	return stampIn(l.t, l.must("household", "show", id, "--json").stdout, field)
+}
+
+// stampIn is the stamp of the latest version of field marked as the
+// laptop's own in show, the output of 'household show --json'.
+func stampIn(t testing.TB, show, field string) syncproto.HLC {
+	t.Helper()
 	var d struct {
 		History []struct {
 			Field    string
@@ -149,7 +155,7 @@ func (l *laptop) stampOf(id, field string) syncproto.HLC {
 			}
 		}
 	}
-	require.NoError(l.t, json.Unmarshal([]byte(r.stdout), &d), r.stdout)
+	require.NoError(t, json.Unmarshal([]byte(show), &d), show)
 	var last uint64
 	for _, h := range d.History {
 		for _, v := range h.Versions {
@@ -158,7 +164,7 @@ func (l *laptop) stampOf(id, field string) syncproto.HLC {
 			}
 		}
 	}
-	require.NotZero(l.t, last, "no version of %s of this laptop's in %s", field, r.stdout)
+	require.NotZero(t, last, "no version of %s of this laptop's in %s", field, show)
 	return syncproto.HLC(last)
 }
 
@@ -172,9 +178,14 @@ func (l *laptop) stampOf(id, field string) syncproto.HLC {
 // every time: lagProxy).
 func (l *laptop) clockPast(at syncproto.HLC) {
 	l.t.Helper()
-	s := l.status()
-	off, err := strconv.ParseInt(s["clock_offset_ns"].(string), 10, 64)
-	require.NoError(l.t, err)
+	waitPast(l.t, l.status(), at)
+}
+
+// waitPast is clockPast for a laptop whose 'status --json' is status.
+func waitPast(t testing.TB, status map[string]any, at syncproto.HLC) {
+	t.Helper()
+	off, err := strconv.ParseInt(status["clock_offset_ns"].(string), 10, 64)
+	require.NoError(t, err)
 	time.Sleep(time.Until(at.Time().Add(stampMargin - time.Duration(off))))
 }
 
