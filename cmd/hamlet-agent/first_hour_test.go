@@ -303,10 +303,26 @@ func TestMembersByNameAndWhatWasCloned(t *testing.T) {
 
 	// A conflict: both edit the notes; Lan's edit, the earlier, loses.
 	require.Zero(t, cli(t, lan, "household", "edit", id, "--notes", "ghi chú của Lan").code)
-	time.Sleep(5 * time.Millisecond)
+	// Tám's is the later by the rule (§8.6): Tám's clock, corrected by
+	// the offset its last sync measured, is past Lan's stamp by more than
+	// that offset's error (a 5 ms sleep was not, on a slow or loaded link).
+	show := cli(t, lan, "household", "show", id, "--json")
+	require.Equal(t, 0, show.code, show.stderr)
+	st := cli(t, tu, "status", "--json")
+	require.Equal(t, 0, st.code, st.stderr)
+	var status map[string]any
+	require.NoError(t, json.Unmarshal([]byte(st.stdout), &status), st.stdout)
+	waitPast(t, status, stampIn(t, show.stdout, "notes"))
 	require.Zero(t, cli(t, tu, "household", "edit", id, "--notes", "ghi chú của Tám").code)
 	require.Zero(t, cli(t, tu, "sync").code)
 	require.Zero(t, cli(t, lan, "sync").code)
+	show = cli(t, lan, "household", "show", id, "--json")
+	require.Equal(t, 0, show.code, show.stderr)
+	var rec struct {
+		Fields map[string]any `json:"fields"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(show.stdout), &rec), show.stdout)
+	require.Equal(t, "ghi chú của Tám", rec.Fields["notes"], "Tám's note, the later, wins")
 	r = cli(t, lan, "conflicts")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Lê Văn Tám", "the winner is named:\n%s", r.stdout)
