@@ -52,8 +52,10 @@ func rowsByHamlet(t *testing.T, r *agent.Replica) map[string]int {
 // by half the round trip, tens of milliseconds on a loaded machine)
 // restamps the writes made before it by that much. With a 3 ms tick, "the
 // edit made while the hamlet was the team's" was once refused (load 7–8),
-// most likely restamped past the change that way.
-func tick() { time.Sleep(100 * time.Millisecond) }
+// most likely restamped past the change that way; 100 ms was not enough
+// either for serverPast's tests at load ~30. A tick is restampMargin, the
+// bound clockPast, laptopPast and serverPast wait out in one direction.
+func tick() { time.Sleep(restampMargin) }
 
 // (a) A household moves from team A's hamlet to team B's while A's laptop
 // is offline with one edit made before the move and one after: the first
