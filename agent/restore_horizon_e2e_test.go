@@ -49,7 +49,7 @@ func TestRestoreReachesReplicasThatDroppedTheTombstone(t *testing.T) {
 	realSync(t, b, ts, tb)
 	// The server notes a session's device in contact as the session ends,
 	// which may be after the client returned: S's ends before time jumps.
-	time.Sleep(50 * time.Millisecond)
+	ts.WaitSessionsEnded(t)
 	clk.advance(190 * 24 * time.Hour)
 
 	// A and B pull the delete and acknowledge it; S no longer holds the
@@ -105,7 +105,7 @@ func TestLateEditOfADroppedRowStaysDeleted(t *testing.T) {
 	realSync(t, b, ts, tb)
 	realSync(t, s, ts, tsil)
 	realSync(t, s, ts, tsil)
-	time.Sleep(50 * time.Millisecond) // S's session ends before time jumps
+	ts.WaitSessionsEnded(t) // S's session ends before time jumps
 
 	// S edits it offline and goes silent; A deletes it.
 	require.NoError(t, s.EditHousehold(ctx, h, agent.Fields{"phone": "0912345678"}))

@@ -43,8 +43,8 @@ func TestHiddenEditOfASilentDeleterKeepsTheRowDeleted(t *testing.T) {
 	require.NoError(t, e.EditHousehold(ctx, h, agent.Fields{"phone": "0912345678"}))
 	require.NoError(t, d.Delete(ctx, "households", h))
 	realSync(t, d, ts, td)
-	time.Sleep(50 * time.Millisecond) // D's session ends before time jumps
-	realSync(t, e, ts, te)            // the edit merges into the deleted row
+	ts.WaitSessionsEnded(t) // D's session ends before time jumps
+	realSync(t, e, ts, te)  // the edit merges into the deleted row
 	clk.advance(190 * 24 * time.Hour)
 
 	dropAtHorizon(t, ts, laptop{"b", b, tb}, laptop{"e", e, te})
@@ -195,7 +195,7 @@ func TestLosingRestoreKeepsADroppedRowDeleted(t *testing.T) {
 	require.False(t, liveHousehold(t, s, h))
 
 	require.NoError(t, s.Restore(ctx, "households", h)) // offline; S goes silent
-	time.Sleep(50 * time.Millisecond)
+	ts.WaitSessionsEnded(t)                             // S's last session ends before time jumps
 	require.NoError(t, a.Restore(ctx, "households", h))
 	require.NoError(t, a.Delete(ctx, "households", h))
 	realSync(t, a, ts, ta)
