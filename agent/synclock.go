@@ -69,10 +69,13 @@ func (r *Replica) holdWatchLock(ctx context.Context, opts *SyncOptions) (release
 const watchLockPoll = time.Second
 
 // holdLock takes the lock file at path ("": none), looking again every
-// poll while another holds it, and tells opts.OnWait once when it begins
-// to wait. held is false when this file system cannot lock.
+// poll while another holds it, and tells opts.OnWait once when it finds
+// it held at its second look: at the first, the holder may be a Watch's
+// look at the sync lock (syncCommandRuns takes it for a moment), and a
+// command told the volunteer another sync was running when none was.
+// held is false when this file system cannot lock.
 func holdLock(ctx context.Context, opts *SyncOptions, path string, poll time.Duration) (release func(), held bool, err error) {
-	for waited := false; path != ""; waited = true {
+	for looks := 1; path != ""; looks++ {
 		unlock, ok, lerr := tryLockFile(path)
 		if lerr != nil {
 			break
@@ -80,7 +83,7 @@ func holdLock(ctx context.Context, opts *SyncOptions, path string, poll time.Dur
 		if ok {
 			return unlock, true, nil
 		}
-		if !waited && opts.OnWait != nil {
+		if looks == 2 && opts.OnWait != nil {
 			opts.OnWait()
 		}
 		if err := opts.sleep(ctx, poll); err != nil {
