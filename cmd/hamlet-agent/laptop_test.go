@@ -110,42 +110,83 @@ func (l *laptop) command(ctx context.Context, args ...string) *exec.Cmd {
 func (l *laptop) exec(args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := l.command(ctx, args...)
-	// The command writes into files, not pipes, so its output is whole once
-	// it has exited. Through pipes, Run also waited for the goroutines of
-	// this process that copy them, up to WaitDelay (5 s) after the exit: a
-	// starved run (one core, load ~20) failed a `visit add` that had
-	// exited 0 with "exec: WaitDelay expired before I/O complete".
-	out, err := os.CreateTemp("", "hamlet-agent-stdout-")
+	c, err := l.start(ctx, args...)
 	if err != nil {
 		return result{}, err
 	}
-	defer os.Remove(out.Name())
-	defer out.Close()
-	errf, err := os.CreateTemp("", "hamlet-agent-stderr-")
-	if err != nil {
-		return result{}, err
+	return c.wait()
+}
+
+// running is a command started (start) and not yet waited for.
+type running struct {
+	ctx       context.Context
+	cmd       *exec.Cmd
+	out, errf *os.File
+	exited    chan struct{}
+	err       error // cmd.Wait's, once exited is closed
+}
+
+// start starts one command; its output goes to files, which stderrNow
+// reads while it runs. The command writes into files, not pipes, so its
+// output is whole once it has exited. Through pipes, Run also waited for
+// the goroutines of this process that copy them, up to WaitDelay (5 s)
+// after the exit: a starved run (one core, load ~20) failed a `visit add`
+// that had exited 0 with "exec: WaitDelay expired before I/O complete".
+func (l *laptop) start(ctx context.Context, args ...string) (*running, error) {
+	c := &running{ctx: ctx, cmd: l.command(ctx, args...), exited: make(chan struct{})}
+	var err error
+	if c.out, err = os.CreateTemp("", "hamlet-agent-stdout-"); err != nil {
+		return nil, err
 	}
-	defer os.Remove(errf.Name())
-	defer errf.Close()
-	cmd.Stdout, cmd.Stderr = out, errf
-	err = cmd.Run()
+	if c.errf, err = os.CreateTemp("", "hamlet-agent-stderr-"); err != nil {
+		c.close()
+		return nil, err
+	}
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.errf
+	if err := c.cmd.Start(); err != nil {
+		c.close()
+		return nil, err
+	}
+	go func() { c.err = c.cmd.Wait(); close(c.exited) }()
+	return c, nil
+}
+
+// stderrNow is what the command has written to its stderr so far.
+func (c *running) stderrNow() string {
+	b, _ := os.ReadFile(c.errf.Name())
+	return string(b)
+}
+
+// wait waits for the command's end and returns what it printed; err is
+// only a failure to run it, or its context's end. Its files are removed.
+func (c *running) wait() (result, error) {
+	<-c.exited
+	defer c.close()
 	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		return result{}, err
+	if c.err != nil && !errors.As(c.err, &ee) {
+		return result{}, c.err
 	}
-	stdout, rerr := os.ReadFile(out.Name())
+	stdout, rerr := os.ReadFile(c.out.Name())
 	if rerr != nil {
 		return result{}, rerr
 	}
-	stderr, rerr := os.ReadFile(errf.Name())
+	stderr, rerr := os.ReadFile(c.errf.Name())
 	if rerr != nil {
 		return result{}, rerr
 	}
-	if ctx.Err() != nil {
+	if c.ctx.Err() != nil {
 		return result{}, errors.New("timed out: " + string(stderr))
 	}
-	return result{cmd.ProcessState.ExitCode(), string(stdout), string(stderr)}, nil
+	return result{c.cmd.ProcessState.ExitCode(), string(stdout), string(stderr)}, nil
+}
+
+func (c *running) close() {
+	for _, f := range []*os.File{c.out, c.errf} {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
 }
 
 // run runs one command to its end, whatever its exit code.

@@ -4,9 +4,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -44,50 +42,29 @@ func TestSyncWaitingForAnotherSaysSo(t *testing.T) {
 
 			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 			defer cancel()
-			cmd := l.command(ctx, "sync")
-			// Files, not pipes (laptop.exec says why).
-			out, err := os.CreateTemp("", "hamlet-agent-stdout-")
+			c, err := l.start(ctx, "sync")
 			require.NoError(t, err)
-			defer os.Remove(out.Name())
-			defer out.Close()
-			errf, err := os.CreateTemp("", "hamlet-agent-stderr-")
-			require.NoError(t, err)
-			defer os.Remove(errf.Name())
-			defer errf.Close()
-			cmd.Stdout, cmd.Stderr = out, errf
-			require.NoError(t, cmd.Start())
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
+			defer c.close()
 
 			// It waits while the lock is held: until it says so, or (a
 			// command that waits without a word) until commandTimeout
 			// ends it.
-			var ended error
-			said := false
-			for !said && ended == nil {
+			ended, said := false, false
+			for !said && !ended {
 				select {
-				case err := <-done:
-					ended = errors.Join(err, errors.New("ended"))
+				case <-c.exited:
+					ended = true
 				case <-time.After(20 * time.Millisecond):
 				}
-				b, err := os.ReadFile(errf.Name())
-				require.NoError(t, err)
-				said = strings.Contains(string(b), tc.says)
+				said = strings.Contains(c.stderrNow(), tc.says)
 			}
-			stderr, _ := os.ReadFile(errf.Name())
-			require.True(t, said, "the waiting command said nothing of the wait (%v):\n%s", ended, stderr)
-			require.NoError(t, ended, "the command ended while the lock was held:\n%s", stderr)
+			require.True(t, said, "the waiting command said nothing of the wait (ended: %v):\n%s", ended, c.stderrNow())
+			require.False(t, ended, "the command ended while the lock was held:\n%s", c.stderrNow())
 
 			require.NoError(t, lock.Close()) // the first command ends
-			err = <-done
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				err = nil
-			}
+			r, err := c.wait()
 			require.NoError(t, err)
-			stdout, _ := os.ReadFile(out.Name())
-			stderr, _ = os.ReadFile(errf.Name())
-			require.Equal(t, 0, cmd.ProcessState.ExitCode(), "%s%s", stdout, stderr)
+			require.Equal(t, 0, r.code, "%s%s", r.stdout, r.stderr)
 			requireOnServer(t, ts, []string{id})
 		})
 	}
