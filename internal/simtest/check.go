@@ -181,7 +181,7 @@ func (s *Sim) settleAll() {
 
 // checkRest holds the invariants of a world at rest.
 func (s *Sim) checkRest() {
-	s.checkPlaced()
+	placed := s.checkPlaced()
 	s.checkCollected()
 	// checkConverged and checkWhole look at the same live rows of every
 	// store, and nothing runs between them: each table of each store is
@@ -191,6 +191,7 @@ func (s *Sim) checkRest() {
 	s.checkConverged()
 	s.checkWhole()
 	s.live = nil
+	s.checkVersions(placed)
 	s.checkConflicts()
 	s.checkSent()
 	s.checkLeaders()
@@ -594,7 +595,7 @@ func (s *Sim) digest() string {
 // version. A row accepted by a label its changes carry, or a child whose
 // hamlet_code names another hamlet than its household's, breaks it; so
 // does a row of fields without a hamlet_code (a partial row).
-func (s *Sim) checkPlaced() {
+func (s *Sim) checkPlaced() map[server.RowRef]server.RowState {
 	srvDB, done, err := s.serverRO()
 	if err != nil {
 		s.fail("open the server's store to look: %v", err)
@@ -633,6 +634,75 @@ func (s *Sim) checkPlaced() {
 			s.fail("the server holds %s %s in %s without a hamlet_code (fields %v)", r.Table, short(r.Row), st.Scope, slices.Sorted(maps.Keys(st.Versions)))
 		case v.Value != syncproto.String(st.Scope):
 			s.fail("the server holds %s %s in %s, its hamlet_code says %v", r.Table, short(r.Row), st.Scope, v.Value)
+		}
+	}
+	return states
+}
+
+// checkVersions: at rest every laptop holds, for each live row the server
+// holds in its team's hamlets, the very versions the server holds: each
+// field's dot and stamp, no field more or less (checkConverged compares
+// values only). A version kept under a stamp the server gave another
+// (an Ack's restamp not adopted), or a field the laptop lacks or holds
+// beyond the server's, would decide a later concurrent write otherwise
+// here than on the server. Rows with a refused change are left out, as
+// in checkConverged. states are the server's live rows (checkPlaced).
+func (s *Sim) checkVersions(states map[server.RowRef]server.RowState) {
+	teams, err := s.srv.store.Teams(s.ctx)
+	if err != nil {
+		s.fail("teams: %v", err)
+	}
+	for _, l := range s.laptops {
+		if !running(l) {
+			continue
+		}
+		var scope []string
+		for _, t := range teams {
+			if t.ID == s.srv.teams[l.team] {
+				scope = t.Hamlets
+			}
+		}
+		if len(scope) == 0 {
+			continue
+		}
+		refused, err := refusedRows(s.ctx, l.rep.DB())
+		if err != nil {
+			s.fail("read %s's rejected list: %v", l.name, err)
+		}
+		snap, err := l.rep.Snapshot(s.ctx)
+		if err != nil {
+			s.fail("read %s's versions: %v", l.name, err)
+		}
+		var bad []string                  // what differs, sorted below: the same failure each replay
+		want := map[syncproto.RowID]int{} // fields of each row compared
+		for r, st := range states {
+			if !slices.Contains(scope, st.Scope) || refused[r.Row.String()] {
+				continue
+			}
+			want[r.Row] = len(st.Versions)
+			for f, sv := range st.Versions {
+				lv, ok := snap[syncproto.FieldKey{Table: r.Table, Row: r.Row, Field: f}]
+				switch {
+				case !ok:
+					bad = append(bad, fmt.Sprintf("%s holds no version of %s.%s of %s, which the server holds (%s at %s)", l.name, r.Table, f, short(r.Row), dotText(sv.Dot), sv.HLC))
+				case lv.Dot != sv.Dot || lv.HLC != sv.HLC:
+					bad = append(bad, fmt.Sprintf("%s holds %s.%s of %s as %s at %s, the server as %s at %s", l.name, r.Table, f, short(r.Row), dotText(lv.Dot), lv.HLC, dotText(sv.Dot), sv.HLC))
+				}
+			}
+		}
+		for k := range snap {
+			if n, ok := want[k.Row]; ok {
+				want[k.Row] = n - 1
+			}
+		}
+		for id, n := range want {
+			if n < 0 {
+				bad = append(bad, fmt.Sprintf("%s holds %d fields of %s beyond the server's", l.name, -n, short(id)))
+			}
+		}
+		if len(bad) > 0 {
+			slices.Sort(bad)
+			s.fail("%s (%d differences): its versions are not the server's", bad[0], len(bad))
 		}
 	}
 }
