@@ -224,6 +224,17 @@ func (s *syncRun) applyGroup(ctx context.Context, m *syncproto.Changes, take fun
 			return err
 		}
 	}
+	if sch := s.opts.Sched; sch != nil {
+		// The pump asked for the next page as this one arrived: under a
+		// Scheduler nothing else runs while this task stores, so without
+		// a wait here the next page is never there when take looks, and
+		// pages are never stored together as the pump's queue has them
+		// (the grouping below would go untested: a mutant that commits a
+		// grouped page's cursor without applying it passed 600
+		// simulated schedules). The wait comes before the transaction
+		// opens, which never waits for the network.
+		sch.Block(func() bool { return true })
+	}
 	g, err := s.r.beginPull(ctx)
 	if err != nil {
 		return err
