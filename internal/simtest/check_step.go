@@ -58,6 +58,7 @@ func (l *link) notePush(m syncproto.Message) {
 func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	ack, ok := m.(*syncproto.Ack)
 	if !ok {
+		s.checkNoGap(l, m)
 		return
 	}
 	changes, ok := l.pushes[ack.Batch]
@@ -177,5 +178,18 @@ func (s *Sim) checkClocks() {
 			s.fail("%s's clock is at %s, more than %s ahead of its corrected time %s (true time %s): it followed a stamp beyond the skew bound (PROTOCOL §8.1)",
 				l.name, last, c.MaxSkew(), now, s.sch.now.UTC().Format(time.RFC3339))
 		}
+	}
+}
+
+// checkNoGap: the server never finds a gap in a laptop's sequences
+// (CodeSequenceGap). A session pushes from the server's PushedSeq
+// (Welcome) on, each batch after the last, so a gap is an agent that
+// skipped a change: the server refuses the batch, the session ends, and
+// the next one sends the change from PushedSeq, so the world still comes
+// to rest whole (an agent that pushed each next batch from one past the
+// last change sent passed 600 schedules).
+func (s *Sim) checkNoGap(l *link, m syncproto.Message) {
+	if e, ok := m.(*syncproto.ErrorMsg); ok && e.Code == syncproto.CodeSequenceGap {
+		s.fail("%s: the server found a gap in the laptop's sequences: %s", l, e.Msg)
 	}
 }
