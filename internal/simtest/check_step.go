@@ -93,6 +93,7 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 		return
 	}
 	s.checkDigests(l, ack, changes, taken)
+	s.checkLosers(l, ack, changes)
 }
 
 // checkDigests: the server's store holds, under each acknowledged change's

@@ -48,6 +48,12 @@ func (s *Sim) notePushed(m syncproto.Message) {
 		if !slices.Contains(s.bases[c.Dot], c.Base) {
 			s.bases[c.Dot] = append(s.bases[c.Dot], c.Base)
 		}
+		if !c.Base.IsZero() {
+			if s.based == nil {
+				s.based = map[syncproto.Dot]bool{}
+			}
+			s.based[c.Base] = true
+		}
 	}
 }
 
@@ -124,3 +130,42 @@ func (s *Sim) checkConflictLog(who string, db *sql.DB, q string) {
 }
 
 func dotText(d syncproto.Dot) string { return fmt.Sprintf("%s@%d", short(d.Replica), d.Seq) }
+
+// checkLosers: every change the server answered superseded that no
+// pushed write overwrote knowingly (named as its base) lost to a
+// concurrent write, and the server's conflict log, written in the
+// transaction that judged it (before the Ack), holds it as that
+// conflict's loser. Superseded is Resolve's Stale (the current version's
+// base is the change: a write pushed before it named it, s.based) or
+// LoseToConcurrent, which is a conflict (syncproto.ApplyOutcome); a
+// server that answers one without its conflict entry hides from the
+// leaders a value a person typed. Checked as the Ack reaches its agent,
+// by a look-up of the few changes so answered.
+func (s *Sim) checkLosers(l *link, ack *syncproto.Ack, changes []syncproto.Change) {
+	var lost []int
+	for i := range ack.Results {
+		if ack.Results[i].Status == syncproto.ResultSuperseded && !s.based[changes[i].Dot] {
+			lost = append(lost, i)
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	db, done, err := s.serverRO()
+	if err != nil {
+		s.fail("open the server's store to look: %v", err)
+	}
+	defer done()
+	for _, i := range lost {
+		c := &changes[i]
+		var n int
+		if err := db.QueryRowContext(s.ctx, rebind(s.pg != nil, `SELECT count(*) FROM sync_conflicts WHERE tbl = ? AND row = ? AND field = ? AND loser_origin = ? AND loser_seq = ?`),
+			c.Table, c.Row[:], c.Field, c.Dot.Replica[:], int64(c.Dot.Seq)).Scan(&n); err != nil {
+			s.fail("read the server's conflict log: %v", err)
+		}
+		if n == 0 {
+			s.fail("%s: the Ack of batch %d answers %s.%s of %s (%s) superseded, no write overwrote it knowingly, and the server's conflict log does not hold it as a loser",
+				l, ack.Batch, c.Table, c.Field, short(c.Row), dotText(c.Dot))
+		}
+	}
+}

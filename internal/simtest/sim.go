@@ -129,6 +129,9 @@ type Sim struct {
 	// bases: each change pushed, by dot, and the version it overwrote
 	// (conflicts.go)
 	bases map[syncproto.Dot][]syncproto.Dot
+	// based: the dots some pushed change named as its base
+	// (checkLosers)
+	based map[syncproto.Dot]bool
 	// live: the live rows of each store's tables, read once while
 	// checkRest looks (check.go)
 	live map[liveKey]*liveTable
