@@ -88,6 +88,7 @@ func (s *Sim) heal() {
 	s.settleAll()
 	// Lost laptops are found: the operator restores every revoked device.
 	for _, dev := range s.revoked {
+		s.restoring(dev)
 		s.call(s.srv.proc, "restore a device", func() {
 			_, err := s.srv.srv.Admin().RestoreDevice(s.ctx, dev)
 			s.tr.printf("restore a device: %s", errText(err))

@@ -32,6 +32,21 @@ func (l *link) notePush(m syncproto.Message) {
 	l.pushes[p.Batch] = p.Changes
 }
 
+// noteRevoked marks a Push the server receives on this link while its
+// device's revocation stands committed: the server re-reads the device
+// before each Push (server/devices.go authorizedLocked), so it must not
+// acknowledge it unless a restore began since (checkAck).
+func (l *link) noteRevoked(m syncproto.Message) {
+	p, ok := m.(*syncproto.Push)
+	if !ok || l.device == "" || !l.s.revokedNow[l.device] {
+		return
+	}
+	if l.revokedPush == nil {
+		l.revokedPush = map[uint64]bool{}
+	}
+	l.revokedPush[p.Batch] = true
+}
+
 // checkAck: every change an Ack acknowledges is on the server, and its
 // stamp within the server's clock bound, when the Ack reaches its agent.
 //
@@ -67,6 +82,9 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	}
 	if len(ack.Results) != len(changes) {
 		s.fail("%s: the Ack of batch %d answers %d changes of %d", l, ack.Batch, len(ack.Results), len(changes))
+	}
+	if l.revokedPush[ack.Batch] && s.revokedNow[l.device] {
+		s.fail("%s: the server acknowledged batch %d, received after the revocation of the device it came from committed (and no restore began): a revoked device's session goes on pushing", l, ack.Batch)
 	}
 	n := s.srv
 	limit := syncproto.MakeHLC(n.srv.Now().Add(n.srv.Config().MaxSkew).UnixMilli(), 0xFFFF) + 1

@@ -67,6 +67,11 @@ type link struct {
 	// pushes: the changes of each Push the server received on this link,
 	// by batch, for its Ack (checkAck; a duplicated Ack finds them too).
 	pushes map[uint64][]syncproto.Change
+	// device: the device the laptop was enrolled as when it dialled;
+	// revokedPush: the batches of Pushes the server received on this link
+	// while that device's revocation stood committed (checkAck)
+	device      string
+	revokedPush map[uint64]bool
 }
 
 var errReset = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer (simulated)")}

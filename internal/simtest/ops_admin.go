@@ -28,6 +28,7 @@ func init() {
 		opKind{name: "leader asks", weight: 2, can: serverUp, do: (*Sim).opLeaderAsks},
 		opKind{name: "write into a lost hamlet", weight: 8, wide: true, can: func(s *Sim) bool { return len(s.staleWriters()) > 0 }, do: (*Sim).opStaleWrite},
 		opKind{name: "gc from the CLI", weight: 2, wide: true, can: serverUp, do: (*Sim).opCLIGC},
+		opKind{name: "revoke from the CLI", weight: 1, wide: true, can: func(s *Sim) bool { return s.srv.up && hasLaptop(running)(s) }, do: (*Sim).opCLIRevoke},
 	)
 }
 
@@ -83,14 +84,46 @@ func (s *Sim) opCLIGC() {
 }
 
 // opRevoke: a laptop is reported lost; the operator revokes its device.
-func (s *Sim) opRevoke() {
+func (s *Sim) opRevoke() { s.revoke(false) }
+
+// opCLIRevoke: the operator revokes a laptop's device from the command
+// line (hamlet-server device revoke), another process on the same data:
+// the server learns it only from the store, re-read before each Push,
+// Pull and snapshot request of an open session (server/devices.go
+// authorizedLocked), which a revocation through the server's own Admin,
+// closing the device's sessions at once, never exercises.
+func (s *Sim) opCLIRevoke() { s.revoke(true) }
+
+func (s *Sim) revoke(cli bool) {
 	l := s.pickLaptop(running)
 	dev := s.deviceID(l)
 	if dev == "" {
 		return
 	}
 	s.revoked = append(s.revoked, dev)
-	s.admin(fmt.Sprintf("revoke %s's device", l.name), func(a *server.Admin) error { return a.RevokeDevice(s.ctx, dev) })
+	// Marked revoked when it commits, unless a restore of the device began
+	// since this op or has not ended (a device listed twice, a copy's: a
+	// restore's task may commit after this one).
+	gen := s.restores[dev]
+	revoked := func(err error) error {
+		if err == nil && s.restores[dev] == gen && s.restoresOpen[dev] == 0 {
+			if s.revokedNow == nil {
+				s.revokedNow = map[string]bool{}
+			}
+			s.revokedNow[dev] = true
+		}
+		return err
+	}
+	if !cli {
+		s.admin(fmt.Sprintf("revoke %s's device", l.name), func(a *server.Admin) error { return revoked(a.RevokeDevice(s.ctx, dev)) })
+		return
+	}
+	n := s.srv
+	st, now := n.store, n.srv.Now()
+	s.sch.spawn(n.proc, "revoke from the CLI", func() {
+		err := revoked(st.RevokeDevice(s.ctx, dev, now))
+		s.tr.printf("revoke %s's device from the CLI: %s", l.name, errText(err))
+	})
 }
 
 // opRestoreDevice: the laptop was found; the operator restores a revoked
@@ -99,7 +132,18 @@ func (s *Sim) opRestoreDevice() {
 	i := s.ch.intn(len(s.revoked))
 	dev := s.revoked[i]
 	s.revoked = slices.Delete(s.revoked, i, i+1)
-	s.admin("restore a device", func(a *server.Admin) error { _, err := a.RestoreDevice(s.ctx, dev); return err })
+	s.restoring(dev)
+	if s.restoresOpen == nil {
+		s.restoresOpen = map[string]int{}
+	}
+	if s.srv.up { // else s.admin runs nothing
+		s.restoresOpen[dev]++
+	}
+	s.admin("restore a device", func(a *server.Admin) error {
+		defer func() { s.restoresOpen[dev]-- }()
+		_, err := a.RestoreDevice(s.ctx, dev)
+		return err
+	})
 }
 
 // opReenroll: the team leader gives the laptop's member a new code and
@@ -334,4 +378,14 @@ func (s *Sim) opStaleWrite() {
 		s.tr.printf("%s adds household %s in %s, a hamlet its team lost: %s", l.name, short(id), w.lost, errText(err))
 		s.model.wrote(l, "stale write", err)
 	})
+}
+
+// restoring notes that the operator begins to restore dev: from now on
+// the server may take its pushes again (checkAck).
+func (s *Sim) restoring(dev string) {
+	delete(s.revokedNow, dev)
+	if s.restores == nil {
+		s.restores = map[string]int{}
+	}
+	s.restores[dev]++
 }

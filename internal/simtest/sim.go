@@ -122,6 +122,12 @@ type Sim struct {
 	model     *model
 	healing   bool
 	revoked   []string // devices revoked and not restored
+	// revokedNow: the devices whose revocation has committed, until the
+	// operator begins to restore them (checkAck)
+	revokedNow map[string]bool
+	restores   map[string]int // restores of each device begun (opRevoke)
+	// restoresOpen: restores of each device begun whose task has not ended
+	restoresOpen map[string]int
 	// hamletTaken: opScope has taken a hamlet from a team in this
 	// schedule (staleWriters)
 	hamletTaken bool
@@ -439,6 +445,7 @@ func (s *Sim) deliverOne(l *link) {
 	if toSrv {
 		s.notePushed(m)
 		l.notePush(m)
+		l.noteRevoked(m)
 	}
 	if !s.tr.off {
 		s.tr.printf("%s %s", dir, frameTextOf(f, m, err))
