@@ -207,8 +207,13 @@ func (s *Sim) checkClocks() {
 // the next one sends the change from PushedSeq, so the world still comes
 // to rest whole (an agent that pushed each next batch from one past the
 // last change sent passed 600 schedules).
+//
+// Frames the harness reordered on their way to the server are the one
+// exception: a later batch that arrives first leaves a gap the server
+// rightly refuses (seed 8400013, shrunk: batch 2 delivered before batch 1).
+// TCP never reorders a WebSocket's frames.
 func (s *Sim) checkNoGap(l *link, m syncproto.Message) {
-	if e, ok := m.(*syncproto.ErrorMsg); ok && e.Code == syncproto.CodeSequenceGap {
+	if e, ok := m.(*syncproto.ErrorMsg); ok && e.Code == syncproto.CodeSequenceGap && !l.reordered {
 		s.fail("%s: the server found a gap in the laptop's sequences: %s", l, e.Msg)
 	}
 }

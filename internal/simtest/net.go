@@ -72,6 +72,9 @@ type link struct {
 	// while that device's revocation stood committed (checkAck)
 	device      string
 	revokedPush map[uint64]bool
+	// reordered: frames from the agent reached the server out of order,
+	// which only the harness does (checkNoGap)
+	reordered bool
 }
 
 var errReset = &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer (simulated)")}

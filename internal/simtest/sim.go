@@ -433,6 +433,7 @@ func (s *Sim) deliverOne(l *link) {
 			if len(p.flight) > 1 {
 				j := 1 + s.ch.intn(len(p.flight)-1)
 				p.flight[0], p.flight[j] = p.flight[j], p.flight[0]
+				l.reordered = l.reordered || toSrv
 				s.tr.printf("reorder %s: frame %d first", dir, j)
 			}
 		}
