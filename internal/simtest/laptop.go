@@ -29,7 +29,13 @@ type laptop struct {
 	rep    *agent.Replica
 	gen    int
 	token  string
-	online bool
+	// tokenDevice: the device token belongs to, as the server knows it by
+	// the token (server/session.go authenticate); "" when not known (a
+	// token saved by an enrollment that then failed). A backup restored
+	// holds the enrollment of its day, not the token's (the token is kept
+	// outside the data folder).
+	tokenDevice string
+	online      bool
 	// the laptop's clock: true time plus offset, drifting by drift per
 	// hour of true time since driftFrom.
 	offset    time.Duration
@@ -110,11 +116,11 @@ func (s *Sim) issueCode(l *laptop, newMember bool) (string, error) {
 }
 
 func (s *Sim) enroll(l *laptop, code string) error {
-	tok, _, err := l.rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(t string) error { l.token = t; return nil })
+	tok, e, err := l.rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(t string) error { l.token, l.tokenDevice = t, ""; return nil })
 	if err != nil {
 		return err
 	}
-	l.token, l.enrolled = tok, true
+	l.token, l.tokenDevice, l.enrolled = tok, e.DeviceID, true
 	return nil
 }
 

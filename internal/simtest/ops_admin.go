@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/analytics"
@@ -165,9 +166,10 @@ func (s *Sim) opReenrollOf(l *laptop) {
 		s.sch.Block(func() bool { return done || srv.dead })
 		if done && err == nil {
 			var tok string
-			tok, _, err = rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(tk string) error { l.token = tk; return nil })
+			var e *agent.Enrollment
+			tok, e, err = rep.EnrollWith(s.ctx, serverURL, code, "máy "+l.name, func(tk string) error { l.token, l.tokenDevice = tk, ""; return nil })
 			if err == nil {
-				l.token = tok
+				l.token, l.tokenDevice = tok, e.DeviceID
 			}
 		}
 		if !done {

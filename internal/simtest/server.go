@@ -284,7 +284,7 @@ func (s *Sim) frames(l *laptop) func(ctx context.Context, u string, h http.Heade
 			return nil, nil, errDown
 		}
 		lk := newLink(s, l.name)
-		lk.device = s.deviceID(l)
+		lk.device = l.tokenDevice     // the server knows the device by the token (seed 914)
 		s.links = append(s.links, lk) // a crash from now on closes it
 		req := httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/v1/sync", nil)
 		req.Header = h.Clone()
