@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"net/url"
 	"slices"
@@ -274,20 +275,7 @@ func (s *Sim) checkConverged() {
 		s.fail("open the server's store to look: %v", err)
 	}
 	defer done()
-	teams, err := s.srv.store.Teams(s.ctx)
-	if err != nil {
-		s.fail("teams: %v", err)
-	}
-	for _, l := range s.laptops {
-		if !running(l) {
-			continue
-		}
-		var scope []string
-		for _, t := range teams {
-			if t.ID == s.srv.teams[l.team] {
-				scope = t.Hamlets
-			}
-		}
+	for l, scope := range s.runningScopes() {
 		// A row with a refused change holds the value the server refused
 		// until its volunteer acts (the rejected list): not compared.
 		refused, err := refusedRows(s.ctx, l.rep.DB())
@@ -649,20 +637,7 @@ func (s *Sim) checkPlaced() map[server.RowRef]server.RowState {
 // here than on the server. Rows with a refused change are left out, as
 // in checkConverged. states are the server's live rows (checkPlaced).
 func (s *Sim) checkVersions(states map[server.RowRef]server.RowState) {
-	teams, err := s.srv.store.Teams(s.ctx)
-	if err != nil {
-		s.fail("teams: %v", err)
-	}
-	for _, l := range s.laptops {
-		if !running(l) {
-			continue
-		}
-		var scope []string
-		for _, t := range teams {
-			if t.ID == s.srv.teams[l.team] {
-				scope = t.Hamlets
-			}
-		}
+	for l, scope := range s.runningScopes() {
 		if len(scope) == 0 {
 			continue
 		}
@@ -706,4 +681,31 @@ func (s *Sim) checkVersions(states map[server.RowRef]server.RowState) {
 			s.fail("%s (%d differences): its versions are not the server's", bad[0], len(bad))
 		}
 	}
+}
+
+// runningScopes yields each running laptop with the hamlets its team
+// covers now, as the server lists them.
+func (s *Sim) runningScopes() iter.Seq2[*laptop, []string] {
+	return func(yield func(*laptop, []string) bool) {
+		teams, err := s.srv.store.Teams(s.ctx)
+		if err != nil {
+			s.fail("teams: %v", err)
+		}
+		for _, l := range s.laptops {
+			if running(l) && !yield(l, s.teamHamlets(teams, l)) {
+				return
+			}
+		}
+	}
+}
+
+// teamHamlets: the hamlets l's team covers, among teams as the server
+// lists them (nil when the list lacks the team).
+func (s *Sim) teamHamlets(teams []server.Team, l *laptop) []string {
+	for _, t := range teams {
+		if t.ID == s.srv.teams[l.team] {
+			return t.Hamlets
+		}
+	}
+	return nil
 }

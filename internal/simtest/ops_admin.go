@@ -339,12 +339,7 @@ func (s *Sim) readStaleWriters() []staleWriter {
 		if !running(l) {
 			continue
 		}
-		var now []string
-		for _, t := range ts {
-			if t.ID == s.srv.teams[l.team] {
-				now = t.Hamlets
-			}
-		}
+		now := s.teamHamlets(ts, l)
 		e, err := l.rep.Enrollment(s.ctx)
 		if err != nil || e == nil || len(now) == 0 {
 			continue
