@@ -28,11 +28,15 @@ const syncLockPoll = 250 * time.Millisecond
 
 // syncLockPath is the lock file of the replica in path ("" when it has
 // none: a replica in memory).
-func syncLockPath(path string) string {
+func syncLockPath(path string) string { return lockPath(path, ".sync-lock") }
+
+// lockPath is the lock file named suffix beside the replica in path, ""
+// for a replica in memory.
+func lockPath(path, suffix string) string {
 	if path == "" || path == ":memory:" {
 		return ""
 	}
-	return path + ".sync-lock"
+	return path + suffix
 }
 
 // watchLockPath is the lock a Watch holds for as long as it runs: one
@@ -40,12 +44,7 @@ func syncLockPath(path string) string {
 // terminal, open at once, took the device's session from each other
 // every time either connected again, each telling its volunteer the
 // other had started a sync; the second now waits for the first to end.
-func watchLockPath(path string) string {
-	if p := syncLockPath(path); p != "" {
-		return path + ".watch-lock"
-	}
-	return ""
-}
+func watchLockPath(path string) string { return lockPath(path, ".watch-lock") }
 
 // holdSyncLock takes the sync lock for a sync command, waiting while
 // another command of this folder holds it; release gives it back. held

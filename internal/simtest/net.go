@@ -67,7 +67,8 @@ type link struct {
 	// pushes: the changes of each Push the server received on this link,
 	// by batch, for its Ack (checkAck; a duplicated Ack finds them too).
 	pushes map[uint64][]syncproto.Change
-	// device: the device the laptop was enrolled as when it dialled;
+	// device: the device whose token the laptop dialled with
+	// (laptop.tokenDevice; "" when not known);
 	// revokedPush: the batches of Pushes the server received on this link
 	// while that device's revocation stood committed (checkAck)
 	device      string
