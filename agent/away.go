@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -63,12 +64,16 @@ CREATE INDEX own_away_hist_seq ON own_away_hist(seq);
 // keepAway keeps, for the rows ids about to be dropped, their own current
 // versions that the outbox (or the compact log) still holds unpushed, and
 // the history those versions were written over. It keeps no current
-// version the server took: a row that comes back by a move comes with the
-// move's re-log of its current versions, and a write of its own the
-// server took after a move this replica had not pulled reaches it marked
-// as a move's (server/apply.go ownBack). Kept, a version others wrote
-// over since would come back without its history, and the move's re-log
-// would record a conflict no one else has (review 28 D2).
+// version the server took as the field's value: a row that comes back by
+// a move comes with the move's re-log of its current versions, and a
+// write of its own the server took after a move this replica had not
+// pulled reaches it marked as a move's (server/apply.go ownBack). Kept, a
+// version others wrote over since would come back without its history,
+// and the move's re-log would record a conflict no one else has (review
+// 28 D2). A version the server took as a loser (answered superseded),
+// whose winner this replica has not met, is kept: no one writes over it,
+// and the row's return meets the winner, or a write over the winner, with
+// it and tells the volunteer her write lost (takeAway).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
 		if err := t.keepRowAway(id, nil); err != nil {
@@ -90,7 +95,11 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) == 0 {
+	lost, err := t.supersededOf(id)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 && len(lost) == 0 {
 		return nil
 	}
 	if st == nil {
@@ -106,7 +115,7 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 		// A refused write stays current until the volunteer discards
 		// it, but it is not pending: the server does not hold it, and
 		// a row that comes back comes back without it.
-		if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) {
+		if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) && !slices.Contains(lost[field], v.Dot) {
 			continue
 		}
 		kept[field] = true
@@ -206,17 +215,22 @@ func (t *txn) seqsIn(id syncproto.RowID, a, b int) (seqRanges, error) {
 	return out, rows.Err()
 }
 
-// pendingRowsIn lists the rows of hamlets (about to be dropped) with
-// changes awaiting a result.
-func (t *txn) pendingRowsIn(hamlets []string) ([]syncproto.RowID, error) {
+// awayRowsIn lists the rows of hamlets (about to be dropped) whose own
+// writes keepRowAway keeps: with changes awaiting a result, or answered
+// superseded by a winner this replica has not met.
+func (t *txn) awayRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	in := "(?" + strings.Repeat(", ?", len(hamlets)-1) + ")"
 	args := []any{outboxPending, outboxUnacked}
 	for _, h := range hamlets {
 		args = append(args, h)
 	}
 	args = append(args, args...)
+	for _, h := range hamlets {
+		args = append(args, h)
+	}
 	q := `SELECT row_id FROM outbox WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)
-		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)`
+		UNION SELECT row_id FROM outbox_rows WHERE state IN (?, ?) AND row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)
+		UNION SELECT row_id FROM superseded WHERE row_id IN (SELECT id FROM row_state WHERE scope IN ` + in + `)`
 	return t.rowIDs(q, args...)
 }
 
@@ -284,13 +298,23 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 	// the row was away is the server's to bring back, or what became of it
 	// (the snapshot, the move's re-log, the write itself marked by
 	// server/apply.go ownBack). Started from, a write over it made since
-	// would meet it as a concurrent write (review 31).
+	// would meet it as a concurrent write (review 31). But for a write the
+	// server took as a loser (superseded) whose winner this replica never
+	// met: the row comes back with the winner, or a write over it, which
+	// meets the kept write as the pull would have had the row stayed (a
+	// conflict, apply.go) or as a clone's superseded list does
+	// (superseded.go). Forgotten, the volunteer whose write lost was never
+	// told (issue 17: seed 8400266 of the wide world).
 	pending, err := t.pendingSeqs(id)
 	if err != nil {
 		return nil, err
 	}
+	lost, err := t.supersededOf(id)
+	if err != nil {
+		return nil, err
+	}
 	for f, v := range st.cur {
-		if !pending.holds(v.Dot.Seq) {
+		if !pending.holds(v.Dot.Seq) && !slices.Contains(lost[f], v.Dot) {
 			delete(st.cur, f)
 		}
 	}

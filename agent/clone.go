@@ -214,10 +214,13 @@ func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 	// The clone brings rows as the server holds them: what this replica
 	// kept of rows away that the server has taken goes. Writes still
 	// waiting stay kept: a scope change may have just kept them, in this
-	// transaction, for rows of a hamlet it dropped (review 32b).
+	// transaction, for rows of a hamlet it dropped (review 32b). So do
+	// writes the server took as losers (superseded): the clone meets
+	// their winners, and lists the conflicts (cloneTxn.superseded).
 	if err := t.exec(`DELETE FROM own_away WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = own_away.seq AND o.state IN (?, ?))
-		AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))`,
-		outboxPending, outboxUnacked, outboxPending, outboxUnacked); err != nil {
+		AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))
+		AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.row_id = own_away.row_id AND s.field = own_away.field AND s.replica = ? AND s.seq = own_away.seq)`,
+		outboxPending, outboxUnacked, outboxPending, outboxUnacked, t.r.id[:]); err != nil {
 		return err
 	}
 	if err := t.exec(`DELETE FROM own_away_hist WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {

@@ -175,6 +175,21 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, listed bool) error {
 	c0 := &cs[0]
 	taken := false
+	if st == nil && !listed && g.away {
+		// A row coming back (a back-fill of a hamlet regained, a clone
+		// resumed) starts, as in a pull (apply.go), from the writes this
+		// replica kept when it dropped the row, and forgets them: left
+		// kept, a later return by a pull would start from them again,
+		// and the versions written over them since would meet them as
+		// concurrent writes (review 30 D3). Taken before the superseded
+		// notes are read: a kept write the server answered superseded is
+		// one of them (takeAway).
+		var err error
+		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+			return err
+		}
+		taken = st != nil
+	}
 	// First the conflicts the server logged for writes of this replica
 	// it answered superseded: the versions below replace them unseen.
 	if err := g.superseded(cs, st, listed); err != nil {
@@ -215,18 +230,6 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
 			return err
 		}
-	} else if st == nil && g.away {
-		// A row coming back (a back-fill of a hamlet regained, a clone
-		// resumed) starts, as in a pull (apply.go), from the writes this
-		// replica kept when it dropped the row, and forgets them: left
-		// kept, a later return by a pull would start from them again,
-		// and the versions written over them since would meet them as
-		// concurrent writes (review 30 D3).
-		var err error
-		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
-			return err
-		}
-		taken = st != nil
 	}
 	if st == nil {
 		// A fresh row: its versions in one allocation, its map sized once.

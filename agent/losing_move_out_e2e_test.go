@@ -95,4 +95,18 @@ func losingMoveIntoALostHamlet(t *testing.T, deleted bool, batch int) {
 	require.NoError(t, err, "the laptop holds the household, which the server holds in its team's hamlet")
 	require.Equal(t, deleted, d.Deleted)
 	require.Equal(t, "0912000111", d.Fields["phone"], "whole: %+v", d.Record)
+
+	// The volunteer is told her move lost, as the server logged it: the
+	// row came back without ever meeting the teammate's write in a pull
+	// while she held her move (issue 17: seed 8400019 of the wide and
+	// silent worlds, where a teammate's later move brought it back).
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	var lostMoves []any
+	for _, c := range cs {
+		if c.Row == hh.String() && c.Field == "hamlet_code" && c.Loser.Mine {
+			lostMoves = append(lostMoves, c.Loser.Value)
+		}
+	}
+	require.Equal(t, []any{lost}, lostMoves, "the laptop lists its move to the lost hamlet as lost: %+v", cs)
 }

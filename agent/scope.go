@@ -435,7 +435,7 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	// The rows to drop: those of the hamlets, but for stay.
 	rowsIn := `SELECT id FROM row_state WHERE scope IN ` + in + ` AND id NOT IN (SELECT value FROM json_each(?))`
 	args = append(args, listJSON(stay))
-	away, err := t.pendingRowsIn(hamlets)
+	away, err := t.awayRowsIn(hamlets)
 	if err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}

@@ -60,12 +60,38 @@ func supersededNote(t tableRows, row []any) (syncproto.Change, bool) {
 }
 
 // forgetSuperseded empties the list: a complete pull met every write that
-// beat one of those pushed before it (afterPull).
+// beat one of those pushed before it (afterPull), but for the rows out of
+// the scope that keep writes of this replica (own_away): the pull met no
+// write of theirs, and the note tells the row's return that a kept write
+// lost (takeAway).
 func (t *txn) forgetSuperseded() error {
-	if err := t.exec(`DELETE FROM superseded`); err != nil {
+	if err := t.exec(`DELETE FROM superseded WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {
 		return fmt.Errorf("forget the changes another write beat: %w", err)
 	}
 	return nil
+}
+
+// supersededOf reads the list's notes of one row: per field, the dots.
+func (t *txn) supersededOf(id syncproto.RowID) (map[string][]syncproto.Dot, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, replica, seq FROM superseded WHERE row_id = ?`, id.String())
+	if err != nil {
+		return nil, fmt.Errorf("read the changes another write beat: %w", err)
+	}
+	defer rows.Close()
+	var out map[string][]syncproto.Dot
+	for rows.Next() {
+		var field string
+		var replica []byte
+		var seq int64
+		if err := rows.Scan(&field, &replica, &seq); err != nil {
+			return nil, fmt.Errorf("read the changes another write beat: %w", err)
+		}
+		if out == nil {
+			out = map[string][]syncproto.Dot{}
+		}
+		out[field] = append(out[field], dotFrom(replica, seq))
+	}
+	return out, rows.Err()
 }
 
 // supersededByRow reads the list: per row, per field, the dots.

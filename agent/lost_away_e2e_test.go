@@ -1,0 +1,95 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+)
+
+// TestLossTakenAwayIsToldWhenTheRowComesBack (issue 17: seed 8400266 of
+// the wide world): offline, a volunteer corrects a household's head; a
+// teammate corrects it later by the clock and syncs first; the team loses
+// the household's hamlet before the volunteer syncs. Her correction reaches the server second and loses
+// (superseded), and the session's rescope drops the household with the
+// hamlet, before any pull could meet the teammate's correction. When the
+// team regains the hamlet, the back-fill brings the household back with
+// the teammate's name: her laptop must list her correction as lost, as
+// the server logged it, and as it would had the household stayed. So too
+// when the laptop, past the server's floor, clones again instead (the
+// clone's start keeps the write aside, clone.go holdSynced).
+func TestLossTakenAwayIsToldWhenTheRowComesBack(t *testing.T) {
+	t.Parallel()
+	for _, reclone := range []bool{false, true} {
+		name := "back-fill"
+		if reclone {
+			name = "clone again"
+		}
+		t.Run(name, func(t *testing.T) { lossTakenAway(t, reclone) })
+	}
+}
+
+func lossTakenAway(t *testing.T, reclone bool) {
+	ctx := context.Background()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
+	hamlet := ts.HamletsA[1]
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	a, ta := enroll()
+	b, tb := enroll()
+	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	clk.advance(time.Minute)
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	realSync(t, b, ts, tb)
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "her correction reaches the server: %+v", sum)
+	_, err = a.Show(ctx, "households", hh.String())
+	require.Error(t, err, "the household left with the hamlet")
+
+	changed, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	if reclone {
+		head, err := ts.Store.Head(ctx)
+		require.NoError(t, err)
+		setFloor(t, ts, head, ts.HamletsA...)
+	}
+	sum = realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Conflicts, "the sync that brings the household back tells of one conflict: %+v", sum)
+	realSync(t, a, ts, ta)
+
+	d, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err, "the household came back with the hamlet")
+	require.Equal(t, "Quách Văn Tư Em", d.Fields["head_name"])
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	var lost []any
+	for _, c := range cs {
+		if c.Row == hh.String() && c.Field == "head_name" && c.Loser.Mine {
+			lost = append(lost, c.Loser.Value)
+		}
+	}
+	require.Equal(t, []any{"Quách Văn Tứ"}, lost, "her laptop lists her correction as lost: %+v", cs)
+}
