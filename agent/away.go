@@ -86,8 +86,22 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 // keepRowAway is keepAway for one row, whose state st is as the
 // transaction holds it (nil: as stored). A pull that brought the row back
 // and drops it again in one transaction holds the versions it restored
-// only in memory (review 30 D2).
+// only in memory (review 30 D2). A row this replica no longer holds keeps
+// what its drop kept: the server evicts a row the session's rescope
+// dropped already (a hamlet the team lost), and forgotten there, a write
+// the server answered superseded in between never told the volunteer it
+// lost when the row came back (issue 17: seed 8400019 of the wide and
+// silent worlds).
 func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
+	if st == nil {
+		var err error
+		if st, err = t.get(id); err != nil {
+			return err
+		}
+		if st == nil {
+			return nil
+		}
+	}
 	if err := t.forgetAway(id); err != nil {
 		return err
 	}
@@ -101,14 +115,6 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 	}
 	if len(pending) == 0 && len(lost) == 0 {
 		return nil
-	}
-	if st == nil {
-		if st, err = t.get(id); err != nil {
-			return err
-		}
-		if st == nil {
-			return nil
-		}
 	}
 	kept := map[string]bool{}
 	for field, v := range st.cur {
