@@ -195,6 +195,7 @@ func (s *Sim) checkRest() {
 	s.live = nil
 	s.checkVersions(placed)
 	s.checkConflicts()
+	s.checkLosersTold()
 	s.checkSent()
 	s.checkLeaders()
 }

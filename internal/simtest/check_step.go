@@ -98,6 +98,10 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 		}
 		c := &changes[i]
 		taken = append(taken, i)
+		if s.takenValues == nil {
+			s.takenValues = map[syncproto.Dot]syncproto.Value{}
+		}
+		s.takenValues[c.Dot] = c.Value // checkDigests: the server holds this content under the dot
 		h := c.HLC
 		if r.HLC != 0 {
 			h = r.HLC

@@ -45,6 +45,11 @@ func (s *Sim) notePushed(m syncproto.Message) {
 		// follow. Every base pushed under the dot is kept (seed 3010407:
 		// keeping the last, the original laptop's, named a version the
 		// copy's write, the one taken, had not seen).
+		if s.lastOwn == nil {
+			s.lastOwn = map[ownField]uint64{}
+		}
+		k := ownField{c.Dot.Replica, c.Row.String(), c.Field}
+		s.lastOwn[k] = max(s.lastOwn[k], c.Dot.Seq)
 		if !slices.Contains(s.bases[c.Dot], c.Base) {
 			s.bases[c.Dot] = append(s.bases[c.Dot], c.Base)
 		}
@@ -146,6 +151,13 @@ func (s *Sim) checkLosers(l *link, ack *syncproto.Ack, changes []syncproto.Chang
 	for i := range ack.Results {
 		if ack.Results[i].Status == syncproto.ResultSuperseded && !s.based[changes[i].Dot] {
 			lost = append(lost, i)
+			if s.answeredLost == nil {
+				s.answeredLost = map[string]map[syncproto.Dot]bool{}
+			}
+			if s.answeredLost[l.name] == nil {
+				s.answeredLost[l.name] = map[syncproto.Dot]bool{}
+			}
+			s.answeredLost[l.name][changes[i].Dot] = true
 		}
 	}
 	if len(lost) == 0 {

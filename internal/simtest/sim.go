@@ -135,6 +135,20 @@ type Sim struct {
 	// bases: each change pushed, by dot, and the version it overwrote
 	// (conflicts.go)
 	bases map[syncproto.Dot][]syncproto.Dot
+	// lastOwn: the highest sequence each replica pushed for each field
+	// of a row; authors: the laptops whose links pushed each dot (two
+	// copies of a folder may push one dot) (checkLosersTold)
+	lastOwn map[ownField]uint64
+	authors map[syncproto.Dot][]string
+	// takenValues: the value the server holds under each dot an Ack
+	// answered applied, superseded or duplicate (two copies of a folder
+	// may push two under one, and the server takes the first alone)
+	// (checkLosersTold)
+	takenValues map[syncproto.Dot]syncproto.Value
+	// answeredLost: per laptop, its changes an Ack it received answered
+	// superseded, a concurrent write having won (checkLosers,
+	// checkLosersTold)
+	answeredLost map[string]map[syncproto.Dot]bool
 	// based: the dots some pushed change named as its base
 	// (checkLosers)
 	based map[syncproto.Dot]bool
@@ -444,6 +458,7 @@ func (s *Sim) deliverOne(l *link) {
 	// cut, each of which decoded it itself.
 	m, err := decodeFrame(f)
 	if toSrv {
+		s.noteAuthor(l.name, m)
 		s.notePushed(m)
 		l.notePush(m)
 		l.noteRevoked(m)
