@@ -196,6 +196,7 @@ func (s *Sim) checkRest() {
 	s.checkVersions(placed)
 	s.checkConflicts()
 	s.checkLosersTold()
+	s.checkRefusedNotLost()
 	s.checkSent()
 	s.checkLeaders()
 }

@@ -86,6 +86,7 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	if l.revokedPush[ack.Batch] && s.revokedNow[l.device] {
 		s.fail("%s: the server acknowledged batch %d, received after the revocation of the device it came from committed (and no restore began): a revoked device's session goes on pushing", l, ack.Batch)
 	}
+	s.noteRefused(l, ack, changes)
 	n := s.srv
 	limit := syncproto.MakeHLC(n.srv.Now().Add(n.srv.Config().MaxSkew).UnixMilli(), 0xFFFF) + 1
 	var taken []int // indexes of the changes acknowledged as held

@@ -149,6 +149,11 @@ type Sim struct {
 	// superseded, a concurrent write having won (checkLosers,
 	// checkLosersTold)
 	answeredLost map[string]map[syncproto.Dot]bool
+	// answeredRefused: per laptop, its changes an Ack it received
+	// refused; takenDots: the changes some Ack answered otherwise
+	// (checkRefusedNotLost)
+	answeredRefused map[string]map[syncproto.Dot]bool
+	takenDots       map[syncproto.Dot]bool
 	// based: the dots some pushed change named as its base
 	// (checkLosers)
 	based map[syncproto.Dot]bool
