@@ -9,15 +9,15 @@ import (
 
 // noteRefused records, per laptop, its changes an Ack it received refused
 // (a real refusal: not replica_forked, which a fork pushes again under a
-// new id), and forgets a change the server answered otherwise since (a
-// restored server that lost the refusal, or a copy of the folder whose
-// push of the same dot it took) (checkRefusedNotLost).
+// new id). A change some Ack answered otherwise since (a restored server
+// that lost the refusal, or a copy of the folder whose push of the same
+// dot it took) is in takenValues (checkAck), and exempt
+// (checkRefusedNotLost).
 func (s *Sim) noteRefused(l *link, ack *syncproto.Ack, changes []syncproto.Change) {
 	for i := range ack.Results {
 		r := &ack.Results[i]
 		d := changes[i].Dot
-		switch {
-		case r.Status == syncproto.ResultRefused && r.Code != syncproto.CodeReplicaForked:
+		if r.Status == syncproto.ResultRefused && r.Code != syncproto.CodeReplicaForked {
 			if s.answeredRefused == nil {
 				s.answeredRefused = map[string]map[syncproto.Dot]bool{}
 			}
@@ -25,11 +25,6 @@ func (s *Sim) noteRefused(l *link, ack *syncproto.Ack, changes []syncproto.Chang
 				s.answeredRefused[l.name] = map[syncproto.Dot]bool{}
 			}
 			s.answeredRefused[l.name][d] = true
-		case r.Status != syncproto.ResultRefused:
-			if s.takenDots == nil {
-				s.takenDots = map[syncproto.Dot]bool{}
-			}
-			s.takenDots[d] = true
 		}
 	}
 }
@@ -60,7 +55,7 @@ func (s *Sim) checkRefusedNotLost() {
 			}
 			d := syncproto.Dot{Seq: uint64(ls)}
 			copy(d.Replica[:], lr)
-			if s.answeredRefused[l.name][d] && !s.takenDots[d] {
+			if _, taken := s.takenValues[d]; s.answeredRefused[l.name][d] && !taken {
 				bad = append(bad, fmt.Sprintf("%s %s.%s lost as %s", table, row[:min(8, len(row))], field, dotText(d)))
 			}
 		}

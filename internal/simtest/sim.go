@@ -150,10 +150,8 @@ type Sim struct {
 	// checkLosersTold)
 	answeredLost map[string]map[syncproto.Dot]bool
 	// answeredRefused: per laptop, its changes an Ack it received
-	// refused; takenDots: the changes some Ack answered otherwise
-	// (checkRefusedNotLost)
+	// refused (checkRefusedNotLost)
 	answeredRefused map[string]map[syncproto.Dot]bool
-	takenDots       map[syncproto.Dot]bool
 	// based: the dots some pushed change named as its base
 	// (checkLosers)
 	based map[syncproto.Dot]bool
