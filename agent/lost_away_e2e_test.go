@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -83,13 +84,20 @@ func lossTakenAway(t *testing.T, reclone bool) {
 	d, err := a.Show(ctx, "households", hh.String())
 	require.NoError(t, err, "the household came back with the hamlet")
 	require.Equal(t, "Quách Văn Tư Em", d.Fields["head_name"])
-	cs, err := a.Conflicts(ctx, true)
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost")
+}
+
+// myLostValues lists the values of r's own writes of row's field that its
+// conflicts list shows lost.
+func myLostValues(t *testing.T, r *agent.Replica, row uuid.UUID, field string) []any {
+	t.Helper()
+	cs, err := r.Conflicts(context.Background(), true)
 	require.NoError(t, err)
-	var lost []any
+	var out []any
 	for _, c := range cs {
-		if c.Row == hh.String() && c.Field == "head_name" && c.Loser.Mine {
-			lost = append(lost, c.Loser.Value)
+		if c.Row == row.String() && c.Field == field && c.Loser.Mine {
+			out = append(out, c.Loser.Value)
 		}
 	}
-	require.Equal(t, []any{"Quách Văn Tứ"}, lost, "her laptop lists her correction as lost: %+v", cs)
+	return out
 }
