@@ -57,10 +57,9 @@ type Side struct {
 func (t *txn) recordConflict(c syncproto.Conflict, now int64) (bool, error) {
 	if c.Loser.Dot.Replica == t.r.id {
 		var refused bool
-		// A compact entry (outbox_rows) holds a row's changes n
-		// sequences from its seq: the one at or below the loser's.
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND state = ?2)
-			OR EXISTS (SELECT 1 FROM (SELECT seq, n, state FROM outbox_rows WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1) WHERE seq + n > ?1 AND state = ?2)`,
+		// In the outbox alone: a refusal expands a compact entry into
+		// outbox rows first (outbox_rows.go).
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ? AND state = ?)`,
 			int64(c.Loser.Dot.Seq), outboxRejected).Scan(&refused); err != nil {
 			return false, fmt.Errorf("look whether the server refused a losing write: %w", err)
 		}
