@@ -396,6 +396,22 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
 			return nil, fmt.Errorf("fork: outbox bases: %w", err)
 		}
+		// A write kept for a row away (own_away: its replica is this
+		// file's) goes with its change: the clone after the fork keeps
+		// and the row's return takes only what the outbox still holds.
+		if m.renumber {
+			if err := t.exec(`UPDATE own_away SET seq = ? WHERE seq = ?`, -m.new, m.old); err != nil {
+				return nil, fmt.Errorf("fork: kept writes: %w", err)
+			}
+			if err := t.exec(`UPDATE own_away_hist SET replica = ?, seq = ? WHERE replica = ? AND seq = ?`, newB, -m.new, oldB, m.old); err != nil {
+				return nil, fmt.Errorf("fork: kept history: %w", err)
+			}
+		}
+		for _, tbl := range [...]string{"own_away", "own_away_hist"} {
+			if err := t.exec(`UPDATE `+tbl+` SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
+				return nil, fmt.Errorf("fork: kept bases: %w", err)
+			}
+		}
 		for _, side := range [...]string{"loser", "winner"} {
 			if err := t.exec(`UPDATE conflicts SET `+side+`_replica = ?, `+side+`_seq = ? WHERE `+side+`_replica = ? AND `+side+`_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
 				return nil, fmt.Errorf("fork: conflicts: %w", err)
@@ -407,6 +423,10 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		`UPDATE outbox SET base_seq = -base_seq WHERE base_seq < 0`,
 		`UPDATE conflicts SET loser_seq = -loser_seq WHERE loser_seq < 0`,
 		`UPDATE conflicts SET winner_seq = -winner_seq WHERE winner_seq < 0`,
+		`UPDATE own_away SET seq = -seq WHERE seq < 0`,
+		`UPDATE own_away SET base_seq = -base_seq WHERE base_seq < 0`,
+		`UPDATE own_away_hist SET seq = -seq WHERE seq < 0`,
+		`UPDATE own_away_hist SET base_seq = -base_seq WHERE base_seq < 0`,
 	} {
 		if err := t.exec(q); err != nil {
 			return nil, fmt.Errorf("fork: %w", err)
