@@ -43,6 +43,26 @@ import (
 // a value) and its time. Nothing is lost and nothing is sent twice under
 // two names.
 
+// renumberAway moves the writes kept for rows away, and the bases naming
+// them, with the change m renumbers (through m.new's negative, as the
+// outbox).
+func (t *txn) renumberAway(m forkMove, oldB, newB []byte) error {
+	if m.renumber {
+		if err := t.exec(`UPDATE own_away SET seq = ? WHERE seq = ?`, -m.new, m.old); err != nil {
+			return fmt.Errorf("fork: kept writes: %w", err)
+		}
+		if err := t.exec(`UPDATE own_away_hist SET replica = ?, seq = ? WHERE replica = ? AND seq = ?`, newB, -m.new, oldB, m.old); err != nil {
+			return fmt.Errorf("fork: kept history: %w", err)
+		}
+	}
+	for _, tbl := range [...]string{"own_away", "own_away_hist"} {
+		if err := t.exec(`UPDATE `+tbl+` SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
+			return fmt.Errorf("fork: kept bases: %w", err)
+		}
+	}
+	return nil
+}
+
 // Meta keys of a fork under way. fork_replica, fork_start and fork_due are
 // written together when the fork is found, so that a fork interrupted at
 // any point resumes with the same new id and numbering (the server may
@@ -385,6 +405,10 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 	// found): every rewrite goes through the negative of its new number,
 	// and the signs are flipped at the end.
 	oldB, newB := old[:], id[:]
+	away, err := t.anyAway()
+	if err != nil {
+		return nil, fmt.Errorf("fork: %w", err)
+	}
 	for _, m := range moves {
 		if m.renumber {
 			if err := t.exec(`UPDATE outbox SET seq = ?, state = ?, code = CASE code WHEN '`+discardedCode+`' THEN code ELSE '' END, reason = '' WHERE seq = ?`, -m.new, outboxPending, m.old); err != nil {
@@ -399,17 +423,11 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		// A write kept for a row away (own_away: its replica is this
 		// file's) goes with its change: the clone after the fork keeps
 		// and the row's return takes only what the outbox still holds.
-		if m.renumber {
-			if err := t.exec(`UPDATE own_away SET seq = ? WHERE seq = ?`, -m.new, m.old); err != nil {
-				return nil, fmt.Errorf("fork: kept writes: %w", err)
-			}
-			if err := t.exec(`UPDATE own_away_hist SET replica = ?, seq = ? WHERE replica = ? AND seq = ?`, newB, -m.new, oldB, m.old); err != nil {
-				return nil, fmt.Errorf("fork: kept history: %w", err)
-			}
-		}
-		for _, tbl := range [...]string{"own_away", "own_away_hist"} {
-			if err := t.exec(`UPDATE `+tbl+` SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
-				return nil, fmt.Errorf("fork: kept bases: %w", err)
+		// Nothing kept, nothing to rewrite (a fork after a large import
+		// renumbers thousands of changes).
+		if away {
+			if err := t.renumberAway(m, oldB, newB); err != nil {
+				return nil, err
 			}
 		}
 		for _, side := range [...]string{"loser", "winner"} {

@@ -73,30 +73,19 @@ func (t *txn) forgetSuperseded() error {
 
 // supersededOf reads the list's notes of one row: per field, the dots.
 func (t *txn) supersededOf(id syncproto.RowID) (map[string][]syncproto.Dot, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, replica, seq FROM superseded WHERE row_id = ?`, id.String())
-	if err != nil {
-		return nil, fmt.Errorf("read the changes another write beat: %w", err)
-	}
-	defer rows.Close()
-	var out map[string][]syncproto.Dot
-	for rows.Next() {
-		var field string
-		var replica []byte
-		var seq int64
-		if err := rows.Scan(&field, &replica, &seq); err != nil {
-			return nil, fmt.Errorf("read the changes another write beat: %w", err)
-		}
-		if out == nil {
-			out = map[string][]syncproto.Dot{}
-		}
-		out[field] = append(out[field], dotFrom(replica, seq))
-	}
-	return out, rows.Err()
+	notes, err := t.supersededNotes(` WHERE row_id = ?`, id.String())
+	return notes[id], err
 }
 
 // supersededByRow reads the list: per row, per field, the dots.
 func (t *txn) supersededByRow() (map[syncproto.RowID]map[string][]syncproto.Dot, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id, field, replica, seq FROM superseded`)
+	return t.supersededNotes("")
+}
+
+// supersededNotes reads the list's notes that where (a WHERE clause, or
+// nothing) selects: per row, per field, the dots.
+func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]map[string][]syncproto.Dot, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id, field, replica, seq FROM superseded`+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the changes another write beat: %w", err)
 	}
@@ -113,15 +102,13 @@ func (t *txn) supersededByRow() (map[syncproto.RowID]map[string][]syncproto.Dot,
 		if err != nil {
 			return nil, fmt.Errorf("read the changes another write beat: %w", err)
 		}
-		d := syncproto.Dot{Seq: uint64(seq)}
-		copy(d.Replica[:], replica)
 		if out == nil {
 			out = map[syncproto.RowID]map[string][]syncproto.Dot{}
 		}
 		if out[id] == nil {
 			out[id] = map[string][]syncproto.Dot{}
 		}
-		out[id][field] = append(out[id][field], d)
+		out[id][field] = append(out[id][field], dotFrom(replica, seq))
 	}
 	return out, rows.Err()
 }
