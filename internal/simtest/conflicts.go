@@ -23,22 +23,28 @@ import (
 // notePush records the bases of a Push delivered to the server.
 func (s *Sim) notePush(f frame) {
 	if m, err := decodeFrame(f); err == nil {
-		s.notePushed(m)
+		s.notePushed("", m)
 	}
 }
 
 // notePushed is notePush of a frame decoded already (nil: not a data frame,
-// or not decodable).
-func (s *Sim) notePushed(m syncproto.Message) {
+// or not decodable), which laptop's link delivered: its bases, and for
+// checkLosersTold, each field's last sequence by replica and each dot's
+// authors (two copies of a folder may push one dot).
+func (s *Sim) notePushed(laptop string, m syncproto.Message) {
 	p, ok := m.(*syncproto.Push)
 	if !ok {
 		return
 	}
 	if s.bases == nil {
 		s.bases = map[syncproto.Dot][]syncproto.Dot{}
+		s.authors = map[syncproto.Dot][]string{}
 	}
 	for i := range p.Changes {
 		c := &p.Changes[i]
+		if !slices.Contains(s.authors[c.Dot], laptop) {
+			s.authors[c.Dot] = append(s.authors[c.Dot], laptop)
+		}
 		// Two copies of a data folder may push different writes under one
 		// dot: the server takes the one whose push it commits first and
 		// answers the other replica_forked, which the harness does not
@@ -151,13 +157,7 @@ func (s *Sim) checkLosers(l *link, ack *syncproto.Ack, changes []syncproto.Chang
 	for i := range ack.Results {
 		if ack.Results[i].Status == syncproto.ResultSuperseded && !s.based[changes[i].Dot] {
 			lost = append(lost, i)
-			if s.answeredLost == nil {
-				s.answeredLost = map[string]map[syncproto.Dot]bool{}
-			}
-			if s.answeredLost[l.name] == nil {
-				s.answeredLost[l.name] = map[syncproto.Dot]bool{}
-			}
-			s.answeredLost[l.name][changes[i].Dot] = true
+			markDot(&s.answeredLost, l.name, changes[i].Dot)
 		}
 	}
 	if len(lost) == 0 {

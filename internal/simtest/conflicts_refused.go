@@ -18,13 +18,7 @@ func (s *Sim) noteRefused(l *link, ack *syncproto.Ack, changes []syncproto.Chang
 		r := &ack.Results[i]
 		d := changes[i].Dot
 		if r.Status == syncproto.ResultRefused && r.Code != syncproto.CodeReplicaForked {
-			if s.answeredRefused == nil {
-				s.answeredRefused = map[string]map[syncproto.Dot]bool{}
-			}
-			if s.answeredRefused[l.name] == nil {
-				s.answeredRefused[l.name] = map[syncproto.Dot]bool{}
-			}
-			s.answeredRefused[l.name][d] = true
+			markDot(&s.answeredRefused, l.name, d)
 		}
 	}
 }
@@ -41,31 +35,58 @@ func (s *Sim) checkRefusedNotLost() {
 		if !running(l) || len(s.answeredRefused[l.name]) == 0 {
 			continue
 		}
-		rows, err := l.rep.DB().QueryContext(s.ctx, `SELECT tbl, row_id, field, loser_replica, loser_seq FROM conflicts`)
-		if err != nil {
-			s.fail("read %s's conflict log: %v", l.name, err)
-		}
 		var bad []string
-		for rows.Next() {
-			var table, row, field string
-			var lr []byte
-			var ls int64
-			if err := rows.Scan(&table, &row, &field, &lr, &ls); err != nil {
-				s.fail("read %s's conflict log: %v", l.name, err)
-			}
-			d := syncproto.Dot{Seq: uint64(ls)}
-			copy(d.Replica[:], lr)
-			if _, taken := s.takenValues[d]; s.answeredRefused[l.name][d] && !taken {
-				bad = append(bad, fmt.Sprintf("%s %s.%s lost as %s", table, row[:min(8, len(row))], field, dotText(d)))
+		for _, c := range s.laptopLosses(l) {
+			if _, taken := s.takenValues[c.loser]; s.answeredRefused[l.name][c.loser] && !taken {
+				bad = append(bad, fmt.Sprintf("%s %s.%s lost as %s", c.table, c.row[:min(8, len(c.row))], c.field, dotText(c.loser)))
 			}
 		}
-		if err := rows.Err(); err != nil {
-			s.fail("read %s's conflict log: %v", l.name, err)
-		}
-		rows.Close()
 		if len(bad) > 0 {
 			slices.Sort(bad)
 			s.fail("%s's conflict log lists %d of its changes the server refused as lost: %s", l.name, len(bad), bad[0])
 		}
 	}
+}
+
+// markDot adds d to laptop's set in sets, making what is missing.
+func markDot(sets *map[string]map[syncproto.Dot]bool, laptop string, d syncproto.Dot) {
+	if *sets == nil {
+		*sets = map[string]map[syncproto.Dot]bool{}
+	}
+	if (*sets)[laptop] == nil {
+		(*sets)[laptop] = map[syncproto.Dot]bool{}
+	}
+	(*sets)[laptop][d] = true
+}
+
+// laptopLoss is a conflict of a laptop's log: its row's field and the
+// write that lost there.
+type laptopLoss struct {
+	table, row, field string
+	loser             syncproto.Dot
+}
+
+// laptopLosses reads l's conflict log.
+func (s *Sim) laptopLosses(l *laptop) []laptopLoss {
+	rows, err := l.rep.DB().QueryContext(s.ctx, `SELECT tbl, row_id, field, loser_replica, loser_seq FROM conflicts`)
+	if err != nil {
+		s.fail("read %s's conflict log: %v", l.name, err)
+	}
+	defer rows.Close()
+	var out []laptopLoss
+	for rows.Next() {
+		var c laptopLoss
+		var lr []byte
+		var ls int64
+		if err := rows.Scan(&c.table, &c.row, &c.field, &lr, &ls); err != nil {
+			s.fail("read %s's conflict log: %v", l.name, err)
+		}
+		c.loser = syncproto.Dot{Seq: uint64(ls)}
+		copy(c.loser.Replica[:], lr)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		s.fail("read %s's conflict log: %v", l.name, err)
+	}
+	return out
 }

@@ -61,25 +61,20 @@ func (s *Sim) checkLosersTold() {
 		s.fail("open the server's store to look: %v", err)
 	}
 	defer done()
-	type loss struct {
-		row   string
-		field string
-		loser syncproto.Dot
-	}
 	type conflict struct {
-		loss
+		laptopLoss
 		winner syncproto.Dot
 	}
 	var logged []conflict
-	rows, err := srvDB.QueryContext(s.ctx, `SELECT row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts ORDER BY id`)
+	rows, err := srvDB.QueryContext(s.ctx, `SELECT tbl, row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts ORDER BY id`)
 	if err != nil {
 		s.fail("read the server's conflict log: %v", err)
 	}
 	for rows.Next() {
 		var row, lr, wr []byte
-		var field string
+		var table, field string
 		var ls, ws int64
-		if err := rows.Scan(&row, &field, &lr, &ls, &wr, &ws); err != nil {
+		if err := rows.Scan(&table, &row, &field, &lr, &ls, &wr, &ws); err != nil {
 			s.fail("read the server's conflict log: %v", err)
 		}
 		id := string(row)
@@ -89,7 +84,7 @@ func (s *Sim) checkLosersTold() {
 		d, w := syncproto.Dot{Seq: uint64(ls)}, syncproto.Dot{Seq: uint64(ws)}
 		copy(d.Replica[:], lr)
 		copy(w.Replica[:], wr)
-		logged = append(logged, conflict{loss{row: id, field: field, loser: d}, w})
+		logged = append(logged, conflict{laptopLoss{table: table, row: id, field: field, loser: d}, w})
 	}
 	if err := rows.Err(); err != nil {
 		s.fail("read the server's conflict log: %v", err)
@@ -110,28 +105,11 @@ func (s *Sim) checkLosersTold() {
 		if len(owed) == 0 {
 			continue
 		}
-		db := l.rep.DB()
-		told := map[loss]bool{}
-		lrows, err := db.QueryContext(s.ctx, `SELECT row_id, field, loser_replica, loser_seq FROM conflicts`)
-		if err != nil {
-			s.fail("read %s's conflict log: %v", l.name, err)
+		told := map[laptopLoss]bool{}
+		for _, c := range s.laptopLosses(l) {
+			told[c] = true
 		}
-		for lrows.Next() {
-			var row, field string
-			var lr []byte
-			var ls int64
-			if err := lrows.Scan(&row, &field, &lr, &ls); err != nil {
-				s.fail("read %s's conflict log: %v", l.name, err)
-			}
-			d := syncproto.Dot{Seq: uint64(ls)}
-			copy(d.Replica[:], lr)
-			told[loss{row: row, field: field, loser: d}] = true
-		}
-		if err := lrows.Err(); err != nil {
-			s.fail("read %s's conflict log: %v", l.name, err)
-		}
-		lrows.Close()
-		owed = slices.DeleteFunc(owed, func(c conflict) bool { return told[c.loss] })
+		owed = slices.DeleteFunc(owed, func(c conflict) bool { return told[c.laptopLoss] })
 		if len(owed) == 0 {
 			continue
 		}
@@ -165,21 +143,4 @@ func (s *Sim) sameValue(loser, winner syncproto.Dot) bool {
 	lv, lok := s.takenValues[loser]
 	wv, wok := s.takenValues[winner]
 	return lok && wok && lv.Equal(wv)
-}
-
-// noteAuthor records which laptop pushed each change of a Push.
-func (s *Sim) noteAuthor(laptop string, m syncproto.Message) {
-	p, ok := m.(*syncproto.Push)
-	if !ok {
-		return
-	}
-	if s.authors == nil {
-		s.authors = map[syncproto.Dot][]string{}
-	}
-	for i := range p.Changes {
-		d := p.Changes[i].Dot
-		if !slices.Contains(s.authors[d], laptop) {
-			s.authors[d] = append(s.authors[d], laptop)
-		}
-	}
 }

@@ -461,8 +461,7 @@ func (s *Sim) deliverOne(l *link) {
 	// cut, each of which decoded it itself.
 	m, err := decodeFrame(f)
 	if toSrv {
-		s.noteAuthor(l.name, m)
-		s.notePushed(m)
+		s.notePushed(l.name, m)
 		l.notePush(m)
 		l.noteRevoked(m)
 	}
