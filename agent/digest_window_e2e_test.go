@@ -40,13 +40,7 @@ func TestLaggingCopyBeyondTheDigestWindowKeepsItsWrite(t *testing.T) {
 	hamlet := ts.HamletsA[0]
 	dir := t.TempDir()
 	origPath, copyPath := filepath.Join(dir, "original.db"), filepath.Join(dir, "copy.db")
-	open := func(path string) *agent.Replica {
-		r, err := agent.OpenWith(ctx, path, agent.Options{})
-		require.NoError(t, err)
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
-	orig := open(origPath)
+	orig := openFile(t, origPath)
 	tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy gốc")
 	require.NoError(t, err)
 	mate, tm := realAgent(t, ts, ts.TeamA)
@@ -59,9 +53,9 @@ func TestLaggingCopyBeyondTheDigestWindowKeepsItsWrite(t *testing.T) {
 
 	// The copy writes a phone offline; the original writes a name under
 	// the same number and syncs; the other copy's digests age out.
-	cp := open(copyPath)
+	cp := openFile(t, copyPath)
 	require.NoError(t, cp.EditHousehold(ctx, row, agent.Fields{"phone": "0912000111"}))
-	orig = open(origPath)
+	orig = openFile(t, origPath)
 	require.NoError(t, orig.EditHousehold(ctx, row, agent.Fields{"head_name": "Lê Thị Hoà"}))
 	realSync(t, orig, ts, tok)
 	collectEveryDigest(t, ts)

@@ -57,13 +57,7 @@ func forkWhileAway(t *testing.T, overwritten, backFirst bool) bool {
 	tick()
 	dir := t.TempDir()
 	origPath, copyPath := filepath.Join(dir, "orig.db"), filepath.Join(dir, "copy.db")
-	open := func(path string) *agent.Replica {
-		r, err := agent.OpenWith(ctx, path, agent.Options{})
-		require.NoError(t, err)
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
-	orig := open(origPath)
+	orig := openFile(t, origPath)
 	tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy gốc")
 	require.NoError(t, err)
 	m, tm := realAgent(t, ts, teamC.ID)
@@ -76,7 +70,7 @@ func forkWhileAway(t *testing.T, overwritten, backFirst bool) bool {
 	realSync(t, orig, ts, tok)
 	require.NoError(t, orig.Close())
 	restoreFile(t, origPath, copyPath)
-	orig = open(origPath)
+	orig = openFile(t, origPath)
 	for i := range 3 {
 		_, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": kept, "head_name": "Hộ " + itoa(i)})
 		require.NoError(t, err)
@@ -86,7 +80,7 @@ func forkWhileAway(t *testing.T, overwritten, backFirst bool) bool {
 	// The copy corrects the head's name while its sync pulls (nothing to
 	// push), and team C moves the household away meanwhile: the pull's
 	// later pages drop it, keeping the correction.
-	cp := open(copyPath)
+	cp := openFile(t, copyPath)
 	tc := tok
 	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, SaveToken: func(s string) error { tc = s; return nil }}
 	edited := false

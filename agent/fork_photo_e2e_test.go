@@ -47,14 +47,8 @@ func TestForkedCopyPhotoOfReportLeftScope(t *testing.T) {
 			g, h := ts.OtherHamletA, ts.HamletsA[0]
 			team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
 			require.NoError(t, err)
-			open := func(path string) *agent.Replica {
-				r, err := agent.OpenWith(ctx, path, agent.Options{})
-				require.NoError(t, err)
-				t.Cleanup(func() { r.Close() })
-				return r
-			}
 			origPath := filepath.Join(t.TempDir(), "replica.db")
-			orig := open(origPath)
+			orig := openFile(t, origPath)
 			tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, team.ID), "máy gốc")
 			require.NoError(t, err)
 			rep := addReport(t, orig, g, nil)
@@ -67,14 +61,14 @@ func TestForkedCopyPhotoOfReportLeftScope(t *testing.T) {
 			cpPath := copyFolder(t, origPath, t.TempDir())
 
 			// The original writes on and syncs (no photos): the copy is behind.
-			orig = open(origPath)
+			orig = openFile(t, origPath)
 			_, err = orig.AddHousehold(ctx, agent.Fields{"hamlet_code": h, "head_name": "Lê Thị Hoa"})
 			require.NoError(t, err)
 			_, err = orig.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
 			require.NoError(t, err)
 
 			// The copy finds itself a copy.
-			cp := open(cpPath)
+			cp := openFile(t, cpPath)
 			s, err := cp.Sync(ctx, ts.URL, tok, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
 			require.NoError(t, err)
 			require.NotNil(t, s.Fork, "the copy takes an id of its own")
@@ -124,14 +118,8 @@ func TestForkedCopiesPhotosCounted(t *testing.T) {
 			ctx := context.Background()
 			ts := servertest.Start(t)
 			h := ts.HamletsA[0]
-			open := func(path string) *agent.Replica {
-				r, err := agent.OpenWith(ctx, path, agent.Options{})
-				require.NoError(t, err)
-				t.Cleanup(func() { r.Close() })
-				return r
-			}
 			origPath := filepath.Join(t.TempDir(), "replica.db")
-			orig := open(origPath)
+			orig := openFile(t, origPath)
 			tok, _, err := orig.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy gốc")
 			require.NoError(t, err)
 			shared := aPhoto(t, 41, 1200, 900)
@@ -141,8 +129,8 @@ func TestForkedCopiesPhotosCounted(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, orig.Close())
 			cpPath := copyFolder(t, origPath, t.TempDir())
-			orig = open(origPath)
-			cp := open(cpPath)
+			orig = openFile(t, origPath)
+			cp := openFile(t, cpPath)
 			po, pc := aPhoto(t, 42, 1200, 900), aPhoto(t, 43, 1200, 900)
 			_, err = orig.AttachPhoto(ctx, addReport(t, orig, h, nil), po, false)
 			require.NoError(t, err)

@@ -25,6 +25,15 @@ func replicaFile(t *testing.T) (open func() *agent.Replica, path, backup string)
 	}, path, backup
 }
 
+// openFile opens the replica file at path, closed when the test ends.
+func openFile(t *testing.T, path string) *agent.Replica {
+	t.Helper()
+	r, err := agent.OpenWith(context.Background(), path, agent.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // restoreFile copies a closed replica file (its WAL is checkpointed on close).
 func restoreFile(t *testing.T, from, to string) {
 	t.Helper()
