@@ -90,6 +90,8 @@ func fuzzDecodeSeeds() [][]byte {
 		&Notify{Cursor: 3},
 		&SnapshotRequest{Head: 9, After: SnapshotPos{Table: "households", Row: uuid.UUID{2}}, Scopes: []string{"32002-01"}},
 		&SnapshotChunk{Head: 9, Total: 5, To: SnapshotPos{Table: "visits", Row: uuid.UUID{3}}, More: true, Rows: sampleChanges(rng, 5)},
+		&SnapshotChunk{Head: 9, To: SnapshotPos{Table: "visits", Row: uuid.UUID{3}}, Rows: sampleChanges(rng, 2),
+			Lost: []LostWrite{{Row: uuid.UUID{3}, Field: "notes", Loser: Dot{Replica: uuid.UUID{4}, Seq: 2}, Winner: Dot{Replica: uuid.UUID{5}, Seq: 9}}}},
 	}
 	// The previous release's SnapshotRequest: header 6, 5 elements (§16.2).
 	out := [][]byte{{0x96, 0x09, 0x00, 0xc0, 0x00, 0x90}}

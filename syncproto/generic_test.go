@@ -114,6 +114,16 @@ func gLogChanges() []Change {
 func emptyList() []any { return []any{[]any{}, []any{}, []any{}} }
 
 func genericCases() []genericCase {
+	chunk := []elem{
+		{"type", "uint", uint8(MsgSnapshotChunk)},
+		{"Head", "uint64", uint64(9000)},
+		{"Total", "uint64", uint64(2)},
+		{"From", "pos", nil},
+		{"To", "pos", []any{"households", bin(gRow)}},
+		{"More", "bool", false},
+		{"Rows", "change list", gLogList()},
+		{"Lost", "[lost]", []any{[]any{bin(gVis), "notes", bin(gA), uint64(7), bin(gB), uint64(9)}}},
+	}
 	welcome := []elem{
 		{"type", "uint", uint8(MsgWelcome)},
 		{"Protocol", "uint16", uint16(1)},
@@ -243,15 +253,11 @@ func genericCases() []genericCase {
 			want: &SnapshotRequest{Head: 9000, Limit: 500}},
 		{name: "snapshot request after a row", t: MsgSnapshotRequest, elems: snapReq([]any{"households", bin(gRow)}, []any{"32002-01"}),
 			want: &SnapshotRequest{Head: 9000, After: SnapshotPos{"households", gRow}, Limit: 500, Scopes: []string{"32002-01"}}},
-		{name: "snapshot chunk", t: MsgSnapshotChunk, elems: []elem{
-			{"type", "uint", uint8(MsgSnapshotChunk)},
-			{"Head", "uint64", uint64(9000)},
-			{"Total", "uint64", uint64(2)},
-			{"From", "pos", nil},
-			{"To", "pos", []any{"households", bin(gRow)}},
-			{"More", "bool", false},
-			{"Rows", "change list", gLogList()},
-		}, want: &SnapshotChunk{Head: 9000, Total: 2, To: SnapshotPos{"households", gRow}, Rows: gLogChanges()}},
+		{name: "snapshot chunk", t: MsgSnapshotChunk, elems: chunk[:7],
+			want: &SnapshotChunk{Head: 9000, Total: 2, To: SnapshotPos{"households", gRow}, Rows: gLogChanges()}, optionalAbsent: true},
+		{name: "snapshot chunk telling a loss", t: MsgSnapshotChunk, elems: chunk,
+			want: &SnapshotChunk{Head: 9000, Total: 2, To: SnapshotPos{"households", gRow}, Rows: gLogChanges(),
+				Lost: []LostWrite{{Row: gVis, Field: "notes", Loser: Dot{gA, 7}, Winner: Dot{gB, 9}}}}},
 	}
 }
 

@@ -58,6 +58,23 @@ type SnapshotChunk struct {
 	// More is true when rows remain after To.
 	More bool
 	Rows []Change
+	// Lost lists the conflicts the server logged on the chunk's rows (its
+	// eighth element, appended in the release after stop 62's: a client
+	// that predates it skips it, §11): which write of a field lost, and
+	// to which. A client that holds
+	// a loser learns here that its value lost, where the snapshot's
+	// version alone cannot tell a concurrent write that beat it from a
+	// write made over it (docs/PROTOCOL.md §16.4).
+	Lost []LostWrite
+}
+
+// LostWrite is one conflict the server logged: Loser, a version of Row's
+// Field, lost to Winner.
+type LostWrite struct {
+	Row    RowID
+	Field  string
+	Loser  Dot
+	Winner Dot
 }
 
 // SnapshotRows is the server's number of rows per chunk when a request's
@@ -75,10 +92,86 @@ func (e *encoder) snapshot(m Message) (bool, error) {
 		return true, errors.Join(enc.EncodeArrayLen(5), enc.EncodeUint(uint64(MsgSnapshotRequest)), enc.EncodeUint(m.Head),
 			e.pos(m.After), enc.EncodeUint(uint64(m.Limit)), e.strings(m.Scopes))
 	case *SnapshotChunk:
-		return true, errors.Join(enc.EncodeArrayLen(7), enc.EncodeUint(uint64(MsgSnapshotChunk)), enc.EncodeUint(m.Head),
-			enc.EncodeUint(m.Total), e.pos(m.From), e.pos(m.To), enc.EncodeBool(m.More), e.changes(m.Rows))
+		n := 7
+		if len(m.Lost) > 0 {
+			n = 8 // a chunk without losses is the previous release's form
+		}
+		return true, errors.Join(enc.EncodeArrayLen(n), enc.EncodeUint(uint64(MsgSnapshotChunk)), enc.EncodeUint(m.Head),
+			enc.EncodeUint(m.Total), e.pos(m.From), e.pos(m.To), enc.EncodeBool(m.More), e.changes(m.Rows), e.lost(m.Lost, n))
 	}
 	return false, nil
+}
+
+// lost writes a chunk's conflicts, each as [row, field, loser's replica,
+// loser's sequence, winner's replica, winner's sequence]; nothing in a
+// chunk of n < 8 elements.
+func (e *encoder) lost(ls []LostWrite, n int) error {
+	if n < 8 {
+		return nil
+	}
+	enc := e.enc
+	if err := enc.EncodeArrayLen(len(ls)); err != nil {
+		return err
+	}
+	for i := range ls {
+		l := &ls[i]
+		if err := errors.Join(enc.EncodeArrayLen(6), enc.EncodeBytes(l.Row[:]), enc.EncodeString(l.Field),
+			enc.EncodeBytes(l.Loser.Replica[:]), enc.EncodeUint(l.Loser.Seq),
+			enc.EncodeBytes(l.Winner.Replica[:]), enc.EncodeUint(l.Winner.Seq)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) lost() ([]LostWrite, error) {
+	n, err := d.arrayLen(d.lim.MaxChanges, "lost writes")
+	if err != nil {
+		return nil, err
+	}
+	var out []LostWrite
+	if n > 0 {
+		out = make([]LostWrite, n)
+	}
+	for i := range out {
+		l := &out[i]
+		k, err := d.arrayLen(64, "lost write")
+		if err != nil {
+			return nil, err
+		}
+		if k != 6 { // nested arrays are fixed (§11)
+			return nil, Errorf(CodeBadFrame, "a lost write has %d elements, want 6", k)
+		}
+		if l.Row, err = d.uuid("lost write's row"); err != nil {
+			return nil, err
+		}
+		if l.Field, err = d.str("lost write's field"); err != nil {
+			return nil, err
+		}
+		if l.Loser, err = d.dot("lost write"); err != nil {
+			return nil, err
+		}
+		if l.Winner, err = d.dot("lost write's winner"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// dot reads a replica and a sequence, which is never 0.
+func (d *decoder) dot(what string) (Dot, error) {
+	var dt Dot
+	var err error
+	if dt.Replica, err = d.uuid(what + "'s replica"); err != nil {
+		return dt, err
+	}
+	if dt.Seq, err = d.d.DecodeUint64(); err != nil {
+		return dt, err
+	}
+	if dt.Seq == 0 {
+		return dt, Errorf(CodeBadFrame, "%s has no sequence", what)
+	}
+	return dt, nil
 }
 
 func (e *encoder) pos(p SnapshotPos) error {
@@ -172,5 +265,11 @@ func (d *decoder) snapshotChunk(n int) (Message, int, error) {
 	if m.Rows, err = d.changes(); err != nil {
 		return nil, 0, err
 	}
-	return m, 7, nil
+	if n < 8 {
+		return m, 7, nil
+	}
+	if m.Lost, err = d.lost(); err != nil {
+		return nil, 0, err
+	}
+	return m, 8, nil
 }

@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 
@@ -17,6 +18,10 @@ func TestSnapshotMessagesRoundTrip(t *testing.T) {
 		&SnapshotRequest{Head: 900, After: SnapshotPos{Table: "households", Row: row}, Limit: 500, Scopes: []string{"32002-01"}},
 		&SnapshotChunk{Head: 900, Total: 12345, To: SnapshotPos{Table: "visits", Row: row}, More: true, Rows: sampleChanges(rng, 300)},
 		&SnapshotChunk{Head: 900, From: SnapshotPos{Table: "visits", Row: row}, To: SnapshotPos{Table: "visits", Row: row}},
+		&SnapshotChunk{Head: 900, To: SnapshotPos{Table: "visits", Row: row}, Rows: sampleChanges(rng, 3), Lost: []LostWrite{
+			{Row: row, Field: "notes", Loser: Dot{Replica: uuid.New(), Seq: 7}, Winner: Dot{Replica: uuid.New(), Seq: 1 << 40}},
+			{Row: row, Field: "visit_date", Loser: Dot{Replica: uuid.New(), Seq: 1}, Winner: Dot{Replica: uuid.New(), Seq: 2}},
+		}},
 		&Welcome{Protocol: 1, Schema: 3, Scope: []string{"a"}, Cursor: 5, Reclone: true},
 	}
 	for _, m := range msgs {
@@ -55,4 +60,64 @@ func TestSnapshotBadPositionIsRefused(t *testing.T) {
 	var pe *Error
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, CodeBadFrame, pe.Code)
+}
+
+// A chunk's conflicts (element 8): a chunk without any is the previous
+// release's 7 elements, which that release's agents read whole; one with
+// them keeps its first 7 as they were, so those agents read the rows and
+// skip the rest (§11). A malformed entry is refused, never half read.
+func TestSnapshotChunkLosses(t *testing.T) {
+	row := uuid.New()
+	plain := &SnapshotChunk{Head: 9, To: SnapshotPos{Table: "visits", Row: row}}
+	frame, err := Encode(nil, plain)
+	require.NoError(t, err)
+	n, err := msgpack.NewDecoder(bytes.NewReader(frame)).DecodeArrayLen()
+	require.NoError(t, err)
+	require.Equal(t, 7, n, "a chunk without losses keeps the previous release's form")
+
+	lost := *plain
+	lost.Lost = []LostWrite{{Row: row, Field: "notes", Loser: Dot{Replica: uuid.New(), Seq: 3}, Winner: Dot{Replica: uuid.New(), Seq: 4}}}
+	withLost, err := Encode(nil, &lost)
+	require.NoError(t, err)
+	var elems []msgpack.RawMessage
+	require.NoError(t, msgpack.Unmarshal(withLost, &elems))
+	require.Len(t, elems, 8)
+	var old []msgpack.RawMessage
+	require.NoError(t, msgpack.Unmarshal(frame, &old))
+	require.Equal(t, old, elems[:7], "the first seven elements are the previous release's")
+
+	good, err := msgpack.Marshal(append(anySlice(old), []any{[]any{row[:], "notes", make([]byte, 16), 3, make([]byte, 16), 4}}))
+	require.NoError(t, err)
+	m, err := Decode(good, DefaultLimits)
+	require.NoError(t, err, "the entries below are malformed in one way each")
+	require.Equal(t, []LostWrite{{Row: row, Field: "notes", Loser: Dot{Seq: 3}, Winner: Dot{Seq: 4}}}, m.(*SnapshotChunk).Lost)
+
+	bad := []struct {
+		name  string
+		entry []any
+	}{
+		{"five elements", []any{row[:], "notes", make([]byte, 16), 3, make([]byte, 16)}},
+		{"seven elements", []any{row[:], "notes", make([]byte, 16), 3, make([]byte, 16), 4, 0}},
+		{"no sequence", []any{row[:], "notes", make([]byte, 16), 0, make([]byte, 16), 4}},
+		{"short row id", []any{row[:8], "notes", make([]byte, 16), 3, make([]byte, 16), 4}},
+		{"field not text", []any{row[:], 7, make([]byte, 16), 3, make([]byte, 16), 4}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := msgpack.Marshal(append(anySlice(old), []any{tc.entry}))
+			require.NoError(t, err)
+			_, err = Decode(b, DefaultLimits)
+			var pe *Error
+			require.ErrorAs(t, err, &pe)
+			require.Equal(t, CodeBadFrame, pe.Code)
+		})
+	}
+}
+
+func anySlice(raw []msgpack.RawMessage) []any {
+	out := make([]any, len(raw))
+	for i := range raw {
+		out[i] = raw[i]
+	}
+	return out
 }

@@ -140,6 +140,11 @@ func Meaning(m syncproto.Message) (any, error) {
 		add("To", pos(m.To))
 		add("More", m.More)
 		add("Rows", changes(m.Rows))
+		lost := make([]any, len(m.Lost))
+		for i, l := range m.Lost {
+			lost[i] = obj{{"Row", l.Row.String()}, {"Field", l.Field}, {"Loser", dot(l.Loser)}, {"Winner", dot(l.Winner)}}
+		}
+		add("Lost", lost)
 	default:
 		return nil, fmt.Errorf("no meaning for %T", m)
 	}

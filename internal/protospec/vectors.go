@@ -184,6 +184,9 @@ func messageVectors() []struct {
 		{syncproto.MsgSnapshotChunk, []vector{
 			{name: "first chunk", msg: &syncproto.SnapshotChunk{Head: 9000, Total: 2, To: syncproto.SnapshotPos{Table: "households", Row: hh}, More: true, Rows: rows}},
 			{name: "last chunk, empty", msg: &syncproto.SnapshotChunk{Head: 9000, From: syncproto.SnapshotPos{Table: "visits", Row: visit}, To: syncproto.SnapshotPos{Table: "visits", Row: visit}}},
+			{name: "chunk telling a loss", note: "§16.3 element 7: repA's hamlet_code of seq 7 lost to the version sent, repB's seq 9; a chunk without losses has 7 elements",
+				msg: &syncproto.SnapshotChunk{Head: 9000, Total: 1, To: syncproto.SnapshotPos{Table: "households", Row: hh}, Rows: rows,
+					Lost: []syncproto.LostWrite{{Row: hh, Field: "hamlet_code", Loser: syncproto.Dot{Replica: repA, Seq: 7}, Winner: syncproto.Dot{Replica: repB, Seq: 9}}}}},
 		}},
 	}
 }
