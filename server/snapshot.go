@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hamlet-vn/hamlet/internal/versions"
@@ -25,6 +26,11 @@ type SnapshotStore interface {
 	// SnapshotCount is the number of rows SnapshotRows would return from
 	// the start.
 	SnapshotCount(ctx context.Context, scopes []string) (uint64, error)
+	// SnapshotLosses lists the conflicts logged on table's rows from from
+	// to to (row id bytes, both included), by row: the write that lost
+	// and the one that beat it (SnapshotChunk.Lost). The conflicts'
+	// archive (conflicts_archive.go) takes old ones away.
+	SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error)
 	// LogFloor is the highest server_seq at or below which the log of any
 	// of scopes may have been truncated (sync_log_floor; 0 if never).
 	LogFloor(ctx context.Context, scopes []string) (uint64, error)
@@ -225,10 +231,56 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 		}
 		ch.To = syncproto.SnapshotPos{Table: r.Ref.Table, Row: r.Ref.Row}
 	}
+	if ch.Lost, err = c.chunkLosses(ctx, ch.Rows, maxChanges); err != nil {
+		return nil, err
+	}
 	if !ch.More {
 		c.above = nil // the snapshot ends here (a chunk cut at MaxFrame reads the log again)
 	}
 	return ch, nil
+}
+
+// chunkLosses lists the conflicts the server logged on the fields a chunk
+// sends (rows) whose winner is the version sent or the version it was
+// written over: a client that still holds the write that lost learns it
+// lost, which the version alone cannot tell it (docs/PROTOCOL.md §16.4
+// step 3). A conflict whose winner was written over since is left out:
+// the client could not tell it from a loser written over knowingly on
+// another branch (agent: cloneTxn.superseded). Read by table, one range
+// of row ids each, after the rows: a conflict logged since has a winner
+// logged above the snapshot's head, which the chunk leaves out and the
+// pull brings. At most limit: a client refuses a longer list.
+func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit int) ([]syncproto.LostWrite, error) {
+	type fieldKey struct {
+		row   syncproto.RowID
+		field string
+	}
+	var out []syncproto.LostWrite
+	for i := 0; i < len(rows) && len(out) < limit; {
+		j := i
+		for j < len(rows) && rows[j].Table == rows[i].Table {
+			j++
+		}
+		ls, err := c.st.SnapshotLosses(ctx, rows[i].Table, rows[i].Row, rows[j-1].Row)
+		if err != nil {
+			return nil, fmt.Errorf("read the conflicts logged on a snapshot's rows: %w", err)
+		}
+		if len(ls) > 0 {
+			sent := make(map[fieldKey]*syncproto.Change, j-i)
+			for k := i; k < j; k++ {
+				sent[fieldKey{rows[k].Row, rows[k].Field}] = &rows[k]
+			}
+			for _, l := range ls {
+				// The range holds rows of other hamlets too, and fields
+				// the chunk leaves out.
+				if v := sent[fieldKey{l.Row, l.Field}]; v != nil && (v.Dot == l.Winner || v.Base == l.Winner) && len(out) < limit {
+					out = append(out, l)
+				}
+			}
+		}
+		i = j
+	}
+	return out, nil
 }
 
 // fieldDot is one version of one field.
@@ -311,6 +363,13 @@ func (c *conn) encodeChunk(ch *syncproto.SnapshotChunk) ([]byte, error) {
 		}
 		last := ch.Rows[end-1]
 		ch.Rows = ch.Rows[:end]
+		if len(ch.Lost) > 0 {
+			kept := make(map[syncproto.RowID]bool, end)
+			for i := range ch.Rows {
+				kept[ch.Rows[i].Row] = true
+			}
+			ch.Lost = slices.DeleteFunc(ch.Lost, func(l syncproto.LostWrite) bool { return !kept[l.Row] })
+		}
 		ch.To = syncproto.SnapshotPos{Table: last.Table, Row: last.Row}
 		ch.More = true
 	}

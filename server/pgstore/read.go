@@ -451,6 +451,11 @@ func (s *Store) ConflictCounts(ctx context.Context) (map[string]int, error) {
 	return s.source().ConflictCounts(ctx)
 }
 
+// SnapshotLosses implements server.SnapshotStore.
+func (s *Store) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
+	return s.source().SnapshotLosses(ctx, table, from, to)
+}
+
 // LatestConflicts implements server.ReadModelStore.
 func (s *Store) LatestConflicts(ctx context.Context, n int) ([]server.ConflictEntry, error) {
 	return s.source().LatestConflicts(ctx, n)

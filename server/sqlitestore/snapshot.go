@@ -120,6 +120,11 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 	return out, nil
 }
 
+// SnapshotLosses implements server.SnapshotStore.
+func (s *Store) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
+	return s.src.SnapshotLosses(ctx, table, from, to)
+}
+
 func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, error) {
 	if len(scopes) == 0 {
 		return 0, nil

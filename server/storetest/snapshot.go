@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -132,4 +133,48 @@ func testSnapshotRows(t *testing.T, s store) {
 	floor, err := s.LogFloor(ctx, scopes)
 	require.NoError(t, err)
 	require.Zero(t, floor)
+}
+
+// testSnapshotLosses: SnapshotLosses lists the conflicts logged on one
+// table's rows within a range of ids (both ends included), by row and then
+// as logged, with both dots; not those of rows outside it or of another
+// table.
+func testSnapshotLosses(t *testing.T, s store) {
+	ids := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	loser, winner := uuid.New(), uuid.New()
+	mk := func(table string, row uuid.UUID, field string, seq uint64) syncproto.Conflict {
+		return syncproto.Conflict{Key: syncproto.FieldKey{Table: table, Row: row, Field: field}, Scope: "32002-01",
+			Loser:  syncproto.Version{Value: syncproto.String("thua"), HLC: 1000, Dot: syncproto.Dot{Replica: loser, Seq: seq}},
+			Winner: syncproto.Version{Value: syncproto.String("thắng"), HLC: 2000, Dot: syncproto.Dot{Replica: winner, Seq: seq + 100}}}
+	}
+	logged := []syncproto.Conflict{
+		mk("households", ids[2], "phone", 1),
+		mk("households", ids[1], "head_name", 2),
+		mk("households", ids[0], "phone", 3), // before the range
+		mk("visits", ids[1], "notes", 4),     // another table
+		mk("households", ids[2], "head_name", 5),
+		mk("households", ids[3], "phone", 6), // after the range
+	}
+	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
+		for _, c := range logged {
+			if err := tx.AddConflict(c, time.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	lw := func(c syncproto.Conflict) syncproto.LostWrite {
+		return syncproto.LostWrite{Row: c.Key.Row, Field: c.Key.Field, Loser: c.Loser.Dot, Winner: c.Winner.Dot}
+	}
+	got, err := s.SnapshotLosses(ctx, "households", ids[1], ids[2])
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.LostWrite{lw(logged[1]), lw(logged[0]), lw(logged[4])}, got)
+
+	got, err = s.SnapshotLosses(ctx, "households", ids[3], ids[3])
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.LostWrite{lw(logged[5])}, got, "a range of one row")
+	got, err = s.SnapshotLosses(ctx, "field_reports", ids[0], ids[3])
+	require.NoError(t, err)
+	require.Empty(t, got)
 }

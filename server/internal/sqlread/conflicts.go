@@ -2,11 +2,13 @@ package sqlread
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/server"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // ConflictCounts is server.ReadModelStore's: entries of the conflict log
@@ -58,4 +60,35 @@ func rowIDString(b []byte) string {
 		return id.String()
 	}
 	return string(b)
+}
+
+// SnapshotLosses is server.SnapshotStore's: the conflicts logged on
+// table's rows from from to to, by row.
+func (s *Source) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
+	rows, err := s.DB.QueryContext(ctx, s.q(`SELECT row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts
+		WHERE tbl = ? AND row >= ? AND row <= ? ORDER BY row, id`), table, from[:], to[:])
+	if err != nil {
+		return nil, fmt.Errorf("read the conflicts of snapshot rows: %w", err)
+	}
+	defer rows.Close()
+	var out []syncproto.LostWrite
+	for rows.Next() {
+		var row, lr, wr []byte
+		var l syncproto.LostWrite
+		var ls, ws int64
+		if err := rows.Scan(&row, &l.Field, &lr, &ls, &wr, &ws); err != nil {
+			return nil, fmt.Errorf("read the conflicts of snapshot rows: %w", err)
+		}
+		for _, id := range []struct {
+			dst *uuid.UUID
+			b   []byte
+		}{{&l.Row, row}, {&l.Loser.Replica, lr}, {&l.Winner.Replica, wr}} {
+			if *id.dst, err = uuid.FromBytes(id.b); err != nil {
+				return nil, fmt.Errorf("read the conflicts of snapshot rows: %w", err)
+			}
+		}
+		l.Loser.Seq, l.Winner.Seq = uint64(ls), uint64(ws)
+		out = append(out, l)
+	}
+	return out, rows.Err()
 }
