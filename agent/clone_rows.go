@@ -31,6 +31,9 @@ type cloneTxn struct {
 	// lost: this replica's writes the server answered superseded, whose
 	// winner it has not met (superseded.go), per row and field.
 	lost map[syncproto.RowID]map[string][]syncproto.Dot
+	// told: the conflicts the server logged on the chunk's rows
+	// (SnapshotChunk.Lost), per row and field.
+	told map[syncproto.RowID]map[string][]syncproto.LostWrite
 	// kept: the rows kept for a refused change still to be brought
 	// (metaCloneKeptRefused); keptBrought, those the chunks brought.
 	kept        map[string]bool
@@ -85,6 +88,16 @@ func (g *cloneTxn) unlist() error {
 // add adds one chunk's rows; it returns how many rows the chunk had.
 func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 	cs := m.Rows
+	clear(g.told)
+	for _, l := range m.Lost {
+		if g.told == nil {
+			g.told = map[syncproto.RowID]map[string][]syncproto.LostWrite{}
+		}
+		if g.told[l.Row] == nil {
+			g.told[l.Row] = map[string][]syncproto.LostWrite{}
+		}
+		g.told[l.Row][l.Field] = append(g.told[l.Row][l.Field], l)
+	}
 	names := make([]string, len(cs)) // the fresh rows' fields in order (row)
 	rows := 0
 	for i := 0; i < len(cs); {

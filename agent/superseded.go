@@ -115,17 +115,30 @@ func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]ma
 
 // superseded records, before the chunk's versions of a row (cs) replace
 // or merge with what this replica holds of it (st, nil when it does not
-// or did not read it, listed whether clone_drop lists it), the conflicts
-// the server logged for its writes the server answered superseded: loser
-// the version it holds, winner the snapshot's, the server's state after
-// the write that won (that write, or one made over it since). Only where
-// it still holds the write that lost: a write of its own over it, or a
-// pull that met the winner (and recorded the conflict), replaced it. Not
-// when the snapshot's version is that write, was written over it, or has
-// its value: no value lost to itself (stop 50).
+// or did not read it, listed whether clone_drop lists it), the losses the
+// snapshot alone cannot show: loser the version it holds, winner the
+// snapshot's, the server's state after the write that won (that write, or
+// one made over it since).
+//
+// Two kinds. Its writes the server answered superseded (the list above).
+// And any version it holds that the server logged as a conflict's loser
+// (SnapshotChunk.Lost): a write the server took as the field's value and
+// a concurrent write pushed later beat (the volunteer's, or a teammate's
+// it pulled), which a pull would have met as the winner's merge, but a
+// clone started again (past the horizon, or a first clone cut and
+// restarted) replaces unseen. Only when the snapshot's version is that
+// winner or written straight over it: the winner's own base was not the
+// loser (it competed), but a version further on may have been written over
+// the loser through another branch, and is then no loss (checkConflicts'
+// chain), which the replica cannot see.
+//
+// Only where it still holds the write that lost: a write of its own over
+// it, or a pull that met the winner (and recorded the conflict), replaced
+// it. Not when the snapshot's version is that write, was written over it,
+// or has its value: no value lost to itself (stop 50).
 func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) error {
-	notes := g.lost[cs[0].Row]
-	if len(notes) == 0 {
+	notes, told := g.lost[cs[0].Row], g.told[cs[0].Row]
+	if len(notes) == 0 && len(told) == 0 {
 		return nil
 	}
 	if st == nil && listed {
@@ -139,12 +152,12 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) 
 	for i := range cs {
 		c := &cs[i]
 		dots := notes[c.Field]
-		if len(dots) == 0 {
+		if len(dots) == 0 && len(told[c.Field]) == 0 {
 			continue
 		}
 		if st != nil {
-			if held := st.cur[c.Field]; held != nil && slices.Contains(dots, held.Dot) &&
-				c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) {
+			if held := st.cur[c.Field]; held != nil && c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) &&
+				(slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
 				cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
 				isNew, err := g.t.recordConflict(cf, g.now)
 				if err != nil {
@@ -164,4 +177,16 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) 
 		delete(notes, c.Field)
 	}
 	return nil
+}
+
+// beaten reports whether the server logged held as a loser (ls, the
+// conflicts it logged on the field) to c's version or to the version c
+// was written over.
+func beaten(ls []syncproto.LostWrite, held syncproto.Dot, c *syncproto.Change) bool {
+	for _, l := range ls {
+		if l.Loser == held && (c.Dot == l.Winner || c.Base == l.Winner) {
+			return true
+		}
+	}
+	return false
 }
