@@ -38,7 +38,14 @@ func (l *link) notePush(m syncproto.Message) {
 // acknowledge it unless a restore began since (checkAck).
 func (l *link) noteRevoked(m syncproto.Message) {
 	p, ok := m.(*syncproto.Push)
-	if !ok || l.device == "" || !l.s.revokedNow[l.device] {
+	if !ok || l.device == "" {
+		return
+	}
+	if !l.s.revokedNow[l.device] {
+		if l.allowedPush == nil {
+			l.allowedPush = map[uint64]bool{}
+		}
+		l.allowedPush[p.Batch] = true
 		return
 	}
 	if l.revokedPush == nil {
@@ -83,7 +90,14 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	if len(ack.Results) != len(changes) {
 		s.fail("%s: the Ack of batch %d answers %d changes of %d", l, ack.Batch, len(ack.Results), len(changes))
 	}
-	if l.revokedPush[ack.Batch] && s.revokedNow[l.device] {
+	// Not a batch the server also received before the revocation: its Ack
+	// may be that Push's, authorized then and committed since (seed
+	// 8400086's shrunk schedule: the network duplicated a Push, one copy
+	// arrived before the revocation and one after, and the Ack of the
+	// first failed the check). The server's answer to the second copy is
+	// then not told apart from it: an under-approximation, on batches the
+	// network duplicated across a revocation alone.
+	if l.revokedPush[ack.Batch] && !l.allowedPush[ack.Batch] && s.revokedNow[l.device] {
 		s.fail("%s: the server acknowledged batch %d, received after the revocation of the device it came from committed (and no restore began): a revoked device's session goes on pushing", l, ack.Batch)
 	}
 	s.noteRefused(l, ack, changes)
