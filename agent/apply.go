@@ -421,7 +421,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 					return 0, 0, err
 				}
 				if away {
-					if err := t.restampAway(c.Dot.Seq, res.HLC); err != nil {
+					if err := t.restampAway(c.Dot, res.HLC); err != nil {
 						return 0, 0, err
 					}
 				}
@@ -461,7 +461,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			if away {
 				// The server does not hold it: a row that comes back comes
 				// back without it (the refusal stays in the rejected list).
-				if err := t.exec(`DELETE FROM own_away WHERE seq = ?`, int64(c.Dot.Seq)); err != nil {
+				if err := t.exec(`DELETE FROM own_away WHERE replica = ? AND seq = ?`, c.Dot.Replica[:], int64(c.Dot.Seq)); err != nil {
 					return 0, 0, err
 				}
 				// And the history kept with it, unless a later write of

@@ -41,6 +41,42 @@ CREATE TABLE own_away (
 CREATE INDEX own_away_seq ON own_away(seq);
 `
 
+// awayReplicaMigration names the replica of each kept write. own_away
+// named a kept write by its sequence alone, every reader taking it as the
+// current replica id's; but a write the server answered superseded is
+// kept with no outbox entry, so a fork (fork.go), which renumbers the
+// outbox under a new id, left it under the old id's number, read after
+// as the new id's: the fork's clone (holdSynced) found no superseded note
+// of that dot and forgot it, and a volunteer whose correction lost to a
+// teammate's was never told when the household came back. Rows kept
+// before this migration get the id the file holds now, as every reader
+// took them: a pending one is the current id's (a fork renumbered it with
+// the outbox), and one answered superseded before a fork, read as the new
+// id's since, was forgotten by the fork's clone already unless that
+// clone has not run yet.
+const awayReplicaMigration = `
+CREATE TABLE own_away_v15 (
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	tbl TEXT NOT NULL,
+	kind INTEGER NOT NULL,
+	value,
+	hlc INTEGER NOT NULL,
+	replica BLOB NOT NULL,
+	seq INTEGER NOT NULL,
+	base_replica BLOB,
+	base_seq INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (row_id, field)
+) WITHOUT ROWID;
+INSERT INTO own_away_v15 (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq)
+	SELECT row_id, field, tbl, kind, value, hlc,
+		(SELECT unhex(replace(value, '-', '')) FROM agent_meta WHERE key = 'replica_id'),
+		seq, base_replica, base_seq FROM own_away;
+DROP TABLE own_away;
+ALTER TABLE own_away_v15 RENAME TO own_away;
+CREATE INDEX own_away_seq ON own_away(replica, seq);
+`
+
 // ownAwayHistMigration: the versions the writes own_away keeps were
 // written over (the row's history of those fields, less what lost to
 // them), in the row's order (pos).
@@ -120,8 +156,10 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 	for field, v := range st.cur {
 		// A refused write stays current until the volunteer discards
 		// it, but it is not pending: the server does not hold it, and
-		// a row that comes back comes back without it.
-		if v.Dot.Replica != t.r.id || !pending.holds(v.Dot.Seq) && !slices.Contains(lost[field], v.Dot) {
+		// a row that comes back comes back without it. The outbox
+		// numbers the current id's changes; a write answered
+		// superseded may be a former id's (fork.go).
+		if !(v.Dot.Replica == t.r.id && pending.holds(v.Dot.Seq)) && !slices.Contains(lost[field], v.Dot) {
 			continue
 		}
 		kept[field] = true
@@ -130,8 +168,8 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 		if !v.Base.IsZero() {
 			base = v.Base.Replica[:]
 		}
-		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id.String(), field, st.table, kind, val, int64(v.HLC), int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
+		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
 			return err
 		}
 	}
@@ -163,13 +201,13 @@ func (t *txn) forgetAway(id syncproto.RowID) error {
 	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())
 }
 
-// restampAway gives a kept own write (current or in a kept history) the
-// stamp the server gave it.
-func (t *txn) restampAway(seq uint64, h syncproto.HLC) error {
-	if err := t.exec(`UPDATE own_away SET hlc = ? WHERE seq = ?`, int64(h), int64(seq)); err != nil {
+// restampAway gives a kept own write d (current or in a kept history)
+// the stamp the server gave it.
+func (t *txn) restampAway(d syncproto.Dot, h syncproto.HLC) error {
+	if err := t.exec(`UPDATE own_away SET hlc = ? WHERE replica = ? AND seq = ?`, int64(h), d.Replica[:], int64(d.Seq)); err != nil {
 		return err
 	}
-	return t.exec(`UPDATE own_away_hist SET hlc = ? WHERE replica = ? AND seq = ?`, int64(h), t.r.id[:], int64(seq))
+	return t.exec(`UPDATE own_away_hist SET hlc = ? WHERE replica = ? AND seq = ?`, int64(h), d.Replica[:], int64(d.Seq))
 }
 
 // seqRanges is a set of outbox sequences: single changes and the ranges of
@@ -273,7 +311,7 @@ func (t *txn) anyAway() (bool, error) {
 // a clone brings it back (nil: nothing kept that the server has not taken)
 // and forgets what it kept.
 func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowState, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {
 		return nil, err
 	}
@@ -283,15 +321,15 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 		var field string
 		var kind, hlc, seq, baseSeq int64
 		var val any
-		var base []byte
-		if err := rows.Scan(&field, &kind, &val, &hlc, &seq, &base, &baseSeq); err != nil {
+		var replica, base []byte
+		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
 			return nil, err
 		}
 		if st == nil {
 			st = newRowState(table, id, scope)
 		}
 		st.cur[field] = &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
-			Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}, Base: dotFrom(base, baseSeq)}
+			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -320,7 +358,7 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 		return nil, err
 	}
 	for f, v := range st.cur {
-		if !pending.holds(v.Dot.Seq) && !slices.Contains(lost[f], v.Dot) {
+		if !(v.Dot.Replica == t.r.id && pending.holds(v.Dot.Seq)) && !slices.Contains(lost[f], v.Dot) {
 			delete(st.cur, f)
 		}
 	}

@@ -331,7 +331,7 @@ func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.C
 		if st != nil {
 			st.adoptHLC(at[i].field, w.Dot, h)
 			moved = append(moved, syncproto.FieldKey{Table: st.table, Row: st.id, Field: at[i].field})
-		} else if err := t.restampAway(w.Dot.Seq, h); err != nil {
+		} else if err := t.restampAway(w.Dot, h); err != nil {
 			return 0, err // its row was dropped (away.go)
 		}
 		if err := t.restampConflicts(w.Dot, h); err != nil {

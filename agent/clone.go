@@ -216,11 +216,15 @@ func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 	// waiting stay kept: a scope change may have just kept them, in this
 	// transaction, for rows of a hamlet it dropped (review 32b). So do
 	// writes the server took as losers (superseded): the clone meets
-	// their winners, and lists the conflicts (cloneTxn.superseded).
-	if err := t.exec(`DELETE FROM own_away WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.seq = own_away.seq AND o.state IN (?, ?))
-		AND NOT EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))
-		AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.row_id = own_away.row_id AND s.field = own_away.field AND s.replica = ? AND s.seq = own_away.seq)`,
-		outboxPending, outboxUnacked, outboxPending, outboxUnacked, t.r.id[:]); err != nil {
+	// their winners, and lists the conflicts (cloneTxn.superseded). The
+	// outbox numbers the current id's changes; a write answered
+	// superseded keeps the id it was pushed under (a former one after a
+	// fork).
+	if err := t.exec(`DELETE FROM own_away WHERE NOT (own_away.replica = ?
+			AND (EXISTS (SELECT 1 FROM outbox o WHERE o.seq = own_away.seq AND o.state IN (?, ?))
+			OR EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))))
+		AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.row_id = own_away.row_id AND s.field = own_away.field AND s.replica = own_away.replica AND s.seq = own_away.seq)`,
+		t.r.id[:], outboxPending, outboxUnacked, outboxPending, outboxUnacked); err != nil {
 		return err
 	}
 	if err := t.exec(`DELETE FROM own_away_hist WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {

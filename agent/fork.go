@@ -45,10 +45,12 @@ import (
 
 // renumberAway moves the writes kept for rows away, and the bases naming
 // them, with the change m renumbers (through m.new's negative, as the
-// outbox).
+// outbox). A kept write of the old id with no outbox entry (answered
+// superseded, whose winner this file has not met) keeps its dot: the
+// server holds it under that id, and the superseded note names it so.
 func (t *txn) renumberAway(m forkMove, oldB, newB []byte) error {
 	if m.renumber {
-		if err := t.exec(`UPDATE own_away SET seq = ? WHERE seq = ?`, -m.new, m.old); err != nil {
+		if err := t.exec(`UPDATE own_away SET replica = ?, seq = ? WHERE replica = ? AND seq = ?`, newB, -m.new, oldB, m.old); err != nil {
 			return fmt.Errorf("fork: kept writes: %w", err)
 		}
 		if err := t.exec(`UPDATE own_away_hist SET replica = ?, seq = ? WHERE replica = ? AND seq = ?`, newB, -m.new, oldB, m.old); err != nil {
@@ -420,11 +422,12 @@ func (r *Replica) restamp(ctx context.Context, id syncproto.ReplicaID, start uin
 		if err := t.exec(`UPDATE outbox SET base_replica = ?, base_seq = ? WHERE base_replica = ? AND base_seq = ?`, newB, -m.new, oldB, m.old); err != nil {
 			return nil, fmt.Errorf("fork: outbox bases: %w", err)
 		}
-		// A write kept for a row away (own_away: its replica is this
-		// file's) goes with its change: the clone after the fork keeps
-		// and the row's return takes only what the outbox still holds.
-		// Nothing kept, nothing to rewrite (a fork after a large import
-		// renumbers thousands of changes).
+		// A write kept for a row away (own_away) goes with its change:
+		// the clone after the fork keeps and the row's return takes
+		// only what the outbox still holds under the current id, or
+		// what the server answered superseded. Nothing kept, nothing
+		// to rewrite (a fork after a large import renumbers thousands
+		// of changes).
 		if away {
 			if err := t.renumberAway(m, oldB, newB); err != nil {
 				return nil, err

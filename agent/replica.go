@@ -94,6 +94,7 @@ CREATE TABLE conflicts (
 	{Version: 12, Name: "photos_orphans", SQL: photosOrphansMigration}, // photos.go
 	{Version: 13, Name: "clone_drop", SQL: cloneDropMigration},         // clone.go
 	{Version: 14, Name: "superseded", SQL: supersededMigration},        // superseded.go
+	{Version: 15, Name: "away_replica", SQL: awayReplicaMigration},     // away.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
