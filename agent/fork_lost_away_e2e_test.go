@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -45,39 +46,14 @@ func forkedCopyLossKeptAway(t *testing.T, backFirst bool) {
 	opts := agent.Options{Now: clk.now}
 	dir := t.TempDir()
 	origPath, copyPath := filepath.Join(dir, "orig.db"), filepath.Join(dir, "copy.db")
-	a, err := agent.OpenWith(ctx, origPath, opts)
-	require.NoError(t, err)
-	t.Cleanup(func() { a.Close() })
-	ta, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của chị Lan")
-	require.NoError(t, err)
-	b := agenttest.New(t, opts)
-	tb, _, err := b.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của anh Minh")
-	require.NoError(t, err)
-	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
-	require.NoError(t, err)
-	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
-
-	clk.advance(time.Minute)
-	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
-	clk.advance(time.Minute)
-	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
-	realSync(t, b, ts, tb)
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
-	require.NoError(t, err)
-	require.True(t, changed)
-	clk.advance(time.Minute)
-	sum := realSync(t, a, ts, ta)
-	require.Equal(t, 1, sum.Pushed, "her correction reaches the server: %+v", sum)
-	require.False(t, holdsRow(t, a, hh), "the household left with the hamlet")
-	require.Equal(t, 1, keptAway(t, a), "her correction, answered superseded, is kept aside")
+	a, ta, hh := lossKeptAway(t, ts, clk, origPath)
 
 	// The folder is copied; the original then pushes under the shared id.
 	require.NoError(t, a.Close())
 	restoreFile(t, origPath, copyPath)
 	a = agenttest.Open(t, origPath, opts)
 	cp := agenttest.Open(t, copyPath, opts)
-	_, err = a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Lê Thị Hoa", "phone": "0912000222"})
+	_, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": "Lê Thị Hoa", "phone": "0912000222"})
 	require.NoError(t, err)
 	clk.advance(time.Minute)
 	osum := realSync(t, a, ts, ta)
@@ -117,4 +93,43 @@ func forkedCopyLossKeptAway(t *testing.T, backFirst bool) {
 	realSync(t, a, ts, ta)
 	realSync(t, a, ts, ta)
 	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "the original lists her correction as lost")
+}
+
+// lossKeptAway makes, in a replica file at path (open, returned with its
+// token), a correction of a household's head that the server answers
+// superseded (a teammate's later correction synced first) in the sync
+// whose rescope drops the household: the team lost its hamlet
+// (ts.HamletsA[1]). The correction is kept aside (own_away).
+func lossKeptAway(t *testing.T, ts *servertest.TS, clk *fakeClock, path string) (*agent.Replica, string, uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	hamlet := ts.HamletsA[1]
+	opts := agent.Options{Now: clk.now}
+	a, err := agent.OpenWith(ctx, path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Close() })
+	ta, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của chị Lan")
+	require.NoError(t, err)
+	b := agenttest.New(t, opts)
+	tb, _, err := b.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của anh Minh")
+	require.NoError(t, err)
+	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	clk.advance(time.Minute)
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	realSync(t, b, ts, tb)
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "her correction reaches the server: %+v", sum)
+	require.False(t, holdsRow(t, a, hh), "the household left with the hamlet")
+	require.Equal(t, 1, keptAway(t, a), "her correction, answered superseded, is kept aside")
+	return a, ta, hh
 }
