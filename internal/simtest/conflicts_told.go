@@ -29,13 +29,17 @@ type ownField struct {
 //
 // Only those answered superseded. A write the server took as the field's
 // value (applied) that a concurrent write pushed later beat is a loss the
-// laptop learns only by pulling the winner while it holds the row: one
-// whose row left its scope meanwhile and came back by a move, or that it
-// cloned again, arrives as the winner's version, or one written over it,
-// with its own base alone, and nothing in it says the laptop's write lost
-// (seeds 8400007, 8400015 and 8400086 clone again after such a loss;
-// issue 17's closing note, stop 62, proposes that the snapshot and the
-// move's re-log carry the requester's losses).
+// laptop learns by pulling the winner while it holds the row, or, since
+// stop 63, by a clone started again while it holds it: the chunk names
+// the conflicts whose winner it sends or was written straight over
+// (SnapshotChunk.Lost; seeds 8400007, 8400015 and 8400086, which this
+// check extended to applied answers fails without the agent's part and
+// passes with it, as it passes seeds 8400001-8400300 and 8400601-8400900).
+// It is not extended so: a laptop that dropped the row meanwhile (its
+// team lost the hamlet before it pulled the winner) holds nothing to
+// compare when the row comes back, and a winner written over twice
+// before the clone is no longer named; both are losses the laptop cannot
+// know, which this check could not tell from one it missed.
 //
 // Not a loss that lost no value: a winner the server holds with the
 // loser's very value. Two copies of a data folder (or a folder and its
