@@ -1,0 +1,77 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// A snapshot chunk names the conflicts the server logged on its rows whose
+// winner it sends or sent the version over (SnapshotChunk.Lost, PROTOCOL.md
+// §16.3): a laptop holding the loser learns it lost. A conflict whose
+// winner was written over twice is left out: the client could no longer
+// tell its loser from a version written over on another branch.
+func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
+	ts := servertest.Start(t)
+	h := ts.HamletsA[0]
+	row := uuid.New()
+	start := time.Now()
+	type volunteer struct {
+		c *servertest.Client
+		w *servertest.Writer
+	}
+	var batch uint64
+	join := func(ahead time.Duration) volunteer {
+		d := ts.NewDevice(t, ts.TeamA)
+		return volunteer{ts.Connect(t, d), servertest.NewWriter(d.Replica, func() time.Time { return start.Add(ahead) })}
+	}
+	push := func(v volunteer, cs ...syncproto.Change) *syncproto.Ack {
+		batch++
+		ack, err := v.c.Push(batch, cs)
+		require.NoError(t, err)
+		return ack
+	}
+	head := func(v volunteer, name string) syncproto.Change {
+		return v.w.Write("households", row, "head_name", syncproto.String(name), h)
+	}
+	lost := func() []syncproto.LostWrite {
+		c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+		require.NoError(t, c.Send(&syncproto.SnapshotRequest{}))
+		m, err := c.RecvAnswer()
+		require.NoError(t, err)
+		chunk, ok := m.(*syncproto.SnapshotChunk)
+		require.True(t, ok, "want a snapshot chunk, got %#v", m)
+		return chunk.Lost
+	}
+
+	a, b := join(0), join(time.Minute)
+	created := a.w.Household(row, h, "Trương Văn Bảy")
+	push(a, created...)
+	for _, c := range created {
+		b.w.Saw(c)
+	}
+	require.Empty(t, lost(), "no conflict logged")
+
+	mine := head(a, "Trương Văn Bẩy")
+	require.Equal(t, syncproto.ResultApplied, push(a, mine).Results[0].Status, "the server takes her correction")
+	theirs := head(b, "Trương Văn Bảy (em)") // over the name both started from, a minute ahead
+	require.Equal(t, syncproto.ResultApplied, push(b, theirs).Results[0].Status, "the teammate's beats it")
+	want := []syncproto.LostWrite{{Row: row, Field: "head_name", Loser: mine.Dot, Winner: theirs.Dot}}
+	require.Equal(t, want, lost(), "the chunk sends the winner and names what it beat")
+
+	c := join(2 * time.Minute)
+	c.w.Saw(theirs)
+	over := head(c, "Trương Văn Bảy Em")
+	push(c, over)
+	require.Equal(t, want, lost(), "the chunk sends a version written over the winner")
+
+	d := join(3 * time.Minute)
+	d.w.Saw(over)
+	push(d, head(d, "Trương Văn Bảy Em (út)"))
+	require.Empty(t, lost(), "written over twice: the loser is no longer named")
+}
