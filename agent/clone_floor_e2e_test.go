@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
@@ -28,14 +27,7 @@ import (
 func TestCloneResumedAfterLogTruncated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now; c.TruncateLog = true }))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	clk, ts, enroll := clockedTeam(t, func(c *server.Config) { c.TruncateLog = true })
 	a, ta := enroll()
 	var ids []uuid.UUID
 	for i := 0; i < 120; i++ {

@@ -104,6 +104,26 @@ func lossKeptAway(t *testing.T, ts *servertest.TS, clk *fakeClock, path string) 
 	t.Helper()
 	ctx := context.Background()
 	hamlet := ts.HamletsA[1]
+	a, ta, hh := competingCorrections(t, ts, clk, path)
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "her correction reaches the server: %+v", sum)
+	require.False(t, holdsRow(t, a, hh), "the household left with the hamlet")
+	require.Equal(t, 1, keptAway(t, a), "her correction, answered superseded, is kept aside")
+	return a, ta, hh
+}
+
+// competingCorrections opens a replica at path and enrolls it and a
+// teammate's in team A; the teammate adds a household in ts.HamletsA[1],
+// both sync; offline, she corrects its head, the teammate corrects it a
+// minute later by the clock and syncs first. Her correction is still to
+// push.
+func competingCorrections(t *testing.T, ts *servertest.TS, clk *fakeClock, path string) (*agent.Replica, string, uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
 	opts := agent.Options{Now: clk.now}
 	a, err := agent.OpenWith(ctx, path, opts)
 	require.NoError(t, err)
@@ -113,7 +133,7 @@ func lossKeptAway(t *testing.T, ts *servertest.TS, clk *fakeClock, path string) 
 	b := agenttest.New(t, opts)
 	tb, _, err := b.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của anh Minh")
 	require.NoError(t, err)
-	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[1], "head_name": "Quách Văn Tư", "phone": "0912000111"})
 	require.NoError(t, err)
 	realSync(t, b, ts, tb)
 	realSync(t, a, ts, ta)
@@ -123,14 +143,6 @@ func lossKeptAway(t *testing.T, ts *servertest.TS, clk *fakeClock, path string) 
 	clk.advance(time.Minute)
 	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
 	realSync(t, b, ts, tb)
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
-	require.NoError(t, err)
-	require.True(t, changed)
-	clk.advance(time.Minute)
-	sum := realSync(t, a, ts, ta)
-	require.Equal(t, 1, sum.Pushed, "her correction reaches the server: %+v", sum)
-	require.False(t, holdsRow(t, a, hh), "the household left with the hamlet")
-	require.Equal(t, 1, keptAway(t, a), "her correction, answered superseded, is kept aside")
 	return a, ta, hh
 }
 
@@ -153,30 +165,13 @@ func TestForkedCopyTellsALossItHeld(t *testing.T) {
 	opts := agent.Options{Now: clk.now}
 	dir := t.TempDir()
 	origPath, copyPath := filepath.Join(dir, "orig.db"), filepath.Join(dir, "copy.db")
-	a, err := agent.OpenWith(ctx, origPath, opts)
-	require.NoError(t, err)
-	t.Cleanup(func() { a.Close() })
-	ta, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của chị Lan")
-	require.NoError(t, err)
-	b := agenttest.New(t, opts)
-	tb, _, err := b.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy của anh Minh")
-	require.NoError(t, err)
-	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
-	require.NoError(t, err)
-	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
-
-	clk.advance(time.Minute)
-	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
-	clk.advance(time.Minute)
-	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
-	realSync(t, b, ts, tb)
+	a, ta, hh := competingCorrections(t, ts, clk, origPath)
 	clk.advance(time.Minute)
 	// Cut once her correction's answer is stored, before the pull.
 	cut, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pushed := false
-	_, err = a.Sync(cut, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, Progress: func(p agent.Progress) {
+	_, err := a.Sync(cut, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, Progress: func(p agent.Progress) {
 		if p.Phase == "push" {
 			pushed = true
 			cancel()

@@ -9,9 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestLossTakenAwayIsToldWhenTheRowComesBack (issue 17: seed 8400266 of
@@ -38,15 +35,8 @@ func TestLossTakenAwayIsToldWhenTheRowComesBack(t *testing.T) {
 
 func lossTakenAway(t *testing.T, reclone bool) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
+	clk, ts, enroll := clockedTeam(t)
 	hamlet := ts.HamletsA[1]
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
 	a, ta := enroll()
 	b, tb := enroll()
 	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})

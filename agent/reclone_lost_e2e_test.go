@@ -8,9 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestRecloneTellsAWriteBeatenAfterTheServerTookIt (issue 17, seeds
@@ -37,14 +34,7 @@ func TestRecloneTellsAWriteBeatenAfterTheServerTookIt(t *testing.T) {
 
 func recloneTellsBeaten(t *testing.T, overWinner bool) {
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	clk, ts, enroll := clockedTeam(t)
 	a, ta := enroll()
 	b, tb := enroll()
 	c, tc := enroll()

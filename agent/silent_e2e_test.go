@@ -37,6 +37,28 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// clockedTeam starts a real server on loopback reading a fake clock, with
+// cfg applied to its configuration, and returns the clock, the server and
+// enroll: a fresh replica on the same clock enrolled in team A, and its
+// token.
+func clockedTeam(t *testing.T, cfg ...func(*server.Config)) (*fakeClock, *servertest.TS, func() (*agent.Replica, string)) {
+	t.Helper()
+	clk := &fakeClock{t: time.Now()}
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
+		c.Now = clk.now
+		for _, f := range cfg {
+			f(c)
+		}
+	}))
+	enroll := func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(context.Background(), ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+		require.NoError(t, err)
+		return r, tok
+	}
+	return clk, ts, enroll
+}
+
 // TestSilentDeviceReturns is part 5's second acceptance test. A laptop
 // goes silent with offline edits; 200 days later (past the 180-day
 // horizon) it no longer holds collection back: the server drops a
@@ -47,17 +69,7 @@ func (c *fakeClock) advance(d time.Duration) {
 func TestSilentDeviceReturns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) {
-		c.Now = clk.now
-		c.TruncateLog = true
-	}))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	clk, ts, enroll := clockedTeam(t, func(c *server.Config) { c.TruncateLog = true })
 	a, ta := enroll()
 	s, tsil := enroll()
 	hamlet := ts.HamletsA[0]
@@ -143,14 +155,7 @@ func TestSilentDeviceReturns(t *testing.T) {
 func TestSilentDeviceReturnsToCompactedLog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = clk.now }))
-	enroll := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-		require.NoError(t, err)
-		return r, tok
-	}
+	clk, ts, enroll := clockedTeam(t)
 	a, ta := enroll()
 	s, tsil := enroll()
 	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Phạm Văn Dũng", "phone": "0900000000"})
