@@ -484,6 +484,19 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				outboxRejected, string(res.Code), reason, int64(c.Dot.Seq)); err != nil {
 				return 0, 0, err
 			}
+			// A write that beat it here while it waited for this answer (a
+			// pull merged before the push: an edit made while a session was
+			// open) recorded it as a conflict she lost. Now refused, it is
+			// in the rejected list, and recordConflict would never have
+			// listed it: it never reached the server, which logged no
+			// conflict. Kept, the same edit was told twice, offered a
+			// restore that writes it again, and outlived its discard.
+			// Restored or not: a restore is a write of its own, answered as
+			// one, and the conflict it restored never was.
+			if err := t.exec(`DELETE FROM conflicts WHERE row_id = ? AND field = ? AND loser_replica = ? AND loser_seq = ?`,
+				c.Row.String(), c.Field, c.Dot.Replica[:], int64(c.Dot.Seq)); err != nil {
+				return 0, 0, fmt.Errorf("drop the conflicts a refused change lost: %w", err)
+			}
 		default:
 			return 0, 0, &syncproto.Error{Code: syncproto.CodeUnexpected, Msg: fmt.Sprintf("unknown result status %d", res.Status)}
 		}

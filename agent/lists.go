@@ -53,7 +53,9 @@ type Side struct {
 // write it again (a move into a hamlet the team has lost, refused again)
 // and outlived its discard (seed 8400022 of the wide world: a copy's
 // report status, refused read_only, listed as lost to the same value
-// pushed by the other copy, when the clone met the winner).
+// pushed by the other copy, when the clone met the winner). One recorded
+// while the change still awaited its answer goes with the refusal
+// (applyAck).
 func (t *txn) recordConflict(c syncproto.Conflict, now int64) (bool, error) {
 	if c.Loser.Dot.Replica == t.r.id {
 		var refused bool
