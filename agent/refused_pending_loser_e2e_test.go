@@ -45,13 +45,6 @@ func TestRefusedAfterLosingAPullIsNoConflict(t *testing.T) {
 			realSync(t, b, ts, tb)
 			a, ta := realAgent(t, ts, ts.TeamA)
 			realSync(t, a, ts, ta)
-			// A teammate's note, which her session pulls as it opens. (A
-			// session that has not pulled ignores the Notify the server
-			// sends every session when it finds the command line's commit,
-			// at the head it already holds, and was told nothing after it:
-			// a defect of its own, not this test's.)
-			require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"notes": "nhà có người già"}))
-			realSync(t, b, ts, tb)
 
 			// Her session stays open; it pushes at its next poll (an hour).
 			wctx, stop := context.WithCancel(ctx)

@@ -216,6 +216,13 @@ type conn struct {
 	// session's first message is Welcome (§7.1), whatever commits while
 	// the server reads what Welcome says.
 	greeted atomic.Bool
+	// welcomed is the head Welcome named (Welcome.Cursor), set before
+	// greeted: the agent pulls up to it if it holds less, so a Notify
+	// announces only growth past it. One at or below it (the head every
+	// session is told when another process's commit is found, grown or
+	// not) was ignored by an agent that held it, and, outstanding for
+	// good, silenced the session.
+	welcomed atomic.Uint64
 	// sentNotify is the last Notify written; wdone: the writer is done
 	// (Config.Sched). The writer's own.
 	sentNotify uint64

@@ -116,6 +116,7 @@ func (c *conn) onHello(ctx context.Context, h *syncproto.Hello) bool {
 	}) {
 		return false
 	}
+	c.welcomed.Store(head)
 	c.greeted.Store(true)
 	c.poke() // a commit since the connection opened may be due
 	return true

@@ -171,8 +171,8 @@ func (c *conn) writeWake() bool {
 		}
 	}
 	n, a := c.notifyAt.Load(), c.answered.Load()
-	if n <= max(c.sentNotify, a) {
-		return true // the agent was told, or already pulled that far
+	if n <= max(c.sentNotify, a, c.welcomed.Load()) {
+		return true // the agent was told (a Notify, the Welcome), or already pulled that far
 	}
 	if c.sentNotify > a {
 		return true // a Notify is outstanding: its pull's answer pokes wake
