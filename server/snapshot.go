@@ -26,11 +26,11 @@ type SnapshotStore interface {
 	// SnapshotCount is the number of rows SnapshotRows would return from
 	// the start.
 	SnapshotCount(ctx context.Context, scopes []string) (uint64, error)
-	// SnapshotLosses lists the conflicts logged on table's rows from from
-	// to to (row id bytes, both included), by row: the write that lost
-	// and the one that beat it (SnapshotChunk.Lost). The conflicts'
-	// archive (conflicts_archive.go) takes old ones away.
-	SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error)
+	// SnapshotLosses lists the conflicts logged on the given rows of
+	// table, by row and then as logged: the write that lost and the one
+	// that beat it (SnapshotChunk.Lost). The conflicts' archive
+	// (conflicts_archive.go) takes old ones away.
+	SnapshotLosses(ctx context.Context, table string, rows []syncproto.RowID) ([]syncproto.LostWrite, error)
 	// LogFloor is the highest server_seq at or below which the log of any
 	// of scopes may have been truncated (sync_log_floor; 0 if never).
 	LogFloor(ctx context.Context, scopes []string) (uint64, error)
@@ -246,10 +246,15 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 // lost, which the version alone cannot tell it (docs/PROTOCOL.md §16.4
 // step 3). A conflict whose winner was written over since is left out:
 // the client could not tell it from a loser written over knowingly on
-// another branch (agent: cloneTxn.superseded). Read by table, one range
-// of row ids each, after the rows: a conflict logged since has a winner
-// logged above the snapshot's head, which the chunk leaves out and the
-// pull brings. At most limit: a client refuses a longer list.
+// another branch (agent: cloneTxn.superseded). Read by the chunk's own
+// row ids: ids are random, so the rows of a device's hamlets spread over
+// the whole table, and a range from the chunk's first row to its last
+// read nearly every conflict the table ever logged, every chunk (review,
+// helper 277). Read after the rows: a conflict logged since either has a
+// winner above the snapshot's head, which the chunk leaves out and the
+// pull brings, or is a push that lost to the version sent, whose pusher
+// is answered superseded and records it by that path (one conflict, one
+// key). At most limit: a client refuses a longer list.
 func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit int) ([]syncproto.LostWrite, error) {
 	type fieldKey struct {
 		row   syncproto.RowID
@@ -258,10 +263,14 @@ func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit i
 	var out []syncproto.LostWrite
 	for i := 0; i < len(rows) && len(out) < limit; {
 		j := i
+		ids := []syncproto.RowID{rows[i].Row}
 		for j < len(rows) && rows[j].Table == rows[i].Table {
+			if rows[j].Row != ids[len(ids)-1] {
+				ids = append(ids, rows[j].Row)
+			}
 			j++
 		}
-		ls, err := c.st.SnapshotLosses(ctx, rows[i].Table, rows[i].Row, rows[j-1].Row)
+		ls, err := c.st.SnapshotLosses(ctx, rows[i].Table, ids)
 		if err != nil {
 			return nil, fmt.Errorf("read the conflicts logged on a snapshot's rows: %w", err)
 		}
@@ -271,8 +280,7 @@ func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit i
 				sent[fieldKey{rows[k].Row, rows[k].Field}] = &rows[k]
 			}
 			for _, l := range ls {
-				// The range holds rows of other hamlets too, and fields
-				// the chunk leaves out.
+				// Fields the chunk leaves out have conflicts too.
 				if v := sent[fieldKey{l.Row, l.Field}]; v != nil && (v.Dot == l.Winner || v.Base == l.Winner) && len(out) < limit {
 					out = append(out, l)
 				}

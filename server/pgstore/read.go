@@ -452,8 +452,8 @@ func (s *Store) ConflictCounts(ctx context.Context) (map[string]int, error) {
 }
 
 // SnapshotLosses implements server.SnapshotStore.
-func (s *Store) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
-	return s.source().SnapshotLosses(ctx, table, from, to)
+func (s *Store) SnapshotLosses(ctx context.Context, table string, rows []syncproto.RowID) ([]syncproto.LostWrite, error) {
+	return s.source().SnapshotLosses(ctx, table, rows)
 }
 
 // LatestConflicts implements server.ReadModelStore.

@@ -121,8 +121,8 @@ func (s *Store) SnapshotRows(ctx context.Context, q server.SnapshotQuery) ([]ser
 }
 
 // SnapshotLosses implements server.SnapshotStore.
-func (s *Store) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
-	return s.src.SnapshotLosses(ctx, table, from, to)
+func (s *Store) SnapshotLosses(ctx context.Context, table string, rows []syncproto.RowID) ([]syncproto.LostWrite, error) {
+	return s.src.SnapshotLosses(ctx, table, rows)
 }
 
 func (s *Store) SnapshotCount(ctx context.Context, scopes []string) (uint64, error) {

@@ -135,10 +135,10 @@ func testSnapshotRows(t *testing.T, s store) {
 	require.Zero(t, floor)
 }
 
-// testSnapshotLosses: SnapshotLosses lists the conflicts logged on one
-// table's rows within a range of ids (both ends included), by row and then
-// as logged, with both dots; not those of rows outside it or of another
-// table.
+// testSnapshotLosses: SnapshotLosses lists the conflicts logged on the
+// given rows of one table, by row and then as logged, with both dots; not
+// those of other rows or of another table. Asked for more rows than one
+// statement takes, it answers the same.
 func testSnapshotLosses(t *testing.T, s store) {
 	ids := []uuid.UUID{uuid.New(), uuid.New(), uuid.New(), uuid.New()}
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
@@ -151,10 +151,10 @@ func testSnapshotLosses(t *testing.T, s store) {
 	logged := []syncproto.Conflict{
 		mk("households", ids[2], "phone", 1),
 		mk("households", ids[1], "head_name", 2),
-		mk("households", ids[0], "phone", 3), // before the range
+		mk("households", ids[0], "phone", 3), // a row not asked for
 		mk("visits", ids[1], "notes", 4),     // another table
 		mk("households", ids[2], "head_name", 5),
-		mk("households", ids[3], "phone", 6), // after the range
+		mk("households", ids[3], "phone", 6), // a row not asked for, between those asked for below
 	}
 	require.NoError(t, s.Update(ctx, func(tx server.Tx) error {
 		for _, c := range logged {
@@ -167,14 +167,24 @@ func testSnapshotLosses(t *testing.T, s store) {
 	lw := func(c syncproto.Conflict) syncproto.LostWrite {
 		return syncproto.LostWrite{Row: c.Key.Row, Field: c.Key.Field, Loser: c.Loser.Dot, Winner: c.Winner.Dot}
 	}
-	got, err := s.SnapshotLosses(ctx, "households", ids[1], ids[2])
+	want := []syncproto.LostWrite{lw(logged[1]), lw(logged[0]), lw(logged[4])}
+	got, err := s.SnapshotLosses(ctx, "households", []uuid.UUID{ids[1], ids[2]})
 	require.NoError(t, err)
-	require.Equal(t, []syncproto.LostWrite{lw(logged[1]), lw(logged[0]), lw(logged[4])}, got)
+	require.Equal(t, want, got)
 
-	got, err = s.SnapshotLosses(ctx, "households", ids[3], ids[3])
+	many := []uuid.UUID{ids[1], ids[2]} // a chunk's rows: hundreds, in id order
+	for range 450 {
+		many = append(many, uuid.New())
+	}
+	slices.SortFunc(many, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	got, err = s.SnapshotLosses(ctx, "households", many)
 	require.NoError(t, err)
-	require.Equal(t, []syncproto.LostWrite{lw(logged[5])}, got, "a range of one row")
-	got, err = s.SnapshotLosses(ctx, "field_reports", ids[0], ids[3])
+	require.Equal(t, want, got, "asked among 452 rows")
+
+	got, err = s.SnapshotLosses(ctx, "households", []uuid.UUID{ids[3]})
+	require.NoError(t, err)
+	require.Equal(t, []syncproto.LostWrite{lw(logged[5])}, got, "one row")
+	got, err = s.SnapshotLosses(ctx, "field_reports", ids)
 	require.NoError(t, err)
 	require.Empty(t, got)
 }

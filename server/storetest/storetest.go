@@ -41,7 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) server.Store) {
 		{"ConcurrentReenroll", testConcurrentReenroll},   // devices.go
 		{"ScopeHistory", testScopeHistory},
 		{"SnapshotRowsPageByKey", testSnapshotRows},                                  // snapshot.go
-		{"SnapshotLossesByRange", testSnapshotLosses},                                // snapshot.go
+		{"SnapshotLossesOfRows", testSnapshotLosses},                                 // snapshot.go
 		{"EnrollAgainWithTheSameCode", testEnrollAgain},                              // fork.go
 		{"ChangeDigests", testDigests},                                               // fork.go
 		{"ForkDevice", testForkDevice},                                               // fork.go

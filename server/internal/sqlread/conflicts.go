@@ -1,8 +1,11 @@
 package sqlread
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,11 +65,37 @@ func rowIDString(b []byte) string {
 	return string(b)
 }
 
-// SnapshotLosses is server.SnapshotStore's: the conflicts logged on
-// table's rows from from to to, by row.
-func (s *Source) SnapshotLosses(ctx context.Context, table string, from, to syncproto.RowID) ([]syncproto.LostWrite, error) {
-	rows, err := s.DB.QueryContext(ctx, s.q(`SELECT row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts
-		WHERE tbl = ? AND row >= ? AND row <= ? ORDER BY row, id`), table, from[:], to[:])
+// lossesBatch is how many row ids one SnapshotLosses statement asks for:
+// a chunk's rows of a table in a few statements, each of the same text
+// (the last batch repeats its last id), which the driver prepares once.
+const lossesBatch = 200
+
+var lossesSQL = `SELECT row, field, loser_origin, loser_seq, winner_origin, winner_seq FROM sync_conflicts
+	WHERE tbl = ? AND row IN (?` + strings.Repeat(", ?", lossesBatch-1) + `) ORDER BY row, id`
+
+// SnapshotLosses is server.SnapshotStore's: the conflicts logged on the
+// given rows of table, by row, then as logged; by the (tbl, row) index.
+func (s *Source) SnapshotLosses(ctx context.Context, table string, ids []syncproto.RowID) ([]syncproto.LostWrite, error) {
+	var out []syncproto.LostWrite
+	args := make([]any, 1+lossesBatch)
+	args[0] = table
+	for from := 0; from < len(ids); from += lossesBatch {
+		for k := 0; k < lossesBatch; k++ {
+			id := ids[min(from+k, len(ids)-1)]
+			args[1+k] = id[:]
+		}
+		ls, err := s.losses(ctx, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ls...)
+	}
+	slices.SortStableFunc(out, func(a, b syncproto.LostWrite) int { return bytes.Compare(a.Row[:], b.Row[:]) })
+	return out, nil
+}
+
+func (s *Source) losses(ctx context.Context, args []any) ([]syncproto.LostWrite, error) {
+	rows, err := s.DB.QueryContext(ctx, s.q(lossesSQL), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the conflicts of snapshot rows: %w", err)
 	}
