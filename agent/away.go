@@ -141,25 +141,13 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 	if err := t.forgetAway(id); err != nil {
 		return err
 	}
-	pending, err := t.pendingSeqs(id)
-	if err != nil {
+	keeps, some, err := t.keptOf(id)
+	if err != nil || !some {
 		return err
-	}
-	lost, err := t.supersededOf(id)
-	if err != nil {
-		return err
-	}
-	if len(pending) == 0 && len(lost) == 0 {
-		return nil
 	}
 	kept := map[string]bool{}
 	for field, v := range st.cur {
-		// A refused write stays current until the volunteer discards
-		// it, but it is not pending: the server does not hold it, and
-		// a row that comes back comes back without it. The outbox
-		// numbers the current id's changes; a write answered
-		// superseded may be a former id's (fork.go).
-		if !(v.Dot.Replica == t.r.id && pending.holds(v.Dot.Seq)) && !slices.Contains(lost[field], v.Dot) {
+		if !keeps(field, v.Dot) {
 			continue
 		}
 		kept[field] = true
@@ -191,6 +179,27 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 		}
 	}
 	return nil
+}
+
+// keptOf reads which own writes of row id a drop keeps aside and its
+// return takes back: those awaiting a result (the outbox numbers the
+// current id's changes) and those answered superseded, under whatever id
+// they were pushed (a former one after a fork, fork.go). A refused write
+// stays current until the volunteer discards it, but it is neither: the
+// server does not hold it, and a row that comes back comes back without
+// it. some is false when no write of the row is either.
+func (t *txn) keptOf(id syncproto.RowID) (keeps func(field string, d syncproto.Dot) bool, some bool, err error) {
+	pending, err := t.pendingSeqs(id)
+	if err != nil {
+		return nil, false, err
+	}
+	lost, err := t.supersededOf(id)
+	if err != nil {
+		return nil, false, err
+	}
+	return func(field string, d syncproto.Dot) bool {
+		return d.Replica == t.r.id && pending.holds(d.Seq) || slices.Contains(lost[field], d)
+	}, len(pending) > 0 || len(lost) > 0, nil
 }
 
 // forgetAway forgets what keepAway kept of id.
@@ -349,16 +358,12 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 	// conflict, apply.go) or as a clone's superseded list does
 	// (superseded.go). Forgotten, the volunteer whose write lost was never
 	// told (issue 17: seed 8400266 of the wide world).
-	pending, err := t.pendingSeqs(id)
-	if err != nil {
-		return nil, err
-	}
-	lost, err := t.supersededOf(id)
+	keeps, _, err := t.keptOf(id)
 	if err != nil {
 		return nil, err
 	}
 	for f, v := range st.cur {
-		if !(v.Dot.Replica == t.r.id && pending.holds(v.Dot.Seq)) && !slices.Contains(lost[f], v.Dot) {
+		if !keeps(f, v.Dot) {
 			delete(st.cur, f)
 		}
 	}
