@@ -120,8 +120,9 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		st := g.states[c.Row]
 		if st == nil && g.away {
 			// A row coming back starts from this replica's writes that
-			// were not pushed yet when it left (away.go).
-			if st, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
+			// were not pushed yet when it left (away.go). What the server
+			// took of them goes: a move's re-log names no loss.
+			if st, _, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
 				return err
 			}
 			if st != nil {

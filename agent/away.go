@@ -77,6 +77,17 @@ ALTER TABLE own_away_v15 RENAME TO own_away;
 CREATE INDEX own_away_seq ON own_away(replica, seq);
 `
 
+// awayTakenMigration notes, of a row dropped, the own writes the server
+// had taken as the field's value (taken): a concurrent write pushed later
+// may have beaten one before this replica pulled it, and a row that comes
+// back by a snapshot names the loss (SnapshotChunk.Lost) where the
+// replica no longer holds the write to tell the volunteer of. noted_at
+// (the drop's time) orders them for the bound (maxTakenNotes).
+const awayTakenMigration = `
+ALTER TABLE own_away ADD COLUMN taken INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE own_away ADD COLUMN noted_at INTEGER NOT NULL DEFAULT 0;
+`
+
 // ownAwayHistMigration: the versions the writes own_away keeps were
 // written over (the row's history of those fields, less what lost to
 // them), in the row's order (pos).
@@ -110,9 +121,13 @@ CREATE INDEX own_away_hist_seq ON own_away_hist(seq);
 // whose winner this replica has not met, is kept: no one writes over it,
 // and the row's return meets the winner, or a write over the winner, with
 // it and tells the volunteer her write lost (takeAway).
+//
+// A version the server took as the field's value is noted (taken): never
+// a state to start from, only what a snapshot that brings the row back
+// may name as a loss (takeAway's gone, cloneTxn.superseded).
 func (t *txn) keepAway(ids []syncproto.RowID) error {
 	for _, id := range ids {
-		if err := t.keepRowAway(id, nil); err != nil {
+		if err := t.keepRowAway(id, nil, true); err != nil {
 			return err
 		}
 	}
@@ -127,8 +142,9 @@ func (t *txn) keepAway(ids []syncproto.RowID) error {
 // dropped already (a hamlet the team lost), and forgotten there, a write
 // the server answered superseded in between never told the volunteer it
 // lost when the row came back (issue 17: seed 8400019 of the wide and
-// silent worlds).
-func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
+// silent worlds). note says whether to note the versions the server took
+// too: not where the row is taken back at once (a re-clone's held row).
+func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 	if st == nil {
 		var err error
 		if st, err = t.get(id); err != nil {
@@ -142,22 +158,30 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState) error {
 		return err
 	}
 	keeps, some, err := t.keptOf(id)
-	if err != nil || !some {
+	if err != nil || !some && !note {
 		return err
 	}
+	var taken func(syncproto.Dot) bool
+	if note {
+		if taken, err = t.takenOf(id); err != nil {
+			return err
+		}
+	}
 	kept := map[string]bool{}
+	at := t.r.now().UnixMilli()
 	for field, v := range st.cur {
-		if !keeps(field, v.Dot) {
+		keep := keeps(field, v.Dot)
+		if !keep && (!note || !taken(v.Dot)) {
 			continue
 		}
-		kept[field] = true
+		kept[field] = keep
 		kind, val := valueArgs(v.Value)
 		var base any
 		if !v.Base.IsZero() {
 			base = v.Base.Replica[:]
 		}
-		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq)); err != nil {
+		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), !keep, at); err != nil {
 			return err
 		}
 	}
@@ -200,6 +224,19 @@ func (t *txn) keptOf(id syncproto.RowID) (keeps func(field string, d syncproto.D
 	return func(field string, d syncproto.Dot) bool {
 		return d.Replica == t.r.id && pending.holds(d.Seq) || slices.Contains(lost[field], d)
 	}, len(pending) > 0 || len(lost) > 0, nil
+}
+
+// takenOf reads which writes of row id, not kept (keptOf), a drop notes:
+// this replica's own, under its id or a former one, but for those the
+// server refused (it holds no such version).
+func (t *txn) takenOf(id syncproto.RowID) (func(syncproto.Dot) bool, error) {
+	refused, err := t.seqsIn(id, outboxRejected, outboxRejected)
+	if err != nil {
+		return nil, err
+	}
+	return func(d syncproto.Dot) bool {
+		return t.r.mine(d.Replica) && !(d.Replica == t.r.id && refused.holds(d.Seq))
+	}, nil
 }
 
 // forgetAway forgets what keepAway kept of id.
@@ -287,6 +324,24 @@ func (t *txn) awayRowsIn(hamlets []string) ([]syncproto.RowID, error) {
 	return t.rowIDs(q, args...)
 }
 
+// ownRows lists the rows where matches (an SQL condition on row_state;
+// args its parameters) whose state holds a version this replica wrote,
+// under its id or a former one: those a drop notes writes of
+// (keepRowAway). The compact states name their replicas' ids as they are;
+// a state not rewritten to them yet (restate) is listed too.
+func (t *txn) ownRows(where string, args ...any) ([]syncproto.RowID, error) {
+	own, err := t.ownIDs()
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT id FROM row_state WHERE (` + where + `) AND (substr(state, 1, 1) NOT IN (x'c1', x'c2')`
+	for _, id := range own {
+		q += ` OR instr(state, ?) > 0`
+		args = append(args, id[:])
+	}
+	return t.rowIDs(q+`)`, args...)
+}
+
 // rowIDs runs q, whose rows are one row id each, and parses them.
 func (t *txn) rowIDs(q string, args ...any) ([]syncproto.RowID, error) {
 	rows, err := t.tx.QueryContext(t.ctx, q, args...)
@@ -318,34 +373,49 @@ func (t *txn) anyAway() (bool, error) {
 
 // takeAway returns the row state id starts from when a pull, a back-fill or
 // a clone brings it back (nil: nothing kept that the server has not taken)
-// and forgets what it kept.
-func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowState, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
+// and forgets what it kept. gone is, per field, the own write of it the
+// server took that the drop noted or kept (nil: none): the replica no
+// longer holds it, but a snapshot that names it as a loss tells the
+// volunteer (cloneTxn.superseded). A pull cannot (a move's re-log names no
+// loss) and lets it go.
+func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowState, gone map[string]*syncproto.Version, err error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, taken FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
-	var st *rowState
 	for rows.Next() {
 		var field string
 		var kind, hlc, seq, baseSeq int64
 		var val any
 		var replica, base []byte
-		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
-			return nil, err
+		var taken bool
+		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq, &taken); err != nil {
+			return nil, nil, err
+		}
+		v := &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
+			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
+		if taken {
+			if gone == nil {
+				gone = map[string]*syncproto.Version{}
+			}
+			gone[field] = v
+			continue
 		}
 		if st == nil {
 			st = newRowState(table, id, scope)
 		}
-		st.cur[field] = &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
-			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
+		st.cur[field] = v
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rows.Close()
 	if st == nil {
-		return nil, nil
+		if gone == nil {
+			return nil, nil, nil // nothing kept
+		}
+		return nil, gone, t.forgetAway(id)
 	}
 	// Only what the server has not taken yet: a kept write it took while
 	// the row was away is the server's to bring back, or what became of it
@@ -357,23 +427,28 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (*rowStat
 	// meets the kept write as the pull would have had the row stayed (a
 	// conflict, apply.go) or as a clone's superseded list does
 	// (superseded.go). Forgotten, the volunteer whose write lost was never
-	// told (issue 17: seed 8400266 of the wide world).
+	// told (issue 17: seed 8400266 of the wide world). One the server took
+	// as the field's value is gone, as noted ones are.
 	keeps, _, err := t.keptOf(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for f, v := range st.cur {
 		if !keeps(f, v.Dot) {
+			if gone == nil {
+				gone = map[string]*syncproto.Version{}
+			}
+			gone[f] = v
 			delete(st.cur, f)
 		}
 	}
 	if len(st.cur) == 0 {
-		return nil, t.forgetAway(id)
+		return nil, gone, t.forgetAway(id)
 	}
 	if err := t.takeAwayHist(st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return st, t.forgetAway(id)
+	return st, gone, t.forgetAway(id)
 }
 
 // takeAwayHist restores the history keepAway kept with st's versions.

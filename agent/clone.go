@@ -220,14 +220,15 @@ func (t *txn) holdSynced(keepRefused bool, pushed uint64) error {
 	// outbox numbers the current id's changes; a write answered
 	// superseded keeps the id it was pushed under (a former one after a
 	// fork).
-	if err := t.exec(`DELETE FROM own_away WHERE NOT (own_away.replica = ?
+	// What went is noted (taken): the snapshot may name it as a loss.
+	if err := t.exec(`UPDATE own_away SET taken = 1, noted_at = ? WHERE NOT taken AND NOT (own_away.replica = ?
 			AND (EXISTS (SELECT 1 FROM outbox o WHERE o.seq = own_away.seq AND o.state IN (?, ?))
 			OR EXISTS (SELECT 1 FROM outbox_rows o WHERE own_away.seq BETWEEN o.seq AND o.seq + o.n - 1 AND o.state IN (?, ?))))
 		AND NOT EXISTS (SELECT 1 FROM superseded s WHERE s.row_id = own_away.row_id AND s.field = own_away.field AND s.replica = own_away.replica AND s.seq = own_away.seq)`,
-		t.r.id[:], outboxPending, outboxUnacked, outboxPending, outboxUnacked); err != nil {
+		t.r.now().UnixMilli(), t.r.id[:], outboxPending, outboxUnacked, outboxPending, outboxUnacked); err != nil {
 		return err
 	}
-	if err := t.exec(`DELETE FROM own_away_hist WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {
+	if err := t.exec(`DELETE FROM own_away_hist WHERE row_id NOT IN (SELECT row_id FROM own_away WHERE NOT taken)`); err != nil {
 		return err
 	}
 	// A synced row with a change still awaiting a result (made while the
@@ -420,6 +421,14 @@ func (t *txn) dropHeld() error {
 	drop := `id IN (SELECT row_id FROM clone_drop) AND id NOT IN (SELECT row_id FROM outbox WHERE state IN (` +
 		fmt.Sprint(outboxPending) + `, ` + fmt.Sprint(outboxUnacked) + `) AND row_id NOT IN (SELECT value FROM json_each(?1))
 		UNION SELECT row_id FROM outbox_rows WHERE row_id NOT IN (SELECT value FROM json_each(?1)))`
+	// The other rows it drops note the writes of its own the server took.
+	noted, err := t.ownRows(drop+` AND id NOT IN (SELECT value FROM json_each(?1))`, listJSON(gone))
+	if err != nil {
+		return fmt.Errorf("note the own writes of dropped rows: %w", err)
+	}
+	if err := t.keepAway(noted); err != nil {
+		return fmt.Errorf("note the own writes of dropped rows: %w", err)
+	}
 	if err := t.keepPhotosAway(drop, listJSON(gone)); err != nil {
 		return err
 	}

@@ -188,6 +188,7 @@ func (g *cloneTxn) heldIn(table string, from, to syncproto.RowID) (map[syncproto
 func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, listed bool) error {
 	c0 := &cs[0]
 	taken := false
+	var gone map[string]*syncproto.Version
 	if st == nil && !listed && g.away {
 		// A row coming back (a back-fill of a hamlet regained, a clone
 		// resumed) starts, as in a pull (apply.go), from the writes this
@@ -198,14 +199,14 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// notes are read: a kept write the server answered superseded is
 		// one of them (takeAway).
 		var err error
-		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+		if st, gone, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
 			return err
 		}
 		taken = st != nil
 	}
 	// First the conflicts the server logged for writes of this replica
 	// it answered superseded: the versions below replace them unseen.
-	if err := g.superseded(cs, st, listed); err != nil {
+	if err := g.superseded(cs, st, gone, listed); err != nil {
 		return err
 	}
 	if g.listed {
@@ -235,12 +236,12 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// version stored by a clone that had to start again, or one the
 		// server moved or wrote over since, would meet the snapshot's as
 		// a concurrent write (wide seed 2100).
-		if err := g.t.keepRowAway(st.id, st); err != nil {
+		if err := g.t.keepRowAway(st.id, st, false); err != nil {
 			return err
 		}
 		st, taken = nil, true
 		var err error
-		if st, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+		if st, _, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
 			return err
 		}
 	}

@@ -95,6 +95,7 @@ CREATE TABLE conflicts (
 	{Version: 13, Name: "clone_drop", SQL: cloneDropMigration},         // clone.go
 	{Version: 14, Name: "superseded", SQL: supersededMigration},        // superseded.go
 	{Version: 15, Name: "away_replica", SQL: awayReplicaMigration},     // away.go
+	{Version: 16, Name: "away_taken", SQL: awayTakenMigration},         // away.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -439,6 +440,14 @@ func (t *txn) dropHamlets(hamlets, scope []string) (dropped, kept int, err error
 	if err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)
 	}
+	// And the rows with writes of its own the server took, to note them.
+	noted, err := t.ownRows(`scope IN `+in, slices.Clone(args[:len(hamlets)])...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("note the own writes of dropped rows: %w", err)
+	}
+	away = append(away, noted...)
+	slices.SortFunc(away, func(a, b syncproto.RowID) int { return bytes.Compare(a[:], b[:]) })
+	away = slices.Compact(away)
 	away = slices.DeleteFunc(away, func(id syncproto.RowID) bool { return slices.Contains(stay, id.String()) })
 	if err := t.keepAway(away); err != nil {
 		return 0, 0, fmt.Errorf("keep the unpushed writes of dropped rows: %w", err)

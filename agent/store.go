@@ -569,7 +569,7 @@ func columnValue(v syncproto.Value) any {
 // drop removes a row (eviction): state and projection, not its outbox.
 // st is the row's state as the transaction holds it (nil: as stored).
 func (t *txn) drop(table string, id syncproto.RowID, st *rowState) error {
-	if err := t.keepRowAway(id, st); err != nil {
+	if err := t.keepRowAway(id, st, true); err != nil {
 		return fmt.Errorf("keep the unpushed writes of a dropped row: %w", err)
 	}
 	if table == "field_reports" {

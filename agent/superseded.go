@@ -65,7 +65,7 @@ func supersededNote(t tableRows, row []any) (syncproto.Change, bool) {
 // write of theirs, and the note tells the row's return that a kept write
 // lost (takeAway).
 func (t *txn) forgetSuperseded() error {
-	if err := t.exec(`DELETE FROM superseded WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {
+	if err := t.exec(`DELETE FROM superseded WHERE row_id NOT IN (SELECT row_id FROM own_away WHERE NOT taken)`); err != nil {
 		return fmt.Errorf("forget the changes another write beat: %w", err)
 	}
 	return nil
@@ -134,9 +134,11 @@ func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]ma
 //
 // Only where it still holds the write that lost: a write of its own over
 // it, or a pull that met the winner (and recorded the conflict), replaced
-// it. Not when the snapshot's version is that write, was written over it,
-// or has its value: no value lost to itself (stop 50).
-func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) error {
+// it. Or where it held it when it dropped the row (gone, per field: its
+// own writes the server took, takeAway), for the second kind. Not when the
+// snapshot's version is that write, was written over it, or has its
+// value: no value lost to itself (stop 50).
+func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[string]*syncproto.Version, listed bool) error {
 	notes, told := g.lost[cs[0].Row], g.told[cs[0].Row]
 	if len(notes) == 0 && len(told) == 0 {
 		return nil
@@ -155,17 +157,22 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, listed bool) 
 		if len(dots) == 0 && len(told[c.Field]) == 0 {
 			continue
 		}
+		var held *syncproto.Version
 		if st != nil {
-			if held := st.cur[c.Field]; held != nil && c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) &&
-				(slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
-				cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
-				isNew, err := g.t.recordConflict(cf, g.now)
-				if err != nil {
-					return fmt.Errorf("record a conflict the server logged: %w", err)
-				}
-				if isNew {
-					g.conflicts++
-				}
+			held = st.cur[c.Field]
+		}
+		if held == nil {
+			held = gone[c.Field]
+		}
+		if held != nil && c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) &&
+			(slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
+			cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
+			isNew, err := g.t.recordConflict(cf, g.now)
+			if err != nil {
+				return fmt.Errorf("record a conflict the server logged: %w", err)
+			}
+			if isNew {
+				g.conflicts++
 			}
 		}
 		for _, d := range dots {

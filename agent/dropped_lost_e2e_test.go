@@ -1,0 +1,91 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+)
+
+// TestHouseholdBackTellsAWriteBeatenWhileAway (issue 17, stop 63's
+// note): a volunteer corrects a household's head and syncs; the server
+// takes it. A teammate, offline since before it, corrects the same head
+// later by the clock and syncs: the server logs her correction as the
+// loser. Before her laptop pulls again, the team loses the household's
+// hamlet, and her next sync drops the household, her correction with it:
+// the server took it, so nothing waits to be pushed, and the laptop kept
+// nothing of it. When the household comes back (the team regains the
+// hamlet, or her laptop clones again past the floor), the snapshot names
+// her correction as the loser, but her laptop no longer held it and never
+// told her it lost.
+func TestHouseholdBackTellsAWriteBeatenWhileAway(t *testing.T) {
+	t.Parallel()
+	for _, reclone := range []bool{false, true} {
+		name := "the team regains the hamlet"
+		if reclone {
+			name = "a clone past the floor"
+		}
+		t.Run(name, func(t *testing.T) { householdBackTellsBeaten(t, reclone) })
+	}
+}
+
+func householdBackTellsBeaten(t *testing.T, reclone bool) {
+	ctx := context.Background()
+	clk, ts, enroll := clockedTeam(t)
+	a, ta := enroll()
+	b, tb := enroll()
+	hamlet := ts.HamletsA[0]
+	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	clk.advance(time.Minute)
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "her correction reaches the server first: %+v", sum)
+	realSync(t, b, ts, tb)
+
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "the team lost the hamlet: her laptop drops the household")
+
+	changed, err = ts.Admin.AddTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	if reclone {
+		head, err := ts.Store.Head(ctx)
+		require.NoError(t, err)
+		setFloor(t, ts, head, ts.HamletsA...)
+	}
+	clk.advance(time.Minute)
+	sum = realSync(t, a, ts, ta)
+	realSync(t, a, ts, ta)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+
+	d, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "Quách Văn Tư Em", d.Fields["head_name"])
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost")
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "that conflict alone, the one the server logged")
+	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, total)
+
+	// Told once: the notes went with the row's return.
+	sum = realSync(t, a, ts, ta)
+	require.Zero(t, sum.Conflicts, "%+v", sum)
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
+	require.Zero(t, n, "nothing kept or noted once the household is back")
+}
