@@ -239,6 +239,23 @@ func (t *txn) takenOf(id syncproto.RowID) (func(syncproto.Dot) bool, error) {
 	}, nil
 }
 
+// maxTakenNotes bounds the notes of taken writes (keepRowAway) of rows
+// that never come back: beyond it, those of the oldest drops go. A
+// household that comes back after that many others left does not tell a
+// loss its snapshot names (the server's conflict log still holds it).
+const maxTakenNotes = 20000
+
+// boundTakenNotes forgets the notes beyond maxTakenNotes, oldest first.
+// Counted first: nearly always there are none, or a few.
+func (t *txn) boundTakenNotes() error {
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM own_away WHERE taken`).Scan(&n); err != nil || n <= maxTakenNotes {
+		return err
+	}
+	return t.exec(`DELETE FROM own_away WHERE taken AND (row_id, field) IN
+		(SELECT row_id, field FROM own_away WHERE taken ORDER BY noted_at DESC, row_id, field LIMIT -1 OFFSET ?)`, maxTakenNotes)
+}
+
 // forgetAway forgets what keepAway kept of id.
 func (t *txn) forgetAway(id syncproto.RowID) error {
 	if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {

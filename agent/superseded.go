@@ -63,10 +63,13 @@ func supersededNote(t tableRows, row []any) (syncproto.Change, bool) {
 // beat one of those pushed before it (afterPull), but for the rows out of
 // the scope that keep writes of this replica (own_away): the pull met no
 // write of theirs, and the note tells the row's return that a kept write
-// lost (takeAway).
+// lost (takeAway). It bounds the notes of taken writes too, once a pull.
 func (t *txn) forgetSuperseded() error {
 	if err := t.exec(`DELETE FROM superseded WHERE row_id NOT IN (SELECT row_id FROM own_away WHERE NOT taken)`); err != nil {
 		return fmt.Errorf("forget the changes another write beat: %w", err)
+	}
+	if err := t.boundTakenNotes(); err != nil {
+		return fmt.Errorf("forget the oldest notes of dropped rows: %w", err)
 	}
 	return nil
 }
