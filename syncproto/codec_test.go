@@ -66,6 +66,8 @@ func TestCodecRoundTripsEveryMessage(t *testing.T) {
 		&Changes{From: 10, To: 99, More: true, Changes: sampleChanges(rng, 300),
 			Evict: []Eviction{{Table: "households", Row: uuid.New(), NewScope: "32005-01"}}},
 		&Changes{From: 99, To: 99},
+		&Changes{From: 99, To: 130, Changes: sampleChanges(rng, 4), Horizon: 7, Lost: []LostWrite{
+			{Row: uuid.New(), Field: "head_name", Loser: Dot{Replica: uuid.New(), Seq: 5}, Winner: Dot{Replica: uuid.New(), Seq: 1 << 33}}}},
 		&ErrorMsg{Code: CodeVersionMismatch, Msg: "schema 9 is newer than this server's 3", Fatal: true},
 		&Notify{Cursor: 77},
 	}

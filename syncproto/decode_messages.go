@@ -266,7 +266,13 @@ func (d *decoder) changesMsg(n int) (Message, int, error) {
 	if m.Horizon, err = d.d.DecodeUint64(); err != nil {
 		return nil, 0, err
 	}
-	return m, 7, nil
+	if n < 8 { // no losses, or a server that predates Lost
+		return m, 7, nil
+	}
+	if m.Lost, err = d.lost(); err != nil {
+		return nil, 0, err
+	}
+	return m, 8, nil
 }
 
 func (d *decoder) errorMsg(n int) (Message, int, error) {

@@ -70,8 +70,12 @@ func (e *encoder) message(m Message) error {
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgPull)), enc.EncodeUint(m.Cursor), enc.EncodeUint(uint64(m.Limit)),
 			enc.EncodeUint(m.Durable))
 	case *Changes:
-		err = errors.Join(enc.EncodeArrayLen(7), enc.EncodeUint(uint64(MsgChanges)), enc.EncodeUint(m.From), enc.EncodeUint(m.To),
-			enc.EncodeBool(m.More), e.changes(m.Changes), e.evictions(m.Evict), enc.EncodeUint(m.Horizon))
+		n := 7
+		if len(m.Lost) > 0 {
+			n = 8 // a batch without losses is the previous release's form
+		}
+		err = errors.Join(enc.EncodeArrayLen(n), enc.EncodeUint(uint64(MsgChanges)), enc.EncodeUint(m.From), enc.EncodeUint(m.To),
+			enc.EncodeBool(m.More), e.changes(m.Changes), e.evictions(m.Evict), enc.EncodeUint(m.Horizon), e.lost(m.Lost, n))
 	case *ErrorMsg:
 		err = errors.Join(enc.EncodeArrayLen(4), enc.EncodeUint(uint64(MsgError)), enc.EncodeString(string(m.Code)),
 			enc.EncodeString(m.Msg), enc.EncodeBool(m.Fatal))

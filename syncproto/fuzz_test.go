@@ -86,6 +86,8 @@ func fuzzDecodeSeeds() [][]byte {
 		&Ack{Batch: 1, Results: []Result{{Status: ResultApplied}, {Status: ResultRefused, Code: CodeOutOfScope, Reason: "x"}}},
 		&Pull{Cursor: 5, Limit: 10},
 		&Changes{From: 1, To: 2, Changes: sampleChanges(rng, 5), Evict: []Eviction{{Table: "households", NewScope: "y"}}},
+		&Changes{From: 2, To: 3, Changes: sampleChanges(rng, 2),
+			Lost: []LostWrite{{Row: uuid.UUID{6}, Field: "head_name", Loser: Dot{Replica: uuid.UUID{4}, Seq: 2}, Winner: Dot{Replica: uuid.UUID{5}, Seq: 9}}}},
 		&ErrorMsg{Code: CodeBusy, Msg: "later"},
 		&Notify{Cursor: 3},
 		&SnapshotRequest{Head: 9, After: SnapshotPos{Table: "households", Row: uuid.UUID{2}}, Scopes: []string{"32002-01"}},

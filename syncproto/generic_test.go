@@ -165,9 +165,12 @@ func genericCases() []genericCase {
 		{"Changes", "change list", gLogList()},
 		{"Evict", "[eviction]", []any{[]any{"households", bin(gRow), "32005-01"}}},
 		{"Horizon", "uint64", uint64(8000)},
+		{"Lost", "[lost]", []any{[]any{bin(gRow), "head_name", bin(gA), uint64(7), bin(gB), uint64(9)}}},
 	}
 	changesMsg := &Changes{From: 9000, To: 9100, More: true, Changes: gLogChanges(),
 		Evict: []Eviction{{Table: "households", Row: gRow, NewScope: "32005-01"}}, Horizon: 8000}
+	lostChanges := *changesMsg
+	lostChanges.Lost = []LostWrite{{Row: gRow, Field: "head_name", Loser: Dot{gA, 7}, Winner: Dot{gB, 9}}}
 	oldChanges := *changesMsg
 	oldChanges.Horizon = 0
 
@@ -237,7 +240,8 @@ func genericCases() []genericCase {
 		{name: "pull", t: MsgPull, elems: pull[:4], want: &Pull{Cursor: 9000, Limit: 2000, Durable: 8999}, optionalAbsent: true},
 		{name: "pull with scopes", t: MsgPull, elems: pull, want: &Pull{Cursor: 9000, Limit: 2000, Durable: 8999, Scopes: []string{"32002-03"}}},
 		{name: "pull of a client before Durable", t: MsgPull, elems: pull[:3], want: &Pull{Cursor: 9000, Limit: 2000}, decodeOnly: true},
-		{name: "changes", t: MsgChanges, elems: changes, want: changesMsg},
+		{name: "changes", t: MsgChanges, elems: changes[:7], want: changesMsg, optionalAbsent: true},
+		{name: "changes telling a loss", t: MsgChanges, elems: changes, want: &lostChanges},
 		{name: "changes of a server before Horizon", t: MsgChanges, elems: changes[:6], want: &oldChanges, decodeOnly: true},
 		{name: "error", t: MsgError, elems: []elem{
 			{"type", "uint", uint8(MsgError)},

@@ -175,6 +175,14 @@ type Changes struct {
 	// durably: the client may drop rows whose tombstone it received at or
 	// below it. Sent on the last page of a pull.
 	Horizon uint64
+	// Lost lists the conflicts the server logged on the rows a move
+	// logged again in this batch (its eighth element, appended in the
+	// release after stop 63's: a client that predates it skips it, §11),
+	// as SnapshotChunk.Lost does for a snapshot's rows: a row that comes
+	// back into the device's scope by a move comes with the versions the
+	// server holds, which alone cannot tell a client that dropped the row
+	// whether its own write lost to one of them (docs/PROTOCOL.md §7.5).
+	Lost []LostWrite
 }
 
 // Eviction tells a client that a row is no longer in its scope.

@@ -102,9 +102,9 @@ func (e *encoder) snapshot(m Message) (bool, error) {
 	return false, nil
 }
 
-// lost writes a chunk's conflicts, each as [row, field, loser's replica,
+// lost writes the conflicts of a chunk or a Changes, each as [row, field, loser's replica,
 // loser's sequence, winner's replica, winner's sequence]; nothing in a
-// chunk of n < 8 elements.
+// message of n < 8 elements.
 func (e *encoder) lost(ls []LostWrite, n int) error {
 	if n < 8 {
 		return nil

@@ -62,22 +62,40 @@ func TestSnapshotBadPositionIsRefused(t *testing.T) {
 	require.Equal(t, CodeBadFrame, pe.Code)
 }
 
-// A chunk's conflicts (element 8): a chunk without any is the previous
-// release's 7 elements, which that release's agents read whole; one with
-// them keeps its first 7 as they were, so those agents read the rows and
-// skip the rest (§11). A malformed entry is refused, never half read.
-func TestSnapshotChunkLosses(t *testing.T) {
+// A chunk's or a Changes' conflicts (element 8): a message without any
+// is the previous release's 7 elements, which that release's agents read
+// whole; one with them keeps its first 7 as they were, so those agents
+// read the rest and skip it (§11). A malformed entry is refused, never
+// half read.
+func TestLossesTrailing(t *testing.T) {
 	row := uuid.New()
-	plain := &SnapshotChunk{Head: 9, To: SnapshotPos{Table: "visits", Row: row}}
+	cases := []struct {
+		name  string
+		plain Message
+		with  func([]LostWrite) Message
+		lost  func(Message) []LostWrite
+	}{
+		{"snapshot chunk", &SnapshotChunk{Head: 9, To: SnapshotPos{Table: "visits", Row: row}},
+			func(ls []LostWrite) Message {
+				return &SnapshotChunk{Head: 9, To: SnapshotPos{Table: "visits", Row: row}, Lost: ls}
+			}, func(m Message) []LostWrite { return m.(*SnapshotChunk).Lost }},
+		{"changes", &Changes{From: 9, To: 12, Horizon: 3},
+			func(ls []LostWrite) Message { return &Changes{From: 9, To: 12, Horizon: 3, Lost: ls} },
+			func(m Message) []LostWrite { return m.(*Changes).Lost }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { lossesTrailing(t, row, tc.plain, tc.with, tc.lost) })
+	}
+}
+
+func lossesTrailing(t *testing.T, row RowID, plain Message, with func([]LostWrite) Message, lostOf func(Message) []LostWrite) {
 	frame, err := Encode(nil, plain)
 	require.NoError(t, err)
 	n, err := msgpack.NewDecoder(bytes.NewReader(frame)).DecodeArrayLen()
 	require.NoError(t, err)
-	require.Equal(t, 7, n, "a chunk without losses keeps the previous release's form")
+	require.Equal(t, 7, n, "a message without losses keeps the previous release's form")
 
-	lost := *plain
-	lost.Lost = []LostWrite{{Row: row, Field: "notes", Loser: Dot{Replica: uuid.New(), Seq: 3}, Winner: Dot{Replica: uuid.New(), Seq: 4}}}
-	withLost, err := Encode(nil, &lost)
+	withLost, err := Encode(nil, with([]LostWrite{{Row: row, Field: "notes", Loser: Dot{Replica: uuid.New(), Seq: 3}, Winner: Dot{Replica: uuid.New(), Seq: 4}}}))
 	require.NoError(t, err)
 	var elems []msgpack.RawMessage
 	require.NoError(t, msgpack.Unmarshal(withLost, &elems))
@@ -90,7 +108,7 @@ func TestSnapshotChunkLosses(t *testing.T) {
 	require.NoError(t, err)
 	m, err := Decode(good, DefaultLimits)
 	require.NoError(t, err, "the entries below are malformed in one way each")
-	require.Equal(t, []LostWrite{{Row: row, Field: "notes", Loser: Dot{Seq: 3}, Winner: Dot{Seq: 4}}}, m.(*SnapshotChunk).Lost)
+	require.Equal(t, []LostWrite{{Row: row, Field: "notes", Loser: Dot{Seq: 3}, Winner: Dot{Seq: 4}}}, lostOf(m))
 
 	bad := []struct {
 		name  string

@@ -122,6 +122,7 @@ func Meaning(m syncproto.Message) (any, error) {
 		}
 		add("Evict", ev)
 		add("Horizon", u64(m.Horizon))
+		add("Lost", lostWrites(m.Lost))
 	case *syncproto.ErrorMsg:
 		add("Code", string(m.Code))
 		add("Msg", m.Msg)
@@ -140,11 +141,7 @@ func Meaning(m syncproto.Message) (any, error) {
 		add("To", pos(m.To))
 		add("More", m.More)
 		add("Rows", changes(m.Rows))
-		lost := make([]any, len(m.Lost))
-		for i, l := range m.Lost {
-			lost[i] = obj{{"Row", l.Row.String()}, {"Field", l.Field}, {"Loser", dot(l.Loser)}, {"Winner", dot(l.Winner)}}
-		}
-		add("Lost", lost)
+		add("Lost", lostWrites(m.Lost))
 	default:
 		return nil, fmt.Errorf("no meaning for %T", m)
 	}
@@ -203,6 +200,15 @@ func changes(cs []syncproto.Change) []any {
 		c := &cs[i]
 		out[i] = obj{{"Table", c.Table}, {"Row", c.Row.String()}, {"Field", c.Field}, {"Value", value(c.Value)},
 			{"HLC", hlc(c.HLC)}, {"Dot", dot(c.Dot)}, {"Base", dot(c.Base)}, {"Scope", c.Scope}}
+	}
+	return out
+}
+
+// lostWrites is the meaning of a Lost list (SnapshotChunk, Changes).
+func lostWrites(ls []syncproto.LostWrite) []any {
+	out := make([]any, len(ls))
+	for i, l := range ls {
+		out[i] = obj{{"Row", l.Row.String()}, {"Field", l.Field}, {"Loser", dot(l.Loser)}, {"Winner", dot(l.Winner)}}
 	}
 	return out
 }

@@ -170,6 +170,9 @@ func messageVectors() []struct {
 					Evict: []syncproto.Eviction{{Table: "households", Row: hh, NewScope: "32002-02"}, {Table: "visits", Row: visit, NewScope: "32002-02"}}}},
 			{name: "last page with a horizon", msg: &syncproto.Changes{From: 9105, To: 9200, Horizon: 8800}},
 			{name: "changes of a server before Horizon", note: "6 elements: Horizon is 0", raw: generic([]any{6, 9000, 9000, false, []any{[]any{}, []any{}, []any{}}, []any{}})},
+			{name: "changes telling a loss", note: "§5.6 element 7: a move logged the household's hamlet_code again (repB's seq 9), which beat repA's seq 7; a Changes without losses has 7 elements",
+				msg: &syncproto.Changes{From: 9000, To: 9105, Changes: logOrder()[:1], Horizon: 8800,
+					Lost: []syncproto.LostWrite{{Row: hh, Field: "hamlet_code", Loser: syncproto.Dot{Replica: repA, Seq: 7}, Winner: syncproto.Dot{Replica: repB, Seq: 9}}}}},
 		}},
 		{syncproto.MsgError, errorVectors()},
 		{syncproto.MsgNotify, []vector{
