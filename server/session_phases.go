@@ -1,8 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -191,7 +195,13 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 	if !page.More {
 		c.horizon = c.s.horizon(ctx, c.scopeList)
 	}
-	b, msg, err := c.changesFrame(p.Cursor, page)
+	losses, err := c.relogLosses(ctx, page.Entries)
+	if err != nil {
+		c.s.log.Error("pull failed", LogDevice, c.dev.ID, LogErr, err)
+		c.failLocked(storeError("store failed", err))
+		return
+	}
+	b, msg, err := c.changesFrame(p.Cursor, page, losses)
 	if err != nil {
 		c.s.log.Error("encode changes", LogDevice, c.dev.ID, LogErr, err)
 		c.failLocked(&syncproto.Error{Code: syncproto.CodeUnavailable, Msg: "encode failed", Err: err})
@@ -220,11 +230,11 @@ func (c *conn) onPull(ctx context.Context, p *syncproto.Pull) {
 // (To = the last entry kept, More = true) where its change list would need
 // more than MaxDict names or replicas, more than MaxEvict evictions, or a
 // frame above MaxFrame; the rest is the next page.
-func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Changes, error) {
+func (c *conn) changesFrame(from uint64, page LogPage, losses map[fieldKey][]syncproto.LostWrite) ([]byte, *syncproto.Changes, error) {
 	lim := c.s.cfg.Limits
 	entries := page.Entries
 	for {
-		msg, n := c.changesMsg(from, page.To, page.More, entries, lim)
+		msg, n := c.changesMsg(from, page.To, page.More, entries, lim, losses)
 		b, err := syncproto.Encode(nil, msg)
 		if err != nil {
 			return nil, nil, err
@@ -241,13 +251,19 @@ func (c *conn) changesFrame(from uint64, page LogPage) ([]byte, *syncproto.Chang
 
 // changesMsg builds the Changes of entries (all of them, or a prefix cut at
 // the dictionary or eviction limits); n is the number of entries it covers.
-func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits) (*syncproto.Changes, int) {
+// Of losses (relogLosses), it names those whose winner a re-logged change
+// it sends is, or was written over.
+func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim syncproto.Limits, losses map[fieldKey][]syncproto.LostWrite) (*syncproto.Changes, int) {
 	msg := &syncproto.Changes{From: from, To: to, More: more, Changes: make([]syncproto.Change, 0, len(entries)), Horizon: c.horizon}
 	names := make(map[string]struct{}, 64)
 	reps := make(map[syncproto.ReplicaID]struct{}, 8)
 	maxDict := lim.MaxDict
 	if maxDict <= 0 {
 		maxDict = syncproto.DefaultLimits.MaxDict
+	}
+	maxLost := lim.MaxChanges
+	if maxLost <= 0 {
+		maxLost = syncproto.DefaultLimits.MaxChanges
 	}
 	var evicted map[syncproto.RowID]bool
 	for i := range entries {
@@ -299,6 +315,59 @@ func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim sy
 			reps[ch.Base.Replica] = struct{}{}
 		}
 		msg.Changes = append(msg.Changes, *ch)
+		if e.NewScope == "" {
+			continue
+		}
+		for _, l := range losses[fieldKey{ch.Row, ch.Field}] {
+			if (l.Winner == ch.Dot || l.Winner == ch.Base) && len(msg.Lost) < maxLost {
+				msg.Lost = append(msg.Lost, l)
+			}
+		}
 	}
 	return msg, len(entries)
+}
+
+// fieldKey is one field of one row.
+type fieldKey struct {
+	row   syncproto.RowID
+	field string
+}
+
+// relogLosses reads the conflicts logged on the rows a move logged again
+// among entries (PROTOCOL.md §5.6 Lost): such a row comes back to a device
+// that may have dropped it while its own write there lost, and the
+// versions the move sends cannot tell it so. Entries of no move, nearly
+// every page, cost nothing.
+func (c *conn) relogLosses(ctx context.Context, entries []LogEntry) (map[fieldKey][]syncproto.LostWrite, error) {
+	var byTable map[string][]syncproto.RowID
+	for i := range entries {
+		e := &entries[i]
+		if e.Kind != EntryChange || e.NewScope == "" {
+			continue
+		}
+		if byTable == nil {
+			byTable = map[string][]syncproto.RowID{}
+		}
+		ids := byTable[e.Change.Table]
+		if len(ids) == 0 || ids[len(ids)-1] != e.Change.Row { // a re-log's fields are consecutive
+			byTable[e.Change.Table] = append(ids, e.Change.Row)
+		}
+	}
+	var out map[fieldKey][]syncproto.LostWrite
+	for _, table := range slices.Sorted(maps.Keys(byTable)) {
+		ids := byTable[table]
+		slices.SortFunc(ids, func(a, b syncproto.RowID) int { return bytes.Compare(a[:], b[:]) })
+		ls, err := c.st.SnapshotLosses(ctx, table, slices.Compact(ids))
+		if err != nil {
+			return nil, fmt.Errorf("read the conflicts logged on rows a move logged again: %w", err)
+		}
+		for _, l := range ls {
+			if out == nil {
+				out = map[fieldKey][]syncproto.LostWrite{}
+			}
+			k := fieldKey{l.Row, l.Field}
+			out[k] = append(out[k], l)
+		}
+	}
+	return out, nil
 }

@@ -256,10 +256,6 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 // is answered superseded and records it by that path (one conflict, one
 // key). At most limit: a client refuses a longer list.
 func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit int) ([]syncproto.LostWrite, error) {
-	type fieldKey struct {
-		row   syncproto.RowID
-		field string
-	}
 	var out []syncproto.LostWrite
 	for i := 0; i < len(rows) && len(out) < limit; {
 		j := i
