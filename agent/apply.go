@@ -61,6 +61,10 @@ type pullTxn struct {
 	// away: own writes of dropped rows wait for their rows (away.go),
 	// read at the transaction's first batch.
 	away bool
+	// gone: of the rows that came back in this transaction, the own
+	// writes the server took that their drop noted (takeAway), per field,
+	// until a change of the field meets them (toldGone).
+	gone map[syncproto.RowID]map[string]*syncproto.Version
 	// carried: the versions of metaCarried, read when a conflict first
 	// asks (carriedOut).
 	carried map[string]string
@@ -76,6 +80,38 @@ func (r *Replica) beginPull(ctx context.Context) (*pullTxn, error) {
 }
 
 func (g *pullTxn) rollback() { g.t.rollback() }
+
+// toldGone records the conflict the batch names (Changes.Lost) for c's
+// field where this replica, when it dropped c's row, held an own write
+// the server had taken (g.gone): loser that write, winner c's version, as
+// a pull that met c while it held the row would have (merge). The row
+// came back by a move's re-log, whose versions alone cannot tell a write
+// that beat it from one made over it (PROTOCOL.md §7.5). Once a field.
+func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) error {
+	held := g.gone[c.Row][c.Field]
+	if held == nil {
+		return nil
+	}
+	delete(g.gone[c.Row], c.Field)
+	var ls []syncproto.LostWrite
+	for _, l := range lost {
+		if l.Row == c.Row && l.Field == c.Field {
+			ls = append(ls, l)
+		}
+	}
+	if !lostTo(held, c) || !beaten(ls, held.Dot, c) {
+		return nil
+	}
+	isNew, err := g.t.recordConflict(syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}, g.now)
+	if err != nil {
+		return fmt.Errorf("record a conflict the server logged: %w", err)
+	}
+	if isNew {
+		g.stats.conflicts++
+	}
+	g.open[c.Key()] = true
+	return nil
+}
 
 // apply merges one batch into the transaction.
 func (g *pullTxn) apply(ch *syncproto.Changes) error {
@@ -121,12 +157,24 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		if st == nil && g.away {
 			// A row coming back starts from this replica's writes that
 			// were not pushed yet when it left (away.go). What the server
-			// took of them goes: a move's re-log names no loss.
-			if st, _, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
+			// took of them it only compares with the batch's losses.
+			var gone map[string]*syncproto.Version
+			if st, gone, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
 				return err
+			}
+			if gone != nil {
+				if g.gone == nil {
+					g.gone = map[syncproto.RowID]map[string]*syncproto.Version{}
+				}
+				g.gone[c.Row] = gone
 			}
 			if st != nil {
 				g.states[c.Row], g.dirty[c.Row] = st, st
+			}
+		}
+		if g.gone[c.Row] != nil {
+			if err := g.toldGone(c, ch.Lost); err != nil {
+				return err
 			}
 		}
 		mine := c.Dot.Replica == r.id && !g.own

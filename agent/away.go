@@ -392,9 +392,8 @@ func (t *txn) anyAway() (bool, error) {
 // a clone brings it back (nil: nothing kept that the server has not taken)
 // and forgets what it kept. gone is, per field, the own write of it the
 // server took that the drop noted or kept (nil: none): the replica no
-// longer holds it, but a snapshot that names it as a loss tells the
-// volunteer (cloneTxn.superseded). A pull cannot (a move's re-log names no
-// loss) and lets it go.
+// longer holds it, but a snapshot or a pulled batch that names it as a
+// loss tells the volunteer (cloneTxn.superseded, pullTxn.toldGone).
 func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowState, gone map[string]*syncproto.Version, err error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, taken FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {

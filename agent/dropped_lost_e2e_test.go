@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestHouseholdBackTellsAWriteBeatenWhileAway (issue 17, stop 63's
@@ -88,4 +90,80 @@ func householdBackTellsBeaten(t *testing.T, reclone bool) {
 	var n int
 	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
 	require.Zero(t, n, "nothing kept or noted once the household is back")
+}
+
+// TestMovedBackTellsAWriteBeatenWhileAway: the same loss, the household
+// coming back by a move. A volunteer of another team that also covers the
+// hamlet moves the household into one of its own hamlets and then, not
+// having pulled her correction, corrects the head there: hers lost. Her
+// laptop dropped the household at its next pull (the move), before the
+// winner reached it. When the other team moves the household back, the
+// move's re-log brings the winner (or a write made over it since): the
+// versions alone cannot tell her laptop that her correction lost, so the
+// pull names the conflict (Changes.Lost).
+func TestMovedBackTellsAWriteBeatenWhileAway(t *testing.T) {
+	t.Parallel()
+	for _, overWinner := range []bool{false, true} {
+		name := "the winner"
+		if overWinner {
+			name = "written over the winner"
+		}
+		t.Run(name, func(t *testing.T) { movedBackTellsBeaten(t, overWinner) })
+	}
+}
+
+func movedBackTellsBeaten(t *testing.T, overWinner bool) {
+	ctx := context.Background()
+	clk, ts, enroll := clockedTeam(t)
+	a, ta := enroll()
+	hamlet, theirs := ts.HamletsA[0], ts.HamletsA[1]
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
+	require.NoError(t, err)
+	require.True(t, changed)
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
+	require.NoError(t, err)
+	c := agenttest.New(t, agent.Options{Now: clk.now})
+	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
+	require.NoError(t, err)
+
+	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "the server takes her correction: %+v", sum)
+
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": theirs}))
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "moved out of her team's hamlets: her laptop drops the household")
+
+	want := "Quách Văn Tư Em"
+	if overWinner {
+		clk.advance(time.Minute)
+		want = "Quách Văn Tư (em)"
+		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
+	}
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
+	realSync(t, c, ts, tc)
+	sum = realSync(t, a, ts, ta)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+	require.Equal(t, 1, sum.Conflicts, "the pull tells of one conflict: %+v", sum)
+
+	d, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, want, d.Fields["head_name"])
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost")
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "that conflict alone, the one the server logged")
+
+	sum = realSync(t, a, ts, ta)
+	require.Zero(t, sum.Conflicts, "told once: %+v", sum)
 }

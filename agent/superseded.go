@@ -167,8 +167,7 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[stri
 		if held == nil {
 			held = gone[c.Field]
 		}
-		if held != nil && c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value) &&
-			(slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
+		if held != nil && lostTo(held, c) && (slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
 			cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
 			isNew, err := g.t.recordConflict(cf, g.now)
 			if err != nil {
@@ -187,6 +186,13 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[stri
 		delete(notes, c.Field)
 	}
 	return nil
+}
+
+// lostTo reports whether held, a write the server logged as beaten, is
+// a loss to tell when c replaces it: not when c is that write, was written
+// over it, or has its value (no value lost to itself, stop 50).
+func lostTo(held *syncproto.Version, c *syncproto.Change) bool {
+	return c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value)
 }
 
 // beaten reports whether the server logged held as a loser (ls, the
