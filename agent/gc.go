@@ -136,7 +136,9 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 		}
 	}
 	for _, st := range dead {
-		if err := t.drop(st.table, st.id, st); err != nil {
+		// Collected on the server too: no snapshot or move brings it
+		// back to compare a note of its writes with (keepRowAway).
+		if err := t.dropNoting(st.table, st.id, st, false); err != nil {
 			return 0, fmt.Errorf("collect tombstones: drop %s: %w", st.id, err)
 		}
 	}

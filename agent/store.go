@@ -569,7 +569,14 @@ func columnValue(v syncproto.Value) any {
 // drop removes a row (eviction): state and projection, not its outbox.
 // st is the row's state as the transaction holds it (nil: as stored).
 func (t *txn) drop(table string, id syncproto.RowID, st *rowState) error {
-	if err := t.keepRowAway(id, st, true); err != nil {
+	return t.dropNoting(table, id, st, true)
+}
+
+// dropNoting is drop; note says whether the drop notes the row's own
+// versions the server took (keepRowAway): not for a row no snapshot or
+// move can bring back (a tombstone collected, gc.go).
+func (t *txn) dropNoting(table string, id syncproto.RowID, st *rowState, note bool) error {
+	if err := t.keepRowAway(id, st, note); err != nil {
 		return fmt.Errorf("keep the unpushed writes of a dropped row: %w", err)
 	}
 	if table == "field_reports" {
