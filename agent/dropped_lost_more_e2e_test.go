@@ -1,0 +1,76 @@
+package agent_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
+)
+
+// movedOutTeam is the world of TestMovedBackTellsAWriteBeatenWhileAway: a
+// household team C added in one of team A's hamlets, which C also covers
+// with one A does not (theirs); a, of team A, corrects its head and syncs,
+// the server takes it. Then C moves the household into theirs and
+// corrects the head later by the clock, without having pulled hers: hers
+// lost. Nothing of a synced after the move yet.
+func movedOutTeam(t *testing.T) (clk *fakeClock, ts *servertest.TS, a, c *agent.Replica, ta, tc, hamlet string, hh syncproto.RowID) {
+	ctx := context.Background()
+	clk, ts, enroll := clockedTeam(t)
+	a, ta = enroll()
+	hamlet, theirs := ts.HamletsA[0], ts.HamletsA[1]
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
+	require.NoError(t, err)
+	require.True(t, changed)
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
+	require.NoError(t, err)
+	c = agenttest.New(t, agent.Options{Now: clk.now})
+	tc, _, err = c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
+	require.NoError(t, err)
+
+	id, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, id, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	sum := realSync(t, a, ts, ta)
+	require.Equal(t, 1, sum.Pushed, "the server takes her correction: %+v", sum)
+
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, id, agent.Fields{"hamlet_code": theirs}))
+	require.NoError(t, c.EditHousehold(ctx, id, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	realSync(t, c, ts, tc)
+	return clk, ts, a, c, ta, tc, hamlet, id
+}
+
+// TestRecloneDropTellsAWriteBeatenWhileAway: the household moved out while
+// her laptop was behind the log's floor: its clone leaves the household
+// out, and the end of the clone drops it (dropHeld), noting her correction
+// the server took. When team C moves it back, the pull names her loss.
+func TestRecloneDropTellsAWriteBeatenWhileAway(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk, ts, a, c, ta, tc, hamlet, hh := movedOutTeam(t)
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	setFloor(t, ts, head, ts.HamletsA...)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "the clone leaves the household out")
+
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
+	realSync(t, c, ts, tc)
+	sum := realSync(t, a, ts, ta)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost: %+v", sum)
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "that conflict alone, the one the server logged")
+}
