@@ -93,6 +93,9 @@ func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) erro
 		return nil
 	}
 	delete(g.gone[c.Row], c.Field)
+	if err := g.t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ? AND taken`, c.Row.String(), c.Field); err != nil {
+		return fmt.Errorf("forget a noted write of a row back: %w", err)
+	}
 	var ls []syncproto.LostWrite
 	for _, l := range lost {
 		if l.Row == c.Row && l.Field == c.Field {
@@ -151,6 +154,24 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	for _, id := range g.ids {
 		g.states[id] = got[id] // nil: the replica does not hold the row
 	}
+	if g.away {
+		// A row whose return began in an earlier transaction (a re-log
+		// over pages stored apart) holds it now: its notes wait in
+		// own_away (takeAwayNoting) for the page that names their loss.
+		for _, l := range ch.Lost {
+			if _, read := g.gone[l.Row]; read || g.states[l.Row] == nil {
+				continue
+			}
+			gone, err := t.goneOf(l.Row)
+			if err != nil {
+				return fmt.Errorf("read the noted writes of a row back: %w", err)
+			}
+			if g.gone == nil {
+				g.gone = map[syncproto.RowID]map[string]*syncproto.Version{}
+			}
+			g.gone[l.Row] = gone
+		}
+	}
 	for i := range ch.Changes {
 		c := &ch.Changes[i]
 		st := g.states[c.Row]
@@ -159,7 +180,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			// were not pushed yet when it left (away.go). What the server
 			// took of them it only compares with the batch's losses.
 			var gone map[string]*syncproto.Version
-			if st, gone, err = t.takeAway(c.Table, c.Row, c.Scope); err != nil {
+			if st, gone, err = t.takeAwayNoting(c.Table, c.Row, c.Scope, true); err != nil {
 				return err
 			}
 			if gone != nil {
@@ -237,6 +258,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			return err
 		}
 		delete(g.dirty, ev.Row)
+		delete(g.gone, ev.Row) // the drop noted the row afresh
 		g.states[ev.Row] = nil
 		g.stats.evicted++
 	}

@@ -395,6 +395,17 @@ func (t *txn) anyAway() (bool, error) {
 // longer holds it, but a snapshot or a pulled batch that names it as a
 // loss tells the volunteer (cloneTxn.superseded, pullTxn.toldGone).
 func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowState, gone map[string]*syncproto.Version, err error) {
+	return t.takeAwayNoting(table, id, scope, false)
+}
+
+// takeAwayNoting is takeAway; keepGone keeps what it returns as gone
+// noted (taken) until a change of its field meets it (pullTxn.toldGone):
+// a pull brings a row back field by field, and a move's re-log of it may
+// run over pages stored in separate transactions, the loss of a field
+// named with the page that sends it (Changes.Lost). Forgotten at the
+// row's first change, a loss named in a later transaction's page was
+// never told. A complete pull forgets what is left (forgetSuperseded).
+func (t *txn) takeAwayNoting(table string, id syncproto.RowID, scope string, keepGone bool) (st *rowState, gone map[string]*syncproto.Version, err error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, taken FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {
 		return nil, nil, err
@@ -431,7 +442,7 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowS
 		if gone == nil {
 			return nil, nil, nil // nothing kept
 		}
-		return nil, gone, t.forgetAway(id)
+		return nil, gone, t.settleAway(id, nil, keepGone)
 	}
 	// Only what the server has not taken yet: a kept write it took while
 	// the row was away is the server's to bring back, or what became of it
@@ -459,12 +470,54 @@ func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowS
 		}
 	}
 	if len(st.cur) == 0 {
-		return nil, gone, t.forgetAway(id)
+		return nil, gone, t.settleAway(id, nil, keepGone)
 	}
 	if err := t.takeAwayHist(st); err != nil {
 		return nil, nil, err
 	}
-	return st, gone, t.forgetAway(id)
+	return st, gone, t.settleAway(id, st, keepGone)
+}
+
+// settleAway forgets what keepAway kept of id once takeAway took it: all
+// of it, or, with keepGone, all but the writes it returned as gone, noted
+// (taken) from now on; st is what the row starts from (nil: nothing).
+func (t *txn) settleAway(id syncproto.RowID, st *rowState, keepGone bool) error {
+	if !keepGone {
+		return t.forgetAway(id)
+	}
+	if st != nil {
+		for f := range st.cur {
+			if err := t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ?`, id.String(), f); err != nil {
+				return err
+			}
+		}
+	}
+	if err := t.exec(`UPDATE own_away SET taken = 1 WHERE row_id = ? AND NOT taken`, id.String()); err != nil {
+		return err
+	}
+	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())
+}
+
+// goneOf reads the noted writes of row id (taken): per field, the version.
+func (t *txn) goneOf(id syncproto.RowID) (map[string]*syncproto.Version, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq FROM own_away WHERE row_id = ? AND taken`, id.String())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	gone := map[string]*syncproto.Version{}
+	for rows.Next() {
+		var field string
+		var kind, hlc, seq, baseSeq int64
+		var val any
+		var replica, base []byte
+		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
+			return nil, err
+		}
+		gone[field] = &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
+			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
+	}
+	return gone, rows.Err()
 }
 
 // takeAwayHist restores the history keepAway kept with st's versions.

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,4 +74,63 @@ func TestRecloneDropTellsAWriteBeatenWhileAway(t *testing.T) {
 	cs, err := a.Conflicts(ctx, true)
 	require.NoError(t, err)
 	require.Len(t, cs, 1, "that conflict alone, the one the server logged")
+}
+
+// pageSched is a Scheduler whose time jumps a second at every look: a
+// pull stores each page in a transaction of its own (pullGroupTime), as a
+// slow laptop does with a large move's pages.
+type pageSched struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (s *pageSched) Block(ready func() bool) {
+	for !ready() {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func (s *pageSched) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return time.Now().Add(time.Duration(s.n) * time.Second)
+}
+
+func (s *pageSched) Int64N(int64) int64 { return 0 }
+
+// TestMovedBackOverPagesTellsAWriteBeatenWhileAway: the move back's
+// re-log of the household reaches her laptop over several pages, each
+// stored in its own transaction. The page with the winner of her field
+// names her loss (Changes.Lost), but the household came back with the
+// move's first change, in an earlier transaction: her laptop forgot what
+// it had noted of the household there, and never told her.
+func TestMovedBackOverPagesTellsAWriteBeatenWhileAway(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk, ts, a, c, ta, tc, hamlet, hh := movedOutTeam(t)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "moved out of her team's hamlets: her laptop drops the household")
+
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
+	realSync(t, c, ts, tc)
+	stored := 0
+	sum, err := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, PullLimit: 1, Sched: &pageSched{},
+		Progress: func(p agent.Progress) {
+			if p.Phase == "pull" {
+				stored++
+			}
+		}})
+	require.NoError(t, err)
+	require.Greater(t, stored, 2, "the pull stores its pages apart: %+v", sum)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+	require.Equal(t, 1, sum.Conflicts, "the pull tells of one conflict: %+v", sum)
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost")
+
+	sum = realSync(t, a, ts, ta)
+	require.Zero(t, sum.Conflicts, "told once: %+v", sum)
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
+	require.Zero(t, n, "nothing noted once the household is back and the pull complete")
 }
