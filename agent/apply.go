@@ -89,7 +89,11 @@ func (g *pullTxn) rollback() { g.t.rollback() }
 // that beat it from one made over it (PROTOCOL.md §7.5). Once a field.
 func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) error {
 	held := g.gone[c.Row][c.Field]
-	if held == nil {
+	if held == nil || c.Dot != held.Dot && c.HLC < held.HLC {
+		// An older version of the field, replayed from the log below
+		// the note (a move's re-log of the row as it was before her
+		// write): neither what beat it nor made over it. The note waits
+		// for the field's later versions (issue 17, seed 8500251).
 		return nil
 	}
 	delete(g.gone[c.Row], c.Field)

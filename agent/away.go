@@ -154,6 +154,16 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 			return nil
 		}
 	}
+	// Notes left from the row's last return that no later version of
+	// their field has met yet (pullTxn.toldGone): still what a return
+	// may name as a loss.
+	var before map[string]*syncproto.Version
+	if note {
+		var err error
+		if before, err = t.goneOf(id); err != nil {
+			return err
+		}
+	}
 	if err := t.forgetAway(id); err != nil {
 		return err
 	}
@@ -174,6 +184,10 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 		if !keep && (!note || !taken(v.Dot)) {
 			continue
 		}
+		if b := before[field]; !keep && b != nil && b.HLC > v.HLC {
+			continue // the later own write stays noted (below)
+		}
+		delete(before, field)
 		kept[field] = keep
 		kind, val := valueArgs(v.Value)
 		var base any
@@ -182,6 +196,20 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 		}
 		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), !keep, at); err != nil {
+			return err
+		}
+	}
+	for field, v := range before {
+		if _, ok := kept[field]; ok {
+			continue // a write kept to push: its return decides again
+		}
+		kind, val := valueArgs(v.Value)
+		var base any
+		if !v.Base.IsZero() {
+			base = v.Base.Replica[:]
+		}
+		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), at); err != nil {
 			return err
 		}
 	}
