@@ -155,6 +155,9 @@ func dotText(d syncproto.Dot) string { return fmt.Sprintf("%s@%d", short(d.Repli
 func (s *Sim) checkLosers(l *link, ack *syncproto.Ack, changes []syncproto.Change) {
 	var lost []int
 	for i := range ack.Results {
+		if ack.Results[i].Status == syncproto.ResultApplied {
+			markDot(&s.answeredTaken, l.name, changes[i].Dot)
+		}
 		if ack.Results[i].Status == syncproto.ResultSuperseded && !s.based[changes[i].Dot] {
 			lost = append(lost, i)
 			markDot(&s.answeredLost, l.name, changes[i].Dot)

@@ -149,6 +149,9 @@ type Sim struct {
 	// superseded, a concurrent write having won (checkLosers,
 	// checkLosersTold)
 	answeredLost map[string]map[syncproto.Dot]bool
+	// answeredTaken: per laptop, its changes an Ack it received answered
+	// applied (checkLosersTold)
+	answeredTaken map[string]map[syncproto.Dot]bool
 	// answeredRefused: per laptop, its changes an Ack it received
 	// refused (checkRefusedNotLost)
 	answeredRefused map[string]map[syncproto.Dot]bool

@@ -999,6 +999,17 @@ func TestFoundDefects(t *testing.T) {
 		// alone: no seed of 1–100 fails (the measurement's Restore drops
 		// the stamp as well).
 		{"a clock restored beyond its skew bound", Config{Seed: 5, Wide: true, Fixes: true, Budget: true}},
+		// A laptop moved a household twice; its second move, taken, lost
+		// to a teammate's concurrent move. It dropped the household (its
+		// team lost the hamlet), noting its move, and its pull replayed
+		// the log below: the row as after its first move, re-logged,
+		// settled the note, and the loss the teammate's re-logged move
+		// named later matched nothing: "L3's conflict log lacks 1 of its
+		// writes the server logged as lost, on rows it holds:
+		// b36736b8.hamlet_code lost as 9f6ba0be@8" (agent/apply.go
+		// toldGone, agent/away.go keepRowAway; checkLosersTold of applied
+		// answers).
+		{"a loss named after an older re-log of its row", Config{Seed: 8500251, Wide: true, Truncate: true, Silent: true, Fixes: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
