@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -440,16 +441,12 @@ func (t *txn) takeAwayNoting(table string, id syncproto.RowID, scope string, kee
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var field string
-		var kind, hlc, seq, baseSeq int64
-		var val any
-		var replica, base []byte
 		var taken bool
-		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq, &taken); err != nil {
+		field, ver, err := scanAwayVersion(rows, &taken)
+		if err != nil {
 			return nil, nil, err
 		}
-		v := &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
-			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
+		v := &ver
 		if taken {
 			if gone == nil {
 				gone = map[string]*syncproto.Version{}
@@ -535,17 +532,28 @@ func (t *txn) goneOf(id syncproto.RowID) (map[string]*syncproto.Version, error) 
 	defer rows.Close()
 	gone := map[string]*syncproto.Version{}
 	for rows.Next() {
-		var field string
-		var kind, hlc, seq, baseSeq int64
-		var val any
-		var replica, base []byte
-		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
+		field, v, err := scanAwayVersion(rows)
+		if err != nil {
 			return nil, err
 		}
-		gone[field] = &syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
-			Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}
+		gone[field] = &v
 	}
 	return gone, rows.Err()
+}
+
+// scanAwayVersion reads one row of own_away or own_away_hist selected as
+// field, kind, value, hlc, replica, seq, base_replica, base_seq, then
+// extra: the field and its version.
+func scanAwayVersion(rows *sql.Rows, extra ...any) (string, syncproto.Version, error) {
+	var field string
+	var kind, hlc, seq, baseSeq int64
+	var val any
+	var replica, base []byte
+	if err := rows.Scan(append([]any{&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq}, extra...)...); err != nil {
+		return "", syncproto.Version{}, err
+	}
+	return field, syncproto.Version{Value: valueFrom(kind, val), HLC: syncproto.HLC(hlc),
+		Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}, nil
 }
 
 // takeAwayHist restores the history keepAway kept with st's versions.
@@ -556,18 +564,14 @@ func (t *txn) takeAwayHist(st *rowState) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var field string
-		var kind, hlc, seq, baseSeq int64
-		var val any
-		var replica, base []byte
-		if err := rows.Scan(&field, &kind, &val, &hlc, &replica, &seq, &base, &baseSeq); err != nil {
+		field, v, err := scanAwayVersion(rows)
+		if err != nil {
 			return err
 		}
 		if st.cur[field] == nil {
 			continue // its kept version was refused meanwhile
 		}
-		st.hist = append(st.hist, histEntry{Field: field, Ver: syncproto.Version{Value: valueFrom(kind, val),
-			HLC: syncproto.HLC(hlc), Dot: dotFrom(replica, seq), Base: dotFrom(base, baseSeq)}})
+		st.hist = append(st.hist, histEntry{Field: field, Ver: v})
 	}
 	return rows.Err()
 }

@@ -8,8 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestHouseholdBackTellsAWriteBeatenWhileAway (issue 17, stop 63's
@@ -114,32 +112,7 @@ func TestMovedBackTellsAWriteBeatenWhileAway(t *testing.T) {
 
 func movedBackTellsBeaten(t *testing.T, overWinner bool) {
 	ctx := context.Background()
-	clk, ts, enroll := clockedTeam(t)
-	a, ta := enroll()
-	hamlet, theirs := ts.HamletsA[0], ts.HamletsA[1]
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
-	require.NoError(t, err)
-	require.True(t, changed)
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
-	require.NoError(t, err)
-	c := agenttest.New(t, agent.Options{Now: clk.now})
-	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-	require.NoError(t, err)
-
-	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
-	require.NoError(t, err)
-	realSync(t, c, ts, tc)
-	realSync(t, a, ts, ta)
-
-	clk.advance(time.Minute)
-	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
-	sum := realSync(t, a, ts, ta)
-	require.Equal(t, 1, sum.Pushed, "the server takes her correction: %+v", sum)
-
-	clk.advance(time.Minute)
-	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": theirs}))
-	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
-	realSync(t, c, ts, tc)
+	clk, ts, a, c, ta, tc, hamlet, hh := movedOutTeam(t)
 	realSync(t, a, ts, ta)
 	require.False(t, holdsRow(t, a, hh), "moved out of her team's hamlets: her laptop drops the household")
 
@@ -152,7 +125,7 @@ func movedBackTellsBeaten(t *testing.T, overWinner bool) {
 	clk.advance(time.Minute)
 	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
 	realSync(t, c, ts, tc)
-	sum = realSync(t, a, ts, ta)
+	sum := realSync(t, a, ts, ta)
 	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
 	require.Equal(t, 1, sum.Conflicts, "the pull tells of one conflict: %+v", sum)
 
