@@ -319,7 +319,7 @@ func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim sy
 			continue
 		}
 		for _, l := range losses[fieldKey{ch.Row, ch.Field}] {
-			if (l.Winner == ch.Dot || l.Winner == ch.Base) && len(msg.Lost) < maxLost {
+			if l.NamedBy(ch) && len(msg.Lost) < maxLost {
 				msg.Lost = append(msg.Lost, l)
 			}
 		}

@@ -277,7 +277,7 @@ func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit i
 			}
 			for _, l := range ls {
 				// Fields the chunk leaves out have conflicts too.
-				if v := sent[fieldKey{l.Row, l.Field}]; v != nil && (v.Dot == l.Winner || v.Base == l.Winner) && len(out) < limit {
+				if v := sent[fieldKey{l.Row, l.Field}]; v != nil && l.NamedBy(v) && len(out) < limit {
 					out = append(out, l)
 				}
 			}

@@ -77,6 +77,14 @@ type LostWrite struct {
 	Winner Dot
 }
 
+// NamedBy reports whether a message that sends c names l: c is a version
+// of l's field whose dot is l's winner or which was written straight over
+// it (docs/PROTOCOL.md §5.6 and §16.3 element 7). Further on, a receiver
+// could not tell l's loser from a version written over on another branch.
+func (l LostWrite) NamedBy(c *Change) bool {
+	return l.Row == c.Row && l.Field == c.Field && (l.Winner == c.Dot || l.Winner == c.Base)
+}
+
 // SnapshotRows is the server's number of rows per chunk when a request's
 // Limit is 0, and the most it sends in one (docs/PROTOCOL.md §16.2); a
 // chunk is cut earlier at Limits.MaxChanges fields or MaxFrame bytes.
