@@ -100,24 +100,26 @@ func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) erro
 	if err := g.t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ? AND taken`, c.Row.String(), c.Field); err != nil {
 		return fmt.Errorf("forget a noted write of a row back: %w", err)
 	}
-	var ls []syncproto.LostWrite
-	for _, l := range lost {
-		if l.Row == c.Row && l.Field == c.Field {
-			ls = append(ls, l)
-		}
-	}
-	if !lostTo(held, c) || !beaten(ls, held.Dot, c) {
+	if !lostTo(held, c) || !beaten(lost, held.Dot, c) {
 		return nil
 	}
-	isNew, err := g.t.recordConflict(syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}, g.now)
+	isNew, err := g.t.recordLoss(held, c, g.now)
 	if err != nil {
-		return fmt.Errorf("record a conflict the server logged: %w", err)
+		return err
 	}
 	if isNew {
 		g.stats.conflicts++
 	}
 	g.open[c.Key()] = true
 	return nil
+}
+
+// noteGone holds row's notes (takeAway's gone) for toldGone.
+func (g *pullTxn) noteGone(row syncproto.RowID, gone map[string]*syncproto.Version) {
+	if g.gone == nil {
+		g.gone = map[syncproto.RowID]map[string]*syncproto.Version{}
+	}
+	g.gone[row] = gone
 }
 
 // apply merges one batch into the transaction.
@@ -170,10 +172,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			if err != nil {
 				return fmt.Errorf("read the noted writes of a row back: %w", err)
 			}
-			if g.gone == nil {
-				g.gone = map[syncproto.RowID]map[string]*syncproto.Version{}
-			}
-			g.gone[l.Row] = gone
+			g.noteGone(l.Row, gone)
 		}
 	}
 	for i := range ch.Changes {
@@ -188,10 +187,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 				return err
 			}
 			if gone != nil {
-				if g.gone == nil {
-					g.gone = map[syncproto.RowID]map[string]*syncproto.Version{}
-				}
-				g.gone[c.Row] = gone
+				g.noteGone(c.Row, gone)
 			}
 			if st != nil {
 				g.states[c.Row], g.dirty[c.Row] = st, st

@@ -190,13 +190,7 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 		}
 		delete(before, field)
 		kept[field] = keep
-		kind, val := valueArgs(v.Value)
-		var base any
-		if !v.Base.IsZero() {
-			base = v.Base.Replica[:]
-		}
-		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), !keep, at); err != nil {
+		if err := t.putAway(st.table, id, field, v, !keep, at); err != nil {
 			return err
 		}
 	}
@@ -204,13 +198,7 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 		if _, ok := kept[field]; ok {
 			continue // a write kept to push: its return decides again
 		}
-		kind, val := valueArgs(v.Value)
-		var base any
-		if !v.Base.IsZero() {
-			base = v.Base.Replica[:]
-		}
-		if err := t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
-			id.String(), field, st.table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), at); err != nil {
+		if err := t.putAway(st.table, id, field, v, true, at); err != nil {
 			return err
 		}
 	}
@@ -232,6 +220,19 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 		}
 	}
 	return nil
+}
+
+// putAway writes one own version of row id's field to own_away: a write
+// kept to start from, or, taken, a note of one the server took (at: the
+// drop's time).
+func (t *txn) putAway(table string, id syncproto.RowID, field string, v *syncproto.Version, taken bool, at int64) error {
+	kind, val := valueArgs(v.Value)
+	var base any
+	if !v.Base.IsZero() {
+		base = v.Base.Replica[:]
+	}
+	return t.exec(`INSERT INTO own_away (row_id, field, tbl, kind, value, hlc, replica, seq, base_replica, base_seq, taken, noted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id.String(), field, table, kind, val, int64(v.HLC), v.Dot.Replica[:], int64(v.Dot.Seq), base, int64(v.Base.Seq), taken, at)
 }
 
 // keptOf reads which own writes of row id a drop keeps aside and its

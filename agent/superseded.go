@@ -173,10 +173,9 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[stri
 			held = gone[c.Field]
 		}
 		if held != nil && lostTo(held, c) && (slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
-			cf := syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}
-			isNew, err := g.t.recordConflict(cf, g.now)
+			isNew, err := g.t.recordLoss(held, c, g.now)
 			if err != nil {
-				return fmt.Errorf("record a conflict the server logged: %w", err)
+				return err
 			}
 			if isNew {
 				g.conflicts++
@@ -201,13 +200,23 @@ func lostTo(held *syncproto.Version, c *syncproto.Change) bool {
 }
 
 // beaten reports whether the server logged held as a loser (ls, the
-// conflicts it logged on the field) to c's version or to the version c
-// was written over.
+// conflicts a message names) to c's version or to the version c was
+// written over.
 func beaten(ls []syncproto.LostWrite, held syncproto.Dot, c *syncproto.Change) bool {
 	for _, l := range ls {
-		if l.Loser == held && (c.Dot == l.Winner || c.Base == l.Winner) {
+		if l.Loser == held && l.NamedBy(c) {
 			return true
 		}
 	}
 	return false
+}
+
+// recordLoss records held, a version this replica held or noted, as lost
+// to c's version, a conflict the server logged (superseded, beaten).
+func (t *txn) recordLoss(held *syncproto.Version, c *syncproto.Change, now int64) (bool, error) {
+	isNew, err := t.recordConflict(syncproto.Conflict{Key: c.Key(), Scope: c.Scope, Loser: *held, Winner: syncproto.VersionOf(c)}, now)
+	if err != nil {
+		return false, fmt.Errorf("record a conflict the server logged: %w", err)
+	}
+	return isNew, nil
 }
