@@ -38,18 +38,7 @@ func householdBackTellsBeaten(t *testing.T, reclone bool) {
 	a, ta := enroll()
 	b, tb := enroll()
 	hamlet := ts.HamletsA[0]
-	hh, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
-	require.NoError(t, err)
-	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
-
-	clk.advance(time.Minute)
-	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
-	clk.advance(time.Minute)
-	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
-	sum := realSync(t, a, ts, ta)
-	require.Equal(t, 1, sum.Pushed, "her correction reaches the server first: %+v", sum)
-	realSync(t, b, ts, tb)
+	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
 
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
 	require.NoError(t, err)
@@ -67,7 +56,7 @@ func householdBackTellsBeaten(t *testing.T, reclone bool) {
 		setFloor(t, ts, head, ts.HamletsA...)
 	}
 	clk.advance(time.Minute)
-	sum = realSync(t, a, ts, ta)
+	sum := realSync(t, a, ts, ta)
 	realSync(t, a, ts, ta)
 	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
 
