@@ -80,6 +80,7 @@ func (l *link) noteRevoked(m syncproto.Message) {
 func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	ack, ok := m.(*syncproto.Ack)
 	if !ok {
+		s.noteServed(m)
 		s.checkNoGap(l, m)
 		return
 	}
@@ -131,6 +132,31 @@ func (s *Sim) checkAck(l *link, m syncproto.Message) {
 	}
 	s.checkDigests(l, ack, changes, taken)
 	s.checkLosers(l, ack, changes)
+}
+
+// noteServed notes the values a pull or a clone brought under their
+// dots: what the server holds under each. A winner whose Ack the network
+// lost (or whose author crashed before it arrived) is known by its value
+// all the same, which a laptop compared with its own write that lost
+// (checkLosersTold's sameValue; seed 8503146 of the truncated, wide,
+// silent world with fixes: a copy's write the server answered superseded
+// lost to a move back to the hamlet it named).
+func (s *Sim) noteServed(m syncproto.Message) {
+	var cs []syncproto.Change
+	switch m := m.(type) {
+	case *syncproto.Changes:
+		cs = m.Changes
+	case *syncproto.SnapshotChunk:
+		cs = m.Rows
+	default:
+		return
+	}
+	if len(cs) > 0 && s.takenValues == nil {
+		s.takenValues = map[syncproto.Dot]syncproto.Value{}
+	}
+	for i := range cs {
+		s.takenValues[cs[i].Dot] = cs[i].Value
+	}
 }
 
 // checkDigests: the server's store holds, under each acknowledged change's

@@ -156,7 +156,7 @@ func (s *Sim) checkLosersTold() {
 
 // sameValue reports whether the server holds the loser's value under
 // the winner's dot: no value was lost. A winner whose Ack no laptop
-// received is taken for a loss.
+// received and that no pull or clone brought is taken for a loss.
 func (s *Sim) sameValue(loser, winner syncproto.Dot) bool {
 	lv, lok := s.takenValues[loser]
 	wv, wok := s.takenValues[winner]

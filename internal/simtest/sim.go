@@ -142,8 +142,8 @@ type Sim struct {
 	authors map[syncproto.Dot][]string
 	// takenValues: the value the server holds under each dot an Ack
 	// answered applied, superseded or duplicate (two copies of a folder
-	// may push two under one, and the server takes the first alone)
-	// (checkLosersTold)
+	// may push two under one, and the server takes the first alone), or
+	// a pull or a clone brought (noteServed) (checkLosersTold)
 	takenValues map[syncproto.Dot]syncproto.Value
 	// answeredLost: per laptop, its changes an Ack it received answered
 	// superseded, a concurrent write having won (checkLosers,
