@@ -31,7 +31,8 @@ type laptop struct {
 	token  string
 	// tokenDevice: the device token belongs to, as the server knows it by
 	// the token (server/session.go authenticate); "" when not known (a
-	// token saved by an enrollment that then failed). A backup restored
+	// token saved by an enrollment that then failed). A fork's token is
+	// its new device's (forkDevice). A backup restored
 	// holds the enrollment of its day, not the token's (the token is kept
 	// outside the data folder).
 	tokenDevice string
@@ -189,6 +190,7 @@ func (l *laptop) crash(s *Sim, halfOpen bool) {
 // syncOptions are the laptop's sync options: small batches and pages, so
 // that a few rows make many frames.
 func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
+	rep := l.rep
 	return agent.SyncOptions{
 		BatchSize:     25, // a new row arrives in one push: every row has fewer fields
 		Window:        2,
@@ -202,8 +204,23 @@ func (s *Sim) syncOptions(l *laptop) agent.SyncOptions {
 		Frames:        s.frames(l),
 		NoPhotos:      true, // photos travel over HTTP beside the session: not simulated yet
 		Sched:         s.sch,
-		SaveToken:     func(t string) error { l.token = t; return nil },
+		SaveToken:     func(t string) error { l.token, l.tokenDevice = t, s.forkDevice(rep); return nil },
 	}
+}
+
+// forkDevice is the device whose token a fork of rep's folder saves: the
+// fork's, which its enrollment names from the fork's commit
+// (agent/fork.go), read outside any transaction of the sync that saves
+// it. Left as the folder's first, a session on the fork's token after the
+// first device's revocation counted as a revoked device's (wide seed
+// 8600453: a copy forked, and the operator revoked another copy's device,
+// the folder's own).
+func (s *Sim) forkDevice(rep *agent.Replica) string {
+	e, err := rep.Enrollment(s.ctx)
+	if err != nil || e == nil {
+		return ""
+	}
+	return e.DeviceID
 }
 
 // snapshotRows is how many rows a laptop asks for a chunk: 3, or 6 with
