@@ -104,10 +104,14 @@ func (s *Sim) revoke(cli bool) {
 	s.revoked = append(s.revoked, dev)
 	// Marked revoked when it commits, unless a restore of the device began
 	// since this op or has not ended (a device listed twice, a copy's: a
-	// restore's task may commit after this one).
-	gen := s.restores[dev]
+	// restore's task may commit after this one), or was under way when
+	// this op began: its write may commit after this one's, though its
+	// task ends first (seed 8610450 of the wide world with truncation: a
+	// restore begun before a second revocation of the device ended before
+	// it, and its write, the last, left the device restored).
+	gen, pending := s.restores[dev], s.restoresOpen[dev] > 0
 	revoked := func(err error) error {
-		if err == nil && s.restores[dev] == gen && s.restoresOpen[dev] == 0 {
+		if err == nil && !pending && s.restores[dev] == gen && s.restoresOpen[dev] == 0 {
 			if s.revokedNow == nil {
 				s.revokedNow = map[string]bool{}
 			}

@@ -1026,6 +1026,13 @@ func TestFoundDefects(t *testing.T) {
 		// 1, received after the revocation of the device it came from
 		// committed (and no restore began)" (forkDevice).
 		{"a fork's device is its own", Config{Seed: 8600453, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
+		// And one more: a revocation whose task began while a restore of
+		// the device was under way committed first, and the restore's
+		// write left the device restored; the harness marked it revoked
+		// when its task ended: "link 9 (L3): the server acknowledged batch
+		// 1, received after the revocation of the device it came from
+		// committed (and no restore began)" (revoke).
+		{"a revocation begun during a restore", Config{Seed: 8610450, Wide: true, Truncate: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
