@@ -122,11 +122,10 @@ func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]ma
 }
 
 // superseded records, before the chunk's versions of a row (cs) replace
-// or merge with what this replica holds of it (st, nil when it does not
-// or did not read it, listed whether clone_drop lists it), the losses the
-// snapshot alone cannot show: loser the version it holds, winner the
-// snapshot's, the server's state after the write that won (that write, or
-// one made over it since).
+// or merge with what this replica holds of it (st, nil when it does not),
+// the losses the snapshot alone cannot show: loser the version it holds,
+// winner the snapshot's, the server's state after the write that won
+// (that write, or one made over it since).
 //
 // Two kinds. Its writes the server answered superseded (the list above).
 // And any version it holds that the server logged as a conflict's loser
@@ -146,18 +145,10 @@ func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]ma
 // own writes the server took, takeAway), for the second kind. Not when the
 // snapshot's version is that write, was written over it, or has its
 // value: no value lost to itself (stop 50).
-func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[string]*syncproto.Version, listed bool) error {
+func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[string]*syncproto.Version) error {
 	notes, told := g.lost[cs[0].Row], g.told[cs[0].Row]
 	if len(notes) == 0 && len(told) == 0 {
 		return nil
-	}
-	if st == nil && listed {
-		// A listed row without a change awaiting a result is not read
-		// (heldIn): read it now.
-		var err error
-		if st, err = g.t.get(cs[0].Row); err != nil {
-			return err
-		}
 	}
 	for i := range cs {
 		c := &cs[i]
