@@ -28,7 +28,24 @@ import (
 // synced with nothing awaiting a result, by the chunk's fields alone, her
 // superseded correction with them, and the pull then installed the third
 // volunteer's head over nothing: her laptop showed no conflict.
+//
+// The clone that keeps the household, for an edit of its phone she made
+// as the clone began, merges the chunk's fields with what it holds, her
+// correction included, and told her already: the pull's write over the
+// teammate's, which her laptop never saw, must still count as the write
+// that beat hers, not as one written over it (carriedOut).
 func TestRecloneKeepsASupersededWriteForItsWinner(t *testing.T) {
+	t.Parallel()
+	for _, kept := range []bool{false, true} {
+		name := "replaced"
+		if kept {
+			name = "kept for an edit"
+		}
+		t.Run(name, func(t *testing.T) { recloneKeepsSuperseded(t, kept) })
+	}
+}
+
+func recloneKeepsSuperseded(t *testing.T, kept bool) {
 	t.Parallel()
 	ctx := context.Background()
 	clk, ts, enroll := clockedTeam(t)
@@ -60,13 +77,17 @@ func TestRecloneKeepsASupersededWriteForItsWinner(t *testing.T) {
 	setFloor(t, ts, head, ts.HamletsA...)
 	clk.advance(time.Minute)
 	var once sync.Once
-	var between error
+	var between, edited error
 	frames := func(ctx context.Context, u string, h http.Header) (agent.FrameConn, *http.Response, error) {
 		conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u, h)
 		if err != nil {
 			return nil, resp, err
 		}
-		return &onFirstChunk{Conn: conn, once: &once, between: func() {
+		return &onFirstChunk{Conn: conn, once: &once, onAck: func() {
+			if kept {
+				edited = a.EditHousehold(ctx, hh, agent.Fields{"phone": "0913000333"})
+			}
+		}, between: func() {
 			if _, between = c.Sync(ctx, ts.URL, tc, agent.SyncOptions{IOTimeout: 10 * time.Second}); between != nil {
 				return
 			}
@@ -79,6 +100,7 @@ func TestRecloneKeepsASupersededWriteForItsWinner(t *testing.T) {
 	sum, err := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1, Frames: frames})
 	require.NoError(t, err)
 	require.NoError(t, between)
+	require.NoError(t, edited)
 	require.Equal(t, 3, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
 	require.Equal(t, 1, sum.Pulled, "the third volunteer's head comes by the pull: %+v", sum)
 
@@ -89,19 +111,23 @@ func TestRecloneKeepsASupersededWriteForItsWinner(t *testing.T) {
 }
 
 // onFirstChunk runs between once, when the first snapshot chunk arrives,
-// before the agent reads it.
+// before the agent reads it, and onAck when an Ack arrives.
 type onFirstChunk struct {
 	*websocket.Conn
 	once    *sync.Once
 	between func()
+	onAck   func()
 }
 
 func (c *onFirstChunk) ReadMessage() (int, []byte, error) {
 	t, p, err := c.Conn.ReadMessage()
 	if err == nil {
 		if m, derr := syncproto.Decode(p, syncproto.DefaultLimits); derr == nil {
-			if _, ok := m.(*syncproto.SnapshotChunk); ok {
+			switch m.(type) {
+			case *syncproto.SnapshotChunk:
 				c.once.Do(c.between)
+			case *syncproto.Ack:
+				c.onAck()
 			}
 		}
 	}
