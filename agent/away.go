@@ -3,6 +3,7 @@ package agent
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -512,10 +513,9 @@ func (t *txn) settleAway(id syncproto.RowID, st *rowState, keepGone bool) error 
 		return t.forgetAway(id)
 	}
 	if st != nil {
-		for f := range st.cur {
-			if err := t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ?`, id.String(), f); err != nil {
-				return err
-			}
+		if err := t.exec(`DELETE FROM own_away WHERE row_id = ? AND field IN (SELECT value FROM json_each(?))`,
+			id.String(), listJSON(slices.Collect(maps.Keys(st.cur)))); err != nil {
+			return err
 		}
 	}
 	if err := t.exec(`UPDATE own_away SET taken = 1 WHERE row_id = ? AND NOT taken`, id.String()); err != nil {
