@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -133,4 +134,64 @@ func TestMovedBackOverPagesTellsAWriteBeatenWhileAway(t *testing.T) {
 	var n int
 	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
 	require.Zero(t, n, "nothing noted once the household is back and the pull complete")
+}
+
+// TestGainedHamletTellsAWriteBeatenThenWrittenOver (issue 17, seed
+// 8500139): the household moved out of her team's hamlets with her
+// correction beaten, and team C's volunteer then corrected the head over
+// the winner, once or twice. Her team then gains team C's hamlet, and her
+// laptop clones again past the log's floor: the snapshot brings the
+// household with the version written over the winner. Written over twice,
+// that version's base is not the winner either: only the server can say
+// that it descends from it, and the chunk names her loss
+// (LostWrite.NamedAfter). Known and not yet told (stop 66's note): the
+// same gain back-filled by a snapshot whose head is the laptop's cursor,
+// when the writes over the winner came after it: the chunk leaves the
+// field out for the pull after it, which names no loss.
+func TestGainedHamletTellsAWriteBeatenThenWrittenOver(t *testing.T) {
+	t.Parallel()
+	for overs := range 3 {
+		t.Run(fmt.Sprintf("written over %d times", overs), func(t *testing.T) { gainedHamletTellsBeaten(t, overs) })
+	}
+}
+
+func gainedHamletTellsBeaten(t *testing.T, overs int) {
+	clk, ts, a, c, ta, tc, _, hh := movedOutTeam(t)
+	want := writtenOverAway(t, clk, ts, a, c, ta, hh, overs)
+	realSync(t, c, ts, tc)
+
+	sum := gainAndSync(t, clk, ts, a, ta, ts.HamletsA[1], true)
+	require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
+	require.True(t, holdsRow(t, a, hh), "the household is back with the hamlet: %+v", sum)
+	toldHerLoss(t, a, hh, want, sum)
+}
+
+// writtenOverAway: her laptop drops the household movedOutTeam moved out
+// of her team's hamlets, then team C's volunteer corrects its head over
+// the winner overs times, unsynced. It returns the head's last value.
+func writtenOverAway(t *testing.T, clk *fakeClock, ts *servertest.TS, a, c *agent.Replica, ta string, hh syncproto.RowID, overs int) string {
+	t.Helper()
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "moved out of her team's hamlets: her laptop drops the household")
+	want := "Quách Văn Tư Em"
+	for i := range overs {
+		clk.advance(time.Minute)
+		want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
+		require.NoError(t, c.EditHousehold(context.Background(), hh, agent.Fields{"head_name": want}))
+	}
+	return want
+}
+
+// toldHerLoss: the household back, her laptop shows the head as want and
+// lists her correction as lost, the one conflict the server logged.
+func toldHerLoss(t *testing.T, a *agent.Replica, hh syncproto.RowID, want string, sum agent.SyncSummary) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, want, d.Fields["head_name"])
+	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost: %+v", sum)
+	cs, err := a.Conflicts(ctx, true)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "that conflict alone, the one the server logged")
 }

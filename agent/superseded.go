@@ -190,12 +190,13 @@ func lostTo(held *syncproto.Version, c *syncproto.Change) bool {
 	return c.Dot != held.Dot && c.Base != held.Dot && !c.Value.Equal(held.Value)
 }
 
-// beaten reports whether the server logged held as a loser (ls, the
-// conflicts a message names) to c's version or to the version c was
-// written over.
+// beaten reports whether the server logged held as a loser on c's field
+// (ls, the conflicts a message names): to c's version, to the version c
+// was written over, or to a version c descends from by writes made
+// straight over it, which only the server can tell (LostWrite.NamedAfter).
 func beaten(ls []syncproto.LostWrite, held syncproto.Dot, c *syncproto.Change) bool {
 	for _, l := range ls {
-		if l.Loser == held && l.NamedBy(c) {
+		if l.Loser == held && l.Row == c.Row && l.Field == c.Field {
 			return true
 		}
 	}

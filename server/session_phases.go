@@ -318,8 +318,9 @@ func (c *conn) changesMsg(from, to uint64, more bool, entries []LogEntry, lim sy
 		if e.NewScope == "" {
 			continue
 		}
-		for _, l := range losses[fieldKey{ch.Row, ch.Field}] {
-			if l.NamedBy(ch) && len(msg.Lost) < maxLost {
+		ls := losses[fieldKey{ch.Row, ch.Field}]
+		for _, l := range ls {
+			if l.NamedAfter(ch, ls[len(ls)-1]) && len(msg.Lost) < maxLost {
 				msg.Lost = append(msg.Lost, l)
 			}
 		}

@@ -275,9 +275,14 @@ func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit i
 			for k := i; k < j; k++ {
 				sent[fieldKey{rows[k].Row, rows[k].Field}] = &rows[k]
 			}
+			last := make(map[fieldKey]syncproto.LostWrite, len(ls))
+			for _, l := range ls { // as logged, per row: the last one stays
+				last[fieldKey{l.Row, l.Field}] = l
+			}
 			for _, l := range ls {
 				// Fields the chunk leaves out have conflicts too.
-				if v := sent[fieldKey{l.Row, l.Field}]; v != nil && l.NamedBy(v) && len(out) < limit {
+				k := fieldKey{l.Row, l.Field}
+				if v := sent[k]; v != nil && l.NamedAfter(v, last[k]) && len(out) < limit {
 					out = append(out, l)
 				}
 			}

@@ -13,8 +13,10 @@ import (
 
 // A snapshot chunk names the conflicts the server logged on its rows whose
 // winner it sends or sent the version over (SnapshotChunk.Lost, PROTOCOL.md
-// §16.3): a laptop holding the loser learns it lost. A conflict whose
-// winner was written over twice is left out: the client could no longer
+// §16.3): a laptop holding the loser learns it lost. A winner written over
+// twice is named while its conflict is the field's last (the versions since
+// descend from it, LostWrite.NamedAfter; issue 17, seed 8500139), and left
+// out once another conflict is logged there: the client could no longer
 // tell its loser from a version written over on another branch.
 func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	ts := servertest.Start(t)
@@ -72,6 +74,16 @@ func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 
 	d := join(3 * time.Minute)
 	d.w.Saw(over)
-	push(d, head(d, "Trương Văn Bảy Em (út)"))
-	require.Empty(t, lost(), "written over twice: the loser is no longer named")
+	again := head(d, "Trương Văn Bảy Em (út)")
+	push(d, again)
+	require.Equal(t, want, lost(), "written over twice, no conflict since: the versions descend from the winner")
+
+	e := join(4 * time.Minute)
+	for _, c := range created {
+		e.w.Saw(c)
+	}
+	other := head(e, "Trương Thị Bảy") // over the name they all started from: beats the last
+	require.Equal(t, syncproto.ResultApplied, push(e, other).Results[0].Status)
+	require.Equal(t, []syncproto.LostWrite{{Row: row, Field: "head_name", Loser: again.Dot, Winner: other.Dot}}, lost(),
+		"another conflict since: the first is no longer named, the new one is")
 }

@@ -85,6 +85,20 @@ func (l LostWrite) NamedBy(c *Change) bool {
 	return l.Row == c.Row && l.Field == c.Field && (l.Winner == c.Dot || l.Winner == c.Base)
 }
 
+// NamedAfter is NamedBy where the server knows last, the last conflict it
+// logged on c's field (c the version of the field it sends: the one it
+// holds, or one a move logged again): it also names l when l's winner is
+// last's. Every version the server takes over one it was not
+// based on logs a conflict, so the field's versions since last descend
+// from last's winner by writes made straight over it, whatever their
+// number, and none of them from l's loser: a receiver that holds the
+// loser lost it to c's chain (docs/PROTOCOL.md §16.4 step 3; issue
+// 17, seed 8500139: a household moved away and back while the winner was
+// written over twice).
+func (l LostWrite) NamedAfter(c *Change, last LostWrite) bool {
+	return l.NamedBy(c) || l.Row == c.Row && l.Field == c.Field && l.Row == last.Row && l.Field == last.Field && l.Winner == last.Winner
+}
+
 // SnapshotRows is the server's number of rows per chunk when a request's
 // Limit is 0, and the most it sends in one (docs/PROTOCOL.md §16.2); a
 // chunk is cut earlier at Limits.MaxChanges fields or MaxFrame bytes.
