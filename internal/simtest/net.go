@@ -70,11 +70,12 @@ type link struct {
 	// device: the device whose token the laptop dialled with
 	// (laptop.tokenDevice; "" when not known);
 	// revokedPush: the batches of Pushes the server received on this link
-	// while that device's revocation stood committed (checkAck);
+	// while that device's revocation stood committed (checkAck), each with
+	// the count of the device's restores begun then (Sim.restores);
 	// allowedPush, those it received before it (a Push the network
 	// duplicated may reach it on both sides of the revocation)
 	device      string
-	revokedPush map[uint64]bool
+	revokedPush map[uint64]int
 	allowedPush map[uint64]bool
 	// reordered: frames from the agent reached the server out of order,
 	// which only the harness does (checkNoGap)
