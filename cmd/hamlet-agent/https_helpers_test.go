@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -60,4 +62,47 @@ func storedServer(t *testing.T, dir string) string {
 	en, err := r.Enrollment(context.Background())
 	require.NoError(t, err)
 	return en.Server
+}
+
+// watchUntil runs cmd, a sync --watch made with a context that cancel
+// ends, until its output holds every one of want, then stops it. It
+// returns what the watch printed and whether it ended by itself first (or
+// within a second of printing them). The test waits for what the watch
+// says, not a fixed time: on a loaded machine a process's start and a TLS
+// handshake alone can take seconds, and a watch stopped at 4 seconds had
+// not said it yet. A minute without it ends the wait; the caller's checks
+// then fail with the output.
+func watchUntil(t *testing.T, cmd *exec.Cmd, cancel context.CancelFunc, want ...string) (out string, ended bool) {
+	t.Helper()
+	var buf syncBuffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() { cancel(); <-done }()
+	holds := func() bool {
+		got := buf.String()
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				return false
+			}
+		}
+		return true
+	}
+	bound := time.After(time.Minute)
+	for !holds() {
+		select {
+		case <-done:
+			return buf.String(), true
+		case <-bound:
+			return buf.String(), false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	select {
+	case <-done:
+		ended = true
+	case <-time.After(time.Second):
+	}
+	return buf.String(), ended
 }
