@@ -96,7 +96,7 @@ func (l LostWrite) NamedBy(c *Change) bool {
 // 17, seed 8500139: a household moved away and back while the winner was
 // written over twice).
 func (l LostWrite) NamedAfter(c *Change, last LostWrite) bool {
-	return l.NamedBy(c) || l.Row == c.Row && l.Field == c.Field && l.Row == last.Row && l.Field == last.Field && l.Winner == last.Winner
+	return l.NamedBy(c) || l.Row == c.Row && l.Field == c.Field && l.Winner == last.Winner
 }
 
 // SnapshotRows is the server's number of rows per chunk when a request's
