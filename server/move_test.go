@@ -28,6 +28,7 @@ func TestHouseholdMoveArrivesInNewScopeAndLeavesOld(t *testing.T) {
 		a.write("visits", visit, "visited_on", syncproto.String("2025-08-01"), from),
 	)
 	a.push(t, cs...)
+	b.w.Saw(cs[0]) // the mover met it: see TestEditOfAMovedRowJudgedByTheLastSyncNotTheClock
 	a2.pull(t)
 	require.Len(t, values(a2), 8)
 
@@ -83,6 +84,10 @@ func TestEditOfAMovedRowJudgedByTheLastSyncNotTheClock(t *testing.T) {
 	from, to := ts.HamletsA[0], ts.HamletsB[0]
 	row, cs := household(a, from, "Huỳnh Văn K")
 	a.push(t, cs...)
+	// The mover met the household before moving it: its move is written
+	// over a's hamlet, not a write concurrent with it, which lost the tie
+	// when both clocks read the same millisecond (4 runs in 100).
+	b.w.Saw(cs[0])
 	late.pull(t)
 	early.pull(t)
 
