@@ -65,6 +65,9 @@ type pullTxn struct {
 	// writes the server took that their drop noted (takeAway), per field,
 	// until a change of the field meets them (toldGone).
 	gone map[syncproto.RowID]map[string]*syncproto.Version
+	// toldAway: the fields whose note a snapshot named as lost, left out
+	// for this pull to bring (away.go toldAway), read with away.
+	toldAway map[syncproto.RowID]map[string]bool
 	// carried: the versions of metaCarried, read when a conflict first
 	// asks (carriedOut).
 	carried map[string]string
@@ -86,7 +89,9 @@ func (g *pullTxn) rollback() { g.t.rollback() }
 // the server had taken (g.gone): loser that write, winner c's version, as
 // a pull that met c while it held the row would have (merge). The row
 // came back by a move's re-log, whose versions alone cannot tell a write
-// that beat it from one made over it (PROTOCOL.md §7.5). Once a field.
+// that beat it from one made over it (PROTOCOL.md §7.5), or by a snapshot
+// that named the loss and left the field for this pull (toldAway). Once a
+// field.
 func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) error {
 	held := g.gone[c.Row][c.Field]
 	if held == nil || c.Dot != held.Dot && c.HLC < held.HLC {
@@ -100,7 +105,9 @@ func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) erro
 	if err := g.t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ? AND taken`, c.Row.String(), c.Field); err != nil {
 		return fmt.Errorf("forget a noted write of a row back: %w", err)
 	}
-	if !lostTo(held, c) || !beaten(lost, held.Dot, c) {
+	told := g.toldAway[c.Row][c.Field]
+	delete(g.toldAway[c.Row], c.Field)
+	if !lostTo(held, c) || !told && !beaten(lost, held.Dot, c) {
 		return nil
 	}
 	isNew, err := g.t.recordLoss(held, c, g.now)
@@ -140,6 +147,11 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		if g.away, err = t.anyAway(); err != nil {
 			return err
 		}
+		if g.away {
+			if g.toldAway, err = t.toldFields(); err != nil {
+				return fmt.Errorf("read the noted writes a snapshot named lost: %w", err)
+			}
+		}
 	}
 	// Read the rows of this batch that the transaction has not seen yet,
 	// all in one query.
@@ -163,7 +175,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 	if g.away {
 		// A row whose return began in an earlier transaction (a re-log
 		// over pages stored apart) holds it now: its notes wait in
-		// own_away (takeAwayNoting) for the page that names their loss.
+		// own_away (takeAway) for the page that names their loss.
 		for _, l := range ch.Lost {
 			if _, read := g.gone[l.Row]; read || g.states[l.Row] == nil {
 				continue
@@ -183,7 +195,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			// were not pushed yet when it left (away.go). What the server
 			// took of them it only compares with the batch's losses.
 			var gone map[string]*syncproto.Version
-			if st, gone, err = t.takeAwayNoting(c.Table, c.Row, c.Scope, true); err != nil {
+			if st, gone, err = t.takeAway(c.Table, c.Row, c.Scope, true); err != nil {
 				return err
 			}
 			if gone != nil {
@@ -192,6 +204,15 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			if st != nil {
 				g.states[c.Row], g.dirty[c.Row] = st, st
 			}
+		}
+		if g.toldAway[c.Row][c.Field] && st != nil && g.gone[c.Row] == nil {
+			// Back by a snapshot that left this field out for the pull
+			// and named its loss: its note waits in own_away.
+			gone, err := t.goneOf(c.Row)
+			if err != nil {
+				return fmt.Errorf("read the noted writes of a row back: %w", err)
+			}
+			g.noteGone(c.Row, gone)
 		}
 		if g.gone[c.Row] != nil {
 			if err := g.toldGone(c, ch.Lost); err != nil {
@@ -270,6 +291,11 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		var err error
 		if g.away, err = t.anyAway(); err != nil {
 			return err
+		}
+		if g.away {
+			if g.toldAway, err = t.toldFields(); err != nil {
+				return fmt.Errorf("read the noted writes a snapshot named lost: %w", err)
+			}
 		}
 	}
 	return nil

@@ -90,6 +90,17 @@ ALTER TABLE own_away ADD COLUMN taken INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE own_away ADD COLUMN noted_at INTEGER NOT NULL DEFAULT 0;
 `
 
+// awayToldMigration marks the notes (taken) whose loss a snapshot named
+// (SnapshotChunk.Lost) on a field it left out for the pull from its head:
+// the pull brings that field's later versions, and the first of them to
+// meet the note tells the volunteer her write lost (pullTxn.toldGone),
+// which those versions alone cannot tell (stop 66's note: a hamlet
+// gained, back-filled at the laptop's cursor, the winner written over
+// since).
+const awayToldMigration = `
+ALTER TABLE own_away ADD COLUMN told INTEGER NOT NULL DEFAULT 0;
+`
+
 // ownAwayHistMigration: the versions the writes own_away keeps were
 // written over (the row's history of those fields, less what lost to
 // them), in the row's order (pos).
@@ -425,18 +436,16 @@ func (t *txn) anyAway() (bool, error) {
 // server took that the drop noted or kept (nil: none): the replica no
 // longer holds it, but a snapshot or a pulled batch that names it as a
 // loss tells the volunteer (cloneTxn.superseded, pullTxn.toldGone).
-func (t *txn) takeAway(table string, id syncproto.RowID, scope string) (st *rowState, gone map[string]*syncproto.Version, err error) {
-	return t.takeAwayNoting(table, id, scope, false)
-}
-
-// takeAwayNoting is takeAway; keepGone keeps what it returns as gone
-// noted (taken) until a change of its field meets it (pullTxn.toldGone):
-// a pull brings a row back field by field, and a move's re-log of it may
-// run over pages stored in separate transactions, the loss of a field
-// named with the page that sends it (Changes.Lost). Forgotten at the
-// row's first change, a loss named in a later transaction's page was
-// never told. A complete pull forgets what is left (forgetSuperseded).
-func (t *txn) takeAwayNoting(table string, id syncproto.RowID, scope string, keepGone bool) (st *rowState, gone map[string]*syncproto.Version, err error) {
+//
+// keepGone keeps what it returns as gone noted (taken) until a change of
+// its field meets it (pullTxn.toldGone): a pull brings a row back field
+// by field, and a move's re-log of it may run over pages stored in
+// separate transactions, the loss of a field named with the page that
+// sends it (Changes.Lost); a snapshot may leave a field out for the pull
+// from its head (leaveOut). Forgotten at the row's first change,
+// a loss named in a later transaction's page was never told. A complete
+// pull forgets what is left (forgetSuperseded).
+func (t *txn) takeAway(table string, id syncproto.RowID, scope string, keepGone bool) (st *rowState, gone map[string]*syncproto.Version, err error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, taken FROM own_away WHERE row_id = ? AND tbl = ?`, id.String(), table)
 	if err != nil {
 		return nil, nil, err
@@ -522,6 +531,57 @@ func (t *txn) settleAway(id syncproto.RowID, st *rowState, keepGone bool) error 
 		return err
 	}
 	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())
+}
+
+// leaveOut keeps, of row id's notes (taken), those a snapshot's chunk
+// named as lost (told) on fields it left out: the pull from its head
+// brings their versions, and the first later one to meet the note tells
+// the volunteer her write lost (pullTxn.toldGone). The other notes go, as
+// takeAway forgets them: those of the fields sent met their version
+// (cloneTxn.superseded).
+func (t *txn) leaveOut(id syncproto.RowID, told []syncproto.LostWrite) error {
+	for _, l := range told {
+		if err := t.toldAway(l); err != nil {
+			return err
+		}
+	}
+	return t.exec(`DELETE FROM own_away WHERE row_id = ? AND taken AND NOT told`, id.String())
+}
+
+// toldAway marks the note of l's loser, if this replica noted it, as a
+// loss a snapshot named on a field it left out (awayToldMigration).
+func (t *txn) toldAway(l syncproto.LostWrite) error {
+	return t.exec(`UPDATE own_away SET told = 1 WHERE row_id = ? AND field = ? AND taken AND replica = ? AND seq = ?`,
+		l.Row.String(), l.Field, l.Loser.Replica[:], int64(l.Loser.Seq))
+}
+
+// toldFields reads the fields whose note a snapshot named as lost
+// (toldAway), per row.
+func (t *txn) toldFields() (map[syncproto.RowID]map[string]bool, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT row_id, field FROM own_away WHERE told AND taken`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out map[syncproto.RowID]map[string]bool
+	for rows.Next() {
+		var idText, field string
+		if err := rows.Scan(&idText, &field); err != nil {
+			return nil, err
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = map[syncproto.RowID]map[string]bool{}
+		}
+		if out[id] == nil {
+			out[id] = map[string]bool{}
+		}
+		out[id][field] = true
+	}
+	return out, rows.Err()
 }
 
 // goneOf reads the noted writes of row id (taken): per field, the version.

@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"slices"
+
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -99,6 +101,10 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 		g.told[l.Row][l.Field] = append(g.told[l.Row][l.Field], l)
 	}
 	names := make([]string, len(cs)) // the fresh rows' fields in order (row)
+	var sent map[syncproto.RowID]bool
+	if len(m.Lost) > 0 && g.away {
+		sent = map[syncproto.RowID]bool{}
+	}
 	rows := 0
 	for i := 0; i < len(cs); {
 		// One table's run of rows: held rows are found with one range
@@ -119,12 +125,50 @@ func (g *cloneTxn) add(m *syncproto.SnapshotChunk) (int, error) {
 			if err := g.row(cs[k:l], names[k:l:l], held[cs[k].Row], listed[cs[k].Row]); err != nil {
 				return 0, err
 			}
+			if sent != nil {
+				sent[cs[k].Row] = true
+			}
 			rows++
 			k = l
 		}
 		i = j
 	}
+	if sent != nil {
+		if err := g.toldAbsent(m.Lost, sent); err != nil {
+			return 0, err
+		}
+	}
 	return rows, nil
+}
+
+// toldLeftOut returns the losses the chunk named (told) on fields of cs's
+// row that it left out: the pull from the snapshot's head brings them.
+func (g *cloneTxn) toldLeftOut(cs []syncproto.Change) []syncproto.LostWrite {
+	told := g.told[cs[0].Row]
+	if len(told) == 0 {
+		return nil
+	}
+	var out []syncproto.LostWrite
+	for field, ls := range told {
+		if !slices.ContainsFunc(cs, func(c syncproto.Change) bool { return c.Field == field }) {
+			out = append(out, ls...)
+		}
+	}
+	return out
+}
+
+// toldAbsent marks the notes of the losses the chunk named on rows it
+// sent nothing of (sent: the rows it sent), every field of them left out
+// for the pull from its head (toldAway).
+func (g *cloneTxn) toldAbsent(lost []syncproto.LostWrite, sent map[syncproto.RowID]bool) error {
+	for _, l := range lost {
+		if !sent[l.Row] {
+			if err := g.t.toldAway(l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // heldIn reads the rows of table from from to to that the replica holds,
@@ -189,6 +233,7 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 	c0 := &cs[0]
 	taken := false
 	var gone map[string]*syncproto.Version
+	leftOut := g.toldLeftOut(cs)
 	if st == nil && !listed && g.away {
 		// A row coming back (a back-fill of a hamlet regained, a clone
 		// resumed) starts, as in a pull (apply.go), from the writes this
@@ -199,8 +244,13 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// notes are read: a kept write the server answered superseded is
 		// one of them (takeAway).
 		var err error
-		if st, gone, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+		if st, gone, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope, len(leftOut) > 0); err != nil {
 			return err
+		}
+		if len(leftOut) > 0 {
+			if err := g.t.leaveOut(c0.Row, leftOut); err != nil {
+				return err
+			}
 		}
 		taken = st != nil
 	}
@@ -251,13 +301,18 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// version stored by a clone that had to start again, or one the
 		// server moved or wrote over since, would meet the snapshot's as
 		// a concurrent write (wide seed 2100).
-		if err := g.t.keepRowAway(st.id, st, false); err != nil {
+		if err := g.t.keepRowAway(st.id, st, len(leftOut) > 0); err != nil {
 			return err
 		}
 		st, taken = nil, true
 		var err error
-		if st, _, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope); err != nil {
+		if st, _, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope, len(leftOut) > 0); err != nil {
 			return err
+		}
+		if len(leftOut) > 0 {
+			if err := g.t.leaveOut(c0.Row, leftOut); err != nil {
+				return err
+			}
 		}
 	}
 	if st == nil {

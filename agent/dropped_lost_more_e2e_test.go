@@ -144,26 +144,45 @@ func TestMovedBackOverPagesTellsAWriteBeatenWhileAway(t *testing.T) {
 // household with the version written over the winner. Written over twice,
 // that version's base is not the winner either: only the server can say
 // that it descends from it, and the chunk names her loss
-// (LostWrite.NamedAfter). Known and not yet told (stop 66's note): the
-// same gain back-filled by a snapshot whose head is the laptop's cursor,
-// when the writes over the winner came after it: the chunk leaves the
-// field out for the pull after it, which names no loss.
+// (LostWrite.NamedAfter). Not past the floor, her laptop back-fills the
+// hamlet by a snapshot whose head is its cursor, and the writes over the
+// winner came after it: the chunk leaves the field out for the pull from
+// the head, which brings those writes and names no loss (stop 66's note).
+// The chunk names it (its Lost covers the fields it leaves out), and her
+// laptop keeps the note, told, until the pull brings the field.
 func TestGainedHamletTellsAWriteBeatenThenWrittenOver(t *testing.T) {
 	t.Parallel()
-	for overs := range 3 {
-		t.Run(fmt.Sprintf("written over %d times", overs), func(t *testing.T) { gainedHamletTellsBeaten(t, overs) })
+	for _, reclone := range []bool{true, false} {
+		for overs := range 3 {
+			name := fmt.Sprintf("back-filled, written over %d times", overs)
+			if reclone {
+				name = fmt.Sprintf("cloned past the floor, written over %d times", overs)
+			}
+			t.Run(name, func(t *testing.T) { gainedHamletTellsBeaten(t, overs, reclone) })
+		}
 	}
 }
 
-func gainedHamletTellsBeaten(t *testing.T, overs int) {
+func gainedHamletTellsBeaten(t *testing.T, overs int, reclone bool) {
 	clk, ts, a, c, ta, tc, _, hh := movedOutTeam(t)
 	want := writtenOverAway(t, clk, ts, a, c, ta, hh, overs)
 	realSync(t, c, ts, tc)
 
-	sum := gainAndSync(t, clk, ts, a, ta, ts.HamletsA[1], true)
-	require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
+	sum := gainAndSync(t, clk, ts, a, ta, ts.HamletsA[1], reclone)
+	if reclone {
+		require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
+	} else {
+		require.Zero(t, sum.Cloned, "above the floor, her laptop back-fills the hamlet: %+v", sum)
+	}
 	require.True(t, holdsRow(t, a, hh), "the household is back with the hamlet: %+v", sum)
 	toldHerLoss(t, a, hh, want, sum)
+
+	// Told once: the note went with the field's return.
+	sum = realSync(t, a, ts, ta)
+	require.Zero(t, sum.Conflicts, "%+v", sum)
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM own_away`).Scan(&n))
+	require.Zero(t, n, "nothing kept or noted once the household is back")
 }
 
 // writtenOverAway: her laptop drops the household movedOutTeam moved out

@@ -68,7 +68,7 @@ func (t *txn) forgetSuperseded() error {
 	if err := t.exec(`DELETE FROM superseded WHERE row_id NOT IN (SELECT row_id FROM own_away WHERE NOT taken)`); err != nil {
 		return fmt.Errorf("forget the changes another write beat: %w", err)
 	}
-	// A held row's notes are left from its return (takeAwayNoting): the
+	// A held row's notes are left from its return (takeAway): the
 	// pull met every change of it up to the log's end.
 	if err := t.exec(`DELETE FROM own_away WHERE taken AND row_id IN (SELECT id FROM row_state)`); err != nil {
 		return fmt.Errorf("forget the notes of rows back: %w", err)

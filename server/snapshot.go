@@ -213,6 +213,9 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	// row fitted, More stayed false though the store had stopped early,
 	// and the clone ended there without the rest of the snapshot.
 	taken := 0
+	// held: every version of the chunk's rows, sent or left out, when it
+	// leaves some out; its losses are read for all of them (chunkLosses).
+	var held []syncproto.Change
 	for i := range rows {
 		r := &rows[i]
 		if i > 0 && taken+len(r.Fields) > maxChanges {
@@ -221,17 +224,22 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 		}
 		taken += len(r.Fields)
 		for _, f := range r.Fields { // by field name
+			v := syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f.Field, Value: f.Value,
+				HLC: f.HLC, Dot: f.Dot, Base: f.Base, Scope: r.Scope}
 			if len(above) > 0 {
+				held = append(held, v)
 				if _, ok := above[fieldDot{r.Ref, f.Field, f.Dot}]; ok {
 					continue // the pull from the head brings it, after its history
 				}
 			}
-			ch.Rows = append(ch.Rows, syncproto.Change{Table: r.Ref.Table, Row: r.Ref.Row, Field: f.Field, Value: f.Value,
-				HLC: f.HLC, Dot: f.Dot, Base: f.Base, Scope: r.Scope})
+			ch.Rows = append(ch.Rows, v)
 		}
 		ch.To = syncproto.SnapshotPos{Table: r.Ref.Table, Row: r.Ref.Row}
 	}
-	if ch.Lost, err = c.chunkLosses(ctx, ch.Rows, maxChanges); err != nil {
+	if len(above) == 0 {
+		held = ch.Rows
+	}
+	if ch.Lost, err = c.chunkLosses(ctx, held, maxChanges); err != nil {
 		return nil, err
 	}
 	if !ch.More {
@@ -240,21 +248,26 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	return ch, nil
 }
 
-// chunkLosses lists the conflicts the server logged on the fields a chunk
-// sends (rows) whose winner is the version sent or the version it was
-// written over: a client that still holds the write that lost learns it
-// lost, which the version alone cannot tell it (docs/PROTOCOL.md §16.4
-// step 3). A conflict whose winner was written over since is left out:
-// the client could not tell it from a loser written over knowingly on
-// another branch (agent: cloneTxn.superseded). Read by the chunk's own
-// row ids: ids are random, so the rows of a device's hamlets spread over
-// the whole table, and a range from the chunk's first row to its last
-// read nearly every conflict the table ever logged, every chunk (review,
-// helper 277). Read after the rows: a conflict logged since either has a
-// winner above the snapshot's head, which the chunk leaves out and the
-// pull brings, or is a push that lost to the version sent, whose pusher
-// is answered superseded and records it by that path (one conflict, one
-// key). At most limit: a client refuses a longer list.
+// chunkLosses lists the conflicts the server logged on the fields of a
+// chunk's rows (rows: the versions the server holds, sent or left out for
+// the pull from the head) whose winner is that version, the version it
+// was written over, or the winner of the field's last conflict, from which
+// every later version descends (LostWrite.NamedAfter): a client that still
+// holds or noted the write that lost learns it lost, which the version
+// alone cannot tell it (docs/PROTOCOL.md §16.4 step 3). A field left out
+// is named too: the pull from the head brings its later versions, which
+// cannot tell it either (stop 66's note: a hamlet gained, back-filled at
+// the laptop's cursor, a winner written over since). Other conflicts are
+// left out: the client could not tell them from a loser written over
+// knowingly on another branch (agent: cloneTxn.superseded). Read by the
+// chunk's own row ids: ids are random, so the rows of a device's hamlets
+// spread over the whole table, and a range from the chunk's first row to
+// its last read nearly every conflict the table ever logged, every chunk
+// (review, helper 277). Read after the rows: a conflict logged since has
+// a winner the chunk leaves out, named as above, or is a push that lost
+// to the version sent, whose pusher is answered superseded and records it
+// by that path (one conflict, one key). At most limit: a client refuses a
+// longer list.
 func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit int) ([]syncproto.LostWrite, error) {
 	var out []syncproto.LostWrite
 	for i := 0; i < len(rows) && len(out) < limit; {
@@ -280,7 +293,6 @@ func (c *conn) chunkLosses(ctx context.Context, rows []syncproto.Change, limit i
 				last[fieldKey{l.Row, l.Field}] = l
 			}
 			for _, l := range ls {
-				// Fields the chunk leaves out have conflicts too.
 				k := fieldKey{l.Row, l.Field}
 				if v := sent[k]; v != nil && l.NamedAfter(v, last[k]) && len(out) < limit {
 					out = append(out, l)
