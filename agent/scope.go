@@ -1324,9 +1324,16 @@ func (g *pullTxn) carriedOut(st *rowState, c *syncproto.Change, cur *syncproto.V
 		return false, nil
 	}
 	// Written over a version this replica held and replaced itself on the
-	// way to cur (her own correction over it, or a pulled one): the
-	// writer never saw cur, and cur is not behind the write but beside
-	// it. A real conflict, as the server and the teammate record it (the
-	// known limit of §15 needs a base this replica never saw).
-	return st.overwritten(c.Field, c.Base) == nil, nil
+	// way to cur (her own correction over it, or a pulled one), over the
+	// version cur was written over, or over none (the writer held no
+	// value of the field): the writer never saw cur, and cur is not behind
+	// the write but beside it. A real conflict, as the server and the
+	// teammate record it (the known limit of §15 needs a base this replica
+	// never saw). The last two a clone or a rescope leaves no history to
+	// find: a volunteer's edit the server took lost to a teammate's first
+	// entry of the field, and her laptop, which kept the household for her
+	// changes through a clone or carried it out of a hamlet her team lost,
+	// took it for a write made over hers (simulation seeds 7407104 and
+	// 7408335 of the truncating worlds).
+	return !c.Base.IsZero() && c.Base != cur.Base && st.overwritten(c.Field, c.Base) == nil, nil
 }
