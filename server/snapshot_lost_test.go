@@ -17,7 +17,8 @@ import (
 // twice is named while its conflict is the field's last (the versions since
 // descend from it, LostWrite.NamedAfter; issue 17, seed 8500139), and left
 // out once another conflict is logged there: the client could no longer
-// tell its loser from a version written over on another branch.
+// tell its loser from a version written over on another branch. A chunk
+// that leaves the field out for the pull from its head names it too.
 func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	ts := servertest.Start(t)
 	h := ts.HamletsA[0]
@@ -41,15 +42,16 @@ func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	head := func(v volunteer, name string) syncproto.Change {
 		return v.w.Write("households", row, "head_name", syncproto.String(name), h)
 	}
-	lost := func() []syncproto.LostWrite {
+	chunkAt := func(head uint64) *syncproto.SnapshotChunk {
 		c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
-		require.NoError(t, c.Send(&syncproto.SnapshotRequest{}))
+		require.NoError(t, c.Send(&syncproto.SnapshotRequest{Head: head}))
 		m, err := c.RecvAnswer()
 		require.NoError(t, err)
 		chunk, ok := m.(*syncproto.SnapshotChunk)
 		require.True(t, ok, "want a snapshot chunk, got %#v", m)
-		return chunk.Lost
+		return chunk
 	}
+	lost := func() []syncproto.LostWrite { return chunkAt(0).Lost }
 
 	a, b := join(0), join(time.Minute)
 	created := a.w.Household(row, h, "Trương Văn Bảy")
@@ -66,6 +68,9 @@ func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	want := []syncproto.LostWrite{{Row: row, Field: "head_name", Loser: mine.Dot, Winner: theirs.Dot}}
 	require.Equal(t, want, lost(), "the chunk sends the winner and names what it beat")
 
+	atWinner, err := ts.Store.Head(t.Context())
+	require.NoError(t, err)
+
 	c := join(2 * time.Minute)
 	c.w.Saw(theirs)
 	over := head(c, "Trương Văn Bảy Em")
@@ -77,6 +82,15 @@ func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	again := head(d, "Trương Văn Bảy Em (út)")
 	push(d, again)
 	require.Equal(t, want, lost(), "written over twice, no conflict since: the versions descend from the winner")
+	// A snapshot whose head is below those writes (a back-fill at a
+	// laptop's cursor) leaves the field out for the pull from its head,
+	// which cannot tell the loss: the chunk names it (stop 66's note).
+	back := chunkAt(atWinner)
+	for _, c := range back.Rows {
+		require.NotEqual(t, "head_name", c.Field, "the pull from the head brings the writes over the winner")
+	}
+	require.NotEmpty(t, back.Rows, "the chunk sends the household's other fields")
+	require.Equal(t, want, back.Lost, "the chunk names the loss on the field it leaves out")
 
 	e := join(4 * time.Minute)
 	for _, c := range created {
