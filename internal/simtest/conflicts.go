@@ -156,13 +156,7 @@ func (s *Sim) checkLosers(l *link, ack *syncproto.Ack, changes []syncproto.Chang
 	var lost []int
 	for i := range ack.Results {
 		if ack.Results[i].Status == syncproto.ResultApplied {
-			if s.answeredTaken == nil {
-				s.answeredTaken = map[string]map[syncproto.Dot]int{}
-			}
-			if s.answeredTaken[l.name] == nil {
-				s.answeredTaken[l.name] = map[syncproto.Dot]int{}
-			}
-			s.answeredTaken[l.name][changes[i].Dot] = s.delivered
+			markDot(&s.answeredTaken, l.name, changes[i].Dot)
 		}
 		if ack.Results[i].Status == syncproto.ResultSuperseded && !s.based[changes[i].Dot] {
 			lost = append(lost, i)

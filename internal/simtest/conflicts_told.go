@@ -38,15 +38,12 @@ type ownField struct {
 // logged on the field (syncproto.LostWrite.NamedAfter; seed 8500139 of
 // every world): after another conflict the client could not tell the
 // loser from a version written over it on another branch, so such a
-// loss is not looked for. Nor one of a laptop that asked for a snapshot after
-// the Ack: a row its clone kept for changes still to push takes a write
-// pulled later that would beat the kept version as written over it (the
-// agent's carriedOut: it may be based on versions the clone never
-// showed), and a pull names no loss outside a move's re-log (seed
-// 7407104; its clone's chunks name the losses logged before their
-// head, stop 63, seeds 8400007, 8400015 and 8400086, which this leaves
-// to the superseded answers). Stop 64 names the loss on a row's return
-// (seed 8500251).
+// loss is not looked for. Stop 64 names the loss on a row's return (seed
+// 8500251); stop 67 on a field a back-fill's chunk leaves out for the pull
+// from its head, and tells a loss to a write over no version, or over the
+// one the laptop's was written over, on a row a clone kept or a rescope
+// carried (seeds 7407104 and 7408335), whose losses were not looked for
+// until then.
 //
 // Not a loss that lost no value: a winner the server holds with the
 // loser's very value. Two copies of a data folder (or a folder and its
@@ -114,8 +111,7 @@ func (s *Sim) checkLosersTold() {
 		var owed []conflict
 		for _, c := range logged {
 			lost := s.answeredLost[l.name][c.loser]
-			at, taken := s.answeredTaken[l.name][c.loser]
-			taken = taken && s.cloneAsked[l.name] < at
+			taken := s.answeredTaken[l.name][c.loser]
 			if c.loser.Replica == id && (lost || taken) && slices.Equal(s.authors[c.loser], []string{l.name}) &&
 				s.lastOwn[ownField{id, c.row, c.field}] <= c.loser.Seq && !s.sameValue(c.loser, c.winner) {
 				c.taken = taken && !lost

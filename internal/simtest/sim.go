@@ -150,10 +150,8 @@ type Sim struct {
 	// checkLosersTold)
 	answeredLost map[string]map[syncproto.Dot]bool
 	// answeredTaken: per laptop, its changes an Ack it received answered
-	// applied, with the number of frames delivered then; cloneAsked, per
-	// laptop, that number at its last SnapshotRequest (checkLosersTold)
-	answeredTaken map[string]map[syncproto.Dot]int
-	cloneAsked    map[string]int
+	// applied (checkLosersTold)
+	answeredTaken map[string]map[syncproto.Dot]bool
 	// answeredRefused: per laptop, its changes an Ack it received
 	// refused (checkRefusedNotLost)
 	answeredRefused map[string]map[syncproto.Dot]bool
@@ -466,12 +464,6 @@ func (s *Sim) deliverOne(l *link) {
 	// cut, each of which decoded it itself.
 	m, err := decodeFrame(f)
 	if toSrv {
-		if _, ok := m.(*syncproto.SnapshotRequest); ok {
-			if s.cloneAsked == nil {
-				s.cloneAsked = map[string]int{}
-			}
-			s.cloneAsked[l.name] = s.delivered
-		}
 		s.notePushed(l.name, m)
 		l.notePush(m)
 		l.noteRevoked(m)
