@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/google/uuid"
@@ -149,9 +150,9 @@ func (g *cloneTxn) toldLeftOut(cs []syncproto.Change) []syncproto.LostWrite {
 		return nil
 	}
 	var out []syncproto.LostWrite
-	for field, ls := range told {
+	for _, field := range slices.Sorted(maps.Keys(told)) { // in order: a seed replays the same statements
 		if !slices.ContainsFunc(cs, func(c syncproto.Change) bool { return c.Field == field }) {
-			out = append(out, ls...)
+			out = append(out, told[field]...)
 		}
 	}
 	return out
