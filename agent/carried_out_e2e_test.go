@@ -34,12 +34,9 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			ts := servertest.Start(t)
-			g, h := ts.OtherHamletA, ts.HamletsA[0]
-			team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-			require.NoError(t, err)
-			l, tl := realAgent(t, ts, team.ID)
-			m, tm := realAgent(t, ts, team.ID)
+			ts, team, g, h := twoHamletTeam(t)
+			l, tl := realAgent(t, ts, team)
+			m, tm := realAgent(t, ts, team)
 
 			row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình", "notes": "nhà gần chợ"})
 			require.NoError(t, err)
@@ -63,7 +60,7 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 			// The laptop, offline all along, moves it to H as well; then
 			// the team loses G.
 			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-			_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+			_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
 			require.NoError(t, err)
 
 			sum := realSync(t, l, ts, tl)
@@ -75,7 +72,7 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "nhà gần chợ Cái Nước, hẻm 3", d.Fields["notes"])
 
-			fresh, tf := realAgent(t, ts, team.ID)
+			fresh, tf := realAgent(t, ts, team)
 			realSync(t, fresh, ts, tf)
 			want, err := fresh.Snapshot(ctx)
 			require.NoError(t, err)
@@ -109,14 +106,11 @@ func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			ts := servertest.Start(t)
-			g, h := ts.OtherHamletA, ts.HamletsA[0]
-			team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-			require.NoError(t, err)
-			l, tl := realAgent(t, ts, team.ID)
-			m, tm := realAgent(t, ts, team.ID)
-			n, tn := realAgent(t, ts, team.ID)
-			p, tp := realAgent(t, ts, team.ID)
+			ts, team, g, h := twoHamletTeam(t)
+			l, tl := realAgent(t, ts, team)
+			m, tm := realAgent(t, ts, team)
+			n, tn := realAgent(t, ts, team)
+			p, tp := realAgent(t, ts, team)
 			syncAll := func(rs ...*agent.Replica) {
 				toks := map[*agent.Replica]string{l: tl, m: tm, n: tn, p: tp}
 				for _, r := range rs {
@@ -129,7 +123,7 @@ func TestCarriedOutRowKeepsRealConflicts(t *testing.T) {
 			syncAll(m, l)
 			require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
 			syncAll(l, m, n, p)
-			_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+			_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
 			require.NoError(t, err)
 			if !tc.whileAway {
 				require.NotNil(t, realSync(t, l, ts, tl).ScopeChange)
@@ -204,12 +198,9 @@ func notesConflicts(t *testing.T, r *agent.Replica) []agent.Conflict {
 func TestCarriedOutRowTellsItsOwnLossToAFirstEntry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	l, tl := realAgent(t, ts, team.ID)
-	m, tm := realAgent(t, ts, team.ID)
+	ts, team, g, h := twoHamletTeam(t)
+	l, tl := realAgent(t, ts, team)
+	m, tm := realAgent(t, ts, team)
 
 	row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"})
 	require.NoError(t, err)
@@ -229,7 +220,7 @@ func TestCarriedOutRowTellsItsOwnLossToAFirstEntry(t *testing.T) {
 	sum = realSync(t, m, ts, tm)
 	require.Equal(t, 1, sum.Conflicts, "the teammate's laptop lists the conflict: %+v", sum)
 
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
 	require.NoError(t, err)
 	sum = realSync(t, l, ts, tl)
 	require.NotNil(t, sum.ScopeChange)
@@ -241,4 +232,15 @@ func TestCarriedOutRowTellsItsOwnLossToAFirstEntry(t *testing.T) {
 	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, total, "the one conflict the server logged")
+}
+
+// twoHamletTeam starts a server with a team of its own over g, a hamlet it
+// may lose, and h.
+func twoHamletTeam(t *testing.T) (ts *servertest.TS, team, g, h string) {
+	t.Helper()
+	ts = servertest.Start(t)
+	g, h = ts.OtherHamletA, ts.HamletsA[0]
+	tm, err := ts.Admin.CreateTeam(context.Background(), servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
+	require.NoError(t, err)
+	return ts, tm.ID, g, h
 }
