@@ -197,12 +197,30 @@ func notesConflicts(t *testing.T, r *agent.Replica) []agent.Conflict {
 // through a clone that kept the household for her changes).
 func TestCarriedOutRowTellsItsOwnLossToAFirstEntry(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		phone string // the household's phone as added ("": none)
+	}{
+		{"a first entry", ""},
+		// The base is in the row's history here (a rescope keeps it), as
+		// before the fix; a clone keeps none (carriedOut's cur.Base).
+		{"over the phone both started from", "0912000000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { carriedOutTellsOwnLoss(t, tc.phone) })
+	}
+}
+
+func carriedOutTellsOwnLoss(t *testing.T, phone string) {
 	ctx := context.Background()
 	ts, team, g, h := twoHamletTeam(t)
 	l, tl := realAgent(t, ts, team)
 	m, tm := realAgent(t, ts, team)
 
-	row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"})
+	fields := agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"}
+	if phone != "" {
+		fields["phone"] = phone
+	}
+	row, err := m.AddHousehold(ctx, fields)
 	require.NoError(t, err)
 	realSync(t, m, ts, tm)
 	realSync(t, l, ts, tl)
