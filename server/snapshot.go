@@ -216,6 +216,9 @@ func (c *conn) snapshotChunk(ctx context.Context, m *syncproto.SnapshotRequest) 
 	// held: every version of the chunk's rows, sent or left out, when it
 	// leaves some out; its losses are read for all of them (chunkLosses).
 	var held []syncproto.Change
+	if len(above) > 0 {
+		held = make([]syncproto.Change, 0, min(n, maxChanges))
+	}
 	for i := range rows {
 		r := &rows[i]
 		if i > 0 && taken+len(r.Fields) > maxChanges {
@@ -383,14 +386,21 @@ func (c *conn) encodeChunk(ch *syncproto.SnapshotChunk) ([]byte, error) {
 			return b, nil // one row larger than a frame: the decoder will say so
 		}
 		last := ch.Rows[end-1]
-		ch.Rows = ch.Rows[:end]
 		if len(ch.Lost) > 0 {
-			kept := make(map[syncproto.RowID]bool, end)
-			for i := range ch.Rows {
-				kept[ch.Rows[i].Row] = true
+			// Lost is in the chunk's row order (chunkLosses), and names
+			// rows the chunk sends nothing of too (every field left out
+			// for the pull): cut it at the first row cut off. A row left
+			// out whole between the two may be named again by the next
+			// chunk, which a client records once (one conflict, one key).
+			cut := make(map[syncproto.RowID]bool, len(ch.Rows)-end)
+			for i := end; i < len(ch.Rows); i++ {
+				cut[ch.Rows[i].Row] = true
 			}
-			ch.Lost = slices.DeleteFunc(ch.Lost, func(l syncproto.LostWrite) bool { return !kept[l.Row] })
+			if i := slices.IndexFunc(ch.Lost, func(l syncproto.LostWrite) bool { return cut[l.Row] }); i >= 0 {
+				ch.Lost = ch.Lost[:i]
+			}
 		}
+		ch.Rows = ch.Rows[:end]
 		ch.To = syncproto.SnapshotPos{Table: last.Table, Row: last.Row}
 		ch.More = true
 	}
