@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -100,4 +104,74 @@ func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	require.Equal(t, syncproto.ResultApplied, push(e, other).Results[0].Status)
 	require.Equal(t, []syncproto.LostWrite{{Row: row, Field: "head_name", Loser: again.Dot, Winner: other.Dot}}, lost(),
 		"another conflict since: the first is no longer named, the new one is")
+}
+
+// A chunk too large for a frame is cut at a row boundary; its Lost keeps
+// the entries of a row before the cut that it sends nothing of (every
+// field written after the head, left out for the pull). Cut to the rows
+// still sent, the entry went, and the next chunk, which starts after the
+// cut, never named the loss again.
+func TestChunkCutAtAFrameKeepsTheLossesOfRowsLeftOutWhole(t *testing.T) {
+	lim := syncproto.DefaultLimits
+	lim.MaxFrame = 8 << 10
+	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Limits = lim }))
+	h := ts.HamletsA[0]
+	start := time.Now()
+	var batch uint64
+	type volunteer struct {
+		c *servertest.Client
+		w *servertest.Writer
+	}
+	join := func(ahead time.Duration) volunteer {
+		d := ts.NewDevice(t, ts.TeamA)
+		return volunteer{ts.Connect(t, d), servertest.NewWriter(d.Replica, func() time.Time { return start.Add(ahead) })}
+	}
+	push := func(v volunteer, cs ...syncproto.Change) {
+		batch++
+		ack, err := v.c.Push(batch, cs)
+		require.NoError(t, err)
+		for _, r := range ack.Results {
+			require.Equal(t, syncproto.ResultApplied, r.Status, "%+v", r)
+		}
+	}
+
+	// The household with the conflict sorts first; twenty after it, with
+	// long notes, make the first chunk larger than a frame.
+	first := uuid.MustParse("00000000-0000-4000-8000-000000000001")
+	a, b := join(0), join(time.Minute)
+	created := a.w.Household(first, h, "Trương Văn Bảy")
+	push(a, created...)
+	long := strings.TrimSpace(strings.Repeat("Ghi chu dai ve ho gia dinh. ", 60)[:1500])
+	for i := range 20 { // one a batch: a push is a frame too
+		row := uuid.MustParse(fmt.Sprintf("10000000-0000-4000-8000-%012d", i))
+		push(a, append(a.w.Household(row, h, "Hộ "+strconv.Itoa(i)), a.w.Write("households", row, "notes", syncproto.String(long), h))...)
+	}
+	for _, c := range created {
+		b.w.Saw(c)
+	}
+	mine := a.w.Write("households", first, "head_name", syncproto.String("Trương Văn Bẩy"), h)
+	push(a, mine)
+	theirs := b.w.Write("households", first, "head_name", syncproto.String("Trương Văn Bảy (em)"), h)
+	push(b, theirs) // a minute ahead, over the name both started from: hers lost
+	head, err := ts.Store.Head(t.Context())
+	require.NoError(t, err)
+
+	// Every field of it written after the head, over the winner.
+	b.w.Saw(mine)
+	push(b, b.w.Write("households", first, "hamlet_code", syncproto.String(h), h),
+		b.w.Write("households", first, "head_name", syncproto.String("Trương Văn Bảy Em"), h))
+
+	c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	require.NoError(t, c.Send(&syncproto.SnapshotRequest{Head: head}))
+	m, err := c.RecvAnswer()
+	require.NoError(t, err)
+	chunk, ok := m.(*syncproto.SnapshotChunk)
+	require.True(t, ok, "want a snapshot chunk, got %#v", m)
+	require.True(t, chunk.More, "cut at the frame")
+	require.Less(t, len(chunk.Rows), 21*3, "cut at the frame")
+	for _, r := range chunk.Rows {
+		require.NotEqual(t, first, r.Row, "every field of it is left out for the pull")
+	}
+	require.Equal(t, []syncproto.LostWrite{{Row: first, Field: "head_name", Loser: mine.Dot, Winner: theirs.Dot}}, chunk.Lost,
+		"the chunk names the loss on the household it sends nothing of")
 }
