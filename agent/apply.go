@@ -280,6 +280,7 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		}
 		delete(g.dirty, ev.Row)
 		delete(g.gone, ev.Row) // the drop noted the row afresh
+		delete(g.toldAway, ev.Row)
 		g.states[ev.Row] = nil
 		g.stats.evicted++
 	}

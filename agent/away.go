@@ -540,6 +540,11 @@ func (t *txn) settleAway(id syncproto.RowID, st *rowState, keepGone bool) error 
 // takeAway forgets them: those of the fields sent met their version
 // (cloneTxn.superseded).
 func (t *txn) leaveOut(id syncproto.RowID, told []syncproto.LostWrite) error {
+	// A mark left by an earlier attempt of the clone names a field this
+	// chunk may send: that field met its version (cloneTxn.superseded).
+	if err := t.exec(`UPDATE own_away SET told = 0 WHERE row_id = ? AND told`, id.String()); err != nil {
+		return err
+	}
 	for _, l := range told {
 		if err := t.toldAway(l); err != nil {
 			return err

@@ -2,12 +2,14 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
@@ -124,4 +126,53 @@ func movedBackTellsBeaten(t *testing.T, overs int) {
 
 	sum = realSync(t, a, ts, ta)
 	require.Zero(t, sum.Conflicts, "told once: %+v", sum)
+}
+
+// TestHouseholdBackTellsALossWrittenOverSince: the household comes back by
+// a back-fill at her laptop's cursor, and the winner of her correction was
+// written over after that cursor by a volunteer of another team that
+// covers the hamlet too, plain edits of a household that never moved. The
+// chunk leaves the head out for the pull from the head, and names her loss
+// (SnapshotChunk.Lost covers the fields it leaves out); the pull brings
+// the edits and names nothing. Her laptop keeps its note of her
+// correction, marked told, until the first of them meets it.
+func TestHouseholdBackTellsALossWrittenOverSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk, ts, enroll := clockedTeam(t)
+	a, ta := enroll()
+	b, tb := enroll()
+	hamlet := ts.HamletsA[0]
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{hamlet})
+	require.NoError(t, err)
+	c := agenttest.New(t, agent.Options{Now: clk.now})
+	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
+	require.NoError(t, err)
+	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
+	realSync(t, c, ts, tc)
+
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "the team lost the hamlet: her laptop drops the household")
+
+	want := ""
+	for i := range 2 {
+		clk.advance(time.Minute)
+		want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
+		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
+	}
+	realSync(t, c, ts, tc)
+
+	sum := gainAndSync(t, clk, ts, a, ta, hamlet, false)
+	require.Zero(t, sum.Cloned, "above the floor, her laptop back-fills the hamlet: %+v", sum)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+	toldHerLoss(t, a, hh, want, sum)
+	sum = realSync(t, a, ts, ta)
+	require.Zero(t, sum.Conflicts, "told once: %+v", sum)
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
+	require.Zero(t, n, "nothing kept or noted once the household is back")
 }
