@@ -11,6 +11,7 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestHouseholdBackTellsAWriteBeatenWhileAway (issue 17, stop 63's
@@ -43,12 +44,7 @@ func householdBackTellsBeaten(t *testing.T, reclone bool) {
 	hamlet := ts.HamletsA[0]
 	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
 
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
-	require.NoError(t, err)
-	require.True(t, changed)
-	clk.advance(time.Minute)
-	realSync(t, a, ts, ta)
-	require.False(t, holdsRow(t, a, hh), "the team lost the hamlet: her laptop drops the household")
+	loseHamlet(t, clk, ts, a, ta, hamlet, hh)
 
 	sum := gainAndSync(t, clk, ts, a, ta, hamlet, reclone)
 	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
@@ -64,12 +60,7 @@ func householdBackTellsBeaten(t *testing.T, reclone bool) {
 	require.NoError(t, err)
 	require.Equal(t, 1, total)
 
-	// Told once: the notes went with the row's return.
-	sum = realSync(t, a, ts, ta)
-	require.Zero(t, sum.Conflicts, "%+v", sum)
-	var n int
-	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
-	require.Zero(t, n, "nothing kept or noted once the household is back")
+	toldOnce(t, a, ts, ta)
 }
 
 // gainAndSync: team A gains hamlet, past the log's floor when reclone (so
@@ -151,12 +142,7 @@ func TestHouseholdBackTellsALossWrittenOverSince(t *testing.T) {
 	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
 	realSync(t, c, ts, tc)
 
-	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, hamlet)
-	require.NoError(t, err)
-	require.True(t, changed)
-	clk.advance(time.Minute)
-	realSync(t, a, ts, ta)
-	require.False(t, holdsRow(t, a, hh), "the team lost the hamlet: her laptop drops the household")
+	loseHamlet(t, clk, ts, a, ta, hamlet, hh)
 
 	want := ""
 	for i := range 2 {
@@ -170,9 +156,27 @@ func TestHouseholdBackTellsALossWrittenOverSince(t *testing.T) {
 	require.Zero(t, sum.Cloned, "above the floor, her laptop back-fills the hamlet: %+v", sum)
 	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
 	toldHerLoss(t, a, hh, want, sum)
-	sum = realSync(t, a, ts, ta)
+	toldOnce(t, a, ts, ta)
+}
+
+// loseHamlet: team A loses hamlet, and a's next sync drops hh there.
+func loseHamlet(t *testing.T, clk *fakeClock, ts *servertest.TS, a *agent.Replica, ta, hamlet string, hh syncproto.RowID) {
+	t.Helper()
+	changed, err := ts.Admin.RemoveTeamHamlet(context.Background(), ts.TeamA, hamlet)
+	require.NoError(t, err)
+	require.True(t, changed)
+	clk.advance(time.Minute)
+	realSync(t, a, ts, ta)
+	require.False(t, holdsRow(t, a, hh), "the team lost the hamlet: her laptop drops the household")
+}
+
+// toldOnce: a's next sync tells no conflict again, and nothing stays kept
+// or noted: the notes went with the household's return.
+func toldOnce(t *testing.T, a *agent.Replica, ts *servertest.TS, ta string) {
+	t.Helper()
+	sum := realSync(t, a, ts, ta)
 	require.Zero(t, sum.Conflicts, "told once: %+v", sum)
 	var n int
-	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away`).Scan(&n))
+	require.NoError(t, a.DB().QueryRowContext(context.Background(), `SELECT count(*) FROM own_away`).Scan(&n))
 	require.Zero(t, n, "nothing kept or noted once the household is back")
 }

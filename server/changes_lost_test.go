@@ -25,24 +25,8 @@ func TestPullNamesTheLossesAMoveBrings(t *testing.T) {
 	// covers both.
 	teamP, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{here})
 	require.NoError(t, err)
-	start := time.Now()
-	var batch uint64
-	type volunteer struct {
-		c *servertest.Client
-		w *servertest.Writer
-	}
-	join := func(ahead time.Duration) volunteer {
-		d := ts.NewDevice(t, ts.TeamA)
-		return volunteer{ts.Connect(t, d), servertest.NewWriter(d.Replica, func() time.Time { return start.Add(ahead) })}
-	}
-	push := func(v volunteer, cs ...syncproto.Change) {
-		batch++
-		ack, err := v.c.Push(batch, cs)
-		require.NoError(t, err)
-		for _, r := range ack.Results {
-			require.Equal(t, syncproto.ResultApplied, r.Status)
-		}
-	}
+	lw := newLossWorld(t, ts)
+	join, push := lw.join, lw.taken
 	pulled := func() ([]syncproto.Change, []syncproto.LostWrite) {
 		c := ts.Connect(t, ts.NewDevice(t, teamP.ID))
 		var cs []syncproto.Change

@@ -25,35 +25,12 @@ import (
 // that leaves the field out for the pull from its head names it too.
 func TestChunkNamesTheLossesItsVersionsTell(t *testing.T) {
 	ts := servertest.Start(t)
+	lw := newLossWorld(t, ts)
+	join, push, chunkAt := lw.join, lw.push, lw.chunkAt
 	h := ts.HamletsA[0]
 	row := uuid.New()
-	start := time.Now()
-	type volunteer struct {
-		c *servertest.Client
-		w *servertest.Writer
-	}
-	var batch uint64
-	join := func(ahead time.Duration) volunteer {
-		d := ts.NewDevice(t, ts.TeamA)
-		return volunteer{ts.Connect(t, d), servertest.NewWriter(d.Replica, func() time.Time { return start.Add(ahead) })}
-	}
-	push := func(v volunteer, cs ...syncproto.Change) *syncproto.Ack {
-		batch++
-		ack, err := v.c.Push(batch, cs)
-		require.NoError(t, err)
-		return ack
-	}
 	head := func(v volunteer, name string) syncproto.Change {
 		return v.w.Write("households", row, "head_name", syncproto.String(name), h)
-	}
-	chunkAt := func(head uint64) *syncproto.SnapshotChunk {
-		c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
-		require.NoError(t, c.Send(&syncproto.SnapshotRequest{Head: head}))
-		m, err := c.RecvAnswer()
-		require.NoError(t, err)
-		chunk, ok := m.(*syncproto.SnapshotChunk)
-		require.True(t, ok, "want a snapshot chunk, got %#v", m)
-		return chunk
 	}
 	lost := func() []syncproto.LostWrite { return chunkAt(0).Lost }
 
@@ -115,25 +92,9 @@ func TestChunkCutAtAFrameKeepsTheLossesOfRowsLeftOutWhole(t *testing.T) {
 	lim := syncproto.DefaultLimits
 	lim.MaxFrame = 8 << 10
 	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Limits = lim }))
+	lw := newLossWorld(t, ts)
+	join, push := lw.join, lw.taken
 	h := ts.HamletsA[0]
-	start := time.Now()
-	var batch uint64
-	type volunteer struct {
-		c *servertest.Client
-		w *servertest.Writer
-	}
-	join := func(ahead time.Duration) volunteer {
-		d := ts.NewDevice(t, ts.TeamA)
-		return volunteer{ts.Connect(t, d), servertest.NewWriter(d.Replica, func() time.Time { return start.Add(ahead) })}
-	}
-	push := func(v volunteer, cs ...syncproto.Change) {
-		batch++
-		ack, err := v.c.Push(batch, cs)
-		require.NoError(t, err)
-		for _, r := range ack.Results {
-			require.Equal(t, syncproto.ResultApplied, r.Status, "%+v", r)
-		}
-	}
 
 	// The household with the conflict sorts first; twenty after it, with
 	// long notes, make the first chunk larger than a frame.
@@ -161,12 +122,7 @@ func TestChunkCutAtAFrameKeepsTheLossesOfRowsLeftOutWhole(t *testing.T) {
 	push(b, b.w.Write("households", first, "hamlet_code", syncproto.String(h), h),
 		b.w.Write("households", first, "head_name", syncproto.String("Trương Văn Bảy Em"), h))
 
-	c := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
-	require.NoError(t, c.Send(&syncproto.SnapshotRequest{Head: head}))
-	m, err := c.RecvAnswer()
-	require.NoError(t, err)
-	chunk, ok := m.(*syncproto.SnapshotChunk)
-	require.True(t, ok, "want a snapshot chunk, got %#v", m)
+	chunk := lw.chunkAt(head)
 	require.True(t, chunk.More, "cut at the frame")
 	require.Less(t, len(chunk.Rows), 21*3, "cut at the frame")
 	for _, r := range chunk.Rows {
@@ -174,4 +130,55 @@ func TestChunkCutAtAFrameKeepsTheLossesOfRowsLeftOutWhole(t *testing.T) {
 	}
 	require.Equal(t, []syncproto.LostWrite{{Row: first, Field: "head_name", Loser: mine.Dot, Winner: theirs.Dot}}, chunk.Lost,
 		"the chunk names the loss on the household it sends nothing of")
+}
+
+// lossWorld is a server whose team A volunteers write, each on a device of
+// its own, with clocks set apart from one start.
+type lossWorld struct {
+	t     *testing.T
+	ts    *servertest.TS
+	start time.Time
+	batch uint64
+}
+
+type volunteer struct {
+	c *servertest.Client
+	w *servertest.Writer
+}
+
+func newLossWorld(t *testing.T, ts *servertest.TS) *lossWorld {
+	return &lossWorld{t: t, ts: ts, start: time.Now()}
+}
+
+// join enrolls a volunteer of team A whose clock reads ahead of the start.
+func (lw *lossWorld) join(ahead time.Duration) volunteer {
+	d := lw.ts.NewDevice(lw.t, lw.ts.TeamA)
+	return volunteer{lw.ts.Connect(lw.t, d), servertest.NewWriter(d.Replica, func() time.Time { return lw.start.Add(ahead) })}
+}
+
+// push pushes cs in a batch of their own and returns the Ack.
+func (lw *lossWorld) push(v volunteer, cs ...syncproto.Change) *syncproto.Ack {
+	lw.batch++
+	ack, err := v.c.Push(lw.batch, cs)
+	require.NoError(lw.t, err)
+	return ack
+}
+
+// taken pushes cs and requires the server to take every one.
+func (lw *lossWorld) taken(v volunteer, cs ...syncproto.Change) {
+	for _, r := range lw.push(v, cs...).Results {
+		require.Equal(lw.t, syncproto.ResultApplied, r.Status, "%+v", r)
+	}
+}
+
+// chunkAt asks a fresh device of team A for the first chunk of a snapshot
+// at head (0: the log's head).
+func (lw *lossWorld) chunkAt(head uint64) *syncproto.SnapshotChunk {
+	c := lw.ts.Connect(lw.t, lw.ts.NewDevice(lw.t, lw.ts.TeamA))
+	require.NoError(lw.t, c.Send(&syncproto.SnapshotRequest{Head: head}))
+	m, err := c.RecvAnswer()
+	require.NoError(lw.t, err)
+	chunk, ok := m.(*syncproto.SnapshotChunk)
+	require.True(lw.t, ok, "want a snapshot chunk, got %#v", m)
+	return chunk
 }
