@@ -121,6 +121,19 @@ func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) erro
 	return nil
 }
 
+// readAway reads whether own writes of dropped rows wait (away), and the
+// fields whose note a snapshot named lost (toldAway).
+func (g *pullTxn) readAway() error {
+	var err error
+	if g.away, err = g.t.anyAway(); err != nil || !g.away {
+		return err
+	}
+	if g.toldAway, err = g.t.toldFields(); err != nil {
+		return fmt.Errorf("read the noted writes a snapshot named lost: %w", err)
+	}
+	return nil
+}
+
 // noteGone holds row's notes (takeAway's gone) for toldGone.
 func (g *pullTxn) noteGone(row syncproto.RowID, gone map[string]*syncproto.Version) {
 	if g.gone == nil {
@@ -144,13 +157,8 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 			return err
 		}
 		g.open = open
-		if g.away, err = t.anyAway(); err != nil {
+		if err := g.readAway(); err != nil {
 			return err
-		}
-		if g.away {
-			if g.toldAway, err = t.toldFields(); err != nil {
-				return fmt.Errorf("read the noted writes a snapshot named lost: %w", err)
-			}
 		}
 	}
 	// Read the rows of this batch that the transaction has not seen yet,
@@ -289,14 +297,8 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		// of this transaction may bring it back (a move out and back):
 		// read at the first batch, away would miss them, and the row would
 		// come back without them.
-		var err error
-		if g.away, err = t.anyAway(); err != nil {
+		if err := g.readAway(); err != nil {
 			return err
-		}
-		if g.away {
-			if g.toldAway, err = t.toldFields(); err != nil {
-				return fmt.Errorf("read the noted writes a snapshot named lost: %w", err)
-			}
 		}
 	}
 	return nil

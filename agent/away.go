@@ -533,6 +533,17 @@ func (t *txn) settleAway(id syncproto.RowID, st *rowState, keepGone bool) error 
 	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())
 }
 
+// takeAwayLeaving is takeAway for a row a snapshot's chunk brings back,
+// told the losses the chunk named on fields it left out: their notes stay,
+// marked (leaveOut), and the others go.
+func (t *txn) takeAwayLeaving(table string, id syncproto.RowID, scope string, told []syncproto.LostWrite) (*rowState, map[string]*syncproto.Version, error) {
+	st, gone, err := t.takeAway(table, id, scope, len(told) > 0)
+	if err != nil || len(told) == 0 {
+		return st, gone, err
+	}
+	return st, gone, t.leaveOut(id, told)
+}
+
 // leaveOut keeps, of row id's notes (taken), those a snapshot's chunk
 // named as lost (told) on fields it left out: the pull from its head
 // brings their versions, and the first later one to meet the note tells

@@ -245,13 +245,8 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		// notes are read: a kept write the server answered superseded is
 		// one of them (takeAway).
 		var err error
-		if st, gone, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope, len(leftOut) > 0); err != nil {
+		if st, gone, err = g.t.takeAwayLeaving(c0.Table, c0.Row, c0.Scope, leftOut); err != nil {
 			return err
-		}
-		if len(leftOut) > 0 {
-			if err := g.t.leaveOut(c0.Row, leftOut); err != nil {
-				return err
-			}
 		}
 		taken = st != nil
 	}
@@ -307,13 +302,8 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		}
 		st, taken = nil, true
 		var err error
-		if st, _, err = g.t.takeAway(c0.Table, c0.Row, c0.Scope, len(leftOut) > 0); err != nil {
+		if st, _, err = g.t.takeAwayLeaving(c0.Table, c0.Row, c0.Scope, leftOut); err != nil {
 			return err
-		}
-		if len(leftOut) > 0 {
-			if err := g.t.leaveOut(c0.Row, leftOut); err != nil {
-				return err
-			}
 		}
 	}
 	if st == nil {
