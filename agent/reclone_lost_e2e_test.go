@@ -2,9 +2,11 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -25,16 +27,19 @@ import (
 // server logged on its rows (SnapshotChunk.Lost).
 func TestRecloneTellsAWriteBeatenAfterTheServerTookIt(t *testing.T) {
 	t.Parallel()
-	for _, overWinner := range []bool{false, true} {
-		name := "the winner"
-		if overWinner {
-			name = "written over the winner"
-		}
-		t.Run(name, func(t *testing.T) { recloneTellsBeaten(t, overWinner) })
+	for over, name := range []string{"the winner", "written over the winner", "written over the winner during the clone"} {
+		t.Run(name, func(t *testing.T) { recloneTellsBeaten(t, over) })
 	}
 }
 
-func recloneTellsBeaten(t *testing.T, overWinner bool) {
+// recloneTellsBeaten: over 0, the clone brings the winner; 1, a write
+// made over it before the clone; 2, one made while the clone is cut,
+// after its head. Then the chunk leaves the head out for the pull from
+// its head to bring (§16.3), names her loss, and the pull brings the
+// write, based on the winner her laptop never saw (stop 67: before, her
+// laptop listed the household again from its snapshot, dropped her
+// correction with the chunk, and the pull named nothing).
+func recloneTellsBeaten(t *testing.T, over int) {
 	ctx := context.Background()
 	clk, ts, enroll := clockedTeam(t)
 	a, ta := enroll()
@@ -42,26 +47,50 @@ func recloneTellsBeaten(t *testing.T, overWinner bool) {
 	c, tc := enroll()
 	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
 	want := "Quách Văn Tư Em"
-	if overWinner {
+	writeOver := func() {
 		realSync(t, c, ts, tc)
 		clk.advance(time.Minute)
 		want = "Quách Văn Tư (em)"
 		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
 		realSync(t, c, ts, tc)
 	}
+	if over == 1 {
+		writeOver()
+	}
+	if over == 2 {
+		// Households that sort before hh: one row a chunk, the chunk of
+		// hh comes after the cut.
+		for i := range 40 {
+			id := uuid.MustParse(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+			_, err := b.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": fmt.Sprintf("Hộ %d", i)}, agent.WithID(id))
+			require.NoError(t, err)
+		}
+		realSync(t, b, ts, tb)
+	}
 
 	head, err := ts.Store.Head(ctx)
 	require.NoError(t, err)
 	setFloor(t, ts, head, ts.HamletsA...)
 	clk.advance(time.Minute)
-	sum := realSync(t, a, ts, ta)
-	require.Equal(t, 1, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second}
+	if over == 2 {
+		// Cut at the server's fourth frame: the Welcome, then chunks.
+		opts.SnapshotLimit = 1
+		require.Error(t, syncCutAfterWith(a, ts, ta, func(int) int { return 3 }, opts))
+		ts.WaitSessionsEnded(t)
+		require.False(t, holdsRow(t, a, uuid.MustParse("00000000-0000-4000-8000-000000000039")), "the clone was cut before the household")
+		writeOver()
+	}
+	sum, err := a.Sync(ctx, ts.URL, ta, opts)
+	require.NoError(t, err)
+	require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
 	require.Equal(t, 1, sum.Conflicts, "the clone tells of one conflict: %+v", sum)
 
 	d, err := a.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Equal(t, want, d.Fields["head_name"])
 	require.Equal(t, []any{"Quách Văn Tứ"}, myLostValues(t, a, hh, "head_name"), "her laptop lists her correction as lost")
+	toldOnce(t, a, ts, ta)
 }
 
 // takenThenBeaten: teammate b adds a household in ts.HamletsA[0] and both
