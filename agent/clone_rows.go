@@ -264,6 +264,18 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		if st, err = g.t.get(c0.Row); err != nil {
 			return err
 		}
+		if g.away {
+			// A return cut short (a back-fill's chunk stored, the pull
+			// from its head not; a move's re-log over pages, cut after
+			// the first) left the row here without the field and the
+			// note of her write (leaveOut, takeAway's keepGone). The
+			// chunk now sends the field and names her loss: compared
+			// with nothing, it was dropped with the row's other notes
+			// (keepRowAway below), and she was never told (stop 68).
+			if gone, err = g.t.goneOf(c0.Row); err != nil {
+				return err
+			}
+		}
 	}
 	// First the conflicts the server logged for writes of this replica
 	// it answered superseded: the versions below replace them unseen.
