@@ -235,6 +235,8 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 	taken := false
 	var gone map[string]*syncproto.Version
 	leftOut := g.toldLeftOut(cs)
+	held := st != nil || listed
+	named := len(g.lost[c0.Row]) > 0 || len(g.told[c0.Row]) > 0
 	if st == nil && !listed && g.away {
 		// A row coming back (a back-fill of a hamlet regained, a clone
 		// resumed) starts, as in a pull (apply.go), from the writes this
@@ -250,7 +252,7 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		}
 		taken = st != nil
 	}
-	if st == nil && listed && (len(g.lost[c0.Row]) > 0 || len(g.told[c0.Row]) > 0) {
+	if st == nil && listed && named {
 		// A listed row without a change awaiting a result is not read
 		// (heldIn), but the losses below compare what it holds, and a
 		// write of its own answered superseded is kept (keepRowAway
@@ -264,17 +266,19 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 		if st, err = g.t.get(c0.Row); err != nil {
 			return err
 		}
-		if g.away {
-			// A return cut short (a back-fill's chunk stored, the pull
-			// from its head not; a move's re-log over pages, cut after
-			// the first) left the row here without the field and the
-			// note of her write (leaveOut, takeAway's keepGone). The
-			// chunk now sends the field and names her loss: compared
-			// with nothing, it was dropped with the row's other notes
-			// (keepRowAway below), and she was never told (stop 68).
-			if gone, err = g.t.goneOf(c0.Row); err != nil {
-				return err
-			}
+	}
+	if held && named && g.away {
+		// A return cut short (a back-fill's chunk stored, the pull from
+		// its head not; a move's re-log over pages, cut after the first)
+		// left the row here without the field, and the note of her write
+		// (leaveOut, takeAway's keepGone). The chunk of a clone since
+		// sends the field and names her loss: compared with nothing, the
+		// note went with the row's other ones (keepRowAway below, or the
+		// complete pull's cleanup when an Ack took the row off clone_drop
+		// first), and she was never told (stop 68).
+		var err error
+		if gone, err = g.t.goneOf(c0.Row); err != nil {
+			return err
 		}
 	}
 	// First the conflicts the server logged for writes of this replica

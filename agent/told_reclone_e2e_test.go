@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -127,6 +128,113 @@ func recloneTellsOnce(t *testing.T, clk *fakeClock, ts *servertest.TS, a *agent.
 	if reclone {
 		require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
 	}
+	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, total, "the server logged her correction's loss, once")
+	toldHerLoss(t, a, hh, want, sum)
+	toldOnce(t, a, ts, ta)
+}
+
+// TestRecloneResumedAfterAnAckTellsALossACutReturnLeft: as above, her
+// laptop holds the household again only in part, with the note of her
+// correction that lost, and clones again; that clone is cut before the
+// household's chunk. Offline, she writes the household's notes, and her
+// next sync pushes it before it resumes the clone: the Ack takes the
+// household off the clone's list (applyAck), so its chunk is merged with
+// the row as held, not replaced, and never met the note, which the
+// complete pull after the clone then forgot (stop 68, found by a review).
+// When the head is written over again during the clone, the chunk leaves
+// it out, and the pull from the clone's head tells her.
+func TestRecloneResumedAfterAnAckTellsALossACutReturnLeft(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		moveBack  bool // the household came back by a move's re-log, else by a back-fill
+		overAgain bool // the head is written over again during the clone
+	}{
+		{"back-fill", false, false},
+		{"move back", true, false},
+		{"move back, head written over during the clone", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { recloneAckedTellsLoss(t, tc.moveBack, tc.overAgain) })
+	}
+}
+
+func recloneAckedTellsLoss(t *testing.T, moveBack, overAgain bool) {
+	ctx := context.Background()
+	var (
+		clk            *fakeClock
+		ts             *servertest.TS
+		a, c           *agent.Replica
+		ta, tc, hamlet string
+		hh             syncproto.RowID
+		want           string
+	)
+	if moveBack {
+		clk, ts, a, c, ta, tc, hamlet, hh = movedOutTeam(t)
+		realSync(t, a, ts, ta)
+		require.False(t, holdsRow(t, a, hh), "moved out of her team's hamlets: her laptop drops the household")
+		clk.advance(time.Minute)
+		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
+		realSync(t, c, ts, tc)
+		cutReturn(t, ts, a, ta, agent.SyncOptions{PullLimit: 1, Sched: &pageSched{}}, hh, `taken`)
+		want = "Quách Văn Tư Em"
+	} else {
+		var enroll func() (*agent.Replica, string)
+		clk, ts, enroll = clockedTeam(t)
+		a, ta = enroll()
+		b, tb := enroll()
+		hamlet = ts.HamletsA[0]
+		teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{hamlet})
+		require.NoError(t, err)
+		c = agenttest.New(t, agent.Options{Now: clk.now})
+		tc, _, err = c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
+		require.NoError(t, err)
+		hh = takenThenBeaten(t, clk, ts, a, ta, b, tb)
+		realSync(t, c, ts, tc)
+		loseHamlet(t, clk, ts, a, ta, hamlet, hh)
+		for i := range 2 {
+			clk.advance(time.Minute)
+			want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
+			require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
+		}
+		realSync(t, c, ts, tc)
+		changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, hamlet)
+		require.NoError(t, err)
+		require.True(t, changed)
+		clk.advance(time.Minute)
+		cutReturn(t, ts, a, ta, agent.SyncOptions{}, hh, `taken AND told`)
+	}
+
+	// Households that sort before hh: one row a chunk, the clone is cut
+	// before hh's chunk.
+	for i := range 40 {
+		id := uuid.MustParse(fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+		_, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": fmt.Sprintf("Hộ %d", i)}, agent.WithID(id))
+		require.NoError(t, err)
+	}
+	realSync(t, c, ts, tc)
+	head, err := ts.Store.Head(ctx)
+	require.NoError(t, err)
+	setFloor(t, ts, head, ts.HamletsA...)
+	clk.advance(time.Minute)
+	opts := agent.SyncOptions{IOTimeout: 10 * time.Second, SnapshotLimit: 1}
+	require.Error(t, syncCutAfterWith(a, ts, ta, func(int) int { return 3 }, opts))
+	ts.WaitSessionsEnded(t)
+	var listed int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM clone_drop WHERE row_id = ?`, hh.String()).Scan(&listed))
+	require.Equal(t, 1, listed, "the clone listed the household and was cut before its chunk")
+
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"notes": "nhà cạnh trạm y tế"}))
+	if overAgain {
+		want = "Quách Văn Tư (em út)"
+		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
+		realSync(t, c, ts, tc)
+	}
+	sum, err := a.Sync(ctx, ts.URL, ta, opts)
+	require.NoError(t, err)
+	require.Equal(t, 1, sum.Pushed, "%+v", sum)
 	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, total, "the server logged her correction's loss, once")
