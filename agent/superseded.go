@@ -142,9 +142,10 @@ func (t *txn) supersededNotes(where string, args ...any) (map[syncproto.RowID]ma
 // Only where it still holds the write that lost: a write of its own over
 // it, or a pull that met the winner (and recorded the conflict), replaced
 // it. Or where it held it when it dropped the row (gone, per field: its
-// own writes the server took, takeAway), for the second kind. Not when the
-// snapshot's version is that write, was written over it, or has its
-// value: no value lost to itself (stop 50).
+// own writes the server took, takeAway), for the second kind, and the row
+// holds no later version of the field. Not when the snapshot's version is
+// that write, was written over it, or has its value: no value lost to
+// itself (stop 50).
 func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[string]*syncproto.Version) error {
 	notes, told := g.lost[cs[0].Row], g.told[cs[0].Row]
 	if len(notes) == 0 && len(told) == 0 {
@@ -160,11 +161,21 @@ func (g *cloneTxn) superseded(cs []syncproto.Change, st *rowState, gone map[stri
 		if st != nil {
 			held = st.cur[c.Field]
 		}
+		noted := gone[c.Field]
 		if held == nil {
-			held = gone[c.Field]
+			held, noted = noted, nil
+		} else if noted != nil && (noted.Dot == held.Dot || noted.HLC <= held.HLC) {
+			noted = nil // the row holds it, or a version written or met after it
 		}
-		if held != nil && lostTo(held, c) && (slices.Contains(dots, held.Dot) || beaten(told[c.Field], held.Dot, c)) {
-			isNew, err := g.t.recordLoss(held, c, g.now)
+		// A noted write later than what the row holds counts too: a
+		// return cut after a move's re-log brought the field as it was
+		// before her write (pullTxn.toldGone lets the note wait past it),
+		// and a clone since names her write's loss (stop 68).
+		for _, v := range []*syncproto.Version{held, noted} {
+			if v == nil || !lostTo(v, c) || !slices.Contains(dots, v.Dot) && !beaten(told[c.Field], v.Dot, c) {
+				continue
+			}
+			isNew, err := g.t.recordLoss(v, c, g.now)
 			if err != nil {
 				return err
 			}

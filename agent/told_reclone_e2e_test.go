@@ -241,3 +241,104 @@ func recloneAckedTellsLoss(t *testing.T, moveBack, overAgain bool) {
 	toldHerLoss(t, a, hh, want, sum)
 	toldOnce(t, a, ts, ta)
 }
+
+// TestNoteAheadOfAnOlderRelogSurvivesAReclone: team
+// C moves the household out of her team's hamlets and back while her
+// laptop is offline; she then corrects its head (written over the head the
+// move back re-logged) and her push is taken (ownBack marks it: the row
+// moved after her cursor). Her pull, page by page, drops the household at
+// the move out (her correction noted, taken) and brings it back with the
+// move back's re-log of the head as it was before her write: an older
+// version, which the note waits past (pullTxn.toldGone, seed 8500251). The
+// session is cut there. Team C's volunteer, who never pulled her
+// correction, then corrects the head later by the clock: hers lost, and
+// the server logs it. Resumed, her pull would bring her own write back and
+// then the winner (merge). But her laptop stays away past the log's floor
+// and clones again: the chunk sends the winner and names her loss, and the
+// listed household holds the older head, which the clone compared with
+// the chunk instead of her noted correction: she was never told (stop 68,
+// found by a review; cloneTxn.superseded now compares a note later than
+// the version held too).
+func TestNoteAheadOfAnOlderRelogSurvivesAReclone(t *testing.T) {
+	t.Parallel()
+	for _, reclone := range []bool{false, true} {
+		name := "resumed"
+		if reclone {
+			name = "cloned again past the floor"
+		}
+		t.Run(name, func(t *testing.T) { noteAheadOfOlderRelog(t, reclone) })
+	}
+}
+
+func noteAheadOfOlderRelog(t *testing.T, reclone bool) {
+	ctx := context.Background()
+	clk, ts, enroll := clockedTeam(t)
+	a, ta := enroll()
+	hamlet, theirs := ts.HamletsA[0], ts.HamletsA[1]
+	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
+	require.NoError(t, err)
+	require.True(t, changed)
+	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
+	require.NoError(t, err)
+	c := agenttest.New(t, agent.Options{Now: clk.now})
+	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
+	require.NoError(t, err)
+
+	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
+	require.NoError(t, err)
+	realSync(t, c, ts, tc)
+	realSync(t, a, ts, ta)
+	require.True(t, holdsRow(t, a, hh))
+
+	// Team C moves it out and back; her laptop has not pulled either.
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": theirs}))
+	realSync(t, c, ts, tc)
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": hamlet}))
+	realSync(t, c, ts, tc)
+
+	// She corrects the head; the server takes it.
+	clk.advance(time.Minute)
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tứ"}))
+	pushOnly(t, a, ts, ta)
+
+	// Her pull, a page a session, until the household is back with the
+	// head the move back re-logged (older than her correction).
+	back := false
+	for i := 0; i < 20 && !back; i++ {
+		err := syncCutAfterWith(a, ts, ta, func(n int) int { return 2 - min(n, 1) },
+			agent.SyncOptions{IOTimeout: 10 * time.Second, PullLimit: 1, Sched: &pageSched{}})
+		ts.WaitSessionsEnded(t)
+		if err == nil {
+			break // the pull ended: nothing was cut
+		}
+		if !holdsRow(t, a, hh) {
+			continue
+		}
+		d, err := a.Show(ctx, "households", hh.String())
+		require.NoError(t, err)
+		back = d.Fields["head_name"] == "Quách Văn Tư"
+	}
+	require.True(t, back, "the household came back with the head the move back re-logged")
+	var n int
+	require.NoError(t, a.DB().QueryRowContext(ctx, `SELECT count(*) FROM own_away WHERE taken`).Scan(&n))
+	require.Equal(t, 1, n, "her laptop keeps the note of her correction")
+
+	// Team C's volunteer, who never pulled her correction, corrects the
+	// head later: hers lost.
+	clk.advance(time.Minute)
+	require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": "Quách Văn Tư Em"}))
+	realSync(t, c, ts, tc)
+	cs, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, total, "the server logged her correction's loss: %+v", cs)
+	ls, err := ts.Store.SnapshotLosses(ctx, "households", []syncproto.RowID{hh})
+	require.NoError(t, err)
+	require.Len(t, ls, 1)
+	require.Equal(t, "head_name", ls[0].Field)
+	require.Equal(t, a.ID(), ls[0].Loser.Replica, "the loser is her correction")
+	require.Equal(t, c.ID(), ls[0].Winner.Replica, "the winner team C's")
+
+	recloneTellsOnce(t, clk, ts, a, ta, hh, "Quách Văn Tư Em", reclone)
+}
