@@ -270,10 +270,11 @@ func (g *cloneTxn) row(cs []syncproto.Change, names []string, st *rowState, list
 	if held && named && g.away {
 		// A return cut short (a back-fill's chunk stored, the pull from
 		// its head not; a move's re-log over pages, cut after the first)
-		// left the row here without the field, and the note of her write
-		// (leaveOut, takeAway's keepGone). The chunk of a clone since
-		// sends the field and names her loss: compared with nothing, the
-		// note went with the row's other ones (keepRowAway below, or the
+		// left the row here without the field, or with the version her
+		// write was made over, and the note of her write (leaveOut,
+		// takeAway's keepGone). The chunk of a clone since sends the
+		// field and names her loss: not compared with the note, the note
+		// went with the row's other ones (keepRowAway below, or the
 		// complete pull's cleanup when an Ack took the row off clone_drop
 		// first), and she was never told (stop 68).
 		var err error
