@@ -127,7 +127,12 @@ func (r *Replica) recloneDue(ctx context.Context, why string) error {
 	return &RecloneDueError{Why: why}
 }
 
-var cloneKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done", metaCloneOwnSeq, metaCloneKeptRefused}
+// clonePosKeys say where a clone under way stands; cloneKeys add what
+// holdSynced noted for it (metaCloneOwnSeq, metaCloneKeptRefused).
+var (
+	clonePosKeys = []string{"clone_head", "clone_table", "clone_row", "clone_total", "clone_done"}
+	cloneKeys    = append(slices.Clone(clonePosKeys), metaCloneOwnSeq, metaCloneKeptRefused)
+)
 
 // metaCloneKeptRefused lists (JSON) the rows the clone under way kept for
 // a refused change rather than list in clone_drop (holdSynced with
@@ -152,8 +157,15 @@ const metaCloneKeptRefused = "clone_kept_refused"
 // stands in).
 const metaCloneOwnSeq = "clone_own_seq"
 
-func (t *txn) clearClone() error {
-	for _, k := range cloneKeys {
+// clearClone forgets the clone under way and what holdSynced noted for it.
+func (t *txn) clearClone() error { return t.deleteMetas(cloneKeys) }
+
+// clearClonePos forgets only where the clone under way stands: it starts
+// again from the first row, with what holdSynced noted for it.
+func (t *txn) clearClonePos() error { return t.deleteMetas(clonePosKeys) }
+
+func (t *txn) deleteMetas(keys []string) error {
+	for _, k := range keys {
 		if err := t.exec(`DELETE FROM agent_meta WHERE key = ?`, k); err != nil {
 			return err
 		}

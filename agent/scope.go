@@ -349,7 +349,11 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 	// conflict no one else has; wide seed 2100). Rows with changes not
 	// pushed or refused stay. With no clone under way nothing is listed
 	// anew: a replica that has not cloned yet may hold its own pushed
-	// rows, which a pull would never bring back.
+	// rows, which a pull would never bring back. Nor is what this
+	// session's decision to clone listed forgotten (holdSynced): cleared
+	// with the position, the rows it kept for a refused change were kept
+	// for good, the snapshot not bringing them (stop 68,
+	// TestCloneDoesNotKeepAStaleRowItWasStillWriting).
 	if cursor == 0 && len(ch.Gained) > 0 {
 		head, err := t.metaInt("clone_head")
 		if err != nil {
@@ -358,7 +362,7 @@ func (r *Replica) rescope(ctx context.Context, scope []string, cursor, pushedBef
 		if head != 0 {
 			err = t.holdSynced(true, pushedBefore)
 		} else {
-			err = t.clearClone()
+			err = t.clearClonePos()
 		}
 		if err != nil {
 			return ch, err
