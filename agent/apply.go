@@ -267,6 +267,14 @@ func (g *pullTxn) apply(ch *syncproto.Changes) error {
 		}
 		g.dirty[c.Row] = st
 		if !g.own && !mine && r.hidesEdit(st, c) {
+			// Not a version the delete saw before the row left: a move's
+			// re-log brings the row back after its tombstone.
+			if saw, err := t.sawAway(c); err != nil || saw {
+				if err != nil {
+					return fmt.Errorf("read what a delete saw of a row back: %w", err)
+				}
+				continue
+			}
 			hid, err := t.hideEdit(st, c, g.now)
 			if err != nil {
 				return err

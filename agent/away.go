@@ -180,6 +180,11 @@ func (t *txn) keepRowAway(id syncproto.RowID, st *rowState, note bool) error {
 	if err := t.forgetAway(id); err != nil {
 		return err
 	}
+	if note {
+		if err := t.noteSeen(st); err != nil {
+			return err
+		}
+	}
 	keeps, some, err := t.keptOf(id)
 	if err != nil || !some && !note {
 		return err
@@ -301,6 +306,9 @@ func (t *txn) boundTakenNotes() error {
 // forgetAway forgets what keepAway kept of id.
 func (t *txn) forgetAway(id syncproto.RowID) error {
 	if err := t.exec(`DELETE FROM own_away WHERE row_id = ?`, id.String()); err != nil {
+		return err
+	}
+	if err := t.exec(`DELETE FROM own_away_seen WHERE row_id = ?`, id.String()); err != nil {
 		return err
 	}
 	return t.exec(`DELETE FROM own_away_hist WHERE row_id = ?`, id.String())

@@ -1,6 +1,10 @@
 package agent
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/schema"
@@ -97,6 +101,54 @@ func (r *Replica) hidesEdit(st *rowState, c *syncproto.Change) bool {
 		return false // the server's bookkeeping when a household moves, not an edit
 	}
 	return true
+}
+
+// awaySeenMigration: of a row this replica deleted and then dropped (its
+// team lost the hamlet, or another team moved the household away), the
+// versions it held then, which its delete had seen or already hid
+// (noteSeen). A move's re-log brings the row back field by field after
+// its tombstone, and each version it held when the row left then looked
+// like an edit the delete never saw: a hidden edit of its own, pushed and
+// listed everywhere, where nothing competed (stop 68).
+const awaySeenMigration = `
+CREATE TABLE IF NOT EXISTS own_away_seen (
+	row_id TEXT NOT NULL,
+	field TEXT NOT NULL,
+	replica BLOB NOT NULL,
+	seq INTEGER NOT NULL,
+	PRIMARY KEY (row_id, field)
+) WITHOUT ROWID;
+`
+
+// noteSeen notes, of a row st whose current tombstone is this replica's
+// delete, the other versions it holds as the row leaves (keepRowAway):
+// those its delete saw (sawAway). It lasts as long as the row's notes in
+// own_away (forgetSuperseded).
+func (t *txn) noteSeen(st *rowState) error {
+	tomb := st.cur[syncproto.TombstoneField]
+	if tomb == nil || !tomb.Value.AsBool() || tomb.Dot.Replica != t.r.id {
+		return nil
+	}
+	for _, field := range slices.Sorted(maps.Keys(st.cur)) { // in order: a seed replays the same statements
+		v := st.cur[field]
+		if field == syncproto.TombstoneField || v.Dot.Replica == t.r.id {
+			continue
+		}
+		if err := t.exec(`INSERT INTO own_away_seen (row_id, field, replica, seq) VALUES (?, ?, ?, ?)`,
+			st.id.String(), field, v.Dot.Replica[:], int64(v.Dot.Seq)); err != nil {
+			return fmt.Errorf("note what a delete saw of a row that leaves: %w", err)
+		}
+	}
+	return nil
+}
+
+// sawAway reports whether c is the version of its field this replica held
+// when the row, deleted here, left (noteSeen): its delete saw it.
+func (t *txn) sawAway(c *syncproto.Change) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM own_away_seen WHERE row_id = ? AND field = ? AND replica = ? AND seq = ?`,
+		c.Row.String(), c.Field, c.Dot.Replica[:], int64(c.Dot.Seq)).Scan(&n)
+	return n > 0, err
 }
 
 // hideEdit records that this replica's delete of st won over the edit c it

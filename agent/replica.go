@@ -97,6 +97,7 @@ CREATE TABLE conflicts (
 	{Version: 15, Name: "away_replica", SQL: awayReplicaMigration},     // away.go
 	{Version: 16, Name: "away_taken", SQL: awayTakenMigration},         // away.go
 	{Version: 17, Name: "away_told", SQL: awayToldMigration},           // away.go
+	{Version: 18, Name: "away_seen", SQL: awaySeenMigration},           // hidden.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).
