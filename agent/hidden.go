@@ -104,38 +104,42 @@ func (r *Replica) hidesEdit(st *rowState, c *syncproto.Change) bool {
 }
 
 // awaySeenMigration: of a row this replica deleted and then dropped (its
-// team lost the hamlet, or another team moved the household away), the
-// versions it held then, which its delete had seen or already hid
-// (noteSeen). A move's re-log brings the row back field by field after
-// its tombstone, and each version it held when the row left then looked
-// like an edit the delete never saw: a hidden edit of its own, pushed and
-// listed everywhere, where nothing competed (stop 68).
+// team lost the hamlet, another team moved the household away, or it
+// collected the tombstone before the server did), the versions it held
+// then, which its delete had seen or already hid (noteSeen). A move's
+// re-log brings the row back field by field after its tombstone, and each
+// version it held when the row left then looked like an edit the delete
+// never saw: a hidden edit of its own, pushed and listed everywhere, where
+// nothing competed (stop 68). noted_at (the drop's time) orders them for
+// the bound (maxTakenNotes).
 const awaySeenMigration = `
 CREATE TABLE IF NOT EXISTS own_away_seen (
 	row_id TEXT NOT NULL,
 	field TEXT NOT NULL,
 	replica BLOB NOT NULL,
 	seq INTEGER NOT NULL,
+	noted_at INTEGER NOT NULL,
 	PRIMARY KEY (row_id, field)
 ) WITHOUT ROWID;
 `
 
 // noteSeen notes, of a row st whose current tombstone is this replica's
-// delete, the other versions it holds as the row leaves (keepRowAway):
-// those its delete saw (sawAway). It lasts as long as the row's notes in
-// own_away (forgetSuperseded).
+// delete, the other versions it holds as the row leaves (keepRowAway,
+// CollectTombstones): those its delete saw (sawAway). They go when the row
+// is back (forgetSeen) or past the bound.
 func (t *txn) noteSeen(st *rowState) error {
 	tomb := st.cur[syncproto.TombstoneField]
 	if tomb == nil || !tomb.Value.AsBool() || tomb.Dot.Replica != t.r.id {
 		return nil
 	}
+	at := t.r.now().UnixMilli()
 	for _, field := range slices.Sorted(maps.Keys(st.cur)) { // in order: a seed replays the same statements
 		v := st.cur[field]
 		if field == syncproto.TombstoneField || v.Dot.Replica == t.r.id {
 			continue
 		}
-		if err := t.exec(`INSERT INTO own_away_seen (row_id, field, replica, seq) VALUES (?, ?, ?, ?)`,
-			st.id.String(), field, v.Dot.Replica[:], int64(v.Dot.Seq)); err != nil {
+		if err := t.exec(`INSERT OR REPLACE INTO own_away_seen (row_id, field, replica, seq, noted_at) VALUES (?, ?, ?, ?, ?)`,
+			st.id.String(), field, v.Dot.Replica[:], int64(v.Dot.Seq), at); err != nil {
 			return fmt.Errorf("note what a delete saw of a row that leaves: %w", err)
 		}
 	}
@@ -149,6 +153,18 @@ func (t *txn) sawAway(c *syncproto.Change) (bool, error) {
 	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM own_away_seen WHERE row_id = ? AND field = ? AND replica = ? AND seq = ?`,
 		c.Row.String(), c.Field, c.Dot.Replica[:], int64(c.Dot.Seq)).Scan(&n)
 	return n > 0, err
+}
+
+// forgetSeen forgets what the deletes of rows back saw (a complete pull
+// met every version of theirs), and the oldest notes past the bound: a
+// row collected here is collected on the server within the hour, and no
+// re-log brings it back after.
+func (t *txn) forgetSeen() error {
+	if err := t.exec(`DELETE FROM own_away_seen WHERE row_id IN (SELECT id FROM row_state)`); err != nil {
+		return err
+	}
+	return t.exec(`DELETE FROM own_away_seen WHERE (row_id, field) IN
+		(SELECT row_id, field FROM own_away_seen ORDER BY noted_at DESC, row_id, field LIMIT -1 OFFSET ?)`, maxTakenNotes)
 }
 
 // hideEdit records that this replica's delete of st won over the edit c it

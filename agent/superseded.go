@@ -76,7 +76,7 @@ func (t *txn) forgetSuperseded() error {
 	if err := t.boundTakenNotes(); err != nil {
 		return fmt.Errorf("forget the oldest notes of dropped rows: %w", err)
 	}
-	if err := t.exec(`DELETE FROM own_away_seen WHERE row_id NOT IN (SELECT row_id FROM own_away)`); err != nil {
+	if err := t.forgetSeen(); err != nil {
 		return fmt.Errorf("forget what the deletes of rows back saw: %w", err)
 	}
 	return nil
