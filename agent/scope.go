@@ -1339,5 +1339,11 @@ func (g *pullTxn) carriedOut(st *rowState, c *syncproto.Change, cur *syncproto.V
 	// changes through a clone or carried it out of a hamlet her team lost,
 	// took it for a write made over hers (simulation seeds 7407104 and
 	// 7408335 of the truncating worlds).
-	return !c.Base.IsZero() && c.Base != cur.Base && st.overwritten(c.Field, c.Base) == nil, nil
+	// So too over a write this replica recorded as lost (held in the
+	// history as a loser): a write that lost never was the field's value
+	// on the server, and one written over it never saw cur (two copies of
+	// a data folder, each forked, push the same unsent correction again:
+	// the second's loses to the first's later one, and the second's next
+	// correction, made over its own, beats that; simulation seed 7740650).
+	return !c.Base.IsZero() && c.Base != cur.Base && !st.held(c.Field, c.Base), nil
 }

@@ -1073,6 +1073,7 @@ func TestFoundDefects(t *testing.T) {
 		// of 1,000 of the wide truncating worlds (7420919).
 		{"a loss on a field a clone leaves out", Config{Seed: 7410051, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"a first entry beats a write a rescope carried", Config{Seed: 7408335, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
+		{"a write over a loser beats a write a clone kept", Config{Seed: 7740650, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
