@@ -129,34 +129,55 @@ func movedBackTellsBeaten(t *testing.T, overs int) {
 // correction, marked told, until the first of them meets it.
 func TestHouseholdBackTellsALossWrittenOverSince(t *testing.T) {
 	t.Parallel()
+	clk, ts, a, ta, hamlet, hh, want := writtenOverWhileLost(t)
+	sum := gainAndSync(t, clk, ts, a, ta, hamlet, false)
+	require.Zero(t, sum.Cloned, "above the floor, her laptop back-fills the hamlet: %+v", sum)
+	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
+	toldHerLoss(t, a, hh, want, sum)
+	toldOnce(t, a, ts, ta)
+}
+
+// writtenOverWhileLost is the world of
+// TestHouseholdBackTellsALossWrittenOverSince up to the hamlet's return:
+// a's correction of hh's head taken, then beaten by a teammate's
+// (takenThenBeaten); team A loses hh's hamlet (a drops hh); a volunteer of
+// team C, which covers the hamlet too, writes the head over the winner
+// twice, the last time want.
+func writtenOverWhileLost(t *testing.T) (clk *fakeClock, ts *servertest.TS, a *agent.Replica, ta, hamlet string, hh syncproto.RowID, want string) {
+	t.Helper()
 	ctx := context.Background()
 	clk, ts, enroll := clockedTeam(t)
-	a, ta := enroll()
+	a, ta = enroll()
 	b, tb := enroll()
-	hamlet := ts.HamletsA[0]
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{hamlet})
-	require.NoError(t, err)
-	c := agenttest.New(t, agent.Options{Now: clk.now})
-	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-	require.NoError(t, err)
-	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
+	hamlet = ts.HamletsA[0]
+	c, tc := teamEnroller(t, clk, ts, hamlet)()
+	hh = takenThenBeaten(t, clk, ts, a, ta, b, tb)
 	realSync(t, c, ts, tc)
 
 	loseHamlet(t, clk, ts, a, ta, hamlet, hh)
 
-	want := ""
 	for i := range 2 {
 		clk.advance(time.Minute)
 		want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
 		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
 	}
 	realSync(t, c, ts, tc)
+	return clk, ts, a, ta, hamlet, hh, want
+}
 
-	sum := gainAndSync(t, clk, ts, a, ta, hamlet, false)
-	require.Zero(t, sum.Cloned, "above the floor, her laptop back-fills the hamlet: %+v", sum)
-	require.True(t, holdsRow(t, a, hh), "the household is back: %+v", sum)
-	toldHerLoss(t, a, hh, want, sum)
-	toldOnce(t, a, ts, ta)
+// teamEnroller makes team C ("Tổ CNTS Ấp 3" of commune A, covering
+// hamlets) and returns what enrolls a fresh replica on clk in it.
+func teamEnroller(t *testing.T, clk *fakeClock, ts *servertest.TS, hamlets ...string) func() (*agent.Replica, string) {
+	t.Helper()
+	ctx := context.Background()
+	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", hamlets)
+	require.NoError(t, err)
+	return func() (*agent.Replica, string) {
+		r := agenttest.New(t, agent.Options{Now: clk.now})
+		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, team.ID), "máy tổ C")
+		require.NoError(t, err)
+		return r, tok
+	}
 }
 
 // loseHamlet: team A loses hamlet, and a's next sync drops hh there.

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -29,11 +28,7 @@ func movedOutTeam(t *testing.T) (clk *fakeClock, ts *servertest.TS, a, c *agent.
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
 	require.NoError(t, err)
 	require.True(t, changed)
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
-	require.NoError(t, err)
-	c = agenttest.New(t, agent.Options{Now: clk.now})
-	tc, _, err = c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-	require.NoError(t, err)
+	c, tc = teamEnroller(t, clk, ts, theirs, hamlet)()
 
 	id, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
 	require.NoError(t, err)

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -46,14 +45,7 @@ func deletedVisitBackByMove(t *testing.T, editAway bool) {
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
 	require.NoError(t, err)
 	require.True(t, changed)
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
-	require.NoError(t, err)
-	enrollC := func() (*agent.Replica, string) {
-		r := agenttest.New(t, agent.Options{Now: clk.now})
-		tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-		require.NoError(t, err)
-		return r, tok
-	}
+	enrollC := teamEnroller(t, clk, ts, theirs, hamlet)
 	c, tc := enrollC()
 	d, td := enrollC()
 

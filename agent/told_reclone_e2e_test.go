@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
@@ -39,35 +38,19 @@ func TestToldNoteSurvivesARecloneAfterACutReturn(t *testing.T) {
 }
 
 func toldNoteAfterCutReturn(t *testing.T, reclone bool) {
-	ctx := context.Background()
-	clk, ts, enroll := clockedTeam(t)
-	a, ta := enroll()
-	b, tb := enroll()
-	hamlet := ts.HamletsA[0]
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{hamlet})
-	require.NoError(t, err)
-	c := agenttest.New(t, agent.Options{Now: clk.now})
-	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-	require.NoError(t, err)
-	hh := takenThenBeaten(t, clk, ts, a, ta, b, tb)
-	realSync(t, c, ts, tc)
+	clk, ts, a, ta, hamlet, hh, want := writtenOverWhileLost(t)
+	regain(t, clk, ts, hamlet)
+	cutReturn(t, ts, a, ta, agent.SyncOptions{}, hh, `taken AND told`)
+	recloneTellsOnce(t, clk, ts, a, ta, hh, want, reclone)
+}
 
-	loseHamlet(t, clk, ts, a, ta, hamlet, hh)
-
-	want := ""
-	for i := range 2 {
-		clk.advance(time.Minute)
-		want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
-		require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
-	}
-	realSync(t, c, ts, tc)
-
-	changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, hamlet)
+// regain: team A gains hamlet (back), a minute on.
+func regain(t *testing.T, clk *fakeClock, ts *servertest.TS, hamlet string) {
+	t.Helper()
+	changed, err := ts.Admin.AddTeamHamlet(context.Background(), ts.TeamA, hamlet)
 	require.NoError(t, err)
 	require.True(t, changed)
 	clk.advance(time.Minute)
-	cutReturn(t, ts, a, ta, agent.SyncOptions{}, hh, `taken AND told`)
-	recloneTellsOnce(t, clk, ts, a, ta, hh, want, reclone)
 }
 
 // TestNotedLossSurvivesARecloneAfterACutMoveBack: the household comes
@@ -128,11 +111,7 @@ func recloneTellsOnce(t *testing.T, clk *fakeClock, ts *servertest.TS, a *agent.
 	if reclone {
 		require.Positive(t, sum.Cloned, "past the floor, her laptop clones again: %+v", sum)
 	}
-	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
-	require.NoError(t, err)
-	require.Equal(t, 1, total, "the server logged her correction's loss, once")
-	toldHerLoss(t, a, hh, want, sum)
-	toldOnce(t, a, ts, ta)
+	toldTheOneLoss(t, ts, a, ta, hh, want, sum)
 }
 
 // TestRecloneResumedAfterAnAckTellsALossACutReturnLeft: as above, her
@@ -180,29 +159,9 @@ func recloneAckedTellsLoss(t *testing.T, moveBack, overAgain bool) {
 		cutReturn(t, ts, a, ta, agent.SyncOptions{PullLimit: 1, Sched: &pageSched{}}, hh, `taken`)
 		want = "Quách Văn Tư Em"
 	} else {
-		var enroll func() (*agent.Replica, string)
-		clk, ts, enroll = clockedTeam(t)
-		a, ta = enroll()
-		b, tb := enroll()
-		hamlet = ts.HamletsA[0]
-		teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{hamlet})
-		require.NoError(t, err)
-		c = agenttest.New(t, agent.Options{Now: clk.now})
-		tc, _, err = c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-		require.NoError(t, err)
-		hh = takenThenBeaten(t, clk, ts, a, ta, b, tb)
-		realSync(t, c, ts, tc)
-		loseHamlet(t, clk, ts, a, ta, hamlet, hh)
-		for i := range 2 {
-			clk.advance(time.Minute)
-			want = fmt.Sprintf("Quách Văn Tư (em %d)", i+1)
-			require.NoError(t, c.EditHousehold(ctx, hh, agent.Fields{"head_name": want}))
-		}
-		realSync(t, c, ts, tc)
-		changed, err := ts.Admin.AddTeamHamlet(ctx, ts.TeamA, hamlet)
-		require.NoError(t, err)
-		require.True(t, changed)
-		clk.advance(time.Minute)
+		clk, ts, a, ta, hamlet, hh, want = writtenOverWhileLost(t)
+		c, tc = teamEnroller(t, clk, ts, hamlet)()
+		regain(t, clk, ts, hamlet)
 		cutReturn(t, ts, a, ta, agent.SyncOptions{}, hh, `taken AND told`)
 	}
 
@@ -235,11 +194,7 @@ func recloneAckedTellsLoss(t *testing.T, moveBack, overAgain bool) {
 	sum, err := a.Sync(ctx, ts.URL, ta, opts)
 	require.NoError(t, err)
 	require.Equal(t, 1, sum.Pushed, "%+v", sum)
-	_, total, err := ts.Admin.RecentConflicts(ctx, func(string) bool { return true }, 100)
-	require.NoError(t, err)
-	require.Equal(t, 1, total, "the server logged her correction's loss, once")
-	toldHerLoss(t, a, hh, want, sum)
-	toldOnce(t, a, ts, ta)
+	toldTheOneLoss(t, ts, a, ta, hh, want, sum)
 }
 
 // TestNoteAheadOfAnOlderRelogSurvivesAReclone: team
@@ -278,11 +233,7 @@ func noteAheadOfOlderRelog(t *testing.T, reclone bool) {
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, theirs)
 	require.NoError(t, err)
 	require.True(t, changed)
-	teamC, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{theirs, hamlet})
-	require.NoError(t, err)
-	c := agenttest.New(t, agent.Options{Now: clk.now})
-	tc, _, err := c.Enroll(ctx, ts.URL, ts.EnrollCode(t, teamC.ID), "máy tổ C")
-	require.NoError(t, err)
+	c, tc := teamEnroller(t, clk, ts, theirs, hamlet)()
 
 	hh, err := c.AddHousehold(ctx, agent.Fields{"hamlet_code": hamlet, "head_name": "Quách Văn Tư", "phone": "0912000111"})
 	require.NoError(t, err)
@@ -341,4 +292,15 @@ func noteAheadOfOlderRelog(t *testing.T, reclone bool) {
 	require.Equal(t, c.ID(), ls[0].Winner.Replica, "the winner team C's")
 
 	recloneTellsOnce(t, clk, ts, a, ta, hh, "Quách Văn Tư Em", reclone)
+}
+
+// toldTheOneLoss: the server logged one conflict, her correction's loss;
+// her laptop, hh's head want, lists it (toldHerLoss), and once (toldOnce).
+func toldTheOneLoss(t *testing.T, ts *servertest.TS, a *agent.Replica, ta string, hh syncproto.RowID, want string, sum agent.SyncSummary) {
+	t.Helper()
+	_, total, err := ts.Admin.RecentConflicts(context.Background(), func(string) bool { return true }, 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, total, "the server logged her correction's loss, once")
+	toldHerLoss(t, a, hh, want, sum)
+	toldOnce(t, a, ts, ta)
 }

@@ -379,7 +379,7 @@ func TestReadModelCollectionBetweenChangedAndLoad(t *testing.T) {
 		require.NoError(t, err)
 		rows = st.Rows
 	}
-	cov, err = model.Coverage(ctx, servertest.CommuneA, p)
+	_, err = model.Coverage(ctx, servertest.CommuneA, p)
 	require.NoError(t, err)
 	require.Equal(t, 1, rows, "GC collected the deleted household")
 
