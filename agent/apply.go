@@ -101,6 +101,14 @@ func (g *pullTxn) toldGone(c *syncproto.Change, lost []syncproto.LostWrite) erro
 		// for the field's later versions (issue 17, seed 8500251).
 		return nil
 	}
+	if c.Dot != held.Dot && c.Base != held.Dot && c.Value.Equal(held.Value) && beaten(lost, held.Dot, c) {
+		// A version of another branch with her very value (a copy of
+		// her write that a copy of the data folder pushed under its own
+		// replica id) on the chain the server logged her write lost to:
+		// no value lost yet. The note waits for a version written over
+		// it (seed 7765251).
+		return nil
+	}
 	delete(g.gone[c.Row], c.Field)
 	if err := g.t.exec(`DELETE FROM own_away WHERE row_id = ? AND field = ? AND taken`, c.Row.String(), c.Field); err != nil {
 		return fmt.Errorf("forget a noted write of a row back: %w", err)
