@@ -1345,5 +1345,11 @@ func (g *pullTxn) carriedOut(st *rowState, c *syncproto.Change, cur *syncproto.V
 	// a data folder, each forked, push the same unsent correction again:
 	// the second's loses to the first's later one, and the second's next
 	// correction, made over its own, beats that; simulation seed 7740650).
-	return !c.Base.IsZero() && c.Base != cur.Base && !st.held(c.Field, c.Base), nil
+	// So too over this replica's own write, which it held whether or not
+	// its history still has it: a snapshot that replaced the row after an
+	// Ack noted it, or a compaction, leaves none (her first entry of a
+	// head, then corrections, the last taken and noted; a teammate's
+	// correction over her first entry beat it, and her laptop took it for
+	// a write made over hers: simulation seed 7765785).
+	return !c.Base.IsZero() && c.Base != cur.Base && c.Base.Replica != g.r.id && !st.held(c.Field, c.Base), nil
 }

@@ -1075,6 +1075,7 @@ func TestFoundDefects(t *testing.T) {
 		{"a first entry beats a write a rescope carried", Config{Seed: 7408335, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"a write over a loser beats a write a clone kept", Config{Seed: 7740650, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"a loss to a chain back to the loser's value", Config{Seed: 7765251, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
+		{"a write over a first entry beats a write an Ack noted", Config{Seed: 7765785, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
