@@ -505,7 +505,8 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
 	var acked uint64               // the highest of this replica's changes the server now holds
-	var held []string              // rows the server now holds in this scope
+	var held []string              // rows the server now holds (in this scope, or in a hamlet lost since the change was made)
+	heldTbl := map[string]string{} // their tables
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
@@ -514,6 +515,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				acked = max(acked, c.Dot.Seq)
 			}
 			held = append(held, c.Row.String())
+			heldTbl[c.Row.String()] = c.Table
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -659,13 +661,29 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	// brings every write over it in order), and noted, a teammate's
 	// write that truly competed with it was taken as written over it:
 	// the volunteer's correction lost, and no conflict on her laptop.
+	//
+	// The server takes a change made while the row was in the team's
+	// scope even when it holds the row outside it now (server/scope.go):
+	// a visit edited here before its hamlet left the team, whose
+	// household this replica had moved there (its children follow it on
+	// the server, not here). Only a row whose chunk went by is taken off
+	// the list for good: one after the clone's position is kept as a row
+	// kept for a refused change is (metaCloneKeptRefused), merged with the
+	// chunk that brings it, and dropped at the clone's end if none does.
+	// Taken off outright, it stayed here, live, in the hamlet it was made
+	// in, for good (simulation seed 7780547, wide).
 	if len(held) > 0 {
+		behind, ahead, err := t.cloneBehind(heldTbl)
+		if err != nil {
+			return 0, 0, err
+		}
 		// Likewise a row a clone under way kept for a refused change
-		// (metaCloneKeptRefused): the server holds it in this scope.
-		if kept, err := t.keptRefused(); err != nil {
+		// (metaCloneKeptRefused), once its chunk went by.
+		kept, err := t.keptRefused()
+		if err != nil {
 			return 0, 0, err
 		} else if len(kept) > 0 {
-			if err := t.unlistKeptRefused(kept, held); err != nil {
+			if err := t.unlistKeptRefused(kept, behind); err != nil {
 				return 0, 0, err
 			}
 		}
@@ -688,6 +706,9 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				return 0, 0, fmt.Errorf("note the versions of rows the clone keeps: %w", err)
 			}
 			if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(held)); err != nil {
+				return 0, 0, err
+			}
+			if err := t.listKeptRefused(listed, ahead); err != nil {
 				return 0, 0, err
 			}
 		}

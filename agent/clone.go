@@ -1,12 +1,15 @@
 package agent
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -377,6 +380,75 @@ func (t *txn) unlistKeptRefused(kept map[string]bool, ids []string) error {
 		l = append(l, id)
 	}
 	slices.Sort(l)
+	return t.setMeta(metaCloneKeptRefused, listJSON(l))
+}
+
+// cloneBehind splits rows (id → table) by the position of the clone under
+// way: behind, those at or before it (their chunk went by); ahead, those
+// after it (a chunk still to come brings each the server holds in this
+// scope). With no clone under way, every row is behind.
+func (t *txn) cloneBehind(rows map[string]string) (behind, ahead []string, err error) {
+	head, err := t.metaInt("clone_head")
+	if err != nil {
+		return nil, nil, err
+	}
+	var pos syncproto.SnapshotPos
+	if head != 0 {
+		if pos.Table, err = t.r.meta(t.ctx, t.tx, "clone_table"); err != nil {
+			return nil, nil, err
+		}
+		if row, err := t.r.meta(t.ctx, t.tx, "clone_row"); err != nil {
+			return nil, nil, err
+		} else if row != "" {
+			if pos.Row, err = uuid.Parse(row); err != nil {
+				return nil, nil, &FileError{Path: t.r.path, Kind: ErrCorrupt, Err: fmt.Errorf("clone position: %w", err)}
+			}
+		}
+	}
+	for id, table := range rows {
+		if head == 0 {
+			behind = append(behind, id)
+			continue
+		}
+		rid, err := uuid.Parse(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c := strings.Compare(table, pos.Table); c < 0 || c == 0 && bytes.Compare(rid[:], pos.Row[:]) <= 0 {
+			behind = append(behind, id)
+		} else {
+			ahead = append(ahead, id)
+		}
+	}
+	slices.Sort(behind)
+	slices.Sort(ahead)
+	return behind, ahead, nil
+}
+
+// listKeptRefused adds to metaCloneKeptRefused the rows of listed that are
+// in ahead: rows the server took a change of, after the clone's position,
+// for a chunk to bring or the clone's end to drop.
+func (t *txn) listKeptRefused(listed []syncproto.RowID, ahead []string) error {
+	if len(ahead) == 0 {
+		return nil
+	}
+	kept, err := t.keptRefused()
+	if err != nil {
+		return err
+	}
+	n := len(kept)
+	for _, id := range listed {
+		if _, ok := slices.BinarySearch(ahead, id.String()); ok {
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			kept[id.String()] = true
+		}
+	}
+	if len(kept) == n {
+		return nil
+	}
+	l := slices.Sorted(maps.Keys(kept))
 	return t.setMeta(metaCloneKeptRefused, listJSON(l))
 }
 

@@ -1076,6 +1076,7 @@ func TestFoundDefects(t *testing.T) {
 		{"a write over a loser beats a write a clone kept", Config{Seed: 7740650, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"a loss to a chain back to the loser's value", Config{Seed: 7765251, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"a write over a first entry beats a write an Ack noted", Config{Seed: 7765785, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
+		{"an Ack before its chunk keeps a row the server moved out", Config{Seed: 7780547, Wide: true, Silent: true, Budget: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
