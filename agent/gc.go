@@ -136,7 +136,7 @@ func (r *Replica) CollectTombstones(ctx context.Context, horizon uint64) (int, e
 		}
 	}
 	for _, st := range dead {
-		// Collected on the server too, within its next collection: no
+		// Collected on the server too, at a collection to come: no
 		// snapshot brings it back to compare a note of its writes with
 		// (keepRowAway). A move's re-log may, until then: what its delete
 		// saw is noted, not to be taken for edits it hid (noteSeen; stop

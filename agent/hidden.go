@@ -111,7 +111,7 @@ func (r *Replica) hidesEdit(st *rowState, c *syncproto.Change) bool {
 // version it held when the row left then looked like an edit the delete
 // never saw: a hidden edit of its own, pushed and listed everywhere, where
 // nothing competed (stop 68). noted_at (the drop's time) orders them for
-// the bound (maxTakenNotes).
+// the bound (maxTakenNotes rows).
 const awaySeenMigration = `
 CREATE TABLE IF NOT EXISTS own_away_seen (
 	row_id TEXT NOT NULL,
@@ -126,7 +126,7 @@ CREATE TABLE IF NOT EXISTS own_away_seen (
 // noteSeen notes, of a row st whose current tombstone is this replica's
 // delete, the other versions it holds as the row leaves (keepRowAway,
 // CollectTombstones): those its delete saw (sawAway). They go when the row
-// is back (forgetSeen) or past the bound.
+// is back, or past the bound (forgetSeen).
 func (t *txn) noteSeen(st *rowState) error {
 	tomb := st.cur[syncproto.TombstoneField]
 	if tomb == nil || !tomb.Value.AsBool() || tomb.Dot.Replica != t.r.id {
@@ -156,15 +156,21 @@ func (t *txn) sawAway(c *syncproto.Change) (bool, error) {
 }
 
 // forgetSeen forgets what the deletes of rows back saw (a complete pull
-// met every version of theirs), and the oldest notes past the bound: a
-// row collected here is collected on the server within the hour, and no
-// re-log brings it back after.
+// met every version of theirs), and, past maxTakenNotes rows, those of the
+// oldest drops, whole rows at a time: a row collected here may come back
+// by a move's re-log until the server collects it too, which a device
+// silent up to the horizon can hold back for months, so the notes of
+// collected rows leave by this bound alone.
 func (t *txn) forgetSeen() error {
 	if err := t.exec(`DELETE FROM own_away_seen WHERE row_id IN (SELECT id FROM row_state)`); err != nil {
 		return err
 	}
-	return t.exec(`DELETE FROM own_away_seen WHERE (row_id, field) IN
-		(SELECT row_id, field FROM own_away_seen ORDER BY noted_at DESC, row_id, field LIMIT -1 OFFSET ?)`, maxTakenNotes)
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, `SELECT count(DISTINCT row_id) FROM own_away_seen`).Scan(&n); err != nil || n <= maxTakenNotes {
+		return err
+	}
+	return t.exec(`DELETE FROM own_away_seen WHERE row_id IN
+		(SELECT row_id FROM own_away_seen GROUP BY row_id ORDER BY max(noted_at) DESC, row_id LIMIT -1 OFFSET ?)`, maxTakenNotes)
 }
 
 // hideEdit records that this replica's delete of st won over the edit c it

@@ -349,7 +349,6 @@ func str(v any) string {
 	return s
 }
 
-// put upserts one row; callers hold the write lock.
 // gone marks a row the tables no longer hold as a fresh load would find
 // it: nowhere (a household others still name is a deleted placeholder,
 // as householdRef makes one).
@@ -374,6 +373,7 @@ func (x *Index) gone(table, id string) {
 	}
 }
 
+// put upserts one row; callers hold the write lock.
 func (x *Index) put(table, id string, row map[string]any) {
 	deleted := truthy(row[schema.DeletedField])
 	switch table {
