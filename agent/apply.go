@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -505,8 +507,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	restamp := map[syncproto.RowID]*rowState{}
 	var moved []syncproto.FieldKey // fields with a version the server restamped
 	var acked uint64               // the highest of this replica's changes the server now holds
-	var held []string              // rows the server now holds (in this scope, or in a hamlet lost since the change was made)
-	heldTbl := map[string]string{} // their tables
+	held := map[string]string{}    // rows the server now holds (in this scope, or in a hamlet lost since the change was made), and their tables
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
@@ -514,8 +515,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			if c.Dot.Replica == r.id {
 				acked = max(acked, c.Dot.Seq)
 			}
-			held = append(held, c.Row.String())
-			heldTbl[c.Row.String()] = c.Table
+			held[c.Row.String()] = c.Table
 			if !settled[i] {
 				if err := t.exec(`DELETE FROM outbox WHERE seq = ? AND state IN (?, ?)`, int64(c.Dot.Seq), outboxPending, outboxUnacked); err != nil {
 					return 0, 0, err
@@ -673,23 +673,27 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	// Taken off outright, it stayed here, live, in the hamlet it was made
 	// in, for good (simulation seed 7780547, wide).
 	if len(held) > 0 {
-		behind, ahead, err := t.cloneBehind(heldTbl)
-		if err != nil {
-			return 0, 0, err
-		}
-		// Likewise a row a clone under way kept for a refused change
-		// (metaCloneKeptRefused), once its chunk went by.
+		ids := slices.Sorted(maps.Keys(held))
 		kept, err := t.keptRefused()
 		if err != nil {
 			return 0, 0, err
-		} else if len(kept) > 0 {
-			if err := t.unlistKeptRefused(kept, behind); err != nil {
+		}
+		listed, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(ids))
+		if err != nil {
+			return 0, 0, err
+		}
+		var behind, ahead []string
+		if len(kept) > 0 || len(listed) > 0 {
+			if behind, ahead, err = t.cloneBehind(held); err != nil {
 				return 0, 0, err
 			}
 		}
-		listed, err := t.rowIDs(`SELECT row_id FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?)) ORDER BY row_id`, listJSON(held))
-		if err != nil {
-			return 0, 0, err
+		// Likewise a row a clone under way kept for a refused change
+		// (metaCloneKeptRefused), once its chunk went by.
+		if len(kept) > 0 {
+			if err := t.unlistKeptRefused(kept, behind); err != nil {
+				return 0, 0, err
+			}
 		}
 		if len(listed) > 0 {
 			bound := pushedBefore
@@ -705,7 +709,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 			if err := t.noteTaken(listed, bound); err != nil {
 				return 0, 0, fmt.Errorf("note the versions of rows the clone keeps: %w", err)
 			}
-			if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(held)); err != nil {
+			if err := t.exec(`DELETE FROM clone_drop WHERE row_id IN (SELECT value FROM json_each(?))`, listJSON(ids)); err != nil {
 				return 0, 0, err
 			}
 			if err := t.listKeptRefused(listed, ahead); err != nil {
