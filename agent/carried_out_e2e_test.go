@@ -72,13 +72,7 @@ func TestCarriedOutOfALostHamletNoFalseConflict(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "nhà gần chợ Cái Nước, hẻm 3", d.Fields["notes"])
 
-			fresh, tf := realAgent(t, ts, team)
-			realSync(t, fresh, ts, tf)
-			want, err := fresh.Snapshot(ctx)
-			require.NoError(t, err)
-			got, err := l.Snapshot(ctx)
-			require.NoError(t, err)
-			require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+			equalsFreshClone(t, ts, team, l)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestRecloneRowAckedMidCloneNoFalseConflict: a laptop told to clone
@@ -29,20 +27,10 @@ func TestRecloneRowAckedMidCloneNoFalseConflict(t *testing.T) {
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
 	a, ta := realAgent(t, ts, ts.TeamA)
-	var ids []syncproto.RowID
-	for _, name := range []string{"Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn"} {
-		id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": name, "phone": "0901000001"})
-		require.NoError(t, err)
-		ids = append(ids, id)
-	}
+	ids := householdsByID(t, a, home, "Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn")
 	realSync(t, a, ts, ta)
 	// The household the first chunk does not bring: the last by id.
-	x := ids[0]
-	for _, id := range ids[1:] {
-		if bytes.Compare(id[:], x[:]) > 0 {
-			x = id
-		}
-	}
+	x := ids[len(ids)-1]
 	b, tb := realAgent(t, ts, ts.TeamA)
 	realSync(t, b, ts, tb)
 	require.NoError(t, b.EditHousehold(ctx, x, agent.Fields{"phone": "0902000002"}))

@@ -1,16 +1,13 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
-	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestCloneAckedRowTeammateOverOwnFirstIsConflict: a laptop enters a
@@ -33,16 +30,10 @@ func TestCloneAckedRowTeammateOverOwnFirstIsConflict(t *testing.T) {
 	ts := servertest.Start(t)
 	home := ts.HamletsA[0]
 	a, ta := realAgent(t, ts, ts.TeamA)
-	var ids []syncproto.RowID
-	for _, name := range []string{"Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn"} {
-		id, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": home, "head_name": name, "phone": "0901000001"})
-		require.NoError(t, err)
-		ids = append(ids, id)
-	}
+	ids := householdsByID(t, a, home, "Lý Thị Thu", "Trần Văn Hai", "Ngô Thị Ba", "Đỗ Văn Bốn")
 	realSync(t, a, ts, ta)
 	// The household the first chunk of one row leaves out and the first
 	// of two brings: the second by id.
-	slices.SortFunc(ids, func(p, q syncproto.RowID) int { return bytes.Compare(p[:], q[:]) })
 	x, y := ids[1], ids[3]
 	b, tb := realAgent(t, ts, ts.TeamA)
 	realSync(t, b, ts, tb)
@@ -88,11 +79,5 @@ func TestCloneAckedRowTeammateOverOwnFirstIsConflict(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"Đỗ Văn Sáu"}, lost, "her last correction lost to the teammate's, made over her first entry: %+v", cf)
-	c, tc := realAgent(t, ts, ts.TeamA)
-	realSync(t, c, ts, tc)
-	want, err := c.Snapshot(ctx)
-	require.NoError(t, err)
-	got, err := a.Snapshot(ctx)
-	require.NoError(t, err)
-	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
+	equalsFreshClone(t, ts, ts.TeamA, a)
 }

@@ -150,11 +150,5 @@ func cloneKeepsNoStaleRow(t *testing.T, window int, gain bool) {
 		_, err := l.Show(ctx, table, id.String())
 		require.ErrorIs(t, err, agent.ErrNotFound, "the laptop holds %s %s, which the server moved out of its scope", table, id)
 	}
-	fresh, tf := realAgent(t, ts, ts.TeamA)
-	realSync(t, fresh, ts, tf)
-	want, err := fresh.Snapshot(ctx)
-	require.NoError(t, err)
-	got, err := l.Snapshot(ctx)
-	require.NoError(t, err)
-	require.Equal(t, want, got, "the laptop equals the server\n%s", diffSnap(want, got))
+	equalsFreshClone(t, ts, ts.TeamA, l)
 }

@@ -62,14 +62,8 @@ func TestCutCloneOwnMoveOutEqualsServer(t *testing.T) {
 			require.NoError(t, err)
 			t.Logf("sync: rejected %d evicted %d cloned %d", s.Rejected, s.Evicted, s.Cloned)
 			realSync(t, l, ts, tl)
-			fresh, tf := realAgent(t, ts, ts.TeamA)
-			realSync(t, fresh, ts, tf)
-			want, err := fresh.Snapshot(ctx)
-			require.NoError(t, err)
-			got, err := l.Snapshot(ctx)
-			require.NoError(t, err)
 			t.Logf("x held %v tutoring held %v", holdsRow(t, l, x), holdsRow(t, l, tu))
-			require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+			equalsFreshClone(t, ts, ts.TeamA, l)
 		})
 	}
 }
@@ -120,11 +114,5 @@ func TestCutCloneMovedChildEditedThenHamletLost(t *testing.T) {
 	require.Zero(t, s.Rejected, "the edit was made while the team held the hamlet")
 	realSync(t, l, ts, tl)
 	require.False(t, holdsRow(t, l, tu), "the record followed its household out of her scope")
-	fresh, tf := realAgent(t, ts, ts.TeamA)
-	realSync(t, fresh, ts, tf)
-	want, err := fresh.Snapshot(ctx)
-	require.NoError(t, err)
-	got, err := l.Snapshot(ctx)
-	require.NoError(t, err)
-	require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+	equalsFreshClone(t, ts, ts.TeamA, l)
 }

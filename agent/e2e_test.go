@@ -1,8 +1,10 @@
 package agent_test
 
 import (
+	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // realAgent enrolls a fresh replica with the real test server.
@@ -272,4 +275,18 @@ func rejectedByField(t *testing.T, l *agent.Replica) map[string]int64 {
 		}
 	}
 	return out
+}
+
+// householdsByID adds to r, in hamlet, a household for each of names and
+// returns their ids in the order a snapshot sends them (by id).
+func householdsByID(t *testing.T, r *agent.Replica, hamlet string, names ...string) []syncproto.RowID {
+	t.Helper()
+	ids := make([]syncproto.RowID, 0, len(names))
+	for _, name := range names {
+		id, err := r.AddHousehold(context.Background(), agent.Fields{"hamlet_code": hamlet, "head_name": name, "phone": "0901000001"})
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(p, q syncproto.RowID) int { return bytes.Compare(p[:], q[:]) })
+	return ids
 }

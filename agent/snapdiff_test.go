@@ -1,9 +1,30 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
+
+// equalsFreshClone: l holds what a replica newly enrolled in team holds
+// after its first sync, field for field.
+func equalsFreshClone(t *testing.T, ts *servertest.TS, team string, l *agent.Replica) {
+	t.Helper()
+	ctx := context.Background()
+	fresh, tf := realAgent(t, ts, team)
+	realSync(t, fresh, ts, tf)
+	want, err := fresh.Snapshot(ctx)
+	require.NoError(t, err)
+	got, err := l.Snapshot(ctx)
+	require.NoError(t, err)
+	require.Equal(t, want, got, "the laptop equals a fresh clone\n%s", diffSnap(want, got))
+}
 
 func diffSnap(a, b map[syncproto.FieldKey]syncproto.Version) string {
 	s := fmt.Sprintf("len %d vs %d\n", len(a), len(b))
