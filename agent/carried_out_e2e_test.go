@@ -2,12 +2,14 @@ package agent_test
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // A laptop offline moves a household out of a hamlet into another its
@@ -206,21 +208,11 @@ func TestCarriedOutRowTellsItsOwnLossToAFirstEntry(t *testing.T) {
 
 func carriedOutTellsOwnLoss(t *testing.T, phone string) {
 	ctx := context.Background()
-	ts, team, g, h := twoHamletTeam(t)
-	l, tl := realAgent(t, ts, team)
-	m, tm := realAgent(t, ts, team)
-
-	fields := agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"}
+	extra := agent.Fields{}
 	if phone != "" {
-		fields["phone"] = phone
+		extra["phone"] = phone
 	}
-	row, err := m.AddHousehold(ctx, fields)
-	require.NoError(t, err)
-	realSync(t, m, ts, tm)
-	realSync(t, l, ts, tl)
-	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-	realSync(t, l, ts, tl)
-	realSync(t, m, ts, tm)
+	ts, team, g, l, tl, m, tm, row := movedByTeammate(t, extra)
 
 	// Both enter the phone, neither having seen the other's; hers first,
 	// taken, then the teammate's, later by the rule: hers lost.
@@ -232,7 +224,7 @@ func carriedOutTellsOwnLoss(t *testing.T, phone string) {
 	sum = realSync(t, m, ts, tm)
 	require.Equal(t, 1, sum.Conflicts, "the teammate's laptop lists the conflict: %+v", sum)
 
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
+	_, err := ts.Admin.RemoveTeamHamlet(ctx, team, g)
 	require.NoError(t, err)
 	sum = realSync(t, l, ts, tl)
 	require.NotNil(t, sum.ScopeChange)
@@ -273,17 +265,7 @@ func twoHamletTeam(t *testing.T) (ts *servertest.TS, team, g, h string) {
 func TestCarriedOutRowTellsItsOwnLossToAWriteOverALoser(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts, team, g, h := twoHamletTeam(t)
-	l, tl := realAgent(t, ts, team)
-	m, tm := realAgent(t, ts, team)
-
-	row, err := m.AddHousehold(ctx, agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"})
-	require.NoError(t, err)
-	realSync(t, m, ts, tm)
-	realSync(t, l, ts, tl)
-	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
-	realSync(t, l, ts, tl)
-	realSync(t, m, ts, tm)
+	ts, team, g, l, tl, m, tm, row := movedByTeammate(t, nil)
 
 	// The teammate's first correction, taken; the laptop's, later, beats
 	// it without having seen it.
@@ -300,7 +282,7 @@ func TestCarriedOutRowTellsItsOwnLossToAWriteOverALoser(t *testing.T) {
 	require.NoError(t, m.EditHousehold(ctx, row, agent.Fields{"head_name": "Nguyễn Văn Bình Minh"}))
 	realSync(t, m, ts, tm)
 
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
+	_, err := ts.Admin.RemoveTeamHamlet(ctx, team, g)
 	require.NoError(t, err)
 	sum = realSync(t, l, ts, tl)
 	require.NotNil(t, sum.ScopeChange)
@@ -312,4 +294,25 @@ func TestCarriedOutRowTellsItsOwnLossToAWriteOverALoser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, total, "the server logged the teammate's loss, then the laptop's")
 	require.Equal(t, []any{"Nguyễn Văn Bỉnh"}, myLostValues(t, l, row, "head_name"), "the laptop lists its correction as lost: %+v", sum)
+}
+
+// movedByTeammate: in a team covering hamlets g and h (twoHamletTeam), m
+// adds a household in g (with extra fields), both laptops sync, l moves
+// it to h, and both sync again.
+func movedByTeammate(t *testing.T, extra agent.Fields) (ts *servertest.TS, team, g string, l *agent.Replica, tl string, m *agent.Replica, tm string, row syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	ts, team, g, h := twoHamletTeam(t)
+	l, tl = realAgent(t, ts, team)
+	m, tm = realAgent(t, ts, team)
+	fields := agent.Fields{"hamlet_code": g, "head_name": "Nguyễn Văn Bình"}
+	maps.Copy(fields, extra)
+	row, err := m.AddHousehold(ctx, fields)
+	require.NoError(t, err)
+	realSync(t, m, ts, tm)
+	realSync(t, l, ts, tl)
+	require.NoError(t, l.EditHousehold(ctx, row, agent.Fields{"hamlet_code": h}))
+	realSync(t, l, ts, tl)
+	realSync(t, m, ts, tm)
+	return ts, team, g, l, tl, m, tm, row
 }
