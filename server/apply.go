@@ -311,6 +311,9 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 			fk.restamped(res.HLC)
 		}
 	}
+	if err := b.followHouseholds(r, hamlets); err != nil {
+		return nil, err
+	}
 	if maxSeq != start {
 		if err := tx.SetOriginSeq(p.replica, maxSeq); err != nil {
 			return nil, err
@@ -320,6 +323,84 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 		return nil, err
 	}
 	return out, nil
+}
+
+// followHouseholds moves the records this batch made of a household into
+// the household's hamlet where they were made in another: a record made
+// offline while the household was in the pusher's hamlet is taken (it was
+// made in scope), but its household may have moved since, by another
+// device that synced first. Filed where the push put it, the record
+// reached no device of the household's hamlet, and its author's laptop
+// kept it, live, where the household no longer is (helper 288, stop 68).
+// A visit or a tutoring record is always in its household's hamlet
+// (§17.1). A report is of a place, which may be another hamlet: it follows
+// only a move made after it was filed, as the server's move of a household
+// takes every record that names it (install). Each is moved as a
+// household's move moves its records: the server writes its hamlet_code,
+// its versions are logged again in the new hamlet and an eviction in the
+// old, so its author drops it there.
+func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
+	refs := make([]RowRef, 0, len(hamlets))
+	for ref := range hamlets {
+		if ref.Table != "households" {
+			refs = append(refs, ref)
+		}
+	}
+	slices.SortFunc(refs, func(x, y RowRef) int {
+		if c := strings.Compare(x.Table, y.Table); c != 0 {
+			return c
+		}
+		return bytes.Compare(x.Row[:], y.Row[:])
+	})
+	for _, ref := range refs {
+		rc := b.rows[ref]
+		if rc == nil || rc.newIn != b || rc.st.Scope == "" || rc.st.Parent == uuid.Nil {
+			continue
+		}
+		home := RowRef{"households", rc.st.Parent}
+		hc, err := b.row(home.Table, home.Row)
+		if err != nil {
+			return err
+		}
+		to := hc.st.Scope
+		if to == "" || to == rc.st.Scope {
+			continue
+		}
+		if t, _ := schema.LookupTable(ref.Table); t.ParentTable != "households" {
+			follows, err := b.movedSinceFiled(r, ref, home)
+			if err != nil {
+				return err
+			}
+			if !follows {
+				continue
+			}
+		}
+		old := rc.st.Scope
+		rc.st.Scope, rc.dirty = to, true
+		if err := b.serverWrite(ref, rc, schema.ScopeField, syncproto.String(to)); err != nil {
+			return err
+		}
+		moving := syncproto.Change{Table: home.Table, Row: home.Row, HLC: hc.st.Versions[schema.ScopeField].HLC}
+		if err := b.move(ref, rc, old, schema.ScopeField, &moving); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// movedSinceFiled: household home moved after the batch's new row ref was
+// made (its first change, madeAt), by the server's record of its moves.
+func (b *batch) movedSinceFiled(r *writeReq, ref, home RowRef) (bool, error) {
+	pl := r.plans[ref]
+	if pl == nil || len(pl.idx) == 0 {
+		return false, nil
+	}
+	made := b.made(&r.changes[pl.idx[0]])
+	moves, err := b.tx.ScopeMoves(home.Table, home.Row)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(moves, func(m ScopeMove) bool { return m.At.After(noMove) && m.At.After(made) }), nil
 }
 
 // judgeRows applies the batch's row plans now that the store says which
