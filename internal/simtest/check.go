@@ -626,6 +626,14 @@ func (s *Sim) checkPlaced() map[server.RowRef]server.RowState {
 		case v.Value != syncproto.String(st.Scope):
 			s.fail("the server holds %s %s in %s, its hamlet_code says %v", r.Table, short(r.Row), st.Scope, v.Value)
 		}
+		// A visit or a tutoring record is in its household's hamlet (§17.1):
+		// one made offline and pushed after another device moved its
+		// household stayed where it was made (helper 288, stop 68).
+		if t, _ := schema.LookupTable(r.Table); t.ParentTable == "households" {
+			if home, ok := states[server.RowRef{Table: "households", Row: st.Parent}]; ok && home.Scope != st.Scope {
+				s.fail("the server holds %s %s in %s, its household %s in %s", r.Table, short(r.Row), st.Scope, short(st.Parent), home.Scope)
+			}
+		}
 	}
 	return states
 }
