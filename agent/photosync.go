@@ -772,7 +772,17 @@ func (e *AwayPhotoError) Unwrap() error { return e.Err }
 // Message says it in the volunteer's language. The server's own hint is
 // not repeated: it speaks to a laptop that holds the report ("sync again
 // so the report goes first"), and this one no longer does.
+// Why the server refuses is said by its code: a report outside the
+// team's hamlets that others wrote over since (out_of_scope) is not one
+// whose list no longer names the photo (helper 295: the list still named
+// it, and the volunteer was told it did not).
 func (e *AwayPhotoError) Message(lang string) string {
+	var se *ServerError
+	if errors.As(e.Err, &se) && se.Code == syncproto.CodeOutOfScope {
+		return pick(lang,
+			fmt.Sprintf("Máy chủ không còn nhận ảnh của phản ánh %s từ máy này: phản ánh nay thuộc ấp ngoài địa bàn của tổ, và người khác đã sửa nó từ đó. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT để họ gửi ảnh cho tổ đang phụ trách ấp đó.", e.Report, e.Path),
+			fmt.Sprintf("The server no longer takes the photo of report %s from this laptop: the report is now in a hamlet outside your team's, and others have written to it since. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff, so they can pass it to the team that covers that hamlet.", e.Report, e.Path))
+	}
 	return pick(lang,
 		fmt.Sprintf("Máy chủ không còn nhận ảnh của phản ánh %s (phản ánh này không còn trên máy): phản ánh đã bị xóa, hoặc danh sách ảnh của nó đã được sửa và không còn ảnh này. Ảnh chỉ có trên máy này, tại %s. Đừng xóa ảnh; hãy báo cán bộ CNTT.", e.Report, e.Path),
 		fmt.Sprintf("The server no longer takes the photo of report %s (the report is no longer on this laptop): the report was deleted, or its list of photos was changed and no longer names this one. The photo exists only on this laptop, at %s. Do not delete it; tell IT staff.", e.Report, e.Path))

@@ -54,12 +54,13 @@ type BlobStore interface {
 	// conflict's losing value of photo_digests does (restoring the loser
 	// brings its photos back, so they are kept).
 	PhotoDigestsInUse(ctx context.Context) (map[string]bool, error)
-	// PhotoDigestsWriter is the replica that wrote the photo_digests value
-	// the server holds for a field report (the origin of its current
-	// version): the zero id when the report has none. The server takes a
-	// photo from the device that named it even after the report left its
-	// scope (photos.go mayHavePhoto).
-	PhotoDigestsWriter(ctx context.Context, report syncproto.RowID) (syncproto.ReplicaID, error)
+	// ReportWriters are the replicas that wrote a field report as the
+	// server holds it: the origins of its current versions, and of the
+	// photo_digests value the current one was written over (its base).
+	// None for a report the server does not hold. The server takes a
+	// photo from their devices even after the report left their scope
+	// (photos.go mayHavePhoto).
+	ReportWriters(ctx context.Context, report syncproto.RowID) ([]syncproto.ReplicaID, error)
 }
 
 // BlobInfo is one stored blob or unfinished upload.

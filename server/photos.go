@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hamlet-vn/hamlet/internal/photo"
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -105,14 +106,17 @@ func photoStatus(code syncproto.Code) int {
 // mayHavePhoto checks that a live report in the device's scope names
 // digest: a photo no report names is nobody's to send or fetch, and a
 // photo of another team's report is not this device's. An upload
-// (upload) is also taken from the device whose replica wrote the
-// report's photo_digests that the server holds, or from a device whose
-// replica continues that replica as a fork (a copied data folder holds the
-// same photos, and the other copy may be gone), when the report has left
-// its scope since: the volunteer who took the photo is the only one who
-// can ever send it, and refused, the report would name a photo lost for
-// good. It gives no other access: the device still cannot fetch the
-// photo, nor see the report.
+// (upload) is also taken from a device whose replica wrote the report as
+// the server holds it (ReportWriters), or continues such a replica as a
+// fork (a copied data folder holds the same photos, and the other copy may
+// be gone), when the report has left its scope since: the volunteer who
+// took the photo is the only one who can ever send it, and refused, the
+// report would name a photo lost for good. The writer of the photo list
+// alone was not enough: a teammate who adds a photo of their own writes
+// the whole list, still naming the first, and its taker was refused for
+// good (helper 295). The bytes must hash to the digest, so an upload
+// gives no other access: the device still cannot fetch the photo, nor see
+// the report.
 func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string, upload bool) error {
 	if !photo.ValidDigest(digest) {
 		return syncproto.Errorf(syncproto.CodeInvalidValue, "a photo digest is 64 lowercase hex digits")
@@ -168,16 +172,18 @@ func (s *Server) mayHavePhoto(ctx context.Context, dev Device, digest string, up
 			if err != nil {
 				continue
 			}
-			w, err := s.store.PhotoDigestsWriter(ctx, id)
+			ws, err := s.store.ReportWriters(ctx, id)
 			if err != nil {
-				return storeError("cannot read who named a photo", err)
+				return storeError("cannot read who wrote a report", err)
 			}
-			ok, err := mine(w)
-			if err != nil {
-				return storeError("cannot read the replicas a device was forked from", err)
-			}
-			if ok {
-				return nil
+			for _, w := range ws {
+				ok, err := mine(w)
+				if err != nil {
+					return storeError("cannot read the replicas a device was forked from", err)
+				}
+				if ok {
+					return nil
+				}
 			}
 		}
 	}
@@ -539,4 +545,24 @@ func (s *Server) CollectPhotos(ctx context.Context) (PhotoGCStats, error) {
 		return st, fmt.Errorf("collect photos: %w", err)
 	}
 	return st, nil
+}
+
+// VersionWriters are the replicas of a row's versions, and of the base of
+// its photo_digests version (the list a teammate's write kept photos of),
+// each once, in byte order (ReportWriters).
+func VersionWriters(vs map[string]syncproto.Version) []syncproto.ReplicaID {
+	var out []syncproto.ReplicaID
+	add := func(r syncproto.ReplicaID) {
+		if r != (syncproto.ReplicaID{}) && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, v := range vs {
+		add(v.Dot.Replica)
+	}
+	if v, ok := vs[schema.PhotoDigestsField]; ok {
+		add(v.Base.Replica)
+	}
+	slices.SortFunc(out, func(x, y syncproto.ReplicaID) int { return bytes.Compare(x[:], y[:]) })
+	return out
 }

@@ -262,10 +262,10 @@ func (s *Store) PhotoReports(ctx context.Context, digest string) ([]server.Photo
 	return s.source().PhotoReports(ctx, digest)
 }
 
-func (s *Store) PhotoDigestsWriter(ctx context.Context, report syncproto.RowID) (syncproto.ReplicaID, error) {
+func (s *Store) ReportWriters(ctx context.Context, report syncproto.RowID) ([]syncproto.ReplicaID, error) {
 	tc := rowTables["field_reports"]
 	if tc == nil {
-		return syncproto.ReplicaID{}, nil
+		return nil, nil
 	}
 	// One statement: the blob and the row table's values of one moment;
 	// the replica is resolved after the connection is given back.
@@ -278,16 +278,16 @@ func (s *Store) PhotoDigestsWriter(ctx context.Context, report syncproto.RowID) 
 	err := s.q().QueryRow(ctx, `SELECT s.versions`+colList(", t.", tc.Cols)+` FROM sync_rows s LEFT JOIN field_reports t ON t.id = $2
 		WHERE s.tbl = 'field_reports' AND s.row = $1`, report[:], report.String()).Scan(dst...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return syncproto.ReplicaID{}, nil
+		return nil, nil
 	}
 	if err != nil {
-		return syncproto.ReplicaID{}, fmt.Errorf("writer of a report's photos: %w", err)
+		return nil, fmt.Errorf("writers of a report: %w", err)
 	}
 	vs, err := versions.Decode(blob, func(idx int64) (syncproto.ReplicaID, error) { return s.replica(ctx, s.q(), idx) }, tc.Values(vals))
 	if err != nil {
-		return syncproto.ReplicaID{}, fmt.Errorf("writer of a report's photos: %w", err)
+		return nil, fmt.Errorf("writers of a report: %w", err)
 	}
-	return vs[schema.PhotoDigestsField].Dot.Replica, nil
+	return server.VersionWriters(vs), nil
 }
 
 func (s *Store) PhotoDigestsInUse(ctx context.Context) (map[string]bool, error) {

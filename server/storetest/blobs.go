@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -171,7 +173,7 @@ func testConcurrentUpload(t *testing.T, s store) {
 func testPhotoReferences(t *testing.T, s store) {
 	d1, d2, d3 := digestOf(10), digestOf(11), digestOf(12)
 	r1, r2 := uuid.New(), uuid.New()
-	origin, writer := uuid.New(), uuid.New()
+	origin, writer, first := uuid.New(), uuid.New(), uuid.New()
 	list := func(ds ...string) syncproto.Value {
 		return syncproto.String(schema.PhotoDigestsValue(ds).(string))
 	}
@@ -185,7 +187,7 @@ func testPhotoReferences(t *testing.T, s store) {
 			return err
 		}
 		loser := syncproto.Version{Value: list(d3), HLC: 10, Dot: syncproto.Dot{Replica: origin, Seq: 1}}
-		winner := syncproto.Version{Value: list(d1, d2), HLC: 20, Dot: syncproto.Dot{Replica: origin, Seq: 2}}
+		winner := syncproto.Version{Value: list(d1, d2), HLC: 20, Dot: syncproto.Dot{Replica: origin, Seq: 2}, Base: syncproto.Dot{Replica: first, Seq: 4}}
 		if err := tx.PutRow("field_reports", r1, server.RowState{Scope: "32002-01", Versions: map[string]syncproto.Version{
 			"hamlet_code":            {Value: syncproto.String("32002-01"), HLC: 10, Dot: syncproto.Dot{Replica: writer, Seq: 1}},
 			schema.PhotoDigestsField: winner,
@@ -195,15 +197,17 @@ func testPhotoReferences(t *testing.T, s store) {
 		return tx.AddConflict(syncproto.Conflict{Key: syncproto.FieldKey{Table: "field_reports", Row: r1, Field: schema.PhotoDigestsField},
 			Scope: "32002-01", Loser: loser, Winner: winner}, time.Now())
 	}))
-	// The replica whose photo_digests the server holds: the current
-	// version's, not another field's writer; none for a row with no
+	// The replicas of the report's current versions, and of the list its
+	// photo_digests was written over, each once; none for a row with no
 	// versions.
-	w, err := s.PhotoDigestsWriter(ctx, r1)
+	w, err := s.ReportWriters(ctx, r1)
 	require.NoError(t, err)
-	require.Equal(t, origin, w)
-	w, err = s.PhotoDigestsWriter(ctx, r2)
+	writers := []syncproto.ReplicaID{origin, writer, first}
+	slices.SortFunc(writers, func(x, y syncproto.ReplicaID) int { return bytes.Compare(x[:], y[:]) })
+	require.Equal(t, writers, w)
+	w, err = s.ReportWriters(ctx, r2)
 	require.NoError(t, err)
-	require.Equal(t, syncproto.ReplicaID{}, w)
+	require.Empty(t, w)
 	got, err := s.PhotoReports(ctx, d1)
 	require.NoError(t, err)
 	want := []server.PhotoReport{{ID: r1.String(), Hamlet: "32002-01"}, {ID: r2.String(), Hamlet: "32002-02", Deleted: true}}
