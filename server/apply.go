@@ -367,7 +367,7 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 			continue
 		}
 		if t, _ := schema.LookupTable(ref.Table); t.ParentTable != "households" {
-			follows, err := b.movedSinceFiled(r, ref, home)
+			follows, err := b.movedSinceFiled(r, ref, hc, home.Row)
 			if err != nil {
 				return err
 			}
@@ -388,15 +388,35 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 	return nil
 }
 
-// movedSinceFiled: household home moved after the batch's new row ref was
-// made (its first change, madeAt), by the server's record of its moves.
-func (b *batch) movedSinceFiled(r *writeReq, ref, home RowRef) (bool, error) {
+// movedSinceFiled: household home moved after the batch's new report ref
+// was placed, by the server's record of its moves. Placed is when the
+// report's hamlet_code as the batch leaves it was written (madeAt): a
+// volunteer who gives the report another place after the move chose it
+// knowing, as her write would beat the move's had the server held the
+// report (helper 294). Nor does it follow when the household is where
+// the pusher's own move, written before that, put it: she filed the report
+// of a place knowing where the household went, though the server dates
+// her move by the push that brought it, after the report (helper 294: a
+// report filed after her own move, both in one sync, was dragged after it,
+// out of her team's hamlets when the team had lost the household's).
+func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, id syncproto.RowID) (bool, error) {
 	pl := r.plans[ref]
 	if pl == nil || len(pl.idx) == 0 {
 		return false, nil
 	}
-	made := b.made(&r.changes[pl.idx[0]])
-	moves, err := b.tx.ScopeMoves(home.Table, home.Row)
+	placed := &r.changes[pl.idx[0]]
+	for _, i := range pl.idx {
+		if c := &r.changes[i]; c.Field == schema.ScopeField && r.pre[i].code == "" {
+			placed = c
+		}
+	}
+	if v, ok := home.st.Versions[schema.ScopeField]; ok && v.HLC < placed.HLC {
+		if own, err := b.ownLineage(v.Dot.Replica); err != nil || own {
+			return false, err
+		}
+	}
+	made := b.made(placed)
+	moves, err := b.tx.ScopeMoves("households", id)
 	if err != nil {
 		return false, err
 	}
