@@ -21,7 +21,9 @@ type TeamRow struct {
 	Members       int         `json:"members"`
 	ActiveMembers int         `json:"active_members"`
 	// HouseholdsReached counts the reached households of the team's hamlets;
-	// Visits and Tutoring count what the team's members recorded.
+	// Visits and Tutoring count what the team's members recorded in the
+	// period, for households that are not deleted, wherever those live now
+	// (in a hamlet's view: only the hamlet's).
 	HouseholdsReached int `json:"households_reached"`
 	Visits            int `json:"visits"`
 	Tutoring          int `json:"tutoring"`
@@ -196,17 +198,25 @@ func (x *Index) TeamStats(ctx context.Context, unit string, p Period, g Granular
 	reached := make([]bool, len(x.hh))
 	bySkill := make([]int, len(x.skills))
 	note := func(hh int32, on day, volunteer int32, isVisit bool, skill uint8) {
-		if on < from || on > to || !hhIn(hh) {
+		if on < from || on > to {
 			return
 		}
-		reached[hh] = true
-		if ti := volunteerTeam[volunteer]; ti > 0 {
+		// A team's visits and tutoring are its members' work, wherever the
+		// household has gone since: one moved to another commune took the
+		// records with it, and the team's row in its own commune lost them
+		// while the province's kept them (helper 296). In a hamlet's view
+		// the team's row is that hamlet's share of its work.
+		if ti := volunteerTeam[volunteer]; ti > 0 && (hhIn(hh) || u.Level != schema.LevelHamlet && !x.hh[hh].deleted && x.hh[hh].hamlet >= 0) {
 			if isVisit {
 				st.PerTeam[ti-1].Visits++
 			} else {
 				st.PerTeam[ti-1].Tutoring++
 			}
 		}
+		if !hhIn(hh) {
+			return
+		}
+		reached[hh] = true
 		if !isVisit {
 			bySkill[skill]++
 		}
