@@ -176,9 +176,23 @@ func (r *Replica) noteClockSetBack(ctx context.Context) {
 // sync measured, or as it reads once it was set back since (ClockSetBack):
 // what new records' dates and times take. Stamps (the HLC) keep the
 // measured offset: the next sync restamps what was written meanwhile.
+//
+// A clock set back never reads, for them, earlier than the last sync as
+// that sync measured it: whatever is written now is written after it. A
+// clock set right after a sync measured it ahead reads later than that
+// anyway; one set back from right (a dead clock battery at boot, a date
+// changed by mistake) dated visits and reports days or years before the
+// sync that came before them, and leaders' statistics counted them there
+// (helper 298).
 func (r *Replica) Now() time.Time {
 	if r.ClockSetBack() {
-		return r.now()
+		now := r.now()
+		if w := r.measuredWall.Load(); w > 0 {
+			if synced := time.UnixMilli(w).Add(r.clk().Offset()); now.Before(synced) {
+				return synced.In(now.Location())
+			}
+		}
+		return now
 	}
 	return r.now().Add(r.clk().Offset())
 }
