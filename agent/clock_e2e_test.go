@@ -121,15 +121,7 @@ func TestLaterRealTimeEditWinsWithWrongClocks(t *testing.T) {
 func TestWatchMeasuresTheClockAgainBeforePushing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	c := &laptopClock{real: real, start: real.now()}
-	r := agenttest.New(t, agent.Options{Now: c.now})
-	tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-	require.NoError(t, err)
-	hh, err := r.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Văn Tám"})
-	require.NoError(t, err)
-	realSync(t, r, ts, tok)
+	real, c, ts, r, tok, hh := laptopOnItsClock(t)
 
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -171,4 +163,22 @@ func TestWatchMeasuresTheClockAgainBeforePushing(t *testing.T) {
 	}
 	require.InDelta(t, real.now().UnixMilli(), h.Millis(), float64(syncproto.ClockError.Milliseconds()),
 		"stamped %s, made at %s", h, real.now().UTC())
+}
+
+// laptopOnItsClock starts a server on a fake clock (real) and enrolls a
+// laptop of team A on a clock of its own (c: right until the test shifts,
+// drifts or jumps it), which adds a household and syncs it.
+func laptopOnItsClock(t *testing.T) (real *fakeClock, c *laptopClock, ts *servertest.TS, r *agent.Replica, tok string, hh syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	real = &fakeClock{t: time.Now()}
+	ts = servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
+	c = &laptopClock{real: real, start: real.now()}
+	r = agenttest.New(t, agent.Options{Now: c.now})
+	tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
+	require.NoError(t, err)
+	hh, err = r.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Văn Tám"})
+	require.NoError(t, err)
+	realSync(t, r, ts, tok)
+	return real, c, ts, r, tok, hh
 }

@@ -8,10 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/schema"
-	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // TestRecordsAfterSyncNotDatedBeforeItWhenClockJumpsBack (helper 298): a
@@ -26,15 +23,7 @@ import (
 func TestRecordsAfterSyncNotDatedBeforeItWhenClockJumpsBack(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	real := &fakeClock{t: time.Now()}
-	ts := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Now = real.now }))
-	lc := &laptopClock{real: real, start: real.now()}
-	r := agenttest.New(t, agent.Options{Now: lc.now})
-	tok, _, err := r.Enroll(ctx, ts.URL, ts.EnrollCode(t, ts.TeamA), "máy thử")
-	require.NoError(t, err)
-	hh, err := r.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Văn Tám"})
-	require.NoError(t, err)
-	realSync(t, r, ts, tok)
+	real, lc, ts, r, tok, hh := laptopOnItsClock(t)
 	synced := real.now()
 	syncedOn := schema.Today(synced)
 

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // A volunteer files a report with a photo; the report reaches the server,
@@ -21,15 +20,12 @@ import (
 func TestPhotoOfReportLeftScopeAfterTeammateAddedAPhoto(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	a, ta := realAgent(t, ts, team.ID)
-	b, tb := realAgent(t, ts, team.ID)
+	ts, team, g, _ := twoHamletTeam(t)
+	a, ta := realAgent(t, ts, team)
+	b, tb := realAgent(t, ts, team)
 	rep := addReport(t, a, g, nil)
 	p := aPhoto(t, 71, 1200, 900)
-	_, err = a.AttachPhoto(ctx, rep, p, false)
+	_, err := a.AttachPhoto(ctx, rep, p, false)
 	require.NoError(t, err)
 	_, err = a.Sync(ctx, ts.URL, ta, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
 	require.NoError(t, err)
@@ -46,7 +42,7 @@ func TestPhotoOfReportLeftScopeAfterTeammateAddedAPhoto(t *testing.T) {
 	require.NoError(t, berr, "the teammate's photo reached the server: %+v", sb.Photos)
 
 	serverPast(t, ts, b)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
 	require.NoError(t, err)
 
 	s, serr := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
@@ -70,15 +66,12 @@ func TestPhotoOfReportLeftScopeAfterTeammateAddedAPhoto(t *testing.T) {
 func TestPhotoOfReportLeftScopeRewrittenByOthersIsSaidSo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	g, h := ts.OtherHamletA, ts.HamletsA[0]
-	team, err := ts.Admin.CreateTeam(ctx, servertest.CommuneA, "Tổ CNTS Ấp 3", []string{g, h})
-	require.NoError(t, err)
-	a, ta := realAgent(t, ts, team.ID)
-	b, tb := realAgent(t, ts, team.ID)
+	ts, team, g, _ := twoHamletTeam(t)
+	a, ta := realAgent(t, ts, team)
+	b, tb := realAgent(t, ts, team)
 	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
 	rep := addReport(t, b, g, nil)
-	_, err = b.Sync(ctx, ts.URL, tb, noPhotos)
+	_, err := b.Sync(ctx, ts.URL, tb, noPhotos)
 	require.NoError(t, err)
 	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
 	require.NoError(t, err)
@@ -99,7 +92,7 @@ func TestPhotoOfReportLeftScopeRewrittenByOthersIsSaidSo(t *testing.T) {
 		require.NoError(t, err)
 	}
 	serverPast(t, ts, b)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team.ID, g)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
 	require.NoError(t, err)
 
 	s, err := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})

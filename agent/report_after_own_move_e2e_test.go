@@ -10,6 +10,7 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestReportFiledAfterOwnMoveInOnePushStaysInItsPlace (helper 294): a
@@ -33,23 +34,8 @@ func TestReportFiledAfterOwnMoveInOnePushStaysInItsPlace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			ts := servertest.Start(t)
-			k, m := ts.HamletsA[0], ts.HamletsA[1]
-			a, ta := realAgent(t, ts, ts.TeamA)
-			hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lâm Thị Sáu"})
-			require.NoError(t, err)
-			realSync(t, a, ts, ta)
-			tick()
-
-			require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
-			if tc.syncMidway {
-				realSync(t, a, ts, ta)
-			}
-			tick()
-			rep, err := a.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
-				"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc"})
-			require.NoError(t, err)
-			_, err = a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, BatchSize: tc.batch})
+			ts, a, ta, k, _, rep := reportAfterOwnMove(t, tc.syncMidway)
+			_, err := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second, BatchSize: tc.batch})
 			require.NoError(t, err)
 			realSync(t, a, ts, ta)
 			requireNoneRefused(t, a)
@@ -74,18 +60,7 @@ func TestReportFiledAfterOwnMoveInOnePushStaysInItsPlace(t *testing.T) {
 func TestReportFiledAfterOwnMoveIntoLostHamletStaysWithTheTeam(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t)
-	k, m := ts.HamletsA[0], ts.HamletsA[1]
-	a, ta := realAgent(t, ts, ts.TeamA)
-	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lâm Thị Sáu"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-	tick()
-	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
-	tick()
-	rep, err := a.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
-		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc"})
-	require.NoError(t, err)
+	ts, a, ta, _, m, rep := reportAfterOwnMove(t, false)
 	tick()
 	changed, err := ts.Admin.RemoveTeamHamlet(ctx, ts.TeamA, m)
 	require.NoError(t, err)
@@ -100,4 +75,28 @@ func TestReportFiledAfterOwnMoveIntoLostHamletStaysWithTheTeam(t *testing.T) {
 	require.NoError(t, err, "a teammate holds the report of a place in k, her team's hamlet, filed after the household left k")
 	_, err = a.Show(ctx, "field_reports", rep.String())
 	require.NoError(t, err, "her laptop keeps her report of a place in k")
+}
+
+// reportAfterOwnMove: her laptop adds a household in k and syncs, moves it
+// to m (and syncs then, if synced), and files a report of a place in k
+// that names it.
+func reportAfterOwnMove(t *testing.T, synced bool) (ts *servertest.TS, a *agent.Replica, ta, k, m string, rep syncproto.RowID) {
+	t.Helper()
+	ctx := context.Background()
+	ts = servertest.Start(t)
+	k, m = ts.HamletsA[0], ts.HamletsA[1]
+	a, ta = realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": k, "head_name": "Lâm Thị Sáu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	tick()
+	require.NoError(t, a.EditHousehold(ctx, hh, agent.Fields{"hamlet_code": m}))
+	if synced {
+		realSync(t, a, ts, ta)
+	}
+	tick()
+	rep, err = a.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": k, "household_id": hh.String(),
+		"category": "ha_tang_do_thi", "description": "cống ở đầu khóm bị tắc"})
+	require.NoError(t, err)
+	return ts, a, ta, k, m, rep
 }
