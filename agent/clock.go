@@ -107,7 +107,27 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 		// TestCopiedFolderLaterEditWinsCopySyncsFirst).
 		prev = syncproto.OtherClock(prev, next)
 	}
-	if restamped, err = t.restampPending(max(pushed, uint64(sent)), math.MaxInt64, prev, next); err != nil {
+	// The writes made before the laptop saw its clock set back since prev
+	// (metaClockSetBack keeps the last sequence then, plus one); every
+	// write, when this process saw it and no write since kept it (each
+	// write keeps it: none was made after). Not on a copy behind, whose
+	// prev is its original's.
+	var backSeq uint64
+	if back, err := t.metaInt(metaClockSetBack); err != nil {
+		return 0, err
+	} else if pushed <= uint64(sent) {
+		switch {
+		case back > 1:
+			backSeq = uint64(back - 1)
+		case back == 0 && r.ClockSetBack():
+			seq, err := t.metaInt("seq")
+			if err != nil {
+				return 0, err
+			}
+			backSeq = uint64(seq)
+		}
+	}
+	if restamped, err = t.restampPending(max(pushed, uint64(sent)), math.MaxInt64, prev, next, backSeq); err != nil {
 		return 0, err
 	}
 	if err := t.noteBehindPrev(pushed, uint64(sent), prev, next); err != nil {
@@ -137,7 +157,11 @@ const clockSetBackSlack = 10 * time.Minute
 // metaClockSetBack marks that this laptop's clock was seen set back since
 // the last sync measured it (ClockSetBack): kept until the next sync
 // measures it again (takeClock), so that the clock passing the measured
-// moment later, days offline, does not bring the stale offset back.
+// moment later, days offline, does not bring the stale offset back. Its
+// value is the replica's last write sequence when it was seen, plus one
+// (1 from agents before it): the writes up to it were made before the
+// clock was set back, and the next sync stamps them by the offset before
+// (syncproto.PendingWrite.BeforeSetBack).
 const metaClockSetBack = "clock_set_back"
 
 // ClockSetBack reports whether this laptop's clock was set back by hand
@@ -167,7 +191,11 @@ func (r *Replica) noteClockSetBack(ctx context.Context) {
 	if r.clockBack.Load() || !r.ClockSetBack() {
 		return
 	}
-	if setMeta(ctx, r.writer(), metaClockSetBack, int64(1)) == nil {
+	seq, err := r.metaInt(ctx, r.db, "seq")
+	if err != nil {
+		return
+	}
+	if setMeta(ctx, r.writer(), metaClockSetBack, seq+1) == nil {
 		r.clockBack.Store(true)
 	}
 }
@@ -203,7 +231,10 @@ func (r *Replica) Now() time.Time {
 // writes no server can hold are touched: the server compares a sequence
 // pushed again with what it holds, and would take a restamped one for
 // another copy's write (a fork).
-func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.ClockSample) (int, error) {
+//
+// The writes at or below backSeq (0: none) were made before the laptop saw
+// its clock set back (metaClockSetBack).
+func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.ClockSample, backSeq uint64) (int, error) {
 	// Most syncs find nothing to restamp (nothing was written since the
 	// last): one look at both queues says so, where the three reads below
 	// each say it again. It covers all they read: a queued write in
@@ -254,7 +285,7 @@ func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.C
 			return 0, errors.Join(errDamagedRecord, err)
 		}
 		ws = append(ws, syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: uint64(seq)}, Base: dotFrom(baseRep, baseSeq),
-			BaseHLC: syncproto.HLC(baseHLC), Wall: created, HLC: syncproto.HLC(hlc)})
+			BaseHLC: syncproto.HLC(baseHLC), Wall: created, HLC: syncproto.HLC(hlc), BeforeSetBack: uint64(seq) <= backSeq})
 		at = append(at, where{id, field, -1, 0})
 	}
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -282,7 +313,8 @@ func (t *txn) restampPending(above uint64, through int64, prev, next syncproto.C
 				return 0, err
 			}
 			for j, f := range e.fields {
-				items = append(items, item{syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: e.seq + uint64(j)}, Wall: e.createdAt, HLC: f.hlc},
+				s := e.seq + uint64(j)
+				items = append(items, item{syncproto.PendingWrite{Dot: syncproto.Dot{Replica: t.r.id, Seq: s}, Wall: e.createdAt, HLC: f.hlc, BeforeSetBack: s <= backSeq},
 					where{id, f.field, k, j}})
 			}
 		}
@@ -562,7 +594,7 @@ func (t *txn) restampRenumbered(start uint64, moves []forkMove) error {
 			}
 		}
 		if next.Known() && through > start {
-			if _, err := t.restampPending(start, int64(through), note.ClockSample, next); err != nil {
+			if _, err := t.restampPending(start, int64(through), note.ClockSample, next, 0); err != nil {
 				return fmt.Errorf("restamp the renumbered writes: %w", err)
 			}
 		}
@@ -574,7 +606,7 @@ func (t *txn) restampRenumbered(start uint64, moves []forkMove) error {
 		if cur, err := t.r.clockSample(t.ctx, t.tx); err != nil {
 			return err
 		} else if note.Next.Known() && cur.Known() && cur != note.Next {
-			if _, err := t.restampPending(through, math.MaxInt64, note.Next, cur); err != nil {
+			if _, err := t.restampPending(through, math.MaxInt64, note.Next, cur, 0); err != nil {
 				return fmt.Errorf("restamp the renumbered writes: %w", err)
 			}
 		}

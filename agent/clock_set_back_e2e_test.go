@@ -9,6 +9,8 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // TestRecordsAfterSyncNotDatedBeforeItWhenClockJumpsBack (helper 298): a
@@ -57,3 +59,50 @@ func TestRecordsAfterSyncNotDatedBeforeItWhenClockJumpsBack(t *testing.T) {
 // agent still read its clock as not set back (ClockSetBack false), yet the
 // restamp takes the offset after the jump (syncproto.jumpedTime: both
 // offsets put it between the syncs, next's wins), dates the visit Thursday,
+
+// TestVisitBeforeMoveNotRefusedAfterClockSetBackDaysLater (helper 298): a
+// laptop right at Monday's sync logs a visit an hour later; that evening
+// its clock is set back three days (a dead battery, a slip of the hand),
+// and the agent sees it. On Tuesday another team's device moves the
+// household away. The laptop syncs on Saturday. Its visit was made before
+// the move, while the agent still read its clock as not set back, yet the
+// restamp took the offset after the jump (both offsets put it between the
+// syncs, and the later one won), dated the visit Thursday, and the server
+// refused it as made after the household moved.
+func TestVisitBeforeMoveNotRefusedAfterClockSetBackDaysLater(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	real, lc, ts, a, ta, hh := laptopOnItsClock(t) // Monday, the laptop's clock right
+	from, to := ts.HamletsA[0], ts.HamletsB[0]
+
+	real.advance(time.Hour)
+	require.False(t, a.ClockSetBack())
+	v, err := a.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID mức 2"})
+	require.NoError(t, err)
+	real.advance(8 * time.Hour)
+	lc.jumpAt, lc.jump = real.now(), -3*day // set back that evening
+	real.advance(time.Minute)
+	require.True(t, a.ClockSetBack(), "the agent sees its clock set back")
+
+	real.advance(day) // Tuesday: team B's device moves the household
+	mover := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
+	w := servertest.NewWriter(mover.Replica, real.now)
+	ack, err := mover.Push(1, []syncproto.Change{w.Write("households", hh, schema.ScopeField, syncproto.String(to), from)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	mover.Close()
+
+	real.advance(4 * day) // Saturday
+	realSync(t, a, ts, ta)
+	rej, err := a.Rejected(ctx)
+	require.NoError(t, err)
+	for _, x := range rej {
+		t.Logf("refused %s.%s: %s %s", x.Table, x.Field, x.Code, x.Text("en"))
+	}
+	require.Empty(t, rej, "the visit made on Monday, before Tuesday's move, is refused")
+	b, tb := realAgent(t, ts, ts.TeamB)
+	realSync(t, b, ts, tb)
+	_, err = b.Show(ctx, "visits", v.String())
+	require.NoError(t, err, "the team that holds the household has the visit")
+}

@@ -322,7 +322,7 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 	}
 	r.clockBack.Store(back != 0)
 	if back == 0 && r.ClockSetBack() { // seen now, or by this process since that measurement
-		if err := t.setMeta(metaClockSetBack, int64(1)); err != nil {
+		if err := t.setMeta(metaClockSetBack, seq64+1); err != nil {
 			return nil, err
 		}
 		r.clockBack.Store(true)

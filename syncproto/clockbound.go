@@ -87,12 +87,19 @@ func Jumped(prev, next ClockSample) bool {
 // year back after an edit: under next's offset the edit would be a year
 // ahead, stamped at the sync's time, above later edits of others); when
 // both are, next's, which is right for a clock set right when a sync
-// warned, and for a copy.
-func jumpedTime(w int64, prev, next ClockSample, lo, hi int64) int64 {
-	if t := w + next.Offset; t >= lo && t <= hi {
+// warned, and for a copy; but prev's for a write the laptop made before it
+// saw its clock set back (before): a write of the Monday a clock was set
+// three days back that evening was stamped the Thursday, after a move of
+// its household on the Tuesday, and refused as made after it (helper 298).
+func jumpedTime(w int64, prev, next ClockSample, lo, hi int64, before bool) int64 {
+	first, second := next, prev
+	if before {
+		first, second = prev, next
+	}
+	if t := w + first.Offset; t >= lo && t <= hi {
 		return t
 	}
-	if t := w + prev.Offset; t >= lo && t <= hi {
+	if t := w + second.Offset; t >= lo && t <= hi {
 		return t
 	}
 	return w + next.Offset
@@ -108,6 +115,10 @@ type PendingWrite struct {
 	BaseHLC HLC
 	Wall    int64 // the laptop's uncorrected wall time when it was made, Unix ms
 	HLC     HLC   // its stamp now
+	// BeforeSetBack: made before the laptop saw its clock read earlier
+	// than prev measured it (set back by hand): of a jump, it was made
+	// under prev's offset (jumpedTime).
+	BeforeSetBack bool
 }
 
 // Restamp brings the stamps of pending writes back into the clock bound
@@ -138,7 +149,7 @@ func Restamp(ws []PendingWrite, prev, next ClockSample) []HLC {
 	for i, w := range ws {
 		t := w.Wall + OffsetAt(prev, next, w.Wall)
 		if jumped {
-			t = jumpedTime(w.Wall, prev, next, lo, hi)
+			t = jumpedTime(w.Wall, prev, next, lo, hi, w.BeforeSetBack)
 		}
 		t = min(max(t, lo), hi)
 		h := MakeHLC(t, 0)

@@ -171,6 +171,10 @@ func TestRestampJumped(t *testing.T) {
 	w := func(seq uint64, wall int64) PendingWrite {
 		return PendingWrite{Dot: Dot{Replica: rep, Seq: seq}, Wall: wall, HLC: MakeHLC(wall, 0)}
 	}
+	before := func(p PendingWrite) PendingWrite {
+		p.BeforeSetBack = true
+		return p
+	}
 	for _, tc := range []struct {
 		name       string
 		prev, next ClockSample
@@ -192,6 +196,13 @@ func TestRestampJumped(t *testing.T) {
 		{"neither: clamped",
 			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + day + year, Offset: -year},
 			[]PendingWrite{w(1, t0+2*year)}, []int64{t0 + day}},
+		// Right at the sync, a write an hour later, the clock set three days
+		// back that evening and the agent seeing it, a write the next day,
+		// a sync six days later: both offsets put the first write between
+		// the syncs; made before the set-back was seen, it takes prev's.
+		{"right, set three days back: a write before the set-back was seen takes prev's",
+			ClockSample{Wall: t0, Offset: 0}, ClockSample{Wall: t0 + 3*day, Offset: 3 * day},
+			[]PendingWrite{before(w(1, t0+3_600_000)), w(2, t0+2*day-3*day)}, []int64{t0 + 3_600_000, t0 + 2*day}},
 	} {
 		got := Restamp(tc.ws, tc.prev, tc.next)
 		require.True(t, Jumped(tc.prev, tc.next), tc.name)
