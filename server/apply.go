@@ -366,13 +366,27 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 		if to == "" || to == rc.st.Scope {
 			continue
 		}
+		moves, err := b.tx.ScopeMoves(home.Table, home.Row)
+		if err != nil {
+			return err
+		}
 		if t, _ := schema.LookupTable(ref.Table); t.ParentTable != "households" {
-			follows, err := b.movedSinceFiled(r, ref, hc, home.Row)
+			follows, err := b.movedSinceFiled(r, ref, hc, moves)
 			if err != nil {
 				return err
 			}
 			if !follows {
 				continue
+			}
+		}
+		// Moved when its household last moved: a change its author made
+		// after that, before her laptop heard of it, is judged as one of
+		// any record of the household is (made after the move: refused,
+		// naming it), not by the time of her push (helper 297).
+		at := b.now
+		for _, m := range moves { // oldest first: the last is where it is
+			if m.At.After(noMove) && !m.At.After(b.now) {
+				at = m.At
 			}
 		}
 		old := rc.st.Scope
@@ -381,7 +395,7 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 			return err
 		}
 		moving := syncproto.Change{Table: home.Table, Row: home.Row, HLC: hc.st.Versions[schema.ScopeField].HLC}
-		if err := b.move(ref, rc, old, schema.ScopeField, &moving); err != nil {
+		if err := b.moveAt(ref, rc, old, schema.ScopeField, &moving, at); err != nil {
 			return err
 		}
 	}
@@ -399,7 +413,7 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 // her move by the push that brought it, after the report (helper 294: a
 // report filed after her own move, both in one sync, was dragged after it,
 // out of her team's hamlets when the team had lost the household's).
-func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, id syncproto.RowID) (bool, error) {
+func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, moves []ScopeMove) (bool, error) {
 	pl := r.plans[ref]
 	if pl == nil || len(pl.idx) == 0 {
 		return false, nil
@@ -416,10 +430,6 @@ func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, id sync
 		}
 	}
 	made := b.made(placed)
-	moves, err := b.tx.ScopeMoves("households", id)
-	if err != nil {
-		return false, err
-	}
 	return slices.ContainsFunc(moves, func(m ScopeMove) bool { return m.At.After(noMove) && m.At.After(made) }), nil
 }
 
