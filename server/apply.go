@@ -334,11 +334,11 @@ func (s *Server) applyBatch(tx Tx, r *writeReq, rows map[RowRef]*rowCache) (*pus
 // kept it, live, where the household no longer is (helper 288, stop 68).
 // A visit or a tutoring record is always in its household's hamlet
 // (§17.1). A report is of a place, which may be another hamlet: it follows
-// only a move made after it was filed, as the server's move of a household
-// takes every record that names it (install). Each is moved as a
-// household's move moves its records: the server writes its hamlet_code,
-// its versions are logged again in the new hamlet and an eviction in the
-// old, so its author drops it there.
+// only a move made after its place was written (movedSinceFiled), as the
+// server's move of a household takes every record that names it
+// (install). Each is moved as a household's move moves its records: the
+// server writes its hamlet_code, its versions are logged again in the new
+// hamlet and an eviction in the old, so its author drops it there.
 func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 	refs := make([]RowRef, 0, len(hamlets))
 	for ref := range hamlets {
@@ -380,8 +380,8 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 			}
 		}
 		// Moved when its household last moved: a change its author made
-		// after that, before her laptop heard of it, is judged as one of
-		// any record of the household is (made after the move: refused,
+		// after that, before her laptop heard of it, is judged as a change
+		// to any record of the household is (made after the move: refused,
 		// naming it), not by the time of her push (helper 297).
 		at := b.now
 		for _, m := range moves { // oldest first: the last is where it is
