@@ -379,23 +379,20 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 				continue
 			}
 		}
-		// Moved when its household last moved: a change its author made
-		// after that, before her laptop heard of it, is judged as a change
-		// to any record of the household is (made after the move: refused,
-		// naming it), not by the time of her push (helper 297).
-		at := b.now
-		for _, m := range moves { // oldest first: the last is where it is
-			if m.At.After(noMove) && !m.At.After(b.now) {
-				at = m.At
-			}
-		}
 		old := rc.st.Scope
 		rc.st.Scope, rc.dirty = to, true
 		if err := b.serverWrite(ref, rc, schema.ScopeField, syncproto.String(to)); err != nil {
 			return err
 		}
 		moving := syncproto.Change{Table: home.Table, Row: home.Row, HLC: hc.st.Versions[schema.ScopeField].HLC}
-		if err := b.moveAt(ref, rc, old, schema.ScopeField, &moving, at); err != nil {
+		// Recorded as moved now, when it left the hamlet it was made in
+		// here: a change of the same push, in a later batch, is judged as
+		// one in this batch was (helper 299: dated by the household's
+		// move, a correction in the next batch was refused where the same
+		// one in this batch was taken). A change its author makes after
+		// this push, before her laptop hears of the move, is refused as
+		// made after it.
+		if err := b.move(ref, rc, old, schema.ScopeField, &moving); err != nil {
 			return err
 		}
 	}

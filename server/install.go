@@ -3,7 +3,6 @@ package server
 import (
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -138,12 +137,6 @@ func (b *batch) install(c *syncproto.Change, rc *rowCache) error {
 // the new scope, their authors too, so a row moved into a device's scope
 // arrives whole even where the device dropped it, its own writes with it.
 func (b *batch) move(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change) error {
-	return b.moveAt(ref, rc, oldScope, skip, hc, b.now)
-}
-
-// moveAt is move, the row recorded as moved at at: a record that follows
-// its household's earlier move (followHouseholds) moved with it, then.
-func (b *batch) moveAt(ref RowRef, rc *rowCache, oldScope, skip string, hc *syncproto.Change, at time.Time) error {
 	if err := b.relog(ref, rc, skip); err != nil {
 		return err
 	}
@@ -151,7 +144,7 @@ func (b *batch) moveAt(ref RowRef, rc *rowCache, oldScope, skip string, hc *sync
 	if err := b.appendEntry(&ev); err != nil {
 		return err
 	}
-	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq, at)
+	return b.recordMove(ref, hc.Row, oldScope, rc.st.Scope, hc.HLC, ev.Seq)
 }
 
 // relog logs a row's current versions again (except skip, already logged

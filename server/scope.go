@@ -244,9 +244,8 @@ func (b *batch) history() (*scopeHistory, error) {
 }
 
 // recordMove files a ScopeMove for a row that has just left oldScope
-// because household's hamlet_code changed at hlc, at the server's time at;
-// seq is its eviction.
-func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newScope string, hlc syncproto.HLC, seq uint64, at time.Time) error {
+// because household's hamlet_code changed at hlc; seq is its eviction.
+func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newScope string, hlc syncproto.HLC, seq uint64) error {
 	if b.p.backOwn {
 		// The move is logged above any cursor the pusher holds: the
 		// batch's later changes of the row follow its re-log to their
@@ -260,7 +259,7 @@ func (b *batch) recordMove(ref RowRef, household syncproto.RowID, oldScope, newS
 		b.moved[ref] = true
 	}
 	return b.addScopeMove(ScopeMove{Table: ref.Table, Row: ref.Row, Household: household, From: oldScope, To: newScope,
-		HLC: hlc, ServerSeq: seq, At: at})
+		HLC: hlc, ServerSeq: seq, At: b.now})
 }
 
 // addScopeMove files m, and forgets the row's moves this batch read (read
