@@ -108,24 +108,16 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 		prev = syncproto.OtherClock(prev, next)
 	}
 	// The writes made before the laptop saw its clock set back since prev
-	// (metaClockSetBack keeps the last sequence then, plus one); every
-	// write, when this process saw it and no write since kept it (each
-	// write keeps it: none was made after). Not on a copy behind, whose
-	// prev is its original's.
+	// (metaClockSetBack keeps the last sequence then, plus one), as kept
+	// in the file: a set-back this process saw only in memory says nothing
+	// of writes another process made since (helper 299: the CLI's edit of
+	// the Thursday, its clock reading past the sync again, was stamped the
+	// Monday). Not on a copy behind, whose prev is its original's.
 	var backSeq uint64
 	if back, err := t.metaInt(metaClockSetBack); err != nil {
 		return 0, err
-	} else if pushed <= uint64(sent) {
-		switch {
-		case back > 1:
-			backSeq = uint64(back - 1)
-		case back == 0 && r.ClockSetBack():
-			seq, err := t.metaInt("seq")
-			if err != nil {
-				return 0, err
-			}
-			backSeq = uint64(seq)
-		}
+	} else if back > 1 && pushed <= uint64(sent) {
+		backSeq = uint64(back - 1)
 	}
 	if restamped, err = t.restampPending(max(pushed, uint64(sent)), math.MaxInt64, prev, next, backSeq); err != nil {
 		return 0, err
@@ -206,19 +198,25 @@ func (r *Replica) noteClockSetBack(ctx context.Context) {
 // measured offset: the next sync restamps what was written meanwhile.
 //
 // A clock set back never reads, for them, earlier than the last sync as
-// that sync measured it: whatever is written now is written after it. A
-// clock set right after a sync measured it ahead reads later than that
-// anyway; one set back from right (a dead clock battery at boot, a date
-// changed by mistake) dated visits and reports days or years before the
-// sync that came before them, and leaders' statistics counted them there
-// (helper 298).
+// that sync measured it, nor than the latest stamp this laptop gave: what
+// is written now is written after both. A clock set right after a sync
+// measured it ahead reads later than that anyway; one set back from right
+// (a dead clock battery at boot, a date changed by mistake) dated visits
+// and reports days or years before the sync that came before them, and
+// leaders' statistics counted them there (helper 298), and held at the
+// sync alone, a report dated before one filed an hour earlier (helper
+// 299).
 func (r *Replica) Now() time.Time {
 	if r.ClockSetBack() {
 		now := r.now()
+		floor := r.clk().Last().Time() // the latest stamp given: no record is dated before one made earlier
 		if w := r.measuredWall.Load(); w > 0 {
-			if synced := time.UnixMilli(w).Add(r.clk().Offset()); now.Before(synced) {
-				return synced.In(now.Location())
+			if synced := time.UnixMilli(w).Add(r.clk().Offset()); synced.After(floor) {
+				floor = synced
 			}
+		}
+		if now.Before(floor) {
+			return floor.In(now.Location())
 		}
 		return now
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/agent/agenttest"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -83,7 +84,9 @@ func TestVisitBeforeMoveNotRefusedAfterClockSetBackDaysLater(t *testing.T) {
 	real.advance(8 * time.Hour)
 	lc.jumpAt, lc.jump = real.now(), -3*day // set back that evening
 	real.advance(time.Minute)
-	require.True(t, a.ClockSetBack(), "the agent sees its clock set back")
+	// A command run that evening (the CLI opens the data folder) sees it.
+	cli := agenttest.Open(t, a.Path(), agent.Options{Now: lc.now})
+	require.True(t, cli.ClockSetBack(), "the agent sees its clock set back")
 
 	real.advance(day) // Tuesday: team B's device moves the household
 	mover := ts.Connect(t, ts.NewDevice(t, ts.TeamB))
@@ -105,4 +108,71 @@ func TestVisitBeforeMoveNotRefusedAfterClockSetBackDaysLater(t *testing.T) {
 	realSync(t, b, ts, tb)
 	_, err = b.Show(ctx, "visits", v.String())
 	require.NoError(t, err, "the team that holds the household has the visit")
+}
+
+// TestWriteByAnotherProcessAfterASetBackIsNotStampedBeforeIt (helper 299):
+// the app sees the clock set back (Now, for a form it shows) and writes
+// nothing; the clock reads past Monday's sync again by Thursday, when the
+// CLI on the same data folder edits the household (it sees no set-back).
+// Team A's other device edited the same field on Tuesday. The app syncs on
+// Friday. Taking every pending write as made before a set-back this
+// process saw in memory, it stamped the CLI's Thursday edit by the offset
+// before, the Monday, and the edit lost to Tuesday's.
+func TestWriteByAnotherProcessAfterASetBackIsNotStampedBeforeIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const day = 24 * time.Hour
+	real, lc, ts, app, tok, hh := laptopOnItsClock(t) // Monday noon, clock right
+	cli := agenttest.Open(t, app.Path(), agent.Options{Now: lc.now})
+	from := ts.HamletsA[0]
+
+	real.advance(time.Hour)
+	lc.jumpAt, lc.jump = real.now(), -3*day // set back three days
+	real.advance(time.Hour)
+	_ = app.Now()
+	require.True(t, app.ClockSetBack(), "the app sees its clock set back")
+
+	real.advance(day) // Tuesday: another device of team A edits the head's name
+	other := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+	w := servertest.NewWriter(other.Replica, real.now)
+	ack, err := other.Push(1, []syncproto.Change{w.Write("households", hh, "head_name", syncproto.String("Tuesday"), from)})
+	require.NoError(t, err)
+	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+	other.Close()
+
+	real.advance(2 * day) // Thursday 14:00: the laptop reads Monday 14:00
+	require.False(t, cli.ClockSetBack())
+	require.NoError(t, cli.EditHousehold(ctx, hh, agent.Fields{"head_name": "Thursday"}))
+
+	real.advance(day) // Friday: the app syncs
+	realSync(t, app, ts, tok)
+	o, to := realAgent(t, ts, ts.TeamA)
+	realSync(t, o, ts, to)
+	d, err := o.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "Thursday", d.Fields["head_name"], "the CLI's Thursday edit loses to Tuesday's")
+}
+
+// TestReportsAfterASetBackAreNotDatedBeforeEarlierOnes (helper 299): a
+// report filed an hour after Monday's sync, then the clock set back three
+// days, then a second report an hour later. Held at the last sync's time
+// only, the second was submitted before the first.
+func TestReportsAfterASetBackAreNotDatedBeforeEarlierOnes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	real, lc, _, r, _, hh := laptopOnItsClock(t)
+	real.advance(time.Hour)
+	first, err := r.AddReport(ctx, hh, agent.Fields{"category": "ha_tang_do_thi", "description": "đường vào nhà ngập"})
+	require.NoError(t, err)
+	real.advance(time.Minute)
+	lc.jumpAt, lc.jump = real.now(), -72*time.Hour
+	real.advance(time.Hour)
+	second, err := r.AddReport(ctx, hh, agent.Fields{"category": "ha_tang_do_thi", "description": "cống tắc"})
+	require.NoError(t, err)
+	d1, err := r.Show(ctx, "field_reports", first.String())
+	require.NoError(t, err)
+	d2, err := r.Show(ctx, "field_reports", second.String())
+	require.NoError(t, err)
+	s1, s2 := time.UnixMilli(d1.Fields["submitted_at"].(int64)), time.UnixMilli(d2.Fields["submitted_at"].(int64))
+	require.False(t, s2.Before(s1), "the report filed an hour later is submitted %s before the first", s1.Sub(s2))
 }

@@ -930,6 +930,11 @@ func (r *Replica) writeImport(ctx context.Context, table string, batches <-chan 
 		return 0, err
 	}
 	seq := uint64(seq64)
+	// A set-back seen now is kept as writeFields keeps it: the rows
+	// imported after it are not stamped as made before it.
+	if err := t.keepClockSetBack(seq64); err != nil {
+		return 0, err
+	}
 	last, err := t.metaInt("clock_last")
 	if err != nil {
 		return 0, err

@@ -316,16 +316,8 @@ func (r *Replica) writeFields(t *txn, st *rowState, ws []fieldWrite) ([]syncprot
 		return nil, err
 	}
 	r.measuredWall.Store(wall)
-	back, err := t.metaInt(metaClockSetBack)
-	if err != nil {
+	if err := t.keepClockSetBack(seq64); err != nil {
 		return nil, err
-	}
-	r.clockBack.Store(back != 0)
-	if back == 0 && r.ClockSetBack() { // seen now, or by this process since that measurement
-		if err := t.setMeta(metaClockSetBack, seq64+1); err != nil {
-			return nil, err
-		}
-		r.clockBack.Store(true)
 	}
 	r.clk().Restore(syncproto.HLC(last)) // another process may have written
 	// The scope of every change is the row's hamlet after this write.
@@ -724,4 +716,23 @@ func (e *SameHouseholdError) Message(lang string) string {
 	return pick(lang,
 		fmt.Sprintf("Máy này đã có hộ %s cùng ấp/khóm, cùng số điện thoại và địa chỉ (mã %s). Hộ vừa nhập CHƯA được lưu. Nếu đúng là hộ đó, hãy mở hộ đã có để sửa hoặc ghi thêm; nếu là một hộ khác, hãy lưu lại lần nữa.", e.Head, e.ID),
 		fmt.Sprintf("This laptop already has household %s in the same hamlet, with the same phone and address (ID %s). The household just entered was NOT saved. If it is that one, open it to edit or add to it; if it is another household, save again.", e.Head, e.ID))
+}
+
+// keepClockSetBack keeps in the file a set-back of the clock seen now, or
+// by this process since the last measurement (ClockSetBack), before the
+// writes above seq: they were made after it (metaClockSetBack).
+func (t *txn) keepClockSetBack(seq int64) error {
+	r := t.r
+	back, err := t.metaInt(metaClockSetBack)
+	if err != nil {
+		return err
+	}
+	r.clockBack.Store(back != 0)
+	if back == 0 && r.ClockSetBack() {
+		if err := t.setMeta(metaClockSetBack, seq+1); err != nil {
+			return err
+		}
+		r.clockBack.Store(true)
+	}
+	return nil
 }
