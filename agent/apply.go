@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -505,9 +506,10 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 		return 0, 0, err
 	}
 	restamp := map[syncproto.RowID]*rowState{}
-	var moved []syncproto.FieldKey // fields with a version the server restamped
-	var acked uint64               // the highest of this replica's changes the server now holds
-	held := map[string]string{}    // rows the server now holds (in this scope, or in a hamlet lost since the change was made), and their tables
+	refusedRows := map[syncproto.RowID]bool{} // rows with a change refused here
+	var moved []syncproto.FieldKey            // fields with a version the server restamped
+	var acked uint64                          // the highest of this replica's changes the server now holds
+	held := map[string]string{}               // rows the server now holds (in this scope, or in a hamlet lost since the change was made), and their tables
 	for i, res := range results {
 		c := &batch[i]
 		switch res.Status {
@@ -576,6 +578,7 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 				continue
 			}
 			rejected++
+			refusedRows[c.Row] = true
 			if away {
 				// The server does not hold it: a row that comes back comes
 				// back without it (the refusal stays in the rejected list).
@@ -628,6 +631,30 @@ func (r *Replica) applyAck(ctx context.Context, batch []syncproto.Change, result
 	for _, st := range restamp {
 		if err := t.save(st); err != nil {
 			return 0, 0, err
+		}
+	}
+	// A new row discarded whole while one of its changes awaited the
+	// answer a cut connection lost (discardNewRow) was left to that
+	// answer: refused, the server never took the row, which lacks the
+	// required field discarded and can never go whole again. It goes now,
+	// as the discard would have taken it; kept, it stayed live and partial
+	// here for good (simulation seed 7880608, wide, fixes).
+	for _, id := range slices.SortedFunc(maps.Keys(refusedRows), func(a, b syncproto.RowID) int { return bytes.Compare(a[:], b[:]) }) {
+		st, err := t.get(id)
+		if err != nil {
+			return 0, 0, err
+		}
+		if st == nil || st.deleted() {
+			continue
+		}
+		whole, err := t.lacksRequired(st)
+		if err != nil {
+			return 0, 0, err
+		}
+		if whole {
+			if err := t.discardNewRow(st); err != nil {
+				return 0, 0, fmt.Errorf("discard record %s, refused without a field it requires: %w", id, err)
+			}
 		}
 	}
 	if forked > 0 {
