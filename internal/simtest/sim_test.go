@@ -1078,6 +1078,7 @@ func TestFoundDefects(t *testing.T) {
 		{"a write over a first entry beats a write an Ack noted", Config{Seed: 7765785, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 		{"an Ack before its chunk keeps a row the server moved out", Config{Seed: 7780547, Wide: true, Silent: true, Budget: true}},
 		{"a record made before its household's move stays in the old hamlet", Config{Seed: 7820063, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
+		{"a discard left to a lost answer keeps a partial household", Config{Seed: 7880608, Wide: true, Truncate: true, Silent: true, Fixes: true, Budget: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res := Run(c.cfg)
