@@ -187,9 +187,22 @@ func (r *Replica) noteClockSetBack(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	if setMeta(ctx, r.writer(), metaClockSetBack, seq+1) == nil {
+	if setMeta(ctx, r.writer(), metaClockSetBack, r.backMark(seq)) == nil {
 		r.clockBack.Store(true)
 	}
+}
+
+// backMark is metaClockSetBack's value for a set-back seen with seq the
+// replica's last write: seq+1 when the clock reads set back now, so every
+// write up to seq was made before it (any write since the set-back would
+// have seen it and kept it); 1, writes unknown, when only this process saw
+// it earlier and the clock reads past the measurement again: another
+// process may have written since, not seeing it (helper 299).
+func (r *Replica) backMark(seq int64) int64 {
+	if clockSetBack(r.now(), r.measuredWall.Load()) {
+		return seq + 1
+	}
+	return 1
 }
 
 // Now is the time by this laptop's clock corrected by the offset the last

@@ -120,37 +120,48 @@ func TestVisitBeforeMoveNotRefusedAfterClockSetBackDaysLater(t *testing.T) {
 // before, the Monday, and the edit lost to Tuesday's.
 func TestWriteByAnotherProcessAfterASetBackIsNotStampedBeforeIt(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	const day = 24 * time.Hour
-	real, lc, ts, app, tok, hh := laptopOnItsClock(t) // Monday noon, clock right
-	cli := agenttest.Open(t, app.Path(), agent.Options{Now: lc.now})
-	from := ts.HamletsA[0]
+	for _, appWrites := range []bool{false, true} {
+		t.Run(map[bool]string{false: "the app syncs", true: "the app writes, then syncs"}[appWrites], func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			const day = 24 * time.Hour
+			real, lc, ts, app, tok, hh := laptopOnItsClock(t) // Monday noon, clock right
+			cli := agenttest.Open(t, app.Path(), agent.Options{Now: lc.now})
+			from := ts.HamletsA[0]
 
-	real.advance(time.Hour)
-	lc.jumpAt, lc.jump = real.now(), -3*day // set back three days
-	real.advance(time.Hour)
-	_ = app.Now()
-	require.True(t, app.ClockSetBack(), "the app sees its clock set back")
+			real.advance(time.Hour)
+			lc.jumpAt, lc.jump = real.now(), -3*day // set back three days
+			real.advance(time.Hour)
+			_ = app.Now()
+			require.True(t, app.ClockSetBack(), "the app sees its clock set back")
 
-	real.advance(day) // Tuesday: another device of team A edits the head's name
-	other := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
-	w := servertest.NewWriter(other.Replica, real.now)
-	ack, err := other.Push(1, []syncproto.Change{w.Write("households", hh, "head_name", syncproto.String("Tuesday"), from)})
-	require.NoError(t, err)
-	require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
-	other.Close()
+			real.advance(day) // Tuesday: another device of team A edits the head's name
+			other := ts.Connect(t, ts.NewDevice(t, ts.TeamA))
+			w := servertest.NewWriter(other.Replica, real.now)
+			ack, err := other.Push(1, []syncproto.Change{w.Write("households", hh, "head_name", syncproto.String("Tuesday"), from)})
+			require.NoError(t, err)
+			require.Equal(t, syncproto.ResultApplied, ack.Results[0].Status)
+			other.Close()
 
-	real.advance(2 * day) // Thursday 14:00: the laptop reads Monday 14:00
-	require.False(t, cli.ClockSetBack())
-	require.NoError(t, cli.EditHousehold(ctx, hh, agent.Fields{"head_name": "Thursday"}))
+			real.advance(2 * day) // Thursday 14:00: the laptop reads Monday 14:00
+			require.False(t, cli.ClockSetBack())
+			require.NoError(t, cli.EditHousehold(ctx, hh, agent.Fields{"head_name": "Thursday"}))
 
-	real.advance(day) // Friday: the app syncs
-	realSync(t, app, ts, tok)
-	o, to := realAgent(t, ts, ts.TeamA)
-	realSync(t, o, ts, to)
-	d, err := o.Show(ctx, "households", hh.String())
-	require.NoError(t, err)
-	require.Equal(t, "Thursday", d.Fields["head_name"], "the CLI's Thursday edit loses to Tuesday's")
+			real.advance(day) // Friday
+			if appWrites {
+				// The app's own write keeps the set-back it saw on Monday: it
+				// must not take the CLI's Thursday edit for one made before.
+				_, err := app.AddVisit(ctx, hh, agent.Fields{"notes": "cài VNeID"})
+				require.NoError(t, err)
+			}
+			realSync(t, app, ts, tok)
+			o, to := realAgent(t, ts, ts.TeamA)
+			realSync(t, o, ts, to)
+			d, err := o.Show(ctx, "households", hh.String())
+			require.NoError(t, err)
+			require.Equal(t, "Thursday", d.Fields["head_name"], "the CLI's Thursday edit loses to Tuesday's")
+		})
+	}
 }
 
 // TestReportsAfterASetBackAreNotDatedBeforeEarlierOnes (helper 299): a

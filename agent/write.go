@@ -719,8 +719,8 @@ func (e *SameHouseholdError) Message(lang string) string {
 }
 
 // keepClockSetBack keeps in the file a set-back of the clock seen now, or
-// by this process since the last measurement (ClockSetBack), before the
-// writes above seq: they were made after it (metaClockSetBack).
+// by this process since the last measurement (ClockSetBack), with the
+// writes made before it (metaClockSetBack, backMark).
 func (t *txn) keepClockSetBack(seq int64) error {
 	r := t.r
 	back, err := t.metaInt(metaClockSetBack)
@@ -729,7 +729,7 @@ func (t *txn) keepClockSetBack(seq int64) error {
 	}
 	r.clockBack.Store(back != 0)
 	if back == 0 && r.ClockSetBack() {
-		if err := t.setMeta(metaClockSetBack, seq+1); err != nil {
+		if err := t.setMeta(metaClockSetBack, r.backMark(seq)); err != nil {
 			return err
 		}
 		r.clockBack.Store(true)
