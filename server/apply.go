@@ -346,12 +346,7 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 			refs = append(refs, ref)
 		}
 	}
-	slices.SortFunc(refs, func(x, y RowRef) int {
-		if c := strings.Compare(x.Table, y.Table); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.Row[:], y.Row[:])
-	})
+	slices.SortFunc(refs, compareRefs)
 	for _, ref := range refs {
 		rc := b.rows[ref]
 		if rc == nil || rc.newIn != b || rc.st.Scope == "" || rc.st.Parent == uuid.Nil {
@@ -366,12 +361,8 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 		if to == "" || to == rc.st.Scope {
 			continue
 		}
-		moves, err := b.tx.ScopeMoves(home.Table, home.Row)
-		if err != nil {
-			return err
-		}
 		if t, _ := schema.LookupTable(ref.Table); t.ParentTable != "households" {
-			follows, err := b.movedSinceFiled(r, ref, hc, moves)
+			follows, err := b.movedSinceFiled(r, ref, hc, home.Row)
 			if err != nil {
 				return err
 			}
@@ -410,7 +401,7 @@ func (b *batch) followHouseholds(r *writeReq, hamlets map[RowRef]string) error {
 // her move by the push that brought it, after the report (helper 294: a
 // report filed after her own move, both in one sync, was dragged after it,
 // out of her team's hamlets when the team had lost the household's).
-func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, moves []ScopeMove) (bool, error) {
+func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, id syncproto.RowID) (bool, error) {
 	pl := r.plans[ref]
 	if pl == nil || len(pl.idx) == 0 {
 		return false, nil
@@ -427,7 +418,20 @@ func (b *batch) movedSinceFiled(r *writeReq, ref RowRef, home *rowCache, moves [
 		}
 	}
 	made := b.made(placed)
+	moves, err := b.tx.ScopeMoves("households", id)
+	if err != nil {
+		return false, err
+	}
 	return slices.ContainsFunc(moves, func(m ScopeMove) bool { return m.At.After(noMove) && m.At.After(made) }), nil
+}
+
+// compareRefs orders rows by table, then id: a batch visits them in the
+// same order whatever the map's, so a simulation's seed replays exactly.
+func compareRefs(x, y RowRef) int {
+	if c := strings.Compare(x.Table, y.Table); c != 0 {
+		return c
+	}
+	return bytes.Compare(x.Row[:], y.Row[:])
 }
 
 // judgeRows applies the batch's row plans now that the store says which
@@ -447,10 +451,7 @@ func (b *batch) judgeRows(r *writeReq, maxSeq uint64) ([]checked, map[RowRef]str
 			}
 			return 1
 		}
-		if c := strings.Compare(x.Table, y.Table); c != 0 {
-			return c
-		}
-		return bytes.Compare(x.Row[:], y.Row[:])
+		return compareRefs(x, y)
 	})
 	for _, ref := range refs {
 		pl := r.plans[ref]
