@@ -82,8 +82,9 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 		return 0, err
 	}
 	defer t.rollback()
-	// The last measurement (clockSample) and sent_seq, in one read.
-	notes, err := r.metas(ctx, t.tx, append(clockSampleNotes, "sent_seq")...)
+	// The last measurement (clockSample), sent_seq and the set-back mark,
+	// in one read.
+	notes, err := r.metas(ctx, t.tx, append(clockSampleNotes, "sent_seq", metaClockSetBack)...)
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +115,7 @@ func (r *Replica) takeClock(ctx context.Context, next syncproto.ClockSample, pus
 	// the Thursday, its clock reading past the sync again, was stamped the
 	// Monday). Not on a copy behind, whose prev is its original's.
 	var backSeq uint64
-	if back, err := t.metaInt(metaClockSetBack); err != nil {
+	if back, err := r.noteInt(metaClockSetBack, notes[len(clockSampleNotes)+1]); err != nil {
 		return 0, err
 	} else if back > 1 && pushed <= uint64(sent) {
 		backSeq = uint64(back - 1)

@@ -22,10 +22,7 @@ import (
 func TestDiscardingARefusedNewHouseholdWhileAnEditAwaitsItsAnswer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts, l, tok, day := laptopAhead(t)
-	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
-	require.NoError(t, err)
-	realSync(t, l, ts, tok)
+	ts, l, tok, _, hh := refusedWholeHousehold(t)
 	require.Contains(t, rejectedByField(t, l), "hamlet_code", "the household was refused whole")
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"head_name": "Lê Thị Hoà"}))
 
@@ -43,7 +40,7 @@ func TestDiscardingARefusedNewHouseholdWhileAnEditAwaitsItsAnswer(t *testing.T) 
 	// volunteer discards the refused hamlet.
 	discarded := make(chan error, 1)
 	all := func(int) int { return 1 << 20 }
-	err = syncCutAfterGated(l, ts, tok, all, agent.SyncOptions{IOTimeout: 5 * time.Second}, func(i int) {
+	err := syncCutAfterGated(l, ts, tok, all, agent.SyncOptions{IOTimeout: 5 * time.Second}, func(i int) {
 		if i == 1 {
 			discarded <- l.DiscardRejected(ctx, rejectedByField(t, l)["hamlet_code"])
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server"
 	"github.com/hamlet-vn/hamlet/server/servertest"
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // A new household the server refused whole, corrected here since (an edit
@@ -22,10 +23,7 @@ import (
 func TestDiscardingARefusedNewHouseholdWithAnUnsentEditKeepsSyncing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts, l, tok, day := laptopAhead(t)
-	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
-	require.NoError(t, err)
-	realSync(t, l, ts, tok)
+	ts, l, tok, day, hh := refusedWholeHousehold(t)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
 
 	refused := rejectedByField(t, l)
@@ -101,15 +99,12 @@ func TestDiscardingARefusedNewHouseholdAfterDiscardingAnOverwrittenField(t *test
 func TestDiscardingARefusedNewHouseholdWholeLeavesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts, l, tok, day := laptopAhead(t)
-	hh, err := l.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
-	require.NoError(t, err)
-	realSync(t, l, ts, tok)
+	ts, l, tok, _, hh := refusedWholeHousehold(t)
 	require.NoError(t, l.EditHousehold(ctx, hh, agent.Fields{"phone": "0912000111"}))
 	refused := rejectedByField(t, l)
 	require.Contains(t, refused, "hamlet_code")
 	require.NoError(t, l.DiscardRejected(ctx, refused["hamlet_code"]))
-	_, err = l.Show(ctx, "households", hh.String())
+	_, err := l.Show(ctx, "households", hh.String())
 	require.Error(t, err)
 	st, err := l.Status(ctx)
 	require.NoError(t, err)
@@ -175,4 +170,16 @@ func TestDiscardedEditRenumberedByAForkStaysDiscarded(t *testing.T) {
 	n, err := l.Pending(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// refusedWholeHousehold: a laptop whose clock runs ahead adds a household
+// registered three days ahead of the server's day and syncs: the server
+// refuses it whole.
+func refusedWholeHousehold(t *testing.T) (ts *servertest.TS, l *agent.Replica, tok string, day func(d int) string, hh syncproto.RowID) {
+	t.Helper()
+	ts, l, tok, day = laptopAhead(t)
+	hh, err := l.AddHousehold(context.Background(), agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Lê Thị Hoa", "registered_on": day(3)})
+	require.NoError(t, err)
+	realSync(t, l, ts, tok)
+	return ts, l, tok, day, hh
 }
