@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -277,6 +278,9 @@ func (t *txn) noteAcked(seq uint64) error {
 // wins all the same). Other laptops' lost changes are theirs to send
 // again. It returns how many changes were queued.
 //
+// So is every version of its own that the server took above pushed of a
+// row this laptop dropped since (own_away, taken: resendAway).
+//
 // acked is read before Hello, not now: another handle on this file (the
 // app beside `hamlet-agent sync`) may have pushed since the server read
 // pushed, and had its Ack; what that raised the mark to is on the server
@@ -340,6 +344,15 @@ func (r *Replica) resendLost(ctx context.Context, pushed, acked uint64) (int, er
 			n++
 		}
 	}
+	held := make(map[syncproto.RowID]bool, len(states))
+	for _, st := range states {
+		held[st.id] = true
+	}
+	away, err := t.resendAway(pushed, inLog, held, now)
+	if err != nil {
+		return 0, fmt.Errorf("resend what the server lost: %w", err)
+	}
+	n += away
 	if n > 0 {
 		// A fork due already (a copy found before) is a copy's as well.
 		due, err := t.r.meta(ctx, t.tx, metaForkDue)
@@ -365,4 +378,77 @@ func (r *Replica) resendLost(ctx context.Context, pushed, acked uint64) (int, er
 		return 0, err
 	}
 	return n, t.commit()
+}
+
+// resendAway queues again, in t, the versions of this replica's own rows
+// that left its scope after the server took them above pushed (own_away,
+// taken: a record that followed its household into another team's hamlet,
+// a household moved out, a hamlet the team lost), for resendLost: the
+// restored server lost them with the rest, and this laptop, holding no
+// row to send them from, was the only device to send them again. Left out,
+// the record reached no fresh clone, and a laptop of the row's new hamlet
+// that had pulled it before the restore kept a record no other device
+// would ever get. A row held again (it came back) is sent from its state
+// (resendLost), where a later write over a note wins all the same.
+//
+// Each note is queued under its number, as the row states' versions are,
+// and goes with them under the fork's new id: the fork renumbers the note
+// with its change (renumberAway), so the note names the version the
+// server then holds, which the row's return may name as lost. Each keeps
+// the hamlet its row had when dropped (its hamlet_code note, when the
+// laptop wrote it): the server places a row it does not hold by its
+// hamlet_code, and moves a record after its household again
+// (followHouseholds). inLog is the sequences the outbox holds, held the
+// rows row_state holds; it returns how many changes were queued.
+func (t *txn) resendAway(pushed uint64, inLog map[uint64]bool, held map[syncproto.RowID]bool, now int64) (int, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT field, kind, value, hlc, replica, seq, base_replica, base_seq, row_id, tbl
+		FROM own_away WHERE taken AND replica = ? AND seq > ? ORDER BY seq`, t.r.id[:], int64(pushed))
+	if err != nil {
+		return 0, err
+	}
+	type note struct {
+		row          syncproto.RowID
+		table, field string
+		ver          syncproto.Version
+	}
+	var notes []note
+	scope := map[syncproto.RowID]string{}
+	for rows.Next() {
+		var idText string
+		var nt note
+		field, v, err := scanAwayVersion(rows, &idText, &nt.table)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		id, err := uuid.Parse(idText)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("own_away row id %q: %w", idText, err)
+		}
+		if held[id] || inLog[v.Dot.Seq] {
+			continue
+		}
+		nt.row, nt.field, nt.ver = id, field, v
+		notes = append(notes, nt)
+		if field == schema.ScopeField {
+			scope[id] = v.Value.AsString()
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, nt := range notes {
+		v := nt.ver
+		kind, val := valueArgs(v.Value)
+		// Its stamp stands: the server had taken it with this one.
+		if err := t.exec(`INSERT INTO outbox (seq, tbl, row_id, field, kind, value, hlc, base_replica, base_seq, scope, created_at, stamp_final)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+			int64(v.Dot.Seq), nt.table, nt.row.String(), nt.field, kind, val, int64(v.HLC), replicaBytes(v.Base), int64(v.Base.Seq), scope[nt.row], now); err != nil {
+			return 0, err
+		}
+		inLog[v.Dot.Seq] = true
+	}
+	return len(notes), nil
 }
