@@ -9,8 +9,13 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
 // Writer names who writes with a replica: a member of the team and the
@@ -29,6 +34,30 @@ type rosterResponse struct {
 }
 
 const metaRoster = "roster"
+
+// ServerWriters are the replicas the server writes its own changes under
+// (a coordinator's report transition, a record following its household),
+// to name as the coordinators': the server's id, and the one it writes
+// under in the log epoch of this replica's last sync, if restored
+// (syncproto.ServerWriter). An older restore's is not told apart. Empty
+// before the enrollment.
+func (r *Replica) ServerWriters(ctx context.Context) map[string]bool {
+	en, err := r.Enrollment(ctx)
+	if err != nil || en == nil || en.ServerID == "" {
+		return map[string]bool{}
+	}
+	out := map[string]bool{en.ServerID: true}
+	id, err := uuid.Parse(en.ServerID)
+	if err != nil {
+		return out
+	}
+	if s, err := r.meta(ctx, r.db, metaLogEpoch); err == nil && s != "" {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && n != 0 {
+			out[syncproto.ServerWriter(id, uint64(n)).String()] = true // the bits of the uint64
+		}
+	}
+	return out
+}
 
 // Writers returns the team's roster as last fetched, by replica id: who
 // to name for a change's origin in conflicts and in a record's history.

@@ -65,7 +65,7 @@ func (s *Server) applyPush(ctx context.Context, p pusher, changes []syncproto.Ch
 
 // writeOwn commits a write of the server's own replica (see writeReq.own).
 func (s *Server) writeOwn(own func(b *batch) error) (*pushOutcome, error) {
-	return s.write(&writeReq{p: pusher{deviceID: "server", replica: s.id}, own: own})
+	return s.write(&writeReq{p: pusher{deviceID: "server", replica: s.writer}, own: own})
 }
 
 // write queues r for the committer and waits until its group committed.

@@ -193,10 +193,12 @@ func (b *batch) tombstoneFirst(ref RowRef, rc *rowCache, field string, installs 
 	return b.appendEntry(&e)
 }
 
-// serverWrite records a write authored by the server's own replica.
+// serverWrite records a write authored by the server's own replica, under
+// its writer id (Server.writer: a restored server's sequence came back
+// with the backup, and must not number new writes as lost ones).
 func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.Value) error {
 	if !b.serverSeqLoaded {
-		seq, err := b.tx.OriginSeq(b.s.id)
+		seq, err := b.tx.OriginSeq(b.s.writer)
 		if err != nil {
 			return err
 		}
@@ -208,8 +210,8 @@ func (b *batch) serverWrite(ref RowRef, rc *rowCache, field string, v syncproto.
 	if cur, ok := rc.st.Versions[field]; ok {
 		curp = &cur
 	}
-	ver := syncproto.Stamp(&c, b.s.clock, syncproto.Dot{Replica: b.s.id, Seq: b.serverSeq}, curp)
-	if err := b.tx.SetOriginSeq(b.s.id, b.serverSeq); err != nil {
+	ver := syncproto.Stamp(&c, b.s.clock, syncproto.Dot{Replica: b.s.writer, Seq: b.serverSeq}, curp)
+	if err := b.tx.SetOriginSeq(b.s.writer, b.serverSeq); err != nil {
 		return err
 	}
 	rc.st.Versions[field] = ver

@@ -204,7 +204,8 @@ type Server struct {
 	store   Store
 	clock   *syncproto.Clock
 	id      syncproto.ReplicaID
-	epoch   uint64 // Welcome.LogEpoch: the log restored from a backup, if not 0 (store LogEpoch)
+	epoch   uint64              // Welcome.LogEpoch: the log restored from a backup, if not 0 (store LogEpoch)
+	writer  syncproto.ReplicaID // its own writes' replica: syncproto.ServerWriter(id, epoch), new at each restore; id stays its identity
 	metrics *metrics
 	hub     *hub
 	shared  bool // other processes commit to the store too (CommitFeed)
@@ -274,7 +275,7 @@ func newServer(ctx context.Context, cfg Config, st Store) (*Server, error) {
 		return nil, fmt.Errorf("open server: %w", err)
 	}
 	s := &Server{
-		cfg: cfg, log: cfg.Logger, store: st, id: id, epoch: epoch,
+		cfg: cfg, log: cfg.Logger, store: st, id: id, epoch: epoch, writer: syncproto.ServerWriter(id, epoch),
 		clock:     syncproto.NewClock(cfg.Now, cfg.MaxSkew),
 		metrics:   newMetrics(),
 		hub:       newHub(cfg.LogTail),

@@ -162,7 +162,7 @@ type ImportStats struct {
 // device of that replica had pushed them, with every hamlet in force in
 // scope. Dots must continue the replica's sequence (see PushedSeq).
 func (a *Admin) ApplyChanges(ctx context.Context, replica syncproto.ReplicaID, changes []syncproto.Change) (ImportStats, error) {
-	if replica == a.s.id {
+	if replica == a.s.id || replica == a.s.writer {
 		return ImportStats{}, errors.New("apply changes: the server's own replica writes through Transition, not here")
 	}
 	scope, err := a.hamletScope(ctx)

@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/google/uuid"
 )
@@ -10,6 +11,23 @@ import (
 // once when the replica is created and never changes, even when the device is
 // re-enrolled, so every write stays attributed to the replica that made it.
 type ReplicaID = uuid.UUID
+
+// ServerWriter is the replica id the server writes its own changes under
+// (a coordinator's report transition, a record following its moved
+// household) while it serves the log of epoch (Welcome.LogEpoch): server
+// itself until a restore (epoch 0), a name-based id of both after. A server
+// restored from a backup gets its sequence back with the copy; under the
+// same id it would number new writes as the lost ones it made after the
+// copy, and a laptop that pulled those would take the new writes for
+// duplicates of what it holds (docs/PROTOCOL.md §7.1).
+func ServerWriter(server ReplicaID, epoch uint64) ReplicaID {
+	if epoch == 0 {
+		return server
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], epoch)
+	return uuid.NewSHA1(server, b[:])
+}
 
 // RowID is a synced row's key, made on the device that creates the row.
 type RowID = uuid.UUID

@@ -538,8 +538,8 @@ type people struct {
 	lang     string
 	byOrigin map[string]string
 	byMember map[string]string
-	me       string // the enrolled member
-	server   string
+	me       string          // the enrolled member
+	server   map[string]bool // the server's writers (agent.Replica.ServerWriters)
 }
 
 func (a *App) names(r *http.Request, en *agent.Enrollment, lang string) *people {
@@ -553,7 +553,7 @@ func (a *App) names(r *http.Request, en *agent.Enrollment, lang string) *people 
 		}
 	}
 	if en != nil {
-		p.me, p.server = en.MemberID, en.ServerID
+		p.me, p.server = en.MemberID, a.r.ServerWriters(r.Context())
 	}
 	return p
 }
@@ -565,7 +565,7 @@ func (p *people) of(origin string, mine bool) string {
 		return tr(p.lang, "who_me")
 	case p.byOrigin[origin] != "":
 		return p.byOrigin[origin]
-	case origin != "" && origin == p.server:
+	case origin != "" && p.server[origin]:
 		return tr(p.lang, "who_coordinator")
 	}
 	return trf(p.lang, "who_other", shortID(origin))

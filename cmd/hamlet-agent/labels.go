@@ -70,7 +70,7 @@ func (e *env) date(s string) string { return i18n.DateText(s, e.lang) }
 type writers struct {
 	e      *env
 	byID   map[string]string
-	server string
+	server map[string]bool // the server's writers (agent.Replica.ServerWriters)
 }
 
 func (e *env) writers(ctx context.Context) *writers {
@@ -83,9 +83,7 @@ func (e *env) writers(ctx context.Context) *writers {
 			w.byID[id] = x.Name
 		}
 	}
-	if en, err := e.replica.Enrollment(ctx); err == nil && en != nil {
-		w.server = en.ServerID
-	}
+	w.server = e.replica.ServerWriters(ctx)
 	return w
 }
 
@@ -96,7 +94,7 @@ func (w *writers) name(origin string, mine bool) string {
 		return w.e.tr("máy này", "this laptop")
 	case w.byID[origin] != "":
 		return w.byID[origin]
-	case origin != "" && origin == w.server:
+	case origin != "" && w.server[origin]:
 		return capitalize(i18n.Coordinator.In(w.e.lang))
 	}
 	return w.e.tr("máy khác ", "another laptop ") + short(origin)
