@@ -42,6 +42,7 @@ func TestKeptLossSurvivesTheAwayReplicaMigration(t *testing.T) {
 		DROP TABLE own_away;
 		ALTER TABLE own_away_v14 RENAME TO own_away;
 		CREATE INDEX own_away_seq ON own_away(seq);
+		ALTER TABLE photos DROP COLUMN away_held;
 		DELETE FROM schema_migrations WHERE set_name = 'agent' AND version >= 15`)
 	require.NoError(t, err)
 	var cols int

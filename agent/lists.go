@@ -954,13 +954,13 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 	if err := t.rebaseOffRefused(rowID, st, x.Field, map[uint64]syncproto.Dot{ver.Dot.Seq: ver.Base}); err != nil {
 		return err
 	}
-	if x.Table == "field_reports" && x.Field == schema.PhotoDigestsField && ver.Base == (syncproto.Dot{}) &&
-		ver.Value.Kind() == syncproto.KindString {
-		// The server never held this report's naming of its photos: a
-		// note that a drop left (photos.away) names photos nobody is to
-		// send now.
+	if x.Table == "field_reports" && x.Field == schema.PhotoDigestsField && ver.Value.Kind() == syncproto.KindString {
+		// The server never held this list's naming of its photos: a note
+		// that a drop left (photos.away) of one the server's list does not
+		// name either (away_held) is of a photo nobody is to send now.
+		// Kept, it was offered, refused and told as this laptop's loss.
 		for _, d := range schema.PhotoDigests(ver.Value.AsString()) {
-			if err := t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND digest = ?`, x.Row, d); err != nil {
+			if err := t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND digest = ? AND NOT away_held`, x.Row, d); err != nil {
 				return err
 			}
 		}

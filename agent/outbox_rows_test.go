@@ -131,7 +131,7 @@ func TestPerFieldLogOfOldReplicaStillPushed(t *testing.T) {
 	// Back to the format before the migration.
 	db, err := sql.Open("sqlite", "file:"+path)
 	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, `DROP TABLE outbox_rows; DROP TABLE own_away; DROP TABLE own_away_hist; ALTER TABLE photos DROP COLUMN away; DELETE FROM schema_migrations WHERE set_name = 'agent' AND version >= 6;
+	_, err = db.ExecContext(ctx, `DROP TABLE outbox_rows; DROP TABLE own_away; DROP TABLE own_away_hist; ALTER TABLE photos DROP COLUMN away_held; ALTER TABLE photos DROP COLUMN away; DELETE FROM schema_migrations WHERE set_name = 'agent' AND version >= 6;
 		DELETE FROM agent_meta WHERE key = 'restate_after'; ALTER TABLE row_state ADD COLUMN folded TEXT NOT NULL DEFAULT ''`)
 	require.NoError(t, err)
 	var perField int

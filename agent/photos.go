@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/schema"
 	"github.com/hamlet-vn/hamlet/syncproto"
@@ -43,6 +45,14 @@ CREATE TABLE photos (
 // (which takes it from the device that named it) and counted as waiting
 // until the server confirms it (photoWork).
 const photosAwayMigration = `ALTER TABLE photos ADD COLUMN away TEXT;`
+
+// photosHeldMigration: away_held says the server's list of the away
+// report names the photo (as this laptop knew the list when it dropped
+// the report), so the server takes it whatever becomes of the laptop's
+// own later writes of the list: the photo is offered while such a write
+// waits or was refused, and a discard of one does not forget it. Notes
+// made before are 0: the rule they were made under.
+const photosHeldMigration = `ALTER TABLE photos ADD COLUMN away_held INTEGER NOT NULL DEFAULT 0;`
 
 // photosOrphansMigration (agent migration 12) marks the replica for
 // adoptOrphanPhotos, which Open runs once. An agent built before
@@ -155,7 +165,8 @@ func (t *txn) strings(q string, args ...any) ([]string, error) {
 
 // keepPhotosAway notes (photos.away), for the live field reports about to
 // be dropped (cond: a condition on field_reports' rows, with args), which
-// of them named each photo here that the server has not confirmed. Called
+// of them named each photo here that the server has not confirmed, and
+// whether the server's list names it (away_held: heldPhotoList). Called
 // before every drop of rows (dropHamlets, dropHeld, drop).
 func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
@@ -163,30 +174,41 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	}
 	// A note left by an earlier drop of these reports is stale now: they
 	// came back, and what they name (or their own delete) governs.
-	if err := t.exec(`UPDATE photos SET away = NULL WHERE away IN (SELECT id FROM field_reports WHERE `+cond+`)`, args...); err != nil {
+	if err := t.exec(`UPDATE photos SET away = NULL, away_held = 0 WHERE away IN (SELECT id FROM field_reports WHERE `+cond+`)`, args...); err != nil {
 		return fmt.Errorf("note the photos of dropped reports: %w", err)
 	}
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT id, photo_digests FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted AND (`+cond+`)`, args...)
+	ids, err := t.strings(`SELECT id FROM field_reports WHERE photo_digests IS NOT NULL AND NOT _deleted AND (`+cond+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("note the photos of dropped reports: %w", err)
 	}
-	type named struct{ id, digests string }
-	var all []named
-	for rows.Next() {
-		var n named
-		if err := rows.Scan(&n.id, &n.digests); err != nil {
-			rows.Close()
-			return err
+	rids := make([]syncproto.RowID, 0, len(ids))
+	for _, id := range ids {
+		rid, err := uuid.Parse(id)
+		if err != nil {
+			return fmt.Errorf("note the photos of dropped reports: %w", err)
 		}
-		all = append(all, n)
+		rids = append(rids, rid)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+	sts, err := t.getMany(rids)
+	if err != nil {
+		return fmt.Errorf("note the photos of dropped reports: %w", err)
 	}
-	for _, n := range all {
-		for _, d := range schema.PhotoDigests(n.digests) {
-			if err := t.exec(`UPDATE photos SET away = ? WHERE digest = ? AND full = 1 AND uploaded = 0`, n.id, d); err != nil {
+	for _, rid := range rids {
+		st := sts[rid]
+		if st == nil {
+			continue
+		}
+		held, err := t.heldPhotoList(st)
+		if err != nil {
+			return fmt.Errorf("note the photos of dropped reports: %w", err)
+		}
+		var names []string
+		if v := st.cur[schema.PhotoDigestsField]; v != nil && !st.deleted() && v.Value.Kind() == syncproto.KindString {
+			names = schema.PhotoDigests(v.Value.AsString())
+		}
+		for _, d := range names {
+			if err := t.exec(`UPDATE photos SET away = ?, away_held = ? WHERE digest = ? AND full = 1 AND uploaded = 0`,
+				st.idText(), boolInt(slices.Contains(held, d)), d); err != nil {
 				return fmt.Errorf("note the photos of dropped reports: %w", err)
 			}
 		}
@@ -194,14 +216,49 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	return nil
 }
 
+// heldPhotoList is a report's photo list as the server holds it, as far as
+// this replica knows: the current version, unless a write of the list here
+// waits in the outbox (unsent, its answer lost, or refused); then the
+// version the first of them was written over (a write over a refused one
+// is based on what that overwrote). nil when the server holds no list of
+// it, or the version is not in the row's history.
+func (t *txn) heldPhotoList(st *rowState) ([]string, error) {
+	q, err := t.stmt(`SELECT EXISTS (SELECT 1 FROM outbox_rows WHERE row_id = ?)`)
+	if err != nil {
+		return nil, err
+	}
+	var whole bool
+	if err := q.QueryRowContext(t.ctx, st.idText()).Scan(&whole); err != nil || whole {
+		return nil, err // a new row the server does not hold whole yet
+	}
+	if q, err = t.stmt(`SELECT base_replica, base_seq FROM outbox WHERE row_id = ? AND field = ? ORDER BY seq LIMIT 1`); err != nil {
+		return nil, err
+	}
+	v := st.cur[schema.PhotoDigestsField]
+	var baseRep []byte
+	var baseSeq int64
+	err = q.QueryRowContext(t.ctx, st.idText(), schema.PhotoDigestsField).Scan(&baseRep, &baseSeq)
+	switch {
+	case err == nil:
+		v = st.overwritten(schema.PhotoDigestsField, dotFrom(baseRep, baseSeq))
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	}
+	if v == nil || v.Value.Kind() != syncproto.KindString {
+		return nil, nil
+	}
+	return schema.PhotoDigests(v.Value.AsString()), nil
+}
+
 // forgetPhotosAway forgets the photos.away notes of a report the volunteer
 // discarded: the server never held its naming of them, so they are
-// nobody's to send.
+// nobody's to send. A photo the server's list names (away_held) stays:
+// the server holds that naming whatever is discarded here.
 func (t *txn) forgetPhotosAway(id syncproto.RowID) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil
 	}
-	return t.exec(`UPDATE photos SET away = NULL WHERE away = ?`, id.String())
+	return t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND NOT away_held`, id.String())
 }
 
 // PhotoDir is the folder of a replica's photos.

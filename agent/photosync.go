@@ -453,10 +453,11 @@ type photoWork struct {
 
 // awayPhotos lists the photos taken here that the server has not
 // confirmed and whose report a pull dropped from the laptop (photos.away),
-// when the server holds the report's naming of them (no write of the
-// report waits in the outbox, nor was refused): digest -> report. Their
-// report's hamlet left the scope; the server still takes them from this
-// device, and nobody else has them. The report is "" for a photo that an
+// when the server holds the report's naming of them (its list named them
+// at the drop: away_held; or no write of the list waits in the outbox,
+// nor was refused): digest -> report. Their report's hamlet left the
+// scope (or a teammate deleted it, and another team may restore it); the
+// server still takes them from this device, and nobody else has them. The report is "" for a photo that an
 // agent built before photos.away left named by nothing (adoptOrphanPhotos).
 func (r *Replica) awayPhotos(ctx context.Context) (map[string]string, error) {
 	if _, ok := r.sch.Table("field_reports"); !ok || !r.hasColumn("field_reports", schema.PhotoDigestsField) {
@@ -464,8 +465,8 @@ func (r *Replica) awayPhotos(ctx context.Context) (map[string]string, error) {
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT digest, away FROM photos WHERE away IS NOT NULL AND full = 1 AND uploaded = 0
 		AND away NOT IN (SELECT id FROM field_reports)
-		AND away NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '`+schema.PhotoDigestsField+`'
-			UNION SELECT row_id FROM outbox_rows WHERE tbl = 'field_reports')`)
+		AND (away_held OR away NOT IN (SELECT row_id FROM outbox WHERE tbl = 'field_reports' AND field = '`+schema.PhotoDigestsField+`'
+			UNION SELECT row_id FROM outbox_rows WHERE tbl = 'field_reports'))`)
 	if err != nil {
 		return nil, r.Classify(fmt.Errorf("read the photos of dropped reports: %w", err))
 	}

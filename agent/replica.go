@@ -98,6 +98,7 @@ CREATE TABLE conflicts (
 	{Version: 16, Name: "away_taken", SQL: awayTakenMigration},         // away.go
 	{Version: 17, Name: "away_told", SQL: awayToldMigration},           // away.go
 	{Version: 18, Name: "away_seen", SQL: awaySeenMigration},           // hidden.go
+	{Version: 19, Name: "photos_held", SQL: photosHeldMigration},       // photos.go
 }
 
 // Migrations returns the agent's migration set (applied after schema's).

@@ -76,6 +76,7 @@ func toPreviousBuild(t *testing.T, path string) {
 	_, err = db.Exec(`DELETE FROM schema_migrations WHERE set_name = 'agent' AND version >= 8;
 		DROP TABLE own_away_hist;
 		ALTER TABLE photos DROP COLUMN away;
+		ALTER TABLE photos DROP COLUMN away_held;
 		DELETE FROM agent_meta WHERE key = '` + metaRestate + `';
 		ALTER TABLE row_state ADD COLUMN folded TEXT NOT NULL DEFAULT '';
 		UPDATE row_state SET folded = (SELECT lower(head_name) FROM households h WHERE h.id = row_state.id) WHERE tbl = 'households'`)
