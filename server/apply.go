@@ -740,7 +740,10 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 		switch {
 		case base.IsZero():
 		case base.Replica != b.p.replica:
-			return true, nil
+			held, err := b.heldOnce(base)
+			if err != nil || held {
+				return held, err
+			}
 		case base.Seq <= maxSeq:
 			own = append(own, base.Seq)
 		}
@@ -763,6 +766,23 @@ func (b *batch) collected(r *writeReq, pl *rowPlan, maxSeq uint64) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// heldOnce reports whether the server ever took the version of another
+// replica named by dot: its sequence is at or below the highest the store
+// holds of that replica. One above it the server never held, so it says
+// nothing of a row collected: a store restored from a backup lost it, and
+// its writer sends the row again under a fork's new id, the current
+// versions based on its own lost ones that later writes overwrote and
+// that are not sent again (agent resendLost). Taken for a collected row's,
+// such a base refused the whole record, gone from every other device
+// (helper 304).
+func (b *batch) heldOnce(dot syncproto.Dot) (bool, error) {
+	top, err := b.tx.OriginSeq(dot.Replica)
+	if err != nil {
+		return false, fmt.Errorf("read the sequence held of replica %s: %w", dot.Replica, err)
+	}
+	return dot.Seq <= top, nil
 }
 
 // seenThroughRefusal gives c the base cur when c overwrote its own
