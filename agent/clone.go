@@ -661,7 +661,8 @@ func (s *syncRun) cloneDue(ctx context.Context, wel *syncproto.Welcome) (bool, e
 		// The agent itself may ask (metaReclone): a copy of a data folder
 		// that took a new replica id (fork.go) lacks what the other copy
 		// wrote under the old one, which pulls left out; a back-fill of gained
-		// hamlets found their log truncated (backfill).
+		// hamlets found their log truncated (backfill); a restored log
+		// lacks versions this replica pulled before (plan).
 		// Pending changes were pushed first (session); now list what the
 		// truncated log can no longer bring up to date, for the snapshot to
 		// replace or the clone's end to drop (holdSynced). After changes a

@@ -235,8 +235,9 @@ func (s *syncRun) plan(ctx context.Context) error {
 	// even below the cursor, once other laptops' pushes carried the head
 	// past it. The push below may carry the head past the old cursor
 	// before the pull asks, and then nothing would refuse that cursor: the
-	// log is replayed from the start now, and the cursor stored says so,
-	// with the epoch, in case this session ends before its pull.
+	// log is replayed from the start now (a re-clone, below), and the
+	// cursor stored says so, with the epoch, in case this session ends
+	// before its pull.
 	newEpoch := uint64(epoch) != wel.LogEpoch
 	if s.serverBehind = s.cursor > wel.Cursor || s.cursor > 0 && newEpoch; s.serverBehind || newEpoch {
 		if s.serverBehind {
@@ -252,6 +253,22 @@ func (s *syncRun) plan(ctx context.Context) error {
 		}
 		if err := t.setMeta(metaLogEpoch, int64(wel.LogEpoch)); err != nil { // the bits of the uint64
 			return err
+		}
+		if s.serverBehind {
+			// The log it pulled held entries the restored one lacks: the
+			// server's own writes (a coordinator's dispatch), another
+			// laptop's acknowledged change whose author never sends it
+			// again. Replayed, the restored log never takes them back: LWW
+			// keeps the later version, lost, for good (a fresh clone holds
+			// the report "submitted", this laptop "dispatched"). A re-clone
+			// after the push replaces the synced rows by the snapshot, own
+			// writes still waiting kept (holdSynced), as after a fork. So
+			// are rows with a refused change (metaResentKeep): the restored
+			// server may hold none of such a row, and its volunteer fixes
+			// it from the rejected list.
+			if err := t.setMetas(metaReclone, 1, metaResentKeep, 1); err != nil {
+				return err
+			}
 		}
 		if newEpoch {
 			// A clone or a back-fill cut before the restore would resume from
