@@ -957,10 +957,16 @@ func (r *Replica) discardRejected(t *txn, id int64) error {
 	if x.Table == "field_reports" && x.Field == schema.PhotoDigestsField && ver.Value.Kind() == syncproto.KindString {
 		// The server never held this list's naming of its photos: a note
 		// that a drop left (photos.away) of one the server's list does not
-		// name either (away_held) is of a photo nobody is to send now.
-		// Kept, it was offered, refused and told as this laptop's loss.
+		// name either (away_held 0) is of a photo nobody is to send now.
+		// Kept, it was offered, refused and told as this laptop's loss. A
+		// note made before away_held (NULL) goes by the rule it was made
+		// under: forgotten only when the server held no list at all.
+		unknownToo := 0
+		if ver.Base == (syncproto.Dot{}) {
+			unknownToo = 1
+		}
 		for _, d := range schema.PhotoDigests(ver.Value.AsString()) {
-			if err := t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND digest = ? AND NOT away_held`, x.Row, d); err != nil {
+			if err := t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND digest = ? AND (away_held = 0 OR away_held IS NULL AND ? = 1)`, x.Row, d, unknownToo); err != nil {
 				return err
 			}
 		}

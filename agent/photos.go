@@ -50,9 +50,11 @@ const photosAwayMigration = `ALTER TABLE photos ADD COLUMN away TEXT;`
 // report names the photo (as this laptop knew the list when it dropped
 // the report), so the server takes it whatever becomes of the laptop's
 // own later writes of the list: the photo is offered while such a write
-// waits or was refused, and a discard of one does not forget it. Notes
-// made before are 0: the rule they were made under.
-const photosHeldMigration = `ALTER TABLE photos ADD COLUMN away_held INTEGER NOT NULL DEFAULT 0;`
+// waits or was refused, and a discard of one does not forget it; 0 says
+// it does not. Notes made before are NULL, unknown: the rule they were
+// made under governs them (offered once no write of the list waits,
+// forgotten when a list the server never held is discarded).
+const photosHeldMigration = `ALTER TABLE photos ADD COLUMN away_held INTEGER;`
 
 // photosOrphansMigration (agent migration 12) marks the replica for
 // adoptOrphanPhotos, which Open runs once. An agent built before
@@ -202,13 +204,23 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 		if err != nil {
 			return fmt.Errorf("note the photos of dropped reports: %w", err)
 		}
+		// The photos its list here names, and those the server's names
+		// that a later list here left out (replaced, refused): the server
+		// takes them all the same, and only this laptop may have them.
 		var names []string
 		if v := st.cur[schema.PhotoDigestsField]; v != nil && !st.deleted() && v.Value.Kind() == syncproto.KindString {
 			names = schema.PhotoDigests(v.Value.AsString())
 		}
+		for _, d := range held {
+			if !slices.Contains(names, d) {
+				names = append(names, d)
+			}
+		}
 		for _, d := range names {
-			if err := t.exec(`UPDATE photos SET away = ?, away_held = ? WHERE digest = ? AND full = 1 AND uploaded = 0`,
-				st.idText(), boolInt(slices.Contains(held, d)), d); err != nil {
+			// A note the server's list names stays so: another report of
+			// the drop (a new one, refused) may name the same photo.
+			if err := t.exec(`UPDATE photos SET away = ?, away_held = ? WHERE digest = ? AND full = 1 AND uploaded = 0 AND NOT (coalesce(away_held, 0) = 1 AND ? = 0)`,
+				st.idText(), boolInt(slices.Contains(held, d)), d, boolInt(slices.Contains(held, d))); err != nil {
 				return fmt.Errorf("note the photos of dropped reports: %w", err)
 			}
 		}
@@ -258,7 +270,7 @@ func (t *txn) forgetPhotosAway(id syncproto.RowID) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil
 	}
-	return t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND NOT away_held`, id.String())
+	return t.exec(`UPDATE photos SET away = NULL WHERE away = ? AND coalesce(away_held, 0) = 0`, id.String())
 }
 
 // PhotoDir is the folder of a replica's photos.
