@@ -262,11 +262,11 @@ func (s *syncRun) plan(ctx context.Context) error {
 			// keeps the later version, lost, for good (a fresh clone holds
 			// the report "submitted", this laptop "dispatched"). A re-clone
 			// after the push replaces the synced rows by the snapshot, own
-			// writes still waiting kept (holdSynced), as after a fork. So
-			// are rows with a refused change (metaResentKeep): the restored
-			// server may hold none of such a row, and its volunteer fixes
-			// it from the rejected list.
-			if err := t.setMetas(metaReclone, 1, metaResentKeep, 1); err != nil {
+			// writes still waiting kept (holdSynced), as after a fork. A
+			// row with a refused change is replaced too (no metaResentKeep,
+			// which merged the snapshot into it and kept a lost edit: helper
+			// 308); its refusal stays on the rejected list.
+			if err := t.setMeta(metaReclone, 1); err != nil {
 				return err
 			}
 		}
