@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
+	"github.com/hamlet-vn/hamlet/internal/photo"
 	"github.com/hamlet-vn/hamlet/schema"
+	"github.com/hamlet-vn/hamlet/server/servertest"
 )
 
 // A volunteer files a report with a photo; the report reaches the server,
@@ -29,18 +31,10 @@ func TestPhotoHeldBeforeRefusedLaterListIsSent(t *testing.T) {
 	ts, team, g, _ := twoHamletTeam(t)
 	a, ta := realAgent(t, ts, team)
 	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
-	rep := addReport(t, a, g, nil)
-	p := aPhoto(t, 82, 1200, 900)
-	_, err := a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
-	require.NoError(t, err)
-
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
-	require.NoError(t, err)
+	rep, p := reportServerHoldsThenHamletLeaves(t, ts, a, ta, team, g, 82)
 	tick() // the second photo is attached after the team lost the hamlet: refused
 	q := aPhoto(t, 83, 1200, 900)
-	_, err = a.AttachPhoto(ctx, rep, q, false)
+	_, err := a.AttachPhoto(ctx, rep, q, false)
 	require.NoError(t, err)
 	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
 	require.NoError(t, err)
@@ -90,20 +84,12 @@ func TestPhotoReplacedByARefusedListIsSent(t *testing.T) {
 	ts, team, g, _ := twoHamletTeam(t)
 	a, ta := realAgent(t, ts, team)
 	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
-	rep := addReport(t, a, g, nil)
-	p := aPhoto(t, 182, 1200, 900)
-	_, err := a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
-	require.NoError(t, err)
-
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
-	require.NoError(t, err)
+	rep, p := reportServerHoldsThenHamletLeaves(t, ts, a, ta, team, g, 182)
 	tick()
 	q := aPhoto(t, 183, 1200, 900)
 	require.NoError(t, a.KeepPhoto(ctx, q))
 	require.NoError(t, a.Update(ctx, "field_reports", rep, agent.Fields{schema.PhotoDigestsField: schema.PhotoDigestsValue([]string{q.Digest})}))
-	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
+	_, err := a.Sync(ctx, ts.URL, ta, noPhotos)
 	require.NoError(t, err)
 	_, err = a.Show(ctx, "field_reports", rep.String())
 	require.Error(t, err, "the report left the laptop")
@@ -116,12 +102,7 @@ func TestPhotoReplacedByARefusedListIsSent(t *testing.T) {
 	unsent, err = a.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, unsent, "after the discard, p is counted as waiting")
-	s, _ := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
-	if s.Photos != nil {
-		t.Logf("photos %+v: %s", *s.Photos, s.Photos.Message("en"))
-	}
-	_, berr := ts.Store.Blob(ctx, p.Digest)
-	require.NoError(t, berr, "the photo the server's report names reaches the server")
+	requireHeldPhotoSent(t, ts, a, ta, p)
 }
 
 // The same state as TestPhotoHeldBeforeRefusedLaterListIsSent, but the
@@ -175,12 +156,7 @@ func TestPhotoNoteOfAnOlderBuildKeptAtDiscard(t *testing.T) {
 	// discarded list's notes only when the server held no list at all):
 	// q is then offered and refused, as before the upgrade.
 	assert.Equal(t, 2, unsent, "after the discard, p (named by the server's report) is still counted as waiting, as on the old build")
-	s, _ := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
-	if s.Photos != nil {
-		t.Logf("photos %+v: %s", *s.Photos, s.Photos.Message("en"))
-	}
-	_, berr := ts.Store.Blob(ctx, p.Digest)
-	require.NoError(t, berr, "the photo the server's report names reaches the server")
+	requireHeldPhotoSent(t, ts, a, ta, p)
 }
 
 // One photo named by two reports of the hamlet that leaves: A, which
@@ -194,15 +170,7 @@ func TestPhotoSharedWithARefusedNewReportIsSent(t *testing.T) {
 	ts, team, g, _ := twoHamletTeam(t)
 	a, ta := realAgent(t, ts, team)
 	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
-	rep := addReport(t, a, g, nil)
-	p := aPhoto(t, 382, 1200, 900)
-	_, err := a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
-	require.NoError(t, err)
-
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
-	require.NoError(t, err)
+	rep, p := reportServerHoldsThenHamletLeaves(t, ts, a, ta, team, g, 382)
 	tick()
 	bid := uuid.MustParse("ffffffff-ffff-4fff-bfff-ffffffffffff")
 	b, err := a.AddReport(ctx, uuid.Nil, agent.Fields{"hamlet_code": g, "category": "ha_tang_do_thi", "description": "Cùng ảnh"}, agent.WithID(bid))
@@ -223,12 +191,7 @@ func TestPhotoSharedWithARefusedNewReportIsSent(t *testing.T) {
 	unsent, err = a.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, unsent, "after the discard of B, p is counted as waiting")
-	s, _ := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
-	if s.Photos != nil {
-		t.Logf("photos %+v: %s", *s.Photos, s.Photos.Message("en"))
-	}
-	_, berr := ts.Store.Blob(ctx, p.Digest)
-	require.NoError(t, berr, "the photo the server's report names reaches the server")
+	requireHeldPhotoSent(t, ts, a, ta, p)
 }
 
 func discardAllRefused(t *testing.T, a *agent.Replica) {
@@ -253,4 +216,34 @@ func logPhotoNotes(t *testing.T, a *agent.Replica) {
 		require.NoError(t, rows.Scan(&d, &away, &held, &up))
 		t.Logf("note %s away=%s held=%d uploaded=%d", d[:8], away, held, up)
 	}
+}
+
+// reportServerHoldsThenHamletLeaves: a report of hamlet g with a photo
+// (aPhoto's seed), which reaches the server without its photo; then g
+// leaves the team, which the laptop does not know yet.
+func reportServerHoldsThenHamletLeaves(t *testing.T, ts *servertest.TS, a *agent.Replica, ta string, team string, g string, seed uint64) (uuid.UUID, photo.Photo) {
+	t.Helper()
+	ctx := context.Background()
+	rep := addReport(t, a, g, nil)
+	p := aPhoto(t, seed, 1200, 900)
+	_, err := a.AttachPhoto(ctx, rep, p, false)
+	require.NoError(t, err)
+	_, err = a.Sync(ctx, ts.URL, ta, agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second})
+	require.NoError(t, err)
+	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
+	require.NoError(t, err)
+	return rep, p
+}
+
+// requireHeldPhotoSent: a sync with photos brings p, which the server's
+// report names, to the server.
+func requireHeldPhotoSent(t *testing.T, ts *servertest.TS, a *agent.Replica, ta string, p photo.Photo) {
+	t.Helper()
+	ctx := context.Background()
+	s, _ := a.Sync(ctx, ts.URL, ta, agent.SyncOptions{IOTimeout: 10 * time.Second})
+	if s.Photos != nil {
+		t.Logf("photos %+v: %s", *s.Photos, s.Photos.Message("en"))
+	}
+	_, err := ts.Store.Blob(ctx, p.Digest)
+	require.NoError(t, err, "the photo the server's report names reaches the server")
 }
