@@ -167,9 +167,10 @@ func (t *txn) strings(q string, args ...any) ([]string, error) {
 
 // keepPhotosAway notes (photos.away), for the live field reports about to
 // be dropped (cond: a condition on field_reports' rows, with args), which
-// of them named each photo here that the server has not confirmed, and
-// whether the server's list names it (away_held: heldPhotoList). Called
-// before every drop of rows (dropHamlets, dropHeld, drop).
+// of them named each photo here that the server has not confirmed (its
+// list here, or the server's: heldPhotoList), and whether the server's
+// list names it (away_held). Called before every drop of rows
+// (dropHamlets, dropHeld, drop).
 func (t *txn) keepPhotosAway(cond string, args ...any) error {
 	if !t.r.hasColumn("field_reports", schema.PhotoDigestsField) {
 		return nil
