@@ -220,8 +220,8 @@ func (t *txn) keepPhotosAway(cond string, args ...any) error {
 		for _, d := range names {
 			// A note the server's list names stays so: another report of
 			// the drop (a new one, refused) may name the same photo.
-			if err := t.exec(`UPDATE photos SET away = ?, away_held = ? WHERE digest = ? AND full = 1 AND uploaded = 0 AND NOT (coalesce(away_held, 0) = 1 AND ? = 0)`,
-				st.idText(), boolInt(slices.Contains(held, d)), d, boolInt(slices.Contains(held, d))); err != nil {
+			if err := t.exec(`UPDATE photos SET away = ?1, away_held = ?2 WHERE digest = ?3 AND full = 1 AND uploaded = 0 AND NOT (coalesce(away_held, 0) = 1 AND ?2 = 0)`,
+				st.idText(), boolInt(slices.Contains(held, d)), d); err != nil {
 				return fmt.Errorf("note the photos of dropped reports: %w", err)
 			}
 		}
