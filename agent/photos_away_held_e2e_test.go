@@ -51,12 +51,7 @@ func TestPhotoHeldBeforeRefusedLaterListIsSent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, unsent, "the first photo is counted as waiting")
 
-	for len(rej) > 0 {
-		t.Logf("discard %s %s %s", rej[0].Table, rej[0].Field, rej[0].Code)
-		require.NoError(t, a.DiscardRejected(ctx, rej[0].ID))
-		rej, err = a.Rejected(ctx)
-		require.NoError(t, err)
-	}
+	discardAllRefused(t, a)
 	unsent, err = a.PhotosUnsent(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, unsent, "after the discard, the first photo is still counted as waiting")
@@ -121,14 +116,7 @@ func TestPhotoNoteOfAnOlderBuildKeptAtDiscard(t *testing.T) {
 	ta, _, err := a.Enroll(ctx, ts.URL, ts.EnrollCode(t, team), "máy")
 	require.NoError(t, err)
 	noPhotos := agent.SyncOptions{NoPhotos: true, IOTimeout: 10 * time.Second}
-	rep := addReport(t, a, g, nil)
-	p := aPhoto(t, 282, 1200, 900)
-	_, err = a.AttachPhoto(ctx, rep, p, false)
-	require.NoError(t, err)
-	_, err = a.Sync(ctx, ts.URL, ta, noPhotos)
-	require.NoError(t, err)
-	_, err = ts.Admin.RemoveTeamHamlet(ctx, team, g)
-	require.NoError(t, err)
+	rep, p := reportServerHoldsThenHamletLeaves(t, ts, a, ta, team, g, 282)
 	tick()
 	q := aPhoto(t, 283, 1200, 900)
 	_, err = a.AttachPhoto(ctx, rep, q, false)
@@ -194,7 +182,9 @@ func TestPhotoSharedWithARefusedNewReportIsSent(t *testing.T) {
 	requireHeldPhotoSent(t, ts, a, ta, p)
 }
 
+// discardAllRefused: the volunteer discards every refusal listed.
 func discardAllRefused(t *testing.T, a *agent.Replica) {
+	t.Helper()
 	ctx := context.Background()
 	rej, err := a.Rejected(ctx)
 	require.NoError(t, err)
@@ -206,7 +196,10 @@ func discardAllRefused(t *testing.T, a *agent.Replica) {
 	}
 }
 
+// logPhotoNotes logs the laptop's photo notes (away, away_held: -1 for
+// NULL), for a failure to show.
 func logPhotoNotes(t *testing.T, a *agent.Replica) {
+	t.Helper()
 	rows, err := a.DB().Query(`SELECT digest, coalesce(away, '<nil>'), coalesce(away_held, -1), uploaded FROM photos`)
 	require.NoError(t, err)
 	defer rows.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hamlet-vn/hamlet/agent"
@@ -21,13 +22,7 @@ import (
 func TestRestoredServerLostCoordinatorsDispatch(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-	a, ta, id := transReport(t, ts)
-	restore := backupNow(t, ts)
-
-	_, err := ts.Server.Transition(ctx, id, server.TransitionRequest{To: "dispatched", Agency: "Điện lực"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
+	_, a, ta, id, restore := dispatchedAfterBackup(t)
 	d, err := a.Show(ctx, "field_reports", id.String())
 	require.NoError(t, err)
 	require.Equal(t, "dispatched", d.Fields["status"])
@@ -52,27 +47,15 @@ func TestRestoredServerLostAnotherLaptopsEdit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-	a, ta := realAgent(t, ts, ts.TeamA)
-	b, tb := realAgent(t, ts, ts.TeamA)
-	hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ trước sao lưu"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
-	realSync(t, b, ts, tb)
+	a, ta, b, tb, hh := householdOfTwoLaptops(t, ts)
 	restore := backupNow(t, ts)
-
-	tick()
-	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"phone": "0911111111"}))
-	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
-	d, err := a.Show(ctx, "households", hh.String())
-	require.NoError(t, err)
-	require.Equal(t, "0911111111", d.Fields["phone"])
+	teammatePhoneAfterBackup(t, ts, a, ta, b, tb, hh)
 
 	ts2 := restore()
 	for range 2 {
 		realSync(t, a, ts2, ta)
 	}
-	d, err = a.Show(ctx, "households", hh.String())
+	d, err := a.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Empty(t, d.Fields["phone"], "the laptop holds the household as the restored server does")
 	equalsFreshClone(t, ts2, ts2.TeamA, a)
@@ -93,18 +76,9 @@ func TestRestoredServerLostAnEditItsAuthorSendsAgain(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-			a, ta := realAgent(t, ts, ts.TeamA)
-			b, tb := realAgent(t, ts, ts.TeamA)
-			hh, err := a.AddHousehold(ctx, agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ trước sao lưu"})
-			require.NoError(t, err)
-			realSync(t, a, ts, ta)
-			realSync(t, b, ts, tb)
+			a, ta, b, tb, hh := householdOfTwoLaptops(t, ts)
 			restore := backupNow(t, ts)
-
-			tick()
-			require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"phone": "0911111111"}))
-			realSync(t, b, ts, tb)
-			realSync(t, a, ts, ta)
+			teammatePhoneAfterBackup(t, ts, a, ta, b, tb, hh)
 
 			ts2 := restore()
 			if aFirst {
@@ -139,4 +113,45 @@ func TestRestoredServerLostAnEditItsAuthorSendsAgain(t *testing.T) {
 			equalsFreshClone(t, ts2, ts2.TeamA, a)
 		})
 	}
+}
+
+// dispatchedAfterBackup: a laptop files a report and syncs, the server
+// is backed up, and a coordinator then dispatches the report to "Điện
+// lực", which the laptop pulls. restore starts the server from the backup.
+func dispatchedAfterBackup(t *testing.T) (ts *servertest.TS, a *agent.Replica, ta string, id uuid.UUID, restore func() *servertest.TS) {
+	t.Helper()
+	ts = servertest.Start(t, servertest.WithSynchronous("NORMAL"))
+	a, ta, id = transReport(t, ts)
+	restore = backupNow(t, ts)
+	_, err := ts.Server.Transition(context.Background(), id, server.TransitionRequest{To: "dispatched", Agency: "Điện lực"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	return ts, a, ta, id, restore
+}
+
+// householdOfTwoLaptops: laptops a and b of team A both hold a household
+// a added.
+func householdOfTwoLaptops(t *testing.T, ts *servertest.TS) (a *agent.Replica, ta string, b *agent.Replica, tb string, hh uuid.UUID) {
+	t.Helper()
+	a, ta = realAgent(t, ts, ts.TeamA)
+	b, tb = realAgent(t, ts, ts.TeamA)
+	hh, err := a.AddHousehold(context.Background(), agent.Fields{"hamlet_code": ts.HamletsA[0], "head_name": "Hộ trước sao lưu"})
+	require.NoError(t, err)
+	realSync(t, a, ts, ta)
+	realSync(t, b, ts, tb)
+	return a, ta, b, tb, hh
+}
+
+// teammatePhoneAfterBackup: b corrects the household's phone and syncs,
+// and a pulls it, after the backup the server will be restored from.
+func teammatePhoneAfterBackup(t *testing.T, ts *servertest.TS, a *agent.Replica, ta string, b *agent.Replica, tb string, hh uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	tick()
+	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"phone": "0911111111"}))
+	realSync(t, b, ts, tb)
+	realSync(t, a, ts, ta)
+	d, err := a.Show(ctx, "households", hh.String())
+	require.NoError(t, err)
+	require.Equal(t, "0911111111", d.Fields["phone"], "a pulled b's phone")
 }

@@ -47,19 +47,13 @@ func TestRestoredServerReclonesARowWithARefusedChange(t *testing.T) {
 	require.Len(t, rej, 1, "%+v", rej)
 	restore := backupNow(t, ts)
 
-	tick()
-	require.NoError(t, b.EditHousehold(ctx, hh, agent.Fields{"phone": "0911111111"}))
-	realSync(t, b, ts, tb)
-	realSync(t, a, ts, ta)
-	d, err := a.Show(ctx, "households", hh.String())
-	require.NoError(t, err)
-	require.Equal(t, "0911111111", d.Fields["phone"])
+	teammatePhoneAfterBackup(t, ts, a, ta, b, tb, hh)
 
 	ts2 := restore()
 	for range 2 {
 		realSync(t, a, ts2, ta)
 	}
-	d, err = a.Show(ctx, "households", hh.String())
+	d, err := a.Show(ctx, "households", hh.String())
 	require.NoError(t, err)
 	require.Empty(t, d.Fields["phone"], "after the re-clone, the laptop keeps no lost phone")
 	// The volunteer discards the refused date; the row is synced again.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hamlet-vn/hamlet/agent"
 	"github.com/hamlet-vn/hamlet/server"
-	"github.com/hamlet-vn/hamlet/server/servertest"
 	"github.com/hamlet-vn/hamlet/syncproto"
 )
 
@@ -24,14 +23,7 @@ import (
 func TestServerRestoredWritesOwnChangesUnderFreshDots(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ts := servertest.Start(t, servertest.WithSynchronous("NORMAL"))
-	a, ta, id := transReport(t, ts)
-
-	restore := backupNow(t, ts)
-
-	_, err := ts.Server.Transition(ctx, id, server.TransitionRequest{To: "dispatched", Agency: "Điện lực"})
-	require.NoError(t, err)
-	realSync(t, a, ts, ta)
+	ts, a, ta, id, restore := dispatchedAfterBackup(t)
 	d, err := a.Show(ctx, "field_reports", id.String())
 	require.NoError(t, err)
 	require.Equal(t, "Điện lực", d.Fields["agency"])
